@@ -1,0 +1,17 @@
+# Writes OUT: a C table of the files in FILES (paths relative to ROOT), so the binary
+# carries its Lua runtime and core migrations. Generated at build time, never committed.
+set(body "#include <stddef.h>\n#include \"embedded.h\"\n")
+set(table "const levy_embedded levy_embedded_files[] = {\n")
+set(i 0)
+foreach(f ${FILES})
+  file(READ ${f} hex HEX)
+  file(SIZE ${f} len)
+  file(RELATIVE_PATH rel ${ROOT} ${f})
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+  string(APPEND body "static const unsigned char f${i}[] = {${hex}0x00};\n")
+  string(APPEND table "  {\"${rel}\", (const char *)f${i}, ${len}},\n")
+  math(EXPR i "${i}+1")
+endforeach()
+string(APPEND table "  {NULL, NULL, 0}\n};\n")
+file(WRITE ${OUT}.tmp "${body}${table}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})

@@ -1,0 +1,63 @@
+#include <string.h>
+
+#include "lctx.h"
+
+void levy_lua_set_ctx(lua_State *L, levy_lctx *ctx)
+{
+    memcpy(lua_getextraspace(L), &ctx, sizeof ctx);
+}
+
+levy_lctx *levy_lua_ctx(lua_State *L)
+{
+    levy_lctx *ctx;
+    memcpy(&ctx, lua_getextraspace(L), sizeof ctx);
+    return ctx;
+}
+
+const char *levy_ctx_name(int kind)
+{
+    switch (kind) {
+    case LEVY_CTX_LOAD: return "load";
+    case LEVY_CTX_REQUEST: return "request";
+    case LEVY_CTX_PURE: return "pure";
+    default: return "unknown";
+    }
+}
+
+void levy_lua_check_ctx(lua_State *L, const char *fname, int allowed)
+{
+    levy_lctx *ctx = levy_lua_ctx(L);
+    int kind = ctx ? ctx->kind : LEVY_CTX_LOAD;
+    if (!(kind & allowed))
+        luaL_error(L, "%s is not available in the '%s' context", fname, levy_ctx_name(kind));
+}
+
+void *levy_lua_host(lua_State *L, const char *key)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, key);
+    void *p = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return p;
+}
+
+void levy_lua_set_host(lua_State *L, const char *key, void *p)
+{
+    lua_pushlightuserdata(L, p);
+    lua_setfield(L, LUA_REGISTRYINDEX, key);
+}
+
+int levy_lua_fail(lua_State *L, const char *code, const char *msg)
+{
+    luaL_pushfail(L);
+    lua_pushstring(L, msg);
+    lua_pushstring(L, code);
+    return 3;
+}
+
+void levy_lua_no_float(lua_State *L, int idx, const char *what)
+{
+    if (lua_type(L, idx) == LUA_TNUMBER && !lua_isinteger(L, idx))
+        luaL_error(L, "%s: floats are not accepted for money or rates; use a decimal string "
+                      "or an integer",
+                   what);
+}

@@ -1,0 +1,61 @@
+#ifndef LEVY_LCTX_H
+#define LEVY_LCTX_H
+/* Shared glue for every core/lua/bind_*.c: execution contexts, host pointers and the
+ * failure convention. Each Lua thread (state or coroutine) carries a `levy_lctx *` in its
+ * extraspace (lua_getextraspace); a new coroutine inherits its creator's pointer, and the
+ * host sets a fresh one for each request / job coroutine.
+ *
+ * Bindings are installed as `package.preload`-style loaders by the sandbox (core/lua):
+ *   int luaopen_levy_<mod>(lua_State *L)   for <mod> in json money crypto store jobs tax
+ *                                           http log time metrics
+ * and read host objects (store, config...) with levy_lua_host(L, LEVY_HOST_STORE). */
+#include <lua.h>
+#include <lauxlib.h>
+
+#include "levy.h"
+
+enum levy_ctx_kind {
+    LEVY_CTX_LOAD = 1,    /* plugin / rule body while a generation is built */
+    LEVY_CTX_REQUEST = 2, /* HTTP handler, job, schedule: may yield and use the store */
+    LEVY_CTX_PURE = 4     /* tax rule evaluation: no I/O, no clock, no randomness */
+};
+#define LEVY_CTX_ANY (LEVY_CTX_LOAD | LEVY_CTX_REQUEST | LEVY_CTX_PURE)
+
+/* Per-thread execution context. Owned by whoever created the thread (the host). */
+typedef struct levy_lctx {
+    int kind;             /* one LEVY_CTX_* */
+    void *gen;            /* struct levy_gen * the call runs on */
+    void *call;           /* struct levy_call * (request/job coroutine), or NULL */
+    const char *plugin;   /* plugin or rule file name, for logs */
+} levy_lctx;
+
+/* Host objects reachable from bindings (stored as light userdata in the registry under
+ * "levy.host.<name>" by the host before any binding is opened). */
+#define LEVY_HOST_STORE "levy.host.store"   /* levy_store *   */
+#define LEVY_HOST_CONFIG "levy.host.config" /* levy_config *  */
+#define LEVY_HOST_CLIENT "levy.host.client" /* levy_http_client * */
+#define LEVY_HOST_RATES "levy.host.rates"   /* levy_rates * (current rate index) */
+#define LEVY_HOST_HOST "levy.host.host"     /* levy_host * */
+
+/* [-0, +0, -] Sets / gets the context pointer of thread L (NULL when none). */
+void levy_lua_set_ctx(lua_State *L, levy_lctx *ctx);
+levy_lctx *levy_lua_ctx(lua_State *L);
+/* Name of a context kind: "load", "request", "pure". */
+const char *levy_ctx_name(int kind);
+
+/* [-0, +0, v] Raises "<fname> is not available in the '<ctx>' context" unless the current
+ * context kind is in `allowed` (a bitmask). A thread without a context counts as LOAD. */
+LEVY_LJMP void levy_lua_check_ctx(lua_State *L, const char *fname, int allowed);
+
+/* [-0, +0, -] Host pointer stored under key (see LEVY_HOST_*), or NULL. */
+void *levy_lua_host(lua_State *L, const char *key);
+/* [-0, +0, -] Stores a host pointer under key. */
+void levy_lua_set_host(lua_State *L, const char *key, void *p);
+
+/* [-0, +3, -] Pushes fail (nil), msg, code; returns 3. For expected runtime failures. */
+int levy_lua_fail(lua_State *L, const char *code, const char *msg);
+
+/* [-0, +0, v] Raises if the value at idx is a float (money and rates never cross as floats). */
+LEVY_LJMP void levy_lua_no_float(lua_State *L, int idx, const char *what);
+
+#endif
