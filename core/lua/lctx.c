@@ -61,3 +61,34 @@ void levy_lua_no_float(lua_State *L, int idx, const char *what)
                       "or an integer",
                    what);
 }
+
+int levy_lua_api_error(lua_State *L, int status, const char *code, const char *message,
+                       int retry_after)
+{
+    lua_createtable(L, 0, 5);
+    lua_pushinteger(L, status);
+    lua_setfield(L, -2, "status");
+    lua_pushstring(L, code);
+    lua_setfield(L, -2, "code");
+    lua_pushstring(L, message);
+    lua_setfield(L, -2, "message");
+    if (retry_after >= 0) {
+        lua_createtable(L, 0, 1);
+        lua_pushfstring(L, "%d", retry_after);
+        lua_setfield(L, -2, "Retry-After");
+        lua_setfield(L, -2, "headers");
+    }
+    luaL_newmetatable(L, LEVY_API_ERROR_MT);
+    lua_setmetatable(L, -2);
+    return lua_error(L);
+}
+
+int levy_lua_is_api_error(lua_State *L, int idx)
+{
+    if (!lua_istable(L, idx) || !lua_getmetatable(L, idx))
+        return 0;
+    luaL_getmetatable(L, LEVY_API_ERROR_MT);
+    int eq = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return eq;
+}

@@ -58,4 +58,15 @@ int levy_lua_fail(lua_State *L, const char *code, const char *msg);
 /* [-0, +0, v] Raises if the value at idx is a float (money and rates never cross as floats). */
 LEVY_LJMP void levy_lua_no_float(lua_State *L, int idx, const char *what);
 
+/* API errors: a table {status=, code=, message=, details=?, headers=?} with the metatable
+ * registered as LEVY_API_ERROR_MT. Raised by levy.http.error and by bindings (a busy store
+ * raises 503 "unavailable" with Retry-After: 1); rendered by the host as the contract's
+ * {"error":{"code","message","details"}} with that status. */
+#define LEVY_API_ERROR_MT "levy.ApiError"
+/* [-0, +0, v] Raises an API error. retry_after < 0: no Retry-After header. */
+LEVY_LJMP int levy_lua_api_error(lua_State *L, int status, const char *code, const char *message,
+                                 int retry_after);
+/* [-0, +0, -] True if the value at idx is an API error table. */
+int levy_lua_is_api_error(lua_State *L, int idx);
+
 #endif
