@@ -155,6 +155,7 @@ function Client:request(method, path, query, body, opts)
   if status >= 200 and status < 300 then
     if rb == nil or rb == "" then return {}, status, rh end
     local data, derr = json.decode(rb)
+    if data == nil and opts.any_body then return {}, status, rh end
     if data == nil then
       return nil, { kind = "http", status = status, retryable = true,
                     message = "Rillet answered " .. status .. " with invalid JSON: " .. tostring(derr) }
@@ -166,7 +167,7 @@ function Client:request(method, path, query, body, opts)
   return nil, err
 end
 
-function Client:get(path, query) return self:request("GET", path, query) end
+function Client:get(path, query, opts) return self:request("GET", path, query, nil, opts) end
 function Client:post(path, body, opts) return self:request("POST", path, nil, body, opts) end
 
 -- One page of a list endpoint: returns items, next_cursor (or nil) | nil, err

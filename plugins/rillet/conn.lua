@@ -159,7 +159,7 @@ function M.create(body, opts)
   end
   local base = (type(opts) == "table" and opts.base_url) or M.base_url(env)
   local c = client.new { base_url = base, api_key = key }
-  local _, err = c:get("/api-key")
+  local _, err = c:get("/api-key", nil, { any_body = true })
   if err then upstream(err) end
   local org
   org, err = c:get("/organizations/self")

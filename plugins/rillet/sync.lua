@@ -274,8 +274,12 @@ function M.process_inbox(job)
     if not item then return end
     local ok, outcome, err = pcall(process_one, crow, item)
     if not ok then
-      log.error("rillet inbox item failed", { connection = cid, inbox = item.id, error = tostring(outcome) })
-      error(outcome, 0)
+      local msg = type(outcome) == "table" and tostring(outcome.message) or tostring(outcome)
+      log.error("rillet inbox item failed", { connection = cid, inbox = item.id, error = msg,
+                                              attempt = job.attempts })
+      if (job.attempts or 1) < 5 then error(outcome, 0) end
+      -- a poison delivery must not block the ones behind it; the sweep is the backstop
+      outcome = "error: " .. msg:sub(1, 300)
     end
     if outcome == nil and err then
       return job_error(job, crow, err, "inbox")
