@@ -4,7 +4,13 @@ local http = require "levy.http"
 local json = require "levy.json"
 local log = require "levy.log"
 local plugin = require "levy.plugin"
+local jobs = require "levy.jobs"
 local demo = require "demo"
+
+local function errmsg(e)
+  if type(e) == "table" then return tostring(e.code or "") .. " " .. tostring(e.message) end
+  return tostring(e)
+end
 
 local function rillet()
   local r = plugin("rillet")
@@ -39,12 +45,24 @@ return {
     { method = "POST", path = "/v1/connections/{id}/sync", auth = "token",
       handler = function(req) return 202, rillet().connection_sync(req.params.id) end },
   },
+  jobs = {
+    -- the simulator may still be starting: the demo flow is retried in the background
+    ["admin.demo_connect"] = { max_attempts = 30, concurrency = 1, base_delay_ms = 500, max_delay_ms = 2000,
+      run = function(job)
+        local ok, res = pcall(demo.run)
+        if ok then
+          if res then log.info(res, {}) end
+          return
+        end
+        log.warn("demo --auto connect flow failed, retrying", { error = errmsg(res), attempt = job.attempts })
+        return jobs.retry(1000, errmsg(res))
+      end },
+  },
   on_start = function()
     local ok, res = pcall(demo.run)
-    if not ok then
-      log.error("demo --auto connect flow failed", { error = type(res) == "table" and tostring(res.message) or tostring(res) })
-      return "demo --auto: connect flow failed (see log)"
-    end
-    return res
+    if ok then return res end
+    log.warn("demo --auto connect flow failed, retrying in the background", { error = errmsg(res) })
+    jobs.enqueue { kind = "admin.demo_connect", key = "demo", payload = {}, delay_ms = 1000 }
+    return "demo --auto: connecting to the simulator in the background"
   end,
 }
