@@ -39,10 +39,12 @@ function M.run()
   local rillet = plugin("rillet")
   if not rillet then error("rillet plugin not loaded") end
   -- already connected (e.g. a restart of the same data dir)?
+  local con
   for _, c in ipairs(rillet.connection_list()) do
     if c.status == "connected" then return "demo --auto: already connected (" .. c.id .. ")" end
+    con = con or c -- a half-finished earlier attempt: continue it
   end
-  local con = rillet.connection_create({ provider = "rillet", api_key = d.api_key }, { base_url = sim })
+  con = con or rillet.connection_create({ provider = "rillet", api_key = d.api_key }, { base_url = sim })
   if con.status == "needs_subsidiary" then
     con = rillet.connection_subsidiary(con.id, { subsidiary_id = con.subsidiaries[1].id })
   end
