@@ -409,7 +409,8 @@ def run(tmp, sim_url, levy_url, levy_dir):
               len([h for h in d2["history"] if h["kind"] == "writeback"]) == 1 and d2["tax_status"] == "written", d2["history"])
 
     # a product tax-code change re-taxes the open invoices using it
-    pid = (sinv.get("items") or [{}])[0].get("product_id")
+    taxed_items = [it for it in (sinv.get("items") or []) if it.get("taxed_amount", {}).get("amount") not in (None, "0.00", "0")]
+    pid = (taxed_items or sinv.get("items") or [{}])[0].get("product_id")
     before = sinv["taxed_amount"]["amount"]
     st, js, text, _ = levy("PUT", "/v1/products/" + pid, {"tax_code": "exempt"})
     check("PUT /v1/products/{id} exempt -> 200", st == 200, text)
