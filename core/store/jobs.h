@@ -15,8 +15,10 @@
  * retry → queued at run_at (attempts kept; when count_attempt is 0 the claim's increment is
  * undone, e.g. a Retry-After); dead → dead. The runner decides dead-after-max-attempts:
  * a failure with attempts >= max_attempts → levy_jobs_dead. requeue_running (at start) turns
- * every running job back to queued (run_at = now) — if that collides with a queued job of the
- * same (kind, key), the running one is marked dead with last_error "superseded". */
+ * every running job back to queued (run_at = now). When a retry or a requeue would collide with
+ * a job of the same (kind, key) queued meanwhile (unique index), the newer queued job carries
+ * the work: the older one is marked done with last_error "superseded by job_…" and the queued
+ * one's run_at becomes min(its run_at, the retry's run_at). */
 #include <stdint.h>
 
 #include "levy.h"
