@@ -383,6 +383,20 @@ done:
     return rc;
 }
 
+static uint8_t g_master[LEVY_KEY_LEN];
+static int g_master_set;
+
+void levy_crypto_set_master_key(const uint8_t key[LEVY_KEY_LEN])
+{
+    if (key)
+        memcpy(g_master, key, LEVY_KEY_LEN);
+    else
+        OPENSSL_cleanse(g_master, sizeof g_master);
+    g_master_set = key != NULL;
+}
+
+const uint8_t *levy_crypto_master_key(void) { return g_master_set ? g_master : NULL; }
+
 int levy_crypto_token_load(const char *data_dir, const char *env_value, char *out, size_t cap,
                            int *created, levy_err *err)
 {

@@ -71,6 +71,11 @@ int levy_crypto_gcm_decrypt(const uint8_t *key, size_t key_len, const uint8_t *n
  * LEVY_EIO. */
 int levy_crypto_master_key_load(const char *data_dir, uint8_t key[LEVY_KEY_LEN], levy_err *err);
 
+/* The process master key used by levy.crypto.seal/open (set by the host after
+ * levy_crypto_master_key_load; NULL clears). levy_crypto_master_key() → NULL when unset. */
+void levy_crypto_set_master_key(const uint8_t key[LEVY_KEY_LEN]);
+const uint8_t *levy_crypto_master_key(void);
+
 /* API token: env_value if non-NULL and non-empty (used as is, *created = 0), else
  * DIR/api-token (read and trimmed; or created O_EXCL 0600 from 32 random bytes as unpadded
  * base64url, 43 chars, *created = 1). Registered with levy_log_add_secret. out needs >= 64

@@ -159,6 +159,8 @@ sqlite3_stmt *levy_store_prepare_cached(levy_store *st, const char *sql, levy_er
         if (st->cache[i].sql && !st->cache[i].busy && strcmp(st->cache[i].sql, sql) == 0) {
             st->cache[i].busy = 1;
             st->cache[i].used = ++st->tick;
+            sqlite3_reset(st->cache[i].stmt);
+            sqlite3_clear_bindings(st->cache[i].stmt);
             return st->cache[i].stmt;
         }
         if (!st->cache[i].sql) {
