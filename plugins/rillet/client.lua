@@ -135,7 +135,7 @@ function Client:request(method, path, query, body, opts)
   }
   local payload
   if body ~= nil then
-    payload = type(body) == "string" and body or json.encode(body)
+    payload = type(body) == "string" and body or util.encode(body)
     headers["Content-Type"] = "application/json"
   end
   if opts.idempotency_key then headers["Idempotency-Key"] = opts.idempotency_key end

@@ -159,8 +159,8 @@ function M.create(body, opts)
   end
   local base = (type(opts) == "table" and opts.base_url) or M.base_url(env)
   local c = client.new { base_url = base, api_key = key }
-  local _, err = c:get("/api-key", nil, { any_body = true })
-  if err then upstream(err) end
+  local ok, err = c:get("/api-key", nil, { any_body = true })
+  if not ok then upstream(err) end
   local org
   org, err = c:get("/organizations/self")
   if not org then upstream(err) end
@@ -177,7 +177,7 @@ function M.create(body, opts)
       subsidiaries, subsidiary_id, api_key_sealed, api_key_hint, created_at)
       VALUES (?, 'rillet', ?, ?, ?, ?, ?, ?, ?, ?, ?)]],
       id, sub_id and "needs_webhook_secret" or "needs_subsidiary", env, base,
-      json.encode(pick(org, ORG_FIELDS)), json.encode(json.array(list)), sub_id,
+      util.encode(pick(org, ORG_FIELDS)), util.encode(json.array(list)), sub_id,
       seal(id, "api_key", key), "\u{2026}" .. key:sub(-4), now)
   end)
   log.info("rillet connection created", { connection = id, subsidiaries = #list })

@@ -147,7 +147,7 @@ function M.apply(conn, doc_type, doc, source)
   if row and row.updated_ms and updated_ms and updated_ms < row.updated_ms then return "stale" end
   local req, applied = M.build_request(doc_type, doc)
   local fp = M.fingerprint(doc_type, req, applied)
-  local raw = json.encode(doc)
+  local raw = util.encode(doc)
   local status = nn(doc.status)
   local now = time.iso(time.now_ms())
   local cols = {

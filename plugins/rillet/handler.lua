@@ -68,6 +68,9 @@ end
 
 ---------------------------------------------------------------- documents API
 
+-- Documents are encoded here (Rillet objects may hold empty objects such as "revenue":{}).
+local JSON_HEADERS = { ["Content-Type"] = "application/json" }
+
 local FILTERS = { status = "status", tax_status = "tax_status", customer_id = "customer_id" }
 
 local function opt(v) if v == nil then return json.null end return v end
@@ -126,7 +129,7 @@ local function list_docs(doc_type)
       end
       data[#data + 1] = doc_view(doc_type, r)
     end
-    return 200, { data = json.array(data), next_cursor = next_cursor }
+    return 200, util.encode({ data = json.array(data), next_cursor = next_cursor }), JSON_HEADERS
   end
 end
 
@@ -171,7 +174,7 @@ local function get_doc(doc_type)
         outcome = h.outcome, message = opt(h.message) }
     end
     out.history = json.array(hist)
-    return 200, out
+    return 200, util.encode(out), JSON_HEADERS
   end
 end
 

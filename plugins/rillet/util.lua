@@ -52,6 +52,9 @@ function M.canonical(v)
   return table.concat(out)
 end
 
+-- JSON text for storage and responses (sorted keys; empty objects stay {}).
+M.encode = M.canonical
+
 function M.hash(v)
   return crypto.hex(crypto.sha256(type(v) == "string" and v or M.canonical(v)))
 end

@@ -106,7 +106,7 @@ function M.calculate(job)
   store.transaction(function()
     store.exec([[INSERT INTO calculations(id, doc_type, doc_id, fingerprint, request, result, error,
       total_tax, region, generation, created_at, created_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)]],
-      calc_id, doc_type, id, fp, json.encode(req), result and json.encode(result) or nil,
+      calc_id, doc_type, id, fp, util.encode(req), result and util.encode(result) or nil,
       (not result) and err_text(cerr) or nil, result and result.total_tax or nil, region,
       result and type(result.rules) == "table" and math.type(result.rules.generation) == "integer"
         and result.rules.generation or nil,
