@@ -83,6 +83,19 @@ local function region_of(result, req)
   return nil
 end
 
+-- Hash of what a write-back of this result sends (per line: id, tax, each jurisdiction).
+function M.result_hash(result)
+  local lines = {}
+  for _, l in ipairs(result.lines or {}) do
+    local taxes = {}
+    for _, t in ipairs(l.taxes or {}) do
+      taxes[#taxes + 1] = { t.jurisdiction, t.level, t.type, t.percentage, t.amount }
+    end
+    lines[#lines + 1] = { id = l.id, tax = l.tax, taxes = json.array(taxes) }
+  end
+  return util.hash({ total = result.total_tax, lines = json.array(lines) })
+end
+
 -- rillet.calculate
 function M.calculate(job)
   local p = job.payload or {}
@@ -103,11 +116,12 @@ function M.calculate(job)
   local calc_id = (result and type(result.calculation_id) == "string" and result.calculation_id)
     or crypto.id("calc_")
   local region = region_of(result, req)
+  local rhash = result and M.result_hash(result) or nil
   store.transaction(function()
     store.exec([[INSERT INTO calculations(id, doc_type, doc_id, fingerprint, request, result, error,
-      total_tax, region, generation, created_at, created_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)]],
+      total_tax, result_hash, region, generation, created_at, created_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)]],
       calc_id, doc_type, id, fp, util.encode(req), result and util.encode(result) or nil,
-      (not result) and err_text(cerr) or nil, result and result.total_tax or nil, region,
+      (not result) and err_text(cerr) or nil, result and result.total_tax or nil, rhash, region,
       result and type(result.rules) == "table" and math.type(result.rules.generation) == "integer"
         and result.rules.generation or nil,
       time.iso_ms(now), now)
@@ -165,13 +179,22 @@ function M.body(doc_type, doc, result, req, ts_ms)
   return { taxes_calculated_at = time.iso(ts_ms), items = json.array(items) }
 end
 
--- Stable for the same document version and result (and the same tax Rillet holds, so
--- a later, genuinely new write of an earlier result is not swallowed by Rillet's replay).
-function M.idempotency_key(id, fingerprint, body, doc)
+-- Derived from (document id, fingerprint, result hash) and the tax Rillet holds, so it is
+-- stable for the same document version and result (a retry replays), while a later,
+-- genuinely new write of an earlier result (A -> B -> A) is not swallowed by the replay.
+function M.idempotency_key(id, fingerprint, result_hash, doc)
   local held = {}
   for _, it in ipairs(nn(doc.items) or {}) do held[#held + 1] = util.amount(it.taxed_amount) or "" end
-  local h = util.hash({ id = id, fp = fingerprint, items = body.items, held = held })
+  local h = util.hash({ id = id, fp = fingerprint, r = result_hash, held = json.array(held) })
   return "levy-" .. h:sub(1, 48)
+end
+
+-- taxes_calculated_at: the first calculation of this document version with this result, so
+-- a re-calculation with the same outcome sends byte-identical bodies under the same key.
+local function first_calculated_ms(calc)
+  local r = store.row([[SELECT min(created_ms) AS ms FROM calculations WHERE doc_type = ? AND doc_id = ?
+    AND fingerprint = ? AND result_hash = ?]], calc.doc_type, calc.doc_id, calc.fingerprint, calc.result_hash)
+  return (r and r.ms) or calc.created_ms
 end
 
 local function fail(doc_type, id, calc_id, message, extra)
@@ -201,9 +224,9 @@ function M.writeback(job)
       row.written_at and "written" or "calculated", id)
     return
   end
-  local body = M.body(doc_type, doc, result, req, calc.created_ms)
+  local body = M.body(doc_type, doc, result, req, first_calculated_ms(calc))
   if #body.items == 0 then return end
-  local ikey = M.idempotency_key(id, calc.fingerprint, body, doc)
+  local ikey = M.idempotency_key(id, calc.fingerprint, calc.result_hash or M.result_hash(result), doc)
   local crow = conn.get(row.connection_id)
   if not crow then return end
   local c, cerr = conn.client(crow)

@@ -116,6 +116,7 @@ CREATE TABLE calculations (
   result TEXT,                          -- JSON result (NULL when the calculation failed)
   error TEXT,
   total_tax TEXT,
+  result_hash TEXT,                     -- hash of the per-line taxes (what a write-back sends)
   region TEXT,
   generation INTEGER,
   created_at TEXT NOT NULL,

@@ -204,7 +204,7 @@ def run(tmp, sim_url, levy_url, levy_dir):
     key = sim_api_key(tmp)
     sim = Sim(sim_url, key)
     # the simulator's rate limit would make this test slow; levy's own bucket still runs
-    sim("PUT", "/_sim/config", {"rate_limit": False})
+    sim("POST", "/_sim/config", {"rate_limit": False})
 
     # regions: two US states subscribed, so the rest is not_collecting
     for code in ("US-CA", "US-NY"):
