@@ -6,7 +6,6 @@ local log = require "levy.log"
 local metrics = require "levy.metrics"
 local money = require "levy.money"
 local store = require "levy.store"
-local tax = require "levy.tax"
 local time = require "levy.time"
 local conn = require "conn"
 local docs = require "docs"
@@ -77,7 +76,7 @@ end
 local function region_of(result, req)
   if type(result) == "table" and type(nn(result.region)) == "string" then return result.region end
   if type(req.ship_to) == "table" then
-    local ok, r = pcall(tax.resolve, req.ship_to, req.date)
+    local ok, r = pcall(function() return require("levy.tax").resolve(req.ship_to, req.date) end)
     if ok and type(r) == "table" and type(r.region) == "string" then return r.region end
   end
   return nil
