@@ -75,6 +75,8 @@ def req(method, url, body=None, headers=None, raw=None, timeout=30):
     except urllib.error.HTTPError as e:
         text = e.read().decode()
         status, rh = e.code, dict(e.headers)
+    except (urllib.error.URLError, ConnectionError, socket.timeout) as e:
+        return 0, None, str(e), {}
     try:
         js = json.loads(text) if text else None
     except ValueError:
