@@ -46,7 +46,16 @@ function M.run()
   end
   con = con or rillet.connection_create({ provider = "rillet", api_key = d.api_key }, { base_url = sim })
   if con.status == "needs_subsidiary" then
-    con = rillet.connection_subsidiary(con.id, { subsidiary_id = con.subsidiaries[1].id })
+    -- the parent entity: same trade name (else currency) as the organisation
+    local org = type(con.organization) == "table" and con.organization or {}
+    local pick = con.subsidiaries[1]
+    for _, s in ipairs(con.subsidiaries) do
+      if s.currency == org.currency and pick.currency ~= org.currency then pick = s end
+    end
+    for _, s in ipairs(con.subsidiaries) do
+      if s.trade_name == org.trade_name then pick = s end
+    end
+    con = rillet.connection_subsidiary(con.id, { subsidiary_id = pick.id })
   end
   local status, _, body = http.request {
     method = "POST", url = sim .. "/_sim/webhooks",
