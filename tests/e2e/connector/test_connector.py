@@ -425,6 +425,64 @@ def run(tmp, sim_url, levy_url, levy_dir):
         s, d3, _, _ = levy("GET", "/v1/invoices/" + inv["id"])
         check("levy_tax follows the re-tax", d3["levy_tax"] == si["taxed_amount"]["amount"], (d3["levy_tax"], si["taxed_amount"]))
 
+    # a region toggled on re-taxes its not_collecting invoices; a 503 on the write is retried
+    def us_state(d):
+        a = d.get("shipping_address") or d.get("customer_address") or {}
+        return a.get("state") if a.get("country") == "US" else None
+    s, js, _, _ = levy("GET", "/v1/invoices?tax_status=not_collecting&limit=500")
+    cands = [d for d in js["data"] if us_state(d) and d.get("status") in ("UNPAID", "PARTIALLY_PAID")]
+    by_state = {}
+    for d in cands:
+        by_state.setdefault(us_state(d), []).append(d)
+    target_state = None
+    for code in sorted(by_state, key=lambda k: -len(by_state[k])):
+        if code not in ("OR", "AK", "DE", "MT", "NH"):
+            target_state = code
+            break
+    deleted_doc = None
+    if check("a not_collecting US invoice exists for the region test", target_state, by_state.keys()):
+        region_docs = by_state[target_state]
+        st, js, text, _ = sim("POST", "/_sim/faults", {"fail_next": 1, "status": 503, "retry_after": 1})
+        check("simulator fault armed", st in (200, 201), text)
+        st, js, text, _ = levy("PUT", "/v1/regions/US-" + target_state, {"subscribed": True, "tax_calculation": True})
+        check("PUT /v1/regions/US-%s on -> 200" % target_state, st == 200, text)
+        def region_written():
+            out = []
+            for d in region_docs:
+                s2, det, _, _ = levy("GET", "/v1/invoices/" + d["id"])
+                if det["tax_status"] not in ("written", "calculated") or \
+                        (det["tax_status"] == "calculated" and det["levy_tax"] != det["rillet_taxed_amount"]):
+                    return None
+                out.append(det)
+            return out
+        dets = wait_for(region_written, 60, 1.0)
+        check("region toggled on -> its invoices re-taxed", dets, [(d["id"], d["tax_status"]) for d in region_docs])
+        if dets:
+            taxed = [d for d in dets if d["tax_status"] == "written"]
+            check("re-taxed invoice written to Rillet", taxed, [(d["tax_status"], d["levy_tax"]) for d in dets])
+            for d in taxed[:1]:
+                s2, si2, _, _ = sim("GET", "/invoices/" + d["id"])
+                check("simulator holds the re-tax", si2["taxed_amount"]["amount"] == d["levy_tax"], (si2["taxed_amount"], d["levy_tax"]))
+            retried = [h for d in dets for h in d["history"] if h["kind"] == "writeback" and h["outcome"] == "retry"]
+            check("a 503 write-back was retried (history)", retried and retried[0]["http_status"] == 503, [d["history"] for d in dets][:2])
+            others = [d for d in by_state.get(target_state, []) if d not in region_docs]
+        # untouched: invoices in other states stay not_collecting
+        other = next((d for st_, ds in by_state.items() if st_ != target_state for d in ds), None)
+        if other:
+            s2, det, _, _ = levy("GET", "/v1/invoices/" + other["id"])
+            check("other regions untouched", det["tax_status"] == "not_collecting" and
+                  len([h for h in det["history"] if h["kind"] == "calculation"]) == 1, det["history"])
+            deleted_doc = other
+
+    # DELETED webhook keeps the document, marked deleted
+    if deleted_doc:
+        st, js, text, _ = sim("DELETE", "/invoices/" + deleted_doc["id"])
+        if check("simulator deleted an invoice", st in (200, 204), text):
+            def is_deleted():
+                s2, det, _, _ = levy("GET", "/v1/invoices/" + deleted_doc["id"])
+                return det if s2 == 200 and det["tax_status"] == "deleted" else None
+            check("DELETED webhook -> tax_status deleted, document kept", wait_for(is_deleted, 30), "")
+
     # resync
     st, js, text, _ = levy("POST", "/v1/connections/%s/sync" % cid)
     check("sync -> 202", st == 202, text)
