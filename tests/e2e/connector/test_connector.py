@@ -410,6 +410,58 @@ def run(tmp, sim_url, levy_url, levy_dir):
         check("recalculate with unchanged result writes nothing",
               len([h for h in d2["history"] if h["kind"] == "writeback"]) == 1 and d2["tax_status"] == "written", d2["history"])
 
+    # PAYMENT_UPDATED refreshes the status and re-taxes nothing
+    n_calc = lambda d: len([h for h in d["history"] if h["kind"] == "calculation"])
+    n_write = lambda d: len([h for h in d["history"] if h["kind"] == "writeback" and h["outcome"] == "written"])
+    s, d0, _, _ = levy("GET", "/v1/invoices/" + inv["id"])
+    cur = sinv["total"]["currency"]
+    st, js, text, _ = sim("POST", "/invoices/%s/payments" % inv["id"],
+                          {"amount": {"amount": "1.00", "currency": cur}, "date": sinv["invoice_date"], "account_code": "1000"})
+    if check("simulator payment created", st in (200, 201), text):
+        def paid_seen():
+            s2, d, _, _ = levy("GET", "/v1/invoices/" + inv["id"])
+            return d if d.get("status") == "PARTIALLY_PAID" else None
+        d1 = wait_for(paid_seen, 30)
+        check("PAYMENT_UPDATED refreshed the status", d1, "")
+        if d1:
+            time.sleep(1)
+            s2, d1, _, _ = levy("GET", "/v1/invoices/" + inv["id"])
+            check("payment did not re-tax", n_calc(d1) == n_calc(d0) and n_write(d1) == n_write(d0), d1["history"])
+
+    # a real change (quantity of a taxed line) in Rillet re-taxes once
+    s, cur_inv, _, _ = sim("GET", "/invoices/" + inv["id"])
+    items = []
+    bumped = False
+    for it in cur_inv["items"]:
+        q = it["quantity"]
+        if not bumped and it["taxed_amount"]["amount"] not in ("0.00", "0"):
+            q, bumped = q + 1, True
+        item = {"id": it["id"], "description": it["description"],
+                "price": {"product_id": it["product_id"], "quantity": q, "amount_per_unit": it["gross_rate"]}}
+        if it.get("total_discount", {}).get("amount") not in (None, "0.00", "0"):
+            item["price"]["discount"] = {"type": "AMOUNT", "amount_off": it["total_discount"]}
+        items.append(item)
+    put = {"invoice_date": cur_inv["invoice_date"], "due_date": cur_inv["due_date"], "items": items}
+    for k in ("address", "customer_address", "shipping_address", "memo", "purchase_order_number"):
+        if cur_inv.get(k) is not None:
+            put[k] = cur_inv[k]
+    s, d0, _, _ = levy("GET", "/v1/invoices/" + inv["id"])
+    before_tax = cur_inv["taxed_amount"]["amount"]
+    st, js, text, _ = sim("PUT", "/invoices/" + inv["id"], put)
+    if check("simulator invoice updated (quantity + 1)", st == 200 and bumped, text[:300]):
+        def changed():
+            s2, si, _, _ = sim("GET", "/invoices/" + inv["id"])
+            return si if si["taxed_amount"]["amount"] not in (before_tax, "0.00") else None
+        si = wait_for(changed, 60, 1.0)
+        check("line change re-taxed and written", si, before_tax)
+        time.sleep(2)
+        s2, d2, _, _ = levy("GET", "/v1/invoices/" + inv["id"])
+        check("exactly one new calculation and one new write", n_calc(d2) == n_calc(d0) + 1 and n_write(d2) == n_write(d0) + 1,
+              d2["history"])
+        if si:
+            check("levy_tax equals Rillet after the change", d2["levy_tax"] == si["taxed_amount"]["amount"], (d2["levy_tax"], si["taxed_amount"]))
+        s, sinv, _, _ = sim("GET", "/invoices/" + inv["id"])
+
     # a product tax-code change re-taxes the open invoices using it
     taxed_items = [it for it in (sinv.get("items") or []) if it.get("taxed_amount", {}).get("amount") not in (None, "0.00", "0")]
     pid = (taxed_items or sinv.get("items") or [{}])[0].get("product_id")
