@@ -456,7 +456,7 @@ static int l_number(lua_State *L)
     const char *s = luaL_checklstring(L, 1, &len);
     if (!levy_json_number_valid(s, len))
         return luaL_error(L, "json.number: '%s' is not a JSON number literal", s);
-    lua_pushliteral(L, "\0");
+    lua_pushlstring(L, "", 1); /* one NUL byte */
     lua_pushvalue(L, 1);
     lua_concat(L, 2);
     return 1;
