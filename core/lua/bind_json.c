@@ -244,7 +244,8 @@ static int l_decode(lua_State *L)
 typedef struct enc {
     lua_State *L;
     levy_buf *b;
-    int array_mt, empty, seen; /* stack indexes */
+    int array_mt, empty; /* stack indexes */
+    const void *path[LEVY_JSON_MAX_DEPTH + 1]; /* tables on the current path (cycles) */
 } enc;
 
 typedef struct keyref {
@@ -292,13 +293,11 @@ static void enc_table(enc *e, int idx, int depth)
         levy_buf_puts(e->b, "[]");
         return;
     }
-    lua_pushvalue(L, idx);
-    if (lua_rawget(L, e->seen) != LUA_TNIL)
-        luaL_error(L, "json.encode: cycle in table");
-    lua_pop(L, 1);
-    lua_pushvalue(L, idx);
-    lua_pushboolean(L, 1);
-    lua_rawset(L, e->seen);
+    const void *self = lua_topointer(L, idx);
+    for (int i = 0; i < depth; i++)
+        if (e->path[i] == self)
+            luaL_error(L, "json.encode: cycle in table");
+    e->path[depth] = self;
 
     int is_array = 0;
     lua_Integer n = 0;
@@ -386,9 +385,6 @@ static void enc_table(enc *e, int idx, int depth)
         levy_buf_putc(e->b, '}');
         lua_settop(L, keys_idx - (keys ? 1 : 0));
     }
-    lua_pushvalue(L, idx);
-    lua_pushnil(L);
-    lua_rawset(L, e->seen);
 }
 
 static void enc_value(enc *e, int idx, int depth)
@@ -434,9 +430,8 @@ static int l_encode(lua_State *L)
     lua_settop(L, 1);
     lua_getfield(L, LUA_REGISTRYINDEX, ARRAY_MT_KEY); /* 2 */
     lua_getfield(L, LUA_REGISTRYINDEX, EMPTY_KEY);    /* 3 */
-    lua_newtable(L);                                  /* 4: seen */
-    enc e = {.L = L, .array_mt = 2, .empty = 3, .seen = 4};
-    e.b = push_scratch(L); /* 5 */
+    enc e = {.L = L, .array_mt = 2, .empty = 3};
+    e.b = push_scratch(L); /* 4 */
     enc_value(&e, 1, 0);
     lua_pushlstring(L, e.b->data ? e.b->data : "", e.b->len);
     levy_buf_free(e.b);
