@@ -367,7 +367,8 @@ static void enc_table(enc *e, int idx, int depth)
             }
             k++;
         }
-        qsort(keys, k, sizeof *keys, cmp_key);
+        if (k > 1)
+            qsort(keys, k, sizeof *keys, cmp_key);
         levy_buf_putc(e->b, '{');
         for (size_t i = 0; i < k; i++) {
             if (i)
