@@ -277,6 +277,9 @@ end:
 
 static void t_time_log(void)
 {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = NULL;
     lua_State *L = new_state();
     levy_clock_set(fixed_clock, NULL);
     CHECK(run(L, "assert(time.now_ms() == 1785585600000)\n"
@@ -298,9 +301,7 @@ static void t_time_log(void)
                  "assert(time.parse_iso('2026-08-01T12:00:00Z') and time.valid_date('2026-01-01'))"));
     ctx.kind = LEVY_CTX_REQUEST;
     /* log: goes through redaction; plugin name from the context */
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
+    f = open_memstream(&buf, &len);
     levy_log_set_output(f);
     CHECK(run(L, "log.info('hello', {invoice='inv_1', api_key='sk_test_1234567890', n=3, ok=true})\n"
                  "log.debug('hidden')\n"
@@ -317,6 +318,10 @@ static void t_time_log(void)
     CHECK(strstr(buf, "abcdefghijklmnop") == NULL);
     CHECK(strstr(buf, "hidden") == NULL);
 end:
+    if (f) {
+        levy_log_set_output(NULL);
+        fclose(f);
+    }
     free(buf);
     levy_clock_set(NULL, NULL);
     close_state(L);
