@@ -340,23 +340,32 @@ static void enc_table(enc *e, int idx, int depth)
         }
         levy_buf_putc(e->b, ']');
     } else {
-        keyref *keys = nkeys ? lua_newuserdatauv(L, nkeys * sizeof *keys, 0) : NULL;
-        int keys_idx = lua_gettop(L);
+        keyref small[32];
+        int top0 = lua_gettop(L);
+        keyref *keys = nkeys <= LEVY_ARRAY_LEN(small)
+                           ? small
+                           : lua_newuserdatauv(L, nkeys * sizeof *keys, 0);
         size_t k = 0;
-        /* integer keys are written as their decimal string; keep the strings alive in a
-         * side table (anchor) */
-        lua_newtable(L);
-        int anchor = lua_gettop(L);
+        /* integer keys are written as their decimal string; those strings are kept alive in
+         * a side table created on first need */
+        int anchor = 0;
         lua_pushnil(L);
         while (lua_next(L, idx)) {
             lua_pop(L, 1);
             int t = lua_type(L, -1);
+            if (k >= nkeys)
+                luaL_error(L, "json.encode: table modified during encoding");
             if (t == LUA_TSTRING) {
                 keys[k].s = lua_tolstring(L, -1, &keys[k].len);
                 if (keys[k].len && keys[k].s[0] == '\0')
                     luaL_error(L, "json.encode: object key starts with NUL");
                 keys[k].is_int = 0;
             } else if (t == LUA_TNUMBER && lua_isinteger(L, -1)) {
+                if (!anchor) {
+                    lua_newtable(L);
+                    lua_insert(L, -2);
+                    anchor = lua_gettop(L) - 1;
+                }
                 keys[k].n = lua_tointeger(L, -1);
                 lua_pushfstring(L, "%I", (LUAI_UACINT)keys[k].n);
                 keys[k].s = lua_tolstring(L, -1, &keys[k].len);
@@ -367,8 +376,7 @@ static void enc_table(enc *e, int idx, int depth)
             }
             k++;
         }
-        if (k > 1)
-            qsort(keys, k, sizeof *keys, cmp_key);
+        qsort(keys, k, sizeof *keys, cmp_key);
         levy_buf_putc(e->b, '{');
         for (size_t i = 0; i < k; i++) {
             if (i)
@@ -384,7 +392,7 @@ static void enc_table(enc *e, int idx, int depth)
             lua_pop(L, 1);
         }
         levy_buf_putc(e->b, '}');
-        lua_settop(L, keys_idx - (keys ? 1 : 0));
+        lua_settop(L, top0);
     }
 }
 

@@ -202,6 +202,15 @@ static void t_perf(void)
         "LEVY_T = (os.clock() - t0) / N * 1e6\n"
         "t0 = os.clock() for i = 1, N do cjson.encode(cjson.decode(doc)) end\n"
         "CJSON_T = (os.clock() - t0) / N * 1e6\n"
+        "local v = json.decode(doc) t0 = os.clock() for i = 1, N do json.decode(doc) end\n"
+        "local d = (os.clock() - t0) / N * 1e6\n"
+        "t0 = os.clock() for i = 1, N do json.encode(v) end\n"
+        "local e = (os.clock() - t0) / N * 1e6\n"
+        "local cv = cjson.decode(doc) t0 = os.clock() for i = 1, N do cjson.decode(doc) end\n"
+        "local cd = (os.clock() - t0) / N * 1e6\n"
+        "t0 = os.clock() for i = 1, N do cjson.encode(cv) end\n"
+        "local ce = (os.clock() - t0) / N * 1e6\n"
+        "io.stderr:write(string.format('  split (us): levy decode %d encode %d | cjson decode %d encode %d\\n', d // 1, e // 1, cd // 1, ce // 1))\n"
         "assert(json.decode(json.encode(json.decode(doc))))\n"));
     lua_getglobal(L, "DOCLEN");
     lua_getglobal(L, "LEVY_T");
@@ -217,8 +226,48 @@ end:
     lua_close(L);
 }
 
+/* Mutation fuzz: random byte edits of a valid document never crash; whatever decodes
+ * re-encodes to text that decodes again (and agrees with the C validator). */
+static void t_fuzz(void)
+{
+    lua_State *L = new_state();
+    int n = getenv("LEVY_UNDER_VALGRIND") ? 300 : 20000;
+    lua_pushinteger(L, n);
+    lua_setglobal(L, "N");
+    CHECK(run(L,
+        "local base = '{\"a\":[1,-2.5e3,\"x\\\\u00e9\\\\n\",null,true,{\"b\":{}}],\"c\":\"\\\\ud83d\\\\ude00\",\"d\":12345678901234567890}'\n"
+        "assert(json.decode(base), 'base decodes')\n"
+        "local alphabet = '{}[]\",:0123456789-+.eE \\\\/untrfalsx\\0'\n"
+        "local seed = 12345\n"
+        "local function rnd(m) seed = (seed * 1103515245 + 12345) % 2147483648 return seed % m + 1 end\n"
+        "local okc = 0\n"
+        "for i = 1, N do\n"
+        "  local s = base\n"
+        "  for k = 1, rnd(4) do\n"
+        "    local p = rnd(#s) local c = alphabet:sub(rnd(#alphabet), 1)\n"
+        "    local op = rnd(3)\n"
+        "    if op == 1 then s = s:sub(1, p - 1) .. c .. s:sub(p + 1)\n"
+        "    elseif op == 2 then s = s:sub(1, p - 1) .. c .. s:sub(p)\n"
+        "    else s = s:sub(1, p - 1) .. s:sub(p + 1) end\n"
+        "  end\n"
+        "  local v, msg, code = json.decode(s)\n"
+        "  if v == nil then assert(code == 'invalid_json' and type(msg) == 'string')\n"
+        "  else okc = okc + 1\n"
+        "    local out = json.encode(v)\n"
+        "    assert(json.decode(out), out)\n"
+        "    assert(json.encode(json.decode(out)) == out, out)\n"
+        "  end\n"
+        "end\n"
+        "OKC = okc\n"));
+    lua_getglobal(L, "OKC");
+    fprintf(stderr, "  fuzz: %d mutations, %lld still valid JSON\n", n, (long long)lua_tointeger(L, -1));
+    CHECK(lua_tointeger(L, -1) > 0 && lua_tointeger(L, -1) < n);
+end:
+    lua_close(L);
+}
+
 static const levy_test tests[] = {
     {"scan_numbers", t_scan_numbers}, {"validate", t_validate}, {"decode_values", t_decode_values},
     {"decode_errors", t_decode_errors}, {"encode", t_encode}, {"round_trip", t_round_trip},
-    {"perf", t_perf}, {NULL, NULL}};
+    {"perf", t_perf}, {"fuzz", t_fuzz}, {NULL, NULL}};
 LEVY_TEST_MAIN(tests)
