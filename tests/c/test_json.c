@@ -159,7 +159,12 @@ static void t_encode(void)
                  "  assert(not pcall(json.number, lit), lit)\n"
                  "end\n"
                  "assert(not pcall(json.number, 1.5))\n"
-                 "assert(not pcall(function() json.empty_array[1] = 1 end))"));
+                 "assert(not pcall(function() json.empty_array[1] = 1 end))\n"
+                 "local big, want = {}, {}\n"
+                 "for i = 1, 40 do big[string.format('k%02d', i)] = i want[#want+1] = string.format('\"k%02d\":%d', i, i) end\n"
+                 "big[7] = 'seven' big[100] = 'hundred'\n"
+                 "table.insert(want, 1, '\"100\":\"hundred\"') table.insert(want, 2, '\"7\":\"seven\"')\n"
+                 "assert(json.encode(big) == '{' .. table.concat(want, ',') .. '}', json.encode(big))"));
 end:
     lua_close(L);
 }
