@@ -295,7 +295,11 @@ static void t_time_log(void)
                  "for _, bad in ipairs{'2026-02-30T00:00:00Z', '2026-08-01T24:00:00Z', '2026-08-01T12:00:00', 'x', '2026-8-1', '2026-08-01T12:00:60Z'} do\n"
                  "  local v, m, c = time.parse_iso(bad) assert(v == nil and c == 'bad_time', bad) end\n"
                  "assert(time.valid_date('2024-02-29') and not time.valid_date('2023-02-29') and not time.valid_date('2024-2-29') and not time.valid_date(5))\n"
-                 "raises('floats are not accepted', time.iso, 1.5)\n"));
+                 "raises('floats are not accepted', time.iso, 1.5)\n"
+                 "assert(time.iso(253402300799999) == '9999-12-31T23:59:59Z' and time.iso(-62167219200000) == '0000-01-01T00:00:00Z')\n"
+                 "raises('out of range', time.iso, 253402300800000)\n"
+                 "assert(time.parse_iso('2000-02-29T00:00:00Z') == 951782400000 and time.parse_iso('2100-02-29T00:00:00Z') == nil)\n"
+                 "for ms = -86400000 * 800, 86400000 * 800, 86400000 * 7 + 12345 do assert(time.parse_iso(time.iso_ms(ms)) == ms) end\n"));
     ctx.kind = LEVY_CTX_PURE;
     CHECK(run(L, "raises(\"levy.time.now_ms is not available in the 'pure' context\", time.now_ms)\n"
                  "assert(time.parse_iso('2026-08-01T12:00:00Z') and time.valid_date('2026-01-01'))"));
