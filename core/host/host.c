@@ -15,19 +15,16 @@
 #include <lauxlib.h>
 #include <openssl/rand.h>
 
+#include "crypto/crypto.h"
 #include "host/hlog.h"
 #include "host/host.h"
 #include "http/client.h"
 #include "lua/sandbox.h"
 
-#if __has_include("store/store.h")
 #include "store/store.h"
 #define HAVE_STORE 1
-#endif
-#if __has_include("store/jobs.h")
 #include "store/jobs.h"
 #define HAVE_JOBS 1
-#endif
 
 /* ---- data dir and token --------------------------------------------------------------- */
 
@@ -48,57 +45,15 @@ static int mkdir_p(const char *path, mode_t mode)
     return 0;
 }
 
-/* Loads or creates DATA_DIR/api-token (0600). *created = 1 on first start. */
+/* API token: flag/env value, else DATA_DIR/api-token (created 0600 on first start). */
 static int load_token(levy_config *c, int *created, levy_err *err)
 {
-    *created = 0;
-    if (c->api_token[0])
-        return LEVY_OK;
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/api-token", c->data_dir);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        char buf[sizeof c->api_token] = "";
-        if (!fgets(buf, sizeof buf, f))
-            buf[0] = '\0';
-        fclose(f);
-        size_t n = strlen(buf);
-        while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-            buf[--n] = '\0';
-        if (n < 16)
-            return levy_err_set(err, LEVY_EINVAL, "bad_token", "%s is empty or too short", path);
-        snprintf(c->api_token, sizeof c->api_token, "%s", buf);
-        return LEVY_OK;
-    }
-    unsigned char rnd[32];
-    if (RAND_bytes(rnd, sizeof rnd) != 1)
-        return levy_err_set(err, LEVY_EIO, "random", "no randomness");
-    static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    char tok[64];
-    int o = 0;
-    for (int i = 0; i < 30; i += 3) {
-        unsigned v = (unsigned)rnd[i] << 16 | (unsigned)rnd[i + 1] << 8 | rnd[i + 2];
-        tok[o++] = A[(v >> 18) & 63];
-        tok[o++] = A[(v >> 12) & 63];
-        tok[o++] = A[(v >> 6) & 63];
-        tok[o++] = A[v & 63];
-    }
-    unsigned v = (unsigned)rnd[30] << 8 | rnd[31];
-    tok[o++] = A[(v >> 10) & 63];
-    tok[o++] = A[(v >> 4) & 63];
-    tok[o++] = A[(v << 2) & 63];
-    tok[o] = '\0';
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0)
-        return levy_err_set(err, LEVY_EIO, "io", "cannot create %s: %s", path, strerror(errno));
-    int ok = write(fd, tok, (size_t)o) == o && write(fd, "\n", 1) == 1;
-    ok = fsync(fd) == 0 && ok;
-    close(fd);
-    if (!ok)
-        return levy_err_set(err, LEVY_EIO, "io", "cannot write %s", path);
-    snprintf(c->api_token, sizeof c->api_token, "%s", tok);
-    *created = 1;
-    return LEVY_OK;
+    char tok[sizeof c->api_token];
+    int rc = levy_crypto_token_load(c->data_dir, c->api_token[0] ? c->api_token : NULL, tok,
+                                    sizeof tok, created, err);
+    if (rc == LEVY_OK)
+        snprintf(c->api_token, sizeof c->api_token, "%s", tok);
+    return rc;
 }
 
 /* ---- generations ---------------------------------------------------------------------- */
@@ -357,9 +312,15 @@ int levy_host_serve(levy_config *cfg)
         fprintf(stderr, "levy: %s\n", err.message);
         return 1;
     }
-#ifdef LEVY_HAVE_LOG
-    levy_log_add_secret(cfg->api_token);
-#endif
+    {
+        uint8_t key[LEVY_KEY_LEN];
+        if (levy_crypto_master_key_load(cfg->data_dir, key, &err) != LEVY_OK) {
+            fprintf(stderr, "levy: master key: %s\n", err.message);
+            return 1;
+        }
+        levy_crypto_set_master_key(key);
+        memset(key, 0, sizeof key);
+    }
     h->base = event_base_new();
     if (!h->base || levy_http_client_new(&h->client, h->base, &err) != LEVY_OK) {
         fprintf(stderr, "levy: cannot start the event loop\n");
@@ -447,6 +408,7 @@ done:
 #endif
     if (h->base)
         event_base_free(h->base);
+    levy_crypto_set_master_key(NULL);
     return code;
 }
 

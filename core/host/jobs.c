@@ -15,10 +15,8 @@
 #include "host/host.h"
 #include "lua/sandbox.h"
 
-#if __has_include("store/jobs.h")
 #include "store/jobs.h"
 #define HAVE_JOBS 1
-#endif
 
 /* ---- schedules ------------------------------------------------------------------------ */
 

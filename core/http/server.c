@@ -37,10 +37,8 @@
 #include "host/metrics.h"
 #include "lua/sandbox.h"
 
-#if __has_include("store/store.h")
 #include "store/store.h"
 #define HAVE_STORE 1
-#endif
 
 typedef struct guard {
     struct evhttp_request *req; /* being handled, or NULL */

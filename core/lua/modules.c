@@ -6,6 +6,13 @@
 int luaopen_cjson_safe(lua_State *L); /* liblua5.4-cjson */
 
 const levy_module levy_modules[] = {
+    {"levy.json", luaopen_levy_json},
+    {"levy.money", luaopen_levy_money},
+    {"levy.crypto", luaopen_levy_crypto},
+    {"levy.store", luaopen_levy_store},
+    {"levy.jobs", luaopen_levy_jobs},
+    {"levy.log", luaopen_levy_log},
+    {"levy.time", luaopen_levy_time},
     {"levy.http", luaopen_levy_http},
     {"levy.metrics", luaopen_levy_metrics},
     {"levy.config", luaopen_levy_config},

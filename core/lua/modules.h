@@ -13,6 +13,15 @@ extern const levy_module levy_modules[];
 /** The opener for `name`, or NULL. */
 lua_CFunction levy_modules_find(const char *name);
 
+/* Openers of the base bindings (core/lua/bind_*.c). */
+int luaopen_levy_json(lua_State *L);
+int luaopen_levy_money(lua_State *L);
+int luaopen_levy_crypto(lua_State *L);
+int luaopen_levy_store(lua_State *L);
+int luaopen_levy_jobs(lua_State *L);
+int luaopen_levy_log(lua_State *L);
+int luaopen_levy_time(lua_State *L);
+
 /* Openers implemented by the host (core/lua/bind_*.c). */
 int luaopen_levy_http(lua_State *L);
 int luaopen_levy_metrics(lua_State *L);
