@@ -48,6 +48,9 @@ levy_call *levy_call_new(levy_host *h, levy_gen *gen, levy_call_kind kind, const
     c->ctx.plugin = c->plugin;
     levy_lua_set_ctx(c->co, &c->ctx);
     levy_vm_budget_start(gen->vm, c->co, &c->budget);
+    c->budget.slice_start_ns = 0;
+    if (kind == LEVY_CALL_JOB || kind == LEVY_CALL_START || kind == LEVY_CALL_SCHEDULE)
+        levy_budget_scale(&c->budget, 10); /* background work: 800 ms of Lua per run */
     if (h) {
         h->calls++;
         c->next = h->call_head;
@@ -103,7 +106,9 @@ void levy_call_resume(levy_call *c, int nargs)
 {
     int nres = 0;
     c->waiting = 0;
+    levy_budget_slice_begin(&c->budget);
     int st = lua_resume(c->co, NULL, nargs, &nres);
+    levy_budget_slice_end(&c->budget);
     if (st == LUA_YIELD) {
         if (c->waiting)
             return; /* parked on outbound HTTP; resumed from its completion */

@@ -1,6 +1,7 @@
 /* Generation VMs: capped allocator, instruction budget hook, protected calls. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -14,6 +15,7 @@ struct levy_vm {
     size_t used, cap;
     long fail_after; /* testing: fail the n-th allocation */
     uint64_t instr_budget;
+    int64_t time_ns;
     levy_budget budget; /* for threads without a call */
 };
 
@@ -53,6 +55,28 @@ static levy_budget *budget_of(lua_State *L)
     return &levy_vm_of(L)->budget;
 }
 
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void levy_budget_slice_begin(levy_budget *b) { b->slice_start_ns = mono_ns(); }
+
+void levy_budget_slice_end(levy_budget *b)
+{
+    if (b->slice_start_ns)
+        b->spent_ns += mono_ns() - b->slice_start_ns;
+    b->slice_start_ns = 0;
+}
+
+void levy_budget_scale(levy_budget *b, int factor)
+{
+    b->limit *= (uint64_t)factor;
+    b->limit_ns *= factor;
+}
+
 static void budget_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
@@ -62,7 +86,10 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
         return;
     }
     b->used += LEVY_VM_HOOK_STEP;
-    if (b->limit && b->used > b->limit) {
+    int over = b->limit && b->used > b->limit;
+    if (!over && b->limit_ns && b->slice_start_ns)
+        over = b->spent_ns + (mono_ns() - b->slice_start_ns) > b->limit_ns;
+    if (over) {
         b->tripped = 1;
         /* Re-arm on every instruction so a pcall that swallows the error gets it again. */
         lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
@@ -80,6 +107,9 @@ void levy_vm_budget_start(levy_vm *vm, lua_State *L, levy_budget *b)
     b->used = 0;
     b->tripped = 0;
     b->limit = vm->instr_budget;
+    b->limit_ns = vm->time_ns;
+    b->spent_ns = 0;
+    b->slice_start_ns = mono_ns();
     levy_vm_arm(L);
 }
 
@@ -91,6 +121,11 @@ int levy_vm_new(levy_vm **out, const levy_vm_limits *lim, levy_err *err)
         return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
     vm->cap = lim && lim->mem_max ? lim->mem_max : LEVY_VM_DEFAULT_MEM;
     vm->instr_budget = lim && lim->instr_budget ? lim->instr_budget : LEVY_VM_DEFAULT_INSTR;
+    vm->time_ns = (int64_t)(lim && lim->time_ms ? lim->time_ms : LEVY_VM_DEFAULT_TIME_MS) * 1000000;
+    if (getenv("LEVY_UNDER_VALGRIND")) {
+        vm->time_ns *= 50;
+        vm->instr_budget *= 4;
+    }
     vm->L = lua_newstate(vm_alloc, vm);
     if (!vm->L) {
         free(vm);

@@ -17,16 +17,21 @@
 typedef struct levy_budget {
     uint64_t used;  /* instructions executed so far (in hook steps) */
     uint64_t limit; /* 0 = unlimited */
+    int64_t spent_ns;       /* running time of finished slices (yields excluded) */
+    int64_t slice_start_ns; /* start of the running slice (monotonic), 0 = not running */
+    int64_t limit_ns;       /* running-time cap, 0 = unlimited */
     int tripped;    /* exceeded: every further instruction raises again */
 } levy_budget;
 
 typedef struct levy_vm_limits {
     size_t mem_max;        /* bytes for the whole state; 0 = LEVY_VM_DEFAULT_MEM */
     uint64_t instr_budget; /* per call; 0 = LEVY_VM_DEFAULT_INSTR */
+    int time_ms;           /* per call running time; 0 = LEVY_VM_DEFAULT_TIME_MS */
 } levy_vm_limits;
 
 #define LEVY_VM_DEFAULT_MEM ((size_t)64 << 20)
 #define LEVY_VM_DEFAULT_INSTR ((uint64_t)40000000)
+#define LEVY_VM_DEFAULT_TIME_MS 80 /* x50 when LEVY_UNDER_VALGRIND is set */
 #define LEVY_VM_HOOK_STEP 1000
 
 typedef struct levy_vm levy_vm;
@@ -46,6 +51,11 @@ void levy_vm_fail_after(levy_vm *vm, long n);
 
 /** Starts a fresh budget (limit from the VM) and arms the hook on thread L. */
 void levy_vm_budget_start(levy_vm *vm, lua_State *L, levy_budget *b);
+/** Marks the start / end of a running slice of a call (around lua_resume). */
+void levy_budget_slice_begin(levy_budget *b);
+void levy_budget_slice_end(levy_budget *b);
+/** Multiplies the call's limits (jobs get a larger budget than requests). */
+void levy_budget_scale(levy_budget *b, int factor);
 /** Installs the budget hook on thread L (new coroutines). */
 void levy_vm_arm(lua_State *L);
 
