@@ -138,6 +138,9 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
     c->max_body = (size_t)1 << 20;
     c->timeout_s = 30;
     c->header_deadline_s = 10;
+    const char *dl = getenv("LEVY_HTTP_DEADLINE_S"); /* whole-request deadline (tests) */
+    if (dl && atoi(dl) > 0)
+        c->header_deadline_s = atoi(dl);
     c->args = calloc((size_t)argc + 1, sizeof *c->args);
 
     struct { const char *flag; char *dst; size_t cap; } sflags[] = {
