@@ -451,8 +451,10 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
         for (int i = 0; i < g->nfiles; i++) {
             levy_gen_file *f = &g->files[i];
             size_t pl = f->path ? strlen(f->path) : 0;
-            if (!f->is_rule || pl < 5 || strcmp(f->path + pl - 4, ".lua") != 0)
-                continue;
+            const char *base = strrchr(f->path ? f->path : "", '/');
+            if (!f->is_rule || pl < 5 || strcmp(f->path + pl - 4, ".lua") != 0 || !base ||
+                base[1] == '_')
+                continue; /* _name.lua files are helper modules, not rules */
             char full[4096];
             snprintf(full, sizeof full, "%s/%s", o->scripts_dir, f->path + 8);
             size_t len = 0;
@@ -467,9 +469,13 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
             lua_pushstring(L, f->path);
             lua_pushlstring(L, src, len);
             free(src);
+            char *slash = strrchr(full, '/');
+            if (slash)
+                *slash = '\0';
+            lua_pushstring(L, full);
             levy_err e;
             levy_err_clear(&e);
-            if (levy_vm_pcall(g->vm, 2, 0, &e))
+            if (levy_vm_pcall(g->vm, 3, 0, &e))
                 add_err(errs, f->path, &e);
             else
                 g->nrules++;

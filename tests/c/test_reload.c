@@ -46,8 +46,10 @@ static void setup(void)
         "  { method = 'POST', path = '/v1/a', handler = function(req) return 201, {} end } },\n"
         "  jobs = { ['a.job'] = { run = function(job) end, concurrency = 2 } } }\n");
     put("plugins/a/util.lua", "return { x = 1 }\n");
+    put("scripts/xx/_common.lua", "return { SAAS = { fraction = '0.80' } }\n");
     put("scripts/xx/one.lua",
-        "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', taxability = { default = 'taxable', saas = { fraction = '0.80' } } }\n");
+        "local common = require '_common'\n"
+        "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', taxability = { default = 'taxable', saas = common.SAAS } }\n");
 }
 
 static void teardown(void)
@@ -90,7 +92,7 @@ static void t_accept(void)
     CHECK_EQ_INT(g->njobs, 1);
     CHECK_EQ_STR(g->jobs[0].kind, "a.job");
     CHECK_EQ_INT(g->jobs[0].concurrency, 2);
-    CHECK_EQ_INT(g->nfiles, 3);
+    CHECK_EQ_INT(g->nfiles, 4);
     levy_route_match m;
     int known = 0;
     CHECK(levy_gen_match(g, "GET", "/v1/a/42", &m, &known));
@@ -132,6 +134,9 @@ static const struct {
      "plugins/b/handler.lua", "collides", 1},
     {"scripts/xx/one.lua", "x = 1\n", "scripts/xx/one.lua", "assignment to global", 1},
     {"scripts/xx/one.lua", "os.time()\n", "scripts/xx/one.lua", "unknown global 'os'", 1},
+    {"scripts/xx/one.lua", "require 'one'\n", "scripts/xx/one.lua", "not found", 1},
+    {"scripts/xx/one.lua", "require '_nope'\n", "scripts/xx/one.lua", "not found", 1},
+    {"scripts/xx/_common.lua", "return {\n", "scripts/xx/_common.lua", "expected", 2},
     {NULL, NULL, NULL, NULL, 0},
 };
 

@@ -208,8 +208,14 @@ local function new_env(kind, label, require_fn)
   return env
 end
 
+local helper_cache = {}  -- rule folders: dir -> {name -> value} (helpers shared per folder)
+
 local function loader_for(kind, label, dir, chunkprefix)
   local loaded = {}
+  if kind == "rule" and dir then
+    loaded = helper_cache[dir] or {}
+    helper_cache[dir] = loaded
+  end
   local env
   local function req(name)
     if type(name) ~= "string" then error("bad argument #1 to 'require' (string expected)", 2) end
@@ -224,12 +230,17 @@ local function loader_for(kind, label, dir, chunkprefix)
       loaded[name] = v
       return v
     end
-    if kind ~= "plugin" or not name:match("^[%a_][%w_]*$") or name == "handler" then
-      error(fmt("module '%s' not found (require resolves only levy.* and files of this plugin)", name), 2)
+    local ok_name = name:match("^[%a_][%w_]*$") and name ~= "handler"
+    if kind == "rule" then ok_name = ok_name and name:sub(1, 1) == "_" end
+    if not dir or not ok_name then
+      error(fmt("module '%s' not found (require resolves only levy.* and %s)", name,
+                kind == "rule" and "_helpers in the rule's folder" or "files of this plugin"), 2)
     end
     local src, err = C.read_file(dir .. "/" .. name .. ".lua")
     if not src then error(fmt("module '%s' not found: %s", name, err), 2) end
-    local f, perr = raw_load(src, "@" .. chunkprefix .. "/" .. name .. ".lua", "t", env)
+    local menv = env
+    if kind == "rule" then menv = new_env("rule", name, req) end
+    local f, perr = raw_load(src, "@" .. chunkprefix .. "/" .. name .. ".lua", "t", menv)
     if not f then error(perr, 0) end
     loaded[name] = loaded
     local ok, r = pcall(f, name)
@@ -451,8 +462,8 @@ local function validate_rule(file, r)
   end
 end
 
-function H.load_rule(relpath, src)
-  local env = loader_for("rule", relpath, nil, nil)
+function H.load_rule(relpath, src, dir)
+  local env = loader_for("rule", relpath, dir, relpath:match("^(.*)/[^/]*$"))
   local f, err = raw_load(src, "@" .. relpath, "t", env)
   if not f then error(err, 0) end
   local r = f()
