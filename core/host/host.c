@@ -425,47 +425,66 @@ int levy_host_check(levy_config *cfg)
     levy_gen *g = NULL;
     int nself = 0;
     int rc = levy_host_build(h, 1, &g, &errs, &nself, &err);
-    /* one line per file: every plugin handler and rule file */
-    char hash[65];
-    levy_gen_opts o;
-    (void)o;
+    /* the simulator's plugin is loaded by `levy sim` only: check it in its own role too */
+    char simdir[PATH_MAX + 8];
+    snprintf(simdir, sizeof simdir, "%s/sim", cfg->plugins_dir);
+    struct stat sst;
+    if (stat(simdir, &sst) == 0 && S_ISDIR(sst.st_mode)) {
+        levy_config simcfg = *cfg;
+        simcfg.role = "sim";
+        levy_host sh;
+        memset(&sh, 0, sizeof sh);
+        sh.cfg = &simcfg;
+        levy_gen *sg = NULL;
+        levy_err serr;
+        levy_err_clear(&serr);
+        if (levy_host_build(&sh, 1, &sg, &errs, NULL, &serr) != LEVY_OK) {
+            if (rc == LEVY_OK)
+                rc = LEVY_EINVAL;
+            if (errs.n == 0)
+                levy_gen_errors_add(&errs, "plugins/sim", 0, serr.message);
+        }
+        if (sg)
+            levy_gen_unref(sg);
+    }
+    /* one line per file (every .lua of plugins/ and scripts/), then the summary */
+    levy_gen_file *files = NULL;
     int nfiles = 0, nbad = 0;
-    {
-        /* list files through a throwaway hash walk */
-        levy_gen *listing = g;
-        levy_gen_file *files = listing ? listing->files : NULL;
-        int n = listing ? listing->nfiles : 0;
-        levy_gen tmp;
-        memset(&tmp, 0, sizeof tmp);
-        if (!listing) {
-            /* the build failed: list the tree directly */
-            levy_gen_opts lo;
-            memset(&lo, 0, sizeof lo);
-            (void)lo;
+    levy_gen_list_files(cfg->plugins_dir, cfg->scripts_dir, &files, &nfiles, NULL);
+    int *used = calloc((size_t)errs.n + 1, sizeof *used);
+    for (int i = 0; i < nfiles; i++) {
+        const char *p = files[i].path;
+        size_t pl = p ? strlen(p) : 0;
+        if (pl < 4 || strcmp(p + pl - 4, ".lua") != 0)
+            continue;
+        int bad = 0;
+        for (int k = 0; k < errs.n; k++) {
+            if (strcmp(errs.v[k].source, p) == 0) {
+                printf("FAIL  %s:%d: %s\n", p, errs.v[k].line, errs.v[k].message);
+                bad = 1;
+                if (used)
+                    used[k] = 1;
+            }
         }
-        (void)hash;
-        for (int i = 0; i < n; i++) {
-            const char *p = files[i].path;
-            size_t pl = p ? strlen(p) : 0;
-            if (pl < 4 || strcmp(p + pl - 4, ".lua") != 0)
-                continue;
-            nfiles++;
+        if (!bad)
             printf("ok    %s\n", p);
+        nbad += bad;
+    }
+    for (int k = 0; k < errs.n; k++) /* errors about other files (migrations...) */
+        if (!used || !used[k]) {
+            printf("FAIL  %s:%d: %s\n", errs.v[k].source, errs.v[k].line, errs.v[k].message);
+            nbad++;
         }
-    }
-    for (int i = 0; i < errs.n; i++) {
-        nbad++;
-        printf("FAIL  %s:%d: %s\n", errs.v[i].source, errs.v[i].line, errs.v[i].message);
-    }
+    free(used);
+    levy_gen_files_free(files, nfiles);
     if (rc != LEVY_OK && errs.n == 0) {
         nbad++;
         printf("FAIL  %s\n", err.message);
     }
     if (g)
-        printf("%d files ok, %d plugins, %d rules, %d self-tests passed\n", nfiles, g->nplugins,
-               g->nrules, nself);
+        printf("all good: %d plugins, %d rules, %d self-tests passed\n", g->nplugins, g->nrules, nself);
     else
-        printf("%d error(s); nothing would be loaded\n", nbad);
+        printf("%d file(s) failed; a reload would be rejected\n", nbad);
     levy_gen_errors_free(&errs);
     if (g)
         levy_gen_unref(g);

@@ -220,6 +220,20 @@ int levy_gen_tree_hash(const char *plugins_dir, const char *scripts_dir, char ou
     return hash_tree(plugins_dir, scripts_dir, NULL, NULL, out, err);
 }
 
+int levy_gen_list_files(const char *plugins_dir, const char *scripts_dir, levy_gen_file **files,
+                        int *n, levy_err *err)
+{
+    char tree[65];
+    return hash_tree(plugins_dir, scripts_dir, files, n, tree, err);
+}
+
+void levy_gen_files_free(levy_gen_file *files, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(files[i].path);
+    free(files);
+}
+
 /* ---- generation ----------------------------------------------------------------------- */
 
 static void gen_free(levy_gen *g)

@@ -83,6 +83,11 @@ typedef struct levy_gen_opts {
 int levy_gen_tree_hash(const char *plugins_dir, const char *scripts_dir, char out[65],
                        levy_err *err);
 
+/** Lists every file of both trees with its sha256 (caller frees with levy_gen_files_free). */
+int levy_gen_list_files(const char *plugins_dir, const char *scripts_dir, levy_gen_file **files,
+                        int *n, levy_err *err);
+void levy_gen_files_free(levy_gen_file *files, int n);
+
 /** Builds a generation. On failure *out = NULL, errs lists {file,line,message} and the
  * return is LEVY_EINVAL (or LEVY_ENOMEM / LEVY_EIO). *nselftests (may be NULL) counts cases. */
 int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs,
