@@ -28,14 +28,24 @@ typedef struct sched_entry {
     int every_ms;
     char name[96];
     char plugin[64];
-    int *alive;     /* shared flag: cleared when the schedule set is stopped */
+    struct sched_set *set;
 } sched_entry;
 
+/* One set per generation's schedule list; referenced by the host (until stopped) and by
+ * each running task, so a reload during a task frees it when the task ends. */
 typedef struct sched_set {
     sched_entry *v;
     int n;
-    int *alive;
+    int refs;
 } sched_set;
+
+static void set_unref(sched_set *s)
+{
+    if (--s->refs == 0) {
+        free(s->v);
+        free(s);
+    }
+}
 
 static void sched_done(levy_call *call, int status, int nres)
 {
@@ -44,6 +54,7 @@ static void sched_done(levy_call *call, int status, int nres)
     if (status != LUA_OK)
         levy_call_log_error(call, "schedule");
     e->running = 0;
+    set_unref(e->set);
 }
 
 static void on_sched(evutil_socket_t fd, short what, void *arg)
@@ -69,6 +80,7 @@ static void on_sched(evutil_socket_t fd, short what, void *arg)
     lua_xmove(L, c->co, 1);
     lua_pop(L, 2);
     e->running = 1;
+    e->set->refs++;
     levy_call_resume(c, 0);
 }
 
@@ -88,15 +100,12 @@ void levy_schedule_start(levy_host *h)
         return;
     }
     s->v = calloc((size_t)n + 1, sizeof *s->v);
-    s->alive = malloc(sizeof *s->alive);
-    if (!s->v || !s->alive) {
-        free(s->v);
-        free(s->alive);
+    if (!s->v) {
         free(s);
         lua_pop(L, 1);
         return;
     }
-    *s->alive = 1;
+    s->refs = 1;
     for (int i = 1; i <= n; i++) {
         sched_entry *e = &s->v[s->n];
         lua_rawgeti(L, -1, i);
@@ -108,7 +117,7 @@ void levy_schedule_start(levy_host *h)
         e->every_ms = (int)lua_tointeger(L, -3);
         snprintf(e->name, sizeof e->name, "%s", lua_tostring(L, -2));
         snprintf(e->plugin, sizeof e->plugin, "%s", lua_tostring(L, -1));
-        e->alive = s->alive;
+        e->set = s;
         lua_pop(L, 4);
         e->timer = event_new(h->base, -1, EV_PERSIST, on_sched, e);
         if (!e->timer)
@@ -128,18 +137,7 @@ void levy_schedule_stop(levy_host *h)
         return;
     for (int i = 0; i < s->n; i++)
         event_free(s->v[i].timer);
-    /* entries may still be referenced by running calls: keep them until those finish.
-     * A stopped set is leaked only while its calls run; they check *alive. */
-    int running = 0;
-    for (int i = 0; i < s->n; i++)
-        running |= s->v[i].running;
-    *s->alive = 0;
-    if (!running) {
-        free(s->alive);
-        free(s->v);
-        free(s);
-    }
-    /* else: freed at process exit (rare: a reload while a scheduled task runs) */
+    set_unref(s);
     h->sched = NULL;
 }
 

@@ -211,6 +211,7 @@ static void t_host_reload_and_drain(void)
     levy_gen_unref(g1);
     CHECK_EQ_INT(levy_gen_live_count(), live0 + 1);
 end:
+    levy_schedule_stop(&h);
     levy_gen_errors_free(&errs);
     levy_gen_errors_free(&r.errors);
     if (h.current)
