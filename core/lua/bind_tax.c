@@ -45,19 +45,23 @@ static int builtin_code(const char *c)
 
 typedef struct vctx {
     lua_State *L;
-    int details; /* stack index of the details table, 0 until the first error */
+    int details; /* stack index of the details table (pushed by vinit) */
     int n;
 } vctx;
+
+static void vinit(vctx *v, lua_State *L)
+{
+    v->L = L;
+    v->n = 0;
+    lua_createtable(L, 0, 0);
+    v->details = lua_gettop(L);
+}
 
 static void vfail(vctx *v, const char *field, const char *msg)
 {
     lua_State *L = v->L;
     if (v->n >= 50)
         return;
-    if (!v->details) {
-        lua_newtable(L);
-        v->details = lua_gettop(L);
-    }
     lua_createtable(L, 0, 2);
     lua_pushstring(L, field);
     lua_setfield(L, -2, "field");
@@ -887,7 +891,8 @@ static int tax_calculate(lua_State *L)
         return luaL_error(L, "levy.tax: the rate index is not loaded");
     int opts = lua_istable(L, 2) ? 2 : 0;
     lua_settop(L, 2);
-    vctx v = {L, 0, 0};
+    vctx v;
+    vinit(&v, L);
     if (!lua_istable(L, 1)) {
         vfail(&v, "body", "must be a JSON object");
         push_error(L, "validation_failed", "request body must be a JSON object", v.details);
@@ -952,13 +957,14 @@ static int tax_calculate(lua_State *L)
     if (!c.seller.present && opts) {
         lua_getfield(L, opts, "seller");
         if (lua_istable(L, -1)) {
-            vctx sv = {L, 0, 0};
             int top = lua_gettop(L);
+            vctx sv;
+            vinit(&sv, L);
             lua_createtable(L, 0, 1);
             lua_pushvalue(L, top);
             lua_setfield(L, -2, "seller");
-            read_address(&sv, top + 1, "seller", &c.seller, 0);
-            if (sv.details)
+            read_address(&sv, top + 2, "seller", &c.seller, 0);
+            if (sv.n)
                 c.seller.present = 0; /* a bad settings address is ignored */
             lua_settop(L, top);
         }
@@ -1081,7 +1087,7 @@ static int tax_calculate(lua_State *L)
             m->tax_code = "general";
         lua_pop(L, 1);
     }
-    if (v.details) {
+    if (v.n) {
         push_error(L, "validation_failed", "the request is invalid; see details", v.details);
         return 2;
     }
@@ -1096,7 +1102,8 @@ static int tax_calculate(lua_State *L)
         buf->busy -= use == buf;
         free(local.lines);
         free(local.meta);
-        vctx ev = {L, 0, 0};
+        vctx ev;
+        vinit(&ev, L);
         vfail(&ev, strstr(err.message, "state") ? "ship_to.state" : "ship_to.zip_code",
               err.message);
         push_error(L, err.code[0] ? err.code : "address_unresolved", err.message, ev.details);
@@ -1118,7 +1125,7 @@ static int tax_calculate(lua_State *L)
         snprintf(msg, sizeof msg, "unknown tax code '%.100s' (GET /v1/tax-codes)", tc);
         vfail(&v, f, msg);
     }
-    if (v.details) {
+    if (v.n) {
         buf->busy -= use == buf;
         free(local.lines);
         free(local.meta);
@@ -1259,7 +1266,8 @@ static int tax_calculate(lua_State *L)
         buf->busy -= use == buf;
         free(local.lines);
         free(local.meta);
-        vctx ev = {L, 0, 0};
+        vctx ev;
+        vinit(&ev, L);
         vfail(&ev, "lines", err.message);
         push_error(L, "validation_failed", err.message, ev.details);
         return 2;
@@ -1475,7 +1483,8 @@ static int tax_resolve(lua_State *L)
         return luaL_error(L, "levy.tax: the rate index is not loaded");
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 2);
-    vctx v = {L, 0, 0};
+    vctx v;
+    vinit(&v, L);
     lua_createtable(L, 0, 1);
     lua_pushvalue(L, 1);
     lua_setfield(L, -2, "address");
@@ -1493,7 +1502,7 @@ static int tax_resolve(lua_State *L)
         if (levy_tax_date_parse(s, len, &date) != 0)
             vfail(&v, "date", "must be a date YYYY-MM-DD");
     }
-    if (v.details) {
+    if (v.n) {
         push_error(L, "validation_failed", "invalid address", v.details);
         return 2;
     }
