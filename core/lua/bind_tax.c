@@ -41,18 +41,67 @@ static int builtin_code(const char *c)
     return 0;
 }
 
+enum {
+    K_id,
+    K_amount,
+    K_taxable_amount,
+    K_tax,
+    K_taxability_reason,
+    K_taxes,
+    K_jurisdiction,
+    K_level,
+    K_type,
+    K_percentage,
+    K_discount,
+    K_quantity,
+    K_tax_code,
+    K_product_id,
+    K_tax_inclusive,
+    K_currency,
+    K_date,
+    K_tax_id,
+    K_exempt,
+    K_country,
+    K_state,
+    K_city,
+    K_zip_code,
+    K_taxability,
+    K_default,
+    K_N
+};
+static const char *const key_names[K_N] = {"id", "amount", "taxable_amount", "tax", "taxability_reason", "taxes", "jurisdiction", "level", "type", "percentage", "discount", "quantity", "tax_code", "product_id", "tax_inclusive", "currency", "date", "tax_id", "exempt", "country", "state", "city", "zip_code", "taxability", "default"};
+#define KEY_UPVALUE(k) lua_upvalueindex(2 + (k))
+
+/* Field access with pre-interned key strings held as upvalues of every levy.tax function:
+ * no luaS_new lookup per access on the hot path. Raw access (request tables are plain). */
+static inline void getk(lua_State *L, int tbl, int k)
+{
+    tbl = lua_absindex(L, tbl);
+    lua_pushvalue(L, KEY_UPVALUE(k));
+    lua_rawget(L, tbl);
+}
+static inline void setk(lua_State *L, int tbl, int k)
+{
+    tbl = lua_absindex(L, tbl);
+    lua_pushvalue(L, KEY_UPVALUE(k));
+    lua_insert(L, -2);
+    lua_rawset(L, tbl);
+}
+
 /* ------------------------------------------------------------------ validation helpers */
 
 typedef struct vctx {
     lua_State *L;
     int details; /* stack index of the details table (pushed by vinit) */
     int n;
+    int line; /* fields starting with '.' are relative to lines[line] */
 } vctx;
 
 static void vinit(vctx *v, lua_State *L)
 {
     v->L = L;
     v->n = 0;
+    v->line = -1;
     lua_createtable(L, 0, 0);
     v->details = lua_gettop(L);
 }
@@ -60,8 +109,13 @@ static void vinit(vctx *v, lua_State *L)
 static void vfail(vctx *v, const char *field, const char *msg)
 {
     lua_State *L = v->L;
+    char fb[96];
     if (v->n >= 50)
         return;
+    if (field[0] == '.' && v->line >= 0) { /* built only on failure: the hot path is clean */
+        snprintf(fb, sizeof fb, "lines[%d]%s", v->line, field[1] ? field : "");
+        field = fb;
+    }
     lua_createtable(L, 0, 2);
     lua_pushstring(L, field);
     lua_setfield(L, -2, "field");
@@ -78,10 +132,10 @@ static int absent(lua_State *L, int idx)
 }
 
 /* Reads an optional string field; returns NULL if absent; reports a non-string. */
-static const char *opt_string(vctx *v, int tbl, const char *key, const char *field, size_t *len)
+static const char *opt_string(vctx *v, int tbl, int key, const char *field, size_t *len)
 {
     lua_State *L = v->L;
-    lua_getfield(L, tbl, key);
+    getk(L, tbl, key);
     const char *s = NULL;
     if (absent(L, -1)) {
         lua_pop(L, 1);
@@ -103,11 +157,11 @@ static const char *opt_string(vctx *v, int tbl, const char *key, const char *fie
 }
 
 /* A decimal string field -> scaled int64. Returns 1 if present and valid. */
-static int opt_decimal(vctx *v, int tbl, const char *key, const char *field, int max_scale,
+static int opt_decimal(vctx *v, int tbl, int key, const char *field, int max_scale,
                        int scale, int allow_neg, int64_t *out)
 {
     lua_State *L = v->L;
-    lua_getfield(L, tbl, key);
+    getk(L, tbl, key);
     int t = lua_type(L, -1);
     if (absent(L, -1)) {
         lua_pop(L, 1);
@@ -149,10 +203,10 @@ static int opt_decimal(vctx *v, int tbl, const char *key, const char *field, int
     return 1;
 }
 
-static int opt_bool(vctx *v, int tbl, const char *key, const char *field, int dflt)
+static int opt_bool(vctx *v, int tbl, int key, const char *field, int dflt)
 {
     lua_State *L = v->L;
-    lua_getfield(L, tbl, key);
+    getk(L, tbl, key);
     int r = dflt;
     if (!absent(L, -1)) {
         if (lua_type(L, -1) == LUA_TBOOLEAN)
@@ -192,7 +246,7 @@ static void read_address(vctx *v, int tbl, const char *name, addr *a, int requir
     int t = lua_gettop(L);
     size_t len;
     snprintf(f, sizeof f, "%s.country", name);
-    const char *c = opt_string(v, t, "country", f, &len);
+    const char *c = opt_string(v, t, K_country, f, &len);
     if (!c)
         vfail(v, f, "is required (ISO 3166 two-letter code)");
     else if (len != 2 || !((c[0] | 32) >= 'a' && (c[0] | 32) <= 'z' && (c[1] | 32) >= 'a' &&
@@ -204,7 +258,7 @@ static void read_address(vctx *v, int tbl, const char *name, addr *a, int requir
         a->present = 1;
     }
     snprintf(f, sizeof f, "%s.state", name);
-    const char *s = opt_string(v, t, "state", f, &len);
+    const char *s = opt_string(v, t, K_state, f, &len);
     int us = strcmp(a->country, "US") == 0, ca = strcmp(a->country, "CA") == 0;
     if (s && len >= 1 && len <= 3) {
         for (size_t i = 0; i < len; i++)
@@ -220,9 +274,9 @@ static void read_address(vctx *v, int tbl, const char *name, addr *a, int requir
             vfail(v, f, "is not a Canadian province or territory code");
     }
     snprintf(f, sizeof f, "%s.city", name);
-    a->city = opt_string(v, t, "city", f, &len);
+    a->city = opt_string(v, t, K_city, f, &len);
     snprintf(f, sizeof f, "%s.zip_code", name);
-    a->zip = opt_string(v, t, "zip_code", f, &len);
+    a->zip = opt_string(v, t, K_zip_code, f, &len);
     if (us && required && !a->zip)
         vfail(v, f, "is required for US addresses");
     lua_pop(L, 1);
@@ -382,7 +436,7 @@ static LEVY_LJMP void apply_treatment(calc *c, int li, int g, int t, int depth)
     if (!lua_isnil(L, -1)) {
         lua_pop(L, 1);
         int64_t pct = rule_decimal(L, t, "rate", 6, "rate"); /* percent * 10^6 = 10^-8 */
-        lua_getfield(L, t, "level");
+        getk(L, t, K_level);
         int lv = levy_tax_level_from(lua_tostring(L, -1));
         lua_pop(L, 1);
         if (lv < 0)
@@ -486,18 +540,18 @@ static void push_address(lua_State *L, const addr *a)
 {
     lua_createtable(L, 0, 4);
     lua_pushstring(L, a->country);
-    lua_setfield(L, -2, "country");
+    setk(L, -2, K_country);
     if (a->state[0]) {
         lua_pushstring(L, a->state);
-        lua_setfield(L, -2, "state");
+        setk(L, -2, K_state);
     }
     if (a->city) {
         lua_pushstring(L, a->city);
-        lua_setfield(L, -2, "city");
+        setk(L, -2, K_city);
     }
     if (a->zip) {
         lua_pushstring(L, a->zip);
-        lua_setfield(L, -2, "zip_code");
+        setk(L, -2, K_zip_code);
     }
 }
 
@@ -514,9 +568,9 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
     lua_pushstring(L, c->res.group_region[g]);
     lua_setfield(L, ctx, "region");
     lua_pushstring(L, date_s);
-    lua_setfield(L, ctx, "date");
+    setk(L, ctx, K_date);
     lua_pushstring(L, currency);
-    lua_setfield(L, ctx, "currency");
+    setk(L, ctx, K_currency);
     push_address(L, &c->ship_to);
     lua_setfield(L, ctx, "ship_to");
     if (c->seller.present) {
@@ -526,27 +580,27 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
     lua_createtable(L, 0, 3);
     if (customer_id) {
         lua_pushstring(L, customer_id);
-        lua_setfield(L, -2, "id");
+        setk(L, -2, K_id);
     }
     if (c->tax_id) {
         lua_pushstring(L, c->tax_id);
-        lua_setfield(L, -2, "tax_id");
+        setk(L, -2, K_tax_id);
     }
     lua_pushboolean(L, c->customer_exempt);
-    lua_setfield(L, -2, "exempt");
+    setk(L, -2, K_exempt);
     lua_setfield(L, ctx, "customer");
     lua_createtable(L, c->nlines, 0);
     for (int i = 0; i < c->nlines; i++) {
         levy_tax_line *l = &c->lines[i];
         lua_createtable(L, 0, 12);
         lua_pushlstring(L, c->meta[i].id, c->meta[i].idlen);
-        lua_setfield(L, -2, "id");
+        setk(L, -2, K_id);
         lua_pushinteger(L, i + 1);
         lua_setfield(L, -2, "index");
         lua_pushstring(L, c->meta[i].tax_code);
-        lua_setfield(L, -2, "tax_code");
+        setk(L, -2, K_tax_code);
         push_dec(L, l->amount - l->discount, c->exponent);
-        lua_setfield(L, -2, "amount");
+        setk(L, -2, K_amount);
         char qb[48];
         levy_tax_fmt_scaled(qb, l->qty, 6);
         size_t qn = strlen(qb);
@@ -555,7 +609,7 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
         if (qb[qn - 1] == '.')
             qn--;
         lua_pushlstring(L, qb, qn);
-        lua_setfield(L, -2, "quantity");
+        setk(L, -2, K_quantity);
         /* unit amount: exact to 6 extra decimals, rounded half up */
         int64_t unit = levy_tax_round_div((__int128)(l->amount - l->discount) * LEVY_TAX_QTY_ONE *
                                               1000000,
@@ -570,7 +624,7 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
         }
         lua_setfield(L, -2, "unit_amount");
         lua_pushboolean(L, l->inclusive);
-        lua_setfield(L, -2, "tax_inclusive");
+        setk(L, -2, K_tax_inclusive);
         lua_pushstring(L, levy_tax_reason_name(l->reason));
         lua_setfield(L, -2, "reason");
         lua_pushboolean(L, l->reason == LEVY_REASON_REVERSE_CHARGE);
@@ -583,13 +637,13 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
                 continue;
             lua_createtable(L, 0, 7);
             push_name(L, en);
-            lua_setfield(L, -2, "jurisdiction");
+            setk(L, -2, K_jurisdiction);
             lua_pushstring(L, levy_tax_level_name(en->level));
-            lua_setfield(L, -2, "level");
+            setk(L, -2, K_level);
             lua_pushstring(L, levy_tax_type_name(en->type));
-            lua_setfield(L, -2, "type");
+            setk(L, -2, K_type);
             push_pct(L, en->rate);
-            lua_setfield(L, -2, "percentage");
+            setk(L, -2, K_percentage);
             char fb[32];
             levy_tax_fmt_fraction(fb, en->fraction);
             lua_pushstring(L, fb);
@@ -604,7 +658,7 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
             }
             lua_rawseti(L, -2, ++k);
         }
-        lua_setfield(L, -2, "taxes");
+        setk(L, -2, K_taxes);
         lua_rawseti(L, -2, i + 1);
     }
     lua_setfield(L, ctx, "lines");
@@ -671,7 +725,7 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
         for (int e = l->n - 1; e >= 0; e--)
             if (l->e[e].group == g)
                 remove_entry(l, e);
-        lua_getfield(L, lt, "taxes");
+        getk(L, lt, K_taxes);
         if (!lua_istable(L, -1))
             luaL_error(L, "calculate(ctx): ctx.lines[%d].taxes must be a table", i + 1);
         int tt = lua_gettop(L);
@@ -687,15 +741,15 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
             memset(en, 0, sizeof *en);
             en->group = (uint8_t)g;
             en->unit_from = en->unit_to = -1;
-            lua_getfield(L, et, "jurisdiction");
+            getk(L, et, K_jurisdiction);
             if (lua_type(L, -1) != LUA_TSTRING)
                 luaL_error(L, "calculate(ctx): taxes[%d].jurisdiction must be a string", (int)k);
             en->name = lua_tostring(L, -1); /* kept alive by ctx (on the stack) */
             lua_pop(L, 1);
-            lua_getfield(L, et, "level");
+            getk(L, et, K_level);
             int lv = levy_tax_level_from(lua_tostring(L, -1));
             lua_pop(L, 1);
-            lua_getfield(L, et, "type");
+            getk(L, et, K_type);
             int ty = levy_tax_type_from(lua_tostring(L, -1));
             lua_pop(L, 1);
             if (lv < 0 || ty < 0)
@@ -866,6 +920,30 @@ static void push_error(lua_State *L, const char *code, const char *message, int 
     }
 }
 
+/* Pushes levy.json's array metatable (or nil) so arrays can use it (empty arrays stay []). */
+static int push_array_mt(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_getfield(L, -1, "levy.json");
+    if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, "array_mt");
+        lua_replace(L, -3);
+        lua_pop(L, 1);
+    } else {
+        lua_pop(L, 2);
+        lua_pushnil(L);
+    }
+    return lua_gettop(L);
+}
+
+static void use_array_mt(lua_State *L, int mt)
+{
+    if (lua_istable(L, mt)) {
+        lua_pushvalue(L, mt);
+        lua_setmetatable(L, -2);
+    }
+}
+
 static void set_array_mt(lua_State *L, int idx)
 {
     /* levy.json's array metatable when the host module is loaded (empty arrays stay []) */
@@ -904,7 +982,7 @@ static int tax_calculate(lua_State *L)
     c.rates = rates;
     size_t len;
     /* currency */
-    const char *cur = opt_string(&v, 1, "currency", "currency", &len);
+    const char *cur = opt_string(&v, 1, K_currency, "currency", &len);
     c.exponent = -1;
     if (!cur) {
         vfail(&v, "currency", "is required (ISO 4217 code)");
@@ -916,7 +994,7 @@ static int tax_calculate(lua_State *L)
     if (cur && c.exponent < 0)
         vfail(&v, "currency", "is not a known ISO 4217 currency code");
     /* date */
-    const char *date_s = opt_string(&v, 1, "date", "date", &len);
+    const char *date_s = opt_string(&v, 1, K_date, "date", &len);
     char date_buf[11];
     if (date_s) {
         if (levy_tax_date_parse(date_s, len, &c.date) != 0)
@@ -936,18 +1014,18 @@ static int tax_calculate(lua_State *L)
             vfail(&v, "customer", "must be an object");
         } else {
             int t = lua_gettop(L);
-            lua_getfield(L, t, "id");
+            getk(L, t, K_id);
             if (lua_isinteger(L, -1)) {
                 lua_tostring(L, -1);
-                lua_setfield(L, t, "id"); /* normalise an integer id to its string */
+                setk(L, t, K_id); /* normalise an integer id to its string */
             } else {
                 lua_pop(L, 1);
             }
-            customer_id = opt_string(&v, t, "id", "customer.id", &len);
-            c.tax_id = opt_string(&v, t, "tax_id", "customer.tax_id", &len);
+            customer_id = opt_string(&v, t, K_id, "customer.id", &len);
+            c.tax_id = opt_string(&v, t, K_tax_id, "customer.tax_id", &len);
             if (c.tax_id && !c.tax_id[0])
                 c.tax_id = NULL;
-            c.customer_exempt = opt_bool(&v, t, "exempt", "customer.exempt", 0);
+            c.customer_exempt = opt_bool(&v, t, K_exempt, "customer.exempt", 0);
         }
     }
     lua_pop(L, 1);
@@ -1025,7 +1103,8 @@ static int tax_calculate(lua_State *L)
             lua_pop(L, 1);
     }
     for (int i = 0; i < nlines; i++) {
-        char f[64];
+        const char *f;
+        v.line = i;
         levy_tax_line *l = &c.lines[i];
         line_meta *m = &c.meta[i];
         memset(m, 0, sizeof *m);
@@ -1034,13 +1113,13 @@ static int tax_calculate(lua_State *L)
         lua_rawgeti(L, lines_idx, i + 1);
         int lt = lua_gettop(L);
         if (!lua_istable(L, lt)) {
-            snprintf(f, sizeof f, "lines[%d]", i);
+            f = ".";
             vfail(&v, f, "must be an object");
             lua_pop(L, 1);
             continue;
         }
         /* id: string, or an integer turned into one */
-        lua_getfield(L, lt, "id");
+        getk(L, lt, K_id);
         if (lua_isinteger(L, -1)) {
             snprintf(m->idbuf, sizeof m->idbuf, "%lld", (long long)lua_tointeger(L, -1));
             m->id = m->idbuf;
@@ -1052,31 +1131,31 @@ static int tax_calculate(lua_State *L)
             m->id = m->idbuf;
             m->idlen = strlen(m->idbuf);
         } else {
-            snprintf(f, sizeof f, "lines[%d].id", i);
+            f = ".id";
             vfail(&v, f, "must be a string");
         }
         lua_pop(L, 1);
         int ex = c.exponent >= 0 ? c.exponent : 4;
-        snprintf(f, sizeof f, "lines[%d].amount", i);
-        int r = opt_decimal(&v, lt, "amount", f, ex, ex, 1, &l->amount);
+        f = ".amount";
+        int r = opt_decimal(&v, lt, K_amount, f, ex, ex, 1, &l->amount);
         if (r == 0)
             vfail(&v, f, "is required (a decimal string)");
-        snprintf(f, sizeof f, "lines[%d].discount", i);
+        f = ".discount";
         l->discount = 0;
-        opt_decimal(&v, lt, "discount", f, ex, ex, 0, &l->discount);
-        snprintf(f, sizeof f, "lines[%d].quantity", i);
+        opt_decimal(&v, lt, K_discount, f, ex, ex, 0, &l->discount);
+        f = ".quantity";
         l->qty = LEVY_TAX_QTY_ONE;
-        r = opt_decimal(&v, lt, "quantity", f, 6, 6, 1, &l->qty);
+        r = opt_decimal(&v, lt, K_quantity, f, 6, 6, 1, &l->qty);
         if (r == 1 && l->qty < 0)
             vfail(&v, f, "must not be negative");
         else if (r == 1 && l->qty == 0)
             vfail(&v, f, "must be greater than zero");
-        snprintf(f, sizeof f, "lines[%d].tax_inclusive", i);
-        l->inclusive = opt_bool(&v, lt, "tax_inclusive", f, 0);
-        snprintf(f, sizeof f, "lines[%d].product_id", i);
-        const char *pid = opt_string(&v, lt, "product_id", f, &len);
-        snprintf(f, sizeof f, "lines[%d].tax_code", i);
-        m->tax_code = opt_string(&v, lt, "tax_code", f, &len);
+        f = ".tax_inclusive";
+        l->inclusive = opt_bool(&v, lt, K_tax_inclusive, f, 0);
+        f = ".product_id";
+        const char *pid = opt_string(&v, lt, K_product_id, f, &len);
+        f = ".tax_code";
+        m->tax_code = opt_string(&v, lt, K_tax_code, f, &len);
         if (!m->tax_code && pid && products) {
             lua_getfield(L, products, pid);
             if (lua_type(L, -1) == LUA_TSTRING)
@@ -1087,6 +1166,7 @@ static int tax_calculate(lua_State *L)
             m->tax_code = "general";
         lua_pop(L, 1);
     }
+    v.line = -1;
     if (v.n) {
         push_error(L, "validation_failed", "the request is invalid; see details", v.details);
         return 2;
@@ -1139,7 +1219,7 @@ static int tax_calculate(lua_State *L)
             lua_getfield(L, -1, customer_id);
             if (lua_istable(L, -1)) {
                 int ct = lua_gettop(L);
-                lua_getfield(L, ct, "exempt");
+                getk(L, ct, K_exempt);
                 int exm = lua_toboolean(L, -1);
                 lua_pop(L, 1);
                 lua_getfield(L, ct, "exemption_expires");
@@ -1167,7 +1247,7 @@ static int tax_calculate(lua_State *L)
                 lua_pop(L, 1);
                 c.customer_exempt = exm;
                 if (!c.tax_id) {
-                    lua_getfield(L, ct, "tax_id");
+                    getk(L, ct, K_tax_id);
                     if (lua_type(L, -1) == LUA_TSTRING && lua_rawlen(L, -1) > 0)
                         c.tax_id = lua_tostring(L, -1); /* referenced by opts.customers */
                     lua_pop(L, 1);
@@ -1274,6 +1354,7 @@ static int tax_calculate(lua_State *L)
     }
     /* result */
     int ex = c.exponent;
+    int amt = push_array_mt(L);
     lua_createtable(L, 0, 10);
     int res = lua_gettop(L);
     if (opts) {
@@ -1293,9 +1374,9 @@ static int tax_calculate(lua_State *L)
     }
     lua_setfield(L, res, "calculation_id");
     lua_pushstring(L, c.currency);
-    lua_setfield(L, res, "currency");
+    setk(L, res, K_currency);
     lua_pushstring(L, date_buf);
-    lua_setfield(L, res, "date");
+    setk(L, res, K_date);
     lua_pushstring(L, c.res.region);
     lua_setfield(L, res, "region");
     push_dec(L, doc.total_amount, ex);
@@ -1305,47 +1386,47 @@ static int tax_calculate(lua_State *L)
     push_dec(L, doc.total_tax, ex);
     lua_setfield(L, res, "total_tax");
     lua_createtable(L, nlines, 0);
-    set_array_mt(L, -1);
+    use_array_mt(L, amt);
     for (int i = 0; i < nlines; i++) {
         levy_tax_line *l = &c.lines[i];
         lua_createtable(L, 0, 7);
         lua_pushlstring(L, c.meta[i].id, c.meta[i].idlen);
-        lua_setfield(L, -2, "id");
+        setk(L, -2, K_id);
         push_dec(L, l->amount, ex);
-        lua_setfield(L, -2, "amount");
+        setk(L, -2, K_amount);
         push_dec(L, l->taxable, ex);
-        lua_setfield(L, -2, "taxable_amount");
+        setk(L, -2, K_taxable_amount);
         push_dec(L, l->tax, ex);
-        lua_setfield(L, -2, "tax");
+        setk(L, -2, K_tax);
         lua_pushstring(L, levy_tax_reason_name(l->reason));
-        lua_setfield(L, -2, "taxability_reason");
+        setk(L, -2, K_taxability_reason);
         if (l->discount) {
             push_dec(L, l->discount, ex);
-            lua_setfield(L, -2, "discount");
+            setk(L, -2, K_discount);
         }
         int listed = l->reason != LEVY_REASON_NOT_COLLECTING && l->reason != LEVY_REASON_NO_TAX;
         lua_createtable(L, listed ? l->n : 0, 0);
-        set_array_mt(L, -1);
+        use_array_mt(L, amt);
         for (int e = 0; listed && e < l->n; e++) {
             const levy_tax_entry *en = &l->e[e];
             lua_createtable(L, 0, 6);
             push_name(L, en);
-            lua_setfield(L, -2, "jurisdiction");
+            setk(L, -2, K_jurisdiction);
             lua_pushstring(L, levy_tax_level_name(en->level));
-            lua_setfield(L, -2, "level");
+            setk(L, -2, K_level);
             lua_pushstring(L, levy_tax_type_name(en->type));
-            lua_setfield(L, -2, "type");
+            setk(L, -2, K_type);
             push_pct(L, en->rate);
-            lua_setfield(L, -2, "percentage");
+            setk(L, -2, K_percentage);
             push_dec(L, en->zero ? (l->reason == LEVY_REASON_CUSTOMER_EXEMPT ? 0 : en->taxable)
                                  : en->taxable,
                      ex);
-            lua_setfield(L, -2, "taxable_amount");
+            setk(L, -2, K_taxable_amount);
             push_dec(L, en->amount, ex);
-            lua_setfield(L, -2, "amount");
+            setk(L, -2, K_amount);
             lua_rawseti(L, -2, e + 1);
         }
-        lua_setfield(L, -2, "taxes");
+        setk(L, -2, K_taxes);
         lua_rawseti(L, -2, i + 1);
     }
     lua_setfield(L, res, "lines");
@@ -1443,12 +1524,12 @@ static int tax_regions(lua_State *L)
             lua_setfield(L, -2, "code");
             lua_getfield(L, rt, "name");
             lua_setfield(L, -2, "name");
-            lua_getfield(L, rt, "country");
+            getk(L, rt, K_country);
             if (lua_isnil(L, -1)) {
                 lua_pop(L, 1);
                 lua_pushlstring(L, code, strlen(code) >= 2 ? 2 : strlen(code));
             }
-            lua_setfield(L, -2, "country");
+            setk(L, -2, K_country);
             lua_getfield(L, rt, "tax_type");
             lua_setfield(L, -2, "tax_type");
             if (lua_istable(L, files)) {
@@ -1529,18 +1610,18 @@ static int tax_resolve(lua_State *L)
         const levy_tax_entry *e = &res.e[i];
         lua_createtable(L, 0, 5);
         push_name(L, e);
-        lua_setfield(L, -2, "jurisdiction");
+        setk(L, -2, K_jurisdiction);
         lua_pushstring(L, levy_tax_level_name(e->level));
-        lua_setfield(L, -2, "level");
+        setk(L, -2, K_level);
         lua_pushstring(L, levy_tax_type_name(e->type));
-        lua_setfield(L, -2, "type");
+        setk(L, -2, K_type);
         push_pct(L, e->rate);
-        lua_setfield(L, -2, "percentage");
+        setk(L, -2, K_percentage);
         lua_pushstring(L, res.group_region[e->group]);
         lua_setfield(L, -2, "region");
         lua_rawseti(L, -2, i + 1);
     }
-    lua_setfield(L, -2, "taxes");
+    setk(L, -2, K_taxes);
     if (res.nkeys) {
         lua_createtable(L, 0, res.nkeys);
         for (int k = 0; k < res.nkeys; k++) {
@@ -1569,6 +1650,8 @@ int luaopen_levy_tax(lua_State *L)
     lua_pushcfunction(L, linebuf_gc);
     lua_setfield(L, -2, "__gc");
     lua_setmetatable(L, -2);
-    luaL_setfuncs(L, funcs, 1);
+    for (int k = 0; k < K_N; k++)
+        lua_pushstring(L, key_names[k]);
+    luaL_setfuncs(L, funcs, 1 + K_N);
     return 1;
 }

@@ -81,6 +81,8 @@ int levy_tax_currency_exponent(const char *code)
     for (int i = 0; i < 3; i++)
         if (code[i] < 'A' || code[i] > 'Z')
             return -1;
+    if (code[0] == 'U' && code[1] == 'S' && code[2] == 'D')
+        return 2; /* hot path */
     if (!in_list(currencies, code))
         return -1;
     if (in_list(ex0, code))

@@ -159,6 +159,19 @@ static void compute_line(levy_tax_line *l)
     l->net = gross;
     for (int i = 0; i < l->n; i++) {
         levy_tax_entry *e = &l->e[i];
+        if (e->fraction == LEVY_TAX_RATE_ONE && e->unit_from < 0 && e->unit_to < 0 &&
+            gross < 9000000000LL && gross > -9000000000LL) {
+            /* fast path, exact in int64: |gross * rate| < 9e9 * 1e9 */
+            e->taxable = gross;
+            int64_t num = gross * e->rate;
+            e->amount = e->zero ? 0
+                        : num >= 0 ? (num + LEVY_TAX_RATE_ONE / 2) / LEVY_TAX_RATE_ONE
+                                   : -((-num + LEVY_TAX_RATE_ONE / 2) / LEVY_TAX_RATE_ONE);
+            l->tax += e->amount;
+            if (!e->zero && (gross >= 0 ? e->taxable > l->taxable : e->taxable < l->taxable))
+                l->taxable = e->taxable;
+            continue;
+        }
         __int128 base = entry_base(l, e, gross);
         e->taxable = levy_tax_round_div(base * e->fraction, DEN_QTY * DEN_RATE);
         e->amount = e->zero ? 0
