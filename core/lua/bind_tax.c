@@ -359,7 +359,7 @@ static LEVY_LJMP int64_t rule_decimal(lua_State *L, int tbl, const char *key, in
     lua_getfield(L, tbl, key);
     size_t len;
     const char *s = lua_tolstring(L, -1, &len);
-    int64_t v;
+    int64_t v = 0;
     if (lua_type(L, -1) != LUA_TSTRING || levy_tax_dec_parse(s, len, scale, scale, 0, &v))
         luaL_error(L, "rule taxability: %s must be a decimal string", what);
     lua_pop(L, 1);
