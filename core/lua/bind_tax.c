@@ -97,12 +97,15 @@ typedef struct vctx {
     int line; /* fields starting with '.' are relative to lines[line] */
 } vctx;
 
+static void set_array_mt(lua_State *L, int idx);
+
 static void vinit(vctx *v, lua_State *L)
 {
     v->L = L;
     v->n = 0;
     v->line = -1;
     lua_createtable(L, 0, 0);
+    set_array_mt(L, -1);
     v->details = lua_gettop(L);
 }
 
@@ -920,19 +923,11 @@ static void push_error(lua_State *L, const char *code, const char *message, int 
     }
 }
 
-/* Pushes levy.json's array metatable (or nil) so arrays can use it (empty arrays stay []). */
+/* Pushes levy.json's array metatable (registry "levy.json.array_mt", or nil when levy.json
+ * is not loaded) so result arrays encode as JSON arrays even when empty. */
 static int push_array_mt(lua_State *L)
 {
-    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    lua_getfield(L, -1, "levy.json");
-    if (lua_istable(L, -1)) {
-        lua_getfield(L, -1, "array_mt");
-        lua_replace(L, -3);
-        lua_pop(L, 1);
-    } else {
-        lua_pop(L, 2);
-        lua_pushnil(L);
-    }
+    lua_getfield(L, LUA_REGISTRYINDEX, "levy.json.array_mt");
     return lua_gettop(L);
 }
 
@@ -946,20 +941,11 @@ static void use_array_mt(lua_State *L, int mt)
 
 static void set_array_mt(lua_State *L, int idx)
 {
-    /* levy.json's array metatable when the host module is loaded (empty arrays stay []) */
     idx = lua_absindex(L, idx);
-    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    lua_getfield(L, -1, "levy.json");
-    if (lua_istable(L, -1)) {
-        lua_getfield(L, -1, "array_mt");
-        if (lua_istable(L, -1)) {
-            lua_setmetatable(L, idx);
-            lua_pop(L, 2);
-            return;
-        }
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "levy.json.array_mt") == LUA_TTABLE)
+        lua_setmetatable(L, idx);
+    else
         lua_pop(L, 1);
-    }
-    lua_pop(L, 2);
 }
 
 static int tax_calculate(lua_State *L)
@@ -1455,6 +1441,7 @@ static int tax_calculate(lua_State *L)
 static int tax_tax_codes(lua_State *L)
 {
     lua_createtable(L, (int)LEVY_ARRAY_LEN(tax_codes), 0);
+    set_array_mt(L, -1);
     for (size_t i = 0; i < LEVY_ARRAY_LEN(tax_codes); i++) {
         lua_createtable(L, 0, 3);
         lua_pushstring(L, tax_codes[i].code);
@@ -1472,6 +1459,7 @@ static int tax_rates_info(lua_State *L)
 {
     const levy_rates *r = levy_lua_host(L, LEVY_HOST_RATES);
     lua_newtable(L);
+    set_array_mt(L, -1);
     if (!r)
         return 1;
     int n = levy_rates_ntables(r);
@@ -1504,6 +1492,7 @@ static int cmp_code(lua_State *L)
 static int tax_regions(lua_State *L)
 {
     lua_newtable(L);
+    set_array_mt(L, -1);
     int out = lua_gettop(L);
     int n = 0;
     lua_getfield(L, LUA_REGISTRYINDEX, "levy.rules");

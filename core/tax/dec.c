@@ -34,8 +34,11 @@ int levy_tax_dec_parse(const char *s, size_t len, int max_scale, int scale, int 
         for (; i < len; i++) {
             if (s[i] < '0' || s[i] > '9')
                 return -1;
-            if (frac >= max_scale)
-                return -2;
+            if (frac >= max_scale) { /* beyond the scale: only zeros keep the value exact */
+                if (s[i] != '0')
+                    return -2;
+                continue;
+            }
             if (v > lim)
                 return -3;
             v = v * 10 + (s[i] - '0');

@@ -12,7 +12,8 @@
 #define LEVY_TAX_MAX_MINOR 1000000000000LL /* |amount| limit in minor units (10^12) */
 
 /* Parses a strict decimal "-?[0-9]+(\.[0-9]+)?" of length len (no spaces, no '+', no
- * exponent) with at most max_scale fractional digits, and returns value * 10^scale in *out
+ * exponent) with at most max_scale significant fractional digits (further digits must be
+ * zeros: "12.340" is 12.34, as in core/money.h), and returns value * 10^scale in *out
  * (scale >= max_scale). allow_neg = 0 rejects a leading '-'. Returns 0, or -1 on bad syntax,
  * -2 on too many decimals, -3 on overflow (|value * 10^scale| > 9.2e18 / 10). */
 int levy_tax_dec_parse(const char *s, size_t len, int max_scale, int scale, int allow_neg,

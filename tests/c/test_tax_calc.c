@@ -11,6 +11,7 @@
 #include "tax/rates.h"
 
 int luaopen_levy_tax(lua_State *L);
+int luaopen_levy_json(lua_State *L);
 
 static levy_rates *R;
 
@@ -59,6 +60,8 @@ static lua_State *new_state(void)
     luaL_openlibs(L);
     levy_lua_set_ctx(L, NULL);
     levy_lua_set_host(L, LEVY_HOST_RATES, R);
+    luaL_requiref(L, "levy.json", luaopen_levy_json, 0);
+    lua_setglobal(L, "json");
     luaL_requiref(L, "levy.tax", luaopen_levy_tax, 0);
     lua_setglobal(L, "tax");
     if (luaL_dostring(L, rules) != LUA_OK) {
@@ -255,6 +258,16 @@ LUA_TEST(t_other_functions,
          "local at = assert(tax.resolve({country='AT'}, '2026-01-01')); eq(at.rates.reduced1, '10.00')\n"
          "local n, err = tax.resolve({country='US', state='CA', zip_code='00000'}, '2026-01-01'); eq(n, nil); eq(err.code, 'address_unresolved')\n")
 
+LUA_TEST(t_json_shape,
+         "local r = assert(tax.calculate(req(us('92614', 'CA', 'Irvine'), {line('100.00')}), {regions={}, calculation_id='calc_1'}))\n"
+         "local s = json.encode(r)\n"
+         "assert(s:find('\"taxes\":%[%]'), s); assert(s:find('\"total_tax\":\"0.00\"'), s)\n"
+         "local ok = json.encode(assert(tax.calculate(req(us('92614', 'CA', 'Irvine'), {line('100.00')}), ALL)))\n"
+         "assert(ok:find('\"percentage\":\"6.00\"'), ok); assert(ok:find('\"rules\":{'), ok)\n"
+         "local body = json.decode('{\"currency\":\"USD\",\"ship_to\":{\"country\":\"US\",\"state\":\"CA\",\"zip_code\":\"92614\"},\"lines\":[{\"id\":\"1\",\"amount\":12.5},{\"id\":\"2\",\"amount\":12}]}')\n"
+         "local _, e = tax.calculate(body, ALL); has_detail(e, 'lines[0].amount'); has_detail(e, 'lines[1].amount')\n"
+         "assert(json.encode(e.details):sub(1, 1) == '[')\n")
+
 static void t_free(void)
 {
     levy_rates_free(R);
@@ -277,6 +290,7 @@ static const levy_test tests[] = {
     {"validation", t_validation},
     {"inclusive_discount", t_inclusive_discount},
     {"other_functions", t_other_functions},
+    {"json_shape", t_json_shape},
     {"free", t_free},
     {NULL, NULL}};
 
