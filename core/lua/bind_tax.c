@@ -1180,6 +1180,24 @@ static int tax_calculate(lua_State *L)
         c.group_on[g] = region_on(L, opts, c.res.group_region[g], c.date);
         c.group_rule[g] = push_rule(L, opts, c.res.group_region[g], &c.group_file[g]);
     }
+    /* origin sourcing: an intrastate US sale is taxed at the seller's location */
+    if (c.group_rule[0] && c.seller.present && strcmp(c.seller.country, "US") == 0 &&
+        strcmp(c.ship_to.country, "US") == 0 && strcmp(c.seller.state, c.ship_to.state) == 0 &&
+        c.seller.zip) {
+        lua_getfield(L, c.group_rule[0], "sourcing");
+        const char *src = lua_tostring(L, -1);
+        int origin = src && (strcmp(src, "origin") == 0 || strcmp(src, "origin_intrastate") == 0);
+        lua_pop(L, 1);
+        if (origin) {
+            levy_tax_address sa = {"US", c.seller.state, c.seller.city, c.seller.zip};
+            levy_tax_resolution ores;
+            levy_err oerr;
+            levy_err_clear(&oerr);
+            if (levy_rates_resolve(rates, &sa, c.date, &ores, &oerr) == LEVY_OK &&
+                strcmp(ores.region, c.res.region) == 0)
+                c.res = ores; /* an unknown seller ZIP keeps destination rates */
+        }
+    }
     /* tax codes: built-in, or named by the region's rule */
     for (int i = 0; i < nlines; i++) {
         const char *tc = c.meta[i].tax_code;

@@ -132,6 +132,16 @@ LUA_TEST(t_texas_saas,
          "local o = assert(tax.calculate(req(us('78701', 'TX'), {line('100.00', {tax_code='saas'})}), {all_regions=true, rule={region='US-TX', name='T', tax_type='SALES_TAX', taxability={saas='exempt'}}}))\n"
          "eq(o.total_tax, '0.00')\n")
 
+LUA_TEST(t_origin_sourcing,
+         "local rule = {region='US-TX', name='Texas', tax_type='SALES_TAX', sourcing='origin', taxability={}}\n"
+         "local from = {country='US', state='TX', city='Weston', zip_code='75097'}\n"
+         "local r = assert(tax.calculate(req(us('78701', 'TX', 'Austin'), {line('100.00')}, {ship_from=from}), {all_regions=true, rule=rule}))\n"
+         "eq(r.total_tax, '7.25')\n"
+         "local d = assert(tax.calculate(req(us('78701', 'TX', 'Austin'), {line('100.00')}, {ship_from=from}), ALL))\n"
+         "eq(d.total_tax, '8.25')\n"
+         "local o = assert(tax.calculate(req(us('78701', 'TX', 'Austin'), {line('100.00')}), {all_regions=true, rule=rule, seller={country='US', state='CA', zip_code='92614'}}))\n"
+         "eq(o.total_tax, '8.25')\n")
+
 LUA_TEST(t_connecticut,
          "local r = assert(tax.calculate(req(us('06103', 'CT', 'Hartford'), {line('100.00', {tax_code='saas'})}), ALL))\n"
          "eq(r.total_tax, '1.00'); eq(r.lines[1].taxability_reason, 'reduced_rated'); eq(r.lines[1].taxes[1].percentage, '1.00')\n")
@@ -279,6 +289,7 @@ static const levy_test tests[] = {
     {"examples_22", t_examples_22},
     {"texas_saas", t_texas_saas},
     {"connecticut", t_connecticut},
+    {"origin_sourcing", t_origin_sourcing},
     {"ny_clothing", t_ny_clothing},
     {"tennessee", t_tennessee},
     {"pure_context", t_pure_context},
