@@ -121,6 +121,8 @@ int main(int argc, char **argv)
 lua:;
     lua_State *L = luaL_newstate();
     luaL_openlibs(L);
+    if (getenv("BENCH_GCGEN"))
+        lua_gc(L, LUA_GCGEN, 0, 0);
     levy_lua_set_ctx(L, NULL);
     levy_lua_set_host(L, LEVY_HOST_RATES, r);
     luaL_requiref(L, "levy.tax", luaopen_levy_tax, 0);
