@@ -17,7 +17,7 @@ return common.state{
     { name = "general goods at the ZIP rate (8.25%)",
       request = common.request("TX", "Austin", "78701", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "8.25", lines = { { tax = "8.25", taxability_reason = "standard_rated" } } } },
-    { name = "SaaS subscription: taxable on 8E+1% of the price",
+    { name = "SaaS subscription: taxable on 80% of the price",
       request = common.request("TX", "Austin", "78701", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
       expect = { total_tax = "6.60", lines = { { tax = "6.60", taxability_reason = "partially_taxable" } } } },
     { name = "shipping with taxable goods: taxable",
