@@ -15,7 +15,7 @@ return common.state{
     food_grocery = common.state_rate("2.00"), -- Act 2023-554: state food rate 4% -> 3% (2023-09-01) -> 2% (2025-09-01); local rates still apply
   },
   selftest = {
-    { name = "general goods at the ZIP rate (1E+1%)",
+    { name = "general goods at the ZIP rate (10%)",
       request = common.request("AL", "Birmingham", "35203", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "10.00", lines = { { tax = "10.00", taxability_reason = "standard_rated" } } } },
     { name = "SaaS subscription: taxable",

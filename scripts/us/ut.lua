@@ -15,7 +15,7 @@ return common.state{
     food_grocery = { rate = "3.00", level = "state" }, -- Utah Code 59-12-103(2)(d): food at a uniform 3% (1.75% state + 1.25% local option)
   },
   selftest = {
-    { name = "general goods at the ZIP rate (8.45%)",
+    { name = "general goods at the ZIP rate (8.4499%)",
       request = common.request("UT", "Salt Lake City", "84101", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "8.45", lines = { { tax = "8.45", taxability_reason = "standard_rated" } } } },
     { name = "SaaS subscription: taxable",

@@ -100,6 +100,28 @@ local function pct_of_fraction(f)
   return cents_str(n, s)
 end
 
+-- Rate overlays on the ZIP rows (the engine's data/us/overlays.csv: state, zip_from, zip_to,
+-- level, jurisdiction, op add|set, rate_pct, effective_from, effective_to, ...).
+local OVERLAYS = {}
+do
+  local path = os.getenv("LEVY_RULES_OVERLAYS")
+  if path == nil then
+    for _, d in ipairs({ DATA, "data" }) do
+      if exists(d .. "/us/overlays.csv") then path = d .. "/us/overlays.csv"; break end
+    end
+  end
+  if path then
+    for i, l in ipairs(read_lines(path)) do
+      if i > 1 and l ~= "" then
+        local c = {}
+        for v in string.gmatch(l .. ",", "([^,]*),") do c[#c + 1] = v end
+        OVERLAYS[#OVERLAYS + 1] = { st = c[1], zf = c[2], zt = c[3], level = c[4], name = c[5], op = c[6],
+                                    pct = c[7], from = c[8], to = (c[9] ~= "" and c[9] or "9999-12-31") }
+      end
+    end
+  end
+end
+
 -- International rates used by the self-tests: { from, standard, reduced } newest first.
 local VAT = {
   DE = { { "2021-01-01", "19", "7" }, { "2020-07-01", "16", "5" }, { "0000-01-01", "19", "7" } },
@@ -128,6 +150,18 @@ local function resolve(req)
       if cmp(row[lv], "0") ~= 0 then
         taxes[#taxes + 1] = { jurisdiction = lv == "state" and st.state or row.name, level = lv,
                               type = "SALES_TAX", percentage = pct_of_fraction(row[lv]), fraction = "1" }
+      end
+    end
+    local zip5 = string.sub(st.zip_code, 1, 5)
+    for _, o in ipairs(OVERLAYS) do
+      if o.st == st.state and zip5 >= o.zf and zip5 <= o.zt and req.date >= o.from and req.date <= o.to then
+        local done = false
+        if o.op == "set" then
+          for _, t in ipairs(taxes) do if t.level == o.level then t.percentage = o.pct; done = true; break end end
+        end
+        if not done then
+          taxes[#taxes + 1] = { jurisdiction = o.name, level = o.level, type = "SALES_TAX", percentage = o.pct, fraction = "1" }
+        end
       end
     end
     return { { region = "US-" .. st.state, taxes = taxes } }
