@@ -120,6 +120,44 @@ function M.exempt_first(ctx, tax_code, amount)
   end
 end
 
+-- Dated state rates for one tax code: `periods` = { { before = "YYYY-MM-DD", rate = "4.00",
+-- reason = "standard_rated" (optional, default "reduced_rated") }, ... }
+-- in date order; the first period with ctx.date < before sets the state entry's percentage
+-- (adding a state entry named `jurisdiction` when the table treatment removed it, e.g. an
+-- exemption that started on `before`). Lines exempted per customer or reverse-charged are left
+-- alone. Used where a grocery rate changed recently (IL, AL, MS): the table holds today's
+-- treatment, this function the older ones.
+function M.dated_state_rate(ctx, tax_code, periods, jurisdiction)
+  local rate, reason
+  for _, p in ipairs(periods) do
+    if ctx.date < p.before then
+      rate, reason = p.rate, p.reason or "reduced_rated"
+      break
+    end
+  end
+  if rate == nil then
+    return
+  end
+  for _, line in ipairs(ctx.lines) do
+    if line.tax_code == tax_code and line.reason ~= "customer_exempt"
+       and line.reason ~= "no_tax_in_region" and not line.reverse_charge then
+      line.taxes = line.taxes or {}
+      local state
+      for _, t in ipairs(line.taxes) do
+        if t.level == "state" then
+          state = t
+        end
+      end
+      if state == nil then
+        state = { jurisdiction = jurisdiction, level = "state", type = "SALES_TAX", fraction = "1" }
+        line.taxes[#line.taxes + 1] = state
+      end
+      state.percentage = rate
+      line.reason = reason
+    end
+  end
+end
+
 -- "YYYY-MM-DD" strings compare correctly as strings.
 function M.date_on_or_after(date, from)
   return from == nil or date >= from

@@ -14,24 +14,40 @@ return common.state{
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
     food_grocery = common.state_rate("2.00"), -- Act 2023-554: state food rate 4% -> 3% (2023-09-01) -> 2% (2025-09-01); local rates still apply
   },
+  -- Act 2023-554: 4% until 2023-08-31, 3% until 2025-08-31
+  calculate = function(ctx)
+    common.dated_state_rate(ctx, "food_grocery", {
+      { before = "2023-09-01", rate = "4.00", reason = "standard_rated" },
+      { before = "2025-09-01", rate = "3.00" },
+    }, "ALABAMA")
+  end,
   selftest = {
     { name = "general goods at the ZIP rate (10%)",
-      request = common.request("AL", "Birmingham", "35203", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      request = common.request("AL", "Birmingham", "35203", "2026-03-01", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "10.00", lines = { { tax = "10.00", taxability_reason = "standard_rated" } } } },
     { name = "SaaS subscription: taxable",
-      request = common.request("AL", "Birmingham", "35203", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      request = common.request("AL", "Birmingham", "35203", "2026-03-01", { common.line("1", "100.00", "1", "saas") }),
       expect = { total_tax = "10.00", lines = { { tax = "10.00", taxability_reason = "standard_rated" } } } },
     { name = "shipping with taxable goods: exempt",
-      request = common.request("AL", "Birmingham", "35203", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      request = common.request("AL", "Birmingham", "35203", "2026-03-01", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
       expect = { total_tax = "10.00", lines = { { tax = "10.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "groceries: state rate 2.00%, local rates kept",
-      request = common.request("AL", "Birmingham", "35203", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      request = common.request("AL", "Birmingham", "35203", "2026-03-01", { common.line("1", "100.00", "1", "food_grocery") }),
       expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "reduced_rated" } } } },
     { name = "professional services: exempt",
-      request = common.request("AL", "Birmingham", "35203", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      request = common.request("AL", "Birmingham", "35203", "2026-03-01", { common.line("1", "100.00", "1", "professional_services") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "exempt tax code",
-      request = common.request("AL", "Birmingham", "35203", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      request = common.request("AL", "Birmingham", "35203", "2026-03-01", { common.line("1", "100.00", "1", "exempt") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "groceries on 2023-08-31: state 4.00%",
+      request = common.request("AL", "Birmingham", "35203", "2023-08-31", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "10.00", lines = { { tax = "10.00", taxability_reason = "standard_rated" } } } },
+    { name = "groceries on 2025-08-31: state 3.00%",
+      request = common.request("AL", "Birmingham", "35203", "2025-08-31", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "9.00", lines = { { tax = "9.00", taxability_reason = "reduced_rated" } } } },
+    { name = "groceries on 2025-09-01: today's treatment",
+      request = common.request("AL", "Birmingham", "35203", "2025-09-01", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "reduced_rated" } } } },
   },
 }

@@ -13,24 +13,36 @@ return common.state{
     shipping = "exempt", -- 86 Ill. Adm. Code 130.415: delivery charges separately contracted for are not part of gross receipts (doubt when delivery is mandatory)
     food_grocery = "exempt", -- P.A. 103-0781: the 1% state grocery tax ends 2026-01-01; municipal 1% grocery taxes are not in the rate data (doubt)
   },
+  -- P.A. 103-0781: the 1% state rate on groceries applies until 2025-12-31
+  calculate = function(ctx)
+    common.dated_state_rate(ctx, "food_grocery", {
+      { before = "2026-01-01", rate = "1.00" },
+    }, "ILLINOIS")
+  end,
   selftest = {
     { name = "general goods at the ZIP rate (10.25%)",
-      request = common.request("IL", "Chicago", "60601", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      request = common.request("IL", "Chicago", "60601", "2026-03-01", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "10.25", lines = { { tax = "10.25", taxability_reason = "standard_rated" } } } },
     { name = "SaaS subscription: exempt",
-      request = common.request("IL", "Chicago", "60601", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      request = common.request("IL", "Chicago", "60601", "2026-03-01", { common.line("1", "100.00", "1", "saas") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "shipping with taxable goods: exempt",
-      request = common.request("IL", "Chicago", "60601", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      request = common.request("IL", "Chicago", "60601", "2026-03-01", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
       expect = { total_tax = "10.25", lines = { { tax = "10.25" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "groceries: exempt",
-      request = common.request("IL", "Chicago", "60601", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      request = common.request("IL", "Chicago", "60601", "2026-03-01", { common.line("1", "100.00", "1", "food_grocery") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "professional services: exempt",
-      request = common.request("IL", "Chicago", "60601", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      request = common.request("IL", "Chicago", "60601", "2026-03-01", { common.line("1", "100.00", "1", "professional_services") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "exempt tax code",
-      request = common.request("IL", "Chicago", "60601", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      request = common.request("IL", "Chicago", "60601", "2026-03-01", { common.line("1", "100.00", "1", "exempt") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "groceries on 2025-12-31: state 1.00%",
+      request = common.request("IL", "Chicago", "60601", "2025-12-31", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated" } } } },
+    { name = "groceries on 2026-01-01: today's treatment",
+      request = common.request("IL", "Chicago", "60601", "2026-01-01", { common.line("1", "100.00", "1", "food_grocery") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     -- tax-facts #22: Chicago 60601 10.25% (the general test above covers $100)
     { name = "#22 Chicago $250.50 general",
