@@ -48,7 +48,13 @@ M.DEFAULTS = DEFAULTS
 -- Builds a state rule table.
 --   spec.code        two-letter code ("TX")
 --   spec.name        state name
---   spec.sourcing    "destination" (default) | "origin" | "origin_intrastate"
+--   spec.sourcing    "destination" (default) | "origin" | "origin_intrastate":
+--                    "origin" = the state sources a sale by a seller located in the state at
+--                    the seller's place of business (all levels); remote sellers always collect
+--                    at destination. "origin_intrastate" = California's modified origin:
+--                    state/county/city at the seller for in-state sales, district taxes at the
+--                    destination. The engine applies origin sourcing only when the seller
+--                    (ship_from / settings) is in the same state as the ship-to.
 --   spec.taxability  overrides of DEFAULTS (tax code -> treatment)
 --   spec.no_sales_tax      true: the state has no sales tax at all (documented extension:
 --                          the engine finds no taxing jurisdiction and answers

@@ -38,6 +38,11 @@ return common.state{
     { name = "#3 LA 90002: $15 item + $1.50 shipping, freight not taxable",
       request = common.request("CA", "Lynwood", "90002", "2025-12-15", { common.line("1", "15.00", "1", "general"), common.line("2", "1.50", "1", "shipping") }),
       expect = { total_tax = "1.62", lines = { { tax = "1.62" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- #3 as published (city Los Angeles): the CDTFA city rate 9.75% wins over the ZIP row
+    -- (tax-facts §5 "ZIP vs city"), split 6 + 0.25 + 1 + 2.5 district: 0.90 + 0.04 + 0.15 + 0.38
+    { name = "#3 LA 90002 with city Los Angeles: CDTFA 9.75%, freight not taxable",
+      request = common.request("CA", "Los Angeles", "90002", "2026-03-01", { common.line("1", "15.00", "1", "general"), common.line("2", "1.50", "1", "shipping") }),
+      expect = { total_tax = "1.47", lines = { { tax = "1.47" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
     -- tax-facts #6: Monterey 93940 (9.25% in the ZIP row and in CDTFA), 2 x $50 + $15 shipping
     { name = "#6 Monterey 93940: 2 x $50 + $15 shipping -> 9.25",
       request = common.request("CA", "Monterey", "93940", "2022-03-12", { common.line("1", "100.00", "2", "general"), common.line("2", "15.00", "1", "shipping") }),

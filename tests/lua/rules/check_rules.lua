@@ -138,6 +138,31 @@ local CA_FED = { AB = "5", ON = "13", NB = "15", NL = "15", PE = "15", BC = "5",
 local CA_PROV = { BC = { "PST", "7" }, MB = { "PST", "7" }, SK = { "PST", "6" }, QC = { "QST", "9.975" } }
 local CURRENCY_EXP = { JPY = 0 }
 
+-- California: a ship-to city found in CDTFA's table (Type "City", rate >= 7.25%) wins over the
+-- ZIP row, split as the engine does: state 6, county 0.25, city 1, district = rate - 7.25.
+local CDTFA
+local function cdtfa_city(city)
+  if CDTFA == nil then
+    CDTFA = {}
+    local ok, lines = pcall(read_lines, DATA .. "/us/cdtfa-2026-01/SalesTaxRates1-1-26.csv")
+    if ok then
+      for i, l in ipairs(lines) do
+        local c = {}
+        for v in string.gmatch(l .. ",", "([^,]*),") do c[#c + 1] = v end
+        if i > 1 and c[5] == "City" and c[3] and string.match(c[3], "^%d") then
+          CDTFA[string.upper(c[1])] = c[3]
+        end
+      end
+    end
+  end
+  return city and CDTFA[string.upper(city)]
+end
+local function sub_pct(a, b)          -- a - b for percent strings, exact
+  local x, y = dec(a), dec(b)
+  local sc = math.max(x.s, y.s)
+  return cents_str(rescale(x, sc) - rescale(y, sc), sc)
+end
+
 -- Returns { {region=, taxes={...}, reduced=} ... } (a ship-to may fall in two regions: CA + CA-QC).
 local function resolve(req)
   local st = req.ship_to or {}
@@ -146,6 +171,19 @@ local function resolve(req)
     local row = zip_table(st.state)[string.sub(st.zip_code or "", 1, 5)]
     assert(row, "unknown ZIP " .. tostring(st.zip_code))
     local taxes = {}
+    local city_rate = st.state == "CA" and cdtfa_city(st.city)
+    if city_rate and cmp(city_rate, "7.25") >= 0 then
+      taxes = {
+        { jurisdiction = "CALIFORNIA", level = "state", type = "SALES_TAX", percentage = "6", fraction = "1" },
+        { jurisdiction = "COUNTY", level = "county", type = "SALES_TAX", percentage = "0.25", fraction = "1" },
+        { jurisdiction = st.city, level = "city", type = "SALES_TAX", percentage = "1", fraction = "1" },
+      }
+      if cmp(city_rate, "7.25") > 0 then
+        taxes[4] = { jurisdiction = st.city .. " DISTRICT TAX", level = "district", type = "SALES_TAX",
+                     percentage = sub_pct(city_rate, "7.25"), fraction = "1" }
+      end
+      return { { region = "US-CA", taxes = taxes } }
+    end
     for _, lv in ipairs({ "state", "county", "city", "district" }) do
       if cmp(row[lv], "0") ~= 0 then
         taxes[#taxes + 1] = { jurisdiction = lv == "state" and st.state or row.name, level = lv,
