@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "AK",
   name = "Alaska",
-  no_state_sales_tax = true,    -- no state tax; boroughs/cities levy their own (tax-facts §1.1)
+  no_state_sales_tax = true,    -- no state tax; boroughs and cities levy their own (tax-facts §1, ARSSTC)
   sourcing = "destination",
   taxability = {
     shipping = "exempt", -- local codes differ; ARSSTC Remote Seller Sales Tax Code leaves delivery to each member (doubt)

@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "DE",
   name = "Delaware",
-  no_sales_tax = true,          -- no statewide or local sales tax (tax-facts §1.1)
+  no_sales_tax = true,          -- no statewide or local sales tax (tax-facts §1, "States without a sales tax")
   sourcing = "destination",
   taxability = {
   },
