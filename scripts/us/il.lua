@@ -44,7 +44,10 @@ return common.state{
     { name = "groceries on 2026-01-01: today's treatment",
       request = common.request("IL", "Chicago", "60601", "2026-01-01", { common.line("1", "100.00", "1", "food_grocery") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
-    -- tax-facts #22: Chicago 60601 10.25% (the general test above covers $100)
+    -- tax-facts #22: Chicago 60601 10.25% in the Dec-2025 table (6.25 + 1.75 + 1.25 + 1)
+    { name = "#22 Chicago 60601 $100 general -> 10.25",
+      request = common.request("IL", "Chicago", "60601", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "10.25", lines = { { tax = "10.25", taxability_reason = "standard_rated" } } } },
     { name = "#22 Chicago $250.50 general",
       request = common.request("IL", "Chicago", "60601", "2025-12-15", { common.line("1", "250.50", "1", "general") }),
       expect = { total_tax = "25.68", lines = { { tax = "25.68" } } } },

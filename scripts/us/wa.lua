@@ -33,7 +33,10 @@ return common.state{
     { name = "exempt tax code",
       request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
-    -- tax-facts #22: Seattle 98101 10.35% (the general test above covers $100)
+    -- tax-facts #22: Seattle 98101 10.35% in the Dec-2025 table (6.5 + 3.85)
+    { name = "#22 Seattle 98101 $100 general -> 10.35",
+      request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
     { name = "training (live presentation) taxable",
       request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "training") }),
       expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
