@@ -1,9 +1,9 @@
 -- Tennessee (US-TN): sales-tax rule. Rates and jurisdictions come from the engine's rate data
 -- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
 -- listed here are the defaults of _common.lua. Self-test expectations are computed from the
--- ZIP row 37203 of TAXRATES_ZIP5_TN202512.csv: state 7%, county 2.25%, district 0.5%
--- (district 0.5%: Davidson County transit surcharge from 2025-02-01, tax-facts §5; the
--- engine adds it to the Dec-2025 row through its rate overlays)
+-- ZIP row 37902 of TAXRATES_ZIP5_TN202512.csv: state 7%, county 2.25%
+-- and 37203 (Nashville): state 7%, county 2.25%, plus the engine's overlay district 0.5%
+-- (Davidson County transit surcharge from 2025-02-01, tax-facts §5)
 local common = require "_common"
 local money = require "levy.money"
 
@@ -49,41 +49,49 @@ return common.state{
     end
   end,
   selftest = {
-    { name = "general goods at the ZIP rate (9.75%)",
-      request = common.request("TN", "Nashville", "37203", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
-      expect = { total_tax = "9.75", lines = { { tax = "9.75", taxability_reason = "standard_rated" } } } },
+    { name = "general goods at the ZIP rate (9.25%)",
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "9.25", lines = { { tax = "9.25", taxability_reason = "standard_rated" } } } },
     { name = "SaaS subscription: taxable",
-      request = common.request("TN", "Nashville", "37203", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
-      expect = { total_tax = "9.75", lines = { { tax = "9.75", taxability_reason = "standard_rated" } } } },
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "9.25", lines = { { tax = "9.25", taxability_reason = "standard_rated" } } } },
     { name = "shipping with taxable goods: taxable",
-      request = common.request("TN", "Nashville", "37203", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
-      expect = { total_tax = "10.73", lines = { { tax = "9.75" }, { tax = "0.98", taxability_reason = "standard_rated" } } } },
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "10.18", lines = { { tax = "9.25" }, { tax = "0.93", taxability_reason = "standard_rated" } } } },
     { name = "groceries: state rate 4.00%, local rates kept",
-      request = common.request("TN", "Nashville", "37203", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
-      expect = { total_tax = "6.75", lines = { { tax = "6.75", taxability_reason = "reduced_rated" } } } },
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "6.25", lines = { { tax = "6.25", taxability_reason = "reduced_rated" } } } },
     { name = "professional services: exempt",
-      request = common.request("TN", "Nashville", "37203", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "exempt tax code",
-      request = common.request("TN", "Nashville", "37203", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "$2,000 article: 7% on 2000 + 2.25% on 1600 + 2.75% on 400",
-      request = common.request("TN", "Nashville", "37203", "2025-12-15", { common.line("1", "2000.00", "1", "general") }),
-      expect = { total_tax = "195.00", lines = { { tax = "195.00", taxability_reason = "standard_rated" } } } },
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "2000.00", "1", "general") }),
+      expect = { total_tax = "187.00", lines = { { tax = "187.00", taxability_reason = "standard_rated" } } } },
     { name = "2 x $2,000: caps apply per unit",
-      request = common.request("TN", "Nashville", "37203", "2025-12-15", { common.line("1", "4000.00", "2", "general") }),
-      expect = { total_tax = "390.00", lines = { { tax = "390.00", taxability_reason = "standard_rated" } } } },
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "4000.00", "2", "general") }),
+      expect = { total_tax = "374.00", lines = { { tax = "374.00", taxability_reason = "standard_rated" } } } },
     { name = "$5,000 article: single-article tax capped at $3,200",
-      request = common.request("TN", "Nashville", "37203", "2025-12-15", { common.line("1", "5000.00", "1", "general") }),
-      expect = { total_tax = "438.00", lines = { { tax = "438.00", taxability_reason = "standard_rated" } } } },
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "5000.00", "1", "general") }),
+      expect = { total_tax = "430.00", lines = { { tax = "430.00", taxability_reason = "standard_rated" } } } },
     { name = "$1,000 article: below the cap, full local rate",
-      request = common.request("TN", "Nashville", "37203", "2025-12-15", { common.line("1", "1000.00", "1", "general") }),
-      expect = { total_tax = "97.50", lines = { { tax = "97.50", taxability_reason = "standard_rated" } } } },
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "1000.00", "1", "general") }),
+      expect = { total_tax = "92.50", lines = { { tax = "92.50", taxability_reason = "standard_rated" } } } },
     { name = "exactly $1,600: no single-article tax",
-      request = common.request("TN", "Nashville", "37203", "2025-12-15", { common.line("1", "1600.00", "1", "general") }),
-      expect = { total_tax = "156.00", lines = { { tax = "156.00", taxability_reason = "standard_rated" } } } },
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "1600.00", "1", "general") }),
+      expect = { total_tax = "148.00", lines = { { tax = "148.00", taxability_reason = "standard_rated" } } } },
     { name = "SaaS is not an article: local rate on the full $5,000",
-      request = common.request("TN", "Nashville", "37203", "2025-12-15", { common.line("1", "5000.00", "1", "saas") }),
-      expect = { total_tax = "487.50", lines = { { tax = "487.50" } } } },
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "5000.00", "1", "saas") }),
+      expect = { total_tax = "462.50", lines = { { tax = "462.50" } } } },
+    -- Nashville 37203: the Dec-2025 row says 9.25%; the engine adds the Davidson County 0.5%
+    -- transit surcharge from 2025-02-01 (tax-facts section 5) -> 9.75%
+    { name = "Nashville 37203 on 2025-12-15: 9.75% with the transit surcharge",
+      request = common.request("TN", "Nashville", "37203", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "9.75", lines = { { tax = "9.75" } } } },
+    { name = "Nashville 37203 on 2025-01-31: 9.25% before the surcharge",
+      request = common.request("TN", "Nashville", "37203", "2025-01-31", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "9.25", lines = { { tax = "9.25" } } } },
   },
 }
