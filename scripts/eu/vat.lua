@@ -55,7 +55,7 @@ return {
     training = "taxable", -- commercial training: standard; art. 132(1)(i) exempts only recognised bodies (doubt)
     shipping = "taxable", -- ancillary to the goods: standard here (mixed reduced orders: doubt)
     clothing = "taxable",
-    food_grocery = "reduced", -- Annex III (1): foodstuffs at the first reduced rate of the member state (DE 7%); countries without one (DK) use the engine's fallback
+    food_grocery = "reduced", -- Annex III (1): foodstuffs at the first reduced rate of the member state (DE 7, FR 5.5, NL 9, AT 10, BE 6, PL 5); no reduced rate (DK): standard. Doubt: IE zero-rates most food, SE food is its 12% (reduced2), IT/ES basic staples 4% (super_reduced)
     exempt = "exempt",
   },
   calculate = reverse_charge,
@@ -162,6 +162,20 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "software_download" } },
       },
       expect = { total_tax = "24.00", lines = { { tax = "24.00" } } } },
+    { name = "Denmark has no reduced rate: groceries at the standard 25%",
+      request = {
+        currency = "DKK", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Copenhagen", zip_code = "1050", country = "DK" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "25.00", lines = { { tax = "25.00", taxability_reason = "standard_rated" } } } },
+    { name = "France groceries at 5.5% (reduced1)",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Paris", zip_code = "75001", country = "FR" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "5.50", lines = { { tax = "5.50", taxability_reason = "reduced_rated" } } } },
     { name = "exempt tax code",
       request = {
         currency = "EUR", date = "2026-03-01",

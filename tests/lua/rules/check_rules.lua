@@ -129,6 +129,7 @@ local VAT = {
   FR = { { "2014-01-01", "20", "5.5" } },
   FI = { { "2024-09-01", "25.5", "10" }, { "0000-01-01", "24", "10" } },
   IE = { { "2021-03-01", "23", "9" } },
+  DK = { { "0000-01-01", "25", nil } },
 }
 local NATIONAL = {
   GB = { "VAT", "20", "5" }, AU = { "GST", "10" }, NZ = { "GST", "15" }, CH = { "VAT", "8.1", "2.6" },
@@ -136,7 +137,7 @@ local NATIONAL = {
 }
 local CA_FED = { AB = "5", ON = "13", NB = "15", NL = "15", PE = "15", BC = "5", MB = "5", SK = "5", QC = "5" }
 local CA_PROV = { BC = { "PST", "7" }, MB = { "PST", "7" }, SK = { "PST", "6" }, QC = { "QST", "9.975" } }
-local CURRENCY_EXP = { JPY = 0 }
+local CURRENCY_EXP = { JPY = 0 }   -- others: 2
 
 -- California: a ship-to city found in CDTFA's table (Type "City", rate >= 7.25%) wins over the
 -- ZIP row, split as the engine does: state 6, county 0.25, city 1, district = rate - 7.25.
@@ -242,7 +243,7 @@ local function apply(treat, line, taxes, reduced)
     return taxes, "zero_rated"
   end
   if treat == "reduced" or (type(treat) == "table" and treat.reduced) then
-    assert(reduced, "no reduced rate")
+    if reduced == nil then return taxes, "standard_rated" end   -- no such rate: unchanged
     for _, t in ipairs(taxes) do t.percentage = reduced end
     return taxes, "reduced_rated"
   end
