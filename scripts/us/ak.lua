@@ -8,7 +8,7 @@ return common.state{
   code = "AK",
   name = "Alaska",
   no_state_sales_tax = true,    -- no state tax; boroughs and cities levy their own (tax-facts §1, ARSSTC)
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     shipping = "exempt", -- local codes differ; ARSSTC Remote Seller Sales Tax Code leaves delivery to each member (doubt)
   },

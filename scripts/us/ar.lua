@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "AR",
   name = "Arkansas",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     software_download = "exempt", -- [SST] Arkansas taxability matrix: prewritten software delivered electronically exempt
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]

@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "CO",
   name = "Colorado",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     saas = "exempt", -- [TF] not taxable at state level; some home-rule cities tax it (doubt: Denver does not)
     digital_goods = "taxable", -- HB21-1312: digital goods are tangible personal property since 2021-07-01

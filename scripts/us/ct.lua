@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "CT",
   name = "Connecticut",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     saas = { rate = "1.00", level = "state" }, -- [TF] Conn. Gen. Stat. 12-408(1)(H): computer and data processing services 1% (business use; 6.35% for personal use)
     software_download = { rate = "1.00", level = "state" }, -- CT DRS: electronically delivered prewritten software used in business is taxed as computer/data processing at 1% (doubt for personal use)

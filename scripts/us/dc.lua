@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "DC",
   name = "District of Columbia",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     saas = "taxable", -- [TF] 6%
     digital_goods = "taxable", -- D.C. Code 47-2001(n)(1)(P): digital goods taxable since 2019-10-01

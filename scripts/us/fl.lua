@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "FL",
   name = "Florida",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     software_download = "exempt", -- Rule 12A-1.032: software delivered electronically is not tangible personal property
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]

@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "GA",
   name = "Georgia",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     software_download = "exempt", -- O.C.G.A. 48-8-3(94): software delivered electronically exempt
     shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]

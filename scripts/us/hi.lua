@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "HI",
   name = "Hawaii",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     saas = "taxable", -- [TF] GET applies to nearly all business activity
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]

@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "IA",
   name = "Iowa",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     saas = "exempt", -- [TF] Iowa Code 423.3(104): exempt when sold exclusively for business use (levy assumes B2B); personal use is taxable
     software_download = "exempt", -- Iowa Code 423.3(104): prewritten software for exclusive business use exempt (B2B assumption)

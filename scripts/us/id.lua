@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "ID",
   name = "Idaho",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     software_download = "exempt", -- Idaho Code 63-3616 (HB 183, 2018): electronically delivered software is not tangible personal property
     digital_goods = "taxable", -- Idaho Code 63-3616(b): digital music/books/video with a permanent right of use are taxable

@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "KS",
   name = "Kansas",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
     food_grocery = { exempt_levels = { "state" } }, -- SB 1 (2024): state rate on food 0% from 2025-01-01; local sales taxes still apply

@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "KY",
   name = "Kentucky",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     saas = "taxable", -- [TF] KRS 139.010 (HB 8, 2022): prewritten computer software access services taxable since 2023-01-01
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]

@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "LA",
   name = "Louisiana",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     saas = "taxable", -- [TF] Act 5 of the 2024 3rd Extraordinary Session: digital products incl. remote software taxable from 2025-01-01
     digital_goods = "taxable", -- same Act 5 (2024 3rd ES), from 2025-01-01

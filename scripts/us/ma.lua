@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "MA",
   name = "Massachusetts",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     saas = "taxable", -- [TF] 830 CMR 64H.1.3: prewritten software however delivered, incl. remote access
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]

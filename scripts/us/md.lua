@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "MD",
   name = "Maryland",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     saas = { rate = "3.00", level = "state" }, -- [TF] HB 352 (2025): 3% on data/IT services and software publishing from 2025-07-01; the 6% on SaaS applies only to personal use (B2B exempt since 2022-07-01)
     digital_goods = "taxable", -- Md. Code Tax-Gen. 11-101: digital products taxable since 2021-03-14

@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "ME",
   name = "Maine",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     saas = "exempt", -- [TF] not taxable (sources conflict)
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]

@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "MI",
   name = "Michigan",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     shipping = "taxable", -- MCL 205.51(1)(d): delivery charges are part of the sales price [SHIP]
   },

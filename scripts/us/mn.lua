@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "MN",
   name = "Minnesota",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]

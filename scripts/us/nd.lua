@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "ND",
   name = "North Dakota",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
   },

@@ -8,7 +8,7 @@ return common.state{
   code = "NH",
   name = "New Hampshire",
   no_sales_tax = true,          -- no statewide or local sales tax (tax-facts §1, "States without a sales tax")
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
   },
   selftest = {

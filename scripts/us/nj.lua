@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "NJ",
   name = "New Jersey",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     shipping = "taxable", -- N.J.S.A. 54:32B-2(oo): delivery charges are part of the sales price; tax-facts #4

@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "NV",
   name = "Nevada",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     software_download = "exempt", -- NAC 372: electronically delivered software is not tangible personal property
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]

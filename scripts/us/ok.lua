@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "OK",
   name = "Oklahoma",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     software_download = "exempt", -- OAC 710:65-19-52: software delivered electronically is not tangible personal property
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]

@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "SC",
   name = "South Carolina",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     saas = "taxable", -- [TF] taxable as a communications/data service (SC Rev. Rul. 03-5)
     software_download = "exempt", -- SC Rev. Rul. 03-5: software delivered electronically is not tangible personal property (doubt)

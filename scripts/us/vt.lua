@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "VT",
   name = "Vermont",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     saas = "taxable", -- [TF] taxable again since 2024-07-01 (H.887 repealed the 2015 exemption)
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]

@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "WA",
   name = "Washington",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     saas = "taxable", -- [TF] RCW 82.04.050(6): remote access software and digital automated services
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]

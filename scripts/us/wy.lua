@@ -7,7 +7,7 @@ local common = require "_common"
 return common.state{
   code = "WY",
   name = "Wyoming",
-  sourcing = "destination",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
