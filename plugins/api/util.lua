@@ -11,7 +11,8 @@ function M.is_string(v)
 end
 
 function M.is_object(v)
-  return type(v) == "table" and getmetatable(v) ~= json.array_mt
+  return type(v) == "table" and v ~= json.null and v ~= json.empty_array
+    and getmetatable(v) ~= json.array_mt
 end
 
 function M.is_array(v)
