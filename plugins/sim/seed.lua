@@ -145,7 +145,7 @@ function M.run(seed, n_invoices)
     for _ = 1, nlines do
       local p = products[r:int(1, #products)]
       local q
-      if p.kind == "services" and r:chance(1, 3) then q = json.number(r:int(1, 9) .. ".5")
+      if p.kind == "services" and r:chance(1, 3) then q = docs.number(r:int(1, 9) .. ".5")
       else q = r:int(1, 5) end
       local it = { description = p.obj.name, price = { product_id = p.obj.id, quantity = q,
                    amount_per_unit = { amount = p.price, currency = cur } } }
