@@ -15,6 +15,8 @@ CREATE TABLE sim_entities (
 );
 CREATE INDEX sim_entities_kind_seq ON sim_entities (kind, seq);
 CREATE INDEX sim_entities_kind_updated ON sim_entities (kind, updated_ms);
+CREATE INDEX sim_entities_updated ON sim_entities (updated_ms);
+CREATE INDEX sim_entities_parent ON sim_entities (parent_id);
 
 CREATE TABLE sim_config (name TEXT PRIMARY KEY, value TEXT NOT NULL);     -- value: JSON
 CREATE TABLE sim_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
