@@ -48,7 +48,7 @@ class Sim:
         self.url = "http://127.0.0.1:%d" % self.port
         self.dir = tempfile.mkdtemp(prefix="data-", dir=TMP)
         args = [LEVY, "sim", "--listen", "127.0.0.1:%d" % self.port, "--data-dir", self.dir,
-                "--plugins", os.path.join(ROOT, "plugins"), "--seed", str(seed)]
+                "--plugins", os.path.join(ROOT, "plugins"), "--seed", str(seed), "--invoices", "40"]
         if os.path.isdir(os.path.join(ROOT, "scripts")):
             args += ["--scripts", os.path.join(ROOT, "scripts")]
         args += list(extra)
