@@ -359,6 +359,8 @@ function M.check_tax_rate(errs, f, tr, cur, need_amount)
            and not money.parse(ta.amount, ta.currency) then
       bad("tax_amount.amount", ("must be rounded to %d decimal places for %s"):format(
         money.exponent(ta.currency), ta.currency))
+    elseif ta.amount:sub(1, 1) == "-" then
+      bad("tax_amount.amount", "must not be negative")
     end
   end
   return ok

@@ -386,6 +386,7 @@ def test_taxes(sim):
     bad("description missing", lambda b: rate(b).pop("description"), "items[0].tax_rates[0].description")
     bad("tax_amount missing", lambda b: rate(b).pop("tax_amount"), "items[0].tax_rates[0].tax_amount")
     bad("tax_amount unrounded", lambda b: rate(b)["tax_amount"].update(amount="6.005"), "items[0].tax_rates[0].tax_amount.amount")
+    bad("tax_amount negative", lambda b: rate(b)["tax_amount"].update(amount="-1.00"), "items[0].tax_rates[0].tax_amount.amount")
     bad("tax_amount as number", lambda b: rate(b)["tax_amount"].update(amount=6), "items[0].tax_rates[0].tax_amount.amount")
     bad("tax_amount exponent", lambda b: rate(b)["tax_amount"].update(amount="6e0"), "items[0].tax_rates[0].tax_amount.amount")
     bad("tax_amount other currency", lambda b: rate(b)["tax_amount"].update(currency="EUR"), "items[0].tax_rates[0].tax_amount.currency")
