@@ -439,6 +439,24 @@ local function invoice_taxes(req)
   return ok(200, inv)
 end
 
+local function sent_status(req)
+  local inv, extra, cur = load_invoice(req.params.id)
+  local b = parse_body(req)
+  if type(b.sent) ~= "boolean" then
+    P.raise(400, "sent: is required (boolean).", { { field = "sent", message = "is required (boolean)" } })
+  end
+  if b.sent then
+    inv.sent_at = inv.sent_at or time.iso(state.now())
+  else
+    inv.sent_at = nil
+  end
+  store.transaction(function()
+    db.update("invoice", inv, inv_cols(inv, cur), extra)
+    emit_obj("INVOICE", "UPDATED", inv)
+  end)
+  return 200, ""
+end
+
 local function list_invoice_payments(req)
   load_invoice(req.params.id)
   return ok(200, db.list("payment", "payments", { { "parent_id", req.params.id } }, nil, 0, nil, false))
@@ -941,6 +959,7 @@ route("GET", "/invoices/{id}", get_one("invoice", "Invoice"), true)
 route("PUT", "/invoices/{id}", update_invoice, true, W)
 route("DELETE", "/invoices/{id}", delete_invoice, true, W)
 route("POST", "/invoices/{id}/taxes", invoice_taxes, true, W)
+route("PUT", "/invoices/{id}/sent-status", sent_status, true, W)
 route("GET", "/invoices/{id}/payments", list_invoice_payments, true)
 route("POST", "/invoices/{id}/payments", create_payment, true, W)
 route("GET", "/invoice-payments", list_all_payments, true)
