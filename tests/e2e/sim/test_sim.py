@@ -366,7 +366,7 @@ def test_taxes(sim):
     def rate(b):
         return b["items"][0]["tax_rates"][0]
 
-    bad("not JSON", None, "", raw="{nope")
+    bad("not JSON", None, "body", raw="{nope")
     bad("missing taxes_calculated_at", lambda b: b.pop("taxes_calculated_at"), "taxes_calculated_at")
     bad("taxes_calculated_at with offset", lambda b: b.update(taxes_calculated_at="2026-08-01T12:00:00+02:00"), "taxes_calculated_at")
     bad("taxes_calculated_at not a date-time", lambda b: b.update(taxes_calculated_at="yesterday Z"), "taxes_calculated_at")
