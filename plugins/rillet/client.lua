@@ -1,5 +1,5 @@
 -- Rillet REST client over levy.http.request: Bearer auth + X-Rillet-API-Version: 4,
--- cursor pagination, a per-connection token bucket (60 requests / 60 s) kept in the store,
+-- cursor pagination, a per-connection rate limit (60 requests / rolling 60 s) kept in the store,
 -- 429 / Retry-After, Idempotency-Key on POST and RFC 9457 problem+json parsing.
 --
 -- Every call returns `data, status, headers` on 2xx, or `nil, err` where err is
@@ -19,49 +19,38 @@ local M = {}
 M.API_VERSION = "4"
 M.PAGE_SIZE = 100
 M.CAPACITY = 60        -- requests
-M.WINDOW_MS = 60000    -- per 60 s
-local MILLI = 1000     -- bucket stores milli-tokens
-local REFILL_PER_MS = M.CAPACITY * MILLI // M.WINDOW_MS -- = 1 milli-token per ms (integer)
+M.WINDOW_MS = 61000    -- per rolling 60 s, plus 1 s of slack for latency / clock skew
 
--- Token bucket. Returns 0 when a token was taken, else the wait in ms before one is free.
--- Synchronous store statements only (no yield), so it is atomic on the event loop.
+-- Sliding window (the token bucket that never lets more than CAPACITY requests into any
+-- window): returns 0 and records the request when one may be sent now, else the wait in
+-- ms. Synchronous store statements only (no yield), so it is atomic on the event loop.
 function M.take_token(bucket)
   local now = time.now_ms()
   return store.transaction(function()
-    local row = store.row("SELECT tokens, updated_ms, blocked_until_ms FROM rillet_rate WHERE bucket = ?", bucket)
-    local cap = M.CAPACITY * MILLI
-    local tokens, blocked = cap, 0
-    if row then
-      local elapsed = now - row.updated_ms
-      if elapsed < 0 then elapsed = 0 end
-      tokens = math.min(cap, row.tokens + elapsed * REFILL_PER_MS)
-      blocked = row.blocked_until_ms
+    local row = store.row("SELECT blocked_until_ms FROM rillet_rate WHERE bucket = ?", bucket)
+    if row and row.blocked_until_ms > now then return row.blocked_until_ms - now end
+    store.exec("DELETE FROM rillet_rate_log WHERE bucket = ? AND at_ms <= ?", bucket, now - M.WINDOW_MS)
+    local c = store.row("SELECT count(*) AS n, min(at_ms) AS oldest FROM rillet_rate_log WHERE bucket = ?", bucket)
+    if c.n >= M.CAPACITY then
+      local wait = c.oldest + M.WINDOW_MS - now
+      return wait > 0 and wait or 1
     end
-    if blocked > now then
-      store.exec("INSERT INTO rillet_rate(bucket, tokens, updated_ms, blocked_until_ms) VALUES (?,?,?,?) " ..
-        "ON CONFLICT(bucket) DO UPDATE SET tokens = excluded.tokens, updated_ms = excluded.updated_ms",
-        bucket, tokens, now, blocked)
-      return blocked - now
-    end
-    if tokens < MILLI then
-      store.exec("INSERT INTO rillet_rate(bucket, tokens, updated_ms, blocked_until_ms) VALUES (?,?,?,0) " ..
-        "ON CONFLICT(bucket) DO UPDATE SET tokens = excluded.tokens, updated_ms = excluded.updated_ms",
-        bucket, tokens, now)
-      return (MILLI - tokens) // REFILL_PER_MS + 1
-    end
-    store.exec("INSERT INTO rillet_rate(bucket, tokens, updated_ms, blocked_until_ms) VALUES (?,?,?,0) " ..
-      "ON CONFLICT(bucket) DO UPDATE SET tokens = excluded.tokens, updated_ms = excluded.updated_ms",
-      bucket, tokens - MILLI, now)
+    store.exec("INSERT INTO rillet_rate_log(bucket, at_ms) VALUES (?, ?)", bucket, now)
     return 0
   end)
 end
 
--- Rillet said 429: empty the bucket and block it until Retry-After has passed.
+-- Requests sent before the bucket existed (the connect flow) still count.
+function M.record(bucket, n, at_ms)
+  for _ = 1, n do store.exec("INSERT INTO rillet_rate_log(bucket, at_ms) VALUES (?, ?)", bucket, at_ms) end
+end
+
+-- Rillet said 429: block the bucket until Retry-After has passed.
 function M.block(bucket, wait_ms)
   local now = time.now_ms()
-  store.exec("INSERT INTO rillet_rate(bucket, tokens, updated_ms, blocked_until_ms) VALUES (?,0,?,?) " ..
-    "ON CONFLICT(bucket) DO UPDATE SET tokens = 0, updated_ms = excluded.updated_ms, " ..
-    "blocked_until_ms = max(blocked_until_ms, excluded.blocked_until_ms)", bucket, now, now + wait_ms)
+  store.exec("INSERT INTO rillet_rate(bucket, tokens, updated_ms, blocked_until_ms) VALUES (?, 0, ?, ?) " ..
+    "ON CONFLICT(bucket) DO UPDATE SET blocked_until_ms = max(blocked_until_ms, excluded.blocked_until_ms)",
+    bucket, now, now + wait_ms)
 end
 
 -- Retry-After: delta-seconds or an HTTP date. Returns ms or nil.

@@ -159,6 +159,7 @@ function M.create(body, opts)
   end
   local base = (type(opts) == "table" and opts.base_url) or M.base_url(env)
   local c = client.new { base_url = base, api_key = key }
+  local started = time.now_ms()
   local ok, err = c:get("/api-key", nil, { any_body = true })
   if not ok then upstream(err) end
   local org
@@ -179,6 +180,7 @@ function M.create(body, opts)
       id, sub_id and "needs_webhook_secret" or "needs_subsidiary", env, base,
       util.encode(pick(org, ORG_FIELDS)), util.encode(json.array(list)), sub_id,
       seal(id, "api_key", key), "\u{2026}" .. key:sub(-4), now)
+    client.record(id, 3, started) -- the three requests above count against the rate limit
   end)
   log.info("rillet connection created", { connection = id, subsidiaries = #list })
   return M.view(M.get(id))
