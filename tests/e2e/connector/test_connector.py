@@ -201,6 +201,27 @@ def sim_api_key(tmp):
     return "rk_demo_" + hashlib.sha256(("levy-sim-demo-key:%d" % SEED).encode()).hexdigest()[:32]
 
 
+def bump_quantity(sim, inv_id):
+    """PUT the invoice back with the first taxed line's quantity + 1 (a real tax change)."""
+    s, cur_inv, _, _ = sim("GET", "/invoices/" + inv_id)
+    items, bumped = [], False
+    for it in cur_inv["items"]:
+        q = it["quantity"]
+        if not bumped and it["taxed_amount"]["amount"] not in ("0.00", "0"):
+            q, bumped = q + 1, True
+        item = {"id": it["id"], "description": it["description"],
+                "price": {"product_id": it["product_id"], "quantity": q, "amount_per_unit": it["gross_rate"]}}
+        if it.get("total_discount", {}).get("amount") not in (None, "0.00", "0"):
+            item["price"]["discount"] = {"type": "AMOUNT", "amount_off": it["total_discount"]}
+        items.append(item)
+    put = {"invoice_date": cur_inv["invoice_date"], "due_date": cur_inv["due_date"], "items": items}
+    for k in ("address", "customer_address", "shipping_address", "memo", "purchase_order_number"):
+        if cur_inv.get(k) is not None:
+            put[k] = cur_inv[k]
+    st, js, text, _ = sim("PUT", "/invoices/" + inv_id, put)
+    return st == 200 and bumped, text, cur_inv["taxed_amount"]["amount"]
+
+
 def run(tmp, sim_url, levy_url, levy_dir):
     levy = Levy(levy_url, TOKEN)
     key = sim_api_key(tmp)
@@ -428,26 +449,9 @@ def run(tmp, sim_url, levy_url, levy_dir):
             check("payment did not re-tax", n_calc(d1) == n_calc(d0) and n_write(d1) == n_write(d0), d1["history"])
 
     # a real change (quantity of a taxed line) in Rillet re-taxes once
-    s, cur_inv, _, _ = sim("GET", "/invoices/" + inv["id"])
-    items = []
-    bumped = False
-    for it in cur_inv["items"]:
-        q = it["quantity"]
-        if not bumped and it["taxed_amount"]["amount"] not in ("0.00", "0"):
-            q, bumped = q + 1, True
-        item = {"id": it["id"], "description": it["description"],
-                "price": {"product_id": it["product_id"], "quantity": q, "amount_per_unit": it["gross_rate"]}}
-        if it.get("total_discount", {}).get("amount") not in (None, "0.00", "0"):
-            item["price"]["discount"] = {"type": "AMOUNT", "amount_off": it["total_discount"]}
-        items.append(item)
-    put = {"invoice_date": cur_inv["invoice_date"], "due_date": cur_inv["due_date"], "items": items}
-    for k in ("address", "customer_address", "shipping_address", "memo", "purchase_order_number"):
-        if cur_inv.get(k) is not None:
-            put[k] = cur_inv[k]
     s, d0, _, _ = levy("GET", "/v1/invoices/" + inv["id"])
-    before_tax = cur_inv["taxed_amount"]["amount"]
-    st, js, text, _ = sim("PUT", "/invoices/" + inv["id"], put)
-    if check("simulator invoice updated (quantity + 1)", st == 200 and bumped, text[:300]):
+    ok_put, text, before_tax = bump_quantity(sim, inv["id"])
+    if check("simulator invoice updated (quantity + 1)", ok_put, text[:300]):
         def changed():
             s2, si, _, _ = sim("GET", "/invoices/" + inv["id"])
             return si if si["taxed_amount"]["amount"] not in (before_tax, "0.00") else None
@@ -534,10 +538,30 @@ def run(tmp, sim_url, levy_url, levy_dir):
                 return det if s2 == 200 and det["tax_status"] == "deleted" else None
             check("DELETED webhook -> tax_status deleted, document kept", wait_for(is_deleted, 30), "")
 
-    # resync
-    st, js, text, _ = levy("POST", "/v1/connections/%s/sync" % cid)
-    check("sync -> 202", st == 202, text)
-    check("sync sets last_sync_at", wait_for(lambda: levy("GET", "/v1/connections/" + cid)[1].get("last_sync_at"), 30), "")
+    # the sweep is the backstop for a disabled webhook: POST .../sync picks up the change
+    st, js, text, _ = sim("PUT", "/_sim/webhooks/" + hook["id"], {"enabled": False})
+    check("simulator webhook disabled", st == 200, text)
+    s, js, _, _ = levy("GET", "/v1/invoices?tax_status=written&limit=500")
+    other_written = [d for d in js["data"] if d["id"] != inv["id"] and d.get("status") in ("UNPAID", "PARTIALLY_PAID")]
+    if check("a second written invoice exists", other_written, ""):
+        w2 = other_written[0]["id"]
+        before_sync = levy("GET", "/v1/connections/" + cid)[1].get("last_sync_at")
+        calcs_before = len([h for h in levy("GET", "/v1/invoices/" + w2)[1]["history"] if h["kind"] == "calculation"])
+        ok_put, text, before_tax = bump_quantity(sim, w2)
+        if check("simulator invoice changed while the webhook is off", ok_put, text[:300]):
+            time.sleep(1.5)
+            s2, det, _, _ = levy("GET", "/v1/invoices/" + w2)
+            check("no webhook -> levy has not seen the change yet",
+                  len([h for h in det["history"] if h["kind"] == "calculation"]) == calcs_before, det["history"])
+            st, js, text, _ = levy("POST", "/v1/connections/%s/sync" % cid)
+            check("sync -> 202", st == 202, text)
+            def swept():
+                s3, si, _, _ = sim("GET", "/invoices/" + w2)
+                return si if si["taxed_amount"]["amount"] != before_tax else None
+            check("sweep (updated.gt) picked up the change and re-taxed it", wait_for(swept, 60, 1.0), before_tax)
+            check("sync sets last_sync_at", wait_for(
+                lambda: levy("GET", "/v1/connections/" + cid)[1].get("last_sync_at") not in (None, before_sync), 30), "")
+    sim("PUT", "/_sim/webhooks/" + hook["id"], {"enabled": True})
 
     # credit memos imported and visible
     st, js, text, _ = levy("GET", "/v1/credit-memos?limit=500")
