@@ -180,11 +180,14 @@ def main():
         if not check("levy and the simulator start", up):
             return
         run(tmp, sim_url, levy_url, levy_dir)
+        for p in reversed(procs):
+            stop(p)
+        run_restart(tmp)
     finally:
         for p in reversed(procs):
             stop(p)
         if failed:
-            for name in ("levy.log", "sim.log"):
+            for name in ("levy.log", "sim.log", "levy-r3.log"):
                 path = os.path.join(tmp, name)
                 if os.path.exists(path):
                     with open(path, "rb") as f:
@@ -590,6 +593,107 @@ def run(tmp, sim_url, levy_url, levy_dir):
     with open(os.path.join(tmp, "levy.log"), "rb") as f:
         logdata = f.read()
     check("no secret in levy's log", key.encode() not in logdata and signing_token.encode() not in logdata, "")
+
+
+def run_restart(tmp):
+    """kill -9 levy right after connecting and again while taxes are being written: after
+    each restart the import completes with exact counts and every taxed invoice is
+    calculated and written exactly once."""
+    sim_dir, levy_dir = os.path.join(tmp, "sim-r"), os.path.join(tmp, "levy-r")
+    sim_port = free_port(BASE_PORT + 10)
+    levy_port = free_port(sim_port + 1)
+    sim_url = "http://127.0.0.1:%d" % sim_port
+    levy_url = "http://127.0.0.1:%d" % levy_port
+    plugins, scripts = os.path.join(SRC, "plugins"), os.path.join(SRC, "scripts")
+    env = {"LEVY_MASTER_KEY": base64.b64encode(os.urandom(32)).decode()}
+    levy_args = [LEVY, "serve", "--listen", "127.0.0.1:%d" % levy_port, "--data-dir", levy_dir,
+                 "--plugins", plugins, "--scripts", scripts, "--rillet-url", sim_url, "--api-token", TOKEN]
+    sp, _ = start([LEVY, "sim", "--listen", "127.0.0.1:%d" % sim_port, "--data-dir", sim_dir, "--seed", "7",
+                   "--invoices", "120", "--plugins", plugins, "--scripts", scripts], os.path.join(tmp, "sim-r.log"))
+    lp, _ = start(levy_args, os.path.join(tmp, "levy-r.log"), env)
+    procs = [sp, lp]
+    try:
+        if not check("restart: levy and the simulator start", wait_for(
+                lambda: req("GET", sim_url + "/health")[0] == 200 and req("GET", levy_url + "/healthz")[0] == 200, 30)):
+            return
+        levy = Levy(levy_url, TOKEN)
+        sim = Sim(sim_url, sim_api_key_from(os.path.join(tmp, "sim-r.log"), 7))
+        for code in ("US-CA", "US-NY", "US-TX", "US-WA", "CA", "AU", "GB", "EU"):
+            levy("PUT", "/v1/regions/" + code, {"subscribed": True, "tax_calculation": True})
+        st, con, text, _ = levy("POST", "/v1/connections", {"provider": "rillet", "api_key": sim.key})
+        if not check("restart: connection created", st == 201, text):
+            return
+        cid = con["id"]
+        sub = next((s for s in con["subsidiaries"] if s["trade_name"] == con["organization"]["trade_name"]), con["subsidiaries"][0])
+        if con["status"] == "needs_subsidiary":
+            levy("POST", "/v1/connections/%s/subsidiary" % cid, {"subsidiary_id": sub["id"]})
+        events = {"INVOICE": ["CREATED", "UPDATED", "DELETED", "PAYMENT_UPDATED"],
+                  "CREDIT_MEMO": ["CREATED", "UPDATED", "DELETED", "PAYMENT_UPDATED"]}
+        st, hook, text, _ = sim("POST", "/_sim/webhooks", {"url": levy_url + "/webhooks/rillet/" + cid,
+                                                          "events": events, "enabled": True})
+        st, con, text, _ = levy("POST", "/v1/connections/%s/webhook-secret" % cid, {"signing_token": hook["signing_token"]})
+        check("restart: connected", st == 200, text)
+        lp.kill()                      # kill -9 right after the acknowledged connect
+        lp.wait()
+        lp, _ = start(levy_args, os.path.join(tmp, "levy-r2.log"), env)
+        procs[1] = lp
+        wait_for(lambda: req("GET", levy_url + "/healthz")[0] == 200, 30)
+        # let some work happen, then kill -9 again in the middle of it
+        wait_for(lambda: levy("GET", "/v1/invoices?tax_status=written&limit=5")[1] and
+                 levy("GET", "/v1/invoices?tax_status=written&limit=5")[1]["data"], 30, 0.05)
+        lp.kill()
+        lp.wait()
+        lp, _ = start(levy_args, os.path.join(tmp, "levy-r3.log"), env)
+        procs[1] = lp
+        wait_for(lambda: req("GET", levy_url + "/healthz")[0] == 200, 30)
+
+        def done():
+            s2, c, _, _ = levy("GET", "/v1/connections/" + cid)
+            return c if s2 == 200 and c["import"]["state"] == "done" else None
+        con = wait_for(done, 120, 0.5)
+        if not check("restart: import finished after two kill -9", con, ""):
+            return
+        sim_invoices = sim.list_all("/invoices", "invoices", "&subsidiary_id=" + sub["id"])
+        check("restart: import invoice count exact (no double count)", con["import"]["invoices"] == len(sim_invoices),
+              (con["import"], len(sim_invoices)))
+
+        def settled():
+            s2, js, _, _ = levy("GET", "/v1/invoices?limit=500")
+            d = js["data"] if s2 == 200 else []
+            if len(d) != len(sim_invoices) or any(x["tax_status"] == "pending" for x in d):
+                return None
+            if any(x["tax_status"] == "calculated" and x.get("status") != "PAID" and x["levy_tax"] != x["rillet_taxed_amount"] for x in d):
+                return None
+            return d
+        docs = wait_for(settled, 180, 1.0)
+        if not check("restart: every invoice settled", docs, ""):
+            return
+        time.sleep(2)
+        bad = []
+        simmap = {x["id"]: x for x in sim.list_all("/invoices", "invoices", "&subsidiary_id=" + sub["id"])}
+        for d in docs:
+            if d["tax_status"] != "written":
+                continue
+            s2, det, _, _ = levy("GET", "/v1/invoices/" + d["id"])
+            w = [h for h in det["history"] if h["kind"] == "writeback" and h["outcome"] == "written"]
+            if len(w) != 1 or simmap[d["id"]]["taxed_amount"]["amount"] != d["levy_tax"]:
+                bad.append((d["id"], len(w), d["levy_tax"], simmap[d["id"]]["taxed_amount"]["amount"]))
+        check("restart: each taxed invoice written exactly once and Rillet holds levy's tax", not bad, bad[:5])
+        check("restart: some invoices were written", any(d["tax_status"] == "written" for d in docs), "")
+    finally:
+        for p in reversed(procs):
+            stop(p)
+
+
+def sim_api_key_from(log_path, seed):
+    try:
+        with open(log_path, "rb") as f:
+            m = re.search(rb"(rk_[A-Za-z0-9_]+)", f.read())
+        if m:
+            return m.group(1).decode()
+    except OSError:
+        pass
+    return "rk_demo_" + hashlib.sha256(("levy-sim-demo-key:%d" % seed).encode()).hexdigest()[:32]
 
 
 if __name__ == "__main__":
