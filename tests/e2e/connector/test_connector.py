@@ -41,7 +41,7 @@ def check(name, cond, info=""):
         print("ok   - " + name)
     else:
         failed += 1
-        print("FAIL - " + name + (": " + str(info)[:600] if info != "" else ""))
+        print("FAIL - " + name + (": " + str(info)[:int(os.environ.get("E2E_INFO", "600"))] if info != "" else ""))
     return cond
 
 
@@ -569,6 +569,32 @@ def run(tmp, sim_url, levy_url, levy_dir):
     # credit memos imported and visible
     st, js, text, _ = levy("GET", "/v1/credit-memos?limit=500")
     check("GET /v1/credit-memos", st == 200 and len(js["data"]) == len(sim_memos), text[:200])
+
+    # a credit memo applied to an invoice is taxed at the invoice's ship-to and date
+    s, js, _, _ = levy("GET", "/v1/credit-memos?limit=500")
+    memo = next((m for m in js["data"] if m.get("applications")), None)
+    if check("an applied credit memo exists", memo, [m.get("applications") for m in js["data"]]):
+        inv_id = memo["applications"][0]["invoice_id"]
+        s, ainv, _, _ = levy("GET", "/v1/invoices/" + inv_id)
+        a = ainv.get("shipping_address") or ainv.get("customer_address") or {}
+        region = "US-" + a["state"] if a.get("country") == "US" else a.get("country")
+        st, js, text, _ = levy("PUT", "/v1/regions/" + region, {"subscribed": True, "tax_calculation": True})
+        check("subscribe the applied invoice's region " + str(region), st == 200, text)
+        def memo_taxed():
+            s2, m, _, _ = levy("GET", "/v1/credit-memos/" + memo["id"])
+            calcs = [h for h in m["history"] if h["kind"] == "calculation"]
+            return m if len(calcs) >= 2 and m["tax_status"] in ("written", "calculated", "failed") else None
+        m = wait_for(memo_taxed, 60, 1.0)
+        later = [h for h in (m["history"] if m else []) if h["kind"] == "calculation"][1:]
+        check("credit memo re-taxed (at the applied invoice's region) when that region was switched on",
+              m and m["tax_status"] in ("written", "calculated") and
+              any(("in " + region) in h["message"] and ("region " + region) in h["message"] for h in later),
+              m and m["history"])
+        if m:
+            s2, sm, _, _ = sim("GET", "/credit-memos/" + memo["id"])
+            check("simulator credit memo holds levy's tax", sm["taxed_amount"]["amount"] == m["levy_tax"], (sm["taxed_amount"], m["levy_tax"]))
+            check("credit memo amounts and taxes are positive",
+                  all(not (l["tax"] or "0").startswith("-") and not l["amount"].startswith("-") for l in m["lines"]), m["lines"])
 
     # 10. disconnect
     st, js, text, _ = levy("DELETE", "/v1/connections/" + cid)
