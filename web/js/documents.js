@@ -202,7 +202,7 @@
       if (ev.error) detailBits.push(errText(ev.error));
       if (ev.reason) detailBits.push(ev.reason);
       tbody.appendChild(h('tr', null,
-        h('td', { class: 'num', text: L.time(ev.at || ev.time || ev.created_at || ev.timestamp) }),
+        h('td', { style: 'white-space:nowrap', text: L.time(ev.at || ev.time || ev.created_at || ev.timestamp) }),
         h('td', { text: (ev.kind || ev.type || ev.event || '—').replace(/_/g, ' ') }),
         h('td', { class: 'mono hide-sm', text: ev.request_id || '—' }),
         h('td', { class: 'num', text: status === undefined || status === null ? '—' : String(status) }),

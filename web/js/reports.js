@@ -146,7 +146,7 @@
       var y = top + i * rowH;
       var pm = it.permille === null ? 0 : Number(it.permille > BigInt(MAXPM) ? BigInt(MAXPM) : it.permille);
       var w = Math.max(it.permille !== null && it.permille > BigInt(0) ? 2 : 0, Math.round(barW * pm / MAXPM));
-      var pct = it.permille === null ? 'n/a' : (it.permille / BigInt(10)).toString() + ' %';
+      var pct = it.permille === null ? 'n/a' : (it.permille / BigInt(10)).toString() + '.' + (it.permille % BigInt(10)).toString().replace('-', '') + ' %';
       var g = s('g', { class: 'bar', 'data-region': it.code });
       g.appendChild(s('title', {}, it.code + ': ' + L.money(it.sales, it.currency) + ' of ' + L.money(it.thr, it.currency) + ' (' + pct + ')' +
         (it.txns !== null ? ', ' + it.txns + ' transactions' + (it.thrTxns !== null ? ' of ' + it.thrTxns : '') : '') + ' — ' + it.status));
