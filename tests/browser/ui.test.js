@@ -135,14 +135,14 @@ async function main() {
   const subscribe = Object.keys(states).sort((a, b) => states[b] - states[a]).slice(0, 3);
   if (!subscribe.length) subscribe.push('US-CA');
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
+  /* A new, empty profile (--user-data-dir) for every run. */
+  const ctx = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
+    executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 800 },
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--user-data-dir=' + path.join(tmp, 'chromium-profile')]
+      '--disable-component-update', '--disable-sync']
   });
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   ctx.setDefaultTimeout(15000);
-  const page = await ctx.newPage();
+  const page = ctx.pages()[0] || await ctx.newPage();
 
   /* Console errors, bucketed by the page being exercised; some HTTP errors are the point of
    * a step (a refused key, a rejected reload, reports not yet there) and are allowed there. */
@@ -407,7 +407,7 @@ async function main() {
       assert(!errs.length, errs.slice(0, 3).join(' | '));
     });
   }
-  await browser.close();
+  await ctx.close();
   log('screenshots: ' + shots.length + ' in ' + OUT);
 }
 

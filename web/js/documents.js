@@ -66,7 +66,7 @@
       main.appendChild(h('h1', { text: K.title }));
       main.appendChild(filters);
       main.appendChild(L.tableWrap(['Number', { text: 'Date', cls: 'hide-sm' }, { text: 'Customer', cls: 'hide-sm' }, { text: 'Status', cls: 'hide-sm' },
-        { text: 'Total', cls: 'num' }, 'Tax status', { text: 'levy tax', cls: 'num' }, { text: 'Rillet tax', cls: 'num' }], tbody, { id: 'documents-table' }));
+        { text: 'Total', cls: 'num hide-sm' }, 'Tax status', { text: 'levy tax', cls: 'num' }, { text: 'Rillet tax', cls: 'num' }], tbody, { id: 'documents-table' }));
       main.appendChild(more);
       function run() {
         if (list) list.stop();
@@ -88,11 +88,11 @@
     var K = KINDS[kindKey], cur = currencyOf(d), tp = taxPair(d, cur);
     var num = d[K.number] || d.number || d.id;
     return h('tr', { dataset: { id: d.id, taxStatus: d.tax_status || '' } },
-      h('td', null, h('a', { href: '#/' + kindKey + '/' + encodeURIComponent(d.id), text: num })),
+      h('td', { style: 'white-space:nowrap' }, h('a', { href: '#/' + kindKey + '/' + encodeURIComponent(d.id), text: num })),
       h('td', { class: 'hide-sm', text: d[K.date] || d.date || '—' }),
       h('td', { class: 'hide-sm' }, d.customer_name || h('span', { class: 'mono', text: d.customer_id ? String(d.customer_id).slice(0, 8) + '…' : '—', title: d.customer_id || null })),
       h('td', { class: 'hide-sm' }, d.status ? L.badge(String(d.status).toLowerCase()) : '—'),
-      h('td', { class: 'num', text: L.money(d.total, cur) }),
+      h('td', { class: 'num hide-sm', text: L.money(d.total, cur) }),
       h('td', null, L.badge(d.tax_status), d.last_error ? h('div', { class: 'field-error', text: errText(d.last_error) }) : null),
       h('td', { class: 'num' }, tp.levy),
       h('td', { class: 'num' }, tp.rillet));
