@@ -1,0 +1,452 @@
+/* OpenSSL 3 EVP primitives, Base64, ids, sealing and key files. See crypto.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "crypto.h"
+#include "log.h"
+
+static int ossl_fail(levy_err *err, const char *what)
+{
+    return levy_err_set(err, LEVY_EINTERNAL, "crypto", "OpenSSL %s failed", what);
+}
+
+int levy_crypto_sha256(const void *data, size_t len, uint8_t out[LEVY_SHA256_LEN],
+                       levy_err *err)
+{
+    unsigned int n = 0;
+    if (!EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) || n != LEVY_SHA256_LEN)
+        return ossl_fail(err, "SHA-256");
+    return LEVY_OK;
+}
+
+int levy_crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
+                            uint8_t out[LEVY_SHA256_LEN], levy_err *err)
+{
+    size_t n = 0;
+    static const uint8_t empty[1];
+    if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key_len ? key : empty, key_len,
+                   msg_len ? msg : empty, msg_len, out, LEVY_SHA256_LEN, &n) ||
+        n != LEVY_SHA256_LEN)
+        return ossl_fail(err, "HMAC-SHA256");
+    return LEVY_OK;
+}
+
+int levy_crypto_equal(const void *a, size_t a_len, const void *b, size_t b_len)
+{
+    if (a_len != b_len)
+        return 0;
+    if (a_len == 0)
+        return 1;
+    return CRYPTO_memcmp(a, b, a_len) == 0;
+}
+
+void levy_crypto_hex(const void *data, size_t n, char *out)
+{
+    static const char hx[] = "0123456789abcdef";
+    const uint8_t *p = data;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hx[p[i] >> 4];
+        out[2 * i + 1] = hx[p[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+size_t levy_b64_encoded_len(size_t n, int flags)
+{
+    if (flags & LEVY_B64_NOPAD)
+        return n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
+    return (n + 2) / 3 * 4;
+}
+
+size_t levy_b64_decoded_max(size_t len) { return len / 4 * 3 + 3; }
+
+size_t levy_b64_encode(const void *data, size_t n, int flags, char *out)
+{
+    const char *al = (flags & LEVY_B64_URL) ? b64_url : b64_std;
+    const uint8_t *p = data;
+    size_t o = 0, i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        out[o++] = al[v >> 18];
+        out[o++] = al[(v >> 12) & 63];
+        out[o++] = al[(v >> 6) & 63];
+        out[o++] = al[v & 63];
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        out[o++] = al[v >> 18];
+        out[o++] = al[(v >> 12) & 63];
+        if (!(flags & LEVY_B64_NOPAD))
+            out[o++] = '=', out[o++] = '=';
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+        out[o++] = al[v >> 18];
+        out[o++] = al[(v >> 12) & 63];
+        out[o++] = al[(v >> 6) & 63];
+        if (!(flags & LEVY_B64_NOPAD))
+            out[o++] = '=';
+    }
+    out[o] = 0;
+    return o;
+}
+
+static int b64_val(char c, int url)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == (url ? '-' : '+')) return 62;
+    if (c == (url ? '_' : '/')) return 63;
+    return -1;
+}
+
+int levy_b64_decode(const char *s, size_t len, int flags, uint8_t *out, size_t *out_len,
+                    levy_err *err)
+{
+    int url = flags & LEVY_B64_URL;
+    size_t pad = 0;
+    if (len % 4 == 0 && len >= 2) {
+        if (s[len - 1] == '=') pad++;
+        if (s[len - 2] == '=') pad++;
+    }
+    size_t n = len - pad;
+    if (n % 4 == 1)
+        goto bad;
+    size_t o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64_val(s[i], url);
+        if (v < 0)
+            goto bad;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (uint8_t)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    if (acc != 0) /* non-canonical trailing bits */
+        goto bad;
+    if (pad && (n % 4) + pad != 4)
+        goto bad;
+    *out_len = o;
+    return LEVY_OK;
+bad:
+    return levy_err_set(err, LEVY_EINVAL, "bad_base64", "invalid Base64 input");
+}
+
+int levy_crypto_random(void *buf, size_t n, levy_err *err)
+{
+    if (n > INT32_MAX || RAND_bytes(buf, (int)n) != 1)
+        return ossl_fail(err, "RAND_bytes");
+    return LEVY_OK;
+}
+
+int levy_crypto_id(const char *prefix, char *out, size_t cap, levy_err *err)
+{
+    static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+    uint8_t r[15];
+    size_t pl = strlen(prefix);
+    if (cap < pl + LEVY_ID_RANDOM_CHARS + 1)
+        return levy_err_set(err, LEVY_EINVAL, "invalid", "id buffer too small");
+    int rc = levy_crypto_random(r, sizeof r, err);
+    if (rc)
+        return rc;
+    memcpy(out, prefix, pl);
+    for (int g = 0; g < 3; g++) { /* 3 groups of 5 bytes → 8 chars */
+        uint64_t v = 0;
+        for (int k = 0; k < 5; k++)
+            v = v << 8 | r[g * 5 + k];
+        for (int k = 0; k < 8; k++)
+            out[pl + (size_t)g * 8 + (size_t)k] = b32[(v >> (35 - 5 * k)) & 31];
+    }
+    out[pl + LEVY_ID_RANDOM_CHARS] = 0;
+    return LEVY_OK;
+}
+
+static int gcm(int enc, const uint8_t *key, size_t key_len, const uint8_t *nonce,
+               size_t nonce_len, const void *aad, size_t aad_len, const void *in, size_t n,
+               uint8_t *out, uint8_t *tag, levy_err *err)
+{
+    int rc = LEVY_OK, len = 0;
+    const EVP_CIPHER *c = key_len == 32 ? EVP_aes_256_gcm()
+                          : key_len == 16 ? EVP_aes_128_gcm()
+                          : key_len == 24 ? EVP_aes_192_gcm() : NULL;
+    if (!c)
+        return levy_err_set(err, LEVY_EINVAL, "invalid", "bad AES key length %zu", key_len);
+    if (n > INT32_MAX || aad_len > INT32_MAX || nonce_len == 0 || nonce_len > 64)
+        return levy_err_set(err, LEVY_EINVAL, "invalid", "input too large");
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (!ctx)
+        return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+    if (!EVP_CipherInit_ex(ctx, c, NULL, NULL, NULL, enc) ||
+        !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, (int)nonce_len, NULL) ||
+        !EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, enc)) {
+        rc = ossl_fail(err, "GCM init");
+        goto done;
+    }
+    if (aad_len && !EVP_CipherUpdate(ctx, NULL, &len, aad, (int)aad_len)) {
+        rc = ossl_fail(err, "GCM aad");
+        goto done;
+    }
+    if (n && !EVP_CipherUpdate(ctx, out, &len, in, (int)n)) {
+        rc = ossl_fail(err, "GCM update");
+        goto done;
+    }
+    if (!enc && !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, LEVY_GCM_TAG_LEN, tag)) {
+        rc = ossl_fail(err, "GCM set tag");
+        goto done;
+    }
+    if (EVP_CipherFinal_ex(ctx, out + (n ? (size_t)len : 0), &len) != 1) {
+        rc = enc ? ossl_fail(err, "GCM final")
+                 : levy_err_set(err, LEVY_ECRYPTO, "bad_ciphertext",
+                                "authentication failed");
+        goto done;
+    }
+    if (enc && !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, LEVY_GCM_TAG_LEN, tag))
+        rc = ossl_fail(err, "GCM get tag");
+done:
+    EVP_CIPHER_CTX_free(ctx);
+    return rc;
+}
+
+int levy_crypto_gcm_encrypt(const uint8_t *key, size_t key_len, const uint8_t *nonce,
+                            size_t nonce_len, const void *aad, size_t aad_len, const void *pt,
+                            size_t n, uint8_t *ct_out, uint8_t tag_out[LEVY_GCM_TAG_LEN],
+                            levy_err *err)
+{
+    return gcm(1, key, key_len, nonce, nonce_len, aad, aad_len, pt, n, ct_out, tag_out, err);
+}
+
+int levy_crypto_gcm_decrypt(const uint8_t *key, size_t key_len, const uint8_t *nonce,
+                            size_t nonce_len, const void *aad, size_t aad_len, const void *ct,
+                            size_t n, const uint8_t tag[LEVY_GCM_TAG_LEN], uint8_t *pt_out,
+                            levy_err *err)
+{
+    uint8_t t[LEVY_GCM_TAG_LEN];
+    memcpy(t, tag, sizeof t);
+    return gcm(0, key, key_len, nonce, nonce_len, aad, aad_len, ct, n, pt_out, t, err);
+}
+
+int levy_crypto_seal(const uint8_t key[LEVY_KEY_LEN], const void *pt, size_t n,
+                     const void *aad, size_t aad_len, uint8_t *out, levy_err *err)
+{
+    out[0] = LEVY_SEAL_VERSION;
+    int rc = levy_crypto_random(out + 1, LEVY_GCM_NONCE_LEN, err);
+    if (rc)
+        return rc;
+    return gcm(1, key, LEVY_KEY_LEN, out + 1, LEVY_GCM_NONCE_LEN, aad, aad_len, pt, n,
+               out + 1 + LEVY_GCM_NONCE_LEN, out + 1 + LEVY_GCM_NONCE_LEN + n, err);
+}
+
+int levy_crypto_open(const uint8_t key[LEVY_KEY_LEN], const uint8_t *in, size_t len,
+                     const void *aad, size_t aad_len, uint8_t *pt_out, size_t *pt_len,
+                     levy_err *err)
+{
+    if (len < LEVY_SEAL_OVERHEAD || in[0] != LEVY_SEAL_VERSION)
+        return levy_err_set(err, LEVY_ECRYPTO, "bad_ciphertext", "not a sealed value");
+    size_t n = len - LEVY_SEAL_OVERHEAD;
+    int rc = levy_crypto_gcm_decrypt(key, LEVY_KEY_LEN, in + 1, LEVY_GCM_NONCE_LEN, aad,
+                                     aad_len, in + 1 + LEVY_GCM_NONCE_LEN, n,
+                                     in + 1 + LEVY_GCM_NONCE_LEN + n, pt_out, err);
+    if (rc) {
+        memset(pt_out, 0, n);
+        return rc;
+    }
+    *pt_len = n;
+    return LEVY_OK;
+}
+
+/* Reads a small text file (≤ cap-1 bytes), trimming trailing whitespace. */
+static int read_small(const char *path, char *buf, size_t cap, levy_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? LEVY_ENOTFOUND
+                               : levy_err_set(err, LEVY_EIO, "io", "cannot open %s: %s", path,
+                                              strerror(errno));
+    size_t n = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + n, cap - 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            close(fd);
+            return levy_err_set(err, LEVY_EIO, "io", "cannot read %s: %s", path, strerror(errno));
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n == cap - 1) {
+            char extra;
+            if (read(fd, &extra, 1) > 0) {
+                close(fd);
+                return levy_err_set(err, LEVY_EINVAL, "invalid", "%s is too large", path);
+            }
+            break;
+        }
+    }
+    close(fd);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+        n--;
+    buf[n] = 0;
+    return LEVY_OK;
+}
+
+/* Creates path exclusively with mode 0600 and writes text + "\n". LEVY_ECONFLICT if it
+ * already exists (a concurrent creator won: re-read). */
+static int write_excl(const char *path, const char *text, levy_err *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno == EEXIST ? LEVY_ECONFLICT
+                               : levy_err_set(err, LEVY_EIO, "io", "cannot create %s: %s", path,
+                                              strerror(errno));
+    size_t n = strlen(text);
+    int ok = write(fd, text, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+    int saved = errno;
+    close(fd);
+    if (!ok) {
+        unlink(path);
+        return levy_err_set(err, LEVY_EIO, "io", "cannot write %s: %s", path, strerror(saved));
+    }
+    return LEVY_OK;
+}
+
+static int decode_key(const char *text, uint8_t key[LEVY_KEY_LEN], const char *from,
+                      levy_err *err)
+{
+    uint8_t buf[64];
+    size_t n = 0, len = strlen(text);
+    if (len > 64 || levy_b64_decode(text, len, 0, buf, &n, NULL) != LEVY_OK ||
+        n != LEVY_KEY_LEN) {
+        OPENSSL_cleanse(buf, sizeof buf);
+        return levy_err_set(err, LEVY_EINVAL, "bad_master_key",
+                            "%s must be the Base64 of exactly 32 bytes", from);
+    }
+    memcpy(key, buf, LEVY_KEY_LEN);
+    OPENSSL_cleanse(buf, sizeof buf);
+    return LEVY_OK;
+}
+
+int levy_crypto_master_key_load(const char *data_dir, uint8_t key[LEVY_KEY_LEN], levy_err *err)
+{
+    char path[4096], text[128];
+    int rc;
+    const char *env = getenv("LEVY_MASTER_KEY");
+    if (env && *env) {
+        levy_log_add_secret(env);
+        return decode_key(env, key, "LEVY_MASTER_KEY", err);
+    }
+    if (snprintf(path, sizeof path, "%s/master.key", data_dir) >= (int)sizeof path)
+        return levy_err_set(err, LEVY_EINVAL, "invalid", "data dir path too long");
+    for (int attempt = 0; attempt < 2; attempt++) {
+        rc = read_small(path, text, sizeof text, err);
+        if (rc == LEVY_OK) {
+            levy_log_add_secret(text);
+            rc = decode_key(text, key, path, err);
+            goto done;
+        }
+        if (rc != LEVY_ENOTFOUND)
+            goto done;
+        uint8_t raw[LEVY_KEY_LEN];
+        if ((rc = levy_crypto_random(raw, sizeof raw, err)) != LEVY_OK)
+            goto done;
+        levy_b64_encode(raw, sizeof raw, 0, text);
+        OPENSSL_cleanse(raw, sizeof raw);
+        rc = write_excl(path, text, err);
+        if (rc == LEVY_ECONFLICT)
+            continue;
+        if (rc == LEVY_OK) {
+            levy_log_add_secret(text);
+            rc = decode_key(text, key, path, err);
+        }
+        goto done;
+    }
+    rc = levy_err_set(err, LEVY_EIO, "io", "cannot create %s", path);
+done:
+    OPENSSL_cleanse(text, sizeof text);
+    return rc;
+}
+
+static uint8_t g_master[LEVY_KEY_LEN];
+static int g_master_set;
+
+void levy_crypto_set_master_key(const uint8_t key[LEVY_KEY_LEN])
+{
+    if (key)
+        memcpy(g_master, key, LEVY_KEY_LEN);
+    else
+        OPENSSL_cleanse(g_master, sizeof g_master);
+    g_master_set = key != NULL;
+}
+
+const uint8_t *levy_crypto_master_key(void) { return g_master_set ? g_master : NULL; }
+
+int levy_crypto_token_load(const char *data_dir, const char *env_value, char *out, size_t cap,
+                           int *created, levy_err *err)
+{
+    char path[4096], text[256];
+    int rc;
+    if (created)
+        *created = 0;
+    if (env_value && *env_value) {
+        if (strlen(env_value) + 1 > cap)
+            return levy_err_set(err, LEVY_EINVAL, "invalid", "API token too long");
+        strcpy(out, env_value);
+        levy_log_add_secret(out);
+        return LEVY_OK;
+    }
+    if (snprintf(path, sizeof path, "%s/api-token", data_dir) >= (int)sizeof path)
+        return levy_err_set(err, LEVY_EINVAL, "invalid", "data dir path too long");
+    for (int attempt = 0; attempt < 2; attempt++) {
+        rc = read_small(path, text, sizeof text, err);
+        if (rc == LEVY_OK) {
+            if (!*text) {
+                rc = levy_err_set(err, LEVY_EINVAL, "invalid", "%s is empty", path);
+                goto done;
+            }
+            break;
+        }
+        if (rc != LEVY_ENOTFOUND)
+            goto done;
+        uint8_t raw[32];
+        if ((rc = levy_crypto_random(raw, sizeof raw, err)) != LEVY_OK)
+            goto done;
+        levy_b64_encode(raw, sizeof raw, LEVY_B64_URL | LEVY_B64_NOPAD, text);
+        OPENSSL_cleanse(raw, sizeof raw);
+        rc = write_excl(path, text, err);
+        if (rc == LEVY_ECONFLICT)
+            continue;
+        if (rc != LEVY_OK)
+            goto done;
+        if (created)
+            *created = 1;
+        break;
+    }
+    if (rc != LEVY_OK)
+        goto done;
+    if (strlen(text) + 1 > cap) {
+        rc = levy_err_set(err, LEVY_EINVAL, "invalid", "API token too long");
+        goto done;
+    }
+    strcpy(out, text);
+    levy_log_add_secret(out);
+done:
+    OPENSSL_cleanse(text, sizeof text);
+    return rc;
+}

@@ -1,0 +1,242 @@
+/* levy.jobs (docs/plugins.md §3) over core/store/jobs.h. Context: request (retry / dead
+ * build plain marker tables and work anywhere). */
+#include <string.h>
+
+#include "clock.h"
+#include "lctx.h"
+#include "store/jobs.h"
+
+int luaopen_levy_jobs(lua_State *L);
+int luaopen_levy_json(lua_State *L);
+
+#define CTX LEVY_CTX_REQUEST
+
+static levy_store *get_store(lua_State *L)
+{
+    levy_store *st = levy_lua_host(L, LEVY_HOST_STORE);
+    if (!st)
+        luaL_error(L, "levy.jobs: no store is open");
+    return st;
+}
+
+static int raise_err(lua_State *L, const levy_err *err, const char *fname)
+{
+    if (err->rc == LEVY_EBUSY || err->rc == LEVY_EIO)
+        return levy_lua_api_error(L, 503, "unavailable", "the store is temporarily unavailable", 1);
+    return luaL_error(L, "%s: %s", fname, err->message);
+}
+
+/* Calls json.<fn>(value at idx) from the module table in upvalue 1; leaves 1 result. */
+static void json_call(lua_State *L, const char *fn, int idx)
+{
+    idx = lua_absindex(L, idx);
+    lua_getfield(L, lua_upvalueindex(1), fn);
+    lua_pushvalue(L, idx);
+    lua_call(L, 1, 1);
+}
+
+static int l_enqueue(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.jobs.enqueue", CTX);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    lua_getfield(L, 1, "kind");      /* 2 */
+    lua_getfield(L, 1, "key");       /* 3 */
+    lua_getfield(L, 1, "payload");   /* 4 */
+    lua_getfield(L, 1, "delay_ms");  /* 5 */
+    lua_getfield(L, 1, "max_attempts"); /* 6 */
+    const char *kind = luaL_checkstring(L, 2);
+    if (lua_type(L, 2) != LUA_TSTRING)
+        luaL_error(L, "levy.jobs.enqueue: kind must be a string");
+    const char *key = NULL;
+    if (!lua_isnil(L, 3)) {
+        if (lua_type(L, 3) == LUA_TNUMBER)
+            levy_lua_no_float(L, 3, "levy.jobs.enqueue: key");
+        key = luaL_tolstring(L, 3, NULL);
+        lua_replace(L, 3);
+    }
+    const char *payload = "{}";
+    if (lua_istable(L, 4)) {
+        json_call(L, "encode", 4);
+        lua_replace(L, 4);
+        payload = lua_tostring(L, 4);
+    } else if (lua_type(L, 4) == LUA_TSTRING) {
+        payload = lua_tostring(L, 4); /* raw JSON text, validated by levy_jobs_enqueue */
+    } else if (!lua_isnil(L, 4)) {
+        luaL_error(L, "levy.jobs.enqueue: payload must be a table or JSON text");
+    }
+    levy_lua_no_float(L, 5, "levy.jobs.enqueue: delay_ms");
+    levy_lua_no_float(L, 6, "levy.jobs.enqueue: max_attempts");
+    lua_Integer delay = luaL_optinteger(L, 5, 0);
+    lua_Integer max_attempts = luaL_optinteger(L, 6, 0);
+    if (delay < 0)
+        delay = 0;
+    levy_store *st = get_store(L);
+    char id[LEVY_JOB_ID_MAX];
+    levy_err err = {0};
+    if (levy_jobs_enqueue(st, kind, key, payload, levy_clock_now_ms() + (int64_t)delay,
+                          (int)max_attempts, id, &err) != LEVY_OK)
+        return raise_err(L, &err, "levy.jobs.enqueue");
+    lua_pushstring(L, id);
+    return 1;
+}
+
+static void push_outcome(lua_State *L, const char *action)
+{
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, action);
+    lua_setfield(L, -2, "action");
+    luaL_setmetatable(L, LEVY_JOB_OUTCOME_MT);
+}
+
+static int l_retry(lua_State *L)
+{
+    levy_lua_no_float(L, 1, "levy.jobs.retry: delay_ms");
+    int has_delay = !lua_isnoneornil(L, 1);
+    lua_Integer delay = luaL_optinteger(L, 1, 0);
+    const char *why = luaL_optstring(L, 2, NULL);
+    push_outcome(L, "retry");
+    if (has_delay) {
+        lua_pushinteger(L, delay < 0 ? 0 : delay);
+        lua_setfield(L, -2, "delay_ms");
+    }
+    if (why) {
+        lua_pushstring(L, why);
+        lua_setfield(L, -2, "why");
+    }
+    lua_pushboolean(L, !has_delay);
+    lua_setfield(L, -2, "count");
+    return 1;
+}
+
+static int l_dead(lua_State *L)
+{
+    const char *why = luaL_optstring(L, 1, NULL);
+    push_outcome(L, "dead");
+    if (why) {
+        lua_pushstring(L, why);
+        lua_setfield(L, -2, "why");
+    }
+    return 1;
+}
+
+static int l_stats(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.jobs.stats", CTX);
+    levy_store *st = get_store(L);
+    levy_err err = {0};
+    sqlite3_stmt *s = levy_store_prepare_cached(
+        st, "SELECT kind, state, count(*) FROM jobs GROUP BY kind, state", &err);
+    if (!s)
+        return raise_err(L, &err, "levy.jobs.stats");
+    lua_newtable(L);
+    int src;
+    while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *kind = (const char *)sqlite3_column_text(s, 0);
+        if (lua_getfield(L, -1, kind) != LUA_TTABLE) {
+            lua_pop(L, 1);
+            lua_createtable(L, 0, 4);
+            static const char *states[] = {"queued", "running", "done", "dead"};
+            for (int i = 0; i < 4; i++) {
+                lua_pushinteger(L, 0);
+                lua_setfield(L, -2, states[i]);
+            }
+            lua_pushvalue(L, -1);
+            lua_setfield(L, -3, kind);
+        }
+        lua_pushinteger(L, (lua_Integer)sqlite3_column_int64(s, 2));
+        lua_setfield(L, -2, (const char *)sqlite3_column_text(s, 1));
+        lua_pop(L, 1);
+    }
+    levy_store_release(st, s);
+    if (src != SQLITE_DONE) {
+        levy_store_rc(st, src, &err);
+        return raise_err(L, &err, "levy.jobs.stats");
+    }
+    return 1;
+}
+
+static int l_list(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.jobs.list", CTX);
+    const char *kind = NULL, *state = NULL;
+    lua_Integer limit = 100;
+    if (!lua_isnoneornil(L, 1)) {
+        luaL_checktype(L, 1, LUA_TTABLE);
+        lua_getfield(L, 1, "kind");
+        kind = lua_tostring(L, -1);
+        lua_getfield(L, 1, "state");
+        state = lua_tostring(L, -1);
+        lua_getfield(L, 1, "limit");
+        levy_lua_no_float(L, -1, "levy.jobs.list: limit");
+        limit = luaL_optinteger(L, -1, 100);
+    }
+    if (limit < 1)
+        limit = 1;
+    if (limit > 1000)
+        limit = 1000;
+    levy_store *st = get_store(L);
+    levy_err err = {0};
+    sqlite3_stmt *s = levy_store_prepare_cached(
+        st,
+        "SELECT id, kind, key, payload, state, attempts, max_attempts, run_at, created_at, "
+        "updated_at, last_error FROM jobs WHERE (?1 IS NULL OR kind=?1) AND (?2 IS NULL OR "
+        "state=?2) ORDER BY created_at DESC, rowid DESC LIMIT ?3",
+        &err);
+    if (!s)
+        return raise_err(L, &err, "levy.jobs.list");
+    if (kind)
+        sqlite3_bind_text(s, 1, kind, -1, SQLITE_TRANSIENT);
+    if (state)
+        sqlite3_bind_text(s, 2, state, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 3, limit);
+    lua_newtable(L);
+    int rows = lua_gettop(L), src, n = 0;
+    while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+        lua_createtable(L, 0, 11);
+        for (int i = 0; i < sqlite3_column_count(s); i++) {
+            int t = sqlite3_column_type(s, i);
+            if (t == SQLITE_NULL)
+                continue;
+            if (t == SQLITE_INTEGER)
+                lua_pushinteger(L, (lua_Integer)sqlite3_column_int64(s, i));
+            else
+                lua_pushstring(L, (const char *)sqlite3_column_text(s, i));
+            lua_setfield(L, -2, sqlite3_column_name(s, i));
+        }
+        lua_rawseti(L, rows, ++n);
+    }
+    levy_store_release(st, s);
+    if (src != SQLITE_DONE) {
+        levy_store_rc(st, src, &err);
+        return raise_err(L, &err, "levy.jobs.list");
+    }
+    /* decode payloads (outside the statement) */
+    for (int i = 1; i <= n; i++) {
+        lua_rawgeti(L, rows, i);
+        if (lua_getfield(L, -1, "payload") == LUA_TSTRING) {
+            json_call(L, "decode", -1);
+            if (!lua_isnil(L, -1))
+                lua_setfield(L, -3, "payload");
+            else
+                lua_pop(L, 1);
+        }
+        lua_pop(L, 2);
+    }
+    lua_settop(L, rows);
+    return 1;
+}
+
+static const luaL_Reg jobs_funcs[] = {{"enqueue", l_enqueue}, {"retry", l_retry},
+                                      {"dead", l_dead},       {"stats", l_stats},
+                                      {"list", l_list},       {NULL, NULL}};
+
+int luaopen_levy_jobs(lua_State *L)
+{
+    luaL_newmetatable(L, LEVY_JOB_OUTCOME_MT);
+    lua_pop(L, 1);
+    luaL_newlibtable(L, jobs_funcs);
+    luaopen_levy_json(L); /* upvalue: the json module (encode payloads, decode in list) */
+    luaL_setfuncs(L, jobs_funcs, 1);
+    return 1;
+}

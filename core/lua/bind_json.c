@@ -1,0 +1,610 @@
+/* levy.json: a complete JSON codec in C (docs/plugins.md §3). Non-integer numbers travel as
+ * "JSON number literals" (strings "\0<literal>"), integers as Lua integers, null as json.null
+ * (= cjson.null, a NULL light userdata), arrays carry json.array_mt. Encoding sorts object
+ * keys bytewise so equal tables give equal text (fingerprints). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_scan.h"
+#include "lctx.h"
+
+#define ARRAY_MT_KEY "levy.json.array_mt"
+#define EMPTY_KEY "levy.json.empty_array"
+#define SCRATCH_MT "levy.json.Scratch"
+
+int luaopen_levy_json(lua_State *L);
+
+/* A levy_buf owned by a userdata so a Lua error never leaks it. */
+static int scratch_gc(lua_State *L)
+{
+    levy_buf *b = luaL_checkudata(L, 1, SCRATCH_MT);
+    levy_buf_free(b);
+    return 0;
+}
+
+static levy_buf *push_scratch(lua_State *L)
+{
+    levy_buf *b = lua_newuserdatauv(L, sizeof *b, 0);
+    memset(b, 0, sizeof *b);
+    if (luaL_newmetatable(L, SCRATCH_MT)) {
+        lua_pushcfunction(L, scratch_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    return b;
+}
+
+/* ---------------------------------------------------------------- decode */
+
+typedef struct dec {
+    lua_State *L;
+    const char *s;
+    size_t len, i;
+    int depth;
+    int array_mt; /* stack index */
+    levy_buf *tmp;
+    char msg[320];
+} dec;
+
+static void skip_ws(dec *d)
+{
+    while (d->i < d->len) {
+        char c = d->s[d->i];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            break;
+        d->i++;
+    }
+}
+
+static int dec_fail(dec *d, const char *what)
+{
+    if (!d->msg[0])
+        snprintf(d->msg, sizeof d->msg, "%s at offset %zu", what, d->i);
+    return -1;
+}
+
+static int dec_string(dec *d)
+{
+    levy_err e;
+    size_t used;
+    d->tmp->len = 0;
+    if (levy_json_unescape(d->s + d->i, d->len - d->i, 1, d->tmp, &used, &e) != LEVY_OK) {
+        snprintf(d->msg, sizeof d->msg, "%s (string at offset %zu)", e.message, d->i);
+        return -1;
+    }
+    if (d->tmp->oom)
+        return dec_fail(d, "out of memory");
+    lua_pushlstring(d->L, d->tmp->data ? d->tmp->data : "", d->tmp->len);
+    d->i += used;
+    return 0;
+}
+
+static int dec_value(dec *d);
+
+static int dec_array(dec *d)
+{
+    lua_State *L = d->L;
+    lua_newtable(L);
+    lua_pushvalue(L, d->array_mt);
+    lua_setmetatable(L, -2);
+    d->i++;
+    skip_ws(d);
+    if (d->i < d->len && d->s[d->i] == ']') {
+        d->i++;
+        return 0;
+    }
+    for (lua_Integer n = 1;; n++) {
+        if (dec_value(d))
+            return -1;
+        lua_rawseti(L, -2, n);
+        skip_ws(d);
+        if (d->i >= d->len)
+            return dec_fail(d, "unterminated array");
+        char c = d->s[d->i++];
+        if (c == ']')
+            return 0;
+        if (c != ',') {
+            d->i--;
+            return dec_fail(d, "expected ',' or ']'");
+        }
+    }
+}
+
+static int dec_object(dec *d)
+{
+    lua_State *L = d->L;
+    lua_newtable(L);
+    d->i++;
+    skip_ws(d);
+    if (d->i < d->len && d->s[d->i] == '}') {
+        d->i++;
+        return 0;
+    }
+    for (;;) {
+        skip_ws(d);
+        if (d->i >= d->len || d->s[d->i] != '"')
+            return dec_fail(d, "expected a string key");
+        if (dec_string(d))
+            return -1;
+        skip_ws(d);
+        if (d->i >= d->len || d->s[d->i] != ':')
+            return dec_fail(d, "expected ':'");
+        d->i++;
+        if (dec_value(d))
+            return -1;
+        lua_rawset(L, -3);
+        skip_ws(d);
+        if (d->i >= d->len)
+            return dec_fail(d, "unterminated object");
+        char c = d->s[d->i++];
+        if (c == '}')
+            return 0;
+        if (c != ',') {
+            d->i--;
+            return dec_fail(d, "expected ',' or '}'");
+        }
+    }
+}
+
+static int dec_value(dec *d)
+{
+    lua_State *L = d->L;
+    skip_ws(d);
+    if (d->i >= d->len)
+        return dec_fail(d, "unexpected end of input");
+    if (!lua_checkstack(L, 4))
+        return dec_fail(d, "stack overflow");
+    const char *p = d->s + d->i;
+    size_t rest = d->len - d->i;
+    switch (*p) {
+    case '{':
+    case '[': {
+        if (d->depth >= LEVY_JSON_MAX_DEPTH)
+            return dec_fail(d, "nesting deeper than 200");
+        d->depth++;
+        int rc = *p == '{' ? dec_object(d) : dec_array(d);
+        d->depth--;
+        return rc;
+    }
+    case '"':
+        return dec_string(d);
+    case 't':
+        if (rest >= 4 && memcmp(p, "true", 4) == 0) {
+            lua_pushboolean(L, 1);
+            d->i += 4;
+            return 0;
+        }
+        break;
+    case 'f':
+        if (rest >= 5 && memcmp(p, "false", 5) == 0) {
+            lua_pushboolean(L, 0);
+            d->i += 5;
+            return 0;
+        }
+        break;
+    case 'n':
+        if (rest >= 4 && memcmp(p, "null", 4) == 0) {
+            lua_pushlightuserdata(L, NULL);
+            d->i += 4;
+            return 0;
+        }
+        break;
+    default: {
+        size_t n = levy_json_number_len(p, rest);
+        if (!n)
+            break;
+        int64_t v;
+        if (levy_json_int_literal(p, n, &v)) {
+            lua_pushinteger(L, (lua_Integer)v);
+        } else {
+            char small[64];
+            if (n + 1 <= sizeof small) {
+                small[0] = 0;
+                memcpy(small + 1, p, n);
+                lua_pushlstring(L, small, n + 1);
+            } else {
+                luaL_Buffer b;
+                luaL_buffinit(L, &b);
+                luaL_addchar(&b, '\0');
+                luaL_addlstring(&b, p, n);
+                luaL_pushresult(&b);
+            }
+        }
+        d->i += n;
+        return 0;
+    }
+    }
+    return dec_fail(d, "unexpected character");
+}
+
+static int l_decode(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    lua_settop(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, ARRAY_MT_KEY); /* 2 */
+    dec d = {.L = L, .s = s, .len = len, .array_mt = 2};
+    d.tmp = push_scratch(L); /* 3 */
+    int rc = dec_value(&d);
+    if (rc == 0) {
+        skip_ws(&d);
+        if (d.i != d.len)
+            rc = dec_fail(&d, "trailing characters");
+    }
+    levy_buf_free(d.tmp);
+    if (rc) {
+        lua_settop(L, 0);
+        return levy_lua_fail(L, "invalid_json", d.msg);
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- encode */
+
+typedef struct enc {
+    lua_State *L;
+    levy_buf *b;
+    int array_mt, empty, seen; /* stack indexes */
+} enc;
+
+typedef struct keyref {
+    const char *s;
+    size_t len;
+    int is_int;
+    lua_Integer n;
+} keyref;
+
+static int cmp_key(const void *a, const void *b)
+{
+    const keyref *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->s, y->s, n);
+    return c ? c : (x->len < y->len ? -1 : x->len > y->len);
+}
+
+static void enc_value(enc *e, int idx, int depth);
+
+static int is_literal(const char *s, size_t len)
+{
+    return len >= 1 && s[0] == '\0' && levy_json_number_valid(s + 1, len - 1);
+}
+
+static void enc_string(enc *e, int idx)
+{
+    size_t len;
+    const char *s = lua_tolstring(e->L, idx, &len);
+    if (len && s[0] == '\0') {
+        if (!is_literal(s, len))
+            luaL_error(e->L, "json.encode: invalid JSON number literal");
+        levy_buf_put(e->b, s + 1, len - 1);
+        return;
+    }
+    levy_json_escape(e->b, s, len);
+}
+
+static void enc_table(enc *e, int idx, int depth)
+{
+    lua_State *L = e->L;
+    if (depth >= LEVY_JSON_MAX_DEPTH)
+        luaL_error(L, "json.encode: nesting deeper than %d", LEVY_JSON_MAX_DEPTH);
+    luaL_checkstack(L, 6, "json.encode");
+    if (lua_rawequal(L, idx, e->empty)) {
+        levy_buf_puts(e->b, "[]");
+        return;
+    }
+    lua_pushvalue(L, idx);
+    if (lua_rawget(L, e->seen) != LUA_TNIL)
+        luaL_error(L, "json.encode: cycle in table");
+    lua_pop(L, 1);
+    lua_pushvalue(L, idx);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, e->seen);
+
+    int is_array = 0;
+    lua_Integer n = 0;
+    if (lua_getmetatable(L, idx)) {
+        is_array = lua_rawequal(L, -1, e->array_mt);
+        lua_pop(L, 1);
+    }
+    /* Count keys; decide sequence vs object. */
+    size_t nkeys = 0;
+    lua_Integer maxk = 0;
+    int all_pos_int = 1;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        nkeys++;
+        if (lua_type(L, -1) == LUA_TNUMBER && lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0) {
+            lua_Integer k = lua_tointeger(L, -1);
+            if (k > maxk)
+                maxk = k;
+        } else {
+            all_pos_int = 0;
+        }
+    }
+    if (is_array) {
+        if (!all_pos_int)
+            luaL_error(L, "json.encode: array (json.array_mt) with non-integer keys");
+        n = maxk;
+    } else if (nkeys > 0 && all_pos_int && (lua_Integer)nkeys == maxk) {
+        is_array = 1;
+        n = maxk;
+    }
+    if (is_array) {
+        levy_buf_putc(e->b, '[');
+        for (lua_Integer i = 1; i <= n; i++) {
+            if (i > 1)
+                levy_buf_putc(e->b, ',');
+            lua_rawgeti(L, idx, i);
+            enc_value(e, lua_gettop(L), depth + 1);
+            lua_pop(L, 1);
+        }
+        levy_buf_putc(e->b, ']');
+    } else {
+        keyref *keys = nkeys ? lua_newuserdatauv(L, nkeys * sizeof *keys, 0) : NULL;
+        int keys_idx = lua_gettop(L);
+        size_t k = 0;
+        /* integer keys are written as their decimal string; keep the strings alive in a
+         * side table (anchor) */
+        lua_newtable(L);
+        int anchor = lua_gettop(L);
+        lua_pushnil(L);
+        while (lua_next(L, idx)) {
+            lua_pop(L, 1);
+            int t = lua_type(L, -1);
+            if (t == LUA_TSTRING) {
+                keys[k].s = lua_tolstring(L, -1, &keys[k].len);
+                if (keys[k].len && keys[k].s[0] == '\0')
+                    luaL_error(L, "json.encode: object key starts with NUL");
+                keys[k].is_int = 0;
+            } else if (t == LUA_TNUMBER && lua_isinteger(L, -1)) {
+                keys[k].n = lua_tointeger(L, -1);
+                lua_pushfstring(L, "%I", (LUAI_UACINT)keys[k].n);
+                keys[k].s = lua_tolstring(L, -1, &keys[k].len);
+                lua_rawseti(L, anchor, (lua_Integer)k + 1);
+                keys[k].is_int = 1;
+            } else {
+                luaL_error(L, "json.encode: table key of type %s", luaL_typename(L, -1));
+            }
+            k++;
+        }
+        qsort(keys, k, sizeof *keys, cmp_key);
+        levy_buf_putc(e->b, '{');
+        for (size_t i = 0; i < k; i++) {
+            if (i)
+                levy_buf_putc(e->b, ',');
+            levy_json_escape(e->b, keys[i].s, keys[i].len);
+            levy_buf_putc(e->b, ':');
+            if (keys[i].is_int)
+                lua_pushinteger(L, keys[i].n);
+            else
+                lua_pushlstring(L, keys[i].s, keys[i].len);
+            lua_rawget(L, idx);
+            enc_value(e, lua_gettop(L), depth + 1);
+            lua_pop(L, 1);
+        }
+        levy_buf_putc(e->b, '}');
+        lua_settop(L, keys_idx - (keys ? 1 : 0));
+    }
+    lua_pushvalue(L, idx);
+    lua_pushnil(L);
+    lua_rawset(L, e->seen);
+}
+
+static void enc_value(enc *e, int idx, int depth)
+{
+    lua_State *L = e->L;
+    char num[32];
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL:
+        levy_buf_puts(e->b, "null");
+        break;
+    case LUA_TBOOLEAN:
+        levy_buf_puts(e->b, lua_toboolean(L, idx) ? "true" : "false");
+        break;
+    case LUA_TNUMBER:
+        if (!lua_isinteger(L, idx))
+            luaL_error(L, "json.encode: floats are not accepted (use an integer, a decimal "
+                          "string or json.number)");
+        snprintf(num, sizeof num, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(L, idx));
+        levy_buf_puts(e->b, num);
+        break;
+    case LUA_TSTRING:
+        enc_string(e, idx);
+        break;
+    case LUA_TTABLE:
+        enc_table(e, idx, depth);
+        break;
+    case LUA_TLIGHTUSERDATA:
+        if (lua_touserdata(L, idx) == NULL) {
+            levy_buf_puts(e->b, "null");
+            break;
+        }
+        /* fallthrough */
+    default:
+        luaL_error(L, "json.encode: cannot encode a %s", luaL_typename(L, idx));
+    }
+    if (e->b->oom)
+        luaL_error(L, "json.encode: out of memory");
+}
+
+static int l_encode(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lua_settop(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, ARRAY_MT_KEY); /* 2 */
+    lua_getfield(L, LUA_REGISTRYINDEX, EMPTY_KEY);    /* 3 */
+    lua_newtable(L);                                  /* 4: seen */
+    enc e = {.L = L, .array_mt = 2, .empty = 3, .seen = 4};
+    e.b = push_scratch(L); /* 5 */
+    enc_value(&e, 1, 0);
+    lua_pushlstring(L, e.b->data ? e.b->data : "", e.b->len);
+    levy_buf_free(e.b);
+    return 1;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static int l_number(lua_State *L)
+{
+    if (lua_type(L, 1) == LUA_TNUMBER) {
+        levy_lua_no_float(L, 1, "json.number");
+        lua_settop(L, 1);
+        return 1;
+    }
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    if (!levy_json_number_valid(s, len))
+        return luaL_error(L, "json.number: '%s' is not a JSON number literal", s);
+    lua_pushliteral(L, "\0");
+    lua_pushvalue(L, 1);
+    lua_concat(L, 2);
+    return 1;
+}
+
+static int l_is_number(lua_State *L)
+{
+    int t = lua_type(L, 1);
+    if (t == LUA_TNUMBER) {
+        lua_pushboolean(L, lua_isinteger(L, 1));
+        return 1;
+    }
+    size_t len;
+    const char *s = t == LUA_TSTRING ? lua_tolstring(L, 1, &len) : NULL;
+    lua_pushboolean(L, s && is_literal(s, len));
+    return 1;
+}
+
+/* The literal as a plain decimal string (exponent expanded), or nil when not a number or
+ * when the exponent is absurd (|exp| > 400). */
+static int l_decimal(lua_State *L)
+{
+    int t = lua_type(L, 1);
+    if (t == LUA_TNUMBER) {
+        if (!lua_isinteger(L, 1))
+            return luaL_error(L, "json.decimal: floats are not accepted");
+        lua_pushfstring(L, "%I", (LUAI_UACINT)lua_tointeger(L, 1));
+        return 1;
+    }
+    size_t len;
+    const char *s = t == LUA_TSTRING ? lua_tolstring(L, 1, &len) : NULL;
+    if (!s || !is_literal(s, len)) {
+        luaL_pushfail(L);
+        return 1;
+    }
+    s++, len--;
+    const char *epos = memchr(s, 'e', len);
+    if (!epos)
+        epos = memchr(s, 'E', len);
+    if (!epos) {
+        lua_pushlstring(L, s, len);
+        return 1;
+    }
+    long ex = strtol(epos + 1, NULL, 10);
+    if (ex > 400 || ex < -400) {
+        luaL_pushfail(L);
+        return 1;
+    }
+    /* digits of the mantissa without the point, and the position of the point */
+    int neg = s[0] == '-';
+    const char *m = s + neg;
+    char digs[600];
+    size_t nd = 0;
+    long point = -1;
+    for (const char *c = m; c < epos; c++) {
+        if (*c == '.')
+            point = (long)nd;
+        else if (nd < 512)
+            digs[nd++] = *c;
+        else
+            return luaL_pushfail(L), 1;
+    }
+    if (point < 0)
+        point = (long)nd;
+    point += ex;
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    if (neg)
+        luaL_addchar(&b, '-');
+    if (point <= 0) {
+        luaL_addstring(&b, "0.");
+        for (long i = 0; i < -point; i++)
+            luaL_addchar(&b, '0');
+        luaL_addlstring(&b, digs, nd);
+    } else if ((size_t)point >= nd) {
+        luaL_addlstring(&b, digs, nd);
+        for (long i = (long)nd; i < point; i++)
+            luaL_addchar(&b, '0');
+    } else {
+        luaL_addlstring(&b, digs, (size_t)point);
+        luaL_addchar(&b, '.');
+        luaL_addlstring(&b, digs + point, nd - (size_t)point);
+    }
+    luaL_pushresult(&b);
+    /* strip redundant leading zeros of the integer part ("00.5" → "0.5", "0100" → "100") */
+    size_t rl;
+    const char *r = lua_tolstring(L, -1, &rl);
+    const char *q = r + neg;
+    size_t skip = 0;
+    while (q[skip] == '0' && q[skip + 1] != 0 && q[skip + 1] != '.')
+        skip++;
+    if (skip) {
+        lua_pushfstring(L, "%s%s", neg ? "-" : "", q + skip);
+        lua_remove(L, -2);
+    }
+    return 1;
+}
+
+static int l_array(lua_State *L)
+{
+    if (lua_isnoneornil(L, 1)) {
+        lua_settop(L, 0);
+        lua_newtable(L);
+    } else {
+        luaL_checktype(L, 1, LUA_TTABLE);
+        lua_settop(L, 1);
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, ARRAY_MT_KEY);
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
+static int empty_newindex(lua_State *L)
+{
+    return luaL_error(L, "json.empty_array is read-only");
+}
+
+static const luaL_Reg json_funcs[] = {
+    {"decode", l_decode}, {"encode", l_encode},     {"number", l_number}, {"is_number", l_is_number},
+    {"decimal", l_decimal}, {"array", l_array},     {NULL, NULL}};
+
+int luaopen_levy_json(lua_State *L)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, ARRAY_MT_KEY) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 1);
+        lua_pushliteral(L, "levy.json.array");
+        lua_setfield(L, -2, "__name");
+        lua_setfield(L, LUA_REGISTRYINDEX, ARRAY_MT_KEY);
+        lua_newtable(L); /* empty_array: read-only empty table */
+        lua_createtable(L, 0, 3);
+        lua_pushcfunction(L, empty_newindex);
+        lua_setfield(L, -2, "__newindex");
+        lua_pushliteral(L, "levy.json.empty_array");
+        lua_setfield(L, -2, "__name");
+        lua_pushliteral(L, "locked");
+        lua_setfield(L, -2, "__metatable");
+        lua_setmetatable(L, -2);
+        lua_setfield(L, LUA_REGISTRYINDEX, EMPTY_KEY);
+    } else {
+        lua_pop(L, 1);
+    }
+    luaL_newlib(L, json_funcs);
+    lua_pushlightuserdata(L, NULL);
+    lua_setfield(L, -2, "null");
+    lua_getfield(L, LUA_REGISTRYINDEX, ARRAY_MT_KEY);
+    lua_setfield(L, -2, "array_mt");
+    lua_getfield(L, LUA_REGISTRYINDEX, EMPTY_KEY);
+    lua_setfield(L, -2, "empty_array");
+    return 1;
+}

@@ -1,0 +1,374 @@
+/* levy.store (docs/plugins.md §3) over core/store/store.h.
+ * Context: request; load may run read-only statements (sqlite3_stmt_readonly).
+ * Values: integer ↔ INTEGER, string ↔ TEXT (BLOB columns come back as strings), nil /
+ * json.null → NULL, boolean → 0/1; a float parameter raises. A REAL column (never written by
+ * levy) is returned as its decimal text so no float reaches Lua.
+ * Errors: SQLITE_BUSY/LOCKED and I/O-class errors raise the API error 503 "unavailable"
+ * (Retry-After: 1); other SQL errors raise a plain error; try_exec returns nil, msg, code
+ * ("constraint", "busy", "io", "sql"). */
+#include <string.h>
+
+#include "lctx.h"
+#include "store/store.h"
+
+int luaopen_levy_store(lua_State *L);
+
+#define STMT_MT "levy.Stmt"
+#define ARRAY_MT_KEY "levy.json.array_mt"
+
+typedef struct lstmt {
+    sqlite3_stmt *stmt; /* NULL when closed */
+    levy_store *st;
+} lstmt;
+
+static levy_store *get_store(lua_State *L)
+{
+    levy_store *st = levy_lua_host(L, LEVY_HOST_STORE);
+    if (!st)
+        luaL_error(L, "levy.store: no store is open");
+    return st;
+}
+
+static int ctx_kind(lua_State *L)
+{
+    levy_lctx *c = levy_lua_ctx(L);
+    return c ? c->kind : LEVY_CTX_LOAD;
+}
+
+/* Raises for a failed SQLite call (never returns). */
+static int raise_sql(lua_State *L, levy_store *st, int src, const char *what)
+{
+    levy_err err = {0};
+    int rc = levy_store_rc(st, src, &err);
+    if (rc == LEVY_EBUSY || rc == LEVY_EIO)
+        return levy_lua_api_error(L, 503, "unavailable", "the store is temporarily unavailable", 1);
+    return luaL_error(L, "%s: %s", what, err.message);
+}
+
+/* Checks the parameters first, so nothing is held when it raises. */
+static void check_params(lua_State *L, int first, int last, const char *fname)
+{
+    for (int i = first; i <= last; i++) {
+        int t = lua_type(L, i);
+        if (t == LUA_TNUMBER)
+            levy_lua_no_float(L, i, fname);
+        else if (t == LUA_TLIGHTUSERDATA && lua_touserdata(L, i) == NULL)
+            continue;
+        else if (t != LUA_TNIL && t != LUA_TSTRING && t != LUA_TBOOLEAN && t != LUA_TNUMBER)
+            luaL_error(L, "%s: parameter %d: cannot bind a %s", fname, i - first + 1,
+                       luaL_typename(L, i));
+    }
+}
+
+static int bind_params(lua_State *L, sqlite3_stmt *s, int first, int last)
+{
+    int n = last - first + 1;
+    if (n != sqlite3_bind_parameter_count(s))
+        return -1;
+    for (int i = 0; i < n; i++) {
+        int idx = first + i, src = SQLITE_OK;
+        switch (lua_type(L, idx)) {
+        case LUA_TNUMBER: src = sqlite3_bind_int64(s, i + 1, (sqlite3_int64)lua_tointeger(L, idx)); break;
+        case LUA_TBOOLEAN: src = sqlite3_bind_int(s, i + 1, lua_toboolean(L, idx)); break;
+        case LUA_TSTRING: {
+            size_t len;
+            const char *v = lua_tolstring(L, idx, &len);
+            src = sqlite3_bind_text64(s, i + 1, v, len, SQLITE_TRANSIENT, SQLITE_UTF8);
+            break;
+        }
+        default: src = sqlite3_bind_null(s, i + 1); break;
+        }
+        if (src != SQLITE_OK)
+            return src;
+    }
+    return SQLITE_OK;
+}
+
+static void push_row(lua_State *L, sqlite3_stmt *s)
+{
+    int n = sqlite3_column_count(s);
+    lua_createtable(L, 0, n);
+    for (int i = 0; i < n; i++) {
+        switch (sqlite3_column_type(s, i)) {
+        case SQLITE_INTEGER: lua_pushinteger(L, (lua_Integer)sqlite3_column_int64(s, i)); break;
+        case SQLITE_NULL: continue;
+        case SQLITE_BLOB: {
+            const void *p = sqlite3_column_blob(s, i);
+            lua_pushlstring(L, p ? p : "", (size_t)sqlite3_column_bytes(s, i));
+            break;
+        }
+        default: /* TEXT, and REAL as its text form */
+            lua_pushlstring(L, (const char *)sqlite3_column_text(s, i),
+                            (size_t)sqlite3_column_bytes(s, i));
+        }
+        lua_setfield(L, -2, sqlite3_column_name(s, i));
+    }
+}
+
+static void set_array_mt(lua_State *L)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, ARRAY_MT_KEY) == LUA_TTABLE)
+        lua_setmetatable(L, -2);
+    else
+        lua_pop(L, 1);
+}
+
+enum { MODE_EXEC, MODE_ROW, MODE_ROWS };
+
+/* Runs a prepared statement with params [first, last] and pushes the results for mode.
+ * try: on failure push nil, msg, code and return 3 (else raise). The statement is reset
+ * before anything can raise. */
+static int run(lua_State *L, levy_store *st, sqlite3_stmt *s, int first, int last, int mode,
+               int try, const char *fname)
+{
+    sqlite3 *db = levy_store_db(st);
+    if (ctx_kind(L) != LEVY_CTX_REQUEST && !sqlite3_stmt_readonly(s)) {
+        sqlite3_reset(s);
+        return luaL_error(L, "%s: writes are not available in the '%s' context", fname,
+                          levy_ctx_name(ctx_kind(L)));
+    }
+    int src = bind_params(L, s, first, last);
+    if (src < 0) {
+        int want = sqlite3_bind_parameter_count(s);
+        sqlite3_reset(s);
+        return luaL_error(L, "%s: %d parameter(s) expected, %d given", fname, want,
+                          last - first + 1);
+    }
+    int nrows = 0;
+    if (mode == MODE_ROWS) {
+        lua_newtable(L);
+        set_array_mt(L);
+    }
+    if (src == SQLITE_OK) {
+        while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+            if (mode == MODE_ROW) {
+                if (nrows++ == 0)
+                    push_row(L, s);
+                break;
+            }
+            if (mode == MODE_ROWS) {
+                push_row(L, s);
+                lua_rawseti(L, -2, ++nrows);
+            }
+        }
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (src != SQLITE_DONE && src != SQLITE_ROW) {
+        if (try) {
+            levy_err err = {0};
+            levy_store_rc(st, src, &err);
+            return levy_lua_fail(L, err.code, err.message);
+        }
+        return raise_sql(L, st, src, fname);
+    }
+    if (mode == MODE_EXEC) {
+        lua_pushinteger(L, sqlite3_changes(db));
+        lua_pushinteger(L, (lua_Integer)sqlite3_last_insert_rowid(db));
+        return 2;
+    }
+    if (mode == MODE_ROW && nrows == 0)
+        lua_pushnil(L);
+    return 1;
+}
+
+static int sql_call(lua_State *L, int mode, int try, const char *fname)
+{
+    levy_lua_check_ctx(L, fname, mode == MODE_EXEC ? LEVY_CTX_REQUEST
+                                                    : LEVY_CTX_REQUEST | LEVY_CTX_LOAD);
+    const char *sql = luaL_checkstring(L, 1);
+    int top = lua_gettop(L);
+    check_params(L, 2, top, fname);
+    levy_store *st = get_store(L);
+    levy_err err = {0};
+    sqlite3_stmt *s = levy_store_prepare_cached(st, sql, &err);
+    if (!s) {
+        if (try && (err.rc == LEVY_EBUSY || err.rc == LEVY_EIO))
+            return levy_lua_fail(L, err.code, err.message);
+        if (err.rc == LEVY_EBUSY || err.rc == LEVY_EIO)
+            return levy_lua_api_error(L, 503, "unavailable", "the store is temporarily unavailable", 1);
+        return luaL_error(L, "%s: %s", fname, err.message);
+    }
+    /* run() resets the statement before raising; release marks the cache slot free.
+     * Release first on all paths: copy what we need from run via a protected order. */
+    int n;
+    {
+        /* A raise inside run() would skip release: run only raises after sqlite3_reset, so
+         * mark the slot free up front (the statement is not reused until we return, since
+         * nothing in between runs SQL). */
+        levy_store_release(st, s);
+        n = run(L, st, s, 2, top, mode, try, fname);
+    }
+    return n;
+}
+
+static int l_exec(lua_State *L) { return sql_call(L, MODE_EXEC, 0, "levy.store.exec"); }
+static int l_try_exec(lua_State *L) { return sql_call(L, MODE_EXEC, 1, "levy.store.try_exec"); }
+static int l_row(lua_State *L) { return sql_call(L, MODE_ROW, 0, "levy.store.row"); }
+static int l_rows(lua_State *L) { return sql_call(L, MODE_ROWS, 0, "levy.store.rows"); }
+
+/* ---------------------------------------------------------------- Stmt */
+
+static lstmt *check_stmt(lua_State *L, int idx)
+{
+    lstmt *p = luaL_checkudata(L, idx, STMT_MT);
+    if (!p->stmt)
+        luaL_error(L, "levy.store: statement is closed");
+    return p;
+}
+
+static int stmt_gc(lua_State *L)
+{
+    lstmt *p = luaL_checkudata(L, 1, STMT_MT);
+    if (p->stmt) {
+        sqlite3_finalize(p->stmt);
+        p->stmt = NULL;
+    }
+    return 0;
+}
+
+static lstmt *new_stmt(lua_State *L, const char *sql, const char *fname)
+{
+    levy_store *st = get_store(L);
+    lstmt *p = lua_newuserdatauv(L, sizeof *p, 0); /* closed state first */
+    p->stmt = NULL;
+    p->st = st;
+    luaL_setmetatable(L, STMT_MT);
+    const char *tail = NULL;
+    int src = sqlite3_prepare_v2(levy_store_db(st), sql, -1, &p->stmt, &tail);
+    if (src != SQLITE_OK)
+        raise_sql(L, st, src, fname);
+    if (!p->stmt)
+        luaL_error(L, "%s: empty SQL", fname);
+    while (tail && (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == '\r' || *tail == ';'))
+        tail++;
+    if (tail && *tail)
+        luaL_error(L, "%s: one statement per call", fname);
+    return p;
+}
+
+static int l_prepare(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.store.prepare", LEVY_CTX_REQUEST | LEVY_CTX_LOAD);
+    new_stmt(L, luaL_checkstring(L, 1), "levy.store.prepare");
+    return 1;
+}
+
+static int stmt_call(lua_State *L, int mode, const char *fname)
+{
+    lstmt *p = check_stmt(L, 1);
+    levy_lua_check_ctx(L, fname, mode == MODE_EXEC ? LEVY_CTX_REQUEST
+                                                    : LEVY_CTX_REQUEST | LEVY_CTX_LOAD);
+    int top = lua_gettop(L);
+    check_params(L, 2, top, fname);
+    return run(L, p->st, p->stmt, 2, top, mode, 0, fname);
+}
+
+static int stmt_exec(lua_State *L) { return stmt_call(L, MODE_EXEC, "Stmt:exec"); }
+static int stmt_row(lua_State *L) { return stmt_call(L, MODE_ROW, "Stmt:row"); }
+static int stmt_rows(lua_State *L) { return stmt_call(L, MODE_ROWS, "Stmt:rows"); }
+
+static int stmt_tostring(lua_State *L)
+{
+    lstmt *p = luaL_checkudata(L, 1, STMT_MT);
+    lua_pushfstring(L, "levy.Stmt (%s)", p->stmt ? sqlite3_sql(p->stmt) : "closed");
+    return 1;
+}
+
+/* query iterator: upvalue 1 = the Stmt userdata */
+static int query_next(lua_State *L)
+{
+    lstmt *p = luaL_checkudata(L, lua_upvalueindex(1), STMT_MT);
+    if (!p->stmt)
+        return 0;
+    int src = sqlite3_step(p->stmt);
+    if (src == SQLITE_ROW) {
+        push_row(L, p->stmt);
+        return 1;
+    }
+    sqlite3_finalize(p->stmt);
+    p->stmt = NULL;
+    if (src != SQLITE_DONE)
+        return raise_sql(L, p->st, src, "levy.store.query");
+    return 0;
+}
+
+static int l_query(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.store.query", LEVY_CTX_REQUEST | LEVY_CTX_LOAD);
+    const char *sql = luaL_checkstring(L, 1);
+    int top = lua_gettop(L);
+    check_params(L, 2, top, "levy.store.query");
+    lstmt *p = new_stmt(L, sql, "levy.store.query");
+    int ud = lua_gettop(L);
+    if (ctx_kind(L) != LEVY_CTX_REQUEST && !sqlite3_stmt_readonly(p->stmt))
+        return luaL_error(L, "levy.store.query: writes are not available in the '%s' context",
+                          levy_ctx_name(ctx_kind(L)));
+    int src = bind_params(L, p->stmt, 2, top);
+    if (src < 0)
+        return luaL_error(L, "levy.store.query: %d parameter(s) expected, %d given",
+                          sqlite3_bind_parameter_count(p->stmt), top - 1);
+    if (src != SQLITE_OK)
+        return raise_sql(L, p->st, src, "levy.store.query");
+    lua_pushvalue(L, ud);
+    lua_pushcclosure(L, query_next, 1);
+    lua_pushnil(L);
+    lua_pushnil(L);
+    lua_pushvalue(L, ud); /* to-be-closed value of the generic for */
+    return 4;
+}
+
+/* ---------------------------------------------------------------- transaction */
+
+static int l_transaction(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.store.transaction", LEVY_CTX_REQUEST);
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    levy_store *st = get_store(L);
+    levy_err err = {0};
+    int rc = levy_store_begin(st, &err);
+    if (rc == LEVY_EBUSY || rc == LEVY_EIO)
+        return levy_lua_api_error(L, 503, "unavailable", "the store is temporarily unavailable", 1);
+    if (rc)
+        return luaL_error(L, "levy.store.transaction: %s", err.message);
+    int base = 1;
+    int nargs = lua_gettop(L) - 1;
+    if (lua_pcall(L, nargs, LUA_MULTRET, 0) != LUA_OK) {
+        levy_store_rollback(st, NULL);
+        return lua_error(L);
+    }
+    rc = levy_store_commit(st, &err);
+    if (rc) {
+        if (levy_store_depth(st) > 0)
+            levy_store_rollback(st, NULL);
+        if (rc == LEVY_EBUSY || rc == LEVY_EIO)
+            return levy_lua_api_error(L, 503, "unavailable",
+                                      "the store is temporarily unavailable", 1);
+        return luaL_error(L, "levy.store.transaction: commit failed: %s", err.message);
+    }
+    return lua_gettop(L) - base + 1;
+}
+
+static const luaL_Reg store_funcs[] = {
+    {"exec", l_exec},   {"try_exec", l_try_exec}, {"row", l_row},
+    {"rows", l_rows},   {"query", l_query},       {"prepare", l_prepare},
+    {"transaction", l_transaction}, {NULL, NULL}};
+
+static const luaL_Reg stmt_methods[] = {
+    {"exec", stmt_exec}, {"row", stmt_row}, {"rows", stmt_rows}, {"close", stmt_gc}, {NULL, NULL}};
+
+static const luaL_Reg stmt_meta[] = {
+    {"__gc", stmt_gc}, {"__close", stmt_gc}, {"__tostring", stmt_tostring}, {"__index", NULL},
+    {NULL, NULL}};
+
+int luaopen_levy_store(lua_State *L)
+{
+    if (luaL_newmetatable(L, STMT_MT)) {
+        luaL_setfuncs(L, stmt_meta, 0);
+        luaL_newlib(L, stmt_methods);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+    luaL_newlib(L, store_funcs);
+    return 1;
+}

@@ -1,0 +1,92 @@
+#ifndef LEVY_JOBS_H
+#define LEVY_JOBS_H
+/* Durable job queue in the store (table `jobs`, created by core migration 0001):
+ *   jobs(id TEXT PRIMARY KEY "job_<24 base32>", kind TEXT, key TEXT NULL, payload TEXT (JSON),
+ *        state TEXT 'queued'|'running'|'done'|'dead', attempts INTEGER, max_attempts INTEGER,
+ *        run_at INTEGER (ms), created_at INTEGER (ms), updated_at INTEGER (ms),
+ *        last_error TEXT NULL)
+ *   UNIQUE (kind, key) WHERE state = 'queued'   -- de-duplication of pending work
+ *   INDEX (state, run_at)
+ * Times come from levy_clock_now_ms() (injectable). All calls are synchronous SQLite work
+ * and join the caller's open transaction if any (levy_store_begin / store.transaction),
+ * else commit on their own. The runner (claiming and running Lua) belongs to the host.
+ *
+ * Lifecycle: enqueue → queued; claim → running (attempts+1); done → done;
+ * retry → queued at run_at (attempts kept; when count_attempt is 0 the claim's increment is
+ * undone, e.g. a Retry-After); dead → dead. The runner decides dead-after-max-attempts:
+ * a failure with attempts >= max_attempts → levy_jobs_dead. requeue_running (at start) turns
+ * every running job back to queued (run_at = now). When a retry or a requeue would collide with
+ * a job of the same (kind, key) queued meanwhile (unique index), the newer queued job carries
+ * the work: the older one is marked done with last_error "superseded by job_…" and the queued
+ * one's run_at becomes min(its run_at, the retry's run_at). */
+#include <stdint.h>
+
+#include "levy.h"
+#include "store.h"
+
+#define LEVY_JOB_ID_MAX 40
+#define LEVY_JOB_KIND_MAX 128
+#define LEVY_JOB_DEFAULT_MAX_ATTEMPTS 8
+
+/* A claimed job. payload and key are malloc'd (free with levy_job_free / levy_jobs_free). */
+typedef struct levy_job {
+    char id[LEVY_JOB_ID_MAX];
+    char kind[LEVY_JOB_KIND_MAX];
+    char *key;      /* NULL when none */
+    char *payload;  /* JSON text */
+    int attempts;   /* including this run */
+    int max_attempts;
+    int64_t run_at;
+    int64_t created_at;
+} levy_job;
+
+void levy_job_free(levy_job *job);          /* frees key/payload, not the struct */
+void levy_jobs_free(levy_job *jobs, int n); /* levy_job_free on each */
+
+/* Enqueues (kind non-empty < 128 bytes; payload_json valid JSON, NULL → "{}";
+ * max_attempts <= 0 → LEVY_JOB_DEFAULT_MAX_ATTEMPTS). With a key and an existing queued job
+ * of the same (kind, key): its payload is replaced, run_at becomes min(old, new), max_attempts
+ * updated, and its id is returned. id_out gets the job id. Calls the notify hook on success. */
+int levy_jobs_enqueue(levy_store *st, const char *kind, const char *key,
+                      const char *payload_json, int64_t run_at_ms, int max_attempts,
+                      char id_out[LEVY_JOB_ID_MAX], levy_err *err);
+
+/* Claims up to limit due jobs (state queued, run_at <= now_ms; kind NULL = any kind) in
+ * run_at, then created_at order, marking them running with attempts+1, in one transaction.
+ * out must hold limit entries; *n = number claimed (caller frees with levy_jobs_free). */
+int levy_jobs_claim(levy_store *st, const char *kind, int64_t now_ms, int limit, levy_job *out,
+                    int *n, levy_err *err);
+
+/* Terminal / retry transitions of a running job (LEVY_ENOTFOUND if id is not running). */
+int levy_jobs_done(levy_store *st, const char *id, levy_err *err);
+int levy_jobs_retry(levy_store *st, const char *id, int64_t run_at_ms, const char *error_text,
+                    int count_attempt, levy_err *err);
+int levy_jobs_dead(levy_store *st, const char *id, const char *error_text, levy_err *err);
+
+/* Crash recovery at start: every running job → queued now. *n (may be NULL) = count. */
+int levy_jobs_requeue_running(levy_store *st, int *n, levy_err *err);
+
+/* Earliest run_at among queued jobs: *ms, returns LEVY_OK; LEVY_ENOTFOUND (err untouched)
+ * when the queue is empty. */
+int levy_jobs_next_run_at(levy_store *st, int64_t *ms, levy_err *err);
+
+/* Full-jitter exponential backoff: uniform in [0, min(max_ms, base_ms * 2^attempt)] drawn
+ * from `random` (a uniformly random 64-bit value supplied by the caller). Never overflows. */
+int64_t levy_jobs_backoff_ms(int attempt, int64_t base_ms, int64_t max_ms, uint64_t random);
+
+/* Called after every successful enqueue (e.g. to wake the runner's timer). NULL clears. */
+void levy_jobs_set_notify(void (*fn)(void *ud), void *ud);
+
+/* Lua outcome markers (core/lua/bind_jobs.c). A job handler may return the value of
+ * jobs.retry(delay_ms, why) or jobs.dead(why): a table with metatable registered as
+ * LEVY_JOB_OUTCOME_MT:
+ *   { action = "retry", delay_ms = <integer >= 0>, why = <string|nil>, count = <boolean> }
+ *   { action = "dead", why = <string|nil> }
+ * `count` is false when jobs.retry is given an explicit delay (Retry-After style: not counted
+ * as a failure), i.e. the runner calls levy_jobs_retry(..., count_attempt = 0); without a
+ * delay_ms (nil) the runner applies its backoff and count = true. The runner recognises the
+ * marker by comparing the value's metatable with luaL_getmetatable(L, LEVY_JOB_OUTCOME_MT)
+ * (registered by luaopen_levy_jobs) and then reads the plain fields. */
+#define LEVY_JOB_OUTCOME_MT "levy.JobOutcome"
+
+#endif

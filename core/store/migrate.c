@@ -1,0 +1,314 @@
+/* Numbered SQL migrations for the core (embedded) and for plugins (a directory).
+ * See store.h for the rules. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "crypto/crypto.h"
+#include "embedded.h"
+#include "store.h"
+
+#define CORE_PREFIX "core/store/migrations/"
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " plugin TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,"
+    " sha256 TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (plugin, version))";
+
+/* NNNN_name.sql → version (>0), or -1 when the name does not follow the pattern. */
+static long migration_version(const char *name)
+{
+    size_t n = strlen(name), d = 0;
+    while (name[d] >= '0' && name[d] <= '9')
+        d++;
+    if (d < 4 || d > 9 || name[d] != '_' || n < d + 5 || strcmp(name + n - 4, ".sql") != 0)
+        return -1;
+    return strtol(name, NULL, 10);
+}
+
+typedef struct mfile {
+    const levy_migration_file *f;
+    long version;
+} mfile;
+
+static int cmp_mfile(const void *a, const void *b)
+{
+    long x = ((const mfile *)a)->version, y = ((const mfile *)b)->version;
+    return x < y ? -1 : x > y;
+}
+
+static void sha_hex(const char *data, size_t len, char out[65])
+{
+    uint8_t d[LEVY_SHA256_LEN];
+    if (levy_crypto_sha256(data, len, d, NULL) != LEVY_OK)
+        memset(d, 0, sizeof d);
+    levy_crypto_hex(d, sizeof d, out);
+}
+
+int levy_store_schema_version(levy_store *st, const char *plugin, int *version, levy_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = levy_store_exec(st, schema_sql, err);
+    if (rc)
+        return rc;
+    int src = sqlite3_prepare_v2(levy_store_db(st),
+                                 "SELECT coalesce(max(version),0) FROM schema_migrations WHERE plugin=?",
+                                 -1, &s, NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_bind_text(s, 1, plugin, -1, SQLITE_STATIC);
+    if (src == SQLITE_OK && (src = sqlite3_step(s)) == SQLITE_ROW) {
+        *version = sqlite3_column_int(s, 0);
+        src = SQLITE_OK;
+    }
+    if (src != SQLITE_OK)
+        rc = levy_store_rc(st, src, err);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+int levy_store_migrate_files(levy_store *st, const char *plugin,
+                             const levy_migration_file *files, size_t n, levy_err *err)
+{
+    sqlite3 *db = levy_store_db(st);
+    sqlite3_stmt *sel = NULL, *ins = NULL;
+    mfile *ms = NULL;
+    int rc;
+    if (levy_store_depth(st) != 0)
+        return levy_err_set(err, LEVY_EINVAL, "migration_failed",
+                            "migrations cannot run inside a transaction");
+    if ((rc = levy_store_exec(st, schema_sql, err)) != LEVY_OK)
+        return rc;
+    ms = calloc(n ? n : 1, sizeof *ms);
+    if (!ms)
+        return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        ms[i].f = &files[i];
+        ms[i].version = migration_version(files[i].name);
+        if (ms[i].version <= 0) {
+            rc = levy_err_set(err, LEVY_EINVAL, "migration_name",
+                              "%s: %s: migration files are named NNNN_name.sql", plugin,
+                              files[i].name);
+            goto done;
+        }
+    }
+    qsort(ms, n, sizeof *ms, cmp_mfile);
+    for (size_t i = 0; i < n; i++)
+        if (ms[i].version != (long)i + 1) {
+            rc = levy_err_set(err, LEVY_EINVAL, "migration_gap",
+                              "%s: %s: expected migration number %zu (numbers start at 1, no "
+                              "gaps or duplicates)",
+                              plugin, ms[i].f->name, i + 1);
+            goto done;
+        }
+    /* Every applied version must still exist unchanged. */
+    int src = sqlite3_prepare_v2(db,
+                                 "SELECT version, name, sha256 FROM schema_migrations "
+                                 "WHERE plugin=? ORDER BY version",
+                                 -1, &sel, NULL);
+    if (src != SQLITE_OK) {
+        rc = levy_store_rc(st, src, err);
+        goto done;
+    }
+    sqlite3_bind_text(sel, 1, plugin, -1, SQLITE_STATIC);
+    long applied = 0;
+    while ((src = sqlite3_step(sel)) == SQLITE_ROW) {
+        long v = (long)sqlite3_column_int64(sel, 0);
+        const char *name = (const char *)sqlite3_column_text(sel, 1);
+        const char *sha = (const char *)sqlite3_column_text(sel, 2);
+        if (v < 1 || (size_t)v > n) {
+            rc = levy_err_set(err, LEVY_EINVAL, "migration_missing",
+                              "%s: applied migration %ld (%s) has no file any more", plugin, v,
+                              name ? name : "?");
+            goto done;
+        }
+        char hex[65];
+        sha_hex(ms[v - 1].f->sql, ms[v - 1].f->len, hex);
+        if (!sha || strcmp(sha, hex) != 0) {
+            rc = levy_err_set(err, LEVY_EINVAL, "migration_changed",
+                              "%s: %s was changed after it was applied (migrations are "
+                              "append-only)",
+                              plugin, ms[v - 1].f->name);
+            if (err)
+                snprintf(err->source, sizeof err->source, "%s", ms[v - 1].f->name);
+            goto done;
+        }
+        if (v > applied)
+            applied = v;
+    }
+    if (src != SQLITE_DONE) {
+        rc = levy_store_rc(st, src, err);
+        goto done;
+    }
+    src = sqlite3_prepare_v2(db,
+                             "INSERT INTO schema_migrations(plugin, version, name, sha256, "
+                             "applied_at) VALUES (?,?,?,?,?)",
+                             -1, &ins, NULL);
+    if (src != SQLITE_OK) {
+        rc = levy_store_rc(st, src, err);
+        goto done;
+    }
+    for (size_t i = (size_t)applied; i < n; i++) {
+        const levy_migration_file *f = ms[i].f;
+        char hex[65], now[LEVY_TIME_BUFSZ];
+        sha_hex(f->sql, f->len, hex);
+        levy_time_iso_ms(levy_clock_now_ms(), now, sizeof now);
+        if ((rc = levy_store_begin(st, err)) != LEVY_OK)
+            goto done;
+        char *sql = malloc(f->len + 1);
+        if (!sql) {
+            levy_store_rollback(st, NULL);
+            rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+            goto done;
+        }
+        memcpy(sql, f->sql, f->len);
+        sql[f->len] = 0;
+        char *emsg = NULL;
+        src = sqlite3_exec(db, sql, NULL, NULL, &emsg);
+        free(sql);
+        if (src != SQLITE_OK) {
+            levy_store_rollback(st, NULL);
+            rc = levy_err_set(err, src == SQLITE_BUSY ? LEVY_EBUSY : LEVY_EINVAL,
+                              "migration_failed", "%s: %s: %s", plugin, f->name,
+                              emsg ? emsg : sqlite3_errstr(src));
+            if (err)
+                snprintf(err->source, sizeof err->source, "%s", f->name);
+            sqlite3_free(emsg);
+            goto done;
+        }
+        sqlite3_reset(ins);
+        sqlite3_bind_text(ins, 1, plugin, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 2, ms[i].version);
+        sqlite3_bind_text(ins, 3, f->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 4, hex, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 5, now, -1, SQLITE_STATIC);
+        src = sqlite3_step(ins);
+        if (src != SQLITE_DONE) {
+            rc = levy_store_rc(st, src, err);
+            levy_store_rollback(st, NULL);
+            goto done;
+        }
+        if ((rc = levy_store_commit(st, err)) != LEVY_OK) {
+            if (levy_store_depth(st))
+                levy_store_rollback(st, NULL);
+            goto done;
+        }
+    }
+    rc = LEVY_OK;
+done:
+    sqlite3_finalize(sel);
+    sqlite3_finalize(ins);
+    free(ms);
+    return rc;
+}
+
+int levy_store_migrate_core(levy_store *st, levy_err *err)
+{
+    levy_migration_file files[64];
+    size_t n = 0, pl = strlen(CORE_PREFIX);
+    for (const levy_embedded *e = levy_embedded_files; e->path; e++) {
+        if (strncmp(e->path, CORE_PREFIX, pl) != 0)
+            continue;
+        if (n == LEVY_ARRAY_LEN(files))
+            return levy_err_set(err, LEVY_EINTERNAL, "internal", "too many core migrations");
+        files[n].name = e->path + pl;
+        files[n].sql = e->data;
+        files[n].len = e->len;
+        n++;
+    }
+    return levy_store_migrate_files(st, "core", files, n, err);
+}
+
+static int read_file(const char *path, char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return -1;
+            }
+            buf = nb;
+        }
+        size_t r = fread(buf + n, 1, 4096, f);
+        n += r;
+        if (r < 4096)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return -1;
+    }
+    buf[n] = 0;
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+int levy_store_migrate_dir(levy_store *st, const char *plugin, const char *dir, levy_err *err)
+{
+    levy_migration_file *files = NULL;
+    size_t n = 0, cap = 0;
+    int rc = LEVY_OK;
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return levy_store_migrate_files(st, plugin, NULL, 0, err);
+        return levy_err_set(err, LEVY_EIO, "io", "cannot open %s: %s", dir, strerror(errno));
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *name = de->d_name;
+        size_t nl = strlen(name);
+        if (name[0] == '.' || nl < 5 || strcmp(name + nl - 4, ".sql") != 0)
+            continue; /* only *.sql files are migrations; the name check comes later */
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            levy_migration_file *nf = realloc(files, cap * sizeof *nf);
+            if (!nf) {
+                rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+                goto done;
+            }
+            files = nf;
+        }
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        char *data;
+        size_t len;
+        if (read_file(path, &data, &len) != 0) {
+            rc = levy_err_set(err, LEVY_EIO, "io", "cannot read %s", path);
+            goto done;
+        }
+        char *nm = strdup(name);
+        if (!nm) {
+            free(data);
+            rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+            goto done;
+        }
+        files[n].name = nm;
+        files[n].sql = data;
+        files[n].len = len;
+        n++;
+    }
+    rc = levy_store_migrate_files(st, plugin, files, n, err);
+done:
+    closedir(d);
+    for (size_t i = 0; i < n; i++) {
+        free((char *)files[i].name);
+        free((char *)files[i].sql);
+    }
+    free(files);
+    return rc;
+}

@@ -1,0 +1,73 @@
+#ifndef LEVY_STORE_H
+#define LEVY_STORE_H
+/* The durable store: one SQLite database in WAL mode with synchronous=FULL,
+ * busy_timeout=5000, foreign_keys=ON. Opening applies the core migrations embedded in the
+ * binary (core/store/migrations/NNNN_name.sql). Plugins bring their own migrations
+ * (plugins/<name>/migrations/NNNN_name.sql) applied with levy_store_migrate_dir.
+ *
+ * Migrations: files named NNNN_name.sql (4+ digits, then '_', ending ".sql"), applied in
+ * number order, each in its own transaction (BEGIN IMMEDIATE ... COMMIT) together with its row
+ * in schema_migrations(plugin, version, name, sha256, applied_at). Numbers must be 1, 2, 3...
+ * without gaps or duplicates; an already-applied file whose sha256 changed, or an applied
+ * version whose file disappeared, is an error (LEVY_EINVAL "migration_changed" /
+ * "migration_gap" / "migration_missing"). A failing migration rolls back and reports
+ * LEVY_EINVAL "migration_failed" with err->source = file, message = SQLite's message.
+ *
+ * Error mapping of SQLite result codes (levy_store_rc):
+ *   BUSY/LOCKED → LEVY_EBUSY "busy"; IOERR/FULL/CANTOPEN/CORRUPT/NOTADB/READONLY → LEVY_EIO
+ *   "io"; CONSTRAINT → LEVY_ECONFLICT "constraint"; NOMEM → LEVY_ENOMEM; else LEVY_EINVAL
+ *   "sql". */
+#include <sqlite3.h>
+
+#include "levy.h"
+
+typedef struct levy_store levy_store;
+
+#define LEVY_STORE_READONLY 1  /* open read-only; no migrations applied (check only) */
+#define LEVY_STORE_NO_MIGRATE 2 /* do not apply the core migrations */
+
+/* Opens (creating if needed, unless READONLY) the database at path (":memory:" allowed for
+ * tests). *out = NULL on error. */
+int levy_store_open(levy_store **out, const char *path, int flags, levy_err *err);
+/* Closes (finalizes cached statements). NULL is a no-op. */
+void levy_store_close(levy_store *st);
+/* The underlying handle (for bindings and other core modules). */
+sqlite3 *levy_store_db(levy_store *st);
+const char *levy_store_path(levy_store *st);
+
+/* Maps a SQLite result code to a LEVY_E* code and fills err with sqlite3_errmsg. */
+int levy_store_rc(levy_store *st, int sqlite_rc, levy_err *err);
+
+/* Runs SQL text (one or more statements, no parameters). */
+int levy_store_exec(levy_store *st, const char *sql, levy_err *err);
+
+/* Transactions. begin uses BEGIN IMMEDIATE at depth 0, SAVEPOINT levy_N when nested;
+ * commit / rollback end the innermost level. depth() is the current nesting (0 = none). */
+int levy_store_begin(levy_store *st, levy_err *err);
+int levy_store_commit(levy_store *st, levy_err *err);
+int levy_store_rollback(levy_store *st, levy_err *err);
+int levy_store_depth(levy_store *st);
+
+/* Prepared statement cache keyed by SQL text (bounded, LRU-ish). The returned statement is
+ * reset and has cleared bindings; do NOT finalize it; call levy_store_release() when done
+ * (resets it). Returns NULL with err set on a prepare error. */
+sqlite3_stmt *levy_store_prepare_cached(levy_store *st, const char *sql, levy_err *err);
+void levy_store_release(levy_store *st, sqlite3_stmt *stmt);
+
+/* Applies the embedded core migrations (done by levy_store_open unless NO_MIGRATE). */
+int levy_store_migrate_core(levy_store *st, levy_err *err);
+/* Applies a plugin's migrations from dir (missing dir = no migrations = OK). */
+int levy_store_migrate_dir(levy_store *st, const char *plugin, const char *dir, levy_err *err);
+/* One migration source file (for callers with in-memory files). */
+typedef struct levy_migration_file {
+    const char *name; /* "0001_core.sql" */
+    const char *sql;
+    size_t len;
+} levy_migration_file;
+/* Applies files (any order; sorted here) for plugin. */
+int levy_store_migrate_files(levy_store *st, const char *plugin,
+                             const levy_migration_file *files, size_t n, levy_err *err);
+/* Highest applied version for plugin (0 = none). */
+int levy_store_schema_version(levy_store *st, const char *plugin, int *version, levy_err *err);
+
+#endif
