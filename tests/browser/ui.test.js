@@ -346,6 +346,21 @@ async function main() {
     await shot('calculator', true);
   });
 
+  await check('settings: seller address and rounding saved', async () => {
+    await nav('Settings', 'settings');
+    await page.locator('#settings-form').waitFor();
+    await page.getByLabel('Street', { exact: true }).fill('1 Congress Ave');
+    await page.getByLabel('City', { exact: true }).fill('Austin');
+    await page.getByLabel('State / province', { exact: true }).fill('TX');
+    await page.getByLabel('ZIP / postal code', { exact: true }).fill('78701');
+    await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.locator('#settings-form .notice.ok').waitFor();
+    const st = (await http('GET', base + '/v1/settings', undefined, auth)).json;
+    assert(st && st.seller_address && st.seller_address.zip_code === '78701', 'API shows ' + JSON.stringify(st));
+    await shot('settings');
+  });
+
   await check('rules: generation and files with hashes', async () => {
     await nav('Rules', 'rules');
     await page.locator('#files-table tbody tr td.mono').first().waitFor();
@@ -401,7 +416,7 @@ async function main() {
     await page.locator('#regions-table').waitFor();
   });
 
-  for (const name of ['integrations', 'connect', 'regions', 'products', 'invoices', 'credit-memos', 'customers', 'calculator', 'rules', 'reports', 'narrow', 'signin']) {
+  for (const name of ['integrations', 'connect', 'regions', 'products', 'invoices', 'credit-memos', 'customers', 'calculator', 'rules', 'reports', 'settings', 'narrow', 'signin']) {
     await check('no console errors on ' + name, async () => {
       const errs = consoleErrors[name] || [];
       assert(!errs.length, errs.slice(0, 3).join(' | '));

@@ -136,8 +136,9 @@
         h('div', { class: 'row', style: 'justify-content:space-between;align-items:flex-start' },
           h('h2', { id: 'modal-title', tabindex: '-1', text: title }),
           h('button', { type: 'button', class: 'link', 'aria-label': 'Close', onclick: function () { dlg.close(); } }, '✕')),
-        h('ol', { class: 'steps', 'aria-label': 'Step ' + (idx + 1) + ' of ' + STEPS.length },
+        h('ol', { class: 'steps', 'aria-hidden': 'true' },
           STEPS.map(function (s, i) { return h('li', { class: i <= idx ? 'done' : '' }); })),
+        h('p', { class: 'muted step-count', text: 'Step ' + (idx + 1) + ' of ' + STEPS.length }),
         body, h('div', { class: 'actions' }, buttons));
       form.addEventListener('submit', function (ev) { ev.preventDefault(); onSubmit(form); });
       dlg.appendChild(form);

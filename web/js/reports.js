@@ -144,15 +144,17 @@
     svg.appendChild(s('text', { x: x100, y: 14, 'text-anchor': 'middle' }, '100 % of threshold'));
     items.forEach(function (it, i) {
       var y = top + i * rowH;
-      var pm = it.permille === null ? 0 : Number(it.permille > BigInt(MAXPM) ? BigInt(MAXPM) : it.permille);
-      var w = Math.max(it.permille !== null && it.permille > BigInt(0) ? 2 : 0, Math.round(barW * pm / MAXPM));
+      /* Bar width in whole pixels, still in BigInt: no float ever sees the amounts. */
+      var pm = it.permille === null || it.permille < BigInt(0) ? BigInt(0) : it.permille > BigInt(MAXPM) ? BigInt(MAXPM) : it.permille;
+      var w = BigInt(barW) * pm / BigInt(MAXPM);
+      if (pm > BigInt(0) && w < BigInt(2)) w = BigInt(2);
       var pct = it.permille === null ? 'n/a' : (it.permille / BigInt(10)).toString() + '.' + (it.permille % BigInt(10)).toString().replace('-', '') + ' %';
       var g = s('g', { class: 'bar', 'data-region': it.code });
       g.appendChild(s('title', {}, it.code + ': ' + L.money(it.sales, it.currency) + ' of ' + L.money(it.thr, it.currency) + ' (' + pct + ')' +
         (it.txns !== null ? ', ' + it.txns + ' transactions' + (it.thrTxns !== null ? ' of ' + it.thrTxns : '') : '') + ' — ' + it.status));
       g.appendChild(s('text', { x: 0, y: y + 15 }, it.code));
       g.appendChild(s('rect', { x: left, y: y + 4, width: barW, height: rowH - 8, fill: '#eaeef2', rx: 2 }));
-      g.appendChild(s('rect', { x: left, y: y + 4, width: w, height: rowH - 8, fill: COLORS[it.status] || '#57606a', rx: 2 }));
+      g.appendChild(s('rect', { x: left, y: y + 4, width: w.toString(), height: rowH - 8, fill: COLORS[it.status] || '#57606a', rx: 2 }));
       g.appendChild(s('text', { x: left + barW + 8, y: y + 15 }, pct + ' · ' + it.status));
       svg.appendChild(g);
     });
