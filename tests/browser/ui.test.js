@@ -53,7 +53,7 @@ function freePort() {
 function start(name, args) {
   const logFile = path.join(tmp, name + '.log');
   const out = fs.openSync(logFile, 'w');
-  const p = spawn(LEVY, args, { stdio: ['ignore', out, out], env: Object.assign({}, process.env, { LEVY_LOG_FORMAT: 'text' }) });
+  const p = spawn(LEVY, args, { stdio: ['ignore', out, out], env: Object.assign({}, process.env, { LEVY_LOG_FORMAT: 'text', LEVY_WEB: path.join(ROOT, 'web') }) });
   p.logFile = logFile;
   p.label = name;
   p.on('exit', code => { p.exited = code === null ? 'signal' : code; });
@@ -113,7 +113,8 @@ async function main() {
   fs.cpSync(path.join(ROOT, 'scripts'), scripts, { recursive: true });
   const simPort = await freePort(), levyPort = await freePort();
   const simUrl = 'http://127.0.0.1:' + simPort, base = 'http://127.0.0.1:' + levyPort;
-  const sim = start('sim', ['sim', '--listen', '127.0.0.1:' + simPort, '--data-dir', path.join(tmp, 'sim-data')]);
+  const sim = start('sim', ['sim', '--listen', '127.0.0.1:' + simPort, '--data-dir', path.join(tmp, 'sim-data'),
+    '--seed', '7', '--invoices', '40', '--no-rate-limit']);
   const levy = start('levy', ['serve', '--listen', '127.0.0.1:' + levyPort, '--data-dir', path.join(tmp, 'data'),
     '--plugins', path.join(ROOT, 'plugins'), '--scripts', scripts, '--rillet-url', simUrl, '--api-token', TOKEN,
     '--public-url', base]);
@@ -223,7 +224,9 @@ async function main() {
     await modal.locator('form[data-step="subsidiary"], form[data-step="webhook"]').waitFor();
     if (await modal.locator('form[data-step="subsidiary"]').count()) {
       await shot('connect-3-subsidiary');
-      await modal.locator('input[type="radio"]').first().check();
+      /* The US subsidiary (USD) when there is one: its invoices ship to the subscribed states. */
+      const usd = modal.locator('label.radio', { hasText: 'USD' });
+      await ((await usd.count()) ? usd.first() : modal.locator('label.radio').first()).locator('input').check();
       await modal.getByRole('button', { name: 'Next' }).click();
     }
     await modal.locator('form[data-step="webhook"]').waitFor();
@@ -236,9 +239,7 @@ async function main() {
     await modal.getByRole('button', { name: 'Copy' }).click();
     await shot('connect-4-webhook');
     /* The user creates the webhook in (simulated) Rillet and copies its token. */
-    const events = [];
-    for (const ent of ['INVOICE', 'CREDIT_MEMO']) for (const ev of EVENTS) events.push(ent + '.' + ev);
-    const wh = await http('POST', simUrl + '/_sim/webhooks', { url, events });
+    const wh = await http('POST', simUrl + '/_sim/webhooks', { name: 'levy', url, enabled: true, events: { INVOICE: EVENTS, CREDIT_MEMO: EVENTS } });
     const token = pickToken(wh.json);
     assert(wh.status < 300 && token, 'POST /_sim/webhooks answered ' + wh.status + ' ' + wh.text.slice(0, 200));
     await modal.getByRole('button', { name: 'I created the webhook' }).click();
