@@ -404,6 +404,26 @@ async function main() {
     }
   });
 
+  await check('resync, then disconnect with confirmation', async () => {
+    label = 'integrations';
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(base + '/#/integrations');
+    const card = page.locator('section.connection[data-id="' + connId + '"]');
+    await card.waitFor();
+    await card.getByRole('button', { name: 'Resync' }).click();
+    await card.locator('.notice.ok', { hasText: 'Resync started' }).waitFor();
+    await card.getByRole('button', { name: 'Disconnect' }).click();
+    const dlg = page.locator('#confirm');
+    await dlg.getByRole('button', { name: 'Cancel' }).click();
+    assert(await card.count() === 1, 'cancel removed the connection');
+    await card.getByRole('button', { name: 'Disconnect' }).click();
+    await shot('disconnect-confirm');
+    await dlg.getByRole('button', { name: 'Disconnect' }).click();
+    await until('card gone', async () => (await card.count()) === 0, 10000);
+    const list = (await http('GET', base + '/v1/connections', undefined, auth)).json;
+    assert(!list.data.some(c => c.id === connId), 'connection still listed');
+  });
+
   await check('sign-in: a wrong token is refused in place', async () => {
     label = 'signin';
     await page.evaluate(() => sessionStorage.clear());

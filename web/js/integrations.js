@@ -57,7 +57,8 @@
         L.clear(box);
         var imp = c.import || {};
         var running = imp.state === 'running' || imp.state === 'pending';
-        var notice = h('div', { class: 'conn-notice' });
+        /* The notice survives re-renders (polling after a resync refreshes the card). */
+        var notice = box._notice || (box._notice = h('div', { class: 'conn-notice' }));
         var resync = h('button', { type: 'button', class: 'secondary', text: 'Resync', disabled: c.status !== 'connected' });
         var disconnect = h('button', { type: 'button', class: 'danger', text: 'Disconnect' });
         var org = c.organization || {}, sub = c.subsidiary || {};
