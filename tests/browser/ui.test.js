@@ -133,7 +133,9 @@ async function main() {
     const a = inv.shipping_address || inv.customer_address || {};
     if (a.country === 'US' && a.state) states['US-' + a.state] = (states['US-' + a.state] || 0) + 1;
   });
-  const subscribe = Object.keys(states).sort((a, b) => states[b] - states[a]).slice(0, 3);
+  const NO_SALES_TAX = ['US-AK', 'US-DE', 'US-MT', 'US-NH', 'US-OR'];
+  const subscribe = Object.keys(states).filter(c => !NO_SALES_TAX.includes(c))
+    .sort((a, b) => states[b] - states[a] || (a < b ? -1 : 1)).slice(0, 4);
   if (!subscribe.length) subscribe.push('US-CA');
 
   /* A new, empty profile (--user-data-dir) for every run. */
