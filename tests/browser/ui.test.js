@@ -162,7 +162,15 @@ async function main() {
   page.on('console', m => { if (m.type() === 'error') note(m.text()); });
   page.on('pageerror', e => note('pageerror: ' + e.message));
   const shots = [];
+  const unlabelled = [];
   async function shot(name, full) {
+    /* Accessibility basics on every page shot: each visible form control has a label. */
+    const bad = await page.evaluate(() => Array.from(document.querySelectorAll('input, select, textarea, button')).filter(el => {
+      if (el.type === 'hidden' || !el.getClientRects().length) return false;
+      if (el.tagName === 'BUTTON') return !(el.textContent.trim() || el.getAttribute('aria-label'));
+      return !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby');
+    }).map(el => el.outerHTML.slice(0, 80)));
+    bad.forEach(b => unlabelled.push(name + ': ' + b));
     const file = path.join(OUT, name + '.png');
     await page.screenshot({ path: file, fullPage: !!full });
     shots.push(file);
@@ -205,9 +213,22 @@ async function main() {
     await shot('regions');
   });
 
+  await check('keyboard: Enter opens the connect modal with focus inside, Escape closes it and returns focus', async () => {
+    await nav('Integrations', 'integrations');
+    await page.locator('#connect-rillet:not([disabled])').focus();
+    await page.keyboard.press('Enter');
+    await modal.locator('form[data-step="intro"]').waitFor();
+    assert(await page.evaluate(() => document.getElementById('modal').contains(document.activeElement)), 'focus not in the modal');
+    for (let i = 0; i < 6; i++) await page.keyboard.press('Tab');
+    assert(await page.evaluate(() => document.getElementById('modal').contains(document.activeElement) || document.activeElement === document.body),
+      'Tab left the modal');
+    await page.keyboard.press('Escape');
+    await until('modal closed', async () => !(await modal.evaluate(d => d.open)), 3000);
+    assert(await page.evaluate(() => document.activeElement && document.activeElement.id === 'connect-rillet'), 'focus not returned');
+  });
+
   let connId = null;
   await check('connect flow: Connect → Get Started → refused key shown in place', async () => {
-    await nav('Integrations', 'integrations');
     label = 'connect';
     await page.locator('#connect-rillet:not([disabled])').click();
     await modal.locator('form[data-step="intro"]').waitFor();
@@ -445,6 +466,9 @@ async function main() {
       assert(!errs.length, errs.slice(0, 3).join(' | '));
     });
   }
+  await check('every visible form control and button has an accessible name', async () => {
+    assert(!unlabelled.length, unlabelled.slice(0, 3).join(' | '));
+  });
   await ctx.close();
   log('screenshots: ' + shots.length + ' in ' + OUT);
 }
