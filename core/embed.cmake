@@ -3,6 +3,7 @@
 set(body "#include <stddef.h>\n#include \"embedded.h\"\n")
 set(table "const levy_embedded levy_embedded_files[] = {\n")
 set(i 0)
+string(REPLACE "," ";" FILES "${FILES}")
 foreach(f ${FILES})
   file(READ ${f} hex HEX)
   file(SIZE ${f} len)

@@ -1,0 +1,407 @@
+/* `levy calc [FILE]`: one /v1/calculate through the loaded plugins' route, in-process, and
+ * `levy demo`: a simulator and a levy on free loopback ports (see host.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <lauxlib.h>
+
+#include "host/hlog.h"
+#include "host/host.h"
+#include "tax/tax.h"
+#include "lua/sandbox.h"
+#include "store/store.h"
+
+typedef struct calc_out {
+    int status;
+    char *body;
+    size_t len;
+} calc_out;
+
+static void keep_body(lua_State *co, calc_out *o, int st)
+{
+    size_t n = 0;
+    const char *s = lua_tolstring(co, -1, &n);
+    o->status = st;
+    o->body = malloc(n + 1);
+    if (o->body) {
+        memcpy(o->body, s ? s : "", n);
+        o->body[n] = '\0';
+        o->len = n;
+    }
+}
+
+static void calc_finish(levy_call *call, int status, int nres)
+{
+    calc_out *o = call->ud;
+    lua_State *co = call->co;
+    levy_err e;
+    if (status != LUA_OK) {
+        if (levy_lua_is_api_error(co, -1)) {
+            lua_State *M = levy_vm_state(call->gen->vm);
+            lua_State *T = lua_newthread(M);
+            int ref = luaL_ref(M, LUA_REGISTRYINDEX);
+            levy_sandbox_push_api(T, "render_api_error");
+            lua_xmove(co, T, 1);
+            if (levy_vm_pcall_on(T, 1, 2, &e) == LEVY_OK) {
+                lua_pop(T, 0);
+                keep_body(T, o, (int)lua_tointeger(T, -2));
+            }
+            luaL_unref(M, LUA_REGISTRYINDEX, ref);
+        } else {
+            levy_call_log_error(call, "calc");
+        }
+        return;
+    }
+    int base = lua_gettop(co) - nres + 1;
+    int st = nres >= 1 && lua_isinteger(co, base) ? (int)lua_tointeger(co, base) : 500;
+    levy_sandbox_push_api(co, "render_body");
+    if (nres >= 2)
+        lua_pushvalue(co, base + 1);
+    else
+        lua_pushnil(co);
+    if (levy_vm_pcall_on(co, 1, 1, &e) == LEVY_OK)
+        keep_body(co, o, st);
+}
+
+static char *read_input(const char *file, size_t *len)
+{
+    FILE *f = file ? fopen(file, "rb") : stdin;
+    if (!f)
+        return NULL;
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0)
+            break;
+        if (n == cap) {
+            char *nb = cap > ((size_t)64 << 20) ? NULL : realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    if (file)
+        fclose(f);
+    *len = n;
+    return buf;
+}
+
+int levy_host_calc(levy_config *cfg)
+{
+    levy_host hs, *h = &hs;
+    memset(h, 0, sizeof h[0]);
+    h->cfg = cfg;
+    int code = 1;
+    levy_gen_errors errs = {0};
+    levy_err err;
+    levy_err_clear(&err);
+    calc_out out = {0, NULL, 0};
+    size_t blen = 0;
+    char *body = read_input(cfg->calc_file, &blen);
+    if (!body) {
+        fprintf(stderr, "levy calc: cannot read %s: %s\n", cfg->calc_file ? cfg->calc_file : "stdin",
+                strerror(errno));
+        return 2;
+    }
+    char dbpath[PATH_MAX];
+    snprintf(dbpath, sizeof dbpath, "%s/levy.db", cfg->data_dir);
+    struct stat st;
+    if (stat(dbpath, &st) == 0) {
+        levy_store *s = NULL;
+        if (levy_store_open(&s, dbpath, LEVY_STORE_READONLY, &err) == LEVY_OK)
+            h->store = s;
+        else
+            fprintf(stderr, "levy calc: data dir store not readable (%s); continuing without\n", err.message);
+    }
+    h->base = event_base_new();
+    if (levy_host_build(h, 1, &h->current, &errs, NULL, &err) != LEVY_OK) {
+        for (int i = 0; i < errs.n; i++)
+            fprintf(stderr, "levy calc: %s:%d: %s\n", errs.v[i].source, errs.v[i].line, errs.v[i].message);
+        if (!errs.n)
+            fprintf(stderr, "levy calc: %s\n", err.message);
+        goto done;
+    }
+    levy_route_match m;
+    int known = 0;
+    if (!levy_gen_match(h->current, "POST", "/v1/calculate", &m, &known)) {
+        levy_route_match_free(&m);
+        fprintf(stderr, "levy calc: no loaded plugin serves POST /v1/calculate\n");
+        goto done;
+    }
+    levy_call *call = levy_call_new(h, h->current, LEVY_CALL_CALC, m.route->plugin, calc_finish, &out);
+    if (!call) {
+        levy_route_match_free(&m);
+        goto done;
+    }
+    lua_State *co = call->co;
+    lua_getfield(co, LUA_REGISTRYINDEX, "levy.routes");
+    lua_rawgeti(co, -1, m.route->index);
+    lua_remove(co, -2);
+    levy_route_match_free(&m);
+    levy_sandbox_push_api(co, "make_req");
+    lua_createtable(co, 0, 9);
+    lua_pushstring(co, "POST");
+    lua_setfield(co, -2, "method");
+    lua_pushstring(co, "/v1/calculate");
+    lua_setfield(co, -2, "path");
+    lua_pushstring(co, call->id);
+    lua_setfield(co, -2, "id");
+    lua_newtable(co);
+    lua_setfield(co, -2, "params");
+    lua_newtable(co);
+    lua_setfield(co, -2, "query");
+    lua_createtable(co, 0, 2);
+    lua_pushstring(co, "application/json");
+    lua_setfield(co, -2, "content-type");
+    if (cfg->api_token[0]) {
+        lua_pushfstring(co, "Bearer %s", cfg->api_token);
+        lua_setfield(co, -2, "authorization");
+    }
+    lua_setfield(co, -2, "headers");
+    lua_pushlstring(co, body, blen);
+    lua_setfield(co, -2, "body");
+    lua_pushstring(co, "cli");
+    lua_setfield(co, -2, "remote");
+    lua_call(co, 1, 1);
+    levy_call_resume(call, 1);
+    if (h->calls) /* the handler yielded (outbound HTTP): run the loop until it is done */
+        event_base_dispatch(h->base);
+    if (!out.body) {
+        printf("{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}\n");
+        goto done;
+    }
+    fwrite(out.body, 1, out.len, stdout);
+    fputc('\n', stdout);
+    code = out.status == 200 ? 0 : 1;
+done:
+    free(out.body);
+    free(body);
+    levy_gen_errors_free(&errs);
+    if (h->current)
+        levy_gen_unref(h->current);
+    levy_store_close(h->store);
+    levy_rates_free(h->rates);
+    if (h->base)
+        event_base_free(h->base);
+    return code;
+}
+
+/* ---- demo ------------------------------------------------------------------------------ */
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t l = sizeof a;
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &l) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+/* 1 when GET /healthz on port answers 200. */
+static int healthy(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return 0;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int ok = 0;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
+        const char *rq = "GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+        if (write(fd, rq, strlen(rq)) > 0) {
+            char buf[64] = "";
+            ssize_t n = read(fd, buf, sizeof buf - 1);
+            ok = n > 12 && strncmp(buf + 9, "200", 3) == 0;
+        }
+    }
+    close(fd);
+    return ok;
+}
+
+/* Starts `exe args...` with extra environment, stdout to a pipe (returned in *out_fd). */
+static pid_t spawn(const char *exe, char *const argv[], char *const env_add[], int *out_fd)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (int i = 0; env_add[i]; i++)
+            putenv(env_add[i]);
+        dup2(p[1], 1);
+        close(p[0]);
+        close(p[1]);
+        execv(exe, argv);
+        _exit(127);
+    }
+    close(p[1]);
+    *out_fd = p[0];
+    return pid;
+}
+
+static volatile sig_atomic_t demo_stop;
+static void on_demo_signal(int sig) { (void)sig; demo_stop = 1; }
+
+/* Reads what the child printed so far (non-blocking) and appends it to buf. */
+static void drain(int fd, char *buf, size_t cap)
+{
+    size_t n = strlen(buf);
+    int fl = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    ssize_t r;
+    while (n + 1 < cap && (r = read(fd, buf + n, cap - n - 1)) > 0)
+        n += (size_t)r;
+    buf[n] = '\0';
+}
+
+int levy_host_demo(levy_config *cfg, const char *argv0)
+{
+    char exe[PATH_MAX];
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (el <= 0) {
+        snprintf(exe, sizeof exe, "%s", argv0);
+    } else {
+        exe[el] = '\0';
+    }
+    char tmpl[] = "/tmp/levy-demo-XXXXXX";
+    if (!mkdtemp(tmpl)) {
+        fprintf(stderr, "levy demo: cannot create a temp dir: %s\n", strerror(errno));
+        return 1;
+    }
+    int sim_port = free_port(), levy_port = free_port();
+    while (levy_port == sim_port)
+        levy_port = free_port();
+    char sim_listen[64], levy_listen[64], sim_dir[PATH_MAX], levy_dir[PATH_MAX], sim_url[128];
+    snprintf(sim_listen, sizeof sim_listen, "127.0.0.1:%d", sim_port);
+    snprintf(levy_listen, sizeof levy_listen, "127.0.0.1:%d", levy_port);
+    snprintf(sim_dir, sizeof sim_dir, "%s/sim", tmpl);
+    snprintf(levy_dir, sizeof levy_dir, "%s/levy", tmpl);
+    snprintf(sim_url, sizeof sim_url, "http://%s", sim_listen);
+    char *sim_argv[] = {exe, "sim", "--listen", sim_listen, "--data-dir", sim_dir,
+                        "--plugins", cfg->plugins_dir, NULL};
+    char *no_env[] = {NULL};
+    signal(SIGINT, on_demo_signal);
+    signal(SIGTERM, on_demo_signal);
+    int sim_fd = -1, levy_fd = -1;
+    pid_t sim = spawn(exe, sim_argv, no_env, &sim_fd);
+    char sim_out[8192] = "", levy_out[8192] = "";
+    int ok = 0;
+    for (int i = 0; i < 200 && !demo_stop; i++) {
+        if (healthy(sim_port)) {
+            ok = 1;
+            break;
+        }
+        usleep(50000);
+    }
+    if (!ok) {
+        fprintf(stderr, "levy demo: the simulator did not come up\n");
+        kill(sim, SIGTERM);
+        waitpid(sim, NULL, 0);
+        return 1;
+    }
+    usleep(200000);
+    drain(sim_fd, sim_out, sizeof sim_out);
+    /* the sim plugin's on_start banner carries the demo API key: "... api key: <key>" */
+    char api_key[256] = "";
+    const char *k = strstr(sim_out, "api_key=");
+    if (!k)
+        k = strstr(sim_out, "API key: ");
+    if (k) {
+        k = strchr(k, k[3] == '_' ? '=' : ':') + 1;
+        while (*k == ' ')
+            k++;
+        size_t n = strcspn(k, " \r\n\t");
+        snprintf(api_key, sizeof api_key, "%.*s", (int)n, k);
+    }
+    char env_rillet[300], env_auto[32], env_sim[200], env_key[300];
+    snprintf(env_rillet, sizeof env_rillet, "LEVY_RILLET_URL=%s", sim_url);
+    snprintf(env_auto, sizeof env_auto, "LEVY_DEMO_AUTO=%d", cfg->demo_auto ? 1 : 0);
+    snprintf(env_sim, sizeof env_sim, "LEVY_DEMO_SIM_URL=%s", sim_url);
+    snprintf(env_key, sizeof env_key, "LEVY_DEMO_API_KEY=%s", api_key);
+    char *levy_env[] = {env_rillet, env_auto, env_sim, env_key, NULL};
+    char *levy_argv[] = {exe, "serve", "--listen", levy_listen, "--data-dir", levy_dir,
+                         "--plugins", cfg->plugins_dir, "--scripts", cfg->scripts_dir,
+                         "--web", cfg->web_dir, NULL};
+    pid_t lv = spawn(exe, levy_argv, levy_env, &levy_fd);
+    ok = 0;
+    for (int i = 0; i < 200 && !demo_stop; i++) {
+        if (healthy(levy_port)) {
+            ok = 1;
+            break;
+        }
+        usleep(50000);
+    }
+    char token[256] = "";
+    char tpath[PATH_MAX + 16];
+    snprintf(tpath, sizeof tpath, "%s/api-token", levy_dir);
+    FILE *tf = fopen(tpath, "r");
+    if (tf) {
+        if (!fgets(token, sizeof token, tf))
+            token[0] = '\0';
+        token[strcspn(token, "\r\n")] = '\0';
+        fclose(tf);
+    }
+    if (!ok) {
+        fprintf(stderr, "levy demo: levy did not come up\n");
+        demo_stop = 1;
+    } else {
+        printf("levy:       http://127.0.0.1:%d/#token=%s\n", levy_port, token);
+        printf("simulator:  %s\n", sim_url);
+        if (api_key[0])
+            printf("Rillet API key (demo): %s\n", api_key);
+        else
+            printf("simulator said:\n%s", sim_out);
+        printf("data:       %s (Ctrl-C stops both)\n", tmpl);
+        fflush(stdout);
+    }
+    while (!demo_stop) {
+        int stv;
+        /* keep the children's stdout pipes flowing */
+        levy_out[0] = '\0';
+        drain(levy_fd, levy_out, sizeof levy_out);
+        char scratch[4096] = "";
+        drain(sim_fd, scratch, sizeof scratch);
+        if (waitpid(sim, &stv, WNOHANG) == sim || waitpid(lv, &stv, WNOHANG) == lv) {
+            fprintf(stderr, "levy demo: a child exited; stopping\n");
+            break;
+        }
+        usleep(100000);
+    }
+    kill(lv, SIGTERM);
+    kill(sim, SIGTERM);
+    waitpid(lv, NULL, 0);
+    waitpid(sim, NULL, 0);
+    close(sim_fd);
+    close(levy_fd);
+    return 0;
+}

@@ -1,0 +1,123 @@
+/* Lua calls (coroutines) on a generation (see host.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lauxlib.h>
+
+#include "host/hlog.h"
+#include "host/host.h"
+
+static uint64_t call_seq;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+levy_call *levy_call_new(levy_host *h, levy_gen *gen, levy_call_kind kind, const char *plugin,
+                         levy_call_finish_fn finish, void *ud)
+{
+    levy_call *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    lua_State *L = levy_vm_state(gen->vm);
+    if (!lua_checkstack(L, 4)) {
+        free(c);
+        return NULL;
+    }
+    c->co = lua_newthread(L); /* may raise on OOM: the state is capped, the host never is */
+    c->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    c->host = h;
+    c->gen = gen;
+    levy_gen_ref(gen);
+    c->kind = kind;
+    c->finish = finish;
+    c->ud = ud;
+    c->started_ms = now_ms();
+    snprintf(c->id, sizeof c->id, "%s_%llx",
+             kind == LEVY_CALL_HTTP ? "req" : kind == LEVY_CALL_JOB ? "run" : "task",
+             (unsigned long long)++call_seq);
+    snprintf(c->plugin, sizeof c->plugin, "%s", plugin ? plugin : "");
+    c->ctx.kind = LEVY_CTX_REQUEST;
+    c->ctx.gen = gen;
+    c->ctx.call = c;
+    c->ctx.plugin = c->plugin;
+    levy_lua_set_ctx(c->co, &c->ctx);
+    levy_vm_budget_start(gen->vm, c->co, &c->budget);
+    c->budget.slice_start_ns = 0;
+    if (kind == LEVY_CALL_JOB || kind == LEVY_CALL_START || kind == LEVY_CALL_SCHEDULE)
+        levy_budget_scale(&c->budget, 10); /* background work: 800 ms of Lua per run */
+    if (h) {
+        h->calls++;
+        c->next = h->call_head;
+        if (h->call_head)
+            h->call_head->prev = c;
+        h->call_head = c;
+    }
+    return c;
+}
+
+static void call_free(levy_call *c)
+{
+    levy_host *h = c->host;
+    if (h) {
+        h->calls--;
+        if (c->prev)
+            c->prev->next = c->next;
+        else if (h->call_head == c)
+            h->call_head = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+    }
+    lua_State *L = levy_vm_state(c->gen->vm);
+    levy_lua_set_ctx(c->co, NULL);
+    luaL_unref(L, LUA_REGISTRYINDEX, c->co_ref);
+    levy_gen_unref(c->gen);
+    free(c);
+}
+
+void levy_call_log_error(levy_call *c, const char *what)
+{
+    lua_State *co = c->co;
+    const char *msg = lua_tostring(co, -1);
+    char buf[160];
+    if (!msg) {
+        snprintf(buf, sizeof buf, "(error object is a %s value)", luaL_typename(co, -1));
+        msg = buf;
+    }
+    if (c->budget.tripped)
+        msg = "instruction budget exceeded";
+    lua_State *L = levy_vm_state(c->gen->vm);
+    if (lua_checkstack(L, 2)) {
+        luaL_traceback(L, co, msg, 0);
+        hlog_src(HLOG_ERROR, c->plugin[0] ? c->plugin : "core", "%s %s failed: %s", what, c->id,
+                 lua_tostring(L, -1));
+        lua_pop(L, 1);
+    } else {
+        hlog_src(HLOG_ERROR, c->plugin, "%s %s failed: %s", what, c->id, msg);
+    }
+}
+
+void levy_call_resume(levy_call *c, int nargs)
+{
+    int nres = 0;
+    c->waiting = 0;
+    levy_budget_slice_begin(&c->budget);
+    int st = lua_resume(c->co, NULL, nargs, &nres);
+    levy_budget_slice_end(&c->budget);
+    if (st == LUA_YIELD) {
+        if (c->waiting)
+            return; /* parked on outbound HTTP; resumed from its completion */
+        lua_pop(c->co, nres);
+        lua_pushstring(c->co, "coroutine.yield outside a coroutine of the handler");
+        st = LUA_ERRRUN;
+        nres = 0;
+    }
+    if (c->finish)
+        c->finish(c, st, st == LUA_OK ? nres : 0);
+    call_free(c);
+}

@@ -1,0 +1,245 @@
+/* CLI and environment parsing (CONTRACT §1). */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host/config.h"
+
+static const char USAGE[] =
+    "usage: levy <command> [flags]\n"
+    "\n"
+    "commands:\n"
+    "  serve              run the sidecar (HTTP API, web UI, webhooks, jobs)\n"
+    "  demo [--auto]      start the Rillet simulator and levy with demo data\n"
+    "  sim                run only the Rillet simulator\n"
+    "  calc [FILE]        one /v1/calculate from FILE or stdin (--all-regions)\n"
+    "  check              load every plugin and rule, run every self-test\n"
+    "  rates import FILE...  load rate tables into the data dir\n"
+    "  version            print versions\n"
+    "\n"
+    "flags (env in brackets; the flag wins):\n"
+    "  --listen ADDR          [LEVY_LISTEN]      default 127.0.0.1:8080\n"
+    "  --data-dir DIR         [LEVY_DATA_DIR]    default ./levy-data\n"
+    "  --plugins DIR          [LEVY_PLUGINS]     default: installed plugins/\n"
+    "  --scripts DIR          [LEVY_SCRIPTS]     default: installed scripts/\n"
+    "  --public-url URL       [LEVY_PUBLIC_URL]  default http://<listen>\n"
+    "  --api-token TOKEN      [LEVY_API_TOKEN]   default: generated into DIR/api-token\n"
+    "  --rillet-url URL       [LEVY_RILLET_URL]  default https://api.rillet.com\n"
+    "  --watch                [LEVY_WATCH=1]     reload when plugins/ or scripts/ change\n"
+    "  --log-format text|json [LEVY_LOG_FORMAT]\n"
+    "  --tls-cert FILE --tls-key FILE [LEVY_TLS_CERT, LEVY_TLS_KEY]\n"
+    "  sim: --seed N --invoices N --no-rate-limit    calc: --all-regions\n"
+    "  -h, --help             this text\n";
+
+void levy_config_usage(const char *cmd, void *file)
+{
+    FILE *f = file;
+    if (cmd)
+        fprintf(f, "levy %s: see the flags below\n\n", cmd);
+    fputs(USAGE, f);
+}
+
+static int exists_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+void levy_config_default_dir(const char *what, char *out, size_t cap)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            char cand[PATH_MAX + 64];
+            snprintf(cand, sizeof cand, "%s/../share/levy/%s", exe, what);
+            if (exists_dir(cand)) {
+                snprintf(out, cap, "%s", cand);
+                return;
+            }
+        }
+    }
+    snprintf(out, cap, "%s/%s", LEVY_SOURCE_DIR, what);
+}
+
+static void set_from(char *dst, size_t cap, const char *env, const char *def)
+{
+    const char *v = getenv(env);
+    if (v && *v)
+        snprintf(dst, cap, "%s", v);
+    else if (def)
+        snprintf(dst, cap, "%s", def);
+}
+
+static int parse_listen(levy_config *c)
+{
+    const char *colon = strrchr(c->listen, ':');
+    if (!colon)
+        return -1;
+    size_t hl = (size_t)(colon - c->listen);
+    if (hl >= sizeof c->host)
+        return -1;
+    memcpy(c->host, c->listen, hl);
+    c->host[hl] = '\0';
+    if (c->host[0] == '[') { /* [::1]:8080 */
+        memmove(c->host, c->host + 1, strlen(c->host));
+        char *rb = strchr(c->host, ']');
+        if (rb)
+            *rb = '\0';
+    }
+    char *end = NULL;
+    long port = strtol(colon + 1, &end, 10);
+    if (!end || *end || port < 0 || port > 65535)
+        return -1;
+    c->port = (int)port;
+    return 0;
+}
+
+int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
+{
+    memset(c, 0, sizeof *c);
+    c->cmd = cmd;
+    c->role = strcmp(cmd, "sim") == 0 ? "sim" : strcmp(cmd, "check") == 0 ? "check"
+              : strcmp(cmd, "calc") == 0 ? "calc" : "serve";
+    int sim = strcmp(cmd, "sim") == 0;
+    set_from(c->listen, sizeof c->listen, "LEVY_LISTEN", sim ? "127.0.0.1:8081" : "127.0.0.1:8080");
+    set_from(c->data_dir, sizeof c->data_dir, "LEVY_DATA_DIR", sim ? "./levy-sim-data" : "./levy-data");
+    char def[1024];
+    levy_config_default_dir("plugins", def, sizeof def);
+    set_from(c->plugins_dir, sizeof c->plugins_dir, "LEVY_PLUGINS", def);
+    levy_config_default_dir("scripts", def, sizeof def);
+    set_from(c->scripts_dir, sizeof c->scripts_dir, "LEVY_SCRIPTS", def);
+    levy_config_default_dir("data", def, sizeof def);
+    set_from(c->data_root, sizeof c->data_root, "LEVY_DATA", def);
+    levy_config_default_dir("web", def, sizeof def);
+    set_from(c->web_dir, sizeof c->web_dir, "LEVY_WEB", def);
+    set_from(c->public_url, sizeof c->public_url, "LEVY_PUBLIC_URL", NULL);
+    set_from(c->api_token, sizeof c->api_token, "LEVY_API_TOKEN", NULL);
+    set_from(c->rillet_url, sizeof c->rillet_url, "LEVY_RILLET_URL", "https://api.rillet.com");
+    const char *w = getenv("LEVY_WATCH");
+    c->watch = w && strcmp(w, "1") == 0;
+    const char *lf = getenv("LEVY_LOG_FORMAT");
+    c->log_json = lf && strcmp(lf, "json") == 0;
+    set_from(c->tls_cert, sizeof c->tls_cert, "LEVY_TLS_CERT", NULL);
+    set_from(c->tls_key, sizeof c->tls_key, "LEVY_TLS_KEY", NULL);
+    c->sim_seed = 1;
+    c->sim_invoices = 25;
+    c->sim_rate_limit = 1;
+    const char *da = getenv("LEVY_DEMO_AUTO");
+    c->demo_auto = da && strcmp(da, "1") == 0;
+    set_from(c->demo_sim_url, sizeof c->demo_sim_url, "LEVY_DEMO_SIM_URL", NULL);
+    set_from(c->demo_api_key, sizeof c->demo_api_key, "LEVY_DEMO_API_KEY", NULL);
+    c->max_body = (size_t)1 << 20;
+    c->timeout_s = 30;
+    c->header_deadline_s = 10;
+    const char *dl = getenv("LEVY_HTTP_DEADLINE_S"); /* whole-request deadline (tests) */
+    if (dl && atoi(dl) > 0)
+        c->header_deadline_s = atoi(dl);
+    c->args = calloc((size_t)argc + 1, sizeof *c->args);
+
+    struct { const char *flag; char *dst; size_t cap; } sflags[] = {
+        {"--listen", c->listen, sizeof c->listen},
+        {"--data-dir", c->data_dir, sizeof c->data_dir},
+        {"--plugins", c->plugins_dir, sizeof c->plugins_dir},
+        {"--scripts", c->scripts_dir, sizeof c->scripts_dir},
+        {"--public-url", c->public_url, sizeof c->public_url},
+        {"--api-token", c->api_token, sizeof c->api_token},
+        {"--rillet-url", c->rillet_url, sizeof c->rillet_url},
+        {"--tls-cert", c->tls_cert, sizeof c->tls_cert},
+        {"--tls-key", c->tls_key, sizeof c->tls_key},
+        {"--data", c->data_root, sizeof c->data_root},
+        {"--web", c->web_dir, sizeof c->web_dir},
+    };
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            levy_config_usage(cmd, stdout);
+            return 1;
+        }
+        int done = 0;
+        for (size_t k = 0; k < sizeof sflags / sizeof sflags[0]; k++) {
+            size_t fl = strlen(sflags[k].flag);
+            if (strncmp(a, sflags[k].flag, fl) == 0 && (a[fl] == '\0' || a[fl] == '=')) {
+                const char *v = a[fl] == '=' ? a + fl + 1 : (i + 1 < argc ? argv[++i] : NULL);
+                if (!v) {
+                    fprintf(stderr, "levy %s: %s needs a value\n\n", cmd, sflags[k].flag);
+                    levy_config_usage(cmd, stderr);
+                    return 2;
+                }
+                snprintf(sflags[k].dst, sflags[k].cap, "%s", v);
+                done = 1;
+                break;
+            }
+        }
+        if (done)
+            continue;
+        if (strcmp(a, "--watch") == 0) {
+            c->watch = 1;
+        } else if (strcmp(a, "--log-format") == 0 && i + 1 < argc) {
+            const char *v = argv[++i];
+            if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0) {
+                fprintf(stderr, "levy %s: --log-format must be text or json\n\n", cmd);
+                levy_config_usage(cmd, stderr);
+                return 2;
+            }
+            c->log_json = strcmp(v, "json") == 0;
+        } else if (sim && (strcmp(a, "--seed") == 0 || strcmp(a, "--invoices") == 0) && i + 1 < argc) {
+            char *end = NULL;
+            long long v = strtoll(argv[i + 1], &end, 10);
+            if (!end || *end || v < 0) {
+                fprintf(stderr, "levy %s: %s needs a non-negative integer\n\n", cmd, a);
+                levy_config_usage(cmd, stderr);
+                return 2;
+            }
+            if (strcmp(a, "--seed") == 0)
+                c->sim_seed = v;
+            else
+                c->sim_invoices = v;
+            i++;
+        } else if (sim && strcmp(a, "--no-rate-limit") == 0) {
+            c->sim_rate_limit = 0;
+        } else if (strcmp(cmd, "calc") == 0 && strcmp(a, "--all-regions") == 0) {
+            c->cli_all_regions = 1;
+        } else if (strcmp(cmd, "demo") == 0 && strcmp(a, "--auto") == 0) {
+            c->demo_auto = 1;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "levy %s: unknown flag %s\n\n", cmd, a);
+            levy_config_usage(cmd, stderr);
+            return 2;
+        } else {
+            c->args[c->nargs++] = argv[i];
+        }
+    }
+    if (strcmp(cmd, "calc") == 0) {
+        if (c->nargs > 1) {
+            fprintf(stderr, "levy calc: at most one FILE\n\n");
+            levy_config_usage(cmd, stderr);
+            return 2;
+        }
+        c->calc_file = c->nargs ? c->args[0] : NULL;
+    } else if (c->nargs && strcmp(cmd, "rates") != 0) {
+        fprintf(stderr, "levy %s: unexpected argument %s\n\n", cmd, c->args[0]);
+        levy_config_usage(cmd, stderr);
+        return 2;
+    }
+    if (parse_listen(c) != 0) {
+        fprintf(stderr, "levy %s: bad --listen address '%s' (want host:port)\n\n", cmd, c->listen);
+        levy_config_usage(cmd, stderr);
+        return 2;
+    }
+    if ((c->tls_cert[0] != 0) != (c->tls_key[0] != 0)) {
+        fprintf(stderr, "levy %s: --tls-cert and --tls-key go together\n\n", cmd);
+        levy_config_usage(cmd, stderr);
+        return 2;
+    }
+    if (!c->public_url[0])
+        snprintf(c->public_url, sizeof c->public_url, "%s://%s", c->tls_cert[0] ? "https" : "http",
+                 c->listen);
+    return 0;
+}

@@ -1,0 +1,55 @@
+#ifndef LEVY_CONFIG_H
+#define LEVY_CONFIG_H
+/* Process configuration: CONTRACT §1 flags and environment (the flag wins), defaults and
+ * derived paths. Filled by levy_config_parse (core/host/config.c) for every subcommand. */
+#include <stdint.h>
+
+#include "levy.h"
+
+typedef struct levy_config {
+    const char *cmd;         /* "serve", "sim", "check", "calc", "demo", "version" */
+    const char *role;        /* levy.config.role */
+    char listen[256];
+    char host[200];          /* from listen */
+    int port;
+    char data_dir[1024];
+    char plugins_dir[1024];
+    char scripts_dir[1024];
+    char data_root[1024];    /* the project's data/ (rate tables) */
+    char web_dir[1024];
+    char public_url[512];
+    char api_token[128];     /* empty until loaded */
+    char rillet_url[512];
+    int watch;
+    int log_json;
+    char tls_cert[1024];
+    char tls_key[1024];
+    /* sim */
+    int64_t sim_seed;
+    int64_t sim_invoices;
+    int sim_rate_limit;
+    /* demo (serve child of `levy demo --auto`) */
+    int demo_auto;
+    char demo_sim_url[256];
+    char demo_api_key[256];
+    /* calc */
+    int cli_all_regions;
+    const char *calc_file;
+    /* limits */
+    size_t max_body;         /* 1 MiB */
+    int timeout_s;           /* read/write timeouts */
+    int header_deadline_s;   /* whole request (headers + body) deadline: slowloris */
+    /* positional arguments after the subcommand (rates import FILE...) */
+    int nargs;
+    char **args;
+} levy_config;
+
+/** Parses argv (after the subcommand) and the environment into c. Returns 0 ok, 2 usage
+ * error (message printed to stderr), 1 when --help was printed (exit 0). */
+int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv);
+/** Prints usage of cmd (NULL = global) to f. */
+void levy_config_usage(const char *cmd, void *file);
+/** Resolves a default shared dir ("plugins", "scripts", "data", "web") into out. */
+void levy_config_default_dir(const char *what, char *out, size_t cap);
+
+#endif

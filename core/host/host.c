@@ -1,0 +1,508 @@
+/* The serve loop: startup order, signals, reload, watch, graceful stop (see host.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <lauxlib.h>
+#include <openssl/rand.h>
+
+#include "crypto/crypto.h"
+#include "host/hlog.h"
+#include "host/host.h"
+#include "http/client.h"
+#include "lua/sandbox.h"
+#include "tax/tax.h"
+
+#include "store/store.h"
+#define HAVE_STORE 1
+#include "store/jobs.h"
+#define HAVE_JOBS 1
+
+/* ---- data dir and token --------------------------------------------------------------- */
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    }
+    if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+/* API token: flag/env value, else DATA_DIR/api-token (created 0600 on first start). */
+static int load_token(levy_config *c, int *created, levy_err *err)
+{
+    char tok[sizeof c->api_token];
+    int rc = levy_crypto_token_load(c->data_dir, c->api_token[0] ? c->api_token : NULL, tok,
+                                    sizeof tok, created, err);
+    if (rc == LEVY_OK)
+        snprintf(c->api_token, sizeof c->api_token, "%s", tok);
+    return rc;
+}
+
+/* ---- generations ---------------------------------------------------------------------- */
+
+#ifdef HAVE_STORE
+static int migrate_cb(void *ud, const char *plugin, const char *dir, levy_err *err)
+{
+    return levy_store_migrate_dir(ud, plugin, dir, err);
+}
+#endif
+
+int levy_host_build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *errs,
+                    int *nselftests, levy_err *err)
+{
+    levy_gen_opts o;
+    memset(&o, 0, sizeof o);
+    o.plugins_dir = h->cfg->plugins_dir;
+    o.scripts_dir = h->cfg->scripts_dir;
+    o.role = h->cfg->role;
+    o.id = id;
+    o.config = h->cfg;
+    o.store = h->store;
+    o.client = h->client;
+    o.host = h;
+    o.run_selftests = 1;
+    /* The rate index is loaded once per process and shared read-only by every generation;
+     * the simulator computes no tax and does not load it. */
+    if (!h->rates && h->cfg->data_root[0] && strcmp(h->cfg->role, "sim") != 0) {
+        levy_rates *r = NULL;
+        int rrc = levy_rates_open(&r, h->cfg->data_root,
+                                  strcmp(h->cfg->role, "calc") == 0 || strcmp(h->cfg->role, "check") == 0
+                                      ? NULL : h->cfg->data_dir,
+                                  err);
+        if (rrc != LEVY_OK)
+            return rrc;
+        h->rates = r;
+    }
+    o.rates = h->rates;
+#ifdef HAVE_STORE
+    if (h->store && strcmp(h->cfg->role, "calc") != 0) {
+        o.migrate = migrate_cb;
+        o.migrate_ud = h->store;
+    }
+#endif
+    return levy_gen_build(out, &o, errs, nselftests, err);
+}
+
+static void on_start_done(levy_call *call, int status, int nres)
+{
+    if (status != LUA_OK) {
+        levy_call_log_error(call, "on_start");
+        return;
+    }
+    if (nres >= 1 && lua_type(call->co, -nres) == LUA_TSTRING) {
+        fputs(lua_tostring(call->co, -nres), stdout);
+        fputc('\n', stdout);
+        fflush(stdout);
+    }
+}
+
+static void run_on_start(levy_host *h)
+{
+    levy_gen *g = h->current;
+    lua_State *L = levy_vm_state(g->vm);
+    levy_sandbox_push_api(L, "starts");
+    if (levy_vm_pcall(g->vm, 0, 1, NULL) != LEVY_OK)
+        return;
+    int n = (int)lua_rawlen(L, -1);
+    for (int i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        lua_getfield(L, -1, "plugin");
+        levy_call *c = levy_call_new(h, g, LEVY_CALL_START, lua_tostring(L, -1), on_start_done, NULL);
+        lua_pop(L, 1);
+        if (!c) {
+            lua_pop(L, 1);
+            continue;
+        }
+        lua_getfield(L, -1, "fn");
+        lua_xmove(L, c->co, 1);
+        lua_pop(L, 1);
+        levy_call_resume(c, 0);
+    }
+    lua_pop(L, 1);
+}
+
+int levy_host_reload(levy_host *h, levy_reload_report *r)
+{
+    memset(r, 0, sizeof *r);
+    r->generation = h->current ? h->current->id : 0;
+    levy_err err;
+    levy_err_clear(&err);
+    char hash[65];
+    if (h->current && levy_gen_tree_hash(h->cfg->plugins_dir, h->cfg->scripts_dir, hash, &err) == LEVY_OK &&
+        strcmp(hash, h->current->tree_hash) == 0) {
+        r->status = "unchanged";
+        hlog(HLOG_INFO, "reload: unchanged (generation %llu)", (unsigned long long)r->generation);
+        return LEVY_OK;
+    }
+    levy_gen *g = NULL;
+    int rc = levy_host_build(h, r->generation + 1, &g, &r->errors, &r->selftests, &err);
+    if (rc != LEVY_OK) {
+        if (r->errors.n == 0)
+            levy_gen_errors_add(&r->errors, err.source[0] ? err.source : "", err.line, err.message);
+        r->status = "rejected";
+        h->reload_failures++;
+        for (int i = 0; i < r->errors.n; i++)
+            hlog(HLOG_WARN, "reload rejected: %s:%d: %s", r->errors.v[i].source,
+                 r->errors.v[i].line, r->errors.v[i].message);
+        return rc;
+    }
+    levy_gen *old = h->current;
+    h->current = g;
+    h->reloads++;
+    r->status = "reloaded";
+    r->generation = g->id;
+    hlog(HLOG_INFO, "reload: generation %llu live (%d plugins, %d rules, %d self-tests)",
+         (unsigned long long)g->id, g->nplugins, g->nrules, r->selftests);
+    levy_schedule_stop(h);
+    levy_schedule_start(h);
+    levy_jobs_runner_kick(h);
+    levy_gen_unref(old);
+    return LEVY_OK;
+}
+
+/* ---- signals, watch, stop ------------------------------------------------------------- */
+
+static void on_stop_poll(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    levy_host *h = arg;
+    static int ticks;
+    if ((h->calls == 0 && !levy_jobs_runner_busy(h)) || ++ticks > 600) {
+        if (h->calls)
+            hlog(HLOG_WARN, "stop: %d calls still running after 30 s; exiting", h->calls);
+        event_base_loopexit(h->base, NULL);
+        return;
+    }
+    struct timeval tv = {0, 50000};
+    evtimer_add(h->stop_timer, &tv);
+}
+
+void levy_host_stop(levy_host *h)
+{
+    if (h->stopping)
+        return;
+    h->stopping = 1;
+    hlog(HLOG_INFO, "stopping: draining %d in-flight calls", h->calls);
+    levy_server_stop_accepting(h);
+    levy_jobs_runner_stop(h);
+    levy_schedule_stop(h);
+    if (h->watch_ev)
+        event_del(h->watch_ev);
+    h->stop_timer = evtimer_new(h->base, on_stop_poll, h);
+    struct timeval tv = {0, 0};
+    evtimer_add(h->stop_timer, &tv);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    levy_host *h = arg;
+    if (sig == SIGHUP) {
+        if (h->stopping)
+            return;
+        levy_reload_report r;
+        levy_host_reload(h, &r);
+        levy_gen_errors_free(&r.errors);
+        return;
+    }
+    levy_host_stop(h);
+}
+
+static void add_watch_tree(levy_host *h, const char *dir, int depth)
+{
+    if (depth > 6)
+        return;
+    inotify_add_watch(h->watch_fd, dir,
+                      IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM |
+                          IN_DELETE_SELF);
+    char cmd[PATH_MAX];
+    (void)cmd;
+    /* subdirectories */
+    struct stat st;
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char sub[PATH_MAX];
+        snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name);
+        if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+            add_watch_tree(h, sub, depth + 1);
+    }
+    closedir(d);
+}
+
+static void on_watch_debounce(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    levy_host *h = arg;
+    if (h->stopping)
+        return;
+    /* re-add watches (new directories) and reload */
+    add_watch_tree(h, h->cfg->plugins_dir, 0);
+    add_watch_tree(h, h->cfg->scripts_dir, 0);
+    levy_reload_report r;
+    levy_host_reload(h, &r);
+    levy_gen_errors_free(&r.errors);
+}
+
+static void on_watch(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    levy_host *h = arg;
+    char buf[8192];
+    while (read(fd, buf, sizeof buf) > 0)
+        ;
+    struct timeval tv = {0, 200000}; /* editors write in bursts */
+    evtimer_add(h->watch_debounce, &tv);
+}
+
+static void start_watch(levy_host *h)
+{
+    h->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (h->watch_fd < 0) {
+        hlog(HLOG_WARN, "--watch: inotify unavailable: %s", strerror(errno));
+        return;
+    }
+    add_watch_tree(h, h->cfg->plugins_dir, 0);
+    add_watch_tree(h, h->cfg->scripts_dir, 0);
+    h->watch_ev = event_new(h->base, h->watch_fd, EV_READ | EV_PERSIST, on_watch, h);
+    h->watch_debounce = evtimer_new(h->base, on_watch_debounce, h);
+    event_add(h->watch_ev, NULL);
+}
+
+/* ---- serve ---------------------------------------------------------------------------- */
+
+static void print_errors(const levy_gen_errors *e)
+{
+    for (int i = 0; i < e->n; i++)
+        fprintf(stderr, "levy: %s:%d: %s\n", e->v[i].source, e->v[i].line, e->v[i].message);
+}
+
+int levy_host_serve(levy_config *cfg)
+{
+    levy_host hs, *h = &hs;
+    memset(h, 0, sizeof *h);
+    h->cfg = cfg;
+    h->watch_fd = -1;
+    int code = 1;
+    levy_err err;
+    levy_err_clear(&err);
+    levy_gen_errors errs = {0};
+#ifdef LEVY_HAVE_LOG
+    levy_log_set_format(cfg->log_json ? LEVY_LOG_JSON : LEVY_LOG_TEXT);
+#endif
+    signal(SIGPIPE, SIG_IGN);
+    if (mkdir_p(cfg->data_dir, 0700) != 0) {
+        fprintf(stderr, "levy: cannot create data dir %s: %s\n", cfg->data_dir, strerror(errno));
+        return 1;
+    }
+    chmod(cfg->data_dir, 0700);
+    int created = 0;
+    if (load_token(cfg, &created, &err) != LEVY_OK) {
+        fprintf(stderr, "levy: %s\n", err.message);
+        return 1;
+    }
+    {
+        uint8_t key[LEVY_KEY_LEN];
+        if (levy_crypto_master_key_load(cfg->data_dir, key, &err) != LEVY_OK) {
+            fprintf(stderr, "levy: master key: %s\n", err.message);
+            return 1;
+        }
+        levy_crypto_set_master_key(key);
+        memset(key, 0, sizeof key);
+    }
+    h->base = event_base_new();
+    if (!h->base || levy_http_client_new(&h->client, h->base, &err) != LEVY_OK) {
+        fprintf(stderr, "levy: cannot start the event loop\n");
+        goto done;
+    }
+#ifdef HAVE_STORE
+    {
+        char dbpath[PATH_MAX];
+        snprintf(dbpath, sizeof dbpath, "%s/levy.db", cfg->data_dir);
+        levy_store *st = NULL;
+        if (levy_store_open(&st, dbpath, 0, &err) != LEVY_OK) {
+            fprintf(stderr, "levy: cannot open the store %s: %s\n", dbpath, err.message);
+            goto done;
+        }
+        h->store = st;
+    }
+#endif
+#ifdef HAVE_JOBS
+    {
+        int n = 0;
+        if (levy_jobs_requeue_running(h->store, &n, &err) == LEVY_OK && n)
+            hlog(HLOG_INFO, "re-queued %d job(s) left running by the previous process", n);
+    }
+#endif
+    int nself = 0;
+    if (levy_host_build(h, 1, &h->current, &errs, &nself, &err) != LEVY_OK) {
+        if (errs.n == 0)
+            fprintf(stderr, "levy: %s\n", err.message);
+        print_errors(&errs);
+        fprintf(stderr, "levy: cannot load plugins/scripts; not starting\n");
+        goto done;
+    }
+    if (levy_server_start(h, &err) != LEVY_OK) {
+        fprintf(stderr, "levy: %s\n", err.message);
+        goto done;
+    }
+    struct event *sigs[3];
+    int signos[3] = {SIGINT, SIGTERM, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+        sigs[i] = evsignal_new(h->base, signos[i], on_signal, h);
+        event_add(sigs[i], NULL);
+    }
+    h->sig_int = sigs[0];
+    h->sig_term = sigs[1];
+    h->sig_hup = sigs[2];
+    if (cfg->watch)
+        start_watch(h);
+    int port = levy_server_port(h);
+    const char *scheme = cfg->tls_cert[0] ? "https" : "http";
+    hlog(HLOG_INFO, "levy %s (%s) listening on %s://%s:%d, generation 1 (%d plugins, %d rules)",
+         LEVY_VERSION, cfg->role, scheme, cfg->host, port, h->current->nplugins,
+         h->current->nrules);
+    printf("levy %s listening on %s://%s:%d\n", cfg->role, scheme, cfg->host, port);
+    if (created)
+        printf("API token (saved in %s/api-token): %s\n", cfg->data_dir, cfg->api_token);
+    fflush(stdout);
+    levy_jobs_runner_start(h);
+    levy_schedule_start(h);
+    run_on_start(h);
+    h->started = 1;
+    event_base_dispatch(h->base);
+    hlog(HLOG_INFO, "stopped");
+    code = 0;
+    for (int i = 0; i < 3; i++)
+        event_free(sigs[i]);
+done:
+    levy_gen_errors_free(&errs);
+    levy_schedule_stop(h);
+    levy_jobs_runner_stop(h);
+    levy_server_free(h);
+    if (h->stop_timer)
+        event_free(h->stop_timer);
+    if (h->watch_ev)
+        event_free(h->watch_ev);
+    if (h->watch_debounce)
+        event_free(h->watch_debounce);
+    if (h->watch_fd >= 0)
+        close(h->watch_fd);
+    levy_http_client_free(h->client);
+    h->client = NULL;
+    if (h->current)
+        levy_gen_unref(h->current);
+#ifdef HAVE_STORE
+    levy_store_close(h->store);
+#endif
+    levy_rates_free(h->rates);
+    if (h->base)
+        event_base_free(h->base);
+    levy_crypto_set_master_key(NULL);
+    return code;
+}
+
+/* ---- check ---------------------------------------------------------------------------- */
+
+int levy_host_check(levy_config *cfg)
+{
+    levy_host hs, *h = &hs;
+    memset(h, 0, sizeof *h);
+    h->cfg = cfg;
+    levy_gen_errors errs = {0};
+    levy_err err;
+    levy_err_clear(&err);
+    levy_gen *g = NULL;
+    int nself = 0;
+    int rc = levy_host_build(h, 1, &g, &errs, &nself, &err);
+    /* the simulator's plugin is loaded by `levy sim` only: check it in its own role too */
+    char simdir[PATH_MAX + 8];
+    snprintf(simdir, sizeof simdir, "%s/sim", cfg->plugins_dir);
+    struct stat sst;
+    if (stat(simdir, &sst) == 0 && S_ISDIR(sst.st_mode)) {
+        levy_config simcfg = *cfg;
+        simcfg.role = "sim";
+        levy_host sh;
+        memset(&sh, 0, sizeof sh);
+        sh.cfg = &simcfg;
+        levy_gen *sg = NULL;
+        levy_err serr;
+        levy_err_clear(&serr);
+        if (levy_host_build(&sh, 1, &sg, &errs, NULL, &serr) != LEVY_OK) {
+            if (rc == LEVY_OK)
+                rc = LEVY_EINVAL;
+            if (errs.n == 0)
+                levy_gen_errors_add(&errs, "plugins/sim", 0, serr.message);
+        }
+        if (sg)
+            levy_gen_unref(sg);
+    }
+    /* one line per file (every .lua of plugins/ and scripts/), then the summary */
+    levy_gen_file *files = NULL;
+    int nfiles = 0, nbad = 0;
+    levy_gen_list_files(cfg->plugins_dir, cfg->scripts_dir, &files, &nfiles, NULL);
+    int *used = calloc((size_t)errs.n + 1, sizeof *used);
+    for (int i = 0; i < nfiles; i++) {
+        const char *p = files[i].path;
+        size_t pl = p ? strlen(p) : 0;
+        if (pl < 4 || strcmp(p + pl - 4, ".lua") != 0)
+            continue;
+        int bad = 0;
+        for (int k = 0; k < errs.n; k++) {
+            if (strcmp(errs.v[k].source, p) == 0) {
+                printf("FAIL  %s:%d: %s\n", p, errs.v[k].line, errs.v[k].message);
+                bad = 1;
+                if (used)
+                    used[k] = 1;
+            }
+        }
+        if (!bad)
+            printf("ok    %s\n", p);
+        nbad += bad;
+    }
+    for (int k = 0; k < errs.n; k++) /* errors about other files (migrations...) */
+        if (!used || !used[k]) {
+            printf("FAIL  %s:%d: %s\n", errs.v[k].source, errs.v[k].line, errs.v[k].message);
+            nbad++;
+        }
+    free(used);
+    levy_gen_files_free(files, nfiles);
+    if (rc != LEVY_OK && errs.n == 0) {
+        nbad++;
+        printf("FAIL  %s\n", err.message);
+    }
+    if (g)
+        printf("all good: %d plugins, %d rules, %d self-tests passed\n", g->nplugins, g->nrules, nself);
+    else
+        printf("%d file(s) failed; a reload would be rejected\n", nbad);
+    levy_gen_errors_free(&errs);
+    if (g)
+        levy_gen_unref(g);
+    levy_rates_free(h->rates);
+    return rc == LEVY_OK ? 0 : 1;
+}

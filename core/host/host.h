@@ -1,0 +1,119 @@
+#ifndef LEVY_HOST_H
+#define LEVY_HOST_H
+/* The running process: configuration, event loop, current generation, store, outbound HTTP
+ * client, HTTP server, job runner and schedules; reload and graceful stop. */
+#include <stdint.h>
+
+#include <lua.h>
+
+#include "host/config.h"
+#include "levy.h"
+#include "lua/gen.h"
+#include "lua/lctx.h"
+#include "lua/vm.h"
+
+struct event_base;
+struct event;
+typedef struct levy_server levy_server;
+typedef struct levy_http_client levy_http_client;
+typedef struct levy_host levy_host;
+
+/* A Lua call on a generation: a coroutine with its context and budget. Created by
+ * levy_call_new, driven by levy_call_resume (which may return with the coroutine parked on
+ * outbound HTTP), finished through the `finish` callback, then freed by the host. */
+typedef enum { LEVY_CALL_HTTP = 1, LEVY_CALL_JOB, LEVY_CALL_SCHEDULE, LEVY_CALL_START, LEVY_CALL_CALC } levy_call_kind;
+
+typedef struct levy_call levy_call;
+/* status: LUA_OK (results on co: nres values) or an error status (error value on top of co).
+ * The callback must not free the call. */
+typedef void (*levy_call_finish_fn)(levy_call *call, int status, int nres);
+
+struct levy_call {
+    levy_budget budget; /* first member: vm.h contract */
+    levy_lctx ctx;
+    levy_host *host;
+    levy_gen *gen;
+    lua_State *co;
+    int co_ref;
+    levy_call_kind kind;
+    int waiting;        /* parked on outbound HTTP */
+    levy_call_finish_fn finish;
+    void *ud;
+    char id[40];
+    int64_t started_ms;
+    char plugin[64];
+    levy_call *prev, *next;
+};
+
+/** Creates a call on gen (takes a generation reference). The function and arguments are
+ * then pushed on call->co by the caller. NULL on OOM. */
+levy_call *levy_call_new(levy_host *h, levy_gen *gen, levy_call_kind kind, const char *plugin,
+                         levy_call_finish_fn finish, void *ud);
+/** Resumes (or starts) the coroutine with nargs values on its stack. When it finishes
+ * (ok or error) `finish` runs and the call is freed. */
+void levy_call_resume(levy_call *call, int nargs);
+/** Pushes a traceback of a failed call's error on co and logs it (request id, plugin). */
+void levy_call_log_error(levy_call *call, const char *what);
+
+typedef struct levy_reload_report {
+    const char *status; /* "reloaded", "unchanged", "rejected" */
+    uint64_t generation;
+    levy_gen_errors errors;
+    int selftests;
+} levy_reload_report;
+
+struct levy_host {
+    levy_config *cfg;
+    struct event_base *base;
+    levy_gen *current;
+    void *store;              /* levy_store * (NULL when the store is not built in) */
+    levy_http_client *client;
+    levy_server *server;
+    uint64_t reloads, reload_failures;
+    int stopping;
+    int calls;                /* live calls of any kind */
+    int http_inflight;
+    int jobs_running;
+    levy_call *call_head;
+    struct event *sig_int, *sig_term, *sig_hup, *stop_timer, *jobs_timer;
+    struct event *watch_ev, *watch_debounce;
+    int watch_fd;
+    int exit_code;
+    void *jobs;               /* runner state (host/jobs.c) */
+    void *sched;              /* schedule timers */
+    int started;              /* on_start hooks ran */
+    void *rates;              /* levy_rates *: the rate index every generation shares */
+};
+
+/** Builds generation id for the host's role and config (store migrations and self-tests
+ * included). */
+int levy_host_build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *errs,
+                    int *nselftests, levy_err *err);
+/** Reload: build aside, validate, self-test, swap. Fills r (caller frees r->errors). */
+int levy_host_reload(levy_host *h, levy_reload_report *r);
+/** Graceful stop: stop accepting, drain requests and jobs, exit the loop. */
+void levy_host_stop(levy_host *h);
+/** Runs `levy serve` / `levy sim`. Returns the process exit code. */
+int levy_host_serve(levy_config *cfg);
+/** `levy check`. Returns 0/1. */
+int levy_host_check(levy_config *cfg);
+/** `levy calc`. Returns 0/1/2. */
+int levy_host_calc(levy_config *cfg);
+/** `levy demo`. */
+int levy_host_demo(levy_config *cfg, const char *argv0);
+
+/* jobs runner and schedules (host/jobs.c) */
+void levy_jobs_runner_start(levy_host *h);
+void levy_jobs_runner_kick(levy_host *h);
+void levy_jobs_runner_stop(levy_host *h);
+void levy_schedule_start(levy_host *h);
+void levy_schedule_stop(levy_host *h);
+int levy_jobs_runner_busy(levy_host *h);
+
+/* server (http/server.c) */
+int levy_server_start(levy_host *h, levy_err *err);
+void levy_server_stop_accepting(levy_host *h);
+void levy_server_free(levy_host *h);
+int levy_server_port(levy_host *h);
+
+#endif

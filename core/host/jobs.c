@@ -1,0 +1,412 @@
+/* Job runner and schedules on the event loop (see host.h). Jobs come from the durable queue
+ * (core/store/jobs.h); each runs jobs[kind].run(job) of the current generation in a request
+ * coroutine, so it may yield on outbound HTTP. Outcomes: normal return = done; a
+ * levy.jobs.retry/dead marker; an error = retry with full-jitter backoff until max_attempts
+ * (then dead). Per-kind concurrency limits. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <lauxlib.h>
+#include <openssl/rand.h>
+
+#include "host/hlog.h"
+#include "host/host.h"
+#include "lua/sandbox.h"
+
+#include "store/jobs.h"
+#define HAVE_JOBS 1
+
+/* ---- schedules ------------------------------------------------------------------------ */
+
+typedef struct sched_entry {
+    levy_host *h;
+    struct event *timer;
+    int index;      /* 1-based in the generation's schedule list */
+    int running;
+    int every_ms;
+    char name[96];
+    char plugin[64];
+    struct sched_set *set;
+} sched_entry;
+
+/* One set per generation's schedule list; referenced by the host (until stopped) and by
+ * each running task, so a reload during a task frees it when the task ends. */
+typedef struct sched_set {
+    sched_entry *v;
+    int n;
+    int refs;
+} sched_set;
+
+static void set_unref(sched_set *s)
+{
+    if (--s->refs == 0) {
+        free(s->v);
+        free(s);
+    }
+}
+
+static void sched_done(levy_call *call, int status, int nres)
+{
+    (void)nres;
+    sched_entry *e = call->ud;
+    if (status != LUA_OK)
+        levy_call_log_error(call, "schedule");
+    e->running = 0;
+    set_unref(e->set);
+}
+
+static void on_sched(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sched_entry *e = arg;
+    levy_host *h = e->h;
+    if (h->stopping || e->running || !h->current)
+        return;
+    levy_gen *g = h->current;
+    lua_State *L = levy_vm_state(g->vm);
+    levy_sandbox_push_api(L, "schedules");
+    if (levy_vm_pcall(g->vm, 0, 1, NULL) != LEVY_OK)
+        return;
+    lua_rawgeti(L, -1, e->index);
+    levy_call *c = levy_call_new(h, g, LEVY_CALL_SCHEDULE, e->plugin, sched_done, e);
+    if (!c) {
+        lua_pop(L, 2);
+        return;
+    }
+    lua_getfield(L, -1, "run");
+    lua_xmove(L, c->co, 1);
+    lua_pop(L, 2);
+    e->running = 1;
+    e->set->refs++;
+    levy_call_resume(c, 0);
+}
+
+void levy_schedule_start(levy_host *h)
+{
+    if (!h->current || h->stopping || strcmp(h->cfg->role, "calc") == 0)
+        return;
+    levy_gen *g = h->current;
+    lua_State *L = levy_vm_state(g->vm);
+    levy_sandbox_push_api(L, "schedules");
+    if (levy_vm_pcall(g->vm, 0, 1, NULL) != LEVY_OK)
+        return;
+    int n = (int)lua_rawlen(L, -1);
+    sched_set *s = calloc(1, sizeof *s);
+    if (!s) {
+        lua_pop(L, 1);
+        return;
+    }
+    s->v = calloc((size_t)n + 1, sizeof *s->v);
+    if (!s->v) {
+        free(s);
+        lua_pop(L, 1);
+        return;
+    }
+    s->refs = 1;
+    for (int i = 1; i <= n; i++) {
+        sched_entry *e = &s->v[s->n];
+        lua_rawgeti(L, -1, i);
+        lua_getfield(L, -1, "every_ms");
+        lua_getfield(L, -2, "name");
+        lua_getfield(L, -3, "plugin");
+        e->h = h;
+        e->index = i;
+        e->every_ms = (int)lua_tointeger(L, -3);
+        snprintf(e->name, sizeof e->name, "%s", lua_tostring(L, -2));
+        snprintf(e->plugin, sizeof e->plugin, "%s", lua_tostring(L, -1));
+        e->set = s;
+        lua_pop(L, 4);
+        e->timer = event_new(h->base, -1, EV_PERSIST, on_sched, e);
+        if (!e->timer)
+            continue;
+        struct timeval tv = {e->every_ms / 1000, (e->every_ms % 1000) * 1000};
+        event_add(e->timer, &tv);
+        s->n++;
+    }
+    lua_pop(L, 1);
+    h->sched = s;
+}
+
+void levy_schedule_stop(levy_host *h)
+{
+    sched_set *s = h->sched;
+    if (!s)
+        return;
+    for (int i = 0; i < s->n; i++)
+        event_free(s->v[i].timer);
+    set_unref(s);
+    h->sched = NULL;
+}
+
+/* ---- jobs ----------------------------------------------------------------------------- */
+
+#ifdef HAVE_JOBS
+typedef struct kind_state {
+    char kind[LEVY_JOB_KIND_MAX];
+    int running;
+} kind_state;
+
+typedef struct runner {
+    levy_host *h;
+    struct event *timer;
+    kind_state *kinds;
+    int nkinds, capkinds;
+    int running;
+    int stopped;
+} runner;
+
+typedef struct job_call {
+    runner *r;
+    levy_job job;
+    int max_attempts;
+    int64_t base_ms, max_ms;
+    kind_state *ks;
+} job_call;
+
+static kind_state *kind_of(runner *r, const char *kind)
+{
+    for (int i = 0; i < r->nkinds; i++)
+        if (strcmp(r->kinds[i].kind, kind) == 0)
+            return &r->kinds[i];
+    if (r->nkinds == r->capkinds) {
+        int cap = r->capkinds ? r->capkinds * 2 : 16;
+        kind_state *k = realloc(r->kinds, (size_t)cap * sizeof *k);
+        if (!k)
+            return NULL;
+        r->kinds = k;
+        r->capkinds = cap;
+    }
+    kind_state *k = &r->kinds[r->nkinds++];
+    memset(k, 0, sizeof *k);
+    snprintf(k->kind, sizeof k->kind, "%s", kind);
+    return k;
+}
+
+static void schedule_poll(runner *r, int ms);
+
+static void job_failed(job_call *jc, const char *why)
+{
+    runner *r = jc->r;
+    levy_err e;
+    if (jc->job.attempts >= jc->max_attempts) {
+        hlog(HLOG_WARN, "job %s (%s) dead after %d attempts: %s", jc->job.id, jc->job.kind,
+             jc->job.attempts, why);
+        levy_jobs_dead(r->h->store, jc->job.id, why, &e);
+        return;
+    }
+    uint64_t rnd = 0;
+    RAND_bytes((unsigned char *)&rnd, sizeof rnd);
+    int64_t delay = levy_jobs_backoff_ms(jc->job.attempts, jc->base_ms, jc->max_ms, rnd);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    levy_jobs_retry(r->h->store, jc->job.id, now + delay, why, 1, &e);
+}
+
+static void job_done(levy_call *call, int status, int nres)
+{
+    job_call *jc = call->ud;
+    runner *r = jc->r;
+    levy_host *h = r->h;
+    lua_State *co = call->co;
+    levy_err e;
+    levy_err_clear(&e);
+    if (status != LUA_OK) {
+        levy_call_log_error(call, "job");
+        const char *msg = lua_tostring(co, -1);
+        job_failed(jc, call->budget.tripped ? "instruction budget exceeded"
+                       : msg ? msg : "error");
+    } else {
+        int marker = 0;
+        if (nres >= 1 && lua_istable(co, -nres) && lua_getmetatable(co, -nres)) {
+            luaL_getmetatable(co, LEVY_JOB_OUTCOME_MT);
+            marker = lua_rawequal(co, -1, -2);
+            lua_pop(co, 2);
+        }
+        if (marker) {
+            int idx = lua_absindex(co, -nres);
+            lua_getfield(co, idx, "action");
+            lua_getfield(co, idx, "why");
+            const char *action = lua_tostring(co, -2);
+            const char *why = lua_tostring(co, -1);
+            if (action && strcmp(action, "dead") == 0) {
+                levy_jobs_dead(h->store, jc->job.id, why ? why : "dead", &e);
+            } else {
+                lua_getfield(co, idx, "delay_ms");
+                lua_getfield(co, idx, "count");
+                if (lua_isinteger(co, -2) && !lua_toboolean(co, -1)) {
+                    struct timespec ts;
+                    clock_gettime(CLOCK_REALTIME, &ts);
+                    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+                    levy_jobs_retry(h->store, jc->job.id, now + lua_tointeger(co, -2), why, 0, &e);
+                } else {
+                    job_failed(jc, why ? why : "retry");
+                }
+                lua_pop(co, 2);
+            }
+            lua_pop(co, 2);
+        } else if (levy_jobs_done(h->store, jc->job.id, &e) != LEVY_OK) {
+            hlog(HLOG_ERROR, "job %s: cannot mark done: %s", jc->job.id, e.message);
+        }
+    }
+    if (jc->ks)
+        jc->ks->running--;
+    r->running--;
+    h->jobs_running--;
+    levy_job_free(&jc->job);
+    free(jc);
+    if (!r->stopped)
+        schedule_poll(r, 0);
+}
+
+/* [-0, +1, -] Pushes the job table {id, kind, key, payload, attempts} on co. */
+static void push_job(levy_call *call, const levy_job *j)
+{
+    lua_State *co = call->co;
+    lua_createtable(co, 0, 5);
+    lua_pushstring(co, j->id);
+    lua_setfield(co, -2, "id");
+    lua_pushstring(co, j->kind);
+    lua_setfield(co, -2, "kind");
+    if (j->key) {
+        lua_pushstring(co, j->key);
+        lua_setfield(co, -2, "key");
+    }
+    lua_pushinteger(co, j->attempts);
+    lua_setfield(co, -2, "attempts");
+    /* payload decoded by levy.json (or cjson.safe when levy.json is absent) */
+    levy_err e;
+    levy_sandbox_push_api(co, "decode");
+    lua_pushstring(co, j->payload ? j->payload : "{}");
+    if (levy_vm_pcall_on(co, 1, 1, &e) != LEVY_OK)
+        lua_pushnil(co);
+    lua_setfield(co, -2, "payload");
+}
+
+static void poll_jobs(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    runner *r = arg;
+    levy_host *h = r->h;
+    if (r->stopped || h->stopping || !h->current || !h->store)
+        return;
+    levy_gen *g = h->current;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    for (int k = 0; k < g->njobs; k++) {
+        levy_job_kind *jk = &g->jobs[k];
+        kind_state *ks = kind_of(r, jk->kind);
+        if (!ks)
+            continue;
+        int room = jk->concurrency - ks->running;
+        if (room <= 0)
+            continue;
+        if (room > 16)
+            room = 16;
+        levy_job jobs[16];
+        int n = 0;
+        levy_err e;
+        if (levy_jobs_claim(h->store, jk->kind, now, room, jobs, &n, &e) != LEVY_OK) {
+            hlog(HLOG_WARN, "jobs: claim %s failed: %s", jk->kind, e.message);
+            continue;
+        }
+        for (int i = 0; i < n; i++) {
+            job_call *jc = calloc(1, sizeof *jc);
+            levy_call *c = jc ? levy_call_new(h, g, LEVY_CALL_JOB, jk->plugin, job_done, jc) : NULL;
+            if (!c) {
+                free(jc);
+                levy_jobs_retry(h->store, jobs[i].id, now + 1000, "out of memory", 0, &e);
+                levy_job_free(&jobs[i]);
+                continue;
+            }
+            jc->r = r;
+            jc->job = jobs[i];
+            jc->max_attempts = jobs[i].max_attempts > 0 ? jobs[i].max_attempts : jk->max_attempts;
+            jc->base_ms = jk->base_delay_ms;
+            jc->max_ms = jk->max_delay_ms;
+            jc->ks = ks;
+            ks->running++;
+            r->running++;
+            h->jobs_running++;
+            lua_State *co = c->co;
+            levy_sandbox_push_api(co, "job_run");
+            lua_pushstring(co, jk->kind);
+            lua_call(co, 1, 1);
+            push_job(c, &jc->job);
+            levy_call_resume(c, 1);
+        }
+    }
+    schedule_poll(r, 250);
+}
+
+static void schedule_poll(runner *r, int ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(r->timer, &tv);
+}
+
+static void on_notify(void *ud)
+{
+    runner *r = ud;
+    if (!r->stopped)
+        schedule_poll(r, 0);
+}
+#endif
+
+void levy_jobs_runner_start(levy_host *h)
+{
+#ifdef HAVE_JOBS
+    if (!h->store || strcmp(h->cfg->role, "calc") == 0)
+        return;
+    runner *r = calloc(1, sizeof *r);
+    if (!r)
+        return;
+    r->h = h;
+    r->timer = evtimer_new(h->base, poll_jobs, r);
+    h->jobs = r;
+    levy_jobs_set_notify(on_notify, r);
+    schedule_poll(r, 0);
+#else
+    (void)h;
+#endif
+}
+
+void levy_jobs_runner_kick(levy_host *h)
+{
+#ifdef HAVE_JOBS
+    runner *r = h->jobs;
+    if (r && !r->stopped)
+        schedule_poll(r, 0);
+#else
+    (void)h;
+#endif
+}
+
+void levy_jobs_runner_stop(levy_host *h)
+{
+#ifdef HAVE_JOBS
+    runner *r = h->jobs;
+    if (!r)
+        return;
+    r->stopped = 1;
+    levy_jobs_set_notify(NULL, NULL);
+    if (r->timer) {
+        event_free(r->timer);
+        r->timer = NULL;
+    }
+    if (r->running == 0) {
+        free(r->kinds);
+        free(r);
+        h->jobs = NULL;
+    }
+#else
+    (void)h;
+#endif
+}
+
+int levy_jobs_runner_busy(levy_host *h) { return h->jobs_running > 0; }

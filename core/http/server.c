@@ -1,0 +1,834 @@
+/* HTTP server: evhttp setup, C routes, Lua route dispatch, static files, auth, errors.
+ *
+ * Body cap: evhttp's own limit (evhttp_set_max_body_size) answers with its own HTML 413,
+ * so we set it to 8x our cap and check the body length ourselves, answering the contract's
+ * JSON 413 payload_too_large for bodies between the cap and 8x; larger bodies are cut off
+ * by evhttp (still 413). A Content-Length over the cap is answered as soon as the headers
+ * are in (header callback cannot reply cleanly in 2.1, so it is answered after the body
+ * within the 8x window). Slow clients: evhttp read/write timeouts plus a whole-request
+ * deadline (headers + body) armed in the new-request callback; a connection still not
+ * delivering a complete request at the deadline is closed. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <lauxlib.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "host/hlog.h"
+#include "host/host.h"
+#include "host/metrics.h"
+#include "lua/sandbox.h"
+
+#include "store/store.h"
+#define HAVE_STORE 1
+
+typedef struct guard {
+    struct evhttp_request *req; /* being handled, or NULL */
+    struct bufferevent *bev;
+    time_t deadline;            /* 0 = not waiting for a request */
+    struct event *timer;
+    struct levy_server *srv;
+    struct guard *prev, *next;
+} guard;
+
+struct levy_server {
+    levy_host *h;
+    struct evhttp *http;
+    struct evhttp_bound_socket *sock;
+    SSL_CTX *ssl;
+    guard *guards;
+    int port;
+};
+
+/* ---- small helpers -------------------------------------------------------------------- */
+
+static void json_str(struct evbuffer *b, const char *s)
+{
+    evbuffer_add(b, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': evbuffer_add(b, "\\\"", 2); break;
+        case '\\': evbuffer_add(b, "\\\\", 2); break;
+        case '\n': evbuffer_add(b, "\\n", 2); break;
+        case '\r': evbuffer_add(b, "\\r", 2); break;
+        case '\t': evbuffer_add(b, "\\t", 2); break;
+        default:
+            if (*p < 0x20)
+                evbuffer_add_printf(b, "\\u%04x", *p);
+            else
+                evbuffer_add(b, p, 1);
+        }
+    }
+    evbuffer_add(b, "\"", 1);
+}
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+    }
+}
+
+static void count(const char *route, int status)
+{
+    char st[8];
+    snprintf(st, sizeof st, "%d", status);
+    const char *labels[] = {"route", route, "status", st, NULL};
+    levy_metrics_inc("levy_http_requests_total", labels, 1, NULL);
+}
+
+/* Sends status with body (takes a copy). */
+static void send_reply(struct evhttp_request *req, int status, const char *ctype,
+                       struct evbuffer *body)
+{
+    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+    if (ctype && !evhttp_find_header(oh, "Content-Type"))
+        evhttp_add_header(oh, "Content-Type", ctype);
+    evhttp_send_reply(req, status, reason(status), body);
+}
+
+static void send_error(struct evhttp_request *req, const char *route, int status,
+                       const char *code, const char *message)
+{
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "{\"error\":{\"code\":");
+    json_str(b, code);
+    evbuffer_add_printf(b, ",\"message\":");
+    json_str(b, message);
+    evbuffer_add_printf(b, "}}");
+    if (status == 401)
+        evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
+    if (status == 503)
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+    send_reply(req, status, "application/json", b);
+    evbuffer_free(b);
+    count(route, status);
+}
+
+static int has_prefix_seg(const char *path, const char *pre)
+{
+    size_t n = strlen(pre);
+    return strncmp(path, pre, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static int token_ok(levy_host *h, struct evhttp_request *req)
+{
+    const char *a = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    if (!a || strncasecmp(a, "Bearer ", 7) != 0 || !h->cfg->api_token[0])
+        return 0;
+    const char *t = a + 7;
+    while (*t == ' ')
+        t++;
+    size_t n = strlen(t), m = strlen(h->cfg->api_token);
+    while (n && t[n - 1] == ' ')
+        n--;
+    return n == m && CRYPTO_memcmp(t, h->cfg->api_token, m) == 0;
+}
+
+static const char *method_name(struct evhttp_request *req)
+{
+    switch (evhttp_request_get_command(req)) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_POST: return "POST";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    case EVHTTP_REQ_PUT: return "PUT";
+    case EVHTTP_REQ_DELETE: return "DELETE";
+    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+    case EVHTTP_REQ_TRACE: return "TRACE";
+    case EVHTTP_REQ_CONNECT: return "CONNECT";
+    case EVHTTP_REQ_PATCH: return "PATCH";
+    default: return "UNKNOWN";
+    }
+}
+
+/* ---- C routes ------------------------------------------------------------------------- */
+
+static void r_healthz(levy_host *h, struct evhttp_request *req)
+{
+    int ok = 1;
+#ifdef HAVE_STORE
+    if (h->store) {
+        levy_err e;
+        ok = levy_store_exec(h->store, "SELECT 1 FROM sqlite_master LIMIT 1", &e) == LEVY_OK;
+    }
+#endif
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "{\"status\":\"%s\",\"version\":\"%s\",\"generation\":%llu}",
+                        ok ? "ok" : "unavailable", LEVY_VERSION,
+                        (unsigned long long)(h->current ? h->current->id : 0));
+    if (!ok)
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+    send_reply(req, ok ? 200 : 503, "application/json", b);
+    evbuffer_free(b);
+    count("/healthz", ok ? 200 : 503);
+}
+
+static void refresh_gauges(levy_host *h)
+{
+    levy_metrics_set("levy_rule_generation", NULL, h->current ? (int64_t)h->current->id : 0, NULL);
+    levy_metrics_set("levy_reloads_total", NULL, (int64_t)h->reloads, NULL);
+    levy_metrics_set("levy_reload_failures_total", NULL, (int64_t)h->reload_failures, NULL);
+    levy_metrics_set("levy_lua_memory_bytes", NULL,
+                     h->current ? (int64_t)levy_vm_mem_used(h->current->vm) : 0, NULL);
+#ifdef HAVE_STORE
+    if (h->store) {
+        levy_metrics_clear("levy_jobs");
+        sqlite3 *db = levy_store_db(h->store);
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT kind, state, count(*) FROM jobs GROUP BY kind, state",
+                               -1, &st, NULL) == SQLITE_OK) {
+            while (sqlite3_step(st) == SQLITE_ROW) {
+                const char *labels[] = {"kind", (const char *)sqlite3_column_text(st, 0), "state",
+                                        (const char *)sqlite3_column_text(st, 1), NULL};
+                if (labels[1] && labels[3])
+                    levy_metrics_set("levy_jobs", labels, sqlite3_column_int64(st, 2), NULL);
+            }
+        }
+        sqlite3_finalize(st);
+    }
+#endif
+}
+
+static void r_metrics(levy_host *h, struct evhttp_request *req)
+{
+    refresh_gauges(h);
+    count("/metrics", 200);
+    char *text = NULL;
+    size_t len = 0;
+    levy_err e;
+    if (levy_metrics_render(&text, &len, &e) != LEVY_OK) {
+        send_error(req, "/metrics", 500, "internal", "cannot render metrics");
+        return;
+    }
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, text, len);
+    free(text);
+    send_reply(req, 200, "text/plain; version=0.0.4", b);
+    evbuffer_free(b);
+}
+
+static void r_reload(levy_host *h, struct evhttp_request *req)
+{
+    levy_reload_report r;
+    levy_host_reload(h, &r);
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "{\"status\":\"%s\",\"generation\":%llu", r.status,
+                        (unsigned long long)r.generation);
+    int rejected = strcmp(r.status, "rejected") == 0;
+    if (rejected) {
+        evbuffer_add_printf(b, ",\"errors\":[");
+        for (int i = 0; i < r.errors.n; i++) {
+            evbuffer_add_printf(b, "%s{\"file\":", i ? "," : "");
+            json_str(b, r.errors.v[i].source);
+            evbuffer_add_printf(b, ",\"line\":%d,\"message\":", r.errors.v[i].line);
+            json_str(b, r.errors.v[i].message);
+            evbuffer_add_printf(b, "}");
+        }
+        evbuffer_add_printf(b, "]");
+    }
+    evbuffer_add_printf(b, "}");
+    levy_gen_errors_free(&r.errors);
+    send_reply(req, rejected ? 422 : 200, "application/json", b);
+    evbuffer_free(b);
+    count("/admin/reload", rejected ? 422 : 200);
+}
+
+static void r_generation(levy_host *h, struct evhttp_request *req)
+{
+    levy_gen *g = h->current;
+    struct evbuffer *b = evbuffer_new();
+    char iso[40] = "";
+    time_t secs = (time_t)(g->loaded_at_ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    evbuffer_add_printf(b, "{\"generation\":%llu,\"loaded_at\":\"%s\",\"tree_sha256\":\"%s\",\"files\":[",
+                        (unsigned long long)g->id, iso, g->tree_hash);
+    for (int i = 0; i < g->nfiles; i++) {
+        evbuffer_add_printf(b, "%s{\"path\":", i ? "," : "");
+        json_str(b, g->files[i].path ? g->files[i].path : "");
+        evbuffer_add_printf(b, ",\"sha256\":\"%s\",\"kind\":\"%s\"}", g->files[i].sha256,
+                            g->files[i].is_rule ? "rule" : "plugin");
+    }
+    evbuffer_add_printf(b, "]}");
+    send_reply(req, 200, "application/json", b);
+    evbuffer_free(b);
+    count("/admin/generation", 200);
+}
+
+typedef struct croute {
+    const char *method, *path;
+    void (*fn)(levy_host *, struct evhttp_request *);
+    int auth;
+} croute;
+
+static const croute CROUTES[] = {
+    {"GET", "/healthz", r_healthz, 0},
+    {"GET", "/metrics", r_metrics, 1},
+    {"POST", "/admin/reload", r_reload, 1},
+    {"GET", "/admin/generation", r_generation, 1},
+};
+
+/* ---- static files --------------------------------------------------------------------- */
+
+static const char *ctype_of(const char *path)
+{
+    static const struct { const char *ext, *type; } T[] = {
+        {".html", "text/html; charset=utf-8"}, {".htm", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"}, {".mjs", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"}, {".json", "application/json"},
+        {".svg", "image/svg+xml"}, {".png", "image/png"}, {".jpg", "image/jpeg"},
+        {".jpeg", "image/jpeg"}, {".gif", "image/gif"}, {".ico", "image/x-icon"},
+        {".webp", "image/webp"}, {".woff2", "font/woff2"}, {".woff", "font/woff"},
+        {".txt", "text/plain; charset=utf-8"}, {".map", "application/json"},
+        {".wasm", "application/wasm"},
+    };
+    const char *dot = strrchr(path, '.');
+    if (dot)
+        for (size_t i = 0; i < sizeof T / sizeof T[0]; i++)
+            if (strcasecmp(dot, T[i].ext) == 0)
+                return T[i].type;
+    return "application/octet-stream";
+}
+
+/* 1 when served (or answered), 0 when no such file. */
+static int serve_static(levy_host *h, struct evhttp_request *req, const char *path, int head)
+{
+    size_t dlen = 0;
+    char *dec = evhttp_uridecode(path, 0, &dlen);
+    if (!dec)
+        return 0;
+    int rc = 0;
+    if (strlen(dec) != dlen || strstr(dec, "..") || strchr(dec, '\\') || dec[0] != '/')
+        goto done;
+    char want[PATH_MAX * 2];
+    snprintf(want, sizeof want, "%s%s", h->cfg->web_dir,
+             strcmp(dec, "/") == 0 ? "/index.html" : dec);
+    char root[PATH_MAX], real[PATH_MAX];
+    if (!realpath(h->cfg->web_dir, root) || !realpath(want, real))
+        goto done;
+    size_t rl = strlen(root);
+    if (strncmp(real, root, rl) != 0 || real[rl] != '/')
+        goto done;
+    struct stat st;
+    if (stat(real, &st) != 0)
+        goto done;
+    if (S_ISDIR(st.st_mode)) {
+        strncat(real, "/index.html", sizeof real - strlen(real) - 1);
+        if (stat(real, &st) != 0)
+            goto done;
+    }
+    if (!S_ISREG(st.st_mode))
+        goto done;
+    int fd = open(real, O_RDONLY);
+    if (fd < 0)
+        goto done;
+    struct evbuffer *b = evbuffer_new();
+    if (!head && st.st_size > 0)
+        evbuffer_add_file(b, fd, 0, st.st_size);
+    else
+        close(fd);
+    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+    evhttp_add_header(oh, "Cache-Control", "no-cache");
+    evhttp_add_header(oh, "X-Content-Type-Options", "nosniff");
+    send_reply(req, 200, ctype_of(real), b);
+    evbuffer_free(b);
+    count("static", 200);
+    rc = 1;
+done:
+    free(dec);
+    return rc;
+}
+
+/* ---- Lua routes ----------------------------------------------------------------------- */
+
+typedef struct http_call {
+    struct evhttp_request *req;
+    const char *route;   /* owned by the generation (alive while the call holds it) */
+} http_call;
+
+static void lua_reply(levy_call *call, int status, int nres)
+{
+    http_call *hc = call->ud;
+    struct evhttp_request *req = hc->req;
+    levy_host *h = call->host;
+    lua_State *co = call->co;
+    h->http_inflight--;
+    evhttp_add_header(evhttp_request_get_output_headers(req), "X-Request-Id", call->id);
+    if (status != LUA_OK) {
+        if (levy_lua_is_api_error(co, -1)) {
+            lua_State *L = co;
+            /* render on a fresh thread: co is dead after an error */
+            lua_State *M = levy_vm_state(call->gen->vm);
+            lua_State *T = lua_newthread(M);
+            int tref = luaL_ref(M, LUA_REGISTRYINDEX);
+            levy_lua_set_ctx(T, &call->ctx);
+            levy_sandbox_push_api(T, "render_api_error");
+            lua_xmove(L, T, 1);
+            levy_err e;
+            if (levy_vm_pcall_on(T, 1, 3, &e) == LEVY_OK) {
+                int st = (int)lua_tointeger(T, -3);
+                if (st < 400 || st > 599)
+                    st = 500;
+                struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+                if (lua_istable(T, -1)) {
+                    lua_pushnil(T);
+                    while (lua_next(T, -2)) {
+                        if (lua_type(T, -2) == LUA_TSTRING && lua_type(T, -1) == LUA_TSTRING)
+                            evhttp_add_header(oh, lua_tostring(T, -2), lua_tostring(T, -1));
+                        lua_pop(T, 1);
+                    }
+                }
+                size_t n = 0;
+                const char *s = lua_tolstring(T, -2, &n);
+                struct evbuffer *b = evbuffer_new();
+                evbuffer_add(b, s, n);
+                send_reply(req, st, "application/json", b);
+                evbuffer_free(b);
+                count(hc->route, st);
+            } else {
+                send_error(req, hc->route, 500, "internal", "internal error");
+            }
+            levy_lua_set_ctx(T, NULL);
+            luaL_unref(M, LUA_REGISTRYINDEX, tref);
+        } else {
+            levy_call_log_error(call, "request");
+            send_error(req, hc->route, 500, "internal", "internal error");
+        }
+        free(hc);
+        return;
+    }
+    /* results: status, body[, headers] */
+    int base = lua_gettop(co) - nres + 1;
+    int st = nres >= 1 && lua_isinteger(co, base) ? (int)lua_tointeger(co, base) : 0;
+    if (st < 100 || st > 599) {
+        hlog_src(HLOG_ERROR, call->plugin, "request %s: handler returned no valid status", call->id);
+        send_error(req, hc->route, 500, "internal", "internal error");
+        free(hc);
+        return;
+    }
+    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+    if (nres >= 3 && lua_istable(co, base + 2)) {
+        lua_pushnil(co);
+        while (lua_next(co, base + 2)) {
+            if (lua_type(co, -2) == LUA_TSTRING &&
+                (lua_type(co, -1) == LUA_TSTRING || lua_type(co, -1) == LUA_TNUMBER)) {
+                const char *k = lua_tostring(co, -2);
+                const char *v = lua_tostring(co, -1);
+                if (!strpbrk(k, "\r\n:") && !strpbrk(v, "\r\n"))
+                    evhttp_add_header(oh, k, v);
+            }
+            lua_pop(co, 1);
+        }
+    }
+    /* encode the body on the finished coroutine (reusable after a normal return) */
+    levy_sandbox_push_api(co, "render_body");
+    lua_pushvalue(co, nres >= 2 ? base + 1 : base - 1 + 0);
+    if (nres < 2) {
+        lua_pop(co, 1);
+        lua_pushnil(co);
+    }
+    levy_err e;
+    if (levy_vm_pcall_on(co, 1, 1, &e) != LEVY_OK) {
+        hlog_src(HLOG_ERROR, call->plugin, "request %s: cannot encode response: %s", call->id, e.message);
+        send_error(req, hc->route, 500, "internal", "internal error");
+        free(hc);
+        return;
+    }
+    size_t n = 0;
+    const char *s = lua_tolstring(co, -1, &n);
+    struct evbuffer *b = evbuffer_new();
+    if (st != 204 && st != 304)
+        evbuffer_add(b, s, n);
+    send_reply(req, st, (n || st == 200) ? "application/json" : NULL, b);
+    evbuffer_free(b);
+    count(hc->route, st);
+    free(hc);
+}
+
+/* [-0, +1, m] Pushes the request fields table. */
+static void push_req_fields(lua_State *co, struct evhttp_request *req, const char *method,
+                            const char *path, const char *query, levy_route_match *m,
+                            const char *id)
+{
+    lua_createtable(co, 0, 9);
+    lua_pushstring(co, method);
+    lua_setfield(co, -2, "method");
+    lua_pushstring(co, path);
+    lua_setfield(co, -2, "path");
+    lua_pushstring(co, id);
+    lua_setfield(co, -2, "id");
+    lua_createtable(co, 0, m->ncaps);
+    for (int i = 0; i < m->ncaps; i++) {
+        const char *nm = m->names[i]; /* "{id}" */
+        char *v = evhttp_uridecode(m->values[i], 0, NULL);
+        lua_pushlstring(co, nm + 1, strlen(nm) - 2);
+        lua_pushstring(co, v ? v : m->values[i]);
+        lua_settable(co, -3);
+        free(v);
+    }
+    lua_setfield(co, -2, "params");
+    lua_newtable(co);
+    if (query) {
+        struct evkeyvalq q;
+        q.tqh_first = NULL;
+        q.tqh_last = &q.tqh_first;
+        if (evhttp_parse_query_str(query, &q) == 0) {
+            for (struct evkeyval *kv = q.tqh_first; kv; kv = kv->next.tqe_next) {
+                lua_pushstring(co, kv->value);
+                lua_setfield(co, -2, kv->key);
+            }
+        }
+        evhttp_clear_headers(&q);
+    }
+    lua_setfield(co, -2, "query");
+    lua_newtable(co);
+    struct evkeyvalq *ih = evhttp_request_get_input_headers(req);
+    for (struct evkeyval *kv = ih->tqh_first; kv; kv = kv->next.tqe_next) {
+        char name[128];
+        size_t i = 0;
+        for (; kv->key[i] && i < sizeof name - 1; i++)
+            name[i] = (char)tolower((unsigned char)kv->key[i]);
+        name[i] = '\0';
+        lua_pushstring(co, kv->value);
+        lua_setfield(co, -2, name);
+    }
+    lua_setfield(co, -2, "headers");
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t blen = evbuffer_get_length(in);
+    lua_pushlstring(co, blen ? (const char *)evbuffer_pullup(in, -1) : "", blen);
+    lua_setfield(co, -2, "body");
+    char *addr = NULL;
+    ev_uint16_t port = 0;
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    if (conn)
+        evhttp_connection_get_peer(conn, &addr, &port);
+    lua_pushstring(co, addr ? addr : "");
+    lua_setfield(co, -2, "remote");
+}
+
+static void dispatch_lua(levy_host *h, struct evhttp_request *req, const char *method,
+                         const char *path, const char *query, levy_route_match *m)
+{
+    levy_gen *g = h->current;
+    http_call *hc = calloc(1, sizeof *hc);
+    levy_call *call = hc ? levy_call_new(h, g, LEVY_CALL_HTTP, m->route->plugin, lua_reply, hc) : NULL;
+    if (!call) {
+        free(hc);
+        send_error(req, m->route->path, 503, "unavailable", "out of memory");
+        return;
+    }
+    hc->req = req;
+    hc->route = m->route->path;
+    h->http_inflight++;
+    lua_State *co = call->co;
+    lua_getfield(co, LUA_REGISTRYINDEX, "levy.routes");
+    lua_rawgeti(co, -1, m->route->index);
+    lua_remove(co, -2);
+    levy_sandbox_push_api(co, "make_req");
+    push_req_fields(co, req, method, path, query, m, call->id);
+    lua_call(co, 1, 1); /* make_req cannot fail short of OOM; the state is capped but small */
+    levy_call_resume(call, 1);
+}
+
+/* ---- dispatch ------------------------------------------------------------------------- */
+
+static void guard_release(struct levy_server *s, struct evhttp_request *req);
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    struct levy_server *s = arg;
+    levy_host *h = s->h;
+    guard_release(s, req);
+    const char *method = method_name(req);
+    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+    const char *path = u ? evhttp_uri_get_path(u) : NULL;
+    const char *query = u ? evhttp_uri_get_query(u) : NULL;
+    if (!path || !*path)
+        path = "/";
+    if (h->stopping) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+        send_error(req, "unmatched", 503, "unavailable", "server is shutting down");
+        return;
+    }
+    int prot = has_prefix_seg(path, "/v1") || has_prefix_seg(path, "/admin");
+    /* C routes */
+    int known = 0;
+    for (size_t i = 0; i < sizeof CROUTES / sizeof CROUTES[0]; i++) {
+        if (strcmp(CROUTES[i].path, path) != 0)
+            continue;
+        known = 1;
+        if (strcmp(CROUTES[i].method, method) != 0)
+            continue;
+        if (CROUTES[i].auth && !token_ok(h, req)) {
+            send_error(req, path, 401, "unauthorized", "missing or wrong API token");
+            return;
+        }
+        CROUTES[i].fn(h, req);
+        return;
+    }
+    if (known) {
+        if (prot && !token_ok(h, req)) {
+            send_error(req, path, 401, "unauthorized", "missing or wrong API token");
+            return;
+        }
+        send_error(req, path, 405, "method_not_allowed", "method not allowed on this path");
+        return;
+    }
+    levy_route_match m;
+    int path_known = 0;
+    int found = levy_gen_match(h->current, method, path, &m, &path_known);
+    if (found) {
+        int auth = m.route->auth;
+        int need = auth == LEVY_AUTH_TOKEN || (auth == LEVY_AUTH_DEFAULT && prot);
+        if (need && !token_ok(h, req)) {
+            send_error(req, m.route->path, 401, "unauthorized", "missing or wrong API token");
+        } else if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > h->cfg->max_body) {
+            send_error(req, m.route->path, 413, "payload_too_large", "request body is over 1 MiB");
+        } else {
+            dispatch_lua(h, req, method, path, query, &m);
+        }
+        levy_route_match_free(&m);
+        return;
+    }
+    levy_route_match_free(&m);
+    if (prot && !token_ok(h, req)) {
+        send_error(req, "unmatched", 401, "unauthorized", "missing or wrong API token");
+        return;
+    }
+    if (path_known) {
+        send_error(req, "unmatched", 405, "method_not_allowed", "method not allowed on this path");
+        return;
+    }
+    int get = strcmp(method, "GET") == 0, head = strcmp(method, "HEAD") == 0;
+    if (!prot && (get || head) && serve_static(h, req, path, head))
+        return;
+    send_error(req, "unmatched", 404, "not_found", "no such path");
+}
+
+/* ---- slow-client guard ----------------------------------------------------------------
+ * evhttp 2.1 has no new-request callback, so the guard is per connection: created in the
+ * bufferevent callback (which also does TLS), holding a reference on the bufferevent so it
+ * stays valid after evhttp frees it. A 1 s tick per connection: when evhttp has released the
+ * bufferevent (its callbacks are cleared by bufferevent_free) the guard drops its reference
+ * and goes away; while waiting for a complete request past the deadline it shuts the socket
+ * down, which evhttp sees as EOF and cleans up. Armed at accept and again after each reply
+ * (keep-alive), disarmed while a complete request is being handled. */
+
+static guard *guard_of_bev(struct levy_server *s, struct bufferevent *bev)
+{
+    for (guard *g = s->guards; g; g = g->next)
+        if (g->bev == bev)
+            return g;
+    return NULL;
+}
+
+static void guard_free(struct levy_server *s, guard *g)
+{
+    if (g->prev)
+        g->prev->next = g->next;
+    else if (s->guards == g)
+        s->guards = g->next;
+    if (g->next)
+        g->next->prev = g->prev;
+    event_free(g->timer);
+    bufferevent_decref(g->bev);
+    free(g);
+}
+
+static void on_guard_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    guard *g = arg;
+    bufferevent_data_cb rd = NULL;
+    bufferevent_getcb(g->bev, &rd, NULL, NULL, NULL);
+    if (!rd) {
+        guard_free(g->srv, g); /* evhttp is done with this connection */
+        return;
+    }
+    if (g->deadline && time(NULL) >= g->deadline) {
+        g->deadline = 0;
+        evutil_socket_t sfd = bufferevent_getfd(g->bev);
+        hlog(HLOG_INFO, "closing a connection that sent no complete request in %d s",
+             g->srv->h->cfg->header_deadline_s);
+        if (sfd >= 0)
+            shutdown(sfd, SHUT_RDWR);
+    }
+}
+
+static void guard_arm(guard *g)
+{
+    g->deadline = time(NULL) + g->srv->h->cfg->header_deadline_s;
+    g->req = NULL;
+}
+
+static void on_req_complete(struct evhttp_request *req, void *arg)
+{
+    struct levy_server *s = arg;
+    for (guard *g = s->guards; g; g = g->next)
+        if (g->req == req) {
+            guard_arm(g);
+            return;
+        }
+}
+
+static void guard_release(struct levy_server *s, struct evhttp_request *req)
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    guard *g = conn ? guard_of_bev(s, evhttp_connection_get_bufferevent(conn)) : NULL;
+    if (!g)
+        return;
+    g->deadline = 0;
+    g->req = req;
+    evhttp_request_set_on_complete_cb(req, on_req_complete, s);
+}
+
+/* ---- TLS ------------------------------------------------------------------------------ */
+
+static struct bufferevent *new_bev(struct event_base *base, void *arg)
+{
+    struct levy_server *s = arg;
+    struct bufferevent *bev = NULL;
+    if (s->ssl) {
+        SSL *ssl = SSL_new(s->ssl);
+        if (!ssl)
+            return NULL;
+        bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                             BEV_OPT_CLOSE_ON_FREE);
+    } else {
+        bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    }
+    if (!bev)
+        return NULL;
+    guard *g = calloc(1, sizeof *g);
+    if (!g)
+        return bev;
+    g->srv = s;
+    g->bev = bev;
+    g->timer = event_new(base, -1, EV_PERSIST, on_guard_tick, g);
+    if (!g->timer) {
+        free(g);
+        return bev;
+    }
+    bufferevent_incref(bev);
+    guard_arm(g);
+    struct timeval tv = {1, 0};
+    event_add(g->timer, &tv);
+    g->next = s->guards;
+    if (s->guards)
+        s->guards->prev = g;
+    s->guards = g;
+    return bev;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------ */
+
+int levy_server_start(levy_host *h, levy_err *err)
+{
+    struct levy_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+    s->h = h;
+    h->server = s;
+    s->http = evhttp_new(h->base);
+    if (!s->http)
+        return levy_err_set(err, LEVY_ENOMEM, "oom", "cannot create evhttp");
+    evhttp_set_max_body_size(s->http, (ev_ssize_t)(h->cfg->max_body * 8));
+    evhttp_set_max_headers_size(s->http, 32 * 1024);
+    evhttp_set_timeout(s->http, h->cfg->timeout_s);
+    evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                            EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                            EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
+    evhttp_set_default_content_type(s->http, "application/json");
+    evhttp_set_gencb(s->http, on_request, s);
+    evhttp_set_bevcb(s->http, new_bev, s);
+    if (h->cfg->tls_cert[0]) {
+        s->ssl = SSL_CTX_new(TLS_server_method());
+        if (!s->ssl || SSL_CTX_use_certificate_chain_file(s->ssl, h->cfg->tls_cert) != 1 ||
+            SSL_CTX_use_PrivateKey_file(s->ssl, h->cfg->tls_key, SSL_FILETYPE_PEM) != 1 ||
+            SSL_CTX_check_private_key(s->ssl) != 1) {
+            unsigned long e = ERR_get_error();
+            char buf[256];
+            ERR_error_string_n(e, buf, sizeof buf);
+            return levy_err_set(err, LEVY_EINVAL, "tls", "cannot load TLS certificate/key: %s", buf);
+        }
+        SSL_CTX_set_min_proto_version(s->ssl, TLS1_2_VERSION);
+    }
+    s->sock = evhttp_bind_socket_with_handle(s->http, h->cfg->host, (ev_uint16_t)h->cfg->port);
+    if (!s->sock)
+        return levy_err_set(err, LEVY_EIO, "listen", "cannot listen on %s: %s", h->cfg->listen,
+                            strerror(errno));
+    evutil_socket_t fd = evhttp_bound_socket_get_fd(s->sock);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET)
+            s->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        else if (ss.ss_family == AF_INET6)
+            s->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+    return LEVY_OK;
+}
+
+int levy_server_port(levy_host *h) { return h->server ? h->server->port : 0; }
+
+void levy_server_stop_accepting(levy_host *h)
+{
+    struct levy_server *s = h->server;
+    if (s && s->sock) {
+        evhttp_del_accept_socket(s->http, s->sock);
+        s->sock = NULL;
+    }
+}
+
+void levy_server_free(levy_host *h)
+{
+    struct levy_server *s = h->server;
+    if (!s)
+        return;
+    if (s->http)
+        evhttp_free(s->http);
+    while (s->guards)
+        guard_free(s, s->guards);
+    if (s->ssl)
+        SSL_CTX_free(s->ssl);
+    free(s);
+    h->server = NULL;
+}

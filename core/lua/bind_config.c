@@ -1,0 +1,54 @@
+/* levy.config: the process configuration as a table (made read-only by the sandbox). */
+#include <lauxlib.h>
+
+#include "host/config.h"
+#include "lctx.h"
+#include "modules.h"
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+    if (v && *v)
+        lua_pushstring(L, v);
+    else
+        lua_pushnil(L);
+    lua_setfield(L, -2, k);
+}
+
+int luaopen_levy_config(lua_State *L)
+{
+    levy_config *c = levy_lua_host(L, LEVY_HOST_CONFIG);
+    lua_createtable(L, 0, 12);
+    lua_pushstring(L, LEVY_VERSION);
+    lua_setfield(L, -2, "version");
+    lua_getfield(L, LUA_REGISTRYINDEX, "levy.role");
+    lua_setfield(L, -2, "role");
+    lua_getfield(L, LUA_REGISTRYINDEX, "levy.generation");
+    lua_setfield(L, -2, "generation");
+    if (!c)
+        return 1;
+    set_str(L, "listen", c->listen);
+    set_str(L, "public_url", c->public_url);
+    set_str(L, "rillet_url", c->rillet_url);
+    set_str(L, "data_dir", c->data_dir);
+    if (c->demo_auto) {
+        lua_createtable(L, 0, 3);
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "auto");
+        set_str(L, "sim_url", c->demo_sim_url);
+        set_str(L, "api_key", c->demo_api_key);
+        lua_setfield(L, -2, "demo");
+    }
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, c->sim_seed);
+    lua_setfield(L, -2, "seed");
+    lua_pushinteger(L, c->sim_invoices);
+    lua_setfield(L, -2, "invoices");
+    lua_pushboolean(L, c->sim_rate_limit);
+    lua_setfield(L, -2, "rate_limit");
+    lua_setfield(L, -2, "sim");
+    lua_createtable(L, 0, 1);
+    lua_pushboolean(L, c->cli_all_regions);
+    lua_setfield(L, -2, "all_regions");
+    lua_setfield(L, -2, "cli");
+    return 1;
+}

@@ -1,0 +1,91 @@
+/* levy.metrics: counters, gauges, histograms exposed at GET /metrics (docs/plugins.md). */
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "host/metrics.h"
+#include "lctx.h"
+#include "modules.h"
+
+#define MAX_LABELS 16
+
+/* [-0, +0, v] Collects the labels table at idx into out (key, value, ..., NULL). */
+static LEVY_LJMP void check_labels(lua_State *L, int idx, const char *out[2 * MAX_LABELS + 1])
+{
+    int n = 0;
+    if (!lua_isnoneornil(L, idx)) {
+        luaL_checktype(L, idx, LUA_TTABLE);
+        lua_pushnil(L);
+        while (lua_next(L, idx)) {
+            if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+                luaL_error(L, "metric labels must map strings to strings");
+            if (n >= 2 * MAX_LABELS)
+                luaL_error(L, "too many metric labels (max %d)", MAX_LABELS);
+            out[n++] = lua_tostring(L, -2);
+            out[n++] = lua_tostring(L, -1); /* anchored by the table */
+            lua_pop(L, 1);
+        }
+    }
+    out[n] = NULL;
+}
+
+static const char *check_name(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    luaL_argcheck(L, strncmp(name, "levy_", 5) == 0 && levy_metrics_valid_name(name), 1,
+                  "metric names are levy_[a-z0-9_]*");
+    return name;
+}
+
+static int finish(lua_State *L, int rc, levy_err *err)
+{
+    if (rc != LEVY_OK)
+        return luaL_error(L, "%s", err->message);
+    return 0;
+}
+
+/* inc(name, labels[, n]) */
+static int l_inc(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.metrics.inc", LEVY_CTX_REQUEST);
+    const char *name = check_name(L);
+    const char *labels[2 * MAX_LABELS + 1];
+    check_labels(L, 2, labels);
+    lua_Integer n = luaL_optinteger(L, 3, 1);
+    luaL_argcheck(L, n >= 0, 3, "counters only go up");
+    levy_err err;
+    return finish(L, levy_metrics_inc(name, labels, n, &err), &err);
+}
+
+/* set(name, labels, value) */
+static int l_set(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.metrics.set", LEVY_CTX_REQUEST);
+    const char *name = check_name(L);
+    const char *labels[2 * MAX_LABELS + 1];
+    check_labels(L, 2, labels);
+    lua_Integer v = luaL_checkinteger(L, 3);
+    levy_err err;
+    return finish(L, levy_metrics_set(name, labels, v, &err), &err);
+}
+
+/* observe(name, labels, value_ms) */
+static int l_observe(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.metrics.observe", LEVY_CTX_REQUEST);
+    const char *name = check_name(L);
+    const char *labels[2 * MAX_LABELS + 1];
+    check_labels(L, 2, labels);
+    lua_Integer v = luaL_checkinteger(L, 3);
+    levy_err err;
+    return finish(L, levy_metrics_observe(name, labels, v, &err), &err);
+}
+
+static const luaL_Reg metrics_funcs[] = {
+    {"inc", l_inc}, {"set", l_set}, {"observe", l_observe}, {NULL, NULL}};
+
+int luaopen_levy_metrics(lua_State *L)
+{
+    luaL_newlib(L, metrics_funcs);
+    return 1;
+}

@@ -1,0 +1,622 @@
+/* Generation build, file hashing, route matching and refcounting (see gen.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <lauxlib.h>
+#include <openssl/evp.h>
+
+#include "gen.h"
+#include "host/hlog.h"
+#include "lctx.h"
+#include "sandbox.h"
+
+static int live_gens;
+
+void levy_gen_errors_add(levy_gen_errors *e, const char *file, int line, const char *msg)
+{
+    if (e->n == e->cap) {
+        int cap = e->cap ? e->cap * 2 : 8;
+        levy_err *v = realloc(e->v, (size_t)cap * sizeof *v);
+        if (!v)
+            return;
+        e->v = v;
+        e->cap = cap;
+    }
+    levy_err *x = &e->v[e->n++];
+    memset(x, 0, sizeof *x);
+    x->rc = LEVY_EINVAL;
+    snprintf(x->code, sizeof x->code, "load_failed");
+    snprintf(x->source, sizeof x->source, "%s", file ? file : "");
+    x->line = line;
+    snprintf(x->message, sizeof x->message, "%s", msg ? msg : "");
+}
+
+void levy_gen_errors_free(levy_gen_errors *e)
+{
+    free(e->v);
+    memset(e, 0, sizeof *e);
+}
+
+/* ---- file tree ---------------------------------------------------------------------- */
+
+typedef struct strvec {
+    char **v;
+    int n, cap;
+} strvec;
+
+static int sv_push(strvec *s, const char *x)
+{
+    if (s->n == s->cap) {
+        int cap = s->cap ? s->cap * 2 : 16;
+        char **v = realloc(s->v, (size_t)cap * sizeof *v);
+        if (!v)
+            return -1;
+        s->v = v;
+        s->cap = cap;
+    }
+    if (!(s->v[s->n] = strdup(x)))
+        return -1;
+    s->n++;
+    return 0;
+}
+
+static void sv_free(strvec *s)
+{
+    for (int i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+    memset(s, 0, sizeof *s);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Collects regular files under root/rel (recursive) as "rel/..." paths, sorted. */
+static int walk(const char *root, const char *rel, strvec *out, int depth)
+{
+    if (depth > 8)
+        return 0;
+    char dir[8192];
+    snprintf(dir, sizeof dir, "%s%s%s", root, rel[0] ? "/" : "", rel);
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : -1;
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char sub[4096], full[8400];
+        snprintf(sub, sizeof sub, "%s%s%s", rel, rel[0] ? "/" : "", de->d_name);
+        snprintf(full, sizeof full, "%s/%s", root, sub);
+        struct stat st;
+        if (stat(full, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            rc = walk(root, sub, out, depth + 1);
+        else if (S_ISREG(st.st_mode))
+            rc = sv_push(out, sub);
+        if (rc)
+            break;
+    }
+    closedir(d);
+    return rc;
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 8192, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (n < cap)
+            break;
+        cap *= 2;
+        char *nb = realloc(buf, cap + 1);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+        } else {
+            buf = nb;
+        }
+    }
+    fclose(f);
+    if (!buf)
+        return NULL;
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static void sha256_hex(const void *data, size_t n, char out[65])
+{
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    EVP_Digest(data, n, md, &mdlen, EVP_sha256(), NULL);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Lists and hashes every file of both trees. files gets "plugins/..."/"scripts/..." paths. */
+static int hash_tree(const char *plugins_dir, const char *scripts_dir, levy_gen_file **files_out,
+                     int *nfiles_out, char tree[65], levy_err *err)
+{
+    strvec pf = {0}, sf = {0};
+    levy_gen_file *files = NULL;
+    int nfiles = 0, rc = LEVY_OK;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (!md || walk(plugins_dir, "", &pf, 0) || walk(scripts_dir, "", &sf, 0)) {
+        rc = levy_err_set(err, LEVY_EIO, "io", "cannot list plugins/scripts: %s", strerror(errno));
+        goto done;
+    }
+    qsort(pf.v, (size_t)pf.n, sizeof *pf.v, cmp_str);
+    qsort(sf.v, (size_t)sf.n, sizeof *sf.v, cmp_str);
+    files = calloc((size_t)(pf.n + sf.n) + 1, sizeof *files);
+    if (!files) {
+        rc = levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+        goto done;
+    }
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    for (int t = 0; t < 2; t++) {
+        strvec *s = t ? &sf : &pf;
+        const char *root = t ? scripts_dir : plugins_dir;
+        for (int i = 0; i < s->n; i++) {
+            char full[4096];
+            snprintf(full, sizeof full, "%s/%s", root, s->v[i]);
+            size_t len = 0;
+            char *data = read_all(full, &len);
+            if (!data)
+                continue;
+            levy_gen_file *f = &files[nfiles++];
+            size_t plen = strlen(s->v[i]) + 9;
+            f->path = malloc(plen);
+            if (f->path)
+                snprintf(f->path, plen, "%s/%s", t ? "scripts" : "plugins", s->v[i]);
+            f->is_rule = t;
+            sha256_hex(data, len, f->sha256);
+            free(data);
+            if (f->path)
+                EVP_DigestUpdate(md, f->path, strlen(f->path) + 1);
+            EVP_DigestUpdate(md, f->sha256, 64);
+        }
+    }
+    unsigned char out[32];
+    unsigned int olen = 0;
+    EVP_DigestFinal_ex(md, out, &olen);
+    for (int i = 0; i < 32; i++)
+        snprintf(tree + 2 * i, 3, "%02x", out[i]);
+done:
+    EVP_MD_CTX_free(md);
+    sv_free(&pf);
+    sv_free(&sf);
+    if (rc != LEVY_OK || !files_out) {
+        for (int i = 0; i < nfiles; i++)
+            free(files[i].path);
+        free(files);
+        files = NULL;
+        nfiles = 0;
+    }
+    if (files_out) {
+        *files_out = files;
+        *nfiles_out = nfiles;
+    }
+    return rc;
+}
+
+int levy_gen_tree_hash(const char *plugins_dir, const char *scripts_dir, char out[65],
+                       levy_err *err)
+{
+    return hash_tree(plugins_dir, scripts_dir, NULL, NULL, out, err);
+}
+
+int levy_gen_list_files(const char *plugins_dir, const char *scripts_dir, levy_gen_file **files,
+                        int *n, levy_err *err)
+{
+    char tree[65];
+    return hash_tree(plugins_dir, scripts_dir, files, n, tree, err);
+}
+
+void levy_gen_files_free(levy_gen_file *files, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(files[i].path);
+    free(files);
+}
+
+/* ---- generation ----------------------------------------------------------------------- */
+
+static void gen_free(levy_gen *g)
+{
+    if (!g)
+        return;
+    levy_vm_free(g->vm);
+    for (int i = 0; i < g->nroutes; i++) {
+        free(g->routes[i].path);
+        for (int j = 0; j < g->routes[i].nsegs; j++)
+            free(g->routes[i].segs[j]);
+        free(g->routes[i].segs);
+        free(g->routes[i].plugin);
+    }
+    free(g->routes);
+    for (int i = 0; i < g->nfiles; i++)
+        free(g->files[i].path);
+    free(g->files);
+    for (int i = 0; i < g->njobs; i++) {
+        free(g->jobs[i].kind);
+        free(g->jobs[i].plugin);
+    }
+    free(g->jobs);
+    free(g);
+    live_gens--;
+}
+
+void levy_gen_ref(levy_gen *g) { g->refs++; }
+
+void levy_gen_unref(levy_gen *g)
+{
+    if (g && --g->refs == 0) {
+        hlog(HLOG_DEBUG, "generation %llu freed", (unsigned long long)g->id);
+        gen_free(g);
+    }
+}
+
+int levy_gen_live_count(void) { return live_gens; }
+
+/* Adds the error at the top of the main stack (after a failed pcall it is in err). */
+static void add_err(levy_gen_errors *errs, const char *file, const levy_err *e)
+{
+    levy_gen_errors_add(errs, e->source[0] ? e->source : file, e->line, e->message);
+}
+
+static int split_route(levy_route *r, const char *path)
+{
+    int n = 0;
+    for (const char *p = path; *p; p++)
+        if (*p == '/')
+            n++;
+    r->segs = calloc((size_t)n + 1, sizeof *r->segs);
+    if (!r->segs)
+        return -1;
+    char *copy = strdup(path);
+    if (!copy)
+        return -1;
+    char *save = NULL;
+    for (char *t = strtok_r(copy, "/", &save); t; t = strtok_r(NULL, "/", &save))
+        r->segs[r->nsegs++] = strdup(t);
+    free(copy);
+    return 0;
+}
+
+/* [-0, +0, -] Copies the prelude's routes and job kinds into C arrays. */
+static int extract(levy_gen *g, levy_err *err)
+{
+    lua_State *L = levy_vm_state(g->vm);
+    levy_sandbox_push_api(L, "route_count");
+    if (levy_vm_pcall(g->vm, 0, 1, err))
+        return err ? err->rc : LEVY_EINVAL;
+    int n = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    g->routes = calloc((size_t)n + 1, sizeof *g->routes);
+    if (!g->routes)
+        return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+    for (int i = 1; i <= n; i++) {
+        levy_sandbox_push_api(L, "route");
+        lua_pushinteger(L, i);
+        if (levy_vm_pcall(g->vm, 1, 5, err))
+            return err ? err->rc : LEVY_EINVAL;
+        levy_route *r = &g->routes[g->nroutes++];
+        snprintf(r->method, sizeof r->method, "%s", lua_tostring(L, -5));
+        r->path = strdup(lua_tostring(L, -4));
+        const char *auth = lua_tostring(L, -3);
+        r->auth = strcmp(auth, "token") == 0 ? LEVY_AUTH_TOKEN
+                  : strcmp(auth, "none") == 0 ? LEVY_AUTH_NONE
+                                              : LEVY_AUTH_DEFAULT;
+        r->plugin = strdup(lua_tostring(L, -2));
+        r->index = i;
+        /* handler functions kept in the registry table levy.routes[i] */
+        lua_getfield(L, LUA_REGISTRYINDEX, "levy.routes");
+        if (!lua_istable(L, -1)) {
+            lua_pop(L, 1);
+            lua_newtable(L);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, LUA_REGISTRYINDEX, "levy.routes");
+        }
+        lua_pushvalue(L, -2);
+        lua_rawseti(L, -2, i);
+        lua_pop(L, 6);
+        if (!r->path || !r->plugin || split_route(r, r->path))
+            return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+    }
+    levy_sandbox_push_api(L, "job_kinds");
+    if (levy_vm_pcall(g->vm, 0, 1, err))
+        return err ? err->rc : LEVY_EINVAL;
+    int nj = (int)lua_rawlen(L, -1);
+    g->jobs = calloc((size_t)nj + 1, sizeof *g->jobs);
+    if (!g->jobs) {
+        lua_pop(L, 1);
+        return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+    }
+    for (int i = 1; i <= nj; i++) {
+        lua_rawgeti(L, -1, i);
+        levy_job_kind *j = &g->jobs[g->njobs++];
+        lua_getfield(L, -1, "kind");
+        j->kind = strdup(lua_tostring(L, -1));
+        lua_getfield(L, -2, "plugin");
+        j->plugin = strdup(lua_tostring(L, -1));
+        lua_getfield(L, -3, "max_attempts");
+        j->max_attempts = (int)lua_tointeger(L, -1);
+        lua_getfield(L, -4, "concurrency");
+        j->concurrency = (int)lua_tointeger(L, -1);
+        lua_getfield(L, -5, "base_delay_ms");
+        j->base_delay_ms = lua_tointeger(L, -1);
+        lua_getfield(L, -6, "max_delay_ms");
+        j->max_delay_ms = lua_tointeger(L, -1);
+        lua_pop(L, 7);
+    }
+    lua_pop(L, 1);
+    return LEVY_OK;
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int plugin_in_role(const char *name, const char *role)
+{
+    if (strcmp(role, "sim") == 0)
+        return strcmp(name, "sim") == 0;
+    return strcmp(name, "sim") != 0;
+}
+
+int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs,
+                   int *nselftests, levy_err *err)
+{
+    *out = NULL;
+    if (nselftests)
+        *nselftests = 0;
+    levy_gen *g = calloc(1, sizeof *g);
+    if (!g)
+        return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+    live_gens++;
+    g->id = o->id;
+    g->refs = 1;
+    int rc = hash_tree(o->plugins_dir, o->scripts_dir, &g->files, &g->nfiles, g->tree_hash, err);
+    if (rc)
+        goto done;
+    rc = levy_vm_new(&g->vm, &o->limits, err);
+    if (rc)
+        goto done;
+    lua_State *L = levy_vm_state(g->vm);
+    if (o->prepare)
+        o->prepare(g->vm, o->prepare_ud);
+    levy_lua_set_host(L, LEVY_HOST_CONFIG, o->config);
+    levy_lua_set_host(L, LEVY_HOST_STORE, o->store);
+    levy_lua_set_host(L, LEVY_HOST_CLIENT, o->client);
+    levy_lua_set_host(L, LEVY_HOST_RATES, o->rates);
+    levy_lua_set_host(L, LEVY_HOST_HOST, o->host);
+    lua_pushinteger(L, (lua_Integer)o->id);
+    lua_setfield(L, LUA_REGISTRYINDEX, "levy.generation");
+    lua_pushstring(L, o->role);
+    lua_setfield(L, LUA_REGISTRYINDEX, "levy.role");
+    levy_lctx load_ctx = {.kind = LEVY_CTX_LOAD, .gen = g, .call = NULL, .plugin = NULL};
+    levy_lua_set_ctx(L, &load_ctx);
+    if ((rc = levy_sandbox_open(g->vm, err)))
+        goto done;
+
+    /* plugins, in name order */
+    strvec names = {0};
+    DIR *d = opendir(o->plugins_dir);
+    if (d) {
+        struct dirent *de;
+        while ((de = readdir(d)))
+            if (de->d_name[0] != '.')
+                sv_push(&names, de->d_name);
+        closedir(d);
+    }
+    qsort(names.v, (size_t)names.n, sizeof *names.v, cmp_str);
+    for (int i = 0; i < names.n; i++) {
+        char dir[4096], hpath[4200], rel[512];
+        snprintf(dir, sizeof dir, "%s/%s", o->plugins_dir, names.v[i]);
+        if (!is_dir(dir) || !plugin_in_role(names.v[i], o->role))
+            continue;
+        snprintf(hpath, sizeof hpath, "%s/handler.lua", dir);
+        snprintf(rel, sizeof rel, "plugins/%s/handler.lua", names.v[i]);
+        size_t len = 0;
+        char *src = read_all(hpath, &len);
+        if (!src) {
+            levy_gen_errors_add(errs, rel, 0, "cannot read handler.lua");
+            continue;
+        }
+        load_ctx.plugin = names.v[i];
+        levy_sandbox_push_api(L, "load_plugin");
+        lua_pushstring(L, names.v[i]);
+        lua_pushstring(L, dir);
+        lua_pushstring(L, rel);
+        lua_pushlstring(L, src, len);
+        lua_pushstring(L, o->role);
+        free(src);
+        levy_err e;
+        levy_err_clear(&e);
+        if (levy_vm_pcall(g->vm, 5, 1, &e)) {
+            add_err(errs, rel, &e);
+            continue;
+        }
+        if (lua_toboolean(L, -1))
+            g->nplugins++;
+        lua_pop(L, 1);
+    }
+    load_ctx.plugin = NULL;
+
+    /* rules: every scripts/ *.lua, in path order (not for the simulator) */
+    if (strcmp(o->role, "sim") != 0) {
+        for (int i = 0; i < g->nfiles; i++) {
+            levy_gen_file *f = &g->files[i];
+            size_t pl = f->path ? strlen(f->path) : 0;
+            const char *base = strrchr(f->path ? f->path : "", '/');
+            if (!f->is_rule || pl < 5 || strcmp(f->path + pl - 4, ".lua") != 0 || !base ||
+                base[1] == '_')
+                continue; /* _name.lua files are helper modules, not rules */
+            char full[4096];
+            snprintf(full, sizeof full, "%s/%s", o->scripts_dir, f->path + 8);
+            size_t len = 0;
+            char *src = read_all(full, &len);
+            if (!src) {
+                levy_gen_errors_add(errs, f->path, 0, "cannot read file");
+                continue;
+            }
+            load_ctx.kind = LEVY_CTX_PURE;
+            load_ctx.plugin = f->path;
+            levy_sandbox_push_api(L, "load_rule");
+            lua_pushstring(L, f->path);
+            lua_pushlstring(L, src, len);
+            free(src);
+            char *slash = strrchr(full, '/');
+            if (slash)
+                *slash = '\0';
+            lua_pushstring(L, full);
+            levy_err e;
+            levy_err_clear(&e);
+            if (levy_vm_pcall(g->vm, 3, 0, &e))
+                add_err(errs, f->path, &e);
+            else
+                g->nrules++;
+            load_ctx.kind = LEVY_CTX_LOAD;
+            load_ctx.plugin = NULL;
+        }
+    }
+    levy_sandbox_push_api(L, "publish_rules");
+    if (levy_vm_pcall(g->vm, 0, 0, err)) {
+        rc = err ? err->rc : LEVY_EINVAL;
+        sv_free(&names);
+        goto done;
+    }
+
+    /* migrations of the loaded plugins, then self-tests */
+    if (errs->n == 0 && o->migrate) {
+        levy_sandbox_push_api(L, "plugin_names");
+        levy_vm_pcall(g->vm, 0, 1, NULL);
+        int np = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
+        for (int i = 1; i <= np; i++) {
+            lua_rawgeti(L, -1, i);
+            const char *pname = lua_tostring(L, -1);
+            char mdir[4096];
+            snprintf(mdir, sizeof mdir, "%s/%s/migrations", o->plugins_dir, pname);
+            levy_err e;
+            levy_err_clear(&e);
+            if (o->migrate(o->migrate_ud, pname, mdir, &e) != LEVY_OK) {
+                char rel[512];
+                snprintf(rel, sizeof rel, "plugins/%s/migrations/%s", pname, e.source);
+                levy_gen_errors_add(errs, rel, e.line, e.message);
+            }
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    sv_free(&names);
+    if (errs->n == 0 && o->run_selftests) {
+        levy_sandbox_push_api(L, "rule_regions");
+        levy_vm_pcall(g->vm, 0, 1, NULL);
+        int nr = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
+        for (int i = 1; i <= nr; i++) {
+            lua_rawgeti(L, -1, i);
+            levy_sandbox_push_api(L, "selftest");
+            lua_insert(L, -2);
+            levy_err e;
+            levy_err_clear(&e);
+            load_ctx.kind = LEVY_CTX_PURE;
+            if (levy_vm_pcall(g->vm, 1, 1, &e)) {
+                levy_gen_errors_add(errs, e.source[0] ? e.source : "scripts", e.line, e.message);
+            } else {
+                if (nselftests)
+                    *nselftests += (int)lua_tointeger(L, -1);
+                lua_pop(L, 1);
+            }
+            load_ctx.kind = LEVY_CTX_LOAD;
+        }
+        lua_pop(L, 1);
+    }
+    if (errs->n) {
+        rc = LEVY_EINVAL;
+        levy_err_set(err, rc, "rejected", "%d error(s) while loading", errs->n);
+        goto done;
+    }
+    if ((rc = extract(g, err)))
+        goto done;
+    levy_sandbox_push_api(L, "done_loading");
+    levy_vm_pcall(g->vm, 0, 0, NULL);
+    levy_lua_set_ctx(L, NULL);
+    lua_gc(L, LUA_GCCOLLECT);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    g->loaded_at_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    *out = g;
+    return LEVY_OK;
+done:
+    if (g->vm)
+        levy_lua_set_ctx(levy_vm_state(g->vm), NULL);
+    gen_free(g);
+    if (rc == LEVY_OK)
+        rc = LEVY_EINVAL;
+    return rc;
+}
+
+/* ---- matching ------------------------------------------------------------------------- */
+
+void levy_route_match_free(levy_route_match *m)
+{
+    free(m->scratch);
+    m->scratch = NULL;
+}
+
+int levy_gen_match(const levy_gen *g, const char *method, const char *path,
+                   levy_route_match *m, int *path_known)
+{
+    memset(m, 0, sizeof *m);
+    *path_known = 0;
+    char *segs[64];
+    int n = 0;
+    m->scratch = strdup(path);
+    if (!m->scratch)
+        return 0;
+    char *save = NULL;
+    for (char *t = strtok_r(m->scratch, "/", &save); t && n < 64; t = strtok_r(NULL, "/", &save))
+        segs[n++] = t;
+    for (int i = 0; g && i < g->nroutes; i++) {
+        const levy_route *r = &g->routes[i];
+        if (r->nsegs != n)
+            continue;
+        int ok = 1;
+        for (int j = 0; j < n && ok; j++)
+            if (r->segs[j][0] != '{' && strcmp(r->segs[j], segs[j]) != 0)
+                ok = 0;
+        if (!ok)
+            continue;
+        if (strcmp(r->method, method) != 0) {
+            *path_known = 1;
+            continue;
+        }
+        m->route = r;
+        for (int j = 0; j < n && m->ncaps < 16; j++) {
+            if (r->segs[j][0] == '{') {
+                m->names[m->ncaps] = r->segs[j];
+                m->values[m->ncaps] = segs[j];
+                m->ncaps++;
+            }
+        }
+        return 1;
+    }
+    return 0;
+}

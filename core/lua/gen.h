@@ -1,0 +1,116 @@
+#ifndef LEVY_GEN_H
+#define LEVY_GEN_H
+/* Generations: a sandboxed VM loaded from plugins/ and scripts/ with its route table, job
+ * kinds and file list. Built aside (levy_gen_build), validated, self-tested, then made
+ * current by the host; reference-counted so in-flight calls finish on the generation they
+ * started on and the last user frees it. */
+#include <stdint.h>
+
+#include "levy.h"
+#include "vm.h"
+
+enum { LEVY_AUTH_DEFAULT = 0, LEVY_AUTH_TOKEN = 1, LEVY_AUTH_NONE = 2 };
+
+typedef struct levy_route {
+    char method[8];
+    char *path;    /* pattern as written: "/v1/things/{id}" */
+    char **segs;   /* segments; "{name}" = capture */
+    int nsegs;
+    int auth;      /* LEVY_AUTH_* */
+    char *plugin;
+    int index;     /* 1-based index in the prelude's route list */
+} levy_route;
+
+typedef struct levy_gen_file {
+    char *path;       /* "plugins/x/handler.lua", "scripts/us/tx.lua" */
+    char sha256[65];
+    int is_rule;
+} levy_gen_file;
+
+typedef struct levy_job_kind {
+    char *kind;
+    char *plugin;
+    int max_attempts, concurrency;
+    int64_t base_delay_ms, max_delay_ms;
+} levy_job_kind;
+
+typedef struct levy_gen {
+    levy_vm *vm;
+    uint64_t id;
+    int refs;            /* the host's "current" pointer counts as one */
+    int64_t loaded_at_ms;
+    char tree_hash[65];
+    levy_route *routes;
+    int nroutes;
+    levy_gen_file *files;
+    int nfiles;
+    levy_job_kind *jobs;
+    int njobs;
+    int nrules, nplugins;
+} levy_gen;
+
+/* One load error: file, line (0 when unknown), message. */
+typedef struct levy_gen_errors {
+    levy_err *v;
+    int n, cap;
+} levy_gen_errors;
+
+void levy_gen_errors_add(levy_gen_errors *e, const char *file, int line, const char *msg);
+void levy_gen_errors_free(levy_gen_errors *e);
+
+/* Host pointers installed into the registry before any module is opened. */
+typedef struct levy_gen_opts {
+    const char *plugins_dir;
+    const char *scripts_dir;
+    const char *role;     /* "serve", "sim", "check", "calc" */
+    uint64_t id;          /* generation number */
+    levy_vm_limits limits;
+    void *config;         /* levy_config * (LEVY_HOST_CONFIG) */
+    void *store;          /* levy_store * or NULL */
+    void *client;         /* levy_http_client * or NULL */
+    void *rates;          /* levy_rates * or NULL */
+    void *host;           /* levy_host * or NULL */
+    int run_selftests;
+    /* Applies plugin migrations (may be NULL): called for each loaded plugin. */
+    int (*migrate)(void *ud, const char *plugin, const char *dir, levy_err *err);
+    void *migrate_ud;
+    /* Test hook: called on the new VM before loading (may be NULL). */
+    void (*prepare)(levy_vm *vm, void *ud);
+    void *prepare_ud;
+} levy_gen_opts;
+
+/** Hash of every file under plugins_dir and scripts_dir (paths and contents) as hex. */
+int levy_gen_tree_hash(const char *plugins_dir, const char *scripts_dir, char out[65],
+                       levy_err *err);
+
+/** Lists every file of both trees with its sha256 (caller frees with levy_gen_files_free). */
+int levy_gen_list_files(const char *plugins_dir, const char *scripts_dir, levy_gen_file **files,
+                        int *n, levy_err *err);
+void levy_gen_files_free(levy_gen_file *files, int n);
+
+/** Builds a generation. On failure *out = NULL, errs lists {file,line,message} and the
+ * return is LEVY_EINVAL (or LEVY_ENOMEM / LEVY_EIO). *nselftests (may be NULL) counts cases. */
+int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs,
+                   int *nselftests, levy_err *err);
+
+void levy_gen_ref(levy_gen *g);
+/** Drops a reference; frees the generation at zero. */
+void levy_gen_unref(levy_gen *g);
+/** Number of live (not yet freed) generations, for drain tests. */
+int levy_gen_live_count(void);
+
+/** Matches method+path; returns the route or NULL; *path_known set when some route has
+ * this path with another method. caps receives up to 16 capture (name, value) pointers into
+ * the route and a scratch copy of path (caller frees *scratch). */
+typedef struct levy_route_match {
+    const levy_route *route;
+    int ncaps;
+    const char *names[16];
+    char *values[16];
+    char *scratch;
+} levy_route_match;
+int levy_gen_match(const levy_gen *g, const char *method, const char *path,
+                   levy_route_match *m, int *path_known);
+void levy_route_match_free(levy_route_match *m);
+
+#endif

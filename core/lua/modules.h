@@ -1,0 +1,31 @@
+#ifndef LEVY_MODULES_H
+#define LEVY_MODULES_H
+/* The one list of modules a generation can `require` (like Lua's linit.c): levy.* bindings
+ * and cjson.safe. Kept in core/lua/modules.c; add a row when a bind_*.c lands. */
+#include <lua.h>
+
+typedef struct levy_module {
+    const char *name;
+    lua_CFunction open;
+} levy_module;
+
+extern const levy_module levy_modules[];
+/** The opener for `name`, or NULL. */
+lua_CFunction levy_modules_find(const char *name);
+
+/* Openers of the base bindings (core/lua/bind_*.c). */
+int luaopen_levy_json(lua_State *L);
+int luaopen_levy_money(lua_State *L);
+int luaopen_levy_crypto(lua_State *L);
+int luaopen_levy_store(lua_State *L);
+int luaopen_levy_jobs(lua_State *L);
+int luaopen_levy_log(lua_State *L);
+int luaopen_levy_time(lua_State *L);
+
+/* Openers implemented by the host (core/lua/bind_*.c). */
+int luaopen_levy_http(lua_State *L);
+int luaopen_levy_metrics(lua_State *L);
+int luaopen_levy_config(lua_State *L);
+int luaopen_levy_tax(lua_State *L);
+
+#endif

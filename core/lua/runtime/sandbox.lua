@@ -1,0 +1,570 @@
+-- Host prelude of a generation (embedded; runs once per lua_State with the full standard
+-- library before any plugin or rule code, then the raw globals become unreachable).
+-- Builds the sandboxed environments, the restricted `require`, plugin and rule loading and
+-- validation, the route table and the request object. Called with one argument: a table
+-- of C helpers (core/lua/sandbox.c). Returns the host API table H used by the C side.
+local C = ...
+
+local assert, error, next, pairs, ipairs, pcall, rawget, select, setmetatable, tostring,
+      type, getmetatable, rawequal, rawlen, tonumber, xpcall =
+      assert, error, next, pairs, ipairs, pcall, rawget, select, setmetatable, tostring,
+      type, getmetatable, rawequal, rawlen, tonumber, xpcall
+local raw_load = load
+local string, table, math, utf8, coroutine, os = string, table, math, utf8, coroutine, os
+local getinfo = debug.getinfo
+local fmt = string.format
+
+-- Hide what no sandboxed code may reach through shared metatables.
+string.dump = nil
+getmetatable("").__metatable = false
+
+local H = {}
+
+-- Read-only proxies --------------------------------------------------------------------
+
+local function ro_error(name)
+  return function(_, k)
+    error(fmt("attempt to modify read-only table '%s' (field '%s')", name, tostring(k)), 2)
+  end
+end
+
+-- Shallow read-only view of t (fields read through, writes raise).
+local function readonly(t, name)
+  local proxy = {}
+  return setmetatable(proxy, {
+    __index = t,
+    __newindex = ro_error(name),
+    __pairs = function() return function(_, k) return next(t, k) end, proxy, nil end,
+    __len = function() return #t end,
+    __metatable = false,
+  })
+end
+
+-- Deep read-only view (config): nested tables come back as read-only views too.
+local function deep_readonly(t, name)
+  local cache = {}
+  local proxy = {}
+  local function wrap(k, v)
+    if type(v) ~= "table" then return v end
+    local p = cache[k]
+    if not p then p = deep_readonly(v, name .. "." .. tostring(k)); cache[k] = p end
+    return p
+  end
+  return setmetatable(proxy, {
+    __index = function(_, k) return wrap(k, t[k]) end,
+    __newindex = ro_error(name),
+    __pairs = function()
+      return function(_, k) local nk, v = next(t, k); return nk, wrap(nk, v) end, proxy, nil
+    end,
+    __len = function() return #t end,
+    __metatable = false,
+  })
+end
+H.readonly = readonly
+H.deep_readonly = deep_readonly
+
+-- Modules ------------------------------------------------------------------------------
+
+local modcache = {}    -- name -> read-only module value (shared by the generation)
+local plugins = {}     -- name -> plugin table (validated)
+local plugin_order = {}
+local loading = true   -- true while the generation is being built
+
+local function open_module(name)
+  local m = modcache[name]
+  if m ~= nil then return m end
+  if name == "levy.plugin" then
+    m = function(pname)
+      if type(pname) ~= "string" then error("levy.plugin: name must be a string", 2) end
+      if loading then
+        -- lookup deferred: a view that resolves on access (plugins may load in any order)
+        return setmetatable({}, {
+          __index = function(_, k)
+            local p = plugins[pname]
+            if not p then error(fmt("plugin '%s' is not loaded", pname), 2) end
+            local ex = p.exports
+            return ex and ex[k]
+          end,
+          __newindex = ro_error("exports of " .. pname),
+          __metatable = false,
+        })
+      end
+      local p = plugins[pname]
+      if not p or type(p.exports) ~= "table" then return nil end
+      return readonly(p.exports, "exports of " .. pname)
+    end
+  elseif name == "levy.config" then
+    m = deep_readonly(C.open_module(name), "levy.config")
+  elseif C.has_module(name) then
+    local v = C.open_module(name)
+    if type(v) == "table" then m = readonly(v, name) else m = v end
+  else
+    return nil
+  end
+  modcache[name] = m
+  return m
+end
+H.open_module = open_module
+
+local function json_encode(v)
+  if C.has_module("levy.json") then
+    return open_module("levy.json").encode(v)
+  end
+  local s, err = open_module("cjson.safe").encode(v)
+  if not s then error(err, 2) end
+  return s
+end
+H.encode = json_encode
+
+local function json_decode(s)
+  if C.has_module("levy.json") then
+    return open_module("levy.json").decode(s)
+  end
+  return open_module("cjson.safe").decode(s)
+end
+
+H.decode = json_decode
+
+local function api_error(status, code, message, details)
+  return open_module("levy.http").error(status, code, message, details)
+end
+
+-- Environments -------------------------------------------------------------------------
+
+local function gate(fn, name, kinds)
+  return C.gated(fn, name, kinds)
+end
+
+-- Base functions every context gets.
+local BASE = {
+  "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget", "rawlen",
+  "select", "setmetatable", "getmetatable", "tonumber", "tostring", "type", "xpcall",
+}
+
+local co_lib = {
+  create = C.co_create,
+  resume = coroutine.resume,
+  yield = coroutine.yield,
+  status = coroutine.status,
+  isyieldable = coroutine.isyieldable,
+  running = coroutine.running,
+  close = coroutine.close,
+}
+function co_lib.wrap(f)
+  local co = C.co_create(f)
+  local resume, unpack_ = coroutine.resume, table.unpack
+  return function(...)
+    local r = table.pack(resume(co, ...))
+    if r[1] then return unpack_(r, 2, r.n) end
+    local e = r[2]
+    if type(e) == "string" then error(e, 0) end
+    error(e, 0)
+  end
+end
+
+local math_pure = {}
+for k, v in pairs(math) do
+  if k ~= "random" and k ~= "randomseed" then math_pure[k] = v end
+end
+
+local os_lib = {
+  time = gate(os.time, "os.time", "request"),
+  clock = gate(os.clock, "os.clock", "request"),
+  date = gate(os.date, "os.date", "request"),
+}
+
+-- Builds a strict environment: reads of unknown names and every global write raise.
+-- kind: "plugin" (load + request) or "rule" (pure).
+local function new_env(kind, label, require_fn)
+  local g = {}
+  for _, k in ipairs(BASE) do g[k] = _G[k] end
+  g._VERSION = _VERSION
+  g.string = readonly(string, "string")
+  g.table = readonly(table, "table")
+  g.utf8 = readonly(utf8, "utf8")
+  if kind == "plugin" then
+    g.math = readonly(math, "math")
+    g.coroutine = readonly(co_lib, "coroutine")
+    g.os = readonly(os_lib, "os")
+  else
+    g.math = readonly(math_pure, "math")
+  end
+  g.require = require_fn
+  local env = setmetatable({}, {
+    __index = function(_, k)
+      local v = g[k]
+      if v == nil then error(fmt("unknown global '%s'", tostring(k)), 2) end
+      return v
+    end,
+    __newindex = function(_, k)
+      error(fmt("assignment to global '%s' (use local)", tostring(k)), 2)
+    end,
+    __metatable = false,
+  })
+  g.load = function(chunk, name, mode, e)
+    if mode ~= nil and mode ~= "t" then error("load: only text chunks are allowed", 2) end
+    return raw_load(chunk, name, "t", e or env)
+  end
+  return env
+end
+
+local helper_cache = {}  -- rule folders: dir -> {name -> value} (helpers shared per folder)
+
+local function loader_for(kind, label, dir, chunkprefix)
+  local loaded = {}
+  if kind == "rule" and dir then
+    loaded = helper_cache[dir] or {}
+    helper_cache[dir] = loaded
+  end
+  local env
+  local function req(name)
+    if type(name) ~= "string" then error("bad argument #1 to 'require' (string expected)", 2) end
+    local v = loaded[name]
+    if v ~= nil then
+      if v == loaded then error(fmt("require loop on '%s'", name), 2) end
+      return v
+    end
+    if name:sub(1, 5) == "levy." or name == "cjson.safe" then
+      v = open_module(name)
+      if v == nil then error(fmt("module '%s' not found", name), 2) end
+      loaded[name] = v
+      return v
+    end
+    local ok_name = name:match("^[%a_][%w_]*$") and name ~= "handler"
+    if kind == "rule" then ok_name = ok_name and name:sub(1, 1) == "_" end
+    if not dir or not ok_name then
+      error(fmt("module '%s' not found (require resolves only levy.* and %s)", name,
+                kind == "rule" and "_helpers in the rule's folder" or "files of this plugin"), 2)
+    end
+    local src, err = C.read_file(dir .. "/" .. name .. ".lua")
+    if not src then error(fmt("module '%s' not found: %s", name, err), 2) end
+    local menv = env
+    if kind == "rule" then menv = new_env("rule", name, req) end
+    local f, perr = raw_load(src, "@" .. chunkprefix .. "/" .. name .. ".lua", "t", menv)
+    if not f then error(perr, 0) end
+    loaded[name] = loaded
+    local ok, r = pcall(f, name)
+    if not ok then loaded[name] = nil; error(r, 0) end
+    if r == nil then r = true end
+    loaded[name] = r
+    return r
+  end
+  env = new_env(kind, label, req)
+  return env
+end
+
+-- Plugins ------------------------------------------------------------------------------
+
+local METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true, HEAD = true, OPTIONS = true }
+local routes = {}      -- array of {method, path, auth, plugin, handler, pattern}
+local route_keys = {}  -- "METHOD pattern" -> plugin
+local jobs = {}        -- kind -> spec
+local schedules = {}   -- array
+local starts = {}      -- array of {plugin, fn}
+local files_of = {}    -- plugin -> handler path
+
+local function fn_line(f)
+  if type(f) == "function" then
+    local i = getinfo(f, "S")
+    if i and i.linedefined and i.linedefined > 0 then return i.linedefined end
+  end
+  return 0
+end
+
+local function fail(file, line, msg)
+  error(fmt("%s:%d: %s", file, line or 0, msg), 0)
+end
+
+local function is_int(v) return math.type(v) == "integer" end
+
+local function path_pattern(path)
+  -- "/v1/things/{id}" -> "/v1/things/{}" (collision key) ; validates segments
+  if type(path) ~= "string" or path:sub(1, 1) ~= "/" then return nil, "path must start with '/'" end
+  local out = {}
+  for seg in path:gmatch("[^/]+") do
+    if seg:match("^{[%a_][%w_]*}$") then out[#out + 1] = "{}"
+    elseif seg:find("[{}]") then return nil, fmt("bad path segment '%s'", seg)
+    else out[#out + 1] = seg end
+  end
+  return "/" .. table.concat(out, "/")
+end
+
+local function validate_plugin(name, file, p, role)
+  if type(p) ~= "table" then fail(file, 0, "handler.lua must return a table") end
+  if p.name ~= name then fail(file, 0, fmt("plugin name must be '%s' (got %s)", name, tostring(p.name))) end
+  if type(p.version) ~= "string" or p.version == "" then fail(file, 0, "plugin version must be a non-empty string") end
+  local roles = p.roles
+  if roles ~= nil then
+    if type(roles) ~= "table" then fail(file, 0, "roles must be an array of strings") end
+    for _, r in ipairs(roles) do
+      if type(r) ~= "string" then fail(file, 0, "roles must be an array of strings") end
+    end
+  end
+  if p.routes ~= nil then
+    if type(p.routes) ~= "table" then fail(file, 0, "routes must be an array") end
+    for i, r in ipairs(p.routes) do
+      local where = fmt("routes[%d]", i)
+      if type(r) ~= "table" then fail(file, 0, where .. " must be a table") end
+      local line = fn_line(r.handler)
+      if not METHODS[r.method] then fail(file, line, where .. ": unknown method " .. tostring(r.method)) end
+      local pat, perr = path_pattern(r.path)
+      if not pat then fail(file, line, where .. ": " .. perr) end
+      if type(r.handler) ~= "function" then fail(file, line, where .. ": handler must be a function") end
+      if r.auth ~= nil and r.auth ~= "token" and r.auth ~= "none" then
+        fail(file, line, where .. ": auth must be \"token\" or \"none\"")
+      end
+    end
+  end
+  if p.jobs ~= nil then
+    if type(p.jobs) ~= "table" then fail(file, 0, "jobs must be a table") end
+    for kind, j in pairs(p.jobs) do
+      if type(kind) ~= "string" or kind == "" then fail(file, 0, "job kinds must be strings") end
+      if type(j) ~= "table" or type(j.run) ~= "function" then fail(file, 0, fmt("jobs['%s'].run must be a function", kind)) end
+      for _, f in ipairs({ "max_attempts", "concurrency", "base_delay_ms", "max_delay_ms" }) do
+        if j[f] ~= nil and (not is_int(j[f]) or j[f] < 1) then
+          fail(file, fn_line(j.run), fmt("jobs['%s'].%s must be a positive integer", kind, f))
+        end
+      end
+    end
+  end
+  if p.schedule ~= nil then
+    if type(p.schedule) ~= "table" then fail(file, 0, "schedule must be an array") end
+    for i, s in ipairs(p.schedule) do
+      if type(s) ~= "table" or type(s.run) ~= "function" or type(s.name) ~= "string"
+         or not is_int(s.every_ms) or s.every_ms < 10 then
+        fail(file, type(s) == "table" and fn_line(s.run) or 0,
+             fmt("schedule[%d] needs name, every_ms (integer >= 10) and run", i))
+      end
+    end
+  end
+  if p.on_start ~= nil and type(p.on_start) ~= "function" then fail(file, 0, "on_start must be a function") end
+  if p.exports ~= nil and type(p.exports) ~= "table" then fail(file, 0, "exports must be a table") end
+end
+
+local function plugin_has_role(p, role)
+  local roles = p.roles or { "serve" }
+  for _, r in ipairs(roles) do if r == role then return true end end
+  return false
+end
+
+-- Loads plugins/<name>/handler.lua (src given by C). Returns true when the plugin serves
+-- `role`, false when it was loaded but does not take part in this role.
+function H.load_plugin(name, dir, relpath, src, role)
+  local env = loader_for("plugin", name, dir, relpath:match("^(.*)/[^/]*$"))
+  local f, err = raw_load(src, "@" .. relpath, "t", env)
+  if not f then error(err, 0) end
+  local p = f()
+  validate_plugin(name, relpath, p, role)
+  if role ~= "check" and role ~= "calc" and not plugin_has_role(p, role) then return false end
+  if plugins[name] then fail(relpath, 0, "duplicate plugin " .. name) end
+  plugins[name] = p
+  plugin_order[#plugin_order + 1] = name
+  files_of[name] = relpath
+  for _, r in ipairs(p.routes or {}) do
+    local pat = path_pattern(r.path)
+    local key = r.method .. " " .. pat
+    if route_keys[key] then
+      fail(relpath, fn_line(r.handler), fmt("route %s %s collides with a route of plugin '%s'", r.method, r.path, route_keys[key]))
+    end
+    route_keys[key] = name
+    routes[#routes + 1] = { method = r.method, path = r.path, auth = r.auth or "", plugin = name, handler = r.handler }
+  end
+  for kind, j in pairs(p.jobs or {}) do
+    if jobs[kind] then fail(relpath, fn_line(j.run), fmt("job kind '%s' already defined by plugin '%s'", kind, jobs[kind].plugin)) end
+    jobs[kind] = { plugin = name, run = j.run, max_attempts = j.max_attempts or 8,
+                   concurrency = j.concurrency or 4, base_delay_ms = j.base_delay_ms or 1000,
+                   max_delay_ms = j.max_delay_ms or 3600000 }
+  end
+  for _, s in ipairs(p.schedule or {}) do
+    schedules[#schedules + 1] = { plugin = name, name = s.name, every_ms = s.every_ms, run = s.run }
+  end
+  if p.on_start then starts[#starts + 1] = { plugin = name, fn = p.on_start } end
+  return true
+end
+
+-- Route / job / schedule accessors for the C side.
+function H.route_count() return #routes end
+function H.route(i)
+  local r = routes[i]
+  return r.method, r.path, r.auth, r.plugin, r.handler
+end
+function H.job_kinds()
+  local out = {}
+  for kind, j in pairs(jobs) do out[#out + 1] = { kind = kind, plugin = j.plugin, max_attempts = j.max_attempts,
+    concurrency = j.concurrency, base_delay_ms = j.base_delay_ms, max_delay_ms = j.max_delay_ms } end
+  table.sort(out, function(a, b) return a.kind < b.kind end)
+  return out
+end
+function H.job_run(kind) local j = jobs[kind]; return j and j.run, j and j.plugin end
+function H.schedules() return schedules end
+function H.starts() return starts end
+function H.plugin_names() return plugin_order end
+function H.done_loading() loading = false end
+
+-- Rules --------------------------------------------------------------------------------
+
+local rules = {}       -- region -> rule
+local rule_files = {}  -- region -> relpath
+local rule_order = {}
+local TAX_TYPES = { SALES_TAX = true, VAT = true, GST = true, HST = true, PST = true, QST = true }
+local SOURCING = { destination = true, origin = true, origin_intrastate = true }
+local SIMPLE_TREATMENTS = { taxable = true, exempt = true, zero_rated = true, reduced = true }
+
+local function is_decimal(s)
+  return type(s) == "string" and s:match("^%-?%d+%.?%d*$") ~= nil and s:sub(-1) ~= "."
+end
+
+local function check_treatment(t, where)
+  if type(t) == "string" then
+    if not SIMPLE_TREATMENTS[t] then return fmt("%s: unknown treatment '%s'", where, t) end
+    return nil
+  end
+  if type(t) ~= "table" then return fmt("%s: treatment must be a string or a table", where) end
+  if t.fraction ~= nil then
+    if not is_decimal(t.fraction) then return where .. ": fraction must be a decimal string" end
+  elseif t.rate ~= nil then
+    if not is_decimal(t.rate) then return where .. ": rate must be a decimal string" end
+    if t.level ~= nil and type(t.level) ~= "string" then return where .. ": level must be a string" end
+  elseif t.exempt_levels ~= nil then
+    if type(t.exempt_levels) ~= "table" then return where .. ": exempt_levels must be an array" end
+  elseif t.threshold ~= nil then
+    if not is_decimal(t.threshold) then return where .. ": threshold must be a decimal string" end
+    if t.per ~= nil and t.per ~= "unit" and t.per ~= "line" then return where .. ": per must be \"unit\" or \"line\"" end
+    local e = check_treatment(t.below, where .. ".below") or check_treatment(t.above, where .. ".above")
+    if e then return e end
+  elseif t.reduced ~= nil then
+    if type(t.reduced) ~= "string" then return where .. ": reduced must be a rate name" end
+  else
+    return where .. ": unknown treatment table"
+  end
+  return nil
+end
+
+local function validate_rule(file, r)
+  if type(r) ~= "table" then fail(file, 0, "a rule file must return a table") end
+  if type(r.region) ~= "string" or r.region == "" then fail(file, 0, "rule needs region (string)") end
+  if type(r.name) ~= "string" then fail(file, 0, "rule needs name (string)") end
+  if not TAX_TYPES[r.tax_type] then fail(file, 0, "rule needs tax_type (SALES_TAX, VAT, GST, HST, PST or QST)") end
+  if r.sourcing ~= nil and not SOURCING[r.sourcing] then fail(file, 0, "sourcing must be destination, origin or origin_intrastate") end
+  if type(r.taxability) ~= "table" then fail(file, 0, "rule needs taxability (table)") end
+  for code, t in pairs(r.taxability) do
+    local e = check_treatment(t, "taxability." .. tostring(code))
+    if e then fail(file, 0, e) end
+  end
+  if r.calculate ~= nil and type(r.calculate) ~= "function" then fail(file, 0, "calculate must be a function") end
+  if r.selftest ~= nil then
+    if type(r.selftest) ~= "table" then fail(file, 0, "selftest must be an array") end
+    for i, c in ipairs(r.selftest) do
+      if type(c) ~= "table" or type(c.request) ~= "table" or type(c.expect) ~= "table" then
+        fail(file, 0, fmt("selftest[%d] needs request and expect tables", i))
+      end
+    end
+  end
+end
+
+function H.load_rule(relpath, src, dir)
+  local env = loader_for("rule", relpath, dir, relpath:match("^(.*)/[^/]*$"))
+  local f, err = raw_load(src, "@" .. relpath, "t", env)
+  if not f then error(err, 0) end
+  local r = f()
+  validate_rule(relpath, r)
+  if rules[r.region] then
+    fail(relpath, 0, fmt("region %s is already defined by %s", r.region, rule_files[r.region]))
+  end
+  rules[r.region] = r
+  rule_files[r.region] = relpath
+  rule_order[#rule_order + 1] = r.region
+  return r.region
+end
+
+function H.publish_rules()
+  C.set_registry("levy.rules", rules)
+  C.set_registry("levy.rule_files", rule_files)
+end
+
+function H.rule_regions() return rule_order end
+
+local function show(v)
+  if type(v) == "string" then return fmt("%q", v) end
+  return tostring(v)
+end
+
+local function match(expect, got, path)
+  if type(expect) == "table" then
+    if type(got) ~= "table" then return fmt("%s: expected a table, got %s", path, show(got)) end
+    for k, v in pairs(expect) do
+      local e = match(v, got[k], path == "" and tostring(k) or (type(k) == "number" and fmt("%s[%d]", path, k) or path .. "." .. tostring(k)))
+      if e then return e end
+    end
+    return nil
+  end
+  if expect ~= got then return fmt("%s: expected %s, got %s", path, show(expect), show(got)) end
+  return nil
+end
+
+-- Runs the self-tests of the rule for region. Raises "file:0: message" on the first failure.
+function H.selftest(region)
+  local r, file = rules[region], rule_files[region]
+  if not r.selftest then return 0 end
+  if not C.has_module("levy.tax") then return 0 end
+  local tax = open_module("levy.tax")
+  for i, c in ipairs(r.selftest) do
+    local name = c.name or fmt("#%d", i)
+    local res, err = tax.calculate(c.request, { all_regions = true, rule = r, seller = c.seller })
+    if not res then
+      local m = type(err) == "table" and (tostring(err.message) .. (err.details and err.details[1] and (" (" .. tostring(err.details[1].field) .. ": " .. tostring(err.details[1].message) .. ")") or "")) or tostring(err)
+      fail(file, 0, fmt("selftest '%s' failed: %s", name, m))
+    end
+    local e = match(c.expect, res, "")
+    if e then fail(file, 0, fmt("selftest '%s' failed: %s", name, e)) end
+  end
+  return #r.selftest
+end
+
+-- Requests -----------------------------------------------------------------------------
+
+local REQ_METHODS = {}
+function REQ_METHODS.json(req)
+  local body = req.body
+  local ct = req.headers["content-type"]
+  if body ~= "" and ct ~= nil then
+    local base = ct:match("^%s*([^;%s]+)")
+    if not base or base:lower() ~= "application/json" then
+      api_error(415, "unsupported_media_type", "Content-Type must be application/json")
+    end
+  end
+  local v = json_decode(body)
+  if type(v) ~= "table" or getmetatable(v) ~= nil then
+    api_error(400, "invalid_json", "request body must be a JSON object")
+  end
+  return v
+end
+
+-- Wraps the request fields (built by C) into a read-only object with methods.
+function H.make_req(fields)
+  local proxy = {}
+  return setmetatable(proxy, {
+    __index = function(_, k)
+      local v = fields[k]
+      if v ~= nil then return v end
+      return REQ_METHODS[k]
+    end,
+    __newindex = ro_error("req"),
+    __metatable = false,
+  })
+end
+
+-- Renders an API error table (from levy.http.error) to status, body, headers.
+function H.render_api_error(e)
+  local body = { error = { code = e.code, message = e.message, details = e.details } }
+  return e.status, json_encode(body), e.headers
+end
+
+-- Encodes a handler's body value to a string.
+function H.render_body(body)
+  if type(body) == "string" then return body end
+  if body == nil then return "" end
+  return json_encode(body)
+end
+
+return H

@@ -1,0 +1,169 @@
+/* Sandbox construction (see sandbox.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "embedded.h"
+#include "lctx.h"
+#include "modules.h"
+#include "sandbox.h"
+
+/* Our linit list: no io, no package. debug is opened only so the prelude can keep
+ * debug.getinfo for its own messages; the raw globals are unreachable from sandboxed code
+ * and cleared after the prelude ran. */
+static const luaL_Reg sandbox_libs[] = {
+    {LUA_GNAME, luaopen_base},         {LUA_LOADLIBNAME, NULL},
+    {LUA_COLIBNAME, luaopen_coroutine}, {LUA_TABLIBNAME, luaopen_table},
+    {LUA_OSLIBNAME, luaopen_os},       {LUA_STRLIBNAME, luaopen_string},
+    {LUA_MATHLIBNAME, luaopen_math},   {LUA_UTF8LIBNAME, luaopen_utf8},
+    {LUA_DBLIBNAME, luaopen_debug},    {NULL, NULL},
+};
+
+/* [-1, +(1|2), -] read_file(path) -> contents | nil, message. Host-only helper. */
+static int h_read_file(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return levy_lua_fail(L, "not_found", strerror(errno));
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        luaL_addlstring(&b, buf, n);
+    fclose(f); /* note: a raised OOM above would leak f; files are small and OOM fails the load */
+    luaL_pushresult(&b);
+    return 1;
+}
+
+static int h_has_module(lua_State *L)
+{
+    lua_pushboolean(L, levy_modules_find(luaL_checkstring(L, 1)) != NULL);
+    return 1;
+}
+
+static int h_open_module(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    lua_CFunction open = levy_modules_find(name);
+    if (!open)
+        return luaL_error(L, "module '%s' not found", name);
+    lua_pushcfunction(L, open);
+    lua_pushstring(L, name);
+    lua_call(L, 1, 1);
+    return 1;
+}
+
+static int h_set_registry(lua_State *L)
+{
+    luaL_checkstring(L, 1);
+    lua_settop(L, 2);
+    lua_setfield(L, LUA_REGISTRYINDEX, lua_tostring(L, 1));
+    return 0;
+}
+
+/* coroutine.create that gives the new thread its creator's context and budget hook. */
+static int h_co_create(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    levy_lua_check_ctx(L, "coroutine.create", LEVY_CTX_LOAD | LEVY_CTX_REQUEST);
+    lua_State *NL = lua_newthread(L);
+    levy_lua_set_ctx(NL, levy_lua_ctx(L));
+    levy_vm_arm(NL);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, NL, 1);
+    return 1;
+}
+
+static int gated_call(lua_State *L)
+{
+    levy_lua_check_ctx(L, lua_tostring(L, lua_upvalueindex(2)),
+                       (int)lua_tointeger(L, lua_upvalueindex(3)));
+    int n = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, n, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* gated(fn, name, "request"|"load,request"...) -> fn checked against the context. */
+static int h_gated(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    luaL_checkstring(L, 2);
+    const char *kinds = luaL_checkstring(L, 3);
+    int mask = 0;
+    if (strstr(kinds, "load"))
+        mask |= LEVY_CTX_LOAD;
+    if (strstr(kinds, "request"))
+        mask |= LEVY_CTX_REQUEST;
+    if (strstr(kinds, "pure"))
+        mask |= LEVY_CTX_PURE;
+    lua_settop(L, 2);
+    lua_pushinteger(L, mask);
+    lua_pushcclosure(L, gated_call, 3);
+    return 1;
+}
+
+static const luaL_Reg host_helpers[] = {
+    {"read_file", h_read_file},       {"has_module", h_has_module},
+    {"open_module", h_open_module},   {"set_registry", h_set_registry},
+    {"co_create", h_co_create},       {"gated", h_gated},
+    {NULL, NULL},
+};
+
+static const char *const removed_globals[] = {"dofile", "loadfile", "load", "require",
+                                              "collectgarbage", "debug", "os", "print",
+                                              "rawset", NULL};
+
+/* [-0, +0, e] Runs on the main state under pcall (pmain pattern). */
+static int sandbox_main(lua_State *L)
+{
+    for (const luaL_Reg *lib = sandbox_libs; lib->name; lib++) {
+        if (!lib->func)
+            continue;
+        luaL_requiref(L, lib->name, lib->func, 1);
+        lua_pop(L, 1);
+    }
+    /* Drop the loaded-modules table entries: nothing sandboxed reaches them anyway. */
+    const levy_embedded *e;
+    for (e = levy_embedded_files; e->path; e++)
+        if (strcmp(e->path, "core/lua/runtime/sandbox.lua") == 0)
+            break;
+    if (!e->path)
+        return luaL_error(L, "embedded prelude missing");
+    if (luaL_loadbufferx(L, e->data, e->len, "@core/lua/runtime/sandbox.lua", "t") != LUA_OK)
+        return lua_error(L);
+    luaL_newlib(L, host_helpers);
+    lua_call(L, 1, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, LEVY_SANDBOX_API);
+    lua_pushglobaltable(L);
+    for (const char *const *g = removed_globals; *g; g++) {
+        lua_pushnil(L);
+        lua_setfield(L, -2, *g);
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+int levy_sandbox_open(levy_vm *vm, levy_err *err)
+{
+    lua_State *L = levy_vm_state(vm);
+    lua_pushcfunction(L, sandbox_main);
+    return levy_vm_pcall(vm, 0, 0, err);
+}
+
+void levy_sandbox_push_api(lua_State *L, const char *name)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, LEVY_SANDBOX_API);
+    if (lua_istable(L, -1))
+        lua_getfield(L, -1, name);
+    else
+        lua_pushnil(L);
+    lua_remove(L, -2);
+}

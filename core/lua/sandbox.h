@@ -1,0 +1,17 @@
+#ifndef LEVY_SANDBOX_H
+#define LEVY_SANDBOX_H
+/* Sandbox of a generation: opens our allowlisted standard library, runs the embedded host
+ * prelude (core/lua/runtime/sandbox.lua) and keeps its API table in the registry under
+ * LEVY_SANDBOX_API. Plugin and rule environments, `require` and `load` restrictions are
+ * built by the prelude from the helpers here. */
+#include "levy.h"
+#include "vm.h"
+
+#define LEVY_SANDBOX_API "levy.host.api"
+
+/** Opens the libraries and runs the prelude on vm's main state. */
+int levy_sandbox_open(levy_vm *vm, levy_err *err);
+/** [-0, +1, -] Pushes the prelude API function `name` (or nil). */
+void levy_sandbox_push_api(lua_State *L, const char *name);
+
+#endif

@@ -1,0 +1,258 @@
+/* Generation VMs: capped allocator, instruction budget hook, protected calls. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "host/hlog.h"
+#include "lctx.h"
+#include "vm.h"
+
+struct levy_vm {
+    lua_State *L;
+    size_t used, cap;
+    long fail_after; /* testing: fail the n-th allocation */
+    uint64_t instr_budget;
+    int64_t time_ns;
+    levy_budget budget; /* for threads without a call */
+};
+
+static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    levy_vm *vm = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        vm->used -= old;
+        return NULL;
+    }
+    if (vm->fail_after > 0 && --vm->fail_after == 0)
+        return NULL;
+    if (nsize > old && vm->used + (nsize - old) > vm->cap)
+        return NULL;
+    void *p = realloc(ptr, nsize);
+    if (!p)
+        return NULL;
+    vm->used = vm->used - old + nsize;
+    return p;
+}
+
+static int vm_panic(lua_State *L)
+{
+    const char *msg = lua_tostring(L, -1);
+    hlog(HLOG_ERROR, "lua panic: %s", msg ? msg : "(non-string error)");
+    abort();
+    return 0;
+}
+
+static levy_budget *budget_of(lua_State *L)
+{
+    levy_lctx *ctx = levy_lua_ctx(L);
+    if (ctx && ctx->call)
+        return (levy_budget *)ctx->call; /* first member by contract */
+    return &levy_vm_of(L)->budget;
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void levy_budget_slice_begin(levy_budget *b) { b->slice_start_ns = mono_ns(); }
+
+void levy_budget_slice_end(levy_budget *b)
+{
+    if (b->slice_start_ns)
+        b->spent_ns += mono_ns() - b->slice_start_ns;
+    b->slice_start_ns = 0;
+}
+
+void levy_budget_scale(levy_budget *b, int factor)
+{
+    b->limit *= (uint64_t)factor;
+    b->limit_ns *= factor;
+}
+
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    levy_budget *b = budget_of(L);
+    if (b->tripped) {
+        luaL_error(L, "instruction budget exceeded");
+        return;
+    }
+    b->used += LEVY_VM_HOOK_STEP;
+    int over = b->limit && b->used > b->limit;
+    if (!over && b->limit_ns && b->slice_start_ns)
+        over = b->spent_ns + (mono_ns() - b->slice_start_ns) > b->limit_ns;
+    if (over) {
+        b->tripped = 1;
+        /* Re-arm on every instruction so a pcall that swallows the error gets it again. */
+        lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+        luaL_error(L, "instruction budget exceeded");
+    }
+}
+
+void levy_vm_arm(lua_State *L)
+{
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, LEVY_VM_HOOK_STEP);
+}
+
+void levy_vm_budget_start(levy_vm *vm, lua_State *L, levy_budget *b)
+{
+    b->used = 0;
+    b->tripped = 0;
+    b->limit = vm->instr_budget;
+    b->limit_ns = vm->time_ns;
+    b->spent_ns = 0;
+    b->slice_start_ns = mono_ns();
+    levy_vm_arm(L);
+}
+
+int levy_vm_new(levy_vm **out, const levy_vm_limits *lim, levy_err *err)
+{
+    *out = NULL;
+    levy_vm *vm = calloc(1, sizeof *vm);
+    if (!vm)
+        return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+    vm->cap = lim && lim->mem_max ? lim->mem_max : LEVY_VM_DEFAULT_MEM;
+    vm->instr_budget = lim && lim->instr_budget ? lim->instr_budget : LEVY_VM_DEFAULT_INSTR;
+    vm->time_ns = (int64_t)(lim && lim->time_ms ? lim->time_ms : LEVY_VM_DEFAULT_TIME_MS) * 1000000;
+    if (getenv("LEVY_UNDER_VALGRIND")) {
+        vm->time_ns *= 50;
+        vm->instr_budget *= 4;
+    }
+    vm->L = lua_newstate(vm_alloc, vm);
+    if (!vm->L) {
+        free(vm);
+        return levy_err_set(err, LEVY_ENOMEM, "oom", "cannot create Lua state");
+    }
+    lua_atpanic(vm->L, vm_panic);
+    levy_lua_set_ctx(vm->L, NULL);
+    levy_vm_budget_start(vm, vm->L, &vm->budget);
+    *out = vm;
+    return LEVY_OK;
+}
+
+void levy_vm_free(levy_vm *vm)
+{
+    if (!vm)
+        return;
+    if (vm->L)
+        lua_close(vm->L);
+    free(vm);
+}
+
+lua_State *levy_vm_state(levy_vm *vm) { return vm->L; }
+
+levy_vm *levy_vm_of(lua_State *L)
+{
+    void *ud = NULL;
+    lua_getallocf(L, &ud);
+    return ud;
+}
+
+size_t levy_vm_mem_used(const levy_vm *vm) { return vm->used; }
+uint64_t levy_vm_instr_budget(const levy_vm *vm) { return vm->instr_budget; }
+void levy_vm_fail_after(levy_vm *vm, long n) { vm->fail_after = n; }
+
+void levy_vm_err_from_msg(levy_err *err, const char *code, const char *msg)
+{
+    if (!err)
+        return;
+    if (!msg)
+        msg = "(error object is not a string)";
+    int rc = strcmp(code, "oom") == 0 ? LEVY_ENOMEM : LEVY_EINVAL;
+    levy_err_set(err, rc, code, "%s", msg);
+    /* "path:line: text" (chunk names start with '@' stripped by Lua, or [string "..."]) */
+    const char *c1 = strchr(msg, ':');
+    if (c1 && c1 != msg && msg[0] != '[') {
+        char *end = NULL;
+        long line = strtol(c1 + 1, &end, 10);
+        if (end && end != c1 + 1 && *end == ':') {
+            size_t n = (size_t)(c1 - msg);
+            if (n >= sizeof err->source)
+                n = sizeof err->source - 1;
+            memcpy(err->source, msg, n);
+            err->source[n] = '\0';
+            err->line = (int)line;
+            const char *text = end + 1;
+            while (*text == ' ')
+                text++;
+            snprintf(err->message, sizeof err->message, "%s", text);
+        }
+    }
+}
+
+void levy_vm_traceback(lua_State *L, lua_State *co, const char *msg)
+{
+    luaL_traceback(L, co, msg, 0);
+}
+
+/* [-1, +1, m] Message handler: normalise the error to a string and append a traceback.
+ * The original message is kept as the first line so callers can split file:line. */
+static int msghandler(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (msg == NULL) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            return 1;
+        if (levy_lua_is_api_error(L, 1))
+            return 1; /* keep API errors intact for the caller */
+        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+int levy_vm_pcall_on(lua_State *L, int nargs, int nres, levy_err *err)
+{
+    int base = lua_gettop(L) - nargs; /* function index */
+    lua_pushcfunction(L, msghandler);
+    lua_insert(L, base);
+    int st = lua_pcall(L, nargs, nres, base);
+    lua_remove(L, base);
+    if (st == LUA_OK)
+        return LEVY_OK;
+    const char *code = st == LUA_ERRMEM ? "oom" : "lua_error";
+    levy_budget *b = budget_of(L);
+    if (b->tripped)
+        code = "budget";
+    const char *full = lua_tostring(L, -1);
+    if (full) {
+        /* first line = message; the rest is the traceback (log only) */
+        const char *nl = strchr(full, '\n');
+        size_t n = nl ? (size_t)(nl - full) : strlen(full);
+        char first[512];
+        if (n >= sizeof first)
+            n = sizeof first - 1;
+        memcpy(first, full, n);
+        first[n] = '\0';
+        if (strcmp(code, "budget") == 0)
+            snprintf(first, sizeof first, "instruction budget exceeded");
+        levy_vm_err_from_msg(err, code, first);
+        hlog(HLOG_DEBUG, "lua error: %s", full);
+    } else if (levy_lua_is_api_error(L, -1)) {
+        lua_getfield(L, -1, "message");
+        levy_vm_err_from_msg(err, "api_error", lua_tostring(L, -1));
+        lua_pop(L, 1);
+    } else {
+        levy_vm_err_from_msg(err, code, NULL);
+    }
+    lua_pop(L, 1);
+    if (b->tripped && L == levy_vm_state(levy_vm_of(L))) {
+        b->tripped = 0;
+        levy_vm_arm(L);
+    }
+    return err ? (err->rc ? err->rc : LEVY_EINVAL) : LEVY_EINVAL;
+}
+
+int levy_vm_pcall(levy_vm *vm, int nargs, int nres, levy_err *err)
+{
+    levy_vm_budget_start(vm, vm->L, &vm->budget);
+    return levy_vm_pcall_on(vm->L, nargs, nres, err);
+}

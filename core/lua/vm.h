@@ -1,0 +1,77 @@
+#ifndef LEVY_VM_H
+#define LEVY_VM_H
+/* A Lua VM for one generation: a fresh lua_State with a byte-capped allocator, our own
+ * linit list (sandbox.c), an instruction budget enforced by a count hook that re-arms so
+ * pcall cannot swallow it, and one protected-call helper with a traceback message handler.
+ *
+ * Budgets: each call owns a levy_budget. A thread whose levy_lctx has a non-NULL `call`
+ * uses the levy_budget that MUST be the first member of that call struct; any other
+ * thread uses the VM's own budget (load, self-tests). */
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lua.h>
+
+#include "levy.h"
+
+typedef struct levy_budget {
+    uint64_t used;  /* instructions executed so far (in hook steps) */
+    uint64_t limit; /* 0 = unlimited */
+    int64_t spent_ns;       /* running time of finished slices (yields excluded) */
+    int64_t slice_start_ns; /* start of the running slice (monotonic), 0 = not running */
+    int64_t limit_ns;       /* running-time cap, 0 = unlimited */
+    int tripped;    /* exceeded: every further instruction raises again */
+} levy_budget;
+
+typedef struct levy_vm_limits {
+    size_t mem_max;        /* bytes for the whole state; 0 = LEVY_VM_DEFAULT_MEM */
+    uint64_t instr_budget; /* per call; 0 = LEVY_VM_DEFAULT_INSTR */
+    int time_ms;           /* per call running time; 0 = LEVY_VM_DEFAULT_TIME_MS */
+} levy_vm_limits;
+
+#define LEVY_VM_DEFAULT_MEM ((size_t)64 << 20)
+#define LEVY_VM_DEFAULT_INSTR ((uint64_t)40000000)
+#define LEVY_VM_DEFAULT_TIME_MS 80 /* x50 when LEVY_UNDER_VALGRIND is set */
+#define LEVY_VM_HOOK_STEP 1000
+
+typedef struct levy_vm levy_vm;
+
+/** Creates a VM (state with no libraries open yet). @return LEVY_OK or LEVY_ENOMEM. */
+int levy_vm_new(levy_vm **out, const levy_vm_limits *lim, levy_err *err);
+/** Closes the state and frees the VM. NULL is a no-op. */
+void levy_vm_free(levy_vm *vm);
+lua_State *levy_vm_state(levy_vm *vm);
+/** The VM that owns thread L (through the allocator's userdata). */
+levy_vm *levy_vm_of(lua_State *L);
+/** Bytes currently allocated by the state. */
+size_t levy_vm_mem_used(const levy_vm *vm);
+uint64_t levy_vm_instr_budget(const levy_vm *vm);
+/** Testing hook: the n-th allocation from now fails (0 = off). */
+void levy_vm_fail_after(levy_vm *vm, long n);
+
+/** Starts a fresh budget (limit from the VM) and arms the hook on thread L. */
+void levy_vm_budget_start(levy_vm *vm, lua_State *L, levy_budget *b);
+/** Marks the start / end of a running slice of a call (around lua_resume). */
+void levy_budget_slice_begin(levy_budget *b);
+void levy_budget_slice_end(levy_budget *b);
+/** Multiplies the call's limits (jobs get a larger budget than requests). */
+void levy_budget_scale(levy_budget *b, int factor);
+/** Installs the budget hook on thread L (new coroutines). */
+void levy_vm_arm(lua_State *L);
+
+/** [-(nargs+1), +(nres|0), -] Calls the function below the nargs arguments on the VM's
+ * main state under the VM budget (reset for this call) with a traceback message handler.
+ * On failure nothing is left on the stack and err gets code "lua_error" (or "budget" /
+ * "oom"), message = the error text, source/line = the first "file:line:" of the message;
+ * the full traceback is logged. */
+int levy_vm_pcall(levy_vm *vm, int nargs, int nres, levy_err *err);
+/** Same on any thread L of the VM, keeping whatever budget L's context designates. */
+int levy_vm_pcall_on(lua_State *L, int nargs, int nres, levy_err *err);
+
+/** Fills err from a Lua error message "chunk:line: text" (source/line split out). */
+void levy_vm_err_from_msg(levy_err *err, const char *code, const char *msg);
+
+/** [-0, +1, m] Pushes a traceback of co (a dead or suspended coroutine) with msg on L. */
+void levy_vm_traceback(lua_State *L, lua_State *co, const char *msg);
+
+#endif

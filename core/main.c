@@ -1,0 +1,73 @@
+/* levy: the CLI (CONTRACT §1). Subcommands dispatch to the host (core/host). */
+#include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <lua.h>
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+
+#include "host/config.h"
+#include "host/host.h"
+#include "tax/tax.h"
+
+static int cmd_version(void)
+{
+    printf("levy %s\n", LEVY_VERSION);
+    printf("%s\n", LUA_RELEASE);
+    printf("SQLite %s\n", sqlite3_libversion());
+    printf("%s\n", OpenSSL_version(OPENSSL_VERSION));
+    printf("libevent %s\n", event_get_version());
+    printf("libcurl %s\n", curl_version_info(CURLVERSION_NOW)->version);
+    return 0;
+}
+
+static const char *const COMMANDS[] = {"serve", "demo", "sim", "calc", "check", "version", "rates", NULL};
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        levy_config_usage(NULL, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        levy_config_usage(NULL, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0)
+        return cmd_version();
+    int known = 0;
+    for (const char *const *c = COMMANDS; *c; c++)
+        known |= strcmp(*c, cmd) == 0;
+    if (!known) {
+        fprintf(stderr, "levy: unknown command '%s'\n\n", cmd);
+        levy_config_usage(NULL, stderr);
+        return 2;
+    }
+    levy_config cfg;
+    int rc = levy_config_parse(&cfg, cmd, argc - 2, argv + 2);
+    if (rc == 1)
+        return 0;
+    if (rc != 0)
+        return 2;
+    if (strcmp(cmd, "version") == 0)
+        return cmd_version();
+    if (strcmp(cmd, "serve") == 0 || strcmp(cmd, "sim") == 0)
+        return levy_host_serve(&cfg);
+    if (strcmp(cmd, "check") == 0)
+        return levy_host_check(&cfg);
+    if (strcmp(cmd, "calc") == 0)
+        return levy_host_calc(&cfg);
+    if (strcmp(cmd, "demo") == 0)
+        return levy_host_demo(&cfg, argv[0]);
+    if (strcmp(cmd, "rates") == 0) {
+        if (cfg.nargs < 2 || strcmp(cfg.args[0], "import") != 0) {
+            fprintf(stderr, "usage: levy rates import FILE...\n");
+            return 2;
+        }
+        return levy_rates_cli_import(cfg.nargs - 1, cfg.args + 1, cfg.data_root, cfg.data_dir);
+    }
+    return 2;
+}

@@ -1,0 +1,229 @@
+/* Reload: accept, reject with file/line, unchanged, and drain (the old generation is freed
+ * only when its last user ends). Builds generations from temp trees. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gen.h"
+#include "harness.h"
+#include "host/config.h"
+#include "host/host.h"
+
+static char root[256];
+
+static void put(const char *rel, const char *text)
+{
+    char path[512], dir[512];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + strlen(root) + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(dir, 0700);
+            *p = '/';
+        }
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+static void setup(void)
+{
+    snprintf(root, sizeof root, "/tmp/levy-test-reload-%d", (int)getpid());
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    if (system(cmd) != 0)
+        return;
+    mkdir(root, 0700);
+    put("plugins/a/handler.lua",
+        "local util = require 'util'\n"
+        "return { name = 'a', version = '1', routes = {\n"
+        "  { method = 'GET', path = '/v1/a/{id}', handler = function(req) return 200, { id = req.params.id } end },\n"
+        "  { method = 'POST', path = '/v1/a', handler = function(req) return 201, {} end } },\n"
+        "  jobs = { ['a.job'] = { run = function(job) end, concurrency = 2 } } }\n");
+    put("plugins/a/util.lua", "return { x = 1 }\n");
+    put("scripts/xx/_common.lua", "return { SAAS = { fraction = '0.80' } }\n");
+    put("scripts/xx/one.lua",
+        "local common = require '_common'\n"
+        "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', taxability = { default = 'taxable', saas = common.SAAS } }\n");
+}
+
+static void teardown(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    if (system(cmd) != 0)
+        return;
+}
+
+static int build(levy_gen **g, levy_gen_errors *errs, uint64_t id)
+{
+    char pd[300], sd[300];
+    snprintf(pd, sizeof pd, "%s/plugins", root);
+    snprintf(sd, sizeof sd, "%s/scripts", root);
+    levy_gen_opts o;
+    memset(&o, 0, sizeof o);
+    o.plugins_dir = pd;
+    o.scripts_dir = sd;
+    o.role = "serve";
+    o.id = id;
+    o.run_selftests = 1;
+    memset(errs, 0, sizeof *errs);
+    return levy_gen_build(g, &o, errs, NULL, NULL);
+}
+
+static void t_accept(void)
+{
+    setup();
+    levy_gen *g = NULL;
+    levy_gen_errors errs;
+    int rc = build(&g, &errs, 7);
+    for (int i = 0; i < errs.n; i++)
+        fprintf(stderr, "  %s:%d: %s\n", errs.v[i].source, errs.v[i].line, errs.v[i].message);
+    CHECK_EQ_INT(rc, LEVY_OK);
+    CHECK(g != NULL);
+    CHECK_EQ_INT(g->id, 7);
+    CHECK_EQ_INT(g->nroutes, 2);
+    CHECK_EQ_INT(g->nrules, 1);
+    CHECK_EQ_INT(g->njobs, 1);
+    CHECK_EQ_STR(g->jobs[0].kind, "a.job");
+    CHECK_EQ_INT(g->jobs[0].concurrency, 2);
+    CHECK_EQ_INT(g->nfiles, 4);
+    levy_route_match m;
+    int known = 0;
+    CHECK(levy_gen_match(g, "GET", "/v1/a/42", &m, &known));
+    CHECK_EQ_INT(m.ncaps, 1);
+    CHECK_EQ_STR(m.values[0], "42");
+    levy_route_match_free(&m);
+    CHECK(!levy_gen_match(g, "DELETE", "/v1/a/42", &m, &known));
+    CHECK_EQ_INT(known, 1);
+    levy_route_match_free(&m);
+    CHECK(!levy_gen_match(g, "GET", "/v1/zzz", &m, &known));
+    CHECK_EQ_INT(known, 0);
+    levy_route_match_free(&m);
+end:
+    levy_gen_errors_free(&errs);
+    if (g)
+        levy_gen_unref(g);
+    teardown();
+}
+
+static const struct {
+    const char *file, *text, *want_file, *want_msg;
+    int want_line;
+} REJECTS[] = {
+    {"plugins/a/handler.lua", "local x = 1\nlocal y = 2\nreturn {\n", "plugins/a/handler.lua",
+     "expected", 4},
+    {"plugins/a/util.lua", "local t = {}\n\nerror('util broke')\n", "plugins/a/util.lua",
+     "util broke", 3},
+    {"plugins/a/handler.lua", "while true do end\n", "plugins/a/handler.lua", "budget", 0},
+    {"scripts/xx/one.lua", "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT' }\n",
+     "scripts/xx/one.lua", "taxability", 0},
+    {"scripts/xx/two.lua",
+     "return { region = 'XX-ONE', name = 'Dup', tax_type = 'VAT', taxability = {} }\n",
+     "scripts/xx/two.lua", "already defined", 0},
+    {"scripts/xx/one.lua",
+     "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', taxability = { general = 'bogus' } }\n",
+     "scripts/xx/one.lua", "unknown treatment", 0},
+    {"plugins/b/handler.lua",
+     "return { name = 'b', version = '1', routes = { { method = 'GET', path = '/v1/a/{x}', handler = function() end } } }\n",
+     "plugins/b/handler.lua", "collides", 1},
+    {"scripts/xx/one.lua", "x = 1\n", "scripts/xx/one.lua", "assignment to global", 1},
+    {"scripts/xx/one.lua", "os.time()\n", "scripts/xx/one.lua", "unknown global 'os'", 1},
+    {"scripts/xx/one.lua", "require 'one'\n", "scripts/xx/one.lua", "not found", 1},
+    {"scripts/xx/one.lua", "require '_nope'\n", "scripts/xx/one.lua", "not found", 1},
+    {"scripts/xx/_common.lua", "return {\n", "scripts/xx/_common.lua", "expected", 2},
+    {NULL, NULL, NULL, NULL, 0},
+};
+
+static void t_reject(void)
+{
+    for (int i = 0; REJECTS[i].file; i++) {
+        setup();
+        put(REJECTS[i].file, REJECTS[i].text);
+        levy_gen *g = NULL;
+        levy_gen_errors errs;
+        int rc = build(&g, &errs, 2);
+        int ok = rc != LEVY_OK && g == NULL && errs.n >= 1 &&
+                 strcmp(errs.v[0].source, REJECTS[i].want_file) == 0 &&
+                 strstr(errs.v[0].message, REJECTS[i].want_msg) != NULL &&
+                 (REJECTS[i].want_line == 0 || errs.v[0].line == REJECTS[i].want_line);
+        if (!ok)
+            fprintf(stderr, "  case %d: rc=%d n=%d first=%s:%d: %s\n", i, rc, errs.n,
+                    errs.n ? errs.v[0].source : "-", errs.n ? errs.v[0].line : 0,
+                    errs.n ? errs.v[0].message : "-");
+        levy_gen_errors_free(&errs);
+        if (g)
+            levy_gen_unref(g);
+        teardown();
+        CHECK(ok);
+    }
+end:;
+}
+
+static void t_host_reload_and_drain(void)
+{
+    setup();
+    levy_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.role = "serve";
+    snprintf(cfg.plugins_dir, sizeof cfg.plugins_dir, "%s/plugins", root);
+    snprintf(cfg.scripts_dir, sizeof cfg.scripts_dir, "%s/scripts", root);
+    levy_host h;
+    memset(&h, 0, sizeof h);
+    h.cfg = &cfg;
+    levy_gen_errors errs = {0};
+    levy_reload_report r;
+    memset(&r, 0, sizeof r);
+    int live0 = levy_gen_live_count();
+    CHECK_EQ_INT(levy_host_build(&h, 1, &h.current, &errs, NULL, NULL), LEVY_OK);
+    /* unchanged tree */
+    levy_host_reload(&h, &r);
+    CHECK_EQ_STR(r.status, "unchanged");
+    CHECK_EQ_INT(r.generation, 1);
+    levy_gen_errors_free(&r.errors);
+    /* a user holds generation 1 (an in-flight request) */
+    levy_gen *g1 = h.current;
+    levy_gen_ref(g1);
+    put("plugins/a/util.lua", "return { x = 2 }\n");
+    levy_host_reload(&h, &r);
+    CHECK_EQ_STR(r.status, "reloaded");
+    CHECK_EQ_INT(r.generation, 2);
+    CHECK_EQ_INT(h.current->id, 2);
+    levy_gen_errors_free(&r.errors);
+    CHECK_EQ_INT(levy_gen_live_count(), live0 + 2); /* g1 still alive: drained later */
+    /* a rejected reload changes nothing */
+    put("plugins/a/util.lua", "return {\n");
+    levy_host_reload(&h, &r);
+    CHECK_EQ_STR(r.status, "rejected");
+    CHECK_EQ_INT(r.generation, 2);
+    CHECK(r.errors.n >= 1);
+    CHECK_EQ_STR(r.errors.v[0].source, "plugins/a/util.lua");
+    CHECK_EQ_INT(r.errors.v[0].line, 2);
+    levy_gen_errors_free(&r.errors);
+    CHECK_EQ_INT(h.current->id, 2);
+    CHECK_EQ_INT(h.reload_failures, 1);
+    /* the last user of generation 1 ends: it is freed */
+    levy_gen_unref(g1);
+    CHECK_EQ_INT(levy_gen_live_count(), live0 + 1);
+end:
+    levy_schedule_stop(&h);
+    levy_gen_errors_free(&errs);
+    levy_gen_errors_free(&r.errors);
+    if (h.current)
+        levy_gen_unref(h.current);
+    teardown();
+}
+
+static const levy_test tests[] = {
+    {"accept", t_accept},
+    {"reject", t_reject},
+    {"host_reload_and_drain", t_host_reload_and_drain},
+    {NULL, NULL},
+};
+
+LEVY_TEST_MAIN(tests)

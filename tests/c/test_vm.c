@@ -1,0 +1,168 @@
+/* VM: protected calls with tracebacks, instruction budget (even under pcall), memory cap
+ * and failing allocator, context gating. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "harness.h"
+#include "lctx.h"
+#include "vm.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static levy_vm *mkvm(size_t mem, uint64_t instr)
+{
+    levy_vm_limits lim = {mem, instr, 0};
+    levy_vm *vm = NULL;
+    if (levy_vm_new(&vm, &lim, NULL) != LEVY_OK)
+        return NULL;
+    luaL_openlibs(levy_vm_state(vm));
+    return vm;
+}
+
+static int run(levy_vm *vm, const char *src, levy_err *err)
+{
+    lua_State *L = levy_vm_state(vm);
+    if (luaL_loadbufferx(L, src, strlen(src), "@t.lua", "t") != LUA_OK) {
+        levy_vm_err_from_msg(err, "syntax", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return LEVY_EINVAL;
+    }
+    return levy_vm_pcall(vm, 0, 0, err);
+}
+
+static void t_pcall_traceback(void)
+{
+    levy_vm *vm = mkvm(0, 0);
+    levy_err err;
+    levy_err_clear(&err);
+    CHECK(vm);
+    int rc = run(vm, "local x = 1\nlocal function f() error('kaput') end\nf()\n", &err);
+    CHECK(rc != LEVY_OK);
+    CHECK_EQ_STR(err.code, "lua_error");
+    CHECK_EQ_STR(err.source, "t.lua");
+    CHECK_EQ_INT(err.line, 2);
+    CHECK(strstr(err.message, "kaput") != NULL);
+    CHECK_EQ_INT(lua_gettop(levy_vm_state(vm)), 0);
+    /* non-string error objects are normalised */
+    rc = run(vm, "error({})", &err);
+    CHECK(rc != LEVY_OK);
+    CHECK(strstr(err.message, "table") != NULL);
+    /* the state keeps working */
+    CHECK_EQ_INT(run(vm, "local a = 1 + 1", &err), LEVY_OK);
+end:
+    levy_vm_free(vm);
+}
+
+static void t_budget_runaway(void)
+{
+    levy_vm *vm = mkvm(0, 0);
+    levy_err err;
+    levy_err_clear(&err);
+    CHECK(vm);
+    double t0 = now_s();
+    int rc = run(vm, "while true do end", &err);
+    double dt = now_s() - t0;
+    CHECK(rc != LEVY_OK);
+    CHECK_EQ_STR(err.code, "budget");
+    if (!getenv("LEVY_UNDER_VALGRIND"))
+        CHECK(dt < 0.100);
+    /* pcall cannot swallow it: the hook re-arms on every instruction */
+    t0 = now_s();
+    rc = run(vm, "for i = 1, 10 do pcall(function() while true do end end) end\n"
+                 "local ok = pcall(function() while true do end end)\n"
+                 "while true do end", &err);
+    dt = now_s() - t0;
+    CHECK(rc != LEVY_OK);
+    CHECK_EQ_STR(err.code, "budget");
+    if (!getenv("LEVY_UNDER_VALGRIND"))
+        CHECK(dt < 0.100);
+    /* and the next call gets a fresh budget */
+    CHECK_EQ_INT(run(vm, "local s = 0 for i = 1, 1000 do s = s + i end", &err), LEVY_OK);
+end:
+    levy_vm_free(vm);
+}
+
+static void t_oom_cap(void)
+{
+    levy_vm *vm = mkvm((size_t)2 << 20, 0);
+    levy_err err;
+    levy_err_clear(&err);
+    CHECK(vm);
+    int rc = run(vm, "local t = {} for i = 1, 1e7 do t[i] = string.rep('x', 64) .. i end", &err);
+    CHECK(rc != LEVY_OK);
+    CHECK_EQ_STR(err.code, "oom");
+    CHECK(levy_vm_mem_used(vm) <= ((size_t)2 << 20));
+    lua_gc(levy_vm_state(vm), LUA_GCCOLLECT);
+    CHECK_EQ_INT(run(vm, "local t = {1, 2, 3}", &err), LEVY_OK);
+end:
+    levy_vm_free(vm);
+}
+
+static void t_failing_allocator(void)
+{
+    /* every n-th allocation from 1 to 60 fails once: never a crash, always a clean error */
+    for (long n = 1; n <= 60; n++) {
+        levy_vm *vm = mkvm(0, 0);
+        CHECK(vm);
+        levy_err err;
+        levy_err_clear(&err);
+        levy_vm_fail_after(vm, n);
+        int rc = run(vm, "local t = {} for i = 1, 50 do t[#t + 1] = {i, tostring(i)} end", &err);
+        if (rc != LEVY_OK)
+            CHECK(strcmp(err.code, "oom") == 0 || strcmp(err.code, "syntax") == 0 ||
+                  strcmp(err.code, "lua_error") == 0);
+        levy_vm_free(vm);
+    }
+end:;
+}
+
+static int needs_request(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.test.request_only", LEVY_CTX_REQUEST);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static void t_context_gating(void)
+{
+    levy_vm *vm = mkvm(0, 0);
+    CHECK(vm);
+    lua_State *L = levy_vm_state(vm);
+    lua_register(L, "request_only", needs_request);
+    levy_lctx ctx = {.kind = LEVY_CTX_PURE};
+    levy_lua_set_ctx(L, &ctx);
+    levy_err err;
+    levy_err_clear(&err);
+    int rc = run(vm, "request_only()", &err);
+    CHECK(rc != LEVY_OK);
+    CHECK(strstr(err.message, "levy.test.request_only is not available in the 'pure' context") != NULL);
+    ctx.kind = LEVY_CTX_LOAD;
+    rc = run(vm, "request_only()", &err);
+    CHECK(rc != LEVY_OK);
+    CHECK(strstr(err.message, "'load' context") != NULL);
+    ctx.kind = LEVY_CTX_REQUEST;
+    CHECK_EQ_INT(run(vm, "assert(request_only())", &err), LEVY_OK);
+    levy_lua_set_ctx(L, NULL);
+end:
+    levy_vm_free(vm);
+}
+
+static const levy_test tests[] = {
+    {"pcall_traceback", t_pcall_traceback},
+    {"budget_runaway", t_budget_runaway},
+    {"oom_cap", t_oom_cap},
+    {"failing_allocator", t_failing_allocator},
+    {"context_gating", t_context_gating},
+    {NULL, NULL},
+};
+
+LEVY_TEST_MAIN(tests)

@@ -1,0 +1,411 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the levy host on loopback: CLI exit codes, auth, error shapes, body
+cap, slow clients, reload under load, kill -9 durability, graceful SIGTERM.
+
+usage: host_e2e.py LEVY_BINARY SOURCE_DIR [case...]
+Ports 18150-18199 (host helper's range) unless LEVY_E2E_PORT_BASE is set."""
+import http.client
+import http.server
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+LEVY = os.path.abspath(sys.argv[1])
+SRC = os.path.abspath(sys.argv[2])
+PORT_BASE = int(os.environ.get("LEVY_E2E_PORT_BASE", "18150"))
+_port = [PORT_BASE]
+FAILS = []
+
+
+def next_port():
+    while True:
+        _port[0] += 1
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", _port[0]))
+            return _port[0]
+        except OSError:
+            continue
+        finally:
+            s.close()
+
+
+def check(cond, what):
+    if not cond:
+        FAILS.append(what)
+        print("  FAIL:", what, flush=True)
+    return cond
+
+
+class Levy:
+    def __init__(self, plugins=None, env=None, data=None, args=()):
+        self.tmp = tempfile.mkdtemp(prefix="levy-e2e-")
+        self.data = data or os.path.join(self.tmp, "data")
+        self.plugins = plugins or os.path.join(SRC, "plugins")
+        self.scripts = os.path.join(self.tmp, "scripts")
+        os.makedirs(self.scripts, exist_ok=True)
+        self.port = next_port()
+        e = dict(os.environ)
+        e.pop("LEVY_API_TOKEN", None)
+        e.update(env or {})
+        self.log = open(os.path.join(self.tmp, "stderr.log"), "w+")
+        self.proc = subprocess.Popen(
+            [LEVY, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.data,
+             "--plugins", self.plugins, "--scripts", self.scripts, "--web", os.path.join(SRC, "web"),
+             *args], stdout=subprocess.PIPE, stderr=self.log, env=e, text=True)
+        self.wait_up()
+        with open(os.path.join(self.data, "api-token")) as f:
+            self.token = f.read().strip()
+
+    def wait_up(self):
+        for _ in range(100):
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+                c.request("GET", "/healthz")
+                if c.getresponse().status == 200:
+                    return
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError("levy exited: " + self.stderr())
+            time.sleep(0.05)
+        raise RuntimeError("levy did not come up")
+
+    def stderr(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def req(self, method, path, body=None, headers=None, token=True, timeout=10):
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = "Bearer " + (self.token if token is True else token)
+        if body is not None and not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+            h.setdefault("Content-Type", "application/json")
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        c.request(method, path, body=body, headers=h)
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        try:
+            js = json.loads(data) if data else None
+        except ValueError:
+            js = None
+        return r.status, js, data, r
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def close(self):
+        self.stop(signal.SIGKILL)
+        self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def err_shape(js, code):
+    return isinstance(js, dict) and isinstance(js.get("error"), dict) and js["error"].get("code") == code \
+        and isinstance(js["error"].get("message"), str)
+
+
+def case_cli():
+    def run(*a, stdin=None):
+        p = subprocess.run([LEVY, *a], capture_output=True, text=True, timeout=30, input=stdin)
+        return p.returncode, p.stdout, p.stderr
+    rc, out, _ = run("--help")
+    check(rc == 0 and "usage" in out, "levy --help exits 0 with usage on stdout")
+    for sub in ("serve", "check", "calc", "sim", "demo", "version"):
+        rc, out, _ = run(sub, "--help")
+        check(rc == 0 and "usage" in out, f"levy {sub} --help exits 0")
+    rc, _, err = run("frobnicate")
+    check(rc == 2 and "usage" in err, "unknown subcommand -> usage on stderr, exit 2")
+    rc, _, err = run("serve", "--no-such-flag")
+    check(rc == 2 and "usage" in err, "unknown flag -> usage on stderr, exit 2")
+    rc, _, err = run()
+    check(rc == 2, "no subcommand -> exit 2")
+    rc, out, _ = run("version")
+    check(rc == 0 and out.startswith("levy ") and "Lua" in out and "SQLite" in out and "OpenSSL" in out
+          and "libevent" in out and "libcurl" in out, "levy version lists the libraries")
+
+
+def case_check():
+    tmp = tempfile.mkdtemp(prefix="levy-e2e-check-")
+    try:
+        plugins = os.path.join(tmp, "plugins")
+        shutil.copytree(os.path.join(SRC, "plugins", "example"), os.path.join(plugins, "example"))
+        scripts = os.path.join(tmp, "scripts")
+        os.makedirs(scripts)
+        p = subprocess.run([LEVY, "check", "--plugins", plugins, "--scripts", scripts],
+                           capture_output=True, text=True, timeout=60)
+        check(p.returncode == 0 and "plugins/example/handler.lua" in p.stdout, "levy check ok -> exit 0: " + p.stdout + p.stderr)
+        with open(os.path.join(plugins, "example", "util.lua"), "w") as f:
+            f.write("local M = {}\nreturn M +\n")
+        p = subprocess.run([LEVY, "check", "--plugins", plugins, "--scripts", scripts],
+                           capture_output=True, text=True, timeout=60)
+        check(p.returncode == 1 and "plugins/example/util.lua:3" in p.stdout, "levy check failure -> exit 1 with file:line: " + p.stdout)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def case_http():
+    lv = Levy()
+    try:
+        st, js, _, _ = lv.req("GET", "/healthz", token=False)
+        check(st == 200 and js["status"] == "ok" and js["generation"] == 1 and "version" in js, "healthz")
+        for path in ("/v1/example/hello", "/admin/generation", "/metrics", "/v1/nothing/here"):
+            st, js, _, r = lv.req("GET", path, token=False)
+            check(st == 401 and err_shape(js, "unauthorized"), f"{path} without token -> 401")
+            st, js, _, _ = lv.req("GET", path, token="wrong-token")
+            check(st == 401 and err_shape(js, "unauthorized"), f"{path} wrong token -> 401")
+        st, js, _, _ = lv.req("POST", "/admin/reload", token=False)
+        check(st == 401, "reload needs the token")
+        st, js, _, _ = lv.req("GET", "/v1/example/hello")
+        check(st == 200 and js["hello"] == "hello, world", "lua route")
+        st, js, _, _ = lv.req("GET", "/example/public/x%20y?q=1", token=False)
+        check(st == 200 and js["name"] == "x y" and js["q"] == "1", "auth=none route, decoded params")
+        st, js, _, _ = lv.req("GET", "/v1/nothing/here")
+        check(st == 404 and err_shape(js, "not_found"), "404 not_found")
+        st, js, _, _ = lv.req("DELETE", "/v1/example/hello")
+        check(st == 405 and err_shape(js, "method_not_allowed"), "405 method_not_allowed")
+        st, js, _, _ = lv.req("POST", "/v1/example/echo", body="{nope", headers={"Content-Type": "application/json"})
+        check(st == 400 and err_shape(js, "invalid_json"), "400 invalid_json")
+        st, js, _, _ = lv.req("POST", "/v1/example/echo", body="[1,2]", headers={"Content-Type": "application/json"})
+        check(st == 400 and err_shape(js, "invalid_json"), "400 invalid_json for a non-object")
+        st, js, _, _ = lv.req("POST", "/v1/example/echo", body="{}", headers={"Content-Type": "text/plain"})
+        check(st == 415 and err_shape(js, "unsupported_media_type"), "415 unsupported_media_type")
+        big = b'{"a":"' + b"x" * (1 << 20) + b'"}'
+        st, js, _, _ = lv.req("POST", "/v1/example/echo", body=big, headers={"Content-Type": "application/json"})
+        check(st == 413 and err_shape(js, "payload_too_large"), "413 payload_too_large JSON")
+        ok_body = b'{"a":"' + b"x" * ((1 << 20) - 100) + b'"}'
+        st, js, _, _ = lv.req("POST", "/v1/example/echo", body=ok_body, headers={"Content-Type": "application/json"})
+        check(st == 200, "a body just under 1 MiB is accepted")
+        st, js, _, _ = lv.req("GET", "/v1/example/boom")
+        check(st == 500 and err_shape(js, "internal") and "boom" not in json.dumps(js), "500 internal, generic message")
+        check("boom: this is a deliberate plugin error" in lv.stderr() and "traceback" in lv.stderr(), "traceback in the log")
+        st, js, _, r = lv.req("GET", "/v1/example/conflict")
+        check(st == 409 and err_shape(js, "conflict") and js["error"]["details"][0]["field"] == "x"
+              and r.getheader("X-Example") == "yes", "API error with details and headers")
+        t0 = time.time()
+        st, js, _, _ = lv.req("GET", "/v1/example/spin")
+        check(st == 500 and time.time() - t0 < 1.0, "runaway handler aborted quickly")
+        st, js, _, _ = lv.req("POST", "/v1/example/things", body={"name": ""})
+        check(st == 422 and err_shape(js, "validation_failed"), "422 validation_failed")
+        st, js, _, _ = lv.req("GET", f"/v1/example/fetch?url=http://127.0.0.1:{lv.port}/healthz")
+        check(st == 200 and js["status"] == 200, "levy.http.request yields and resumes (self call)")
+        st, js, data, r = lv.req("GET", "/", token=False)
+        check(st == 200 and r.getheader("Content-Type").startswith("text/html"), "static index.html at /")
+        st, js, _, _ = lv.req("GET", "/../../etc/passwd", token=False)
+        check(st == 404, "no traversal")
+        st, js, _, _ = lv.req("GET", "/%2e%2e/%2e%2e/etc/passwd", token=False)
+        check(st == 404, "no encoded traversal")
+        st, js, _, _ = lv.req("GET", "/admin/generation")
+        check(st == 200 and js["generation"] == 1 and any(f["path"] == "plugins/example/handler.lua" and f["kind"] == "plugin"
+              and len(f["sha256"]) == 64 for f in js["files"]) and "loaded_at" in js, "admin/generation")
+        st, js, _, _ = lv.req("POST", "/admin/reload")
+        check(st == 200 and js == {"status": "unchanged", "generation": 1}, "reload unchanged")
+        st, _, data, r = lv.req("GET", "/metrics")
+        text = data.decode()
+        check(st == 200 and 'levy_http_requests_total{route="/v1/example/hello",status="200"}' in text
+              and "levy_rule_generation 1" in text and "levy_reloads_total" in text
+              and "levy_reload_failures_total" in text, "metrics")
+    finally:
+        lv.close()
+
+
+def case_slow_client():
+    lv = Levy(env={"LEVY_HTTP_DEADLINE_S": "1"})
+    try:
+        s = socket.create_connection(("127.0.0.1", lv.port))
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        t0 = time.time()
+        closed = False
+        try:
+            for _ in range(40):  # drip a header byte every 100 ms
+                s.sendall(b"X")
+                time.sleep(0.1)
+        except OSError:
+            closed = True
+        if not closed:
+            s.settimeout(3)
+            try:
+                closed = s.recv(100) == b""
+            except OSError:
+                closed = True
+        check(closed and time.time() - t0 < 4, "slowloris connection dropped at the deadline")
+        st, js, _, _ = lv.req("GET", "/healthz", token=False)
+        check(st == 200, "server still serving after dropping a slow client")
+    finally:
+        lv.close()
+
+
+def case_reload_under_load():
+    tmp = tempfile.mkdtemp(prefix="levy-e2e-rl-")
+    plugins = os.path.join(tmp, "plugins")
+    shutil.copytree(os.path.join(SRC, "plugins", "example"), os.path.join(plugins, "example"))
+    lv = Levy(plugins=plugins)
+    stop = threading.Event()
+    stats = {"ok": 0, "bad": 0, "gens": set()}
+
+    def loop():
+        c = http.client.HTTPConnection("127.0.0.1", lv.port, timeout=5)
+        while not stop.is_set():
+            try:
+                c.request("GET", "/v1/example/hello", headers={"Authorization": "Bearer " + lv.token})
+                r = c.getresponse()
+                body = json.loads(r.read())
+                if r.status == 200:
+                    stats["ok"] += 1
+                    stats["gens"].add(body["generation"])
+                else:
+                    stats["bad"] += 1
+            except Exception:
+                stats["bad"] += 1
+                c = http.client.HTTPConnection("127.0.0.1", lv.port, timeout=5)
+    threads = [threading.Thread(target=loop) for _ in range(4)]
+    try:
+        for t in threads:
+            t.start()
+        util = os.path.join(plugins, "example", "util.lua")
+        src = open(util).read()
+        for i in range(6):
+            with open(util, "w") as f:
+                f.write(src.replace('"hello, "', f'"hello{i}, "'))
+            st, js, _, _ = lv.req("POST", "/admin/reload")
+            check(st == 200 and js["status"] == "reloaded", f"reload {i} accepted: {js}")
+            time.sleep(0.1)
+        with open(util, "w") as f:
+            f.write("return {\n")
+        st, js, _, _ = lv.req("POST", "/admin/reload")
+        check(st == 422 and js["status"] == "rejected" and js["errors"][0]["file"] == "plugins/example/util.lua"
+              and js["errors"][0]["line"] == 2 and js["generation"] == 7, f"broken reload rejected: {js}")
+        with open(util, "w") as f:
+            f.write(src)
+        lv.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.3)
+        stop.set()
+        for t in threads:
+            t.join()
+        st, js, _, _ = lv.req("GET", "/healthz", token=False)
+        check(js["generation"] == 8, f"SIGHUP reload -> generation 8 ({js})")
+        check(stats["bad"] == 0 and stats["ok"] > 50, f"no failed request during reloads ({stats['ok']} ok, {stats['bad']} failed)")
+        check(len(stats["gens"]) >= 3, f"requests saw several generations ({sorted(stats['gens'])})")
+    finally:
+        stop.set()
+        lv.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def case_kill9_durable():
+    data = tempfile.mkdtemp(prefix="levy-e2e-k9-")
+    lv = Levy(data=os.path.join(data, "d"))
+    try:
+        st, js, _, _ = lv.req("POST", "/v1/example/things", body={"id": "durable-1", "name": "kept"})
+        check(st == 201 and js["job"].startswith("job_"), "durable route 201")
+        lv.proc.send_signal(signal.SIGKILL)  # right after the 2xx
+        lv.proc.wait()
+        lv2 = Levy(data=os.path.join(data, "d"))
+        try:
+            st, js, _, _ = lv2.req("GET", "/v1/example/things/durable-1")
+            check(st == 200 and js["name"] == "kept", "row exists after kill -9")
+            import sqlite3
+            db = sqlite3.connect(os.path.join(data, "d", "levy.db"))
+            rows = db.execute("SELECT kind, state FROM jobs WHERE key = 'durable-1'").fetchall()
+            check(len(rows) == 1 and rows[0][0] == "example.thing", f"job exists after kill -9 ({rows})")
+            for _ in range(50):
+                st, js, _, _ = lv2.req("GET", "/v1/example/things/durable-1")
+                if js.get("processed", 0) >= 1:
+                    break
+                time.sleep(0.1)
+            check(js.get("processed") == 1, "the job ran once after restart")
+        finally:
+            lv2.close()
+    finally:
+        lv.close()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+class SlowHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        time.sleep(1.0)
+        body = b'{"slow":true}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+def case_sigterm_graceful():
+    up_port = next_port()
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", up_port), SlowHandler)
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    lv = Levy()
+    try:
+        result = {}
+
+        def slow():
+            result["r"] = lv.req("GET", f"/v1/example/fetch?url=http://127.0.0.1:{up_port}/")
+        t = threading.Thread(target=slow)
+        t.start()
+        time.sleep(0.3)
+        lv.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.1)
+        refused = False
+        try:
+            lv.req("GET", "/healthz", token=False, timeout=2)
+        except OSError:
+            refused = True
+        t.join(5)
+        rc = lv.proc.wait(10)
+        check("r" in result and result["r"][0] == 200 and result["r"][1]["status"] == 200,
+              "in-flight request finished during graceful stop")
+        check(refused, "no new connections accepted while draining")
+        check(rc == 0, f"SIGTERM exit code 0 (got {rc})")
+    finally:
+        lv.close()
+        srv.shutdown()
+
+
+CASES = {
+    "cli": case_cli, "check": case_check, "http": case_http, "slow_client": case_slow_client,
+    "reload_under_load": case_reload_under_load, "kill9_durable": case_kill9_durable,
+    "sigterm_graceful": case_sigterm_graceful,
+}
+
+if __name__ == "__main__":
+    names = sys.argv[3:] or list(CASES)
+    passed = failed = 0
+    for n in names:
+        before = len(FAILS)
+        print(f"case {n}", flush=True)
+        try:
+            CASES[n]()
+        except Exception as e:  # a crash is a failure of the case
+            FAILS.append(f"{n}: {e!r}")
+            print("  ERROR:", repr(e), flush=True)
+        if len(FAILS) == before:
+            passed += 1
+            print(f"ok   {n}", flush=True)
+        else:
+            failed += 1
+            print(f"FAIL {n}", flush=True)
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
