@@ -113,7 +113,7 @@ async function main() {
   fs.cpSync(path.join(ROOT, 'scripts'), scripts, { recursive: true });
   const simPort = await freePort(), levyPort = await freePort();
   const simUrl = 'http://127.0.0.1:' + simPort, base = 'http://127.0.0.1:' + levyPort;
-  const sim = start('sim', ['sim', '--listen', '127.0.0.1:' + simPort, '--data-dir', path.join(tmp, 'sim-data'),
+  const sim = start('sim', ['sim', '--listen', '127.0.0.1:' + simPort, '--data-dir', path.join(tmp, 'sim-data'), '--plugins', path.join(ROOT, 'plugins'),
     '--seed', '7', '--invoices', '40', '--no-rate-limit']);
   const levy = start('levy', ['serve', '--listen', '127.0.0.1:' + levyPort, '--data-dir', path.join(tmp, 'data'),
     '--plugins', path.join(ROOT, 'plugins'), '--scripts', scripts, '--rillet-url', simUrl, '--api-token', TOKEN,
