@@ -10,6 +10,7 @@
 
 #include "host/config.h"
 #include "host/host.h"
+#include "tax/tax.h"
 
 static int cmd_version(void)
 {
@@ -62,9 +63,12 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "demo") == 0)
         return levy_host_demo(&cfg, argv[0]);
     if (strcmp(cmd, "rates") == 0) {
-        fprintf(stderr, "levy rates: not available in this build (the tax engine adds "
-                        "`levy rates import FILE...`)\n");
-        return 1;
+        /* levy rates import FILE...: validate, store under DATA_DIR/rates, report rows */
+        if (cfg.nargs < 2 || strcmp(cfg.args[0], "import") != 0) {
+            fprintf(stderr, "usage: levy rates import FILE... [--data-dir DIR]\n");
+            return 2;
+        }
+        return levy_rates_cli_import(cfg.nargs - 1, cfg.args + 1, cfg.data_root, cfg.data_dir);
     }
     return 2;
 }
