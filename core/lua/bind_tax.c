@@ -307,6 +307,7 @@ typedef struct calc {
     line_meta *meta;
     int group_on[2];      /* group subscribed with tax on */
     int group_rule[2];    /* stack index of the group's rule table, 0 = none */
+    int group_calc[2];    /* the group's rule defines calculate(ctx) */
     const char *group_file[2];
     int customer_exempt;
     const char *tax_id;
@@ -1179,6 +1180,11 @@ static int tax_calculate(lua_State *L)
     for (int g = 0; g < c.res.ngroups; g++) {
         c.group_on[g] = region_on(L, opts, c.res.group_region[g], c.date);
         c.group_rule[g] = push_rule(L, opts, c.res.group_region[g], &c.group_file[g]);
+        if (c.group_rule[g]) {
+            lua_getfield(L, c.group_rule[g], "calculate");
+            c.group_calc[g] = lua_isfunction(L, -1);
+            lua_pop(L, 1);
+        }
     }
     /* origin sourcing: an intrastate US sale is taxed at the seller's location */
     if (c.group_rule[0] && c.seller.present && strcmp(c.seller.country, "US") == 0 &&
@@ -1324,7 +1330,8 @@ static int tax_calculate(lua_State *L)
             apply_treatment(&c, i, g, -1, 0);
             lua_pop(L, 1);
         }
-        if (reverse && l->reason != LEVY_REASON_PRODUCT_EXEMPT && l->n > 0) {
+        if (reverse && !c.group_calc[0] && l->reason != LEVY_REASON_PRODUCT_EXEMPT &&
+            l->reason != LEVY_REASON_ZERO && l->n > 0) {
             for (int e = 0; e < l->n; e++)
                 l->e[e].zero = 1;
             l->reason = LEVY_REASON_REVERSE_CHARGE;
@@ -1336,10 +1343,7 @@ static int tax_calculate(lua_State *L)
         for (int g = 0; g < c.res.ngroups; g++) {
             if (!c.group_on[g] || !c.group_rule[g])
                 continue;
-            lua_getfield(L, c.group_rule[g], "calculate");
-            int has = lua_isfunction(L, -1);
-            lua_pop(L, 1);
-            if (has)
+            if (c.group_calc[g])
                 run_calculate(&c, g, c.currency, date_buf, customer_id);
         }
     }
