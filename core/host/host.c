@@ -66,11 +66,21 @@ static int migrate_cb(void *ud, const char *plugin, const char *dir, levy_err *e
 }
 #endif
 
+/* The rate index (data/ + DATA_DIR/rates imports): loaded once, read-only, shared by every
+ * generation for the life of the process (tax area, core/tax/rates.c). */
+static levy_rates *host_rates;
+
 int levy_host_build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *errs,
                     int *nselftests, levy_err *err)
 {
     levy_gen_opts o;
     memset(&o, 0, sizeof o);
+    if (!host_rates && h->cfg->data_root[0]) { /* no data root (unit tests): no rates */
+        int rrc = levy_rates_open(&host_rates, h->cfg->data_root, h->cfg->data_dir, err);
+        if (rrc != LEVY_OK)
+            return rrc;
+    }
+    o.rates = host_rates;
     o.plugins_dir = h->cfg->plugins_dir;
     o.scripts_dir = h->cfg->scripts_dir;
     o.role = h->cfg->role;
