@@ -66,21 +66,11 @@ static int migrate_cb(void *ud, const char *plugin, const char *dir, levy_err *e
 }
 #endif
 
-/* The rate index (data/ + DATA_DIR/rates imports): loaded once, read-only, shared by every
- * generation for the life of the process (tax area, core/tax/rates.c). */
-static levy_rates *host_rates;
-
 int levy_host_build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *errs,
                     int *nselftests, levy_err *err)
 {
     levy_gen_opts o;
     memset(&o, 0, sizeof o);
-    if (!host_rates && h->cfg->data_root[0]) { /* no data root (unit tests): no rates */
-        int rrc = levy_rates_open(&host_rates, h->cfg->data_root, h->cfg->data_dir, err);
-        if (rrc != LEVY_OK)
-            return rrc;
-    }
-    o.rates = host_rates;
     o.plugins_dir = h->cfg->plugins_dir;
     o.scripts_dir = h->cfg->scripts_dir;
     o.role = h->cfg->role;
@@ -90,14 +80,12 @@ int levy_host_build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *
     o.client = h->client;
     o.host = h;
     o.run_selftests = 1;
-    /* The rate index is loaded once per process and shared read-only by every generation;
-     * the simulator computes no tax and does not load it. */
+    /* The rate index (data/ plus vintages imported into DATA_DIR/rates) is loaded once per
+     * host and shared read-only by every generation; the simulator computes no tax and does
+     * not load it; without a data root (unit tests) there are no rates. */
     if (!h->rates && h->cfg->data_root[0] && strcmp(h->cfg->role, "sim") != 0) {
         levy_rates *r = NULL;
-        int rrc = levy_rates_open(&r, h->cfg->data_root,
-                                  strcmp(h->cfg->role, "calc") == 0 || strcmp(h->cfg->role, "check") == 0
-                                      ? NULL : h->cfg->data_dir,
-                                  err);
+        int rrc = levy_rates_open(&r, h->cfg->data_root, h->cfg->data_dir, err);
         if (rrc != LEVY_OK)
             return rrc;
         h->rates = r;
