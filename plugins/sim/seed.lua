@@ -76,6 +76,10 @@ function M.api_key(seed)
   return "rk_demo_" .. crypto.hex(crypto.sha256("levy-sim-demo-key:" .. seed)):sub(1, 32)
 end
 
+-- The first invoices of every seed are unpaid USD invoices shipping to these ZIPs, so a
+-- demo always shows tax being written (CA, NY, TX, WA, IL, NJ) whatever the seed.
+M.SHOWCASE = { "92614", "10001", "78701", "98101", "60601", "07446" }
+
 local BASE_MS = 1767225600000 -- 2026-01-01T00:00:00Z
 
 -- Organisation, subsidiaries, products and customers (cheap; done inline).
@@ -166,6 +170,12 @@ function M.invoices(seed, from, to)
     local clock = BASE_MS + 86400000 + i * 10000
     local function tick() clock = clock + 1; return clock end
     local cu = customers[r:int(1, #customers)]
+    local showcase = M.SHOWCASE[i]
+    if showcase then
+      for _, c in ipairs(customers) do
+        if c.obj.address and c.obj.address.zip_code == showcase then cu = c end
+      end
+    end
     local sub = (cu.eu and r:chance(3, 4)) and eu or us
     local cur = sub.currency
     local nlines = r:int(1, 10)
@@ -197,6 +207,7 @@ function M.invoices(seed, from, to)
     local total = docs.minor(inv.total, cur)
     local pay
     local roll = r:int(1, 20)
+    if showcase then roll = 20 end
     if roll <= 5 then pay = total elseif roll <= 7 then pay = total // 2 end
     local inv_upd = tick()
     if pay and pay > 0 then
@@ -209,7 +220,7 @@ function M.invoices(seed, from, to)
       local pm = { id = r:uuid(), status = "SUCCESSFUL", invoice_id = inv.id,
                    amount = docs.m(pay, cur), date = day(d + r:int(1, 40)), account_code = "1010" }
       db.insert("payment", pm, { parent_id = inv.id, currency = cur }, tick())
-    elseif r:chance(1, 6) then
+    elseif r:chance(1, 6) and not showcase then
       -- a credit memo for half of the first line, applied to the invoice
       local l1 = lines[1]
       local amt = docs.minor(l1.total_amount, cur) // 2
