@@ -563,6 +563,7 @@ def test_webhooks(sim, rec):
     check("deleted invoice -> 404", sim.req("GET", "/invoices/" + iid)[0] == 404)
     # retry schedule and disable
     rec.fail_paths.add("/fail")
+    sim.ctl("POST", "/_sim/config", {"retry_attempt_ms": [20, 20], "retry_group_ms": [600, 600, 600, 600]})
     st, _, _, wf = sim.ctl("POST", "/_sim/webhooks", {"url": rec.url + "/fail", "events": {"INVOICE": ["UPDATED"]}})
     sim.req("PUT", "/invoices/" + inv2["id"], invoice_update_body(inv2))
     deadline = time.time() + 90
@@ -577,7 +578,10 @@ def test_webhooks(sim, rec):
           hook and not hook["enabled"] and len(fails) == 15 and len(set(e["h"]["x-rillet-id"] for e in fails)) == 1, (hook, len(fails)))
     if len(fails) == 15:
         gaps = [fails[i + 1]["t"] - fails[i]["t"] for i in range(14)]
-        check("retry schedule from /_sim/config is used (fast)", max(gaps) < 10, gaps)
+        bounds = (2, 5, 8, 11)   # waits before groups 2..5
+        check("retry schedule: 3 quick attempts per group, 600 ms between groups",
+              all(gaps[i] >= 0.55 for i in bounds) and all(gaps[i] < 0.5 for i in range(14) if i not in bounds),
+              [round(g, 3) for g in gaps])
     dl = sim.ctl("GET", "/_sim/deliveries?webhook_id=" + wf["id"])[3]["deliveries"]
     check("delivery log shows the failed delivery with 15 attempts", len(dl) == 1 and dl[0]["state"] == "failed" and dl[0]["attempts"] == 15 and len(dl[0]["log"]) == 15, dl and dl[0]["state"])
     sim.req("PUT", "/invoices/" + inv2["id"], invoice_update_body(inv2))
