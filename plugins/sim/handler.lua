@@ -700,6 +700,24 @@ local function load_demo(seed_n, invoices, wipe, inline)
   windows = {}
 end
 
+local RESET_INLINE = 600      -- entities a reset may delete inline
+local RESET_CHUNK = 2000      -- entities deleted per reset job run
+
+-- Job: delete the next chunk of entities, then reseed (a newer reset makes it a no-op).
+local function reset_job(job)
+  local p = job.payload
+  if tostring(p.gen) ~= state.get("seed_gen") then return end
+  local left
+  store.transaction(function()
+    store.exec("DELETE FROM sim_entities WHERE seq IN (SELECT seq FROM sim_entities LIMIT ?)", RESET_CHUNK)
+    left = store.row("SELECT count(*) AS n FROM sim_entities").n
+    if left > 0 then
+      jobs.enqueue { kind = "sim.reset", key = ("reset-%d-%d"):format(p.gen, left), payload = p }
+    end
+  end)
+  if left == 0 then load_demo(p.seed, p.invoices, true, 0) end
+end
+
 -- Job: the next chunk of demo invoices (a reset since it was queued makes it a no-op).
 local function seed_job(job)
   local p = job.payload
@@ -935,7 +953,20 @@ local function ctl_reset(req)
     P.raise(400, "seed and invoices must be integers (0 <= invoices <= 100000).")
   end
   if b.reset_config then state.reset_config() end
-  load_demo(s, n, true, 25)
+  local n_ent = store.row("SELECT count(*) AS n FROM sim_entities").n
+  if n_ent <= RESET_INLINE then
+    load_demo(s, n, true, 25)
+  else
+    -- too much to delete within one request's Lua budget: wipe and reseed in jobs
+    store.transaction(function()
+      local gen = (math.tointeger(tonumber(state.get("seed_gen") or "0")) or 0) + 1
+      state.put("seed_gen", tostring(gen))
+      state.put("seed", tostring(s))
+      state.put("invoices", tostring(n))
+      state.put("seeded", "-1")
+      jobs.enqueue { kind = "sim.reset", key = "reset-" .. gen, payload = { seed = s, invoices = n, gen = gen } }
+    end)
+  end
   return ok(200, sim_info())
 end
 
@@ -1033,6 +1064,7 @@ return {
   routes = routes,
   jobs = {
     ["sim.seed"] = { run = seed_job, max_attempts = 3, concurrency = 1 },
+    ["sim.reset"] = { run = reset_job, max_attempts = 3, concurrency = 1 },
     ["sim.deliver"] = { run = hooks.run, max_attempts = 100, concurrency = 4, base_delay_ms = 100,
                         max_delay_ms = 7200000 },
   },
