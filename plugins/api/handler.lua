@@ -107,7 +107,7 @@ local function find_region(code)
   local by_code = rule_regions()
   code = tostring(code or ""):upper()
   local r = by_code[code]
-  if r == nil then http.error(404, "not_found", "unknown region " .. code) end
+  if r == nil then util.fail(404, "not_found", "unknown region " .. code) end
   return r
 end
 
@@ -183,34 +183,34 @@ end
 
 local function get_product(req)
   local row = db.product_row(req.params.id)
-  if row == nil then http.error(404, "not_found", "unknown product") end
+  if row == nil then util.fail(404, "not_found", "unknown product") end
   return 200, db.product_public(row)
 end
 
 local function put_product(req)
   local id = req.params.id
-  if db.product_row(id) == nil then http.error(404, "not_found", "unknown product") end
+  if db.product_row(id) == nil then util.fail(404, "not_found", "unknown product") end
   local body = util.body_object(req)
   local code = validate.product(body, known_tax_codes())
   local changed = db.set_product_tax_code(id, code, now_iso())
-  if changed == nil then http.error(404, "not_found", "unknown product") end
+  if changed == nil then util.fail(404, "not_found", "unknown product") end
   if changed then requeue("requeue_product", id) end
   return 200, db.product_public(db.product_row(id))
 end
 
 local function get_customer(req)
   local row = db.customer_row(req.params.id)
-  if row == nil then http.error(404, "not_found", "unknown customer") end
+  if row == nil then util.fail(404, "not_found", "unknown customer") end
   return 200, db.customer_public(row)
 end
 
 local function put_customer(req)
   local id = req.params.id
-  if db.customer_row(id) == nil then http.error(404, "not_found", "unknown customer") end
+  if db.customer_row(id) == nil then util.fail(404, "not_found", "unknown customer") end
   local body = util.body_object(req)
   local changes = validate.customer(body, known_region_codes())
   local changed = db.put_customer(id, changes)
-  if changed == nil then http.error(404, "not_found", "unknown customer") end
+  if changed == nil then util.fail(404, "not_found", "unknown customer") end
   if changed then requeue("requeue_customer", id) end
   return 200, db.customer_public(db.customer_row(id))
 end
@@ -223,7 +223,7 @@ local function post_calculate(req)
   if result == nil then
     local details = err.details
     if type(details) == "table" then details = util.array(details) end
-    http.error(err.status or 422, err.code or "validation_failed", err.message or "calculation failed", details)
+    util.fail(err.status or 422, err.code or "validation_failed", err.message or "calculation failed", details)
   end
   return 200, result
 end
