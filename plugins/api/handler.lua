@@ -25,6 +25,9 @@
 --                    exemption_certificate, exemption_expires, tax_id, tax_id_source} | nil
 --   region(code) -> {code, name, country, tax_type, subscribed, tax_calculation,
 --                    registration_number, effective_from} | nil (unknown code)
+--   set_region(code, changes) -> region | nil, message, code ("not_found"|"validation_failed")
+--       Same as PUT /v1/regions/{code} (audited, requeues): changes is a subset of
+--       {subscribed, tax_calculation, registration_number, effective_from}.
 --   settings()   -> {seller_address = Address | nil, rounding = "line"|"document",
 --                    sweep_interval_minutes = integer}
 --
@@ -116,13 +119,16 @@ local function get_region(req)
   return 200, region_public(r, db.region_row(r.code))
 end
 
+local function apply_region(r, changes)
+  local _, _, changed = db.put_region(r.code, changes, now_iso())
+  if changed then requeue("requeue_region", r.code) end
+  return region_public(r, db.region_row(r.code))
+end
+
 local function put_region(req)
   local r = find_region(req.params.code)
   local body = util.body_object(req)
-  local changes = validate.region(body, region_public(r, nil))
-  local _, _, changed = db.put_region(r.code, changes, now_iso())
-  if changed then requeue("requeue_region", r.code) end
-  return 200, region_public(r, db.region_row(r.code))
+  return 200, apply_region(r, validate.region(body, region_public(r, nil)))
 end
 
 ---------------------------------------------------------------- tax codes
@@ -282,6 +288,21 @@ function exports.region(code)
   return { code = r.code, name = r.name, country = r.country, tax_type = r.tax_type,
            subscribed = s.subscribed, tax_calculation = s.tax_calculation,
            registration_number = s.registration_number, effective_from = s.effective_from }
+end
+
+function exports.set_region(code, changes)
+  if type(code) ~= "string" then return nil, "region code must be a string", "validation_failed" end
+  local r = (rule_regions())[code:upper()]
+  if r == nil then return nil, "unknown region " .. code, "not_found" end
+  if not util.is_object(changes) then return nil, "changes must be a table", "validation_failed" end
+  local ok, v = pcall(validate.region, changes, region_public(r, nil))
+  if not ok then
+    if type(v) == "table" and v.code then return nil, tostring(v.message), v.code end
+    error(v, 0)
+  end
+  local out = apply_region(r, v)
+  for k, x in pairs(out) do if x == json.null then out[k] = nil end end
+  return out
 end
 
 function exports.settings()

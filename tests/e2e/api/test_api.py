@@ -313,6 +313,10 @@ def test_products_customers(c, data_dir):
     if db is None:
         return
     con = sqlite3.connect(db, timeout=10)
+    audit = con.execute("SELECT before, after FROM regions_audit WHERE code = 'US-CA' ORDER BY id").fetchall()
+    check("regions: every PUT audited", len(audit) == 2 and audit[0][0] is None
+          and json.loads(audit[1][0]).get("subscribed") is True
+          and json.loads(audit[1][1]).get("registration_number") == "CA-123", audit)
     with con:
         for i, (pid, name) in enumerate([("prod_a", "Widget"), ("prod_b", "Cloud plan"), ("prod_c", "Consulting")]):
             con.execute("INSERT INTO products(id, name, raw, tax_code, tax_code_source, updated_at) VALUES (?,?,?,?,?,?)",
