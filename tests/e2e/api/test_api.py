@@ -192,6 +192,11 @@ def test_settings(c):
           and {"rounding", "sweep_interval_minutes", "colour", "seller_address.state"} <= set(f), b)
     s, b = c.call("PUT", "/v1/settings", {"sweep_interval_minutes": 1441})
     check("settings: sweep upper bound", s == 422 and "sweep_interval_minutes" in detail_fields(b), b)
+    s, b = c.call("PUT", "/v1/settings", {"seller_address": {}})
+    check("settings: empty address clears", s == 200 and b.get("seller_address") is None
+          and b.get("sweep_interval_minutes") == 30, b)
+    s, b = c.call("PUT", "/v1/settings", {"seller_address": seller, "rounding": "line"})
+    check("settings: seller restored", s == 200 and b.get("seller_address", {}).get("state") == "TX", b)
     s, b = c.call("PUT", "/v1/settings", raw="[]")
     check("settings: array body -> 400 invalid_json", s == 400 and err_code(b) == "invalid_json", b)
 
