@@ -372,6 +372,34 @@ def test_products_customers(c, data_dir):
           and b["lines"][0].get("taxability_reason") == "customer_exempt", b)
     s, b = c.call("POST", "/v1/calculate", calc_body(addr("TX", "78701", "Austin"), [line()], customer={"id": "cust_1"}))
     check("calc: exemption limited to listed regions", s == 200 and b.get("total_tax") != "0.00", b)
+    s, b = c.call("PUT", "/v1/regions/EU", {"subscribed": True, "tax_calculation": True})
+    check("regions: subscribe EU", s == 200 and b.get("subscribed") is True, b)
+    de = {"line1": "Unter den Linden 1", "city": "Berlin", "zip_code": "10117", "country": "DE"}
+    s, b = c.call("POST", "/v1/calculate", dict(calc_body(de, [line()], customer={"id": "cust_1"}), currency="EUR"))
+    check("calc: stored tax_id -> reverse_charge (EU B2B, US seller)", s == 200 and b.get("total_tax") == "0.00"
+          and b["lines"][0].get("taxability_reason") == "reverse_charge", b)
+    s, b = c.call("POST", "/v1/calculate", dict(calc_body(de, [line()]), currency="EUR"))
+    check("calc: EU B2C -> German VAT 19.00", s == 200 and b.get("total_tax") == "19.00", b)
+
+
+def test_rounding_and_dates(c):
+    three = [dict(line(amount="0.10"), id=str(i)) for i in (1, 2, 3)]
+    body = calc_body(addr("CA", "92614", "Irvine"), three)
+    s, b = c.call("POST", "/v1/calculate", body)
+    check("calc: line rounding -> 0.03", s == 200 and b.get("total_tax") == "0.03", b)
+    s, _ = c.call("PUT", "/v1/settings", {"rounding": "document"})
+    s, b = c.call("POST", "/v1/calculate", body)
+    check("calc: settings rounding=document -> 0.02", s == 200 and b.get("total_tax") == "0.02", b)
+    c.call("PUT", "/v1/settings", {"rounding": "line"})
+    s, b = c.call("PUT", "/v1/regions/US-WA", {"subscribed": True, "tax_calculation": True,
+                                               "effective_from": "2026-06-01"})
+    check("regions: WA with effective_from", s == 200 and b.get("effective_from") == "2026-06-01", b)
+    wa = addr("WA", "98101", "Seattle")
+    s, b = c.call("POST", "/v1/calculate", calc_body(wa, [line()]))
+    check("calc: before effective_from -> not_collecting", s == 200 and b.get("total_tax") == "0.00"
+          and b["lines"][0].get("taxability_reason") == "not_collecting", b)
+    s, b = c.call("POST", "/v1/calculate", dict(calc_body(wa, [line()]), date="2026-07-01"))
+    check("calc: after effective_from -> taxed", s == 200 and b.get("total_tax") not in (None, "0.00"), b)
 
 
 def run_calc(levy, args, stdin=None):
@@ -446,6 +474,7 @@ def main():
             test_calculate(c)
             test_sphere(c)
             test_products_customers(c, data_dir)
+            test_rounding_and_dates(c)
     finally:
         proc.terminate()
         try:
