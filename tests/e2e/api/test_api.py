@@ -284,6 +284,20 @@ def test_sphere(c):
             and r.get("inclusive") is False and isinstance(r.get("display_name"), str)
             and isinstance(r.get("jurisdiction"), str) and r.get("country") == "US" and r.get("state") == "CA"
             and r.get("tax_type") == "sales_tax" for r in rates), rates)
+    def amounts(b):
+        return b["data"]["lines"][0]["tax_amounts"] if isinstance(b, dict) and "data" in b else []
+    s, b = c.call("POST", P, sphere_body(line_items=[{"id": "d", "amount": 10000, "discount_amount": 1000}]),
+                  token=None, headers=key)
+    a = amounts(b)
+    check("sphere: discount_amount -> taxable 9000, tax 698", s == 200 and a and sum(x["amount"] for x in a) == 698
+          and all(x["taxable_amount"] == 9000 for x in a), b)
+    s, b = c.call("POST", P, sphere_body(line_items=[{"id": "i", "amount": 10775, "tax_inclusive": True}]),
+                  token=None, headers=key)
+    a = amounts(b)
+    check("sphere: tax_inclusive -> carved out 775", s == 200 and a and sum(x["amount"] for x in a) == 775
+          and all(x["tax_rate"]["inclusive"] is True for x in a), b)
+    s, b = c.call("POST", P, sphere_body(tax_exempt=True), token=None, headers=key)
+    check("sphere: tax_exempt -> zero tax", s == 200 and sum(x["amount"] for x in amounts(b)) == 0, b)
     s, b = c.call("POST", P, sphere_body(customer_address={"city": "Irvine", "postal_code": "92614"}),
                   token=None, headers=key)
     check("sphere: missing country -> 400 customer_tax_location_invalid", s == 400 and b.get("type") == "api_error"
