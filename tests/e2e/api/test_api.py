@@ -362,6 +362,10 @@ def test_products_customers(c, data_dir):
     check("products: unknown field -> 422", s == 422 and "name" in detail_fields(b), b)
     s, b = c.call("POST", "/v1/calculate", calc_body(addr("TX", "78701", "Austin"), [line(product_id="prod_b")]))
     check("calc: product's tax code used (TX SaaS 6.60)", s == 200 and b.get("total_tax") == "6.60", b)
+    s, b = c.call("POST", "/v1/calculate", calc_body(addr("TX", "78701", "Austin"), [
+        line(product_id="prod_a"), dict(line(product_id="prod_b"), id="2"), dict(line(product_id="nope"), id="3")]))
+    check("calc: several products (8.25 + 6.60 + unknown as general 8.25)", s == 200 and b.get("total_tax") == "23.10"
+          and [x["tax"] for x in b["lines"]] == ["8.25", "6.60", "8.25"], b)
     s, b = c.call("POST", "/tax_api/calculate_tax", sphere_body(
         customer_address={"state": "TX", "postal_code": "78701", "country": "US", "city": "Austin"},
         line_items=[{"id": "x", "amount": 10000, "product_id": "prod_b"}]), token=None, headers={"X-API-KEY": TOKEN})
