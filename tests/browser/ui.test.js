@@ -484,7 +484,10 @@ process.on('SIGINT', () => { cleanup(); process.exit(130); });
 const timer = setTimeout(() => { fail('whole test', 'timed out after 240 s'); log(passed + ' passed, ' + failed + ' failed'); cleanup(); process.exit(1); }, 240000);
 main().catch(e => fail('setup', e)).then(async () => {
   clearTimeout(timer);
-  if (failed) for (const p of procs) log('--- ' + p.label + ' log tail ---\n' + tail(p));
+  if (failed) {
+    for (const p of procs) log('--- ' + p.label + ' log tail ---\n' + tail(p));
+    if (tmp) log('logs and data kept in ' + tmp);
+  }
   cleanup();
   await sleep(200);
   if (tmp && !failed) fs.rmSync(tmp, { recursive: true, force: true });
