@@ -228,7 +228,7 @@
       var status = ev.http_status !== undefined ? ev.http_status : ev.status;
       var detailBits = [];
       if (ev.total_tax !== undefined) detailBits.push('tax ' + L.money(ev.total_tax, cur));
-      if (ev.calculation_id) detailBits.push(ev.calculation_id);
+      if (ev.calculation_id && ev.calculation_id !== ev.request_id && (ev.message || '').indexOf(ev.calculation_id) < 0) detailBits.push(ev.calculation_id);
       if (ev.message) detailBits.push(ev.message);
       if (ev.error) detailBits.push(errText(ev.error));
       if (ev.reason) detailBits.push(ev.reason);
