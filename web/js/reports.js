@@ -183,7 +183,7 @@
         h('td', { class: 'num', text: L.money(it.thr, it.currency) }), h('td', { class: 'num', text: it.txns === null ? '—' : String(it.txns) }),
         h('td', null, L.badge(it.status)));
     }));
-    return h('div', { class: 'card' }, legend, svg,
+    return h('div', { class: 'card' }, legend, h('div', { class: 'chart-wrap' }, svg),
       h('details', null, h('summary', { text: 'Show as a table' }),
         L.tableWrap(['State', { text: 'Sales', cls: 'num' }, { text: 'Threshold', cls: 'num' }, { text: 'Transactions', cls: 'num' }, 'Status'], tbody)));
   }
