@@ -65,7 +65,7 @@
         h('button', { type: 'submit', class: 'secondary', text: 'Apply' }));
       main.appendChild(h('h1', { text: K.title }));
       main.appendChild(filters);
-      main.appendChild(L.tableWrap(['Number', { text: 'Date', cls: 'hide-sm' }, { text: 'Customer', cls: 'hide-sm' }, { text: 'Status', cls: 'hide-sm' },
+      main.appendChild(L.tableWrap(['Number', { text: 'Date', cls: 'hide-sm' }, { text: 'Customer', cls: 'hide-sm cust' }, { text: 'Status', cls: 'hide-sm' },
         { text: 'Total', cls: 'num hide-sm' }, 'Tax status', { text: 'levy tax', cls: 'num' }, { text: 'Rillet tax', cls: 'num' }], tbody, { id: 'documents-table' }));
       main.appendChild(more);
       function run() {
@@ -116,7 +116,7 @@
       h('td', { class: 'num' }, tp.rillet));
   }
   function customerCell(d) {
-    var td = h('td', { class: 'hide-sm' }, d.customer_name || h('span', { class: 'mono', text: d.customer_id ? String(d.customer_id).slice(0, 8) + '…' : '—', title: d.customer_id || null }));
+    var td = h('td', { class: 'hide-sm cust' }, d.customer_name || h('span', { class: 'mono', text: d.customer_id ? String(d.customer_id).slice(0, 8) + '…' : '—', title: d.customer_id || null }));
     if (!d.customer_name && d.customer_id) {
       customerNames().then(function (map) {
         var n = map[d.customer_id];
