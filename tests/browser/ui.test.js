@@ -308,7 +308,7 @@ async function main() {
     await nav('Invoices', 'invoices');
     invoiceId = await until('an invoice with tax', async () => {
       await page.getByRole('button', { name: 'Apply' }).click();
-      await page.locator('#documents-table tbody tr').first().waitFor();
+      await page.locator('#documents-table tbody tr[data-id], #documents-table tbody td.empty').first().waitFor();
       const rows = await page.locator('#documents-table tbody tr[data-id]').evaluateAll(trs => trs.map(tr => ({
         id: tr.dataset.id, st: tr.dataset.taxStatus, tax: (tr.querySelector('.levy-tax') || {}).textContent || ''
       })));
@@ -316,7 +316,8 @@ async function main() {
       return hit && hit.id;
     }, 60000, 1000);
     await page.getByLabel('Tax status', { exact: true }).selectOption('written');
-    await page.locator('#documents-table tbody tr').first().waitFor();
+    await page.locator('#documents-table tbody tr[data-id], #documents-table tbody td.empty').first().waitFor();
+    await sleep(300);
     await shot('invoices');
   });
 
@@ -332,7 +333,8 @@ async function main() {
 
   await check('credit memos page lists', async () => {
     await nav('Credit memos', 'credit-memos');
-    await page.locator('#documents-table tbody tr:not(:has(.loading))').first().waitFor();
+    await page.locator('#documents-table tbody tr[data-id], #documents-table tbody td.empty').first().waitFor();
+    await sleep(300);
     await shot('credit-memos');
   });
 
@@ -482,7 +484,10 @@ process.on('SIGINT', () => { cleanup(); process.exit(130); });
 const timer = setTimeout(() => { fail('whole test', 'timed out after 240 s'); log(passed + ' passed, ' + failed + ' failed'); cleanup(); process.exit(1); }, 240000);
 main().catch(e => fail('setup', e)).then(async () => {
   clearTimeout(timer);
-  if (failed) for (const p of procs) log('--- ' + p.label + ' log tail ---\n' + tail(p));
+  if (failed) {
+    for (const p of procs) log('--- ' + p.label + ' log tail ---\n' + tail(p));
+    if (tmp) log('logs and data kept in ' + tmp);
+  }
   cleanup();
   await sleep(200);
   if (tmp && !failed) fs.rmSync(tmp, { recursive: true, force: true });

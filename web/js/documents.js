@@ -65,7 +65,7 @@
         h('button', { type: 'submit', class: 'secondary', text: 'Apply' }));
       main.appendChild(h('h1', { text: K.title }));
       main.appendChild(filters);
-      main.appendChild(L.tableWrap(['Number', { text: 'Date', cls: 'hide-sm' }, { text: 'Customer', cls: 'hide-sm' }, { text: 'Status', cls: 'hide-sm' },
+      main.appendChild(L.tableWrap(['Number', { text: 'Date', cls: 'hide-sm' }, { text: 'Customer', cls: 'hide-sm cust' }, { text: 'Status', cls: 'hide-sm' },
         { text: 'Total', cls: 'num hide-sm' }, 'Tax status', { text: 'levy tax', cls: 'num' }, { text: 'Rillet tax', cls: 'num' }], tbody, { id: 'documents-table' }));
       main.appendChild(more);
       function run() {
@@ -84,18 +84,46 @@
     };
   }
 
+  /* Customer names for the lists (documents carry only customer_id): one cached sweep of
+   * /v1/customers per page view, at most 2,000 customers; ids stay visible until then. */
+  var names = null;
+  function customerNames() {
+    if (names) return names;
+    var map = {}, pages = 0;
+    function next(cursor) {
+      return L.api('GET', '/v1/customers' + L.qs({ limit: 500, cursor: cursor })).then(function (res) {
+        ((res && res.data) || []).forEach(function (c) { if (c.name) map[c.id] = c.name; });
+        pages += 1;
+        return res && res.next_cursor && pages < 4 ? next(res.next_cursor) : map;
+      });
+    }
+    names = next(null).catch(function () { return map; });
+    setTimeout(function () { names = null; }, 60000);
+    return names;
+  }
+
   function docRow(kindKey, d) {
     var K = KINDS[kindKey], cur = currencyOf(d), tp = taxPair(d, cur);
     var num = d[K.number] || d.number || d.id;
     return h('tr', { dataset: { id: d.id, taxStatus: d.tax_status || '' } },
       h('td', { style: 'white-space:nowrap' }, h('a', { href: '#/' + kindKey + '/' + encodeURIComponent(d.id), text: num })),
       h('td', { class: 'hide-sm', text: d[K.date] || d.date || '—' }),
-      h('td', { class: 'hide-sm' }, d.customer_name || h('span', { class: 'mono', text: d.customer_id ? String(d.customer_id).slice(0, 8) + '…' : '—', title: d.customer_id || null })),
+      customerCell(d),
       h('td', { class: 'hide-sm' }, d.status ? L.badge(String(d.status).toLowerCase()) : '—'),
       h('td', { class: 'num hide-sm', text: L.money(d.total, cur) }),
       h('td', null, L.badge(d.tax_status), d.last_error ? h('div', { class: 'field-error', text: errText(d.last_error) }) : null),
       h('td', { class: 'num' }, tp.levy),
       h('td', { class: 'num' }, tp.rillet));
+  }
+  function customerCell(d) {
+    var td = h('td', { class: 'hide-sm cust' }, d.customer_name || h('span', { class: 'mono', text: d.customer_id ? String(d.customer_id).slice(0, 8) + '…' : '—', title: d.customer_id || null }));
+    if (!d.customer_name && d.customer_id) {
+      customerNames().then(function (map) {
+        var n = map[d.customer_id];
+        if (n) L.clear(td).appendChild(h('a', { href: '#/customers/' + encodeURIComponent(d.customer_id), text: n }));
+      });
+    }
+    return td;
   }
   function errText(e) {
     if (!e) return '';
@@ -141,7 +169,7 @@
           h('dt', { text: 'Total' }), h('dd', { text: L.money(d.total, cur) }),
           h('dt', { text: 'Date' }), h('dd', { text: d[K.date] || '—' }),
           h('dt', { text: 'Status' }), h('dd', { text: d.status ? String(d.status).replace(/_/g, ' ').toLowerCase() : '—' }),
-          h('dt', { text: 'Customer' }), h('dd', null, d.customer_id ? h('a', { href: '#/customers/' + encodeURIComponent(d.customer_id), text: d.customer_name || d.customer_id }) : '—'),
+          h('dt', { text: 'Customer' }), h('dd', null, d.customer_id ? h('a', { id: 'doc-customer', href: '#/customers/' + encodeURIComponent(d.customer_id), text: d.customer_name || d.customer_id }) : '—'),
           h('dt', { text: 'Ship-to' }), h('dd', { text: L.addr(ship) }),
           h('dt', { text: 'Calculation' }), h('dd', { class: 'mono', text: d.calculation_id || '—' }),
           h('dt', { text: 'Written to Rillet' }), h('dd', { text: L.time(d.written_at) }),
@@ -149,6 +177,9 @@
         d.last_error ? h('div', { class: 'notice error', role: 'alert' }, h('strong', { text: 'Last error: ' }), errText(d.last_error)) : null,
         notice,
         h('div', { class: 'actions' }, recalc)));
+      if (d.customer_id && !d.customer_name) {
+        customerNames().then(function (map) { var a = wrap.querySelector('#doc-customer'); if (a && map[d.customer_id]) a.textContent = map[d.customer_id]; });
+      }
       wrap.appendChild(h('h2', { text: 'Lines' }));
       wrap.appendChild(linesTable(d.lines || d.items || [], cur));
       wrap.appendChild(h('h2', { text: 'History' }));
@@ -197,7 +228,7 @@
       var status = ev.http_status !== undefined ? ev.http_status : ev.status;
       var detailBits = [];
       if (ev.total_tax !== undefined) detailBits.push('tax ' + L.money(ev.total_tax, cur));
-      if (ev.calculation_id) detailBits.push(ev.calculation_id);
+      if (ev.calculation_id && ev.calculation_id !== ev.request_id && (ev.message || '').indexOf(ev.calculation_id) < 0) detailBits.push(ev.calculation_id);
       if (ev.message) detailBits.push(ev.message);
       if (ev.error) detailBits.push(errText(ev.error));
       if (ev.reason) detailBits.push(ev.reason);

@@ -19,6 +19,15 @@
     }
     return null;
   }
+  /* The first candidate that is an amount (decimal string, integer, or {amount, currency}). */
+  function pickAmount(o, names) {
+    for (var i = 0; i < names.length; i++) {
+      var v = pick(o, [names[i]]);
+      if (typeof v === 'string' || typeof v === 'number') return String(v);
+      if (v && typeof v === 'object' && typeof v.amount === 'string') return v.amount;
+    }
+    return null;
+  }
   function notAvailable(what) {
     return h('div', { class: 'notice info', role: 'status' }, h('strong', { text: what + ' is not available yet.' }),
       ' This levy server does not offer this report (HTTP 404). Upgrade levy to a version with reports.');
@@ -102,15 +111,22 @@
         h('td', { class: 'num', text: x.invoices === undefined ? '—' : String(x.invoices) }),
         h('td', { class: 'num', text: x.credit_memos === undefined ? '—' : String(x.credit_memos) })));
     });
-    var t = r && r.totals;
+    /* totals: one object, or one per currency ({"USD": {...}, "EUR": {...}}). */
+    var t = r && r.totals, totals = [];
+    if (t && (t.tax !== undefined || t.taxable !== undefined)) totals.push(t);
+    else if (t && typeof t === 'object') Object.keys(t).forEach(function (k) {
+      if (t[k] && typeof t[k] === 'object') totals.push(Object.assign({ currency: k }, t[k]));
+    });
     var table = L.tableWrap(['Region', 'Jurisdiction', { text: 'Level', cls: 'hide-sm' }, { text: 'Type', cls: 'hide-sm' },
       { text: 'Taxable', cls: 'num' }, { text: 'Tax', cls: 'num' }, { text: 'Invoices', cls: 'num' }, { text: 'Credit memos', cls: 'num' }], tbody, { id: 'liability-table' });
-    if (t && rows.length) {
-      table.querySelector('table').appendChild(h('tfoot', null, h('tr', null, h('td', { colspan: 2, text: 'Total' }),
-        h('td', { class: 'hide-sm' }), h('td', { class: 'hide-sm' }),
-        h('td', { class: 'num', text: L.money(t.taxable, t.currency) }), h('td', { class: 'num', text: L.money(t.tax, t.currency) }),
-        h('td', { class: 'num', text: t.invoices === undefined ? '' : String(t.invoices) }),
-        h('td', { class: 'num', text: t.credit_memos === undefined ? '' : String(t.credit_memos) }))));
+    if (totals.length && rows.length) {
+      table.querySelector('table').appendChild(h('tfoot', null, totals.map(function (tt) {
+        return h('tr', null, h('td', { colspan: 2, text: 'Total' + (totals.length > 1 && tt.currency ? ' ' + tt.currency : '') }),
+          h('td', { class: 'hide-sm' }), h('td', { class: 'hide-sm' }),
+          h('td', { class: 'num', text: L.money(tt.taxable, tt.currency) }), h('td', { class: 'num', text: L.money(tt.tax, tt.currency) }),
+          h('td', { class: 'num', text: tt.invoices === undefined ? '' : String(tt.invoices) }),
+          h('td', { class: 'num', text: tt.credit_memos === undefined ? '' : String(tt.credit_memos) }));
+      })));
     }
     return table;
   }
@@ -120,14 +136,14 @@
   function exposureChart(rows) {
     if (!rows.length) return h('p', { class: 'empty', text: 'No exposure data yet.' });
     var items = rows.map(function (x) {
-      var sales = pick(x, ['sales', 'sales_amount', 'total_sales']);
-      var thr = pick(x, ['threshold', 'sales_threshold', 'threshold_sales', 'threshold.sales', 'nexus_threshold']);
+      var sales = pickAmount(x, ['sales', 'sales_amount', 'total_sales', 'sales.amount']);
+      var thr = pickAmount(x, ['threshold.sales', 'threshold.amount', 'threshold', 'sales_threshold', 'threshold_sales', 'nexus_threshold', 'threshold_amount']);
       var a = L.decScaled(sales, 2), b = L.decScaled(thr, 2), permille = null;
       if (a !== null && b !== null && b > BigInt(0)) permille = a * BigInt(1000) / b;
       return {
         code: pick(x, ['region', 'state', 'code']) || '?', status: x.status || 'below', sales: sales, thr: thr, permille: permille,
         txns: pick(x, ['transactions', 'transaction_count', 'transactions_count']),
-        thrTxns: pick(x, ['transaction_threshold', 'threshold_transactions', 'threshold.transactions']),
+        thrTxns: pick(x, ['threshold.transactions', 'transaction_threshold', 'threshold_transactions', 'transactions_threshold']),
         currency: x.currency || 'USD'
       };
     });
@@ -167,7 +183,7 @@
         h('td', { class: 'num', text: L.money(it.thr, it.currency) }), h('td', { class: 'num', text: it.txns === null ? '—' : String(it.txns) }),
         h('td', null, L.badge(it.status)));
     }));
-    return h('div', { class: 'card' }, legend, svg,
+    return h('div', { class: 'card' }, legend, h('div', { class: 'chart-wrap' }, svg),
       h('details', null, h('summary', { text: 'Show as a table' }),
         L.tableWrap(['State', { text: 'Sales', cls: 'num' }, { text: 'Threshold', cls: 'num' }, { text: 'Transactions', cls: 'num' }, 'Status'], tbody)));
   }

@@ -11,7 +11,9 @@
       var summary = h('dl', { class: 'kv', id: 'generation-summary' },
         h('dt', { text: 'Generation' }), h('dd', { id: 'generation', text: '…' }),
         h('dt', { text: 'Loaded at' }), h('dd', { id: 'loaded-at', text: '…' }),
-        h('dt', { text: 'Files' }), h('dd', { id: 'file-count', text: '…' }));
+        h('dt', { text: 'Files' }), h('dd', { id: 'file-count', text: '…' }),
+        h('dt', { text: 'Tree hash' }), h('dd', { id: 'tree-hash', class: 'mono', style: 'overflow-wrap:anywhere', text: '…' }),
+        h('dt', { text: 'Rate data' }), h('dd', { id: 'rate-sources', text: '…' }));
       var reload = h('button', { type: 'button', id: 'reload', text: 'Reload rules and plugins' });
       var result = h('div', { id: 'reload-result' });
       var kind = h('select', { name: 'kind' }, h('option', { value: '', text: 'All' }), h('option', { value: 'rule', text: 'Rules' }), h('option', { value: 'plugin', text: 'Plugins' }));
@@ -44,6 +46,11 @@
           summary.querySelector('#loaded-at').textContent = L.time(g.loaded_at);
           summary.querySelector('#file-count').textContent = files.filter(function (f) { return f.kind === 'rule'; }).length + ' rules, ' +
             files.filter(function (f) { return f.kind === 'plugin'; }).length + ' plugin files';
+          summary.querySelector('#tree-hash').textContent = g.tree_sha256 || '—';
+          var rates = g.rates || g.rate_sources || g.data_sources || null;
+          summary.querySelector('#rate-sources').textContent = Array.isArray(rates) && rates.length ? rates.map(function (r) {
+            return typeof r === 'string' ? r : [r.source || r.name, r.vintage].filter(Boolean).join(' ');
+          }).join('; ') : 'named by each calculation (Calculator → Rates)';
           L.showError(errSlot, null);
           draw();
         }, function (err) { if (alive) { L.clear(tbody); L.showError(errSlot, err); } });
