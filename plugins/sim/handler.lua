@@ -230,9 +230,16 @@ end
 ---------------------------------------------------------------------------------------------
 -- Customers
 
+local function sort_arg(req)
+  local sb = (req.query or {}).sort_by
+  if sb == nil or sb == "created" then return "seq" end
+  if sb == "updated" then return "updated_ms" end
+  P.raise(400, "sort_by: must be 'created' or 'updated'.", { { field = "sort_by", message = "must be created or updated" } })
+end
+
 local function list_customers(req)
   local limit, cursor, gt = list_args(req)
-  return ok(200, db.list("customer", "customers", {}, gt, limit, cursor, true))
+  return ok(200, db.list("customer", "customers", {}, gt, limit, cursor, true, sort_arg(req)))
 end
 
 local function create_customer(req)
@@ -465,7 +472,7 @@ end
 
 local function list_all_payments(req)
   local limit, cursor, gt = list_args(req)
-  return ok(200, db.list("payment", "payments", {}, gt, limit, cursor, true))
+  return ok(200, db.list("payment", "payments", {}, gt, limit, cursor, true, sort_arg(req)))
 end
 
 local function create_payment(req)

@@ -469,6 +469,13 @@ def test_idempotency(sim):
     cid = j1["id"]
     st, _, _, u = sim.req("PUT", "/customers/" + cid, {"name": "Idem Co 2"})
     check("PUT customer is a full replace", st == 200 and u["name"] == "Idem Co 2" and "address" not in u, u)
+    st, _, _, j = sim.req("GET", "/customers?limit=1&sort_by=updated")
+    check("customers sort_by=updated puts the updated one first", st == 200 and j["customers"][0]["id"] == cid, j)
+    a, _, _ = walk(sim, "/customers", "customers", 10, "&sort_by=updated")
+    b, _, _ = walk(sim, "/customers", "customers", 100)
+    check("sort_by=updated walk covers every customer once", a is not None and len(a) == len(set(a)) and set(a) == set(b), (len(a or []), len(b or [])))
+    st, hd, _, j = sim.req("GET", "/customers?sort_by=name")
+    check("bad sort_by -> 400", is_problem(st, hd, j, 400), st)
     st, hd, _, j = sim.req("PUT", "/customers/" + cid, {"name": "x", "address": {"line1": "a"}})
     check("customer address validation names field", is_problem(st, hd, j, 400) and "address.city" in j["detail"], j)
     st, _, _, _ = sim.req("DELETE", "/customers/" + cid)
