@@ -204,6 +204,11 @@ def sim_api_key(tmp):
     return "rk_demo_" + hashlib.sha256(("levy-sim-demo-key:%d" % SEED).encode()).hexdigest()[:32]
 
 
+def us_state_of(d):
+    a = d.get("shipping_address") or d.get("customer_address") or {}
+    return a.get("state") if a.get("country") == "US" else None
+
+
 def bump_quantity(sim, inv_id):
     """PUT the invoice back with the first taxed line's quantity + 1 (a real tax change)."""
     s, cur_inv, _, _ = sim("GET", "/invoices/" + inv_id)
@@ -572,31 +577,38 @@ def run(tmp, sim_url, levy_url, levy_dir):
     st, js, text, _ = levy("GET", "/v1/credit-memos?limit=500")
     check("GET /v1/credit-memos", st == 200 and len(js["data"]) == len(sim_memos), text[:200])
 
-    # a credit memo applied to an invoice is taxed at the invoice's ship-to and date
-    s, js, _, _ = levy("GET", "/v1/credit-memos?limit=500")
-    memo = next((m for m in js["data"] if m.get("applications")), None)
-    if check("an applied credit memo exists", memo, [m.get("applications") for m in js["data"]]):
-        inv_id = memo["applications"][0]["invoice_id"]
-        s, ainv, _, _ = levy("GET", "/v1/invoices/" + inv_id)
-        a = ainv.get("shipping_address") or ainv.get("customer_address") or {}
-        region = "US-" + a["state"] if a.get("country") == "US" else a.get("country")
-        st, js, text, _ = levy("PUT", "/v1/regions/" + region, {"subscribed": True, "tax_calculation": True})
-        check("subscribe the applied invoice's region " + str(region), st == 200, text)
-        def memo_taxed():
-            s2, m, _, _ = levy("GET", "/v1/credit-memos/" + memo["id"])
-            calcs = [h for h in m["history"] if h["kind"] == "calculation"]
-            return m if len(calcs) >= 2 and m["tax_status"] in ("written", "calculated", "failed") else None
-        m = wait_for(memo_taxed, 60, 1.0)
-        later = [h for h in (m["history"] if m else []) if h["kind"] == "calculation"][1:]
-        check("credit memo re-taxed (at the applied invoice's region) when that region was switched on",
-              m and m["tax_status"] in ("written", "calculated") and
-              any(("in " + region) in h["message"] and ("region " + region) in h["message"] for h in later),
-              m and m["history"])
-        if m:
-            s2, sm, _, _ = sim("GET", "/credit-memos/" + memo["id"])
-            check("simulator credit memo holds levy's tax", sm["taxed_amount"]["amount"] == m["levy_tax"], (sm["taxed_amount"], m["levy_tax"]))
-            check("credit memo amounts and taxes are positive",
-                  all(not (l["tax"] or "0").startswith("-") and not l["amount"].startswith("-") for l in m["lines"]), m["lines"])
+    # a credit memo applied to an invoice is taxed at the invoice's ship-to and date, even when
+    # its own address lies outside every subscribed region
+    s, js, _, _ = levy("GET", "/v1/invoices?tax_status=written&limit=500")
+    target = next((d for d in js["data"] if d.get("status") in ("UNPAID", "PARTIALLY_PAID") and us_state_of(d)
+                   and us_state_of(d) != "OR"), None)
+    if check("an open written US invoice to credit", target, [(d["status"], us_state_of(d)) for d in js["data"]]):
+        s, ti, _, _ = sim("GET", "/invoices/" + target["id"])
+        line = next(it for it in ti["items"] if it["taxed_amount"]["amount"] not in ("0.00", "0"))
+        cur = ti["total"]["currency"]
+        st, cm, text, _ = sim("POST", "/credit-memos", {
+            "customer_id": ti["customer_id"], "subsidiary_id": ti["subsidiary_id"],
+            "credit_memo_date": ti["invoice_date"],
+            "address": {"line1": "1 SW Main St", "city": "Portland", "state": "OR", "zip_code": "97204", "country": "US"},
+            "items": [{"description": "Credit: " + line["description"],
+                       "price": {"product_id": line["product_id"], "quantity": 1,
+                                 "amount_per_unit": {"amount": "10.00", "currency": cur}}}]})
+        if check("simulator credit memo created", st in (200, 201), text[:300]):
+            st, js, text, _ = sim("POST", "/credit-memos/%s/applications" % cm["id"], {"applications": [
+                {"invoice_id": target["id"], "amount": {"amount": "10.00", "currency": cur},
+                 "application_date": ti["invoice_date"]}]})
+            check("simulator credit memo applied", st in (200, 201), text[:300])
+            def memo_written():
+                s2, m, _, _ = levy("GET", "/v1/credit-memos/" + cm["id"])
+                return m if s2 == 200 and m["tax_status"] in ("written", "failed") else None
+            m = wait_for(memo_written, 60, 0.5)
+            check("applied credit memo taxed at the invoice's region and written", m and m["tax_status"] == "written"
+                  and m["levy_tax"] not in ("0.00", "0"), m and (m["tax_status"], m["levy_tax"], m["last_error"], m["history"]))
+            if m:
+                s2, sm, _, _ = sim("GET", "/credit-memos/" + cm["id"])
+                check("simulator credit memo holds levy's tax", sm["taxed_amount"]["amount"] == m["levy_tax"], (sm["taxed_amount"], m["levy_tax"]))
+                check("credit memo amounts and taxes are positive",
+                      all(not (l["tax"] or "0").startswith("-") and not l["amount"].startswith("-") for l in m["lines"]), m["lines"])
 
     # 10. disconnect
     st, js, text, _ = levy("DELETE", "/v1/connections/" + cid)
