@@ -548,6 +548,18 @@ def run(tmp, sim_url, levy_url, levy_dir):
                 return det if s2 == 200 and det["tax_status"] == "deleted" else None
             check("DELETED webhook -> tax_status deleted, document kept", wait_for(is_deleted, 30), "")
 
+    # a customer exemption set in levy re-taxes that customer's open invoices (to zero)
+    s, js, _, _ = levy("GET", "/v1/invoices?tax_status=written&limit=500")
+    ex = next((d for d in js["data"] if d.get("status") in ("UNPAID", "PARTIALLY_PAID") and d["levy_tax"] != "0.00"), None)
+    if check("a written invoice with tax for the exemption test", ex, ""):
+        st, js, text, _ = levy("PUT", "/v1/customers/" + ex["customer_id"], {"exempt": True})
+        check("PUT /v1/customers/{id} exempt -> 200", st == 200, text)
+        def exempted():
+            s2, si, _, _ = sim("GET", "/invoices/" + ex["id"])
+            return si if si["taxed_amount"]["amount"] == "0.00" else None
+        check("customer exemption re-taxed the invoice to zero in Rillet", wait_for(exempted, 60, 1.0), ex["levy_tax"])
+        levy("PUT", "/v1/customers/" + ex["customer_id"], {"exempt": False})
+
     # the sweep is the backstop for a disabled webhook: POST .../sync picks up the change
     st, js, text, _ = sim("PUT", "/_sim/webhooks/" + hook["id"], {"enabled": False})
     check("simulator webhook disabled", st == 200, text)
@@ -580,8 +592,10 @@ def run(tmp, sim_url, levy_url, levy_dir):
     # a credit memo applied to an invoice is taxed at the invoice's ship-to and date, even when
     # its own address lies outside every subscribed region
     s, js, _, _ = levy("GET", "/v1/invoices?tax_status=written&limit=500")
+    exempted_customer = ex["customer_id"] if ex else None
     target = next((d for d in js["data"] if d.get("status") in ("UNPAID", "PARTIALLY_PAID") and us_state_of(d)
-                   and us_state_of(d) != "OR"), None)
+                   and us_state_of(d) != "OR" and d["levy_tax"] not in ("0.00", "0")
+                   and d["customer_id"] != exempted_customer), None)
     if check("an open written US invoice to credit", target, [(d["status"], us_state_of(d)) for d in js["data"]]):
         s, ti, _, _ = sim("GET", "/invoices/" + target["id"])
         line = next(it for it in ti["items"] if it["taxed_amount"]["amount"] not in ("0.00", "0"))
