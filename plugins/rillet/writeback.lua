@@ -15,6 +15,7 @@ local util = require "util"
 local M = {}
 
 M.MAX_WRITE_ATTEMPTS = 6
+M.MAX_WRITES_PER_HOUR = 10
 M.BASE_DELAY_MS = 1000
 M.MAX_DELAY_MS = 300000
 
@@ -145,7 +146,8 @@ function M.calculate(job)
         status, outcome = "calculated", "calculated"
         message = "differs from Rillet (" .. tostring(util.amount(doc.taxed_amount)) .. "): write-back queued"
         jobs.enqueue { kind = "rillet.writeback", key = doc_type .. ":" .. id,
-                       payload = { doc_type = doc_type, id = id, calculation_id = calc_id } }
+                       payload = { doc_type = doc_type, id = id, calculation_id = calc_id,
+                                   manual = p.reason == "recalculate requested" } }
       end
     else
       status = row.written_at and "written" or "calculated"
@@ -221,6 +223,19 @@ function M.writeback(job)
   if not M.differs(doc, result) then
     store.exec("UPDATE " .. T.table .. " SET tax_status = ? WHERE id = ?",
       row.written_at and "written" or "calculated", id)
+    return
+  end
+  -- circuit breaker: a document written again and again means the tax inputs move with the
+  -- tax itself (e.g. a line amount that includes tax); stop instead of looping with Rillet
+  local recent = store.row([[SELECT count(*) AS n FROM writebacks WHERE doc_type = ? AND doc_id = ?
+    AND outcome = 'written' AND attempted_at >= ?]], doc_type, id, time.iso_ms(time.now_ms() - 3600000)).n
+  if recent >= M.MAX_WRITES_PER_HOUR and not p.manual then
+    local msg = "write-back loop suspected: written " .. recent .. " times in the last hour; " ..
+      "check mapping.lua (line amounts must exclude tax); POST .../recalculate to retry"
+    store.transaction(function()
+      fail(doc_type, id, calc.id, msg)
+      docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, outcome = "failed", message = msg })
+    end)
     return
   end
   local body = M.body(doc_type, doc, result, req, first_calculated_ms(calc))
