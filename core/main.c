@@ -1,5 +1,6 @@
 /* levy: the CLI (CONTRACT §1). Subcommands dispatch to the host (core/host). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -21,6 +22,8 @@ static int cmd_version(void)
     printf("libcurl %s\n", curl_version_info(CURLVERSION_NOW)->version);
     return 0;
 }
+
+static int run(levy_config *c, const char *cmd, const char *argv0);
 
 static const char *const COMMANDS[] = {"serve", "demo", "sim", "calc", "check", "version", "rates", NULL};
 
@@ -47,20 +50,27 @@ int main(int argc, char **argv)
     }
     levy_config cfg;
     int rc = levy_config_parse(&cfg, cmd, argc - 2, argv + 2);
-    if (rc == 1)
-        return 0;
-    if (rc != 0)
-        return 2;
+    if (rc == 0)
+        rc = run(&cfg, cmd, argv[0]);
+    else
+        rc = rc == 1 ? 0 : 2;
+    free(cfg.args);
+    return rc;
+}
+
+/* Runs the parsed subcommand; returns the exit code. */
+static int run(levy_config *cfg, const char *cmd, const char *argv0)
+{
     if (strcmp(cmd, "version") == 0)
         return cmd_version();
     if (strcmp(cmd, "serve") == 0 || strcmp(cmd, "sim") == 0)
-        return levy_host_serve(&cfg);
+        return levy_host_serve(cfg);
     if (strcmp(cmd, "check") == 0)
-        return levy_host_check(&cfg);
+        return levy_host_check(cfg);
     if (strcmp(cmd, "calc") == 0)
-        return levy_host_calc(&cfg);
+        return levy_host_calc(cfg);
     if (strcmp(cmd, "demo") == 0)
-        return levy_host_demo(&cfg, argv[0]);
+        return levy_host_demo(cfg, argv0);
     if (strcmp(cmd, "rates") == 0) {
         fprintf(stderr, "levy rates: not available in this build (the tax engine adds "
                         "`levy rates import FILE...`)\n");
