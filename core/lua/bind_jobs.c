@@ -45,9 +45,9 @@ static int l_enqueue(lua_State *L)
     lua_getfield(L, 1, "payload");   /* 4 */
     lua_getfield(L, 1, "delay_ms");  /* 5 */
     lua_getfield(L, 1, "max_attempts"); /* 6 */
-    const char *kind = luaL_checkstring(L, 2);
     if (lua_type(L, 2) != LUA_TSTRING)
-        luaL_error(L, "levy.jobs.enqueue: kind must be a string");
+        luaL_error(L, "levy.jobs.enqueue: kind (a string) is required");
+    const char *kind = lua_tostring(L, 2);
     const char *key = NULL;
     if (!lua_isnil(L, 3)) {
         if (lua_type(L, 3) == LUA_TNUMBER)

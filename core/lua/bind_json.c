@@ -244,7 +244,8 @@ static int l_decode(lua_State *L)
 typedef struct enc {
     lua_State *L;
     levy_buf *b;
-    int array_mt, empty, seen; /* stack indexes */
+    int array_mt, empty; /* stack indexes */
+    const void *path[LEVY_JSON_MAX_DEPTH + 1]; /* tables on the current path (cycles) */
 } enc;
 
 typedef struct keyref {
@@ -292,13 +293,11 @@ static void enc_table(enc *e, int idx, int depth)
         levy_buf_puts(e->b, "[]");
         return;
     }
-    lua_pushvalue(L, idx);
-    if (lua_rawget(L, e->seen) != LUA_TNIL)
-        luaL_error(L, "json.encode: cycle in table");
-    lua_pop(L, 1);
-    lua_pushvalue(L, idx);
-    lua_pushboolean(L, 1);
-    lua_rawset(L, e->seen);
+    const void *self = lua_topointer(L, idx);
+    for (int i = 0; i < depth; i++)
+        if (e->path[i] == self)
+            luaL_error(L, "json.encode: cycle in table");
+    e->path[depth] = self;
 
     int is_array = 0;
     lua_Integer n = 0;
@@ -341,23 +340,32 @@ static void enc_table(enc *e, int idx, int depth)
         }
         levy_buf_putc(e->b, ']');
     } else {
-        keyref *keys = nkeys ? lua_newuserdatauv(L, nkeys * sizeof *keys, 0) : NULL;
-        int keys_idx = lua_gettop(L);
+        keyref small[32];
+        int top0 = lua_gettop(L);
+        keyref *keys = nkeys <= LEVY_ARRAY_LEN(small)
+                           ? small
+                           : lua_newuserdatauv(L, nkeys * sizeof *keys, 0);
         size_t k = 0;
-        /* integer keys are written as their decimal string; keep the strings alive in a
-         * side table (anchor) */
-        lua_newtable(L);
-        int anchor = lua_gettop(L);
+        /* integer keys are written as their decimal string; those strings are kept alive in
+         * a side table created on first need */
+        int anchor = 0;
         lua_pushnil(L);
         while (lua_next(L, idx)) {
             lua_pop(L, 1);
             int t = lua_type(L, -1);
+            if (k >= nkeys)
+                luaL_error(L, "json.encode: table modified during encoding");
             if (t == LUA_TSTRING) {
                 keys[k].s = lua_tolstring(L, -1, &keys[k].len);
                 if (keys[k].len && keys[k].s[0] == '\0')
                     luaL_error(L, "json.encode: object key starts with NUL");
                 keys[k].is_int = 0;
             } else if (t == LUA_TNUMBER && lua_isinteger(L, -1)) {
+                if (!anchor) {
+                    lua_newtable(L);
+                    lua_insert(L, -2);
+                    anchor = lua_gettop(L) - 1;
+                }
                 keys[k].n = lua_tointeger(L, -1);
                 lua_pushfstring(L, "%I", (LUAI_UACINT)keys[k].n);
                 keys[k].s = lua_tolstring(L, -1, &keys[k].len);
@@ -384,11 +392,8 @@ static void enc_table(enc *e, int idx, int depth)
             lua_pop(L, 1);
         }
         levy_buf_putc(e->b, '}');
-        lua_settop(L, keys_idx - (keys ? 1 : 0));
+        lua_settop(L, top0);
     }
-    lua_pushvalue(L, idx);
-    lua_pushnil(L);
-    lua_rawset(L, e->seen);
 }
 
 static void enc_value(enc *e, int idx, int depth)
@@ -434,9 +439,8 @@ static int l_encode(lua_State *L)
     lua_settop(L, 1);
     lua_getfield(L, LUA_REGISTRYINDEX, ARRAY_MT_KEY); /* 2 */
     lua_getfield(L, LUA_REGISTRYINDEX, EMPTY_KEY);    /* 3 */
-    lua_newtable(L);                                  /* 4: seen */
-    enc e = {.L = L, .array_mt = 2, .empty = 3, .seen = 4};
-    e.b = push_scratch(L); /* 5 */
+    enc e = {.L = L, .array_mt = 2, .empty = 3};
+    e.b = push_scratch(L); /* 4 */
     enc_value(&e, 1, 0);
     lua_pushlstring(L, e.b->data ? e.b->data : "", e.b->len);
     levy_buf_free(e.b);
@@ -456,7 +460,7 @@ static int l_number(lua_State *L)
     const char *s = luaL_checklstring(L, 1, &len);
     if (!levy_json_number_valid(s, len))
         return luaL_error(L, "json.number: '%s' is not a JSON number literal", s);
-    lua_pushliteral(L, "\0");
+    lua_pushlstring(L, "", 1); /* one NUL byte */
     lua_pushvalue(L, 1);
     lua_concat(L, 2);
     return 1;

@@ -119,11 +119,13 @@ enum { MODE_EXEC, MODE_ROW, MODE_ROWS };
  * try: on failure push nil, msg, code and return 3 (else raise). The statement is reset
  * before anything can raise. */
 static int run(lua_State *L, levy_store *st, sqlite3_stmt *s, int first, int last, int mode,
-               int try, const char *fname)
+               int try, int cached, const char *fname)
 {
     sqlite3 *db = levy_store_db(st);
     if (ctx_kind(L) != LEVY_CTX_REQUEST && !sqlite3_stmt_readonly(s)) {
         sqlite3_reset(s);
+        if (cached)
+            levy_store_release(st, s);
         return luaL_error(L, "%s: writes are not available in the '%s' context", fname,
                           levy_ctx_name(ctx_kind(L)));
     }
@@ -131,6 +133,8 @@ static int run(lua_State *L, levy_store *st, sqlite3_stmt *s, int first, int las
     if (src < 0) {
         int want = sqlite3_bind_parameter_count(s);
         sqlite3_reset(s);
+        if (cached)
+            levy_store_release(st, s);
         return luaL_error(L, "%s: %d parameter(s) expected, %d given", fname, want,
                           last - first + 1);
     }
@@ -154,6 +158,8 @@ static int run(lua_State *L, levy_store *st, sqlite3_stmt *s, int first, int las
     }
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
+    if (cached)
+        levy_store_release(st, s);
     if (src != SQLITE_DONE && src != SQLITE_ROW) {
         if (try) {
             levy_err err = {0};
@@ -189,17 +195,10 @@ static int sql_call(lua_State *L, int mode, int try, const char *fname)
             return levy_lua_api_error(L, 503, "unavailable", "the store is temporarily unavailable", 1);
         return luaL_error(L, "%s: %s", fname, err.message);
     }
-    /* run() resets the statement before raising; release marks the cache slot free.
-     * Release first on all paths: copy what we need from run via a protected order. */
-    int n;
-    {
-        /* A raise inside run() would skip release: run only raises after sqlite3_reset, so
-         * mark the slot free up front (the statement is not reused until we return, since
-         * nothing in between runs SQL). */
-        levy_store_release(st, s);
-        n = run(L, st, s, 2, top, mode, try, fname);
-    }
-    return n;
+    /* run() resets and releases the cached statement before anything can raise (only an
+     * out-of-memory error while pushing rows could skip it: the slot then stays busy and the
+     * cache prepares another statement for that SQL). */
+    return run(L, st, s, 2, top, mode, try, 1, fname);
 }
 
 static int l_exec(lua_State *L) { return sql_call(L, MODE_EXEC, 0, "levy.store.exec"); }
@@ -261,7 +260,7 @@ static int stmt_call(lua_State *L, int mode, const char *fname)
                                                     : LEVY_CTX_REQUEST | LEVY_CTX_LOAD);
     int top = lua_gettop(L);
     check_params(L, 2, top, fname);
-    return run(L, p->st, p->stmt, 2, top, mode, 0, fname);
+    return run(L, p->st, p->stmt, 2, top, mode, 0, 0, fname);
 }
 
 static int stmt_exec(lua_State *L) { return stmt_call(L, MODE_EXEC, "Stmt:exec"); }

@@ -74,7 +74,10 @@ int levy_jobs_next_run_at(levy_store *st, int64_t *ms, levy_err *err);
  * from `random` (a uniformly random 64-bit value supplied by the caller). Never overflows. */
 int64_t levy_jobs_backoff_ms(int attempt, int64_t base_ms, int64_t max_ms, uint64_t random);
 
-/* Called after every successful enqueue (e.g. to wake the runner's timer). NULL clears. */
+/* Called synchronously after every successful enqueue, possibly while the caller's
+ * transaction is still open (the job becomes visible at its commit): the hook must only
+ * schedule work (e.g. event_active on the runner's timer event), never claim jobs itself.
+ * NULL clears. */
 void levy_jobs_set_notify(void (*fn)(void *ud), void *ud);
 
 /* Lua outcome markers (core/lua/bind_jobs.c). A job handler may return the value of

@@ -1,0 +1,261 @@
+/* Crypto: RFC 4231 HMAC vectors, SHA-256, NIST GCM, seal/open tamper, Base64, ids, key files,
+ * and the Rillet webhook vector (docs rillet-api.md §4.5). */
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crypto/crypto.h"
+#include "harness.h"
+#include "log.h"
+
+static int unhex(const char *h, uint8_t *out)
+{
+    int n = 0;
+    for (; h[0] && h[1]; h += 2) {
+        unsigned v;
+        sscanf(h, "%2x", &v);
+        out[n++] = (uint8_t)v;
+    }
+    return n;
+}
+
+static void t_hmac_rfc4231(void)
+{
+    struct { const char *key, *data, *mac; } v[] = {
+        {"0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "4869205468657265",
+         "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
+        {"4a656665", "7768617420646f2079612077616e7420666f72206e6f7468696e673f",
+         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+        {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+         "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd",
+         "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"},
+        {"0102030405060708090a0b0c0d0e0f10111213141516171819",
+         "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd",
+         "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"},
+        /* case 6: 131-byte key */
+        {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+         "54657374205573696e67204c6172676572205468616e20426c6f636b2d53697a65204b6579202d2048617368204b6579204669727374",
+         "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
+    };
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(v); i++) {
+        uint8_t key[200], data[200], mac[32];
+        char hex[65];
+        int kl = unhex(v[i].key, key), dl = unhex(v[i].data, data);
+        CHECK_EQ_INT(levy_crypto_hmac_sha256(key, (size_t)kl, data, (size_t)dl, mac, NULL), LEVY_OK);
+        levy_crypto_hex(mac, 32, hex);
+        CHECK_EQ_STR(hex, v[i].mac);
+    }
+end:;
+}
+
+static void t_sha256(void)
+{
+    uint8_t d[32];
+    char hex[65];
+    levy_crypto_sha256("abc", 3, d, NULL);
+    levy_crypto_hex(d, 32, hex);
+    CHECK_EQ_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    levy_crypto_sha256("", 0, d, NULL);
+    levy_crypto_hex(d, 32, hex);
+    CHECK_EQ_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK(levy_crypto_equal("abc", 3, "abc", 3));
+    CHECK(!levy_crypto_equal("abc", 3, "abd", 3));
+    CHECK(!levy_crypto_equal("abc", 3, "abcd", 4));
+end:;
+}
+
+static void t_gcm_nist(void)
+{
+    /* NIST GCM test case 16 (AES-256, 60-byte pt, 20-byte AAD, 96-bit IV) */
+    uint8_t key[32], iv[12], pt[64], aad[20], ct[64], tag[16], want_ct[64], want_tag[16], back[64];
+    unhex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308", key);
+    unhex("cafebabefacedbaddecaf888", iv);
+    int n = unhex("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39", pt);
+    unhex("feedfacedeadbeeffeedfacedeadbeefabaddad2", aad);
+    unhex("522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662", want_ct);
+    unhex("76fc6ece0f4e1768cddf8853bb2d551b", want_tag);
+    CHECK_EQ_INT(n, 60);
+    CHECK_EQ_INT(levy_crypto_gcm_encrypt(key, 32, iv, 12, aad, 20, pt, 60, ct, tag, NULL), LEVY_OK);
+    CHECK(memcmp(ct, want_ct, 60) == 0);
+    CHECK(memcmp(tag, want_tag, 16) == 0);
+    CHECK_EQ_INT(levy_crypto_gcm_decrypt(key, 32, iv, 12, aad, 20, ct, 60, tag, back, NULL), LEVY_OK);
+    CHECK(memcmp(back, pt, 60) == 0);
+    /* NIST test case 13: empty everything, zero key */
+    uint8_t zk[32] = {0}, ziv[12] = {0};
+    CHECK_EQ_INT(levy_crypto_gcm_encrypt(zk, 32, ziv, 12, NULL, 0, NULL, 0, NULL, tag, NULL), LEVY_OK);
+    unhex("530f8afbc74536b9a963b4f1c4cb738b", want_tag);
+    CHECK(memcmp(tag, want_tag, 16) == 0);
+end:;
+}
+
+static void t_seal_tamper(void)
+{
+    uint8_t key[32], out[64 + LEVY_SEAL_OVERHEAD], pt[64];
+    size_t n = 0;
+    levy_err e = {0};
+    for (int i = 0; i < 32; i++)
+        key[i] = (uint8_t)i;
+    const char *msg = "rillet api key secret";
+    size_t ml = strlen(msg), sl = ml + LEVY_SEAL_OVERHEAD;
+    CHECK_EQ_INT(levy_crypto_seal(key, msg, ml, "conn:1", 6, out, NULL), LEVY_OK);
+    CHECK_EQ_INT(out[0], LEVY_SEAL_VERSION);
+    CHECK_EQ_INT(levy_crypto_open(key, out, sl, "conn:1", 6, pt, &n, NULL), LEVY_OK);
+    CHECK_EQ_INT(n, ml);
+    CHECK(memcmp(pt, msg, ml) == 0);
+    /* flip each region: version, nonce, ciphertext, tag; wrong aad; wrong key; truncated */
+    size_t pos[] = {0, 1, 1 + LEVY_GCM_NONCE_LEN, sl - 1};
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(pos); i++) {
+        out[pos[i]] ^= 1;
+        CHECK_EQ_INT(levy_crypto_open(key, out, sl, "conn:1", 6, pt, &n, &e), LEVY_ECRYPTO);
+        CHECK_EQ_STR(e.code, "bad_ciphertext");
+        out[pos[i]] ^= 1;
+    }
+    CHECK_EQ_INT(levy_crypto_open(key, out, sl, "conn:2", 6, pt, &n, &e), LEVY_ECRYPTO);
+    CHECK_EQ_INT(levy_crypto_open(key, out, sl, NULL, 0, pt, &n, &e), LEVY_ECRYPTO);
+    CHECK_EQ_INT(levy_crypto_open(key, out, sl - 1, "conn:1", 6, pt, &n, &e), LEVY_ECRYPTO);
+    CHECK_EQ_INT(levy_crypto_open(key, out, 5, "conn:1", 6, pt, &n, &e), LEVY_ECRYPTO);
+    key[0] ^= 1;
+    CHECK_EQ_INT(levy_crypto_open(key, out, sl, "conn:1", 6, pt, &n, &e), LEVY_ECRYPTO);
+    key[0] ^= 1;
+    /* two seals of the same text differ (random nonce) */
+    uint8_t out2[64 + LEVY_SEAL_OVERHEAD];
+    levy_crypto_seal(key, msg, ml, "conn:1", 6, out2, NULL);
+    CHECK(memcmp(out, out2, sl) != 0);
+end:;
+}
+
+static void t_base64(void)
+{
+    char enc[64];
+    uint8_t dec[64];
+    size_t n;
+    struct { const char *in, *std; } v[] = {{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
+                                            {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(v); i++) {
+        size_t l = strlen(v[i].in);
+        levy_b64_encode(v[i].in, l, 0, enc);
+        CHECK_EQ_STR(enc, v[i].std);
+        CHECK_EQ_INT(levy_b64_encoded_len(l, 0), strlen(v[i].std));
+        CHECK_EQ_INT(levy_b64_decode(enc, strlen(enc), 0, dec, &n, NULL), LEVY_OK);
+        CHECK_EQ_INT(n, l);
+        CHECK(memcmp(dec, v[i].in, l) == 0);
+        levy_b64_encode(v[i].in, l, LEVY_B64_NOPAD, enc); /* unpadded decodes too */
+        CHECK_EQ_INT(levy_b64_encoded_len(l, LEVY_B64_NOPAD), strlen(enc));
+        CHECK_EQ_INT(levy_b64_decode(enc, strlen(enc), 0, dec, &n, NULL), LEVY_OK);
+        CHECK_EQ_INT(n, l);
+    }
+    uint8_t raw[3] = {0xfb, 0xff, 0xfe};
+    levy_b64_encode(raw, 3, 0, enc);
+    CHECK_EQ_STR(enc, "+//+");
+    levy_b64_encode(raw, 3, LEVY_B64_URL, enc);
+    CHECK_EQ_STR(enc, "-__-");
+    CHECK_EQ_INT(levy_b64_decode("-__-", 4, 0, dec, &n, NULL), LEVY_EINVAL);
+    CHECK_EQ_INT(levy_b64_decode("+//+", 4, LEVY_B64_URL, dec, &n, NULL), LEVY_EINVAL);
+    const char *bad[] = {"Zg=", "Z", "Zh==", "Zm9v\n", "Zm 9v", "Zg===", "=Zg=", "Zm9v=", "Z===", "Zm8=Zm8="};
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(bad); i++) {
+        levy_err e = {0};
+        int rc = levy_b64_decode(bad[i], strlen(bad[i]), 0, dec, &n, &e);
+        if (rc != LEVY_EINVAL)
+            fprintf(stderr, "  accepted '%s'\n", bad[i]);
+        CHECK_EQ_INT(rc, LEVY_EINVAL);
+        CHECK_EQ_STR(e.code, "bad_base64");
+    }
+end:;
+}
+
+static void t_ids_random(void)
+{
+    char a[64], b[64];
+    CHECK_EQ_INT(levy_crypto_id("job_", a, sizeof a, NULL), LEVY_OK);
+    CHECK_EQ_INT(strlen(a), 4 + 24);
+    CHECK(strncmp(a, "job_", 4) == 0);
+    for (const char *p = a + 4; *p; p++)
+        CHECK((*p >= 'a' && *p <= 'z') || (*p >= '2' && *p <= '7'));
+    levy_crypto_id("job_", b, sizeof b, NULL);
+    CHECK(strcmp(a, b) != 0);
+    CHECK_EQ_INT(levy_crypto_id("job_", a, 10, NULL), LEVY_EINVAL);
+    uint8_t r1[16] = {0}, r2[16] = {0};
+    levy_crypto_random(r1, 16, NULL);
+    levy_crypto_random(r2, 16, NULL);
+    CHECK(memcmp(r1, r2, 16) != 0);
+end:;
+}
+
+static void t_rillet_vector(void)
+{
+    const char *token = "bGV2eS1leGFtcGxlLXdlYmhvb2stdG9rZW4tMDAwMQ==";
+    const char *msg = "2026-08-01T12:00:00Z.5b0c1f2e-8a4d-4c6b-9e1f-2a3b4c5d6e7f.INVOICE.UPDATED."
+                      "{\"id\":\"0f8fad5b-d9cb-469f-a165-70867728950e\"}";
+    const char *msg2 = "2026-08-01T12:00:00Z.5b0c1f2e-8a4d-4c6b-9e1f-2a3b4c5d6e7f."
+                       "{\"id\":\"0f8fad5b-d9cb-469f-a165-70867728950e\"}";
+    uint8_t key[64], mac[32];
+    size_t kl;
+    char b64[64];
+    CHECK_EQ_INT(levy_b64_decode(token, strlen(token), 0, key, &kl, NULL), LEVY_OK);
+    CHECK_EQ_INT(kl, strlen("levy-example-webhook-token-0001"));
+    CHECK(memcmp(key, "levy-example-webhook-token-0001", kl) == 0);
+    levy_crypto_hmac_sha256(key, kl, msg, strlen(msg), mac, NULL);
+    levy_b64_encode(mac, 32, 0, b64);
+    CHECK_EQ_STR(b64, "kGreLHB5wbWQg6lavS9faIWSal7nlELQ0JuuIBNDIH0=");
+    levy_crypto_hmac_sha256(token, strlen(token), msg, strlen(msg), mac, NULL);
+    levy_b64_encode(mac, 32, 0, b64);
+    CHECK_EQ_STR(b64, "pK3P6dszfJHr7D7crZ9mnFZzTHiPcWjkQPTuJdonqac=");
+    levy_crypto_hmac_sha256(key, kl, msg2, strlen(msg2), mac, NULL);
+    levy_b64_encode(mac, 32, 0, b64);
+    CHECK_EQ_STR(b64, "CVV2rZ6bcO7MSXRGjITZsmW2psJyHA4MHAR/V2MMs1g=");
+end:;
+}
+
+static void t_key_files(void)
+{
+    char dir[] = "/tmp/levy-crypto-XXXXXX", path[256];
+    uint8_t k1[32], k2[32];
+    char tok1[64], tok2[64];
+    int created = -1;
+    struct stat sb;
+    levy_err e = {0};
+    CHECK(mkdtemp(dir) != NULL);
+    unsetenv("LEVY_MASTER_KEY");
+    CHECK_EQ_INT(levy_crypto_master_key_load(dir, k1, &e), LEVY_OK);
+    snprintf(path, sizeof path, "%s/master.key", dir);
+    CHECK_EQ_INT(stat(path, &sb), 0);
+    CHECK_EQ_INT(sb.st_mode & 0777, 0600);
+    CHECK_EQ_INT(levy_crypto_master_key_load(dir, k2, &e), LEVY_OK);
+    CHECK(memcmp(k1, k2, 32) == 0);
+    /* env wins */
+    setenv("LEVY_MASTER_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", 1);
+    CHECK_EQ_INT(levy_crypto_master_key_load(dir, k2, &e), LEVY_OK);
+    CHECK_EQ_INT(k2[31], 31);
+    setenv("LEVY_MASTER_KEY", "c2hvcnQ=", 1);
+    CHECK_EQ_INT(levy_crypto_master_key_load(dir, k2, &e), LEVY_EINVAL);
+    CHECK_EQ_STR(e.code, "bad_master_key");
+    unsetenv("LEVY_MASTER_KEY");
+    CHECK_EQ_INT(levy_crypto_token_load(dir, NULL, tok1, sizeof tok1, &created, &e), LEVY_OK);
+    CHECK_EQ_INT(created, 1);
+    CHECK_EQ_INT(strlen(tok1), 43);
+    snprintf(path, sizeof path, "%s/api-token", dir);
+    CHECK_EQ_INT(stat(path, &sb), 0);
+    CHECK_EQ_INT(sb.st_mode & 0777, 0600);
+    CHECK_EQ_INT(levy_crypto_token_load(dir, NULL, tok2, sizeof tok2, &created, &e), LEVY_OK);
+    CHECK_EQ_INT(created, 0);
+    CHECK_EQ_STR(tok1, tok2);
+    CHECK_EQ_INT(levy_crypto_token_load(dir, "from-env-token", tok2, sizeof tok2, &created, &e), LEVY_OK);
+    CHECK_EQ_STR(tok2, "from-env-token");
+    /* the token is now a registered secret */
+    char *r = levy_log_redact(tok1, 0);
+    CHECK(r && strstr(r, tok1) == NULL);
+    free(r);
+end:
+    snprintf(path, sizeof path, "%s/master.key", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/api-token", dir);
+    unlink(path);
+    rmdir(dir);
+    levy_log_clear_secrets();
+}
+
+static const levy_test tests[] = {
+    {"hmac_rfc4231", t_hmac_rfc4231}, {"sha256", t_sha256},     {"gcm_nist", t_gcm_nist},
+    {"seal_tamper", t_seal_tamper},   {"base64", t_base64},     {"ids_random", t_ids_random},
+    {"rillet_vector", t_rillet_vector}, {"key_files", t_key_files}, {NULL, NULL}};
+LEVY_TEST_MAIN(tests)

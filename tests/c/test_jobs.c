@@ -1,0 +1,252 @@
+/* Jobs with an injected clock: enqueue/dedupe, claim order, retry/done/dead, requeue at
+ * start, next_run_at, backoff bounds, notify hook. */
+#include <stdlib.h>
+
+#include "clock.h"
+#include "harness.h"
+#include "store/jobs.h"
+
+static int64_t fake_now = 1000000;
+static int64_t fake_clock(void *ud) { (void)ud; return fake_now; }
+static int notified;
+static void on_notify(void *ud) { (*(int *)ud)++; }
+
+static levy_store *open_store(void)
+{
+    levy_store *st = NULL;
+    levy_clock_set(fake_clock, NULL);
+    fake_now = 1000000;
+    if (levy_store_open(&st, ":memory:", 0, NULL) != LEVY_OK)
+        abort();
+    return st;
+}
+
+static const char *job_state(levy_store *st, const char *id, int *attempts)
+{
+    static char buf[16];
+    sqlite3_stmt *s;
+    buf[0] = 0;
+    sqlite3_prepare_v2(levy_store_db(st), "SELECT state, attempts FROM jobs WHERE id=?", -1, &s, NULL);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        snprintf(buf, sizeof buf, "%s", sqlite3_column_text(s, 0));
+        if (attempts)
+            *attempts = sqlite3_column_int(s, 1);
+    }
+    sqlite3_finalize(s);
+    return buf;
+}
+
+static void t_enqueue_dedupe(void)
+{
+    levy_store *st = open_store();
+    char a[LEVY_JOB_ID_MAX], b[LEVY_JOB_ID_MAX], c[LEVY_JOB_ID_MAX];
+    levy_job out[4];
+    int n = 0;
+    levy_err e = {0};
+    notified = 0;
+    levy_jobs_set_notify(on_notify, &notified);
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "doc1", "{\"v\":1}", fake_now + 500, 0, a, &e), LEVY_OK);
+    CHECK(strncmp(a, "job_", 4) == 0 && strlen(a) == 28);
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "doc1", "{\"v\":2}", fake_now + 100, 0, b, &e), LEVY_OK);
+    CHECK_EQ_STR(a, b);
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "doc1", "{\"v\":3}", fake_now + 900, 0, b, &e), LEVY_OK);
+    CHECK_EQ_STR(a, b);
+    CHECK_EQ_INT(notified, 3);
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", NULL, NULL, fake_now, 0, c, &e), LEVY_OK);
+    CHECK(strcmp(a, c) != 0);
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "x", "{bad json", fake_now, 0, c, &e), LEVY_EINVAL);
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "", "x", "{}", fake_now, 0, c, &e), LEVY_EINVAL);
+    int64_t next = 0;
+    CHECK_EQ_INT(levy_jobs_next_run_at(st, &next, &e), LEVY_OK);
+    CHECK_EQ_INT(next, fake_now);
+    fake_now += 100;
+    CHECK_EQ_INT(levy_jobs_claim(st, "k", fake_now, 4, out, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 2); /* keyless one (run_at now-100) then doc1 (earliest run_at kept = +100) */
+    CHECK_EQ_STR(out[0].id, c);
+    CHECK(out[0].key == NULL);
+    CHECK_EQ_STR(out[1].id, a);
+    CHECK_EQ_STR(out[1].payload, "{\"v\":3}");
+    CHECK_EQ_STR(out[1].key, "doc1");
+    CHECK_EQ_INT(out[1].attempts, 1);
+    /* while doc1 runs, a new doc1 enqueue makes a new queued job */
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "doc1", "{\"v\":4}", fake_now, 0, b, &e), LEVY_OK);
+    CHECK(strcmp(a, b) != 0);
+    /* retrying the running one collides with the queued successor: superseded */
+    CHECK_EQ_INT(levy_jobs_retry(st, a, fake_now + 10, "boom", 1, &e), LEVY_OK);
+    CHECK_EQ_STR(job_state(st, a, NULL), "done");
+    CHECK_EQ_STR(job_state(st, b, NULL), "queued");
+    CHECK_EQ_INT(levy_jobs_done(st, c, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_jobs_done(st, c, &e), LEVY_ENOTFOUND);
+end:
+    levy_jobs_free(out, n);
+    levy_jobs_set_notify(NULL, NULL);
+    levy_store_close(st);
+    levy_clock_set(NULL, NULL);
+}
+
+static void t_claim_order_and_due(void)
+{
+    levy_store *st = open_store();
+    char id[5][LEVY_JOB_ID_MAX];
+    levy_job out[8];
+    int n = 0;
+    levy_err e = {0};
+    int64_t at[5] = {300, 100, 200, 5000, 100};
+    for (int i = 0; i < 5; i++) {
+        CHECK_EQ_INT(levy_jobs_enqueue(st, i == 4 ? "other" : "k", NULL, "{}", fake_now + at[i], 0, id[i], &e), LEVY_OK);
+        fake_now += 1; /* distinct created_at */
+    }
+    fake_now = 1000000;
+    CHECK_EQ_INT(levy_jobs_claim(st, "k", fake_now + 250, 8, out, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 2);
+    CHECK_EQ_STR(out[0].id, id[1]);
+    CHECK_EQ_STR(out[1].id, id[2]);
+    levy_jobs_free(out, n);
+    n = 0;
+    CHECK_EQ_INT(levy_jobs_claim(st, NULL, fake_now + 10000, 1, out, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_STR(out[0].id, id[4]); /* other kind, run_at 100 */
+    levy_jobs_free(out, n);
+    n = 0;
+    CHECK_EQ_INT(levy_jobs_claim(st, NULL, fake_now + 10000, 8, out, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 2);
+    CHECK_EQ_STR(out[0].id, id[0]);
+    CHECK_EQ_STR(out[1].id, id[3]);
+    levy_jobs_free(out, n);
+    n = 0;
+    CHECK_EQ_INT(levy_jobs_claim(st, NULL, fake_now + 10000, 8, out, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 0);
+    int64_t next;
+    CHECK_EQ_INT(levy_jobs_next_run_at(st, &next, &e), LEVY_ENOTFOUND);
+end:
+    levy_jobs_free(out, n);
+    levy_store_close(st);
+    levy_clock_set(NULL, NULL);
+}
+
+static void t_retry_dead_after_max(void)
+{
+    levy_store *st = open_store();
+    char id[LEVY_JOB_ID_MAX];
+    levy_job out[1];
+    int n = 0, attempts = 0, runs = 0;
+    levy_err e = {0};
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "x", "{}", fake_now, 3, id, &e), LEVY_OK);
+    /* the runner's policy: failure with attempts >= max → dead, else retry with backoff */
+    for (;;) {
+        CHECK_EQ_INT(levy_jobs_claim(st, NULL, fake_now, 1, out, &n, &e), LEVY_OK);
+        if (n == 0)
+            break;
+        runs++;
+        CHECK_EQ_INT(out[0].attempts, runs);
+        if (out[0].attempts >= out[0].max_attempts)
+            CHECK_EQ_INT(levy_jobs_dead(st, id, "failed 3 times", &e), LEVY_OK);
+        else
+            CHECK_EQ_INT(levy_jobs_retry(st, id, fake_now + 1000, "err", 1, &e), LEVY_OK);
+        levy_jobs_free(out, n);
+        n = 0;
+        fake_now += 1000;
+    }
+    CHECK_EQ_INT(runs, 3);
+    CHECK_EQ_STR(job_state(st, id, &attempts), "dead");
+    CHECK_EQ_INT(attempts, 3);
+    /* a not-counted retry (Retry-After) keeps attempts */
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "y", "{}", fake_now, 2, id, &e), LEVY_OK);
+    for (int i = 0; i < 5; i++) {
+        CHECK_EQ_INT(levy_jobs_claim(st, NULL, fake_now, 1, out, &n, &e), LEVY_OK);
+        CHECK_EQ_INT(n, 1);
+        CHECK_EQ_INT(out[0].attempts, 1);
+        levy_jobs_free(out, n);
+        n = 0;
+        CHECK_EQ_INT(levy_jobs_retry(st, id, fake_now + 5, "429", 0, &e), LEVY_OK);
+        fake_now += 5;
+    }
+    CHECK_EQ_INT(levy_jobs_dead(st, id, "x", &e), LEVY_ENOTFOUND); /* queued, not running */
+end:
+    levy_jobs_free(out, n);
+    levy_store_close(st);
+    levy_clock_set(NULL, NULL);
+}
+
+static void t_requeue_running(void)
+{
+    levy_store *st = open_store();
+    char a[LEVY_JOB_ID_MAX], b[LEVY_JOB_ID_MAX], c[LEVY_JOB_ID_MAX];
+    levy_job out[4];
+    int n = 0, cnt = 0;
+    levy_err e = {0};
+    levy_jobs_enqueue(st, "k", "one", "{}", fake_now, 0, a, &e);
+    levy_jobs_enqueue(st, "k", "two", "{}", fake_now, 0, b, &e);
+    CHECK_EQ_INT(levy_jobs_claim(st, NULL, fake_now, 4, out, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 2);
+    levy_jobs_free(out, n);
+    n = 0;
+    levy_jobs_enqueue(st, "k", "two", "{\"new\":1}", fake_now + 50, 0, c, &e); /* successor */
+    fake_now += 1000; /* "crash" and restart */
+    CHECK_EQ_INT(levy_jobs_requeue_running(st, &cnt, &e), LEVY_OK);
+    CHECK_EQ_INT(cnt, 2);
+    CHECK_EQ_STR(job_state(st, a, NULL), "queued");
+    CHECK_EQ_STR(job_state(st, b, NULL), "done"); /* superseded by c */
+    CHECK_EQ_STR(job_state(st, c, NULL), "queued");
+    CHECK_EQ_INT(levy_jobs_requeue_running(st, &cnt, &e), LEVY_OK);
+    CHECK_EQ_INT(cnt, 0);
+end:
+    levy_jobs_free(out, n);
+    levy_store_close(st);
+    levy_clock_set(NULL, NULL);
+}
+
+static void t_transaction_join(void)
+{
+    levy_store *st = open_store();
+    char id[LEVY_JOB_ID_MAX];
+    levy_err e = {0};
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", NULL, "{}", fake_now, 0, id, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_rollback(st, &e), LEVY_OK);
+    int64_t next;
+    CHECK_EQ_INT(levy_jobs_next_run_at(st, &next, &e), LEVY_ENOTFOUND); /* rolled back with caller */
+end:
+    levy_store_close(st);
+    levy_clock_set(NULL, NULL);
+}
+
+static uint64_t xs = 88172645463325252ull;
+static uint64_t xorshift(void)
+{
+    xs ^= xs << 13;
+    xs ^= xs >> 7;
+    xs ^= xs << 17;
+    return xs;
+}
+
+static void t_backoff(void)
+{
+    for (int attempt = 0; attempt < 70; attempt += 3) {
+        int64_t cap = attempt < 40 ? (1000LL << attempt) : INT64_MAX;
+        if (cap > 3600000)
+            cap = 3600000;
+        int64_t lo = INT64_MAX, hi = -1;
+        for (int i = 0; i < 10000; i++) {
+            int64_t d = levy_jobs_backoff_ms(attempt, 1000, 3600000, xorshift());
+            CHECK(d >= 0 && d <= cap);
+            if (d < lo) lo = d;
+            if (d > hi) hi = d;
+        }
+        /* full jitter: draws spread over the whole range */
+        CHECK(lo < cap / 50 + 1);
+        CHECK(hi > cap - cap / 50 - 1);
+    }
+    CHECK_EQ_INT(levy_jobs_backoff_ms(3, 1000, 3600000, 0), 0);
+    CHECK_EQ_INT(levy_jobs_backoff_ms(3, 1000, 3600000, UINT64_MAX), 8000);
+    CHECK_EQ_INT(levy_jobs_backoff_ms(1000, INT64_MAX / 2, INT64_MAX - 1, UINT64_MAX), INT64_MAX - 1);
+    CHECK_EQ_INT(levy_jobs_backoff_ms(-1, 1000, 5000, UINT64_MAX), 1000);
+end:;
+}
+
+static const levy_test tests[] = {
+    {"enqueue_dedupe", t_enqueue_dedupe}, {"claim_order_and_due", t_claim_order_and_due},
+    {"retry_dead_after_max", t_retry_dead_after_max}, {"requeue_running", t_requeue_running},
+    {"transaction_join", t_transaction_join}, {"backoff", t_backoff}, {NULL, NULL}};
+LEVY_TEST_MAIN(tests)

@@ -1,0 +1,278 @@
+/* levy.json codec and the json_scan primitives: round trips, number literals, integers beyond
+ * 2^53, floats rejected on encode, depth bomb, strict grammar, string escapes. */
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "harness.h"
+#include "json_scan.h"
+#include "lctx.h"
+
+int luaopen_levy_json(lua_State *L);
+
+static lua_State *new_state(void)
+{
+    lua_State *L = luaL_newstate();
+    luaL_openlibs(L);
+    luaL_requiref(L, "levy.json", luaopen_levy_json, 0);
+    lua_setglobal(L, "json");
+    return L;
+}
+
+/* Runs a Lua chunk; returns 1 when it ran without error (prints the error otherwise). */
+static int run(lua_State *L, const char *code)
+{
+    if (luaL_dostring(L, code) != LUA_OK) {
+        fprintf(stderr, "  lua: %s\n", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return 0;
+    }
+    return 1;
+}
+
+static void t_scan_numbers(void)
+{
+    const char *ok[] = {"0", "-0", "1", "-1", "1.5", "1e3", "1E+3", "1e-3", "-0.0e0", "123456789012345678901234567890"};
+    const char *bad[] = {"", "-", "01", "1.", ".5", "+1", "1e", "1e+", "0x1", "1.5.", "NaN", "Infinity", "1 "};
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(ok); i++)
+        CHECK(levy_json_number_valid(ok[i], strlen(ok[i])));
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(bad); i++) {
+        if (levy_json_number_valid(bad[i], strlen(bad[i])))
+            fprintf(stderr, "  accepted '%s'\n", bad[i]);
+        CHECK(!levy_json_number_valid(bad[i], strlen(bad[i])));
+    }
+    int64_t v;
+    CHECK(levy_json_int_literal("9223372036854775807", 19, &v));
+    CHECK_EQ_INT(v, INT64_MAX);
+    CHECK(levy_json_int_literal("-9223372036854775808", 20, &v));
+    CHECK_EQ_INT(v, INT64_MIN);
+    CHECK(!levy_json_int_literal("9223372036854775808", 19, &v));
+    CHECK(!levy_json_int_literal("1.0", 3, &v));
+    CHECK(!levy_json_int_literal("1e2", 3, &v));
+end:;
+}
+
+static void t_validate(void)
+{
+    const char *ok[] = {"{}", "[]", " {\"a\":[1,2,{\"b\":null}],\"c\":\"\\u00e9\\ud83d\\ude00\"} ", "0", "\"x\"", "true"};
+    const char *bad[] = {"", "{", "[1,]", "{\"a\"}", "{\"a\":1,}", "[1 2]", "\"\\ud800\"", "\"\\x\"",
+                         "nul", "[1]x", "\"a\nb\"", "{1:2}", "[01]"};
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(ok); i++)
+        CHECK_EQ_INT(levy_json_validate(ok[i], strlen(ok[i]), 200, NULL), LEVY_OK);
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(bad); i++) {
+        levy_err e = {0};
+        if (levy_json_validate(bad[i], strlen(bad[i]), 200, &e) == LEVY_OK)
+            fprintf(stderr, "  accepted '%s'\n", bad[i]);
+        CHECK_EQ_INT(levy_json_validate(bad[i], strlen(bad[i]), 200, &e), LEVY_EINVAL);
+        CHECK_EQ_STR(e.code, "invalid_json");
+    }
+    /* depth */
+    char deep[1001];
+    memset(deep, '[', 1000);
+    deep[1000] = 0;
+    CHECK_EQ_INT(levy_json_validate(deep, 1000, 200, NULL), LEVY_EINVAL);
+end:;
+}
+
+static void t_decode_values(void)
+{
+    lua_State *L = new_state();
+    CHECK(run(L, "local v = json.decode('{\"a\":1,\"b\":-2,\"c\":9007199254740993,\"d\":1.5,"
+                 "\"e\":1e3,\"f\":null,\"g\":[true,false],\"h\":\"x\\\\u00e9\",\"i\":[],\"j\":{},"
+                 "\"k\":99999999999999999999,\"l\":-0}')\n"
+                 "assert(math.type(v.a) == 'integer' and v.a == 1)\n"
+                 "assert(v.b == -2 and math.type(v.b) == 'integer')\n"
+                 "assert(v.c == 9007199254740993 and math.type(v.c) == 'integer')\n"
+                 "assert(v.d == '\\0' .. '1.5', 'literal')\n"
+                 "assert(json.decimal(v.d) == '1.5')\n"
+                 "assert(v.e == '\\0001e3' and json.decimal(v.e) == '1000')\n"
+                 "assert(v.f == json.null)\n"
+                 "assert(getmetatable(v.g) == json.array_mt and v.g[1] == true and v.g[2] == false)\n"
+                 "assert(v.h == 'x\\u{e9}')\n"
+                 "assert(getmetatable(v.i) == json.array_mt and #v.i == 0)\n"
+                 "assert(getmetatable(v.j) == nil and next(v.j) == nil)\n"
+                 "assert(json.is_number(v.k) and json.decimal(v.k) == '99999999999999999999')\n"
+                 "assert(v.l == 0 and math.type(v.l) == 'integer')\n"
+                 "assert(json.encode(v.i) == '[]' and json.encode(v.j) == '{}')\n"));
+    /* no float anywhere in a decoded tree */
+    CHECK(run(L, "local function walk(x) if type(x) == 'number' then assert(math.type(x) == 'integer') "
+                 "elseif type(x) == 'table' then for k, v in pairs(x) do walk(v) end end end\n"
+                 "walk(json.decode('[1, 2.5, -3e-2, {\"x\": 0.1}, [1e400]]'))"));
+end:
+    lua_close(L);
+}
+
+static void t_decode_errors(void)
+{
+    lua_State *L = new_state();
+    CHECK(run(L, "for _, s in ipairs{'', '{', '[1,]', '{\"a\":1,}', 'nul', '[1]x', '\"\\\\u0000\"',"
+                 " '\"a\\0b\"', '\"\\\\ud800\"', '{\"a\" 1}', '[01]', '[NaN]', '[.5]', '\\'x\\''} do\n"
+                 "  local v, msg, code = json.decode(s)\n"
+                 "  assert(v == nil and code == 'invalid_json' and type(msg) == 'string', s)\n"
+                 "end\n"
+                 "assert(not pcall(json.decode, nil))"));
+    /* depth bomb: 100,000 nested arrays fail cleanly */
+    CHECK(run(L, "local v, msg, code = json.decode(string.rep('[', 100000))\n"
+                 "assert(v == nil and code == 'invalid_json' and msg:find('deeper'), msg)\n"
+                 "local ok = json.decode(string.rep('[', 200) .. string.rep(']', 200))\n"
+                 "assert(ok)\n"
+                 "assert(json.decode(string.rep('[', 201) .. string.rep(']', 201)) == nil)"));
+end:
+    lua_close(L);
+}
+
+static void t_encode(void)
+{
+    lua_State *L = new_state();
+    CHECK(run(L, "assert(json.encode({b=1, a='x', c={1,2,3}}) == '{\"a\":\"x\",\"b\":1,\"c\":[1,2,3]}')\n"
+                 "assert(json.encode(json.empty_array) == '[]')\n"
+                 "assert(json.encode({}) == '{}')\n"
+                 "assert(json.encode(json.array{}) == '[]')\n"
+                 "assert(json.encode(setmetatable({1, nil, 3}, json.array_mt)) == '[1,null,3]')\n"
+                 "assert(json.encode({percentage=json.number('7.25')}) == '{\"percentage\":7.25}')\n"
+                 "assert(json.encode(json.null) == 'null')\n"
+                 "assert(json.encode('a\"b\\\\c\\n/\\1') == '\"a\\\\\"b\\\\\\\\c\\\\n/\\\\u0001\"')\n"
+                 "assert(json.encode(9007199254740993) == '9007199254740993')\n"
+                 "assert(json.encode(math.mininteger) == '-9223372036854775808')\n"
+                 "assert(json.encode({[1]='a', [2]='b', x=1}) == '{\"1\":\"a\",\"2\":\"b\",\"x\":1}')\n"
+                 "assert(json.encode({[3]='c'}) == '{\"3\":\"c\"}')\n"
+                 "assert(json.is_number(5) and json.is_number(json.number('1e3')) and not json.is_number('5') and not json.is_number(1.5))\n"
+                 "assert(json.number(7) == 7)\n"
+                 "assert(json.decimal('12') == nil and json.decimal(json.number('-1.5e-2')) == '-0.015')\n"
+                 "assert(json.decimal(json.number('0.00')) == '0.00' and json.decimal(json.number('2E2')) == '200')\n"));
+    /* raises */
+    CHECK(run(L, "for _, v in ipairs{1.5, {a=0.1}, {print}, {[true]=1}, {[1.5]=1}, '\\0' .. 'abc', '\\0' .. '01'} do\n"
+                 "  assert(not pcall(json.encode, v))\n"
+                 "end\n"
+                 "local ok, err = pcall(json.encode, {x=1.5})\n"
+                 "assert(not ok and err:find('float'), err)\n"
+                 "local t = {}; t.self = t\n"
+                 "ok, err = pcall(json.encode, t)\n"
+                 "assert(not ok and err:find('cycle'), err)\n"
+                 "local shared = {1}\n"
+                 "assert(json.encode({a=shared, b=shared}) == '{\"a\":[1],\"b\":[1]}')\n"
+                 "local deep = {} local cur = deep for i = 1, 300 do cur[1] = {} cur = cur[1] end\n"
+                 "ok, err = pcall(json.encode, deep)\n"
+                 "assert(not ok and err:find('deeper'), err)\n"
+                 "for _, lit in ipairs{'1.2.3', '01', '', ' 1', '1e', '+1', 'abc'} do\n"
+                 "  assert(not pcall(json.number, lit), lit)\n"
+                 "end\n"
+                 "assert(not pcall(json.number, 1.5))\n"
+                 "assert(not pcall(function() json.empty_array[1] = 1 end))\n"
+                 "local big, want = {}, {}\n"
+                 "for i = 1, 40 do big[string.format('k%02d', i)] = i want[#want+1] = string.format('\"k%02d\":%d', i, i) end\n"
+                 "big[7] = 'seven' big[100] = 'hundred'\n"
+                 "table.insert(want, 1, '\"100\":\"hundred\"') table.insert(want, 2, '\"7\":\"seven\"')\n"
+                 "assert(json.encode(big) == '{' .. table.concat(want, ',') .. '}', json.encode(big))"));
+end:
+    lua_close(L);
+}
+
+static void t_round_trip(void)
+{
+    lua_State *L = new_state();
+    CHECK(run(L, "local s = '{\"amount\":\"12.34\",\"big\":12345678901234567890,\"id\":9007199254740993,"
+                 "\"items\":[{\"p\":7.25,\"q\":-1e-7,\"z\":0}],\"n\":null,\"t\":true,\"u\":\"\\\\u00e9\\\\ud83d\\\\ude00\"}'\n"
+                 "local v = assert(json.decode(s))\n"
+                 "local out = json.encode(v)\n"
+                 "assert(out == '{\"amount\":\"12.34\",\"big\":12345678901234567890,\"id\":9007199254740993,"
+                 "\"items\":[{\"p\":7.25,\"q\":-1e-7,\"z\":0}],\"n\":null,\"t\":true,\"u\":\"\\u{e9}\\u{1F600}\"}', out)\n"
+                 "assert(json.encode(json.decode(out)) == out)"));
+end:
+    lua_close(L);
+}
+
+/* ~3 KB invoice JSON: levy.json decode+encode vs plain cjson (report figure). */
+static void t_perf(void)
+{
+    lua_State *L = new_state();
+    int under_valgrind = getenv("LEVY_UNDER_VALGRIND") != NULL;
+    lua_pushboolean(L, under_valgrind);
+    lua_setglobal(L, "VALGRIND");
+    CHECK(run(L,
+        "local lines = {}\n"
+        "for i = 1, 12 do lines[i] = string.format('{\"id\":\"line_%d\",\"product_id\":\"prod_%08d\","
+        "\"description\":\"Subscription seat %d\",\"quantity\":%d,\"unit_price\":\"%d.25\","
+        "\"amount\":{\"amount\":\"%d.50\",\"currency\":\"USD\"},\"percentage\":7.25}', i, i, i, i, i*10, i*100) end\n"
+        "local doc = '{\"id\":\"0f8fad5b-d9cb-469f-a165-70867728950e\",\"invoice_number\":\"INV-00042\","
+        "\"customer_id\":\"cus_123\",\"subsidiary_id\":\"sub_1\",\"currency\":\"USD\",\"status\":\"OPEN\","
+        "\"issue_date\":\"2026-08-01\",\"due_date\":\"2026-08-31\",\"updated_at\":\"2026-08-01T12:00:00Z\","
+        "\"ship_to\":{\"line1\":\"1 Main St\",\"city\":\"Austin\",\"state\":\"TX\",\"postal_code\":\"78701\",\"country\":\"US\"},"
+        "\"items\":[' .. table.concat(lines, ',') .. '],\"total\":{\"amount\":\"1234.56\",\"currency\":\"USD\"}}'\n"
+        "DOCLEN = #doc\n"
+        "local cjson = require 'cjson'\n"
+        "local N = VALGRIND and 20 or 5000\n"
+        "local t0 = os.clock() for i = 1, N do json.encode(json.decode(doc)) end\n"
+        "LEVY_T = (os.clock() - t0) / N * 1e6\n"
+        "t0 = os.clock() for i = 1, N do cjson.encode(cjson.decode(doc)) end\n"
+        "CJSON_T = (os.clock() - t0) / N * 1e6\n"
+        "local v = json.decode(doc) t0 = os.clock() for i = 1, N do json.decode(doc) end\n"
+        "local d = (os.clock() - t0) / N * 1e6\n"
+        "t0 = os.clock() for i = 1, N do json.encode(v) end\n"
+        "local e = (os.clock() - t0) / N * 1e6\n"
+        "local cv = cjson.decode(doc) t0 = os.clock() for i = 1, N do cjson.decode(doc) end\n"
+        "local cd = (os.clock() - t0) / N * 1e6\n"
+        "t0 = os.clock() for i = 1, N do cjson.encode(cv) end\n"
+        "local ce = (os.clock() - t0) / N * 1e6\n"
+        "io.stderr:write(string.format('  split (us): levy decode %d encode %d | cjson decode %d encode %d\\n', d // 1, e // 1, cd // 1, ce // 1))\n"
+        "assert(json.decode(json.encode(json.decode(doc))))\n"));
+    lua_getglobal(L, "DOCLEN");
+    lua_getglobal(L, "LEVY_T");
+    lua_getglobal(L, "CJSON_T");
+    /* print with integer microsecond tenths to avoid %f: tenths of µs */
+    lua_Integer lt = (lua_Integer)(lua_tonumber(L, -2) * 10), ct = (lua_Integer)(lua_tonumber(L, -1) * 10);
+    fprintf(stderr, "  json perf: %lld-byte invoice decode+encode: levy.json %lld.%lld us, cjson %lld.%lld us\n",
+            (long long)lua_tointeger(L, -3), (long long)(lt / 10), (long long)(lt % 10),
+            (long long)(ct / 10), (long long)(ct % 10));
+    if (!under_valgrind)
+        CHECK(lt <= ct * 3); /* "not much slower" than plain cjson */
+end:
+    lua_close(L);
+}
+
+/* Mutation fuzz: random byte edits of a valid document never crash; whatever decodes
+ * re-encodes to text that decodes again (and agrees with the C validator). */
+static void t_fuzz(void)
+{
+    lua_State *L = new_state();
+    int n = getenv("LEVY_UNDER_VALGRIND") ? 300 : 20000;
+    lua_pushinteger(L, n);
+    lua_setglobal(L, "N");
+    CHECK(run(L,
+        "local base = '{\"a\":[1,-2.5e3,\"x\\\\u00e9\\\\n\",null,true,{\"b\":{}}],\"c\":\"\\\\ud83d\\\\ude00\",\"d\":12345678901234567890}'\n"
+        "assert(json.decode(base), 'base decodes')\n"
+        "local alphabet = '{}[]\",:0123456789-+.eE \\\\/untrfalsx\\0'\n"
+        "local seed = 12345\n"
+        "local function rnd(m) seed = (seed * 1103515245 + 12345) % 2147483648 return seed % m + 1 end\n"
+        "local okc = 0\n"
+        "for i = 1, N do\n"
+        "  local s = base\n"
+        "  for k = 1, rnd(4) do\n"
+        "    local p = rnd(#s) local c = alphabet:sub(rnd(#alphabet), 1)\n"
+        "    local op = rnd(3)\n"
+        "    if op == 1 then s = s:sub(1, p - 1) .. c .. s:sub(p + 1)\n"
+        "    elseif op == 2 then s = s:sub(1, p - 1) .. c .. s:sub(p)\n"
+        "    else s = s:sub(1, p - 1) .. s:sub(p + 1) end\n"
+        "  end\n"
+        "  local v, msg, code = json.decode(s)\n"
+        "  if v == nil then assert(code == 'invalid_json' and type(msg) == 'string')\n"
+        "  else okc = okc + 1\n"
+        "    local out = json.encode(v)\n"
+        "    assert(json.decode(out), out)\n"
+        "    assert(json.encode(json.decode(out)) == out, out)\n"
+        "  end\n"
+        "end\n"
+        "OKC = okc\n"));
+    lua_getglobal(L, "OKC");
+    fprintf(stderr, "  fuzz: %d mutations, %lld still valid JSON\n", n, (long long)lua_tointeger(L, -1));
+    CHECK(lua_tointeger(L, -1) > 0 && lua_tointeger(L, -1) < n);
+end:
+    lua_close(L);
+}
+
+static const levy_test tests[] = {
+    {"scan_numbers", t_scan_numbers}, {"validate", t_validate}, {"decode_values", t_decode_values},
+    {"decode_errors", t_decode_errors}, {"encode", t_encode}, {"round_trip", t_round_trip},
+    {"perf", t_perf}, {"fuzz", t_fuzz}, {NULL, NULL}};
+LEVY_TEST_MAIN(tests)

@@ -1,0 +1,227 @@
+/* Store: open + pragmas, core migrations idempotent, plugin migration dirs (order, gap,
+ * changed file, failing file), nested transactions, error mapping, statement cache. */
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "store/store.h"
+
+static char dir[64];
+
+static void mkdir_tmp(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/levy-store-XXXXXX");
+    if (!mkdtemp(dir))
+        abort();
+}
+
+static void rm_tmp(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cleanup failed\n");
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        abort();
+    fputs(text, f);
+    fclose(f);
+}
+
+static int64_t one_int(levy_store *st, const char *sql)
+{
+    sqlite3_stmt *s;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(levy_store_db(st), sql, -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+static const char *one_text(levy_store *st, const char *sql, char *buf, size_t cap)
+{
+    sqlite3_stmt *s;
+    buf[0] = 0;
+    if (sqlite3_prepare_v2(levy_store_db(st), sql, -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        snprintf(buf, cap, "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    return buf;
+}
+
+static void t_open_core(void)
+{
+    levy_store *st = NULL;
+    levy_err e = {0};
+    char path[128], buf[64];
+    int v = 0;
+    mkdir_tmp();
+    snprintf(path, sizeof path, "%s/levy.db", dir);
+    CHECK_EQ_INT(levy_store_open(&st, path, 0, &e), LEVY_OK);
+    CHECK_EQ_STR(one_text(st, "PRAGMA journal_mode", buf, sizeof buf), "wal");
+    CHECK_EQ_INT(one_int(st, "PRAGMA synchronous"), 2); /* FULL */
+    CHECK_EQ_INT(one_int(st, "PRAGMA foreign_keys"), 1);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM schema_migrations WHERE plugin='core'"), 1);
+    CHECK_EQ_INT(levy_store_schema_version(st, "core", &v, &e), LEVY_OK);
+    CHECK_EQ_INT(v, 1);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM jobs"), 0);
+    levy_store_close(st);
+    st = NULL;
+    /* reopen: no-op */
+    CHECK_EQ_INT(levy_store_open(&st, path, 0, &e), LEVY_OK);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM schema_migrations"), 1);
+    levy_store_close(st);
+    st = NULL;
+    /* read-only open works and refuses writes */
+    CHECK_EQ_INT(levy_store_open(&st, path, LEVY_STORE_READONLY, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(st, "INSERT INTO meta VALUES('a','b')", &e), LEVY_EIO);
+    /* open failure */
+    levy_store *bad = NULL;
+    CHECK_EQ_INT(levy_store_open(&bad, "/nonexistent/dir/x.db", 0, &e), LEVY_EIO);
+    CHECK(bad == NULL);
+end:
+    levy_store_close(st);
+    rm_tmp();
+}
+
+static void t_plugin_dir(void)
+{
+    levy_store *st = NULL;
+    levy_err e = {0};
+    char mdir[128], f1[160], f2[160], f3[160];
+    int v = 0;
+    mkdir_tmp();
+    snprintf(mdir, sizeof mdir, "%s/migrations", dir);
+    CHECK_EQ_INT(levy_store_open(&st, ":memory:", 0, &e), LEVY_OK);
+    /* missing dir = nothing to do */
+    CHECK_EQ_INT(levy_store_migrate_dir(st, "demo", mdir, &e), LEVY_OK);
+    CHECK_EQ_INT(mkdir(mdir, 0700), 0);
+    snprintf(f1, sizeof f1, "%s/0001_things.sql", mdir);
+    snprintf(f2, sizeof f2, "%s/0002_more.sql", mdir);
+    snprintf(f3, sizeof f3, "%s/0004_gap.sql", mdir);
+    write_file(f2, "ALTER TABLE demo_things ADD COLUMN note TEXT;");
+    write_file(f1, "CREATE TABLE demo_things(id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
+                   "INSERT INTO demo_things(name) VALUES ('a');");
+    CHECK_EQ_INT(levy_store_migrate_dir(st, "demo", mdir, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_schema_version(st, "demo", &v, &e), LEVY_OK);
+    CHECK_EQ_INT(v, 2);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM demo_things WHERE note IS NULL"), 1);
+    /* twice = no-op */
+    CHECK_EQ_INT(levy_store_migrate_dir(st, "demo", mdir, &e), LEVY_OK);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM demo_things"), 1);
+    /* gap */
+    write_file(f3, "SELECT 1;");
+    CHECK_EQ_INT(levy_store_migrate_dir(st, "demo", mdir, &e), LEVY_EINVAL);
+    CHECK_EQ_STR(e.code, "migration_gap");
+    unlink(f3);
+    /* changed applied file */
+    write_file(f1, "CREATE TABLE demo_things(id INTEGER PRIMARY KEY);");
+    CHECK_EQ_INT(levy_store_migrate_dir(st, "demo", mdir, &e), LEVY_EINVAL);
+    CHECK_EQ_STR(e.code, "migration_changed");
+    CHECK_EQ_STR(e.source, "0001_things.sql");
+    write_file(f1, "CREATE TABLE demo_things(id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
+                   "INSERT INTO demo_things(name) VALUES ('a');");
+    /* a failing migration rolls back completely */
+    snprintf(f3, sizeof f3, "%s/0003_bad.sql", mdir);
+    write_file(f3, "CREATE TABLE demo_half(x); INSERT INTO nope VALUES (1);");
+    CHECK_EQ_INT(levy_store_migrate_dir(st, "demo", mdir, &e), LEVY_EINVAL);
+    CHECK_EQ_STR(e.code, "migration_failed");
+    CHECK_EQ_STR(e.source, "0003_bad.sql");
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM sqlite_master WHERE name='demo_half'"), 0);
+    CHECK_EQ_INT(levy_store_depth(st), 0);
+    write_file(f3, "CREATE TABLE demo_half(x);");
+    CHECK_EQ_INT(levy_store_migrate_dir(st, "demo", mdir, &e), LEVY_OK);
+    levy_store_schema_version(st, "demo", &v, &e);
+    CHECK_EQ_INT(v, 3);
+    /* bad names */
+    snprintf(f3, sizeof f3, "%s/5_short.sql", mdir);
+    write_file(f3, "SELECT 1;");
+    CHECK_EQ_INT(levy_store_migrate_dir(st, "demo", mdir, &e), LEVY_EINVAL);
+    CHECK_EQ_STR(e.code, "migration_name");
+    unlink(f3);
+    /* a deleted applied file */
+    unlink(f2);
+    CHECK_EQ_INT(levy_store_migrate_dir(st, "demo", mdir, &e), LEVY_EINVAL);
+end:
+    levy_store_close(st);
+    rm_tmp();
+}
+
+static void t_transactions(void)
+{
+    levy_store *st = NULL;
+    levy_err e = {0};
+    CHECK_EQ_INT(levy_store_open(&st, ":memory:", 0, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(st, "CREATE TABLE t(x INTEGER UNIQUE)", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);
+    levy_store_exec(st, "INSERT INTO t VALUES (1)", &e);
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK); /* savepoint */
+    CHECK_EQ_INT(levy_store_depth(st), 2);
+    levy_store_exec(st, "INSERT INTO t VALUES (2)", &e);
+    CHECK_EQ_INT(levy_store_rollback(st, &e), LEVY_OK); /* undo 2 only */
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);
+    levy_store_exec(st, "INSERT INTO t VALUES (3)", &e);
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_depth(st), 0);
+    CHECK_EQ_INT(one_int(st, "SELECT group_concat(x) = '1,3' FROM t"), 1);
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_EINVAL);
+    /* constraint mapping */
+    CHECK_EQ_INT(levy_store_exec(st, "INSERT INTO t VALUES (1)", &e), LEVY_ECONFLICT);
+    CHECK_EQ_STR(e.code, "constraint");
+    CHECK_EQ_INT(levy_store_exec(st, "SELEC 1", &e), LEVY_EINVAL);
+    CHECK_EQ_STR(e.code, "sql");
+    /* statement cache */
+    sqlite3_stmt *a = levy_store_prepare_cached(st, "SELECT x FROM t ORDER BY x", &e);
+    sqlite3_stmt *b = levy_store_prepare_cached(st, "SELECT x FROM t ORDER BY x", &e);
+    CHECK(a && b && a != b); /* a is busy: b is a second statement */
+    levy_store_release(st, a);
+    levy_store_release(st, b);
+    sqlite3_stmt *c = levy_store_prepare_cached(st, "SELECT x FROM t ORDER BY x", &e);
+    CHECK(c == a || c == b);
+    levy_store_release(st, c);
+    CHECK(levy_store_prepare_cached(st, "SELEC x", &e) == NULL);
+    for (int i = 0; i < 200; i++) { /* eviction */
+        char sql[64];
+        snprintf(sql, sizeof sql, "SELECT %d", i);
+        sqlite3_stmt *s = levy_store_prepare_cached(st, sql, &e);
+        CHECK(s != NULL);
+        CHECK_EQ_INT(sqlite3_step(s), SQLITE_ROW);
+        CHECK_EQ_INT(sqlite3_column_int(s, 0), i);
+        levy_store_release(st, s);
+    }
+end:
+    levy_store_close(st);
+}
+
+static void t_busy(void)
+{
+    levy_store *a = NULL, *b = NULL;
+    levy_err e = {0};
+    char path[128];
+    mkdir_tmp();
+    snprintf(path, sizeof path, "%s/busy.db", dir);
+    CHECK_EQ_INT(levy_store_open(&a, path, 0, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_open(&b, path, 0, &e), LEVY_OK);
+    sqlite3_busy_timeout(levy_store_db(b), 50);
+    CHECK_EQ_INT(levy_store_begin(a, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_begin(b, &e), LEVY_EBUSY);
+    CHECK_EQ_STR(e.code, "busy");
+    CHECK_EQ_INT(levy_store_depth(b), 0);
+    CHECK_EQ_INT(levy_store_rollback(a, &e), LEVY_OK);
+end:
+    levy_store_close(a);
+    levy_store_close(b);
+    rm_tmp();
+}
+
+static const levy_test tests[] = {{"open_core", t_open_core}, {"plugin_dir", t_plugin_dir},
+                                  {"transactions", t_transactions}, {"busy", t_busy},
+                                  {NULL, NULL}};
+LEVY_TEST_MAIN(tests)
