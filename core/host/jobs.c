@@ -326,7 +326,7 @@ static void poll_jobs(evutil_socket_t fd, short what, void *arg)
             }
             jc->r = r;
             jc->job = jobs[i];
-            jc->max_attempts = jobs[i].max_attempts > 0 ? jobs[i].max_attempts : jk->max_attempts;
+            jc->max_attempts = jk->max_attempts; /* the kind's declaration wins */
             jc->base_ms = jk->base_delay_ms;
             jc->max_ms = jk->max_delay_ms;
             jc->ks = ks;

@@ -63,6 +63,11 @@ local routes = {
       while true do end
       return 200, { ok = ok }
     end },
+  { method = "POST", path = "/v1/example/jobs/{kind}", handler = function(req)
+      local _, jobs = store_mods()
+      local kind = "example." .. req.params.kind
+      return 202, { job = jobs.enqueue { kind = kind, payload = { n = 1 } } }
+    end },
   { method = "GET", path = "/v1/example/text", auth = "none", handler = function()
       return 200, "plain text", { ["Content-Type"] = "text/plain" }
     end },
@@ -80,6 +85,22 @@ return {
         store.exec("UPDATE example_things SET processed = processed + 1 WHERE id = ?", job.payload.id)
       end,
       max_attempts = 3, concurrency = 2, base_delay_ms = 100, max_delay_ms = 1000,
+    },
+    -- fails its first run (retried with backoff), succeeds on the second
+    ["example.flaky"] = {
+      run = function(job)
+        if job.attempts < 2 then error("flaky: first attempt fails") end
+      end,
+      max_attempts = 3, base_delay_ms = 50, max_delay_ms = 200,
+    },
+    -- always fails: dead after max_attempts
+    ["example.broken"] = {
+      run = function() error("broken job") end,
+      max_attempts = 2, base_delay_ms = 20, max_delay_ms = 50,
+    },
+    -- gives up explicitly
+    ["example.deadend"] = {
+      run = function() return require("levy.jobs").dead("no way") end,
     },
   },
   exports = { greet = util.greet },

@@ -309,6 +309,32 @@ def case_reload_under_load():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def case_jobs_outcomes():
+    lv = Levy()
+    try:
+        ids = {}
+        for kind in ("flaky", "broken", "deadend"):
+            st, js, _, _ = lv.req("POST", f"/v1/example/jobs/{kind}")
+            check(st == 202, f"enqueue {kind}")
+            ids[kind] = js["job"]
+        import sqlite3
+        db = sqlite3.connect(os.path.join(lv.data, "levy.db"))
+        want = {"flaky": ("done", 2), "broken": ("dead", 2), "deadend": ("dead", 1)}
+        got = {}
+        for _ in range(60):
+            got = {k: db.execute("SELECT state, attempts FROM jobs WHERE id = ?", (i,)).fetchone()
+                   for k, i in ids.items()}
+            if all(got[k] == want[k] for k in want):
+                break
+            time.sleep(0.1)
+        for k in want:
+            check(got[k] == want[k], f"job {k}: {got[k]} (want {want[k]})")
+        st, _, data, _ = lv.req("GET", "/metrics")
+        check('levy_jobs{kind="example.flaky",state="done"} 1' in data.decode(), "job queue depth by kind and state")
+    finally:
+        lv.close()
+
+
 def case_kill9_durable():
     data = tempfile.mkdtemp(prefix="levy-e2e-k9-")
     lv = Levy(data=os.path.join(data, "d"))
@@ -386,7 +412,7 @@ def case_sigterm_graceful():
 
 CASES = {
     "cli": case_cli, "check": case_check, "http": case_http, "slow_client": case_slow_client,
-    "reload_under_load": case_reload_under_load, "kill9_durable": case_kill9_durable,
+    "reload_under_load": case_reload_under_load, "jobs_outcomes": case_jobs_outcomes, "kill9_durable": case_kill9_durable,
     "sigterm_graceful": case_sigterm_graceful,
 }
 
