@@ -50,8 +50,10 @@ static void calc_finish(levy_call *call, int status, int nres)
     if (status != LUA_OK) {
         if (levy_lua_is_api_error(co, -1)) {
             lua_State *M = levy_vm_state(call->gen->vm);
-            lua_State *T = lua_newthread(M);
-            int ref = luaL_ref(M, LUA_REGISTRYINDEX);
+            int ref = LUA_NOREF;
+            lua_State *T = levy_aux_thread(M, &ref);
+            if (!T)
+                return;
             levy_sandbox_push_api(T, "render_api_error");
             lua_xmove(co, T, 1);
             if (levy_vm_pcall_on(T, 1, 2, &e) == LEVY_OK) {

@@ -52,6 +52,12 @@ levy_call *levy_call_new(levy_host *h, levy_gen *gen, levy_call_kind kind, const
 /** Resumes (or starts) the coroutine with nargs values on its stack. When it finishes
  * (ok or error) `finish` runs and the call is freed. */
 void levy_call_resume(levy_call *call, int nargs);
+/** A helper thread of L's state anchored in the registry under *ref (luaL_unref it when
+ * done); NULL when the state is out of memory. Never raises. */
+lua_State *levy_aux_thread(lua_State *L, int *ref);
+/** Ends a call that could not start, with the error value on top of co (finish sees an
+ * error status), and frees it. */
+void levy_call_fail(levy_call *call);
 /** Pushes a traceback of a failed call's error on co and logs it (request id, plugin). */
 void levy_call_log_error(levy_call *call, const char *what);
 

@@ -396,8 +396,13 @@ static void lua_reply(levy_call *call, int status, int nres)
             lua_State *L = co;
             /* render on a fresh thread: co is dead after an error */
             lua_State *M = levy_vm_state(call->gen->vm);
-            lua_State *T = lua_newthread(M);
-            int tref = luaL_ref(M, LUA_REGISTRYINDEX);
+            int tref = LUA_NOREF;
+            lua_State *T = levy_aux_thread(M, &tref);
+            if (!T) {
+                send_error(req, hc->route, 500, "internal", "internal error");
+                free(hc);
+                return;
+            }
             levy_lua_set_ctx(T, &call->ctx);
             levy_sandbox_push_api(T, "render_api_error");
             lua_xmove(L, T, 1);
@@ -482,6 +487,12 @@ static void lua_reply(levy_call *call, int status, int nres)
     free(hc);
 }
 
+typedef struct req_setup {
+    struct evhttp_request *req;
+    const char *method, *path, *query, *id;
+    levy_route_match *m;
+} req_setup;
+
 /* [-0, +1, m] Pushes the request fields table. */
 static void push_req_fields(lua_State *co, struct evhttp_request *req, const char *method,
                             const char *path, const char *query, levy_route_match *m,
@@ -543,6 +554,17 @@ static void push_req_fields(lua_State *co, struct evhttp_request *req, const cha
     lua_setfield(co, -2, "remote");
 }
 
+/* [-1, +1, m] Under lua_pcall on the fresh coroutine: builds req = make_req(fields). */
+static int setup_req(lua_State *co)
+{
+    req_setup *rs = lua_touserdata(co, 1);
+    lua_pop(co, 1);
+    levy_sandbox_push_api(co, "make_req");
+    push_req_fields(co, rs->req, rs->method, rs->path, rs->query, rs->m, rs->id);
+    lua_call(co, 1, 1);
+    return 1;
+}
+
 static void dispatch_lua(levy_host *h, struct evhttp_request *req, const char *method,
                          const char *path, const char *query, levy_route_match *m)
 {
@@ -561,9 +583,16 @@ static void dispatch_lua(levy_host *h, struct evhttp_request *req, const char *m
     lua_getfield(co, LUA_REGISTRYINDEX, "levy.routes");
     lua_rawgeti(co, -1, m->route->index);
     lua_remove(co, -2);
-    levy_sandbox_push_api(co, "make_req");
-    push_req_fields(co, req, method, path, query, m, call->id);
-    lua_call(co, 1, 1); /* make_req cannot fail short of OOM; the state is capped but small */
+    req_setup rs = {req, method, path, query, call->id, m};
+    lua_pushcfunction(co, setup_req);
+    lua_pushlightuserdata(co, &rs);
+    if (lua_pcall(co, 1, 1, 0) != LUA_OK) {
+        /* out of Lua memory: finish the call with the error (500, logged) */
+        call->budget.tripped = 0;
+        lua_remove(co, -2); /* the handler */
+        levy_call_fail(call);
+        return;
+    }
     levy_call_resume(call, 1);
 }
 
