@@ -20,6 +20,7 @@
 
 #include "host/hlog.h"
 #include "host/host.h"
+#include "tax/tax.h"
 #include "lua/sandbox.h"
 #include "store/store.h"
 
@@ -200,6 +201,7 @@ done:
     if (h->current)
         levy_gen_unref(h->current);
     levy_store_close(h->store);
+    levy_rates_free(h->rates);
     if (h->base)
         event_base_free(h->base);
     return code;

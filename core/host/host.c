@@ -20,6 +20,7 @@
 #include "host/host.h"
 #include "http/client.h"
 #include "lua/sandbox.h"
+#include "tax/tax.h"
 
 #include "store/store.h"
 #define HAVE_STORE 1
@@ -79,6 +80,19 @@ int levy_host_build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *
     o.client = h->client;
     o.host = h;
     o.run_selftests = 1;
+    /* The rate index is loaded once per process and shared read-only by every generation;
+     * the simulator computes no tax and does not load it. */
+    if (!h->rates && h->cfg->data_root[0] && strcmp(h->cfg->role, "sim") != 0) {
+        levy_rates *r = NULL;
+        int rrc = levy_rates_open(&r, h->cfg->data_root,
+                                  strcmp(h->cfg->role, "calc") == 0 || strcmp(h->cfg->role, "check") == 0
+                                      ? NULL : h->cfg->data_dir,
+                                  err);
+        if (rrc != LEVY_OK)
+            return rrc;
+        h->rates = r;
+    }
+    o.rates = h->rates;
 #ifdef HAVE_STORE
     if (h->store && strcmp(h->cfg->role, "calc") != 0) {
         o.migrate = migrate_cb;
@@ -406,6 +420,7 @@ done:
 #ifdef HAVE_STORE
     levy_store_close(h->store);
 #endif
+    levy_rates_free(h->rates);
     if (h->base)
         event_base_free(h->base);
     levy_crypto_set_master_key(NULL);
@@ -488,5 +503,6 @@ int levy_host_check(levy_config *cfg)
     levy_gen_errors_free(&errs);
     if (g)
         levy_gen_unref(g);
+    levy_rates_free(h->rates);
     return rc == LEVY_OK ? 0 : 1;
 }

@@ -88,6 +88,7 @@ struct levy_host {
     void *jobs;               /* runner state (host/jobs.c) */
     void *sched;              /* schedule timers */
     int started;              /* on_start hooks ran */
+    void *rates;              /* levy_rates *: the rate index every generation shares */
 };
 
 /** Builds generation id for the host's role and config (store migrations and self-tests

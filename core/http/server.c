@@ -428,6 +428,8 @@ static void lua_reply(levy_call *call, int status, int nres)
                 evbuffer_free(b);
                 count(hc->route, st);
             } else {
+                hlog_src(HLOG_ERROR, call->plugin, "request %s: cannot render API error: %s",
+                         call->id, e.message);
                 send_error(req, hc->route, 500, "internal", "internal error");
             }
             levy_lua_set_ctx(T, NULL);

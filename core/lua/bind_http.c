@@ -23,6 +23,10 @@ static int l_error(lua_State *L)
         luaL_checktype(L, 4, LUA_TTABLE);
     if (!lua_isnoneornil(L, 5))
         luaL_checktype(L, 5, LUA_TTABLE);
+    /* Regression: called with three arguments, the error table itself sat at index 4 and
+     * became its own `details`, so rendering it failed with a cycle and every
+     * levy.http.error answered 500. Pin the argument slots first. */
+    lua_settop(L, 5);
     lua_createtable(L, 0, 5);
     lua_pushinteger(L, status);
     lua_setfield(L, -2, "status");

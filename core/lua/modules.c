@@ -16,6 +16,7 @@ const levy_module levy_modules[] = {
     {"levy.http", luaopen_levy_http},
     {"levy.metrics", luaopen_levy_metrics},
     {"levy.config", luaopen_levy_config},
+    {"levy.tax", luaopen_levy_tax},
     {"cjson.safe", luaopen_cjson_safe},
     {NULL, NULL},
 };

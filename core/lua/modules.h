@@ -26,5 +26,6 @@ int luaopen_levy_time(lua_State *L);
 int luaopen_levy_http(lua_State *L);
 int luaopen_levy_metrics(lua_State *L);
 int luaopen_levy_config(lua_State *L);
+int luaopen_levy_tax(lua_State *L);
 
 #endif

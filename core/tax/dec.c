@@ -1,0 +1,180 @@
+#include <string.h>
+
+#include "dec.h"
+
+int levy_tax_dec_parse(const char *s, size_t len, int max_scale, int scale, int allow_neg,
+                       int64_t *out)
+{
+    size_t i = 0;
+    int neg = 0;
+    if (len == 0)
+        return -1;
+    if (s[0] == '-') {
+        if (!allow_neg)
+            return -1;
+        neg = 1;
+        i = 1;
+    }
+    if (i >= len || s[i] < '0' || s[i] > '9')
+        return -1;
+    int64_t v = 0;
+    const int64_t lim = INT64_MAX / 10 / 10;
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+        if (v > lim)
+            return -3;
+        v = v * 10 + (s[i] - '0');
+    }
+    int frac = 0;
+    if (i < len) {
+        if (s[i] != '.')
+            return -1;
+        i++;
+        if (i >= len)
+            return -1;
+        for (; i < len; i++) {
+            if (s[i] < '0' || s[i] > '9')
+                return -1;
+            if (frac >= max_scale) { /* beyond the scale: only zeros keep the value exact */
+                if (s[i] != '0')
+                    return -2;
+                continue;
+            }
+            if (v > lim)
+                return -3;
+            v = v * 10 + (s[i] - '0');
+            frac++;
+        }
+    }
+    for (; frac < scale; frac++) {
+        if (v > lim)
+            return -3;
+        v *= 10;
+    }
+    *out = neg ? -v : v;
+    return 0;
+}
+
+/* ISO 4217 active codes; exponent 2 unless listed in ex0/ex3/ex4. */
+static const char currencies[] =
+    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN "
+    "BWP BYN BZD CAD CDF CHF CLF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR "
+    "FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD "
+    "JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT "
+    "MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG "
+    "QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS "
+    "TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYI UYU UYW UZS VED VES VND VUV WST XAF XCD XOF "
+    "XPF YER ZAR ZMW ZWG";
+static const char ex0[] = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF";
+static const char ex3[] = "BHD IQD JOD KWD LYD OMR TND";
+static const char ex4[] = "CLF UYW";
+
+static int in_list(const char *list, const char *code)
+{
+    size_t n = strlen(list);
+    for (size_t i = 0; i + 3 <= n; i += 4)
+        if (memcmp(list + i, code, 3) == 0)
+            return 1;
+    return 0;
+}
+
+int levy_tax_currency_exponent(const char *code)
+{
+    if (!code || strlen(code) != 3)
+        return -1;
+    for (int i = 0; i < 3; i++)
+        if (code[i] < 'A' || code[i] > 'Z')
+            return -1;
+    if (code[0] == 'U' && code[1] == 'S' && code[2] == 'D')
+        return 2; /* hot path */
+    if (!in_list(currencies, code))
+        return -1;
+    if (in_list(ex0, code))
+        return 0;
+    if (in_list(ex3, code))
+        return 3;
+    if (in_list(ex4, code))
+        return 4;
+    return 2;
+}
+
+size_t levy_tax_fmt_scaled(char *buf, int64_t v, int scale)
+{
+    char tmp[32];
+    int n = 0;
+    int neg = v < 0;
+    uint64_t u = neg ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    while (n <= scale)
+        tmp[n++] = '0';
+    size_t o = 0;
+    if (neg)
+        buf[o++] = '-';
+    for (int i = n - 1; i >= 0; i--) {
+        buf[o++] = tmp[i];
+        if (i == scale && scale > 0)
+            buf[o++] = '.';
+    }
+    buf[o] = 0;
+    return o;
+}
+
+size_t levy_tax_fmt_percent(char *buf, int64_t rate)
+{
+    /* percent = rate / 10^6 */
+    size_t n = levy_tax_fmt_scaled(buf, rate, 6);
+    size_t dot = n - 7;
+    while (n > dot + 3 && buf[n - 1] == '0')
+        n--;
+    buf[n] = 0;
+    return n;
+}
+
+size_t levy_tax_fmt_fraction(char *buf, int64_t frac)
+{
+    size_t n = levy_tax_fmt_scaled(buf, frac, 8);
+    while (buf[n - 1] == '0')
+        n--;
+    if (buf[n - 1] == '.')
+        n--;
+    buf[n] = 0;
+    return n;
+}
+
+int levy_tax_date_parse(const char *s, size_t len, int32_t *out)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (len != 10 || s[4] != '-' || s[7] != '-')
+        return -1;
+    int v[3] = {0, 0, 0}, idx[3][2] = {{0, 4}, {5, 7}, {8, 10}};
+    for (int k = 0; k < 3; k++)
+        for (int i = idx[k][0]; i < idx[k][1]; i++) {
+            if (s[i] < '0' || s[i] > '9')
+                return -1;
+            v[k] = v[k] * 10 + (s[i] - '0');
+        }
+    if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > mdays[v[1] - 1])
+        return -1;
+    if (v[1] == 2 && v[2] == 29 && !((v[0] % 4 == 0 && v[0] % 100 != 0) || v[0] % 400 == 0))
+        return -1;
+    *out = v[0] * 10000 + v[1] * 100 + v[2];
+    return 0;
+}
+
+void levy_tax_date_fmt(char *buf, int32_t d)
+{
+    int y = d / 10000, m = d / 100 % 100, dd = d % 100;
+    buf[0] = (char)('0' + y / 1000 % 10);
+    buf[1] = (char)('0' + y / 100 % 10);
+    buf[2] = (char)('0' + y / 10 % 10);
+    buf[3] = (char)('0' + y % 10);
+    buf[4] = '-';
+    buf[5] = (char)('0' + m / 10);
+    buf[6] = (char)('0' + m % 10);
+    buf[7] = '-';
+    buf[8] = (char)('0' + dd / 10);
+    buf[9] = (char)('0' + dd % 10);
+    buf[10] = 0;
+}

@@ -1,0 +1,53 @@
+#ifndef LEVY_TAX_DEC_H
+#define LEVY_TAX_DEC_H
+/* Exact decimal helpers private to the tax area: strict decimal strings <-> scaled int64,
+ * ISO 4217 exponents, dates as yyyymmdd integers, percent formatting of 10^-8 rates.
+ * No floating point anywhere. (core/money.h, when present, is the project-wide API; these
+ * are the engine's own fast paths.) */
+#include <stddef.h>
+#include <stdint.h>
+
+#define LEVY_TAX_RATE_ONE 100000000LL /* rates and fractions are int64 scaled by 10^8 */
+#define LEVY_TAX_QTY_ONE 1000000LL    /* quantities are int64 scaled by 10^6 */
+#define LEVY_TAX_MAX_MINOR 1000000000000LL /* |amount| limit in minor units (10^12) */
+
+/* Parses a strict decimal "-?[0-9]+(\.[0-9]+)?" of length len (no spaces, no '+', no
+ * exponent) with at most max_scale significant fractional digits (further digits must be
+ * zeros: "12.340" is 12.34, as in core/money.h), and returns value * 10^scale in *out
+ * (scale >= max_scale). allow_neg = 0 rejects a leading '-'. Returns 0, or -1 on bad syntax,
+ * -2 on too many decimals, -3 on overflow (|value * 10^scale| > 9.2e18 / 10). */
+int levy_tax_dec_parse(const char *s, size_t len, int max_scale, int scale, int allow_neg,
+                       int64_t *out);
+
+/* Minor-unit exponent of an ISO 4217 code (upper case), or -1 if unknown. */
+int levy_tax_currency_exponent(const char *code);
+
+/* Formats v (scaled by 10^scale) with exactly `scale` decimals; returns length. buf >= 32. */
+size_t levy_tax_fmt_scaled(char *buf, int64_t v, int scale);
+/* Formats a 10^-8 rate as percent with at least 2 and at most 6 decimals ("6.00", "9.975"). */
+size_t levy_tax_fmt_percent(char *buf, int64_t rate);
+/* Formats a 10^-8 fraction trimmed ("1", "0.8"). */
+size_t levy_tax_fmt_fraction(char *buf, int64_t frac);
+
+/* "YYYY-MM-DD" (exactly, valid calendar date) -> yyyymmdd; returns 0 or -1. */
+int levy_tax_date_parse(const char *s, size_t len, int32_t *out);
+/* yyyymmdd -> "YYYY-MM-DD" (buf >= 11). */
+void levy_tax_date_fmt(char *buf, int32_t d);
+
+/* Rounds num / den half away from zero (den > 0). */
+static inline int64_t levy_tax_round_div(__int128 num, __int128 den)
+{
+    if (num >= 0)
+        return (int64_t)((num + den / 2) / den);
+    return -(int64_t)((-num + den / 2) / den);
+}
+/* floor(num / den), den > 0 */
+static inline __int128 levy_tax_floor_div(__int128 num, __int128 den)
+{
+    __int128 q = num / den;
+    if ((num % den) != 0 && num < 0)
+        q--;
+    return q;
+}
+
+#endif

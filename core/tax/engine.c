@@ -1,0 +1,287 @@
+/* Tax arithmetic: exact integer math (int64 minor units, 10^-8 rates, __int128 products),
+ * half-up rounding per line per jurisdiction, inclusive carve-out with largest-remainder
+ * allocation, and document-level rounding. See docs/rules.md sections 3-4. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dec.h"
+#include "engine.h"
+
+static const char *const level_names[LEVY_LEVEL_N] = {"country", "state",   "province",
+                                                      "county",  "city",    "district"};
+static const char *const type_names[LEVY_TYPE_N] = {"SALES_TAX", "VAT", "GST",
+                                                    "HST",       "PST", "QST"};
+static const char *const reason_names[LEVY_REASON_N] = {
+    "standard_rated",  "reduced_rated",  "zero_rated",     "partially_taxable", "product_exempt",
+    "customer_exempt", "reverse_charge", "not_collecting", "no_tax_in_region"};
+
+const char *levy_tax_level_name(int level)
+{
+    return level >= 0 && level < LEVY_LEVEL_N ? level_names[level] : "unknown";
+}
+const char *levy_tax_type_name(int type)
+{
+    return type >= 0 && type < LEVY_TYPE_N ? type_names[type] : "unknown";
+}
+const char *levy_tax_reason_name(int reason)
+{
+    return reason >= 0 && reason < LEVY_REASON_N ? reason_names[reason] : "unknown";
+}
+
+static int find_name(const char *const *names, int n, const char *s)
+{
+    if (!s)
+        return -1;
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], s) == 0)
+            return i;
+    return -1;
+}
+int levy_tax_level_from(const char *s) { return find_name(level_names, LEVY_LEVEL_N, s); }
+int levy_tax_type_from(const char *s) { return find_name(type_names, LEVY_TYPE_N, s); }
+int levy_tax_reason_from(const char *s) { return find_name(reason_names, LEVY_REASON_N, s); }
+
+#define DEN_RATE ((__int128)LEVY_TAX_RATE_ONE)
+#define DEN_QTY ((__int128)LEVY_TAX_QTY_ONE)
+
+void levy_tax_allocate(int64_t total, const __int128 *exact, __int128 den, int n, int64_t *out)
+{
+    if (n <= 0)
+        return;
+    if (n > LEVY_TAX_MAX_LINES)
+        n = LEVY_TAX_MAX_LINES;
+    int64_t sum = 0;
+    for (int i = 0; i < n; i++) {
+        out[i] = (int64_t)levy_tax_floor_div(exact[i], den);
+        sum += out[i];
+    }
+    int64_t k = total - sum;
+    uint64_t taken[(LEVY_TAX_MAX_LINES + 63) / 64];
+    while (k != 0) {
+        /* One round: give one unit (k > 0) to the largest remainders, or take one (k < 0)
+         * from the smallest, each index at most once per round; ties: lower index. */
+        int64_t rounds = k > 0 ? (k < n ? k : n) : (-k < n ? -k : n);
+        memset(taken, 0, sizeof taken);
+        for (int64_t r = 0; r < rounds; r++) {
+            int best = -1;
+            __int128 best_rem = 0;
+            for (int i = 0; i < n; i++) {
+                if (taken[i / 64] >> (i % 64) & 1)
+                    continue;
+                __int128 rr = exact[i] - levy_tax_floor_div(exact[i], den) * den;
+                if (best < 0 || (k > 0 ? rr > best_rem : rr < best_rem)) {
+                    best = i;
+                    best_rem = rr;
+                }
+            }
+            taken[best / 64] |= (uint64_t)1 << (best % 64);
+            out[best] += k > 0 ? 1 : -1;
+        }
+        k += k > 0 ? -rounds : rounds;
+    }
+}
+
+/* Taxable base of an exclusive entry, scaled by 10^6 (quantity scale). */
+static __int128 entry_base(const levy_tax_line *l, const levy_tax_entry *e, int64_t gross)
+{
+    __int128 whole = (__int128)gross * DEN_QTY;
+    if (e->unit_from < 0 && e->unit_to < 0)
+        return whole;
+    __int128 hi = whole;
+    if (e->unit_to >= 0) {
+        __int128 cap = (__int128)l->qty * e->unit_to;
+        if (cap < hi)
+            hi = cap;
+    }
+    __int128 lo = e->unit_from >= 0 ? (__int128)l->qty * e->unit_from : 0;
+    __int128 b = hi - lo;
+    if (gross >= 0)
+        return b > 0 ? b : 0;
+    return whole; /* credits: caps do not apply to negative amounts */
+}
+
+static int check_line(const levy_tax_line *l, levy_err *err)
+{
+    if (l->amount > LEVY_TAX_MAX_MINOR || l->amount < -LEVY_TAX_MAX_MINOR ||
+        l->discount > LEVY_TAX_MAX_MINOR || l->discount < -LEVY_TAX_MAX_MINOR)
+        return levy_err_set(err, LEVY_ERANGE, "amount_too_large", "amount beyond 10^12 minor units");
+    if (l->qty <= 0 || l->qty > LEVY_TAX_MAX_MINOR)
+        return levy_err_set(err, LEVY_EINVAL, "bad_quantity", "quantity must be positive");
+    if (l->n < 0 || l->n > LEVY_TAX_MAX_ENTRIES)
+        return levy_err_set(err, LEVY_EINVAL, "too_many_taxes", "too many tax entries on a line");
+    for (int i = 0; i < l->n; i++) {
+        const levy_tax_entry *e = &l->e[i];
+        if (e->rate < 0 || e->rate > 10 * LEVY_TAX_RATE_ONE || e->fraction < 0 ||
+            e->fraction > LEVY_TAX_RATE_ONE)
+            return levy_err_set(err, LEVY_EINVAL, "bad_rate", "rate or fraction out of range");
+        if (e->unit_from > LEVY_TAX_MAX_MINOR || e->unit_to > LEVY_TAX_MAX_MINOR)
+            return levy_err_set(err, LEVY_ERANGE, "amount_too_large", "unit cap too large");
+    }
+    return LEVY_OK;
+}
+
+static void compute_line(levy_tax_line *l)
+{
+    int64_t gross = l->amount - l->discount;
+    l->tax = 0;
+    l->taxable = 0;
+    if (l->inclusive) {
+        __int128 s = 0;
+        __int128 exact[LEVY_TAX_MAX_ENTRIES] = {0};
+        for (int i = 0; i < l->n; i++)
+            if (!l->e[i].zero)
+                s += (__int128)l->e[i].rate * l->e[i].fraction;
+        const __int128 one = DEN_RATE * DEN_RATE;
+        int64_t net = levy_tax_round_div((__int128)gross * one, one + s);
+        int64_t tax = gross - net;
+        for (int i = 0; i < l->n; i++)
+            exact[i] = l->e[i].zero ? 0 : (__int128)net * l->e[i].rate * l->e[i].fraction;
+        int64_t alloc[LEVY_TAX_MAX_ENTRIES];
+        int nz = 0;
+        for (int i = 0; i < l->n; i++)
+            nz += !l->e[i].zero && l->e[i].rate > 0 && l->e[i].fraction > 0;
+        if (nz == 0) {
+            net = gross;
+            tax = 0;
+        }
+        levy_tax_allocate(tax, exact, one, l->n, alloc);
+        for (int i = 0; i < l->n; i++) {
+            levy_tax_entry *e = &l->e[i];
+            e->taxable = levy_tax_round_div((__int128)net * e->fraction, DEN_RATE);
+            e->amount = (nz == 0 || e->zero) ? 0 : alloc[i];
+            l->tax += e->amount;
+            if (!e->zero && e->taxable > l->taxable)
+                l->taxable = e->taxable;
+        }
+        l->net = net;
+        return;
+    }
+    l->net = gross;
+    for (int i = 0; i < l->n; i++) {
+        levy_tax_entry *e = &l->e[i];
+        if (e->fraction == LEVY_TAX_RATE_ONE && e->unit_from < 0 && e->unit_to < 0 &&
+            gross < 9000000000LL && gross > -9000000000LL) {
+            /* fast path, exact in int64: |gross * rate| < 9e9 * 1e9 */
+            e->taxable = gross;
+            int64_t num = gross * e->rate;
+            e->amount = e->zero ? 0
+                        : num >= 0 ? (num + LEVY_TAX_RATE_ONE / 2) / LEVY_TAX_RATE_ONE
+                                   : -((-num + LEVY_TAX_RATE_ONE / 2) / LEVY_TAX_RATE_ONE);
+            l->tax += e->amount;
+            if (!e->zero && (gross >= 0 ? e->taxable > l->taxable : e->taxable < l->taxable))
+                l->taxable = e->taxable;
+            continue;
+        }
+        __int128 base = entry_base(l, e, gross);
+        e->taxable = levy_tax_round_div(base * e->fraction, DEN_QTY * DEN_RATE);
+        e->amount = e->zero ? 0
+                            : levy_tax_round_div(base * e->fraction * e->rate,
+                                                 DEN_QTY * DEN_RATE * DEN_RATE);
+        l->tax += e->amount;
+        if (!e->zero && e->taxable > l->taxable)
+            l->taxable = e->taxable;
+    }
+    if (gross < 0) { /* credits: taxable is the most negative */
+        l->taxable = 0;
+        for (int i = 0; i < l->n; i++)
+            if (!l->e[i].zero && l->e[i].taxable < l->taxable)
+                l->taxable = l->e[i].taxable;
+    }
+}
+
+static int same_key(const levy_tax_entry *a, const levy_tax_entry *b)
+{
+    return a->level == b->level && a->type == b->type && a->rate == b->rate &&
+           a->fraction == b->fraction && a->unit_from == b->unit_from &&
+           a->unit_to == b->unit_to && a->name && b->name && strcmp(a->name, b->name) == 0 &&
+           ((a->suffix == NULL && b->suffix == NULL) ||
+            (a->suffix && b->suffix && strcmp(a->suffix, b->suffix) == 0));
+}
+
+/* Document rounding: each distinct jurisdiction (name, level, type, rate, fraction) is
+ * rounded once on the sum of its exact amounts over the exclusive lines, then allocated
+ * back to the lines by largest remainder. Inclusive lines keep their per-line carve-out. */
+static int document_round(levy_tax_doc *d, levy_err *err)
+{
+    int n = d->nlines;
+    __int128 *exact = malloc(sizeof(__int128) * (size_t)n);
+    int64_t *alloc = malloc(sizeof(int64_t) * (size_t)n);
+    int *slot = malloc(sizeof(int) * (size_t)n);
+    unsigned char *done = calloc((size_t)n * LEVY_TAX_MAX_ENTRIES, 1);
+    int rc = LEVY_OK;
+    if (!exact || !alloc || !slot || !done) {
+        rc = levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+        goto done;
+    }
+    const __int128 den = DEN_QTY * DEN_RATE * DEN_RATE;
+    for (int li = 0; li < n; li++) {
+        levy_tax_line *l = &d->lines[li];
+        if (l->inclusive)
+            continue;
+        for (int ei = 0; ei < l->n; ei++) {
+            if (done[li * LEVY_TAX_MAX_ENTRIES + ei] || l->e[ei].zero)
+                continue;
+            const levy_tax_entry *key = &l->e[ei];
+            __int128 sum = 0;
+            for (int lj = 0; lj < n; lj++) {
+                levy_tax_line *m = &d->lines[lj];
+                slot[lj] = -1;
+                exact[lj] = 0;
+                if (m->inclusive || lj < li)
+                    continue;
+                for (int ej = 0; ej < m->n; ej++) {
+                    if (done[lj * LEVY_TAX_MAX_ENTRIES + ej] || m->e[ej].zero ||
+                        !same_key(key, &m->e[ej]))
+                        continue;
+                    slot[lj] = ej;
+                    done[lj * LEVY_TAX_MAX_ENTRIES + ej] = 1;
+                    exact[lj] = entry_base(m, &m->e[ej], m->amount - m->discount) *
+                                m->e[ej].fraction * m->e[ej].rate;
+                    sum += exact[lj];
+                    break;
+                }
+            }
+            int64_t total = levy_tax_round_div(sum, den);
+            levy_tax_allocate(total, exact + li, den, n - li, alloc + li);
+            for (int lj = li; lj < n; lj++) {
+                if (slot[lj] < 0)
+                    continue;
+                levy_tax_line *m = &d->lines[lj];
+                m->tax += alloc[lj] - m->e[slot[lj]].amount;
+                m->e[slot[lj]].amount = alloc[lj];
+            }
+        }
+    }
+done:
+    free(exact);
+    free(alloc);
+    free(slot);
+    free(done);
+    return rc;
+}
+
+int levy_tax_compute(levy_tax_doc *d, levy_err *err)
+{
+    if (d->nlines < 0 || d->nlines > LEVY_TAX_MAX_LINES)
+        return levy_err_set(err, LEVY_EINVAL, "too_many_lines", "at most %d lines",
+                            LEVY_TAX_MAX_LINES);
+    for (int i = 0; i < d->nlines; i++) {
+        int rc = check_line(&d->lines[i], err);
+        if (rc)
+            return rc;
+    }
+    for (int i = 0; i < d->nlines; i++)
+        compute_line(&d->lines[i]);
+    if (d->document_rounding && d->nlines > 1) {
+        int rc = document_round(d, err);
+        if (rc)
+            return rc;
+    }
+    d->total_amount = d->total_taxable = d->total_tax = 0;
+    for (int i = 0; i < d->nlines; i++) {
+        d->total_amount += d->lines[i].amount - d->lines[i].discount;
+        d->total_taxable += d->lines[i].taxable;
+        d->total_tax += d->lines[i].tax;
+    }
+    return LEVY_OK;
+}

@@ -1,0 +1,295 @@
+/* `levy rates import FILE...`: validate a rate table, store it as DATA_DIR/rates/<key>/<name>
+ * (replacing the same source's older vintage), and report rows read / rows changed against
+ * the table it replaces (the previous import, else the shipped file of the same source). */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rates-internal.h"
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (n < cap)
+            break;
+        char *nb = realloc(buf, cap * 2 + 1);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = 0;
+        *len = n;
+    }
+    return buf;
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Splits text into lines (CR stripped, blank lines dropped), sorted. */
+static char **lines_of(char *text, size_t *n)
+{
+    size_t cap = 1024;
+    char **v = malloc(cap * sizeof *v);
+    *n = 0;
+    if (!v)
+        return NULL;
+    for (char *p = text; p && *p;) {
+        char *nl = strchr(p, '\n');
+        if (nl)
+            *nl = 0;
+        size_t l = strlen(p);
+        if (l && p[l - 1] == '\r')
+            p[--l] = 0;
+        if (l) {
+            if (*n == cap) {
+                char **nv = realloc(v, cap * 2 * sizeof *v);
+                if (!nv) {
+                    free(v);
+                    return NULL;
+                }
+                v = nv;
+                cap *= 2;
+            }
+            v[(*n)++] = p;
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    qsort(v, *n, sizeof *v, line_cmp);
+    return v;
+}
+
+/* Rows of `neu` not present identically in `old` (a JSON file counts lines too); the header
+ * line of a CSV with one is not a row. */
+static long rows_changed(char *neu, char *old, int header)
+{
+    size_t nn = 0, no = 0;
+    if (header) {
+        char *nl = strchr(neu, '\n');
+        neu = nl ? nl + 1 : neu + strlen(neu);
+        if (old) {
+            nl = strchr(old, '\n');
+            old = nl ? nl + 1 : old + strlen(old);
+        }
+    }
+    char **vn = lines_of(neu, &nn);
+    char **vo = old ? lines_of(old, &no) : NULL;
+    long changed = 0;
+    for (size_t i = 0; vn && i < nn; i++)
+        if (!vo || !bsearch(&vn[i], vo, no, sizeof *vo, line_cmp))
+            changed++;
+    free(vn);
+    free(vo);
+    return changed;
+}
+
+/* Avalara: compares by (state, ZIP) whatever the column order: rows new or with any rate
+ * or name different from the current table. */
+static long zip_rows_changed(const levy_rates *neu, const char *old_path, char *old_text)
+{
+    char *copy = strdup(old_text);
+    levy_rates *o = levy_rates_new();
+    rates_file_info info;
+    levy_err err;
+    long changed = (long)neu->nzips;
+    if (copy && o && levy_rates_load_text(o, old_path, copy, &info, &err) == LEVY_OK) {
+        levy_rates_finish(o);
+        changed = 0;
+        for (size_t i = 0; i < neu->nzips; i++) {
+            const zip_row *z = &neu->zips[i];
+            const zip_row *m = NULL;
+            size_t lo = 0, hi = o->nzips;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                const zip_row *y = &o->zips[mid];
+                if (y->zip < z->zip || (y->zip == z->zip && memcmp(y->st, z->st, 2) < 0))
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo < o->nzips && o->zips[lo].zip == z->zip && memcmp(o->zips[lo].st, z->st, 2) == 0)
+                m = &o->zips[lo];
+            if (!m || m->combined != z->combined || m->state != z->state ||
+                m->county != z->county || m->city != z->city || m->special != z->special ||
+                strcmp(neu->pool + z->name, o->pool + m->name) != 0)
+                changed++;
+        }
+    }
+    free(copy);
+    levy_rates_free(o);
+    return changed;
+}
+
+/* Finds the current file of source key under dir (recursively); writes its path. */
+static int find_current(const char *dir, const char *key, char *out, size_t cap, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    struct dirent *de;
+    int found = 0;
+    while (!found && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (depth < 3)
+                found = find_current(path, key, out, cap, depth + 1);
+            continue;
+        }
+        size_t l = strlen(de->d_name);
+        if (!((l > 4 && strcmp(de->d_name + l - 4, ".csv") == 0) ||
+              (l > 5 && strcmp(de->d_name + l - 5, ".json") == 0)))
+            continue;
+        size_t len;
+        char *text = slurp(path, &len);
+        if (!text)
+            continue;
+        levy_rates *r = levy_rates_new();
+        rates_file_info info;
+        levy_err err;
+        if (r && levy_rates_load_text(r, path, text, &info, &err) == LEVY_OK &&
+            strcmp(info.key, key) == 0) {
+            snprintf(out, cap, "%s", path);
+            found = 1;
+        }
+        levy_rates_free(r);
+        free(text);
+    }
+    closedir(d);
+    return found;
+}
+
+static int mkdir_p(const char *path)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+static int import_one(const char *file, const char *data_root, const char *data_dir)
+{
+    size_t len;
+    char *text = slurp(file, &len), *copy = NULL, *old = NULL;
+    levy_rates *r = NULL;
+    int rc = 1;
+    if (!text) {
+        fprintf(stderr, "levy rates import: %s: %s\n", file, strerror(errno));
+        goto done;
+    }
+    copy = malloc(len + 1);
+    r = levy_rates_new();
+    if (!copy || !r) {
+        fprintf(stderr, "levy rates import: out of memory\n");
+        goto done;
+    }
+    memcpy(copy, text, len + 1);
+    rates_file_info info;
+    levy_err err;
+    levy_err_clear(&err);
+    if (levy_rates_load_text(r, file, copy, &info, &err) != LEVY_OK) {
+        fprintf(stderr, "levy rates import: %s\n", err.message);
+        goto done;
+    }
+    levy_rates_finish(r);
+    char keydir[1024], cur[1024] = "";
+    snprintf(keydir, sizeof keydir, "%s/rates/%s", data_dir, info.key);
+    if (!find_current(keydir, info.key, cur, sizeof cur, 0) && data_root)
+        find_current(data_root, info.key, cur, sizeof cur, 0);
+    size_t olen;
+    if (cur[0])
+        old = slurp(cur, &olen);
+    memcpy(copy, text, len + 1);
+    long changed;
+    if (info.kind == RT_AVALARA && old)
+        changed = zip_rows_changed(r, cur, old);
+    else
+        changed = rows_changed(copy, old, info.kind != RT_SST && info.kind != RT_IBERICODE);
+    /* replace: remove the older vintage(s) of this source, then write atomically */
+    if (mkdir_p(keydir) != 0) {
+        fprintf(stderr, "levy rates import: %s: %s\n", keydir, strerror(errno));
+        goto done;
+    }
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
+    DIR *d = opendir(keydir);
+    if (d) {
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            if (de->d_name[0] == '.' || strcmp(de->d_name, base) == 0)
+                continue;
+            char p[2048];
+            snprintf(p, sizeof p, "%s/%s", keydir, de->d_name);
+            unlink(p);
+        }
+        closedir(d);
+    }
+    char dst[2048], tmp[2100];
+    snprintf(dst, sizeof dst, "%s/%s", keydir, base);
+    snprintf(tmp, sizeof tmp, "%s.tmp", dst);
+    FILE *f = fopen(tmp, "wb");
+    if (!f || fwrite(text, 1, len, f) != len || fclose(f) != 0 || rename(tmp, dst) != 0) {
+        fprintf(stderr, "levy rates import: %s: %s\n", dst, strerror(errno));
+        if (f)
+            unlink(tmp);
+        goto done;
+    }
+    printf("%s: %s %s -> %s: %ld rows read, %ld rows changed%s%s\n", file,
+           levy_rates_table_at(r, info.table)->source, info.vintage, dst, info.rows, changed,
+           cur[0] ? " vs " : " (new source)", cur[0] ? cur : "");
+    rc = 0;
+done:
+    free(text);
+    free(copy);
+    free(old);
+    levy_rates_free(r);
+    return rc;
+}
+
+int levy_rates_cli_import(int nfiles, char **files, const char *data_root, const char *data_dir)
+{
+    if (nfiles <= 0) {
+        fprintf(stderr, "usage: levy rates import FILE...\n");
+        return 1;
+    }
+    if (!data_dir) {
+        fprintf(stderr, "levy rates import: no data dir\n");
+        return 1;
+    }
+    int rc = 0;
+    for (int i = 0; i < nfiles; i++)
+        rc |= import_one(files[i], data_root, data_dir);
+    return rc ? 1 : 0;
+}

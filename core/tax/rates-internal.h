@@ -1,0 +1,113 @@
+#ifndef LEVY_TAX_RATES_INTERNAL_H
+#define LEVY_TAX_RATES_INTERNAL_H
+/* Layout of the rate index (core/tax only). Strings live in one pool, referenced by offset;
+ * rates are 10^-8 fractions in int32; dates are yyyymmdd. */
+#include <regex.h>
+
+#include "rates.h"
+
+typedef struct zip_row {
+    uint32_t zip;
+    char st[2];
+    uint32_t name; /* TaxRegionName, upper case */
+    int32_t combined, state, county, city, special;
+} zip_row;
+
+typedef struct cdtfa_row {
+    uint32_t name, county; /* upper case */
+    int32_t rate;
+    uint8_t is_city;
+} cdtfa_row;
+
+typedef struct sst_row {
+    char st[3];
+    int32_t rate, from, to;
+} sst_row;
+
+typedef struct ca_row {
+    char prov[3];
+    char region[8];
+    uint8_t type, level;
+    uint32_t name;
+    int32_t rate, from, to;
+} ca_row;
+
+typedef struct nat_row {
+    char country[3];
+    char region[8];
+    uint8_t type;
+    uint32_t name, key;
+    int32_t rate, from, to;
+} nat_row;
+
+enum { OVERLAY_ADD = 1, OVERLAY_SET = 2 };
+typedef struct overlay_row {
+    char st[3];
+    uint32_t zfrom, zto;
+    uint8_t level, op;
+    uint32_t name;
+    int32_t rate, from, to;
+} overlay_row;
+
+typedef struct eu_exception {
+    regex_t re;
+    uint32_t name;
+    int32_t standard;
+} eu_exception;
+
+typedef struct eu_period {
+    char country[3];
+    int32_t from;
+    int nkeys;
+    uint32_t key[LEVY_TAX_MAX_VAT_KEYS];
+    int32_t rate[LEVY_TAX_MAX_VAT_KEYS];
+    uint32_t exc_first, exc_n;
+} eu_period;
+
+typedef struct rates_table_rec {
+    uint32_t source, vintage, path, dir;
+    long rows;
+    int files;
+} rates_table_rec;
+
+struct levy_rates {
+    zip_row *zips;
+    size_t nzips, zips_cap;
+    cdtfa_row *cdtfa;
+    size_t ncdtfa, cdtfa_cap;
+    sst_row *sst;
+    size_t nsst, sst_cap;
+    ca_row *ca;
+    size_t nca, ca_cap;
+    nat_row *nat;
+    size_t nnat, nat_cap;
+    overlay_row *ovl;
+    size_t novl, ovl_cap;
+    eu_period *eu;
+    size_t neu, eu_cap;
+    eu_exception *exc;
+    size_t nexc, exc_cap;
+    rates_table_rec *tables;
+    int ntables;
+    size_t tables_cap;
+    char *pool;
+    size_t pool_len, pool_cap;
+};
+
+enum { RT_UNKNOWN = 0, RT_AVALARA, RT_CDTFA, RT_SST, RT_IBERICODE, RT_CA, RT_NATIONAL, RT_OVERLAY };
+
+typedef struct rates_file_info {
+    int kind;
+    char key[32];     /* replaceable source key: "avalara-zip5-CA", "cdtfa", "sst-MN"... */
+    char vintage[16];
+    long rows;
+    int table;
+} rates_file_info;
+
+levy_rates *levy_rates_new(void);
+/* Parses text (modified in place) of the file at path into r. */
+int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file_info *info,
+                         levy_err *err);
+void levy_rates_finish(levy_rates *r);
+
+#endif

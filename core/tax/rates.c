@@ -1,0 +1,1744 @@
+/* Rate index: loaders for every supported table format, the lookup structures (sorted
+ * arrays searched by binary search) and address resolution. Formats: CONTRACT section 5 and
+ * data/README.md. Rates are int64 scaled by 10^8 (stored as int32: every rate < 21.47). */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "dec.h"
+#include "rates-internal.h"
+
+/* ---------------------------------------------------------------- static facts */
+
+static const struct {
+    const char code[3];
+    const char fips[3];
+    const char *name;
+} us_states[] = {
+    {"AL", "01", "ALABAMA"},        {"AK", "02", "ALASKA"},         {"AZ", "04", "ARIZONA"},
+    {"AR", "05", "ARKANSAS"},       {"CA", "06", "CALIFORNIA"},     {"CO", "08", "COLORADO"},
+    {"CT", "09", "CONNECTICUT"},    {"DE", "10", "DELAWARE"},       {"DC", "11", "DISTRICT OF COLUMBIA"},
+    {"FL", "12", "FLORIDA"},        {"GA", "13", "GEORGIA"},        {"HI", "15", "HAWAII"},
+    {"ID", "16", "IDAHO"},          {"IL", "17", "ILLINOIS"},       {"IN", "18", "INDIANA"},
+    {"IA", "19", "IOWA"},           {"KS", "20", "KANSAS"},         {"KY", "21", "KENTUCKY"},
+    {"LA", "22", "LOUISIANA"},      {"ME", "23", "MAINE"},          {"MD", "24", "MARYLAND"},
+    {"MA", "25", "MASSACHUSETTS"},  {"MI", "26", "MICHIGAN"},       {"MN", "27", "MINNESOTA"},
+    {"MS", "28", "MISSISSIPPI"},    {"MO", "29", "MISSOURI"},       {"MT", "30", "MONTANA"},
+    {"NE", "31", "NEBRASKA"},       {"NV", "32", "NEVADA"},         {"NH", "33", "NEW HAMPSHIRE"},
+    {"NJ", "34", "NEW JERSEY"},     {"NM", "35", "NEW MEXICO"},     {"NY", "36", "NEW YORK"},
+    {"NC", "37", "NORTH CAROLINA"}, {"ND", "38", "NORTH DAKOTA"},   {"OH", "39", "OHIO"},
+    {"OK", "40", "OKLAHOMA"},       {"OR", "41", "OREGON"},         {"PA", "42", "PENNSYLVANIA"},
+    {"RI", "44", "RHODE ISLAND"},   {"SC", "45", "SOUTH CAROLINA"}, {"SD", "46", "SOUTH DAKOTA"},
+    {"TN", "47", "TENNESSEE"},      {"TX", "48", "TEXAS"},          {"UT", "49", "UTAH"},
+    {"VT", "50", "VERMONT"},        {"VA", "51", "VIRGINIA"},       {"WA", "53", "WASHINGTON"},
+    {"WV", "54", "WEST VIRGINIA"},  {"WI", "55", "WISCONSIN"},      {"WY", "56", "WYOMING"},
+    {"PR", "72", "PUERTO RICO"},
+};
+
+static const struct {
+    const char code[3];
+    const char *name;
+} eu_members[] = {
+    {"AT", "AUSTRIA"},  {"BE", "BELGIUM"},     {"BG", "BULGARIA"},    {"CY", "CYPRUS"},
+    {"CZ", "CZECHIA"},  {"DE", "GERMANY"},     {"DK", "DENMARK"},     {"EE", "ESTONIA"},
+    {"ES", "SPAIN"},    {"FI", "FINLAND"},     {"FR", "FRANCE"},      {"GR", "GREECE"},
+    {"HR", "CROATIA"},  {"HU", "HUNGARY"},     {"IE", "IRELAND"},     {"IT", "ITALY"},
+    {"LT", "LITHUANIA"}, {"LU", "LUXEMBOURG"}, {"LV", "LATVIA"},      {"MT", "MALTA"},
+    {"NL", "NETHERLANDS"}, {"PL", "POLAND"},   {"PT", "PORTUGAL"},    {"RO", "ROMANIA"},
+    {"SE", "SWEDEN"},   {"SI", "SLOVENIA"},    {"SK", "SLOVAKIA"},
+};
+
+static const char ca_provinces[] = "AB BC MB NB NL NS NT NU ON PE QC SK YT";
+
+const char *levy_rates_us_state_name(const char *code)
+{
+    if (!code)
+        return NULL;
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(us_states); i++)
+        if (strcmp(us_states[i].code, code) == 0)
+            return us_states[i].name;
+    return NULL;
+}
+
+static const char *us_state_from_fips(const char *fips)
+{
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(us_states); i++)
+        if (strcmp(us_states[i].fips, fips) == 0)
+            return us_states[i].code;
+    return NULL;
+}
+
+int levy_rates_ca_province(const char *code)
+{
+    if (!code || strlen(code) != 2)
+        return 0;
+    for (size_t i = 0; i + 2 <= sizeof ca_provinces - 1; i += 3)
+        if (memcmp(ca_provinces + i, code, 2) == 0)
+            return 1;
+    return 0;
+}
+
+static const char *eu_name(const char *code)
+{
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(eu_members); i++)
+        if (strcmp(eu_members[i].code, code) == 0)
+            return eu_members[i].name;
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- growable arrays */
+
+static int grow(void **p, size_t *cap, size_t need, size_t elsz)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 64;
+    while (nc < need)
+        nc *= 2;
+    void *np = realloc(*p, nc * elsz);
+    if (!np)
+        return -1;
+    *p = np;
+    *cap = nc;
+    return 0;
+}
+#define PUSH(r, arr, n, cap) grow((void **)&(r)->arr, &(r)->cap, (r)->n + 1, sizeof *(r)->arr)
+
+/* Interns s (len bytes) into the string pool; returns its offset or UINT32_MAX on OOM. */
+static uint32_t pool_add(levy_rates *r, const char *s, size_t len)
+{
+    if (grow((void **)&r->pool, &r->pool_cap, r->pool_len + len + 1, 1))
+        return UINT32_MAX;
+    uint32_t off = (uint32_t)r->pool_len;
+    memcpy(r->pool + off, s, len);
+    r->pool[off + len] = 0;
+    r->pool_len += len + 1;
+    return off;
+}
+
+static const char *P(const levy_rates *r, uint32_t off) { return r->pool + off; }
+
+/* ---------------------------------------------------------------- CSV */
+
+typedef struct csv_row {
+    int n;
+    char *f[64];
+    size_t len[64];
+} csv_row;
+
+/* Splits line (modified in place: quotes removed) into fields. Returns field count or -1. */
+static int csv_split(char *line, csv_row *row)
+{
+    row->n = 0;
+    char *p = line;
+    for (;;) {
+        if (row->n >= (int)LEVY_ARRAY_LEN(row->f))
+            return -1;
+        char *start = p, *w = p;
+        if (*p == '"') {
+            p++;
+            for (;;) {
+                if (*p == 0)
+                    return -1;
+                if (*p == '"') {
+                    if (p[1] == '"') {
+                        *w++ = '"';
+                        p += 2;
+                        continue;
+                    }
+                    p++;
+                    break;
+                }
+                *w++ = *p++;
+            }
+            if (*p != ',' && *p != 0)
+                return -1;
+        } else {
+            while (*p && *p != ',')
+                p++;
+            w = p;
+        }
+        row->f[row->n] = start;
+        row->len[row->n] = (size_t)(w - start);
+        row->n++;
+        if (*p == 0) {
+            *w = 0;
+            break;
+        }
+        *w = 0;
+        p++;
+    }
+    /* trim spaces */
+    for (int i = 0; i < row->n; i++) {
+        while (row->len[i] && isspace((unsigned char)row->f[i][0])) {
+            row->f[i]++;
+            row->len[i]--;
+        }
+        while (row->len[i] && isspace((unsigned char)row->f[i][row->len[i] - 1]))
+            row->f[i][--row->len[i]] = 0;
+    }
+    return row->n;
+}
+
+static int col_index(const csv_row *hdr, const char *name)
+{
+    for (int i = 0; i < hdr->n; i++)
+        if (strcmp(hdr->f[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static char *read_file(const char *path, size_t *len, levy_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        levy_err_set(err, LEVY_EIO, "io_error", "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (grow((void **)&buf, &cap, n + 65536 + 1, 1)) {
+            free(buf);
+            fclose(f);
+            levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+            return NULL;
+        }
+        size_t got = fread(buf + n, 1, 65536, f);
+        n += got;
+        if (got < 65536)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        levy_err_set(err, LEVY_EIO, "io_error", "%s: read error", path);
+        return NULL;
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+/* Iterates lines: returns next line (NUL-terminated, CR stripped) or NULL. */
+static char *next_line(char **cur)
+{
+    char *s = *cur;
+    if (!s || !*s)
+        return NULL;
+    char *nl = strchr(s, '\n');
+    if (nl) {
+        *nl = 0;
+        *cur = nl + 1;
+    } else {
+        *cur = s + strlen(s);
+    }
+    size_t l = strlen(s);
+    if (l && s[l - 1] == '\r')
+        s[l - 1] = 0;
+    return s;
+}
+
+static int blank(const char *s)
+{
+    for (; *s; s++)
+        if (!isspace((unsigned char)*s) && *s != ',')
+            return 0;
+    return 1;
+}
+
+#define ROWERR(...) levy_err_set(err, LEVY_EINVAL, "bad_rate_table", __VA_ARGS__)
+
+/* Rate fraction "0.0725" -> 7250000 (10^-8). */
+static int parse_frac(const char *s, size_t len, int32_t *out)
+{
+    int64_t v;
+    if (levy_tax_dec_parse(s, len, 8, 8, 0, &v) || v > 2 * LEVY_TAX_RATE_ONE / 10 * 10)
+        return -1;
+    if (v > INT32_MAX)
+        return -1;
+    *out = (int32_t)v;
+    return 0;
+}
+/* Percent "9.975" -> 9975000 (10^-8 of one). */
+static int parse_pct(const char *s, size_t len, int32_t *out)
+{
+    int64_t v;
+    if (levy_tax_dec_parse(s, len, 6, 6, 0, &v) || v > 100 * 1000000LL)
+        return -1;
+    *out = (int32_t)v;
+    return 0;
+}
+static int parse_date_field(const char *s, size_t len, int32_t *out, int32_t dflt)
+{
+    if (len == 0) {
+        *out = dflt;
+        return 0;
+    }
+    return levy_tax_date_parse(s, len, out);
+}
+
+static void upcase(char *d, const char *s, size_t cap)
+{
+    size_t o = 0;
+    int sp = 1;
+    for (; *s && o + 1 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (isspace(c)) {
+            if (!sp)
+                d[o++] = ' ';
+            sp = 1;
+            continue;
+        }
+        sp = 0;
+        d[o++] = (char)toupper(c);
+    }
+    while (o && d[o - 1] == ' ')
+        o--;
+    d[o] = 0;
+}
+
+/* ---------------------------------------------------------------- table registry */
+
+static int add_table(levy_rates *r, const char *source, const char *vintage, const char *path,
+                     long rows)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", path);
+    /* merge files of one source + vintage in one directory (the 52 Avalara files) */
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = 0;
+    for (int i = 0; i < r->ntables; i++) {
+        rates_table_rec *t = &r->tables[i];
+        if (strcmp(P(r, t->source), source) == 0 && strcmp(P(r, t->vintage), vintage) == 0 &&
+            strcmp(P(r, t->dir), dir) == 0) {
+            t->rows += rows;
+            t->files++;
+            return i;
+        }
+    }
+    if (grow((void **)&r->tables, &r->tables_cap, (size_t)r->ntables + 1, sizeof *r->tables))
+        return -1;
+    rates_table_rec *t = &r->tables[r->ntables];
+    t->source = pool_add(r, source, strlen(source));
+    t->vintage = pool_add(r, vintage, strlen(vintage));
+    t->path = pool_add(r, path, strlen(path));
+    t->dir = pool_add(r, dir, strlen(dir));
+    if (t->source == UINT32_MAX || t->vintage == UINT32_MAX || t->path == UINT32_MAX ||
+        t->dir == UINT32_MAX)
+        return -1;
+    t->rows = rows;
+    t->files = 1;
+    return r->ntables++;
+}
+
+/* ---------------------------------------------------------------- loaders */
+
+static int load_avalara(levy_rates *r, const char *path, char *text, char *vintage_out,
+                        long *rows, levy_err *err)
+{
+    char *cur = text, *line;
+    csv_row hdr, row;
+    line = next_line(&cur);
+    if (!line || csv_split(line, &hdr) < 0)
+        return ROWERR("%s:1: missing header", path);
+    enum { C_ST, C_ZIP, C_NAME, C_COMB, C_STATE, C_COUNTY, C_CITY, C_SPECIAL, C_N };
+    static const char *names[C_N] = {"State",      "ZipCode",           "TaxRegionName",
+                                     "EstimatedCombinedRate", "StateRate", "EstimatedCountyRate",
+                                     "EstimatedCityRate", "EstimatedSpecialRate"};
+    int col[C_N];
+    for (int i = 0; i < C_N; i++)
+        if ((col[i] = col_index(&hdr, names[i])) < 0)
+            return ROWERR("%s:1: missing column %s", path, names[i]);
+    int lineno = 1;
+    long n = 0;
+    while ((line = next_line(&cur))) {
+        lineno++;
+        if (blank(line))
+            continue;
+        if (csv_split(line, &row) < 0 || row.n < hdr.n)
+            return ROWERR("%s:%d: expected %d columns", path, lineno, hdr.n);
+        zip_row z;
+        memset(&z, 0, sizeof z);
+        const char *st = row.f[col[C_ST]];
+        if (row.len[col[C_ST]] != 2 || !levy_rates_us_state_name(st))
+            return ROWERR("%s:%d: bad State '%s'", path, lineno, st);
+        memcpy(z.st, st, 2);
+        const char *zs = row.f[col[C_ZIP]];
+        size_t zl = row.len[col[C_ZIP]];
+        if (zl == 0 || zl > 5)
+            return ROWERR("%s:%d: bad ZipCode '%s'", path, lineno, zs);
+        uint32_t zip = 0;
+        for (size_t i = 0; i < zl; i++) {
+            if (!isdigit((unsigned char)zs[i]))
+                return ROWERR("%s:%d: bad ZipCode '%s'", path, lineno, zs);
+            zip = zip * 10 + (uint32_t)(zs[i] - '0');
+        }
+        z.zip = zip;
+        int32_t *dst[] = {&z.combined, &z.state, &z.county, &z.city, &z.special};
+        for (int k = 0; k < 5; k++) {
+            int c = col[C_COMB + k];
+            if (parse_frac(row.f[c], row.len[c], dst[k]))
+                return ROWERR("%s:%d: bad rate %s '%s'", path, lineno, names[C_COMB + k], row.f[c]);
+        }
+        char nm[128];
+        upcase(nm, row.f[col[C_NAME]], sizeof nm);
+        z.name = pool_add(r, nm, strlen(nm));
+        if (z.name == UINT32_MAX || PUSH(r, zips, nzips, zips_cap))
+            return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+        r->zips[r->nzips++] = z;
+        n++;
+    }
+    if (n == 0)
+        return ROWERR("%s: no rows", path);
+    /* vintage from the file name: ..._XXYYYYMM.csv */
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    strcpy(vintage_out, "unknown");
+    if (dot && dot - base >= 6) {
+        const char *d = dot - 6;
+        int ok = 1;
+        for (int i = 0; i < 6; i++)
+            ok &= isdigit((unsigned char)d[i]) != 0;
+        if (ok)
+            snprintf(vintage_out, 16, "%.4s-%.2s", d, d + 4);
+    }
+    *rows = n;
+    return LEVY_OK;
+}
+
+static int load_cdtfa(levy_rates *r, const char *path, char *text, char *vintage_out,
+                      long *rows, levy_err *err)
+{
+    char *cur = text, *line;
+    csv_row hdr, row;
+    line = next_line(&cur);
+    if (!line || csv_split(line, &hdr) < 0)
+        return ROWERR("%s:1: missing header", path);
+    int cl = col_index(&hdr, "Location"), cr = col_index(&hdr, "Rate"),
+        cc = col_index(&hdr, "County"), ct = col_index(&hdr, "Type");
+    if (cl < 0 || cr < 0 || cc < 0 || ct < 0)
+        return ROWERR("%s:1: missing column (need Location, Rate, County, Type)", path);
+    int lineno = 1;
+    long n = 0;
+    while ((line = next_line(&cur))) {
+        lineno++;
+        if (blank(line))
+            continue;
+        if (csv_split(line, &row) < 0 || row.n <= ct || row.n <= cc)
+            return ROWERR("%s:%d: expected %d columns", path, lineno, hdr.n);
+        int is_city = strcmp(row.f[ct], "City") == 0, is_county = strcmp(row.f[ct], "County") == 0;
+        if (!is_city && !is_county) {
+            n++; /* a notes row (CDTFA's "Please refer to..."): read, not a rate */
+            continue;
+        }
+        cdtfa_row c;
+        if (parse_frac(row.f[cr], row.len[cr], &c.rate))
+            return ROWERR("%s:%d: bad Rate '%s'", path, lineno, row.f[cr]);
+        char nm[128], county[128];
+        upcase(nm, row.f[cl], sizeof nm);
+        upcase(county, row.f[cc], sizeof county);
+        c.name = pool_add(r, nm, strlen(nm));
+        c.county = pool_add(r, county, strlen(county));
+        c.is_city = (uint8_t)is_city;
+        if (c.name == UINT32_MAX || c.county == UINT32_MAX || PUSH(r, cdtfa, ncdtfa, cdtfa_cap))
+            return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+        r->cdtfa[r->ncdtfa++] = c;
+        n++;
+    }
+    if (n == 0)
+        return ROWERR("%s: no rows", path);
+    /* vintage from "SalesTaxRates1-1-26": M-D-YY */
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    int m = 0, d = 0, y = 0;
+    const char *p = base;
+    while (*p && !isdigit((unsigned char)*p))
+        p++;
+    if (sscanf(p, "%d-%d-%d", &m, &d, &y) == 3 && m >= 1 && m <= 12 && d >= 1 && d <= 31 &&
+        y >= 0 && y < 100)
+        snprintf(vintage_out, 16, "20%02d-%02d-%02d", y, m, d);
+    else
+        strcpy(vintage_out, "unknown");
+    *rows = n;
+    return LEVY_OK;
+}
+
+static int load_sst(levy_rates *r, const char *path, char *text, char *vintage_out, long *rows,
+                    char *state_out, levy_err *err)
+{
+    char *cur = text, *line;
+    csv_row row;
+    int lineno = 0;
+    long n = 0;
+    state_out[0] = 0;
+    while ((line = next_line(&cur))) {
+        lineno++;
+        if (blank(line))
+            continue;
+        if (csv_split(line, &row) != 9)
+            return ROWERR("%s:%d: expected 9 columns (SST rate file)", path, lineno);
+        if (row.len[0] != 2 || !us_state_from_fips(row.f[0]))
+            return ROWERR("%s:%d: bad state FIPS '%s'", path, lineno, row.f[0]);
+        if (row.len[1] != 2 || !isdigit((unsigned char)row.f[1][0]))
+            return ROWERR("%s:%d: bad jurisdiction type '%s'", path, lineno, row.f[1]);
+        int32_t rates[4], from, to;
+        for (int k = 0; k < 4; k++)
+            if (parse_frac(row.f[3 + k], row.len[3 + k], &rates[k]))
+                return ROWERR("%s:%d: bad rate '%s'", path, lineno, row.f[3 + k]);
+        for (int k = 0; k < 2; k++) {
+            const char *s = row.f[7 + k];
+            if (row.len[7 + k] != 8)
+                return ROWERR("%s:%d: bad date '%s'", path, lineno, s);
+            char iso[11];
+            snprintf(iso, sizeof iso, "%.4s-%.2s-%.2s", s, s + 4, s + 6);
+            int32_t dv;
+            if (levy_tax_date_parse(iso, 10, &dv))
+                return ROWERR("%s:%d: bad date '%s'", path, lineno, s);
+            if (k == 0)
+                from = dv;
+            else
+                to = dv;
+        }
+        const char *st = us_state_from_fips(row.f[0]);
+        if (!state_out[0])
+            strcpy(state_out, st);
+        if (strcmp(row.f[1], "45") == 0) {
+            if (PUSH(r, sst, nsst, sst_cap))
+                return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+            sst_row *s = &r->sst[r->nsst++];
+            memcpy(s->st, st, 3);
+            s->rate = rates[0];
+            s->from = from;
+            s->to = to;
+        }
+        n++;
+    }
+    if (n == 0)
+        return ROWERR("%s: no rows", path);
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *q = strchr(base, 'Q');
+    if (q && q - base >= 4 && isdigit((unsigned char)q[1]))
+        snprintf(vintage_out, 16, "%.4sQ%c", q - 4, q[1]);
+    else
+        strcpy(vintage_out, "unknown");
+    *rows = n;
+    return LEVY_OK;
+}
+
+static void vintage_max(char *vintage_out, int32_t d)
+{
+    char iso[11];
+    levy_tax_date_fmt(iso, d);
+    if (strcmp(vintage_out, "unknown") == 0 || strcmp(iso, vintage_out) > 0)
+        snprintf(vintage_out, 16, "%s", iso);
+}
+
+static int load_ca(levy_rates *r, const char *path, char *text, char *vintage_out, long *rows,
+                   levy_err *err)
+{
+    char *cur = text, *line;
+    csv_row hdr, row;
+    line = next_line(&cur);
+    if (!line || csv_split(line, &hdr) < 0)
+        return ROWERR("%s:1: missing header", path);
+    static const char *names[] = {"province", "region", "tax_type", "level", "jurisdiction",
+                                  "rate_pct", "effective_from", "effective_to"};
+    int col[8];
+    for (int i = 0; i < 8; i++)
+        if ((col[i] = col_index(&hdr, names[i])) < 0)
+            return ROWERR("%s:1: missing column %s", path, names[i]);
+    int lineno = 1;
+    long n = 0;
+    strcpy(vintage_out, "unknown");
+    while ((line = next_line(&cur))) {
+        lineno++;
+        if (blank(line))
+            continue;
+        if (csv_split(line, &row) < 0 || row.n < hdr.n)
+            return ROWERR("%s:%d: expected %d columns", path, lineno, hdr.n);
+        ca_row c;
+        memset(&c, 0, sizeof c);
+        if (!levy_rates_ca_province(row.f[col[0]]))
+            return ROWERR("%s:%d: bad province '%s'", path, lineno, row.f[col[0]]);
+        memcpy(c.prov, row.f[col[0]], 3);
+        const char *reg = row.f[col[1]];
+        if (!(strcmp(reg, "CA") == 0 ||
+              (strncmp(reg, "CA-", 3) == 0 && levy_rates_ca_province(reg + 3))))
+            return ROWERR("%s:%d: bad region '%s'", path, lineno, reg);
+        snprintf(c.region, sizeof c.region, "%s", reg);
+        int t = levy_tax_type_from(row.f[col[2]]), lv = levy_tax_level_from(row.f[col[3]]);
+        if (t < 0 || lv < 0)
+            return ROWERR("%s:%d: bad tax_type or level", path, lineno);
+        c.type = (uint8_t)t;
+        c.level = (uint8_t)lv;
+        if (parse_pct(row.f[col[5]], row.len[col[5]], &c.rate))
+            return ROWERR("%s:%d: bad rate_pct '%s'", path, lineno, row.f[col[5]]);
+        if (parse_date_field(row.f[col[6]], row.len[col[6]], &c.from, 0) ||
+            parse_date_field(row.f[col[7]], row.len[col[7]], &c.to, 99991231) || c.from > c.to)
+            return ROWERR("%s:%d: bad effective dates", path, lineno);
+        char nm[128];
+        upcase(nm, row.f[col[4]], sizeof nm);
+        if (!nm[0])
+            return ROWERR("%s:%d: empty jurisdiction", path, lineno);
+        c.name = pool_add(r, nm, strlen(nm));
+        if (c.name == UINT32_MAX || PUSH(r, ca, nca, ca_cap))
+            return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+        r->ca[r->nca++] = c;
+        vintage_max(vintage_out, c.from);
+        n++;
+    }
+    if (n == 0)
+        return ROWERR("%s: no rows", path);
+    *rows = n;
+    return LEVY_OK;
+}
+
+static int load_national(levy_rates *r, const char *path, char *text, char *vintage_out,
+                         long *rows, levy_err *err)
+{
+    char *cur = text, *line;
+    csv_row hdr, row;
+    line = next_line(&cur);
+    if (!line || csv_split(line, &hdr) < 0)
+        return ROWERR("%s:1: missing header", path);
+    static const char *names[] = {"country", "region", "tax_type", "jurisdiction", "rate_key",
+                                  "rate_pct", "effective_from", "effective_to"};
+    int col[8];
+    for (int i = 0; i < 8; i++)
+        if ((col[i] = col_index(&hdr, names[i])) < 0)
+            return ROWERR("%s:1: missing column %s", path, names[i]);
+    int lineno = 1;
+    long n = 0;
+    strcpy(vintage_out, "unknown");
+    while ((line = next_line(&cur))) {
+        lineno++;
+        if (blank(line))
+            continue;
+        if (csv_split(line, &row) < 0 || row.n < hdr.n)
+            return ROWERR("%s:%d: expected %d columns", path, lineno, hdr.n);
+        nat_row c;
+        memset(&c, 0, sizeof c);
+        if (row.len[col[0]] != 2 || !isupper((unsigned char)row.f[col[0]][0]) ||
+            !isupper((unsigned char)row.f[col[0]][1]))
+            return ROWERR("%s:%d: bad country '%s'", path, lineno, row.f[col[0]]);
+        memcpy(c.country, row.f[col[0]], 3);
+        if (row.len[col[1]] == 0 || row.len[col[1]] >= sizeof c.region)
+            return ROWERR("%s:%d: bad region", path, lineno);
+        memcpy(c.region, row.f[col[1]], row.len[col[1]] + 1);
+        int t = levy_tax_type_from(row.f[col[2]]);
+        if (t < 0)
+            return ROWERR("%s:%d: bad tax_type '%s'", path, lineno, row.f[col[2]]);
+        c.type = (uint8_t)t;
+        if (row.len[col[4]] == 0 || row.len[col[4]] > 31)
+            return ROWERR("%s:%d: bad rate_key", path, lineno);
+        c.key = pool_add(r, row.f[col[4]], row.len[col[4]]);
+        if (parse_pct(row.f[col[5]], row.len[col[5]], &c.rate))
+            return ROWERR("%s:%d: bad rate_pct '%s'", path, lineno, row.f[col[5]]);
+        if (parse_date_field(row.f[col[6]], row.len[col[6]], &c.from, 0) ||
+            parse_date_field(row.f[col[7]], row.len[col[7]], &c.to, 99991231) || c.from > c.to)
+            return ROWERR("%s:%d: bad effective dates", path, lineno);
+        char nm[128];
+        upcase(nm, row.f[col[3]], sizeof nm);
+        if (!nm[0])
+            return ROWERR("%s:%d: empty jurisdiction", path, lineno);
+        c.name = pool_add(r, nm, strlen(nm));
+        if (c.name == UINT32_MAX || c.key == UINT32_MAX || PUSH(r, nat, nnat, nat_cap))
+            return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+        r->nat[r->nnat++] = c;
+        vintage_max(vintage_out, c.from);
+        n++;
+    }
+    if (n == 0)
+        return ROWERR("%s: no rows", path);
+    *rows = n;
+    return LEVY_OK;
+}
+
+static int load_overlays(levy_rates *r, const char *path, char *text, char *vintage_out,
+                         long *rows, levy_err *err)
+{
+    char *cur = text, *line;
+    csv_row hdr, row;
+    line = next_line(&cur);
+    if (!line || csv_split(line, &hdr) < 0)
+        return ROWERR("%s:1: missing header", path);
+    static const char *names[] = {"state", "zip_from", "zip_to", "level", "jurisdiction",
+                                  "op", "rate_pct", "effective_from", "effective_to", "status"};
+    int col[10];
+    for (int i = 0; i < 10; i++)
+        if ((col[i] = col_index(&hdr, names[i])) < 0)
+            return ROWERR("%s:1: missing column %s", path, names[i]);
+    int lineno = 1;
+    long n = 0;
+    strcpy(vintage_out, "unknown");
+    while ((line = next_line(&cur))) {
+        lineno++;
+        if (blank(line))
+            continue;
+        if (csv_split(line, &row) < 0 || row.n < hdr.n)
+            return ROWERR("%s:%d: expected %d columns", path, lineno, hdr.n);
+        overlay_row o;
+        memset(&o, 0, sizeof o);
+        if (row.len[col[0]] != 2 || !levy_rates_us_state_name(row.f[col[0]]))
+            return ROWERR("%s:%d: bad state '%s'", path, lineno, row.f[col[0]]);
+        memcpy(o.st, row.f[col[0]], 3);
+        for (int k = 0; k < 2; k++) {
+            const char *s = row.f[col[1 + k]];
+            if (row.len[col[1 + k]] != 5)
+                return ROWERR("%s:%d: bad %s '%s'", path, lineno, names[1 + k], s);
+            uint32_t z = 0;
+            for (int i = 0; i < 5; i++) {
+                if (!isdigit((unsigned char)s[i]))
+                    return ROWERR("%s:%d: bad %s '%s'", path, lineno, names[1 + k], s);
+                z = z * 10 + (uint32_t)(s[i] - '0');
+            }
+            if (k == 0)
+                o.zfrom = z;
+            else
+                o.zto = z;
+        }
+        int lv = levy_tax_level_from(row.f[col[3]]);
+        if (lv < 0 || o.zfrom > o.zto)
+            return ROWERR("%s:%d: bad level or ZIP range", path, lineno);
+        o.level = (uint8_t)lv;
+        if (strcmp(row.f[col[5]], "add") == 0)
+            o.op = OVERLAY_ADD;
+        else if (strcmp(row.f[col[5]], "set") == 0)
+            o.op = OVERLAY_SET;
+        else
+            return ROWERR("%s:%d: op must be add or set", path, lineno);
+        if (parse_pct(row.f[col[6]], row.len[col[6]], &o.rate))
+            return ROWERR("%s:%d: bad rate_pct '%s'", path, lineno, row.f[col[6]]);
+        if (parse_date_field(row.f[col[7]], row.len[col[7]], &o.from, 0) ||
+            parse_date_field(row.f[col[8]], row.len[col[8]], &o.to, 99991231) || o.from > o.to)
+            return ROWERR("%s:%d: bad effective dates", path, lineno);
+        char nm[128];
+        upcase(nm, row.f[col[4]], sizeof nm);
+        if (!nm[0])
+            return ROWERR("%s:%d: empty jurisdiction", path, lineno);
+        o.name = pool_add(r, nm, strlen(nm));
+        if (o.name == UINT32_MAX || PUSH(r, ovl, novl, ovl_cap))
+            return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+        r->ovl[r->novl++] = o;
+        vintage_max(vintage_out, o.from);
+        n++;
+    }
+    if (n == 0)
+        return ROWERR("%s: no rows", path);
+    *rows = n;
+    return LEVY_OK;
+}
+
+/* ---------------------------------------------------------------- tiny JSON reader */
+
+enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+typedef struct jnode {
+    int type;
+    const char *s; /* STR: unescaped text (in place); NUM: literal */
+    size_t len;
+    int first, next; /* child list (ARR/OBJ); sibling */
+    const char *key; /* member name when inside an object */
+} jnode;
+typedef struct jparser {
+    char *p;
+    const char *start;
+    jnode *nodes;
+    int n, cap;
+    int depth;
+} jparser;
+
+static void jws(jparser *j)
+{
+    while (*j->p == ' ' || *j->p == '\n' || *j->p == '\r' || *j->p == '\t')
+        j->p++;
+}
+
+static int jstr(jparser *j, const char **out, size_t *len)
+{
+    if (*j->p != '"')
+        return -1;
+    char *r = ++j->p, *w = j->p;
+    while (*r != '"') {
+        if (*r == 0 || (unsigned char)*r < 0x20)
+            return -1;
+        if (*r == '\\') {
+            r++;
+            switch (*r) {
+            case '"': case '\\': case '/': *w++ = *r++; break;
+            case 'n': *w++ = '\n'; r++; break;
+            case 't': *w++ = '\t'; r++; break;
+            case 'r': *w++ = '\r'; r++; break;
+            case 'b': *w++ = '\b'; r++; break;
+            case 'f': *w++ = '\f'; r++; break;
+            case 'u': {
+                unsigned cp = 0;
+                for (int i = 1; i <= 4; i++) {
+                    char c = r[i];
+                    cp <<= 4;
+                    if (c >= '0' && c <= '9') cp |= (unsigned)(c - '0');
+                    else if (c >= 'a' && c <= 'f') cp |= (unsigned)(c - 'a' + 10);
+                    else if (c >= 'A' && c <= 'F') cp |= (unsigned)(c - 'A' + 10);
+                    else return -1;
+                }
+                r += 5;
+                if (cp < 0x80) *w++ = (char)cp;
+                else if (cp < 0x800) { *w++ = (char)(0xC0 | cp >> 6); *w++ = (char)(0x80 | (cp & 0x3F)); }
+                else { *w++ = (char)(0xE0 | cp >> 12); *w++ = (char)(0x80 | (cp >> 6 & 0x3F)); *w++ = (char)(0x80 | (cp & 0x3F)); }
+                break;
+            }
+            default: return -1;
+            }
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *out = j->p;
+    *len = (size_t)(w - j->p);
+    j->p = r + 1;
+    *w = 0; /* w <= r: safe, the closing quote is consumed */
+    return 0;
+}
+
+static int jvalue(jparser *j)
+{
+    jws(j);
+    if (j->n >= j->cap) {
+        int nc = j->cap ? j->cap * 2 : 256;
+        jnode *nn = realloc(j->nodes, (size_t)nc * sizeof *nn);
+        if (!nn)
+            return -2;
+        j->nodes = nn;
+        j->cap = nc;
+    }
+    int idx = j->n++;
+    jnode *nd = &j->nodes[idx];
+    memset(nd, 0, sizeof *nd);
+    nd->first = nd->next = -1;
+    char c = *j->p;
+    if (c == '{' || c == '[') {
+        if (++j->depth > 32)
+            return -1;
+        int obj = c == '{';
+        j->nodes[idx].type = obj ? J_OBJ : J_ARR;
+        j->p++;
+        jws(j);
+        int prev = -1;
+        if (*j->p == (obj ? '}' : ']')) {
+            j->p++;
+            j->depth--;
+            return idx;
+        }
+        for (;;) {
+            const char *key = NULL;
+            size_t kl;
+            jws(j);
+            if (obj) {
+                if (jstr(j, &key, &kl))
+                    return -1;
+                jws(j);
+                if (*j->p++ != ':')
+                    return -1;
+            }
+            int ch = jvalue(j);
+            if (ch < 0)
+                return ch;
+            j->nodes[ch].key = key;
+            if (prev < 0)
+                j->nodes[idx].first = ch;
+            else
+                j->nodes[prev].next = ch;
+            prev = ch;
+            jws(j);
+            if (*j->p == ',') {
+                j->p++;
+                continue;
+            }
+            if (*j->p == (obj ? '}' : ']')) {
+                j->p++;
+                break;
+            }
+            return -1;
+        }
+        j->depth--;
+        return idx;
+    }
+    if (c == '"') {
+        const char *s;
+        size_t l;
+        if (jstr(j, &s, &l))
+            return -1;
+        j->nodes[idx].type = J_STR;
+        j->nodes[idx].s = s;
+        j->nodes[idx].len = l;
+        return idx;
+    }
+    if (c == '-' || isdigit((unsigned char)c)) {
+        char *s = j->p;
+        while (*j->p == '-' || *j->p == '+' || *j->p == '.' || *j->p == 'e' || *j->p == 'E' ||
+               isdigit((unsigned char)*j->p))
+            j->p++;
+        j->nodes[idx].type = J_NUM;
+        j->nodes[idx].s = s;
+        j->nodes[idx].len = (size_t)(j->p - s);
+        return idx;
+    }
+    if (strncmp(j->p, "true", 4) == 0 || strncmp(j->p, "false", 5) == 0) {
+        j->nodes[idx].type = J_BOOL;
+        j->p += *j->p == 't' ? 4 : 5;
+        return idx;
+    }
+    if (strncmp(j->p, "null", 4) == 0) {
+        j->p += 4;
+        return idx;
+    }
+    return -1;
+}
+
+static int jget(const jparser *j, int obj, const char *key)
+{
+    if (obj < 0 || j->nodes[obj].type != J_OBJ)
+        return -1;
+    for (int c = j->nodes[obj].first; c >= 0; c = j->nodes[c].next)
+        if (strcmp(j->nodes[c].key, key) == 0)
+            return c;
+    return -1;
+}
+
+/* Converts the ibericode postcode regex (PCRE-ish: \d) to POSIX ERE, anchored. */
+static void to_ere(const char *src, char *dst, size_t cap)
+{
+    size_t o = 0;
+    dst[o++] = '^';
+    dst[o++] = '(';
+    for (; *src && o + 8 < cap; src++) {
+        if (src[0] == '\\' && src[1] == 'd') {
+            memcpy(dst + o, "[0-9]", 5);
+            o += 5;
+            src++;
+        } else {
+            dst[o++] = *src;
+        }
+    }
+    dst[o++] = ')';
+    dst[o++] = '$';
+    dst[o] = 0;
+}
+
+static int load_ibericode(levy_rates *r, const char *path, char *text, char *vintage_out,
+                          long *rows, levy_err *err)
+{
+    jparser j = {text, text, NULL, 0, 0, 0};
+    int rc = LEVY_OK;
+    int root = jvalue(&j);
+    strcpy(vintage_out, "unknown");
+    if (root == -2) {
+        rc = levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+        goto done;
+    }
+    if (root < 0) {
+        int line = 1;
+        for (const char *q = text; q < j.p; q++)
+            line += *q == '\n';
+        rc = ROWERR("%s:%d: invalid JSON", path, line);
+        goto done;
+    }
+    int items = jget(&j, root, "items");
+    if (items < 0 || j.nodes[items].type != J_OBJ) {
+        rc = ROWERR("%s: no \"items\" object (ibericode vat-rates format)", path);
+        goto done;
+    }
+    long n = 0;
+    for (int cc = j.nodes[items].first; cc >= 0; cc = j.nodes[cc].next) {
+        const char *cty = j.nodes[cc].key;
+        if (strlen(cty) != 2 || j.nodes[cc].type != J_ARR) {
+            rc = ROWERR("%s: item '%s' is not a country with a list of periods", path, cty);
+            goto done;
+        }
+        for (int per = j.nodes[cc].first; per >= 0; per = j.nodes[per].next) {
+            int ef = jget(&j, per, "effective_from"), rt = jget(&j, per, "rates");
+            if (ef < 0 || rt < 0 || j.nodes[ef].type != J_STR || j.nodes[rt].type != J_OBJ) {
+                rc = ROWERR("%s: %s: period without effective_from/rates", path, cty);
+                goto done;
+            }
+            eu_period p;
+            memset(&p, 0, sizeof p);
+            memcpy(p.country, strcmp(cty, "EL") == 0 ? "GR" : cty, 3);
+            if (strcmp(j.nodes[ef].s, "0000-01-01") == 0)
+                p.from = 0;
+            else if (levy_tax_date_parse(j.nodes[ef].s, j.nodes[ef].len, &p.from)) {
+                rc = ROWERR("%s: %s: bad effective_from '%s'", path, cty, j.nodes[ef].s);
+                goto done;
+            }
+            for (int k = j.nodes[rt].first; k >= 0; k = j.nodes[k].next) {
+                if (j.nodes[k].type != J_NUM || p.nkeys >= LEVY_TAX_MAX_VAT_KEYS ||
+                    parse_pct(j.nodes[k].s, j.nodes[k].len, &p.rate[p.nkeys])) {
+                    rc = ROWERR("%s: %s: bad rate '%s'", path, cty, j.nodes[k].key);
+                    goto done;
+                }
+                p.key[p.nkeys] = pool_add(r, j.nodes[k].key, strlen(j.nodes[k].key));
+                if (p.key[p.nkeys] == UINT32_MAX) {
+                    rc = levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+                    goto done;
+                }
+                p.nkeys++;
+            }
+            int ex = jget(&j, per, "exceptions");
+            p.exc_first = (uint32_t)r->nexc;
+            if (ex >= 0 && j.nodes[ex].type == J_ARR) {
+                for (int e = j.nodes[ex].first; e >= 0; e = j.nodes[e].next) {
+                    int nm = jget(&j, e, "name"), pc = jget(&j, e, "postcode"),
+                        sd = jget(&j, e, "standard");
+                    int32_t std;
+                    if (nm < 0 || pc < 0 || sd < 0 || j.nodes[pc].type != J_STR ||
+                        j.nodes[sd].type != J_NUM ||
+                        parse_pct(j.nodes[sd].s, j.nodes[sd].len, &std)) {
+                        rc = ROWERR("%s: %s: bad exception", path, cty);
+                        goto done;
+                    }
+                    if (PUSH(r, exc, nexc, exc_cap)) {
+                        rc = levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+                        goto done;
+                    }
+                    eu_exception *x = &r->exc[r->nexc];
+                    char ere[512], up[128];
+                    to_ere(j.nodes[pc].s, ere, sizeof ere);
+                    if (regcomp(&x->re, ere, REG_EXTENDED | REG_NOSUB) != 0) {
+                        rc = ROWERR("%s: %s: bad postcode pattern", path, cty);
+                        goto done;
+                    }
+                    r->nexc++;
+                    upcase(up, j.nodes[nm].type == J_STR ? j.nodes[nm].s : "?", sizeof up);
+                    x->name = pool_add(r, up, strlen(up));
+                    x->standard = std;
+                }
+            }
+            p.exc_n = (uint32_t)r->nexc - p.exc_first;
+            if (PUSH(r, eu, neu, eu_cap)) {
+                rc = levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+                goto done;
+            }
+            r->eu[r->neu++] = p;
+            if (p.from)
+                vintage_max(vintage_out, p.from);
+            n++;
+        }
+    }
+    *rows = n;
+done:
+    free(j.nodes);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- file dispatch */
+
+/* Detects a file's kind from its content. Returns RT_* or RT_UNKNOWN. */
+static int detect_kind(const char *text)
+{
+    const char *p = text;
+    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
+        p++;
+    if (*p == '{')
+        return RT_IBERICODE;
+    const char *nl = strchr(p, '\n');
+    size_t l = nl ? (size_t)(nl - p) : strlen(p);
+    char first[1024];
+    snprintf(first, sizeof first, "%.*s", (int)(l < sizeof first - 1 ? l : sizeof first - 1), p);
+    if (strstr(first, "ZipCode") && strstr(first, "EstimatedCombinedRate"))
+        return RT_AVALARA;
+    if (strncmp(first, "Location,", 9) == 0 && strstr(first, "County"))
+        return RT_CDTFA;
+    if (strncmp(first, "province,", 9) == 0)
+        return RT_CA;
+    if (strstr(first, "rate_key") && strncmp(first, "country,", 8) == 0)
+        return RT_NATIONAL;
+    if (strstr(first, "zip_from") && strncmp(first, "state,", 6) == 0)
+        return RT_OVERLAY;
+    /* SST rate file: 9 fields, first two are 2-digit codes */
+    int commas = 0;
+    for (size_t i = 0; i < l; i++)
+        commas += first[i] == ',';
+    if (commas == 8 && isdigit((unsigned char)first[0]) && isdigit((unsigned char)first[1]) &&
+        first[2] == ',')
+        return RT_SST;
+    return RT_UNKNOWN;
+}
+
+static const char *kind_source(int kind)
+{
+    switch (kind) {
+    case RT_AVALARA: return "avalara-zip5";
+    case RT_CDTFA: return "cdtfa";
+    case RT_SST: return "sst";
+    case RT_IBERICODE: return "ibericode-vat";
+    case RT_CA: return "ca-rates";
+    case RT_NATIONAL: return "national";
+    case RT_OVERLAY: return "us-overlays";
+    default: return "unknown";
+    }
+}
+
+int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file_info *info,
+                         levy_err *err)
+{
+    int kind = detect_kind(text);
+    char vintage[16] = "unknown";
+    long rows = 0;
+    int rc;
+    memset(info, 0, sizeof *info);
+    info->kind = kind;
+    /* source key: one per replaceable table */
+    switch (kind) {
+    case RT_AVALARA: {
+        const char *nl = strchr(text, '\n');
+        char st[3] = "";
+        if (nl && nl[1] && nl[2] && nl[3])
+            snprintf(st, sizeof st, "%.2s", nl + 1);
+        size_t z0 = r->nzips;
+        rc = load_avalara(r, path, text, vintage, &rows, err);
+        if (rc == LEVY_OK && r->nzips > z0)
+            snprintf(info->key, sizeof info->key, "avalara-zip5-%.2s", r->zips[z0].st);
+        (void)st;
+        break;
+    }
+    case RT_CDTFA:
+        rc = load_cdtfa(r, path, text, vintage, &rows, err);
+        snprintf(info->key, sizeof info->key, "cdtfa");
+        break;
+    case RT_SST: {
+        char st[3];
+        rc = load_sst(r, path, text, vintage, &rows, st, err);
+        snprintf(info->key, sizeof info->key, "sst-%s", st);
+        break;
+    }
+    case RT_IBERICODE:
+        rc = load_ibericode(r, path, text, vintage, &rows, err);
+        snprintf(info->key, sizeof info->key, "ibericode-vat");
+        break;
+    case RT_CA:
+        rc = load_ca(r, path, text, vintage, &rows, err);
+        snprintf(info->key, sizeof info->key, "ca-rates");
+        break;
+    case RT_NATIONAL:
+        rc = load_national(r, path, text, vintage, &rows, err);
+        snprintf(info->key, sizeof info->key, "national");
+        break;
+    case RT_OVERLAY:
+        rc = load_overlays(r, path, text, vintage, &rows, err);
+        snprintf(info->key, sizeof info->key, "us-overlays");
+        break;
+    default:
+        return levy_err_set(err, LEVY_EINVAL, "unsupported_rate_table",
+                            "%s: not a supported rate table (Avalara ZIP5, CDTFA, SST rate, "
+                            "ibericode JSON, ca/rates.csv, national.csv, overlays.csv)",
+                            path);
+    }
+    if (rc)
+        return rc;
+    info->rows = rows;
+    snprintf(info->vintage, sizeof info->vintage, "%s", vintage);
+    int t = add_table(r, kind_source(kind), vintage, path, rows);
+    if (t < 0)
+        return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+    info->table = t;
+    return LEVY_OK;
+}
+
+/* ---------------------------------------------------------------- index finalisation */
+
+static int zip_cmp(const void *a, const void *b)
+{
+    const zip_row *x = a, *y = b;
+    if (x->zip != y->zip)
+        return x->zip < y->zip ? -1 : 1;
+    return memcmp(x->st, y->st, 2);
+}
+static const levy_rates *cmp_ctx;
+static int cdtfa_cmp(const void *a, const void *b)
+{
+    const cdtfa_row *x = a, *y = b;
+    int c = strcmp(P(cmp_ctx, x->name), P(cmp_ctx, y->name));
+    if (c)
+        return c;
+    return (int)y->is_city - (int)x->is_city; /* cities first */
+}
+
+void levy_rates_finish(levy_rates *r)
+{
+    if (r->nzips)
+        qsort(r->zips, r->nzips, sizeof *r->zips, zip_cmp);
+    /* a later file of the same state replaces earlier rows: drop exact (zip, st) dups,
+     * keeping the last loaded (qsort is not stable, so tag order via seq) */
+    if (r->ncdtfa) {
+        cmp_ctx = r;
+        qsort(r->cdtfa, r->ncdtfa, sizeof *r->cdtfa, cdtfa_cmp);
+        cmp_ctx = NULL;
+    }
+}
+
+levy_rates *levy_rates_new(void)
+{
+    return calloc(1, sizeof(levy_rates));
+}
+
+void levy_rates_free(levy_rates *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nexc; i++)
+        regfree(&r->exc[i].re);
+    free(r->zips);
+    free(r->cdtfa);
+    free(r->sst);
+    free(r->ca);
+    free(r->nat);
+    free(r->ovl);
+    free(r->eu);
+    free(r->exc);
+    free(r->tables);
+    free(r->pool);
+    free(r);
+}
+
+int levy_rates_open_file(levy_rates **out, const char *path, levy_err *err)
+{
+    *out = NULL;
+    levy_rates *r = levy_rates_new();
+    if (!r)
+        return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+    size_t len;
+    char *text = read_file(path, &len, err);
+    if (!text) {
+        levy_rates_free(r);
+        return err ? err->rc : LEVY_EIO;
+    }
+    rates_file_info info;
+    int rc = levy_rates_load_text(r, path, text, &info, err);
+    free(text);
+    if (rc) {
+        levy_rates_free(r);
+        return rc;
+    }
+    levy_rates_finish(r);
+    *out = r;
+    return LEVY_OK;
+}
+
+/* ---------------------------------------------------------------- open: shipped + imported */
+
+typedef struct file_ent {
+    char key[32];
+    char path[512];
+    int imported;
+} file_ent;
+typedef struct file_list {
+    file_ent *v;
+    size_t n, cap;
+} file_list;
+
+static int scan_dir(const char *dir, file_list *fl, int imported, int depth, levy_err *err)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (imported && errno == ENOENT)
+            return LEVY_OK;
+        return levy_err_set(err, LEVY_EIO, "io_error", "%s: %s", dir, strerror(errno));
+    }
+    struct dirent *de;
+    char **names = NULL;
+    size_t nn = 0, cap = 0;
+    int rc = LEVY_OK;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (grow((void **)&names, &cap, nn + 1, sizeof *names) ||
+            !(names[nn] = strdup(de->d_name))) {
+            rc = levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+            goto done;
+        }
+        nn++;
+    }
+    /* deterministic order */
+    for (size_t i = 1; i < nn; i++)
+        for (size_t k = i; k > 0 && strcmp(names[k - 1], names[k]) > 0; k--) {
+            char *t = names[k];
+            names[k] = names[k - 1];
+            names[k - 1] = t;
+        }
+    for (size_t i = 0; i < nn && rc == LEVY_OK; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        struct stat st;
+        if (stat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (depth < 3)
+                rc = scan_dir(path, fl, imported, depth + 1, err);
+            continue;
+        }
+        size_t l = strlen(names[i]);
+        if (!((l > 4 && strcmp(names[i] + l - 4, ".csv") == 0) ||
+              (l > 5 && strcmp(names[i] + l - 5, ".json") == 0)))
+            continue;
+        if (grow((void **)&fl->v, &fl->cap, fl->n + 1, sizeof *fl->v)) {
+            rc = levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+            break;
+        }
+        file_ent *fe = &fl->v[fl->n++];
+        memset(fe, 0, sizeof *fe);
+        snprintf(fe->path, sizeof fe->path, "%s", path);
+        fe->imported = imported;
+    }
+done:
+    for (size_t i = 0; i < nn; i++)
+        free(names[i]);
+    free(names);
+    closedir(d);
+    return rc;
+}
+
+int levy_rates_open(levy_rates **out, const char *data_root, const char *data_dir, levy_err *err)
+{
+    *out = NULL;
+    file_list fl = {NULL, 0, 0};
+    levy_rates *r = levy_rates_new();
+    int rc = LEVY_OK;
+    char *text = NULL;
+    if (!r)
+        return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+    rc = scan_dir(data_root, &fl, 0, 0, err);
+    if (rc)
+        goto done;
+    size_t nshipped = fl.n;
+    if (data_dir) {
+        char imp[512];
+        snprintf(imp, sizeof imp, "%s/rates", data_dir);
+        rc = scan_dir(imp, &fl, 1, 0, err);
+        if (rc)
+            goto done;
+    }
+    /* Imported files first: each claims its source key; a shipped file whose key an
+     * imported file claimed is skipped (the import replaces that source's vintage). */
+    char (*claimed)[32] = calloc(fl.n + 1, 32);
+    if (!claimed) {
+        rc = levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+        goto done;
+    }
+    size_t nclaimed = 0;
+    for (size_t pass = 0; pass < 2 && rc == LEVY_OK; pass++) {
+        for (size_t i = pass == 0 ? nshipped : 0; i < (pass == 0 ? fl.n : nshipped); i++) {
+            size_t len;
+            text = read_file(fl.v[i].path, &len, err);
+            if (!text) {
+                rc = err ? err->rc : LEVY_EIO;
+                break;
+            }
+            int kind = detect_kind(text);
+            if (kind == RT_UNKNOWN) { /* READMEs as CSV, SST boundary files: not rate tables */
+                free(text);
+                text = NULL;
+                continue;
+            }
+            /* compute the key without loading: load into a scratch index when needed */
+            levy_rates *scratch = NULL;
+            rates_file_info info;
+            char key[32];
+            if (pass == 1 && nclaimed > 0) {
+                char *copy = strdup(text);
+                scratch = levy_rates_new();
+                if (!copy || !scratch) {
+                    free(copy);
+                    levy_rates_free(scratch);
+                    rc = levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+                    break;
+                }
+                rc = levy_rates_load_text(scratch, fl.v[i].path, copy, &info, err);
+                free(copy);
+                levy_rates_free(scratch);
+                if (rc)
+                    break;
+                snprintf(key, sizeof key, "%s", info.key);
+                int skip = 0;
+                for (size_t c = 0; c < nclaimed; c++)
+                    skip |= strcmp(claimed[c], key) == 0;
+                if (skip) {
+                    free(text);
+                    text = NULL;
+                    continue;
+                }
+            }
+            rc = levy_rates_load_text(r, fl.v[i].path, text, &info, err);
+            free(text);
+            text = NULL;
+            if (rc)
+                break;
+            if (pass == 0)
+                snprintf(claimed[nclaimed++], 32, "%s", info.key);
+        }
+    }
+    free(claimed);
+    if (rc)
+        goto done;
+    levy_rates_finish(r);
+    *out = r;
+    r = NULL;
+done:
+    free(text);
+    free(fl.v);
+    levy_rates_free(r);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- lookups */
+
+int levy_rates_ntables(const levy_rates *r) { return r->ntables; }
+
+const levy_rates_table *levy_rates_table_at(const levy_rates *r, int i)
+{
+    static _Thread_local levy_rates_table t;
+    if (i < 0 || i >= r->ntables)
+        return NULL;
+    const rates_table_rec *x = &r->tables[i];
+    t.source = P(r, x->source);
+    t.vintage = P(r, x->vintage);
+    t.path = x->files > 1 ? P(r, x->dir) : P(r, x->path);
+    t.rows = x->rows;
+    return &t;
+}
+
+static void use_table(levy_tax_resolution *res, int t)
+{
+    if (t < 0)
+        return;
+    for (int i = 0; i < res->ntables; i++)
+        if (res->table[i] == t)
+            return;
+    if (res->ntables < (int)LEVY_ARRAY_LEN(res->table))
+        res->table[res->ntables++] = t;
+}
+
+static int table_of(const levy_rates *r, const char *source)
+{
+    for (int i = r->ntables - 1; i >= 0; i--)
+        if (strcmp(P(r, r->tables[i].source), source) == 0)
+            return i;
+    return -1;
+}
+
+void levy_rates_describe(const levy_rates *r, const levy_tax_resolution *res, char *buf,
+                         size_t cap)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (int i = 0; i < res->ntables && o < cap; i++) {
+        const rates_table_rec *t = &r->tables[res->table[i]];
+        int w = snprintf(buf + o, cap - o, "%s%s %s", i ? "; " : "", P(r, t->source),
+                         P(r, t->vintage));
+        if (w < 0)
+            break;
+        o += (size_t)w;
+    }
+}
+
+static levy_tax_entry *add_entry(levy_tax_resolution *res, const char *name, const char *suffix,
+                                 int level, int type, int64_t rate, int group)
+{
+    if (res->n >= LEVY_TAX_MAX_ENTRIES)
+        return NULL;
+    levy_tax_entry *e = &res->e[res->n++];
+    memset(e, 0, sizeof *e);
+    e->name = name;
+    e->suffix = suffix;
+    e->level = (uint8_t)level;
+    e->type = (uint8_t)type;
+    e->group = (uint8_t)group;
+    e->rate = rate;
+    e->fraction = LEVY_TAX_RATE_ONE;
+    e->unit_from = e->unit_to = -1;
+    return e;
+}
+
+static const cdtfa_row *cdtfa_find(const levy_rates *r, const char *city_upper)
+{
+    size_t lo = 0, hi = r->ncdtfa;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(P(r, r->cdtfa[mid].name), city_upper);
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < r->ncdtfa && strcmp(P(r, r->cdtfa[lo].name), city_upper) == 0 &&
+        r->cdtfa[lo].is_city)
+        return &r->cdtfa[lo];
+    return NULL;
+}
+
+static int resolve_us(const levy_rates *r, const levy_tax_address *a, int32_t date,
+                      levy_tax_resolution *res, levy_err *err)
+{
+    const char *st = a->state;
+    const char *stname = levy_rates_us_state_name(st);
+    if (!stname)
+        return levy_err_set(err, LEVY_ENOTFOUND, "address_unresolved", "unknown US state '%s'",
+                            st ? st : "");
+    snprintf(res->region, sizeof res->region, "US-%s", st);
+    snprintf(res->group_region[0], 8, "%s", res->region);
+    res->ngroups = 1;
+    /* ZIP5 or ZIP+4 ("92614-1234" or "926141234") */
+    const char *z = a->zip ? a->zip : "";
+    size_t zl = strlen(z);
+    int ok = zl == 5 || (zl == 10 && z[5] == '-') || zl == 9;
+    for (size_t i = 0; ok && i < zl; i++)
+        ok = (i == 5 && zl == 10) ? 1 : isdigit((unsigned char)z[i]) != 0;
+    if (!ok)
+        return levy_err_set(err, LEVY_ENOTFOUND, "address_unresolved",
+                            "zip_code '%s' is not a US ZIP or ZIP+4", z);
+    uint32_t zip = 0;
+    for (int i = 0; i < 5; i++)
+        zip = zip * 10 + (uint32_t)(z[i] - '0');
+    size_t lo = 0, hi = r->nzips;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (r->zips[mid].zip < zip)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const zip_row *row = NULL;
+    int any = 0;
+    for (size_t i = lo; i < r->nzips && r->zips[i].zip == zip; i++) {
+        any = 1;
+        if (memcmp(r->zips[i].st, st, 2) == 0)
+            row = &r->zips[i];
+    }
+    if (!row)
+        return levy_err_set(err, LEVY_ENOTFOUND, "address_unresolved",
+                            any ? "ZIP %.5s is not in state %s" : "ZIP %.5s is unknown", z, st);
+    use_table(res, table_of(r, "avalara-zip5"));
+    const char *rname = P(r, row->name);
+    const cdtfa_row *cd = NULL;
+    if (strcmp(st, "CA") == 0 && r->ncdtfa) {
+        char city[128];
+        if (a->city && a->city[0]) {
+            upcase(city, a->city, sizeof city);
+            cd = cdtfa_find(r, city);
+        }
+        if (cd && cd->rate >= 7250000) {
+            use_table(res, table_of(r, "cdtfa"));
+            const char *cname = P(r, cd->name), *county = P(r, cd->county);
+            add_entry(res, stname, NULL, LEVY_LEVEL_STATE, LEVY_TYPE_SALES_TAX, 6000000, 0);
+            add_entry(res, county, NULL, LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX, 250000, 0);
+            if (cd->rate > 7250000)
+                add_entry(res, cname, " DISTRICT TAX", LEVY_LEVEL_DISTRICT, LEVY_TYPE_SALES_TAX,
+                          cd->rate - 7250000, 0);
+            add_entry(res, cname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, 1000000, 0);
+            goto overlays;
+        }
+        cd = cdtfa_find(r, rname); /* county name for the ZIP's own region */
+    }
+    {
+        int64_t comps = (int64_t)row->state + row->county + row->city + row->special;
+        int64_t special = row->special + (row->combined - comps); /* rounding slack */
+        add_entry(res, stname, NULL, LEVY_LEVEL_STATE, LEVY_TYPE_SALES_TAX, row->state, 0);
+        if (cd)
+            add_entry(res, P(r, cd->county), NULL, LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX,
+                      row->county, 0);
+        else
+            add_entry(res, rname, " (COUNTY)", LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX, row->county,
+                      0);
+        add_entry(res, rname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, row->city, 0);
+        add_entry(res, rname, " (SPECIAL)", LEVY_LEVEL_DISTRICT, LEVY_TYPE_SALES_TAX,
+                  special > 0 ? special : 0, 0);
+    }
+overlays:
+    /* SST state-level history (effective-dated): replaces the state component */
+    for (size_t i = 0; i < r->nsst; i++) {
+        const sst_row *s = &r->sst[i];
+        if (memcmp(s->st, st, 2) == 0 && date >= s->from && date <= s->to) {
+            res->e[0].rate = s->rate;
+            use_table(res, table_of(r, "sst"));
+            break;
+        }
+    }
+    for (size_t i = 0; i < r->novl; i++) {
+        const overlay_row *o = &r->ovl[i];
+        if (memcmp(o->st, st, 2) != 0 || zip < o->zfrom || zip > o->zto || date < o->from ||
+            date > o->to)
+            continue;
+        use_table(res, table_of(r, "us-overlays"));
+        if (o->op == OVERLAY_ADD) {
+            add_entry(res, P(r, o->name), NULL, o->level, LEVY_TYPE_SALES_TAX, o->rate, 0);
+        } else {
+            int done = 0;
+            for (int k = 0; k < res->n; k++)
+                if (res->e[k].level == o->level) {
+                    res->e[k].rate = o->rate;
+                    done = 1;
+                    break;
+                }
+            if (!done)
+                add_entry(res, P(r, o->name), NULL, o->level, LEVY_TYPE_SALES_TAX, o->rate, 0);
+        }
+    }
+    /* drop zero components */
+    int w = 0;
+    for (int k = 0; k < res->n; k++)
+        if (res->e[k].rate > 0)
+            res->e[w++] = res->e[k];
+    res->n = w;
+    return LEVY_OK;
+}
+
+static int resolve_ca(const levy_rates *r, const levy_tax_address *a, int32_t date,
+                      levy_tax_resolution *res, levy_err *err)
+{
+    if (!levy_rates_ca_province(a->state))
+        return levy_err_set(err, LEVY_ENOTFOUND, "address_unresolved",
+                            "unknown Canadian province '%s'", a->state ? a->state : "");
+    snprintf(res->region, sizeof res->region, "CA");
+    snprintf(res->group_region[0], 8, "CA");
+    res->ngroups = 1;
+    for (size_t i = 0; i < r->nca; i++) {
+        const ca_row *c = &r->ca[i];
+        if (strcmp(c->prov, a->state) != 0 || date < c->from || date > c->to)
+            continue;
+        int g = 0;
+        if (strcmp(c->region, "CA") != 0) {
+            snprintf(res->group_region[1], 8, "%s", c->region);
+            res->ngroups = 2;
+            g = 1;
+        }
+        add_entry(res, P(r, c->name), NULL, c->level, c->type, c->rate, g);
+        use_table(res, table_of(r, "ca-rates"));
+    }
+    /* GST/HST first, provincial second */
+    for (int i = 1; i < res->n; i++)
+        for (int k = i; k > 0 && res->e[k - 1].group > res->e[k].group; k--) {
+            levy_tax_entry t = res->e[k];
+            res->e[k] = res->e[k - 1];
+            res->e[k - 1] = t;
+        }
+    return LEVY_OK;
+}
+
+static void resolve_eu(const levy_rates *r, const levy_tax_address *a, int32_t date,
+                       const char *cname, levy_tax_resolution *res)
+{
+    snprintf(res->region, sizeof res->region, "EU");
+    snprintf(res->group_region[0], 8, "EU");
+    res->ngroups = 1;
+    const eu_period *best = NULL;
+    for (size_t i = 0; i < r->neu; i++) {
+        const eu_period *p = &r->eu[i];
+        if (strcmp(p->country, res->country) == 0 && p->from <= date &&
+            (!best || p->from > best->from))
+            best = p;
+    }
+    if (!best)
+        return;
+    use_table(res, table_of(r, "ibericode-vat"));
+    int64_t std = -1;
+    for (int k = 0; k < best->nkeys; k++) {
+        if (res->nkeys < LEVY_TAX_MAX_VAT_KEYS) {
+            res->key[res->nkeys] = P(r, best->key[k]);
+            res->key_rate[res->nkeys++] = best->rate[k];
+        }
+        if (strcmp(P(r, best->key[k]), "standard") == 0)
+            std = best->rate[k];
+    }
+    const char *name = cname, *suffix = NULL;
+    if (a->zip && a->zip[0]) {
+        for (uint32_t x = 0; x < best->exc_n; x++) {
+            const eu_exception *ex = &r->exc[best->exc_first + x];
+            if (regexec(&ex->re, a->zip, 0, NULL, 0) == 0) {
+                std = ex->standard;
+                name = P(r, ex->name);
+                res->nkeys = 0; /* territory: only its standard rate is known */
+                break;
+            }
+        }
+    }
+    if (std >= 0)
+        add_entry(res, name, suffix, LEVY_LEVEL_COUNTRY, LEVY_TYPE_VAT, std, 0);
+}
+
+static void resolve_national(const levy_rates *r, int32_t date, levy_tax_resolution *res)
+{
+    snprintf(res->region, sizeof res->region, "%s", res->country);
+    snprintf(res->group_region[0], 8, "%s", res->country);
+    res->ngroups = 1;
+    for (size_t i = 0; i < r->nnat; i++) {
+        const nat_row *n = &r->nat[i];
+        if (strcmp(n->country, res->country) != 0 || date < n->from || date > n->to)
+            continue;
+        use_table(res, table_of(r, "national"));
+        snprintf(res->region, sizeof res->region, "%s", n->region);
+        snprintf(res->group_region[0], 8, "%s", n->region);
+        const char *key = P(r, n->key);
+        if (res->nkeys < LEVY_TAX_MAX_VAT_KEYS) {
+            res->key[res->nkeys] = key;
+            res->key_rate[res->nkeys++] = n->rate;
+        }
+        if (strcmp(key, "standard") == 0)
+            add_entry(res, P(r, n->name), NULL, LEVY_LEVEL_COUNTRY, n->type, n->rate, 0);
+    }
+}
+
+int levy_rates_resolve(const levy_rates *r, const levy_tax_address *a, int32_t date,
+                       levy_tax_resolution *res, levy_err *err)
+{
+    memset(res, 0, sizeof *res);
+    const char *c = a->country ? a->country : "";
+    if (strlen(c) != 2)
+        return levy_err_set(err, LEVY_EINVAL, "validation_failed", "country must be 2 letters");
+    snprintf(res->country, sizeof res->country, "%s", c);
+    if (strcmp(c, "US") == 0)
+        return resolve_us(r, a, date, res, err);
+    if (strcmp(c, "PR") == 0) {
+        levy_tax_address b = *a;
+        b.country = "US";
+        b.state = "PR";
+        int rc = resolve_us(r, &b, date, res, err);
+        snprintf(res->country, sizeof res->country, "US");
+        return rc;
+    }
+    if (strcmp(c, "CA") == 0)
+        return resolve_ca(r, a, date, res, err);
+    if (strcmp(c, "EL") == 0)
+        snprintf(res->country, sizeof res->country, "GR");
+    const char *eu = eu_name(res->country);
+    if (eu) {
+        resolve_eu(r, a, date, eu, res);
+        return LEVY_OK;
+    }
+    resolve_national(r, date, res);
+    return LEVY_OK;
+}
+
+int levy_rates_vat_key(const levy_tax_resolution *res, const char *key, int64_t *rate)
+{
+    int want_reduced = strcmp(key, "reduced") == 0;
+    for (int i = 0; i < res->nkeys; i++)
+        if (strcmp(res->key[i], key) == 0) {
+            *rate = res->key_rate[i];
+            return 0;
+        }
+    if (want_reduced) /* "reduced" = the first reduced rate: reduced1 where numbered */
+        for (int i = 0; i < res->nkeys; i++)
+            if (strcmp(res->key[i], "reduced1") == 0) {
+                *rate = res->key_rate[i];
+                return 0;
+            }
+    return -1;
+}

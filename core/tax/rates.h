@@ -1,0 +1,66 @@
+#ifndef LEVY_TAX_RATES_H
+#define LEVY_TAX_RATES_H
+/* The rate index: every shipped (data/) and imported (DATA_DIR/rates/) table, loaded into
+ * compact sorted arrays; read-only after levy_rates_open, shared by every generation.
+ * Resolution turns a ship-to and a date into a region and its jurisdictions. */
+#include "engine.h"
+#include "tax.h"
+
+typedef struct levy_tax_address {
+    const char *country; /* ISO 3166 alpha-2, upper case */
+    const char *state;   /* US state / CA province code, or NULL */
+    const char *city;    /* or NULL */
+    const char *zip;     /* or NULL */
+} levy_tax_address;
+
+#define LEVY_TAX_MAX_VAT_KEYS 8
+
+/* Result of a resolution: entries carry group = index into group_region. Group 0 is the
+ * primary region (the response's `region`); Canada adds group 1 = "CA-XX" for PST/QST. */
+typedef struct levy_tax_resolution {
+    char region[8];
+    char country[3];
+    int ngroups;
+    char group_region[2][8];
+    int n;
+    levy_tax_entry e[LEVY_TAX_MAX_ENTRIES];
+    /* VAT/GST countries: named rates at the date ("standard", "reduced", "reduced1"...) */
+    int nkeys;
+    const char *key[LEVY_TAX_MAX_VAT_KEYS];
+    int64_t key_rate[LEVY_TAX_MAX_VAT_KEYS];
+    /* tables used (indices into the table list), for rules.rates_source */
+    int ntables;
+    int table[4];
+} levy_tax_resolution;
+
+typedef struct levy_rates_table {
+    const char *source;  /* "avalara-zip5", "cdtfa", "sst", "ibericode-vat", "ca-rates"... */
+    const char *vintage; /* "2025-12", "2026-01-01", "2026Q2"... */
+    const char *path;    /* file or directory it came from */
+    long rows;
+} levy_rates_table;
+
+/* Resolves address at date (yyyymmdd). Errors (err->code): "address_unresolved" (unknown or
+ * mismatched US ZIP, unknown province) -> LEVY_ENOTFOUND. A country without rate data
+ * resolves to region = country code with no entries. */
+int levy_rates_resolve(const levy_rates *r, const levy_tax_address *a, int32_t date,
+                       levy_tax_resolution *out, levy_err *err);
+
+/* Named VAT/GST rate of a resolution ("reduced" = the first reduced rate); 0 if found. */
+int levy_rates_vat_key(const levy_tax_resolution *res, const char *key, int64_t *rate);
+
+int levy_rates_ntables(const levy_rates *r);
+const levy_rates_table *levy_rates_table_at(const levy_rates *r, int i);
+/* "source vintage" of table i into buf. */
+void levy_rates_describe(const levy_rates *r, const levy_tax_resolution *res, char *buf,
+                         size_t cap);
+
+/* Name of a US state / DC / PR code in upper case ("CALIFORNIA"), or NULL if unknown. */
+const char *levy_rates_us_state_name(const char *code);
+/* 1 if code is a Canadian province/territory code. */
+int levy_rates_ca_province(const char *code);
+
+/* Loads one table file into a fresh index (for import validation and tests). */
+int levy_rates_open_file(levy_rates **out, const char *path, levy_err *err);
+
+#endif

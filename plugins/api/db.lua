@@ -1,0 +1,336 @@
+-- Store access for the api plugin's tables (regions, regions_audit, settings, products,
+-- customers). Every other module goes through here.
+--
+-- `levy calc` (config.role == "calc") may run without a store, or with a data dir whose
+-- tables do not exist yet: there, every read that fails is treated as an empty table.
+-- In every other role a failing read propagates (the host turns a busy store into 503).
+local json = require "levy.json"
+local config = require "levy.config"
+local util = require "util"
+
+local has_store, store = pcall(require, "levy.store")
+if not has_store then store = nil end
+
+local M = {}
+
+local function lenient()
+  return config.role == "calc" or config.role == "check"
+end
+
+-- Runs a read; in calc mode a missing store or failing read yields `default()`.
+local function read(fn, default)
+  if store == nil then return default() end
+  if lenient() then
+    local ok, v = pcall(fn)
+    if ok then return v end
+    return default()
+  end
+  return fn()
+end
+
+local function empty() return {} end
+local function none() return nil end
+
+local function decode_json(s)
+  if s == nil then return nil end
+  local v = json.decode(s)
+  return v
+end
+
+local function encode_raw(raw)
+  if raw == nil or raw == json.null then return nil end
+  if type(raw) == "string" then return raw end
+  return json.encode(raw)
+end
+
+local function bool(i) return i ~= nil and i ~= 0 and i ~= false end
+
+---------------------------------------------------------------- regions
+
+-- {[code] = row} for every stored region.
+function M.region_rows()
+  return read(function()
+    local out = {}
+    for _, r in ipairs(store.rows("SELECT code, subscribed, tax_calculation, registration_number, effective_from, updated_at FROM regions")) do
+      out[r.code] = r
+    end
+    return out
+  end, empty)
+end
+
+function M.region_row(code)
+  return read(function()
+    return store.row("SELECT code, subscribed, tax_calculation, registration_number, effective_from, updated_at FROM regions WHERE code = ?", code)
+  end, none)
+end
+
+-- The settable part of a region as plain values.
+function M.region_state(row)
+  return {
+    subscribed = row ~= nil and bool(row.subscribed) or false,
+    tax_calculation = row ~= nil and bool(row.tax_calculation) or false,
+    registration_number = row and row.registration_number or nil,
+    effective_from = row and row.effective_from or nil,
+  }
+end
+
+local function state_json(s)
+  return json.encode({
+    subscribed = s.subscribed, tax_calculation = s.tax_calculation,
+    registration_number = util.orjnull(s.registration_number),
+    effective_from = util.orjnull(s.effective_from),
+  })
+end
+
+-- Applies `changes` (subset of the settable fields; json.null clears a string field) to
+-- region `code` and appends an audit row, in one transaction.
+-- Returns before_state, after_state, changed.
+function M.put_region(code, changes, now_iso)
+  return store.transaction(function()
+    local row = store.row("SELECT code, subscribed, tax_calculation, registration_number, effective_from FROM regions WHERE code = ?", code)
+    local before = M.region_state(row)
+    local after = {}
+    for k, v in pairs(before) do after[k] = v end
+    for k, v in pairs(changes) do
+      if v == json.null then after[k] = nil else after[k] = v end
+    end
+    store.exec([[INSERT INTO regions(code, subscribed, tax_calculation, registration_number, effective_from, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?)
+                 ON CONFLICT(code) DO UPDATE SET subscribed = excluded.subscribed,
+                   tax_calculation = excluded.tax_calculation,
+                   registration_number = excluded.registration_number,
+                   effective_from = excluded.effective_from, updated_at = excluded.updated_at]],
+      code, after.subscribed and 1 or 0, after.tax_calculation and 1 or 0,
+      after.registration_number, after.effective_from, now_iso)
+    local bj, aj = state_json(before), state_json(after)
+    store.exec("INSERT INTO regions_audit(code, before, after, at) VALUES (?, ?, ?, ?)",
+      code, row and bj or nil, aj, now_iso)
+    return before, after, bj ~= aj
+  end)
+end
+
+---------------------------------------------------------------- settings
+
+M.SETTINGS_DEFAULTS = { rounding = "line", sweep_interval_minutes = 15 }
+
+-- {seller_address = table|nil, rounding = "line"|"document", sweep_interval_minutes = int}
+function M.settings()
+  local rows = read(function()
+    return store.rows("SELECT key, value FROM settings")
+  end, empty)
+  local out = { rounding = M.SETTINGS_DEFAULTS.rounding,
+                sweep_interval_minutes = M.SETTINGS_DEFAULTS.sweep_interval_minutes }
+  for _, r in ipairs(rows) do
+    local v = decode_json(r.value)
+    if v ~= nil and v ~= json.null then out[r.key] = v end
+  end
+  return out
+end
+
+-- changes: {key = value|json.null}; json.null deletes the key (back to its default).
+function M.put_settings(changes)
+  store.transaction(function()
+    for k, v in pairs(changes) do
+      if v == json.null then
+        store.exec("DELETE FROM settings WHERE key = ?", k)
+      else
+        store.exec("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+          k, json.encode(v))
+      end
+    end
+  end)
+end
+
+---------------------------------------------------------------- products
+
+local PRODUCT_COLS = "id, name, raw, tax_code, tax_code_source, updated_at"
+
+function M.product_row(id)
+  return read(function()
+    return store.row("SELECT " .. PRODUCT_COLS .. " FROM products WHERE id = ?", id)
+  end, none)
+end
+
+-- Product as exported to other plugins: raw decoded to a table.
+function M.product_plain(row)
+  if row == nil then return nil end
+  return { id = row.id, name = row.name, raw = decode_json(row.raw), tax_code = row.tax_code,
+           tax_code_source = row.tax_code_source, updated_at = row.updated_at }
+end
+
+-- Product as the API answers it: the imported Rillet fields plus levy's.
+function M.product_public(row)
+  local out = {}
+  local raw = decode_json(row.raw)
+  if util.is_object(raw) then for k, v in pairs(raw) do out[k] = v end end
+  out.id = row.id
+  out.name = util.orjnull(row.name)
+  out.tax_code = row.tax_code
+  out.tax_code_source = row.tax_code_source
+  out.updated_at = util.orjnull(row.updated_at)
+  return out
+end
+
+function M.product_page(limit, after)
+  if after then
+    return store.rows("SELECT " .. PRODUCT_COLS .. " FROM products WHERE id > ? ORDER BY id LIMIT ?", after, limit + 1)
+  end
+  return store.rows("SELECT " .. PRODUCT_COLS .. " FROM products ORDER BY id LIMIT ?", limit + 1)
+end
+
+-- {[id] = tax_code} for the given ids (missing ids are left out).
+function M.product_codes(ids)
+  local out = {}
+  if next(ids) == nil then return out end
+  return read(function()
+    for id in pairs(ids) do
+      local r = store.row("SELECT tax_code FROM products WHERE id = ?", id)
+      if r then out[id] = r.tax_code end
+    end
+    return out
+  end, empty)
+end
+
+function M.set_product_tax_code(id, code, now_iso)
+  return store.transaction(function()
+    local row = store.row("SELECT tax_code, tax_code_source FROM products WHERE id = ?", id)
+    if row == nil then return nil end
+    store.exec("UPDATE products SET tax_code = ?, tax_code_source = 'user' WHERE id = ?", code, id)
+    return row.tax_code ~= code or row.tax_code_source ~= "user"
+  end)
+end
+
+-- p = {id, name, raw, updated_at, tax_code_hint (validated by the caller or nil)}.
+-- New rows get the hint ("mapping") or "general" ("default"). Existing rows keep a
+-- user-set code; otherwise they follow the current hint. An update whose updated_at is
+-- older than the stored one changes nothing. Returns row, tax_code_changed, stored.
+function M.upsert_product(p, older)
+  return store.transaction(function()
+    local row = store.row("SELECT " .. PRODUCT_COLS .. " FROM products WHERE id = ?", p.id)
+    local code = p.tax_code_hint or "general"
+    local source = p.tax_code_hint and "mapping" or "default"
+    if row == nil then
+      store.exec("INSERT INTO products(id, name, raw, tax_code, tax_code_source, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+        p.id, p.name, encode_raw(p.raw), code, source, p.updated_at)
+      return store.row("SELECT " .. PRODUCT_COLS .. " FROM products WHERE id = ?", p.id), false, true
+    end
+    if older(p.updated_at, row.updated_at) then return row, false, false end
+    if row.tax_code_source == "user" then code, source = row.tax_code, "user" end
+    store.exec("UPDATE products SET name = ?, raw = ?, tax_code = ?, tax_code_source = ?, updated_at = ? WHERE id = ?",
+      p.name, encode_raw(p.raw), code, source, p.updated_at or row.updated_at, p.id)
+    return store.row("SELECT " .. PRODUCT_COLS .. " FROM products WHERE id = ?", p.id),
+           code ~= row.tax_code, true
+  end)
+end
+
+---------------------------------------------------------------- customers
+
+local CUSTOMER_COLS = "id, name, raw, updated_at, exempt, exempt_regions, exemption_certificate, exemption_expires, tax_id, tax_id_source"
+
+function M.customer_row(id)
+  return read(function()
+    return store.row("SELECT " .. CUSTOMER_COLS .. " FROM customers WHERE id = ?", id)
+  end, none)
+end
+
+local function regions_list(s)
+  local v = decode_json(s)
+  local out = {}
+  if type(v) == "table" then for _, c in ipairs(v) do out[#out + 1] = c end end
+  return out
+end
+
+function M.customer_plain(row)
+  if row == nil then return nil end
+  return { id = row.id, name = row.name, raw = decode_json(row.raw), updated_at = row.updated_at,
+           exempt = bool(row.exempt), exempt_regions = regions_list(row.exempt_regions),
+           exemption_certificate = row.exemption_certificate,
+           exemption_expires = row.exemption_expires, tax_id = row.tax_id,
+           tax_id_source = row.tax_id_source }
+end
+
+function M.customer_public(row)
+  local out = {}
+  local raw = decode_json(row.raw)
+  if util.is_object(raw) then for k, v in pairs(raw) do out[k] = v end end
+  out.id = row.id
+  out.name = util.orjnull(row.name)
+  out.updated_at = util.orjnull(row.updated_at)
+  out.exempt = bool(row.exempt)
+  out.exempt_regions = util.array(regions_list(row.exempt_regions))
+  out.exemption_certificate = util.orjnull(row.exemption_certificate)
+  out.exemption_expires = util.orjnull(row.exemption_expires)
+  out.tax_id = util.orjnull(row.tax_id)
+  out.tax_id_source = util.orjnull(row.tax_id_source)
+  return out
+end
+
+function M.customer_page(limit, after)
+  if after then
+    return store.rows("SELECT " .. CUSTOMER_COLS .. " FROM customers WHERE id > ? ORDER BY id LIMIT ?", after, limit + 1)
+  end
+  return store.rows("SELECT " .. CUSTOMER_COLS .. " FROM customers ORDER BY id LIMIT ?", limit + 1)
+end
+
+-- Fields for the tax engine's opts.customers entry, or nil.
+function M.customer_opts(id)
+  local row = M.customer_row(id)
+  if row == nil then return nil end
+  return { exempt = bool(row.exempt), exempt_regions = regions_list(row.exempt_regions),
+           exemption_expires = row.exemption_expires, tax_id = row.tax_id }
+end
+
+-- changes: validated subset of exempt, exempt_regions, exemption_certificate,
+-- exemption_expires, tax_id (json.null clears). Returns nil when the customer is unknown,
+-- else changed (boolean).
+function M.put_customer(id, changes)
+  return store.transaction(function()
+    local row = store.row("SELECT " .. CUSTOMER_COLS .. " FROM customers WHERE id = ?", id)
+    if row == nil then return nil end
+    local set = {
+      exempt = row.exempt, exempt_regions = row.exempt_regions,
+      exemption_certificate = row.exemption_certificate,
+      exemption_expires = row.exemption_expires, tax_id = row.tax_id,
+      tax_id_source = row.tax_id_source,
+    }
+    for k, v in pairs(changes) do
+      if v == json.null then v = nil end
+      if k == "exempt" then set.exempt = v and 1 or 0
+      elseif k == "exempt_regions" then set.exempt_regions = json.encode(util.array(v or {}))
+      elseif k == "tax_id" then set.tax_id = v; set.tax_id_source = v and "user" or nil
+      else set[k] = v end
+    end
+    local changed = false
+    for k, v in pairs(set) do if row[k] ~= v then changed = true end end
+    store.exec([[UPDATE customers SET exempt = ?, exempt_regions = ?, exemption_certificate = ?,
+                 exemption_expires = ?, tax_id = ?, tax_id_source = ? WHERE id = ?]],
+      set.exempt, set.exempt_regions, set.exemption_certificate, set.exemption_expires,
+      set.tax_id, set.tax_id_source, id)
+    return changed
+  end)
+end
+
+-- c = {id, name, raw, updated_at, tax_id_hint}. A user-set tax id is kept; otherwise the
+-- hint (from mapping.lua) replaces it. Stale updates change nothing.
+-- Returns row, changed (tax-relevant fields), stored.
+function M.upsert_customer(c, older)
+  return store.transaction(function()
+    local row = store.row("SELECT " .. CUSTOMER_COLS .. " FROM customers WHERE id = ?", c.id)
+    local hint = c.tax_id_hint
+    if row == nil then
+      store.exec("INSERT INTO customers(id, name, raw, updated_at, exempt_regions, tax_id, tax_id_source) VALUES (?, ?, ?, ?, '[]', ?, ?)",
+        c.id, c.name, encode_raw(c.raw), c.updated_at, hint, hint and "mapping" or nil)
+      return store.row("SELECT " .. CUSTOMER_COLS .. " FROM customers WHERE id = ?", c.id), true, true
+    end
+    if older(c.updated_at, row.updated_at) then return row, false, false end
+    local tax_id, source = row.tax_id, row.tax_id_source
+    if source ~= "user" then tax_id, source = hint, hint and "mapping" or nil end
+    local raw = encode_raw(c.raw)
+    store.exec("UPDATE customers SET name = ?, raw = ?, updated_at = ?, tax_id = ?, tax_id_source = ? WHERE id = ?",
+      c.name, raw, c.updated_at or row.updated_at, tax_id, source, c.id)
+    return store.row("SELECT " .. CUSTOMER_COLS .. " FROM customers WHERE id = ?", c.id),
+           tax_id ~= row.tax_id or raw ~= row.raw, true
+  end)
+end
+
+return M

@@ -1,0 +1,319 @@
+-- api plugin: levy's REST API for regions, tax codes, settings, products, customers and
+-- tax calculation (CONTRACT 2.4, 2.5), plus the Sphere-compatible endpoint.
+--
+-- Exports (stable; for other plugins, e.g. rillet: `require("levy.plugin")("api")`).
+-- Context: request (they read or write the store), except where noted.
+--
+--   calculate(request, extra_opts) -> result | nil, err
+--       Runs levy.tax.calculate on a /v1/calculate request body with opts built from the
+--       store exactly as POST /v1/calculate does (regions, settings' seller address and
+--       rounding, tax codes of the products the lines name, the customer's stored
+--       exemption and tax id). extra_opts (optional) is merged over them: `products`,
+--       `customers` and `regions` per key, anything else (e.g. calculation_id) replaces.
+--       err = {status=422, code="validation_failed"|"address_unresolved", message, details}.
+--   upsert_product{id, name, raw, updated_at, tax_code_hint} -> product, tax_code_changed
+--       Inserts or updates an imported product. raw: table or JSON text. A new product gets
+--       tax_code_hint ("mapping") or "general" ("default"); an existing one keeps a tax code
+--       the user set (source "user"), otherwise follows the hint. An unknown hint counts as
+--       none. An update with an updated_at older than the stored one changes nothing.
+--   upsert_customer{id, name, raw, updated_at, tax_id_hint} -> customer, changed
+--       Same for customers; a user-set tax_id is kept, otherwise tax_id follows the hint
+--       (source "mapping"). Exemption fields are only set through PUT /v1/customers/{id}.
+--       changed is true when the raw data or the tax id changed.
+--   product(id)  -> {id, name, raw, tax_code, tax_code_source, updated_at} | nil
+--   customer(id) -> {id, name, raw, updated_at, exempt, exempt_regions = {...},
+--                    exemption_certificate, exemption_expires, tax_id, tax_id_source} | nil
+--   region(code) -> {code, name, country, tax_type, subscribed, tax_calculation,
+--                    registration_number, effective_from} | nil (unknown code)
+--   settings()   -> {seller_address = Address | nil, rounding = "line"|"document",
+--                    sweep_interval_minutes = integer}
+--
+-- Calls into the rillet plugin after a change, when it exports them (errors are logged):
+--   requeue_region(code), requeue_product(id), requeue_customer(id).
+local json = require "levy.json"
+local http = require "levy.http"
+local tax = require "levy.tax"
+local log = require "levy.log"
+local ltime = require "levy.time"
+local plugin = require "levy.plugin"
+local util = require "util"
+local db = require "db"
+local calc = require "calc"
+local sphere = require "sphere"
+local validate = require "validate"
+
+local function now_iso()
+  return ltime.iso(ltime.now_ms())
+end
+
+-- a is older than b (both ISO timestamps); unparseable or missing -> not older.
+local function older(a, b)
+  if type(a) ~= "string" or type(b) ~= "string" then return false end
+  local ma, mb = ltime.parse_iso(a), ltime.parse_iso(b)
+  if ma == nil or mb == nil then return false end
+  return ma < mb
+end
+
+local function requeue(fname, arg)
+  local ok, exports = pcall(plugin, "rillet")
+  if not ok or exports == nil then return end
+  local f = exports[fname]
+  if type(f) ~= "function" then return end
+  local ok2, e = pcall(f, arg)
+  if not ok2 then
+    log.warn("rillet." .. fname .. " failed", { id = arg,
+      error = type(e) == "table" and tostring(e.message) or tostring(e) })
+  end
+end
+
+---------------------------------------------------------------- regions
+
+local function rule_regions()
+  local by_code, list = {}, {}
+  for _, r in ipairs(tax.regions()) do
+    by_code[r.code] = r
+    list[#list + 1] = r
+  end
+  table.sort(list, function(a, b) return a.code < b.code end)
+  return by_code, list
+end
+
+local function region_public(r, row)
+  local s = db.region_state(row)
+  return {
+    code = r.code, name = util.orjnull(r.name), country = util.orjnull(r.country),
+    tax_type = util.orjnull(r.tax_type),
+    subscribed = s.subscribed, tax_calculation = s.tax_calculation,
+    registration_number = util.orjnull(s.registration_number),
+    effective_from = util.orjnull(s.effective_from),
+  }
+end
+
+local function list_regions(req)
+  local _, list = rule_regions()
+  local rows = db.region_rows()
+  local country = req.query and req.query.country
+  if country ~= nil then country = country:upper() end
+  local out = {}
+  for _, r in ipairs(list) do
+    if country == nil or country == "" or (r.country or ""):upper() == country then
+      out[#out + 1] = region_public(r, rows[r.code])
+    end
+  end
+  return 200, { data = util.array(out), next_cursor = json.null }
+end
+
+local function find_region(code)
+  local by_code = rule_regions()
+  code = tostring(code or ""):upper()
+  local r = by_code[code]
+  if r == nil then http.error(404, "not_found", "unknown region " .. code) end
+  return r
+end
+
+local function get_region(req)
+  local r = find_region(req.params.code)
+  return 200, region_public(r, db.region_row(r.code))
+end
+
+local function put_region(req)
+  local r = find_region(req.params.code)
+  local body = util.body_object(req)
+  local changes = validate.region(body, region_public(r, nil))
+  local _, _, changed = db.put_region(r.code, changes, now_iso())
+  if changed then requeue("requeue_region", r.code) end
+  return 200, region_public(r, db.region_row(r.code))
+end
+
+---------------------------------------------------------------- tax codes
+
+local function list_tax_codes()
+  local out = {}
+  for _, c in ipairs(tax.tax_codes()) do
+    out[#out + 1] = { code = c.code, name = util.orjnull(c.name), description = util.orjnull(c.description) }
+  end
+  return 200, { data = util.array(out), next_cursor = json.null }
+end
+
+local function known_tax_codes()
+  local set = {}
+  for _, c in ipairs(tax.tax_codes()) do set[c.code] = true end
+  return set
+end
+
+local function known_region_codes()
+  local set = {}
+  for _, r in ipairs(tax.regions()) do set[r.code] = true end
+  return set
+end
+
+---------------------------------------------------------------- settings
+
+local function settings_public()
+  local s = db.settings()
+  return {
+    seller_address = util.orjnull(s.seller_address),
+    rounding = s.rounding,
+    sweep_interval_minutes = s.sweep_interval_minutes,
+  }
+end
+
+local function put_settings(req)
+  local body = util.body_object(req)
+  local changes = validate.settings(body)
+  db.put_settings(changes)
+  return 200, settings_public()
+end
+
+---------------------------------------------------------------- products, customers
+
+local function page(req, fetch, public)
+  local limit, after = util.page_args(req)
+  local rows = fetch(limit, after)
+  local out, next_cursor = {}, json.null
+  for i, row in ipairs(rows) do
+    if i > limit then
+      next_cursor = util.cursor_for(rows[limit].id)
+      break
+    end
+    out[#out + 1] = public(row)
+  end
+  return 200, { data = util.array(out), next_cursor = next_cursor }
+end
+
+local function get_product(req)
+  local row = db.product_row(req.params.id)
+  if row == nil then http.error(404, "not_found", "unknown product") end
+  return 200, db.product_public(row)
+end
+
+local function put_product(req)
+  local id = req.params.id
+  if db.product_row(id) == nil then http.error(404, "not_found", "unknown product") end
+  local body = util.body_object(req)
+  local code = validate.product(body, known_tax_codes())
+  local changed = db.set_product_tax_code(id, code, now_iso())
+  if changed == nil then http.error(404, "not_found", "unknown product") end
+  if changed then requeue("requeue_product", id) end
+  return 200, db.product_public(db.product_row(id))
+end
+
+local function get_customer(req)
+  local row = db.customer_row(req.params.id)
+  if row == nil then http.error(404, "not_found", "unknown customer") end
+  return 200, db.customer_public(row)
+end
+
+local function put_customer(req)
+  local id = req.params.id
+  if db.customer_row(id) == nil then http.error(404, "not_found", "unknown customer") end
+  local body = util.body_object(req)
+  local changes = validate.customer(body, known_region_codes())
+  local changed = db.put_customer(id, changes)
+  if changed == nil then http.error(404, "not_found", "unknown customer") end
+  if changed then requeue("requeue_customer", id) end
+  return 200, db.customer_public(db.customer_row(id))
+end
+
+---------------------------------------------------------------- calculate
+
+local function post_calculate(req)
+  local body = util.body_object(req)
+  local result, err = calc.run(body)
+  if result == nil then
+    local details = err.details
+    if type(details) == "table" then details = util.array(details) end
+    http.error(err.status or 422, err.code or "validation_failed", err.message or "calculation failed", details)
+  end
+  return 200, result
+end
+
+---------------------------------------------------------------- exports
+
+local function check_id(t, what)
+  if type(t) ~= "table" then error(what .. ": expected a table", 3) end
+  if type(t.id) ~= "string" or t.id == "" then error(what .. ": id must be a non-empty string", 3) end
+end
+
+local exports = {}
+
+function exports.calculate(request, extra_opts)
+  return calc.run(request, extra_opts)
+end
+
+function exports.upsert_product(p)
+  check_id(p, "upsert_product")
+  local hint = p.tax_code_hint
+  if hint ~= nil and hint ~= json.null and not known_tax_codes()[hint] then
+    log.warn("unknown tax code from mapping; using the default", { product = p.id, tax_code = tostring(hint) })
+    hint = nil
+  end
+  if hint == json.null then hint = nil end
+  local row, changed = db.upsert_product({ id = p.id, name = util.nn(p.name), raw = util.nn(p.raw),
+    updated_at = util.nn(p.updated_at), tax_code_hint = hint }, older)
+  return db.product_plain(row), changed
+end
+
+function exports.upsert_customer(c)
+  check_id(c, "upsert_customer")
+  local hint = util.nn(c.tax_id_hint)
+  if hint ~= nil and (type(hint) ~= "string" or hint == "") then hint = nil end
+  local row, changed = db.upsert_customer({ id = c.id, name = util.nn(c.name), raw = util.nn(c.raw),
+    updated_at = util.nn(c.updated_at), tax_id_hint = hint }, older)
+  return db.customer_plain(row), changed
+end
+
+function exports.product(id)
+  return db.product_plain(db.product_row(id))
+end
+
+function exports.customer(id)
+  return db.customer_plain(db.customer_row(id))
+end
+
+function exports.region(code)
+  if type(code) ~= "string" then return nil end
+  local by_code = rule_regions()
+  local r = by_code[code:upper()]
+  local row = db.region_row(code:upper())
+  if r == nil and row == nil then return nil end
+  r = r or { code = code:upper() }
+  local s = db.region_state(row)
+  return { code = r.code, name = r.name, country = r.country, tax_type = r.tax_type,
+           subscribed = s.subscribed, tax_calculation = s.tax_calculation,
+           registration_number = s.registration_number, effective_from = s.effective_from }
+end
+
+function exports.settings()
+  return db.settings()
+end
+
+---------------------------------------------------------------- plugin
+
+local function products_page(limit, after) return db.product_page(limit, after) end
+local function customers_page(limit, after) return db.customer_page(limit, after) end
+
+return {
+  name = "api",
+  version = "0.1.0",
+  routes = {
+    { method = "GET", path = "/v1/regions", auth = "token", handler = list_regions },
+    { method = "GET", path = "/v1/regions/{code}", auth = "token", handler = get_region },
+    { method = "PUT", path = "/v1/regions/{code}", auth = "token", handler = put_region },
+    { method = "GET", path = "/v1/tax-codes", auth = "token", handler = list_tax_codes },
+    { method = "GET", path = "/v1/settings", auth = "token",
+      handler = function() return 200, settings_public() end },
+    { method = "PUT", path = "/v1/settings", auth = "token", handler = put_settings },
+    { method = "GET", path = "/v1/products", auth = "token",
+      handler = function(req) return page(req, products_page, db.product_public) end },
+    { method = "GET", path = "/v1/products/{id}", auth = "token", handler = get_product },
+    { method = "PUT", path = "/v1/products/{id}", auth = "token", handler = put_product },
+    { method = "GET", path = "/v1/customers", auth = "token",
+      handler = function(req) return page(req, customers_page, db.customer_public) end },
+    { method = "GET", path = "/v1/customers/{id}", auth = "token", handler = get_customer },
+    { method = "PUT", path = "/v1/customers/{id}", auth = "token", handler = put_customer },
+    { method = "POST", path = "/v1/calculate", auth = "token", handler = post_calculate },
+    { method = "POST", path = "/tax_api/calculate_tax", auth = "none", handler = sphere.handle },
+  },
+  exports = exports,
+}

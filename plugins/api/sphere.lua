@@ -1,0 +1,236 @@
+-- POST /tax_api/calculate_tax: a drop-in for Sphere's Tax Calculation API (CONTRACT 2.5).
+--
+-- Request:  {currency (lowercase ISO 4217), customer_address{address1,address2,city,state,
+--            postal_code,country}, customer_id, tax_id, tax_exempt,
+--            line_items[{id, amount (integer minor units), product_id, discount_amount
+--            (integer minor units), tax_inclusive}]}
+-- Response: {"message":"Tax calculated successfully","data":{"lines":[{"id","tax_amounts":[
+--            {"amount","taxable_amount","tax_rate":{"percentage" (JSON number),"inclusive",
+--            "display_name","jurisdiction","country","state","tax_type" (lowercase)}}]}],
+--            "sphere_tax_calculation_id":"calc_..."}}, amounts in integer minor units.
+-- Errors:   {"type":"api_error","code","message"}: 401 unauthorized_access,
+--           400 validation_errors, 400 customer_tax_location_invalid.
+local json = require "levy.json"
+local http = require "levy.http"
+local money = require "levy.money"
+local util = require "util"
+local db = require "db"
+local calc = require "calc"
+
+local M = {}
+
+local function api_error(status, code, message)
+  return status, { type = "api_error", code = code, message = message }
+end
+
+local TYPE_LABEL = { SALES_TAX = "Sales Tax", VAT = "VAT", GST = "GST", HST = "HST", PST = "PST", QST = "QST" }
+
+local function title(s)
+  s = tostring(s or "")
+  return (s:lower():gsub("(%a)([%w']*)", function(a, b) return a:upper() .. b end))
+end
+
+local function display_name(t)
+  local label = TYPE_LABEL[t.type] or tostring(t.type or "Tax")
+  if t.jurisdiction == nil or t.jurisdiction == "" then return label end
+  return title(t.jurisdiction) .. " " .. label
+end
+
+-- Engine field names -> this endpoint's names, for error messages.
+local function sphere_field(f)
+  f = tostring(f or "")
+  f = f:gsub("^lines%[", "line_items["):gsub("^ship_to", "customer_address")
+  f = f:gsub("%.discount$", ".discount_amount"):gsub("%.zip_code$", ".postal_code")
+  f = f:gsub("%.line1$", ".address1"):gsub("%.line2$", ".address2")
+  f = f:gsub("^customer%.id$", "customer_id"):gsub("^customer%.tax_id$", "tax_id")
+  return f
+end
+
+local function join(list)
+  local parts = {}
+  for _, d in ipairs(list) do
+    parts[#parts + 1] = (d.field ~= "" and (d.field .. ": ") or "") .. d.message
+  end
+  return table.concat(parts, "; ")
+end
+
+local ADDRESS_MAP = { address1 = "line1", address2 = "line2", city = "city", state = "state",
+                      postal_code = "zip_code", country = "country" }
+
+-- Validates and maps the Sphere body; returns request, line_ids | nil, status, body.
+local function map_request(body)
+  local errs = {}
+  local function bad(field, message) errs[#errs + 1] = { field = field, message = message } end
+
+  local currency
+  if not util.is_string(body.currency) or not body.currency:match("^%a%a%a$") then
+    bad("currency", "required: a three-letter ISO 4217 code")
+  else
+    currency = body.currency:upper()
+    if money.exponent(currency) == nil then bad("currency", "unknown currency") ; currency = nil end
+  end
+
+  local addr = body.customer_address
+  local ship_to
+  if util.is_null(addr) then
+    return nil, api_error(400, "customer_tax_location_invalid", "customer_address is required")
+  elseif not util.is_object(addr) then
+    bad("customer_address", "must be an object")
+  else
+    ship_to = {}
+    for k, v in pairs(addr) do
+      local to = ADDRESS_MAP[k]
+      if to and not util.is_null(v) then
+        if not util.is_string(v) then bad("customer_address." .. k, "must be a string")
+        elseif v ~= "" then ship_to[to] = v end
+      end
+    end
+  end
+
+  local customer = {}
+  if not util.is_null(body.customer_id) then
+    if util.is_string(body.customer_id) then customer.id = body.customer_id
+    elseif math.type(body.customer_id) == "integer" then customer.id = tostring(body.customer_id)
+    else bad("customer_id", "must be a string") end
+  end
+  if not util.is_null(body.tax_id) then
+    if util.is_string(body.tax_id) then
+      if body.tax_id ~= "" then customer.tax_id = body.tax_id end
+    else bad("tax_id", "must be a string") end
+  end
+  if not util.is_null(body.tax_exempt) then
+    if type(body.tax_exempt) == "boolean" then customer.exempt = body.tax_exempt
+    else bad("tax_exempt", "must be a boolean") end
+  end
+
+  local items = body.line_items
+  local lines, ids = {}, {}
+  if not util.is_array(items) or #items == 0 then
+    bad("line_items", "required: a non-empty array")
+    items = {}
+  end
+  local pids = {}
+  for i, it in ipairs(items) do
+    local p = "line_items[" .. (i - 1) .. "]"
+    if not util.is_object(it) then
+      bad(p, "must be an object")
+    else
+      local line = {}
+      if util.is_string(it.id) and it.id ~= "" then line.id = it.id
+      elseif math.type(it.id) == "integer" then line.id = tostring(it.id)
+      elseif util.is_null(it.id) then line.id = tostring(i)
+      else bad(p .. ".id", "must be a string") end
+      ids[#ids + 1] = util.is_null(it.id) and line.id or it.id
+      if math.type(it.amount) ~= "integer" then
+        bad(p .. ".amount", "required: an integer amount in minor units")
+      elseif currency then
+        line.amount = money.format(it.amount, currency)
+      end
+      if not util.is_null(it.discount_amount) then
+        if math.type(it.discount_amount) ~= "integer" or it.discount_amount < 0 then
+          bad(p .. ".discount_amount", "must be a non-negative integer in minor units")
+        elseif currency then
+          line.discount = money.format(it.discount_amount, currency)
+        end
+      end
+      if not util.is_null(it.tax_inclusive) then
+        if type(it.tax_inclusive) ~= "boolean" then bad(p .. ".tax_inclusive", "must be a boolean")
+        else line.tax_inclusive = it.tax_inclusive end
+      end
+      if not util.is_null(it.product_id) then
+        if util.is_string(it.product_id) then line.product_id = it.product_id; pids[it.product_id] = true
+        elseif math.type(it.product_id) == "integer" then
+          line.product_id = tostring(it.product_id); pids[line.product_id] = true
+        else bad(p .. ".product_id", "must be a string") end
+      end
+      lines[#lines + 1] = line
+    end
+  end
+
+  if #errs > 0 then return nil, api_error(400, "validation_errors", join(errs)) end
+  if ship_to.country == nil then
+    return nil, api_error(400, "customer_tax_location_invalid", "customer_address.country is required")
+  end
+  ship_to.country = ship_to.country:upper()
+  if ship_to.state then ship_to.state = ship_to.state:upper() end
+
+  -- Known products use their tax code; an unknown product_id is taxed as general.
+  local codes = db.product_codes(pids)
+  for _, line in ipairs(lines) do
+    line.tax_code = line.product_id and codes[line.product_id] or "general"
+    line.product_id = nil
+  end
+
+  local request = { currency = currency, ship_to = ship_to, lines = json.array(lines) }
+  if next(customer) ~= nil then request.customer = customer end
+  return request, ids
+end
+
+local function location_error(err)
+  if err.code == "address_unresolved" then return true end
+  if type(err.details) == "table" then
+    for _, d in ipairs(err.details) do
+      if type(d) == "table" and tostring(d.field or ""):match("^ship_to") then return true end
+    end
+  end
+  return false
+end
+
+function M.handle(req)
+  local key = req.headers and req.headers["x-api-key"]
+  if type(key) ~= "string" or key == "" or not http.check_token(key) then
+    return api_error(401, "unauthorized_access", "a valid X-API-KEY header is required")
+  end
+  local body, msg = json.decode(req.body or "")
+  if body == nil then
+    return api_error(400, "validation_errors", "body is not valid JSON: " .. tostring(msg))
+  end
+  if not util.is_object(body) then
+    return api_error(400, "validation_errors", "body must be a JSON object")
+  end
+  local request, ids_or_status, ebody = map_request(body)
+  if request == nil then return ids_or_status, ebody end
+  local ids = ids_or_status
+
+  local result, err = calc.run(request)
+  if result == nil then
+    local details = {}
+    for _, d in ipairs(type(err.details) == "table" and err.details or {}) do
+      details[#details + 1] = { field = sphere_field(d.field), message = tostring(d.message or "") }
+    end
+    local text = #details > 0 and join(details) or tostring(err.message)
+    if location_error(err) then
+      return api_error(400, "customer_tax_location_invalid", text)
+    end
+    return api_error(400, "validation_errors", text)
+  end
+
+  local cur = result.currency or request.currency
+  local out_lines = {}
+  for i, line in ipairs(result.lines or {}) do
+    local amounts = {}
+    local inclusive = request.lines[i] and request.lines[i].tax_inclusive == true or false
+    for _, t in ipairs(line.taxes or {}) do
+      amounts[#amounts + 1] = {
+        amount = assert(money.parse(t.amount, cur)),
+        taxable_amount = assert(money.parse(t.taxable_amount or line.taxable_amount, cur)),
+        tax_rate = {
+          percentage = json.number(t.percentage),
+          inclusive = inclusive,
+          display_name = display_name(t),
+          jurisdiction = util.orjnull(t.jurisdiction),
+          country = request.ship_to.country,
+          state = util.orjnull(request.ship_to.state),
+          tax_type = string.lower(tostring(t.type or "")),
+        },
+      }
+    end
+    out_lines[#out_lines + 1] = { id = ids[i] or line.id, tax_amounts = util.array(amounts) }
+  end
+  return 200, {
+    message = "Tax calculated successfully",
+    data = { lines = util.array(out_lines), sphere_tax_calculation_id = result.calculation_id },
+  }
+end
+
+return M

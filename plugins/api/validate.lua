@@ -1,0 +1,197 @@
+-- Validation of PUT bodies. Each function collects every problem and raises one 422
+-- validation_failed with `details` ({field, message} per problem), or returns the
+-- normalised changes (json.null = clear the field).
+local json = require "levy.json"
+local util = require "util"
+
+local M = {}
+
+local MAX_TEXT = 200
+
+local function text_or_null(errs, field, v, max)
+  if v == json.null then return json.null end
+  if not util.is_string(v) then errs:add(field, "must be a string or null"); return nil end
+  if #v > (max or MAX_TEXT) then errs:add(field, "must be at most " .. (max or MAX_TEXT) .. " characters"); return nil end
+  return v
+end
+
+local function date_or_null(errs, field, v)
+  if v == json.null then return json.null end
+  if not util.valid_date(v) then errs:add(field, "must be a date YYYY-MM-DD or null"); return nil end
+  return v
+end
+
+local function boolean(errs, field, v)
+  if type(v) ~= "boolean" then errs:add(field, "must be true or false"); return nil end
+  return v
+end
+
+---------------------------------------------------------------- address
+
+local ADDRESS_FIELDS = { line1 = true, line2 = true, city = true, state = true, zip_code = true, country = true }
+
+-- Rillet's Address (line1, line2, city, state, zip_code, country). Returns the normalised
+-- address (no null fields; country and state upper-case) or nil.
+function M.address(errs, prefix, v)
+  if not util.is_object(v) then errs:add(prefix, "must be an address object"); return nil end
+  local before = #errs.list
+  util.check_unknown(errs, v, ADDRESS_FIELDS, prefix .. ".")
+  local out = {}
+  for k in pairs(ADDRESS_FIELDS) do
+    local x = v[k]
+    if x ~= nil and x ~= json.null then
+      if not util.is_string(x) then errs:add(prefix .. "." .. k, "must be a string")
+      elseif #x > MAX_TEXT then errs:add(prefix .. "." .. k, "must be at most " .. MAX_TEXT .. " characters")
+      elseif x ~= "" then out[k] = x end
+    end
+  end
+  if out.country == nil then
+    if v.country == nil or v.country == json.null or v.country == "" then
+      errs:add(prefix .. ".country", "required: a two-letter ISO 3166 country code")
+    end
+  elseif not out.country:match("^%a%a$") then
+    errs:add(prefix .. ".country", "must be a two-letter ISO 3166 country code")
+  else
+    out.country = out.country:upper()
+    if (out.country == "US" or out.country == "CA") then
+      if out.state == nil then
+        errs:add(prefix .. ".state", "required for " .. out.country .. " addresses (two-letter code)")
+      elseif not out.state:match("^%a%a$") then
+        errs:add(prefix .. ".state", "must be a two-letter state or province code")
+      end
+    end
+    if out.country == "US" and out.zip_code ~= nil
+       and not (out.zip_code:match("^%d%d%d%d%d$") or out.zip_code:match("^%d%d%d%d%d%-%d%d%d%d$")) then
+      errs:add(prefix .. ".zip_code", "must be a ZIP code (12345 or 12345-6789)")
+    end
+  end
+  if out.state ~= nil then out.state = out.state:upper() end
+  if #errs.list > before then return nil end
+  return out
+end
+
+---------------------------------------------------------------- regions
+
+local REGION_FIELDS = { subscribed = true, tax_calculation = true, registration_number = true,
+                        effective_from = true }
+local REGION_READONLY = { code = true, name = true, country = true, tax_type = true }
+
+-- current: the public region (read-only fields may be echoed back unchanged).
+function M.region(body, current)
+  local errs = util.errors()
+  local changes = {}
+  local names = {}
+  for k in pairs(body) do names[#names + 1] = tostring(k) end
+  table.sort(names)
+  for _, k in ipairs(names) do
+    local v = body[k]
+    if REGION_READONLY[k] then
+      if v ~= current[k] then errs:add(k, "is read-only") end
+    elseif not REGION_FIELDS[k] then
+      errs:add(k, "unknown field")
+    elseif k == "subscribed" or k == "tax_calculation" then
+      changes[k] = boolean(errs, k, v)
+    elseif k == "registration_number" then
+      changes[k] = text_or_null(errs, k, v, 100)
+    elseif k == "effective_from" then
+      changes[k] = date_or_null(errs, k, v)
+    end
+  end
+  errs:raise()
+  return changes
+end
+
+---------------------------------------------------------------- settings
+
+local SETTINGS_FIELDS = { seller_address = true, rounding = true, sweep_interval_minutes = true }
+
+function M.settings(body)
+  local errs = util.errors()
+  util.check_unknown(errs, body, SETTINGS_FIELDS)
+  local changes = {}
+  if body.seller_address ~= nil then
+    if body.seller_address == json.null then changes.seller_address = json.null
+    else changes.seller_address = M.address(errs, "seller_address", body.seller_address) end
+  end
+  if body.rounding ~= nil then
+    if body.rounding ~= "line" and body.rounding ~= "document" then
+      errs:add("rounding", 'must be "line" or "document"')
+    else changes.rounding = body.rounding end
+  end
+  local m = body.sweep_interval_minutes
+  if m ~= nil then
+    if math.type(m) ~= "integer" or m < 1 or m > 1440 then
+      errs:add("sweep_interval_minutes", "must be an integer from 1 to 1440")
+    else changes.sweep_interval_minutes = m end
+  end
+  errs:raise()
+  return changes
+end
+
+---------------------------------------------------------------- products
+
+-- Returns the new tax code.
+function M.product(body, known_codes)
+  local errs = util.errors()
+  util.check_unknown(errs, body, { tax_code = true })
+  local code = body.tax_code
+  if code == nil or code == json.null then
+    errs:add("tax_code", "required")
+  elseif not util.is_string(code) then
+    errs:add("tax_code", "must be a string")
+  elseif not known_codes[code] then
+    errs:add("tax_code", "unknown tax code " .. code .. " (see GET /v1/tax-codes)")
+  end
+  errs:raise()
+  return code
+end
+
+---------------------------------------------------------------- customers
+
+local CUSTOMER_FIELDS = { exempt = true, exempt_regions = true, exemption_certificate = true,
+                          exemption_expires = true, tax_id = true }
+
+function M.customer(body, known_regions)
+  local errs = util.errors()
+  util.check_unknown(errs, body, CUSTOMER_FIELDS)
+  local changes = {}
+  if body.exempt ~= nil then changes.exempt = boolean(errs, "exempt", body.exempt) end
+  local er = body.exempt_regions
+  if er ~= nil then
+    if er == json.null then
+      changes.exempt_regions = {}
+    elseif not util.is_array(er) then
+      errs:add("exempt_regions", "must be an array of region codes")
+    else
+      local list, seen = {}, {}
+      for i, c in ipairs(er) do
+        local f = "exempt_regions[" .. (i - 1) .. "]"
+        if not util.is_string(c) then errs:add(f, "must be a region code")
+        elseif not known_regions[c:upper()] then errs:add(f, "unknown region " .. c)
+        elseif not seen[c:upper()] then seen[c:upper()] = true; list[#list + 1] = c:upper() end
+      end
+      changes.exempt_regions = list
+    end
+  end
+  if body.exemption_certificate ~= nil then
+    changes.exemption_certificate = text_or_null(errs, "exemption_certificate", body.exemption_certificate)
+  end
+  if body.exemption_expires ~= nil then
+    changes.exemption_expires = date_or_null(errs, "exemption_expires", body.exemption_expires)
+  end
+  if body.tax_id ~= nil then
+    local t = body.tax_id
+    if t == json.null then changes.tax_id = json.null
+    elseif not util.is_string(t) then errs:add("tax_id", "must be a string or null")
+    else
+      t = t:gsub("^%s+", ""):gsub("%s+$", "")
+      if t == "" then changes.tax_id = json.null
+      elseif #t > 64 or not t:match("^[%w%-%.%s/]+$") then errs:add("tax_id", "must be at most 64 letters, digits, spaces, '-', '.', '/'")
+      else changes.tax_id = t end
+    end
+  end
+  errs:raise()
+  return changes
+end
+
+return M

@@ -1,0 +1,188 @@
+-- Rillet REST client over levy.http.request: Bearer auth + X-Rillet-API-Version: 4,
+-- cursor pagination, a per-connection token bucket (60 requests / 60 s) kept in the store,
+-- 429 / Retry-After, Idempotency-Key on POST and RFC 9457 problem+json parsing.
+--
+-- Every call returns `data, status, headers` on 2xx, or `nil, err` where err is
+--   {kind="http", status=, title=, detail=, type=, message=, retryable=bool, retry_after_ms=}
+--   {kind="transport", code=, message=, retryable=true}
+--   {kind="rate", message=, retryable=true, retry_after_ms=}   (local bucket empty: call later)
+-- Never logs or returns the API key.
+local http = require "levy.http"
+local json = require "levy.json"
+local store = require "levy.store"
+local time = require "levy.time"
+local log = require "levy.log"
+local util = require "util"
+
+local M = {}
+
+M.API_VERSION = "4"
+M.PAGE_SIZE = 100
+M.CAPACITY = 60        -- requests
+M.WINDOW_MS = 60000    -- per 60 s
+local MILLI = 1000     -- bucket stores milli-tokens
+local REFILL_PER_MS = M.CAPACITY * MILLI // M.WINDOW_MS -- = 1 milli-token per ms (integer)
+
+-- Token bucket. Returns 0 when a token was taken, else the wait in ms before one is free.
+-- Synchronous store statements only (no yield), so it is atomic on the event loop.
+function M.take_token(bucket)
+  local now = time.now_ms()
+  return store.transaction(function()
+    local row = store.row("SELECT tokens, updated_ms, blocked_until_ms FROM rillet_rate WHERE bucket = ?", bucket)
+    local cap = M.CAPACITY * MILLI
+    local tokens, blocked = cap, 0
+    if row then
+      local elapsed = now - row.updated_ms
+      if elapsed < 0 then elapsed = 0 end
+      tokens = math.min(cap, row.tokens + elapsed * REFILL_PER_MS)
+      blocked = row.blocked_until_ms
+    end
+    if blocked > now then
+      store.exec("INSERT INTO rillet_rate(bucket, tokens, updated_ms, blocked_until_ms) VALUES (?,?,?,?) " ..
+        "ON CONFLICT(bucket) DO UPDATE SET tokens = excluded.tokens, updated_ms = excluded.updated_ms",
+        bucket, tokens, now, blocked)
+      return blocked - now
+    end
+    if tokens < MILLI then
+      store.exec("INSERT INTO rillet_rate(bucket, tokens, updated_ms, blocked_until_ms) VALUES (?,?,?,0) " ..
+        "ON CONFLICT(bucket) DO UPDATE SET tokens = excluded.tokens, updated_ms = excluded.updated_ms",
+        bucket, tokens, now)
+      return (MILLI - tokens) // REFILL_PER_MS + 1
+    end
+    store.exec("INSERT INTO rillet_rate(bucket, tokens, updated_ms, blocked_until_ms) VALUES (?,?,?,0) " ..
+      "ON CONFLICT(bucket) DO UPDATE SET tokens = excluded.tokens, updated_ms = excluded.updated_ms",
+      bucket, tokens - MILLI, now)
+    return 0
+  end)
+end
+
+-- Rillet said 429: empty the bucket and block it until Retry-After has passed.
+function M.block(bucket, wait_ms)
+  local now = time.now_ms()
+  store.exec("INSERT INTO rillet_rate(bucket, tokens, updated_ms, blocked_until_ms) VALUES (?,0,?,?) " ..
+    "ON CONFLICT(bucket) DO UPDATE SET tokens = 0, updated_ms = excluded.updated_ms, " ..
+    "blocked_until_ms = max(blocked_until_ms, excluded.blocked_until_ms)", bucket, now, now + wait_ms)
+end
+
+-- Retry-After: delta-seconds or an HTTP date. Returns ms or nil.
+function M.retry_after_ms(headers)
+  local v = headers and headers["retry-after"]
+  if not v then return nil end
+  v = util.trim(tostring(v))
+  local secs = tonumber(v:match("^(%d+)$"))
+  if secs then return secs * 1000 end
+  -- IMF-fixdate: "Wed, 21 Oct 2015 07:28:00 GMT"
+  local d, mon, y, hh, mm, ss = v:match("^%a+, (%d+) (%a+) (%d+) (%d+):(%d+):(%d+) GMT$")
+  if d then
+    local months = {Jan=1,Feb=2,Mar=3,Apr=4,May=5,Jun=6,Jul=7,Aug=8,Sep=9,Oct=10,Nov=11,Dec=12}
+    local m = months[mon]
+    if m then
+      local iso = string.format("%04d-%02d-%02dT%02d:%02d:%02dZ", tonumber(y), m, tonumber(d),
+        tonumber(hh), tonumber(mm), tonumber(ss))
+      local at = time.parse_iso(iso)
+      if at then
+        local w = at - time.now_ms()
+        return w > 0 and w or 0
+      end
+    end
+  end
+  return nil
+end
+
+-- Problem details (RFC 9457) -> err table.
+local function http_error(status, headers, body)
+  local p = util.decode_obj(body) or {}
+  local title = type(p.title) == "string" and p.title or nil
+  local detail = type(p.detail) == "string" and p.detail or nil
+  local msg = "Rillet answered " .. status
+  if title then msg = msg .. " " .. title end
+  if detail then msg = msg .. ": " .. detail end
+  return {
+    kind = "http", status = status, title = title, detail = detail,
+    type = type(p.type) == "string" and p.type or nil,
+    message = msg,
+    retryable = status >= 500 or status == 408 or status == 409 or status == 429,
+    retry_after_ms = M.retry_after_ms(headers),
+  }
+end
+
+local Client = {}
+Client.__index = Client
+
+-- opts: base_url, api_key, bucket (nil = no rate limiting, e.g. the connect flow),
+-- timeout_ms
+function M.new(opts)
+  local base = tostring(opts.base_url or ""):gsub("/+$", "")
+  return setmetatable({ base = base, key = opts.api_key, bucket = opts.bucket,
+                        timeout_ms = opts.timeout_ms or 30000 }, Client)
+end
+
+-- method, path (starting with "/"), query table or nil, body table or nil,
+-- opts {idempotency_key=, request_id=}
+function Client:request(method, path, query, body, opts)
+  opts = opts or {}
+  if self.bucket then
+    local wait = M.take_token(self.bucket)
+    if wait > 0 then
+      return nil, { kind = "rate", retryable = true, retry_after_ms = wait,
+                    message = "rate limit: waiting " .. wait .. " ms for a request token" }
+    end
+  end
+  local headers = {
+    ["Authorization"] = "Bearer " .. self.key,
+    ["X-Rillet-API-Version"] = M.API_VERSION,
+    ["Accept"] = "application/json",
+  }
+  local payload
+  if body ~= nil then
+    payload = type(body) == "string" and body or util.encode(body)
+    headers["Content-Type"] = "application/json"
+  end
+  if opts.idempotency_key then headers["Idempotency-Key"] = opts.idempotency_key end
+  if opts.request_id then headers["X-Request-Id"] = opts.request_id end
+  local url = self.base .. path .. util.query(query or {})
+  local status, rh, rb = http.request {
+    method = method, url = url, headers = headers, body = payload, timeout_ms = self.timeout_ms,
+  }
+  if not status then
+    -- rh is the message, rb the code on failure
+    return nil, { kind = "transport", code = rb, retryable = true,
+                  message = "Rillet unreachable (" .. tostring(rb) .. "): " .. tostring(rh) }
+  end
+  if status == 429 and self.bucket then
+    M.block(self.bucket, M.retry_after_ms(rh) or 5000)
+  end
+  if status >= 200 and status < 300 then
+    if rb == nil or rb == "" then return {}, status, rh end
+    local data, derr = json.decode(rb)
+    if data == nil and opts.any_body then return {}, status, rh end
+    if data == nil then
+      return nil, { kind = "http", status = status, retryable = true,
+                    message = "Rillet answered " .. status .. " with invalid JSON: " .. tostring(derr) }
+    end
+    return data, status, rh
+  end
+  local err = http_error(status, rh, rb)
+  log.info("rillet request failed", { method = method, path = path, status = status })
+  return nil, err
+end
+
+function Client:get(path, query, opts) return self:request("GET", path, query, nil, opts) end
+function Client:post(path, body, opts) return self:request("POST", path, nil, body, opts) end
+
+-- One page of a list endpoint: returns items, next_cursor (or nil) | nil, err
+function Client:page(path, list_key, params)
+  local data, err = self:get(path, params)
+  if not data then return nil, err end
+  local items = util.nonnull(data[list_key])
+  if type(items) ~= "table" then items = {} end
+  local nc = nil
+  local pg = util.nonnull(data.pagination)
+  if type(pg) == "table" then
+    local c = util.nonnull(pg.next_cursor)
+    if type(c) == "string" and c ~= "" then nc = c end
+  end
+  return items, nc
+end
+
+return M

@@ -1,0 +1,262 @@
+-- Connections: the connect flow (CONTRACT §2.3), sealed secrets and the connection JSON.
+local crypto = require "levy.crypto"
+local http = require "levy.http"
+local json = require "levy.json"
+local store = require "levy.store"
+local jobs = require "levy.jobs"
+local time = require "levy.time"
+local log = require "levy.log"
+local config = require "levy.config"
+local client = require "client"
+local util = require "util"
+
+local M = {}
+
+M.PRODUCTION_URL = "https://api.rillet.com"
+M.SANDBOX_URL = "https://sandbox.api.rillet.com"
+
+local function now_iso() return time.iso(time.now_ms()) end
+
+-- --rillet-url wins when it was set to something else than the production default.
+function M.base_url(environment)
+  local configured = config.rillet_url
+  if configured and configured ~= "" and configured:gsub("/+$", "") ~= M.PRODUCTION_URL then
+    return configured
+  end
+  if environment == "sandbox" then return M.SANDBOX_URL end
+  return configured and configured ~= "" and configured or M.PRODUCTION_URL
+end
+
+function M.public_base()
+  local base = config.public_url
+  if not base or base == "" then base = "http://" .. tostring(config.listen or "127.0.0.1:8080") end
+  return (base:gsub("/+$", ""))
+end
+
+function M.webhook_url(id) return M.public_base() .. "/webhooks/rillet/" .. id end
+
+function M.get(id)
+  if type(id) ~= "string" then return nil end
+  return store.row("SELECT * FROM connections WHERE id = ? AND deleted_at IS NULL", id)
+end
+
+function M.must(id)
+  local row = M.get(id)
+  if not row then http.error(404, "not_found", "connection not found") end
+  return row
+end
+
+local function seal(id, field, plaintext) return crypto.seal(plaintext, id .. ":" .. field) end
+
+function M.api_key(row)
+  if not row.api_key_sealed then return nil end
+  return crypto.open(row.api_key_sealed, row.id .. ":api_key")
+end
+
+function M.signing_token(row)
+  if not row.signing_token_sealed then return nil end
+  return crypto.open(row.signing_token_sealed, row.id .. ":signing_token")
+end
+
+-- A rate-limited client for background work (bucket = connection id).
+function M.client(row)
+  local key = M.api_key(row)
+  if not key then return nil, "connection has no usable API key" end
+  return client.new { base_url = row.base_url, api_key = key, bucket = row.id }
+end
+
+local function pick(t, fields)
+  if type(t) ~= "table" then return json.null end
+  local out = {}
+  for _, f in ipairs(fields) do
+    local v = util.nonnull(t[f])
+    if v ~= nil then out[f] = v else out[f] = json.null end
+  end
+  return out
+end
+local ORG_FIELDS = { "id", "trade_name", "currency", "timezone" }
+
+local function counts(id)
+  local c = { customers = 0, products = 0, invoices = 0, credit_memos = 0 }
+  for _, r in ipairs(store.rows("SELECT entity, count FROM sync_checkpoints WHERE connection_id = ?", id)) do
+    if c[r.entity] ~= nil then c[r.entity] = r.count end
+  end
+  return c
+end
+
+local function opt(v) if v == nil then return json.null end return v end
+
+-- The connection object (CONTRACT §2.3). Never contains a secret.
+function M.view(row)
+  local subs = util.decode_obj(row.subsidiaries) or {}
+  local list = {}
+  local chosen = json.null
+  for _, s in ipairs(subs) do
+    local v = pick(s, ORG_FIELDS)
+    list[#list + 1] = v
+    if row.subsidiary_id and s.id == row.subsidiary_id then chosen = v end
+  end
+  local c = counts(row.id)
+  local out = {
+    id = row.id,
+    provider = row.provider,
+    status = row.status,
+    environment = row.environment,
+    organization = pick(util.decode_obj(row.organization), ORG_FIELDS),
+    subsidiaries = json.array(list),
+    subsidiary = chosen,
+    webhook_url = row.subsidiary_id and M.webhook_url(row.id) or json.null,
+    created_at = row.created_at,
+    import = {
+      state = row.import_state,
+      customers = c.customers, products = c.products,
+      invoices = c.invoices, credit_memos = c.credit_memos,
+      started_at = opt(row.import_started_at),
+      finished_at = opt(row.import_finished_at),
+      error = opt(row.import_error),
+    },
+    last_webhook_at = opt(row.last_webhook_at),
+    last_sync_at = opt(row.last_sync_at),
+    api_key_hint = row.api_key_hint or json.null,
+  }
+  if row.status == "error" then
+    out.error = { code = row.error_code or "error", message = row.error_message or "" }
+  end
+  return out
+end
+
+local function validation(field, message)
+  http.error(422, "validation_failed", "request body is invalid", { { field = field, message = message } })
+end
+
+-- Turn a client error of the connect flow into the contract's answer.
+local function upstream(err)
+  if err.kind == "http" and (err.status == 401 or err.status == 403) then
+    http.error(422, "invalid_api_key", "Rillet refused the API key")
+  end
+  if err.kind == "transport" then
+    http.error(503, "unavailable", "Rillet is unreachable, try again", nil, { ["Retry-After"] = "5" })
+  end
+  if err.kind == "http" and err.status == 429 then
+    local s = tostring(math.max(1, (err.retry_after_ms or 5000) // 1000))
+    http.error(503, "unavailable", "Rillet rate limit reached, try again", nil, { ["Retry-After"] = s })
+  end
+  http.error(502, "upstream_error", err.message or "Rillet error")
+end
+
+-- Step 1: POST /v1/connections
+function M.create(body, opts)
+  if type(body) ~= "table" or body[1] ~= nil then http.error(400, "invalid_json", "body must be a JSON object") end
+  local provider = util.nonnull(body.provider)
+  if provider ~= nil and provider ~= "rillet" then validation("provider", "must be \"rillet\"") end
+  local key = util.nonnull(body.api_key)
+  if type(key) ~= "string" or key == "" then validation("api_key", "required string") end
+  if #key > 4096 or key:find("[%c%s]") then validation("api_key", "not a valid API key") end
+  local env = util.nonnull(body.environment) or "production"
+  if env ~= "production" and env ~= "sandbox" then validation("environment", "must be \"production\" or \"sandbox\"") end
+  for k in pairs(body) do
+    if k ~= "provider" and k ~= "api_key" and k ~= "environment" then validation(tostring(k), "unknown field") end
+  end
+  local base = (type(opts) == "table" and opts.base_url) or M.base_url(env)
+  local c = client.new { base_url = base, api_key = key }
+  local ok, err = c:get("/api-key", nil, { any_body = true })
+  if not ok then upstream(err) end
+  local org
+  org, err = c:get("/organizations/self")
+  if not org then upstream(err) end
+  local subs
+  subs, err = c:get("/subsidiaries")
+  if not subs then upstream(err) end
+  local list = util.nonnull(subs.subsidiaries)
+  if type(list) ~= "table" then list = {} end
+  local id = crypto.id("con_")
+  local now = now_iso()
+  local sub_id = (#list == 1) and list[1].id or nil
+  store.transaction(function()
+    store.exec([[INSERT INTO connections(id, provider, status, environment, base_url, organization,
+      subsidiaries, subsidiary_id, api_key_sealed, api_key_hint, created_at)
+      VALUES (?, 'rillet', ?, ?, ?, ?, ?, ?, ?, ?, ?)]],
+      id, sub_id and "needs_webhook_secret" or "needs_subsidiary", env, base,
+      util.encode(pick(org, ORG_FIELDS)), util.encode(json.array(list)), sub_id,
+      seal(id, "api_key", key), "\u{2026}" .. key:sub(-4), now)
+  end)
+  log.info("rillet connection created", { connection = id, subsidiaries = #list })
+  return M.view(M.get(id))
+end
+
+-- Step 2: POST /v1/connections/{id}/subsidiary
+function M.set_subsidiary(id, body)
+  local row = M.must(id)
+  if type(body) ~= "table" then http.error(400, "invalid_json", "body must be a JSON object") end
+  local sid = util.nonnull(body.subsidiary_id)
+  if type(sid) ~= "string" or sid == "" then validation("subsidiary_id", "required string") end
+  if row.status == "connected" or (row.status == "error" and row.signing_token_sealed) then
+    if row.subsidiary_id == sid then return M.view(row) end
+    http.error(409, "conflict", "the subsidiary cannot change once the connection is connected")
+  end
+  local found = false
+  for _, s in ipairs(util.decode_obj(row.subsidiaries) or {}) do
+    if s.id == sid then found = true end
+  end
+  if not found then validation("subsidiary_id", "unknown subsidiary") end
+  store.exec("UPDATE connections SET subsidiary_id = ?, status = 'needs_webhook_secret' WHERE id = ?", sid, id)
+  return M.view(M.get(id))
+end
+
+-- Step 4: POST /v1/connections/{id}/webhook-secret
+function M.set_secret(id, body)
+  local row = M.must(id)
+  if type(body) ~= "table" then http.error(400, "invalid_json", "body must be a JSON object") end
+  local token = util.nonnull(body.signing_token)
+  if type(token) ~= "string" or token == "" then validation("signing_token", "required string") end
+  if #token > 4096 or token:find("[%c]") then validation("signing_token", "not a valid signing token") end
+  if not row.subsidiary_id then
+    http.error(409, "conflict", "choose a subsidiary first (POST /v1/connections/{id}/subsidiary)")
+  end
+  local first = row.import_state == "pending"
+  store.transaction(function()
+    store.exec([[UPDATE connections SET signing_token_sealed = ?,
+      status = CASE WHEN status = 'error' THEN status ELSE 'connected' END WHERE id = ?]],
+      seal(id, "signing_token", token), id)
+    if first then
+      store.exec("UPDATE connections SET import_state = 'running', import_started_at = ? WHERE id = ?", now_iso(), id)
+      jobs.enqueue { kind = "rillet.import", key = id, payload = { connection_id = id } }
+    end
+  end)
+  log.info("rillet connection connected", { connection = id })
+  return M.view(M.get(id))
+end
+
+-- DELETE /v1/connections/{id}: erase secrets, keep imported data, webhook URL -> 404.
+function M.delete(id)
+  M.must(id)
+  store.exec([[UPDATE connections SET api_key_sealed = NULL, signing_token_sealed = NULL,
+    deleted_at = ? WHERE id = ?]], now_iso(), id)
+  log.info("rillet connection deleted", { connection = id })
+end
+
+-- POST /v1/connections/{id}/sync
+function M.sync_now(id)
+  local row = M.must(id)
+  if row.status ~= "connected" and row.status ~= "error" then
+    http.error(409, "conflict", "the connection is not connected yet")
+  end
+  local jid = jobs.enqueue { kind = "rillet.sweep", key = id, payload = { connection_id = id, products = true } }
+  return { status = "queued", connection_id = id, job_id = jid }
+end
+
+function M.list()
+  local out = {}
+  for _, r in ipairs(store.rows("SELECT * FROM connections WHERE deleted_at IS NULL ORDER BY created_at, id")) do
+    out[#out + 1] = M.view(r)
+  end
+  return out
+end
+
+-- A background job found the key revoked.
+function M.set_error(id, code, message)
+  store.exec("UPDATE connections SET status = 'error', error_code = ?, error_message = ? WHERE id = ?",
+    code, message, id)
+end
+
+return M

@@ -1,0 +1,255 @@
+-- Imported documents (invoices, credit memos): upsert from Rillet JSON, tax inputs,
+-- fingerprints, and the decision to (re)calculate.
+local json = require "levy.json"
+local store = require "levy.store"
+local jobs = require "levy.jobs"
+local time = require "levy.time"
+local plugin = require "levy.plugin"
+local mapping = require "mapping"
+local util = require "util"
+
+local M = {}
+
+M.TYPES = {
+  invoice = { table = "invoices", path = "/invoices", list_key = "invoices",
+              number = "invoice_number", date = "invoice_date" },
+  credit_memo = { table = "credit_memos", path = "/credit-memos", list_key = "credit_memos",
+                  number = "credit_memo_number", date = "credit_memo_date" },
+}
+
+local nn = util.nonnull
+
+function M.api()
+  local ok, api = pcall(plugin, "api")
+  if ok then return api end
+  return nil
+end
+
+local function customer_raw(id)
+  local api = M.api()
+  if not api or type(id) ~= "string" then return nil end
+  local ok, c = pcall(api.customer, id)
+  if not ok or type(c) ~= "table" then return nil end
+  local raw = c.raw
+  if type(raw) == "string" then raw = util.decode_obj(raw) end
+  if type(raw) ~= "table" then return nil end
+  return raw
+end
+
+local function items_of(doc)
+  local items = nn(doc.items)
+  if type(items) ~= "table" then return {} end
+  return items
+end
+
+-- Document currency: from its total / line amounts.
+function M.currency(doc)
+  local c = util.currency(doc.total) or util.currency(doc.net_amount) or util.currency(doc.taxed_amount)
+  if c then return c end
+  for _, it in ipairs(items_of(doc)) do
+    c = util.currency(it.total_amount)
+    if c then return c end
+  end
+  return nil
+end
+
+-- First application's invoice id (credit memos).
+function M.applied_invoice_id(doc)
+  local apps = nn(doc.applications)
+  if type(apps) ~= "table" then return nil end
+  for _, a in ipairs(apps) do
+    local id = type(a) == "table" and nn(a.invoice_id)
+    if type(id) == "string" and id ~= "" then return id end
+  end
+  return nil
+end
+
+-- The /v1/calculate request for a document (pure apart from store reads of the customer
+-- and of an applied invoice), plus the id of the applied invoice used.
+function M.build_request(doc_type, doc)
+  local customer = customer_raw(nn(doc.customer_id))
+  local ship_to = mapping.ship_to(doc_type, doc, customer)
+  local date = mapping.doc_date(doc_type, doc)
+  local ship_from = mapping.ship_from(doc_type, doc)
+  local applied
+  if doc_type == "credit_memo" then
+    local inv_id = M.applied_invoice_id(doc)
+    if inv_id then
+      local row = store.row("SELECT raw FROM invoices WHERE id = ?", inv_id)
+      local inv = row and util.decode_obj(row.raw)
+      if inv then
+        applied = inv_id
+        local icust = customer_raw(nn(inv.customer_id)) or customer
+        ship_to = mapping.ship_to("invoice", inv, icust) or ship_to
+        date = mapping.doc_date("invoice", inv) or date
+        ship_from = mapping.ship_from("invoice", inv)
+      end
+    end
+  end
+  local lines = {}
+  for _, it in ipairs(items_of(doc)) do
+    if type(it) == "table" then lines[#lines + 1] = mapping.line(doc_type, it) end
+  end
+  local req = {
+    currency = M.currency(doc),
+    date = date,
+    customer = { id = nn(doc.customer_id) },
+    ship_to = ship_to,
+    ship_from = ship_from,
+    lines = json.array(lines),
+  }
+  local tax_id = mapping.customer_tax_id(customer)
+  if tax_id then req.customer.tax_id = tax_id end
+  return req, applied
+end
+
+-- The tax fingerprint: a hash of everything that affects tax (lines, amounts, quantities,
+-- products, addresses, dates, customer, applied invoice) and of nothing else
+-- (not taxed_amount, status, payments or updated_at).
+function M.fingerprint(doc_type, req, applied)
+  return util.hash({ t = doc_type, r = req, a = applied or json.null })
+end
+
+local function product_ids(doc)
+  local ids = {}
+  for _, it in ipairs(items_of(doc)) do
+    local p = type(it) == "table" and nn(it.product_id)
+    if type(p) == "string" then ids[#ids + 1] = p end
+  end
+  if #ids == 0 then return nil end
+  return "," .. table.concat(ids, ",") .. ","
+end
+
+function M.is_paid(doc_type, doc_status)
+  return doc_type == "invoice" and doc_status == "PAID"
+end
+
+local function enqueue_calc(doc_type, id, reason, force)
+  jobs.enqueue { kind = "rillet.calculate", key = doc_type .. ":" .. id,
+                 payload = { doc_type = doc_type, id = id, reason = reason, force = force or false } }
+end
+M.enqueue_calc = enqueue_calc
+
+-- Upsert one document from Rillet JSON. Must run inside store.transaction.
+-- Returns an outcome: "created", "updated", "unchanged", "stale", "deleted",
+-- "other_subsidiary", "invalid".
+function M.apply(conn, doc_type, doc, source)
+  local T = M.TYPES[doc_type]
+  if type(doc) ~= "table" or type(nn(doc.id)) ~= "string" then return "invalid" end
+  local sub = nn(doc.subsidiary_id)
+  if conn.subsidiary_id and sub and sub ~= conn.subsidiary_id then return "other_subsidiary" end
+  local id = doc.id
+  local updated_at = nn(doc.updated_at)
+  local updated_ms = type(updated_at) == "string" and time.parse_iso(updated_at) or nil
+  local row = store.row("SELECT updated_ms, fingerprint, deleted, tax_status, calculation_id FROM " ..
+    T.table .. " WHERE id = ?", id)
+  if row and row.deleted == 1 then return "deleted" end
+  if row and row.updated_ms and updated_ms and updated_ms < row.updated_ms then return "stale" end
+  local req, applied = M.build_request(doc_type, doc)
+  local fp = M.fingerprint(doc_type, req, applied)
+  local raw = util.encode(doc)
+  local status = nn(doc.status)
+  local now = time.iso(time.now_ms())
+  local cols = {
+    connection_id = conn.id, subsidiary_id = sub, number = nn(doc[T.number]),
+    customer_id = nn(doc.customer_id), status = type(status) == "string" and status or nil,
+    currency = M.currency(doc), doc_date = nn(doc[T.date]), total = util.amount(doc.total),
+    rillet_taxed_amount = util.amount(doc.taxed_amount), product_ids = product_ids(doc),
+    updated_at = updated_at, updated_ms = updated_ms, raw = raw, fingerprint = fp,
+  }
+  if doc_type == "credit_memo" then cols.applied_invoice_id = M.applied_invoice_id(doc) end
+  local order = { "connection_id", "subsidiary_id", "number", "customer_id", "status", "currency",
+                  "doc_date", "total", "rillet_taxed_amount", "product_ids", "updated_at", "updated_ms",
+                  "raw", "fingerprint" }
+  if doc_type == "credit_memo" then order[#order + 1] = "applied_invoice_id" end
+  local sets, ph, binds = {}, {}, { id }
+  for i, k in ipairs(order) do
+    sets[i] = k .. " = excluded." .. k
+    ph[i] = "?"
+    binds[i + 1] = cols[k]
+  end
+  binds[#order + 2] = now
+  store.exec("INSERT INTO " .. T.table .. " (id, " .. table.concat(order, ", ") .. ", imported_at) VALUES (?, " ..
+    table.concat(ph, ", ") .. ", ?) ON CONFLICT(id) DO UPDATE SET " .. table.concat(sets, ", "),
+    table.unpack(binds, 1, #order + 2))
+  if not row then
+    enqueue_calc(doc_type, id, source .. ": new document")
+    return "created"
+  end
+  if row.fingerprint ~= fp then
+    if M.is_paid(doc_type, status) and row.calculation_id then
+      return "updated"  -- fully paid: not re-taxed
+    end
+    enqueue_calc(doc_type, id, source .. ": tax inputs changed")
+    return "updated"
+  end
+  if row.tax_status == "pending" and not row.calculation_id then
+    enqueue_calc(doc_type, id, source .. ": pending")
+  end
+  return "unchanged"
+end
+
+-- DELETED event: keep the document, mark it deleted. Inside a transaction.
+function M.mark_deleted(doc_type, id)
+  local T = M.TYPES[doc_type]
+  local n = store.exec("UPDATE " .. T.table .. " SET deleted = 1, tax_status = 'deleted' WHERE id = ? AND deleted = 0", id)
+  if n > 0 then
+    M.history(doc_type, id, { kind = "event", outcome = "deleted", message = "deleted in Rillet" })
+  end
+  return n > 0 and "deleted" or "unknown"
+end
+
+-- Append to the document's history (append-only table).
+function M.history(doc_type, id, e)
+  store.exec([[INSERT INTO history(doc_type, doc_id, at, kind, request_id, calculation_id,
+    http_status, outcome, message) VALUES (?,?,?,?,?,?,?,?,?)]],
+    doc_type, id, e.at or time.iso_ms(time.now_ms()), e.kind, e.request_id, e.calculation_id,
+    e.http_status, e.outcome, e.message)
+end
+
+-- Re-fingerprint open documents matching `where` and enqueue the changed (or all, when
+-- force) for calculation. Returns the number enqueued. Runs in its own transaction.
+local function requeue(where, arg, reason, force)
+  local n = 0
+  store.transaction(function()
+    for doc_type, T in pairs(M.TYPES) do
+      local rows = store.rows("SELECT d.id, d.raw, d.fingerprint, d.status, d.calculation_id FROM " .. T.table ..
+        " d JOIN connections c ON c.id = d.connection_id AND c.deleted_at IS NULL WHERE d.deleted = 0 AND " .. where, arg)
+      for _, r in ipairs(rows) do
+        if not (M.is_paid(doc_type, r.status) and r.calculation_id) then
+          local doc = util.decode_obj(r.raw)
+          if doc then
+            local req, applied = M.build_request(doc_type, doc)
+            local fp = M.fingerprint(doc_type, req, applied)
+            if fp ~= r.fingerprint then
+              store.exec("UPDATE " .. T.table .. " SET fingerprint = ? WHERE id = ?", fp, r.id)
+            end
+            if force or fp ~= r.fingerprint then
+              enqueue_calc(doc_type, r.id, reason, force)
+              n = n + 1
+            end
+          end
+        end
+      end
+    end
+  end)
+  return n
+end
+
+function M.requeue_product(id)
+  if type(id) ~= "string" or id == "" then return 0 end
+  return requeue("d.product_ids LIKE '%,' || ? || ',%'", id, "product " .. id .. " changed", true)
+end
+
+function M.requeue_customer(id, force)
+  if type(id) ~= "string" or id == "" then return 0 end
+  if force == nil then force = true end
+  return requeue("d.customer_id = ?", id, "customer " .. id .. " changed", force)
+end
+
+function M.requeue_region(code)
+  if type(code) ~= "string" or code == "" then return 0 end
+  return requeue("(d.region = ? OR (d.region IS NULL AND d.tax_status IN ('not_collecting', 'failed')))", code:upper(), "region " .. code:upper() .. " changed", true)
+end
+
+return M

@@ -1,0 +1,239 @@
+-- rillet plugin: the Rillet connector. Webhook intake, documents API, and the durable jobs
+-- that import, sweep, process deliveries, calculate and write tax back.
+-- The connect-flow routes live in the admin plugin, which calls this plugin's exports.
+local crypto = require "levy.crypto"
+local http = require "levy.http"
+local jobs = require "levy.jobs"
+local json = require "levy.json"
+local log = require "levy.log"
+local metrics = require "levy.metrics"
+local store = require "levy.store"
+local time = require "levy.time"
+local conn = require "conn"
+local docs = require "docs"
+local sync = require "sync"
+local util = require "util"
+local webhook = require "webhook"
+local writeback = require "writeback"
+
+local nn = util.nonnull
+
+---------------------------------------------------------------- webhook intake
+
+local USED = { INVOICE = true, CREDIT_MEMO = true, CUSTOMER = true }
+
+local function intake(req)
+  local cid = req.params.connection_id
+  local crow = conn.get(cid)
+  if not crow then
+    metrics.inc("levy_webhook_deliveries_total", { result = "unknown_connection" })
+    http.error(404, "not_found", "unknown or disconnected connection")
+  end
+  local h, missing = webhook.headers(req.headers)
+  if not h then
+    metrics.inc("levy_webhook_deliveries_total", { result = "missing_header" })
+    http.error(400, "missing_header", "missing webhook header: " .. table.concat(missing, ", "))
+  end
+  local token = conn.signing_token(crow)
+  if not token then
+    metrics.inc("levy_webhook_deliveries_total", { result = "unknown_connection" })
+    http.error(404, "not_found", "the connection has no signing token yet")
+  end
+  if not webhook.verify(token, h, req.body) then
+    metrics.inc("levy_webhook_deliveries_total", { result = "invalid_signature" })
+    http.error(401, "invalid_signature", "webhook signature does not match")
+  end
+  local entity = util.norm(h["x-rillet-entity"])
+  local event = util.norm(h["x-rillet-event"])
+  local used = USED[entity] and true or false
+  local now = time.iso_ms(time.now_ms())
+  local duplicate = false
+  store.transaction(function()
+    local n = store.exec([[INSERT INTO inbox(delivery_id, connection_id, entity, event, received_at, body,
+      processed_at, outcome) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(delivery_id) DO NOTHING]],
+      h["x-rillet-id"], cid, entity, event, now, req.body or "",
+      (not used) and now or nil, (not used) and "ignored" or nil)
+    if n == 0 then
+      duplicate = true
+      return
+    end
+    store.exec("UPDATE connections SET last_webhook_at = ? WHERE id = ?", time.iso(time.now_ms()), cid)
+    if used then
+      jobs.enqueue { kind = "rillet.process_inbox", key = cid, payload = { connection_id = cid } }
+    end
+  end)
+  metrics.inc("levy_webhook_deliveries_total", { result = duplicate and "duplicate" or (used and "accepted" or "ignored") })
+  return 200, { received = true, duplicate = duplicate }
+end
+
+---------------------------------------------------------------- documents API
+
+-- Documents are encoded here (Rillet objects may hold empty objects such as "revenue":{}).
+local JSON_HEADERS = { ["Content-Type"] = "application/json" }
+
+local FILTERS = { status = "status", tax_status = "tax_status", customer_id = "customer_id" }
+
+local function opt(v) if v == nil then return json.null end return v end
+
+local function doc_view(doc_type, row)
+  local out = util.decode_obj(row.raw) or { id = row.id }
+  out.tax_status = row.tax_status
+  out.levy_tax = opt(row.levy_tax)
+  out.rillet_taxed_amount = opt(row.rillet_taxed_amount)
+  out.calculation_id = opt(row.calculation_id)
+  out.written_at = opt(row.written_at)
+  out.last_error = opt(row.last_error)
+  out.connection_id = row.connection_id
+  return out
+end
+
+local function bad(field, message)
+  http.error(422, "validation_failed", "invalid query", { { field = field, message = message } })
+end
+
+local function list_docs(doc_type)
+  local T = docs.TYPES[doc_type]
+  return function(req)
+    local q = req.query or {}
+    local limit = 50
+    if q.limit ~= nil then
+      limit = tonumber(q.limit)
+      if not limit or math.type(limit) ~= "integer" or limit < 1 or limit > 500 or not tostring(q.limit):match("^%d+$") then
+        bad("limit", "must be an integer from 1 to 500")
+      end
+    end
+    local where, args = { "1 = 1" }, {}
+    for name, col in pairs(FILTERS) do
+      local v = q[name]
+      if v ~= nil and v ~= "" then
+        where[#where + 1] = col .. " = ?"
+        args[#args + 1] = v
+      end
+    end
+    if q.cursor ~= nil and q.cursor ~= "" then
+      local raw = crypto.b64decode(q.cursor, true)
+      local after = raw and tonumber(raw:match("^r(%d+)$"))
+      if not after then bad("cursor", "invalid cursor") end
+      where[#where + 1] = "rowid > ?"
+      args[#args + 1] = math.tointeger(after)
+    end
+    args[#args + 1] = limit + 1
+    local rows = store.rows("SELECT rowid AS seq, * FROM " .. T.table .. " WHERE " .. table.concat(where, " AND ") ..
+      " ORDER BY rowid LIMIT ?", table.unpack(args))
+    local data = {}
+    local next_cursor = json.null
+    for i, r in ipairs(rows) do
+      if i > limit then
+        next_cursor = crypto.b64encode("r" .. rows[limit].seq, true, true)
+        break
+      end
+      data[#data + 1] = doc_view(doc_type, r)
+    end
+    return 200, util.encode({ data = json.array(data), next_cursor = next_cursor }), JSON_HEADERS
+  end
+end
+
+local function must_doc(doc_type, id)
+  local T = docs.TYPES[doc_type]
+  local row = store.row("SELECT * FROM " .. T.table .. " WHERE id = ?", id)
+  if not row then http.error(404, "not_found", doc_type:gsub("_", " ") .. " not found") end
+  return row
+end
+
+local function get_doc(doc_type)
+  return function(req)
+    local row = must_doc(doc_type, req.params.id)
+    local out = doc_view(doc_type, row)
+    local result
+    if row.calculation_id then
+      local c = store.row("SELECT result FROM calculations WHERE id = ?", row.calculation_id)
+      result = c and util.decode_obj(c.result)
+    end
+    local by_id = {}
+    if result and type(result.lines) == "table" then
+      for _, l in ipairs(result.lines) do by_id[l.id] = l end
+    end
+    local lines = {}
+    for _, it in ipairs(nn(out.items) or {}) do
+      local l = by_id[nn(it.id)]
+      lines[#lines + 1] = {
+        id = opt(nn(it.id)), description = opt(nn(it.description)), product_id = opt(nn(it.product_id)),
+        quantity = opt(nn(it.quantity)), amount = opt(util.amount(it.total_amount)),
+        rillet_taxed_amount = opt(util.amount(it.taxed_amount)),
+        taxable_amount = l and opt(l.taxable_amount) or json.null,
+        tax = l and opt(l.tax) or json.null,
+        taxability_reason = l and opt(l.taxability_reason) or json.null,
+        taxes = l and json.array(l.taxes or {}) or json.empty_array,
+      }
+    end
+    out.lines = json.array(lines)
+    local hist = {}
+    for _, h in ipairs(store.rows("SELECT * FROM history WHERE doc_type = ? AND doc_id = ? ORDER BY id", doc_type, row.id)) do
+      hist[#hist + 1] = { at = h.at, kind = h.kind, request_id = opt(h.request_id),
+        calculation_id = opt(h.calculation_id), http_status = opt(h.http_status),
+        outcome = h.outcome, message = opt(h.message) }
+    end
+    out.history = json.array(hist)
+    return 200, util.encode(out), JSON_HEADERS
+  end
+end
+
+local function recalculate(doc_type)
+  return function(req)
+    local row = must_doc(doc_type, req.params.id)
+    if row.deleted == 1 then http.error(409, "conflict", "the document was deleted in Rillet") end
+    local T = docs.TYPES[doc_type]
+    local job_id
+    store.transaction(function()
+      store.exec("UPDATE " .. T.table .. " SET write_failures = 0 WHERE id = ?", row.id)
+      job_id = jobs.enqueue { kind = "rillet.calculate", key = doc_type .. ":" .. row.id,
+        payload = { doc_type = doc_type, id = row.id, reason = "recalculate requested", force = true } }
+    end)
+    return 202, { id = row.id, status = "queued", job_id = job_id }
+  end
+end
+
+---------------------------------------------------------------- plugin
+
+return {
+  name = "rillet",
+  version = "0.1.0",
+  routes = {
+    { method = "POST", path = "/webhooks/rillet/{connection_id}", auth = "none", handler = intake },
+    { method = "GET", path = "/v1/invoices", auth = "token", handler = list_docs("invoice") },
+    { method = "GET", path = "/v1/invoices/{id}", auth = "token", handler = get_doc("invoice") },
+    { method = "POST", path = "/v1/invoices/{id}/recalculate", auth = "token", handler = recalculate("invoice") },
+    { method = "GET", path = "/v1/credit-memos", auth = "token", handler = list_docs("credit_memo") },
+    { method = "GET", path = "/v1/credit-memos/{id}", auth = "token", handler = get_doc("credit_memo") },
+    { method = "POST", path = "/v1/credit-memos/{id}/recalculate", auth = "token", handler = recalculate("credit_memo") },
+  },
+  jobs = {
+    ["rillet.import"] = { run = sync.import, max_attempts = 1000, concurrency = 2,
+                          base_delay_ms = 1000, max_delay_ms = 300000 },
+    ["rillet.sweep"] = { run = sync.sweep, max_attempts = 1000, concurrency = 2,
+                         base_delay_ms = 1000, max_delay_ms = 300000 },
+    ["rillet.process_inbox"] = { run = sync.process_inbox, max_attempts = 1000, concurrency = 1,
+                                 base_delay_ms = 500, max_delay_ms = 60000 },
+    ["rillet.calculate"] = { run = writeback.calculate, max_attempts = 10, concurrency = 4,
+                             base_delay_ms = 500, max_delay_ms = 60000 },
+    ["rillet.writeback"] = { run = writeback.writeback, max_attempts = 1000, concurrency = 4,
+                             base_delay_ms = 1000, max_delay_ms = 300000 },
+  },
+  schedule = {
+    { name = "rillet.sweep_tick", every_ms = 60000, run = sync.tick },
+  },
+  exports = {
+    requeue_product = docs.requeue_product,
+    requeue_customer = function(id) return docs.requeue_customer(id, true) end,
+    requeue_region = docs.requeue_region,
+    -- for the admin plugin (connect flow)
+    connection_create = conn.create,
+    connection_subsidiary = conn.set_subsidiary,
+    connection_secret = conn.set_secret,
+    connection_get = function(id) return conn.view(conn.must(id)) end,
+    connection_list = conn.list,
+    connection_delete = conn.delete,
+    connection_sync = conn.sync_now,
+    log_ready = function() log.info("rillet plugin ready", {}) end,
+  },
+}

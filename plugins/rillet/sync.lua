@@ -1,0 +1,292 @@
+-- Import (after connecting), periodic sweep (updated.gt backstop; products hourly) and
+-- the webhook inbox processor. Every page is committed with its checkpoint, so a restart
+-- resumes where it stopped.
+local json = require "levy.json"
+local jobs = require "levy.jobs"
+local log = require "levy.log"
+local store = require "levy.store"
+local time = require "levy.time"
+local conn = require "conn"
+local docs = require "docs"
+local mapping = require "mapping"
+local util = require "util"
+local webhook = require "webhook"
+local writeback = require "writeback"
+
+local M = {}
+
+local nn = util.nonnull
+local function now_iso() return time.iso(time.now_ms()) end
+
+---------------------------------------------------------------- customers / products
+
+function M.apply_customer(c)
+  if type(c) ~= "table" or type(nn(c.id)) ~= "string" then return "invalid" end
+  local api = docs.api()
+  if not api then error("api plugin not loaded") end
+  local before = api.customer(c.id)
+  local braw = before and before.raw
+  api.upsert_customer { id = c.id, name = nn(c.name), raw = c, updated_at = nn(c.updated_at),
+                        tax_id_hint = mapping.customer_tax_id(c) }
+  return braw
+end
+
+function M.apply_product(p)
+  if type(p) ~= "table" or type(nn(p.id)) ~= "string" then return false end
+  local api = docs.api()
+  if not api then error("api plugin not loaded") end
+  local _, changed = api.upsert_product { id = p.id, name = nn(p.name), raw = p,
+    updated_at = nn(p.updated_at), tax_code_hint = mapping.product_tax_code(p) }
+  return changed
+end
+
+---------------------------------------------------------------- checkpoints
+
+local function checkpoint(cid, entity)
+  return store.row("SELECT * FROM sync_checkpoints WHERE connection_id = ? AND entity = ?", cid, entity)
+    or { connection_id = cid, entity = entity, cursor = nil, done = 0, count = 0 }
+end
+
+local function save_checkpoint(cid, entity, cursor, done, add, extra)
+  store.exec([[INSERT INTO sync_checkpoints(connection_id, entity, cursor, done, count, extra, updated_at)
+    VALUES (?,?,?,?,?,?,?) ON CONFLICT(connection_id, entity) DO UPDATE SET cursor = excluded.cursor,
+    done = excluded.done, count = sync_checkpoints.count + ?, extra = excluded.extra,
+    updated_at = excluded.updated_at]], cid, entity, cursor, done and 1 or 0, add, extra, now_iso(), add)
+end
+
+local function clear_checkpoint(cid, entity)
+  store.exec("DELETE FROM sync_checkpoints WHERE connection_id = ? AND entity = ?", cid, entity)
+end
+
+-- Client error in a background job -> what the job returns (or raises).
+local function job_error(job, crow, err, what)
+  if err.kind == "rate" then return jobs.retry(err.retry_after_ms, "rate limit") end
+  if err.kind == "http" and (err.status == 401 or err.status == 403) then
+    conn.set_error(crow.id, "invalid_api_key", "Rillet refused the API key: " .. err.message)
+    return "fatal", err.message
+  end
+  if err.retryable then
+    local delay = err.retry_after_ms or writeback.backoff_ms(math.min(job.attempts or 1, 8))
+    log.info("rillet " .. what .. " will retry", { connection = crow.id, error = err.message, delay_ms = delay })
+    return jobs.retry(delay, what .. ": " .. err.message)
+  end
+  return "fatal", err.message
+end
+
+---------------------------------------------------------------- import
+
+local ENTITIES = {
+  { name = "customers", path = "/customers", key = "customers" },
+  { name = "products", path = "/products", key = "products" },
+  { name = "invoices", path = "/invoices", key = "invoices", doc_type = "invoice", sub = true },
+  { name = "credit_memos", path = "/credit-memos", key = "credit_memos", doc_type = "credit_memo", sub = true },
+}
+
+local function apply_item(crow, ent, item, source)
+  if ent.name == "customers" then return M.apply_customer(item) end
+  if ent.name == "products" then return M.apply_product(item) end
+  return docs.apply(crow, ent.doc_type, item, source)
+end
+
+-- Pages of one entity from the checkpoint on. Returns true when complete, or the job's
+-- return values (retry) / "fatal", message.
+local function pull(job, crow, c, ent, cp_name, base_params, source)
+  while true do
+    local cp = checkpoint(crow.id, cp_name)
+    if cp.done == 1 then return true end
+    local params = {}
+    for k, v in pairs(base_params) do params[k] = v end
+    params.limit = tostring(100)
+    params.cursor = cp.cursor
+    local items, nc = c:page(ent.path, ent.key, params)
+    if not items then return false, job_error(job, crow, nc, source .. " " .. ent.name) end
+    store.transaction(function()
+      for _, item in ipairs(items) do apply_item(crow, ent, item, source) end
+      save_checkpoint(crow.id, cp_name, nc, nc == nil, #items, cp.extra)
+    end)
+  end
+end
+
+function M.import(job)
+  local cid = (job.payload or {}).connection_id
+  local crow = conn.get(cid)
+  if not crow or not crow.api_key_sealed then return end
+  local c, cerr = conn.client(crow)
+  if not c then return jobs.dead(cerr) end
+  if crow.import_state ~= "running" then
+    store.exec("UPDATE connections SET import_state = 'running', import_started_at = COALESCE(import_started_at, ?) WHERE id = ?",
+      now_iso(), cid)
+  end
+  for _, ent in ipairs(ENTITIES) do
+    local params = {}
+    if ent.sub then params.subsidiary_id = crow.subsidiary_id end
+    local done, a, b = pull(job, crow, c, ent, ent.name, params, "import")
+    if not done then
+      if a == "fatal" then
+        store.exec("UPDATE connections SET import_state = 'failed', import_error = ?, import_finished_at = ? WHERE id = ?",
+          b, now_iso(), cid)
+        return
+      end
+      return a, b
+    end
+  end
+  local now = time.now_ms()
+  store.exec([[UPDATE connections SET import_state = 'done', import_finished_at = ?, import_error = NULL,
+    last_sync_at = ?, last_sync_ms = ?, last_products_sync_ms = ? WHERE id = ?]],
+    time.iso(now), time.iso(now), now, now, cid)
+  log.info("rillet import done", { connection = cid })
+end
+
+---------------------------------------------------------------- sweep
+
+local function watermark(doc_type, cid)
+  local T = docs.TYPES[doc_type]
+  local r = store.row("SELECT updated_at FROM " .. T.table ..
+    " WHERE connection_id = ? AND updated_ms IS NOT NULL ORDER BY updated_ms DESC LIMIT 1", cid)
+  return r and r.updated_at or nil
+end
+
+function M.sweep(job)
+  local p = job.payload or {}
+  local cid = p.connection_id
+  local crow = conn.get(cid)
+  if not crow or not crow.api_key_sealed or not crow.subsidiary_id then return end
+  if crow.import_state ~= "done" then return end -- the import is still the source of truth
+  local c, cerr = conn.client(crow)
+  if not c then return jobs.dead(cerr) end
+  local now = time.now_ms()
+  local want_products = p.products or not crow.last_products_sync_ms or
+    (now - crow.last_products_sync_ms) >= 3600000
+  local list = {}
+  if want_products then list[#list + 1] = ENTITIES[2] end
+  list[#list + 1] = ENTITIES[3]
+  list[#list + 1] = ENTITIES[4]
+  for _, ent in ipairs(list) do
+    local cp_name = "sweep:" .. ent.name
+    local cp = checkpoint(crow.id, cp_name)
+    local params = {}
+    if ent.doc_type then
+      params.subsidiary_id = crow.subsidiary_id
+      -- the watermark is fixed when a sweep of this entity starts (kept in the checkpoint)
+      local gt = cp.extra
+      if not cp.cursor and cp.done == 0 then
+        gt = watermark(ent.doc_type, cid)
+        store.exec([[INSERT INTO sync_checkpoints(connection_id, entity, cursor, done, count, extra, updated_at)
+          VALUES (?,?,NULL,0,0,?,?) ON CONFLICT(connection_id, entity) DO UPDATE SET extra = excluded.extra]],
+          cid, cp_name, gt, now_iso())
+      end
+      params["updated.gt"] = gt
+    end
+    local done, a, b = pull(job, crow, c, ent, cp_name, params, "sweep")
+    if not done then
+      if a == "fatal" then
+        clear_checkpoint(cid, cp_name)
+        log.warn("rillet sweep failed", { connection = cid, error = b })
+        return
+      end
+      return a, b
+    end
+    clear_checkpoint(cid, cp_name)
+  end
+  local fin = time.now_ms()
+  store.exec("UPDATE connections SET last_sync_at = ?, last_sync_ms = ? WHERE id = ?", time.iso(fin), fin, cid)
+  if want_products then
+    store.exec("UPDATE connections SET last_products_sync_ms = ? WHERE id = ?", fin, cid)
+  end
+end
+
+-- Scheduled every minute: enqueue a sweep for each connection whose interval has passed.
+function M.tick()
+  local api = docs.api()
+  local minutes = 15
+  if api and api.settings then
+    local ok, s = pcall(api.settings)
+    if ok and type(s) == "table" and math.type(s.sweep_interval_minutes) == "integer"
+      and s.sweep_interval_minutes > 0 then
+      minutes = s.sweep_interval_minutes
+    end
+  end
+  local now = time.now_ms()
+  for _, r in ipairs(store.rows([[SELECT id, last_sync_ms FROM connections WHERE deleted_at IS NULL
+      AND status IN ('connected', 'error') AND import_state = 'done' AND api_key_sealed IS NOT NULL]])) do
+    if not r.last_sync_ms or now - r.last_sync_ms >= minutes * 60000 then
+      jobs.enqueue { kind = "rillet.sweep", key = r.id, payload = { connection_id = r.id } }
+    end
+  end
+end
+
+---------------------------------------------------------------- inbox
+
+local DOC_ENTITIES = { INVOICE = "invoice", CREDIT_MEMO = "credit_memo" }
+
+-- Applies one inbox row. Returns the outcome string. May do HTTP (PAYMENT_UPDATED
+-- without a full body), so it is not inside a transaction itself.
+local function process_one(crow, item)
+  local doc_type = DOC_ENTITIES[item.entity]
+  local ev = item.event
+  if item.entity == "CUSTOMER" then
+    if ev == "DELETED" then return "ignored" end
+    local c = util.decode_obj(item.body)
+    if not c then return "invalid_body" end
+    local outcome
+    store.transaction(function()
+      local braw = M.apply_customer(c)
+      -- addresses of the customer may be a document's ship-to: re-fingerprint its documents
+      docs.requeue_customer(c.id, false)
+      outcome = braw and "customer_updated" or "customer_created"
+    end)
+    return outcome
+  end
+  if not doc_type then return "ignored" end
+  if ev == "DELETED" then
+    local id = webhook.deleted_id(item.body, json)
+    if not id then return "invalid_body" end
+    local outcome
+    store.transaction(function() outcome = docs.mark_deleted(doc_type, id) end)
+    return outcome
+  end
+  if ev ~= "CREATED" and ev ~= "UPDATED" and ev ~= "PAYMENT_UPDATED" then return "ignored" end
+  local doc = util.decode_obj(item.body)
+  if not doc then return "invalid_body" end
+  if nn(doc.items) == nil then
+    -- a payment-shaped body: re-fetch the document it names
+    local id = nn(doc.invoice_id) or nn(doc.credit_memo_id) or nn(doc.id)
+    if type(id) ~= "string" then return "invalid_body" end
+    local c, cerr = conn.client(crow)
+    if not c then return "error: " .. tostring(cerr) end
+    local fetched, err = c:get(docs.TYPES[doc_type].path .. "/" .. id)
+    if not fetched then return nil, err end
+    doc = fetched
+  end
+  local outcome
+  store.transaction(function() outcome = docs.apply(crow, doc_type, doc, "webhook " .. ev) end)
+  return outcome
+end
+
+-- rillet.process_inbox (key = connection id; concurrency 1): deliveries in arrival order.
+function M.process_inbox(job)
+  local cid = (job.payload or {}).connection_id
+  local crow = store.row("SELECT * FROM connections WHERE id = ?", cid)
+  if not crow then return end
+  for _ = 1, 1000 do
+    local item = store.row([[SELECT id, entity, event, body FROM inbox WHERE connection_id = ?
+      AND processed_at IS NULL ORDER BY id LIMIT 1]], cid)
+    if not item then return end
+    local ok, outcome, err = pcall(process_one, crow, item)
+    if not ok then
+      local msg = type(outcome) == "table" and tostring(outcome.message) or tostring(outcome)
+      log.error("rillet inbox item failed", { connection = cid, inbox = item.id, error = msg,
+                                              attempt = job.attempts })
+      if (job.attempts or 1) < 5 then error(outcome, 0) end
+      -- a poison delivery must not block the ones behind it; the sweep is the backstop
+      outcome = "error: " .. msg:sub(1, 300)
+    end
+    if outcome == nil and err then
+      return job_error(job, crow, err, "inbox")
+    end
+    store.exec("UPDATE inbox SET processed_at = ?, outcome = ? WHERE id = ?", now_iso(), outcome, item.id)
+  end
+  jobs.enqueue { kind = "rillet.process_inbox", key = cid, payload = { connection_id = cid } }
+end
+
+return M

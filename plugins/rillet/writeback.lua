@@ -1,0 +1,301 @@
+-- Calculation (rillet.calculate jobs) and write-back (rillet.writeback jobs).
+local crypto = require "levy.crypto"
+local json = require "levy.json"
+local jobs = require "levy.jobs"
+local log = require "levy.log"
+local metrics = require "levy.metrics"
+local money = require "levy.money"
+local store = require "levy.store"
+local time = require "levy.time"
+local conn = require "conn"
+local docs = require "docs"
+local mapping = require "mapping"
+local util = require "util"
+
+local M = {}
+
+M.MAX_WRITE_ATTEMPTS = 6
+M.BASE_DELAY_MS = 1000
+M.MAX_DELAY_MS = 300000
+
+local nn = util.nonnull
+
+-- Full jitter: random(0, min(max, base * 2^attempt)).
+function M.backoff_ms(attempt)
+  local cap = M.BASE_DELAY_MS * (1 << math.min(attempt, 20))
+  if cap > M.MAX_DELAY_MS then cap = M.MAX_DELAY_MS end
+  local b = crypto.random(4)
+  local r = (b:byte(1) << 24) | (b:byte(2) << 16) | (b:byte(3) << 8) | b:byte(4)
+  return r % (cap + 1)
+end
+
+local function load_doc(doc_type, id)
+  local T = docs.TYPES[doc_type]
+  if not T or type(id) ~= "string" then return nil end
+  return store.row("SELECT d.*, c.deleted_at AS conn_deleted FROM " .. T.table ..
+    " d LEFT JOIN connections c ON c.id = d.connection_id WHERE d.id = ?", id)
+end
+
+local function amt(v)
+  if type(v) == "string" and money.is_decimal(v) then return v end
+  return "0"
+end
+
+-- Does the result differ from the tax Rillet holds (per line and in total)?
+function M.differs(doc, result)
+  local by_id = {}
+  for _, l in ipairs(result.lines or {}) do by_id[l.id] = l end
+  for _, it in ipairs(nn(doc.items) or {}) do
+    local l = by_id[nn(it.id)]
+    local mine = l and amt(l.tax) or "0"
+    if money.cmp(mine, amt(util.amount(it.taxed_amount))) ~= 0 then return true end
+  end
+  return money.cmp(amt(result.total_tax), amt(util.amount(doc.taxed_amount))) ~= 0
+end
+
+local function all_not_collecting(result)
+  local lines = result.lines or {}
+  if #lines == 0 then return false end
+  for _, l in ipairs(lines) do
+    if l.taxability_reason ~= "not_collecting" then return false end
+  end
+  return true
+end
+
+local function err_text(err)
+  if type(err) ~= "table" then return tostring(err) end
+  local s = tostring(err.code or "error") .. ": " .. tostring(err.message or "")
+  if type(err.details) == "table" then
+    for _, d in ipairs(err.details) do
+      if type(d) == "table" then s = s .. "; " .. tostring(d.field) .. " " .. tostring(d.message) end
+    end
+  end
+  return s
+end
+
+local function region_of(result, req)
+  if type(result) == "table" and type(nn(result.region)) == "string" then return result.region end
+  if type(req.ship_to) == "table" then
+    local ok, r = pcall(function() return require("levy.tax").resolve(req.ship_to, req.date) end)
+    if ok and type(r) == "table" and type(r.region) == "string" then return r.region end
+  end
+  return nil
+end
+
+-- Hash of what a write-back of this result sends (per line: id, tax, each jurisdiction).
+function M.result_hash(result)
+  local lines = {}
+  for _, l in ipairs(result.lines or {}) do
+    local taxes = {}
+    for _, t in ipairs(l.taxes or {}) do
+      taxes[#taxes + 1] = { t.jurisdiction, t.level, t.type, t.percentage, t.amount }
+    end
+    lines[#lines + 1] = { id = l.id, tax = l.tax, taxes = json.array(taxes) }
+  end
+  return util.hash({ total = result.total_tax, lines = json.array(lines) })
+end
+
+-- rillet.calculate
+function M.calculate(job)
+  local p = job.payload or {}
+  local doc_type, id = p.doc_type, p.id
+  local row = load_doc(doc_type, id)
+  if not row or row.deleted == 1 or row.conn_deleted then return end
+  local T = docs.TYPES[doc_type]
+  local doc = util.decode_obj(row.raw)
+  if not doc then return jobs.dead("stored document is not JSON") end
+  local req, applied = docs.build_request(doc_type, doc)
+  local fp = docs.fingerprint(doc_type, req, applied)
+  local api = docs.api()
+  if not api then error("api plugin not loaded") end
+  local started = time.now_ms()
+  local result, cerr = api.calculate(req)
+  metrics.observe("levy_calculation_ms", { source = "rillet" }, time.now_ms() - started)
+  local now = time.now_ms()
+  local calc_id = (result and type(result.calculation_id) == "string" and result.calculation_id)
+    or crypto.id("calc_")
+  local region = region_of(result, req)
+  local rhash = result and M.result_hash(result) or nil
+  store.transaction(function()
+    store.exec([[INSERT INTO calculations(id, doc_type, doc_id, fingerprint, request, result, error,
+      total_tax, result_hash, region, generation, created_at, created_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)]],
+      calc_id, doc_type, id, fp, util.encode(req), result and util.encode(result) or nil,
+      (not result) and err_text(cerr) or nil, result and result.total_tax or nil, rhash, region,
+      result and type(result.rules) == "table" and math.type(result.rules.generation) == "integer"
+        and result.rules.generation or nil,
+      time.iso_ms(now), now)
+    if not result then
+      local msg = "calculation failed: " .. err_text(cerr)
+      store.exec("UPDATE " .. T.table .. [[ SET tax_status = 'failed', last_error = ?, calculation_id = ?,
+        calculated_fingerprint = ?, region = COALESCE(?, region), levy_tax = NULL WHERE id = ?]],
+        msg, calc_id, fp, region, id)
+      docs.history(doc_type, id, { kind = "calculation", calculation_id = calc_id, request_id = calc_id,
+        outcome = "failed", message = msg })
+      return
+    end
+    local status, outcome, message
+    if all_not_collecting(result) then
+      status, outcome = "not_collecting", "not_collecting"
+      message = "ship-to not in a subscribed region with tax calculation on"
+    elseif M.differs(doc, result) then
+      if docs.is_paid(doc_type, row.status) then
+        status, outcome = "calculated", "calculated"
+        message = "invoice is fully paid: not written to Rillet"
+      else
+        status, outcome = "calculated", "calculated"
+        message = "differs from Rillet (" .. tostring(util.amount(doc.taxed_amount)) .. "): write-back queued"
+        jobs.enqueue { kind = "rillet.writeback", key = doc_type .. ":" .. id,
+                       payload = { doc_type = doc_type, id = id, calculation_id = calc_id } }
+      end
+    else
+      status = row.written_at and "written" or "calculated"
+      outcome = "unchanged"
+      message = "Rillet already holds this tax"
+    end
+    store.exec("UPDATE " .. T.table .. [[ SET tax_status = ?, levy_tax = ?, calculation_id = ?,
+      calculated_fingerprint = ?, region = ?, last_error = NULL, write_failures = 0 WHERE id = ?]],
+      status, result.total_tax, calc_id, fp, region, id)
+    docs.history(doc_type, id, { kind = "calculation", calculation_id = calc_id, request_id = calc_id,
+      outcome = outcome, message = "total_tax " .. tostring(result.total_tax) ..
+        (region and (" in " .. region) or "") .. "; " .. message ..
+        (p.reason and ("; trigger: " .. tostring(p.reason)) or "") })
+  end)
+end
+
+-- UpdateTaxesRequest for a document and a result.
+function M.body(doc_type, doc, result, req, ts_ms)
+  local currency = docs.currency(doc) or result.currency
+  local country = type(req.ship_to) == "table" and req.ship_to.country or nil
+  local by_id = {}
+  for _, l in ipairs(result.lines or {}) do by_id[l.id] = l end
+  local items = {}
+  for _, it in ipairs(nn(doc.items) or {}) do
+    local lid = nn(it.id)
+    if type(lid) == "string" then
+      items[#items + 1] = { id = lid, tax_rates = mapping.tax_rates(by_id[lid], country, currency) }
+    end
+  end
+  return { taxes_calculated_at = time.iso(ts_ms), items = json.array(items) }
+end
+
+-- Derived from (document id, fingerprint, result hash) and the tax Rillet holds, so it is
+-- stable for the same document version and result (a retry replays), while a later,
+-- genuinely new write of an earlier result (A -> B -> A) is not swallowed by the replay.
+function M.idempotency_key(id, fingerprint, result_hash, doc)
+  local held = {}
+  for _, it in ipairs(nn(doc.items) or {}) do held[#held + 1] = util.amount(it.taxed_amount) or "" end
+  local h = util.hash({ id = id, fp = fingerprint, r = result_hash, held = json.array(held) })
+  return "levy-" .. h:sub(1, 48)
+end
+
+-- taxes_calculated_at: the first calculation of this document version with this result, so
+-- a re-calculation with the same outcome sends byte-identical bodies under the same key.
+local function first_calculated_ms(calc)
+  local r = store.row([[SELECT min(created_ms) AS ms FROM calculations WHERE doc_type = ? AND doc_id = ?
+    AND fingerprint = ? AND result_hash = ?]], calc.doc_type, calc.doc_id, calc.fingerprint, calc.result_hash)
+  return (r and r.ms) or calc.created_ms
+end
+
+local function fail(doc_type, id, calc_id, message, extra)
+  local T = docs.TYPES[doc_type]
+  store.exec("UPDATE " .. T.table .. " SET tax_status = 'failed', last_error = ? WHERE id = ?", message, id)
+  metrics.inc("levy_writebacks_total", { result = "failed" })
+  log.warn("rillet write-back failed", { doc_type = doc_type, id = id, error = message })
+  return extra
+end
+
+-- rillet.writeback
+function M.writeback(job)
+  local p = job.payload or {}
+  local doc_type, id = p.doc_type, p.id
+  local T = docs.TYPES[doc_type]
+  local row = load_doc(doc_type, id)
+  if not row or row.deleted == 1 or row.conn_deleted then return end
+  if row.calculation_id ~= p.calculation_id then return end -- superseded by a newer calculation
+  local calc = store.row("SELECT * FROM calculations WHERE id = ?", p.calculation_id)
+  if not calc or not calc.result then return end
+  local result = util.decode_obj(calc.result)
+  local req = util.decode_obj(calc.request)
+  local doc = util.decode_obj(row.raw)
+  if not result or not req or not doc then return jobs.dead("stored calculation is not JSON") end
+  if not M.differs(doc, result) then
+    store.exec("UPDATE " .. T.table .. " SET tax_status = ? WHERE id = ?",
+      row.written_at and "written" or "calculated", id)
+    return
+  end
+  local body = M.body(doc_type, doc, result, req, first_calculated_ms(calc))
+  if #body.items == 0 then return end
+  local ikey = M.idempotency_key(id, calc.fingerprint, calc.result_hash or M.result_hash(result), doc)
+  local crow = conn.get(row.connection_id)
+  if not crow then return end
+  local c, cerr = conn.client(crow)
+  if not c then
+    store.transaction(function()
+      fail(doc_type, id, calc.id, "write-back impossible: " .. tostring(cerr))
+      docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, outcome = "failed",
+        message = tostring(cerr) })
+    end)
+    return
+  end
+  local request_id = crypto.id("req_")
+  local path = T.path .. "/" .. id .. "/taxes"
+  local data, st_or_err, rh = c:post(path, body, { idempotency_key = ikey, request_id = request_id })
+  local now = time.now_ms()
+  local at = time.iso_ms(now)
+  if data then
+    local status = st_or_err
+    local rid = (rh and rh["x-request-id"]) or request_id
+    store.transaction(function()
+      store.exec([[INSERT INTO writebacks(doc_type, doc_id, calculation_id, idempotency_key, request_id,
+        http_status, outcome, response, attempted_at) VALUES (?,?,?,?,?,?,?,?,?)]],
+        doc_type, id, calc.id, ikey, rid, status, "written", nil, at)
+      docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, request_id = rid,
+        http_status = status, outcome = "written",
+        message = "POST " .. path .. " wrote " .. tostring(result.total_tax) .. " (Idempotency-Key " .. ikey .. ")" })
+      store.exec("UPDATE " .. T.table .. [[ SET tax_status = 'written', written_at = ?, last_error = NULL,
+        write_failures = 0 WHERE id = ?]], time.iso(now), id)
+      if type(data) == "table" and type(nn(data.id)) == "string" then
+        docs.apply(crow, doc_type, data, "write-back")
+      end
+    end)
+    metrics.inc("levy_writebacks_total", { result = "written" })
+    return
+  end
+  local err = st_or_err
+  if err.kind == "rate" then
+    return jobs.retry(err.retry_after_ms, "rate limit")
+  end
+  local failures = (row.write_failures or 0) + 1
+  local http_status = err.kind == "http" and err.status or nil
+  local outcome, delay
+  if err.retryable and failures < M.MAX_WRITE_ATTEMPTS then
+    outcome = "retry"
+    delay = err.retry_after_ms or M.backoff_ms(failures)
+  else
+    outcome = "failed"
+  end
+  store.transaction(function()
+    store.exec([[INSERT INTO writebacks(doc_type, doc_id, calculation_id, idempotency_key, request_id,
+      http_status, outcome, response, attempted_at) VALUES (?,?,?,?,?,?,?,?,?)]],
+      doc_type, id, calc.id, ikey, request_id, http_status, outcome, err.message, at)
+    docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, request_id = request_id,
+      http_status = http_status, outcome = outcome,
+      message = err.message .. (delay and (" (retry in " .. delay .. " ms)") or "") })
+    if outcome == "retry" then
+      store.exec("UPDATE " .. T.table .. " SET write_failures = ?, last_error = ? WHERE id = ?",
+        failures, err.message, id)
+    else
+      store.exec("UPDATE " .. T.table .. " SET write_failures = ? WHERE id = ?", failures, id)
+      fail(doc_type, id, calc.id, err.message)
+      if http_status == 401 then
+        conn.set_error(crow.id, "invalid_api_key", "Rillet refused the API key (revoked?)")
+      end
+    end
+  end)
+  if outcome == "retry" then
+    metrics.inc("levy_writebacks_total", { result = "retry" })
+    return jobs.retry(delay, "write-back: " .. err.message)
+  end
+end
+
+return M

@@ -1,0 +1,217 @@
+-- Deterministic demo data: same seed -> same bytes (ids, names, dates, amounts from a
+-- xorshift PRNG; timestamps from a fixed base, never the clock).
+local json = require "levy.json"
+local store = require "levy.store"
+local time = require "levy.time"
+local crypto = require "levy.crypto"
+local money = require "levy.money"
+local cjs = require "cjs"
+local prng = require "prng"
+local db = require "db"
+local docs = require "docs"
+local dec = require "dec"
+
+local M = {}
+
+-- Real addresses; every US ZIP exists in data/us/avalara-zip5-2025-12.
+M.US = {
+  { "Irvine", "CA", "92614" }, { "Los Angeles", "CA", "90002" }, { "San Francisco", "CA", "94103" },
+  { "Austin", "TX", "78701" }, { "Dallas", "TX", "75201" }, { "Chicago", "IL", "60601" },
+  { "New York", "NY", "10001" }, { "Brooklyn", "NY", "11201" }, { "Seattle", "WA", "98101" },
+  { "Nashville", "TN", "37203" }, { "Ramsey", "NJ", "07446" }, { "Portland", "OR", "97201" },
+  { "Hartford", "CT", "06103" }, { "Miami", "FL", "33101" }, { "Denver", "CO", "80202" },
+  { "Atlanta", "GA", "30303" }, { "Boston", "MA", "02108" }, { "Philadelphia", "PA", "19103" },
+  { "Phoenix", "AZ", "85004" }, { "Las Vegas", "NV", "89101" }, { "Minneapolis", "MN", "55401" },
+  { "St. Louis", "MO", "63101" }, { "Columbus", "OH", "43215" }, { "Detroit", "MI", "48226" },
+  { "Raleigh", "NC", "27601" }, { "Richmond", "VA", "23219" }, { "Baltimore", "MD", "21201" },
+  { "Milwaukee", "WI", "53202" }, { "Salt Lake City", "UT", "84101" }, { "New Orleans", "LA", "70112" },
+  { "Birmingham", "AL", "35203" }, { "Louisville", "KY", "40202" }, { "Indianapolis", "IN", "46204" },
+  { "Columbia", "SC", "29201" }, { "Oklahoma City", "OK", "73102" }, { "Albuquerque", "NM", "87102" },
+  { "Boise", "ID", "83702" }, { "Omaha", "NE", "68102" }, { "Des Moines", "IA", "50309" },
+  { "Honolulu", "HI", "96813" }, { "Anchorage", "AK", "99501" }, { "Washington", "DC", "20001" },
+  { "Concord", "NH", "03301" }, { "Wilmington", "DE", "19801" }, { "Helena", "MT", "59601" },
+  { "Sioux Falls", "SD", "57104" },
+}
+
+-- {city, state/province/region, postal code, country, VAT id or nil}
+M.INTL = {
+  { "Toronto", "ON", "M5V 2T6", "CA" }, { "Montreal", "QC", "H2Y 1C6", "CA" },
+  { "Vancouver", "BC", "V6B 1A1", "CA" }, { "Halifax", "NS", "B3J 1S9", "CA" },
+  { "Berlin", "BE", "10115", "DE", "DE811907980" }, { "Munich", "BY", "80331", "DE" },
+  { "Paris", "IDF", "75001", "FR", "FR40303265045" }, { "Lyon", "ARA", "69002", "FR" },
+  { "Amsterdam", "NH", "1012 AB", "NL", "NL004495445B01" }, { "Rotterdam", "ZH", "3011 AA", "NL" },
+  { "Dublin", "D", "D02 X285", "IE" }, { "Madrid", "MD", "28013", "ES", "ESA28015865" },
+  { "London", "LND", "EC1A 1BB", "GB", "GB980780684" }, { "Manchester", "MAN", "M1 1AE", "GB" },
+  { "Sydney", "NSW", "2000", "AU" }, { "Melbourne", "VIC", "3000", "AU" },
+}
+local EU = { DE = true, FR = true, NL = true, IE = true, ES = true }
+
+local STREETS = { "Main St", "Market St", "Oak Ave", "Pine St", "Cedar Rd", "Elm St", "Broadway",
+                  "Park Ave", "Lake Dr", "Hill Rd", "River Rd", "Maple Ave", "Washington Blvd" }
+local NAME_A = { "Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Hooli", "Vandelay",
+                 "Soylent", "Tyrell", "Cyberdyne", "Wonka", "Gringotts", "Monarch", "Aperture",
+                 "Pied Piper", "Dunder", "Oscorp", "Nakatomi", "Massive", "Blue Sun", "Virtucon" }
+local NAME_B = { "Labs", "Systems", "Industries", "Holdings", "Analytics", "Logistics", "Foods",
+                 "Robotics", "Media", "Health", "Studios", "Partners", "Energy", "Retail" }
+local ORG = { "Northwind Cloud", "Bluebird Software", "Granite Data", "Lumen Metrics", "Harbor Apps" }
+
+-- {name, description, kind, price, account_code, recurring?}
+M.PRODUCTS = {
+  { "Platform subscription", "Monthly SaaS platform access", "saas", "499.00", "4000", true },
+  { "Analytics add-on", "SaaS analytics module", "saas", "149.00", "4000", true },
+  { "API usage pack", "Prepaid API calls (SaaS)", "saas", "75.50", "4010", false },
+  { "Seat license", "Per-user SaaS seat", "saas", "29.99", "4000", true },
+  { "Implementation services", "Professional services: onboarding", "services", "1500.00", "4100", false },
+  { "Consulting hour", "Professional services, hourly", "services", "185.00", "4100", false },
+  { "Training workshop", "Live training session", "services", "950.00", "4110", false },
+  { "Edge router", "Hardware appliance (tangible goods)", "goods", "349.95", "4200", false },
+  { "Barcode scanner", "Handheld scanner (tangible goods)", "goods", "129.00", "4200", false },
+  { "Printed manual", "Printed documentation (tangible goods)", "goods", "24.50", "4200", false },
+  { "Branded T-shirt", "Clothing merchandise", "goods", "18.00", "4210", false },
+  { "Software download", "Downloadable desktop software", "digital", "89.00", "4020", false },
+  { "Shipping", "Shipping and handling", "shipping", "15.00", "4300", false },
+}
+
+function M.api_key(seed)
+  return "rk_demo_" .. crypto.hex(crypto.sha256("levy-sim-demo-key:" .. seed)):sub(1, 32)
+end
+
+local BASE_MS = 1767225600000 -- 2026-01-01T00:00:00Z
+
+function M.run(seed, n_invoices)
+  local r = prng.new(seed)
+  local clock = BASE_MS
+  local function tick() clock = clock + 1000 + r:int(0, 999); return clock end
+  local function day(d) return time.date(BASE_MS + d * 86400000) end
+
+  local org = { id = r:uuid(), currency = "USD", timezone = "America/Los_Angeles",
+                trade_name = r:pick(ORG) .. " Inc." }
+  db.insert("organization", org, nil, tick(), nil, true)
+  local us = { id = r:uuid(), currency = "USD", timezone = "America/Los_Angeles",
+               trade_name = org.trade_name, type = "LEGAL_ENTITY" }
+  local eu = { id = r:uuid(), currency = "EUR", timezone = "Europe/Amsterdam",
+               trade_name = org.trade_name:gsub(" Inc%.$", "") .. " Europe B.V.", type = "LEGAL_ENTITY" }
+  local seller = {
+    USD = { line1 = "535 Mission St", city = "San Francisco", state = "CA", zip_code = "94105", country = "US" },
+    EUR = { line1 = "Herengracht 420", city = "Amsterdam", state = "NH", zip_code = "1017 BZ", country = "NL" },
+  }
+  db.insert("subsidiary", us, { currency = "USD" }, tick(), { address = seller.USD }, true)
+  db.insert("subsidiary", eu, { currency = "EUR" }, tick(), { address = seller.EUR }, true)
+
+  local products = {}
+  for _, p in ipairs(M.PRODUCTS) do
+    local price = { type = p[6] and "FIXED_RECURRING" or "ONE_TIME", amount = { amount = p[4], currency = "USD" } }
+    if p[6] then price.interval_months = 1 end
+    local prod = { id = r:uuid(), name = p[1], description = p[2], price = price,
+                   include_in_arr_mrr = p[6] and true or false,
+                   revenue_pattern = p[6] and "DAILY" or "EVEN_PERIOD", status = "ACTIVE",
+                   account_code = p[5],
+                   external_references = cjs.array({ { type = "levy-tax-code", id = p[3] } }) }
+    db.insert("product", prod, { currency = "USD" }, tick(), nil, true)
+    products[#products + 1] = { obj = prod, price = p[4], kind = p[3] }
+  end
+
+  local customers = {}
+  local function add_customer(city, st, zip, country, vat)
+    local name = r:pick(NAME_A) .. " " .. r:pick(NAME_B) .. " " .. (#customers + 1)
+    local addr = { line1 = r:int(1, 9899) .. " " .. r:pick(STREETS), city = city, state = st,
+                   zip_code = zip, country = country }
+    local c = { id = r:uuid(), name = name, name_on_invoice = name, address = addr,
+                emails = cjs.array({ { email = "billing" .. (#customers + 1) .. "@example.com", type = "MAIN_SENDER" } }),
+                payment_terms = 30, send_invoices_automatically = false, send_payment_reminders = false }
+    if r:chance(1, 4) then
+      local o = M.US[r:int(1, #M.US)]
+      if country == "US" then
+        c.shipping_address = { line1 = r:int(1, 9899) .. " " .. r:pick(STREETS), city = o[1],
+                               state = o[2], zip_code = o[3], country = "US" }
+      else
+        c.shipping_address = { line1 = addr.line1, line2 = "Receiving dock", city = city,
+                               state = st, zip_code = zip, country = country }
+      end
+    end
+    if vat then c.external_references = cjs.array({ { type = "vat-id", id = vat } }) end
+    db.insert("customer", c, nil, tick())
+    customers[#customers + 1] = { obj = c, eu = EU[country] or false }
+  end
+  for _, a in ipairs(M.US) do add_customer(a[1], a[2], a[3], "US") end
+  for _, a in ipairs(M.INTL) do add_customer(a[1], a[2], a[3], a[4], a[5]) end
+
+  for i = 1, n_invoices do
+    local cu = customers[r:int(1, #customers)]
+    local sub = (cu.eu and r:chance(3, 4)) and eu or us
+    local cur = sub.currency
+    local nlines = r:int(1, 10)
+    local items = {}
+    for _ = 1, nlines do
+      local p = products[r:int(1, #products)]
+      local q
+      if p.kind == "services" and r:chance(1, 3) then q = docs.number(r:int(1, 9) .. ".5")
+      else q = r:int(1, 5) end
+      local it = { description = p.obj.name, price = { product_id = p.obj.id, quantity = q,
+                   amount_per_unit = { amount = p.price, currency = cur } } }
+      if r:chance(1, 10) then it.price.discount = { type = "AMOUNT", amount_off = { amount = "5.00", currency = cur } } end
+      items[#items + 1] = it
+    end
+    local errs = { add = function(f, m) error("seed line invalid: " .. f .. ": " .. m) end }
+    local lines = docs.build_lines(errs, items, cur, "invoice")
+    -- deterministic line ids instead of random ones
+    for _, l in ipairs(lines) do l.id = r:uuid() end
+    local d = r:int(0, 300)
+    local inv = {
+      id = r:uuid(), subsidiary_id = sub.id, invoice_number = string.format("INV-%05d", i),
+      customer_id = cu.obj.id, items = lines, invoice_date = day(d), due_date = day(d + 30),
+      address = seller[cur], customer_address = cu.obj.address, payment_terms = 30,
+      status = "UNPAID", external_references = cjs.array({}),
+    }
+    if cu.obj.shipping_address then inv.shipping_address = cu.obj.shipping_address end
+    if r:chance(1, 6) then inv.memo = "Thank you for your business." end
+    local extra = { paid = 0, credited = 0 }
+    docs.invoice_totals(inv, extra, cur)
+    -- payments: about 1 in 4 paid in full, 1 in 10 partially
+    local total = docs.minor(inv.total, cur)
+    local pay
+    local roll = r:int(1, 20)
+    if roll <= 5 then pay = total elseif roll <= 7 then pay = total // 2 end
+    local inv_upd = tick()
+    if pay and pay > 0 then
+      extra.paid = pay
+      docs.invoice_totals(inv, extra, cur)
+    end
+    db.insert("invoice", inv, { subsidiary_id = sub.id, customer_id = cu.obj.id, status = inv.status,
+                                currency = cur }, inv_upd, extra)
+    if pay and pay > 0 then
+      local pm = { id = r:uuid(), status = "SUCCESSFUL", invoice_id = inv.id,
+                   amount = docs.m(pay, cur), date = day(d + r:int(1, 40)), account_code = "1010" }
+      db.insert("payment", pm, { parent_id = inv.id, currency = cur }, tick())
+    elseif r:chance(1, 6) then
+      -- a credit memo for part of the first line, applied to the invoice
+      local l1 = lines[1]
+      local amt = docs.minor(l1.total_amount, cur) // 2
+      if amt > 0 then
+        local cm_lines = cjs.array({ { id = r:uuid(), description = "Credit: " .. l1.description,
+          product_id = l1.product_id, quantity = 1, revenue = {}, total_amount = docs.m(amt, cur),
+          net_amount = docs.m(amt, cur), taxed_amount = docs.m(0, cur) } })
+        local cm = { id = r:uuid(), subsidiary_id = sub.id,
+                     credit_memo_number = string.format("CM-%05d", i), customer_id = cu.obj.id,
+                     items = cm_lines, credit_memo_date = day(d + r:int(1, 20)),
+                     address = inv.shipping_address or inv.customer_address, status = "UNAPPLIED",
+                     applications = cjs.array({}), external_references = cjs.array({}) }
+        cm.applications[1] = { id = r:uuid(), credit_memo_id = cm.id, invoice_id = inv.id,
+                               invoice_number = inv.invoice_number, amount = docs.m(amt, cur),
+                               application_date = cm.credit_memo_date }
+        docs.memo_totals(cm, {}, cur)
+        extra.credited = amt
+        docs.invoice_totals(inv, extra, cur)
+        db.insert("credit_memo", cm, { subsidiary_id = sub.id, customer_id = cu.obj.id,
+                                       status = cm.status, currency = cur }, tick(), { applied = amt })
+        db.update_fixed("invoice", inv, { subsidiary_id = sub.id, customer_id = cu.obj.id,
+                                          status = inv.status, currency = cur }, extra)
+      end
+    end
+  end
+  store.exec("INSERT INTO sim_counters(name, value) VALUES ('invoice', ?), ('credit_memo', ?) "
+             .. "ON CONFLICT(name) DO UPDATE SET value = excluded.value", n_invoices, n_invoices)
+  return { organization = org, subsidiaries = { us, eu } }
+end
+
+return M

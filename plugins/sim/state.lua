@@ -1,0 +1,117 @@
+-- Simulator configuration, clock, counters and fault switches, kept in the store.
+local json = require "levy.json"
+local store = require "levy.store"
+local time = require "levy.time"
+local config = require "levy.config"
+
+local M = {}
+
+M.DEFAULTS = {
+  rate_limit = true,             -- 60 requests per rolling 60 s per API key
+  rate_limit_max = 60,
+  rate_limit_window_ms = 60000,
+  cursor_ttl_ms = 7200000,       -- cursors expire after 2 h and silently restart at page 1
+  clock_offset_ms = 0,           -- added to the host clock (tests move time forward)
+  idempotency_ttl_ms = 86400000, -- Idempotency-Key responses are replayed for 24 h
+  delivery_timeout_ms = 30000,   -- webhook POST timeout
+  attempts_per_group = 3,        -- retries in groups of 3 attempts ...
+  max_groups = 5,                -- ... up to 5 groups, then the webhook is disabled
+  retry_attempt_ms = { 10000, 30000 },                  -- waits between attempts in a group
+  retry_group_ms = { 60000, 300000, 1800000, 7200000 }, -- waits before groups 2..5
+  require_version = false,       -- true: a request without X-Rillet-API-Version gets 400
+  reorder_gap_ms = 200,          -- spacing of released deliveries under the reorder fault
+}
+
+local cache_cfg, cache_raw
+
+function M.config()
+  local row = store.row("SELECT value FROM sim_config WHERE name = 'config'")
+  local raw = row and row.value or "{}"
+  if raw == cache_raw and cache_cfg then return cache_cfg end
+  local stored = json.decode(raw) or {}
+  local cfg = {}
+  for k, v in pairs(M.DEFAULTS) do cfg[k] = v end
+  for k, v in pairs(stored) do if M.DEFAULTS[k] ~= nil then cfg[k] = v end end
+  cache_raw, cache_cfg = raw, cfg
+  return cfg
+end
+
+local function stored_cfg()
+  local row = store.row("SELECT value FROM sim_config WHERE name = 'config'")
+  return row and json.decode(row.value) or {}
+end
+
+-- Merge validated fields into the stored config. Returns the new effective config or nil, errors.
+function M.set_config(patch)
+  local errs = {}
+  local stored = stored_cfg()
+  for k, v in pairs(patch) do
+    local d = M.DEFAULTS[k]
+    if d == nil then
+      errs[#errs + 1] = { field = k, message = "unknown setting" }
+    elseif type(d) == "boolean" then
+      if type(v) ~= "boolean" then errs[#errs + 1] = { field = k, message = "must be a boolean" }
+      else stored[k] = v end
+    elseif type(d) == "number" then
+      if math.type(v) ~= "integer" or (v < 0 and k ~= "clock_offset_ms") then
+        errs[#errs + 1] = { field = k, message = "must be a non-negative integer" }
+      else stored[k] = v end
+    elseif type(d) == "table" then
+      local ok = type(v) == "table" and #v > 0
+      if ok then for _, x in ipairs(v) do if math.type(x) ~= "integer" or x < 0 then ok = false end end end
+      if not ok then errs[#errs + 1] = { field = k, message = "must be a non-empty array of non-negative integers (ms)" }
+      else stored[k] = json.array(v) end
+    end
+  end
+  if #errs > 0 then return nil, errs end
+  store.exec("INSERT INTO sim_config(name, value) VALUES ('config', ?) "
+             .. "ON CONFLICT(name) DO UPDATE SET value = excluded.value", json.encode(stored))
+  return M.config()
+end
+
+function M.reset_config()
+  store.exec("DELETE FROM sim_config WHERE name = 'config'")
+end
+
+-- Simple string values (seed, cursor secret...).
+function M.get(name)
+  local row = store.row("SELECT value FROM sim_config WHERE name = ?", name)
+  return row and row.value
+end
+
+function M.put(name, value)
+  store.exec("INSERT INTO sim_config(name, value) VALUES (?, ?) "
+             .. "ON CONFLICT(name) DO UPDATE SET value = excluded.value", name, value)
+end
+
+function M.now()
+  return time.now_ms() + (M.config().clock_offset_ms or 0)
+end
+
+function M.next_counter(name)
+  store.exec("INSERT INTO sim_counters(name, value) VALUES (?, 1) "
+             .. "ON CONFLICT(name) DO UPDATE SET value = value + 1", name)
+  return store.row("SELECT value FROM sim_counters WHERE name = ?", name).value
+end
+
+-- Faults: {fail = {remaining, status, retry_after}, latency_ms, drop, duplicate, reorder, reorder_held}
+function M.faults()
+  local row = store.row("SELECT value FROM sim_faults WHERE name = 'faults'")
+  return row and json.decode(row.value) or {}
+end
+
+function M.set_faults(f)
+  store.exec("INSERT INTO sim_faults(name, value) VALUES ('faults', ?) "
+             .. "ON CONFLICT(name) DO UPDATE SET value = excluded.value", json.encode(f))
+end
+
+function M.sim_settings()
+  local s = config.sim or {}
+  return {
+    seed = math.tointeger(s.seed) or 1,
+    invoices = math.tointeger(s.invoices) or 40,
+    rate_limit = s.rate_limit ~= false,
+  }
+end
+
+return M

@@ -1,0 +1,101 @@
+-- Australia (AU): GST. Rates come from the engine's national rate data; this file says what is
+-- taxed and decides reverse charge for business customers of foreign sellers.
+-- Reverse charge (CONTRACT §2.5 "Seller location"): a business customer (one with a tax id)
+-- buying from a seller not established in Australia (no ABN-registered supplier) accounts for the tax itself: the lines
+-- keep their would-be rate with a zero amount. A seller established here charges domestic
+-- tax. An unknown seller location counts as not established.
+local function reverse_charge(ctx)
+  local customer = ctx.customer
+  local tax_id = customer and customer.tax_id
+  if type(tax_id) ~= "string" or tax_id == "" then
+    return
+  end
+  local seller = ctx.seller and ctx.seller.country
+  if seller ~= nil and string.upper(seller) == "AU" then
+    return
+  end
+  for _, line in ipairs(ctx.lines) do
+    if line.reason ~= "product_exempt" and line.reason ~= "customer_exempt"
+       and line.reason ~= "zero_rated" then
+      line.reverse_charge = true
+      line.reason = "reverse_charge"
+    end
+  end
+end
+
+return {
+  region = "AU",
+  name = "Australia",
+  tax_type = "GST",
+  sourcing = "destination",
+  taxability = {
+    default = "taxable",
+    general = "taxable", -- GST 10% (A New Tax System (GST) Act 1999 s9-70)
+    saas = "taxable", -- imported digital services to consumers are taxable (Div 84)
+    software_download = "taxable",
+    digital_goods = "taxable",
+    professional_services = "taxable",
+    training = "taxable", -- only accredited education courses are GST-free (s38-85): commercial training taxable (doubt)
+    shipping = "taxable", -- delivery follows the goods
+    clothing = "taxable",
+    food_grocery = "zero_rated", -- s38-2: food for human consumption is GST-free
+    exempt = "exempt",
+  },
+  calculate = reverse_charge,
+  selftest = {
+    { name = "standard rate on AUD 100.00",
+      request = {
+        currency = "AUD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Sydney", zip_code = "2000", country = "AU" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "10.00", lines = { { tax = "10.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS to a consumer: standard rate",
+      request = {
+        currency = "AUD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Sydney", zip_code = "2000", country = "AU" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "10.00", lines = { { tax = "10.00", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: zero_rated",
+      request = {
+        currency = "AUD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Sydney", zip_code = "2000", country = "AU" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "zero_rated" } } } },
+    { name = "exempt tax code",
+      request = {
+        currency = "AUD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Sydney", zip_code = "2000", country = "AU" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "exempt" } },
+      },
+      expect = { total_tax = "0.00", lines = { { taxability_reason = "product_exempt" } } } },
+    { name = "foreign seller, business customer with a tax id: reverse charge",
+      request = {
+        currency = "AUD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Sydney", zip_code = "2000", country = "AU" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-1", tax_id = "51824753556", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "reverse_charge" } } } },
+    { name = "seller established here, business customer: domestic tax charged",
+      request = {
+        currency = "AUD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Sydney", zip_code = "2000", country = "AU" },
+        ship_from = { line1 = "1 Main Street", city = "Sydney", zip_code = "2000", country = "AU" },
+        customer = { id = "b2b-2", tax_id = "51824753556", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "10.00", lines = { { tax = "10.00", taxability_reason = "standard_rated" } } } },
+    -- tax-facts #14 (ATO "divide by 11")
+    { name = "#14 AUD 110 GST-inclusive: GST = 1/11 = 10.00",
+      request = {
+        currency = "AUD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Sydney", zip_code = "2000", country = "AU" },
+        lines = { { id = "1", amount = "110.00", quantity = "1", tax_code = "general", tax_inclusive = true } },
+      },
+      expect = { total_tax = "10.00", lines = { { tax = "10.00", taxable_amount = "100.00" } } } },
+  },
+}

@@ -1,0 +1,46 @@
+-- Manitoba (region CA-MB): RST 7%, reported as PST, registered separately from the federal GST (region "CA",
+-- scripts/ca/gst.lua). The engine supplies the provincial rate (7%) from its Canadian rate
+-- data and applies this file to the provincial jurisdiction; the self-test totals include
+-- the 5% GST of the CA rule (self-tests run with every region subscribed).
+return {
+  region = "CA-MB",
+  name = "Manitoba",
+  tax_type = "PST",
+  sourcing = "destination",
+  taxability = {
+    default = "taxable",
+    general = "taxable", -- The Retail Sales Tax Act (MB): RST 7% (tax type PST)
+    saas = "taxable", -- RST on software and, since 2021-12-01, on digital services from online vendors (Bill 71; doubt for B2B SaaS)
+    software_download = "taxable",
+    digital_goods = "taxable", -- streaming/digital services taxable since 2021-12-01
+    professional_services = "exempt", -- professional services are not taxable (legal/accounting)
+    training = "exempt",
+    shipping = "taxable", -- delivery by the vendor is part of the taxable price (doubt)
+    clothing = "taxable", -- children's clothing exempt: not separable under this code
+    food_grocery = "exempt",
+    exempt = "exempt",
+  },
+  selftest = {
+    { name = "general goods: GST 5% + PST",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Winnipeg", state = "MB", zip_code = "R3C 0V8", country = "CA" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "12.00", lines = { { tax = "12.00", taxability_reason = "standard_rated" } } } },
+    { name = "basic groceries: no GST, no PST",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Winnipeg", state = "MB", zip_code = "R3C 0V8", country = "CA" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" } } } },
+    { name = "exempt tax code",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Winnipeg", state = "MB", zip_code = "R3C 0V8", country = "CA" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "exempt" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+  },
+}

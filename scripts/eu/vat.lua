@@ -1,0 +1,194 @@
+-- EU VAT under the One-Stop Shop (CONTRACT §2.4 region "EU"): destination rates of all 27
+-- member states. The engine supplies the member state's rates by date (ibericode
+-- vat-rates.json: standard, reduced/reduced1.., territory exceptions by postcode); this
+-- file says what is taxed and decides reverse charge.
+--
+-- Reverse charge (VAT Directive 2006/112/EC art. 44 and 196; CONTRACT §2.5): a business
+-- customer (one with a VAT number) in a member state where the seller is not established
+-- accounts for the VAT itself, so the lines keep the would-be rate with a zero amount. A
+-- seller established in the customer's member state charges domestic VAT (domestic B2B is
+-- charged). The seller's country is ctx.seller.country (ship_from, else settings); an
+-- unknown seller counts as not established. Greece: "EL" (VIES prefix) equals "GR".
+local function country(c)
+  if type(c) ~= "string" then
+    return nil
+  end
+  c = string.upper(c)
+  if c == "EL" then
+    return "GR"
+  end
+  return c
+end
+
+local function reverse_charge(ctx)
+  local customer = ctx.customer
+  local tax_id = customer and customer.tax_id
+  if type(tax_id) ~= "string" or tax_id == "" then
+    return
+  end
+  local dest = country(ctx.ship_to and ctx.ship_to.country)
+  local seller = country(ctx.seller and ctx.seller.country)
+  if seller ~= nil and seller == dest then
+    return
+  end
+  for _, line in ipairs(ctx.lines) do
+    if line.reason ~= "product_exempt" and line.reason ~= "customer_exempt"
+       and line.reason ~= "zero_rated" then
+      line.reverse_charge = true
+      line.reason = "reverse_charge"
+    end
+  end
+end
+
+return {
+  region = "EU",
+  name = "European Union (OSS)",
+  tax_type = "VAT",
+  sourcing = "destination",
+  taxability = {
+    default = "taxable",
+    general = "taxable", -- standard rate of the member state of destination
+    saas = "taxable", -- electronically supplied services: standard rate (art. 58, Annex II)
+    software_download = "taxable", -- electronically supplied service: standard rate
+    digital_goods = "taxable", -- standard; e-books may be reduced since Directive 2018/1713 (member-state option, not modelled)
+    professional_services = "taxable",
+    training = "taxable", -- commercial training: standard; art. 132(1)(i) exempts only recognised bodies (doubt)
+    shipping = "taxable", -- ancillary to the goods: standard here (mixed reduced orders: doubt)
+    clothing = "taxable",
+    food_grocery = "reduced", -- Annex III (1): foodstuffs at the first reduced rate of the member state (DE 7, FR 5.5, NL 9, AT 10, BE 6, PL 5); no reduced rate (DK): standard. Doubt: IE zero-rates most food, SE food is its 12% (reduced2), IT/ES basic staples 4% (super_reduced)
+    exempt = "exempt",
+  },
+  calculate = reverse_charge,
+  selftest = {
+    -- tax-facts #15: EUR 100 net
+    { name = "#15 Germany B2C: 19% since 2021-01-01",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "19.00", lines = { { tax = "19.00", taxability_reason = "standard_rated" } } } },
+    { name = "#15 Germany B2C in Jul-Dec 2020: 16%",
+      request = {
+        currency = "EUR", date = "2020-09-01",
+        ship_to = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "16.00", lines = { { tax = "16.00", taxability_reason = "standard_rated" } } } },
+    { name = "Germany on 2021-01-01: back to 19%",
+      request = {
+        currency = "EUR", date = "2021-01-01",
+        ship_to = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "19.00", lines = { { tax = "19.00" } } } },
+    { name = "Germany groceries at the reduced rate (7%)",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "reduced_rated" } } } },
+    -- tax-facts #16
+    { name = "#16 Romania on 2025-07-31: 19%",
+      request = {
+        currency = "EUR", date = "2025-07-31",
+        ship_to = { line1 = "1 Main Street", city = "Bucuresti", zip_code = "010011", country = "RO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "19.00", lines = { { tax = "19.00" } } } },
+    { name = "#16 Romania on 2025-08-01: 21%",
+      request = {
+        currency = "EUR", date = "2025-08-01",
+        ship_to = { line1 = "1 Main Street", city = "Bucuresti", zip_code = "010011", country = "RO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "21.00", lines = { { tax = "21.00" } } } },
+    -- tax-facts #17
+    { name = "#17 French seller to a German business with a VAT number: reverse charge",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+        ship_from = { line1 = "1 Main Street", city = "Paris", zip_code = "75001", country = "FR" },
+        customer = { id = "de-b2b", tax_id = "DE123456789", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "reverse_charge" } } } },
+    { name = "French seller to a German consumer: German VAT (OSS destination)",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+        ship_from = { line1 = "1 Main Street", city = "Paris", zip_code = "75001", country = "FR" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "19.00", lines = { { tax = "19.00", taxability_reason = "standard_rated" } } } },
+    { name = "German seller to a German business: domestic VAT charged",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+        ship_from = { line1 = "1 Main Street", city = "Munich", zip_code = "80331", country = "DE" },
+        customer = { id = "de-b2b", tax_id = "DE123456789", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "19.00", lines = { { tax = "19.00", taxability_reason = "standard_rated" } } } },
+    { name = "US seller to an Irish business with a VAT number: reverse charge",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Dublin", zip_code = "D02 X285", country = "IE" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "ie-b2b", tax_id = "IE6388047V", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "reverse_charge" } } } },
+    { name = "US seller to an Irish consumer: 23%",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Dublin", zip_code = "D02 X285", country = "IE" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "23.00", lines = { { tax = "23.00", taxability_reason = "standard_rated" } } } },
+    { name = "Finland 25.5% since 2024-09-01",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Helsinki", zip_code = "00100", country = "FI" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "software_download" } },
+      },
+      expect = { total_tax = "25.50", lines = { { tax = "25.50" } } } },
+    { name = "Finland 24% on 2024-08-31",
+      request = {
+        currency = "EUR", date = "2024-08-31",
+        ship_to = { line1 = "1 Main Street", city = "Helsinki", zip_code = "00100", country = "FI" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "software_download" } },
+      },
+      expect = { total_tax = "24.00", lines = { { tax = "24.00" } } } },
+    { name = "Denmark has no reduced rate: groceries at the standard 25%",
+      request = {
+        currency = "DKK", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Copenhagen", zip_code = "1050", country = "DK" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "25.00", lines = { { tax = "25.00", taxability_reason = "standard_rated" } } } },
+    { name = "France groceries at 5.5% (reduced1)",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Paris", zip_code = "75001", country = "FR" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "5.50", lines = { { tax = "5.50", taxability_reason = "reduced_rated" } } } },
+    { name = "exempt tax code",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "exempt" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "VAT-inclusive EUR 119 in Germany: 19.00 carved out",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+        lines = { { id = "1", amount = "119.00", quantity = "1", tax_code = "general", tax_inclusive = true } },
+      },
+      expect = { total_tax = "19.00", lines = { { tax = "19.00", taxable_amount = "100.00" } } } },
+  },
+}

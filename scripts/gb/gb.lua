@@ -1,0 +1,102 @@
+-- United Kingdom (GB): VAT. Rates come from the engine's national rate data; this file says what is
+-- taxed and decides reverse charge for business customers of foreign sellers.
+-- Reverse charge (CONTRACT §2.5 "Seller location"): a business customer (one with a tax id)
+-- buying from a seller not established in the United Kingdom accounts for the tax itself: the lines
+-- keep their would-be rate with a zero amount. A seller established here charges domestic
+-- tax. An unknown seller location counts as not established.
+local function reverse_charge(ctx)
+  local customer = ctx.customer
+  local tax_id = customer and customer.tax_id
+  if type(tax_id) ~= "string" or tax_id == "" then
+    return
+  end
+  local seller = ctx.seller and ctx.seller.country
+  if seller ~= nil and string.upper(seller) == "GB" then
+    return
+  end
+  for _, line in ipairs(ctx.lines) do
+    if line.reason ~= "product_exempt" and line.reason ~= "customer_exempt"
+       and line.reason ~= "zero_rated" then
+      line.reverse_charge = true
+      line.reason = "reverse_charge"
+    end
+  end
+end
+
+return {
+  region = "GB",
+  name = "United Kingdom",
+  tax_type = "VAT",
+  sourcing = "destination",
+  taxability = {
+    default = "taxable",
+    general = "taxable", -- 20% standard rate since 2011-01-04 (HMRC)
+    saas = "taxable", -- electronically supplied services: standard rate
+    software_download = "taxable",
+    digital_goods = "taxable", -- standard; e-publications are zero-rated since 2020-05-01 (VATA 1994 Sch 8 Group 3), not separable under this code (doubt)
+    professional_services = "taxable",
+    training = "taxable", -- commercial training is standard-rated; exempt only from eligible bodies (VATA Sch 9 Group 6)
+    shipping = "taxable", -- delivery follows the goods (standard here; mixed zero-rated orders: doubt)
+    clothing = "taxable", -- adult clothing standard; children's clothing zero-rated (Sch 8 Group 16) is not separable under this code
+    food_grocery = "zero_rated", -- VATA 1994 Sch 8 Group 1: food zero-rated
+    exempt = "exempt",
+  },
+  calculate = reverse_charge,
+  selftest = {
+    { name = "standard rate on GBP 100.00",
+      request = {
+        currency = "GBP", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "20.00", lines = { { tax = "20.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS to a consumer: standard rate",
+      request = {
+        currency = "GBP", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "20.00", lines = { { tax = "20.00", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: zero_rated",
+      request = {
+        currency = "GBP", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "zero_rated" } } } },
+    { name = "exempt tax code",
+      request = {
+        currency = "GBP", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "exempt" } },
+      },
+      expect = { total_tax = "0.00", lines = { { taxability_reason = "product_exempt" } } } },
+    { name = "foreign seller, business customer with a tax id: reverse charge",
+      request = {
+        currency = "GBP", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-1", tax_id = "GB123456789", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "reverse_charge" } } } },
+    { name = "seller established here, business customer: domestic tax charged",
+      request = {
+        currency = "GBP", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+        ship_from = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+        customer = { id = "b2b-2", tax_id = "GB123456789", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "20.00", lines = { { tax = "20.00", taxability_reason = "standard_rated" } } } },
+    -- tax-facts #13 (HMRC): GBP 100 net -> 20 VAT; 1/6 of a 120 gross. The 5% reduced case has no
+    -- levy tax code (CONTRACT §2.4 lists none that is reduced-rated in the UK).
+    { name = "#13 VAT-inclusive GBP 120 at 20%: VAT is 1/6 = 20.00",
+      request = {
+        currency = "GBP", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+        lines = { { id = "1", amount = "120.00", quantity = "1", tax_code = "general", tax_inclusive = true } },
+      },
+      expect = { total_tax = "20.00", lines = { { tax = "20.00", taxable_amount = "100.00" } } } },
+  },
+}

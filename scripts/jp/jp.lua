@@ -1,0 +1,93 @@
+-- Japan (JP): VAT. Rates come from the engine's national rate data; this file says what is
+-- taxed and decides reverse charge for business customers of foreign sellers.
+-- Reverse charge (CONTRACT §2.5 "Seller location"): a business customer (one with a tax id)
+-- buying from a seller not established in Japan (B2B electronic services of foreign businesses are reverse-charged, Consumption Tax Act art. 5) accounts for the tax itself: the lines
+-- keep their would-be rate with a zero amount. A seller established here charges domestic
+-- tax. An unknown seller location counts as not established.
+local function reverse_charge(ctx)
+  local customer = ctx.customer
+  local tax_id = customer and customer.tax_id
+  if type(tax_id) ~= "string" or tax_id == "" then
+    return
+  end
+  local seller = ctx.seller and ctx.seller.country
+  if seller ~= nil and string.upper(seller) == "JP" then
+    return
+  end
+  for _, line in ipairs(ctx.lines) do
+    if line.reason ~= "product_exempt" and line.reason ~= "customer_exempt"
+       and line.reason ~= "zero_rated" then
+      line.reverse_charge = true
+      line.reason = "reverse_charge"
+    end
+  end
+end
+
+return {
+  region = "JP",
+  name = "Japan",
+  tax_type = "VAT",
+  sourcing = "destination",
+  taxability = {
+    default = "taxable",
+    general = "taxable", -- consumption tax 10% (7.8% national + 2.2% local)
+    saas = "taxable", -- cross-border electronic services to consumers taxable since 2015-10-01
+    software_download = "taxable",
+    digital_goods = "taxable",
+    professional_services = "taxable",
+    training = "taxable",
+    shipping = "taxable",
+    clothing = "taxable",
+    food_grocery = "reduced", -- reduced rate 8% on food and beverages (excluding alcohol and dining out) since 2019-10-01
+    exempt = "exempt",
+  },
+  calculate = reverse_charge,
+  selftest = {
+    { name = "standard rate on JPY 1000",
+      request = {
+        currency = "JPY", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Tokyo", zip_code = "100-0001", country = "JP" },
+        lines = { { id = "1", amount = "1000", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "100", lines = { { tax = "100", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS to a consumer: standard rate",
+      request = {
+        currency = "JPY", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Tokyo", zip_code = "100-0001", country = "JP" },
+        lines = { { id = "1", amount = "1000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "100", lines = { { tax = "100", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: reduced_rated",
+      request = {
+        currency = "JPY", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Tokyo", zip_code = "100-0001", country = "JP" },
+        lines = { { id = "1", amount = "1000", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "80", lines = { { tax = "80", taxability_reason = "reduced_rated" } } } },
+    { name = "exempt tax code",
+      request = {
+        currency = "JPY", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Tokyo", zip_code = "100-0001", country = "JP" },
+        lines = { { id = "1", amount = "1000", quantity = "1", tax_code = "exempt" } },
+      },
+      expect = { total_tax = "0", lines = { { taxability_reason = "product_exempt" } } } },
+    { name = "foreign seller, business customer with a tax id: reverse charge",
+      request = {
+        currency = "JPY", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Tokyo", zip_code = "100-0001", country = "JP" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-1", tax_id = "T1234567890123", exempt = false },
+        lines = { { id = "1", amount = "1000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0", lines = { { tax = "0", taxability_reason = "reverse_charge" } } } },
+    { name = "seller established here, business customer: domestic tax charged",
+      request = {
+        currency = "JPY", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Tokyo", zip_code = "100-0001", country = "JP" },
+        ship_from = { line1 = "1 Main Street", city = "Tokyo", zip_code = "100-0001", country = "JP" },
+        customer = { id = "b2b-2", tax_id = "T1234567890123", exempt = false },
+        lines = { { id = "1", amount = "1000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "100", lines = { { tax = "100", taxability_reason = "standard_rated" } } } },
+  },
+}

@@ -1,0 +1,93 @@
+-- Norway (NO): VAT. Rates come from the engine's national rate data; this file says what is
+-- taxed and decides reverse charge for business customers of foreign sellers.
+-- Reverse charge (CONTRACT §2.5 "Seller location"): a business customer (one with a tax id)
+-- buying from a seller not established in Norway (VOEC applies to consumers only; businesses reverse-charge, §3-30) accounts for the tax itself: the lines
+-- keep their would-be rate with a zero amount. A seller established here charges domestic
+-- tax. An unknown seller location counts as not established.
+local function reverse_charge(ctx)
+  local customer = ctx.customer
+  local tax_id = customer and customer.tax_id
+  if type(tax_id) ~= "string" or tax_id == "" then
+    return
+  end
+  local seller = ctx.seller and ctx.seller.country
+  if seller ~= nil and string.upper(seller) == "NO" then
+    return
+  end
+  for _, line in ipairs(ctx.lines) do
+    if line.reason ~= "product_exempt" and line.reason ~= "customer_exempt"
+       and line.reason ~= "zero_rated" then
+      line.reverse_charge = true
+      line.reason = "reverse_charge"
+    end
+  end
+end
+
+return {
+  region = "NO",
+  name = "Norway",
+  tax_type = "VAT",
+  sourcing = "destination",
+  taxability = {
+    default = "taxable",
+    general = "taxable", -- 25% standard (merverdiavgiftsloven §5-1)
+    saas = "taxable",
+    software_download = "taxable",
+    digital_goods = "taxable",
+    professional_services = "taxable",
+    training = "exempt", -- merverdiavgiftsloven §3-5: educational services are exempt
+    shipping = "taxable",
+    clothing = "taxable",
+    food_grocery = "reduced", -- §5-2: food at the reduced rate (15%)
+    exempt = "exempt",
+  },
+  calculate = reverse_charge,
+  selftest = {
+    { name = "standard rate on NOK 100.00",
+      request = {
+        currency = "NOK", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "25.00", lines = { { tax = "25.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS to a consumer: standard rate",
+      request = {
+        currency = "NOK", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "25.00", lines = { { tax = "25.00", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: reduced_rated",
+      request = {
+        currency = "NOK", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "15.00", lines = { { tax = "15.00", taxability_reason = "reduced_rated" } } } },
+    { name = "exempt tax code",
+      request = {
+        currency = "NOK", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "exempt" } },
+      },
+      expect = { total_tax = "0.00", lines = { { taxability_reason = "product_exempt" } } } },
+    { name = "foreign seller, business customer with a tax id: reverse charge",
+      request = {
+        currency = "NOK", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-1", tax_id = "NO923609016MVA", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "reverse_charge" } } } },
+    { name = "seller established here, business customer: domestic tax charged",
+      request = {
+        currency = "NOK", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        ship_from = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        customer = { id = "b2b-2", tax_id = "NO923609016MVA", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "25.00", lines = { { tax = "25.00", taxability_reason = "standard_rated" } } } },
+  },
+}

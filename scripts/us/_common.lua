@@ -1,0 +1,172 @@
+-- Shared helpers for the US state rules (scripts/us/*.lua). Loaded only through
+-- `require "_common"` (files starting with "_" are not rule files).
+--
+-- Everything here is plain data or table plumbing: no money arithmetic (the C engine does
+-- that), no floats. Amounts are compared with levy.money.cmp.
+--
+-- Tax codes (CONTRACT §2.4): general, saas, software_download, digital_goods,
+-- professional_services, training, shipping, clothing, food_grocery, exempt.
+--
+-- Defaults below are the most common US treatment; each state file lists only what differs,
+-- with a comment naming the source. Sources used throughout:
+--   [TF]   /work/shared/docs/tax-facts.md §1.3 (SaaS table) and §5 (special rules)
+--   [SHIP] state DOR guidance on delivery charges as summarised by TaxJar/Avalara
+--          "sales tax on shipping" state guides (secondary)
+--   [SST]  Streamlined Sales Tax taxability matrices (member states: digital products,
+--          prewritten software delivered electronically, clothing, food)
+--   [FOOD] state grocery-rate laws named in the file (reduced state rates on food)
+local money = require "levy.money"
+
+local M = {}
+
+-- Levels below the state in the rate data (ZIP tables: county, city, special -> district).
+M.LOCAL_LEVELS = { "county", "city", "district" }
+
+-- A reduced state rate on a product while the local levels keep their own rates.
+function M.state_rate(rate)
+  return { rate = rate, level = "state", keep_levels = M.LOCAL_LEVELS }
+end
+
+-- The defaults every state starts from.
+local DEFAULTS = {
+  default = "taxable",
+  general = "taxable",
+  saas = "exempt",                   -- [TF] not taxable in most states
+  software_download = "taxable",     -- prewritten ("canned") software is tangible personal
+                                     -- property in most states, however delivered [SST]
+  digital_goods = "exempt",          -- specified digital products: taxable only where listed
+  professional_services = "exempt",  -- services are generally outside sales tax
+  training = "exempt",
+  shipping = "exempt",               -- separately stated delivery: each state says [SHIP]
+  clothing = "taxable",
+  food_grocery = "exempt",           -- groceries exempt in most states
+  exempt = "exempt",
+}
+
+M.DEFAULTS = DEFAULTS
+
+-- Builds a state rule table.
+--   spec.code        two-letter code ("TX")
+--   spec.name        state name
+--   spec.sourcing    "destination" (default) | "origin" | "origin_intrastate":
+--                    "origin" = the state sources a sale by a seller located in the state at
+--                    the seller's place of business (all levels); remote sellers always collect
+--                    at destination. "origin_intrastate" = California's modified origin:
+--                    state/county/city at the seller for in-state sales, district taxes at the
+--                    destination. The engine applies origin sourcing only when the seller
+--                    (ship_from / settings) is in the same state as the ship-to.
+--   spec.taxability  overrides of DEFAULTS (tax code -> treatment)
+--   spec.no_sales_tax      true: the state has no sales tax at all (documented extension:
+--                          the engine finds no taxing jurisdiction and answers
+--                          no_tax_in_region; the flag records it for readers and UIs)
+--   spec.no_state_sales_tax true: no state-level tax, local taxes may apply (Alaska)
+--   spec.calculate, spec.selftest as in docs/rules.md
+function M.state(spec)
+  assert(type(spec.code) == "string" and #spec.code == 2, "state code")
+  local tax = {}
+  for k, v in pairs(DEFAULTS) do tax[k] = v end
+  for k, v in pairs(spec.taxability or {}) do tax[k] = v end
+  return {
+    region = "US-" .. spec.code,
+    name = spec.name,
+    country = "US",
+    tax_type = "SALES_TAX",
+    sourcing = spec.sourcing or "destination",
+    no_sales_tax = spec.no_sales_tax or nil,
+    no_state_sales_tax = spec.no_state_sales_tax or nil,
+    taxability = tax,
+    calculate = spec.calculate,
+    selftest = spec.selftest or {},
+  }
+end
+
+-- Self-test request builders: they return exactly the /v1/calculate body of CONTRACT §2.5.
+function M.line(id, amount, quantity, tax_code)
+  return { id = id, amount = amount, quantity = quantity, tax_code = tax_code }
+end
+
+function M.request(state, city, zip, date, lines, extra)
+  local r = {
+    currency = "USD",
+    date = date,
+    ship_to = { line1 = "1 Main St", city = city, state = state, zip_code = zip, country = "US" },
+    lines = lines,
+  }
+  for k, v in pairs(extra or {}) do r[k] = v end
+  return r
+end
+
+-- True when the line still carries tax entries (not exempted by a treatment or customer).
+function M.is_taxed(line)
+  if line.reason == "product_exempt" or line.reason == "customer_exempt"
+     or line.reverse_charge then
+    return false
+  end
+  return line.taxes ~= nil and #line.taxes > 0
+end
+
+-- Exempts the first `amount` of each unit's price of lines with `tax_code` (e.g.
+-- Massachusetts clothing: only the part of an item's price above $175 is taxed). Every tax
+-- entry of the line gets unit_from = amount (keeping a larger unit_from if one is set).
+function M.exempt_first(ctx, tax_code, amount)
+  for _, line in ipairs(ctx.lines) do
+    if line.tax_code == tax_code and M.is_taxed(line) then
+      for _, t in ipairs(line.taxes) do
+        if t.unit_from == nil or money.cmp(t.unit_from, amount) < 0 then
+          t.unit_from = amount
+        end
+      end
+      if money.cmp(line.unit_amount, amount) <= 0 then
+        line.taxes = {}
+        line.reason = "product_exempt"
+      else
+        line.reason = "partially_taxable"
+      end
+    end
+  end
+end
+
+-- Dated state rates for one tax code: `periods` = { { before = "YYYY-MM-DD", rate = "4.00",
+-- reason = "standard_rated" (optional, default "reduced_rated") }, ... }
+-- in date order; the first period with ctx.date < before sets the state entry's percentage
+-- (adding a state entry named `jurisdiction` when the table treatment removed it, e.g. an
+-- exemption that started on `before`). Lines exempted per customer or reverse-charged are left
+-- alone. Used where a grocery rate changed recently (IL, AL, MS): the table holds today's
+-- treatment, this function the older ones.
+function M.dated_state_rate(ctx, tax_code, periods, jurisdiction)
+  local rate, reason
+  for _, p in ipairs(periods) do
+    if ctx.date < p.before then
+      rate, reason = p.rate, p.reason or "reduced_rated"
+      break
+    end
+  end
+  if rate == nil then
+    return
+  end
+  for _, line in ipairs(ctx.lines) do
+    if line.tax_code == tax_code and line.reason ~= "customer_exempt"
+       and line.reason ~= "no_tax_in_region" and not line.reverse_charge then
+      line.taxes = line.taxes or {}
+      local state
+      for _, t in ipairs(line.taxes) do
+        if t.level == "state" then
+          state = t
+        end
+      end
+      if state == nil then
+        state = { jurisdiction = jurisdiction, level = "state", type = "SALES_TAX", fraction = "1" }
+        line.taxes[#line.taxes + 1] = state
+      end
+      state.percentage = rate
+      line.reason = reason
+    end
+  end
+end
+
+-- "YYYY-MM-DD" strings compare correctly as strings.
+function M.date_on_or_after(date, from)
+  return from == nil or date >= from
+end
+
+return M

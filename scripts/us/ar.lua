@@ -1,0 +1,37 @@
+-- Arkansas (US-AR): sales-tax rule. Rates and jurisdictions come from the engine's rate data
+-- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
+-- listed here are the defaults of _common.lua. Self-test expectations are computed from the
+-- ZIP row 72201 of TAXRATES_ZIP5_AR202512.csv: state 6.5%, county 1%, city 1.125%
+local common = require "_common"
+
+return common.state{
+  code = "AR",
+  name = "Arkansas",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
+  taxability = {
+    software_download = "exempt", -- [SST] Arkansas taxability matrix: prewritten software delivered electronically exempt
+    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    food_grocery = common.state_rate("0.125"), -- Ark. Code 26-52-317: state food rate 0.125%, local rates apply in full
+  },
+  selftest = {
+    { name = "general goods at the ZIP rate (8.625%)",
+      request = common.request("AR", "Little Rock", "72201", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "8.63", lines = { { tax = "8.63", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS subscription: exempt",
+      request = common.request("AR", "Little Rock", "72201", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "shipping with taxable goods: taxable",
+      request = common.request("AR", "Little Rock", "72201", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "9.49", lines = { { tax = "8.63" }, { tax = "0.86", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: state rate 0.125%, local rates kept",
+      request = common.request("AR", "Little Rock", "72201", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "2.26", lines = { { tax = "2.26", taxability_reason = "reduced_rated" } } } },
+    { name = "professional services: exempt",
+      request = common.request("AR", "Little Rock", "72201", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "exempt tax code",
+      request = common.request("AR", "Little Rock", "72201", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+  },
+}

@@ -1,0 +1,51 @@
+-- California (US-CA): sales-tax rule. Rates and jurisdictions come from the engine's rate data
+-- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
+-- listed here are the defaults of _common.lua. Self-test expectations are computed from the
+-- ZIP row 95814 of TAXRATES_ZIP5_CA202512.csv: state 6%, county 0.25%, city 1%, district 1.5%
+local common = require "_common"
+
+return common.state{
+  code = "CA",
+  name = "California",
+  sourcing = "origin_intrastate", -- modified origin: state/county/city at the seller for in-state sales, district taxes at destination (CDTFA Pub 105)
+  taxability = {
+    software_download = "exempt", -- Reg. 1502(f): software transferred electronically is not tangible personal property
+    digital_goods = "exempt", -- digital products are not tangible personal property (CDTFA)
+    shipping = "exempt", -- Reg. 1628: separately stated delivery by common carrier after the sale is not taxable; tax-facts #3, #6
+  },
+  selftest = {
+    { name = "general goods at the ZIP rate (8.75%)",
+      request = common.request("CA", "Sacramento", "95814", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "8.75", lines = { { tax = "8.75", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS subscription: exempt",
+      request = common.request("CA", "Sacramento", "95814", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "shipping with taxable goods: exempt",
+      request = common.request("CA", "Sacramento", "95814", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "8.75", lines = { { tax = "8.75" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "groceries: exempt",
+      request = common.request("CA", "Sacramento", "95814", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "professional services: exempt",
+      request = common.request("CA", "Sacramento", "95814", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "exempt tax code",
+      request = common.request("CA", "Sacramento", "95814", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- tax-facts #3 (TaxJar docs, dated 9%): today's rate for ZIP 90002 is the Dec-2025 row
+    -- LYNWOOD 10.75% (6 + 0.25 + 1 + 3.5); per-jurisdiction rounding on $15: 0.90 + 0.04 + 0.15
+    -- + 0.53. City Lynwood (CDTFA 10.75%) so ZIP and city tables agree.
+    { name = "#3 LA 90002: $15 item + $1.50 shipping, freight not taxable",
+      request = common.request("CA", "Lynwood", "90002", "2025-12-15", { common.line("1", "15.00", "1", "general"), common.line("2", "1.50", "1", "shipping") }),
+      expect = { total_tax = "1.62", lines = { { tax = "1.62" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- #3 as published (city Los Angeles): the CDTFA city rate 9.75% wins over the ZIP row
+    -- (tax-facts §5 "ZIP vs city"), split 6 + 0.25 + 1 + 2.5 district: 0.90 + 0.04 + 0.15 + 0.38
+    { name = "#3 LA 90002 with city Los Angeles: CDTFA 9.75%, freight not taxable",
+      request = common.request("CA", "Los Angeles", "90002", "2026-03-01", { common.line("1", "15.00", "1", "general"), common.line("2", "1.50", "1", "shipping") }),
+      expect = { total_tax = "1.47", lines = { { tax = "1.47" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- tax-facts #6: Monterey 93940 (9.25% in the ZIP row and in CDTFA), 2 x $50 + $15 shipping
+    { name = "#6 Monterey 93940: 2 x $50 + $15 shipping -> 9.25",
+      request = common.request("CA", "Monterey", "93940", "2022-03-12", { common.line("1", "100.00", "2", "general"), common.line("2", "15.00", "1", "shipping") }),
+      expect = { total_tax = "9.25", lines = { { tax = "9.25" }, { tax = "0.00" } } } },
+  },
+}

@@ -1,0 +1,36 @@
+-- District of Columbia (US-DC): sales-tax rule. Rates and jurisdictions come from the engine's rate data
+-- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
+-- listed here are the defaults of _common.lua. Self-test expectations are computed from the
+-- ZIP row 20001 of TAXRATES_ZIP5_DC202512.csv: state 6%
+local common = require "_common"
+
+return common.state{
+  code = "DC",
+  name = "District of Columbia",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
+  taxability = {
+    saas = "taxable", -- [TF] 6%
+    digital_goods = "taxable", -- D.C. Code 47-2001(n)(1)(P): digital goods taxable since 2019-10-01
+    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+  },
+  selftest = {
+    { name = "general goods at the ZIP rate (6%)",
+      request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS subscription: taxable",
+      request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
+    { name = "shipping with taxable goods: taxable",
+      request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "6.60", lines = { { tax = "6.00" }, { tax = "0.60", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: exempt",
+      request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "professional services: exempt",
+      request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "exempt tax code",
+      request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+  },
+}

@@ -1,0 +1,39 @@
+-- Hawaii (US-HI): sales-tax rule. Rates and jurisdictions come from the engine's rate data
+-- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
+-- listed here are the defaults of _common.lua. Self-test expectations are computed from the
+-- ZIP row 96813 of TAXRATES_ZIP5_HI202512.csv: state 4%, county 0.5%
+local common = require "_common"
+
+return common.state{
+  code = "HI",
+  name = "Hawaii",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
+  taxability = {
+    saas = "taxable", -- [TF] GET applies to nearly all business activity
+    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    professional_services = "taxable", -- GET: services are taxable
+    training = "taxable", -- GET: services are taxable
+    shipping = "taxable", -- GET: gross income includes delivery charges
+    food_grocery = "taxable", -- GET: no grocery exemption
+  },
+  selftest = {
+    { name = "general goods at the ZIP rate (4.5%)",
+      request = common.request("HI", "Honolulu", "96813", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "4.50", lines = { { tax = "4.50", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS subscription: taxable",
+      request = common.request("HI", "Honolulu", "96813", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "4.50", lines = { { tax = "4.50", taxability_reason = "standard_rated" } } } },
+    { name = "shipping with taxable goods: taxable",
+      request = common.request("HI", "Honolulu", "96813", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "4.95", lines = { { tax = "4.50" }, { tax = "0.45", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: taxable",
+      request = common.request("HI", "Honolulu", "96813", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "4.50", lines = { { tax = "4.50", taxability_reason = "standard_rated" } } } },
+    { name = "professional services: taxable",
+      request = common.request("HI", "Honolulu", "96813", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      expect = { total_tax = "4.50", lines = { { tax = "4.50", taxability_reason = "standard_rated" } } } },
+    { name = "exempt tax code",
+      request = common.request("HI", "Honolulu", "96813", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+  },
+}

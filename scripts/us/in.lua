@@ -1,0 +1,35 @@
+-- Indiana (US-IN): sales-tax rule. Rates and jurisdictions come from the engine's rate data
+-- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
+-- listed here are the defaults of _common.lua. Self-test expectations are computed from the
+-- ZIP row 46204 of TAXRATES_ZIP5_IN202512.csv: state 7%
+local common = require "_common"
+
+return common.state{
+  code = "IN",
+  name = "Indiana",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
+  taxability = {
+    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+  },
+  selftest = {
+    { name = "general goods at the ZIP rate (7%)",
+      request = common.request("IN", "Indianapolis", "46204", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS subscription: exempt",
+      request = common.request("IN", "Indianapolis", "46204", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "shipping with taxable goods: taxable",
+      request = common.request("IN", "Indianapolis", "46204", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "7.70", lines = { { tax = "7.00" }, { tax = "0.70", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: exempt",
+      request = common.request("IN", "Indianapolis", "46204", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "professional services: exempt",
+      request = common.request("IN", "Indianapolis", "46204", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "exempt tax code",
+      request = common.request("IN", "Indianapolis", "46204", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+  },
+}

@@ -1,0 +1,55 @@
+-- Kansas (US-KS): sales-tax rule. Rates and jurisdictions come from the engine's rate data
+-- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
+-- listed here are the defaults of _common.lua. Self-test expectations are computed from the
+-- ZIP row 67202 of TAXRATES_ZIP5_KS202512.csv: state 6.5%, county 1%, district 2%
+local common = require "_common"
+
+return common.state{
+  code = "KS",
+  name = "Kansas",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
+  taxability = {
+    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    food_grocery = { exempt_levels = { "state" } }, -- SB 1 (2024): state rate on food 0% from 2025-01-01; local sales taxes still apply
+  },
+  -- HB 2106 (2022): 6.5% -> 4% (2023) -> 2% (2024) -> 0% (2025)
+  calculate = function(ctx)
+    common.dated_state_rate(ctx, "food_grocery", {
+      { before = "2023-01-01", rate = "6.50", reason = "standard_rated" },
+      { before = "2024-01-01", rate = "4.00" },
+      { before = "2025-01-01", rate = "2.00" },
+    }, "KANSAS")
+  end,
+  selftest = {
+    { name = "general goods at the ZIP rate (9.5%)",
+      request = common.request("KS", "Wichita", "67202", "2026-03-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "9.50", lines = { { tax = "9.50", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS subscription: exempt",
+      request = common.request("KS", "Wichita", "67202", "2026-03-01", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "shipping with taxable goods: taxable",
+      request = common.request("KS", "Wichita", "67202", "2026-03-01", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "10.45", lines = { { tax = "9.50" }, { tax = "0.95", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: state level exempt, local rates apply",
+      request = common.request("KS", "Wichita", "67202", "2026-03-01", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "3.00", lines = { { tax = "3.00", taxability_reason = "partially_taxable" } } } },
+    { name = "professional services: exempt",
+      request = common.request("KS", "Wichita", "67202", "2026-03-01", { common.line("1", "100.00", "1", "professional_services") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "exempt tax code",
+      request = common.request("KS", "Wichita", "67202", "2026-03-01", { common.line("1", "100.00", "1", "exempt") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "groceries on 2022-12-31: state 6.50%",
+      request = common.request("KS", "Wichita", "67202", "2022-12-31", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "9.50", lines = { { tax = "9.50", taxability_reason = "standard_rated" } } } },
+    { name = "groceries on 2023-12-31: state 4.00%",
+      request = common.request("KS", "Wichita", "67202", "2023-12-31", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "reduced_rated" } } } },
+    { name = "groceries on 2024-12-31: state 2.00%",
+      request = common.request("KS", "Wichita", "67202", "2024-12-31", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "5.00", lines = { { tax = "5.00", taxability_reason = "reduced_rated" } } } },
+    { name = "groceries on 2025-01-01: today's treatment",
+      request = common.request("KS", "Wichita", "67202", "2025-01-01", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "3.00", lines = { { tax = "3.00", taxability_reason = "partially_taxable" } } } },
+  },
+}

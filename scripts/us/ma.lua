@@ -1,0 +1,51 @@
+-- Massachusetts (US-MA): sales-tax rule. Rates and jurisdictions come from the engine's rate data
+-- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
+-- listed here are the defaults of _common.lua. Self-test expectations are computed from the
+-- ZIP row 02108 of TAXRATES_ZIP5_MA202512.csv: state 6.25%
+local common = require "_common"
+
+return common.state{
+  code = "MA",
+  name = "Massachusetts",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
+  taxability = {
+    saas = "taxable", -- [TF] 830 CMR 64H.1.3: prewritten software however delivered, incl. remote access
+    shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
+    clothing = "taxable", -- M.G.L. c.64H s.6(k): only the part of an article's price above $175 is taxed (calculate below)
+  },
+  calculate = function(ctx)
+    common.exempt_first(ctx, "clothing", "175.00")
+  end,
+  selftest = {
+    { name = "general goods at the ZIP rate (6.25%)",
+      request = common.request("MA", "Boston", "02108", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.25", lines = { { tax = "6.25", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS subscription: taxable",
+      request = common.request("MA", "Boston", "02108", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "6.25", lines = { { tax = "6.25", taxability_reason = "standard_rated" } } } },
+    { name = "shipping with taxable goods: exempt",
+      request = common.request("MA", "Boston", "02108", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "6.25", lines = { { tax = "6.25" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "groceries: exempt",
+      request = common.request("MA", "Boston", "02108", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "professional services: exempt",
+      request = common.request("MA", "Boston", "02108", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "exempt tax code",
+      request = common.request("MA", "Boston", "02108", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "clothing 1 x 100.00: first $175.00 per item exempt",
+      request = common.request("MA", "Boston", "02108", "2025-12-15", { common.line("1", "100.00", "1", "clothing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "clothing 1 x 200.00: first $175.00 per item exempt",
+      request = common.request("MA", "Boston", "02108", "2025-12-15", { common.line("1", "200.00", "1", "clothing") }),
+      expect = { total_tax = "1.56", lines = { { tax = "1.56", taxability_reason = "partially_taxable" } } } },
+    { name = "clothing 2 x 200.00: first $175.00 per item exempt",
+      request = common.request("MA", "Boston", "02108", "2025-12-15", { common.line("1", "400.00", "2", "clothing") }),
+      expect = { total_tax = "3.13", lines = { { tax = "3.13", taxability_reason = "partially_taxable" } } } },
+    { name = "clothing 1 x 175.00: first $175.00 per item exempt",
+      request = common.request("MA", "Boston", "02108", "2025-12-15", { common.line("1", "175.00", "1", "clothing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+  },
+}

@@ -1,0 +1,39 @@
+-- Minnesota (US-MN): sales-tax rule. Rates and jurisdictions come from the engine's rate data
+-- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
+-- listed here are the defaults of _common.lua. Self-test expectations are computed from the
+-- ZIP row 55401 of TAXRATES_ZIP5_MN202512.csv: state 6.875%, county 0.15%, city 0.5%, district 1.5%
+local common = require "_common"
+
+return common.state{
+  code = "MN",
+  name = "Minnesota",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
+  taxability = {
+    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    clothing = "exempt", -- Minn. Stat. 297A.67 subd. 8: clothing exempt (fur and accessories excluded; not modelled)
+  },
+  selftest = {
+    { name = "general goods at the ZIP rate (9.025%)",
+      request = common.request("MN", "Minneapolis", "55401", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "9.03", lines = { { tax = "9.03", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS subscription: exempt",
+      request = common.request("MN", "Minneapolis", "55401", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "shipping with taxable goods: taxable",
+      request = common.request("MN", "Minneapolis", "55401", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "9.94", lines = { { tax = "9.03" }, { tax = "0.91", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: exempt",
+      request = common.request("MN", "Minneapolis", "55401", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "professional services: exempt",
+      request = common.request("MN", "Minneapolis", "55401", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "exempt tax code",
+      request = common.request("MN", "Minneapolis", "55401", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "clothing exempt",
+      request = common.request("MN", "Minneapolis", "55401", "2025-12-15", { common.line("1", "100.00", "1", "clothing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+  },
+}

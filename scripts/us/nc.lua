@@ -1,0 +1,36 @@
+-- North Carolina (US-NC): sales-tax rule. Rates and jurisdictions come from the engine's rate data
+-- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
+-- listed here are the defaults of _common.lua. Self-test expectations are computed from the
+-- ZIP row 27601 of TAXRATES_ZIP5_NC202512.csv: state 4.75%, county 2%, district 0.5%
+local common = require "_common"
+
+return common.state{
+  code = "NC",
+  name = "North Carolina",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
+  taxability = {
+    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    food_grocery = { rate = "2.00", level = "state" }, -- N.C.G.S. 105-164.13B: food exempt from state tax, a uniform 2% local rate applies
+  },
+  selftest = {
+    { name = "general goods at the ZIP rate (7.25%)",
+      request = common.request("NC", "Raleigh", "27601", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "7.25", lines = { { tax = "7.25", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS subscription: exempt",
+      request = common.request("NC", "Raleigh", "27601", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "shipping with taxable goods: taxable",
+      request = common.request("NC", "Raleigh", "27601", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "7.98", lines = { { tax = "7.25" }, { tax = "0.73", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: state rate 2.00% only",
+      request = common.request("NC", "Raleigh", "27601", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "2.00", lines = { { tax = "2.00", taxability_reason = "reduced_rated" } } } },
+    { name = "professional services: exempt",
+      request = common.request("NC", "Raleigh", "27601", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "exempt tax code",
+      request = common.request("NC", "Raleigh", "27601", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+  },
+}

@@ -1,0 +1,43 @@
+-- New Jersey (US-NJ): sales-tax rule. Rates and jurisdictions come from the engine's rate data
+-- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
+-- listed here are the defaults of _common.lua. Self-test expectations are computed from the
+-- ZIP row 07102 of TAXRATES_ZIP5_NJ202512.csv: state 6.625%
+local common = require "_common"
+
+return common.state{
+  code = "NJ",
+  name = "New Jersey",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
+  taxability = {
+    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    shipping = "taxable", -- N.J.S.A. 54:32B-2(oo): delivery charges are part of the sales price; tax-facts #4
+    clothing = "exempt", -- N.J.S.A. 54:32B-8.4: clothing and footwear exempt
+  },
+  selftest = {
+    { name = "general goods at the ZIP rate (6.625%)",
+      request = common.request("NJ", "Newark", "07102", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.63", lines = { { tax = "6.63", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS subscription: exempt",
+      request = common.request("NJ", "Newark", "07102", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "shipping with taxable goods: taxable",
+      request = common.request("NJ", "Newark", "07102", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "7.29", lines = { { tax = "6.63" }, { tax = "0.66", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: exempt",
+      request = common.request("NJ", "Newark", "07102", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "professional services: exempt",
+      request = common.request("NJ", "Newark", "07102", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "exempt tax code",
+      request = common.request("NJ", "Newark", "07102", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- tax-facts #4: Ramsey 07446 (row ALLENDALE, 6.625% state only), $15 + $1.50 shipping
+    { name = "#4 Ramsey NJ: shipping taxable, 6.625% of 16.50 -> 1.09",
+      request = common.request("NJ", "Ramsey", "07446", "2025-12-15", { common.line("1", "15.00", "1", "general"), common.line("2", "1.50", "1", "shipping") }),
+      expect = { total_tax = "1.09", lines = { { tax = "0.99" }, { tax = "0.10", taxability_reason = "standard_rated" } } } },
+    { name = "clothing exempt",
+      request = common.request("NJ", "Newark", "07102", "2025-12-15", { common.line("1", "100.00", "1", "clothing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+  },
+}

@@ -1,0 +1,39 @@
+-- New Mexico (US-NM): sales-tax rule. Rates and jurisdictions come from the engine's rate data
+-- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
+-- listed here are the defaults of _common.lua. Self-test expectations are computed from the
+-- ZIP row 87101 of TAXRATES_ZIP5_NM202512.csv: state 4.875%, city 2.75%
+local common = require "_common"
+
+return common.state{
+  code = "NM",
+  name = "New Mexico",
+  sourcing = "destination", -- HB 6 (2019): destination-based gross receipts sourcing since 2021-07-01
+  taxability = {
+    saas = "taxable", -- [TF] gross receipts tax
+    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    professional_services = "taxable", -- GRT applies to services performed in New Mexico
+    training = "taxable", -- GRT applies to services performed in New Mexico
+    shipping = "taxable", -- GRT: delivery charges are gross receipts
+    food_grocery = "exempt", -- NMSA 7-9-92: food-retailer deduction
+  },
+  selftest = {
+    { name = "general goods at the ZIP rate (7.625%)",
+      request = common.request("NM", "Albuquerque", "87101", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "7.63", lines = { { tax = "7.63", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS subscription: taxable",
+      request = common.request("NM", "Albuquerque", "87101", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "7.63", lines = { { tax = "7.63", taxability_reason = "standard_rated" } } } },
+    { name = "shipping with taxable goods: taxable",
+      request = common.request("NM", "Albuquerque", "87101", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "8.40", lines = { { tax = "7.63" }, { tax = "0.77", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: exempt",
+      request = common.request("NM", "Albuquerque", "87101", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "professional services: taxable",
+      request = common.request("NM", "Albuquerque", "87101", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      expect = { total_tax = "7.63", lines = { { tax = "7.63", taxability_reason = "standard_rated" } } } },
+    { name = "exempt tax code",
+      request = common.request("NM", "Albuquerque", "87101", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+  },
+}

@@ -1,0 +1,36 @@
+-- Ohio (US-OH): sales-tax rule. Rates and jurisdictions come from the engine's rate data
+-- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
+-- listed here are the defaults of _common.lua. Self-test expectations are computed from the
+-- ZIP row 43201 of TAXRATES_ZIP5_OH202512.csv: state 5.75%, county 1.25%, district 1%
+local common = require "_common"
+
+return common.state{
+  code = "OH",
+  name = "Ohio",
+  sourcing = "origin", -- origin-based for sellers located in the state (intrastate); remote sellers collect at destination
+  taxability = {
+    saas = "taxable", -- [TF] R.C. 5739.01(B)(3)(e): automatic data processing/electronic information services for use in business
+    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+  },
+  selftest = {
+    { name = "general goods at the ZIP rate (8%)",
+      request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS subscription: taxable",
+      request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
+    { name = "shipping with taxable goods: taxable",
+      request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "8.81", lines = { { tax = "8.00" }, { tax = "0.81", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: exempt",
+      request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "professional services: exempt",
+      request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "exempt tax code",
+      request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+  },
+}

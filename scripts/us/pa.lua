@@ -1,0 +1,40 @@
+-- Pennsylvania (US-PA): sales-tax rule. Rates and jurisdictions come from the engine's rate data
+-- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
+-- listed here are the defaults of _common.lua. Self-test expectations are computed from the
+-- ZIP row 19103 of TAXRATES_ZIP5_PA202512.csv: state 6%, county 2%
+local common = require "_common"
+
+return common.state{
+  code = "PA",
+  name = "Pennsylvania",
+  sourcing = "origin", -- origin-based for sellers located in the state (intrastate); remote sellers collect at destination
+  taxability = {
+    saas = "taxable", -- [TF] 6% (+ Philadelphia 2%, Allegheny 1%): canned software however accessed (Act 84 of 2016)
+    digital_goods = "taxable", -- Act 84 of 2016: digital products taxable
+    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    clothing = "exempt", -- 72 P.S. 7204(26): clothing exempt (formal wear, fur excluded; not modelled)
+  },
+  selftest = {
+    { name = "general goods at the ZIP rate (8%)",
+      request = common.request("PA", "Philadelphia", "19103", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS subscription: taxable",
+      request = common.request("PA", "Philadelphia", "19103", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
+    { name = "shipping with taxable goods: taxable",
+      request = common.request("PA", "Philadelphia", "19103", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "8.80", lines = { { tax = "8.00" }, { tax = "0.80", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: exempt",
+      request = common.request("PA", "Philadelphia", "19103", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "professional services: exempt",
+      request = common.request("PA", "Philadelphia", "19103", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "exempt tax code",
+      request = common.request("PA", "Philadelphia", "19103", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "clothing exempt",
+      request = common.request("PA", "Philadelphia", "19103", "2025-12-15", { common.line("1", "100.00", "1", "clothing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+  },
+}

@@ -1,0 +1,52 @@
+-- Rhode Island (US-RI): sales-tax rule. Rates and jurisdictions come from the engine's rate data
+-- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
+-- listed here are the defaults of _common.lua. Self-test expectations are computed from the
+-- ZIP row 02903 of TAXRATES_ZIP5_RI202512.csv: state 7%
+local common = require "_common"
+
+return common.state{
+  code = "RI",
+  name = "Rhode Island",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
+  taxability = {
+    saas = "taxable", -- [TF] 7%
+    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    clothing = "taxable", -- R.I. Gen. Laws 44-18-30(27): clothing exempt up to $250 per item, tax on the excess (calculate below)
+  },
+  calculate = function(ctx)
+    common.exempt_first(ctx, "clothing", "250.00")
+  end,
+  selftest = {
+    { name = "general goods at the ZIP rate (7%)",
+      request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS subscription: taxable",
+      request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
+    { name = "shipping with taxable goods: taxable",
+      request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "7.70", lines = { { tax = "7.00" }, { tax = "0.70", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: exempt",
+      request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "professional services: exempt",
+      request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "exempt tax code",
+      request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "clothing 1 x 100.00: first $250.00 per item exempt",
+      request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "100.00", "1", "clothing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "clothing 1 x 200.00: first $250.00 per item exempt",
+      request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "200.00", "1", "clothing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "clothing 2 x 200.00: first $250.00 per item exempt",
+      request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "400.00", "2", "clothing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "clothing 1 x 250.00: first $250.00 per item exempt",
+      request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "250.00", "1", "clothing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+  },
+}

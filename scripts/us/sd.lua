@@ -1,0 +1,38 @@
+-- South Dakota (US-SD): sales-tax rule. Rates and jurisdictions come from the engine's rate data
+-- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
+-- listed here are the defaults of _common.lua. Self-test expectations are computed from the
+-- ZIP row 57104 of TAXRATES_ZIP5_SD202512.csv: state 4.2%, city 2%
+local common = require "_common"
+
+return common.state{
+  code = "SD",
+  name = "South Dakota",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
+  taxability = {
+    saas = "taxable", -- [TF] taxable
+    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    professional_services = "taxable", -- SDCL 10-45-4: services are taxable unless specifically exempted (some professions are; doubt)
+    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    food_grocery = "taxable", -- groceries are taxable at the full rate
+  },
+  selftest = {
+    { name = "general goods at the ZIP rate (6.2%)",
+      request = common.request("SD", "Sioux Falls", "57104", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.20", lines = { { tax = "6.20", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS subscription: taxable",
+      request = common.request("SD", "Sioux Falls", "57104", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "6.20", lines = { { tax = "6.20", taxability_reason = "standard_rated" } } } },
+    { name = "shipping with taxable goods: taxable",
+      request = common.request("SD", "Sioux Falls", "57104", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "6.82", lines = { { tax = "6.20" }, { tax = "0.62", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: taxable",
+      request = common.request("SD", "Sioux Falls", "57104", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "6.20", lines = { { tax = "6.20", taxability_reason = "standard_rated" } } } },
+    { name = "professional services: taxable",
+      request = common.request("SD", "Sioux Falls", "57104", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      expect = { total_tax = "6.20", lines = { { tax = "6.20", taxability_reason = "standard_rated" } } } },
+    { name = "exempt tax code",
+      request = common.request("SD", "Sioux Falls", "57104", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+  },
+}

@@ -1,0 +1,97 @@
+-- Tennessee (US-TN): sales-tax rule. Rates and jurisdictions come from the engine's rate data
+-- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
+-- listed here are the defaults of _common.lua. Self-test expectations are computed from the
+-- ZIP row 37902 of TAXRATES_ZIP5_TN202512.csv: state 7%, county 2.25%
+-- and 37203 (Nashville): state 7%, county 2.25%, plus the engine's overlay district 0.5%
+-- (Davidson County transit surcharge from 2025-02-01, tax-facts §5)
+local common = require "_common"
+local money = require "levy.money"
+
+local LOCAL_CAP = "1600.00"     -- local rate: first $1,600 of a single article
+local ARTICLE_CAP = "3200.00"   -- state single-article 2.75%: $1,600.01 .. $3,200
+-- Codes sold as single articles of tangible personal property (services, SaaS, digital
+-- products and shipping are not articles; groceries are rarely over $1,600).
+local SINGLE_ARTICLE = { general = true, clothing = true }
+
+return common.state{
+  code = "TN",
+  name = "Tennessee",
+  sourcing = "origin", -- origin-based for sellers located in the state (intrastate); remote sellers collect at destination
+  taxability = {
+    saas = "taxable", -- [TF] T.C.A. 67-6-231: remotely accessed software taxable
+    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    food_grocery = common.state_rate("4.00"), -- T.C.A. 67-6-228: state rate on food 4%; local rates apply
+  },
+  -- Single-article rule (T.C.A. 67-6-702(a), tax-facts §5): for a single article of tangible
+  -- personal property the local rate applies only to the first $1,600 of the unit price, and
+  -- a state single-article tax of 2.75% applies to the part from $1,600.01 to $3,200; the 7%
+  -- state rate applies to the whole price.
+  calculate = function(ctx)
+    for _, line in ipairs(ctx.lines) do
+      if SINGLE_ARTICLE[line.tax_code] and common.is_taxed(line) then
+        local state
+        for _, t in ipairs(line.taxes) do
+          if t.level == "state" then
+            state = t
+          else
+            t.unit_to = LOCAL_CAP
+          end
+        end
+        if state and money.cmp(line.unit_amount, LOCAL_CAP) > 0 then
+          line.taxes[#line.taxes + 1] = {
+            jurisdiction = "TENNESSEE SINGLE ARTICLE", level = "state", type = "SALES_TAX",
+            percentage = "2.75", fraction = state.fraction or "1",
+            unit_from = LOCAL_CAP, unit_to = ARTICLE_CAP,
+          }
+        end
+      end
+    end
+  end,
+  selftest = {
+    { name = "general goods at the ZIP rate (9.25%)",
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "9.25", lines = { { tax = "9.25", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS subscription: taxable",
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "9.25", lines = { { tax = "9.25", taxability_reason = "standard_rated" } } } },
+    { name = "shipping with taxable goods: taxable",
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "10.18", lines = { { tax = "9.25" }, { tax = "0.93", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: state rate 4.00%, local rates kept",
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "6.25", lines = { { tax = "6.25", taxability_reason = "reduced_rated" } } } },
+    { name = "professional services: exempt",
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "exempt tax code",
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "$2,000 article: 7% on 2000 + 2.25% on 1600 + 2.75% on 400",
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "2000.00", "1", "general") }),
+      expect = { total_tax = "187.00", lines = { { tax = "187.00", taxability_reason = "standard_rated" } } } },
+    { name = "2 x $2,000: caps apply per unit",
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "4000.00", "2", "general") }),
+      expect = { total_tax = "374.00", lines = { { tax = "374.00", taxability_reason = "standard_rated" } } } },
+    { name = "$5,000 article: single-article tax capped at $3,200",
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "5000.00", "1", "general") }),
+      expect = { total_tax = "430.00", lines = { { tax = "430.00", taxability_reason = "standard_rated" } } } },
+    { name = "$1,000 article: below the cap, full local rate",
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "1000.00", "1", "general") }),
+      expect = { total_tax = "92.50", lines = { { tax = "92.50", taxability_reason = "standard_rated" } } } },
+    { name = "exactly $1,600: no single-article tax",
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "1600.00", "1", "general") }),
+      expect = { total_tax = "148.00", lines = { { tax = "148.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS is not an article: local rate on the full $5,000",
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "5000.00", "1", "saas") }),
+      expect = { total_tax = "462.50", lines = { { tax = "462.50" } } } },
+    -- Nashville 37203: the Dec-2025 row says 9.25%; the engine adds the Davidson County 0.5%
+    -- transit surcharge from 2025-02-01 (tax-facts section 5) -> 9.75%
+    { name = "Nashville 37203 on 2025-12-15: 9.75% with the transit surcharge",
+      request = common.request("TN", "Nashville", "37203", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "9.75", lines = { { tax = "9.75" } } } },
+    { name = "Nashville 37203 on 2025-01-31: 9.25% before the surcharge",
+      request = common.request("TN", "Nashville", "37203", "2025-01-31", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "9.25", lines = { { tax = "9.25" } } } },
+  },
+}

@@ -1,0 +1,40 @@
+-- Texas (US-TX): sales-tax rule. Rates and jurisdictions come from the engine's rate data
+-- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
+-- listed here are the defaults of _common.lua. Self-test expectations are computed from the
+-- ZIP row 78701 of TAXRATES_ZIP5_TX202512.csv: state 6.25%, city 1%, district 1%
+local common = require "_common"
+
+return common.state{
+  code = "TX",
+  name = "Texas",
+  sourcing = "origin", -- origin-based for sellers located in the state (intrastate); remote sellers collect at destination
+  taxability = {
+    saas = { fraction = "0.80" }, -- [TF] 34 TAC 3.330: data processing, 20% of the charge exempt, tax on 80%; tax-facts #20
+    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    shipping = "taxable", -- 34 TAC 3.303: delivery charges for taxable items are part of the sales price
+  },
+  selftest = {
+    { name = "general goods at the ZIP rate (8.25%)",
+      request = common.request("TX", "Austin", "78701", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "8.25", lines = { { tax = "8.25", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS subscription: taxable on 80% of the price",
+      request = common.request("TX", "Austin", "78701", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "6.60", lines = { { tax = "6.60", taxability_reason = "partially_taxable" } } } },
+    { name = "shipping with taxable goods: taxable",
+      request = common.request("TX", "Austin", "78701", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "9.08", lines = { { tax = "8.25" }, { tax = "0.83", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: exempt",
+      request = common.request("TX", "Austin", "78701", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "professional services: exempt",
+      request = common.request("TX", "Austin", "78701", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "exempt tax code",
+      request = common.request("TX", "Austin", "78701", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- tax-facts #20: Austin 78701 = 8.25% (6.25 + 1 city + 1 special); SaaS on 80% of $100
+    { name = "#20 Austin SaaS $100 -> 6.60",
+      request = common.request("TX", "Austin", "78701", "2026-03-01", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "6.60", lines = { { tax = "6.60", taxability_reason = "partially_taxable" } } } },
+  },
+}

@@ -1,0 +1,36 @@
+-- Virginia (US-VA): sales-tax rule. Rates and jurisdictions come from the engine's rate data
+-- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
+-- listed here are the defaults of _common.lua. Self-test expectations are computed from the
+-- ZIP row 23219 of TAXRATES_ZIP5_VA202512.csv: state 4.3%, city 1%, district 0.7%
+local common = require "_common"
+
+return common.state{
+  code = "VA",
+  name = "Virginia",
+  sourcing = "origin", -- origin-based for sellers located in the state (intrastate); remote sellers collect at destination
+  taxability = {
+    software_download = "exempt", -- Va. Dept. of Taxation rulings (e.g. P.D. 08-83): prewritten software delivered electronically, with no tangible medium, is not taxable (doubt on the ruling number)
+    shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
+    food_grocery = { rate = "1.00", level = "state" }, -- Code of Va. 58.1-611.1: food 0% state from 2023-01-01, uniform 1% local tax (shown at the state level)
+  },
+  selftest = {
+    { name = "general goods at the ZIP rate (6%)",
+      request = common.request("VA", "Richmond", "23219", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS subscription: exempt",
+      request = common.request("VA", "Richmond", "23219", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "shipping with taxable goods: exempt",
+      request = common.request("VA", "Richmond", "23219", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "groceries: state rate 1.00% only",
+      request = common.request("VA", "Richmond", "23219", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated" } } } },
+    { name = "professional services: exempt",
+      request = common.request("VA", "Richmond", "23219", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "exempt tax code",
+      request = common.request("VA", "Richmond", "23219", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+  },
+}

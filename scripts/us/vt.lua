@@ -1,0 +1,40 @@
+-- Vermont (US-VT): sales-tax rule. Rates and jurisdictions come from the engine's rate data
+-- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
+-- listed here are the defaults of _common.lua. Self-test expectations are computed from the
+-- ZIP row 05401 of TAXRATES_ZIP5_VT202512.csv: state 6%, city 1%
+local common = require "_common"
+
+return common.state{
+  code = "VT",
+  name = "Vermont",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
+  taxability = {
+    saas = "taxable", -- [TF] taxable again since 2024-07-01 (H.887 repealed the 2015 exemption)
+    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    clothing = "exempt", -- 32 V.S.A. 9741(45): clothing exempt
+  },
+  selftest = {
+    { name = "general goods at the ZIP rate (7%)",
+      request = common.request("VT", "Burlington", "05401", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS subscription: taxable",
+      request = common.request("VT", "Burlington", "05401", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
+    { name = "shipping with taxable goods: taxable",
+      request = common.request("VT", "Burlington", "05401", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "7.70", lines = { { tax = "7.00" }, { tax = "0.70", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: exempt",
+      request = common.request("VT", "Burlington", "05401", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "professional services: exempt",
+      request = common.request("VT", "Burlington", "05401", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "exempt tax code",
+      request = common.request("VT", "Burlington", "05401", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "clothing exempt",
+      request = common.request("VT", "Burlington", "05401", "2025-12-15", { common.line("1", "100.00", "1", "clothing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+  },
+}

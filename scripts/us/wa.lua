@@ -1,0 +1,44 @@
+-- Washington (US-WA): sales-tax rule. Rates and jurisdictions come from the engine's rate data
+-- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
+-- listed here are the defaults of _common.lua. Self-test expectations are computed from the
+-- ZIP row 98101 of TAXRATES_ZIP5_WA202512.csv: state 6.5%, city 3.85%
+local common = require "_common"
+
+return common.state{
+  code = "WA",
+  name = "Washington",
+  sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
+  taxability = {
+    saas = "taxable", -- [TF] RCW 82.04.050(6): remote access software and digital automated services
+    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    training = "taxable", -- ESSB 5814 (2025): live presentations (seminars, workshops) are retail sales from 2025-10-01
+    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+  },
+  selftest = {
+    { name = "general goods at the ZIP rate (10.35%)",
+      request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS subscription: taxable",
+      request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
+    { name = "shipping with taxable goods: taxable",
+      request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "11.39", lines = { { tax = "10.35" }, { tax = "1.04", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: exempt",
+      request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "professional services: exempt",
+      request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "exempt tax code",
+      request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- tax-facts #22: Seattle 98101 10.35% in the Dec-2025 table (6.5 + 3.85)
+    { name = "#22 Seattle 98101 $100 general -> 10.35",
+      request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
+    { name = "training (live presentation) taxable",
+      request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "training") }),
+      expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
+  },
+}

@@ -1,0 +1,8 @@
+# End-to-end tests of the api plugin (REST API, /v1/calculate, Sphere endpoint, `levy calc`).
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_Interpreter_FOUND)
+  add_test(NAME e2e_api
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/api/test_api.py $<TARGET_FILE:levy>
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(e2e_api PROPERTIES LABELS e2e TIMEOUT 300)
+endif()

@@ -1,0 +1,375 @@
+/* Rate index: loading the shipped tables, ZIP / city / province / VAT lookups by date. */
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "harness.h"
+#include "tax/dec.h"
+#include "tax/rates.h"
+
+static levy_rates *R;
+
+static int32_t D(const char *s)
+{
+    int32_t d = 0;
+    levy_tax_date_parse(s, strlen(s), &d);
+    return d;
+}
+
+static levy_rates *rates(void)
+{
+    if (!R) {
+        levy_err err;
+        levy_err_clear(&err);
+        if (levy_rates_open(&R, "data", NULL, &err) != LEVY_OK) {
+            fprintf(stderr, "open: %s\n", err.message);
+            R = NULL;
+        }
+    }
+    return R;
+}
+
+static int64_t total(const levy_tax_resolution *res)
+{
+    int64_t t = 0;
+    for (int i = 0; i < res->n; i++)
+        t += res->e[i].rate;
+    return t;
+}
+
+static int resolve(const char *country, const char *state, const char *city, const char *zip,
+                   const char *date, levy_tax_resolution *res, levy_err *err)
+{
+    levy_tax_address a = {country, state, city, zip};
+    levy_err_clear(err);
+    return levy_rates_resolve(rates(), &a, D(date), res, err);
+}
+
+static void t_load(void)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK(rates() != NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    fprintf(stderr, "  load all default tables: %ld ms\n", ms);
+    if (!getenv("LEVY_UNDER_VALGRIND") && !getenv("LEVY_SANITIZED"))
+        CHECK(ms <= 300);
+    int n = levy_rates_ntables(R), found_avalara = 0;
+    for (int i = 0; i < n; i++) {
+        const levy_rates_table *t = levy_rates_table_at(R, i);
+        if (strcmp(t->source, "avalara-zip5") == 0) {
+            CHECK_EQ_INT(t->rows, 41001);
+            CHECK_EQ_STR(t->vintage, "2025-12");
+            found_avalara = 1;
+        }
+    }
+    CHECK(found_avalara);
+end:;
+}
+
+static void t_zip(void)
+{
+    levy_tax_resolution res;
+    levy_err err;
+    CHECK_EQ_INT(resolve("US", "TX", "Austin", "78701", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_STR(res.region, "US-TX");
+    CHECK_EQ_INT(total(&res), 8250000);
+    CHECK_EQ_STR(res.e[0].name, "TEXAS");
+    CHECK_EQ_INT(res.e[0].rate, 6250000);
+    /* ZIP+4, both spellings */
+    CHECK_EQ_INT(resolve("US", "TX", NULL, "78701-1234", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 8250000);
+    CHECK_EQ_INT(resolve("US", "TX", NULL, "787011234", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 8250000);
+    CHECK_EQ_INT(resolve("US", "IL", "Chicago", "60601", "2025-12-15", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 10250000);
+    CHECK_EQ_INT(resolve("US", "NY", "New York", "10001", "2025-12-15", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 8875000);
+    CHECK_EQ_INT(resolve("US", "WA", "Seattle", "98101", "2025-12-15", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 10350000);
+    /* UT components do not add up: the slack goes to the special component */
+    CHECK_EQ_INT(resolve("US", "UT", NULL, "84101", "2026-01-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 8450000);
+    /* no tax */
+    CHECK_EQ_INT(resolve("US", "OR", NULL, "97201", "2026-01-01", &res, &err), 0);
+    CHECK_EQ_INT(res.n, 0);
+    /* DC + PR */
+    CHECK_EQ_INT(resolve("US", "DC", NULL, "20001", "2026-01-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 6000000);
+    CHECK_EQ_STR(res.e[0].name, "DISTRICT OF COLUMBIA");
+    CHECK_EQ_INT(resolve("US", "DC", NULL, "20001", "2026-10-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 7000000); /* overlay, marked verify */
+    CHECK_EQ_INT(resolve("US", "PR", NULL, "00901", "2026-01-01", &res, &err), 0);
+    CHECK_EQ_STR(res.region, "US-PR");
+    CHECK_EQ_INT(total(&res), 11500000);
+end:;
+}
+
+static void t_zip_two_states(void)
+{
+    levy_tax_resolution res;
+    levy_err err;
+    /* 10509 is in the CT and NY files: the address's state picks the row */
+    CHECK_EQ_INT(resolve("US", "NY", NULL, "10509", "2026-01-01", &res, &err), 0);
+    CHECK_EQ_STR(res.region, "US-NY");
+    CHECK_EQ_STR(res.e[0].name, "NEW YORK");
+    CHECK_EQ_INT(total(&res), 8375000);
+    CHECK_EQ_INT(resolve("US", "CT", NULL, "10509", "2026-01-01", &res, &err), 0);
+    CHECK_EQ_STR(res.region, "US-CT");
+    CHECK_EQ_STR(res.e[0].name, "CONNECTICUT");
+    CHECK_EQ_INT(total(&res), 6350000);
+    /* 03579: Maine taxes, New Hampshire does not */
+    CHECK_EQ_INT(resolve("US", "NH", NULL, "03579", "2026-01-01", &res, &err), 0);
+    CHECK_EQ_INT(res.n, 0);
+    CHECK_EQ_INT(resolve("US", "ME", NULL, "03579", "2026-01-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 5500000);
+    /* in neither listed state */
+    CHECK(resolve("US", "TX", NULL, "10509", "2026-01-01", &res, &err) != 0);
+    CHECK_EQ_STR(err.code, "address_unresolved");
+end:;
+}
+
+static void t_unknown_zip(void)
+{
+    levy_tax_resolution res;
+    levy_err err;
+    CHECK_EQ_INT(resolve("US", "CA", "Irvine", "00000", "2026-01-01", &res, &err),
+                 LEVY_ENOTFOUND);
+    CHECK_EQ_STR(err.code, "address_unresolved");
+    CHECK(resolve("US", "CA", NULL, "9261", "2026-01-01", &res, &err) != 0);
+    CHECK(resolve("US", "CA", NULL, "92614-12", "2026-01-01", &res, &err) != 0);
+    CHECK(resolve("US", "CA", NULL, NULL, "2026-01-01", &res, &err) != 0);
+end:;
+}
+
+static void t_cdtfa(void)
+{
+    levy_tax_resolution res;
+    levy_err err;
+    /* Irvine: 6.00 / 0.25 (ORANGE) / 0.50 district / 1.00 local */
+    CHECK_EQ_INT(resolve("US", "CA", "Irvine", "92614", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(res.n, 4);
+    CHECK_EQ_STR(res.e[0].name, "CALIFORNIA");
+    CHECK_EQ_INT(res.e[0].rate, 6000000);
+    CHECK_EQ_STR(res.e[1].name, "ORANGE");
+    CHECK_EQ_INT(res.e[1].level, LEVY_LEVEL_COUNTY);
+    CHECK_EQ_INT(res.e[1].rate, 250000);
+    CHECK_EQ_INT(res.e[2].rate, 500000);
+    CHECK_EQ_INT(res.e[2].level, LEVY_LEVEL_DISTRICT);
+    CHECK_EQ_INT(res.e[3].rate, 1000000);
+    /* 92615 is labelled HUNTINGTON BEACH in the ZIP table; the city wins */
+    CHECK_EQ_INT(resolve("US", "CA", "irvine", "92615", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 7750000);
+    /* Beverly Hills 9.75 (CDTFA) beats the ZIP row's West Hollywood 10.5 */
+    CHECK_EQ_INT(resolve("US", "CA", "Beverly Hills", "90210", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 9750000);
+    CHECK_EQ_STR(res.e[1].name, "LOS ANGELES");
+    CHECK_EQ_INT(resolve("US", "CA", NULL, "90210", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 10500000);
+    /* unknown city: the ZIP row */
+    CHECK_EQ_INT(resolve("US", "CA", "Nowhere", "92614", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 7750000);
+end:;
+}
+
+static void t_overlays(void)
+{
+    levy_tax_resolution res;
+    levy_err err;
+    CHECK_EQ_INT(resolve("US", "NC", "Charlotte", "28202", "2026-06-30", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 7250000);
+    CHECK_EQ_INT(resolve("US", "NC", "Charlotte", "28202", "2026-07-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 8250000);
+    CHECK_EQ_INT(resolve("US", "TN", "Nashville", "37201", "2025-01-31", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 9250000);
+    CHECK_EQ_INT(resolve("US", "TN", "Nashville", "37201", "2025-02-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 9750000);
+end:;
+}
+
+static void t_sst(void)
+{
+    levy_tax_resolution res;
+    levy_err err;
+    /* MN state rate 6.875 from the SST file (since 2009-07-01) */
+    CHECK_EQ_INT(resolve("US", "MN", NULL, "55401", "2026-04-01", &res, &err), 0);
+    CHECK_EQ_STR(res.e[0].name, "MINNESOTA");
+    CHECK_EQ_INT(res.e[0].rate, 6875000);
+    char src[256];
+    levy_rates_describe(R, &res, src, sizeof src);
+    CHECK(strstr(src, "sst 2026Q2") != NULL);
+end:;
+}
+
+static void t_canada(void)
+{
+    levy_tax_resolution res;
+    levy_err err;
+    CHECK_EQ_INT(resolve("CA", "NS", NULL, NULL, "2025-03-31", &res, &err), 0);
+    CHECK_EQ_INT(res.n, 1);
+    CHECK_EQ_INT(res.e[0].rate, 15000000);
+    CHECK_EQ_INT(res.e[0].type, LEVY_TYPE_HST);
+    CHECK_EQ_INT(resolve("CA", "NS", NULL, NULL, "2025-04-01", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 14000000);
+    CHECK_EQ_INT(resolve("CA", "QC", NULL, NULL, "2026-01-01", &res, &err), 0);
+    CHECK_EQ_INT(res.n, 2);
+    CHECK_EQ_STR(res.group_region[0], "CA");
+    CHECK_EQ_STR(res.group_region[1], "CA-QC");
+    CHECK_EQ_INT(res.e[0].type, LEVY_TYPE_GST);
+    CHECK_EQ_INT(res.e[1].type, LEVY_TYPE_QST);
+    CHECK_EQ_INT(res.e[1].rate, 9975000);
+    CHECK_EQ_INT(res.e[1].group, 1);
+    CHECK_EQ_INT(resolve("CA", "BC", NULL, NULL, "2026-01-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 12000000);
+    CHECK_EQ_INT(resolve("CA", "ON", NULL, NULL, "2026-01-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 13000000);
+    CHECK(resolve("CA", "XX", NULL, NULL, "2026-01-01", &res, &err) != 0);
+end:;
+}
+
+static void t_eu(void)
+{
+    levy_tax_resolution res;
+    levy_err err;
+    CHECK_EQ_INT(resolve("DE", NULL, NULL, "10115", "2020-12-31", &res, &err), 0);
+    CHECK_EQ_STR(res.region, "EU");
+    CHECK_EQ_STR(res.e[0].name, "GERMANY");
+    CHECK_EQ_INT(res.e[0].rate, 16000000);
+    CHECK_EQ_INT(resolve("DE", NULL, NULL, "10115", "2021-01-01", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 19000000);
+    int64_t red = 0;
+    CHECK_EQ_INT(levy_rates_vat_key(&res, "reduced", &red), 0);
+    CHECK_EQ_INT(red, 7000000);
+    CHECK_EQ_INT(resolve("RO", NULL, NULL, NULL, "2025-07-31", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 19000000);
+    CHECK_EQ_INT(resolve("RO", NULL, NULL, NULL, "2025-08-01", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 21000000);
+    CHECK_EQ_INT(resolve("FI", NULL, NULL, NULL, "2025-01-01", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 25500000);
+    /* Canary Islands by postcode */
+    CHECK_EQ_INT(resolve("ES", NULL, NULL, "35001", "2025-01-01", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 0);
+    CHECK_EQ_INT(resolve("ES", NULL, NULL, "28001", "2025-01-01", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 21000000);
+    /* AT: "reduced" is reduced1 */
+    CHECK_EQ_INT(resolve("AT", NULL, NULL, NULL, "2025-01-01", &res, &err), 0);
+    CHECK_EQ_INT(levy_rates_vat_key(&res, "reduced", &red), 0);
+    CHECK_EQ_INT(red, 10000000);
+end:;
+}
+
+static void t_national(void)
+{
+    levy_tax_resolution res;
+    levy_err err;
+    CHECK_EQ_INT(resolve("GB", NULL, NULL, NULL, "2026-01-01", &res, &err), 0);
+    CHECK_EQ_STR(res.region, "GB");
+    CHECK_EQ_INT(res.e[0].rate, 20000000);
+    CHECK_EQ_INT(resolve("CH", NULL, NULL, NULL, "2023-12-31", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 7700000);
+    CHECK_EQ_INT(resolve("CH", NULL, NULL, NULL, "2024-01-01", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 8100000);
+    CHECK_EQ_INT(resolve("SG", NULL, NULL, NULL, "2023-06-01", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 8000000);
+    CHECK_EQ_INT(res.e[0].type, LEVY_TYPE_GST);
+    CHECK_EQ_INT(resolve("JP", NULL, NULL, NULL, "2026-01-01", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 10000000);
+    int64_t red;
+    CHECK_EQ_INT(levy_rates_vat_key(&res, "reduced", &red), 0);
+    CHECK_EQ_INT(red, 8000000);
+    /* a country without data: its own region, no entries */
+    CHECK_EQ_INT(resolve("MX", NULL, NULL, NULL, "2026-01-01", &res, &err), 0);
+    CHECK_EQ_STR(res.region, "MX");
+    CHECK_EQ_INT(res.n, 0);
+end:;
+}
+
+static void t_bad_table(void)
+{
+    char dir[] = "/tmp/levy_rates_test_XXXXXX";
+    levy_rates *r = NULL;
+    levy_err err;
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256];
+    snprintf(path, sizeof path, "%s/TAXRATES_ZIP5_XX202601.csv", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    fputs("State,ZipCode,TaxRegionName,EstimatedCombinedRate,StateRate,EstimatedCountyRate,"
+          "EstimatedCityRate,EstimatedSpecialRate,RiskLevel\n"
+          "TX,78701,AUSTIN,0.082500,0.062500,0,0.01,0.01,0\n"
+          "TX,7870A,AUSTIN,0.082500,0.062500,0,0.01,0.01,0\n", f);
+    fclose(f);
+    levy_err_clear(&err);
+    CHECK(levy_rates_open_file(&r, path, &err) != 0);
+    CHECK(strstr(err.message, ":3:") != NULL);
+    /* an SST boundary file is not a rate table */
+    CHECK(levy_rates_open_file(&r, "data/us/sst-2026q2/MNB2026Q2FEB18-first100.csv", &err) != 0);
+end:
+    levy_rates_free(r);
+    unlink(path);
+    rmdir(dir);
+}
+
+static void t_import(void)
+{
+    char dir[] = "/tmp/levy_rates_imp_XXXXXX";
+    levy_rates *r = NULL;
+    levy_err err;
+    CHECK(mkdtemp(dir) != NULL);
+    char src[256], ddir[256];
+    snprintf(src, sizeof src, "%s/TAXRATES_ZIP5_TX202603.csv", dir);
+    snprintf(ddir, sizeof ddir, "%s/data", dir);
+    FILE *f = fopen(src, "w");
+    CHECK(f != NULL);
+    fputs("StateRate,State,ZipCode,TaxRegionName,EstimatedCombinedRate,EstimatedCountyRate,"
+          "EstimatedCityRate,EstimatedSpecialRate\n"
+          "0.062500,TX,78701,AUSTIN,0.090000,0,0.01,0.0175\n", f);
+    fclose(f);
+    char *files[] = {src};
+    fflush(stdout);
+    CHECK_EQ_INT(levy_rates_cli_import(1, files, "data", ddir), 0);
+    levy_err_clear(&err);
+    CHECK_EQ_INT(levy_rates_open(&r, "data", ddir, &err), 0);
+    levy_tax_address a = {"US", "TX", NULL, "78701"};
+    levy_tax_resolution res;
+    CHECK_EQ_INT(levy_rates_resolve(r, &a, D("2026-04-01"), &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 9000000);
+    /* the imported TX file replaced the shipped one: another TX ZIP is now unknown */
+    levy_tax_address b = {"US", "TX", NULL, "75201"};
+    CHECK(levy_rates_resolve(r, &b, D("2026-04-01"), &res, &err) != 0);
+    /* other states still come from the shipped tables */
+    levy_tax_address c = {"US", "CA", "Irvine", "92614"};
+    CHECK_EQ_INT(levy_rates_resolve(r, &c, D("2026-04-01"), &res, &err), 0);
+    /* a malformed file is refused */
+    f = fopen(src, "w");
+    CHECK(f != NULL);
+    fputs("State,ZipCode,TaxRegionName,EstimatedCombinedRate,StateRate,EstimatedCountyRate,"
+          "EstimatedCityRate,EstimatedSpecialRate\nTX,78701,AUSTIN,abc,0,0,0,0\n", f);
+    fclose(f);
+    CHECK_EQ_INT(levy_rates_cli_import(1, files, "data", ddir), 1);
+end:
+    levy_rates_free(r);
+    {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "cleanup failed\n");
+    }
+}
+
+static void t_free(void)
+{
+    levy_rates_free(R);
+    R = NULL;
+}
+
+static const levy_test tests[] = {
+    {"load", t_load},           {"zip", t_zip},         {"zip_two_states", t_zip_two_states},
+    {"unknown_zip", t_unknown_zip}, {"cdtfa", t_cdtfa}, {"overlays", t_overlays},
+    {"sst", t_sst},             {"canada", t_canada},   {"eu", t_eu},
+    {"national", t_national},   {"bad_table", t_bad_table}, {"import", t_import},
+    {"free", t_free},           {NULL, NULL}};
+
+LEVY_TEST_MAIN(tests)

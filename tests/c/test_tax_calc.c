@@ -1,0 +1,308 @@
+/* levy.tax binding: tax.calculate end to end on the shipped rate tables, with rule tables
+ * installed the way the host does (registry "levy.rules" / "levy.rule_files"). Each case is
+ * a Lua chunk with asserts, run in a fresh state. */
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <stdlib.h>
+
+#include "harness.h"
+#include "lctx.h"
+#include "tax/rates.h"
+
+int luaopen_levy_tax(lua_State *L);
+int luaopen_levy_json(lua_State *L);
+
+static levy_rates *R;
+
+static const char *prelude =
+    "local function addr(t) return t end\n"
+    "function us(zip, state, city) return {line1='1 Main', city=city, state=state, zip_code=zip, country='US'} end\n"
+    "function req(ship_to, lines, extra) local r = {currency='USD', date='2026-03-01', ship_to=ship_to, lines=lines}\n"
+    "  for k, v in pairs(extra or {}) do r[k] = v end return r end\n"
+    "function line(amount, extra) local l = {id='1', amount=amount, quantity='1', tax_code='general'}\n"
+    "  for k, v in pairs(extra or {}) do l[k] = v end return l end\n"
+    "ALL = {all_regions=true}\n"
+    "function eq(a, b, what) if a ~= b then error((what or '') .. ': ' .. tostring(a) .. ' ~= ' .. tostring(b), 2) end end\n"
+    "function has_detail(err, field) for _, d in ipairs(err.details or {}) do if d.field == field then return true end end\n"
+    "  local s = {} for _, d in ipairs(err.details or {}) do s[#s+1] = tostring(d.field) .. '=' .. tostring(d.message) end\n"
+    "  error('no detail for ' .. field .. ' in ' .. table.concat(s, '; ') .. ' / ' .. tostring(err.message), 2) end\n";
+
+/* rules installed in the registry */
+static const char *rules =
+    "local rules = {\n"
+    " ['US-TX'] = { region='US-TX', name='Texas', tax_type='SALES_TAX', taxability = { default='taxable', saas={fraction='0.80'}, professional_services='exempt' } },\n"
+    " ['US-CT'] = { region='US-CT', name='Connecticut', tax_type='SALES_TAX', taxability = { saas={rate='1.00', level='state'} } },\n"
+    " ['US-NY'] = { region='US-NY', name='New York', tax_type='SALES_TAX', taxability = { clothing={threshold='110.00', per='unit', below={exempt_levels={'state'}}, above='taxable'} } },\n"
+    " ['US-TN'] = { region='US-TN', name='Tennessee', tax_type='SALES_TAX', taxability = {},\n"
+    "   calculate = function(ctx)\n"
+    "     for _, l in ipairs(ctx.lines) do\n"
+    "       local keep = {}\n"
+    "       for _, t in ipairs(l.taxes) do\n"
+    "         if t.level ~= 'state' then t.unit_to = '1600.00' end\n"
+    "         keep[#keep+1] = t\n"
+    "       end\n"
+    "       keep[#keep+1] = {jurisdiction='TENNESSEE SINGLE ARTICLE', level='state', type='SALES_TAX', percentage='2.75', unit_from='1600.00', unit_to='3200.00'}\n"
+    "       l.taxes = keep\n"
+    "     end\n"
+    "   end },\n"
+    " ['US-OR'] = { region='US-OR', name='Oregon', tax_type='SALES_TAX', taxability = {} },\n"
+    " ['EU'] = { region='EU', name='European Union', tax_type='VAT', taxability = { food_grocery='reduced', exempt='exempt' } },\n"
+    " ['GB'] = { region='GB', name='United Kingdom', tax_type='VAT', taxability = { food_grocery='zero_rated' } },\n"
+    "}\n"
+    "local files = {}\n"
+    "for k in pairs(rules) do files[k] = 'scripts/' .. k:lower() .. '.lua' end\n"
+    "return rules, files\n";
+
+static lua_State *new_state(void)
+{
+    lua_State *L = luaL_newstate();
+    luaL_openlibs(L);
+    levy_lua_set_ctx(L, NULL);
+    levy_lua_set_host(L, LEVY_HOST_RATES, R);
+    luaL_requiref(L, "levy.json", luaopen_levy_json, 0);
+    lua_setglobal(L, "json");
+    luaL_requiref(L, "levy.tax", luaopen_levy_tax, 0);
+    lua_setglobal(L, "tax");
+    if (luaL_dostring(L, rules) != LUA_OK) {
+        fprintf(stderr, "rules: %s\n", lua_tostring(L, -1));
+        lua_close(L);
+        return NULL;
+    }
+    lua_setfield(L, LUA_REGISTRYINDEX, "levy.rule_files");
+    lua_setfield(L, LUA_REGISTRYINDEX, "levy.rules");
+    if (luaL_dostring(L, prelude) != LUA_OK) {
+        fprintf(stderr, "prelude: %s\n", lua_tostring(L, -1));
+        lua_close(L);
+        return NULL;
+    }
+    return L;
+}
+
+static int run(const char *chunk)
+{
+    if (!R) {
+        levy_err err;
+        if (levy_rates_open(&R, "data", NULL, &err) != LEVY_OK) {
+            fprintf(stderr, "rates: %s\n", err.message);
+            return 0;
+        }
+    }
+    lua_State *L = new_state();
+    if (!L)
+        return 0;
+    int ok = luaL_loadstring(L, chunk) == LUA_OK && lua_pcall(L, 0, 0, 0) == LUA_OK;
+    if (!ok)
+        fprintf(stderr, "  lua: %s\n", lua_tostring(L, -1));
+    lua_close(L);
+    return ok;
+}
+
+#define LUA_TEST(fn, src)        \
+    static void fn(void)         \
+    {                            \
+        CHECK(run(src));         \
+    end:;                        \
+    }
+
+LUA_TEST(t_irvine,
+         "local r = assert(tax.calculate(req(us('92614', 'CA', 'Irvine'), {line('100.00')}), {all_regions=true, calculation_id='calc_x', generation=3}))\n"
+         "eq(r.calculation_id, 'calc_x'); eq(r.region, 'US-CA'); eq(r.total_tax, '7.75'); eq(r.total_amount, '100.00'); eq(r.total_taxable, '100.00')\n"
+         "local l = r.lines[1]; eq(l.tax, '7.75'); eq(l.taxability_reason, 'standard_rated'); eq(l.taxable_amount, '100.00')\n"
+         "eq(#l.taxes, 4); eq(l.taxes[1].jurisdiction, 'CALIFORNIA'); eq(l.taxes[1].level, 'state'); eq(l.taxes[1].type, 'SALES_TAX'); eq(l.taxes[1].percentage, '6.00'); eq(l.taxes[1].amount, '6.00')\n"
+         "eq(l.taxes[2].jurisdiction, 'ORANGE'); eq(l.taxes[2].level, 'county'); eq(l.taxes[2].percentage, '0.25')\n"
+         "eq(l.taxes[3].percentage, '0.50'); eq(l.taxes[4].percentage, '1.00')\n"
+         "eq(r.rules.generation, 3); assert(r.rules.rates_source:find('cdtfa 2026%-01%-01'))\n"
+         "local r2 = assert(tax.calculate(req(us('92614', 'CA', 'Irvine'), {line('90.00')}), ALL))\n"
+         "eq(r2.total_tax, '6.98'); eq(r2.lines[1].taxes[2].amount, '0.23')\n"
+         "assert(tax.calculate(req(us('92614', 'CA', 'Irvine'), {line('1')}), ALL).calculation_id:match('^calc_'))\n")
+
+LUA_TEST(t_examples_22,
+         "eq(tax.calculate(req(us('60601', 'IL', 'Chicago'), {line('100.00')}), ALL).total_tax, '10.25')\n"
+         "eq(tax.calculate(req(us('10001', 'NY', 'New York'), {line('100.00')}), ALL).total_tax, '8.88')\n"
+         "eq(tax.calculate(req(us('98101', 'WA', 'Seattle'), {line('100.00')}), ALL).total_tax, '10.35')\n"
+         "eq(tax.calculate(req(us('78701-1234', 'TX', 'Austin'), {line('100.00')}), ALL).total_tax, '8.25')\n")
+
+LUA_TEST(t_texas_saas,
+         "local r = assert(tax.calculate(req(us('78701', 'TX', 'Austin'), {line('100.00', {tax_code='saas'})}), {regions={['US-TX']={subscribed=true, tax_calculation=true}}, rule=nil}))\n"
+         "eq(r.total_tax, '6.60'); eq(r.lines[1].taxability_reason, 'partially_taxable'); eq(r.lines[1].taxes[1].taxable_amount, '80.00'); eq(r.rules.region_rule, 'scripts/us-tx.lua')\n"
+         "local e = assert(tax.calculate(req(us('78701', 'TX'), {line('100.00', {tax_code='professional_services'})}), ALL))\n"
+         "eq(e.total_tax, '0.00'); eq(e.lines[1].taxability_reason, 'product_exempt'); eq(#e.lines[1].taxes, 0)\n"
+         /* opts.rule overrides the registry rule for its region */
+         "local o = assert(tax.calculate(req(us('78701', 'TX'), {line('100.00', {tax_code='saas'})}), {all_regions=true, rule={region='US-TX', name='T', tax_type='SALES_TAX', taxability={saas='exempt'}}}))\n"
+         "eq(o.total_tax, '0.00')\n")
+
+LUA_TEST(t_origin_sourcing,
+         "local rule = {region='US-TX', name='Texas', tax_type='SALES_TAX', sourcing='origin', taxability={}}\n"
+         "local from = {country='US', state='TX', city='Weston', zip_code='75097'}\n"
+         "local r = assert(tax.calculate(req(us('78701', 'TX', 'Austin'), {line('100.00')}, {ship_from=from}), {all_regions=true, rule=rule}))\n"
+         "eq(r.total_tax, '7.25')\n"
+         "local d = assert(tax.calculate(req(us('78701', 'TX', 'Austin'), {line('100.00')}, {ship_from=from}), ALL))\n"
+         "eq(d.total_tax, '8.25')\n"
+         "local o = assert(tax.calculate(req(us('78701', 'TX', 'Austin'), {line('100.00')}), {all_regions=true, rule=rule, seller={country='US', state='CA', zip_code='92614'}}))\n"
+         "eq(o.total_tax, '8.25')\n")
+
+LUA_TEST(t_connecticut,
+         "local r = assert(tax.calculate(req(us('06103', 'CT', 'Hartford'), {line('100.00', {tax_code='saas'})}), ALL))\n"
+         "eq(r.total_tax, '1.00'); eq(r.lines[1].taxability_reason, 'reduced_rated'); eq(r.lines[1].taxes[1].percentage, '1.00')\n")
+
+LUA_TEST(t_ny_clothing,
+         "local r = assert(tax.calculate(req(us('10001', 'NY', 'New York'), {line('100.00', {tax_code='clothing', quantity='2'})}), ALL))\n"
+         "eq(r.lines[1].taxability_reason, 'partially_taxable'); for _, t in ipairs(r.lines[1].taxes) do assert(t.level ~= 'state') end\n"
+         "eq(r.total_tax, '4.88')\n"
+         "local a = assert(tax.calculate(req(us('10001', 'NY'), {line('240.00', {tax_code='clothing', quantity='2'})}), ALL))\n"
+         "eq(a.total_tax, '21.30'); eq(a.lines[1].taxability_reason, 'standard_rated')\n")
+
+LUA_TEST(t_tennessee,
+         "local r = assert(tax.calculate(req(us('38101', 'TN', 'Memphis'), {line('2000.00')}), ALL))\n"
+         /* state 7 % of 2000 = 140; county 2.25 + city 0.5 on 1600 = 44; 2.75 % of 400 = 11 */
+         "eq(r.total_tax, '195.00')\n"
+         "local t = {} for _, x in ipairs(r.lines[1].taxes) do t[x.jurisdiction] = x end\n"
+         "eq(t['TENNESSEE SINGLE ARTICLE'].amount, '11.00'); eq(t['TENNESSEE SINGLE ARTICLE'].taxable_amount, '400.00'); eq(t['TENNESSEE'].amount, '140.00')\n")
+
+LUA_TEST(t_pure_context,
+         "local seen\n"
+         "local rule = {region='US-TX', name='T', tax_type='SALES_TAX', taxability={}, calculate=function(ctx) seen = ctx.lines[1].unit_amount .. '/' .. ctx.lines[1].quantity .. '/' .. ctx.region error('boom') end}\n"
+         "local ok, err = pcall(tax.calculate, req(us('78701', 'TX'), {line('10.00', {quantity='4'})}), {all_regions=true, rule=rule})\n"
+         "assert(not ok and tostring(err):find('boom')); eq(seen, '2.50/4/US-TX')\n")
+
+LUA_TEST(t_not_collecting,
+         "local r = assert(tax.calculate(req(us('92614', 'CA', 'Irvine'), {line('100.00')}), {regions={['US-TX']={subscribed=true, tax_calculation=true}}}))\n"
+         "eq(r.total_tax, '0.00'); eq(r.lines[1].taxability_reason, 'not_collecting'); eq(#r.lines[1].taxes, 0)\n"
+         "local f = assert(tax.calculate(req(us('92614', 'CA', 'Irvine'), {line('100.00')}), {regions={['US-CA']={subscribed=true, tax_calculation=true, effective_from='2026-04-01'}}}))\n"
+         "eq(f.lines[1].taxability_reason, 'not_collecting')\n"
+         "local off = assert(tax.calculate(req(us('92614', 'CA', 'Irvine'), {line('100.00')}), {regions={['US-CA']={subscribed=true, tax_calculation=false}}}))\n"
+         "eq(off.lines[1].taxability_reason, 'not_collecting')\n"
+         "local o = assert(tax.calculate(req(us('97201', 'OR'), {line('100.00')}), {regions={['US-OR']={subscribed=true, tax_calculation=true}}}))\n"
+         "eq(o.total_tax, '0.00'); eq(o.lines[1].taxability_reason, 'no_tax_in_region')\n"
+         "eq(tax.calculate(req(us('19901', 'DE'), {line('100.00')}), ALL).lines[1].taxability_reason, 'no_tax_in_region')\n")
+
+LUA_TEST(t_customer_exempt,
+         "local r = assert(tax.calculate(req(us('92614', 'CA', 'Irvine'), {line('100.00')}, {customer={id='c1', exempt=true}}), ALL))\n"
+         "eq(r.total_tax, '0.00'); eq(r.lines[1].taxability_reason, 'customer_exempt')\n"
+         "local opts = {all_regions=true, customers={c2={exempt=true, exempt_regions={'US-CA'}, exemption_expires='2026-12-31'}}}\n"
+         "eq(tax.calculate(req(us('92614', 'CA', 'Irvine'), {line('100.00')}, {customer={id='c2'}}), opts).lines[1].taxability_reason, 'customer_exempt')\n"
+         "eq(tax.calculate(req(us('78701', 'TX'), {line('100.00')}, {customer={id='c2'}}), opts).total_tax, '8.25')\n"
+         "eq(tax.calculate(req(us('92614', 'CA', 'Irvine'), {line('100.00')}, {customer={id='c2'}, date='2027-01-01'}), opts).total_tax, '7.75')\n")
+
+LUA_TEST(t_vat,
+         "local de = {country='DE', zip_code='10115', city='Berlin'}\n"
+         "local r = assert(tax.calculate({currency='EUR', date='2026-03-01', ship_to=de, lines={line('100.00')}}, ALL))\n"
+         "eq(r.region, 'EU'); eq(r.total_tax, '19.00'); eq(r.lines[1].taxes[1].jurisdiction, 'GERMANY'); eq(r.lines[1].taxes[1].type, 'VAT'); eq(r.lines[1].taxes[1].percentage, '19.00')\n"
+         "eq(tax.calculate({currency='EUR', date='2020-12-31', ship_to=de, lines={line('100.00')}}, ALL).total_tax, '16.00')\n"
+         "local red = assert(tax.calculate({currency='EUR', date='2026-03-01', ship_to=de, lines={line('100.00', {tax_code='food_grocery'})}}, ALL))\n"
+         "eq(red.total_tax, '7.00'); eq(red.lines[1].taxability_reason, 'reduced_rated')\n"
+         "local ro = {country='RO'}\n"
+         "eq(tax.calculate({currency='EUR', date='2025-07-31', ship_to=ro, lines={line('100.00')}}, ALL).total_tax, '19.00')\n"
+         "eq(tax.calculate({currency='EUR', date='2025-08-01', ship_to=ro, lines={line('100.00')}}, ALL).total_tax, '21.00')\n"
+         /* #17 reverse charge: FR seller, German business */
+         "local rc = assert(tax.calculate({currency='EUR', date='2026-03-01', ship_to=de, ship_from={country='FR'}, customer={id='b', tax_id='DE123456789'}, lines={line('100.00')}}, ALL))\n"
+         "eq(rc.total_tax, '0.00'); eq(rc.lines[1].taxability_reason, 'reverse_charge'); eq(rc.lines[1].taxes[1].percentage, '19.00'); eq(rc.lines[1].taxes[1].amount, '0.00')\n"
+         "local dom = assert(tax.calculate({currency='EUR', date='2026-03-01', ship_to=de, ship_from={country='DE'}, customer={id='b', tax_id='DE123456789'}, lines={line('100.00')}}, ALL))\n"
+         "eq(dom.total_tax, '19.00')\n"
+         "local gb = assert(tax.calculate({currency='GBP', date='2026-03-01', ship_to={country='GB'}, lines={line('120.00', {tax_inclusive=true}), line('50.00', {id='2', tax_code='food_grocery'})}}, ALL))\n"
+         "eq(gb.lines[1].tax, '20.00'); eq(gb.lines[1].taxable_amount, '100.00'); eq(gb.lines[2].taxability_reason, 'zero_rated'); eq(gb.lines[2].taxes[1].percentage, '0.00'); eq(gb.total_tax, '20.00')\n"
+         "local au = assert(tax.calculate({currency='AUD', date='2026-03-01', ship_to={country='AU'}, lines={line('110.00', {tax_inclusive=true})}}, ALL))\n"
+         "eq(au.total_tax, '10.00'); eq(au.lines[1].taxes[1].type, 'GST')\n"
+         "local jp = assert(tax.calculate({currency='JPY', date='2026-03-01', ship_to={country='JP'}, lines={line('1005')}}, ALL))\n"
+         "eq(jp.total_tax, '101'); eq(jp.total_amount, '1005')\n")
+
+LUA_TEST(t_canada,
+         "local qc = {country='CA', state='QC'}\n"
+         "local r = assert(tax.calculate({currency='CAD', date='2026-03-01', ship_to=qc, lines={line('1.10')}}, ALL))\n"
+         "eq(r.region, 'CA'); eq(r.total_tax, '0.17'); eq(#r.lines[1].taxes, 2); eq(r.lines[1].taxes[1].type, 'GST'); eq(r.lines[1].taxes[2].type, 'QST'); eq(r.lines[1].taxes[2].percentage, '9.975')\n"
+         "local bc = {country='CA', state='BC'}\n"
+         "local only_gst = assert(tax.calculate({currency='CAD', date='2026-03-01', ship_to=bc, lines={line('100.00')}}, {regions={CA={subscribed=true, tax_calculation=true}}}))\n"
+         "eq(only_gst.total_tax, '5.00'); eq(#only_gst.lines[1].taxes, 1)\n"
+         "local only_pst = assert(tax.calculate({currency='CAD', date='2026-03-01', ship_to=bc, lines={line('100.00')}}, {regions={['CA-BC']={subscribed=true, tax_calculation=true}}}))\n"
+         "eq(only_pst.total_tax, '7.00'); eq(only_pst.lines[1].taxes[1].type, 'PST')\n"
+         "local ns = {country='CA', state='NS'}\n"
+         "eq(tax.calculate({currency='CAD', date='2025-03-31', ship_to=ns, lines={line('100.00')}}, ALL).total_tax, '15.00')\n"
+         "eq(tax.calculate({currency='CAD', date='2025-04-01', ship_to=ns, lines={line('100.00')}}, ALL).total_tax, '14.00')\n"
+         "eq(tax.calculate({currency='CAD', date='2026-03-01', ship_to={country='CA', state='ON'}, lines={line('100.00')}}, ALL).total_tax, '13.00')\n")
+
+LUA_TEST(t_document_rounding,
+         "local lines = {} for i = 1, 3 do lines[i] = line('0.10', {id=tostring(i)}) end\n"
+         "local ship = {country='US', state='CA', city='Irvine', zip_code='92614'}\n"
+         "local a = assert(tax.calculate(req(ship, lines), ALL))\n"
+         "local d = assert(tax.calculate(req(ship, lines), {all_regions=true, rounding='document'}))\n"
+         "local s = 0 for _, l in ipairs(d.lines) do s = s + tonumber((l.tax:gsub('%.', ''))) end\n"
+         "eq(tostring(s), (d.total_tax:gsub('^0%.0*', '')))\n"
+         "assert(a.total_tax ~= d.total_tax or a.total_tax == d.total_tax)\n")
+
+LUA_TEST(t_validation,
+         "local r, e = tax.calculate({currency='XYZ', date='2026-02-30', lines={{id='1', amount=100, quantity='-1', tax_code='nope'}, {amount='1.234'}, {amount='12,00', discount='x'}}}, ALL)\n"
+         "eq(r, nil); eq(e.status, 422); eq(e.code, 'validation_failed')\n"
+         "has_detail(e, 'currency'); has_detail(e, 'date'); has_detail(e, 'ship_to'); has_detail(e, 'lines[0].amount'); has_detail(e, 'lines[0].quantity')\n"
+         "has_detail(e, 'lines[2].amount'); has_detail(e, 'lines[2].discount')\n"
+         "local _, e2 = tax.calculate({currency='USD', ship_to={country='US', zip_code='92614'}, lines={line('1.234')}}, ALL)\n"
+         "has_detail(e2, 'ship_to.state'); has_detail(e2, 'lines[0].amount')\n"
+         "local _, e3 = tax.calculate({currency='USD', ship_to={state='CA'}, lines={}}, ALL)\n"
+         "has_detail(e3, 'ship_to.country'); has_detail(e3, 'lines')\n"
+         "local big = {} for i = 1, 1001 do big[i] = line('1.00') end\n"
+         "local _, e4 = tax.calculate(req(us('92614', 'CA'), big), ALL); has_detail(e4, 'lines')\n"
+         "local _, e5 = tax.calculate(req(us('92614', 'CA'), {line('1.00', {tax_code='nope'})}), ALL); has_detail(e5, 'lines[0].tax_code')\n"
+         "local _, e6 = tax.calculate(req(us('92614', 'CA'), {line('1.00', {quantity='0'})}), ALL); has_detail(e6, 'lines[0].quantity')\n"
+         "local _, e7 = tax.calculate(req(us('00000', 'CA'), {line('1.00')}), ALL); eq(e7.code, 'address_unresolved'); eq(e7.status, 422)\n"
+         "local _, e8 = tax.calculate(req({country='CA', state='XX'}, {line('1.00')}, {currency='CAD'}), ALL); has_detail(e8, 'ship_to.state')\n"
+         "local _, e9 = tax.calculate(req(us('92614', 'CA'), {line('1.00', {tax_inclusive='yes'})}), ALL); has_detail(e9, 'lines[0].tax_inclusive')\n"
+         "local _, e10 = tax.calculate('x', ALL); eq(e10.code, 'validation_failed')\n"
+         "local _, e11 = tax.calculate(req(us('92614', 'CA'), {line('\\0' .. '1.5')}), ALL); has_detail(e11, 'lines[0].amount')\n"
+         "local ok = assert(tax.calculate(req(us('92614', 'CA', 'Irvine'), {{id='1', amount='10.00', product_id='p1'}}), {all_regions=true, products={p1='exempt'}}))\n"
+         "eq(ok.lines[1].taxability_reason, 'product_exempt')\n")
+
+LUA_TEST(t_inclusive_discount,
+         "local r = assert(tax.calculate(req(us('92614', 'CA', 'Irvine'), {line('107.75', {tax_inclusive=true}), line('100.00', {id='2', discount='10.00'})}), ALL))\n"
+         "eq(r.lines[1].tax, '7.75'); eq(r.lines[1].taxable_amount, '100.00'); eq(r.lines[2].tax, '6.98'); eq(r.lines[2].taxable_amount, '90.00'); eq(r.lines[2].amount, '100.00')\n"
+         "eq(r.total_tax, '14.73'); eq(r.total_amount, '197.75')\n")
+
+LUA_TEST(t_other_functions,
+         "local codes = tax.tax_codes(); local seen = {} for _, c in ipairs(codes) do seen[c.code] = c.name end\n"
+         "for _, c in ipairs({'general','saas','software_download','digital_goods','professional_services','training','shipping','clothing','food_grocery','exempt'}) do assert(seen[c], c) end\n"
+         "local regs = tax.regions(); assert(#regs >= 7); eq(regs[1].code, 'EU'); local tx for _, r in ipairs(regs) do if r.code == 'US-TX' then tx = r end end\n"
+         "eq(tx.rule, 'scripts/us-tx.lua'); eq(tx.country, 'US'); eq(tx.tax_type, 'SALES_TAX')\n"
+         "local info = tax.rates_info(); assert(#info >= 6); local srcs = {} for _, t in ipairs(info) do srcs[t.source] = t end\n"
+         "eq(srcs['avalara-zip5'].rows, 41001); eq(srcs['avalara-zip5'].vintage, '2025-12'); assert(srcs['ibericode-vat'] and srcs['ca-rates'] and srcs['national'] and srcs['cdtfa'] and srcs['sst'])\n"
+         "local res = assert(tax.resolve({country='US', state='CA', city='Beverly Hills', zip_code='90210'}, '2026-03-01'))\n"
+         "eq(res.region, 'US-CA'); local s = 0 for _, t in ipairs(res.taxes) do s = s + 1 end; eq(s, 4)\n"
+         "local at = assert(tax.resolve({country='AT'}, '2026-01-01')); eq(at.rates.reduced1, '10.00')\n"
+         "local n, err = tax.resolve({country='US', state='CA', zip_code='00000'}, '2026-01-01'); eq(n, nil); eq(err.code, 'address_unresolved')\n")
+
+LUA_TEST(t_json_shape,
+         "local r = assert(tax.calculate(req(us('92614', 'CA', 'Irvine'), {line('100.00')}), {regions={}, calculation_id='calc_1'}))\n"
+         "local s = json.encode(r)\n"
+         "assert(s:find('\"taxes\":%[%]'), s); assert(s:find('\"total_tax\":\"0.00\"'), s)\n"
+         "local ok = json.encode(assert(tax.calculate(req(us('92614', 'CA', 'Irvine'), {line('100.00')}), ALL)))\n"
+         "assert(ok:find('\"percentage\":\"6.00\"'), ok); assert(ok:find('\"rules\":{'), ok)\n"
+         "local body = json.decode('{\"currency\":\"USD\",\"ship_to\":{\"country\":\"US\",\"state\":\"CA\",\"zip_code\":\"92614\"},\"lines\":[{\"id\":\"1\",\"amount\":12.5},{\"id\":\"2\",\"amount\":12}]}')\n"
+         "local _, e = tax.calculate(body, ALL); has_detail(e, 'lines[0].amount'); has_detail(e, 'lines[1].amount')\n"
+         "assert(json.encode(e.details):sub(1, 1) == '[')\n")
+
+static void t_free(void)
+{
+    levy_rates_free(R);
+    R = NULL;
+}
+
+static const levy_test tests[] = {
+    {"irvine", t_irvine},
+    {"examples_22", t_examples_22},
+    {"texas_saas", t_texas_saas},
+    {"connecticut", t_connecticut},
+    {"origin_sourcing", t_origin_sourcing},
+    {"ny_clothing", t_ny_clothing},
+    {"tennessee", t_tennessee},
+    {"pure_context", t_pure_context},
+    {"not_collecting", t_not_collecting},
+    {"customer_exempt", t_customer_exempt},
+    {"vat", t_vat},
+    {"canada", t_canada},
+    {"document_rounding", t_document_rounding},
+    {"validation", t_validation},
+    {"inclusive_discount", t_inclusive_discount},
+    {"other_functions", t_other_functions},
+    {"json_shape", t_json_shape},
+    {"free", t_free},
+    {NULL, NULL}};
+
+LEVY_TEST_MAIN(tests)

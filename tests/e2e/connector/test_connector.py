@@ -1,0 +1,528 @@
+#!/usr/bin/env python3
+"""End-to-end test of the Rillet connector: levy serve + levy sim on loopback.
+
+Usage: test_connector.py LEVY_BINARY SOURCE_DIR
+Walks the connect flow of CONTRACT §2.3 step by step, then webhooks (§2.7), tax and
+write-back (§3), failures, recalculate, disconnect and a secrets grep of the data dir.
+Prints "N passed, N failed"; exit status 1 on any failure.
+"""
+import base64
+import copy
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+LEVY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("build/levy")
+SRC = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.getcwd()
+BASE_PORT = int(os.environ.get("CONNECTOR_E2E_PORT", "18620"))
+TOKEN = "e2e-connector-token-" + uuid.uuid4().hex[:8]
+SEED = 1
+
+passed = 0
+failed = 0
+
+
+def check(name, cond, info=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print("ok   - " + name)
+    else:
+        failed += 1
+        print("FAIL - " + name + (": " + str(info)[:600] if info != "" else ""))
+    return cond
+
+
+def free_port(start):
+    for p in range(start, start + 40):
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", p))
+            return p
+        except OSError:
+            pass
+        finally:
+            s.close()
+    raise RuntimeError("no free port")
+
+
+def req(method, url, body=None, headers=None, raw=None, timeout=30):
+    h = dict(headers or {})
+    data = None
+    if raw is not None:
+        data = raw if isinstance(raw, bytes) else raw.encode()
+        h.setdefault("Content-Type", "application/json")
+    elif body is not None:
+        data = json.dumps(body).encode()
+        h.setdefault("Content-Type", "application/json")
+    r = urllib.request.Request(url, data=data, method=method, headers=h)
+    try:
+        with urllib.request.urlopen(r, timeout=timeout) as resp:
+            text = resp.read().decode()
+            status, rh = resp.status, dict(resp.headers)
+    except urllib.error.HTTPError as e:
+        text = e.read().decode()
+        status, rh = e.code, dict(e.headers)
+    except (urllib.error.URLError, ConnectionError, socket.timeout) as e:
+        return 0, None, str(e), {}
+    try:
+        js = json.loads(text) if text else None
+    except ValueError:
+        js = None
+    return status, js, text, rh
+
+
+class Levy:
+    def __init__(self, url, token):
+        self.url, self.token = url, token
+
+    def __call__(self, method, path, body=None):
+        return req(method, self.url + path, body, {"Authorization": "Bearer " + self.token})
+
+
+class Sim:
+    def __init__(self, url, key):
+        self.url, self.key = url, key
+
+    def __call__(self, method, path, body=None):
+        return req(method, self.url + path, body,
+                   {"Authorization": "Bearer " + self.key, "X-Rillet-API-Version": "4"})
+
+    def list_all(self, path, key, params=""):
+        out, cursor = [], None
+        for _ in range(1000):
+            q = "?limit=100" + params + ("&cursor=" + cursor if cursor else "")
+            st, js, text, _ = self("GET", path + q)
+            if st == 429:
+                time.sleep(2)
+                continue
+            if st != 200:
+                raise RuntimeError("sim list %s: %s %s" % (path, st, text[:200]))
+            out.extend(js.get(key) or [])
+            cursor = (js.get("pagination") or {}).get("next_cursor")
+            if not cursor:
+                return out
+        return out
+
+
+def wait_for(fn, timeout=60, interval=0.3):
+    end = time.time() + timeout
+    last = None
+    while time.time() < end:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    return last
+
+
+def sign(token, ts, wid, entity, event, body):
+    try:
+        key = base64.b64decode(token, validate=True)
+        if not key:
+            key = token.encode()
+    except Exception:
+        key = token.encode()
+    msg = (ts + "." + wid + "." + entity + "." + event + ".").encode() + body
+    return base64.b64encode(hmac.new(key, msg, hashlib.sha256).digest()).decode()
+
+
+def start(args, log_path, env=None):
+    logf = open(log_path, "wb")
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT, env=e,
+                            start_new_session=True), logf
+
+
+def stop(p):
+    if p and p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="levy-e2e-connector-")
+    sim_dir, levy_dir = os.path.join(tmp, "sim"), os.path.join(tmp, "levy")
+    sim_port = free_port(BASE_PORT)
+    levy_port = free_port(sim_port + 1)
+    sim_url = "http://127.0.0.1:%d" % sim_port
+    levy_url = "http://127.0.0.1:%d" % levy_port
+    plugins, scripts = os.path.join(SRC, "plugins"), os.path.join(SRC, "scripts")
+    procs = []
+    try:
+        sp, _ = start([LEVY, "sim", "--listen", "127.0.0.1:%d" % sim_port, "--data-dir", sim_dir,
+                       "--seed", str(SEED), "--plugins", plugins, "--scripts", scripts],
+                      os.path.join(tmp, "sim.log"))
+        procs.append(sp)
+        lp, _ = start([LEVY, "serve", "--listen", "127.0.0.1:%d" % levy_port, "--data-dir", levy_dir,
+                       "--plugins", plugins, "--scripts", scripts, "--rillet-url", sim_url,
+                       "--api-token", TOKEN], os.path.join(tmp, "levy.log"))
+        procs.append(lp)
+        up = wait_for(lambda: req("GET", sim_url + "/health")[0] == 200 and
+                      req("GET", levy_url + "/healthz")[0] == 200, 30)
+        if not check("levy and the simulator start", up):
+            return
+        run(tmp, sim_url, levy_url, levy_dir)
+    finally:
+        for p in reversed(procs):
+            stop(p)
+        if failed:
+            for name in ("levy.log", "sim.log"):
+                path = os.path.join(tmp, name)
+                if os.path.exists(path):
+                    with open(path, "rb") as f:
+                        tail = f.read()[-6000:].decode(errors="replace")
+                    print("---- %s (tail) ----\n%s" % (name, tail))
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def sim_api_key(tmp):
+    with open(os.path.join(tmp, "sim.log"), "rb") as f:
+        m = re.search(rb"(rk_[A-Za-z0-9_]+)", f.read())
+    if m:
+        return m.group(1).decode()
+    return "rk_demo_" + hashlib.sha256(("levy-sim-demo-key:%d" % SEED).encode()).hexdigest()[:32]
+
+
+def run(tmp, sim_url, levy_url, levy_dir):
+    levy = Levy(levy_url, TOKEN)
+    key = sim_api_key(tmp)
+    sim = Sim(sim_url, key)
+    # the simulator's rate limit would make this test slow; levy's own bucket still runs
+    sim("POST", "/_sim/config", {"rate_limit": False})
+
+    # regions: two US states subscribed, so the rest is not_collecting
+    for code in ("US-CA", "US-NY"):
+        st, js, text, _ = levy("PUT", "/v1/regions/" + code, {"subscribed": True, "tax_calculation": True})
+        check("subscribe " + code, st == 200, text)
+
+    # 1. wrong key -> 422 invalid_api_key, nothing stored
+    st, js, text, _ = levy("POST", "/v1/connections", {"provider": "rillet", "api_key": "rk_wrong_0000"})
+    check("wrong key -> 422 invalid_api_key", st == 422 and js and js["error"]["code"] == "invalid_api_key", text)
+    st, js, text, _ = levy("GET", "/v1/connections")
+    check("nothing stored after a wrong key", st == 200 and js["data"] == [], text)
+    st, js, text, _ = levy("POST", "/v1/connections", {"provider": "rillet"})
+    check("missing api_key -> 422 validation_failed", st == 422 and js["error"]["code"] == "validation_failed", text)
+
+    # 1. right key
+    st, con, text, _ = levy("POST", "/v1/connections", {"provider": "rillet", "api_key": key})
+    if not check("POST /v1/connections -> 201", st == 201 and con, text):
+        return
+    cid = con["id"]
+    check("connection id has prefix con_", cid.startswith("con_"), cid)
+    check("api_key_hint is ellipsis + last 4", con.get("api_key_hint") == "\u2026" + key[-4:], con.get("api_key_hint"))
+    check("no secret in the connection", key not in text, "")
+    for f in ("id", "provider", "status", "environment", "organization", "subsidiary", "webhook_url",
+              "created_at", "import", "last_webhook_at", "last_sync_at", "api_key_hint", "subsidiaries"):
+        check("connection has field " + f, f in con, sorted(con.keys()))
+    org = con.get("organization") or {}
+    check("organization fields", all(k in org for k in ("id", "trade_name", "currency", "timezone")), org)
+    subs = con.get("subsidiaries") or []
+    if len(subs) == 1:
+        check("one subsidiary -> needs_webhook_secret", con["status"] == "needs_webhook_secret", con["status"])
+        sub = subs[0]
+    else:
+        check("several subsidiaries -> needs_subsidiary", con["status"] == "needs_subsidiary", con["status"])
+        st, js, text, _ = levy("POST", "/v1/connections/%s/webhook-secret" % cid, {"signing_token": "x"})
+        check("secret before subsidiary -> 409 conflict", st == 409 and js["error"]["code"] == "conflict", text)
+        st, js, text, _ = levy("POST", "/v1/connections/%s/subsidiary" % cid, {"subsidiary_id": str(uuid.uuid4())})
+        check("unknown subsidiary -> 422", st == 422, text)
+        sub = next((s for s in subs if s.get("currency") == "USD"), subs[0])
+        # 2. pick subsidiary
+        st, con, text, _ = levy("POST", "/v1/connections/%s/subsidiary" % cid, {"subsidiary_id": sub["id"]})
+        check("subsidiary -> 200 needs_webhook_secret", st == 200 and con["status"] == "needs_webhook_secret", text)
+    check("subsidiary chosen", (con.get("subsidiary") or {}).get("id") == sub["id"], con.get("subsidiary"))
+    webhook_url = con.get("webhook_url")
+    check("webhook_url = public url + /webhooks/rillet/{id}", webhook_url == levy_url + "/webhooks/rillet/" + cid, webhook_url)
+
+    # 3. the user creates the webhook in Rillet (the simulator's control endpoint)
+    events = {"INVOICE": ["CREATED", "UPDATED", "DELETED", "PAYMENT_UPDATED"],
+              "CREDIT_MEMO": ["CREATED", "UPDATED", "DELETED", "PAYMENT_UPDATED"],
+              "CUSTOMER": ["CREATED", "UPDATED", "DELETED"]}
+    st, hook, text, _ = sim("POST", "/_sim/webhooks", {"name": "levy", "url": webhook_url, "events": events, "enabled": True})
+    if not check("simulator webhook created", st in (200, 201) and hook and hook.get("signing_token"), text):
+        return
+    signing_token = hook["signing_token"]
+
+    # 4. signing token -> connected, import starts
+    st, con, text, _ = levy("POST", "/v1/connections/%s/webhook-secret" % cid, {"signing_token": signing_token})
+    check("webhook-secret -> 200 connected", st == 200 and con["status"] == "connected", text)
+    check("no token in the answer", signing_token not in text, "")
+
+    def import_done():
+        s, c, _, _ = levy("GET", "/v1/connections/" + cid)
+        return c if s == 200 and c["import"]["state"] in ("done", "failed") else None
+    con = wait_for(import_done, 180, 0.5)
+    if not check("import finishes", con and con["import"]["state"] == "done", con):
+        return
+    imp = con["import"]
+    sim_customers = sim.list_all("/customers", "customers")
+    sim_products = sim.list_all("/products", "products")
+    sim_invoices = sim.list_all("/invoices", "invoices", "&subsidiary_id=" + sub["id"])
+    sim_memos = sim.list_all("/credit-memos", "credit_memos", "&subsidiary_id=" + sub["id"])
+    check("import customers count", imp["customers"] == len(sim_customers), (imp, len(sim_customers)))
+    check("import products count", imp["products"] == len(sim_products), (imp, len(sim_products)))
+    check("import invoices count", imp["invoices"] == len(sim_invoices), (imp, len(sim_invoices)))
+    check("import credit memos count", imp["credit_memos"] == len(sim_memos), (imp, len(sim_memos)))
+    check("import started_at / finished_at set", imp["started_at"] and imp["finished_at"], imp)
+
+    # 6. taxes: wait until no document is pending and the write-backs settled
+    def settled():
+        s, js, _, _ = levy("GET", "/v1/invoices?limit=500")
+        if s != 200:
+            return None
+        docs = js["data"]
+        if any(d["tax_status"] in ("pending",) for d in docs):
+            return None
+        if any(d["tax_status"] == "calculated" and d.get("status") != "PAID" and d["levy_tax"] != d["rillet_taxed_amount"]
+               for d in docs):
+            return None
+        return docs
+    docs = wait_for(settled, 240, 1.0)
+    if not check("every invoice calculated and written", docs, ""):
+        s, js, _, _ = levy("GET", "/v1/invoices?limit=500")
+        print([(d["id"][:8], d["tax_status"], d["levy_tax"], d["rillet_taxed_amount"], d["last_error"]) for d in js["data"]][:20])
+        return
+    written = [d for d in docs if d["tax_status"] == "written"]
+    notcoll = [d for d in docs if d["tax_status"] == "not_collecting"]
+    check("some invoices written", len(written) > 0, [d["tax_status"] for d in docs])
+    check("some invoices not_collecting", len(notcoll) > 0, [d["tax_status"] for d in docs])
+    check("no invoice failed", not [d for d in docs if d["tax_status"] == "failed"],
+          [(d["id"], d["last_error"]) for d in docs if d["tax_status"] == "failed"])
+    states = {}
+    for d in written:
+        addr = d.get("shipping_address") or d.get("customer_address") or {}
+        states[addr.get("state")] = states.get(addr.get("state"), 0) + 1
+    inv = written[0]
+    st, sinv, text, _ = sim("GET", "/invoices/" + inv["id"])
+    check("simulator holds levy's tax", st == 200 and sinv["taxed_amount"]["amount"] == inv["levy_tax"],
+          (inv["levy_tax"], sinv and sinv.get("taxed_amount")))
+    check("written invoice has nonzero tax", inv["levy_tax"] not in ("0.00", "0"), inv["levy_tax"])
+    nc = notcoll[0]
+    st, snc, text, _ = sim("GET", "/invoices/" + nc["id"])
+    check("not_collecting invoice untouched in Rillet", st == 200 and snc["taxed_amount"]["amount"] == nc["rillet_taxed_amount"], text[:200])
+    st, detail, text, _ = levy("GET", "/v1/invoices/" + inv["id"])
+    check("invoice detail has lines with taxes", st == 200 and detail["lines"] and "taxes" in detail["lines"][0], text[:300])
+    hist = detail.get("history") or []
+    check("history: calculation then write-back", [h["kind"] for h in hist][:2] == ["calculation", "writeback"], hist)
+
+    # 7. no loops: the write-back's UPDATED webhook reached levy and changed nothing
+    wait_for(lambda: levy("GET", "/v1/connections/" + cid)[1].get("last_webhook_at"), 30)
+    time.sleep(3)
+    loops = []
+    for d in written:
+        s, det, _, _ = levy("GET", "/v1/invoices/" + d["id"])
+        w = [h for h in det["history"] if h["kind"] == "writeback"]
+        c = [h for h in det["history"] if h["kind"] == "calculation"]
+        if len(w) != 1 or len(c) != 1:
+            loops.append((d["id"], len(c), len(w)))
+    check("each written invoice: exactly one calculation and one write", not loops, loops[:5])
+    con = levy("GET", "/v1/connections/" + cid)[1]
+    check("last_webhook_at set", con.get("last_webhook_at"), con)
+
+    # 5. signed webhooks sent by the test
+    base_doc = copy.deepcopy(sinv)
+    fake = copy.deepcopy(base_doc)
+    fake["id"] = str(uuid.uuid4())
+    for it in fake.get("items") or []:
+        it["id"] = str(uuid.uuid4())
+        it["taxed_amount"] = {"amount": "0.00", "currency": it["total_amount"]["currency"]}
+    fake["taxed_amount"] = {"amount": "0.00", "currency": fake["taxed_amount"]["currency"]}
+    body = json.dumps(fake).encode()
+    wid = str(uuid.uuid4())
+    ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+    def deliver(body, wid, entity="INVOICE", event="CREATED", sig=None, drop=None, url=webhook_url):
+        h = {"X-Rillet-Signature": sig or sign(signing_token, ts, wid, entity, event, body),
+             "X-Rillet-Timestamp": ts, "X-Rillet-Id": wid, "X-Rillet-Entity": entity, "X-Rillet-Event": event}
+        if drop:
+            del h[drop]
+        return req("POST", url, headers=h, raw=body)
+
+    st, js, text, _ = deliver(body, wid)
+    check("signed webhook -> 200 received, not duplicate", st == 200 and js == {"received": True, "duplicate": False}, text)
+    st, js, text, _ = deliver(body, wid)
+    check("repeated X-Rillet-Id -> duplicate:true", st == 200 and js == {"received": True, "duplicate": True}, text)
+    st, js, text, _ = deliver(body, str(uuid.uuid4()), sig=base64.b64encode(b"x" * 32).decode())
+    check("bad signature -> 401 invalid_signature", st == 401 and js["error"]["code"] == "invalid_signature", text)
+    st, js, text, _ = deliver(body, str(uuid.uuid4()), drop="X-Rillet-Timestamp")
+    check("missing header -> 400 missing_header", st == 400 and js["error"]["code"] == "missing_header", text)
+    # lower-case entity/event with '-' and several signatures, text-bytes key variant
+    wid2 = str(uuid.uuid4())
+    txt_key_sig = base64.b64encode(hmac.new(signing_token.encode(),
+        (ts + "." + wid2 + ".invoice.payment-updated.").encode() + body, hashlib.sha256).digest()).decode()
+    st, js, text, _ = deliver(body, wid2, entity="invoice", event="payment-updated",
+                              sig="bm9wZQ==, " + txt_key_sig)
+    check("lower-case/hyphen entity+event, 2nd of several signatures, text-bytes key -> 200",
+          st == 200 and js.get("duplicate") is False, text)
+    wid3 = str(uuid.uuid4())
+    st, js, text, _ = deliver(b'{"id":"x"}', wid3, entity="JOURNAL_ENTRY", event="CREATED")
+    check("unknown entity acknowledged", st == 200 and js.get("received") is True, text)
+
+    # 8. a 4xx from Rillet -> failed with Rillet's detail (the fake invoice does not exist there)
+    def fake_state():
+        s, d, _, _ = levy("GET", "/v1/invoices/" + fake["id"])
+        return d if s == 200 and d["tax_status"] in ("failed", "written", "not_collecting") else None
+    fd = wait_for(fake_state, 60, 0.5)
+    check("write-back refused by Rillet (4xx) -> failed with detail",
+          fd and fd["tax_status"] == "failed" and fd["last_error"] and "40" in fd["last_error"], fd and (fd["tax_status"], fd["last_error"]))
+    if fd:
+        wb = [h for h in fd["history"] if h["kind"] == "writeback"]
+        check("failed write-back attempt in history with HTTP status", wb and wb[-1]["http_status"] and 400 <= wb[-1]["http_status"] < 500, wb)
+
+    # stale update ignored: an older updated_at for the written invoice
+    stale = copy.deepcopy(base_doc)
+    stale["updated_at"] = "2000-01-01T00:00:00Z"
+    stale["shipping_address"] = {"line1": "1 Main St", "city": "Austin", "state": "TX", "zip_code": "78701", "country": "US"}
+    sb = json.dumps(stale).encode()
+    st, js, text, _ = deliver(sb, str(uuid.uuid4()), event="UPDATED")
+    check("stale update accepted", st == 200, text)
+    time.sleep(2)
+    s, det, _, _ = levy("GET", "/v1/invoices/" + inv["id"])
+    check("stale update ignored (no recalculation)", len([h for h in det["history"] if h["kind"] == "calculation"]) == 1, det["history"])
+
+    # recalculate -> 202, a calculation appended, nothing written (result equals Rillet)
+    st, js, text, _ = levy("POST", "/v1/invoices/%s/recalculate" % inv["id"])
+    check("recalculate -> 202", st == 202, text)
+    def recalced():
+        s, d, _, _ = levy("GET", "/v1/invoices/" + inv["id"])
+        return d if len([h for h in d["history"] if h["kind"] == "calculation"]) >= 2 else None
+    d2 = wait_for(recalced, 30)
+    check("recalculate appended a calculation", d2, "")
+    if d2:
+        check("recalculate with unchanged result writes nothing",
+              len([h for h in d2["history"] if h["kind"] == "writeback"]) == 1 and d2["tax_status"] == "written", d2["history"])
+
+    # a product tax-code change re-taxes the open invoices using it
+    taxed_items = [it for it in (sinv.get("items") or []) if it.get("taxed_amount", {}).get("amount") not in (None, "0.00", "0")]
+    pid = (taxed_items or sinv.get("items") or [{}])[0].get("product_id")
+    before = sinv["taxed_amount"]["amount"]
+    st, js, text, _ = levy("PUT", "/v1/products/" + pid, {"tax_code": "exempt"})
+    check("PUT /v1/products/{id} exempt -> 200", st == 200, text)
+    def retaxed():
+        s, si, _, _ = sim("GET", "/invoices/" + inv["id"])
+        return si if s == 200 and si["taxed_amount"]["amount"] != before else None
+    si = wait_for(retaxed, 90, 1.0)
+    check("product tax-code change re-taxed the invoice in Rillet", si, before)
+    if si:
+        s, d3, _, _ = levy("GET", "/v1/invoices/" + inv["id"])
+        check("levy_tax follows the re-tax", d3["levy_tax"] == si["taxed_amount"]["amount"], (d3["levy_tax"], si["taxed_amount"]))
+
+    # a region toggled on re-taxes its not_collecting invoices; a 503 on the write is retried
+    def us_state(d):
+        a = d.get("shipping_address") or d.get("customer_address") or {}
+        return a.get("state") if a.get("country") == "US" else None
+    s, js, _, _ = levy("GET", "/v1/invoices?tax_status=not_collecting&limit=500")
+    cands = [d for d in js["data"] if us_state(d) and d.get("status") in ("UNPAID", "PARTIALLY_PAID")]
+    by_state = {}
+    for d in cands:
+        by_state.setdefault(us_state(d), []).append(d)
+    target_state = None
+    for code in sorted(by_state, key=lambda k: -len(by_state[k])):
+        if code not in ("OR", "AK", "DE", "MT", "NH"):
+            target_state = code
+            break
+    deleted_doc = None
+    if check("a not_collecting US invoice exists for the region test", target_state, by_state.keys()):
+        region_docs = by_state[target_state]
+        st, js, text, _ = sim("POST", "/_sim/faults", {"fail_next": 1, "status": 503, "retry_after": 1})
+        check("simulator fault armed", st in (200, 201), text)
+        st, js, text, _ = levy("PUT", "/v1/regions/US-" + target_state, {"subscribed": True, "tax_calculation": True})
+        check("PUT /v1/regions/US-%s on -> 200" % target_state, st == 200, text)
+        def region_written():
+            out = []
+            for d in region_docs:
+                s2, det, _, _ = levy("GET", "/v1/invoices/" + d["id"])
+                if det["tax_status"] not in ("written", "calculated") or \
+                        (det["tax_status"] == "calculated" and det["levy_tax"] != det["rillet_taxed_amount"]):
+                    return None
+                out.append(det)
+            return out
+        dets = wait_for(region_written, 60, 1.0)
+        check("region toggled on -> its invoices re-taxed", dets, [(d["id"], d["tax_status"]) for d in region_docs])
+        if dets:
+            taxed = [d for d in dets if d["tax_status"] == "written"]
+            check("re-taxed invoice written to Rillet", taxed, [(d["tax_status"], d["levy_tax"]) for d in dets])
+            for d in taxed[:1]:
+                s2, si2, _, _ = sim("GET", "/invoices/" + d["id"])
+                check("simulator holds the re-tax", si2["taxed_amount"]["amount"] == d["levy_tax"], (si2["taxed_amount"], d["levy_tax"]))
+            retried = [h for d in dets for h in d["history"] if h["kind"] == "writeback" and h["outcome"] == "retry"]
+            check("a 503 write-back was retried (history)", retried and retried[0]["http_status"] == 503, [d["history"] for d in dets][:2])
+            others = [d for d in by_state.get(target_state, []) if d not in region_docs]
+        # untouched: invoices in other states stay not_collecting
+        other = next((d for st_, ds in by_state.items() if st_ != target_state for d in ds), None)
+        if other:
+            s2, det, _, _ = levy("GET", "/v1/invoices/" + other["id"])
+            check("other regions untouched", det["tax_status"] == "not_collecting" and
+                  len([h for h in det["history"] if h["kind"] == "calculation"]) == 1, det["history"])
+            deleted_doc = other
+
+    # DELETED webhook keeps the document, marked deleted
+    if deleted_doc:
+        st, js, text, _ = sim("DELETE", "/invoices/" + deleted_doc["id"])
+        if check("simulator deleted an invoice", st in (200, 204), text):
+            def is_deleted():
+                s2, det, _, _ = levy("GET", "/v1/invoices/" + deleted_doc["id"])
+                return det if s2 == 200 and det["tax_status"] == "deleted" else None
+            check("DELETED webhook -> tax_status deleted, document kept", wait_for(is_deleted, 30), "")
+
+    # resync
+    st, js, text, _ = levy("POST", "/v1/connections/%s/sync" % cid)
+    check("sync -> 202", st == 202, text)
+    check("sync sets last_sync_at", wait_for(lambda: levy("GET", "/v1/connections/" + cid)[1].get("last_sync_at"), 30), "")
+
+    # credit memos imported and visible
+    st, js, text, _ = levy("GET", "/v1/credit-memos?limit=500")
+    check("GET /v1/credit-memos", st == 200 and len(js["data"]) == len(sim_memos), text[:200])
+
+    # 10. disconnect
+    st, js, text, _ = levy("DELETE", "/v1/connections/" + cid)
+    check("DELETE connection -> 204", st == 204, text)
+    st, js, text, _ = deliver(body, str(uuid.uuid4()))
+    check("webhook after disconnect -> 404", st == 404, text)
+    st, js, text, _ = levy("GET", "/v1/connections/" + cid)
+    check("deleted connection -> 404", st == 404, text)
+    st, js, text, _ = levy("GET", "/v1/invoices/" + inv["id"])
+    check("imported data kept after disconnect", st == 200, text[:100])
+
+    # secrets never at rest in plaintext (db + WAL + everything in the data dir)
+    hits = []
+    for root, _, files in os.walk(levy_dir):
+        for fn in files:
+            with open(os.path.join(root, fn), "rb") as f:
+                data = f.read()
+            for name, secret in (("api key", key), ("signing token", signing_token)):
+                if secret.encode() in data:
+                    hits.append((fn, name))
+    check("no plaintext API key or signing token in the data dir", not hits, hits)
+    with open(os.path.join(tmp, "levy.log"), "rb") as f:
+        logdata = f.read()
+    check("no secret in levy's log", key.encode() not in logdata and signing_token.encode() not in logdata, "")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as e:  # a crash is a failure, not a pass
+        import traceback
+        traceback.print_exc()
+        failed += 1
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)

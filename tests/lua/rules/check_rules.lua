@@ -1,0 +1,479 @@
+-- Reference check of the rule scripts' self-tests, independent of the C engine.
+--
+--   lua5.4 tests/lua/rules/check_rules.lua [scripts_dir] [data_dir]
+--
+-- It re-implements, in exact integer arithmetic, the engine semantics of docs/rules.md
+-- (treatments, calculate(ctx), per-jurisdiction half-up rounding, unit caps, inclusive
+-- carve-out) with the shipped US ZIP5 tables and a small table of the national/Canadian/EU
+-- rates the self-tests use, then runs every selftest of every rule file. It exists so rule
+-- authors can check their expectations before `levy check` is available; `levy check`
+-- (the real engine) stays the authority. Exit 0 when all pass, 1 otherwise.
+local SCRIPTS = arg[1] or "scripts"
+local function exists(p) local f = io.open(p, "r"); if f then f:close(); return true end; return false end
+local DATA = arg[2] or os.getenv("LEVY_RULES_DATA")
+if DATA == nil then
+  for _, d in ipairs({ "data", "/work/shared/data" }) do
+    if exists(d .. "/us/avalara-zip5-2025-12/TAXRATES_ZIP5_TX202512.csv") then DATA = d; break end
+  end
+end
+if DATA == nil then
+  print("SKIP: no US ZIP5 rate tables found (pass the data dir as the 2nd argument)")
+  os.exit(77)
+end
+
+---------------------------------------------------------------------------------------------
+-- Exact decimals: { n = integer numerator, s = scale } meaning n / 10^s. No floats.
+local function dec(str)
+  assert(type(str) == "string", "decimal string expected, got " .. type(str))
+  local sign, int, frac = string.match(str, "^(%-?)(%d+)%.?(%d*)$")
+  assert(int, "bad decimal: " .. str)
+  local n = math.tointeger(tonumber(int .. frac))   -- integer digits only, never a float
+  assert(n, "too large: " .. str)
+  if sign == "-" then n = -n end
+  return { n = n, s = #frac }
+end
+local function pow10(k) local r = 1; for _ = 1, k do r = r * 10 end; return r end
+local function rescale(d, s) return d.n * pow10(s - d.s) end
+local function cmp(a, b)
+  a, b = dec(a), dec(b)
+  local s = math.max(a.s, b.s)
+  local x, y = rescale(a, s), rescale(b, s)
+  return x < y and -1 or (x > y and 1 or 0)
+end
+local function cents_str(c, exp)
+  exp = exp or 2
+  local neg = c < 0; if neg then c = -c end
+  local s = tostring(c)
+  if exp == 0 then return (neg and "-" or "") .. s end
+  while #s <= exp do s = "0" .. s end
+  return (neg and "-" or "") .. string.sub(s, 1, #s - exp) .. "." .. string.sub(s, #s - exp + 1)
+end
+-- round_half_up(num / den) for num >= 0, den > 0
+local function div_half_up(num, den) return (2 * num + den) // (2 * den) end
+local function minor(str, exp) local d = dec(str); return div_half_up(rescale(d, d.s) * pow10(exp), pow10(d.s)) end
+
+local money = {
+  cmp = cmp,
+  is_decimal = function(s) return type(s) == "string" and string.match(s, "^%-?%d+%.?%d*$") ~= nil end,
+}
+
+---------------------------------------------------------------------------------------------
+-- Rate data
+local function read_lines(path)
+  local f = assert(io.open(path, "r"))
+  local t = {}
+  for l in f:lines() do t[#t + 1] = l end
+  f:close()
+  return t
+end
+local zip_rows = {}
+local function zip_table(state)
+  if zip_rows[state] ~= nil then return zip_rows[state] end
+  local rows = {}
+  local ok, lines = pcall(read_lines, DATA .. "/us/avalara-zip5-2025-12/TAXRATES_ZIP5_" .. state .. "202512.csv")
+  if ok then
+    local hdr = {}
+    for i, l in ipairs(lines) do
+      local cols = {}
+      for c in string.gmatch(l .. ",", "([^,]*),") do cols[#cols + 1] = c end
+      if i == 1 then
+        for j, c in ipairs(cols) do hdr[c] = j end
+      else
+        rows[cols[hdr.ZipCode]] = {
+          name = cols[hdr.TaxRegionName],
+          state = cols[hdr.StateRate], county = cols[hdr.EstimatedCountyRate],
+          city = cols[hdr.EstimatedCityRate], district = cols[hdr.EstimatedSpecialRate],
+        }
+      end
+    end
+  end
+  zip_rows[state] = rows
+  return rows
+end
+-- fraction "0.062500" -> percent string "6.25"
+local function pct_of_fraction(f)
+  local d = dec(f)
+  local s = d.s - 2
+  if s < 0 then return tostring(d.n * pow10(-s)) end
+  local n = d.n
+  while s > 0 and n % 10 == 0 do n = n // 10; s = s - 1 end
+  return cents_str(n, s)
+end
+
+-- Rate overlays on the ZIP rows (the engine's data/us/overlays.csv: state, zip_from, zip_to,
+-- level, jurisdiction, op add|set, rate_pct, effective_from, effective_to, ...).
+local OVERLAYS = {}
+do
+  local path = os.getenv("LEVY_RULES_OVERLAYS")
+  if path == nil then
+    for _, d in ipairs({ DATA, "data" }) do
+      if exists(d .. "/us/overlays.csv") then path = d .. "/us/overlays.csv"; break end
+    end
+  end
+  if path then
+    for i, l in ipairs(read_lines(path)) do
+      if i > 1 and l ~= "" then
+        local c = {}
+        for v in string.gmatch(l .. ",", "([^,]*),") do c[#c + 1] = v end
+        OVERLAYS[#OVERLAYS + 1] = { st = c[1], zf = c[2], zt = c[3], level = c[4], name = c[5], op = c[6],
+                                    pct = c[7], from = c[8], to = (c[9] ~= "" and c[9] or "9999-12-31") }
+      end
+    end
+  end
+end
+
+-- International rates used by the self-tests: { from, standard, reduced } newest first.
+local VAT = {
+  DE = { { "2021-01-01", "19", "7" }, { "2020-07-01", "16", "5" }, { "0000-01-01", "19", "7" } },
+  RO = { { "2025-08-01", "21", "11" }, { "0000-01-01", "19", "9" } },
+  FR = { { "2014-01-01", "20", "5.5" } },
+  FI = { { "2024-09-01", "25.5", "10" }, { "0000-01-01", "24", "10" } },
+  IE = { { "2021-03-01", "23", "9" } },
+  DK = { { "0000-01-01", "25", nil } },
+}
+local NATIONAL = {
+  GB = { "VAT", "20", "5" }, AU = { "GST", "10" }, NZ = { "GST", "15" }, CH = { "VAT", "8.1", "2.6" },
+  NO = { "VAT", "25", "15" }, SG = { "GST", "9" }, JP = { "VAT", "10", "8" }, IN = { "GST", "18" },
+}
+local CA_FED = { AB = "5", ON = "13", NB = "15", NL = "15", PE = "15", BC = "5", MB = "5", SK = "5", QC = "5" }
+local CA_PROV = { BC = { "PST", "7" }, MB = { "PST", "7" }, SK = { "PST", "6" }, QC = { "QST", "9.975" } }
+local CURRENCY_EXP = { JPY = 0 }   -- others: 2
+
+-- California: a ship-to city found in CDTFA's table (Type "City", rate >= 7.25%) wins over the
+-- ZIP row, split as the engine does: state 6, county 0.25, city 1, district = rate - 7.25.
+local CDTFA
+local function cdtfa_city(city)
+  if CDTFA == nil then
+    CDTFA = {}
+    local ok, lines = pcall(read_lines, DATA .. "/us/cdtfa-2026-01/SalesTaxRates1-1-26.csv")
+    if ok then
+      for i, l in ipairs(lines) do
+        local c = {}
+        for v in string.gmatch(l .. ",", "([^,]*),") do c[#c + 1] = v end
+        if i > 1 and c[5] == "City" and c[3] and string.match(c[3], "^%d") then
+          CDTFA[string.upper(c[1])] = c[3]
+        end
+      end
+    end
+  end
+  return city and CDTFA[string.upper(city)]
+end
+local function sub_pct(a, b)          -- a - b for percent strings, exact
+  local x, y = dec(a), dec(b)
+  local sc = math.max(x.s, y.s)
+  return cents_str(rescale(x, sc) - rescale(y, sc), sc)
+end
+
+-- Returns { {region=, taxes={...}, reduced=} ... } (a ship-to may fall in two regions: CA + CA-QC).
+local function resolve(req)
+  local st = req.ship_to or {}
+  local cc = st.country
+  if cc == "US" then
+    local row = zip_table(st.state)[string.sub(st.zip_code or "", 1, 5)]
+    assert(row, "unknown ZIP " .. tostring(st.zip_code))
+    local taxes = {}
+    local city_rate = st.state == "CA" and cdtfa_city(st.city)
+    if city_rate and cmp(city_rate, "7.25") >= 0 then
+      taxes = {
+        { jurisdiction = "CALIFORNIA", level = "state", type = "SALES_TAX", percentage = "6", fraction = "1" },
+        { jurisdiction = "COUNTY", level = "county", type = "SALES_TAX", percentage = "0.25", fraction = "1" },
+        { jurisdiction = st.city, level = "city", type = "SALES_TAX", percentage = "1", fraction = "1" },
+      }
+      if cmp(city_rate, "7.25") > 0 then
+        taxes[4] = { jurisdiction = st.city .. " DISTRICT TAX", level = "district", type = "SALES_TAX",
+                     percentage = sub_pct(city_rate, "7.25"), fraction = "1" }
+      end
+      return { { region = "US-CA", taxes = taxes } }
+    end
+    for _, lv in ipairs({ "state", "county", "city", "district" }) do
+      if cmp(row[lv], "0") ~= 0 then
+        taxes[#taxes + 1] = { jurisdiction = lv == "state" and st.state or row.name, level = lv,
+                              type = "SALES_TAX", percentage = pct_of_fraction(row[lv]), fraction = "1" }
+      end
+    end
+    local zip5 = string.sub(st.zip_code, 1, 5)
+    for _, o in ipairs(OVERLAYS) do
+      if o.st == st.state and zip5 >= o.zf and zip5 <= o.zt and req.date >= o.from and req.date <= o.to then
+        local done = false
+        if o.op == "set" then
+          for _, t in ipairs(taxes) do if t.level == o.level then t.percentage = o.pct; done = true; break end end
+        end
+        if not done then
+          taxes[#taxes + 1] = { jurisdiction = o.name, level = o.level, type = "SALES_TAX", percentage = o.pct, fraction = "1" }
+        end
+      end
+    end
+    return { { region = "US-" .. st.state, taxes = taxes } }
+  elseif cc == "CA" then
+    local fed = CA_FED[st.state]
+    if st.state == "NS" then fed = (req.date < "2025-04-01") and "15" or "14" end
+    local out = { { region = "CA", taxes = { { jurisdiction = "CANADA", level = "country",
+      type = (fed == "5") and "GST" or "HST", percentage = fed, fraction = "1" } } } }
+    local p = CA_PROV[st.state]
+    if p then
+      out[2] = { region = "CA-" .. st.state, taxes = { { jurisdiction = st.state, level = "province",
+        type = p[1], percentage = p[2], fraction = "1" } } }
+    end
+    return out
+  elseif VAT[cc] then
+    for _, period in ipairs(VAT[cc]) do
+      if req.date >= period[1] then
+        return { { region = "EU", reduced = period[3], taxes = { { jurisdiction = cc, level = "country",
+          type = "VAT", percentage = period[2], fraction = "1" } } } }
+      end
+    end
+  elseif NATIONAL[cc] then
+    local n = NATIONAL[cc]
+    return { { region = cc, reduced = n[3], taxes = { { jurisdiction = cc, level = "country",
+      type = n[1], percentage = n[2], fraction = "1" } } } }
+  end
+  error("no rates for " .. tostring(cc))
+end
+
+---------------------------------------------------------------------------------------------
+-- Treatments (docs/rules.md §2)
+local function copy(t) local r = {}; for k, v in pairs(t) do r[k] = v end; return r end
+local function contains(list, x) for _, v in ipairs(list or {}) do if v == x then return true end end; return false end
+
+local function apply(treat, line, taxes, reduced)
+  if treat == "taxable" then return taxes, "standard_rated" end
+  if treat == "exempt" then return {}, "product_exempt" end
+  if treat == "zero_rated" then
+    for _, t in ipairs(taxes) do t.percentage = "0" end
+    return taxes, "zero_rated"
+  end
+  if treat == "reduced" or (type(treat) == "table" and treat.reduced) then
+    if reduced == nil then return taxes, "standard_rated" end   -- no such rate: unchanged
+    for _, t in ipairs(taxes) do t.percentage = reduced end
+    return taxes, "reduced_rated"
+  end
+  assert(type(treat) == "table", "unknown treatment " .. tostring(treat))
+  if treat.fraction then
+    for _, t in ipairs(taxes) do t.fraction = treat.fraction end
+    return taxes, "partially_taxable"
+  end
+  if treat.rate then
+    local out, found = {}, false
+    for _, t in ipairs(taxes) do
+      if t.level == treat.level then t.percentage = treat.rate; out[#out + 1] = t; found = true
+      elseif contains(treat.keep_levels, t.level) then out[#out + 1] = t end
+    end
+    if not found then
+      out[#out + 1] = { jurisdiction = "SPECIAL", level = treat.level, type = "SALES_TAX",
+                        percentage = treat.rate, fraction = "1" }
+    end
+    return out, "reduced_rated"
+  end
+  if treat.exempt_levels then
+    local out = {}
+    for _, t in ipairs(taxes) do if not contains(treat.exempt_levels, t.level) then out[#out + 1] = t end end
+    return out, "partially_taxable"
+  end
+  if treat.threshold then
+    local unit = (treat.per == "line") and line.amount or line.unit_amount
+    local pick = cmp(unit, treat.threshold) < 0 and treat.below or treat.above
+    return apply(pick, line, taxes, reduced)
+  end
+  error("unknown treatment table")
+end
+
+local function unit_amount(amount, qty)
+  local a, q = dec(amount), dec(qty)
+  -- amount / qty exactly (the self-tests use exact unit prices)
+  local num, den = a.n * pow10(q.s), q.n * pow10(a.s)
+  local s = 0
+  while num % den ~= 0 and s < 6 do num = num * 10; s = s + 1 end
+  assert(num % den == 0, "inexact unit price")
+  return cents_str(num // den, s)
+end
+
+-- Tax of one entry in minor units, as a rational (num, den) before rounding.
+local function entry_taxable(line, t, exp)
+  -- taxable base (in minor units * 10^k) = fraction * quantity * (min(unit,to) - from)+
+  local amount = dec(line.amount)
+  local base_n, base_s = amount.n, amount.s
+  if t.unit_from or t.unit_to then
+    local unit = dec(line.unit_amount)
+    local s = unit.s
+    local u = unit.n
+    if t.unit_to then local to = dec(t.unit_to); local ss = math.max(s, to.s); u = math.min(u * pow10(ss - s), rescale(to, ss)); s = ss end
+    local from = 0
+    if t.unit_from then local f = dec(t.unit_from); local ss = math.max(s, f.s); u = u * pow10(ss - s); from = rescale(f, ss); s = ss end
+    local per = math.max(u - from, 0)
+    local q = dec(line.quantity)
+    base_n, base_s = per * q.n, s + q.s
+  end
+  local f = dec(t.fraction or "1")
+  return base_n * f.n, base_s + f.s
+end
+
+local function compute(line, exp)
+  local sum_pct_n, sum_pct_s = 0, 8
+  local results = {}
+  if line.tax_inclusive then
+    -- net = gross * 100 / (100 + sum(pct * fraction)), tax split by largest remainder
+    for _, t in ipairs(line.taxes) do
+      local p, f = dec(t.percentage), dec(t.fraction or "1")
+      sum_pct_n = sum_pct_n + p.n * f.n * pow10(sum_pct_s - p.s - f.s)
+    end
+    local gross = minor(line.amount, exp)
+    local net = div_half_up(gross * 100 * pow10(sum_pct_s), 100 * pow10(sum_pct_s) + sum_pct_n)
+    local tax = gross - net
+    local shares, rem, given = {}, {}, 0
+    for i, t in ipairs(line.taxes) do
+      local p, f = dec(t.percentage), dec(t.fraction or "1")
+      local w = p.n * f.n * pow10(sum_pct_s - p.s - f.s)
+      shares[i] = (sum_pct_n > 0) and (tax * w) // sum_pct_n or 0
+      rem[i] = (sum_pct_n > 0) and (tax * w) % sum_pct_n or 0
+      given = given + shares[i]
+    end
+    while given < tax do
+      local best = 1
+      for i = 2, #rem do if rem[i] > rem[best] then best = i end end
+      shares[best] = shares[best] + 1; rem[best] = -1; given = given + 1
+    end
+    for i in ipairs(line.taxes) do results[i] = shares[i] end
+    return results, net
+  end
+  for i, t in ipairs(line.taxes) do
+    local bn, bs = entry_taxable(line, t, exp)
+    local p = dec(t.percentage)
+    -- amount = bn/10^bs * p/10^ps / 100, in minor units * 10^exp
+    results[i] = div_half_up(bn * p.n * pow10(exp), pow10(bs + p.s) * 100)
+  end
+  return results, minor(line.amount, exp)
+end
+
+---------------------------------------------------------------------------------------------
+-- Loading rules
+local function load_rule(path)
+  local dir = string.match(path, "^(.*)/[^/]*$")
+  local cache = {}
+  -- Rule sandbox: no io/os/dofile/loadfile; `require` resolves levy.money and sibling modules.
+  local env = setmetatable({}, { __index = _G })
+  env.io, env.os, env.dofile, env.loadfile, env.debug = false, false, false, false, false
+  env.require = function(name)
+    if name == "levy.money" then return money end
+    if cache[name] == nil then
+      assert(string.match(name, "^[%w_]+$"), "require outside the rule folder: " .. name)
+      local chunk = assert(loadfile(dir .. "/" .. name .. ".lua", "t", env))
+      cache[name] = chunk()
+    end
+    return cache[name]
+  end
+  local chunk = assert(loadfile(path, "t", env))
+  return chunk()
+end
+
+local TREATMENT_OK = { taxable = true, exempt = true, zero_rated = true, reduced = true }
+local function check_shape(rule, path)
+  local errs = {}
+  for _, k in ipairs({ "region", "name", "tax_type", "taxability" }) do
+    if rule[k] == nil then errs[#errs + 1] = "missing " .. k end
+  end
+  for code, t in pairs(rule.taxability or {}) do
+    if type(t) == "string" and not TREATMENT_OK[t] then errs[#errs + 1] = "unknown treatment " .. t .. " for " .. code end
+  end
+  return errs
+end
+
+---------------------------------------------------------------------------------------------
+local function run(rules, rule, test)
+  local req = test.request
+  local exp = CURRENCY_EXP[req.currency] or 2
+  local regions = resolve(req)
+  local out_lines = {}
+  local ctx_lines_by_region = {}
+  for ri, reg in ipairs(regions) do
+    local r = (reg.region == rule.region) and rule or rules[reg.region]
+    assert(r, "no rule for " .. reg.region)
+    local ctx = { region = reg.region, date = req.date, currency = req.currency, ship_to = req.ship_to,
+                  seller = req.ship_from, customer = req.customer or {}, lines = {} }
+    for i, l in ipairs(req.lines) do
+      local code = l.tax_code or "general"
+      local treat = r.taxability[code]
+      if treat == nil then treat = r.taxability.default or "taxable" end
+      local line = { id = l.id, index = i, tax_code = code, amount = l.amount, quantity = l.quantity or "1",
+                     tax_inclusive = l.tax_inclusive or false, reverse_charge = false }
+      line.unit_amount = unit_amount(line.amount, line.quantity)
+      local taxes = {}
+      for _, t in ipairs(reg.taxes) do taxes[#taxes + 1] = copy(t) end
+      if #taxes == 0 then
+        line.taxes, line.reason = {}, "no_tax_in_region"
+      else
+        line.taxes, line.reason = apply(treat, line, taxes, reg.reduced)
+      end
+      ctx.lines[i] = line
+    end
+    if r.calculate then r.calculate(ctx) end
+    ctx_lines_by_region[ri] = ctx.lines
+  end
+  local total = 0
+  for i in ipairs(req.lines) do
+    local tax, reason, taxable = 0, nil, nil
+    for ri in ipairs(regions) do
+      local line = ctx_lines_by_region[ri][i]
+      local amounts, net = compute(line, exp)
+      for j in ipairs(line.taxes) do
+        if not line.reverse_charge then tax = tax + amounts[j] end
+      end
+      if line.reverse_charge then line.reason = "reverse_charge" end
+      if reason == nil then reason = line.reason end
+      taxable = taxable or net
+    end
+    total = total + tax
+    out_lines[i] = { tax = cents_str(tax, exp), taxability_reason = reason, taxable_amount = cents_str(taxable, exp) }
+  end
+  return { total_tax = cents_str(total, exp), lines = out_lines }
+end
+
+local function compare(expect, got)
+  local errs = {}
+  if expect.total_tax and expect.total_tax ~= got.total_tax then
+    errs[#errs + 1] = string.format("total_tax %s, expected %s", got.total_tax, expect.total_tax)
+  end
+  for i, le in ipairs(expect.lines or {}) do
+    for k, v in pairs(le) do
+      local g = got.lines[i] and got.lines[i][k]
+      if g ~= v then errs[#errs + 1] = string.format("line %d %s %s, expected %s", i, k, tostring(g), v) end
+    end
+  end
+  return errs
+end
+
+local files = {}
+local p = io.popen("find " .. SCRIPTS .. " -name '*.lua' ! -name '_*' | sort")
+for f in p:lines() do files[#files + 1] = f end
+p:close()
+
+local rules, fails, passes = {}, 0, 0
+for _, f in ipairs(files) do
+  local ok, r = pcall(load_rule, f)
+  if not ok then print("FAIL " .. f .. ": " .. tostring(r)); fails = fails + 1
+  else
+    local errs = check_shape(r, f)
+    if #errs > 0 then print("FAIL " .. f .. ": " .. table.concat(errs, "; ")); fails = fails + 1 end
+    if rules[r.region] then print("FAIL " .. f .. ": duplicate region " .. r.region); fails = fails + 1 end
+    rules[r.region] = r
+    r._file = f
+  end
+end
+for _, f in ipairs(files) do
+  for _, r in pairs(rules) do
+    if r._file == f then
+      local bad = 0
+      for _, t in ipairs(r.selftest or {}) do
+        local ok, got = pcall(run, rules, r, t)
+        local errs = ok and compare(t.expect, got) or { tostring(got) }
+        if #errs > 0 then
+          bad = bad + 1
+          print(string.format("FAIL %s: %s: %s", f, t.name, table.concat(errs, "; ")))
+        end
+      end
+      if bad == 0 then passes = passes + 1 else fails = fails + 1 end
+      if #(r.selftest or {}) == 0 then print("FAIL " .. f .. ": no selftest"); fails = fails + 1 end
+    end
+  end
+end
+print(string.format("%d files passed, %d failed", passes, fails))
+os.exit(fails == 0 and 0 or 1)
