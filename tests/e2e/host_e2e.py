@@ -202,6 +202,10 @@ def case_http():
         t0 = time.time()
         st, js, _, _ = lv.req("GET", "/v1/example/spin")
         check(st == 500 and time.time() - t0 < 1.0, "runaway handler aborted quickly")
+        # regression: http.error with three arguments used to render its own table as
+        # `details` (a cycle) and answer 500
+        st, js, _, _ = lv.req("GET", "/v1/example/things/nope")
+        check(st == 404 and err_shape(js, "not_found") and "details" not in js["error"], "http.error(404, code, msg) -> 404")
         st, js, _, _ = lv.req("POST", "/v1/example/things", body={"name": ""})
         check(st == 422 and err_shape(js, "validation_failed"), "422 validation_failed")
         st, js, _, _ = lv.req("GET", f"/v1/example/fetch?url=http://127.0.0.1:{lv.port}/healthz")
