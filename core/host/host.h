@@ -87,6 +87,7 @@ struct levy_host {
     int exit_code;
     void *jobs;               /* runner state (host/jobs.c) */
     void *sched;              /* schedule timers */
+    void *reload;             /* async reload state (host.c) */
     int started;              /* on_start hooks ran */
     void *rates;              /* levy_rates *: the rate index every generation shares */
 };
@@ -95,8 +96,19 @@ struct levy_host {
  * included). */
 int levy_host_build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *errs,
                     int *nselftests, levy_err *err);
+/** Same without migrations (safe off the loop thread: touches no shared mutable state). */
+int levy_host_build_aside(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *errs,
+                          int *nselftests, levy_err *err);
+/** Applies the plugin migrations of g (loop thread). Errors are added to errs. */
+int levy_host_migrate(levy_host *h, levy_gen *g, levy_gen_errors *errs);
 /** Reload: build aside, validate, self-test, swap. Fills r (caller frees r->errors). */
 int levy_host_reload(levy_host *h, levy_reload_report *r);
+/** Reload without blocking the loop: the generation is built on a thread, migrations and
+ * the swap happen on the loop; cb(ud, report) runs on the loop when done (the report and
+ * its errors are valid during the call only). Requests arriving meanwhile join the next
+ * build. Returns at once. */
+typedef void (*levy_reload_cb)(void *ud, const levy_reload_report *r);
+void levy_host_reload_async(levy_host *h, levy_reload_cb cb, void *ud);
 /** Graceful stop: stop accepting, drain requests and jobs, exit the loop. */
 void levy_host_stop(levy_host *h);
 /** Runs `levy serve` / `levy sim`. Returns the process exit code. */

@@ -243,30 +243,38 @@ static void r_metrics(levy_host *h, struct evhttp_request *req)
     evbuffer_free(b);
 }
 
-static void r_reload(levy_host *h, struct evhttp_request *req)
+static void reload_reply(void *ud, const levy_reload_report *r)
 {
-    levy_reload_report r;
-    levy_host_reload(h, &r);
+    struct evhttp_request *req = ud;
+    if (!r) { /* shutting down before the build finished */
+        send_error(req, "/admin/reload", 503, "unavailable", "server is shutting down");
+        return;
+    }
     struct evbuffer *b = evbuffer_new();
-    evbuffer_add_printf(b, "{\"status\":\"%s\",\"generation\":%llu", r.status,
-                        (unsigned long long)r.generation);
-    int rejected = strcmp(r.status, "rejected") == 0;
+    evbuffer_add_printf(b, "{\"status\":\"%s\",\"generation\":%llu", r->status,
+                        (unsigned long long)r->generation);
+    int rejected = strcmp(r->status, "rejected") == 0;
     if (rejected) {
         evbuffer_add_printf(b, ",\"errors\":[");
-        for (int i = 0; i < r.errors.n; i++) {
+        for (int i = 0; i < r->errors.n; i++) {
             evbuffer_add_printf(b, "%s{\"file\":", i ? "," : "");
-            json_str(b, r.errors.v[i].source);
-            evbuffer_add_printf(b, ",\"line\":%d,\"message\":", r.errors.v[i].line);
-            json_str(b, r.errors.v[i].message);
+            json_str(b, r->errors.v[i].source);
+            evbuffer_add_printf(b, ",\"line\":%d,\"message\":", r->errors.v[i].line);
+            json_str(b, r->errors.v[i].message);
             evbuffer_add_printf(b, "}");
         }
         evbuffer_add_printf(b, "]");
     }
     evbuffer_add_printf(b, "}");
-    levy_gen_errors_free(&r.errors);
     send_reply(req, rejected ? 422 : 200, "application/json", b);
     evbuffer_free(b);
     count("/admin/reload", rejected ? 422 : 200);
+}
+
+/* POST /admin/reload: answered when the build (on a thread) is done. */
+static void r_reload(levy_host *h, struct evhttp_request *req)
+{
+    levy_host_reload_async(h, reload_reply, req);
 }
 
 static void r_generation(levy_host *h, struct evhttp_request *req)

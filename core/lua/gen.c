@@ -15,7 +15,7 @@
 #include "lctx.h"
 #include "sandbox.h"
 
-static int live_gens;
+static _Atomic int live_gens; /* generations are built on a reload thread */
 
 void levy_gen_errors_add(levy_gen_errors *e, const char *file, int line, const char *msg)
 {
