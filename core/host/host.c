@@ -70,6 +70,8 @@ static int migrate_cb(void *ud, const char *plugin, const char *dir, levy_err *e
 static int build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *errs,
                  int *nselftests, levy_err *err, int with_migrations)
 {
+    /* Off the loop (with_migrations == 0) the store is withheld: its statement cache is
+     * not thread-safe. The loop installs it before the generation goes live. */
     levy_gen_opts o;
     memset(&o, 0, sizeof o);
     o.plugins_dir = h->cfg->plugins_dir;
@@ -77,7 +79,7 @@ static int build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *err
     o.role = h->cfg->role;
     o.id = id;
     o.config = h->cfg;
-    o.store = h->store;
+    o.store = with_migrations ? h->store : NULL;
     o.client = h->client;
     o.host = h;
     o.run_selftests = 1;
@@ -292,6 +294,8 @@ static void on_reload_done(evutil_socket_t fd, short what, void *arg)
     memset(&rs->errs, 0, sizeof rs->errs);
     levy_gen *g = rs->gen;
     rs->gen = NULL;
+    if (g)
+        levy_lua_set_host(levy_vm_state(g->vm), LEVY_HOST_STORE, h->store);
     if (rs->rc == LEVY_OK && g && levy_host_migrate(h, g, &r.errors) != LEVY_OK) {
         levy_gen_unref(g);
         g = NULL;

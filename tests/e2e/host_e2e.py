@@ -307,6 +307,20 @@ def case_reload_under_load():
         check(js["generation"] == 8, f"SIGHUP reload -> generation 8 ({js})")
         check(stats["bad"] == 0 and stats["ok"] > 50, f"no failed request during reloads ({stats['ok']} ok, {stats['bad']} failed)")
         check(len(stats["gens"]) >= 3, f"requests saw several generations ({sorted(stats['gens'])})")
+        # a new plugin migration is applied before the generation goes live; a failing one
+        # rejects the reload
+        mig = os.path.join(plugins, "example", "migrations")
+        with open(os.path.join(mig, "0002_extra.sql"), "w") as f:
+            f.write("CREATE TABLE example_extra (id INTEGER PRIMARY KEY);\n")
+        st, js, _, _ = lv.req("POST", "/admin/reload")
+        import sqlite3
+        db = sqlite3.connect(os.path.join(lv.data, "levy.db"))
+        have = db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'example_extra'").fetchone()[0]
+        check(st == 200 and js["status"] == "reloaded" and have == 1, f"new migration applied on reload ({js})")
+        with open(os.path.join(mig, "0003_bad.sql"), "w") as f:
+            f.write("CREATE TABLE nope (;\n")
+        st, js, _, _ = lv.req("POST", "/admin/reload")
+        check(st == 422 and js["errors"][0]["file"].startswith("plugins/example/migrations/"), f"failing migration rejects ({js})")
     finally:
         stop.set()
         lv.close()
