@@ -3,6 +3,7 @@
 local http = require "levy.http"
 local config = require "levy.config"
 local util = require "util"
+local metrics = require "levy.metrics"
 
 local function store_mods()
   local ok, store = pcall(require, "levy.store")
@@ -15,6 +16,7 @@ end
 
 local routes = {
   { method = "GET", path = "/v1/example/hello", handler = function(req)
+      metrics.inc("levy_example_hellos_total", { who = req.query.name or "world" })
       return 200, { hello = util.greet(req.query.name or "world"), generation = config.generation }
     end },
   { method = "GET", path = "/example/public/{name}", auth = "none", handler = function(req)
@@ -102,6 +104,11 @@ return {
     ["example.deadend"] = {
       run = function() return require("levy.jobs").dead("no way") end,
     },
+  },
+  schedule = {
+    { name = "example.tick", every_ms = 100, run = function()
+        metrics.inc("levy_example_ticks_total", {})
+      end },
   },
   exports = { greet = util.greet },
 }

@@ -221,8 +221,14 @@ def case_http():
               and len(f["sha256"]) == 64 for f in js["files"]) and "loaded_at" in js, "admin/generation")
         st, js, _, _ = lv.req("POST", "/admin/reload")
         check(st == 200 and js == {"status": "unchanged", "generation": 1}, "reload unchanged")
+        time.sleep(0.35)
         st, _, data, r = lv.req("GET", "/metrics")
         text = data.decode()
+        check('levy_example_hellos_total{who="world"}' in text, "plugin counters via levy.metrics")
+        ticks = [l for l in text.splitlines() if l.startswith("levy_example_ticks_total")]
+        check(ticks and int(ticks[0].split()[-1]) >= 2, f"schedule runs every_ms ({ticks})")
+        check(os.stat(lv.data).st_mode & 0o777 == 0o700, "data dir is 0700")
+        check(os.stat(os.path.join(lv.data, "api-token")).st_mode & 0o777 == 0o600, "api-token is 0600")
         check(st == 200 and 'levy_http_requests_total{route="/v1/example/hello",status="200"}' in text
               and "levy_rule_generation 1" in text and "levy_reloads_total" in text
               and "levy_reload_failures_total" in text, "metrics")
@@ -428,10 +434,47 @@ def case_sigterm_graceful():
         srv.shutdown()
 
 
+def case_tls():
+    tmp = tempfile.mkdtemp(prefix="levy-e2e-tls-")
+    try:
+        cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True)
+        port = next_port()
+        data = os.path.join(tmp, "data")
+        p = subprocess.Popen([LEVY, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data, "--plugins",
+                              os.path.join(SRC, "plugins"), "--scripts", tmp, "--tls-cert", cert, "--tls-key", key],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        import ssl
+        ctx = ssl.create_default_context(cafile=cert)
+        ok = False
+        for _ in range(50):
+            try:
+                c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=2)
+                c.request("GET", "/healthz")
+                r = c.getresponse()
+                ok = r.status == 200 and json.loads(r.read())["status"] == "ok"
+                break
+            except OSError:
+                time.sleep(0.1)
+        check(ok, "HTTPS with --tls-cert/--tls-key")
+        tok = open(os.path.join(data, "api-token")).read().strip()
+        c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=5)
+        c.request("GET", f"/v1/example/fetch?url=https://127.0.0.1:{port}/healthz", headers={"Authorization": "Bearer " + tok})
+        r = c.getresponse()
+        js = json.loads(r.read())
+        check(r.status == 502 and js["error"]["detail"] == "tls", f"outbound TLS is verified (self-signed refused: {js})")
+        p.send_signal(signal.SIGTERM)
+        check(p.wait(10) == 0, "TLS server stops cleanly")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 CASES = {
     "cli": case_cli, "check": case_check, "http": case_http, "slow_client": case_slow_client,
     "reload_under_load": case_reload_under_load, "jobs_outcomes": case_jobs_outcomes, "kill9_durable": case_kill9_durable,
-    "sigterm_graceful": case_sigterm_graceful,
+    "sigterm_graceful": case_sigterm_graceful, "tls": case_tls,
 }
 
 if __name__ == "__main__":
