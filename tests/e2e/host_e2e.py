@@ -390,13 +390,30 @@ def case_kill9_durable():
 
 class SlowHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        if self.path == "/big":
+            n = (16 << 20) + 1024
+            self.send_response(200)
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            chunk = b"x" * 65536
+            sent = 0
+            try:
+                while sent < n:
+                    self.wfile.write(chunk[: n - sent])
+                    sent += len(chunk)
+            except OSError:
+                pass
+            return
         time.sleep(1.0)
         body = b'{"slow":true}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass  # the client gave up (outbound timeout case)
 
     def log_message(self, *a):
         pass
@@ -409,6 +426,10 @@ def case_sigterm_graceful():
     th.start()
     lv = Levy()
     try:
+        st, js, _, _ = lv.req("GET", f"/v1/example/fetch?url=http://127.0.0.1:{up_port}/big")
+        check(st == 502 and js["error"]["detail"] == "too_large", f"16 MiB response cap ({js})")
+        st, js, _, _ = lv.req("GET", f"/v1/example/fetch?url=http://127.0.0.1:{up_port}/slow&timeout_ms=200")
+        check(st == 502 and js["error"]["detail"] == "timeout", f"outbound timeout ({js})")
         result = {}
 
         def slow():
