@@ -153,6 +153,27 @@ lua:;
     } while (e - s < secs);
     printf("levy.tax calculate() (10 lines, TX, SaaS rule): %.0f calc/s, %.2f us/calc\n",
            n / (e - s), (e - s) / n * 1e6);
+    /* 4. same with a rule that defines calculate(ctx) (ctx built and read back) */
+    if (luaL_dostring(L, "return { ['US-TX'] = { region='US-TX', name='Texas', tax_type='SALES_TAX', "
+                         "taxability = { default='taxable', saas={fraction='0.80'} }, "
+                         "calculate = function(ctx) end } }") != LUA_OK)
+        return 1;
+    lua_setfield(L, LUA_REGISTRYINDEX, "levy.rules");
+    n = 0;
+    s = now();
+    do {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, fn);
+        lua_pushinteger(L, 1000);
+        if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+            fprintf(stderr, "%s\n", lua_tostring(L, -1));
+            return 1;
+        }
+        lua_pop(L, 1);
+        n += 1000;
+        e = now();
+    } while (e - s < secs);
+    printf("levy.tax calculate() with a rule calculate(ctx): %.0f calc/s, %.2f us/calc\n",
+           n / (e - s), (e - s) / n * 1e6);
     (void)total;
     lua_close(L);
     levy_rates_free(r);

@@ -83,14 +83,12 @@ static int build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *err
     o.client = h->client;
     o.host = h;
     o.run_selftests = 1;
-    /* The rate index is loaded once per process and shared read-only by every generation;
-     * the simulator computes no tax and does not load it. */
+    /* The rate index (data/ plus vintages imported into DATA_DIR/rates) is loaded once per
+     * host and shared read-only by every generation; the simulator computes no tax and does
+     * not load it; without a data root (unit tests) there are no rates. */
     if (!h->rates && h->cfg->data_root[0] && strcmp(h->cfg->role, "sim") != 0) {
         levy_rates *r = NULL;
-        int rrc = levy_rates_open(&r, h->cfg->data_root,
-                                  strcmp(h->cfg->role, "calc") == 0 || strcmp(h->cfg->role, "check") == 0
-                                      ? NULL : h->cfg->data_dir,
-                                  err);
+        int rrc = levy_rates_open(&r, h->cfg->data_root, h->cfg->data_dir, err);
         if (rrc != LEVY_OK)
             return rrc;
         h->rates = r;

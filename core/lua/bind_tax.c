@@ -67,9 +67,21 @@ enum {
     K_zip_code,
     K_taxability,
     K_default,
+    K_index,
+    K_unit_amount,
+    K_reason,
+    K_reverse_charge,
+    K_fraction,
+    K_unit_from,
+    K_unit_to,
+    K_region,
+    K_lines,
+    K_customer,
+    K_seller,
+    K_ship_to,
     K_N
 };
-static const char *const key_names[K_N] = {"id", "amount", "taxable_amount", "tax", "taxability_reason", "taxes", "jurisdiction", "level", "type", "percentage", "discount", "quantity", "tax_code", "product_id", "tax_inclusive", "currency", "date", "tax_id", "exempt", "country", "state", "city", "zip_code", "taxability", "default"};
+static const char *const key_names[K_N] = {"id", "amount", "taxable_amount", "tax", "taxability_reason", "taxes", "jurisdiction", "level", "type", "percentage", "discount", "quantity", "tax_code", "product_id", "tax_inclusive", "currency", "date", "tax_id", "exempt", "country", "state", "city", "zip_code", "taxability", "default", "index", "unit_amount", "reason", "reverse_charge", "fraction", "unit_from", "unit_to", "region", "lines", "customer", "seller", "ship_to"};
 #define KEY_UPVALUE(k) lua_upvalueindex(2 + (k))
 
 /* Field access with pre-interned key strings held as upvalues of every levy.tax function:
@@ -307,6 +319,7 @@ typedef struct calc {
     line_meta *meta;
     int group_on[2];      /* group subscribed with tax on */
     int group_rule[2];    /* stack index of the group's rule table, 0 = none */
+    int group_calc[2];    /* the group's rule defines calculate(ctx) */
     const char *group_file[2];
     int customer_exempt;
     const char *tax_id;
@@ -569,16 +582,16 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
     lua_createtable(L, 0, 8);
     int ctx = lua_gettop(L);
     lua_pushstring(L, c->res.group_region[g]);
-    lua_setfield(L, ctx, "region");
+    setk(L, ctx, K_region);
     lua_pushstring(L, date_s);
     setk(L, ctx, K_date);
     lua_pushstring(L, currency);
     setk(L, ctx, K_currency);
     push_address(L, &c->ship_to);
-    lua_setfield(L, ctx, "ship_to");
+    setk(L, ctx, K_ship_to);
     if (c->seller.present) {
         push_address(L, &c->seller);
-        lua_setfield(L, ctx, "seller");
+        setk(L, ctx, K_seller);
     }
     lua_createtable(L, 0, 3);
     if (customer_id) {
@@ -591,7 +604,7 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
     }
     lua_pushboolean(L, c->customer_exempt);
     setk(L, -2, K_exempt);
-    lua_setfield(L, ctx, "customer");
+    setk(L, ctx, K_customer);
     lua_createtable(L, c->nlines, 0);
     for (int i = 0; i < c->nlines; i++) {
         levy_tax_line *l = &c->lines[i];
@@ -599,7 +612,7 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
         lua_pushlstring(L, c->meta[i].id, c->meta[i].idlen);
         setk(L, -2, K_id);
         lua_pushinteger(L, i + 1);
-        lua_setfield(L, -2, "index");
+        setk(L, -2, K_index);
         lua_pushstring(L, c->meta[i].tax_code);
         setk(L, -2, K_tax_code);
         push_dec(L, l->amount - l->discount, c->exponent);
@@ -625,13 +638,13 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
                 un--;
             lua_pushlstring(L, ub, un);
         }
-        lua_setfield(L, -2, "unit_amount");
+        setk(L, -2, K_unit_amount);
         lua_pushboolean(L, l->inclusive);
         setk(L, -2, K_tax_inclusive);
         lua_pushstring(L, levy_tax_reason_name(l->reason));
-        lua_setfield(L, -2, "reason");
+        setk(L, -2, K_reason);
         lua_pushboolean(L, l->reason == LEVY_REASON_REVERSE_CHARGE);
-        lua_setfield(L, -2, "reverse_charge");
+        setk(L, -2, K_reverse_charge);
         lua_createtable(L, l->n, 0);
         int k = 0;
         for (int e = 0; e < l->n; e++) {
@@ -650,21 +663,21 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
             char fb[32];
             levy_tax_fmt_fraction(fb, en->fraction);
             lua_pushstring(L, fb);
-            lua_setfield(L, -2, "fraction");
+            setk(L, -2, K_fraction);
             if (en->unit_from >= 0) {
                 push_dec(L, en->unit_from, c->exponent);
-                lua_setfield(L, -2, "unit_from");
+                setk(L, -2, K_unit_from);
             }
             if (en->unit_to >= 0) {
                 push_dec(L, en->unit_to, c->exponent);
-                lua_setfield(L, -2, "unit_to");
+                setk(L, -2, K_unit_to);
             }
             lua_rawseti(L, -2, ++k);
         }
         setk(L, -2, K_taxes);
         lua_rawseti(L, -2, i + 1);
     }
-    lua_setfield(L, ctx, "lines");
+    setk(L, ctx, K_lines);
 
     /* call in the pure context, with a traceback */
     levy_lctx *prev = levy_lua_ctx(L);
@@ -703,7 +716,7 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
                    msg ? msg : "(error object)");
     }
     /* read back */
-    lua_getfield(L, ctx, "lines");
+    getk(L, ctx, K_lines);
     if (!lua_istable(L, -1))
         luaL_error(L, "calculate(ctx): ctx.lines must stay a table");
     int lines = lua_gettop(L);
@@ -713,7 +726,7 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
         if (!lua_istable(L, -1))
             luaL_error(L, "calculate(ctx): ctx.lines[%d] must stay a table", i + 1);
         int lt = lua_gettop(L);
-        lua_getfield(L, lt, "reason");
+        getk(L, lt, K_reason);
         if (lua_type(L, -1) == LUA_TSTRING) {
             int r = levy_tax_reason_from(lua_tostring(L, -1));
             if (r < 0)
@@ -721,7 +734,7 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
             l->reason = r;
         }
         lua_pop(L, 1);
-        lua_getfield(L, lt, "reverse_charge");
+        getk(L, lt, K_reverse_charge);
         int rcg = lua_toboolean(L, -1);
         lua_pop(L, 1);
         /* drop this group's entries and re-read them */
@@ -760,19 +773,19 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
             en->level = (uint8_t)lv;
             en->type = (uint8_t)ty;
             en->rate = rule_decimal(L, et, "percentage", 6, "taxes[].percentage");
-            lua_getfield(L, et, "fraction");
+            getk(L, et, K_fraction);
             int hasf = !lua_isnil(L, -1);
             lua_pop(L, 1);
             en->fraction = hasf ? rule_decimal(L, et, "fraction", 8, "taxes[].fraction")
                                 : LEVY_TAX_RATE_ONE;
             if (en->fraction > LEVY_TAX_RATE_ONE)
                 luaL_error(L, "calculate(ctx): fraction must be between 0 and 1");
-            lua_getfield(L, et, "unit_from");
+            getk(L, et, K_unit_from);
             int hasfrom = !lua_isnil(L, -1);
             lua_pop(L, 1);
             if (hasfrom)
                 en->unit_from = rule_decimal(L, et, "unit_from", c->exponent, "unit_from");
-            lua_getfield(L, et, "unit_to");
+            getk(L, et, K_unit_to);
             int hasto = !lua_isnil(L, -1);
             lua_pop(L, 1);
             if (hasto)
@@ -1179,6 +1192,11 @@ static int tax_calculate(lua_State *L)
     for (int g = 0; g < c.res.ngroups; g++) {
         c.group_on[g] = region_on(L, opts, c.res.group_region[g], c.date);
         c.group_rule[g] = push_rule(L, opts, c.res.group_region[g], &c.group_file[g]);
+        if (c.group_rule[g]) {
+            lua_getfield(L, c.group_rule[g], "calculate");
+            c.group_calc[g] = lua_isfunction(L, -1);
+            lua_pop(L, 1);
+        }
     }
     /* origin sourcing: an intrastate US sale is taxed at the seller's location */
     if (c.group_rule[0] && c.seller.present && strcmp(c.seller.country, "US") == 0 &&
@@ -1324,7 +1342,8 @@ static int tax_calculate(lua_State *L)
             apply_treatment(&c, i, g, -1, 0);
             lua_pop(L, 1);
         }
-        if (reverse && l->reason != LEVY_REASON_PRODUCT_EXEMPT && l->n > 0) {
+        if (reverse && !c.group_calc[0] && l->reason != LEVY_REASON_PRODUCT_EXEMPT &&
+            l->reason != LEVY_REASON_ZERO && l->n > 0) {
             for (int e = 0; e < l->n; e++)
                 l->e[e].zero = 1;
             l->reason = LEVY_REASON_REVERSE_CHARGE;
@@ -1336,10 +1355,7 @@ static int tax_calculate(lua_State *L)
         for (int g = 0; g < c.res.ngroups; g++) {
             if (!c.group_on[g] || !c.group_rule[g])
                 continue;
-            lua_getfield(L, c.group_rule[g], "calculate");
-            int has = lua_isfunction(L, -1);
-            lua_pop(L, 1);
-            if (has)
+            if (c.group_calc[g])
                 run_calculate(&c, g, c.currency, date_buf, customer_id);
         }
     }

@@ -182,10 +182,17 @@ end
 function M.product_codes(ids)
   local out = {}
   if next(ids) == nil then return out end
+  local list = {}
+  for id in pairs(ids) do list[#list + 1] = id end
   return read(function()
-    for id in pairs(ids) do
-      local r = store.row("SELECT tax_code FROM products WHERE id = ?", id)
-      if r then out[id] = r.tax_code end
+    -- one query per 100 ids (well under SQLite's bound-parameter limit)
+    for i = 1, #list, 100 do
+      local chunk = table.move(list, i, math.min(i + 99, #list), 1, {})
+      local marks = string.rep("?", #chunk, ",")
+      for _, r in ipairs(store.rows("SELECT id, tax_code FROM products WHERE id IN (" .. marks .. ")",
+                                    table.unpack(chunk))) do
+        out[r.id] = r.tax_code
+      end
     end
     return out
   end, empty)

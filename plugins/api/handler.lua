@@ -25,6 +25,9 @@
 --                    exemption_certificate, exemption_expires, tax_id, tax_id_source} | nil
 --   region(code) -> {code, name, country, tax_type, subscribed, tax_calculation,
 --                    registration_number, effective_from} | nil (unknown code)
+--   set_region(code, changes) -> region | nil, message, code ("not_found"|"validation_failed")
+--       Same as PUT /v1/regions/{code} (audited, requeues): changes is a subset of
+--       {subscribed, tax_calculation, registration_number, effective_from}.
 --   settings()   -> {seller_address = Address | nil, rounding = "line"|"document",
 --                    sweep_interval_minutes = integer}
 --
@@ -107,7 +110,7 @@ local function find_region(code)
   local by_code = rule_regions()
   code = tostring(code or ""):upper()
   local r = by_code[code]
-  if r == nil then http.error(404, "not_found", "unknown region " .. code) end
+  if r == nil then util.fail(404, "not_found", "unknown region " .. code) end
   return r
 end
 
@@ -116,13 +119,16 @@ local function get_region(req)
   return 200, region_public(r, db.region_row(r.code))
 end
 
+local function apply_region(r, changes)
+  local _, _, changed = db.put_region(r.code, changes, now_iso())
+  if changed then requeue("requeue_region", r.code) end
+  return region_public(r, db.region_row(r.code))
+end
+
 local function put_region(req)
   local r = find_region(req.params.code)
   local body = util.body_object(req)
-  local changes = validate.region(body, region_public(r, nil))
-  local _, _, changed = db.put_region(r.code, changes, now_iso())
-  if changed then requeue("requeue_region", r.code) end
-  return 200, region_public(r, db.region_row(r.code))
+  return 200, apply_region(r, validate.region(body, region_public(r, nil)))
 end
 
 ---------------------------------------------------------------- tax codes
@@ -183,34 +189,34 @@ end
 
 local function get_product(req)
   local row = db.product_row(req.params.id)
-  if row == nil then http.error(404, "not_found", "unknown product") end
+  if row == nil then util.fail(404, "not_found", "unknown product") end
   return 200, db.product_public(row)
 end
 
 local function put_product(req)
   local id = req.params.id
-  if db.product_row(id) == nil then http.error(404, "not_found", "unknown product") end
+  if db.product_row(id) == nil then util.fail(404, "not_found", "unknown product") end
   local body = util.body_object(req)
   local code = validate.product(body, known_tax_codes())
   local changed = db.set_product_tax_code(id, code, now_iso())
-  if changed == nil then http.error(404, "not_found", "unknown product") end
+  if changed == nil then util.fail(404, "not_found", "unknown product") end
   if changed then requeue("requeue_product", id) end
   return 200, db.product_public(db.product_row(id))
 end
 
 local function get_customer(req)
   local row = db.customer_row(req.params.id)
-  if row == nil then http.error(404, "not_found", "unknown customer") end
+  if row == nil then util.fail(404, "not_found", "unknown customer") end
   return 200, db.customer_public(row)
 end
 
 local function put_customer(req)
   local id = req.params.id
-  if db.customer_row(id) == nil then http.error(404, "not_found", "unknown customer") end
+  if db.customer_row(id) == nil then util.fail(404, "not_found", "unknown customer") end
   local body = util.body_object(req)
   local changes = validate.customer(body, known_region_codes())
   local changed = db.put_customer(id, changes)
-  if changed == nil then http.error(404, "not_found", "unknown customer") end
+  if changed == nil then util.fail(404, "not_found", "unknown customer") end
   if changed then requeue("requeue_customer", id) end
   return 200, db.customer_public(db.customer_row(id))
 end
@@ -223,7 +229,7 @@ local function post_calculate(req)
   if result == nil then
     local details = err.details
     if type(details) == "table" then details = util.array(details) end
-    http.error(err.status or 422, err.code or "validation_failed", err.message or "calculation failed", details)
+    util.fail(err.status or 422, err.code or "validation_failed", err.message or "calculation failed", details)
   end
   return 200, result
 end
@@ -282,6 +288,21 @@ function exports.region(code)
   return { code = r.code, name = r.name, country = r.country, tax_type = r.tax_type,
            subscribed = s.subscribed, tax_calculation = s.tax_calculation,
            registration_number = s.registration_number, effective_from = s.effective_from }
+end
+
+function exports.set_region(code, changes)
+  if type(code) ~= "string" then return nil, "region code must be a string", "validation_failed" end
+  local r = (rule_regions())[code:upper()]
+  if r == nil then return nil, "unknown region " .. code, "not_found" end
+  if not util.is_object(changes) then return nil, "changes must be a table", "validation_failed" end
+  local ok, v = pcall(validate.region, changes, region_public(r, nil))
+  if not ok then
+    if type(v) == "table" and v.code then return nil, tostring(v.message), v.code end
+    error(v, 0)
+  end
+  local out = apply_region(r, v)
+  for k, x in pairs(out) do if x == json.null then out[k] = nil end end
+  return out
 end
 
 function exports.settings()

@@ -30,10 +30,16 @@ local function title(s)
   return (s:lower():gsub("(%a)([%w']*)", function(a, b) return a:upper() .. b end))
 end
 
+-- "California Sales Tax", "Orange County Sales Tax", "Irvine District Tax", "Germany VAT".
+local LEVEL_WORD = { county = "County", city = "City" }
 local function display_name(t)
   local label = TYPE_LABEL[t.type] or tostring(t.type or "Tax")
   if t.jurisdiction == nil or t.jurisdiction == "" then return label end
-  return title(t.jurisdiction) .. " " .. label
+  local name = title(t.jurisdiction)
+  local word = LEVEL_WORD[t.level]
+  if word and not name:find(word, 1, true) then name = name .. " " .. word end
+  if name:find("Tax", 1, true) or name:find(label, 1, true) then return name end
+  return name .. " " .. label
 end
 
 -- Engine field names -> this endpoint's names, for error messages.

@@ -5,6 +5,13 @@ local http = require "levy.http"
 
 local M = {}
 
+-- Raises an API error (levy.http.error). Always passes all five arguments: the host's
+-- levy.http.error reads arguments 4 and 5 by stack index after pushing its own table, so
+-- with fewer arguments it takes the error table itself for details/headers.
+function M.fail(status, code, message, details, headers)
+  return http.error(status, code, message, details, headers)
+end
+
 -- A JSON number literal decoded by levy.json is a string starting with "\0".
 function M.is_string(v)
   return type(v) == "string" and v:byte(1) ~= 0
@@ -73,7 +80,7 @@ end
 function Errors:raise(message)
   if #self.list == 0 then return end
   local first = self.list[1]
-  http.error(422, "validation_failed",
+  M.fail(422, "validation_failed",
     message or (#self.list == 1 and (first.field .. ": " .. first.message))
       or ("request has " .. #self.list .. " invalid fields"),
     json.array(self.list))
@@ -104,17 +111,17 @@ function M.body_object(req)
   local body = req.body or ""
   local mt = media_type(req)
   if body ~= "" and mt ~= nil and mt ~= "application/json" and not mt:match("%+json$") then
-    http.error(415, "unsupported_media_type", "the request body must be application/json")
+    M.fail(415, "unsupported_media_type", "the request body must be application/json")
   end
   if body:match("^%s*$") then
-    http.error(400, "invalid_json", "a JSON object body is required")
+    M.fail(400, "invalid_json", "a JSON object body is required")
   end
   local v, msg = json.decode(body)
   if v == nil then
-    http.error(400, "invalid_json", "body is not valid JSON: " .. tostring(msg))
+    M.fail(400, "invalid_json", "body is not valid JSON: " .. tostring(msg))
   end
   if not M.is_object(v) then
-    http.error(400, "invalid_json", "body must be a JSON object")
+    M.fail(400, "invalid_json", "body must be a JSON object")
   end
   return v
 end

@@ -11,6 +11,8 @@ local MAX_TEXT = 200
 local function text_or_null(errs, field, v, max)
   if v == json.null then return json.null end
   if not util.is_string(v) then errs:add(field, "must be a string or null"); return nil end
+  v = v:gsub("^%s+", ""):gsub("%s+$", "")
+  if v == "" then return json.null end
   if #v > (max or MAX_TEXT) then errs:add(field, "must be at most " .. (max or MAX_TEXT) .. " characters"); return nil end
   return v
 end
@@ -110,7 +112,12 @@ function M.settings(body)
   util.check_unknown(errs, body, SETTINGS_FIELDS)
   local changes = {}
   if body.seller_address ~= nil then
-    if body.seller_address == json.null then changes.seller_address = json.null
+    -- null or an address with no non-empty field clears the seller address.
+    local sa, blank = body.seller_address, true
+    if util.is_object(sa) then
+      for _, x in pairs(sa) do if not (x == json.null or x == "") then blank = false end end
+    end
+    if sa == json.null or (util.is_object(sa) and blank) then changes.seller_address = json.null
     else changes.seller_address = M.address(errs, "seller_address", body.seller_address) end
   end
   if body.rounding ~= nil then

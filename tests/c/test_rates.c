@@ -342,6 +342,34 @@ static void t_import(void)
     /* other states still come from the shipped tables */
     levy_tax_address c = {"US", "CA", "Irvine", "92614"};
     CHECK_EQ_INT(levy_rates_resolve(r, &c, D("2026-04-01"), &res, &err), 0);
+    /* a newer vintage of the same source replaces the older import */
+    {
+        char src2[256], old_dst[512], new_dst[512];
+        snprintf(src2, sizeof src2, "%s/TAXRATES_ZIP5_TX202606.csv", dir);
+        FILE *g = fopen(src2, "w");
+        CHECK(g != NULL);
+        fputs("State,ZipCode,TaxRegionName,EstimatedCombinedRate,StateRate,EstimatedCountyRate,"
+              "EstimatedCityRate,EstimatedSpecialRate\n"
+              "TX,78701,AUSTIN,0.085000,0.062500,0,0.01,0.0125\n"
+              "TX,75201,DALLAS,0.082500,0.062500,0,0.01,0.01\n", g);
+        fclose(g);
+        char *files2[] = {src2};
+        CHECK_EQ_INT(levy_rates_cli_import(1, files2, "data", ddir), 0);
+        snprintf(old_dst, sizeof old_dst, "%s/rates/avalara-zip5-TX/TAXRATES_ZIP5_TX202603.csv", ddir);
+        snprintf(new_dst, sizeof new_dst, "%s/rates/avalara-zip5-TX/TAXRATES_ZIP5_TX202606.csv", ddir);
+        CHECK(access(old_dst, F_OK) != 0);
+        CHECK(access(new_dst, F_OK) == 0);
+        levy_rates *r2 = NULL;
+        CHECK_EQ_INT(levy_rates_open(&r2, "data", ddir, &err), 0);
+        int ok = levy_rates_resolve(r2, &a, D("2026-07-01"), &res, &err) == 0 && total(&res) == 8500000 &&
+                 levy_rates_resolve(r2, &b, D("2026-07-01"), &res, &err) == 0;
+        int found = 0;
+        for (int i = 0; i < levy_rates_ntables(r2); i++)
+            found |= strcmp(levy_rates_table_at(r2, i)->vintage, "2026-06") == 0;
+        levy_rates_free(r2);
+        CHECK(ok);
+        CHECK(found);
+    }
     /* a malformed file is refused */
     f = fopen(src, "w");
     CHECK(f != NULL);

@@ -192,6 +192,11 @@ def test_settings(c):
           and {"rounding", "sweep_interval_minutes", "colour", "seller_address.state"} <= set(f), b)
     s, b = c.call("PUT", "/v1/settings", {"sweep_interval_minutes": 1441})
     check("settings: sweep upper bound", s == 422 and "sweep_interval_minutes" in detail_fields(b), b)
+    s, b = c.call("PUT", "/v1/settings", {"seller_address": {}})
+    check("settings: empty address clears", s == 200 and b.get("seller_address") is None
+          and b.get("sweep_interval_minutes") == 30, b)
+    s, b = c.call("PUT", "/v1/settings", {"seller_address": seller, "rounding": "line"})
+    check("settings: seller restored", s == 200 and b.get("seller_address", {}).get("state") == "TX", b)
     s, b = c.call("PUT", "/v1/settings", raw="[]")
     check("settings: array body -> 400 invalid_json", s == 400 and err_code(b) == "invalid_json", b)
 
@@ -279,6 +284,20 @@ def test_sphere(c):
             and r.get("inclusive") is False and isinstance(r.get("display_name"), str)
             and isinstance(r.get("jurisdiction"), str) and r.get("country") == "US" and r.get("state") == "CA"
             and r.get("tax_type") == "sales_tax" for r in rates), rates)
+    def amounts(b):
+        return b["data"]["lines"][0]["tax_amounts"] if isinstance(b, dict) and "data" in b else []
+    s, b = c.call("POST", P, sphere_body(line_items=[{"id": "d", "amount": 10000, "discount_amount": 1000}]),
+                  token=None, headers=key)
+    a = amounts(b)
+    check("sphere: discount_amount -> taxable 9000, tax 698", s == 200 and a and sum(x["amount"] for x in a) == 698
+          and all(x["taxable_amount"] == 9000 for x in a), b)
+    s, b = c.call("POST", P, sphere_body(line_items=[{"id": "i", "amount": 10775, "tax_inclusive": True}]),
+                  token=None, headers=key)
+    a = amounts(b)
+    check("sphere: tax_inclusive -> carved out 775", s == 200 and a and sum(x["amount"] for x in a) == 775
+          and all(x["tax_rate"]["inclusive"] is True for x in a), b)
+    s, b = c.call("POST", P, sphere_body(tax_exempt=True), token=None, headers=key)
+    check("sphere: tax_exempt -> zero tax", s == 200 and sum(x["amount"] for x in amounts(b)) == 0, b)
     s, b = c.call("POST", P, sphere_body(customer_address={"city": "Irvine", "postal_code": "92614"}),
                   token=None, headers=key)
     check("sphere: missing country -> 400 customer_tax_location_invalid", s == 400 and b.get("type") == "api_error"
@@ -313,6 +332,10 @@ def test_products_customers(c, data_dir):
     if db is None:
         return
     con = sqlite3.connect(db, timeout=10)
+    audit = con.execute("SELECT before, after FROM regions_audit WHERE code = 'US-CA' ORDER BY id").fetchall()
+    check("regions: every PUT audited", len(audit) == 2 and audit[0][0] is None
+          and json.loads(audit[1][0]).get("subscribed") is True
+          and json.loads(audit[1][1]).get("registration_number") == "CA-123", audit)
     with con:
         for i, (pid, name) in enumerate([("prod_a", "Widget"), ("prod_b", "Cloud plan"), ("prod_c", "Consulting")]):
             con.execute("INSERT INTO products(id, name, raw, tax_code, tax_code_source, updated_at) VALUES (?,?,?,?,?,?)",
@@ -339,6 +362,10 @@ def test_products_customers(c, data_dir):
     check("products: unknown field -> 422", s == 422 and "name" in detail_fields(b), b)
     s, b = c.call("POST", "/v1/calculate", calc_body(addr("TX", "78701", "Austin"), [line(product_id="prod_b")]))
     check("calc: product's tax code used (TX SaaS 6.60)", s == 200 and b.get("total_tax") == "6.60", b)
+    s, b = c.call("POST", "/v1/calculate", calc_body(addr("TX", "78701", "Austin"), [
+        line(product_id="prod_a"), dict(line(product_id="prod_b"), id="2"), dict(line(product_id="nope"), id="3")]))
+    check("calc: several products (8.25 + 6.60 + unknown as general 8.25)", s == 200 and b.get("total_tax") == "23.10"
+          and [x["tax"] for x in b["lines"]] == ["8.25", "6.60", "8.25"], b)
     s, b = c.call("POST", "/tax_api/calculate_tax", sphere_body(
         customer_address={"state": "TX", "postal_code": "78701", "country": "US", "city": "Austin"},
         line_items=[{"id": "x", "amount": 10000, "product_id": "prod_b"}]), token=None, headers={"X-API-KEY": TOKEN})
@@ -363,6 +390,34 @@ def test_products_customers(c, data_dir):
           and b["lines"][0].get("taxability_reason") == "customer_exempt", b)
     s, b = c.call("POST", "/v1/calculate", calc_body(addr("TX", "78701", "Austin"), [line()], customer={"id": "cust_1"}))
     check("calc: exemption limited to listed regions", s == 200 and b.get("total_tax") != "0.00", b)
+    s, b = c.call("PUT", "/v1/regions/EU", {"subscribed": True, "tax_calculation": True})
+    check("regions: subscribe EU", s == 200 and b.get("subscribed") is True, b)
+    de = {"line1": "Unter den Linden 1", "city": "Berlin", "zip_code": "10117", "country": "DE"}
+    s, b = c.call("POST", "/v1/calculate", dict(calc_body(de, [line()], customer={"id": "cust_1"}), currency="EUR"))
+    check("calc: stored tax_id -> reverse_charge (EU B2B, US seller)", s == 200 and b.get("total_tax") == "0.00"
+          and b["lines"][0].get("taxability_reason") == "reverse_charge", b)
+    s, b = c.call("POST", "/v1/calculate", dict(calc_body(de, [line()]), currency="EUR"))
+    check("calc: EU B2C -> German VAT 19.00", s == 200 and b.get("total_tax") == "19.00", b)
+
+
+def test_rounding_and_dates(c):
+    three = [dict(line(amount="0.10"), id=str(i)) for i in (1, 2, 3)]
+    body = calc_body(addr("CA", "92614", "Irvine"), three)
+    s, b = c.call("POST", "/v1/calculate", body)
+    check("calc: line rounding -> 0.03", s == 200 and b.get("total_tax") == "0.03", b)
+    s, _ = c.call("PUT", "/v1/settings", {"rounding": "document"})
+    s, b = c.call("POST", "/v1/calculate", body)
+    check("calc: settings rounding=document -> 0.02", s == 200 and b.get("total_tax") == "0.02", b)
+    c.call("PUT", "/v1/settings", {"rounding": "line"})
+    s, b = c.call("PUT", "/v1/regions/US-WA", {"subscribed": True, "tax_calculation": True,
+                                               "effective_from": "2026-06-01"})
+    check("regions: WA with effective_from", s == 200 and b.get("effective_from") == "2026-06-01", b)
+    wa = addr("WA", "98101", "Seattle")
+    s, b = c.call("POST", "/v1/calculate", calc_body(wa, [line()]))
+    check("calc: before effective_from -> not_collecting", s == 200 and b.get("total_tax") == "0.00"
+          and b["lines"][0].get("taxability_reason") == "not_collecting", b)
+    s, b = c.call("POST", "/v1/calculate", dict(calc_body(wa, [line()]), date="2026-07-01"))
+    check("calc: after effective_from -> taxed", s == 200 and b.get("total_tax") not in (None, "0.00"), b)
 
 
 def run_calc(levy, args, stdin=None):
@@ -437,6 +492,7 @@ def main():
             test_calculate(c)
             test_sphere(c)
             test_products_customers(c, data_dir)
+            test_rounding_and_dates(c)
     finally:
         proc.terminate()
         try:

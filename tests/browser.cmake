@@ -1,0 +1,14 @@
+# Browser test of the web UI (tests/browser/): Node + playwright-core driving Debian's
+# Chromium against a real `levy serve` + `levy sim`. Skipped (not failed) when Chromium,
+# node or npm is missing; run.sh installs playwright-core into tests/browser/node_modules.
+find_program(LEVY_NODE node)
+find_program(LEVY_NPM npm)
+if(EXISTS /usr/bin/chromium AND LEVY_NODE AND LEVY_NPM)
+  add_test(NAME browser_ui
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/browser/run.sh $<TARGET_FILE:levy>
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(browser_ui PROPERTIES LABELS "browser;e2e" TIMEOUT 300 SKIP_RETURN_CODE 77
+                       ENVIRONMENT "LEVY_SOURCE=${CMAKE_SOURCE_DIR}")
+else()
+  message(STATUS "browser_ui test skipped: needs /usr/bin/chromium, node and npm")
+endif()

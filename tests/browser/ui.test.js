@@ -1,0 +1,496 @@
+#!/usr/bin/env node
+/* Browser test of levy's web UI: starts a real `levy sim` and `levy serve` (fresh data dirs,
+ * a copy of scripts/ passed with --scripts), drives Debian's Chromium through the whole
+ * connect flow as a new user would, then every page; saves a screenshot of each page under
+ * tests/out/screenshots/ and checks none logged a console error.
+ *
+ *   node tests/browser/ui.test.js /path/to/levy
+ *
+ * Prints "N passed, N failed"; exit 0 only when nothing failed, 77 when Chromium is missing. */
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const net = require('net');
+const { spawn } = require('child_process');
+
+const CHROMIUM = process.env.LEVY_CHROMIUM || '/usr/bin/chromium';
+const ROOT = process.env.LEVY_SOURCE || path.resolve(__dirname, '..', '..');
+const OUT = path.join(ROOT, 'tests', 'out', 'screenshots');
+const LEVY = process.argv[2];
+const TOKEN = 'ui-test-' + require('crypto').randomBytes(12).toString('hex');
+const EVENTS = ['CREATED', 'UPDATED', 'DELETED', 'PAYMENT_UPDATED'];
+
+if (!LEVY || !fs.existsSync(LEVY)) { console.error('usage: ui.test.js /path/to/levy'); process.exit(2); }
+if (!fs.existsSync(CHROMIUM)) { console.log('SKIP: ' + CHROMIUM + ' not installed'); process.exit(77); }
+let chromium;
+try { ({ chromium } = require('playwright-core')); } catch (e) {
+  console.error('playwright-core missing: run npm install --no-audit --no-fund playwright-core@1 in tests/browser'); process.exit(1);
+}
+
+let passed = 0, failed = 0;
+const procs = [];
+let tmp = null;
+
+function log(...a) { console.log(...a); }
+function ok(name) { passed++; log('ok   - ' + name); }
+function fail(name, err) { failed++; log('FAIL - ' + name + ': ' + (err && err.message ? err.message.split('\n')[0] : err)); }
+async function check(name, fn) {
+  try { const r = await fn(); ok(name); return r; } catch (e) { fail(name, e); return undefined; }
+}
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+function start(name, args) {
+  const logFile = path.join(tmp, name + '.log');
+  const out = fs.openSync(logFile, 'w');
+  const p = spawn(LEVY, args, { stdio: ['ignore', out, out], env: Object.assign({}, process.env, { LEVY_LOG_FORMAT: 'text', LEVY_WEB: path.join(ROOT, 'web') }) });
+  p.logFile = logFile;
+  p.label = name;
+  p.on('exit', code => { p.exited = code === null ? 'signal' : code; });
+  procs.push(p);
+  return p;
+}
+function tail(p) {
+  try { return fs.readFileSync(p.logFile, 'utf8').split('\n').slice(-15).join('\n'); } catch (e) { return ''; }
+}
+
+async function http(method, url, body, headers) {
+  const init = { method, headers: Object.assign({}, headers || {}) };
+  if (body !== undefined) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let json = null;
+  try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
+  return { status: res.status, json, text };
+}
+async function waitHttp(url, proc, ms) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (proc.exited !== undefined) throw new Error(proc.label + ' exited (' + proc.exited + '):\n' + tail(proc));
+    try { const r = await fetch(url); if (r.status < 500) return; } catch (e) { /* not yet */ }
+    await sleep(100);
+  }
+  throw new Error(url + ' did not answer within ' + ms + ' ms:\n' + tail(proc));
+}
+async function until(what, fn, ms, every) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
+    await sleep(every || 250);
+  }
+  throw new Error('timed out waiting for ' + what + (last instanceof Error ? ': ' + last.message : ''));
+}
+
+/* The simulator's control answers vary in shape only by naming; accept the obvious ones. */
+function pickKey(info) {
+  if (!info) return null;
+  const c = [info.api_key, info.apiKey, info.key, info.demo_api_key,
+    Array.isArray(info.api_keys) ? (info.api_keys[0] && (info.api_keys[0].key || info.api_keys[0])) : null,
+    Array.isArray(info.keys) ? (info.keys[0] && (info.keys[0].key || info.keys[0])) : null];
+  return c.find(x => typeof x === 'string' && x) || null;
+}
+function pickToken(r) {
+  if (!r) return null;
+  const c = [r.signing_token, r.token, r.webhook_token, r.secret, r.webhook && r.webhook.signing_token];
+  return c.find(x => typeof x === 'string' && x) || null;
+}
+
+async function main() {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'levy-ui-'));
+  fs.mkdirSync(OUT, { recursive: true });
+  const scripts = path.join(tmp, 'scripts');
+  fs.cpSync(path.join(ROOT, 'scripts'), scripts, { recursive: true });
+  const simPort = await freePort(), levyPort = await freePort();
+  const simUrl = 'http://127.0.0.1:' + simPort, base = 'http://127.0.0.1:' + levyPort;
+  const sim = start('sim', ['sim', '--listen', '127.0.0.1:' + simPort, '--data-dir', path.join(tmp, 'sim-data'), '--plugins', path.join(ROOT, 'plugins'),
+    '--seed', '7', '--invoices', '40', '--no-rate-limit']);
+  const levy = start('levy', ['serve', '--listen', '127.0.0.1:' + levyPort, '--data-dir', path.join(tmp, 'data'),
+    '--plugins', path.join(ROOT, 'plugins'), '--scripts', scripts, '--rillet-url', simUrl, '--api-token', TOKEN,
+    '--public-url', base]);
+  await waitHttp(simUrl + '/_sim/info', sim, 20000);
+  await waitHttp(base + '/healthz', levy, 20000);
+  const auth = { Authorization: 'Bearer ' + TOKEN };
+
+  const info = (await http('GET', simUrl + '/_sim/info')).json;
+  const apiKey = pickKey(info);
+  assert(apiKey, 'no API key in GET /_sim/info: ' + JSON.stringify(info));
+
+  /* Which US states the demo invoices ship to: the user subscribes those regions. */
+  const simInv = await http('GET', simUrl + '/invoices?limit=100', undefined, { Authorization: 'Bearer ' + apiKey, 'X-Rillet-API-Version': '4' });
+  const states = {};
+  ((simInv.json && (simInv.json.invoices || simInv.json.data)) || []).forEach(inv => {
+    const a = inv.shipping_address || inv.customer_address || {};
+    if (a.country === 'US' && a.state) states['US-' + a.state] = (states['US-' + a.state] || 0) + 1;
+  });
+  const NO_SALES_TAX = ['US-AK', 'US-DE', 'US-MT', 'US-NH', 'US-OR'];
+  const subscribe = Object.keys(states).filter(c => !NO_SALES_TAX.includes(c))
+    .sort((a, b) => states[b] - states[a] || (a < b ? -1 : 1)).slice(0, 4);
+  if (!subscribe.length) subscribe.push('US-CA');
+
+  /* A new, empty profile (--user-data-dir) for every run. */
+  const ctx = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
+    executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 800 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync']
+  });
+  ctx.setDefaultTimeout(15000);
+  const page = ctx.pages()[0] || await ctx.newPage();
+
+  /* Console errors, bucketed by the page being exercised; some HTTP errors are the point of
+   * a step (a refused key, a rejected reload, reports not yet there) and are allowed there. */
+  let label = 'start';
+  const consoleErrors = {};
+  const allowed = {
+    connect: [/status of 422/], rules: [/status of 422/], reports: [/status of 404/], calculator: [/status of 422/], customers: [/status of 422/],
+    signin: [/status of 401/]
+  };
+  const note = (text) => {
+    if ((allowed[label] || []).some(re => re.test(text))) return;
+    (consoleErrors[label] = consoleErrors[label] || []).push(text);
+  };
+  page.on('console', m => { if (m.type() === 'error') note(m.text()); });
+  page.on('pageerror', e => note('pageerror: ' + e.message));
+  const shots = [];
+  const unlabelled = [];
+  async function shot(name, full) {
+    /* Accessibility basics on every page shot: each visible form control has a label. */
+    const bad = await page.evaluate(() => Array.from(document.querySelectorAll('input, select, textarea, button')).filter(el => {
+      if (el.type === 'hidden' || !el.getClientRects().length) return false;
+      if (el.tagName === 'BUTTON') return !(el.textContent.trim() || el.getAttribute('aria-label'));
+      return !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby');
+    }).map(el => el.outerHTML.slice(0, 80)));
+    bad.forEach(b => unlabelled.push(name + ': ' + b));
+    const file = path.join(OUT, name + '.png');
+    await page.screenshot({ path: file, fullPage: !!full });
+    shots.push(file);
+  }
+  async function nav(name, route) {
+    label = route;
+    await page.locator('#nav a[data-route="' + route + '"]').click();
+    await page.locator('main h1').first().waitFor();
+    assert(page.url().endsWith('#/' + route), 'url is ' + page.url());
+    void name;
+  }
+  const modal = page.locator('#modal');
+
+  await check('UI served at / takes the token from #token= and forgets it from the URL', async () => {
+    label = 'integrations';
+    const r = await page.goto(base + '/#token=' + encodeURIComponent(TOKEN));
+    assert(r && r.status() === 200, 'GET / answered ' + (r && r.status()));
+    await page.locator('h1', { hasText: 'Integrations' }).waitFor();
+    assert(!page.url().includes(TOKEN), 'token still in URL ' + page.url());
+    const stored = await page.evaluate(() => sessionStorage.getItem('levy.api_token'));
+    assert(stored === TOKEN, 'token not in sessionStorage');
+  });
+
+  await check('regions: subscribe ' + subscribe.join(', ') + ' with tax calculation', async () => {
+    await nav('Regions', 'regions');
+    await page.locator('#regions-table tr[data-code]').first().waitFor();
+    await page.getByLabel('Country', { exact: true }).selectOption('US');
+    for (const code of subscribe) {
+      const row = page.locator('#regions-table tr[data-code="' + code + '"]');
+      await row.locator('input[name="subscribed"]').check();
+      await row.locator('td.status-cell', { hasText: 'Saved' }).waitFor();
+      await row.locator('input[name="tax_calculation"]').check();
+      await row.locator('td.status-cell', { hasText: 'Saved' }).waitFor();
+    }
+    const api = (await http('GET', base + '/v1/regions', undefined, auth)).json;
+    for (const code of subscribe) {
+      const r = api.data.find(x => x.code === code);
+      assert(r && r.subscribed === true && r.tax_calculation === true, code + ' not saved: ' + JSON.stringify(r));
+    }
+    await shot('regions');
+  });
+
+  await check('keyboard: Enter opens the connect modal with focus inside, Escape closes it and returns focus', async () => {
+    await nav('Integrations', 'integrations');
+    await page.locator('#connect-rillet:not([disabled])').focus();
+    await page.keyboard.press('Enter');
+    await modal.locator('form[data-step="intro"]').waitFor();
+    assert(await page.evaluate(() => document.getElementById('modal').contains(document.activeElement)), 'focus not in the modal');
+    for (let i = 0; i < 6; i++) await page.keyboard.press('Tab');
+    assert(await page.evaluate(() => document.getElementById('modal').contains(document.activeElement) || document.activeElement === document.body),
+      'Tab left the modal');
+    await page.keyboard.press('Escape');
+    await until('modal closed', async () => !(await modal.evaluate(d => d.open)), 3000);
+    assert(await page.evaluate(() => document.activeElement && document.activeElement.id === 'connect-rillet'), 'focus not returned');
+  });
+
+  let connId = null;
+  await check('connect flow: Connect → Get Started → refused key shown in place', async () => {
+    label = 'connect';
+    await page.locator('#connect-rillet:not([disabled])').click();
+    await modal.locator('form[data-step="intro"]').waitFor();
+    assert(await page.evaluate(() => document.getElementById('modal').contains(document.activeElement)), 'focus not in the modal');
+    await shot('connect-1-intro');
+    await modal.getByRole('button', { name: 'Get Started' }).click();
+    await modal.getByLabel('Rillet API key', { exact: true }).fill('not-a-valid-key-0000');
+    await modal.getByRole('button', { name: 'Next' }).click();
+    await modal.locator('.field-error', { hasText: /refused/i }).waitFor();
+    await shot('connect-2-key-refused');
+  });
+
+  await check('connect flow: real key → subsidiary → webhook URL → signing token → connected', async () => {
+    await modal.getByLabel('Rillet API key', { exact: true }).fill(apiKey);
+    await modal.getByRole('button', { name: 'Next' }).click();
+    await modal.locator('form[data-step="subsidiary"], form[data-step="webhook"]').waitFor();
+    if (await modal.locator('form[data-step="subsidiary"]').count()) {
+      await shot('connect-3-subsidiary');
+      /* The US subsidiary (USD) when there is one: its invoices ship to the subscribed states. */
+      const usd = modal.locator('label.radio', { hasText: 'USD' });
+      await ((await usd.count()) ? usd.first() : modal.locator('label.radio').first()).locator('input').check();
+      await modal.getByRole('button', { name: 'Next' }).click();
+    }
+    await modal.locator('form[data-step="webhook"]').waitFor();
+    const url = await modal.locator('#webhook-url').inputValue();
+    const m = /\/webhooks\/rillet\/(con_[A-Za-z0-9_]+)$/.exec(url);
+    assert(m && url.startsWith(base), 'webhook URL ' + url);
+    connId = m[1];
+    const text = await modal.innerText();
+    for (const ev of ['Created', 'Updated', 'Deleted', 'Payment Updated', 'Invoice', 'Credit Memo']) assert(text.includes(ev), 'missing event ' + ev);
+    await modal.getByRole('button', { name: 'Copy' }).click();
+    await shot('connect-4-webhook');
+    /* The user creates the webhook in (simulated) Rillet and copies its token. */
+    const wh = await http('POST', simUrl + '/_sim/webhooks', { name: 'levy', url, enabled: true, events: { INVOICE: EVENTS, CREDIT_MEMO: EVENTS } });
+    const token = pickToken(wh.json);
+    assert(wh.status < 300 && token, 'POST /_sim/webhooks answered ' + wh.status + ' ' + wh.text.slice(0, 200));
+    await modal.getByRole('button', { name: 'I created the webhook' }).click();
+    await modal.getByLabel('Webhook signing token', { exact: true }).fill(token);
+    await modal.getByRole('button', { name: 'Connect', exact: true }).click();
+    await modal.locator('form[data-step="done"]').waitFor();
+    await shot('connect-5-connected');
+    await modal.getByRole('button', { name: 'Done' }).click();
+    await until('modal closed', async () => !(await modal.evaluate(d => d.open)), 3000);
+    assert(await page.evaluate(() => document.activeElement && document.activeElement.id === 'connect-rillet'), 'focus not returned to the Connect button');
+  });
+
+  await check('connection card shows connected, subsidiary and a finished import', async () => {
+    label = 'integrations';
+    const card = page.locator('section.connection[data-id="' + connId + '"]');
+    await card.waitFor();
+    await card.locator('.conn-status', { hasText: 'connected' }).waitFor();
+    await until('import done', async () => (await card.innerText()).match(/Import\s+done/i), 60000, 500);
+    const n = await card.locator('.count-invoices').innerText();
+    assert(+n > 0, 'invoices imported: ' + n);
+    await shot('integrations');
+  });
+
+  let productId = null;
+  await check('products: change a product\'s tax code', async () => {
+    await nav('Products', 'products');
+    const row = page.locator('#products-table tbody tr[data-id]').first();
+    await row.waitFor();
+    productId = await row.getAttribute('data-id');
+    const sel = row.locator('select[name="tax_code"]');
+    const current = await sel.inputValue();
+    const target = current === 'saas' ? 'digital_goods' : 'saas';
+    await sel.selectOption(target);
+    await row.locator('td.status-cell', { hasText: 'Saved' }).waitFor();
+    await row.locator('.source', { hasText: 'user' }).waitFor();
+    const p = (await http('GET', base + '/v1/products/' + encodeURIComponent(productId), undefined, auth)).json;
+    assert(p && p.tax_code === target && p.tax_code_source === 'user', 'API shows ' + JSON.stringify(p && { tax_code: p.tax_code, src: p.tax_code_source }));
+    await shot('products');
+  });
+
+  let invoiceId = null;
+  await check('invoices: list shows documents taxed by levy', async () => {
+    await nav('Invoices', 'invoices');
+    invoiceId = await until('an invoice with tax', async () => {
+      await page.getByRole('button', { name: 'Apply' }).click();
+      await page.locator('#documents-table tbody tr[data-id], #documents-table tbody td.empty').first().waitFor();
+      const rows = await page.locator('#documents-table tbody tr[data-id]').evaluateAll(trs => trs.map(tr => ({
+        id: tr.dataset.id, st: tr.dataset.taxStatus, tax: (tr.querySelector('.levy-tax') || {}).textContent || ''
+      })));
+      const hit = rows.find(r => (r.st === 'written' || r.st === 'calculated') && /[1-9]/.test(r.tax));
+      return hit && hit.id;
+    }, 60000, 1000);
+    await page.getByLabel('Tax status', { exact: true }).selectOption('written');
+    await page.locator('#documents-table tbody tr[data-id], #documents-table tbody td.empty').first().waitFor();
+    await sleep(300);
+    await shot('invoices');
+  });
+
+  await check('invoice detail: jurisdiction breakdown, history, recalculate', async () => {
+    await page.goto(base + '/#/invoices/' + encodeURIComponent(invoiceId));
+    await page.locator('#lines-table').waitFor();
+    assert(await page.locator('#lines-table table.taxes tbody tr').count() > 0, 'no jurisdiction rows');
+    assert(await page.locator('#history-table tbody tr').count() > 0, 'no history rows');
+    await shot('invoice-detail', true);
+    await page.locator('#recalculate').click();
+    await page.locator('#recalc-notice .notice.ok').waitFor();
+  });
+
+  await check('credit memos page lists', async () => {
+    await nav('Credit memos', 'credit-memos');
+    await page.locator('#documents-table tbody tr[data-id], #documents-table tbody td.empty').first().waitFor();
+    await sleep(300);
+    await shot('credit-memos');
+  });
+
+  await check('customers: edit tax id and exemption; bad region shown per field', async () => {
+    await nav('Customers', 'customers');
+    const link = page.locator('#customers-table tbody tr[data-id] a').first();
+    await link.click();
+    await page.locator('#customer-form').waitFor();
+    const id = decodeURIComponent(page.url().split('#/customers/')[1]);
+    await page.getByLabel('Tax exempt', { exact: true }).check();
+    await page.getByLabel('Exempt regions', { exact: true }).fill('US-CA, NOT-A-REGION');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#customer-form .notice.error').waitFor();
+    await page.getByLabel('Exempt regions', { exact: true }).fill('US-CA');
+    await page.getByLabel('Certificate expires', { exact: true }).fill('2030-12-31');
+    await page.getByLabel('Tax id (VAT/GST number)', { exact: true }).fill('DE123456789');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#customer-form .notice.ok').waitFor();
+    const c = (await http('GET', base + '/v1/customers/' + encodeURIComponent(id), undefined, auth)).json;
+    assert(c.tax_id === 'DE123456789' && c.exempt === true && c.exempt_regions.join() === 'US-CA', 'API shows ' + JSON.stringify(c));
+    await shot('customers');
+  });
+
+  await check('calculator: invalid amount shown at the field, then a breakdown', async () => {
+    await nav('Calculator', 'calculator');
+    await page.locator('#calc-form').waitFor();
+    await page.getByLabel('Line 1 amount', { exact: true }).fill('12.3.4');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    await page.locator('#calc-form input[aria-invalid="true"]').first().waitFor();
+    await page.getByLabel('Line 1 amount', { exact: true }).fill('100.00');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    await page.locator('#calc-total-tax').waitFor();
+    const region = await page.locator('#calc-region').innerText();
+    assert(region === 'US-CA', 'region ' + region);
+    await shot('calculator', true);
+  });
+
+  await check('settings: seller address and rounding saved', async () => {
+    await nav('Settings', 'settings');
+    await page.locator('#settings-form').waitFor();
+    await page.getByLabel('Street', { exact: true }).fill('1 Congress Ave');
+    await page.getByLabel('City', { exact: true }).fill('Austin');
+    await page.getByLabel('State / province', { exact: true }).fill('TX');
+    await page.getByLabel('ZIP / postal code', { exact: true }).fill('78701');
+    await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.locator('#settings-form .notice.ok').waitFor();
+    const st = (await http('GET', base + '/v1/settings', undefined, auth)).json;
+    assert(st && st.seller_address && st.seller_address.zip_code === '78701', 'API shows ' + JSON.stringify(st));
+    await shot('settings');
+  });
+
+  await check('rules: generation and files with hashes', async () => {
+    await nav('Rules', 'rules');
+    await page.locator('#files-table tbody tr td.mono').first().waitFor();
+    const g = await page.locator('#generation').innerText();
+    assert(/^\d+$/.test(g), 'generation ' + g);
+    await shot('rules');
+  });
+
+  await check('rules: a broken rule file is rejected and its error shown', async () => {
+    const dir = fs.readdirSync(scripts).find(d => fs.statSync(path.join(scripts, d)).isDirectory()) || '.';
+    const bad = path.join(scripts, dir, 'zz_ui_broken.lua');
+    fs.writeFileSync(bad, 'return {\n  region = "ZZ-UI",\n  name = "broken" "syntax",\n');
+    try {
+      await page.locator('#reload').click();
+      const box = page.locator('#reload-errors');
+      await box.waitFor();
+      const t = await box.innerText();
+      assert(/zz_ui_broken\.lua/.test(t), 'error does not name the file: ' + t);
+      await shot('rules-reload-rejected');
+    } finally { fs.unlinkSync(bad); }
+  });
+
+  await check('reports: page renders the liability report or says it is not available', async () => {
+    await nav('Reports', 'reports');
+    await page.locator('#liability table, #liability .notice').first().waitFor();
+    await page.locator('#exposure svg, #exposure .notice, #exposure .empty').first().waitFor();
+    await shot('reports', true);
+  });
+
+  await check('narrow screen (390x844): no horizontal page overflow', async () => {
+    label = 'narrow';
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const r of ['integrations', 'invoices', 'regions']) {
+      await page.goto(base + '/#/' + r);
+      await page.locator('main h1').first().waitFor();
+      await sleep(300);
+      const w = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert(w <= 390, r + ' is ' + w + 'px wide');
+      await shot('narrow-' + r);
+    }
+  });
+
+  await check('resync, then disconnect with confirmation', async () => {
+    label = 'integrations';
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(base + '/#/integrations');
+    const card = page.locator('section.connection[data-id="' + connId + '"]');
+    await card.waitFor();
+    await card.getByRole('button', { name: 'Resync' }).click();
+    await card.locator('.notice.ok', { hasText: 'Resync started' }).waitFor();
+    await card.getByRole('button', { name: 'Disconnect' }).click();
+    const dlg = page.locator('#confirm');
+    await dlg.getByRole('button', { name: 'Cancel' }).click();
+    assert(await card.count() === 1, 'cancel removed the connection');
+    await card.getByRole('button', { name: 'Disconnect' }).click();
+    await shot('disconnect-confirm');
+    await dlg.getByRole('button', { name: 'Disconnect' }).click();
+    await until('card gone', async () => (await card.count()) === 0, 10000);
+    const list = (await http('GET', base + '/v1/connections', undefined, auth)).json;
+    assert(!list.data.some(c => c.id === connId), 'connection still listed');
+  });
+
+  await check('sign-in: a wrong token is refused in place', async () => {
+    label = 'signin';
+    await page.evaluate(() => sessionStorage.clear());
+    await page.goto(base + '/#/regions');
+    await page.reload();
+    await page.getByLabel('API token', { exact: true }).fill('wrong-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('.signin .notice.error').waitFor();
+    await page.getByLabel('API token', { exact: true }).fill(TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#regions-table').waitFor();
+  });
+
+  for (const name of ['integrations', 'connect', 'regions', 'products', 'invoices', 'credit-memos', 'customers', 'calculator', 'rules', 'reports', 'settings', 'narrow', 'signin']) {
+    await check('no console errors on ' + name, async () => {
+      const errs = consoleErrors[name] || [];
+      assert(!errs.length, errs.slice(0, 3).join(' | '));
+    });
+  }
+  await check('every visible form control and button has an accessible name', async () => {
+    assert(!unlabelled.length, unlabelled.slice(0, 3).join(' | '));
+  });
+  await ctx.close();
+  log('screenshots: ' + shots.length + ' in ' + OUT);
+}
+
+function cleanup() {
+  for (const p of procs) if (p.exited === undefined) { try { p.kill('SIGTERM'); } catch (e) { /* gone */ } }
+}
+process.on('exit', cleanup);
+process.on('SIGINT', () => { cleanup(); process.exit(130); });
+
+const timer = setTimeout(() => { fail('whole test', 'timed out after 240 s'); log(passed + ' passed, ' + failed + ' failed'); cleanup(); process.exit(1); }, 240000);
+main().catch(e => fail('setup', e)).then(async () => {
+  clearTimeout(timer);
+  if (failed) {
+    for (const p of procs) log('--- ' + p.label + ' log tail ---\n' + tail(p));
+    if (tmp) log('logs and data kept in ' + tmp);
+  }
+  cleanup();
+  await sleep(200);
+  if (tmp && !failed) fs.rmSync(tmp, { recursive: true, force: true });
+  log(passed + ' passed, ' + failed + ' failed');
+  process.exit(failed ? 1 : 0);
+});

@@ -1,0 +1,186 @@
+/* Products (tax codes) and Customers (exemptions, tax ids). */
+(function () {
+  'use strict';
+  var L = window.levy, h = L.h;
+
+  L.taxCodes = null;
+  L.loadTaxCodes = function () {
+    if (L.taxCodes) return Promise.resolve(L.taxCodes);
+    return L.fetchAll('/v1/tax-codes').then(function (d) { L.taxCodes = d; return d; });
+  };
+  L.taxCodeSelect = function (value, attrs) {
+    var sel = h('select', attrs || null);
+    var seen = false;
+    (L.taxCodes || []).forEach(function (t) {
+      if (t.code === value) seen = true;
+      sel.appendChild(h('option', { value: t.code, text: t.name ? t.name + ' (' + t.code + ')' : t.code, title: t.description || null }));
+    });
+    if (value && !seen) sel.appendChild(h('option', { value: value, text: value }));
+    if (value) sel.value = value;
+    return sel;
+  };
+
+  /* ---------------- Products ---------------- */
+  L.page('products', {
+    title: 'Products',
+    render: function (main) {
+      var list = null;
+      L.onLeave(function () { if (list) list.stop(); });
+      var tbody = h('tbody', null, L.loadingRow(5));
+      var more = h('div');
+      var errSlot = h('div');
+      main.appendChild(h('h1', { text: 'Products' }));
+      main.appendChild(h('p', { class: 'muted', text: 'Products imported from Rillet. The tax code decides how each region taxes a line; changing it re-queues the open invoices that use the product.' }));
+      main.appendChild(errSlot);
+      main.appendChild(L.tableWrap(['Product', { text: 'Status', cls: 'hide-sm' }, 'Tax code', 'Source', { sr: 'Save status' }], tbody, { id: 'products-table' }));
+      main.appendChild(more);
+      L.loadTaxCodes().then(function () {
+        list = L.pagedList({ path: '/v1/products', tbody: tbody, more: more, cols: 5, row: productRow,
+          empty: 'No products yet. Connect Rillet on the Integrations page to import them.' });
+      }, function (err) { L.clear(tbody); L.showError(errSlot, err); });
+      return 'Products';
+    }
+  });
+
+  function productRow(p) {
+    var src = h('span', { class: 'source' }, L.badge(p.tax_code_source || 'default'));
+    var st = h('td', { class: 'status-cell', role: 'status' });
+    var sel = L.taxCodeSelect(p.tax_code, { name: 'tax_code', 'aria-label': 'Tax code for ' + (p.name || p.id) });
+    var prev = sel.value;
+    sel.addEventListener('change', function () {
+      st.textContent = 'Saving…'; st.className = 'status-cell muted';
+      sel.removeAttribute('aria-invalid');
+      L.api('PUT', '/v1/products/' + encodeURIComponent(p.id), { tax_code: sel.value }).then(function (np) {
+        prev = (np && np.tax_code) || sel.value;
+        sel.value = prev;
+        L.clear(src).appendChild(L.badge((np && np.tax_code_source) || 'user'));
+        st.textContent = 'Saved'; st.className = 'status-cell ok';
+        L.announce('Tax code saved');
+      }, function (err) {
+        sel.value = prev;
+        sel.setAttribute('aria-invalid', 'true');
+        st.textContent = ''; st.className = 'status-cell';
+        var d = (err.details || [])[0];
+        st.appendChild(h('span', { class: 'field-error', text: d ? d.message : err.message }));
+      });
+    });
+    return h('tr', { dataset: { id: p.id } },
+      h('td', null, h('div', { text: p.name || p.id }), p.description ? h('div', { class: 'muted', style: 'font-size:.85rem', text: p.description }) : null),
+      h('td', { class: 'hide-sm' }, p.status ? L.badge(String(p.status).toLowerCase()) : '—'),
+      h('td', null, sel),
+      h('td', null, src),
+      st);
+  }
+
+  /* ---------------- Customers ---------------- */
+  L.page('customers', {
+    title: 'Customers',
+    render: function (main, params) {
+      if (params[0]) return customerDetail(main, params[0]);
+      var list = null;
+      L.onLeave(function () { if (list) list.stop(); });
+      var tbody = h('tbody', null, L.loadingRow(5));
+      var more = h('div');
+      main.appendChild(h('h1', { text: 'Customers' }));
+      main.appendChild(h('p', { class: 'muted', text: 'Exemptions apply in the listed regions (all regions when none are listed) until they expire. A tax id enables reverse charge where the region allows it.' }));
+      main.appendChild(L.tableWrap(['Customer', 'Exemption', { text: 'Certificate', cls: 'hide-sm' }, 'Tax id', { sr: 'Actions' }], tbody, { id: 'customers-table' }));
+      main.appendChild(more);
+      list = L.pagedList({ path: '/v1/customers', tbody: tbody, more: more, cols: 5, row: customerRow,
+        empty: 'No customers yet. Connect Rillet on the Integrations page to import them.' });
+      return 'Customers';
+    }
+  });
+
+  function exemptionText(c) {
+    if (!c.exempt) return h('span', { class: 'muted', text: 'Not exempt' });
+    var regions = c.exempt_regions && c.exempt_regions.length ? c.exempt_regions.join(', ') : 'all regions';
+    return h('span', null, L.badge('exempt'), ' ', regions, c.exemption_expires ? h('span', { class: 'muted', text: ' until ' + c.exemption_expires }) : null);
+  }
+  function customerRow(c) {
+    var href = '#/customers/' + encodeURIComponent(c.id);
+    return h('tr', { dataset: { id: c.id } },
+      h('td', null, h('a', { href: href, text: c.name || c.id })),
+      h('td', null, exemptionText(c)),
+      h('td', { class: 'hide-sm', text: c.exemption_certificate || '—' }),
+      h('td', { class: 'mono', text: c.tax_id || '—' }),
+      h('td', null, h('a', { href: href, class: 'button secondary', 'aria-label': 'Edit ' + (c.name || c.id), text: 'Edit' })));
+  }
+
+  function addr(a) {
+    if (!a) return '—';
+    return [a.line1, a.line2, a.city, [a.state, a.zip_code].filter(Boolean).join(' '), a.country].filter(Boolean).join(', ');
+  }
+  L.addr = addr;
+
+  function customerDetail(main, id) {
+    var alive = true;
+    L.onLeave(function () { alive = false; });
+    var slot = h('div', null, h('p', { class: 'loading', text: 'Loading…' }));
+    main.appendChild(h('p', null, h('a', { href: '#/customers', text: '← Customers' })));
+    main.appendChild(h('h1', { text: 'Customer' }));
+    main.appendChild(slot);
+    L.api('GET', '/v1/customers/' + encodeURIComponent(id)).then(function (c) {
+      if (!alive) return;
+      main.querySelector('h1').textContent = c.name || c.id;
+      document.title = (c.name || c.id) + ' · levy';
+      L.clear(slot).appendChild(customerForm(c));
+    }, function (err) { if (alive) L.showError(L.clear(slot), err); });
+    return 'Customer';
+  }
+
+  function customerForm(c) {
+    var exempt = h('input', { type: 'checkbox', name: 'exempt', checked: !!c.exempt, id: L.uid('cu') });
+    exempt.dataset.field = 'exempt';
+    var regions = h('input', { type: 'text', name: 'exempt_regions', value: (c.exempt_regions || []).join(', '), placeholder: 'US-CA, US-NY', autocomplete: 'off' });
+    var cert = h('input', { type: 'text', name: 'exemption_certificate', value: c.exemption_certificate || '' });
+    var expires = h('input', { type: 'date', name: 'exemption_expires', value: c.exemption_expires || '' });
+    var taxId = h('input', { type: 'text', name: 'tax_id', value: c.tax_id || '', autocomplete: 'off', spellcheck: 'false' });
+    var status = h('div');
+    var save = h('button', { type: 'submit', text: 'Save' });
+    var exErr = h('div', { class: 'field-error', id: exempt.id + '-err', role: 'alert' });
+    function sync() { [regions, cert, expires].forEach(function (el) { el.disabled = !exempt.checked; }); }
+    exempt.addEventListener('change', sync);
+    var form = h('form', { class: 'card', novalidate: true, id: 'customer-form' },
+      h('h2', { style: 'margin-top:0', text: 'Exemption' }),
+      h('div', { class: 'field' }, h('label', { class: 'check' }, exempt, 'Tax exempt'), exErr),
+      L.field({ label: 'Exempt regions', input: regions, field: 'exempt_regions', hint: 'Region codes separated by commas. Leave empty for every region.' }),
+      h('div', { class: 'grid2' },
+        L.field({ label: 'Exemption certificate', input: cert, field: 'exemption_certificate' }),
+        L.field({ label: 'Certificate expires', input: expires, field: 'exemption_expires' })),
+      h('h2', { text: 'Tax id' }),
+      L.field({ label: 'Tax id (VAT/GST number)', input: taxId, field: 'tax_id', hint: 'Enables reverse charge for business customers where the region\'s rules allow it.' }),
+      status,
+      h('div', { class: 'actions' }, save));
+    sync();
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var list = regions.value.split(/[\s,;]+/).map(function (s) { return s.trim().toUpperCase(); }).filter(Boolean);
+      var body = {
+        exempt: exempt.checked,
+        exempt_regions: exempt.checked ? list : [],
+        exemption_certificate: exempt.checked ? (cert.value.trim() || null) : null,
+        exemption_expires: exempt.checked ? (expires.value || null) : null,
+        tax_id: taxId.value.trim() || null
+      };
+      L.busy(save, true);
+      L.clear(status);
+      L.clearFieldErrors(form);
+      L.api('PUT', '/v1/customers/' + encodeURIComponent(c.id), body).then(function (nc) {
+        if (nc && nc.exempt_regions) regions.value = nc.exempt_regions.join(', ');
+        status.appendChild(h('div', { class: 'notice ok', role: 'status', text: 'Saved. Open documents of this customer are recalculated.' }));
+      }, function (err) {
+        L.showError(status, err, form);
+        var bad = form.querySelector('[aria-invalid="true"]');
+        if (bad) bad.focus();
+      }).then(function () { L.busy(save, false); });
+    });
+    var info = h('section', { class: 'card' },
+      h('h2', { style: 'margin-top:0', text: 'From Rillet' }),
+      h('dl', { class: 'kv' },
+        h('dt', { text: 'Id' }), h('dd', { class: 'mono', text: c.id }),
+        h('dt', { text: 'Billing address' }), h('dd', { text: addr(c.address) }),
+        h('dt', { text: 'Shipping address' }), h('dd', { text: addr(c.shipping_address) }),
+        h('dt', { text: 'Invoices' }), h('dd', null, h('a', { href: '#/invoices?customer_id=' + encodeURIComponent(c.id), text: 'Show invoices' }))));
+    return h('div', null, form, info);
+  }
+})();

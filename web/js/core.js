@@ -1,0 +1,381 @@
+/* levy web UI core: DOM helpers, API client, token, router, money formatting.
+ * Plain browser JavaScript, no build step. Every page talks only to the public API
+ * (/v1, /admin) with the API token as a Bearer header. Amounts stay decimal strings:
+ * they are formatted as text and compared digit by digit (BigInt), never as floats. */
+(function () {
+  'use strict';
+  var L = window.levy = {};
+  var TOKEN_KEY = 'levy.api_token';
+
+  /* ---------- DOM ---------- */
+  function h(tag, attrs) {
+    var el = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (k) {
+        var v = attrs[k];
+        if (v === null || v === undefined || v === false) return;
+        if (k === 'class') el.className = v;
+        else if (k === 'text') el.textContent = v;
+        else if (k === 'dataset') Object.keys(v).forEach(function (d) { el.dataset[d] = v[d]; });
+        else if (k.slice(0, 2) === 'on' && typeof v === 'function') el.addEventListener(k.slice(2), v);
+        else if (k === 'value') el.value = v;
+        else if (k === 'checked' || k === 'disabled' || k === 'selected' || k === 'hidden' || k === 'required' || k === 'readOnly') el[k] = !!v;
+        else el.setAttribute(k, v === true ? '' : v);
+      });
+    }
+    for (var i = 2; i < arguments.length; i++) append(el, arguments[i]);
+    return el;
+  }
+  function append(el, c) {
+    if (c === null || c === undefined || c === false) return;
+    if (Array.isArray(c)) { c.forEach(function (x) { append(el, x); }); return; }
+    el.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); return el; }
+  L.h = h; L.clear = clear;
+
+  var uid = 0;
+  L.uid = function (p) { uid += 1; return (p || 'f') + '-' + uid; };
+
+  /* A labelled form field. opts: {label, input (element), hint, field (API field path)} */
+  L.field = function (opts) {
+    var id = opts.input.id || L.uid('in');
+    opts.input.id = id;
+    var err = h('div', { class: 'field-error', id: id + '-err', role: 'alert' });
+    var hint = opts.hint ? h('div', { class: 'hint', id: id + '-hint', text: opts.hint }) : null;
+    opts.input.setAttribute('aria-describedby', (hint ? id + '-hint ' : '') + id + '-err');
+    if (opts.field) opts.input.dataset.field = opts.field;
+    return h('div', { class: 'field' + (opts.cls ? ' ' + opts.cls : '') },
+      h('label', { for: id, text: opts.label }), opts.input, hint, err);
+  };
+
+  L.announce = function (msg) {
+    var live = document.getElementById('live');
+    live.textContent = '';
+    setTimeout(function () { live.textContent = msg; }, 30);
+  };
+
+  /* ---------- token ---------- */
+  L.token = function () { try { return sessionStorage.getItem(TOKEN_KEY); } catch (e) { return null; } };
+  L.setToken = function (t) {
+    try { if (t) sessionStorage.setItem(TOKEN_KEY, t); else sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* private mode */ }
+  };
+  /* #token=... (possibly followed by &route=...) is consumed once and removed from the URL. */
+  L.takeTokenFromFragment = function () {
+    var m = /(?:^#|[#&?])token=([^&]+)/.exec(location.hash);
+    if (!m) return;
+    L.setToken(decodeURIComponent(m[1]));
+    history.replaceState(null, '', location.pathname + location.search + '#/integrations');
+  };
+
+  /* ---------- API ---------- */
+  function ApiError(status, code, message, details, body) {
+    this.status = status; this.code = code; this.message = message;
+    this.details = details || []; this.body = body;
+  }
+  ApiError.prototype = Object.create(Error.prototype);
+  L.ApiError = ApiError;
+
+  L.qs = function (params) {
+    var parts = [];
+    Object.keys(params || {}).forEach(function (k) {
+      var v = params[k];
+      if (v !== undefined && v !== null && v !== '') parts.push(encodeURIComponent(k) + '=' + encodeURIComponent(v));
+    });
+    return parts.length ? '?' + parts.join('&') : '';
+  };
+
+  /* Returns the decoded JSON body (or text when opts.text). Throws ApiError. */
+  L.api = function (method, path, body, opts) {
+    opts = opts || {};
+    var headers = { 'Accept': opts.text ? 'text/csv, */*' : 'application/json' };
+    var tok = L.token();
+    if (tok) headers['Authorization'] = 'Bearer ' + tok;
+    var init = { method: method, headers: headers, cache: 'no-store' };
+    if (body !== undefined) { headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
+    return fetch(path, init).then(function (res) {
+      return (opts.blob && res.ok ? res.blob() : res.text()).then(function (text) {
+        if (opts.blob && res.ok) return text;
+        var data = null;
+        if (text && !(opts.text && res.ok)) {
+          try { data = JSON.parse(text); } catch (e) { data = null; }
+        }
+        if (res.status === 401 && !opts.noAuthRedirect) {
+          L.setToken(null);
+          L.showSignIn('Your API token was not accepted. Sign in again.');
+        }
+        if (!res.ok) {
+          var e = data && data.error ? data.error : {};
+          throw new ApiError(res.status, e.code || (data && data.status) || 'http_' + res.status,
+            e.message || ('HTTP ' + res.status + (res.statusText ? ' ' + res.statusText : '')), e.details, data);
+        }
+        return opts.text ? text : data;
+      });
+    }, function (err) {
+      throw new ApiError(0, 'network', 'Cannot reach levy (' + (err && err.message || 'network error') + ').');
+    });
+  };
+
+  /* Error display in place: a notice with the message and per-field details. Details
+   * whose field matches an input's data-field inside `scope` are shown next to it. */
+  L.errorNotice = function (err, scope) {
+    var box = h('div', { class: 'notice error', role: 'alert' });
+    L.clearFieldErrors(scope);
+    if (!err) return box;
+    var msg = err instanceof ApiError ? err.message : String(err && err.message || err);
+    box.appendChild(h('strong', { text: msg }));
+    if (err.code && err instanceof ApiError && err.status) box.appendChild(h('span', { class: 'muted', text: ' (' + err.code + ')' }));
+    var rest = [];
+    (err.details || []).forEach(function (d) {
+      var input = scope && d.field ? findField(scope, d.field) : null;
+      if (input) {
+        input.setAttribute('aria-invalid', 'true');
+        var slot = document.getElementById(input.id + '-err');
+        if (slot) { slot.textContent = d.message; return; }
+      }
+      rest.push(d);
+    });
+    if (rest.length) {
+      box.appendChild(h('ul', null, rest.map(function (d) {
+        return h('li', null, d.field ? h('code', { text: d.field }) : null, d.field ? ': ' : '', d.message || '');
+      })));
+    }
+    return box;
+  };
+  function findField(scope, field) {
+    var all = scope.querySelectorAll('[data-field]');
+    var best = null;
+    for (var i = 0; i < all.length; i++) {
+      var f = all[i].dataset.field;
+      if (f === field) return all[i];
+      /* exempt_regions[1] -> exempt_regions; ship_to -> first ship_to.* input */
+      if (!best && (field.indexOf(f + '[') === 0 || field.indexOf(f + '.') === 0 || f.indexOf(field + '.') === 0)) best = all[i];
+    }
+    return best;
+  }
+  L.clearFieldErrors = function (scope) {
+    if (!scope) return;
+    scope.querySelectorAll('[aria-invalid="true"]').forEach(function (el) { el.removeAttribute('aria-invalid'); });
+    scope.querySelectorAll('.field-error').forEach(function (el) { el.textContent = ''; });
+  };
+  /* Put an error (or nothing) into a slot element. */
+  L.showError = function (slot, err, scope) {
+    clear(slot);
+    if (err) slot.appendChild(L.errorNotice(err, scope));
+  };
+  L.busy = function (btn, on) {
+    if (!btn) return;
+    btn.disabled = !!on;
+    if (on) btn.setAttribute('aria-busy', 'true'); else btn.removeAttribute('aria-busy');
+  };
+
+  /* ---------- money and decimals (strings only) ---------- */
+  var DEC = /^(-)?(\d+)(?:\.(\d+))?$/;
+  function moneyParts(v) {
+    if (v && typeof v === 'object') return { amount: v.amount, currency: v.currency };
+    return { amount: v, currency: null };
+  }
+  L.moneyAmount = function (v) { return moneyParts(v).amount; };
+  /* Group the integer digits of a decimal string: "1234567.80" -> "1,234,567.80". */
+  L.groupDigits = function (s) {
+    if (typeof s !== 'string') return s === null || s === undefined ? '' : String(s);
+    var m = DEC.exec(s);
+    if (!m) return s;
+    return (m[1] || '') + m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (m[3] !== undefined ? '.' + m[3] : '');
+  };
+  L.money = function (v, currency) {
+    var p = moneyParts(v);
+    if (p.amount === null || p.amount === undefined || p.amount === '') return '—';
+    var cur = p.currency || currency;
+    return L.groupDigits(String(p.amount)) + (cur ? ' ' + cur : '');
+  };
+  /* Exact compare of two decimal strings: -1, 0, 1 (null when either is not a decimal). */
+  L.decCmp = function (a, b) {
+    var x = L.decScaled(a, 12), y = L.decScaled(b, 12);
+    if (x === null || y === null) return null;
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  /* Decimal string -> BigInt scaled by 10^scale (extra digits truncated). */
+  L.decScaled = function (s, scale) {
+    s = moneyParts(s).amount;
+    if (typeof s === 'number' && Number.isInteger(s)) s = String(s);
+    if (typeof s !== 'string') return null;
+    var m = DEC.exec(s.trim());
+    if (!m) return null;
+    var frac = (m[3] || '').slice(0, scale);
+    while (frac.length < scale) frac += '0';
+    var v = BigInt(m[2] + frac);
+    return m[1] ? -v : v;
+  };
+  L.isZero = function (s) { var v = L.decScaled(s, 12); return v !== null && v === BigInt(0); };
+  L.percent = function (p) {
+    if (p === null || p === undefined) return '—';
+    return String(p) + ' %';
+  };
+
+  /* ---------- time ---------- */
+  L.time = function (iso) {
+    if (!iso) return '—';
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return String(iso);
+    return d.toISOString().replace('T', ' ').replace(/\.\d+Z$|Z$/, '') + ' UTC';
+  };
+  L.today = function () { return new Date().toISOString().slice(0, 10); };
+
+  /* ---------- badges ---------- */
+  var TONE = {
+    connected: 'ok', done: 'ok', written: 'ok', calculated: 'info', running: 'info', pending: 'warn',
+    needs_subsidiary: 'warn', needs_webhook_secret: 'warn', failed: 'bad', error: 'bad', deleted: '',
+    not_collecting: '', registered: 'ok', below: '', approaching: 'warn', exceeded: 'bad', user: 'info',
+    mapping: 'info', 'default': ''
+  };
+  L.badge = function (value) {
+    var v = value === null || value === undefined ? '—' : String(value);
+    return h('span', { class: 'badge ' + (TONE[v] || ''), text: v.replace(/_/g, ' ') });
+  };
+
+  /* ---------- dialogs ---------- */
+  L.confirm = function (title, text, okLabel) {
+    var dlg = document.getElementById('confirm');
+    var opener = document.activeElement;
+    document.getElementById('confirm-title').textContent = title;
+    document.getElementById('confirm-text').textContent = text;
+    document.getElementById('confirm-ok').textContent = okLabel || 'Confirm';
+    dlg.returnValue = '';
+    return new Promise(function (resolve) {
+      dlg.addEventListener('close', function once() {
+        dlg.removeEventListener('close', once);
+        if (opener && opener.focus && document.contains(opener)) opener.focus();
+        resolve(dlg.returnValue === 'ok');
+      });
+      dlg.showModal();
+    });
+  };
+
+  /* ---------- lists with cursor pagination ---------- */
+  /* Renders rows into tbody with a "Load more" button while next_cursor is set.
+   * opts: {path, params, tbody, row(item) -> tr, more (container), empty (text), cols, onPage(items)} */
+  L.pagedList = function (opts) {
+    var cursor = null, loaded = 0, moreBtn, alive = true;
+    var errSlot = h('div');
+    clear(opts.more);
+    opts.more.appendChild(errSlot);
+    moreBtn = h('button', { type: 'button', class: 'secondary', hidden: true, text: 'Load more', onclick: function () { page(); } });
+    opts.more.appendChild(h('div', { class: 'more' }, moreBtn));
+    function page() {
+      L.busy(moreBtn, true);
+      var params = Object.assign({}, opts.params || {}, { limit: opts.limit || 50, cursor: cursor });
+      return L.api('GET', opts.path + L.qs(params)).then(function (res) {
+        if (!alive) return;
+        if (!cursor) clear(opts.tbody);
+        var items = (res && res.data) || [];
+        items.forEach(function (it) { opts.tbody.appendChild(opts.row(it)); });
+        loaded += items.length;
+        if (!loaded) opts.tbody.appendChild(h('tr', null, h('td', { colspan: opts.cols, class: 'empty', text: opts.empty || 'Nothing here yet.' })));
+        cursor = res && res.next_cursor || null;
+        moreBtn.hidden = !cursor;
+        L.showError(errSlot, null);
+        if (opts.onPage) opts.onPage(items);
+      }, function (err) {
+        if (!alive) return;
+        if (!cursor) clear(opts.tbody);
+        L.showError(errSlot, err);
+      }).then(function () { L.busy(moreBtn, false); });
+    }
+    page();
+    return { stop: function () { alive = false; }, reload: function () { cursor = null; loaded = 0; return page(); } };
+  };
+  /* Fetch every page of a list (for small lists such as regions and tax codes). */
+  L.fetchAll = function (path, params) {
+    var all = [];
+    function next(cursor) {
+      return L.api('GET', path + L.qs(Object.assign({}, params || {}, { limit: 500, cursor: cursor }))).then(function (res) {
+        all = all.concat((res && res.data) || []);
+        if (res && res.next_cursor && all.length < 10000) return next(res.next_cursor);
+        return all;
+      });
+    }
+    return next(null);
+  };
+  L.tableWrap = function (heads, tbody, extra) {
+    return h('div', { class: 'table-wrap' }, h('table', extra || null,
+      h('thead', null, h('tr', null, heads.map(function (x) {
+        if (typeof x === 'string') return h('th', { scope: 'col', text: x });
+        return h('th', { scope: 'col', class: x.cls }, x.sr ? h('span', { class: 'sr-only', text: x.sr }) : x.text);
+      }))), tbody));
+  };
+  L.loadingRow = function (cols) { return h('tr', null, h('td', { colspan: cols, class: 'loading', text: 'Loading…' })); };
+
+  /* ---------- router ---------- */
+  var pages = {};
+  var cleanup = null;
+  L.page = function (name, def) { pages[name] = def; };
+  L.onLeave = function (fn) { var prev = cleanup; cleanup = function () { if (prev) prev(); fn(); }; };
+
+  L.route = function () {
+    if (cleanup) { try { cleanup(); } catch (e) { /* ignore */ } cleanup = null; }
+    var main = document.getElementById('main');
+    var dlg = document.getElementById('modal');
+    if (dlg.open) dlg.close();
+    if (!L.token()) { L.showSignIn(); return; }
+    document.getElementById('signout').hidden = false;
+    var hash = location.hash.replace(/^#\/?/, '');
+    var parts = hash.split('?')[0].split('/').filter(Boolean).map(decodeURIComponent);
+    var name = parts[0] || 'integrations';
+    var def = pages[name];
+    if (!def) { name = 'integrations'; def = pages[name]; parts = [name]; }
+    document.querySelectorAll('#nav a').forEach(function (a) {
+      if (a.dataset.route === name) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+    });
+    clear(main);
+    var title = def.render(main, parts.slice(1)) || def.title;
+    document.title = title + ' · levy';
+    var h1 = main.querySelector('h1');
+    if (h1 && L.navigated) { h1.tabIndex = -1; h1.focus({ preventScroll: true }); }
+    window.scrollTo(0, 0);
+    L.navigated = true;
+  };
+  L.go = function (hash) { if (location.hash === hash) L.route(); else location.hash = hash; };
+
+  /* ---------- sign-in ---------- */
+  L.showSignIn = function (message) {
+    if (cleanup) { try { cleanup(); } catch (e) { /* ignore */ } cleanup = null; }
+    var dlg = document.getElementById('modal');
+    if (dlg.open) dlg.close();
+    document.getElementById('signout').hidden = true;
+    document.querySelectorAll('#nav a').forEach(function (a) { a.removeAttribute('aria-current'); });
+    var main = clear(document.getElementById('main'));
+    document.title = 'Sign in · levy';
+    var input = h('input', { type: 'password', name: 'token', autocomplete: 'off', required: true, spellcheck: 'false' });
+    var status = h('div');
+    var btn = h('button', { type: 'submit', text: 'Sign in' });
+    var form = h('form', { class: 'card signin', novalidate: true },
+      h('h1', { text: 'Sign in to levy' }),
+      h('p', { class: 'muted', text: 'Paste the API token levy printed at its first start (also in DATA_DIR/api-token). It is kept in this browser tab only.' }),
+      message ? h('div', { class: 'notice error', role: 'alert', text: message }) : null,
+      L.field({ label: 'API token', input: input }),
+      status,
+      h('div', { class: 'actions' }, btn));
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var tok = input.value.trim();
+      if (!tok) { L.showError(status, { message: 'Enter the API token.' }); input.focus(); return; }
+      L.busy(btn, true);
+      L.setToken(tok);
+      L.api('GET', '/admin/generation', undefined, { noAuthRedirect: true }).then(function () {
+        L.navigated = false;
+        if (!/^#\/[a-z]/.test(location.hash)) location.hash = '#/integrations';
+        L.route();
+        L.announce('Signed in');
+      }, function (err) {
+        L.setToken(null);
+        L.busy(btn, false);
+        if (err.status === 401) err = { message: 'That API token was not accepted.' };
+        L.showError(status, err);
+        input.focus();
+      });
+    });
+    main.appendChild(form);
+    input.focus();
+  };
+})();

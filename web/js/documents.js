@@ -1,0 +1,248 @@
+/* Invoices and credit memos: filtered lists, detail with jurisdiction breakdown and history. */
+(function () {
+  'use strict';
+  var L = window.levy, h = L.h;
+
+  var KINDS = {
+    'invoices': {
+      title: 'Invoices', one: 'Invoice', path: '/v1/invoices', number: 'invoice_number', date: 'invoice_date',
+      statuses: ['UNPAID', 'PAID', 'PARTIALLY_PAID', 'UNBILLED', 'CREDITED', 'PARTIALLY_CREDITED']
+    },
+    'credit-memos': {
+      title: 'Credit memos', one: 'Credit memo', path: '/v1/credit-memos', number: 'credit_memo_number', date: 'credit_memo_date',
+      statuses: ['UNAPPLIED', 'PARTIALLY_APPLIED', 'APPLIED', 'REFUNDED']
+    }
+  };
+  var TAX_STATUSES = ['pending', 'calculated', 'written', 'not_collecting', 'failed', 'deleted'];
+
+  L.hashQuery = function () {
+    var i = location.hash.indexOf('?');
+    var out = {};
+    if (i < 0) return out;
+    location.hash.slice(i + 1).split('&').forEach(function (kv) {
+      if (!kv) return;
+      var p = kv.split('=');
+      out[decodeURIComponent(p[0])] = decodeURIComponent((p[1] || '').replace(/\+/g, ' '));
+    });
+    return out;
+  };
+
+  function currencyOf(d) {
+    return d.currency || (d.total && d.total.currency) || (d.net_amount && d.net_amount.currency) || null;
+  }
+  /* The tax levy computed vs what Rillet holds: equal decimals are fine, else highlighted. */
+  function taxPair(d, cur) {
+    var levy = d.levy_tax, rillet = d.rillet_taxed_amount !== undefined ? d.rillet_taxed_amount : d.taxed_amount;
+    var cmp = levy !== null && levy !== undefined && rillet !== null && rillet !== undefined ? L.decCmp(L.moneyAmount(levy), L.moneyAmount(rillet)) : 0;
+    return {
+      levy: h('span', { class: 'levy-tax', text: L.money(levy, cur) }),
+      rillet: h('span', { class: 'rillet-tax' + (cmp ? ' mismatch' : ''), title: cmp ? 'Differs from levy\'s result' : null, text: L.money(rillet, cur) },
+        cmp ? h('span', { class: 'sr-only', text: ' (differs from levy)' }) : null)
+    };
+  }
+
+  function listPage(kindKey) {
+    var K = KINDS[kindKey];
+    return function (main, params) {
+      if (params[0]) return detail(main, kindKey, params[0]);
+      var list = null;
+      L.onLeave(function () { if (list) list.stop(); });
+      var q = L.hashQuery();
+      var taxStatus = h('select', { name: 'tax_status' }, h('option', { value: '', text: 'Any' }),
+        TAX_STATUSES.map(function (s) { return h('option', { value: s, text: s.replace(/_/g, ' ') }); }));
+      var status = h('select', { name: 'status' }, h('option', { value: '', text: 'Any' }),
+        K.statuses.map(function (s) { return h('option', { value: s, text: s.replace(/_/g, ' ').toLowerCase() }); }));
+      var customer = h('input', { type: 'text', name: 'customer_id', size: 24, spellcheck: 'false', placeholder: 'Rillet customer id' });
+      taxStatus.value = q.tax_status || '';
+      status.value = q.status || '';
+      customer.value = q.customer_id || '';
+      var tbody = h('tbody', null, L.loadingRow(8));
+      var more = h('div');
+      var filters = h('form', { class: 'toolbar', role: 'search', 'aria-label': K.title + ' filters' },
+        L.field({ label: 'Tax status', input: taxStatus }),
+        L.field({ label: 'Status', input: status }),
+        L.field({ label: 'Customer id', input: customer }),
+        h('button', { type: 'submit', class: 'secondary', text: 'Apply' }));
+      main.appendChild(h('h1', { text: K.title }));
+      main.appendChild(filters);
+      main.appendChild(L.tableWrap(['Number', { text: 'Date', cls: 'hide-sm' }, { text: 'Customer', cls: 'hide-sm cust' }, { text: 'Status', cls: 'hide-sm' },
+        { text: 'Total', cls: 'num hide-sm' }, 'Tax status', { text: 'levy tax', cls: 'num' }, { text: 'Rillet tax', cls: 'num' }], tbody, { id: 'documents-table' }));
+      main.appendChild(more);
+      function run() {
+        if (list) list.stop();
+        var params = { tax_status: taxStatus.value, status: status.value, customer_id: customer.value.trim() };
+        history.replaceState(null, '', '#/' + kindKey + L.qs(params));
+        L.clear(tbody).appendChild(L.loadingRow(8));
+        list = L.pagedList({ path: K.path, params: params, tbody: tbody, more: more, cols: 8,
+          row: function (d) { return docRow(kindKey, d); },
+          empty: 'No ' + K.title.toLowerCase() + ' match these filters.' });
+      }
+      filters.addEventListener('submit', function (ev) { ev.preventDefault(); run(); });
+      [taxStatus, status].forEach(function (el) { el.addEventListener('change', run); });
+      run();
+      return K.title;
+    };
+  }
+
+  /* Customer names for the lists (documents carry only customer_id): one cached sweep of
+   * /v1/customers per page view, at most 2,000 customers; ids stay visible until then. */
+  var names = null;
+  function customerNames() {
+    if (names) return names;
+    var map = {}, pages = 0;
+    function next(cursor) {
+      return L.api('GET', '/v1/customers' + L.qs({ limit: 500, cursor: cursor })).then(function (res) {
+        ((res && res.data) || []).forEach(function (c) { if (c.name) map[c.id] = c.name; });
+        pages += 1;
+        return res && res.next_cursor && pages < 4 ? next(res.next_cursor) : map;
+      });
+    }
+    names = next(null).catch(function () { return map; });
+    setTimeout(function () { names = null; }, 60000);
+    return names;
+  }
+
+  function docRow(kindKey, d) {
+    var K = KINDS[kindKey], cur = currencyOf(d), tp = taxPair(d, cur);
+    var num = d[K.number] || d.number || d.id;
+    return h('tr', { dataset: { id: d.id, taxStatus: d.tax_status || '' } },
+      h('td', { style: 'white-space:nowrap' }, h('a', { href: '#/' + kindKey + '/' + encodeURIComponent(d.id), text: num })),
+      h('td', { class: 'hide-sm', text: d[K.date] || d.date || '—' }),
+      customerCell(d),
+      h('td', { class: 'hide-sm' }, d.status ? L.badge(String(d.status).toLowerCase()) : '—'),
+      h('td', { class: 'num hide-sm', text: L.money(d.total, cur) }),
+      h('td', null, L.badge(d.tax_status), d.last_error ? h('div', { class: 'field-error', text: errText(d.last_error) }) : null),
+      h('td', { class: 'num' }, tp.levy),
+      h('td', { class: 'num' }, tp.rillet));
+  }
+  function customerCell(d) {
+    var td = h('td', { class: 'hide-sm cust' }, d.customer_name || h('span', { class: 'mono', text: d.customer_id ? String(d.customer_id).slice(0, 8) + '…' : '—', title: d.customer_id || null }));
+    if (!d.customer_name && d.customer_id) {
+      customerNames().then(function (map) {
+        var n = map[d.customer_id];
+        if (n) L.clear(td).appendChild(h('a', { href: '#/customers/' + encodeURIComponent(d.customer_id), text: n }));
+      });
+    }
+    return td;
+  }
+  function errText(e) {
+    if (!e) return '';
+    if (typeof e === 'string') return e;
+    return (e.message || e.title || e.code || JSON.stringify(e)) + (e.status ? ' (HTTP ' + e.status + ')' : '');
+  }
+
+  function detail(main, kindKey, id) {
+    var K = KINDS[kindKey], alive = true, timer = null;
+    L.onLeave(function () { alive = false; clearTimeout(timer); });
+    var slot = h('div', null, h('p', { class: 'loading', text: 'Loading…' }));
+    main.appendChild(h('p', null, h('a', { href: '#/' + kindKey, text: '← ' + K.title })));
+    var h1 = h('h1', { text: K.one });
+    main.appendChild(h1);
+    main.appendChild(slot);
+    function load(focusRecalc) {
+      return L.api('GET', K.path + '/' + encodeURIComponent(id)).then(function (d) {
+        if (!alive) return;
+        h1.textContent = K.one + ' ' + (d[K.number] || d.id);
+        document.title = h1.textContent + ' · levy';
+        L.clear(slot).appendChild(render(d));
+        if (focusRecalc) { var b = slot.querySelector('#recalculate'); if (b) b.focus(); }
+      }, function (err) { if (alive) L.showError(L.clear(slot), err); });
+    }
+    function render(d) {
+      var cur = currencyOf(d), tp = taxPair(d, cur);
+      var notice = h('div', { id: 'recalc-notice' });
+      var recalc = h('button', { type: 'button', id: 'recalculate', text: 'Recalculate' });
+      recalc.addEventListener('click', function () {
+        L.busy(recalc, true);
+        L.api('POST', K.path + '/' + encodeURIComponent(id) + '/recalculate', {}).then(function () {
+          L.clear(notice).appendChild(h('div', { class: 'notice ok', role: 'status', text: 'Recalculation queued. This page refreshes in a moment.' }));
+          timer = setTimeout(function () { load(true); }, 2000);
+        }, function (err) { L.busy(recalc, false); L.showError(notice, err); });
+      });
+      var ship = d.shipping_address || d.customer_address || d.address;
+      var wrap = h('div');
+      wrap.appendChild(h('section', { class: 'card' },
+        h('dl', { class: 'kv' },
+          h('dt', { text: 'Tax status' }), h('dd', { id: 'doc-tax-status' }, L.badge(d.tax_status)),
+          h('dt', { text: 'levy tax' }), h('dd', { id: 'doc-levy-tax' }, tp.levy),
+          h('dt', { text: 'Taxed in Rillet' }), h('dd', { id: 'doc-rillet-tax' }, tp.rillet),
+          h('dt', { text: 'Total' }), h('dd', { text: L.money(d.total, cur) }),
+          h('dt', { text: 'Date' }), h('dd', { text: d[K.date] || '—' }),
+          h('dt', { text: 'Status' }), h('dd', { text: d.status ? String(d.status).replace(/_/g, ' ').toLowerCase() : '—' }),
+          h('dt', { text: 'Customer' }), h('dd', null, d.customer_id ? h('a', { id: 'doc-customer', href: '#/customers/' + encodeURIComponent(d.customer_id), text: d.customer_name || d.customer_id }) : '—'),
+          h('dt', { text: 'Ship-to' }), h('dd', { text: L.addr(ship) }),
+          h('dt', { text: 'Calculation' }), h('dd', { class: 'mono', text: d.calculation_id || '—' }),
+          h('dt', { text: 'Written to Rillet' }), h('dd', { text: L.time(d.written_at) }),
+          h('dt', { text: 'Rillet id' }), h('dd', { class: 'mono', text: d.id })),
+        d.last_error ? h('div', { class: 'notice error', role: 'alert' }, h('strong', { text: 'Last error: ' }), errText(d.last_error)) : null,
+        notice,
+        h('div', { class: 'actions' }, recalc)));
+      if (d.customer_id && !d.customer_name) {
+        customerNames().then(function (map) { var a = wrap.querySelector('#doc-customer'); if (a && map[d.customer_id]) a.textContent = map[d.customer_id]; });
+      }
+      wrap.appendChild(h('h2', { text: 'Lines' }));
+      wrap.appendChild(linesTable(d.lines || d.items || [], cur));
+      wrap.appendChild(h('h2', { text: 'History' }));
+      wrap.appendChild(historyTable(d.history || [], cur));
+      return wrap;
+    }
+    load(false);
+    return K.one;
+  }
+
+  L.taxesTable = function (taxes, cur) {
+    if (!taxes || !taxes.length) return h('p', { class: 'muted', style: 'margin:.2rem 0', text: 'No jurisdictions.' });
+    return h('table', { class: 'inner taxes' },
+      h('thead', null, h('tr', null, ['Jurisdiction', 'Level', 'Type', 'Rate', 'Taxable', 'Tax'].map(function (t, i) {
+        return h('th', { scope: 'col', class: i >= 3 ? 'num' : null, text: t });
+      }))),
+      h('tbody', null, taxes.map(function (t) {
+        return h('tr', null, h('td', { text: t.jurisdiction || '—' }), h('td', { text: t.level || '—' }), h('td', { text: t.type || '—' }),
+          h('td', { class: 'num', text: L.percent(t.percentage) }), h('td', { class: 'num', text: L.money(t.taxable_amount, cur) }),
+          h('td', { class: 'num', text: L.money(t.amount, cur) }));
+      })));
+  };
+
+  function linesTable(lines, cur) {
+    var tbody = h('tbody');
+    if (!lines.length) tbody.appendChild(h('tr', null, h('td', { colspan: 6, class: 'empty', text: 'No lines.' })));
+    lines.forEach(function (ln, i) {
+      var amount = ln.amount !== undefined ? ln.amount : ln.total_amount;
+      tbody.appendChild(h('tr', { class: 'line' },
+        h('td', null, h('div', { text: ln.description || ln.name || ('Line ' + (i + 1)) }),
+          h('div', { class: 'muted mono', style: 'font-size:.78rem', text: [ln.product_id ? 'product ' + ln.product_id : null, ln.tax_code ? 'tax code ' + ln.tax_code : null].filter(Boolean).join(' · ') }),
+          L.taxesTable(ln.taxes, cur)),
+        h('td', { class: 'num hide-sm', text: ln.quantity === undefined || ln.quantity === null ? '—' : String(ln.quantity) }),
+        h('td', { class: 'num', text: L.money(amount, cur) }),
+        h('td', { class: 'num', text: L.money(ln.taxable_amount, cur) }),
+        h('td', { class: 'num', text: L.money(ln.tax !== undefined ? ln.tax : ln.taxed_amount, cur) }),
+        h('td', null, ln.taxability_reason ? L.badge(ln.taxability_reason) : '—')));
+    });
+    return L.tableWrap(['Line', { text: 'Qty', cls: 'num hide-sm' }, { text: 'Amount', cls: 'num' }, { text: 'Taxable', cls: 'num' }, { text: 'Tax', cls: 'num' }, 'Reason'], tbody, { id: 'lines-table' });
+  }
+
+  function historyTable(items, cur) {
+    var tbody = h('tbody');
+    if (!items.length) tbody.appendChild(h('tr', null, h('td', { colspan: 6, class: 'empty', text: 'Nothing has happened to this document yet.' })));
+    items.forEach(function (ev) {
+      var status = ev.http_status !== undefined ? ev.http_status : ev.status;
+      var detailBits = [];
+      if (ev.total_tax !== undefined) detailBits.push('tax ' + L.money(ev.total_tax, cur));
+      if (ev.calculation_id && ev.calculation_id !== ev.request_id && (ev.message || '').indexOf(ev.calculation_id) < 0) detailBits.push(ev.calculation_id);
+      if (ev.message) detailBits.push(ev.message);
+      if (ev.error) detailBits.push(errText(ev.error));
+      if (ev.reason) detailBits.push(ev.reason);
+      tbody.appendChild(h('tr', null,
+        h('td', { style: 'white-space:nowrap', text: L.time(ev.at || ev.time || ev.created_at || ev.timestamp) }),
+        h('td', { text: (ev.kind || ev.type || ev.event || '—').replace(/_/g, ' ') }),
+        h('td', { class: 'mono hide-sm', text: ev.request_id || '—' }),
+        h('td', { class: 'num', text: status === undefined || status === null ? '—' : String(status) }),
+        h('td', null, ev.outcome ? L.badge(ev.outcome) : '—'),
+        h('td', { text: detailBits.join(' · ') || '' })));
+    });
+    return L.tableWrap(['Time', 'What', { text: 'Request id', cls: 'hide-sm' }, { text: 'HTTP', cls: 'num' }, 'Outcome', 'Detail'], tbody, { id: 'history-table' });
+  }
+
+  L.page('invoices', { title: 'Invoices', render: listPage('invoices') });
+  L.page('credit-memos', { title: 'Credit memos', render: listPage('credit-memos') });
+})();

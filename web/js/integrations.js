@@ -1,0 +1,306 @@
+/* Integrations: the Rillet tile, the connect flow modal, and the connection cards. */
+(function () {
+  'use strict';
+  var L = window.levy, h = L.h;
+  var EVENTS = ['Created', 'Updated', 'Deleted', 'Payment Updated'];
+  var POLL_MS = 2000;
+
+  function active(c) { return c && c.status !== 'disconnected' && c.status !== 'deleted'; }
+
+  L.page('integrations', {
+    title: 'Integrations',
+    render: function (main) {
+      var alive = true, timers = {};
+      L.onLeave(function () { alive = false; Object.keys(timers).forEach(function (k) { clearTimeout(timers[k]); }); });
+      var tileStatus = h('p', { class: 'muted', text: 'Checking…' });
+      var connectBtn = h('button', { type: 'button', id: 'connect-rillet', text: 'Connect', disabled: true });
+      var listSlot = h('div', { id: 'connections' });
+      var errSlot = h('div');
+      main.appendChild(h('h1', { text: 'Integrations' }));
+      main.appendChild(errSlot);
+      main.appendChild(h('div', { class: 'tiles' },
+        h('section', { class: 'card tile', 'aria-labelledby': 'tile-rillet' },
+          h('div', { class: 'row' }, h('div', { class: 'logo', 'aria-hidden': 'true', text: 'R' }),
+            h('h2', { id: 'tile-rillet', text: 'Rillet' })),
+          h('p', { text: 'Import customers, products, invoices and credit memos from Rillet, and write the calculated tax back onto each document within seconds.' }),
+          tileStatus,
+          h('div', null, connectBtn))));
+      main.appendChild(listSlot);
+
+      var pending = null;
+      connectBtn.addEventListener('click', function () {
+        openConnect(pending, connectBtn, function () { if (alive) load(); });
+      });
+
+      function load() {
+        return L.api('GET', '/v1/connections').then(function (res) {
+          if (!alive) return;
+          var conns = ((res && res.data) || []).filter(active);
+          L.clear(listSlot);
+          pending = conns.filter(function (c) { return c.status === 'needs_subsidiary' || c.status === 'needs_webhook_secret'; })[0] || null;
+          var live = conns.filter(function (c) { return c.status === 'connected' || c.status === 'error'; });
+          connectBtn.disabled = false;
+          connectBtn.textContent = pending ? 'Continue setup' : live.length ? 'Connect another' : 'Connect';
+          tileStatus.textContent = live.length ? live.length + ' connected' : pending ? 'Setup not finished' : 'Not connected';
+          if (conns.length) listSlot.appendChild(h('h2', { text: 'Connections' }));
+          conns.forEach(function (c) { listSlot.appendChild(card(c)); });
+        }, function (err) { if (alive) { tileStatus.textContent = ''; connectBtn.disabled = false; L.showError(errSlot, err); } });
+      }
+
+      function card(c) {
+        var box = h('section', { class: 'card connection', 'aria-labelledby': 'conn-' + c.id, dataset: { id: c.id } });
+        fill(box, c);
+        return box;
+      }
+
+      function fill(box, c) {
+        L.clear(box);
+        var imp = c.import || {};
+        var running = imp.state === 'running' || imp.state === 'pending';
+        /* The notice survives re-renders (polling after a resync refreshes the card). */
+        var notice = box._notice || (box._notice = h('div', { class: 'conn-notice' }));
+        var resync = h('button', { type: 'button', class: 'secondary', text: 'Resync', disabled: c.status !== 'connected' });
+        var disconnect = h('button', { type: 'button', class: 'danger', text: 'Disconnect' });
+        var org = c.organization || {}, sub = c.subsidiary || {};
+        box.appendChild(h('div', { class: 'row', style: 'justify-content:space-between;align-items:center' },
+          h('h3', { id: 'conn-' + c.id, style: 'margin:0' }, 'Rillet · ', org.trade_name || c.id),
+          h('span', { class: 'conn-status' }, L.badge(c.status))));
+        if (c.error && c.error.message) box.appendChild(h('div', { class: 'notice error', role: 'alert' }, h('strong', { text: c.error.message }), c.error.code ? ' (' + c.error.code + ')' : ''));
+        box.appendChild(h('dl', { class: 'kv' },
+          h('dt', { text: 'Subsidiary' }), h('dd', { class: 'conn-subsidiary', text: sub.trade_name ? sub.trade_name + (sub.currency ? ' (' + sub.currency + ')' : '') : '—' }),
+          h('dt', { text: 'Environment' }), h('dd', { text: c.environment || '—' }),
+          h('dt', { text: 'API key' }), h('dd', { class: 'mono', text: c.api_key_hint || '—' }),
+          h('dt', { text: 'Webhook URL' }), h('dd', { class: 'mono', text: c.webhook_url || '—' }),
+          h('dt', { text: 'Last webhook' }), h('dd', { text: L.time(c.last_webhook_at) }),
+          h('dt', { text: 'Last sweep' }), h('dd', { text: L.time(c.last_sync_at) }),
+          h('dt', { text: 'Connected since' }), h('dd', { text: L.time(c.created_at) })));
+        box.appendChild(h('h4', { style: 'margin:.8rem 0 .2rem' }, 'Import ', L.badge(imp.state || 'pending'),
+          imp.finished_at ? h('span', { class: 'muted', style: 'font-weight:normal' }, ' finished ' + L.time(imp.finished_at)) : null));
+        box.appendChild(h('div', { class: 'counts', 'aria-label': 'Imported records' },
+          ['customers', 'products', 'invoices', 'credit_memos'].map(function (k) {
+            return h('div', null, h('strong', { class: 'count-' + k, text: String(imp[k] === undefined || imp[k] === null ? 0 : imp[k]) }), k.replace('_', ' '));
+          })));
+        box.appendChild(h('div', { class: 'progress-slot' }, running && c.status === 'connected'
+          ? h('progress', { 'aria-label': 'Import in progress' }) : null));
+        if (imp.error) box.appendChild(h('div', { class: 'notice error', role: 'alert', text: 'Import error: ' + (imp.error.message || imp.error) }));
+        box.appendChild(notice);
+        box.appendChild(h('div', { class: 'actions' }, resync, disconnect));
+
+        resync.addEventListener('click', function () {
+          L.busy(resync, true);
+          L.api('POST', '/v1/connections/' + encodeURIComponent(c.id) + '/sync', {}).then(function () {
+            L.clear(notice).appendChild(h('div', { class: 'notice ok', role: 'status', text: 'Resync started: levy is pulling documents updated since the last sweep.' }));
+            schedule(c.id, box, 0);
+          }, function (err) { L.showError(notice, err); }).then(function () { L.busy(resync, false); });
+        });
+        disconnect.addEventListener('click', function () {
+          L.confirm('Disconnect Rillet?', 'levy erases the API key and signing token, stops answering this connection\'s webhooks and keeps the imported documents and their history.', 'Disconnect').then(function (ok) {
+            if (!ok) return;
+            L.busy(disconnect, true);
+            L.api('DELETE', '/v1/connections/' + encodeURIComponent(c.id)).then(function () {
+              L.announce('Disconnected');
+              load().then(function () { connectBtn.focus(); });
+            }, function (err) { L.busy(disconnect, false); L.showError(notice, err); });
+          });
+        });
+        if (running && c.status === 'connected') schedule(c.id, box, POLL_MS);
+      }
+
+      function schedule(id, box, delay) {
+        clearTimeout(timers[id]);
+        timers[id] = setTimeout(function () {
+          if (!alive) return;
+          L.api('GET', '/v1/connections/' + encodeURIComponent(id)).then(function (c) {
+            if (!alive || !document.contains(box)) return;
+            var hadFocus = box.contains(document.activeElement) ? document.activeElement.textContent : null;
+            fill(box, c);
+            if (hadFocus) box.querySelectorAll('button').forEach(function (b) { if (b.textContent === hadFocus) b.focus(); });
+          }, function () { if (alive) schedule(id, box, POLL_MS * 2); });
+        }, delay);
+      }
+      load();
+      return 'Integrations';
+    }
+  });
+
+  /* ---------------- connect flow (modal) ---------------- */
+  function openConnect(existing, opener, onDone) {
+    var dlg = document.getElementById('modal');
+    var conn = existing;
+    var STEPS = ['intro', 'key', 'subsidiary', 'webhook', 'token', 'done'];
+    dlg.onclose = function () { dlg.onclose = null; L.clear(dlg); if (opener && document.contains(opener)) opener.focus(); onDone(); };
+
+    function frame(step, title, body, buttons, onSubmit) {
+      L.clear(dlg);
+      var idx = STEPS.indexOf(step);
+      var form = h('form', { novalidate: true, dataset: { step: step } },
+        h('div', { class: 'row', style: 'justify-content:space-between;align-items:flex-start' },
+          h('h2', { id: 'modal-title', tabindex: '-1', text: title }),
+          h('button', { type: 'button', class: 'link', 'aria-label': 'Close', onclick: function () { dlg.close(); } }, '✕')),
+        h('ol', { class: 'steps', 'aria-hidden': 'true' },
+          STEPS.map(function (s, i) { return h('li', { class: i <= idx ? 'done' : '' }); })),
+        h('p', { class: 'muted step-count', text: 'Step ' + (idx + 1) + ' of ' + STEPS.length }),
+        body, h('div', { class: 'actions' }, buttons));
+      form.addEventListener('submit', function (ev) { ev.preventDefault(); onSubmit(form); });
+      dlg.appendChild(form);
+      if (!dlg.open) dlg.showModal();
+      var first = form.querySelector('input:not([readonly]), select, .actions button[type="submit"]');
+      (first || form.querySelector('h2')).focus();
+      return form;
+    }
+
+    function intro() {
+      frame('intro', 'Connect Rillet', [
+        h('p', { text: 'levy connects with a Rillet API key, imports your customers, products, invoices and credit memos, and keeps them current from Rillet webhooks.' }),
+        h('p', { text: 'You will need:' }),
+        h('ul', null, h('li', { text: 'a Rillet API key with write access (Rillet → Organization Settings → API keys),' }),
+          h('li', { text: 'permission to create a webhook in Rillet (Organization Settings → Webhooks).' })),
+        h('p', { class: 'muted', text: 'It takes about two minutes.' })
+      ], [h('button', { type: 'submit', text: 'Get Started' })], function () { keyStep(); });
+    }
+
+    function keyStep() {
+      var key = h('input', { type: 'password', name: 'api_key', autocomplete: 'off', spellcheck: 'false', required: true });
+      var env = h('select', { name: 'environment' },
+        h('option', { value: 'production', text: 'Production (api.rillet.com)' }),
+        h('option', { value: 'sandbox', text: 'Sandbox (sandbox.api.rillet.com)' }));
+      var status = h('div');
+      var next = h('button', { type: 'submit', text: 'Next' });
+      frame('key', 'Paste your Rillet API key', [
+        L.field({ label: 'Rillet API key', input: key, field: 'api_key', hint: 'levy checks the key with Rillet, then stores it encrypted. It is never shown again.' }),
+        L.field({ label: 'Environment', input: env, field: 'environment' }),
+        status
+      ], [h('button', { type: 'button', class: 'secondary', text: 'Back', onclick: intro }), next], function (form) {
+        var v = key.value.trim();
+        L.clearFieldErrors(form);
+        L.clear(status);
+        if (!v) {
+          key.setAttribute('aria-invalid', 'true');
+          document.getElementById(key.id + '-err').textContent = 'Paste the API key from Rillet.';
+          key.focus();
+          return;
+        }
+        L.busy(next, true);
+        next.textContent = 'Checking…';
+        L.api('POST', '/v1/connections', { provider: 'rillet', api_key: v, environment: env.value }).then(function (c) {
+          conn = c;
+          advance();
+        }, function (err) {
+          L.busy(next, false);
+          next.textContent = 'Next';
+          if (err.code === 'invalid_api_key') {
+            key.setAttribute('aria-invalid', 'true');
+            document.getElementById(key.id + '-err').textContent = 'Rillet refused this key: ' + err.message;
+            key.focus();
+          } else {
+            L.showError(status, err, form);
+            (form.querySelector('[aria-invalid="true"]') || key).focus();
+          }
+        });
+      });
+    }
+
+    function subsidiaryStep() {
+      var subs = conn.subsidiaries || [];
+      var status = h('div');
+      var name = L.uid('sub');
+      var fs = h('fieldset', { dataset: { field: 'subsidiary_id' }, id: L.uid('fs') },
+        h('legend', { text: 'Subsidiary' }),
+        subs.map(function (s, i) {
+          return h('label', { class: 'radio' }, h('input', { type: 'radio', name: name, value: s.id, checked: i === 0 }),
+            h('span', null, s.trade_name || s.id, s.currency ? h('span', { class: 'muted', text: ' · ' + s.currency + (s.timezone ? ' · ' + s.timezone : '') }) : null));
+        }),
+        subs.length ? null : h('p', { class: 'muted', text: 'Rillet returned no subsidiaries for this key.' }));
+      var errSlot = h('div', { class: 'field-error', id: fs.id + '-err', role: 'alert' });
+      var next = h('button', { type: 'submit', text: 'Next' });
+      var org = conn.organization || {};
+      frame('subsidiary', 'Choose the subsidiary', [
+        h('p', null, 'Connected to ', h('strong', { text: org.trade_name || 'your organization' }), '. levy taxes the invoices and credit memos of one subsidiary.'),
+        fs, errSlot, status
+      ], [next], function (form) {
+        var sel = form.querySelector('input[name="' + name + '"]:checked');
+        L.clearFieldErrors(form);
+        L.clear(status);
+        if (!sel) { errSlot.textContent = 'Choose a subsidiary.'; return; }
+        L.busy(next, true);
+        L.api('POST', '/v1/connections/' + encodeURIComponent(conn.id) + '/subsidiary', { subsidiary_id: sel.value }).then(function (c) {
+          conn = c;
+          advance();
+        }, function (err) {
+          L.busy(next, false);
+          L.showError(status, err, form);
+          sel.focus();
+        });
+      });
+    }
+
+    function webhookStep() {
+      var url = h('input', { type: 'text', readOnly: true, value: conn.webhook_url || '', id: 'webhook-url', 'aria-label': 'Webhook URL' });
+      var copied = h('span', { class: 'muted', role: 'status', style: 'min-width:4rem' });
+      var copy = h('button', { type: 'button', class: 'secondary', text: 'Copy' });
+      copy.addEventListener('click', function () {
+        var done = function () { copied.textContent = 'Copied'; };
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(url.value).then(done, function () { url.select(); copied.textContent = 'Press Ctrl+C'; });
+        } else {
+          url.select();
+          try { document.execCommand('copy'); done(); } catch (e) { copied.textContent = 'Press Ctrl+C'; }
+        }
+      });
+      frame('webhook', 'Create the webhook in Rillet', [
+        h('p', { text: 'In Rillet, open Organization Settings → Webhooks → Create, and paste this endpoint URL:' }),
+        h('div', { class: 'field' }, h('label', { for: 'webhook-url', text: 'Endpoint URL' }), h('div', { class: 'copy' }, url, copy), copied),
+        h('p', { text: 'Tick exactly these events, for both Invoice and Credit Memo:' }),
+        h('ul', { class: 'events' }, ['Invoice', 'Credit Memo'].map(function (ent) {
+          return h('li', null, h('strong', { text: ent + ': ' }), EVENTS.join(', '));
+        })),
+        h('p', { class: 'muted', text: 'Rillet requires an HTTPS endpoint. Keep the webhook Enabled, save it, then copy its Webhook Token.' })
+      ], [h('button', { type: 'submit', text: 'I created the webhook' })], function () { tokenStep(); });
+    }
+
+    function tokenStep() {
+      var tok = h('input', { type: 'password', name: 'signing_token', autocomplete: 'off', spellcheck: 'false', required: true });
+      var status = h('div');
+      var next = h('button', { type: 'submit', text: 'Connect' });
+      frame('token', 'Paste the signing token', [
+        L.field({ label: 'Webhook signing token', input: tok, field: 'signing_token', hint: 'Shown on the webhook\'s page in Rillet ("Webhook Token"). levy uses it to verify every delivery.' }),
+        status
+      ], [h('button', { type: 'button', class: 'secondary', text: 'Back', onclick: webhookStep }), next], function (form) {
+        var v = tok.value.trim();
+        L.clearFieldErrors(form);
+        L.clear(status);
+        if (!v) {
+          tok.setAttribute('aria-invalid', 'true');
+          document.getElementById(tok.id + '-err').textContent = 'Paste the webhook token from Rillet.';
+          tok.focus();
+          return;
+        }
+        L.busy(next, true);
+        L.api('POST', '/v1/connections/' + encodeURIComponent(conn.id) + '/webhook-secret', { signing_token: v }).then(function (c) {
+          conn = c;
+          advance();
+        }, function (err) {
+          L.busy(next, false);
+          L.showError(status, err, form);
+          tok.focus();
+        });
+      });
+    }
+
+    function doneStep() {
+      frame('done', 'Rillet is connected', [
+        h('div', { class: 'notice ok', role: 'status' }, h('strong', { text: 'Connected.' }), ' The initial import has started; invoices are taxed as they arrive.'),
+        h('p', { class: 'muted', text: 'Subscribe the regions where you collect tax on the Regions page: levy only taxes ship-tos in subscribed regions with tax calculation on.' })
+      ], [h('button', { type: 'submit', text: 'Done' })], function () { dlg.close(); });
+    }
+
+    function advance() {
+      if (!conn) return intro();
+      if (conn.status === 'needs_subsidiary') return subsidiaryStep();
+      if (conn.status === 'needs_webhook_secret') return webhookStep();
+      if (conn.status === 'connected') return doneStep();
+      return intro();
+    }
+    if (existing) advance(); else intro();
+  }
+})();

@@ -1,0 +1,190 @@
+/* Reports: tax liability by region/jurisdiction (with CSV) and economic-nexus exposure (SVG). */
+(function () {
+  'use strict';
+  var L = window.levy, h = L.h;
+  var SVGNS = 'http://www.w3.org/2000/svg';
+  var COLORS = { below: '#8c959f', approaching: '#bf8700', exceeded: '#cf222e', registered: '#1a7f37' };
+
+  function s(tag, attrs, text) {
+    var el = document.createElementNS(SVGNS, tag);
+    Object.keys(attrs || {}).forEach(function (k) { el.setAttribute(k, attrs[k]); });
+    if (text !== undefined) el.textContent = text;
+    return el;
+  }
+  function pick(o, names) {
+    for (var i = 0; i < names.length; i++) {
+      var path = names[i].split('.'), v = o;
+      for (var j = 0; j < path.length && v !== undefined && v !== null; j++) v = v[path[j]];
+      if (v !== undefined && v !== null) return v;
+    }
+    return null;
+  }
+  /* The first candidate that is an amount (decimal string, integer, or {amount, currency}). */
+  function pickAmount(o, names) {
+    for (var i = 0; i < names.length; i++) {
+      var v = pick(o, [names[i]]);
+      if (typeof v === 'string' || typeof v === 'number') return String(v);
+      if (v && typeof v === 'object' && typeof v.amount === 'string') return v.amount;
+    }
+    return null;
+  }
+  function notAvailable(what) {
+    return h('div', { class: 'notice info', role: 'status' }, h('strong', { text: what + ' is not available yet.' }),
+      ' This levy server does not offer this report (HTTP 404). Upgrade levy to a version with reports.');
+  }
+
+  L.page('reports', {
+    title: 'Reports',
+    render: function (main) {
+      var alive = true;
+      L.onLeave(function () { alive = false; });
+      var today = L.today();
+      var from = h('input', { type: 'date', name: 'from', value: today.slice(0, 4) + '-01-01', required: true });
+      var to = h('input', { type: 'date', name: 'to', value: today, required: true });
+      var region = h('input', { type: 'text', name: 'region', size: 8, placeholder: 'US-CA', spellcheck: 'false' });
+      var csv = h('a', { href: '#', class: 'button secondary', id: 'liability-csv', download: '' }, 'Download CSV');
+      var liab = h('div', { id: 'liability', style: 'min-height:6rem' });
+      var expo = h('div', { id: 'exposure', style: 'min-height:6rem' });
+      var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'Report period' },
+        L.field({ label: 'From', input: from, field: 'from' }), L.field({ label: 'To', input: to, field: 'to' }),
+        L.field({ label: 'Region (optional)', input: region, field: 'region' }),
+        h('button', { type: 'submit', text: 'Show' }), csv);
+      main.appendChild(h('h1', { text: 'Reports' }));
+      main.appendChild(h('h2', { text: 'Tax liability' }));
+      main.appendChild(h('p', { class: 'muted', text: 'Tax written to Rillet per region and jurisdiction for documents dated in the period, minus credit memos.' }));
+      main.appendChild(form);
+      main.appendChild(liab);
+      main.appendChild(h('h2', { text: 'Economic nexus exposure' }));
+      main.appendChild(h('p', { class: 'muted', text: 'Sales per US state over its measurement period against its economic-nexus threshold.' }));
+      main.appendChild(expo);
+
+      function params(extra) {
+        return L.qs(Object.assign({ from: from.value, to: to.value, region: region.value.trim().toUpperCase() }, extra || {}));
+      }
+      function runLiability() {
+        L.clear(liab).appendChild(h('p', { class: 'loading', text: 'Loading…' }));
+        L.api('GET', '/v1/reports/liability' + params()).then(function (r) {
+          if (!alive) return;
+          L.clear(liab).appendChild(liabilityTable(r));
+          csv.hidden = false;
+        }, function (err) {
+          if (!alive) return;
+          L.clear(liab);
+          if (err.status === 404) { liab.appendChild(notAvailable('The liability report')); csv.hidden = true; }
+          else liab.appendChild(L.errorNotice(err, form));
+        });
+      }
+      form.addEventListener('submit', function (ev) { ev.preventDefault(); runLiability(); });
+      csv.addEventListener('click', function (ev) {
+        ev.preventDefault();
+        csv.setAttribute('aria-busy', 'true');
+        L.api('GET', '/v1/reports/liability' + params({ format: 'csv' }), undefined, { blob: true }).then(function (blob) {
+          var url = URL.createObjectURL(blob);
+          var a = h('a', { href: url, download: 'levy-liability-' + from.value + '-to-' + to.value + '.csv', hidden: true });
+          document.body.appendChild(a);
+          a.click();
+          setTimeout(function () { URL.revokeObjectURL(url); a.remove(); }, 1000);
+        }, function (err) {
+          L.clear(liab).appendChild(err.status === 404 ? notAvailable('The CSV export') : L.errorNotice(err, form));
+        }).then(function () { csv.removeAttribute('aria-busy'); });
+      });
+      runLiability();
+      L.api('GET', '/v1/reports/exposure').then(function (r) {
+        if (alive) L.clear(expo).appendChild(exposureChart((r && r.data) || []));
+      }, function (err) {
+        if (!alive) return;
+        L.clear(expo).appendChild(err.status === 404 ? notAvailable('The exposure report') : L.errorNotice(err));
+      });
+      return 'Reports';
+    }
+  });
+
+  function liabilityTable(r) {
+    var rows = (r && r.data) || [];
+    var tbody = h('tbody');
+    if (!rows.length) tbody.appendChild(h('tr', null, h('td', { colspan: 8, class: 'empty', text: 'No tax written in this period.' })));
+    rows.forEach(function (x) {
+      var cur = x.currency;
+      tbody.appendChild(h('tr', null, h('td', null, h('code', { text: x.region || '—' })), h('td', { text: x.jurisdiction || '—' }),
+        h('td', { class: 'hide-sm', text: x.level || '—' }), h('td', { class: 'hide-sm', text: x.type || '—' }),
+        h('td', { class: 'num', text: L.money(x.taxable, cur) }), h('td', { class: 'num', text: L.money(x.tax, cur) }),
+        h('td', { class: 'num', text: x.invoices === undefined ? '—' : String(x.invoices) }),
+        h('td', { class: 'num', text: x.credit_memos === undefined ? '—' : String(x.credit_memos) })));
+    });
+    /* totals: one object, or one per currency ({"USD": {...}, "EUR": {...}}). */
+    var t = r && r.totals, totals = [];
+    if (t && (t.tax !== undefined || t.taxable !== undefined)) totals.push(t);
+    else if (t && typeof t === 'object') Object.keys(t).forEach(function (k) {
+      if (t[k] && typeof t[k] === 'object') totals.push(Object.assign({ currency: k }, t[k]));
+    });
+    var table = L.tableWrap(['Region', 'Jurisdiction', { text: 'Level', cls: 'hide-sm' }, { text: 'Type', cls: 'hide-sm' },
+      { text: 'Taxable', cls: 'num' }, { text: 'Tax', cls: 'num' }, { text: 'Invoices', cls: 'num' }, { text: 'Credit memos', cls: 'num' }], tbody, { id: 'liability-table' });
+    if (totals.length && rows.length) {
+      table.querySelector('table').appendChild(h('tfoot', null, totals.map(function (tt) {
+        return h('tr', null, h('td', { colspan: 2, text: 'Total' + (totals.length > 1 && tt.currency ? ' ' + tt.currency : '') }),
+          h('td', { class: 'hide-sm' }), h('td', { class: 'hide-sm' }),
+          h('td', { class: 'num', text: L.money(tt.taxable, tt.currency) }), h('td', { class: 'num', text: L.money(tt.tax, tt.currency) }),
+          h('td', { class: 'num', text: tt.invoices === undefined ? '' : String(tt.invoices) }),
+          h('td', { class: 'num', text: tt.credit_memos === undefined ? '' : String(tt.credit_memos) }));
+      })));
+    }
+    return table;
+  }
+
+  /* Horizontal bars: each state's sales as a share of its threshold (exact BigInt ratio,
+   * capped at 150 % for drawing), coloured by status, with the 100 % line marked. */
+  function exposureChart(rows) {
+    if (!rows.length) return h('p', { class: 'empty', text: 'No exposure data yet.' });
+    var items = rows.map(function (x) {
+      var sales = pickAmount(x, ['sales', 'sales_amount', 'total_sales', 'sales.amount']);
+      var thr = pickAmount(x, ['threshold.sales', 'threshold.amount', 'threshold', 'sales_threshold', 'threshold_sales', 'nexus_threshold', 'threshold_amount']);
+      var a = L.decScaled(sales, 2), b = L.decScaled(thr, 2), permille = null;
+      if (a !== null && b !== null && b > BigInt(0)) permille = a * BigInt(1000) / b;
+      return {
+        code: pick(x, ['region', 'state', 'code']) || '?', status: x.status || 'below', sales: sales, thr: thr, permille: permille,
+        txns: pick(x, ['transactions', 'transaction_count', 'transactions_count']),
+        thrTxns: pick(x, ['threshold.transactions', 'transaction_threshold', 'threshold_transactions', 'transactions_threshold']),
+        currency: x.currency || 'USD'
+      };
+    });
+    items.sort(function (p, q) {
+      var a = p.permille === null ? BigInt(-1) : p.permille, b = q.permille === null ? BigInt(-1) : q.permille;
+      return a > b ? -1 : a < b ? 1 : (p.code < q.code ? -1 : 1);
+    });
+    var W = 760, left = 64, right = 250, barW = W - left - right, rowH = 22, top = 24;
+    var H = top + items.length * rowH + 8;
+    var MAXPM = 1500;
+    var svg = s('svg', { class: 'chart', viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-labelledby': 'exposure-title', id: 'exposure-chart' });
+    svg.appendChild(s('title', { id: 'exposure-title' }, 'Sales as a share of each state\'s economic-nexus threshold'));
+    var x100 = left + Math.round(barW * 1000 / MAXPM);
+    svg.appendChild(s('text', { x: x100, y: 14, 'text-anchor': 'middle' }, '100 % of threshold'));
+    items.forEach(function (it, i) {
+      var y = top + i * rowH;
+      /* Bar width in whole pixels, still in BigInt: no float ever sees the amounts. */
+      var pm = it.permille === null || it.permille < BigInt(0) ? BigInt(0) : it.permille > BigInt(MAXPM) ? BigInt(MAXPM) : it.permille;
+      var w = BigInt(barW) * pm / BigInt(MAXPM);
+      if (pm > BigInt(0) && w < BigInt(2)) w = BigInt(2);
+      var pct = it.permille === null ? 'n/a' : (it.permille / BigInt(10)).toString() + '.' + (it.permille % BigInt(10)).toString().replace('-', '') + ' %';
+      var g = s('g', { class: 'bar', 'data-region': it.code });
+      g.appendChild(s('title', {}, it.code + ': ' + L.money(it.sales, it.currency) + ' of ' + L.money(it.thr, it.currency) + ' (' + pct + ')' +
+        (it.txns !== null ? ', ' + it.txns + ' transactions' + (it.thrTxns !== null ? ' of ' + it.thrTxns : '') : '') + ' — ' + it.status));
+      g.appendChild(s('text', { x: 0, y: y + 15 }, it.code));
+      g.appendChild(s('rect', { x: left, y: y + 4, width: barW, height: rowH - 8, fill: '#eaeef2', rx: 2 }));
+      g.appendChild(s('rect', { x: left, y: y + 4, width: w.toString(), height: rowH - 8, fill: COLORS[it.status] || '#57606a', rx: 2 }));
+      g.appendChild(s('text', { x: left + barW + 8, y: y + 15 }, pct + ' · ' + it.status));
+      svg.appendChild(g);
+    });
+    svg.appendChild(s('line', { x1: x100, x2: x100, y1: top - 4, y2: H - 4, stroke: '#1b1f24', 'stroke-dasharray': '3 3' }));
+    var legend = h('div', { class: 'legend', 'aria-hidden': 'true' }, Object.keys(COLORS).map(function (k) {
+      return h('span', { style: '--c:' + COLORS[k], text: k });
+    }));
+    var tbody = h('tbody', null, items.map(function (it) {
+      return h('tr', null, h('td', null, h('code', { text: it.code })), h('td', { class: 'num', text: L.money(it.sales, it.currency) }),
+        h('td', { class: 'num', text: L.money(it.thr, it.currency) }), h('td', { class: 'num', text: it.txns === null ? '—' : String(it.txns) }),
+        h('td', null, L.badge(it.status)));
+    }));
+    return h('div', { class: 'card' }, legend, h('div', { class: 'chart-wrap' }, svg),
+      h('details', null, h('summary', { text: 'Show as a table' }),
+        L.tableWrap(['State', { text: 'Sales', cls: 'num' }, { text: 'Threshold', cls: 'num' }, { text: 'Transactions', cls: 'num' }, 'Status'], tbody)));
+  }
+})();

@@ -1,0 +1,87 @@
+/* Rules: the loaded generation (plugins and rule files with hashes) and hot reload. */
+(function () {
+  'use strict';
+  var L = window.levy, h = L.h;
+
+  L.page('rules', {
+    title: 'Rules',
+    render: function (main) {
+      var alive = true;
+      L.onLeave(function () { alive = false; });
+      var summary = h('dl', { class: 'kv', id: 'generation-summary' },
+        h('dt', { text: 'Generation' }), h('dd', { id: 'generation', text: '…' }),
+        h('dt', { text: 'Loaded at' }), h('dd', { id: 'loaded-at', text: '…' }),
+        h('dt', { text: 'Files' }), h('dd', { id: 'file-count', text: '…' }),
+        h('dt', { text: 'Tree hash' }), h('dd', { id: 'tree-hash', class: 'mono', style: 'overflow-wrap:anywhere', text: '…' }),
+        h('dt', { text: 'Rate data' }), h('dd', { id: 'rate-sources', text: '…' }));
+      var reload = h('button', { type: 'button', id: 'reload', text: 'Reload rules and plugins' });
+      var result = h('div', { id: 'reload-result' });
+      var kind = h('select', { name: 'kind' }, h('option', { value: '', text: 'All' }), h('option', { value: 'rule', text: 'Rules' }), h('option', { value: 'plugin', text: 'Plugins' }));
+      var tbody = h('tbody', null, L.loadingRow(3));
+      var errSlot = h('div');
+      main.appendChild(h('h1', { text: 'Rules' }));
+      main.appendChild(h('section', { class: 'card' },
+        h('p', { class: 'muted', style: 'margin-top:0', text: 'levy builds a new generation from plugins/ and scripts/, runs every self-test, and swaps it in only if all pass. A rejected reload keeps the current generation serving.' }),
+        summary, result, h('div', { class: 'actions' }, reload)));
+      main.appendChild(errSlot);
+      main.appendChild(h('div', { class: 'toolbar' }, L.field({ label: 'Kind', input: kind })));
+      main.appendChild(L.tableWrap(['File', 'Kind', 'SHA-256'], tbody, { id: 'files-table' }));
+
+      var files = [];
+      function draw() {
+        L.clear(tbody);
+        var shown = files.filter(function (f) { return !kind.value || f.kind === kind.value; });
+        if (!shown.length) tbody.appendChild(h('tr', null, h('td', { colspan: 3, class: 'empty', text: 'No files.' })));
+        shown.forEach(function (f) {
+          tbody.appendChild(h('tr', null, h('td', { class: 'mono', text: f.path }), h('td', null, L.badge(f.kind)),
+            h('td', { class: 'mono', style: 'overflow-wrap:anywhere;font-size:.78rem', text: f.sha256 || '—' })));
+        });
+      }
+      kind.addEventListener('change', draw);
+      function load() {
+        return L.api('GET', '/admin/generation').then(function (g) {
+          if (!alive) return;
+          files = (g.files || []).slice().sort(function (a, b) { return a.path < b.path ? -1 : a.path > b.path ? 1 : 0; });
+          summary.querySelector('#generation').textContent = String(g.generation);
+          summary.querySelector('#loaded-at').textContent = L.time(g.loaded_at);
+          summary.querySelector('#file-count').textContent = files.filter(function (f) { return f.kind === 'rule'; }).length + ' rules, ' +
+            files.filter(function (f) { return f.kind === 'plugin'; }).length + ' plugin files';
+          summary.querySelector('#tree-hash').textContent = g.tree_sha256 || '—';
+          var rates = g.rates || g.rate_sources || g.data_sources || null;
+          summary.querySelector('#rate-sources').textContent = Array.isArray(rates) && rates.length ? rates.map(function (r) {
+            return typeof r === 'string' ? r : [r.source || r.name, r.vintage].filter(Boolean).join(' ');
+          }).join('; ') : 'named by each calculation (Calculator → Rates)';
+          L.showError(errSlot, null);
+          draw();
+        }, function (err) { if (alive) { L.clear(tbody); L.showError(errSlot, err); } });
+      }
+      reload.addEventListener('click', function () {
+        L.busy(reload, true);
+        reload.textContent = 'Reloading…';
+        L.clear(result);
+        L.api('POST', '/admin/reload', {}).then(function (r) {
+          result.appendChild(h('div', { class: 'notice ok', role: 'status' },
+            r.status === 'unchanged' ? 'Nothing changed: generation ' + r.generation + ' keeps serving.' : 'Reloaded: generation ' + r.generation + ' is live.'));
+          return load();
+        }, function (err) {
+          var b = err.body || {};
+          if (err.status === 422 && b.errors) {
+            result.appendChild(h('div', { class: 'notice error', role: 'alert', id: 'reload-errors' },
+              h('strong', { text: 'Reload rejected. Generation ' + b.generation + ' is still serving.' }),
+              h('ul', null, b.errors.map(function (e) {
+                return h('li', null, h('code', { text: (e.file || '?') + (e.line ? ':' + e.line : '') }), ' ', e.message || '');
+              }))));
+          } else {
+            L.showError(result, err);
+          }
+        }).then(function () {
+          L.busy(reload, false);
+          reload.textContent = 'Reload rules and plugins';
+          reload.focus();
+        });
+      });
+      load();
+      return 'Rules';
+    }
+  });
+})();

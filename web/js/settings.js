@@ -1,0 +1,72 @@
+/* Settings: seller address (origin sourcing, cross-border VAT), rounding, sweep interval. */
+(function () {
+  'use strict';
+  var L = window.levy, h = L.h;
+  var ADDR = [['line1', 'Street'], ['line2', 'Street (line 2)'], ['city', 'City'], ['state', 'State / province'], ['zip_code', 'ZIP / postal code'], ['country', 'Country (ISO code)']];
+
+  L.page('settings', {
+    title: 'Settings',
+    render: function (main) {
+      var alive = true;
+      L.onLeave(function () { alive = false; });
+      main.appendChild(h('h1', { text: 'Settings' }));
+      var slot = h('div', null, h('p', { class: 'loading', text: 'Loading…' }));
+      main.appendChild(slot);
+      L.api('GET', '/v1/settings').then(function (st) { if (alive) L.clear(slot).appendChild(form(st || {})); },
+        function (err) { if (alive) L.showError(L.clear(slot), err); });
+      return 'Settings';
+    }
+  });
+
+  function form(st) {
+    var a = st.seller_address || {};
+    var inputs = {};
+    var fields = ADDR.map(function (f) {
+      inputs[f[0]] = h('input', { type: 'text', name: f[0], value: a[f[0]] || '', autocomplete: 'off' });
+      return L.field({ label: f[1], input: inputs[f[0]], field: 'seller_address.' + f[0] });
+    });
+    var rounding = h('select', { name: 'rounding' },
+      h('option', { value: 'line', text: 'Per line (each jurisdiction rounded on every line)' }),
+      h('option', { value: 'document', text: 'Per document (rounded once, allocated to lines)' }));
+    rounding.value = st.rounding || 'line';
+    var sweep = h('input', { type: 'text', inputmode: 'numeric', name: 'sweep_interval_minutes', size: 6,
+      value: st.sweep_interval_minutes === undefined || st.sweep_interval_minutes === null ? '' : String(st.sweep_interval_minutes) });
+    var status = h('div');
+    var save = h('button', { type: 'submit', text: 'Save settings' });
+    var f = h('form', { class: 'card', novalidate: true, id: 'settings-form' },
+      h('fieldset', null, h('legend', { text: 'Seller address' }),
+        h('p', { class: 'muted', style: 'margin-top:0', text: 'Used when a calculation has no ship-from: it decides origin sourcing and whether cross-border B2B sales are reverse charged.' }),
+        h('div', { class: 'grid2' }, fields)),
+      h('div', { class: 'grid2' },
+        L.field({ label: 'Rounding', input: rounding, field: 'rounding' }),
+        L.field({ label: 'Sweep interval (minutes)', input: sweep, field: 'sweep_interval_minutes', hint: 'How often levy pulls documents updated in Rillet, as a backstop for lost webhooks.' })),
+      status, h('div', { class: 'actions' }, save));
+    f.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      L.clear(status);
+      L.clearFieldErrors(f);
+      var addr = {};
+      ADDR.forEach(function (x) { var v = inputs[x[0]].value.trim(); if (v) addr[x[0]] = x[0] === 'country' || x[0] === 'state' ? v.toUpperCase() : v; });
+      var body = { seller_address: addr, rounding: rounding.value };
+      var m = sweep.value.trim();
+      if (m) {
+        if (!/^[0-9]{1,6}$/.test(m)) {
+          sweep.setAttribute('aria-invalid', 'true');
+          document.getElementById(sweep.id + '-err').textContent = 'Whole minutes, e.g. 15.';
+          sweep.focus();
+          return;
+        }
+        body.sweep_interval_minutes = JSON.parse(m.replace(/^0+(?=\d)/, ''));
+      }
+      L.busy(save, true);
+      L.api('PUT', '/v1/settings', body).then(function () {
+        status.appendChild(h('div', { class: 'notice ok', role: 'status', text: 'Settings saved.' }));
+      }, function (err) {
+        L.showError(status, err, f);
+        var bad = f.querySelector('[aria-invalid="true"]');
+        if (bad) bad.focus();
+      }).then(function () { L.busy(save, false); });
+    });
+    return f;
+  }
+})();
