@@ -34,7 +34,7 @@ echo "levy idle RSS: $(ps -o rss= -p $lpid) KiB (example plugin + 100 rule files
 for c in 1 50; do
   echo -n "levy  c=$c: "
   taskset -c 1 wrk -t1 -c$c -d${dur}s -H "Authorization: Bearer $tok" http://127.0.0.1:18110/v1/example/hello \
-    | awk '/Requests\/sec/ {printf "%s req/s  ", $2} /Latency/ {printf "avg latency %s", $2} END {print ""}'
+    | awk '/Requests\/sec/ {r = $2} /Latency/ {l = $2} END {printf "%s req/s, avg latency %s\n", r, l}'
 done
 
 echo -n "reload (100 rule files changed), 5 runs, ms:"
@@ -76,5 +76,5 @@ sleep 0.5
 for c in 1 50; do
   echo -n "nginx c=$c: "
   taskset -c 1 wrk -t1 -c$c -d${dur}s -H "Authorization: Bearer $tok" http://127.0.0.1:18111/v1/example/hello \
-    | awk '/Requests\/sec/ {printf "%s req/s  ", $2} /Latency/ {printf "avg latency %s", $2} END {print ""}'
+    | awk '/Requests\/sec/ {r = $2} /Latency/ {l = $2} END {printf "%s req/s, avg latency %s\n", r, l}'
 done
