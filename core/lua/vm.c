@@ -122,6 +122,11 @@ int levy_vm_new(levy_vm **out, const levy_vm_limits *lim, levy_err *err)
     vm->cap = lim && lim->mem_max ? lim->mem_max : LEVY_VM_DEFAULT_MEM;
     vm->instr_budget = lim && lim->instr_budget ? lim->instr_budget : LEVY_VM_DEFAULT_INSTR;
     vm->time_ns = (int64_t)(lim && lim->time_ms ? lim->time_ms : LEVY_VM_DEFAULT_TIME_MS) * 1000000;
+    const char *tm = getenv("LEVY_LUA_TIME_MS"), *ins = getenv("LEVY_LUA_INSTR");
+    if (tm && atoi(tm) > 0 && !(lim && lim->time_ms))
+        vm->time_ns = (int64_t)atoi(tm) * 1000000;
+    if (ins && atoll(ins) > 0 && !(lim && lim->instr_budget))
+        vm->instr_budget = (uint64_t)atoll(ins);
     if (getenv("LEVY_UNDER_VALGRIND")) {
         vm->time_ns *= 50;
         vm->instr_budget *= 4;

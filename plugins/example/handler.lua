@@ -3,6 +3,7 @@
 local http = require "levy.http"
 local config = require "levy.config"
 local util = require "util"
+local metrics = require "levy.metrics"
 
 local function store_mods()
   local ok, store = pcall(require, "levy.store")
@@ -15,6 +16,7 @@ end
 
 local routes = {
   { method = "GET", path = "/v1/example/hello", handler = function(req)
+      metrics.inc("levy_example_hellos_total", { who = req.query.name or "world" })
       return 200, { hello = util.greet(req.query.name or "world"), generation = config.generation }
     end },
   { method = "GET", path = "/example/public/{name}", auth = "none", handler = function(req)
@@ -63,6 +65,11 @@ local routes = {
       while true do end
       return 200, { ok = ok }
     end },
+  { method = "POST", path = "/v1/example/jobs/{kind}", handler = function(req)
+      local _, jobs = store_mods()
+      local kind = "example." .. req.params.kind
+      return 202, { job = jobs.enqueue { kind = kind, payload = { n = 1 } } }
+    end },
   { method = "GET", path = "/v1/example/text", auth = "none", handler = function()
       return 200, "plain text", { ["Content-Type"] = "text/plain" }
     end },
@@ -81,6 +88,27 @@ return {
       end,
       max_attempts = 3, concurrency = 2, base_delay_ms = 100, max_delay_ms = 1000,
     },
+    -- fails its first run (retried with backoff), succeeds on the second
+    ["example.flaky"] = {
+      run = function(job)
+        if job.attempts < 2 then error("flaky: first attempt fails") end
+      end,
+      max_attempts = 3, base_delay_ms = 50, max_delay_ms = 200,
+    },
+    -- always fails: dead after max_attempts
+    ["example.broken"] = {
+      run = function() error("broken job") end,
+      max_attempts = 2, base_delay_ms = 20, max_delay_ms = 50,
+    },
+    -- gives up explicitly
+    ["example.deadend"] = {
+      run = function() return require("levy.jobs").dead("no way") end,
+    },
+  },
+  schedule = {
+    { name = "example.tick", every_ms = 100, run = function()
+        metrics.inc("levy_example_ticks_total", {})
+      end },
   },
   exports = { greet = util.greet },
 }
