@@ -12,7 +12,8 @@ cleanup() { [[ -n ${lpid:-} ]] && kill "$lpid" 2>/dev/null; [[ -f $tmp/nginx.pid
 trap cleanup EXIT
 
 # 100 rule files sharing a helper
-mkdir -p "$tmp/scripts/xx"
+mkdir -p "$tmp/scripts/xx" "$tmp/plugins"
+cp -r "$here/tests/fixtures/plugins/example" "$tmp/plugins/example"
 echo 'return { EXEMPT = "exempt" }' > "$tmp/scripts/xx/_common.lua"
 for i in $(seq 1 100); do
   cat > "$tmp/scripts/xx/r$i.lua" <<LUA
@@ -23,7 +24,7 @@ return { region = "XX-$i", name = "Region $i", tax_type = "SALES_TAX", sourcing 
 LUA
 done
 
-taskset -c 0 "$levy" serve --listen 127.0.0.1:18110 --data-dir "$tmp/data" --plugins "$here/plugins" \
+taskset -c 0 "$levy" serve --listen 127.0.0.1:18110 --data-dir "$tmp/data" --plugins "$tmp/plugins" \
   --scripts "$tmp/scripts" >/dev/null 2>"$tmp/levy.log" &
 lpid=$!
 for _ in $(seq 50); do curl -sf http://127.0.0.1:18110/healthz >/dev/null && break; sleep 0.1; done

@@ -44,11 +44,24 @@ def check(cond, what):
     return cond
 
 
+EXAMPLE = os.path.join(SRC, "tests", "fixtures", "plugins", "example")
+
+
+def plugins_with_example(tmp):
+    """The shipped plugins plus the test-only example plugin (kept out of plugins/ so a
+    production `levy serve` never exposes its deliberate failure routes)."""
+    d = os.path.join(tmp, "plugins")
+    os.makedirs(tmp, exist_ok=True)
+    shutil.copytree(os.path.join(SRC, "plugins"), d)
+    shutil.copytree(EXAMPLE, os.path.join(d, "example"))
+    return d
+
+
 class Levy:
     def __init__(self, plugins=None, env=None, data=None, args=()):
         self.tmp = tempfile.mkdtemp(prefix="levy-e2e-")
         self.data = data or os.path.join(self.tmp, "data")
-        self.plugins = plugins or os.path.join(SRC, "plugins")
+        self.plugins = plugins or plugins_with_example(self.tmp)
         self.scripts = os.path.join(self.tmp, "scripts")
         os.makedirs(self.scripts, exist_ok=True)
         self.port = next_port()
@@ -146,7 +159,7 @@ def case_check():
     tmp = tempfile.mkdtemp(prefix="levy-e2e-check-")
     try:
         plugins = os.path.join(tmp, "plugins")
-        shutil.copytree(os.path.join(SRC, "plugins", "example"), os.path.join(plugins, "example"))
+        shutil.copytree(os.path.join(SRC, "tests", "fixtures", "plugins", "example"), os.path.join(plugins, "example"))
         scripts = os.path.join(tmp, "scripts")
         os.makedirs(scripts)
         p = subprocess.run([LEVY, "check", "--plugins", plugins, "--scripts", scripts],
@@ -265,7 +278,7 @@ def case_slow_client():
 def case_reload_under_load():
     tmp = tempfile.mkdtemp(prefix="levy-e2e-rl-")
     plugins = os.path.join(tmp, "plugins")
-    shutil.copytree(os.path.join(SRC, "plugins", "example"), os.path.join(plugins, "example"))
+    shutil.copytree(os.path.join(SRC, "tests", "fixtures", "plugins", "example"), os.path.join(plugins, "example"))
     lv = Levy(plugins=plugins)
     stop = threading.Event()
     stats = {"ok": 0, "bad": 0, "gens": set()}
@@ -464,8 +477,9 @@ def case_tls():
                        check=True, capture_output=True)
         port = next_port()
         data = os.path.join(tmp, "data")
+        os.makedirs(os.path.join(tmp, "s"), exist_ok=True)
         p = subprocess.Popen([LEVY, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data, "--plugins",
-                              os.path.join(SRC, "plugins"), "--scripts", tmp, "--tls-cert", cert, "--tls-key", key],
+                              plugins_with_example(os.path.join(tmp, "p")), "--scripts", os.path.join(tmp, "s"), "--tls-cert", cert, "--tls-key", key],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         import ssl
         ctx = ssl.create_default_context(cafile=cert)
