@@ -134,7 +134,7 @@ int levy_host_calc(levy_config *cfg)
         else
             fprintf(stderr, "levy calc: data dir store not readable (%s); continuing without\n", err.message);
     }
-    h->base = event_base_new();
+    h->base = levy_host_event_base_new();
     if (levy_host_build(h, 1, &h->current, &errs, NULL, &err) != LEVY_OK) {
         for (int i = 0; i < errs.n; i++)
             fprintf(stderr, "levy calc: %s:%d: %s\n", errs.v[i].source, errs.v[i].line, errs.v[i].message);

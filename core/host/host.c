@@ -103,6 +103,19 @@ static int build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *err
     return levy_gen_build(out, &o, errs, nselftests, err);
 }
 
+/* The event loop. Precise timers: libevent otherwise reads CLOCK_MONOTONIC_COARSE (a few ms
+ * of granularity), and timers (levy.time.sleep, job back-off, schedules) could fire early. */
+struct event_base *levy_host_event_base_new(void)
+{
+    struct event_config *cfg = event_config_new();
+    if (!cfg)
+        return NULL;
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+    struct event_base *b = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    return b;
+}
+
 int levy_host_build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *errs,
                     int *nselftests, levy_err *err)
 {
@@ -580,7 +593,7 @@ int levy_host_serve(levy_config *cfg)
         levy_crypto_set_master_key(key);
         memset(key, 0, sizeof key);
     }
-    h->base = event_base_new();
+    h->base = levy_host_event_base_new();
     if (!h->base || levy_http_client_new(&h->client, h->base, &err) != LEVY_OK) {
         fprintf(stderr, "levy: cannot start the event loop\n");
         goto done;

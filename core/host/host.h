@@ -103,6 +103,8 @@ int levy_host_build_aside(levy_host *h, uint64_t id, levy_gen **out, levy_gen_er
 int levy_host_migrate(levy_host *h, levy_gen *g, levy_gen_errors *errs);
 /** Reload: build aside, validate, self-test, swap. Fills r (caller frees r->errors). */
 int levy_host_reload(levy_host *h, levy_reload_report *r);
+/** A new event loop with precise timers (NULL on failure). */
+struct event_base *levy_host_event_base_new(void);
 /** Reload without blocking the loop: the generation is built on a thread, migrations and
  * the swap happen on the loop; cb(ud, report) runs on the loop when done (the report and
  * its errors are valid during the call only). Requests arriving meanwhile join the next
