@@ -163,8 +163,7 @@ local function get_liability(req)
     return 200, to_csv(data), { ["Content-Type"] = "text/csv; charset=utf-8",
                                  ["Content-Disposition"] = 'attachment; filename="' .. name .. '"' }
   end
-  local t = next(totals) and totals or setmetatable({}, nil)
-  return 200, { from = from, to = to, region = null(region), data = json.array(data), totals = t }
+  return 200, { from = from, to = to, region = null(region), data = json.array(data), totals = totals }
 end
 
 ---------------------------------------------------------------- exposure
