@@ -641,10 +641,20 @@ def test_faults(sim, rec, hook, tok, body):
     t0 = time.time()
     st = sim.req("GET", "/organizations/self")[0]
     dt = time.time() - t0
-    if f.get("latency_supported"):
-        check("latency fault delays responses", st == 200 and dt >= 0.3, dt)
-    else:
-        print("note latency fault not supported by this host (no levy.time.sleep)")
+    check("latency fault supported (levy.time.sleep)", f.get("latency_supported") is True, f)
+    check("latency fault delays responses", st == 200 and dt >= 0.3, dt)
+    # the delay parks the handler on a timer: concurrent requests overlap, not queue
+    import threading
+    times = []
+    def one():
+        t = time.time()
+        sim.req("GET", "/organizations/self")
+        times.append(time.time() - t)
+    ts = [threading.Thread(target=one) for _ in range(4)]
+    t0 = time.time()
+    for t in ts: t.start()
+    for t in ts: t.join()
+    check("4 delayed requests overlap (the loop keeps serving)", time.time() - t0 < 0.9 and len(times) == 4, (time.time() - t0, times))
     sim.ctl("DELETE", "/_sim/faults")
 
 
