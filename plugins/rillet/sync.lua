@@ -219,47 +219,63 @@ end
 
 local DOC_ENTITIES = { INVOICE = "invoice", CREDIT_MEMO = "credit_memo" }
 
--- Applies one inbox row. Returns the outcome string. May do HTTP (PAYMENT_UPDATED
--- without a full body), so it is not inside a transaction itself.
-local function process_one(crow, item)
+-- Applies one inbox row; `done(outcome)` marks it processed inside the same transaction as
+-- its effect (so a crash never applies a delivery twice or loses one). Returns the outcome,
+-- or nil, err when a fetch from Rillet failed (the row stays unprocessed). May do HTTP
+-- (PAYMENT_UPDATED with a payment-shaped body), so it is not inside a transaction itself.
+local function process_one(crow, item, done)
   local doc_type = DOC_ENTITIES[item.entity]
   local ev = item.event
-  if item.entity == "CUSTOMER" then
-    if ev == "DELETED" then return "ignored" end
-    local c = util.decode_obj(item.body)
-    if not c then return "invalid_body" end
-    local outcome
-    store.transaction(function()
-      local braw = M.apply_customer(c)
-      -- addresses of the customer may be a document's ship-to: re-fingerprint its documents
-      docs.requeue_customer(c.id, false)
-      outcome = braw and "customer_updated" or "customer_created"
-    end)
-    return outcome
-  end
-  if not doc_type then return "ignored" end
-  if ev == "DELETED" then
-    local id = webhook.deleted_id(item.body, json)
-    if not id then return "invalid_body" end
-    local outcome
-    store.transaction(function() outcome = docs.mark_deleted(doc_type, id) end)
-    return outcome
-  end
-  if ev ~= "CREATED" and ev ~= "UPDATED" and ev ~= "PAYMENT_UPDATED" then return "ignored" end
-  local doc = util.decode_obj(item.body)
-  if not doc then return "invalid_body" end
-  if nn(doc.items) == nil then
-    -- a payment-shaped body: re-fetch the document it names
-    local id = nn(doc.invoice_id) or nn(doc.credit_memo_id) or nn(doc.id)
-    if type(id) ~= "string" then return "invalid_body" end
-    local c, cerr = conn.client(crow)
-    if not c then return "error: " .. tostring(cerr) end
-    local fetched, err = c:get(docs.TYPES[doc_type].path .. "/" .. id)
-    if not fetched then return nil, err end
-    doc = fetched
-  end
   local outcome
-  store.transaction(function() outcome = docs.apply(crow, doc_type, doc, "webhook " .. ev) end)
+  if item.entity == "CUSTOMER" and ev ~= "DELETED" then
+    local c = util.decode_obj(item.body)
+    if c then
+      store.transaction(function()
+        local braw = M.apply_customer(c)
+        -- addresses of the customer may be a document's ship-to: re-fingerprint its documents
+        docs.requeue_customer(c.id, false)
+        outcome = braw and "customer_updated" or "customer_created"
+        done(outcome)
+      end)
+      return outcome
+    end
+    outcome = "invalid_body"
+  elseif not doc_type then
+    outcome = "ignored"
+  elseif ev == "DELETED" then
+    local id = webhook.deleted_id(item.body, json)
+    if id then
+      store.transaction(function() outcome = docs.mark_deleted(doc_type, id); done(outcome) end)
+      return outcome
+    end
+    outcome = "invalid_body"
+  elseif ev ~= "CREATED" and ev ~= "UPDATED" and ev ~= "PAYMENT_UPDATED" then
+    outcome = "ignored"
+  else
+    local doc = util.decode_obj(item.body)
+    if doc and nn(doc.items) == nil then
+      -- a payment-shaped body: re-fetch the document it names
+      local id = nn(doc.invoice_id) or nn(doc.credit_memo_id) or nn(doc.id)
+      if type(id) ~= "string" then
+        doc = nil
+      else
+        local c, cerr = conn.client(crow)
+        if not c then
+          doc, outcome = nil, "error: " .. tostring(cerr)
+        else
+          local fetched, err = c:get(docs.TYPES[doc_type].path .. "/" .. id)
+          if not fetched then return nil, err end
+          doc = fetched
+        end
+      end
+    end
+    if doc then
+      store.transaction(function() outcome = docs.apply(crow, doc_type, doc, "webhook " .. ev); done(outcome) end)
+      return outcome
+    end
+    outcome = outcome or "invalid_body"
+  end
+  done(outcome)
   return outcome
 end
 
@@ -272,19 +288,20 @@ function M.process_inbox(job)
     local item = store.row([[SELECT id, entity, event, body FROM inbox WHERE connection_id = ?
       AND processed_at IS NULL ORDER BY id LIMIT 1]], cid)
     if not item then return end
-    local ok, outcome, err = pcall(process_one, crow, item)
+    local function done(outcome)
+      store.exec("UPDATE inbox SET processed_at = ?, outcome = ? WHERE id = ?", now_iso(), outcome, item.id)
+    end
+    local ok, outcome, err = pcall(process_one, crow, item, done)
     if not ok then
       local msg = type(outcome) == "table" and tostring(outcome.message) or tostring(outcome)
       log.error("rillet inbox item failed", { connection = cid, inbox = item.id, error = msg,
                                               attempt = job.attempts })
       if (job.attempts or 1) < 5 then error(outcome, 0) end
       -- a poison delivery must not block the ones behind it; the sweep is the backstop
-      outcome = "error: " .. msg:sub(1, 300)
-    end
-    if outcome == nil and err then
+      done("error: " .. msg:sub(1, 300))
+    elseif outcome == nil and err then
       return job_error(job, crow, err, "inbox")
     end
-    store.exec("UPDATE inbox SET processed_at = ?, outcome = ? WHERE id = ?", now_iso(), outcome, item.id)
   end
   jobs.enqueue { kind = "rillet.process_inbox", key = cid, payload = { connection_id = cid } }
 end
