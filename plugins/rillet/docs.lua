@@ -133,7 +133,7 @@ M.enqueue_calc = enqueue_calc
 -- Upsert one document from Rillet JSON. Must run inside store.transaction.
 -- Returns an outcome: "created", "updated", "unchanged", "stale", "deleted",
 -- "other_subsidiary", "invalid".
-function M.apply(conn, doc_type, doc, source)
+function M.apply(conn, doc_type, doc, source, raw_text)
   local T = M.TYPES[doc_type]
   if type(doc) ~= "table" or type(nn(doc.id)) ~= "string" then return "invalid" end
   local sub = nn(doc.subsidiary_id)
@@ -147,7 +147,7 @@ function M.apply(conn, doc_type, doc, source)
   if row and row.updated_ms and updated_ms and updated_ms < row.updated_ms then return "stale" end
   local req, applied = M.build_request(doc_type, doc)
   local fp = M.fingerprint(doc_type, req, applied)
-  local raw = util.encode(doc)
+  local raw = raw_text or util.encode(doc) -- a webhook's exact bytes when given
   local status = nn(doc.status)
   local now = time.iso(time.now_ms())
   local cols = {

@@ -253,7 +253,9 @@ local function process_one(crow, item, done)
     outcome = "ignored"
   else
     local doc = util.decode_obj(item.body)
+    local raw_text = item.body
     if doc and nn(doc.items) == nil then
+      raw_text = nil
       -- a payment-shaped body: re-fetch the document it names
       local id = nn(doc.invoice_id) or nn(doc.credit_memo_id) or nn(doc.id)
       if type(id) ~= "string" then
@@ -270,7 +272,7 @@ local function process_one(crow, item, done)
       end
     end
     if doc then
-      store.transaction(function() outcome = docs.apply(crow, doc_type, doc, "webhook " .. ev); done(outcome) end)
+      store.transaction(function() outcome = docs.apply(crow, doc_type, doc, "webhook " .. ev, raw_text); done(outcome) end)
       return outcome
     end
     outcome = outcome or "invalid_body"
@@ -280,27 +282,57 @@ local function process_one(crow, item, done)
 end
 
 -- rillet.process_inbox (key = connection id; concurrency 1): deliveries in arrival order.
+-- Does applying this delivery need a request to Rillet (a payment-shaped body)?
+local function needs_fetch(item)
+  if not DOC_ENTITIES[item.entity] then return false end
+  if item.event ~= "CREATED" and item.event ~= "UPDATED" and item.event ~= "PAYMENT_UPDATED" then return false end
+  local doc = util.decode_obj(item.body)
+  return doc ~= nil and nn(doc.items) == nil
+end
+
+M.BATCH = 50
+
 function M.process_inbox(job)
   local cid = (job.payload or {}).connection_id
   local crow = store.row("SELECT * FROM connections WHERE id = ?", cid)
   if not crow then return end
-  for _ = 1, 1000 do
-    local item = store.row([[SELECT id, entity, event, body FROM inbox WHERE connection_id = ?
-      AND processed_at IS NULL ORDER BY id LIMIT 1]], cid)
-    if not item then return end
-    local function done(outcome)
+  local function done_for(item)
+    return function(outcome)
       store.exec("UPDATE inbox SET processed_at = ?, outcome = ? WHERE id = ?", now_iso(), outcome, item.id)
     end
-    local ok, outcome, err = pcall(process_one, crow, item, done)
+  end
+  for _ = 1, 200 do
+    local items = store.rows([[SELECT id, entity, event, body FROM inbox WHERE connection_id = ?
+      AND processed_at IS NULL ORDER BY id LIMIT ?]], cid, M.BATCH)
+    if #items == 0 then return end
+    -- deliveries that need no request to Rillet are applied in one commit, in order
+    local n = 0
+    local ok, e = pcall(store.transaction, function()
+      for _, item in ipairs(items) do
+        if needs_fetch(item) then break end
+        process_one(crow, item, done_for(item))
+        n = n + 1
+      end
+    end)
     if not ok then
-      local msg = type(outcome) == "table" and tostring(outcome.message) or tostring(outcome)
-      log.error("rillet inbox item failed", { connection = cid, inbox = item.id, error = msg,
-                                              attempt = job.attempts })
-      if (job.attempts or 1) < 5 then error(outcome, 0) end
-      -- a poison delivery must not block the ones behind it; the sweep is the backstop
-      done("error: " .. msg:sub(1, 300))
-    elseif outcome == nil and err then
-      return job_error(job, crow, err, "inbox")
+      n = 0 -- rolled back: redo one by one to isolate the failing delivery
+      log.warn("rillet inbox batch failed, retrying one by one", { connection = cid,
+        error = type(e) == "table" and tostring(e.message) or tostring(e) })
+    end
+    if n == 0 then
+      local item = items[1]
+      local done = done_for(item)
+      local ok1, outcome, err = pcall(process_one, crow, item, done)
+      if not ok1 then
+        local msg = type(outcome) == "table" and tostring(outcome.message) or tostring(outcome)
+        log.error("rillet inbox item failed", { connection = cid, inbox = item.id, error = msg,
+                                                attempt = job.attempts })
+        if (job.attempts or 1) < 5 then error(outcome, 0) end
+        -- a poison delivery must not block the ones behind it; the sweep is the backstop
+        done("error: " .. msg:sub(1, 300))
+      elseif outcome == nil and err then
+        return job_error(job, crow, err, "inbox")
+      end
     end
   end
   jobs.enqueue { kind = "rillet.process_inbox", key = cid, payload = { connection_id = cid } }
