@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <sqlite3.h>
 
+#include "host/backup.h"
 #include "host/config.h"
 #include "host/host.h"
 #include "tax/tax.h"
@@ -26,7 +27,8 @@ static int cmd_version(void)
 
 static int run(levy_config *c, const char *cmd, const char *argv0);
 
-static const char *const COMMANDS[] = {"serve", "demo", "sim", "calc", "check", "version", "rates", NULL};
+static const char *const COMMANDS[] = {"serve", "demo", "sim", "calc", "check", "version", "rates",
+                                       "backup", "restore", NULL};
 
 int main(int argc, char **argv)
 {
@@ -80,6 +82,24 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
         }
         return levy_rates_cli_import(cfg->nargs - 1, cfg->args + 1, cfg->data_root,
                                      cfg->data_dir);
+    }
+    if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0) {
+        levy_err e;
+        levy_err_clear(&e);
+        int pages = 0, restore = cmd[0] == 'r';
+        int rc = restore ? levy_backup_restore(cfg->data_dir, cfg->args[0], cfg->force, &pages, &e)
+                         : levy_backup_run(cfg->data_dir, cfg->args[0], &pages, &e);
+        if (rc != LEVY_OK) {
+            fprintf(stderr, "levy %s: %s\n", cmd, e.message);
+            return 1;
+        }
+        if (restore)
+            printf("restored %s into %s/levy.db (%d pages, integrity ok)\n", cfg->args[0],
+                   cfg->data_dir, pages);
+        else
+            printf("backed up %s/levy.db to %s (%d pages, integrity ok)\n", cfg->data_dir,
+                   cfg->args[0], pages);
+        return 0;
     }
     return 2;
 }
