@@ -6,8 +6,9 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       liblua5.4-dev lua5.4 lua-cjson lua-cjson-dev
       libevent-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev sqlite3
-      curl ca-certificates valgrind python3 procps
-      chromium)
+      curl ca-certificates valgrind python3 python3-yaml procps
+      chromium
+      dpkg-dev)  # python3-yaml: the OpenAPI test; dpkg-dev: cpack -G DEB (dpkg-shlibdeps)
 # node/npm for the browser test driver (playwright-core): Debian's packages unless a node
 # is already installed some other way (its own npm would conflict with Debian's).
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)

@@ -176,7 +176,227 @@ def case_backup(tmp):
             p.stop()
 
 
-CASES = {"backup": case_backup}
+# ---- OpenAPI document against real responses ---------------------------------------------
+
+def code_routes():
+    """(method, path) of every route the product declares: C routes and the api, rillet and
+    admin plugins (sim is the simulator's own API; example is the host's sample plugin)."""
+    import re
+    out = set()
+    with open(os.path.join(SRC, "core/http/server.c")) as f:
+        text = f.read()
+    table = text[text.index("CROUTES[] = {"):]
+    table = table[:table.index("};")]
+    for m, p in re.findall(r'\{"([A-Z]+)", "([^"]+)"', table):
+        out.add((m, p))
+    for plugin in ("api", "rillet", "admin"):
+        with open(os.path.join(SRC, "plugins", plugin, "handler.lua")) as f:
+            for m, p in re.findall(r'method\s*=\s*"([A-Z]+)",\s*path\s*=\s*"([^"]+)"', f.read()):
+                out.add((m, p))
+    return out
+
+
+def case_openapi(tmp):
+    import json
+    import yaml
+    import oas
+    with open(os.path.join(SRC, "docs/openapi.yaml")) as f:
+        raw = f.read()
+    doc = yaml.safe_load(raw)
+    check("openapi 3.1", str(doc.get("openapi", "")).startswith("3.1"), doc.get("openapi"))
+    spec = oas.Spec(doc)
+    documented = {(m, t) for _, t, m, _ in spec.ops}
+    for m, p in sorted(code_routes()):
+        check("route %s %s is documented" % (m, p), (m, p) in documented)
+    contract = [("GET", "/healthz"), ("GET", "/metrics"), ("POST", "/admin/reload"),
+                ("GET", "/admin/generation"), ("POST", "/v1/connections"), ("GET", "/v1/connections"),
+                ("GET", "/v1/connections/{id}"), ("POST", "/v1/connections/{id}/subsidiary"),
+                ("POST", "/v1/connections/{id}/webhook-secret"), ("POST", "/v1/connections/{id}/sync"),
+                ("DELETE", "/v1/connections/{id}"), ("GET", "/v1/regions"), ("PUT", "/v1/regions/{code}"),
+                ("GET", "/v1/tax-codes"), ("GET", "/v1/products"), ("GET", "/v1/products/{id}"),
+                ("PUT", "/v1/products/{id}"), ("GET", "/v1/settings"), ("PUT", "/v1/settings"),
+                ("GET", "/v1/customers"), ("GET", "/v1/customers/{id}"), ("PUT", "/v1/customers/{id}"),
+                ("POST", "/v1/calculate"), ("POST", "/tax_api/calculate_tax"), ("GET", "/v1/invoices"),
+                ("GET", "/v1/invoices/{id}"), ("POST", "/v1/invoices/{id}/recalculate"),
+                ("GET", "/v1/credit-memos"), ("GET", "/v1/credit-memos/{id}"),
+                ("GET", "/v1/reports/liability"), ("GET", "/v1/reports/exposure"),
+                ("POST", "/webhooks/rillet/{connection_id}")]
+    for m, p in contract:
+        check("CONTRACT §2 %s %s is documented" % (m, p), (m, p) in documented)
+    # unknown keywords anywhere in components.schemas are errors of the checker itself
+    for name, sch in doc["components"]["schemas"].items():
+        errs = [e for e in spec.validate(sch, None) if "outside the checked subset" in e]
+        check("schema %s uses only checked keywords" % name, not errs, errs)
+
+    sim, sim_url, key = opslib.start_sim(LEVY, tmp, SRC)
+    data = os.path.join(tmp, "levy")
+    lv, url = opslib.start_levy(LEVY, data, TOKEN, sim_url, os.path.join(tmp, "levy.log"), SRC,
+                                env={"LEVY_MASTER_KEY": MASTER_KEY})
+    try:
+        api = Client(url, {"Authorization": "Bearer " + TOKEN})
+        anon = Client(url, {})
+        st, _, text, rh = anon("GET", "/openapi.yaml")
+        check("GET /openapi.yaml without auth -> 200, the file itself", st == 200 and text == raw,
+              (st, len(text), len(raw)))
+        check("/openapi.yaml content type is YAML", "yaml" in rh.get("Content-Type", ""), rh)
+        anon("GET", "/healthz")
+        anon("GET", "/v1/regions")                       # 401
+        api("GET", "/metrics")
+        api("GET", "/admin/generation")
+        api("POST", "/admin/reload")
+        api("GET", "/v1/no-such-thing")                  # 404
+        api("DELETE", "/v1/regions")                     # 405
+        api("POST", "/v1/calculate", raw="{not json")    # 400
+        api("POST", "/v1/connections", {"provider": "rillet", "api_key": "rk_wrong_0000"})  # 422
+        api("POST", "/v1/connections", {"provider": "rillet"})                              # 422
+        api("GET", "/v1/regions")
+        api("GET", "/v1/regions/US-CA")
+        st, js, _, _ = api("GET", "/v1/regions")
+        for r in js["data"]:
+            if r["code"].startswith("US-") and r["code"] != "US-OR":
+                api("PUT", "/v1/regions/" + r["code"], {"subscribed": True, "tax_calculation": True})
+        api("PUT", "/v1/regions/US-OR", {"subscribed": True, "tax_calculation": True,
+                                         "registration_number": "OR-1", "effective_from": "2026-01-01"})
+        api("PUT", "/v1/regions/ZZ-ZZ", {"subscribed": True})  # 404
+        api("PUT", "/v1/regions/US-WA", {"subscribed": "yes"})  # 422
+        api("GET", "/v1/tax-codes")
+        api("GET", "/v1/settings")
+        api("PUT", "/v1/settings", {"rounding": "line", "sweep_interval_minutes": 15,
+                                    "seller_address": {"line1": "1 Congress Ave", "city": "Austin",
+                                                       "state": "TX", "zip_code": "78701",
+                                                       "country": "US"}})
+        api("PUT", "/v1/settings", {"colour": "blue"})   # 422
+        cid, signing = opslib.connect(api, sim_url, key)
+        st, js, _, _ = api("GET", "/v1/products?limit=2")
+        pid = js["data"][0]["id"]
+        api("GET", "/v1/products?limit=500")
+        api("GET", "/v1/products?limit=2&cursor=" + (js["next_cursor"] or ""))
+        api("GET", "/v1/products/" + pid)
+        api("PUT", "/v1/products/" + pid, {"tax_code": "saas"})
+        api("PUT", "/v1/products/" + pid, {"tax_code": "no_such_code"})   # 422
+        api("GET", "/v1/products/no-such-product")                         # 404
+        st, js, _, _ = api("GET", "/v1/customers?limit=3")
+        cust = js["data"][0]["id"]
+        api("GET", "/v1/customers/" + cust)
+        api("PUT", "/v1/customers/" + cust, {"exempt": True, "exempt_regions": ["US-CA"],
+                                             "exemption_certificate": "CERT-1",
+                                             "exemption_expires": "2027-12-31"})
+        api("PUT", "/v1/customers/" + cust, {"exempt": "maybe"})          # 422
+        ca = {"line1": "2000 Main St", "city": "Irvine", "state": "CA", "zip_code": "92614", "country": "US"}
+        api("POST", "/v1/calculate", {"currency": "USD", "date": "2026-03-01", "ship_to": ca,
+                                      "lines": [{"id": "1", "amount": "100.00"},
+                                                {"id": "2", "amount": "50.00", "tax_code": "saas",
+                                                 "discount": "5.00", "quantity": "2"},
+                                                {"id": "3", "amount": "10.00", "tax_inclusive": True}]})
+        api("POST", "/v1/calculate", {"currency": "USD", "ship_to": {"state": "AK", "zip_code": "99501",
+                                                                     "country": "US"},
+                                      "lines": [{"id": "1", "amount": "10.00"}]})   # not_collecting
+        api("POST", "/v1/calculate", {"currency": "USD", "ship_to": {"state": "OR", "zip_code": "97201",
+                                                                     "country": "US"},
+                                      "lines": [{"id": "1", "amount": "10.00"}]})   # no_tax_in_region
+        api("POST", "/v1/calculate", {"currency": "USD", "ship_to": {"state": "CA", "zip_code": "00000",
+                                                                     "country": "US"},
+                                      "lines": [{"id": "1", "amount": "10.00"}]})   # address_unresolved
+        api("POST", "/v1/calculate", {"currency": "USD", "lines": [{"id": "1", "amount": "x"}]})  # 422
+        api("POST", "/v1/calculate", ["not", "an", "object"])                         # 400
+        anon("POST", "/tax_api/calculate_tax",
+             {"currency": "usd", "customer_address": {"address1": "2000 Main St", "city": "Irvine",
+                                                      "state": "CA", "postal_code": "92614", "country": "US"},
+              "line_items": [{"id": "l1", "amount": 10000, "product_id": pid}]},
+             headers={"X-API-KEY": TOKEN})
+        anon("POST", "/tax_api/calculate_tax", {"currency": "usd"}, headers={"X-API-KEY": TOKEN})
+        anon("POST", "/tax_api/calculate_tax", {"currency": "usd"}, headers={"X-API-KEY": "wrong"})
+        st, js, _, _ = api("GET", "/v1/invoices?limit=500")
+        invs = js["data"]
+        api("GET", "/v1/invoices?limit=1")
+        api("GET", "/v1/invoices?tax_status=written")
+        api("GET", "/v1/invoices?limit=0")              # 422
+        for d in invs[:4]:
+            api("GET", "/v1/invoices/" + d["id"])
+        written = [d for d in invs if d["tax_status"] in ("written", "calculated")]
+        check("some invoices were taxed (the test sees real taxes)", written, [d["tax_status"] for d in invs])
+        for d in written[:2]:
+            api("GET", "/v1/invoices/" + d["id"])
+        api("POST", "/v1/invoices/%s/recalculate" % invs[0]["id"])
+        api("GET", "/v1/invoices/no-such-invoice")
+        st, js, _, _ = api("GET", "/v1/credit-memos")
+        for d in js["data"][:2]:
+            api("GET", "/v1/credit-memos/" + d["id"])
+            api("POST", "/v1/credit-memos/%s/recalculate" % d["id"])
+        api("GET", "/v1/reports/liability?from=2026-01-01&to=2026-12-31")
+        api("GET", "/v1/reports/exposure")
+        # webhook intake
+        hook = "/webhooks/rillet/" + cid
+        body = json.dumps({"id": "v1", "name": "a vendor"}).encode()
+        hdr = {"X-Rillet-Timestamp": "1767225600", "X-Rillet-Id": "ops-wh-1",
+               "X-Rillet-Entity": "VENDOR", "X-Rillet-Event": "CREATED"}
+        good = dict(hdr, **{"X-Rillet-Signature": opslib.sign(signing, hdr["X-Rillet-Timestamp"],
+                                                              "ops-wh-1", "VENDOR", "CREATED", body)})
+        anon("POST", hook, raw=body, headers=hdr)                                             # 400
+        anon("POST", hook, raw=body, headers=dict(hdr, **{"X-Rillet-Signature": "AAAA"}))     # 401
+        st, js, _, _ = anon("POST", hook, raw=body, headers=good)
+        check("signed webhook -> 200 received", st == 200 and js == {"received": True, "duplicate": False}, js)
+        st, js, _, _ = anon("POST", hook, raw=body, headers=good)
+        check("repeated webhook -> duplicate", st == 200 and js.get("duplicate") is True, js)
+        anon("POST", "/webhooks/rillet/con_nosuch", raw=body, headers=good)                  # 404
+        api("GET", "/v1/connections")
+        api("POST", "/v1/connections/%s/sync" % cid)
+        api("GET", "/v1/connections/con_nosuch")                                              # 404
+        api("DELETE", "/v1/connections/" + cid)
+        api("GET", "/v1/connections/" + cid)
+        # validate everything seen
+        hit = set()
+        seen = api.seen + anon.seen
+        bad = 0
+        for method, path, st, js, text, rh in seen:
+            tmpl, op = spec.find(method, path)
+            what = "%s %s -> %s" % (method, path.split("?")[0], st)
+            if op is None and st in (404, 405):
+                # no operation for an unknown path or method: the common error shape applies
+                errs = spec.validate({"$ref": "#/components/schemas/Error"}, js)
+                if not check_quiet(not errs, "%s: breaks the Error schema: %s" % (what, errs)):
+                    bad += 1
+                continue
+            if not check_quiet(op is not None, "undocumented operation: " + what):
+                bad += 1
+                continue
+            found, media = spec.response_schema(op, st)
+            if not check_quiet(found, "status not documented: %s (operation %s %s)" % (what, method, tmpl)):
+                bad += 1
+                continue
+            if 200 <= st < 300:
+                hit.add((method, tmpl))
+            if st == 204 or not media:
+                if not check_quiet(text == "", "%s: documented without a body, got %r" % (what, text[:80])):
+                    bad += 1
+                continue
+            if "application/json" in media:
+                if js is None and text:
+                    check_quiet(False, "%s: body is not JSON: %r" % (what, text[:120]))
+                    bad += 1
+                    continue
+                errs = spec.validate(media["application/json"], js)
+                if not check_quiet(not errs, "%s: body breaks the schema: %s" % (what, errs[:5])):
+                    bad += 1
+        check("%d real responses validated against docs/openapi.yaml" % len(seen), bad == 0, bad)
+        statuses = {st for _, _, st, _, _, _ in seen}
+        for want in (200, 201, 202, 204, 400, 401, 404, 405, 422):
+            check("the run saw a %d" % want, want in statuses, sorted(statuses))
+        not_impl = {("GET", "/v1/reports/liability"), ("GET", "/v1/reports/exposure")}
+        for m, t in sorted(documented - not_impl):
+            check("documented %s %s answered 2xx in the run" % (m, t), (m, t) in hit)
+    finally:
+        lv.stop()
+        sim.stop()
+
+
+def check_quiet(cond, what):
+    if not cond:
+        check(what, False)
+    return cond
+
+
+CASES = {"backup": case_backup, "openapi": case_openapi}
 
 
 def main():
