@@ -390,13 +390,145 @@ def case_openapi(tmp):
         sim.stop()
 
 
+# ---- Debian package ------------------------------------------------------------------------
+
+CONTRACT_ENV = ["LEVY_LISTEN", "LEVY_DATA_DIR", "LEVY_PLUGINS", "LEVY_SCRIPTS", "LEVY_PUBLIC_URL",
+                "LEVY_API_TOKEN", "LEVY_MASTER_KEY", "LEVY_RILLET_URL", "LEVY_WATCH",
+                "LEVY_LOG_FORMAT", "LEVY_TLS_CERT", "LEVY_TLS_KEY"]
+
+
+def case_package(tmp):
+    import re
+    import time
+    build = os.path.dirname(LEVY)
+    conf = os.path.join(build, "CPackConfig.cmake")
+    if not check("build dir has CPackConfig.cmake", os.path.exists(conf), conf):
+        return
+    t0 = time.time()
+    r = subprocess.run([os.environ.get("LEVY_CPACK", "cpack"), "-G", "DEB", "--config", conf, "-B", os.path.join(tmp, "pkg")],
+                       capture_output=True, text=True, timeout=300)
+    debs = [f for f in os.listdir(os.path.join(tmp, "pkg"))] if os.path.isdir(os.path.join(tmp, "pkg")) else []
+    debs = [os.path.join(tmp, "pkg", f) for f in debs if f.endswith(".deb")]
+    if not check("cpack -G DEB builds one .deb", r.returncode == 0 and len(debs) == 1,
+                 r.stdout[-2000:] + r.stderr[-2000:]):
+        return
+    print("  (cpack took %.1f s)" % (time.time() - t0))
+    deb = debs[0]
+    info = subprocess.run(["dpkg-deb", "-f", deb], capture_output=True, text=True).stdout
+    check("package name levy", re.search(r"^Package: levy$", info, re.M), info)
+    dep = re.search(r"^Depends: (.*)$", info, re.M)
+    dep = dep.group(1) if dep else ""
+    for want in ("adduser", "liblua5.4", "libsqlite3", "libssl3", "libevent", "libcurl", "lua-cjson"):
+        check("Depends names %s" % want, want in dep, dep)
+    ctl = os.path.join(tmp, "control")
+    subprocess.run(["dpkg-deb", "-e", deb, ctl], check=True)
+    with open(os.path.join(ctl, "conffiles")) as f:
+        check("/etc/levy/levy.env is a conffile", "/etc/levy/levy.env" in f.read().split())
+    with open(os.path.join(ctl, "postinst")) as f:
+        post = f.read()
+    check("postinst creates the levy system user", "adduser --system" in post and " levy" in post)
+    check("postinst scripts are executable",
+          all(os.access(os.path.join(ctl, n), os.X_OK) for n in ("postinst", "prerm", "postrm")))
+    for n in ("postinst", "prerm", "postrm"):
+        r = subprocess.run(["sh", "-n", os.path.join(ctl, n)], capture_output=True, text=True)
+        check("%s is valid sh" % n, r.returncode == 0, r.stderr)
+    root = os.path.join(tmp, "root")
+    subprocess.run(["dpkg-deb", "-x", deb, root], check=True)
+    listing = subprocess.run(["dpkg-deb", "-c", deb], capture_output=True, text=True).stdout
+    for path in ("usr/bin/levy", "usr/share/levy/plugins/api/handler.lua",
+                 "usr/share/levy/plugins/rillet/mapping.lua", "usr/share/levy/plugins/admin/handler.lua",
+                 "usr/share/levy/scripts/us/ca.lua", "usr/share/levy/scripts/eu/vat.lua",
+                 "usr/share/levy/data/intl/national.csv", "usr/share/levy/web/index.html",
+                 "usr/share/levy/docs/openapi.yaml", "usr/share/doc/levy/operations.md",
+                 "usr/lib/systemd/system/levy.service", "etc/levy/levy.env"):
+        check("package holds /" + path, os.path.isfile(os.path.join(root, path)))
+    check("/usr/bin/levy is executable", os.access(os.path.join(root, "usr/bin/levy"), os.X_OK))
+    check("levy.env is not world-readable (may hold secrets)",
+          re.search(r"^-rw-r----- \S+ +\d+ [^\n]* \./etc/levy/levy\.env$", listing, re.M), listing[:300])
+    with open(os.path.join(root, "usr/lib/systemd/system/levy.service")) as f:
+        unit = f.read()
+    for line in ("User=levy", "ProtectSystem=strict", "StateDirectory=levy", "NoNewPrivileges=yes",
+                 "ExecReload=/bin/kill -HUP $MAINPID", "Restart=on-failure",
+                 "EnvironmentFile=-/etc/levy/levy.env", "Environment=LEVY_DATA_DIR=/var/lib/levy",
+                 "ExecStart=/usr/bin/levy serve"):
+        check("levy.service has %s" % line, re.search(r"^" + re.escape(line), unit, re.M))
+    if shutil.which("systemd-analyze"):
+        r = subprocess.run(["systemd-analyze", "verify", "--man=no",
+                            os.path.join(root, "usr/lib/systemd/system/levy.service")],
+                           capture_output=True, text=True)
+        msgs = [ln for ln in (r.stdout + r.stderr).splitlines() if ln.strip()
+                and "/usr/bin/levy is not executable" not in ln]  # the package is not installed here
+        check("systemd-analyze verify levy.service: no complaints", not msgs, msgs)
+    with open(os.path.join(root, "etc/levy/levy.env")) as f:
+        env = f.read()
+    usage = run("--help").stdout
+    names = set(CONTRACT_ENV) | set(re.findall(r"\[(LEVY_[A-Z_]+)", usage)) | \
+        set(re.findall(r"(LEVY_[A-Z_]+)", usage.split("flags")[1] if "flags" in usage else ""))
+    for name in sorted(names):
+        check("levy.env documents %s (commented)" % name, re.search(r"^#%s=" % name, env, re.M))
+    check("levy.env sets nothing by default",
+          not [ln for ln in env.splitlines() if ln.strip() and not ln.startswith("#")])
+    # the extracted binary finds its own share dir (<exe>/../share/levy): prove it with a
+    # broken rule that only the extracted tree has
+    exe = os.path.join(root, "usr/bin/levy")
+    env0 = {"HOME": tmp, "PATH": "/usr/bin:/bin"}
+    r = subprocess.run([exe, "check"], capture_output=True, text=True, cwd=tmp, env=env0, timeout=120)
+    check("extracted levy check -> 0 without flags", r.returncode == 0, r.stdout[-1500:] + r.stderr[-1500:])
+    check("levy check loaded the installed plugins and rules",
+          "plugins/rillet/handler.lua" in r.stdout and "scripts/us/ca.lua" in r.stdout, r.stdout[-500:])
+    broken = os.path.join(root, "usr/share/levy/scripts/zz")
+    os.makedirs(broken)
+    with open(os.path.join(broken, "broken.lua"), "w") as f:
+        f.write("return {  -- a syntax error only the extracted tree has\n")
+    r = subprocess.run([exe, "check"], capture_output=True, text=True, cwd=tmp, env=env0, timeout=120)
+    check("extracted levy check reads /usr/share/levy/scripts (a broken rule there fails it)",
+          r.returncode == 1 and "broken.lua" in (r.stdout + r.stderr), r.stdout[-800:] + r.stderr[-800:])
+    shutil.rmtree(broken)
+    # and serves: web UI, openapi, a calculation that needs scripts + rate data
+    port = opslib.free_port()
+    data = os.path.join(tmp, "var-lib-levy")
+    p = opslib.Proc([exe, "serve", "--listen", "127.0.0.1:%d" % port, "--data-dir", data],
+                    os.path.join(tmp, "levy.log"), env0)
+    url = "http://127.0.0.1:%d" % port
+    try:
+        up = wait_for(lambda: p.p.poll() is not None or opslib.req("GET", url + "/healthz")[0] == 200, 60)
+        if not check("extracted levy serve starts without flags", up and p.p.poll() is None, p.log()[-2000:]):
+            return
+        tok_path = os.path.join(data, "api-token")
+        check("API token generated into the data dir (0600)",
+              os.path.exists(tok_path) and os.stat(tok_path).st_mode & 0o777 == 0o600)
+        check("master key generated into the data dir (0600)",
+              os.stat(os.path.join(data, "master.key")).st_mode & 0o777 == 0o600)
+        with open(tok_path) as f:
+            tok = f.read().strip()
+        api = Client(url, {"Authorization": "Bearer " + tok})
+        st, _, text, _ = api("GET", "/")
+        check("serves the installed web UI", st == 200 and "<html" in text.lower(), (st, text[:200]))
+        with open(os.path.join(root, "usr/share/levy/docs/openapi.yaml")) as f:
+            check("serves the installed openapi.yaml", api("GET", "/openapi.yaml")[2] == f.read())
+        st, _, text, _ = api("PUT", "/v1/regions/US-CA", {"subscribed": True, "tax_calculation": True})
+        check("installed rules know US-CA", st == 200, text)
+        st, js, text, _ = api("POST", "/v1/calculate", {
+            "currency": "USD", "date": "2026-03-01",
+            "ship_to": {"line1": "2000 Main St", "city": "Irvine", "state": "CA", "zip_code": "92614",
+                        "country": "US"},
+            "lines": [{"id": "1", "amount": "100.00"}]})
+        check("a calculation with the installed rules and rate data", st == 200 and js["total_tax"] == "7.75",
+              text[:500])
+        st, js, text, _ = api("GET", "/admin/generation")
+        check("generation lists the installed files", st == 200 and
+              any(f["path"].endswith("scripts/us/ca.lua") for f in js["files"]), text[:300])
+    finally:
+        check("extracted levy stops cleanly on SIGTERM", p.stop() == 0)
+
+
 def check_quiet(cond, what):
     if not cond:
         check(what, False)
     return cond
 
 
-CASES = {"backup": case_backup, "openapi": case_openapi}
+CASES = {"backup": case_backup, "openapi": case_openapi, "package": case_package}
 
 
 def main():
