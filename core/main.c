@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -93,10 +94,18 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
             fprintf(stderr, "levy %s: %s\n", cmd, e.message);
             return 1;
         }
-        if (restore)
+        if (restore) {
             printf("restored %s into %s/levy.db (%d pages, integrity ok)\n", cfg->args[0],
                    cfg->data_dir, pages);
-        else
+            char key[1100];
+            snprintf(key, sizeof key, "%s/master.key", cfg->data_dir);
+            const char *env = getenv("LEVY_MASTER_KEY");
+            if ((!env || !*env) && access(key, F_OK) != 0)
+                fprintf(stderr, "levy restore: note: %s has no master.key and LEVY_MASTER_KEY is "
+                                "unset; stored Rillet secrets open only with the master key of "
+                                "the levy that wrote the backup (docs/operations.md)\n",
+                        cfg->data_dir);
+        } else
             printf("backed up %s/levy.db to %s (%d pages, integrity ok)\n", cfg->data_dir,
                    cfg->args[0], pages);
         return 0;
