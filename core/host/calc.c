@@ -51,8 +51,10 @@ static void calc_finish(levy_call *call, int status, int nres)
     if (status != LUA_OK) {
         if (levy_lua_is_api_error(co, -1)) {
             lua_State *M = levy_vm_state(call->gen->vm);
-            lua_State *T = lua_newthread(M);
-            int ref = luaL_ref(M, LUA_REGISTRYINDEX);
+            int ref = LUA_NOREF;
+            lua_State *T = levy_aux_thread(M, &ref);
+            if (!T)
+                return;
             levy_sandbox_push_api(T, "render_api_error");
             lua_xmove(co, T, 1);
             if (levy_vm_pcall_on(T, 1, 2, &e) == LEVY_OK) {
@@ -132,7 +134,7 @@ int levy_host_calc(levy_config *cfg)
         else
             fprintf(stderr, "levy calc: data dir store not readable (%s); continuing without\n", err.message);
     }
-    h->base = event_base_new();
+    h->base = levy_host_event_base_new();
     if (levy_host_build(h, 1, &h->current, &errs, NULL, &err) != LEVY_OK) {
         for (int i = 0; i < errs.n; i++)
             fprintf(stderr, "levy calc: %s:%d: %s\n", errs.v[i].source, errs.v[i].line, errs.v[i].message);
@@ -248,6 +250,32 @@ static int healthy(int port)
     return ok;
 }
 
+/* GET path on 127.0.0.1:port (HTTP/1.0); the response (headers + body) into buf. */
+static int http_get(int port, const char *path, char *buf, size_t cap)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    size_t n = 0;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
+        char rq[256];
+        int l = snprintf(rq, sizeof rq, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+        if (write(fd, rq, (size_t)l) == l) {
+            ssize_t r;
+            while (n + 1 < cap && (r = read(fd, buf + n, cap - n - 1)) > 0)
+                n += (size_t)r;
+        }
+    }
+    buf[n] = '\0';
+    close(fd);
+    return (int)n;
+}
+
 /* Starts `exe args...` with extra environment, stdout to a pipe (returned in *out_fd). */
 static pid_t spawn(const char *exe, char *const argv[], char *const env_add[], int *out_fd)
 {
@@ -329,19 +357,32 @@ int levy_host_demo(levy_config *cfg, const char *argv0)
         waitpid(sim, NULL, 0);
         return 1;
     }
-    usleep(200000);
-    drain(sim_fd, sim_out, sizeof sim_out);
-    /* the sim plugin's on_start banner carries the demo API key: "... api key: <key>" */
+    /* the demo Rillet API key: from the simulator's GET /_sim/info ({"api_key": ...}),
+     * else from its on_start banner ("API key: <key>") */
     char api_key[256] = "";
-    const char *k = strstr(sim_out, "api_key=");
-    if (!k)
-        k = strstr(sim_out, "API key: ");
-    if (k) {
-        k = strchr(k, k[3] == '_' ? '=' : ':') + 1;
-        while (*k == ' ')
-            k++;
-        size_t n = strcspn(k, " \r\n\t");
-        snprintf(api_key, sizeof api_key, "%.*s", (int)n, k);
+    static char info[16384];
+    for (int i = 0; i < 50 && !api_key[0] && !demo_stop; i++) {
+        if (http_get(sim_port, "/_sim/info", info, sizeof info) > 0) {
+            const char *k = strstr(info, "\"api_key\"");
+            if (k && (k = strchr(k + 9, '"'))) {
+                k++;
+                size_t n = strcspn(k, "\"");
+                snprintf(api_key, sizeof api_key, "%.*s", (int)n, k);
+            }
+        }
+        if (!api_key[0])
+            usleep(100000);
+    }
+    drain(sim_fd, sim_out, sizeof sim_out);
+    if (!api_key[0]) {
+        const char *k = strstr(sim_out, "API key:");
+        if (k) {
+            k += 8;
+            while (*k == ' ')
+                k++;
+            size_t n = strcspn(k, " \r\n\t");
+            snprintf(api_key, sizeof api_key, "%.*s", (int)n, k);
+        }
     }
     char env_rillet[300], env_auto[32], env_sim[200], env_key[300];
     snprintf(env_rillet, sizeof env_rillet, "LEVY_RILLET_URL=%s", sim_url);

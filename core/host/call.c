@@ -18,6 +18,31 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* [-0, +1, m] Creates a thread anchored in the registry; returns (thread, ref). */
+static int new_anchored_thread(lua_State *L)
+{
+    lua_newthread(L);
+    lua_pushvalue(L, -1);
+    lua_Integer ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushinteger(L, ref);
+    return 2;
+}
+
+lua_State *levy_aux_thread(lua_State *L, int *ref)
+{
+    if (!lua_checkstack(L, 4))
+        return NULL;
+    lua_pushcfunction(L, new_anchored_thread);
+    if (lua_pcall(L, 0, 2, 0) != LUA_OK) {
+        lua_pop(L, 1); /* the allocation failed: no panic, the caller reports it */
+        return NULL;
+    }
+    lua_State *T = lua_tothread(L, -2);
+    *ref = (int)lua_tointeger(L, -1);
+    lua_pop(L, 2);
+    return T;
+}
+
 levy_call *levy_call_new(levy_host *h, levy_gen *gen, levy_call_kind kind, const char *plugin,
                          levy_call_finish_fn finish, void *ud)
 {
@@ -25,12 +50,11 @@ levy_call *levy_call_new(levy_host *h, levy_gen *gen, levy_call_kind kind, const
     if (!c)
         return NULL;
     lua_State *L = levy_vm_state(gen->vm);
-    if (!lua_checkstack(L, 4)) {
+    c->co = levy_aux_thread(L, &c->co_ref); /* protected: a full generation fails cleanly */
+    if (!c->co) {
         free(c);
         return NULL;
     }
-    c->co = lua_newthread(L); /* may raise on OOM: the state is capped, the host never is */
-    c->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     c->host = h;
     c->gen = gen;
     levy_gen_ref(gen);
@@ -49,8 +73,14 @@ levy_call *levy_call_new(levy_host *h, levy_gen *gen, levy_call_kind kind, const
     levy_lua_set_ctx(c->co, &c->ctx);
     levy_vm_budget_start(gen->vm, c->co, &c->budget);
     c->budget.slice_start_ns = 0;
+    /* The VM default is 40 M instructions / 80 ms of CPU. Requests keep the 80 ms CPU cap
+     * (a runaway handler dies within ~100 ms, as the contract asks) but may run 5x the
+     * instructions, since real handlers do more per instruction in C; background work
+     * (jobs, schedules, on_start) gets 10x of both. */
     if (kind == LEVY_CALL_JOB || kind == LEVY_CALL_START || kind == LEVY_CALL_SCHEDULE)
-        levy_budget_scale(&c->budget, 10); /* background work: 800 ms of Lua per run */
+        levy_budget_scale(&c->budget, 10, 10);
+    else
+        levy_budget_scale(&c->budget, 5, 1);
     if (h) {
         h->calls++;
         c->next = h->call_head;
@@ -100,6 +130,13 @@ void levy_call_log_error(levy_call *c, const char *what)
     } else {
         hlog_src(HLOG_ERROR, c->plugin, "%s %s failed: %s", what, c->id, msg);
     }
+}
+
+void levy_call_fail(levy_call *c)
+{
+    if (c->finish)
+        c->finish(c, LUA_ERRMEM, 0);
+    call_free(c);
 }
 
 void levy_call_resume(levy_call *c, int nargs)

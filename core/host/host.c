@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,9 +67,11 @@ static int migrate_cb(void *ud, const char *plugin, const char *dir, levy_err *e
 }
 #endif
 
-int levy_host_build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *errs,
-                    int *nselftests, levy_err *err)
+static int build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *errs,
+                 int *nselftests, levy_err *err, int with_migrations)
 {
+    /* Off the loop (with_migrations == 0) the store is withheld: its statement cache is
+     * not thread-safe. The loop installs it before the generation goes live. */
     levy_gen_opts o;
     memset(&o, 0, sizeof o);
     o.plugins_dir = h->cfg->plugins_dir;
@@ -76,7 +79,7 @@ int levy_host_build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *
     o.role = h->cfg->role;
     o.id = id;
     o.config = h->cfg;
-    o.store = h->store;
+    o.store = with_migrations ? h->store : NULL;
     o.client = h->client;
     o.host = h;
     o.run_selftests = 1;
@@ -92,12 +95,66 @@ int levy_host_build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *
     }
     o.rates = h->rates;
 #ifdef HAVE_STORE
-    if (h->store && strcmp(h->cfg->role, "calc") != 0) {
+    if (with_migrations && h->store && strcmp(h->cfg->role, "calc") != 0) {
         o.migrate = migrate_cb;
         o.migrate_ud = h->store;
     }
 #endif
     return levy_gen_build(out, &o, errs, nselftests, err);
+}
+
+/* The event loop. Precise timers: libevent otherwise reads CLOCK_MONOTONIC_COARSE (a few ms
+ * of granularity), and timers (levy.time.sleep, job back-off, schedules) could fire early. */
+struct event_base *levy_host_event_base_new(void)
+{
+    struct event_config *cfg = event_config_new();
+    if (!cfg)
+        return NULL;
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+    struct event_base *b = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    return b;
+}
+
+int levy_host_build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *errs,
+                    int *nselftests, levy_err *err)
+{
+    return build(h, id, out, errs, nselftests, err, 1);
+}
+
+int levy_host_build_aside(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *errs,
+                          int *nselftests, levy_err *err)
+{
+    return build(h, id, out, errs, nselftests, err, 0);
+}
+
+int levy_host_migrate(levy_host *h, levy_gen *g, levy_gen_errors *errs)
+{
+    if (!h->store || strcmp(h->cfg->role, "calc") == 0)
+        return LEVY_OK;
+    lua_State *L = levy_vm_state(g->vm);
+    levy_sandbox_push_api(L, "plugin_names");
+    if (levy_vm_pcall(g->vm, 0, 1, NULL) != LEVY_OK)
+        return LEVY_EINTERNAL;
+    int np = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
+    int rc = LEVY_OK;
+    for (int i = 1; i <= np; i++) {
+        lua_rawgeti(L, -1, i);
+        const char *pname = lua_tostring(L, -1);
+        char mdir[PATH_MAX + 64];
+        snprintf(mdir, sizeof mdir, "%s/%s/migrations", h->cfg->plugins_dir, pname);
+        levy_err e;
+        levy_err_clear(&e);
+        if (levy_store_migrate_dir(h->store, pname, mdir, &e) != LEVY_OK) {
+            char rel[512];
+            snprintf(rel, sizeof rel, "plugins/%s/migrations/%s", pname, e.source);
+            levy_gen_errors_add(errs, rel, e.line, e.message);
+            rc = LEVY_EINVAL;
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return rc;
 }
 
 static void on_start_done(levy_call *call, int status, int nres)
@@ -138,6 +195,22 @@ static void run_on_start(levy_host *h)
     lua_pop(L, 1);
 }
 
+/* Makes g current (takes its reference) and restarts schedules; fills r. */
+static void swap_in(levy_host *h, levy_gen *g, levy_reload_report *r)
+{
+    levy_gen *old = h->current;
+    h->current = g;
+    h->reloads++;
+    r->status = "reloaded";
+    r->generation = g->id;
+    hlog(HLOG_INFO, "reload: generation %llu live (%d plugins, %d rules, %d self-tests)",
+         (unsigned long long)g->id, g->nplugins, g->nrules, r->selftests);
+    levy_schedule_stop(h);
+    levy_schedule_start(h);
+    levy_jobs_runner_kick(h);
+    levy_gen_unref(old);
+}
+
 int levy_host_reload(levy_host *h, levy_reload_report *r)
 {
     memset(r, 0, sizeof *r);
@@ -163,18 +236,210 @@ int levy_host_reload(levy_host *h, levy_reload_report *r)
                  r->errors.v[i].line, r->errors.v[i].message);
         return rc;
     }
-    levy_gen *old = h->current;
-    h->current = g;
-    h->reloads++;
-    r->status = "reloaded";
-    r->generation = g->id;
-    hlog(HLOG_INFO, "reload: generation %llu live (%d plugins, %d rules, %d self-tests)",
-         (unsigned long long)g->id, g->nplugins, g->nrules, r->selftests);
-    levy_schedule_stop(h);
-    levy_schedule_start(h);
-    levy_jobs_runner_kick(h);
-    levy_gen_unref(old);
+    swap_in(h, g, r);
     return LEVY_OK;
+}
+
+/* ---- async reload ---------------------------------------------------------------------- */
+
+typedef struct waiter {
+    levy_reload_cb cb;
+    void *ud;
+    struct waiter *next;
+} waiter;
+
+typedef struct reload_state {
+    int pipe[2];
+    struct event *ev;
+    pthread_t th;
+    int running;
+    waiter *cur, *next; /* waiting on the running build / on the next one */
+    int again;          /* a trigger without waiter arrived while running */
+    /* results of the thread */
+    levy_gen *gen;
+    levy_gen_errors errs;
+    levy_err err;
+    int rc, nself;
+    uint64_t id;
+} reload_state;
+
+static void notify(waiter *w, const levy_reload_report *r)
+{
+    while (w) {
+        waiter *n = w->next;
+        if (w->cb)
+            w->cb(w->ud, r);
+        free(w);
+        w = n;
+    }
+}
+
+static void *reload_thread(void *arg)
+{
+    levy_host *h = arg;
+    reload_state *rs = h->reload;
+    rs->rc = levy_host_build_aside(h, rs->id, &rs->gen, &rs->errs, &rs->nself, &rs->err);
+    char b = 1;
+    if (write(rs->pipe[1], &b, 1) != 1)
+        abort(); /* the loop would wait forever */
+    return NULL;
+}
+
+static void start_build(levy_host *h);
+
+static void on_reload_done(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    levy_host *h = arg;
+    reload_state *rs = h->reload;
+    char b;
+    if (read(fd, &b, 1) != 1)
+        return;
+    pthread_join(rs->th, NULL);
+    rs->running = 0;
+    levy_reload_report r;
+    memset(&r, 0, sizeof r);
+    r.errors = rs->errs;
+    r.selftests = rs->nself;
+    r.generation = h->current->id;
+    memset(&rs->errs, 0, sizeof rs->errs);
+    levy_gen *g = rs->gen;
+    rs->gen = NULL;
+    if (g)
+        levy_lua_set_host(levy_vm_state(g->vm), LEVY_HOST_STORE, h->store);
+    if (rs->rc == LEVY_OK && g && levy_host_migrate(h, g, &r.errors) != LEVY_OK) {
+        levy_gen_unref(g);
+        g = NULL;
+        rs->rc = LEVY_EINVAL;
+    }
+    if (rs->rc != LEVY_OK || !g) {
+        if (r.errors.n == 0)
+            levy_gen_errors_add(&r.errors, rs->err.source, rs->err.line, rs->err.message);
+        r.status = "rejected";
+        h->reload_failures++;
+        for (int i = 0; i < r.errors.n; i++)
+            hlog(HLOG_WARN, "reload rejected: %s:%d: %s", r.errors.v[i].source,
+                 r.errors.v[i].line, r.errors.v[i].message);
+    } else {
+        swap_in(h, g, &r);
+    }
+    waiter *w = rs->cur;
+    rs->cur = NULL;
+    notify(w, &r);
+    levy_gen_errors_free(&r.errors);
+    if ((rs->next || rs->again) && !h->stopping) {
+        rs->cur = rs->next;
+        rs->next = NULL;
+        rs->again = 0;
+        start_build(h);
+    }
+}
+
+/* Starts a build for the waiters in rs->cur (tree unchanged: answered at once). */
+static void start_build(levy_host *h)
+{
+    reload_state *rs = h->reload;
+    char hash[65];
+    levy_err e;
+
+    if (levy_gen_tree_hash(h->cfg->plugins_dir, h->cfg->scripts_dir, hash, &e) == LEVY_OK &&
+        strcmp(hash, h->current->tree_hash) == 0) {
+        levy_reload_report r;
+        memset(&r, 0, sizeof r);
+        r.status = "unchanged";
+        r.generation = h->current->id;
+        hlog(HLOG_INFO, "reload: unchanged (generation %llu)", (unsigned long long)r.generation);
+        waiter *w = rs->cur;
+        rs->cur = NULL;
+        notify(w, &r);
+        return;
+    }
+    rs->id = h->current->id + 1;
+    rs->rc = LEVY_OK;
+    levy_err_clear(&rs->err);
+    rs->running = 1;
+    if (pthread_create(&rs->th, NULL, reload_thread, h) != 0) {
+        rs->running = 0;
+        levy_reload_report r;
+        memset(&r, 0, sizeof r);
+        r.status = "rejected";
+        r.generation = h->current->id;
+        levy_gen_errors_add(&r.errors, "", 0, "cannot start the reload thread");
+        waiter *w = rs->cur;
+        rs->cur = NULL;
+        notify(w, &r);
+        levy_gen_errors_free(&r.errors);
+    }
+}
+
+void levy_host_reload_async(levy_host *h, levy_reload_cb cb, void *ud)
+{
+    reload_state *rs = h->reload;
+    if (!rs) {
+        rs = calloc(1, sizeof *rs);
+        if (!rs || pipe(rs->pipe) != 0) {
+            free(rs);
+            levy_reload_report r;
+            levy_host_reload(h, &r); /* fall back to a build on the loop */
+            if (cb)
+                cb(ud, &r);
+            levy_gen_errors_free(&r.errors);
+            return;
+        }
+        fcntl(rs->pipe[0], F_SETFD, FD_CLOEXEC);
+        fcntl(rs->pipe[1], F_SETFD, FD_CLOEXEC);
+        rs->ev = event_new(h->base, rs->pipe[0], EV_READ | EV_PERSIST, on_reload_done, h);
+        event_add(rs->ev, NULL);
+        h->reload = rs;
+    }
+    waiter *w = NULL;
+    if (cb) {
+        w = calloc(1, sizeof *w);
+        if (w) {
+            w->cb = cb;
+            w->ud = ud;
+        }
+    }
+    if (rs->running) {
+        if (w) {
+            w->next = rs->next;
+            rs->next = w;
+        } else {
+            rs->again = 1;
+        }
+        return;
+    }
+    if (w) {
+        w->next = rs->cur;
+        rs->cur = w;
+    }
+    start_build(h);
+}
+
+static int reload_busy(levy_host *h)
+{
+    reload_state *rs = h->reload;
+    return rs && rs->running;
+}
+
+static void reload_free(levy_host *h)
+{
+    reload_state *rs = h->reload;
+    if (!rs)
+        return;
+    if (rs->running)
+        pthread_join(rs->th, NULL);
+    if (rs->gen)
+        levy_gen_unref(rs->gen);
+    levy_gen_errors_free(&rs->errs);
+    notify(rs->cur, NULL);
+    notify(rs->next, NULL);
+    if (rs->ev)
+        event_free(rs->ev);
+    close(rs->pipe[0]);
+    close(rs->pipe[1]);
+    free(rs);
+    h->reload = NULL;
 }
 
 /* ---- signals, watch, stop ------------------------------------------------------------- */
@@ -185,7 +450,7 @@ static void on_stop_poll(evutil_socket_t fd, short what, void *arg)
     (void)what;
     levy_host *h = arg;
     static int ticks;
-    if ((h->calls == 0 && !levy_jobs_runner_busy(h)) || ++ticks > 600) {
+    if ((h->calls == 0 && !levy_jobs_runner_busy(h) && !reload_busy(h)) || ++ticks > 600) {
         if (h->calls)
             hlog(HLOG_WARN, "stop: %d calls still running after 30 s; exiting", h->calls);
         event_base_loopexit(h->base, NULL);
@@ -216,11 +481,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     (void)what;
     levy_host *h = arg;
     if (sig == SIGHUP) {
-        if (h->stopping)
-            return;
-        levy_reload_report r;
-        levy_host_reload(h, &r);
-        levy_gen_errors_free(&r.errors);
+        if (!h->stopping)
+            levy_host_reload_async(h, NULL, NULL);
         return;
     }
     levy_host_stop(h);
@@ -262,9 +524,7 @@ static void on_watch_debounce(evutil_socket_t fd, short what, void *arg)
     /* re-add watches (new directories) and reload */
     add_watch_tree(h, h->cfg->plugins_dir, 0);
     add_watch_tree(h, h->cfg->scripts_dir, 0);
-    levy_reload_report r;
-    levy_host_reload(h, &r);
-    levy_gen_errors_free(&r.errors);
+    levy_host_reload_async(h, NULL, NULL);
 }
 
 static void on_watch(evutil_socket_t fd, short what, void *arg)
@@ -333,7 +593,7 @@ int levy_host_serve(levy_config *cfg)
         levy_crypto_set_master_key(key);
         memset(key, 0, sizeof key);
     }
-    h->base = event_base_new();
+    h->base = levy_host_event_base_new();
     if (!h->base || levy_http_client_new(&h->client, h->base, &err) != LEVY_OK) {
         fprintf(stderr, "levy: cannot start the event loop\n");
         goto done;
@@ -399,6 +659,7 @@ int levy_host_serve(levy_config *cfg)
     for (int i = 0; i < 3; i++)
         event_free(sigs[i]);
 done:
+    reload_free(h);
     levy_gen_errors_free(&errs);
     levy_schedule_stop(h);
     levy_jobs_runner_stop(h);

@@ -52,6 +52,12 @@ levy_call *levy_call_new(levy_host *h, levy_gen *gen, levy_call_kind kind, const
 /** Resumes (or starts) the coroutine with nargs values on its stack. When it finishes
  * (ok or error) `finish` runs and the call is freed. */
 void levy_call_resume(levy_call *call, int nargs);
+/** A helper thread of L's state anchored in the registry under *ref (luaL_unref it when
+ * done); NULL when the state is out of memory. Never raises. */
+lua_State *levy_aux_thread(lua_State *L, int *ref);
+/** Ends a call that could not start, with the error value on top of co (finish sees an
+ * error status), and frees it. */
+void levy_call_fail(levy_call *call);
 /** Pushes a traceback of a failed call's error on co and logs it (request id, plugin). */
 void levy_call_log_error(levy_call *call, const char *what);
 
@@ -81,6 +87,7 @@ struct levy_host {
     int exit_code;
     void *jobs;               /* runner state (host/jobs.c) */
     void *sched;              /* schedule timers */
+    void *reload;             /* async reload state (host.c) */
     int started;              /* on_start hooks ran */
     void *rates;              /* levy_rates *: the rate index every generation shares */
 };
@@ -89,8 +96,21 @@ struct levy_host {
  * included). */
 int levy_host_build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *errs,
                     int *nselftests, levy_err *err);
+/** Same without migrations (safe off the loop thread: touches no shared mutable state). */
+int levy_host_build_aside(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *errs,
+                          int *nselftests, levy_err *err);
+/** Applies the plugin migrations of g (loop thread). Errors are added to errs. */
+int levy_host_migrate(levy_host *h, levy_gen *g, levy_gen_errors *errs);
 /** Reload: build aside, validate, self-test, swap. Fills r (caller frees r->errors). */
 int levy_host_reload(levy_host *h, levy_reload_report *r);
+/** A new event loop with precise timers (NULL on failure). */
+struct event_base *levy_host_event_base_new(void);
+/** Reload without blocking the loop: the generation is built on a thread, migrations and
+ * the swap happen on the loop; cb(ud, report) runs on the loop when done (the report and
+ * its errors are valid during the call only). Requests arriving meanwhile join the next
+ * build. Returns at once. */
+typedef void (*levy_reload_cb)(void *ud, const levy_reload_report *r);
+void levy_host_reload_async(levy_host *h, levy_reload_cb cb, void *ud);
 /** Graceful stop: stop accepting, drain requests and jobs, exit the loop. */
 void levy_host_stop(levy_host *h);
 /** Runs `levy serve` / `levy sim`. Returns the process exit code. */

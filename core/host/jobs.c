@@ -286,6 +286,19 @@ static void push_job(levy_call *call, const levy_job *j)
     lua_setfield(co, -2, "payload");
 }
 
+/* [-2, +2, m] Under lua_pcall on the fresh coroutine: pushes run, job. */
+static int setup_job(lua_State *co)
+{
+    levy_call *c = lua_touserdata(co, 1);
+    const levy_job *j = lua_touserdata(co, 2);
+    lua_settop(co, 0);
+    levy_sandbox_push_api(co, "job_run");
+    lua_pushstring(co, j->kind);
+    lua_call(co, 1, 1);
+    push_job(c, j);
+    return 2;
+}
+
 static void poll_jobs(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -326,7 +339,7 @@ static void poll_jobs(evutil_socket_t fd, short what, void *arg)
             }
             jc->r = r;
             jc->job = jobs[i];
-            jc->max_attempts = jobs[i].max_attempts > 0 ? jobs[i].max_attempts : jk->max_attempts;
+            jc->max_attempts = jk->max_attempts; /* the kind's declaration wins */
             jc->base_ms = jk->base_delay_ms;
             jc->max_ms = jk->max_delay_ms;
             jc->ks = ks;
@@ -334,10 +347,13 @@ static void poll_jobs(evutil_socket_t fd, short what, void *arg)
             r->running++;
             h->jobs_running++;
             lua_State *co = c->co;
-            levy_sandbox_push_api(co, "job_run");
-            lua_pushstring(co, jk->kind);
-            lua_call(co, 1, 1);
-            push_job(c, &jc->job);
+            lua_pushcfunction(co, setup_job);
+            lua_pushlightuserdata(co, c);
+            lua_pushlightuserdata(co, &jc->job);
+            if (lua_pcall(co, 2, 2, 0) != LUA_OK) {
+                levy_call_fail(c); /* out of Lua memory: counted as a failed run */
+                continue;
+            }
             levy_call_resume(c, 1);
         }
     }

@@ -230,7 +230,8 @@ static int cmp_series(const void *a, const void *b)
 
 int levy_metrics_render(char **out, size_t *len, levy_err *err)
 {
-    qsort(all, (size_t)nall, sizeof *all, cmp_series);
+    if (nall)
+        qsort(all, (size_t)nall, sizeof *all, cmp_series);
     sbuf b = {malloc(4096), 0, 4096, 0};
     if (!b.p)
         return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");

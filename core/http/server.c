@@ -243,30 +243,38 @@ static void r_metrics(levy_host *h, struct evhttp_request *req)
     evbuffer_free(b);
 }
 
-static void r_reload(levy_host *h, struct evhttp_request *req)
+static void reload_reply(void *ud, const levy_reload_report *r)
 {
-    levy_reload_report r;
-    levy_host_reload(h, &r);
+    struct evhttp_request *req = ud;
+    if (!r) { /* shutting down before the build finished */
+        send_error(req, "/admin/reload", 503, "unavailable", "server is shutting down");
+        return;
+    }
     struct evbuffer *b = evbuffer_new();
-    evbuffer_add_printf(b, "{\"status\":\"%s\",\"generation\":%llu", r.status,
-                        (unsigned long long)r.generation);
-    int rejected = strcmp(r.status, "rejected") == 0;
+    evbuffer_add_printf(b, "{\"status\":\"%s\",\"generation\":%llu", r->status,
+                        (unsigned long long)r->generation);
+    int rejected = strcmp(r->status, "rejected") == 0;
     if (rejected) {
         evbuffer_add_printf(b, ",\"errors\":[");
-        for (int i = 0; i < r.errors.n; i++) {
+        for (int i = 0; i < r->errors.n; i++) {
             evbuffer_add_printf(b, "%s{\"file\":", i ? "," : "");
-            json_str(b, r.errors.v[i].source);
-            evbuffer_add_printf(b, ",\"line\":%d,\"message\":", r.errors.v[i].line);
-            json_str(b, r.errors.v[i].message);
+            json_str(b, r->errors.v[i].source);
+            evbuffer_add_printf(b, ",\"line\":%d,\"message\":", r->errors.v[i].line);
+            json_str(b, r->errors.v[i].message);
             evbuffer_add_printf(b, "}");
         }
         evbuffer_add_printf(b, "]");
     }
     evbuffer_add_printf(b, "}");
-    levy_gen_errors_free(&r.errors);
     send_reply(req, rejected ? 422 : 200, "application/json", b);
     evbuffer_free(b);
     count("/admin/reload", rejected ? 422 : 200);
+}
+
+/* POST /admin/reload: answered when the build (on a thread) is done. */
+static void r_reload(levy_host *h, struct evhttp_request *req)
+{
+    levy_host_reload_async(h, reload_reply, req);
 }
 
 static void r_generation(levy_host *h, struct evhttp_request *req)
@@ -425,8 +433,13 @@ static void lua_reply(levy_call *call, int status, int nres)
             lua_State *L = co;
             /* render on a fresh thread: co is dead after an error */
             lua_State *M = levy_vm_state(call->gen->vm);
-            lua_State *T = lua_newthread(M);
-            int tref = luaL_ref(M, LUA_REGISTRYINDEX);
+            int tref = LUA_NOREF;
+            lua_State *T = levy_aux_thread(M, &tref);
+            if (!T) {
+                send_error(req, hc->route, 500, "internal", "internal error");
+                free(hc);
+                return;
+            }
             levy_lua_set_ctx(T, &call->ctx);
             levy_sandbox_push_api(T, "render_api_error");
             lua_xmove(L, T, 1);
@@ -513,6 +526,12 @@ static void lua_reply(levy_call *call, int status, int nres)
     free(hc);
 }
 
+typedef struct req_setup {
+    struct evhttp_request *req;
+    const char *method, *path, *query, *id;
+    levy_route_match *m;
+} req_setup;
+
 /* [-0, +1, m] Pushes the request fields table. */
 static void push_req_fields(lua_State *co, struct evhttp_request *req, const char *method,
                             const char *path, const char *query, levy_route_match *m,
@@ -574,6 +593,17 @@ static void push_req_fields(lua_State *co, struct evhttp_request *req, const cha
     lua_setfield(co, -2, "remote");
 }
 
+/* [-1, +1, m] Under lua_pcall on the fresh coroutine: builds req = make_req(fields). */
+static int setup_req(lua_State *co)
+{
+    req_setup *rs = lua_touserdata(co, 1);
+    lua_pop(co, 1);
+    levy_sandbox_push_api(co, "make_req");
+    push_req_fields(co, rs->req, rs->method, rs->path, rs->query, rs->m, rs->id);
+    lua_call(co, 1, 1);
+    return 1;
+}
+
 static void dispatch_lua(levy_host *h, struct evhttp_request *req, const char *method,
                          const char *path, const char *query, levy_route_match *m)
 {
@@ -592,9 +622,16 @@ static void dispatch_lua(levy_host *h, struct evhttp_request *req, const char *m
     lua_getfield(co, LUA_REGISTRYINDEX, "levy.routes");
     lua_rawgeti(co, -1, m->route->index);
     lua_remove(co, -2);
-    levy_sandbox_push_api(co, "make_req");
-    push_req_fields(co, req, method, path, query, m, call->id);
-    lua_call(co, 1, 1); /* make_req cannot fail short of OOM; the state is capped but small */
+    req_setup rs = {req, method, path, query, call->id, m};
+    lua_pushcfunction(co, setup_req);
+    lua_pushlightuserdata(co, &rs);
+    if (lua_pcall(co, 1, 1, 0) != LUA_OK) {
+        /* out of Lua memory: finish the call with the error (500, logged) */
+        call->budget.tripped = 0;
+        lua_remove(co, -2); /* the handler */
+        levy_call_fail(call);
+        return;
+    }
     levy_call_resume(call, 1);
 }
 

@@ -83,31 +83,47 @@ static int l_check_token(lua_State *L)
     return 1;
 }
 
+/* [-1, +3, m] Under lua_pcall on the main state: the results of a finished transfer. */
+static int push_result(lua_State *L)
+{
+    const levy_http_result *res = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    if (res->ok) {
+        lua_pushinteger(L, res->status);
+        lua_createtable(L, 0, res->nheaders);
+        for (int i = 0; i < res->nheaders; i++) {
+            lua_pushstring(L, res->headers[i].value);
+            lua_setfield(L, -2, res->headers[i].name);
+        }
+        lua_pushlstring(L, res->body, res->body_len);
+    } else {
+        lua_pushnil(L);
+        lua_pushstring(L, res->message);
+        lua_pushstring(L, res->code);
+    }
+    return 3;
+}
+
+/* Completion of levy.http.request: builds the results on the (idle) main state under a
+ * protected call, moves them to the parked coroutine and resumes it. If the generation is
+ * out of memory the coroutine is resumed with no values (http.request returns nothing). */
 static void on_done(void *ud, const levy_http_result *res)
 {
     levy_call *call = ud;
     lua_State *co = call->co;
-    if (!lua_checkstack(co, 4 + (res->ok ? 2 : 0))) {
-        lua_pushnil(co); /* cannot grow: report as a failure (stack reserved at yield) */
-        lua_pushstring(co, "out of memory");
-        lua_pushstring(co, "network");
-        levy_call_resume(call, 3);
-        return;
-    }
-    if (res->ok) {
-        lua_pushinteger(co, res->status);
-        lua_createtable(co, 0, res->nheaders);
-        for (int i = 0; i < res->nheaders; i++) {
-            lua_pushstring(co, res->headers[i].value);
-            lua_setfield(co, -2, res->headers[i].name);
+    lua_State *L = levy_vm_state(call->gen->vm);
+    int n = 0;
+    if (lua_checkstack(L, 4) && lua_checkstack(co, 4)) {
+        lua_pushcfunction(L, push_result);
+        lua_pushlightuserdata(L, (void *)res);
+        if (lua_pcall(L, 1, 3, 0) == LUA_OK) {
+            lua_xmove(L, co, 3);
+            n = 3;
+        } else {
+            lua_pop(L, 1);
         }
-        lua_pushlstring(co, res->body, res->body_len);
-    } else {
-        lua_pushnil(co);
-        lua_pushstring(co, res->message);
-        lua_pushstring(co, res->code);
     }
-    levy_call_resume(call, 3);
+    levy_call_resume(call, n);
 }
 
 /* [-1, +3, v] request{method=, url=, headers=, body=, timeout_ms=} (yields)

@@ -1,5 +1,10 @@
 /* levy.time (docs/plugins.md §3) over core/clock.h. */
+#include <stdlib.h>
+
+#include <event2/event.h>
+
 #include "clock.h"
+#include "host/host.h"
 #include "lctx.h"
 
 int luaopen_levy_time(lua_State *L);
@@ -55,7 +60,58 @@ static int l_valid_date(lua_State *L)
     return 1;
 }
 
+/* A parked sleep: the timer owns this and frees it when it fires. */
+typedef struct sleeper {
+    struct event *ev;
+    levy_call *call;
+} sleeper;
+
+static void on_wake(evutil_socket_t fd, short what, void *ud)
+{
+    (void)fd;
+    (void)what;
+    sleeper *s = ud;
+    levy_call *call = s->call;
+    event_free(s->ev);
+    free(s);
+    levy_call_resume(call, 0);
+}
+
+/* [-1, +0, v] sleep(ms): parks the calling handler/job coroutine on an event-loop timer for
+ * ms milliseconds (0..60000) while the loop keeps serving; request context only. Used by
+ * the simulator's latency fault. Out of memory raises before anything is scheduled. */
+static int l_sleep(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.time.sleep", LEVY_CTX_REQUEST);
+    lua_Integer ms = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, ms >= 0 && ms <= 60000, 1, "milliseconds must be 0..60000");
+    levy_lctx *ctx = levy_lua_ctx(L);
+    levy_call *call = ctx ? ctx->call : NULL;
+    if (!call || call->co != L || !lua_isyieldable(L) || !call->host || !call->host->base)
+        return luaL_error(L, "levy.time.sleep must be called from a handler or job's own "
+                             "coroutine on the event loop");
+    sleeper *s = malloc(sizeof *s);
+    if (!s)
+        return luaL_error(L, "not enough memory");
+    s->call = call;
+    s->ev = evtimer_new(call->host->base, on_wake, s);
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    /* timers count from the loop's cached time, taken when this iteration began: refresh it
+     * so the sleep is never shorter than asked */
+    event_base_update_cache_time(call->host->base);
+    if (!s->ev || evtimer_add(s->ev, &tv) != 0) {
+        if (s->ev)
+            event_free(s->ev);
+        free(s);
+        return luaL_error(L, "levy.time.sleep: cannot schedule a timer");
+    }
+    lua_settop(L, 0);
+    call->waiting = 1;
+    return lua_yield(L, 0);
+}
+
 static const luaL_Reg time_funcs[] = {{"now_ms", l_now_ms},     {"iso", l_iso},
+                                      {"sleep", l_sleep},
                                       {"iso_ms", l_iso_ms},     {"date", l_date},
                                       {"format_date", l_date},  {"parse_iso", l_parse_iso},
                                       {"valid_date", l_valid_date}, {NULL, NULL}};

@@ -15,7 +15,7 @@
 #include "lctx.h"
 #include "sandbox.h"
 
-static int live_gens;
+static _Atomic int live_gens; /* generations are built on a reload thread */
 
 void levy_gen_errors_add(levy_gen_errors *e, const char *file, int line, const char *msg)
 {
@@ -160,8 +160,10 @@ static int hash_tree(const char *plugins_dir, const char *scripts_dir, levy_gen_
         rc = levy_err_set(err, LEVY_EIO, "io", "cannot list plugins/scripts: %s", strerror(errno));
         goto done;
     }
-    qsort(pf.v, (size_t)pf.n, sizeof *pf.v, cmp_str);
-    qsort(sf.v, (size_t)sf.n, sizeof *sf.v, cmp_str);
+    if (pf.n)
+        qsort(pf.v, (size_t)pf.n, sizeof *pf.v, cmp_str);
+    if (sf.n)
+        qsort(sf.v, (size_t)sf.n, sizeof *sf.v, cmp_str);
     files = calloc((size_t)(pf.n + sf.n) + 1, sizeof *files);
     if (!files) {
         rc = levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
@@ -426,7 +428,8 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
                 sv_push(&names, de->d_name);
         closedir(d);
     }
-    qsort(names.v, (size_t)names.n, sizeof *names.v, cmp_str);
+    if (names.n)
+        qsort(names.v, (size_t)names.n, sizeof *names.v, cmp_str);
     for (int i = 0; i < names.n; i++) {
         char dir[4096], hpath[4200], rel[512];
         snprintf(dir, sizeof dir, "%s/%s", o->plugins_dir, names.v[i]);

@@ -55,10 +55,13 @@ static levy_budget *budget_of(lua_State *L)
     return &levy_vm_of(L)->budget;
 }
 
+/* The time budget counts CPU time of the running thread, not wall time: a call blocked in
+ * fsync or descheduled on a loaded machine has not run away, and must not be killed for it
+ * (the reload thread's builds are measured on their own thread's clock). */
 static int64_t mono_ns(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
@@ -71,10 +74,10 @@ void levy_budget_slice_end(levy_budget *b)
     b->slice_start_ns = 0;
 }
 
-void levy_budget_scale(levy_budget *b, int factor)
+void levy_budget_scale(levy_budget *b, int instr_factor, int time_factor)
 {
-    b->limit *= (uint64_t)factor;
-    b->limit_ns *= factor;
+    b->limit *= (uint64_t)instr_factor;
+    b->limit_ns *= time_factor;
 }
 
 static void budget_hook(lua_State *L, lua_Debug *ar)
@@ -122,6 +125,11 @@ int levy_vm_new(levy_vm **out, const levy_vm_limits *lim, levy_err *err)
     vm->cap = lim && lim->mem_max ? lim->mem_max : LEVY_VM_DEFAULT_MEM;
     vm->instr_budget = lim && lim->instr_budget ? lim->instr_budget : LEVY_VM_DEFAULT_INSTR;
     vm->time_ns = (int64_t)(lim && lim->time_ms ? lim->time_ms : LEVY_VM_DEFAULT_TIME_MS) * 1000000;
+    const char *tm = getenv("LEVY_LUA_TIME_MS"), *ins = getenv("LEVY_LUA_INSTR");
+    if (tm && atoi(tm) > 0 && !(lim && lim->time_ms))
+        vm->time_ns = (int64_t)atoi(tm) * 1000000;
+    if (ins && atoll(ins) > 0 && !(lim && lim->instr_budget))
+        vm->instr_budget = (uint64_t)atoll(ins);
     if (getenv("LEVY_UNDER_VALGRIND")) {
         vm->time_ns *= 50;
         vm->instr_budget *= 4;

@@ -55,7 +55,7 @@ void levy_vm_budget_start(levy_vm *vm, lua_State *L, levy_budget *b);
 void levy_budget_slice_begin(levy_budget *b);
 void levy_budget_slice_end(levy_budget *b);
 /** Multiplies the call's limits (jobs get a larger budget than requests). */
-void levy_budget_scale(levy_budget *b, int factor);
+void levy_budget_scale(levy_budget *b, int instr_factor, int time_factor);
 /** Installs the budget hook on thread L (new coroutines). */
 void levy_vm_arm(lua_State *L);
 

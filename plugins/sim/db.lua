@@ -111,7 +111,10 @@ end
 
 -- filters: list of {column, value} (equality) plus updated_gt_ms.
 -- Returns a JSON body string {"<key>":[...],"pagination":{"next_cursor":...}}.
-function M.list(kind, list_key, filters, updated_gt_ms, limit, cursor, paginate)
+-- order: "seq" (creation, default) or "updated_ms"; both strictly decreasing, newest first.
+function M.list(kind, list_key, filters, updated_gt_ms, limit, cursor, paginate, order)
+  order = order == "updated_ms" and "updated_ms" or "seq"
+  local ckind = order == "seq" and kind or (kind .. "_u")
   local where, params = { "kind = ?" }, { kind }
   for _, f in ipairs(filters) do
     where[#where + 1] = f[1] .. " = ?"
@@ -121,13 +124,13 @@ function M.list(kind, list_key, filters, updated_gt_ms, limit, cursor, paginate)
     where[#where + 1] = "updated_ms > ?"
     params[#params + 1] = updated_gt_ms
   end
-  local after = paginate and read_cursor(kind, cursor) or nil
+  local after = paginate and read_cursor(ckind, cursor) or nil
   if after then
-    where[#where + 1] = "seq < ?"
+    where[#where + 1] = order .. " < ?"
     params[#params + 1] = after
   end
-  local sql = "SELECT seq, body FROM sim_entities WHERE " .. table.concat(where, " AND ")
-              .. " ORDER BY seq DESC"
+  local sql = "SELECT seq, updated_ms, body FROM sim_entities WHERE " .. table.concat(where, " AND ")
+              .. " ORDER BY " .. order .. " DESC"
   if paginate then
     sql = sql .. " LIMIT ?"
     params[#params + 1] = limit + 1
@@ -137,12 +140,12 @@ function M.list(kind, list_key, filters, updated_gt_ms, limit, cursor, paginate)
   local n = paginate and math.min(#rows, limit) or #rows
   for i = 1, n do
     bodies[i] = rows[i].body
-    last = rows[i].seq
+    last = rows[i][order]
   end
   local out = '{"' .. list_key .. '":[' .. table.concat(bodies, ",") .. ']'
   if paginate then
     if #rows > limit then
-      out = out .. ',"pagination":{"next_cursor":' .. cjs.string(make_cursor(kind, last)) .. '}}'
+      out = out .. ',"pagination":{"next_cursor":' .. cjs.string(make_cursor(ckind, last)) .. '}}'
     else
       out = out .. ',"pagination":{}}'
     end

@@ -4,6 +4,7 @@ local store = require "levy.store"
 local crypto = require "levy.crypto"
 local time = require "levy.time"
 local money = require "levy.money"
+local jobs = require "levy.jobs"
 local config = require "levy.config"
 local cjs = require "cjs"
 local P = require "problem"
@@ -229,9 +230,16 @@ end
 ---------------------------------------------------------------------------------------------
 -- Customers
 
+local function sort_arg(req)
+  local sb = (req.query or {}).sort_by
+  if sb == nil or sb == "created" then return "seq" end
+  if sb == "updated" then return "updated_ms" end
+  P.raise(400, "sort_by: must be 'created' or 'updated'.", { { field = "sort_by", message = "must be created or updated" } })
+end
+
 local function list_customers(req)
   local limit, cursor, gt = list_args(req)
-  return ok(200, db.list("customer", "customers", {}, gt, limit, cursor, true))
+  return ok(200, db.list("customer", "customers", {}, gt, limit, cursor, true, sort_arg(req)))
 end
 
 local function create_customer(req)
@@ -464,7 +472,7 @@ end
 
 local function list_all_payments(req)
   local limit, cursor, gt = list_args(req)
-  return ok(200, db.list("payment", "payments", {}, gt, limit, cursor, true))
+  return ok(200, db.list("payment", "payments", {}, gt, limit, cursor, true, sort_arg(req)))
 end
 
 local function create_payment(req)
@@ -672,18 +680,64 @@ end
 local SIM_TABLES = { "sim_entities", "sim_counters", "sim_api_keys", "sim_idempotency", "sim_deliveries",
                      "sim_webhooks", "sim_faults" }
 
-local function load_demo(seed_n, invoices, wipe)
+local SEED_CHUNK = 250   -- invoices per seeding job run (fits the background Lua budget)
+
+local function load_demo(seed_n, invoices, wipe, inline)
   store.transaction(function()
     if wipe then
       for _, t in ipairs(SIM_TABLES) do store.exec("DELETE FROM " .. t) end
       store.exec("DELETE FROM sqlite_sequence WHERE name IN ('sim_entities', 'sim_deliveries')")
     end
-    seed.run(seed_n, invoices)
+    local gen = (math.tointeger(tonumber(state.get("seed_gen") or "0")) or 0) + 1
+    state.put("seed_gen", tostring(gen))
+    seed.base(seed_n)
     register_key(seed.api_key(seed_n), "demo", false, 1767225600000)
     state.put("seed", tostring(seed_n))
     state.put("invoices", tostring(invoices))
+    store.exec("INSERT INTO sim_counters(name, value) VALUES ('invoice', ?), ('credit_memo', ?) "
+               .. "ON CONFLICT(name) DO UPDATE SET value = excluded.value", invoices, invoices)
+    local first = math.min(invoices, inline or 0)
+    if first > 0 then seed.invoices(seed_n, 1, first) end
+    state.put("seeded", tostring(first))
+    if first < invoices then
+      jobs.enqueue { kind = "sim.seed", key = ("seed-%d-%d"):format(gen, first + 1),
+                     payload = { seed = seed_n, from = first + 1, to = invoices, gen = gen } }
+    end
   end)
   windows = {}
+end
+
+local RESET_INLINE = 600      -- entities a reset may delete inline
+local RESET_CHUNK = 2000      -- entities deleted per reset job run
+
+-- Job: delete the next chunk of entities, then reseed (a newer reset makes it a no-op).
+local function reset_job(job)
+  local p = job.payload
+  if tostring(p.gen) ~= state.get("seed_gen") then return end
+  local left
+  store.transaction(function()
+    store.exec("DELETE FROM sim_entities WHERE seq IN (SELECT seq FROM sim_entities LIMIT ?)", RESET_CHUNK)
+    left = store.row("SELECT count(*) AS n FROM sim_entities").n
+    if left > 0 then
+      jobs.enqueue { kind = "sim.reset", key = ("reset-%d-%d"):format(p.gen, left), payload = p }
+    end
+  end)
+  if left == 0 then load_demo(p.seed, p.invoices, true, 0) end
+end
+
+-- Job: the next chunk of demo invoices (a reset since it was queued makes it a no-op).
+local function seed_job(job)
+  local p = job.payload
+  if tostring(p.gen) ~= state.get("seed_gen") then return end
+  local to = math.min(p.to, p.from + SEED_CHUNK - 1)
+  store.transaction(function()
+    seed.invoices(p.seed, p.from, to)
+    state.put("seeded", tostring(to))
+    if to < p.to then
+      jobs.enqueue { kind = "sim.seed", key = ("seed-%d-%d"):format(p.gen, to + 1),
+                     payload = { seed = p.seed, from = to + 1, to = p.to, gen = p.gen } }
+    end
+  end)
 end
 
 local function sim_info()
@@ -692,6 +746,8 @@ local function sim_info()
     api_key = seed.api_key(math.tointeger(s)), url = base_url(), seed = math.tointeger(s),
     invoices = db.count("invoice"), credit_memos = db.count("credit_memo"), customers = db.count("customer"),
     products = db.count("product"), api_version = "4",
+    invoices_target = math.tointeger(tonumber(state.get("invoices") or "0")),
+    seeding = (tonumber(state.get("seeded") or "0") or 0) < (tonumber(state.get("invoices") or "0") or 0),
   }
 end
 
@@ -702,8 +758,9 @@ local function banner()
     "levy sim: Rillet API v4 simulator",
     "  URL:       " .. u .. "   (web UI: " .. u .. "/)",
     "  API key:   " .. k,
-    ("  Demo data: seed %d, %d invoices, %d credit memos, %d customers, %d products"):format(
-      i.seed, i.invoices, i.credit_memos, i.customers, i.products),
+    ("  Demo data: seed %d, %d invoices, %d credit memos, %d customers, %d products%s"):format(
+      i.seed, i.invoices, i.credit_memos, i.customers, i.products,
+      i.seeding and (" (generating the rest of %d invoices in the background)"):format(i.invoices_target) or ""),
     "  Try:",
     "    curl -H 'Authorization: Bearer " .. k .. "' -H 'X-Rillet-API-Version: 4' " .. u .. "/organizations/self",
     "    curl -H 'Authorization: Bearer " .. k .. "' -H 'X-Rillet-API-Version: 4' '" .. u .. "/invoices?limit=5'",
@@ -903,7 +960,20 @@ local function ctl_reset(req)
     P.raise(400, "seed and invoices must be integers (0 <= invoices <= 100000).")
   end
   if b.reset_config then state.reset_config() end
-  load_demo(s, n, true)
+  local n_ent = store.row("SELECT count(*) AS n FROM sim_entities").n
+  if n_ent <= RESET_INLINE then
+    load_demo(s, n, true, 25)
+  else
+    -- too much to delete within one request's Lua budget: wipe and reseed in jobs
+    store.transaction(function()
+      local gen = (math.tointeger(tonumber(state.get("seed_gen") or "0")) or 0) + 1
+      state.put("seed_gen", tostring(gen))
+      state.put("seed", tostring(s))
+      state.put("invoices", tostring(n))
+      state.put("seeded", "-1")
+      jobs.enqueue { kind = "sim.reset", key = "reset-" .. gen, payload = { seed = s, invoices = n, gen = gen } }
+    end)
+  end
   return ok(200, sim_info())
 end
 
@@ -1000,13 +1070,15 @@ return {
   roles = { "sim" },
   routes = routes,
   jobs = {
+    ["sim.seed"] = { run = seed_job, max_attempts = 3, concurrency = 1 },
+    ["sim.reset"] = { run = reset_job, max_attempts = 3, concurrency = 1 },
     ["sim.deliver"] = { run = hooks.run, max_attempts = 100, concurrency = 4, base_delay_ms = 100,
                         max_delay_ms = 7200000 },
   },
   on_start = function()
     local s = state.sim_settings()
     if not s.rate_limit then state.set_config({ rate_limit = false }) end
-    if db.count("organization") == 0 then load_demo(s.seed, s.invoices, false) end
+    if db.count("organization") == 0 then load_demo(s.seed, s.invoices, false, SEED_CHUNK) end
     return banner()
   end,
   exports = {

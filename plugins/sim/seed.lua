@@ -76,13 +76,17 @@ function M.api_key(seed)
   return "rk_demo_" .. crypto.hex(crypto.sha256("levy-sim-demo-key:" .. seed)):sub(1, 32)
 end
 
+-- The first invoices of every seed are unpaid USD invoices shipping to these ZIPs, so a
+-- demo always shows tax being written (CA, NY, TX, WA, IL, NJ) whatever the seed.
+M.SHOWCASE = { "92614", "10001", "78701", "98101", "60601", "07446" }
+
 local BASE_MS = 1767225600000 -- 2026-01-01T00:00:00Z
 
-function M.run(seed, n_invoices)
+-- Organisation, subsidiaries, products and customers (cheap; done inline).
+function M.base(seed)
   local r = prng.new(seed)
   local clock = BASE_MS
   local function tick() clock = clock + 1000 + r:int(0, 999); return clock end
-  local function day(d) return time.date(BASE_MS + d * 86400000) end
 
   local org = { id = r:uuid(), currency = "USD", timezone = "America/Los_Angeles",
                 trade_name = r:pick(ORG) .. " Inc." }
@@ -98,7 +102,6 @@ function M.run(seed, n_invoices)
   db.insert("subsidiary", us, { currency = "USD" }, tick(), { address = seller.USD }, true)
   db.insert("subsidiary", eu, { currency = "EUR" }, tick(), { address = seller.EUR }, true)
 
-  local products = {}
   for _, p in ipairs(M.PRODUCTS) do
     local price = { type = p[6] and "FIXED_RECURRING" or "ONE_TIME", amount = { amount = p[4], currency = "USD" } }
     if p[6] then price.interval_months = 1 end
@@ -107,17 +110,17 @@ function M.run(seed, n_invoices)
                    revenue_pattern = p[6] and "DAILY" or "EVEN_PERIOD", status = "ACTIVE",
                    account_code = p[5],
                    external_references = cjs.array({ { type = "levy-tax-code", id = p[3] } }) }
-    db.insert("product", prod, { currency = "USD" }, tick(), nil, true)
-    products[#products + 1] = { obj = prod, price = p[4], kind = p[3] }
+    db.insert("product", prod, { status = "ACTIVE", currency = "USD" }, tick(), nil, true)
   end
 
-  local customers = {}
+  local n = 0
   local function add_customer(city, st, zip, country, vat)
-    local name = r:pick(NAME_A) .. " " .. r:pick(NAME_B) .. " " .. (#customers + 1)
+    n = n + 1
+    local name = r:pick(NAME_A) .. " " .. r:pick(NAME_B) .. " " .. n
     local addr = { line1 = r:int(1, 9899) .. " " .. r:pick(STREETS), city = city, state = st,
                    zip_code = zip, country = country }
     local c = { id = r:uuid(), name = name, name_on_invoice = name, address = addr,
-                emails = cjs.array({ { email = "billing" .. (#customers + 1) .. "@example.com", type = "MAIN_SENDER" } }),
+                emails = cjs.array({ { email = "billing" .. n .. "@example.com", type = "MAIN_SENDER" } }),
                 payment_terms = 30, send_invoices_automatically = false, send_payment_reminders = false }
     if r:chance(1, 4) then
       local o = M.US[r:int(1, #M.US)]
@@ -131,13 +134,48 @@ function M.run(seed, n_invoices)
     end
     if vat then c.external_references = cjs.array({ { type = "vat-id", id = vat } }) end
     db.insert("customer", c, nil, tick())
-    customers[#customers + 1] = { obj = c, eu = EU[country] or false }
   end
   for _, a in ipairs(M.US) do add_customer(a[1], a[2], a[3], "US") end
   for _, a in ipairs(M.INTL) do add_customer(a[1], a[2], a[3], a[4], a[5]) end
+end
 
-  for i = 1, n_invoices do
+local function context()
+  local ctx = { subs = {}, seller = {}, products = {}, customers = {} }
+  for _, row in ipairs(store.rows("SELECT body, extra FROM sim_entities WHERE kind = 'subsidiary' ORDER BY seq")) do
+    local s = json.decode(row.body)
+    ctx.subs[s.currency] = s
+    ctx.seller[s.currency] = (json.decode(row.extra or "{}") or {}).address
+  end
+  for _, row in ipairs(store.rows("SELECT body FROM sim_entities WHERE kind = 'product' ORDER BY seq")) do
+    local p = json.decode(row.body)
+    local kind = p.external_references and p.external_references[1] and p.external_references[1].id or "goods"
+    ctx.products[#ctx.products + 1] = { obj = p, price = p.price.amount.amount, kind = kind }
+  end
+  for _, row in ipairs(store.rows("SELECT body FROM sim_entities WHERE kind = 'customer' ORDER BY seq")) do
+    local c = json.decode(row.body)
+    ctx.customers[#ctx.customers + 1] = { obj = c, eu = c.address and EU[c.address.country] or false }
+  end
+  return ctx
+end
+
+-- Invoices from..to (1-based). Each invoice has its own PRNG stream (seed, index) and fixed
+-- timestamps, so generating in chunks (jobs) gives the same bytes as one go.
+function M.invoices(seed, from, to)
+  local ctx = context()
+  local us, eu = ctx.subs.USD, ctx.subs.EUR
+  local customers, products = ctx.customers, ctx.products
+  local function day(d) return time.date(BASE_MS + d * 86400000) end
+  for i = from, to do
+    local r = prng.new(seed * 1000003 + i)
+    local clock = BASE_MS + 86400000 + i * 10000
+    local function tick() clock = clock + 1; return clock end
     local cu = customers[r:int(1, #customers)]
+    local showcase = M.SHOWCASE[i]
+    if showcase then
+      for _, c in ipairs(customers) do
+        if c.obj.address and c.obj.address.zip_code == showcase then cu = c end
+      end
+    end
     local sub = (cu.eu and r:chance(3, 4)) and eu or us
     local cur = sub.currency
     local nlines = r:int(1, 10)
@@ -154,37 +192,36 @@ function M.run(seed, n_invoices)
     end
     local errs = { add = function(f, m) error("seed line invalid: " .. f .. ": " .. m) end }
     local lines = docs.build_lines(errs, items, cur, "invoice")
-    -- deterministic line ids instead of random ones
     for _, l in ipairs(lines) do l.id = r:uuid() end
     local d = r:int(0, 300)
     local inv = {
       id = r:uuid(), subsidiary_id = sub.id, invoice_number = string.format("INV-%05d", i),
       customer_id = cu.obj.id, items = lines, invoice_date = day(d), due_date = day(d + 30),
-      address = seller[cur], customer_address = cu.obj.address, payment_terms = 30,
+      address = ctx.seller[cur], customer_address = cu.obj.address, payment_terms = 30,
       status = "UNPAID", external_references = cjs.array({}),
     }
     if cu.obj.shipping_address then inv.shipping_address = cu.obj.shipping_address end
     if r:chance(1, 6) then inv.memo = "Thank you for your business." end
     local extra = { paid = 0, credited = 0 }
     docs.invoice_totals(inv, extra, cur)
-    -- payments: about 1 in 4 paid in full, 1 in 10 partially
     local total = docs.minor(inv.total, cur)
     local pay
     local roll = r:int(1, 20)
+    if showcase then roll = 20 end
     if roll <= 5 then pay = total elseif roll <= 7 then pay = total // 2 end
     local inv_upd = tick()
     if pay and pay > 0 then
       extra.paid = pay
       docs.invoice_totals(inv, extra, cur)
     end
-    db.insert("invoice", inv, { subsidiary_id = sub.id, customer_id = cu.obj.id, status = inv.status,
-                                currency = cur }, inv_upd, extra)
+    local cols = { subsidiary_id = sub.id, customer_id = cu.obj.id, status = inv.status, currency = cur }
+    db.insert("invoice", inv, cols, inv_upd, extra)
     if pay and pay > 0 then
       local pm = { id = r:uuid(), status = "SUCCESSFUL", invoice_id = inv.id,
                    amount = docs.m(pay, cur), date = day(d + r:int(1, 40)), account_code = "1010" }
       db.insert("payment", pm, { parent_id = inv.id, currency = cur }, tick())
-    elseif r:chance(1, 6) then
-      -- a credit memo for part of the first line, applied to the invoice
+    elseif r:chance(1, 6) and not showcase then
+      -- a credit memo for half of the first line, applied to the invoice
       local l1 = lines[1]
       local amt = docs.minor(l1.total_amount, cur) // 2
       if amt > 0 then
@@ -203,15 +240,12 @@ function M.run(seed, n_invoices)
         extra.credited = amt
         docs.invoice_totals(inv, extra, cur)
         db.insert("credit_memo", cm, { subsidiary_id = sub.id, customer_id = cu.obj.id,
-                                       status = cm.status, currency = cur }, tick(), { applied = amt })
-        db.update_fixed("invoice", inv, { subsidiary_id = sub.id, customer_id = cu.obj.id,
-                                          status = inv.status, currency = cur }, extra)
+                                       status = cm.status, currency = cur }, tick(), {})
+        cols.status = inv.status
+        db.update_fixed("invoice", inv, cols, extra)
       end
     end
   end
-  store.exec("INSERT INTO sim_counters(name, value) VALUES ('invoice', ?), ('credit_memo', ?) "
-             .. "ON CONFLICT(name) DO UPDATE SET value = excluded.value", n_invoices, n_invoices)
-  return { organization = org, subsidiaries = { us, eu } }
 end
 
 return M

@@ -44,11 +44,24 @@ def check(cond, what):
     return cond
 
 
+EXAMPLE = os.path.join(SRC, "tests", "fixtures", "plugins", "example")
+
+
+def plugins_with_example(tmp):
+    """The shipped plugins plus the test-only example plugin (kept out of plugins/ so a
+    production `levy serve` never exposes its deliberate failure routes)."""
+    d = os.path.join(tmp, "plugins")
+    os.makedirs(tmp, exist_ok=True)
+    shutil.copytree(os.path.join(SRC, "plugins"), d)
+    shutil.copytree(EXAMPLE, os.path.join(d, "example"))
+    return d
+
+
 class Levy:
     def __init__(self, plugins=None, env=None, data=None, args=()):
         self.tmp = tempfile.mkdtemp(prefix="levy-e2e-")
         self.data = data or os.path.join(self.tmp, "data")
-        self.plugins = plugins or os.path.join(SRC, "plugins")
+        self.plugins = plugins or plugins_with_example(self.tmp)
         self.scripts = os.path.join(self.tmp, "scripts")
         os.makedirs(self.scripts, exist_ok=True)
         self.port = next_port()
@@ -146,7 +159,7 @@ def case_check():
     tmp = tempfile.mkdtemp(prefix="levy-e2e-check-")
     try:
         plugins = os.path.join(tmp, "plugins")
-        shutil.copytree(os.path.join(SRC, "plugins", "example"), os.path.join(plugins, "example"))
+        shutil.copytree(os.path.join(SRC, "tests", "fixtures", "plugins", "example"), os.path.join(plugins, "example"))
         scripts = os.path.join(tmp, "scripts")
         os.makedirs(scripts)
         p = subprocess.run([LEVY, "check", "--plugins", plugins, "--scripts", scripts],
@@ -202,6 +215,10 @@ def case_http():
         t0 = time.time()
         st, js, _, _ = lv.req("GET", "/v1/example/spin")
         check(st == 500 and time.time() - t0 < 1.0, "runaway handler aborted quickly")
+        # regression: http.error with three arguments used to render its own table as
+        # `details` (a cycle) and answer 500
+        st, js, _, _ = lv.req("GET", "/v1/example/things/nope")
+        check(st == 404 and err_shape(js, "not_found") and "details" not in js["error"], "http.error(404, code, msg) -> 404")
         st, js, _, _ = lv.req("POST", "/v1/example/things", body={"name": ""})
         check(st == 422 and err_shape(js, "validation_failed"), "422 validation_failed")
         st, js, _, _ = lv.req("GET", f"/v1/example/fetch?url=http://127.0.0.1:{lv.port}/healthz")
@@ -217,8 +234,14 @@ def case_http():
               and len(f["sha256"]) == 64 for f in js["files"]) and "loaded_at" in js, "admin/generation")
         st, js, _, _ = lv.req("POST", "/admin/reload")
         check(st == 200 and js == {"status": "unchanged", "generation": 1}, "reload unchanged")
+        time.sleep(0.35)
         st, _, data, r = lv.req("GET", "/metrics")
         text = data.decode()
+        check('levy_example_hellos_total{who="world"}' in text, "plugin counters via levy.metrics")
+        ticks = [l for l in text.splitlines() if l.startswith("levy_example_ticks_total")]
+        check(ticks and int(ticks[0].split()[-1]) >= 2, f"schedule runs every_ms ({ticks})")
+        check(os.stat(lv.data).st_mode & 0o777 == 0o700, "data dir is 0700")
+        check(os.stat(os.path.join(lv.data, "api-token")).st_mode & 0o777 == 0o600, "api-token is 0600")
         check(st == 200 and 'levy_http_requests_total{route="/v1/example/hello",status="200"}' in text
               and "levy_rule_generation 1" in text and "levy_reloads_total" in text
               and "levy_reload_failures_total" in text, "metrics")
@@ -255,7 +278,7 @@ def case_slow_client():
 def case_reload_under_load():
     tmp = tempfile.mkdtemp(prefix="levy-e2e-rl-")
     plugins = os.path.join(tmp, "plugins")
-    shutil.copytree(os.path.join(SRC, "plugins", "example"), os.path.join(plugins, "example"))
+    shutil.copytree(os.path.join(SRC, "tests", "fixtures", "plugins", "example"), os.path.join(plugins, "example"))
     lv = Levy(plugins=plugins)
     stop = threading.Event()
     stats = {"ok": 0, "bad": 0, "gens": set()}
@@ -303,10 +326,50 @@ def case_reload_under_load():
         check(js["generation"] == 8, f"SIGHUP reload -> generation 8 ({js})")
         check(stats["bad"] == 0 and stats["ok"] > 50, f"no failed request during reloads ({stats['ok']} ok, {stats['bad']} failed)")
         check(len(stats["gens"]) >= 3, f"requests saw several generations ({sorted(stats['gens'])})")
+        # a new plugin migration is applied before the generation goes live; a failing one
+        # rejects the reload
+        mig = os.path.join(plugins, "example", "migrations")
+        with open(os.path.join(mig, "0002_extra.sql"), "w") as f:
+            f.write("CREATE TABLE example_extra (id INTEGER PRIMARY KEY);\n")
+        st, js, _, _ = lv.req("POST", "/admin/reload")
+        import sqlite3
+        db = sqlite3.connect(os.path.join(lv.data, "levy.db"))
+        have = db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'example_extra'").fetchone()[0]
+        check(st == 200 and js["status"] == "reloaded" and have == 1, f"new migration applied on reload ({js})")
+        with open(os.path.join(mig, "0003_bad.sql"), "w") as f:
+            f.write("CREATE TABLE nope (;\n")
+        st, js, _, _ = lv.req("POST", "/admin/reload")
+        check(st == 422 and js["errors"][0]["file"].startswith("plugins/example/migrations/"), f"failing migration rejects ({js})")
     finally:
         stop.set()
         lv.close()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def case_jobs_outcomes():
+    lv = Levy()
+    try:
+        ids = {}
+        for kind in ("flaky", "broken", "deadend"):
+            st, js, _, _ = lv.req("POST", f"/v1/example/jobs/{kind}")
+            check(st == 202, f"enqueue {kind}")
+            ids[kind] = js["job"]
+        import sqlite3
+        db = sqlite3.connect(os.path.join(lv.data, "levy.db"))
+        want = {"flaky": ("done", 2), "broken": ("dead", 2), "deadend": ("dead", 1)}
+        got = {}
+        for _ in range(60):
+            got = {k: db.execute("SELECT state, attempts FROM jobs WHERE id = ?", (i,)).fetchone()
+                   for k, i in ids.items()}
+            if all(got[k] == want[k] for k in want):
+                break
+            time.sleep(0.1)
+        for k in want:
+            check(got[k] == want[k], f"job {k}: {got[k]} (want {want[k]})")
+        st, _, data, _ = lv.req("GET", "/metrics")
+        check('levy_jobs{kind="example.flaky",state="done"} 1' in data.decode(), "job queue depth by kind and state")
+    finally:
+        lv.close()
 
 
 def case_kill9_durable():
@@ -340,13 +403,30 @@ def case_kill9_durable():
 
 class SlowHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        if self.path == "/big":
+            n = (16 << 20) + 1024
+            self.send_response(200)
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            chunk = b"x" * 65536
+            sent = 0
+            try:
+                while sent < n:
+                    self.wfile.write(chunk[: n - sent])
+                    sent += len(chunk)
+            except OSError:
+                pass
+            return
         time.sleep(1.0)
         body = b'{"slow":true}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass  # the client gave up (outbound timeout case)
 
     def log_message(self, *a):
         pass
@@ -359,6 +439,10 @@ def case_sigterm_graceful():
     th.start()
     lv = Levy()
     try:
+        st, js, _, _ = lv.req("GET", f"/v1/example/fetch?url=http://127.0.0.1:{up_port}/big")
+        check(st == 502 and js["error"]["detail"] == "too_large", f"16 MiB response cap ({js})")
+        st, js, _, _ = lv.req("GET", f"/v1/example/fetch?url=http://127.0.0.1:{up_port}/slow&timeout_ms=200")
+        check(st == 502 and js["error"]["detail"] == "timeout", f"outbound timeout ({js})")
         result = {}
 
         def slow():
@@ -384,10 +468,48 @@ def case_sigterm_graceful():
         srv.shutdown()
 
 
+def case_tls():
+    tmp = tempfile.mkdtemp(prefix="levy-e2e-tls-")
+    try:
+        cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True)
+        port = next_port()
+        data = os.path.join(tmp, "data")
+        os.makedirs(os.path.join(tmp, "s"), exist_ok=True)
+        p = subprocess.Popen([LEVY, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data, "--plugins",
+                              plugins_with_example(os.path.join(tmp, "p")), "--scripts", os.path.join(tmp, "s"), "--tls-cert", cert, "--tls-key", key],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        import ssl
+        ctx = ssl.create_default_context(cafile=cert)
+        ok = False
+        for _ in range(50):
+            try:
+                c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=2)
+                c.request("GET", "/healthz")
+                r = c.getresponse()
+                ok = r.status == 200 and json.loads(r.read())["status"] == "ok"
+                break
+            except OSError:
+                time.sleep(0.1)
+        check(ok, "HTTPS with --tls-cert/--tls-key")
+        tok = open(os.path.join(data, "api-token")).read().strip()
+        c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=5)
+        c.request("GET", f"/v1/example/fetch?url=https://127.0.0.1:{port}/healthz", headers={"Authorization": "Bearer " + tok})
+        r = c.getresponse()
+        js = json.loads(r.read())
+        check(r.status == 502 and js["error"]["detail"] == "tls", f"outbound TLS is verified (self-signed refused: {js})")
+        p.send_signal(signal.SIGTERM)
+        check(p.wait(10) == 0, "TLS server stops cleanly")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 CASES = {
     "cli": case_cli, "check": case_check, "http": case_http, "slow_client": case_slow_client,
-    "reload_under_load": case_reload_under_load, "kill9_durable": case_kill9_durable,
-    "sigterm_graceful": case_sigterm_graceful,
+    "reload_under_load": case_reload_under_load, "jobs_outcomes": case_jobs_outcomes, "kill9_durable": case_kill9_durable,
+    "sigterm_graceful": case_sigterm_graceful, "tls": case_tls,
 }
 
 if __name__ == "__main__":

@@ -467,7 +467,9 @@ def run(tmp, sim_url, levy_url, levy_dir):
             check("a 503 write-back was retried (history)", retried and retried[0]["http_status"] == 503, [d["history"] for d in dets][:2])
             others = [d for d in by_state.get(target_state, []) if d not in region_docs]
         # untouched: invoices in other states stay not_collecting
-        other = next((d for st_, ds in by_state.items() if st_ != target_state for d in ds), None)
+        def uses_pid(d):
+            return any(it.get("product_id") == pid for it in (sim("GET", "/invoices/" + d["id"])[1] or {}).get("items", []))
+        other = next((d for st_, ds in by_state.items() if st_ != target_state for d in ds if not uses_pid(d)), None)
         if other:
             s2, det, _, _ = levy("GET", "/v1/invoices/" + other["id"])
             check("other regions untouched", det["tax_status"] == "not_collecting" and
