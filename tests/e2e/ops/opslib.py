@@ -131,7 +131,7 @@ class Client:
         return st, js, text, rh
 
 
-def start_sim(levy, tmp, src, seed=7, invoices=12):
+def start_sim(levy, tmp, src, seed=7, invoices=30):
     port = free_port()
     p = Proc([levy, "sim", "--listen", "127.0.0.1:%d" % port, "--data-dir", os.path.join(tmp, "sim"),
               "--seed", str(seed), "--invoices", str(invoices), "--no-rate-limit",
