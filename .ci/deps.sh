@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# Installs every Debian package levy needs to build, run all tests (C, Lua, end-to-end and
-# the headless-Chromium UI test) and the benchmarks. Idempotent: installs only what is
-# missing. Run as root (or with sudo) on Debian 12.
+# Installs the Debian packages levy needs. Idempotent: installs only what is missing. Run as
+# root (or with sudo) on Debian 12.
+#   bash .ci/deps.sh          build and run levy (levy demo)
+#   bash .ci/deps.sh --test   also everything the tests need (valgrind, python3, Chromium, node)
+#   LEVY_WITH_BENCH=1         also the benchmark peers (nginx + ngx_lua, wrk)
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       liblua5.4-dev lua5.4 lua-cjson lua-cjson-dev
       libevent-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev sqlite3
-      curl ca-certificates valgrind python3 python3-yaml procps
-      chromium
-      dpkg-dev)  # python3-yaml: the OpenAPI test; dpkg-dev: cpack -G DEB (dpkg-shlibdeps)
-# node/npm for the browser test driver (playwright-core): Debian's packages unless a node
-# is already installed some other way (its own npm would conflict with Debian's).
-command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
-command -v npm >/dev/null 2>&1 || PKGS+=(npm)
+      curl ca-certificates)
+if [ "${1:-}" = "--test" ]; then
+  # python3-yaml: the OpenAPI test; dpkg-dev: cpack -G DEB (dpkg-shlibdeps) in the package test
+  PKGS+=(valgrind python3 python3-yaml procps openssl chromium dpkg-dev)
+  # node/npm for the browser test driver (playwright-core) and the rate oracle: Debian's
+  # packages unless a node is already installed some other way (its own npm would conflict).
+  command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
+  command -v npm >/dev/null 2>&1 || PKGS+=(npm)
+fi
 # Benchmarks compare against nginx + ngx_lua and drive load with wrk.
 if [ "${LEVY_WITH_BENCH:-0}" = 1 ]; then PKGS+=(wrk nginx libnginx-mod-http-lua util-linux); fi
 missing=()

@@ -8,9 +8,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host/config.h"
 #include "lctx.h"
 #include "tax/dec.h"
 #include "tax/engine.h"
+#include "tax/nexus.h"
 #include "tax/rates.h"
 
 int luaopen_levy_tax(lua_State *L);
@@ -1660,11 +1662,56 @@ static int tax_resolve(lua_State *L)
     return 1;
 }
 
+/* tax.nexus_thresholds() -> array of {state, sales_threshold, transactions_threshold|nil,
+ * combine|nil, period, effective_from|nil, source} read from <data root>/us/economic-nexus.csv;
+ * raises when the file is missing or malformed (the table is shipped data). */
+static int tax_nexus_thresholds(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.tax.nexus_thresholds", LEVY_CTX_LOAD | LEVY_CTX_REQUEST);
+    const levy_config *cfg = levy_lua_host(L, LEVY_HOST_CONFIG);
+    const char *root = (cfg && cfg->data_root[0]) ? cfg->data_root : "data";
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", root, LEVY_NEXUS_FILE);
+    levy_nexus *nx = NULL;
+    levy_err err;
+    levy_err_clear(&err);
+    if (levy_nexus_load(&nx, path, &err) != LEVY_OK)
+        return luaL_error(L, "levy.tax.nexus_thresholds: %s", err.message);
+    lua_createtable(L, (int)nx->n, 0);
+    set_array_mt(L, -1);
+    for (size_t i = 0; i < nx->n; i++) {
+        const levy_nexus_row *r = &nx->rows[i];
+        lua_createtable(L, 0, 7);
+        lua_pushstring(L, r->state);
+        lua_setfield(L, -2, "state");
+        lua_pushstring(L, r->sales);
+        lua_setfield(L, -2, "sales_threshold");
+        if (r->transactions >= 0) {
+            lua_pushinteger(L, (lua_Integer)r->transactions);
+            lua_setfield(L, -2, "transactions_threshold");
+            lua_pushstring(L, r->combine);
+            lua_setfield(L, -2, "combine");
+        }
+        lua_pushstring(L, r->period);
+        lua_setfield(L, -2, "period");
+        if (r->effective_from[0]) {
+            lua_pushstring(L, r->effective_from);
+            lua_setfield(L, -2, "effective_from");
+        }
+        lua_pushstring(L, r->source);
+        lua_setfield(L, -2, "source");
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    levy_nexus_free(nx);
+    return 1;
+}
+
 int luaopen_levy_tax(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
         {"calculate", tax_calculate}, {"regions", tax_regions},   {"tax_codes", tax_tax_codes},
-        {"rates_info", tax_rates_info}, {"resolve", tax_resolve}, {NULL, NULL}};
+        {"rates_info", tax_rates_info}, {"resolve", tax_resolve},
+        {"nexus_thresholds", tax_nexus_thresholds}, {NULL, NULL}};
     lua_createtable(L, 0, (int)LEVY_ARRAY_LEN(funcs));
     /* shared line buffer as upvalue, freed by its __gc */
     line_buf *b = lua_newuserdatauv(L, sizeof *b, 0);

@@ -144,7 +144,10 @@
         code: pick(x, ['region', 'state', 'code']) || '?', status: x.status || 'below', sales: sales, thr: thr, permille: permille,
         txns: pick(x, ['transactions', 'transaction_count', 'transactions_count']),
         thrTxns: pick(x, ['threshold.transactions', 'transaction_threshold', 'threshold_transactions', 'transactions_threshold']),
-        currency: x.currency || 'USD'
+        currency: x.currency || 'USD',
+        period: x.period_start && x.period_end ? x.period_start + ' – ' + x.period_end : null,
+        combine: x.combine || null,
+        logged: x.crossed_logged_at || null
       };
     });
     items.sort(function (p, q) {
@@ -180,11 +183,20 @@
     }));
     var tbody = h('tbody', null, items.map(function (it) {
       return h('tr', null, h('td', null, h('code', { text: it.code })), h('td', { class: 'num', text: L.money(it.sales, it.currency) }),
-        h('td', { class: 'num', text: L.money(it.thr, it.currency) }), h('td', { class: 'num', text: it.txns === null ? '—' : String(it.txns) }),
-        h('td', null, L.badge(it.status)));
+        h('td', { class: 'num', text: L.money(it.thr, it.currency) }),
+        h('td', { class: 'num', text: (it.txns === null ? '—' : String(it.txns)) + (it.thrTxns !== null ? ' / ' + it.thrTxns + (it.combine ? ' (' + it.combine + ')' : '') : '') }),
+        h('td', { class: 'hide-sm', text: it.period || '—' }),
+        h('td', null, L.badge(it.status)), h('td', { class: 'hide-sm', text: it.logged || '' }));
     }));
-    return h('div', { class: 'card' }, legend, h('div', { class: 'chart-wrap' }, svg),
+    /* States whose crossing levy logged (shown until the region is registered). */
+    var crossed = items.filter(function (it) { return it.logged && it.status === 'exceeded'; });
+    var alert = crossed.length ? h('div', { class: 'notice warn', role: 'status', id: 'exposure-crossed' },
+      h('strong', { text: 'Economic nexus threshold crossed: ' }),
+      crossed.map(function (it) { return it.code; }).join(', '),
+      '. Consider registering there and subscribing the region (Regions page).') : null;
+    return h('div', { class: 'card' }, alert, legend, h('div', { class: 'chart-wrap' }, svg),
       h('details', null, h('summary', { text: 'Show as a table' }),
-        L.tableWrap(['State', { text: 'Sales', cls: 'num' }, { text: 'Threshold', cls: 'num' }, { text: 'Transactions', cls: 'num' }, 'Status'], tbody)));
+        L.tableWrap(['State', { text: 'Sales', cls: 'num' }, { text: 'Threshold', cls: 'num' }, { text: 'Transactions', cls: 'num' },
+          { text: 'Period', cls: 'hide-sm' }, 'Status', { text: 'Crossing logged', cls: 'hide-sm' }], tbody, { id: 'exposure-table' })));
   }
 })();
