@@ -10,7 +10,8 @@ PKGS=(build-essential cmake pkg-config
       libevent-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev sqlite3
       curl ca-certificates)
 if [ "${1:-}" = "--test" ]; then
-  PKGS+=(valgrind python3 procps openssl chromium)
+  # python3-yaml: the OpenAPI test; dpkg-dev: cpack -G DEB (dpkg-shlibdeps) in the package test
+  PKGS+=(valgrind python3 python3-yaml procps openssl chromium dpkg-dev)
   # node/npm for the browser test driver (playwright-core) and the rate oracle: Debian's
   # packages unless a node is already installed some other way (its own npm would conflict).
   command -v node >/dev/null 2>&1 || PKGS+=(nodejs)

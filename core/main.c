@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -9,6 +10,7 @@
 #include <openssl/crypto.h>
 #include <sqlite3.h>
 
+#include "host/backup.h"
 #include "host/config.h"
 #include "host/host.h"
 #include "tax/tax.h"
@@ -26,7 +28,8 @@ static int cmd_version(void)
 
 static int run(levy_config *c, const char *cmd, const char *argv0);
 
-static const char *const COMMANDS[] = {"serve", "demo", "sim", "calc", "check", "version", "rates", NULL};
+static const char *const COMMANDS[] = {"serve", "demo", "sim", "calc", "check", "version", "rates",
+                                       "backup", "restore", NULL};
 
 int main(int argc, char **argv)
 {
@@ -80,6 +83,32 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
         }
         return levy_rates_cli_import(cfg->nargs - 1, cfg->args + 1, cfg->data_root,
                                      cfg->data_dir);
+    }
+    if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0) {
+        levy_err e;
+        levy_err_clear(&e);
+        int pages = 0, restore = cmd[0] == 'r';
+        int rc = restore ? levy_backup_restore(cfg->data_dir, cfg->args[0], cfg->force, &pages, &e)
+                         : levy_backup_run(cfg->data_dir, cfg->args[0], &pages, &e);
+        if (rc != LEVY_OK) {
+            fprintf(stderr, "levy %s: %s\n", cmd, e.message);
+            return 1;
+        }
+        if (restore) {
+            printf("restored %s into %s/levy.db (%d pages, integrity ok)\n", cfg->args[0],
+                   cfg->data_dir, pages);
+            char key[1100];
+            snprintf(key, sizeof key, "%s/master.key", cfg->data_dir);
+            const char *env = getenv("LEVY_MASTER_KEY");
+            if ((!env || !*env) && access(key, F_OK) != 0)
+                fprintf(stderr, "levy restore: note: %s has no master.key and LEVY_MASTER_KEY is "
+                                "unset; stored Rillet secrets open only with the master key of "
+                                "the levy that wrote the backup (docs/operations.md)\n",
+                        cfg->data_dir);
+        } else
+            printf("backed up %s/levy.db to %s (%d pages, integrity ok)\n", cfg->data_dir,
+                   cfg->args[0], pages);
+        return 0;
     }
     return 2;
 }

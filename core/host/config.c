@@ -18,6 +18,8 @@ static const char USAGE[] =
     "  calc [FILE]        one /v1/calculate from FILE or stdin (--all-regions)\n"
     "  check              load every plugin and rule, run every self-test\n"
     "  rates import FILE...  load rate tables into the data dir\n"
+    "  backup FILE        consistent copy of the data dir's database (safe while serving)\n"
+    "  restore FILE       restore a backup into the data dir (--force replaces a database)\n"
     "  version            print versions\n"
     "\n"
     "flags (env in brackets; the flag wins):\n"
@@ -206,6 +208,8 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
             c->sim_rate_limit = 0;
         } else if (strcmp(cmd, "calc") == 0 && strcmp(a, "--all-regions") == 0) {
             c->cli_all_regions = 1;
+        } else if (strcmp(cmd, "restore") == 0 && strcmp(a, "--force") == 0) {
+            c->force = 1;
         } else if (strcmp(cmd, "demo") == 0 && strcmp(a, "--auto") == 0) {
             c->demo_auto = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -223,6 +227,12 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
             return 2;
         }
         c->calc_file = c->nargs ? c->args[0] : NULL;
+    } else if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0) {
+        if (c->nargs != 1) {
+            fprintf(stderr, "levy %s: needs exactly one FILE\n\n", cmd);
+            levy_config_usage(cmd, stderr);
+            return 2;
+        }
     } else if (c->nargs && strcmp(cmd, "rates") != 0) {
         fprintf(stderr, "levy %s: unexpected argument %s\n\n", cmd, c->args[0]);
         levy_config_usage(cmd, stderr);

@@ -35,6 +35,8 @@ typedef struct levy_config {
     /* calc */
     int cli_all_regions;
     const char *calc_file;
+    /* restore */
+    int force;               /* --force: replace an existing database */
     /* limits */
     size_t max_body;         /* 1 MiB */
     int timeout_s;           /* read/write timeouts */

@@ -300,6 +300,34 @@ static void r_generation(levy_host *h, struct evhttp_request *req)
     count("/admin/generation", 200);
 }
 
+/* GET /openapi.yaml: docs/openapi.yaml from the installed share dir (<exe>/../share/levy/docs)
+ * or the source tree, the same lookup as plugins/ and scripts/. No auth: it describes the
+ * API, it holds no data. */
+static void r_openapi(levy_host *h, struct evhttp_request *req)
+{
+    (void)h;
+    char dir[1024], path[1100];
+    levy_config_default_dir("docs", dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/openapi.yaml", dir);
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        send_error(req, "/openapi.yaml", 404, "not_found", "openapi.yaml is not installed");
+        return;
+    }
+    struct evbuffer *b = evbuffer_new();
+    if (st.st_size > 0)
+        evbuffer_add_file(b, fd, 0, st.st_size); /* takes fd */
+    else
+        close(fd);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-cache");
+    send_reply(req, 200, "application/yaml; charset=utf-8", b);
+    evbuffer_free(b);
+    count("/openapi.yaml", 200);
+}
+
 typedef struct croute {
     const char *method, *path;
     void (*fn)(levy_host *, struct evhttp_request *);
@@ -308,6 +336,7 @@ typedef struct croute {
 
 static const croute CROUTES[] = {
     {"GET", "/healthz", r_healthz, 0},
+    {"GET", "/openapi.yaml", r_openapi, 0},
     {"GET", "/metrics", r_metrics, 1},
     {"POST", "/admin/reload", r_reload, 1},
     {"GET", "/admin/generation", r_generation, 1},

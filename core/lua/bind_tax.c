@@ -1662,6 +1662,17 @@ static int tax_resolve(lua_State *L)
     return 1;
 }
 
+/* [-1, +0, -] __gc of the box holding a loaded nexus table (NULL once freed). */
+static int nexus_box_gc(lua_State *L)
+{
+    levy_nexus **box = lua_touserdata(L, 1);
+    if (box && *box) {
+        levy_nexus_free(*box);
+        *box = NULL;
+    }
+    return 0;
+}
+
 /* tax.nexus_thresholds() -> array of {state, sales_threshold, transactions_threshold|nil,
  * combine|nil, period, effective_from|nil, source} read from <data root>/us/economic-nexus.csv;
  * raises when the file is missing or malformed (the table is shipped data). */
@@ -1672,11 +1683,20 @@ static int tax_nexus_thresholds(lua_State *L)
     const char *root = (cfg && cfg->data_root[0]) ? cfg->data_root : "data";
     char path[1200];
     snprintf(path, sizeof path, "%s/%s", root, LEVY_NEXUS_FILE);
-    levy_nexus *nx = NULL;
+    /* A userdata owns the loaded table while the Lua rows are built, so an out-of-memory
+     * error raised in between cannot leak it (STYLE rule 6). */
+    levy_nexus **box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = NULL;
+    if (luaL_newmetatable(L, "levy.NexusBox")) {
+        lua_pushcfunction(L, nexus_box_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
     levy_err err;
     levy_err_clear(&err);
-    if (levy_nexus_load(&nx, path, &err) != LEVY_OK)
+    if (levy_nexus_load(box, path, &err) != LEVY_OK)
         return luaL_error(L, "levy.tax.nexus_thresholds: %s", err.message);
+    levy_nexus *nx = *box;
     lua_createtable(L, (int)nx->n, 0);
     set_array_mt(L, -1);
     for (size_t i = 0; i < nx->n; i++) {
@@ -1703,6 +1723,7 @@ static int tax_nexus_thresholds(lua_State *L)
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     levy_nexus_free(nx);
+    *box = NULL;
     return 1;
 }
 
