@@ -552,12 +552,20 @@ def run(tmp, sim_url, levy_url, levy_dir):
     s, js, _, _ = levy("GET", "/v1/invoices?tax_status=written&limit=500")
     ex = next((d for d in js["data"] if d.get("status") in ("UNPAID", "PARTIALLY_PAID") and d["levy_tax"] != "0.00"), None)
     if check("a written invoice with tax for the exemption test", ex, ""):
+        st, js, text, _ = sim("POST", "/_sim/faults", {"fail_next": 1, "status": 429, "retry_after": 1})
+        check("simulator 429 fault armed", st in (200, 201), text)
         st, js, text, _ = levy("PUT", "/v1/customers/" + ex["customer_id"], {"exempt": True})
         check("PUT /v1/customers/{id} exempt -> 200", st == 200, text)
-        def exempted():
-            s2, si, _, _ = sim("GET", "/invoices/" + ex["id"])
-            return si if si["taxed_amount"]["amount"] == "0.00" else None
-        check("customer exemption re-taxed the invoice to zero in Rillet", wait_for(exempted, 60, 1.0), ex["levy_tax"])
+        def exempted():  # poll levy, not the simulator: the armed fault hits the next API request
+            s2, d, _, _ = levy("GET", "/v1/invoices/" + ex["id"])
+            return d if d["tax_status"] == "written" and d["levy_tax"] == "0.00" and d["rillet_taxed_amount"] == "0.00" else None
+        wait_for(exempted, 60, 0.5)
+        s2, si, _, _ = sim("GET", "/invoices/" + ex["id"])
+        check("customer exemption re-taxed the invoice to zero in Rillet", s2 == 200 and si["taxed_amount"]["amount"] == "0.00", si)
+        s2, js, _, _ = levy("GET", "/v1/invoices?customer_id=" + ex["customer_id"] + "&limit=500")
+        hist = [h for d in js["data"] for h in levy("GET", "/v1/invoices/" + d["id"])[1]["history"]]
+        check("a 429 (Retry-After) on the write-back was retried", any(h["http_status"] == 429 and h["outcome"] == "retry" for h in hist),
+              [(h["kind"], h["http_status"], h["outcome"]) for h in hist])
         levy("PUT", "/v1/customers/" + ex["customer_id"], {"exempt": False})
 
     # the sweep is the backstop for a disabled webhook: POST .../sync picks up the change
