@@ -1,6 +1,6 @@
 # Ops end-to-end tests (issue 10): backup/restore, upgrade from the v1 schema, the OpenAPI
 # document against real responses (needs python3-yaml), the Debian package (needs dpkg-deb;
-# runs cpack on this build dir). python3 stdlib otherwise. Ports 18950-18999.
+# runs cpack on this build dir). python3 stdlib otherwise. Ports 19100-19299 (50 per case).
 find_program(LEVY_OPS_PYTHON3 python3)
 find_program(LEVY_OPS_DPKG_DEB dpkg-deb)
 if(LEVY_OPS_PYTHON3 AND TARGET levy)
@@ -8,12 +8,16 @@ if(LEVY_OPS_PYTHON3 AND TARGET levy)
   if(LEVY_OPS_DPKG_DEB)
     list(APPEND levy_ops_cases package)
   endif()
+  # Each case is its own ctest process and ctest runs them in parallel: give each a port
+  # range of its own (probe-then-bind in one shared range races).
+  set(levy_ops_port 19100)
   foreach(case ${levy_ops_cases})
     add_test(NAME e2e_ops_${case}
              COMMAND ${LEVY_OPS_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ops/test_ops.py
                      $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR} ${case}
              WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
     set_tests_properties(e2e_ops_${case} PROPERTIES LABELS "e2e;ops" TIMEOUT 300
-                         ENVIRONMENT "LEVY_CPACK=${CMAKE_CPACK_COMMAND}")
+                         ENVIRONMENT "LEVY_CPACK=${CMAKE_CPACK_COMMAND};LEVY_OPS_PORT_BASE=${levy_ops_port}")
+    math(EXPR levy_ops_port "${levy_ops_port} + 50")
   endforeach()
 endif()
