@@ -327,7 +327,10 @@ def case_upgrade(tmp):
     # a future schema: the same tree plus a 0002 migration, applied in place at start
     plugins = os.path.join(tmp, "plugins")
     shutil.copytree(os.path.join(SRC, "plugins"), plugins)
-    with open(os.path.join(plugins, "rillet/migrations/0002_upgrade_probe.sql"), "w") as f:
+    # the next number after the shipped rillet migrations (the tree itself grows new ones)
+    nums = [int(n[:4]) for n in os.listdir(os.path.join(plugins, "rillet/migrations")) if n[:4].isdigit()]
+    probe_v = max(nums) + 1
+    with open(os.path.join(plugins, "rillet/migrations/%04d_upgrade_probe.sql" % probe_v), "w") as f:
         f.write("ALTER TABLE invoices ADD COLUMN upgrade_probe TEXT NOT NULL DEFAULT 'v2';\n"
                 "CREATE INDEX invoices_upgrade_probe ON invoices (upgrade_probe);\n")
     lv = opslib.Proc([LEVY, "serve", "--listen", "127.0.0.1:%d" % opslib.free_port(), "--data-dir", data,
@@ -335,12 +338,12 @@ def case_upgrade(tmp):
                       "--plugins", plugins, "--scripts", os.path.join(SRC, "scripts")],
                      os.path.join(tmp, "levy2.log"), {"LEVY_MASTER_KEY": fx["master_key"]})
     ok = wait_for(lambda: "listening on" in lv.log() or lv.p.poll() is not None, 60)
-    check("levy with a 0002 migration starts on the upgraded dir", ok and lv.p.poll() is None, lv.log()[-1500:])
+    check("levy with a new migration starts on the upgraded dir", ok and lv.p.poll() is None, lv.log()[-1500:])
     check("and stops cleanly", lv.stop() == 0)
     db = sqlite3.connect(dbp)
     try:
-        check("0002 recorded in schema_migrations",
-              db.execute("SELECT count(*) FROM schema_migrations WHERE plugin='rillet' AND version=2")
+        check("the new migration recorded in schema_migrations",
+              db.execute("SELECT count(*) FROM schema_migrations WHERE plugin='rillet' AND version=?", (probe_v,))
               .fetchone()[0] == 1)
         cols, rows = v1["invoices"]
         check("0002 altered invoices in place, every v1 row kept",
