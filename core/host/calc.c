@@ -422,14 +422,38 @@ int levy_host_demo(levy_config *cfg, const char *argv0)
             printf("Rillet API key (demo): %s\n", api_key);
         else
             printf("simulator said:\n%s", sim_out);
-        printf("data:       %s (Ctrl-C stops both)\n", tmpl);
+        printf("data:       %s (Ctrl-C stops both)\n\n", tmpl);
+        if (cfg->demo_auto)
+            printf("next: open the levy URL. levy is connecting to the simulator and subscribing a few\n"
+                   "      regions by itself; taxed invoices appear under Invoices within seconds. Edit an\n"
+                   "      invoice in the simulator's page and watch its tax change in both UIs.\n");
+        else
+            printf("next: open the levy URL, then Integrations -> Rillet -> Connect: paste the demo key,\n"
+                   "      pick a subsidiary, create the webhook on the simulator's Webhooks page with the\n"
+                   "      URL levy shows, paste its signing token. Then switch regions on under Regions.\n"
+                   "      (`levy demo --auto` does all of this for you.)\n");
         fflush(stdout);
     }
     while (!demo_stop) {
         int stv;
-        /* keep the children's stdout pipes flowing */
-        levy_out[0] = '\0';
+        /* keep the children's stdout pipes flowing; pass on what levy's plugins print (the
+         * --auto connect banner), minus the start-up lines already summarised above */
         drain(levy_fd, levy_out, sizeof levy_out);
+        char *line = levy_out, *nl;
+        while ((nl = strchr(line, '\n')) != NULL) {
+            *nl = '\0';
+            if (strncmp(line, "levy serve listening", 20) != 0 && strncmp(line, "API token", 9) != 0 &&
+                line[0])
+                printf("%s\n", line);
+            line = nl + 1;
+        }
+        fflush(stdout);
+        /* keep a partial last line for the next round; a full buffer without a newline is
+         * dropped so the pipe never backs up into the child */
+        if (line == levy_out && strlen(levy_out) + 1 >= sizeof levy_out)
+            levy_out[0] = '\0';
+        else
+            memmove(levy_out, line, strlen(line) + 1);
         char scratch[4096] = "";
         drain(sim_fd, scratch, sizeof scratch);
         if (waitpid(sim, &stv, WNOHANG) == sim || waitpid(lv, &stv, WNOHANG) == lv) {
