@@ -608,6 +608,10 @@ int levy_host_serve(levy_config *cfg)
             close(lock_fd);
             return 1;
         }
+        levy_err kerr;
+        levy_err_clear(&kerr);
+        if (levy_rotate_check_key(cfg->data_dir, key, &kerr) != LEVY_OK)
+            hlog(HLOG_WARN, "%s", kerr.message);
         levy_crypto_set_master_key(key);
         memset(key, 0, sizeof key);
     }

@@ -21,4 +21,9 @@ int levy_rotate_serve_lock(const char *data_dir, int *fd, levy_err *err);
  * what was done ("" when nothing). */
 int levy_rotate_recover(const char *data_dir, const char **what, levy_err *err);
 
+/** LEVY_ECONFLICT "key_mismatch" when the last rotation recorded another key's fingerprint
+ * than key's (the stored secrets will not open); LEVY_OK when it matches or none is
+ * recorded. */
+int levy_rotate_check_key(const char *data_dir, const uint8_t *key, levy_err *err);
+
 #endif

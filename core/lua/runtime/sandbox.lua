@@ -262,6 +262,7 @@ local jobs = {}        -- kind -> spec
 local schedules = {}   -- array
 local starts = {}      -- array of {plugin, fn}
 local files_of = {}    -- plugin -> handler path
+local sealed_cols = {} -- "table.column" -> plugin (a sealed column has one owner)
 
 local function fn_line(f)
   if type(f) == "function" then
@@ -407,6 +408,13 @@ function H.load_plugin(name, dir, relpath, src, role)
     schedules[#schedules + 1] = { plugin = name, name = s.name, every_ms = s.every_ms, run = s.run }
   end
   if p.on_start then starts[#starts + 1] = { plugin = name, fn = p.on_start } end
+  for _, sd in ipairs(p.sealed or {}) do
+    for col in pairs(sd.columns) do
+      local k = sd.table .. "." .. col
+      if sealed_cols[k] then fail(relpath, 0, fmt("sealed column %s is already declared by plugin '%s'", k, sealed_cols[k])) end
+      sealed_cols[k] = name
+    end
+  end
   return true
 end
 

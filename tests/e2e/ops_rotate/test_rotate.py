@@ -214,6 +214,16 @@ def case(tmp):
         ok("(no key file written in env mode)", read(keyp) == next_key and not os.path.exists(keyp + ".new"))
         if m:
             works(tmp, data, cid, signing, sim_url, "env key", env={"LEVY_MASTER_KEY": m.group(1)})
+            ok("(no key-mismatch warning with the right key)", "key_mismatch" not in open(
+                os.path.join(tmp, "levy2.log")).read() and "not the one the last" not in open(
+                os.path.join(tmp, "levy2.log")).read())
+        # starting with the stale env key: a clear warning at start
+        lv, _ = opslib.start_levy(LEVY, data, TOKEN, sim_url, os.path.join(tmp, "levy3.log"), SRC,
+                                  env={"LEVY_MASTER_KEY": next_key})
+        lv.stop()
+        log3 = open(os.path.join(tmp, "levy3.log")).read()
+        ok("a start with the pre-rotation key warns that the secrets will not open",
+           "is not the one the last rotate-master-key sealed" in log3 and next_key not in log3, log3[-800:])
     finally:
         sim.stop()
 
@@ -229,6 +239,16 @@ def case(tmp):
     r = run("check", "--plugins", plugins, "--scripts", os.path.join(SRC, "scripts"))
     ok("levy check (= reload validation) rejects a malformed sealed declaration",
        r.returncode == 1 and "sealed[1].table must be an SQL identifier" in r.stdout, r.stdout[-600:])
+    with open(hp, "w") as f:
+        f.write(src)
+    os.makedirs(os.path.join(plugins, "dupseal"))
+    with open(os.path.join(plugins, "dupseal", "handler.lua"), "w") as f:
+        f.write('return { name = "dupseal", version = "1", sealed = { { table = "connections", '
+                'key = "id", columns = { api_key_sealed = "api_key" } } } }\n')
+    r = run("check", "--plugins", plugins, "--scripts", os.path.join(SRC, "scripts"))
+    ok("a sealed column declared by two plugins is rejected",
+       r.returncode == 1 and "sealed column connections.api_key_sealed is already declared" in r.stdout,
+       r.stdout[-600:])
 
 
 def main():
