@@ -13,6 +13,7 @@
 #include "host/backup.h"
 #include "host/config.h"
 #include "host/host.h"
+#include "host/rotate.h"
 #include "tax/tax.h"
 
 static int cmd_version(void)
@@ -29,7 +30,7 @@ static int cmd_version(void)
 static int run(levy_config *c, const char *cmd, const char *argv0);
 
 static const char *const COMMANDS[] = {"serve", "demo", "sim", "calc", "check", "version", "rates",
-                                       "backup", "restore", NULL};
+                                       "backup", "restore", "rotate-master-key", NULL};
 
 int main(int argc, char **argv)
 {
@@ -84,6 +85,8 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
         return levy_rates_cli_import(cfg->nargs - 1, cfg->args + 1, cfg->data_root,
                                      cfg->data_dir);
     }
+    if (strcmp(cmd, "rotate-master-key") == 0)
+        return levy_rotate_master_key(cfg);
     if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0) {
         levy_err e;
         levy_err_clear(&e);

@@ -20,6 +20,8 @@ static const char USAGE[] =
     "  rates import FILE...  load rate tables into the data dir\n"
     "  backup FILE        consistent copy of the data dir's database (safe while serving)\n"
     "  restore FILE       restore a backup into the data dir (--force replaces a database)\n"
+    "  rotate-master-key  re-seal stored secrets under a new master key (levy stopped;\n"
+    "                     --new-key-file FILE, --yes-env when LEVY_MASTER_KEY is set)\n"
     "  version            print versions\n"
     "\n"
     "flags (env in brackets; the flag wins):\n"
@@ -108,7 +110,8 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
     memset(c, 0, sizeof *c);
     c->cmd = cmd;
     c->role = strcmp(cmd, "sim") == 0 ? "sim" : strcmp(cmd, "check") == 0 ? "check"
-              : strcmp(cmd, "calc") == 0 ? "calc" : "serve";
+              : strcmp(cmd, "calc") == 0 ? "calc"
+              : strcmp(cmd, "rotate-master-key") == 0 ? "check" : "serve";
     int sim = strcmp(cmd, "sim") == 0;
     set_from(c->listen, sizeof c->listen, "LEVY_LISTEN", sim ? "127.0.0.1:8081" : "127.0.0.1:8080");
     set_from(c->data_dir, sizeof c->data_dir, "LEVY_DATA_DIR", sim ? "./levy-sim-data" : "./levy-data");
@@ -210,6 +213,15 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
             c->cli_all_regions = 1;
         } else if (strcmp(cmd, "restore") == 0 && strcmp(a, "--force") == 0) {
             c->force = 1;
+        } else if (strcmp(cmd, "rotate-master-key") == 0 && strcmp(a, "--yes-env") == 0) {
+            c->yes_env = 1;
+        } else if (strcmp(cmd, "rotate-master-key") == 0 && strcmp(a, "--new-key-file") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "levy %s: --new-key-file needs a value\n\n", cmd);
+                levy_config_usage(cmd, stderr);
+                return 2;
+            }
+            snprintf(c->new_key_file, sizeof c->new_key_file, "%s", argv[++i]);
         } else if (strcmp(cmd, "demo") == 0 && strcmp(a, "--auto") == 0) {
             c->demo_auto = 1;
         } else if (a[0] == '-' && a[1] != '\0') {

@@ -37,6 +37,9 @@ typedef struct levy_config {
     const char *calc_file;
     /* restore */
     int force;               /* --force: replace an existing database */
+    /* rotate-master-key */
+    char new_key_file[1024]; /* --new-key-file FILE: Base64 of the new 32-byte key */
+    int yes_env;             /* --yes-env: rotate although LEVY_MASTER_KEY is set */
     /* limits */
     size_t max_body;         /* 1 MiB */
     int timeout_s;           /* read/write timeouts */

@@ -19,6 +19,7 @@
 #include "crypto/crypto.h"
 #include "host/hlog.h"
 #include "host/host.h"
+#include "host/rotate.h"
 #include "http/client.h"
 #include "lua/sandbox.h"
 #include "tax/tax.h"
@@ -579,17 +580,38 @@ int levy_host_serve(levy_config *cfg)
         return 1;
     }
     chmod(cfg->data_dir, 0700);
+    int lock_fd = -1;
+    if (levy_rotate_serve_lock(cfg->data_dir, &lock_fd, &err) != LEVY_OK) {
+        fprintf(stderr, "levy: %s\n", err.message);
+        return 1;
+    }
+    {
+        const char *what = "";
+        if (levy_rotate_recover(cfg->data_dir, &what, &err) != LEVY_OK) {
+            fprintf(stderr, "levy: master key: %s\n", err.message);
+            close(lock_fd);
+            return 1;
+        }
+        if (*what)
+            hlog(HLOG_WARN, "%s", what);
+    }
     int created = 0;
     if (load_token(cfg, &created, &err) != LEVY_OK) {
         fprintf(stderr, "levy: %s\n", err.message);
+        close(lock_fd);
         return 1;
     }
     {
         uint8_t key[LEVY_KEY_LEN];
         if (levy_crypto_master_key_load(cfg->data_dir, key, &err) != LEVY_OK) {
             fprintf(stderr, "levy: master key: %s\n", err.message);
+            close(lock_fd);
             return 1;
         }
+        levy_err kerr;
+        levy_err_clear(&kerr);
+        if (levy_rotate_check_key(cfg->data_dir, key, &kerr) != LEVY_OK)
+            hlog(HLOG_WARN, "%s", kerr.message);
         levy_crypto_set_master_key(key);
         memset(key, 0, sizeof key);
     }
@@ -683,6 +705,7 @@ done:
     if (h->base)
         event_base_free(h->base);
     levy_crypto_set_master_key(NULL);
+    close(lock_fd);
     return code;
 }
 

@@ -219,6 +219,11 @@ return {
     ["rillet.writeback"] = { run = writeback.writeback, max_attempts = 1000, concurrency = 4,
                              base_delay_ms = 1000, max_delay_ms = 300000 },
   },
+  -- secrets sealed with levy.crypto.seal, AAD = id .. ":" .. field (levy rotate-master-key)
+  sealed = {
+    { table = "connections", key = "id",
+      columns = { api_key_sealed = "api_key", signing_token_sealed = "signing_token" } },
+  },
   schedule = {
     { name = "rillet.sweep_tick", every_ms = 60000, run = sync.tick },
   },

@@ -262,6 +262,7 @@ local jobs = {}        -- kind -> spec
 local schedules = {}   -- array
 local starts = {}      -- array of {plugin, fn}
 local files_of = {}    -- plugin -> handler path
+local sealed_cols = {} -- "table.column" -> plugin (a sealed column has one owner)
 
 local function fn_line(f)
   if type(f) == "function" then
@@ -338,6 +339,34 @@ local function validate_plugin(name, file, p, role)
     end
   end
   if p.on_start ~= nil and type(p.on_start) ~= "function" then fail(file, 0, "on_start must be a function") end
+  if p.sealed ~= nil then
+    -- { { table = "t", key = "id", columns = { col = "field" } } }: AAD = row[key] .. ":" .. field
+    if type(p.sealed) ~= "table" then fail(file, 0, "sealed must be an array") end
+    local n = 0
+    for _ in pairs(p.sealed) do n = n + 1 end
+    if n ~= #p.sealed then fail(file, 0, "sealed must be an array") end
+    local ident = "^[%a_][%w_]*$"
+    for i, s in ipairs(p.sealed) do
+      local where = fmt("sealed[%d]", i)
+      if type(s) ~= "table" then fail(file, 0, where .. " must be a table") end
+      if type(s.table) ~= "string" or not s.table:match(ident) then
+        fail(file, 0, where .. ".table must be an SQL identifier") end
+      if type(s.key) ~= "string" or not s.key:match(ident) then
+        fail(file, 0, where .. ".key must be an SQL identifier") end
+      if type(s.columns) ~= "table" or next(s.columns) == nil then
+        fail(file, 0, where .. ".columns must be a non-empty table of column = field") end
+      for col, field in pairs(s.columns) do
+        if type(col) ~= "string" or not col:match(ident) or col == s.key then
+          fail(file, 0, where .. ".columns: keys must be SQL identifiers other than the key") end
+        if type(field) ~= "string" or field == "" then
+          fail(file, 0, fmt("%s.columns.%s must be a non-empty string (the AAD field)", where, col)) end
+      end
+      for k in pairs(s) do
+        if k ~= "table" and k ~= "key" and k ~= "columns" then
+          fail(file, 0, fmt("%s: unknown field '%s'", where, tostring(k))) end
+      end
+    end
+  end
   if p.exports ~= nil and type(p.exports) ~= "table" then fail(file, 0, "exports must be a table") end
 end
 
@@ -379,6 +408,13 @@ function H.load_plugin(name, dir, relpath, src, role)
     schedules[#schedules + 1] = { plugin = name, name = s.name, every_ms = s.every_ms, run = s.run }
   end
   if p.on_start then starts[#starts + 1] = { plugin = name, fn = p.on_start } end
+  for _, sd in ipairs(p.sealed or {}) do
+    for col in pairs(sd.columns) do
+      local k = sd.table .. "." .. col
+      if sealed_cols[k] then fail(relpath, 0, fmt("sealed column %s is already declared by plugin '%s'", k, sealed_cols[k])) end
+      sealed_cols[k] = name
+    end
+  end
   return true
 end
 
@@ -399,6 +435,22 @@ function H.job_run(kind) local j = jobs[kind]; return j and j.run, j and j.plugi
 function H.schedules() return schedules end
 function H.starts() return starts end
 function H.plugin_names() return plugin_order end
+-- Every loaded plugin's `sealed` declarations, flattened and sorted (levy rotate-master-key):
+-- array of { plugin, table, key, column, field }.
+function H.sealed()
+  local out = {}
+  for _, name in ipairs(plugin_order) do
+    for _, s in ipairs(plugins[name].sealed or {}) do
+      local cols = {}
+      for col in pairs(s.columns) do cols[#cols + 1] = col end
+      table.sort(cols)
+      for _, col in ipairs(cols) do
+        out[#out + 1] = { plugin = name, table = s.table, key = s.key, column = col, field = s.columns[col] }
+      end
+    end
+  end
+  return out
+end
 function H.done_loading() loading = false end
 
 -- Rules --------------------------------------------------------------------------------

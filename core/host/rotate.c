@@ -1,0 +1,628 @@
+/* levy rotate-master-key and the start-up recovery of an interrupted rotation (rotate.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lua.h>
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+
+#include "crypto/crypto.h"
+#include "host/host.h"
+#include "host/rotate.h"
+#include "lua/sandbox.h"
+#include "tax/tax.h"
+
+#define KEY_TEXT_CAP 128
+
+/* ---- small file helpers --------------------------------------------------------------- */
+
+static int path_in(char *out, size_t cap, const char *dir, const char *name, levy_err *err)
+{
+    if (snprintf(out, cap, "%s/%s", dir, name) >= (int)cap)
+        return levy_err_set(err, LEVY_EINVAL, "invalid", "data dir path too long");
+    return LEVY_OK;
+}
+
+static int fsync_dir(const char *dir, levy_err *err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return levy_err_set(err, LEVY_EIO, "io", "cannot fsync %s: %s", dir, strerror(e));
+    }
+    close(fd);
+    return LEVY_OK;
+}
+
+/* Reads a key file: Base64 of exactly 32 bytes (trailing whitespace ignored). */
+static int read_key_file(const char *path, uint8_t key[LEVY_KEY_LEN], levy_err *err)
+{
+    char text[KEY_TEXT_CAP];
+    uint8_t raw[KEY_TEXT_CAP];
+    size_t n = 0, m = 0;
+    int rc = LEVY_OK;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return levy_err_set(err, errno == ENOENT ? LEVY_ENOTFOUND : LEVY_EIO, "io",
+                            "cannot open %s: %s", path, strerror(errno));
+    for (;;) {
+        ssize_t r = read(fd, text + n, sizeof text - 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+        if (n == sizeof text - 1)
+            break;
+    }
+    close(fd);
+    while (n && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' ' ||
+                 text[n - 1] == '\t'))
+        n--;
+    text[n] = 0;
+    if (n > 64 || levy_b64_decode(text, n, 0, raw, &m, NULL) != LEVY_OK || m != LEVY_KEY_LEN)
+        rc = levy_err_set(err, LEVY_EINVAL, "bad_master_key",
+                          "%s must be the Base64 of exactly 32 bytes", path);
+    else
+        memcpy(key, raw, LEVY_KEY_LEN);
+    OPENSSL_cleanse(text, sizeof text);
+    OPENSSL_cleanse(raw, sizeof raw);
+    return rc;
+}
+
+/* Writes the Base64 of key + "\n" to path (created or truncated, mode 0600, fsync). */
+static int write_key_file(const char *path, const uint8_t key[LEVY_KEY_LEN], levy_err *err)
+{
+    char text[KEY_TEXT_CAP];
+    size_t n = levy_b64_encode(key, LEVY_KEY_LEN, 0, text);
+    text[n++] = '\n';
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int ok = fd >= 0 && fchmod(fd, 0600) == 0 && write(fd, text, n) == (ssize_t)n &&
+             fsync(fd) == 0;
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    OPENSSL_cleanse(text, sizeof text);
+    if (!ok) {
+        unlink(path);
+        return levy_err_set(err, LEVY_EIO, "io", "cannot write %s: %s", path, strerror(e));
+    }
+    return LEVY_OK;
+}
+
+static int fingerprint(const uint8_t key[LEVY_KEY_LEN], char out[LEVY_ROTATE_FP_LEN + 1],
+                       levy_err *err)
+{
+    uint8_t d[LEVY_SHA256_LEN];
+    char hex[2 * LEVY_SHA256_LEN + 1];
+    int rc = levy_crypto_sha256(key, LEVY_KEY_LEN, d, err);
+    if (rc)
+        return rc;
+    levy_crypto_hex(d, sizeof d, hex);
+    memcpy(out, hex, LEVY_ROTATE_FP_LEN);
+    out[LEVY_ROTATE_FP_LEN] = 0;
+    return LEVY_OK;
+}
+
+static int lock_file(const char *data_dir, int op, int *fd_out, levy_err *err)
+{
+    char path[PATH_MAX];
+    int rc = path_in(path, sizeof path, data_dir, "levy.lock", err);
+    if (rc)
+        return rc;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return levy_err_set(err, LEVY_EIO, "io", "cannot open %s: %s", path, strerror(errno));
+    if (flock(fd, op | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return levy_err_set(err, LEVY_ECONFLICT, "busy", "%s is locked", path);
+        return levy_err_set(err, LEVY_EIO, "io", "cannot lock %s: %s", path, strerror(e));
+    }
+    *fd_out = fd;
+    return LEVY_OK;
+}
+
+int levy_rotate_serve_lock(const char *data_dir, int *fd, levy_err *err)
+{
+    int rc = lock_file(data_dir, LOCK_SH, fd, err);
+    if (rc == LEVY_ECONFLICT)
+        return levy_err_set(err, LEVY_ECONFLICT, "busy", "a master key rotation is running "
+                            "on %s; not starting", data_dir);
+    return rc;
+}
+
+/* meta('master_key_fingerprint') of DATA_DIR/levy.db into out ("" when absent). */
+static int stored_fingerprint(const char *db_path, char out[LEVY_ROTATE_FP_LEN + 1],
+                              levy_err *err)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = LEVY_OK;
+    out[0] = 0;
+    if (access(db_path, F_OK) != 0)
+        return LEVY_OK;
+    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        rc = levy_err_set(err, LEVY_EIO, "io", "cannot open %s: %s", db_path, sqlite3_errmsg(db));
+        goto done;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    int prc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'master_key_fingerprint'",
+                                 -1, &st, NULL);
+    if (prc != SQLITE_OK)
+        goto done; /* no meta table yet: nothing was ever rotated */
+    prc = sqlite3_step(st);
+    if (prc == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        snprintf(out, LEVY_ROTATE_FP_LEN + 1, "%s", v ? v : "");
+    } else if (prc != SQLITE_DONE) {
+        rc = levy_err_set(err, LEVY_EIO, "io", "cannot read %s: %s", db_path, sqlite3_errmsg(db));
+    }
+done:
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
+}
+
+int levy_rotate_recover(const char *data_dir, const char **what, levy_err *err)
+{
+    char newp[PATH_MAX], keyp[PATH_MAX], dbp[PATH_MAX];
+    char fp_new[LEVY_ROTATE_FP_LEN + 1], fp_db[LEVY_ROTATE_FP_LEN + 1];
+    uint8_t key[LEVY_KEY_LEN];
+    int rc;
+    if (what)
+        *what = "";
+    const char *env = getenv("LEVY_MASTER_KEY");
+    if (env && *env)
+        return LEVY_OK;
+    if ((rc = path_in(newp, sizeof newp, data_dir, "master.key.new", err)) ||
+        (rc = path_in(keyp, sizeof keyp, data_dir, "master.key", err)) ||
+        (rc = path_in(dbp, sizeof dbp, data_dir, "levy.db", err)))
+        return rc;
+    if (access(newp, F_OK) != 0)
+        return LEVY_OK;
+    rc = read_key_file(newp, key, err);
+    if (rc == LEVY_OK)
+        rc = fingerprint(key, fp_new, err);
+    OPENSSL_cleanse(key, sizeof key);
+    if (rc == LEVY_EINVAL) { /* torn write before the commit: it was never used */
+        fp_new[0] = 0;
+        rc = LEVY_OK;
+    }
+    if (rc || (rc = stored_fingerprint(dbp, fp_db, err)) != LEVY_OK)
+        return rc;
+    if (fp_new[0] && strcmp(fp_new, fp_db) == 0) {
+        if (rename(newp, keyp) != 0)
+            return levy_err_set(err, LEVY_EIO, "io", "cannot rename %s to %s: %s", newp, keyp,
+                                strerror(errno));
+        if (what)
+            *what = "completed an interrupted master key rotation (master.key.new -> master.key)";
+    } else {
+        if (unlink(newp) != 0)
+            return levy_err_set(err, LEVY_EIO, "io", "cannot remove %s: %s", newp,
+                                strerror(errno));
+        if (what)
+            *what = "removed master.key.new of a master key rotation that never committed";
+    }
+    return fsync_dir(data_dir, err);
+}
+
+int levy_rotate_check_key(const char *data_dir, const uint8_t *key, levy_err *err)
+{
+    char dbp[PATH_MAX], fp[LEVY_ROTATE_FP_LEN + 1], stored[LEVY_ROTATE_FP_LEN + 1];
+    int rc;
+    if ((rc = path_in(dbp, sizeof dbp, data_dir, "levy.db", err)) ||
+        (rc = fingerprint(key, fp, err)) || (rc = stored_fingerprint(dbp, stored, err)))
+        return rc;
+    if (stored[0] && strcmp(stored, fp) != 0)
+        return levy_err_set(err, LEVY_ECONFLICT, "key_mismatch", "the master key (fingerprint "
+                            "%s) is not the one the last rotate-master-key sealed the stored "
+                            "secrets with (%s): they will not open; set the right key "
+                            "(docs/operations.md)", fp, stored);
+    return LEVY_OK;
+}
+
+/* ---- the declarations ----------------------------------------------------------------- */
+
+typedef struct sealed_col {
+    char plugin[64], table[128], key[128], column[128], field[128];
+    long count;
+} sealed_col;
+
+static int copy_field(lua_State *L, const char *name, char *dst, size_t cap)
+{
+    lua_getfield(L, -1, name);
+    const char *v = lua_tostring(L, -1);
+    int ok = v && strlen(v) < cap;
+    if (ok)
+        memcpy(dst, v, strlen(v) + 1);
+    lua_pop(L, 1);
+    return ok;
+}
+
+/* Builds a check-role generation (no store, no migrations) and copies H.sealed(). */
+static int load_declarations(levy_config *cfg, sealed_col **out, int *n, levy_err *err)
+{
+    levy_host hs;
+    memset(&hs, 0, sizeof hs);
+    hs.cfg = cfg;
+    levy_gen *g = NULL;
+    levy_gen_errors errs = {0};
+    int nself = 0, rc;
+    *out = NULL;
+    *n = 0;
+    if ((rc = levy_host_build(&hs, 1, &g, &errs, &nself, err)) != LEVY_OK) {
+        for (int i = 0; i < errs.n; i++)
+            fprintf(stderr, "levy rotate-master-key: %s:%d: %s\n", errs.v[i].source,
+                    errs.v[i].line, errs.v[i].message);
+        if (errs.n)
+            levy_err_set(err, rc, "invalid", "plugins/scripts do not load (see above)");
+        goto done;
+    }
+    lua_State *L = levy_vm_state(g->vm);
+    levy_sandbox_push_api(L, "sealed");
+    if ((rc = levy_vm_pcall(g->vm, 0, 1, err)) != LEVY_OK)
+        goto done;
+    int cnt = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
+    sealed_col *v = calloc((size_t)cnt + 1, sizeof *v);
+    if (!v) {
+        lua_pop(L, 1);
+        rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+        goto done;
+    }
+    for (int i = 1; i <= cnt; i++) {
+        lua_rawgeti(L, -1, i);
+        sealed_col *c = &v[i - 1];
+        int ok = copy_field(L, "plugin", c->plugin, sizeof c->plugin) &&
+                 copy_field(L, "table", c->table, sizeof c->table) &&
+                 copy_field(L, "key", c->key, sizeof c->key) &&
+                 copy_field(L, "column", c->column, sizeof c->column) &&
+                 copy_field(L, "field", c->field, sizeof c->field);
+        lua_pop(L, 1);
+        if (!ok) {
+            free(v);
+            lua_pop(L, 1);
+            rc = levy_err_set(err, LEVY_EINVAL, "invalid", "sealed declaration %d is too long", i);
+            goto done;
+        }
+    }
+    lua_pop(L, 1);
+    *out = v;
+    *n = cnt;
+done:
+    levy_gen_errors_free(&errs);
+    if (g)
+        levy_gen_unref(g);
+    levy_rates_free(hs.rates);
+    return rc;
+}
+
+/* ---- the re-seal transaction ---------------------------------------------------------- */
+
+static int db_fail(sqlite3 *db, const char *what, levy_err *err)
+{
+    int code = sqlite3_errcode(db);
+    return levy_err_set(err, code == SQLITE_BUSY || code == SQLITE_LOCKED ? LEVY_EBUSY : LEVY_EIO,
+                        "store", "%s: %s", what, sqlite3_errmsg(db));
+}
+
+static int exec(sqlite3 *db, const char *sql, levy_err *err)
+{
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(db, sql, err);
+    return LEVY_OK;
+}
+
+static int table_exists(sqlite3 *db, const char *table, int *yes, levy_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(db, "sqlite_master", err);
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    *yes = r == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return r == SQLITE_ROW || r == SQLITE_DONE ? LEVY_OK : db_fail(db, "sqlite_master", err);
+}
+
+/* Re-seals one value: Base64 text sealed under old -> Base64 text sealed under new. */
+static int reseal_one(const uint8_t old_key[LEVY_KEY_LEN], const uint8_t new_key[LEVY_KEY_LEN],
+                      const char *b64, size_t len, const char *aad, char **out, levy_err *err)
+{
+    uint8_t *raw = malloc(levy_b64_decoded_max(len) + 1);
+    uint8_t *pt = NULL, *sealed = NULL;
+    char *text = NULL;
+    size_t raw_len = 0, pt_len = 0, pt_cap = 0;
+    int rc;
+    if (!raw)
+        return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+    if (levy_b64_decode(b64, len, 0, raw, &raw_len, NULL) != LEVY_OK ||
+        raw_len < LEVY_SEAL_OVERHEAD) {
+        rc = levy_err_set(err, LEVY_ECRYPTO, "bad_ciphertext", "not a sealed value");
+        goto done;
+    }
+    size_t n = raw_len - LEVY_SEAL_OVERHEAD;
+    pt_cap = n + 1;
+    pt = malloc(pt_cap);
+    sealed = malloc(n + LEVY_SEAL_OVERHEAD);
+    text = malloc(levy_b64_encoded_len(n + LEVY_SEAL_OVERHEAD, 0) + 1);
+    if (!pt || !sealed || !text) {
+        rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+        goto done;
+    }
+    if ((rc = levy_crypto_open(old_key, raw, raw_len, aad, strlen(aad), pt, &pt_len, err)) ||
+        (rc = levy_crypto_seal(new_key, pt, pt_len, aad, strlen(aad), sealed, err)))
+        goto done;
+    levy_b64_encode(sealed, pt_len + LEVY_SEAL_OVERHEAD, 0, text);
+    *out = text;
+    text = NULL;
+done:
+    if (pt) {
+        OPENSSL_cleanse(pt, pt_cap);
+        free(pt);
+    }
+    free(raw);
+    free(sealed);
+    free(text);
+    return rc;
+}
+
+/* Re-seals every non-NULL value of one declared column (inside the open transaction). */
+static int reseal_column(sqlite3 *db, sealed_col *c, const uint8_t old_key[LEVY_KEY_LEN],
+                         const uint8_t new_key[LEVY_KEY_LEN], levy_err *err)
+{
+    char sql[600];
+    sqlite3_stmt *sel = NULL, *upd = NULL;
+    int rc = LEVY_OK, exists = 0;
+    if ((rc = table_exists(db, c->table, &exists, err)) != LEVY_OK || !exists)
+        return rc; /* the plugin's migrations never ran here: nothing is sealed */
+    /* identifiers were validated by the generation loader (^[%a_][%w_]*$) */
+    snprintf(sql, sizeof sql, "SELECT rowid, \"%s\", \"%s\" FROM \"%s\" WHERE \"%s\" IS NOT NULL",
+             c->key, c->column, c->table, c->column);
+    if (sqlite3_prepare_v2(db, sql, -1, &sel, NULL) != SQLITE_OK) {
+        rc = levy_err_set(err, LEVY_EINVAL, "invalid", "plugin %s declares sealed column %s.%s "
+                          "(key %s): %s", c->plugin, c->table, c->column, c->key,
+                          sqlite3_errmsg(db));
+        goto done;
+    }
+    snprintf(sql, sizeof sql, "UPDATE \"%s\" SET \"%s\" = ? WHERE rowid = ?", c->table, c->column);
+    if (sqlite3_prepare_v2(db, sql, -1, &upd, NULL) != SQLITE_OK) {
+        rc = db_fail(db, "prepare update", err);
+        goto done;
+    }
+    int r;
+    while ((r = sqlite3_step(sel)) == SQLITE_ROW) {
+        sqlite3_int64 rowid = sqlite3_column_int64(sel, 0);
+        const char *id = (const char *)sqlite3_column_text(sel, 1);
+        char aad[512];
+        if (!id) {
+            rc = levy_err_set(err, LEVY_EINVAL, "invalid", "%s row %lld has a NULL %s",
+                              c->table, (long long)rowid, c->key);
+            goto done;
+        }
+        snprintf(aad, sizeof aad, "%s:%s", id, c->field);
+        if (strlen(id) + strlen(c->field) + 2 > sizeof aad) {
+            rc = levy_err_set(err, LEVY_EINVAL, "invalid", "%s.%s is too long", c->table, c->key);
+            goto done;
+        }
+        char *fresh = NULL;
+        if (sqlite3_column_type(sel, 2) != SQLITE_TEXT) {
+            rc = levy_err_set(err, LEVY_ECRYPTO, "bad_ciphertext", "not text");
+        } else {
+            const char *v = (const char *)sqlite3_column_text(sel, 2);
+            rc = reseal_one(old_key, new_key, v, (size_t)sqlite3_column_bytes(sel, 2), aad, &fresh,
+                            err);
+        }
+        if (rc != LEVY_OK) {
+            char why[sizeof err->message];
+            snprintf(why, sizeof why, "%s", err->message);
+            rc = levy_err_set(err, rc, "bad_ciphertext", "cannot open %s.%s of the row with "
+                              "%s = '%s' under the current master key (%s); nothing was changed",
+                              c->table, c->column, c->key, id, why);
+            goto done;
+        }
+        sqlite3_bind_text(upd, 1, fresh, -1, free);
+        sqlite3_bind_int64(upd, 2, rowid);
+        r = sqlite3_step(upd);
+        sqlite3_reset(upd);
+        sqlite3_clear_bindings(upd);
+        if (r != SQLITE_DONE) {
+            rc = db_fail(db, "update", err);
+            goto done;
+        }
+        c->count++;
+    }
+    if (r != SQLITE_DONE)
+        rc = db_fail(db, "select", err);
+done:
+    sqlite3_finalize(sel);
+    sqlite3_finalize(upd);
+    return rc;
+}
+
+static int set_fingerprint(sqlite3 *db, const char *fp, levy_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "INSERT INTO meta(key, value) VALUES ('master_key_fingerprint', ?) "
+                           "ON CONFLICT(key) DO UPDATE SET value = excluded.value", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_fail(db, "meta", err);
+    sqlite3_bind_text(st, 1, fp, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return r == SQLITE_DONE ? LEVY_OK : db_fail(db, "meta", err);
+}
+
+static void test_crash(const char *point)
+{
+    const char *v = getenv("LEVY_TEST_ROTATE_CRASH");
+    if (v && strcmp(v, point) == 0)
+        _exit(3);
+}
+
+/* ---- the command ---------------------------------------------------------------------- */
+
+static int rotate(levy_config *cfg, levy_err *err)
+{
+    const char *dir = cfg->data_dir;
+    const char *env = getenv("LEVY_MASTER_KEY");
+    int use_env = env && *env;
+    char keyp[PATH_MAX], newp[PATH_MAX], prevp[PATH_MAX], prevtmp[PATH_MAX], dbp[PATH_MAX];
+    char fp[LEVY_ROTATE_FP_LEN + 1];
+    uint8_t old_key[LEVY_KEY_LEN], new_key[LEVY_KEY_LEN];
+    sealed_col *cols = NULL;
+    int ncols = 0, lock_fd = -1, rc, in_tx = 0, wrote_new = 0;
+    sqlite3 *db = NULL;
+    memset(old_key, 0, sizeof old_key);
+    memset(new_key, 0, sizeof new_key);
+    if ((rc = path_in(keyp, sizeof keyp, dir, "master.key", err)) ||
+        (rc = path_in(newp, sizeof newp, dir, "master.key.new", err)) ||
+        (rc = path_in(prevp, sizeof prevp, dir, "master.key.prev", err)) ||
+        (rc = path_in(prevtmp, sizeof prevtmp, dir, "master.key.prev.tmp", err)) ||
+        (rc = path_in(dbp, sizeof dbp, dir, "levy.db", err)))
+        return rc;
+    if (use_env && !cfg->yes_env)
+        return levy_err_set(err, LEVY_EINVAL, "env_key", "LEVY_MASTER_KEY is set: the new key "
+                            "cannot be written to %s. Re-run with --yes-env: the new key is then "
+                            "printed once on stdout and you must put it in LEVY_MASTER_KEY "
+                            "before starting levy again", keyp);
+    if (access(dbp, F_OK) != 0)
+        return levy_err_set(err, LEVY_ENOTFOUND, "not_found", "no database %s", dbp);
+    if (!use_env && access(keyp, F_OK) != 0)
+        return levy_err_set(err, LEVY_ENOTFOUND, "not_found", "no master key %s (and "
+                            "LEVY_MASTER_KEY is unset)", keyp);
+    rc = lock_file(dir, LOCK_EX, &lock_fd, err);
+    if (rc == LEVY_ECONFLICT) {
+        rc = levy_err_set(err, LEVY_ECONFLICT, "busy", "levy is running on %s (or another "
+                          "rotation is): stop the service first", dir);
+        goto done;
+    }
+    if (rc)
+        goto done;
+    const char *what = "";
+    if ((rc = levy_rotate_recover(dir, &what, err)) != LEVY_OK)
+        goto done;
+    if (*what)
+        fprintf(stderr, "levy rotate-master-key: %s\n", what);
+    if ((rc = levy_crypto_master_key_load(dir, old_key, err)) != LEVY_OK)
+        goto done;
+    if ((rc = load_declarations(cfg, &cols, &ncols, err)) != LEVY_OK)
+        goto done;
+    if (cfg->new_key_file[0]) {
+        if ((rc = read_key_file(cfg->new_key_file, new_key, err)) != LEVY_OK)
+            goto done;
+    } else if ((rc = levy_crypto_random(new_key, sizeof new_key, err)) != LEVY_OK) {
+        goto done;
+    }
+    if (levy_crypto_equal(old_key, sizeof old_key, new_key, sizeof new_key)) {
+        rc = levy_err_set(err, LEVY_EINVAL, "same_key", "the new key is the current key");
+        goto done;
+    }
+    if ((rc = fingerprint(new_key, fp, err)) != LEVY_OK)
+        goto done;
+    if (sqlite3_open_v2(dbp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        rc = db_fail(db, dbp, err);
+        goto done;
+    }
+    sqlite3_busy_timeout(db, 0);
+    /* overwrite the freed old ciphertexts instead of leaving them in free pages */
+    if ((rc = exec(db, "PRAGMA secure_delete=ON", err)) != LEVY_OK)
+        goto done;
+    if (exec(db, "BEGIN EXCLUSIVE", err) != LEVY_OK) {
+        rc = levy_err_set(err, LEVY_EBUSY, "busy", "the store %s is busy: stop levy (and any "
+                          "other writer) first", dbp);
+        goto done;
+    }
+    in_tx = 1;
+    for (int i = 0; i < ncols; i++)
+        if ((rc = reseal_column(db, &cols[i], old_key, new_key, err)) != LEVY_OK)
+            goto done;
+    if ((rc = set_fingerprint(db, fp, err)) != LEVY_OK)
+        goto done;
+    if (!use_env) {
+        /* the previous key (recovery) and the new one are durable before the commit */
+        if ((rc = write_key_file(prevtmp, old_key, err)) != LEVY_OK)
+            goto done;
+        if (rename(prevtmp, prevp) != 0) {
+            rc = levy_err_set(err, LEVY_EIO, "io", "cannot rename %s: %s", prevtmp,
+                              strerror(errno));
+            unlink(prevtmp);
+            goto done;
+        }
+        if ((rc = write_key_file(newp, new_key, err)) != LEVY_OK)
+            goto done;
+        wrote_new = 1;
+        if ((rc = fsync_dir(dir, err)) != LEVY_OK)
+            goto done;
+    }
+    test_crash("before_commit");
+    if ((rc = exec(db, "COMMIT", err)) != LEVY_OK)
+        goto done;
+    in_tx = 0;
+    wrote_new = 0;
+    test_crash("after_commit");
+    if (!use_env) {
+        if (rename(newp, keyp) != 0) {
+            rc = levy_err_set(err, LEVY_EIO, "io", "the secrets are re-sealed but %s could not "
+                              "be renamed to %s (%s); the next levy start completes it",
+                              newp, keyp, strerror(errno));
+            goto done;
+        }
+        if ((rc = fsync_dir(dir, err)) != LEVY_OK)
+            goto done;
+    }
+    sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    long total = 0;
+    for (int i = 0; i < ncols; i++) {
+        printf("re-sealed %ld value(s) of %s.%s (plugin %s)\n", cols[i].count, cols[i].table,
+               cols[i].column, cols[i].plugin);
+        total += cols[i].count;
+    }
+    printf("master key rotated: %ld value(s) re-sealed, key fingerprint %s\n", total, fp);
+    if (use_env) {
+        char text[KEY_TEXT_CAP];
+        levy_b64_encode(new_key, sizeof new_key, 0, text);
+        printf("LEVY_MASTER_KEY is set: replace its value with this new key before starting "
+               "levy (it is shown only once; the old key no longer opens the secrets):\n%s\n",
+               text);
+        OPENSSL_cleanse(text, sizeof text);
+    } else {
+        printf("new key in %s; the previous key is kept in %s for recovery: once levy runs "
+               "fine, delete it (shred -u %s)\n", keyp, prevp, prevp);
+    }
+    fflush(stdout);
+done:
+    if (in_tx)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    if (wrote_new)
+        unlink(newp);
+    sqlite3_close(db);
+    if (lock_fd >= 0)
+        close(lock_fd);
+    free(cols);
+    OPENSSL_cleanse(old_key, sizeof old_key);
+    OPENSSL_cleanse(new_key, sizeof new_key);
+    return rc;
+}
+
+int levy_rotate_master_key(levy_config *cfg)
+{
+    levy_err err;
+    levy_err_clear(&err);
+    if (rotate(cfg, &err) != LEVY_OK) {
+        fprintf(stderr, "levy rotate-master-key: %s\n", err.message);
+        return 1;
+    }
+    return 0;
+}
