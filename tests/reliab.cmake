@@ -1,0 +1,11 @@
+# Reliability tests (issue 9): kill -9 loop, write-back exactly-once, HTTP robustness.
+# Short CI versions here; the long runs are the same scripts with a bigger cycle count
+# (see tests/soak/README.md).
+find_program(PYTHON3 python3)
+if(PYTHON3 AND TARGET levy)
+  add_test(NAME reliab_kill9
+           COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/reliab/kill9.py
+                   $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR} 20 19000
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(reliab_kill9 PROPERTIES LABELS "e2e;reliab" TIMEOUT 300)
+endif()
