@@ -9,3 +9,10 @@ if(PYTHON3 AND TARGET levy)
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(reliab_kill9 PROPERTIES LABELS "e2e;reliab" TIMEOUT 300)
 endif()
+if(PYTHON3 AND TARGET levy)
+  add_test(NAME reliab_writeback_kill
+           COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/reliab/writeback_kill.py
+                   $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR} 20 19020
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(reliab_writeback_kill PROPERTIES LABELS "e2e;reliab" TIMEOUT 300)
+endif()
