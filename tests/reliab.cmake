@@ -16,3 +16,10 @@ if(PYTHON3 AND TARGET levy)
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(reliab_writeback_kill PROPERTIES LABELS "e2e;reliab" TIMEOUT 300)
 endif()
+if(PYTHON3 AND TARGET levy)
+  add_test(NAME reliab_http_robust
+           COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/reliab/http_robust.py
+                   $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR} 19040 1000
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(reliab_http_robust PROPERTIES LABELS "e2e;reliab" TIMEOUT 120)
+endif()
