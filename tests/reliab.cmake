@@ -23,3 +23,10 @@ if(PYTHON3 AND TARGET levy)
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(reliab_http_robust PROPERTIES LABELS "e2e;reliab" TIMEOUT 120)
 endif()
+if(PYTHON3 AND TARGET levy)
+  add_test(NAME reliab_authz_matrix
+           COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/reliab/authz_matrix.py
+                   $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR} 19060
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(reliab_authz_matrix PROPERTIES LABELS "e2e;reliab" TIMEOUT 120)
+endif()
