@@ -30,3 +30,18 @@ if(PYTHON3 AND TARGET levy)
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(reliab_authz_matrix PROPERTIES LABELS "e2e;reliab" TIMEOUT 120)
 endif()
+
+# libFuzzer (clang, ASan + UBSan) over the webhook verification path and the levy.json codec:
+# 20 s each in CI, built by the script with clang whatever compiler builds levy.
+# Longer: tests/fuzz/run_reliab_fuzz.sh . build-fuzz fuzz_webhook_verify 600
+find_program(LEVY_CLANG clang)
+find_program(LEVY_SH sh)
+if(LEVY_CLANG AND LEVY_SH)
+  foreach(fz fuzz_webhook_verify fuzz_json_codec)
+    add_test(NAME reliab_${fz}
+             COMMAND ${LEVY_SH} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/run_reliab_fuzz.sh ${CMAKE_SOURCE_DIR}
+                     ${CMAKE_BINARY_DIR}/reliab-fuzz ${fz} 20
+             WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+    set_tests_properties(reliab_${fz} PROPERTIES LABELS "fuzz;reliab" TIMEOUT 180)
+  endforeach()
+endif()
