@@ -45,3 +45,10 @@ if(LEVY_CLANG AND LEVY_SH)
     set_tests_properties(reliab_${fz} PROPERTIES LABELS "fuzz;reliab" TIMEOUT 180)
   endforeach()
 endif()
+if(PYTHON3 AND TARGET levy)
+  add_test(NAME reliab_io_fault_http
+           COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/reliab/io_fault_http.py
+                   $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR} 19080 3
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(reliab_io_fault_http PROPERTIES LABELS "e2e;reliab" TIMEOUT 120)
+endif()

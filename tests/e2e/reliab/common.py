@@ -150,6 +150,7 @@ class Env:
         self.signing_token = None
         self.webhook_url = None
         self.starts = 0
+        self.levy_env = {}       # extra environment for levy serve (e.g. LD_PRELOAD in tests)
 
     # -- processes
     def start_sim(self):
@@ -168,7 +169,7 @@ class Env:
         self.levy = start([self.levy_bin, "serve", "--listen", "127.0.0.1:%d" % self.levy_port,
                            "--data-dir", self.levy_dir, "--plugins", plugins, "--scripts", scripts,
                            "--rillet-url", self.rillet_url, "--api-token", self.token],
-                          os.path.join(self.tmp, "levy.log"))
+                          os.path.join(self.tmp, "levy.log"), self.levy_env)
         self.starts += 1
         return wait_for(lambda: self.levy.poll() is None and
                         req("GET", self.levy_url + "/healthz", timeout=2)[0] == 200, timeout, 0.05)
