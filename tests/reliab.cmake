@@ -52,3 +52,10 @@ if(PYTHON3 AND TARGET levy)
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(reliab_io_fault_http PROPERTIES LABELS "e2e;reliab" TIMEOUT 120)
 endif()
+if(PYTHON3 AND TARGET levy)
+  add_test(NAME reliab_list_limit
+           COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/reliab/list_limit.py
+                   $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR} 19090 600
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(reliab_list_limit PROPERTIES LABELS "e2e;reliab" TIMEOUT 180)
+endif()
