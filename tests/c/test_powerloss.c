@@ -516,8 +516,12 @@ done:
     return ret;
 }
 
+/* LEVY_POWERLOSS_POINTS overrides the count for long runs (tests/soak/README.md). */
 static long npoints(long normal, long valgrind)
 {
+    const char *e = getenv("LEVY_POWERLOSS_POINTS");
+    if (e && atol(e) > 0)
+        return atol(e);
     return getenv("LEVY_UNDER_VALGRIND") ? valgrind : normal;
 }
 
