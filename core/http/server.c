@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <unistd.h>
@@ -639,6 +640,25 @@ static void dispatch_lua(levy_host *h, struct evhttp_request *req, const char *m
 
 static void guard_release(struct levy_server *s, struct evhttp_request *req);
 
+/* RFC 9112 §6.3: several Content-Length fields with different values make the framing
+ * invalid; the server must answer 400 and close. evhttp frames by the first one, so a body
+ * that a proxy in front framed by another could leave bytes that evhttp would read as a
+ * second request on the kept-alive connection (request smuggling). Returns 0 when invalid. */
+static int framing_ok(struct evhttp_request *req)
+{
+    const struct evkeyvalq *hs = evhttp_request_get_input_headers(req);
+    const char *first = NULL;
+    for (const struct evkeyval *kv = hs ? TAILQ_FIRST(hs) : NULL; kv; kv = TAILQ_NEXT(kv, next)) {
+        if (evutil_ascii_strcasecmp(kv->key, "Content-Length") != 0)
+            continue;
+        if (!first)
+            first = kv->value;
+        else if (strcmp(first, kv->value) != 0)
+            return 0;
+    }
+    return 1;
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     struct levy_server *s = arg;
@@ -653,6 +673,11 @@ static void on_request(struct evhttp_request *req, void *arg)
     if (h->stopping) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
         send_error(req, "unmatched", 503, "unavailable", "server is shutting down");
+        return;
+    }
+    if (!framing_ok(req)) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+        send_error(req, "unmatched", 400, "bad_request", "conflicting Content-Length headers");
         return;
     }
     int prot = has_prefix_seg(path, "/v1") || has_prefix_seg(path, "/admin");

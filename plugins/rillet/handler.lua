@@ -129,7 +129,9 @@ local function list_docs(doc_type)
       end
       data[#data + 1] = doc_view(doc_type, r)
     end
-    return 200, util.encode({ data = json.array(data), next_cursor = next_cursor }), JSON_HEADERS
+    -- levy.json's C encoder (sorted keys, empty objects kept {}, like util.encode): the Lua
+    -- canonical encoder spent the whole instruction budget on 500 documents (list_limit.py)
+    return 200, json.encode({ data = json.array(data), next_cursor = next_cursor }), JSON_HEADERS
   end
 end
 

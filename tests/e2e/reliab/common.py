@@ -1,0 +1,278 @@
+"""Shared helpers for the reliability tests (python3 stdlib only).
+
+Starts `levy sim` and `levy serve`, walks the connect flow of CONTRACT §2.3 (the same steps as
+tests/e2e/connector/test_connector.py), signs webhooks as in CONTRACT §2.7, and offers a
+check()/summary() pair that prints "N passed, N failed".
+"""
+import base64
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+passed = 0
+failed = 0
+
+
+def check(name, cond, info=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print("ok   - " + name, flush=True)
+    else:
+        failed += 1
+        print("FAIL - " + name + (": " + str(info)[:800] if info != "" else ""), flush=True)
+    return cond
+
+
+def summary():
+    print("%d passed, %d failed" % (passed, failed), flush=True)
+    return 1 if failed else 0
+
+
+def free_port(start, span=40):
+    for p in range(start, start + span):
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", p))
+            return p
+        except OSError:
+            pass
+        finally:
+            s.close()
+    raise RuntimeError("no free port from %d" % start)
+
+
+def req(method, url, body=None, headers=None, raw=None, timeout=30):
+    h = dict(headers or {})
+    data = None
+    if raw is not None:
+        data = raw if isinstance(raw, bytes) else raw.encode()
+        h.setdefault("Content-Type", "application/json")
+    elif body is not None:
+        data = json.dumps(body).encode()
+        h.setdefault("Content-Type", "application/json")
+    r = urllib.request.Request(url, data=data, method=method, headers=h)
+    try:
+        with urllib.request.urlopen(r, timeout=timeout) as resp:
+            text = resp.read().decode()
+            status, rh = resp.status, dict(resp.headers)
+    except urllib.error.HTTPError as e:
+        text = e.read().decode()
+        status, rh = e.code, dict(e.headers)
+    except (urllib.error.URLError, ConnectionError, socket.timeout, OSError) as e:
+        return 0, None, str(e), {}
+    try:
+        js = json.loads(text) if text else None
+    except ValueError:
+        js = None
+    return status, js, text, rh
+
+
+def wait_for(fn, timeout=60, interval=0.2):
+    end = time.time() + timeout
+    last = None
+    while time.time() < end:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    return last
+
+
+def sign(token, ts, wid, entity, event, body):
+    try:
+        key = base64.b64decode(token, validate=True) or token.encode()
+    except Exception:
+        key = token.encode()
+    msg = (ts + "." + wid + "." + entity + "." + event + ".").encode() + body
+    return base64.b64encode(hmac.new(key, msg, hashlib.sha256).digest()).decode()
+
+
+def start(args, log_path, env=None):
+    logf = open(log_path, "ab")
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT, env=e, start_new_session=True)
+    logf.close()
+    return p
+
+
+def stop(p):
+    if p and p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def kill9(p):
+    if p and p.poll() is None:
+        os.kill(p.pid, signal.SIGKILL)
+    if p:
+        p.wait()
+
+
+def tail(path, n=4000):
+    try:
+        with open(path, "rb") as f:
+            return f.read()[-n:].decode(errors="replace")
+    except OSError:
+        return ""
+
+
+class Env:
+    """One simulator + one levy (restartable), connected."""
+
+    def __init__(self, levy_bin, src, tmp, sim_port, levy_port, invoices=6, rillet_url=None):
+        self.levy_bin, self.src, self.tmp = levy_bin, src, tmp
+        self.sim_dir, self.levy_dir = os.path.join(tmp, "sim"), os.path.join(tmp, "levy")
+        self.sim_port, self.levy_port = sim_port, levy_port
+        self.sim_url = "http://127.0.0.1:%d" % sim_port
+        self.levy_url = "http://127.0.0.1:%d" % levy_port
+        self.rillet_url = rillet_url or self.sim_url
+        self.token = "reliab-token-" + uuid.uuid4().hex[:12]
+        self.invoices = invoices
+        self.sim = None
+        self.levy = None
+        self.key = None
+        self.cid = None
+        self.signing_token = None
+        self.webhook_url = None
+        self.starts = 0
+        self.levy_env = {}       # extra environment for levy serve (e.g. LD_PRELOAD in tests)
+
+    # -- processes
+    def start_sim(self):
+        plugins, scripts = os.path.join(self.src, "plugins"), os.path.join(self.src, "scripts")
+        self.sim = start([self.levy_bin, "sim", "--listen", "127.0.0.1:%d" % self.sim_port,
+                          "--data-dir", self.sim_dir, "--seed", "1", "--invoices", str(self.invoices),
+                          "--no-rate-limit", "--plugins", plugins, "--scripts", scripts],
+                         os.path.join(self.tmp, "sim.log"))
+        ok = wait_for(lambda: req("GET", self.sim_url + "/health", timeout=2)[0] == 200, 30)
+        if ok:
+            self.key = req("GET", self.sim_url + "/_sim/info")[1]["api_key"]
+        return ok
+
+    def start_levy(self, timeout=30):
+        plugins, scripts = os.path.join(self.src, "plugins"), os.path.join(self.src, "scripts")
+        self.levy = start([self.levy_bin, "serve", "--listen", "127.0.0.1:%d" % self.levy_port,
+                           "--data-dir", self.levy_dir, "--plugins", plugins, "--scripts", scripts,
+                           "--rillet-url", self.rillet_url, "--api-token", self.token],
+                          os.path.join(self.tmp, "levy.log"), self.levy_env)
+        self.starts += 1
+        return wait_for(lambda: self.levy.poll() is None and
+                        req("GET", self.levy_url + "/healthz", timeout=2)[0] == 200, timeout, 0.05)
+
+    def kill_levy(self):
+        kill9(self.levy)
+
+    def close(self):
+        stop(self.levy)
+        stop(self.sim)
+
+    # -- APIs
+    def L(self, method, path, body=None, timeout=30):
+        return req(method, self.levy_url + path, body, {"Authorization": "Bearer " + self.token},
+                   timeout=timeout)
+
+    def S(self, method, path, body=None):
+        return req(method, self.sim_url + path, body,
+                   {"Authorization": "Bearer " + self.key, "X-Rillet-API-Version": "4"})
+
+    def connect(self, regions=("US-CA", "US-NY", "US-TX", "US-WA", "US-IL", "US-FL", "US-CO"),
+                events=None):
+        """CONTRACT §2.3: subscribe regions, connect, pick a USD subsidiary, create the webhook in
+        the simulator (events: by default one levy does not use, so only the test's own
+        deliveries reach levy), hand levy the signing token, wait for the import."""
+        for code in regions:
+            st, _, text, _ = self.L("PUT", "/v1/regions/" + code, {"subscribed": True, "tax_calculation": True})
+            if st != 200:
+                raise RuntimeError("subscribe %s: %s %s" % (code, st, text))
+        st, con, text, _ = self.L("POST", "/v1/connections", {"provider": "rillet", "api_key": self.key})
+        if st != 201:
+            raise RuntimeError("connect: %s %s" % (st, text))
+        self.cid = con["id"]
+        subs = con.get("subsidiaries") or []
+        self.sub = next((s for s in subs if s.get("currency") == "USD"), subs[0])
+        if con["status"] == "needs_subsidiary":
+            st, con, text, _ = self.L("POST", "/v1/connections/%s/subsidiary" % self.cid,
+                                      {"subsidiary_id": self.sub["id"]})
+            if st != 200:
+                raise RuntimeError("subsidiary: %s %s" % (st, text))
+        self.webhook_url = con["webhook_url"]
+        ev = events or {"CUSTOMER": ["DELETED"]}
+        st, hook, text, _ = self.S("POST", "/_sim/webhooks", {"name": "levy", "url": self.webhook_url,
+                                                               "events": ev, "enabled": True})
+        if st not in (200, 201):
+            raise RuntimeError("sim webhook: %s %s" % (st, text))
+        self.signing_token = hook["signing_token"]
+        st, con, text, _ = self.L("POST", "/v1/connections/%s/webhook-secret" % self.cid,
+                                  {"signing_token": self.signing_token})
+        if st != 200:
+            raise RuntimeError("secret: %s %s" % (st, text))
+
+        def import_done():
+            s, c, _, _ = self.L("GET", "/v1/connections/" + self.cid)
+            return c if s == 200 and c["import"]["state"] in ("done", "failed") else None
+        con = wait_for(import_done, 120, 0.3)
+        if not con or con["import"]["state"] != "done":
+            raise RuntimeError("import did not finish: %s" % (con,))
+        return con
+
+    def deliver(self, body, wid, entity="INVOICE", event="CREATED", timeout=10):
+        ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        h = {"X-Rillet-Signature": sign(self.signing_token, ts, wid, entity, event, body),
+             "X-Rillet-Timestamp": ts, "X-Rillet-Id": wid, "X-Rillet-Entity": entity,
+             "X-Rillet-Event": event}
+        return req("POST", self.webhook_url, headers=h, raw=body, timeout=timeout)
+
+    def db(self):
+        """Opens levy's store (levy must be stopped: this runs WAL recovery like a restart)."""
+        c = sqlite3.connect(os.path.join(self.levy_dir, "levy.db"), timeout=10)
+        c.row_factory = sqlite3.Row
+        return c
+
+
+def store_invariants(c):
+    """ARCHITECTURE §3 on a stopped store: returns a list of problems (empty = fine)."""
+    bad = []
+    ic = c.execute("PRAGMA integrity_check").fetchall()
+    if [r[0] for r in ic] != ["ok"]:
+        bad.append(("integrity_check", [r[0] for r in ic][:5]))
+    live = "state IN ('queued','running')"
+    # an unprocessed delivery has a process_inbox job
+    n = c.execute("SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0]
+    if n and not c.execute("SELECT count(*) FROM jobs WHERE kind='rillet.process_inbox' AND " + live).fetchone()[0]:
+        bad.append(("unprocessed inbox rows without a job", n))
+    for table, dt in (("invoices", "invoice"), ("credit_memos", "credit_memo")):
+        dup = c.execute("SELECT id, count(*) FROM %s GROUP BY id HAVING count(*) > 1" % table).fetchall()
+        if dup:
+            bad.append(("duplicate " + table, [tuple(r) for r in dup][:5]))
+        # pending: a calculate job exists (or the inbox will produce one)
+        rows = c.execute(("SELECT d.id FROM %s d WHERE d.deleted = 0 AND d.tax_status = 'pending' AND NOT EXISTS "
+                          "(SELECT 1 FROM jobs j WHERE j.kind = 'rillet.calculate' AND j.key = ? || ':' || d.id AND j."
+                          + live + ")") % table, (dt,)).fetchall()
+        if rows:
+            bad.append((table + " pending without a calculate job", [r[0] for r in rows][:5]))
+        # calculated but differing from Rillet and unpaid: a write-back job exists
+        rows = c.execute(("SELECT d.id FROM %s d WHERE d.deleted = 0 AND d.tax_status = 'calculated' "
+                          "AND d.levy_tax IS NOT d.rillet_taxed_amount AND coalesce(d.status,'') NOT IN ('PAID') "
+                          "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind IN ('rillet.writeback','rillet.calculate') "
+                          "AND j.key = ? || ':' || d.id AND j." + live + ")") % table, (dt,)).fetchall()
+        if rows:
+            bad.append((table + " calculated, not written, no job", [r[0] for r in rows][:5]))
+    dead = c.execute("SELECT kind, last_error FROM jobs WHERE state = 'dead'").fetchall()
+    if dead:
+        bad.append(("dead jobs", [tuple(r) for r in dead][:5]))
+    return bad
