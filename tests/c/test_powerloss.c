@@ -343,11 +343,11 @@ static char g_dir[256];
 
 static void rm_db(const char *path)
 {
-    char p[512];
+    char p[1024]; /* path is at most 512 bytes (callers' buffers) plus the suffix */
     unlink(path);
-    snprintf(p, sizeof p, "%s-wal", path);
+    snprintf(p, sizeof p, "%.1000s-wal", path);
     unlink(p);
-    snprintf(p, sizeof p, "%s-shm", path);
+    snprintf(p, sizeof p, "%.1000s-shm", path);
     unlink(p);
 }
 
