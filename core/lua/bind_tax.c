@@ -585,22 +585,29 @@ static int js_str(levy_buf *b, const char *s, size_t len)
     return 0;
 }
 
+/* Writes `,"k":` (no comma when first); k is one of the fixed result keys (< 32 bytes). */
 static void js_key(levy_buf *b, const char *k, int first)
 {
+    char t[40];
+    size_t n = strlen(k), o = 0;
     if (!first)
-        levy_buf_putc(b, ',');
-    levy_buf_putc(b, '"');
-    levy_buf_puts(b, k);
-    levy_buf_put(b, "\":", 2);
+        t[o++] = ',';
+    t[o++] = '"';
+    memcpy(t + o, k, n);
+    o += n;
+    t[o++] = '"';
+    t[o++] = ':';
+    levy_buf_put(b, t, o);
 }
 
 static void js_dec(levy_buf *b, const char *k, int64_t v, int scale, int first)
 {
     char t[48];
     js_key(b, k, first);
-    levy_buf_putc(b, '"');
-    levy_buf_put(b, t, levy_tax_fmt_scaled(t, v, scale));
-    levy_buf_putc(b, '"');
+    t[0] = '"';
+    size_t n = levy_tax_fmt_scaled(t + 1, v, scale);
+    t[n + 1] = '"';
+    levy_buf_put(b, t, n + 2);
 }
 
 static void js_cstr(levy_buf *b, const char *k, const char *v, int first)
@@ -1034,6 +1041,13 @@ static int json_result(lua_State *L, int opts, const calc *c, const levy_tax_doc
     lua_getfield(L, opts, "calculation_id"); /* top + 2, kept while its text is used */
     levy_buf *b = lua_newuserdatauv(L, sizeof *b, 0);
     memset(b, 0, sizeof *b);
+    /* one allocation for a typical answer (about 500 bytes per line) */
+    b->cap = 1024 + (size_t)nlines * 640;
+    b->data = malloc(b->cap);
+    if (!b->data)
+        b->cap = 0;
+    else
+        b->data[0] = '\0';
     if (luaL_newmetatable(L, "levy.tax.jsonbuf")) {
         lua_pushcfunction(L, jsbuf_gc);
         lua_setfield(L, -2, "__gc");
