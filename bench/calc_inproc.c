@@ -38,12 +38,36 @@ static long rss_kb(void)
 }
 
 static const char *bench_lua =
-    "local lines = {}\n"
-    "for i = 1, 10 do lines[i] = {id=tostring(i), amount=tostring(100 + i) .. '.25', quantity='2', tax_code=(i % 3 == 0) and 'saas' or 'general', discount='1.00'} end\n"
-    "local req = {currency='USD', date='2026-03-01', customer={id='c1'}, ship_to={line1='1 Main', city='Austin', state='TX', zip_code='78701', country='US'}, lines=lines}\n"
+    "local reqs = {}\n"
+    "local function mk(nl)\n"
+    "  local lines = {}\n"
+    "  for i = 1, nl do lines[i] = {id=tostring(i), amount=tostring(100 + i) .. '.25', quantity='2', tax_code=(i % 3 == 0) and 'saas' or 'general', discount='1.00'} end\n"
+    "  reqs[nl] = {currency='USD', date='2026-03-01', customer={id='c1'}, ship_to={line1='1 Main', city='Austin', state='TX', zip_code='78701', country='US'}, lines=lines}\n"
+    "  return reqs[nl]\n"
+    "end\n"
     "local opts = {regions={['US-TX']={subscribed=true, tax_calculation=true}}, calculation_id='calc_bench', generation=1}\n"
     "local calc = tax.calculate\n"
-    "return function(n) local r for i = 1, n do r = calc(req, opts) end return r.total_tax end\n";
+    "return function(n, nl) nl = nl or 10; local req = reqs[nl] or mk(nl); local r for i = 1, n do r = calc(req, opts) end return r.total_tax end\n";
+
+/* Calls the benchmark function in batches of `batch` for `secs`; returns calculations/s. */
+static double run_lua(lua_State *L, int fn, int nlines, int batch, double secs)
+{
+    long n = 0;
+    double s = now(), e;
+    do {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, fn);
+        lua_pushinteger(L, batch);
+        lua_pushinteger(L, nlines);
+        if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+            fprintf(stderr, "%s\n", lua_tostring(L, -1));
+            return -1;
+        }
+        lua_pop(L, 1);
+        n += batch;
+        e = now();
+    } while (e - s < secs);
+    return (double)n / (e - s);
+}
 
 int main(int argc, char **argv)
 {
@@ -153,6 +177,11 @@ lua:;
     } while (e - s < secs);
     printf("levy.tax calculate() (10 lines, TX, SaaS rule): %.0f calc/s, %.2f us/calc\n",
            n / (e - s), (e - s) / n * 1e6);
+    double c100 = run_lua(L, fn, 100, 100, secs);
+    if (c100 < 0)
+        return 1;
+    printf("levy.tax calculate() (100 lines, TX, SaaS rule): %.0f calc/s, %.2f us/calc\n", c100,
+           1e6 / c100);
     /* 4. same with a rule that defines calculate(ctx) (ctx built and read back) */
     if (luaL_dostring(L, "return { ['US-TX'] = { region='US-TX', name='Texas', tax_type='SALES_TAX', "
                          "taxability = { default='taxable', saas={fraction='0.80'} }, "

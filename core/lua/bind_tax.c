@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "host/config.h"
+#include "json_scan.h"
 #include "lctx.h"
 #include "tax/dec.h"
 #include "tax/engine.h"
@@ -573,6 +574,50 @@ static void push_address(lua_State *L, const addr *a)
     }
 }
 
+/* ---- result as JSON text (opts.encode = true) ----------------------------------------
+ * The same document levy.json.encode writes for the result table (keys in byte order, empty
+ * arrays as []), written straight from the C structures: no result table, no key sort. A
+ * string that levy.json would treat specially (a leading NUL: a number literal) makes the
+ * caller fall back to the table. */
+static int js_str(levy_buf *b, const char *s, size_t len)
+{
+    if (len && s[0] == '\0')
+        return -1;
+    levy_json_escape(b, s, len);
+    return 0;
+}
+
+/* Writes `,"k":` (no comma when first); k is one of the fixed result keys (< 32 bytes). */
+static void js_key(levy_buf *b, const char *k, int first)
+{
+    char t[40];
+    size_t n = strlen(k), o = 0;
+    if (!first)
+        t[o++] = ',';
+    t[o++] = '"';
+    memcpy(t + o, k, n);
+    o += n;
+    t[o++] = '"';
+    t[o++] = ':';
+    levy_buf_put(b, t, o);
+}
+
+static void js_dec(levy_buf *b, const char *k, int64_t v, int scale, int first)
+{
+    char t[48];
+    js_key(b, k, first);
+    t[0] = '"';
+    size_t n = levy_tax_fmt_scaled(t + 1, v, scale);
+    t[n + 1] = '"';
+    levy_buf_put(b, t, n + 2);
+}
+
+static void js_cstr(levy_buf *b, const char *k, const char *v, int first)
+{
+    js_key(b, k, first);
+    levy_json_escape(b, v, strlen(v));
+}
+
 /* Builds ctx for group g, calls rule.calculate(ctx) in the pure context, reads it back. */
 static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const char *date_s,
                                     const char *customer_id)
@@ -961,6 +1006,150 @@ static void set_array_mt(lua_State *L, int idx)
         lua_setmetatable(L, idx);
     else
         lua_pop(L, 1);
+}
+
+static void new_calc_id(char *id, size_t n)
+{
+    snprintf(id, n, "calc_%016llx%04x", (unsigned long long)rng_next(),
+             (unsigned)(rng_next() & 0xffff));
+}
+
+static int jsbuf_gc(lua_State *L)
+{
+    levy_buf_free(lua_touserdata(L, 1));
+    return 0;
+}
+
+/* opts.encode == true: pushes the result as JSON text (what levy.json.encode writes for the
+ * result table) and returns 1. Returns 0 with the stack unchanged when not asked, or when a
+ * value needs the table path (a non-integer generation, a string with a leading NUL). The
+ * buffer lives in a userdata so that a Lua error (out of memory) cannot leak it. */
+static int json_result(lua_State *L, int opts, const calc *c, const levy_tax_doc *doc,
+                       int nlines, const char *date_buf, const levy_rates *rates)
+{
+    lua_getfield(L, opts, "encode");
+    int want = lua_type(L, -1) == LUA_TBOOLEAN && lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (!want)
+        return 0;
+    int top = lua_gettop(L);
+    lua_getfield(L, opts, "generation");
+    int has_gen = !lua_isnil(L, -1);
+    if (has_gen && !lua_isinteger(L, -1)) {
+        lua_settop(L, top);
+        return 0;
+    }
+    lua_Integer gen = has_gen ? lua_tointeger(L, -1) : 0;
+    lua_getfield(L, opts, "calculation_id"); /* top + 2, kept while its text is used */
+    levy_buf *b = lua_newuserdatauv(L, sizeof *b, 0);
+    memset(b, 0, sizeof *b);
+    /* one allocation for a typical answer (about 500 bytes per line) */
+    b->cap = 1024 + (size_t)nlines * 640;
+    b->data = malloc(b->cap);
+    if (!b->data)
+        b->cap = 0;
+    else
+        b->data[0] = '\0';
+    if (luaL_newmetatable(L, "levy.tax.jsonbuf")) {
+        lua_pushcfunction(L, jsbuf_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    int ex = c->exponent, bad = 0;
+    char t[48];
+    levy_buf_puts(b, "{\"calculation_id\":");
+    if (lua_type(L, top + 2) == LUA_TSTRING) {
+        size_t n;
+        const char *id = lua_tolstring(L, top + 2, &n);
+        bad |= js_str(b, id, n);
+    } else {
+        char id[40];
+        new_calc_id(id, sizeof id);
+        levy_json_escape(b, id, strlen(id));
+    }
+    js_cstr(b, "currency", c->currency, 0);
+    js_cstr(b, "date", date_buf, 0);
+    js_key(b, "lines", 0);
+    levy_buf_putc(b, '[');
+    for (int i = 0; i < nlines; i++) {
+        const levy_tax_line *l = &c->lines[i];
+        if (i)
+            levy_buf_putc(b, ',');
+        levy_buf_putc(b, '{');
+        js_dec(b, "amount", l->amount, ex, 1);
+        if (l->discount)
+            js_dec(b, "discount", l->discount, ex, 0);
+        js_key(b, "id", 0);
+        bad |= js_str(b, c->meta[i].id, c->meta[i].idlen);
+        js_dec(b, "tax", l->tax, ex, 0);
+        js_cstr(b, "taxability_reason", levy_tax_reason_name(l->reason), 0);
+        js_dec(b, "taxable_amount", l->taxable, ex, 0);
+        js_key(b, "taxes", 0);
+        levy_buf_putc(b, '[');
+        int listed = l->reason != LEVY_REASON_NOT_COLLECTING && l->reason != LEVY_REASON_NO_TAX;
+        for (int e = 0; listed && e < l->n; e++) {
+            const levy_tax_entry *en = &l->e[e];
+            if (e)
+                levy_buf_putc(b, ',');
+            levy_buf_putc(b, '{');
+            js_dec(b, "amount", en->amount, ex, 1);
+            js_key(b, "jurisdiction", 0);
+            if (en->suffix) {
+                size_t a = strlen(en->name), s2 = strlen(en->suffix);
+                char nb[256];
+                if (a + s2 < sizeof nb) {
+                    memcpy(nb, en->name, a);
+                    memcpy(nb + a, en->suffix, s2);
+                    levy_json_escape(b, nb, a + s2);
+                } else {
+                    bad = 1;
+                }
+            } else {
+                levy_json_escape(b, en->name, strlen(en->name));
+            }
+            js_cstr(b, "level", levy_tax_level_name(en->level), 0);
+            js_key(b, "percentage", 0);
+            levy_buf_putc(b, '"');
+            levy_buf_put(b, t, levy_tax_fmt_percent(t, en->rate));
+            levy_buf_putc(b, '"');
+            js_dec(b, "taxable_amount",
+                   en->zero ? (l->reason == LEVY_REASON_CUSTOMER_EXEMPT ? 0 : en->taxable)
+                            : en->taxable,
+                   ex, 0);
+            js_cstr(b, "type", levy_tax_type_name(en->type), 0);
+            levy_buf_putc(b, '}');
+        }
+        levy_buf_put(b, "]}", 2);
+    }
+    levy_buf_putc(b, ']');
+    js_cstr(b, "region", c->res.region, 0);
+    js_key(b, "rules", 0);
+    levy_buf_putc(b, '{');
+    if (has_gen) {
+        js_key(b, "generation", 1);
+        snprintf(t, sizeof t, LUA_INTEGER_FMT, (LUAI_UACINT)gen);
+        levy_buf_puts(b, t);
+    }
+    char src[512];
+    levy_rates_describe(rates, &c->res, src, sizeof src);
+    js_cstr(b, "rates_source", src, !has_gen);
+    if (c->group_file[0])
+        js_cstr(b, "region_rule", c->group_file[0], 0);
+    levy_buf_putc(b, '}');
+    js_dec(b, "total_amount", doc->total_amount, ex, 0);
+    js_dec(b, "total_tax", doc->total_tax, ex, 0);
+    js_dec(b, "total_taxable", doc->total_taxable, ex, 0);
+    levy_buf_putc(b, '}');
+    if (bad || b->oom) {
+        levy_buf_free(b);
+        lua_settop(L, top);
+        return 0;
+    }
+    lua_pushlstring(L, b->data, b->len);
+    levy_buf_free(b);
+    lua_replace(L, top + 1);
+    lua_settop(L, top + 1);
+    return 1;
 }
 
 static int tax_calculate(lua_State *L)
@@ -1376,6 +1565,12 @@ static int tax_calculate(lua_State *L)
     }
     /* result */
     int ex = c.exponent;
+    if (opts && json_result(L, opts, &c, &doc, nlines, date_buf, rates)) {
+        buf->busy -= use == buf;
+        free(local.lines);
+        free(local.meta);
+        return 1;
+    }
     int amt = push_array_mt(L);
     lua_createtable(L, 0, 10);
     int res = lua_gettop(L);
@@ -1384,14 +1579,12 @@ static int tax_calculate(lua_State *L)
         if (lua_type(L, -1) != LUA_TSTRING) {
             lua_pop(L, 1);
             char id[40];
-            snprintf(id, sizeof id, "calc_%016llx%04x", (unsigned long long)rng_next(),
-                     (unsigned)(rng_next() & 0xffff));
+            new_calc_id(id, sizeof id);
             lua_pushstring(L, id);
         }
     } else {
         char id[40];
-        snprintf(id, sizeof id, "calc_%016llx%04x", (unsigned long long)rng_next(),
-                 (unsigned)(rng_next() & 0xffff));
+        new_calc_id(id, sizeof id);
         lua_pushstring(L, id);
     }
     lua_setfield(L, res, "calculation_id");

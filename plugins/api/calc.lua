@@ -22,21 +22,86 @@ local function product_ids(request)
   return ids
 end
 
--- Options for levy.tax.calculate from the regions, settings, products and customers tables.
-function M.build_opts(request)
-  local opts = { regions = {}, products = {}, customers = {} }
+-- The engine's view of the stored regions: {[code] = {subscribed, tax_calculation, effective_from}}.
+local function region_opts()
+  local out = {}
   for code, row in pairs(db.region_rows()) do
     local s = db.region_state(row)
-    opts.regions[code] = { subscribed = s.subscribed, tax_calculation = s.tax_calculation,
-                           effective_from = s.effective_from }
+    out[code] = { subscribed = s.subscribed, tax_calculation = s.tax_calculation,
+                  effective_from = s.effective_from }
   end
-  local settings = db.settings()
+  return out
+end
+
+-- {[id] = tax_code} for the ids, through the cache (false marks a known-missing product).
+local function cached_product_codes(cache, ids)
+  local out, missing = {}, nil
+  local known = cache.products
+  for id in pairs(ids) do
+    local code = known[id]
+    if code == nil then
+      missing = missing or {}
+      missing[id] = true
+    elseif code then
+      out[id] = code
+    end
+  end
+  if missing then
+    local found = db.product_codes(missing)
+    for id in pairs(missing) do
+      local code = found[id]
+      known[id] = code or false
+      cache.n = cache.n + 1
+      if code then out[id] = code end
+    end
+  end
+  return out
+end
+
+-- Options for levy.tax.calculate from the regions, settings, products and customers tables.
+-- The tables read are cached per store version (db.calc_cache); the returned opts and its
+-- `regions`/`products`/`customers` maps are fresh tables (merge() writes into them), the
+-- per-entry values are shared and never modified.
+function M.build_opts(request)
+  local opts = { products = {}, customers = {} }
+  local cache = db.calc_cache()
+  local regions, settings
+  if cache then
+    regions, settings = cache.regions, cache.settings
+    if regions == nil then
+      regions = region_opts()
+      cache.regions = regions
+    end
+    if settings == nil then
+      settings = db.settings()
+      cache.settings = settings
+    end
+    local copy = {}
+    for code, r in pairs(regions) do copy[code] = r end
+    opts.regions = copy
+  else
+    opts.regions = region_opts()
+    settings = db.settings()
+  end
   if util.is_object(settings.seller_address) then opts.seller = settings.seller_address end
   opts.rounding = settings.rounding or "line"
-  opts.products = db.product_codes(product_ids(request))
+  local ids = product_ids(request)
+  if next(ids) ~= nil then
+    opts.products = cache and cached_product_codes(cache, ids) or db.product_codes(ids)
+  end
   local customer = request.customer
   if util.is_object(customer) and util.is_string(customer.id) and customer.id ~= "" then
-    local c = db.customer_opts(customer.id)
+    local c
+    if cache then
+      c = cache.customers[customer.id]
+      if c == nil then
+        c = db.customer_opts(customer.id) or false
+        cache.customers[customer.id] = c
+        cache.n = cache.n + 1
+      end
+    else
+      c = db.customer_opts(customer.id)
+    end
     if c then opts.customers[customer.id] = c end
   end
   if config.role == "calc" and type(config.cli) == "table" and config.cli.all_regions then
@@ -75,12 +140,15 @@ local function fix_arrays(result)
 end
 
 -- -> result | nil, err ({status, code, message, details})
-function M.run(request, extra)
+-- encode = true: the result comes back as its JSON text (levy.tax's opts.encode: the same
+-- bytes json.encode would write for the table, without building the table).
+function M.run(request, extra, encode)
   if not util.is_object(request) then
     return nil, { status = 422, code = "validation_failed", message = "request must be an object",
                   details = json.array({ { field = "", message = "must be an object" } }) }
   end
   local opts = merge(M.build_opts(request), extra)
+  if encode then opts.encode = true end
   local result, err = tax.calculate(request, opts)
   if result == nil then
     if type(err) ~= "table" then
@@ -91,6 +159,7 @@ function M.run(request, extra)
     err.message = err.message or "calculation failed"
     return nil, err
   end
+  if type(result) == "string" then return result end
   return fix_arrays(result)
 end
 

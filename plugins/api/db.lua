@@ -45,6 +45,30 @@ end
 
 local function bool(i) return i ~= nil and i ~= 0 and i ~= false end
 
+---------------------------------------------------------------- calculation cache
+
+-- What POST /v1/calculate reads from the store (regions, settings, product tax codes,
+-- customer exemptions), kept while the stamp in `api_version` is unchanged. Triggers
+-- (migrations/0002_calc_version.sql) set a new random stamp on every write to those tables,
+-- whoever makes it, and a rolled-back write rolls its stamp back with it, so an entry can
+-- never outlive the data it was read from. One cache per generation (module state).
+-- Returns the cache table ({version, regions?, settings?, products = {}, customers = {}, n})
+-- or nil when there is no stamp to check (`levy calc` without a store, older schema).
+local CALC_CACHE_MAX = 20000 -- products + customers entries before the cache starts over
+local calc_cache = { version = nil }
+
+function M.calc_cache()
+  local v = read(function()
+    local r = store.row("SELECT v FROM api_version WHERE id = 1")
+    return r and r.v
+  end, none)
+  if v == nil then return nil end
+  if calc_cache.version ~= v or calc_cache.n > CALC_CACHE_MAX then
+    calc_cache = { version = v, products = {}, customers = {}, n = 0 }
+  end
+  return calc_cache
+end
+
 ---------------------------------------------------------------- regions
 
 -- {[code] = row} for every stored region.

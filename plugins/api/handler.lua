@@ -225,7 +225,7 @@ end
 
 local function post_calculate(req)
   local body = util.body_object(req)
-  local result, err = calc.run(body)
+  local result, err = calc.run(body, nil, true) -- JSON text, served as is
   if result == nil then
     local details = err.details
     if type(details) == "table" then details = util.array(details) end
