@@ -59,3 +59,10 @@ if(PYTHON3 AND TARGET levy)
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(reliab_list_limit PROPERTIES LABELS "e2e;reliab" TIMEOUT 180)
 endif()
+if(PYTHON3 AND TARGET levy)
+  add_test(NAME reliab_rate_limit
+           COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/reliab/rate_limit.py
+                   $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR} 19400 800
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(reliab_rate_limit PROPERTIES LABELS "e2e;reliab" TIMEOUT 180)
+endif()

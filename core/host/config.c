@@ -32,6 +32,8 @@ static const char USAGE[] =
     "  --public-url URL       [LEVY_PUBLIC_URL]  default http://<listen>\n"
     "  --api-token TOKEN      [LEVY_API_TOKEN]   default: generated into DIR/api-token\n"
     "  --rillet-url URL       [LEVY_RILLET_URL]  default https://api.rillet.com\n"
+    "  --rillet-rate-limit N  [LEVY_RILLET_RATE_LIMIT] requests per 60 s per connection,\n"
+    "                         default 60 (Rillet's limit); 0 = none (429s still honoured)\n"
     "  --watch                [LEVY_WATCH=1]     reload when plugins/ or scripts/ change\n"
     "  --log-format text|json [LEVY_LOG_FORMAT]\n"
     "  --tls-cert FILE --tls-key FILE [LEVY_TLS_CERT, LEVY_TLS_KEY]\n"
@@ -44,6 +46,16 @@ void levy_config_usage(const char *cmd, void *file)
     if (cmd)
         fprintf(f, "levy %s: see the flags below\n\n", cmd);
     fputs(USAGE, f);
+}
+
+static int parse_rate_limit(const char *v, int *out)
+{
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    if (!end || end == v || *end || n < 0 || n > 100000)
+        return -1;
+    *out = (int)n;
+    return 0;
 }
 
 static int exists_dir(const char *p)
@@ -127,6 +139,12 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
     set_from(c->public_url, sizeof c->public_url, "LEVY_PUBLIC_URL", NULL);
     set_from(c->api_token, sizeof c->api_token, "LEVY_API_TOKEN", NULL);
     set_from(c->rillet_url, sizeof c->rillet_url, "LEVY_RILLET_URL", "https://api.rillet.com");
+    c->rillet_rate_limit = 60;
+    const char *rl = getenv("LEVY_RILLET_RATE_LIMIT");
+    if (rl && *rl && parse_rate_limit(rl, &c->rillet_rate_limit) != 0) {
+        fprintf(stderr, "levy %s: LEVY_RILLET_RATE_LIMIT must be an integer 0..100000\n", cmd);
+        return 2;
+    }
     const char *w = getenv("LEVY_WATCH");
     c->watch = w && strcmp(w, "1") == 0;
     const char *lf = getenv("LEVY_LOG_FORMAT");
@@ -186,6 +204,13 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
             continue;
         if (strcmp(a, "--watch") == 0) {
             c->watch = 1;
+        } else if (strncmp(a, "--rillet-rate-limit", 19) == 0 && (a[19] == '\0' || a[19] == '=')) {
+            const char *v = a[19] == '=' ? a + 20 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v || parse_rate_limit(v, &c->rillet_rate_limit) != 0) {
+                fprintf(stderr, "levy %s: --rillet-rate-limit needs an integer 0..100000\n\n", cmd);
+                levy_config_usage(cmd, stderr);
+                return 2;
+            }
         } else if (strcmp(a, "--log-format") == 0 && i + 1 < argc) {
             const char *v = argv[++i];
             if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0) {

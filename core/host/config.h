@@ -20,6 +20,7 @@ typedef struct levy_config {
     char public_url[512];
     char api_token[128];     /* empty until loaded */
     char rillet_url[512];
+    int rillet_rate_limit;   /* requests per rolling 60 s to Rillet per connection; 0 = no local limit */
     int watch;
     int log_json;
     char tls_cert[1024];

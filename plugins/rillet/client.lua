@@ -13,6 +13,7 @@ local store = require "levy.store"
 local time = require "levy.time"
 local log = require "levy.log"
 local util = require "util"
+local config = require "levy.config"
 
 local M = {}
 
@@ -21,17 +22,31 @@ M.PAGE_SIZE = 100
 M.CAPACITY = 60        -- requests
 M.WINDOW_MS = 61000    -- per rolling 60 s, plus 1 s of slack for latency / clock skew
 
+-- Requests per window: --rillet-rate-limit / LEVY_RILLET_RATE_LIMIT (default 60, Rillet's
+-- limit); 0 = no local limit (a mock without one). A 429 still blocks the bucket.
+function M.capacity()
+  local n = config.rillet_rate_limit
+  if math.type(n) ~= "integer" or n < 0 then return M.CAPACITY end
+  return n
+end
+
 -- Sliding window (the token bucket that never lets more than CAPACITY requests into any
 -- window): returns 0 and records the request when one may be sent now, else the wait in
 -- ms. Synchronous store statements only (no yield), so it is atomic on the event loop.
 function M.take_token(bucket)
   local now = time.now_ms()
+  local cap = M.capacity()
+  if cap == 0 then -- no local window: only a 429's Retry-After holds requests back
+    local row = store.row("SELECT blocked_until_ms FROM rillet_rate WHERE bucket = ?", bucket)
+    if row and row.blocked_until_ms > now then return row.blocked_until_ms - now end
+    return 0
+  end
   return store.transaction(function()
     local row = store.row("SELECT blocked_until_ms FROM rillet_rate WHERE bucket = ?", bucket)
     if row and row.blocked_until_ms > now then return row.blocked_until_ms - now end
     store.exec("DELETE FROM rillet_rate_log WHERE bucket = ? AND at_ms <= ?", bucket, now - M.WINDOW_MS)
     local c = store.row("SELECT count(*) AS n, min(at_ms) AS oldest FROM rillet_rate_log WHERE bucket = ?", bucket)
-    if c.n >= M.CAPACITY then
+    if cap > 0 and c.n >= cap then
       local wait = c.oldest + M.WINDOW_MS - now
       return wait > 0 and wait or 1
     end

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""levy's own Rillet request budget (CONTRACT §2.3: stay under 60 requests per 60 s), and the
+knob that sets it: --rillet-rate-limit N / LEVY_RILLET_RATE_LIMIT (requests per rolling 60 s
+per connection; 0 = no local limit, for a Rillet stand-in without one).
+
+Usage: rate_limit.py LEVY_BINARY SOURCE_DIR [BASE_PORT=19400] [INVOICES=800]
+
+Case 1, limit 40: the connect flow (3 requests) and the import pages fit in the budget, then
+the write-backs of the imported invoices stop at it: 10 s after the import at most 40 requests
+in all were sent, so at most 37 invoices are `written` and the rest wait, still `calculated`.
+Case 2, limit 0: more than 60 invoices are written within 30 s of the import (the default
+budget, which the connect flow and the import share, could not send that many), and in the end
+no write-back job is left.
+Case 3: a bad value is a usage error (exit 2).
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+from common import check  # noqa: E402
+
+LEVY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("build/levy")
+SRC = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.getcwd()
+BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 19400
+INVOICES = int(sys.argv[4]) if len(sys.argv) > 4 else 800
+
+
+def statuses(env):
+    out, cursor = {}, None
+    for _ in range(20):
+        st, js, text, _ = env.L("GET", "/v1/invoices?limit=500" + ("&cursor=" + cursor if cursor else ""))
+        if st != 200:
+            raise RuntimeError("list: %s %s" % (st, text[:200]))
+        for d in js["data"]:
+            out[d["tax_status"]] = out.get(d["tax_status"], 0) + 1
+        cursor = js.get("next_cursor")
+        if not cursor:
+            break
+    return out
+
+
+def run_case(limit, port):
+    tmp = tempfile.mkdtemp(prefix="levy-reliab-rl-")
+    sim_port = common.free_port(port)
+    levy_port = common.free_port(sim_port + 1)
+    env = common.Env(LEVY, SRC, tmp, sim_port, levy_port, invoices=INVOICES)
+    env.levy_env = {"LEVY_RILLET_RATE_LIMIT": str(limit)}
+    try:
+        if not check("limit %d: simulator and levy start" % limit, env.start_sim() and env.start_levy()):
+            return None
+        # the simulator seeds beyond its first chunk in the background: import the whole set
+        common.wait_for(lambda: env.S("GET", "/_sim/info")[1].get("seeding") is False, 60, 0.3)
+        t0 = time.time()
+        env.connect()
+        t_import = time.time() - t0
+        return env, tmp, t_import
+    except Exception as e:  # noqa: BLE001
+        check("limit %d: connect and import" % limit, False, "%s\n%s" % (e, common.tail(os.path.join(tmp, "levy.log"))))
+        env.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+        return None
+
+
+def main():
+    # case 3 first: it is instant
+    p = subprocess.run([LEVY, "serve", "--rillet-rate-limit", "-5"], capture_output=True, text=True, timeout=10)
+    check("--rillet-rate-limit -5 -> exit 2 with a message", p.returncode == 2 and "rillet-rate-limit" in p.stderr,
+          (p.returncode, p.stderr[:200]))
+    p = subprocess.run([LEVY, "serve"], capture_output=True, text=True, timeout=10,
+                       env=dict(os.environ, LEVY_RILLET_RATE_LIMIT="lots"))
+    check("LEVY_RILLET_RATE_LIMIT=lots -> exit 2 with a message",
+          p.returncode == 2 and "LEVY_RILLET_RATE_LIMIT" in p.stderr, (p.returncode, p.stderr[:200]))
+
+    # case 1: limit 15
+    r = run_case(40, BASE_PORT)
+    if r:
+        env, tmp, t_import = r
+        try:
+            time.sleep(10)
+            s = statuses(env)
+            check("limit 40: the import finished inside the budget (%.1f s)" % t_import, t_import < 30, t_import)
+            check("limit 40: write-backs wait for the budget (%s)" % s, s.get("calculated", 0) > 0 and
+                  s.get("written", 0) <= 40 - 3, s)
+        finally:
+            env.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    # case 2: no local limit
+    r = run_case(0, BASE_PORT + 20)
+    if r:
+        env, tmp, t_import = r
+        try:
+            t0 = time.time()
+            s = common.wait_for(lambda: (lambda s: s if s.get("written", 0) > 60 else None)(statuses(env)), 30, 0.5)
+            el = time.time() - t0
+            check("limit 0: more write-backs than the default budget allows, %.1f s after the import (%s)"
+                  % (el, s or statuses(env)), s is not None, "")
+            last = {}
+
+            def settled():  # nothing pending and the counts unchanged for 2 s
+                cur = statuses(env)
+                same = cur == last.get("s") and cur.get("pending", 0) == 0
+                if cur != last.get("s"):
+                    last["s"], last["t"] = cur, time.time()
+                return same and time.time() - last["t"] >= 2
+            common.wait_for(settled, 60, 0.5)
+            common.stop(env.levy)
+            c = env.db()
+            left = c.execute("SELECT count(*) FROM jobs WHERE kind = 'rillet.writeback' AND state <> 'done'").fetchone()[0]
+            done = c.execute("SELECT count(*) FROM jobs WHERE kind = 'rillet.writeback' AND state = 'done'").fetchone()[0]
+            c.close()
+            check("limit 0: every write-back job done (%d done, %d left)" % (done, left), left == 0 and done > 60,
+                  (done, left))
+        finally:
+            env.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+    sys.exit(common.summary())
+
+
+if __name__ == "__main__":
+    main()
