@@ -291,5 +291,8 @@ int levy_rates_cli_import(int nfiles, char **files, const char *data_root, const
     int rc = 0;
     for (int i = 0; i < nfiles; i++)
         rc |= import_one(files[i], data_root, data_dir);
+    if (rc == 0)
+        fprintf(stderr, "levy rates import: a running levy serves the imported tables after a "
+                        "restart (systemctl restart levy); a reload keeps the loaded ones\n");
     return rc ? 1 : 0;
 }
