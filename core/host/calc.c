@@ -202,6 +202,7 @@ done:
         levy_gen_unref(h->current);
     levy_store_close(h->store);
     levy_rates_free(h->rates);
+    levy_rates_free(h->shipped_rates);
     if (h->base)
         event_base_free(h->base);
     return code;

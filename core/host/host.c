@@ -68,6 +68,33 @@ static int migrate_cb(void *ud, const char *plugin, const char *dir, levy_err *e
 }
 #endif
 
+/* 1 when DATA_DIR/rates/<source>/ holds an imported table (levy rates import). */
+static int has_imported_rates(const char *data_dir)
+{
+    char p[1200];
+    snprintf(p, sizeof p, "%.1000s/rates", data_dir);
+    DIR *d = opendir(p);
+    if (!d)
+        return 0;
+    int found = 0;
+    struct dirent *de;
+    while (!found && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char sub[1200];
+        snprintf(sub, sizeof sub, "%.1000s/rates/%.150s", data_dir, de->d_name);
+        DIR *sd = opendir(sub);
+        if (!sd)
+            continue;
+        struct dirent *f;
+        while (!found && (f = readdir(sd)))
+            found = f->d_name[0] != '.';
+        closedir(sd);
+    }
+    closedir(d);
+    return found;
+}
+
 static int build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *errs,
                  int *nselftests, levy_err *err, int with_migrations)
 {
@@ -93,8 +120,19 @@ static int build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *err
         if (rrc != LEVY_OK)
             return rrc;
         h->rates = r;
+        /* Self-tests pin the shipped tables' rates (golden vectors): with imported vintages
+         * in DATA_DIR/rates they run on an index of data/ alone, so that a newer vintage
+         * changes what levy charges without failing the rules that were right for data/. */
+        if (has_imported_rates(h->cfg->data_dir)) {
+            levy_rates *s = NULL;
+            rrc = levy_rates_open(&s, h->cfg->data_root, NULL, err);
+            if (rrc != LEVY_OK)
+                return rrc;
+            h->shipped_rates = s;
+        }
     }
     o.rates = h->rates;
+    o.selftest_rates = h->shipped_rates;
 #ifdef HAVE_STORE
     if (with_migrations && h->store && strcmp(h->cfg->role, "calc") != 0) {
         o.migrate = migrate_cb;
@@ -702,6 +740,7 @@ done:
     levy_store_close(h->store);
 #endif
     levy_rates_free(h->rates);
+    levy_rates_free(h->shipped_rates);
     if (h->base)
         event_base_free(h->base);
     levy_crypto_set_master_key(NULL);
@@ -786,5 +825,6 @@ int levy_host_check(levy_config *cfg)
     if (g)
         levy_gen_unref(g);
     levy_rates_free(h->rates);
+    levy_rates_free(h->shipped_rates);
     return rc == LEVY_OK ? 0 : 1;
 }

@@ -90,6 +90,8 @@ struct levy_host {
     void *reload;             /* async reload state (host.c) */
     int started;              /* on_start hooks ran */
     void *rates;              /* levy_rates *: the rate index every generation shares */
+    void *shipped_rates;      /* levy_rates *: data/ only, for rule self-tests, when
+                               * DATA_DIR/rates holds imported vintages (else NULL) */
 };
 
 /** Builds generation id for the host's role and config (store migrations and self-tests

@@ -540,7 +540,11 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
             levy_err e;
             levy_err_clear(&e);
             load_ctx.kind = LEVY_CTX_PURE;
-            if (levy_vm_pcall(g->vm, 1, 1, &e)) {
+            if (o->selftest_rates)
+                levy_lua_set_host(L, LEVY_HOST_RATES, o->selftest_rates);
+            int failed = levy_vm_pcall(g->vm, 1, 1, &e);
+            levy_lua_set_host(L, LEVY_HOST_RATES, o->rates);
+            if (failed) {
                 levy_gen_errors_add(errs, e.source[0] ? e.source : "scripts", e.line, e.message);
             } else {
                 if (nselftests)

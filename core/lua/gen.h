@@ -69,6 +69,8 @@ typedef struct levy_gen_opts {
     void *store;          /* levy_store * or NULL */
     void *client;         /* levy_http_client * or NULL */
     void *rates;          /* levy_rates * or NULL */
+    void *selftest_rates; /* levy_rates * the rule self-tests run on (NULL = rates): the
+                           * shipped tables, whose rates the golden vectors pin */
     void *host;           /* levy_host * or NULL */
     int run_selftests;
     /* Applies plugin migrations (may be NULL): called for each loaded plugin. */

@@ -9,7 +9,8 @@
 typedef struct zip_row {
     uint32_t zip;
     char st[2];
-    uint32_t name; /* TaxRegionName, upper case */
+    uint16_t table; /* index of the table (file set + vintage) the row came from */
+    uint32_t name;  /* TaxRegionName, upper case */
     int32_t combined, state, county, city, special;
 } zip_row;
 

@@ -1094,6 +1094,7 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
     char vintage[16] = "unknown";
     long rows = 0;
     int rc;
+    size_t z0 = r->nzips;
     memset(info, 0, sizeof *info);
     info->kind = kind;
     /* source key: one per replaceable table */
@@ -1103,7 +1104,6 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
         char st[3] = "";
         if (nl && nl[1] && nl[2] && nl[3])
             snprintf(st, sizeof st, "%.2s", nl + 1);
-        size_t z0 = r->nzips;
         rc = load_avalara(r, path, text, vintage, &rows, err);
         if (rc == LEVY_OK && r->nzips > z0)
             snprintf(info->key, sizeof info->key, "avalara-zip5-%.2s", r->zips[z0].st);
@@ -1147,8 +1147,10 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
     info->rows = rows;
     snprintf(info->vintage, sizeof info->vintage, "%s", vintage);
     int t = add_table(r, kind_source(kind), vintage, path, rows);
-    if (t < 0)
+    if (t < 0 || t > UINT16_MAX)
         return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+    for (size_t i = z0; i < r->nzips; i++) /* rows name their own vintage in rates_source */
+        r->zips[i].table = (uint16_t)t;
     info->table = t;
     return LEVY_OK;
 }
@@ -1525,7 +1527,7 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, int32_t da
     if (!row)
         return levy_err_set(err, LEVY_ENOTFOUND, "address_unresolved",
                             any ? "ZIP %.5s is not in state %s" : "ZIP %.5s is unknown", z, st);
-    use_table(res, table_of(r, "avalara-zip5"));
+    use_table(res, row->table);
     const char *rname = P(r, row->name);
     const cdtfa_row *cd = NULL;
     if (strcmp(st, "CA") == 0 && r->ncdtfa) {
