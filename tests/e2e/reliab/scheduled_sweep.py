@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""The scheduled sweep (issue 6, step 9), with no manual trigger: levy receives no invoice
+webhooks at all (the webhook in the simulator subscribes to a customer event only, i.e. every
+invoice delivery is lost); with `sweep_interval_minutes = 1` in PUT /v1/settings the
+minute tick finds the changed invoice by `updated.gt`, re-taxes it and writes it back, and
+`last_sync_at` moves. Takes 1–2 minutes (the tick runs once a minute).
+
+Usage: scheduled_sweep.py LEVY_BINARY SOURCE_DIR [BASE_PORT=19480]
+"""
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+from common import check  # noqa: E402
+
+LEVY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("build/levy")
+SRC = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.getcwd()
+BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 19480
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="levy-reliab-sweep-")
+    sim_port = common.free_port(BASE_PORT)
+    levy_port = common.free_port(sim_port + 1)
+    env = common.Env(LEVY, SRC, tmp, sim_port, levy_port, invoices=12)
+    try:
+        if not check("simulator and levy start", env.start_sim() and env.start_levy()):
+            return
+        st, _, text, _ = env.L("PUT", "/v1/settings", {"sweep_interval_minutes": 1})
+        check("PUT /v1/settings sweep_interval_minutes=1 -> 200", st == 200, text)
+        con = env.connect()  # default events: CUSTOMER DELETED only, so no invoice delivery
+        sync0 = con.get("last_sync_at")
+
+        # an invoice levy wrote tax onto during the import
+        def written():
+            s, js, _, _ = env.L("GET", "/v1/invoices?limit=100")
+            if s != 200:
+                return None
+            w = [d for d in js["data"] if d["tax_status"] == "written" and d["levy_tax"] not in ("0", "0.00")]
+            return w[0] if w else None
+        doc = common.wait_for(written, 60, 0.5)
+        if not check("the import wrote tax onto an invoice", doc, ""):
+            return
+        iid = doc["id"]
+        st, inv, text, _ = env.S("GET", "/invoices/" + iid)
+        before = inv["taxed_amount"]["amount"]
+        items = []
+        for i, it in enumerate(inv["items"]):
+            q = it["quantity"]
+            if i == 0:
+                q = (q + 1) if isinstance(q, int) else str(int(float(q)) + 1)
+            items.append({"id": it["id"], "description": it.get("description") or "item",
+                          "price": {"product_id": it["product_id"], "quantity": q,
+                                    "amount_per_unit": it["gross_rate"]}})
+        st, _, text, _ = env.S("PUT", "/invoices/" + iid, {"items": items, "invoice_date": inv["invoice_date"]})
+        check("invoice changed in the simulator (its webhook delivery never reaches levy)", st == 200, text[:300])
+
+        def swept():
+            s, si, _, _ = env.S("GET", "/invoices/" + iid)
+            d = env.L("GET", "/v1/invoices/" + iid)[1]
+            return (si, d) if s == 200 and si["taxed_amount"]["amount"] != before and \
+                d["tax_status"] == "written" and d["levy_tax"] == si["taxed_amount"]["amount"] else None
+        res = common.wait_for(swept, 150, 2)
+        check("the scheduled sweep found the change, re-taxed it and wrote it back (was %s)" % before,
+              res, env.L("GET", "/v1/invoices/" + iid)[1])
+        con2 = env.L("GET", "/v1/connections/" + env.cid)[1]
+        check("last_sync_at moved", con2.get("last_sync_at") and con2.get("last_sync_at") != sync0,
+              (sync0, con2.get("last_sync_at")))
+    finally:
+        env.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    sys.exit(common.summary())
+
+
+if __name__ == "__main__":
+    main()
