@@ -38,7 +38,10 @@ return common.state{
             t.unit_to = LOCAL_CAP
           end
         end
-        if state and money.cmp(line.unit_amount, LOCAL_CAP) > 0 then
+        -- a credit (negative amount) mirrors the sale it refunds: compare the unit price's
+        -- magnitude, the engine applies the caps to |amount| and negates
+        local unit = (line.unit_amount:gsub("^%-", ""))
+        if state and money.cmp(unit, LOCAL_CAP) > 0 then
           line.taxes[#line.taxes + 1] = {
             jurisdiction = "TENNESSEE SINGLE ARTICLE", level = "state", type = "SALES_TAX",
             percentage = "2.75", fraction = state.fraction or "1",
