@@ -81,12 +81,16 @@ void levy_tax_allocate(int64_t total, const __int128 *exact, __int128 den, int n
     }
 }
 
-/* Taxable base of an exclusive entry, scaled by 10^6 (quantity scale). */
+/* Taxable base of an entry at the amount `gross`, scaled by 10^6 (quantity scale):
+ * qty x (min(unit, unit_to) - unit_from)+ with caps, the whole amount without. A credit
+ * mirrors the sale it refunds: base(-g) = -base(g) under the same caps. */
 static __int128 entry_base(const levy_tax_line *l, const levy_tax_entry *e, int64_t gross)
 {
     __int128 whole = (__int128)gross * DEN_QTY;
     if (e->unit_from < 0 && e->unit_to < 0)
         return whole;
+    if (gross < 0)
+        return -entry_base(l, e, -gross);
     __int128 hi = whole;
     if (e->unit_to >= 0) {
         __int128 cap = (__int128)l->qty * e->unit_to;
@@ -95,9 +99,109 @@ static __int128 entry_base(const levy_tax_line *l, const levy_tax_entry *e, int6
     }
     __int128 lo = e->unit_from >= 0 ? (__int128)l->qty * e->unit_from : 0;
     __int128 b = hi - lo;
-    if (gross >= 0)
-        return b > 0 ? b : 0;
-    return whole; /* credits: caps do not apply to negative amounts */
+    return b > 0 ? b : 0;
+}
+
+static int line_has_caps(const levy_tax_line *l)
+{
+    for (int i = 0; i < l->n; i++)
+        if (l->e[i].unit_from >= 0 || l->e[i].unit_to >= 0)
+            return 1;
+    return 0;
+}
+
+/* Exact tax of a line at the net x (scaled by 10^6), scaled by 10^22: sum over the taxing
+ * entries of capped base x fraction x rate. */
+static __int128 tax_at(const levy_tax_line *l, __int128 x)
+{
+    __int128 t = 0;
+    for (int i = 0; i < l->n; i++) {
+        const levy_tax_entry *e = &l->e[i];
+        if (e->zero)
+            continue;
+        __int128 hi = x, lo = 0;
+        if (e->unit_to >= 0 && (__int128)l->qty * e->unit_to < hi)
+            hi = (__int128)l->qty * e->unit_to;
+        if (e->unit_from >= 0)
+            lo = (__int128)l->qty * e->unit_from;
+        if (hi > lo)
+            t += (hi - lo) * e->fraction * e->rate;
+    }
+    return t;
+}
+
+/* Inclusive line with unit caps, gross >= 0. tax(net) is piecewise linear and increasing,
+ * with breakpoints at qty x unit_from and qty x unit_to; gross(net) = net + tax(net). Finds
+ * the segment holding the gross, solves net exactly there, rounds it half up to the minor
+ * unit; tax = gross - net is split by largest remainder over each entry's exact amount at
+ * that net. All in the 10^22 scale of tax_at (10^6 quantity x 10^8 fraction x 10^8 rate). */
+static void inclusive_capped(levy_tax_line *l, int64_t gross)
+{
+    const __int128 den = DEN_QTY * DEN_RATE * DEN_RATE;
+    const __int128 unit = DEN_RATE * DEN_RATE; /* 1 of x (10^-6 minor) in the 10^22 scale */
+    const __int128 xmax = (__int128)gross * DEN_QTY;
+    const __int128 target = (__int128)gross * den;
+    __int128 pts[2 * LEVY_TAX_MAX_ENTRIES + 1];
+    int np = 0;
+    for (int i = 0; i < l->n; i++) {
+        const levy_tax_entry *e = &l->e[i];
+        if (e->zero)
+            continue;
+        int64_t c[2] = {e->unit_from, e->unit_to};
+        for (int k = 0; k < 2; k++) {
+            if (c[k] < 0)
+                continue;
+            __int128 p = (__int128)l->qty * c[k];
+            if (p > 0 && p < xmax)
+                pts[np++] = p;
+        }
+    }
+    pts[np++] = xmax; /* gross(xmax) >= gross: the net is never above the gross */
+    for (int i = 1; i < np; i++) /* insertion sort, at most 25 points */
+        for (int j = i; j > 0 && pts[j - 1] > pts[j]; j--) {
+            __int128 t = pts[j];
+            pts[j] = pts[j - 1];
+            pts[j - 1] = t;
+        }
+    __int128 lo = 0, hi = xmax;
+    for (int i = 0; i < np; i++) {
+        if (pts[i] * unit + tax_at(l, pts[i]) >= target) {
+            hi = pts[i];
+            break;
+        }
+        lo = pts[i];
+    }
+    /* on [lo, hi] tax is linear: tax_at(lo) + slope x (x - lo), slope = sum of f x r of the
+     * entries whose window covers the segment */
+    __int128 slope = 0;
+    for (int i = 0; i < l->n; i++) {
+        const levy_tax_entry *e = &l->e[i];
+        if (e->zero)
+            continue;
+        __int128 elo = e->unit_from >= 0 ? (__int128)l->qty * e->unit_from : 0;
+        if (elo <= lo && (e->unit_to < 0 || (__int128)l->qty * e->unit_to >= hi))
+            slope += (__int128)e->fraction * e->rate;
+    }
+    /* x (unit + slope) = target - tax_at(lo) + slope x lo; net = x / 10^6, half up */
+    __int128 num = target - tax_at(l, lo) + slope * lo;
+    int64_t net = levy_tax_round_div(num, (unit + slope) * DEN_QTY);
+    __int128 exact[LEVY_TAX_MAX_ENTRIES] = {0};
+    int64_t alloc[LEVY_TAX_MAX_ENTRIES];
+    for (int i = 0; i < l->n; i++) {
+        levy_tax_entry *e = &l->e[i];
+        __int128 base = entry_base(l, e, net);
+        e->taxable = levy_tax_round_div(base * e->fraction, DEN_QTY * DEN_RATE);
+        exact[i] = e->zero ? 0 : base * e->fraction * e->rate;
+    }
+    levy_tax_allocate(gross - net, exact, den, l->n, alloc);
+    l->net = net;
+    for (int i = 0; i < l->n; i++) {
+        levy_tax_entry *e = &l->e[i];
+        e->amount = e->zero ? 0 : alloc[i];
+        l->tax += e->amount;
+        if (!e->zero && e->taxable > l->taxable)
+            l->taxable = e->taxable;
+    }
 }
 
 static int check_line(const levy_tax_line *l, levy_err *err)
@@ -125,6 +229,23 @@ static void compute_line(levy_tax_line *l)
     int64_t gross = l->amount - l->discount;
     l->tax = 0;
     l->taxable = 0;
+    if (l->inclusive && line_has_caps(l)) {
+        /* a credit mirrors the sale it refunds: solve for |gross|, then negate */
+        inclusive_capped(l, gross < 0 ? -gross : gross);
+        if (gross < 0) {
+            l->net = -l->net;
+            l->tax = -l->tax;
+            l->taxable = 0;
+            for (int i = 0; i < l->n; i++) {
+                levy_tax_entry *e = &l->e[i];
+                e->amount = -e->amount;
+                e->taxable = -e->taxable;
+                if (!e->zero && e->taxable < l->taxable)
+                    l->taxable = e->taxable;
+            }
+        }
+        return;
+    }
     if (l->inclusive) {
         __int128 s = 0;
         __int128 exact[LEVY_TAX_MAX_ENTRIES] = {0};

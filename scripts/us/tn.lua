@@ -38,7 +38,10 @@ return common.state{
             t.unit_to = LOCAL_CAP
           end
         end
-        if state and money.cmp(line.unit_amount, LOCAL_CAP) > 0 then
+        -- a credit (negative amount) mirrors the sale it refunds: compare the unit price's
+        -- magnitude, the engine applies the caps to |amount| and negates
+        local unit = (line.unit_amount:gsub("^%-", ""))
+        if state and money.cmp(unit, LOCAL_CAP) > 0 then
           line.taxes[#line.taxes + 1] = {
             jurisdiction = "TENNESSEE SINGLE ARTICLE", level = "state", type = "SALES_TAX",
             percentage = "2.75", fraction = state.fraction or "1",
@@ -76,6 +79,20 @@ return common.state{
     { name = "$5,000 article: single-article tax capped at $3,200",
       request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "5000.00", "1", "general") }),
       expect = { total_tax = "430.00", lines = { { tax = "430.00", taxability_reason = "standard_rated" } } } },
+    -- tax-inclusive $5,000 (issue 4): the caps hold on the net. For a net >= 3,200 the tax
+    -- is 7% x net + 2.25% x 1,600 + 2.75% x 1,600 = 0.07 net + 80, so 5,000 = 1.07 net + 80
+    -- -> net = 4,920 / 1.07 = 4,598.1308.. -> 4,598.13, tax 401.87 (state 321.8691 gets the
+    -- cent left by largest remainder)
+    { name = "$5,000 tax-inclusive article: caps apply to the net",
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { { id = "1", amount = "5000.00", quantity = "1", tax_code = "general", tax_inclusive = true } }),
+      expect = { total_tax = "401.87", lines = { { tax = "401.87", taxable_amount = "4598.13",
+        taxes = { { amount = "321.87", taxable_amount = "4598.13" }, { amount = "36.00", taxable_amount = "1600.00" },
+                  { jurisdiction = "TENNESSEE SINGLE ARTICLE", amount = "44.00", taxable_amount = "1600.00" } } } } } },
+    { name = "$5,000 credit mirrors the sale: -430.00 under the same caps",
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "-5000.00", "1", "general") }),
+      expect = { total_tax = "-430.00", lines = { { tax = "-430.00",
+        taxes = { { amount = "-350.00" }, { amount = "-36.00", taxable_amount = "-1600.00" },
+                  { jurisdiction = "TENNESSEE SINGLE ARTICLE", amount = "-44.00", taxable_amount = "-1600.00" } } } } } },
     { name = "$1,000 article: below the cap, full local rate",
       request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "1000.00", "1", "general") }),
       expect = { total_tax = "92.50", lines = { { tax = "92.50", taxability_reason = "standard_rated" } } } },

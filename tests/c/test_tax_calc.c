@@ -160,6 +160,26 @@ LUA_TEST(t_tennessee,
          "local t = {} for _, x in ipairs(r.lines[1].taxes) do t[x.jurisdiction] = x end\n"
          "eq(t['TENNESSEE SINGLE ARTICLE'].amount, '11.00'); eq(t['TENNESSEE SINGLE ARTICLE'].taxable_amount, '400.00'); eq(t['TENNESSEE'].amount, '140.00')\n")
 
+/* issue 4: the caps hold on a tax-inclusive line and on a credit (Nashville 37201: state 7 %,
+ * county 2.25 % and transit 0.5 % on the first 1,600, single article 2.75 % on 1,600..3,200).
+ * Inclusive 5,000: 1.07 net + 88 = 5,000 -> net 4,590.65, tax 409.35 (321.35 + 36 + 8 + 44);
+ * the -5,000 credit reverses exactly the sale's 438.00, in both rounding modes. */
+LUA_TEST(t_tennessee_caps_inclusive_credit,
+         "local ship = {line1='1 Broadway', city='Nashville', state='TN', zip_code='37201', country='US'}\n"
+         "local ls = {line('5000.00', {id='1'}), line('5000.00', {id='2', tax_inclusive=true}), line('-5000.00', {id='3'}),\n"
+         "            line('-5000.00', {id='4', tax_inclusive=true})}\n"
+         "for _, mode in ipairs({'line', 'document'}) do\n"
+         "  local r = assert(tax.calculate(req(ship, ls, {date='2026-06-01'}), {all_regions=true, rounding=mode}))\n"
+         "  local function by(l) local t = {} for _, x in ipairs(l.taxes) do t[x.jurisdiction] = x end return t end\n"
+         "  eq(r.lines[1].tax, '438.00', mode); eq(r.lines[2].tax, '409.35', mode); eq(r.lines[2].taxable_amount, '4590.65', mode)\n"
+         "  eq(r.lines[3].tax, '-438.00', mode); eq(r.lines[4].tax, '-409.35', mode)\n"
+         "  local s, i, c = by(r.lines[1]), by(r.lines[2]), by(r.lines[3])\n"
+         "  eq(i['TENNESSEE'].amount, '321.35'); eq(i['NASHVILLE (COUNTY)'].amount, '36.00'); eq(i['DAVIDSON TRANSIT'].amount, '8.00')\n"
+         "  eq(i['TENNESSEE SINGLE ARTICLE'].amount, '44.00'); eq(i['NASHVILLE (COUNTY)'].taxable_amount, '1600.00')\n"
+         "  for k, x in pairs(s) do eq(c[k].amount, '-' .. x.amount, k); eq(c[k].taxable_amount, '-' .. x.taxable_amount, k) end\n"
+         "  eq(r.total_tax, '0.00', mode)\n"
+         "end\n")
+
 LUA_TEST(t_pure_context,
          "local seen\n"
          "local rule = {region='US-TX', name='T', tax_type='SALES_TAX', taxability={}, calculate=function(ctx) seen = ctx.lines[1].unit_amount .. '/' .. ctx.lines[1].quantity .. '/' .. ctx.region error('boom') end}\n"
@@ -292,6 +312,7 @@ static const levy_test tests[] = {
     {"origin_sourcing", t_origin_sourcing},
     {"ny_clothing", t_ny_clothing},
     {"tennessee", t_tennessee},
+    {"tennessee_caps_inclusive_credit", t_tennessee_caps_inclusive_credit},
     {"pure_context", t_pure_context},
     {"not_collecting", t_not_collecting},
     {"customer_exempt", t_customer_exempt},

@@ -194,6 +194,138 @@ static void t_tennessee_caps(void)
 end:;
 }
 
+/* Nashville 37201 (issue 4): state 7 % on the whole price; county 2.25 % and the Davidson
+ * transit 0.5 % on the first $1,600 per unit; single article 2.75 % on $1,600.01..$3,200. */
+static void nashville(levy_tax_line *l, int64_t amount, int64_t qty, int inclusive)
+{
+    line_init(l, amount, qty);
+    l->inclusive = inclusive;
+    add(l, "TENNESSEE", LEVY_LEVEL_STATE, 0, "7");
+    add(l, "NASHVILLE (COUNTY)", LEVY_LEVEL_COUNTY, 0, "2.25")->unit_to = 160000;
+    add(l, "DAVIDSON TRANSIT", LEVY_LEVEL_DISTRICT, 0, "0.5")->unit_to = 160000;
+    levy_tax_entry *sa = add(l, "TENNESSEE SINGLE ARTICLE", LEVY_LEVEL_STATE, 0, "2.75");
+    sa->unit_from = 160000;
+    sa->unit_to = 320000;
+}
+
+static void t_tennessee_inclusive(void)
+{
+    /* exclusive $5,000: 350.00 + 36.00 + 8.00 + 44.00 = 438.00 */
+    nashville(&L1[0], 500000, 1, 0);
+    CHECK_EQ_INT(compute(L1, 1, 0), 0);
+    CHECK_EQ_INT(L1[0].tax, 43800);
+    /* inclusive $5,000 (by hand): for a net >= 3,200, tax(net) = 7 % x net + 2.75 % x 1,600
+     * (county + transit) + 2.75 % x 1,600 (single article) = 0.07 net + 88, so
+     * gross = 1.07 net + 88 = 5,000 -> net = 4,912 / 1.07 = 4,590.6542.. -> 4,590.65,
+     * tax = 409.35. Exact shares at that net: 321.3455 / 36 / 8 / 44 (sum 409.3455); the
+     * one cent left goes to the state: 321.35. (Old code: every rate on the whole net,
+     * 5,000 / 1.1250 = 4,444.44 and 555.56 of tax.) */
+    nashville(&L1[0], 500000, 1, 1);
+    CHECK_EQ_INT(compute(L1, 1, 0), 0);
+    CHECK_EQ_INT(L1[0].net, 459065);
+    CHECK_EQ_INT(L1[0].tax, 40935);
+    CHECK_EQ_INT(L1[0].e[0].amount, 32135);
+    CHECK_EQ_INT(L1[0].e[1].amount, 3600);
+    CHECK_EQ_INT(L1[0].e[2].amount, 800);
+    CHECK_EQ_INT(L1[0].e[3].amount, 4400);
+    CHECK_EQ_INT(L1[0].e[0].taxable, 459065);
+    CHECK_EQ_INT(L1[0].e[1].taxable, 160000);
+    CHECK_EQ_INT(L1[0].e[3].taxable, 160000);
+    CHECK_EQ_INT(L1[0].taxable, 459065);
+    /* 2 x $5,000 inclusive: per unit as above, 2 x 4,912 / 1.07 = 9,181.3084.. */
+    nashville(&L1[0], 1000000, 2, 1);
+    CHECK_EQ_INT(compute(L1, 1, 0), 0);
+    CHECK_EQ_INT(L1[0].net, 918131);
+    CHECK_EQ_INT(L1[0].tax, 81869);
+    CHECK_EQ_INT(L1[0].e[1].amount, 7200);
+    CHECK_EQ_INT(L1[0].e[3].amount, 8800);
+    /* exactly on a breakpoint: net 1,600 -> gross 1,600 x 1.0975 = 1,756.00 */
+    nashville(&L1[0], 175600, 1, 1);
+    CHECK_EQ_INT(compute(L1, 1, 0), 0);
+    CHECK_EQ_INT(L1[0].net, 160000);
+    CHECK_EQ_INT(L1[0].e[0].amount, 11200);
+    CHECK_EQ_INT(L1[0].e[1].amount, 3600);
+    CHECK_EQ_INT(L1[0].e[2].amount, 800);
+    CHECK_EQ_INT(L1[0].e[3].amount, 0);
+    CHECK_EQ_INT(L1[0].e[3].taxable, 0);
+    /* middle segment: net in (1,600, 3,200]: 0.07 net + 44 + 0.0275 (net - 1,600)
+     * = 0.0975 net -> $3,000 gross: net = 3,000 / 1.0975 = 2,733.4851.. -> 2,733.49, tax
+     * 266.51; shares in cents 19,134.43 / 3,600 / 800 / 3,117.0975 (SA on 1,133.49): the
+     * floors already sum to 26,651, so state 191.34 and single article 31.17 */
+    nashville(&L1[0], 300000, 1, 1);
+    CHECK_EQ_INT(compute(L1, 1, 0), 0);
+    CHECK_EQ_INT(L1[0].net, 273349);
+    CHECK_EQ_INT(L1[0].tax, 26651);
+    CHECK_EQ_INT(L1[0].e[0].amount, 19134);
+    CHECK_EQ_INT(L1[0].e[3].amount, 3117);
+    CHECK_EQ_INT(L1[0].e[3].taxable, 113349);
+    /* below every cap: the plain 9.75 % carve-out, 1,000 / 1.0975 = 911.1617.. */
+    nashville(&L1[0], 100000, 1, 1);
+    CHECK_EQ_INT(compute(L1, 1, 0), 0);
+    CHECK_EQ_INT(L1[0].net, 91116);
+    CHECK_EQ_INT(L1[0].tax, 8884);
+end:;
+}
+
+/* Credits mirror the sale entry by entry: exclusive and inclusive, with a discount. */
+static void t_caps_credit(void)
+{
+    static const int64_t amounts[] = {500000, 1000000, 175600, 300000, 100000, 123457, 1};
+    static const int64_t qtys[] = {1, 2, 3};
+    for (size_t a = 0; a < LEVY_ARRAY_LEN(amounts); a++)
+        for (size_t q = 0; q < LEVY_ARRAY_LEN(qtys); q++)
+            for (int inc = 0; inc < 2; inc++) {
+                nashville(&L1[0], amounts[a], qtys[q], inc);
+                nashville(&L1[1], -amounts[a], qtys[q], inc);
+                L1[0].discount = amounts[a] / 7;
+                L1[1].discount = -(amounts[a] / 7);
+                CHECK_EQ_INT(compute(L1, 2, 0), 0);
+                CHECK_EQ_INT(L1[1].net, -L1[0].net);
+                CHECK_EQ_INT(L1[1].tax, -L1[0].tax);
+                CHECK_EQ_INT(L1[1].taxable, -L1[0].taxable);
+                for (int e = 0; e < L1[0].n; e++) {
+                    CHECK_EQ_INT(L1[1].e[e].amount, -L1[0].e[e].amount);
+                    CHECK_EQ_INT(L1[1].e[e].taxable, -L1[0].e[e].taxable);
+                }
+            }
+    /* the TN credit of -5,000.00 reverses 438.00, not 487.50 (local tax on all 5,000) */
+    nashville(&L1[0], -500000, 1, 0);
+    CHECK_EQ_INT(compute(L1, 1, 0), 0);
+    CHECK_EQ_INT(L1[0].tax, -43800);
+    CHECK_EQ_INT(L1[0].e[1].amount, -3600);
+    CHECK_EQ_INT(L1[0].e[1].taxable, -160000);
+    CHECK_EQ_INT(L1[0].taxable, -500000);
+end:;
+}
+
+/* rounding = "document" with capped entries: a sale and its credit cancel per jurisdiction;
+ * inclusive lines keep their per-line carve-out. */
+static void t_caps_document(void)
+{
+    levy_tax_line ls[4];
+    nashville(&ls[0], 500000, 1, 0);
+    nashville(&ls[1], 500000, 1, 1);
+    nashville(&ls[2], -500000, 1, 0);
+    nashville(&ls[3], 200001, 3, 0);
+    CHECK_EQ_INT(compute(ls, 4, 0), 0);
+    int64_t line_tax[4];
+    for (int i = 0; i < 4; i++)
+        line_tax[i] = ls[i].tax;
+    CHECK_EQ_INT(line_tax[0], 43800);
+    CHECK_EQ_INT(line_tax[1], 40935);
+    CHECK_EQ_INT(line_tax[2], -43800);
+    CHECK_EQ_INT(compute(ls, 4, 1), 0);
+    CHECK_EQ_INT(ls[1].tax, 40935);
+    CHECK_EQ_INT(ls[1].net, 459065);
+    CHECK_EQ_INT(ls[0].tax + ls[2].tax, 0);
+    for (int e = 0; e < ls[0].n; e++)
+        CHECK_EQ_INT(ls[0].e[e].amount + ls[2].e[e].amount, 0);
+    /* 3 x 666.67: all below the caps, 9.75 % of 2,000.01 = 195.000975 per jurisdiction sum */
+    CHECK_EQ_INT(ls[3].e[1].amount, 4500);  /* 2.25 % of 2,000.01 = 45.0002 */
+    CHECK_EQ_INT(ls[3].e[3].amount, 0);
+end:;
+}
+
 static void t_ny_clothing(void)
 {
     /* NYC clothing under $110: state, city and MCTD exempt (the rule drops them); elsewhere
@@ -386,7 +518,7 @@ static void t_property(void)
                                          rates[rnd() % LEVY_ARRAY_LEN(rates)]);
                 if (rnd() % 5 == 0)
                     en->fraction = (int64_t)(rnd() % (LEVY_TAX_RATE_ONE + 1));
-                if (!ls[i].inclusive && rnd() % 6 == 0) {
+                if (rnd() % 6 == 0) {
                     en->unit_to = (int64_t)(rnd() % 1000000);
                     if (rnd() % 2)
                         en->unit_from = en->unit_to / 2;
@@ -410,9 +542,21 @@ static void t_property(void)
                 CHECK_EQ_INT(l->net + l->tax, gross);
                 /* each share within one unit of its exact value */
                 for (int e = 0; e < l->n; e++) {
-                    if (l->e[e].zero)
+                    const levy_tax_entry *en = &l->e[e];
+                    if (en->zero)
                         continue;
-                    __int128 ex = (__int128)l->net * l->e[e].rate * l->e[e].fraction;
+                    /* exact share at the net, under the caps (mirrored for credits) */
+                    __int128 m = (__int128)(l->net < 0 ? -l->net : l->net) * LEVY_TAX_QTY_ONE;
+                    __int128 hi = m, lo = 0;
+                    if (en->unit_to >= 0 && (__int128)l->qty * en->unit_to < hi)
+                        hi = (__int128)l->qty * en->unit_to;
+                    if (en->unit_from >= 0)
+                        lo = (__int128)l->qty * en->unit_from;
+                    if (en->unit_to >= 0 || en->unit_from >= 0)
+                        m = hi > lo ? hi - lo : 0;
+                    __int128 ex = m * en->rate * en->fraction / LEVY_TAX_QTY_ONE;
+                    if (l->net < 0)
+                        ex = -ex;
                     __int128 one = (__int128)LEVY_TAX_RATE_ONE * LEVY_TAX_RATE_ONE;
                     __int128 diff = (__int128)l->e[e].amount * one - ex;
                     if (diff < 0)
@@ -425,8 +569,9 @@ static void t_property(void)
                     const levy_tax_entry *en = &l->e[e];
                     if (en->zero)
                         continue;
-                    __int128 base = (__int128)gross * LEVY_TAX_QTY_ONE;
-                    if (gross >= 0 && (en->unit_to >= 0 || en->unit_from >= 0)) {
+                    /* a credit mirrors the sale: caps on |gross|, then negated */
+                    __int128 base = (__int128)(gross < 0 ? -gross : gross) * LEVY_TAX_QTY_ONE;
+                    if (en->unit_to >= 0 || en->unit_from >= 0) {
                         __int128 hi = base, lo = 0;
                         if (en->unit_to >= 0 && (__int128)l->qty * en->unit_to < hi)
                             hi = (__int128)l->qty * en->unit_to;
@@ -434,6 +579,8 @@ static void t_property(void)
                             lo = (__int128)l->qty * en->unit_from;
                         base = hi > lo ? hi - lo : 0;
                     }
+                    if (gross < 0)
+                        base = -base;
                     __int128 num = base * en->fraction * en->rate;
                     __int128 den = (__int128)LEVY_TAX_QTY_ONE * LEVY_TAX_RATE_ONE * LEVY_TAX_RATE_ONE;
                     __int128 mag = num < 0 ? -num : num;
@@ -455,6 +602,141 @@ static void t_property(void)
         CHECK_EQ_INT(d.total_taxable, taxable);
         CHECK_EQ_INT(d.total_amount, amount);
     }
+end:;
+}
+
+/* Exact tax of a capped line at the net x (10^-6 minor units), scaled by 10^22, written
+ * per unit: sum of f x r x qty x (min(x / qty, to) - from)+, computed as
+ * (min(x, qty to) - qty from)+ to stay in integers. */
+static __int128 caps_tax_exact(const levy_tax_line *l, __int128 x)
+{
+    __int128 t = 0;
+    for (int e = 0; e < l->n; e++) {
+        const levy_tax_entry *en = &l->e[e];
+        __int128 top = en->unit_to < 0 ? x : (__int128)l->qty * en->unit_to;
+        if (top > x)
+            top = x;
+        __int128 b = top - (en->unit_from < 0 ? 0 : (__int128)l->qty * en->unit_from);
+        if (!en->zero && b > 0)
+            t += b * en->fraction * en->rate;
+    }
+    return t;
+}
+
+/* Property (issue 4): for random nets, quantities and cap windows, exclusive(net) gives a
+ * gross = net + tax; inclusive(gross) gives back net' within one minor unit, net' + tax' ==
+ * gross, net' is the exact solution of gross = net + tax(net) rounded half up, every
+ * entry's taxable stays in its window and its share within one unit of its exact amount;
+ * a credit gives exactly the negated line. */
+static void t_caps_property(void)
+{
+    static const char *rates[] = {"7", "2.25", "0.5", "2.75", "6.25", "1", "9.975", "0.375",
+                                  "4.712", "20", "0.1", "13"};
+    const __int128 den = (__int128)LEVY_TAX_QTY_ONE * LEVY_TAX_RATE_ONE * LEVY_TAX_RATE_ONE;
+    levy_tax_line ls[4];
+    int iter = getenv("LEVY_UNDER_VALGRIND") ? 400 : 20000;
+    int off_by_one = 0;
+    for (int it = 0; it < iter; it++) {
+        int64_t net = 1 + (int64_t)(rnd() % (rnd() % 4 == 0 ? 100000000000ULL : 2000000ULL));
+        levy_tax_line *x = &ls[0];
+        line_init(x, net, 1);
+        x->qty = rnd() % 2 ? (int64_t)(1 + rnd() % 5) * LEVY_TAX_QTY_ONE
+                           : (int64_t)(1 + rnd() % 7000000); /* fractional quantities */
+        int ne = 1 + (int)(rnd() % 6), capped = 0;
+        for (int e = 0; e < ne; e++) {
+            levy_tax_entry *en = add(x, "J", (int)(rnd() % 6), 0, rates[rnd() % LEVY_ARRAY_LEN(rates)]);
+            if (rnd() % 4 == 0)
+                en->fraction = (int64_t)(rnd() % (LEVY_TAX_RATE_ONE + 1));
+            int kind = (int)(rnd() % 4); /* none, to, from, window */
+            if (kind == 1 || kind == 3)
+                en->unit_to = (int64_t)(rnd() % 1000000);
+            if (kind == 2)
+                en->unit_from = (int64_t)(rnd() % 1000000);
+            if (kind == 3)
+                en->unit_from = (int64_t)(rnd() % (uint64_t)(en->unit_to + 1));
+            capped |= kind != 0;
+            en->zero = rnd() % 25 == 0;
+        }
+        if (!capped)
+            x->e[0].unit_to = (int64_t)(rnd() % 1000000);
+        CHECK_EQ_INT(compute(x, 1, 0), 0);
+        int64_t gross = net + x->tax;
+        /* exclusive rounding error of the tax (10^22 scale) */
+        __int128 err = (__int128)x->tax * den - caps_tax_exact(x, (__int128)net * LEVY_TAX_QTY_ONE);
+        ls[1] = *x;
+        ls[1].inclusive = 1;
+        ls[1].amount = gross;
+        int64_t disc = rnd() % 3 == 0 ? (int64_t)(rnd() % 100000) : 0;
+        ls[1].amount += disc; /* the discount comes off before the carve-out */
+        ls[1].discount = disc;
+        ls[2] = ls[1];
+        ls[2].amount = -ls[1].amount;
+        ls[2].discount = -disc;
+        ls[3] = *x;
+        ls[3].amount = -net;
+        CHECK_EQ_INT(compute(ls, 4, 0), 0);
+        levy_tax_line *in = &ls[1];
+        CHECK_EQ_INT(in->net + in->tax, gross);
+        int64_t d = in->net - net;
+        if (d < 0)
+            d = -d;
+        /* |x* - net| <= |err| / slope <= |err| (slope >= 1) and net' = round(x*), so
+         * |net' - net| <= floor(|err| + 1/2): at most 1 when the exclusive rounding errors
+         * sum to half a unit or less (2 happens: four entries each rounded up ~0.4) */
+        if (err < 0)
+            err = -err;
+        CHECK((__int128)2 * d * den <= 2 * err + den);
+        if (2 * err <= den)
+            CHECK(d <= 1);
+        off_by_one += d != 0;
+        /* net' = round half up of the exact x*: gross is between G(net' - 1/2) and
+         * G(net' + 1/2), G(x) = x + tax(x) */
+        __int128 target = (__int128)gross * den, h = LEVY_TAX_QTY_ONE / 2;
+        __int128 xlo = (__int128)in->net * LEVY_TAX_QTY_ONE - h;
+        __int128 xhi = (__int128)in->net * LEVY_TAX_QTY_ONE + h;
+        __int128 scale = (__int128)LEVY_TAX_RATE_ONE * LEVY_TAX_RATE_ONE;
+        CHECK(xlo * scale + caps_tax_exact(in, xlo) <= target);
+        CHECK(xhi * scale + caps_tax_exact(in, xhi) > target);
+        int64_t sum = 0;
+        for (int e = 0; e < in->n; e++) {
+            const levy_tax_entry *en = &in->e[e];
+            sum += en->amount;
+            /* taxable within the window: 0 .. fraction x qty x (to - from) */
+            CHECK(en->taxable >= 0 && en->taxable <= in->net);
+            if (en->unit_to >= 0) {
+                int64_t w = en->unit_to - (en->unit_from < 0 ? 0 : en->unit_from);
+                __int128 cap = (__int128)(w > 0 ? w : 0) * in->qty * en->fraction;
+                CHECK((__int128)en->taxable * LEVY_TAX_QTY_ONE * LEVY_TAX_RATE_ONE <=
+                      cap + (__int128)LEVY_TAX_QTY_ONE * LEVY_TAX_RATE_ONE / 2);
+            }
+            if (en->zero) {
+                CHECK_EQ_INT(en->amount, 0);
+                continue;
+            }
+            /* share within one unit of its exact amount at net' */
+            levy_tax_line one = *in;
+            one.n = 1;
+            one.e[0] = *en;
+            __int128 ex = caps_tax_exact(&one, (__int128)in->net * LEVY_TAX_QTY_ONE);
+            __int128 diff = (__int128)en->amount * den - ex;
+            CHECK(diff < den && diff > -den);
+        }
+        CHECK_EQ_INT(sum, in->tax);
+        /* credits: the exact mirror, entry by entry */
+        CHECK_EQ_INT(ls[2].net, -in->net);
+        CHECK_EQ_INT(ls[2].tax, -in->tax);
+        CHECK_EQ_INT(ls[2].taxable, -in->taxable);
+        CHECK_EQ_INT(ls[3].tax, -ls[0].tax);
+        CHECK_EQ_INT(ls[3].taxable, -ls[0].taxable);
+        for (int e = 0; e < in->n; e++) {
+            CHECK_EQ_INT(ls[2].e[e].amount, -in->e[e].amount);
+            CHECK_EQ_INT(ls[2].e[e].taxable, -in->e[e].taxable);
+            CHECK_EQ_INT(ls[3].e[e].amount, -ls[0].e[e].amount);
+            CHECK_EQ_INT(ls[3].e[e].taxable, -ls[0].e[e].taxable);
+        }
+    }
+    /* the bound is not vacuous: some nets come back a unit off */
+    CHECK(off_by_one > 0);
 end:;
 }
 
@@ -480,6 +762,8 @@ static const levy_test tests[] = {
     {"document_rounding", t_document_rounding}, {"exponents", t_exponents},
     {"decimal_parse", t_decimal_parse}, {"errors", t_errors},
     {"allocate", t_allocate},         {"property", t_property},
+    {"tennessee_inclusive", t_tennessee_inclusive}, {"caps_credit", t_caps_credit},
+    {"caps_document", t_caps_document}, {"caps_property", t_caps_property},
     {NULL, NULL}};
 
 LEVY_TEST_MAIN(tests)

@@ -307,9 +307,75 @@ local function entry_taxable(line, t, exp)
   return base_n * f.n, base_s + f.s
 end
 
-local function compute(line, exp)
+local function has_caps(line)
+  for _, t in ipairs(line.taxes) do if t.unit_from or t.unit_to then return true end end
+  return false
+end
+
+-- Inclusive line with unit caps (docs/rules.md section 5), gross >= 0 in minor units. Solved
+-- independently of the engine's segment method: with G(x) = x + tax(x) increasing, the net
+-- rounded half up is the smallest integer n with G(n + 1/2) > gross (bisection). Then
+-- tax = gross - net split by largest remainder over each entry's exact amount at that net.
+local function inclusive_capped(line, exp, gross)
+  local q = dec(line.quantity)
+  local ps, fs = 0, 0
+  for _, t in ipairs(line.taxes) do
+    ps = math.max(ps, dec(t.percentage).s); fs = math.max(fs, dec(t.fraction or "1").s)
+  end
+  -- exact tax of each entry at the net xn / 2 minor units, numerators over
+  -- den = 2 * 10^qs * 10^fs * 10^ps * 100 (minor units)
+  local den = 2 * pow10(q.s) * pow10(fs) * pow10(ps) * 100
+  local function shares(xn)
+    local out, base = {}, {}
+    local X = xn * pow10(q.s)                          -- x in 1 / (2 * 10^qs)
+    for i, t in ipairs(line.taxes) do
+      local b = X
+      if t.unit_from or t.unit_to then
+        local top = X
+        if t.unit_to then top = math.min(X, minor(t.unit_to, exp) * q.n * 2) end
+        local from = t.unit_from and minor(t.unit_from, exp) * q.n * 2 or 0
+        b = math.max(top - from, 0)
+      end
+      local f, p = dec(t.fraction or "1"), dec(t.percentage)
+      base[i] = b * rescale(f, fs)                      -- taxable over 2 * 10^qs * 10^fs
+      out[i] = base[i] * rescale(p, ps)
+    end
+    return out, base
+  end
+  local function G_above(n)                             -- G(n + 1/2) > gross ?
+    local sh = shares(2 * n + 1)
+    local t = 0
+    for _, v in ipairs(sh) do t = t + v end
+    return (2 * n + 1) * (den // 2) + t > gross * den
+  end
+  local lo, hi = 0, gross                               -- G(gross + 1/2) > gross
+  while lo < hi do
+    local mid = (lo + hi) // 2
+    if G_above(mid) then hi = mid else lo = mid + 1 end
+  end
+  local net = lo
+  local tax = gross - net
+  local ex, base = shares(2 * net)
+  local amounts, rem, given = {}, {}, 0
+  for i, v in ipairs(ex) do
+    amounts[i] = v // den; rem[i] = v % den; given = given + amounts[i]
+  end
+  while given < tax do
+    local best = 1
+    for i = 2, #rem do if rem[i] > rem[best] then best = i end end
+    amounts[best] = amounts[best] + 1; rem[best] = -1; given = given + 1
+  end
+  local taxables = {}
+  for i in ipairs(line.taxes) do taxables[i] = div_half_up(base[i], 2 * pow10(q.s) * pow10(fs)) end
+  return amounts, net, taxables
+end
+
+local function compute_pos(line, exp)
   local sum_pct_n, sum_pct_s = 0, 8
-  local results = {}
+  local results, taxables = {}, {}
+  if line.tax_inclusive and has_caps(line) then
+    return inclusive_capped(line, exp, minor(line.amount, exp))
+  end
   if line.tax_inclusive then
     -- net = gross * 100 / (100 + sum(pct * fraction)), tax split by largest remainder
     for _, t in ipairs(line.taxes) do
@@ -326,6 +392,7 @@ local function compute(line, exp)
       shares[i] = (sum_pct_n > 0) and (tax * w) // sum_pct_n or 0
       rem[i] = (sum_pct_n > 0) and (tax * w) % sum_pct_n or 0
       given = given + shares[i]
+      taxables[i] = div_half_up(net * f.n, pow10(f.s))
     end
     while given < tax do
       local best = 1
@@ -333,15 +400,27 @@ local function compute(line, exp)
       shares[best] = shares[best] + 1; rem[best] = -1; given = given + 1
     end
     for i in ipairs(line.taxes) do results[i] = shares[i] end
-    return results, net
+    return results, net, taxables
   end
   for i, t in ipairs(line.taxes) do
     local bn, bs = entry_taxable(line, t, exp)
     local p = dec(t.percentage)
     -- amount = bn/10^bs * p/10^ps / 100, in minor units * 10^exp
     results[i] = div_half_up(bn * p.n * pow10(exp), pow10(bs + p.s) * 100)
+    taxables[i] = div_half_up(bn * pow10(exp), pow10(bs))
   end
-  return results, minor(line.amount, exp)
+  return results, minor(line.amount, exp), taxables
+end
+
+-- A credit (negative amount) mirrors the sale it refunds: computed on |amount|, negated.
+local function compute(line, exp)
+  if string.sub(line.amount, 1, 1) ~= "-" then return compute_pos(line, exp) end
+  local pos = copy(line)
+  pos.amount = string.sub(line.amount, 2)
+  pos.unit_amount = (string.gsub(line.unit_amount, "^%-", ""))
+  local r, net, tx = compute_pos(pos, exp)
+  for i in ipairs(r) do r[i] = -r[i]; tx[i] = -tx[i] end
+  return r, -net, tx
 end
 
 ---------------------------------------------------------------------------------------------
@@ -410,19 +489,23 @@ local function run(rules, rule, test)
   end
   local total = 0
   for i in ipairs(req.lines) do
-    local tax, reason, taxable = 0, nil, nil
+    local tax, reason, taxable, taxes = 0, nil, nil, {}
     for ri in ipairs(regions) do
       local line = ctx_lines_by_region[ri][i]
-      local amounts, net = compute(line, exp)
-      for j in ipairs(line.taxes) do
+      local amounts, net, taxables = compute(line, exp)
+      for j, t in ipairs(line.taxes) do
         if not line.reverse_charge then tax = tax + amounts[j] end
+        taxes[#taxes + 1] = { jurisdiction = t.jurisdiction,
+                              amount = cents_str(line.reverse_charge and 0 or amounts[j], exp),
+                              taxable_amount = cents_str(taxables[j], exp) }
       end
       if line.reverse_charge then line.reason = "reverse_charge" end
       if reason == nil then reason = line.reason end
       taxable = taxable or net
     end
     total = total + tax
-    out_lines[i] = { tax = cents_str(tax, exp), taxability_reason = reason, taxable_amount = cents_str(taxable, exp) }
+    out_lines[i] = { tax = cents_str(tax, exp), taxability_reason = reason, taxable_amount = cents_str(taxable, exp),
+                     taxes = taxes }
   end
   return { total_tax = cents_str(total, exp), lines = out_lines }
 end
@@ -435,7 +518,16 @@ local function compare(expect, got)
   for i, le in ipairs(expect.lines or {}) do
     for k, v in pairs(le) do
       local g = got.lines[i] and got.lines[i][k]
-      if g ~= v then errs[#errs + 1] = string.format("line %d %s %s, expected %s", i, k, tostring(g), v) end
+      if k == "taxes" and type(v) == "table" then     -- per jurisdiction: the listed keys only
+        for j, te in ipairs(v) do
+          for tk, tv in pairs(te) do
+            local tg = g and g[j] and g[j][tk]
+            if tg ~= tv then
+              errs[#errs + 1] = string.format("line %d taxes[%d] %s %s, expected %s", i, j, tk, tostring(tg), tv)
+            end
+          end
+        end
+      elseif g ~= v then errs[#errs + 1] = string.format("line %d %s %s, expected %s", i, k, tostring(g), v) end
     end
   end
   return errs
