@@ -4,9 +4,11 @@
 #  - import time for 1k, 10k, 100k invoices (GROWTH_IMPORTS overrides the list) from
 #    `levy sim --invoices N --no-rate-limit` (seeded in the background; we wait for
 #    /_sim/info seeding=false), levy started with LEVY_RILLET_RATE_LIMIT=0.
+# GROWTH_PARTS="calc import" (default both) picks a part.
 # Uses from run.sh: ROOT BENCH BUILD TMP LEVY TOKEN RUNS DUR QUICK P_NGX, wrk_point row ratio
 # log start_levy stop_pid.
 P_GR=18851 P_GRSIM=18852
+if [[ " ${GROWTH_PARTS:-calc import} " == *" calc "* ]]; then
 log "growth: in-process calc 1/10/100/1000 lines"
 cmake --build "$BUILD" -j2 --target bench_calc_inproc >/dev/null 2>&1
 (cd "$ROOT" && taskset -c 0 "$BUILD/tests/bench_calc_inproc" data $((QUICK ? 1 : 2)) growth) >"$TMP/growth-inproc.txt" 2>&1
@@ -40,8 +42,10 @@ for nl in 1 10 100 1000; do
     "p50 ${N[1]} µs, p99 ${N[2]} µs, ${N[0]} req/s (err ${N[3]})" "$(ratio "${N[1]}" "${L[1]}") (p50, peer/levy)" "$LCMD"
 done
 stop_pid "$GR_PID"
+fi
 
 # import time vs size
+[[ " ${GROWTH_PARTS:-calc import} " == *" import "* ]] &&
 for NINV in ${GROWTH_IMPORTS:-1000 10000 100000}; do
   log "growth: import of $NINV invoices"
   GD=$TMP/d-grsim-$NINV
