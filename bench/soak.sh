@@ -91,13 +91,25 @@ log "soak: $RATE req/s (${SOAK_PCT} % of $MAX) for $SOAK_MIN min, mix $MIX_W"
 OL=$!
 PIDS+=($OL)
 T0=$(date +%s)
+# one line per 10 s: seconds, levy VmRSS kB, levy CPU % of a core and CPU 0 busy % over the
+# interval (busy on CPU 0 well above levy's share = another process took levy's core)
+cpu_levy() { awk '{print $14 + $15}' "/proc/$LEVY_PID/stat"; }
+cpu0() { awk '$1=="cpu0"{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
+sample() {
+  local lv c0 b0 t0
+  lv=$(cpu_levy); read -r b0 t0 < <(cpu0)
+  echo "$(( $(date +%s) - T0 )) $(rss_kb $LEVY_PID) $(awk -v a="$lv" -v b="$PLV" -v c="$b0" -v d="$PB0" -v e="$t0" -v f="$PT0" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN{ dt = (e - f) / hz; if (dt <= 0) dt = 1; printf "%.0f %.0f", (a - b) / hz / dt * 100, (c - d) / (e - f > 0 ? e - f : 1) * 100 }')" >>"$TMP/rss.tsv"
+  PLV=$lv PB0=$b0 PT0=$t0
+}
+PLV=$(cpu_levy); read -r PB0 PT0 < <(cpu0)
 : >"$TMP/rss.tsv"
 while kill -0 $OL 2>/dev/null; do
-  echo "$(( $(date +%s) - T0 )) $(rss_kb $LEVY_PID)" >>"$TMP/rss.tsv"
+  sample
   sleep 10
 done
 wait $OL
-echo "$(( $(date +%s) - T0 )) $(rss_kb $LEVY_PID)" >>"$TMP/rss.tsv"
+sample
 OUT=$(cat "$TMP/openloop.out")
 DB_MB=$(du -m "$TMP/levy/levy.db" | cut -f1)
 STORED=$(python3 - "$TMP" <<'PY'
@@ -114,7 +126,7 @@ PY
 # verdict
 python3 - "$TMP/rss.tsv" "$OUT" "$SECS" <<'PY' | tee "$TMP/verdict.txt"
 import sys
-rows = [tuple(map(int, l.split())) for l in open(sys.argv[1]) if len(l.split()) == 2]
+rows = [tuple(map(int, l.split()[:2])) for l in open(sys.argv[1]) if len(l.split()) >= 2]
 out = dict(kv.split("=") for kv in sys.argv[2].split())
 secs = int(sys.argv[3])
 win = min(300, secs // 2)
@@ -139,5 +151,5 @@ print("RSS <= 64 MB: %s; growth <= 5 %%: %s; 0 errors: %s => %s" % (
 PY
 echo "database after the soak: $DB_MB MB, $STORED; unique deliveries generated: $NH" | tee -a "$TMP/verdict.txt"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$TMP/verdict.txt"
-log "per-10 s intervals: $TMP/openloop.log, RSS: $TMP/rss.tsv$([[ -n ${KEEP_TMP:-} ]] || echo ' (removed; KEEP_TMP=1 keeps them)')"
+log "per-10 s intervals: $TMP/openloop.log, RSS and CPU (t rss_kB levy_cpu% cpu0_busy%): $TMP/rss.tsv$([[ -n ${KEEP_TMP:-} ]] || echo ' (removed; KEEP_TMP=1 keeps them)')"
 grep -q "=> PASS" "$TMP/verdict.txt"
