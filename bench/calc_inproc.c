@@ -1,7 +1,8 @@
 /* In-process tax benchmark: rate-table load time and RSS, then calculations per second for
  * a 10-line US invoice at three levels: engine only, resolve + engine, and the full
  * levy.tax calculate() binding (validation, rule treatment, result table).
- * Usage: bench_calc_inproc [DATA_ROOT] [SECONDS] */
+ * Usage: bench_calc_inproc [DATA_ROOT] [SECONDS] [lua|growth]
+ * growth: only levy.tax calculate() for 1, 10, 100 and 1000 lines (bench/growth.sh). */
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -85,7 +86,8 @@ int main(int argc, char **argv)
     long rss1 = rss_kb();
     printf("rates load: %.1f ms, +%ld KB RSS\n", (t1 - t0) * 1e3, rss1 - rss0);
 
-    int only_lua = argc > 3 && strcmp(argv[3], "lua") == 0;
+    int growth = argc > 3 && strcmp(argv[3], "growth") == 0;
+    int only_lua = growth || (argc > 3 && strcmp(argv[3], "lua") == 0);
     if (only_lua)
         goto lua;
     /* 1. engine only */
@@ -160,6 +162,21 @@ lua:;
         return 1;
     }
     int fn = luaL_ref(L, LUA_REGISTRYINDEX);
+    if (growth) {
+        static const int sizes[] = {1, 10, 100, 1000};
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            int nl = sizes[i];
+            if (run_lua(L, fn, nl, nl >= 100 ? 10 : 100, 0.2) < 0) /* warm-up */
+                return 1;
+            double c = run_lua(L, fn, nl, nl >= 100 ? 10 : 100, secs);
+            if (c < 0)
+                return 1;
+            printf("growth: levy.tax calculate() %d lines: %.0f calc/s, %.2f us/calc\n", nl, c, 1e6 / c);
+        }
+        lua_close(L);
+        levy_rates_free(r);
+        return 0;
+    }
     n = 0;
     s = now();
     const char *total = "";

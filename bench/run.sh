@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # levy benchmarks (issues 3, 4, 6) with an nginx + ngx_lua peer measured in the same run.
 # Usage: bash bench/run.sh [--quick]     (env LEVY_BUILD=build dir, default build-bench)
-# Server pinned to CPU 0, load (wrk -t1) to CPU 1; warm-up, then 3 runs of 10 s (--quick: 3 s)
-# per point, the median run (by req/s) is reported. Ports 18800-18899. Not part of ctest.
+# Server pinned to CPU 0, load (wrk -t1) to CPU 1; warm-up, then 5 runs of 10 s (--quick: 3 runs
+# of 3 s) per point, the median run (by req/s) is reported. Ports 18800-18899. Not part of ctest.
+# Sections (BENCH_ONLY="..." picks some): hello reload calc openloop growth rillet.
+# The 10-minute soak is a separate command: bash bench/soak.sh.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
 BUILD=${LEVY_BUILD:-$ROOT/build-bench}
 LEVY=$BUILD/levy
 QUICK=0; [[ ${1:-} == --quick ]] && QUICK=1
-DUR=10; WARM=3; RUNS=3
-((QUICK)) && { DUR=3; WARM=1; }
+DUR=10; WARM=3; RUNS=${RUNS:-5}
+((QUICK)) && { DUR=3; WARM=1; RUNS=3; }
 P_LEVY=18810 P_NGX=18811 P_SIM=18812 P_HOOK=18813
 TOKEN=bench-token-$$
 TMP=$(mktemp -d /tmp/levy-bench.XXXXXX)
@@ -220,6 +222,7 @@ for c in 1 50; do
   N=($W_RPS $W_P50 $W_P99 $W_ERR)
   if [[ $c == 50 ]]; then tgt=">= 30,000 and >= 1.0x nginx"; else tgt=">= 1.0x nginx"; fi
   row "POST /v1/calculate 10 lines c=$c req/s" "${L[0]} (err ${L[3]})" "$tgt" "${N[0]} (err ${N[3]})" "$(ratio "${L[0]}" "${N[0]}")" "$LCMD"
+  [[ $c == 50 ]] && { CALC50_LEVY=${L[0]}; CALC50_NGX=${N[0]}; }  # maxima for the openloop section
   if [[ $c == 1 ]]; then tgt="p50 <= 100 µs"; else tgt="-"; fi
   row "POST /v1/calculate 10 lines c=$c p50 / p99 µs" "${L[1]} / ${L[2]}" "$tgt" "${N[1]} / ${N[2]}" "$(ratio "${N[1]}" "${L[1]}") (p50, peer/levy)" "same"
 done
@@ -230,6 +233,9 @@ N=($W_RPS $W_P50 $W_P99 $W_ERR)
 row "POST /v1/calculate 100 lines c=50 req/s" "${L[0]} (err ${L[3]})" ">= 2,000 (anchors B3b)" "${N[0]}" "$(ratio "${L[0]}" "${N[0]}")" "$LCMD"
 stop_pid "$CALC_PID"
 fi
+# issue 9: open-loop latency (bench/openloop.sh) and cost growth (bench/growth.sh)
+want openloop && source "$BENCH/openloop.sh"
+want growth && source "$BENCH/growth.sh"
 stop_pid "$NGX_PID"
 
 #################################################################### issue 6: webhooks, import, drain
@@ -294,11 +300,12 @@ fi
 
 #################################################################### table
 echo
-echo "## levy bench ($( ((QUICK)) && echo quick: 3 s || echo 10 s) runs, median of $RUNS, server on CPU 0, wrk -t1 on CPU 1)"
+echo "## levy bench ($( ((QUICK)) && echo "QUICK: 3 s runs, median of $RUNS (not the 5 of the method)" || echo "10 s runs, median of $RUNS"), server on CPU 0, load on CPU 1)"
 echo
 sed 's/^/    /' "$TMP/versions.txt"
 echo
 echo "| figure | value | target | nginx peer / reference | ratio levy/peer | command |"
 echo "|---|---|---|---|---|---|"
 awk -F'\t' '{printf "| %s | %s | %s | %s | %s | `%s` |\n", $1, $2, $3, $4, $5, $6}' "$RES"
+echo; echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 [[ -n ${KEEP_TMP:-} ]] && echo "(raw wrk logs kept in $TMP)"
