@@ -278,7 +278,8 @@ if want rillet; then
   log "issue 6: import"
   NINV=10000; ((QUICK)) && NINV=2000
   start_sim $P_SIM "$TMP/d-sim" $((NINV < 1000 ? NINV : 1000))
-  LEVY_RILLET_URL=http://127.0.0.1:$P_SIM start_levy "$TMP/d-rillet" "$ROOT/scripts" "$ROOT/plugins" $P_HOOK
+  # the simulator runs --no-rate-limit: levy's own client budget (60 per 60 s) off too
+  LEVY_RILLET_RATE_LIMIT=0 LEVY_RILLET_URL=http://127.0.0.1:$P_SIM start_levy "$TMP/d-rillet" "$ROOT/scripts" "$ROOT/plugins" $P_HOOK
   python3 "$BENCH/connect.py" "$P_HOOK" "$TOKEN" "$P_SIM" "$SIM_KEY" "$NINV" "$TMP/d-rillet" 10 >"$TMP/connect.txt" 2>"$TMP/connect.err" \
     || log "connect/import failed: $(tail -3 "$TMP/connect.err")"
   cat "$TMP/connect.err" "$TMP/connect.txt" >&2

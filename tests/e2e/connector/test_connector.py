@@ -16,6 +16,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -403,6 +404,31 @@ def run(tmp, sim_url, levy_url, levy_dir):
     wid3 = str(uuid.uuid4())
     st, js, text, _ = deliver(b'{"id":"x"}', wid3, entity="JOURNAL_ENTRY", event="CREATED")
     check("unknown entity acknowledged", st == 200 and js.get("received") is True, text)
+    # the duplicate fast path (a read, no write) keeps the contract: a repeat with another
+    # body is still a duplicate that changes nothing, and a repeat is still verified first
+    other = json.dumps({"id": fake["id"], "items": [], "memo": "different"}).encode()
+    st, js, text, _ = deliver(other, wid)
+    check("repeated X-Rillet-Id with another body -> 200 duplicate:true",
+          st == 200 and js == {"received": True, "duplicate": True}, text)
+    st, js, text, _ = deliver(body, wid, sig=base64.b64encode(b"y" * 32).decode())
+    check("repeated X-Rillet-Id with a bad signature -> 401", st == 401 and js["error"]["code"] == "invalid_signature", text)
+    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(levy_dir, "levy.db"), uri=True, timeout=10)
+    stored = db.execute("SELECT count(*), max(body) FROM inbox WHERE delivery_id = ?", (wid,)).fetchone()
+    db.close()
+    check("duplicate stored once with the first body", stored[0] == 1 and stored[1] == body.decode(), stored[0])
+    # the opened signing token is cached per connection: rotating it must take effect at once
+    new_token = base64.b64encode(os.urandom(32)).decode()
+    st, _, text, _ = levy("POST", "/v1/connections/%s/webhook-secret" % cid, {"signing_token": new_token})
+    check("rotate signing token -> 200", st == 200, text)
+    wid4 = str(uuid.uuid4())
+    st, js, text, _ = deliver(body, wid4)
+    check("after rotation: old token's signature -> 401", st == 401 and js["error"]["code"] == "invalid_signature", text)
+    st, js, text, _ = deliver(body, wid4, sig=sign(new_token, ts, wid4, "INVOICE", "CREATED", body))
+    check("after rotation: new token's signature -> 200", st == 200 and js == {"received": True, "duplicate": False}, text)
+    st, _, text, _ = levy("POST", "/v1/connections/%s/webhook-secret" % cid, {"signing_token": signing_token})
+    wid5 = str(uuid.uuid4())
+    st5, js, text, _ = deliver(body, wid5, sig=sign(new_token, ts, wid5, "INVOICE", "CREATED", body))
+    check("rotated back: the replaced token -> 401", st == 200 and st5 == 401, text)
 
     # 8. a 4xx from Rillet -> failed with Rillet's detail (the fake invoice does not exist there)
     def fake_state():
