@@ -226,7 +226,7 @@ return {
                                  base_delay_ms = 500, max_delay_ms = 60000 },
     ["rillet.calculate"] = { run = writeback.calculate, max_attempts = 10, concurrency = 4,
                              base_delay_ms = 500, max_delay_ms = 60000 },
-    ["rillet.writeback"] = { run = writeback.writeback, max_attempts = 1000, concurrency = 4,
+    ["rillet.writeback"] = { run = writeback.writeback, max_attempts = 1000, concurrency = 8,
                              base_delay_ms = 1000, max_delay_ms = 300000 },
   },
   -- secrets sealed with levy.crypto.seal, AAD = id .. ":" .. field (levy rotate-master-key)
