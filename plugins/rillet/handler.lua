@@ -65,8 +65,16 @@ local function intake(req)
       duplicate = true
       return
     end
-    store.exec("UPDATE connections SET last_webhook_at = ? WHERE id = ?", time.iso(time.now_ms()), cid)
-    if used then
+    -- fewer pages per commit: last_webhook_at has second resolution, so most deliveries
+    -- would rewrite the connection row with the value it already holds; and a queued (not yet
+    -- running) process_inbox job reads the inbox when it starts, so it will see this row
+    -- (a running one may have read it already: then a new job is queued)
+    local seen = time.iso(time.now_ms())
+    if crow.last_webhook_at ~= seen then
+      store.exec("UPDATE connections SET last_webhook_at = ? WHERE id = ?", seen, cid)
+    end
+    if used and not store.row([[SELECT 1 AS x FROM jobs WHERE kind = 'rillet.process_inbox' AND key = ?
+        AND state = 'queued' AND run_at <= ?]], cid, time.now_ms()) then
       jobs.enqueue { kind = "rillet.process_inbox", key = cid, payload = { connection_id = cid } }
     end
   end)

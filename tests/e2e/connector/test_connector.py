@@ -429,6 +429,23 @@ def run(tmp, sim_url, levy_url, levy_dir):
     wid5 = str(uuid.uuid4())
     st5, js, text, _ = deliver(body, wid5, sig=sign(new_token, ts, wid5, "INVOICE", "CREATED", body))
     check("rotated back: the replaced token -> 401", st == 200 and st5 == 401, text)
+    # a burst of deliveries: the intake queues process_inbox only when none is queued and due;
+    # every delivery of the burst must still be applied
+    for i in range(25):
+        st, js, text, _ = deliver(json.dumps(str(uuid.uuid4())).encode(), str(uuid.uuid4()),
+                                  entity="CREDIT_MEMO", event="DELETED")
+        if st != 200:
+            break
+    check("burst of 25 deliveries -> 200", st == 200, text)
+
+    def inbox_left():
+        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(levy_dir, "levy.db"), uri=True, timeout=10)
+        n = db.execute("SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0]
+        q = db.execute("SELECT count(*) FROM jobs WHERE kind = 'rillet.process_inbox' AND state IN ('queued', 'running')").fetchone()[0]
+        db.close()
+        return (n, q) if n == 0 else None
+    left = wait_for(inbox_left, 30, 0.2)
+    check("every delivery of the burst processed", left is not None and left[0] == 0, left)
 
     # 8. a 4xx from Rillet -> failed with Rillet's detail (the fake invoice does not exist there)
     def fake_state():
