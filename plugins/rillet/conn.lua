@@ -48,9 +48,23 @@ end
 
 local function seal(id, field, plaintext) return crypto.seal(plaintext, id .. ":" .. field) end
 
+-- Opened API keys, remembered with the sealed bytes they came from (see signing_keys below:
+-- a new seal always has new bytes). Spares every write-back and page fetch an AES-GCM open.
+local key_cache, key_cache_n = {}, 0
+
 function M.api_key(row)
-  if not row.api_key_sealed then return nil end
-  return crypto.open(row.api_key_sealed, row.id .. ":api_key")
+  local sealed = row.api_key_sealed
+  if not sealed then return nil end
+  local e = key_cache[row.id]
+  if e and e.sealed == sealed then return e.key end
+  local key = crypto.open(sealed, row.id .. ":api_key")
+  if not key then return nil end
+  if not e then
+    if key_cache_n >= 256 then key_cache, key_cache_n = {}, 0 end
+    key_cache_n = key_cache_n + 1
+  end
+  key_cache[row.id] = { sealed = sealed, key = key }
+  return key
 end
 
 function M.signing_token(row)
