@@ -309,6 +309,11 @@ def run(tmp, sim_url, levy_url, levy_dir):
     check("import customers count", imp["customers"] == len(sim_customers), (imp, len(sim_customers)))
     check("import products count", imp["products"] == len(sim_products), (imp, len(sim_products)))
     check("import invoices count", imp["invoices"] == len(sim_invoices), (imp, len(sim_invoices)))
+    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(levy_dir, "levy.db"), uri=True, timeout=10)
+    ij = db.execute("SELECT state, attempts, last_error FROM jobs WHERE kind = 'rillet.import'").fetchall()
+    db.close()
+    check("import went on in several runs (3 pages each), none counted as a failure",
+          len(ij) == 1 and ij[0][0] == "done" and ij[0][1] == 1 and "continuing after" in (ij[0][2] or ""), ij)
     check("import credit memos count", imp["credit_memos"] == len(sim_memos), (imp, len(sim_memos)))
     check("import started_at / finished_at set", imp["started_at"] and imp["finished_at"], imp)
 
