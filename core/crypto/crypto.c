@@ -19,25 +19,84 @@ static int ossl_fail(levy_err *err, const char *what)
     return levy_err_set(err, LEVY_EINTERNAL, "crypto", "OpenSSL %s failed", what);
 }
 
+/* Algorithms fetched once: with OpenSSL 3 the legacy EVP_sha256() / EVP_aes_256_gcm() /
+ * EVP_Q_mac(…"SHA256"…) look the implementation up by name in the provider store on every
+ * call, which cost more than hashing a 2 KB webhook body. Fetched objects live until exit
+ * (single event-loop thread; a lost race would only fetch twice). */
+static EVP_MD *g_sha256;
+
+static const EVP_MD *sha256_md(void)
+{
+    if (!g_sha256)
+        g_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    return g_sha256;
+}
+
+static const EVP_CIPHER *gcm_cipher(size_t key_len)
+{
+    static EVP_CIPHER *c128, *c192, *c256;
+    EVP_CIPHER **slot = key_len == 32 ? &c256 : key_len == 16 ? &c128 : key_len == 24 ? &c192 : NULL;
+    if (!slot)
+        return NULL;
+    if (!*slot)
+        *slot = EVP_CIPHER_fetch(NULL, key_len == 32 ? "AES-256-GCM"
+                                       : key_len == 16 ? "AES-128-GCM" : "AES-192-GCM", NULL);
+    return *slot;
+}
+
 int levy_crypto_sha256(const void *data, size_t len, uint8_t out[LEVY_SHA256_LEN],
                        levy_err *err)
 {
     unsigned int n = 0;
-    if (!EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) || n != LEVY_SHA256_LEN)
+    const EVP_MD *md = sha256_md();
+    if (!md || !EVP_Digest(data, len, out, &n, md, NULL) || n != LEVY_SHA256_LEN)
         return ossl_fail(err, "SHA-256");
     return LEVY_OK;
 }
 
+/* HMAC-SHA256 (RFC 2104) over the prefetched digest: H((K0^opad) || H((K0^ipad) || msg)),
+ * K0 = the key zero-padded to the 64-byte block (hashed first when longer). */
 int levy_crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
                             uint8_t out[LEVY_SHA256_LEN], levy_err *err)
 {
-    size_t n = 0;
-    static const uint8_t empty[1];
-    if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key_len ? key : empty, key_len,
-                   msg_len ? msg : empty, msg_len, out, LEVY_SHA256_LEN, &n) ||
-        n != LEVY_SHA256_LEN)
+    enum { BLOCK = 64 };
+    uint8_t k0[BLOCK], pad[BLOCK], inner[LEVY_SHA256_LEN];
+    int rc = LEVY_OK;
+    const EVP_MD *md = sha256_md();
+    EVP_MD_CTX *ctx = md ? EVP_MD_CTX_new() : NULL;
+    if (!ctx)
         return ossl_fail(err, "HMAC-SHA256");
-    return LEVY_OK;
+    memset(k0, 0, sizeof k0);
+    if (key_len > BLOCK) {
+        unsigned int n = 0;
+        if (!EVP_Digest(key, key_len, k0, &n, md, NULL) || n != LEVY_SHA256_LEN) {
+            rc = ossl_fail(err, "HMAC-SHA256");
+            goto done;
+        }
+    } else if (key_len) {
+        memcpy(k0, key, key_len);
+    }
+    for (int i = 0; i < BLOCK; i++)
+        pad[i] = k0[i] ^ 0x36;
+    unsigned int n1 = 0, n2 = 0;
+    if (!EVP_DigestInit_ex(ctx, md, NULL) || !EVP_DigestUpdate(ctx, pad, BLOCK) ||
+        (msg_len && !EVP_DigestUpdate(ctx, msg, msg_len)) ||
+        !EVP_DigestFinal_ex(ctx, inner, &n1) || n1 != LEVY_SHA256_LEN) {
+        rc = ossl_fail(err, "HMAC-SHA256");
+        goto done;
+    }
+    for (int i = 0; i < BLOCK; i++)
+        pad[i] = k0[i] ^ 0x5c;
+    if (!EVP_DigestInit_ex(ctx, md, NULL) || !EVP_DigestUpdate(ctx, pad, BLOCK) ||
+        !EVP_DigestUpdate(ctx, inner, sizeof inner) || !EVP_DigestFinal_ex(ctx, out, &n2) ||
+        n2 != LEVY_SHA256_LEN)
+        rc = ossl_fail(err, "HMAC-SHA256");
+done:
+    OPENSSL_cleanse(k0, sizeof k0);
+    OPENSSL_cleanse(pad, sizeof pad);
+    OPENSSL_cleanse(inner, sizeof inner);
+    EVP_MD_CTX_free(ctx);
+    return rc;
 }
 
 int levy_crypto_equal(const void *a, size_t a_len, const void *b, size_t b_len)
@@ -183,11 +242,11 @@ static int gcm(int enc, const uint8_t *key, size_t key_len, const uint8_t *nonce
                uint8_t *out, uint8_t *tag, levy_err *err)
 {
     int rc = LEVY_OK, len = 0;
-    const EVP_CIPHER *c = key_len == 32 ? EVP_aes_256_gcm()
-                          : key_len == 16 ? EVP_aes_128_gcm()
-                          : key_len == 24 ? EVP_aes_192_gcm() : NULL;
-    if (!c)
+    if (key_len != 32 && key_len != 16 && key_len != 24)
         return levy_err_set(err, LEVY_EINVAL, "invalid", "bad AES key length %zu", key_len);
+    const EVP_CIPHER *c = gcm_cipher(key_len);
+    if (!c)
+        return ossl_fail(err, "GCM fetch");
     if (n > INT32_MAX || aad_len > INT32_MAX || nonce_len == 0 || nonce_len > 64)
         return levy_err_set(err, LEVY_EINVAL, "invalid", "input too large");
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();

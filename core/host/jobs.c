@@ -156,6 +156,13 @@ typedef struct runner {
     int nkinds, capkinds;
     int running;
     int stopped;
+    int polling; /* inside poll_jobs: a kick sets repoll instead of re-arming the timer */
+    int repoll;
+    /* Jobs that returned normally, marked done in the next poll's transaction together with
+     * the next claims (one commit instead of one per job). A crash before that commit leaves
+     * them running, and the start requeues them: at-least-once, as for a crash inside a job. */
+    char (*done_ids)[LEVY_JOB_ID_MAX];
+    int ndone, capdone;
 } runner;
 
 typedef struct job_call {
@@ -186,6 +193,54 @@ static kind_state *kind_of(runner *r, const char *kind)
 }
 
 static void schedule_poll(runner *r, int ms);
+
+static int defer_done(runner *r, const char *id)
+{
+    if (r->ndone == r->capdone) {
+        int cap = r->capdone ? r->capdone * 2 : 64;
+        void *nb = realloc(r->done_ids, (size_t)cap * sizeof *r->done_ids);
+        if (!nb)
+            return LEVY_ENOMEM;
+        r->done_ids = nb;
+        r->capdone = cap;
+    }
+    snprintf(r->done_ids[r->ndone++], LEVY_JOB_ID_MAX, "%s", id);
+    return LEVY_OK;
+}
+
+/* Marks the deferred jobs done; joins the caller's transaction if one is open. The list is
+ * kept on failure (the caller's rollback undoes the marks) and cleared by done_committed. */
+static int flush_done(runner *r, levy_err *err)
+{
+    for (int i = 0; i < r->ndone; i++) {
+        int rc = levy_jobs_done(r->h->store, r->done_ids[i], err);
+        if (rc == LEVY_ENOTFOUND) /* no longer running (cannot happen while we run): skip */
+            hlog(HLOG_WARN, "job %s: not running when marked done", r->done_ids[i]);
+        else if (rc)
+            return rc;
+    }
+    return LEVY_OK;
+}
+
+/* Flushes deferred done marks in their own transaction (stop). */
+static void flush_done_now(runner *r)
+{
+    levy_err e;
+    if (r->ndone == 0 || !r->h->store)
+        return;
+    int rc = levy_store_begin(r->h->store, &e);
+    if (rc == LEVY_OK) {
+        rc = flush_done(r, &e);
+        if (rc == LEVY_OK)
+            rc = levy_store_commit(r->h->store, &e);
+        else
+            levy_store_rollback(r->h->store, NULL);
+    }
+    if (rc)
+        hlog(HLOG_ERROR, "jobs: cannot mark %d finished jobs done: %s (requeued at next start)",
+             r->ndone, e.message);
+    r->ndone = 0;
+}
 
 static void job_failed(job_call *jc, const char *why)
 {
@@ -248,8 +303,9 @@ static void job_done(levy_call *call, int status, int nres)
                 lua_pop(co, 2);
             }
             lua_pop(co, 2);
-        } else if (levy_jobs_done(h->store, jc->job.id, &e) != LEVY_OK) {
-            hlog(HLOG_ERROR, "job %s: cannot mark done: %s", jc->job.id, e.message);
+        } else if (r->stopped || defer_done(r, jc->job.id) != LEVY_OK) {
+            if (levy_jobs_done(h->store, jc->job.id, &e) != LEVY_OK)
+                hlog(HLOG_ERROR, "job %s: cannot mark done: %s", jc->job.id, e.message);
         }
     }
     if (jc->ks)
@@ -299,6 +355,46 @@ static int setup_job(lua_State *co)
     return 2;
 }
 
+#define CLAIM_MAX 64
+
+static void start_job(runner *r, levy_gen *g, levy_job_kind *jk, kind_state *ks, levy_job *job,
+                      int64_t now)
+{
+    levy_host *h = r->h;
+    levy_err e;
+    job_call *jc = calloc(1, sizeof *jc);
+    levy_call *c = jc ? levy_call_new(h, g, LEVY_CALL_JOB, jk->plugin, job_done, jc) : NULL;
+    if (!c) {
+        free(jc);
+        levy_jobs_retry(h->store, job->id, now + 1000, "out of memory", 0, &e);
+        levy_job_free(job);
+        return;
+    }
+    jc->r = r;
+    jc->job = *job;
+    jc->max_attempts = jk->max_attempts; /* the kind's declaration wins */
+    jc->base_ms = jk->base_delay_ms;
+    jc->max_ms = jk->max_delay_ms;
+    jc->ks = ks;
+    ks->running++;
+    r->running++;
+    h->jobs_running++;
+    lua_State *co = c->co;
+    lua_pushcfunction(co, setup_job);
+    lua_pushlightuserdata(co, c);
+    lua_pushlightuserdata(co, &jc->job);
+    if (lua_pcall(co, 2, 2, 0) != LUA_OK) {
+        levy_call_fail(c); /* out of Lua memory: counted as a failed run */
+        return;
+    }
+    levy_call_resume(c, 1);
+}
+
+/* One pass: in ONE transaction (one fsync) mark the jobs finished since the last pass done
+ * and claim due jobs of every kind up to its free concurrency; after the commit, start them.
+ * Jobs that never yield finish inside start_job and are marked done by the next pass, which
+ * is scheduled at once (after the loop has served whatever else is ready) while work was
+ * found; an idle queue is polled every 250 ms (enqueue and job completion kick it). */
 static void poll_jobs(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -311,7 +407,22 @@ static void poll_jobs(evutil_socket_t fd, short what, void *arg)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    for (int k = 0; k < g->njobs; k++) {
+    levy_job claimed[CLAIM_MAX];
+    int kind_of_claim[CLAIM_MAX];
+    int total = 0;
+    levy_err e;
+    r->polling = 1;
+    r->repoll = 0;
+    if (levy_store_begin(h->store, &e) != LEVY_OK) {
+        hlog(HLOG_WARN, "jobs: cannot begin: %s", e.message);
+        r->polling = 0;
+        schedule_poll(r, 250);
+        return;
+    }
+    int rc = flush_done(r, &e);
+    if (rc)
+        hlog(HLOG_WARN, "jobs: cannot mark finished jobs done: %s", e.message);
+    for (int k = 0; rc == LEVY_OK && k < g->njobs && total < CLAIM_MAX; k++) {
         levy_job_kind *jk = &g->jobs[k];
         kind_state *ks = kind_of(r, jk->kind);
         if (!ks)
@@ -321,47 +432,57 @@ static void poll_jobs(evutil_socket_t fd, short what, void *arg)
             continue;
         if (room > 16)
             room = 16;
-        levy_job jobs[16];
+        if (room > CLAIM_MAX - total)
+            room = CLAIM_MAX - total;
         int n = 0;
-        levy_err e;
-        if (levy_jobs_claim(h->store, jk->kind, now, room, jobs, &n, &e) != LEVY_OK) {
+        /* a failed claim rolls back its own savepoint; the other kinds go on */
+        if (levy_jobs_claim(h->store, jk->kind, now, room, claimed + total, &n, &e) != LEVY_OK) {
             hlog(HLOG_WARN, "jobs: claim %s failed: %s", jk->kind, e.message);
             continue;
         }
-        for (int i = 0; i < n; i++) {
-            job_call *jc = calloc(1, sizeof *jc);
-            levy_call *c = jc ? levy_call_new(h, g, LEVY_CALL_JOB, jk->plugin, job_done, jc) : NULL;
-            if (!c) {
-                free(jc);
-                levy_jobs_retry(h->store, jobs[i].id, now + 1000, "out of memory", 0, &e);
-                levy_job_free(&jobs[i]);
-                continue;
-            }
-            jc->r = r;
-            jc->job = jobs[i];
-            jc->max_attempts = jk->max_attempts; /* the kind's declaration wins */
-            jc->base_ms = jk->base_delay_ms;
-            jc->max_ms = jk->max_delay_ms;
-            jc->ks = ks;
-            ks->running++;
-            r->running++;
-            h->jobs_running++;
-            lua_State *co = c->co;
-            lua_pushcfunction(co, setup_job);
-            lua_pushlightuserdata(co, c);
-            lua_pushlightuserdata(co, &jc->job);
-            if (lua_pcall(co, 2, 2, 0) != LUA_OK) {
-                levy_call_fail(c); /* out of Lua memory: counted as a failed run */
-                continue;
-            }
-            levy_call_resume(c, 1);
-        }
+        for (int i = 0; i < n; i++)
+            kind_of_claim[total + i] = k;
+        total += n;
     }
-    schedule_poll(r, 250);
+    if (rc == LEVY_OK)
+        rc = levy_store_commit(h->store, &e);
+    else
+        levy_store_rollback(h->store, NULL);
+    if (rc != LEVY_OK) {
+        if (levy_store_depth(h->store) > 0)
+            levy_store_rollback(h->store, NULL);
+        hlog(HLOG_WARN, "jobs: poll commit failed: %s", e.message);
+        levy_jobs_free(claimed, total); /* rolled back: still queued */
+        r->polling = 0;
+        schedule_poll(r, 250);
+        return;
+    }
+    r->ndone = 0;
+    for (int i = 0; i < total; i++) {
+        levy_job_kind *jk = &g->jobs[kind_of_claim[i]];
+        kind_state *ks = kind_of(r, jk->kind);
+        if (!ks) { /* cannot happen: created above */
+            levy_jobs_retry(h->store, claimed[i].id, now + 1000, "out of memory", 0, &e);
+            levy_job_free(&claimed[i]);
+            continue;
+        }
+        start_job(r, g, jk, ks, &claimed[i], now);
+    }
+    r->polling = 0;
+    if (r->stopped)
+        return;
+    schedule_poll(r, (total > 0 || r->repoll || r->ndone > 0) ? 0 : 250);
 }
 
 static void schedule_poll(runner *r, int ms)
 {
+    if (r->polling) { /* poll_jobs decides when it ends (a kick must not be overridden) */
+        if (ms == 0)
+            r->repoll = 1;
+        return;
+    }
+    if (!r->timer)
+        return;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     evtimer_add(r->timer, &tv);
 }
@@ -411,12 +532,14 @@ void levy_jobs_runner_stop(levy_host *h)
         return;
     r->stopped = 1;
     levy_jobs_set_notify(NULL, NULL);
+    flush_done_now(r);
     if (r->timer) {
         event_free(r->timer);
         r->timer = NULL;
     }
     if (r->running == 0) {
         free(r->kinds);
+        free(r->done_ids);
         free(r);
         h->jobs = NULL;
     }

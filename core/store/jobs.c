@@ -170,10 +170,14 @@ int levy_jobs_claim(levy_store *st, const char *kind, int64_t now_ms, int limit,
     if ((rc = levy_store_begin(st, err)))
         return rc;
     int64_t now = levy_clock_now_ms();
+    /* by kind: index jobs_kind_state_run_at gives the order without scanning other kinds */
     sqlite3_stmt *s = prep(st,
-                           "SELECT id, kind, key, payload, attempts, max_attempts, run_at, "
-                           "created_at FROM jobs WHERE state='queued' AND run_at<=?1 AND "
-                           "(?2 IS NULL OR kind=?2) ORDER BY run_at, created_at, rowid LIMIT ?3",
+                           kind ? "SELECT id, kind, key, payload, attempts, max_attempts, run_at, "
+                                  "created_at FROM jobs WHERE kind=?2 AND state='queued' AND "
+                                  "run_at<=?1 ORDER BY run_at, created_at, rowid LIMIT ?3"
+                                : "SELECT id, kind, key, payload, attempts, max_attempts, run_at, "
+                                  "created_at FROM jobs WHERE state='queued' AND run_at<=?1 AND "
+                                  "?2 IS NULL ORDER BY run_at, created_at, rowid LIMIT ?3",
                            err);
     if (!s) {
         rc = err ? err->rc : LEVY_EINTERNAL;

@@ -48,14 +48,54 @@ end
 
 local function seal(id, field, plaintext) return crypto.seal(plaintext, id .. ":" .. field) end
 
+-- Opened API keys, remembered with the sealed bytes they came from (see signing_keys below:
+-- a new seal always has new bytes). Spares every write-back and page fetch an AES-GCM open.
+local key_cache, key_cache_n = {}, 0
+
 function M.api_key(row)
-  if not row.api_key_sealed then return nil end
-  return crypto.open(row.api_key_sealed, row.id .. ":api_key")
+  local sealed = row.api_key_sealed
+  if not sealed then return nil end
+  local e = key_cache[row.id]
+  if e and e.sealed == sealed then return e.key end
+  local key = crypto.open(sealed, row.id .. ":api_key")
+  if not key then return nil end
+  if not e then
+    if key_cache_n >= 256 then key_cache, key_cache_n = {}, 0 end
+    key_cache_n = key_cache_n + 1
+  end
+  key_cache[row.id] = { sealed = sealed, key = key }
+  return key
 end
 
 function M.signing_token(row)
   if not row.signing_token_sealed then return nil end
   return crypto.open(row.signing_token_sealed, row.id .. ":signing_token")
+end
+
+-- Opened signing tokens and their HMAC keys, keyed by connection id and remembered with the
+-- exact sealed bytes they came from: every seal uses a fresh random nonce, so a rotated token
+-- (POST …/webhook-secret), an erased one (DELETE) or a re-sealed one (rotate-master-key)
+-- changes the stored bytes and misses the cache. Spares the webhook intake an AES-GCM open
+-- and the key derivation per delivery. Lives in this generation's Lua state only (a reload
+-- starts empty); at most MAX_TOKEN_CACHE entries.
+M.MAX_TOKEN_CACHE = 256
+local token_cache, token_cache_n = {}, 0
+
+-- Returns token, keys (list of HMAC keys for webhook.verify_keys) or nil when none is set.
+function M.signing_keys(row, derive)
+  local sealed = row.signing_token_sealed
+  if not sealed then return nil end
+  local e = token_cache[row.id]
+  if e and e.sealed == sealed then return e.token, e.keys end
+  local token = M.signing_token(row)
+  if not token then return nil end
+  if not e then
+    if token_cache_n >= M.MAX_TOKEN_CACHE then token_cache, token_cache_n = {}, 0 end
+    token_cache_n = token_cache_n + 1
+  end
+  e = { sealed = sealed, token = token, keys = derive(token) }
+  token_cache[row.id] = e
+  return e.token, e.keys
 end
 
 -- A rate-limited client for background work (bucket = connection id).

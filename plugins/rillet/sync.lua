@@ -88,12 +88,23 @@ local function apply_item(crow, ent, item, source)
   return docs.apply(crow, ent.doc_type, item, source)
 end
 
+-- Pages one job run applies before it re-queues itself at once (jobs.retry with an explicit
+-- delay: not counted as a failure); the next run resumes from the committed checkpoint. A run
+-- that pulled every page of a large import hit the instruction budget (about 30 pages of
+-- 100 invoices), failed, and waited for its backoff before going on. Small, so that every
+-- import of more than 3 pages (e2e_connector's too) goes through the continuation.
+M.PAGES_PER_RUN = 3
+
 -- Pages of one entity from the checkpoint on. Returns true when complete, or the job's
 -- return values (retry) / "fatal", message.
 local function pull(job, crow, c, ent, cp_name, base_params, source)
   while true do
     local cp = checkpoint(crow.id, cp_name)
     if cp.done == 1 then return true end
+    job.pages = (job.pages or 0) + 1
+    if job.pages > M.PAGES_PER_RUN then
+      return false, jobs.retry(0, source .. ": continuing after " .. M.PAGES_PER_RUN .. " pages")
+    end
     local params = {}
     for k, v in pairs(base_params) do params[k] = v end
     params.limit = tostring(100)

@@ -85,6 +85,58 @@ end:
     levy_clock_set(NULL, NULL);
 }
 
+/* A claim by kind behind a backlog of another kind: only that kind, in (run_at, created_at)
+ * order (ties on run_at by creation), and served by the (kind, state, run_at, created_at)
+ * index without a sort (the claim used to walk every queued job of every kind). */
+static void t_claim_kind_behind_backlog(void)
+{
+    levy_store *st = open_store();
+    char id[4][LEVY_JOB_ID_MAX], other[LEVY_JOB_ID_MAX];
+    levy_job out[8];
+    int n = 0;
+    levy_err e = {0};
+    sqlite3_stmt *q = NULL;
+    for (int i = 0; i < 300; i++) {
+        CHECK_EQ_INT(levy_jobs_enqueue(st, "calc", NULL, "{}", fake_now + i % 7, 0, other, &e), LEVY_OK);
+        fake_now += 1;
+    }
+    int64_t at[4] = {50, 20, 50, 10}, base = fake_now + 5000; /* due after every calc */
+    for (int i = 0; i < 4; i++) {
+        CHECK_EQ_INT(levy_jobs_enqueue(st, "wb", NULL, "{}", base + at[i], 0, id[i], &e), LEVY_OK);
+        fake_now += 1;
+    }
+    CHECK_EQ_INT(levy_jobs_claim(st, "wb", fake_now + 100000, 8, out, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 4);
+    CHECK_EQ_STR(out[0].id, id[3]);
+    CHECK_EQ_STR(out[1].id, id[1]);
+    CHECK_EQ_STR(out[2].id, id[0]); /* same run_at as id[2], created first */
+    CHECK_EQ_STR(out[3].id, id[2]);
+    for (int i = 0; i < n; i++)
+        CHECK_EQ_STR(out[i].kind, "wb");
+    levy_jobs_free(out, n);
+    n = 0;
+    CHECK_EQ_INT(sqlite3_prepare_v2(levy_store_db(st),
+                                    "EXPLAIN QUERY PLAN SELECT id FROM jobs WHERE kind=?2 AND "
+                                    "state='queued' AND run_at<=?1 ORDER BY run_at, created_at, "
+                                    "rowid LIMIT ?3",
+                                    -1, &q, NULL),
+                 SQLITE_OK);
+    int uses_index = 0, sorts = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *d = (const char *)sqlite3_column_text(q, 3);
+        if (d && strstr(d, "jobs_kind_state_run_at"))
+            uses_index = 1;
+        if (d && strstr(d, "TEMP B-TREE"))
+            sorts = 1;
+    }
+    CHECK(uses_index && !sorts);
+end:
+    sqlite3_finalize(q);
+    levy_jobs_free(out, n);
+    levy_store_close(st);
+    levy_clock_set(NULL, NULL);
+}
+
 static void t_claim_order_and_due(void)
 {
     levy_store *st = open_store();
@@ -247,6 +299,7 @@ end:;
 
 static const levy_test tests[] = {
     {"enqueue_dedupe", t_enqueue_dedupe}, {"claim_order_and_due", t_claim_order_and_due},
+    {"claim_kind_behind_backlog", t_claim_kind_behind_backlog},
     {"retry_dead_after_max", t_retry_dead_after_max}, {"requeue_running", t_requeue_running},
     {"transaction_join", t_transaction_join}, {"backoff", t_backoff}, {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

@@ -16,6 +16,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -308,6 +309,11 @@ def run(tmp, sim_url, levy_url, levy_dir):
     check("import customers count", imp["customers"] == len(sim_customers), (imp, len(sim_customers)))
     check("import products count", imp["products"] == len(sim_products), (imp, len(sim_products)))
     check("import invoices count", imp["invoices"] == len(sim_invoices), (imp, len(sim_invoices)))
+    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(levy_dir, "levy.db"), uri=True, timeout=10)
+    ij = db.execute("SELECT state, attempts, last_error FROM jobs WHERE kind = 'rillet.import'").fetchall()
+    db.close()
+    check("import went on in several runs (3 pages each), none counted as a failure",
+          len(ij) == 1 and ij[0][0] == "done" and ij[0][1] == 1 and "continuing after" in (ij[0][2] or ""), ij)
     check("import credit memos count", imp["credit_memos"] == len(sim_memos), (imp, len(sim_memos)))
     check("import started_at / finished_at set", imp["started_at"] and imp["finished_at"], imp)
 
@@ -403,6 +409,48 @@ def run(tmp, sim_url, levy_url, levy_dir):
     wid3 = str(uuid.uuid4())
     st, js, text, _ = deliver(b'{"id":"x"}', wid3, entity="JOURNAL_ENTRY", event="CREATED")
     check("unknown entity acknowledged", st == 200 and js.get("received") is True, text)
+    # the duplicate fast path (a read, no write) keeps the contract: a repeat with another
+    # body is still a duplicate that changes nothing, and a repeat is still verified first
+    other = json.dumps({"id": fake["id"], "items": [], "memo": "different"}).encode()
+    st, js, text, _ = deliver(other, wid)
+    check("repeated X-Rillet-Id with another body -> 200 duplicate:true",
+          st == 200 and js == {"received": True, "duplicate": True}, text)
+    st, js, text, _ = deliver(body, wid, sig=base64.b64encode(b"y" * 32).decode())
+    check("repeated X-Rillet-Id with a bad signature -> 401", st == 401 and js["error"]["code"] == "invalid_signature", text)
+    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(levy_dir, "levy.db"), uri=True, timeout=10)
+    stored = db.execute("SELECT count(*), max(body) FROM inbox WHERE delivery_id = ?", (wid,)).fetchone()
+    db.close()
+    check("duplicate stored once with the first body", stored[0] == 1 and stored[1] == body.decode(), stored[0])
+    # the opened signing token is cached per connection: rotating it must take effect at once
+    new_token = base64.b64encode(os.urandom(32)).decode()
+    st, _, text, _ = levy("POST", "/v1/connections/%s/webhook-secret" % cid, {"signing_token": new_token})
+    check("rotate signing token -> 200", st == 200, text)
+    wid4 = str(uuid.uuid4())
+    st, js, text, _ = deliver(body, wid4)
+    check("after rotation: old token's signature -> 401", st == 401 and js["error"]["code"] == "invalid_signature", text)
+    st, js, text, _ = deliver(body, wid4, sig=sign(new_token, ts, wid4, "INVOICE", "CREATED", body))
+    check("after rotation: new token's signature -> 200", st == 200 and js == {"received": True, "duplicate": False}, text)
+    st, _, text, _ = levy("POST", "/v1/connections/%s/webhook-secret" % cid, {"signing_token": signing_token})
+    wid5 = str(uuid.uuid4())
+    st5, js, text, _ = deliver(body, wid5, sig=sign(new_token, ts, wid5, "INVOICE", "CREATED", body))
+    check("rotated back: the replaced token -> 401", st == 200 and st5 == 401, text)
+    # a burst of deliveries: the intake queues process_inbox only when none is queued and due;
+    # every delivery of the burst must still be applied
+    for i in range(25):
+        st, js, text, _ = deliver(json.dumps(str(uuid.uuid4())).encode(), str(uuid.uuid4()),
+                                  entity="CREDIT_MEMO", event="DELETED")
+        if st != 200:
+            break
+    check("burst of 25 deliveries -> 200", st == 200, text)
+
+    def inbox_left():
+        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(levy_dir, "levy.db"), uri=True, timeout=10)
+        n = db.execute("SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0]
+        q = db.execute("SELECT count(*) FROM jobs WHERE kind = 'rillet.process_inbox' AND state IN ('queued', 'running')").fetchone()[0]
+        db.close()
+        return (n, q) if n == 0 else None
+    left = wait_for(inbox_left, 30, 0.2)
+    check("every delivery of the burst processed", left is not None and left[0] == 0, left)
 
     # 8. a 4xx from Rillet -> failed with Rillet's detail (the fake invoice does not exist there)
     def fake_state():
