@@ -47,6 +47,7 @@ typedef struct guard {
     struct bufferevent *bev;
     time_t deadline;            /* 0 = not waiting for a request */
     int nodelay;                /* TCP_NODELAY set on the socket */
+    int served;                 /* requests answered on this connection */
     struct event *timer;
     struct levy_server *srv;
     struct guard *prev, *next;
@@ -683,13 +684,15 @@ static void on_request(struct evhttp_request *req, void *arg)
         return;
     }
     int prot = has_prefix_seg(path, "/v1") || has_prefix_seg(path, "/admin");
+    /* HEAD is GET without the body (RFC 9110 §9.3.2; evhttp drops the body of a HEAD reply) */
+    const char *rmethod = strcmp(method, "HEAD") == 0 ? "GET" : method;
     /* C routes */
     int known = 0;
     for (size_t i = 0; i < sizeof CROUTES / sizeof CROUTES[0]; i++) {
         if (strcmp(CROUTES[i].path, path) != 0)
             continue;
         known = 1;
-        if (strcmp(CROUTES[i].method, method) != 0)
+        if (strcmp(CROUTES[i].method, rmethod) != 0)
             continue;
         if (CROUTES[i].auth && !token_ok(h, req)) {
             send_error(req, path, 401, "unauthorized", "missing or wrong API token");
@@ -708,7 +711,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     }
     levy_route_match m;
     int path_known = 0;
-    int found = levy_gen_match(h->current, method, path, &m, &path_known);
+    int found = levy_gen_match(h->current, rmethod, path, &m, &path_known);
     if (found) {
         int auth = m.route->auth;
         int need = auth == LEVY_AUTH_TOKEN || (auth == LEVY_AUTH_DEFAULT && prot);
@@ -717,7 +720,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         } else if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > h->cfg->max_body) {
             send_error(req, m.route->path, 413, "payload_too_large", "request body is over 1 MiB");
         } else {
-            dispatch_lua(h, req, method, path, query, &m);
+            dispatch_lua(h, req, rmethod, path, query, &m);
         }
         levy_route_match_free(&m);
         return;
@@ -781,8 +784,14 @@ static void on_guard_tick(evutil_socket_t fd, short what, void *arg)
     if (g->deadline && time(NULL) >= g->deadline) {
         g->deadline = 0;
         evutil_socket_t sfd = bufferevent_getfd(g->bev);
-        hlog(HLOG_INFO, "closing a connection that sent no complete request in %d s",
-             g->srv->h->cfg->header_deadline_s);
+        /* a kept-alive connection with nothing of a next request is just idle (clients such
+         * as libcurl pools keep them): closed quietly; anything else is a slow client */
+        if (g->served > 0 && evbuffer_get_length(bufferevent_get_input(g->bev)) == 0)
+            hlog(HLOG_DEBUG, "closing an idle keep-alive connection after %d s",
+                 g->srv->h->cfg->header_deadline_s);
+        else
+            hlog(HLOG_INFO, "closing a connection that sent no complete request in %d s",
+                 g->srv->h->cfg->header_deadline_s);
         if (sfd >= 0)
             shutdown(sfd, SHUT_RDWR);
     }
@@ -799,6 +808,7 @@ static void on_req_complete(struct evhttp_request *req, void *arg)
     struct levy_server *s = arg;
     for (guard *g = s->guards; g; g = g->next)
         if (g->req == req) {
+            g->served++;
             guard_arm(g);
             return;
         }

@@ -271,6 +271,38 @@ def case_slow_client():
         check(closed and time.time() - t0 < 4, "slowloris connection dropped at the deadline")
         st, js, _, _ = lv.req("GET", "/healthz", token=False)
         check(st == 200, "server still serving after dropping a slow client")
+        check("sent no complete request" in lv.stderr(), "the slow client is logged")
+        # an idle kept-alive connection (one request answered, nothing after) is closed at the
+        # deadline too, but quietly: pools such as libcurl's keep them
+        before = lv.stderr().count("sent no complete request")
+        c = http.client.HTTPConnection("127.0.0.1", lv.port, timeout=5)
+        c.request("GET", "/healthz")
+        r = c.getresponse()
+        r.read()
+        time.sleep(2.5)
+        try:
+            c.sock.settimeout(2)
+            gone = c.sock.recv(10) == b""
+        except OSError:
+            gone = True
+        check(gone, "an idle keep-alive connection is closed at the deadline")
+        check(lv.stderr().count("sent no complete request") == before,
+              "an idle keep-alive connection is not logged as a slow client")
+    finally:
+        lv.close()
+
+
+def case_head():
+    lv = Levy()
+    try:
+        st, _, data, r = lv.req("HEAD", "/healthz", token=False)
+        check(st == 200 and data == b"", "HEAD /healthz -> 200 without a body")
+        st, _, data, _ = lv.req("HEAD", "/v1/regions")
+        check(st == 200 and data == b"", "HEAD on a Lua GET route -> 200 without a body")
+        st, _, data, _ = lv.req("HEAD", "/v1/regions", token=False)
+        check(st == 401, "HEAD on /v1 needs the token like GET")
+        st, js, _, _ = lv.req("PATCH", "/healthz", token=False)
+        check(st == 405 and err_shape(js, "method_not_allowed"), "other methods still 405")
     finally:
         lv.close()
 
@@ -574,7 +606,7 @@ def case_tls():
 CASES = {
     "cli": case_cli, "check": case_check, "http": case_http, "slow_client": case_slow_client,
     "reload_under_load": case_reload_under_load, "jobs_outcomes": case_jobs_outcomes, "jobs_batch": case_jobs_batch, "kill9_durable": case_kill9_durable,
-    "sigterm_graceful": case_sigterm_graceful, "tls": case_tls,
+    "sigterm_graceful": case_sigterm_graceful, "tls": case_tls, "head": case_head,
 }
 
 if __name__ == "__main__":
