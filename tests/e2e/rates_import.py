@@ -21,26 +21,15 @@ import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reliab"))
+from common import check, summary  # noqa: E402
+
 LEVY = os.path.abspath(sys.argv[1])
 SRC = os.path.abspath(sys.argv[2])
 PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 19460
 SHIPPED = os.path.join(SRC, "data/us/avalara-zip5-2025-12/TAXRATES_ZIP5_TX202512.csv")
 OLD_ROW = "TX,78701,AUSTIN,0.082500,0.062500,0.000000,0.010000,0.010000,0"
 NEW_ROW = "TX,78701,AUSTIN,0.085000,0.062500,0.000000,0.012500,0.010000,0"
-
-passed = failed = 0
-
-
-def check(name, cond, info=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   - " + name, flush=True)
-    else:
-        failed += 1
-        print("FAIL - %s: %s" % (name, str(info)[:800]), flush=True)
-    return cond
-
 
 def request(state, zip_code, city):
     return {"currency": "USD", "date": "2026-06-01",
@@ -151,8 +140,7 @@ def main():
             except subprocess.TimeoutExpired:
                 proc.kill()
         shutil.rmtree(tmp, ignore_errors=True)
-        print("%d passed, %d failed" % (passed, failed), flush=True)
-    sys.exit(1 if failed else 0)
+        sys.exit(summary())  # also after an early return
 
 
 if __name__ == "__main__":

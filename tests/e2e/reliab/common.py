@@ -9,10 +9,12 @@ import hashlib
 import hmac
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -276,3 +278,19 @@ def store_invariants(c):
     if dead:
         bad.append(("dead jobs", [tuple(r) for r in dead][:5]))
     return bad
+
+
+def new_env(levy_bin, src, prefix, base_port, **kw):
+    """An Env on a fresh temp dir and the first free sim/levy ports from base_port."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    sim_port = free_port(base_port)
+    levy_port = free_port(sim_port + 1)
+    return Env(levy_bin, src, tmp, sim_port, levy_port, **kw)
+
+
+def finish(env):
+    """Stops both processes, removes the temp dir (unless RELIAB_KEEP), returns the exit code."""
+    env.close()
+    if not os.environ.get("RELIAB_KEEP"):
+        shutil.rmtree(env.tmp, ignore_errors=True)
+    return summary()

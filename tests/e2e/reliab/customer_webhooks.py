@@ -7,9 +7,7 @@ invoice with no address of its own is taxed at the customer's address; moving th
 Usage: customer_webhooks.py LEVY_BINARY SOURCE_DIR [BASE_PORT=19470]
 """
 import os
-import shutil
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -24,10 +22,7 @@ NYC = {"line1": "350 5th Ave", "city": "New York", "state": "NY", "zip_code": "1
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="levy-reliab-cust-")
-    sim_port = common.free_port(BASE_PORT)
-    levy_port = common.free_port(sim_port + 1)
-    env = common.Env(LEVY, SRC, tmp, sim_port, levy_port, invoices=4)
+    env = common.new_env(LEVY, SRC, "levy-reliab-cust-", BASE_PORT, invoices=4)
     try:
         if not check("simulator and levy start", env.start_sim() and env.start_levy()):
             return
@@ -82,10 +77,9 @@ def main():
         st, td, _, _ = env.S("GET", "/_sim/invoices/%s/tax-detail" % iid)
         check("two tax writes in all (one per address), not a loop", st == 200 and td["tax_writes"] == 2, td)
     finally:
-        env.close()
-        shutil.rmtree(tmp, ignore_errors=True)
-    sys.exit(common.summary())
+        sys.exit(common.finish(env))
 
 
 if __name__ == "__main__":
     main()
+    sys.exit(common.summary())  # also when main() returned early after a failed check

@@ -45,10 +45,8 @@ def statuses(env):
 
 
 def run_case(limit, port):
-    tmp = tempfile.mkdtemp(prefix="levy-reliab-rl-")
-    sim_port = common.free_port(port)
-    levy_port = common.free_port(sim_port + 1)
-    env = common.Env(LEVY, SRC, tmp, sim_port, levy_port, invoices=INVOICES)
+    env = common.new_env(LEVY, SRC, "levy-reliab-rl-", port, invoices=INVOICES)
+    tmp = env.tmp
     env.levy_env = {"LEVY_RILLET_RATE_LIMIT": str(limit)}
     try:
         if not check("limit %d: simulator and levy start" % limit, env.start_sim() and env.start_levy()):
@@ -61,8 +59,7 @@ def run_case(limit, port):
         return env, tmp, t_import
     except Exception as e:  # noqa: BLE001
         check("limit %d: connect and import" % limit, False, "%s\n%s" % (e, common.tail(os.path.join(tmp, "levy.log"))))
-        env.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+        common.finish(env)
         return None
 
 
@@ -88,7 +85,8 @@ def main():
                   s.get("written", 0) <= 40 - 3, s)
         finally:
             env.close()
-            shutil.rmtree(tmp, ignore_errors=True)
+            if not os.environ.get("RELIAB_KEEP"):
+                shutil.rmtree(tmp, ignore_errors=True)
 
     # case 2: no local limit
     r = run_case(0, BASE_PORT + 20)
@@ -118,9 +116,11 @@ def main():
                   (done, left))
         finally:
             env.close()
-            shutil.rmtree(tmp, ignore_errors=True)
+            if not os.environ.get("RELIAB_KEEP"):
+                shutil.rmtree(tmp, ignore_errors=True)
     sys.exit(common.summary())
 
 
 if __name__ == "__main__":
     main()
+    sys.exit(common.summary())  # also when main() returned early after a failed check

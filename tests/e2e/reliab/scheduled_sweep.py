@@ -8,9 +8,7 @@ minute tick finds the changed invoice by `updated.gt`, re-taxes it and writes it
 Usage: scheduled_sweep.py LEVY_BINARY SOURCE_DIR [BASE_PORT=19480]
 """
 import os
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
@@ -22,10 +20,7 @@ BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 19480
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="levy-reliab-sweep-")
-    sim_port = common.free_port(BASE_PORT)
-    levy_port = common.free_port(sim_port + 1)
-    env = common.Env(LEVY, SRC, tmp, sim_port, levy_port, invoices=12)
+    env = common.new_env(LEVY, SRC, "levy-reliab-sweep-", BASE_PORT, invoices=12)
     try:
         if not check("simulator and levy start", env.start_sim() and env.start_levy()):
             return
@@ -70,10 +65,9 @@ def main():
         check("last_sync_at moved", con2.get("last_sync_at") and con2.get("last_sync_at") != sync0,
               (sync0, con2.get("last_sync_at")))
     finally:
-        env.close()
-        shutil.rmtree(tmp, ignore_errors=True)
-    sys.exit(common.summary())
+        sys.exit(common.finish(env))
 
 
 if __name__ == "__main__":
     main()
+    sys.exit(common.summary())  # also when main() returned early after a failed check
