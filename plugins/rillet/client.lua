@@ -14,6 +14,7 @@ local time = require "levy.time"
 local log = require "levy.log"
 local util = require "util"
 local config = require "levy.config"
+local crypto = require "levy.crypto"
 
 local M = {}
 
@@ -21,6 +22,8 @@ M.API_VERSION = "4"
 M.PAGE_SIZE = 100
 M.CAPACITY = 60        -- requests
 M.WINDOW_MS = 61000    -- per rolling 60 s, plus 1 s of slack for latency / clock skew
+M.CIRCUIT_FIRST = 3    -- consecutive transport errors / 5xx that open the circuit
+M.CIRCUIT_MAX_MS = 60000
 
 -- Requests per window: --rillet-rate-limit / LEVY_RILLET_RATE_LIMIT (default 60, Rillet's
 -- limit); 0 = no local limit (a mock without one). A 429 still blocks the bucket.
@@ -33,17 +36,29 @@ end
 -- Sliding window (the token bucket that never lets more than CAPACITY requests into any
 -- window): returns 0 and records the request when one may be sent now, else the wait in
 -- ms. Synchronous store statements only (no yield), so it is atomic on the event loop.
+-- Circuit breaker (see M.outcome): once open, the bucket is blocked; when the block has
+-- passed, the first request through is the probe and holds the others back for the next
+-- open interval until its outcome is known. Returns true when this request is the probe.
+local function circuit_probe(bucket, row, now)
+  if not row or (row.circuit_open or 0) == 0 then return false end
+  store.exec("UPDATE rillet_rate SET blocked_until_ms = ? WHERE bucket = ?",
+    now + M.circuit_wait_ms(row.fail_streak + 1), bucket)
+  return true
+end
+
+-- Sliding window (the token bucket that never lets more than CAPACITY requests into any
+-- window): returns 0 and records the request when one may be sent now, else the wait in
+-- ms (second result: true for the circuit's probe). Synchronous store statements only (no
+-- yield), so it is atomic on the event loop.
 function M.take_token(bucket)
   local now = time.now_ms()
   local cap = M.capacity()
-  if cap == 0 then -- no local window: only a 429's Retry-After holds requests back
-    local row = store.row("SELECT blocked_until_ms FROM rillet_rate WHERE bucket = ?", bucket)
-    if row and row.blocked_until_ms > now then return row.blocked_until_ms - now end
-    return 0
-  end
   return store.transaction(function()
-    local row = store.row("SELECT blocked_until_ms FROM rillet_rate WHERE bucket = ?", bucket)
+    local row = store.row("SELECT blocked_until_ms, fail_streak, circuit_open FROM rillet_rate WHERE bucket = ?", bucket)
     if row and row.blocked_until_ms > now then return row.blocked_until_ms - now end
+    if cap == 0 then -- no local window: only a 429's Retry-After or the circuit hold requests back
+      return 0, circuit_probe(bucket, row, now)
+    end
     store.exec("DELETE FROM rillet_rate_log WHERE bucket = ? AND at_ms <= ?", bucket, now - M.WINDOW_MS)
     local c = store.row("SELECT count(*) AS n, min(at_ms) AS oldest FROM rillet_rate_log WHERE bucket = ?", bucket)
     if cap > 0 and c.n >= cap then
@@ -51,7 +66,58 @@ function M.take_token(bucket)
       return wait > 0 and wait or 1
     end
     store.exec("INSERT INTO rillet_rate_log(bucket, at_ms) VALUES (?, ?)", bucket, now)
-    return 0
+    return 0, circuit_probe(bucket, row, now)
+  end)
+end
+
+-- Open interval for a failure streak: min(60 s, 1 s * 2^(streak - 3)) plus up to 10 % jitter.
+function M.circuit_wait_ms(streak)
+  local e = streak - M.CIRCUIT_FIRST
+  if e < 0 then e = 0 end
+  local w = M.CIRCUIT_MAX_MS
+  if e < 16 then w = math.min(M.CIRCUIT_MAX_MS, 1000 * (1 << e)) end
+  local b = crypto.random(2)
+  return w + ((b:byte(1) << 8) | b:byte(2)) % (w // 10 + 1)
+end
+
+-- Outcome of a request sent on a bucketed client: failed = transport error or 5xx. From the
+-- CIRCUIT_FIRST-th consecutive failure on, the circuit opens (the bucket is blocked for
+-- circuit_wait_ms); while open, only the probe's failure lengthens it (requests that were in
+-- flight when it opened do not count). Any other answer (2xx/3xx/4xx) closes it.
+-- Returns the ms until the circuit lets the next request through when it is open after a
+-- failure, else nil.
+function M.outcome(bucket, failed, probe)
+  local now = time.now_ms()
+  return store.transaction(function()
+    local row = store.row("SELECT fail_streak, circuit_open FROM rillet_rate WHERE bucket = ?", bucket)
+    if not failed then
+      if not row or (row.fail_streak == 0 and row.circuit_open == 0) then return end
+      if row.circuit_open == 1 then
+        store.exec("UPDATE rillet_rate SET fail_streak = 0, circuit_open = 0, blocked_until_ms = 0 WHERE bucket = ?", bucket)
+        log.info("rillet circuit closed", { connection = bucket, failures = row.fail_streak })
+      else
+        store.exec("UPDATE rillet_rate SET fail_streak = 0 WHERE bucket = ?", bucket)
+      end
+      return
+    end
+    local open = row and row.circuit_open == 1
+    if open and not probe then
+      local b = store.row("SELECT blocked_until_ms FROM rillet_rate WHERE bucket = ?", bucket)
+      return math.max(b.blocked_until_ms - now, 1)
+    end
+    local streak = (row and row.fail_streak or 0) + 1
+    store.exec("INSERT INTO rillet_rate(bucket, tokens, updated_ms, blocked_until_ms, fail_streak) " ..
+      "VALUES (?, 0, ?, 0, ?) ON CONFLICT(bucket) DO UPDATE SET fail_streak = excluded.fail_streak",
+      bucket, now, streak)
+    if streak >= M.CIRCUIT_FIRST then
+      local wait = M.circuit_wait_ms(streak)
+      store.exec("UPDATE rillet_rate SET circuit_open = 1, blocked_until_ms = ? WHERE bucket = ?", now + wait, bucket)
+      if not open then
+        log.warn("rillet circuit open", { connection = bucket, failures = streak, wait_ms = wait })
+      end
+      return wait
+    end
+    return nil
   end)
 end
 
@@ -125,8 +191,10 @@ end
 -- opts {idempotency_key=, request_id=}
 function Client:request(method, path, query, body, opts)
   opts = opts or {}
+  local probe = false
   if self.bucket then
-    local wait = M.take_token(self.bucket)
+    local wait
+    wait, probe = M.take_token(self.bucket)
     if wait > 0 then
       return nil, { kind = "rate", retryable = true, retry_after_ms = wait,
                     message = "rate limit: waiting " .. wait .. " ms for a request token" }
@@ -148,6 +216,14 @@ function Client:request(method, path, query, body, opts)
   local status, rh, rb = http.request {
     method = method, url = url, headers = headers, body = payload, timeout_ms = self.timeout_ms,
   }
+  local open_ms = self.bucket and M.outcome(self.bucket, not status or status >= 500, probe)
+  if open_ms then
+    -- the circuit is open: the caller waits like for a rate-limit token (no attempt counted)
+    local what = status and ("Rillet answered " .. status) or ("Rillet unreachable (" .. tostring(rb) .. ")")
+    if status then log.info("rillet request failed", { method = method, path = path, status = status }) end
+    return nil, { kind = "rate", circuit = true, retryable = true, retry_after_ms = open_ms, status = status,
+                  message = what .. "; circuit open, next attempt in " .. open_ms .. " ms" }
+  end
   if not status then
     -- rh is the message, rb the code on failure
     return nil, { kind = "transport", code = rb, retryable = true,
