@@ -24,6 +24,7 @@ M.CAPACITY = 60        -- requests
 M.WINDOW_MS = 61000    -- per rolling 60 s, plus 1 s of slack for latency / clock skew
 M.CIRCUIT_FIRST = 3    -- consecutive transport errors / 5xx that open the circuit
 M.CIRCUIT_MAX_MS = 60000
+M.PROBE_HOLD_MS = 2000 -- others wait this long for the probe's outcome (its failure re-blocks)
 
 -- Requests per window: --rillet-rate-limit / LEVY_RILLET_RATE_LIMIT (default 60, Rillet's
 -- limit); 0 = no local limit (a mock without one). A 429 still blocks the bucket.
@@ -37,12 +38,12 @@ end
 -- window): returns 0 and records the request when one may be sent now, else the wait in
 -- ms. Synchronous store statements only (no yield), so it is atomic on the event loop.
 -- Circuit breaker (see M.outcome): once open, the bucket is blocked; when the block has
--- passed, the first request through is the probe and holds the others back for the next
--- open interval until its outcome is known. Returns true when this request is the probe.
+-- passed, the first request through is the probe and holds the others back (PROBE_HOLD_MS,
+-- at most the next open interval) until its outcome is known. Returns true when this request is the probe.
 local function circuit_probe(bucket, row, now)
   if not row or (row.circuit_open or 0) == 0 then return false end
   store.exec("UPDATE rillet_rate SET blocked_until_ms = ? WHERE bucket = ?",
-    now + M.circuit_wait_ms(row.fail_streak + 1), bucket)
+    now + math.min(M.circuit_wait_ms(row.fail_streak + 1), M.PROBE_HOLD_MS), bucket)
   return true
 end
 

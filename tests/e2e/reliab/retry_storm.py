@@ -197,6 +197,9 @@ def main():
             peak_rate = max(peak_rate, i - j + 1)
         total_writes = len([r for r in log if r[2] == "POST" and TAXES.match(r[3])])
         _, ids = statuses(env)
+        nw = len([i for i, st in ids.items() if st == "written"])
+        check("(d) write-back POSTs %d <= 1.2 x writes %d + outage attempts %d"
+              % (total_writes, nw, len(during)), total_writes <= 1.2 * nw + len(during), total_writes)
         written = [i for i, st in ids.items() if st == "written"]
         print("retry_storm: outage %.0f s (%s), %d invoices written, %d write-back POSTs in all"
               % (OUTAGE, DOWN_MODE, len(written), total_writes))
