@@ -17,7 +17,8 @@ Checks:
  (c) after recovery every write-back completes: no invoice left `calculated` or `failed`, no
      write-back job left, no dead job, the store invariants hold; the simulator applied each
      invoice's tax exactly once (tax_writes == 1);
- (d) prints attempts during the outage, peak in flight, drain time after recovery.
+ (d) write-back POSTs <= 1.2 x invoices written + attempts during the outage; prints attempts
+     during the outage, peak in flight, peak starts/s and drain time after recovery.
 """
 import http.client
 import http.server
