@@ -140,10 +140,16 @@ function M.retry_after_ms(headers)
   local v = headers and headers["retry-after"]
   if not v then return nil end
   v = util.trim(tostring(v))
-  local secs = tonumber(v:match("^(%d+)$"))
-  if secs then return secs * 1000 end
-  -- IMF-fixdate: "Wed, 21 Oct 2015 07:28:00 GMT"
-  local d, mon, y, hh, mm, ss = v:match("^%a+, (%d+) (%a+) (%d+) (%d+):(%d+):(%d+) GMT$")
+  -- delta-seconds: at most 9 digits (a longer one would not be an integer in Lua; found by
+  -- tests/fuzz/fuzz_rillet_mapping.c), capped at a day
+  local digits = v:match("^(%d+)$")
+  if digits then
+    if #digits > 9 then return 86400000 end
+    return math.min(math.tointeger(tonumber(digits)), 86400) * 1000
+  end
+  -- IMF-fixdate: "Wed, 21 Oct 2015 07:28:00 GMT" (fixed field widths: an overlong field
+  -- made string.format raise)
+  local d, mon, y, hh, mm, ss = v:match("^%a+, (%d%d?) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d) GMT$")
   if d then
     local months = {Jan=1,Feb=2,Mar=3,Apr=4,May=5,Jun=6,Jul=7,Aug=8,Sep=9,Oct=10,Nov=11,Dec=12}
     local m = months[mon]

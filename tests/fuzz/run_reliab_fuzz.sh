@@ -11,6 +11,7 @@ TAX="$(ls "$SRC"/core/tax/*.c | tr '\n' ' ') $SRC/core/lua/bind_tax.c $SRC/core/
 case $T in
   fuzz_webhook_verify) CORE="$CORE $SRC/core/lua/bind_crypto.c $SRC/core/crypto/crypto.c $SRC/core/log.c $SRC/core/clock.c"; LIBS="-lcrypto" ;;
   fuzz_json_codec) LIBS="" ;;
+  fuzz_rillet_mapping) CORE="$CORE $SRC/core/lua/bind_crypto.c $SRC/core/crypto/crypto.c $SRC/core/lua/bind_time.c $SRC/core/log.c $SRC/core/clock.c"; LIBS="-lcrypto -levent" ;;
   fuzz_tax_decimal|fuzz_tax_request) CORE="$TAX"; LIBS="-llua5.4-cjson" ;;
   *) echo "unknown target $T"; exit 2 ;;
 esac
