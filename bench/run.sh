@@ -195,6 +195,52 @@ DR_P99=$(to_us "$(awk '$1=="99%"{print $2}' <<<"$out")")
 DR_ERR=$(awk '/Non-2xx/{n+=$NF} /Socket errors/{gsub(/,/,""); n+=$4+$6+$8+$10} END{print n+0}' <<<"$out")
 DR_MAX=$(awk '/Latency/ && NR<6{print $4}' <<<"$out")
 row "p99 of GET /v1/regions/US-TX (c=10) during 20 reloads" "${DR_P99} µs (max $DR_MAX, errors $DR_ERR)" "<= 2x baseline" "baseline ${BASE_P99} µs" "$(ratio "$DR_P99" "$BASE_P99")" "wrk -c10 -d7s while 20x POST /admin/reload"
+# B4 as perf-anchors states it: POST /v1/calculate (10 lines) open loop at 50 % of this levy's
+# own maximum, p99 without reloads, then with 20 reloads spread over the run, each timed from
+# POST /admin/reload to its answer (= the new generation serves).
+curl -s -o /dev/null -X PUT "${auth[@]}" -H 'Content-Type: application/json' \
+  -d '{"subscribed":true,"tax_calculation":true}' "http://127.0.0.1:$P_LEVY/v1/regions/US-TX"
+[[ -x $TMP/openloop ]] || cc -O2 -Wall -Wextra -o "$TMP/openloop" "$BENCH/openloop.c" -levent || die "openloop build"
+python3 "$BENCH/mkreq.py" calc 10 "$TOKEN" "$TMP/calc10.req" 2>/dev/null
+export BENCH_TOKEN=$TOKEN
+BENCH_LINES=10 wrk_point reload-calc-max 50 "http://127.0.0.1:$P_LEVY/v1/calculate" -s "$BENCH/wrk/calc.lua"
+B4_RATE=$((W_RPS / 2)); B4_WARM=2; ((QUICK)) && B4_WARM=1
+b4_run() { # OUTFILE [reload] -> one openloop line in OUTFILE
+  local rl=""
+  if [[ ${2:-} == reload ]]; then
+    python3 - "$P_LEVY" "$TOKEN" "$TMP/scripts100/zz_bench/b003.lua" 20 "$B4_WARM" "$DUR" >>"$TMP/b4-acks.txt" <<'PY' &
+import http.client, sys, time
+port, tok, f, n, warm, dur = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
+time.sleep(warm + 0.2)
+c = http.client.HTTPConnection("127.0.0.1", port)
+for i in range(n):
+    with open(f, "a") as fh: fh.write("-- load %d %f\n" % (i, time.time()))
+    t0 = time.perf_counter()
+    c.request("POST", "/admin/reload", headers={"Authorization": "Bearer " + tok})
+    r = c.getresponse(); b = r.read()
+    ms = (time.perf_counter() - t0) * 1e3
+    print("%.1f %d %s" % (ms, r.status, b"reloaded" in b))
+    time.sleep(max(0.0, (dur - 0.5) / n - ms / 1e3))
+PY
+    rl=$!
+  fi
+  taskset -c 1 "$TMP/openloop" -p "$P_LEVY" -r "$B4_RATE" -d $((DUR + B4_WARM)) -w "$B4_WARM" -c 50 "$TMP/calc10.req" >>"$1"
+  [[ -n $rl ]] && wait "$rl"
+}
+: >"$TMP/b4-base.txt"; : >"$TMP/b4-reload.txt"; : >"$TMP/b4-acks.txt"
+for i in $(seq $RUNS); do b4_run "$TMP/b4-base.txt"; b4_run "$TMP/b4-reload.txt" reload; done
+b4_med() { sed 's/.*p99_us=\([0-9]*\).*/\1 &/' "$1" | sort -n | sed -n "$(((RUNS + 1) / 2))p" | cut -d' ' -f2-; }
+B4_BASE=$(b4_med "$TMP/b4-base.txt"); B4_REL=$(b4_med "$TMP/b4-reload.txt")
+b4kv() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
+B4_BAD=$(cat "$TMP/b4-base.txt" "$TMP/b4-reload.txt" | awk '{for(i=1;i<=NF;i++){split($i,a,"="); if(a[1]=="non2xx"||a[1]=="errors"||a[1]=="unfinished") n+=a[2]}} END{print n+0}')
+B4_NREL=$(awk '$2==200 && $3=="True"' "$TMP/b4-acks.txt" | wc -l)
+B4_ACK=$(awk '{print $1}' "$TMP/b4-acks.txt" | sort -n | awk '{v[NR]=$1} END{printf "median %.1f ms, max %.1f ms", v[int((NR+1)/2)], v[NR]}')
+log "B4 base: $B4_BASE"; log "B4 reload: $B4_REL"; log "B4 acks: $B4_ACK ($B4_NREL reloaded)"
+row "B4: POST /v1/calculate 10 lines, open loop at 50 % of max ($B4_RATE req/s), p99 during 20 reloads of 166 rule files vs without" \
+  "$(b4kv p99_us "$B4_REL") µs (p50 $(b4kv p50_us "$B4_REL"), max $(b4kv max_us "$B4_REL") µs); errors in all $((2 * RUNS)) runs: $B4_BAD" \
+  "<= 2x baseline, 0 errors" "baseline p99 $(b4kv p99_us "$B4_BASE") µs (max $(b4kv max_us "$B4_BASE"))" \
+  "$(ratio "$(b4kv p99_us "$B4_REL")" "$(b4kv p99_us "$B4_BASE")")" "openloop -r $B4_RATE -c 50 calc10.req, with/without 20x POST /admin/reload (median p99 of $RUNS each)"
+row "B4: new rules live after POST /admin/reload, under that load ($B4_NREL of $((20 * RUNS)) reloaded)" "$B4_ACK" "<= 100 ms" "-" "-" "the reload's 200 comes after the swap"
 stop_pid "$RL_PID"
 fi
 
