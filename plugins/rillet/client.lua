@@ -49,14 +49,17 @@ end
 
 -- Sliding window (the token bucket that never lets more than CAPACITY requests into any
 -- window): returns 0 and records the request when one may be sent now, else the wait in
--- ms (second result: true for the circuit's probe). Synchronous store statements only (no
+-- ms (second result: true for the circuit's probe; third: the failure streak when an open
+-- circuit is what holds the request back). Synchronous store statements only (no
 -- yield), so it is atomic on the event loop.
 function M.take_token(bucket)
   local now = time.now_ms()
   local cap = M.capacity()
   return store.transaction(function()
     local row = store.row("SELECT blocked_until_ms, fail_streak, circuit_open FROM rillet_rate WHERE bucket = ?", bucket)
-    if row and row.blocked_until_ms > now then return row.blocked_until_ms - now end
+    if row and row.blocked_until_ms > now then
+      return row.blocked_until_ms - now, false, row.circuit_open == 1 and row.fail_streak or nil
+    end
     if cap == 0 then -- no local window: only a 429's Retry-After or the circuit hold requests back
       return 0, circuit_probe(bucket, row, now)
     end
@@ -200,11 +203,13 @@ function Client:request(method, path, query, body, opts)
   opts = opts or {}
   local probe = false
   if self.bucket then
-    local wait
-    wait, probe = M.take_token(self.bucket)
+    local wait, streak
+    wait, probe, streak = M.take_token(self.bucket)
     if wait > 0 then
-      return nil, { kind = "rate", retryable = true, retry_after_ms = wait,
-                    message = "rate limit: waiting " .. wait .. " ms for a request token" }
+      return nil, { kind = "rate", retryable = true, retry_after_ms = wait, circuit = streak and true or nil,
+                    message = streak and ("circuit open after " .. streak .. " consecutive transport errors or 5xx " ..
+                      "from Rillet; next attempt in " .. wait .. " ms")
+                      or ("rate limit: waiting " .. wait .. " ms for a request token") }
     end
   end
   local headers = {

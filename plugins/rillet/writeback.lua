@@ -15,6 +15,10 @@ local util = require "util"
 local M = {}
 
 M.MAX_WRITE_ATTEMPTS = 6
+-- A write-back still not through this long after its calculation (an outage that holds it
+-- behind the circuit or the rate limit, where waits are not attempts) is given up: the document
+-- becomes `failed` with the reason, visible in the API and the UI (dead letter).
+M.GIVE_UP_MS = 3 * 86400 * 1000
 M.MAX_WRITES_PER_HOUR = 10
 M.BASE_DELAY_MS = 1000
 M.MAX_DELAY_MS = 300000
@@ -277,13 +281,20 @@ function M.writeback(job)
     return
   end
   local err = st_or_err
-  if err.kind == "rate" then
+  local too_old = now - (calc.created_ms or now) >= M.GIVE_UP_MS
+  if err.kind == "rate" and not too_old then
     return jobs.retry(err.retry_after_ms, "rate limit")
   end
-  local failures = (row.write_failures or 0) + 1
+  local failures = (row.write_failures or 0) + (err.kind == "rate" and 0 or 1)
   local http_status = err.kind == "http" and err.status or nil
   local outcome, delay
-  if err.retryable and failures < M.MAX_WRITE_ATTEMPTS then
+  if too_old then
+    outcome = "failed"
+    if err.kind == "rate" then request_id = nil end -- held back: this attempt sent nothing
+    err = { message = string.format("gave up: no successful write-back %d days after the calculation " ..
+      "(%s); last error: %s; POST .../recalculate to try again", M.GIVE_UP_MS // 86400000,
+      time.iso_ms(calc.created_ms), err.message) }
+  elseif err.retryable and failures < M.MAX_WRITE_ATTEMPTS then
     outcome = "retry"
     delay = err.retry_after_ms or M.backoff_ms(failures)
   else
