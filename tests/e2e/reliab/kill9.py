@@ -5,10 +5,12 @@ Usage: kill9.py LEVY_BINARY SOURCE_DIR [CYCLES=20] [BASE_PORT=19000] [MAX_SECOND
 
 A connected levy (against the real simulator); client threads send signed webhooks (new
 invoices, updates of them, re-sends of acknowledged and unacknowledged ids, and replays of the
-simulator's own invoices) and record every 2xx. levy is SIGKILLed at a random moment under
+simulator's own invoices) and record every 2xx; another thread makes API writes (region
+registration numbers, settings) and records every 2xx. levy is SIGKILLed at a random moment under
 load, the store is checked while it is down, levy restarts; repeat CYCLES times.
 Checked after every kill, on the stopped store:
   * every acknowledged X-Rillet-Id is in the inbox table (0 lost);
+  * every acknowledged API write is in the store (or a later write sent before the kill);
   * no delivery id, document or queued job key twice (0 duplicates);
   * PRAGMA integrity_check = ok;
   * every unprocessed delivery has a job; every pending document a calculate job; every
@@ -128,6 +130,79 @@ class Client:
                         self.unacked.append((wid, body, entity, event))
 
 
+class ApiWriter:
+    """API writes beside the webhooks: PUT /v1/regions/{code} registration numbers (regions
+    without documents, so no re-tax) and PUT /v1/settings sweep_interval_minutes, one request
+    at a time. For each object it keeps the last value acknowledged (2xx) and the values sent
+    without an answer; after a kill the store must hold the acknowledged value or one sent
+    after it (a write that committed but whose 2xx was lost), never an older one."""
+    REGIONS = ("EU", "GB", "AU", "NZ")
+
+    def __init__(self, env):
+        self.env = env
+        self.lock = threading.Lock()
+        self.acked = {}          # object -> (seq, value)
+        self.tried = {}          # object -> [(seq, value)] sent since the last ack, unanswered
+        self.n_acked = 0
+        self.errors = []
+        self.stop = threading.Event()
+        self.pause = threading.Event()
+        self.idle = threading.Event()
+
+    def run(self):
+        try:
+            self._run()
+        except Exception as e:  # noqa: BLE001
+            with self.lock:
+                self.errors.append(("api writer crashed", repr(e)))
+
+    def _run(self):
+        seq = 0
+        while not self.stop.is_set():
+            if self.pause.is_set():
+                self.idle.set()
+                time.sleep(0.005)
+                continue
+            self.idle.clear()
+            seq += 1
+            if seq % 3:
+                obj = "region:" + self.REGIONS[seq % len(self.REGIONS)]
+                val = "K9-%06d" % seq
+                path, body = "/v1/regions/" + obj[7:], {"registration_number": val}
+            else:
+                obj, val = "settings:sweep", 15 + seq % 40
+                path, body = "/v1/settings", {"sweep_interval_minutes": val}
+            with self.lock:
+                self.tried.setdefault(obj, []).append((seq, val))
+            st, _, text, _ = self.env.L("PUT", path, body, timeout=10)
+            with self.lock:
+                if st == 200:
+                    self.acked[obj] = (seq, val)
+                    self.tried[obj] = []
+                    self.n_acked += 1
+                elif st != 0:
+                    self.errors.append((st, path, text[:200]))
+            if st == 0:
+                time.sleep(0.01)
+
+    def check_store(self, c):
+        """Problems on the stopped store (empty list = fine)."""
+        bad = []
+        with self.lock:
+            acked, tried = dict(self.acked), {k: list(v) for k, v in self.tried.items()}
+        for obj, (seq, val) in acked.items():
+            if obj.startswith("region:"):
+                r = c.execute("SELECT registration_number FROM regions WHERE code = ?", (obj[7:],)).fetchone()
+                have = r[0] if r else None
+            else:
+                r = c.execute("SELECT value FROM settings WHERE key = 'sweep_interval_minutes'").fetchone()
+                have = json.loads(r[0]) if r else None
+            ok = [val] + [v for s, v in tried.get(obj, []) if s > seq]
+            if have not in ok:
+                bad.append((obj, "acknowledged %r, store has %r" % (val, have)))
+        return bad
+
+
 def settled(env):
     # only the pending ones are listed: a full list of thousands of documents is not needed
     st, js, _, _ = env.L("GET", "/v1/invoices?tax_status=pending&limit=1")
@@ -179,20 +254,27 @@ def main():
                                         "zip_code": "97201", "country": "US"}
         client = Client(env, template, real)
         threads = [threading.Thread(target=client.run, args=(i,), daemon=True) for i in range(THREADS)]
+        api = ApiWriter(env)
+        threads.append(threading.Thread(target=api.run, daemon=True))
         for t in threads:
             t.start()
         rnd = random.Random(int(os.environ.get("RELIAB_SEED", "0")) or None)
-        problems, lost_total, cycles, restart_ms = [], 0, 0, []
+        problems, lost_total, cycles, restart_ms, api_problems = [], 0, 0, [], []
         for cycle in range(CYCLES):
             if time.time() - t0 > MAX_SECONDS:
                 break
             time.sleep(rnd.uniform(0.05, 0.6))
             env.kill_levy()
             cycles += 1
+            api.pause.set()   # its request in flight ends (refused or reset) before the check
+            api.idle.wait(15)
             with client.lock:
                 acked = set(client.acked)
             c = env.db()
             try:
+                api_bad = api.check_store(c)
+                if api_bad:
+                    api_problems.append((cycle, api_bad[:3]))
                 have = set(r[0] for r in c.execute("SELECT delivery_id FROM inbox"))
                 lost = acked - have
                 lost_total += len(lost)
@@ -209,9 +291,11 @@ def main():
                 problems.append((cycle, "levy did not restart", common.tail(os.path.join(tmp, "levy.log"))))
                 break
             restart_ms.append(int((time.time() - s0) * 1000))
+            api.pause.clear()
         # let the clients run a little on the last generation, then stop them
         time.sleep(0.3)
         client.stop.set()
+        api.stop.set()
         for t in threads:
             t.join(15)
         print("cycles=%d sent=%d acked=%d unacked-left=%d fake-docs=%d restart-ms median=%s max=%s" % (
@@ -225,6 +309,9 @@ def main():
               "(checked after each of %d kills)" % cycles, not problems and lost_total == 0, problems[:3])
         check("a re-sent acknowledged id always answers duplicate:true", not client.dup_wrong, client.dup_wrong[:3])
         check("no unexpected status (only 200 or a refused connection)", not client.errors, client.errors[:5])
+        check("API writes under the kills: %d acknowledged, each found in the store after every kill"
+              % api.n_acked, api.n_acked >= cycles and not api.errors and not api_problems,
+              (api.n_acked, api.errors[:3], api_problems[:3]))
 
         # Rillet retries what was not acknowledged: resend, then every one must be stored once
         for wid, body, entity, event in list(client.unacked):
