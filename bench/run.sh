@@ -3,8 +3,9 @@
 # Usage: bash bench/run.sh [--quick]     (env LEVY_BUILD=build dir, default build-bench)
 # Server pinned to CPU 0, load (wrk -t1) to CPU 1; warm-up, then 5 runs of 10 s (--quick: 3 runs
 # of 3 s) per point, the median run (by req/s) is reported. Ports 18800-18899. Not part of ctest.
-# Sections (BENCH_ONLY="..." picks some): start micro hello reload calc openloop growth rillet.
-# The 10-minute soak is a separate command: bash bench/soak.sh.
+# Sections (BENCH_ONLY="..." picks some): start micro hello reload calc openloop growth rillet soak
+# (soak = bench/soak.sh, 10 min; 1 min with --quick). A full run (no BENCH_ONLY, not --quick)
+# takes about 50 min and rewrites the generated table in bench/README.md (BENCH_README=0/1).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
@@ -16,6 +17,7 @@ DUR=10; WARM=3; RUNS=${RUNS:-5}
 P_LEVY=18810 P_NGX=18811 P_SIM=18812 P_HOOK=18813
 TOKEN=bench-token-$$
 TMP=$(mktemp -d /tmp/levy-bench.XXXXXX)
+T_START=$(date +%s)
 RES=$TMP/results.tsv
 : >"$RES"
 PIDS=()
@@ -420,14 +422,50 @@ if want rillet; then
   row "Write-back drain after import (sim latency 10 ms, LEVY_RILLET_RATE_LIMIT=0)" "$DRAIN_V" "<= 15 s (10,000 at 10 ms)" "-" "-" "poll jobs table until no rillet.calculate/writeback queued"
 fi
 
+#################################################################### soak (B6)
+if want soak; then
+  SOAK_MIN=${SOAK_MIN:-10}; ((QUICK)) && SOAK_MIN=${SOAK_MIN_QUICK:-1}
+  log "B6: soak, $SOAK_MIN min (bench/soak.sh)"
+  SOAK_OUT=$(SOAK_MIN=$SOAK_MIN LEVY_BUILD=$BUILD bash "$BENCH/soak.sh" 2>"$TMP/soak.err"); SOAK_RC=$?
+  echo "$SOAK_OUT" >"$TMP/soak.txt"
+  cat "$TMP/soak.err" >&2
+  sl() { grep -m1 "^$1" <<<"$SOAK_OUT" | sed "s/^$1[: ]*//"; }
+  row "B6: soak $SOAK_MIN min, mix 4 calc : 2 GET lists : 1 unique delivery, open loop at 50 % of the mix's max: RSS" \
+    "$(sl "RSS samples") samples" "<= 64 MB (stretch 32 MB)" "-" "-" "SOAK_MIN=$SOAK_MIN bash bench/soak.sh"
+  row "B6: soak RSS growth" "$(sl "growth over")" "<= 5 % over the last 5 min" "-" "-" "same"
+  row "B6: soak requests" "$(sl "requests")" "0 errors" "-" "-" "same"
+  row "B6: soak latency (from intended send time)" "$(sl "latency from intended send time")" "(B1: p99 <= 10 ms at 1,000 req/s)" "-" "-" "same"
+  row "B6: soak verdict (rc $SOAK_RC)" "RSS <= 64 MB: $(sl "RSS <= 64 MB")" "PASS" "-" "-" "$(sl "database after the soak")"
+fi
+
 #################################################################### table
+table() {
+  echo "## levy bench ($( ((QUICK)) && echo "QUICK: 3 s runs, median of $RUNS (not the 5 of the method)" || echo "10 s runs, median of $RUNS"), server on CPU 0, load on CPU 1)"
+  echo
+  sed 's/^/    /' "$TMP/versions.txt"
+  echo "    load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "    sections: ${BENCH_ONLY:-all}; took $(( ($(date +%s) - T_START) / 60 )) min"
+  echo
+  echo "| figure | value | target | nginx peer / reference | ratio levy/peer | command |"
+  echo "|---|---|---|---|---|---|"
+  awk -F'\t' '{printf "| %s | %s | %s | %s | %s | `%s` |\n", $1, $2, $3, $4, $5, $6}' "$RES"
+}
 echo
-echo "## levy bench ($( ((QUICK)) && echo "QUICK: 3 s runs, median of $RUNS (not the 5 of the method)" || echo "10 s runs, median of $RUNS"), server on CPU 0, load on CPU 1)"
-echo
-sed 's/^/    /' "$TMP/versions.txt"
-echo
-echo "| figure | value | target | nginx peer / reference | ratio levy/peer | command |"
-echo "|---|---|---|---|---|---|"
-awk -F'\t' '{printf "| %s | %s | %s | %s | %s | `%s` |\n", $1, $2, $3, $4, $5, $6}' "$RES"
-echo; echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+table | tee "$TMP/table.md"
 [[ -n ${KEEP_TMP:-} ]] && echo "(raw wrk logs kept in $TMP)"
+# a full run (every section, 5 runs) rewrites the generated part of bench/README.md;
+# BENCH_README=1 forces it, BENCH_README=0 prevents it
+if [[ ${BENCH_README:-$([[ -z ${BENCH_ONLY:-} ]] && ((!QUICK)) && echo 1 || echo 0)} == 1 ]]; then
+  python3 - "$BENCH/README.md" "$TMP/table.md" <<'PY'
+import sys
+readme, table = sys.argv[1], open(sys.argv[2]).read().rstrip("\n")
+begin, end = "<!-- BEGIN bench/run.sh output -->", "<!-- END bench/run.sh output -->"
+s = open(readme).read()
+if begin in s and end in s:
+    s = s[:s.index(begin) + len(begin)] + "\n" + table + "\n" + s[s.index(end):]
+else:
+    s += "\n" + begin + "\n" + table + "\n" + end + "\n"
+open(readme, "w").write(s)
+PY
+  log "bench/README.md: generated table updated"
+fi
