@@ -431,7 +431,7 @@ if want soak; then
   cat "$TMP/soak.err" >&2
   sl() { grep -m1 "^$1" <<<"$SOAK_OUT" | sed "s/^$1[: ]*//"; }
   row "B6: soak $SOAK_MIN min, mix 4 calc : 2 GET lists : 1 unique delivery, open loop at 50 % of the mix's max: RSS" \
-    "$(sl "RSS samples") samples" "<= 64 MB (stretch 32 MB)" "-" "-" "SOAK_MIN=$SOAK_MIN bash bench/soak.sh"
+    "samples: $(sl "RSS samples")" "<= 64 MB (stretch 32 MB)" "-" "-" "SOAK_MIN=$SOAK_MIN bash bench/soak.sh"
   row "B6: soak RSS growth" "$(sl "growth over")" "<= 5 % over the last 5 min" "-" "-" "same"
   row "B6: soak requests" "$(sl "requests")" "0 errors" "-" "-" "same"
   row "B6: soak latency (from intended send time)" "$(sl "latency from intended send time")" "(B1: p99 <= 10 ms at 1,000 req/s)" "-" "-" "same"
