@@ -106,6 +106,7 @@ static void call_free(levy_call *c)
     lua_State *L = levy_vm_state(c->gen->vm);
     levy_lua_set_ctx(c->co, NULL);
     luaL_unref(L, LUA_REGISTRYINDEX, c->co_ref);
+    levy_vm_trim(c->gen->vm);
     levy_gen_unref(c->gen);
     free(c);
 }

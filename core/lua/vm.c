@@ -1,4 +1,5 @@
 /* Generation VMs: capped allocator, instruction budget hook, protected calls. */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -7,12 +8,14 @@
 #include <lualib.h>
 
 #include "host/hlog.h"
+
 #include "lctx.h"
 #include "vm.h"
 
 struct levy_vm {
     lua_State *L;
     size_t used, cap;
+    size_t peak, base; /* high-water mark since the last trim; bytes held after it */
     long fail_after; /* testing: fail the n-th allocation */
     uint64_t instr_budget;
     int64_t time_ns;
@@ -36,6 +39,8 @@ static void *vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (!p)
         return NULL;
     vm->used = vm->used - old + nsize;
+    if (vm->used > vm->peak)
+        vm->peak = vm->used;
     return p;
 }
 
@@ -165,6 +170,21 @@ levy_vm *levy_vm_of(lua_State *L)
 }
 
 size_t levy_vm_mem_used(const levy_vm *vm) { return vm->used; }
+
+int levy_vm_trim(levy_vm *vm)
+{
+    if (vm->base == 0)
+        vm->base = vm->used;
+    if (vm->peak <= vm->base + LEVY_VM_TRIM_BYTES)
+        return 0;
+    size_t peak = vm->peak;
+    lua_gc(vm->L, LUA_GCCOLLECT, 0);
+    malloc_trim(0);
+    hlog(HLOG_DEBUG, "lua state grew to %zu kB (held %zu kB before): collected, %zu kB held now",
+         peak >> 10, vm->base >> 10, vm->used >> 10);
+    vm->base = vm->peak = vm->used;
+    return 1;
+}
 uint64_t levy_vm_instr_budget(const levy_vm *vm) { return vm->instr_budget; }
 void levy_vm_fail_after(levy_vm *vm, long n) { vm->fail_after = n; }
 

@@ -33,6 +33,9 @@ typedef struct levy_vm_limits {
 #define LEVY_VM_DEFAULT_INSTR ((uint64_t)40000000)
 #define LEVY_VM_DEFAULT_TIME_MS 80 /* x50 when LEVY_UNDER_VALGRIND is set */
 #define LEVY_VM_HOOK_STEP 1000
+/* A state that grew this much above what it held after the last trim is collected and the
+ * freed pages handed back to the OS when a call ends (levy_vm_trim). */
+#define LEVY_VM_TRIM_BYTES ((size_t)16 << 20)
 
 typedef struct levy_vm levy_vm;
 
@@ -41,6 +44,11 @@ int levy_vm_new(levy_vm **out, const levy_vm_limits *lim, levy_err *err);
 /** Closes the state and frees the VM. NULL is a no-op. */
 void levy_vm_free(levy_vm *vm);
 lua_State *levy_vm_state(levy_vm *vm);
+/** After a call: when the state's high-water mark is LEVY_VM_TRIM_BYTES above what it held
+ * after the last trim (a request that went near the memory cap: a huge table, deep
+ * recursion), runs a full collection and malloc_trim(0) so RSS returns to its baseline.
+ * Returns 1 when it trimmed. glibc keeps freed heap memory otherwise. */
+int levy_vm_trim(levy_vm *vm);
 /** The VM that owns thread L (through the allocator's userdata). */
 levy_vm *levy_vm_of(lua_State *L);
 /** Bytes currently allocated by the state. */

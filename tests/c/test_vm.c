@@ -123,6 +123,28 @@ end:
     levy_vm_free(vm);
 }
 
+/* A call that went near the cap leaves garbage: levy_vm_trim collects it (and hands the
+ * pages back); an ordinary call does not trigger it. */
+static void t_trim_after_big_call(void)
+{
+    levy_vm *vm = mkvm((size_t)64 << 20, 0);
+    levy_err err;
+    levy_err_clear(&err);
+    CHECK(vm);
+    CHECK_EQ_INT(levy_vm_trim(vm), 0); /* sets the baseline */
+    CHECK_EQ_INT(run(vm, "local t = {} for i = 1, 100 do t[i] = i end", &err), LEVY_OK);
+    CHECK_EQ_INT(levy_vm_trim(vm), 0);
+    size_t before = levy_vm_mem_used(vm);
+    CHECK_EQ_INT(run(vm, "local t = {} for i = 1, 24 do t[i] = string.rep('x', 1 << 20) .. i end", &err),
+                 LEVY_OK); /* ~24 MB, garbage once the call returns */
+    CHECK(levy_vm_mem_used(vm) > before + ((size_t)16 << 20)); /* garbage not collected yet */
+    CHECK_EQ_INT(levy_vm_trim(vm), 1);
+    CHECK(levy_vm_mem_used(vm) < before + ((size_t)1 << 20));
+    CHECK_EQ_INT(levy_vm_trim(vm), 0); /* baseline moved: nothing to do twice */
+end:
+    levy_vm_free(vm);
+}
+
 static void t_failing_allocator(void)
 {
     /* every n-th allocation from 1 to 60 fails once: never a crash, always a clean error */
@@ -176,6 +198,7 @@ static const levy_test tests[] = {
     {"pcall_traceback", t_pcall_traceback},
     {"budget_runaway", t_budget_runaway},
     {"oom_cap", t_oom_cap},
+    {"trim_after_big_call", t_trim_after_big_call},
     {"failing_allocator", t_failing_allocator},
     {"context_gating", t_context_gating},
     {NULL, NULL},
