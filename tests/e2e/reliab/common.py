@@ -7,6 +7,8 @@ check()/summary() pair that prints "N passed, N failed".
 import base64
 import hashlib
 import hmac
+import http.client
+import http.server
 import json
 import os
 import shutil
@@ -15,6 +17,7 @@ import socket
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -294,3 +297,73 @@ def finish(env):
     if not os.environ.get("RELIAB_KEEP"):
         shutil.rmtree(env.tmp, ignore_errors=True)
     return summary()
+
+
+def proxy_forward(h, upstream_port, body):
+    """For a test proxy: sends the request of handler h (a BaseHTTPRequestHandler) with body
+    to 127.0.0.1:upstream_port; returns (status, headers, data)."""
+    hdrs = {k: v for k, v in h.headers.items() if k.lower() not in ("host", "connection")}
+    c = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=30)
+    try:
+        c.request(h.command, h.path, body=body, headers=hdrs)
+        r = c.getresponse()
+        return r.status, r.getheaders(), r.read()
+    finally:
+        c.close()
+
+
+def proxy_reply(h, status, headers, data):
+    """For a test proxy: writes the answer on handler h (framing headers replaced); a client
+    that went away closes the connection instead of raising."""
+    try:
+        h.send_response(status)
+        for k, v in headers:
+            if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                h.send_header(k, v)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
+    except OSError:
+        h.close_connection = True
+
+
+def serve_proxy(port, handle, queue=64):
+    """Starts a threaded HTTP/1.1 server on 127.0.0.1:port for a test proxy: every request,
+    whatever its method, calls handle(h) with its BaseHTTPRequestHandler. Returns the server
+    (.shutdown() stops it)."""
+    class H(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def handle_any(self):
+            handle(self)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = handle_any
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
+    srv.daemon_threads = True
+    srv.request_queue_size = queue
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def proxied_env(levy_bin, src, prefix, base_port, make_proxy, **kw):
+    """A simulator behind a test proxy (make_proxy(port, upstream_port)) and a levy that talks
+    to Rillet through it with no local request budget (LEVY_RILLET_RATE_LIMIT=0, the worst
+    case). Returns (proxy, env); env.sim_url is the simulator itself."""
+    sim_port = free_port(base_port)
+    proxy_port = free_port(sim_port + 1)
+    proxy = make_proxy(proxy_port, sim_port)
+    env = new_env(levy_bin, src, prefix, proxy_port + 1, rillet_url="http://127.0.0.1:%d" % proxy_port, **kw)
+    env.sim_port, env.sim_url = sim_port, "http://127.0.0.1:%d" % sim_port
+    env.levy_env = {"LEVY_RILLET_RATE_LIMIT": "0"}
+    return proxy, env
+
+
+def us_regions(env):
+    """Waits for the simulator's background seeding, then lists levy's US region codes."""
+    wait_for(lambda: env.S("GET", "/_sim/info")[1].get("seeding") is False, 60, 0.3)
+    st, js, text, _ = env.L("GET", "/v1/regions")
+    return [r["code"] for r in (js or {}).get("data", []) if r.get("country") == "US"], (st, text[:200])

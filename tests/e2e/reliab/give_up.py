@@ -14,13 +14,10 @@ not attempts. The calculations of GIVEN_UP invoices are then dated back 4 days i
   * after the outage the others are written exactly once; the given-up ones are not written;
   * POST /v1/invoices/{id}/recalculate on a given-up invoice writes it (once).
 """
-import http.client
-import http.server
 import os
 import re
 import sqlite3
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -43,44 +40,18 @@ class Proxy:
         self.rejected = 0
         proxy = self
 
-        class H(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        def handle_any(h):
+            n = int(h.headers.get("Content-Length") or 0)
+            body = h.rfile.read(n) if n else None
+            if proxy.down and h.command == "POST" and TAXES.match(h.path):
+                proxy.rejected += 1
+                status, rh, data = 503, [("Content-Type", "application/problem+json")], \
+                    b'{"title":"Service Unavailable","status":503,"detail":"maintenance"}'
+            else:
+                status, rh, data = common.proxy_forward(h, upstream_port, body)
+            common.proxy_reply(h, status, rh, data)
 
-            def log_message(self, *a):
-                pass
-
-            def handle_any(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else None
-                if proxy.down and self.command == "POST" and TAXES.match(self.path):
-                    proxy.rejected += 1
-                    status, rh, data = 503, [("Content-Type", "application/problem+json")], \
-                        b'{"title":"Service Unavailable","status":503,"detail":"maintenance"}'
-                else:
-                    hdrs = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-                    c = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=30)
-                    try:
-                        c.request(self.command, self.path, body=body, headers=hdrs)
-                        r = c.getresponse()
-                        data, rh, status = r.read(), r.getheaders(), r.status
-                    finally:
-                        c.close()
-                try:
-                    self.send_response(status)
-                    for k, v in rh:
-                        if k.lower() not in ("transfer-encoding", "connection", "content-length"):
-                            self.send_header(k, v)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:
-                    self.close_connection = True
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = handle_any
-
-        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
-        self.srv.daemon_threads = True
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        self.srv = common.serve_proxy(port, handle_any)
 
     def close(self):
         self.srv.shutdown()
@@ -99,19 +70,11 @@ def tax_writes(env, iid):
 
 
 def main():
-    sim_port = common.free_port(BASE_PORT)
-    proxy_port = common.free_port(sim_port + 1)
-    proxy = Proxy(proxy_port, sim_port)
-    env = common.new_env(LEVY, SRC, "levy-reliab-giveup-", proxy_port + 1, invoices=40,
-                         rillet_url="http://127.0.0.1:%d" % proxy_port)
-    env.sim_port, env.sim_url = sim_port, "http://127.0.0.1:%d" % sim_port
-    env.levy_env = {"LEVY_RILLET_RATE_LIMIT": "0"}
+    proxy, env = common.proxied_env(LEVY, SRC, "levy-reliab-giveup-", BASE_PORT, Proxy, invoices=40)
     try:
         if not check("simulator and levy start", env.start_sim() and env.start_levy()):
             return
-        common.wait_for(lambda: env.S("GET", "/_sim/info")[1].get("seeding") is False, 60, 0.3)
-        st, js, _, _ = env.L("GET", "/v1/regions")
-        regions = [r["code"] for r in (js or {}).get("data", []) if r.get("country") == "US"]
+        regions, _ = common.us_regions(env)
         env.connect(regions=regions)
         # write-backs have been refused and now wait (invoices with a live write-back job)
         db = "file:%s?mode=ro" % os.path.join(env.levy_dir, "levy.db")

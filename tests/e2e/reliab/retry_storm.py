@@ -20,8 +20,6 @@ Checks:
  (d) write-back POSTs <= 1.2 x invoices written + attempts during the outage; prints attempts
      during the outage, peak in flight, peak starts/s and drain time after recovery.
 """
-import http.client
-import http.server
 import math
 import os
 import re
@@ -57,61 +55,34 @@ class Proxy:
         self.t_up = None
         proxy = self
 
-        class H(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def handle_any(self):
-                t0 = time.time()
+        def handle_any(h):
+            t0 = time.time()
+            with proxy.lock:
+                proxy.in_flight += 1
+                proxy.peak = max(proxy.peak, proxy.in_flight)
+            status = None
+            try:
+                n = int(h.headers.get("Content-Length") or 0)
+                body = h.rfile.read(n) if n else None
+                if proxy.is_down():
+                    if DOWN_MODE == "close":
+                        h.close_connection = True
+                        return
+                    status, rh, data = 503, [("Content-Type", "application/problem+json")], \
+                        b'{"title":"Service Unavailable","status":503}'
+                else:
+                    status, rh, data = common.proxy_forward(h, proxy.upstream_port, body)
+                common.proxy_reply(h, status, rh, data)
+            finally:
                 with proxy.lock:
-                    proxy.in_flight += 1
-                    proxy.peak = max(proxy.peak, proxy.in_flight)
-                status = None
-                try:
-                    n = int(self.headers.get("Content-Length") or 0)
-                    body = self.rfile.read(n) if n else None
-                    if proxy.is_down():
-                        if DOWN_MODE == "close":
-                            self.close_connection = True
-                            return
-                        status, rh, data = 503, [("Content-Type", "application/problem+json")], \
-                            b'{"title":"Service Unavailable","status":503}'
-                    else:
-                        hdrs = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-                        c = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=30)
-                        try:
-                            c.request(self.command, self.path, body=body, headers=hdrs)
-                            r = c.getresponse()
-                            data, rh, status = r.read(), r.getheaders(), r.status
-                        finally:
-                            c.close()
-                    try:
-                        self.send_response(status)
-                        for k, v in rh:
-                            if k.lower() not in ("transfer-encoding", "connection", "content-length"):
-                                self.send_header(k, v)
-                        self.send_header("Content-Length", str(len(data)))
-                        self.end_headers()
-                        self.wfile.write(data)
-                    except OSError:
-                        self.close_connection = True
-                finally:
-                    with proxy.lock:
-                        proxy.in_flight -= 1
-                        proxy.log.append((t0, time.time(), self.command, self.path, status))
-                        if status == 200 and self.command == "POST" and TAXES.match(self.path):
-                            proxy.ok_writes += 1
-                            if proxy.ok_writes == WARMUP and proxy.t_down is None:
-                                proxy.go_down()
+                    proxy.in_flight -= 1
+                    proxy.log.append((t0, time.time(), h.command, h.path, status))
+                    if status == 200 and h.command == "POST" and TAXES.match(h.path):
+                        proxy.ok_writes += 1
+                        if proxy.ok_writes == WARMUP and proxy.t_down is None:
+                            proxy.go_down()
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = handle_any
-
-        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
-        self.srv.daemon_threads = True
-        self.srv.request_queue_size = 64
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        self.srv = common.serve_proxy(port, handle_any)
 
     def go_down(self):  # under self.lock
         self.t_down = time.time()
@@ -141,19 +112,11 @@ def statuses(env):
 
 
 def main():
-    sim_port = common.free_port(BASE_PORT)
-    proxy_port = common.free_port(sim_port + 1)
-    proxy = Proxy(proxy_port, sim_port)
-    env = common.new_env(LEVY, SRC, "levy-reliab-storm-", proxy_port + 1, invoices=INVOICES,
-                         rillet_url="http://127.0.0.1:%d" % proxy_port)
-    env.sim_port, env.sim_url = sim_port, "http://127.0.0.1:%d" % sim_port
-    env.levy_env = {"LEVY_RILLET_RATE_LIMIT": "0"}
+    proxy, env = common.proxied_env(LEVY, SRC, "levy-reliab-storm-", BASE_PORT, Proxy, invoices=INVOICES)
     try:
         if not check("simulator and levy start", env.start_sim() and env.start_levy()):
             return
-        common.wait_for(lambda: env.S("GET", "/_sim/info")[1].get("seeding") is False, 60, 0.3)
-        st, js, text, _ = env.L("GET", "/v1/regions")
-        regions = [r["code"] for r in (js or {}).get("data", []) if r.get("country") == "US"]
+        regions, (st, text) = common.us_regions(env)
         if not check("regions listed (%d US)" % len(regions), st == 200 and len(regions) > 40, (st, text[:200])):
             return
         try:

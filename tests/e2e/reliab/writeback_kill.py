@@ -16,8 +16,6 @@ levy restarts; the write-back job retries. Checked per cycle:
     retry in an "after" cycle was answered as an idempotent replay);
   * levy ends with the document written and levy_tax equal to what the simulator holds.
 """
-import http.client
-import http.server
 import json
 import os
 import random
@@ -50,60 +48,32 @@ class Proxy:
         self.release = threading.Event()
         proxy = self
 
-        class H(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        def handle_any(h):
+            n = int(h.headers.get("Content-Length") or 0)
+            body = h.rfile.read(n) if n else None
+            m = TAXES.match(h.path) if h.command == "POST" else None
+            mode = None
+            if m:
+                with proxy.lock:
+                    mode, proxy.armed = proxy.armed, None
+            if mode == "before":
+                with proxy.lock:
+                    proxy.log.append((h.path, h.headers.get("Idempotency-Key"), None, None, mode))
+                proxy.held.set()
+                proxy.release.wait(30)
+                h.close_connection = True
+                return
+            status, rh, data = common.proxy_forward(h, proxy.upstream_port, body)
+            if m:
+                replayed = dict((k.lower(), v) for k, v in rh).get("idempotent-replayed") == "true"
+                with proxy.lock:
+                    proxy.log.append((h.path, h.headers.get("Idempotency-Key"), status, replayed, mode))
+            if mode == "after":
+                proxy.held.set()
+                proxy.release.wait(30)
+            common.proxy_reply(h, status, rh, data)
 
-            def log_message(self, *a):
-                pass
-
-            def handle_any(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else None
-                m = TAXES.match(self.path) if self.command == "POST" else None
-                mode = None
-                if m:
-                    with proxy.lock:
-                        mode, proxy.armed = proxy.armed, None
-                if mode == "before":
-                    with proxy.lock:
-                        proxy.log.append((self.path, self.headers.get("Idempotency-Key"), None, None, mode))
-                    proxy.held.set()
-                    proxy.release.wait(30)
-                    self.close_connection = True
-                    return
-                hdrs = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-                c = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=30)
-                try:
-                    c.request(self.command, self.path, body=body, headers=hdrs)
-                    r = c.getresponse()
-                    data = r.read()
-                    rh = r.getheaders()
-                    status = r.status
-                finally:
-                    c.close()
-                if m:
-                    replayed = dict((k.lower(), v) for k, v in rh).get("idempotent-replayed") == "true"
-                    with proxy.lock:
-                        proxy.log.append((self.path, self.headers.get("Idempotency-Key"), status, replayed, mode))
-                if mode == "after":
-                    proxy.held.set()
-                    proxy.release.wait(30)
-                try:
-                    self.send_response(status)
-                    for k, v in rh:
-                        if k.lower() not in ("transfer-encoding", "connection", "content-length"):
-                            self.send_header(k, v)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:
-                    self.close_connection = True
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = handle_any
-
-        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
-        self.srv.daemon_threads = True
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+        self.srv = common.serve_proxy(port, handle_any)
 
     def arm(self, mode):
         with self.lock:
