@@ -574,6 +574,8 @@ def case_kill9_durable():
 
 
 class SlowHandler(http.server.BaseHTTPRequestHandler):
+    arrived = threading.Event()  # set when a slow request reaches the upstream
+
     def do_GET(self):
         if self.path == "/big":
             n = (16 << 20) + 1024
@@ -589,6 +591,7 @@ class SlowHandler(http.server.BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
+        SlowHandler.arrived.set()
         time.sleep(1.0)
         body = b'{"slow":true}'
         try:
@@ -619,9 +622,12 @@ def case_sigterm_graceful():
 
         def slow():
             result["r"] = lv.req("GET", f"/v1/example/fetch?url=http://127.0.0.1:{up_port}/")
+        SlowHandler.arrived.clear()
         t = threading.Thread(target=slow)
         t.start()
-        time.sleep(0.3)
+        # SIGTERM once levy is inside the call (on a loaded box 0.3 s was not always enough)
+        check(SlowHandler.arrived.wait(10), "the slow request reached the upstream")
+        time.sleep(0.1)
         lv.proc.send_signal(signal.SIGTERM)
         time.sleep(0.1)
         refused = False
