@@ -11,6 +11,8 @@ on: signed webhooks (fresh ids) and a store-writing API call (PUT /v1/regions) m
 with Retry-After; after the fault is switched off, the same webhook ids must answer
 duplicate:false (proof that none of them had been committed behind a non-2xx... and that
 none was acknowledged), the API write must succeed, and PRAGMA integrity_check is ok.
+Then the busy case: another process holds the write lock past levy's busy timeout (5 s):
+503 + Retry-After, and the same delivery id is new once the lock is gone.
 """
 import json
 import os
@@ -72,6 +74,26 @@ def main():
                       not bad, bad)
                 st, js, text, _ = env.L("PUT", "/v1/regions/US-NV", {"subscribed": r % 2 == 0, "tax_calculation": True})
                 check("%s round %d: fault off -> API write succeeds" % (kind, r), st == 200, (st, text[:200]))
+        # busy: another process (an operator's sqlite3 shell, a backup tool) holds the write
+        # lock longer than levy's busy timeout (5 s): 503 + Retry-After, nothing committed
+        import sqlite3
+        import time
+        lock = sqlite3.connect(os.path.join(env.levy_dir, "levy.db"), timeout=10, isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")
+        wid = str(uuid.uuid4())
+        t0 = time.monotonic()
+        a = env.deliver(body, wid, "CUSTOMER", "UPDATED", timeout=30)
+        dt = time.monotonic() - t0
+        st_api, js_api, text_api, rh_api = env.L("PUT", "/v1/regions/US-NV", {"subscribed": True, "tax_calculation": True}, timeout=30)
+        lock.execute("ROLLBACK")
+        lock.close()
+        check("busy store: webhook -> 503 + Retry-After after the busy timeout (%.1f s)" % dt,
+              a[0] == 503 and a[3].get("Retry-After") and dt < 15, (a[0], a[2][:160]))
+        check("busy store: PUT /v1/regions -> 503 + Retry-After", st_api == 503 and rh_api.get("Retry-After"),
+              (st_api, text_api[:160]))
+        a = env.deliver(body, wid, "CUSTOMER", "UPDATED")
+        check("lock released: the same id is new (nothing committed while busy)",
+              a[0] == 200 and a[1] == {"received": True, "duplicate": False}, (a[0], a[2][:160]))
         check("levy still running", env.levy.poll() is None, "")
         env.close()
         c = env.db()
