@@ -560,12 +560,21 @@ def case_kill9_durable():
             db = sqlite3.connect(os.path.join(data, "d", "levy.db"))
             rows = db.execute("SELECT kind, state FROM jobs WHERE key = 'durable-1'").fetchall()
             check(len(rows) == 1 and rows[0][0] == "example.thing", f"job exists after kill -9 ({rows})")
-            for _ in range(50):
+            state = None
+            for _ in range(100):
                 st, js, _, _ = lv2.req("GET", "/v1/example/things/durable-1")
-                if js.get("processed", 0) >= 1:
+                state = db.execute("SELECT state FROM jobs WHERE key = 'durable-1'").fetchone()[0]
+                if js.get("processed", 0) >= 1 and state == "done":
                     break
                 time.sleep(0.1)
-            check(js.get("processed") == 1, "the job ran once after restart")
+            # Jobs are at-least-once (ARCHITECTURE: idempotent jobs, exactly-once effects):
+            # the runner may have run this job between the 2xx and the kill, its done mark
+            # still deferred to the next pass, and then runs it again after the restart. The
+            # example job counts its runs, so 2 is that case; exactly once after a clean
+            # stop is asserted by jobs_batch.
+            check(js.get("processed") in (1, 2) and state == "done",
+                  "the job ran after restart and is done (runs: %s, state %s)" % (js.get("processed"), state))
+            db.close()
         finally:
             lv2.close()
     finally:
