@@ -121,7 +121,7 @@ void levy_call_log_error(levy_call *c, const char *what)
         msg = buf;
     }
     if (c->budget.tripped)
-        msg = "instruction budget exceeded";
+        msg = levy_budget_message(&c->budget);
     lua_State *L = levy_vm_state(c->gen->vm);
     if (lua_checkstack(L, 2)) {
         luaL_traceback(L, co, msg, 0);

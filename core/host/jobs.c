@@ -272,7 +272,7 @@ static void job_done(levy_call *call, int status, int nres)
     if (status != LUA_OK) {
         levy_call_log_error(call, "job");
         const char *msg = lua_tostring(co, -1);
-        job_failed(jc, call->budget.tripped ? "instruction budget exceeded"
+        job_failed(jc, call->budget.tripped ? levy_budget_message(&call->budget)
                        : msg ? msg : "error");
     } else {
         int marker = 0;

@@ -85,23 +85,36 @@ void levy_budget_scale(levy_budget *b, int instr_factor, int time_factor)
     b->limit_ns *= time_factor;
 }
 
+const char *levy_budget_message(const levy_budget *b)
+{
+    switch (b->tripped) {
+    case LEVY_BUDGET_INSTR:
+        return "instruction budget exceeded (LEVY_LUA_INSTR)";
+    case LEVY_BUDGET_TIME:
+        return "running-time budget exceeded (LEVY_LUA_TIME_MS)";
+    default:
+        return NULL;
+    }
+}
+
 static void budget_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     levy_budget *b = budget_of(L);
     if (b->tripped) {
-        luaL_error(L, "instruction budget exceeded");
+        luaL_error(L, "%s", levy_budget_message(b));
         return;
     }
     b->used += LEVY_VM_HOOK_STEP;
-    int over = b->limit && b->used > b->limit;
-    if (!over && b->limit_ns && b->slice_start_ns)
-        over = b->spent_ns + (mono_ns() - b->slice_start_ns) > b->limit_ns;
+    int over = b->limit && b->used > b->limit ? LEVY_BUDGET_INSTR : 0;
+    if (!over && b->limit_ns && b->slice_start_ns &&
+        b->spent_ns + (mono_ns() - b->slice_start_ns) > b->limit_ns)
+        over = LEVY_BUDGET_TIME;
     if (over) {
-        b->tripped = 1;
+        b->tripped = over;
         /* Re-arm on every instruction so a pcall that swallows the error gets it again. */
         lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
-        luaL_error(L, "instruction budget exceeded");
+        luaL_error(L, "%s", levy_budget_message(b));
     }
 }
 
@@ -261,7 +274,7 @@ int levy_vm_pcall_on(lua_State *L, int nargs, int nres, levy_err *err)
         memcpy(first, full, n);
         first[n] = '\0';
         if (strcmp(code, "budget") == 0)
-            snprintf(first, sizeof first, "instruction budget exceeded");
+            snprintf(first, sizeof first, "%s", levy_budget_message(b));
         levy_vm_err_from_msg(err, code, first);
         hlog(HLOG_DEBUG, "lua error: %s", full);
     } else if (levy_lua_is_api_error(L, -1)) {

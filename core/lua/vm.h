@@ -20,7 +20,7 @@ typedef struct levy_budget {
     int64_t spent_ns;       /* running time of finished slices (yields excluded) */
     int64_t slice_start_ns; /* start of the running slice (monotonic), 0 = not running */
     int64_t limit_ns;       /* running-time cap, 0 = unlimited */
-    int tripped;    /* exceeded: every further instruction raises again */
+    int tripped;    /* LEVY_BUDGET_INSTR / _TIME once exceeded: every further instruction raises */
 } levy_budget;
 
 typedef struct levy_vm_limits {
@@ -33,6 +33,11 @@ typedef struct levy_vm_limits {
 #define LEVY_VM_DEFAULT_INSTR ((uint64_t)40000000)
 #define LEVY_VM_DEFAULT_TIME_MS 80 /* x50 when LEVY_UNDER_VALGRIND is set */
 #define LEVY_VM_HOOK_STEP 1000
+/* levy_budget.tripped: which limit a call exceeded */
+#define LEVY_BUDGET_INSTR 1
+#define LEVY_BUDGET_TIME 2
+/** The error text for a tripped budget (names the limit and its setting); NULL if not tripped. */
+const char *levy_budget_message(const levy_budget *b);
 /* A state that grew this much above what it held after the last trim is collected and the
  * freed pages handed back to the OS when a call ends (levy_vm_trim). */
 #define LEVY_VM_TRIM_BYTES ((size_t)16 << 20)

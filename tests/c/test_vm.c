@@ -107,6 +107,29 @@ end:
     levy_vm_free(vm);
 }
 
+/* The error names the limit that tripped and the setting that raises it. */
+static void t_budget_names_limit(void)
+{
+    levy_err err;
+    levy_err_clear(&err);
+    levy_vm_limits by_instr = {0, 100000, 60000}; /* 100k instructions, 60 s */
+    levy_vm_limits by_time = {0, (uint64_t)1 << 50, 20}; /* no instruction cap to speak of, 20 ms */
+    levy_vm *vm = NULL, *vm2 = NULL;
+    CHECK_EQ_INT(levy_vm_new(&vm, &by_instr, NULL), LEVY_OK);
+    luaL_openlibs(levy_vm_state(vm));
+    CHECK(run(vm, "while true do end", &err) != LEVY_OK);
+    CHECK_EQ_STR(err.code, "budget");
+    CHECK_EQ_STR(err.message, "instruction budget exceeded (LEVY_LUA_INSTR)");
+    CHECK_EQ_INT(levy_vm_new(&vm2, &by_time, NULL), LEVY_OK);
+    luaL_openlibs(levy_vm_state(vm2));
+    CHECK(run(vm2, "while true do end", &err) != LEVY_OK);
+    CHECK_EQ_STR(err.code, "budget");
+    CHECK_EQ_STR(err.message, "running-time budget exceeded (LEVY_LUA_TIME_MS)");
+end:
+    levy_vm_free(vm);
+    levy_vm_free(vm2);
+}
+
 static void t_oom_cap(void)
 {
     levy_vm *vm = mkvm((size_t)2 << 20, 0);
@@ -197,6 +220,7 @@ end:
 static const levy_test tests[] = {
     {"pcall_traceback", t_pcall_traceback},
     {"budget_runaway", t_budget_runaway},
+    {"budget_names_limit", t_budget_names_limit},
     {"oom_cap", t_oom_cap},
     {"trim_after_big_call", t_trim_after_big_call},
     {"failing_allocator", t_failing_allocator},
