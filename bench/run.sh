@@ -5,7 +5,7 @@
 # of 3 s) per point, the median run (by req/s) is reported. Ports 18800-18899. Not part of ctest.
 # Sections (BENCH_ONLY="..." picks some): start micro hello reload calc openloop growth rillet soak
 # (soak = bench/soak.sh, 10 min; 1 min with --quick). A full run (no BENCH_ONLY, not --quick)
-# takes about 50 min and rewrites the generated table in bench/README.md (BENCH_README=0/1).
+# takes about 45 min and rewrites the generated table in bench/README.md (BENCH_README=0/1).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=$ROOT/bench
@@ -84,7 +84,8 @@ log "versions"
 {
   echo "date: $(date -u +%FT%TZ)  host: $(uname -srm)  nproc: $(nproc)  fs: $(df -T "$TMP" | awk 'NR==2{print $2}') ($TMP)"
   echo "levy: $("$LEVY" version 2>&1 | tr '\n' ' ')"
-  echo "git: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)  build: $(grep -m1 CMAKE_BUILD_TYPE:STRING "$BUILD/CMakeCache.txt" | cut -d= -f2)"
+  BT=$(grep -m1 CMAKE_BUILD_TYPE:STRING "$BUILD/CMakeCache.txt" | cut -d= -f2)
+  echo "git: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)  build: ${BT:-RelWithDebInfo (the CMakeLists default)}"
   echo "nginx: $(nginx -v 2>&1 | sed 's/.*: //')  ngx_lua: $(dpkg-query -W -f '${Version}' libnginx-mod-http-lua 2>/dev/null)  wrk: $(dpkg-query -W -f '${Version}' wrk 2>/dev/null)"
   echo "sqlite: $(dpkg-query -W -f '${Version}' libsqlite3-0 2>/dev/null)  lua: $(dpkg-query -W -f '${Version}' liblua5.4-0 2>/dev/null)  libevent: $(dpkg-query -W -f '${Version}' libevent-2.1-7 2>/dev/null)"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
