@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -734,8 +733,7 @@ int levy_host_serve(levy_config *cfg)
     run_on_start(h);
     h->started = 1;
     /* the build (rule self-tests, rate-table loading) freed a few MB that glibc would keep */
-    lua_gc(levy_vm_state(h->current->vm), LUA_GCCOLLECT, 0);
-    malloc_trim(0);
+    levy_vm_collect(h->current->vm);
     event_base_dispatch(h->base);
     hlog(HLOG_INFO, "stopped");
     code = 0;

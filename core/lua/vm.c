@@ -8,7 +8,6 @@
 #include <lualib.h>
 
 #include "host/hlog.h"
-
 #include "lctx.h"
 #include "vm.h"
 
@@ -184,18 +183,23 @@ levy_vm *levy_vm_of(lua_State *L)
 
 size_t levy_vm_mem_used(const levy_vm *vm) { return vm->used; }
 
+void levy_vm_collect(levy_vm *vm)
+{
+    lua_gc(vm->L, LUA_GCCOLLECT, 0);
+    malloc_trim(0);
+    vm->base = vm->peak = vm->used;
+}
+
 int levy_vm_trim(levy_vm *vm)
 {
     if (vm->base == 0)
         vm->base = vm->used;
     if (vm->peak <= vm->base + LEVY_VM_TRIM_BYTES)
         return 0;
-    size_t peak = vm->peak;
-    lua_gc(vm->L, LUA_GCCOLLECT, 0);
-    malloc_trim(0);
+    size_t peak = vm->peak, base = vm->base;
+    levy_vm_collect(vm);
     hlog(HLOG_DEBUG, "lua state grew to %zu kB (held %zu kB before): collected, %zu kB held now",
-         peak >> 10, vm->base >> 10, vm->used >> 10);
-    vm->base = vm->peak = vm->used;
+         peak >> 10, base >> 10, vm->used >> 10);
     return 1;
 }
 uint64_t levy_vm_instr_budget(const levy_vm *vm) { return vm->instr_budget; }

@@ -36,13 +36,14 @@ typedef struct levy_vm_limits {
 /* levy_budget.tripped: which limit a call exceeded */
 #define LEVY_BUDGET_INSTR 1
 #define LEVY_BUDGET_TIME 2
-/** The error text for a tripped budget (names the limit and its setting); NULL if not tripped. */
-const char *levy_budget_message(const levy_budget *b);
 /* A state that grew this much above what it held after the last trim is collected and the
  * freed pages handed back to the OS when a call ends (levy_vm_trim). */
 #define LEVY_VM_TRIM_BYTES ((size_t)16 << 20)
 
 typedef struct levy_vm levy_vm;
+
+/** The error text for a tripped budget (names the limit and its setting); NULL if not tripped. */
+const char *levy_budget_message(const levy_budget *b);
 
 /** Creates a VM (state with no libraries open yet). @return LEVY_OK or LEVY_ENOMEM. */
 int levy_vm_new(levy_vm **out, const levy_vm_limits *lim, levy_err *err);
@@ -54,6 +55,9 @@ lua_State *levy_vm_state(levy_vm *vm);
  * recursion), runs a full collection and malloc_trim(0) so RSS returns to its baseline.
  * Returns 1 when it trimmed. glibc keeps freed heap memory otherwise. */
 int levy_vm_trim(levy_vm *vm);
+/** A full collection and malloc_trim(0) now (levy_vm_trim does it past its threshold; the
+ * host once before serving, after the build's self-tests and table loading). */
+void levy_vm_collect(levy_vm *vm);
 /** The VM that owns thread L (through the allocator's userdata). */
 levy_vm *levy_vm_of(lua_State *L);
 /** Bytes currently allocated by the state. */
