@@ -5,10 +5,10 @@
 # request's intended send time (bench/openloop.c), so a stall is charged to every request
 # that should have gone out during it (no coordinated omission).
 # Uses from run.sh: ROOT BENCH TMP LEVY TOKEN RUNS DUR QUICK P_NGX, wrk_point row ratio log
-# start_levy stop_pid, and CALC50_LEVY / CALC50_NGX when the calc section ran.
+# start_levy stop_pid need_openloop, and CALC50_LEVY / CALC50_NGX when the calc section ran.
 P_OL=18850
 OL_WARM=2; ((QUICK)) && OL_WARM=1
-cc -O2 -Wall -Wextra -o "$TMP/openloop" "$BENCH/openloop.c" -levent || die "openloop build"
+need_openloop
 python3 "$BENCH/mkreq.py" calc 10 "$TOKEN" "$TMP/calc10.req" 2>/dev/null
 
 log "open loop: POST /v1/calculate 10 lines"

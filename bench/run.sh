@@ -158,6 +158,8 @@ EOF
   done
 }
 msv() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p" <<<"$2" | head -1; }  # msv KEY "k=v ..." -> v
+# the open-loop client (bench/openloop.c), built once per run into $TMP
+need_openloop() { [[ -x $TMP/openloop ]] || cc -O2 -Wall -Wextra -o "$TMP/openloop" "$BENCH/openloop.c" -levent || die "openloop build"; }
 
 #################################################################### B7 start, B8 micro
 if want start; then
@@ -235,7 +237,7 @@ row "p99 of GET /v1/regions/US-TX (c=10) during 20 reloads" "${DR_P99} µs (max 
 # POST /admin/reload to its answer (= the new generation serves).
 curl -s -o /dev/null -X PUT "${auth[@]}" -H 'Content-Type: application/json' \
   -d '{"subscribed":true,"tax_calculation":true}' "http://127.0.0.1:$P_LEVY/v1/regions/US-TX"
-[[ -x $TMP/openloop ]] || cc -O2 -Wall -Wextra -o "$TMP/openloop" "$BENCH/openloop.c" -levent || die "openloop build"
+need_openloop
 python3 "$BENCH/mkreq.py" calc 10 "$TOKEN" "$TMP/calc10.req" 2>/dev/null
 export BENCH_TOKEN=$TOKEN
 BENCH_LINES=10 wrk_point reload-calc-max 50 "http://127.0.0.1:$P_LEVY/v1/calculate" -s "$BENCH/wrk/calc.lua"
@@ -266,15 +268,14 @@ PY
 for i in $(seq $RUNS); do b4_run "$TMP/b4-base.txt"; b4_run "$TMP/b4-reload.txt" reload; done
 b4_med() { sed 's/.*p99_us=\([0-9]*\).*/\1 &/' "$1" | sort -n | sed -n "$(((RUNS + 1) / 2))p" | cut -d' ' -f2-; }
 B4_BASE=$(b4_med "$TMP/b4-base.txt"); B4_REL=$(b4_med "$TMP/b4-reload.txt")
-b4kv() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 B4_BAD=$(cat "$TMP/b4-base.txt" "$TMP/b4-reload.txt" | awk '{for(i=1;i<=NF;i++){split($i,a,"="); if(a[1]=="non2xx"||a[1]=="errors"||a[1]=="unfinished") n+=a[2]}} END{print n+0}')
 B4_NREL=$(awk '$2==200 && $3=="True"' "$TMP/b4-acks.txt" | wc -l)
 B4_ACK=$(awk '{print $1}' "$TMP/b4-acks.txt" | sort -n | awk '{v[NR]=$1} END{printf "median %.1f ms, max %.1f ms", v[int((NR+1)/2)], v[NR]}')
 log "B4 base: $B4_BASE"; log "B4 reload: $B4_REL"; log "B4 acks: $B4_ACK ($B4_NREL reloaded)"
 row "B4: POST /v1/calculate 10 lines, open loop at 50 % of max ($B4_RATE req/s), p99 during 20 reloads of 166 rule files vs without" \
-  "$(b4kv p99_us "$B4_REL") µs (p50 $(b4kv p50_us "$B4_REL"), max $(b4kv max_us "$B4_REL") µs); errors in all $((2 * RUNS)) runs: $B4_BAD" \
-  "<= 2x baseline, 0 errors" "baseline p99 $(b4kv p99_us "$B4_BASE") µs (max $(b4kv max_us "$B4_BASE"))" \
-  "$(ratio "$(b4kv p99_us "$B4_REL")" "$(b4kv p99_us "$B4_BASE")")" "openloop -r $B4_RATE -c 50 calc10.req, with/without 20x POST /admin/reload (median p99 of $RUNS each)"
+  "$(msv p99_us "$B4_REL") µs (p50 $(msv p50_us "$B4_REL"), max $(msv max_us "$B4_REL") µs); errors in all $((2 * RUNS)) runs: $B4_BAD" \
+  "<= 2x baseline, 0 errors" "baseline p99 $(msv p99_us "$B4_BASE") µs (max $(msv max_us "$B4_BASE"))" \
+  "$(ratio "$(msv p99_us "$B4_REL")" "$(msv p99_us "$B4_BASE")")" "openloop -r $B4_RATE -c 50 calc10.req, with/without 20x POST /admin/reload (median p99 of $RUNS each)"
 row "B4: new rules live after POST /admin/reload, under that load ($B4_NREL of $((20 * RUNS)) reloaded)" "$B4_ACK" "<= 100 ms" "-" "-" "the reload's 200 comes after the swap"
 stop_pid "$RL_PID"
 fi
@@ -355,7 +356,7 @@ if want rillet; then
     row "Duplicate deliveries c=50 p50 / p99 µs" "${H[1]} / ${H[2]}" "p99 <= 3 ms" "-" "-" "same"
     # B1 open loop: unique deliveries at a fixed 1,000 req/s (fresh ids per run), latency from
     # each request's intended send time
-    [[ -x $TMP/openloop ]] || cc -O2 -Wall -Wextra -o "$TMP/openloop" "$BENCH/openloop.c" -levent || die "openloop build"
+    need_openloop
     B1L=()
     for i in $(seq $RUNS); do
       python3 "$BENCH/gen_webhooks.py" "$SIGNING" "$CON_ID" $((1000 * (DUR + 2) + 1000)) "$TMP/hooks-ol-$i.req"
