@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -90,9 +91,18 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
     if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0) {
         levy_err e;
         levy_err_clear(&e);
-        int pages = 0, restore = cmd[0] == 'r';
+        int pages = 0, restore = cmd[0] == 'r', lock_fd = -1;
+        struct stat dst;
+        /* a restore replaces the store: not under a running levy (a backup only reads) */
+        if (restore && stat(cfg->data_dir, &dst) == 0 &&
+            levy_datadir_lock(cfg->data_dir, &lock_fd, &e) != LEVY_OK) {
+            fprintf(stderr, "levy restore: %s; stop it first\n", e.message);
+            return 1;
+        }
         int rc = restore ? levy_backup_restore(cfg->data_dir, cfg->args[0], cfg->force, &pages, &e)
                          : levy_backup_run(cfg->data_dir, cfg->args[0], &pages, &e);
+        if (lock_fd >= 0)
+            close(lock_fd);
         if (rc != LEVY_OK) {
             fprintf(stderr, "levy %s: %s\n", cmd, e.message);
             return 1;

@@ -111,15 +111,47 @@ static void call_free(levy_call *c)
     free(c);
 }
 
+const char *levy_call_error_text(lua_State *co, int idx, char *buf, size_t cap)
+{
+    const char *msg = lua_tostring(co, idx);
+    if (msg)
+        return msg;
+    if (lua_istable(co, idx)) {
+        /* an API error (levy.http.error, a busy or failing store...): status, code, message;
+         * raw reads only, so no metamethod of plugin code runs here */
+        int t = lua_absindex(co, idx);
+        if (!lua_checkstack(co, 3)) {
+            snprintf(buf, cap, "(error object is a table value)");
+            return buf;
+        }
+        lua_pushstring(co, "status");
+        lua_rawget(co, t);
+        lua_pushstring(co, "code");
+        lua_rawget(co, t);
+        lua_pushstring(co, "message");
+        lua_rawget(co, t);
+        const char *code = lua_type(co, -2) == LUA_TSTRING ? lua_tostring(co, -2) : NULL;
+        const char *text = lua_type(co, -1) == LUA_TSTRING ? lua_tostring(co, -1) : NULL;
+        if (code || text) {
+            if (lua_isinteger(co, -3))
+                snprintf(buf, cap, "%lld %s: %s", (long long)lua_tointeger(co, -3),
+                         code ? code : "error", text ? text : "");
+            else
+                snprintf(buf, cap, "%s: %s", code ? code : "error", text ? text : "");
+            lua_pop(co, 3);
+            return buf;
+        }
+        lua_pop(co, 3);
+    }
+    snprintf(buf, cap, "(error object is a %s value)", luaL_typename(co, idx));
+    return buf;
+}
+
 void levy_call_log_error(levy_call *c, const char *what)
 {
     lua_State *co = c->co;
-    const char *msg = lua_tostring(co, -1);
-    char buf[160];
-    if (!msg) {
-        snprintf(buf, sizeof buf, "(error object is a %s value)", luaL_typename(co, -1));
-        msg = buf;
-    }
+    char buf[400];
+    const char *msg = levy_call_error_text(co, -1, buf, sizeof buf);
     if (c->budget.tripped)
         msg = levy_budget_message(&c->budget);
     lua_State *L = levy_vm_state(c->gen->vm);

@@ -612,6 +612,66 @@ static void start_watch(levy_host *h)
 
 /* ---- serve ---------------------------------------------------------------------------- */
 
+#ifdef HAVE_STORE
+/* PRAGMA quick_check (refuse a damaged store), then the loop's bounded wait for locks of
+ * other processes: LEVY_STORE_BUSY_MS (default 50 ms) shared by all statements of a loop turn
+ * (store.h), so a held lock costs a request a 503 + Retry-After, never seconds of the loop. */
+static int store_startup_checks(levy_host *h, const char *dbpath)
+{
+    char detail[600];
+    levy_err e;
+    levy_err_clear(&e);
+    int rc = levy_store_quick_check(h->store, detail, sizeof detail, &e);
+    if (rc == LEVY_EIO) {
+        fprintf(stderr, "levy: the store %s is damaged (PRAGMA quick_check: %s); not starting. "
+                "Stop anything else using it, then restore the last good backup: levy restore "
+                "FILE --data-dir %s --force (docs/operations.md, start-up checks)\n", dbpath,
+                detail, h->cfg->data_dir);
+        return 1;
+    }
+    if (rc != LEVY_OK) {
+        fprintf(stderr, "levy: cannot check the store %s: %s\n", dbpath, e.message);
+        return 1;
+    }
+    int ms = 50;
+    const char *v = getenv("LEVY_STORE_BUSY_MS");
+    if (v && *v) {
+        char *end = NULL;
+        long n = strtol(v, &end, 10);
+        if (!end || *end || n < 1 || n > 5000) {
+            fprintf(stderr, "levy: LEVY_STORE_BUSY_MS must be an integer 1..5000 (ms)\n");
+            return 1;
+        }
+        ms = (int)n;
+    }
+    levy_store_set_busy_budget(h->store, ms);
+    return 0;
+}
+#endif
+
+/* The master key, checked against the sealed data of the store (rotate.h); sets it. */
+static int verify_master_key(levy_host *h)
+{
+    uint8_t key[LEVY_KEY_LEN];
+    char note[2048];
+    levy_err e;
+    levy_err_clear(&e);
+    if (!h->store) {
+        if (levy_crypto_master_key_load(h->cfg->data_dir, key, &e) != LEVY_OK) {
+            fprintf(stderr, "levy: master key: %s\n", e.message);
+            return 1;
+        }
+    } else if (levy_rotate_verify_key(h, key, note, sizeof note, &e) != LEVY_OK) {
+        fprintf(stderr, "levy: %s; not starting\n", note[0] ? note : e.message);
+        return 1;
+    } else if (note[0]) {
+        hlog(strcmp(note, "created a new master key") == 0 ? HLOG_INFO : HLOG_WARN, "%s", note);
+    }
+    levy_crypto_set_master_key(key);
+    memset(key, 0, sizeof key);
+    return 0;
+}
+
 static void print_errors(const levy_gen_errors *e)
 {
     for (int i = 0; i < e->n; i++)
@@ -658,20 +718,6 @@ int levy_host_serve(levy_config *cfg)
         close(lock_fd);
         return 1;
     }
-    {
-        uint8_t key[LEVY_KEY_LEN];
-        if (levy_crypto_master_key_load(cfg->data_dir, key, &err) != LEVY_OK) {
-            fprintf(stderr, "levy: master key: %s\n", err.message);
-            close(lock_fd);
-            return 1;
-        }
-        levy_err kerr;
-        levy_err_clear(&kerr);
-        if (levy_rotate_check_key(cfg->data_dir, key, &kerr) != LEVY_OK)
-            hlog(HLOG_WARN, "%s", kerr.message);
-        levy_crypto_set_master_key(key);
-        memset(key, 0, sizeof key);
-    }
     h->base = levy_host_event_base_new();
     if (!h->base || levy_http_client_new(&h->client, h->base, &err) != LEVY_OK) {
         fprintf(stderr, "levy: cannot start the event loop\n");
@@ -684,9 +730,15 @@ int levy_host_serve(levy_config *cfg)
         levy_store *st = NULL;
         if (levy_store_open(&st, dbpath, 0, &err) != LEVY_OK) {
             fprintf(stderr, "levy: cannot open the store %s: %s\n", dbpath, err.message);
+            if (strcmp(err.code, "io") == 0)
+                fprintf(stderr, "levy: if %s is damaged, restore it from a backup: levy restore "
+                        "FILE --data-dir %s --force (docs/operations.md, start-up checks)\n",
+                        dbpath, cfg->data_dir);
             goto done;
         }
         h->store = st;
+        if (store_startup_checks(h, dbpath) != 0)
+            goto done;
     }
 #endif
 #ifdef HAVE_JOBS
@@ -704,6 +756,8 @@ int levy_host_serve(levy_config *cfg)
         fprintf(stderr, "levy: cannot load plugins/scripts; not starting\n");
         goto done;
     }
+    if (verify_master_key(h) != 0)
+        goto done;
     if (levy_server_start(h, &err) != LEVY_OK) {
         fprintf(stderr, "levy: %s\n", err.message);
         goto done;

@@ -60,6 +60,10 @@ lua_State *levy_aux_thread(lua_State *L, int *ref);
 void levy_call_fail(levy_call *call);
 /** Pushes a traceback of a failed call's error on co and logs it (request id, plugin). */
 void levy_call_log_error(levy_call *call, const char *what);
+/** The text of the error value at idx of co: a string as is; an API error table as
+ * "STATUS code: message" (raw reads); else "(error object is a T value)". Returns either a
+ * string owned by co or buf. */
+const char *levy_call_error_text(lua_State *co, int idx, char *buf, size_t cap);
 
 typedef struct levy_reload_report {
     const char *status; /* "reloaded", "unchanged", "rejected" */

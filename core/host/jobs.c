@@ -163,6 +163,10 @@ typedef struct runner {
      * them running, and the start requeues them: at-least-once, as for a crash inside a job. */
     char (*done_ids)[LEVY_JOB_ID_MAX];
     int ndone, capdone;
+    /* Jobs whose retry (or dead) mark could not be written because the store was busy or
+     * failing: still 'running' in the store, requeued (not counted) by the next poll. */
+    char (*requeue_ids)[LEVY_JOB_ID_MAX];
+    int nrequeue, caprequeue;
 } runner;
 
 typedef struct job_call {
@@ -208,6 +212,34 @@ static int defer_done(runner *r, const char *id)
     return LEVY_OK;
 }
 
+static void defer_requeue(runner *r, const char *id)
+{
+    if (r->nrequeue == r->caprequeue) {
+        int cap = r->caprequeue ? r->caprequeue * 2 : 16;
+        void *nb = realloc(r->requeue_ids, (size_t)cap * sizeof *r->requeue_ids);
+        if (!nb) {
+            hlog(HLOG_ERROR, "job %s: left running until the next start (out of memory)", id);
+            return;
+        }
+        r->requeue_ids = nb;
+        r->caprequeue = cap;
+    }
+    snprintf(r->requeue_ids[r->nrequeue++], LEVY_JOB_ID_MAX, "%s", id);
+}
+
+/* Requeues (not counted) the jobs whose transition could not be written; inside the poll's
+ * transaction. The list is kept when it fails. */
+static int flush_requeue(runner *r, int64_t now, levy_err *err)
+{
+    for (int i = 0; i < r->nrequeue; i++) {
+        int rc = levy_jobs_retry(r->h->store, r->requeue_ids[i], now,
+                                 "store unavailable: requeued", 0, err);
+        if (rc && rc != LEVY_ENOTFOUND)
+            return rc;
+    }
+    return LEVY_OK;
+}
+
 /* Marks the deferred jobs done; joins the caller's transaction if one is open. The list is
  * kept on failure (the caller's rollback undoes the marks) and cleared by done_committed. */
 static int flush_done(runner *r, levy_err *err)
@@ -242,14 +274,26 @@ static void flush_done_now(runner *r)
     r->ndone = 0;
 }
 
+/* A transition that could not be written leaves the job 'running' in the store: the next
+ * poll requeues it (a busy or failing store is not the job's failure). */
+static void transition_failed(runner *r, const char *id, int rc, const levy_err *e)
+{
+    if (rc == LEVY_OK || rc == LEVY_ENOTFOUND)
+        return;
+    if (levy_store_state(r->h->store) == LEVY_STORE_STATE_OK)
+        hlog(HLOG_ERROR, "job %s: cannot record its outcome: %s", id, e->message);
+    defer_requeue(r, id);
+}
+
 static void job_failed(job_call *jc, const char *why)
 {
     runner *r = jc->r;
     levy_err e;
+    levy_err_clear(&e);
     if (jc->job.attempts >= jc->max_attempts) {
         hlog(HLOG_WARN, "job %s (%s) dead after %d attempts: %s", jc->job.id, jc->job.kind,
              jc->job.attempts, why);
-        levy_jobs_dead(r->h->store, jc->job.id, why, &e);
+        transition_failed(r, jc->job.id, levy_jobs_dead(r->h->store, jc->job.id, why, &e), &e);
         return;
     }
     uint64_t rnd = 0;
@@ -258,7 +302,21 @@ static void job_failed(job_call *jc, const char *why)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    levy_jobs_retry(r->h->store, jc->job.id, now + delay, why, 1, &e);
+    transition_failed(r, jc->job.id,
+                      levy_jobs_retry(r->h->store, jc->job.id, now + delay, why, 1, &e), &e);
+}
+
+/* 1 when the job's error is the 503 the store raises while it is busy or failing. */
+static int store_unavailable(levy_host *h, lua_State *co)
+{
+    if (levy_store_state(h->store) == LEVY_STORE_STATE_OK ||
+        levy_store_state(h->store) == LEVY_STORE_STATE_CORRUPT || !levy_lua_is_api_error(co, -1))
+        return 0;
+    lua_pushstring(co, "status");
+    lua_rawget(co, -2);
+    int is503 = lua_isinteger(co, -1) && lua_tointeger(co, -1) == 503;
+    lua_pop(co, 1);
+    return is503;
 }
 
 static void job_done(levy_call *call, int status, int nres)
@@ -270,10 +328,22 @@ static void job_done(levy_call *call, int status, int nres)
     levy_err e;
     levy_err_clear(&e);
     if (status != LUA_OK) {
-        levy_call_log_error(call, "job");
-        const char *msg = lua_tostring(co, -1);
-        job_failed(jc, call->budget.tripped ? levy_budget_message(&call->budget)
-                       : msg ? msg : "error");
+        char buf[400];
+        const char *msg = call->budget.tripped ? levy_budget_message(&call->budget)
+                                               : levy_call_error_text(co, -1, buf, sizeof buf);
+        if (!call->budget.tripped && store_unavailable(h, co)) {
+            /* busy / disk full / I/O error: retried in a second, not counted as an attempt
+             * (the store logs the episode once) */
+            hlog(HLOG_DEBUG, "job %s (%s): %s; retried", jc->job.id, jc->job.kind, msg);
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+            transition_failed(r, jc->job.id,
+                              levy_jobs_retry(h->store, jc->job.id, now + 1000, msg, 0, &e), &e);
+        } else {
+            levy_call_log_error(call, "job");
+            job_failed(jc, msg);
+        }
     } else {
         int marker = 0;
         if (nres >= 1 && lua_istable(co, -nres) && lua_getmetatable(co, -nres)) {
@@ -356,6 +426,9 @@ static int setup_job(lua_State *co)
 }
 
 #define CLAIM_MAX 64
+/* A poll that fails while the store is busy or failing is retried every 250 ms: the store
+ * logged the episode once, so these lines go to DEBUG then. */
+#define POLL_LEVEL(h) (levy_store_state((h)->store) == LEVY_STORE_STATE_OK ? HLOG_WARN : HLOG_DEBUG)
 
 static void start_job(runner *r, levy_gen *g, levy_job_kind *jk, kind_state *ks, levy_job *job,
                       int64_t now)
@@ -414,14 +487,16 @@ static void poll_jobs(evutil_socket_t fd, short what, void *arg)
     r->polling = 1;
     r->repoll = 0;
     if (levy_store_begin(h->store, &e) != LEVY_OK) {
-        hlog(HLOG_WARN, "jobs: cannot begin: %s", e.message);
+        hlog(POLL_LEVEL(h), "jobs: cannot begin: %s", e.message);
         r->polling = 0;
         schedule_poll(r, 250);
         return;
     }
     int rc = flush_done(r, &e);
     if (rc)
-        hlog(HLOG_WARN, "jobs: cannot mark finished jobs done: %s", e.message);
+        hlog(POLL_LEVEL(h), "jobs: cannot mark finished jobs done: %s", e.message);
+    if (rc == LEVY_OK && (rc = flush_requeue(r, now, &e)) != LEVY_OK)
+        hlog(POLL_LEVEL(h), "jobs: cannot requeue jobs: %s", e.message);
     for (int k = 0; rc == LEVY_OK && k < g->njobs && total < CLAIM_MAX; k++) {
         levy_job_kind *jk = &g->jobs[k];
         kind_state *ks = kind_of(r, jk->kind);
@@ -437,7 +512,7 @@ static void poll_jobs(evutil_socket_t fd, short what, void *arg)
         int n = 0;
         /* a failed claim rolls back its own savepoint; the other kinds go on */
         if (levy_jobs_claim(h->store, jk->kind, now, room, claimed + total, &n, &e) != LEVY_OK) {
-            hlog(HLOG_WARN, "jobs: claim %s failed: %s", jk->kind, e.message);
+            hlog(POLL_LEVEL(h), "jobs: claim %s failed: %s", jk->kind, e.message);
             continue;
         }
         for (int i = 0; i < n; i++)
@@ -451,13 +526,14 @@ static void poll_jobs(evutil_socket_t fd, short what, void *arg)
     if (rc != LEVY_OK) {
         if (levy_store_depth(h->store) > 0)
             levy_store_rollback(h->store, NULL);
-        hlog(HLOG_WARN, "jobs: poll commit failed: %s", e.message);
+        hlog(POLL_LEVEL(h), "jobs: poll commit failed: %s", e.message);
         levy_jobs_free(claimed, total); /* rolled back: still queued */
         r->polling = 0;
         schedule_poll(r, 250);
         return;
     }
     r->ndone = 0;
+    r->nrequeue = 0;
     for (int i = 0; i < total; i++) {
         levy_job_kind *jk = &g->jobs[kind_of_claim[i]];
         kind_state *ks = kind_of(r, jk->kind);
@@ -540,6 +616,7 @@ void levy_jobs_runner_stop(levy_host *h)
     if (r->running == 0) {
         free(r->kinds);
         free(r->done_ids);
+        free(r->requeue_ids);
         free(r);
         h->jobs = NULL;
     }

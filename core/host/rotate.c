@@ -17,6 +17,7 @@
 #include "host/host.h"
 #include "host/rotate.h"
 #include "lua/sandbox.h"
+#include "store/store.h"
 #include "tax/tax.h"
 
 #define KEY_TEXT_CAP 128
@@ -113,6 +114,18 @@ static int fingerprint(const uint8_t key[LEVY_KEY_LEN], char out[LEVY_ROTATE_FP_
     return LEVY_OK;
 }
 
+/* The PID written in DATA_DIR/levy.lock by the process that holds it (0 when unknown). */
+static long lock_holder(int fd)
+{
+    char b[32];
+    ssize_t n = pread(fd, b, sizeof b - 1, 0);
+    if (n <= 0)
+        return 0;
+    b[n] = 0;
+    long pid = strtol(b, NULL, 10);
+    return pid > 0 ? pid : 0;
+}
+
 static int lock_file(const char *data_dir, int op, int *fd_out, levy_err *err)
 {
     char path[PATH_MAX];
@@ -124,21 +137,42 @@ static int lock_file(const char *data_dir, int op, int *fd_out, levy_err *err)
         return levy_err_set(err, LEVY_EIO, "io", "cannot open %s: %s", path, strerror(errno));
     if (flock(fd, op | LOCK_NB) != 0) {
         int e = errno;
+        long pid = e == EWOULDBLOCK ? lock_holder(fd) : 0;
         close(fd);
-        if (e == EWOULDBLOCK)
-            return levy_err_set(err, LEVY_ECONFLICT, "busy", "%s is locked", path);
+        if (e == EWOULDBLOCK) {
+            if (pid)
+                return levy_err_set(err, LEVY_ECONFLICT, "busy", "data dir %s in use by PID %ld",
+                                    data_dir, pid);
+            return levy_err_set(err, LEVY_ECONFLICT, "busy", "data dir %s in use (%s is locked)",
+                                data_dir, path);
+        }
         return levy_err_set(err, LEVY_EIO, "io", "cannot lock %s: %s", path, strerror(e));
+    }
+    if (op == LOCK_EX) { /* name the holder for the one that is refused */
+        char b[32];
+        int n = snprintf(b, sizeof b, "%ld\n", (long)getpid());
+        if (ftruncate(fd, 0) != 0 || pwrite(fd, b, (size_t)n, 0) != n) {
+            /* the lock holds without the PID; the refusal then names the file */
+        }
     }
     *fd_out = fd;
     return LEVY_OK;
 }
 
+int levy_datadir_lock(const char *data_dir, int *fd, levy_err *err)
+{
+    return lock_file(data_dir, LOCK_EX, fd, err);
+}
+
 int levy_rotate_serve_lock(const char *data_dir, int *fd, levy_err *err)
 {
-    int rc = lock_file(data_dir, LOCK_SH, fd, err);
-    if (rc == LEVY_ECONFLICT)
-        return levy_err_set(err, LEVY_ECONFLICT, "busy", "a master key rotation is running "
-                            "on %s; not starting", data_dir);
+    int rc = lock_file(data_dir, LOCK_EX, fd, err);
+    if (rc == LEVY_ECONFLICT) {
+        char why[sizeof err->message];
+        snprintf(why, sizeof why, "%s", err->message);
+        return levy_err_set(err, LEVY_ECONFLICT, "busy", "%s (another levy serve, or a "
+                            "rotate-master-key or restore); not starting", why);
+    }
     return rc;
 }
 
@@ -250,6 +284,43 @@ static int copy_field(lua_State *L, const char *name, char *dst, size_t cap)
     return ok;
 }
 
+/* Copies H.sealed() of generation g (the columns plugins declare as sealed). */
+static int copy_sealed(levy_gen *g, sealed_col **out, int *n, levy_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    lua_State *L = levy_vm_state(g->vm);
+    levy_sandbox_push_api(L, "sealed");
+    int rc = levy_vm_pcall(g->vm, 0, 1, err);
+    if (rc != LEVY_OK)
+        return rc;
+    int cnt = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
+    sealed_col *v = calloc((size_t)cnt + 1, sizeof *v);
+    if (!v) {
+        lua_pop(L, 1);
+        return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+    }
+    for (int i = 1; i <= cnt; i++) {
+        lua_rawgeti(L, -1, i);
+        sealed_col *c = &v[i - 1];
+        int ok = copy_field(L, "plugin", c->plugin, sizeof c->plugin) &&
+                 copy_field(L, "table", c->table, sizeof c->table) &&
+                 copy_field(L, "key", c->key, sizeof c->key) &&
+                 copy_field(L, "column", c->column, sizeof c->column) &&
+                 copy_field(L, "field", c->field, sizeof c->field);
+        lua_pop(L, 1);
+        if (!ok) {
+            free(v);
+            lua_pop(L, 1);
+            return levy_err_set(err, LEVY_EINVAL, "invalid", "sealed declaration %d is too long", i);
+        }
+    }
+    lua_pop(L, 1);
+    *out = v;
+    *n = cnt;
+    return LEVY_OK;
+}
+
 /* Builds a check-role generation (no store, no migrations) and copies H.sealed(). */
 static int load_declarations(levy_config *cfg, sealed_col **out, int *n, levy_err *err)
 {
@@ -269,36 +340,7 @@ static int load_declarations(levy_config *cfg, sealed_col **out, int *n, levy_er
             levy_err_set(err, rc, "invalid", "plugins/scripts do not load (see above)");
         goto done;
     }
-    lua_State *L = levy_vm_state(g->vm);
-    levy_sandbox_push_api(L, "sealed");
-    if ((rc = levy_vm_pcall(g->vm, 0, 1, err)) != LEVY_OK)
-        goto done;
-    int cnt = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
-    sealed_col *v = calloc((size_t)cnt + 1, sizeof *v);
-    if (!v) {
-        lua_pop(L, 1);
-        rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
-        goto done;
-    }
-    for (int i = 1; i <= cnt; i++) {
-        lua_rawgeti(L, -1, i);
-        sealed_col *c = &v[i - 1];
-        int ok = copy_field(L, "plugin", c->plugin, sizeof c->plugin) &&
-                 copy_field(L, "table", c->table, sizeof c->table) &&
-                 copy_field(L, "key", c->key, sizeof c->key) &&
-                 copy_field(L, "column", c->column, sizeof c->column) &&
-                 copy_field(L, "field", c->field, sizeof c->field);
-        lua_pop(L, 1);
-        if (!ok) {
-            free(v);
-            lua_pop(L, 1);
-            rc = levy_err_set(err, LEVY_EINVAL, "invalid", "sealed declaration %d is too long", i);
-            goto done;
-        }
-    }
-    lua_pop(L, 1);
-    *out = v;
-    *n = cnt;
+    rc = copy_sealed(g, out, n, err);
 done:
     levy_gen_errors_free(&errs);
     if (g)
@@ -464,6 +506,174 @@ static int set_fingerprint(sqlite3 *db, const char *fp, levy_err *err)
     return r == SQLITE_DONE ? LEVY_OK : db_fail(db, "meta", err);
 }
 
+/* ---- the start-up key check ----------------------------------------------------------- */
+
+/* Opens one sealed Base64 value under key (1 = it opens). */
+static int opens_under(const uint8_t key[LEVY_KEY_LEN], const char *b64, size_t len,
+                       const char *aad)
+{
+    uint8_t *raw = malloc(levy_b64_decoded_max(len) + 1);
+    size_t raw_len = 0, pt_len = 0;
+    int ok = 0;
+    if (raw && levy_b64_decode(b64, len, 0, raw, &raw_len, NULL) == LEVY_OK &&
+        raw_len >= LEVY_SEAL_OVERHEAD) {
+        uint8_t *pt = malloc(raw_len - LEVY_SEAL_OVERHEAD + 1);
+        ok = pt && levy_crypto_open(key, raw, raw_len, aad, strlen(aad), pt, &pt_len, NULL) ==
+                       LEVY_OK;
+        if (pt) {
+            OPENSSL_cleanse(pt, raw_len - LEVY_SEAL_OVERHEAD + 1);
+            free(pt);
+        }
+    }
+    free(raw);
+    return ok;
+}
+
+typedef struct sealed_scan {
+    long rows;          /* non-NULL sealed values in all declared columns */
+    char where[400];    /* "connections.api_key_sealed (1), ..." */
+    char sample_at[400];/* "connections.api_key_sealed of the row with id = 'x'" */
+    char aad[512];
+    char *sample;       /* one sealed value (Base64), malloc'd */
+} sealed_scan;
+
+static int scan_sealed(sqlite3 *db, sealed_col *cols, int n, sealed_scan *sc, levy_err *err)
+{
+    for (int i = 0; i < n; i++) {
+        sealed_col *c = &cols[i];
+        int exists = 0, rc;
+        if ((rc = table_exists(db, c->table, &exists, err)) != LEVY_OK)
+            return rc;
+        if (!exists)
+            continue;
+        char sql[600];
+        sqlite3_stmt *st = NULL;
+        snprintf(sql, sizeof sql, "SELECT \"%s\", \"%s\" FROM \"%s\" WHERE \"%s\" IS NOT NULL",
+                 c->key, c->column, c->table, c->column);
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+            return db_fail(db, sql, err);
+        long k = 0;
+        int r;
+        while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+            k++;
+            const char *id = (const char *)sqlite3_column_text(st, 0);
+            if (!sc->sample && id && sqlite3_column_type(st, 1) == SQLITE_TEXT) {
+                snprintf(sc->aad, sizeof sc->aad, "%s:%s", id, c->field);
+                snprintf(sc->sample_at, sizeof sc->sample_at, "%s.%s of the row with %s = '%s'",
+                         c->table, c->column, c->key, id);
+                sc->sample = strdup((const char *)sqlite3_column_text(st, 1));
+            }
+        }
+        sqlite3_finalize(st);
+        if (r != SQLITE_DONE)
+            return db_fail(db, c->table, err);
+        if (k) {
+            size_t u = strlen(sc->where);
+            snprintf(sc->where + u, sizeof sc->where - u, "%s%s.%s (%ld)", u ? ", " : "",
+                     c->table, c->column, k);
+            sc->rows += k;
+        }
+    }
+    return LEVY_OK;
+}
+
+static int read_fingerprint(sqlite3 *db, char out[LEVY_ROTATE_FP_LEN + 1], levy_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    out[0] = 0;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'master_key_fingerprint'", -1,
+                           &st, NULL) != SQLITE_OK)
+        return db_fail(db, "meta", err);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        snprintf(out, LEVY_ROTATE_FP_LEN + 1, "%s", v ? v : "");
+    }
+    sqlite3_finalize(st);
+    return r == SQLITE_ROW || r == SQLITE_DONE ? LEVY_OK : db_fail(db, "meta", err);
+}
+
+int levy_rotate_verify_key(levy_host *h, uint8_t key[LEVY_KEY_LEN], char *note, size_t cap,
+                           levy_err *err)
+{
+    const char *dir = h->cfg->data_dir;
+    const char *env = getenv("LEVY_MASTER_KEY");
+    int use_env = env && *env;
+    char keyp[PATH_MAX], prevp[PATH_MAX], src[PATH_MAX + 16], fp[LEVY_ROTATE_FP_LEN + 1],
+        stored[LEVY_ROTATE_FP_LEN + 1];
+    sealed_col *cols = NULL;
+    sealed_scan sc;
+    int ncols = 0, rc, have_key = 0;
+    sqlite3 *db = levy_store_db(h->store);
+    memset(&sc, 0, sizeof sc);
+    note[0] = 0;
+    if ((rc = path_in(keyp, sizeof keyp, dir, "master.key", err)) ||
+        (rc = path_in(prevp, sizeof prevp, dir, "master.key.prev", err)))
+        return rc;
+    snprintf(src, sizeof src, "%s", use_env ? "LEVY_MASTER_KEY" : keyp);
+    if (use_env || access(keyp, F_OK) == 0) {
+        if ((rc = levy_crypto_master_key_load(dir, key, err)) != LEVY_OK)
+            return rc;
+        have_key = 1;
+    }
+    if ((rc = copy_sealed(h->current, &cols, &ncols, err)) != LEVY_OK ||
+        (rc = scan_sealed(db, cols, ncols, &sc, err)) != LEVY_OK ||
+        (rc = read_fingerprint(db, stored, err)) != LEVY_OK)
+        goto done;
+    const char *prev_hint = access(prevp, F_OK) == 0 ? " (or master.key.prev, kept by the last "
+                                                       "rotate-master-key)" : "";
+    if (!have_key && sc.rows) {
+        rc = levy_err_set(err, LEVY_ENOTFOUND, "key_missing", "master key missing");
+        snprintf(note, cap, "master key missing: %s does not "
+                          "exist and LEVY_MASTER_KEY is unset, but %s/levy.db holds %ld sealed "
+                          "secret(s) (%s) that only the original key opens. Restore %s from "
+                          "your backup%s or set LEVY_MASTER_KEY to the original key; levy does "
+                          "not make a new key over sealed data (docs/operations.md, start-up "
+                          "checks)", keyp, dir, sc.rows, sc.where, keyp, prev_hint);
+        goto done;
+    }
+    if (!have_key) { /* nothing sealed: a new key loses nothing */
+        if ((rc = levy_crypto_master_key_load(dir, key, err)) != LEVY_OK)
+            goto done;
+        snprintf(note, cap, "%s", stored[0] ? "created a new master key (the previous one is "
+                 "gone, but no sealed secret was stored)" : "created a new master key");
+    }
+    if ((rc = fingerprint(key, fp, err)) != LEVY_OK)
+        goto done;
+    if (sc.rows && stored[0] && strcmp(stored, fp) != 0) {
+        rc = levy_err_set(err, LEVY_ECONFLICT, "key_mismatch", "master key does not match");
+        snprintf(note, cap, "master key does not match the "
+                          "sealed data in %s/levy.db: the key from %s has fingerprint %s, the "
+                          "%ld sealed secret(s) (%s) were sealed with %s. Restore %s%s or set "
+                          "LEVY_MASTER_KEY to the original key (docs/operations.md, start-up "
+                          "checks)", dir, src, fp, sc.rows, sc.where, stored, keyp, prev_hint);
+        goto done;
+    }
+    if (sc.rows && !stored[0] && !opens_under(key, sc.sample ? sc.sample : "",
+                                              sc.sample ? strlen(sc.sample) : 0, sc.aad)) {
+        rc = levy_err_set(err, LEVY_ECONFLICT, "key_mismatch", "master key does not match");
+        snprintf(note, cap, "master key does not match the "
+                          "sealed data in %s/levy.db: the key from %s does not open %s. Restore "
+                          "%s%s or set LEVY_MASTER_KEY to the original key (docs/operations.md, "
+                          "start-up checks)", dir, src, sc.sample_at, keyp, prev_hint);
+        goto done;
+    }
+    if (strcmp(stored, fp) != 0) {
+        if ((rc = set_fingerprint(db, fp, err)) != LEVY_OK)
+            goto done;
+        if (!note[0] && stored[0])
+            snprintf(note, cap, "master key changed (fingerprint %s, was %s); no sealed secret "
+                     "was stored", fp, stored);
+    }
+    rc = LEVY_OK;
+done:
+    if (rc != LEVY_OK)
+        OPENSSL_cleanse(key, LEVY_KEY_LEN);
+    free(sc.sample);
+    free(cols);
+    return rc;
+}
+
 static void test_crash(const char *point)
 {
     const char *v = getenv("LEVY_TEST_ROTATE_CRASH");
@@ -504,8 +714,10 @@ static int rotate(levy_config *cfg, levy_err *err)
                             "LEVY_MASTER_KEY is unset)", keyp);
     rc = lock_file(dir, LOCK_EX, &lock_fd, err);
     if (rc == LEVY_ECONFLICT) {
-        rc = levy_err_set(err, LEVY_ECONFLICT, "busy", "levy is running on %s (or another "
-                          "rotation is): stop the service first", dir);
+        char why[sizeof err->message];
+        snprintf(why, sizeof why, "%s", err->message);
+        rc = levy_err_set(err, LEVY_ECONFLICT, "busy", "%s: levy is running on it (or another "
+                          "rotation is): stop the service first", why);
         goto done;
     }
     if (rc)

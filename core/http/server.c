@@ -183,19 +183,31 @@ static const char *method_name(struct evhttp_request *req)
 
 /* ---- C routes ------------------------------------------------------------------------- */
 
+/* 200 {"status":"ok",...,"store":"ok"}; 503 {"status":"degraded",...,"store":STATE} while the
+ * last store failure stands (busy, disk_full, io_error, corrupt). Reads only; a degraded store
+ * is probed with one small write at most once a second (bounded by the busy budget), so the
+ * answer turns ok once the cause is gone even without traffic. */
 static void r_healthz(levy_host *h, struct evhttp_request *req)
 {
-    int ok = 1;
+    int state = 0;
+    const char *sname = "ok";
 #ifdef HAVE_STORE
     if (h->store) {
         levy_err e;
-        ok = levy_store_exec(h->store, "SELECT 1 FROM sqlite_master LIMIT 1", &e) == LEVY_OK;
+        if (levy_store_exec(h->store, "SELECT 1 FROM sqlite_master LIMIT 1", &e) != LEVY_OK &&
+            levy_store_state(h->store) == LEVY_STORE_STATE_OK)
+            state = LEVY_STORE_STATE_IOERR;
+        else
+            state = levy_store_probe(h->store);
+        sname = levy_store_state_name(state);
     }
 #endif
+    int ok = state == 0;
     struct evbuffer *b = evbuffer_new();
-    evbuffer_add_printf(b, "{\"status\":\"%s\",\"version\":\"%s\",\"generation\":%llu}",
-                        ok ? "ok" : "unavailable", LEVY_VERSION,
-                        (unsigned long long)(h->current ? h->current->id : 0));
+    evbuffer_add_printf(b, "{\"status\":\"%s\",\"version\":\"%s\",\"generation\":%llu,"
+                        "\"store\":\"%s\"}",
+                        ok ? "ok" : "degraded", LEVY_VERSION,
+                        (unsigned long long)(h->current ? h->current->id : 0), sname);
     if (!ok)
         evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
     send_reply(req, ok ? 200 : 503, "application/json", b);

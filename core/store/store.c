@@ -2,16 +2,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "log.h"
 #include "store.h"
 
 #define CACHE_SIZE 64
+#define BUSY_COOL_MS 1000 /* after a spent busy budget, no new wait for this long */
+#define PROBE_EVERY_MS 1000
 
 struct levy_store {
     sqlite3 *db;
     char *path;
     int depth;
     unsigned tick;
+    int state;             /* LEVY_STORE_STATE_* of the last failure (OK after a commit) */
+    int busy_budget_ms;    /* 0: SQLite's 5 s busy timeout; else the shared wait budget */
+    int64_t busy_deadline; /* monotonic ms: end of the current busy wait window (0 = none) */
+    int64_t last_probe;    /* monotonic ms of the last levy_store_probe write */
     struct {
         char *sql;
         sqlite3_stmt *stmt;
@@ -24,9 +32,77 @@ sqlite3 *levy_store_db(levy_store *st) { return st->db; }
 const char *levy_store_path(levy_store *st) { return st->path; }
 int levy_store_depth(levy_store *st) { return st->depth; }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *const STATE_NAMES[] = {"ok", "busy", "disk_full", "io_error", "corrupt"};
+
+const char *levy_store_state_name(int state)
+{
+    return state >= 0 && state <= LEVY_STORE_STATE_CORRUPT ? STATE_NAMES[state] : "io_error";
+}
+
+int levy_store_state(levy_store *st) { return st ? st->state : LEVY_STORE_STATE_OK; }
+
+/* The state a failed SQLite call puts the store in (OK: the failure says nothing about it). */
+static int state_of(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return LEVY_STORE_STATE_BUSY;
+    case SQLITE_FULL: return LEVY_STORE_STATE_FULL;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return LEVY_STORE_STATE_CORRUPT;
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PROTOCOL: return LEVY_STORE_STATE_IOERR;
+    default: return LEVY_STORE_STATE_OK;
+    }
+}
+
+/* One log line per episode: when the state changes, not per failed request. A corrupt store
+ * stays corrupt (only a restart, which runs quick_check, clears it). */
+static void note_state(levy_store *st, int state, const char *msg)
+{
+    if (!st || state == st->state || st->state == LEVY_STORE_STATE_CORRUPT)
+        return;
+    int was = st->state;
+    st->state = state;
+    switch (state) {
+    case LEVY_STORE_STATE_OK:
+        levy_log(LEVY_LOG_WARN, "store", "store %s: writes succeed again (was %s)", st->path,
+                 levy_store_state_name(was));
+        break;
+    case LEVY_STORE_STATE_BUSY:
+        levy_log(LEVY_LOG_WARN, "store", "store %s busy: another process holds its write lock "
+                 "(%s); requests that write answer 503 + Retry-After until it is released",
+                 st->path, msg);
+        break;
+    case LEVY_STORE_STATE_FULL:
+        levy_log(LEVY_LOG_ERROR, "store", "store %s: disk full (%s); requests that write "
+                 "answer 503 + Retry-After until space is freed", st->path, msg);
+        break;
+    case LEVY_STORE_STATE_CORRUPT:
+        levy_log(LEVY_LOG_ERROR, "store", "store %s is corrupt (%s): stop levy and restore it "
+                 "from a backup (levy restore, docs/operations.md)", st->path, msg);
+        break;
+    default:
+        levy_log(LEVY_LOG_ERROR, "store", "store %s: I/O error (%s); requests that write "
+                 "answer 503 + Retry-After until writes succeed again", st->path, msg);
+    }
+}
+
 int levy_store_rc(levy_store *st, int rc, levy_err *err)
 {
     const char *msg = st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc);
+    int state = state_of(rc);
+    if (state != LEVY_STORE_STATE_OK)
+        note_state(st, state, msg);
     switch (rc & 0xff) {
     case SQLITE_OK:
     case SQLITE_DONE:
@@ -58,6 +134,97 @@ int levy_store_exec(levy_store *st, const char *sql, levy_err *err)
     return rc == SQLITE_OK ? LEVY_OK : levy_store_rc(st, rc, err);
 }
 
+/* After every commit in WAL mode (the write lock is released): a write succeeded, so the
+ * store is usable again. Replaces SQLite's auto-checkpoint hook, so it does its work too. */
+static int wal_hook(void *ud, sqlite3 *db, const char *name, int frames)
+{
+    levy_store *st = ud;
+    if (frames >= 1000)
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    st->busy_deadline = 0;
+    note_state(st, LEVY_STORE_STATE_OK, "");
+    return SQLITE_OK;
+}
+
+/* Every wait for a lock on this connection draws on one window of busy_budget_ms: once it is
+ * spent, further waits give up at once for BUSY_COOL_MS, so a request (or a loop turn) that
+ * runs several statements against a held lock waits budget ms in total, not per statement. */
+static int busy_handler(void *ud, int count)
+{
+    levy_store *st = ud;
+    int64_t now = mono_ms();
+    if (count == 0 && (st->busy_deadline == 0 || now > st->busy_deadline + BUSY_COOL_MS))
+        st->busy_deadline = now + st->busy_budget_ms;
+    int64_t left = st->busy_deadline - now;
+    if (left <= 0)
+        return 0;
+    int64_t step = count < 3 ? 1 << count : 5; /* ms */
+    struct timespec ts = {0, (long)((step < left ? step : left) * 1000000)};
+    nanosleep(&ts, NULL);
+    return 1;
+}
+
+void levy_store_set_busy_budget(levy_store *st, int ms)
+{
+    st->busy_budget_ms = ms;
+    st->busy_deadline = 0;
+    if (ms > 0)
+        sqlite3_busy_handler(st->db, busy_handler, st);
+    else
+        sqlite3_busy_timeout(st->db, 5000);
+}
+
+int levy_store_quick_check(levy_store *st, char *detail, size_t cap, levy_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    detail[0] = 0;
+    int rc = sqlite3_prepare_v2(st->db, "PRAGMA quick_check(5)", -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return levy_store_rc(st, rc, err);
+    size_t used = 0;
+    int bad = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(s, 0);
+        if (v && strcmp(v, "ok") == 0)
+            continue;
+        bad = 1;
+        if (used + 3 < cap)
+            used += (size_t)snprintf(detail + used, cap - used, "%s%s", used ? "; " : "",
+                                     v ? v : "?");
+        if (used >= cap)
+            used = cap - 1;
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        if (!detail[0])
+            snprintf(detail, cap, "%s", sqlite3_errmsg(st->db));
+        int r = levy_store_rc(st, rc, err);
+        return r == LEVY_EBUSY ? r : levy_err_set(err, LEVY_EIO, "corrupt", "%s", detail);
+    }
+    if (bad) {
+        note_state(st, LEVY_STORE_STATE_CORRUPT, detail);
+        return levy_err_set(err, LEVY_EIO, "corrupt", "%s", detail);
+    }
+    return LEVY_OK;
+}
+
+int levy_store_probe(levy_store *st)
+{
+    if (st->state == LEVY_STORE_STATE_OK || st->state == LEVY_STORE_STATE_CORRUPT ||
+        st->depth > 0)
+        return st->state;
+    int64_t now = mono_ms();
+    if (st->last_probe && now - st->last_probe < PROBE_EVERY_MS)
+        return st->state;
+    st->last_probe = now;
+    int rc = sqlite3_exec(st->db, "INSERT INTO meta(key, value) VALUES ('store_probe', "
+                          "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) ON CONFLICT(key) DO UPDATE "
+                          "SET value = excluded.value", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        levy_store_rc(st, rc, NULL);
+    return st->state;
+}
+
 int levy_store_open(levy_store **out, const char *path, int flags, levy_err *err)
 {
     int rc;
@@ -77,6 +244,7 @@ int levy_store_open(levy_store **out, const char *path, int flags, levy_err *err
     }
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, 5000);
+    sqlite3_wal_hook(st->db, wal_hook, st);
     if (!(flags & LEVY_STORE_READONLY) &&
         (rc = levy_store_exec(st, "PRAGMA journal_mode=WAL", err)) != LEVY_OK)
         goto fail;

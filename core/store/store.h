@@ -1,7 +1,8 @@
 #ifndef LEVY_STORE_H
 #define LEVY_STORE_H
 /* The durable store: one SQLite database in WAL mode with synchronous=FULL,
- * busy_timeout=5000, foreign_keys=ON. Opening applies the core migrations embedded in the
+ * busy_timeout=5000 (levy serve: a short shared budget, levy_store_set_busy_budget),
+ * foreign_keys=ON. Opening applies the core migrations embedded in the
  * binary (core/store/migrations/NNNN_name.sql). Plugins bring their own migrations
  * (plugins/<name>/migrations/NNNN_name.sql) applied with levy_store_migrate_dir.
  *
@@ -34,6 +35,32 @@ void levy_store_close(levy_store *st);
 /* The underlying handle (for bindings and other core modules). */
 sqlite3 *levy_store_db(levy_store *st);
 const char *levy_store_path(levy_store *st);
+
+/* Store state: what the last failed call said about the store, for /healthz and the log.
+ * levy_store_rc sets it from the result code (BUSY/LOCKED → BUSY, FULL → FULL,
+ * CORRUPT/NOTADB → CORRUPT, IOERR/CANTOPEN/READONLY/PROTOCOL → IOERR) and logs once per
+ * change (WARN for busy, ERROR for the rest); any committed write sets it back to OK (WAL
+ * hook), except CORRUPT, which stays until the process ends. */
+#define LEVY_STORE_STATE_OK 0
+#define LEVY_STORE_STATE_BUSY 1
+#define LEVY_STORE_STATE_FULL 2
+#define LEVY_STORE_STATE_IOERR 3
+#define LEVY_STORE_STATE_CORRUPT 4
+int levy_store_state(levy_store *st);
+/* "ok", "busy", "disk_full", "io_error", "corrupt". */
+const char *levy_store_state_name(int state);
+/* When the state is BUSY, FULL or IOERR and no transaction is open: tries a one-row write
+ * (meta 'store_probe'; at most once a second) so the state clears without traffic once the
+ * cause is gone. Returns the state after it. */
+int levy_store_probe(levy_store *st);
+/* PRAGMA quick_check: LEVY_OK, or LEVY_EIO "corrupt" with SQLite's first findings in detail
+ * (and the state CORRUPT); LEVY_EBUSY when it cannot read. */
+int levy_store_quick_check(levy_store *st, char *detail, size_t cap, levy_err *err);
+/* Bounds the time this connection waits for another process's lock: every wait draws on one
+ * window of ms milliseconds; once spent, waits give up at once (SQLITE_BUSY → LEVY_EBUSY)
+ * for a second, so a caller running several statements waits about ms in total. A commit
+ * opens a new window. ms <= 0: SQLite's plain 5 s busy timeout (the default). */
+void levy_store_set_busy_budget(levy_store *st, int ms);
 
 /* Maps a SQLite result code to a LEVY_E* code and fills err with sqlite3_errmsg. */
 int levy_store_rc(levy_store *st, int sqlite_rc, levy_err *err);

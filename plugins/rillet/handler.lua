@@ -36,6 +36,16 @@ local function intake(req)
     http.error(400, "missing_header", "missing webhook header: " .. table.concat(missing, ", "))
   end
   local token, keys = conn.signing_keys(crow, webhook.keys)
+  if not token and crow.signing_token_sealed then
+    -- sealed but it does not open (the master key is not the one it was sealed with): the
+    -- delivery is fine and must come again once the operator fixes the key, so 503, never
+    -- 404 (Rillet disables a webhook that keeps answering 404)
+    metrics.inc("levy_webhook_deliveries_total", { result = "unavailable" })
+    log.error("webhook: the signing token of the connection does not open under the master key",
+      { connection_id = cid })
+    http.error(503, "unavailable", "the connection's signing token cannot be opened; retry later",
+      nil, { ["Retry-After"] = "60" })
+  end
   if not token or token == "" then
     metrics.inc("levy_webhook_deliveries_total", { result = "unknown_connection" })
     http.error(404, "not_found", "the connection has no signing token yet")
