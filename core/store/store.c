@@ -195,6 +195,9 @@ int levy_store_quick_check(levy_store *st, char *detail, size_t cap, levy_err *e
             used = cap - 1;
     }
     sqlite3_finalize(s);
+    for (char *p = detail; *p; p++) /* one line for the log and stderr */
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
     if (rc != SQLITE_DONE) {
         if (!detail[0])
             snprintf(detail, cap, "%s", sqlite3_errmsg(st->db));

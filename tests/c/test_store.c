@@ -221,7 +221,89 @@ end:
     rm_tmp();
 }
 
+/* The loop's bounded wait (levy_store_set_busy_budget) and the store state for /healthz:
+ * a held lock → LEVY_EBUSY and state "busy", again at once for the next statement; a commit
+ * → "ok". Disk full / I/O codes set their state until a commit; corrupt stays. */
+static void t_state(void)
+{
+    levy_store *a = NULL, *b = NULL;
+    levy_err e = {0};
+    char path[128], detail[256];
+    mkdir_tmp();
+    snprintf(path, sizeof path, "%s/state.db", dir);
+    CHECK_EQ_INT(levy_store_open(&a, path, 0, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_open(&b, path, 0, &e), LEVY_OK);
+    levy_store_set_busy_budget(b, 30);
+    CHECK_EQ_INT(levy_store_state(b), LEVY_STORE_STATE_OK);
+    CHECK_EQ_STR(levy_store_state_name(levy_store_state(b)), "ok");
+    CHECK_EQ_INT(levy_store_quick_check(b, detail, sizeof detail, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_begin(a, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(b, "INSERT INTO meta(key, value) VALUES ('x', '1')", &e), LEVY_EBUSY);
+    CHECK_EQ_STR(levy_store_state_name(levy_store_state(b)), "busy");
+    CHECK_EQ_INT(levy_store_begin(b, &e), LEVY_EBUSY); /* the spent window: no new wait */
+    CHECK_EQ_INT(levy_store_rollback(a, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(b, "INSERT INTO meta(key, value) VALUES ('x', '1')", &e), LEVY_OK);
+    CHECK_EQ_STR(levy_store_state_name(levy_store_state(b)), "ok");
+    CHECK_EQ_INT(levy_store_rc(b, SQLITE_FULL, &e), LEVY_EIO);
+    CHECK_EQ_STR(levy_store_state_name(levy_store_state(b)), "disk_full");
+    CHECK_EQ_INT(levy_store_exec(b, "UPDATE meta SET value = '2' WHERE key = 'x'", &e), LEVY_OK);
+    CHECK_EQ_STR(levy_store_state_name(levy_store_state(b)), "ok");
+    CHECK_EQ_INT(levy_store_rc(b, SQLITE_IOERR_FSYNC, &e), LEVY_EIO);
+    CHECK_EQ_STR(levy_store_state_name(levy_store_state(b)), "io_error");
+    CHECK_EQ_INT(levy_store_probe(b), LEVY_STORE_STATE_OK); /* the probe write succeeds */
+    CHECK_EQ_INT(levy_store_rc(b, SQLITE_CORRUPT, &e), LEVY_EIO);
+    CHECK_EQ_STR(levy_store_state_name(levy_store_state(b)), "corrupt");
+    CHECK_EQ_INT(levy_store_exec(b, "UPDATE meta SET value = '3' WHERE key = 'x'", &e), LEVY_OK);
+    CHECK_EQ_STR(levy_store_state_name(levy_store_state(b)), "corrupt"); /* until a restart */
+end:
+    levy_store_close(a);
+    levy_store_close(b);
+    rm_tmp();
+}
+
+/* quick_check finds a damaged page: LEVY_EIO "corrupt" with SQLite's finding. */
+static void t_quick_check(void)
+{
+    levy_store *st = NULL;
+    levy_err e = {0};
+    char path[128], detail[512];
+    mkdir_tmp();
+    snprintf(path, sizeof path, "%s/qc.db", dir);
+    CHECK_EQ_INT(levy_store_open(&st, path, 0, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(st, "CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT); "
+                                     "CREATE INDEX t_b ON t(b); "
+                                     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                                     "WHERE i < 2000) INSERT INTO t SELECT i, hex(randomblob(40)) FROM n; "
+                                     "PRAGMA wal_checkpoint(TRUNCATE);", &e), LEVY_OK);
+    levy_store_close(st);
+    st = NULL;
+    struct stat sb;
+    CHECK_EQ_INT(stat(path, &sb), 0);
+    long pages = (long)(sb.st_size / 4096);
+    CHECK(pages > 20);
+    /* damage every page of the second half: some of them belong to t or its index */
+    FILE *f = fopen(path, "r+b");
+    CHECK(f != NULL);
+    char junk[4096];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (char)(i * 37 + 11);
+    for (long pg = pages / 2; pg < pages; pg++) {
+        fseek(f, pg * 4096, SEEK_SET);
+        fwrite(junk, 1, sizeof junk, f);
+    }
+    fclose(f);
+    CHECK_EQ_INT(levy_store_open(&st, path, LEVY_STORE_NO_MIGRATE, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_quick_check(st, detail, sizeof detail, &e), LEVY_EIO);
+    CHECK_EQ_STR(e.code, "corrupt");
+    CHECK(detail[0] != 0);
+    CHECK_EQ_STR(levy_store_state_name(levy_store_state(st)), "corrupt");
+end:
+    levy_store_close(st);
+    rm_tmp();
+}
+
 static const levy_test tests[] = {{"open_core", t_open_core}, {"plugin_dir", t_plugin_dir},
                                   {"transactions", t_transactions}, {"busy", t_busy},
+                                  {"state", t_state}, {"quick_check", t_quick_check},
                                   {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

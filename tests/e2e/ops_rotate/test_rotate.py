@@ -217,13 +217,17 @@ def case(tmp):
             ok("(no key-mismatch warning with the right key)", "key_mismatch" not in open(
                 os.path.join(tmp, "levy2.log")).read() and "not the one the last" not in open(
                 os.path.join(tmp, "levy2.log")).read())
-        # starting with the stale env key: a clear warning at start
-        lv, _ = opslib.start_levy(LEVY, data, TOKEN, sim_url, os.path.join(tmp, "levy3.log"), SRC,
-                                  env={"LEVY_MASTER_KEY": next_key})
-        lv.stop()
-        log3 = open(os.path.join(tmp, "levy3.log")).read()
-        ok("a start with the pre-rotation key warns that the secrets will not open",
-           "is not the one the last rotate-master-key sealed" in log3 and next_key not in log3, log3[-800:])
+        # starting with the stale env key: refused with a clear message (issue 15 finding 8; it
+        # used to start with a warning, and every webhook then got 404)
+        e3 = dict(os.environ)
+        e3["LEVY_MASTER_KEY"] = next_key
+        r3 = subprocess.run([LEVY, "serve", "--listen", "127.0.0.1:%d" % opslib.free_port(), "--data-dir", data,
+                             "--api-token", TOKEN, "--rillet-url", sim_url,
+                             "--plugins", os.path.join(SRC, "plugins"), "--scripts", os.path.join(SRC, "scripts")],
+                            capture_output=True, text=True, timeout=120, env=e3)
+        ok("a start with the pre-rotation key is refused: exit 1, the secrets would not open",
+           r3.returncode == 1 and "master key does not match the sealed data" in r3.stderr
+           and next_key not in r3.stdout + r3.stderr, (r3.returncode, r3.stderr[-800:]))
     finally:
         sim.stop()
 
