@@ -251,21 +251,6 @@ int levy_rotate_recover(const char *data_dir, const char **what, levy_err *err)
     return fsync_dir(data_dir, err);
 }
 
-int levy_rotate_check_key(const char *data_dir, const uint8_t *key, levy_err *err)
-{
-    char dbp[PATH_MAX], fp[LEVY_ROTATE_FP_LEN + 1], stored[LEVY_ROTATE_FP_LEN + 1];
-    int rc;
-    if ((rc = path_in(dbp, sizeof dbp, data_dir, "levy.db", err)) ||
-        (rc = fingerprint(key, fp, err)) || (rc = stored_fingerprint(dbp, stored, err)))
-        return rc;
-    if (stored[0] && strcmp(stored, fp) != 0)
-        return levy_err_set(err, LEVY_ECONFLICT, "key_mismatch", "the master key (fingerprint "
-                            "%s) is not the one the last rotate-master-key sealed the stored "
-                            "secrets with (%s): they will not open; set the right key "
-                            "(docs/operations.md)", fp, stored);
-    return LEVY_OK;
-}
-
 /* ---- the declarations ----------------------------------------------------------------- */
 
 typedef struct sealed_col {

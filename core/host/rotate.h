@@ -43,9 +43,4 @@ int levy_datadir_lock(const char *data_dir, int *fd, levy_err *err);
 int levy_rotate_verify_key(levy_host *h, uint8_t key[LEVY_KEY_LEN], char *note, size_t cap,
                            levy_err *err);
 
-/** LEVY_ECONFLICT "key_mismatch" when the last rotation recorded another key's fingerprint
- * than key's (the stored secrets will not open); LEVY_OK when it matches or none is
- * recorded. */
-int levy_rotate_check_key(const char *data_dir, const uint8_t *key, levy_err *err);
-
 #endif
