@@ -613,10 +613,11 @@ static void start_watch(levy_host *h)
 /* ---- serve ---------------------------------------------------------------------------- */
 
 #ifdef HAVE_STORE
-/* PRAGMA quick_check (refuse a damaged store), then the loop's bounded wait for locks of
- * other processes: LEVY_STORE_BUSY_MS (default 50 ms) shared by all statements of a loop turn
- * (store.h), so a held lock costs a request a 503 + Retry-After, never seconds of the loop. */
-static int store_startup_checks(levy_host *h, const char *dbpath)
+/* PRAGMA quick_check (refuse a damaged store), and *busy_ms: the loop's bounded wait for
+ * locks of other processes, LEVY_STORE_BUSY_MS (default 50 ms) shared by all statements of a
+ * loop turn (store.h), so a held lock costs a request a 503 + Retry-After, never seconds of
+ * the loop. The start itself (migrations, requeue) keeps SQLite's 5 s timeout. */
+static int store_startup_checks(levy_host *h, const char *dbpath, int *busy_ms)
 {
     char detail[600];
     levy_err e;
@@ -644,7 +645,7 @@ static int store_startup_checks(levy_host *h, const char *dbpath)
         }
         ms = (int)n;
     }
-    levy_store_set_busy_budget(h->store, ms);
+    *busy_ms = ms;
     return 0;
 }
 #endif
@@ -697,7 +698,7 @@ int levy_host_serve(levy_config *cfg)
         return 1;
     }
     chmod(cfg->data_dir, 0700);
-    int lock_fd = -1;
+    int lock_fd = -1, busy_ms = 0;
     if (levy_rotate_serve_lock(cfg->data_dir, &lock_fd, &err) != LEVY_OK) {
         fprintf(stderr, "levy: %s\n", err.message);
         return 1;
@@ -737,7 +738,7 @@ int levy_host_serve(levy_config *cfg)
             goto done;
         }
         h->store = st;
-        if (store_startup_checks(h, dbpath) != 0)
+        if (store_startup_checks(h, dbpath, &busy_ms) != 0)
             goto done;
     }
 #endif
@@ -758,6 +759,10 @@ int levy_host_serve(levy_config *cfg)
     }
     if (verify_master_key(h) != 0)
         goto done;
+#ifdef HAVE_STORE
+    if (h->store)
+        levy_store_set_busy_budget(h->store, busy_ms);
+#endif
     if (levy_server_start(h, &err) != LEVY_OK) {
         fprintf(stderr, "levy: %s\n", err.message);
         goto done;
