@@ -543,9 +543,10 @@ static int scan_sealed(sqlite3 *db, sealed_col *cols, int n, sealed_scan *sc, le
             k++;
             const char *id = (const char *)sqlite3_column_text(st, 0);
             if (!sc->sample && id && sqlite3_column_type(st, 1) == SQLITE_TEXT) {
-                snprintf(sc->aad, sizeof sc->aad, "%s:%s", id, c->field);
-                snprintf(sc->sample_at, sizeof sc->sample_at, "%s.%s of the row with %s = '%s'",
-                         c->table, c->column, c->key, id);
+                snprintf(sc->aad, sizeof sc->aad, "%.370s:%.127s", id, c->field);
+                snprintf(sc->sample_at, sizeof sc->sample_at,
+                         "%.100s.%.100s of the row with %.80s = '%.80s'", c->table, c->column,
+                         c->key, id);
                 sc->sample = strdup((const char *)sqlite3_column_text(st, 1));
             }
         }
@@ -554,8 +555,9 @@ static int scan_sealed(sqlite3 *db, sealed_col *cols, int n, sealed_scan *sc, le
             return db_fail(db, c->table, err);
         if (k) {
             size_t u = strlen(sc->where);
-            snprintf(sc->where + u, sizeof sc->where - u, "%s%s.%s (%ld)", u ? ", " : "",
-                     c->table, c->column, k);
+            if (u + 230 < sizeof sc->where)
+                snprintf(sc->where + u, sizeof sc->where - u, "%s%.100s.%.100s (%ld)",
+                         u ? ", " : "", c->table, c->column, k);
             sc->rows += k;
         }
     }
