@@ -13,6 +13,8 @@ Usage: store_guard.py LEVY_BINARY SOURCE_DIR [BASE_PORT=19750]
   data dir from before the fingerprint) a master.key that does not open a stored secret:
   levy exits 1 naming the problem and the fix, and makes no new key. With the original key
   it starts and records the key's fingerprint.
+- 10: a job (max_attempts 1) whose store write meets another process's write lock is
+  retried once the lock is gone, not counted as a failed attempt (it used to die).
 - 9: a job that fails with an API error (a table) logs and stores "STATUS code: message",
   never "(error object is a table value)"; a levy.db with a damaged page is refused at start
   (PRAGMA quick_check) with a message naming the file and `levy restore`.
@@ -40,12 +42,25 @@ BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 19750
 GUARD_PLUGIN = '''
 local http = require "levy.http"
 local jobs = require "levy.jobs"
+local store = require "levy.store"
+local time = require "levy.time"
 return {
   name = "guardjob",
   version = "0.1.0",
+  routes = {
+    { method = "POST", path = "/v1/guard/write", handler = function(req)
+      return 200, { id = jobs.enqueue { kind = "guardjob.write", payload = {} } }
+    end },
+  },
   jobs = {
     ["guardjob.fail"] = { run = function(job)
       http.error(409, "guard_marker", "job-error-marker-7f3")
+    end, max_attempts = 1 },
+    -- one attempt only: a busy store must not count as one
+    ["guardjob.write"] = { run = function(job)
+      store.exec("INSERT INTO guard_t(phase) VALUES (1)")
+      time.sleep(2000)
+      store.exec("INSERT INTO guard_t(phase) VALUES (2)")
     end, max_attempts = 1 },
   },
   on_start = function() jobs.enqueue { kind = "guardjob.fail", key = "once", payload = {} } end,
@@ -224,6 +239,9 @@ def main():
         os.makedirs(pdir)
         with open(os.path.join(pdir, "handler.lua"), "w") as f:
             f.write(GUARD_PLUGIN)
+        os.makedirs(os.path.join(pdir, "migrations"))
+        with open(os.path.join(pdir, "migrations", "0001_guard.sql"), "w") as f:
+            f.write("CREATE TABLE guard_t (phase INTEGER NOT NULL);\n")
         jdir = os.path.join(tmp, "jobs")
         jlog = os.path.join(tmp, "jobs.log")
         p = common.start(serve_args(jdir, other_port, os.path.join(tmp, "guard-plugins")), jlog)
@@ -246,6 +264,39 @@ def main():
             check("the log shows the error's code and message",
                   "409 guard_marker: job-error-marker-7f3" in log and "error object is a table value" not in log,
                   log[-800:])
+
+            # ---- 10: a job that meets a busy store is retried, not counted as an attempt ----
+            jdb = os.path.join(jdir, "levy.db")
+
+            def phase(n):
+                c = sqlite3.connect(jdb, timeout=30)
+                try:
+                    return c.execute("SELECT count(*) FROM guard_t WHERE phase = ?", (n,)).fetchone()[0]
+                finally:
+                    c.close()
+            st, js, text, _ = common.req("POST", "http://127.0.0.1:%d/v1/guard/write" % other_port, {},
+                                         {"Authorization": "Bearer guard-token-0123456789abcdef"})
+            check("the write job is enqueued", st == 200 and js and js.get("id"), (st, text[:200]))
+            common.wait_for(lambda: phase(1) >= 1, 60, 0.02)
+            lock = sqlite3.connect(jdb, timeout=30, isolation_level=None)
+            lock.execute("BEGIN IMMEDIATE")
+            if check("the job is inside its run when the lock is taken (test setup)", phase(2) == 0):
+                # held well past the job's second write (2 s after its first) and past the old
+                # 5 s busy timeout; the outcome does not depend on how long exactly
+                time.sleep(20)
+            lock.execute("ROLLBACK")
+            lock.close()
+
+            def final():
+                c = sqlite3.connect(jdb, timeout=30)
+                try:
+                    return c.execute("SELECT state, attempts, last_error FROM jobs WHERE kind = 'guardjob.write' "
+                                     "AND state IN ('done', 'dead')").fetchone()
+                finally:
+                    c.close()
+            row = common.wait_for(final, 90, 0.2)
+            check("the job that met the busy store ends done (retried, the busy attempt not counted)",
+                  row and row[0] == "done" and phase(2) >= 1, (row, common.tail(jlog)[-1500:]))
         finally:
             common.stop(p)
     finally:
