@@ -407,6 +407,24 @@ async function main() {
     await shot('settings');
   });
 
+  await check('settings: a Sphere key is created once, opens the Sphere endpoint only, and is revoked', async () => {
+    label = 'settings';
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const key = await page.locator('#sphere-key-value').inputValue();
+    assert(/^lsk_/.test(key), 'key ' + key);
+    const body = { currency: 'usd', customer_address: { address1: '2000 Main St', city: 'Irvine', state: 'CA', postal_code: '92614', country: 'US' },
+      line_items: [{ id: 'l1', amount: 10000 }] };
+    const ok = await http('POST', base + '/tax_api/calculate_tax', body, { 'X-API-KEY': key });
+    assert(ok.status === 200, 'Sphere endpoint with the key: ' + ok.status + ' ' + ok.text.slice(0, 200));
+    const no = await http('GET', base + '/v1/regions', undefined, { Authorization: 'Bearer ' + key });
+    assert(no.status === 401, 'the Sphere key opened /v1/regions: ' + no.status);
+    await shot('settings-sphere-key');
+    await page.getByRole('button', { name: 'Revoke key' }).click();
+    await page.getByRole('button', { name: 'Create key' }).waitFor();
+    const gone = await http('POST', base + '/tax_api/calculate_tax', body, { 'X-API-KEY': key });
+    assert(gone.status === 401, 'revoked key still accepted: ' + gone.status);
+  });
+
   await check('rules: generation and files with hashes', async () => {
     await nav('Rules', 'rules');
     await page.locator('#files-table tbody tr td.mono').first().waitFor();
