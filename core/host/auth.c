@@ -122,6 +122,13 @@ int levy_auth_signin_new(const char *data_dir, int ttl_s, char *code, size_t cap
     int ok = write(fd, text, (size_t)n) == n && fsync(fd) == 0;
     int saved = errno;
     close(fd);
+    /* `sudo levy signin` as root: hand dir and file to the data dir's owner (the user levy
+     * serve runs as), or the server could not read the code nor make the next one */
+    struct stat dst;
+    if (ok && geteuid() == 0 && stat(data_dir, &dst) == 0 && dst.st_uid != 0) {
+        ok = chown(dir, dst.st_uid, dst.st_gid) == 0 && chown(tmp, dst.st_uid, dst.st_gid) == 0;
+        saved = errno;
+    }
     if (!ok || rename(tmp, path) != 0) {
         if (ok)
             saved = errno;
