@@ -85,8 +85,8 @@ static void sweep_codes(const char *data_dir)
     while ((de = readdir(d))) {
         if (strlen(de->d_name) != 2 * LEVY_SHA256_LEN)
             continue;
-        char p[PATH_MAX + 80];
-        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        char p[PATH_MAX + 2 * LEVY_SHA256_LEN + 2];
+        snprintf(p, sizeof p, "%s/%.64s", dir, de->d_name);
         int64_t exp = code_expiry(p);
         if (exp < now)
             unlink(p);
