@@ -15,7 +15,7 @@ QUICK=0; [[ ${1:-} == --quick ]] && QUICK=1
 DUR=10; WARM=3; RUNS=${RUNS:-5}
 ((QUICK)) && { DUR=3; WARM=1; RUNS=3; }
 P_LEVY=18810 P_NGX=18811 P_SIM=18812 P_HOOK=18813
-TOKEN=bench-token-$$
+TOKEN=bench-token-$$-0123456789  # 16+ characters (levy refuses shorter tokens)
 TMP=$(mktemp -d /tmp/levy-bench.XXXXXX)
 T_START=$(date +%s)
 RES=$TMP/results.tsv

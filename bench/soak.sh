@@ -16,7 +16,7 @@ LEVY=$BUILD/levy
 SOAK_MIN=${SOAK_MIN:-10}
 SOAK_PCT=${SOAK_PCT:-50}
 P_LEVY=18853 P_SIM=18854
-TOKEN=soak-token-$$
+TOKEN=soak-token-$$-0123456789  # 16+ characters (levy refuses shorter tokens)
 TMP=$(mktemp -d /tmp/levy-soak.XXXXXX)
 PIDS=()
 cleanup() {

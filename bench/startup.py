@@ -11,7 +11,7 @@ import os, shutil, signal, socket, subprocess, sys, time
 
 levy, scripts, plugins, port, data, runs, mode = sys.argv[1:8]
 port, runs = int(port), int(runs)
-env = dict(os.environ, LEVY_API_TOKEN=os.environ.get("BENCH_TOKEN", "bench-token"))
+env = dict(os.environ, LEVY_API_TOKEN=os.environ.get("BENCH_TOKEN", "bench-token-0123456789"))
 
 
 def healthz():

@@ -17,7 +17,7 @@ if [[ ! -x "$LEVY" ]] || ! "$LEVY" serve --help >/dev/null 2>&1; then
 fi
 command -v wrk >/dev/null || { echo "== HTTP: skipped (no wrk)"; exit 0; }
 DATA=$(mktemp -d)
-TOKEN=bench-token-$$
+TOKEN=bench-token-$$-0123456789  # 16+ characters (levy refuses shorter tokens)
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$DATA"' EXIT
 LEVY_API_TOKEN=$TOKEN taskset -c 0 "$LEVY" serve --listen 127.0.0.1:$PORT --data-dir "$DATA" \
   --scripts "$ROOT/scripts" --plugins "$ROOT/plugins" >"$DATA/serve.log" 2>&1 &

@@ -14,6 +14,7 @@
 #include "host/backup.h"
 #include "host/config.h"
 #include "host/host.h"
+#include "host/auth.h"
 #include "host/rotate.h"
 #include "tax/tax.h"
 
@@ -31,7 +32,8 @@ static int cmd_version(void)
 static int run(levy_config *c, const char *cmd, const char *argv0);
 
 static const char *const COMMANDS[] = {"serve", "demo", "sim", "calc", "check", "version", "rates",
-                                       "backup", "restore", "rotate-master-key", NULL};
+                                       "backup", "restore", "rotate-master-key", "signin",
+                                       NULL};
 
 int main(int argc, char **argv)
 {
@@ -73,6 +75,8 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
         return levy_host_serve(cfg);
     if (strcmp(cmd, "check") == 0)
         return levy_host_check(cfg);
+    if (strcmp(cmd, "signin") == 0)
+        return levy_auth_signin_cli(cfg);
     if (strcmp(cmd, "calc") == 0)
         return levy_host_calc(cfg);
     if (strcmp(cmd, "demo") == 0)

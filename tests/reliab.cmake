@@ -47,3 +47,8 @@ if(LEVY_SH_LINT)
   add_test(NAME lint_ct_compare COMMAND ${LEVY_SH_LINT} ${CMAKE_CURRENT_SOURCE_DIR}/lint_ct_compare.sh ${CMAKE_SOURCE_DIR})
   set_tests_properties(lint_ct_compare PROPERTIES LABELS "unit;reliab" TIMEOUT 30)
 endif()
+# Issue 15, findings 12, 15, 16 (auth): API token rule and file, one-time sign-in codes and
+# browser sessions (incl. `levy demo`), the Sphere endpoint's scoped key. Ports 19800-19849.
+levy_reliab_test(reliab_api_token api_token 180 19800)
+levy_reliab_test(reliab_signin signin 240 19815)
+levy_reliab_test(reliab_sphere_key sphere_key 120 19830)

@@ -459,7 +459,7 @@ const uint8_t *levy_crypto_master_key(void) { return g_master_set ? g_master : N
 int levy_crypto_token_load(const char *data_dir, const char *env_value, char *out, size_t cap,
                            int *created, levy_err *err)
 {
-    char path[4096], text[256];
+    char path[4096], text[600]; /* tokens up to 512 characters (host/auth.h) */
     int rc;
     if (created)
         *created = 0;

@@ -19,6 +19,7 @@
 #include <lauxlib.h>
 
 #include "host/hlog.h"
+#include "host/auth.h"
 #include "host/host.h"
 #include "tax/tax.h"
 #include "lua/sandbox.h"
@@ -403,21 +404,24 @@ int levy_host_demo(levy_config *cfg, const char *argv0)
         }
         usleep(50000);
     }
-    char token[256] = "";
-    char tpath[PATH_MAX + 16];
-    snprintf(tpath, sizeof tpath, "%s/api-token", levy_dir);
-    FILE *tf = fopen(tpath, "r");
-    if (tf) {
-        if (!fgets(token, sizeof token, tf))
-            token[0] = '\0';
-        token[strcspn(token, "\r\n")] = '\0';
-        fclose(tf);
+    /* a one-time sign-in code (issue 15, finding 12): the long-lived API token never
+     * enters a URL, where it would stay in the browser's history and session files */
+    char code[LEVY_SIGNIN_CODE_LEN + 1] = "";
+    if (ok) {
+        levy_err cerr;
+        levy_err_clear(&cerr);
+        if (levy_auth_signin_new(levy_dir, LEVY_SIGNIN_TTL_S, code, sizeof code, &cerr) != LEVY_OK) {
+            fprintf(stderr, "levy demo: no sign-in code: %s\n", cerr.message);
+            ok = 0;
+        }
     }
     if (!ok) {
         fprintf(stderr, "levy demo: levy did not come up\n");
         demo_stop = 1;
     } else {
-        printf("levy:       http://127.0.0.1:%d/#token=%s\n", levy_port, token);
+        printf("levy:       http://127.0.0.1:%d/#signin=%s\n", levy_port, code);
+        printf("            (a one-time sign-in link, valid 15 min; another: levy signin "
+               "--data-dir %s)\n", levy_dir);
         printf("simulator:  %s\n", sim_url);
         if (api_key[0])
             printf("Rillet API key (demo): %s\n", api_key);
@@ -444,6 +448,7 @@ int levy_host_demo(levy_config *cfg, const char *argv0)
         while ((nl = strchr(line, '\n')) != NULL) {
             *nl = '\0';
             if (strncmp(line, "levy serve listening", 20) != 0 && strncmp(line, "API token", 9) != 0 &&
+                strncmp(line, "Sign in:", 8) != 0 &&
                 line[0])
                 printf("%s\n", line);
             line = nl + 1;

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "host/auth.h"
 #include "host/config.h"
 
 static const char USAGE[] =
@@ -17,6 +18,7 @@ static const char USAGE[] =
     "  sim                run only the Rillet simulator\n"
     "  calc [FILE]        one /v1/calculate from FILE or stdin (--all-regions)\n"
     "  check              load every plugin and rule, run every self-test\n"
+    "  signin             print a one-time sign-in link for the web UI (valid 15 min)\n"
     "  rates import FILE...  load rate tables into the data dir\n"
     "  backup FILE        consistent copy of the data dir's database (safe while serving)\n"
     "  restore FILE       restore a backup into the data dir (--force replaces a database)\n"
@@ -30,7 +32,9 @@ static const char USAGE[] =
     "  --plugins DIR          [LEVY_PLUGINS]     default: installed plugins/\n"
     "  --scripts DIR          [LEVY_SCRIPTS]     default: installed scripts/\n"
     "  --public-url URL       [LEVY_PUBLIC_URL]  default http://<listen>\n"
-    "  --api-token TOKEN      [LEVY_API_TOKEN]   default: generated into DIR/api-token\n"
+    "  --api-token-file FILE  [LEVY_API_TOKEN_FILE] the API token (16-512 printable ASCII,\n"
+    "                         no spaces) read from FILE; default: generated into DIR/api-token\n"
+    "  --api-token TOKEN      [LEVY_API_TOKEN]   the same inline (visible in ps: prefer the file)\n"
     "  --rillet-url URL       [LEVY_RILLET_URL]  default https://api.rillet.com\n"
     "  --rillet-rate-limit N  [LEVY_RILLET_RATE_LIMIT] requests per 60 s per connection,\n"
     "                         default 60 (Rillet's limit); 0 = none (429s still honoured)\n"
@@ -117,6 +121,78 @@ static int parse_listen(levy_config *c)
     return 0;
 }
 
+/* Reads the API token from path into c->api_token: the whole file, minus trailing CR/LF.
+ * Returns NULL ok, else a static reason. */
+static const char *read_token_file(levy_config *c, const char *path, int *too_long)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return "cannot be read";
+    char buf[LEVY_TOKEN_MAX + 4];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    int more = fgetc(f) != EOF;
+    fclose(f);
+    buf[n] = '\0';
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    *too_long = more || n > LEVY_TOKEN_MAX;
+    if (!*too_long)
+        memcpy(c->api_token, buf, n + 1);
+    memset(buf, 0, sizeof buf);
+    return NULL;
+}
+
+/* The API token from (in this order) --api-token, --api-token-file, LEVY_API_TOKEN,
+ * LEVY_API_TOKEN_FILE; none = generated into DATA_DIR/api-token by serve. Enforces the rule
+ * of levy_auth_token_rule: 16..512 printable ASCII characters, no spaces, not one character
+ * repeated (a longer token used to be cut at 127 characters, a 1-character one accepted).
+ * Returns 0 ok, else 2 with a message naming the flag or variable and the rule. */
+static int resolve_token(levy_config *c, const char *cmd, const char *flag, const char *file)
+{
+    const char *env = getenv("LEVY_API_TOKEN"), *env_file = getenv("LEVY_API_TOKEN_FILE");
+    if (env && !*env)
+        env = NULL;
+    if (env_file && !*env_file)
+        env_file = NULL;
+    if (flag && file) {
+        fprintf(stderr, "levy %s: give --api-token or --api-token-file, not both\n", cmd);
+        return 2;
+    }
+    if (!flag && !file && env && env_file) {
+        fprintf(stderr, "levy %s: set LEVY_API_TOKEN or LEVY_API_TOKEN_FILE, not both\n", cmd);
+        return 2;
+    }
+    const char *inline_v = flag ? flag : file ? NULL : env;
+    const char *path = flag ? NULL : file ? file : env ? NULL : env_file;
+    c->api_token_from = flag ? "--api-token" : file ? "--api-token-file" : env ? "LEVY_API_TOKEN"
+                        : env_file ? "LEVY_API_TOKEN_FILE" : NULL;
+    c->api_token[0] = '\0';
+    if (!c->api_token_from)
+        return 0;
+    int too_long = 0;
+    if (inline_v) {
+        too_long = strlen(inline_v) > LEVY_TOKEN_MAX;
+        if (!too_long)
+            snprintf(c->api_token, sizeof c->api_token, "%s", inline_v);
+    } else {
+        const char *why = read_token_file(c, path, &too_long);
+        if (why) {
+            fprintf(stderr, "levy %s: %s: %s %s\n", cmd, c->api_token_from, path, why);
+            return 2;
+        }
+    }
+    const char *rule = too_long ? "must be at most 512 characters"
+                                : levy_auth_token_rule(c->api_token, strlen(c->api_token));
+    if (rule) {
+        memset(c->api_token, 0, sizeof c->api_token);
+        fprintf(stderr, "levy %s: the API token from %s%s%s %s (16-512 printable ASCII "
+                        "characters, no spaces, not one character repeated)\n",
+                cmd, c->api_token_from, path ? " " : "", path ? path : "", rule);
+        return 2;
+    }
+    return 0;
+}
+
 int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
 {
     memset(c, 0, sizeof *c);
@@ -137,7 +213,6 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
     levy_config_default_dir("web", def, sizeof def);
     set_from(c->web_dir, sizeof c->web_dir, "LEVY_WEB", def);
     set_from(c->public_url, sizeof c->public_url, "LEVY_PUBLIC_URL", NULL);
-    set_from(c->api_token, sizeof c->api_token, "LEVY_API_TOKEN", NULL);
     set_from(c->rillet_url, sizeof c->rillet_url, "LEVY_RILLET_URL", "https://api.rillet.com");
     c->rillet_rate_limit = 60;
     const char *rl = getenv("LEVY_RILLET_RATE_LIMIT");
@@ -165,6 +240,8 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
     if (dl && atoi(dl) > 0)
         c->header_deadline_s = atoi(dl);
     c->args = calloc((size_t)argc + 1, sizeof *c->args);
+    char *tok_flag = NULL;       /* --api-token value (copy) */
+    const char *tok_file = NULL; /* --api-token-file value */
 
     struct { const char *flag; char *dst; size_t cap; } sflags[] = {
         {"--listen", c->listen, sizeof c->listen},
@@ -172,7 +249,6 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
         {"--plugins", c->plugins_dir, sizeof c->plugins_dir},
         {"--scripts", c->scripts_dir, sizeof c->scripts_dir},
         {"--public-url", c->public_url, sizeof c->public_url},
-        {"--api-token", c->api_token, sizeof c->api_token},
         {"--rillet-url", c->rillet_url, sizeof c->rillet_url},
         {"--tls-cert", c->tls_cert, sizeof c->tls_cert},
         {"--tls-key", c->tls_key, sizeof c->tls_key},
@@ -202,6 +278,27 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
         }
         if (done)
             continue;
+        int tokf = strncmp(a, "--api-token", 11) == 0 && (a[11] == '\0' || a[11] == '=');
+        int file = strncmp(a, "--api-token-file", 16) == 0 && (a[16] == '\0' || a[16] == '=');
+        if (tokf || file) {
+            size_t fl = file ? 16 : 11;
+            char *v = a[fl] == '=' ? argv[i] + fl + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v) {
+                fprintf(stderr, "levy %s: %s needs a value\n\n", cmd, file ? "--api-token-file" : "--api-token");
+                levy_config_usage(cmd, stderr);
+                return 2;
+            }
+            if (file) {
+                tok_file = v;
+            } else {
+                /* keep a copy and blank the argument, so that ps shows it for as short a
+                 * time as possible (it is visible until here: prefer --api-token-file) */
+                free(tok_flag);
+                tok_flag = strdup(v);
+                memset(v, '*', strlen(v));
+            }
+            continue;
+        }
         if (strcmp(a, "--watch") == 0) {
             c->watch = 1;
         } else if (strncmp(a, "--rillet-rate-limit", 19) == 0 && (a[19] == '\0' || a[19] == '=')) {
@@ -275,6 +372,13 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
         levy_config_usage(cmd, stderr);
         return 2;
     }
+    int trc = resolve_token(c, cmd, tok_flag, tok_file);
+    if (tok_flag) {
+        memset(tok_flag, 0, strlen(tok_flag));
+        free(tok_flag);
+    }
+    if (trc != 0)
+        return trc;
     if (parse_listen(c) != 0) {
         fprintf(stderr, "levy %s: bad --listen address '%s' (want host:port)\n\n", cmd, c->listen);
         levy_config_usage(cmd, stderr);

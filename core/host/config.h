@@ -18,7 +18,8 @@ typedef struct levy_config {
     char data_root[1024];    /* the project's data/ (rate tables) */
     char web_dir[1024];
     char public_url[512];
-    char api_token[128];     /* empty until loaded */
+    char api_token[520];     /* empty until loaded; 16..512 chars (host/auth.h rule) */
+    const char *api_token_from; /* where api_token came from, for messages ("--api-token"...) */
     char rillet_url[512];
     int rillet_rate_limit;   /* requests per rolling 60 s to Rillet per connection; 0 = no local limit */
     int watch;

@@ -16,9 +16,11 @@
 
 #include <event2/event.h>
 #include <lauxlib.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "crypto/crypto.h"
+#include "host/auth.h"
 #include "host/hlog.h"
 #include "host/host.h"
 #include "host/rotate.h"
@@ -50,15 +52,45 @@ static int mkdir_p(const char *path, mode_t mode)
     return 0;
 }
 
-/* API token: flag/env value, else DATA_DIR/api-token (created 0600 on first start). */
+/* API token: flag/env value (checked by config.c), else DATA_DIR/api-token (created 0600 on
+ * first start), which must follow the same rule (host/auth.h). */
 static int load_token(levy_config *c, int *created, levy_err *err)
 {
     char tok[sizeof c->api_token];
     int rc = levy_crypto_token_load(c->data_dir, c->api_token[0] ? c->api_token : NULL, tok,
                                     sizeof tok, created, err);
-    if (rc == LEVY_OK)
-        snprintf(c->api_token, sizeof c->api_token, "%s", tok);
+    if (rc == LEVY_OK) {
+        const char *rule = levy_auth_token_rule(tok, strlen(tok));
+        if (rule && !c->api_token_from)
+            rc = levy_err_set(err, LEVY_EINVAL, "invalid",
+                              "the API token in %s/api-token %s (16-512 printable ASCII "
+                              "characters, no spaces, not one character repeated)",
+                              c->data_dir, rule);
+        else
+            snprintf(c->api_token, sizeof c->api_token, "%s", tok);
+    }
+    OPENSSL_cleanse(tok, sizeof tok);
     return rc;
+}
+
+/* First start: the token went into DATA_DIR/api-token; stdout (the journal under systemd)
+ * gets where it is and a one-time sign-in link for the web UI, never the token itself. */
+static void print_first_start(const levy_config *c)
+{
+    printf("API token saved in %s/api-token (0600); API clients send it as "
+           "Authorization: Bearer\n", c->data_dir);
+    char code[LEVY_SIGNIN_CODE_LEN + 1];
+    levy_err e;
+    levy_err_clear(&e);
+    if (levy_auth_signin_new(c->data_dir, LEVY_SIGNIN_TTL_S, code, sizeof code, &e) == LEVY_OK) {
+        size_t n = strlen(c->public_url);
+        printf("Sign in: %.*s/#signin=%s (one-time, valid 15 min; a new one: levy signin "
+               "--data-dir %s)\n", (int)(n && c->public_url[n - 1] == '/' ? n - 1 : n),
+               c->public_url, code, c->data_dir);
+        OPENSSL_cleanse(code, sizeof code);
+    } else {
+        hlog(HLOG_WARN, "no sign-in code: %s", e.message);
+    }
 }
 
 /* ---- generations ---------------------------------------------------------------------- */
@@ -785,7 +817,7 @@ int levy_host_serve(levy_config *cfg)
          h->current->nrules);
     printf("levy %s listening on %s://%s:%d\n", cfg->role, scheme, cfg->host, port);
     if (created)
-        printf("API token (saved in %s/api-token): %s\n", cfg->data_dir, cfg->api_token);
+        print_first_start(cfg);
     fflush(stdout);
     levy_jobs_runner_start(h);
     levy_schedule_start(h);

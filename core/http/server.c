@@ -34,6 +34,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "host/auth.h"
 #include "host/hlog.h"
 #include "host/host.h"
 #include "host/metrics.h"
@@ -151,18 +152,28 @@ static int has_prefix_seg(const char *path, const char *pre)
     return strncmp(path, pre, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-static int token_ok(levy_host *h, struct evhttp_request *req)
+/* The token of an `Authorization: Bearer <token>` header (surrounding spaces trimmed) and
+ * its length in *n; NULL when there is none. Points into the request's headers. */
+static const char *bearer_of(struct evhttp_request *req, size_t *n)
 {
     const char *a = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-    if (!a || strncasecmp(a, "Bearer ", 7) != 0 || !h->cfg->api_token[0])
-        return 0;
+    if (!a || strncasecmp(a, "Bearer ", 7) != 0)
+        return NULL;
     const char *t = a + 7;
     while (*t == ' ')
         t++;
-    size_t n = strlen(t), m = strlen(h->cfg->api_token);
-    while (n && t[n - 1] == ' ')
-        n--;
-    return n == m && CRYPTO_memcmp(t, h->cfg->api_token, m) == 0;
+    *n = strlen(t);
+    while (*n && t[*n - 1] == ' ')
+        (*n)--;
+    return t;
+}
+
+/* The API token or a browser session (host/auth.c) as Bearer. */
+static int token_ok(levy_host *h, struct evhttp_request *req)
+{
+    size_t n = 0;
+    const char *t = bearer_of(req, &n);
+    return t && levy_auth_bearer_ok(h->cfg, t, n);
 }
 
 static const char *method_name(struct evhttp_request *req)
@@ -344,6 +355,45 @@ static void r_openapi(levy_host *h, struct evhttp_request *req)
     count("/openapi.yaml", 200);
 }
 
+/* POST /v1/session (no Bearer needed: the JSON body carries a one-time sign-in code or the
+ * API token) → 201 {session_token, expires_at, expires_in}; DELETE /v1/session (Bearer: the
+ * session) → 204. Browser sessions of the web UI, host/auth.c (issue 15, finding 12). */
+static void r_session(levy_host *h, struct evhttp_request *req)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t blen = evbuffer_get_length(in);
+    if (blen > 4096) {
+        send_error(req, "/v1/session", 413, "payload_too_large", "request body is over 4 KiB");
+        return;
+    }
+    char bearer[LEVY_TOKEN_MAX + 1];
+    size_t bn = 0;
+    const char *t = bearer_of(req, &bn);
+    if (t && bn < sizeof bearer) {
+        memcpy(bearer, t, bn);
+        bearer[bn] = '\0';
+    } else {
+        t = NULL;
+    }
+    char out[512];
+    const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+    int del = evhttp_request_get_command(req) == EVHTTP_REQ_DELETE;
+    int st = levy_auth_session_request(h->cfg, del, ctype,
+                                       blen ? (const char *)evbuffer_pullup(in, -1) : "", blen,
+                                       t ? bearer : NULL, out, sizeof out);
+    OPENSSL_cleanse(bearer, sizeof bearer);
+    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+    evhttp_add_header(oh, "Cache-Control", "no-store");
+    if (st == 401)
+        evhttp_add_header(oh, "WWW-Authenticate", "Bearer");
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, out, strlen(out));
+    send_reply(req, st, st == 204 ? NULL : "application/json", b);
+    OPENSSL_cleanse(out, sizeof out);
+    evbuffer_free(b);
+    count("/v1/session", st);
+}
+
 typedef struct croute {
     const char *method, *path;
     void (*fn)(levy_host *, struct evhttp_request *);
@@ -356,6 +406,8 @@ static const croute CROUTES[] = {
     {"GET", "/metrics", r_metrics, 1},
     {"POST", "/admin/reload", r_reload, 1},
     {"GET", "/admin/generation", r_generation, 1},
+    {"POST", "/v1/session", r_session, 0},
+    {"DELETE", "/v1/session", r_session, 1},
 };
 
 /* ---- static files --------------------------------------------------------------------- */

@@ -165,6 +165,25 @@ function M.put_settings(changes)
   end)
 end
 
+---------------------------------------------------------------- Sphere API key
+
+-- {key_sha256, hint, created_at} | nil
+function M.sphere_key()
+  return read(function()
+    return store.row("SELECT key_sha256, hint, created_at FROM sphere_api_key WHERE id = 1")
+  end, none)
+end
+
+function M.set_sphere_key(key_sha256, hint, now_iso)
+  store.exec("INSERT INTO sphere_api_key(id, key_sha256, hint, created_at) VALUES (1, ?, ?, ?) "
+    .. "ON CONFLICT(id) DO UPDATE SET key_sha256 = excluded.key_sha256, hint = excluded.hint, "
+    .. "created_at = excluded.created_at", key_sha256, hint, now_iso)
+end
+
+function M.delete_sphere_key()
+  store.exec("DELETE FROM sphere_api_key WHERE id = 1")
+end
+
 ---------------------------------------------------------------- products
 
 local PRODUCT_COLS = "id, name, raw, tax_code, tax_code_source, updated_at"

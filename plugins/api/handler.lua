@@ -335,6 +335,10 @@ return {
     { method = "PUT", path = "/v1/customers/{id}", auth = "token", handler = put_customer },
     { method = "POST", path = "/v1/calculate", auth = "token", handler = post_calculate },
     { method = "POST", path = "/tax_api/calculate_tax", auth = "none", handler = sphere.handle },
+    { method = "GET", path = "/v1/sphere-api-key", auth = "token", handler = sphere.get_key },
+    { method = "POST", path = "/v1/sphere-api-key", auth = "token",
+      handler = function() return sphere.create_key(now_iso()) end },
+    { method = "DELETE", path = "/v1/sphere-api-key", auth = "token", handler = sphere.delete_key },
   },
   exports = exports,
 }

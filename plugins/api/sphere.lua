@@ -10,6 +10,15 @@
 --            "sphere_tax_calculation_id":"calc_..."}}, amounts in integer minor units.
 -- Errors:   {"type":"api_error","code","message"}: 401 unauthorized_access,
 --           400 validation_errors, 400 customer_tax_location_invalid.
+-- Auth:     X-API-KEY = the endpoint's own scoped key (POST /v1/sphere-api-key; it opens
+--           this endpoint and nothing else), or levy's API token (CONTRACT 2.1 compatibility).
+--
+-- Key management (routes in handler.lua, all need the API token or a browser session):
+--   GET /v1/sphere-api-key    -> {configured, hint, created_at}
+--   POST /v1/sphere-api-key   -> 201 {api_key, hint, created_at}: a new key, shown once;
+--                                replaces the previous one
+--   DELETE /v1/sphere-api-key -> 204
+local crypto = require "levy.crypto"
 local json = require "levy.json"
 local http = require "levy.http"
 local money = require "levy.money"
@@ -182,9 +191,44 @@ local function location_error(err)
   return false
 end
 
+local KEY_PREFIX = "lsk_"
+
+-- True when key is the scoped Sphere key (compared as SHA-256, in constant time).
+local function scoped_key_ok(key)
+  if key:sub(1, #KEY_PREFIX) ~= KEY_PREFIX then return false end
+  local row = db.sphere_key()
+  if row == nil then return false end
+  return crypto.equal(crypto.hex(crypto.sha256(key)), row.key_sha256)
+end
+
+local function key_public(row)
+  if row == nil then return { configured = false, hint = json.null, created_at = json.null } end
+  return { configured = true, hint = row.hint, created_at = row.created_at }
+end
+
+function M.get_key()
+  return 200, key_public(db.sphere_key())
+end
+
+function M.create_key(now_iso)
+  local key = KEY_PREFIX .. crypto.b64encode(crypto.random(32), true, true)
+  local row = { key_sha256 = crypto.hex(crypto.sha256(key)), hint = "\u{2026}" .. key:sub(-4),
+                created_at = now_iso }
+  db.set_sphere_key(row.key_sha256, row.hint, row.created_at)
+  local out = key_public(row)
+  out.configured = nil
+  out.api_key = key
+  return 201, out
+end
+
+function M.delete_key()
+  db.delete_sphere_key()
+  return 204
+end
+
 function M.handle(req)
   local key = req.headers and req.headers["x-api-key"]
-  if type(key) ~= "string" or key == "" or not http.check_token(key) then
+  if type(key) ~= "string" or key == "" or not (scoped_key_ok(key) or http.check_token(key)) then
     return api_error(401, "unauthorized_access", "a valid X-API-KEY header is required")
   end
   local body, msg = json.decode(req.body or "")

@@ -12,7 +12,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const net = require('net');
-const { spawn } = require('child_process');
+const { spawn, execFileSync } = require('child_process');
 
 const CHROMIUM = process.env.LEVY_CHROMIUM || '/usr/bin/chromium';
 const ROOT = process.env.LEVY_SOURCE || path.resolve(__dirname, '..', '..');
@@ -184,14 +184,34 @@ async function main() {
   }
   const modal = page.locator('#modal');
 
-  await check('UI served at / takes the token from #token= and forgets it from the URL', async () => {
+  /* A one-time sign-in code from `levy signin` (issue 15, finding 12: the API token in a
+   * #token= link stayed in the browser's history; now no URL ever carries it). */
+  function signinCode() {
+    const out = execFileSync(LEVY, ['signin', '--data-dir', path.join(tmp, 'data'), '--public-url', base],
+      { env: Object.assign({}, process.env, { LEVY_API_TOKEN: '' }) }).toString();
+    const m = /#signin=([A-Za-z0-9_-]+)/.exec(out);
+    assert(m, 'levy signin printed no link: ' + out);
+    assert(!out.includes(TOKEN), 'levy signin printed the API token');
+    return m[1];
+  }
+  const visited = [];
+  page.on('framenavigated', f => { if (f === page.mainFrame()) visited.push(f.url()); });
+
+  await check('UI served at / signs in with a one-time #signin= code and forgets it from the URL', async () => {
     label = 'integrations';
-    const r = await page.goto(base + '/#token=' + encodeURIComponent(TOKEN));
+    const code = signinCode();
+    const r = await page.goto(base + '/#signin=' + code);
     assert(r && r.status() === 200, 'GET / answered ' + (r && r.status()));
     await page.locator('h1', { hasText: 'Integrations' }).waitFor();
-    assert(!page.url().includes(TOKEN), 'token still in URL ' + page.url());
-    const stored = await page.evaluate(() => sessionStorage.getItem('levy.api_token'));
-    assert(stored === TOKEN, 'token not in sessionStorage');
+    assert(!page.url().includes(code), 'code still in URL ' + page.url());
+    const stored = await page.evaluate(() => JSON.stringify(Object.assign({}, sessionStorage, localStorage)));
+    assert(!stored.includes(TOKEN), 'the API token is in the browser storage');
+    const sess = await page.evaluate(() => sessionStorage.getItem('levy.session'));
+    assert(sess && sess.startsWith('lvs_'), 'no session in sessionStorage: ' + sess);
+    const again = await http('POST', base + '/v1/session', { code }, {});
+    assert(again.status === 401, 'a used sign-in code was accepted again: ' + again.status);
+    const api = await http('GET', base + '/v1/regions', undefined, { Authorization: 'Bearer ' + sess });
+    assert(api.status === 200, 'the session does not authorize the API: ' + api.status);
   });
 
   await check('regions: subscribe ' + subscribe.join(', ') + ' with tax calculation', async () => {
@@ -387,6 +407,24 @@ async function main() {
     await shot('settings');
   });
 
+  await check('settings: a Sphere key is created once, opens the Sphere endpoint only, and is revoked', async () => {
+    label = 'settings';
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const key = await page.locator('#sphere-key-value').inputValue();
+    assert(/^lsk_/.test(key), 'key ' + key);
+    const body = { currency: 'usd', customer_address: { address1: '2000 Main St', city: 'Irvine', state: 'CA', postal_code: '92614', country: 'US' },
+      line_items: [{ id: 'l1', amount: 10000 }] };
+    const ok = await http('POST', base + '/tax_api/calculate_tax', body, { 'X-API-KEY': key });
+    assert(ok.status === 200, 'Sphere endpoint with the key: ' + ok.status + ' ' + ok.text.slice(0, 200));
+    const no = await http('GET', base + '/v1/regions', undefined, { Authorization: 'Bearer ' + key });
+    assert(no.status === 401, 'the Sphere key opened /v1/regions: ' + no.status);
+    await shot('settings-sphere-key');
+    await page.getByRole('button', { name: 'Revoke key' }).click();
+    await page.getByRole('button', { name: 'Create key' }).waitFor();
+    const gone = await http('POST', base + '/tax_api/calculate_tax', body, { 'X-API-KEY': key });
+    assert(gone.status === 401, 'revoked key still accepted: ' + gone.status);
+  });
+
   await check('rules: generation and files with hashes', async () => {
     await nav('Rules', 'rules');
     await page.locator('#files-table tbody tr td.mono').first().waitFor();
@@ -460,17 +498,30 @@ async function main() {
     assert(!list.data.some(c => c.id === connId), 'connection still listed');
   });
 
-  await check('sign-in: a wrong token is refused in place', async () => {
+  await check('sign-in: a wrong code is refused in place; a fresh code and the API token sign in', async () => {
     label = 'signin';
     await page.evaluate(() => sessionStorage.clear());
     await page.goto(base + '/#/regions');
     await page.reload();
-    await page.getByLabel('API token', { exact: true }).fill('wrong-token');
+    const field = page.getByLabel('Sign-in code or API token', { exact: true });
+    await field.fill('wrong-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('.signin .notice.error').waitFor();
-    await page.getByLabel('API token', { exact: true }).fill(TOKEN);
+    await field.fill(signinCode());
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('#regions-table').waitFor();
+    await page.locator('#signout').click();
+    await field.waitFor();
+    await field.fill(TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#regions-table').waitFor();
+    const stored = await page.evaluate(() => JSON.stringify(Object.assign({}, sessionStorage, localStorage)));
+    assert(!stored.includes(TOKEN), 'the pasted API token was kept in the browser storage');
+  });
+
+  await check('no page URL of the whole run carried the API token', async () => {
+    const bad = visited.filter(u => u.includes(TOKEN) || /[#&?]token=/.test(u));
+    assert(visited.length > 5 && !bad.length, bad.slice(0, 2).join(' | ') || ('only ' + visited.length + ' URLs seen'));
   });
 
   for (const name of ['integrations', 'connect', 'regions', 'products', 'invoices', 'credit-memos', 'customers', 'calculator', 'rules', 'reports', 'settings', 'narrow', 'signin']) {

@@ -1,11 +1,11 @@
 /* levy web UI core: DOM helpers, API client, token, router, money formatting.
  * Plain browser JavaScript, no build step. Every page talks only to the public API
- * (/v1, /admin) with the API token as a Bearer header. Amounts stay decimal strings:
+ * (/v1, /admin) with a browser session token as a Bearer header. Amounts stay decimal strings:
  * they are formatted as text and compared digit by digit (BigInt), never as floats. */
 (function () {
   'use strict';
   var L = window.levy = {};
-  var TOKEN_KEY = 'levy.api_token';
+  var TOKEN_KEY = 'levy.session';
 
   /* ---------- DOM ---------- */
   function h(tag, attrs) {
@@ -55,17 +55,49 @@
     setTimeout(function () { live.textContent = msg; }, 30);
   };
 
-  /* ---------- token ---------- */
+  /* ---------- session ----------
+   * The page never keeps the long-lived API token. It trades a one-time sign-in code
+   * (#signin=… from `levy demo`, the first start or `levy signin`; or typed into the form)
+   * or a pasted API token for a browser session at POST /v1/session, and keeps only that
+   * session token, in sessionStorage (this tab only), sent as a Bearer header: no cookie
+   * carries authority, so a cross-site page cannot make requests with it (no CSRF). */
   L.token = function () { try { return sessionStorage.getItem(TOKEN_KEY); } catch (e) { return null; } };
   L.setToken = function (t) {
     try { if (t) sessionStorage.setItem(TOKEN_KEY, t); else sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* private mode */ }
   };
-  /* #token=... (possibly followed by &route=...) is consumed once and removed from the URL. */
-  L.takeTokenFromFragment = function () {
-    var m = /(?:^#|[#&?])token=([^&]+)/.exec(location.hash);
-    if (!m) return;
-    L.setToken(decodeURIComponent(m[1]));
+  try { sessionStorage.removeItem('levy.api_token'); } catch (e) { /* older pages kept the API token */ }
+  /* POST /v1/session with {code} or {api_token}; resolves with the session token. */
+  L.startSession = function (body) {
+    return L.api('POST', '/v1/session', body, { noAuthRedirect: true, noToken: true }).then(function (r) {
+      L.setToken(r.session_token);
+      return r;
+    });
+  };
+  L.endSession = function () {
+    var had = L.token();
+    var done = function () { L.setToken(null); };
+    if (!had) return Promise.resolve(done());
+    return L.api('DELETE', '/v1/session', undefined, { noAuthRedirect: true }).then(done, done);
+  };
+  /* #signin=<code> (and, for old links, #token=<api token>) is removed from the address
+   * at once, before anything else runs, then exchanged for a session. Returns a promise, or
+   * null when the fragment has neither. */
+  L.takeSigninFromFragment = function () {
+    var m = /(?:^#|[#&?])(signin|token)=([^&]+)/.exec(location.hash);
+    if (!m) return null;
     history.replaceState(null, '', location.pathname + location.search + '#/integrations');
+    var v = decodeURIComponent(m[2]);
+    return L.startSession(m[1] === 'signin' ? { code: v } : { api_token: v }).then(function () {
+      L.navigated = false;
+      return true;
+    }, function (err) {
+      L.setToken(null);
+      L.showSignIn(err.status === 401
+        ? (m[1] === 'signin' ? 'That sign-in link was already used or has expired. Run `levy signin` for a new one.'
+          : 'The API token in that link was not accepted.')
+        : err.message);
+      return false;
+    });
   };
 
   /* ---------- API ---------- */
@@ -89,7 +121,7 @@
   L.api = function (method, path, body, opts) {
     opts = opts || {};
     var headers = { 'Accept': opts.text ? 'text/csv, */*' : 'application/json' };
-    var tok = L.token();
+    var tok = opts.noToken ? null : L.token();
     if (tok) headers['Authorization'] = 'Bearer ' + tok;
     var init = { method: method, headers: headers, cache: 'no-store' };
     if (body !== undefined) { headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
@@ -102,7 +134,7 @@
         }
         if (res.status === 401 && !opts.noAuthRedirect) {
           L.setToken(null);
-          L.showSignIn('Your API token was not accepted. Sign in again.');
+          L.showSignIn('Your session has ended. Sign in again.');
         }
         if (!res.ok) {
           var e = data && data.error ? data.error : {};
@@ -346,23 +378,28 @@
     document.querySelectorAll('#nav a').forEach(function (a) { a.removeAttribute('aria-current'); });
     var main = clear(document.getElementById('main'));
     document.title = 'Sign in · levy';
-    var input = h('input', { type: 'password', name: 'token', autocomplete: 'off', required: true, spellcheck: 'false' });
+    var input = h('input', { type: 'password', name: 'signin', autocomplete: 'off', required: true, spellcheck: 'false' });
     var status = h('div');
     var btn = h('button', { type: 'submit', text: 'Sign in' });
     var form = h('form', { class: 'card signin', novalidate: true },
       h('h1', { text: 'Sign in to levy' }),
-      h('p', { class: 'muted', text: 'Paste the API token levy printed at its first start (also in DATA_DIR/api-token). It is kept in this browser tab only.' }),
+      h('p', { class: 'muted', text: 'Enter a one-time sign-in code (run `levy signin --data-dir DIR` on the server for one) or the API token (DATA_DIR/api-token). This tab keeps only a session, never the token.' }),
       message ? h('div', { class: 'notice error', role: 'alert', text: message }) : null,
-      L.field({ label: 'API token', input: input }),
+      L.field({ label: 'Sign-in code or API token', input: input }),
       status,
       h('div', { class: 'actions' }, btn));
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
-      var tok = input.value.trim();
-      if (!tok) { L.showError(status, { message: 'Enter the API token.' }); input.focus(); return; }
+      var v = input.value.trim();
+      if (!v) { L.showError(status, { message: 'Enter a sign-in code or the API token.' }); input.focus(); return; }
       L.busy(btn, true);
-      L.setToken(tok);
-      L.api('GET', '/admin/generation', undefined, { noAuthRedirect: true }).then(function () {
+      L.setToken(null);
+      /* a code first; what is not a valid code may be the API token */
+      L.startSession({ code: v }).catch(function (err) {
+        if (err.status !== 401) throw err;
+        return L.startSession({ api_token: v });
+      }).then(function () {
+        input.value = '';
         L.navigated = false;
         if (!/^#\/[a-z]/.test(location.hash)) location.hash = '#/integrations';
         L.route();
@@ -370,7 +407,7 @@
       }, function (err) {
         L.setToken(null);
         L.busy(btn, false);
-        if (err.status === 401) err = { message: 'That API token was not accepted.' };
+        if (err.status === 401) err = { message: 'That sign-in code or API token was not accepted.' };
         L.showError(status, err);
         input.focus();
       });

@@ -1,15 +1,16 @@
-/* Boot: take the token from the URL fragment, then route on every hash change. */
+/* Boot: trade a #signin= code in the URL fragment for a session, then route on every hash
+ * change. */
 (function () {
   'use strict';
   var L = window.levy;
-  L.takeTokenFromFragment();
+  var FRAG = /(?:^#|[#&?])(?:signin|token)=/;
   window.addEventListener('hashchange', function () {
-    if (/(?:^#|[#&?])token=/.test(location.hash)) { L.takeTokenFromFragment(); }
-    L.route();
+    var p = FRAG.test(location.hash) ? L.takeSigninFromFragment() : null;
+    if (p) p.then(function (ok) { if (ok) L.route(); }); else L.route();
   });
   document.getElementById('signout').addEventListener('click', function () {
-    L.setToken(null);
-    L.showSignIn();
+    L.endSession().then(function () { L.showSignIn(); });
   });
-  L.route();
+  var first = L.takeSigninFromFragment();
+  if (first) first.then(function (ok) { if (ok) L.route(); }); else L.route();
 })();

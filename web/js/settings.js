@@ -1,4 +1,5 @@
-/* Settings: seller address (origin sourcing, cross-border VAT), rounding, sweep interval. */
+/* Settings: seller address (origin sourcing, cross-border VAT), rounding, sweep interval;
+ * the Sphere-compatible endpoint's own API key (issue 15: not the admin token). */
 (function () {
   'use strict';
   var L = window.levy, h = L.h;
@@ -14,6 +15,10 @@
       main.appendChild(slot);
       L.api('GET', '/v1/settings').then(function (st) { if (alive) L.clear(slot).appendChild(form(st || {})); },
         function (err) { if (alive) L.showError(L.clear(slot), err); });
+      var keySlot = h('div');
+      main.appendChild(keySlot);
+      L.api('GET', '/v1/sphere-api-key').then(function (k) { if (alive) L.clear(keySlot).appendChild(sphereKey(k || {})); },
+        function (err) { if (alive) L.showError(L.clear(keySlot), err); });
       return 'Settings';
     }
   });
@@ -68,5 +73,40 @@
       }).then(function () { L.busy(save, false); });
     });
     return f;
+  }
+
+  /* The key of POST /tax_api/calculate_tax (X-API-KEY): shown once when created. */
+  function sphereKey(k) {
+    var status = h('div');
+    var state = h('p', { id: 'sphere-key-state', text: k.configured ? 'A key is set (' + k.hint + ', created ' + k.created_at + ').' : 'No key yet: the endpoint accepts only the API token.' });
+    var create = h('button', { type: 'button', text: k.configured ? 'Replace key' : 'Create key' });
+    var revoke = h('button', { type: 'button', class: 'secondary', text: 'Revoke key', hidden: !k.configured });
+    var card = h('section', { class: 'card', 'aria-labelledby': 'sphere-key-h' },
+      h('h2', { id: 'sphere-key-h', text: 'Sphere-compatible API key' }),
+      h('p', { class: 'muted', text: 'POST /tax_api/calculate_tax takes this key in X-API-KEY. It opens that endpoint and nothing else, so shop systems need not hold the API token.' }),
+      state, status, h('div', { class: 'actions' }, create, revoke));
+    create.addEventListener('click', function () {
+      L.clear(status);
+      L.busy(create, true);
+      L.api('POST', '/v1/sphere-api-key').then(function (r) {
+        var out = h('input', { type: 'text', readOnly: true, value: r.api_key, id: 'sphere-key-value', spellcheck: 'false' });
+        status.appendChild(h('div', { class: 'notice ok', role: 'status' },
+          h('p', { text: 'Copy the key now; levy keeps only its hash and will not show it again.' }),
+          L.field({ label: 'New Sphere API key', input: out })));
+        state.textContent = 'A key is set (' + r.hint + ', created ' + r.created_at + ').';
+        create.textContent = 'Replace key';
+        revoke.hidden = false;
+        out.select();
+      }, function (err) { L.showError(status, err); }).then(function () { L.busy(create, false); });
+    });
+    revoke.addEventListener('click', function () {
+      L.clear(status);
+      L.api('DELETE', '/v1/sphere-api-key').then(function () {
+        state.textContent = 'No key yet: the endpoint accepts only the API token.';
+        create.textContent = 'Create key';
+        revoke.hidden = true;
+      }, function (err) { L.showError(status, err); });
+    });
+    return card;
   }
 })();

@@ -495,6 +495,26 @@ def case_openapi(tmp):
              headers={"X-API-KEY": TOKEN})
         anon("POST", "/tax_api/calculate_tax", {"currency": "usd"}, headers={"X-API-KEY": TOKEN})
         anon("POST", "/tax_api/calculate_tax", {"currency": "usd"}, headers={"X-API-KEY": "wrong"})
+        # the Sphere endpoint's scoped key and the web UI's sessions (issue 15)
+        api("GET", "/v1/sphere-api-key")
+        st, js, _, _ = api("POST", "/v1/sphere-api-key")
+        skey = js["api_key"] if st == 201 else "none"
+        anon("POST", "/tax_api/calculate_tax",
+             {"currency": "usd", "customer_address": {"address1": "2000 Main St", "city": "Irvine",
+                                                      "state": "CA", "postal_code": "92614", "country": "US"},
+              "line_items": [{"id": "l1", "amount": 10000}]}, headers={"X-API-KEY": skey})
+        api("GET", "/v1/sphere-api-key")
+        api("DELETE", "/v1/sphere-api-key")
+        r = subprocess.run([LEVY, "signin", "--data-dir", data], capture_output=True, text=True, timeout=30)
+        code = r.stdout.split("#signin=")[1].split()[0] if "#signin=" in r.stdout else "none"
+        st, js, _, _ = anon("POST", "/v1/session", {"code": code})
+        anon("POST", "/v1/session", {"code": code})                              # 401 (used)
+        anon("POST", "/v1/session", {"code": code, "extra": 1})                  # 422
+        anon("POST", "/v1/session", {"api_token": TOKEN})
+        sess = {"Authorization": "Bearer " + (js or {}).get("session_token", "none")}
+        st, _, _, _ = anon("GET", "/v1/regions", headers=sess)
+        check("a browser session opens /v1", st == 200, st)
+        anon("DELETE", "/v1/session", headers=sess)
         st, js, _, _ = api("GET", "/v1/invoices?limit=500")
         invs = js["data"]
         api("GET", "/v1/invoices?limit=1")

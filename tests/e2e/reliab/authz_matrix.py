@@ -29,6 +29,10 @@ LEVY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("b
 SRC = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.getcwd()
 BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 19060
 SECRET_FIELDS = {"api_key", "signing_token", "master_key", "api_token", "secret", "token"}
+# The one answer that hands out a credential on purpose: a new scoped Sphere key, shown once
+# to the caller holding the API token (issue 15, finding 16). It must be a fresh lsk_ key,
+# never one of the secrets above.
+ISSUES_CREDENTIAL = {("POST", "/v1/sphere-api-key", "right token", ".api_key"): "lsk_"}
 
 
 def routes():
@@ -129,6 +133,9 @@ def main():
                     if sec and sec in blob:
                         leaks.append((method, url_path, label, name))
                 for f in secret_fields(js):
+                    prefix = ISSUES_CREDENTIAL.get((method, path, label, f))
+                    if prefix and st == 201 and str(js.get(f[1:], "")).startswith(prefix):
+                        continue
                     leaks.append((method, url_path, label, "field " + f))
                 if need and label != "right token":
                     if path == "/tax_api/calculate_tax":  # Sphere's error shape

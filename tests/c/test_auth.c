@@ -1,0 +1,173 @@
+/* host/auth.c (issue 15, findings 12 and 15): the API token rule, one-time sign-in codes
+ * (single use, expiry, stored as SHA-256), browser sessions and POST/DELETE /v1/session
+ * without HTTP. The bug story: a 127+ character token was cut silently and a 1-character
+ * one accepted; the web UI was opened with the API token in the URL (browser history). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crypto/crypto.h"
+#include "harness.h"
+#include "host/auth.h"
+#include "host/config.h"
+
+static void t_token_rule(void)
+{
+    static const struct { const char *tok; int ok; } T[] = {
+        {"", 0}, {"x", 0}, {"0123456789abcde", 0}, {"0123456789abcdef", 1},
+        {"aaaaaaaaaaaaaaaaaaaaaaaa", 0}, {"has space 0123456789", 0}, {"tab\there-0123456789", 0},
+        {"non-ascii-\xc3\xa9-0123456789", 0}, {"Tok3n-with/all+base64=chars~!", 1},
+    };
+    for (size_t i = 0; i < sizeof T / sizeof T[0]; i++) {
+        const char *why = levy_auth_token_rule(T[i].tok, strlen(T[i].tok));
+        if ((why == NULL) != T[i].ok)
+            fprintf(stderr, "  token %zu: %s\n", i, why ? why : "accepted");
+        CHECK((why == NULL) == T[i].ok);
+    }
+    char big[LEVY_TOKEN_MAX + 2];
+    for (size_t i = 0; i < sizeof big - 1; i++)
+        big[i] = (char)('a' + i % 26);
+    big[sizeof big - 1] = '\0';
+    CHECK(levy_auth_token_rule(big, LEVY_TOKEN_MAX) == NULL);
+    CHECK(levy_auth_token_rule(big, LEVY_TOKEN_MAX + 1) != NULL);
+end:;
+}
+
+static char dir[64];
+
+static void mk_dir(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/levy-test-auth-XXXXXX");
+    if (!mkdtemp(dir))
+        dir[0] = '\0';
+}
+
+static void rm_dir(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (dir[0] && system(cmd) != 0)
+        fprintf(stderr, "  cannot remove %s\n", dir);
+}
+
+static void t_signin_codes(void)
+{
+    char code[LEVY_SIGNIN_CODE_LEN + 1], code2[LEVY_SIGNIN_CODE_LEN + 1], path[256], hex[65];
+    uint8_t h[LEVY_SHA256_LEN];
+    levy_err e;
+    levy_err_clear(&e);
+    mk_dir();
+    CHECK(dir[0]);
+    CHECK_EQ_INT(levy_auth_signin_new(dir, 60, code, sizeof code, &e), LEVY_OK);
+    CHECK_EQ_INT(strlen(code), LEVY_SIGNIN_CODE_LEN);
+    /* stored under its SHA-256, 0600, the code itself nowhere */
+    CHECK_EQ_INT(levy_crypto_sha256(code, strlen(code), h, NULL), LEVY_OK);
+    levy_crypto_hex(h, sizeof h, hex);
+    snprintf(path, sizeof path, "%s/signin/%s", dir, hex);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+    snprintf(path, sizeof path, "%s/signin", dir);
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0700);
+    /* wrong shape, wrong code, then the right one once */
+    CHECK_EQ_INT(levy_auth_signin_take(dir, "short", 5), 0);
+    CHECK_EQ_INT(levy_auth_signin_take(dir, "../../../../etc/passwd", 22), 0);
+    CHECK_EQ_INT(levy_auth_signin_take(dir, "AAAAAAAAAAAAAAAAAAAAAA", 22), 0);
+    CHECK_EQ_INT(levy_auth_signin_take(dir, code, strlen(code)), 1);
+    CHECK_EQ_INT(levy_auth_signin_take(dir, code, strlen(code)), 0);
+    /* an expired code is refused and swept */
+    CHECK_EQ_INT(levy_auth_signin_new(dir, -1, code2, sizeof code2, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_auth_signin_take(dir, code2, strlen(code2)), 0);
+end:
+    rm_dir();
+}
+
+static void t_sessions(void)
+{
+    char tok[96], tok2[96];
+    int64_t exp = 0;
+    levy_err e;
+    levy_err_clear(&e);
+    levy_auth_session_reset();
+    CHECK_EQ_INT(levy_auth_session_new(tok, sizeof tok, &exp, &e), LEVY_OK);
+    CHECK(strncmp(tok, LEVY_SESSION_PREFIX, 4) == 0 && strlen(tok) == 47);
+    CHECK(exp >= (int64_t)time(NULL) + LEVY_SESSION_TTL_S - 5);
+    CHECK_EQ_INT(levy_auth_session_ok(tok, strlen(tok)), 1);
+    CHECK_EQ_INT(levy_auth_session_ok(tok, strlen(tok) - 1), 0);
+    CHECK_EQ_INT(levy_auth_session_ok("lvs_", 4), 0);
+    CHECK_EQ_INT(levy_auth_session_ok("", 0), 0);
+    /* the bearer check: the API token, or a session */
+    levy_config c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.api_token, sizeof c.api_token, "the-api-token-0123456789");
+    CHECK_EQ_INT(levy_auth_bearer_ok(&c, c.api_token, strlen(c.api_token)), 1);
+    CHECK_EQ_INT(levy_auth_bearer_ok(&c, c.api_token, strlen(c.api_token) - 1), 0);
+    CHECK_EQ_INT(levy_auth_bearer_ok(&c, tok, strlen(tok)), 1);
+    c.api_token[0] = '\0';
+    CHECK_EQ_INT(levy_auth_bearer_ok(&c, "", 0), 0);
+    /* more sessions than slots: the oldest goes, the newest stays */
+    for (int i = 0; i < LEVY_SESSION_MAX; i++)
+        CHECK_EQ_INT(levy_auth_session_new(tok2, sizeof tok2, &exp, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_auth_session_ok(tok2, strlen(tok2)), 1);
+    levy_auth_session_end(tok2, strlen(tok2));
+    CHECK_EQ_INT(levy_auth_session_ok(tok2, strlen(tok2)), 0);
+end:
+    levy_auth_session_reset();
+}
+
+static void t_session_request(void)
+{
+    char out[512], code[LEVY_SIGNIN_CODE_LEN + 1], body[600];
+    levy_config c;
+    levy_err e;
+    levy_err_clear(&e);
+    memset(&c, 0, sizeof c);
+    mk_dir();
+    CHECK(dir[0]);
+    snprintf(c.data_dir, sizeof c.data_dir, "%s", dir);
+    snprintf(c.api_token, sizeof c.api_token, "the-api-token-0123456789");
+    const char *J = "application/json";
+    static const struct { const char *body; int status; } BAD[] = {
+        {"", 400}, {"[1]", 400}, {"{", 400}, {"{}", 422}, {"{\"code\":1}", 422},
+        {"{\"other\":\"x\"}", 422}, {"{\"code\":\"x\",\"api_token\":\"y\"}", 422},
+        {"{\"code\":\"AAAAAAAAAAAAAAAAAAAAAA\"}", 401}, {"{\"api_token\":\"nope\"}", 401},
+    };
+    for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
+        int st = levy_auth_session_request(&c, 0, J, BAD[i].body, strlen(BAD[i].body), NULL, out,
+                                           sizeof out);
+        if (st != BAD[i].status)
+            fprintf(stderr, "  body %s: %d %s\n", BAD[i].body, st, out);
+        CHECK_EQ_INT(st, BAD[i].status);
+        CHECK(strstr(out, "\"error\"") != NULL);
+    }
+    CHECK_EQ_INT(levy_auth_session_request(&c, 0, "text/plain", "{}", 2, NULL, out, sizeof out), 415);
+    CHECK_EQ_INT(levy_auth_signin_new(dir, 60, code, sizeof code, &e), LEVY_OK);
+    snprintf(body, sizeof body, " { \"code\" : \"%s\" } ", code);
+    CHECK_EQ_INT(levy_auth_session_request(&c, 0, J, body, strlen(body), NULL, out, sizeof out), 201);
+    CHECK(strstr(out, "\"session_token\":\"lvs_") != NULL);
+    CHECK(strstr(out, c.api_token) == NULL);
+    CHECK_EQ_INT(levy_auth_session_request(&c, 0, J, body, strlen(body), NULL, out, sizeof out), 401);
+    snprintf(body, sizeof body, "{\"api_token\":\"%s\"}", c.api_token);
+    CHECK_EQ_INT(levy_auth_session_request(&c, 0, J, body, strlen(body), NULL, out, sizeof out), 201);
+    /* DELETE ends the session given as Bearer */
+    char tok[96];
+    const char *p = strstr(out, "lvs_");
+    CHECK(p != NULL);
+    snprintf(tok, sizeof tok, "%.*s", (int)strcspn(p, "\""), p);
+    CHECK_EQ_INT(levy_auth_session_ok(tok, strlen(tok)), 1);
+    CHECK_EQ_INT(levy_auth_session_request(&c, 1, NULL, "", 0, NULL, out, sizeof out), 401);
+    CHECK_EQ_INT(levy_auth_session_request(&c, 1, NULL, "", 0, tok, out, sizeof out), 204);
+    CHECK_EQ_INT(levy_auth_session_ok(tok, strlen(tok)), 0);
+end:
+    levy_auth_session_reset();
+    rm_dir();
+}
+
+static const levy_test tests[] = {{"token_rule", t_token_rule},
+                                  {"signin_codes", t_signin_codes},
+                                  {"sessions", t_sessions},
+                                  {"session_request", t_session_request},
+                                  {NULL, NULL}};
+LEVY_TEST_MAIN(tests)
