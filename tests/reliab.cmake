@@ -46,3 +46,5 @@ if(LEVY_SH_LINT)
   add_test(NAME lint_ct_compare COMMAND ${LEVY_SH_LINT} ${CMAKE_CURRENT_SOURCE_DIR}/lint_ct_compare.sh ${CMAKE_SOURCE_DIR})
   set_tests_properties(lint_ct_compare PROPERTIES LABELS "unit;reliab" TIMEOUT 30)
 endif()
+# Issue 15 findings 2 and 3: __gc finalizers and rule-data metatables refused at load
+levy_reliab_test(reliab_lua_sandbox lua_sandbox 300 19650)
