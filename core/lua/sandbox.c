@@ -10,6 +10,7 @@
 #include "embedded.h"
 #include "lctx.h"
 #include "modules.h"
+#include "pattern.h"
 #include "sandbox.h"
 
 /* Our linit list: no io, no package. debug is opened only so the prelude can keep
@@ -129,6 +130,8 @@ static const luaL_Reg host_helpers[] = {
     {"open_module", h_open_module},   {"set_registry", h_set_registry},
     {"co_create", h_co_create},       {"co_adopt", h_co_adopt},
     {"gated", h_gated},
+    {"str_find", levy_pattern_find},  {"str_match", levy_pattern_match},
+    {"str_gmatch", levy_pattern_gmatch}, {"str_gsub", levy_pattern_gsub},
     {NULL, NULL},
 };
 

@@ -108,6 +108,9 @@ static const struct {
     /* __close runs as ordinary code, under the budget */
     {"do local x <close> = setmetatable({}, {__close = function() while true do end end}) end",
      "budget exceeded"},
+    /* pattern matching runs in C, out of the count hook's reach: it is charged to the budget */
+    {"local s = ('a'):rep(20000); s:find('.-.-b')", "budget exceeded"},
+    {"local s = ('a'):rep(20000); string.gsub(s, '(a*)*b', '')", "budget exceeded"},
     /* a host thread (the running one) cannot be resumed or closed by a script */
     {"coroutine.resume(coroutine.running())", "not a coroutine created by"},
     {"coroutine.close(coroutine.running())", "not a coroutine created by"},

@@ -58,6 +58,12 @@ return {
   taxability = setmetatable({ default = "taxable" }, { __index = pwn }),
 }
 """
+# A backtracking pattern: string matching runs in C, where the count hook never fires.
+PATTERN_AT_LOAD = ("local s = ('a'):rep(20000)\n"
+                   "s:find('.-.-b')\n"
+                   "return { name = 'patbomb', version = '1' }\n")
+PATTERN_ROUTE = ("return { name = 'patbomb', version = '1', routes = { { method = 'GET', path = '/v1/patbomb',\n"
+                 "  handler = function() local s = ('a'):rep(20000); s:find('.-.-b'); return 200, {} end } } }\n")
 STORE_RULE = ('local store = require "levy.store"\n'
               'return { region = "US-TX", name = "Texas", tax_type = "SALES_TAX", taxability = { default = "taxable" } }\n')
 
@@ -100,6 +106,12 @@ def case_check(tmp):
         check("levy check refuses a plugin with a %s: exit 1 naming the file" % what,
               rc == 1 and "plugins/gcbomb/handler.lua" in out, "rc=%s %s" % (rc, out[-600:]))
     shutil.rmtree(os.path.dirname(gc))
+    pb = os.path.join(plugins, "patbomb", "handler.lua")
+    write(pb, PATTERN_AT_LOAD)
+    rc, out = levy_check(plugins, scripts)
+    check("levy check ends a backtracking pattern at load with the budget: exit 1 naming the file",
+          rc == 1 and "plugins/patbomb/handler.lua" in out and "budget exceeded" in out, "rc=%s %s" % (rc, out[-600:]))
+    shutil.rmtree(os.path.dirname(pb))
     tx = os.path.join(scripts, "us", "tx.lua")
     orig = open(tx).read()
     for what, text, want in (("a __gc finalizer", GC_RULE, "__gc"),
@@ -160,6 +172,17 @@ def case_serve(tmp):
         write(gc, GC_ARRAY_MT)
         reload_refused("a plugin adding __gc to levy.json.array_mt", "plugins/gcbomb/handler.lua", "array_mt")
         shutil.rmtree(os.path.dirname(gc))
+        # a runaway pattern in a request: the budget ends it (500), the loop keeps serving
+        pb = os.path.join(plugins, "patbomb", "handler.lua")
+        write(pb, PATTERN_ROUTE)
+        st, js, text, _ = req("POST", url + "/admin/reload", None, auth, timeout=60)
+        check("a plugin with a backtracking pattern in a handler reloads", st == 200, text[:300])
+        st, js, text, _ = req("GET", url + "/v1/patbomb", None, auth, timeout=30)
+        check("the backtracking pattern is ended by the budget: 500 internal",
+              st == 500 and ((js or {}).get("error") or {}).get("code") == "internal", "%s %s" % (st, text[:300]))
+        hz = req("GET", url + "/healthz", timeout=5)
+        check("after the runaway pattern /healthz answers", hz[0] == 200, str(hz[2])[:200])
+        check("after the runaway pattern the rules still serve", calc_ok())
         p.send_signal(signal.SIGTERM)
         try:
             rc = p.wait(timeout=60)
