@@ -41,12 +41,20 @@ typedef struct pstate {
 
 static void charge(pstate *ms, uint32_t n)
 {
-    ms->steps += n;
+    ms->steps += n; /* n < 2^31 and steps < CHARGE_EVERY before: no overflow */
     if (ms->steps >= CHARGE_EVERY) {
         uint32_t s = ms->steps;
         ms->steps = 0;
         levy_vm_charge(ms->L, s);
     }
+}
+
+/* A memcmp of n bytes, in steps: about one step (a VM instruction's worth of work) per 16
+ * bytes compared. */
+static uint32_t memcmp_cost(size_t n)
+{
+    n = 1 + n / 16;
+    return n > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)n;
 }
 
 static int check_capture(pstate *ms, int l)
@@ -229,7 +237,7 @@ static const char *match_capture(pstate *ms, const char *s, int l)
 {
     l = check_capture(ms, l);
     size_t len = (size_t)ms->capture[l].len;
-    charge(ms, (uint32_t)(len > CHARGE_EVERY ? CHARGE_EVERY : len));
+    charge(ms, memcmp_cost(len));
     if ((size_t)(ms->src_end - s) >= len && memcmp(ms->capture[l].init, s, len) == 0)
         return s + len;
     return NULL;
@@ -343,7 +351,7 @@ static const char *mem_find(pstate *ms, const char *s1, size_t l1, const char *s
     const char *init;
     while (l1 > 0 && (init = memchr(s1, *s2, l1)) != NULL) {
         init++;
-        charge(ms, (uint32_t)(1 + (l2 > CHARGE_EVERY ? CHARGE_EVERY : l2)));
+        charge(ms, memcmp_cost(l2));
         if (memcmp(init, s2 + 1, l2) == 0)
             return init - 1;
         l1 -= (size_t)(init - s1);
