@@ -608,42 +608,59 @@ end
 -- other than the rule's `calculate`, coroutines and userdata with a metatable, and cycles.
 local PLAIN_MAX_DEPTH = 32
 
-local function path_of(path, k)
-  if type(k) == "string" and k:match("^[%a_][%w_]*$") then return path .. "." .. k end
-  if type(k) == "string" then return fmt("%s[%q]", path, k) end
-  return fmt("%s[%s]", path, tostring(k))
+-- The path of the value being copied, built only for an error message: keys[1..n] under root.
+local function path_of(root, keys, n)
+  local out = { root }
+  for i = 1, n do
+    local k = keys[i]
+    if type(k) == "string" and k:match("^[%a_][%w_]*$") then out[#out + 1] = "." .. k
+    elseif type(k) == "string" then out[#out + 1] = fmt("[%q]", k)
+    else out[#out + 1] = fmt("[%s]", tostring(k)) end
+  end
+  return table.concat(out)
 end
 
-local function plain_copy(file, v, path, active, done, depth)
+local function copy_fail(st, depth, msg)
+  fail(st.file, 0, path_of(st.root, st.keys, depth) .. ": " .. msg)
+end
+
+local PLAIN_LEAF = { string = true, number = true, boolean = true }
+
+-- st = { file =, root =, keys = {}, active = {}, done = {} }; depth = #keys in use.
+local function plain_copy(st, v, depth)
   local tv = type(v)
-  if tv == "string" or tv == "number" or tv == "boolean" then return v end
+  if PLAIN_LEAF[tv] then return v end
   if tv == "userdata" then
-    if getmetatable(v) ~= nil then fail(file, 0, path .. ": userdata is not allowed in rule data") end
+    if getmetatable(v) ~= nil then copy_fail(st, depth, "userdata is not allowed in rule data") end
     return v -- light userdata such as levy.json.null
   end
   if tv ~= "table" then
-    fail(file, 0, fmt("%s: a %s is not allowed in rule data (only calculate may be a function)", path, tv))
+    copy_fail(st, depth, fmt("a %s is not allowed in rule data (only calculate may be a function)", tv))
   end
   if getmetatable(v) ~= nil then
-    fail(file, 0, path .. ": rule data must be plain tables (this one has a metatable)")
+    copy_fail(st, depth, "rule data must be plain tables (this one has a metatable)")
   end
-  local d = done[v]
+  local d = st.done[v]
   if d then return d end
-  if active[v] then fail(file, 0, path .. ": rule data must not contain cycles") end
-  if depth > PLAIN_MAX_DEPTH then fail(file, 0, path .. ": rule data nested too deep") end
-  active[v] = true
-  local out = {}
+  if st.active[v] then copy_fail(st, depth, "rule data must not contain cycles") end
+  if depth >= PLAIN_MAX_DEPTH then copy_fail(st, depth, "rule data nested too deep") end
+  st.active[v] = true
+  local out, keys = {}, st.keys
   local k, x = next(v)
   while k ~= nil do
-    local tk = type(k)
-    if tk ~= "string" and tk ~= "number" and tk ~= "boolean" then
-      fail(file, 0, fmt("%s: keys of rule data must be strings or numbers (found a %s)", path, tk))
+    if not PLAIN_LEAF[type(k)] then
+      copy_fail(st, depth, fmt("keys of rule data must be strings or numbers (found a %s)", type(k)))
     end
-    rawset(out, k, plain_copy(file, x, path_of(path, k), active, done, depth + 1))
+    if PLAIN_LEAF[type(x)] then
+      rawset(out, k, x)
+    else
+      keys[depth + 1] = k
+      rawset(out, k, plain_copy(st, x, depth + 1))
+    end
     k, x = next(v, k)
   end
-  active[v] = nil
-  done[v] = out
+  st.active[v] = nil
+  st.done[v] = out
   return out
 end
 
@@ -679,13 +696,14 @@ local function plain_rule(file, r)
   end
   local calc = rawget(r, "calculate")
   if calc ~= nil and type(calc) ~= "function" then fail(file, 0, "calculate must be a function") end
-  local active, done = { [r] = true }, {}
+  local st = { file = file, root = "rule", keys = {}, active = { [r] = true }, done = {} }
   local out = {}
   local k, x = next(r)
   while k ~= nil do
     if k ~= "calculate" then
       if type(k) ~= "string" then fail(file, 0, "the fields of a rule table must be strings") end
-      rawset(out, k, plain_copy(file, x, "rule." .. k, active, done, 1))
+      st.keys[1] = k
+      rawset(out, k, plain_copy(st, x, 1))
     end
     k, x = next(r, k)
   end
