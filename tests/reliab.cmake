@@ -52,3 +52,5 @@ endif()
 levy_reliab_test(reliab_api_token api_token 180 19800)
 levy_reliab_test(reliab_signin signin 240 19815)
 levy_reliab_test(reliab_sphere_key sphere_key 120 19830)
+# Issue 15 findings 2 and 3: __gc finalizers and rule-data metatables refused at load
+levy_reliab_test(reliab_lua_sandbox lua_sandbox 300 19650)

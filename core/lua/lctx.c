@@ -20,6 +20,7 @@ const char *levy_ctx_name(int kind)
     case LEVY_CTX_LOAD: return "load";
     case LEVY_CTX_REQUEST: return "request";
     case LEVY_CTX_PURE: return "pure";
+    case 0: return "none";
     default: return "unknown";
     }
 }
@@ -27,7 +28,10 @@ const char *levy_ctx_name(int kind)
 void levy_lua_check_ctx(lua_State *L, const char *fname, int allowed)
 {
     levy_lctx *ctx = levy_lua_ctx(L);
-    int kind = ctx ? ctx->kind : LEVY_CTX_LOAD;
+    /* No context grants nothing: only the host's explicit LOAD/REQUEST/PURE open a gated
+     * function (a thread left without one - the main state after a build, a finalizer run
+     * while no call is active - must not fall back to load's store reads and crypto). */
+    int kind = ctx ? ctx->kind : 0;
     if (!(kind & allowed))
         luaL_error(L, "%s is not available in the '%s' context", fname, levy_ctx_name(kind));
 }

@@ -40,11 +40,13 @@ typedef struct levy_lctx {
 /* [-0, +0, -] Sets / gets the context pointer of thread L (NULL when none). */
 void levy_lua_set_ctx(lua_State *L, levy_lctx *ctx);
 levy_lctx *levy_lua_ctx(lua_State *L);
-/* Name of a context kind: "load", "request", "pure". */
+/* Name of a context kind: "load", "request", "pure" ("none" for 0: no context). */
 const char *levy_ctx_name(int kind);
 
 /* [-0, +0, v] Raises "<fname> is not available in the '<ctx>' context" unless the current
- * context kind is in `allowed` (a bitmask). A thread without a context counts as LOAD. */
+ * context kind is in `allowed` (a bitmask). A thread without a context (NULL) has no
+ * capability at all: every gated function raises ("... in the 'none' context"); the host
+ * sets LOAD / REQUEST / PURE explicitly wherever Lua may use one. */
 LEVY_LJMP void levy_lua_check_ctx(lua_State *L, const char *fname, int allowed);
 
 /* [-0, +0, -] Host pointer stored under key (see LEVY_HOST_*), or NULL. */

@@ -10,6 +10,7 @@
 #include "embedded.h"
 #include "lctx.h"
 #include "modules.h"
+#include "pattern.h"
 #include "sandbox.h"
 
 /* Our linit list: no io, no package. debug is opened only so the prelude can keep
@@ -80,6 +81,20 @@ static int h_co_create(lua_State *L)
     return 1;
 }
 
+/* co_adopt(co): before a script resumes or closes one of its coroutines, the coroutine takes
+ * the resumer's context and budget hook. A coroutine kept in a module table outlives the call
+ * that created it; without this it would run on that call's freed context (and budget). */
+static int h_co_adopt(lua_State *L)
+{
+    lua_State *co = lua_tothread(L, 1);
+    luaL_argexpected(L, co != NULL, 1, "coroutine");
+    if (co != L) {
+        levy_lua_set_ctx(co, levy_lua_ctx(L));
+        levy_vm_arm(co);
+    }
+    return 0;
+}
+
 static int gated_call(lua_State *L)
 {
     levy_lua_check_ctx(L, lua_tostring(L, lua_upvalueindex(2)),
@@ -113,7 +128,10 @@ static int h_gated(lua_State *L)
 static const luaL_Reg host_helpers[] = {
     {"read_file", h_read_file},       {"has_module", h_has_module},
     {"open_module", h_open_module},   {"set_registry", h_set_registry},
-    {"co_create", h_co_create},       {"gated", h_gated},
+    {"co_create", h_co_create},       {"co_adopt", h_co_adopt},
+    {"gated", h_gated},
+    {"str_find", levy_pattern_find},  {"str_match", levy_pattern_match},
+    {"str_gmatch", levy_pattern_gmatch}, {"str_gsub", levy_pattern_gsub},
     {NULL, NULL},
 };
 

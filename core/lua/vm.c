@@ -117,6 +117,23 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     }
 }
 
+void levy_vm_charge(lua_State *L, uint64_t steps)
+{
+    levy_budget *b = budget_of(L);
+    if (!b->tripped) {
+        b->used += steps;
+        if (b->limit && b->used > b->limit)
+            b->tripped = LEVY_BUDGET_INSTR;
+        else if (b->limit_ns && b->slice_start_ns &&
+                 b->spent_ns + (mono_ns() - b->slice_start_ns) > b->limit_ns)
+            b->tripped = LEVY_BUDGET_TIME;
+        if (!b->tripped)
+            return;
+    }
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1); /* as the hook: pcall cannot swallow it */
+    luaL_error(L, "%s", levy_budget_message(b));
+}
+
 void levy_vm_arm(lua_State *L)
 {
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, LEVY_VM_HOOK_STEP);

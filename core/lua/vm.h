@@ -73,6 +73,10 @@ void levy_budget_slice_begin(levy_budget *b);
 void levy_budget_slice_end(levy_budget *b);
 /** Multiplies the call's limits (jobs get a larger budget than requests). */
 void levy_budget_scale(levy_budget *b, int instr_factor, int time_factor);
+/** [-0, +0, v] Charges `steps` units of work done in C (pattern matching) to the budget of
+ * thread L, as if that many instructions had run; raises the budget error (and re-arms the
+ * hook like budget_hook) when a limit is exceeded, or was already. */
+LEVY_LJMP void levy_vm_charge(lua_State *L, uint64_t steps);
 /** Installs the budget hook on thread L (new coroutines). */
 void levy_vm_arm(lua_State *L);
 

@@ -9,12 +9,16 @@
 #include "sandbox.h"
 #include "vm.h"
 
+/* Plugins load in the 'load' context, rules in 'pure' (as core/lua/gen.c sets them). */
+static levy_lctx load_ctx = {.kind = LEVY_CTX_LOAD}, rule_ctx = {.kind = LEVY_CTX_PURE};
+
 static levy_vm *mkvm(void)
 {
     levy_vm *vm = NULL;
     levy_vm_limits lim = {0, 0, 0};
     if (levy_vm_new(&vm, &lim, NULL) != LEVY_OK)
         return NULL;
+    levy_lua_set_ctx(levy_vm_state(vm), &load_ctx);
     if (levy_sandbox_open(vm, NULL) != LEVY_OK) {
         levy_vm_free(vm);
         return NULL;
@@ -82,6 +86,34 @@ static const struct {
     {"return { name = 'p', version = '1', routes = { { method = 'GET', path = 'nope', handler = function() end } } }",
      "path must start with '/'"},
     {"return 42", "must return a table"},
+    /* finalizers (issue 15 finding 2): Lua runs __gc with hooks off, outside the budget */
+    {"setmetatable({}, {__gc = function() end})", "__gc field is not allowed"},
+    {"setmetatable({}, {__gc = false})", "__gc field is not allowed"},
+    {"local mt = {__index = {}}; local t = setmetatable({}, mt); setmetatable({}, {__gc = mt})",
+     "__gc field is not allowed"},
+    /* ... nor through a host metatable: hidden, or locked */
+    {"local ok, e = pcall(require('levy.http').error, 400, 'x', 'y'); assert(not ok)\n"
+     "getmetatable(e).__gc = function() end",
+     "index a boolean"},
+    {"local ok, e = pcall(require('levy.http').error, 400, 'x', 'y')\n"
+     "setmetatable(e, {__gc = function() end})",
+     "__gc field is not allowed"},
+    {"local j = require 'levy.json'; j.array_mt.__gc = function() end",
+     "read-only table 'levy.json.array_mt'"},
+    {"local j = require 'levy.json'; j.array_mt.__index = function() end",
+     "read-only table 'levy.json.array_mt'"},
+    {"local j = require 'levy.json'; getmetatable(j.array({})).__gc = function() end",
+     "read-only table 'levy.json.array_mt'"},
+    {"setmetatable(require('levy.json').array_mt, {})", "protected metatable"},
+    /* __close runs as ordinary code, under the budget */
+    {"do local x <close> = setmetatable({}, {__close = function() while true do end end}) end",
+     "budget exceeded"},
+    /* pattern matching runs in C, out of the count hook's reach: it is charged to the budget */
+    {"local s = ('a'):rep(20000); s:find('.-.-b')", "budget exceeded"},
+    {"local s = ('a'):rep(20000); string.gsub(s, '(a*)*b', '')", "budget exceeded"},
+    /* a host thread (the running one) cannot be resumed or closed by a script */
+    {"coroutine.resume(coroutine.running())", "not a coroutine created by"},
+    {"coroutine.close(coroutine.running())", "not a coroutine created by"},
     {NULL, NULL},
 };
 
@@ -117,6 +149,14 @@ static void t_valid_plugin(void)
                          "local f = assert(load('return 1 + 1'))\n"
                          "assert(f() == 2 and string.format('%d', 3) == '3' and t.x == 1)\n"
                          "for k in pairs(string) do assert(k ~= 'dump') end\n"
+                         "local j = require 'levy.json'\n"
+                         "assert(getmetatable(j.array({})) == j.array_mt)\n"
+                         "assert(getmetatable(j.decode('[1]')) == j.array_mt)\n"
+                         "assert(getmetatable(t).__index and getmetatable(j.array_mt) == false)\n"
+                         "local mt = {}; setmetatable({}, mt); mt.__gc = 1 -- too late: never marked\n"
+                         "local n = 0\n"
+                         "do local c <close> = setmetatable({}, {__close = function() n = n + 1 end}) end\n"
+                         "assert(n == 1)\n"
                          "return { name = 'p', version = '1', routes = {\n"
                          "  { method = 'GET', path = '/v1/p/{id}', handler = function(req) return 200, {} end } } }\n",
                          &err);
@@ -149,8 +189,219 @@ end:
     levy_vm_free(vm);
 }
 
+/* Loads src as the rule scripts/t/r.lua; returns rc, err filled. */
+static int load_rule(levy_vm *vm, const char *src, levy_err *err)
+{
+    lua_State *L = levy_vm_state(vm);
+    levy_sandbox_push_api(L, "load_rule");
+    lua_pushstring(L, "scripts/t/r.lua");
+    lua_pushstring(L, src);
+    lua_pushstring(L, "/nonexistent/scripts/t");
+    levy_err_clear(err);
+    levy_lua_set_ctx(L, &rule_ctx);
+    int rc = levy_vm_pcall(vm, 3, 0, err);
+    levy_lua_set_ctx(L, &load_ctx);
+    return rc;
+}
+
+#define RULE_HEAD "return { region = 'US-TX', name = 'T', tax_type = 'SALES_TAX', "
+
+/* Issue 15 finding 3: a rule may not reach levy.store / crypto / http (nor anything that
+ * leads there), and its data is copied into plain tables at load, so the engine's reads of
+ * it can never run rule code in the caller's (request) context. */
+static const struct {
+    const char *src;
+    const char *want;
+} RULE_ESCAPES[] = {
+    /* the attack as reported: a metatable on taxability whose __index unseals secrets */
+    {"local tax = setmetatable({ default = 'taxable' }, { __index = function(t, k)\n"
+     "  local store, crypto = require('levy.store'), require('levy.crypto')\n"
+     "  local row = store.row('SELECT id, api_key_sealed FROM rillet_connections')\n"
+     "  return row and crypto.open(row.api_key_sealed, row.id .. ':api_key') and nil end })\n" RULE_HEAD
+     "taxability = tax }",
+     "scripts/t/r.lua:0: rule.taxability: rule data must be plain tables (this one has a metatable)"},
+    {"local store = require 'levy.store'\n" RULE_HEAD "taxability = {} }",
+     "module 'levy.store' is not available to rules"},
+    {"local c = require 'levy.crypto'\n" RULE_HEAD "taxability = {} }",
+     "module 'levy.crypto' is not available to rules"},
+    {"local h = require 'levy.http'\n" RULE_HEAD "taxability = {} }",
+     "module 'levy.http' is not available to rules"},
+    {"local p = require 'levy.plugin'\n" RULE_HEAD "taxability = {} }",
+     "module 'levy.plugin' is not available to rules"},
+    {"local j = require 'levy.jobs'\n" RULE_HEAD "taxability = {} }",
+     "module 'levy.jobs' is not available to rules"},
+    {"local c = require 'levy.config'\n" RULE_HEAD "taxability = {} }",
+     "module 'levy.config' is not available to rules"},
+    {"local t = require 'levy.tax'\n" RULE_HEAD "taxability = {} }",
+     "module 'levy.tax' is not available to rules"},
+    {"local c = require 'cjson.safe'\n" RULE_HEAD "taxability = {} }",
+     "module 'cjson.safe' is not available to rules"},
+    /* ... a require hidden in calculate is refused when it runs */
+    {RULE_HEAD "taxability = {}, calculate = function(ctx) require('levy.store') end }\n",
+     NULL},
+    {"local t = { region = 'US-TX', name = 'T', tax_type = 'SALES_TAX', taxability = {} }\n"
+     "return setmetatable(t, { __index = function() end })",
+     "the rule table must be a plain table"},
+    {RULE_HEAD "taxability = { clothing = setmetatable({ threshold = '110.00' }, { __index = function() end }) } }",
+     "rule.taxability.clothing: rule data must be plain tables"},
+    {RULE_HEAD "taxability = {}, selftest = { { request = setmetatable({}, { __len = function() return 0 end }), expect = {} } } }",
+     "rule.selftest[1].request: rule data must be plain tables"},
+    {RULE_HEAD "taxability = { saas = function() return 'taxable' end } }",
+     "rule.taxability.saas: a function is not allowed in rule data"},
+    {RULE_HEAD "taxability = {}, extra = { hook = print } }", "unknown global 'print'"},
+    {"local t = {} t.self = t\n" RULE_HEAD "taxability = { x = t } }",
+     "rule.taxability.x.self: rule data must not contain cycles"},
+    {RULE_HEAD "taxability = {}, calculate = 'no' }", "calculate must be a function"},
+    {RULE_HEAD "taxability = {}, c = coroutine }", "unknown global 'coroutine'"},
+    {NULL, NULL},
+};
+
+static void t_rule_escapes(void)
+{
+    int failed = 0;
+    for (int i = 0; RULE_ESCAPES[i].src; i++) {
+        levy_vm *vm = mkvm();
+        CHECK(vm);
+        levy_err err;
+        int rc = load_rule(vm, RULE_ESCAPES[i].src, &err);
+        const char *want = RULE_ESCAPES[i].want;
+        char full[640];
+        snprintf(full, sizeof full, "%s:%d: %s", err.source, err.line, err.message);
+        if (want ? (rc == LEVY_OK || !strstr(full, want)) : rc != LEVY_OK) {
+            fprintf(stderr, "  rule escape #%d not handled as expected: %s\n    got rc=%d: %s\n", i,
+                    RULE_ESCAPES[i].src, rc, full);
+            failed = 1;
+        }
+        if (!want && rc == LEVY_OK) {
+            /* the rule loaded: its calculate raises when it tries the require */
+            lua_State *L = levy_vm_state(vm);
+            lua_getfield(L, LUA_REGISTRYINDEX, "levy.rules");
+            CHECK(lua_isnil(L, -1)); /* not published yet: call the prelude's copy */
+            lua_pop(L, 1);
+            levy_sandbox_push_api(L, "publish_rules");
+            CHECK_EQ_INT(levy_vm_pcall(vm, 0, 0, &err), LEVY_OK);
+            lua_getfield(L, LUA_REGISTRYINDEX, "levy.rules");
+            lua_getfield(L, -1, "US-TX");
+            lua_getfield(L, -1, "calculate");
+            lua_remove(L, -2);
+            lua_remove(L, -2);
+            lua_newtable(L);
+            rc = levy_vm_pcall(vm, 1, 0, &err);
+            if (rc == LEVY_OK || !strstr(err.message, "module 'levy.store' is not available to rules")) {
+                fprintf(stderr, "  rule escape #%d: calculate's require not refused: %s\n", i, err.message);
+                failed = 1;
+            }
+        }
+        levy_vm_free(vm);
+    }
+    CHECK(!failed);
+end:;
+}
+
+/* The copy keeps what the engine needs: plain data, shared subtables, calculate; the
+ * loaded rule is not the table the script returned (so the script keeps no handle on it). */
+static void t_rule_copy(void)
+{
+    levy_vm *vm = mkvm();
+    levy_err err;
+    CHECK(vm);
+    lua_State *L = levy_vm_state(vm);
+    int rc = load_rule(vm,
+                       "local money = require 'levy.money'\n"
+                       "local json = require 'levy.json'\n"
+                       "local LEVELS = { 'county', 'city' }\n"
+                       "return { region = 'US-TX', name = 'T', tax_type = 'SALES_TAX',\n"
+                       "  taxability = { a = { rate = '1.00', level = 'state', keep_levels = LEVELS },\n"
+                       "                 b = { exempt_levels = LEVELS }, default = 'taxable' },\n"
+                       "  nothing = json.null,\n"
+                       "  calculate = function(ctx) ctx.seen = money.cmp('1', '2') end }\n",
+                       &err);
+    if (rc != LEVY_OK)
+        fprintf(stderr, "  %s\n", err.message);
+    CHECK_EQ_INT(rc, LEVY_OK);
+    levy_sandbox_push_api(L, "publish_rules");
+    CHECK_EQ_INT(levy_vm_pcall(vm, 0, 0, &err), LEVY_OK);
+    lua_getfield(L, LUA_REGISTRYINDEX, "levy.rules");
+    lua_getfield(L, -1, "US-TX");
+    CHECK(lua_istable(L, -1));
+    CHECK(!lua_getmetatable(L, -1));
+    lua_getfield(L, -1, "taxability");
+    lua_getfield(L, -1, "a");
+    lua_getfield(L, -1, "keep_levels");
+    lua_rawgeti(L, -1, 2);
+    CHECK_EQ_STR(lua_tostring(L, -1), "city");
+    lua_pop(L, 4);
+    lua_getfield(L, -1, "calculate");
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_insert(L, -3);
+    CHECK_EQ_INT(levy_vm_pcall(vm, 1, 0, &err), LEVY_OK);
+    lua_getfield(L, -1, "seen");
+    CHECK_EQ_INT((int)lua_tointeger(L, -1), -1);
+    lua_pop(L, 4);
+    /* calculate leaving a metatable on what the engine reads back is an error */
+    levy_vm_free(vm);
+    vm = mkvm();
+    CHECK(vm);
+    L = levy_vm_state(vm);
+    CHECK_EQ_INT(load_rule(vm,
+                           RULE_HEAD "taxability = {}, calculate = function(ctx)\n"
+                           "  ctx.lines[1].taxes[1] = setmetatable({}, { __index = function() end }) end }\n",
+                           &err),
+                 LEVY_OK);
+    levy_sandbox_push_api(L, "publish_rules");
+    CHECK_EQ_INT(levy_vm_pcall(vm, 0, 0, &err), LEVY_OK);
+    lua_getfield(L, LUA_REGISTRYINDEX, "levy.rules");
+    lua_getfield(L, -1, "US-TX");
+    lua_getfield(L, -1, "calculate");
+    lua_remove(L, -2);
+    lua_remove(L, -2);
+    CHECK_EQ_INT(luaL_dostring(L, "return { lines = { { taxes = {} } } }"), LUA_OK);
+    CHECK(levy_vm_pcall(vm, 1, 0, &err) != LEVY_OK);
+    CHECK(strstr(err.message, "ctx.lines[1].taxes[1] must stay a plain table") != NULL);
+end:
+    levy_vm_free(vm);
+}
+
+/* A coroutine kept beyond the call that created it runs on its resumer's context: it never
+ * keeps the (freed) context of the call that made it, nor that call's capabilities. */
+static void t_coroutine_adopts_context(void)
+{
+    levy_vm *vm = mkvm();
+    levy_err err;
+    CHECK(vm);
+    lua_State *L = levy_vm_state(vm);
+    levy_lctx req = {.kind = LEVY_CTX_REQUEST}, pure = {.kind = LEVY_CTX_PURE};
+    levy_lua_set_ctx(L, &req);
+    CHECK_EQ_INT(load_plugin(vm,
+                             "local co = coroutine.create(function()\n"
+                             "  while true do coroutine.yield(pcall(os.time)) end end)\n"
+                             "assert(coroutine.resume(co))\n"
+                             "return { name = 'p', version = '1', exports = {\n"
+                             "  step = function() return select(2, coroutine.resume(co)) end } }\n",
+                             &err),
+                 LEVY_OK);
+    levy_lua_set_ctx(L, &pure);
+    levy_sandbox_push_api(L, "open_module");
+    lua_pushstring(L, "levy.plugin");
+    CHECK_EQ_INT(levy_vm_pcall(vm, 1, 1, &err), LEVY_OK);
+    lua_pushstring(L, "p");
+    CHECK_EQ_INT(levy_vm_pcall(vm, 1, 1, &err), LEVY_OK);
+    lua_getfield(L, -1, "step");
+    CHECK_EQ_INT(levy_vm_pcall(vm, 0, 1, &err), LEVY_OK);
+    CHECK(!lua_toboolean(L, -1)); /* os.time refused: the coroutine runs as 'pure' now */
+    lua_pop(L, 2);
+end:
+    if (vm)
+        levy_lua_set_ctx(levy_vm_state(vm), NULL);
+    levy_vm_free(vm);
+}
+
 static const levy_test tests[] = {
     {"escapes", t_escapes},
+    {"rule_escapes", t_rule_escapes},
+    {"rule_copy", t_rule_copy},
+    {"coroutine_adopts_context", t_coroutine_adopts_context},
     {"valid_plugin", t_valid_plugin},
     {"plugins_do_not_share_globals", t_plugins_do_not_share_globals},
     {NULL, NULL},

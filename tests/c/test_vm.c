@@ -130,9 +130,15 @@ end:
     levy_vm_free(vm2);
 }
 
+/* Only the memory cap may stop this call: the instruction and time budgets are set far
+ * out of reach, so a slow run (ASan on a loaded machine used to trip the 80 ms CPU budget
+ * first, and the call failed with "budget") still ends on the 2 MiB cap with "oom". */
 static void t_oom_cap(void)
 {
-    levy_vm *vm = mkvm((size_t)2 << 20, 0);
+    levy_vm_limits lim = {(size_t)2 << 20, (uint64_t)1 << 50, 3600 * 1000};
+    levy_vm *vm = NULL;
+    if (levy_vm_new(&vm, &lim, NULL) == LEVY_OK)
+        luaL_openlibs(levy_vm_state(vm));
     levy_err err;
     levy_err_clear(&err);
     CHECK(vm);
@@ -193,12 +199,20 @@ static int needs_request(lua_State *L)
     return 1;
 }
 
+static int needs_load(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.test.load_or_request", LEVY_CTX_LOAD | LEVY_CTX_REQUEST);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 static void t_context_gating(void)
 {
     levy_vm *vm = mkvm(0, 0);
     CHECK(vm);
     lua_State *L = levy_vm_state(vm);
     lua_register(L, "request_only", needs_request);
+    lua_register(L, "load_or_request", needs_load);
     levy_lctx ctx = {.kind = LEVY_CTX_PURE};
     levy_lua_set_ctx(L, &ctx);
     levy_err err;
@@ -210,9 +224,15 @@ static void t_context_gating(void)
     rc = run(vm, "request_only()", &err);
     CHECK(rc != LEVY_OK);
     CHECK(strstr(err.message, "'load' context") != NULL);
+    CHECK_EQ_INT(run(vm, "assert(load_or_request())", &err), LEVY_OK);
     ctx.kind = LEVY_CTX_REQUEST;
     CHECK_EQ_INT(run(vm, "assert(request_only())", &err), LEVY_OK);
+    /* no context (the main state after a build, a finalizer outside any call): nothing */
     levy_lua_set_ctx(L, NULL);
+    rc = run(vm, "load_or_request()", &err);
+    CHECK(rc != LEVY_OK);
+    CHECK(strstr(err.message, "levy.test.load_or_request is not available in the 'none' context") != NULL);
+    CHECK(run(vm, "request_only()", &err) != LEVY_OK);
 end:
     levy_vm_free(vm);
 }

@@ -6,9 +6,9 @@
 local C = ...
 
 local assert, error, next, pairs, ipairs, pcall, rawget, select, setmetatable, tostring,
-      type, getmetatable, rawequal, rawlen, tonumber, xpcall =
+      type, getmetatable, rawequal, rawlen, tonumber, xpcall, rawset =
       assert, error, next, pairs, ipairs, pcall, rawget, select, setmetatable, tostring,
-      type, getmetatable, rawequal, rawlen, tonumber, xpcall
+      type, getmetatable, rawequal, rawlen, tonumber, xpcall, rawset
 local raw_load = load
 local string, table, math, utf8, coroutine, os = string, table, math, utf8, coroutine, os
 local getinfo = debug.getinfo
@@ -16,6 +16,12 @@ local fmt = string.format
 
 -- Hide what no sandboxed code may reach through shared metatables.
 string.dump = nil
+-- Pattern matching runs in C, out of the budget hook's reach: ("a"):rep(2e4):find(".-.-b")
+-- would run for hours. The same functions, charging their work to the call's budget
+-- (core/lua/pattern.c), replace the library's (for string methods too: the string
+-- metatable's __index is this table).
+string.find, string.match, string.gmatch, string.gsub =
+  C.str_find, C.str_match, C.str_gmatch, C.str_gsub
 getmetatable("").__metatable = false
 
 local H = {}
@@ -63,6 +69,46 @@ end
 H.readonly = readonly
 H.deep_readonly = deep_readonly
 
+-- Metatables ---------------------------------------------------------------------------
+-- Finalizers: Lua runs __gc with hooks off, so a finalizer escapes the instruction and time
+-- budget (a `while true do end` in __gc hangs the event loop, the reload thread or `levy
+-- check` for good). Lua marks an object for finalization only when its metatable has a __gc
+-- field at setmetatable time (a raw lookup), so the sandbox's setmetatable refuses such a
+-- metatable (checked with rawget, like Lua does); a __gc added later is never called. The
+-- other ways to a finalizer are closed too: scripts have no rawset and no debug library; the
+-- metatables the C bindings install (statements, API errors, job outcomes...) are hidden from
+-- getmetatable, so a script cannot add a __gc (or an __index) to them; and the one host
+-- metatable scripts must see, levy.json's array_mt, is locked against new fields.
+-- __close runs as ordinary code with the budget hook on, so it needs no guard.
+
+-- Metatables a script may get back from getmetatable: the ones it set itself, plus the
+-- locked host metatables listed here (weak keys: a script's metatable is collected with it).
+local visible_mt = setmetatable({}, { __mode = "k" })
+
+local function sb_setmetatable(t, mt)
+  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+    error("setmetatable: a metatable with a __gc field is not allowed (finalizers run " ..
+          "outside the instruction budget)", 2)
+  end
+  local r = setmetatable(t, mt)
+  if type(mt) == "table" then visible_mt[mt] = true end
+  return r
+end
+
+local function sb_getmetatable(v)
+  local mt = getmetatable(v)
+  if type(mt) == "table" and not visible_mt[mt] then return false end
+  return mt
+end
+
+-- Locks a host metatable that scripts may see (compare against, pass to setmetatable):
+-- no new field (no __gc, no __index...) can be added; it stays visible to getmetatable.
+local function lock_mt(mt, name)
+  if type(mt) ~= "table" or visible_mt[mt] then return end
+  setmetatable(mt, { __newindex = ro_error(name), __metatable = false })
+  visible_mt[mt] = true
+end
+
 -- Modules ------------------------------------------------------------------------------
 
 local modcache = {}    -- name -> read-only module value (shared by the generation)
@@ -97,6 +143,7 @@ local function open_module(name)
     m = deep_readonly(C.open_module(name), "levy.config")
   elseif C.has_module(name) then
     local v = C.open_module(name)
+    if name == "levy.json" then lock_mt(v.array_mt, "levy.json.array_mt") end
     if type(v) == "table" then m = readonly(v, name) else m = v end
   else
     return nil
@@ -141,18 +188,46 @@ local BASE = {
   "select", "setmetatable", "getmetatable", "tonumber", "tostring", "type", "xpcall",
 }
 
+-- Coroutines: only those a script created may be resumed or closed (not a host thread such
+-- as the handler's own coroutine, reachable through coroutine.running). A coroutine kept in
+-- a module-level table outlives the call that created it: resuming or closing it first
+-- hands it the caller's context and budget (C.co_adopt), so it never runs on a finished
+-- call's (freed) context, nor with a capability the caller does not have.
+local script_co = setmetatable({}, { __mode = "k" })
+local co_resume, co_close = coroutine.resume, coroutine.close
+
+local function own_co(co, fname)
+  if type(co) ~= "thread" then
+    error(fmt("bad argument #1 to '%s' (coroutine expected)", fname), 3)
+  end
+  if not script_co[co] then
+    error(fmt("%s: not a coroutine created by coroutine.create or coroutine.wrap", fname), 3)
+  end
+  C.co_adopt(co)
+end
+
 local co_lib = {
-  create = C.co_create,
-  resume = coroutine.resume,
+  create = function(f)
+    local co = C.co_create(f)
+    script_co[co] = true
+    return co
+  end,
+  resume = function(co, ...)
+    own_co(co, "resume")
+    return co_resume(co, ...)
+  end,
   yield = coroutine.yield,
   status = coroutine.status,
   isyieldable = coroutine.isyieldable,
   running = coroutine.running,
-  close = coroutine.close,
+  close = function(co)
+    own_co(co, "close")
+    return co_close(co)
+  end,
 }
 function co_lib.wrap(f)
-  local co = C.co_create(f)
-  local resume, unpack_ = coroutine.resume, table.unpack
+  local co = co_lib.create(f)
+  local resume, unpack_ = co_lib.resume, table.unpack
   return function(...)
     local r = table.pack(resume(co, ...))
     if r[1] then return unpack_(r, 2, r.n) end
@@ -178,6 +253,8 @@ local os_lib = {
 local function new_env(kind, label, require_fn)
   local g = {}
   for _, k in ipairs(BASE) do g[k] = _G[k] end
+  g.setmetatable = sb_setmetatable
+  g.getmetatable = sb_getmetatable
   g._VERSION = _VERSION
   g.string = readonly(string, "string")
   g.table = readonly(table, "table")
@@ -210,6 +287,12 @@ end
 
 local helper_cache = {}  -- rule folders: dir -> {name -> value} (helpers shared per folder)
 
+-- The only modules a rule (context pure) may require: data and arithmetic helpers with no
+-- capability. Not levy.store, levy.crypto, levy.http, levy.jobs, levy.plugin (which would
+-- reach other plugins' exports), levy.config, levy.tax...
+local RULE_MODULES = { ["levy.money"] = true, ["levy.json"] = true }
+local RULE_MODULE_LIST = "levy.money, levy.json"
+
 local function loader_for(kind, label, dir, chunkprefix)
   local loaded = {}
   if kind == "rule" and dir then
@@ -225,6 +308,10 @@ local function loader_for(kind, label, dir, chunkprefix)
       return v
     end
     if name:sub(1, 5) == "levy." or name == "cjson.safe" then
+      if kind == "rule" and not RULE_MODULES[name] then
+        error(fmt("module '%s' is not available to rules (a rule may require %s and the " ..
+                  "_helpers of its folder)", name, RULE_MODULE_LIST), 2)
+      end
       v = open_module(name)
       if v == nil then error(fmt("module '%s' not found", name), 2) end
       loaded[name] = v
@@ -514,11 +601,126 @@ local function validate_rule(file, r)
   end
 end
 
+-- Rule data is copied into plain tables at load: the C engine reads a rule's fields (and
+-- calculate's ctx) on the caller's thread, so a metatable left on them (an __index, __len...)
+-- would run rule code outside the pure context, e.g. in a request, with its capabilities.
+-- The copy reads with next/rawget only, refuses any table with a metatable, any function
+-- other than the rule's `calculate`, coroutines and userdata with a metatable, and cycles.
+local PLAIN_MAX_DEPTH = 32
+
+-- The path of the value being copied, built only for an error message: keys[1..n] under root.
+local function path_of(root, keys, n)
+  local out = { root }
+  for i = 1, n do
+    local k = keys[i]
+    if type(k) == "string" and k:match("^[%a_][%w_]*$") then out[#out + 1] = "." .. k
+    elseif type(k) == "string" then out[#out + 1] = fmt("[%q]", k)
+    else out[#out + 1] = fmt("[%s]", tostring(k)) end
+  end
+  return table.concat(out)
+end
+
+local function copy_fail(st, depth, msg)
+  fail(st.file, 0, path_of(st.root, st.keys, depth) .. ": " .. msg)
+end
+
+local PLAIN_LEAF = { string = true, number = true, boolean = true }
+
+-- st = { file =, root =, keys = {}, active = {}, done = {} }; depth = #keys in use.
+local function plain_copy(st, v, depth)
+  local tv = type(v)
+  if PLAIN_LEAF[tv] then return v end
+  if tv == "userdata" then
+    if getmetatable(v) ~= nil then copy_fail(st, depth, "userdata is not allowed in rule data") end
+    return v -- light userdata such as levy.json.null
+  end
+  if tv ~= "table" then
+    copy_fail(st, depth, fmt("a %s is not allowed in rule data (only calculate may be a function)", tv))
+  end
+  if getmetatable(v) ~= nil then
+    copy_fail(st, depth, "rule data must be plain tables (this one has a metatable)")
+  end
+  local d = st.done[v]
+  if d then return d end
+  if st.active[v] then copy_fail(st, depth, "rule data must not contain cycles") end
+  if depth >= PLAIN_MAX_DEPTH then copy_fail(st, depth, "rule data nested too deep") end
+  st.active[v] = true
+  local out, keys = {}, st.keys
+  local k, x = next(v)
+  while k ~= nil do
+    if not PLAIN_LEAF[type(k)] then
+      copy_fail(st, depth, fmt("keys of rule data must be strings or numbers (found a %s)", type(k)))
+    end
+    if PLAIN_LEAF[type(x)] then
+      rawset(out, k, x)
+    else
+      keys[depth + 1] = k
+      rawset(out, k, plain_copy(st, x, depth + 1))
+    end
+    k, x = next(v, k)
+  end
+  st.active[v] = nil
+  st.done[v] = out
+  return out
+end
+
+-- After calculate(ctx): the tables the engine reads back (ctx.lines, each line, its taxes and
+-- each tax entry) must still be plain, so reading them runs no rule code.
+local function check_ctx_plain(ctx)
+  local function bad(what)
+    error(fmt("%s must stay a plain table (no metatable)", what), 0)
+  end
+  local lines = rawget(ctx, "lines")
+  if type(lines) ~= "table" then return end -- the engine reports it
+  if getmetatable(lines) ~= nil then bad("ctx.lines") end
+  for i, line in next, lines do
+    if type(line) == "table" then
+      if getmetatable(line) ~= nil then bad(fmt("ctx.lines[%s]", tostring(i))) end
+      local taxes = rawget(line, "taxes")
+      if type(taxes) == "table" then
+        if getmetatable(taxes) ~= nil then bad(fmt("ctx.lines[%s].taxes", tostring(i))) end
+        for k, t in next, taxes do
+          if type(t) == "table" and getmetatable(t) ~= nil then
+            bad(fmt("ctx.lines[%s].taxes[%s]", tostring(i), tostring(k)))
+          end
+        end
+      end
+    end
+  end
+end
+
+local function plain_rule(file, r)
+  if type(r) ~= "table" then fail(file, 0, "a rule file must return a table") end
+  if getmetatable(r) ~= nil then
+    fail(file, 0, "the rule table must be a plain table (this one has a metatable)")
+  end
+  local calc = rawget(r, "calculate")
+  if calc ~= nil and type(calc) ~= "function" then fail(file, 0, "calculate must be a function") end
+  local st = { file = file, root = "rule", keys = {}, active = { [r] = true }, done = {} }
+  local out = {}
+  local k, x = next(r)
+  while k ~= nil do
+    if k ~= "calculate" then
+      if type(k) ~= "string" then fail(file, 0, "the fields of a rule table must be strings") end
+      st.keys[1] = k
+      rawset(out, k, plain_copy(st, x, 1))
+    end
+    k, x = next(r, k)
+  end
+  if calc then
+    rawset(out, "calculate", function(ctx)
+      calc(ctx)
+      check_ctx_plain(ctx)
+    end)
+  end
+  return out
+end
+
 function H.load_rule(relpath, src, dir)
   local env = loader_for("rule", relpath, dir, relpath:match("^(.*)/[^/]*$"))
   local f, err = raw_load(src, "@" .. relpath, "t", env)
   if not f then error(err, 0) end
-  local r = f()
+  local r = plain_rule(relpath, f())
   validate_rule(relpath, r)
   if rules[r.region] then
     fail(relpath, 0, fmt("region %s is already defined by %s", r.region, rule_files[r.region]))
