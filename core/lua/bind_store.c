@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lctx.h"
+#include "vm.h"
 #include "store/store.h"
 
 int luaopen_levy_store(lua_State *L);
@@ -115,6 +116,30 @@ static void set_array_mt(lua_State *L)
 
 enum { MODE_EXEC, MODE_ROW, MODE_ROWS };
 
+/* SQLite's own VM runs outside Lua's hook: a recursive CTE or a huge join would hold the loop
+ * for as long as it likes. Every SQL_PROGRESS_OPS SQLite VM steps are charged to the calling
+ * thread's budget as that many Lua instructions; once a limit trips, the handler interrupts
+ * the statement (it cannot raise inside SQLite) and the caller raises the budget error. */
+#define SQL_PROGRESS_OPS 1000
+static int progress_cb(void *ud) { return levy_vm_account(ud, SQL_PROGRESS_OPS) != 0; }
+
+static int budget_step(lua_State *L, sqlite3_stmt *s)
+{
+    sqlite3 *db = sqlite3_db_handle(s);
+    sqlite3_progress_handler(db, SQL_PROGRESS_OPS, progress_cb, L);
+    int src = sqlite3_step(s);
+    sqlite3_progress_handler(db, 0, NULL, NULL);
+    return src;
+}
+
+/* [-0, +0, v] After a statement ended with SQLITE_INTERRUPT: raise the budget error when the
+ * budget tripped (nothing else interrupts levy's statements). */
+static void raise_if_budget(lua_State *L, int src)
+{
+    if (src == SQLITE_INTERRUPT)
+        levy_vm_charge(L, 0);
+}
+
 /* Runs a prepared statement with params [first, last] and pushes the results for mode.
  * try: on failure push nil, msg, code and return 3 (else raise). The statement is reset
  * before anything can raise. */
@@ -144,7 +169,7 @@ static int run(lua_State *L, levy_store *st, sqlite3_stmt *s, int first, int las
         set_array_mt(L);
     }
     if (src == SQLITE_OK) {
-        while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+        while ((src = budget_step(L, s)) == SQLITE_ROW) {
             if (mode == MODE_ROW) {
                 if (nrows++ == 0)
                     push_row(L, s);
@@ -161,6 +186,7 @@ static int run(lua_State *L, levy_store *st, sqlite3_stmt *s, int first, int las
     if (cached)
         levy_store_release(st, s);
     if (src != SQLITE_DONE && src != SQLITE_ROW) {
+        raise_if_budget(L, src);
         if (try) {
             levy_err err = {0};
             levy_store_rc(st, src, &err);
@@ -280,13 +306,14 @@ static int query_next(lua_State *L)
     lstmt *p = luaL_checkudata(L, lua_upvalueindex(1), STMT_MT);
     if (!p->stmt)
         return 0;
-    int src = sqlite3_step(p->stmt);
+    int src = budget_step(L, p->stmt);
     if (src == SQLITE_ROW) {
         push_row(L, p->stmt);
         return 1;
     }
     sqlite3_finalize(p->stmt);
     p->stmt = NULL;
+    raise_if_budget(L, src);
     if (src != SQLITE_DONE)
         return raise_sql(L, p->st, src, "levy.store.query");
     return 0;

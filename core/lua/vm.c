@@ -117,8 +117,12 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     }
 }
 
-void levy_vm_charge(lua_State *L, uint64_t steps)
+int levy_vm_account(lua_State *L, uint64_t steps)
 {
+    void *ud = NULL;
+    levy_lctx *ctx = levy_lua_ctx(L);
+    if (!(ctx && ctx->call) && lua_getallocf(L, &ud) != vm_alloc)
+        return 0; /* a state levy_vm_new did not make (unit tests of a binding): no budget */
     levy_budget *b = budget_of(L);
     if (!b->tripped) {
         b->used += steps;
@@ -127,9 +131,15 @@ void levy_vm_charge(lua_State *L, uint64_t steps)
         else if (b->limit_ns && b->slice_start_ns &&
                  b->spent_ns + (mono_ns() - b->slice_start_ns) > b->limit_ns)
             b->tripped = LEVY_BUDGET_TIME;
-        if (!b->tripped)
-            return;
     }
+    return b->tripped;
+}
+
+void levy_vm_charge(lua_State *L, uint64_t steps)
+{
+    if (!levy_vm_account(L, steps))
+        return;
+    levy_budget *b = budget_of(L);
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1); /* as the hook: pcall cannot swallow it */
     luaL_error(L, "%s", levy_budget_message(b));
 }

@@ -77,6 +77,9 @@ void levy_budget_scale(levy_budget *b, int instr_factor, int time_factor);
  * thread L, as if that many instructions had run; raises the budget error (and re-arms the
  * hook like budget_hook) when a limit is exceeded, or was already. */
 LEVY_LJMP void levy_vm_charge(lua_State *L, uint64_t steps);
+/** [-0, +0, -] The same accounting without raising, for callbacks that must not longjmp
+ * (SQLite's progress handler): returns the tripped limit (LEVY_BUDGET_*), 0 while within. */
+int levy_vm_account(lua_State *L, uint64_t steps);
 /** Installs the budget hook on thread L (new coroutines). */
 void levy_vm_arm(lua_State *L);
 

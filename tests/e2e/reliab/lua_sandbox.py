@@ -64,6 +64,11 @@ PATTERN_AT_LOAD = ("local s = ('a'):rep(20000)\n"
                    "return { name = 'patbomb', version = '1' }\n")
 PATTERN_ROUTE = ("return { name = 'patbomb', version = '1', routes = { { method = 'GET', path = '/v1/patbomb',\n"
                  "  handler = function() local s = ('a'):rep(20000); s:find('.-.-b'); return 200, {} end } } }\n")
+# A runaway SQL statement: SQLite's VM runs outside Lua's count hook.
+SQL_ROUTE = ("local store = require 'levy.store'\n"
+             "return { name = 'sqlbomb', version = '1', routes = { { method = 'GET', path = '/v1/sqlbomb',\n"
+             "  handler = function() return 200, store.row('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
+             "SELECT x + 1 FROM c) SELECT count(*) AS n FROM c') end } } }\n")
 STORE_RULE = ('local store = require "levy.store"\n'
               'return { region = "US-TX", name = "Texas", tax_type = "SALES_TAX", taxability = { default = "taxable" } }\n')
 
@@ -183,6 +188,23 @@ def case_serve(tmp):
         hz = req("GET", url + "/healthz", timeout=5)
         check("after the runaway pattern /healthz answers", hz[0] == 200, str(hz[2])[:200])
         check("after the runaway pattern the rules still serve", calc_ok())
+        shutil.rmtree(os.path.dirname(pb))
+        # a runaway SQL statement in a request: charged to the same budget (SQLite's progress
+        # handler), interrupted, 500; the loop keeps serving
+        sb = os.path.join(plugins, "sqlbomb", "handler.lua")
+        write(sb, SQL_ROUTE)
+        st, js, text, _ = req("POST", url + "/admin/reload", None, auth, timeout=60)
+        check("a plugin with an endless recursive SQL query in a handler reloads", st == 200, text[:300])
+        try:
+            st, js, text, _ = req("GET", url + "/v1/sqlbomb", None, auth, timeout=60)
+        except Exception as e:  # noqa: BLE001 - the old code never answers
+            st, js, text = None, None, repr(e)
+        check("the endless SQL query is ended by the budget: 500 internal",
+              st == 500 and ((js or {}).get("error") or {}).get("code") == "internal", "%s %s" % (st, text[:300]))
+        hz = req("GET", url + "/healthz", timeout=5)
+        check("after the runaway SQL query /healthz answers", hz[0] == 200, str(hz[2])[:200])
+        log_text = open(log).read() if os.path.exists(log) else ""
+        check("the runaway SQL query's log names the budget", "budget exceeded" in log_text, tail(log, 600))
         p.send_signal(signal.SIGTERM)
         try:
             rc = p.wait(timeout=60)
