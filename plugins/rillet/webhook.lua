@@ -80,7 +80,7 @@ end
 
 -- Body of a DELETED event: a JSON string uuid, or a bare uuid (or an object with id).
 function M.deleted_id(body, json)
-  local v = json.decode(body or "")
+  local v = json.decode(body or "", util.LENIENT)
   if type(v) == "string" and v:sub(1, 1) ~= "\0" then return v end
   if type(v) == "table" and type(v.id) == "string" then return v.id end
   local bare = util.trim(body or ""):gsub('^"', ""):gsub('"$', "")
