@@ -21,6 +21,7 @@ typedef struct levy_config {
     char api_token[128];     /* empty until loaded */
     char rillet_url[512];
     int rillet_rate_limit;   /* requests per rolling 60 s to Rillet per connection; 0 = no local limit */
+    int webhook_tolerance_s; /* accepted age of X-Rillet-Timestamp (s); 0 = not checked */
     int watch;
     int log_json;
     char tls_cert[1024];
