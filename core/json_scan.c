@@ -121,6 +121,60 @@ int levy_json_int_literal(const char *s, size_t len, int64_t *out)
     return 1;
 }
 
+size_t levy_utf8_seq(const char *str, size_t len, size_t *bad)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t need, dummy;
+    unsigned lo = 0x80, hi = 0xbf, c;
+    if (!bad)
+        bad = &dummy;
+    *bad = 1;
+    if (len == 0)
+        return 0;
+    c = s[0];
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        need = 1;
+    else if (c == 0xe0)
+        need = 2, lo = 0xa0; /* overlong below U+0800 */
+    else if ((c >= 0xe1 && c <= 0xec) || c == 0xee || c == 0xef)
+        need = 2;
+    else if (c == 0xed)
+        need = 2, hi = 0x9f; /* U+D800..U+DFFF: surrogates */
+    else if (c == 0xf0)
+        need = 3, lo = 0x90; /* overlong below U+10000 */
+    else if (c >= 0xf1 && c <= 0xf3)
+        need = 3;
+    else if (c == 0xf4)
+        need = 3, hi = 0x8f; /* above U+10FFFF */
+    else
+        return 0; /* 0x80..0xc1 (continuation or overlong lead), 0xf5..0xff */
+    for (size_t k = 1; k <= need; k++) {
+        unsigned l = k == 1 ? lo : 0x80, h = k == 1 ? hi : 0xbf;
+        if (k >= len || s[k] < l || s[k] > h) {
+            *bad = k;
+            return 0;
+        }
+    }
+    return need + 1;
+}
+
+int levy_utf8_valid(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        if ((unsigned char)s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n = levy_utf8_seq(s + i, len - i, NULL);
+        if (!n)
+            return 0;
+        i += n;
+    }
+    return 1;
+}
+
 void levy_json_escape(levy_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -132,6 +186,19 @@ void levy_json_escape(levy_buf *b, const char *s, size_t len)
         unsigned char c = (unsigned char)s[i];
         const char *esc = NULL;
         char u[7];
+        if (c >= 0x80) {
+            size_t bad, n = levy_utf8_seq(s + i, len - i, &bad);
+            if (n) {
+                i += n - 1;
+                continue;
+            }
+            /* never emit invalid UTF-8: each maximal ill-formed subpart becomes U+FFFD */
+            levy_buf_put(b, s + run, i - run);
+            levy_buf_put(b, "\xef\xbf\xbd", 3);
+            i += bad - 1;
+            run = i + 1;
+            continue;
+        }
         if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
             continue;
         levy_buf_put(b, s + run, i - run);
@@ -217,6 +284,14 @@ int levy_json_unescape(const char *s, size_t len, int reject_nul, levy_buf *out,
             }
             return levy_err_set(err, LEVY_EINVAL, "invalid_json",
                                 "control character in string at offset %zu", i);
+        }
+        if (c >= 0x80) {
+            size_t n = levy_utf8_seq(s + i, len - i, NULL);
+            if (!n)
+                return levy_err_set(err, LEVY_EINVAL, "invalid_json",
+                                    "invalid UTF-8 in string at offset %zu", i);
+            i += n;
+            continue;
         }
         if (c != '\\') {
             i++;

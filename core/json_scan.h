@@ -32,13 +32,23 @@ int levy_json_number_valid(const char *s, size_t len);
 /* 1 when the literal is an integer (no '.', no exponent) that fits int64; *out = value. */
 int levy_json_int_literal(const char *s, size_t len, int64_t *out);
 
+/* UTF-8 (RFC 3629): length (1..4) of the well-formed sequence at s[0], or 0 when s does not
+ * start with one (overlong forms, surrogates U+D800..U+DFFF, > U+10FFFF, truncated, stray
+ * continuation bytes); then *bad (may be NULL) = length of the maximal ill-formed subpart
+ * (≥ 1), i.e. how many bytes one U+FFFD replaces. */
+size_t levy_utf8_seq(const char *s, size_t len, size_t *bad);
+/* 1 when s[0..len) is entirely well-formed UTF-8. */
+int levy_utf8_valid(const char *s, size_t len);
+
 /* Appends s[0..len) as a quoted JSON string ("/" is not escaped; control characters as
- * \uXXXX; bytes >= 0x80 passed through). */
+ * \uXXXX; well-formed UTF-8 passed through; every ill-formed UTF-8 subpart replaced by
+ * U+FFFD, so the output is always valid UTF-8). */
 void levy_json_escape(levy_buf *b, const char *s, size_t len);
 /* Decodes the string token starting at the opening quote s[0]=='"'. Appends the unescaped
  * bytes to out (\uXXXX incl. surrogate pairs → UTF-8), *used = bytes consumed including both
- * quotes. Rejects raw control characters, bad escapes, lone surrogates, unterminated strings,
- * and (reject_nul) any NUL (raw or \u0000). LEVY_EINVAL "invalid_json". */
+ * quotes. Rejects raw control characters, ill-formed UTF-8 (levy_utf8_seq), bad escapes,
+ * lone surrogates, unterminated strings, and (reject_nul) any NUL (raw or \u0000), so the
+ * output is always valid UTF-8. LEVY_EINVAL "invalid_json". */
 int levy_json_unescape(const char *s, size_t len, int reject_nul, levy_buf *out, size_t *used,
                        levy_err *err);
 

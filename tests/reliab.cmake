@@ -54,3 +54,5 @@ levy_reliab_test(reliab_signin signin 240 19815)
 levy_reliab_test(reliab_sphere_key sphere_key 120 19830)
 # Issue 15 findings 2 and 3: __gc finalizers and rule-data metatables refused at load
 levy_reliab_test(reliab_lua_sandbox lua_sandbox 300 19650)
+levy_reliab_test(reliab_json_strict json_strict 120 19850)
+levy_reliab_test(reliab_webhook_replay webhook_replay 180 19860)

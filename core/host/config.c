@@ -38,6 +38,8 @@ static const char USAGE[] =
     "  --rillet-url URL       [LEVY_RILLET_URL]  default https://api.rillet.com\n"
     "  --rillet-rate-limit N  [LEVY_RILLET_RATE_LIMIT] requests per 60 s per connection,\n"
     "                         default 60 (Rillet's limit); 0 = none (429s still honoured)\n"
+    "  --webhook-tolerance S  [LEVY_WEBHOOK_TOLERANCE_S] oldest X-Rillet-Timestamp accepted,\n"
+    "                         in seconds; default 604800 (7 days); 0 = not checked\n"
     "  --watch                [LEVY_WATCH=1]     reload when plugins/ or scripts/ change\n"
     "  --log-format text|json [LEVY_LOG_FORMAT]\n"
     "  --tls-cert FILE --tls-key FILE [LEVY_TLS_CERT, LEVY_TLS_KEY]\n"
@@ -57,6 +59,18 @@ static int parse_rate_limit(const char *v, int *out)
     char *end = NULL;
     long n = strtol(v, &end, 10);
     if (!end || end == v || *end || n < 0 || n > 100000)
+        return -1;
+    *out = (int)n;
+    return 0;
+}
+
+#define LEVY_WEBHOOK_TOLERANCE_MAX 31536000 /* one year */
+
+static int parse_tolerance(const char *v, int *out)
+{
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    if (!end || end == v || *end || n < 0 || n > LEVY_WEBHOOK_TOLERANCE_MAX)
         return -1;
     *out = (int)n;
     return 0;
@@ -220,6 +234,12 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
         fprintf(stderr, "levy %s: LEVY_RILLET_RATE_LIMIT must be an integer 0..100000\n", cmd);
         return 2;
     }
+    c->webhook_tolerance_s = 604800;
+    const char *wt = getenv("LEVY_WEBHOOK_TOLERANCE_S");
+    if (wt && *wt && parse_tolerance(wt, &c->webhook_tolerance_s) != 0) {
+        fprintf(stderr, "levy %s: LEVY_WEBHOOK_TOLERANCE_S must be an integer 0..31536000 (seconds)\n", cmd);
+        return 2;
+    }
     const char *w = getenv("LEVY_WATCH");
     c->watch = w && strcmp(w, "1") == 0;
     const char *lf = getenv("LEVY_LOG_FORMAT");
@@ -305,6 +325,13 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
             const char *v = a[19] == '=' ? a + 20 : (i + 1 < argc ? argv[++i] : NULL);
             if (!v || parse_rate_limit(v, &c->rillet_rate_limit) != 0) {
                 fprintf(stderr, "levy %s: --rillet-rate-limit needs an integer 0..100000\n\n", cmd);
+                levy_config_usage(cmd, stderr);
+                return 2;
+            }
+        } else if (strncmp(a, "--webhook-tolerance", 19) == 0 && (a[19] == '\0' || a[19] == '=')) {
+            const char *v = a[19] == '=' ? a + 20 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v || parse_tolerance(v, &c->webhook_tolerance_s) != 0) {
+                fprintf(stderr, "levy %s: --webhook-tolerance needs an integer 0..31536000 (seconds)\n\n", cmd);
                 levy_config_usage(cmd, stderr);
                 return 2;
             }

@@ -22,6 +22,7 @@ typedef struct levy_config {
     const char *api_token_from; /* where api_token came from, for messages ("--api-token"...) */
     char rillet_url[512];
     int rillet_rate_limit;   /* requests per rolling 60 s to Rillet per connection; 0 = no local limit */
+    int webhook_tolerance_s; /* accepted age of X-Rillet-Timestamp (s); 0 = not checked */
     int watch;
     int log_json;
     char tls_cert[1024];

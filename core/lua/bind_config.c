@@ -31,6 +31,8 @@ int luaopen_levy_config(lua_State *L)
     set_str(L, "rillet_url", c->rillet_url);
     lua_pushinteger(L, c->rillet_rate_limit);
     lua_setfield(L, -2, "rillet_rate_limit");
+    lua_pushinteger(L, c->webhook_tolerance_s);
+    lua_setfield(L, -2, "webhook_tolerance_s");
     set_str(L, "data_dir", c->data_dir);
     if (c->demo_auto) {
         lua_createtable(L, 0, 3);

@@ -42,6 +42,7 @@ typedef struct dec {
     size_t len, i;
     int depth;
     int array_mt; /* stack index */
+    int dup_last; /* duplicate object keys: 0 = refused (default), 1 = the last one wins */
     levy_buf *tmp;
     char msg[320];
 } dec;
@@ -124,8 +125,22 @@ static int dec_object(dec *d)
         skip_ws(d);
         if (d->i >= d->len || d->s[d->i] != '"')
             return dec_fail(d, "expected a string key");
+        size_t key_at = d->i;
         if (dec_string(d))
             return -1;
+        if (!d->dup_last) {
+            /* a repeated key is refused: two readers of the same text must never see two
+             * different objects (last wins here, first wins elsewhere) */
+            lua_pushvalue(L, -1);
+            if (lua_rawget(L, -3) != LUA_TNIL) {
+                size_t kl;
+                const char *k = lua_tolstring(L, -2, &kl);
+                snprintf(d->msg, sizeof d->msg, "duplicate object key \"%.*s%s\" at offset %zu",
+                         (int)(kl > 64 ? 64 : kl), k, kl > 64 ? "..." : "", key_at);
+                return -1;
+            }
+            lua_pop(L, 1);
+        }
         skip_ws(d);
         if (d->i >= d->len || d->s[d->i] != ':')
             return dec_fail(d, "expected ':'");
@@ -217,13 +232,24 @@ static int dec_value(dec *d)
     return dec_fail(d, "unexpected character");
 }
 
+/* json.decode(text[, opts]); opts.duplicate_keys = "error" (default) | "last". */
 static int l_decode(lua_State *L)
 {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
+    int dup_last = 0;
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_getfield(L, 2, "duplicate_keys");
+        const char *dk = lua_tostring(L, -1);
+        if (dk && strcmp(dk, "last") == 0)
+            dup_last = 1;
+        else if (!lua_isnil(L, -1) && !(dk && strcmp(dk, "error") == 0))
+            return luaL_error(L, "json.decode: duplicate_keys must be \"error\" or \"last\"");
+    }
     lua_settop(L, 1);
     lua_getfield(L, LUA_REGISTRYINDEX, ARRAY_MT_KEY); /* 2 */
-    dec d = {.L = L, .s = s, .len = len, .array_mt = 2};
+    dec d = {.L = L, .s = s, .len = len, .array_mt = 2, .dup_last = dup_last};
     d.tmp = push_scratch(L); /* 3 */
     int rc = dec_value(&d);
     if (rc == 0) {
@@ -377,6 +403,11 @@ static void enc_table(enc *e, int idx, int depth)
             k++;
         }
         qsort(keys, k, sizeof *keys, cmp_key);
+        /* 1 and "1" are both written "1": never emit a duplicate key */
+        for (size_t i = 1; i < k; i++)
+            if (cmp_key(&keys[i - 1], &keys[i]) == 0)
+                luaL_error(L, "json.encode: two keys write as \"%s\" (an integer and a string)",
+                           keys[i].s);
         levy_buf_putc(e->b, '{');
         for (size_t i = 0; i < k; i++) {
             if (i)

@@ -31,9 +31,12 @@ end
 local function empty() return {} end
 local function none() return nil end
 
+-- Stored JSON: levy's own, or raw Rillet objects kept verbatim (a repeated key there lets the
+-- last one win, as when it arrived; request bodies are refused one at the door).
+local LENIENT = { duplicate_keys = "last" }
 local function decode_json(s)
   if s == nil then return nil end
-  local v = json.decode(s)
+  local v = json.decode(s, LENIENT)
   return v
 end
 

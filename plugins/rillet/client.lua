@@ -246,7 +246,7 @@ function Client:request(method, path, query, body, opts)
   end
   if status >= 200 and status < 300 then
     if rb == nil or rb == "" then return {}, status, rh end
-    local data, derr = json.decode(rb)
+    local data, derr = json.decode(rb, util.LENIENT)
     if data == nil and opts.any_body then return {}, status, rh end
     if data == nil then
       return nil, { kind = "http", status = status, retryable = true,

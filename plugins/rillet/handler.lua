@@ -1,6 +1,7 @@
 -- rillet plugin: the Rillet connector. Webhook intake, documents API, and the durable jobs
 -- that import, sweep, process deliveries, calculate and write tax back.
 -- The connect-flow routes live in the admin plugin, which calls this plugin's exports.
+local config = require "levy.config"
 local crypto = require "levy.crypto"
 local http = require "levy.http"
 local jobs = require "levy.jobs"
@@ -35,6 +36,11 @@ local function intake(req)
     metrics.inc("levy_webhook_deliveries_total", { result = "missing_header" })
     http.error(400, "missing_header", "missing webhook header: " .. table.concat(missing, ", "))
   end
+  local fine, why = webhook.check(h)
+  if not fine then
+    metrics.inc("levy_webhook_deliveries_total", { result = "invalid_header" })
+    http.error(400, "invalid_header", why)
+  end
   local token, keys = conn.signing_keys(crow, webhook.keys)
   if not token and crow.signing_token_sealed then
     -- sealed but it does not open (the master key is not the one it was sealed with): the
@@ -60,6 +66,22 @@ local function intake(req)
   if store.row("SELECT 1 AS x FROM inbox WHERE delivery_id = ?", h["x-rillet-id"]) then
     metrics.inc("levy_webhook_deliveries_total", { result = "duplicate" })
     return 200, DUPLICATE
+  end
+  -- Replay window (checked after the signature and the duplicate answer: a late retry of a
+  -- delivery levy already holds still gets its 200). Inbox rows are never pruned, so every
+  -- X-Rillet-Id ever accepted stays a duplicate; should pruning ever be added, it must keep
+  -- rows at least tolerance + FUTURE_SKEW_S long, or an old delivery would be new again.
+  local tolerance = config.webhook_tolerance_s
+  if tolerance == nil then tolerance = 604800 end
+  local fresh, age_s = webhook.freshness(webhook.parse_timestamp(h["x-rillet-timestamp"]), time.now_ms(), tolerance)
+  if fresh ~= "ok" then
+    metrics.inc("levy_webhook_deliveries_total", { result = "stale_timestamp" })
+    log.warn("webhook delivery refused: X-Rillet-Timestamp outside the accepted window (check this host's clock, or LEVY_WEBHOOK_TOLERANCE_S)",
+      { connection = cid, delivery = h["x-rillet-id"], timestamp = h["x-rillet-timestamp"], age_s = age_s,
+        tolerance_s = tolerance, future_skew_s = webhook.FUTURE_SKEW_S })
+    http.error(401, "stale_timestamp", fresh == "old"
+      and ("X-Rillet-Timestamp is %d s old; at most %d s is accepted"):format(age_s, tolerance)
+      or ("X-Rillet-Timestamp is %d s ahead of this server's clock; at most %d s is accepted"):format(-age_s, webhook.FUTURE_SKEW_S))
   end
   local entity = util.norm(h["x-rillet-entity"])
   local event = util.norm(h["x-rillet-event"])

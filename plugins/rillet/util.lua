@@ -143,9 +143,15 @@ function M.query(params)
   return "?" .. table.concat(parts, "&")
 end
 
+-- Rillet's JSON (webhook bodies, API answers, the raw documents stored from them) and levy's
+-- own stored JSON. A repeated key lets the last one win here: refusing it would drop a
+-- delivery Rillet signed, and nothing else reads these texts. Client request bodies are
+-- decoded strictly (levy.json's default: repeated keys refused).
+M.LENIENT = { duplicate_keys = "last" }
+
 function M.decode_obj(s)
   if type(s) ~= "string" then return nil end
-  local v = json.decode(s)
+  local v = json.decode(s, M.LENIENT)
   if type(v) ~= "table" then return nil end
   return v
 end

@@ -23,6 +23,91 @@ local function header(headers, name)
   return nil
 end
 
+-- X-Rillet-Id: a UUID, 8-4-4-4-12 hex digits (any case) — the OAS says `format: uuid`.
+local UUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
+-- X-Rillet-Entity / X-Rillet-Event: enum words (INVOICE, PAYMENT_UPDATED, credit-memo).
+local WORD = "^[%w_%-]+$"
+M.MAX_WORD = 64
+
+local function leap(y) return y % 4 == 0 and (y % 100 ~= 0 or y % 400 == 0) end
+local MDAYS = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 }
+
+-- Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+local function days_from_civil(y, m, d)
+  if m <= 2 then y = y - 1 end
+  local era = (y >= 0 and y or y - 399) // 400
+  local yoe = y - era * 400
+  local mp = (m + 9) % 12
+  local doy = (153 * mp + 2) // 5 + d - 1
+  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+  return era * 146097 + doe - 719468
+end
+
+-- X-Rillet-Timestamp: an RFC 3339 date-time (the OAS says `format: date-time`), strictly
+--   YYYY-MM-DD "T" hh:mm:ss [ "." 1-9 digits ] ( "Z" | ("+"|"-") hh:mm )   ("t", "z" allowed)
+-- with real calendar and clock ranges (no leap second). Returns ms since the epoch, or nil.
+-- The grammar has a '.' only before the fraction digits and always ends in a zone, so no
+-- other split of `timestamp "." id` into a timestamp and a UUID exists (see M.check).
+function M.parse_timestamp(s)
+  if type(s) ~= "string" or #s > 40 then return nil end
+  local y, mo, d, h, mi, sec, rest =
+    s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)[Tt](%d%d):(%d%d):(%d%d)(.*)$")
+  if not y then return nil end
+  y, mo, d, h, mi, sec = tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi), tonumber(sec)
+  local frac, zone = rest:match("^%.(%d+)(.*)$")
+  if frac then
+    if #frac > 9 then return nil end
+  else
+    frac, zone = "", rest
+  end
+  local off = 0
+  if zone ~= "Z" and zone ~= "z" then
+    local sign, oh, om = zone:match("^([+-])(%d%d):(%d%d)$")
+    if not sign then return nil end
+    oh, om = tonumber(oh), tonumber(om)
+    if oh > 23 or om > 59 then return nil end
+    off = (oh * 60 + om) * (sign == "-" and -1 or 1)
+  end
+  if mo < 1 or mo > 12 or d < 1 or h > 23 or mi > 59 or sec > 59 then return nil end
+  local dim = MDAYS[mo] + ((mo == 2 and leap(y)) and 1 or 0)
+  if d > dim then return nil end
+  local ms = (frac .. "00"):sub(1, 3)
+  return ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off * 60) * 1000)
+    + tonumber(ms)
+end
+
+-- Format checks of the headers that form the signed string, before any secret is used.
+-- Returns true, or nil, message. With the id a UUID (no '.'), entity and event words
+-- (no '.') and the timestamp's strict grammar, `timestamp "." id "." entity "." event "."`
+-- splits one way only, so a signature cannot be re-used under other header values
+-- (e.g. timestamp "…T10:00:00" with id "123Z.<uuid>" for "…T10:00:00.123Z" + "<uuid>").
+function M.check(h)
+  if not h["x-rillet-id"]:match(UUID) then
+    return nil, "X-Rillet-Id must be a UUID (8-4-4-4-12 hex digits)"
+  end
+  if not M.parse_timestamp(h["x-rillet-timestamp"]) then
+    return nil, "X-Rillet-Timestamp must be an RFC 3339 date-time, e.g. 2026-08-01T12:00:00Z"
+  end
+  for _, p in ipairs({ { "x-rillet-entity", "X-Rillet-Entity" }, { "x-rillet-event", "X-Rillet-Event" } }) do
+    local v, label = h[p[1]], p[2]
+    if #v > M.MAX_WORD or not v:match(WORD) then
+      return nil, label .. " must be a word of letters, digits, '_' or '-' (at most 64)"
+    end
+  end
+  return true
+end
+
+-- Freshness: "ok", or "old" / "future" with the age in seconds (negative: ahead of us).
+-- tolerance_s 0 = not checked. future_s: how far ahead of levy's clock Rillet's may be.
+M.FUTURE_SKEW_S = 300
+function M.freshness(ts_ms, now_ms, tolerance_s)
+  local age_ms = now_ms - ts_ms
+  if not tolerance_s or tolerance_s <= 0 then return "ok", age_ms // 1000 end
+  if age_ms > tolerance_s * 1000 then return "old", age_ms // 1000 end
+  if -age_ms > M.FUTURE_SKEW_S * 1000 then return "future", age_ms // 1000 end
+  return "ok", age_ms // 1000
+end
+
 -- Returns the five header values, or nil, list_of_missing_names.
 function M.headers(headers)
   local h, missing = {}, {}
@@ -80,7 +165,7 @@ end
 
 -- Body of a DELETED event: a JSON string uuid, or a bare uuid (or an object with id).
 function M.deleted_id(body, json)
-  local v = json.decode(body or "")
+  local v = json.decode(body or "", util.LENIENT)
   if type(v) == "string" and v:sub(1, 1) ~= "\0" then return v end
   if type(v) == "table" and type(v.id) == "string" then return v.id end
   local bare = util.trim(body or ""):gsub('^"', ""):gsub('"$', "")

@@ -271,8 +271,110 @@ end:
     lua_close(L);
 }
 
+
+/* Issue 15 #16: ill-formed UTF-8 is refused by the decoder and never emitted by the encoder. */
+static void t_utf8(void)
+{
+    static const struct { const char *s; size_t n, seq, bad; } cases[] = {
+        {"A", 1, 1, 0},
+        {"\xc3\xa9", 2, 2, 0},            /* é */
+        {"\xe2\x82\xac", 3, 3, 0},        /* € */
+        {"\xf0\x9f\x98\x80", 4, 4, 0},    /* U+1F600 */
+        {"\xf4\x8f\xbf\xbf", 4, 4, 0},    /* U+10FFFF */
+        {"\xef\xbf\xbf", 3, 3, 0},        /* U+FFFF (a noncharacter, but well-formed) */
+        {"\xc0\xaf", 2, 0, 1},            /* overlong '/' */
+        {"\xc1\xbf", 2, 0, 1},            /* overlong */
+        {"\xe0\x80\xaf", 3, 0, 1},        /* overlong 3-byte */
+        {"\xf0\x80\x80\xaf", 4, 0, 1},    /* overlong 4-byte */
+        {"\xed\xa0\x80", 3, 0, 1},        /* U+D800 (surrogate) */
+        {"\xed\xbf\xbf", 3, 0, 1},        /* U+DFFF */
+        {"\xf4\x90\x80\x80", 4, 0, 1},    /* U+110000 */
+        {"\xf5\x80\x80\x80", 4, 0, 1},    /* lead byte above F4 */
+        {"\xff", 1, 0, 1},
+        {"\x80", 1, 0, 1},                /* stray continuation */
+        {"\xe2\x82", 2, 0, 2},            /* truncated at the end */
+        {"\xe2\x82x", 3, 0, 2},           /* truncated by an ASCII byte */
+        {"\xf0\x9f\x98", 3, 0, 3},
+        {"\xc3", 1, 0, 1},
+    };
+    lua_State *L = new_state();
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(cases); i++) {
+        size_t bad = 99, n = levy_utf8_seq(cases[i].s, cases[i].n, &bad);
+        if (n != cases[i].seq || (n == 0 && bad != cases[i].bad))
+            fprintf(stderr, "  case %zu: seq %zu bad %zu\n", i, n, bad);
+        CHECK_EQ_INT(n, cases[i].seq);
+        if (!n)
+            CHECK_EQ_INT(bad, cases[i].bad);
+        /* the validator and the decoder agree */
+        char doc[32];
+        size_t dl = 0;
+        doc[dl++] = '"';
+        memcpy(doc + dl, cases[i].s, cases[i].n), dl += cases[i].n;
+        doc[dl++] = '"';
+        levy_err e = {0};
+        int vr = levy_json_validate(doc, dl, 200, &e);
+        CHECK_EQ_INT(vr, cases[i].seq == cases[i].n ? LEVY_OK : LEVY_EINVAL);
+    }
+    static const char *bad_docs[] = {
+        "{\"description\":\"caf\xc3\"}",
+        "{\"description\":\"\xc0\xaf\"}",
+        "{\"description\":\"\xed\xa0\x80\"}",
+        "{\"description\":\"\xf4\x90\x80\x80\"}",
+        "{\"description\":\"\xe2\x82\"}",
+        "{\"k\xff\":1}",
+        "[\"\\ud800\"]", "[\"\\udc00\"]", "[\"\\ud800\\u0041\"]", "[\"\\ud800x\"]",
+    };
+    lua_newtable(L);
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(bad_docs); i++) {
+        lua_pushstring(L, bad_docs[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setglobal(L, "BAD");
+    CHECK(run(L, "for i, s in ipairs(BAD) do\n"
+                 "  local v, msg, code = json.decode(s)\n"
+                 "  assert(v == nil and code == 'invalid_json', 'accepted #' .. i)\n"
+                 "  assert(msg:find('UTF%-8') or msg:find('surrogate'), msg)\n"
+                 "  assert(utf8.len(msg), 'the message itself is valid UTF-8: ' .. msg)\n"
+                 "end\n"
+                 "assert(json.decode('\"caf\\xc3\\xa9 \\xe2\\x82\\xac \\xf0\\x9f\\x98\\x80\"') == 'caf\\u{e9} \\u{20ac} \\u{1f600}')\n"));
+    /* encoding: ill-formed input becomes U+FFFD, the output is valid UTF-8 and decodes */
+    CHECK(run(L, "local out = json.encode({['k\\xff'] = 'a\\xc3\\xa9b\\xc0\\xafc\\xe2\\x82\\xed\\xa0\\x80'})\n"
+                 "assert(utf8.len(out), out)\n"
+                 "assert(out == '{\"k\\u{fffd}\":\"a\\u{e9}b\\u{fffd}\\u{fffd}c\\u{fffd}\\u{fffd}\\u{fffd}\\u{fffd}\"}', out)\n"
+                 "assert(json.decode(out))\n"
+                 "assert(json.encode('\\xf0\\x9f\\x98') == '\"\\u{fffd}\"')\n"
+                 "assert(json.encode('ok \\u{10ffff}') == '\"ok \\u{10ffff}\"')\n"));
+end:
+    lua_close(L);
+}
+
+/* Issue 15 #16: a repeated object key is refused unless the caller asks for last-wins. */
+static void t_duplicate_keys(void)
+{
+    lua_State *L = new_state();
+    CHECK(run(L, "local s = '{\"lines\":[{\"id\":\"1\",\"amount\":\"1.00\",\"amount\":\"1000.00\"}]}'\n"
+                 "local v, msg, code = json.decode(s)\n"
+                 "assert(v == nil and code == 'invalid_json', 'duplicate accepted')\n"
+                 "assert(msg:find('duplicate object key \"amount\"', 1, true), msg)\n"
+                 "v, msg, code = json.decode(s, { duplicate_keys = 'error' })\n"
+                 "assert(v == nil and code == 'invalid_json')\n"
+                 "v = assert(json.decode(s, { duplicate_keys = 'last' }))\n"
+                 "assert(v.lines[1].amount == '1000.00')\n"
+                 "assert(json.decode('{\"a\":null,\"a\":1}') == nil, 'null then value')\n"
+                 "assert(json.decode('{\"a\":1,\"\\\\u0061\":2}') == nil, 'same key, escaped')\n"
+                 "assert(json.decode('{\"a\":{\"a\":1},\"b\":{\"a\":2}}'), 'same key in two objects')\n"
+                 "assert(json.decode('[{\"a\":1},{\"a\":2}]'), 'same key in array elements')\n"
+                 "assert(not pcall(json.decode, '{}', { duplicate_keys = 'first' }))\n"
+                 "assert(not pcall(json.decode, '{}', 5))\n"
+                 "local ok, err = pcall(json.encode, {[1] = 'a', ['1'] = 'b'})\n"
+                 "assert(not ok and err:find('two keys'), err)\n"));
+end:
+    lua_close(L);
+}
+
 static const levy_test tests[] = {
     {"scan_numbers", t_scan_numbers}, {"validate", t_validate}, {"decode_values", t_decode_values},
     {"decode_errors", t_decode_errors}, {"encode", t_encode}, {"round_trip", t_round_trip},
-    {"perf", t_perf}, {"fuzz", t_fuzz}, {NULL, NULL}};
+    {"perf", t_perf}, {"fuzz", t_fuzz}, {"utf8", t_utf8}, {"duplicate_keys", t_duplicate_keys},
+    {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

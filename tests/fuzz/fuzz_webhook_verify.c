@@ -7,11 +7,18 @@
  * the token's text bytes, computed here with OpenSSL) placed after the fuzzed header's
  * candidates (when fewer than 10) is accepted; the fuzzed header alone is accepted only if
  * it contains that correct signature or one made with the Base64-decoded key (checked by
- * recomputing both here). deleted_id() never raises. */
+ * recomputing both here). deleted_id() never raises.
+ * Header formats (issue 15 #13), on the X-Rillet-Id line taken also as a timestamp and as
+ * the start of a signed string: parse_timestamp() never raises and agrees with a reference
+ * parser written here (strict RFC 3339 grammar, calendar ranges, timegm) on acceptance and
+ * on the millisecond value; check() never raises; and the signed string
+ * `line "." body` has at most one split into timestamp . id . entity . event . body that
+ * check() accepts (no signature can be re-used under other header values). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -42,6 +49,146 @@ static void init(void)
         fprintf(stderr, "init: %s\n", lua_tostring(L, -1));
         abort();
     }
+}
+
+/* Reference: YYYY-MM-DD[Tt]hh:mm:ss(.d{1,9})?([Zz]|[+-]hh:mm), real ranges, no leap second. */
+static int dig(const char *s, size_t n, int *v)
+{
+    *v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        *v = *v * 10 + (s[i] - '0');
+    }
+    return 1;
+}
+
+static int ref_ts(const char *s, size_t n, int64_t *ms)
+{
+    int y, mo, d, h, mi, sec, frac = 0, oh = 0, om = 0, sign = 1;
+    if (n < 20 || n > 40)
+        return 0;
+    if (!dig(s, 4, &y) || s[4] != '-' || !dig(s + 5, 2, &mo) || s[7] != '-' || !dig(s + 8, 2, &d) ||
+        (s[10] != 'T' && s[10] != 't') || !dig(s + 11, 2, &h) || s[13] != ':' || !dig(s + 14, 2, &mi) ||
+        s[16] != ':' || !dig(s + 17, 2, &sec))
+        return 0;
+    size_t i = 19;
+    if (s[i] == '.') {
+        size_t k = 0;
+        i++;
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            if (k < 3)
+                frac = frac * 10 + (s[i] - '0');
+            k++, i++;
+        }
+        if (k == 0 || k > 9)
+            return 0;
+        for (; k < 3; k++)
+            frac *= 10;
+    }
+    if (i < n && (s[i] == 'Z' || s[i] == 'z') && i + 1 == n) {
+        /* UTC */
+    } else if (i < n && (s[i] == '+' || s[i] == '-') && i + 6 == n && dig(s + i + 1, 2, &oh) &&
+               s[i + 3] == ':' && dig(s + i + 4, 2, &om)) {
+        sign = s[i] == '-' ? -1 : 1;
+        if (oh > 23 || om > 59)
+            return 0;
+    } else {
+        return 0;
+    }
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59)
+        return 0;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[mo - 1] + (mo == 2 && leap))
+        return 0;
+    struct tm tm = {0};
+    tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d;
+    tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = sec;
+    int64_t t = (int64_t)timegm(&tm);
+    *ms = (t - (int64_t)sign * (oh * 3600 + om * 60)) * 1000 + frac;
+    return 1;
+}
+
+/* W.check{ts, id, entity, event}: 1 accepted, 0 refused; aborts when it raises. */
+static int call_check(const char *ts, size_t tn, const char *id, size_t idn, const char *en, size_t enn,
+                      const char *ev, size_t evn)
+{
+    lua_getglobal(L, "W");
+    lua_getfield(L, -1, "check");
+    lua_createtable(L, 0, 5);
+    lua_pushlstring(L, ts, tn);
+    lua_setfield(L, -2, "x-rillet-timestamp");
+    lua_pushlstring(L, id, idn);
+    lua_setfield(L, -2, "x-rillet-id");
+    lua_pushlstring(L, en, enn);
+    lua_setfield(L, -2, "x-rillet-entity");
+    lua_pushlstring(L, ev, evn);
+    lua_setfield(L, -2, "x-rillet-event");
+    lua_pushliteral(L, "x");
+    lua_setfield(L, -2, "x-rillet-signature");
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        fprintf(stderr, "check raised: %s\n", lua_tostring(L, -1));
+        abort();
+    }
+    int ok = lua_toboolean(L, -1);
+    lua_pop(L, 2);
+    return ok;
+}
+
+static void header_properties(const char *line, size_t ln, const char *body, size_t bn)
+{
+    /* parse_timestamp agrees with the reference */
+    lua_getglobal(L, "W");
+    lua_getfield(L, -1, "parse_timestamp");
+    lua_pushlstring(L, line, ln);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        fprintf(stderr, "parse_timestamp raised: %s\n", lua_tostring(L, -1));
+        abort();
+    }
+    int64_t want = 0;
+    int ref = ref_ts(line, ln, &want);
+    int got = lua_isinteger(L, -1);
+    if (got != ref || (got && lua_tointeger(L, -1) != want)) {
+        fprintf(stderr, "parse_timestamp('%.*s'): levy %s %lld, reference %s %lld\n", (int)ln, line,
+                got ? "accepts" : "refuses", got ? (long long)lua_tointeger(L, -1) : 0LL,
+                ref ? "accepts" : "refuses", (long long)want);
+        abort();
+    }
+    if (!got && !lua_isnil(L, -1))
+        abort();
+    lua_pop(L, 2);
+    /* at most one accepted split of line "." body */
+    size_t sn = ln + 1 + bn;
+    char *sig = malloc(sn + 1);
+    memcpy(sig, line, ln);
+    sig[ln] = '.';
+    memcpy(sig + ln + 1, body, bn);
+    size_t dots[12], nd = 0;
+    for (size_t i = 0; i < sn && nd < 12; i++)
+        if (sig[i] == '.')
+            dots[nd++] = i;
+    int accepted = 0;
+    size_t first[4] = {0};
+    for (size_t a = 0; a < nd; a++)
+        for (size_t b = a + 1; b < nd; b++)
+            for (size_t c = b + 1; c < nd; c++)
+                for (size_t e = c + 1; e < nd; e++) {
+                    size_t p[4] = {dots[a], dots[b], dots[c], dots[e]};
+                    if (p[0] == 0 || p[1] == p[0] + 1 || p[2] == p[1] + 1 || p[3] == p[2] + 1)
+                        continue; /* an empty header is refused earlier (missing_header) */
+                    if (!call_check(sig, p[0], sig + p[0] + 1, p[1] - p[0] - 1, sig + p[1] + 1,
+                                    p[2] - p[1] - 1, sig + p[2] + 1, p[3] - p[2] - 1))
+                        continue;
+                    if (accepted++) {
+                        fprintf(stderr, "two splits of one signed string pass the header checks: "
+                                        "dots at %zu,%zu,%zu,%zu and %zu,%zu,%zu,%zu\n",
+                                first[0], first[1], first[2], first[3], p[0], p[1], p[2], p[3]);
+                        abort();
+                    }
+                    memcpy(first, p, sizeof p);
+                }
+    free(sig);
 }
 
 static void b64(const unsigned char *in, size_t n, char *out)
@@ -169,6 +316,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     free(msg);
+
+    header_properties(id, idn, body, bn);
 
     /* deleted_id never raises */
     lua_getglobal(L, "W");

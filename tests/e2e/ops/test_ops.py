@@ -12,6 +12,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import opslib  # noqa: E402
@@ -286,15 +288,16 @@ def case_upgrade(tmp):
         check("the v1 connection is kept", st == 200 and con["status"] == "connected", text[:300])
         # the sealed signing token still opens: a delivery signed with it is accepted
         body = b'{"id":"v1-vendor"}'
-        h = {"X-Rillet-Timestamp": "1767225600", "X-Rillet-Id": "ops-upgrade-1",
+        # X-Rillet-Id a UUID, X-Rillet-Timestamp an RFC 3339 time within the window (issue 15 #13)
+        h = {"X-Rillet-Timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "X-Rillet-Id": str(uuid.uuid4()),
              "X-Rillet-Entity": "VENDOR", "X-Rillet-Event": "CREATED"}
         h["X-Rillet-Signature"] = opslib.sign(fx["signing_token"], h["X-Rillet-Timestamp"], h["X-Rillet-Id"],
                                               "VENDOR", "CREATED", body)
         st, js, text, _ = opslib.req("POST", url + "/webhooks/rillet/" + fx["connection_id"], raw=body, headers=h)
         check("the v1 sealed signing token still verifies a webhook", st == 200 and js.get("received"), text)
-        h["X-Rillet-Signature"] = opslib.sign("not-the-token", h["X-Rillet-Timestamp"], "ops-upgrade-2",
+        h["X-Rillet-Id"] = str(uuid.uuid4())
+        h["X-Rillet-Signature"] = opslib.sign("not-the-token", h["X-Rillet-Timestamp"], h["X-Rillet-Id"],
                                               "VENDOR", "CREATED", body)
-        h["X-Rillet-Id"] = "ops-upgrade-2"
         st, _, _, _ = opslib.req("POST", url + "/webhooks/rillet/" + fx["connection_id"], raw=body, headers=h)
         check("(and a wrong token does not)", st == 401, st)
     finally:
@@ -544,10 +547,10 @@ def case_openapi(tmp):
         # webhook intake
         hook = "/webhooks/rillet/" + cid
         body = json.dumps({"id": "v1", "name": "a vendor"}).encode()
-        hdr = {"X-Rillet-Timestamp": "1767225600", "X-Rillet-Id": "ops-wh-1",
-               "X-Rillet-Entity": "VENDOR", "X-Rillet-Event": "CREATED"}
+        hdr = {"X-Rillet-Timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "X-Rillet-Id": str(uuid.uuid4()), "X-Rillet-Entity": "VENDOR", "X-Rillet-Event": "CREATED"}
         good = dict(hdr, **{"X-Rillet-Signature": opslib.sign(signing, hdr["X-Rillet-Timestamp"],
-                                                              "ops-wh-1", "VENDOR", "CREATED", body)})
+                                                              hdr["X-Rillet-Id"], "VENDOR", "CREATED", body)})
         anon("POST", hook, raw=body, headers=hdr)                                             # 400
         anon("POST", hook, raw=body, headers=dict(hdr, **{"X-Rillet-Signature": "AAAA"}))     # 401
         st, js, _, _ = anon("POST", hook, raw=body, headers=good)

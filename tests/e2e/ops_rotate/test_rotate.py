@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 
 os.environ.setdefault("LEVY_OPS_PORT_BASE", "19300")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ops"))
@@ -83,7 +84,7 @@ def try_open(key_b64, blob_b64, aad):
 
 def webhook(url, cid, signing, wid):
     body = b'{"id":"rotate-vendor"}'
-    h = {"X-Rillet-Timestamp": str(int(time.time())), "X-Rillet-Id": wid,
+    h = {"X-Rillet-Timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "X-Rillet-Id": wid,
          "X-Rillet-Entity": "VENDOR", "X-Rillet-Event": "CREATED"}
     h["X-Rillet-Signature"] = opslib.sign(signing, h["X-Rillet-Timestamp"], wid, "VENDOR", "CREATED", body)
     st, js, text, _ = opslib.req("POST", url + "/webhooks/rillet/" + cid, raw=body, headers=h)
@@ -98,7 +99,7 @@ def works(tmp, data, cid, signing, sim_url, label, env=None, want_log=None):
         st, js, text, _ = api("GET", "/v1/connections")
         con = next((c for c in (js or {}).get("data", []) if c.get("id") == cid), None)
         ok(label + ": GET /v1/connections shows it connected", st == 200 and con and con["status"] == "connected", text[:300])
-        st, js, text = webhook(url, cid, signing, "rotate-%s-%d" % (label.replace(" ", "-"), time.time_ns()))
+        st, js, text = webhook(url, cid, signing, str(uuid.uuid4()))
         ok(label + ": a webhook signed with the original token is accepted", st == 200 and js and js.get("received"), text)
         before = con and con.get("last_sync_at")
         time.sleep(1.1)
