@@ -296,7 +296,9 @@ static void compute_line(levy_tax_line *l)
             e->taxable = levy_tax_round_div((__int128)net * e->fraction, DEN_RATE);
             e->amount = (nz == 0 || e->zero) ? 0 : alloc[i];
             l->tax += e->amount;
-            if (!e->zero && e->taxable > l->taxable)
+            /* a credit's line taxable is its most negative entry's, as on exclusive lines
+             * (found by the fuzz oracle, issue 15: an inclusive credit answered 0.00) */
+            if (!e->zero && (gross >= 0 ? e->taxable > l->taxable : e->taxable < l->taxable))
                 l->taxable = e->taxable;
         }
         l->net = net;
