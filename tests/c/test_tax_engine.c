@@ -534,6 +534,29 @@ static void t_ranges(void)
 end:;
 }
 
+/* Found by the fuzz oracle (issue 15): a tax-inclusive credit without unit caps answered a
+ * line taxable of 0 (the sale's was its net); it mirrors the sale now, as on exclusive
+ * lines. 10.80 inclusive at 8 %: net 10.00, tax 0.80; the credit: -10.00, -0.80. */
+static void t_inclusive_credit_taxable(void)
+{
+    levy_tax_doc d;
+    levy_err err;
+    static levy_tax_line ls[2];
+    for (int i = 0; i < 2; i++) {
+        line_init(&ls[i], i ? -1080 : 1080, 1);
+        ls[i].inclusive = 1;
+        add(&ls[i], "STATE", LEVY_LEVEL_STATE, LEVY_TYPE_SALES_TAX, "8");
+    }
+    d = (levy_tax_doc){2, 0, 2, ls, 0, 0, 0, -1};
+    CHECK_EQ_INT(levy_tax_compute(&d, &err), 0);
+    CHECK_EQ_INT(ls[0].taxable, 1000);
+    CHECK_EQ_INT(ls[0].tax, 80);
+    CHECK_EQ_INT(ls[1].taxable, -1000);
+    CHECK_EQ_INT(ls[1].tax, -80);
+    CHECK_EQ_INT(d.total_taxable, 0);
+end:;
+}
+
 /* levy_tax_fmt_ratio: exact quotients in every exponent, no trailing '.', a sticky final 1
  * when inexact (issue 15 finding 7: JPY 5000 was "5000."), no int64 narrowing. */
 static void t_fmt_ratio(void)
@@ -841,7 +864,7 @@ static const levy_test tests[] = {
     {"ny_clothing", t_ny_clothing},   {"quebec", t_quebec},
     {"half_up", t_half_up},           {"discount", t_discount},
     {"document_rounding", t_document_rounding}, {"exponents", t_exponents},
-    {"decimal_parse", t_decimal_parse}, {"errors", t_errors}, {"ranges", t_ranges}, {"fmt_ratio", t_fmt_ratio},
+    {"decimal_parse", t_decimal_parse}, {"errors", t_errors}, {"ranges", t_ranges}, {"fmt_ratio", t_fmt_ratio}, {"inclusive_credit_taxable", t_inclusive_credit_taxable},
     {"allocate", t_allocate},         {"property", t_property},
     {"tennessee_inclusive", t_tennessee_inclusive}, {"caps_credit", t_caps_credit},
     {"caps_document", t_caps_document}, {"caps_property", t_caps_property},
