@@ -959,5 +959,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     Q.active = 0;
     lua_gc(L, LUA_GCSTEP, 0);
+    static long runs;
+    if (++runs % 2000 == 0 && getenv("LEVY_FUZZ_STATS"))
+        fprintf(stderr, "lua heap after %ld runs: %d KB\n", runs, lua_gc(L, LUA_GCCOUNT, 0));
     return 0;
 }
