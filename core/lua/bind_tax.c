@@ -511,8 +511,12 @@ static LEVY_LJMP void apply_treatment(calc *c, int li, int g, int t, int depth)
         lua_getfield(L, t, "per");
         int per_line = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "line") == 0;
         lua_pop(L, 1);
+        /* a credit mirrors the sale it refunds: the price compared is its magnitude (a
+         * -150.00 refund of a $150 coat is not "under $110"); |gross| <= 10^12 (validated) */
         int64_t gross = l->amount - l->discount;
-        /* unit < threshold  <=>  gross * 10^6 < threshold * qty */
+        if (gross < 0)
+            gross = -gross;
+        /* unit < threshold  <=>  gross * 10^6 < threshold * qty (exact, 128-bit) */
         int below = per_line ? gross < thr
                              : (__int128)gross * LEVY_TAX_QTY_ONE < (__int128)thr * l->qty;
         lua_getfield(L, t, below ? "below" : "above");

@@ -483,7 +483,8 @@ static int find_entry(const levy_tax_line *l, const char *name)
     return -1;
 }
 
-/* the decisions of the rules that compare unit prices, against the exact unit price */
+/* the decisions of the rules that compare unit prices, against the exact unit price; a
+ * credit is decided as the sale it refunds (its magnitude) */
 static void oracle_rules(const levy_tax_line *l, int li)
 {
     const char *code = Q.code[li];
@@ -493,7 +494,6 @@ static void oracle_rules(const levy_tax_line *l, int li)
     if (Q.customer_exempt || l->reason == LEVY_REASON_NOT_COLLECTING ||
         l->reason == LEVY_REASON_NO_TAX || l->reason == LEVY_REASON_REVERSE_CHARGE)
         return;
-    int credit = l->amount - l->discount < 0;
     if (strcmp(Q.state, "TN") == 0 && (!strcmp(code, "general") || !strcmp(code, "clothing")) &&
         l->reason != LEVY_REASON_PRODUCT_EXEMPT && l->n > 0) {
         int sa = find_entry(l, "TENNESSEE SINGLE ARTICLE");
@@ -504,7 +504,7 @@ static void oracle_rules(const levy_tax_line *l, int li)
             if (l->e[i].level != LEVY_LEVEL_STATE && l->e[i].unit_to != 1600 * p10)
                 FAIL("TN line %d: local entry without the 1600 cap", li);
     }
-    if (strcmp(Q.state, "NY") == 0 && !strcmp(code, "clothing") && !credit) {
+    if (strcmp(Q.state, "NY") == 0 && !strcmp(code, "clothing")) {
         int has_state = 0;
         for (int i = 0; i < l->n; i++)
             has_state |= l->e[i].level == LEVY_LEVEL_STATE;
@@ -514,8 +514,7 @@ static void oracle_rules(const levy_tax_line *l, int li)
         if (!below && l->reason == LEVY_REASON_PRODUCT_EXEMPT)
             FAIL("NY clothing line %d: unit price not under 110 but exempt", li);
     }
-    if ((strcmp(Q.state, "MA") == 0 || strcmp(Q.state, "RI") == 0) && !strcmp(code, "clothing") &&
-        !credit) {
+    if ((strcmp(Q.state, "MA") == 0 || strcmp(Q.state, "RI") == 0) && !strcmp(code, "clothing")) {
         int64_t cap = (strcmp(Q.state, "MA") == 0 ? 175 : 250) * p10;
         int above = unit_cmp(l, cap) > 0;
         if (!above && l->n > 0)

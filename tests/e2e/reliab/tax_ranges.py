@@ -16,6 +16,9 @@ The bug stories:
     decimals plus 6, then trailing zeros were cut down to the currency's decimals - for JPY
     (0 decimals) that left "5000." and levy.money.cmp raised: 500 for JPY shipped to TN and
     JPY clothing to NY. Expected: the right tax, in every ISO 4217 exponent (0, 2, 3, 4).
+  * (found while fixing 7) the price rules compared a credit's signed unit price, so the
+    refund of a $150 coat in NYC was "under $110" and refunded no tax (MA/RI clothing alike);
+    a credit mirrors the sale it refunds.
   * (found while fixing 7) the unit price was rounded half up at 6 extra decimals, so a unit
     price a hair under $110 read as "110.00000000" in ny.lua while the engine's exact
     threshold said "under": NYC clothing got the state exemption but not the city's.
@@ -137,6 +140,21 @@ EXPECTED = [
     ("USD 10000.00 x 0.000001 general to Albany (largest unit price)",
      body("USD", "albany", "10000.00", "0.000001"), "800.00",
      [("NEW YORK", "400.00", "10000.00"), ("ALBANY (COUNTY)", "400.00", "10000.00")], "standard_rated"),
+    # Credits mirror the sale they refund (docs/rules.md section 5); the price rules used to
+    # compare the signed unit price, so every refund was "under $110" / "at most $175":
+    # NYC clothing sale 150.00 (not under $110): 4 % = 6.00, city 4.5 % = 6.75,
+    # MCTD 0.375 % = 0.5625 -> 0.56; total 13.31. The -150.00 credit: -13.31 (was 0.00).
+    ("NYC clothing credit -150.00", body("USD", "nyc", "-150.00", "1", "clothing"), "-13.31",
+     [("NEW YORK", "-6.00", "-150.00"), ("NEW YORK CITY", "-6.75", "-150.00"),
+      ("NEW YORK CITY (SPECIAL)", "-0.56", "-150.00")], "standard_rated"),
+    # MA clothing sale 300.00: 6.25 % x (300 - 175) = 7.8125 -> 7.81; the credit: -7.81
+    # (was 0.00, product_exempt)
+    ("MA clothing credit -300.00", body("USD", "boston", "-300.00", "1", "clothing"), "-7.81",
+     [("MASSACHUSETTS", "-7.81", "-125.00")], "partially_taxable"),
+    # JPY credit to TN mirrors the 500000 sale above: -35080
+    ("JPY credit -500000 general to Knoxville TN", body("JPY", "knoxville", "-500000"), "-35080",
+     [("TENNESSEE", "-35000", "-500000"), ("KNOXVILLE (COUNTY)", "-36", "-1600"),
+      ("TENNESSEE SINGLE ARTICLE", "-44", "-1600")], "standard_rated"),
     # A unit price a hair under $110 in NYC: 11000000.01 / 100000.000091, and
     # 100000.000091 x 110 = 11000000.01001 > 11000000.01, so the unit price is under 110 by
     # about 10^-10 dollars: clothing under $110 -> state, city and MCTD exempt: 0.00.
