@@ -178,7 +178,10 @@ static void mag_divmod(const bn *a, const bn *b, bn *q, bn *r)
         FAIL("division by zero");
     memset(q, 0, sizeof *q);
     memset(r, 0, sizeof *r);
-    for (int bit = NL * 32 - 1; bit >= 0; bit--) {
+    int top = NL - 1;
+    while (top > 0 && a->d[top] == 0)
+        top--;
+    for (int bit = top * 32 + 31; bit >= 0; bit--) {
         uint32_t carry = (a->d[bit / 32] >> (bit % 32)) & 1;
         for (int i = 0; i < NL; i++) {
             uint32_t next = r->d[i] >> 31;
@@ -265,22 +268,21 @@ static int bn_parse(const char *s, int scale, bn *out)
     *out = neg ? bn_neg(v) : v;
     return 0;
 }
-/* minor units -> decimal string with `ex` decimals */
+/* minor units -> decimal string with `ex` decimals (every result fits int64: bn_to64 checks) */
 static void bn_fmt(bn v, int ex, char *buf)
 {
-    char tmp[128];
+    int64_t x = bn_to64(v);
+    uint64_t m = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+    char tmp[64];
     int n = 0;
-    bn m = bn_abs(v), ten = bn_i(10);
     do {
-        bn q, r;
-        mag_divmod(&m, &ten, &q, &r);
-        tmp[n++] = (char)('0' + r.d[0]);
-        m = q;
-    } while (!mag_zero(&m));
+        tmp[n++] = (char)('0' + (int)(m % 10));
+        m /= 10;
+    } while (m);
     while (n <= ex)
         tmp[n++] = '0';
     size_t o = 0;
-    if (bn_sign(v) < 0)
+    if (x < 0)
         buf[o++] = '-';
     for (int i = n - 1; i >= 0; i--) {
         buf[o++] = tmp[i];
