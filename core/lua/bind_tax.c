@@ -504,9 +504,12 @@ static LEVY_LJMP void apply_treatment(calc *c, int li, int g, int t, int depth)
         lua_getfield(L, t, "threshold");
         size_t len;
         const char *s = lua_tolstring(L, -1, &len);
+        /* read with 6 decimals more than the currency's: a threshold of "109.50" must not
+         * fail every JPY document (issue 15 finding 7); thr is in 10^-(exponent + 6) */
         if (lua_type(L, -1) != LUA_TSTRING ||
-            levy_tax_dec_parse(s, len, c->exponent, c->exponent, 0, &thr))
-            luaL_error(L, "rule taxability: threshold must be a decimal string in the currency");
+            levy_tax_dec_parse(s, len, c->exponent + 6, c->exponent + 6, 0, &thr))
+            luaL_error(L, "rule taxability: threshold must be a decimal string (at most %d "
+                          "decimals in %s)", c->exponent + 6, c->currency);
         lua_pop(L, 1);
         lua_getfield(L, t, "per");
         int per_line = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "line") == 0;
@@ -516,9 +519,10 @@ static LEVY_LJMP void apply_treatment(calc *c, int li, int g, int t, int depth)
         int64_t gross = l->amount - l->discount;
         if (gross < 0)
             gross = -gross;
-        /* unit < threshold  <=>  gross * 10^6 < threshold * qty (exact, 128-bit) */
-        int below = per_line ? gross < thr
-                             : (__int128)gross * LEVY_TAX_QTY_ONE < (__int128)thr * l->qty;
+        /* exact, 128-bit: line < threshold <=> gross x 10^6 < thr; unit < threshold <=>
+         * gross x 10^6 x 10^6 < thr x qty (<= 10^24 and < 9.3 x 10^18 x 10^15) */
+        int below = per_line ? (__int128)gross * 1000000 < (__int128)thr
+                             : (__int128)gross * 1000000 * LEVY_TAX_QTY_ONE < (__int128)thr * l->qty;
         lua_getfield(L, t, below ? "below" : "above");
         if (lua_isnil(L, -1)) {
             lua_pop(L, 1);

@@ -226,6 +226,18 @@ LUA_TEST(t_unit_amount_exponents,
          "u = units('USD', {line('10000.00', {quantity='0.000001'})}) eq(u[1], '10000000000.00')\n"
          "u = units('JPY', {line('1000000000000')}) eq(u[1], '1000000000000')\n")
 
+/* A threshold with more decimals than the document's currency ("109.50" for a JPY
+ * document) made every such document fail (500); it is compared exactly now. */
+LUA_TEST(t_threshold_decimals,
+         "local rule = {region='US-TX', name='T', tax_type='SALES_TAX', taxability={clothing={threshold='109.50', per='unit', below='exempt', above='taxable'}}}\n"
+         "local function reason(cur, amount, qty)\n"
+         "  local r = assert(tax.calculate(req(us('78701', 'TX'), {line(amount, {tax_code='clothing', quantity=qty})}, {currency=cur}), {all_regions=true, rule=rule}))\n"
+         "  return r.lines[1].taxability_reason end\n"
+         "eq(reason('JPY', '109'), 'product_exempt'); eq(reason('JPY', '110'), 'standard_rated')\n"
+         "eq(reason('JPY', '218', '2'), 'product_exempt'); eq(reason('JPY', '219', '2'), 'standard_rated'); eq(reason('JPY', '-110'), 'standard_rated')\n"
+         "eq(reason('KWD', '109.499'), 'product_exempt'); eq(reason('KWD', '109.500'), 'standard_rated')\n"
+         "eq(reason('USD', '109.49'), 'product_exempt'); eq(reason('USD', '-109.50'), 'standard_rated')\n")
+
 LUA_TEST(t_not_collecting,
          "local r = assert(tax.calculate(req(us('92614', 'CA', 'Irvine'), {line('100.00')}), {regions={['US-TX']={subscribed=true, tax_calculation=true}}}))\n"
          "eq(r.total_tax, '0.00'); eq(r.lines[1].taxability_reason, 'not_collecting'); eq(#r.lines[1].taxes, 0)\n"
@@ -356,6 +368,7 @@ static const levy_test tests[] = {
     {"pure_context", t_pure_context},
     {"ranges", t_ranges},
     {"unit_amount_exponents", t_unit_amount_exponents},
+    {"threshold_decimals", t_threshold_decimals},
     {"not_collecting", t_not_collecting},
     {"customer_exempt", t_customer_exempt},
     {"vat", t_vat},
