@@ -110,7 +110,7 @@ int main(int argc, char **argv)
                 lines[i].n = res.n;
                 memcpy(lines[i].e, res.e, sizeof res.e[0] * (size_t)res.n);
             }
-            levy_tax_doc d = {2, 0, 10, lines, 0, 0, 0};
+            levy_tax_doc d = {2, 0, 10, lines, 0, 0, 0, -1};
             levy_tax_compute(&d, &err);
             sink += d.total_tax;
         }
@@ -134,7 +134,7 @@ int main(int argc, char **argv)
                 lines[i].n = res.n;
                 memcpy(lines[i].e, res.e, sizeof res.e[0] * (size_t)res.n);
             }
-            levy_tax_doc d = {2, 0, 10, lines, 0, 0, 0};
+            levy_tax_doc d = {2, 0, 10, lines, 0, 0, 0, -1};
             levy_tax_compute(&d, &err);
         }
         n += 1000;

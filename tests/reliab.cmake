@@ -33,6 +33,9 @@ if(LEVY_CLANG AND LEVY_SH)
     set_tests_properties(reliab_${fz} PROPERTIES LABELS "fuzz;reliab" TIMEOUT 180)
   endforeach()
 endif()
+# issue 15 findings 6, 7: range checks (422 naming the field) and currencies of every exponent
+# through the rules that compare unit prices, over the API and `levy calc`
+levy_reliab_test(reliab_tax_ranges tax_ranges 240 19700)
 levy_reliab_test(reliab_io_fault_http io_fault_http 120 19080 3)
 levy_reliab_test(reliab_list_limit list_limit 180 19090 600)
 levy_reliab_test(reliab_rate_limit rate_limit 180 19400 800)

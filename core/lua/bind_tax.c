@@ -174,9 +174,12 @@ static const char *opt_string(vctx *v, int tbl, int key, const char *field, size
     return s;
 }
 
-/* A decimal string field -> scaled int64. Returns 1 if present and valid. */
+/* A decimal string field -> scaled int64 in *out. limit: the largest |value| accepted
+ * (scaled), limit_text: how the message names it. Returns 1 if present and valid, 0 if
+ * absent, -1 if invalid (reported on `field`). */
 static int opt_decimal(vctx *v, int tbl, int key, const char *field, int max_scale,
-                       int scale, int allow_neg, int64_t *out)
+                       int scale, int allow_neg, int64_t limit, const char *limit_text,
+                       int64_t *out)
 {
     lua_State *L = v->L;
     getk(L, tbl, key);
@@ -198,26 +201,28 @@ static int opt_decimal(vctx *v, int tbl, int key, const char *field, int max_sca
         vfail(v, field, "must be a decimal string (e.g. \"12.34\"), not a JSON number");
         return -1;
     }
-    int rc = levy_tax_dec_parse(s, len, max_scale, scale, 1, out);
-    char msg[128];
+    int64_t val = 0;
+    int rc = levy_tax_dec_parse(s, len, max_scale, scale, 1, &val);
+    char msg[160];
     if (rc == -2) {
         snprintf(msg, sizeof msg, "has more than %d decimals", max_scale);
         vfail(v, field, msg);
         return -1;
     }
-    if (rc == -3 || (rc == 0 && (*out > LEVY_TAX_MAX_MINOR * (scale > 2 ? 1000000 : 1) ||
-                                 *out < -LEVY_TAX_MAX_MINOR * (scale > 2 ? 1000000 : 1)))) {
-        vfail(v, field, "is too large");
+    if (rc == -3 || (rc == 0 && (val > limit || val < -limit))) {
+        snprintf(msg, sizeof msg, "is out of range (at most %s)", limit_text);
+        vfail(v, field, msg);
         return -1;
     }
     if (rc) {
         vfail(v, field, "is not a decimal string (digits, optional '-' and '.')");
         return -1;
     }
-    if (!allow_neg && *out < 0) {
+    if (!allow_neg && val < 0) {
         vfail(v, field, "must not be negative");
         return -1;
     }
+    *out = val;
     return 1;
 }
 
@@ -455,6 +460,8 @@ static LEVY_LJMP void apply_treatment(calc *c, int li, int g, int t, int depth)
     if (!lua_isnil(L, -1)) {
         lua_pop(L, 1);
         int64_t pct = rule_decimal(L, t, "rate", 6, "rate"); /* percent * 10^6 = 10^-8 */
+        if (pct > LEVY_TAX_MAX_RATE)
+            luaL_error(L, "rule taxability: rate must be at most 1000 (percent)");
         getk(L, t, K_level);
         int lv = levy_tax_level_from(lua_tostring(L, -1));
         lua_pop(L, 1);
@@ -497,17 +504,25 @@ static LEVY_LJMP void apply_treatment(calc *c, int li, int g, int t, int depth)
         lua_getfield(L, t, "threshold");
         size_t len;
         const char *s = lua_tolstring(L, -1, &len);
+        /* read with 6 decimals more than the currency's: a threshold of "109.50" must not
+         * fail every JPY document (issue 15 finding 7); thr is in 10^-(exponent + 6) */
         if (lua_type(L, -1) != LUA_TSTRING ||
-            levy_tax_dec_parse(s, len, c->exponent, c->exponent, 0, &thr))
-            luaL_error(L, "rule taxability: threshold must be a decimal string in the currency");
+            levy_tax_dec_parse(s, len, c->exponent + 6, c->exponent + 6, 0, &thr))
+            luaL_error(L, "rule taxability: threshold must be a decimal string (at most %d "
+                          "decimals in %s)", c->exponent + 6, c->currency);
         lua_pop(L, 1);
         lua_getfield(L, t, "per");
         int per_line = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "line") == 0;
         lua_pop(L, 1);
+        /* a credit mirrors the sale it refunds: the price compared is its magnitude (a
+         * -150.00 refund of a $150 coat is not "under $110"); |gross| <= 10^12 (validated) */
         int64_t gross = l->amount - l->discount;
-        /* unit < threshold  <=>  gross * 10^6 < threshold * qty */
-        int below = per_line ? gross < thr
-                             : (__int128)gross * LEVY_TAX_QTY_ONE < (__int128)thr * l->qty;
+        if (gross < 0)
+            gross = -gross;
+        /* exact, 128-bit: line < threshold <=> gross x 10^6 < thr; unit < threshold <=>
+         * gross x 10^6 x 10^6 < thr x qty (<= 10^24 and < 9.3 x 10^18 x 10^15) */
+        int below = per_line ? (__int128)gross * 1000000 < (__int128)thr
+                             : (__int128)gross * 1000000 * LEVY_TAX_QTY_ONE < (__int128)thr * l->qty;
         lua_getfield(L, t, below ? "below" : "above");
         if (lua_isnil(L, -1)) {
             lua_pop(L, 1);
@@ -673,16 +688,18 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
             qn--;
         lua_pushlstring(L, qb, qn);
         setk(L, -2, K_quantity);
-        /* unit amount: exact to 6 extra decimals, rounded half up */
-        int64_t unit = levy_tax_round_div((__int128)(l->amount - l->discount) * LEVY_TAX_QTY_ONE *
-                                              1000000,
-                                          (__int128)l->qty);
+        /* unit amount = (amount - discount) / quantity in the currency, exact when it has
+         * at most 6 decimals more than the currency, else truncated there with a final
+         * sticky 1 (dec.h levy_tax_fmt_ratio), so that a rule comparing it with any amount
+         * decides as on the exact value. Formatted from the 128-bit quotient: no narrowing
+         * (issue 15: an int64 cast wrapped 100000.00 / 0.000001 to a negative price, and
+         * JPY prices came out as "5000." with a trailing dot). */
         {
-            char ub[64];
-            size_t un = levy_tax_fmt_scaled(ub, unit, c->exponent + 6);
-            while (un > 0 && ub[un - 1] == '0' && strchr(ub, '.') &&
-                   (size_t)(strchr(ub, '.') - ub) + (size_t)c->exponent + 1 < un)
-                un--;
+            static const int64_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+            char ub[96];
+            int ex = c->exponent;
+            size_t un = levy_tax_fmt_ratio(ub, (__int128)(l->amount - l->discount) * LEVY_TAX_QTY_ONE,
+                                           (__int128)l->qty * pow10[ex], ex, ex + 6);
             lua_pushlstring(L, ub, un);
         }
         setk(L, -2, K_unit_amount);
@@ -837,6 +854,13 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
             lua_pop(L, 1);
             if (hasto)
                 en->unit_to = rule_decimal(L, et, "unit_to", c->exponent, "unit_to");
+            /* a rule's numbers obey the engine's ranges too: a rule bug is an error of the
+             * rule (500 + log naming it), never a silently different tax */
+            if (en->unit_from > LEVY_TAX_MAX_MINOR || en->unit_to > LEVY_TAX_MAX_MINOR)
+                luaL_error(L, "calculate(ctx): taxes[%d]: unit_from/unit_to above %lld minor units",
+                           (int)k, LEVY_TAX_MAX_MINOR);
+            if (en->rate > LEVY_TAX_MAX_RATE)
+                luaL_error(L, "calculate(ctx): taxes[%d].percentage above 1000", (int)k);
             en->zero = (uint8_t)(rcg || l->reason == LEVY_REASON_CUSTOMER_EXEMPT);
             l->n++;
             lua_pop(L, 1);
@@ -1292,6 +1316,14 @@ static int tax_calculate(lua_State *L)
         else
             lua_pop(L, 1);
     }
+    /* the largest amount, as the messages name it: "10000000000.00 USD" */
+    char max_amount[64];
+    if (c.exponent >= 0) {
+        size_t mn = levy_tax_fmt_scaled(max_amount, LEVY_TAX_MAX_MINOR, c.exponent);
+        snprintf(max_amount + mn, sizeof max_amount - mn, " %s", c.currency);
+    } else {
+        snprintf(max_amount, sizeof max_amount, "%lld minor units", LEVY_TAX_MAX_MINOR);
+    }
     for (int i = 0; i < nlines; i++) {
         const char *f;
         v.line = i;
@@ -1326,20 +1358,44 @@ static int tax_calculate(lua_State *L)
         }
         lua_pop(L, 1);
         int ex = c.exponent >= 0 ? c.exponent : 4;
+        /* Ranges (dec.h; docs/rules.md "Ranges"): every amount, the amount after discount and
+         * the unit price within LEVY_TAX_MAX_MINOR minor units, the quantity within
+         * (0, LEVY_TAX_MAX_QTY]. Checked here so that no later step can overflow (issue 15:
+         * 100000.00 / 0.000001 used to wrap to a negative unit price). */
         f = ".amount";
-        int r = opt_decimal(&v, lt, K_amount, f, ex, ex, 1, &l->amount);
-        if (r == 0)
+        int ra = opt_decimal(&v, lt, K_amount, f, ex, ex, 1, LEVY_TAX_MAX_MINOR, max_amount,
+                             &l->amount);
+        if (ra == 0)
             vfail(&v, f, "is required (a decimal string)");
         f = ".discount";
         l->discount = 0;
-        opt_decimal(&v, lt, K_discount, f, ex, ex, 0, &l->discount);
+        int rd = opt_decimal(&v, lt, K_discount, f, ex, ex, 0, LEVY_TAX_MAX_MINOR, max_amount,
+                             &l->discount);
         f = ".quantity";
         l->qty = LEVY_TAX_QTY_ONE;
-        r = opt_decimal(&v, lt, K_quantity, f, 6, 6, 1, &l->qty);
-        if (r == 1 && l->qty < 0)
+        int rq = opt_decimal(&v, lt, K_quantity, f, 6, 6, 1, LEVY_TAX_MAX_QTY,
+                             "1000000000 with 6 decimals", &l->qty);
+        if (rq == 1 && l->qty < 0)
             vfail(&v, f, "must not be negative");
-        else if (r == 1 && l->qty == 0)
+        else if (rq == 1 && l->qty == 0)
             vfail(&v, f, "must be greater than zero");
+        if (ra == 1 && rd >= 0) {
+            /* |amount|, discount <= 10^12: the difference cannot overflow */
+            int64_t gross = l->amount - l->discount;
+            int64_t mag = gross < 0 ? -gross : gross;
+            char msg[200];
+            if (mag > LEVY_TAX_MAX_MINOR) {
+                snprintf(msg, sizeof msg, "makes amount - discount out of range (at most %s)",
+                         max_amount);
+                vfail(&v, ".discount", msg);
+            } else if (rq >= 0 && l->qty > 0 &&
+                       (__int128)mag * LEVY_TAX_QTY_ONE > (__int128)LEVY_TAX_MAX_MINOR * l->qty) {
+                snprintf(msg, sizeof msg,
+                         "divided by the quantity gives a unit price out of range (at most %s)",
+                         max_amount);
+                vfail(&v, ".amount", msg);
+            }
+        }
         f = ".tax_inclusive";
         l->inclusive = opt_bool(&v, lt, K_tax_inclusive, f, 0);
         f = ".product_id";
@@ -1551,15 +1607,18 @@ static int tax_calculate(lua_State *L)
         }
     }
     /* compute */
-    levy_tax_doc doc = {c.exponent, document_rounding, nlines, c.lines, 0, 0, 0};
+    levy_tax_doc doc = {c.exponent, document_rounding, nlines, c.lines, 0, 0, 0, -1};
     levy_err_clear(&err);
     if (levy_tax_compute(&doc, &err) != LEVY_OK) {
+        /* the request's values were range-checked above, so this is a value a rule set */
         buf->busy -= use == buf;
         free(local.lines);
         free(local.meta);
         vctx ev;
         vinit(&ev, L);
-        vfail(&ev, "lines", err.message);
+        char ef[32];
+        snprintf(ef, sizeof ef, "lines[%d]", doc.err_line >= 0 ? doc.err_line : 0);
+        vfail(&ev, doc.err_line >= 0 ? ef : "lines", err.message);
         push_error(L, "validation_failed", err.message, ev.details);
         return 2;
     }

@@ -204,22 +204,47 @@ static void inclusive_capped(levy_tax_line *l, int64_t gross)
     }
 }
 
+/* The ranges every line must be in before anything is computed (tax/dec.h). They bound
+ * every intermediate below; with M = LEVY_TAX_MAX_MINOR = 10^12, Q = LEVY_TAX_MAX_QTY =
+ * 10^15, rate r <= 10^9 (1000 %), fraction f <= 10^8, n <= 12 entries, 1000 lines
+ * (__int128 holds 1.7e38, int64 9.2e18):
+ *   gross = amount - discount: |gross| <= M (checked), so |gross| x 10^6 <= 10^18;
+ *   a capped base <= |gross| x 10^6 <= 10^18 (entry_base: min(whole, ...) - lo, >= 0);
+ *   qty x cap <= Q x M = 10^27 (compared, never multiplied by a rate);
+ *   base x f x r <= 10^18 x 10^17 = 10^35; a line's tax_at <= 12 x 10^35;
+ *   inclusive_capped: target = |gross| x 10^22 <= 10^34, slope <= 12 x 10^17,
+ *     slope x lo <= 1.2 x 10^36, (unit + slope) x 10^6 <= 1.3 x 10^24;
+ *   document_round: a sum over 1000 lines of one entry each <= 10^38 < 1.7 x 10^38;
+ *   fast path: |gross| < 9 x 10^9, r <= 10^9: |gross x r| < 9 x 10^18 fits int64;
+ *   every rounded result (an entry's taxable or amount) <= 10 x M in magnitude, a line's
+ *     tax <= 12 x 10 x M, a document's totals <= 1000 x that = 1.2 x 10^17: int64. */
 static int check_line(const levy_tax_line *l, levy_err *err)
 {
     if (l->amount > LEVY_TAX_MAX_MINOR || l->amount < -LEVY_TAX_MAX_MINOR ||
         l->discount > LEVY_TAX_MAX_MINOR || l->discount < -LEVY_TAX_MAX_MINOR)
-        return levy_err_set(err, LEVY_ERANGE, "amount_too_large", "amount beyond 10^12 minor units");
-    if (l->qty <= 0 || l->qty > LEVY_TAX_MAX_MINOR)
-        return levy_err_set(err, LEVY_EINVAL, "bad_quantity", "quantity must be positive");
+        return levy_err_set(err, LEVY_ERANGE, "amount_too_large",
+                            "amount or discount out of range (10^12 minor units)");
+    int64_t gross = l->amount - l->discount; /* both within 10^12: no overflow */
+    if (gross > LEVY_TAX_MAX_MINOR || gross < -LEVY_TAX_MAX_MINOR)
+        return levy_err_set(err, LEVY_ERANGE, "amount_too_large",
+                            "amount - discount out of range (10^12 minor units)");
+    if (l->qty <= 0 || l->qty > LEVY_TAX_MAX_QTY)
+        return levy_err_set(err, LEVY_EINVAL, "bad_quantity",
+                            "quantity must be above 0 and at most 1000000000");
+    /* unit price |gross| / qty <= M, i.e. |gross| x 10^6 <= M x qty (both below 10^28) */
+    if ((__int128)(gross < 0 ? -gross : gross) * DEN_QTY > (__int128)LEVY_TAX_MAX_MINOR * l->qty)
+        return levy_err_set(err, LEVY_ERANGE, "amount_too_large",
+                            "unit price (amount / quantity) out of range (10^12 minor units)");
     if (l->n < 0 || l->n > LEVY_TAX_MAX_ENTRIES)
         return levy_err_set(err, LEVY_EINVAL, "too_many_taxes", "too many tax entries on a line");
     for (int i = 0; i < l->n; i++) {
         const levy_tax_entry *e = &l->e[i];
-        if (e->rate < 0 || e->rate > 10 * LEVY_TAX_RATE_ONE || e->fraction < 0 ||
+        if (e->rate < 0 || e->rate > LEVY_TAX_MAX_RATE || e->fraction < 0 ||
             e->fraction > LEVY_TAX_RATE_ONE)
             return levy_err_set(err, LEVY_EINVAL, "bad_rate", "rate or fraction out of range");
-        if (e->unit_from > LEVY_TAX_MAX_MINOR || e->unit_to > LEVY_TAX_MAX_MINOR)
-            return levy_err_set(err, LEVY_ERANGE, "amount_too_large", "unit cap too large");
+        if (e->unit_from > LEVY_TAX_MAX_MINOR || e->unit_to > LEVY_TAX_MAX_MINOR ||
+            e->unit_from < -1 || e->unit_to < -1)
+            return levy_err_set(err, LEVY_ERANGE, "amount_too_large", "unit cap out of range");
     }
     return LEVY_OK;
 }
@@ -271,7 +296,9 @@ static void compute_line(levy_tax_line *l)
             e->taxable = levy_tax_round_div((__int128)net * e->fraction, DEN_RATE);
             e->amount = (nz == 0 || e->zero) ? 0 : alloc[i];
             l->tax += e->amount;
-            if (!e->zero && e->taxable > l->taxable)
+            /* a credit's line taxable is its most negative entry's, as on exclusive lines
+             * (found by the fuzz oracle, issue 15: an inclusive credit answered 0.00) */
+            if (!e->zero && (gross >= 0 ? e->taxable > l->taxable : e->taxable < l->taxable))
                 l->taxable = e->taxable;
         }
         l->net = net;
@@ -383,13 +410,16 @@ done:
 
 int levy_tax_compute(levy_tax_doc *d, levy_err *err)
 {
+    d->err_line = -1;
     if (d->nlines < 0 || d->nlines > LEVY_TAX_MAX_LINES)
         return levy_err_set(err, LEVY_EINVAL, "too_many_lines", "at most %d lines",
                             LEVY_TAX_MAX_LINES);
     for (int i = 0; i < d->nlines; i++) {
         int rc = check_line(&d->lines[i], err);
-        if (rc)
+        if (rc) {
+            d->err_line = i;
             return rc;
+        }
     }
     for (int i = 0; i < d->nlines; i++)
         compute_line(&d->lines[i]);

@@ -86,10 +86,14 @@ typedef struct levy_tax_doc {
     int64_t total_amount;  /* sum of (amount - discount) */
     int64_t total_taxable; /* sum of line taxable */
     int64_t total_tax;     /* sum of line tax */
+    int err_line;          /* on error: the 0-based index of the offending line, or -1 */
 } levy_tax_doc;
 
-/* Computes every entry, line and total. LEVY_ERANGE on amounts beyond 10^12 minor units,
- * LEVY_EINVAL on a non-positive quantity or a negative rate / fraction. */
+/* Computes every entry, line and total. Every input is checked against the ranges of
+ * tax/dec.h first (LEVY_ERANGE "amount_too_large" for an amount, amount - discount, unit
+ * price or unit cap beyond LEVY_TAX_MAX_MINOR minor units; LEVY_EINVAL for a quantity
+ * outside (0, LEVY_TAX_MAX_QTY], a rate outside [0, 1000 %] or a
+ * fraction outside [0, 1]) and doc->err_line names the line; nothing is computed then. */
 int levy_tax_compute(levy_tax_doc *doc, levy_err *err);
 
 /* Splits total over n shares proportional to exact[i] / den (largest remainder): out[i]

@@ -116,7 +116,8 @@ function M.exempt_first(ctx, tax_code, amount)
           t.unit_from = amount
         end
       end
-      if money.cmp(line.unit_amount, amount) <= 0 then
+      -- a credit mirrors the sale it refunds: compare the unit price's magnitude
+      if money.cmp((line.unit_amount:gsub("^%-", "")), amount) <= 0 then
         line.taxes = {}
         line.reason = "product_exempt"
       else

@@ -44,6 +44,10 @@ return common.state{
     { name = "clothing 2 x 200.00: first $175.00 per item exempt",
       request = common.request("MA", "Boston", "02108", "2025-12-15", { common.line("1", "400.00", "2", "clothing") }),
       expect = { total_tax = "3.13", lines = { { tax = "3.13", taxability_reason = "partially_taxable" } } } },
+    -- a credit mirrors the sale it refunds (issue 15: the signed unit price was "at most $175")
+    { name = "clothing credit -200.00: mirrors the sale, -1.56",
+      request = common.request("MA", "Boston", "02108", "2025-12-15", { common.line("1", "-200.00", "1", "clothing") }),
+      expect = { total_tax = "-1.56", lines = { { tax = "-1.56", taxability_reason = "partially_taxable" } } } },
     { name = "clothing 1 x 175.00: first $175.00 per item exempt",
       request = common.request("MA", "Boston", "02108", "2025-12-15", { common.line("1", "175.00", "1", "clothing") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },

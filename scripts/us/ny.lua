@@ -42,8 +42,10 @@ end
 local function calculate(ctx)
   -- 1. Local clothing exemption where the locality enacted it.
   for _, line in ipairs(ctx.lines) do
+    -- a credit mirrors the sale it refunds: compare the unit price's magnitude (as tn.lua)
+    local unit = (line.unit_amount:gsub("^%-", ""))
     if line.tax_code == "clothing" and common.is_taxed(line)
-       and money.cmp(line.unit_amount, clothing.THRESHOLD) < 0 then
+       and money.cmp(unit, clothing.THRESHOLD) < 0 then
       local loc = clothing.find(ctx.ship_to, ctx.date, line.taxes)
       filter(line, function(t)
         if t.level == "state" then
@@ -115,6 +117,13 @@ return common.state{
     { name = "NYC clothing $120: fully taxable at 8.875%",
       request = req("New York", "10001", "2025-12-15", { L("1", "120.00", "1", "clothing") }),
       expect = { total_tax = "10.65", lines = { { tax = "10.65", taxability_reason = "standard_rated" } } } },
+    -- a credit mirrors the sale it refunds (issue 15: the signed unit price was "under $110")
+    { name = "NYC clothing credit -$120: mirrors the sale, -10.65",
+      request = req("New York", "10001", "2025-12-15", { L("1", "-120.00", "1", "clothing") }),
+      expect = { total_tax = "-10.65", lines = { { tax = "-10.65", taxability_reason = "standard_rated" } } } },
+    { name = "Albany clothing credit -$50: state exempt as the sale, county -2.00",
+      request = req("Albany", "12207", "2025-12-15", { L("1", "-50.00", "1", "clothing") }),
+      expect = { total_tax = "-2.00", lines = { { tax = "-2.00", taxability_reason = "partially_taxable" } } } },
     { name = "Albany clothing $109.99: state exempt, county 4% applies",
       request = req("Albany", "12207", "2025-12-15", { L("1", "109.99", "1", "clothing") }),
       expect = { total_tax = "4.40", lines = { { tax = "4.40", taxability_reason = "partially_taxable" } } } },

@@ -1,6 +1,7 @@
 /* Money: exponents, strict parsing, formatting, rounding at exact halves, overflow. */
 #include "harness.h"
 #include "money.h"
+#include "tax/dec.h"
 
 static void t_exponents(void)
 {
@@ -211,7 +212,31 @@ static void t_decimal(void)
 end:;
 }
 
+/* Issue 15: the tax engine kept its own copy of the ISO 4217 table, which lacked ten codes
+ * levy.money knew (XCG, SLL, ZWL, ...): a document levy.money formats could not be taxed.
+ * One table now: every upper-case code has the same exponent in both (or is unknown in
+ * both). */
+static void t_one_currency_table(void)
+{
+    char c[4] = {0};
+    int known = 0;
+    for (c[0] = 'A'; c[0] <= 'Z'; c[0]++)
+        for (c[1] = 'A'; c[1] <= 'Z'; c[1]++)
+            for (c[2] = 'A'; c[2] <= 'Z'; c[2]++) {
+                int m = levy_money_exponent(c), t = levy_tax_currency_exponent(c);
+                if (m != t)
+                    fprintf(stderr, "  %s: levy.money %d, levy.tax %d\n", c, m, t);
+                CHECK_EQ_INT(t, m);
+                known += m >= 0;
+            }
+    CHECK(known >= 160);
+    CHECK_EQ_INT(levy_tax_currency_exponent("XCG"), 2);
+    CHECK_EQ_INT(levy_money_exponent("UYW"), 4);
+end:;
+}
+
 static const levy_test tests[] = {
+    {"one_currency_table", t_one_currency_table},
     {"exponents", t_exponents}, {"parse_ok", t_parse_ok}, {"parse_reject", t_parse_reject},
     {"format", t_format},       {"rounding_halves", t_rounding_halves}, {"rates", t_rates},
     {"overflow", t_overflow},   {"decimal", t_decimal},   {NULL, NULL}};

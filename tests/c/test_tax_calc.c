@@ -186,6 +186,58 @@ LUA_TEST(t_pure_context,
          "local ok, err = pcall(tax.calculate, req(us('78701', 'TX'), {line('10.00', {quantity='4'})}), {all_regions=true, rule=rule})\n"
          "assert(not ok and tostring(err):find('boom')); eq(seen, '2.50/4/US-TX')\n")
 
+/* Issue 15 finding 6: the unit price was cast from 128 bits to int64 unchecked, so
+ * 100000.00 / 0.000001 wrapped negative and NY clothing went "under $110" (0.00 tax, 200).
+ * Every amount, quantity and unit price is range-checked now, with the field named. */
+LUA_TEST(t_ranges,
+         "local ny = us('12207', 'NY', 'Albany')\n"
+         "local r, err = tax.calculate(req(ny, {line('100000.00', {quantity='0.000001', tax_code='clothing'})}), ALL)\n"
+         "assert(r == nil and err.code == 'validation_failed'); has_detail(err, 'lines[0].amount')\n"
+         "assert(err.details[1].message:find('10000000000.00 USD', 1, true), err.details[1].message)\n"
+         "r, err = tax.calculate(req(ny, {line('1.00'), line('100.00', {quantity='2000000000'})}), ALL)\n"
+         "assert(r == nil); has_detail(err, 'lines[1].quantity')\n"
+         "r, err = tax.calculate(req(ny, {line('2000000000.000')}, {currency='KWD'}), ALL)\n"
+         "assert(r == nil); has_detail(err, 'lines[0].amount')\n"
+         "r, err = tax.calculate(req(ny, {line('-10000000000.00', {discount='0.01'})}), ALL)\n"
+         "assert(r == nil); has_detail(err, 'lines[0].discount')\n"
+         /* the bounds themselves are accepted */
+         "r = assert(tax.calculate(req(ny, {line('10000000000.00'), line('-10000000000.00'), line('10000.00', {quantity='0.000001'}),\n"
+         "  line('0.01', {quantity='1000000000'})}), ALL))\n"
+         "eq(r.lines[1].tax, '800000000.00'); eq(r.lines[2].tax, '-800000000.00'); eq(r.lines[3].tax, '800.00'); eq(r.lines[4].tax, '0.00')\n")
+
+/* Issue 15 finding 7: a zero-decimal currency's unit price reached calculate(ctx) as "5000."
+ * (trailing dot) and levy.money.cmp raised; unit prices are now exact (or carry a sticky
+ * final 1 when the quotient has more than 6 extra decimals), in every exponent. */
+LUA_TEST(t_unit_amount_exponents,
+         "local seen\n"
+         "local rule = {region='US-TX', name='T', tax_type='SALES_TAX', taxability={}, calculate=function(ctx)\n"
+         "  seen = {} for _, l in ipairs(ctx.lines) do seen[#seen+1] = l.unit_amount end end}\n"
+         "local function units(cur, lines) seen = nil\n"
+         "  assert(tax.calculate(req(us('78701', 'TX'), lines, {currency=cur}), {all_regions=true, rule=rule})) return seen end\n"
+         "local u = units('JPY', {line('5000'), line('5000', {quantity='2'}), line('100', {quantity='3'}), line('-300', {quantity='3'})})\n"
+         "eq(u[1], '5000'); eq(u[2], '2500'); eq(u[3], '33.3333331'); eq(u[4], '-100')\n"
+         "u = units('USD', {line('5000.00'), line('10.00', {quantity='3'}), line('0.01', {quantity='1000000000'})})\n"
+         "eq(u[1], '5000.00'); eq(u[2], '3.333333331'); eq(u[3], '0.000000001')\n"
+         "u = units('KWD', {line('2000.000'), line('1.000', {quantity='8'})})\n"
+         "eq(u[1], '2000.000'); eq(u[2], '0.125')\n"
+         "u = units('CLF', {line('1.0000', {quantity='0.000001'})})\n"
+         "eq(u[1], '1000000.0000')\n"
+         /* largest unit price: 10^12 minor units, exactly */
+         "u = units('USD', {line('10000.00', {quantity='0.000001'})}) eq(u[1], '10000000000.00')\n"
+         "u = units('JPY', {line('1000000000000')}) eq(u[1], '1000000000000')\n")
+
+/* A threshold with more decimals than the document's currency ("109.50" for a JPY
+ * document) made every such document fail (500); it is compared exactly now. */
+LUA_TEST(t_threshold_decimals,
+         "local rule = {region='US-TX', name='T', tax_type='SALES_TAX', taxability={clothing={threshold='109.50', per='unit', below='exempt', above='taxable'}}}\n"
+         "local function reason(cur, amount, qty)\n"
+         "  local r = assert(tax.calculate(req(us('78701', 'TX'), {line(amount, {tax_code='clothing', quantity=qty})}, {currency=cur}), {all_regions=true, rule=rule}))\n"
+         "  return r.lines[1].taxability_reason end\n"
+         "eq(reason('JPY', '109'), 'product_exempt'); eq(reason('JPY', '110'), 'standard_rated')\n"
+         "eq(reason('JPY', '218', '2'), 'product_exempt'); eq(reason('JPY', '219', '2'), 'standard_rated'); eq(reason('JPY', '-110'), 'standard_rated')\n"
+         "eq(reason('KWD', '109.499'), 'product_exempt'); eq(reason('KWD', '109.500'), 'standard_rated')\n"
+         "eq(reason('USD', '109.49'), 'product_exempt'); eq(reason('USD', '-109.50'), 'standard_rated')\n")
+
 LUA_TEST(t_not_collecting,
          "local r = assert(tax.calculate(req(us('92614', 'CA', 'Irvine'), {line('100.00')}), {regions={['US-TX']={subscribed=true, tax_calculation=true}}}))\n"
          "eq(r.total_tax, '0.00'); eq(r.lines[1].taxability_reason, 'not_collecting'); eq(#r.lines[1].taxes, 0)\n"
@@ -314,6 +366,9 @@ static const levy_test tests[] = {
     {"tennessee", t_tennessee},
     {"tennessee_caps_inclusive_credit", t_tennessee_caps_inclusive_credit},
     {"pure_context", t_pure_context},
+    {"ranges", t_ranges},
+    {"unit_amount_exponents", t_unit_amount_exponents},
+    {"threshold_decimals", t_threshold_decimals},
     {"not_collecting", t_not_collecting},
     {"customer_exempt", t_customer_exempt},
     {"vat", t_vat},

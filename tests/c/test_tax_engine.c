@@ -38,7 +38,7 @@ static levy_tax_entry *add(levy_tax_line *l, const char *name, int level, int ty
 
 static int compute(levy_tax_line *lines, int n, int docround)
 {
-    levy_tax_doc d = {2, docround, n, lines, 0, 0, 0};
+    levy_tax_doc d = {2, docround, n, lines, 0, 0, 0, -1};
     levy_err err;
     levy_err_clear(&err);
     int rc = levy_tax_compute(&d, &err);
@@ -416,12 +416,12 @@ static void t_exponents(void)
     CHECK_EQ_INT(levy_tax_currency_exponent("usd"), -1);
     line_init(&L1[0], 1005, 1); /* JPY 1005 at 8 % = 80.4 -> 80 */
     add(&L1[0], "JAPAN", LEVY_LEVEL_COUNTRY, LEVY_TYPE_VAT, "8");
-    d = (levy_tax_doc){0, 0, 1, L1, 0, 0, 0};
+    d = (levy_tax_doc){0, 0, 1, L1, 0, 0, 0, -1};
     CHECK_EQ_INT(levy_tax_compute(&d, &err), 0);
     CHECK_EQ_INT(L1[0].tax, 80);
     line_init(&L1[0], 1234, 1); /* KWD 1.234 at 5 % = 0.0617 -> 0.062 */
     add(&L1[0], "KUWAIT", LEVY_LEVEL_COUNTRY, LEVY_TYPE_VAT, "5");
-    d = (levy_tax_doc){3, 0, 1, L1, 0, 0, 0};
+    d = (levy_tax_doc){3, 0, 1, L1, 0, 0, 0, -1};
     CHECK_EQ_INT(levy_tax_compute(&d, &err), 0);
     CHECK_EQ_INT(L1[0].tax, 62);
     char b[64];
@@ -476,12 +476,114 @@ static void t_errors(void)
     levy_tax_doc d;
     levy_err err;
     line_init(&L1[0], LEVY_TAX_MAX_MINOR + 1, 1);
-    d = (levy_tax_doc){2, 0, 1, L1, 0, 0, 0};
+    d = (levy_tax_doc){2, 0, 1, L1, 0, 0, 0, -1};
     CHECK_EQ_INT(levy_tax_compute(&d, &err), LEVY_ERANGE);
     line_init(&L1[0], 100, 0);
     CHECK_EQ_INT(levy_tax_compute(&d, &err), LEVY_EINVAL);
     d.nlines = LEVY_TAX_MAX_LINES + 1;
     CHECK_EQ_INT(levy_tax_compute(&d, &err), LEVY_EINVAL);
+end:;
+}
+
+/* Issue 15 finding 6: the ranges of dec.h, enforced by the engine itself (the bounds that
+ * keep every 128-bit intermediate in range), with the offending line named. */
+static void t_ranges(void)
+{
+    levy_tax_doc d;
+    levy_err err;
+    static levy_tax_line ls[3];
+    for (int i = 0; i < 3; i++) {
+        line_init(&ls[i], 10000, 1);
+        add(&ls[i], "STATE", LEVY_LEVEL_STATE, LEVY_TYPE_SALES_TAX, "1000"); /* largest rate */
+    }
+    d = (levy_tax_doc){2, 1, 3, ls, 0, 0, 0, -1};
+    /* the bounds are accepted: amount, -amount, unit price exactly 10^12 minor units */
+    ls[0].amount = LEVY_TAX_MAX_MINOR;
+    ls[1].amount = -LEVY_TAX_MAX_MINOR;
+    ls[2].amount = LEVY_TAX_MAX_MINOR / 1000000; /* 10^6 minor units / 0.000001 */
+    ls[2].qty = 1;
+    CHECK_EQ_INT(levy_tax_compute(&d, &err), 0);
+    CHECK_EQ_INT(ls[0].tax, 10 * LEVY_TAX_MAX_MINOR);
+    CHECK_EQ_INT(ls[1].tax, -10 * LEVY_TAX_MAX_MINOR);
+    CHECK_EQ_INT(d.total_tax, 10000000);
+    ls[0].qty = LEVY_TAX_MAX_QTY; /* 10^9 items */
+    CHECK_EQ_INT(levy_tax_compute(&d, &err), 0);
+    /* one past each bound: refused, line named */
+    ls[2].amount += 1; /* unit price 10^12 + 1 */
+    CHECK_EQ_INT(levy_tax_compute(&d, &err), LEVY_ERANGE);
+    CHECK_EQ_INT(d.err_line, 2);
+    CHECK(strstr(err.message, "unit price") != NULL);
+    ls[2].amount -= 1;
+    ls[0].qty = LEVY_TAX_MAX_QTY + 1;
+    CHECK_EQ_INT(levy_tax_compute(&d, &err), LEVY_EINVAL);
+    CHECK_EQ_INT(d.err_line, 0);
+    ls[0].qty = LEVY_TAX_QTY_ONE;
+    ls[1].discount = 1; /* -10^12 - 1 after discount */
+    CHECK_EQ_INT(levy_tax_compute(&d, &err), LEVY_ERANGE);
+    CHECK_EQ_INT(d.err_line, 1);
+    ls[1].discount = 0;
+    ls[1].e[0].rate = LEVY_TAX_MAX_RATE + 1;
+    CHECK_EQ_INT(levy_tax_compute(&d, &err), LEVY_EINVAL);
+    CHECK_EQ_INT(d.err_line, 1);
+    ls[1].e[0].rate = LEVY_TAX_MAX_RATE;
+    ls[2].e[0].unit_to = LEVY_TAX_MAX_MINOR + 1;
+    CHECK_EQ_INT(levy_tax_compute(&d, &err), LEVY_ERANGE);
+    CHECK_EQ_INT(d.err_line, 2);
+    ls[2].e[0].unit_to = -1;
+    CHECK_EQ_INT(levy_tax_compute(&d, &err), 0);
+end:;
+}
+
+/* Found by the fuzz oracle (issue 15): a tax-inclusive credit without unit caps answered a
+ * line taxable of 0 (the sale's was its net); it mirrors the sale now, as on exclusive
+ * lines. 10.80 inclusive at 8 %: net 10.00, tax 0.80; the credit: -10.00, -0.80. */
+static void t_inclusive_credit_taxable(void)
+{
+    levy_tax_doc d;
+    levy_err err;
+    static levy_tax_line ls[2];
+    for (int i = 0; i < 2; i++) {
+        line_init(&ls[i], i ? -1080 : 1080, 1);
+        ls[i].inclusive = 1;
+        add(&ls[i], "STATE", LEVY_LEVEL_STATE, LEVY_TYPE_SALES_TAX, "8");
+    }
+    d = (levy_tax_doc){2, 0, 2, ls, 0, 0, 0, -1};
+    CHECK_EQ_INT(levy_tax_compute(&d, &err), 0);
+    CHECK_EQ_INT(ls[0].taxable, 1000);
+    CHECK_EQ_INT(ls[0].tax, 80);
+    CHECK_EQ_INT(ls[1].taxable, -1000);
+    CHECK_EQ_INT(ls[1].tax, -80);
+    CHECK_EQ_INT(d.total_taxable, 0);
+end:;
+}
+
+/* levy_tax_fmt_ratio: exact quotients in every exponent, no trailing '.', a sticky final 1
+ * when inexact (issue 15 finding 7: JPY 5000 was "5000."), no int64 narrowing. */
+static void t_fmt_ratio(void)
+{
+    char b[96];
+    levy_tax_fmt_ratio(b, 5000, 1, 0, 6);
+    CHECK_EQ_STR(b, "5000");
+    levy_tax_fmt_ratio(b, 500000, 100, 2, 8);
+    CHECK_EQ_STR(b, "5000.00");
+    levy_tax_fmt_ratio(b, 1000, 3, 0, 6); /* 333.333333... */
+    CHECK_EQ_STR(b, "333.3333331");
+    levy_tax_fmt_ratio(b, -1000, 3000, 3, 9);
+    CHECK_EQ_STR(b, "-0.3333333331");
+    levy_tax_fmt_ratio(b, 125, 1000, 3, 9);
+    CHECK_EQ_STR(b, "0.125");
+    levy_tax_fmt_ratio(b, 0, 7, 2, 8);
+    CHECK_EQ_STR(b, "0.00");
+    levy_tax_fmt_ratio(b, 0, 7, 0, 6);
+    CHECK_EQ_STR(b, "0");
+    /* beyond int64: 10^19 formats as itself */
+    levy_tax_fmt_ratio(b, (__int128)10000000000000000000ULL, 1, 0, 6);
+    CHECK_EQ_STR(b, "10000000000000000000");
+    /* the one currency table: levy.tax knows what levy.money knows */
+    CHECK_EQ_INT(levy_tax_currency_exponent("XCG"), 2);
+    CHECK_EQ_INT(levy_tax_currency_exponent("CLF"), 4);
+    CHECK_EQ_INT(levy_tax_currency_exponent("BHD"), 3);
+    CHECK_EQ_INT(levy_tax_currency_exponent("ISK"), 0);
 end:;
 }
 
@@ -595,7 +697,7 @@ static void t_property(void)
             taxable += l->taxable;
             amount += gross;
         }
-        levy_tax_doc d = {2, doc, n, ls, 0, 0, 0};
+        levy_tax_doc d = {2, doc, n, ls, 0, 0, 0, -1};
         levy_err err;
         CHECK_EQ_INT(levy_tax_compute(&d, &err), 0);
         CHECK_EQ_INT(d.total_tax, tot);
@@ -642,6 +744,8 @@ static void t_caps_property(void)
         line_init(x, net, 1);
         x->qty = rnd() % 2 ? (int64_t)(1 + rnd() % 5) * LEVY_TAX_QTY_ONE
                            : (int64_t)(1 + rnd() % 7000000); /* fractional quantities */
+        if (x->qty < net / 100000 + 1) /* unit prices within the range (dec.h): <= 10^11 */
+            x->qty = net / 100000 + 1;
         int ne = 1 + (int)(rnd() % 6), capped = 0;
         for (int e = 0; e < ne; e++) {
             levy_tax_entry *en = add(x, "J", (int)(rnd() % 6), 0, rates[rnd() % LEVY_ARRAY_LEN(rates)]);
@@ -760,7 +864,7 @@ static const levy_test tests[] = {
     {"ny_clothing", t_ny_clothing},   {"quebec", t_quebec},
     {"half_up", t_half_up},           {"discount", t_discount},
     {"document_rounding", t_document_rounding}, {"exponents", t_exponents},
-    {"decimal_parse", t_decimal_parse}, {"errors", t_errors},
+    {"decimal_parse", t_decimal_parse}, {"errors", t_errors}, {"ranges", t_ranges}, {"fmt_ratio", t_fmt_ratio}, {"inclusive_credit_taxable", t_inclusive_credit_taxable},
     {"allocate", t_allocate},         {"property", t_property},
     {"tennessee_inclusive", t_tennessee_inclusive}, {"caps_credit", t_caps_credit},
     {"caps_document", t_caps_document}, {"caps_property", t_caps_property},

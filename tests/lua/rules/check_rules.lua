@@ -271,6 +271,7 @@ local function apply(treat, line, taxes, reduced)
   end
   if treat.threshold then
     local unit = (treat.per == "line") and line.amount or line.unit_amount
+    unit = (string.gsub(unit, "^%-", "")) -- a credit is decided as the sale it refunds
     local pick = cmp(unit, treat.threshold) < 0 and treat.below or treat.above
     return apply(pick, line, taxes, reduced)
   end
