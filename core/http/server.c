@@ -12,9 +12,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <sys/queue.h>
@@ -29,6 +32,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <lauxlib.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -42,16 +46,41 @@
 #include "store/store.h"
 #define HAVE_STORE 1
 
+/* The request gate: a callback on the socket bufferevent's input buffer sees every byte as
+ * it is read, before evhttp parses it (evbuffer callbacks run inside the read, evhttp's read
+ * callback after it). It follows the framing of every request on the connection (head,
+ * Content-Length or chunked body, next head) with a parser stricter than evhttp's, so that
+ * what it accepts evhttp reads the same way. What evhttp 2.1 would accept loosely or only
+ * after buffering the body is refused here, before the body is read: a malformed head
+ * (obs-fold, a header name with SP/HTAB or empty, a non-canonical target, conflicting
+ * framing) -> 400, a Content-Length (or a running chunked total) over the route's cap ->
+ * 413. The JSON answer is written straight to the socket, the write side shut down, and
+ * every further byte discarded until the client closes (TLS: closed without an answer). */
+enum { G_HEAD, G_BODY, G_CHUNK_SIZE, G_CHUNK_DATA, G_CHUNK_CRLF, G_TRAILER, G_DEAD };
+#define GATE_MAX_HEAD (32 * 1024)  /* request line + headers, bytes as received */
+#define GATE_MAX_TRAILER (8 * 1024)
+
 typedef struct guard {
     struct evhttp_request *req; /* being handled, or NULL */
     struct bufferevent *bev;
     time_t deadline;            /* 0 = not waiting for a request */
     int nodelay;                /* TCP_NODELAY set on the socket */
     int served;                 /* requests answered on this connection */
+    int closecb;                /* evhttp's close callback set on the connection */
+    int tls;                    /* bev is TLS: a gate refusal closes without an answer */
+    int gstate;                 /* G_* */
+    uint64_t remaining;         /* body / chunk bytes still to come */
+    uint64_t body;              /* body bytes announced so far for this request */
+    uint64_t cap;               /* this request's body cap */
+    size_t trailer;             /* trailer bytes seen */
+    char *hbuf;                 /* the head (or a chunk line) being collected */
+    size_t hlen;
     struct event *timer;
     struct levy_server *srv;
     struct guard *prev, *next;
 } guard;
+
+enum { PAUSE_LIMIT = 1, PAUSE_FD = 2 };
 
 struct levy_server {
     levy_host *h;
@@ -60,7 +89,18 @@ struct levy_server {
     SSL_CTX *ssl;
     guard *guards;
     int port;
+    int nconns;             /* connections alive (one guard each) */
+    int max_conns;          /* accept no more than this many at once */
+    int paused;             /* PAUSE_* bits: the listener is disabled */
+    int fd_episode;         /* accept() is failing (EMFILE...) since the last success */
+    long fd_retries;        /* paused retries in this episode */
+    struct event *resume;   /* re-enables the listener after an accept() failure */
+    struct event *trim;     /* hands freed request memory back to the OS after a burst */
+    uint64_t body_since_trim;
+    struct levy_server *next_srv;
 };
+
+static struct levy_server *g_servers; /* the listener's error callback gets the evhttp */
 
 /* ---- small helpers -------------------------------------------------------------------- */
 
@@ -149,6 +189,79 @@ static int has_prefix_seg(const char *path, const char *pre)
 {
     size_t n = strlen(pre);
     return strncmp(path, pre, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static int hexval(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* The request target must be in canonical origin-form (RFC 9112 §3.2.1), so that the one
+ * string used for authorization, route matching and static files cannot be read two ways:
+ * starts with '/', no empty segment ("//", or a trailing '/' other than the root), no dot
+ * segment ("." or "..", also percent-encoded), only visible ASCII, every '%' followed by two
+ * hex digits, no encoded '/', '\\', NUL or control character, no fragment. Absolute-form
+ * ("http://x/v1/..."), authority-form and asterisk-form are refused. On success path
+ * receives the path part (raw, still percent-encoded) and *query the text after '?' (or
+ * NULL). Returns NULL when canonical, else why not. */
+const char *levy_http_target_check(const char *raw, char *path, size_t cap, const char **query)
+{
+    *query = NULL;
+    if (!raw || raw[0] != '/')
+        return "request target must be a path starting with '/' (origin-form)";
+    size_t n = strcspn(raw, "?");
+    if (n >= cap)
+        return "request target is too long";
+    for (size_t i = 0; raw[i]; i++) {
+        unsigned char c = (unsigned char)raw[i];
+        if (c <= 0x20 || c >= 0x7f || c == '#')
+            return "request target has a character that must be percent-encoded";
+        if (c == '%') {
+            int hi = hexval((unsigned char)raw[i + 1]), lo = hi < 0 ? -1 : hexval((unsigned char)raw[i + 2]);
+            if (hi < 0 || lo < 0)
+                return "request target has a malformed percent-encoding";
+            int d = hi * 16 + lo;
+            if (i < n && (d == '/' || d == '\\' || d < 0x20 || d == 0x7f))
+                return "request path has an encoded '/', '\\' or control character";
+        }
+    }
+    memcpy(path, raw, n);
+    path[n] = '\0';
+    if (raw[n] == '?')
+        *query = raw + n + 1;
+    if (n == 1)
+        return NULL;
+    if (path[n - 1] == '/')
+        return "request path must not end with '/'";
+    for (const char *seg = path + 1;;) {
+        const char *end = strchr(seg, '/');
+        size_t len = end ? (size_t)(end - seg) : strlen(seg);
+        if (len == 0)
+            return "request path has an empty segment ('//')";
+        /* ".", "..", "%2e", "%2E.", ... : a segment that decodes to dots only */
+        size_t dots = 0, j = 0;
+        while (j < len) {
+            if (seg[j] == '.') {
+                dots++;
+                j++;
+            } else if (seg[j] == '%' && j + 2 < len && seg[j + 1] == '2' &&
+                       (seg[j + 2] == 'e' || seg[j + 2] == 'E')) {
+                dots++;
+                j += 3;
+            } else {
+                break;
+            }
+        }
+        if (j == len && dots <= 2)
+            return "request path has a dot segment ('.' or '..')";
+        if (!end)
+            break;
+        seg = end + 1;
+    }
+    return NULL;
 }
 
 static int token_ok(levy_host *h, struct evhttp_request *req)
@@ -335,15 +448,15 @@ static void r_openapi(levy_host *h, struct evhttp_request *req)
 typedef struct croute {
     const char *method, *path;
     void (*fn)(levy_host *, struct evhttp_request *);
-    int auth;
+    int auth; /* LEVY_AUTH_NONE or LEVY_AUTH_TOKEN, always explicit */
 } croute;
 
 static const croute CROUTES[] = {
-    {"GET", "/healthz", r_healthz, 0},
-    {"GET", "/openapi.yaml", r_openapi, 0},
-    {"GET", "/metrics", r_metrics, 1},
-    {"POST", "/admin/reload", r_reload, 1},
-    {"GET", "/admin/generation", r_generation, 1},
+    {"GET", "/healthz", r_healthz, LEVY_AUTH_NONE},
+    {"GET", "/openapi.yaml", r_openapi, LEVY_AUTH_NONE},
+    {"GET", "/metrics", r_metrics, LEVY_AUTH_TOKEN},
+    {"POST", "/admin/reload", r_reload, LEVY_AUTH_TOKEN},
+    {"GET", "/admin/generation", r_generation, LEVY_AUTH_TOKEN},
 };
 
 /* ---- static files --------------------------------------------------------------------- */
@@ -643,6 +756,13 @@ static void dispatch_lua(levy_host *h, struct evhttp_request *req, const char *m
 
 static void guard_release(struct levy_server *s, struct evhttp_request *req);
 
+/* A route's body cap: its max_body, else the host's default (1 MiB). */
+static uint64_t route_cap(levy_host *h, const levy_route *r)
+{
+    return r && r->max_body ? (uint64_t)r->max_body : (uint64_t)h->cfg->max_body;
+}
+
+
 /* RFC 9112 §6.3: several Content-Length fields with different values make the framing
  * invalid; the server must answer 400 and close. evhttp frames by the first one, so a body
  * that a proxy in front framed by another could leave bytes that evhttp would read as a
@@ -668,33 +788,40 @@ static void on_request(struct evhttp_request *req, void *arg)
     levy_host *h = s->h;
     guard_release(s, req);
     const char *method = method_name(req);
-    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
-    const char *path = u ? evhttp_uri_get_path(u) : NULL;
-    const char *query = u ? evhttp_uri_get_query(u) : NULL;
-    if (!path || !*path)
-        path = "/";
+    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
     if (h->stopping) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+        evhttp_add_header(oh, "Connection", "close");
         send_error(req, "unmatched", 503, "unavailable", "server is shutting down");
         return;
     }
     if (!framing_ok(req)) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+        evhttp_add_header(oh, "Connection", "close");
         send_error(req, "unmatched", 400, "bad_request", "conflicting Content-Length headers");
+        return;
+    }
+    /* One canonical path for authorization, routing and static files (finding: a prefix test
+     * on the raw target let "v1/..." and "http://x//v1/..." through without a token). */
+    char path[8192];
+    const char *query = NULL;
+    const char *why = levy_http_target_check(evhttp_request_get_uri(req), path, sizeof path, &query);
+    if (why) {
+        evhttp_add_header(oh, "Connection", "close");
+        send_error(req, "unmatched", 400, "bad_request", why);
         return;
     }
     int prot = has_prefix_seg(path, "/v1") || has_prefix_seg(path, "/admin");
     /* HEAD is GET without the body (RFC 9110 §9.3.2; evhttp drops the body of a HEAD reply) */
     const char *rmethod = strcmp(method, "HEAD") == 0 ? "GET" : method;
-    /* C routes */
-    int known = 0;
+    /* C routes: each says whether it needs the token */
+    int known = 0, known_open = 0;
     for (size_t i = 0; i < sizeof CROUTES / sizeof CROUTES[0]; i++) {
         if (strcmp(CROUTES[i].path, path) != 0)
             continue;
         known = 1;
+        known_open |= CROUTES[i].auth == LEVY_AUTH_NONE;
         if (strcmp(CROUTES[i].method, rmethod) != 0)
             continue;
-        if (CROUTES[i].auth && !token_ok(h, req)) {
+        if (CROUTES[i].auth != LEVY_AUTH_NONE && !token_ok(h, req)) {
             send_error(req, path, 401, "unauthorized", "missing or wrong API token");
             return;
         }
@@ -702,23 +829,23 @@ static void on_request(struct evhttp_request *req, void *arg)
         return;
     }
     if (known) {
-        if (prot && !token_ok(h, req)) {
+        if (!known_open && !token_ok(h, req)) {
             send_error(req, path, 401, "unauthorized", "missing or wrong API token");
             return;
         }
         send_error(req, path, 405, "method_not_allowed", "method not allowed on this path");
         return;
     }
+    /* Lua routes: the matched route decides; only an explicit auth = "none" is open */
     levy_route_match m;
     int path_known = 0;
     int found = levy_gen_match(h->current, rmethod, path, &m, &path_known);
     if (found) {
-        int auth = m.route->auth;
-        int need = auth == LEVY_AUTH_TOKEN || (auth == LEVY_AUTH_DEFAULT && prot);
-        if (need && !token_ok(h, req)) {
+        if (m.route->auth != LEVY_AUTH_NONE && !token_ok(h, req)) {
             send_error(req, m.route->path, 401, "unauthorized", "missing or wrong API token");
-        } else if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > h->cfg->max_body) {
-            send_error(req, m.route->path, 413, "payload_too_large", "request body is over 1 MiB");
+        } else if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > route_cap(h, m.route)) {
+            evhttp_add_header(oh, "Connection", "close");
+            send_error(req, m.route->path, 413, "payload_too_large", "request body is over the limit");
         } else {
             dispatch_lua(h, req, rmethod, path, query, &m);
         }
@@ -726,12 +853,18 @@ static void on_request(struct evhttp_request *req, void *arg)
         return;
     }
     levy_route_match_free(&m);
-    if (prot && !token_ok(h, req)) {
-        send_error(req, "unmatched", 401, "unauthorized", "missing or wrong API token");
+    if (path_known) {
+        /* 405 on a path only an open route has is answered without the token */
+        if (!(path_known & LEVY_PATH_KNOWN_OPEN) && !token_ok(h, req)) {
+            send_error(req, "unmatched", 401, "unauthorized", "missing or wrong API token");
+            return;
+        }
+        send_error(req, "unmatched", 405, "method_not_allowed", "method not allowed on this path");
         return;
     }
-    if (path_known) {
-        send_error(req, "unmatched", 405, "method_not_allowed", "method not allowed on this path");
+    /* unmatched: the API namespaces need the token even to learn that a path does not exist */
+    if (prot && !token_ok(h, req)) {
+        send_error(req, "unmatched", 401, "unauthorized", "missing or wrong API token");
         return;
     }
     int get = strcmp(method, "GET") == 0, head = strcmp(method, "HEAD") == 0;
@@ -740,14 +873,494 @@ static void on_request(struct evhttp_request *req, void *arg)
     send_error(req, "unmatched", 404, "not_found", "no such path");
 }
 
+/* ---- the request gate ------------------------------------------------------------------ */
+
+static void gate_reject(guard *g, int status, const char *code, const char *message);
+
+static int is_tchar(unsigned char c)
+{
+    return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Validates one complete head (len bytes, ends with the blank line) and sets the body
+ * state. Returns 0, or -1 after gate_reject. Deliberately stricter than evhttp: whatever
+ * passes here evhttp parses the same way. */
+static int gate_head(guard *g, const char *head, size_t len)
+{
+    levy_host *h = g->srv->h;
+    char line[8192 + 64];
+    const char *p = head, *end = head + len;
+    int first = 1, chunked = 0, ncl = 0, nte = 0, head_method = 0;
+    uint64_t cl = 0;
+    char method[16] = "", path[8192];
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            break;
+        size_t n = (size_t)(nl - p);
+        if (n && p[n - 1] == '\r')
+            n--;
+        if (n == 0)
+            break; /* the blank line */
+        if (memchr(p, '\r', n) || memchr(p, '\0', n)) {
+            gate_reject(g, 400, "bad_request", "bare CR or NUL in the request head");
+            return -1;
+        }
+        if (first) {
+            first = 0;
+            if (n >= sizeof line) {
+                gate_reject(g, 400, "bad_request", "request line is too long");
+                return -1;
+            }
+            memcpy(line, p, n);
+            line[n] = '\0';
+            char *sp1 = strchr(line, ' '), *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+            if (!sp1 || !sp2 || strchr(sp2 + 1, ' ') || sp1 == line || sp2 == sp1 + 1 ||
+                (strcmp(sp2 + 1, "HTTP/1.1") != 0 && strcmp(sp2 + 1, "HTTP/1.0") != 0)) {
+                gate_reject(g, 400, "bad_request", "malformed request line");
+                return -1;
+            }
+            *sp1 = *sp2 = '\0';
+            static const char *const M[] = {"GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"};
+            int ok = 0;
+            for (size_t i = 0; i < sizeof M / sizeof M[0]; i++)
+                ok |= strcmp(line, M[i]) == 0;
+            if (!ok) {
+                gate_reject(g, 405, "method_not_allowed", "method not allowed");
+                return -1;
+            }
+            size_t ml = strlen(line); /* one of M[], at most 7 */
+            memcpy(method, line, ml + 1);
+            head_method = strcmp(method, "HEAD") == 0;
+            const char *query;
+            const char *why = levy_http_target_check(sp1 + 1, path, sizeof path, &query);
+            if (why) {
+                gate_reject(g, 400, "bad_request", why);
+                return -1;
+            }
+        } else {
+            if (p[0] == ' ' || p[0] == '\t') {
+                gate_reject(g, 400, "bad_request", "obsolete line folding in a header");
+                return -1;
+            }
+            size_t k = 0;
+            while (k < n && is_tchar((unsigned char)p[k]))
+                k++;
+            if (k == 0 || k >= n || p[k] != ':') {
+                gate_reject(g, 400, "bad_request",
+                            k == 0 ? "empty or invalid header name"
+                                   : "header name with a space or other invalid character");
+                return -1;
+            }
+            const char *v = p + k + 1, *ve = p + n;
+            for (const char *q = v; q < ve; q++)
+                if ((unsigned char)*q < 0x20 && *q != '\t') {
+                    gate_reject(g, 400, "bad_request", "control character in a header value");
+                    return -1;
+                }
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
+            size_t vl = (size_t)(ve - v);
+            if (k == 14 && strncasecmp(p, "Content-Length", 14) == 0) {
+                uint64_t x = 0;
+                if (vl == 0 || vl > 18) {
+                    gate_reject(g, 400, "bad_request", "invalid Content-Length");
+                    return -1;
+                }
+                for (size_t i = 0; i < vl; i++) {
+                    if (v[i] < '0' || v[i] > '9') {
+                        gate_reject(g, 400, "bad_request", "invalid Content-Length");
+                        return -1;
+                    }
+                    x = x * 10 + (uint64_t)(v[i] - '0');
+                }
+                if (ncl++ && x != cl) {
+                    gate_reject(g, 400, "bad_request", "conflicting Content-Length headers");
+                    return -1;
+                }
+                cl = x;
+            } else if (k == 17 && strncasecmp(p, "Transfer-Encoding", 17) == 0) {
+                nte++;
+                if (vl != 7 || strncasecmp(v, "chunked", 7) != 0 || nte > 1) {
+                    gate_reject(g, 400, "bad_request", "unsupported Transfer-Encoding (only one 'chunked')");
+                    return -1;
+                }
+                chunked = 1;
+            } else if (k == 6 && strncasecmp(p, "Expect", 6) == 0) {
+                if (vl != 12 || strncasecmp(v, "100-continue", 12) != 0) {
+                    gate_reject(g, 417, "expectation_failed", "only Expect: 100-continue is supported");
+                    return -1;
+                }
+            }
+        }
+        p = nl + 1;
+    }
+    if (first) {
+        gate_reject(g, 400, "bad_request", "empty request line");
+        return -1;
+    }
+    if (chunked && ncl) {
+        gate_reject(g, 400, "bad_request", "both Content-Length and Transfer-Encoding");
+        return -1;
+    }
+    if (head_method && (chunked || cl)) {
+        gate_reject(g, 400, "bad_request", "a HEAD request has no body");
+        return -1;
+    }
+    /* the cap of the route this request will reach, known before any body byte is read */
+    const char *rmethod = head_method ? "GET" : method;
+    levy_route_match m;
+    int pk = 0;
+    g->cap = levy_gen_match(h->current, rmethod, path, &m, &pk) ? route_cap(h, m.route)
+                                                                  : (uint64_t)h->cfg->max_body;
+    levy_route_match_free(&m);
+    if (cl > g->cap) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "request body is over the limit of %llu bytes",
+                 (unsigned long long)g->cap);
+        gate_reject(g, 413, "payload_too_large", msg);
+        return -1;
+    }
+    g->body = cl;
+    g->trailer = 0;
+    if (chunked) {
+        g->gstate = G_CHUNK_SIZE;
+    } else if (cl) {
+        g->gstate = G_BODY;
+        g->remaining = cl;
+        g->srv->body_since_trim += cl;
+    } else {
+        g->gstate = G_HEAD;
+    }
+    return 0;
+}
+
+/* Answers on the socket under evhttp (which has not got this request whole, so it has
+ * nothing to answer) and shuts the write side; the caller discards the input. */
+static void gate_reject(guard *g, int status, const char *code, const char *message)
+{
+    if (g->gstate == G_DEAD)
+        return;
+    g->gstate = G_DEAD;
+    free(g->hbuf);
+    g->hbuf = NULL;
+    g->hlen = 0;
+    count("unmatched", status);
+    hlog(HLOG_DEBUG, "request refused before evhttp read it: %d %s", status, message);
+    evutil_socket_t fd = bufferevent_getfd(g->bev);
+    if (fd < 0)
+        return;
+    if (g->tls) {
+        shutdown(fd, SHUT_RDWR);
+        return;
+    }
+    char body[512] = "", msg[1024], date[64];
+    struct evbuffer *b = evbuffer_new();
+    if (b) {
+        evbuffer_add_printf(b, "{\"error\":{\"code\":");
+        json_str(b, code);
+        evbuffer_add_printf(b, ",\"message\":");
+        json_str(b, message);
+        evbuffer_add_printf(b, "}}");
+        ev_ssize_t k = evbuffer_copyout(b, body, sizeof body - 1);
+        body[k > 0 ? k : 0] = '\0';
+        evbuffer_free(b);
+    }
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    int n = snprintf(msg, sizeof msg,
+                     "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\nX-Content-Type-Options: nosniff\r\n"
+                     "X-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n\r\n%s",
+                     status, reason(status), date, strlen(body), body);
+    if (n > 0 && (size_t)n < sizeof msg)
+        (void)send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    shutdown(fd, SHUT_WR); /* the client reads the answer, then EOF; evhttp frees on its close */
+}
+
+/* Collects a line of at most max bytes (without LF) into g->hbuf from p[0..n). Returns the
+ * bytes consumed; *done set when the line is complete (CR stripped, NUL-terminated), -1 when
+ * it is too long. */
+static long gate_collect(guard *g, const char *p, size_t n, size_t max, int *done)
+{
+    *done = 0;
+    if (!g->hbuf && !(g->hbuf = malloc(max + 2)))
+        return -1;
+    const char *nl = memchr(p, '\n', n);
+    size_t k = nl ? (size_t)(nl - p) : n;
+    if (g->hlen + k > max)
+        return -1;
+    memcpy(g->hbuf + g->hlen, p, k);
+    g->hlen += k;
+    if (!nl)
+        return (long)k;
+    if (g->hlen && g->hbuf[g->hlen - 1] == '\r')
+        g->hlen--;
+    g->hbuf[g->hlen] = '\0';
+    *done = 1;
+    return (long)k + 1;
+}
+
+/* Follows the framing over newly read bytes p[0..n). 0, or -1 once the request is refused. */
+static int gate_scan(guard *g, const char *p, size_t n)
+{
+    while (n) {
+        int done = 0;
+        long used;
+        switch (g->gstate) {
+        case G_DEAD:
+            return -1;
+        case G_HEAD: {
+            if (g->hlen == 0) { /* a CRLF between requests is tolerated (RFC 9112 §2.2) */
+                while (n && (*p == '\r' || *p == '\n')) {
+                    p++;
+                    n--;
+                }
+                if (!n)
+                    return 0;
+            }
+            if (!g->hbuf && !(g->hbuf = malloc(GATE_MAX_HEAD + 1))) {
+                gate_reject(g, 503, "unavailable", "out of memory");
+                return -1;
+            }
+            size_t room = GATE_MAX_HEAD - g->hlen, k = n < room ? n : room;
+            size_t from = g->hlen > 2 ? g->hlen - 2 : 0, old = g->hlen;
+            memcpy(g->hbuf + g->hlen, p, k);
+            g->hlen += k;
+            size_t end = 0;
+            for (size_t i = from; i < g->hlen; i++) {
+                if (g->hbuf[i] != '\n')
+                    continue;
+                if (i + 1 < g->hlen && g->hbuf[i + 1] == '\n') {
+                    end = i + 2;
+                    break;
+                }
+                if (i + 2 < g->hlen && g->hbuf[i + 1] == '\r' && g->hbuf[i + 2] == '\n') {
+                    end = i + 3;
+                    break;
+                }
+            }
+            if (!end) {
+                if (g->hlen >= GATE_MAX_HEAD) {
+                    gate_reject(g, 431, "headers_too_large", "request head is over 32 KiB");
+                    return -1;
+                }
+                return 0;
+            }
+            size_t used_new = end - old;
+            if (gate_head(g, g->hbuf, end) != 0)
+                return -1;
+            free(g->hbuf);
+            g->hbuf = NULL;
+            g->hlen = 0;
+            p += used_new;
+            n -= used_new;
+            break;
+        }
+        case G_BODY:
+        case G_CHUNK_DATA: {
+            size_t k = n < g->remaining ? n : (size_t)g->remaining;
+            g->remaining -= k;
+            p += k;
+            n -= k;
+            if (!g->remaining)
+                g->gstate = g->gstate == G_BODY ? G_HEAD : G_CHUNK_CRLF;
+            break;
+        }
+        case G_CHUNK_SIZE:
+            used = gate_collect(g, p, n, 32, &done);
+            if (used < 0) {
+                gate_reject(g, 400, "bad_request", "malformed chunk size");
+                return -1;
+            }
+            p += used;
+            n -= (size_t)used;
+            if (done) {
+                uint64_t x = 0;
+                int bad = g->hlen == 0 || g->hlen > 15;
+                for (size_t i = 0; !bad && i < g->hlen; i++) {
+                    int d = hexval((unsigned char)g->hbuf[i]);
+                    bad = d < 0;
+                    x = x * 16 + (uint64_t)(d < 0 ? 0 : d);
+                }
+                g->hlen = 0;
+                if (bad) {
+                    gate_reject(g, 400, "bad_request", "malformed chunk size");
+                    return -1;
+                }
+                if (x > g->cap || g->body + x > g->cap) {
+                    char msg[96];
+                    snprintf(msg, sizeof msg, "request body is over the limit of %llu bytes",
+                             (unsigned long long)g->cap);
+                    gate_reject(g, 413, "payload_too_large", msg);
+                    return -1;
+                }
+                g->body += x;
+                g->srv->body_since_trim += x;
+                g->remaining = x;
+                g->gstate = x ? G_CHUNK_DATA : G_TRAILER;
+            }
+            break;
+        case G_CHUNK_CRLF:
+            used = gate_collect(g, p, n, 1, &done);
+            if (used < 0 || (done && g->hlen != 0)) {
+                gate_reject(g, 400, "bad_request", "chunk data not followed by CRLF");
+                return -1;
+            }
+            p += used;
+            n -= (size_t)used;
+            if (done) {
+                g->hlen = 0;
+                g->gstate = G_CHUNK_SIZE;
+            }
+            break;
+        case G_TRAILER:
+            used = gate_collect(g, p, n, GATE_MAX_TRAILER, &done);
+            if (used < 0 || (g->trailer += (size_t)used) > GATE_MAX_TRAILER) {
+                gate_reject(g, 431, "headers_too_large", "chunked trailer is over 8 KiB");
+                return -1;
+            }
+            p += used;
+            n -= (size_t)used;
+            if (done) {
+                size_t k = 0;
+                while (k < g->hlen && is_tchar((unsigned char)g->hbuf[k]))
+                    k++;
+                if (g->hlen && (k == 0 || k >= g->hlen || g->hbuf[k] != ':')) {
+                    gate_reject(g, 400, "bad_request", "malformed trailer field");
+                    return -1;
+                }
+                if (!g->hlen) {
+                    free(g->hbuf);
+                    g->hbuf = NULL;
+                    g->gstate = G_HEAD;
+                }
+                g->hlen = 0;
+            }
+            break;
+        }
+    }
+    return 0;
+}
+
+/* The input buffer's callback: runs inside the socket read, before evhttp's read callback. */
+static void gate_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    guard *g = arg;
+    if (!info->n_added)
+        return;
+    if (g->gstate == G_DEAD) {
+        evbuffer_drain(buf, evbuffer_get_length(buf));
+        return;
+    }
+    size_t len = evbuffer_get_length(buf), n = info->n_added;
+    if (n > len)
+        n = len;
+    struct evbuffer_ptr at;
+    if (evbuffer_ptr_set(buf, &at, len - n, EVBUFFER_PTR_SET) != 0)
+        return;
+    /* walk the new bytes in place, chain by chain */
+    struct evbuffer_iovec v[8];
+    size_t left = n;
+    while (left) {
+        int nv = evbuffer_peek(buf, (ev_ssize_t)left, &at, v, 8);
+        if (nv <= 0)
+            break;
+        for (int i = 0; i < nv && i < 8 && left; i++) {
+            size_t k = v[i].iov_len < left ? v[i].iov_len : left;
+            if (gate_scan(g, v[i].iov_base, k) != 0) {
+                evbuffer_drain(buf, evbuffer_get_length(buf));
+                return;
+            }
+            left -= k;
+            evbuffer_ptr_set(buf, &at, k, EVBUFFER_PTR_ADD);
+        }
+    }
+}
+
+/* ---- connection limit and accept() failures ---------------------------------------------
+ * Every connection holds a descriptor; SQLite, libcurl and static files need some too. The
+ * listener is disabled while max_conns connections are open (new ones wait in the kernel's
+ * backlog) and while accept() fails (EMFILE, ENFILE, ENOBUFS...): libevent's listener would
+ * otherwise retry at once, forever (100 % CPU, a log line per try). One WARN line per
+ * episode; accepting resumes when a connection closes, or on a timer after a failure. */
+
+static void listener_set(struct levy_server *s)
+{
+    struct evconnlistener *l = s->sock ? evhttp_bound_socket_get_listener(s->sock) : NULL;
+    if (!l)
+        return;
+    if (s->paused)
+        evconnlistener_disable(l);
+    else
+        evconnlistener_enable(l);
+}
+
+static void pause_accept(struct levy_server *s, int why)
+{
+    if (s->paused & why)
+        return;
+    s->paused |= why;
+    const char *labels[] = {"reason", why == PAUSE_LIMIT ? "connection_limit" : "accept_error", NULL};
+    levy_metrics_inc("levy_http_accept_paused_total", labels, 1, NULL);
+    listener_set(s);
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct levy_server *s = arg;
+    s->paused &= ~PAUSE_FD;
+    listener_set(s);
+}
+
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+    (void)l;
+    int e = EVUTIL_SOCKET_ERROR();
+    struct levy_server *s = g_servers;
+    while (s && s->http != (struct evhttp *)arg)
+        s = s->next_srv;
+    if (!s)
+        return;
+    if (!s->fd_episode) {
+        struct rlimit rl = {0, 0};
+        getrlimit(RLIMIT_NOFILE, &rl);
+        hlog(HLOG_WARN, "accept() failed: %s (%d connections open, fd limit %llu); not accepting "
+             "for 250 ms at a time until it succeeds again", strerror(e), s->nconns,
+             (unsigned long long)rl.rlim_cur);
+    }
+    s->fd_episode = 1;
+    s->fd_retries++;
+    s->paused &= ~PAUSE_FD; /* count each failure */
+    pause_accept(s, PAUSE_FD);
+    struct timeval tv = {0, 250 * 1000};
+    event_add(s->resume, &tv);
+}
+
+static void on_trim(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct levy_server *s = arg;
+    s->body_since_trim = 0;
+    malloc_trim(0);
+}
+
 /* ---- slow-client guard ----------------------------------------------------------------
  * evhttp 2.1 has no new-request callback, so the guard is per connection: created in the
- * bufferevent callback (which also does TLS), holding a reference on the bufferevent so it
- * stays valid after evhttp frees it. A 1 s tick per connection: when evhttp has released the
- * bufferevent (its callbacks are cleared by bufferevent_free) the guard drops its reference
- * and goes away; while waiting for a complete request past the deadline it shuts the socket
- * down, which evhttp sees as EOF and cleans up. Armed at accept and again after each reply
- * (keep-alive), disarmed while a complete request is being handled. */
+ * bufferevent callback (which also does TLS and the gate), holding a reference on the
+ * bufferevent so it stays valid after evhttp frees it. A 1 s tick per connection: when evhttp
+ * has released the bufferevent (its callbacks are cleared by bufferevent_free) the guard drops
+ * its reference and goes away (at once when evhttp's close callback says so); while waiting for
+ * a complete request past the deadline it shuts the socket down, which evhttp sees as EOF and
+ * cleans up. Armed at accept and again after each reply (keep-alive), disarmed while a complete
+ * request is being handled. */
 
 static guard *guard_of_bev(struct levy_server *s, struct bufferevent *bev)
 {
@@ -767,7 +1380,25 @@ static void guard_free(struct levy_server *s, guard *g)
         g->next->prev = g->prev;
     event_free(g->timer);
     bufferevent_decref(g->bev);
+    free(g->hbuf);
     free(g);
+    s->nconns--;
+    if ((s->paused & PAUSE_LIMIT) && s->nconns < s->max_conns) {
+        s->paused &= ~PAUSE_LIMIT;
+        hlog(HLOG_INFO, "%d connections open: accepting again", s->nconns);
+        listener_set(s);
+    }
+    if (s->body_since_trim > 8u * 1024 * 1024 && s->trim && !evtimer_pending(s->trim, NULL)) {
+        struct timeval tv = {1, 0};
+        evtimer_add(s->trim, &tv);
+    }
+}
+
+static void on_conn_close(struct evhttp_connection *conn, void *arg)
+{
+    (void)conn;
+    guard *g = arg;
+    guard_free(g->srv, g);
 }
 
 static void on_guard_tick(evutil_socket_t fd, short what, void *arg)
@@ -777,8 +1408,10 @@ static void on_guard_tick(evutil_socket_t fd, short what, void *arg)
     guard *g = arg;
     bufferevent_data_cb rd = NULL;
     bufferevent_getcb(g->bev, &rd, NULL, NULL, NULL);
-    if (!rd) {
-        guard_free(g->srv, g); /* evhttp is done with this connection */
+    if (!rd && !g->closecb) {
+        /* evhttp is done with this connection (one that never completed a request: evhttp
+         * clears the read callback while writing too, so the others go by the close callback) */
+        guard_free(g->srv, g);
         return;
     }
     if (g->deadline && time(NULL) >= g->deadline) {
@@ -786,10 +1419,10 @@ static void on_guard_tick(evutil_socket_t fd, short what, void *arg)
         evutil_socket_t sfd = bufferevent_getfd(g->bev);
         /* a kept-alive connection with nothing of a next request is just idle (clients such
          * as libcurl pools keep them): closed quietly; anything else is a slow client */
-        if (g->served > 0 && evbuffer_get_length(bufferevent_get_input(g->bev)) == 0)
+        if (g->served > 0 && evbuffer_get_length(bufferevent_get_input(g->bev)) == 0 && !g->hlen)
             hlog(HLOG_DEBUG, "closing an idle keep-alive connection after %d s",
                  g->srv->h->cfg->header_deadline_s);
-        else
+        else if (g->gstate != G_DEAD)
             hlog(HLOG_INFO, "closing a connection that sent no complete request in %d s",
                  g->srv->h->cfg->header_deadline_s);
         if (sfd >= 0)
@@ -822,6 +1455,12 @@ static void guard_release(struct levy_server *s, struct evhttp_request *req)
         return;
     g->deadline = 0;
     g->req = req;
+    if (!g->closecb) {
+        /* freed with the connection, not up to a tick later: the descriptor and the
+         * connection-limit slot come back at once */
+        evhttp_connection_set_closecb(conn, on_conn_close, g);
+        g->closecb = 1;
+    }
     if (!g->nodelay) {
         /* evhttp writes headers and body as separate chunks; with Nagle on, a body that
          * follows headers waits for the client's delayed ACK (40 ms on Linux) once a reply
@@ -841,6 +1480,11 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
 {
     struct levy_server *s = arg;
     struct bufferevent *bev = NULL;
+    if (s->fd_episode) {
+        hlog(HLOG_INFO, "accept() works again (%ld paused retries)", s->fd_retries);
+        s->fd_episode = 0;
+        s->fd_retries = 0;
+    }
     if (s->ssl) {
         SSL *ssl = SSL_new(s->ssl);
         if (!ssl)
@@ -857,8 +1501,14 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
         return bev;
     g->srv = s;
     g->bev = bev;
+    g->tls = s->ssl != NULL;
+    g->gstate = G_HEAD;
     g->timer = event_new(base, -1, EV_PERSIST, on_guard_tick, g);
-    if (!g->timer) {
+    if (!g->timer || !evbuffer_add_cb(bufferevent_get_input(bev), gate_input_cb, g)) {
+        /* out of memory: served without the guard (NULL would make evhttp build a plain
+         * socket bufferevent, dropping TLS) */
+        if (g->timer)
+            event_free(g->timer);
         free(g);
         return bev;
     }
@@ -870,6 +1520,11 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
     if (s->guards)
         s->guards->prev = g;
     s->guards = g;
+    if (++s->nconns >= s->max_conns && !(s->paused & PAUSE_LIMIT)) {
+        hlog(HLOG_WARN, "%d connections open (the limit, LEVY_HTTP_MAX_CONNECTIONS): not accepting "
+             "new ones until one closes", s->nconns);
+        pause_accept(s, PAUSE_LIMIT);
+    }
     return bev;
 }
 
@@ -885,7 +1540,8 @@ int levy_server_start(levy_host *h, levy_err *err)
     s->http = evhttp_new(h->base);
     if (!s->http)
         return levy_err_set(err, LEVY_ENOMEM, "oom", "cannot create evhttp");
-    evhttp_set_max_body_size(s->http, (ev_ssize_t)(h->cfg->max_body * 8));
+    /* the gate enforces each route's cap before the body is read; this is a backstop */
+    evhttp_set_max_body_size(s->http, (ev_ssize_t)LEVY_ROUTE_MAX_BODY_CEIL);
     evhttp_set_max_headers_size(s->http, 32 * 1024);
     evhttp_set_timeout(s->http, h->cfg->timeout_s);
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
@@ -910,6 +1566,32 @@ int levy_server_start(levy_host *h, levy_err *err)
     if (!s->sock)
         return levy_err_set(err, LEVY_EIO, "listen", "cannot listen on %s: %s", h->cfg->listen,
                             strerror(errno));
+    struct rlimit rl = {0, 0};
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1u << 20)
+        rl.rlim_cur = 1u << 20;
+    /* keep a reserve of descriptors for SQLite, libcurl, static files, inotify, logs */
+    long nofile = (long)rl.rlim_cur, reserve = nofile / 8 > 32 ? nofile / 8 : 32;
+    s->max_conns = nofile - reserve > 1 ? (int)(nofile - reserve) : 1;
+    const char *mc = getenv("LEVY_HTTP_MAX_CONNECTIONS");
+    if (mc && *mc) {
+        char *e = NULL;
+        long v = strtol(mc, &e, 10);
+        if (*e || v < 1 || v > 1000000)
+            return levy_err_set(err, LEVY_EINVAL, "config",
+                                "LEVY_HTTP_MAX_CONNECTIONS must be an integer 1..1000000");
+        if (v > nofile - 16)
+            hlog(HLOG_WARN, "LEVY_HTTP_MAX_CONNECTIONS=%ld is at or above the fd limit (%ld) less "
+                 "what the store and the HTTP client need: accept() will fail first", v, nofile);
+        s->max_conns = (int)v;
+    }
+    s->resume = evtimer_new(h->base, on_resume, s);
+    s->trim = evtimer_new(h->base, on_trim, s);
+    if (!s->resume || !s->trim)
+        return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+    evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(s->sock), on_accept_error);
+    s->next_srv = g_servers;
+    g_servers = s;
+    hlog(HLOG_DEBUG, "accepting at most %d connections at once (fd limit %ld)", s->max_conns, nofile);
     evutil_socket_t fd = evhttp_bound_socket_get_fd(s->sock);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
@@ -928,9 +1610,12 @@ void levy_server_stop_accepting(levy_host *h)
 {
     struct levy_server *s = h->server;
     if (s && s->sock) {
-        evhttp_del_accept_socket(s->http, s->sock);
+        struct evhttp_bound_socket *b = s->sock;
         s->sock = NULL;
+        evhttp_del_accept_socket(s->http, b);
     }
+    if (s && s->resume)
+        event_del(s->resume);
 }
 
 void levy_server_free(levy_host *h)
@@ -938,6 +1623,17 @@ void levy_server_free(levy_host *h)
     struct levy_server *s = h->server;
     if (!s)
         return;
+    for (struct levy_server **pp = &g_servers; *pp; pp = &(*pp)->next_srv)
+        if (*pp == s) {
+            *pp = s->next_srv;
+            break;
+        }
+    s->sock = NULL; /* freed with the evhttp */
+    if (s->resume)
+        event_free(s->resume);
+    if (s->trim)
+        event_free(s->trim);
+    s->resume = s->trim = NULL;
     if (s->http)
         evhttp_free(s->http);
     while (s->guards)
