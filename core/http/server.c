@@ -94,6 +94,8 @@ struct levy_server {
     int paused;             /* PAUSE_* bits: the listener is disabled */
     int fd_episode;         /* accept() is failing (EMFILE...) since the last success */
     long fd_retries;        /* paused retries in this episode */
+    time_t fd_last_fail;
+    int limit_episode;      /* the connection limit was hit and not yet left by 10 % */
     struct event *resume;   /* re-enables the listener after an accept() failure */
     struct event *trim;     /* hands freed request memory back to the OS after a burst */
     uint64_t body_since_trim;
@@ -164,6 +166,17 @@ static void send_reply(struct evhttp_request *req, int status, const char *ctype
     struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
     if (ctype && !evhttp_find_header(oh, "Content-Type"))
         evhttp_add_header(oh, "Content-Type", ctype);
+    /* every answer: no MIME sniffing, no framing (clickjacking), no Referer to elsewhere;
+     * JSON is data, never a document: it may load nothing */
+    static const char *const H[][2] = {{"X-Content-Type-Options", "nosniff"},
+                                       {"X-Frame-Options", "DENY"},
+                                       {"Referrer-Policy", "no-referrer"}};
+    for (size_t i = 0; i < sizeof H / sizeof H[0]; i++)
+        if (!evhttp_find_header(oh, H[i][0]))
+            evhttp_add_header(oh, H[i][0], H[i][1]);
+    const char *ct = evhttp_find_header(oh, "Content-Type");
+    if (ct && strncmp(ct, "application/json", 16) == 0 && !evhttp_find_header(oh, "Content-Security-Policy"))
+        evhttp_add_header(oh, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
     evhttp_send_reply(req, status, reason(status), body);
 }
 
@@ -520,7 +533,11 @@ static int serve_static(levy_host *h, struct evhttp_request *req, const char *pa
         close(fd);
     struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
     evhttp_add_header(oh, "Cache-Control", "no-cache");
-    evhttp_add_header(oh, "X-Content-Type-Options", "nosniff");
+    /* the UI loads only its own files: no inline script or style, no other origin, no
+     * plugins, not framed; the favicon is a data: URL */
+    evhttp_add_header(oh, "Content-Security-Policy",
+                      "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                      "form-action 'self'; frame-ancestors 'none'");
     send_reply(req, 200, ctype_of(real), b);
     evbuffer_free(b);
     count("static", 200);
@@ -1328,14 +1345,19 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
         s = s->next_srv;
     if (!s)
         return;
-    if (!s->fd_episode) {
+    /* one line per episode: an episode ends when accept() has not failed for 10 s (at the
+     * limit, one accept succeeds each time a descriptor frees up, then the next fails) */
+    time_t now = time(NULL);
+    if (!s->fd_episode || now - s->fd_last_fail >= 10) {
         struct rlimit rl = {0, 0};
         getrlimit(RLIMIT_NOFILE, &rl);
         hlog(HLOG_WARN, "accept() failed: %s (%d connections open, fd limit %llu); not accepting "
-             "for 250 ms at a time until it succeeds again", strerror(e), s->nconns,
-             (unsigned long long)rl.rlim_cur);
+             "for 250 ms at a time until it succeeds again%s", strerror(e), s->nconns,
+             (unsigned long long)rl.rlim_cur, s->fd_retries ? " (the previous episode retried)" : "");
+        s->fd_retries = 0;
     }
     s->fd_episode = 1;
+    s->fd_last_fail = now;
     s->fd_retries++;
     s->paused &= ~PAUSE_FD; /* count each failure */
     pause_accept(s, PAUSE_FD);
@@ -1385,8 +1407,11 @@ static void guard_free(struct levy_server *s, guard *g)
     s->nconns--;
     if ((s->paused & PAUSE_LIMIT) && s->nconns < s->max_conns) {
         s->paused &= ~PAUSE_LIMIT;
-        hlog(HLOG_INFO, "%d connections open: accepting again", s->nconns);
         listener_set(s);
+    }
+    if (s->limit_episode && s->nconns < s->max_conns - s->max_conns / 10 - 1) {
+        s->limit_episode = 0; /* hysteresis: one line per episode, not per slot freed */
+        hlog(HLOG_INFO, "%d connections open: below the limit again", s->nconns);
     }
     if (s->body_since_trim > 8u * 1024 * 1024 && s->trim && !evtimer_pending(s->trim, NULL)) {
         struct timeval tv = {1, 0};
@@ -1480,8 +1505,8 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
 {
     struct levy_server *s = arg;
     struct bufferevent *bev = NULL;
-    if (s->fd_episode) {
-        hlog(HLOG_INFO, "accept() works again (%ld paused retries)", s->fd_retries);
+    if (s->fd_episode && time(NULL) - s->fd_last_fail >= 10) {
+        hlog(HLOG_INFO, "accept() works again (%ld paused retries in that episode)", s->fd_retries);
         s->fd_episode = 0;
         s->fd_retries = 0;
     }
@@ -1521,8 +1546,10 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
         s->guards->prev = g;
     s->guards = g;
     if (++s->nconns >= s->max_conns && !(s->paused & PAUSE_LIMIT)) {
-        hlog(HLOG_WARN, "%d connections open (the limit, LEVY_HTTP_MAX_CONNECTIONS): not accepting "
-             "new ones until one closes", s->nconns);
+        if (!s->limit_episode)
+            hlog(HLOG_WARN, "%d connections open (the limit, LEVY_HTTP_MAX_CONNECTIONS): not "
+                 "accepting new ones while at the limit", s->nconns);
+        s->limit_episode = 1;
         pause_accept(s, PAUSE_LIMIT);
     }
     return bev;
