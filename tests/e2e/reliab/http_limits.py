@@ -14,6 +14,8 @@ Descriptors (5): levy under `ulimit -n 64` with more clients than descriptors: a
 with EMFILE, and the log holds a bounded number of lines about it (the listener pauses and
 retries on a timer instead of spinning); the default connection limit (below the fd limit)
 pauses accepting with one WARN line; /healthz answers once the clients are gone.
+Headers (16, part): the UI's files carry a strict self-only Content-Security-Policy, JSON
+answers `default-src 'none'`, and all of them X-Frame-Options DENY, nosniff, no-referrer.
 """
 import json
 import os
@@ -115,6 +117,21 @@ def start_levy(tmp, name, port, env=None, nofile=None):
     p = common.start(args, os.path.join(tmp, name + ".log"), e)
     ok = common.wait_for(lambda: p.poll() is None and healthy(port), 30, 0.1)
     return p, ok
+
+
+def headers(port):
+    """Issue 15 finding 16 (part): the UI and the API send CSP, X-Frame-Options, nosniff and
+    Referrer-Policy."""
+    for path, kind in (("/", "ui"), ("/js/core.js", "ui"), ("/healthz", "json"), ("/v1/regions", "json")):
+        st, _, _, rh = common.req("GET", "http://127.0.0.1:%d%s" % (port, path),
+                                  headers={"Authorization": "Bearer " + TOKEN})
+        h = {k.lower(): v for k, v in rh.items()}
+        csp = h.get("content-security-policy", "")
+        want_csp = ("default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe" not in csp
+                    if kind == "ui" else "default-src 'none'" in csp)
+        check("GET %s: CSP (%s), X-Frame-Options DENY, nosniff, Referrer-Policy no-referrer" % (path, csp),
+              st == 200 and want_csp and h.get("x-frame-options") == "DENY"
+              and h.get("x-content-type-options") == "nosniff" and h.get("referrer-policy") == "no-referrer", h)
 
 
 def framing(port):
@@ -313,6 +330,7 @@ def main():
         p, ok = start_levy(tmp, "main", port)
         if not check("levy starts", ok, common.tail(os.path.join(tmp, "main.log"))):
             return
+        headers(port)
         framing(port)
         caps(port, p.pid)
         check("levy is alive and serving after framing and body-cap cases", p.poll() is None and healthy(port), "")
