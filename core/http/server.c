@@ -1,13 +1,14 @@
-/* HTTP server: evhttp setup, C routes, Lua route dispatch, static files, auth, errors.
+/* HTTP server: evhttp setup, the request gate, C routes, Lua route dispatch, static files,
+ * auth, errors, connection limits.
  *
- * Body cap: evhttp's own limit (evhttp_set_max_body_size) answers with its own HTML 413,
- * so we set it to 8x our cap and check the body length ourselves, answering the contract's
- * JSON 413 payload_too_large for bodies between the cap and 8x; larger bodies are cut off
- * by evhttp (still 413). A Content-Length over the cap is answered as soon as the headers
- * are in (header callback cannot reply cleanly in 2.1, so it is answered after the body
- * within the 8x window). Slow clients: evhttp read/write timeouts plus a whole-request
- * deadline (headers + body) armed in the new-request callback; a connection still not
- * delivering a complete request at the deadline is closed. */
+ * Request target: canonical origin-form only (levy_http_target_check); the one path it
+ * yields is used for auth, routing and static files. Auth comes from the matched route
+ * (default: the token). The request gate (a callback on each connection's input buffer,
+ * ahead of evhttp's parser) refuses malformed heads and bodies over the route's cap before
+ * the body is read, with a JSON answer written to the socket. Slow clients: evhttp
+ * read/write timeouts plus a whole-request deadline (headers + body) per connection. The
+ * listener pauses at the connection limit and on accept() failures (EMFILE). See
+ * docs/host.md "Requests". */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
