@@ -74,6 +74,7 @@ typedef struct guard {
     uint64_t body;              /* body bytes announced so far for this request */
     uint64_t cap;               /* this request's body cap */
     size_t trailer;             /* trailer bytes seen */
+    uint64_t held;              /* body bytes of this request read and not yet released */
     char *hbuf;                 /* the head (or a chunk line) being collected */
     size_t hlen;
     struct event *timer;
@@ -100,6 +101,8 @@ struct levy_server {
     struct event *resume;   /* re-enables the listener after an accept() failure */
     struct event *trim;     /* hands freed request memory back to the OS after a burst */
     uint64_t body_since_trim;
+    uint64_t held;          /* request body bytes read, across connections, until answered */
+    uint64_t budget;        /* ... at most this many (LEVY_HTTP_BODY_BUDGET) */
     struct levy_server *next_srv;
 };
 
@@ -894,6 +897,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 /* ---- the request gate ------------------------------------------------------------------ */
 
 static void gate_reject(guard *g, int status, const char *code, const char *message);
+static void gate_release(guard *g);
 
 static int is_tchar(unsigned char c)
 {
@@ -1062,6 +1066,7 @@ static void gate_reject(guard *g, int status, const char *code, const char *mess
     if (g->gstate == G_DEAD)
         return;
     g->gstate = G_DEAD;
+    gate_release(g);
     free(g->hbuf);
     g->hbuf = NULL;
     g->hlen = 0;
@@ -1093,8 +1098,9 @@ static void gate_reject(guard *g, int status, const char *code, const char *mess
     int n = snprintf(msg, sizeof msg,
                      "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: application/json\r\n"
                      "Content-Length: %zu\r\nConnection: close\r\nX-Content-Type-Options: nosniff\r\n"
-                     "X-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n\r\n%s",
-                     status, reason(status), date, strlen(body), body);
+                     "X-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n%s\r\n%s",
+                     status, reason(status), date, strlen(body), status == 503 ? "Retry-After: 1\r\n" : "",
+                     body);
     if (n > 0 && (size_t)n < sizeof msg)
         (void)send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
     shutdown(fd, SHUT_WR); /* the client reads the answer, then EOF; evhttp frees on its close */
@@ -1121,6 +1127,34 @@ static long gate_collect(guard *g, const char *p, size_t n, size_t max, int *don
     g->hbuf[g->hlen] = '\0';
     *done = 1;
     return (long)k + 1;
+}
+
+/* The request's body bytes leave the budget (answered, or the connection is gone). */
+static void gate_release(guard *g)
+{
+    g->srv->held -= g->held < g->srv->held ? g->held : g->srv->held;
+    g->held = 0;
+}
+
+/* k more body bytes are in memory for g's request; 0, or -1 when that would take every
+ * connection's bodies together over the budget (then refused, 503). */
+static int gate_hold(guard *g, size_t k)
+{
+    struct levy_server *s = g->srv;
+    if (s->held + k > s->budget) {
+        static time_t last;
+        time_t now = time(NULL);
+        if (now - last >= 10) {
+            hlog(HLOG_WARN, "request bodies in memory would exceed LEVY_HTTP_BODY_BUDGET (%llu bytes): "
+                 "answering 503 to the requests that would", (unsigned long long)s->budget);
+            last = now;
+        }
+        gate_reject(g, 503, "unavailable", "too many request bodies in flight; retry shortly");
+        return -1;
+    }
+    s->held += k;
+    g->held += k;
+    return 0;
 }
 
 /* Follows the framing over newly read bytes p[0..n). 0, or -1 once the request is refused. */
@@ -1182,6 +1216,8 @@ static int gate_scan(guard *g, const char *p, size_t n)
         case G_BODY:
         case G_CHUNK_DATA: {
             size_t k = n < g->remaining ? n : (size_t)g->remaining;
+            if (gate_hold(g, k) != 0)
+                return -1;
             g->remaining -= k;
             p += k;
             n -= k;
@@ -1402,6 +1438,7 @@ static void guard_free(struct levy_server *s, guard *g)
     if (g->next)
         g->next->prev = g->prev;
     event_free(g->timer);
+    gate_release(g);
     bufferevent_decref(g->bev);
     free(g->hbuf);
     free(g);
@@ -1468,6 +1505,7 @@ static void on_req_complete(struct evhttp_request *req, void *arg)
     for (guard *g = s->guards; g; g = g->next)
         if (g->req == req) {
             g->served++;
+            gate_release(g);
             guard_arm(g);
             return;
         }
@@ -1611,6 +1649,16 @@ int levy_server_start(levy_host *h, levy_err *err)
             hlog(HLOG_WARN, "LEVY_HTTP_MAX_CONNECTIONS=%ld is at or above the fd limit (%ld) less "
                  "what the store and the HTTP client need: accept() will fail first", v, nofile);
         s->max_conns = (int)v;
+    }
+    s->budget = 128u * 1024 * 1024;
+    const char *bb = getenv("LEVY_HTTP_BODY_BUDGET");
+    if (bb && *bb) {
+        char *e = NULL;
+        unsigned long long v = strtoull(bb, &e, 10);
+        if (*e || v < 1024 * 1024 || v > (1ull << 40))
+            return levy_err_set(err, LEVY_EINVAL, "config",
+                                "LEVY_HTTP_BODY_BUDGET must be a number of bytes, at least 1048576");
+        s->budget = v;
     }
     s->resume = evtimer_new(h->base, on_resume, s);
     s->trim = evtimer_new(h->base, on_trim, s);

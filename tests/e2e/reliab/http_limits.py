@@ -9,7 +9,8 @@ connection is closed: the bytes after the head are never read as a second reques
 Body caps (4): a Content-Length over the route's cap is answered 413 payload_too_large at
 once, before any body byte is sent (API route, webhook intake, chunked running total); 100
 clients that each announce ~8 MB and push 2 MiB do not grow levy's RSS (VmHWM, bytes), and
-/healthz answers; after a burst of valid 1 MiB bodies the memory goes back (VmRSS).
+/healthz answers; after a burst of valid 1 MiB bodies the memory goes back (VmRSS); the
+bodies of all connections together stay under LEVY_HTTP_BODY_BUDGET (503 past it).
 Descriptors (5): levy under `ulimit -n 64` with more clients than descriptors: accept() fails
 with EMFILE, and the log holds a bounded number of lines about it (the listener pauses and
 retries on a timer instead of spinning); the default connection limit (below the fd limit)
@@ -319,6 +320,56 @@ def descriptors(tmp, port):
         common.stop(p)
 
 
+def budget(tmp, port):
+    """All connections' request bodies together stay under LEVY_HTTP_BODY_BUDGET: the request
+    that would go over gets 503 + Retry-After at once; the others are served."""
+    p, ok = start_levy(tmp, "budget", port, {"LEVY_HTTP_BODY_BUDGET": str(4 * MIB)})
+    logp = os.path.join(tmp, "budget.log")
+    try:
+        if not check("levy starts with LEVY_HTTP_BODY_BUDGET=4 MiB", ok, common.tail(logp)):
+            return
+        body = b'{"pad":"' + b"p" * (MIB - 20) + b'"}'
+        socks = []
+        for i in range(8):  # 8 x ~900 KiB held at once: more than 4 MiB
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            try:
+                s.sendall(("POST /webhooks/rillet/con_b%d HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                           "Content-Length: %d\r\n\r\n" % (i, len(body))).encode() + body[:900 * 1024])
+            except OSError:
+                pass
+            socks.append(s)
+            common.wait_for(lambda: False, 0.2, 0.2)  # let levy read it before the next one
+        got = []
+        for i, s in enumerate(socks):
+            try:
+                s.sendall(body[900 * 1024:])
+            except OSError:
+                pass
+            buf = b""
+            s.settimeout(15)
+            try:
+                while b"\r\n\r\n" not in buf:
+                    b = s.recv(4096)
+                    if not b:
+                        break
+                    buf += b
+            except OSError:
+                pass
+            got.append((answers(buf)[:1] or [0])[0])
+            if got[-1] == 503 and b"Retry-After: 1" not in buf:
+                got[-1] = "503 without Retry-After"
+            s.close()
+        check("8 bodies of ~1 MiB held at once under a 4 MiB budget: the first ones served (404 unknown "
+              "connection), the ones over the budget 503 with Retry-After (%s)" % got,
+              got[0] == 404 and 503 in got and set(got) <= {404, 503} and got.count(404) >= 3, got)
+        check("one WARN line about the budget", len(log_lines(logp, "LEVY_HTTP_BODY_BUDGET")) == 1,
+              common.tail(logp))
+        check("after that, bodies are accepted again",
+              common.req("POST", "http://127.0.0.1:%d/webhooks/rillet/con_again" % port, raw=body)[0] == 404, "")
+    finally:
+        common.stop(p)
+
+
 def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < min(hard, 1024):
@@ -336,11 +387,12 @@ def main():
         check("levy is alive and serving after framing and body-cap cases", p.poll() is None and healthy(port), "")
         common.stop(p)
         p = None
+        budget(tmp, common.free_port(port + 1))
         descriptors(tmp, common.free_port(port + 1))
     finally:
         common.stop(p)
         if common.failed:
-            for n in ("main", "emfile", "limit"):
+            for n in ("main", "budget", "emfile", "limit"):
                 print("---- %s.log (tail) ----\n%s" % (n, common.tail(os.path.join(tmp, n + ".log"), 3000)))
         shutil.rmtree(tmp, ignore_errors=True)
 
