@@ -76,7 +76,7 @@ typedef struct guard {
     size_t trailer;             /* trailer bytes seen */
     uint64_t held;              /* body bytes of this request read and not yet released */
     char *hbuf;                 /* the head (or a chunk line) being collected */
-    size_t hlen;
+    size_t hlen, hcap;
     struct event *timer;
     struct levy_server *srv;
     struct guard *prev, *next;
@@ -1069,7 +1069,7 @@ static void gate_reject(guard *g, int status, const char *code, const char *mess
     gate_release(g);
     free(g->hbuf);
     g->hbuf = NULL;
-    g->hlen = 0;
+    g->hlen = g->hcap = 0;
     count("unmatched", status);
     hlog(HLOG_DEBUG, "request refused before evhttp read it: %d %s", status, message);
     evutil_socket_t fd = bufferevent_getfd(g->bev);
@@ -1106,17 +1106,32 @@ static void gate_reject(guard *g, int status, const char *code, const char *mess
     shutdown(fd, SHUT_WR); /* the client reads the answer, then EOF; evhttp frees on its close */
 }
 
+/* Room for need bytes (+ NUL) in g->hbuf, grown as the bytes come (a 1-byte slowloris costs
+ * bytes, not a 32 KiB buffer). 0, or -1 out of memory. */
+static int hbuf_reserve(guard *g, size_t need)
+{
+    if (need + 1 <= g->hcap)
+        return 0;
+    size_t cap = g->hcap ? g->hcap : 256;
+    while (cap < need + 1)
+        cap *= 2;
+    char *p = realloc(g->hbuf, cap);
+    if (!p)
+        return -1;
+    g->hbuf = p;
+    g->hcap = cap;
+    return 0;
+}
+
 /* Collects a line of at most max bytes (without LF) into g->hbuf from p[0..n). Returns the
  * bytes consumed; *done set when the line is complete (CR stripped, NUL-terminated), -1 when
  * it is too long. */
 static long gate_collect(guard *g, const char *p, size_t n, size_t max, int *done)
 {
     *done = 0;
-    if (!g->hbuf && !(g->hbuf = malloc(max + 2)))
-        return -1;
     const char *nl = memchr(p, '\n', n);
     size_t k = nl ? (size_t)(nl - p) : n;
-    if (g->hlen + k > max)
+    if (g->hlen + k > max || hbuf_reserve(g, g->hlen + k + 1) != 0)
         return -1;
     memcpy(g->hbuf + g->hlen, p, k);
     g->hlen += k;
@@ -1175,11 +1190,11 @@ static int gate_scan(guard *g, const char *p, size_t n)
                 if (!n)
                     return 0;
             }
-            if (!g->hbuf && !(g->hbuf = malloc(GATE_MAX_HEAD + 1))) {
+            size_t room = GATE_MAX_HEAD - g->hlen, k = n < room ? n : room;
+            if (hbuf_reserve(g, g->hlen + k) != 0) {
                 gate_reject(g, 503, "unavailable", "out of memory");
                 return -1;
             }
-            size_t room = GATE_MAX_HEAD - g->hlen, k = n < room ? n : room;
             size_t from = g->hlen > 2 ? g->hlen - 2 : 0, old = g->hlen;
             memcpy(g->hbuf + g->hlen, p, k);
             g->hlen += k;
@@ -1208,7 +1223,7 @@ static int gate_scan(guard *g, const char *p, size_t n)
                 return -1;
             free(g->hbuf);
             g->hbuf = NULL;
-            g->hlen = 0;
+            g->hlen = g->hcap = 0;
             p += used_new;
             n -= used_new;
             break;
@@ -1291,6 +1306,7 @@ static int gate_scan(guard *g, const char *p, size_t n)
                 if (!g->hlen) {
                     free(g->hbuf);
                     g->hbuf = NULL;
+                    g->hcap = 0;
                     g->gstate = G_HEAD;
                 }
                 g->hlen = 0;
