@@ -137,8 +137,5 @@ int levy_server_start(levy_host *h, levy_err *err);
 void levy_server_stop_accepting(levy_host *h);
 void levy_server_free(levy_host *h);
 int levy_server_port(levy_host *h);
-/** NULL when raw is a canonical origin-form request target (path in path, text after '?' in
- * *query), else the reason it is refused (400 bad_request). */
-const char *levy_http_target_check(const char *raw, char *path, size_t cap, const char **query);
 
 #endif

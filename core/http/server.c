@@ -40,6 +40,7 @@
 #include <openssl/ssl.h>
 
 #include "host/hlog.h"
+#include "http/gate.h"
 #include "host/host.h"
 #include "host/metrics.h"
 #include "lua/sandbox.h"
@@ -57,10 +58,6 @@
  * framing) -> 400, a Content-Length (or a running chunked total) over the route's cap ->
  * 413. The JSON answer is written straight to the socket, the write side shut down, and
  * every further byte discarded until the client closes (TLS: closed without an answer). */
-enum { G_HEAD, G_BODY, G_CHUNK_SIZE, G_CHUNK_DATA, G_CHUNK_CRLF, G_TRAILER, G_DEAD };
-#define GATE_MAX_HEAD (32 * 1024)  /* request line + headers, bytes as received */
-#define GATE_MAX_TRAILER (8 * 1024)
-
 typedef struct guard {
     struct evhttp_request *req; /* being handled, or NULL */
     struct bufferevent *bev;
@@ -69,14 +66,9 @@ typedef struct guard {
     int served;                 /* requests answered on this connection */
     int closecb;                /* evhttp's close callback set on the connection */
     int tls;                    /* bev is TLS: a gate refusal closes without an answer */
-    int gstate;                 /* G_* */
-    uint64_t remaining;         /* body / chunk bytes still to come */
-    uint64_t body;              /* body bytes announced so far for this request */
-    uint64_t cap;               /* this request's body cap */
-    size_t trailer;             /* trailer bytes seen */
+    int refused;                /* the gate refused a request: input is discarded */
     uint64_t held;              /* body bytes of this request read and not yet released */
-    char *hbuf;                 /* the head (or a chunk line) being collected */
-    size_t hlen, hcap;
+    levy_gate gate;
     struct event *timer;
     struct levy_server *srv;
     struct guard *prev, *next;
@@ -206,79 +198,6 @@ static int has_prefix_seg(const char *path, const char *pre)
 {
     size_t n = strlen(pre);
     return strncmp(path, pre, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
-static int hexval(int c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
-/* The request target must be in canonical origin-form (RFC 9112 §3.2.1), so that the one
- * string used for authorization, route matching and static files cannot be read two ways:
- * starts with '/', no empty segment ("//", or a trailing '/' other than the root), no dot
- * segment ("." or "..", also percent-encoded), only visible ASCII, every '%' followed by two
- * hex digits, no encoded '/', '\\', NUL or control character, no fragment. Absolute-form
- * ("http://x/v1/..."), authority-form and asterisk-form are refused. On success path
- * receives the path part (raw, still percent-encoded) and *query the text after '?' (or
- * NULL). Returns NULL when canonical, else why not. */
-const char *levy_http_target_check(const char *raw, char *path, size_t cap, const char **query)
-{
-    *query = NULL;
-    if (!raw || raw[0] != '/')
-        return "request target must be a path starting with '/' (origin-form)";
-    size_t n = strcspn(raw, "?");
-    if (n >= cap)
-        return "request target is too long";
-    for (size_t i = 0; raw[i]; i++) {
-        unsigned char c = (unsigned char)raw[i];
-        if (c <= 0x20 || c >= 0x7f || c == '#')
-            return "request target has a character that must be percent-encoded";
-        if (c == '%') {
-            int hi = hexval((unsigned char)raw[i + 1]), lo = hi < 0 ? -1 : hexval((unsigned char)raw[i + 2]);
-            if (hi < 0 || lo < 0)
-                return "request target has a malformed percent-encoding";
-            int d = hi * 16 + lo;
-            if (i < n && (d == '/' || d == '\\' || d < 0x20 || d == 0x7f))
-                return "request path has an encoded '/', '\\' or control character";
-        }
-    }
-    memcpy(path, raw, n);
-    path[n] = '\0';
-    if (raw[n] == '?')
-        *query = raw + n + 1;
-    if (n == 1)
-        return NULL;
-    if (path[n - 1] == '/')
-        return "request path must not end with '/'";
-    for (const char *seg = path + 1;;) {
-        const char *end = strchr(seg, '/');
-        size_t len = end ? (size_t)(end - seg) : strlen(seg);
-        if (len == 0)
-            return "request path has an empty segment ('//')";
-        /* ".", "..", "%2e", "%2E.", ... : a segment that decodes to dots only */
-        size_t dots = 0, j = 0;
-        while (j < len) {
-            if (seg[j] == '.') {
-                dots++;
-                j++;
-            } else if (seg[j] == '%' && j + 2 < len && seg[j + 1] == '2' &&
-                       (seg[j + 2] == 'e' || seg[j + 2] == 'E')) {
-                dots++;
-                j += 3;
-            } else {
-                break;
-            }
-        }
-        if (j == len && dots <= 2)
-            return "request path has a dot segment ('.' or '..')";
-        if (!end)
-            break;
-        seg = end + 1;
-    }
-    return NULL;
 }
 
 static int token_ok(levy_host *h, struct evhttp_request *req)
@@ -894,182 +813,61 @@ static void on_request(struct evhttp_request *req, void *arg)
     send_error(req, "unmatched", 404, "not_found", "no such path");
 }
 
-/* ---- the request gate ------------------------------------------------------------------ */
+/* ---- the request gate (core/http/gate.c) ----------------------------------------------- */
 
-static void gate_reject(guard *g, int status, const char *code, const char *message);
-static void gate_release(guard *g);
-
-static int is_tchar(unsigned char c)
+/* A route's body cap, for the gate: the route the request will reach, else the default. */
+static uint64_t gate_cap(void *ud, const char *method, const char *path)
 {
-    return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-/* Validates one complete head (len bytes, ends with the blank line) and sets the body
- * state. Returns 0, or -1 after gate_reject. Deliberately stricter than evhttp: whatever
- * passes here evhttp parses the same way. */
-static int gate_head(guard *g, const char *head, size_t len)
-{
+    guard *g = ud;
     levy_host *h = g->srv->h;
-    char line[8192 + 64];
-    const char *p = head, *end = head + len;
-    int first = 1, chunked = 0, ncl = 0, nte = 0, head_method = 0;
-    uint64_t cl = 0;
-    char method[16] = "", path[8192];
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl)
-            break;
-        size_t n = (size_t)(nl - p);
-        if (n && p[n - 1] == '\r')
-            n--;
-        if (n == 0)
-            break; /* the blank line */
-        if (memchr(p, '\r', n) || memchr(p, '\0', n)) {
-            gate_reject(g, 400, "bad_request", "bare CR or NUL in the request head");
-            return -1;
-        }
-        if (first) {
-            first = 0;
-            if (n >= sizeof line) {
-                gate_reject(g, 400, "bad_request", "request line is too long");
-                return -1;
-            }
-            memcpy(line, p, n);
-            line[n] = '\0';
-            char *sp1 = strchr(line, ' '), *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-            if (!sp1 || !sp2 || strchr(sp2 + 1, ' ') || sp1 == line || sp2 == sp1 + 1 ||
-                (strcmp(sp2 + 1, "HTTP/1.1") != 0 && strcmp(sp2 + 1, "HTTP/1.0") != 0)) {
-                gate_reject(g, 400, "bad_request", "malformed request line");
-                return -1;
-            }
-            *sp1 = *sp2 = '\0';
-            static const char *const M[] = {"GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"};
-            int ok = 0;
-            for (size_t i = 0; i < sizeof M / sizeof M[0]; i++)
-                ok |= strcmp(line, M[i]) == 0;
-            if (!ok) {
-                gate_reject(g, 405, "method_not_allowed", "method not allowed");
-                return -1;
-            }
-            size_t ml = strlen(line); /* one of M[], at most 7 */
-            memcpy(method, line, ml + 1);
-            head_method = strcmp(method, "HEAD") == 0;
-            const char *query;
-            const char *why = levy_http_target_check(sp1 + 1, path, sizeof path, &query);
-            if (why) {
-                gate_reject(g, 400, "bad_request", why);
-                return -1;
-            }
-        } else {
-            if (p[0] == ' ' || p[0] == '\t') {
-                gate_reject(g, 400, "bad_request", "obsolete line folding in a header");
-                return -1;
-            }
-            size_t k = 0;
-            while (k < n && is_tchar((unsigned char)p[k]))
-                k++;
-            if (k == 0 || k >= n || p[k] != ':') {
-                gate_reject(g, 400, "bad_request",
-                            k == 0 ? "empty or invalid header name"
-                                   : "header name with a space or other invalid character");
-                return -1;
-            }
-            const char *v = p + k + 1, *ve = p + n;
-            for (const char *q = v; q < ve; q++)
-                if ((unsigned char)*q < 0x20 && *q != '\t') {
-                    gate_reject(g, 400, "bad_request", "control character in a header value");
-                    return -1;
-                }
-            while (v < ve && (*v == ' ' || *v == '\t'))
-                v++;
-            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-                ve--;
-            size_t vl = (size_t)(ve - v);
-            if (k == 14 && strncasecmp(p, "Content-Length", 14) == 0) {
-                uint64_t x = 0;
-                if (vl == 0 || vl > 18) {
-                    gate_reject(g, 400, "bad_request", "invalid Content-Length");
-                    return -1;
-                }
-                for (size_t i = 0; i < vl; i++) {
-                    if (v[i] < '0' || v[i] > '9') {
-                        gate_reject(g, 400, "bad_request", "invalid Content-Length");
-                        return -1;
-                    }
-                    x = x * 10 + (uint64_t)(v[i] - '0');
-                }
-                if (ncl++ && x != cl) {
-                    gate_reject(g, 400, "bad_request", "conflicting Content-Length headers");
-                    return -1;
-                }
-                cl = x;
-            } else if (k == 17 && strncasecmp(p, "Transfer-Encoding", 17) == 0) {
-                nte++;
-                if (vl != 7 || strncasecmp(v, "chunked", 7) != 0 || nte > 1) {
-                    gate_reject(g, 400, "bad_request", "unsupported Transfer-Encoding (only one 'chunked')");
-                    return -1;
-                }
-                chunked = 1;
-            } else if (k == 6 && strncasecmp(p, "Expect", 6) == 0) {
-                if (vl != 12 || strncasecmp(v, "100-continue", 12) != 0) {
-                    gate_reject(g, 417, "expectation_failed", "only Expect: 100-continue is supported");
-                    return -1;
-                }
-            }
-        }
-        p = nl + 1;
-    }
-    if (first) {
-        gate_reject(g, 400, "bad_request", "empty request line");
-        return -1;
-    }
-    if (chunked && ncl) {
-        gate_reject(g, 400, "bad_request", "both Content-Length and Transfer-Encoding");
-        return -1;
-    }
-    if (head_method && (chunked || cl)) {
-        gate_reject(g, 400, "bad_request", "a HEAD request has no body");
-        return -1;
-    }
-    /* the cap of the route this request will reach, known before any body byte is read */
-    const char *rmethod = head_method ? "GET" : method;
     levy_route_match m;
     int pk = 0;
-    g->cap = levy_gen_match(h->current, rmethod, path, &m, &pk) ? route_cap(h, m.route)
-                                                                  : (uint64_t)h->cfg->max_body;
+    uint64_t cap = levy_gen_match(h->current, method, path, &m, &pk) ? route_cap(h, m.route)
+                                                                     : (uint64_t)h->cfg->max_body;
     levy_route_match_free(&m);
-    if (cl > g->cap) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "request body is over the limit of %llu bytes",
-                 (unsigned long long)g->cap);
-        gate_reject(g, 413, "payload_too_large", msg);
+    return cap;
+}
+
+/* The request's body bytes leave the budget (answered, or the connection is gone). */
+static void gate_release(guard *g)
+{
+    g->srv->held -= g->held < g->srv->held ? g->held : g->srv->held;
+    g->held = 0;
+}
+
+/* k more body bytes are in memory for g's request; 0, or -1 when that would take every
+ * connection's bodies together over the budget (the gate then refuses with 503). */
+static int gate_hold(void *ud, size_t k)
+{
+    guard *g = ud;
+    struct levy_server *s = g->srv;
+    if (s->held + k > s->budget) {
+        static time_t last;
+        time_t now = time(NULL);
+        if (now - last >= 10) {
+            hlog(HLOG_WARN, "request bodies in memory would exceed LEVY_HTTP_BODY_BUDGET (%llu bytes): "
+                 "answering 503 to the requests that would", (unsigned long long)s->budget);
+            last = now;
+        }
         return -1;
     }
-    g->body = cl;
-    g->trailer = 0;
-    if (chunked) {
-        g->gstate = G_CHUNK_SIZE;
-    } else if (cl) {
-        g->gstate = G_BODY;
-        g->remaining = cl;
-        g->srv->body_since_trim += cl;
-    } else {
-        g->gstate = G_HEAD;
-    }
+    s->held += k;
+    g->held += k;
+    s->body_since_trim += k;
     return 0;
 }
 
-/* Answers on the socket under evhttp (which has not got this request whole, so it has
- * nothing to answer) and shuts the write side; the caller discards the input. */
-static void gate_reject(guard *g, int status, const char *code, const char *message)
+static const levy_gate_ops GATE_OPS = {gate_cap, gate_hold};
+
+/* Answers the gate's refusal on the socket under evhttp (which has not got this request
+ * whole, so it has nothing to answer) and shuts the write side; the input is discarded
+ * from now on, until the client closes. */
+static void gate_reject(guard *g)
 {
-    if (g->gstate == G_DEAD)
-        return;
-    g->gstate = G_DEAD;
+    int status = g->gate.status;
+    const char *code = g->gate.code, *message = g->gate.message;
+    g->refused = 1;
     gate_release(g);
-    free(g->hbuf);
-    g->hbuf = NULL;
-    g->hlen = g->hcap = 0;
     count("unmatched", status);
     hlog(HLOG_DEBUG, "request refused before evhttp read it: %d %s", status, message);
     evutil_socket_t fd = bufferevent_getfd(g->bev);
@@ -1106,224 +904,13 @@ static void gate_reject(guard *g, int status, const char *code, const char *mess
     shutdown(fd, SHUT_WR); /* the client reads the answer, then EOF; evhttp frees on its close */
 }
 
-/* Room for need bytes (+ NUL) in g->hbuf, grown as the bytes come (a 1-byte slowloris costs
- * bytes, not a 32 KiB buffer). 0, or -1 out of memory. */
-static int hbuf_reserve(guard *g, size_t need)
-{
-    if (need + 1 <= g->hcap)
-        return 0;
-    size_t cap = g->hcap ? g->hcap : 256;
-    while (cap < need + 1)
-        cap *= 2;
-    char *p = realloc(g->hbuf, cap);
-    if (!p)
-        return -1;
-    g->hbuf = p;
-    g->hcap = cap;
-    return 0;
-}
-
-/* Collects a line of at most max bytes (without LF) into g->hbuf from p[0..n). Returns the
- * bytes consumed; *done set when the line is complete (CR stripped, NUL-terminated), -1 when
- * it is too long. */
-static long gate_collect(guard *g, const char *p, size_t n, size_t max, int *done)
-{
-    *done = 0;
-    const char *nl = memchr(p, '\n', n);
-    size_t k = nl ? (size_t)(nl - p) : n;
-    if (g->hlen + k > max || hbuf_reserve(g, g->hlen + k + 1) != 0)
-        return -1;
-    memcpy(g->hbuf + g->hlen, p, k);
-    g->hlen += k;
-    if (!nl)
-        return (long)k;
-    if (g->hlen && g->hbuf[g->hlen - 1] == '\r')
-        g->hlen--;
-    g->hbuf[g->hlen] = '\0';
-    *done = 1;
-    return (long)k + 1;
-}
-
-/* The request's body bytes leave the budget (answered, or the connection is gone). */
-static void gate_release(guard *g)
-{
-    g->srv->held -= g->held < g->srv->held ? g->held : g->srv->held;
-    g->held = 0;
-}
-
-/* k more body bytes are in memory for g's request; 0, or -1 when that would take every
- * connection's bodies together over the budget (then refused, 503). */
-static int gate_hold(guard *g, size_t k)
-{
-    struct levy_server *s = g->srv;
-    if (s->held + k > s->budget) {
-        static time_t last;
-        time_t now = time(NULL);
-        if (now - last >= 10) {
-            hlog(HLOG_WARN, "request bodies in memory would exceed LEVY_HTTP_BODY_BUDGET (%llu bytes): "
-                 "answering 503 to the requests that would", (unsigned long long)s->budget);
-            last = now;
-        }
-        gate_reject(g, 503, "unavailable", "too many request bodies in flight; retry shortly");
-        return -1;
-    }
-    s->held += k;
-    g->held += k;
-    return 0;
-}
-
-/* Follows the framing over newly read bytes p[0..n). 0, or -1 once the request is refused. */
-static int gate_scan(guard *g, const char *p, size_t n)
-{
-    while (n) {
-        int done = 0;
-        long used;
-        switch (g->gstate) {
-        case G_DEAD:
-            return -1;
-        case G_HEAD: {
-            if (g->hlen == 0) { /* a CRLF between requests is tolerated (RFC 9112 §2.2) */
-                while (n && (*p == '\r' || *p == '\n')) {
-                    p++;
-                    n--;
-                }
-                if (!n)
-                    return 0;
-            }
-            size_t room = GATE_MAX_HEAD - g->hlen, k = n < room ? n : room;
-            if (hbuf_reserve(g, g->hlen + k) != 0) {
-                gate_reject(g, 503, "unavailable", "out of memory");
-                return -1;
-            }
-            size_t from = g->hlen > 2 ? g->hlen - 2 : 0, old = g->hlen;
-            memcpy(g->hbuf + g->hlen, p, k);
-            g->hlen += k;
-            size_t end = 0;
-            for (size_t i = from; i < g->hlen; i++) {
-                if (g->hbuf[i] != '\n')
-                    continue;
-                if (i + 1 < g->hlen && g->hbuf[i + 1] == '\n') {
-                    end = i + 2;
-                    break;
-                }
-                if (i + 2 < g->hlen && g->hbuf[i + 1] == '\r' && g->hbuf[i + 2] == '\n') {
-                    end = i + 3;
-                    break;
-                }
-            }
-            if (!end) {
-                if (g->hlen >= GATE_MAX_HEAD) {
-                    gate_reject(g, 431, "headers_too_large", "request head is over 32 KiB");
-                    return -1;
-                }
-                return 0;
-            }
-            size_t used_new = end - old;
-            if (gate_head(g, g->hbuf, end) != 0)
-                return -1;
-            free(g->hbuf);
-            g->hbuf = NULL;
-            g->hlen = g->hcap = 0;
-            p += used_new;
-            n -= used_new;
-            break;
-        }
-        case G_BODY:
-        case G_CHUNK_DATA: {
-            size_t k = n < g->remaining ? n : (size_t)g->remaining;
-            if (gate_hold(g, k) != 0)
-                return -1;
-            g->remaining -= k;
-            p += k;
-            n -= k;
-            if (!g->remaining)
-                g->gstate = g->gstate == G_BODY ? G_HEAD : G_CHUNK_CRLF;
-            break;
-        }
-        case G_CHUNK_SIZE:
-            used = gate_collect(g, p, n, 32, &done);
-            if (used < 0) {
-                gate_reject(g, 400, "bad_request", "malformed chunk size");
-                return -1;
-            }
-            p += used;
-            n -= (size_t)used;
-            if (done) {
-                uint64_t x = 0;
-                int bad = g->hlen == 0 || g->hlen > 15;
-                for (size_t i = 0; !bad && i < g->hlen; i++) {
-                    int d = hexval((unsigned char)g->hbuf[i]);
-                    bad = d < 0;
-                    x = x * 16 + (uint64_t)(d < 0 ? 0 : d);
-                }
-                g->hlen = 0;
-                if (bad) {
-                    gate_reject(g, 400, "bad_request", "malformed chunk size");
-                    return -1;
-                }
-                if (x > g->cap || g->body + x > g->cap) {
-                    char msg[96];
-                    snprintf(msg, sizeof msg, "request body is over the limit of %llu bytes",
-                             (unsigned long long)g->cap);
-                    gate_reject(g, 413, "payload_too_large", msg);
-                    return -1;
-                }
-                g->body += x;
-                g->srv->body_since_trim += x;
-                g->remaining = x;
-                g->gstate = x ? G_CHUNK_DATA : G_TRAILER;
-            }
-            break;
-        case G_CHUNK_CRLF:
-            used = gate_collect(g, p, n, 1, &done);
-            if (used < 0 || (done && g->hlen != 0)) {
-                gate_reject(g, 400, "bad_request", "chunk data not followed by CRLF");
-                return -1;
-            }
-            p += used;
-            n -= (size_t)used;
-            if (done) {
-                g->hlen = 0;
-                g->gstate = G_CHUNK_SIZE;
-            }
-            break;
-        case G_TRAILER:
-            used = gate_collect(g, p, n, GATE_MAX_TRAILER, &done);
-            if (used < 0 || (g->trailer += (size_t)used) > GATE_MAX_TRAILER) {
-                gate_reject(g, 431, "headers_too_large", "chunked trailer is over 8 KiB");
-                return -1;
-            }
-            p += used;
-            n -= (size_t)used;
-            if (done) {
-                size_t k = 0;
-                while (k < g->hlen && is_tchar((unsigned char)g->hbuf[k]))
-                    k++;
-                if (g->hlen && (k == 0 || k >= g->hlen || g->hbuf[k] != ':')) {
-                    gate_reject(g, 400, "bad_request", "malformed trailer field");
-                    return -1;
-                }
-                if (!g->hlen) {
-                    free(g->hbuf);
-                    g->hbuf = NULL;
-                    g->hcap = 0;
-                    g->gstate = G_HEAD;
-                }
-                g->hlen = 0;
-            }
-            break;
-        }
-    }
-    return 0;
-}
-
 /* The input buffer's callback: runs inside the socket read, before evhttp's read callback. */
 static void gate_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
     guard *g = arg;
     if (!info->n_added)
         return;
-    if (g->gstate == G_DEAD) {
+    if (g->refused) {
         evbuffer_drain(buf, evbuffer_get_length(buf));
         return;
     }
@@ -1342,7 +929,8 @@ static void gate_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *i
             break;
         for (int i = 0; i < nv && i < 8 && left; i++) {
             size_t k = v[i].iov_len < left ? v[i].iov_len : left;
-            if (gate_scan(g, v[i].iov_base, k) != 0) {
+            if (levy_gate_feed(&g->gate, v[i].iov_base, k) != 0) {
+                gate_reject(g);
                 evbuffer_drain(buf, evbuffer_get_length(buf));
                 return;
             }
@@ -1456,7 +1044,7 @@ static void guard_free(struct levy_server *s, guard *g)
     event_free(g->timer);
     gate_release(g);
     bufferevent_decref(g->bev);
-    free(g->hbuf);
+    levy_gate_free(&g->gate);
     free(g);
     s->nconns--;
     if ((s->paused & PAUSE_LIMIT) && s->nconns < s->max_conns) {
@@ -1498,10 +1086,10 @@ static void on_guard_tick(evutil_socket_t fd, short what, void *arg)
         evutil_socket_t sfd = bufferevent_getfd(g->bev);
         /* a kept-alive connection with nothing of a next request is just idle (clients such
          * as libcurl pools keep them): closed quietly; anything else is a slow client */
-        if (g->served > 0 && evbuffer_get_length(bufferevent_get_input(g->bev)) == 0 && !g->hlen)
+        if (g->served > 0 && evbuffer_get_length(bufferevent_get_input(g->bev)) == 0 && !g->gate.hlen)
             hlog(HLOG_DEBUG, "closing an idle keep-alive connection after %d s",
                  g->srv->h->cfg->header_deadline_s);
-        else if (g->gstate != G_DEAD)
+        else if (!g->refused)
             hlog(HLOG_INFO, "closing a connection that sent no complete request in %d s",
                  g->srv->h->cfg->header_deadline_s);
         if (sfd >= 0)
@@ -1582,7 +1170,7 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
     g->srv = s;
     g->bev = bev;
     g->tls = s->ssl != NULL;
-    g->gstate = G_HEAD;
+    levy_gate_init(&g->gate, &GATE_OPS, g);
     g->timer = event_new(base, -1, EV_PERSIST, on_guard_tick, g);
     if (!g->timer || !evbuffer_add_cb(bufferevent_get_input(bev), gate_input_cb, g)) {
         /* out of memory: served without the guard (NULL would make evhttp build a plain

@@ -1,6 +1,8 @@
 /* The request-target check (issue 15 finding 1): one canonical origin-form path is the only
  * string used for authorization, routing and static files; everything else is refused.
- * And the route table: a route without `auth` is not open, `max_body` reaches the C side. */
+ * The route table: a route without `auth` is not open, `max_body` reaches the C side.
+ * The request gate (findings 4, 14): what it refuses, and that the verdict does not depend
+ * on how the bytes are split into reads. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "harness.h"
 #include "host/config.h"
 #include "host/host.h"
+#include "http/gate.h"
 
 static void t_canonical(void)
 {
@@ -134,7 +137,126 @@ end:
         return;
 }
 
+static uint64_t held_total;
+
+static uint64_t cap_of(void *ud, const char *method, const char *path)
+{
+    (void)ud;
+    (void)method;
+    return strncmp(path, "/small", 6) == 0 ? 10 : 1024;
+}
+
+static int hold(void *ud, size_t k)
+{
+    (void)ud;
+    if (held_total + k > 4096)
+        return -1;
+    held_total += k;
+    return 0;
+}
+
+static const levy_gate_ops OPS = {cap_of, hold};
+
+/* Feeds data in pieces of `step` bytes (0 = whole); returns the status (0 = accepted) and
+ * the number of accepted heads in *heads. */
+static int run_gate(const char *data, size_t len, size_t step, uint64_t *heads)
+{
+    levy_gate g;
+    levy_gate_init(&g, &OPS, NULL);
+    held_total = 0;
+    int st = 0;
+    for (size_t i = 0; i < len && !st;) {
+        size_t k = step && len - i > step ? step : len - i;
+        if (levy_gate_feed(&g, data + i, k) != 0)
+            st = g.status;
+        i += k;
+    }
+    *heads = g.heads;
+    levy_gate_free(&g);
+    return st;
+}
+
+static void t_gate(void)
+{
+    static const struct { const char *data; int status; uint64_t heads; } C[] = {
+        {"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 0, 1},
+        {"GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n", 0, 2},
+        {"POST /a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET /b HTTP/1.1\r\n\r\n", 0, 2},
+        {"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n"
+         "GET /b HTTP/1.1\r\n\r\n", 0, 2},
+        {"\r\nGET /a HTTP/1.1\n\n", 0, 1},
+        /* finding 14 */
+        {"POST /a HTTP/1.1\r\nContent-Length : 34\r\n\r\n", 400, 0},
+        {"GET /a HTTP/1.1\r\nContent-Length\t: 0\r\n\r\n", 400, 0},
+        {"GET /a HTTP/1.1\r\n: x\r\n\r\n", 400, 0},
+        {"GET /a HTTP/1.1\r\nX-A: b\r\n c\r\n\r\n", 400, 0},
+        {"GET /a HTTP/1.1\r\nX-A: b\r\n\tc\r\n\r\n", 400, 0},
+        {"GET /a HTTP/1.1\r\nX-A: b\rc\r\n\r\n", 400, 0},
+        {"POST /a HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n", 400, 0},
+        {"POST /a HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n", 400, 0},
+        {"POST /a HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 400, 0},
+        {"POST /a HTTP/1.1\r\nContent-Length: +5\r\n\r\n", 400, 0},
+        {"HEAD /a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", 400, 0},
+        {"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n0\r\n\r\n", 400, 1},
+        {"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXX0\r\n\r\n", 400, 1},
+        {"GET a HTTP/1.1\r\n\r\n", 400, 0},
+        {"GET http://x//a HTTP/1.1\r\n\r\n", 400, 0},
+        {"GET /a HTTP/2.0\r\n\r\n", 400, 0},
+        {"GET  /a HTTP/1.1\r\n\r\n", 400, 0},
+        {"TRACE /a HTTP/1.1\r\n\r\n", 405, 0},
+        {"POST /a HTTP/1.1\r\nExpect: bogus\r\n\r\n", 417, 0},
+        /* finding 4: caps from the head, chunked running totals, the budget */
+        {"POST /small HTTP/1.1\r\nContent-Length: 11\r\n\r\n", 413, 0},
+        {"POST /small HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789", 0, 1},
+        {"POST /small HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n5\r\n", 413, 1},
+        {"POST /a HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n", 400, 0},
+        {"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff\r\n", 400, 1},
+    };
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; i++) {
+        size_t len = strlen(C[i].data);
+        for (size_t step = 0; step <= 7; step++) {
+            uint64_t heads = 0;
+            int st = run_gate(C[i].data, len, step, &heads);
+            if (st != C[i].status || heads != C[i].heads)
+                fprintf(stderr, "  case %zu step %zu: status %d heads %llu\n", i, step, st,
+                        (unsigned long long)heads);
+            CHECK_EQ_INT(st, C[i].status);
+            CHECK_EQ_INT((int)heads, (int)C[i].heads);
+        }
+    }
+    /* a head over 32 KiB: 431, whatever the reads */
+    {
+        size_t n = LEVY_GATE_MAX_HEAD + 100;
+        char *big = malloc(n + 1);
+        CHECK(big != NULL);
+        memcpy(big, "GET /a HTTP/1.1\r\nX: ", 20);
+        memset(big + 20, 'a', n - 20);
+        big[n] = '\0';
+        uint64_t heads = 0;
+        int st = run_gate(big, n, 1000, &heads);
+        free(big);
+        CHECK_EQ_INT(st, 431);
+    }
+    /* the budget: 4096 bytes held at most, here by one request's body */
+    {
+        char req[6000];
+        int k = snprintf(req, sizeof req, "POST /a HTTP/1.1\r\nContent-Length: 1000\r\n\r\n");
+        memset(req + k, 'b', 1000);
+        uint64_t heads = 0;
+        levy_gate g;
+        levy_gate_init(&g, &OPS, NULL);
+        held_total = 4000;
+        CHECK(levy_gate_feed(&g, req, (size_t)k + 1000) == -1);
+        CHECK_EQ_INT(g.status, 503);
+        CHECK(levy_gate_feed(&g, "x", 1) == -1); /* final */
+        levy_gate_free(&g);
+        (void)heads;
+    }
+end:;
+}
+
 static const levy_test tests[] = {
+    {"gate", t_gate},
     {"canonical", t_canonical},
     {"refused", t_refused},
     {"route_table", t_route_table},
