@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds one libFuzzer target (webhook verify, JSON codec, tax decimal, tax request) with clang (ASan + UBSan) and runs it.
+# Builds one libFuzzer target (webhook verify, JSON codec, tax decimal, tax request, HTTP gate) with clang (ASan + UBSan) and runs it.
 #   run_reliab_fuzz.sh SOURCE_DIR OUT_DIR TARGET SECONDS
 # Longer run by hand:  tests/fuzz/run_reliab_fuzz.sh . build-fuzz fuzz_webhook_verify 600
 set -eu
@@ -13,6 +13,7 @@ case $T in
   fuzz_json_codec) LIBS="" ;;
   fuzz_rillet_mapping) CORE="$CORE $SRC/core/lua/bind_crypto.c $SRC/core/crypto/crypto.c $SRC/core/lua/bind_time.c $SRC/core/log.c $SRC/core/clock.c"; LIBS="-lcrypto -levent" ;;
   fuzz_tax_decimal|fuzz_tax_request) CORE="$TAX"; LIBS="-llua5.4-cjson" ;;
+  fuzz_http_gate) CORE="$SRC/core/http/gate.c"; LIBS="" ;;
   *) echo "unknown target $T"; exit 2 ;;
 esac
 # shellcheck disable=SC2086
