@@ -69,6 +69,7 @@ typedef struct guard {
     int refused;                /* the gate refused a request: input is discarded */
     uint64_t held;              /* body bytes of this request read and not yet released */
     levy_gate gate;
+    struct evbuffer_cb_entry *gate_cb; /* on bev's input buffer */
     struct event *timer;
     struct levy_server *srv;
     struct guard *prev, *next;
@@ -1043,6 +1044,8 @@ static void guard_free(struct levy_server *s, guard *g)
         g->next->prev = g->prev;
     event_free(g->timer);
     gate_release(g);
+    if (g->gate_cb)
+        evbuffer_remove_cb_entry(bufferevent_get_input(g->bev), g->gate_cb);
     bufferevent_decref(g->bev);
     levy_gate_free(&g->gate);
     free(g);
@@ -1172,7 +1175,7 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
     g->tls = s->ssl != NULL;
     levy_gate_init(&g->gate, &GATE_OPS, g);
     g->timer = event_new(base, -1, EV_PERSIST, on_guard_tick, g);
-    if (!g->timer || !evbuffer_add_cb(bufferevent_get_input(bev), gate_input_cb, g)) {
+    if (!g->timer || !(g->gate_cb = evbuffer_add_cb(bufferevent_get_input(bev), gate_input_cb, g))) {
         /* out of memory: served without the guard (NULL would make evhttp build a plain
          * socket bufferevent, dropping TLS) */
         if (g->timer)
