@@ -19,13 +19,14 @@ levy_reliab_test(reliab_authz_matrix authz_matrix 120 19060)
 
 # libFuzzer (clang, ASan + UBSan) over the webhook verification path, the levy.json codec, the
 # tax decimal parser, the /v1/calculate request mapper and the Rillet mapping + Retry-After
-# parser (Lua, over the real bindings): 60 s each in CI (issue 9), built by
+# parser (Lua, over the real bindings), and the HTTP request gate (issue 15): 60 s each in CI (issue 9), built by
 # the script with clang whatever compiler builds levy (.ci/deps.sh --test installs clang).
 # Longer: tests/fuzz/run_reliab_fuzz.sh . build-fuzz fuzz_webhook_verify 600
 find_program(LEVY_CLANG clang)
 find_program(LEVY_SH sh)
 if(LEVY_CLANG AND LEVY_SH)
-  foreach(fz fuzz_webhook_verify fuzz_json_codec fuzz_tax_decimal fuzz_tax_request fuzz_rillet_mapping)
+  foreach(fz fuzz_webhook_verify fuzz_json_codec fuzz_tax_decimal fuzz_tax_request fuzz_rillet_mapping
+             fuzz_http_gate)
     add_test(NAME reliab_${fz}
              COMMAND ${LEVY_SH} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/run_reliab_fuzz.sh ${CMAKE_SOURCE_DIR}
                      ${CMAKE_BINARY_DIR}/reliab-fuzz ${fz} 60
@@ -59,3 +60,4 @@ levy_reliab_test(reliab_sphere_key sphere_key 120 19830)
 levy_reliab_test(reliab_lua_sandbox lua_sandbox 300 19650)
 levy_reliab_test(reliab_json_strict json_strict 120 19850)
 levy_reliab_test(reliab_webhook_replay webhook_replay 180 19860)
+levy_reliab_test(reliab_http_limits http_limits 300 19600)

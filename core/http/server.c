@@ -1,20 +1,24 @@
-/* HTTP server: evhttp setup, C routes, Lua route dispatch, static files, auth, errors.
+/* HTTP server: evhttp setup, the request gate, C routes, Lua route dispatch, static files,
+ * auth, errors, connection limits.
  *
- * Body cap: evhttp's own limit (evhttp_set_max_body_size) answers with its own HTML 413,
- * so we set it to 8x our cap and check the body length ourselves, answering the contract's
- * JSON 413 payload_too_large for bodies between the cap and 8x; larger bodies are cut off
- * by evhttp (still 413). A Content-Length over the cap is answered as soon as the headers
- * are in (header callback cannot reply cleanly in 2.1, so it is answered after the body
- * within the 8x window). Slow clients: evhttp read/write timeouts plus a whole-request
- * deadline (headers + body) armed in the new-request callback; a connection still not
- * delivering a complete request at the deadline is closed. */
+ * Request target: canonical origin-form only (levy_http_target_check); the one path it
+ * yields is used for auth, routing and static files. Auth comes from the matched route
+ * (default: the token). The request gate (a callback on each connection's input buffer,
+ * ahead of evhttp's parser) refuses malformed heads and bodies over the route's cap before
+ * the body is read, with a JSON answer written to the socket. Slow clients: evhttp
+ * read/write timeouts plus a whole-request deadline (headers + body) per connection. The
+ * listener pauses at the connection limit and on accept() failures (EMFILE). See
+ * docs/host.md "Requests". */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <sys/queue.h>
@@ -29,6 +33,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <lauxlib.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -36,6 +41,7 @@
 
 #include "host/auth.h"
 #include "host/hlog.h"
+#include "http/gate.h"
 #include "host/host.h"
 #include "host/metrics.h"
 #include "lua/sandbox.h"
@@ -43,16 +49,34 @@
 #include "store/store.h"
 #define HAVE_STORE 1
 
+/* The request gate: a callback on the socket bufferevent's input buffer sees every byte as
+ * it is read, before evhttp parses it (evbuffer callbacks run inside the read, evhttp's read
+ * callback after it). It follows the framing of every request on the connection (head,
+ * Content-Length or chunked body, next head) with a parser stricter than evhttp's, so that
+ * what it accepts evhttp reads the same way. What evhttp 2.1 would accept loosely or only
+ * after buffering the body is refused here, before the body is read: a malformed head
+ * (obs-fold, a header name with SP/HTAB or empty, a non-canonical target, conflicting
+ * framing) -> 400, a Content-Length (or a running chunked total) over the route's cap ->
+ * 413. The JSON answer is written straight to the socket, the write side shut down, and
+ * every further byte discarded until the client closes (TLS: closed without an answer). */
 typedef struct guard {
     struct evhttp_request *req; /* being handled, or NULL */
     struct bufferevent *bev;
     time_t deadline;            /* 0 = not waiting for a request */
     int nodelay;                /* TCP_NODELAY set on the socket */
     int served;                 /* requests answered on this connection */
+    int closecb;                /* evhttp's close callback set on the connection */
+    int tls;                    /* bev is TLS: a gate refusal closes without an answer */
+    int refused;                /* the gate refused a request: input is discarded */
+    uint64_t held;              /* body bytes of this request read and not yet released */
+    levy_gate gate;
+    struct evbuffer_cb_entry *gate_cb; /* on bev's input buffer */
     struct event *timer;
     struct levy_server *srv;
     struct guard *prev, *next;
 } guard;
+
+enum { PAUSE_LIMIT = 1, PAUSE_FD = 2 };
 
 struct levy_server {
     levy_host *h;
@@ -61,7 +85,22 @@ struct levy_server {
     SSL_CTX *ssl;
     guard *guards;
     int port;
+    int nconns;             /* connections alive (one guard each) */
+    int max_conns;          /* accept no more than this many at once */
+    int paused;             /* PAUSE_* bits: the listener is disabled */
+    int fd_episode;         /* accept() is failing (EMFILE...) since the last success */
+    long fd_retries;        /* paused retries in this episode */
+    time_t fd_last_fail;
+    int limit_episode;      /* the connection limit was hit and not yet left by 10 % */
+    struct event *resume;   /* re-enables the listener after an accept() failure */
+    struct event *trim;     /* hands freed request memory back to the OS after a burst */
+    uint64_t body_since_trim;
+    uint64_t held;          /* request body bytes read, across connections, until answered */
+    uint64_t budget;        /* ... at most this many (LEVY_HTTP_BODY_BUDGET) */
+    struct levy_server *next_srv;
 };
+
+static struct levy_server *g_servers; /* the listener's error callback gets the evhttp */
 
 /* ---- small helpers -------------------------------------------------------------------- */
 
@@ -125,6 +164,17 @@ static void send_reply(struct evhttp_request *req, int status, const char *ctype
     struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
     if (ctype && !evhttp_find_header(oh, "Content-Type"))
         evhttp_add_header(oh, "Content-Type", ctype);
+    /* every answer: no MIME sniffing, no framing (clickjacking), no Referer to elsewhere;
+     * JSON is data, never a document: it may load nothing */
+    static const char *const H[][2] = {{"X-Content-Type-Options", "nosniff"},
+                                       {"X-Frame-Options", "DENY"},
+                                       {"Referrer-Policy", "no-referrer"}};
+    for (size_t i = 0; i < sizeof H / sizeof H[0]; i++)
+        if (!evhttp_find_header(oh, H[i][0]))
+            evhttp_add_header(oh, H[i][0], H[i][1]);
+    const char *ct = evhttp_find_header(oh, "Content-Type");
+    if (ct && strncmp(ct, "application/json", 16) == 0 && !evhttp_find_header(oh, "Content-Security-Policy"))
+        evhttp_add_header(oh, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
     evhttp_send_reply(req, status, reason(status), body);
 }
 
@@ -397,17 +447,17 @@ static void r_session(levy_host *h, struct evhttp_request *req)
 typedef struct croute {
     const char *method, *path;
     void (*fn)(levy_host *, struct evhttp_request *);
-    int auth;
+    int auth; /* LEVY_AUTH_NONE or LEVY_AUTH_TOKEN, always explicit */
 } croute;
 
 static const croute CROUTES[] = {
-    {"GET", "/healthz", r_healthz, 0},
-    {"GET", "/openapi.yaml", r_openapi, 0},
-    {"GET", "/metrics", r_metrics, 1},
-    {"POST", "/admin/reload", r_reload, 1},
-    {"GET", "/admin/generation", r_generation, 1},
-    {"POST", "/v1/session", r_session, 0},
-    {"DELETE", "/v1/session", r_session, 1},
+    {"GET", "/healthz", r_healthz, LEVY_AUTH_NONE},
+    {"GET", "/openapi.yaml", r_openapi, LEVY_AUTH_NONE},
+    {"GET", "/metrics", r_metrics, LEVY_AUTH_TOKEN},
+    {"POST", "/admin/reload", r_reload, LEVY_AUTH_TOKEN},
+    {"GET", "/admin/generation", r_generation, LEVY_AUTH_TOKEN},
+    {"POST", "/v1/session", r_session, LEVY_AUTH_NONE},
+    {"DELETE", "/v1/session", r_session, LEVY_AUTH_TOKEN},
 };
 
 /* ---- static files --------------------------------------------------------------------- */
@@ -471,7 +521,11 @@ static int serve_static(levy_host *h, struct evhttp_request *req, const char *pa
         close(fd);
     struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
     evhttp_add_header(oh, "Cache-Control", "no-cache");
-    evhttp_add_header(oh, "X-Content-Type-Options", "nosniff");
+    /* the UI loads only its own files: no inline script or style, no other origin, no
+     * plugins, not framed; the favicon is a data: URL */
+    evhttp_add_header(oh, "Content-Security-Policy",
+                      "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                      "form-action 'self'; frame-ancestors 'none'");
     send_reply(req, 200, ctype_of(real), b);
     evbuffer_free(b);
     count("static", 200);
@@ -707,6 +761,13 @@ static void dispatch_lua(levy_host *h, struct evhttp_request *req, const char *m
 
 static void guard_release(struct levy_server *s, struct evhttp_request *req);
 
+/* A route's body cap: its max_body, else the host's default (1 MiB). */
+static uint64_t route_cap(levy_host *h, const levy_route *r)
+{
+    return r && r->max_body ? (uint64_t)r->max_body : (uint64_t)h->cfg->max_body;
+}
+
+
 /* RFC 9112 §6.3: several Content-Length fields with different values make the framing
  * invalid; the server must answer 400 and close. evhttp frames by the first one, so a body
  * that a proxy in front framed by another could leave bytes that evhttp would read as a
@@ -732,33 +793,40 @@ static void on_request(struct evhttp_request *req, void *arg)
     levy_host *h = s->h;
     guard_release(s, req);
     const char *method = method_name(req);
-    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
-    const char *path = u ? evhttp_uri_get_path(u) : NULL;
-    const char *query = u ? evhttp_uri_get_query(u) : NULL;
-    if (!path || !*path)
-        path = "/";
+    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
     if (h->stopping) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+        evhttp_add_header(oh, "Connection", "close");
         send_error(req, "unmatched", 503, "unavailable", "server is shutting down");
         return;
     }
     if (!framing_ok(req)) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+        evhttp_add_header(oh, "Connection", "close");
         send_error(req, "unmatched", 400, "bad_request", "conflicting Content-Length headers");
+        return;
+    }
+    /* One canonical path for authorization, routing and static files (finding: a prefix test
+     * on the raw target let "v1/..." and "http://x//v1/..." through without a token). */
+    char path[8192];
+    const char *query = NULL;
+    const char *why = levy_http_target_check(evhttp_request_get_uri(req), path, sizeof path, &query);
+    if (why) {
+        evhttp_add_header(oh, "Connection", "close");
+        send_error(req, "unmatched", 400, "bad_request", why);
         return;
     }
     int prot = has_prefix_seg(path, "/v1") || has_prefix_seg(path, "/admin");
     /* HEAD is GET without the body (RFC 9110 §9.3.2; evhttp drops the body of a HEAD reply) */
     const char *rmethod = strcmp(method, "HEAD") == 0 ? "GET" : method;
-    /* C routes */
-    int known = 0;
+    /* C routes: each says whether it needs the token */
+    int known = 0, known_open = 0;
     for (size_t i = 0; i < sizeof CROUTES / sizeof CROUTES[0]; i++) {
         if (strcmp(CROUTES[i].path, path) != 0)
             continue;
         known = 1;
+        known_open |= CROUTES[i].auth == LEVY_AUTH_NONE;
         if (strcmp(CROUTES[i].method, rmethod) != 0)
             continue;
-        if (CROUTES[i].auth && !token_ok(h, req)) {
+        if (CROUTES[i].auth != LEVY_AUTH_NONE && !token_ok(h, req)) {
             send_error(req, path, 401, "unauthorized", "missing or wrong API token");
             return;
         }
@@ -766,23 +834,23 @@ static void on_request(struct evhttp_request *req, void *arg)
         return;
     }
     if (known) {
-        if (prot && !token_ok(h, req)) {
+        if (!known_open && !token_ok(h, req)) {
             send_error(req, path, 401, "unauthorized", "missing or wrong API token");
             return;
         }
         send_error(req, path, 405, "method_not_allowed", "method not allowed on this path");
         return;
     }
+    /* Lua routes: the matched route decides; only an explicit auth = "none" is open */
     levy_route_match m;
     int path_known = 0;
     int found = levy_gen_match(h->current, rmethod, path, &m, &path_known);
     if (found) {
-        int auth = m.route->auth;
-        int need = auth == LEVY_AUTH_TOKEN || (auth == LEVY_AUTH_DEFAULT && prot);
-        if (need && !token_ok(h, req)) {
+        if (m.route->auth != LEVY_AUTH_NONE && !token_ok(h, req)) {
             send_error(req, m.route->path, 401, "unauthorized", "missing or wrong API token");
-        } else if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > h->cfg->max_body) {
-            send_error(req, m.route->path, 413, "payload_too_large", "request body is over 1 MiB");
+        } else if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > route_cap(h, m.route)) {
+            evhttp_add_header(oh, "Connection", "close");
+            send_error(req, m.route->path, 413, "payload_too_large", "request body is over the limit");
         } else {
             dispatch_lua(h, req, rmethod, path, query, &m);
         }
@@ -790,12 +858,18 @@ static void on_request(struct evhttp_request *req, void *arg)
         return;
     }
     levy_route_match_free(&m);
-    if (prot && !token_ok(h, req)) {
-        send_error(req, "unmatched", 401, "unauthorized", "missing or wrong API token");
+    if (path_known) {
+        /* 405 on a path only an open route has is answered without the token */
+        if (!(path_known & LEVY_PATH_KNOWN_OPEN) && !token_ok(h, req)) {
+            send_error(req, "unmatched", 401, "unauthorized", "missing or wrong API token");
+            return;
+        }
+        send_error(req, "unmatched", 405, "method_not_allowed", "method not allowed on this path");
         return;
     }
-    if (path_known) {
-        send_error(req, "unmatched", 405, "method_not_allowed", "method not allowed on this path");
+    /* unmatched: the API namespaces need the token even to learn that a path does not exist */
+    if (prot && !token_ok(h, req)) {
+        send_error(req, "unmatched", 401, "unauthorized", "missing or wrong API token");
         return;
     }
     int get = strcmp(method, "GET") == 0, head = strcmp(method, "HEAD") == 0;
@@ -804,14 +878,217 @@ static void on_request(struct evhttp_request *req, void *arg)
     send_error(req, "unmatched", 404, "not_found", "no such path");
 }
 
+/* ---- the request gate (core/http/gate.c) ----------------------------------------------- */
+
+/* A route's body cap, for the gate: the route the request will reach, else the default. */
+static uint64_t gate_cap(void *ud, const char *method, const char *path)
+{
+    guard *g = ud;
+    levy_host *h = g->srv->h;
+    levy_route_match m;
+    int pk = 0;
+    uint64_t cap = levy_gen_match(h->current, method, path, &m, &pk) ? route_cap(h, m.route)
+                                                                     : (uint64_t)h->cfg->max_body;
+    levy_route_match_free(&m);
+    return cap;
+}
+
+/* The request's body bytes leave the budget (answered, or the connection is gone). */
+static void gate_release(guard *g)
+{
+    g->srv->held -= g->held < g->srv->held ? g->held : g->srv->held;
+    g->held = 0;
+}
+
+/* k more body bytes are in memory for g's request; 0, or -1 when that would take every
+ * connection's bodies together over the budget (the gate then refuses with 503). */
+static int gate_hold(void *ud, size_t k)
+{
+    guard *g = ud;
+    struct levy_server *s = g->srv;
+    if (s->held + k > s->budget) {
+        static time_t last;
+        time_t now = time(NULL);
+        if (now - last >= 10) {
+            hlog(HLOG_WARN, "request bodies in memory would exceed LEVY_HTTP_BODY_BUDGET (%llu bytes): "
+                 "answering 503 to the requests that would", (unsigned long long)s->budget);
+            last = now;
+        }
+        return -1;
+    }
+    s->held += k;
+    g->held += k;
+    s->body_since_trim += k;
+    return 0;
+}
+
+static const levy_gate_ops GATE_OPS = {gate_cap, gate_hold};
+
+/* Answers the gate's refusal on the socket under evhttp (which has not got this request
+ * whole, so it has nothing to answer) and shuts the write side; the input is discarded
+ * from now on, until the client closes. */
+static void gate_reject(guard *g)
+{
+    int status = g->gate.status;
+    const char *code = g->gate.code, *message = g->gate.message;
+    g->refused = 1;
+    gate_release(g);
+    count("unmatched", status);
+    hlog(HLOG_DEBUG, "request refused before evhttp read it: %d %s", status, message);
+    evutil_socket_t fd = bufferevent_getfd(g->bev);
+    if (fd < 0)
+        return;
+    if (g->tls) {
+        shutdown(fd, SHUT_RDWR);
+        return;
+    }
+    char body[512] = "", msg[1024], date[64];
+    struct evbuffer *b = evbuffer_new();
+    if (b) {
+        evbuffer_add_printf(b, "{\"error\":{\"code\":");
+        json_str(b, code);
+        evbuffer_add_printf(b, ",\"message\":");
+        json_str(b, message);
+        evbuffer_add_printf(b, "}}");
+        ev_ssize_t k = evbuffer_copyout(b, body, sizeof body - 1);
+        body[k > 0 ? k : 0] = '\0';
+        evbuffer_free(b);
+    }
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    int n = snprintf(msg, sizeof msg,
+                     "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\nX-Content-Type-Options: nosniff\r\n"
+                     "X-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n%s\r\n%s",
+                     status, reason(status), date, strlen(body), status == 503 ? "Retry-After: 1\r\n" : "",
+                     body);
+    if (n > 0 && (size_t)n < sizeof msg)
+        (void)send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    shutdown(fd, SHUT_WR); /* the client reads the answer, then EOF; evhttp frees on its close */
+}
+
+/* The input buffer's callback: runs inside the socket read, before evhttp's read callback. */
+static void gate_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    guard *g = arg;
+    if (!info->n_added)
+        return;
+    if (g->refused) {
+        evbuffer_drain(buf, evbuffer_get_length(buf));
+        return;
+    }
+    size_t len = evbuffer_get_length(buf), n = info->n_added;
+    if (n > len)
+        n = len;
+    struct evbuffer_ptr at;
+    if (evbuffer_ptr_set(buf, &at, len - n, EVBUFFER_PTR_SET) != 0)
+        return;
+    /* walk the new bytes in place, chain by chain */
+    struct evbuffer_iovec v[8];
+    size_t left = n;
+    while (left) {
+        int nv = evbuffer_peek(buf, (ev_ssize_t)left, &at, v, 8);
+        if (nv <= 0)
+            break;
+        for (int i = 0; i < nv && i < 8 && left; i++) {
+            size_t k = v[i].iov_len < left ? v[i].iov_len : left;
+            if (levy_gate_feed(&g->gate, v[i].iov_base, k) != 0) {
+                gate_reject(g);
+                evbuffer_drain(buf, evbuffer_get_length(buf));
+                return;
+            }
+            left -= k;
+            evbuffer_ptr_set(buf, &at, k, EVBUFFER_PTR_ADD);
+        }
+    }
+}
+
+/* ---- connection limit and accept() failures ---------------------------------------------
+ * Every connection holds a descriptor; SQLite, libcurl and static files need some too. The
+ * listener is disabled while max_conns connections are open (new ones wait in the kernel's
+ * backlog) and while accept() fails (EMFILE, ENFILE, ENOBUFS...): libevent's listener would
+ * otherwise retry at once, forever (100 % CPU, a log line per try). One WARN line per
+ * episode; accepting resumes when a connection closes, or on a timer after a failure. */
+
+static void listener_set(struct levy_server *s)
+{
+    struct evconnlistener *l = s->sock ? evhttp_bound_socket_get_listener(s->sock) : NULL;
+    if (!l)
+        return;
+    if (s->paused)
+        evconnlistener_disable(l);
+    else
+        evconnlistener_enable(l);
+}
+
+static void pause_accept(struct levy_server *s, int why)
+{
+    if (s->paused & why)
+        return;
+    s->paused |= why;
+    const char *labels[] = {"reason", why == PAUSE_LIMIT ? "connection_limit" : "accept_error", NULL};
+    levy_metrics_inc("levy_http_accept_paused_total", labels, 1, NULL);
+    listener_set(s);
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct levy_server *s = arg;
+    s->paused &= ~PAUSE_FD;
+    listener_set(s);
+}
+
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+    (void)l;
+    int e = EVUTIL_SOCKET_ERROR();
+    struct levy_server *s = g_servers;
+    while (s && s->http != (struct evhttp *)arg)
+        s = s->next_srv;
+    if (!s)
+        return;
+    /* one line per episode: an episode ends when accept() has not failed for 10 s (at the
+     * limit, one accept succeeds each time a descriptor frees up, then the next fails) */
+    time_t now = time(NULL);
+    if (!s->fd_episode || now - s->fd_last_fail >= 10) {
+        struct rlimit rl = {0, 0};
+        getrlimit(RLIMIT_NOFILE, &rl);
+        hlog(HLOG_WARN, "accept() failed: %s (%d connections open, fd limit %llu); not accepting "
+             "for 250 ms at a time until it succeeds again%s", strerror(e), s->nconns,
+             (unsigned long long)rl.rlim_cur, s->fd_retries ? " (the previous episode retried)" : "");
+        s->fd_retries = 0;
+    }
+    s->fd_episode = 1;
+    s->fd_last_fail = now;
+    s->fd_retries++;
+    s->paused &= ~PAUSE_FD; /* count each failure */
+    pause_accept(s, PAUSE_FD);
+    struct timeval tv = {0, 250 * 1000};
+    event_add(s->resume, &tv);
+}
+
+static void on_trim(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct levy_server *s = arg;
+    s->body_since_trim = 0;
+    malloc_trim(0);
+}
+
 /* ---- slow-client guard ----------------------------------------------------------------
  * evhttp 2.1 has no new-request callback, so the guard is per connection: created in the
- * bufferevent callback (which also does TLS), holding a reference on the bufferevent so it
- * stays valid after evhttp frees it. A 1 s tick per connection: when evhttp has released the
- * bufferevent (its callbacks are cleared by bufferevent_free) the guard drops its reference
- * and goes away; while waiting for a complete request past the deadline it shuts the socket
- * down, which evhttp sees as EOF and cleans up. Armed at accept and again after each reply
- * (keep-alive), disarmed while a complete request is being handled. */
+ * bufferevent callback (which also does TLS and the gate), holding a reference on the
+ * bufferevent so it stays valid after evhttp frees it. A 1 s tick per connection: when evhttp
+ * has released the bufferevent (its callbacks are cleared by bufferevent_free) the guard drops
+ * its reference and goes away (at once when evhttp's close callback says so); while waiting for
+ * a complete request past the deadline it shuts the socket down, which evhttp sees as EOF and
+ * cleans up. Armed at accept and again after each reply (keep-alive), disarmed while a complete
+ * request is being handled. */
 
 static guard *guard_of_bev(struct levy_server *s, struct bufferevent *bev)
 {
@@ -830,8 +1107,32 @@ static void guard_free(struct levy_server *s, guard *g)
     if (g->next)
         g->next->prev = g->prev;
     event_free(g->timer);
+    gate_release(g);
+    if (g->gate_cb)
+        evbuffer_remove_cb_entry(bufferevent_get_input(g->bev), g->gate_cb);
     bufferevent_decref(g->bev);
+    levy_gate_free(&g->gate);
     free(g);
+    s->nconns--;
+    if ((s->paused & PAUSE_LIMIT) && s->nconns < s->max_conns) {
+        s->paused &= ~PAUSE_LIMIT;
+        listener_set(s);
+    }
+    if (s->limit_episode && s->nconns < s->max_conns - s->max_conns / 10 - 1) {
+        s->limit_episode = 0; /* hysteresis: one line per episode, not per slot freed */
+        hlog(HLOG_INFO, "%d connections open: below the limit again", s->nconns);
+    }
+    if (s->body_since_trim > 8u * 1024 * 1024 && s->trim && !evtimer_pending(s->trim, NULL)) {
+        struct timeval tv = {1, 0};
+        evtimer_add(s->trim, &tv);
+    }
+}
+
+static void on_conn_close(struct evhttp_connection *conn, void *arg)
+{
+    (void)conn;
+    guard *g = arg;
+    guard_free(g->srv, g);
 }
 
 static void on_guard_tick(evutil_socket_t fd, short what, void *arg)
@@ -841,8 +1142,10 @@ static void on_guard_tick(evutil_socket_t fd, short what, void *arg)
     guard *g = arg;
     bufferevent_data_cb rd = NULL;
     bufferevent_getcb(g->bev, &rd, NULL, NULL, NULL);
-    if (!rd) {
-        guard_free(g->srv, g); /* evhttp is done with this connection */
+    if (!rd && !g->closecb) {
+        /* evhttp is done with this connection (one that never completed a request: evhttp
+         * clears the read callback while writing too, so the others go by the close callback) */
+        guard_free(g->srv, g);
         return;
     }
     if (g->deadline && time(NULL) >= g->deadline) {
@@ -850,10 +1153,10 @@ static void on_guard_tick(evutil_socket_t fd, short what, void *arg)
         evutil_socket_t sfd = bufferevent_getfd(g->bev);
         /* a kept-alive connection with nothing of a next request is just idle (clients such
          * as libcurl pools keep them): closed quietly; anything else is a slow client */
-        if (g->served > 0 && evbuffer_get_length(bufferevent_get_input(g->bev)) == 0)
+        if (g->served > 0 && evbuffer_get_length(bufferevent_get_input(g->bev)) == 0 && !g->gate.hlen)
             hlog(HLOG_DEBUG, "closing an idle keep-alive connection after %d s",
                  g->srv->h->cfg->header_deadline_s);
-        else
+        else if (!g->refused)
             hlog(HLOG_INFO, "closing a connection that sent no complete request in %d s",
                  g->srv->h->cfg->header_deadline_s);
         if (sfd >= 0)
@@ -873,6 +1176,7 @@ static void on_req_complete(struct evhttp_request *req, void *arg)
     for (guard *g = s->guards; g; g = g->next)
         if (g->req == req) {
             g->served++;
+            gate_release(g);
             guard_arm(g);
             return;
         }
@@ -886,6 +1190,12 @@ static void guard_release(struct levy_server *s, struct evhttp_request *req)
         return;
     g->deadline = 0;
     g->req = req;
+    if (!g->closecb) {
+        /* freed with the connection, not up to a tick later: the descriptor and the
+         * connection-limit slot come back at once */
+        evhttp_connection_set_closecb(conn, on_conn_close, g);
+        g->closecb = 1;
+    }
     if (!g->nodelay) {
         /* evhttp writes headers and body as separate chunks; with Nagle on, a body that
          * follows headers waits for the client's delayed ACK (40 ms on Linux) once a reply
@@ -905,6 +1215,11 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
 {
     struct levy_server *s = arg;
     struct bufferevent *bev = NULL;
+    if (s->fd_episode && time(NULL) - s->fd_last_fail >= 10) {
+        hlog(HLOG_INFO, "accept() works again (%ld paused retries in that episode)", s->fd_retries);
+        s->fd_episode = 0;
+        s->fd_retries = 0;
+    }
     if (s->ssl) {
         SSL *ssl = SSL_new(s->ssl);
         if (!ssl)
@@ -921,8 +1236,14 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
         return bev;
     g->srv = s;
     g->bev = bev;
+    g->tls = s->ssl != NULL;
+    levy_gate_init(&g->gate, &GATE_OPS, g);
     g->timer = event_new(base, -1, EV_PERSIST, on_guard_tick, g);
-    if (!g->timer) {
+    if (!g->timer || !(g->gate_cb = evbuffer_add_cb(bufferevent_get_input(bev), gate_input_cb, g))) {
+        /* out of memory: served without the guard (NULL would make evhttp build a plain
+         * socket bufferevent, dropping TLS) */
+        if (g->timer)
+            event_free(g->timer);
         free(g);
         return bev;
     }
@@ -934,6 +1255,13 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
     if (s->guards)
         s->guards->prev = g;
     s->guards = g;
+    if (++s->nconns >= s->max_conns && !(s->paused & PAUSE_LIMIT)) {
+        if (!s->limit_episode)
+            hlog(HLOG_WARN, "%d connections open (the limit, LEVY_HTTP_MAX_CONNECTIONS): not "
+                 "accepting new ones while at the limit", s->nconns);
+        s->limit_episode = 1;
+        pause_accept(s, PAUSE_LIMIT);
+    }
     return bev;
 }
 
@@ -949,7 +1277,8 @@ int levy_server_start(levy_host *h, levy_err *err)
     s->http = evhttp_new(h->base);
     if (!s->http)
         return levy_err_set(err, LEVY_ENOMEM, "oom", "cannot create evhttp");
-    evhttp_set_max_body_size(s->http, (ev_ssize_t)(h->cfg->max_body * 8));
+    /* the gate enforces each route's cap before the body is read; this is a backstop */
+    evhttp_set_max_body_size(s->http, (ev_ssize_t)LEVY_ROUTE_MAX_BODY_CEIL);
     evhttp_set_max_headers_size(s->http, 32 * 1024);
     evhttp_set_timeout(s->http, h->cfg->timeout_s);
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
@@ -974,6 +1303,42 @@ int levy_server_start(levy_host *h, levy_err *err)
     if (!s->sock)
         return levy_err_set(err, LEVY_EIO, "listen", "cannot listen on %s: %s", h->cfg->listen,
                             strerror(errno));
+    struct rlimit rl = {0, 0};
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1u << 20)
+        rl.rlim_cur = 1u << 20;
+    /* keep a reserve of descriptors for SQLite, libcurl, static files, inotify, logs */
+    long nofile = (long)rl.rlim_cur, reserve = nofile / 8 > 32 ? nofile / 8 : 32;
+    s->max_conns = nofile - reserve > 1 ? (int)(nofile - reserve) : 1;
+    const char *mc = getenv("LEVY_HTTP_MAX_CONNECTIONS");
+    if (mc && *mc) {
+        char *e = NULL;
+        long v = strtol(mc, &e, 10);
+        if (*e || v < 1 || v > 1000000)
+            return levy_err_set(err, LEVY_EINVAL, "config",
+                                "LEVY_HTTP_MAX_CONNECTIONS must be an integer 1..1000000");
+        if (v > nofile - 16)
+            hlog(HLOG_WARN, "LEVY_HTTP_MAX_CONNECTIONS=%ld is at or above the fd limit (%ld) less "
+                 "what the store and the HTTP client need: accept() will fail first", v, nofile);
+        s->max_conns = (int)v;
+    }
+    s->budget = 128u * 1024 * 1024;
+    const char *bb = getenv("LEVY_HTTP_BODY_BUDGET");
+    if (bb && *bb) {
+        char *e = NULL;
+        unsigned long long v = strtoull(bb, &e, 10);
+        if (*e || v < 1024 * 1024 || v > (1ull << 40))
+            return levy_err_set(err, LEVY_EINVAL, "config",
+                                "LEVY_HTTP_BODY_BUDGET must be a number of bytes, at least 1048576");
+        s->budget = v;
+    }
+    s->resume = evtimer_new(h->base, on_resume, s);
+    s->trim = evtimer_new(h->base, on_trim, s);
+    if (!s->resume || !s->trim)
+        return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+    evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(s->sock), on_accept_error);
+    s->next_srv = g_servers;
+    g_servers = s;
+    hlog(HLOG_DEBUG, "accepting at most %d connections at once (fd limit %ld)", s->max_conns, nofile);
     evutil_socket_t fd = evhttp_bound_socket_get_fd(s->sock);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
@@ -992,9 +1357,12 @@ void levy_server_stop_accepting(levy_host *h)
 {
     struct levy_server *s = h->server;
     if (s && s->sock) {
-        evhttp_del_accept_socket(s->http, s->sock);
+        struct evhttp_bound_socket *b = s->sock;
         s->sock = NULL;
+        evhttp_del_accept_socket(s->http, b);
     }
+    if (s && s->resume)
+        event_del(s->resume);
 }
 
 void levy_server_free(levy_host *h)
@@ -1002,6 +1370,17 @@ void levy_server_free(levy_host *h)
     struct levy_server *s = h->server;
     if (!s)
         return;
+    for (struct levy_server **pp = &g_servers; *pp; pp = &(*pp)->next_srv)
+        if (*pp == s) {
+            *pp = s->next_srv;
+            break;
+        }
+    s->sock = NULL; /* freed with the evhttp */
+    if (s->resume)
+        event_free(s->resume);
+    if (s->trim)
+        event_free(s->trim);
+    s->resume = s->trim = NULL;
     if (s->http)
         evhttp_free(s->http);
     while (s->guards)

@@ -315,16 +315,18 @@ static int extract(levy_gen *g, levy_err *err)
     for (int i = 1; i <= n; i++) {
         levy_sandbox_push_api(L, "route");
         lua_pushinteger(L, i);
-        if (levy_vm_pcall(g->vm, 1, 5, err))
+        if (levy_vm_pcall(g->vm, 1, 6, err))
             return err ? err->rc : LEVY_EINVAL;
         levy_route *r = &g->routes[g->nroutes++];
-        snprintf(r->method, sizeof r->method, "%s", lua_tostring(L, -5));
-        r->path = strdup(lua_tostring(L, -4));
-        const char *auth = lua_tostring(L, -3);
+        snprintf(r->method, sizeof r->method, "%s", lua_tostring(L, -6));
+        r->path = strdup(lua_tostring(L, -5));
+        const char *auth = lua_tostring(L, -4);
         r->auth = strcmp(auth, "token") == 0 ? LEVY_AUTH_TOKEN
                   : strcmp(auth, "none") == 0 ? LEVY_AUTH_NONE
                                               : LEVY_AUTH_DEFAULT;
-        r->plugin = strdup(lua_tostring(L, -2));
+        r->plugin = strdup(lua_tostring(L, -3));
+        r->max_body = lua_isinteger(L, -1) ? (size_t)lua_tointeger(L, -1) : 0;
+        lua_pop(L, 1); /* max_body: the handler is on top again */
         r->index = i;
         /* handler functions kept in the registry table levy.routes[i] */
         lua_getfield(L, LUA_REGISTRYINDEX, "levy.routes");
@@ -612,7 +614,7 @@ int levy_gen_match(const levy_gen *g, const char *method, const char *path,
         if (!ok)
             continue;
         if (strcmp(r->method, method) != 0) {
-            *path_known = 1;
+            *path_known |= r->auth == LEVY_AUTH_NONE ? LEVY_PATH_KNOWN_OPEN : LEVY_PATH_KNOWN_PROTECTED;
             continue;
         }
         m->route = r;

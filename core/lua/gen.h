@@ -9,7 +9,13 @@
 #include "levy.h"
 #include "vm.h"
 
+/* A route without `auth` needs the API token like auth = "token": only an explicit
+ * auth = "none" is open (the webhook intake, /healthz, the simulator). */
 enum { LEVY_AUTH_DEFAULT = 0, LEVY_AUTH_TOKEN = 1, LEVY_AUTH_NONE = 2 };
+/* levy_gen_match's *path_known: which kinds of route have the path with another method */
+/* the largest body cap a route may declare (max_body) */
+#define LEVY_ROUTE_MAX_BODY_CEIL (64u * 1024 * 1024)
+enum { LEVY_PATH_KNOWN_PROTECTED = 1, LEVY_PATH_KNOWN_OPEN = 2 };
 
 typedef struct levy_route {
     char method[8];
@@ -17,6 +23,7 @@ typedef struct levy_route {
     char **segs;   /* segments; "{name}" = capture */
     int nsegs;
     int auth;      /* LEVY_AUTH_* */
+    size_t max_body; /* request body cap in bytes; 0 = the host's default (1 MiB) */
     char *plugin;
     int index;     /* 1-based index in the prelude's route list */
 } levy_route;
@@ -102,7 +109,7 @@ void levy_gen_unref(levy_gen *g);
 int levy_gen_live_count(void);
 
 /** Matches method+path; returns the route or NULL; *path_known set when some route has
- * this path with another method. caps receives up to 16 capture (name, value) pointers into
+ * this path with another method (LEVY_PATH_KNOWN_* bits). caps receives up to 16 capture (name, value) pointers into
  * the route and a scratch copy of path (caller frees *scratch). */
 typedef struct levy_route_match {
     const levy_route *route;

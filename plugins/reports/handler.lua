@@ -322,8 +322,8 @@ return {
   version = "0.1.0",
   roles = { "serve" },
   routes = {
-    { method = "GET", path = "/v1/reports/liability", handler = get_liability },
-    { method = "GET", path = "/v1/reports/exposure", handler = get_exposure },
+    { method = "GET", path = "/v1/reports/liability", auth = "token", handler = get_liability },
+    { method = "GET", path = "/v1/reports/exposure", auth = "token", handler = get_exposure },
   },
   schedule = {
     -- logs a crossing even when nobody opens the Reports page

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds one libFuzzer target (webhook verify, JSON codec, tax decimal, tax request) with clang (ASan + UBSan) and runs it.
+# Builds one libFuzzer target (webhook verify, JSON codec, tax decimal, tax request, HTTP gate) with clang (ASan + UBSan) and runs it.
 #   run_reliab_fuzz.sh SOURCE_DIR OUT_DIR TARGET SECONDS
 # Longer run by hand:  tests/fuzz/run_reliab_fuzz.sh . build-fuzz fuzz_webhook_verify 600
 set -eu
@@ -15,6 +15,7 @@ case $T in
   fuzz_tax_decimal) CORE="$TAX"; LIBS="-llua5.4-cjson" ;;
   # the oracle checks every computation: levy_tax_compute is wrapped (tests/fuzz/fuzz_tax_request.c)
   fuzz_tax_request) CORE="$TAX"; LIBS="-llua5.4-cjson -Wl,--wrap=levy_tax_compute" ;;
+  fuzz_http_gate) CORE="$SRC/core/http/gate.c"; LIBS="" ;;
   *) echo "unknown target $T"; exit 2 ;;
 esac
 # shellcheck disable=SC2086

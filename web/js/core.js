@@ -19,6 +19,8 @@
         else if (k === 'dataset') Object.keys(v).forEach(function (d) { el.dataset[d] = v[d]; });
         else if (k.slice(0, 2) === 'on' && typeof v === 'function') el.addEventListener(k.slice(2), v);
         else if (k === 'value') el.value = v;
+        /* through the CSSOM: the page's Content-Security-Policy refuses style attributes */
+        else if (k === 'style') el.style.cssText = v;
         else if (k === 'checked' || k === 'disabled' || k === 'selected' || k === 'hidden' || k === 'required' || k === 'readOnly') el[k] = !!v;
         else el.setAttribute(k, v === true ? '' : v);
       });

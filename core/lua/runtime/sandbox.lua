@@ -401,6 +401,9 @@ local function validate_plugin(name, file, p, role)
       if r.auth ~= nil and r.auth ~= "token" and r.auth ~= "none" then
         fail(file, line, where .. ": auth must be \"token\" or \"none\"")
       end
+      if r.max_body ~= nil and (not is_int(r.max_body) or r.max_body < 1 or r.max_body > 64 * 1024 * 1024) then
+        fail(file, line, where .. ": max_body must be an integer number of bytes from 1 to 67108864")
+      end
     end
   end
   if p.jobs ~= nil then
@@ -483,7 +486,8 @@ function H.load_plugin(name, dir, relpath, src, role)
       fail(relpath, fn_line(r.handler), fmt("route %s %s collides with a route of plugin '%s'", r.method, r.path, route_keys[key]))
     end
     route_keys[key] = name
-    routes[#routes + 1] = { method = r.method, path = r.path, auth = r.auth or "", plugin = name, handler = r.handler }
+    routes[#routes + 1] = { method = r.method, path = r.path, auth = r.auth or "", plugin = name, handler = r.handler,
+                            max_body = r.max_body }
   end
   for kind, j in pairs(p.jobs or {}) do
     if jobs[kind] then fail(relpath, fn_line(j.run), fmt("job kind '%s' already defined by plugin '%s'", kind, jobs[kind].plugin)) end
@@ -509,7 +513,7 @@ end
 function H.route_count() return #routes end
 function H.route(i)
   local r = routes[i]
-  return r.method, r.path, r.auth, r.plugin, r.handler
+  return r.method, r.path, r.auth, r.plugin, r.handler, r.max_body
 end
 function H.job_kinds()
   local out = {}

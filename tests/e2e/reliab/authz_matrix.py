@@ -18,6 +18,7 @@ Against a levy connected to the simulator:
 import os
 import re
 import shutil
+import socket
 import sys
 import tempfile
 
@@ -37,26 +38,79 @@ ISSUES_CREDENTIAL = {("POST", "/v1/sphere-api-key", "right token", ".api_key"): 
 
 def routes():
     out = []
-    for plugin in ("admin", "api", "rillet"):
-        text = open(os.path.join(SRC, "plugins", plugin, "handler.lua")).read()
+    for plugin in sorted(os.listdir(os.path.join(SRC, "plugins"))):
+        if plugin == "sim":  # runs in its own process (levy sim), every route auth = "none"
+            continue
+        path = os.path.join(SRC, "plugins", plugin, "handler.lua")
+        if not os.path.exists(path):
+            continue
+        text = open(path).read()
         for m in re.finditer(r'method\s*=\s*"(\w+)",\s*path\s*=\s*"([^"]+)"(?:,\s*auth\s*=\s*"(\w+)")?', text):
             out.append((m.group(1), m.group(2), m.group(3) or "default", plugin))
     text = open(os.path.join(SRC, "core", "http", "server.c")).read()
     block = text[text.index("CROUTES[] = {"):]
     block = block[:block.index("};")]
-    for m in re.finditer(r'\{"(\w+)",\s*"([^"]+)",\s*\w+,\s*(\d)\}', block):
-        out.append((m.group(1), m.group(2), "token" if m.group(3) == "1" else "none", "core"))
+    for m in re.finditer(r'\{"(\w+)",\s*"([^"]+)",\s*\w+,\s*LEVY_AUTH_(\w+)\}', block):
+        out.append((m.group(1), m.group(2), m.group(3).lower(), "core"))
     return out
 
 
 def needs_token(path, auth):
+    """Issue 15 finding 1: the matched route decides, and a route that does not say
+    auth = "none" needs the token (whatever its prefix)."""
     if path == "/tax_api/calculate_tax":  # CONTRACT §2.5: the API token in X-API-KEY
         return True
-    if auth == "token":
-        return True
-    if auth == "none":
-        return False
-    return path.startswith("/v1/") or path.startswith("/admin/") or path in ("/v1", "/admin")
+    return auth != "none"
+
+
+def non_canonical(url_path):
+    """Request targets that name the same route in a non-canonical way (each must be refused
+    with 400, or need the token like the route: never data without a token)."""
+    p, _, q = url_path.partition("?")
+    q = "?" + q if q else ""
+    segs = p.split("/")
+    out = [p[1:] + q,                                   # no leading '/'
+           "http://x" + p + q,                          # absolute-form
+           "http://x/" + p + q,                         # absolute-form with '//'
+           "/" + p + q,                                 # leading '//'
+           p.replace("/", "//") + q,                    # every separator doubled
+           p + "/" + q,                                 # trailing '/'
+           p.replace("/", "%2F").replace("%2F", "/", 1) + q,  # encoded '/'
+           p.replace("/", "%2f").replace("%2f", "/", 1) + q,
+           "/." + p + q,                                # dot segments
+           "/x/.." + p + q,
+           "/%2e/%2E%2e" + p + q,
+           "/" + segs[1] + "/./" + "/".join(segs[2:]) + q if len(segs) > 2 else p + "/." + q,
+           p + "#frag",
+           "*"]
+    if len(segs) > 1 and segs[1]:                       # mixed case prefix
+        out.append("/" + segs[1].upper() + p[len(segs[1]) + 1:] + q)
+    return [t for t in dict.fromkeys(out) if t != url_path]
+
+
+def raw_status(port, method, target, headers):
+    """One request with a raw target on a fresh connection: (status, body bytes)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=15)
+    try:
+        h = "".join("%s: %s\r\n" % kv for kv in headers.items())
+        body = b"{}" if method in ("POST", "PUT", "PATCH") else b""
+        if body:
+            h += "Content-Type: application/json\r\nContent-Length: %d\r\n" % len(body)
+        s.sendall(("%s %s HTTP/1.1\r\nHost: x\r\n%sConnection: close\r\n\r\n" % (method, target, h)).encode() + body)
+        buf = b""
+        while True:
+            try:
+                b = s.recv(65536)
+            except OSError:
+                break
+            if not b:
+                break
+            buf += b
+    finally:
+        s.close()
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    first = head.split(b"\r\n")[0].split()
+    return (int(first[1]) if len(first) > 1 and first[1].isdigit() else 0), rest
 
 
 def secret_fields(v, where=""):
@@ -152,6 +206,37 @@ def main():
             print("  %-6s %-45s %-7s %s" % (method, path, auth, answers), flush=True)
         check("%d cells: token routes refuse no/wrong/prefix tokens with 401 + WWW-Authenticate and accept the "
               "right one; open routes ignore the token" % cells, not bad_auth, bad_auth[:6])
+        # Finding 1 (issue 15): the same routes through non-canonical request targets. Without a
+        # token nothing but 400 (refused target) or 401 (the route's own rule) may come back;
+        # with the token the target is still refused (400), never served under another reading.
+        leaks_nc, served_nc, ncells = [], [], 0
+        for method, path, auth, plugin in rs:
+            if method == "DELETE" or path == "/admin/reload":
+                continue
+            url_path = re.sub(r"\{(\w+)\}", lambda m: {"id": inv if path.startswith("/v1/invoices") else env.cid,
+                                                       "code": "US-CA", "connection_id": env.cid}.get(m.group(1), "x"),
+                              path)
+            if path.startswith("/v1/reports/liability"):
+                url_path += "?from=2020-01-01&to=2030-12-31&format=csv"
+            for target in non_canonical(url_path):
+                for label, h in (("no token", {}), ("right token", {"Authorization": "Bearer " + env.token})):
+                    st, body = raw_status(env.levy_port, method, target, h)
+                    ncells += 1
+                    if label == "no token" and st not in (400, 401, 404):
+                        leaks_nc.append((method, target, label, st, body[:80]))
+                    mixed_case = target.startswith("/" + url_path.split("/")[1].upper())
+                    if label == "right token" and (st not in (400, 404) if mixed_case else st != 400):
+                        served_nc.append((method, target, st, body[:80]))
+        check("%d non-canonical cells: without a token only 400/401/404, never data" % ncells,
+              not leaks_nc, leaks_nc[:6])
+        check("non-canonical targets are refused with 400 even with the token (one path, one reading)",
+              not served_nc, served_nc[:6])
+        # the two targets of the review, by name
+        for target in ("v1/reports/exposure",
+                       "http://x//v1/reports/liability?from=2020-01-01&to=2030-12-31&format=csv"):
+            st, body = raw_status(env.levy_port, "GET", target, {})
+            check("GET %s without a token -> 400 bad_request (got %s)" % (target, st),
+                  st == 400 and b"bad_request" in body, body[:200])
         check("no response carries a secret (API key, signing token, master key, API token) or a secret field",
               not leaks, leaks[:6])
         # the DELETE routes with the right token, last
