@@ -37,7 +37,10 @@ static lua_State *L;
 static void init(void)
 {
     L = luaL_newstate();
-    levy_lua_set_ctx(L, NULL); /* as the host does: no call context = load context */
+    /* the intake runs in an HTTP handler: request context (no context = no capability) */
+    static levy_lctx request_ctx;
+    request_ctx.kind = LEVY_CTX_REQUEST;
+    levy_lua_set_ctx(L, &request_ctx);
     luaL_openlibs(L);
     luaL_requiref(L, "levy.crypto", luaopen_levy_crypto, 0);
     luaL_requiref(L, "levy.json", luaopen_levy_json, 0);
