@@ -584,6 +584,7 @@ def case_kill9_durable():
 
 class SlowHandler(http.server.BaseHTTPRequestHandler):
     arrived = threading.Event()  # set when a slow request reaches the upstream
+    release = None  # an Event: "/" answers once it is set (the test decides, not a clock)
 
     def do_GET(self):
         if self.path == "/big":
@@ -601,7 +602,10 @@ class SlowHandler(http.server.BaseHTTPRequestHandler):
                 pass
             return
         SlowHandler.arrived.set()
-        time.sleep(1.0)
+        if self.path == "/" and SlowHandler.release is not None:
+            SlowHandler.release.wait(60)
+        else:
+            time.sleep(1.0)
         body = b'{"slow":true}'
         try:
             self.send_response(200)
@@ -632,20 +636,25 @@ def case_sigterm_graceful():
         def slow():
             result["r"] = lv.req("GET", f"/v1/example/fetch?url=http://127.0.0.1:{up_port}/")
         SlowHandler.arrived.clear()
+        SlowHandler.release = threading.Event()
         t = threading.Thread(target=slow)
         t.start()
-        # SIGTERM once levy is inside the call (on a loaded box 0.3 s was not always enough)
-        check(SlowHandler.arrived.wait(10), "the slow request reached the upstream")
-        time.sleep(0.1)
+        # SIGTERM once levy is inside the call; the upstream holds its answer until the test
+        # has seen the listener closed, so nothing here depends on how fast the box is
+        check(SlowHandler.arrived.wait(30), "the slow request reached the upstream")
         lv.proc.send_signal(signal.SIGTERM)
-        time.sleep(0.1)
         refused = False
-        try:
-            lv.req("GET", "/healthz", token=False, timeout=2)
-        except OSError:
-            refused = True
-        t.join(5)
-        rc = lv.proc.wait(10)
+        deadline = time.monotonic() + 30
+        while not refused and time.monotonic() < deadline and lv.proc.poll() is None:
+            try:
+                lv.req("GET", "/healthz", token=False, timeout=2)
+                time.sleep(0.05)
+            except OSError:
+                refused = True
+        SlowHandler.release.set()
+        t.join(60)
+        rc = lv.proc.wait(60)
+        SlowHandler.release = None
         check("r" in result and result["r"][0] == 200 and result["r"][1]["status"] == 200,
               "in-flight request finished during graceful stop")
         check(refused, "no new connections accepted while draining")
