@@ -16,6 +16,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -41,6 +42,19 @@ def check(name, cond, info=""):
 def summary():
     print("%d passed, %d failed" % (passed, failed), flush=True)
     return 1 if failed else 0
+
+
+def run_main(main):
+    """A test script's entry point: runs main(), counts an exception as a failure (with its
+    traceback), prints the summary and exits 1 if anything failed."""
+    global failed
+    try:
+        main()
+    except Exception:
+        import traceback
+        traceback.print_exc()
+        failed += 1
+    sys.exit(summary())
 
 
 def free_port(start, span=40):
