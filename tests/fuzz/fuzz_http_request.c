@@ -1,0 +1,376 @@
+/* libFuzzer target: raw bytes from a client through the real levy HTTP server path, in process:
+ * evhttp (libevent 2.1 parser, framing, body limits) + core/http/server.c (request callback,
+ * framing checks, auth, C routes, Lua route dispatch into a real generation, static files,
+ * error JSON) over a host set up as `levy serve` sets it up (core/host/host.c): a temp data
+ * dir with its store and master key, the shipped plugins (admin, api, reports, rillet) and
+ * rules (scripts/), data/ rate tables, web/. Whatever guards server.c, gen.c or the sandbox
+ * gain are exercised as they are: nothing of the server is copied here.
+ *
+ * Set up once (LLVMFuzzerInitialize): the server listens on 127.0.0.1:0 (a free port). Per
+ * input: a TCP client connects, writes the input, half-closes (so evhttp sees where the
+ * input ends), and the loop runs until the server closes the connection (bounded: 25 s).
+ *
+ * Properties checked on what came back:
+ *  (a) no response carries data of a protected route unless the input holds the API token:
+ *      markers of GET /admin/generation, GET /metrics, the shipped reports (exposure JSON,
+ *      liability CSV; chosen so that no public file of web/ or openapi.yaml holds them) and
+ *      of a canary plugin added to the real plugins whose routes are protected in every way a
+ *      route can be (auth = "token" under /v1 and elsewhere, no auth under /v1 and elsewhere:
+ *      issue 15 finding 1 says protection is the default for every route but auth = "none");
+ *      its auth = "none" route is the control that must stay reachable;
+ *  (b) no more responses than requests that could be complete: at most one per header
+ *      terminator (CRLF CRLF or LF LF) in the input, plus one error reply to a broken one;
+ *  (c) no crash, no leak, no undefined behaviour (ASan + UBSan + LSan).
+ * LEVY_FUZZ_SKIP=authz (environment) turns (a) off, to look for other failures on code that
+ * still has the authentication bypass of issue 15 finding 1.
+ *
+ * Seeds: tests/fuzz/seeds/fuzz_http_request/ (origin-form and non-origin-form targets,
+ * absolute-form, "v1/...", "//v1", %2F, chunked bodies, "Content-Length : 5", obs-fold,
+ * huge Content-Length, pipelined requests). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "crypto/crypto.h"
+#include "host/config.h"
+#include "host/host.h"
+#include "host/rotate.h"
+#include "http/client.h"
+#include "log.h"
+#include "store/store.h"
+#include "tax/tax.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define TOKEN "fuzz-token-3b7e1c9a52d04f68a1e2"
+
+static levy_host H;
+static levy_config CFG;
+static int port;
+static int skip_authz;
+static int dump; /* LEVY_FUZZ_DUMP=1: print every exchange (to replay a seed or a crash) */
+static char tmpdir[PATH_MAX];
+
+static const char *const MARKERS[] = {
+    "\"tree_sha256\":\"",     /* GET /admin/generation (C route, token) */
+    "# TYPE levy_",          /* GET /metrics (C route, token) */
+    "\"sales_threshold\":\"", /* GET /v1/reports/exposure (plugins/reports, no auth field) */
+    "\r\n\r\nregion,jurisdiction,level,", /* GET /v1/reports/liability?format=csv (same) */
+    "FUZZ-CANARY-V1-TOKEN",  /* canary: auth = "token" under /v1 */
+    "FUZZ-CANARY-V1-DEFAULT", /* canary: no auth under /v1 */
+    "FUZZ-CANARY-TOKEN",     /* canary: auth = "token" outside /v1 */
+    "FUZZ-CANARY-DEFAULT",   /* canary: no auth outside /v1 (default: required) */
+    "FUZZ-CANARY-ADMIN",     /* canary: no auth under /admin */
+};
+
+static const char CANARY[] =
+    "-- fuzz_http_request: routes whose replies must never reach a client without the token\n"
+    "local function reply(marker)\n"
+    "  return function(req) return 200, { canary = marker, params = req.params } end\n"
+    "end\n"
+    "return { name = 'fuzzcanary', version = '1', routes = {\n"
+    "  { method = 'GET', path = '/v1/fuzz/token', auth = 'token', handler = reply('FUZZ-CANARY-V1-TOKEN') },\n"
+    "  { method = 'POST', path = '/v1/fuzz/token', auth = 'token', handler = reply('FUZZ-CANARY-V1-TOKEN') },\n"
+    "  { method = 'GET', path = '/v1/fuzz/default/{id}', handler = reply('FUZZ-CANARY-V1-DEFAULT') },\n"
+    "  { method = 'GET', path = '/fuzz/token', auth = 'token', handler = reply('FUZZ-CANARY-TOKEN') },\n"
+    "  { method = 'GET', path = '/fuzz/default', handler = reply('FUZZ-CANARY-DEFAULT') },\n"
+    "  { method = 'PUT', path = '/admin/fuzz', handler = reply('FUZZ-CANARY-ADMIN') },\n"
+    "  { method = 'GET', path = '/fuzz/open', auth = 'none',\n"
+    "    handler = function(req) return 200, { open = 'FUZZ-OPEN' } end },\n"
+    "} }\n";
+
+static void die(const char *what, const char *detail)
+{
+    fprintf(stderr, "fuzz_http_request: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+    abort();
+}
+
+static void put_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+        die("cannot write", path);
+}
+
+static void rm_tmp(void)
+{
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (tmpdir[0] && system(cmd) != 0)
+        fprintf(stderr, "fuzz_http_request: could not remove %s\n", tmpdir);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    const char *src = getenv("LEVY_SOURCE");
+    if (!src)
+        src = "."; /* run_reliab_fuzz.sh sets LEVY_SOURCE */
+    const char *sk = getenv("LEVY_FUZZ_SKIP");
+    skip_authz = sk && strstr(sk, "authz");
+    dump = getenv("LEVY_FUZZ_DUMP") != NULL;
+    signal(SIGPIPE, SIG_IGN);
+    levy_log_set_level(LEVY_LOG_OFF);
+    snprintf(tmpdir, sizeof tmpdir, "%s/levy-fuzz-http-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(tmpdir))
+        die("mkdtemp", strerror(errno));
+    atexit(rm_tmp);
+    /* plugins: the shipped ones the serve role loads, plus the canary */
+    char p[PATH_MAX + 200], t[PATH_MAX + 200];
+    snprintf(p, sizeof p, "%s/plugins", tmpdir);
+    mkdir(p, 0700);
+    static const char *const shipped[] = {"admin", "api", "reports", "rillet"};
+    for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
+        snprintf(t, sizeof t, "%s/plugins/%s", src, shipped[i]);
+        snprintf(p, sizeof p, "%s/plugins/%s", tmpdir, shipped[i]);
+        if (symlink(t, p) != 0)
+            die("symlink", strerror(errno));
+    }
+    snprintf(p, sizeof p, "%s/plugins/fuzzcanary", tmpdir);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/plugins/fuzzcanary/handler.lua", tmpdir);
+    put_file(p, CANARY);
+    char a_data[PATH_MAX + 20], a_plug[PATH_MAX + 20], a_scr[PATH_MAX + 20], a_root[PATH_MAX + 20],
+        a_web[PATH_MAX + 20];
+    snprintf(a_data, sizeof a_data, "%s/data", tmpdir);
+    snprintf(a_plug, sizeof a_plug, "%s/plugins", tmpdir);
+    snprintf(a_scr, sizeof a_scr, "%s/scripts", src);
+    snprintf(a_root, sizeof a_root, "%s/data", src);
+    snprintf(a_web, sizeof a_web, "%s/web", src);
+    char *args[] = {"--listen", "127.0.0.1:0", "--data-dir", a_data, "--plugins", a_plug,
+                    "--scripts", a_scr, "--data", a_root, "--web", a_web,
+                    "--api-token", TOKEN, NULL};
+    if (levy_config_parse(&CFG, "serve", (int)(sizeof args / sizeof args[0]) - 1, args) != 0)
+        die("levy_config_parse", NULL);
+    mkdir(a_data, 0700);
+    /* the order of levy_host_serve: loop, client, store, generation 1, master key, server */
+    levy_host *h = &H;
+    h->cfg = &CFG;
+    h->watch_fd = -1;
+    levy_err err;
+    levy_err_clear(&err);
+    h->base = levy_host_event_base_new();
+    if (!h->base || levy_http_client_new(&h->client, h->base, &err) != LEVY_OK)
+        die("event loop / client", err.message);
+    char db[PATH_MAX + 40];
+    snprintf(db, sizeof db, "%s/levy.db", a_data);
+    levy_store *st = NULL;
+    if (levy_store_open(&st, db, 0, &err) != LEVY_OK)
+        die("store", err.message);
+    h->store = st;
+    levy_gen_errors errs = {0};
+    int nself = 0;
+    if (levy_host_build(h, 1, &h->current, &errs, &nself, &err) != LEVY_OK) {
+        for (int i = 0; i < errs.n; i++)
+            fprintf(stderr, "%s:%d: %s\n", errs.v[i].source, errs.v[i].line, errs.v[i].message);
+        die("generation 1", err.message);
+    }
+    levy_gen_errors_free(&errs);
+    uint8_t key[LEVY_KEY_LEN];
+    char note[2048];
+    if (levy_rotate_verify_key(h, key, note, sizeof note, &err) != LEVY_OK)
+        die("master key", note[0] ? note : err.message);
+    levy_crypto_set_master_key(key);
+    levy_store_set_busy_budget(st, 50);
+    if (levy_server_start(h, &err) != LEVY_OK)
+        die("server", err.message);
+    port = levy_server_port(h);
+    h->started = 1;
+    fprintf(stderr, "fuzz_http_request: levy serving generation 1 (%d plugins, %d rules) on 127.0.0.1:%d, data in %s\n",
+            h->current->nplugins, h->current->nrules, port, tmpdir);
+    return 0;
+}
+
+/* ---- one exchange --------------------------------------------------------------------- */
+
+typedef struct exchange {
+    int fd;
+    const uint8_t *in;
+    size_t in_len, in_off;
+    int shut;
+    char *out;
+    size_t out_len, out_cap;
+    int done;
+    struct event *rd, *wr, *deadline;
+} exchange;
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    exchange *x = arg;
+    x->done = 2;
+    event_base_loopbreak(H.base);
+}
+
+static void on_writable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    exchange *x = arg;
+    while (x->in_off < x->in_len) {
+        ssize_t n = send(fd, x->in + x->in_off, x->in_len - x->in_off, MSG_NOSIGNAL);
+        if (n > 0) {
+            x->in_off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return; /* wait for room */
+        x->in_off = x->in_len; /* the server closed: stop sending */
+    }
+    if (!x->shut) {
+        shutdown(fd, SHUT_WR);
+        x->shut = 1;
+    }
+    event_del(x->wr);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    exchange *x = arg;
+    for (;;) {
+        if (x->out_cap - x->out_len < 65536) {
+            size_t cap = x->out_cap ? x->out_cap * 2 : 131072;
+            char *b = realloc(x->out, cap + 1);
+            if (!b)
+                die("out of memory", NULL);
+            x->out = b;
+            x->out_cap = cap;
+        }
+        ssize_t n = recv(fd, x->out + x->out_len, x->out_cap - x->out_len, 0);
+        if (n > 0) {
+            x->out_len += (size_t)n;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return;
+        x->done = 1; /* EOF or reset: the server is done with this connection */
+        event_base_loopbreak(H.base);
+        return;
+    }
+}
+
+static size_t count_terminators(const uint8_t *d, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (d[i] == '\n' && d[i + 1] == '\n')
+            c++;
+        else if (i + 3 < n && d[i] == '\r' && d[i + 1] == '\n' && d[i + 2] == '\r' && d[i + 3] == '\n')
+            c++;
+    }
+    return c;
+}
+
+/* Status lines as evhttp writes them: "HTTP/1.x NNN " at the start of the stream or right
+ * after the previous response (bodies are JSON, whose strings cannot hold a raw CR LF, or
+ * files of web/); counted where "HTTP/1." is followed by a status and a reason and CR LF. */
+static size_t count_responses(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i + 13 <= n; i++) {
+        if (memcmp(s + i, "HTTP/1.", 7) != 0 || (s[i + 7] != '0' && s[i + 7] != '1') || s[i + 8] != ' ')
+            continue;
+        if (!(s[i + 9] >= '1' && s[i + 9] <= '5' && s[i + 10] >= '0' && s[i + 10] <= '9' &&
+              s[i + 11] >= '0' && s[i + 11] <= '9' && s[i + 12] == ' '))
+            continue;
+        const char *eol = memchr(s + i + 13, '\r', n - i - 13);
+        if (!eol || eol + 1 >= s + n || eol[1] != '\n' || eol - (s + i) > 64)
+            continue;
+        c++;
+    }
+    return c;
+}
+
+static void report(const char *what, const uint8_t *in, size_t in_len, const exchange *x)
+{
+    fprintf(stderr, "fuzz_http_request: %s\n--- input (%zu bytes) ---\n", what, in_len);
+    fwrite(in, 1, in_len < 4096 ? in_len : 4096, stderr);
+    fprintf(stderr, "\n--- output (%zu bytes) ---\n", x->out_len);
+    fwrite(x->out, 1, x->out_len < 8192 ? x->out_len : 8192, stderr);
+    fprintf(stderr, "\n---\n");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        die("socket", strerror(errno));
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 && errno != EINPROGRESS)
+        die("connect", strerror(errno));
+    exchange x;
+    memset(&x, 0, sizeof x);
+    x.fd = fd;
+    x.in = data;
+    x.in_len = size;
+    x.rd = event_new(H.base, fd, EV_READ | EV_PERSIST, on_readable, &x);
+    x.wr = event_new(H.base, fd, EV_WRITE | EV_PERSIST, on_writable, &x);
+    x.deadline = evtimer_new(H.base, on_deadline, &x);
+    struct timeval tv = {25, 0};
+    event_add(x.rd, NULL);
+    event_add(x.wr, NULL);
+    event_add(x.deadline, &tv);
+    while (!x.done)
+        event_base_loop(H.base, EVLOOP_ONCE);
+    event_free(x.rd);
+    event_free(x.wr);
+    event_free(x.deadline);
+    close(fd);
+    /* let the server see the close and release the connection */
+    for (int i = 0; i < 4; i++)
+        event_base_loop(H.base, EVLOOP_NONBLOCK);
+
+    if (x.out)
+        x.out[x.out_len] = '\0';
+    if (dump)
+        report("exchange", data, size, &x);
+    int has_token = memmem(data, size, TOKEN, sizeof TOKEN - 1) != NULL;
+    if (!skip_authz && !has_token && x.out_len) {
+        for (size_t i = 0; i < sizeof MARKERS / sizeof MARKERS[0]; i++)
+            if (memmem(x.out, x.out_len, MARKERS[i], strlen(MARKERS[i])) &&
+                !memmem(data, size, MARKERS[i], strlen(MARKERS[i]))) { /* not an echo */
+                char what[160];
+                snprintf(what, sizeof what,
+                         "protected data (\"%s\") answered to a request without the API token",
+                         MARKERS[i]);
+                report(what, data, size, &x);
+                abort();
+            }
+    }
+    size_t nresp = count_responses(x.out ? x.out : "", x.out_len);
+    size_t nreq = count_terminators(data, size) + 1;
+    if (nresp > nreq) {
+        char what[160];
+        snprintf(what, sizeof what, "%zu responses to at most %zu requests", nresp, nreq);
+        report(what, data, size, &x);
+        abort();
+    }
+    /* only a request with the token can start something long (POST /admin/reload builds a
+     * whole generation); anything else must be answered or closed long before */
+    if (x.done == 2 && !has_token) {
+        report("the server neither answered nor closed the connection in 25 s", data, size, &x);
+        abort();
+    }
+    free(x.out);
+    return 0;
+}
