@@ -7,8 +7,9 @@
  * gain are exercised as they are: nothing of the server is copied here.
  *
  * Set up once (LLVMFuzzerInitialize): the server listens on 127.0.0.1:0 (a free port). Per
- * input: a TCP client connects, writes the input, half-closes (so evhttp sees where the
- * input ends), and the loop runs until the server closes the connection (bounded: 25 s).
+ * input: a TCP client connects, writes the input, and once the server is quiet half-closes
+ * (so evhttp sees where the input ends); the loop runs until the server closes the
+ * connection (bounded: 25 s).
  *
  * Properties checked on what came back:
  *  (a) no response carries data of a protected route unless the input holds the API token:
@@ -20,9 +21,13 @@
  *      its auth = "none" route is the control that must stay reachable;
  *  (b) no more responses than requests that could be complete: at most one per header
  *      terminator (CRLF CRLF or LF LF) in the input, plus one error reply to a broken one;
- *  (c) no crash, no leak, no undefined behaviour (ASan + UBSan + LSan).
- * LEVY_FUZZ_SKIP=authz (environment) turns (a) off, to look for other failures on code that
- * still has the authentication bypass of issue 15 finding 1.
+ *  (c) a first request whose header section has a field name with SP/HTAB (or before the
+ *      colon: "Content-Length : 5"), an empty name or an obs-fold line is refused (400, or
+ *      evhttp's own 413/414/431/501/505, or a close without reply) and gets at most one
+ *      reply (issue 15 finding 14: 400 and close);
+ *  (d) no crash, no leak, no undefined behaviour (ASan + UBSan + LSan).
+ * LEVY_FUZZ_SKIP=authz,framing (environment) turns (a) / (c) off, to look for other failures
+ * on code that still has issue 15 findings 1 / 14.
  *
  * Seeds: tests/fuzz/seeds/fuzz_http_request/ (origin-form and non-origin-form targets,
  * absolute-form, "v1/...", "//v1", %2F, chunked bodies, "Content-Length : 5", obs-fold,
@@ -61,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static levy_host H;
 static levy_config CFG;
 static int port;
-static int skip_authz;
+static int skip_authz, skip_framing;
 static int dump; /* LEVY_FUZZ_DUMP=1: print every exchange (to replay a seed or a crash) */
 static char tmpdir[PATH_MAX];
 
@@ -123,6 +128,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         src = "."; /* run_reliab_fuzz.sh sets LEVY_SOURCE */
     const char *sk = getenv("LEVY_FUZZ_SKIP");
     skip_authz = sk && strstr(sk, "authz");
+    skip_framing = sk && strstr(sk, "framing");
     dump = getenv("LEVY_FUZZ_DUMP") != NULL;
     signal(SIGPIPE, SIG_IGN);
     levy_log_set_level(LEVY_LOG_OFF);
@@ -232,10 +238,6 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
             return; /* wait for room */
         x->in_off = x->in_len; /* the server closed: stop sending */
     }
-    if (!x->shut) {
-        shutdown(fd, SHUT_WR);
-        x->shut = 1;
-    }
     event_del(x->wr);
 }
 
@@ -297,6 +299,50 @@ static size_t count_responses(const char *s, size_t n)
     return c;
 }
 
+/* 1 when the first request's header section (complete in the input) has a field line whose
+ * name is empty or holds SP/HTAB before the colon, or an obs-fold line (RFC 9112 §5.1, §5.2):
+ * such a request must get no success and the connection must close after at most one reply
+ * (issue 15 finding 14). 0 when it is clean or not complete. */
+static int bad_first_header_section(const uint8_t *d, size_t n)
+{
+    if (n == 0 || d[0] == '\r' || d[0] == '\n')
+        return 0;
+    const uint8_t *end = NULL;
+    for (size_t i = 0; i + 1 < n && !end; i++) {
+        if (d[i] == '\n' && d[i + 1] == '\n')
+            end = d + i + 1;
+        else if (i + 2 < n && d[i] == '\n' && d[i + 1] == '\r' && d[i + 2] == '\n')
+            end = d + i + 1;
+    }
+    if (!end)
+        return 0;
+    const uint8_t *p = memchr(d, '\n', (size_t)(end - d)); /* end of the request line */
+    if (!p)
+        return 0;
+    for (p++; p < end;) {
+        const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            eol = end;
+        size_t len = (size_t)(eol - p);
+        if (len && p[len - 1] == '\r')
+            len--;
+        if (len) {
+            if (p[0] == ' ' || p[0] == '\t')
+                return 1; /* obs-fold */
+            const uint8_t *colon = memchr(p, ':', len);
+            if (colon) {
+                if (colon == p)
+                    return 1; /* empty name */
+                for (const uint8_t *q = p; q < colon; q++)
+                    if (*q == ' ' || *q == '\t')
+                        return 1; /* SP/HTAB in the name or before the colon */
+            }
+        }
+        p = eol + 1;
+    }
+    return 0;
+}
+
 static void report(const char *what, const uint8_t *in, size_t in_len, const exchange *x)
 {
     fprintf(stderr, "fuzz_http_request: %s\n--- input (%zu bytes) ---\n", what, in_len);
@@ -330,6 +376,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     event_add(x.rd, NULL);
     event_add(x.wr, NULL);
     event_add(x.deadline, &tv);
+    /* Pipelined requests: evhttp 2.1 stops reading a connection whose client half-closed
+     * once the current reply is out, so the end of the input is signalled only when the
+     * server has gone quiet (all input sent, nothing more arriving over several loop turns:
+     * what it could parse has been answered; what is left is an incomplete request). */
+    for (int quiet = 0; !x.done && quiet < 8;) {
+        size_t before = x.out_len;
+        event_base_loop(H.base, EVLOOP_NONBLOCK);
+        quiet = x.out_len == before && x.in_off == x.in_len ? quiet + 1 : 0;
+    }
+    if (!x.done) {
+        shutdown(fd, SHUT_WR);
+        x.shut = 1;
+    }
     while (!x.done)
         event_base_loop(H.base, EVLOOP_ONCE);
     event_free(x.rd);
@@ -364,6 +423,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         snprintf(what, sizeof what, "%zu responses to at most %zu requests", nresp, nreq);
         report(what, data, size, &x);
         abort();
+    }
+    if (!skip_framing && bad_first_header_section(data, size)) {
+        /* a refusal: 400, or what evhttp answers before levy sees the request (too large,
+         * URI too long, header fields too large, method not implemented, bad version) */
+        int st = x.out_len >= 12 && memcmp(x.out, "HTTP/1.", 7) == 0 ? atoi(x.out + 9) : 0;
+        int refused = st == 0 || st == 400 || st == 413 || st == 414 || st == 431 ||
+                      st == 501 || st == 505;
+        if (!refused || nresp > 1) {
+            report("a request with a malformed field line (SP/HTAB in or after a field name, "
+                   "empty name, obs-fold) was not refused, or the connection kept reading",
+                   data, size, &x);
+            abort();
+        }
     }
     /* only a request with the token can start something long (POST /admin/reload builds a
      * whole generation); anything else must be answered or closed long before */
