@@ -19,8 +19,8 @@
  *      route can be (auth = "token" under /v1 and elsewhere, no auth under /v1 and elsewhere:
  *      issue 15 finding 1 says protection is the default for every route but auth = "none");
  *      its auth = "none" route is the control that must stay reachable;
- *  (b) no more responses than requests that could be complete: at most one per header
- *      terminator (CRLF CRLF or LF LF) in the input, plus one error reply to a broken one;
+ *  (b) no more responses than requests that could be complete: at most one per blank line
+ *      in the input (LF LF or LF CR LF), plus one error reply to a broken one;
  *  (c) a first request whose header section has a field name with SP/HTAB (or before the
  *      colon: "Content-Length : 5"), an empty name or an obs-fold line is refused (400, or
  *      evhttp's own 413/414/431/501/505, or a close without reply) and gets at most one
@@ -267,13 +267,15 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* Blank lines as evhttp reads lines (LF with an optional CR before it): "\n\n" or "\n\r\n".
+ * Every complete request's header section ends with one. */
 static size_t count_terminators(const uint8_t *d, size_t n)
 {
     size_t c = 0;
     for (size_t i = 0; i + 1 < n; i++) {
-        if (d[i] == '\n' && d[i + 1] == '\n')
-            c++;
-        else if (i + 3 < n && d[i] == '\r' && d[i + 1] == '\n' && d[i + 2] == '\r' && d[i + 3] == '\n')
+        if (d[i] != '\n')
+            continue;
+        if (d[i + 1] == '\n' || (d[i + 1] == '\r' && i + 2 < n && d[i + 2] == '\n'))
             c++;
     }
     return c;
