@@ -24,10 +24,11 @@
  *  (c) a first request whose header section has a field name with SP/HTAB (or before the
  *      colon: "Content-Length : 5"), an empty name or an obs-fold line is refused (400, or
  *      evhttp's own 413/414/431/501/505, or a close without reply) and gets at most one
- *      reply (issue 15 finding 14: 400 and close);
+ *      reply (issue 15 finding 14: 400 and close); the same for a NUL in a header line
+ *      (evhttp ends the header section at a line that starts with NUL);
  *  (d) no crash, no leak, no undefined behaviour (ASan + UBSan + LSan).
- * LEVY_FUZZ_SKIP=authz,framing (environment) turns (a) / (c) off, to look for other failures
- * on code that still has issue 15 findings 1 / 14.
+ * LEVY_FUZZ_SKIP=authz,framing,nul (environment) turns (a) / (c) / (c) for NUL off, to look
+ * for other failures on code that still has issue 15 findings 1 / 14 / the NUL line.
  *
  * Seeds: tests/fuzz/seeds/fuzz_http_request/ (origin-form and non-origin-form targets,
  * absolute-form, "v1/...", "//v1", %2F, chunked bodies, "Content-Length : 5", obs-fold,
@@ -66,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static levy_host H;
 static levy_config CFG;
 static int port;
-static int skip_authz, skip_framing;
+static int skip_authz, skip_framing, skip_nul;
 static int dump; /* LEVY_FUZZ_DUMP=1: print every exchange (to replay a seed or a crash) */
 static char tmpdir[PATH_MAX];
 
@@ -129,6 +130,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     const char *sk = getenv("LEVY_FUZZ_SKIP");
     skip_authz = sk && strstr(sk, "authz");
     skip_framing = sk && strstr(sk, "framing");
+    skip_nul = sk && strstr(sk, "nul");
     dump = getenv("LEVY_FUZZ_DUMP") != NULL;
     signal(SIGPIPE, SIG_IGN);
     levy_log_set_level(LEVY_LOG_OFF);
@@ -267,15 +269,17 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-/* Blank lines as evhttp reads lines (LF with an optional CR before it): "\n\n" or "\n\r\n".
- * Every complete request's header section ends with one. */
+/* Blank lines as evhttp reads lines (LF with an optional CR before it): "\n\n" or "\n\r\n",
+ * and lines that start with NUL. Every complete request's header section ends with one. */
 static size_t count_terminators(const uint8_t *d, size_t n)
 {
     size_t c = 0;
     for (size_t i = 0; i + 1 < n; i++) {
         if (d[i] != '\n')
             continue;
-        if (d[i + 1] == '\n' || (d[i + 1] == '\r' && i + 2 < n && d[i + 2] == '\n'))
+        /* evhttp reads header lines as C strings: a line that starts with NUL is empty to it */
+        if (d[i + 1] == '\n' || d[i + 1] == '\0' ||
+            (d[i + 1] == '\r' && i + 2 < n && d[i + 2] == '\n'))
             c++;
     }
     return c;
@@ -301,43 +305,43 @@ static size_t count_responses(const char *s, size_t n)
     return c;
 }
 
-/* 1 when the first request's header section (complete in the input) has a field line whose
- * name is empty or holds SP/HTAB before the colon, or an obs-fold line (RFC 9112 §5.1, §5.2):
- * such a request must get no success and the connection must close after at most one reply
- * (issue 15 finding 14). 0 when it is clean or not complete. */
+/* The first request's header section (lines after the request line, up to the first empty
+ * line): 1 when a field line has an empty name or SP/HTAB in the name or before the colon,
+ * or is an obs-fold line (RFC 9112 §5.1, §5.2): such a request must be refused and the
+ * connection closed after at most one reply (issue 15 finding 14); 2 when a line holds a NUL
+ * (RFC 9110 §5.5: reject; evhttp reads lines as C strings, so a line that starts with NUL
+ * ends its header section there and the rest is read as the next request); 0 when clean or
+ * not complete. */
 static int bad_first_header_section(const uint8_t *d, size_t n)
 {
     if (n == 0 || d[0] == '\r' || d[0] == '\n')
         return 0;
-    const uint8_t *end = NULL;
-    for (size_t i = 0; i + 1 < n && !end; i++) {
-        if (d[i] == '\n' && d[i + 1] == '\n')
-            end = d + i + 1;
-        else if (i + 2 < n && d[i] == '\n' && d[i + 1] == '\r' && d[i + 2] == '\n')
-            end = d + i + 1;
-    }
-    if (!end)
-        return 0;
-    const uint8_t *p = memchr(d, '\n', (size_t)(end - d)); /* end of the request line */
+    const uint8_t *end = d + n;
+    const uint8_t *p = memchr(d, '\n', n); /* end of the request line */
     if (!p)
         return 0;
+    int bad = 0;
     for (p++; p < end;) {
         const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
         if (!eol)
-            eol = end;
+            return 0; /* incomplete */
         size_t len = (size_t)(eol - p);
         if (len && p[len - 1] == '\r')
             len--;
-        if (len) {
+        if (len == 0)
+            return bad;
+        if (memchr(p, '\0', len))
+            return 2;
+        if (!bad) {
             if (p[0] == ' ' || p[0] == '\t')
-                return 1; /* obs-fold */
+                bad = 1; /* obs-fold */
             const uint8_t *colon = memchr(p, ':', len);
             if (colon) {
                 if (colon == p)
-                    return 1; /* empty name */
+                    bad = 1; /* empty name */
                 for (const uint8_t *q = p; q < colon; q++)
                     if (*q == ' ' || *q == '\t')
-                        return 1; /* SP/HTAB in the name or before the colon */
+                        bad = 1; /* SP/HTAB in the name or before the colon */
             }
         }
         p = eol + 1;
@@ -426,15 +430,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         report(what, data, size, &x);
         abort();
     }
-    if (!skip_framing && bad_first_header_section(data, size)) {
+    int bad = bad_first_header_section(data, size);
+    if ((bad == 1 && !skip_framing) || (bad == 2 && !skip_nul)) {
         /* a refusal: 400, or what evhttp answers before levy sees the request (too large,
          * URI too long, header fields too large, method not implemented, bad version) */
         int st = x.out_len >= 12 && memcmp(x.out, "HTTP/1.", 7) == 0 ? atoi(x.out + 9) : 0;
         int refused = st == 0 || st == 400 || st == 413 || st == 414 || st == 431 ||
                       st == 501 || st == 505;
         if (!refused || nresp > 1) {
-            report("a request with a malformed field line (SP/HTAB in or after a field name, "
-                   "empty name, obs-fold) was not refused, or the connection kept reading",
+            report(bad == 1 ? "a request with a malformed field line (SP/HTAB in or after a field "
+                              "name, empty name, obs-fold) was not refused, or the connection "
+                              "kept reading"
+                            : "a request with a NUL in a header line was not refused, or the "
+                              "connection kept reading",
                    data, size, &x);
             abort();
         }
