@@ -5,7 +5,7 @@
 # fuzz_rillet_mapping (a few core files each), fuzz_http_request (the whole HTTP server path:
 # evhttp + core/http/server.c over a real host with the shipped plugins and rules) and
 # fuzz_rule_load (a rule file through the real generation build: sandbox, loader, self-tests).
-# The last two link all of core/ (built once per OUT_DIR with coverage, ~1-2 min on 2 cores).
+# The last two link all of core/ (built once per OUT_DIR with coverage: about 30 s on 2 cores).
 # Longer run by hand (issue 15 asks for >= 10 minutes per target on the hardened code):
 #   tests/fuzz/run_reliab_fuzz.sh . build-fuzz fuzz_http_request 600
 #   tests/fuzz/run_reliab_fuzz.sh . build-fuzz fuzz_rule_load 600
