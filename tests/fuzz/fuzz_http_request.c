@@ -26,10 +26,13 @@
  *      evhttp's own 413/414/431/501/505, or a close without reply) and gets at most one
  *      reply (issue 15 finding 14: 400 and close); the same for a NUL in a header line
  *      (evhttp ends the header section at a line that starts with NUL);
- *  (d) no crash, no leak, no undefined behaviour (ASan + UBSan + LSan).
- * LEVY_FUZZ_SKIP=authz,framing,nul,count (environment) turns (a) / (c) / (c) for NUL / (b)
- * off, to look for other failures on code that still has issue 15 findings 1 / 14 / the NUL
- * line / evhttp's two replies to "CONNECT x HTTP/4.1" (seed connect_http4_two_replies).
+ *  (d) no crash, no leak, no undefined behaviour (ASan with stack-use-after-return, UBSan,
+ *      LSan); the canary keeps a coroutine made while the generation was built and resumes
+ *      it from GET /fuzz/kept, whose context must not point into the finished build.
+ * LEVY_FUZZ_SKIP=authz,framing,nul,count,kept (environment) turns (a) / (c) / (c) for NUL /
+ * (b) / the kept coroutine route off, to look for other failures on code that still has issue
+ * 15 findings 1 / 14 / the NUL line / evhttp's two replies to "CONNECT x HTTP/4.1" (seed
+ * connect_http4_two_replies) / the dangling load context of a kept coroutine.
  *
  * Seeds: tests/fuzz/seeds/fuzz_http_request/ (origin-form and non-origin-form targets,
  * absolute-form, "v1/...", "//v1", %2F, chunked bodies, "Content-Length : 5", obs-fold,
@@ -61,6 +64,9 @@
 #include "tax/tax.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
+/* stack-use-after-return: a context pointer into a finished C frame kept by a Lua thread */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "detect_stack_use_after_return=1"; }
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define TOKEN "fuzz-token-3b7e1c9a52d04f68a1e2"
@@ -89,6 +95,11 @@ static const char CANARY[] =
     "local function reply(marker)\n"
     "  return function(req) return 200, { canary = marker, params = req.params } end\n"
     "end\n"
+    "-- a coroutine made while the generation is built, resumed by a request: its context\n"
+    "-- must be the request's (or none), never the build's\n"
+    "local kept = coroutine.wrap(function()\n"
+    "  while true do coroutine.yield(select(2, pcall(require('levy.time').now_ms))) end\n"
+    "end)\n"
     "return { name = 'fuzzcanary', version = '1', routes = {\n"
     "  { method = 'GET', path = '/v1/fuzz/token', auth = 'token', handler = reply('FUZZ-CANARY-V1-TOKEN') },\n"
     "  { method = 'POST', path = '/v1/fuzz/token', auth = 'token', handler = reply('FUZZ-CANARY-V1-TOKEN') },\n"
@@ -96,6 +107,7 @@ static const char CANARY[] =
     "  { method = 'GET', path = '/fuzz/token', auth = 'token', handler = reply('FUZZ-CANARY-TOKEN') },\n"
     "  { method = 'GET', path = '/fuzz/default', handler = reply('FUZZ-CANARY-DEFAULT') },\n"
     "  { method = 'PUT', path = '/admin/fuzz', handler = reply('FUZZ-CANARY-ADMIN') },\n"
+    "  KEPT_ROUTE\n"
     "  { method = 'GET', path = '/fuzz/open', auth = 'none',\n"
     "    handler = function(req) return 200, { open = 'FUZZ-OPEN' } end },\n"
     "} }\n";
@@ -154,7 +166,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(p, sizeof p, "%s/plugins/fuzzcanary", tmpdir);
     mkdir(p, 0700);
     snprintf(p, sizeof p, "%s/plugins/fuzzcanary/handler.lua", tmpdir);
-    put_file(p, CANARY);
+    {
+        /* GET /fuzz/kept resumes the load-time coroutine; LEVY_FUZZ_SKIP=kept leaves it out */
+        static const char route[] = "{ method = 'GET', path = '/fuzz/kept', auth = 'none',"
+                                    " handler = function(req) return 200, { kept = kept() } end },";
+        char text[sizeof CANARY + sizeof route];
+        const char *at = strstr(CANARY, "KEPT_ROUTE");
+        snprintf(text, sizeof text, "%.*s%s%s", (int)(at - CANARY), CANARY,
+                 sk && strstr(sk, "kept") ? "" : route, at + strlen("KEPT_ROUTE"));
+        put_file(p, text);
+    }
     char a_data[PATH_MAX + 20], a_plug[PATH_MAX + 20], a_scr[PATH_MAX + 20], a_root[PATH_MAX + 20],
         a_web[PATH_MAX + 20];
     snprintf(a_data, sizeof a_data, "%s/data", tmpdir);
