@@ -33,6 +33,20 @@ if(LEVY_CLANG AND LEVY_SH)
              WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
     set_tests_properties(reliab_${fz} PROPERTIES LABELS "fuzz;reliab" TIMEOUT 180)
   endforeach()
+  # issue 15: the HTTP request path (evhttp + server.c over a real host, token-leak and
+  # one-response-per-request properties) and the rule loader (gen.c + sandbox, budget,
+  # capability-escape probes). Both link all of core/ built with coverage (the first run
+  # compiles it, about 30 s on 2 cores, into reliab-fuzz/core-objs shared by both, hence one
+  # RESOURCE_LOCK), and fuzz for 30 s each in CI. Longer:
+  #   tests/fuzz/run_reliab_fuzz.sh . build-fuzz fuzz_http_request 600
+  foreach(fz fuzz_http_request fuzz_rule_load)
+    add_test(NAME reliab_${fz}
+             COMMAND ${LEVY_SH} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/run_reliab_fuzz.sh ${CMAKE_SOURCE_DIR}
+                     ${CMAKE_BINARY_DIR}/reliab-fuzz ${fz} 30
+             WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+    set_tests_properties(reliab_${fz} PROPERTIES LABELS "fuzz;reliab" TIMEOUT 400
+                         RESOURCE_LOCK levy_fuzz_core_objs)
+  endforeach()
 endif()
 # issue 15 findings 6, 7: range checks (422 naming the field) and currencies of every exponent
 # through the rules that compare unit prices, over the API and `levy calc`

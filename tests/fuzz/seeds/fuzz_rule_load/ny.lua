@@ -1,0 +1,151 @@
+-- New York (US-NY): sales-tax rule. Rates and jurisdictions come from the engine's rate data
+-- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not listed
+-- here are the defaults of _common.lua. Self-test expectations are computed from the ZIP rows
+-- of TAXRATES_ZIP5_NY202512.csv:
+--   10001 NEW YORK CITY  state 4%, city 4.5%, district (MCTD) 0.375%   (8.875%)
+--   12207 ALBANY         state 4%, county 4%                          (8%)
+--   10509 SOUTHEAST      state 4%, county 4%, district (MCTD) 0.375%   (Putnam County)
+--   14701 POLAND         state 4%, county 4%                          (Jamestown, Chautauqua)
+--
+-- Clothing (tax-facts §5, NY Tax Law 1115(a)(30), Publication 718-C): clothing and footwear
+-- under $110 per item are exempt from the 4% state tax everywhere (threshold treatment
+-- below). The local tax and the MCTD tax are exempt only in the localities listed in
+-- _ny_clothing.lua (data with effective dates), applied by calculate(ctx). Shipping follows
+-- the taxability of what is shipped (Tax Bulletin ST-838): calculate(ctx) keeps on a shipping
+-- line only the levels that still tax some goods line of the document.
+local common = require "_common"
+local money = require "levy.money"
+local clothing = require "_ny_clothing"
+
+local function has_rate(t)
+  return t.percentage ~= nil and money.cmp(t.percentage, "0") ~= 0
+end
+
+-- Keeps the entries of `line` for which keep(entry) is true; sets the reason accordingly.
+local function filter(line, keep)
+  local kept, dropped = {}, false
+  for _, t in ipairs(line.taxes) do
+    if keep(t) then
+      kept[#kept + 1] = t
+    else
+      dropped = true
+    end
+  end
+  line.taxes = kept
+  if #kept == 0 then
+    line.reason = "product_exempt"
+  elseif dropped then
+    line.reason = "partially_taxable"
+  end
+end
+
+local function calculate(ctx)
+  -- 1. Local clothing exemption where the locality enacted it.
+  for _, line in ipairs(ctx.lines) do
+    if line.tax_code == "clothing" and common.is_taxed(line)
+       and money.cmp(line.unit_amount, clothing.THRESHOLD) < 0 then
+      local loc = clothing.find(ctx.ship_to, ctx.date, line.taxes)
+      filter(line, function(t)
+        if t.level == "state" then
+          return false                    -- the state exemption (also done by the threshold)
+        end
+        return not (loc and clothing.exempts(loc, t.level))
+      end)
+    end
+  end
+  -- 2. Shipping follows the goods: a level is taxed on shipping only if it taxes some goods.
+  local taxed_levels, has_shipping = {}, false
+  for _, line in ipairs(ctx.lines) do
+    if line.tax_code == "shipping" then
+      has_shipping = true
+    elseif common.is_taxed(line) then
+      for _, t in ipairs(line.taxes) do
+        if has_rate(t) then
+          taxed_levels[t.level] = true
+        end
+      end
+    end
+  end
+  if has_shipping then
+    for _, line in ipairs(ctx.lines) do
+      if line.tax_code == "shipping" and common.is_taxed(line) then
+        filter(line, function(t) return taxed_levels[t.level] == true end)
+      end
+    end
+  end
+end
+
+local function req(city, zip, date, lines)
+  return common.request("NY", city, zip, date, lines)
+end
+local L = common.line
+
+return common.state{
+  code = "NY",
+  name = "New York",
+  sourcing = "destination", -- NY Tax Law 1111: destination (delivery point)
+  taxability = {
+    saas = "taxable", -- [TF] taxable as a prewritten software licence (TSB-A-09(44)S)
+    shipping = "taxable", -- Tax Bulletin ST-838: delivery of taxable goods is taxable (see calculate)
+    clothing = { threshold = clothing.THRESHOLD, per = "unit",
+                 below = { exempt_levels = { "state" } }, above = "taxable" },
+                 -- NY Tax Law 1115(a)(30): under $110 per item exempt from the 4% state tax
+  },
+  calculate = calculate,
+  selftest = {
+    -- tax-facts #22: New York 10001 at 8.875% on $100 (4.00 + 4.50 + 0.375 -> 0.38)
+    { name = "#22 New York 10001 general $100 at 8.875%",
+      request = req("New York", "10001", "2025-12-15", { L("1", "100.00", "1", "general") }),
+      expect = { total_tax = "8.88", lines = { { tax = "8.88", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS subscription: taxable",
+      request = req("New York", "10001", "2025-12-15", { L("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "8.88", lines = { { tax = "8.88", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: exempt",
+      request = req("New York", "10001", "2025-12-15", { L("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "professional services: exempt",
+      request = req("New York", "10001", "2025-12-15", { L("1", "100.00", "1", "professional_services") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "NYC clothing $50: state, city and MCTD exempt",
+      request = req("New York", "10001", "2025-12-15", { L("1", "50.00", "1", "clothing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "NYC clothing 3 x $100 (per unit under $110): exempt",
+      request = req("New York", "10001", "2025-12-15", { L("1", "300.00", "3", "clothing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "NYC clothing $120: fully taxable at 8.875%",
+      request = req("New York", "10001", "2025-12-15", { L("1", "120.00", "1", "clothing") }),
+      expect = { total_tax = "10.65", lines = { { tax = "10.65", taxability_reason = "standard_rated" } } } },
+    { name = "Albany clothing $109.99: state exempt, county 4% applies",
+      request = req("Albany", "12207", "2025-12-15", { L("1", "109.99", "1", "clothing") }),
+      expect = { total_tax = "4.40", lines = { { tax = "4.40", taxability_reason = "partially_taxable" } } } },
+    { name = "Albany clothing $110.00 (not under $110): fully taxable",
+      request = req("Albany", "12207", "2025-12-15", { L("1", "110.00", "1", "clothing") }),
+      expect = { total_tax = "8.80", lines = { { tax = "8.80", taxability_reason = "standard_rated" } } } },
+    { name = "Putnam clothing $50 before 2024-03-01: county and MCTD apply",
+      request = req("Brewster", "10509", "2024-02-29", { L("1", "50.00", "1", "clothing") }),
+      expect = { total_tax = "2.19", lines = { { tax = "2.19", taxability_reason = "partially_taxable" } } } },
+    { name = "Putnam clothing $50 from 2024-03-01: full exemption",
+      request = req("Brewster", "10509", "2024-03-01", { L("1", "50.00", "1", "clothing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "Jamestown (Chautauqua) clothing $50: full exemption",
+      request = req("Jamestown", "14701", "2025-12-15", { L("1", "50.00", "1", "clothing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "NYC shipping of exempt clothing is exempt",
+      request = req("New York", "10001", "2025-12-15",
+                    { L("1", "50.00", "1", "clothing"), L("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "Albany shipping of clothing under $110: county only",
+      request = req("Albany", "12207", "2025-12-15",
+                    { L("1", "50.00", "1", "clothing"), L("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "2.40", lines = { { tax = "2.00" }, { tax = "0.40", taxability_reason = "partially_taxable" } } } },
+    { name = "Albany shipping with a $150 coat and a $50 shirt: all levels",
+      request = req("Albany", "12207", "2025-12-15",
+                    { L("1", "150.00", "1", "clothing"), L("2", "50.00", "1", "clothing"),
+                      L("3", "10.00", "1", "shipping") }),
+      expect = { total_tax = "14.80", lines = { { tax = "12.00" }, { tax = "2.00" }, { tax = "0.80", taxability_reason = "standard_rated" } } } },
+    { name = "NYC shipping with taxable goods: taxable",
+      request = req("New York", "10001", "2025-12-15",
+                    { L("1", "100.00", "1", "general"), L("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "9.77", lines = { { tax = "8.88" }, { tax = "0.89", taxability_reason = "standard_rated" } } } },
+  },
+}
