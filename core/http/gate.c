@@ -126,7 +126,11 @@ static int is_tchar(unsigned char c)
 /* Validates one complete head (len bytes, ends with the blank line) and sets the body
  * state. Returns 0, or -1 after gate_reject. Deliberately stricter than evhttp: whatever
  * passes here evhttp parses the same way. */
-static int gate_head(levy_gate *g, const char *head, size_t len)
+/* Checks the request head head[0..len). partial: the head is not complete yet; only its
+ * complete lines are checked (and nothing is decided about framing or the route), so that a
+ * bad request line or header line is refused before evhttp, which parses line by line,
+ * answers it itself (it answered "CONNECT x HTTP/4.1\r\nbad\r\n" with two 400s). */
+static int gate_head(levy_gate *g, const char *head, size_t len, int partial)
 {
     char line[8192 + 64];
     const char *p = head, *end = head + len;
@@ -237,6 +241,8 @@ static int gate_head(levy_gate *g, const char *head, size_t len)
         }
         p = nl + 1;
     }
+    if (partial)
+        return 0;
     if (first) {
         gate_fail(g, 400, "bad_request", "empty request line");
         return -1;
@@ -354,10 +360,12 @@ int levy_gate_feed(levy_gate *g, const char *p, size_t n)
                     gate_fail(g, 431, "headers_too_large", "request head is over 32 KiB");
                     return -1;
                 }
+                if (memchr(g->hbuf + old, '\n', k) && gate_head(g, g->hbuf, g->hlen, 1) != 0)
+                    return -1;
                 return 0;
             }
             size_t used_new = end - old;
-            if (gate_head(g, g->hbuf, end) != 0)
+            if (gate_head(g, g->hbuf, end, 0) != 0)
                 return -1;
             free(g->hbuf);
             g->hbuf = NULL;

@@ -183,9 +183,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(a_scr, sizeof a_scr, "%s/scripts", src);
     snprintf(a_root, sizeof a_root, "%s/data", src);
     snprintf(a_web, sizeof a_web, "%s/web", src);
+    static char a_tok[] = TOKEN; /* writable: levy_config_parse blanks the value (ps) */
     char *args[] = {"--listen", "127.0.0.1:0", "--data-dir", a_data, "--plugins", a_plug,
                     "--scripts", a_scr, "--data", a_root, "--web", a_web,
-                    "--api-token", TOKEN, NULL};
+                    "--api-token", a_tok, NULL};
     if (levy_config_parse(&CFG, "serve", (int)(sizeof args / sizeof args[0]) - 1, args) != 0)
         die("levy_config_parse", NULL);
     mkdir(a_data, 0700);
@@ -458,8 +459,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* a refusal: 400, or what evhttp answers before levy sees the request (too large,
          * URI too long, header fields too large, method not implemented, bad version) */
         int st = x.out_len >= 12 && memcmp(x.out, "HTTP/1.", 7) == 0 ? atoi(x.out + 9) : 0;
-        int refused = st == 0 || st == 400 || st == 413 || st == 414 || st == 431 ||
-                      st == 501 || st == 505;
+        /* 405 / 417: the gate refused the request line or an Expect before the bad field */
+        int refused = st == 0 || st == 400 || st == 405 || st == 413 || st == 414 ||
+                      st == 417 || st == 431 || st == 501 || st == 505;
         if (!refused || nresp > 1) {
             report(bad == 1 ? "a request with a malformed field line (SP/HTAB in or after a field "
                               "name, empty name, obs-fold) was not refused, or the connection "
