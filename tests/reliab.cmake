@@ -59,3 +59,7 @@ levy_reliab_test(reliab_sphere_key sphere_key 120 19830)
 levy_reliab_test(reliab_lua_sandbox lua_sandbox 300 19650)
 levy_reliab_test(reliab_json_strict json_strict 120 19850)
 levy_reliab_test(reliab_webhook_replay webhook_replay 180 19860)
+# Issue 16 (verify): the sweep repairs a lost webhook (watermark = start of the last complete
+# pull minus an overlap); write-backs verified against what Rillet holds (A -> B -> A, replays).
+# Ports 19950-19979.
+levy_reliab_test(reliab_sweep_lost_webhook sweep_lost_webhook 240 19950)
