@@ -63,3 +63,4 @@ levy_reliab_test(reliab_webhook_replay webhook_replay 180 19860)
 # pull minus an overlap); write-backs verified against what Rillet holds (A -> B -> A, replays).
 # Ports 19950-19979.
 levy_reliab_test(reliab_sweep_lost_webhook sweep_lost_webhook 240 19950)
+levy_reliab_test(reliab_writeback_verify writeback_verify 300 19960)
