@@ -64,3 +64,4 @@ levy_reliab_test(reliab_webhook_replay webhook_replay 180 19860)
 # Ports 19950-19979.
 levy_reliab_test(reliab_sweep_lost_webhook sweep_lost_webhook 240 19950)
 levy_reliab_test(reliab_writeback_verify writeback_verify 300 19960)
+levy_reliab_test(reliab_reconcile reconcile 360 19975)
