@@ -13,6 +13,7 @@ old tax while Rillet held the new quantities with 0.00 tax.
 Usage: sweep_lost_webhook.py LEVY_BINARY SOURCE_DIR [BASE_PORT=19950]
 """
 import os
+import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -116,6 +117,28 @@ def main():
         if res:
             check("X's tax changed with its content (was %s)" % x_old["levy_tax"],
                   res[1]["levy_tax"] not in ("0", "0.00", x_old["levy_tax"]), res[1]["levy_tax"])
+        # the watermark: per entity, the completed sweep's start minus the 300 s overlap
+        def swept_both():
+            try:
+                c = sqlite3.connect("file:%s?mode=ro" % os.path.join(env.levy_dir, "levy.db"), uri=True, timeout=5)
+                n = c.execute("SELECT count(*) FROM sync_watermarks WHERE connection_id = ? AND source = 'sweep'",
+                              (env.cid,)).fetchone()[0]
+                c.close()
+                return n == 2
+            except sqlite3.Error:
+                return False
+        common.wait_for(swept_both, 60, 0.3)
+        common.stop(env.levy)
+        c = env.db()
+        rows = {r["entity"]: dict(r) for r in c.execute("SELECT * FROM sync_watermarks WHERE connection_id = ?",
+                                                         (env.cid,))}
+        cps = c.execute("SELECT count(*) FROM sync_checkpoints WHERE entity LIKE 'sweep:%'").fetchone()[0]
+        c.close()
+        check("sync_watermarks: invoices and credit_memos set by the completed sweep, start - 300 s",
+              set(rows) == {"invoices", "credit_memos"} and
+              all(r["source"] == "sweep" and r["watermark_ms"] == r["pull_started_ms"] - 300000 for r in rows.values()),
+              rows)
+        check("no sweep checkpoint left behind", cps == 0, cps)
     finally:
         sys.exit(common.finish(env))
 
