@@ -10,11 +10,19 @@ Checked: levy holds X's new content, Rillet holds the tax levy calculated for it
 line and in total, and levy says `written`. On the old watermark X stayed `written` with the
 old tax while Rillet held the new quantities with 0.00 tax.
 
+Then the sweep watermark itself (store read-only while levy runs): levy talks to Rillet
+through a test proxy that answers 503 to every credit-memo request while armed. A sweep that
+cannot finish its credit memos leaves their watermark where it was (the invoices of the same
+sweep completed and moved theirs); once Rillet answers again the sweep completes and stores
+the start time it had fixed in its checkpoint, minus the 300 s overlap.
+
 Usage: sweep_lost_webhook.py LEVY_BINARY SOURCE_DIR [BASE_PORT=19950]
 """
+import json
 import os
 import sqlite3
 import sys
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
@@ -26,6 +34,27 @@ BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 19950
 
 EVENTS = {"INVOICE": ["CREATED", "UPDATED", "DELETED", "PAYMENT_UPDATED"],
           "CREDIT_MEMO": ["CREATED", "UPDATED", "DELETED", "PAYMENT_UPDATED"]}
+
+
+class Proxy:
+    """Forwards levy's requests to the simulator; while `block_memos` is set, answers 503 to
+    every request for credit memos (a sweep then cannot complete)."""
+
+    def __init__(self, port, upstream_port):
+        self.block_memos = threading.Event()
+        proxy = self
+
+        def handle_any(h):
+            n = int(h.headers.get("Content-Length") or 0)
+            body = h.rfile.read(n) if n else None
+            if proxy.block_memos.is_set() and h.path.startswith("/credit-memos"):
+                common.proxy_reply(h, 503, [("Content-Type", "application/problem+json")],
+                                   b'{"type":"https://rillet.io/unavailable","title":"Service Unavailable","status":503}')
+                return
+            status, rh, data = common.proxy_forward(h, upstream_port, body)
+            common.proxy_reply(h, status, rh, data)
+
+        self.srv = common.serve_proxy(port, handle_any)
 
 
 def bump(q):
@@ -70,7 +99,7 @@ def right_in_rillet(env, iid, qty):
 
 
 def main():
-    env = common.new_env(LEVY, SRC, "levy-reliab-lostwh-", BASE_PORT, invoices=12)
+    proxy, env = common.proxied_env(LEVY, SRC, "levy-reliab-lostwh-", BASE_PORT, Proxy, invoices=12)
     try:
         if not check("simulator and levy start", env.start_sim() and env.start_levy()):
             return
@@ -118,6 +147,16 @@ def main():
             check("X's tax changed with its content (was %s)" % x_old["levy_tax"],
                   res[1]["levy_tax"] not in ("0", "0.00", x_old["levy_tax"]), res[1]["levy_tax"])
         # the watermark: per entity, the completed sweep's start minus the 300 s overlap
+        def ro(sql, *args):
+            try:
+                c = sqlite3.connect("file:%s?mode=ro" % os.path.join(env.levy_dir, "levy.db"), uri=True, timeout=5)
+                c.row_factory = sqlite3.Row
+                rows = [dict(r) for r in c.execute(sql, args)]
+                c.close()
+                return rows
+            except sqlite3.Error:
+                return None
+
         def swept_both():
             try:
                 c = sqlite3.connect("file:%s?mode=ro" % os.path.join(env.levy_dir, "levy.db"), uri=True, timeout=5)
@@ -128,6 +167,29 @@ def main():
             except sqlite3.Error:
                 return False
         common.wait_for(swept_both, 60, 0.3)
+
+        # a sweep held up (credit memos answered 503: the circuit opens, the sweep waits) keeps
+        # the old credit-memo watermark until it completes, then stores the start it had fixed
+        before = {r["entity"]: r for r in ro("SELECT * FROM sync_watermarks WHERE connection_id = ?", env.cid) or []}
+        proxy.block_memos.set()
+        env.L("POST", "/v1/connections/%s/sync" % env.cid)
+        cp = common.wait_for(lambda: (ro("SELECT * FROM sync_checkpoints WHERE connection_id = ? AND entity = "
+                                         "'sweep:credit_memos'", env.cid) or None), 60, 0.3)
+        check("the sweep reached credit memos (its checkpoint holds updated.gt and its start)",
+              cp and cp[0]["extra"], cp)
+        common.wait_for(lambda: ro("SELECT 1 FROM rillet_rate WHERE bucket = ? AND fail_streak >= 3", env.cid), 60, 0.3)
+        mid = {r["entity"]: r for r in ro("SELECT * FROM sync_watermarks WHERE connection_id = ?", env.cid) or []}
+        check("while it cannot complete, the credit-memo watermark does not move",
+              mid.get("credit_memos") == before.get("credit_memos"), (before, mid))
+        check("the invoices of the same sweep completed: their watermark moved",
+              mid.get("invoices", {}).get("pull_started_ms", 0) > before.get("invoices", {}).get("pull_started_ms", 0),
+              (before, mid))
+        proxy.block_memos.clear()
+        started = json.loads(cp[0]["extra"])["started_ms"] if cp and cp[0]["extra"] else None
+        moved = common.wait_for(lambda: ro("SELECT * FROM sync_watermarks WHERE connection_id = ? AND entity = "
+                                           "'credit_memos' AND pull_started_ms = ?", env.cid, started), 120, 0.5)
+        check("once Rillet answers again the sweep completes and stores the start it had fixed", moved,
+              ro("SELECT * FROM sync_watermarks WHERE connection_id = ?", env.cid))
         common.stop(env.levy)
         c = env.db()
         rows = {r["entity"]: dict(r) for r in c.execute("SELECT * FROM sync_watermarks WHERE connection_id = ?",
@@ -140,6 +202,7 @@ def main():
               rows)
         check("no sweep checkpoint left behind", cps == 0, cps)
     finally:
+        proxy.srv.shutdown()
         sys.exit(common.finish(env))
 
 
