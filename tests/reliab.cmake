@@ -75,3 +75,9 @@ levy_reliab_test(reliab_lua_sandbox lua_sandbox 300 19650)
 levy_reliab_test(reliab_json_strict json_strict 120 19850)
 levy_reliab_test(reliab_webhook_replay webhook_replay 180 19860)
 levy_reliab_test(reliab_http_limits http_limits 300 19600)
+# Issue 16 (verify): the sweep repairs a lost webhook (watermark = start of the last complete
+# pull minus an overlap); write-backs verified against what Rillet holds (A -> B -> A, replays).
+# Ports 19950-19979.
+levy_reliab_test(reliab_sweep_lost_webhook sweep_lost_webhook 240 19950)
+levy_reliab_test(reliab_writeback_verify writeback_verify 300 19960)
+levy_reliab_test(reliab_reconcile reconcile 360 19975)

@@ -44,6 +44,8 @@ return {
       handler = function(req) return 200, rillet().connection_secret(req.params.id, body(req)) end },
     { method = "POST", path = "/v1/connections/{id}/sync", auth = "token",
       handler = function(req) return 202, rillet().connection_sync(req.params.id) end },
+    { method = "POST", path = "/v1/connections/{id}/reconcile", auth = "token",
+      handler = function(req) return 202, rillet().connection_reconcile(req.params.id) end },
   },
   jobs = {
     -- the simulator may still be starting: the demo flow is retried in the background

@@ -138,15 +138,19 @@ end
 
 ---------------------------------------------------------------- settings
 
-M.SETTINGS_DEFAULTS = { rounding = "line", sweep_interval_minutes = 15 }
+M.SETTINGS_DEFAULTS = { rounding = "line", sweep_interval_minutes = 15, sweep_overlap_seconds = 300,
+                       reconcile_interval_minutes = 1440 }
 
--- {seller_address = table|nil, rounding = "line"|"document", sweep_interval_minutes = int}
+-- {seller_address = table|nil, rounding = "line"|"document", sweep_interval_minutes = int,
+--  sweep_overlap_seconds = int, reconcile_interval_minutes = int}
 function M.settings()
   local rows = read(function()
     return store.rows("SELECT key, value FROM settings")
   end, empty)
   local out = { rounding = M.SETTINGS_DEFAULTS.rounding,
-                sweep_interval_minutes = M.SETTINGS_DEFAULTS.sweep_interval_minutes }
+                sweep_interval_minutes = M.SETTINGS_DEFAULTS.sweep_interval_minutes,
+                sweep_overlap_seconds = M.SETTINGS_DEFAULTS.sweep_overlap_seconds,
+                reconcile_interval_minutes = M.SETTINGS_DEFAULTS.reconcile_interval_minutes }
   for _, r in ipairs(rows) do
     local v = decode_json(r.value)
     if v ~= nil and v ~= json.null then out[r.key] = v end

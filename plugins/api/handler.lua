@@ -29,7 +29,8 @@
 --       Same as PUT /v1/regions/{code} (audited, requeues): changes is a subset of
 --       {subscribed, tax_calculation, registration_number, effective_from}.
 --   settings()   -> {seller_address = Address | nil, rounding = "line"|"document",
---                    sweep_interval_minutes = integer}
+--                    sweep_interval_minutes = integer, sweep_overlap_seconds = integer,
+--                    reconcile_interval_minutes = integer}
 --
 -- Calls into the rillet plugin after a change, when it exports them (errors are logged):
 --   requeue_region(code), requeue_product(id), requeue_customer(id).
@@ -161,6 +162,8 @@ local function settings_public()
     seller_address = util.orjnull(s.seller_address),
     rounding = s.rounding,
     sweep_interval_minutes = s.sweep_interval_minutes,
+    sweep_overlap_seconds = s.sweep_overlap_seconds,
+    reconcile_interval_minutes = s.reconcile_interval_minutes,
   }
 end
 

@@ -105,7 +105,8 @@ end
 
 ---------------------------------------------------------------- settings
 
-local SETTINGS_FIELDS = { seller_address = true, rounding = true, sweep_interval_minutes = true }
+local SETTINGS_FIELDS = { seller_address = true, rounding = true, sweep_interval_minutes = true,
+                          sweep_overlap_seconds = true, reconcile_interval_minutes = true }
 
 function M.settings(body)
   local errs = util.errors()
@@ -130,6 +131,18 @@ function M.settings(body)
     if math.type(m) ~= "integer" or m < 1 or m > 1440 then
       errs:add("sweep_interval_minutes", "must be an integer from 1 to 1440")
     else changes.sweep_interval_minutes = m end
+  end
+  local o = body.sweep_overlap_seconds
+  if o ~= nil then
+    if math.type(o) ~= "integer" or o < 0 or o > 86400 then
+      errs:add("sweep_overlap_seconds", "must be an integer from 0 to 86400")
+    else changes.sweep_overlap_seconds = o end
+  end
+  local ri = body.reconcile_interval_minutes
+  if ri ~= nil then
+    if math.type(ri) ~= "integer" or ri < 1 or ri > 44640 then
+      errs:add("reconcile_interval_minutes", "must be an integer from 1 to 44640 (31 days)")
+    else changes.reconcile_interval_minutes = ri end
   end
   errs:raise()
   return changes

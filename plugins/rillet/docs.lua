@@ -141,8 +141,8 @@ function M.apply(conn, doc_type, doc, source, raw_text)
   local id = doc.id
   local updated_at = nn(doc.updated_at)
   local updated_ms = type(updated_at) == "string" and time.parse_iso(updated_at) or nil
-  local row = store.row("SELECT updated_ms, fingerprint, deleted, tax_status, calculation_id FROM " ..
-    T.table .. " WHERE id = ?", id)
+  local row = store.row("SELECT updated_ms, fingerprint, deleted, tax_status, calculation_id, written_at, " ..
+    "levy_tax FROM " .. T.table .. " WHERE id = ?", id)
   if row and row.deleted == 1 then return "deleted" end
   if row and row.updated_ms and updated_ms and updated_ms < row.updated_ms then return "stale" end
   local req, applied = M.build_request(doc_type, doc)
@@ -185,8 +185,24 @@ function M.apply(conn, doc_type, doc, source, raw_text)
   end
   if row.tax_status == "pending" and not row.calculation_id then
     enqueue_calc(doc_type, id, source .. ": pending")
+  elseif M.lost_written_tax(doc_type, row, status, cols.rillet_taxed_amount, source) then
+    -- same tax inputs, but Rillet no longer holds the tax levy wrote (a full-replace update
+    -- that cleared it): levy keeps the documents it wrote in line
+    enqueue_calc(doc_type, id, source .. ": Rillet holds " .. tostring(cols.rillet_taxed_amount) ..
+      " tax, levy wrote " .. tostring(row.levy_tax))
   end
   return "unchanged"
+end
+
+-- A document levy wrote (status `written`) whose copy from Rillet holds another tax total.
+-- Not for the answers to levy's own writes (writeback.lua verifies those itself).
+function M.lost_written_tax(doc_type, row, status, rillet_tax, source)
+  if source == "write-back" or source == "write-back check" then return false end
+  if row.tax_status ~= "written" or not row.written_at or type(row.levy_tax) ~= "string" then return false end
+  if M.is_paid(doc_type, status) or type(rillet_tax) ~= "string" then return false end
+  local money = require "levy.money"
+  if not money.is_decimal(rillet_tax) or not money.is_decimal(row.levy_tax) then return false end
+  return money.cmp(rillet_tax, row.levy_tax) ~= 0
 end
 
 -- DELETED event: keep the document, mark it deleted. Inside a transaction.

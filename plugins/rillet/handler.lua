@@ -12,6 +12,7 @@ local store = require "levy.store"
 local time = require "levy.time"
 local conn = require "conn"
 local docs = require "docs"
+local reconcile = require "reconcile"
 local sync = require "sync"
 local util = require "util"
 local webhook = require "webhook"
@@ -243,6 +244,41 @@ local function recalculate(doc_type)
   end
 end
 
+---------------------------------------------------------------- reconciliation
+
+-- GET /v1/reconciliation?connection_id=&limit=: the differences reconciliation runs found
+-- (newest first) and the connection's latest runs.
+local function list_reconciliation(req)
+  local q = req.query or {}
+  local limit = 100
+  if q.limit ~= nil then
+    limit = tonumber(q.limit)
+    if not limit or math.type(limit) ~= "integer" or limit < 1 or limit > 500 or not tostring(q.limit):match("^%d+$") then
+      bad("limit", "must be an integer from 1 to 500")
+    end
+  end
+  local where, args = "1 = 1", {}
+  if q.connection_id ~= nil and q.connection_id ~= "" then
+    where, args = "connection_id = ?", { q.connection_id }
+  end
+  local data = {}
+  args[#args + 1] = limit
+  for _, r in ipairs(store.rows("SELECT * FROM reconciliation WHERE " .. where .. " ORDER BY id DESC LIMIT ?",
+      table.unpack(args))) do
+    data[#data + 1] = { id = r.id, run_id = r.run_id, connection_id = r.connection_id, document_type = r.doc_type,
+      document_id = r.doc_id, number = opt(r.number), rillet_tax = opt(r.rillet_tax), levy_tax = opt(r.levy_tax),
+      reason = r.reason, action = r.action, found_at = r.found_at }
+  end
+  args[#args] = 10
+  local runs = {}
+  for _, r in ipairs(store.rows("SELECT * FROM reconciliation_runs WHERE " .. where .. " ORDER BY id DESC LIMIT ?",
+      table.unpack(args))) do
+    runs[#runs + 1] = { id = r.id, connection_id = r.connection_id, state = r.state, started_at = r.started_at,
+      finished_at = opt(r.finished_at), checked = r.checked, drift = r.drift, error = opt(r.error) }
+  end
+  return 200, json.encode({ data = json.array(data), runs = json.array(runs) }), JSON_HEADERS
+end
+
 ---------------------------------------------------------------- plugin
 
 return {
@@ -256,6 +292,7 @@ return {
     { method = "GET", path = "/v1/credit-memos", auth = "token", handler = list_docs("credit_memo") },
     { method = "GET", path = "/v1/credit-memos/{id}", auth = "token", handler = get_doc("credit_memo") },
     { method = "POST", path = "/v1/credit-memos/{id}/recalculate", auth = "token", handler = recalculate("credit_memo") },
+    { method = "GET", path = "/v1/reconciliation", auth = "token", handler = list_reconciliation },
   },
   jobs = {
     ["rillet.import"] = { run = sync.import, max_attempts = 1000, concurrency = 2,
@@ -268,6 +305,8 @@ return {
                              base_delay_ms = 500, max_delay_ms = 60000 },
     ["rillet.writeback"] = { run = writeback.writeback, max_attempts = 1000, concurrency = 8,
                              base_delay_ms = 1000, max_delay_ms = 300000 },
+    ["rillet.reconcile"] = { run = reconcile.run, max_attempts = 1000, concurrency = 1,
+                             base_delay_ms = 1000, max_delay_ms = 300000 },
   },
   -- secrets sealed with levy.crypto.seal, AAD = id .. ":" .. field (levy rotate-master-key)
   sealed = {
@@ -276,6 +315,7 @@ return {
   },
   schedule = {
     { name = "rillet.sweep_tick", every_ms = 60000, run = sync.tick },
+    { name = "rillet.reconcile_tick", every_ms = 60000, run = reconcile.tick },
   },
   exports = {
     requeue_product = docs.requeue_product,
@@ -289,6 +329,7 @@ return {
     connection_list = conn.list,
     connection_delete = conn.delete,
     connection_sync = conn.sync_now,
+    connection_reconcile = reconcile.start,
     log_ready = function() log.info("rillet plugin ready", {}) end,
   },
 }

@@ -10,6 +10,7 @@ local conn = require "conn"
 local docs = require "docs"
 local mapping = require "mapping"
 local util = require "util"
+local watermark = require "watermark"
 local webhook = require "webhook"
 local writeback = require "writeback"
 
@@ -142,19 +143,31 @@ function M.import(job)
     end
   end
   local now = time.now_ms()
-  store.exec([[UPDATE connections SET import_state = 'done', import_finished_at = ?, import_error = NULL,
-    last_sync_at = ?, last_sync_ms = ?, last_products_sync_ms = ? WHERE id = ?]],
-    time.iso(now), time.iso(now), now, now, cid)
+  store.transaction(function()
+    store.exec([[UPDATE connections SET import_state = 'done', import_finished_at = ?, import_error = NULL,
+      last_sync_at = ?, last_sync_ms = ?, last_products_sync_ms = ? WHERE id = ?]],
+      time.iso(now), time.iso(now), now, now, cid)
+    -- the first sweep lists what changed since the import started (minus the overlap)
+    local r = store.row("SELECT import_started_at FROM connections WHERE id = ?", cid)
+    local started = r and type(r.import_started_at) == "string" and time.parse_iso(r.import_started_at)
+    if started then
+      watermark.complete(cid, "invoices", started, "import")
+      watermark.complete(cid, "credit_memos", started, "import")
+    end
+  end)
   log.info("rillet import done", { connection = cid })
 end
 
 ---------------------------------------------------------------- sweep
 
-local function watermark(doc_type, cid)
-  local T = docs.TYPES[doc_type]
-  local r = store.row("SELECT updated_at FROM " .. T.table ..
-    " WHERE connection_id = ? AND updated_ms IS NOT NULL ORDER BY updated_ms DESC LIMIT 1", cid)
-  return r and r.updated_at or nil
+-- Checkpoint `extra` of a sweep in progress: {"gt": updated.gt, "started_ms": levy's clock
+-- when this sweep of the entity started}. A plain string is a checkpoint written before
+-- watermarks existed (gt only; its completion does not move the watermark).
+local function sweep_state(extra)
+  if type(extra) ~= "string" then return nil, nil end
+  local v = util.decode_obj(extra)
+  if v then return util.nonnull(v.gt), math.tointeger(util.nonnull(v.started_ms)) end
+  return extra, nil
 end
 
 function M.sweep(job)
@@ -173,20 +186,24 @@ function M.sweep(job)
   list[#list + 1] = ENTITIES[3]
   list[#list + 1] = ENTITIES[4]
   for _, ent in ipairs(list) do
+    local ent_started
     local cp_name = "sweep:" .. ent.name
     local cp = checkpoint(crow.id, cp_name)
     local params = {}
     if ent.doc_type then
       params.subsidiary_id = crow.subsidiary_id
-      -- the watermark is fixed when a sweep of this entity starts (kept in the checkpoint)
-      local gt = cp.extra
-      if not cp.cursor and cp.done == 0 then
-        gt = watermark(ent.doc_type, cid)
+      -- updated.gt is the watermark of the last complete pull (watermark.lua), fixed with
+      -- this sweep's start time when it starts (kept in the checkpoint, so a sweep cut short
+      -- by a crash or a 429 resumes with both; only its completion moves the watermark)
+      local gt, started = sweep_state(cp.extra)
+      if not cp.cursor and cp.done == 0 and not started then
+        gt, started = watermark.get(crow, ent.name), time.now_ms()
         store.exec([[INSERT INTO sync_checkpoints(connection_id, entity, cursor, done, count, extra, updated_at)
           VALUES (?,?,NULL,0,0,?,?) ON CONFLICT(connection_id, entity) DO UPDATE SET extra = excluded.extra]],
-          cid, cp_name, gt, now_iso())
+          cid, cp_name, util.encode({ gt = gt, started_ms = started }), now_iso())
       end
       params["updated.gt"] = gt
+      ent_started = started
     end
     local done, a, b = pull(job, crow, c, ent, cp_name, params, "sweep")
     if not done then
@@ -197,7 +214,10 @@ function M.sweep(job)
       end
       return a, b
     end
-    clear_checkpoint(cid, cp_name)
+    store.transaction(function()
+      if ent.doc_type and ent_started then watermark.complete(cid, ent.name, ent_started, "sweep") end
+      clear_checkpoint(cid, cp_name)
+    end)
   end
   local fin = time.now_ms()
   store.exec("UPDATE connections SET last_sync_at = ?, last_sync_ms = ? WHERE id = ?", time.iso(fin), fin, cid)

@@ -184,14 +184,48 @@ function M.body(doc_type, doc, result, req, ts_ms)
   return { taxes_calculated_at = time.iso(ts_ms), items = json.array(items) }
 end
 
--- Derived from (document id, fingerprint, result hash) and the tax Rillet holds, so it is
--- stable for the same document version and result (a retry replays), while a later,
--- genuinely new write of an earlier result (A -> B -> A) is not swallowed by the replay.
-function M.idempotency_key(id, fingerprint, result_hash, doc)
-  local held = {}
-  for _, it in ipairs(nn(doc.items) or {}) do held[#held + 1] = util.amount(it.taxed_amount) or "" end
-  local h = util.hash({ id = id, fp = fingerprint, r = result_hash, held = json.array(held) })
+-- Derived from (document id, fingerprint, result hash), the document version Rillet reports
+-- (`updated_at` of the copy levy writes against) and the number of earlier writes of this
+-- calculation that Rillet acknowledged without holding the tax (`unverified`). Retries of one
+-- version keep one key (a crash between Rillet's 200 and levy's record replays); a new
+-- version always gets a new key, so A -> B -> A (a full-replace edit that cleared the tax,
+-- then a revert) is written again instead of being answered from Rillet's stored response
+-- for A; and a write Rillet acknowledged but does not hold is sent again under a fresh key.
+function M.idempotency_key(id, fingerprint, result_hash, doc, unverified)
+  local v = nn(doc.updated_at)
+  local h = util.hash({ id = id, fp = fingerprint, r = result_hash,
+                        v = type(v) == "string" and v or "", n = unverified or 0 })
   return "levy-" .. h:sub(1, 48)
+end
+
+-- Writes of a calculation Rillet acknowledged but did not hold, after which levy gives up
+-- (the document becomes `failed` with the reason).
+M.MAX_UNVERIFIED = 2
+
+-- Does Rillet's answer to a write-back prove it holds the tax levy sent? nil when it does,
+-- else the reason to re-read the document with GET. Copes with every reading of Rillet's
+-- undocumented behaviour (docs/rillet-assumptions.md): a replay flagged by a header, a
+-- replay without one (the answer's updated_at is not newer than the version levy wrote
+-- against), an answer without the document, and a document whose tax is not what was sent.
+function M.unverified(id, sent_doc, result, data, headers)
+  local rep = headers and (headers["idempotent-replayed"] or headers["idempotency-replayed"])
+  if rep ~= nil and tostring(rep):lower() ~= "false" then
+    return "Rillet answered with a stored response (Idempotent-Replayed)"
+  end
+  if type(data) ~= "table" or nn(data.id) ~= id or type(nn(data.items)) ~= "table" then
+    return "Rillet's answer holds no document"
+  end
+  if M.differs(data, result) then
+    return "Rillet's answer holds " .. tostring(util.amount(data.taxed_amount)) .. " tax, levy sent " ..
+      tostring(result.total_tax)
+  end
+  local v0 = type(nn(sent_doc.updated_at)) == "string" and time.parse_iso(sent_doc.updated_at)
+  local v1 = type(nn(data.updated_at)) == "string" and time.parse_iso(data.updated_at)
+  if v0 and v1 and v1 <= v0 then
+    return "Rillet's answer is not newer than the version levy wrote against (updated_at " ..
+      tostring(data.updated_at) .. "): it may be a stored answer to an earlier write"
+  end
+  return nil
 end
 
 -- taxes_calculated_at: the first calculation of this document version with this result, so
@@ -208,6 +242,76 @@ local function fail(doc_type, id, calc_id, message, extra)
   metrics.inc("levy_writebacks_total", { result = "failed" })
   log.warn("rillet write-back failed", { doc_type = doc_type, id = id, error = message })
   return extra
+end
+
+-- Rillet acknowledged a write-back (2xx) but its answer does not prove it holds the tax
+-- (M.unverified gave `why`): re-read the document. `written` only when Rillet holds what levy
+-- sent; a changed document is recalculated; otherwise the write is sent again under a fresh
+-- Idempotency-Key, and after MAX_UNVERIFIED such answers the document is `failed` with the
+-- reason. Returns the job's return values.
+function M.check_after_write(c, crow, row, calc, result, ikey, rid, status, unverified, why)
+  local doc_type, id = calc.doc_type, calc.doc_id
+  local T = docs.TYPES[doc_type]
+  local path = T.path .. "/" .. id
+  local got, gerr = c:get(path)
+  local now = time.now_ms()
+  local at = time.iso_ms(now)
+  if not got then
+    -- cannot tell yet: the next run writes the same version under the same key (Rillet
+    -- replays) and reads again
+    store.transaction(function()
+      docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, request_id = rid,
+        http_status = status, outcome = "retry",
+        message = why .. "; re-reading the document failed (" .. tostring(gerr.message) .. "): will check again" })
+    end)
+    if gerr.kind == "rate" then return jobs.retry(gerr.retry_after_ms, "rate limit") end
+    return jobs.retry(gerr.retry_after_ms or M.backoff_ms(math.min((row.write_failures or 0) + 1, 8)),
+      "write-back check: " .. tostring(gerr.message))
+  end
+  local outcome
+  store.transaction(function()
+    local holds = type(got) == "table" and nn(got.id) == id and not M.differs(got, result)
+    local held = type(got) == "table" and tostring(util.amount(got.taxed_amount)) or "?"
+    store.exec([[INSERT INTO writebacks(doc_type, doc_id, calculation_id, idempotency_key, request_id,
+      http_status, outcome, response, attempted_at) VALUES (?,?,?,?,?,?,?,?,?)]],
+      doc_type, id, calc.id, ikey, rid, status, holds and "written" or "unverified", why, at)
+    local applied = (type(got) == "table" and nn(got.id) == id) and docs.apply(crow, doc_type, got, "write-back check") or nil
+    if holds then
+      outcome = "written"
+      docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, request_id = rid,
+        http_status = status, outcome = "written",
+        message = why .. "; GET " .. path .. " shows Rillet holds " .. tostring(result.total_tax) ..
+          " (Idempotency-Key " .. ikey .. ")" })
+      store.exec("UPDATE " .. T.table .. [[ SET tax_status = 'written', written_at = ?, last_error = NULL,
+        write_failures = 0 WHERE id = ?]], time.iso(now), id)
+      metrics.inc("levy_writebacks_total", { result = "written" })
+    elseif applied == "updated" then
+      outcome = "superseded"
+      docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, request_id = rid,
+        http_status = status, outcome = "superseded",
+        message = why .. "; the document changed in Rillet since levy's calculation: recalculating" })
+    elseif unverified + 1 >= M.MAX_UNVERIFIED then
+      outcome = "failed"
+      local msg = string.format("Rillet accepted the tax %d times but does not hold it: Rillet shows %s " ..
+        "tax, levy calculated %s (%s). Check the document in Rillet; POST .../recalculate to try again",
+        unverified + 1, held, tostring(result.total_tax), why)
+      fail(doc_type, id, calc.id, msg)
+      docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, request_id = rid,
+        http_status = status, outcome = "failed", message = msg })
+    else
+      outcome = "again"
+      docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, request_id = rid,
+        http_status = status, outcome = "retry",
+        message = why .. "; GET " .. path .. " shows Rillet holds " .. held .. ", not " ..
+          tostring(result.total_tax) .. ": writing again under a new Idempotency-Key" })
+      store.exec("UPDATE " .. T.table .. " SET tax_status = 'calculated', last_error = ? WHERE id = ?",
+        "Rillet acknowledged the write-back but holds " .. held .. ": writing again", id)
+    end
+  end)
+  if outcome == "again" then
+    metrics.inc("levy_writebacks_total", { result = "unverified" })
+    return jobs.retry(0, "write-back not held by Rillet: writing again")
+  end
 end
 
 -- rillet.writeback
@@ -244,7 +348,14 @@ function M.writeback(job)
   end
   local body = M.body(doc_type, doc, result, req, first_calculated_ms(calc))
   if #body.items == 0 then return end
-  local ikey = M.idempotency_key(id, calc.fingerprint, calc.result_hash or M.result_hash(result), doc)
+  -- acknowledged-but-not-held writes of this result since levy last saw one held (a
+  -- recalculation with the same outcome keeps counting, so the key stays fresh)
+  local unverified = store.row([[SELECT count(*) AS n FROM writebacks w JOIN calculations c
+    ON c.id = w.calculation_id WHERE w.doc_type = ? AND w.doc_id = ? AND w.outcome = 'unverified'
+    AND c.fingerprint = ? AND c.result_hash IS ? AND w.id > coalesce((SELECT max(id) FROM writebacks
+    WHERE doc_type = ? AND doc_id = ? AND outcome = 'written'), 0)]],
+    doc_type, id, calc.fingerprint, calc.result_hash, doc_type, id).n
+  local ikey = M.idempotency_key(id, calc.fingerprint, calc.result_hash or M.result_hash(result), doc, unverified)
   local crow = conn.get(row.connection_id)
   if not crow then return end
   local c, cerr = conn.client(crow)
@@ -264,18 +375,21 @@ function M.writeback(job)
   if data then
     local status = st_or_err
     local rid = (rh and rh["x-request-id"]) or request_id
+    local why = M.unverified(id, doc, result, data, rh)
+    if why then
+      return M.check_after_write(c, crow, row, calc, result, ikey, rid, status, unverified, why)
+    end
     store.transaction(function()
       store.exec([[INSERT INTO writebacks(doc_type, doc_id, calculation_id, idempotency_key, request_id,
         http_status, outcome, response, attempted_at) VALUES (?,?,?,?,?,?,?,?,?)]],
         doc_type, id, calc.id, ikey, rid, status, "written", nil, at)
       docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, request_id = rid,
         http_status = status, outcome = "written",
-        message = "POST " .. path .. " wrote " .. tostring(result.total_tax) .. " (Idempotency-Key " .. ikey .. ")" })
+        message = "POST " .. path .. " wrote " .. tostring(result.total_tax) .. "; Rillet's answer holds it" ..
+          " (Idempotency-Key " .. ikey .. ")" })
       store.exec("UPDATE " .. T.table .. [[ SET tax_status = 'written', written_at = ?, last_error = NULL,
         write_failures = 0 WHERE id = ?]], time.iso(now), id)
-      if type(data) == "table" and type(nn(data.id)) == "string" then
-        docs.apply(crow, doc_type, data, "write-back")
-      end
+      docs.apply(crow, doc_type, data, "write-back")
     end)
     metrics.inc("levy_writebacks_total", { result = "written" })
     return

@@ -125,7 +125,9 @@ api = function(fn, opts)
                       nil, nil, "idempotency-key-reused")
             end
             local ct = row.status >= 400 and "application/problem+json" or "application/json"
-            return row.status, row.body, { ["Content-Type"] = ct, ["Idempotent-Replayed"] = "true" }
+            local rh = { ["Content-Type"] = ct }
+            if cfg.idempotency_replay_header then rh["Idempotent-Replayed"] = "true" end
+            return row.status, row.body, rh
           end
           ctx.idem = { scope = scope, rh = rh }
         end
@@ -403,6 +405,35 @@ local function load_invoice(id)
   return inv, extra, inv.total.currency
 end
 
+-- Fault `replay_taxes`: the next N tax write-backs apply nothing and are answered 200 with
+-- the answer to the document's previous tax write (or the document as it is), as a Rillet
+-- that replays a stored response would (with `Idempotent-Replayed: true` unless the
+-- `idempotency_replay_header` setting is off).
+local function stale_tax_answer(kind, id)
+  local f = state.faults()
+  if (f.replay_taxes or 0) <= 0 then return nil end
+  f.replay_taxes = f.replay_taxes - 1
+  state.set_faults(f)
+  local body = state.get("last_tax_answer:" .. kind .. ":" .. id) or db.row(kind, id).body
+  local h = { ["Content-Type"] = "application/json" }
+  if state.config().idempotency_replay_header then h["Idempotent-Replayed"] = "true" end
+  return 200, body, h
+end
+
+local function remember_tax_answer(kind, obj)
+  state.put("last_tax_answer:" .. kind .. ":" .. obj.id, cjs.encode(obj))
+end
+
+-- A full-replace update keeps a line's written tax rates only when the update sends tax.
+local function drop_cleared_taxes(extra, lines)
+  for _, l in ipairs(lines) do
+    if extra.taxes and l.taxed_amount and (l.taxed_amount.amount == "0" or
+       (money.parse(l.taxed_amount.amount, l.taxed_amount.currency) or 0) == 0) then
+      extra.taxes[l.id] = nil
+    end
+  end
+end
+
 local function update_invoice(req)
   local inv, extra, cur = load_invoice(req.params.id)
   local b = parse_body(req)
@@ -416,6 +447,7 @@ local function update_invoice(req)
   local live = {}
   for _, l in ipairs(inv.items) do live[l.id] = true end
   for id in pairs(extra.taxes or {}) do if not live[id] then extra.taxes[id] = nil end end
+  drop_cleared_taxes(extra, inv.items)
   docs.invoice_totals(inv, extra, cur)
   store.transaction(function()
     db.update("invoice", inv, inv_cols(inv, cur), extra)
@@ -436,12 +468,15 @@ local function delete_invoice(req)
 end
 
 local function invoice_taxes(req)
+  local s, sb, sh = stale_tax_answer("invoice", req.params.id)
+  if s then load_invoice(req.params.id); return s, sb, sh end
   local inv, extra, cur = load_invoice(req.params.id)
   local b = json.decode(req.body or "")
   docs.apply_taxes(inv, extra, b, cur)
   docs.invoice_totals(inv, extra, cur)
   store.transaction(function()
     db.update("invoice", inv, inv_cols(inv, cur), extra)
+    remember_tax_answer("invoice", inv)
     emit_obj("INVOICE", "UPDATED", inv)
   end)
   return ok(200, inv)
@@ -575,6 +610,7 @@ local function update_memo(req)
   cm.items = docs.build_lines(errs, b.items, cur, "credit_memo", keep)
   take_addresses(errs, b, cm, { "address" })
   errs.raise()
+  drop_cleared_taxes(extra, cm.items)
   docs.memo_totals(cm, extra, cur)
   store.transaction(function()
     db.update("credit_memo", cm, memo_cols(cm, cur), extra)
@@ -658,12 +694,17 @@ local function delete_memo(req)
 end
 
 local function memo_taxes(req)
+  if db.row("credit_memo", req.params.id) then
+    local s, sb, sh = stale_tax_answer("credit_memo", req.params.id)
+    if s then return s, sb, sh end
+  end
   local cm, extra, cur = load_memo(req.params.id)
   local b = json.decode(req.body or "")
   docs.apply_taxes(cm, extra, b, cur)
   docs.memo_totals(cm, extra, cur)
   store.transaction(function()
     db.update("credit_memo", cm, memo_cols(cm, cur), extra)
+    remember_tax_answer("credit_memo", cm)
     emit_obj("CREDIT_MEMO", "UPDATED", cm)
   end)
   return ok(200, cm)
@@ -831,7 +872,7 @@ local function ctl_faults(req)
       if ra ~= nil and math.type(ra) ~= "integer" then errs[#errs + 1] = { field = "retry_after", message = "must be an integer (seconds)" } end
       f.fail = { remaining = n, status = st, retry_after = ra }
     end
-    for _, k in ipairs({ "latency_ms", "drop", "duplicate", "reorder" }) do
+    for _, k in ipairs({ "latency_ms", "drop", "duplicate", "reorder", "replay_taxes" }) do
       local v = int(k, 0, k == "latency_ms" and 60000 or nil)
       if v then f[k] = v end
     end

@@ -20,6 +20,7 @@ M.DEFAULTS = {
   retry_group_ms = { 60000, 300000, 1800000, 7200000 }, -- waits before groups 2..5
   require_version = false,       -- true: a request without X-Rillet-API-Version gets 400
   reorder_gap_ms = 200,          -- spacing of released deliveries under the reorder fault
+  idempotency_replay_header = true, -- replays carry `Idempotent-Replayed: true` (false: none)
 }
 
 local cache_cfg, cache_raw

@@ -259,7 +259,7 @@
   /* ---------- badges ---------- */
   var TONE = {
     connected: 'ok', done: 'ok', written: 'ok', calculated: 'info', running: 'info', pending: 'warn',
-    needs_subsidiary: 'warn', needs_webhook_secret: 'warn', failed: 'bad', error: 'bad', deleted: '',
+    needs_subsidiary: 'warn', needs_webhook_secret: 'warn', failed: 'bad', drift: 'bad', error: 'bad', deleted: '',
     not_collecting: '', registered: 'ok', below: '', approaching: 'warn', exceeded: 'bad', user: 'info',
     mapping: 'info', 'default': ''
   };

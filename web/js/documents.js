@@ -13,7 +13,7 @@
       statuses: ['UNAPPLIED', 'PARTIALLY_APPLIED', 'APPLIED', 'REFUNDED']
     }
   };
-  var TAX_STATUSES = ['pending', 'calculated', 'written', 'not_collecting', 'failed', 'deleted'];
+  var TAX_STATUSES = ['pending', 'calculated', 'written', 'not_collecting', 'failed', 'drift', 'deleted'];
 
   L.hashQuery = function () {
     var i = location.hash.indexOf('?');

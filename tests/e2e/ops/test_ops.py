@@ -560,6 +560,9 @@ def case_openapi(tmp):
         anon("POST", "/webhooks/rillet/con_nosuch", raw=body, headers=good)                  # 404
         api("GET", "/v1/connections")
         api("POST", "/v1/connections/%s/sync" % cid)
+        api("POST", "/v1/connections/%s/reconcile" % cid)
+        api("GET", "/v1/reconciliation?connection_id=" + cid)
+        api("GET", "/v1/reconciliation?limit=0")                                              # 422
         api("GET", "/v1/connections/con_nosuch")                                              # 404
         api("DELETE", "/v1/connections/" + cid)
         api("GET", "/v1/connections/" + cid)

@@ -1,0 +1,187 @@
+-- Reconciliation (issue 16): a scheduled, resumable, rate-limit-aware job that reads, per
+-- document levy wrote tax onto (not deleted), what Rillet holds now and compares it with what
+-- levy last wrote. Every difference becomes a row of `reconciliation` (GET /v1/reconciliation):
+-- repaired (the document is stored as Rillet has it and recalculated; a write-back follows when
+-- the tax differs) or flagged `drift` when levy must not write (a paid invoice).
+local jobs = require "levy.jobs"
+local log = require "levy.log"
+local store = require "levy.store"
+local time = require "levy.time"
+local client = require "client"
+local conn = require "conn"
+local docs = require "docs"
+local util = require "util"
+local writeback = require "writeback"
+
+local M = {}
+
+local nn = util.nonnull
+
+M.DEFAULT_INTERVAL_MIN = 1440  -- nightly
+M.PER_RUN = 2                  -- documents per job run, then it re-queues itself at once (small:
+                               -- each is a GET, and every run of more than 2 goes through the resume)
+M.HEADROOM = 3                 -- use at most 2/3 of the request window: live write-backs first
+
+function M.interval_ms()
+  local api = docs.api()
+  if api and api.settings then
+    local ok, s = pcall(api.settings)
+    if ok and type(s) == "table" and math.type(s.reconcile_interval_minutes) == "integer"
+      and s.reconcile_interval_minutes > 0 then
+      return s.reconcile_interval_minutes * 60000
+    end
+  end
+  return M.DEFAULT_INTERVAL_MIN * 60000
+end
+
+-- Requests in the connection's current window leave room for live work?
+local function busy(cid)
+  local cap = client.capacity()
+  if cap == 0 then return false end
+  local n = store.row("SELECT count(*) AS n FROM rillet_rate_log WHERE bucket = ? AND at_ms > ?",
+    cid, time.now_ms() - client.WINDOW_MS).n
+  return n >= cap - cap // M.HEADROOM
+end
+
+-- Documents in scope after (doc_type, id): levy wrote tax onto them, not deleted, and no
+-- calculation or write-back of levy's own is under way (`written`, or flagged `drift`).
+local ORDER = { "credit_memo", "invoice" }
+local function next_docs(cid, after_type, after_id, n)
+  local out = {}
+  for _, dt in ipairs(ORDER) do
+    if #out >= n then break end
+    if not after_type or dt >= after_type then
+      local T = docs.TYPES[dt]
+      local rows = store.rows("SELECT id, number, status, levy_tax, rillet_taxed_amount, calculation_id, tax_status FROM " ..
+        T.table .. " WHERE connection_id = ? AND deleted = 0 AND written_at IS NOT NULL " ..
+        "AND tax_status IN ('written', 'drift') AND id > ? ORDER BY id LIMIT ?",
+        cid, (after_type == dt and after_id) or "", n - #out)
+      for _, r in ipairs(rows) do r.doc_type = dt; out[#out + 1] = r end
+    end
+  end
+  return out
+end
+
+local function record(run, cid, r, rillet_tax, reason, action)
+  store.exec([[INSERT INTO reconciliation(run_id, connection_id, doc_type, doc_id, number, rillet_tax, levy_tax,
+    reason, action, found_at) VALUES (?,?,?,?,?,?,?,?,?,?)]], run.id, cid, r.doc_type, r.id, r.number,
+    rillet_tax, r.levy_tax, reason, action, time.iso_ms(time.now_ms()))
+  store.exec("UPDATE reconciliation_runs SET drift = drift + 1 WHERE id = ?", run.id)
+end
+
+-- Compare one document with what Rillet holds. Returns nil, err on a request error.
+local function check_one(c, crow, run, r)
+  local T = docs.TYPES[r.doc_type]
+  local got, err = c:get(T.path .. "/" .. r.id)
+  if not got then
+    if err.kind == "http" and err.status == 404 then
+      store.transaction(function()
+        docs.mark_deleted(r.doc_type, r.id)
+        record(run, crow.id, r, nil, "the document no longer exists in Rillet", "marked deleted")
+        store.exec("UPDATE reconciliation_runs SET checked = checked + 1 WHERE id = ?", run.id)
+      end)
+      return true
+    end
+    return nil, err
+  end
+  local calc = r.calculation_id and store.row("SELECT result FROM calculations WHERE id = ?", r.calculation_id)
+  local result = calc and util.decode_obj(calc.result)
+  store.transaction(function()
+    store.exec("UPDATE reconciliation_runs SET checked = checked + 1 WHERE id = ?", run.id)
+    if not result or not writeback.differs(got, result) then return end
+    local held = util.amount(got.taxed_amount)
+    if r.tax_status == "drift" then
+      -- flagged before: listed again only when what Rillet holds changed since
+      local last = store.row([[SELECT rillet_tax FROM reconciliation WHERE doc_type = ? AND doc_id = ?
+        ORDER BY id DESC LIMIT 1]], r.doc_type, r.id)
+      if last and last.rillet_tax == held then
+        docs.apply(crow, r.doc_type, got, "reconciliation")
+        return
+      end
+    end
+    local reason = "Rillet holds " .. tostring(held) .. " tax, levy last wrote " .. tostring(r.levy_tax)
+    local status = nn(got.status)
+    local outcome = docs.apply(crow, r.doc_type, got, "reconciliation")
+    if docs.is_paid(r.doc_type, status) then
+      store.exec("UPDATE " .. T.table .. " SET tax_status = 'drift', last_error = ? WHERE id = ?",
+        reason .. " (invoice paid: levy does not write paid invoices)", r.id)
+      docs.history(r.doc_type, r.id, { kind = "reconciliation", outcome = "drift",
+        message = reason .. "; the invoice is paid: flagged, not rewritten" })
+      record(run, crow.id, r, held, reason .. "; the invoice is paid", "flagged drift")
+      return
+    end
+    local action
+    if outcome == "updated" then
+      action = "recalculated (the document changed in Rillet)"
+    else
+      docs.enqueue_calc(r.doc_type, r.id, "reconciliation: " .. reason, true)
+      action = "write-back re-queued"
+    end
+    docs.history(r.doc_type, r.id, { kind = "reconciliation", outcome = "repair", message = reason .. "; " .. action })
+    record(run, crow.id, r, held, reason, action)
+  end)
+  return true
+end
+
+-- rillet.reconcile (key = connection id): one run, resumable from its cursor.
+function M.run(job)
+  local cid = (job.payload or {}).connection_id
+  local crow = conn.get(cid)
+  if not crow or not crow.api_key_sealed or crow.import_state ~= "done" then return end
+  local run = store.row("SELECT * FROM reconciliation_runs WHERE connection_id = ? AND state = 'running' ORDER BY id DESC LIMIT 1", cid)
+  if not run then
+    local now = time.now_ms()
+    store.exec([[INSERT INTO reconciliation_runs(connection_id, state, started_at, started_ms, checked, drift)
+      VALUES (?, 'running', ?, ?, 0, 0)]], cid, time.iso_ms(now), now)
+    run = store.row("SELECT * FROM reconciliation_runs WHERE connection_id = ? AND state = 'running' ORDER BY id DESC LIMIT 1", cid)
+  end
+  local c, cerr = conn.client(crow)
+  if not c then return jobs.dead(cerr) end
+  local list = next_docs(cid, run.cursor_type, run.cursor_id, M.PER_RUN)
+  for _, r in ipairs(list) do
+    if busy(cid) then return jobs.retry(5000, "reconciliation: leaving the request budget to live work") end
+    local ok, err = check_one(c, crow, run, r)
+    if not ok then
+      if err.kind == "rate" then return jobs.retry(err.retry_after_ms, "rate limit") end
+      if err.kind == "http" and (err.status == 401 or err.status == 403) then
+        conn.set_error(crow.id, "invalid_api_key", "Rillet refused the API key: " .. err.message)
+        store.exec("UPDATE reconciliation_runs SET state = 'failed', error = ?, finished_at = ? WHERE id = ?",
+          err.message, time.iso_ms(time.now_ms()), run.id)
+        return
+      end
+      return jobs.retry(err.retry_after_ms or writeback.backoff_ms(math.min(job.attempts or 1, 8)),
+        "reconciliation: " .. tostring(err.message))
+    end
+    store.exec("UPDATE reconciliation_runs SET cursor_type = ?, cursor_id = ? WHERE id = ?", r.doc_type, r.id, run.id)
+  end
+  if #list >= M.PER_RUN then return jobs.retry(0, "reconciliation: continuing") end
+  store.exec("UPDATE reconciliation_runs SET state = 'done', finished_at = ? WHERE id = ?",
+    time.iso_ms(time.now_ms()), run.id)
+  log.info("rillet reconciliation done", { connection = cid, run = run.id })
+end
+
+-- Scheduled every minute: a connection whose last reconciliation started an interval ago
+-- (or, never reconciled, whose import finished an interval ago) gets one.
+function M.tick()
+  local every = M.interval_ms()
+  local now = time.now_ms()
+  for _, r in ipairs(store.rows([[SELECT c.id, c.import_finished_at, (SELECT max(started_ms) FROM reconciliation_runs
+      x WHERE x.connection_id = c.id) AS last FROM connections c WHERE c.deleted_at IS NULL
+      AND c.status IN ('connected', 'error') AND c.import_state = 'done' AND c.api_key_sealed IS NOT NULL]])) do
+    local since = r.last or (type(r.import_finished_at) == "string" and time.parse_iso(r.import_finished_at)) or now
+    if now - since >= every then
+      jobs.enqueue { kind = "rillet.reconcile", key = r.id, payload = { connection_id = r.id } }
+    end
+  end
+end
+
+function M.start(id)
+  local row = conn.must(id)
+  if row.status ~= "connected" and row.status ~= "error" then
+    require("levy.http").error(409, "conflict", "the connection is not connected yet")
+  end
+  local jid = jobs.enqueue { kind = "rillet.reconcile", key = id, payload = { connection_id = id } }
+  return { status = "queued", connection_id = id, job_id = jid }
+end
+
+return M
