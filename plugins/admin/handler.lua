@@ -42,6 +42,8 @@ return {
       handler = function(req) return 200, rillet().connection_subsidiary(req.params.id, body(req)) end },
     { method = "POST", path = "/v1/connections/{id}/webhook-secret", auth = "token",
       handler = function(req) return 200, rillet().connection_secret(req.params.id, body(req)) end },
+    { method = "PATCH", path = "/v1/connections/{id}", auth = "token",
+      handler = function(req) return 200, rillet().connection_scope(req.params.id, body(req)) end },
     { method = "POST", path = "/v1/connections/{id}/sync", auth = "token",
       handler = function(req) return 202, rillet().connection_sync(req.params.id) end },
   },

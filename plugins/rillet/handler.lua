@@ -119,7 +119,7 @@ end
 -- Documents are encoded here (Rillet objects may hold empty objects such as "revenue":{}).
 local JSON_HEADERS = { ["Content-Type"] = "application/json" }
 
-local FILTERS = { status = "status", tax_status = "tax_status", customer_id = "customer_id" }
+local FILTERS = { status = "status", tax_status = "tax_status", customer_id = "customer_id", reason = "reason" }
 
 local function opt(v) if v == nil then return json.null end return v end
 
@@ -132,6 +132,9 @@ local function doc_view(doc_type, row)
   out.written_at = opt(row.written_at)
   out.last_error = opt(row.last_error)
   out.connection_id = row.connection_id
+  -- why the document is (or is not) written (scope.lua REASONS; null while work is pending)
+  out.reason = opt(row.reason)
+  out.reason_detail = opt(row.reason_detail)
   return out
 end
 
@@ -289,6 +292,7 @@ return {
     connection_list = conn.list,
     connection_delete = conn.delete,
     connection_sync = conn.sync_now,
+    connection_scope = conn.set_scope,
     log_ready = function() log.info("rillet plugin ready", {}) end,
   },
 }

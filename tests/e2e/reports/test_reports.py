@@ -259,7 +259,8 @@ def run(tmp, sim_url, levy_url):
               "CUSTOMER": ["CREATED", "UPDATED", "DELETED"]}
     cids = []
     for sub in (usd, eur):
-        st, con, text, _ = levy("POST", "/v1/connections", {"provider": "rillet", "api_key": key})
+        st, con, text, _ = levy("POST", "/v1/connections", {"provider": "rillet", "api_key": key,
+                                                         "tax_documents_from": "2026-01-01"})
         if not check("connection for %s subsidiary" % sub["currency"], st == 201, text):
             return
         cid = con["id"]
