@@ -59,3 +59,6 @@ levy_reliab_test(reliab_sphere_key sphere_key 120 19830)
 levy_reliab_test(reliab_lua_sandbox lua_sandbox 300 19650)
 levy_reliab_test(reliab_json_strict json_strict 120 19850)
 levy_reliab_test(reliab_webhook_replay webhook_replay 180 19860)
+# issue 16 cases 3 and 4: no silent back-taxing (date window, paid / credited / voided
+# documents, closed books periods) and the manual tax policy
+levy_reliab_test(reliab_scope_backtax scope_backtax 300 19980)

@@ -198,11 +198,17 @@ end
 ---------------------------------------------------------------- closed books periods
 
 -- The end date of the last closed books period (nil when none was ever closed), read from
--- GET /books/periods/last-closed and trusted for PERIOD_TTL_MS. Returns ok, closed_through,
+-- GET /books/periods/last-closed and trusted for PERIOD_TTL_MS for documents dated this month
+-- (or inside the cached closed period); older documents ask Rillet each time. Returns ok, closed_through,
 -- err: ok = false when Rillet could not tell (err is the client error).
-function M.closed_through(crow, client)
+function M.closed_through(crow, client, date)
   local now = time.now_ms()
-  if crow.closed_checked_ms and now - crow.closed_checked_ms < M.PERIOD_TTL_MS then
+  -- a document dated before this month may lie in a period closed a moment ago: asked afresh
+  -- (unless the cached answer already says closed); this month's documents use the cache
+  local month = time.date(now - 12 * 3600 * 1000):sub(1, 8) .. "01"
+  local recent = type(date) == "string" and date >= month
+  if crow.closed_checked_ms and now - crow.closed_checked_ms < M.PERIOD_TTL_MS and
+     (recent or (crow.closed_through and type(date) == "string" and date <= crow.closed_through)) then
     return true, crow.closed_through
   end
   local data, err = client:get("/books/periods/last-closed")

@@ -287,7 +287,7 @@ function M.writeback(job)
   end
   -- never write into a closed books period; when Rillet cannot say, hold (never assume open)
   local date = mapping.doc_date(doc_type, doc)
-  local pok, closed, perr = scope.closed_through(crow, c)
+  local pok, closed, perr = scope.closed_through(crow, c, date)
   if not pok then
     if perr.kind == "rate" then return jobs.retry(perr.retry_after_ms, "rate limit") end
     if time.now_ms() - (calc.created_ms or 0) < M.GIVE_UP_MS then

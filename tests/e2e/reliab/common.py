@@ -206,8 +206,10 @@ class Env:
                 raise RuntimeError("subscribe %s: %s %s" % (code, st, text))
         # the simulator's documents are dated from 2026-01-01 (a connection's default is the day
         # it is made: docs/connector.md "Scope")
-        st, con, text, _ = self.L("POST", "/v1/connections", {"provider": "rillet", "api_key": self.key,
-                                                              "tax_documents_from": tax_from})
+        body = {"provider": "rillet", "api_key": self.key}
+        if tax_from:
+            body["tax_documents_from"] = tax_from
+        st, con, text, _ = self.L("POST", "/v1/connections", body)
         if st != 201:
             raise RuntimeError("connect: %s %s" % (st, text))
         self.cid = con["id"]
