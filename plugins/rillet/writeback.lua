@@ -291,7 +291,7 @@ function M.writeback(job)
   if not pok then
     if perr.kind == "rate" then return jobs.retry(perr.retry_after_ms, "rate limit") end
     if time.now_ms() - (calc.created_ms or 0) < M.GIVE_UP_MS then
-      local msg = "waiting: Rillet's last closed books period could not be read (" .. tostring(perr.message) ..
+      local msg = "Rillet's last closed books period could not be read (" .. tostring(perr.message) ..
         "); nothing is written until it can"
       if row.reason ~= "held" or row.reason_detail ~= msg then
         store.transaction(function()

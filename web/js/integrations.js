@@ -73,7 +73,13 @@
           h('dt', { text: 'Webhook URL' }), h('dd', { class: 'mono', text: c.webhook_url || '—' }),
           h('dt', { text: 'Last webhook' }), h('dd', { text: L.time(c.last_webhook_at) }),
           h('dt', { text: 'Last sweep' }), h('dd', { text: L.time(c.last_sync_at) }),
-          h('dt', { text: 'Connected since' }), h('dd', { text: L.time(c.created_at) })));
+          h('dt', { text: 'Connected since' }), h('dd', { text: L.time(c.created_at) }),
+          h('dt', { text: 'Taxing documents dated from' }), h('dd', { class: 'conn-tax-from', text: (c.tax_scope && c.tax_scope.tax_documents_from) || '—' }),
+          h('dt', { text: 'Tax typed in Rillet' }), h('dd', { text: c.tax_scope ? (c.tax_scope.manual_tax === 'overwrite' ? 'replaced by levy\u2019s tax' : 'kept') : '—' }),
+          h('dt', { text: 'Partially paid / credited' }), h('dd', { text: c.tax_scope ? ((c.tax_scope.tax_partially_paid ? 'taxed' : 'left alone') + ' / ' + (c.tax_scope.tax_partially_credited ? 'taxed' : 'left alone')) : '—' }),
+          h('dt', { text: 'Books closed through' }), h('dd', null, c.tax_scope && c.tax_scope.books ? (c.tax_scope.books.error
+            ? h('span', { class: 'field-error', text: 'Could not read Rillet\u2019s closed periods: ' + c.tax_scope.books.error + ' \u2014 nothing is written until it can.' })
+            : (c.tax_scope.books.closed_through || 'no period closed')) : '—')));
         box.appendChild(h('h4', { style: 'margin:.8rem 0 .2rem' }, 'Import ', L.badge(imp.state || 'pending'),
           imp.finished_at ? h('span', { class: 'muted', style: 'font-weight:normal' }, ' finished ' + L.time(imp.finished_at)) : null));
         box.appendChild(h('div', { class: 'counts', 'aria-label': 'Imported records' },
@@ -164,11 +170,14 @@
       var env = h('select', { name: 'environment' },
         h('option', { value: 'production', text: 'Production (api.rillet.com)' }),
         h('option', { value: 'sandbox', text: 'Sandbox (sandbox.api.rillet.com)' }));
+      var from = h('input', { type: 'date', name: 'tax_documents_from' });
       var status = h('div');
       var next = h('button', { type: 'submit', text: 'Next' });
       frame('key', 'Paste your Rillet API key', [
         L.field({ label: 'Rillet API key', input: key, field: 'api_key', hint: 'levy checks the key with Rillet, then stores it encrypted. It is never shown again.' }),
         L.field({ label: 'Environment', input: env, field: 'environment' }),
+        L.field({ label: 'Tax documents dated from (optional)', input: from, field: 'tax_documents_from',
+          hint: 'Empty: today. Older invoices and credit memos are imported and shown with the tax levy would charge, but their tax in Rillet is left as it is. Paid, voided and credited documents and closed books periods are never changed.' }),
         status
       ], [h('button', { type: 'button', class: 'secondary', text: 'Back', onclick: intro }), next], function (form) {
         var v = key.value.trim();
@@ -182,7 +191,9 @@
         }
         L.busy(next, true);
         next.textContent = 'Checking…';
-        L.api('POST', '/v1/connections', { provider: 'rillet', api_key: v, environment: env.value }).then(function (c) {
+        var body = { provider: 'rillet', api_key: v, environment: env.value };
+        if (from.value) body.tax_documents_from = from.value;
+        L.api('POST', '/v1/connections', body).then(function (c) {
           conn = c;
           advance();
         }, function (err) {
