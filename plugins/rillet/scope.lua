@@ -24,6 +24,9 @@ M.MANUAL_POLICIES = { respect_manual = true, overwrite = true }
 
 -- How long the last closed books period read from Rillet is trusted.
 M.PERIOD_TTL_MS = 10 * 60 * 1000
+-- ... and for documents dated before this month (a period may have closed a moment ago; a
+-- change of the connection's scope settings forgets the cached answer)
+M.OLD_DOC_TTL_MS = 60 * 1000
 
 -- Default "tax documents dated from": the connection's day counted at UTC-12 (the westernmost
 -- zone), so that an invoice dated "today" in the organisation's own timezone, wherever it is,
@@ -99,7 +102,9 @@ function M.update(crow, body)
   args[#args + 1] = crow.id
   local changed = false
   for k, v in pairs(cols) do if crow[k] ~= v then changed = true end end
-  store.exec("UPDATE connections SET " .. table.concat(sets, ", ") .. " WHERE id = ?", table.unpack(args))
+  -- the books are read afresh for the re-evaluation that follows
+  store.exec("UPDATE connections SET " .. table.concat(sets, ", ") .. ", closed_checked_ms = NULL WHERE id = ?",
+    table.unpack(args))
   if not changed then return false end
   log.info("rillet connection scope changed", { connection = crow.id, tax_from = cols.tax_from,
     manual_tax = cols.manual_tax })
@@ -199,7 +204,7 @@ end
 
 -- The end date of the last closed books period (nil when none was ever closed), read from
 -- GET /books/periods/last-closed and trusted for PERIOD_TTL_MS for documents dated this month
--- (or inside the cached closed period); older documents ask Rillet each time. Returns ok, closed_through,
+-- (or inside the cached closed period), OLD_DOC_TTL_MS for older documents. Returns ok, closed_through,
 -- err: ok = false when Rillet could not tell (err is the client error).
 function M.closed_through(crow, client, date)
   local now = time.now_ms()
@@ -207,8 +212,9 @@ function M.closed_through(crow, client, date)
   -- (unless the cached answer already says closed); this month's documents use the cache
   local month = time.date(now - 12 * 3600 * 1000):sub(1, 8) .. "01"
   local recent = type(date) == "string" and date >= month
-  if crow.closed_checked_ms and now - crow.closed_checked_ms < M.PERIOD_TTL_MS and
-     (recent or (crow.closed_through and type(date) == "string" and date <= crow.closed_through)) then
+  local age = crow.closed_checked_ms and now - crow.closed_checked_ms
+  if age and (age < M.OLD_DOC_TTL_MS or (age < M.PERIOD_TTL_MS and
+      (recent or (crow.closed_through and type(date) == "string" and date <= crow.closed_through)))) then
     return true, crow.closed_through
   end
   local data, err = client:get("/books/periods/last-closed")

@@ -560,6 +560,12 @@ def case_openapi(tmp):
         anon("POST", "/webhooks/rillet/con_nosuch", raw=body, headers=good)                  # 404
         api("GET", "/v1/connections")
         api("POST", "/v1/connections/%s/sync" % cid)
+        st, js, text, _ = api("PATCH", "/v1/connections/" + cid, {"manual_tax": "respect_manual",
+                                                                  "tax_documents_from": "2026-01-01"})
+        check("PATCH connection scope -> 200", st == 200 and js["tax_scope"]["tax_documents_from"] == "2026-01-01", text[:200])
+        api("PATCH", "/v1/connections/" + cid, {"manual_tax": "sometimes"})                  # 422
+        api("PATCH", "/v1/connections/" + cid, {"tax_documents_from": "2026-02-30"})          # 422
+        api("GET", "/v1/invoices?reason=outside_window")
         api("GET", "/v1/connections/con_nosuch")                                              # 404
         api("DELETE", "/v1/connections/" + cid)
         api("GET", "/v1/connections/" + cid)
