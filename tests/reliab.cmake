@@ -62,3 +62,4 @@ levy_reliab_test(reliab_webhook_replay webhook_replay 180 19860)
 # issue 16 cases 3 and 4: no silent back-taxing (date window, paid / credited / voided
 # documents, closed books periods) and the manual tax policy
 levy_reliab_test(reliab_scope_backtax scope_backtax 300 19980)
+levy_reliab_test(reliab_scope_backfill scope_backfill 300 20000)

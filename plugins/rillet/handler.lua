@@ -10,6 +10,7 @@ local log = require "levy.log"
 local metrics = require "levy.metrics"
 local store = require "levy.store"
 local time = require "levy.time"
+local backfill = require "backfill"
 local conn = require "conn"
 local docs = require "docs"
 local sync = require "sync"
@@ -269,6 +270,9 @@ return {
                                  base_delay_ms = 500, max_delay_ms = 60000 },
     ["rillet.calculate"] = { run = writeback.calculate, max_attempts = 10, concurrency = 4,
                              base_delay_ms = 500, max_delay_ms = 60000 },
+    -- low priority: runs only while no live work is due (backfill.lua)
+    ["rillet.backfill"] = { run = backfill.run, max_attempts = 1000, concurrency = 1,
+                            base_delay_ms = 1000, max_delay_ms = 60000 },
     ["rillet.writeback"] = { run = writeback.writeback, max_attempts = 1000, concurrency = 8,
                              base_delay_ms = 1000, max_delay_ms = 300000 },
   },
@@ -293,6 +297,8 @@ return {
     connection_delete = conn.delete,
     connection_sync = conn.sync_now,
     connection_scope = conn.set_scope,
+    connection_backfill = backfill.request,
+    connection_backfills = backfill.list,
     log_ready = function() log.info("rillet plugin ready", {}) end,
   },
 }

@@ -171,7 +171,8 @@ function M.decide(crow, doc_type, row, doc)
   local reason, detail = status_policy(crow, doc_type, row.status or nn(doc.status), wrote)
   if reason then return reason, detail end
   local date = mapping.doc_date(doc_type, doc)
-  if not wrote and crow.tax_from and type(date) == "string" and date < crow.tax_from then
+  if not wrote and crow.tax_from and type(date) == "string" and date < crow.tax_from
+     and not M.in_backfill(crow.id, date) then
     return "outside_window", "dated " .. date .. ", before levy started taxing (" .. crow.tax_from .. ")"
   end
   if type(mapping.should_tax) == "function" then
@@ -198,6 +199,13 @@ function M.decide(crow, doc_type, row, doc)
     info.last_written = last.total
   end
   return nil, info
+end
+
+-- Is `date` inside a confirmed backfill range of the connection?
+function M.in_backfill(cid, date)
+  if type(cid) ~= "string" then return false end
+  return store.row([[SELECT 1 AS x FROM backfills WHERE connection_id = ? AND date_from <= ?
+    AND date_to >= ? LIMIT 1]], cid, date, date) ~= nil
 end
 
 ---------------------------------------------------------------- closed books periods

@@ -23,3 +23,21 @@ ALTER TABLE credit_memos ADD COLUMN reason TEXT;
 ALTER TABLE credit_memos ADD COLUMN reason_detail TEXT;
 CREATE INDEX invoices_reason ON invoices(reason);
 CREATE INDEX credit_memos_reason ON credit_memos(reason);
+
+-- Back-taxing older documents is an explicit action (POST /v1/connections/{id}/backfill): a
+-- confirmed date range puts its documents inside the connection's window; the rillet.backfill
+-- job re-evaluates them a few at a time, only while no live calculation or write-back waits.
+CREATE TABLE backfills (
+  id TEXT PRIMARY KEY,                  -- bf_...
+  connection_id TEXT NOT NULL,
+  date_from TEXT NOT NULL,
+  date_to TEXT NOT NULL,
+  state TEXT NOT NULL,                  -- running | done
+  documents INTEGER NOT NULL DEFAULT 0, -- the preview's count when confirmed
+  queued INTEGER NOT NULL DEFAULT 0,    -- documents queued so far
+  cursor_invoices INTEGER NOT NULL DEFAULT 0,
+  cursor_credit_memos INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  finished_at TEXT
+);
+CREATE INDEX backfills_conn ON backfills(connection_id, date_from, date_to);
