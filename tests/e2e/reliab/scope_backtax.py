@@ -18,7 +18,9 @@ Usage: scope_backtax.py LEVY_BINARY SOURCE_DIR [BASE_PORT=19980]
 """
 import datetime
 import os
+import shutil
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
@@ -37,9 +39,24 @@ def day(delta):
     return (TODAY + datetime.timedelta(days=delta)).isoformat()
 
 
+def plugins_with_hook():
+    """A copy of the plugins whose mapping.lua skips invoices issued by "stripe" (the
+    should_tax hook's documented example)."""
+    tmp_src = tempfile.mkdtemp(prefix="levy-reliab-scope-src-")
+    shutil.copytree(os.path.join(SRC, "plugins"), os.path.join(tmp_src, "plugins"))
+    os.symlink(os.path.join(SRC, "scripts"), os.path.join(tmp_src, "scripts"))
+    path = os.path.join(tmp_src, "plugins", "rillet", "mapping.lua")
+    text = open(path).read()
+    new = text.replace("M.skip_external_reference_types = {}", "M.skip_external_reference_types = { stripe = true }")
+    open(path, "w").write(new)
+    return tmp_src, new != text
+
+
 def main():
-    env = common.new_env(LEVY, SRC, "levy-reliab-scope-", BASE_PORT, invoices=2)
+    src, hooked = plugins_with_hook()
+    env = common.new_env(LEVY, src, "levy-reliab-scope-", BASE_PORT, invoices=2)
     try:
+        check("mapping.lua copy skips external reference type stripe", hooked)
         if not check("simulator and levy start", env.start_sim() and env.start_levy()):
             return
         S = env.S
@@ -52,10 +69,10 @@ def main():
         st, subs, _, _ = S("GET", "/subsidiaries")
         sub = next(s for s in subs["subsidiaries"] if s["currency"] == "USD")
 
-        def invoice(date, amount="1000.00"):
+        def invoice(date, amount="1000.00", refs=None):
             st, inv, text, _ = S("POST", "/invoices", {
                 "customer_id": cust, "subsidiary_id": sub["id"], "invoice_date": date,
-                "shipping_address": IRVINE,
+                "shipping_address": IRVINE, "external_references": refs or [],
                 "items": [{"description": "widget", "price": {"product_id": prod["id"], "quantity": 1,
                                                              "amount_per_unit": {"amount": amount, "currency": "USD"}}}]})
             if st != 200:
@@ -129,6 +146,13 @@ def main():
               d and d["tax_status"] == "written" and d.get("reason") == "written"
               and S("GET", "/invoices/" + new["id"])[1]["taxed_amount"]["amount"] == d["levy_tax"] != "0.00",
               d and (d["tax_status"], d.get("reason"), d["levy_tax"]))
+
+        other = invoice(day(0), refs=[{"type": "stripe", "id": "in_1Abc"}])  # issued and taxed by Stripe
+        d = settled("invoices", other["id"])
+        td = common.req("GET", env.sim_url + "/_sim/invoices/%s/tax-detail" % other["id"])[1]
+        check("mapping.should_tax false: not written, reason skipped_by_mapping naming the system",
+              d and d.get("reason") == "skipped_by_mapping" and "stripe" in (d.get("reason_detail") or "")
+              and td["tax_writes"] == 0, d and (d["tax_status"], d.get("reason"), d.get("reason_detail"), td["tax_writes"]))
 
         expect = [("invoices", old, "outside_window"), ("invoices", older, "outside_window"),
                   ("invoices", paid, "paid_before_calculation"),
@@ -229,6 +253,7 @@ def main():
         traceback.print_exc()
         check("no exception", False, repr(e))
     finally:
+        shutil.rmtree(src, ignore_errors=True)
         sys.exit(common.finish(env))
 
 
