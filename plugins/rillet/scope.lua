@@ -121,6 +121,17 @@ function M.last_write(doc_type, id)
   return r
 end
 
+-- Did any calculation of this document come to `held` in total?
+function M.levy_result_held(doc_type, id, held)
+  for _, r in ipairs(store.rows([[SELECT DISTINCT total_tax FROM calculations WHERE doc_type = ? AND doc_id = ?
+      AND total_tax IS NOT NULL]], doc_type, id)) do
+    if money.is_decimal(r.total_tax) and money.is_decimal(held) and money.cmp(r.total_tax, held) == 0 then
+      return true
+    end
+  end
+  return false
+end
+
 local function amt(v)
   if type(v) == "string" and money.is_decimal(v) then return v end
   return "0"
@@ -187,13 +198,20 @@ function M.decide(crow, doc_type, row, doc)
   local held = util.amount(doc.taxed_amount)
   local info = {}
   if not wrote then
+    if not is_zero(held) and M.levy_result_held(doc_type, row.id, held) then
+      -- Rillet holds a total levy calculated for this document: a write whose record was
+      -- lost (levy killed between Rillet's answer and its commit), not tax typed by hand
+      wrote = true
+    end
+  end
+  if not wrote then
     if not is_zero(held) then
       if (crow.manual_tax or "respect_manual") == "respect_manual" then
         return "manual_tax_kept", held
       end
       info.overwrite = held
     end
-  elseif not is_zero(held) and money.cmp(amt(held), amt(last.total)) ~= 0 then
+  elseif last and not is_zero(held) and money.cmp(amt(held), amt(last.total)) ~= 0 then
     -- levy wrote it before and someone changed the tax since: kept in line, said in history
     info.changed_outside = held
     info.last_written = last.total
