@@ -81,3 +81,7 @@ levy_reliab_test(reliab_http_limits http_limits 300 19600)
 levy_reliab_test(reliab_sweep_lost_webhook sweep_lost_webhook 240 19950)
 levy_reliab_test(reliab_writeback_verify writeback_verify 300 19960)
 levy_reliab_test(reliab_reconcile reconcile 360 19975)
+# issue 16 cases 3 and 4: no silent back-taxing (date window, paid / credited / voided
+# documents, closed books periods) and the manual tax policy
+levy_reliab_test(reliab_scope_backtax scope_backtax 300 19980)
+levy_reliab_test(reliab_scope_backfill scope_backfill 300 20000)

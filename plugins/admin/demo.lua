@@ -44,7 +44,14 @@ function M.run()
     if c.status == "connected" then return "demo --auto: already connected (" .. c.id .. ")" end
     con = con or c -- a half-finished earlier attempt: continue it
   end
-  con = con or rillet.connection_create({ provider = "rillet", api_key = d.api_key }, { base_url = sim })
+  -- the demo organisation's history is the demo: tax it from the simulator's first document
+  -- date (a real connection taxes from the day it is made; docs/connector.md "Scope")
+  local from = "2026-01-01"
+  local ist, _, ibody = http.request { method = "GET", url = sim .. "/_sim/info", timeout_ms = 5000 }
+  local info = ist == 200 and json.decode(ibody or "") or nil
+  if type(info) == "table" and type(info.documents_from) == "string" then from = info.documents_from end
+  con = con or rillet.connection_create({ provider = "rillet", api_key = d.api_key, tax_documents_from = from },
+                                        { base_url = sim })
   if con.status == "needs_subsidiary" then
     -- the parent entity: same trade name (else currency) as the organisation
     local org = type(con.organization) == "table" and con.organization or {}

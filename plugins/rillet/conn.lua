@@ -8,6 +8,7 @@ local time = require "levy.time"
 local log = require "levy.log"
 local config = require "levy.config"
 local client = require "client"
+local scope = require "scope"
 local util = require "util"
 
 local M = {}
@@ -158,6 +159,7 @@ function M.view(row)
     last_webhook_at = opt(row.last_webhook_at),
     last_sync_at = opt(row.last_sync_at),
     api_key_hint = row.api_key_hint or json.null,
+    tax_scope = scope.view(row),
   }
   if row.status == "error" then
     out.error = { code = row.error_code or "error", message = row.error_message or "" }
@@ -195,8 +197,11 @@ function M.create(body, opts)
   local env = util.nonnull(body.environment) or "production"
   if env ~= "production" and env ~= "sandbox" then validation("environment", "must be \"production\" or \"sandbox\"") end
   for k in pairs(body) do
-    if k ~= "provider" and k ~= "api_key" and k ~= "environment" then validation(tostring(k), "unknown field") end
+    if k ~= "provider" and k ~= "api_key" and k ~= "environment" and not scope.FIELDS[k] then
+      validation(tostring(k), "unknown field")
+    end
   end
+  local scols = scope.parse(body)
   local base = (type(opts) == "table" and opts.base_url) or M.base_url(env)
   local c = client.new { base_url = base, api_key = key }
   local started = time.now_ms()
@@ -215,11 +220,14 @@ function M.create(body, opts)
   local sub_id = (#list == 1) and list[1].id or nil
   store.transaction(function()
     store.exec([[INSERT INTO connections(id, provider, status, environment, base_url, organization,
-      subsidiaries, subsidiary_id, api_key_sealed, api_key_hint, created_at)
-      VALUES (?, 'rillet', ?, ?, ?, ?, ?, ?, ?, ?, ?)]],
+      subsidiaries, subsidiary_id, api_key_sealed, api_key_hint, created_at, tax_from,
+      tax_partially_paid, tax_partially_credited, manual_tax)
+      VALUES (?, 'rillet', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]],
       id, sub_id and "needs_webhook_secret" or "needs_subsidiary", env, base,
       util.encode(pick(org, ORG_FIELDS)), util.encode(json.array(list)), sub_id,
-      seal(id, "api_key", key), "\u{2026}" .. key:sub(-4), now)
+      seal(id, "api_key", key), "\u{2026}" .. key:sub(-4), now,
+      scols.tax_from or scope.default_tax_from(started), scols.tax_partially_paid or 0,
+      scols.tax_partially_credited or 0, scols.manual_tax or "respect_manual")
     client.record(id, 3, started) -- the three requests above count against the rate limit
   end)
   log.info("rillet connection created", { connection = id, subsidiaries = #list })
@@ -285,6 +293,18 @@ function M.sync_now(id)
   end
   local jid = jobs.enqueue { kind = "rillet.sweep", key = id, payload = { connection_id = id, products = true } }
   return { status = "queued", connection_id = id, job_id = jid }
+end
+
+-- PATCH /v1/connections/{id}: tax scope settings (scope.lua). A change re-evaluates the
+-- connection's open documents (one calculation each, run as jobs; the answer says how many).
+function M.set_scope(id, body)
+  local row = M.must(id)
+  local changed = scope.update(row, body)
+  local queued = 0
+  if changed then queued = require("docs").requeue_connection(id) end
+  local out = M.view(M.get(id))
+  out.queued = queued
+  return out
 end
 
 function M.list()

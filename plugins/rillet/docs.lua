@@ -263,6 +263,12 @@ function M.requeue_customer(id, force)
   return requeue("d.customer_id = ?", id, "customer " .. id .. " changed", force)
 end
 
+-- Every open document of a connection (its tax scope settings changed).
+function M.requeue_connection(cid)
+  if type(cid) ~= "string" or cid == "" then return 0 end
+  return requeue("d.connection_id = ?", cid, "tax scope settings changed", true)
+end
+
 function M.requeue_region(code)
   if type(code) ~= "string" or code == "" then return 0 end
   return requeue("(d.region = ? OR (d.region IS NULL AND d.tax_status IN ('not_collecting', 'failed')))", code:upper(), "region " .. code:upper() .. " changed", true)

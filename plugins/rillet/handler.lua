@@ -10,6 +10,7 @@ local log = require "levy.log"
 local metrics = require "levy.metrics"
 local store = require "levy.store"
 local time = require "levy.time"
+local backfill = require "backfill"
 local conn = require "conn"
 local docs = require "docs"
 local reconcile = require "reconcile"
@@ -120,7 +121,7 @@ end
 -- Documents are encoded here (Rillet objects may hold empty objects such as "revenue":{}).
 local JSON_HEADERS = { ["Content-Type"] = "application/json" }
 
-local FILTERS = { status = "status", tax_status = "tax_status", customer_id = "customer_id" }
+local FILTERS = { status = "status", tax_status = "tax_status", customer_id = "customer_id", reason = "reason" }
 
 local function opt(v) if v == nil then return json.null end return v end
 
@@ -133,6 +134,9 @@ local function doc_view(doc_type, row)
   out.written_at = opt(row.written_at)
   out.last_error = opt(row.last_error)
   out.connection_id = row.connection_id
+  -- why the document is (or is not) written (scope.lua REASONS; null while work is pending)
+  out.reason = opt(row.reason)
+  out.reason_detail = opt(row.reason_detail)
   return out
 end
 
@@ -303,6 +307,9 @@ return {
                                  base_delay_ms = 500, max_delay_ms = 60000 },
     ["rillet.calculate"] = { run = writeback.calculate, max_attempts = 10, concurrency = 4,
                              base_delay_ms = 500, max_delay_ms = 60000 },
+    -- low priority: runs only while no live work is due (backfill.lua)
+    ["rillet.backfill"] = { run = backfill.run, max_attempts = 1000, concurrency = 1,
+                            base_delay_ms = 1000, max_delay_ms = 60000 },
     ["rillet.writeback"] = { run = writeback.writeback, max_attempts = 1000, concurrency = 8,
                              base_delay_ms = 1000, max_delay_ms = 300000 },
     ["rillet.reconcile"] = { run = reconcile.run, max_attempts = 1000, concurrency = 1,
@@ -330,6 +337,9 @@ return {
     connection_delete = conn.delete,
     connection_sync = conn.sync_now,
     connection_reconcile = reconcile.start,
+    connection_scope = conn.set_scope,
+    connection_backfill = backfill.request,
+    connection_backfills = backfill.list,
     log_ready = function() log.info("rillet plugin ready", {}) end,
   },
 }

@@ -151,6 +151,33 @@ function M.line(doc_type, item)
 end
 
 ---------------------------------------------------------------------------------------
+-- 6. Which documents levy may write at all. Return false (and, optionally, a reason shown
+--    to the user) to leave a document's tax alone: it is still calculated and listed with
+--    reason `skipped_by_mapping`. Called before every write with the Rillet document
+--    (invoice or credit memo) and its type. Example: invoices issued and taxed by another
+--    billing system carry its external reference:
+--
+--      M.skip_external_reference_types = { stripe = true, chargebee = true }
+--
+--    Documents dated before the connection's `tax_documents_from`, paid / voided /
+--    credited documents and closed books periods are handled by levy (docs/connector.md).
+---------------------------------------------------------------------------------------
+M.skip_external_reference_types = {}
+
+function M.should_tax(doc, doc_type)
+  local refs = type(doc) == "table" and nn(doc.external_references)
+  if type(refs) == "table" then
+    for _, ref in ipairs(refs) do
+      local t = type(ref) == "table" and tostring(nn(ref.type) or ""):lower() or ""
+      if M.skip_external_reference_types[t] then
+        return false, "issued by " .. t .. " (external reference " .. tostring(nn(ref.id)) .. ")"
+      end
+    end
+  end
+  return true
+end
+
+---------------------------------------------------------------------------------------
 -- 5. Result -> Rillet tax_rates for one line (POST /invoices/{id}/taxes).
 --    Rillet knows only VAT and SALES_TAX: GST/HST/PST/QST are written as VAT.
 --    `group_by_level = true` would merge jurisdictions of the same level.

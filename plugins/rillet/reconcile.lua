@@ -11,6 +11,7 @@ local client = require "client"
 local conn = require "conn"
 local docs = require "docs"
 local util = require "util"
+local scope = require "scope"
 local writeback = require "writeback"
 
 local M = {}
@@ -105,6 +106,7 @@ local function check_one(c, crow, run, r)
     if docs.is_paid(r.doc_type, status) then
       store.exec("UPDATE " .. T.table .. " SET tax_status = 'drift', last_error = ? WHERE id = ?",
         reason .. " (invoice paid: levy does not write paid invoices)", r.id)
+      scope.set(r.doc_type, r.id, "drift", reason .. " (invoice paid: levy does not write paid invoices)")
       docs.history(r.doc_type, r.id, { kind = "reconciliation", outcome = "drift",
         message = reason .. "; the invoice is paid: flagged, not rewritten" })
       record(run, crow.id, r, held, reason .. "; the invoice is paid", "flagged drift")

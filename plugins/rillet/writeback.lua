@@ -10,6 +10,7 @@ local time = require "levy.time"
 local conn = require "conn"
 local docs = require "docs"
 local mapping = require "mapping"
+local scope = require "scope"
 local util = require "util"
 
 local M = {}
@@ -134,18 +135,26 @@ function M.calculate(job)
       store.exec("UPDATE " .. T.table .. [[ SET tax_status = 'failed', last_error = ?, calculation_id = ?,
         calculated_fingerprint = ?, region = COALESCE(?, region), levy_tax = NULL WHERE id = ?]],
         msg, calc_id, fp, region, id)
+      scope.set(doc_type, id, "failed", msg)
       docs.history(doc_type, id, { kind = "calculation", calculation_id = calc_id, request_id = calc_id,
         outcome = "failed", message = msg })
       return
     end
     local status, outcome, message
+    local reason, detail
     if all_not_collecting(result) then
       status, outcome = "not_collecting", "not_collecting"
       message = "ship-to not in a subscribed region with tax calculation on"
+      reason = "not_collecting"
     elseif M.differs(doc, result) then
-      if docs.is_paid(doc_type, row.status) then
-        status, outcome = "calculated", "calculated"
-        message = "invoice is fully paid: not written to Rillet"
+      -- scope.lua: date window, document status, mapping.should_tax, manual tax policy
+      local crow = conn.get(row.connection_id) or {}
+      local why, info = scope.decide(crow, doc_type, row, doc)
+      if why then
+        status, outcome = "calculated", why
+        reason, detail = why, info
+        message = "not written to Rillet: " .. (scope.LABELS[why] or why) .. " (" .. tostring(info) .. ")"
+        if why == "failed" then status = "failed" end
       else
         status, outcome = "calculated", "calculated"
         message = "differs from Rillet (" .. tostring(util.amount(doc.taxed_amount)) .. "): write-back queued"
@@ -157,10 +166,12 @@ function M.calculate(job)
       status = row.written_at and "written" or "calculated"
       outcome = "unchanged"
       message = "Rillet already holds this tax"
+      if money.cmp(amt(result.total_tax), "0") == 0 then reason = "no_tax_due" else reason = "written" end
     end
     store.exec("UPDATE " .. T.table .. [[ SET tax_status = ?, levy_tax = ?, calculation_id = ?,
-      calculated_fingerprint = ?, region = ?, last_error = NULL, write_failures = 0 WHERE id = ?]],
-      status, result.total_tax, calc_id, fp, region, id)
+      calculated_fingerprint = ?, region = ?, last_error = ?, write_failures = 0 WHERE id = ?]],
+      status, result.total_tax, calc_id, fp, region, status == "failed" and detail or nil, id)
+    scope.set(doc_type, id, reason, detail)
     docs.history(doc_type, id, { kind = "calculation", calculation_id = calc_id, request_id = calc_id,
       outcome = outcome, message = "total_tax " .. tostring(result.total_tax) ..
         (region and (" in " .. region) or "") .. "; " .. message ..
@@ -239,6 +250,7 @@ end
 local function fail(doc_type, id, calc_id, message, extra)
   local T = docs.TYPES[doc_type]
   store.exec("UPDATE " .. T.table .. " SET tax_status = 'failed', last_error = ? WHERE id = ?", message, id)
+  scope.set(doc_type, id, "failed", message)
   metrics.inc("levy_writebacks_total", { result = "failed" })
   log.warn("rillet write-back failed", { doc_type = doc_type, id = id, error = message })
   return extra
@@ -284,6 +296,7 @@ function M.check_after_write(c, crow, row, calc, result, ikey, rid, status, unve
           " (Idempotency-Key " .. ikey .. ")" })
       store.exec("UPDATE " .. T.table .. [[ SET tax_status = 'written', written_at = ?, last_error = NULL,
         write_failures = 0 WHERE id = ?]], time.iso(now), id)
+      scope.set(doc_type, id, "written", nil)
       metrics.inc("levy_writebacks_total", { result = "written" })
     elseif applied == "updated" then
       outcome = "superseded"
@@ -331,8 +344,25 @@ function M.writeback(job)
   if not M.differs(doc, result) then
     store.exec("UPDATE " .. T.table .. " SET tax_status = ? WHERE id = ?",
       row.written_at and "written" or "calculated", id)
+    scope.set(doc_type, id, money.cmp(amt(result.total_tax), "0") == 0 and "no_tax_due" or "written", nil)
     return
   end
+  -- the document may have changed since the calculation (paid, voided, tax typed by hand):
+  -- the scope decision is made again on what Rillet sent last
+  local crow0 = conn.get(row.connection_id)
+  if not crow0 then return end
+  local why, info = scope.decide(crow0, doc_type, row, doc)
+  if why then
+    store.transaction(function()
+      store.exec("UPDATE " .. T.table .. " SET tax_status = ?, last_error = ? WHERE id = ?",
+        why == "failed" and "failed" or "calculated", why == "failed" and info or nil, id)
+      scope.set(doc_type, id, why, info)
+      docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, outcome = why,
+        message = "not written to Rillet: " .. (scope.LABELS[why] or why) .. " (" .. tostring(info) .. ")" })
+    end)
+    return
+  end
+  p.overwrite, p.changed_outside, p.last_written = info.overwrite, info.changed_outside, info.last_written
   -- circuit breaker: a document written again and again means the tax inputs move with the
   -- tax itself (e.g. a line amount that includes tax); stop instead of looping with Rillet
   local recent = store.row([[SELECT count(*) AS n FROM writebacks WHERE doc_type = ? AND doc_id = ?
@@ -367,6 +397,43 @@ function M.writeback(job)
     end)
     return
   end
+  -- never write into a closed books period; when Rillet cannot say, hold (never assume open)
+  local date = mapping.doc_date(doc_type, doc)
+  local pok, closed, perr = scope.closed_through(crow, c, date)
+  if not pok then
+    if perr.kind == "rate" then return jobs.retry(perr.retry_after_ms, "rate limit") end
+    if time.now_ms() - (calc.created_ms or 0) < M.GIVE_UP_MS then
+      local msg = "Rillet's last closed books period could not be read (" .. tostring(perr.message) ..
+        "); nothing is written until it can"
+      if row.reason ~= "held" or row.reason_detail ~= msg then
+        store.transaction(function()
+          scope.set(doc_type, id, "held", msg)
+          store.exec("UPDATE " .. T.table .. " SET last_error = ? WHERE id = ?", msg, id)
+          docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, outcome = "held", message = msg })
+        end)
+      end
+      return jobs.retry(math.max(M.backoff_ms(math.min(job.attempts or 1, 6)), 5000), msg)
+    end
+    closed = nil
+    local msg = "gave up: Rillet's closed books period could not be read for " .. (M.GIVE_UP_MS // 86400000) ..
+      " days (" .. tostring(perr.message) .. ")"
+    store.transaction(function()
+      fail(doc_type, id, calc.id, msg)
+      scope.set(doc_type, id, "failed", msg)
+      docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, outcome = "failed", message = msg })
+    end)
+    return
+  end
+  if closed and type(date) == "string" and date <= closed then
+    local msg = "dated " .. date .. ", in a books period Rillet has closed (through " .. closed .. ")"
+    store.transaction(function()
+      store.exec("UPDATE " .. T.table .. " SET tax_status = 'calculated', last_error = NULL WHERE id = ?", id)
+      scope.set(doc_type, id, "closed_period", msg)
+      docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, outcome = "closed_period",
+        message = "not written: " .. msg })
+    end)
+    return
+  end
   local request_id = crypto.id("req_")
   local path = T.path .. "/" .. id .. "/taxes"
   local data, st_or_err, rh = c:post(path, body, { idempotency_key = ikey, request_id = request_id })
@@ -383,10 +450,19 @@ function M.writeback(job)
       store.exec([[INSERT INTO writebacks(doc_type, doc_id, calculation_id, idempotency_key, request_id,
         http_status, outcome, response, attempted_at) VALUES (?,?,?,?,?,?,?,?,?)]],
         doc_type, id, calc.id, ikey, rid, status, "written", nil, at)
+      local prev = ""
+      if p.overwrite then
+        prev = "; replaced tax not written by levy: Rillet held " .. tostring(p.overwrite) ..
+          " (manual tax policy: overwrite)"
+      elseif p.changed_outside then
+        prev = "; Rillet held " .. tostring(p.changed_outside) .. ", not levy's last write " ..
+          tostring(p.last_written) .. " (changed outside levy): kept in line"
+      end
       docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, request_id = rid,
         http_status = status, outcome = "written",
         message = "POST " .. path .. " wrote " .. tostring(result.total_tax) .. "; Rillet's answer holds it" ..
-          " (Idempotency-Key " .. ikey .. ")" })
+          " (Idempotency-Key " .. ikey .. ")" .. prev })
+      scope.set(doc_type, id, "written", p.overwrite and ("replaced " .. tostring(p.overwrite) .. " typed in Rillet") or nil)
       store.exec("UPDATE " .. T.table .. [[ SET tax_status = 'written', written_at = ?, last_error = NULL,
         write_failures = 0 WHERE id = ?]], time.iso(now), id)
       docs.apply(crow, doc_type, data, "write-back")

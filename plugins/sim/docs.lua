@@ -283,7 +283,8 @@ function M.invoice_totals(inv, extra, cur)
   inv.subtotal, inv.total_discount, inv.net_amount = M.m(sub, cur), M.m(disc, cur), M.m(net, cur)
   inv.taxed_amount, inv.total, inv.amount_due = M.m(taxed, cur), M.m(total, cur), M.m(due, cur)
   local st
-  if inv.status == "UNBILLED" and paid == 0 and credited == 0 then st = "UNBILLED"
+  if extra.voided then st = "VOIDED" -- /_sim/invoices/{id}/void (books.lua)
+  elseif inv.status == "UNBILLED" and paid == 0 and credited == 0 then st = "UNBILLED"
   elseif due == 0 and total > 0 then
     st = (credited >= total) and "CREDITED" or (paid > 0 and "PAID" or "CREDITED")
   elseif paid > 0 then st = "PARTIALLY_PAID"
@@ -291,7 +292,7 @@ function M.invoice_totals(inv, extra, cur)
   elseif due == 0 then st = "PAID"
   else st = "UNPAID" end
   inv.status = st
-  inv.overdue = (st ~= "PAID" and st ~= "CREDITED") and type(inv.due_date) == "string"
+  inv.overdue = (st ~= "PAID" and st ~= "CREDITED" and st ~= "VOIDED") and type(inv.due_date) == "string"
                 and inv.due_date < time.date(require("state").now()) or false
   return inv
 end

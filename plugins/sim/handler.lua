@@ -14,6 +14,7 @@ local docs = require "docs"
 local hooks = require "hooks"
 local seed = require "seed"
 local ui = require "ui"
+local books = require "books"
 
 local JSON_H = { ["Content-Type"] = "application/json" }
 
@@ -786,7 +787,7 @@ local function sim_info()
   return {
     api_key = seed.api_key(math.tointeger(s)), url = base_url(), seed = math.tointeger(s),
     invoices = db.count("invoice"), credit_memos = db.count("credit_memo"), customers = db.count("customer"),
-    products = db.count("product"), api_version = "4",
+    products = db.count("product"), api_version = "4", documents_from = seed.FIRST_DATE,
     invoices_target = math.tointeger(tonumber(state.get("invoices") or "0")),
     seeding = (tonumber(state.get("seeded") or "0") or 0) < (tonumber(state.get("invoices") or "0") or 0),
   }
@@ -1083,7 +1084,12 @@ route("POST", "/credit-memos/{id}/taxes", memo_taxes, true, W)
 route("POST", "/credit-memos/{id}/applications", apply_memo, true, W)
 route("DELETE", "/credit-memos/{id}/applications", unapply_memo, true, W)
 
+route("GET", "/books/periods/last-closed", books.last_closed, true)
 route("GET", "/_sim/info", function() return ok(200, sim_info()) end)
+route("GET", "/_sim/books", books.ctl_books)
+route("POST", "/_sim/books", books.ctl_books)
+route("POST", "/_sim/invoices/{id}/void", books.ctl_void)
+route("POST", "/_sim/invoices/{id}/manual-tax", books.ctl_manual_tax)
 route("GET", "/_sim/config", ctl_config)
 route("POST", "/_sim/config", ctl_config)
 route("GET", "/_sim/faults", ctl_faults)

@@ -81,6 +81,7 @@ end
 M.SHOWCASE = { "92614", "10001", "78701", "98101", "60601", "07446" }
 
 local BASE_MS = 1767225600000 -- 2026-01-01T00:00:00Z
+M.FIRST_DATE = "2026-01-01"   -- no demo document is dated earlier (levy demo --auto taxes from here)
 
 -- Organisation, subsidiaries, products and customers (cheap; done inline).
 function M.base(seed)

@@ -358,6 +358,32 @@ async function main() {
     await shot('credit-memos');
   });
 
+  await check('documents say why they are not written; backfill with a preview, then written', async () => {
+    // the demo's invoices are dated before today, the connection's default "tax documents from"
+    await nav('Invoices', 'invoices');
+    await page.getByLabel('Why', { exact: true }).selectOption('outside_window');
+    await page.locator('#documents-table tbody tr[data-id] .doc-reason', { hasText: 'Dated before levy started taxing' }).first().waitFor();
+    await nav('Integrations', 'integrations');
+    const card = page.locator('section.connection[data-id="' + connId + '"]');
+    await card.locator('details.scope summary').click();
+    const y = new Date(Date.now() - 86400000).toISOString().slice(0, 10);
+    await card.getByLabel('From', { exact: true }).fill('2026-01-01');
+    await card.getByLabel('To', { exact: true }).fill(y);
+    await card.getByRole('button', { name: 'Preview' }).click();
+    const pv = card.locator('.backfill-preview .notice', { hasText: 'documents would get' });
+    await pv.waitFor();
+    const n = +((await pv.innerText()).match(/(\d+) documents would get/) || [])[1];
+    assert(n > 0, 'preview: ' + (await pv.innerText()));
+    const bf = (await http('GET', base + '/v1/connections/' + connId + '/backfill', undefined, auth)).json;
+    assert(bf.data.length === 0, 'preview started a backfill: ' + JSON.stringify(bf));
+    await card.locator('.backfill-preview button').click();
+    await card.locator('.backfill-preview .notice.ok', { hasText: 'Backfill started' }).waitFor();
+    await until('backfill done', async () => {
+      const r = (await http('GET', base + '/v1/connections/' + connId + '/backfill', undefined, auth)).json;
+      return r.data.length === 1 && r.data[0].state === 'done';
+    }, 60000, 500);
+  });
+
   await check('customers: edit tax id and exemption; bad region shown per field', async () => {
     await nav('Customers', 'customers');
     const link = page.locator('#customers-table tbody tr[data-id] a').first();

@@ -52,6 +52,9 @@
         TAX_STATUSES.map(function (s) { return h('option', { value: s, text: s.replace(/_/g, ' ') }); }));
       var status = h('select', { name: 'status' }, h('option', { value: '', text: 'Any' }),
         K.statuses.map(function (s) { return h('option', { value: s, text: s.replace(/_/g, ' ').toLowerCase() }); }));
+      var reason = h('select', { name: 'reason' }, h('option', { value: '', text: 'Any' }),
+        REASON_KEYS.map(function (r) { return h('option', { value: r, text: REASONS[r] }); }));
+      reason.value = q.reason || '';
       var customer = h('input', { type: 'text', name: 'customer_id', size: 24, spellcheck: 'false', placeholder: 'Rillet customer id' });
       taxStatus.value = q.tax_status || '';
       status.value = q.status || '';
@@ -61,6 +64,7 @@
       var filters = h('form', { class: 'toolbar', role: 'search', 'aria-label': K.title + ' filters' },
         L.field({ label: 'Tax status', input: taxStatus }),
         L.field({ label: 'Status', input: status }),
+        L.field({ label: 'Why', input: reason }),
         L.field({ label: 'Customer id', input: customer }),
         h('button', { type: 'submit', class: 'secondary', text: 'Apply' }));
       main.appendChild(h('h1', { text: K.title }));
@@ -70,7 +74,7 @@
       main.appendChild(more);
       function run() {
         if (list) list.stop();
-        var params = { tax_status: taxStatus.value, status: status.value, customer_id: customer.value.trim() };
+        var params = { tax_status: taxStatus.value, status: status.value, reason: reason.value, customer_id: customer.value.trim() };
         history.replaceState(null, '', '#/' + kindKey + L.qs(params));
         L.clear(tbody).appendChild(L.loadingRow(8));
         list = L.pagedList({ path: K.path, params: params, tbody: tbody, more: more, cols: 8,
@@ -78,7 +82,7 @@
           empty: 'No ' + K.title.toLowerCase() + ' match these filters.' });
       }
       filters.addEventListener('submit', function (ev) { ev.preventDefault(); run(); });
-      [taxStatus, status].forEach(function (el) { el.addEventListener('change', run); });
+      [taxStatus, status, reason].forEach(function (el) { el.addEventListener('change', run); });
       run();
       return K.title;
     };
@@ -111,7 +115,10 @@
       customerCell(d),
       h('td', { class: 'hide-sm' }, d.status ? L.badge(String(d.status).toLowerCase()) : '—'),
       h('td', { class: 'num hide-sm', text: L.money(d.total, cur) }),
-      h('td', null, L.badge(d.tax_status), d.last_error ? h('div', { class: 'field-error', text: errText(d.last_error) }) : null),
+      h('td', null, L.badge(d.tax_status),
+        d.reason ? h('div', { class: 'muted doc-reason', text: reasonText(d) }) : null,
+        d.last_error && d.reason !== 'failed' && d.reason !== 'held' ? h('div', { class: 'field-error', text: errText(d.last_error) }) : null,
+        d.reason === 'failed' ? h('div', { class: 'field-error', text: d.last_error ? errText(d.last_error) : reasonText(d) }) : null),
       h('td', { class: 'num' }, tp.levy),
       h('td', { class: 'num' }, tp.rillet));
   }
@@ -125,6 +132,38 @@
     }
     return td;
   }
+  /* Why a document is (or is not) written, in words for finance people (API field `reason`,
+   * with `reason_detail`: a date, an amount, Rillet's error...). */
+  var REASONS = {
+    written: 'Written to Rillet',
+    no_tax_due: 'No tax due',
+    not_collecting: 'Not collecting tax in this region',
+    outside_window: 'Dated before levy started taxing',
+    paid_before_calculation: 'Paid before levy calculated tax: left as it is',
+    credited: 'Credited in Rillet: left as it is',
+    voided: 'Voided in Rillet: left as it is',
+    skipped_by_mapping: 'Skipped by your mapping rules',
+    manual_tax_kept: 'Tax typed in Rillet kept',
+    closed_period: 'In a closed books period: not changed',
+    held: 'Waiting',
+    failed: 'Could not be written',
+    drift: 'Rillet differs from levy'
+  };
+  function reasonText(d) {
+    if (!d.reason) return d.tax_status === 'pending' ? 'Waiting for calculation' : (d.tax_status === 'calculated' ? 'Write to Rillet queued' : '');
+    var t = REASONS[d.reason] || String(d.reason).replace(/_/g, ' ');
+    var x = d.reason_detail;
+    if (!x) return t;
+    if (d.reason === 'outside_window') {
+      var m = /\(([0-9]{4}-[0-9]{2}-[0-9]{2})\)/.exec(x);
+      return m ? t + ' (' + m[1] + ')' : t + ' (' + x + ')';
+    }
+    if (d.reason === 'manual_tax_kept') return t + ' (' + x + ')';
+    return t + ': ' + x;
+  }
+  L.reasonText = reasonText;
+  var REASON_KEYS = Object.keys(REASONS);
+
   function errText(e) {
     if (!e) return '';
     if (typeof e === 'string') return e;
@@ -164,6 +203,7 @@
       wrap.appendChild(h('section', { class: 'card' },
         h('dl', { class: 'kv' },
           h('dt', { text: 'Tax status' }), h('dd', { id: 'doc-tax-status' }, L.badge(d.tax_status)),
+          h('dt', { text: 'Why' }), h('dd', { id: 'doc-reason', text: reasonText(d) || '—' }),
           h('dt', { text: 'levy tax' }), h('dd', { id: 'doc-levy-tax' }, tp.levy),
           h('dt', { text: 'Taxed in Rillet' }), h('dd', { id: 'doc-rillet-tax' }, tp.rillet),
           h('dt', { text: 'Total' }), h('dd', { text: L.money(d.total, cur) }),

@@ -73,7 +73,13 @@
           h('dt', { text: 'Webhook URL' }), h('dd', { class: 'mono', text: c.webhook_url || '—' }),
           h('dt', { text: 'Last webhook' }), h('dd', { text: L.time(c.last_webhook_at) }),
           h('dt', { text: 'Last sweep' }), h('dd', { text: L.time(c.last_sync_at) }),
-          h('dt', { text: 'Connected since' }), h('dd', { text: L.time(c.created_at) })));
+          h('dt', { text: 'Connected since' }), h('dd', { text: L.time(c.created_at) }),
+          h('dt', { text: 'Taxing documents dated from' }), h('dd', { class: 'conn-tax-from', text: (c.tax_scope && c.tax_scope.tax_documents_from) || '—' }),
+          h('dt', { text: 'Tax typed in Rillet' }), h('dd', { text: c.tax_scope ? (c.tax_scope.manual_tax === 'overwrite' ? 'replaced by levy\u2019s tax' : 'kept') : '—' }),
+          h('dt', { text: 'Partially paid / credited' }), h('dd', { text: c.tax_scope ? ((c.tax_scope.tax_partially_paid ? 'taxed' : 'left alone') + ' / ' + (c.tax_scope.tax_partially_credited ? 'taxed' : 'left alone')) : '—' }),
+          h('dt', { text: 'Books closed through' }), h('dd', null, c.tax_scope && c.tax_scope.books ? (c.tax_scope.books.error
+            ? h('span', { class: 'field-error', text: 'Could not read Rillet\u2019s closed periods: ' + c.tax_scope.books.error + ' \u2014 nothing is written until it can.' })
+            : (c.tax_scope.books.closed_through || 'no period closed')) : '—')));
         box.appendChild(h('h4', { style: 'margin:.8rem 0 .2rem' }, 'Import ', L.badge(imp.state || 'pending'),
           imp.finished_at ? h('span', { class: 'muted', style: 'font-weight:normal' }, ' finished ' + L.time(imp.finished_at)) : null));
         box.appendChild(h('div', { class: 'counts', 'aria-label': 'Imported records' },
@@ -85,6 +91,7 @@
         if (imp.error) box.appendChild(h('div', { class: 'notice error', role: 'alert', text: 'Import error: ' + (imp.error.message || imp.error) }));
         box.appendChild(notice);
         box.appendChild(h('div', { class: 'actions' }, resync, disconnect));
+        if (c.status === 'connected' || c.status === 'error') box.appendChild(scopeSection(c, box));
 
         resync.addEventListener('click', function () {
           L.busy(resync, true);
@@ -104,6 +111,74 @@
           });
         });
         if (running && c.status === 'connected') schedule(c.id, box, POLL_MS);
+      }
+
+      /* Which documents levy writes (PATCH /v1/connections/{id}) and back-taxing a date range
+       * with a preview first (POST /v1/connections/{id}/backfill). */
+      function scopeSection(c, box) {
+        var sc = c.tax_scope || {};
+        var from = h('input', { type: 'date', name: 'tax_documents_from', value: sc.tax_documents_from || '' });
+        var manual = h('select', { name: 'manual_tax' },
+          h('option', { value: 'respect_manual', text: 'Keep it (report it)' }),
+          h('option', { value: 'overwrite', text: 'Replace it with levy\u2019s tax (history keeps the old amount)' }));
+        manual.value = sc.manual_tax || 'respect_manual';
+        var pp = h('input', { type: 'checkbox', name: 'tax_partially_paid' }); pp.checked = !!sc.tax_partially_paid;
+        var pc = h('input', { type: 'checkbox', name: 'tax_partially_credited' }); pc.checked = !!sc.tax_partially_credited;
+        var save = h('button', { type: 'submit', class: 'secondary', text: 'Save' });
+        var msg = h('div');
+        var form = h('form', { class: 'scope-form' },
+          L.field({ label: 'Tax documents dated from', input: from, field: 'tax_documents_from',
+            hint: 'Older documents keep the tax Rillet holds. Paid, voided and credited documents and closed books periods are never changed.' }),
+          L.field({ label: 'Tax typed in Rillet by hand', input: manual, field: 'manual_tax' }),
+          h('label', null, pp, ' Also tax partially paid invoices'),
+          h('label', null, pc, ' Also tax partially credited invoices'),
+          msg, h('div', { class: 'actions' }, save));
+        form.addEventListener('submit', function (ev) {
+          ev.preventDefault();
+          L.clearFieldErrors(form);
+          var body = { manual_tax: manual.value, tax_partially_paid: pp.checked, tax_partially_credited: pc.checked };
+          if (from.value) body.tax_documents_from = from.value;
+          L.busy(save, true);
+          L.api('PATCH', '/v1/connections/' + encodeURIComponent(c.id), body).then(function (res) {
+            L.clear(msg).appendChild(h('div', { class: 'notice ok', role: 'status', text: 'Saved. ' + (res.queued || 0) + ' documents are being re-checked.' }));
+          }, function (err) { L.showError(msg, err, form); }).then(function () { L.busy(save, false); });
+        });
+        var bfFrom = h('input', { type: 'date', name: 'from', required: true });
+        var bfTo = h('input', { type: 'date', name: 'to', required: true });
+        var preview = h('button', { type: 'submit', class: 'secondary', text: 'Preview' });
+        var bfMsg = h('div', { class: 'backfill-preview' });
+        var bf = h('form', { class: 'backfill-form' },
+          h('p', { class: 'muted', text: 'Tax older documents on purpose: levy first shows how many documents and how much tax, and writes only when you confirm. Live invoices go first.' }),
+          L.field({ label: 'From', input: bfFrom, field: 'from' }), L.field({ label: 'To', input: bfTo, field: 'to' }),
+          bfMsg, h('div', { class: 'actions' }, preview));
+        function sums(t) {
+          var k = Object.keys(t || {});
+          return k.length ? k.map(function (cur) { return L.money(t[cur], cur); }).join(', ') : '0';
+        }
+        bf.addEventListener('submit', function (ev) {
+          ev.preventDefault();
+          L.clearFieldErrors(bf);
+          var body = { from: bfFrom.value, to: bfTo.value };
+          var path = '/v1/connections/' + encodeURIComponent(c.id) + '/backfill';
+          L.busy(preview, true);
+          L.api('POST', path, body).then(function (p) {
+            var ex = Object.keys(p.excluded || {}).map(function (r) { return p.excluded[r] + ' ' + ((L.reasonText && L.reasonText({ reason: r })) || r).toLowerCase(); });
+            var go = h('button', { type: 'button', text: 'Write tax on ' + p.documents + ' documents' });
+            go.disabled = !p.documents;
+            L.clear(bfMsg).appendChild(h('div', { class: 'notice', role: 'status' },
+              h('p', { text: p.documents + ' documents would get ' + sums(p.tax) + ' of tax (Rillet holds ' + sums(p.rillet_tax_now) + ' on them now).' }),
+              ex.length ? h('p', { class: 'muted', text: 'Left as they are: ' + ex.join('; ') + '.' }) : null,
+              go));
+            go.addEventListener('click', function () {
+              L.busy(go, true);
+              L.api('POST', path + '?confirm=true', body).then(function (r) {
+                L.clear(bfMsg).appendChild(h('div', { class: 'notice ok', role: 'status', text: 'Backfill started for ' + r.documents + ' documents; it runs after live work.' }));
+              }, function (err) { L.busy(go, false); L.showError(bfMsg, err, bf); });
+            });
+          }, function (err) { L.showError(bfMsg, err, bf); }).then(function () { L.busy(preview, false); });
+        });
+        return h('details', { class: 'scope' }, h('summary', { text: 'Which documents levy writes' }), form,
+          h('h4', { text: 'Backfill' }), bf);
       }
 
       function schedule(id, box, delay) {
@@ -164,11 +239,14 @@
       var env = h('select', { name: 'environment' },
         h('option', { value: 'production', text: 'Production (api.rillet.com)' }),
         h('option', { value: 'sandbox', text: 'Sandbox (sandbox.api.rillet.com)' }));
+      var from = h('input', { type: 'date', name: 'tax_documents_from' });
       var status = h('div');
       var next = h('button', { type: 'submit', text: 'Next' });
       frame('key', 'Paste your Rillet API key', [
         L.field({ label: 'Rillet API key', input: key, field: 'api_key', hint: 'levy checks the key with Rillet, then stores it encrypted. It is never shown again.' }),
         L.field({ label: 'Environment', input: env, field: 'environment' }),
+        L.field({ label: 'Tax documents dated from (optional)', input: from, field: 'tax_documents_from',
+          hint: 'Empty: today. Older invoices and credit memos are imported and shown with the tax levy would charge, but their tax in Rillet is left as it is. Paid, voided and credited documents and closed books periods are never changed.' }),
         status
       ], [h('button', { type: 'button', class: 'secondary', text: 'Back', onclick: intro }), next], function (form) {
         var v = key.value.trim();
@@ -182,7 +260,9 @@
         }
         L.busy(next, true);
         next.textContent = 'Checking…';
-        L.api('POST', '/v1/connections', { provider: 'rillet', api_key: v, environment: env.value }).then(function (c) {
+        var body = { provider: 'rillet', api_key: v, environment: env.value };
+        if (from.value) body.tax_documents_from = from.value;
+        L.api('POST', '/v1/connections', body).then(function (c) {
           conn = c;
           advance();
         }, function (err) {

@@ -165,7 +165,8 @@ def start_levy(levy, data_dir, token, rillet_url, log_path, src=None, env=None, 
 def connect(levy, sim_url, key):
     """Runs the CONTRACT 2.3 connect flow; returns (connection id, signing token)."""
     sim = Client(sim_url, {"Authorization": "Bearer " + key, "X-Rillet-API-Version": "4"})
-    st, con, text, _ = levy("POST", "/v1/connections", {"provider": "rillet", "api_key": key})
+    st, con, text, _ = levy("POST", "/v1/connections", {"provider": "rillet", "api_key": key,
+                                                     "tax_documents_from": "2026-01-01"})
     if st != 201:
         raise RuntimeError("connect: %s %s" % (st, text))
     cid = con["id"]

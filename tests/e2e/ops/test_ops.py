@@ -563,6 +563,17 @@ def case_openapi(tmp):
         api("POST", "/v1/connections/%s/reconcile" % cid)
         api("GET", "/v1/reconciliation?connection_id=" + cid)
         api("GET", "/v1/reconciliation?limit=0")                                              # 422
+        st, js, text, _ = api("PATCH", "/v1/connections/" + cid, {"manual_tax": "respect_manual",
+                                                                  "tax_documents_from": "2026-01-01"})
+        check("PATCH connection scope -> 200", st == 200 and js["tax_scope"]["tax_documents_from"] == "2026-01-01", text[:200])
+        api("PATCH", "/v1/connections/" + cid, {"manual_tax": "sometimes"})                  # 422
+        api("PATCH", "/v1/connections/" + cid, {"tax_documents_from": "2026-02-30"})          # 422
+        api("GET", "/v1/invoices?reason=outside_window")
+        st, js, text, _ = api("POST", "/v1/connections/%s/backfill" % cid, {"from": "2025-01-01", "to": "2025-12-31"})
+        check("backfill preview -> 200", st == 200 and js.get("status") == "preview", text[:200])
+        api("POST", "/v1/connections/%s/backfill?confirm=true" % cid, {"from": "2025-01-01", "to": "2025-12-31"})
+        api("POST", "/v1/connections/%s/backfill" % cid, {"from": "2025-12-31", "to": "2025-01-01"})  # 422
+        api("GET", "/v1/connections/%s/backfill" % cid)
         api("GET", "/v1/connections/con_nosuch")                                              # 404
         api("DELETE", "/v1/connections/" + cid)
         api("GET", "/v1/connections/" + cid)

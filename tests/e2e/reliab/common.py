@@ -210,7 +210,7 @@ class Env:
                    {"Authorization": "Bearer " + self.key, "X-Rillet-API-Version": "4"})
 
     def connect(self, regions=("US-CA", "US-NY", "US-TX", "US-WA", "US-IL", "US-FL", "US-CO"),
-                events=None):
+                events=None, tax_from="2026-01-01"):
         """CONTRACT §2.3: subscribe regions, connect, pick a USD subsidiary, create the webhook in
         the simulator (events: by default one levy does not use, so only the test's own
         deliveries reach levy), hand levy the signing token, wait for the import."""
@@ -218,7 +218,12 @@ class Env:
             st, _, text, _ = self.L("PUT", "/v1/regions/" + code, {"subscribed": True, "tax_calculation": True})
             if st != 200:
                 raise RuntimeError("subscribe %s: %s %s" % (code, st, text))
-        st, con, text, _ = self.L("POST", "/v1/connections", {"provider": "rillet", "api_key": self.key})
+        # the simulator's documents are dated from 2026-01-01 (a connection's default is the day
+        # it is made: docs/connector.md "Scope")
+        body = {"provider": "rillet", "api_key": self.key}
+        if tax_from:
+            body["tax_documents_from"] = tax_from
+        st, con, text, _ = self.L("POST", "/v1/connections", body)
         if st != 201:
             raise RuntimeError("connect: %s %s" % (st, text))
         self.cid = con["id"]
@@ -287,6 +292,8 @@ def store_invariants(c):
         # calculated but differing from Rillet and unpaid: a write-back job exists
         rows = c.execute(("SELECT d.id FROM %s d WHERE d.deleted = 0 AND d.tax_status = 'calculated' "
                           "AND d.levy_tax IS NOT d.rillet_taxed_amount AND coalesce(d.status,'') NOT IN ('PAID') "
+                          # a reason = left alone on purpose (paid, outside the window, manual tax...)
+                          "AND d.reason IS NULL "
                           "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind IN ('rillet.writeback','rillet.calculate') "
                           "AND j.key = ? || ':' || d.id AND j." + live + ")") % table, (dt,)).fetchall()
         if rows:
