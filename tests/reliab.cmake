@@ -75,3 +75,7 @@ levy_reliab_test(reliab_lua_sandbox lua_sandbox 300 19650)
 levy_reliab_test(reliab_json_strict json_strict 120 19850)
 levy_reliab_test(reliab_webhook_replay webhook_replay 180 19860)
 levy_reliab_test(reliab_http_limits http_limits 300 19600)
+# Issue 16, case 5: the liability report is what Rillet holds (collected = the latest accepted
+# write per document; calculated-not-collected listed with reasons; region changes keep tax
+# already written; CSV == JSON). Ports 20020-20039.
+levy_reliab_test(reliab_liability_collected liability_collected 300 20020)
