@@ -163,6 +163,36 @@ local function not_collected_reason(doc_type, row, has_write)
   return "write_pending", row.last_error or "queued for write-back to Rillet"
 end
 
+-- One document for not_collected: listed when its current calculation's tax differs from
+-- what Rillet holds per levy's accepted writes (w, or none).
+local function not_collected_row(out, doc_type, row, w)
+  local result = row.calc_result and json.decode(row.calc_result)
+  if type(result) ~= "table" then result = nil end
+  local cur = row.currency or (result and result.currency) or (w and w.currency)
+  local collected = w and result_tax(w.result, cur) or 0
+  local calculated = result and result_tax(result, cur) or nil
+  local listed
+  if not result then
+    listed = true -- the calculation failed: nothing levy could write
+  elseif all_not_collecting(result) then
+    listed = false -- the region stopped collecting: what was written stays collected
+  else
+    listed = calculated ~= collected
+  end
+  if not listed then return end
+  local reason, detail = not_collected_reason(doc_type, row, w ~= nil)
+  out[#out + 1] = {
+    type = doc_type, id = row.id, number = null(row.number), date = null(row.doc_date),
+    region = null(row.calc_region), currency = cur, status = null(row.status),
+    tax_status = row.tax_status,
+    calculated_tax = calculated and money.format(calculated, cur) or json.null,
+    collected_tax = money.format(collected, cur),
+    not_collected_tax = calculated and money.format(calculated - collected, cur) or json.null,
+    reason = reason, detail = null(detail),
+    _minor = calculated and (calculated - collected) or 0,
+  }
+end
+
 -- Documents dated in [from, to] whose current calculation has tax Rillet does not hold per
 -- levy's accepted writes: calculated tax <> collected tax. A current calculation that no
 -- longer taxes the document because its region stopped collecting (unsubscribed, or
@@ -179,32 +209,9 @@ local function not_collected(from, to, region, writes)
     if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
     for row in store.query(sql .. " ORDER BY d.doc_date, d.id", table.unpack(args)) do
       local w = writes[t[1] .. ":" .. row.id]
-      local cur = row.currency
-      local result = row.calc_result and json.decode(row.calc_result)
-      if type(result) ~= "table" then result = nil end
-      cur = cur or (result and result.currency) or (w and w.currency)
-      local collected = w and result_tax(w.result, cur) or 0
-      local calculated = result and result_tax(result, cur) or nil
-      local listed
-      if not result then
-        listed = true -- the calculation failed: nothing levy could write
-      elseif all_not_collecting(result) then
-        listed = false
-      else
-        listed = calculated ~= collected
-      end
-      if listed then
-        local reason, detail = not_collected_reason(t[1], row, w ~= nil)
-        out[#out + 1] = {
-          type = t[1], id = row.id, number = null(row.number), date = null(row.doc_date),
-          region = null(row.calc_region), currency = cur, status = null(row.status),
-          tax_status = row.tax_status,
-          calculated_tax = calculated and money.format(calculated, cur) or json.null,
-          collected_tax = money.format(collected, cur),
-          not_collected_tax = calculated and money.format(calculated - collected, cur) or json.null,
-          reason = reason, detail = null(detail),
-          _minor = calculated and (calculated - collected) or 0,
-        }
+      -- the current calculation is the one written: Rillet holds it (most documents)
+      if not (w and w.calculation_id == row.calculation_id) then
+        not_collected_row(out, t[1], row, w)
       end
     end
   end
