@@ -15,7 +15,9 @@ Asserts:
  3. at each step the report's collected total equals, to the cent, the sum of the
     taxed_amount the simulator holds on the documents dated in the window (invoices minus
     credit memos), read from the simulator's API;
- 4. the CSV (collected rows, and section=not_collected) agrees with the JSON totals and rows.
+ 4. the CSV (collected rows, and section=not_collected) agrees with the JSON totals and rows;
+ 5. a write-back Rillet refuses (read-only key: 403) is listed with reason `failed` and
+    Rillet's answer as the detail, and nothing is collected.
 """
 import csv
 import datetime
@@ -42,6 +44,7 @@ def main():
     try:
         if check("simulator starts", env.start_sim()) and check("levy starts", env.start_levy()):
             run(env)
+            failed_write(LEVY, SRC, env.levy_port + 1)
     except Exception:
         import traceback
         traceback.print_exc()
@@ -235,6 +238,58 @@ def run(env):
     st, js, text = report("&section=bogus")
     check("section other than collected/not_collected -> 422 naming it",
           st == 422 and any(d.get("field") == "section" for d in js["error"].get("details") or []), text[:300])
+
+
+
+def failed_write(levy_bin, src, base_port):
+    """A write-back Rillet refuses (the connection's API key is read-only: 403 on POST
+    .../taxes): the invoice is listed as calculated, not collected, reason `failed` with
+    Rillet's answer in the detail; nothing is collected, as nothing is in Rillet."""
+    env = common.new_env(levy_bin, src, "levy-reliab-liability-ro-", base_port, invoices=0)
+    try:
+        if not (check("read-only case: simulator starts", env.start_sim()) and
+                check("read-only case: levy starts", env.start_levy())):
+            return
+        wait_for(lambda: env.S("GET", "/_sim/info")[1].get("seeding") is False, 60, 0.3)
+        st, js, _, _ = env.S("GET", "/subsidiaries")
+        usd = next((s for s in (js or {}).get("subsidiaries") or [] if s.get("currency") == "USD"), None)
+        customer = ((env.S("GET", "/customers?limit=10")[1] or {}).get("customers") or [{}])[0].get("id")
+        product = next((p["id"] for p in (env.S("GET", "/products?limit=100")[1] or {}).get("products") or []
+                        if p.get("name") == "Edge router"), None)
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        st, inv, text, _ = env.S("POST", "/invoices", {
+            "customer_id": customer, "subsidiary_id": usd["id"], "invoice_date": today.isoformat(),
+            "shipping_address": addr("CA"),
+            "items": [{"description": "router", "price": {"product_id": product, "quantity": 1,
+                       "amount_per_unit": {"amount": "800.00", "currency": "USD"}}}]})
+        check("read-only case: CA invoice created", st in (200, 201), text)
+        st, ro, text, _ = env.S("POST", "/_sim/api-keys", {"name": "read-only", "read_only": True})
+        if not check("read-only case: read-only API key", st == 201, text):
+            return
+        env.key = ro["api_key"]
+        env.connect(regions=("US-CA",))
+
+        def failed():
+            st, d, _, _ = env.L("GET", "/v1/invoices/" + inv["id"])
+            return d if st == 200 and d.get("tax_status") == "failed" else None
+        d = wait_for(failed, 120, 0.5)
+        if not check("read-only case: the write-back fails (403)", d,
+                     env.L("GET", "/v1/invoices/" + inv["id"])[2][:300]):
+            return
+        day = today.isoformat()
+        st, js, text, _ = env.L("GET", "/v1/reports/liability?from=%s&to=%s" % (day, day))
+        nc = {r["id"]: r for r in (js or {}).get("not_collected") or []}
+        r = nc.get(inv["id"]) or {}
+        check("read-only case: listed as calculated, not collected, reason failed with Rillet's answer",
+              st == 200 and r.get("reason") == "failed" and Decimal(r.get("calculated_tax") or "0") > 0 and
+              Decimal(r.get("collected_tax") or "-1") == 0 and bool(r.get("detail")) and
+              r.get("detail") == d.get("last_error"),
+              (text[:600], d.get("last_error")))
+        held = Decimal(env.S("GET", "/invoices/" + inv["id"])[1]["taxed_amount"]["amount"])
+        check("read-only case: nothing collected, as Rillet holds no tax",
+              st == 200 and held == 0 and js["totals"] == {} and js["data"] == [], (str(held), js and js["totals"]))
+    finally:
+        env.close()
 
 
 if __name__ == "__main__":
