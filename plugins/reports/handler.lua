@@ -166,8 +166,12 @@ end
 -- One document for not_collected: listed when its current calculation's tax differs from
 -- what Rillet holds per levy's accepted writes (w, or none).
 local function not_collected_row(out, doc_type, row, w)
-  local result = row.calc_result and json.decode(row.calc_result)
-  if type(result) ~= "table" then result = nil end
+  local result
+  if row.has_result == 1 then
+    local c = store.row("SELECT result FROM calculations WHERE id = ?", row.calculation_id)
+    result = c and json.decode(c.result)
+    if type(result) ~= "table" then error("stored calculation " .. tostring(row.calculation_id) .. " is not JSON") end
+  end
   local cur = row.currency or (result and result.currency) or (w and w.currency)
   local collected = w and result_tax(w.result, cur) or 0
   local calculated = result and result_tax(result, cur) or nil
@@ -193,25 +197,46 @@ local function not_collected_row(out, doc_type, row, w)
   }
 end
 
+-- Reason columns the rillet plugin may record on a document (passed through when present).
+local REASON_COLUMNS = { "tax_reason", "reason", "reason_detail" }
+
+local function reason_columns(tbl)
+  local have, out = {}, {}
+  for r in store.query("SELECT name FROM pragma_table_info(?)", tbl) do have[r.name] = true end
+  for _, c in ipairs(REASON_COLUMNS) do
+    if have[c] then out[#out + 1] = ", d." .. c end
+  end
+  return table.concat(out)
+end
+
+local function is_zero(s)
+  return type(s) == "string" and money.is_decimal(s) and money.cmp(s, "0") == 0
+end
+
 -- Documents dated in [from, to] whose current calculation has tax Rillet does not hold per
 -- levy's accepted writes: calculated tax <> collected tax. A current calculation that no
 -- longer taxes the document because its region stopped collecting (unsubscribed, or
 -- effective_from moved) is not listed: what was written stays collected. A failed
--- calculation is listed with no calculated amount.
+-- calculation is listed with no calculated amount. Only the calculations that can differ
+-- are read and decoded (not the written one, not a zero-tax one with nothing written).
 local function not_collected(from, to, region, writes)
   local out = {}
   if not tables_ready() then return out end
   for _, t in ipairs(DOC_TABLES) do
-    local sql = "SELECT d.*, COALESCE(c.region, d.region) AS calc_region, c.result AS calc_result, " ..
-      "c.error AS calc_error FROM " .. t[2] .. [[ d LEFT JOIN calculations c ON c.id = d.calculation_id
+    local sql = "SELECT d.id, d.number, d.doc_date, d.currency, d.status, d.tax_status, d.last_error, " ..
+      "d.calculation_id" .. reason_columns(t[2]) .. ", COALESCE(c.region, d.region) AS calc_region, " ..
+      "c.total_tax, c.error AS calc_error, c.result IS NOT NULL AS has_result FROM " .. t[2] .. [[ d
+      LEFT JOIN calculations c ON c.id = d.calculation_id
       WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND d.calculation_id IS NOT NULL]]
     local args = { from, to }
     if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
     for row in store.query(sql .. " ORDER BY d.doc_date, d.id", table.unpack(args)) do
       local w = writes[t[1] .. ":" .. row.id]
-      -- the current calculation is the one written: Rillet holds it (most documents)
-      if not (w and w.calculation_id == row.calculation_id) then
-        not_collected_row(out, t[1], row, w)
+      if w then
+        -- the current calculation is the one written: Rillet holds it (most documents)
+        if w.calculation_id ~= row.calculation_id then not_collected_row(out, t[1], row, w) end
+      elseif row.has_result ~= 1 or not is_zero(row.total_tax) then
+        not_collected_row(out, t[1], row, nil)
       end
     end
   end
