@@ -5,8 +5,10 @@ Usage: liability_collected.py LEVY_BINARY SOURCE_DIR [BASE_PORT]
 
 levy serve + levy sim on loopback. Before levy connects, the simulator gets CA invoices
 (unpaid: levy writes their tax), a CA invoice paid in full (levy calculates its tax but never
-writes it), a CA credit memo applied to an invoice (written: it reduces the tax collected), a
+writes it), a CA credit memo (written: it reduces the tax collected), a
 TX invoice (region not subscribed: no tax), and an older CA invoice outside the window.
+No credit memo is applied to an invoice: a partially credited invoice is outside levy's
+default tax scope, which is not what this test is about.
 Asserts:
  1. the paid invoice is listed under "calculated, not collected" with reason
     paid_before_calculation and is not in the collected rows or totals;
@@ -93,14 +95,12 @@ def run(env):
         "items": [{"description": "refund", "price": {"product_id": product, "quantity": 1,
                    "amount_per_unit": {"amount": "100.00", "currency": "USD"}}}]})
     check("credit memo created", st in (200, 201), text)
-    st, _, text, _ = env.S("POST", "/credit-memos/%s/applications" % memo["id"], {"applications": [
-        {"invoice_id": ca1["id"], "amount": {"amount": "100.00", "currency": "USD"},
-         "application_date": (today - D(days=1)).isoformat()}]})
-    check("credit memo applied to a CA invoice", st in (200, 201), text)
 
     env.connect(regions=("US-CA",))
 
-    written = {"invoices": [ca1["id"], ca2["id"], old["id"]], "credit-memos": [memo["id"]]}
+    # (`old`, outside the window, is not waited for: whether levy writes a document dated
+    # before the connection depends on the connection's tax scope, not on this report)
+    written = {"invoices": [ca1["id"], ca2["id"]], "credit-memos": [memo["id"]]}
 
     def doc(kind, i):
         st, js, _, _ = env.L("GET", "/v1/%s/%s" % (kind, i))
