@@ -67,8 +67,10 @@ end
 
 -- What Rillet holds, per document: the LATEST write-back of the document that Rillet
 -- accepted, and the calculation it sent (its lines[].taxes are the tax_rates levy wrote).
--- This is the only place that decides "collected": when write-backs gain a verified flag
--- (Rillet's answer compared with what was sent), this is the query to narrow.
+-- This is the only place that decides "collected". With verified write-backs (issue 16,
+-- case 2) outcome 'written' is recorded only once Rillet's answer (or a re-read) shows it
+-- holds the tax sent; 'unverified', 'retry' and 'failed' rows never count. Should the
+-- verification get its own column, this is the query to narrow.
 -- Documents dated in [from, to], not deleted in Rillet; the region is the written
 -- calculation's (changing or unsubscribing a region afterwards does not move or drop it).
 -- Returns {["invoice:<id>"] = {type, id, currency, region, result, calculation_id, written_at}}
