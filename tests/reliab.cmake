@@ -85,3 +85,7 @@ levy_reliab_test(reliab_reconcile reconcile 360 19975)
 # documents, closed books periods) and the manual tax policy
 levy_reliab_test(reliab_scope_backtax scope_backtax 300 19980)
 levy_reliab_test(reliab_scope_backfill scope_backfill 300 20000)
+# Issue 16, case 5: the liability report is what Rillet holds (collected = the latest accepted
+# write per document; calculated-not-collected listed with reasons; region changes keep tax
+# already written; CSV == JSON). Ports 20020-20039.
+levy_reliab_test(reliab_liability_collected liability_collected 300 20020)

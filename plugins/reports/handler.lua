@@ -1,11 +1,14 @@
--- reports: compliance views over what the rillet plugin imported and taxed (issue 8).
+-- reports: compliance views over what the rillet plugin imported, taxed and wrote (issues 8, 16).
 --
---   GET /v1/reports/liability?from=YYYY-MM-DD&to=YYYY-MM-DD[&region=US-CA][&format=csv]
+--   GET /v1/reports/liability?from=YYYY-MM-DD&to=YYYY-MM-DD[&region=US-CA][&format=csv[&section=not_collected]]
 --   GET /v1/reports/exposure[?as_of=YYYY-MM-DD]
 --
--- Read-only over the rillet plugin's tables (invoices, credit_memos, calculations) and the
--- api plugin's regions table, by SQL: a report reads, it never changes those tables, and a
--- plugin-to-plugin export would only wrap the same SELECTs. Its own table
+-- Read-only over the rillet plugin's tables (invoices, credit_memos, calculations, writebacks)
+-- and the api plugin's regions table, by SQL: a report reads, it never changes those tables,
+-- and a plugin-to-plugin export would only wrap the same SELECTs. The liability report is
+-- what Rillet holds: tax "collected" is the latest write-back per document that Rillet
+-- accepted (accepted_writes, the one place that decides it); tax calculated but not in
+-- Rillet is a separate list with a reason per document. Its own table
 -- (reports_nexus_crossings) remembers which states' crossings were already logged.
 local json = require "levy.json"
 local http = require "levy.http"
@@ -47,32 +50,55 @@ local function liability_query(q)
   if format ~= nil and format ~= "" and format ~= "json" and format ~= "csv" then
     d[#d + 1] = { field = "format", message = "must be json or csv" }
   end
+  local section = q.section
+  if section ~= nil and section ~= "" and section ~= "collected" and section ~= "not_collected" then
+    d[#d + 1] = { field = "section", message = "must be collected or not_collected" }
+  end
   if #d > 0 then bad(d) end
-  return from, to, region, format == "csv"
+  return from, to, region, format == "csv", section == "not_collected"
 end
 
--- Documents that count: dated in [from, to], not deleted, taxed by levy (tax_status
--- calculated or written: not pending, failed, not_collecting or deleted), with the result
--- of their current calculation (the one GET /v1/invoices/{id} shows).
-local function liability_docs(from, to, region)
-  local out = {}
-  if not tables_ready() then return out end
-  for _, t in ipairs({ { "invoice", "invoices" }, { "credit_memo", "credit_memos" } }) do
-    local sql = "SELECT d.id, d.currency, d.region, c.result FROM " .. t[2] .. [[ d
-      JOIN calculations c ON c.id = d.calculation_id
-      WHERE d.deleted = 0 AND d.tax_status IN ('calculated', 'written')
-        AND d.doc_date >= ? AND d.doc_date <= ? AND c.result IS NOT NULL]]
-    local args = { from, to }
-    if region then sql = sql .. " AND d.region = ?"; args[#args + 1] = region end
-    for row in store.query(sql .. " ORDER BY d.id", table.unpack(args)) do
+local DOC_TABLES = { { "invoice", "invoices" }, { "credit_memo", "credit_memos" } }
+
+local function writes_ready()
+  return tables_ready() and
+    store.row("SELECT 1 AS ok FROM sqlite_master WHERE type = 'table' AND name = 'writebacks'") ~= nil
+end
+
+-- What Rillet holds, per document: the LATEST write-back of the document that Rillet
+-- accepted, and the calculation it sent (its lines[].taxes are the tax_rates levy wrote).
+-- This is the only place that decides "collected". With verified write-backs (issue 16,
+-- case 2) outcome 'written' is recorded only once Rillet's answer (or a re-read) shows it
+-- holds the tax sent; 'unverified', 'retry' and 'failed' rows never count. Should the
+-- verification get its own column, this is the query to narrow.
+-- Documents dated in [from, to], not deleted in Rillet; the region is the written
+-- calculation's (changing or unsubscribing a region afterwards does not move or drop it).
+-- Returns {["invoice:<id>"] = {type, id, currency, region, result, calculation_id, written_at}}
+-- and the keys in a stable order.
+local function accepted_writes(from, to, region)
+  local out, keys = {}, {}
+  if not writes_ready() then return out, keys end
+  for _, t in ipairs(DOC_TABLES) do
+    local sql = "SELECT d.id, d.currency, COALESCE(c.region, d.region) AS region, c.id AS calculation_id, " ..
+      "c.result, w.attempted_at FROM " .. t[2] .. [[ d
+      JOIN writebacks w ON w.id = (SELECT max(w2.id) FROM writebacks w2
+                                   WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written')
+      JOIN calculations c ON c.id = w.calculation_id
+      WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND c.result IS NOT NULL]]
+    local args = { t[1], from, to }
+    if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
+    for row in store.query(sql .. " ORDER BY d.doc_date, d.id", table.unpack(args)) do
       local result = json.decode(row.result)
       if type(result) == "table" then
-        out[#out + 1] = { type = t[1], id = row.id, region = row.region or result.region,
-                          currency = row.currency or result.currency, result = result }
+        local key = t[1] .. ":" .. row.id
+        out[key] = { type = t[1], id = row.id, region = row.region or result.region,
+                     currency = row.currency or result.currency, result = result,
+                     calculation_id = row.calculation_id, written_at = row.attempted_at }
+        keys[#keys + 1] = key
       end
     end
   end
-  return out
+  return out, keys
 end
 
 local function parse_amount(s, cur, what)
@@ -81,9 +107,177 @@ local function parse_amount(s, cur, what)
   return v
 end
 
+-- Tax of a calculation result in minor units: the sum of its jurisdiction amounts (what a
+-- write-back sends as tax_rates).
+local function result_tax(result, cur)
+  local sum = 0
+  for _, line in ipairs(result.lines or {}) do
+    for _, t in ipairs(line.taxes or {}) do sum = sum + parse_amount(t.amount, cur, "tax amount") end
+  end
+  return sum
+end
+
+local function all_not_collecting(result)
+  local lines = result.lines or {}
+  if #lines == 0 then return false end
+  for _, l in ipairs(lines) do
+    if l.taxability_reason ~= "not_collecting" then return false end
+  end
+  return true
+end
+
+-- Is the region collecting on this date (subscribed, tax calculation on, effective_from
+-- on or before the date)? nil when levy has no regions table.
+local function region_collecting(code, date)
+  if type(code) ~= "string" then return false end
+  if not store.row("SELECT 1 AS ok FROM sqlite_master WHERE type = 'table' AND name = 'regions'") then return nil end
+  local r = store.row("SELECT subscribed, tax_calculation, effective_from FROM regions WHERE code = ?", code)
+  if not r or r.subscribed ~= 1 or r.tax_calculation ~= 1 then return false end
+  return r.effective_from == nil or r.effective_from == "" or type(date) ~= "string" or r.effective_from <= date
+end
+
+local KNOWN_STATES = { pending = true, calculated = true, written = true, not_collecting = true,
+                       failed = true, deleted = true }
+
+-- Why a document's calculated tax is not (all) in Rillet: {reason, detail}. Derived from the
+-- document's state; a reason levy's document state names itself (a `tax_reason` / `reason`
+-- column, or a tax_status this report does not know, such as outside_window,
+-- manual_tax_kept or closed_period) passes through unchanged.
+local function not_collected_reason(doc_type, row, has_write)
+  local own = row.tax_reason or row.reason
+  if type(own) == "string" and own ~= "" and own ~= "written" then
+    return own, row.reason_detail or row.last_error
+  end
+  if type(row.tax_status) == "string" and not KNOWN_STATES[row.tax_status] then
+    return row.tax_status, row.last_error
+  end
+  if row.tax_status == "failed" then
+    return "failed", row.last_error or row.calc_error
+  end
+  if doc_type == "invoice" and row.status == "PAID" then
+    return "paid_before_calculation", has_write
+      and "paid in Rillet before levy's latest calculation was written; Rillet keeps the tax written earlier"
+      or "paid in Rillet before levy calculated its tax; levy does not write tax to paid invoices"
+  end
+  if region_collecting(row.calc_region, row.doc_date) == false then
+    return "not_collecting", "region " .. tostring(row.calc_region) .. " is not collecting on " .. tostring(row.doc_date)
+  end
+  return "write_pending", row.last_error or "queued for write-back to Rillet"
+end
+
+-- One document for not_collected: listed when its current calculation's tax differs from
+-- what Rillet holds per levy's accepted writes (w, or none).
+local function not_collected_row(out, doc_type, row, w)
+  local result
+  if row.has_result == 1 then
+    local c = store.row("SELECT result FROM calculations WHERE id = ?", row.calculation_id)
+    result = c and json.decode(c.result)
+    if type(result) ~= "table" then error("stored calculation " .. tostring(row.calculation_id) .. " is not JSON") end
+  end
+  local cur = row.currency or (result and result.currency) or (w and w.currency)
+  local collected = w and result_tax(w.result, cur) or 0
+  local calculated = result and result_tax(result, cur) or nil
+  local listed
+  if not result then
+    listed = true -- the calculation failed: nothing levy could write
+  elseif all_not_collecting(result) then
+    listed = false -- the region stopped collecting: what was written stays collected
+  else
+    listed = calculated ~= collected
+  end
+  if not listed then return end
+  local reason, detail = not_collected_reason(doc_type, row, w ~= nil)
+  out[#out + 1] = {
+    type = doc_type, id = row.id, number = null(row.number), date = null(row.doc_date),
+    region = null(row.calc_region), currency = cur, status = null(row.status),
+    tax_status = row.tax_status,
+    calculated_tax = calculated and money.format(calculated, cur) or json.null,
+    collected_tax = money.format(collected, cur),
+    not_collected_tax = calculated and money.format(calculated - collected, cur) or json.null,
+    reason = reason, detail = null(detail),
+    _minor = calculated and (calculated - collected) or 0,
+  }
+end
+
+-- Reason columns the rillet plugin may record on a document (passed through when present).
+local REASON_COLUMNS = { "tax_reason", "reason", "reason_detail" }
+
+local function reason_columns(tbl)
+  local have, out = {}, {}
+  for r in store.query("SELECT name FROM pragma_table_info(?)", tbl) do have[r.name] = true end
+  for _, c in ipairs(REASON_COLUMNS) do
+    if have[c] then out[#out + 1] = ", d." .. c end
+  end
+  return table.concat(out)
+end
+
+local function is_zero(s)
+  return type(s) == "string" and money.is_decimal(s) and money.cmp(s, "0") == 0
+end
+
+-- Documents dated in [from, to] whose current calculation has tax Rillet does not hold per
+-- levy's accepted writes: calculated tax <> collected tax. A current calculation that no
+-- longer taxes the document because its region stopped collecting (unsubscribed, or
+-- effective_from moved) is not listed: what was written stays collected. A failed
+-- calculation is listed with no calculated amount. Only the calculations that can differ
+-- are read and decoded (not the written one, not a zero-tax one with nothing written).
+local function not_collected(from, to, region, writes)
+  local out = {}
+  if not tables_ready() then return out end
+  for _, t in ipairs(DOC_TABLES) do
+    local sql = "SELECT d.id, d.number, d.doc_date, d.currency, d.status, d.tax_status, d.last_error, " ..
+      "d.calculation_id" .. reason_columns(t[2]) .. ", COALESCE(c.region, d.region) AS calc_region, " ..
+      "c.total_tax, c.error AS calc_error, c.result IS NOT NULL AS has_result FROM " .. t[2] .. [[ d
+      LEFT JOIN calculations c ON c.id = d.calculation_id
+      WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND d.calculation_id IS NOT NULL]]
+    local args = { from, to }
+    if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
+    for row in store.query(sql .. " ORDER BY d.doc_date, d.id", table.unpack(args)) do
+      local w = writes[t[1] .. ":" .. row.id]
+      if w then
+        -- the current calculation is the one written: Rillet holds it (most documents)
+        if w.calculation_id ~= row.calculation_id then not_collected_row(out, t[1], row, w) end
+      elseif row.has_result ~= 1 or not is_zero(row.total_tax) then
+        not_collected_row(out, t[1], row, nil)
+      end
+    end
+  end
+  table.sort(out, function(a, b)
+    if a.date ~= b.date then return tostring(a.date) < tostring(b.date) end
+    if a.type ~= b.type then return a.type < b.type end
+    return a.id < b.id
+  end)
+  local totals = {}
+  for _, r in ipairs(out) do
+    local cur = r.currency
+    local tt = totals[cur]
+    if not tt then tt = { tax = 0, invoices = 0, credit_memos = 0, reasons = {} }; totals[cur] = tt end
+    local sign = r.type == "invoice" and 1 or -1
+    tt.tax = tt.tax + sign * r._minor
+    if r.type == "invoice" then tt.invoices = tt.invoices + 1 else tt.credit_memos = tt.credit_memos + 1 end
+    local rr = tt.reasons[r.reason]
+    if not rr then rr = { tax = 0, documents = 0 }; tt.reasons[r.reason] = rr end
+    rr.tax = rr.tax + sign * r._minor
+    rr.documents = rr.documents + 1
+    r._minor = nil
+  end
+  local tout = {}
+  for cur, tt in pairs(totals) do
+    local reasons = {}
+    for k, v in pairs(tt.reasons) do reasons[k] = { tax = money.format(v.tax, cur), documents = v.documents } end
+    tout[cur] = { tax = money.format(tt.tax, cur), invoices = tt.invoices, credit_memos = tt.credit_memos,
+                  by_reason = reasons }
+  end
+  return out, tout
+end
+
+-- Collected tax (what Rillet holds per levy's accepted writes) per currency, region,
+-- jurisdiction, level and type, plus the documents calculated but not collected.
 local function liability(from, to, region)
   local groups, order, totals = {}, {}, {}
-  for _, doc in ipairs(liability_docs(from, to, region)) do
+  local writes, keys = accepted_writes(from, to, region)
+  for _, key in ipairs(keys) do
+    local doc = writes[key]
     local cur = doc.currency
     local sign = doc.type == "invoice" and 1 or -1
     local tot = totals[cur]
@@ -96,19 +290,19 @@ local function liability(from, to, region)
     local seen = {}
     for _, line in ipairs(doc.result.lines or {}) do
       for _, t in ipairs(line.taxes or {}) do
-        local key = table.concat({ cur, tostring(doc.region), tostring(t.jurisdiction), tostring(t.level), tostring(t.type) }, "\0")
-        local g = groups[key]
+        local key2 = table.concat({ cur, tostring(doc.region), tostring(t.jurisdiction), tostring(t.level), tostring(t.type) }, "\0")
+        local g = groups[key2]
         if not g then
           g = { currency = cur, region = doc.region, jurisdiction = t.jurisdiction, level = t.level, type = t.type,
                 taxable = 0, tax = 0, invoices = 0, credit_memos = 0 }
-          groups[key] = g
+          groups[key2] = g
           order[#order + 1] = g
         end
         g.taxable = g.taxable + sign * parse_amount(t.taxable_amount, cur, "taxable_amount")
         g.tax = g.tax + sign * parse_amount(t.amount, cur, "tax amount")
         tot.tax = tot.tax + sign * parse_amount(t.amount, cur, "tax amount")
-        if not seen[key] then
-          seen[key] = true
+        if not seen[key2] then
+          seen[key2] = true
           if doc.type == "invoice" then g.invoices = g.invoices + 1 else g.credit_memos = g.credit_memos + 1 end
         end
       end
@@ -133,10 +327,13 @@ local function liability(from, to, region)
     tout[cur] = { taxable = money.format(t.taxable, cur), tax = money.format(t.tax, cur),
                   invoices = t.invoices, credit_memos = t.credit_memos }
   end
-  return data, tout
+  local nc, nc_totals = not_collected(from, to, region, writes)
+  return data, tout, nc, nc_totals
 end
 
 local CSV_COLUMNS = { "region", "jurisdiction", "level", "type", "currency", "taxable", "tax", "invoices", "credit_memos" }
+local NC_CSV_COLUMNS = { "type", "id", "number", "date", "region", "currency", "status", "tax_status",
+                         "calculated_tax", "collected_tax", "not_collected_tax", "reason", "detail" }
 
 local function csv_field(v)
   if v == nil or v == json.null then return "" end
@@ -145,25 +342,28 @@ local function csv_field(v)
   return s
 end
 
-local function to_csv(data)
-  local lines = { table.concat(CSV_COLUMNS, ",") }
+local function to_csv(data, columns)
+  local lines = { table.concat(columns, ",") }
   for _, r in ipairs(data) do
     local f = {}
-    for i, c in ipairs(CSV_COLUMNS) do f[i] = csv_field(r[c]) end
+    for i, c in ipairs(columns) do f[i] = csv_field(r[c]) end
     lines[#lines + 1] = table.concat(f, ",")
   end
   return table.concat(lines, "\r\n") .. "\r\n"
 end
 
 local function get_liability(req)
-  local from, to, region, csv = liability_query(req.query or {})
-  local data, totals = liability(from, to, region)
+  local from, to, region, csv, nc_section = liability_query(req.query or {})
+  local data, totals, nc, nc_totals = liability(from, to, region)
   if csv then
-    local name = "levy-liability-" .. from .. "-to-" .. to .. (region and ("-" .. region) or "") .. ".csv"
-    return 200, to_csv(data), { ["Content-Type"] = "text/csv; charset=utf-8",
-                                 ["Content-Disposition"] = 'attachment; filename="' .. name .. '"' }
+    local name = "levy-liability-" .. (nc_section and "not-collected-" or "") .. from .. "-to-" .. to ..
+      (region and ("-" .. region) or "") .. ".csv"
+    return 200, nc_section and to_csv(nc, NC_CSV_COLUMNS) or to_csv(data, CSV_COLUMNS),
+      { ["Content-Type"] = "text/csv; charset=utf-8",
+        ["Content-Disposition"] = 'attachment; filename="' .. name .. '"' }
   end
-  return 200, { from = from, to = to, region = null(region), data = json.array(data), totals = totals }
+  return 200, { from = from, to = to, region = null(region), data = json.array(data), totals = totals,
+                not_collected = json.array(nc), not_collected_totals = nc_totals }
 end
 
 ---------------------------------------------------------------- exposure

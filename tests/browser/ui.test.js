@@ -478,6 +478,9 @@ async function main() {
     await page.locator('#liability table').waitFor();
     assert(await page.locator('#liability .notice').count() === 0, 'liability report not available');
     assert(await page.locator('#liability-csv').isVisible(), 'no CSV download link');
+    /* issue 16: the documents whose calculated tax Rillet does not hold, with their reason */
+    await page.locator('#not-collected-table').waitFor();
+    assert(await page.locator('#not-collected-csv').isVisible(), 'no not-collected CSV link');
     await page.locator('#exposure svg').waitFor();
     const bars = await page.locator('#exposure-chart g.bar').count();
     assert(bars >= 40, 'exposure chart has ' + bars + ' state bars');

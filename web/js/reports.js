@@ -1,4 +1,5 @@
-/* Reports: tax liability by region/jurisdiction (with CSV) and economic-nexus exposure (SVG). */
+/* Reports: tax liability (what Rillet holds, by region/jurisdiction, with CSV), the documents whose
+ * calculated tax is not in Rillet (with the reason), and economic-nexus exposure (SVG). */
 (function () {
   'use strict';
   var L = window.levy, h = L.h;
@@ -28,6 +29,18 @@
     }
     return null;
   }
+  /* Reasons a document's calculated tax is not in Rillet, in words for finance people. */
+  var REASONS = {
+    paid_before_calculation: 'Paid in Rillet before levy calculated the tax: levy does not add tax to paid invoices',
+    failed: 'levy could not calculate or write the tax',
+    not_collecting: 'Region not collecting on the document date',
+    write_pending: 'Waiting to be written to Rillet',
+    outside_window: 'Dated before levy started taxing documents for this connection',
+    manual_tax_kept: 'Tax typed in Rillet by hand was kept',
+    closed_period: 'In a closed books period in Rillet',
+    drift: 'Rillet holds a different tax than levy wrote'
+  };
+  function reasonText(r) { return REASONS[r] || String(r || '—').replace(/_/g, ' '); }
   function notAvailable(what) {
     return h('div', { class: 'notice info', role: 'status' }, h('strong', { text: what + ' is not available yet.' }),
       ' This levy server does not offer this report (HTTP 404). Upgrade levy to a version with reports.');
@@ -44,6 +57,8 @@
       var region = h('input', { type: 'text', name: 'region', size: 8, placeholder: 'US-CA', spellcheck: 'false' });
       var csv = h('a', { href: '#', class: 'button secondary', id: 'liability-csv', download: '' }, 'Download CSV');
       var liab = h('div', { id: 'liability', style: 'min-height:6rem' });
+      var ncCsv = h('a', { href: '#', class: 'button secondary', id: 'not-collected-csv', download: '' }, 'Download CSV');
+      var nc = h('div', { id: 'not-collected' });
       var expo = h('div', { id: 'exposure', style: 'min-height:6rem' });
       var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'Report period' },
         L.field({ label: 'From', input: from, field: 'from' }), L.field({ label: 'To', input: to, field: 'to' }),
@@ -51,9 +66,13 @@
         h('button', { type: 'submit', text: 'Show' }), csv);
       main.appendChild(h('h1', { text: 'Reports' }));
       main.appendChild(h('h2', { text: 'Tax liability' }));
-      main.appendChild(h('p', { class: 'muted', text: 'Tax written to Rillet per region and jurisdiction for documents dated in the period, minus credit memos.' }));
+      main.appendChild(h('p', { class: 'muted', text: 'Tax collected: the tax Rillet holds on documents dated in the period, as levy last wrote it, per region and jurisdiction, minus credit memos. A region changed later does not remove tax already written.' }));
       main.appendChild(form);
       main.appendChild(liab);
+      main.appendChild(h('h3', { text: 'Calculated, not collected' }));
+      main.appendChild(h('p', { class: 'muted', text: 'Documents in the period whose tax levy calculated but Rillet does not hold, with the reason. This tax is not in the totals above.' }));
+      main.appendChild(h('div', { class: 'toolbar' }, ncCsv));
+      main.appendChild(nc);
       main.appendChild(h('h2', { text: 'Economic nexus exposure' }));
       main.appendChild(h('p', { class: 'muted', text: 'Sales per US state over its measurement period against its economic-nexus threshold.' }));
       main.appendChild(expo);
@@ -66,28 +85,36 @@
         L.api('GET', '/v1/reports/liability' + params()).then(function (r) {
           if (!alive) return;
           L.clear(liab).appendChild(liabilityTable(r));
+          L.clear(nc).appendChild(notCollectedTable(r));
           csv.hidden = false;
+          ncCsv.hidden = false;
         }, function (err) {
           if (!alive) return;
           L.clear(liab);
+          L.clear(nc);
+          ncCsv.hidden = true;
           if (err.status === 404) { liab.appendChild(notAvailable('The liability report')); csv.hidden = true; }
           else liab.appendChild(L.errorNotice(err, form));
         });
       }
       form.addEventListener('submit', function (ev) { ev.preventDefault(); runLiability(); });
-      csv.addEventListener('click', function (ev) {
-        ev.preventDefault();
-        csv.setAttribute('aria-busy', 'true');
-        L.api('GET', '/v1/reports/liability' + params({ format: 'csv' }), undefined, { blob: true }).then(function (blob) {
-          var url = URL.createObjectURL(blob);
-          var a = h('a', { href: url, download: 'levy-liability-' + from.value + '-to-' + to.value + '.csv', hidden: true });
-          document.body.appendChild(a);
-          a.click();
-          setTimeout(function () { URL.revokeObjectURL(url); a.remove(); }, 1000);
-        }, function (err) {
-          L.clear(liab).appendChild(err.status === 404 ? notAvailable('The CSV export') : L.errorNotice(err, form));
-        }).then(function () { csv.removeAttribute('aria-busy'); });
-      });
+      function download(link, extra, name) {
+        link.addEventListener('click', function (ev) {
+          ev.preventDefault();
+          link.setAttribute('aria-busy', 'true');
+          L.api('GET', '/v1/reports/liability' + params(extra), undefined, { blob: true }).then(function (blob) {
+            var url = URL.createObjectURL(blob);
+            var a = h('a', { href: url, download: name + from.value + '-to-' + to.value + '.csv', hidden: true });
+            document.body.appendChild(a);
+            a.click();
+            setTimeout(function () { URL.revokeObjectURL(url); a.remove(); }, 1000);
+          }, function (err) {
+            L.clear(liab).appendChild(err.status === 404 ? notAvailable('The CSV export') : L.errorNotice(err, form));
+          }).then(function () { link.removeAttribute('aria-busy'); });
+        });
+      }
+      download(csv, { format: 'csv' }, 'levy-liability-');
+      download(ncCsv, { format: 'csv', section: 'not_collected' }, 'levy-liability-not-collected-');
       runLiability();
       L.api('GET', '/v1/reports/exposure').then(function (r) {
         if (alive) L.clear(expo).appendChild(exposureChart((r && r.data) || []));
@@ -102,7 +129,7 @@
   function liabilityTable(r) {
     var rows = (r && r.data) || [];
     var tbody = h('tbody');
-    if (!rows.length) tbody.appendChild(h('tr', null, h('td', { colspan: 8, class: 'empty', text: 'No tax written in this period.' })));
+    if (!rows.length) tbody.appendChild(h('tr', null, h('td', { colspan: 8, class: 'empty', text: 'No tax collected in this period.' })));
     rows.forEach(function (x) {
       var cur = x.currency;
       tbody.appendChild(h('tr', null, h('td', null, h('code', { text: x.region || '—' })), h('td', { text: x.jurisdiction || '—' }),
@@ -126,6 +153,40 @@
           h('td', { class: 'num', text: L.money(tt.taxable, tt.currency) }), h('td', { class: 'num', text: L.money(tt.tax, tt.currency) }),
           h('td', { class: 'num', text: tt.invoices === undefined ? '' : String(tt.invoices) }),
           h('td', { class: 'num', text: tt.credit_memos === undefined ? '' : String(tt.credit_memos) }));
+      })));
+    }
+    return table;
+  }
+
+  /* Documents whose calculated tax Rillet does not hold: date, document, region, calculated,
+   * collected, not collected, reason (in words; the code and levy's detail on hover/below). */
+  function notCollectedTable(r) {
+    var rows = (r && r.not_collected) || [];
+    var tbody = h('tbody');
+    if (!rows.length) tbody.appendChild(h('tr', null, h('td', { colspan: 7, class: 'empty', text: 'None: Rillet holds all the tax levy calculated for this period.' })));
+    rows.forEach(function (x) {
+      var cur = x.currency, kind = x.type === 'credit_memo' ? 'credit-memos' : 'invoices';
+      var label = (x.type === 'credit_memo' ? 'Credit memo ' : 'Invoice ') + (x.number || x.id);
+      tbody.appendChild(h('tr', { 'data-reason': x.reason || '' },
+        h('td', { class: 'hide-sm', text: x.date || '—' }),
+        h('td', null, h('a', { href: '#/' + kind + '/' + encodeURIComponent(x.id), text: label })),
+        h('td', { class: 'hide-sm' }, h('code', { text: x.region || '—' })),
+        h('td', { class: 'num', text: x.calculated_tax === null ? '—' : L.money(x.calculated_tax, cur) }),
+        h('td', { class: 'num hide-sm', text: L.money(x.collected_tax, cur) }),
+        h('td', { class: 'num', text: x.not_collected_tax === null ? '—' : L.money(x.not_collected_tax, cur) }),
+        h('td', { title: x.reason || '' }, reasonText(x.reason),
+          x.detail ? h('div', { class: 'muted', text: x.detail }) : null)));
+    });
+    var t = (r && r.not_collected_totals) || {}, totals = Object.keys(t);
+    var table = L.tableWrap([{ text: 'Date', cls: 'hide-sm' }, 'Document', { text: 'Region', cls: 'hide-sm' },
+      { text: 'Calculated', cls: 'num' }, { text: 'In Rillet', cls: 'num hide-sm' }, { text: 'Not collected', cls: 'num' }, 'Why'],
+      tbody, { id: 'not-collected-table' });
+    if (rows.length && totals.length) {
+      table.querySelector('table').appendChild(h('tfoot', null, totals.map(function (cur) {
+        return h('tr', null, h('td', { class: 'hide-sm' }),
+          h('td', { text: 'Total' + (totals.length > 1 ? ' ' + cur : '') + ' (invoices minus credit memos)' }),
+          h('td', { class: 'hide-sm' }), h('td'), h('td', { class: 'hide-sm' }),
+          h('td', { class: 'num', text: L.money(t[cur].tax, cur) }), h('td'));
       })));
     }
     return table;
