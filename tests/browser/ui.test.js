@@ -384,6 +384,40 @@ async function main() {
     }, 60000, 500);
   });
 
+  await check('integrations: reconciliation panel lists a paid invoice whose tax changed in Rillet', async () => {
+    label = 'integrations';
+    const simH = { Authorization: 'Bearer ' + apiKey, 'X-Rillet-API-Version': '4' };
+    /* an unpaid invoice levy wrote tax onto */
+    const doc = await until('a written unpaid invoice with tax', async () => {
+      const r = (await http('GET', base + '/v1/invoices?tax_status=written&limit=100', undefined, auth)).json;
+      return ((r && r.data) || []).find(d => d.status === 'UNPAID' && /[1-9]/.test(d.levy_tax || ''));
+    }, 60000, 500);
+    /* in Rillet: paid in full, then saved again by a full-replace update, which drops the tax */
+    const inv = (await http('GET', simUrl + '/invoices/' + doc.id, undefined, simH)).json;
+    const pay = await http('POST', simUrl + '/invoices/' + doc.id + '/payments',
+      { amount: inv.amount_due, date: inv.invoice_date, account_code: '1000' }, simH);
+    assert(pay.status === 200, 'payment: ' + pay.status + ' ' + pay.text.slice(0, 200));
+    const items = inv.items.map(it => ({ id: it.id, description: it.description || 'item',
+      price: { product_id: it.product_id, quantity: it.quantity, amount_per_unit: it.gross_rate } }));
+    const put = await http('PUT', simUrl + '/invoices/' + doc.id, { items, invoice_date: inv.invoice_date }, simH);
+    assert(put.status === 200 && put.json.taxed_amount.amount === '0.00' && put.json.status === 'PAID',
+      're-save: ' + put.status + ' ' + put.text.slice(0, 200));
+    await nav('Integrations', 'integrations');
+    const card = page.locator('section.connection[data-id="' + connId + '"]');
+    const panel = card.locator('section.reconciliation');
+    await panel.waitFor();
+    await panel.getByRole('button', { name: 'Reconcile now' }).click();
+    await panel.locator('.notice.ok', { hasText: 'Reconciliation finished' }).waitFor({ timeout: 90000 });
+    const row = panel.locator('tbody tr[data-id="' + doc.id + '"]');
+    await row.waitFor();
+    const text = await row.innerText();
+    assert(text.includes('Rillet holds 0.00 tax, levy last wrote ' + doc.levy_tax) && /paid/.test(text) && /flagged/.test(text),
+      'row says: ' + text);
+    assert(await row.locator('a[href="#/invoices/' + encodeURIComponent(doc.id) + '"]').count() === 1, 'no link to the invoice');
+    assert(/documents checked, [1-9]\d* difference/.test(await panel.locator('.rec-runs').innerText()), 'runs: ' + await panel.locator('.rec-runs').innerText());
+    await shot('reconciliation', true);
+  });
+
   await check('customers: edit tax id and exemption; bad region shown per field', async () => {
     await nav('Customers', 'customers');
     const link = page.locator('#customers-table tbody tr[data-id] a').first();

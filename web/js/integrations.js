@@ -92,6 +92,7 @@
         box.appendChild(notice);
         box.appendChild(h('div', { class: 'actions' }, resync, disconnect));
         if (c.status === 'connected' || c.status === 'error') box.appendChild(scopeSection(c, box));
+        if (c.status === 'connected' || c.status === 'error') box.appendChild(reconcileSection(c));
 
         resync.addEventListener('click', function () {
           L.busy(resync, true);
@@ -179,6 +180,93 @@
         });
         return h('details', { class: 'scope' }, h('summary', { text: 'Which documents levy writes' }), form,
           h('h4', { text: 'Backfill' }), bf);
+      }
+
+      /* Reconciliation (GET /v1/reconciliation, POST /v1/connections/{id}/reconcile): what levy
+       * found when it compared each document it wrote with what Rillet holds now, in plain words. */
+      var ACTIONS = {
+        'write-back re-queued': 'tax written again',
+        'recalculated (the document changed in Rillet)': 'the document changed in Rillet: tax recalculated and written again',
+        'flagged drift': 'left as it is (the invoice is paid, levy does not change paid invoices) and flagged for review',
+        'marked deleted': 'the document was deleted in Rillet: levy no longer counts it'
+      };
+      function docLink(r) {
+        var route = r.document_type === 'credit_memo' ? 'credit-memos' : 'invoices';
+        var kind = r.document_type === 'credit_memo' ? 'Credit memo ' : 'Invoice ';
+        return h('a', { href: '#/' + route + '/' + encodeURIComponent(r.document_id), text: kind + (r.number || r.document_id) });
+      }
+      function sentence(r) {
+        var what;
+        if (r.action === 'marked deleted') what = 'Rillet no longer has this document';
+        else what = 'Rillet holds ' + (r.rillet_tax === null || r.rillet_tax === undefined ? 'no' : L.money(r.rillet_tax)) +
+          ' tax, levy last wrote ' + (r.levy_tax === null || r.levy_tax === undefined ? 'none' : L.money(r.levy_tax));
+        return what + ' \u2014 ' + (ACTIONS[r.action] || r.action);
+      }
+      function reconcileSection(c) {
+        var key = 'rec-' + c.id;
+        var status = h('div', { class: 'rec-status' });
+        var runsSlot = h('div', { class: 'rec-runs' });
+        var tbody = h('tbody');
+        var btn = h('button', { type: 'button', class: 'secondary', text: 'Reconcile now' });
+        var sec = h('section', { class: 'reconciliation', 'aria-labelledby': key },
+          h('h4', { id: key, text: 'Reconciliation' }),
+          h('p', { class: 'muted', text: 'levy regularly re-reads every document it wrote tax onto and compares the tax Rillet holds now with the tax levy last wrote. Each difference is listed here with what levy did about it.' }),
+          status, runsSlot,
+          L.tableWrap([{ text: 'Found', cls: 'hide-sm' }, 'Document', { text: 'In Rillet', cls: 'num' }, { text: 'levy wrote', cls: 'num' }, 'What happened'],
+            tbody, { class: 'reconciliation-table' }),
+          h('div', { class: 'actions' }, btn));
+        function render(res) {
+          var runs = (res && res.runs) || [], rows = (res && res.data) || [];
+          L.clear(runsSlot);
+          runsSlot.appendChild(runs.length ? h('ul', { class: 'rec-run-list' }, runs.slice(0, 3).map(function (r) {
+            var when = L.time(r.finished_at || r.started_at);
+            var text = r.state === 'running' ? 'Running since ' + L.time(r.started_at) + ': ' + r.checked + ' documents checked so far'
+              : r.state === 'failed' ? 'Failed ' + when + (r.error ? ': ' + r.error : '')
+              : when + ': ' + r.checked + ' documents checked, ' + (r.drift ? r.drift + (r.drift === 1 ? ' difference' : ' differences') : 'no differences');
+            return h('li', { dataset: { state: r.state } }, text);
+          })) : h('p', { class: 'muted', text: 'Not reconciled yet.' }));
+          L.clear(tbody);
+          if (!rows.length) tbody.appendChild(h('tr', null, h('td', { colspan: 5, class: 'empty', text: 'No differences found.' })));
+          rows.forEach(function (r) {
+            tbody.appendChild(h('tr', { dataset: { id: r.document_id, action: r.action } },
+              h('td', { class: 'hide-sm', text: L.time(r.found_at) }),
+              h('td', null, docLink(r)),
+              h('td', { class: 'num', text: r.rillet_tax === null || r.rillet_tax === undefined ? '—' : L.money(r.rillet_tax) }),
+              h('td', { class: 'num', text: r.levy_tax === null || r.levy_tax === undefined ? '—' : L.money(r.levy_tax) }),
+              h('td', { class: 'rec-what' }, sentence(r),
+                /* levy's own wording, when it says more than the sentence above */
+                r.reason && !/^Rillet holds /.test(r.reason) ? h('div', { class: 'muted', text: r.reason }) : null)));
+          });
+          return runs;
+        }
+        function refresh(wantNewerThan) {
+          return L.api('GET', '/v1/reconciliation?connection_id=' + encodeURIComponent(c.id) + '&limit=50').then(function (res) {
+            if (!alive || !document.contains(sec)) return;
+            var runs = render(res);
+            var latest = runs[0];
+            /* after "Reconcile now": poll until a run newer than the one before has finished */
+            if (wantNewerThan !== undefined && (!latest || latest.id <= wantNewerThan || latest.state === 'running')) {
+              clearTimeout(timers[key]);
+              timers[key] = setTimeout(function () { if (alive) refresh(wantNewerThan); }, POLL_MS);
+            } else if (wantNewerThan !== undefined) {
+              L.clear(status).appendChild(h('div', { class: 'notice ok', role: 'status', text: 'Reconciliation finished: ' + latest.checked + ' documents checked, ' + (latest.drift ? latest.drift + (latest.drift === 1 ? ' difference.' : ' differences.') : 'no differences.') }));
+              L.busy(btn, false);
+            }
+          }, function (err) { if (alive) { L.showError(status, err); L.busy(btn, false); } });
+        }
+        btn.addEventListener('click', function () {
+          L.busy(btn, true);
+          L.api('GET', '/v1/reconciliation?connection_id=' + encodeURIComponent(c.id) + '&limit=1').then(function (before) {
+            var prev = before && before.runs && before.runs[0];
+            var prevId = prev && prev.state !== 'running' ? prev.id : (prev ? prev.id - 1 : 0);
+            return L.api('POST', '/v1/connections/' + encodeURIComponent(c.id) + '/reconcile', {}).then(function () {
+              L.clear(status).appendChild(h('div', { class: 'notice info', role: 'status', text: 'Reconciliation started: levy is comparing every document it wrote with Rillet.' }));
+              refresh(prevId);
+            });
+          }).then(null, function (err) { L.showError(status, err); L.busy(btn, false); });
+        });
+        refresh();
+        return sec;
       }
 
       function schedule(id, box, delay) {
