@@ -89,3 +89,7 @@ levy_reliab_test(reliab_scope_backfill scope_backfill 300 20000)
 # write per document; calculated-not-collected listed with reasons; region changes keep tax
 # already written; CSV == JSON). Ports 20020-20039.
 levy_reliab_test(reliab_liability_collected liability_collected 300 20020)
+# Issue 16: a drift document (Rillet's tax changed after levy's verified write, e.g. a paid
+# invoice) counts as collected what Rillet holds and is listed not collected, reason drift.
+# Ports 20100-20119.
+levy_reliab_test(reliab_liability_drift liability_drift 300 20100)

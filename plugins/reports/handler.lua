@@ -65,6 +65,105 @@ local function writes_ready()
     store.row("SELECT 1 AS ok FROM sqlite_master WHERE type = 'table' AND name = 'writebacks'") ~= nil
 end
 
+local function parse_amount(s, cur, what)
+  local v = type(s) == "string" and money.parse(s, cur)
+  if not v then error("stored " .. what .. " is not an amount in " .. tostring(cur) .. ": " .. tostring(s)) end
+  return v
+end
+
+-- Tax of a calculation result in minor units: the sum of its jurisdiction amounts (what a
+-- write-back sends as tax_rates).
+local function result_tax(result, cur)
+  local sum = 0
+  for _, line in ipairs(result.lines or {}) do
+    for _, t in ipairs(line.taxes or {}) do sum = sum + parse_amount(t.amount, cur, "tax amount") end
+  end
+  return sum
+end
+
+-- Drift (issue 16): a document the reconciliation flagged `drift` holds in Rillet the tax the
+-- latest reconciliation read (reconciliation.rillet_tax), not the tax levy last wrote. The SQL
+-- column with that amount, when the rillet plugin's reconciliation table exists.
+local held_result
+
+local function drift_column(doc_type)
+  if not store.row("SELECT 1 AS ok FROM sqlite_master WHERE type = 'table' AND name = 'reconciliation'") then
+    return ""
+  end
+  return ", (SELECT r.rillet_tax FROM reconciliation r WHERE r.doc_type = '" .. doc_type ..
+    "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) AS rillet_tax"
+end
+
+-- The written calculation with its jurisdiction amounts restated to what Rillet holds (held,
+-- minor units): Rillet keeps one tax total per line, not levy's jurisdictions, so the held total
+-- is shared over the written jurisdiction amounts in proportion (largest remainder, exact sum;
+-- 0.00 held -> every jurisdiction 0). Taxable amounts are unchanged: the sale is the same. A
+-- written calculation with no tax to share carries the held amount on one row without a
+-- jurisdiction.
+held_result = function(result, cur, held)
+  local items, total = {}, 0
+  for _, line in ipairs(result.lines or {}) do
+    for _, t in ipairs(line.taxes or {}) do
+      local a = parse_amount(t.amount, cur, "tax amount")
+      items[#items + 1] = { t = t, a = a }
+      total = total + a
+    end
+  end
+  local copy = {}
+  for k, v in pairs(result) do copy[k] = v end
+  local lines = {}
+  local negative = false
+  for _, it in ipairs(items) do if it.a < 0 then negative = true end end
+  if total <= 0 or negative then
+    for i, line in ipairs(result.lines or {}) do
+      local nl = {}
+      for k, v in pairs(line) do nl[k] = v end
+      nl.taxes = {}
+      for ti, t in ipairs(line.taxes or {}) do
+        local nt = {}
+        for k, v in pairs(t) do nt[k] = v end
+        nt.amount = money.format(0, cur)
+        nl.taxes[ti] = nt
+      end
+      lines[i] = nl
+    end
+    for i, line in ipairs(result.lines or {}) do lines[i] = line end
+    if held ~= 0 then
+      lines[#lines + 1] = { taxes = { { amount = money.format(held, cur), taxable_amount = money.format(0, cur) } } }
+    end
+    copy.lines = lines
+    return copy
+  end
+  local sign, mag = 1, held
+  if held < 0 then sign, mag = -1, -held end
+  local shares, given = {}, 0
+  for i, it in ipairs(items) do
+    local q = (mag * it.a) // total
+    shares[i] = { q = q, rem = (mag * it.a) - q * total, i = i }
+    given = given + q
+  end
+  local order = {}
+  for i = 1, #shares do order[i] = shares[i] end
+  table.sort(order, function(x, y) if x.rem ~= y.rem then return x.rem > y.rem end return x.i < y.i end)
+  for k = 1, mag - given do order[(k - 1) % #order + 1].q = order[(k - 1) % #order + 1].q + 1 end
+  local n = 0
+  for li, line in ipairs(result.lines or {}) do
+    local nl = {}
+    for k, v in pairs(line) do nl[k] = v end
+    nl.taxes = {}
+    for ti, t in ipairs(line.taxes or {}) do
+      n = n + 1
+      local nt = {}
+      for k, v in pairs(t) do nt[k] = v end
+      nt.amount = money.format(sign * shares[n].q, cur)
+      nl.taxes[ti] = nt
+    end
+    lines[li] = nl
+  end
+  copy.lines = lines
+  return copy
+end
+
 -- What Rillet holds, per document: the LATEST write-back of the document that Rillet
 -- accepted, and the calculation it sent (its lines[].taxes are the tax_rates levy wrote).
 -- This is the only place that decides "collected". With verified write-backs (issue 16,
@@ -80,7 +179,7 @@ local function accepted_writes(from, to, region)
   if not writes_ready() then return out, keys end
   for _, t in ipairs(DOC_TABLES) do
     local sql = "SELECT d.id, d.currency, COALESCE(c.region, d.region) AS region, c.id AS calculation_id, " ..
-      "c.result, w.attempted_at FROM " .. t[2] .. [[ d
+      "c.result, w.attempted_at, d.tax_status" .. drift_column(t[1]) .. " FROM " .. t[2] .. [[ d
       JOIN writebacks w ON w.id = (SELECT max(w2.id) FROM writebacks w2
                                    WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written')
       JOIN calculations c ON c.id = w.calculation_id
@@ -91,30 +190,22 @@ local function accepted_writes(from, to, region)
       local result = json.decode(row.result)
       if type(result) == "table" then
         local key = t[1] .. ":" .. row.id
+        local cur = row.currency or result.currency
         out[key] = { type = t[1], id = row.id, region = row.region or result.region,
-                     currency = row.currency or result.currency, result = result,
+                     currency = cur, result = result,
                      calculation_id = row.calculation_id, written_at = row.attempted_at }
+        if row.tax_status == "drift" and type(row.rillet_tax) == "string" then
+          -- Rillet's tax changed after levy's verified write and levy may not write it back
+          -- (a paid invoice): Rillet holds what the latest reconciliation read, not levy's write
+          local held = parse_amount(row.rillet_tax, cur, "reconciliation rillet_tax")
+          out[key].drift = { held = held, written = result_tax(result, cur) }
+          out[key].result = held_result(result, cur, held)
+        end
         keys[#keys + 1] = key
       end
     end
   end
   return out, keys
-end
-
-local function parse_amount(s, cur, what)
-  local v = type(s) == "string" and money.parse(s, cur)
-  if not v then error("stored " .. what .. " is not an amount in " .. tostring(cur) .. ": " .. tostring(s)) end
-  return v
-end
-
--- Tax of a calculation result in minor units: the sum of its jurisdiction amounts (what a
--- write-back sends as tax_rates).
-local function result_tax(result, cur)
-  local sum = 0
-  for _, line in ipairs(result.lines or {}) do
-    for _, t in ipairs(line.taxes or {}) do sum = sum + parse_amount(t.amount, cur, "tax amount") end
-  end
-  return sum
 end
 
 local function all_not_collecting(result)
@@ -178,7 +269,9 @@ local function not_collected_row(out, doc_type, row, w)
   local collected = w and result_tax(w.result, cur) or 0
   local calculated = result and result_tax(result, cur) or nil
   local listed
-  if not result then
+  if w and w.drift then
+    listed = true -- Rillet's tax changed after levy's write: always shown for review
+  elseif not result then
     listed = true -- the calculation failed: nothing levy could write
   elseif all_not_collecting(result) then
     listed = false -- the region stopped collecting: what was written stays collected
@@ -186,7 +279,15 @@ local function not_collected_row(out, doc_type, row, w)
     listed = calculated ~= collected
   end
   if not listed then return end
-  local reason, detail = not_collected_reason(doc_type, row, w ~= nil)
+  local reason, detail
+  if w and w.drift then
+    reason = "drift"
+    detail = "Rillet holds " .. money.format(w.drift.held, cur) .. " tax since the document changed in Rillet; " ..
+      "levy last wrote " .. money.format(w.drift.written, cur) .. " and does not write it again" ..
+      (type(row.last_error) == "string" and row.last_error ~= "" and (" (" .. row.last_error .. ")") or "")
+  else
+    reason, detail = not_collected_reason(doc_type, row, w ~= nil)
+  end
   out[#out + 1] = {
     type = doc_type, id = row.id, number = null(row.number), date = null(row.doc_date),
     region = null(row.calc_region), currency = cur, status = null(row.status),
@@ -236,7 +337,8 @@ local function not_collected(from, to, region, writes)
       local w = writes[t[1] .. ":" .. row.id]
       if w then
         -- the current calculation is the one written: Rillet holds it (most documents)
-        if w.calculation_id ~= row.calculation_id then not_collected_row(out, t[1], row, w) end
+        -- ... unless Rillet's tax changed after the write (drift): listed with what Rillet holds
+        if w.drift or w.calculation_id ~= row.calculation_id then not_collected_row(out, t[1], row, w) end
       elseif row.has_result ~= 1 or not is_zero(row.total_tax) then
         not_collected_row(out, t[1], row, nil)
       end

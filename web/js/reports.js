@@ -38,7 +38,7 @@
     outside_window: 'Dated before levy started taxing documents for this connection',
     manual_tax_kept: 'Tax typed in Rillet by hand was kept',
     closed_period: 'In a closed books period in Rillet',
-    drift: 'Rillet holds a different tax than levy wrote'
+    drift: 'Tax changed in Rillet after levy wrote it (a paid invoice: levy does not write it again); "In Rillet" is what Rillet holds now'
   };
   function reasonText(r) { return REASONS[r] || String(r || '—').replace(/_/g, ' '); }
   function notAvailable(what) {
