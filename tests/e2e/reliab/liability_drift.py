@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Issue 16: drift in the liability report. levy wrote tax onto invoice Y (verified); Y is
 then paid in full in Rillet and saved again by a full-replace update, which drops its tax
-(0.00). Levy must not write a paid invoice, so a reconciliation flags Y `drift`. The liability
+(0.00); invoice V likewise, then a third of levy's tax is typed back by hand on it. Levy
+must not write a paid invoice, so a reconciliation flags Y and V `drift`. The liability
 report must say what Rillet holds, not what levy last wrote:
  1. the collected total equals, to the cent, the sum of the taxed_amount the simulator holds
     on the documents levy wrote tax onto (tax_status written or drift) in the window, and the
     jurisdiction rows add up to it;
  2. Y is listed under "calculated, not collected" with reason `drift`, collected 0.00 (what
-    Rillet holds) and levy's tax as calculated / not collected; the CSV section agrees.
+    Rillet holds) and levy's tax as calculated / not collected; V likewise with collected =
+    the amount typed by hand (shared over levy's jurisdictions, the rows still add up to the
+    total); the CSV section agrees.
 On main the report kept counting Y's written tax as collected.
 
 Usage: liability_drift.py LEVY_BINARY SOURCE_DIR [BASE_PORT=20100]
@@ -16,6 +19,7 @@ import csv
 import io
 import os
 import sys
+import time
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -91,13 +95,31 @@ def main():
         check("Y re-saved: paid, 0.00 tax in Rillet", st == 200 and inv["taxed_amount"]["amount"] == "0.00" and
               inv["status"] == "PAID", text[:300])
 
+        # V: paid, re-saved (0.00), then a third of levy's tax typed back by hand on one line, as
+        # one rate: Rillet holds an amount that is neither levy's nor zero
+        v = w[1]
+        st, vi, _, _ = env.S("GET", "/invoices/" + v["id"])
+        env.S("POST", "/invoices/%s/payments" % v["id"],
+              {"amount": vi["amount_due"], "date": vi["invoice_date"], "account_code": "1000"})
+        resave(env, v["id"])
+        v_held = (Decimal(v["levy_tax"]) / 3).quantize(Decimal("0.01"))
+        cur = vi["taxed_amount"].get("currency", "USD")
+        st, vn, text, _ = env.S("POST", "/invoices/%s/taxes" % v["id"], {
+            "taxes_calculated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "items": [{"id": vi["items"][0]["id"], "tax_rates": [{
+                "type": "SALES_TAX", "country": "US", "description": "typed by hand", "percentage": 1.5,
+                "tax_amount": {"amount": str(v_held), "currency": cur}}]}]})
+        check("V paid, re-saved, %s tax typed by hand in Rillet" % v_held,
+              st == 200 and Decimal(vn["taxed_amount"]["amount"]) == v_held and vn["status"] == "PAID", text[:300])
+
         st, body, text, _ = env.L("POST", "/v1/connections/%s/reconcile" % env.cid)
         check("POST /v1/connections/{id}/reconcile -> 202", st == 202, text)
 
-        def y_drift():
-            d = env.L("GET", "/v1/invoices/" + y["id"])[1]
-            return d if d.get("tax_status") == "drift" else None
-        if not check("the reconciliation flags Y drift", common.wait_for(y_drift, 90, 0.5),
+        def drifted():
+            a = env.L("GET", "/v1/invoices/" + y["id"])[1]
+            b = env.L("GET", "/v1/invoices/" + v["id"])[1]
+            return a if a.get("tax_status") == "drift" and b.get("tax_status") == "drift" else None
+        if not check("the reconciliation flags Y and V drift", common.wait_for(drifted, 90, 0.5),
                      env.L("GET", "/v1/reconciliation")[2][:500]):
             return
 
@@ -131,9 +153,14 @@ def main():
               Decimal(r["collected_tax"]) == 0 and Decimal(r.get("calculated_tax") or "-1") == Decimal(y["levy_tax"]) and
               Decimal(r.get("not_collected_tax") or "-1") == Decimal(y["levy_tax"]) and
               "0.00" in (r.get("detail") or ""), r or sorted(nc))
+        r = nc.get(v["id"]) or {}
+        check("V listed with reason drift, collected = the %s Rillet holds" % v_held,
+              r.get("reason") == "drift" and r.get("collected_tax") is not None and
+              Decimal(r["collected_tax"]) == v_held and Decimal(r.get("calculated_tax") or "-1") == Decimal(v["levy_tax"]) and
+              Decimal(r.get("not_collected_tax") or "-1") == Decimal(v["levy_tax"]) - v_held, r or sorted(nc))
         nct = (js.get("not_collected_totals") or {}).get("USD") or {}
-        check("not-collected totals count Y under drift",
-              ((nct.get("by_reason") or {}).get("drift") or {}).get("documents") == 1, nct)
+        check("not-collected totals count Y and V under drift",
+              ((nct.get("by_reason") or {}).get("drift") or {}).get("documents") == 2, nct)
         st, _, text, _ = report("&format=csv&section=not_collected")
         rows = [x for x in csv.DictReader(io.StringIO(text))] if st == 200 else []
         check("the not-collected CSV lists Y with reason drift",
