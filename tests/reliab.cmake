@@ -89,3 +89,7 @@ levy_reliab_test(reliab_scope_backfill scope_backfill 300 20000)
 # write per document; calculated-not-collected listed with reasons; region changes keep tax
 # already written; CSV == JSON). Ports 20020-20039.
 levy_reliab_test(reliab_liability_collected liability_collected 300 20020)
+# Issue 16: discounted lines are taxed on the discounted amount whether Rillet shows line
+# amounts net or gross of their discount (simulator switch line_amounts; detected from the
+# document's totals, else the connection's line_amounts setting). Ports 20060-20079.
+levy_reliab_test(reliab_line_discounts line_discounts 300 20060)

@@ -320,6 +320,14 @@ function M.render_invoice(inv)
   return out
 end
 
+-- The same for a stored invoice body (JSON text), as listed or fetched.
+function M.render_invoice_body(text)
+  if require("state").config().line_amounts ~= "gross" then return text end
+  local inv = json.decode(text)
+  if type(inv) ~= "table" then return text end
+  return cjs.encode(M.render_invoice(inv))
+end
+
 function M.memo_totals(cm, extra, cur)
   cur = cur or cm.total.currency
   local net, taxed = 0, 0

@@ -238,6 +238,7 @@ local function get_one(kind, what)
   return function(req)
     local r = db.row(kind, req.params.id)
     if not r then not_found(what, req.params.id) end
+    if kind == "invoice" then return ok(200, docs.render_invoice_body(r.body)) end
     return ok(200, r.body)
   end
 end
@@ -351,7 +352,7 @@ local function list_invoices(req)
     end
     f[#f + 1] = { "status", q.status }
   end
-  return ok(200, db.list("invoice", "invoices", f, gt, limit, cursor, true))
+  return ok(200, db.list("invoice", "invoices", f, gt, limit, cursor, true, nil, docs.render_invoice_body))
 end
 
 local function invoice_fields(errs, b, inv, cur)
