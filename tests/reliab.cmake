@@ -93,3 +93,7 @@ levy_reliab_test(reliab_liability_collected liability_collected 300 20020)
 # invoice) counts as collected what Rillet holds and is listed not collected, reason drift.
 # Ports 20100-20119.
 levy_reliab_test(reliab_liability_drift liability_drift 300 20100)
+# Issue 16: discounted lines are taxed on the discounted amount whether Rillet shows line
+# amounts net or gross of their discount (simulator switch line_amounts; detected from the
+# document's totals, else the connection's line_amounts setting). Ports 20060-20079.
+levy_reliab_test(reliab_line_discounts line_discounts 300 20060)

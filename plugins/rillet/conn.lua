@@ -221,13 +221,13 @@ function M.create(body, opts)
   store.transaction(function()
     store.exec([[INSERT INTO connections(id, provider, status, environment, base_url, organization,
       subsidiaries, subsidiary_id, api_key_sealed, api_key_hint, created_at, tax_from,
-      tax_partially_paid, tax_partially_credited, manual_tax)
-      VALUES (?, 'rillet', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]],
+      tax_partially_paid, tax_partially_credited, manual_tax, line_amounts)
+      VALUES (?, 'rillet', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]],
       id, sub_id and "needs_webhook_secret" or "needs_subsidiary", env, base,
       util.encode(pick(org, ORG_FIELDS)), util.encode(json.array(list)), sub_id,
       seal(id, "api_key", key), "\u{2026}" .. key:sub(-4), now,
       scols.tax_from or scope.default_tax_from(started), scols.tax_partially_paid or 0,
-      scols.tax_partially_credited or 0, scols.manual_tax or "respect_manual")
+      scols.tax_partially_credited or 0, scols.manual_tax or "respect_manual", scols.line_amounts or "net")
     client.record(id, 3, started) -- the three requests above count against the rate limit
   end)
   log.info("rillet connection created", { connection = id, subsidiaries = #list })

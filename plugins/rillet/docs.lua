@@ -65,8 +65,10 @@ function M.applied_invoice_id(doc)
 end
 
 -- The /v1/calculate request for a document (pure apart from store reads of the customer
--- and of an applied invoice), plus the id of the applied invoice used.
-function M.build_request(doc_type, doc)
+-- and of an applied invoice), plus the id of the applied invoice used and how its line
+-- amounts were read ({reading, how, why}: mapping.line_reading). line_amounts: the
+-- connection's setting ("net" | "gross"), used where the document's totals cannot tell.
+function M.build_request(doc_type, doc, line_amounts)
   local customer = customer_raw(nn(doc.customer_id))
   local ship_to = mapping.ship_to(doc_type, doc, customer)
   local date = mapping.doc_date(doc_type, doc)
@@ -86,9 +88,10 @@ function M.build_request(doc_type, doc)
       end
     end
   end
+  local reading, how, why = mapping.line_reading(doc_type, doc, line_amounts)
   local lines = {}
   for _, it in ipairs(items_of(doc)) do
-    if type(it) == "table" then lines[#lines + 1] = mapping.line(doc_type, it) end
+    if type(it) == "table" then lines[#lines + 1] = mapping.line(doc_type, it, reading) end
   end
   local req = {
     currency = M.currency(doc),
@@ -100,7 +103,17 @@ function M.build_request(doc_type, doc)
   }
   local tax_id = mapping.customer_tax_id(customer)
   if tax_id then req.customer.tax_id = tax_id end
-  return req, applied
+  return req, applied, { reading = reading, how = how, why = why }
+end
+
+-- History text for how a document's line amounts were read (nil when it has no discount).
+function M.reading_text(lr)
+  if type(lr) ~= "table" or lr.how == "no_discount" then return nil end
+  local src = lr.how == "totals" and "detected from the document's totals"
+    or "connection setting line_amounts"
+  return "line amounts read as " .. tostring(lr.reading) ..
+    (lr.reading == "gross" and " (total_amount before total_discount; discount sent)"
+      or " (total_amount after total_discount)") .. ": " .. src .. "; " .. tostring(lr.why)
 end
 
 -- The tax fingerprint: a hash of everything that affects tax (lines, amounts, quantities,
@@ -145,7 +158,7 @@ function M.apply(conn, doc_type, doc, source, raw_text)
     "levy_tax FROM " .. T.table .. " WHERE id = ?", id)
   if row and row.deleted == 1 then return "deleted" end
   if row and row.updated_ms and updated_ms and updated_ms < row.updated_ms then return "stale" end
-  local req, applied = M.build_request(doc_type, doc)
+  local req, applied = M.build_request(doc_type, doc, conn.line_amounts)
   local fp = M.fingerprint(doc_type, req, applied)
   local raw = raw_text or util.encode(doc) -- a webhook's exact bytes when given
   local status = nn(doc.status)
@@ -229,13 +242,14 @@ local function requeue(where, arg, reason, force)
   local n = 0
   store.transaction(function()
     for doc_type, T in pairs(M.TYPES) do
-      local rows = store.rows("SELECT d.id, d.raw, d.fingerprint, d.status, d.calculation_id FROM " .. T.table ..
+      local rows = store.rows("SELECT d.id, d.raw, d.fingerprint, d.status, d.calculation_id, " ..
+        "c.line_amounts FROM " .. T.table ..
         " d JOIN connections c ON c.id = d.connection_id AND c.deleted_at IS NULL WHERE d.deleted = 0 AND " .. where, arg)
       for _, r in ipairs(rows) do
         if not (M.is_paid(doc_type, r.status) and r.calculation_id) then
           local doc = util.decode_obj(r.raw)
           if doc then
-            local req, applied = M.build_request(doc_type, doc)
+            local req, applied = M.build_request(doc_type, doc, r.line_amounts)
             local fp = M.fingerprint(doc_type, req, applied)
             if fp ~= r.fingerprint then
               store.exec("UPDATE " .. T.table .. " SET fingerprint = ? WHERE id = ?", fp, r.id)

@@ -6,6 +6,7 @@
 -- POST /admin/reload or --watch); a document is re-taxed when its tax inputs change.
 -- See docs/connector.md for examples.
 local json = require "levy.json"
+local money = require "levy.money"
 local util = require "util"
 
 local M = {}
@@ -129,24 +130,92 @@ function M.customer_tax_id(customer)
 end
 
 ---------------------------------------------------------------------------------------
--- 4. Line -> calculation line. Rillet's InvoiceItem.total_amount is the line amount after
---    its total_discount (subtotal = sum(total_amount + total_discount)), so levy taxes
---    total_amount as is. If your data has gross amounts, set the flag below to false and
---    levy sends total_discount as the line's discount.
+-- 4. Line -> calculation line. Rillet's docs leave open whether InvoiceItem.total_amount
+--    is the line amount after its total_discount ("net": the spec's amount_per_unit is the
+--    rate after the discount) or before it ("gross": the discount is taken off at the
+--    invoice level). levy taxes the discounted amount either way: net lines are sent as is,
+--    gross lines with total_discount as the line's discount. Which reading a document uses
+--    is read from its own totals (M.line_reading); where they cannot tell, the connection's
+--    `line_amounts` setting decides (default "net"). docs/rillet-assumptions.md.
 ---------------------------------------------------------------------------------------
-M.line_amount_includes_discount = true   -- Rillet's total_amount is net of total_discount; set false if yours is gross
 
-function M.line(doc_type, item)
+-- Used only when no reading is given (older callers): true = "net", false = "gross".
+M.line_amount_includes_discount = true
+
+local function eq(a, b)
+  if type(a) ~= "string" or type(b) ~= "string" then return false end
+  local ok, c = pcall(money.cmp, a, b)
+  return ok and c == 0
+end
+
+local function arith(f, a, b, cur)
+  local ok, v = pcall(f, a, b, cur)
+  if ok and type(v) == "string" then return v end
+  return nil
+end
+
+local function sum_lines(items, field, cur)
+  local total = "0"
+  for _, it in ipairs(items) do
+    if type(it) == "table" then
+      local a = util.amount(it[field])
+      if a == nil then a = "0" end
+      if type(a) ~= "string" or not money.is_decimal(a) then return nil end
+      total = arith(money.add, total, a, cur)
+      if not total then return nil end
+    end
+  end
+  return total
+end
+
+-- Which reading of the line amounts a document uses: returns reading ("net" | "gross"),
+-- how ("no_discount" | "totals" | "setting") and a short explanation. `setting` is the
+-- connection's `line_amounts` ("net" | "gross"; anything else counts as "net").
+--   net:   sum(total_amount) = net_amount  and  sum(total_amount) + sum(total_discount) = subtotal
+--   gross: sum(total_amount) = subtotal    and  sum(total_amount) - sum(total_discount) = net_amount
+-- With no discount both hold and agree (no decision needed); with a discount at most one
+-- holds (they would need sum(total_discount) = 0). Neither holds when the totals are
+-- missing, unreadable or carry a discount that is not on the lines: the setting decides.
+function M.line_reading(doc_type, doc, setting)
+  setting = setting == "gross" and "gross" or "net"
+  local items = type(doc) == "table" and nn(doc.items)
+  if doc_type ~= "invoice" or type(items) ~= "table" then
+    return "net", "no_discount", "no line discounts"
+  end
+  local cur = util.currency(doc.subtotal) or util.currency(doc.net_amount) or util.currency(doc.total)
+  if type(cur) ~= "string" or not money.exponent(cur) then
+    return setting, "setting", "document currency unknown"
+  end
+  local ta, td = sum_lines(items, "total_amount", cur), sum_lines(items, "total_discount", cur)
+  if not ta or not td then return setting, "setting", "line amounts unreadable" end
+  if eq(td, "0") then return "net", "no_discount", "no line discounts" end
+  local sub, net = util.amount(doc.subtotal), util.amount(doc.net_amount)
+  if type(sub) ~= "string" or type(net) ~= "string" or not money.is_decimal(sub) or not money.is_decimal(net) then
+    return setting, "setting", "subtotal / net_amount missing"
+  end
+  local net_ok = eq(ta, net) and eq(arith(money.add, ta, td, cur), sub)
+  local gross_ok = eq(ta, sub) and eq(arith(money.sub, ta, td, cur), net)
+  local facts = "lines " .. ta .. ", line discounts " .. td .. ", subtotal " .. sub .. ", net_amount " .. net
+  if net_ok and not gross_ok then return "net", "totals", facts end
+  if gross_ok and not net_ok then return "gross", "totals", facts end
+  return setting, "setting", "totals do not tell (" .. facts .. ")"
+end
+
+-- reading: "net" | "gross" (M.line_reading); nil = M.line_amount_includes_discount.
+function M.line(doc_type, item, reading)
+  if reading == nil then reading = M.line_amount_includes_discount and "net" or "gross" end
   local amount = util.amount(item.total_amount) or "0"
   local discount = util.amount(item.total_discount)
-  if M.line_amount_includes_discount or doc_type == "credit_memo" then discount = nil end
+  if reading ~= "gross" or doc_type == "credit_memo" then discount = nil end
   local line = {
     id = nn(item.id),
     amount = amount,
     quantity = util.num_str(item.quantity),
     product_id = nn(item.product_id),
   }
-  if discount and discount ~= "0" and discount ~= "0.00" then line.discount = discount end
+  if type(discount) == "string" and money.is_decimal(discount) and not eq(discount, "0") then
+    line.discount = discount
+  end
   return line
 end
 

@@ -43,6 +43,7 @@ function M.view(row)
     tax_partially_paid = row.tax_partially_paid == 1,
     tax_partially_credited = row.tax_partially_credited == 1,
     manual_tax = row.manual_tax or "respect_manual",
+    line_amounts = row.line_amounts or "net",
     books = {
       closed_through = row.closed_through or json.null,
       checked_at = row.closed_checked_ms and time.iso(row.closed_checked_ms) or json.null,
@@ -52,7 +53,11 @@ function M.view(row)
 end
 
 M.FIELDS = { tax_documents_from = true, tax_partially_paid = true, tax_partially_credited = true,
-             manual_tax = true }
+             manual_tax = true, line_amounts = true }
+
+-- How InvoiceItem.total_amount is read where a document's totals cannot tell (mapping.line_reading):
+-- "net" = after the line's total_discount (the spec's reading; default), "gross" = before it.
+M.LINE_AMOUNTS = { net = true, gross = true }
 
 local function invalid(field, message)
   http.error(422, "validation_failed", "request body is invalid", { { field = field, message = message } })
@@ -83,6 +88,13 @@ function M.parse(body)
     end
     cols.manual_tax = v
   end
+  v = body.line_amounts
+  if v ~= nil then
+    if type(v) ~= "string" or not M.LINE_AMOUNTS[v] then
+      invalid("line_amounts", "must be \"net\" or \"gross\"")
+    end
+    cols.line_amounts = v
+  end
   return cols
 end
 
@@ -95,7 +107,7 @@ function M.update(crow, body)
   end
   local cols = M.parse(body)
   local sets, args = {}, {}
-  for _, k in ipairs({ "tax_from", "tax_partially_paid", "tax_partially_credited", "manual_tax" }) do
+  for _, k in ipairs({ "tax_from", "tax_partially_paid", "tax_partially_credited", "manual_tax", "line_amounts" }) do
     if cols[k] ~= nil then sets[#sets + 1] = k .. " = ?"; args[#args + 1] = cols[k] end
   end
   if #sets == 0 then return false end
@@ -107,7 +119,7 @@ function M.update(crow, body)
     table.unpack(args))
   if not changed then return false end
   log.info("rillet connection scope changed", { connection = crow.id, tax_from = cols.tax_from,
-    manual_tax = cols.manual_tax })
+    manual_tax = cols.manual_tax, line_amounts = cols.line_amounts })
   return true
 end
 

@@ -110,8 +110,10 @@ function M.calculate(job)
   local T = docs.TYPES[doc_type]
   local doc = util.decode_obj(row.raw)
   if not doc then return jobs.dead("stored document is not JSON") end
-  local req, applied = docs.build_request(doc_type, doc)
+  local lconn = conn.get(row.connection_id) or {}
+  local req, applied, lr = docs.build_request(doc_type, doc, lconn.line_amounts)
   local fp = docs.fingerprint(doc_type, req, applied)
+  local rtext = docs.reading_text(lr)
   local api = docs.api()
   if not api then error("api plugin not loaded") end
   local started = time.now_ms()
@@ -175,7 +177,7 @@ function M.calculate(job)
     docs.history(doc_type, id, { kind = "calculation", calculation_id = calc_id, request_id = calc_id,
       outcome = outcome, message = "total_tax " .. tostring(result.total_tax) ..
         (region and (" in " .. region) or "") .. "; " .. message ..
-        (p.reason and ("; trigger: " .. tostring(p.reason)) or "") })
+        (p.reason and ("; trigger: " .. tostring(p.reason)) or "") .. (rtext and ("; " .. rtext) or "") })
   end)
 end
 

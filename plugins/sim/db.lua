@@ -112,7 +112,8 @@ end
 -- filters: list of {column, value} (equality) plus updated_gt_ms.
 -- Returns a JSON body string {"<key>":[...],"pagination":{"next_cursor":...}}.
 -- order: "seq" (creation, default) or "updated_ms"; both strictly decreasing, newest first.
-function M.list(kind, list_key, filters, updated_gt_ms, limit, cursor, paginate, order)
+-- map: optional function(body_text) -> body_text applied to each listed body.
+function M.list(kind, list_key, filters, updated_gt_ms, limit, cursor, paginate, order, map)
   order = order == "updated_ms" and "updated_ms" or "seq"
   local ckind = order == "seq" and kind or (kind .. "_u")
   local where, params = { "kind = ?" }, { kind }
@@ -139,7 +140,7 @@ function M.list(kind, list_key, filters, updated_gt_ms, limit, cursor, paginate,
   local bodies, last = {}, nil
   local n = paginate and math.min(#rows, limit) or #rows
   for i = 1, n do
-    bodies[i] = rows[i].body
+    bodies[i] = map and map(rows[i].body) or rows[i].body
     last = rows[i][order]
   end
   local out = '{"' .. list_key .. '":[' .. table.concat(bodies, ",") .. ']'

@@ -297,6 +297,37 @@ function M.invoice_totals(inv, extra, cur)
   return inv
 end
 
+-- The invoice as the API shows it. Stored lines always hold the net amount; under the
+-- `line_amounts: "gross"` setting (state.lua) a line's total_amount is shown before its
+-- total_discount (the invoice's subtotal, total_discount and net_amount are unchanged:
+-- subtotal = sum(total_amount), net_amount = subtotal - total_discount). Returns a copy.
+function M.render_invoice(inv)
+  if type(inv) ~= "table" or type(inv.items) ~= "table" or inv.invoice_number == nil then return inv end
+  if require("state").config().line_amounts ~= "gross" then return inv end
+  local out = {}
+  for k, v in pairs(inv) do out[k] = v end
+  local items = cjs.array({})
+  for i, l in ipairs(inv.items) do
+    local c = {}
+    for k, v in pairs(l) do c[k] = v end
+    if type(l.total_discount) == "table" and type(l.total_amount) == "table" then
+      local cur = l.total_amount.currency
+      c.total_amount = M.m(M.minor(l.total_amount, cur) + M.minor(l.total_discount, cur), cur)
+    end
+    items[i] = c
+  end
+  out.items = items
+  return out
+end
+
+-- The same for a stored invoice body (JSON text), as listed or fetched.
+function M.render_invoice_body(text)
+  if require("state").config().line_amounts ~= "gross" then return text end
+  local inv = json.decode(text)
+  if type(inv) ~= "table" then return text end
+  return cjs.encode(M.render_invoice(inv))
+end
+
 function M.memo_totals(cm, extra, cur)
   cur = cur or cm.total.currency
   local net, taxed = 0, 0

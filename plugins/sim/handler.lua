@@ -24,7 +24,18 @@ local function base_url()
 end
 
 local function ok(status, body)
-  if type(body) == "table" then body = cjs.encode(body) end
+  if type(body) == "table" then
+    -- invoices as the `line_amounts` setting shows them (docs.render_invoice)
+    if body.invoice_number ~= nil then body = docs.render_invoice(body)
+    elseif type(body.invoices) == "table" then
+      local c = {}
+      for k, v in pairs(body) do c[k] = v end
+      c.invoices = cjs.array({})
+      for i, inv in ipairs(body.invoices) do c.invoices[i] = docs.render_invoice(inv) end
+      body = c
+    end
+    body = cjs.encode(body)
+  end
   return status, body, { ["Content-Type"] = "application/json" }
 end
 
@@ -189,6 +200,7 @@ local function inv_cols(inv, cur)
 end
 
 local function emit_obj(entity, event, obj)
+  if entity == "INVOICE" then obj = docs.render_invoice(obj) end
   hooks.emit(entity, event, obj.id, cjs.encode(obj))
 end
 
@@ -226,6 +238,7 @@ local function get_one(kind, what)
   return function(req)
     local r = db.row(kind, req.params.id)
     if not r then not_found(what, req.params.id) end
+    if kind == "invoice" then return ok(200, docs.render_invoice_body(r.body)) end
     return ok(200, r.body)
   end
 end
@@ -339,7 +352,7 @@ local function list_invoices(req)
     end
     f[#f + 1] = { "status", q.status }
   end
-  return ok(200, db.list("invoice", "invoices", f, gt, limit, cursor, true))
+  return ok(200, db.list("invoice", "invoices", f, gt, limit, cursor, true, nil, docs.render_invoice_body))
 end
 
 local function invoice_fields(errs, b, inv, cur)

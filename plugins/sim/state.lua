@@ -21,7 +21,15 @@ M.DEFAULTS = {
   require_version = false,       -- true: a request without X-Rillet-API-Version gets 400
   reorder_gap_ms = 200,          -- spacing of released deliveries under the reorder fault
   idempotency_replay_header = true, -- replays carry `Idempotent-Replayed: true` (false: none)
+  -- How invoice lines with a discount are shown (Rillet's docs leave it open; levy must cope
+  -- with both): "net" = InvoiceItem.total_amount is after its total_discount (subtotal =
+  -- sum(total_amount + total_discount)); "gross" = total_amount is before the discount, which
+  -- is taken off at the invoice level (subtotal = sum(total_amount)). Totals are the same.
+  line_amounts = "net",
 }
+
+-- Allowed values of the string settings.
+M.ENUMS = { line_amounts = { net = true, gross = true } }
 
 local cache_cfg, cache_raw
 
@@ -56,6 +64,13 @@ function M.set_config(patch)
     elseif type(d) == "number" then
       if math.type(v) ~= "integer" or (v < 0 and k ~= "clock_offset_ms") then
         errs[#errs + 1] = { field = k, message = "must be a non-negative integer" }
+      else stored[k] = v end
+    elseif type(d) == "string" then
+      if type(v) ~= "string" or not (M.ENUMS[k] or {})[v] then
+        local names = {}
+        for n in pairs(M.ENUMS[k] or {}) do names[#names + 1] = n end
+        table.sort(names)
+        errs[#errs + 1] = { field = k, message = "must be one of: " .. table.concat(names, ", ") }
       else stored[k] = v end
     elseif type(d) == "table" then
       local ok = type(v) == "table" and #v > 0

@@ -31,6 +31,7 @@ void levy_call_resume(levy_call *call, int nargs)
 
 int luaopen_levy_crypto(lua_State *L);
 int luaopen_levy_json(lua_State *L);
+int luaopen_levy_money(lua_State *L);
 int luaopen_levy_time(lua_State *L);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -58,11 +59,15 @@ static const char *driver =
     "    assert(str_table(mapping.ship_to(dt, doc, cust)), 'ship_to')\n"
     "    assert(str_table(mapping.ship_from(dt, doc)), 'ship_from')\n"
     "    local d = mapping.doc_date(dt, doc)\n"
+    "    local rd, how = mapping.line_reading(dt, doc, doc.setting)\n"
+    "    assert((rd == 'net' or rd == 'gross') and type(how) == 'string', 'line_reading')\n"
     "    if type(doc.items) == 'table' then\n"
     "      for _, it in ipairs(doc.items) do\n"
     "        if type(it) == 'table' then\n"
     "          local l = mapping.line(dt, it)\n"
     "          assert(type(l) == 'table' and l.amount ~= nil, 'line')\n"
+    "          l = mapping.line(dt, it, rd)\n"
+    "          assert(type(l) == 'table' and l.amount ~= nil, 'line (reading)')\n"
     "        end\n"
     "      end\n"
     "    end\n"
@@ -81,7 +86,8 @@ static void init(void)
     luaL_requiref(L, "levy.crypto", luaopen_levy_crypto, 0);
     luaL_requiref(L, "levy.json", luaopen_levy_json, 0);
     luaL_requiref(L, "levy.time", luaopen_levy_time, 0);
-    lua_pop(L, 3);
+    luaL_requiref(L, "levy.money", luaopen_levy_money, 0);
+    lua_pop(L, 4);
     const char *src = getenv("LEVY_SOURCE");
     char path[1200];
     snprintf(path, sizeof path,

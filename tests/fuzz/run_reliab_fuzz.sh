@@ -46,7 +46,7 @@ CC
 case $T in
   fuzz_webhook_verify) CORE="$CORE $SRC/core/lua/bind_crypto.c $SRC/core/crypto/crypto.c $SRC/core/log.c $SRC/core/clock.c"; LIBS="-lcrypto" ;;
   fuzz_json_codec) LIBS="" ;;
-  fuzz_rillet_mapping) CORE="$CORE $SRC/core/lua/bind_crypto.c $SRC/core/crypto/crypto.c $SRC/core/lua/bind_time.c $SRC/core/log.c $SRC/core/clock.c"; LIBS="-lcrypto -levent" ;;
+  fuzz_rillet_mapping) CORE="$CORE $SRC/core/lua/bind_crypto.c $SRC/core/crypto/crypto.c $SRC/core/lua/bind_time.c $SRC/core/log.c $SRC/core/clock.c $SRC/core/lua/bind_money.c $SRC/core/money.c"; LIBS="-lcrypto -levent" ;;
   fuzz_tax_decimal) CORE="$TAX"; LIBS="-llua5.4-cjson" ;;
   # the oracle checks every computation: levy_tax_compute is wrapped (tests/fuzz/fuzz_tax_request.c)
   fuzz_tax_request) CORE="$TAX"; LIBS="-llua5.4-cjson -Wl,--wrap=levy_tax_compute" ;;

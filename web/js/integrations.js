@@ -76,6 +76,7 @@
           h('dt', { text: 'Connected since' }), h('dd', { text: L.time(c.created_at) }),
           h('dt', { text: 'Taxing documents dated from' }), h('dd', { class: 'conn-tax-from', text: (c.tax_scope && c.tax_scope.tax_documents_from) || '—' }),
           h('dt', { text: 'Tax typed in Rillet' }), h('dd', { text: c.tax_scope ? (c.tax_scope.manual_tax === 'overwrite' ? 'replaced by levy\u2019s tax' : 'kept') : '—' }),
+          h('dt', { text: 'Discounted line amounts' }), h('dd', { class: 'conn-line-amounts', text: c.tax_scope ? ((c.tax_scope.line_amounts === 'gross' ? 'before the discount' : 'after the discount (default)') + ' where an invoice\u2019s totals cannot tell') : '—' }),
           h('dt', { text: 'Partially paid / credited' }), h('dd', { text: c.tax_scope ? ((c.tax_scope.tax_partially_paid ? 'taxed' : 'left alone') + ' / ' + (c.tax_scope.tax_partially_credited ? 'taxed' : 'left alone')) : '—' }),
           h('dt', { text: 'Books closed through' }), h('dd', null, c.tax_scope && c.tax_scope.books ? (c.tax_scope.books.error
             ? h('span', { class: 'field-error', text: 'Could not read Rillet\u2019s closed periods: ' + c.tax_scope.books.error + ' \u2014 nothing is written until it can.' })
@@ -123,6 +124,10 @@
           h('option', { value: 'respect_manual', text: 'Keep it (report it)' }),
           h('option', { value: 'overwrite', text: 'Replace it with levy\u2019s tax (history keeps the old amount)' }));
         manual.value = sc.manual_tax || 'respect_manual';
+        var lineAmounts = h('select', { name: 'line_amounts' },
+          h('option', { value: 'net', text: 'After the line\u2019s discount (default)' }),
+          h('option', { value: 'gross', text: 'Before the line\u2019s discount' }));
+        lineAmounts.value = sc.line_amounts || 'net';
         var pp = h('input', { type: 'checkbox', name: 'tax_partially_paid' }); pp.checked = !!sc.tax_partially_paid;
         var pc = h('input', { type: 'checkbox', name: 'tax_partially_credited' }); pc.checked = !!sc.tax_partially_credited;
         var save = h('button', { type: 'submit', class: 'secondary', text: 'Save' });
@@ -131,13 +136,16 @@
           L.field({ label: 'Tax documents dated from', input: from, field: 'tax_documents_from',
             hint: 'Older documents keep the tax Rillet holds. Paid, voided and credited documents and closed books periods are never changed.' }),
           L.field({ label: 'Tax typed in Rillet by hand', input: manual, field: 'manual_tax' }),
+          L.field({ label: 'A discounted line\u2019s amount in Rillet is', input: lineAmounts, field: 'line_amounts',
+            hint: 'levy always taxes the amount after the discount. It reads from each invoice\u2019s totals whether Rillet shows line amounts before or after the discount; this setting is used only where the totals cannot tell (the default, after, is what Rillet\u2019s documentation suggests). Each document\u2019s history says which was used.' }),
           h('label', null, pp, ' Also tax partially paid invoices'),
           h('label', null, pc, ' Also tax partially credited invoices'),
           msg, h('div', { class: 'actions' }, save));
         form.addEventListener('submit', function (ev) {
           ev.preventDefault();
           L.clearFieldErrors(form);
-          var body = { manual_tax: manual.value, tax_partially_paid: pp.checked, tax_partially_credited: pc.checked };
+          var body = { manual_tax: manual.value, tax_partially_paid: pp.checked, tax_partially_credited: pc.checked,
+                       line_amounts: lineAmounts.value };
           if (from.value) body.tax_documents_from = from.value;
           L.busy(save, true);
           L.api('PATCH', '/v1/connections/' + encodeURIComponent(c.id), body).then(function (res) {
