@@ -89,3 +89,4 @@ levy_reliab_test(reliab_scope_backfill scope_backfill 300 20000)
 # write per document; calculated-not-collected listed with reasons; region changes keep tax
 # already written; CSV == JSON). Ports 20020-20039.
 levy_reliab_test(reliab_liability_collected liability_collected 300 20020)
+levy_reliab_test(reliab_bulk_jobs bulk_jobs 600 20080 3000)
