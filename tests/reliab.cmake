@@ -89,4 +89,8 @@ levy_reliab_test(reliab_scope_backfill scope_backfill 300 20000)
 # write per document; calculated-not-collected listed with reasons; region changes keep tax
 # already written; CSV == JSON). Ports 20020-20039.
 levy_reliab_test(reliab_liability_collected liability_collected 300 20020)
+# Issue 16: bulk effects run as jobs. After a 3,000-invoice import, subscribing a region and
+# changing the tax scope answer at once with a queued count (on main PATCH answered 500: the
+# request's Lua budget ran out); the rillet.bulk runs reach done, the documents are
+# recalculated. Ports 20080-20099.
 levy_reliab_test(reliab_bulk_jobs bulk_jobs 600 20080 3000)
