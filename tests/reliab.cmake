@@ -97,3 +97,8 @@ levy_reliab_test(reliab_liability_drift liability_drift 300 20100)
 # amounts net or gross of their discount (simulator switch line_amounts; detected from the
 # document's totals, else the connection's line_amounts setting). Ports 20060-20079.
 levy_reliab_test(reliab_line_discounts line_discounts 300 20060)
+# Issue 16: bulk effects run as jobs. After a 3,000-invoice import, subscribing a region and
+# changing the tax scope answer at once with a queued count (on main PATCH answered 500: the
+# request's Lua budget ran out); the rillet.bulk runs reach done, the documents are
+# recalculated. Ports 20080-20099.
+levy_reliab_test(reliab_bulk_jobs bulk_jobs 600 20080 3000)

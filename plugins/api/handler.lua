@@ -33,7 +33,8 @@
 --                    reconcile_interval_minutes = integer}
 --
 -- Calls into the rillet plugin after a change, when it exports them (errors are logged):
---   requeue_region(code), requeue_product(id), requeue_customer(id).
+--   requeue_region(code), requeue_product(id), requeue_customer(id) -> {id, documents, state}
+--   (a bulk re-check run as a job; the PUT answer carries it as `requeue`).
 local json = require "levy.json"
 local http = require "levy.http"
 local tax = require "levy.tax"
@@ -67,7 +68,17 @@ local function requeue(fname, arg)
   if not ok2 then
     log.warn("rillet." .. fname .. " failed", { id = arg,
       error = type(e) == "table" and tostring(e.message) or tostring(e) })
+    return nil
   end
+  if type(e) == "table" then return e end
+  return nil
+end
+
+-- The answer to a change: the object, plus `requeue` ({id, documents, state} of the bulk
+-- re-check the rillet plugin started: GET /v1/bulk/{id}) when the change re-checks documents.
+local function with_requeue(obj, run)
+  if run ~= nil then obj.requeue = run end
+  return obj
 end
 
 ---------------------------------------------------------------- regions
@@ -122,8 +133,9 @@ end
 
 local function apply_region(r, changes)
   local _, _, changed = db.put_region(r.code, changes, now_iso())
-  if changed then requeue("requeue_region", r.code) end
-  return region_public(r, db.region_row(r.code))
+  local run
+  if changed then run = requeue("requeue_region", r.code) end
+  return with_requeue(region_public(r, db.region_row(r.code)), run)
 end
 
 local function put_region(req)
@@ -203,8 +215,9 @@ local function put_product(req)
   local code = validate.product(body, known_tax_codes())
   local changed = db.set_product_tax_code(id, code, now_iso())
   if changed == nil then util.fail(404, "not_found", "unknown product") end
-  if changed then requeue("requeue_product", id) end
-  return 200, db.product_public(db.product_row(id))
+  local run
+  if changed then run = requeue("requeue_product", id) end
+  return 200, with_requeue(db.product_public(db.product_row(id)), run)
 end
 
 local function get_customer(req)
@@ -220,8 +233,9 @@ local function put_customer(req)
   local changes = validate.customer(body, known_region_codes())
   local changed = db.put_customer(id, changes)
   if changed == nil then util.fail(404, "not_found", "unknown customer") end
-  if changed then requeue("requeue_customer", id) end
-  return 200, db.customer_public(db.customer_row(id))
+  local run
+  if changed then run = requeue("requeue_customer", id) end
+  return 200, with_requeue(db.customer_public(db.customer_row(id)), run)
 end
 
 ---------------------------------------------------------------- calculate

@@ -296,14 +296,16 @@ function M.sync_now(id)
 end
 
 -- PATCH /v1/connections/{id}: tax scope settings (scope.lua). A change re-evaluates the
--- connection's open documents (one calculation each, run as jobs; the answer says how many).
+-- connection's open documents in a bulk run (bulk.lua: a job re-checks them in batches); the
+-- answer says at once how many (`queued`) and which run (`requeue`: {id, documents, state}).
 function M.set_scope(id, body)
   local row = M.must(id)
   local changed = scope.update(row, body)
-  local queued = 0
-  if changed then queued = require("docs").requeue_connection(id) end
+  local run = { id = json.null, documents = 0, state = "done" }
+  if changed then run = require("bulk").start("connection", id, true) end
   local out = M.view(M.get(id))
-  out.queued = queued
+  out.queued = run.documents
+  out.requeue = run
   return out
 end
 

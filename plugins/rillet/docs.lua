@@ -236,8 +236,31 @@ function M.history(doc_type, id, e)
     e.http_status, e.outcome, e.message)
 end
 
+-- Re-check one document row {id, raw, fingerprint, status, calculation_id} of doc_type: store
+-- its new fingerprint and enqueue its calculation when it changed (or always, when force).
+-- Fully paid documents that were calculated are left alone. Returns true when enqueued.
+-- Inside a transaction (bulk.lua runs it a batch at a time).
+function M.recheck(doc_type, r, reason, force)
+  if M.is_paid(doc_type, r.status) and r.calculation_id then return false end
+  local doc = util.decode_obj(r.raw)
+  if not doc then return false end
+  local T = M.TYPES[doc_type]
+  local req, applied = M.build_request(doc_type, doc, r.line_amounts)
+  local fp = M.fingerprint(doc_type, req, applied)
+  if fp ~= r.fingerprint then
+    store.exec("UPDATE " .. T.table .. " SET fingerprint = ? WHERE id = ?", fp, r.id)
+  end
+  if force or fp ~= r.fingerprint then
+    enqueue_calc(doc_type, r.id, reason, force)
+    return true
+  end
+  return false
+end
+
 -- Re-fingerprint open documents matching `where` and enqueue the changed (or all, when
--- force) for calculation. Returns the number enqueued. Runs in its own transaction.
+-- force) for calculation, in the caller's run (for a sweep's few documents of one customer;
+-- changes that touch many documents start a bulk run instead, bulk.lua). Returns the number
+-- enqueued. Runs in its own transaction.
 local function requeue(where, arg, reason, force)
   local n = 0
   store.transaction(function()
@@ -246,30 +269,13 @@ local function requeue(where, arg, reason, force)
         "c.line_amounts FROM " .. T.table ..
         " d JOIN connections c ON c.id = d.connection_id AND c.deleted_at IS NULL WHERE d.deleted = 0 AND " .. where, arg)
       for _, r in ipairs(rows) do
-        if not (M.is_paid(doc_type, r.status) and r.calculation_id) then
-          local doc = util.decode_obj(r.raw)
-          if doc then
-            local req, applied = M.build_request(doc_type, doc, r.line_amounts)
-            local fp = M.fingerprint(doc_type, req, applied)
-            if fp ~= r.fingerprint then
-              store.exec("UPDATE " .. T.table .. " SET fingerprint = ? WHERE id = ?", fp, r.id)
-            end
-            if force or fp ~= r.fingerprint then
-              enqueue_calc(doc_type, r.id, reason, force)
-              n = n + 1
-            end
-          end
-        end
+        if M.recheck(doc_type, r, reason, force) then n = n + 1 end
       end
     end
   end)
   return n
 end
 
-function M.requeue_product(id)
-  if type(id) ~= "string" or id == "" then return 0 end
-  return requeue("d.product_ids LIKE '%,' || ? || ',%'", id, "product " .. id .. " changed", true)
-end
 
 function M.requeue_customer(id, force)
   if type(id) ~= "string" or id == "" then return 0 end
@@ -277,15 +283,5 @@ function M.requeue_customer(id, force)
   return requeue("d.customer_id = ?", id, "customer " .. id .. " changed", force)
 end
 
--- Every open document of a connection (its tax scope settings changed).
-function M.requeue_connection(cid)
-  if type(cid) ~= "string" or cid == "" then return 0 end
-  return requeue("d.connection_id = ?", cid, "tax scope settings changed", true)
-end
-
-function M.requeue_region(code)
-  if type(code) ~= "string" or code == "" then return 0 end
-  return requeue("(d.region = ? OR (d.region IS NULL AND d.tax_status IN ('not_collecting', 'failed')))", code:upper(), "region " .. code:upper() .. " changed", true)
-end
 
 return M

@@ -11,6 +11,7 @@ local metrics = require "levy.metrics"
 local store = require "levy.store"
 local time = require "levy.time"
 local backfill = require "backfill"
+local bulk = require "bulk"
 local conn = require "conn"
 local docs = require "docs"
 local reconcile = require "reconcile"
@@ -297,6 +298,8 @@ return {
     { method = "GET", path = "/v1/credit-memos/{id}", auth = "token", handler = get_doc("credit_memo") },
     { method = "POST", path = "/v1/credit-memos/{id}/recalculate", auth = "token", handler = recalculate("credit_memo") },
     { method = "GET", path = "/v1/reconciliation", auth = "token", handler = list_reconciliation },
+    { method = "GET", path = "/v1/bulk", auth = "token", handler = bulk.list },
+    { method = "GET", path = "/v1/bulk/{id}", auth = "token", handler = bulk.get },
   },
   jobs = {
     ["rillet.import"] = { run = sync.import, max_attempts = 1000, concurrency = 2,
@@ -312,6 +315,9 @@ return {
                             base_delay_ms = 1000, max_delay_ms = 60000 },
     ["rillet.writeback"] = { run = writeback.writeback, max_attempts = 1000, concurrency = 8,
                              base_delay_ms = 1000, max_delay_ms = 300000 },
+    -- bulk re-checks (region, product, customer, tax scope changes): BATCH documents a run
+    ["rillet.bulk"] = { run = bulk.run, max_attempts = 1000, concurrency = 1,
+                        base_delay_ms = 1000, max_delay_ms = 60000 },
     ["rillet.reconcile"] = { run = reconcile.run, max_attempts = 1000, concurrency = 1,
                              base_delay_ms = 1000, max_delay_ms = 300000 },
   },
@@ -325,9 +331,10 @@ return {
     { name = "rillet.reconcile_tick", every_ms = 60000, run = reconcile.tick },
   },
   exports = {
-    requeue_product = docs.requeue_product,
-    requeue_customer = function(id) return docs.requeue_customer(id, true) end,
-    requeue_region = docs.requeue_region,
+    -- bulk re-checks (bulk.lua): each answers {id, documents, state} at once
+    requeue_product = function(id) return bulk.start("product", id, true) end,
+    requeue_customer = function(id) return bulk.start("customer", id, true) end,
+    requeue_region = function(code) return bulk.start("region", code, true) end,
     -- for the admin plugin (connect flow)
     connection_create = conn.create,
     connection_subsidiary = conn.set_subsidiary,

@@ -566,6 +566,16 @@ def case_openapi(tmp):
         st, js, text, _ = api("PATCH", "/v1/connections/" + cid, {"manual_tax": "respect_manual",
                                                                   "tax_documents_from": "2026-01-01"})
         check("PATCH connection scope -> 200", st == 200 and js["tax_scope"]["tax_documents_from"] == "2026-01-01", text[:200])
+        # a change re-checks the connection's documents in a bulk run (GET /v1/bulk/{id})
+        st, js, text, _ = api("PATCH", "/v1/connections/" + cid, {"tax_partially_credited": True})
+        run_id = ((js or {}).get("requeue") or {}).get("id") if st == 200 else None
+        check("PATCH connection scope change -> 200 with a bulk run", st == 200 and run_id, text[:200])
+        if run_id:
+            api("GET", "/v1/bulk/" + run_id)
+        api("PATCH", "/v1/connections/" + cid, {"tax_partially_credited": False})
+        api("GET", "/v1/bulk")
+        api("GET", "/v1/bulk?state=sometimes")                                                 # 422
+        api("GET", "/v1/bulk/bulk_nosuch")                                                     # 404
         api("PATCH", "/v1/connections/" + cid, {"manual_tax": "sometimes"})                  # 422
         api("PATCH", "/v1/connections/" + cid, {"tax_documents_from": "2026-02-30"})          # 422
         api("GET", "/v1/invoices?reason=outside_window")

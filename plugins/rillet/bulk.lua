@@ -1,0 +1,148 @@
+-- Bulk re-checks as jobs (issue 16): a change that touches many documents (a region toggled,
+-- a product's tax code, a customer's exemption, a connection's tax scope) answers at once
+-- with how many documents it will re-check (one COUNT query) and records a bulk run; the
+-- rillet.bulk job re-fingerprints the documents BATCH at a time in rowid order (a cursor per
+-- table, so a restart resumes where it stopped), queues their calculations, and re-queues
+-- itself until none is left. Progress: GET /v1/bulk/{id}.
+local crypto = require "levy.crypto"
+local http = require "levy.http"
+local jobs = require "levy.jobs"
+local json = require "levy.json"
+local log = require "levy.log"
+local store = require "levy.store"
+local time = require "levy.time"
+local docs = require "docs"
+
+local M = {}
+
+M.BATCH = 100          -- documents re-checked per job run
+
+-- kind -> the documents it touches (a WHERE on `d`, one bound argument) and the reason.
+-- Built from the kind only, never from stored text.
+local KINDS = {
+  region = {
+    where = "(d.region = ? OR (d.region IS NULL AND d.tax_status IN ('not_collecting', 'failed')))",
+    arg = function(t) return t:upper() end,
+    reason = function(t) return "region " .. t:upper() .. " changed" end },
+  product = {
+    where = "d.product_ids LIKE '%,' || ? || ',%'",
+    arg = function(t) return t end,
+    reason = function(t) return "product " .. t .. " changed" end },
+  customer = {
+    where = "d.customer_id = ?",
+    arg = function(t) return t end,
+    reason = function(t) return "customer " .. t .. " changed" end },
+  connection = {
+    where = "d.connection_id = ?",
+    arg = function(t) return t end,
+    reason = function() return "tax scope settings changed" end },
+}
+M.KINDS = KINDS
+
+local ORDER = { "invoice", "credit_memo" }
+
+local function from_where(T, K)
+  return " FROM " .. T.table .. " d JOIN connections c ON c.id = d.connection_id AND c.deleted_at IS NULL" ..
+    " WHERE d.deleted = 0 AND " .. K.where
+end
+
+-- How many documents a run of `kind` on `target` would re-check: one COUNT query.
+function M.count(kind, target)
+  local K = KINDS[kind]
+  local a = K.arg(target)
+  local r = store.row("SELECT (SELECT count(*)" .. from_where(docs.TYPES.invoice, K) ..
+    ") + (SELECT count(*)" .. from_where(docs.TYPES.credit_memo, K) .. ") AS n", a, a)
+  return r and r.n or 0
+end
+
+local function now_iso() return time.iso(time.now_ms()) end
+
+-- Starts a run (in the caller's transaction when there is one). Returns {id, documents,
+-- state}; no run is recorded when no document matches (id = null, state = "done").
+function M.start(kind, target, force)
+  local K = KINDS[kind]
+  if not K or type(target) ~= "string" or target == "" then return { id = json.null, documents = 0, state = "done" } end
+  if force == nil then force = true end
+  local n = M.count(kind, target)
+  if n == 0 then return { id = json.null, documents = 0, state = "done" } end
+  local id = crypto.id("bulk_")
+  store.transaction(function()
+    store.exec([[INSERT INTO bulk_runs(id, kind, target, force, reason, state, documents, created_at)
+      VALUES (?,?,?,?,?, 'running', ?, ?)]], id, kind, K.arg(target), force and 1 or 0, K.reason(target), n, now_iso())
+    local jid = jobs.enqueue { kind = "rillet.bulk", key = id, payload = { bulk_id = id } }
+    store.exec("UPDATE bulk_runs SET job_id = ? WHERE id = ?", jid, id)
+  end)
+  log.info("rillet bulk re-check queued", { bulk = id, kind = kind, documents = n })
+  return { id = id, documents = n, state = "running" }
+end
+
+-- rillet.bulk (key = bulk id): BATCH documents per run, then re-queues itself.
+function M.run(job)
+  local bid = (job.payload or {}).bulk_id
+  local b = store.row("SELECT * FROM bulk_runs WHERE id = ?", bid)
+  if not b or b.state ~= "running" then return end
+  local K = KINDS[b.kind]
+  if not K then
+    store.exec("UPDATE bulk_runs SET state = 'done', finished_at = ? WHERE id = ?", now_iso(), bid)
+    return
+  end
+  local force = b.force == 1
+  local left, seen, queued = M.BATCH, 0, 0
+  store.transaction(function()
+    for _, dt in ipairs(ORDER) do
+      local T = docs.TYPES[dt]
+      local col = "cursor_" .. T.table
+      if left > 0 then
+        local rows = store.rows("SELECT d.rowid AS seq, d.id, d.raw, d.fingerprint, d.status, d.calculation_id, c.line_amounts" ..
+          from_where(T, K) .. " AND d.rowid > ? ORDER BY d.rowid LIMIT ?", b.target, b[col], left)
+        for _, r in ipairs(rows) do
+          if docs.recheck(dt, r, b.reason, force) then queued = queued + 1 end
+          store.exec("UPDATE bulk_runs SET " .. col .. " = ? WHERE id = ?", r.seq, bid)
+          seen, left = seen + 1, left - 1
+        end
+      end
+    end
+    store.exec("UPDATE bulk_runs SET done = done + ?, queued = queued + ? WHERE id = ?", seen, queued, bid)
+    if seen == 0 then
+      store.exec("UPDATE bulk_runs SET state = 'done', finished_at = ? WHERE id = ?", now_iso(), bid)
+    end
+  end)
+  if seen == 0 then
+    log.info("rillet bulk re-check done", { bulk = bid })
+    return
+  end
+  return jobs.retry(0, "bulk: " .. seen .. " documents re-checked")
+end
+
+local function view(r)
+  return { id = r.id, kind = r.kind, target = r.target, state = r.state, documents = r.documents,
+           done = r.done, queued = r.queued, job_id = r.job_id or json.null, created_at = r.created_at,
+           finished_at = r.finished_at or json.null }
+end
+
+-- GET /v1/bulk/{id}
+function M.get(req)
+  local r = store.row("SELECT * FROM bulk_runs WHERE id = ?", req.params.id)
+  if not r then http.error(404, "not_found", "unknown bulk run") end
+  return 200, view(r)
+end
+
+-- GET /v1/bulk?state=running: the latest runs, newest first (at most 50).
+function M.list(req)
+  local q = req.query or {}
+  local st = q.state
+  if st ~= nil and st ~= "running" and st ~= "done" then
+    http.error(422, "validation_failed", "invalid query", { { field = "state", message = "must be running or done" } })
+  end
+  local rows
+  if st then
+    rows = store.rows("SELECT * FROM bulk_runs WHERE state = ? ORDER BY created_at DESC, id DESC LIMIT 50", st)
+  else
+    rows = store.rows("SELECT * FROM bulk_runs ORDER BY created_at DESC, id DESC LIMIT 50")
+  end
+  local out = {}
+  for _, r in ipairs(rows) do out[#out + 1] = view(r) end
+  return 200, { data = json.array(out), next_cursor = json.null }
+end
+
+return M
