@@ -89,3 +89,10 @@ levy_reliab_test(reliab_scope_backfill scope_backfill 300 20000)
 # write per document; calculated-not-collected listed with reasons; region changes keep tax
 # already written; CSV == JSON). Ports 20020-20039.
 levy_reliab_test(reliab_liability_collected liability_collected 300 20020)
+# Issue 16 (tests): "a month of Rillet" — a seeded scenario (create, edit, revert, pay, credit,
+# void, delete; 5 % of deliveries dropped, the webhook off for a day, two documents taxed by
+# hand, a period closed, a replayed tax write, one kill -9 of levy), then a sweep and a
+# reconciliation; document by document Rillet's tax equals levy's rules for the final
+# content or levy reports a plausible reason. Args: SEED SIZE BASE_PORT (ports 20040-20059).
+# Longer: tests/soak/README.md.
+levy_reliab_test(reliab_month month 300 1 200 20040)
