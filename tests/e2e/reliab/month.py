@@ -374,14 +374,17 @@ def main():
                 ld = mine.get(did)
                 if not ld or ld.get("updated_at") != d.get("updated_at") or ld.get("reason") is None \
                         or ld["tax_status"] == "pending":
+                    blocking[0] = (did, d.get("updated_at"), d.get("status"), ld and (
+                        ld.get("updated_at"), ld.get("tax_status"), ld.get("reason"), ld.get("status")))
                     return None
             return docs
+        blocking = [None]
 
         st, _, text, _ = env.L("POST", "/v1/connections/%s/sync" % env.cid)
         check("POST /v1/connections/{id}/sync -> 202", st == 202, text)
         docs = common.wait_for(settled, 240, 1)
         check("levy settled after the sweep (every document seen in its final version, a reason each)",
-              docs, "")
+              docs, blocking[0])
         st, _, text, _ = env.L("POST", "/v1/connections/%s/reconcile" % env.cid)
         check("POST /v1/connections/{id}/reconcile -> 202", st == 202, text)
 
@@ -392,7 +395,7 @@ def main():
         rec = common.wait_for(run_done, 180, 0.5)
         check("the reconciliation run finished", rec, "")
         docs = common.wait_for(settled, 240, 1)
-        if not check("levy settled after the reconciliation", docs, ""):
+        if not check("levy settled after the reconciliation", docs, blocking[0]):
             docs = sim_docs()
 
         # document by document
