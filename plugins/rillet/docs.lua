@@ -183,9 +183,10 @@ function M.apply(conn, doc_type, doc, source, raw_text)
     if M.is_paid(doc_type, status) and row.calculation_id then
       -- fully paid: not re-taxed. levy's last result is for earlier content, so the reason
       -- it gave then (`no_tax_due`, `written`...) no longer describes this document: say it
-      -- was paid before levy calculated its current content (a `written` one is left to the
-      -- reconciliation, which compares what Rillet holds with levy's last write)
-      if row.tax_status ~= "written" and row.reason ~= "paid_before_calculation" then
+      -- was paid before levy calculated its current content (tax_status is kept: a `written`
+      -- one stays in the reconciliation, which compares Rillet with levy's last write; a
+      -- `failed` one keeps its error)
+      if row.tax_status ~= "failed" and row.reason ~= "paid_before_calculation" then
         store.exec("UPDATE " .. T.table .. " SET reason = 'paid_before_calculation', reason_detail = ? WHERE id = ?",
           "paid in full in Rillet; its tax inputs changed after levy's last calculation", id)
         M.history(doc_type, id, { kind = "event", outcome = "paid_before_calculation",

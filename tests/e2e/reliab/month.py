@@ -409,7 +409,7 @@ def main():
             if not cursor:
                 break
         invoices_now = {did: d for did, (k, d) in docs.items() if k == "invoice"}
-        counts, silent, implausible, by_reason, closed_written = 0, [], [], {}, []
+        counts, silent, implausible, by_reason, closed_written, failed_docs = 0, [], [], {}, [], []
         for did, (kind, d) in sorted(docs.items()):
             counts += 1
             fl = sc.flags.get(did, set())
@@ -434,6 +434,13 @@ def main():
                     ld.get("reason_detail"), ld.get("levy_tax")), "scenario": sorted(fl)}
             if match and reason == "written" and "created_in_closed_period" in fl:
                 closed_written.append(did)
+            if ld.get("tax_status") == "failed":
+                # levy gave up on a write and says so (reason failed, the error as detail): not
+                # silent; plausible when the scenario changed the document under the write
+                failed_docs.append(info)
+                if not (fl & {"edited", "reverted", "paid", "credited", "voided"}):
+                    implausible.append(("failed on a document the scenario did not touch", info))
+                continue
             if match:
                 # drift on a matching document: levy reports that Rillet differs from its last
                 # write (a paid invoice edited since); reported, plausible only when paid
@@ -460,6 +467,7 @@ def main():
             if not plausible:
                 implausible.append(("reason %s not plausible" % reason, info))
         deleted_ok, deleted_unnoticed = 0, []
+
         for did in sorted(sc.deleted):
             kind = "credit_memo" if did in sc.memos else "invoice"
             ld = levy_doc(kind, did)
@@ -486,6 +494,7 @@ def main():
         # (docs/connector.md "Scope"): a document of the closed month created right after the
         # close may be written within that minute. Counted, not asserted (documented behaviour).
         print("%-28s %6d" % ("written after close (cache)", len(closed_written)))
+        print("%-28s %6d" % ("failed (reported)", len(failed_docs)))
         print("%-28s %6d" % ("silent differences", len(silent)))
         print("%-28s %6d" % ("implausible reasons", len(implausible)))
         print("%-28s %6.1f s" % ("elapsed", time.time() - t0), flush=True)
@@ -494,6 +503,8 @@ def main():
             ld = levy_doc(s["kind"], s["doc"]) or {}
             for h in (ld.get("history") or [])[-8:]:
                 print("    history %s %s %s %s" % (h.get("at"), h.get("kind"), h.get("outcome"), (h.get("message") or "")[:200]))
+        for s in failed_docs[:20]:
+            print("FAILED (reported by levy) " + repr(s))
         for s in deleted_unnoticed[:20]:
             print("DELETED-UNNOTICED (not written by levy) " + repr(s))
         for s in implausible[:20]:
