@@ -133,6 +133,9 @@ local function product_ids(doc)
   return "," .. table.concat(ids, ",") .. ","
 end
 
+-- Reasons that depend on the document's status only (scope.lua status_policy).
+M.STATUS_REASONS = { paid_before_calculation = true, credited = true, voided = true, held = true }
+
 function M.is_paid(doc_type, doc_status)
   return doc_type == "invoice" and doc_status == "PAID"
 end
@@ -155,7 +158,7 @@ function M.apply(conn, doc_type, doc, source, raw_text)
   local updated_at = nn(doc.updated_at)
   local updated_ms = type(updated_at) == "string" and time.parse_iso(updated_at) or nil
   local row = store.row("SELECT updated_ms, fingerprint, deleted, tax_status, calculation_id, written_at, " ..
-    "levy_tax FROM " .. T.table .. " WHERE id = ?", id)
+    "levy_tax, reason, status FROM " .. T.table .. " WHERE id = ?", id)
   if row and row.deleted == 1 then return "deleted" end
   if row and row.updated_ms and updated_ms and updated_ms < row.updated_ms then return "stale" end
   local req, applied = M.build_request(doc_type, doc, conn.line_amounts)
@@ -191,13 +194,28 @@ function M.apply(conn, doc_type, doc, source, raw_text)
   end
   if row.fingerprint ~= fp then
     if M.is_paid(doc_type, status) and row.calculation_id then
-      return "updated"  -- fully paid: not re-taxed
+      -- fully paid: not re-taxed. levy's last result is for earlier content, so the reason
+      -- it gave then (`no_tax_due`, `written`...) no longer describes this document: say it
+      -- was paid before levy calculated its current content (tax_status is kept: a `written`
+      -- one stays in the reconciliation, which compares Rillet with levy's last write; a
+      -- `failed` one keeps its error)
+      if row.tax_status ~= "failed" and row.reason ~= "paid_before_calculation" then
+        store.exec("UPDATE " .. T.table .. " SET reason = 'paid_before_calculation', reason_detail = ? WHERE id = ?",
+          "paid in full in Rillet; its tax inputs changed after levy's last calculation", id)
+        M.history(doc_type, id, { kind = "event", outcome = "paid_before_calculation",
+          message = "tax inputs changed on a paid document: not re-taxed (levy's last result is for earlier content)" })
+      end
+      return "updated"
     end
     enqueue_calc(doc_type, id, source .. ": tax inputs changed")
     return "updated"
   end
   if row.tax_status == "pending" and not row.calculation_id then
     enqueue_calc(doc_type, id, source .. ": pending")
+  elseif row.status ~= cols.status and M.STATUS_REASONS[row.reason or ""] then
+    -- left alone because of its status (paid, credited, voided, held) and the status changed
+    -- (a credit memo removed, a payment reversed): decide again on the current status
+    enqueue_calc(doc_type, id, source .. ": status " .. tostring(row.status) .. " -> " .. tostring(cols.status))
   elseif M.lost_written_tax(doc_type, row, status, cols.rillet_taxed_amount, source) then
     -- same tax inputs, but Rillet no longer holds the tax levy wrote (a full-replace update
     -- that cleared it): levy keeps the documents it wrote in line
