@@ -127,7 +127,6 @@ held_result = function(result, cur, held)
       end
       lines[i] = nl
     end
-    for i, line in ipairs(result.lines or {}) do lines[i] = line end
     if held ~= 0 then
       lines[#lines + 1] = { taxes = { { amount = money.format(held, cur), taxable_amount = money.format(0, cur) } } }
     end
