@@ -145,17 +145,19 @@ local function bad(field, message)
   http.error(422, "validation_failed", "invalid query", { { field = field, message = message } })
 end
 
+-- ?limit= as an integer from 1 to 500 (else 422 naming it), or `default` when absent.
+local function limit_param(q, default)
+  if q.limit == nil then return default end
+  local limit = tostring(q.limit):match("^%d+$") and math.tointeger(tonumber(q.limit))
+  if not limit or limit < 1 or limit > 500 then bad("limit", "must be an integer from 1 to 500") end
+  return limit
+end
+
 local function list_docs(doc_type)
   local T = docs.TYPES[doc_type]
   return function(req)
     local q = req.query or {}
-    local limit = 50
-    if q.limit ~= nil then
-      limit = tonumber(q.limit)
-      if not limit or math.type(limit) ~= "integer" or limit < 1 or limit > 500 or not tostring(q.limit):match("^%d+$") then
-        bad("limit", "must be an integer from 1 to 500")
-      end
-    end
+    local limit = limit_param(q, 50)
     local where, args = { "1 = 1" }, {}
     for name, col in pairs(FILTERS) do
       local v = q[name]
@@ -255,13 +257,7 @@ end
 -- (newest first) and the connection's latest runs.
 local function list_reconciliation(req)
   local q = req.query or {}
-  local limit = 100
-  if q.limit ~= nil then
-    limit = tonumber(q.limit)
-    if not limit or math.type(limit) ~= "integer" or limit < 1 or limit > 500 or not tostring(q.limit):match("^%d+$") then
-      bad("limit", "must be an integer from 1 to 500")
-    end
-  end
+  local limit = limit_param(q, 100)
   local where, args = "1 = 1", {}
   if q.connection_id ~= nil and q.connection_id ~= "" then
     where, args = "connection_id = ?", { q.connection_id }
