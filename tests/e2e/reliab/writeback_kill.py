@@ -160,7 +160,7 @@ def main():
             if st != 200:
                 problems.append((cycle, "deliver", st, text[:200]))
                 break
-            if not proxy.held.wait(30):
+            if not proxy.held.wait(180):  # a job may sit in its backoff after many kills
                 problems.append((cycle, "no write-back reached the proxy", common.tail(os.path.join(tmp, "levy.log"), 1500)))
                 break
             env.kill_levy()
