@@ -111,3 +111,7 @@ levy_reliab_test(reliab_line_discounts line_discounts 300 20060)
 # request's Lua budget ran out); the rillet.bulk runs reach done, the documents are
 # recalculated. Ports 20080-20099.
 levy_reliab_test(reliab_bulk_jobs bulk_jobs 600 20080 3000)
+# Issue 17, several legal entities: two connections (the simulator's US and EU subsidiaries),
+# each document taxed with its own connection's seller address, regions and settings; a region
+# toggled on one connection leaves the other's documents alone. Ports 20700-20719.
+levy_reliab_test(reliab_entities entities 300 20700)

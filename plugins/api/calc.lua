@@ -22,13 +22,19 @@ local function product_ids(request)
   return ids
 end
 
+local function region_opt(row)
+  local s = db.region_state(row)
+  return { subscribed = s.subscribed, tax_calculation = s.tax_calculation,
+           effective_from = s.effective_from }
+end
+
 -- The engine's view of the stored regions: {[code] = {subscribed, tax_calculation, effective_from}}.
-local function region_opts()
+-- cid (optional): a connection whose own regions replace the global ones, code by code.
+local function region_opts(cid)
   local out = {}
-  for code, row in pairs(db.region_rows()) do
-    local s = db.region_state(row)
-    out[code] = { subscribed = s.subscribed, tax_calculation = s.tax_calculation,
-                  effective_from = s.effective_from }
+  for code, row in pairs(db.region_rows()) do out[code] = region_opt(row) end
+  if cid ~= nil then
+    for code, row in pairs(db.conn_region_rows(cid)) do out[code] = region_opt(row) end
   end
   return out
 end
@@ -59,29 +65,42 @@ local function cached_product_codes(cache, ids)
 end
 
 -- Options for levy.tax.calculate from the regions, settings, products and customers tables.
+-- cid (optional): the connection (legal entity) the document belongs to; its own regions and
+-- settings (connection_regions, connection_settings) replace the global ones.
 -- The tables read are cached per store version (db.calc_cache); the returned opts and its
 -- `regions`/`products`/`customers` maps are fresh tables (merge() writes into them), the
 -- per-entry values are shared and never modified.
-function M.build_opts(request)
+function M.build_opts(request, cid)
   local opts = { products = {}, customers = {} }
   local cache = db.calc_cache()
   local regions, settings
   if cache then
-    regions, settings = cache.regions, cache.settings
+    -- the global view, or one per connection (cache.conns[cid])
+    local slot = cache
+    if cid ~= nil then
+      cache.conns = cache.conns or {}
+      slot = cache.conns[cid]
+      if slot == nil then
+        slot = {}
+        cache.conns[cid] = slot
+        cache.n = cache.n + 1
+      end
+    end
+    regions, settings = slot.regions, slot.settings
     if regions == nil then
-      regions = region_opts()
-      cache.regions = regions
+      regions = region_opts(cid)
+      slot.regions = regions
     end
     if settings == nil then
-      settings = db.settings()
-      cache.settings = settings
+      settings = db.settings(cid)
+      slot.settings = settings
     end
     local copy = {}
     for code, r in pairs(regions) do copy[code] = r end
     opts.regions = copy
   else
-    opts.regions = region_opts()
-    settings = db.settings()
+    opts.regions = region_opts(cid)
+    settings = db.settings(cid)
   end
   if util.is_object(settings.seller_address) then opts.seller = settings.seller_address end
   opts.rounding = settings.rounding or "line"
@@ -140,6 +159,8 @@ local function fix_arrays(result)
 end
 
 -- -> result | nil, err ({status, code, message, details})
+-- extra.connection_id (optional, never passed to the engine): calculate as that connection
+-- (its regions and settings over the global ones).
 -- encode = true: the result comes back as its JSON text (levy.tax's opts.encode: the same
 -- bytes json.encode would write for the table, without building the table).
 function M.run(request, extra, encode)
@@ -147,7 +168,17 @@ function M.run(request, extra, encode)
     return nil, { status = 422, code = "validation_failed", message = "request must be an object",
                   details = json.array({ { field = "", message = "must be an object" } }) }
   end
-  local opts = merge(M.build_opts(request), extra)
+  local cid
+  if type(extra) == "table" and extra.connection_id ~= nil then
+    cid = extra.connection_id
+    if type(cid) ~= "string" or cid == "" then
+      return nil, { status = 422, code = "validation_failed", message = "connection_id must be a non-empty string" }
+    end
+    local rest = {}
+    for k, v in pairs(extra) do if k ~= "connection_id" then rest[k] = v end end
+    extra = rest
+  end
+  local opts = merge(M.build_opts(request, cid), extra)
   if encode then opts.encode = true end
   local result, err = tax.calculate(request, opts)
   if result == nil then

@@ -1,5 +1,6 @@
 -- Store access for the api plugin's tables (regions, regions_audit, settings, products,
--- customers). Every other module goes through here.
+-- customers, and the per-connection connection_regions / connection_settings). Every other
+-- module goes through here.
 --
 -- `levy calc` (config.role == "calc") may run without a store, or with a data dir whose
 -- tables do not exist yet: there, every read that fails is treated as an empty table.
@@ -136,6 +137,84 @@ function M.put_region(code, changes, now_iso)
   end)
 end
 
+---------------------------------------------------------------- regions of one connection
+
+-- A connection (legal entity) may override regions (migrations/0005): its row holds the whole
+-- settable state and replaces the global row for that connection's documents; regions it
+-- has no row for follow the global ones.
+local CR_COLS = "code, subscribed, tax_calculation, registration_number, effective_from, updated_at"
+
+-- {[code] = row} of the connection's overrides.
+function M.conn_region_rows(cid)
+  return read(function()
+    local out = {}
+    for _, r in ipairs(store.rows("SELECT " .. CR_COLS .. " FROM connection_regions WHERE connection_id = ?", cid)) do
+      out[r.code] = r
+    end
+    return out
+  end, empty)
+end
+
+function M.conn_region_row(cid, code)
+  return read(function()
+    return store.row("SELECT " .. CR_COLS .. " FROM connection_regions WHERE connection_id = ? AND code = ?", cid, code)
+  end, none)
+end
+
+-- The region's state for the connection: its override, else the global row. Returns the row
+-- and "connection" | "default".
+function M.conn_region_effective(cid, code)
+  local row = M.conn_region_row(cid, code)
+  if row then return row, "connection" end
+  return M.region_row(code), "default"
+end
+
+-- Sets the connection's override of region `code` to its effective state with `changes`
+-- applied (the first override starts from the global state) and audits it, in one
+-- transaction. Returns before_state, after_state, changed (effective state).
+function M.put_conn_region(cid, code, changes, now_iso)
+  return store.transaction(function()
+    local own = store.row("SELECT " .. CR_COLS .. " FROM connection_regions WHERE connection_id = ? AND code = ?", cid, code)
+    local base = own or store.row("SELECT " .. CR_COLS .. " FROM regions WHERE code = ?", code)
+    local before = M.region_state(base)
+    local after = {}
+    for k, v in pairs(before) do after[k] = v end
+    for k, v in pairs(changes) do
+      if v == json.null then after[k] = nil else after[k] = v end
+    end
+    store.exec([[INSERT INTO connection_regions(connection_id, code, subscribed, tax_calculation,
+                   registration_number, effective_from, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT(connection_id, code) DO UPDATE SET subscribed = excluded.subscribed,
+                   tax_calculation = excluded.tax_calculation,
+                   registration_number = excluded.registration_number,
+                   effective_from = excluded.effective_from, updated_at = excluded.updated_at]],
+      cid, code, after.subscribed and 1 or 0, after.tax_calculation and 1 or 0,
+      after.registration_number, after.effective_from, now_iso)
+    local bj, aj = state_json(before), state_json(after)
+    store.exec("INSERT INTO regions_audit(code, before, after, at, connection_id) VALUES (?, ?, ?, ?, ?)",
+      code, base and bj or nil, aj, now_iso, cid)
+    return before, after, bj ~= aj
+  end)
+end
+
+-- Drops the connection's override of region `code` (it follows the global region again).
+-- Returns before_state, after_state, changed (effective state); changed is false, and
+-- nothing is written, when there was no override.
+function M.delete_conn_region(cid, code, now_iso)
+  return store.transaction(function()
+    local own = store.row("SELECT " .. CR_COLS .. " FROM connection_regions WHERE connection_id = ? AND code = ?", cid, code)
+    local global = store.row("SELECT " .. CR_COLS .. " FROM regions WHERE code = ?", code)
+    local after = M.region_state(global)
+    if own == nil then return after, after, false end
+    local before = M.region_state(own)
+    store.exec("DELETE FROM connection_regions WHERE connection_id = ? AND code = ?", cid, code)
+    local bj, aj = state_json(before), state_json(after)
+    store.exec("INSERT INTO regions_audit(code, before, after, at, connection_id) VALUES (?, ?, ?, ?, ?)",
+      code, bj, aj, now_iso, cid)
+    return before, after, bj ~= aj
+  end)
+end
+
 ---------------------------------------------------------------- settings
 
 M.SETTINGS_DEFAULTS = { rounding = "line", sweep_interval_minutes = 15, sweep_overlap_seconds = 300,
@@ -143,7 +222,9 @@ M.SETTINGS_DEFAULTS = { rounding = "line", sweep_interval_minutes = 15, sweep_ov
 
 -- {seller_address = table|nil, rounding = "line"|"document", sweep_interval_minutes = int,
 --  sweep_overlap_seconds = int, reconcile_interval_minutes = int}
-function M.settings()
+-- cid (optional): a connection id; its overrides (connection_settings) replace the global
+-- values key by key.
+function M.settings(cid)
   local rows = read(function()
     return store.rows("SELECT key, value FROM settings")
   end, empty)
@@ -155,7 +236,39 @@ function M.settings()
     local v = decode_json(r.value)
     if v ~= nil and v ~= json.null then out[r.key] = v end
   end
+  if type(cid) == "string" then
+    for k, v in pairs(M.conn_settings(cid)) do out[k] = v end
+  end
   return out
+end
+
+-- {key = value} of the connection's own settings (the overrides only).
+function M.conn_settings(cid)
+  local rows = read(function()
+    return store.rows("SELECT key, value FROM connection_settings WHERE connection_id = ?", cid)
+  end, empty)
+  local out = {}
+  for _, r in ipairs(rows) do
+    local v = decode_json(r.value)
+    if v ~= nil and v ~= json.null then out[r.key] = v end
+  end
+  return out
+end
+
+-- changes: {key = value|json.null}; json.null drops the connection's value for that key (the
+-- connection follows the global setting again).
+function M.put_conn_settings(cid, changes)
+  store.transaction(function()
+    for k, v in pairs(changes) do
+      if v == json.null then
+        store.exec("DELETE FROM connection_settings WHERE connection_id = ? AND key = ?", cid, k)
+      else
+        store.exec([[INSERT INTO connection_settings(connection_id, key, value) VALUES (?, ?, ?)
+                     ON CONFLICT(connection_id, key) DO UPDATE SET value = excluded.value]],
+          cid, k, json.encode(v))
+      end
+    end
+  end)
 end
 
 -- changes: {key = value|json.null}; json.null deletes the key (back to its default).

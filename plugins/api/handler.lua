@@ -9,7 +9,9 @@
 --       store exactly as POST /v1/calculate does (regions, settings' seller address and
 --       rounding, tax codes of the products the lines name, the customer's stored
 --       exemption and tax id). extra_opts (optional) is merged over them: `products`,
---       `customers` and `regions` per key, anything else (e.g. calculation_id) replaces.
+--       `customers` and `regions` per key, anything else (e.g. calculation_id) replaces;
+--       extra_opts.connection_id calculates as that connection (legal entity): its own
+--       regions and settings (seller address, rounding) over the global ones.
 --       err = {status=422, code="validation_failed"|"address_unresolved", message, details}.
 --   upsert_product{id, name, raw, updated_at, tax_code_hint} -> product, tax_code_changed
 --       Inserts or updates an imported product. raw: table or JSON text. A new product gets
@@ -28,12 +30,15 @@
 --   set_region(code, changes) -> region | nil, message, code ("not_found"|"validation_failed")
 --       Same as PUT /v1/regions/{code} (audited, requeues): changes is a subset of
 --       {subscribed, tax_calculation, registration_number, effective_from}.
---   settings()   -> {seller_address = Address | nil, rounding = "line"|"document",
+--   settings(connection_id?) -> {seller_address = Address | nil, rounding = "line"|"document",
 --                    sweep_interval_minutes = integer, sweep_overlap_seconds = integer,
 --                    reconcile_interval_minutes = integer}
+--       With a connection id: that connection's own settings over the global ones.
 --
 -- Calls into the rillet plugin after a change, when it exports them (errors are logged):
---   requeue_region(code), requeue_product(id), requeue_customer(id) -> {id, documents, state}
+--   requeue_region(code), requeue_product(id), requeue_customer(id),
+--   requeue_connection_region(connection_id, code), requeue_connection(connection_id)
+--   -> {id, documents, state}
 --   (a bulk re-check run as a job; the PUT answer carries it as `requeue`).
 local json = require "levy.json"
 local http = require "levy.http"
@@ -59,12 +64,12 @@ local function older(a, b)
   return ma < mb
 end
 
-local function requeue(fname, arg)
+local function requeue(fname, arg, arg2)
   local ok, exports = pcall(plugin, "rillet")
   if not ok or exports == nil then return end
   local f = exports[fname]
   if type(f) ~= "function" then return end
-  local ok2, e = pcall(f, arg)
+  local ok2, e = pcall(f, arg, arg2)
   if not ok2 then
     log.warn("rillet." .. fname .. " failed", { id = arg,
       error = type(e) == "table" and tostring(e.message) or tostring(e) })
@@ -144,6 +149,87 @@ local function put_region(req)
   return 200, apply_region(r, validate.region(body, region_public(r, nil)))
 end
 
+---------------------------------------------------------------- one connection's regions
+
+-- A connection (legal entity) may override regions: /v1/connections/{id}/regions/{code}.
+-- The connection must exist in the rillet plugin (404 otherwise, also when it is not loaded).
+local function must_connection(id)
+  local ok, exports = pcall(plugin, "rillet")
+  if not ok or exports == nil or type(exports.connection_get) ~= "function" then
+    util.fail(404, "not_found", "connection not found")
+  end
+  exports.connection_get(id) -- raises 404 not_found for an unknown or deleted connection
+  return id
+end
+
+-- region_public plus which value applies: the connection's own ("connection") or the global
+-- default ("default").
+local function conn_region_public(cid, r, row, source)
+  local out = region_public(r, row)
+  out.connection_id = cid
+  out.source = source
+  return out
+end
+
+local function list_conn_regions(req)
+  local cid = must_connection(req.params.id)
+  local _, list = rule_regions()
+  local rows, own = db.region_rows(), db.conn_region_rows(cid)
+  local country = req.query and req.query.country
+  if country ~= nil then country = country:upper() end
+  local out = {}
+  for _, r in ipairs(list) do
+    if country == nil or country == "" or (r.country or ""):upper() == country then
+      local o = own[r.code]
+      out[#out + 1] = conn_region_public(cid, r, o or rows[r.code], o and "connection" or "default")
+    end
+  end
+  return 200, { data = util.array(out), next_cursor = json.null }
+end
+
+local function get_conn_region(req)
+  local cid = must_connection(req.params.id)
+  local r = find_region(req.params.code)
+  local row, source = db.conn_region_effective(cid, r.code)
+  return 200, conn_region_public(cid, r, row, source)
+end
+
+local function conn_region_answer(cid, r, changed)
+  local run
+  if changed then run = requeue("requeue_connection_region", cid, r.code) end
+  local row, source = db.conn_region_effective(cid, r.code)
+  return with_requeue(conn_region_public(cid, r, row, source), run)
+end
+
+local function put_conn_region(req)
+  local cid = must_connection(req.params.id)
+  local r = find_region(req.params.code)
+  local body = util.body_object(req)
+  local current = region_public(r, nil)
+  -- the answer of a GET may be sent back as is (connection_id and source are read-only)
+  local changes = {}
+  for k, v in pairs(body) do if k ~= "connection_id" and k ~= "source" then changes[k] = v end end
+  if body.connection_id ~= nil and body.connection_id ~= cid then
+    util.fail(422, "validation_failed", "connection_id: is read-only",
+      json.array({ { field = "connection_id", message = "is read-only" } }))
+  end
+  if body.source ~= nil and body.source ~= "connection" and body.source ~= "default" then
+    util.fail(422, "validation_failed", 'source: must be "connection" or "default" (read-only)',
+      json.array({ { field = "source", message = 'must be "connection" or "default" (read-only)' } }))
+  end
+  local v = validate.region(changes, current)
+  local _, _, changed = db.put_conn_region(cid, r.code, v, now_iso())
+  return 200, conn_region_answer(cid, r, changed)
+end
+
+-- DELETE: the connection follows the global region again.
+local function delete_conn_region(req)
+  local cid = must_connection(req.params.id)
+  local r = find_region(req.params.code)
+  local _, _, changed = db.delete_conn_region(cid, r.code, now_iso())
+  return 200, conn_region_answer(cid, r, changed)
+end
+
 ---------------------------------------------------------------- tax codes
 
 local function list_tax_codes()
@@ -184,6 +270,61 @@ local function put_settings(req)
   local changes = validate.settings(body)
   db.put_settings(changes)
   return 200, settings_public()
+end
+
+-- One connection's settings: the effective values (its own over the global ones), the keys it
+-- sets itself (`overrides`) and the connection id.
+local function conn_settings_public(cid)
+  local s = db.settings(cid)
+  local own = {}
+  for k in pairs(db.conn_settings(cid)) do own[#own + 1] = k end
+  table.sort(own)
+  return {
+    connection_id = cid,
+    seller_address = util.orjnull(s.seller_address),
+    rounding = s.rounding,
+    sweep_interval_minutes = s.sweep_interval_minutes,
+    sweep_overlap_seconds = s.sweep_overlap_seconds,
+    reconcile_interval_minutes = s.reconcile_interval_minutes,
+    overrides = util.array(own),
+  }
+end
+
+-- Settings that decide a document's tax (a change re-checks the connection's documents).
+local TAX_SETTINGS = { seller_address = true, rounding = true }
+
+-- PUT /v1/connections/{id}/settings: the keys given become the connection's own; a key sent
+-- as null (or a blank seller_address) goes back to the global value.
+local function put_conn_settings(req)
+  local cid = must_connection(req.params.id)
+  local body = util.body_object(req)
+  local set, drop = {}, {}
+  for k, v in pairs(body) do
+    if k == "connection_id" or k == "overrides" then
+      -- read-only echoes of a GET answer
+    elseif v == json.null then drop[k] = json.null
+    else set[k] = v end
+  end
+  if body.connection_id ~= nil and body.connection_id ~= cid then
+    util.fail(422, "validation_failed", "connection_id: is read-only",
+      json.array({ { field = "connection_id", message = "is read-only" } }))
+  end
+  local changes = validate.settings(set)
+  local errs = util.errors()
+  util.check_unknown(errs, drop, { seller_address = true, rounding = true, sweep_interval_minutes = true,
+                                   sweep_overlap_seconds = true, reconcile_interval_minutes = true })
+  errs:raise()
+  for k, v in pairs(drop) do changes[k] = v end
+  local before = db.settings(cid)
+  db.put_conn_settings(cid, changes)
+  local after = db.settings(cid)
+  local changed = false
+  for k in pairs(TAX_SETTINGS) do
+    if json.encode(util.orjnull(before[k])) ~= json.encode(util.orjnull(after[k])) then changed = true end
+  end
+  local run
+  if changed then run = requeue("requeue_connection", cid) end
+  return 200, with_requeue(conn_settings_public(cid), run)
 end
 
 ---------------------------------------------------------------- products, customers
@@ -242,7 +383,11 @@ end
 
 local function post_calculate(req)
   local body = util.body_object(req)
-  local result, err = calc.run(body, nil, true) -- JSON text, served as is
+  -- ?connection_id=: calculate as that connection (legal entity): its regions and settings
+  local extra
+  local cid = req.query and req.query.connection_id
+  if cid ~= nil and cid ~= "" then extra = { connection_id = must_connection(cid) } end
+  local result, err = calc.run(body, extra, true) -- JSON text, served as is
   if result == nil then
     local details = err.details
     if type(details) == "table" then details = util.array(details) end
@@ -322,8 +467,10 @@ function exports.set_region(code, changes)
   return out
 end
 
-function exports.settings()
-  return db.settings()
+-- cid (optional): that connection's effective settings (its own over the global ones).
+function exports.settings(cid)
+  if cid ~= nil and type(cid) ~= "string" then cid = nil end
+  return db.settings(cid)
 end
 
 ---------------------------------------------------------------- plugin
@@ -342,6 +489,13 @@ return {
     { method = "GET", path = "/v1/settings", auth = "token",
       handler = function() return 200, settings_public() end },
     { method = "PUT", path = "/v1/settings", auth = "token", handler = put_settings },
+    { method = "GET", path = "/v1/connections/{id}/regions", auth = "token", handler = list_conn_regions },
+    { method = "GET", path = "/v1/connections/{id}/regions/{code}", auth = "token", handler = get_conn_region },
+    { method = "PUT", path = "/v1/connections/{id}/regions/{code}", auth = "token", handler = put_conn_region },
+    { method = "DELETE", path = "/v1/connections/{id}/regions/{code}", auth = "token", handler = delete_conn_region },
+    { method = "GET", path = "/v1/connections/{id}/settings", auth = "token",
+      handler = function(req) return 200, conn_settings_public(must_connection(req.params.id)) end },
+    { method = "PUT", path = "/v1/connections/{id}/settings", auth = "token", handler = put_conn_settings },
     { method = "GET", path = "/v1/products", auth = "token",
       handler = function(req) return page(req, products_page, db.product_public) end },
     { method = "GET", path = "/v1/products/{id}", auth = "token", handler = get_product },

@@ -17,8 +17,14 @@ local M = {}
 
 M.BATCH = 100          -- documents re-checked per job run
 
--- kind -> the documents it touches (a WHERE on `d`, one bound argument) and the reason.
--- Built from the kind only, never from stored text.
+-- kind -> the documents it touches (a WHERE on `d`, its bound arguments: `arg` returns them
+-- from the target, a string) and the reason. Built from the kind only, never from stored text.
+-- A connection's own region (connection_region) has the target "<connection id> <code>".
+local function conn_code(t)
+  local cid, code = t:match("^(%S+) (%S+)$")
+  return cid or "", (code or ""):upper()
+end
+
 local KINDS = {
   region = {
     where = "(d.region = ? OR (d.region IS NULL AND d.tax_status IN ('not_collecting', 'failed')))",
@@ -36,6 +42,17 @@ local KINDS = {
     where = "d.connection_id = ?",
     arg = function(t) return t end,
     reason = function() return "tax scope settings changed" end },
+  -- a region toggled for one connection (legal entity): only that connection's documents
+  connection_region = {
+    where = "d.connection_id = ? AND (d.region = ? OR (d.region IS NULL AND d.tax_status IN ('not_collecting', 'failed')))",
+    arg = conn_code,
+    target = function(t) local cid, code = conn_code(t); return cid .. " " .. code end,
+    reason = function(t) local cid, code = conn_code(t); return "region " .. code .. " of connection " .. cid .. " changed" end },
+  -- the seller address or rounding of one connection changed
+  connection_settings = {
+    where = "d.connection_id = ?",
+    arg = function(t) return t end,
+    reason = function(t) return "settings of connection " .. t .. " changed" end },
 }
 M.KINDS = KINDS
 
@@ -49,9 +66,11 @@ end
 -- How many documents a run of `kind` on `target` would re-check: one COUNT query.
 function M.count(kind, target)
   local K = KINDS[kind]
-  local a = K.arg(target)
+  local args = { K.arg(target) }
+  local n = #args
+  for i = 1, n do args[n + i] = args[i] end
   local r = store.row("SELECT (SELECT count(*)" .. from_where(docs.TYPES.invoice, K) ..
-    ") + (SELECT count(*)" .. from_where(docs.TYPES.credit_memo, K) .. ") AS n", a, a)
+    ") + (SELECT count(*)" .. from_where(docs.TYPES.credit_memo, K) .. ") AS n", table.unpack(args, 1, 2 * n))
   return r and r.n or 0
 end
 
@@ -68,7 +87,8 @@ function M.start(kind, target, force)
   local id = crypto.id("bulk_")
   store.transaction(function()
     store.exec([[INSERT INTO bulk_runs(id, kind, target, force, reason, state, documents, created_at)
-      VALUES (?,?,?,?,?, 'running', ?, ?)]], id, kind, K.arg(target), force and 1 or 0, K.reason(target), n, now_iso())
+      VALUES (?,?,?,?,?, 'running', ?, ?)]], id, kind, (K.target or K.arg)(target), force and 1 or 0,
+      K.reason(target), n, now_iso())
     local jid = jobs.enqueue { kind = "rillet.bulk", key = id, payload = { bulk_id = id } }
     store.exec("UPDATE bulk_runs SET job_id = ? WHERE id = ?", jid, id)
   end)
@@ -93,8 +113,11 @@ function M.run(job)
       local T = docs.TYPES[dt]
       local col = "cursor_" .. T.table
       if left > 0 then
+        local args = { K.arg(b.target) }
+        local n = #args
+        args[n + 1], args[n + 2] = b[col], left
         local rows = store.rows("SELECT d.rowid AS seq, d.id, d.raw, d.fingerprint, d.status, d.calculation_id, c.line_amounts" ..
-          from_where(T, K) .. " AND d.rowid > ? ORDER BY d.rowid LIMIT ?", b.target, b[col], left)
+          from_where(T, K) .. " AND d.rowid > ? ORDER BY d.rowid LIMIT ?", table.unpack(args, 1, n + 2))
         for _, r in ipairs(rows) do
           if docs.recheck(dt, r, b.reason, force) then queued = queued + 1 end
           store.exec("UPDATE bulk_runs SET " .. col .. " = ? WHERE id = ?", r.seq, bid)

@@ -331,6 +331,15 @@ return {
     requeue_product = function(id) return bulk.start("product", id, true) end,
     requeue_customer = function(id) return bulk.start("customer", id, true) end,
     requeue_region = function(code) return bulk.start("region", code, true) end,
+    -- a connection's own region or tax settings (seller address, rounding) changed: that
+    -- connection's documents only
+    requeue_connection_region = function(cid, code)
+      if type(cid) ~= "string" or type(code) ~= "string" or cid:find("%s") or code:find("%s") then
+        return { id = json.null, documents = 0, state = "done" }
+      end
+      return bulk.start("connection_region", cid .. " " .. code, true)
+    end,
+    requeue_connection = function(cid) return bulk.start("connection_settings", cid, true) end,
     -- for the admin plugin (connect flow)
     connection_create = conn.create,
     connection_subsidiary = conn.set_subsidiary,

@@ -23,10 +23,11 @@ M.PER_RUN = 2                  -- documents per job run, then it re-queues itsel
                                -- each is a GET, and every run of more than 2 goes through the resume)
 M.HEADROOM = 3                 -- use at most 2/3 of the request window: live write-backs first
 
-function M.interval_ms()
+-- cid (optional): the connection, whose own settings may set another interval.
+function M.interval_ms(cid)
   local api = docs.api()
   if api and api.settings then
-    local ok, s = pcall(api.settings)
+    local ok, s = pcall(api.settings, cid)
     if ok and type(s) == "table" and math.type(s.reconcile_interval_minutes) == "integer"
       and s.reconcile_interval_minutes > 0 then
       return s.reconcile_interval_minutes * 60000
@@ -165,13 +166,12 @@ end
 -- Scheduled every minute: a connection whose last reconciliation started an interval ago
 -- (or, never reconciled, whose import finished an interval ago) gets one.
 function M.tick()
-  local every = M.interval_ms()
   local now = time.now_ms()
   for _, r in ipairs(store.rows([[SELECT c.id, c.import_finished_at, (SELECT max(started_ms) FROM reconciliation_runs
       x WHERE x.connection_id = c.id) AS last FROM connections c WHERE c.deleted_at IS NULL
       AND c.status IN ('connected', 'error') AND c.import_state = 'done' AND c.api_key_sealed IS NOT NULL]])) do
     local since = r.last or (type(r.import_finished_at) == "string" and time.parse_iso(r.import_finished_at)) or now
-    if now - since >= every then
+    if now - since >= M.interval_ms(r.id) then
       jobs.enqueue { kind = "rillet.reconcile", key = r.id, payload = { connection_id = r.id } }
     end
   end

@@ -227,20 +227,24 @@ function M.sweep(job)
 end
 
 -- Scheduled every minute: enqueue a sweep for each connection whose interval has passed.
-function M.tick()
-  local api = docs.api()
-  local minutes = 15
+-- The interval is the connection's own setting when it has one, else the global one.
+local function sweep_minutes(api, cid)
   if api and api.settings then
-    local ok, s = pcall(api.settings)
+    local ok, s = pcall(api.settings, cid)
     if ok and type(s) == "table" and math.type(s.sweep_interval_minutes) == "integer"
       and s.sweep_interval_minutes > 0 then
-      minutes = s.sweep_interval_minutes
+      return s.sweep_interval_minutes
     end
   end
+  return 15
+end
+
+function M.tick()
+  local api = docs.api()
   local now = time.now_ms()
   for _, r in ipairs(store.rows([[SELECT id, last_sync_ms FROM connections WHERE deleted_at IS NULL
       AND status IN ('connected', 'error') AND import_state = 'done' AND api_key_sealed IS NOT NULL]])) do
-    if not r.last_sync_ms or now - r.last_sync_ms >= minutes * 60000 then
+    if not r.last_sync_ms or now - r.last_sync_ms >= sweep_minutes(api, r.id) * 60000 then
       jobs.enqueue { kind = "rillet.sweep", key = r.id, payload = { connection_id = r.id } }
     end
   end

@@ -15,10 +15,11 @@ local M = {}
 
 M.DEFAULT_OVERLAP_S = 300
 
-function M.overlap_ms()
+-- cid (optional): the connection, whose own settings may set another overlap.
+function M.overlap_ms(cid)
   local api = require("docs").api()
   if api and api.settings then
-    local ok, st = pcall(api.settings)
+    local ok, st = pcall(api.settings, cid)
     if ok and type(st) == "table" and math.type(st.sweep_overlap_seconds) == "integer"
       and st.sweep_overlap_seconds >= 0 then
       return st.sweep_overlap_seconds * 1000
@@ -35,7 +36,7 @@ function M.get(crow, entity)
     crow.id, entity)
   if r then return time.iso_ms(r.watermark_ms) end
   local started = type(crow.import_started_at) == "string" and time.parse_iso(crow.import_started_at)
-  if started then return time.iso_ms(started - M.overlap_ms()) end
+  if started then return time.iso_ms(started - M.overlap_ms(crow.id)) end
   return nil
 end
 
@@ -44,7 +45,7 @@ end
 -- commits the pull's last page (or right after it).
 function M.complete(cid, entity, started_ms, source)
   if math.type(started_ms) ~= "integer" then return end
-  local wm = started_ms - M.overlap_ms()
+  local wm = started_ms - M.overlap_ms(cid)
   store.exec([[INSERT INTO sync_watermarks(connection_id, entity, watermark_ms, pull_started_ms, source, completed_at)
     VALUES (?,?,?,?,?,?) ON CONFLICT(connection_id, entity) DO UPDATE SET watermark_ms = excluded.watermark_ms,
     pull_started_ms = excluded.pull_started_ms, source = excluded.source, completed_at = excluded.completed_at]],

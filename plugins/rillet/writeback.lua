@@ -117,7 +117,9 @@ function M.calculate(job)
   local api = docs.api()
   if not api then error("api plugin not loaded") end
   local started = time.now_ms()
-  local result, cerr = api.calculate(req)
+  -- as the document's connection (legal entity): its own regions and settings (seller
+  -- address, rounding) over the global ones
+  local result, cerr = api.calculate(req, { connection_id = row.connection_id })
   metrics.observe("levy_calculation_ms", { source = "rillet" }, time.now_ms() - started)
   local now = time.now_ms()
   local calc_id = (result and type(result.calculation_id) == "string" and result.calculation_id)
