@@ -584,6 +584,19 @@ def case_openapi(tmp):
         api("POST", "/v1/connections/%s/backfill?confirm=true" % cid, {"from": "2025-01-01", "to": "2025-12-31"})
         api("POST", "/v1/connections/%s/backfill" % cid, {"from": "2025-12-31", "to": "2025-01-01"})  # 422
         api("GET", "/v1/connections/%s/backfill" % cid)
+        # issue 17: the connection's own regions and settings (legal entities)
+        api("GET", "/v1/connections/%s/regions" % cid)
+        api("GET", "/v1/connections/%s/regions/US-OR" % cid)
+        api("PUT", "/v1/connections/%s/regions/US-OR" % cid, {"subscribed": False})
+        api("PUT", "/v1/connections/%s/regions/US-OR" % cid, {"subscribed": "no"})           # 422
+        api("DELETE", "/v1/connections/%s/regions/US-OR" % cid)
+        api("GET", "/v1/connections/con_nosuch/regions/US-OR")                               # 404
+        api("GET", "/v1/connections/%s/settings" % cid)
+        api("PUT", "/v1/connections/%s/settings" % cid, {"rounding": "document"})
+        api("PUT", "/v1/connections/%s/settings" % cid, {"rounding": None})
+        api("PUT", "/v1/connections/%s/settings" % cid, {"colour": "blue"})                  # 422
+        api("POST", "/v1/calculate?connection_id=" + cid, {"currency": "USD", "ship_to": {"country": "US",
+            "state": "OR", "zip_code": "97201"}, "lines": [{"id": "1", "amount": "10.00"}]})
         api("GET", "/v1/connections/con_nosuch")                                              # 404
         api("DELETE", "/v1/connections/" + cid)
         api("GET", "/v1/connections/" + cid)
