@@ -485,6 +485,87 @@ async function main() {
     assert(gone.status === 401, 'revoked key still accepted: ' + gone.status);
   });
 
+  /* Several legal entities (issue 17): a second connection (the other subsidiary) gives the
+   * Regions and Settings pages an entity picker; a change made for one entity is that
+   * connection's own and leaves the default (and the first connection) as they were. */
+  let euId = null;
+  await check('entities: a second connection (the other subsidiary) is connected through the API', async () => {
+    const c = await http('POST', base + '/v1/connections', { provider: 'rillet', api_key: apiKey }, auth);
+    assert(c.status === 201, 'POST /v1/connections ' + c.status + ' ' + c.text.slice(0, 200));
+    euId = c.json.id;
+    const other = (c.json.subsidiaries || []).find(x => x.currency !== 'USD');
+    assert(other, 'no second subsidiary: ' + c.text.slice(0, 300));
+    const s = await http('POST', base + '/v1/connections/' + euId + '/subsidiary', { subsidiary_id: other.id }, auth);
+    assert(s.status === 200, 'subsidiary ' + s.status + ' ' + s.text.slice(0, 200));
+    const wh = await http('POST', simUrl + '/_sim/webhooks', { name: 'levy-eu', url: s.json.webhook_url, enabled: true, events: { INVOICE: EVENTS } });
+    const token = pickToken(wh.json);
+    assert(wh.status < 300 && token, 'POST /_sim/webhooks answered ' + wh.status);
+    const t = await http('POST', base + '/v1/connections/' + euId + '/webhook-secret', { signing_token: token }, auth);
+    assert(t.status === 200 && t.json.status === 'connected', 'webhook-secret ' + t.status + ' ' + t.text.slice(0, 200));
+  });
+
+  await check('entities: Regions has an entity picker; a region turned off for one entity is its own', async () => {
+    assert(euId, 'no second connection');
+    await nav('Regions', 'regions');
+    const picker = page.locator('#entity-picker');
+    await picker.waitFor();
+    const names = await picker.locator('option').allInnerTexts();
+    assert(names.length === 3 && /Default/.test(names[0]) && names.some(n => /USD/.test(n)) && names.some(n => /EUR/.test(n)), 'picker options ' + JSON.stringify(names));
+    await picker.selectOption(euId);
+    await page.locator('#entity-note', { hasText: 'EUR' }).waitFor();
+    const code = subscribe[0];
+    const row = page.locator('#regions-table tr[data-code="' + code + '"]');
+    await row.locator('td.applies', { hasText: 'Default' }).waitFor();
+    assert(await row.locator('input[name="subscribed"]').isChecked(), code + ' not shown subscribed (the default) for the entity');
+    await row.locator('input[name="subscribed"]').uncheck();
+    await row.locator('td.applies', { hasText: 'This entity' }).waitFor();
+    const own = (await http('GET', base + '/v1/connections/' + euId + '/regions/' + code, undefined, auth)).json;
+    assert(own && own.subscribed === false && own.source === 'connection', 'entity region ' + JSON.stringify(own));
+    const glob = (await http('GET', base + '/v1/regions/' + code, undefined, auth)).json;
+    const first = (await http('GET', base + '/v1/connections/' + connId + '/regions/' + code, undefined, auth)).json;
+    assert(glob.subscribed === true && first.subscribed === true && first.source === 'default', 'default changed: ' + JSON.stringify([glob, first]));
+    await shot('regions-entity');
+    await row.getByRole('button', { name: 'Use the default for' }).click();
+    await row.locator('td.applies', { hasText: 'Default' }).waitFor();
+    const back = (await http('GET', base + '/v1/connections/' + euId + '/regions/' + code, undefined, auth)).json;
+    assert(back.subscribed === true && back.source === 'default', 'after Use default ' + JSON.stringify(back));
+    await picker.selectOption('');
+    await until('the default regions again', async () => !(await page.locator('#entity-note').isVisible()) &&
+      await page.locator('#regions-table tr[data-code="' + code + '"]').count() === 1, 5000);
+    assert(await page.locator('#regions-table td.applies').count() === 0, 'the default view shows entity columns');
+  });
+
+  await check('entities: Settings has an entity picker; a seller address set for one entity is its own', async () => {
+    assert(euId, 'no second connection');
+    await nav('Settings', 'settings');
+    const picker = page.locator('#entity-picker');
+    await picker.waitFor();
+    await picker.selectOption(euId);
+    await page.locator('#settings-entity', { hasText: 'EUR' }).waitFor();
+    const def = page.getByLabel(/Use the default seller address/);
+    assert(await def.isChecked(), 'the entity does not start on the default seller address');
+    assert(await page.getByLabel('City', { exact: true }).inputValue() === 'Austin', 'the default address is not shown');
+    await def.uncheck();
+    await page.getByLabel('Street', { exact: true }).fill('Herengracht 420');
+    await page.getByLabel('City', { exact: true }).fill('Amsterdam');
+    await page.getByLabel('State / province', { exact: true }).fill('NH');
+    await page.getByLabel('ZIP / postal code', { exact: true }).fill('1017 BZ');
+    await page.getByLabel('Country (ISO code)', { exact: true }).fill('NL');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.locator('#settings-form .notice.ok').waitFor();
+    const own = (await http('GET', base + '/v1/connections/' + euId + '/settings', undefined, auth)).json;
+    assert(own && own.seller_address && own.seller_address.country === 'NL' && JSON.stringify(own.overrides) === '["seller_address"]',
+      'entity settings ' + JSON.stringify(own));
+    const glob = (await http('GET', base + '/v1/settings', undefined, auth)).json;
+    const first = (await http('GET', base + '/v1/connections/' + connId + '/settings', undefined, auth)).json;
+    assert(glob.seller_address.zip_code === '78701' && first.seller_address.zip_code === '78701' && first.overrides.length === 0,
+      'default changed: ' + JSON.stringify([glob, first]));
+    await shot('settings-entity');
+    await picker.selectOption('');
+    await until('the default settings again', async () => !(await page.locator('#settings-entity').count()) &&
+      await page.getByLabel('City', { exact: true }).inputValue() === 'Austin', 5000);
+  });
+
   await check('rules: generation and files with hashes', async () => {
     await nav('Rules', 'rules');
     await page.locator('#files-table tbody tr td.mono').first().waitFor();

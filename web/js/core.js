@@ -331,6 +331,31 @@
     }
     return next(null);
   };
+  /* Legal entities (issue 17): each Rillet connection (one subsidiary) may have its own regions
+     and settings. With two or more connections a page shows this picker of whose values it
+     shows; onPick(entity) gets null (the default: every entity without a value of its own) or
+     {id, label}. The returned element stays empty with fewer than two connections. */
+  L.entityLabel = function (c) {
+    var s = c.subsidiary || {};
+    return (s.trade_name || c.id) + (s.currency ? ' (' + s.currency + ')' : '');
+  };
+  L.entityPicker = function (onPick) {
+    var slot = h('div', { class: 'entity-picker' });
+    L.api('GET', '/v1/connections').then(function (res) {
+      var list = ((res && res.data) || []).filter(function (c) { return c.subsidiary; });
+      if (list.length < 2) return;
+      var sel = h('select', { name: 'entity', id: 'entity-picker' },
+        h('option', { value: '', text: 'Default (every entity)' }));
+      list.forEach(function (c) { sel.appendChild(h('option', { value: c.id, text: L.entityLabel(c) })); });
+      slot.appendChild(L.field({ label: 'Entity', input: sel,
+        hint: 'Whose values you see and change. The default applies to every entity (connection) without a value of its own.' }));
+      sel.addEventListener('change', function () {
+        var c = list.filter(function (x) { return x.id === sel.value; })[0];
+        onPick(c ? { id: c.id, label: L.entityLabel(c) } : null);
+      });
+    }, function () { /* no picker: the page shows the default values */ });
+    return slot;
+  };
   L.tableWrap = function (heads, tbody, extra) {
     return h('div', { class: 'table-wrap' }, h('table', extra || null,
       h('thead', null, h('tr', null, heads.map(function (x) {

@@ -1,4 +1,5 @@
-/* Regions: subscribe, tax calculation, registration number, effective date. */
+/* Regions: subscribe, tax calculation, registration number, effective date; with two or more
+ * connections, per legal entity (an entity picker: the default or one connection's own). */
 (function () {
   'use strict';
   var L = window.levy, h = L.h;
@@ -11,24 +12,33 @@
       var country = h('select', { name: 'country' }, h('option', { value: '', text: 'All countries' }));
       var search = h('input', { type: 'search', name: 'q', placeholder: 'Code or name' });
       var onlySub = h('input', { type: 'checkbox', name: 'subscribed_only' });
-      var tbody = h('tbody', null, L.loadingRow(8));
+      var tbody = null;
+      var tableSlot = h('div');
       var errSlot = h('div');
       var count = h('p', { class: 'muted', role: 'status' });
+      /* Several legal entities (issue 17): whose regions the table shows (null = the default). */
+      var entity = null;
+      var entityNote = h('p', { class: 'muted', id: 'entity-note', role: 'status' });
+      entityNote.hidden = true;
+      var picker = L.entityPicker(function (e) { entity = e; load(); });
       main.appendChild(h('h1', { text: 'Regions' }));
       main.appendChild(h('p', { class: 'muted', text: 'levy computes tax only for ship-tos in regions that are subscribed with tax calculation on (from the effective date, when set). Changes save at once.' }));
       main.appendChild(h('div', { class: 'toolbar' },
+        picker,
         L.field({ label: 'Country', input: country }),
         L.field({ label: 'Search', input: search }),
         h('label', { class: 'check', style: 'margin-bottom:.5rem' }, onlySub, 'Subscribed only')));
+      main.appendChild(entityNote);
       main.appendChild(errSlot);
       main.appendChild(count);
       bulkLine = h('p', { class: 'muted', role: 'status', id: 'bulk-progress' });
       bulkLine.hidden = true;
       main.appendChild(bulkLine);
-      main.appendChild(L.tableWrap(['Code', 'Region', { text: 'Country', cls: 'hide-sm' }, { text: 'Tax', cls: 'hide-sm' }, 'Subscribed', 'Tax calculation', 'Registration number', 'Effective from', { sr: 'Save status' }], tbody, { id: 'regions-table' }));
+      main.appendChild(tableSlot);
 
       var regions = [];
       function filter() {
+        if (!tbody) return;
         var c = country.value, q = search.value.trim().toLowerCase(), n = 0;
         tbody.querySelectorAll('tr[data-code]').forEach(function (tr) {
           var r = tr._region;
@@ -42,17 +52,34 @@
       [country, onlySub].forEach(function (el) { el.addEventListener('change', filter); });
       search.addEventListener('input', filter);
 
-      L.fetchAll('/v1/regions').then(function (data) {
-        if (!alive) return;
-        regions = data;
-        var countries = {};
-        data.forEach(function (r) { if (r.country) countries[r.country] = true; });
-        Object.keys(countries).sort().forEach(function (c) { country.appendChild(h('option', { value: c, text: c })); });
-        L.clear(tbody);
-        if (!data.length) tbody.appendChild(h('tr', null, h('td', { colspan: 9, class: 'empty', text: 'No regions: are the rule scripts loaded?' })));
-        data.forEach(function (r) { tbody.appendChild(row(r)); });
-        filter();
-      }, function (err) { if (alive) { L.clear(tbody); L.showError(errSlot, err); } });
+      var countriesDone = false, seq = 0;
+      function load() {
+        var mine = ++seq;
+        var heads = ['Code', 'Region', { text: 'Country', cls: 'hide-sm' }, { text: 'Tax', cls: 'hide-sm' }, 'Subscribed', 'Tax calculation', 'Registration number', 'Effective from'];
+        if (entity) heads.push('Applies');
+        heads.push({ sr: 'Save status' });
+        tbody = h('tbody', null, L.loadingRow(heads.length));
+        L.clear(tableSlot).appendChild(L.tableWrap(heads, tbody, { id: 'regions-table' }));
+        L.clear(errSlot);
+        entityNote.hidden = !entity;
+        entityNote.textContent = entity ? 'Regions of ' + entity.label + ': a change here applies to this entity only. "Default" rows follow the default regions until you change them.' : '';
+        var path = entity ? '/v1/connections/' + encodeURIComponent(entity.id) + '/regions' : '/v1/regions';
+        L.fetchAll(path).then(function (data) {
+          if (!alive || mine !== seq) return;
+          regions = data;
+          if (!countriesDone) {
+            countriesDone = true;
+            var countries = {};
+            data.forEach(function (r) { if (r.country) countries[r.country] = true; });
+            Object.keys(countries).sort().forEach(function (c) { country.appendChild(h('option', { value: c, text: c })); });
+          }
+          L.clear(tbody);
+          if (!data.length) tbody.appendChild(h('tr', null, h('td', { colspan: heads.length, class: 'empty', text: 'No regions: are the rule scripts loaded?' })));
+          data.forEach(function (r) { tbody.appendChild(row(r, entity)); });
+          filter();
+        }, function (err) { if (alive && mine === seq) { L.clear(tbody); L.showError(errSlot, err); } });
+      }
+      load();
       return 'Regions';
     }
   });
@@ -81,8 +108,10 @@
     bulkTimer = setTimeout(poll, 500);
   }
 
-  function row(r) {
+  /* entity: null (the default regions) or {id, label} (that connection's own view). */
+  function row(r, entity) {
     var L_ = L;
+    var base = entity ? '/v1/connections/' + encodeURIComponent(entity.id) + '/regions/' : '/v1/regions/';
     var tr = h('tr', { dataset: { code: r.code } });
     tr._region = r;
     var label = r.name || r.code;
@@ -97,7 +126,7 @@
       st.textContent = 'Saving…';
       st.className = 'status-cell muted';
       [sub, calc, reg, eff].forEach(function (x) { x.removeAttribute('aria-invalid'); });
-      return L_.api('PUT', '/v1/regions/' + encodeURIComponent(r.code), body).then(function (nr) {
+      return L_.api(body ? 'PUT' : 'DELETE', base + encodeURIComponent(r.code), body || undefined).then(function (nr) {
         if (nr && typeof nr === 'object') {
           var run = nr.requeue;
           delete nr.requeue;
@@ -107,6 +136,7 @@
           calc.checked = !!r.tax_calculation;
           if (document.activeElement !== reg) reg.value = r.registration_number || '';
           if (document.activeElement !== eff) eff.value = r.effective_from || '';
+          showSource();
         }
         st.textContent = 'Saved';
         st.className = 'status-cell ok';
@@ -124,6 +154,23 @@
     reg.addEventListener('change', function () { put({ registration_number: reg.value.trim() || null }, reg); });
     eff.addEventListener('change', function () { put({ effective_from: eff.value || null }, eff); });
 
+    /* An entity's view: whether the row is its own or the default, and a way back. */
+    var applies = null, srcText = null, reset = null;
+    function showSource() {
+      if (!applies) return;
+      var own = r.source === 'connection';
+      srcText.textContent = own ? 'This entity' : 'Default';
+      srcText.className = own ? 'badge' : 'muted';
+      reset.hidden = !own;
+    }
+    if (entity) {
+      srcText = h('span');
+      reset = h('button', { type: 'button', class: 'secondary', text: 'Use default', 'aria-label': 'Use the default for ' + label });
+      reset.addEventListener('click', function () { put(null, null); });
+      applies = h('td', { class: 'applies' }, srcText, ' ', reset);
+      showSource();
+    }
+
     tr.appendChild(h('td', null, h('code', { text: r.code })));
     tr.appendChild(h('td', { text: r.name || '' }));
     tr.appendChild(h('td', { class: 'hide-sm', text: r.country || '' }));
@@ -132,6 +179,7 @@
     tr.appendChild(h('td', null, calc));
     tr.appendChild(h('td', null, reg));
     tr.appendChild(h('td', null, eff));
+    if (applies) tr.appendChild(applies);
     tr.appendChild(st);
     return tr;
   }

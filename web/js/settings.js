@@ -1,4 +1,5 @@
-/* Settings: seller address (origin sourcing, cross-border VAT), rounding, sweep interval;
+/* Settings: seller address (origin sourcing, cross-border VAT), rounding, sweep interval, the
+ * default or one legal entity's (connection's) own when there are two or more;
  * the Sphere-compatible endpoint's own API key (issue 15: not the admin token). */
 (function () {
   'use strict';
@@ -11,10 +12,20 @@
       var alive = true;
       L.onLeave(function () { alive = false; });
       main.appendChild(h('h1', { text: 'Settings' }));
+      /* Several legal entities (issue 17): the default settings, or one connection's own. */
+      var seq = 0;
+      var picker = L.entityPicker(function (e) { load(e); });
+      main.appendChild(h('div', { class: 'toolbar' }, picker));
       var slot = h('div', null, h('p', { class: 'loading', text: 'Loading…' }));
       main.appendChild(slot);
-      L.api('GET', '/v1/settings').then(function (st) { if (alive) L.clear(slot).appendChild(form(st || {})); },
-        function (err) { if (alive) L.showError(L.clear(slot), err); });
+      function load(entity) {
+        var mine = ++seq;
+        L.clear(slot).appendChild(h('p', { class: 'loading', text: 'Loading…' }));
+        var path = entity ? '/v1/connections/' + encodeURIComponent(entity.id) + '/settings' : '/v1/settings';
+        L.api('GET', path).then(function (st) { if (alive && mine === seq) L.clear(slot).appendChild(form(st || {}, entity)); },
+          function (err) { if (alive && mine === seq) L.showError(L.clear(slot), err); });
+      }
+      load(null);
       var keySlot = h('div');
       main.appendChild(keySlot);
       L.api('GET', '/v1/sphere-api-key').then(function (k) { if (alive) L.clear(keySlot).appendChild(sphereKey(k || {})); },
@@ -23,24 +34,39 @@
     }
   });
 
-  function form(st) {
+  /* entity: null (the default settings) or {id, label}: that connection's settings, where a
+     value left to the default follows the default settings. */
+  function form(st, entity) {
+    var own = {};
+    (st.overrides || []).forEach(function (k) { own[k] = true; });
     var a = st.seller_address || {};
     var inputs = {};
     var fields = ADDR.map(function (f) {
       inputs[f[0]] = h('input', { type: 'text', name: f[0], value: a[f[0]] || '', autocomplete: 'off' });
       return L.field({ label: f[1], input: inputs[f[0]], field: 'seller_address.' + f[0] });
     });
+    var useDefault = null;
+    if (entity) {
+      useDefault = h('input', { type: 'checkbox', name: 'seller_address_default', checked: !own.seller_address });
+      var sync = function () { ADDR.forEach(function (x) { inputs[x[0]].disabled = useDefault.checked; }); };
+      useDefault.addEventListener('change', sync);
+      sync();
+    }
     var rounding = h('select', { name: 'rounding' },
       h('option', { value: 'line', text: 'Per line (each jurisdiction rounded on every line)' }),
       h('option', { value: 'document', text: 'Per document (rounded once, allocated to lines)' }));
-    rounding.value = st.rounding || 'line';
+    if (entity) rounding.insertBefore(h('option', { value: '', text: 'Default (' + (st.rounding === 'document' ? 'per document' : 'per line') + ')' }), rounding.firstChild);
+    rounding.value = entity && !own.rounding ? '' : (st.rounding || 'line');
     var sweep = h('input', { type: 'text', inputmode: 'numeric', name: 'sweep_interval_minutes', size: 6,
-      value: st.sweep_interval_minutes === undefined || st.sweep_interval_minutes === null ? '' : String(st.sweep_interval_minutes) });
+      value: (entity && !own.sweep_interval_minutes) || st.sweep_interval_minutes === undefined || st.sweep_interval_minutes === null ? '' : String(st.sweep_interval_minutes) });
+    if (entity) sweep.placeholder = 'Default (' + st.sweep_interval_minutes + ')';
     var status = h('div');
     var save = h('button', { type: 'submit', text: 'Save settings' });
     var f = h('form', { class: 'card', novalidate: true, id: 'settings-form' },
+      entity ? h('p', { id: 'settings-entity', class: 'notice', text: 'Settings of ' + entity.label + '. Its invoices and credit memos are taxed with these; what you leave to the default follows the default settings.' }) : null,
       h('fieldset', null, h('legend', { text: 'Seller address' }),
         h('p', { class: 'muted', style: 'margin-top:0', text: 'Used when a calculation has no ship-from: it decides origin sourcing and whether cross-border B2B sales are reverse charged.' }),
+        useDefault ? h('label', { class: 'check' }, useDefault, 'Use the default seller address' + (st.seller_address && !own.seller_address ? ' (' + [a.city, a.country].filter(Boolean).join(', ') + ')' : '')) : null,
         h('div', { class: 'grid2' }, fields)),
       h('div', { class: 'grid2' },
         L.field({ label: 'Rounding', input: rounding, field: 'rounding' }),
@@ -53,6 +79,12 @@
       var addr = {};
       ADDR.forEach(function (x) { var v = inputs[x[0]].value.trim(); if (v) addr[x[0]] = x[0] === 'country' || x[0] === 'state' ? v.toUpperCase() : v; });
       var body = { seller_address: addr, rounding: rounding.value };
+      if (entity) {
+        /* null: the entity follows the default for that setting */
+        if (useDefault.checked) body.seller_address = null;
+        if (!rounding.value) body.rounding = null;
+        if (!sweep.value.trim()) body.sweep_interval_minutes = null;
+      }
       var m = sweep.value.trim();
       if (m) {
         if (!/^[0-9]{1,6}$/.test(m)) {
@@ -64,8 +96,9 @@
         body.sweep_interval_minutes = JSON.parse(m.replace(/^0+(?=\d)/, ''));
       }
       L.busy(save, true);
-      L.api('PUT', '/v1/settings', body).then(function () {
-        status.appendChild(h('div', { class: 'notice ok', role: 'status', text: 'Settings saved.' }));
+      var path = entity ? '/v1/connections/' + encodeURIComponent(entity.id) + '/settings' : '/v1/settings';
+      L.api('PUT', path, body).then(function () {
+        status.appendChild(h('div', { class: 'notice ok', role: 'status', text: entity ? 'Settings of ' + entity.label + ' saved.' : 'Settings saved.' }));
       }, function (err) {
         L.showError(status, err, f);
         var bad = f.querySelector('[aria-invalid="true"]');
