@@ -566,6 +566,27 @@ async function main() {
       await page.getByLabel('City', { exact: true }).inputValue() === 'Austin', 5000);
   });
 
+  await check('entities: the Calculator calculates as the entity picked (its own regions)', async () => {
+    assert(euId, 'no second connection');
+    const off = await http('PUT', base + '/v1/connections/' + euId + '/regions/US-CA', { subscribed: false }, auth);
+    assert(off.status === 200 && off.json.source === 'connection', 'PUT entity US-CA ' + off.status + ' ' + off.text.slice(0, 200));
+    await nav('Calculator', 'calculator');
+    await page.locator('#calc-form').waitFor();
+    await page.getByLabel('Line 1 amount', { exact: true }).fill('100.00');
+    const total = async () => {
+      await page.getByRole('button', { name: 'Calculate' }).click();
+      await page.locator('#calc-total-tax').waitFor();
+      return page.locator('#calc-total-tax').innerText();
+    };
+    const def = await total();
+    assert(/[1-9]/.test(def), 'default US-CA tax ' + def);
+    await page.locator('#entity-picker').selectOption(euId);
+    const [req] = await Promise.all([page.waitForRequest(r => r.url().includes('/v1/calculate')), page.getByRole('button', { name: 'Calculate' }).click()]);
+    assert(req.url().includes('connection_id=' + euId), 'request ' + req.url());
+    await until('the entity\'s result', async () => !/[1-9]/.test(await page.locator('#calc-total-tax').innerText()), 5000);
+    await http('DELETE', base + '/v1/connections/' + euId + '/regions/US-CA', undefined, auth);
+  });
+
   await check('rules: generation and files with hashes', async () => {
     await nav('Rules', 'rules');
     await page.locator('#files-table tbody tr td.mono').first().waitFor();

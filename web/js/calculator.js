@@ -3,6 +3,7 @@
   'use strict';
   var L = window.levy, h = L.h;
 
+  var entity = null; /* null: the default regions and settings; {id, label}: a connection's */
   L.page('calculator', {
     title: 'Calculator',
     render: function (main) {
@@ -10,6 +11,9 @@
       L.onLeave(function () { alive = false; });
       main.appendChild(h('h1', { text: 'Calculator' }));
       main.appendChild(h('p', { class: 'muted', text: 'Calculates tax with your current regions, settings and rules. Nothing is stored.' }));
+      /* Several legal entities (issue 17): calculate as one connection's documents are. */
+      entity = null;
+      main.appendChild(h('div', { class: 'toolbar' }, L.entityPicker(function (e) { entity = e; })));
       var slot = h('div', null, h('p', { class: 'loading', text: 'Loading tax codes…' }));
       main.appendChild(slot);
       L.loadTaxCodes().then(function () { if (alive) L.clear(slot).appendChild(form()); },
@@ -117,7 +121,7 @@
       L.busy(submit, true);
       L.clear(status);
       L.clearFieldErrors(f);
-      L.api('POST', '/v1/calculate', body).then(function (r) {
+      L.api('POST', '/v1/calculate' + (entity ? L.qs({ connection_id: entity.id }) : ''), body).then(function (r) {
         L.clear(result).appendChild(renderResult(r));
         L.announce('Total tax ' + L.money(r.total_tax, r.currency));
       }, function (err) {
