@@ -216,12 +216,22 @@ local function all_not_collecting(result)
   return true
 end
 
+local function has_table(name)
+  return store.row("SELECT 1 AS ok FROM sqlite_master WHERE type = 'table' AND name = ?", name) ~= nil
+end
+
 -- Is the region collecting on this date (subscribed, tax calculation on, effective_from
--- on or before the date)? nil when levy has no regions table.
-local function region_collecting(code, date)
+-- on or before the date)? nil when levy has no regions table. cid: the document's connection,
+-- whose own value of the region (connection_regions, issue 17) replaces the global one.
+local function region_collecting(code, date, cid)
   if type(code) ~= "string" then return false end
-  if not store.row("SELECT 1 AS ok FROM sqlite_master WHERE type = 'table' AND name = 'regions'") then return nil end
-  local r = store.row("SELECT subscribed, tax_calculation, effective_from FROM regions WHERE code = ?", code)
+  if not has_table("regions") then return nil end
+  local r
+  if type(cid) == "string" and has_table("connection_regions") then
+    r = store.row("SELECT subscribed, tax_calculation, effective_from FROM connection_regions WHERE connection_id = ? AND code = ?",
+      cid, code)
+  end
+  r = r or store.row("SELECT subscribed, tax_calculation, effective_from FROM regions WHERE code = ?", code)
   if not r or r.subscribed ~= 1 or r.tax_calculation ~= 1 then return false end
   return r.effective_from == nil or r.effective_from == "" or type(date) ~= "string" or r.effective_from <= date
 end
@@ -249,7 +259,7 @@ local function not_collected_reason(doc_type, row, has_write)
       and "paid in Rillet before levy's latest calculation was written; Rillet keeps the tax written earlier"
       or "paid in Rillet before levy calculated its tax; levy does not write tax to paid invoices"
   end
-  if region_collecting(row.calc_region, row.doc_date) == false then
+  if region_collecting(row.calc_region, row.doc_date, row.connection_id) == false then
     return "not_collecting", "region " .. tostring(row.calc_region) .. " is not collecting on " .. tostring(row.doc_date)
   end
   return "write_pending", row.last_error or "queued for write-back to Rillet"
@@ -325,7 +335,7 @@ local function not_collected(from, to, region, writes)
   local out = {}
   if not tables_ready() then return out end
   for _, t in ipairs(DOC_TABLES) do
-    local sql = "SELECT d.id, d.number, d.doc_date, d.currency, d.status, d.tax_status, d.last_error, " ..
+    local sql = "SELECT d.id, d.connection_id, d.number, d.doc_date, d.currency, d.status, d.tax_status, d.last_error, " ..
       "d.calculation_id" .. reason_columns(t[2]) .. ", COALESCE(c.region, d.region) AS calc_region, " ..
       "c.total_tax, c.error AS calc_error, c.result IS NOT NULL AS has_result FROM " .. t[2] .. [[ d
       LEFT JOIN calculations c ON c.id = d.calculation_id
@@ -542,8 +552,12 @@ end
 local function exposure(as_of, persist)
   local ths = thresholds(as_of)
   local registered = {}
-  if store.row("SELECT 1 AS ok FROM sqlite_master WHERE type = 'table' AND name = 'regions'") then
+  if has_table("regions") then
     for r in store.query("SELECT code FROM regions WHERE subscribed = 1") do registered[r.code] = true end
+  end
+  -- a region one entity (connection) subscribes on its own counts too (issue 17)
+  if has_table("connection_regions") then
+    for r in store.query("SELECT DISTINCT code FROM connection_regions WHERE subscribed = 1") do registered[r.code] = true end
   end
   local since = as_of
   local states = {}

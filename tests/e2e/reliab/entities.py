@@ -217,6 +217,14 @@ def main():
         check("... and the EU entity's Texas invoice is taxed again", d,
               env.L("GET", "/v1/invoices/" + inv_eu_tx["id"])[1])
 
+        # -- the exposure report counts a region one entity subscribes on its own as registered
+        st, r, text, _ = env.L("PUT", "/v1/connections/%s/regions/US-NY" % cid_us, {"subscribed": True, "tax_calculation": True})
+        check("PUT /v1/connections/{us}/regions/US-NY (not subscribed globally)", st == 200 and r.get("source") == "connection", text[:200])
+        st, ex, text, _ = env.L("GET", "/v1/reports/exposure")
+        ny = [x for x in (ex or {}).get("data", []) if x.get("region") == "US-NY"]
+        check("GET /v1/reports/exposure: US-NY registered (subscribed by the US entity)",
+              st == 200 and ny and ny[0].get("status") == "registered", (st, ny, text[:200]))
+
         # -- bad input
         st, _, text, _ = env.L("PUT", "/v1/connections/con_nope/regions/US-TX", {"subscribed": True})
         check("unknown connection -> 404", st == 404 and '"not_found"' in text, text[:200])
