@@ -4,8 +4,8 @@
 --   GET /v1/reports/exposure[?as_of=YYYY-MM-DD]
 --
 -- Read-only over the rillet plugin's tables (invoices, credit_memos, calculations, writebacks)
--- and the api plugin's regions and connection_regions tables, by SQL: a report reads, it never changes those tables,
--- and a plugin-to-plugin export would only wrap the same SELECTs. The liability report is
+-- and the api plugin's regions and connection_regions tables, by SQL: a report reads, it never
+-- changes those tables, and a plugin-to-plugin export would only wrap the same SELECTs. The liability report is
 -- what Rillet holds: tax "collected" is the latest write-back per document that Rillet
 -- accepted (accepted_writes, the one place that decides it); tax calculated but not in
 -- Rillet is a separate list with a reason per document. Its own table
