@@ -254,8 +254,9 @@ end
 
 ---------------------------------------------------------------- settings
 
-local function settings_public()
-  local s = db.settings()
+-- cid (optional): that connection's effective settings (its own over the global ones).
+local function settings_public(cid)
+  local s = db.settings(cid)
   return {
     seller_address = util.orjnull(s.seller_address),
     rounding = s.rounding,
@@ -275,19 +276,13 @@ end
 -- One connection's settings: the effective values (its own over the global ones), the keys it
 -- sets itself (`overrides`) and the connection id.
 local function conn_settings_public(cid)
-  local s = db.settings(cid)
+  local out = settings_public(cid)
   local own = {}
   for k in pairs(db.conn_settings(cid)) do own[#own + 1] = k end
   table.sort(own)
-  return {
-    connection_id = cid,
-    seller_address = util.orjnull(s.seller_address),
-    rounding = s.rounding,
-    sweep_interval_minutes = s.sweep_interval_minutes,
-    sweep_overlap_seconds = s.sweep_overlap_seconds,
-    reconcile_interval_minutes = s.reconcile_interval_minutes,
-    overrides = util.array(own),
-  }
+  out.connection_id = cid
+  out.overrides = util.array(own)
+  return out
 end
 
 -- Settings that decide a document's tax (a change re-checks the connection's documents).
@@ -311,8 +306,7 @@ local function put_conn_settings(req)
   end
   local changes = validate.settings(set)
   local errs = util.errors()
-  util.check_unknown(errs, drop, { seller_address = true, rounding = true, sweep_interval_minutes = true,
-                                   sweep_overlap_seconds = true, reconcile_interval_minutes = true })
+  util.check_unknown(errs, drop, validate.SETTINGS_FIELDS)
   errs:raise()
   for k, v in pairs(drop) do changes[k] = v end
   local before = db.settings(cid)

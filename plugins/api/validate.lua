@@ -107,6 +107,7 @@ end
 
 local SETTINGS_FIELDS = { seller_address = true, rounding = true, sweep_interval_minutes = true,
                           sweep_overlap_seconds = true, reconcile_interval_minutes = true }
+M.SETTINGS_FIELDS = SETTINGS_FIELDS -- the settable keys (a connection may set each of them)
 
 function M.settings(body)
   local errs = util.errors()
