@@ -38,7 +38,8 @@ AUSTIN = {"line1": "1 Congress Ave", "city": "Austin", "state": "TX", "zip_code"
 HOUSTON = {"line1": "901 Bagby St", "city": "Houston", "state": "TX", "zip_code": "77002", "country": "US"}
 AMSTERDAM = {"line1": "Herengracht 420", "city": "Amsterdam", "state": "NH", "zip_code": "1017 BZ", "country": "NL"}
 NL_CUSTOMER = {"line1": "Damrak 1", "city": "Amsterdam", "state": "NH", "zip_code": "1012 AB", "country": "NL"}
-EVENTS = {"INVOICE": ["CREATED", "UPDATED", "DELETED", "PAYMENT_UPDATED"], "CUSTOMER": ["DELETED"]}
+EVENTS = {"INVOICE": ["CREATED", "UPDATED", "DELETED", "PAYMENT_UPDATED"],
+          "CREDIT_MEMO": ["CREATED", "UPDATED", "DELETED"], "CUSTOMER": ["DELETED"]}
 
 
 def connect_second(env, currency, events):
@@ -178,6 +179,22 @@ def main():
         st, pre_g, text, _ = env.L("POST", "/v1/calculate", body)
         check("... the global view does not tax it (EU not subscribed globally)",
               st == 200 and pre_g.get("total_tax") == "0.00", text[:300])
+
+        # a credit memo has no seller address of its own (nor an applied invoice here): the
+        # entity's seller address applies to it too
+        st, memo, text, _ = env.S("POST", "/credit-memos", {
+            "customer_id": nl_cust["id"], "subsidiary_id": sub_eu["id"], "credit_memo_date": "2026-06-02",
+            "address": NL_CUSTOMER,
+            "items": [{"description": "refund", "price": {"product_id": prod["id"], "quantity": 1,
+                       "amount_per_unit": {"amount": "100.00", "currency": "EUR"}}}]})
+        check("EU entity credit memo created", st == 200, text[:300])
+
+        def memo_settled():
+            s, d, _, _ = env.L("GET", "/v1/credit-memos/" + memo["id"])
+            return d if s == 200 and d.get("tax_status") in ("written", "not_collecting", "failed") else None
+        d = common.wait_for(memo_settled, 60, 0.3)
+        check("EU entity credit memo: 21 % Dutch VAT with the entity's seller address, written",
+              d and d.get("tax_status") == "written" and d.get("levy_tax") in ("21.00", "-21.00"), d)
 
         inv_us_nl = invoice(sub_us, nl_cust, NL_CUSTOMER, "USD")
         d = settled(inv_us_nl["id"])
