@@ -529,10 +529,19 @@ async function main() {
     await row.locator('td.applies', { hasText: 'Default' }).waitFor();
     const back = (await http('GET', base + '/v1/connections/' + euId + '/regions/' + code, undefined, auth)).json;
     assert(back.subscribed === true && back.source === 'default', 'after Use default ' + JSON.stringify(back));
+    /* off again for the entity: the default view notes that the entity has its own value */
+    await row.locator('input[name="subscribed"]').uncheck();
+    await row.locator('td.applies', { hasText: 'This entity' }).waitFor();
     await picker.selectOption('');
     await until('the default regions again', async () => !(await page.locator('#entity-note').isVisible()) &&
       await page.locator('#regions-table tr[data-code="' + code + '"]').count() === 1, 5000);
     assert(await page.locator('#regions-table td.applies').count() === 0, 'the default view shows entity columns');
+    const note = page.locator('#regions-table tr[data-code="' + code + '"] .own-values');
+    await until('the own-value note', async () => /Own value: .*EUR/.test(await note.innerText()), 5000);
+    assert(await page.locator('#regions-table .own-values:not([hidden])').count() === 1, 'own-value notes on other rows');
+    await shot('regions-default-own');
+    const del = await http('DELETE', base + '/v1/connections/' + euId + '/regions/' + code, undefined, auth);
+    assert(del.status === 200 && del.json.source === 'default', 'DELETE ' + del.status);
   });
 
   await check('entities: Settings has an entity picker; a seller address set for one entity is its own', async () => {

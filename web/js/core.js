@@ -334,12 +334,13 @@
   /* Legal entities (issue 17): each Rillet connection (one subsidiary) may have its own regions
      and settings. With two or more connections a page shows this picker of whose values it
      shows; onPick(entity) gets null (the default: every entity without a value of its own) or
-     {id, label}. The returned element stays empty with fewer than two connections. */
+     {id, label}. The returned element stays empty with fewer than two connections; onList
+     (optional) gets the entities ([{id, label}]) when the picker is shown. */
   L.entityLabel = function (c) {
     var s = c.subsidiary || {};
     return (s.trade_name || c.id) + (s.currency ? ' (' + s.currency + ')' : '');
   };
-  L.entityPicker = function (onPick) {
+  L.entityPicker = function (onPick, onList) {
     var slot = h('div', { class: 'entity-picker' });
     L.api('GET', '/v1/connections').then(function (res) {
       var list = ((res && res.data) || []).filter(function (c) { return c.subsidiary; });
@@ -353,6 +354,7 @@
         var c = list.filter(function (x) { return x.id === sel.value; })[0];
         onPick(c ? { id: c.id, label: L.entityLabel(c) } : null);
       });
+      if (onList) onList(list.map(function (c) { return { id: c.id, label: L.entityLabel(c) }; }));
     }, function () { /* no picker: the page shows the default values */ });
     return slot;
   };

@@ -20,7 +20,29 @@
       var entity = null;
       var entityNote = h('p', { class: 'muted', id: 'entity-note', role: 'status' });
       entityNote.hidden = true;
-      var picker = L.entityPicker(function (e) { entity = e; load(); });
+      /* In the default view, a row notes the entities that have their own value of it (a
+         change to the default does not reach them). */
+      var entities = [];
+      var picker = L.entityPicker(function (e) { entity = e; load(); }, function (list) { entities = list; markOwn(); });
+      var loadedSeq = -1, markedSeq = -1;
+      function markOwn() {
+        /* once per loaded default table: both the rows and the entity list must be there */
+        if (entity || loadedSeq !== seq || markedSeq === seq || !entities.length) return;
+        var mine = markedSeq = seq;
+        entities.forEach(function (e) {
+          L.fetchAll('/v1/connections/' + encodeURIComponent(e.id) + '/regions').then(function (data) {
+            if (!alive || mine !== seq || entity) return;
+            data.forEach(function (r) {
+              if (r.source !== 'connection') return;
+              var tr = tbody.querySelector('tr[data-code="' + r.code + '"]');
+              var slot = tr && tr.querySelector('.own-values');
+              if (!slot) return;
+              slot.hidden = false;
+              slot.textContent = (slot.textContent ? slot.textContent + ', ' : 'Own value: ') + e.label;
+            });
+          }, function () { /* the note is a hint only */ });
+        });
+      }
       main.appendChild(h('h1', { text: 'Regions' }));
       main.appendChild(h('p', { class: 'muted', text: 'levy computes tax only for ship-tos in regions that are subscribed with tax calculation on (from the effective date, when set). Changes save at once.' }));
       main.appendChild(h('div', { class: 'toolbar' },
@@ -77,6 +99,8 @@
           if (!data.length) tbody.appendChild(h('tr', null, h('td', { colspan: heads.length, class: 'empty', text: 'No regions: are the rule scripts loaded?' })));
           data.forEach(function (r) { tbody.appendChild(row(r, entity)); });
           filter();
+          loadedSeq = mine;
+          markOwn();
         }, function (err) { if (alive && mine === seq) { L.clear(tbody); L.showError(errSlot, err); } });
       }
       load();
@@ -172,7 +196,9 @@
     }
 
     tr.appendChild(h('td', null, h('code', { text: r.code })));
-    tr.appendChild(h('td', { text: r.name || '' }));
+    var own = entity ? null : h('div', { class: 'muted own-values' });
+    if (own) own.hidden = true;
+    tr.appendChild(h('td', null, r.name || '', own));
     tr.appendChild(h('td', { class: 'hide-sm', text: r.country || '' }));
     tr.appendChild(h('td', { class: 'hide-sm' }, h('span', { class: 'muted', text: (r.tax_type || '').replace(/_/g, ' ') })));
     tr.appendChild(h('td', null, sub));
