@@ -306,6 +306,23 @@ async function main() {
     await shot('integrations');
   });
 
+  /* The change's re-check (a rillet.bulk job) shows its progress on the page, as on Regions:
+   * the line names the run's document count and ends "Re-checked N documents." once
+   * GET /v1/bulk/{id} says done (or says there was nothing to re-check). */
+  async function bulkProgressShown(kind, target) {
+    const line = page.locator('#bulk-progress');
+    await until('progress line shown', async () => await line.isVisible(), 10000);
+    const runs = ((await http('GET', base + '/v1/bulk', undefined, auth)).json || {}).data || [];
+    const run = runs.find(r => r.kind === kind && r.target === target);
+    const want = run ? 'Re-checked ' + run.documents.toLocaleString('en-US') + ' documents.' : 'No open documents to re-check.';
+    await until('progress line: ' + want, async () => (await line.innerText()).trim() === want, 60000, 300);
+    if (run) {
+      const b = (await http('GET', base + '/v1/bulk/' + encodeURIComponent(run.id), undefined, auth)).json;
+      assert(b.state === 'done' && b.done === run.documents, 'run ' + JSON.stringify(b));
+    }
+    return run;
+  }
+
   let productId = null;
   await check('products: change a product\'s tax code', async () => {
     await nav('Products', 'products');
@@ -320,6 +337,7 @@ async function main() {
     await row.locator('.source', { hasText: 'user' }).waitFor();
     const p = (await http('GET', base + '/v1/products/' + encodeURIComponent(productId), undefined, auth)).json;
     assert(p && p.tax_code === target && p.tax_code_source === 'user', 'API shows ' + JSON.stringify(p && { tax_code: p.tax_code, src: p.tax_code_source }));
+    await bulkProgressShown('product', productId);
     await shot('products');
   });
 
@@ -435,6 +453,7 @@ async function main() {
     await page.locator('#customer-form .notice.ok').waitFor();
     const c = (await http('GET', base + '/v1/customers/' + encodeURIComponent(id), undefined, auth)).json;
     assert(c.tax_id === 'DE123456789' && c.exempt === true && c.exempt_regions.join() === 'US-CA', 'API shows ' + JSON.stringify(c));
+    await bulkProgressShown('customer', id);
     await shot('customers');
   });
 
