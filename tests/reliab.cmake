@@ -111,3 +111,6 @@ levy_reliab_test(reliab_line_discounts line_discounts 300 20060)
 # request's Lua budget ran out); the rillet.bulk runs reach done, the documents are
 # recalculated. Ports 20080-20099.
 levy_reliab_test(reliab_bulk_jobs bulk_jobs 600 20080 3000)
+# Issue 16: the maximum list limit (500) answers 200 on a 3,000-invoice organisation, with the
+# Lua running-time budget cut to a quarter (a slower or busier machine). Ports 20300-20319.
+levy_reliab_test(reliab_list_large list_large 300 20300 3000)
