@@ -356,6 +356,9 @@ return {
     -- low priority: runs only while no live work is due (backfill.lua)
     ["rillet.backfill"] = { run = backfill.run, max_attempts = 1000, concurrency = 1,
                             base_delay_ms = 1000, max_delay_ms = 60000 },
+    -- a backfill preview too large for one request (backfill.lua): reads the store only
+    ["rillet.backfill_preview"] = { run = backfill.run_preview, max_attempts = 100, concurrency = 1,
+                                    base_delay_ms = 1000, max_delay_ms = 60000 },
     ["rillet.writeback"] = { run = writeback.writeback, max_attempts = 1000, concurrency = 8,
                              base_delay_ms = 1000, max_delay_ms = 300000 },
     -- bulk re-checks (region, product, customer, tax scope changes): BATCH documents a run
@@ -390,6 +393,7 @@ return {
     connection_scope = conn.set_scope,
     connection_backfill = backfill.request,
     connection_backfills = backfill.list,
+    connection_backfill_preview = backfill.get_preview,
     log_ready = function() log.info("rillet plugin ready", {}) end,
   },
 }
