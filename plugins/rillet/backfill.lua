@@ -199,7 +199,8 @@ end
 
 -- POST /v1/connections/{id}/backfill {"from","to"[,"preview_id"]} [?confirm=true or "confirm":true]
 --   preview: 200 with the preview when the range is small enough to check inside the request,
---            else 202 {status:"previewing", id, checked, to_check, poll} (a preview job);
+--            else (or with ?async=true) 202 {status:"previewing", id, checked, to_check, poll}
+--            (a preview job); with a preview_id: that preview (200 done, 202 still running);
 --   confirm: 202 queued; a range too large to check inside the request needs the preview_id of
 --            its finished preview (409 otherwise), whose totals the answer carries.
 function M.request(id, body, query)
@@ -222,6 +223,9 @@ function M.request(id, body, query)
     http.error(422, "validation_failed", "invalid query", { { field = "confirm", message = "must be true or false" } })
   end
   local confirm = body.confirm == true or q.confirm == "true"
+  if q.async ~= nil and q.async ~= "true" and q.async ~= "false" then
+    http.error(422, "validation_failed", "invalid query", { { field = "async", message = "must be true or false" } })
+  end
   if crow.status ~= "connected" and crow.status ~= "error" then
     http.error(409, "conflict", "the connection is not connected yet")
   end
@@ -240,6 +244,9 @@ function M.request(id, body, query)
     end
     pv = { from = from, to = to, documents = v.documents, tax = v.tax, rillet_tax_now = v.rillet_tax_now,
            excluded = v.excluded, preview_id = v.id }
+  elseif q.async == "true" and not confirm then
+    -- ?async=true: always the job and its progress (the web UI), whatever the range's size
+    return 202, preview_view(start_preview(crow, from, to))
   else
     pv = M.preview(crow, from, to)
     if not pv then

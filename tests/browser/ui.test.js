@@ -388,14 +388,21 @@ async function main() {
     await card.getByLabel('From', { exact: true }).fill('2026-01-01');
     await card.getByLabel('To', { exact: true }).fill(y);
     await card.getByRole('button', { name: 'Preview' }).click();
+    /* the preview runs as a job (rillet.backfill_preview): its progress first, then the result */
+    await card.locator('.backfill-preview .backfill-progress', { hasText: /Checking \d[\d,]* documents… \d[\d,]* done/ }).waitFor();
     const pv = card.locator('.backfill-preview .notice', { hasText: 'documents would get' });
     await pv.waitFor();
     const n = +((await pv.innerText()).match(/(\d+) documents would get/) || [])[1];
     assert(n > 0, 'preview: ' + (await pv.innerText()));
+    const runs = ((await http('GET', base + '/v1/bulk', undefined, auth)).json || {}).data || [];
+    const run = runs.find(r => r.kind === 'backfill_preview' && r.target === connId);
+    assert(run && run.state === 'done' && run.done === run.documents, 'preview run: ' + JSON.stringify(run));
+    const pvApi = (await http('GET', base + '/v1/connections/' + connId + '/backfill/previews/' + run.id, undefined, auth)).json;
+    assert(pvApi.status === 'preview' && pvApi.documents === n, 'GET preview: ' + JSON.stringify(pvApi));
     const bf = (await http('GET', base + '/v1/connections/' + connId + '/backfill', undefined, auth)).json;
     assert(bf.data.length === 0, 'preview started a backfill: ' + JSON.stringify(bf));
     await card.locator('.backfill-preview button').click();
-    await card.locator('.backfill-preview .notice.ok', { hasText: 'Backfill started' }).waitFor();
+    await card.locator('.backfill-preview .notice.ok', { hasText: 'Backfill started for ' + n + ' documents' }).waitFor();
     await until('backfill done', async () => {
       const r = (await http('GET', base + '/v1/connections/' + connId + '/backfill', undefined, auth)).json;
       return r.data.length === 1 && r.data[0].state === 'done';

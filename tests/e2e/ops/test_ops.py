@@ -584,6 +584,12 @@ def case_openapi(tmp):
         api("POST", "/v1/connections/%s/backfill?confirm=true" % cid, {"from": "2025-01-01", "to": "2025-12-31"})
         api("POST", "/v1/connections/%s/backfill" % cid, {"from": "2025-12-31", "to": "2025-01-01"})  # 422
         api("GET", "/v1/connections/%s/backfill" % cid)
+        # a preview as a job (?async=true): 202 previewing, then GET .../previews/{id}
+        st, js, text, _ = api("POST", "/v1/connections/%s/backfill?async=true" % cid, {"from": "2025-01-01", "to": "2025-12-31"})
+        check("backfill preview ?async=true -> 202 previewing", st == 202 and js.get("status") == "previewing", text[:200])
+        if st == 202:
+            api("GET", "/v1/connections/%s/backfill/previews/%s" % (cid, js["id"]))
+        api("GET", "/v1/connections/%s/backfill/previews/bfp_nosuch" % cid)                   # 404
         api("GET", "/v1/connections/con_nosuch")                                              # 404
         api("DELETE", "/v1/connections/" + cid)
         api("GET", "/v1/connections/" + cid)

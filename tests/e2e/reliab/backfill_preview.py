@@ -154,6 +154,18 @@ def main():
               (pv["documents"], total["documents"], pv["tax"], total["tax"], pv["excluded"], total["excluded"]))
         check("most monthly previews answered 200 inside the request", inline * 2 >= len(months), inline)
 
+        # ?async=true (the web UI): a job whatever the size, with the same result as inline
+        f, t = months[0]
+        s1, a, text, _ = env.L("POST", path + "?async=true", {"from": f, "to": t}, timeout=60)
+        a = finished_preview(env, path, s1, a)
+        s2, b, _, _ = env.L("POST", path, {"from": f, "to": t}, timeout=60)
+        b = finished_preview(env, path, s2, b)
+        check("?async=true on one month: 202 and a job, the same counts as the request's preview",
+              s1 == 202 and a and b and a["documents"] == b["documents"] and a["excluded"] == b["excluded"]
+              and norm(a["tax"]) == norm(b["tax"]), (s1, a and a.get("documents"), b and b.get("documents")))
+        s3, _, text, _ = env.L("POST", path + "?async=maybe", {"from": f, "to": t})
+        check("?async=maybe: 422", s3 == 422, text[:200])
+
         # 3. a preview writes nothing; confirming a large range needs its preview
         docs2 = all_docs(env, "/v1/invoices") + all_docs(env, "/v1/credit-memos")
         check("the previews wrote nothing", sum(1 for d in docs2 if d.get("written_at")) == writes_before and
