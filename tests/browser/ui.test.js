@@ -230,6 +230,8 @@ async function main() {
       const r = api.data.find(x => x.code === code);
       assert(r && r.subscribed === true && r.tax_calculation === true, code + ' not saved: ' + JSON.stringify(r));
     }
+    /* the change's re-check line (L.bulkProgress): nothing is imported yet */
+    await page.locator('#bulk-progress', { hasText: 'No open documents to re-check.' }).waitFor();
     await shot('regions');
   });
 
