@@ -45,11 +45,18 @@ local CANDIDATES = [[ WHERE connection_id = ? AND deleted = 0 AND reason IS NOT 
   AND reason NOT IN ('written', 'no_tax_due', 'not_collecting') AND doc_date >= ? AND doc_date <= ?]]
 local ORDER = { "invoice", "credit_memo" }
 
--- How many documents a preview of [from, to] checks: one COUNT per table.
-local function count_candidates(cid, from, to)
+-- How many documents a preview of [from, to] checks: one COUNT per table, counting at most
+-- `cap` per table when given (a request only needs to know whether the range is small; the
+-- full count of a large organisation is the preview job's first step).
+local function count_candidates(cid, from, to, cap)
   local n = 0
   for _, dt in ipairs(ORDER) do
-    n = n + store.row("SELECT count(*) AS n FROM " .. docs.TYPES[dt].table .. CANDIDATES, cid, from, to).n
+    local sql = "SELECT id FROM " .. docs.TYPES[dt].table .. CANDIDATES
+    if cap then
+      n = n + store.row("SELECT count(*) AS n FROM (" .. sql .. " LIMIT ?)", cid, from, to, cap + 1).n
+    else
+      n = n + store.row("SELECT count(*) AS n FROM (" .. sql .. ")", cid, from, to).n
+    end
   end
   return n
 end
@@ -109,7 +116,7 @@ M.JOB_SHARE = 100      -- per mille of a job run's budget (80 ms of CPU) before 
 M.JOB_BATCH = 2000     -- documents checked at most per job run
 
 function M.preview(crow, from, to)
-  if count_candidates(crow.id, from, to) > M.INLINE_MAX then return nil end
+  if count_candidates(crow.id, from, to, M.INLINE_MAX) > M.INLINE_MAX then return nil end
   local t = new_totals(from, to)
   local finished = scan(crow, t, {}, function() return time.budget_used() < M.INLINE_SHARE end)
   if not finished then return nil end
@@ -130,7 +137,7 @@ local function preview_view(b)
   local t = util.decode_obj(b.reason) or new_totals(nil, nil)
   local done = b.state == "done"
   local out = { id = b.id, status = done and "preview" or "previewing", from = t.from, to = t.to,
-    checked = b.done, to_check = b.documents, documents = t.documents, tax = t.tax,
+    checked = b.done, to_check = b.documents >= 0 and b.documents or json.null, documents = t.documents, tax = t.tax,
     rillet_tax_now = t.rillet_tax_now, excluded = t.excluded, created_at = b.created_at,
     finished_at = b.finished_at or json.null }
   if done then
@@ -149,15 +156,15 @@ local function start_preview(crow, from, to)
     if t and t.from == from and t.to == to then return b end
   end
   local id = crypto.id("bfp_")
-  local n = count_candidates(crow.id, from, to)
+  -- documents = -1 until the job's first run has counted them (to_check null meanwhile)
   store.transaction(function()
     store.exec([[INSERT INTO bulk_runs(id, kind, target, force, reason, state, documents, created_at)
-      VALUES (?,?,?,0,?, 'running', ?, ?)]], id, PREVIEW, crow.id, util.encode(new_totals(from, to)), n,
+      VALUES (?,?,?,0,?, 'running', -1, ?)]], id, PREVIEW, crow.id, util.encode(new_totals(from, to)),
       time.iso(time.now_ms()))
     local jid = jobs.enqueue { kind = "rillet.backfill_preview", key = id, payload = { preview_id = id } }
     store.exec("UPDATE bulk_runs SET job_id = ? WHERE id = ?", jid, id)
   end)
-  log.info("rillet backfill preview queued", { connection = crow.id, preview = id, from = from, to = to, documents = n })
+  log.info("rillet backfill preview queued", { connection = crow.id, preview = id, from = from, to = to })
   return store.row("SELECT * FROM bulk_runs WHERE id = ?", id)
 end
 
@@ -175,6 +182,11 @@ function M.run_preview(job)
     return
   end
   for _, k in ipairs({ "tax", "rillet_tax_now", "excluded" }) do if type(t[k]) ~= "table" then t[k] = {} end end
+  if b.documents < 0 then
+    -- first run: how many documents the preview checks (its progress' total)
+    store.exec("UPDATE bulk_runs SET documents = ? WHERE id = ?", count_candidates(crow.id, t.from, t.to), pid)
+    return jobs.retry(0, "backfill preview: documents counted")
+  end
   local cursors = { invoices = b.cursor_invoices, credit_memos = b.cursor_credit_memos }
   local finished, checked = scan(crow, t, cursors, function(n)
     return n < M.JOB_BATCH and time.budget_used() < M.JOB_SHARE

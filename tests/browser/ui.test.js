@@ -391,7 +391,7 @@ async function main() {
     await card.getByLabel('To', { exact: true }).fill(y);
     await card.getByRole('button', { name: 'Preview' }).click();
     /* the preview runs as a job (rillet.backfill_preview): its progress first, then the result */
-    await card.locator('.backfill-preview .backfill-progress', { hasText: /Checking \d[\d,]* documents… \d[\d,]* done/ }).waitFor();
+    await card.locator('.backfill-preview .backfill-progress', { hasText: /Counting documents…|Checking \d[\d,]* documents… \d[\d,]* done/ }).waitFor();
     const pv = card.locator('.backfill-preview .notice', { hasText: 'documents would get' });
     await pv.waitFor();
     const n = +((await pv.innerText()).match(/(\d+) documents would get/) || [])[1];

@@ -190,7 +190,10 @@
           if (pollTimer) { clearTimeout(pollTimer); pollTimer = null; }
           var mine = ++pollGen;
           var line = h('p', { class: 'muted backfill-progress', role: 'status' });
-          function show(q) { line.textContent = 'Checking ' + n(q.to_check) + ' documents\u2026 ' + n(q.checked) + ' done'; }
+          function show(q) {
+            line.textContent = q.to_check === null || q.to_check === undefined ? 'Counting documents\u2026' :
+              'Checking ' + n(q.to_check) + ' documents\u2026 ' + n(q.checked) + ' done';
+          }
           show(p);
           L.clear(bfMsg).appendChild(line);
           return new Promise(function (resolve) {

@@ -589,6 +589,8 @@ def case_openapi(tmp):
         check("backfill preview ?async=true -> 202 previewing", st == 202 and js.get("status") == "previewing", text[:200])
         if st == 202:
             api("GET", "/v1/connections/%s/backfill/previews/%s" % (cid, js["id"]))
+            api("GET", "/v1/bulk/" + js["id"])                                               # kind backfill_preview
+            api("GET", "/v1/bulk")
         api("GET", "/v1/connections/%s/backfill/previews/bfp_nosuch" % cid)                   # 404
         api("GET", "/v1/connections/con_nosuch")                                              # 404
         api("DELETE", "/v1/connections/" + cid)
