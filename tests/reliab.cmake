@@ -115,3 +115,9 @@ levy_reliab_test(reliab_bulk_jobs bulk_jobs 600 20080 3000)
 # each document taxed with its own connection's seller address, regions and settings; a region
 # toggled on one connection leaves the other's documents alone. Ports 20700-20719.
 levy_reliab_test(reliab_entities entities 300 20700)
+# Issue 16: the maximum list limit (500) answers 200 on a 3,000-invoice organisation, with the
+# Lua running-time budget cut to a quarter (a slower or busier machine). Ports 20300-20319.
+levy_reliab_test(reliab_list_large list_large 300 20300 3000)
+# Issue 16: the backfill preview of a year of history (3,000 invoices) runs as a job the client
+# polls; its totals equal the sum of the small ranges' in-request previews. Ports 20320-20339.
+levy_reliab_test(reliab_backfill_preview backfill_preview 400 20320 3000)

@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "host/host.h"
 #include "lctx.h"
+#include "vm.h"
 
 int luaopen_levy_time(lua_State *L);
 
@@ -13,6 +14,13 @@ static int l_now_ms(lua_State *L)
 {
     levy_lua_check_ctx(L, "levy.time.now_ms", LEVY_CTX_REQUEST);
     lua_pushinteger(L, (lua_Integer)levy_clock_now_ms());
+    return 1;
+}
+
+/* time.budget_used() -> integer per mille (0..1000) of the running call's budget used so far */
+static int l_budget_used(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)levy_vm_budget_used_permille(L));
     return 1;
 }
 
@@ -111,7 +119,7 @@ static int l_sleep(lua_State *L)
 }
 
 static const luaL_Reg time_funcs[] = {{"now_ms", l_now_ms},     {"iso", l_iso},
-                                      {"sleep", l_sleep},
+                                      {"sleep", l_sleep},       {"budget_used", l_budget_used},
                                       {"iso_ms", l_iso_ms},     {"date", l_date},
                                       {"format_date", l_date},  {"parse_iso", l_parse_iso},
                                       {"valid_date", l_valid_date}, {NULL, NULL}};

@@ -135,6 +135,32 @@ int levy_vm_account(lua_State *L, uint64_t steps)
     return b->tripped;
 }
 
+int levy_vm_budget_used_permille(lua_State *L)
+{
+    void *ud = NULL;
+    levy_lctx *ctx = levy_lua_ctx(L);
+    if (!(ctx && ctx->call) && lua_getallocf(L, &ud) != vm_alloc)
+        return 0;
+    const levy_budget *b = budget_of(L);
+    if (b->tripped)
+        return 1000;
+    uint64_t best = 0;
+    if (b->limit) {
+        uint64_t u = b->used >= b->limit ? 1000 : b->used / (b->limit / 1000 ? b->limit / 1000 : 1);
+        best = u > 1000 ? 1000 : u;
+    }
+    if (b->limit_ns > 0) {
+        int64_t spent = b->spent_ns + (b->slice_start_ns ? mono_ns() - b->slice_start_ns : 0);
+        int64_t per = b->limit_ns / 1000 ? b->limit_ns / 1000 : 1;
+        uint64_t t = spent <= 0 ? 0 : (uint64_t)(spent / per);
+        if (t > 1000)
+            t = 1000;
+        if (t > best)
+            best = t;
+    }
+    return (int)best;
+}
+
 void levy_vm_charge(lua_State *L, uint64_t steps)
 {
     if (!levy_vm_account(L, steps))

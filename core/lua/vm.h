@@ -80,6 +80,11 @@ LEVY_LJMP void levy_vm_charge(lua_State *L, uint64_t steps);
 /** [-0, +0, -] The same accounting without raising, for callbacks that must not longjmp
  * (SQLite's progress handler): returns the tripped limit (LEVY_BUDGET_*), 0 while within. */
 int levy_vm_account(lua_State *L, uint64_t steps);
+/* How far the running call (or, without one, the thread's VM budget) is into its budget, in
+ * per mille (0..1000): the larger of its instruction and running-time shares; 1000 once
+ * tripped; 0 for a state levy_vm_new did not make or without limits. Lets a handler that
+ * works through a long list stop early and hand back a cursor (docs/plugins.md levy.time). */
+int levy_vm_budget_used_permille(lua_State *L);
 /** Installs the budget hook on thread L (new coroutines). */
 void levy_vm_arm(lua_State *L);
 

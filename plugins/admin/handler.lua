@@ -48,6 +48,10 @@ return {
       handler = function(req) return rillet().connection_backfill(req.params.id, body(req), req.query) end },
     { method = "GET", path = "/v1/connections/{id}/backfill", auth = "token",
       handler = function(req) return 200, rillet().connection_backfills(req.params.id) end },
+    { method = "GET", path = "/v1/connections/{id}/backfill/previews/{preview_id}", auth = "token",
+      handler = function(req)
+        return 200, rillet().connection_backfill_preview(req.params.id, req.params.preview_id)
+      end },
     { method = "POST", path = "/v1/connections/{id}/sync", auth = "token",
       handler = function(req) return 202, rillet().connection_sync(req.params.id) end },
     { method = "POST", path = "/v1/connections/{id}/reconcile", auth = "token",

@@ -138,7 +138,9 @@ function M.run(job)
 end
 
 local function view(r)
-  return { id = r.id, kind = r.kind, target = r.target, state = r.state, documents = r.documents,
+  -- documents < 0: not counted yet (a backfill preview's first job run counts them)
+  return { id = r.id, kind = r.kind, target = r.target, state = r.state,
+           documents = r.documents >= 0 and r.documents or json.null,
            done = r.done, queued = r.queued, job_id = r.job_id or json.null, created_at = r.created_at,
            finished_at = r.finished_at or json.null }
 end

@@ -1,6 +1,7 @@
 -- Imported documents (invoices, credit memos): upsert from Rillet JSON, tax inputs,
 -- fingerprints, and the decision to (re)calculate.
 local json = require "levy.json"
+local log = require "levy.log"
 local store = require "levy.store"
 local jobs = require "levy.jobs"
 local time = require "levy.time"
@@ -18,6 +19,13 @@ M.TYPES = {
 }
 
 local nn = util.nonnull
+
+-- The fields levy adds to a document in the documents API (handler.lua doc_view). Lists
+-- append them to the stored Rillet JSON without decoding it, so a Rillet document that
+-- carried one of these names at its top level would list it twice (levy's value last, the
+-- one JSON readers keep): apply() warns when one arrives. None of Rillet's schemas has one.
+M.VIEW_KEYS = { "tax_status", "levy_tax", "rillet_taxed_amount", "calculation_id", "written_at",
+                "last_error", "connection_id", "reason", "reason_detail" }
 
 function M.api()
   local ok, api = pcall(plugin, "api")
@@ -155,6 +163,13 @@ function M.apply(conn, doc_type, doc, source, raw_text)
   local sub = nn(doc.subsidiary_id)
   if conn.subsidiary_id and sub and sub ~= conn.subsidiary_id then return "other_subsidiary" end
   local id = doc.id
+  for _, k in ipairs(M.VIEW_KEYS) do
+    if doc[k] ~= nil then
+      log.warn("rillet document carries a field levy adds in its API; levy's value is listed after Rillet's",
+        { doc_type = doc_type, id = id, field = k })
+      break
+    end
+  end
   local updated_at = nn(doc.updated_at)
   local updated_ms = type(updated_at) == "string" and time.parse_iso(updated_at) or nil
   local row = store.row("SELECT updated_ms, fingerprint, deleted, tax_status, calculation_id, written_at, " ..

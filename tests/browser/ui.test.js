@@ -230,6 +230,8 @@ async function main() {
       const r = api.data.find(x => x.code === code);
       assert(r && r.subscribed === true && r.tax_calculation === true, code + ' not saved: ' + JSON.stringify(r));
     }
+    /* the change's re-check line (L.bulkProgress): nothing is imported yet */
+    await page.locator('#bulk-progress', { hasText: 'No open documents to re-check.' }).waitFor();
     await shot('regions');
   });
 
@@ -306,6 +308,23 @@ async function main() {
     await shot('integrations');
   });
 
+  /* The change's re-check (a rillet.bulk job) shows its progress on the page, as on Regions:
+   * the line names the run's document count and ends "Re-checked N documents." once
+   * GET /v1/bulk/{id} says done (or says there was nothing to re-check). */
+  async function bulkProgressShown(kind, target) {
+    const line = page.locator('#bulk-progress');
+    await until('progress line shown', async () => await line.isVisible(), 10000);
+    const runs = ((await http('GET', base + '/v1/bulk', undefined, auth)).json || {}).data || [];
+    const run = runs.find(r => r.kind === kind && r.target === target);
+    const want = run ? 'Re-checked ' + run.documents.toLocaleString('en-US') + ' documents.' : 'No open documents to re-check.';
+    await until('progress line: ' + want, async () => (await line.innerText()).trim() === want, 60000, 300);
+    if (run) {
+      const b = (await http('GET', base + '/v1/bulk/' + encodeURIComponent(run.id), undefined, auth)).json;
+      assert(b.state === 'done' && b.done === run.documents, 'run ' + JSON.stringify(b));
+    }
+    return run;
+  }
+
   let productId = null;
   await check('products: change a product\'s tax code', async () => {
     await nav('Products', 'products');
@@ -320,6 +339,7 @@ async function main() {
     await row.locator('.source', { hasText: 'user' }).waitFor();
     const p = (await http('GET', base + '/v1/products/' + encodeURIComponent(productId), undefined, auth)).json;
     assert(p && p.tax_code === target && p.tax_code_source === 'user', 'API shows ' + JSON.stringify(p && { tax_code: p.tax_code, src: p.tax_code_source }));
+    await bulkProgressShown('product', productId);
     await shot('products');
   });
 
@@ -370,14 +390,21 @@ async function main() {
     await card.getByLabel('From', { exact: true }).fill('2026-01-01');
     await card.getByLabel('To', { exact: true }).fill(y);
     await card.getByRole('button', { name: 'Preview' }).click();
+    /* the preview runs as a job (rillet.backfill_preview): its progress first, then the result */
+    await card.locator('.backfill-preview .backfill-progress', { hasText: /Counting documents…|Checking \d[\d,]* documents… \d[\d,]* done/ }).waitFor();
     const pv = card.locator('.backfill-preview .notice', { hasText: 'documents would get' });
     await pv.waitFor();
     const n = +((await pv.innerText()).match(/(\d+) documents would get/) || [])[1];
     assert(n > 0, 'preview: ' + (await pv.innerText()));
+    const runs = ((await http('GET', base + '/v1/bulk', undefined, auth)).json || {}).data || [];
+    const run = runs.find(r => r.kind === 'backfill_preview' && r.target === connId);
+    assert(run && run.state === 'done' && run.done === run.documents, 'preview run: ' + JSON.stringify(run));
+    const pvApi = (await http('GET', base + '/v1/connections/' + connId + '/backfill/previews/' + run.id, undefined, auth)).json;
+    assert(pvApi.status === 'preview' && pvApi.documents === n, 'GET preview: ' + JSON.stringify(pvApi));
     const bf = (await http('GET', base + '/v1/connections/' + connId + '/backfill', undefined, auth)).json;
     assert(bf.data.length === 0, 'preview started a backfill: ' + JSON.stringify(bf));
     await card.locator('.backfill-preview button').click();
-    await card.locator('.backfill-preview .notice.ok', { hasText: 'Backfill started' }).waitFor();
+    await card.locator('.backfill-preview .notice.ok', { hasText: 'Backfill started for ' + n + ' documents' }).waitFor();
     await until('backfill done', async () => {
       const r = (await http('GET', base + '/v1/connections/' + connId + '/backfill', undefined, auth)).json;
       return r.data.length === 1 && r.data[0].state === 'done';
@@ -435,6 +462,7 @@ async function main() {
     await page.locator('#customer-form .notice.ok').waitFor();
     const c = (await http('GET', base + '/v1/customers/' + encodeURIComponent(id), undefined, auth)).json;
     assert(c.tax_id === 'DE123456789' && c.exempt === true && c.exempt_regions.join() === 'US-CA', 'API shows ' + JSON.stringify(c));
+    await bulkProgressShown('customer', id);
     await shot('customers');
   });
 

@@ -237,10 +237,50 @@ end:
     levy_vm_free(vm);
 }
 
+/* levy_vm_budget_used_permille (levy.time.budget_used): the share of the running call's
+ * budget spent so far, the larger of instructions and CPU time, so a handler can stop a long
+ * list early instead of failing with the budget error. */
+static int l_used(lua_State *L)
+{
+    lua_pushinteger(L, levy_vm_budget_used_permille(L));
+    return 1;
+}
+
+static void t_budget_used(void)
+{
+    levy_err err;
+    levy_err_clear(&err);
+    levy_vm_limits by_instr = {0, 1000000, 60000}; /* 1 M instructions, 60 s */
+    levy_vm_limits by_time = {0, (uint64_t)1 << 50, 40}; /* 40 ms of CPU */
+    levy_vm *vm = NULL, *vm2 = NULL;
+    CHECK_EQ_INT(levy_vm_new(&vm, &by_instr, NULL), LEVY_OK);
+    luaL_openlibs(levy_vm_state(vm));
+    lua_register(levy_vm_state(vm), "used", l_used);
+    /* ~2 instructions an iteration: 200 k of 1 M is about 200 per mille (50 under valgrind,
+     * where levy_vm_new gives 4x the instructions) */
+    CHECK_EQ_INT(run(vm, "local a = used() assert(a >= 0 and a < 50, a) "
+                         "for i = 1, 100000 do end "
+                         "local b = used() assert(b >= 25 and b <= 400, b) "
+                         "for i = 1, 200000 do end "
+                         "local c = used() assert(c > b and c <= 1000, c)", &err), LEVY_OK);
+    /* a new call starts at 0 again */
+    CHECK_EQ_INT(run(vm, "assert(used() < 50)", &err), LEVY_OK);
+    /* by time: a loop that watches its share stops at half the budget, never trips it */
+    CHECK_EQ_INT(levy_vm_new(&vm2, &by_time, NULL), LEVY_OK);
+    luaL_openlibs(levy_vm_state(vm2));
+    lua_register(levy_vm_state(vm2), "used", l_used);
+    CHECK_EQ_INT(run(vm2, "local n = 0 repeat n = n + 1 until used() >= 500 "
+                          "local u = used() assert(u >= 500 and u < 1000, u)", &err), LEVY_OK);
+end:
+    levy_vm_free(vm);
+    levy_vm_free(vm2);
+}
+
 static const levy_test tests[] = {
     {"pcall_traceback", t_pcall_traceback},
     {"budget_runaway", t_budget_runaway},
     {"budget_names_limit", t_budget_names_limit},
+    {"budget_used", t_budget_used},
     {"oom_cap", t_oom_cap},
     {"trim_after_big_call", t_trim_after_big_call},
     {"failing_allocator", t_failing_allocator},

@@ -29,9 +29,11 @@
       var tbody = h('tbody', null, L.loadingRow(5));
       var more = h('div');
       var errSlot = h('div');
+      productBulk = L.bulkProgress('bulk-progress');
       main.appendChild(h('h1', { text: 'Products' }));
       main.appendChild(h('p', { class: 'muted', text: 'Products imported from Rillet. The tax code decides how each region taxes a line; changing it re-queues the open invoices that use the product.' }));
       main.appendChild(errSlot);
+      main.appendChild(productBulk.el);
       main.appendChild(L.tableWrap(['Product', { text: 'Status', cls: 'hide-sm' }, 'Tax code', 'Source', { sr: 'Save status' }], tbody, { id: 'products-table' }));
       main.appendChild(more);
       L.loadTaxCodes().then(function () {
@@ -42,6 +44,8 @@
     }
   });
 
+  /* the Products page's progress line for the re-check a tax code change starts */
+  var productBulk = null;
   function productRow(p) {
     var src = h('span', { class: 'source' }, L.badge(p.tax_code_source || 'default'));
     var st = h('td', { class: 'status-cell', role: 'status' });
@@ -56,6 +60,7 @@
         L.clear(src).appendChild(L.badge((np && np.tax_code_source) || 'user'));
         st.textContent = 'Saved'; st.className = 'status-cell ok';
         L.announce('Tax code saved');
+        if (productBulk && np) productBulk.follow(np.requeue);
       }, function (err) {
         sel.value = prev;
         sel.setAttribute('aria-invalid', 'true');
@@ -136,6 +141,7 @@
     var expires = h('input', { type: 'date', name: 'exemption_expires', value: c.exemption_expires || '' });
     var taxId = h('input', { type: 'text', name: 'tax_id', value: c.tax_id || '', autocomplete: 'off', spellcheck: 'false' });
     var status = h('div');
+    var bulk = L.bulkProgress('bulk-progress');
     var save = h('button', { type: 'submit', text: 'Save' });
     var exErr = h('div', { class: 'field-error', id: exempt.id + '-err', role: 'alert' });
     function sync() { [regions, cert, expires].forEach(function (el) { el.disabled = !exempt.checked; }); }
@@ -150,6 +156,7 @@
       h('h2', { text: 'Tax id' }),
       L.field({ label: 'Tax id (VAT/GST number)', input: taxId, field: 'tax_id', hint: 'Enables reverse charge for business customers where the region\'s rules allow it.' }),
       status,
+      bulk.el,
       h('div', { class: 'actions' }, save));
     sync();
     form.addEventListener('submit', function (ev) {
@@ -167,7 +174,10 @@
       L.clearFieldErrors(form);
       L.api('PUT', '/v1/customers/' + encodeURIComponent(c.id), body).then(function (nc) {
         if (nc && nc.exempt_regions) regions.value = nc.exempt_regions.join(', ');
-        status.appendChild(h('div', { class: 'notice ok', role: 'status', text: 'Saved. Open documents of this customer are recalculated.' }));
+        var run = nc && nc.requeue;
+        status.appendChild(h('div', { class: 'notice ok', role: 'status', text: run && run.documents ?
+          'Saved. Open documents of this customer are re-checked and recalculated where the change matters.' : 'Saved.' }));
+        bulk.follow(run);
       }, function (err) {
         L.showError(status, err, form);
         var bad = form.querySelector('[aria-invalid="true"]');

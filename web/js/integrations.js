@@ -164,26 +164,65 @@
           var k = Object.keys(t || {});
           return k.length ? k.map(function (cur) { return L.money(t[cur], cur); }).join(', ') : '0';
         }
+        /* The preview runs as a job (?async=true: 202 {id, to_check}); its progress is polled
+         * at GET …/backfill/previews/{id} ("Checking 2,914 documents… 1,200 done") until it is
+         * ready, then the user confirms with its preview_id. */
+        var pollTimer = null, pollGen = 0;
+        function n(v) { return (v || 0).toLocaleString('en-US'); }
+        function showPreview(p, body, path) {
+          var ex = Object.keys(p.excluded || {}).map(function (r) { return p.excluded[r] + ' ' + ((L.reasonText && L.reasonText({ reason: r })) || r).toLowerCase(); });
+          var go = h('button', { type: 'button', text: 'Write tax on ' + p.documents + ' documents' });
+          go.disabled = !p.documents;
+          L.clear(bfMsg).appendChild(h('div', { class: 'notice', role: 'status' },
+            h('p', { text: p.documents + ' documents would get ' + sums(p.tax) + ' of tax (Rillet holds ' + sums(p.rillet_tax_now) + ' on them now).' }),
+            ex.length ? h('p', { class: 'muted', text: 'Left as they are: ' + ex.join('; ') + '.' }) : null,
+            go));
+          go.addEventListener('click', function () {
+            L.busy(go, true);
+            var cbody = Object.assign({}, body);
+            if (p.id) cbody.preview_id = p.id;
+            L.api('POST', path + '?confirm=true', cbody).then(function (r) {
+              L.clear(bfMsg).appendChild(h('div', { class: 'notice ok', role: 'status', text: 'Backfill started for ' + r.documents + ' documents; it runs after live work.' }));
+            }, function (err) { L.busy(go, false); L.showError(bfMsg, err, bf); });
+          });
+        }
+        function follow(p, body, path) {
+          if (pollTimer) { clearTimeout(pollTimer); pollTimer = null; }
+          var mine = ++pollGen;
+          var line = h('p', { class: 'muted backfill-progress', role: 'status' });
+          function show(q) {
+            line.textContent = q.to_check === null || q.to_check === undefined ? 'Counting documents\u2026' :
+              'Checking ' + n(q.to_check) + ' documents\u2026 ' + n(q.checked) + ' done';
+          }
+          show(p);
+          L.clear(bfMsg).appendChild(line);
+          return new Promise(function (resolve) {
+            function poll() {
+              pollTimer = null;
+              if (mine !== pollGen || !document.body.contains(line)) return resolve();
+              L.api('GET', path + '/previews/' + encodeURIComponent(p.id)).then(function (q) {
+                if (mine !== pollGen) return resolve();
+                if (q.status === 'preview') { showPreview(q, body, path); return resolve(); }
+                show(q);
+                pollTimer = setTimeout(poll, 700);
+              }, function (err) {
+                if (mine !== pollGen) return resolve();
+                L.showError(bfMsg, err, bf);
+                resolve();
+              });
+            }
+            pollTimer = setTimeout(poll, 300);
+          });
+        }
         bf.addEventListener('submit', function (ev) {
           ev.preventDefault();
           L.clearFieldErrors(bf);
           var body = { from: bfFrom.value, to: bfTo.value };
           var path = '/v1/connections/' + encodeURIComponent(c.id) + '/backfill';
           L.busy(preview, true);
-          L.api('POST', path, body).then(function (p) {
-            var ex = Object.keys(p.excluded || {}).map(function (r) { return p.excluded[r] + ' ' + ((L.reasonText && L.reasonText({ reason: r })) || r).toLowerCase(); });
-            var go = h('button', { type: 'button', text: 'Write tax on ' + p.documents + ' documents' });
-            go.disabled = !p.documents;
-            L.clear(bfMsg).appendChild(h('div', { class: 'notice', role: 'status' },
-              h('p', { text: p.documents + ' documents would get ' + sums(p.tax) + ' of tax (Rillet holds ' + sums(p.rillet_tax_now) + ' on them now).' }),
-              ex.length ? h('p', { class: 'muted', text: 'Left as they are: ' + ex.join('; ') + '.' }) : null,
-              go));
-            go.addEventListener('click', function () {
-              L.busy(go, true);
-              L.api('POST', path + '?confirm=true', body).then(function (r) {
-                L.clear(bfMsg).appendChild(h('div', { class: 'notice ok', role: 'status', text: 'Backfill started for ' + r.documents + ' documents; it runs after live work.' }));
-              }, function (err) { L.busy(go, false); L.showError(bfMsg, err, bf); });
-            });
+          L.api('POST', path + '?async=true', body).then(function (p) {
+            if (p && p.status === 'previewing' && p.id) return follow(p, body, path);
+            showPreview(p, body, path);
           }, function (err) { L.showError(bfMsg, err, bf); }).then(function () { L.busy(preview, false); });
         });
         return h('details', { class: 'scope' }, h('summary', { text: 'Which documents levy writes' }), form,

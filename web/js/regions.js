@@ -53,9 +53,8 @@
       main.appendChild(entityNote);
       main.appendChild(errSlot);
       main.appendChild(count);
-      bulkLine = h('p', { class: 'muted', role: 'status', id: 'bulk-progress' });
-      bulkLine.hidden = true;
-      main.appendChild(bulkLine);
+      bulk = L.bulkProgress('bulk-progress');
+      main.appendChild(bulk.el);
       main.appendChild(tableSlot);
 
       var regions = [];
@@ -108,29 +107,9 @@
     }
   });
 
-  /* A change that re-checks documents answers with `requeue` ({id, documents}); the job's
-     progress is at GET /v1/bulk/{id}: "Re-checking 2,914 documents… 1,200 done". */
-  var bulkLine = null, bulkTimer = null;
-  function follow(run) {
-    if (!bulkLine || !run || !run.id) return;
-    if (bulkTimer) { clearTimeout(bulkTimer); bulkTimer = null; }
-    var line = bulkLine, total = run.documents || 0;
-    function show(done, finished) {
-      line.hidden = false;
-      line.textContent = finished ? 'Re-checked ' + total.toLocaleString('en-US') + ' documents.' :
-        'Re-checking ' + total.toLocaleString('en-US') + ' documents… ' + (done || 0).toLocaleString('en-US') + ' done';
-    }
-    show(0, false);
-    function poll() {
-      if (!document.body.contains(line)) return;
-      L.api('GET', '/v1/bulk/' + encodeURIComponent(run.id)).then(function (b) {
-        if (b && b.state === 'done') { show(b.done, true); return; }
-        show(b && b.done, false);
-        bulkTimer = setTimeout(poll, 1000);
-      }, function () { bulkTimer = setTimeout(poll, 3000); });
-    }
-    bulkTimer = setTimeout(poll, 500);
-  }
+  /* A change that re-checks documents answers with `requeue`: its progress (L.bulkProgress). */
+  var bulk = null;
+  function follow(run) { if (bulk) bulk.follow(run); }
 
   /* entity: null (the default regions) or {id, label} (that connection's own view). */
   function row(r, entity) {

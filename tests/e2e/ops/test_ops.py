@@ -597,6 +597,14 @@ def case_openapi(tmp):
         api("PUT", "/v1/connections/%s/settings" % cid, {"colour": "blue"})                  # 422
         api("POST", "/v1/calculate?connection_id=" + cid, {"currency": "USD", "ship_to": {"country": "US",
             "state": "OR", "zip_code": "97201"}, "lines": [{"id": "1", "amount": "10.00"}]})
+        # a preview as a job (?async=true): 202 previewing, then GET .../previews/{id}
+        st, js, text, _ = api("POST", "/v1/connections/%s/backfill?async=true" % cid, {"from": "2025-01-01", "to": "2025-12-31"})
+        check("backfill preview ?async=true -> 202 previewing", st == 202 and js.get("status") == "previewing", text[:200])
+        if st == 202:
+            api("GET", "/v1/connections/%s/backfill/previews/%s" % (cid, js["id"]))
+            api("GET", "/v1/bulk/" + js["id"])                                               # kind backfill_preview
+            api("GET", "/v1/bulk")
+        api("GET", "/v1/connections/%s/backfill/previews/bfp_nosuch" % cid)                   # 404
         api("GET", "/v1/connections/con_nosuch")                                              # 404
         api("DELETE", "/v1/connections/" + cid)
         api("GET", "/v1/connections/" + cid)

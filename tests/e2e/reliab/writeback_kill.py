@@ -35,6 +35,7 @@ LEVY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("b
 SRC = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.getcwd()
 CYCLES = int(sys.argv[3]) if len(sys.argv) > 3 else 20
 BASE_PORT = int(sys.argv[4]) if len(sys.argv) > 4 else 19020
+WINDOW_S = 61  # levy's rate-limit window for Rillet's 60 requests / 60 s (client.lua WINDOW_MS)
 TAXES = re.compile(r"^/(invoices|credit-memos)/([^/?]+)/taxes")
 
 
@@ -43,6 +44,7 @@ class Proxy:
         self.upstream_port = upstream_port
         self.lock = threading.Lock()
         self.log = []            # (path, idempotency key, status, replayed, mode)
+        self.sent = []           # monotonic time of every request levy sent to "Rillet"
         self.armed = None        # "before" | "after" | None
         self.held = threading.Event()
         self.release = threading.Event()
@@ -51,6 +53,8 @@ class Proxy:
         def handle_any(h):
             n = int(h.headers.get("Content-Length") or 0)
             body = h.rfile.read(n) if n else None
+            with proxy.lock:
+                proxy.sent.append(time.monotonic())
             m = TAXES.match(h.path) if h.command == "POST" else None
             mode = None
             if m:
@@ -160,8 +164,17 @@ def main():
             if st != 200:
                 problems.append((cycle, "deliver", st, text[:200]))
                 break
-            if not proxy.held.wait(180):  # a job may sit in its backoff after many kills
-                problems.append((cycle, "no write-back reached the proxy", common.tail(os.path.join(tmp, "levy.log"), 1500)))
+            # Each cycle costs Rillet 2-3 requests (the write, its retry after the restart and, for
+            # a replayed answer, the GET that verifies it) and the cycles come faster than Rillet's
+            # 60 requests per rolling 60 s: after ~17 cycles levy's rate limiter (kept in the
+            # store, so it survives kill -9, as Rillet's own count does) holds the write-back
+            # until the oldest request leaves the window, at most 61 s. That wait is right;
+            # anything longer (a backoff or a circuit after restarts) is a stall and fails here.
+            if not proxy.held.wait(WINDOW_S + 30):
+                s, d, _, _ = env.L("GET", "/v1/invoices/" + inv_id)
+                problems.append((cycle, "no write-back reached the proxy within one rate-limit window + 30 s",
+                                 d and (d.get("tax_status"), d.get("last_error")),
+                                 common.tail(os.path.join(tmp, "levy.log"), 1500)))
                 break
             env.kill_levy()
             proxy.release.set()
@@ -198,6 +211,11 @@ def main():
             CYCLES, modes, replays, len(proxy.log), time.time() - t0), flush=True)
         check("%d kill cycles: same Idempotency-Key on every retry, the simulator applied each write exactly once, "
               "levy ends written" % CYCLES, not problems, problems[:3])
+        with proxy.lock:
+            sent = sorted(proxy.sent)
+        busiest = max([sum(1 for u in sent[i:] if u - t < 60) for i, t in enumerate(sent)] or [0])
+        check("levy never sent Rillet more than 60 requests in 60 s across the restarts (busiest: %d)" % busiest,
+              busiest <= 60, busiest)
         check("the kill hit the window after Rillet's 200 and the retry was an idempotent replay (seen %d times)" % replays,
               replays > 0 or modes["after"] == 0, modes)
         env.kill_levy()
