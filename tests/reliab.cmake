@@ -111,3 +111,5 @@ levy_reliab_test(reliab_line_discounts line_discounts 300 20060)
 # request's Lua budget ran out); the rillet.bulk runs reach done, the documents are
 # recalculated. Ports 20080-20099.
 levy_reliab_test(reliab_bulk_jobs bulk_jobs 600 20080 3000)
+# issue 17 "Limits that fit Rillet": the webhook body cap (default 8 MiB, configurable)
+levy_reliab_test(reliab_webhook_cap webhook_cap 180 20600)
