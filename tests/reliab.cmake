@@ -113,3 +113,5 @@ levy_reliab_test(reliab_line_discounts line_discounts 300 20060)
 levy_reliab_test(reliab_bulk_jobs bulk_jobs 600 20080 3000)
 # issue 17 "Limits that fit Rillet": the webhook body cap (default 8 MiB, configurable)
 levy_reliab_test(reliab_webhook_cap webhook_cap 180 20600)
+# issue 17: one request budget per Rillet API key (two connections on one key), 409 already_connected
+levy_reliab_test(reliab_key_budget key_budget 240 20620 400)

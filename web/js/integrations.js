@@ -320,6 +320,32 @@
       return form;
     }
 
+    /* 409 already_connected: the subsidiary is connected in another connection; say which
+     * and offer to go to its card instead of a second connection of the same books. */
+    function showError(slot, err, form) {
+      var d = (err && err.details || [])[0] || {};
+      if (!err || err.code !== 'already_connected' || !d.connection_id) return L.showError(slot, err, form);
+      L.clear(slot);
+      var go = h('button', { type: 'button', class: 'secondary', text: 'Show that connection' });
+      go.addEventListener('click', function () {
+        var id = d.connection_id, tries = 0;
+        dlg.close();
+        (function find() {
+          var card = document.querySelector('section.connection[data-id="' + id.replace(/"/g, '') + '"]');
+          if (card) {
+            card.scrollIntoView({ block: 'start' });
+            var hd = card.querySelector('h3');
+            if (hd) { hd.setAttribute('tabindex', '-1'); hd.focus(); }
+          } else if (tries++ < 20) setTimeout(find, 100);
+        })();
+      });
+      slot.appendChild(h('div', { class: 'notice error already-connected', role: 'alert' },
+        h('strong', { text: 'This subsidiary is already connected.' }),
+        ' levy already taxes it in connection ', h('code', { text: d.connection_id }),
+        '. Use that connection, or disconnect it first to connect it again.',
+        h('div', { class: 'actions' }, go)));
+    }
+
     function intro() {
       frame('intro', 'Connect Rillet', [
         h('p', { text: 'levy connects with a Rillet API key, imports your customers, products, invoices and credit memos, and keeps them current from Rillet webhooks.' }),
@@ -369,7 +395,7 @@
             document.getElementById(key.id + '-err').textContent = 'Rillet refused this key: ' + err.message;
             key.focus();
           } else {
-            L.showError(status, err, form);
+            showError(status, err, form);
             (form.querySelector('[aria-invalid="true"]') || key).focus();
           }
         });
@@ -404,7 +430,7 @@
           advance();
         }, function (err) {
           L.busy(next, false);
-          L.showError(status, err, form);
+          showError(status, err, form);
           sel.focus();
         });
       });
@@ -457,7 +483,7 @@
           advance();
         }, function (err) {
           L.busy(next, false);
-          L.showError(status, err, form);
+          showError(status, err, form);
           tok.focus();
         });
       });
