@@ -115,3 +115,5 @@ levy_reliab_test(reliab_bulk_jobs bulk_jobs 600 20080 3000)
 levy_reliab_test(reliab_webhook_cap webhook_cap 180 20600)
 # issue 17: one request budget per Rillet API key (two connections on one key), 409 already_connected
 levy_reliab_test(reliab_key_budget key_budget 240 20620 400)
+# issue 17: processed inbox bodies pruned after the retention period, delivery ids kept for dedup
+levy_reliab_test(reliab_inbox_prune inbox_prune 240 20640)
