@@ -117,3 +117,5 @@ levy_reliab_test(reliab_webhook_cap webhook_cap 180 20600)
 levy_reliab_test(reliab_key_budget key_budget 240 20620 400)
 # issue 17: processed inbox bodies pruned after the retention period, delivery ids kept for dedup
 levy_reliab_test(reliab_inbox_prune inbox_prune 240 20640)
+# issue 17: reverse-charge and exempt lines written with their legal wording (0 % rate description)
+levy_reliab_test(reliab_legal_wording legal_wording 180 20680)

@@ -1,7 +1,7 @@
 -- The webhook inbox's life after processing (issue 17): bodies are not kept for ever.
 -- A processed delivery older than the retention period (--inbox-retention-days /
 -- LEVY_INBOX_RETENTION_DAYS, default 30; 0 = at the next pass) leaves `inbox` with its
--- body; its X-Rillet-Id stays in `inbox_seen` (migration 0008), so a redelivery of a pruned
+-- body; its X-Rillet-Id stays in `inbox_seen` (migration 0008_limits), so a redelivery of a pruned
 -- id is still a duplicate. Unprocessed rows are never touched.
 local config = require "levy.config"
 local log = require "levy.log"
