@@ -226,6 +226,8 @@ local function get_doc(doc_type)
         taxable_amount = l and opt(l.taxable_amount) or json.null,
         tax = l and opt(l.tax) or json.null,
         taxability_reason = l and opt(l.taxability_reason) or json.null,
+        -- the legal wording written to Rillet for a line without tax (mapping.legal_note)
+        note = l and opt(l.note) or json.null,
         taxes = l and json.array(l.taxes or {}) or json.empty_array,
       }
     end
