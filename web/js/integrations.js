@@ -6,6 +6,8 @@
   var POLL_MS = 2000;
 
   function active(c) { return c && c.status !== 'disconnected' && c.status !== 'deleted'; }
+  /* a connection card to focus once the list is drawn again (the wizard's "Show that connection") */
+  var focusAfterLoad = null;
 
   L.page('integrations', {
     title: 'Integrations',
@@ -44,6 +46,11 @@
           tileStatus.textContent = live.length ? live.length + ' connected' : pending ? 'Setup not finished' : 'Not connected';
           if (conns.length) listSlot.appendChild(h('h2', { text: 'Connections' }));
           conns.forEach(function (c) { listSlot.appendChild(card(c)); });
+          if (focusAfterLoad) {
+            var want = listSlot.querySelector('section.connection[data-id="' + focusAfterLoad.replace(/"/g, '') + '"] h3');
+            focusAfterLoad = null;
+            if (want) { want.setAttribute('tabindex', '-1'); want.scrollIntoView({ block: 'start' }); want.focus(); }
+          }
         }, function (err) { if (alive) { tileStatus.textContent = ''; connectBtn.disabled = false; L.showError(errSlot, err); } });
       }
 
@@ -328,16 +335,9 @@
       L.clear(slot);
       var go = h('button', { type: 'button', class: 'secondary', text: 'Show that connection' });
       go.addEventListener('click', function () {
-        var id = d.connection_id, tries = 0;
+        /* closing returns focus to the opener and reloads the list, which then focuses it */
+        focusAfterLoad = d.connection_id;
         dlg.close();
-        (function find() {
-          var card = document.querySelector('section.connection[data-id="' + id.replace(/"/g, '') + '"]');
-          if (card) {
-            card.scrollIntoView({ block: 'start' });
-            var hd = card.querySelector('h3');
-            if (hd) { hd.setAttribute('tabindex', '-1'); hd.focus(); }
-          } else if (tries++ < 20) setTimeout(find, 100);
-        })();
       });
       slot.appendChild(h('div', { class: 'notice error already-connected', role: 'alert' },
         h('strong', { text: 'This subsidiary is already connected.' }),
