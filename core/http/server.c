@@ -947,6 +947,8 @@ static void gate_reject(guard *g)
     if (status == 413 && g->webhook) {
         /* a delivery the sender will retry and then give up on (Rillet disables the webhook):
          * the operator must raise the cap, so say it where they look, once a minute at most */
+        const char *labels[] = {"result", "too_large", NULL};
+        levy_metrics_inc("levy_webhook_deliveries_total", labels, 1, NULL);
         static time_t last_warn;
         time_t now = time(NULL);
         if (now - last_warn >= 60) {

@@ -156,6 +156,9 @@ def main():
                 if "webhook delivery refused with 413" in l and "--webhook-max-body" in l]
         check("one WARN line names the webhook cap setting (once a minute at most): %d" % len(warn),
               len(warn) == 1 and "WARN" in warn[0].upper(), warn)
+        st, _, mtext, _ = env.L("GET", "/metrics")
+        tl = [l for l in mtext.splitlines() if l.startswith("levy_webhook_deliveries_total") and "too_large" in l]
+        check("the refusals are counted: %s" % tl, tl and float(tl[0].rsplit(" ", 1)[1]) >= 3, tl)
 
         # 2. a configured cap
         common.stop(env.levy)
