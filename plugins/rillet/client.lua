@@ -126,11 +126,6 @@ function M.outcome(bucket, failed, probe)
   end)
 end
 
--- Requests sent before the bucket existed (the connect flow) still count.
-function M.record(bucket, n, at_ms)
-  for _ = 1, n do store.exec("INSERT INTO rillet_rate_log(bucket, at_ms) VALUES (?, ?)", bucket, at_ms) end
-end
-
 -- Rillet said 429: block the bucket until Retry-After has passed.
 function M.block(bucket, wait_ms)
   local now = time.now_ms()
