@@ -36,7 +36,7 @@ static const char USAGE[] =
     "                         no spaces) read from FILE; default: generated into DIR/api-token\n"
     "  --api-token TOKEN      [LEVY_API_TOKEN]   the same inline (visible in ps: prefer the file)\n"
     "  --rillet-url URL       [LEVY_RILLET_URL]  default https://api.rillet.com\n"
-    "  --rillet-rate-limit N  [LEVY_RILLET_RATE_LIMIT] requests per 60 s per connection,\n"
+    "  --rillet-rate-limit N  [LEVY_RILLET_RATE_LIMIT] requests per 60 s per API key,\n"
     "                         default 60 (Rillet's limit); 0 = none (429s still honoured)\n"
     "  --webhook-tolerance S  [LEVY_WEBHOOK_TOLERANCE_S] oldest X-Rillet-Timestamp accepted,\n"
     "                         in seconds; default 604800 (7 days); 0 = not checked\n"

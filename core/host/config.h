@@ -28,7 +28,7 @@ typedef struct levy_config {
     char api_token[520];     /* empty until loaded; 16..512 chars (host/auth.h rule) */
     const char *api_token_from; /* where api_token came from, for messages ("--api-token"...) */
     char rillet_url[512];
-    int rillet_rate_limit;   /* requests per rolling 60 s to Rillet per connection; 0 = no local limit */
+    int rillet_rate_limit;   /* requests per rolling 60 s to Rillet per API key; 0 = no local limit */
     int webhook_tolerance_s; /* accepted age of X-Rillet-Timestamp (s); 0 = not checked */
     int inbox_retention_days; /* processed webhook bodies kept this long (ids kept always) */
     int watch;
