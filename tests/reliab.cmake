@@ -121,3 +121,11 @@ levy_reliab_test(reliab_list_large list_large 300 20300 3000)
 # Issue 16: the backfill preview of a year of history (3,000 invoices) runs as a job the client
 # polls; its totals equal the sum of the small ranges' in-request previews. Ports 20320-20339.
 levy_reliab_test(reliab_backfill_preview backfill_preview 400 20320 3000)
+# issue 17 "Limits that fit Rillet": the webhook body cap (default 8 MiB, configurable)
+levy_reliab_test(reliab_webhook_cap webhook_cap 180 20600)
+# issue 17: one request budget per Rillet API key (two connections on one key), 409 already_connected
+levy_reliab_test(reliab_key_budget key_budget 240 20620 400)
+# issue 17: processed inbox bodies pruned after the retention period, delivery ids kept for dedup
+levy_reliab_test(reliab_inbox_prune inbox_prune 240 20640)
+# issue 17: reverse-charge and exempt lines written with their legal wording (0 % rate description)
+levy_reliab_test(reliab_legal_wording legal_wording 180 20680)

@@ -36,10 +36,14 @@ static const char USAGE[] =
     "                         no spaces) read from FILE; default: generated into DIR/api-token\n"
     "  --api-token TOKEN      [LEVY_API_TOKEN]   the same inline (visible in ps: prefer the file)\n"
     "  --rillet-url URL       [LEVY_RILLET_URL]  default https://api.rillet.com\n"
-    "  --rillet-rate-limit N  [LEVY_RILLET_RATE_LIMIT] requests per 60 s per connection,\n"
+    "  --rillet-rate-limit N  [LEVY_RILLET_RATE_LIMIT] requests per 60 s per API key,\n"
     "                         default 60 (Rillet's limit); 0 = none (429s still honoured)\n"
     "  --webhook-tolerance S  [LEVY_WEBHOOK_TOLERANCE_S] oldest X-Rillet-Timestamp accepted,\n"
     "                         in seconds; default 604800 (7 days); 0 = not checked\n"
+    "  --webhook-max-body N   [LEVY_WEBHOOK_MAX_BODY] body cap of the webhook intake\n"
+    "                         (/webhooks/*) in bytes, 65536..67108864; default 8388608 (8 MiB)\n"
+    "  --inbox-retention-days N [LEVY_INBOX_RETENTION_DAYS] days a processed webhook body is\n"
+    "                         kept, 0..3650; default 30 (delivery ids are kept for dedup)\n"
     "  --watch                [LEVY_WATCH=1]     reload when plugins/ or scripts/ change\n"
     "  --log-format text|json [LEVY_LOG_FORMAT]\n"
     "  --tls-cert FILE --tls-key FILE [LEVY_TLS_CERT, LEVY_TLS_KEY]\n"
@@ -71,6 +75,27 @@ static int parse_tolerance(const char *v, int *out)
     char *end = NULL;
     long n = strtol(v, &end, 10);
     if (!end || end == v || *end || n < 0 || n > LEVY_WEBHOOK_TOLERANCE_MAX)
+        return -1;
+    *out = (int)n;
+    return 0;
+}
+
+static int parse_webhook_max_body(const char *v, size_t *out)
+{
+    char *end = NULL;
+    long long n = strtoll(v, &end, 10);
+    if (!end || end == v || *end || n < (long long)LEVY_WEBHOOK_MAX_BODY_MIN ||
+        n > (long long)LEVY_WEBHOOK_MAX_BODY_MAX)
+        return -1;
+    *out = (size_t)n;
+    return 0;
+}
+
+static int parse_retention(const char *v, int *out)
+{
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    if (!end || end == v || *end || n < 0 || n > LEVY_INBOX_RETENTION_MAX)
         return -1;
     *out = (int)n;
     return 0;
@@ -240,6 +265,18 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
         fprintf(stderr, "levy %s: LEVY_WEBHOOK_TOLERANCE_S must be an integer 0..31536000 (seconds)\n", cmd);
         return 2;
     }
+    c->webhook_max_body = LEVY_WEBHOOK_MAX_BODY_DEFAULT;
+    const char *wb = getenv("LEVY_WEBHOOK_MAX_BODY");
+    if (wb && *wb && parse_webhook_max_body(wb, &c->webhook_max_body) != 0) {
+        fprintf(stderr, "levy %s: LEVY_WEBHOOK_MAX_BODY must be a number of bytes 65536..67108864\n", cmd);
+        return 2;
+    }
+    c->inbox_retention_days = LEVY_INBOX_RETENTION_DEFAULT;
+    const char *ir = getenv("LEVY_INBOX_RETENTION_DAYS");
+    if (ir && *ir && parse_retention(ir, &c->inbox_retention_days) != 0) {
+        fprintf(stderr, "levy %s: LEVY_INBOX_RETENTION_DAYS must be an integer 0..3650 (days)\n", cmd);
+        return 2;
+    }
     const char *w = getenv("LEVY_WATCH");
     c->watch = w && strcmp(w, "1") == 0;
     const char *lf = getenv("LEVY_LOG_FORMAT");
@@ -332,6 +369,20 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
             const char *v = a[19] == '=' ? a + 20 : (i + 1 < argc ? argv[++i] : NULL);
             if (!v || parse_tolerance(v, &c->webhook_tolerance_s) != 0) {
                 fprintf(stderr, "levy %s: --webhook-tolerance needs an integer 0..31536000 (seconds)\n\n", cmd);
+                levy_config_usage(cmd, stderr);
+                return 2;
+            }
+        } else if (strncmp(a, "--webhook-max-body", 18) == 0 && (a[18] == '\0' || a[18] == '=')) {
+            const char *v = a[18] == '=' ? a + 19 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v || parse_webhook_max_body(v, &c->webhook_max_body) != 0) {
+                fprintf(stderr, "levy %s: --webhook-max-body needs a number of bytes 65536..67108864\n\n", cmd);
+                levy_config_usage(cmd, stderr);
+                return 2;
+            }
+        } else if (strncmp(a, "--inbox-retention-days", 22) == 0 && (a[22] == '\0' || a[22] == '=')) {
+            const char *v = a[22] == '=' ? a + 23 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v || parse_retention(v, &c->inbox_retention_days) != 0) {
+                fprintf(stderr, "levy %s: --inbox-retention-days needs an integer 0..3650 (days)\n\n", cmd);
                 levy_config_usage(cmd, stderr);
                 return 2;
             }

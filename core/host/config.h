@@ -6,6 +6,13 @@
 
 #include "levy.h"
 
+#define LEVY_WEBHOOK_MAX_BODY_DEFAULT ((size_t)8 << 20) /* 8 MiB */
+#define LEVY_WEBHOOK_MAX_BODY_MIN ((size_t)64 << 10)    /* 64 KiB */
+/* the upper end is LEVY_ROUTE_MAX_BODY_CEIL (lua/gen.h, 64 MiB), evhttp's own limit */
+#define LEVY_WEBHOOK_MAX_BODY_MAX ((size_t)64 << 20)
+#define LEVY_INBOX_RETENTION_DEFAULT 30                 /* days */
+#define LEVY_INBOX_RETENTION_MAX 3650
+
 typedef struct levy_config {
     const char *cmd;         /* "serve", "sim", "check", "calc", "demo", "version" */
     const char *role;        /* levy.config.role */
@@ -21,8 +28,9 @@ typedef struct levy_config {
     char api_token[520];     /* empty until loaded; 16..512 chars (host/auth.h rule) */
     const char *api_token_from; /* where api_token came from, for messages ("--api-token"...) */
     char rillet_url[512];
-    int rillet_rate_limit;   /* requests per rolling 60 s to Rillet per connection; 0 = no local limit */
+    int rillet_rate_limit;   /* requests per rolling 60 s to Rillet per API key; 0 = no local limit */
     int webhook_tolerance_s; /* accepted age of X-Rillet-Timestamp (s); 0 = not checked */
+    int inbox_retention_days; /* processed webhook bodies kept this long (ids kept always) */
     int watch;
     int log_json;
     char tls_cert[1024];
@@ -45,6 +53,7 @@ typedef struct levy_config {
     int yes_env;             /* --yes-env: rotate although LEVY_MASTER_KEY is set */
     /* limits */
     size_t max_body;         /* 1 MiB */
+    size_t webhook_max_body; /* body cap of /webhooks/ routes: 8 MiB (--webhook-max-body) */
     int timeout_s;           /* read/write timeouts */
     int header_deadline_s;   /* whole request (headers + body) deadline: slowloris */
     /* positional arguments after the subcommand (rates import FILE...) */

@@ -68,6 +68,7 @@ typedef struct guard {
     int closecb;                /* evhttp's close callback set on the connection */
     int tls;                    /* bev is TLS: a gate refusal closes without an answer */
     int refused;                /* the gate refused a request: input is discarded */
+    int webhook;                /* the request being gated is for a /webhooks/ route */
     uint64_t held;              /* body bytes of this request read and not yet released */
     levy_gate gate;
     struct evbuffer_cb_entry *gate_cb; /* on bev's input buffer */
@@ -761,10 +762,17 @@ static void dispatch_lua(levy_host *h, struct evhttp_request *req, const char *m
 
 static void guard_release(struct levy_server *s, struct evhttp_request *req);
 
-/* A route's body cap: its max_body, else the host's default (1 MiB). */
+/* A route's body cap: its max_body, else for a webhook intake (/webhooks/...) the webhook
+ * cap (--webhook-max-body, 8 MiB: Rillet sends whole documents, a large usage invoice is
+ * several MiB, and a 413 makes Rillet retry and then disable the webhook for every event),
+ * else the host's default (1 MiB). */
 static uint64_t route_cap(levy_host *h, const levy_route *r)
 {
-    return r && r->max_body ? (uint64_t)r->max_body : (uint64_t)h->cfg->max_body;
+    if (r && r->max_body)
+        return (uint64_t)r->max_body;
+    if (r && has_prefix_seg(r->path, "/webhooks"))
+        return (uint64_t)h->cfg->webhook_max_body;
+    return (uint64_t)h->cfg->max_body;
 }
 
 
@@ -887,8 +895,9 @@ static uint64_t gate_cap(void *ud, const char *method, const char *path)
     levy_host *h = g->srv->h;
     levy_route_match m;
     int pk = 0;
-    uint64_t cap = levy_gen_match(h->current, method, path, &m, &pk) ? route_cap(h, m.route)
-                                                                     : (uint64_t)h->cfg->max_body;
+    int found = levy_gen_match(h->current, method, path, &m, &pk);
+    uint64_t cap = found ? route_cap(h, m.route) : (uint64_t)h->cfg->max_body;
+    g->webhook = found && has_prefix_seg(m.route->path, "/webhooks");
     levy_route_match_free(&m);
     return cap;
 }
@@ -935,6 +944,20 @@ static void gate_reject(guard *g)
     gate_release(g);
     count("unmatched", status);
     hlog(HLOG_DEBUG, "request refused before evhttp read it: %d %s", status, message);
+    if (status == 413 && g->webhook) {
+        /* a delivery the sender will retry and then give up on (Rillet disables the webhook):
+         * the operator must raise the cap, so say it where they look, once a minute at most */
+        const char *labels[] = {"result", "too_large", NULL};
+        levy_metrics_inc("levy_webhook_deliveries_total", labels, 1, NULL);
+        static time_t last_warn;
+        time_t now = time(NULL);
+        if (now - last_warn >= 60) {
+            hlog(HLOG_WARN, "webhook delivery refused with 413: %s (raise --webhook-max-body / "
+                 "LEVY_WEBHOOK_MAX_BODY, default 8 MiB; Rillet retries and then disables the webhook)",
+                 message);
+            last_warn = now;
+        }
+    }
     evutil_socket_t fd = bufferevent_getfd(g->bev);
     if (fd < 0)
         return;
@@ -1331,6 +1354,11 @@ int levy_server_start(levy_host *h, levy_err *err)
                                 "LEVY_HTTP_BODY_BUDGET must be a number of bytes, at least 1048576");
         s->budget = v;
     }
+    if ((uint64_t)h->cfg->webhook_max_body > s->budget)
+        hlog(HLOG_WARN, "the webhook body cap (%zu bytes, --webhook-max-body) is over the "
+             "budget for all request bodies in memory (%llu bytes, docs/host.md): a delivery "
+             "that large is answered 503",
+             h->cfg->webhook_max_body, (unsigned long long)s->budget);
     s->resume = evtimer_new(h->base, on_resume, s);
     s->trim = evtimer_new(h->base, on_trim, s);
     if (!s->resume || !s->trim)

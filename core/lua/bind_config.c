@@ -17,7 +17,7 @@ static void set_str(lua_State *L, const char *k, const char *v)
 int luaopen_levy_config(lua_State *L)
 {
     levy_config *c = levy_lua_host(L, LEVY_HOST_CONFIG);
-    lua_createtable(L, 0, 12);
+    lua_createtable(L, 0, 14);
     lua_pushstring(L, LEVY_VERSION);
     lua_setfield(L, -2, "version");
     lua_getfield(L, LUA_REGISTRYINDEX, "levy.role");
@@ -33,6 +33,10 @@ int luaopen_levy_config(lua_State *L)
     lua_setfield(L, -2, "rillet_rate_limit");
     lua_pushinteger(L, c->webhook_tolerance_s);
     lua_setfield(L, -2, "webhook_tolerance_s");
+    lua_pushinteger(L, (lua_Integer)c->webhook_max_body);
+    lua_setfield(L, -2, "webhook_max_body");
+    lua_pushinteger(L, c->inbox_retention_days);
+    lua_setfield(L, -2, "inbox_retention_days");
     set_str(L, "data_dir", c->data_dir);
     if (c->demo_auto) {
         lua_createtable(L, 0, 3);

@@ -1,5 +1,6 @@
 -- Rillet REST client over levy.http.request: Bearer auth + X-Rillet-API-Version: 4,
--- cursor pagination, a per-connection rate limit (60 requests / rolling 60 s) kept in the store,
+-- cursor pagination, a rate limit per API key (60 requests / rolling 60 s; the bucket is
+-- conn.key_bucket, a digest of the key, shared by every connection that uses it) kept in the store,
 -- 429 / Retry-After, Idempotency-Key on POST and RFC 9457 problem+json parsing.
 --
 -- Every call returns `data, status, headers` on 2xx, or `nil, err` where err is
@@ -98,7 +99,7 @@ function M.outcome(bucket, failed, probe)
       if not row or (row.fail_streak == 0 and row.circuit_open == 0) then return end
       if row.circuit_open == 1 then
         store.exec("UPDATE rillet_rate SET fail_streak = 0, circuit_open = 0, blocked_until_ms = 0 WHERE bucket = ?", bucket)
-        log.info("rillet circuit closed", { connection = bucket, failures = row.fail_streak })
+        log.info("rillet circuit closed", { bucket = bucket, failures = row.fail_streak })
       else
         store.exec("UPDATE rillet_rate SET fail_streak = 0 WHERE bucket = ?", bucket)
       end
@@ -117,17 +118,12 @@ function M.outcome(bucket, failed, probe)
       local wait = M.circuit_wait_ms(streak)
       store.exec("UPDATE rillet_rate SET circuit_open = 1, blocked_until_ms = ? WHERE bucket = ?", now + wait, bucket)
       if not open then
-        log.warn("rillet circuit open", { connection = bucket, failures = streak, wait_ms = wait })
+        log.warn("rillet circuit open", { bucket = bucket, failures = streak, wait_ms = wait })
       end
       return wait
     end
     return nil
   end)
-end
-
--- Requests sent before the bucket existed (the connect flow) still count.
-function M.record(bucket, n, at_ms)
-  for _ = 1, n do store.exec("INSERT INTO rillet_rate_log(bucket, at_ms) VALUES (?, ?)", bucket, at_ms) end
 end
 
 -- Rillet said 429: block the bucket until Retry-After has passed.

@@ -49,23 +49,46 @@ end
 
 local function seal(id, field, plaintext) return crypto.seal(plaintext, id .. ":" .. field) end
 
--- Opened API keys, remembered with the sealed bytes they came from (see signing_keys below:
--- a new seal always has new bytes). Spares every write-back and page fetch an AES-GCM open.
+-- The request budget (client.lua's rate bucket) of an API key: Rillet counts its 60 requests
+-- per rolling minute per API key, so every connection that uses one key (two subsidiaries of
+-- one organisation) shares one budget. Named by a digest of the base URL and the key, never
+-- the key itself: "key_" + 128 bits of SHA-256 (the key is high-entropy; the digest is in
+-- rillet_rate_log and log lines). The same key on another Rillet (sandbox) is another budget.
+function M.key_bucket(base_url, key)
+  return "key_" .. crypto.hex(crypto.sha256("levy.rillet.rate\0" .. tostring(base_url or "") ..
+    "\0" .. key)):sub(1, 32)
+end
+
+-- Opened API keys and their rate buckets, remembered with the sealed bytes they came from
+-- (see signing_keys below: a new seal always has new bytes, so a replaced key gets its own
+-- bucket at once). Spares every write-back and page fetch an AES-GCM open.
 local key_cache, key_cache_n = {}, 0
 
-function M.api_key(row)
+local function open_key(row)
   local sealed = row.api_key_sealed
   if not sealed then return nil end
   local e = key_cache[row.id]
-  if e and e.sealed == sealed then return e.key end
+  if e and e.sealed == sealed and e.base_url == row.base_url then return e end
   local key = crypto.open(sealed, row.id .. ":api_key")
   if not key then return nil end
   if not e then
     if key_cache_n >= 256 then key_cache, key_cache_n = {}, 0 end
     key_cache_n = key_cache_n + 1
   end
-  key_cache[row.id] = { sealed = sealed, key = key }
-  return key
+  e = { sealed = sealed, key = key, base_url = row.base_url, bucket = M.key_bucket(row.base_url, key) }
+  key_cache[row.id] = e
+  return e
+end
+
+function M.api_key(row)
+  local e = open_key(row)
+  return e and e.key or nil
+end
+
+-- The connection's rate bucket (its API key's), or nil when the key does not open.
+function M.bucket(row)
+  local e = open_key(row)
+  return e and e.bucket or nil
 end
 
 function M.signing_token(row)
@@ -99,11 +122,12 @@ function M.signing_keys(row, derive)
   return e.token, e.keys
 end
 
--- A rate-limited client for background work (bucket = connection id).
+-- A rate-limited client for background work (bucket = its API key's, shared by every
+-- connection that uses the key).
 function M.client(row)
-  local key = M.api_key(row)
-  if not key then return nil, "connection has no usable API key" end
-  return client.new { base_url = row.base_url, api_key = key, bucket = row.id }
+  local e = open_key(row)
+  if not e then return nil, "connection has no usable API key" end
+  return client.new { base_url = row.base_url, api_key = e.key, bucket = e.bucket }
 end
 
 local function pick(t, fields)
@@ -179,12 +203,38 @@ local function upstream(err)
   if err.kind == "transport" then
     http.error(503, "unavailable", "Rillet is unreachable, try again", nil, { ["Retry-After"] = "5" })
   end
-  if err.kind == "http" and err.status == 429 then
+  if err.kind == "rate" or (err.kind == "http" and err.status == 429) then
+    -- the key's budget is spent (by this key's other connections too) or Rillet said 429
     local s = tostring(math.max(1, (err.retry_after_ms or 5000) // 1000))
     http.error(503, "unavailable", "Rillet rate limit reached, try again", nil, { ["Retry-After"] = s })
   end
   http.error(502, "upstream_error", err.message or "Rillet error")
 end
+
+-- Another live connection that already connects subsidiary `sub_id` of organisation `org_id`
+-- on this Rillet (same base URL): its row, else nil. Only connections past step 4 count (a
+-- signing token stored: `connected`, or `error` after it), so an abandoned wizard never
+-- blocks a new one; the first of two wizards racing for one subsidiary wins at step 4.
+function M.connected_elsewhere(id, base_url, org_id, sub_id)
+  if type(sub_id) ~= "string" then return nil end
+  for _, r in ipairs(store.rows([[SELECT id, organization FROM connections WHERE deleted_at IS NULL
+      AND id <> ? AND base_url = ? AND subsidiary_id = ? AND signing_token_sealed IS NOT NULL
+      ORDER BY created_at, id]], id or "", base_url, sub_id)) do
+    local org = util.decode_obj(r.organization) or {}
+    if org.id == org_id then return r end
+  end
+  return nil
+end
+
+-- 409 already_connected naming the connection that holds the subsidiary (details[1].connection_id).
+local function already_connected(other, sub_id)
+  http.error(409, "already_connected", "this subsidiary is already connected in levy (connection " ..
+    other.id .. "); use that connection, or disconnect it first",
+    { { field = "subsidiary_id", message = "already connected (connection " .. other.id .. ")",
+        connection_id = other.id, subsidiary_id = sub_id } })
+end
+
+local function org_id(row) return (util.decode_obj(row.organization) or {}).id end
 
 -- Step 1: POST /v1/connections
 function M.create(body, opts)
@@ -203,7 +253,8 @@ function M.create(body, opts)
   end
   local scols = scope.parse(body)
   local base = (type(opts) == "table" and opts.base_url) or M.base_url(env)
-  local c = client.new { base_url = base, api_key = key }
+  -- the connect flow draws on the key's budget like the connections that already use it
+  local c = client.new { base_url = base, api_key = key, bucket = M.key_bucket(base, key) }
   local started = time.now_ms()
   local ok, err = c:get("/api-key", nil, { any_body = true })
   if not ok then upstream(err) end
@@ -218,6 +269,11 @@ function M.create(body, opts)
   local id = crypto.id("con_")
   local now = now_iso()
   local sub_id = (#list == 1) and list[1].id or nil
+  if sub_id then
+    -- the key's only subsidiary is chosen at once: refuse before storing anything
+    local other = M.connected_elsewhere(nil, base, util.nonnull(org.id), sub_id)
+    if other then already_connected(other, sub_id) end
+  end
   store.transaction(function()
     store.exec([[INSERT INTO connections(id, provider, status, environment, base_url, organization,
       subsidiaries, subsidiary_id, api_key_sealed, api_key_hint, created_at, tax_from,
@@ -228,7 +284,6 @@ function M.create(body, opts)
       seal(id, "api_key", key), "\u{2026}" .. key:sub(-4), now,
       scols.tax_from or scope.default_tax_from(started), scols.tax_partially_paid or 0,
       scols.tax_partially_credited or 0, scols.manual_tax or "respect_manual", scols.line_amounts or "net")
-    client.record(id, 3, started) -- the three requests above count against the rate limit
   end)
   log.info("rillet connection created", { connection = id, subsidiaries = #list })
   return M.view(M.get(id))
@@ -249,6 +304,8 @@ function M.set_subsidiary(id, body)
     if s.id == sid then found = true end
   end
   if not found then validation("subsidiary_id", "unknown subsidiary") end
+  local other = M.connected_elsewhere(id, row.base_url, org_id(row), sid)
+  if other then already_connected(other, sid) end
   store.exec("UPDATE connections SET subsidiary_id = ?, status = 'needs_webhook_secret' WHERE id = ?", sid, id)
   return M.view(M.get(id))
 end
@@ -263,6 +320,9 @@ function M.set_secret(id, body)
   if not row.subsidiary_id then
     http.error(409, "conflict", "choose a subsidiary first (POST /v1/connections/{id}/subsidiary)")
   end
+  -- another wizard connected the same subsidiary since step 2
+  local other = M.connected_elsewhere(id, row.base_url, org_id(row), row.subsidiary_id)
+  if other then already_connected(other, row.subsidiary_id) end
   local first = row.import_state == "pending"
   store.transaction(function()
     store.exec([[UPDATE connections SET signing_token_sealed = ?,

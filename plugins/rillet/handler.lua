@@ -18,6 +18,7 @@ local reconcile = require "reconcile"
 local sync = require "sync"
 local util = require "util"
 local webhook = require "webhook"
+local inbox = require "inbox"
 local writeback = require "writeback"
 
 local nn = util.nonnull
@@ -66,14 +67,14 @@ local function intake(req)
   -- A repeated X-Rillet-Id is answered from a read: no write transaction (and no fsync) for a
   -- delivery that is already committed. No transaction is ever open across a yield, so this
   -- read sees committed rows only; the INSERT below still decides for a first delivery.
-  if store.row("SELECT 1 AS x FROM inbox WHERE delivery_id = ?", h["x-rillet-id"]) then
+  if inbox.seen(h["x-rillet-id"]) then
     metrics.inc("levy_webhook_deliveries_total", { result = "duplicate" })
     return 200, DUPLICATE
   end
   -- Replay window (checked after the signature and the duplicate answer: a late retry of a
-  -- delivery levy already holds still gets its 200). Inbox rows are never pruned, so every
-  -- X-Rillet-Id ever accepted stays a duplicate; should pruning ever be added, it must keep
-  -- rows at least tolerance + FUTURE_SKEW_S long, or an old delivery would be new again.
+  -- delivery levy already holds still gets its 200). Processed bodies are pruned after the
+  -- retention period (inbox.lua) but every X-Rillet-Id ever accepted stays (inbox_seen), so
+  -- it stays a duplicate whatever the window.
   local tolerance = config.webhook_tolerance_s
   if tolerance == nil then tolerance = 604800 end
   local fresh, age_s = webhook.freshness(webhook.parse_timestamp(h["x-rillet-timestamp"]), time.now_ms(), tolerance)
@@ -92,6 +93,10 @@ local function intake(req)
   local now = time.iso_ms(time.now_ms())
   local duplicate = false
   store.transaction(function()
+    if inbox.pruned(h["x-rillet-id"]) then -- pruned since the read above
+      duplicate = true
+      return
+    end
     local n = store.exec([[INSERT INTO inbox(delivery_id, connection_id, entity, event, received_at, body,
       processed_at, outcome) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(delivery_id) DO NOTHING]],
       h["x-rillet-id"], cid, entity, event, now, req.body or "",
@@ -268,6 +273,8 @@ local function get_doc(doc_type)
         taxable_amount = l and opt(l.taxable_amount) or json.null,
         tax = l and opt(l.tax) or json.null,
         taxability_reason = l and opt(l.taxability_reason) or json.null,
+        -- the legal wording written to Rillet for a line without tax (mapping.legal_note)
+        note = l and opt(l.note) or json.null,
         taxes = l and json.array(l.taxes or {}) or json.empty_array,
       }
     end
@@ -375,6 +382,8 @@ return {
   schedule = {
     { name = "rillet.sweep_tick", every_ms = 60000, run = sync.tick },
     { name = "rillet.reconcile_tick", every_ms = 60000, run = reconcile.tick },
+    -- processed webhook bodies older than --inbox-retention-days leave the inbox (inbox.lua)
+    { name = "rillet.inbox_prune_tick", every_ms = 60000, run = inbox.prune },
   },
   exports = {
     -- bulk re-checks (bulk.lua): each answers {id, documents, state} at once

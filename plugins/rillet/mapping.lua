@@ -269,6 +269,10 @@ end
 
 -- line_result: one line of the calculation result (CONTRACT §2.5); country: ship-to
 -- country; currency: document currency. Returns an array (possibly empty) of TaxRate.
+-- A line without tax that carries a legal note (section 6: reverse charge, exemption) gets
+-- one 0 % rate whose description is the note: Rillet's TaxRate has a required free-text
+-- `description` and takes percentage 0 and a 0 amount, so the invoice shows why there is
+-- no tax (Rillet has no other per-line text a write-back could set).
 function M.tax_rates(line_result, country, currency)
   local out = {}
   if type(line_result) == "table" and type(line_result.taxes) == "table" then
@@ -285,8 +289,45 @@ function M.tax_rates(line_result, country, currency)
       end
     end
   end
+  if #out == 0 and type(line_result) == "table" and type(line_result.note) == "string"
+     and line_result.note ~= "" and type(line_result.tax) == "string" and not line_result.tax:match("[1-9]") then
+    local t = type(line_result.taxes) == "table" and line_result.taxes[1] or nil
+    out[1] = {
+      type = (t and M.rillet_type[t.type]) or (country == "US" and "SALES_TAX" or "VAT"),
+      country = country,
+      description = line_result.note,
+      percentage = json.number("0"),
+      tax_amount = { amount = line_result.tax, currency = currency },
+    }
+  end
   if #out == 0 then return json.empty_array end
   return out
+end
+
+---------------------------------------------------------------------------------------
+-- 6. Legal wording on lines without tax (written as the description of a 0 % rate, see
+--    tax_rates): why a B2B line or an exempt customer's line carries no tax. ctx:
+--    {region = the result's region ("EU", "GB", "US-CA"...), certificate = the customer's
+--    exemption certificate set in levy (PUT /v1/customers/{id}) or nil}. Return a string,
+--    or nil for no wording. Change the texts here (e.g. your own translation).
+---------------------------------------------------------------------------------------
+M.REVERSE_CHARGE_EU = "Reverse charge \u{2014} Article 196 Council Directive 2006/112/EC"
+
+function M.legal_note(line_result, ctx)
+  if type(line_result) ~= "table" then return nil end
+  local why = line_result.taxability_reason
+  if why == "reverse_charge" then
+    if ctx.region == "EU" then return M.REVERSE_CHARGE_EU end
+    -- outside the EU (GB, CH, NO, AU, NZ, SG...) the directive does not apply
+    local t = type(line_result.taxes) == "table" and line_result.taxes[1] or {}
+    return "Reverse charge \u{2014} the customer accounts for the " .. (type_words[t.type] or "tax")
+  elseif why == "customer_exempt" then
+    if type(ctx.certificate) == "string" and ctx.certificate ~= "" then
+      return "Exempt: certificate " .. ctx.certificate
+    end
+    return "Exempt: customer exemption"
+  end
+  return nil
 end
 
 return M

@@ -36,12 +36,13 @@ function M.interval_ms(cid)
   return M.DEFAULT_INTERVAL_MIN * 60000
 end
 
--- Requests in the connection's current window leave room for live work?
-local function busy(cid)
+-- Requests in the current window of the connection's API key (shared with the key's other
+-- connections) leave room for live work?
+local function busy(crow)
   local cap = client.capacity()
   if cap == 0 then return false end
   local n = store.row("SELECT count(*) AS n FROM rillet_rate_log WHERE bucket = ? AND at_ms > ?",
-    cid, time.now_ms() - client.WINDOW_MS).n
+    conn.bucket(crow) or crow.id, time.now_ms() - client.WINDOW_MS).n
   return n >= cap - cap // M.HEADROOM
 end
 
@@ -142,7 +143,7 @@ function M.run(job)
   if not c then return jobs.dead(cerr) end
   local list = next_docs(cid, run.cursor_type, run.cursor_id, M.PER_RUN)
   for _, r in ipairs(list) do
-    if busy(cid) then return jobs.retry(5000, "reconciliation: leaving the request budget to live work") end
+    if busy(crow) then return jobs.retry(5000, "reconciliation: leaving the request budget to live work") end
     local ok, err = check_one(c, crow, run, r)
     if not ok then
       if err.kind == "rate" then return jobs.retry(err.retry_after_ms, "rate limit") end

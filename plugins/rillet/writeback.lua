@@ -96,9 +96,48 @@ function M.result_hash(result)
     for _, t in ipairs(l.taxes or {}) do
       taxes[#taxes + 1] = { t.jurisdiction, t.level, t.type, t.percentage, t.amount }
     end
-    lines[#lines + 1] = { id = l.id, tax = l.tax, taxes = json.array(taxes) }
+    lines[#lines + 1] = { id = l.id, tax = l.tax, taxes = json.array(taxes), note = l.note }
   end
   return util.hash({ total = result.total_tax, lines = json.array(lines) })
+end
+
+-- Legal notes (mapping.legal_note: reverse charge, exemption certificate) on the result's
+-- lines, as `note`, before the result is stored: part of what is written (a 0 % rate with the
+-- note as its description) and of the result hash, so a new certificate number is written.
+function M.annotate(result, req)
+  local cert
+  local cid = type(req.customer) == "table" and req.customer.id or nil
+  local api = docs.api()
+  for _, l in ipairs(result.lines or {}) do
+    if l.taxability_reason == "customer_exempt" and cert == nil and api and type(cid) == "string" then
+      local ok, c = pcall(api.customer, cid)
+      cert = (ok and type(c) == "table" and type(c.exemption_certificate) == "string") and c.exemption_certificate or false
+    end
+    local ok, note = pcall(mapping.legal_note, l, { region = result.region, certificate = cert or nil })
+    if ok and type(note) == "string" and note ~= "" then l.note = note end
+  end
+end
+
+local function has_notes(result)
+  for _, l in ipairs(result.lines or {}) do
+    if type(l.note) == "string" then return true end
+  end
+  return false
+end
+
+-- Does the result carry legal notes that Rillet may not hold? Rillet's reads show only tax
+-- totals, so a note (on a line whose tax is 0, like Rillet's) is known to be in Rillet only
+-- when levy wrote this very result (same hash) and Rillet's answer was this version of the
+-- document (`updated_at`): a later edit in Rillet (a full-replace update drops tax lines)
+-- gets the note written again at the next calculation.
+function M.note_unwritten(doc_type, id, doc, result, rhash)
+  if not has_notes(result) then return false end
+  local w = store.row([[SELECT w.doc_version FROM writebacks w JOIN calculations c ON c.id = w.calculation_id
+    WHERE w.doc_type = ? AND w.doc_id = ? AND w.outcome = 'written' AND c.result_hash = ?
+    ORDER BY w.id DESC LIMIT 1]], doc_type, id, rhash or M.result_hash(result))
+  if not w then return true end
+  local v = nn(doc.updated_at)
+  return type(w.doc_version) == "string" and type(v) == "string" and w.doc_version ~= v
 end
 
 -- rillet.calculate
@@ -120,6 +159,7 @@ function M.calculate(job)
   -- as the document's connection (legal entity): its own regions and settings (seller
   -- address, rounding) over the global ones
   local result, cerr = api.calculate(req, { connection_id = row.connection_id })
+  if result then M.annotate(result, req) end
   metrics.observe("levy_calculation_ms", { source = "rillet" }, time.now_ms() - started)
   local now = time.now_ms()
   local calc_id = (result and type(result.calculation_id) == "string" and result.calculation_id)
@@ -150,7 +190,7 @@ function M.calculate(job)
       status, outcome = "not_collecting", "not_collecting"
       message = "ship-to not in a subscribed region with tax calculation on"
       reason = "not_collecting"
-    elseif M.differs(doc, result) then
+    elseif M.differs(doc, result) or M.note_unwritten(doc_type, id, doc, result, rhash) then
       -- scope.lua: date window, document status, mapping.should_tax, manual tax policy
       local crow = conn.get(row.connection_id) or {}
       local why, info = scope.decide(crow, doc_type, row, doc)
@@ -161,7 +201,9 @@ function M.calculate(job)
         if why == "failed" then status = "failed" end
       else
         status, outcome = "calculated", "calculated"
-        message = "differs from Rillet (" .. tostring(util.amount(doc.taxed_amount)) .. "): write-back queued"
+        message = M.differs(doc, result)
+          and ("differs from Rillet (" .. tostring(util.amount(doc.taxed_amount)) .. "): write-back queued")
+          or "the legal wording (reverse charge / exemption) is not on the document in Rillet yet: write-back queued"
         jobs.enqueue { kind = "rillet.writeback", key = doc_type .. ":" .. id,
                        payload = { doc_type = doc_type, id = id, calculation_id = calc_id,
                                    manual = p.reason == "recalculate requested" } }
@@ -289,8 +331,9 @@ function M.check_after_write(c, crow, row, calc, result, ikey, rid, status, unve
     local holds = type(got) == "table" and nn(got.id) == id and not M.differs(got, result)
     local held = type(got) == "table" and tostring(util.amount(got.taxed_amount)) or "?"
     store.exec([[INSERT INTO writebacks(doc_type, doc_id, calculation_id, idempotency_key, request_id,
-      http_status, outcome, response, attempted_at) VALUES (?,?,?,?,?,?,?,?,?)]],
-      doc_type, id, calc.id, ikey, rid, status, holds and "written" or "unverified", why, at)
+      http_status, outcome, response, attempted_at, doc_version) VALUES (?,?,?,?,?,?,?,?,?,?)]],
+      doc_type, id, calc.id, ikey, rid, status, holds and "written" or "unverified", why, at,
+      type(got) == "table" and type(nn(got.updated_at)) == "string" and got.updated_at or nil)
     local applied = (type(got) == "table" and nn(got.id) == id) and docs.apply(crow, doc_type, got, "write-back check") or nil
     if holds then
       outcome = "written"
@@ -345,7 +388,7 @@ function M.writeback(job)
   local req = util.decode_obj(calc.request)
   local doc = util.decode_obj(row.raw)
   if not result or not req or not doc then return jobs.dead("stored calculation is not JSON") end
-  if not M.differs(doc, result) then
+  if not M.differs(doc, result) and not M.note_unwritten(doc_type, id, doc, result, calc.result_hash) then
     store.exec("UPDATE " .. T.table .. " SET tax_status = ? WHERE id = ?",
       row.written_at and "written" or "calculated", id)
     scope.set(doc_type, id, money.cmp(amt(result.total_tax), "0") == 0 and "no_tax_due" or "written", nil)
@@ -452,8 +495,9 @@ function M.writeback(job)
     end
     store.transaction(function()
       store.exec([[INSERT INTO writebacks(doc_type, doc_id, calculation_id, idempotency_key, request_id,
-        http_status, outcome, response, attempted_at) VALUES (?,?,?,?,?,?,?,?,?)]],
-        doc_type, id, calc.id, ikey, rid, status, "written", nil, at)
+        http_status, outcome, response, attempted_at, doc_version) VALUES (?,?,?,?,?,?,?,?,?,?)]],
+        doc_type, id, calc.id, ikey, rid, status, "written", nil, at,
+        type(nn(data.updated_at)) == "string" and data.updated_at or nil)
       local prev = ""
       if p.overwrite then
         prev = "; replaced tax not written by levy: Rillet held " .. tostring(p.overwrite) ..

@@ -43,6 +43,20 @@ end
 -- Request pipeline: auth -> version -> faults -> rate limit -> latency -> idempotency -> handler
 
 local windows = {}   -- rate-limit windows per key hash (ephemeral; per generation)
+-- Every authenticated API request per key hash, for GET /_sim/requests (tests: "two
+-- connections on one key stay under the limit together"). Ephemeral; the last
+-- REQUEST_LOG_MAX request times per key are kept.
+local request_log = {}
+local REQUEST_LOG_MAX = 20000
+
+local function log_request(kh, now, hint)
+  local e = request_log[kh]
+  if not e then e = { times = {}, total = 0, limited = 0, hint = hint }; request_log[kh] = e end
+  e.total = e.total + 1
+  e.times[#e.times + 1] = now
+  if #e.times > REQUEST_LOG_MAX then table.remove(e.times, 1) end
+  return e
+end
 
 local function authenticate(req)
   local h = req.headers["authorization"]
@@ -65,9 +79,10 @@ local function check_version(req, cfg)
   end
 end
 
-local function rate_limit(cfg, kh)
-  if not cfg.rate_limit then return end
+local function rate_limit(cfg, kh, hint)
   local now = state.now()
+  local e = log_request(kh, now, hint)
+  if not cfg.rate_limit then return end
   local cutoff = now - cfg.rate_limit_window_ms
   local w = {}
   for _, t in ipairs(windows[kh] or {}) do if t > cutoff then w[#w + 1] = t end end
@@ -75,6 +90,7 @@ local function rate_limit(cfg, kh)
   if #w >= cfg.rate_limit_max then
     local retry = (w[1] + cfg.rate_limit_window_ms - now + 999) // 1000
     if retry < 1 then retry = 1 end
+    e.limited = e.limited + 1
     P.raise(429, ("Rate limit of %d requests per %d s exceeded."):format(cfg.rate_limit_max,
             cfg.rate_limit_window_ms // 1000), nil, { ["Retry-After"] = tostring(retry) })
   end
@@ -121,7 +137,7 @@ api = function(fn, opts)
       local cfg = state.config()
       check_version(req, cfg)
       ctx.extra_h = apply_faults()
-      rate_limit(cfg, key.key_hash)
+      rate_limit(cfg, key.key_hash, key.hint)
       if opts.write and key.read_only == 1 then
         P.raise(403, "User does not have rights to perform this operation (read-only API key).")
       end
@@ -760,6 +776,7 @@ local function load_demo(seed_n, invoices, wipe, inline)
     end
   end)
   windows = {}
+  request_log = {}
 end
 
 local RESET_INLINE = 600      -- entities a reset may delete inline
@@ -904,6 +921,28 @@ local function ctl_create_key(req)
   local key = "rk_" .. (b.read_only and "ro_" or "") .. crypto.hex(crypto.random(20))
   register_key(key, type(b.name) == "string" and b.name or "api key", b.read_only == true, state.now())
   return ok(201, { api_key = key, name = b.name or "api key", read_only = b.read_only == true })
+end
+
+-- GET /_sim/requests[?window_ms=N]: per API key (hint only), the API requests received
+-- (`requests`), how many were answered 429 by the rate limit (`rate_limited`) and the most
+-- received in any rolling window (`max_in_window`, default the rate-limit window, 60 s).
+local function ctl_requests(req)
+  local cfg = state.config()
+  local wq = (req.query or {}).window_ms
+  local win = wq and math.tointeger(tonumber(wq)) or cfg.rate_limit_window_ms
+  if not win or win < 1 then return ok(400, { error = "window_ms must be a positive integer" }) end
+  local out = cjs.array({})
+  for _, e in pairs(request_log) do
+    local best, j = 0, 1
+    for i = 1, #e.times do
+      while e.times[i] - e.times[j] >= win do j = j + 1 end
+      if i - j + 1 > best then best = i - j + 1 end
+    end
+    out[#out + 1] = { key_hint = "…" .. tostring(e.hint), requests = e.total, rate_limited = e.limited,
+                      max_in_window = best, window_ms = win }
+  end
+  table.sort(out, function(a, b) return a.key_hint < b.key_hint end)
+  return ok(200, { keys = out })
 end
 
 local function ctl_list_keys()
@@ -1109,6 +1148,7 @@ route("GET", "/_sim/faults", ctl_faults)
 route("POST", "/_sim/faults", ctl_faults)
 route("DELETE", "/_sim/faults", ctl_faults)
 route("GET", "/_sim/api-keys", ctl_list_keys)
+route("GET", "/_sim/requests", ctl_requests)
 route("POST", "/_sim/api-keys", ctl_create_key)
 route("GET", "/_sim/webhooks", ctl_list_webhooks)
 route("POST", "/_sim/webhooks", ctl_create_webhook)

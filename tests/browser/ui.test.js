@@ -152,7 +152,7 @@ async function main() {
   let label = 'start';
   const consoleErrors = {};
   const allowed = {
-    connect: [/status of 422/], rules: [/status of 422/], reports: [/status of 422/], calculator: [/status of 422/], customers: [/status of 422/],
+    connect: [/status of 422/, /status of 409/], rules: [/status of 422/], reports: [/status of 422/], calculator: [/status of 422/], customers: [/status of 422/],
     signin: [/status of 401/]
   };
   const note = (text) => {
@@ -324,6 +324,38 @@ async function main() {
     }
     return run;
   }
+  await check('connect flow: the same subsidiary again -> "already connected" with a way to its card (issue 17)', async () => {
+    label = 'connect';
+    await page.locator('#connect-rillet:not([disabled])').click();
+    await modal.locator('form[data-step="intro"]').waitFor();
+    await modal.getByRole('button', { name: 'Get Started' }).click();
+    await modal.getByLabel('Rillet API key', { exact: true }).fill(apiKey);
+    await modal.getByRole('button', { name: 'Next' }).click();
+    const notice = modal.locator('.already-connected');
+    await modal.locator('form[data-step="subsidiary"], .already-connected').first().waitFor();
+    if (await modal.locator('form[data-step="subsidiary"]').count()) {
+      const usd = modal.locator('label.radio', { hasText: 'USD' });
+      await ((await usd.count()) ? usd.first() : modal.locator('label.radio').first()).locator('input').check();
+      await modal.getByRole('button', { name: 'Next' }).click();
+    }
+    await notice.waitFor();
+    const text = await notice.innerText();
+    assert(/already connected/i.test(text) && text.includes(connId), 'notice: ' + text);
+    await shot('connect-already-connected');
+    await notice.getByRole('button', { name: 'Show that connection' }).click();
+    await until('modal closed', async () => !(await modal.evaluate(d => d.open)), 3000);
+    await until('that card focused', async () => page.evaluate((id) => {
+      const a = document.activeElement;
+      return !!(a && a.closest && a.closest('section.connection[data-id="' + id + '"]'));
+    }, connId), 5000);
+    /* the refused wizard's connection (still needs a subsidiary) is not part of what follows */
+    const list = (await http('GET', base + '/v1/connections', undefined, auth)).json;
+    for (const c of (list && list.data) || []) {
+      if (c.id !== connId && c.status !== 'connected') await http('DELETE', base + '/v1/connections/' + c.id, undefined, auth);
+    }
+    await page.reload();
+    await page.locator('section.connection[data-id="' + connId + '"]').waitFor();
+  });
 
   let productId = null;
   await check('products: change a product\'s tax code', async () => {

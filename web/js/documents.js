@@ -256,7 +256,8 @@
         h('td', { class: 'num', text: L.money(amount, cur) }),
         h('td', { class: 'num', text: L.money(ln.taxable_amount, cur) }),
         h('td', { class: 'num', text: L.money(ln.tax !== undefined ? ln.tax : ln.taxed_amount, cur) }),
-        h('td', null, ln.taxability_reason ? L.badge(ln.taxability_reason) : '—')));
+        h('td', null, ln.taxability_reason ? L.badge(ln.taxability_reason) : '—',
+          ln.note ? h('div', { class: 'muted line-note', title: 'Written to Rillet as the description of a 0 % tax line', text: ln.note }) : null)));
     });
     return L.tableWrap(['Line', { text: 'Qty', cls: 'num hide-sm' }, { text: 'Amount', cls: 'num' }, { text: 'Taxable', cls: 'num' }, { text: 'Tax', cls: 'num' }, 'Reason'], tbody, { id: 'lines-table' });
   }

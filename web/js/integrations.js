@@ -6,6 +6,8 @@
   var POLL_MS = 2000;
 
   function active(c) { return c && c.status !== 'disconnected' && c.status !== 'deleted'; }
+  /* a connection card to focus once the list is drawn again (the wizard's "Show that connection") */
+  var focusAfterLoad = null;
 
   L.page('integrations', {
     title: 'Integrations',
@@ -44,6 +46,11 @@
           tileStatus.textContent = live.length ? live.length + ' connected' : pending ? 'Setup not finished' : 'Not connected';
           if (conns.length) listSlot.appendChild(h('h2', { text: 'Connections' }));
           conns.forEach(function (c) { listSlot.appendChild(card(c)); });
+          if (focusAfterLoad) {
+            var want = listSlot.querySelector('section.connection[data-id="' + focusAfterLoad.replace(/"/g, '') + '"] h3');
+            focusAfterLoad = null;
+            if (want) { want.setAttribute('tabindex', '-1'); want.scrollIntoView({ block: 'start' }); want.focus(); }
+          }
         }, function (err) { if (alive) { tileStatus.textContent = ''; connectBtn.disabled = false; L.showError(errSlot, err); } });
       }
 
@@ -359,6 +366,25 @@
       return form;
     }
 
+    /* 409 already_connected: the subsidiary is connected in another connection; say which
+     * and offer to go to its card instead of a second connection of the same books. */
+    function showError(slot, err, form) {
+      var d = (err && err.details || [])[0] || {};
+      if (!err || err.code !== 'already_connected' || !d.connection_id) return L.showError(slot, err, form);
+      L.clear(slot);
+      var go = h('button', { type: 'button', class: 'secondary', text: 'Show that connection' });
+      go.addEventListener('click', function () {
+        /* closing returns focus to the opener and reloads the list, which then focuses it */
+        focusAfterLoad = d.connection_id;
+        dlg.close();
+      });
+      slot.appendChild(h('div', { class: 'notice error already-connected', role: 'alert' },
+        h('strong', { text: 'This subsidiary is already connected.' }),
+        ' levy already taxes it in connection ', h('code', { text: d.connection_id }),
+        '. Use that connection, or disconnect it first to connect it again.',
+        h('div', { class: 'actions' }, go)));
+    }
+
     function intro() {
       frame('intro', 'Connect Rillet', [
         h('p', { text: 'levy connects with a Rillet API key, imports your customers, products, invoices and credit memos, and keeps them current from Rillet webhooks.' }),
@@ -408,7 +434,7 @@
             document.getElementById(key.id + '-err').textContent = 'Rillet refused this key: ' + err.message;
             key.focus();
           } else {
-            L.showError(status, err, form);
+            showError(status, err, form);
             (form.querySelector('[aria-invalid="true"]') || key).focus();
           }
         });
@@ -443,7 +469,7 @@
           advance();
         }, function (err) {
           L.busy(next, false);
-          L.showError(status, err, form);
+          showError(status, err, form);
           sel.focus();
         });
       });
@@ -496,7 +522,7 @@
           advance();
         }, function (err) {
           L.busy(next, false);
-          L.showError(status, err, form);
+          showError(status, err, form);
           tok.focus();
         });
       });

@@ -186,8 +186,9 @@ def caps(port, pid):
             ("API route, Content-Length 8,000,000 (under the old 8 MiB evhttp cap)",
              "POST /v1/calculate HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\n"
              "Content-Length: 8000000\r\n\r\n" % auth),
-            ("webhook intake, Content-Length 2 MiB",
-             "POST /webhooks/rillet/con_x HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (2 * MIB)),
+            # the webhook intake's cap is 8 MiB (--webhook-max-body, issue 17), not the 1 MiB default
+            ("webhook intake, Content-Length 8 MiB + 1",
+             "POST /webhooks/rillet/con_x HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (8 * MIB + 1)),
             ("chunked, first chunk of 2 MiB announced",
              "POST /v1/calculate HTTP/1.1\r\nHost: x\r\n%sTransfer-Encoding: chunked\r\n\r\n%x\r\n" % (auth, 2 * MIB)),
             ("Expect: 100-continue with 2 MiB announced",
