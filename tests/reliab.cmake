@@ -111,3 +111,8 @@ levy_reliab_test(reliab_line_discounts line_discounts 300 20060)
 # request's Lua budget ran out); the rillet.bulk runs reach done, the documents are
 # recalculated. Ports 20080-20099.
 levy_reliab_test(reliab_bulk_jobs bulk_jobs 600 20080 3000)
+# Issue 17 (seen 3 and 4): every customer (swept with updated.gt, an unknown customer fetched
+# before its document is calculated, PUT /v1/customers/{id} for any customer Rillet knows) and
+# tax ids / exemptions from Rillet data (reference types matched loosely, custom fields by name,
+# the customer_data setting). Ports 20500-20519.
+levy_reliab_test(reliab_customer_data customer_data 240 20500)
