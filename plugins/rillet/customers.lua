@@ -170,6 +170,13 @@ function M.refresh_fields(crow, c)
   return true, altered, changed
 end
 
+-- Is a periodic GET /fields due for the connection (hourly; first sweep after a start)?
+M.FIELDS_EVERY_MS = 3600000
+function M.fields_due(cid, now)
+  local last = fields_checked[cid]
+  return not last or now - last >= M.FIELDS_EVERY_MS
+end
+
 -- Does a customer carry an assignment of a field or value the cache does not know (added in
 -- Rillet after levy last read GET /fields)?
 function M.unknown_assignments(raw, cid)

@@ -51,8 +51,9 @@ local function save_checkpoint(cid, entity, cursor, done, add, extra)
     updated_at = excluded.updated_at]], cid, entity, cursor, done and 1 or 0, add, extra, now_iso(), add)
 end
 
-local function clear_checkpoint(cid, entity)
-  store.exec("DELETE FROM sync_checkpoints WHERE connection_id = ? AND entity = ?", cid, entity)
+-- A sweep has completed (or failed): the next one starts from its first entity.
+local function clear_sweep(cid)
+  store.exec("DELETE FROM sync_checkpoints WHERE connection_id = ? AND entity LIKE 'sweep:%'", cid)
 end
 
 -- Client error in a background job -> what the job returns (or raises).
@@ -205,9 +206,10 @@ function M.sweep(job)
   local now = time.now_ms()
   local want_products = p.products or not crow.last_products_sync_ms or
     (now - crow.last_products_sync_ms) >= 3600000
-  if want_products and checkpoint(cid, "sweep:fields").done ~= 1 then
-    -- custom fields with the hourly product pull; when they changed, every customer's tax id
-    -- and exemption are read again (customers.remap)
+  if customers.fields_due(cid, now) and checkpoint(cid, "sweep:fields").done ~= 1 then
+    -- custom fields hourly (and once after a restart; a customer naming a value levy does not
+    -- know reads them at once: customers.ensure_fields); when a known field or value changed,
+    -- every customer's tax id and exemption are read again (customers.remap)
     local ok, res = customers.refresh_fields(crow, c) -- true, altered, changed | nil, err
     if not ok then
       local a, b = job_error(job, crow, res, "sweep fields")
@@ -244,21 +246,23 @@ function M.sweep(job)
       params["updated.gt"] = gt
       ent_started = started
     end
+    local was_done = cp.done == 1
     local done, a, b = pull(job, crow, c, ent, cp_name, params, "sweep")
     if not done then
       if a == "fatal" then
-        clear_checkpoint(cid, cp_name)
+        clear_sweep(cid)
         log.warn("rillet sweep failed", { connection = cid, error = b })
         return
       end
       return a, b
     end
-    store.transaction(function()
-      if ent.swept and ent_started then watermark.complete(cid, ent.name, ent_started, "sweep") end
-      clear_checkpoint(cid, cp_name)
-    end)
+    -- the entity's checkpoint stays done until the whole sweep has completed: a run that
+    -- stopped after PAGES_PER_RUN pages resumes with the next entity instead of listing the
+    -- completed ones again (with products, customers, invoices and credit memos a sweep
+    -- restarted from the top every run and never finished)
+    if ent.swept and ent_started and not was_done then watermark.complete(cid, ent.name, ent_started, "sweep") end
   end
-  clear_checkpoint(cid, "sweep:fields")
+  clear_sweep(cid)
   local fin = time.now_ms()
   store.exec("UPDATE connections SET last_sync_at = ?, last_sync_ms = ? WHERE id = ?", time.iso(fin), fin, cid)
   if want_products then
