@@ -363,8 +363,9 @@ end
 
 -- changes: validated subset of exempt, exempt_regions, exemption_certificate,
 -- exemption_expires, tax_id. A value set here overrides what the Rillet data gives (source
--- "user"); json.null for tax_id or exempt goes back to the Rillet data's value (none: no tax
--- id / not exempt). Returns nil when the customer is unknown, else changed (boolean).
+-- "user"; tax_id "" = no tax id whatever the data says); json.null for tax_id or exempt goes
+-- back to the Rillet data's value (none: no tax id / not exempt). Returns nil when the
+-- customer is unknown, else changed (boolean).
 function M.put_customer(id, changes)
   return store.transaction(function()
     local row = store.row("SELECT " .. CUSTOMER_COLS .. " FROM customers WHERE id = ?", id)
@@ -385,8 +386,8 @@ function M.put_customer(id, changes)
         if v == json.null then
           set.tax_id, set.tax_id_detail = row.mapped_tax_id, row.mapped_tax_id_detail
           set.tax_id_source = row.mapped_tax_id and "mapping" or nil
-        else
-          set.tax_id, set.tax_id_source, set.tax_id_detail = v, "user", nil
+        else -- "" = no tax id, set by the user
+          set.tax_id, set.tax_id_source, set.tax_id_detail = v ~= "" and v or nil, "user", nil
         end
       else
         if v == json.null then v = nil end

@@ -236,7 +236,7 @@ function M.customer(body, known_regions)
     elseif not util.is_string(t) then errs:add("tax_id", "must be a string or null")
     else
       t = t:gsub("^%s+", ""):gsub("%s+$", "")
-      if t == "" then changes.tax_id = json.null
+      if t == "" then changes.tax_id = "" -- no tax id, whatever the Rillet data says (null: back to it)
       elseif #t > 64 or not t:match("^[%w%-%.%s/]+$") then errs:add("tax_id", "must be at most 64 letters, digits, spaces, '-', '.', '/'")
       else changes.tax_id = t end
     end
