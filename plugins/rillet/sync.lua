@@ -87,7 +87,8 @@ local function apply_item(crow, ent, item, source)
     local braw, changed = M.apply_customer(item, crow.id)
     -- a customer changed after the import (a sweep found it): its addresses, tax id or
     -- exemption may be a document's tax input (documents re-fingerprinted, changed ones queued)
-    if source ~= "import" and braw ~= "invalid" and changed then docs.requeue_customer(item.id, false) end
+    -- (a new one: every document naming it, forced: they waited for it, customer_unknown)
+    if source ~= "import" and braw ~= "invalid" and changed then docs.requeue_customer(item.id, braw == nil) end
     return braw
   end
   if ent.name == "products" then return M.apply_product(item) end
@@ -318,7 +319,8 @@ local function process_one(crow, item, done)
       store.transaction(function()
         local braw = M.apply_customer(c, crow.id)
         -- addresses of the customer may be a document's ship-to: re-fingerprint its documents
-        docs.requeue_customer(c.id, false)
+        -- (a customer levy did not have: every document naming it, forced: they waited for it)
+        docs.requeue_customer(c.id, braw == nil)
         outcome = braw and "customer_updated" or "customer_created"
         done(outcome)
       end)

@@ -123,26 +123,31 @@ function M.calculate(job)
     if lconn.id then got, ferr = customers.fetch(lconn, cust_id) end
     if not got then
       local notfound = ferr.kind == "http" and ferr.status == 404
+      local refused = ferr.kind == "http" and (ferr.status == 401 or ferr.status == 403)
+      local waits = ferr.kind == "rate" or (ferr.retryable and not refused)
       local msg = "customer " .. cust_id .. (notfound and " not found in Rillet" or " could not be read from Rillet") ..
         ": " .. tostring(ferr.message) .. "; not taxed until levy has the customer"
       store.transaction(function()
-        store.exec("UPDATE " .. T.table .. " SET last_error = ? WHERE id = ?", msg, id)
+        -- waiting (rate limit, outage: retried) stays pending; Rillet's 404 / a refused key /
+        -- another error is failed (a Customer webhook or the sweep that brings the customer
+        -- re-checks the document: docs.requeue_customer)
+        store.exec("UPDATE " .. T.table .. " SET last_error = ?, tax_status = ? WHERE id = ?", msg,
+          waits and row.tax_status or "failed", id)
         if row.reason ~= "customer_unknown" or row.reason_detail ~= msg then
           scope.set(doc_type, id, "customer_unknown", msg)
           docs.history(doc_type, id, { kind = "event", outcome = "customer_unknown", message = msg })
         end
       end)
-      if notfound then
-        -- Rillet says there is no such customer: nothing to retry; a Customer webhook or the
-        -- sweep that brings it re-checks this document (docs.requeue_customer)
-        log.warn("rillet document names a customer Rillet does not know", { document = id, customer = cust_id })
-        return
-      end
-      if ferr.kind == "rate" then return jobs.retry(ferr.retry_after_ms or 1000, msg) end
-      if ferr.kind == "http" and (ferr.status == 401 or ferr.status == 403) then
+      if refused then
         conn.set_error(lconn.id, "invalid_api_key", "Rillet refused the API key: " .. tostring(ferr.message))
       end
-      return jobs.retry(ferr.retry_after_ms or M.backoff_ms(math.min(job.attempts or 1, 8)), msg)
+      if not waits then
+        log.warn("rillet document not taxed: its customer could not be fetched",
+          { document = id, customer = cust_id, error = tostring(ferr.message) })
+        return
+      end
+      -- not counted as attempts: the client's rate window and circuit breaker pace these
+      return jobs.retry(ferr.retry_after_ms or 5000, msg)
     end
     fetched_customer = true
   end

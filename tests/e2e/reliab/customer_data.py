@@ -19,9 +19,12 @@ real simulator, on its EUR subsidiary (seller in Amsterdam, NL):
 
 Usage: customer_data.py LEVY_BINARY SOURCE_DIR [BASE_PORT=20500]
 """
+import json
 import os
 import sys
 import time
+import traceback
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
@@ -140,6 +143,23 @@ def main():
         check("PUT /v1/customers/{id} works for it", st == 200 and pc.get("exemption_certificate") == "CERT-1",
               text[:300])
 
+        # a document naming a customer Rillet does not know (a signed delivery levy cannot
+        # check against anything else): not taxed, failed with reason customer_unknown
+        ghost = dict(si)
+        ghost.update({"id": str(uuid.uuid4()), "customer_id": "00000000-0000-4000-8000-00000000beef",
+                      "invoice_number": "GHOST-1"})
+        st, _, text, _ = env.deliver(json.dumps(ghost).encode(), str(uuid.uuid4()), "INVOICE", "CREATED")
+        check("delivery naming an unknown customer accepted", st in (200, 202, 204), text[:200])
+
+        def ghost_state():
+            s, d, _, _ = env.L("GET", "/v1/invoices/" + ghost["id"])
+            return d if s == 200 and d.get("reason") == "customer_unknown" else None
+        g = common.wait_for(ghost_state, 30)
+        check("customer Rillet does not know: not taxed, failed with reason customer_unknown and Rillet's 404",
+              g and g.get("tax_status") == "failed" and g.get("levy_tax") is None and g.get("calculation_id") is None
+              and "not found in Rillet" in (g.get("last_error") or ""), g and {k: g.get(k) for k in (
+                  "tax_status", "levy_tax", "reason", "reason_detail", "last_error")})
+
         # 3. PUT for a customer no document names yet (delivery dropped); an unknown id
         env.S("POST", "/_sim/faults", {"drop": 1})
         st, nc, text, _ = env.S("POST", "/customers", {"name": "Fresh Co", "address": LONDON})
@@ -184,6 +204,8 @@ def main():
         st, pc, text, _ = env.L("PUT", "/v1/customers/" + ec["id"], {"exempt": None})
         check("exempt: null goes back to the Rillet value", st == 200 and pc["exempt"] is True
               and pc["exempt_source"] == "mapping" and pc["rillet"]["exempt"] is True, text[:300])
+    except Exception:  # a step that raised must not pass as "returned early"
+        check("the scenario ran without an exception", False, traceback.format_exc()[-1500:])
     finally:
         sys.exit(common.finish(env))
 
