@@ -230,17 +230,32 @@ function M.remap(job)
     local c = api.customer(id)
     local raw = c and c.raw
     if type(raw) == "table" then
-      local _, changed = M.apply(raw, nil, defs)
-      if changed then docs.requeue_customer(id, false) end
+      M.apply(raw, nil, defs)
+      local after = api.customer(id) or {}
+      -- only a changed tax id or exemption re-checks documents (the raw JSON is the same
+      -- data, whatever order its keys were written in)
+      if after.tax_id ~= c.tax_id or after.exempt ~= c.exempt then docs.requeue_customer(id, false) end
     end
   end
-  if #ids == M.BATCH then
+  -- a remap requested while this one ran is queued from the first customer: keep that one
+  if #ids == M.BATCH and not store.row([[SELECT 1 AS x FROM jobs WHERE kind = 'rillet.customers_remap'
+      AND state = 'queued']]) then
     jobs.enqueue { kind = "rillet.customers_remap", key = "remap", payload = { after = ids[#ids] } }
   end
 end
 
 function M.request_remap()
   jobs.enqueue { kind = "rillet.customers_remap", key = "remap", payload = {} }
+end
+
+-- Once per generation (a start, an upgrade, a reload after mapping.lua was edited): read
+-- every customer's tax id and exemption again, since the mapping that derived them may have
+-- changed. Called by the minute tick (sync.tick).
+local remapped = false
+function M.remap_once()
+  if remapped then return end
+  remapped = true
+  if store.row("SELECT 1 AS x FROM connections WHERE deleted_at IS NULL LIMIT 1") then M.request_remap() end
 end
 
 ---------------------------------------------------------------- unknown customers

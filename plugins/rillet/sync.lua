@@ -273,6 +273,7 @@ end
 
 -- Scheduled every minute: enqueue a sweep for each connection whose interval has passed.
 function M.tick()
+  customers.remap_once()
   local api = docs.api()
   local minutes = 15
   if api and api.settings then
