@@ -280,8 +280,8 @@ end
 local function put_customer(req)
   local id = req.params.id
   local body = util.body_object(req)
+  local changes = validate.customer(body, known_region_codes()) -- a bad body asks Rillet nothing
   known_customer(id)
-  local changes = validate.customer(body, known_region_codes())
   local changed = db.put_customer(id, changes)
   if changed == nil then util.fail(404, "not_found", "unknown customer") end
   local run
