@@ -255,14 +255,9 @@ local function put_product(req)
   return 200, with_requeue(db.product_public(db.product_row(id)), run)
 end
 
-local function get_customer(req)
-  local row = db.customer_row(req.params.id)
-  if row == nil then util.fail(404, "not_found", "unknown customer") end
-  return 200, db.customer_public(row)
-end
 
 -- A customer levy has not seen yet (created in Rillet after the import, its webhook lost):
--- the rillet plugin fetches it (GET /customers/{id}) before the change is stored. 404 only
+-- the rillet plugin fetches it (GET /customers/{id}) before it is shown or changed. 404 only
 -- when Rillet says so (or no connection could ask); 502/503 when Rillet could not answer.
 local function known_customer(id)
   if db.customer_row(id) ~= nil then return end
@@ -275,6 +270,13 @@ local function known_customer(id)
     util.fail(err.status, err.code or "upstream_error", tostring(err.message))
   end
   util.fail(404, "not_found", type(err) == "table" and tostring(err.message) or "unknown customer")
+end
+
+local function get_customer(req)
+  known_customer(req.params.id) -- one created in Rillet after the import is fetched first
+  local row = db.customer_row(req.params.id)
+  if row == nil then util.fail(404, "not_found", "unknown customer") end
+  return 200, db.customer_public(row)
 end
 
 local function put_customer(req)

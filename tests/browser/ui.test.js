@@ -461,6 +461,19 @@ async function main() {
     assert(c.tax_id === c0.tax_id && c.tax_id_source === 'mapping', 'not back to Rillet: ' + JSON.stringify(c));
     assert((await page.getByLabel('Tax id (VAT/GST number)', { exact: true }).inputValue()) === c0.tax_id, 'field not updated');
     await shot('customer-sources');
+    /* a customer created in Rillet after the import (this webhook has no Customer events):
+       opened by its Rillet id, levy fetches it */
+    const simH = { Authorization: 'Bearer ' + apiKey, 'X-Rillet-API-Version': '4' };
+    const nc = (await http('POST', simUrl + '/customers', { name: 'Late Customer GmbH',
+      address: { line1: 'Unter den Linden 1', city: 'Berlin', state: 'BE', zip_code: '10117', country: 'DE' },
+      external_references: [{ type: 'VAT', id: 'DE123456788' }] }, simH)).json;
+    assert(nc && nc.id, 'customer not created in the simulator');
+    await page.goto(base + '/#/customers');
+    await page.getByLabel(/Open a customer by Rillet id/).fill(nc.id);
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await page.locator('#customer-form').waitFor();
+    assert((await page.locator('main h1').innerText()) === 'Late Customer GmbH', 'heading ' + await page.locator('main h1').innerText());
+    assert((await page.locator('#tax-id-source').innerText()).includes('external reference VAT'), 'source ' + await page.locator('#tax-id-source').innerText());
   });
 
   await check('calculator: invalid amount shown at the field, then a breakdown', async () => {

@@ -83,6 +83,18 @@
       var more = h('div');
       main.appendChild(h('h1', { text: 'Customers' }));
       main.appendChild(h('p', { class: 'muted', text: 'Exemptions apply in the listed regions (all regions when none are listed) until they expire. A tax id enables reverse charge where the region allows it.' }));
+      // a customer created in Rillet after the import that no sweep or webhook brought yet:
+      // opening it by its Rillet id fetches it from Rillet
+      var byId = h('input', { type: 'text', name: 'customer_id', size: 36, placeholder: 'Rillet customer id', autocomplete: 'off', spellcheck: 'false' });
+      var open = h('form', { class: 'toolbar', id: 'customer-open' },
+        L.field({ label: 'Open a customer by Rillet id (one levy has not seen yet is fetched from Rillet)', input: byId }),
+        h('button', { type: 'submit', class: 'secondary', text: 'Open' }));
+      open.addEventListener('submit', function (ev) {
+        ev.preventDefault();
+        var v = byId.value.trim();
+        if (v) location.hash = '#/customers/' + encodeURIComponent(v);
+      });
+      main.appendChild(open);
       main.appendChild(L.tableWrap(['Customer', 'Exemption', { text: 'Certificate', cls: 'hide-sm' }, 'Tax id', { sr: 'Actions' }], tbody, { id: 'customers-table' }));
       main.appendChild(more);
       list = L.pagedList({ path: '/v1/customers', tbody: tbody, more: more, cols: 5, row: customerRow,

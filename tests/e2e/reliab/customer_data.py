@@ -111,8 +111,15 @@ def main():
         dl = dl.get("deliveries", []) if isinstance(dl, dict) else (dl or [])
         check("its CUSTOMER CREATED delivery was dropped", dl and all(d.get("state") == "dropped" for d in dl),
               str(dl)[:400])
-        st, lg, _, _ = env.L("GET", "/v1/customers/" + gb["id"])
-        check("levy does not know the customer yet", st == 404, st)
+        def listed(cid):
+            ids, cur = [], None
+            while True:
+                st, page, _, _ = env.L("GET", "/v1/customers?limit=100" + ("&cursor=" + cur if cur else ""))
+                ids += [x["id"] for x in page["data"]]
+                cur = page.get("next_cursor")
+                if not cur:
+                    return cid in ids
+        check("levy does not know the customer yet (not in GET /v1/customers)", not listed(gb["id"]))
         st, prods, text, _ = env.L("GET", "/v1/products?limit=100")
         prod = next((p for p in (prods or {}).get("data", []) if p.get("tax_code") == "saas"), None)
         if not check("a product with tax code saas", prod, text[:300]):
@@ -170,6 +177,13 @@ def main():
               and pc.get("exempt_detail") == "set in levy", text[:300])
         st, _, text, _ = env.L("PUT", "/v1/customers/00000000-0000-4000-8000-00000000dead", {"exempt": True})
         check("an id Rillet does not know: 404", st == 404, text[:300])
+        env.S("POST", "/_sim/faults", {"drop": 1})
+        st, oc, text, _ = env.S("POST", "/customers", {"name": "Opened By Id Ltd", "address": LONDON})
+        st, got, text, _ = env.L("GET", "/v1/customers/" + oc["id"])
+        check("GET /v1/customers/{id} of a customer levy had not seen: fetched from Rillet",
+              st == 200 and got.get("name") == "Opened By Id Ltd", text[:300])
+        st, _, text, _ = env.L("GET", "/v1/customers/00000000-0000-4000-8000-00000000dead")
+        check("GET of an id Rillet does not know: 404", st == 404, text[:300])
 
         # 4. the sweep lists customers
         env.S("POST", "/_sim/faults", {"drop": 1})
