@@ -103,7 +103,8 @@ function M.apply(c, cid, defs)
   return before and before.raw, changed
 end
 
--- GET /fields into the cache. Returns true, changed | nil, err (a client error). A Rillet
+-- GET /fields into the cache. Returns true, altered (a field or value levy knew was renamed
+-- or removed), changed (anything) | nil, err (a client error). A Rillet
 -- that has no GET /fields (404 / 405) or refuses it to this key (403) is not an error: the
 -- connection's fields_state says why, and tax ids come from external references only.
 function M.refresh_fields(crow, c)
@@ -116,7 +117,8 @@ function M.refresh_fields(crow, c)
           { connection = crow.id, error = err.message })
         store.exec("UPDATE connections SET fields_state = ? WHERE id = ?", st, crow.id)
       end
-      return true, false
+      fields_checked[crow.id] = time.now_ms() -- asked again with the hourly refresh
+      return true, false, false
     end
     return nil, err
   end

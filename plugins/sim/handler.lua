@@ -301,7 +301,12 @@ end
 -- values; customers carry {field_id, field_value_id} assignments (docs.customer_from checks
 -- them against these). GET /fields has no pagination (FieldsResponse = {fields}).
 
+local function fields_api()
+  if not state.config().fields_api then P.raise(404, "No static resource fields.") end
+end
+
 local function list_fields(req)
+  fields_api()
   local _, _, gt = list_args(req)
   local out = {}
   local rows = gt and store.rows("SELECT body FROM sim_entities WHERE kind = 'field' AND updated_ms > ? ORDER BY seq", gt)
@@ -323,6 +328,7 @@ local function value_names(errs, field, list)
 end
 
 local function create_field(req)
+  fields_api()
   local b = parse_body(req)
   local errs = P.errors()
   if type(b.name) ~= "string" or b.name == "" then errs.add("name", "is required") end
@@ -338,6 +344,7 @@ local function create_field(req)
 end
 
 local function add_field_value(req)
+  fields_api()
   local f = db.get("field", req.params.id)
   if not f then not_found("Field", req.params.id) end
   local b = parse_body(req)

@@ -16,6 +16,8 @@ real simulator, on its EUR subsidiary (seller in Amsterdam, NL):
    dropped reaches levy by POST /v1/connections/{id}/sync alone.
 5. The custom field "Tax exempt" = Yes makes a customer exempt (source shown); a user override
    wins and `null` goes back to the Rillet value.
+6. A Rillet without GET /fields (simulator switch fields_api): the sweep completes (WARN once),
+   the fields levy cached keep their tax ids.
 
 Usage: customer_data.py LEVY_BINARY SOURCE_DIR [BASE_PORT=20500]
 """
@@ -218,6 +220,24 @@ def main():
         st, pc, text, _ = env.L("PUT", "/v1/customers/" + ec["id"], {"exempt": None})
         check("exempt: null goes back to the Rillet value", st == 200 and pc["exempt"] is True
               and pc["exempt_source"] == "mapping" and pc["rillet"]["exempt"] is True, text[:300])
+
+        # 6. a Rillet without custom fields (GET /fields answers 404: simulator switch
+        # fields_api): the sweep still completes, the cached fields keep their tax ids
+        st, _, text, _ = env.S("POST", "/_sim/config", {"fields_api": False})
+        check("simulator: fields_api off", st == 200, text[:200])
+        env.kill_levy()
+        check("levy restarts", env.start_levy())  # a fresh generation reads GET /fields again
+        before_sync = env.L("GET", "/v1/connections/" + env.cid)[1].get("last_sync_at")
+        time.sleep(1.1)
+        env.L("POST", "/v1/connections/%s/sync" % env.cid)
+        check("without GET /fields the sweep completes", common.wait_for(
+            lambda: env.L("GET", "/v1/connections/" + env.cid)[1].get("last_sync_at") not in (None, before_sync), 60),
+            common.tail(os.path.join(env.tmp, "levy.log"), 1500))
+        st, lc, text, _ = env.L("GET", "/v1/customers/" + london["id"])
+        check("the cached field still gives London its tax id", st == 200 and lc.get("tax_id") == "GB980780684",
+              text[:300])
+        check("WARN names the missing custom fields", "custom fields unavailable" in
+              common.tail(os.path.join(env.tmp, "levy.log"), 20000))
     except Exception:  # a step that raised must not pass as "returned early"
         check("the scenario ran without an exception", False, traceback.format_exc()[-1500:])
     finally:
