@@ -129,3 +129,8 @@ levy_reliab_test(reliab_key_budget key_budget 240 20620 400)
 levy_reliab_test(reliab_inbox_prune inbox_prune 240 20640)
 # issue 17: reverse-charge and exempt lines written with their legal wording (0 % rate description)
 levy_reliab_test(reliab_legal_wording legal_wording 180 20680)
+# Issue 17 (seen 3 and 4): every customer (swept with updated.gt, an unknown customer fetched
+# before its document is calculated, PUT /v1/customers/{id} for any customer Rillet knows) and
+# tax ids / exemptions from Rillet data (reference types matched loosely, custom fields by name,
+# the customer_data setting). Ports 20500-20519.
+levy_reliab_test(reliab_customer_data customer_data 240 20500)

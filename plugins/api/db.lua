@@ -395,7 +395,9 @@ end
 
 ---------------------------------------------------------------- customers
 
-local CUSTOMER_COLS = "id, name, raw, updated_at, exempt, exempt_regions, exemption_certificate, exemption_expires, tax_id, tax_id_source"
+local CUSTOMER_COLS = "id, name, raw, updated_at, exempt, exempt_regions, exemption_certificate, exemption_expires, " ..
+  "tax_id, tax_id_source, tax_id_detail, mapped_tax_id, mapped_tax_id_detail, exempt_source, exempt_detail, " ..
+  "mapped_exempt, mapped_exempt_detail"
 
 function M.customer_row(id)
   return read(function()
@@ -416,7 +418,8 @@ function M.customer_plain(row)
            exempt = bool(row.exempt), exempt_regions = regions_list(row.exempt_regions),
            exemption_certificate = row.exemption_certificate,
            exemption_expires = row.exemption_expires, tax_id = row.tax_id,
-           tax_id_source = row.tax_id_source }
+           tax_id_source = row.tax_id_source, tax_id_detail = row.tax_id_detail,
+           exempt_source = row.exempt_source, exempt_detail = row.exempt_detail }
 end
 
 function M.customer_public(row)
@@ -432,6 +435,16 @@ function M.customer_public(row)
   out.exemption_expires = util.orjnull(row.exemption_expires)
   out.tax_id = util.orjnull(row.tax_id)
   out.tax_id_source = util.orjnull(row.tax_id_source)
+  -- where each value came from (issue 17): "external reference vat-id", "custom field VAT
+  -- number", "set in levy"; `rillet` is what the Rillet data gives, whatever is in effect
+  out.tax_id_detail = util.orjnull(row.tax_id_source == "user" and "set in levy" or row.tax_id_detail)
+  out.exempt_source = util.orjnull(row.exempt_source)
+  out.exempt_detail = util.orjnull(row.exempt_source == "user" and "set in levy" or row.exempt_detail)
+  out.rillet = {
+    tax_id = util.orjnull(row.mapped_tax_id), tax_id_detail = util.orjnull(row.mapped_tax_id_detail),
+    exempt = row.mapped_exempt == nil and json.null or bool(row.mapped_exempt),
+    exempt_detail = util.orjnull(row.mapped_exempt_detail),
+  }
   return out
 end
 
@@ -450,56 +463,92 @@ function M.customer_opts(id)
            exemption_expires = row.exemption_expires, tax_id = row.tax_id }
 end
 
+local SOURCE_COLS = { "exempt", "exempt_regions", "exemption_certificate", "exemption_expires", "tax_id",
+                      "tax_id_source", "tax_id_detail", "exempt_source", "exempt_detail" }
+
+local function save_sources(id, set)
+  store.exec([[UPDATE customers SET exempt = ?, exempt_regions = ?, exemption_certificate = ?,
+               exemption_expires = ?, tax_id = ?, tax_id_source = ?, tax_id_detail = ?, exempt_source = ?,
+               exempt_detail = ? WHERE id = ?]],
+    set.exempt, set.exempt_regions, set.exemption_certificate, set.exemption_expires,
+    set.tax_id, set.tax_id_source, set.tax_id_detail, set.exempt_source, set.exempt_detail, id)
+end
+
 -- changes: validated subset of exempt, exempt_regions, exemption_certificate,
--- exemption_expires, tax_id (json.null clears). Returns nil when the customer is unknown,
--- else changed (boolean).
+-- exemption_expires, tax_id. A value set here overrides what the Rillet data gives (source
+-- "user"; tax_id "" = no tax id whatever the data says); json.null for tax_id or exempt goes
+-- back to the Rillet data's value (none: no tax id / not exempt). Returns nil when the
+-- customer is unknown, else changed (boolean).
 function M.put_customer(id, changes)
   return store.transaction(function()
     local row = store.row("SELECT " .. CUSTOMER_COLS .. " FROM customers WHERE id = ?", id)
     if row == nil then return nil end
-    local set = {
-      exempt = row.exempt, exempt_regions = row.exempt_regions,
-      exemption_certificate = row.exemption_certificate,
-      exemption_expires = row.exemption_expires, tax_id = row.tax_id,
-      tax_id_source = row.tax_id_source,
-    }
+    local set = {}
+    for _, k in ipairs(SOURCE_COLS) do set[k] = row[k] end
     for k, v in pairs(changes) do
-      if v == json.null then v = nil end
-      if k == "exempt" then set.exempt = v and 1 or 0
-      elseif k == "exempt_regions" then set.exempt_regions = json.encode(util.array(v or {}))
-      elseif k == "tax_id" then set.tax_id = v; set.tax_id_source = v and "user" or nil
-      else set[k] = v end
+      if k == "exempt" then
+        if v == json.null then
+          set.exempt = row.mapped_exempt or 0
+          set.exempt_source = row.mapped_exempt ~= nil and "mapping" or nil
+          set.exempt_detail = row.mapped_exempt ~= nil and row.mapped_exempt_detail or nil
+        else
+          set.exempt, set.exempt_source, set.exempt_detail = v and 1 or 0, "user", nil
+        end
+      elseif k == "exempt_regions" then set.exempt_regions = json.encode(util.array(v == json.null and {} or v))
+      elseif k == "tax_id" then
+        if v == json.null then
+          set.tax_id, set.tax_id_detail = row.mapped_tax_id, row.mapped_tax_id_detail
+          set.tax_id_source = row.mapped_tax_id and "mapping" or nil
+        else -- "" = no tax id, set by the user
+          set.tax_id, set.tax_id_source, set.tax_id_detail = v ~= "" and v or nil, "user", nil
+        end
+      else
+        if v == json.null then v = nil end
+        set[k] = v
+      end
     end
     local changed = false
-    for k, v in pairs(set) do if row[k] ~= v then changed = true end end
-    store.exec([[UPDATE customers SET exempt = ?, exempt_regions = ?, exemption_certificate = ?,
-                 exemption_expires = ?, tax_id = ?, tax_id_source = ? WHERE id = ?]],
-      set.exempt, set.exempt_regions, set.exemption_certificate, set.exemption_expires,
-      set.tax_id, set.tax_id_source, id)
+    for _, k in ipairs(SOURCE_COLS) do if row[k] ~= set[k] then changed = true end end
+    save_sources(id, set)
     return changed
   end)
 end
 
--- c = {id, name, raw, updated_at, tax_id_hint}. A user-set tax id is kept; otherwise the
--- hint (from mapping.lua) replaces it. Stale updates change nothing.
+-- c = {id, name, raw, updated_at, tax_id_hint, tax_id_detail, exempt_hint, exempt_detail}:
+-- the hints are what the Rillet data gives (mapping.lua). A user-set tax id or exemption is
+-- kept; otherwise the hint replaces it. Stale updates change nothing.
 -- Returns row, changed (tax-relevant fields), stored.
 function M.upsert_customer(c, older)
   return store.transaction(function()
     local row = store.row("SELECT " .. CUSTOMER_COLS .. " FROM customers WHERE id = ?", c.id)
-    local hint = c.tax_id_hint
+    local hint, ehint = c.tax_id_hint, c.exempt_hint
+    local tdetail = hint and c.tax_id_detail or nil
+    local edetail = ehint ~= nil and c.exempt_detail or nil
+    local mexempt = ehint == nil and nil or (ehint and 1 or 0)
     if row == nil then
-      store.exec("INSERT INTO customers(id, name, raw, updated_at, exempt_regions, tax_id, tax_id_source) VALUES (?, ?, ?, ?, '[]', ?, ?)",
-        c.id, c.name, encode_raw(c.raw), c.updated_at, hint, hint and "mapping" or nil)
+      store.exec([[INSERT INTO customers(id, name, raw, updated_at, exempt_regions, tax_id, tax_id_source,
+        tax_id_detail, mapped_tax_id, mapped_tax_id_detail, exempt, exempt_source, exempt_detail, mapped_exempt,
+        mapped_exempt_detail) VALUES (?, ?, ?, ?, '[]', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]],
+        c.id, c.name, encode_raw(c.raw), c.updated_at, hint, hint and "mapping" or nil, tdetail, hint, tdetail,
+        mexempt or 0, mexempt and "mapping" or nil, edetail, mexempt, edetail)
       return store.row("SELECT " .. CUSTOMER_COLS .. " FROM customers WHERE id = ?", c.id), true, true
     end
     if older(c.updated_at, row.updated_at) then return row, false, false end
-    local tax_id, source = row.tax_id, row.tax_id_source
-    if source ~= "user" then tax_id, source = hint, hint and "mapping" or nil end
+    local set = {}
+    for _, k in ipairs(SOURCE_COLS) do set[k] = row[k] end
+    if row.tax_id_source ~= "user" then
+      set.tax_id, set.tax_id_source, set.tax_id_detail = hint, hint and "mapping" or nil, tdetail
+    end
+    if row.exempt_source ~= "user" then
+      set.exempt, set.exempt_source, set.exempt_detail = mexempt or 0, mexempt and "mapping" or nil, edetail
+    end
     local raw = encode_raw(c.raw)
-    store.exec("UPDATE customers SET name = ?, raw = ?, updated_at = ?, tax_id = ?, tax_id_source = ? WHERE id = ?",
-      c.name, raw, c.updated_at or row.updated_at, tax_id, source, c.id)
+    store.exec([[UPDATE customers SET name = ?, raw = ?, updated_at = ?, mapped_tax_id = ?, mapped_tax_id_detail = ?,
+      mapped_exempt = ?, mapped_exempt_detail = ? WHERE id = ?]],
+      c.name, raw, c.updated_at or row.updated_at, hint, tdetail, mexempt, edetail, c.id)
+    save_sources(c.id, set)
     return store.row("SELECT " .. CUSTOMER_COLS .. " FROM customers WHERE id = ?", c.id),
-           tax_id ~= row.tax_id or raw ~= row.raw, true
+           set.tax_id ~= row.tax_id or set.exempt ~= row.exempt or raw ~= row.raw, true
   end)
 end
 

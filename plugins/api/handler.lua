@@ -18,13 +18,18 @@
 --       tax_code_hint ("mapping") or "general" ("default"); an existing one keeps a tax code
 --       the user set (source "user"), otherwise follows the hint. An unknown hint counts as
 --       none. An update with an updated_at older than the stored one changes nothing.
---   upsert_customer{id, name, raw, updated_at, tax_id_hint} -> customer, changed
---       Same for customers; a user-set tax_id is kept, otherwise tax_id follows the hint
---       (source "mapping"). Exemption fields are only set through PUT /v1/customers/{id}.
---       changed is true when the raw data or the tax id changed.
+--   upsert_customer{id, name, raw, updated_at, tax_id_hint, tax_id_detail, exempt_hint,
+--                   exempt_detail} -> customer, changed
+--       Same for customers; a user-set tax_id (or exempt) is kept, otherwise it follows the
+--       hint (source "mapping", detail = where in the Rillet data it was found, e.g.
+--       "custom field VAT number"); exempt_hint nil = the data says nothing (not exempt).
+--       Regions, certificate and expiry are only set through PUT /v1/customers/{id}.
+--       changed is true when the raw data, the tax id or the exemption changed.
 --   product(id)  -> {id, name, raw, tax_code, tax_code_source, updated_at} | nil
+--   customer_ids(limit, after) -> {id, ...} (id order; for re-reading every customer)
 --   customer(id) -> {id, name, raw, updated_at, exempt, exempt_regions = {...},
---                    exemption_certificate, exemption_expires, tax_id, tax_id_source} | nil
+--                    exemption_certificate, exemption_expires, tax_id, tax_id_source,
+--                    tax_id_detail, exempt_source, exempt_detail} | nil
 --   region(code) -> {code, name, country, tax_type, subscribed, tax_calculation,
 --                    registration_number, effective_from} | nil (unknown code)
 --   set_region(code, changes) -> region | nil, message, code ("not_found"|"validation_failed")
@@ -39,6 +44,8 @@
 --   requeue_region(code), requeue_product(id), requeue_customer(id),
 --   requeue_connection_region(connection_id, code), requeue_connection(connection_id)
 --   -> {id, documents, state}
+--   fetch_customer(id) -> true | nil, {status (404 | 502 | 503), code, message}: PUT
+--   /v1/customers/{id} of a customer levy has not seen asks Rillet for it first.
 --   (a bulk re-check run as a job; the PUT answer carries it as `requeue`).
 local json = require "levy.json"
 local http = require "levy.http"
@@ -254,6 +261,23 @@ end
 
 ---------------------------------------------------------------- settings
 
+-- customer_data with every list present (empty when not set), in a fixed key order.
+local CUSTOMER_DATA_KEYS = { "tax_id_reference_types", "tax_id_fields", "exempt_fields", "exempt_values" }
+local function customer_data_public(v)
+  local out = {}
+  for _, k in ipairs(CUSTOMER_DATA_KEYS) do
+    local l = type(v) == "table" and v[k]
+    out[k] = util.array(type(l) == "table" and l or {})
+  end
+  return out
+end
+
+local function customer_data_text(v)
+  local parts = {}
+  for _, k in ipairs(CUSTOMER_DATA_KEYS) do parts[#parts + 1] = json.encode(customer_data_public(v)[k]) end
+  return table.concat(parts, "|")
+end
+
 -- cid (optional): that connection's effective settings (its own over the global ones).
 local function settings_public(cid)
   local s = db.settings(cid)
@@ -263,14 +287,25 @@ local function settings_public(cid)
     sweep_interval_minutes = s.sweep_interval_minutes,
     sweep_overlap_seconds = s.sweep_overlap_seconds,
     reconcile_interval_minutes = s.reconcile_interval_minutes,
+    customer_data = customer_data_public(s.customer_data),
   }
 end
 
 local function put_settings(req)
   local body = util.body_object(req)
   local changes = validate.settings(body)
+  local before = customer_data_text(db.settings().customer_data)
   db.put_settings(changes)
-  return 200, settings_public()
+  local s = settings_public()
+  if customer_data_text(s.customer_data) ~= before then
+    -- where tax ids and exemptions are read from changed: read every customer again
+    local ok, rillet = pcall(plugin, "rillet")
+    if ok and type(rillet) == "table" and rillet.customers_remap then
+      local ok2, e = pcall(rillet.customers_remap)
+      if not ok2 then log.error("customers_remap failed", { error = tostring(e) }) end
+    end
+  end
+  return 200, s
 end
 
 -- One connection's settings: the effective values (its own over the global ones), the keys it
@@ -303,6 +338,11 @@ local function put_conn_settings(req)
   if body.connection_id ~= nil and body.connection_id ~= cid then
     util.fail(422, "validation_failed", "connection_id: is read-only",
       json.array({ { field = "connection_id", message = "is read-only" } }))
+  end
+  if body.customer_data ~= nil then
+    util.fail(422, "validation_failed", "customer_data: applies to every connection (Rillet's customers are "
+      .. "organisation-wide); set it with PUT /v1/settings",
+      json.array({ { field = "customer_data", message = "applies to every connection; set it with PUT /v1/settings" } }))
   end
   local changes = validate.settings(set)
   local errs = util.errors()
@@ -355,7 +395,25 @@ local function put_product(req)
   return 200, with_requeue(db.product_public(db.product_row(id)), run)
 end
 
+
+-- A customer levy has not seen yet (created in Rillet after the import, its webhook lost):
+-- the rillet plugin fetches it (GET /customers/{id}) before it is shown or changed. 404 only
+-- when Rillet says so (or no connection could ask); 502/503 when Rillet could not answer.
+local function known_customer(id)
+  if db.customer_row(id) ~= nil then return end
+  local ok, rillet = pcall(plugin, "rillet")
+  local fetch = ok and type(rillet) == "table" and rillet.fetch_customer
+  if not fetch then util.fail(404, "not_found", "unknown customer") end
+  local found, err = fetch(id)
+  if found then return end
+  if type(err) == "table" and err.status and err.status ~= 404 then
+    util.fail(err.status, err.code or "upstream_error", tostring(err.message))
+  end
+  util.fail(404, "not_found", type(err) == "table" and tostring(err.message) or "unknown customer")
+end
+
 local function get_customer(req)
+  known_customer(req.params.id) -- one created in Rillet after the import is fetched first
   local row = db.customer_row(req.params.id)
   if row == nil then util.fail(404, "not_found", "unknown customer") end
   return 200, db.customer_public(row)
@@ -363,9 +421,9 @@ end
 
 local function put_customer(req)
   local id = req.params.id
-  if db.customer_row(id) == nil then util.fail(404, "not_found", "unknown customer") end
   local body = util.body_object(req)
-  local changes = validate.customer(body, known_region_codes())
+  local changes = validate.customer(body, known_region_codes()) -- a bad body asks Rillet nothing
+  known_customer(id)
   local changed = db.put_customer(id, changes)
   if changed == nil then util.fail(404, "not_found", "unknown customer") end
   local run
@@ -420,8 +478,12 @@ function exports.upsert_customer(c)
   check_id(c, "upsert_customer")
   local hint = util.nn(c.tax_id_hint)
   if hint ~= nil and (type(hint) ~= "string" or hint == "") then hint = nil end
+  local ehint = util.nn(c.exempt_hint)
+  if type(ehint) ~= "boolean" then ehint = nil end
+  local function text(v) v = util.nn(v); return type(v) == "string" and v:sub(1, 200) or nil end
   local row, changed = db.upsert_customer({ id = c.id, name = util.nn(c.name), raw = util.nn(c.raw),
-    updated_at = util.nn(c.updated_at), tax_id_hint = hint }, older)
+    updated_at = util.nn(c.updated_at), tax_id_hint = hint, tax_id_detail = text(c.tax_id_detail),
+    exempt_hint = ehint, exempt_detail = text(c.exempt_detail) }, older)
   return db.customer_plain(row), changed
 end
 
@@ -431,6 +493,15 @@ end
 
 function exports.customer(id)
   return db.customer_plain(db.customer_row(id))
+end
+
+-- Up to `limit` customer ids after `after` (nil: from the first), in id order.
+function exports.customer_ids(limit, after)
+  local out = {}
+  for i, r in ipairs(db.customer_page(limit, after)) do
+    if i <= limit then out[#out + 1] = r.id end
+  end
+  return out
 end
 
 function exports.region(code)

@@ -106,8 +106,40 @@ end
 ---------------------------------------------------------------- settings
 
 local SETTINGS_FIELDS = { seller_address = true, rounding = true, sweep_interval_minutes = true,
-                          sweep_overlap_seconds = true, reconcile_interval_minutes = true }
-M.SETTINGS_FIELDS = SETTINGS_FIELDS -- the settable keys (a connection may set each of them)
+                          sweep_overlap_seconds = true, reconcile_interval_minutes = true,
+                          customer_data = true }
+-- the settable keys a connection may set for itself (customer_data is organisation-wide:
+-- customers are not per subsidiary in Rillet)
+M.SETTINGS_FIELDS = { seller_address = true, rounding = true, sweep_interval_minutes = true,
+                      sweep_overlap_seconds = true, reconcile_interval_minutes = true }
+
+-- customer_data (issue 17): where the Rillet data keeps tax ids and exemptions, added to
+-- mapping.lua's lists without writing Lua. Each list: at most 50 names of 1..100 characters.
+local CUSTOMER_DATA_LISTS = { tax_id_reference_types = true, tax_id_fields = true, exempt_fields = true,
+                              exempt_values = true }
+
+local function customer_data(errs, v)
+  if v == json.null then return json.null end
+  if not util.is_object(v) then errs:add("customer_data", "must be an object or null"); return nil end
+  local out = {}
+  for k, list in pairs(v) do
+    local f = "customer_data." .. tostring(k)
+    if not CUSTOMER_DATA_LISTS[k] then
+      errs:add(f, "unknown field (tax_id_reference_types, tax_id_fields, exempt_fields, exempt_values)")
+    elseif not util.is_array(list) or #list > 50 then
+      errs:add(f, "must be an array of at most 50 names")
+    else
+      local names = {}
+      for i, n in ipairs(list) do
+        if not util.is_string(n) or not n:match("%w") or #n > 100 then
+          errs:add(f .. "[" .. (i - 1) .. "]", "must be a name of 1 to 100 characters with a letter or digit")
+        else names[#names + 1] = n end
+      end
+      out[k] = util.array(names)
+    end
+  end
+  return out
+end
 
 function M.settings(body)
   local errs = util.errors()
@@ -139,6 +171,7 @@ function M.settings(body)
       errs:add("sweep_overlap_seconds", "must be an integer from 0 to 86400")
     else changes.sweep_overlap_seconds = o end
   end
+  if body.customer_data ~= nil then changes.customer_data = customer_data(errs, body.customer_data) end
   local ri = body.reconcile_interval_minutes
   if ri ~= nil then
     if math.type(ri) ~= "integer" or ri < 1 or ri > 44640 then
@@ -176,7 +209,8 @@ function M.customer(body, known_regions)
   local errs = util.errors()
   util.check_unknown(errs, body, CUSTOMER_FIELDS)
   local changes = {}
-  if body.exempt ~= nil then changes.exempt = boolean(errs, "exempt", body.exempt) end
+  if body.exempt == json.null then changes.exempt = json.null -- back to the Rillet data's value
+  elseif body.exempt ~= nil then changes.exempt = boolean(errs, "exempt", body.exempt) end
   local er = body.exempt_regions
   if er ~= nil then
     if er == json.null then
@@ -206,7 +240,7 @@ function M.customer(body, known_regions)
     elseif not util.is_string(t) then errs:add("tax_id", "must be a string or null")
     else
       t = t:gsub("^%s+", ""):gsub("%s+$", "")
-      if t == "" then changes.tax_id = json.null
+      if t == "" then changes.tax_id = "" -- no tax id, whatever the Rillet data says (null: back to it)
       elseif #t > 64 or not t:match("^[%w%-%.%s/]+$") then errs:add("tax_id", "must be at most 64 letters, digits, spaces, '-', '.', '/'")
       else changes.tax_id = t end
     end

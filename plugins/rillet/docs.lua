@@ -33,7 +33,8 @@ function M.api()
   return nil
 end
 
-local function customer_raw(id)
+-- The stored customer ({raw, tax_id, exempt, ...}: the api plugin's row) or nil.
+local function customer_row(id)
   local api = M.api()
   if not api or type(id) ~= "string" then return nil end
   local ok, c = pcall(api.customer, id)
@@ -41,7 +42,19 @@ local function customer_raw(id)
   local raw = c.raw
   if type(raw) == "string" then raw = util.decode_obj(raw) end
   if type(raw) ~= "table" then return nil end
-  return raw
+  c.raw = raw
+  return c
+end
+
+local function customer_raw(id)
+  local c = customer_row(id)
+  return c and c.raw
+end
+
+-- Is the customer a document names stored in levy? (A document naming one that is not is
+-- not calculated before levy has fetched it: writeback.lua.)
+function M.customer_known(id)
+  return customer_row(id) ~= nil
 end
 
 local function items_of(doc)
@@ -77,7 +90,8 @@ end
 -- amounts were read ({reading, how, why}: mapping.line_reading). line_amounts: the
 -- connection's setting ("net" | "gross"), used where the document's totals cannot tell.
 function M.build_request(doc_type, doc, line_amounts)
-  local customer = customer_raw(nn(doc.customer_id))
+  local crow = customer_row(nn(doc.customer_id))
+  local customer = crow and crow.raw
   local ship_to = mapping.ship_to(doc_type, doc, customer)
   local date = mapping.doc_date(doc_type, doc)
   local ship_from = mapping.ship_from(doc_type, doc)
@@ -109,9 +123,11 @@ function M.build_request(doc_type, doc, line_amounts)
     ship_from = ship_from,
     lines = json.array(lines),
   }
-  local tax_id = mapping.customer_tax_id(customer)
-  if tax_id then req.customer.tax_id = tax_id end
-  return req, applied, { reading = reading, how = how, why = why }
+  -- the tax id in effect: what the customer's Rillet data gives (mapping.lua, resolved when
+  -- the customer was stored: customers.lua) unless the user set one (PUT /v1/customers/{id})
+  local tax_id = crow and crow.tax_id
+  if type(tax_id) == "string" and tax_id ~= "" then req.customer.tax_id = tax_id end
+  return req, applied, { reading = reading, how = how, why = why, exempt = crow and crow.exempt == true or nil }
 end
 
 -- History text for how a document's line amounts were read (nil when it has no discount).
@@ -127,8 +143,12 @@ end
 -- The tax fingerprint: a hash of everything that affects tax (lines, amounts, quantities,
 -- products, addresses, dates, customer, applied invoice) and of nothing else
 -- (not taxed_amount, status, payments or updated_at).
-function M.fingerprint(doc_type, req, applied)
-  return util.hash({ t = doc_type, r = req, a = applied or json.null })
+-- lr: build_request's third result; an exempt customer (stored exemption, from the Rillet
+-- data or set by the user) is part of the inputs (absent when not exempt, so the fingerprints
+-- of documents of other customers stay as they were).
+function M.fingerprint(doc_type, req, applied, lr)
+  local x = type(lr) == "table" and lr.exempt or nil
+  return util.hash({ t = doc_type, r = req, a = applied or json.null, x = x })
 end
 
 local function product_ids(doc)
@@ -176,8 +196,8 @@ function M.apply(conn, doc_type, doc, source, raw_text)
     "levy_tax, reason, status FROM " .. T.table .. " WHERE id = ?", id)
   if row and row.deleted == 1 then return "deleted" end
   if row and row.updated_ms and updated_ms and updated_ms < row.updated_ms then return "stale" end
-  local req, applied = M.build_request(doc_type, doc, conn.line_amounts)
-  local fp = M.fingerprint(doc_type, req, applied)
+  local req, applied, lr = M.build_request(doc_type, doc, conn.line_amounts)
+  local fp = M.fingerprint(doc_type, req, applied, lr)
   local raw = raw_text or util.encode(doc) -- a webhook's exact bytes when given
   local status = nn(doc.status)
   local now = time.iso(time.now_ms())
@@ -278,8 +298,8 @@ function M.recheck(doc_type, r, reason, force)
   local doc = util.decode_obj(r.raw)
   if not doc then return false end
   local T = M.TYPES[doc_type]
-  local req, applied = M.build_request(doc_type, doc, r.line_amounts)
-  local fp = M.fingerprint(doc_type, req, applied)
+  local req, applied, lr = M.build_request(doc_type, doc, r.line_amounts)
+  local fp = M.fingerprint(doc_type, req, applied, lr)
   if fp ~= r.fingerprint then
     store.exec("UPDATE " .. T.table .. " SET fingerprint = ? WHERE id = ?", fp, r.id)
   end

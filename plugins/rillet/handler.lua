@@ -13,6 +13,7 @@ local time = require "levy.time"
 local backfill = require "backfill"
 local bulk = require "bulk"
 local conn = require "conn"
+local customers = require "customers"
 local docs = require "docs"
 local reconcile = require "reconcile"
 local sync = require "sync"
@@ -371,6 +372,9 @@ return {
     -- bulk re-checks (region, product, customer, tax scope changes): BATCH documents a run
     ["rillet.bulk"] = { run = bulk.run, max_attempts = 1000, concurrency = 1,
                         base_delay_ms = 1000, max_delay_ms = 60000 },
+    -- custom fields or the customer_data setting changed: every customer read again
+    ["rillet.customers_remap"] = { run = customers.remap, max_attempts = 100, concurrency = 1,
+                                   base_delay_ms = 1000, max_delay_ms = 60000 },
     ["rillet.reconcile"] = { run = reconcile.run, max_attempts = 1000, concurrency = 1,
                              base_delay_ms = 1000, max_delay_ms = 300000 },
   },
@@ -399,6 +403,10 @@ return {
       return bulk.start("connection_region", cid .. " " .. code, true)
     end,
     requeue_connection = function(cid) return bulk.start("connection_settings", cid, true) end,
+    -- PUT /v1/customers/{id} of a customer levy has not seen (customers.lua)
+    fetch_customer = customers.fetch_any,
+    -- PUT /v1/settings changed customer_data: read every customer's tax id / exemption again
+    customers_remap = customers.request_remap,
     -- for the admin plugin (connect flow)
     connection_create = conn.create,
     connection_subsidiary = conn.set_subsidiary,

@@ -110,23 +110,99 @@ function M.product_tax_code(product)
 end
 
 ---------------------------------------------------------------------------------------
--- 3. Customer -> tax id (and exemption hints). Rillet has no tax-id or exemption field;
---    many teams keep them in external references or custom fields. Examples:
---      external reference of type "vat" / "tax_id"  -> tax id
---    Exemptions set in levy (PUT /v1/customers/{id}) always win.
+-- 3. Customer -> tax id and exemption. Rillet has no tax-id or exemption field; teams keep
+--    them in external references ({type, id}) or in custom fields (Rillet `fields`: a field
+--    has a name and pick-list values; a customer carries {field_id, field_value_id} pairs).
+--    levy resolves the custom fields by name (GET /fields, cached per connection) and hands
+--    them here as `fields` = { ["VAT number"] = "GB980780684", ["Tax exempt"] = "Yes" }.
+--    `conf` is the `customer_data` setting (PUT /v1/settings, no Lua needed): its lists
+--    add to the ones below. Names and types are compared case- and punctuation-
+--    insensitively ("vat-id" = "VAT ID" = "vat_id" = "VATID").
+--    Values set in levy (PUT /v1/customers/{id}) always win.
 ---------------------------------------------------------------------------------------
-M.customer_tax_id_reference_types = { vat = true, vat_id = true, tax_id = true, gst = true, abn = true }
+-- external_references types that hold a tax id (first match in the customer's order wins)
+M.customer_tax_id_reference_types = { "vat", "vat-id", "vat_number", "vat-no", "vat-reg-no", "tax_id",
+  "tax_number", "tin", "gst", "gst_number", "gstin", "hst", "abn", "ein", "ust-idnr", "nif",
+  "btw", "piva" }
+-- custom fields (by name) whose value is the tax id; tried after the external references
+M.customer_tax_id_fields = { "VAT number", "VAT ID", "VAT", "Tax ID", "Tax number", "GST number", "ABN", "EIN" }
+-- custom fields (by name) whose value says the customer is exempt (M.exempt_values)
+M.customer_exempt_fields = { "Tax exempt", "Exempt", "Tax exemption" }
+-- values of an exemption field that mean exempt (anything else: not exempt)
+M.exempt_values = { "yes", "y", "true", "exempt", "1", "tax exempt" }
 
-function M.customer_tax_id(customer)
+-- "VAT-Id" -> "vatid": lower case, letters and digits only.
+function M.norm(s)
+  if type(s) ~= "string" then return "" end
+  return (s:lower():gsub("[^%w]", ""))
+end
+
+-- A list ({"vat", ...}, or a set {vat = true} as older mapping.lua files had) plus the
+-- setting's list -> set of normalised names, with their order (list first) at set[i].
+local function name_set(list, extra)
+  local set = {}
+  local function add(v)
+    local k = M.norm(v)
+    if k ~= "" and not set[k] then set[k] = true; set[#set + 1] = k end
+  end
+  list = type(list) == "table" and list or {}
+  for _, v in ipairs(list) do if type(v) == "string" then add(v) end end
+  local keys = {}
+  for k, v in pairs(list) do if v == true and type(k) == "string" then keys[#keys + 1] = k end end
+  table.sort(keys)
+  for _, k in ipairs(keys) do add(k) end
+  for _, v in ipairs(type(extra) == "table" and extra or {}) do if type(v) == "string" then add(v) end end
+  return set
+end
+
+-- The first of `names` (a name_set's order list) that the customer's fields carry with a
+-- non-blank value: its field name and value.
+local function field_value(fields, names)
+  if type(fields) ~= "table" then return nil end
+  local by_norm = {}
+  for name, v in pairs(fields) do
+    if type(name) == "string" and type(v) == "string" and v:match("%S") then
+      local k = M.norm(name)
+      -- two fields whose names normalise alike: the alphabetically first name, not table order
+      if not by_norm[k] or name < by_norm[k][1] then by_norm[k] = { name, v } end
+    end
+  end
+  for _, k in ipairs(names) do
+    if by_norm[k] then return by_norm[k][1], by_norm[k][2] end
+  end
+  return nil
+end
+
+-- Returns the tax id and where it came from ("external reference vat-id",
+-- "custom field VAT number"), or nil.
+function M.customer_tax_id(customer, fields, conf)
   if type(customer) ~= "table" then return nil end
+  conf = type(conf) == "table" and conf or {}
+  local types = name_set(M.customer_tax_id_reference_types, conf.tax_id_reference_types)
   local refs = nn(customer.external_references)
   if type(refs) == "table" then
     for _, ref in ipairs(refs) do
-      local t = tostring(nn(ref.type) or ""):lower()
-      if M.customer_tax_id_reference_types[t] and type(nn(ref.id)) == "string" then return ref.id end
+      local t = type(ref) == "table" and nn(ref.type)
+      local id = type(ref) == "table" and nn(ref.id)
+      if type(t) == "string" and types[M.norm(t)] and type(id) == "string" and id:match("%S") then
+        return (id:gsub("^%s+", ""):gsub("%s+$", "")), "external reference " .. t
+      end
     end
   end
+  local name, v = field_value(fields, name_set(M.customer_tax_id_fields, conf.tax_id_fields))
+  if name then return (v:gsub("^%s+", ""):gsub("%s+$", "")), "custom field " .. name end
   return nil
+end
+
+-- Returns true/false and where it came from ("custom field Tax exempt = Yes") when an
+-- exemption field is set on the customer, else nil (levy's own exemption stays as it is).
+function M.customer_exempt(customer, fields, conf)
+  if type(customer) ~= "table" then return nil end
+  conf = type(conf) == "table" and conf or {}
+  local name, v = field_value(fields, name_set(M.customer_exempt_fields, conf.exempt_fields))
+  if not name then return nil end
+  local yes = name_set(M.exempt_values, conf.exempt_values)
+  return yes[M.norm(v)] == true, "custom field " .. name .. " = " .. v
 end
 
 ---------------------------------------------------------------------------------------

@@ -300,6 +300,7 @@ local LABELS = {
   held = "Held",
   failed = "Failed",
   drift = "Rillet differs from levy",
+  customer_unknown = "Waiting for the customer from Rillet",
 }
 M.LABELS = LABELS
 

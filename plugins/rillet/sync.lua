@@ -7,6 +7,7 @@ local log = require "levy.log"
 local store = require "levy.store"
 local time = require "levy.time"
 local conn = require "conn"
+local customers = require "customers"
 local docs = require "docs"
 local mapping = require "mapping"
 local util = require "util"
@@ -21,15 +22,10 @@ local function now_iso() return time.iso(time.now_ms()) end
 
 ---------------------------------------------------------------- customers / products
 
-function M.apply_customer(c)
-  if type(c) ~= "table" or type(nn(c.id)) ~= "string" then return "invalid" end
-  local api = docs.api()
-  if not api then error("api plugin not loaded") end
-  local before = api.customer(c.id)
-  local braw = before and before.raw
-  api.upsert_customer { id = c.id, name = nn(c.name), raw = c, updated_at = nn(c.updated_at),
-                        tax_id_hint = mapping.customer_tax_id(c) }
-  return braw
+-- Stores a customer (tax id and exemption from its Rillet data: customers.lua). Returns its
+-- stored raw before (nil: new) and whether its tax data changed.
+function M.apply_customer(c, cid)
+  return customers.apply(c, cid)
 end
 
 function M.apply_product(p)
@@ -55,8 +51,9 @@ local function save_checkpoint(cid, entity, cursor, done, add, extra)
     updated_at = excluded.updated_at]], cid, entity, cursor, done and 1 or 0, add, extra, now_iso(), add)
 end
 
-local function clear_checkpoint(cid, entity)
-  store.exec("DELETE FROM sync_checkpoints WHERE connection_id = ? AND entity = ?", cid, entity)
+-- A sweep has completed (or failed): the next one starts from its first entity.
+local function clear_sweep(cid)
+  store.exec("DELETE FROM sync_checkpoints WHERE connection_id = ? AND entity LIKE 'sweep:%'", cid)
 end
 
 -- Client error in a background job -> what the job returns (or raises).
@@ -77,14 +74,23 @@ end
 ---------------------------------------------------------------- import
 
 local ENTITIES = {
-  { name = "customers", path = "/customers", key = "customers" },
+  -- swept: listed with updated.gt = the entity's watermark (watermark.lua) by every sweep
+  { name = "customers", path = "/customers", key = "customers", swept = true },
   { name = "products", path = "/products", key = "products" },
-  { name = "invoices", path = "/invoices", key = "invoices", doc_type = "invoice", sub = true },
-  { name = "credit_memos", path = "/credit-memos", key = "credit_memos", doc_type = "credit_memo", sub = true },
+  { name = "invoices", path = "/invoices", key = "invoices", doc_type = "invoice", sub = true, swept = true },
+  { name = "credit_memos", path = "/credit-memos", key = "credit_memos", doc_type = "credit_memo", sub = true,
+    swept = true },
 }
 
 local function apply_item(crow, ent, item, source)
-  if ent.name == "customers" then return M.apply_customer(item) end
+  if ent.name == "customers" then
+    local braw, changed = M.apply_customer(item, crow.id)
+    -- a customer changed after the import (a sweep found it): its addresses, tax id or
+    -- exemption may be a document's tax input (documents re-fingerprinted, changed ones queued)
+    -- (a new one: every document naming it, forced: they waited for it, customer_unknown)
+    if source ~= "import" and braw ~= "invalid" and changed then docs.requeue_customer(item.id, braw == nil) end
+    return braw
+  end
   if ent.name == "products" then return M.apply_product(item) end
   return docs.apply(crow, ent.doc_type, item, source)
 end
@@ -112,6 +118,11 @@ local function pull(job, crow, c, ent, cp_name, base_params, source)
     params.cursor = cp.cursor
     local items, nc = c:page(ent.path, ent.key, params)
     if not items then return false, job_error(job, crow, nc, source .. " " .. ent.name) end
+    if ent.name == "customers" then
+      -- custom fields added in Rillet since levy read them: read them again first
+      local fok, ferr = customers.ensure_fields(crow, c, items)
+      if not fok then return false, job_error(job, crow, ferr, source .. " fields") end
+    end
     store.transaction(function()
       for _, item in ipairs(items) do apply_item(crow, ent, item, source) end
       save_checkpoint(crow.id, cp_name, nc, nc == nil, #items, cp.extra)
@@ -128,6 +139,20 @@ function M.import(job)
   if crow.import_state ~= "running" then
     store.exec("UPDATE connections SET import_state = 'running', import_started_at = COALESCE(import_started_at, ?) WHERE id = ?",
       now_iso(), cid)
+  end
+  -- custom fields first, so that customers resolve theirs by name as they are stored
+  if checkpoint(cid, "fields").done ~= 1 then
+    local ok, ferr = customers.refresh_fields(crow, c)
+    if not ok then
+      local a, b = job_error(job, crow, ferr, "import fields")
+      if a == "fatal" then
+        store.exec("UPDATE connections SET import_state = 'failed', import_error = ?, import_finished_at = ? WHERE id = ?",
+          b, now_iso(), cid)
+        return
+      end
+      return a, b
+    end
+    save_checkpoint(cid, "fields", nil, true, 0, nil)
   end
   for _, ent in ipairs(ENTITIES) do
     local params = {}
@@ -151,6 +176,7 @@ function M.import(job)
     local r = store.row("SELECT import_started_at FROM connections WHERE id = ?", cid)
     local started = r and type(r.import_started_at) == "string" and time.parse_iso(r.import_started_at)
     if started then
+      watermark.complete(cid, "customers", started, "import")
       watermark.complete(cid, "invoices", started, "import")
       watermark.complete(cid, "credit_memos", started, "import")
     end
@@ -181,8 +207,24 @@ function M.sweep(job)
   local now = time.now_ms()
   local want_products = p.products or not crow.last_products_sync_ms or
     (now - crow.last_products_sync_ms) >= 3600000
+  if customers.fields_due(cid, now) and checkpoint(cid, "sweep:fields").done ~= 1 then
+    -- custom fields hourly (and once after a restart; a customer naming a value levy does not
+    -- know reads them at once: customers.ensure_fields); when a known field or value changed,
+    -- every customer's tax id and exemption are read again (customers.remap)
+    local ok, res = customers.refresh_fields(crow, c) -- true, altered, changed | nil, err
+    if not ok then
+      local a, b = job_error(job, crow, res, "sweep fields")
+      if a == "fatal" then log.warn("rillet sweep failed", { connection = cid, error = b }); return end
+      return a, b
+    end
+    if res then customers.request_remap() end
+    save_checkpoint(cid, "sweep:fields", nil, true, 0, nil)
+  end
   local list = {}
   if want_products then list[#list + 1] = ENTITIES[2] end
+  -- customers before the documents that may name them (issue 17: a customer created after
+  -- the import whose webhook was lost, or with no Customer webhook subscribed)
+  list[#list + 1] = ENTITIES[1]
   list[#list + 1] = ENTITIES[3]
   list[#list + 1] = ENTITIES[4]
   for _, ent in ipairs(list) do
@@ -190,8 +232,8 @@ function M.sweep(job)
     local cp_name = "sweep:" .. ent.name
     local cp = checkpoint(crow.id, cp_name)
     local params = {}
-    if ent.doc_type then
-      params.subsidiary_id = crow.subsidiary_id
+    if ent.swept then
+      if ent.sub then params.subsidiary_id = crow.subsidiary_id end
       -- updated.gt is the watermark of the last complete pull (watermark.lua), fixed with
       -- this sweep's start time when it starts (kept in the checkpoint, so a sweep cut short
       -- by a crash or a 429 resumes with both; only its completion moves the watermark)
@@ -205,20 +247,23 @@ function M.sweep(job)
       params["updated.gt"] = gt
       ent_started = started
     end
+    local was_done = cp.done == 1
     local done, a, b = pull(job, crow, c, ent, cp_name, params, "sweep")
     if not done then
       if a == "fatal" then
-        clear_checkpoint(cid, cp_name)
+        clear_sweep(cid)
         log.warn("rillet sweep failed", { connection = cid, error = b })
         return
       end
       return a, b
     end
-    store.transaction(function()
-      if ent.doc_type and ent_started then watermark.complete(cid, ent.name, ent_started, "sweep") end
-      clear_checkpoint(cid, cp_name)
-    end)
+    -- the entity's checkpoint stays done until the whole sweep has completed: a run that
+    -- stopped after PAGES_PER_RUN pages resumes with the next entity instead of listing the
+    -- completed ones again (with products, customers, invoices and credit memos a sweep
+    -- restarted from the top every run and never finished)
+    if ent.swept and ent_started and not was_done then watermark.complete(cid, ent.name, ent_started, "sweep") end
   end
+  clear_sweep(cid)
   local fin = time.now_ms()
   store.exec("UPDATE connections SET last_sync_at = ?, last_sync_ms = ? WHERE id = ?", time.iso(fin), fin, cid)
   if want_products then
@@ -240,6 +285,7 @@ local function sweep_minutes(api, cid)
 end
 
 function M.tick()
+  customers.remap_once()
   local api = docs.api()
   local now = time.now_ms()
   for _, r in ipairs(store.rows([[SELECT id, last_sync_ms FROM connections WHERE deleted_at IS NULL
@@ -265,10 +311,21 @@ local function process_one(crow, item, done)
   if item.entity == "CUSTOMER" and ev ~= "DELETED" then
     local c = util.decode_obj(item.body)
     if c then
+      if customers.unknown_assignments(c, crow.id) then
+        -- names a custom field or value levy has not read yet (needs_fetch: outside a batch)
+        local cl, cerr = conn.client(crow)
+        if cl then
+          local fok, ferr = customers.ensure_fields(crow, cl, { c })
+          if not fok then return nil, ferr end
+        else
+          log.warn("rillet customer fields not refreshed", { connection = crow.id, error = tostring(cerr) })
+        end
+      end
       store.transaction(function()
-        local braw = M.apply_customer(c)
+        local braw = M.apply_customer(c, crow.id)
         -- addresses of the customer may be a document's ship-to: re-fingerprint its documents
-        docs.requeue_customer(c.id, false)
+        -- (a customer levy did not have: every document naming it, forced: they waited for it)
+        docs.requeue_customer(c.id, braw == nil)
         outcome = braw and "customer_updated" or "customer_created"
         done(outcome)
       end)
@@ -319,6 +376,9 @@ end
 -- rillet.process_inbox (key = connection id; concurrency 1): deliveries in arrival order.
 -- Does applying this delivery need a request to Rillet (a payment-shaped body)?
 local function needs_fetch(item)
+  if item.entity == "CUSTOMER" and item.event ~= "DELETED" then
+    return customers.unknown_assignments(util.decode_obj(item.body), item.connection_id)
+  end
   if not DOC_ENTITIES[item.entity] then return false end
   if item.event ~= "CREATED" and item.event ~= "UPDATED" and item.event ~= "PAYMENT_UPDATED" then return false end
   local doc = util.decode_obj(item.body)
@@ -337,7 +397,7 @@ function M.process_inbox(job)
     end
   end
   for _ = 1, 200 do
-    local items = store.rows([[SELECT id, entity, event, body FROM inbox WHERE connection_id = ?
+    local items = store.rows([[SELECT id, connection_id, entity, event, body FROM inbox WHERE connection_id = ?
       AND processed_at IS NULL ORDER BY id LIMIT ?]], cid, M.BATCH)
     if #items == 0 then return end
     -- deliveries that need no request to Rillet are applied in one commit, in order

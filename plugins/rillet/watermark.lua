@@ -1,5 +1,5 @@
--- Sweep watermarks (issue 16, case 1). The `updated.gt` a sweep sends is the start time of
--- the last complete pull of that entity (import or sweep) minus an overlap
+-- Sweep watermarks (issue 16, case 1; customers too since issue 17). The `updated.gt` a sweep
+-- sends is the start time of the last complete pull of that entity (import or sweep) minus an overlap
 -- (settings.sweep_overlap_seconds, default 300 s), kept per connection and entity and stored
 -- only when that pull completed. It never comes from the documents levy holds: their
 -- updated_at also moves with webhooks and with levy's own write-back responses, so a

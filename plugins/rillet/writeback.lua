@@ -8,6 +8,7 @@ local money = require "levy.money"
 local store = require "levy.store"
 local time = require "levy.time"
 local conn = require "conn"
+local customers = require "customers"
 local docs = require "docs"
 local mapping = require "mapping"
 local scope = require "scope"
@@ -150,8 +151,52 @@ function M.calculate(job)
   local doc = util.decode_obj(row.raw)
   if not doc then return jobs.dead("stored document is not JSON") end
   local lconn = conn.get(row.connection_id) or {}
+  -- a document naming a customer levy has not stored (created in Rillet after the import,
+  -- its webhook lost or not subscribed) is never taxed without it: its tax id, exemption and
+  -- addresses decide the tax. Fetch it first; until that works the document waits (pending,
+  -- reason customer_unknown, shown with the error).
+  local cust_id = nn(doc.customer_id)
+  local fetched_customer = false
+  if type(cust_id) == "string" and cust_id ~= "" and not docs.customer_known(cust_id) then
+    local got, ferr = nil, { message = "connection not found" }
+    if lconn.id then got, ferr = customers.fetch(lconn, cust_id) end
+    if not got then
+      local notfound = ferr.kind == "http" and ferr.status == 404
+      local refused = ferr.kind == "http" and (ferr.status == 401 or ferr.status == 403)
+      local waits = ferr.kind == "rate" or (ferr.retryable and not refused)
+      local msg = "customer " .. cust_id .. (notfound and " not found in Rillet" or " could not be read from Rillet") ..
+        ": " .. tostring(ferr.message) .. "; not taxed until levy has the customer"
+      store.transaction(function()
+        -- waiting (rate limit, outage: retried) stays pending; Rillet's 404 / a refused key /
+        -- another error is failed (a Customer webhook or the sweep that brings the customer
+        -- re-checks the document: docs.requeue_customer)
+        store.exec("UPDATE " .. T.table .. " SET last_error = ?, tax_status = ? WHERE id = ?", msg,
+          waits and row.tax_status or "failed", id)
+        if row.reason ~= "customer_unknown" or row.reason_detail ~= msg then
+          scope.set(doc_type, id, "customer_unknown", msg)
+          docs.history(doc_type, id, { kind = "event", outcome = "customer_unknown", message = msg })
+        end
+      end)
+      if refused then
+        conn.set_error(lconn.id, "invalid_api_key", "Rillet refused the API key: " .. tostring(ferr.message))
+      end
+      if not waits then
+        log.warn("rillet document not taxed: its customer could not be fetched",
+          { document = id, customer = cust_id, error = tostring(ferr.message) })
+        return
+      end
+      -- not counted as attempts: the client's rate window and circuit breaker pace these
+      return jobs.retry(ferr.retry_after_ms or 5000, msg)
+    end
+    fetched_customer = true
+  end
   local req, applied, lr = docs.build_request(doc_type, doc, lconn.line_amounts)
-  local fp = docs.fingerprint(doc_type, req, applied)
+  local fp = docs.fingerprint(doc_type, req, applied, lr)
+  if fetched_customer and fp ~= row.fingerprint then
+    -- the stored fingerprint was taken without the customer: keep it in step, so the next
+    -- copy of this document does not count as changed tax inputs
+    store.exec("UPDATE " .. T.table .. " SET fingerprint = ? WHERE id = ?", fp, id)
+  end
   local rtext = docs.reading_text(lr)
   local api = docs.api()
   if not api then error("api plugin not loaded") end

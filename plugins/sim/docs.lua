@@ -118,6 +118,20 @@ function M.customer_from(body, errs, id)
       end
     end
   end
+  if c.fields then
+    -- FieldAssignments: {field_id, field_value_id}, naming a field of GET /fields and one of
+    -- its values
+    for i, f in ipairs(c.fields) do
+      local fld = is_obj(f) and type(f.field_id) == "string" and db.get("field", f.field_id)
+      local found = false
+      if fld and type(f.field_value_id) == "string" then
+        for _, v in ipairs(fld.values or {}) do if v.id == f.field_value_id then found = true end end
+      end
+      if not found then
+        errs.add(("fields[%d]"):format(i - 1), "needs field_id and field_value_id naming a field and one of its values")
+      end
+    end
+  end
   if body.external_references and is_array(body.external_references) then
     for i, r in ipairs(body.external_references) do
       if not is_obj(r) or not nonempty_str(r.type) or not nonempty_str(r.id) then

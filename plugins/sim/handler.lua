@@ -313,6 +313,69 @@ local function delete_customer(req)
 end
 
 ---------------------------------------------------------------------------------------------
+-- Custom fields (GET/POST /fields, POST /fields/{id}/values): a field has a name and pick-list
+-- values; customers carry {field_id, field_value_id} assignments (docs.customer_from checks
+-- them against these). GET /fields has no pagination (FieldsResponse = {fields}).
+
+local function fields_api()
+  if not state.config().fields_api then P.raise(404, "No static resource fields.") end
+end
+
+local function list_fields(req)
+  fields_api()
+  local _, _, gt = list_args(req)
+  local out = {}
+  local rows = gt and store.rows("SELECT body FROM sim_entities WHERE kind = 'field' AND updated_ms > ? ORDER BY seq", gt)
+    or store.rows("SELECT body FROM sim_entities WHERE kind = 'field' ORDER BY seq")
+  for _, r in ipairs(rows) do out[#out + 1] = json.decode(r.body) end
+  return ok(200, { fields = cjs.array(out) })
+end
+
+local function value_names(errs, field, list)
+  local out = {}
+  if list == nil or list == json.null then return out end
+  if not docs.is_array(list) then errs.add(field, "must be an array"); return out end
+  for i, v in ipairs(list) do
+    if not docs.is_obj(v) or type(v.name) ~= "string" or v.name == "" then
+      errs.add(("%s[%d].name"):format(field, i - 1), "is required")
+    else out[#out + 1] = v.name end
+  end
+  return out
+end
+
+local function create_field(req)
+  fields_api()
+  local b = parse_body(req)
+  local errs = P.errors()
+  if type(b.name) ~= "string" or b.name == "" then errs.add("name", "is required") end
+  if b.values == nil then errs.add("values", "is required") end
+  local names = value_names(errs, "values", b.values)
+  errs.raise()
+  local f = { id = docs.uuid(), name = b.name, values = {},
+              settings = { REVENUE = { mandatory = false, display = "STANDALONE" } } }
+  for _, n in ipairs(names) do f.values[#f.values + 1] = { id = docs.uuid(), name = n, deactivated = false } end
+  f.values = cjs.array(f.values)
+  store.transaction(function() db.insert("field", f) end)
+  return ok(200, f)
+end
+
+local function add_field_value(req)
+  fields_api()
+  local f = db.get("field", req.params.id)
+  if not f then not_found("Field", req.params.id) end
+  local b = parse_body(req)
+  local errs = P.errors()
+  if type(b.name) ~= "string" or b.name == "" then errs.add("name", "is required") end
+  errs.raise()
+  local vals = {}
+  for _, v in ipairs(f.values or {}) do vals[#vals + 1] = v end
+  vals[#vals + 1] = { id = docs.uuid(), name = b.name, deactivated = false }
+  f.values = cjs.array(vals)
+  store.transaction(function() db.update("field", f) end)
+  return ok(200, f)
+end
+
+---------------------------------------------------------------------------------------------
 -- Products
 
 local function list_products(req)
@@ -1112,6 +1175,9 @@ route("POST", "/customers", create_customer, true, W)
 route("GET", "/customers/{id}", get_one("customer", "Customer"), true)
 route("PUT", "/customers/{id}", update_customer, true, W)
 route("DELETE", "/customers/{id}", delete_customer, true, W)
+route("GET", "/fields", list_fields, true)
+route("POST", "/fields", create_field, true, W)
+route("POST", "/fields/{id}/values", add_field_value, true, W)
 route("GET", "/products", list_products, true)
 route("POST", "/products", create_product, true, W)
 route("GET", "/products/{id}", get_one("product", "Product"), true)

@@ -45,6 +45,13 @@ M.INTL = {
   { "Sydney", "NSW", "2000", "AU" }, { "Melbourne", "VIC", "3000", "AU" },
 }
 local EU = { DE = true, FR = true, NL = true, IE = true, ES = true }
+-- Custom fields the demo organisation has: "VAT number" (the London customer keeps its VAT
+-- id there instead of an external reference) and "Tax exempt" (Yes / No, assigned to none).
+M.FIELD_VAT = "5eedf1e1-0000-4000-8000-000000000001"
+M.FIELD_EXEMPT = "5eedf1e1-0000-4000-8000-000000000002"
+M.FIELD_EXEMPT_YES = "5eedf1e1-0000-4000-8000-000000000003"
+M.FIELD_EXEMPT_NO = "5eedf1e1-0000-4000-8000-000000000004"
+M.VAT_IN_FIELD = { GB980780684 = true }
 
 local STREETS = { "Main St", "Market St", "Oak Ave", "Pine St", "Cedar Rd", "Elm St", "Broadway",
                   "Park Ave", "Lake Dr", "Hill Rd", "River Rd", "Maple Ave", "Washington Blvd" }
@@ -115,6 +122,7 @@ function M.base(seed)
   end
 
   local n = 0
+  local vat_values = {}
   local function add_customer(city, st, zip, country, vat)
     n = n + 1
     local name = r:pick(NAME_A) .. " " .. r:pick(NAME_B) .. " " .. n
@@ -133,9 +141,31 @@ function M.base(seed)
                                state = st, zip_code = zip, country = country }
       end
     end
-    if vat then c.external_references = cjs.array({ { type = "vat-id", id = vat } }) end
+    if vat and M.VAT_IN_FIELD[vat] then
+      -- kept in the custom field "VAT number" (issue 17: levy resolves fields by name)
+      c.fields = cjs.array({ { field_id = M.FIELD_VAT, field_value_id = vat_values[vat] } })
+    elseif vat then
+      c.external_references = cjs.array({ { type = "vat-id", id = vat } })
+    end
     db.insert("customer", c, nil, tick())
   end
+  -- custom fields (GET /fields), with fixed ids so that the seeded data stays what it was
+  -- for a seed (no draw from the generator)
+  local vat_field = { id = M.FIELD_VAT, name = "VAT number", values = {},
+                      settings = { REVENUE = { mandatory = false, display = "STANDALONE" } } }
+  for i, a in ipairs(M.INTL) do
+    if a[5] and M.VAT_IN_FIELD[a[5]] then
+      local vid = string.format("5eed0000-0000-4000-8000-%012d", i)
+      vat_values[a[5]] = vid
+      vat_field.values[#vat_field.values + 1] = { id = vid, name = a[5], deactivated = false }
+    end
+  end
+  vat_field.values = cjs.array(vat_field.values)
+  db.insert("field", vat_field, nil, BASE_MS)
+  db.insert("field", { id = M.FIELD_EXEMPT, name = "Tax exempt", settings = {
+      REVENUE = { mandatory = false, display = "STANDALONE" } },
+    values = cjs.array({ { id = M.FIELD_EXEMPT_YES, name = "Yes", deactivated = false },
+                         { id = M.FIELD_EXEMPT_NO, name = "No", deactivated = false } }) }, nil, BASE_MS)
   for _, a in ipairs(M.US) do add_customer(a[1], a[2], a[3], "US") end
   for _, a in ipairs(M.INTL) do add_customer(a[1], a[2], a[3], a[4], a[5]) end
 end

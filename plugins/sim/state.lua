@@ -26,6 +26,10 @@ M.DEFAULTS = {
   -- sum(total_amount + total_discount)); "gross" = total_amount is before the discount, which
   -- is taken off at the invoice level (subtotal = sum(total_amount)). Totals are the same.
   line_amounts = "net",
+  -- Custom fields API (GET/POST /fields): false answers 404 there, as a Rillet whose plan,
+  -- API version or key has no custom fields might (levy then reads tax ids from external
+  -- references only and keeps the fields it cached).
+  fields_api = true,
 }
 
 -- Allowed values of the string settings.

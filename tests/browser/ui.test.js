@@ -498,6 +498,44 @@ async function main() {
     await shot('customers');
   });
 
+  await check('customers: where the tax id came from; override and back to Rillet\'s value (issue 17)', async () => {
+    // a seeded customer whose VAT id sits in the Rillet data (external reference vat-id or the
+    // custom field "VAT number")
+    const all = (await http('GET', base + '/v1/customers?limit=100', undefined, auth)).json.data;
+    const c0 = all.find(x => x.tax_id_source === 'mapping' && x.tax_id);
+    assert(c0, 'no customer with a tax id from the Rillet data: ' + JSON.stringify(all.map(x => x.tax_id_detail)));
+    await page.goto(base + '/#/customers/' + encodeURIComponent(c0.id));
+    await page.locator('#customer-form').waitFor();
+    const src = await page.locator('#tax-id-source').innerText();
+    assert(src.includes('from Rillet: ' + c0.tax_id_detail), 'source line: ' + src);
+    assert((await page.locator('#rillet-tax-id').innerText()).includes(c0.tax_id), 'Rillet tax id not shown');
+    await page.getByLabel('Tax id (VAT/GST number)', { exact: true }).fill('XX999');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#customer-form .notice.ok').waitFor();
+    assert((await page.locator('#tax-id-source').innerText()).includes('set in levy'), 'override not shown');
+    let c = (await http('GET', base + '/v1/customers/' + encodeURIComponent(c0.id), undefined, auth)).json;
+    assert(c.tax_id === 'XX999' && c.tax_id_source === 'user' && c.exempt_source !== 'user', 'API shows ' + JSON.stringify(c));
+    await page.locator('#tax-id-source button[data-revert="tax_id"]').click();
+    await page.locator('#customer-form .notice.ok').waitFor();
+    c = (await http('GET', base + '/v1/customers/' + encodeURIComponent(c0.id), undefined, auth)).json;
+    assert(c.tax_id === c0.tax_id && c.tax_id_source === 'mapping', 'not back to Rillet: ' + JSON.stringify(c));
+    assert((await page.getByLabel('Tax id (VAT/GST number)', { exact: true }).inputValue()) === c0.tax_id, 'field not updated');
+    await shot('customer-sources');
+    /* a customer created in Rillet after the import (this webhook has no Customer events):
+       opened by its Rillet id, levy fetches it */
+    const simH = { Authorization: 'Bearer ' + apiKey, 'X-Rillet-API-Version': '4' };
+    const nc = (await http('POST', simUrl + '/customers', { name: 'Late Customer GmbH',
+      address: { line1: 'Unter den Linden 1', city: 'Berlin', state: 'BE', zip_code: '10117', country: 'DE' },
+      external_references: [{ type: 'VAT', id: 'DE123456788' }] }, simH)).json;
+    assert(nc && nc.id, 'customer not created in the simulator');
+    await page.goto(base + '/#/customers');
+    await page.getByLabel(/Open a customer by Rillet id/).fill(nc.id);
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await page.locator('#customer-form').waitFor();
+    assert((await page.locator('main h1').innerText()) === 'Late Customer GmbH', 'heading ' + await page.locator('main h1').innerText());
+    assert((await page.locator('#tax-id-source').innerText()).includes('external reference VAT'), 'source ' + await page.locator('#tax-id-source').innerText());
+  });
+
   await check('calculator: invalid amount shown at the field, then a breakdown', async () => {
     await nav('Calculator', 'calculator');
     await page.locator('#calc-form').waitFor();
@@ -520,10 +558,12 @@ async function main() {
     await page.getByLabel('State / province', { exact: true }).fill('TX');
     await page.getByLabel('ZIP / postal code', { exact: true }).fill('78701');
     await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
+    await page.getByLabel('Tax id: custom fields (by name)', { exact: true }).fill('Company VAT, USt-IdNr');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.locator('#settings-form .notice.ok').waitFor();
     const st = (await http('GET', base + '/v1/settings', undefined, auth)).json;
     assert(st && st.seller_address && st.seller_address.zip_code === '78701', 'API shows ' + JSON.stringify(st));
+    assert(st.customer_data && st.customer_data.tax_id_fields.join('|') === 'Company VAT|USt-IdNr', 'customer_data ' + JSON.stringify(st.customer_data));
     await shot('settings');
   });
 

@@ -76,6 +76,11 @@ static const char *driver =
     "  assert(c == nil or type(c) == 'string', 'product_tax_code')\n"
     "  local t = mapping.customer_tax_id(doc)\n"
     "  assert(t == nil or type(t) == 'string', 'customer_tax_id')\n"
+    /* issue 17: custom fields by name and the customer_data setting, as decoded JSON */
+    "  local t2, src = mapping.customer_tax_id(doc, doc.fields_by_name, doc.conf)\n"
+    "  assert(t2 == nil or (type(t2) == 'string' and type(src) == 'string'), 'customer_tax_id (fields)')\n"
+    "  local ex, esrc = mapping.customer_exempt(doc, doc.fields_by_name, doc.conf)\n"
+    "  assert(ex == nil or (type(ex) == 'boolean' and type(esrc) == 'string'), 'customer_exempt')\n"
     "end\n";
 
 static void init(void)

@@ -88,6 +88,18 @@
       var more = h('div');
       main.appendChild(h('h1', { text: 'Customers' }));
       main.appendChild(h('p', { class: 'muted', text: 'Exemptions apply in the listed regions (all regions when none are listed) until they expire. A tax id enables reverse charge where the region allows it.' }));
+      // a customer created in Rillet after the import that no sweep or webhook brought yet:
+      // opening it by its Rillet id fetches it from Rillet
+      var byId = h('input', { type: 'text', name: 'customer_id', size: 36, placeholder: 'Rillet customer id', autocomplete: 'off', spellcheck: 'false' });
+      var open = h('form', { class: 'toolbar', id: 'customer-open' },
+        L.field({ label: 'Open a customer by Rillet id (one levy has not seen yet is fetched from Rillet)', input: byId }),
+        h('button', { type: 'submit', class: 'secondary', text: 'Open' }));
+      open.addEventListener('submit', function (ev) {
+        ev.preventDefault();
+        var v = byId.value.trim();
+        if (v) location.hash = '#/customers/' + encodeURIComponent(v);
+      });
+      main.appendChild(open);
       main.appendChild(L.tableWrap(['Customer', 'Exemption', { text: 'Certificate', cls: 'hide-sm' }, 'Tax id', { sr: 'Actions' }], tbody, { id: 'customers-table' }));
       main.appendChild(more);
       list = L.pagedList({ path: '/v1/customers', tbody: tbody, more: more, cols: 5, row: customerRow,
@@ -101,13 +113,22 @@
     var regions = c.exempt_regions && c.exempt_regions.length ? c.exempt_regions.join(', ') : 'all regions';
     return h('span', null, L.badge('exempt'), ' ', regions, c.exemption_expires ? h('span', { class: 'muted', text: ' until ' + c.exemption_expires }) : null);
   }
+  /* Where a value came from: "custom field VAT number", "external reference vat-id",
+     "set in levy" (an override), or nothing. */
+  function sourceText(detail, source) {
+    if (source === 'user') return 'set in levy (overrides Rillet)';
+    return detail ? 'from Rillet: ' + detail : '';
+  }
+  L.customerSource = sourceText;
   function customerRow(c) {
     var href = '#/customers/' + encodeURIComponent(c.id);
+    var tsrc = sourceText(c.tax_id_detail, c.tax_id_source);
     return h('tr', { dataset: { id: c.id } },
       h('td', null, h('a', { href: href, text: c.name || c.id })),
       h('td', null, exemptionText(c)),
       h('td', { class: 'hide-sm', text: c.exemption_certificate || '—' }),
-      h('td', { class: 'mono', text: c.tax_id || '—' }),
+      h('td', null, h('span', { class: 'mono', text: c.tax_id || '—' }),
+        tsrc ? h('div', { class: 'muted tax-id-source', style: 'font-size:.85rem', text: tsrc }) : null),
       h('td', null, h('a', { href: href, class: 'button secondary', 'aria-label': 'Edit ' + (c.name || c.id), text: 'Edit' })));
   }
 
@@ -134,6 +155,7 @@
   }
 
   function customerForm(c) {
+    var rillet = c.rillet || {};
     var exempt = h('input', { type: 'checkbox', name: 'exempt', checked: !!c.exempt, id: L.uid('cu') });
     exempt.dataset.field = 'exempt';
     var regions = h('input', { type: 'text', name: 'exempt_regions', value: (c.exempt_regions || []).join(', '), placeholder: 'US-CA, US-NY', autocomplete: 'off' });
@@ -144,36 +166,69 @@
     var bulk = L.bulkProgress('bulk-progress');
     var save = h('button', { type: 'submit', text: 'Save' });
     var exErr = h('div', { class: 'field-error', id: exempt.id + '-err', role: 'alert' });
+    var exSrc = h('p', { class: 'muted source-line', id: 'exempt-source' });
+    var taxSrc = h('p', { class: 'muted source-line', id: 'tax-id-source' });
+    var cur = c;
     function sync() { [regions, cert, expires].forEach(function (el) { el.disabled = !exempt.checked; }); }
     exempt.addEventListener('change', sync);
+    // "Use Rillet's value": drop the override (PUT {"tax_id": null} / {"exempt": null})
+    function revert(field) {
+      var body = {}; body[field] = null;
+      return L.api('PUT', '/v1/customers/' + encodeURIComponent(c.id), body).then(function (nc) {
+        show(nc);
+        L.clear(status).appendChild(h('div', { class: 'notice ok', role: 'status', text: 'Back to the value from Rillet. Open documents of this customer are recalculated.' }));
+      }, function (err) { L.showError(L.clear(status), err); });
+    }
+    function line(slot, text, field, overridden, rilletText) {
+      L.clear(slot).appendChild(document.createTextNode(text || 'Nothing in the Rillet data; set here if needed.'));
+      if (overridden) {
+        slot.appendChild(document.createTextNode(' ' + rilletText + ' '));
+        slot.appendChild(h('button', { type: 'button', class: 'secondary small', 'data-revert': field,
+          text: 'Use Rillet\'s value', onclick: function () { revert(field); } }));
+      }
+    }
+    function show(nc) {
+      cur = nc; rillet = nc.rillet || {};
+      exempt.checked = !!nc.exempt; taxId.value = nc.tax_id || '';
+      regions.value = (nc.exempt_regions || []).join(', ');
+      sync();
+      line(taxSrc, sourceText(nc.tax_id_detail, nc.tax_id_source), 'tax_id', nc.tax_id_source === 'user',
+        rillet.tax_id ? '(Rillet: ' + rillet.tax_id + ', ' + rillet.tax_id_detail + ')' : '(Rillet: none)');
+      line(exSrc, sourceText(nc.exempt_detail, nc.exempt_source), 'exempt', nc.exempt_source === 'user',
+        rillet.exempt === null || rillet.exempt === undefined ? '(Rillet: nothing said)' :
+          '(Rillet: ' + (rillet.exempt ? 'exempt' : 'not exempt') + ', ' + rillet.exempt_detail + ')');
+    }
     var form = h('form', { class: 'card', novalidate: true, id: 'customer-form' },
       h('h2', { style: 'margin-top:0', text: 'Exemption' }),
       h('div', { class: 'field' }, h('label', { class: 'check' }, exempt, 'Tax exempt'), exErr),
+      exSrc,
       L.field({ label: 'Exempt regions', input: regions, field: 'exempt_regions', hint: 'Region codes separated by commas. Leave empty for every region.' }),
       h('div', { class: 'grid2' },
         L.field({ label: 'Exemption certificate', input: cert, field: 'exemption_certificate' }),
         L.field({ label: 'Certificate expires', input: expires, field: 'exemption_expires' })),
       h('h2', { text: 'Tax id' }),
-      L.field({ label: 'Tax id (VAT/GST number)', input: taxId, field: 'tax_id', hint: 'Enables reverse charge for business customers where the region\'s rules allow it.' }),
+      L.field({ label: 'Tax id (VAT/GST number)', input: taxId, field: 'tax_id', hint: 'Enables reverse charge for business customers where the region\'s rules allow it. A value typed here overrides the one from Rillet; empty = no tax id.' }),
+      taxSrc,
       status,
       bulk.el,
       h('div', { class: 'actions' }, save));
-    sync();
+    show(c);
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
       var list = regions.value.split(/[\s,;]+/).map(function (s) { return s.trim().toUpperCase(); }).filter(Boolean);
       var body = {
-        exempt: exempt.checked,
         exempt_regions: exempt.checked ? list : [],
         exemption_certificate: exempt.checked ? (cert.value.trim() || null) : null,
-        exemption_expires: exempt.checked ? (expires.value || null) : null,
-        tax_id: taxId.value.trim() || null
+        exemption_expires: exempt.checked ? (expires.value || null) : null
       };
+      // only a value the user changed becomes an override of the Rillet data
+      if (exempt.checked !== !!cur.exempt) body.exempt = exempt.checked;
+      if (taxId.value.trim() !== (cur.tax_id || '')) body.tax_id = taxId.value.trim();
       L.busy(save, true);
       L.clear(status);
       L.clearFieldErrors(form);
       L.api('PUT', '/v1/customers/' + encodeURIComponent(c.id), body).then(function (nc) {
-        if (nc && nc.exempt_regions) regions.value = nc.exempt_regions.join(', ');
+        if (nc) show(nc);
         var run = nc && nc.requeue;
         status.appendChild(h('div', { class: 'notice ok', role: 'status', text: run && run.documents ?
           'Saved. Open documents of this customer are re-checked and recalculated where the change matters.' : 'Saved.' }));
@@ -184,13 +239,20 @@
         if (bad) bad.focus();
       }).then(function () { L.busy(save, false); });
     });
+    var refs = (c.external_references || []).map(function (r) { return r.type + ': ' + r.id; }).join('; ');
     var info = h('section', { class: 'card' },
       h('h2', { style: 'margin-top:0', text: 'From Rillet' }),
       h('dl', { class: 'kv' },
         h('dt', { text: 'Id' }), h('dd', { class: 'mono', text: c.id }),
         h('dt', { text: 'Billing address' }), h('dd', { text: addr(c.address) }),
         h('dt', { text: 'Shipping address' }), h('dd', { text: addr(c.shipping_address) }),
-        h('dt', { text: 'Invoices' }), h('dd', null, h('a', { href: '#/invoices?customer_id=' + encodeURIComponent(c.id), text: 'Show invoices' }))));
+        h('dt', { text: 'Tax id in the Rillet data' }), h('dd', { id: 'rillet-tax-id',
+          text: rillet.tax_id ? rillet.tax_id + ' (' + rillet.tax_id_detail + ')' : 'none found' }),
+        h('dt', { text: 'Exemption in the Rillet data' }), h('dd', { text: rillet.exempt === true || rillet.exempt === false ?
+          (rillet.exempt ? 'exempt' : 'not exempt') + ' (' + rillet.exempt_detail + ')' : 'none found' }),
+        h('dt', { text: 'External references' }), h('dd', { class: 'mono', text: refs || '—' }),
+        h('dt', { text: 'Invoices' }), h('dd', null, h('a', { href: '#/invoices?customer_id=' + encodeURIComponent(c.id), text: 'Show invoices' }))),
+      h('p', { class: 'muted', text: 'Which external reference types and custom fields hold tax ids and exemptions: Settings → Customer data (or mapping.lua).' }));
     return h('div', null, form, info);
   }
 })();

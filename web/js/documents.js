@@ -147,7 +147,8 @@
     closed_period: 'In a closed books period: not changed',
     held: 'Waiting',
     failed: 'Could not be written',
-    drift: 'Rillet differs from levy'
+    drift: 'Rillet differs from levy',
+    customer_unknown: 'Waiting for the customer from Rillet'
   };
   function reasonText(d) {
     if (!d.reason) return d.tax_status === 'pending' ? 'Waiting for calculation' : (d.tax_status === 'calculated' ? 'Write to Rillet queued' : '');

@@ -491,10 +491,11 @@
       frame('webhook', 'Create the webhook in Rillet', [
         h('p', { text: 'In Rillet, open Organization Settings → Webhooks → Create, and paste this endpoint URL:' }),
         h('div', { class: 'field' }, h('label', { for: 'webhook-url', text: 'Endpoint URL' }), h('div', { class: 'copy' }, url, copy), copied),
-        h('p', { text: 'Tick exactly these events, for both Invoice and Credit Memo:' }),
+        h('p', { text: 'Tick these events, for Invoice and Credit Memo, and (recommended) for Customer:' }),
         h('ul', { class: 'events' }, ['Invoice', 'Credit Memo'].map(function (ent) {
           return h('li', null, h('strong', { text: ent + ': ' }), EVENTS.join(', '));
-        })),
+        }).concat([h('li', { id: 'customer-events' }, h('strong', { text: 'Customer: ' }), 'Created, Updated, Deleted',
+          h('span', { class: 'muted', text: ' — a new or changed customer (address, VAT number, exemption field) reaches levy at once; without it levy fetches an unknown customer when an invoice names it and picks up changes at the next sweep.' }))])),
         h('p', { class: 'muted', text: 'Rillet requires an HTTPS endpoint. Keep the webhook Enabled, save it, then copy its Webhook Token.' })
       ], [h('button', { type: 'submit', text: 'I created the webhook' })], function () { tokenStep(); });
     }

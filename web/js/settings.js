@@ -60,6 +60,17 @@
     var sweep = h('input', { type: 'text', inputmode: 'numeric', name: 'sweep_interval_minutes', size: 6,
       value: (entity && !own.sweep_interval_minutes) || st.sweep_interval_minutes === undefined || st.sweep_interval_minutes === null ? '' : String(st.sweep_interval_minutes) });
     if (entity) sweep.placeholder = 'Default (' + st.sweep_interval_minutes + ')';
+    // where the Rillet data keeps customers' tax ids and exemptions (added to mapping.lua's lists)
+    var cd = st.customer_data || {};
+    var CD = [['tax_id_reference_types', 'Tax id: external reference types', 'e.g. BTW, Company VAT. Built in: vat, vat-id, vat_number, tax_id, gst, abn, ein… (case and punctuation ignored).'],
+      ['tax_id_fields', 'Tax id: custom fields (by name)', 'Built in: VAT number, VAT ID, Tax ID, GST number, ABN, EIN…'],
+      ['exempt_fields', 'Exemption: custom fields (by name)', 'Built in: Tax exempt, Exempt.'],
+      ['exempt_values', 'Exemption: values meaning exempt', 'Built in: yes, true, exempt, 1.']];
+    var cdInputs = {};
+    var cdFields = CD.map(function (x) {
+      cdInputs[x[0]] = h('input', { type: 'text', name: 'customer_data.' + x[0], value: (cd[x[0]] || []).join(', '), autocomplete: 'off', spellcheck: 'false' });
+      return L.field({ label: x[1], input: cdInputs[x[0]], field: 'customer_data.' + x[0], hint: x[2] });
+    });
     var status = h('div');
     var save = h('button', { type: 'submit', text: 'Save settings' });
     var f = h('form', { class: 'card', novalidate: true, id: 'settings-form' },
@@ -71,6 +82,9 @@
       h('div', { class: 'grid2' },
         L.field({ label: 'Rounding', input: rounding, field: 'rounding' }),
         L.field({ label: 'Sweep interval (minutes)', input: sweep, field: 'sweep_interval_minutes', hint: 'How often levy pulls documents updated in Rillet, as a backstop for lost webhooks.' })),
+      entity ? null : h('fieldset', { id: 'customer-data' }, h('legend', { text: 'Customer data' }),
+        h('p', { class: 'muted', style: 'margin-top:0', text: 'Where your Rillet customers keep their VAT/GST numbers and exemptions (for every entity: customers belong to the whole organisation). Names separated by commas; saving re-reads every customer and recalculates the open documents of those that change.' }),
+        h('div', { class: 'grid2' }, cdFields)),
       status, h('div', { class: 'actions' }, save));
     f.addEventListener('submit', function (ev) {
       ev.preventDefault();
@@ -84,6 +98,13 @@
         if (useDefault.checked) body.seller_address = null;
         if (!rounding.value) body.rounding = null;
         if (!sweep.value.trim()) body.sweep_interval_minutes = null;
+      }
+      if (!entity) {
+        /* customer_data is organisation-wide (Rillet's customers are not per subsidiary) */
+        body.customer_data = {};
+        CD.forEach(function (x) {
+          body.customer_data[x[0]] = cdInputs[x[0]].value.split(',').map(function (v) { return v.trim(); }).filter(Boolean);
+        });
       }
       var m = sweep.value.trim();
       if (m) {

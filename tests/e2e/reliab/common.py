@@ -210,7 +210,7 @@ class Env:
                    {"Authorization": "Bearer " + self.key, "X-Rillet-API-Version": "4"})
 
     def connect(self, regions=("US-CA", "US-NY", "US-TX", "US-WA", "US-IL", "US-FL", "US-CO"),
-                events=None, tax_from="2026-01-01"):
+                events=None, tax_from="2026-01-01", currency="USD"):
         """CONTRACT §2.3: subscribe regions, connect, pick a USD subsidiary, create the webhook in
         the simulator (events: by default one levy does not use, so only the test's own
         deliveries reach levy), hand levy the signing token, wait for the import."""
@@ -228,7 +228,7 @@ class Env:
             raise RuntimeError("connect: %s %s" % (st, text))
         self.cid = con["id"]
         subs = con.get("subsidiaries") or []
-        self.sub = next((s for s in subs if s.get("currency") == "USD"), subs[0])
+        self.sub = next((s for s in subs if s.get("currency") == currency), subs[0])
         if con["status"] == "needs_subsidiary":
             st, con, text, _ = self.L("POST", "/v1/connections/%s/subsidiary" % self.cid,
                                       {"subsidiary_id": self.sub["id"]})

@@ -197,8 +197,9 @@ def main():
                                                          (env.cid,))}
         cps = c.execute("SELECT count(*) FROM sync_checkpoints WHERE entity LIKE 'sweep:%'").fetchone()[0]
         c.close()
-        check("sync_watermarks: invoices and credit_memos set by the completed sweep, start - 300 s",
-              set(rows) == {"invoices", "credit_memos"} and
+        # issue 17: customers are swept with their own watermark too
+        check("sync_watermarks: customers, invoices and credit_memos set by the completed sweep, start - 300 s",
+              set(rows) == {"customers", "invoices", "credit_memos"} and
               all(r["source"] == "sweep" and r["watermark_ms"] == r["pull_started_ms"] - 300000 for r in rows.values()),
               rows)
         check("no sweep checkpoint left behind", cps == 0, cps)
