@@ -312,6 +312,7 @@ end
 -- sets itself (`overrides`) and the connection id.
 local function conn_settings_public(cid)
   local out = settings_public(cid)
+  out.customer_data = nil -- organisation-wide: GET /v1/settings
   local own = {}
   for k in pairs(db.conn_settings(cid)) do own[#own + 1] = k end
   table.sort(own)

@@ -174,6 +174,7 @@
     // "Use Rillet's value": drop the override (PUT {"tax_id": null} / {"exempt": null})
     function revert(field) {
       var body = {}; body[field] = null;
+      L.clear(status); // the earlier "Saved." must not stand for this change
       return L.api('PUT', '/v1/customers/' + encodeURIComponent(c.id), body).then(function (nc) {
         show(nc);
         L.clear(status).appendChild(h('div', { class: 'notice ok', role: 'status', text: 'Back to the value from Rillet. Open documents of this customer are recalculated.' }));
