@@ -111,3 +111,5 @@ levy_reliab_test(reliab_line_discounts line_discounts 300 20060)
 # request's Lua budget ran out); the rillet.bulk runs reach done, the documents are
 # recalculated. Ports 20080-20099.
 levy_reliab_test(reliab_bulk_jobs bulk_jobs 600 20080 3000)
+# issue 17: connection health you can see and repair in place (ports 20400-20499)
+levy_reliab_test(reliab_health_token health_token 180 20400)

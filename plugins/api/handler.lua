@@ -176,6 +176,7 @@ local function settings_public()
     sweep_interval_minutes = s.sweep_interval_minutes,
     sweep_overlap_seconds = s.sweep_overlap_seconds,
     reconcile_interval_minutes = s.reconcile_interval_minutes,
+    webhook_silent_minutes = s.webhook_silent_minutes,
   }
 end
 

@@ -106,7 +106,8 @@ end
 ---------------------------------------------------------------- settings
 
 local SETTINGS_FIELDS = { seller_address = true, rounding = true, sweep_interval_minutes = true,
-                          sweep_overlap_seconds = true, reconcile_interval_minutes = true }
+                          sweep_overlap_seconds = true, reconcile_interval_minutes = true,
+                          webhook_silent_minutes = true }
 
 function M.settings(body)
   local errs = util.errors()
@@ -137,6 +138,12 @@ function M.settings(body)
     if math.type(o) ~= "integer" or o < 0 or o > 86400 then
       errs:add("sweep_overlap_seconds", "must be an integer from 0 to 86400")
     else changes.sweep_overlap_seconds = o end
+  end
+  local ws = body.webhook_silent_minutes
+  if ws ~= nil then
+    if math.type(ws) ~= "integer" or ws < 1 or ws > 1440 then
+      errs:add("webhook_silent_minutes", "must be an integer from 1 to 1440")
+    else changes.webhook_silent_minutes = ws end
   end
   local ri = body.reconcile_interval_minutes
   if ri ~= nil then

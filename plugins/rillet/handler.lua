@@ -14,6 +14,7 @@ local backfill = require "backfill"
 local bulk = require "bulk"
 local conn = require "conn"
 local docs = require "docs"
+local health = require "health"
 local reconcile = require "reconcile"
 local sync = require "sync"
 local util = require "util"
@@ -61,8 +62,12 @@ local function intake(req)
   end
   if not webhook.verify_keys(keys, h, req.body) then
     metrics.inc("levy_webhook_deliveries_total", { result = "invalid_signature" })
+    -- counted on the connection (health webhook_failing), WARN once a minute (health.lua)
+    health.signature_failed(crow, h)
     http.error(401, "invalid_signature", "webhook signature does not match")
   end
+  -- a verified delivery (even a duplicate) proves the token: the failures end
+  if health.signature_verified(crow) then health.refresh(cid) end
   -- A repeated X-Rillet-Id is answered from a read: no write transaction (and no fsync) for a
   -- delivery that is already committed. No transaction is ever open across a yield, so this
   -- read sees committed rows only; the INSERT below still decides for a first delivery.
@@ -114,6 +119,8 @@ local function intake(req)
     end
   end)
   metrics.inc("levy_webhook_deliveries_total", { result = duplicate and "duplicate" or (used and "accepted" or "ignored") })
+  -- the first verified delivery: awaiting_webhook -> connected
+  if not crow.last_webhook_at and not duplicate then health.refresh(cid) end
   return 200, { received = true, duplicate = duplicate }
 end
 
@@ -335,6 +342,8 @@ return {
     connection_create = conn.create,
     connection_subsidiary = conn.set_subsidiary,
     connection_secret = conn.set_secret,
+    connection_api_key = conn.set_api_key,
+    connection_import = conn.import_now,
     connection_get = function(id) return conn.view(conn.must(id)) end,
     connection_list = conn.list,
     connection_delete = conn.delete,

@@ -8,6 +8,7 @@ local store = require "levy.store"
 local time = require "levy.time"
 local conn = require "conn"
 local docs = require "docs"
+local health = require "health"
 local mapping = require "mapping"
 local util = require "util"
 local watermark = require "watermark"
@@ -83,9 +84,30 @@ local ENTITIES = {
   { name = "credit_memos", path = "/credit-memos", key = "credit_memos", doc_type = "credit_memo", sub = true },
 }
 
-local function apply_item(crow, ent, item, source)
+-- webhook_silent (health.lua): a document a sweep brings in a newer version than levy holds,
+-- changed in Rillet longer ago than the window, is a change no delivery announced (a delivery
+-- would have brought that version first). Counted in job.silent for the current sweep.
+local function note_silent(job, ent, item)
+  local T = docs.TYPES[ent.doc_type]
+  local id, updated_at = nn(item.id), nn(item.updated_at)
+  local ums = type(updated_at) == "string" and time.parse_iso(updated_at)
+  if type(id) ~= "string" or not ums or time.now_ms() - ums < job.silent_window_ms then return end
+  local row = store.row("SELECT updated_ms FROM " .. T.table .. " WHERE id = ?", id)
+  if row and row.updated_ms and row.updated_ms >= ums then return end
+  -- a delivery levy holds but has not applied yet may be the one that announces it
+  if store.row("SELECT 1 AS x FROM inbox WHERE connection_id = ? AND processed_at IS NULL LIMIT 1",
+    job.payload.connection_id) then return end
+  job.silent_n = (job.silent_n or 0) + 1
+  job.silent_ex = job.silent_ex or {}
+  if #job.silent_ex < 3 then
+    job.silent_ex[#job.silent_ex + 1] = ent.doc_type:gsub("_", " ") .. " " .. tostring(nn(item[T.number]) or id)
+  end
+end
+
+local function apply_item(crow, ent, item, source, job)
   if ent.name == "customers" then return M.apply_customer(item) end
   if ent.name == "products" then return M.apply_product(item) end
+  if source == "sweep" and job and job.silent_window_ms then note_silent(job, ent, item) end
   return docs.apply(crow, ent.doc_type, item, source)
 end
 
@@ -113,8 +135,15 @@ local function pull(job, crow, c, ent, cp_name, base_params, source)
     local items, nc = c:page(ent.path, ent.key, params)
     if not items then return false, job_error(job, crow, nc, source .. " " .. ent.name) end
     store.transaction(function()
-      for _, item in ipairs(items) do apply_item(crow, ent, item, source) end
+      for _, item in ipairs(items) do apply_item(crow, ent, item, source, job) end
       save_checkpoint(crow.id, cp_name, nc, nc == nil, #items, cp.extra)
+      if job.silent_n and job.silent_n > 0 then
+        -- the count survives the continuation runs of this sweep (connections.silent_pending)
+        store.exec([[UPDATE connections SET silent_pending = silent_pending + ?,
+          silent_pending_ex = COALESCE(silent_pending_ex, ?) WHERE id = ?]],
+          job.silent_n, table.concat(job.silent_ex, ", "), crow.id)
+        job.silent_n, job.silent_ex = 0, nil
+      end
     end)
   end
 end
@@ -137,6 +166,8 @@ function M.import(job)
       if a == "fatal" then
         store.exec("UPDATE connections SET import_state = 'failed', import_error = ?, import_finished_at = ? WHERE id = ?",
           b, now_iso(), cid)
+        log.warn("rillet import failed", { connection = cid, entity = ent.name, error = b })
+        health.refresh(cid)
         return
       end
       return a, b
@@ -156,6 +187,7 @@ function M.import(job)
     end
   end)
   log.info("rillet import done", { connection = cid })
+  health.refresh(cid)
 end
 
 ---------------------------------------------------------------- sweep
@@ -178,6 +210,7 @@ function M.sweep(job)
   if crow.import_state ~= "done" then return end -- the import is still the source of truth
   local c, cerr = conn.client(crow)
   if not c then return jobs.dead(cerr) end
+  job.silent_window_ms = health.silent_window_ms(docs.api())
   local now = time.now_ms()
   local want_products = p.products or not crow.last_products_sync_ms or
     (now - crow.last_products_sync_ms) >= 3600000
@@ -209,6 +242,7 @@ function M.sweep(job)
     if not done then
       if a == "fatal" then
         clear_checkpoint(cid, cp_name)
+        store.exec("UPDATE connections SET silent_pending = 0, silent_pending_ex = NULL WHERE id = ?", cid)
         log.warn("rillet sweep failed", { connection = cid, error = b })
         return
       end
@@ -221,6 +255,12 @@ function M.sweep(job)
   end
   local fin = time.now_ms()
   store.exec("UPDATE connections SET last_sync_at = ?, last_sync_ms = ? WHERE id = ?", time.iso(fin), fin, cid)
+  -- the complete sweep's finding: changes no delivery announced (webhook_silent), or none
+  local sp = store.row("SELECT silent_pending, silent_pending_ex FROM connections WHERE id = ?", cid)
+  store.exec("UPDATE connections SET silent_pending = 0, silent_pending_ex = NULL WHERE id = ?", cid)
+  local ex = {}
+  if sp and sp.silent_pending_ex then ex[1] = sp.silent_pending_ex end
+  health.sweep_result(cid, sp and sp.silent_pending or 0, ex)
   if want_products then
     store.exec("UPDATE connections SET last_products_sync_ms = ? WHERE id = ?", fin, cid)
   end
@@ -244,6 +284,19 @@ function M.tick()
       jobs.enqueue { kind = "rillet.sweep", key = r.id, payload = { connection_id = r.id } }
     end
   end
+  -- a failed import is not terminal (issue 17): once a sweep interval has passed it resumes
+  -- where it stopped, unless Rillet refuses the key (the user replaces it: POST …/api-key,
+  -- which resumes it) — until it is done the connection shows import_failed and is not swept
+  for _, r in ipairs(store.rows([[SELECT id, import_finished_at FROM connections WHERE deleted_at IS NULL
+      AND status = 'connected' AND import_state = 'failed' AND key_problem IS NULL
+      AND api_key_sealed IS NOT NULL AND subsidiary_id IS NOT NULL]])) do
+    local at = type(r.import_finished_at) == "string" and time.parse_iso(r.import_finished_at)
+    if not at or now - at >= minutes * 60000 then
+      log.info("rillet import failed earlier: resuming it", { connection = r.id })
+      store.transaction(function() conn.queue_import(r.id, false) end)
+    end
+  end
+  health.refresh_all()
 end
 
 ---------------------------------------------------------------- inbox

@@ -26,10 +26,18 @@ M.DEFAULTS = {
   -- sum(total_amount + total_discount)); "gross" = total_amount is before the discount, which
   -- is taken off at the invoice level (subtotal = sum(total_amount)). Totals are the same.
   line_amounts = "net",
+  -- Rillet's OAS gives GET /api-key no body schema: whether it reports a read-only key is not
+  -- documented. true: the answer carries `read_only`; false: it does not (levy must probe).
+  api_key_reports_read_only = true,
+  -- When a read-only key writes to a document that does not exist, which answer comes first
+  -- is not documented: "before_lookup" = 403 (permission checked first), "after_lookup" = 404
+  -- (levy's write probe at connect then cannot tell; the first real write gets the 403).
+  read_only_check = "before_lookup",
 }
 
 -- Allowed values of the string settings.
-M.ENUMS = { line_amounts = { net = true, gross = true } }
+M.ENUMS = { line_amounts = { net = true, gross = true },
+            read_only_check = { before_lookup = true, after_lookup = true } }
 
 local cache_cfg, cache_raw
 
