@@ -95,7 +95,7 @@ local function intake(req)
   local event = util.norm(h["x-rillet-event"])
   local used = USED[entity] and true or false
   local now = time.iso_ms(time.now_ms())
-  local duplicate = false
+  local duplicate, silent_changed = false, false
   store.transaction(function()
     local n = store.exec([[INSERT INTO inbox(delivery_id, connection_id, entity, event, received_at, body,
       processed_at, outcome) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(delivery_id) DO NOTHING]],
@@ -113,6 +113,8 @@ local function intake(req)
     if crow.last_webhook_at ~= seen then
       store.exec("UPDATE connections SET last_webhook_at = ? WHERE id = ?", seen, cid)
     end
+    -- deliveries of this kind flow again: webhook_silent ends for it (health.lua)
+    if health.delivery_verified(crow, entity) then silent_changed = true end
     if used and not store.row([[SELECT 1 AS x FROM jobs WHERE kind = 'rillet.process_inbox' AND key = ?
         AND state = 'queued' AND run_at <= ?]], cid, time.now_ms()) then
       jobs.enqueue { kind = "rillet.process_inbox", key = cid, payload = { connection_id = cid } }
@@ -120,7 +122,7 @@ local function intake(req)
   end)
   metrics.inc("levy_webhook_deliveries_total", { result = duplicate and "duplicate" or (used and "accepted" or "ignored") })
   -- the first verified delivery: awaiting_webhook -> connected
-  if not crow.last_webhook_at and not duplicate then health.refresh(cid) end
+  if (not crow.last_webhook_at and not duplicate) or silent_changed then health.refresh(cid) end
   return 200, { received = true, duplicate = duplicate }
 end
 

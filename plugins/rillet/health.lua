@@ -220,26 +220,41 @@ function M.silent_window_ms(api)
   return minutes * 60000
 end
 
--- A complete sweep of the connection's documents found `n` changes no delivery announced
--- within the window (`examples`: a few "invoice <number or id>"). n = 0 ends webhook_silent.
-function M.sweep_result(id, n, examples)
-  if n > 0 then
-    store.exec([[UPDATE connections SET silent_count = ?, silent_since = COALESCE(silent_since, ?),
-      silent_detail = ? WHERE id = ?]], n, now_iso(),
-      "the last sweep found " .. plural(n, "document", "documents") .. " changed in Rillet more than the window " ..
-      "(settings webhook_silent_minutes) before without a delivery" ..
-      (#examples > 0 and (": " .. table.concat(examples, ", ")) or ""), id)
-  else
-    store.exec([[UPDATE connections SET silent_count = 0, silent_since = NULL, silent_detail = NULL
-      WHERE id = ? AND silent_count > 0]], id)
-  end
+-- A complete sweep of the connection's documents found `n` (> 0) changes no delivery
+-- announced within the window (`examples`: a few "invoice <number or id>"; `kinds`:
+-- ",invoice,credit_memo,"). The state lasts until a verified delivery of each of those kinds
+-- (M.delivery_verified) or a new signing token: a quiet sweep proves nothing.
+function M.sweep_result(id, n, examples, kinds)
+  store.exec([[UPDATE connections SET silent_count = ?, silent_since = COALESCE(silent_since, ?),
+    silent_detail = ?, silent_kinds = ? WHERE id = ?]], n, now_iso(),
+    "the last sweep found " .. plural(n, "document", "documents") .. " changed in Rillet more than " ..
+    "webhook_silent_minutes (settings) earlier that no delivery announced" ..
+    (#examples > 0 and (": " .. table.concat(examples, ", ")) or ""), kinds, id)
   M.refresh(id)
+end
+
+local KIND_OF = { INVOICE = "invoice", CREDIT_MEMO = "credit_memo" }
+
+-- A verified delivery of `entity` (normalised: INVOICE, CREDIT_MEMO) arrived: deliveries of
+-- that kind flow again. Returns true when webhook_silent changed (the caller refreshes).
+function M.delivery_verified(crow, entity)
+  local kind = KIND_OF[entity]
+  if (crow.silent_count or 0) == 0 or not kind then return false end
+  local kinds = (crow.silent_kinds or ","):gsub("," .. kind .. ",", ",")
+  if kinds == "," or kinds == "" then
+    store.exec([[UPDATE connections SET silent_count = 0, silent_since = NULL, silent_detail = NULL,
+      silent_kinds = NULL WHERE id = ?]], crow.id)
+  else
+    store.exec("UPDATE connections SET silent_kinds = ? WHERE id = ?", kinds, crow.id)
+  end
+  return true
 end
 
 -- A new signing token (in-place repair): the failures counted were against the old one.
 function M.token_replaced(id)
   store.exec([[UPDATE connections SET sig_fail_count = 0, sig_fail_first_at = NULL, sig_fail_last_at = NULL,
-    sig_warn_ms = NULL, silent_count = 0, silent_since = NULL, silent_detail = NULL WHERE id = ?]], id)
+    sig_warn_ms = NULL, silent_count = 0, silent_since = NULL, silent_detail = NULL, silent_kinds = NULL
+    WHERE id = ?]], id)
 end
 
 -- A new API key (in-place repair), checked by Rillet: `read_only` when Rillet says so.

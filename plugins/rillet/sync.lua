@@ -98,6 +98,8 @@ local function note_silent(job, ent, item)
   if store.row("SELECT 1 AS x FROM inbox WHERE connection_id = ? AND processed_at IS NULL LIMIT 1",
     job.payload.connection_id) then return end
   job.silent_n = (job.silent_n or 0) + 1
+  job.silent_kinds = job.silent_kinds or {}
+  job.silent_kinds[ent.doc_type] = true
   job.silent_ex = job.silent_ex or {}
   if #job.silent_ex < 3 then
     job.silent_ex[#job.silent_ex + 1] = ent.doc_type:gsub("_", " ") .. " " .. tostring(nn(item[T.number]) or id)
@@ -139,10 +141,14 @@ local function pull(job, crow, c, ent, cp_name, base_params, source)
       save_checkpoint(crow.id, cp_name, nc, nc == nil, #items, cp.extra)
       if job.silent_n and job.silent_n > 0 then
         -- the count survives the continuation runs of this sweep (connections.silent_pending)
+        local kinds = {}
+        for k in pairs(job.silent_kinds) do kinds[#kinds + 1] = "%," .. k .. ",%" end
         store.exec([[UPDATE connections SET silent_pending = silent_pending + ?,
-          silent_pending_ex = COALESCE(silent_pending_ex, ?) WHERE id = ?]],
-          job.silent_n, table.concat(job.silent_ex, ", "), crow.id)
-        job.silent_n, job.silent_ex = 0, nil
+          silent_pending_ex = COALESCE(silent_pending_ex, ?),
+          silent_pending_kinds = CASE WHEN COALESCE(silent_pending_kinds, ',') LIKE ? THEN silent_pending_kinds
+            ELSE COALESCE(silent_pending_kinds, ',') || ? END WHERE id = ?]],
+          job.silent_n, table.concat(job.silent_ex, ", "), "%," .. ent.doc_type .. ",%", ent.doc_type .. ",", crow.id)
+        job.silent_n, job.silent_ex, job.silent_kinds = 0, nil, nil
       end
     end)
   end
@@ -242,7 +248,7 @@ function M.sweep(job)
     if not done then
       if a == "fatal" then
         clear_checkpoint(cid, cp_name)
-        store.exec("UPDATE connections SET silent_pending = 0, silent_pending_ex = NULL WHERE id = ?", cid)
+        store.exec("UPDATE connections SET silent_pending = 0, silent_pending_ex = NULL, silent_pending_kinds = NULL WHERE id = ?", cid)
         log.warn("rillet sweep failed", { connection = cid, error = b })
         return
       end
@@ -256,11 +262,11 @@ function M.sweep(job)
   local fin = time.now_ms()
   store.exec("UPDATE connections SET last_sync_at = ?, last_sync_ms = ? WHERE id = ?", time.iso(fin), fin, cid)
   -- the complete sweep's finding: changes no delivery announced (webhook_silent), or none
-  local sp = store.row("SELECT silent_pending, silent_pending_ex FROM connections WHERE id = ?", cid)
-  store.exec("UPDATE connections SET silent_pending = 0, silent_pending_ex = NULL WHERE id = ?", cid)
-  local ex = {}
-  if sp and sp.silent_pending_ex then ex[1] = sp.silent_pending_ex end
-  health.sweep_result(cid, sp and sp.silent_pending or 0, ex)
+  local sp = store.row("SELECT silent_pending, silent_pending_ex, silent_pending_kinds FROM connections WHERE id = ?", cid)
+  store.exec("UPDATE connections SET silent_pending = 0, silent_pending_ex = NULL, silent_pending_kinds = NULL WHERE id = ?", cid)
+  if sp and sp.silent_pending > 0 then
+    health.sweep_result(cid, sp.silent_pending, { sp.silent_pending_ex }, sp.silent_pending_kinds)
+  end
   if want_products then
     store.exec("UPDATE connections SET last_products_sync_ms = ? WHERE id = ?", fin, cid)
   end

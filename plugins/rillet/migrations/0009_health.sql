@@ -18,14 +18,17 @@ ALTER TABLE connections ADD COLUMN key_problem_detail TEXT;
 ALTER TABLE connections ADD COLUMN key_problem_count INTEGER NOT NULL DEFAULT 0;
 
 -- Changed documents a sweep found that no delivery had announced within the window
--- (settings webhook_silent_minutes); cleared by a sweep that finds none. silent_pending /
--- silent_pending_ex: the count (and a few examples) of the sweep in progress, which may span
--- several job runs.
+-- (settings webhook_silent_minutes), and of which kinds (",invoice,credit_memo,"); a kind is
+-- cleared by a verified delivery of that kind, all by a new signing token. silent_pending*:
+-- the count, a few examples and the kinds of the sweep in progress (it may span several job
+-- runs).
 ALTER TABLE connections ADD COLUMN silent_count INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE connections ADD COLUMN silent_since TEXT;
 ALTER TABLE connections ADD COLUMN silent_detail TEXT;
+ALTER TABLE connections ADD COLUMN silent_kinds TEXT;
 ALTER TABLE connections ADD COLUMN silent_pending INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE connections ADD COLUMN silent_pending_ex TEXT;
+ALTER TABLE connections ADD COLUMN silent_pending_kinds TEXT;
 
 -- Rillet answered 429: when, how often since the last request that got through, until when.
 ALTER TABLE connections ADD COLUMN rate_limited_at TEXT;
