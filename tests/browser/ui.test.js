@@ -307,12 +307,18 @@ async function main() {
     assert(!/Connected\./.test(await modal.innerText()), 'a wrong token shows Connected.');
     await modal.locator('.verify-state[data-state="awaiting_webhook"], .verify-state[data-state="webhook_failing"]').first().waitFor();
     await shot('connect-5-waiting');
-    /* the import's tax writes make Rillet send deliveries: levy refuses them */
+    /* the user changes an invoice in Rillet (marks it sent): Rillet's delivery is refused */
+    const simAuth = { Authorization: 'Bearer ' + apiKey, 'X-Rillet-API-Version': '4' };
+    const anyInv = ((simInv.json && (simInv.json.invoices || simInv.json.data)) || [])[0];
+    assert(anyInv, 'no invoice in the simulator');
+    const sent = await http('PUT', simUrl + '/invoices/' + anyInv.id + '/sent-status', { sent: true }, simAuth);
+    assert(sent.status < 300, 'sent-status ' + sent.status);
     await modal.locator('.verify-state[data-state="webhook_failing"]').waitFor({ timeout: 90000 });
     await shot('connect-5b-refused');
     await modal.getByLabel('Webhook signing token', { exact: true }).fill(token);
     await modal.getByRole('button', { name: 'Replace signing token' }).click();
-    /* Rillet retries the refused deliveries (same signature, made with the right token) */
+    /* the next change's delivery (and Rillet's retries of the refused one) verify */
+    await http('PUT', simUrl + '/invoices/' + anyInv.id + '/sent-status', { sent: false }, simAuth);
     await modal.locator('.verify-state[data-state="connected"]').waitFor({ timeout: 90000 });
     assert(/Connected\./.test(await modal.innerText()), 'no Connected. after a verified delivery');
     const con = (await http('GET', base + '/v1/connections/' + connId, undefined, auth)).json;
