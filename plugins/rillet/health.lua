@@ -132,10 +132,11 @@ end
 function M.refresh_all()
   for _, r in ipairs(store.rows("SELECT * FROM connections")) do
     if r.deleted_at then
+      -- zeroed once (a deleted connection's series are not re-created after a restart)
       if r.health_state ~= "deleted" then
         store.exec("UPDATE connections SET health_state = 'deleted', health_since = ? WHERE id = ?", now_iso(), r.id)
+        M.gauge(r.id, nil)
       end
-      M.gauge(r.id, nil)
     else
       M.refresh(r.id, r)
     end
