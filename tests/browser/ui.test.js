@@ -343,6 +343,11 @@ async function main() {
     for (const name of ['Replace signing token', 'Replace API key', 'Import again']) {
       assert(await card.locator('details.repair').getByRole('button', { name, exact: true }).count() === 1, 'repair button ' + name);
     }
+    /* replace the API key in place from the card (the same key: Rillet checks it again) */
+    await card.getByLabel('New Rillet API key', { exact: true }).fill(apiKey);
+    await card.getByRole('button', { name: 'Replace API key', exact: true }).click();
+    await card.locator('.notice.ok', { hasText: 'API key replaced' }).waitFor();
+    await card.locator('.conn-health[data-state="connected"]').waitFor();
     await card.locator('details.repair summary').click();
     await shot('integrations');
   });
