@@ -62,8 +62,13 @@ local function intake(req)
   end
   if not webhook.verify_keys(keys, h, req.body) then
     metrics.inc("levy_webhook_deliveries_total", { result = "invalid_signature" })
-    -- counted on the connection (health webhook_failing), WARN once a minute (health.lua)
-    health.signature_failed(crow, h)
+    -- counted on the connection (health webhook_failing), WARN once a minute (health.lua);
+    -- a store that cannot take the count does not change the answer
+    local hok, herr = pcall(health.signature_failed, crow, h)
+    if not hok then
+      log.error("webhook: the refused delivery could not be counted", { connection = cid,
+        error = type(herr) == "table" and tostring(herr.message) or tostring(herr) })
+    end
     http.error(401, "invalid_signature", "webhook signature does not match")
   end
   -- a verified delivery (even a duplicate) proves the token: the failures end
