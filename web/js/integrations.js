@@ -66,7 +66,9 @@
           var live = conns.filter(function (c) { return c.status === 'connected' || c.status === 'error'; });
           connectBtn.disabled = false;
           connectBtn.textContent = pending ? 'Continue setup' : live.length ? 'Connect another' : 'Connect';
-          tileStatus.textContent = live.length ? live.length + ' connected' : pending ? 'Setup not finished' : 'Not connected';
+          var attention = live.filter(function (c) { return c.health && (HEALTH[c.health.state] || {}).tone === 'error'; }).length;
+          tileStatus.textContent = live.length ? live.length + ' connected' + (attention ? ' \u2014 ' + attention + ' need' + (attention === 1 ? 's' : '') + ' attention' : '')
+            : pending ? 'Setup not finished' : 'Not connected';
           if (conns.length) listSlot.appendChild(h('h2', { text: 'Connections' }));
           conns.forEach(function (c) { listSlot.appendChild(card(c)); });
         }, function (err) { if (alive) { tileStatus.textContent = ''; connectBtn.disabled = false; L.showError(errSlot, err); } });
