@@ -189,6 +189,9 @@ function M.key_accepted(id, kind_now, write)
   if kind_now == "invalid" or (kind_now == "read_only" and write) then
     store.exec([[UPDATE connections SET key_problem = NULL, key_problem_at = NULL, key_problem_detail = NULL,
       key_problem_count = 0 WHERE id = ?]], id)
+    -- the key works again (a refusal that passed): the `error` status it caused ends too
+    store.exec([[UPDATE connections SET status = 'connected', error_code = NULL, error_message = NULL
+      WHERE id = ? AND status = 'error' AND error_code = 'invalid_api_key']], id)
     M.refresh(id)
     return true
   end

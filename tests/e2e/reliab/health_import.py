@@ -77,6 +77,19 @@ def main():
         n_before = len(docs["data"])
         check("the subsidiary's invoices are in levy", n_before == imp["invoices"], (n_before, imp["invoices"]))
 
+        # a refusal that passes (Rillet answers one request 401): key_invalid and status error,
+        # then the next accepted request ends both (before, status error stayed for good)
+        common.req("POST", env.sim_url + "/_sim/faults", {"fail_next": 1, "status": 401})
+        env.L("POST", "/v1/connections/%s/sync" % env.cid, {})
+        c = common.wait_for(lambda: (lambda x: x if x.get("health", {}).get("state") == "key_invalid" else None)(
+            conn(env)), 60, 0.3)
+        check("Rillet's 401 -> health key_invalid, status error", c and c["status"] == "error" and
+              (c["health"].get("action") or {}).get("code") == "replace_api_key", c and (c["status"], c["health"]))
+        env.L("POST", "/v1/connections/%s/sync" % env.cid, {})
+        c = common.wait_for(lambda: (lambda x: x if x.get("status") == "connected" else None)(conn(env)), 60, 0.3)
+        check("the next request Rillet accepts ends it: status connected, not key_invalid",
+              c and c["health"]["state"] != "key_invalid" and not c.get("error"), c and (c["status"], c["health"]))
+
         # a finished import runs again from the start, counts are not doubled
         st, r, text, _ = env.L("POST", "/v1/connections/%s/import" % env.cid, {})
         check("POST import on a finished import -> 202, a fresh run", st == 202 and r["resume"] is False, text[:300])
