@@ -134,3 +134,10 @@ levy_reliab_test(reliab_legal_wording legal_wording 180 20680)
 # tax ids / exemptions from Rillet data (reference types matched loosely, custom fields by name,
 # the customer_data setting). Ports 20500-20519.
 levy_reliab_test(reliab_customer_data customer_data 240 20500)
+# issue 17: connection health you can see and repair in place (ports 20400-20499)
+levy_reliab_test(reliab_health_token health_token 180 20400)
+levy_reliab_test(reliab_health_key health_key 180 20420)
+levy_reliab_test(reliab_health_import health_import 180 20440)
+levy_reliab_test(reliab_health_silent health_silent 180 20460)
+levy_reliab_test(reliab_health_rate health_rate 120 20480)
+levy_reliab_test(reliab_health_import_auto health_import_auto 240 20450)

@@ -288,6 +288,7 @@ local function settings_public(cid)
     sweep_overlap_seconds = s.sweep_overlap_seconds,
     reconcile_interval_minutes = s.reconcile_interval_minutes,
     customer_data = customer_data_public(s.customer_data),
+    webhook_silent_minutes = s.webhook_silent_minutes,
   }
 end
 

@@ -107,11 +107,12 @@ end
 
 local SETTINGS_FIELDS = { seller_address = true, rounding = true, sweep_interval_minutes = true,
                           sweep_overlap_seconds = true, reconcile_interval_minutes = true,
-                          customer_data = true }
+                          webhook_silent_minutes = true, customer_data = true }
 -- the settable keys a connection may set for itself (customer_data is organisation-wide:
 -- customers are not per subsidiary in Rillet)
 M.SETTINGS_FIELDS = { seller_address = true, rounding = true, sweep_interval_minutes = true,
-                      sweep_overlap_seconds = true, reconcile_interval_minutes = true }
+                      sweep_overlap_seconds = true, reconcile_interval_minutes = true,
+                      webhook_silent_minutes = true }
 
 -- customer_data (issue 17): where the Rillet data keeps tax ids and exemptions, added to
 -- mapping.lua's lists without writing Lua. Each list: at most 50 names of 1..100 characters.
@@ -172,6 +173,12 @@ function M.settings(body)
     else changes.sweep_overlap_seconds = o end
   end
   if body.customer_data ~= nil then changes.customer_data = customer_data(errs, body.customer_data) end
+  local ws = body.webhook_silent_minutes
+  if ws ~= nil then
+    if math.type(ws) ~= "integer" or ws < 1 or ws > 1440 then
+      errs:add("webhook_silent_minutes", "must be an integer from 1 to 1440")
+    else changes.webhook_silent_minutes = ws end
+  end
   local ri = body.reconcile_interval_minutes
   if ri ~= nil then
     if math.type(ri) ~= "integer" or ri < 1 or ri > 44640 then

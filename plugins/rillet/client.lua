@@ -16,6 +16,7 @@ local log = require "levy.log"
 local util = require "util"
 local config = require "levy.config"
 local crypto = require "levy.crypto"
+local health = require "health"
 
 local M = {}
 
@@ -186,11 +187,35 @@ local Client = {}
 Client.__index = Client
 
 -- opts: base_url, api_key, bucket (nil = no rate limiting, e.g. the connect flow),
--- timeout_ms
+-- timeout_ms, connection (a connections row: Rillet's answers then feed its health, health.lua;
+-- nil in the connect flow, where nothing is stored yet)
 function M.new(opts)
   local base = tostring(opts.base_url or ""):gsub("/+$", "")
+  local row = opts.connection
   return setmetatable({ base = base, key = opts.api_key, bucket = opts.bucket,
-                        timeout_ms = opts.timeout_ms or 30000 }, Client)
+                        timeout_ms = opts.timeout_ms or 30000,
+                        conn_id = row and row.id, key_problem = row and row.key_problem,
+                        rate_count = row and row.rate_limited_count or 0 }, Client)
+end
+
+-- Rillet's answer as a health signal of the connection (health.lua): 401 → key_invalid, 403
+-- → key_read_only on a write (key_invalid on a read), 429 → rate_limited; an accepted request
+-- clears what it disproves. Only on a client made for a stored connection.
+function Client:note(method, status, wait_ms, message)
+  local id = self.conn_id
+  if not id or not status then return end
+  local write = method ~= "GET"
+  if status == 401 or status == 403 then
+    local kind = (status == 403 and write) and "read_only" or "invalid"
+    health.key_refused(id, kind, message)
+    self.key_problem = kind
+  elseif status == 429 then
+    health.rate_limited(id, wait_ms or 5000)
+    self.rate_count = self.rate_count + 1
+  elseif status >= 200 and status < 300 then
+    if self.key_problem and health.key_accepted(id, self.key_problem, write) then self.key_problem = nil end
+    if self.rate_count > 0 then health.rate_ok(id); self.rate_count = 0 end
+  end
 end
 
 -- method, path (starting with "/"), query table or nil, body table or nil,
@@ -241,6 +266,7 @@ function Client:request(method, path, query, body, opts)
     M.block(self.bucket, M.retry_after_ms(rh) or 5000)
   end
   if status >= 200 and status < 300 then
+    self:note(method, status)
     if rb == nil or rb == "" then return {}, status, rh end
     local data, derr = json.decode(rb, util.LENIENT)
     if data == nil and opts.any_body then return {}, status, rh end
@@ -252,6 +278,7 @@ function Client:request(method, path, query, body, opts)
   end
   local err = http_error(status, rh, rb)
   log.info("rillet request failed", { method = method, path = path, status = status })
+  self:note(method, status, err.retry_after_ms or 5000, method .. " " .. path .. ": " .. err.message)
   return nil, err
 end
 

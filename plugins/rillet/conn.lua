@@ -8,6 +8,7 @@ local time = require "levy.time"
 local log = require "levy.log"
 local config = require "levy.config"
 local client = require "client"
+local health = require "health"
 local scope = require "scope"
 local util = require "util"
 
@@ -127,7 +128,7 @@ end
 function M.client(row)
   local e = open_key(row)
   if not e then return nil, "connection has no usable API key" end
-  return client.new { base_url = row.base_url, api_key = e.key, bucket = e.bucket }
+  return client.new { base_url = row.base_url, api_key = e.key, bucket = e.bucket, connection = row }
 end
 
 local function pick(t, fields)
@@ -184,6 +185,8 @@ function M.view(row)
     last_sync_at = opt(row.last_sync_at),
     api_key_hint = row.api_key_hint or json.null,
     tax_scope = scope.view(row),
+    -- issue 17: one state the API, the UI, the log and /metrics share (health.lua)
+    health = health.compute(row),
   }
   if row.status == "error" then
     out.error = { code = row.error_code or "error", message = row.error_message or "" }
@@ -236,6 +239,48 @@ end
 
 local function org_id(row) return (util.decode_obj(row.organization) or {}).id end
 
+-- A write that changes nothing (the nil UUID names no invoice): a read-only key is answered
+-- 403 where Rillet checks the permission before looking the document up; 404 (or 400) says
+-- nothing either way (docs/rillet-assumptions.md "Read-only API keys").
+M.WRITE_PROBE_PATH = "/invoices/00000000-0000-0000-0000-000000000000/taxes"
+
+-- Is the key read-only? GET /api-key's answer (`info`) when it says so (Rillet's OAS gives it
+-- no schema; the simulator reports `read_only`), else the write probe above. Returns
+-- why-text when read-only, false when known writable or unknown, and the requests sent.
+function M.read_only(c, info)
+  if type(info) == "table" then
+    for _, f in ipairs({ "read_only", "readOnly", "is_read_only" }) do
+      local v = util.nonnull(info[f])
+      if v == true then return "GET /api-key reports " .. f .. ": true", 0 end
+      if v == false then return false, 0 end
+    end
+  end
+  local ok, err = c:post(M.WRITE_PROBE_PATH, { items = json.empty_array })
+  if not ok and err.kind == "http" and err.status == 403 then
+    return "Rillet refused a harmless test write with 403 (" .. tostring(err.message) .. ")", 1
+  end
+  if not ok and err.kind == "http" and err.status == 401 then upstream(err) end
+  return false, 1
+end
+
+-- The connect flow's checks of a key: GET /api-key, /organizations/self, /subsidiaries and
+-- the read-only check. Raises the contract's error; returns org, subsidiaries, read-only
+-- why-text or false, and the number of requests sent.
+function M.check_key(c)
+  local info, err = c:get("/api-key", nil, { any_body = true })
+  if not info then upstream(err) end
+  local org
+  org, err = c:get("/organizations/self")
+  if not org then upstream(err) end
+  local subs
+  subs, err = c:get("/subsidiaries")
+  if not subs then upstream(err) end
+  local list = util.nonnull(subs.subsidiaries)
+  if type(list) ~= "table" then list = {} end
+  local ro, n = M.read_only(c, info)
+  return org, list, ro, 3 + n
+end
+
 -- Step 1: POST /v1/connections
 function M.create(body, opts)
   if type(body) ~= "table" or body[1] ~= nil then http.error(400, "invalid_json", "body must be a JSON object") end
@@ -256,16 +301,7 @@ function M.create(body, opts)
   -- the connect flow draws on the key's budget like the connections that already use it
   local c = client.new { base_url = base, api_key = key, bucket = M.key_bucket(base, key) }
   local started = time.now_ms()
-  local ok, err = c:get("/api-key", nil, { any_body = true })
-  if not ok then upstream(err) end
-  local org
-  org, err = c:get("/organizations/self")
-  if not org then upstream(err) end
-  local subs
-  subs, err = c:get("/subsidiaries")
-  if not subs then upstream(err) end
-  local list = util.nonnull(subs.subsidiaries)
-  if type(list) ~= "table" then list = {} end
+  local org, list, ro = M.check_key(c)
   local id = crypto.id("con_")
   local now = now_iso()
   local sub_id = (#list == 1) and list[1].id or nil
@@ -284,8 +320,10 @@ function M.create(body, opts)
       seal(id, "api_key", key), "\u{2026}" .. key:sub(-4), now,
       scols.tax_from or scope.default_tax_from(started), scols.tax_partially_paid or 0,
       scols.tax_partially_credited or 0, scols.manual_tax or "respect_manual", scols.line_amounts or "net")
+    if ro then health.key_replaced(id, true, ro) end
   end)
   log.info("rillet connection created", { connection = id, subsidiaries = #list })
+  if ro then health.refresh(id) end
   return M.view(M.get(id))
 end
 
@@ -324,17 +362,108 @@ function M.set_secret(id, body)
   local other = M.connected_elsewhere(id, row.base_url, org_id(row), row.subsidiary_id)
   if other then already_connected(other, row.subsidiary_id) end
   local first = row.import_state == "pending"
+  local replaced = row.signing_token_sealed ~= nil
   store.transaction(function()
+    -- in place: the same connection and webhook URL; the old sealed token is overwritten
     store.exec([[UPDATE connections SET signing_token_sealed = ?,
       status = CASE WHEN status = 'error' THEN status ELSE 'connected' END WHERE id = ?]],
       seal(id, "signing_token", token), id)
+    health.token_replaced(id)
     if first then
       store.exec("UPDATE connections SET import_state = 'running', import_started_at = ? WHERE id = ?", now_iso(), id)
       jobs.enqueue { kind = "rillet.import", key = id, payload = { connection_id = id } }
     end
   end)
-  log.info("rillet connection connected", { connection = id })
+  if replaced then
+    log.info("rillet signing token replaced (same webhook URL)", { connection = id })
+  else
+    log.info("rillet connection connected", { connection = id })
+  end
+  health.refresh(id)
   return M.view(M.get(id))
+end
+
+-- POST /v1/connections/{id}/api-key {"api_key"}: replace the key in place (issue 17). The
+-- new key is checked with Rillet first (as in step 1, plus: same organization, the chosen
+-- subsidiary still listed); only then is it sealed over the old one. Clears key_invalid /
+-- the `error` status; a failed import resumes; documents whose write failed for the key are
+-- re-checked (bulk run).
+function M.set_api_key(id, body)
+  local row = M.must(id)
+  if type(body) ~= "table" or body[1] ~= nil then http.error(400, "invalid_json", "body must be a JSON object") end
+  for k in pairs(body) do if k ~= "api_key" then validation(tostring(k), "unknown field") end end
+  local key = util.nonnull(body.api_key)
+  if type(key) ~= "string" or key == "" then validation("api_key", "required string") end
+  if #key > 4096 or key:find("[%c%s]") then validation("api_key", "not a valid API key") end
+  -- the check draws on the new key's request budget (shared by its connections)
+  local c = client.new { base_url = row.base_url, api_key = key, bucket = M.key_bucket(row.base_url, key) }
+  local org, list, ro = M.check_key(c)
+  local had = util.decode_obj(row.organization)
+  local org_id = type(org) == "table" and util.nonnull(org.id)
+  if type(had) == "table" and util.nonnull(had.id) and org_id ~= had.id then
+    validation("api_key", "this key belongs to another Rillet organization than the connection")
+  end
+  if row.subsidiary_id then
+    local found = false
+    for _, s in ipairs(list) do if type(s) == "table" and s.id == row.subsidiary_id then found = true end end
+    if not found then validation("api_key", "this key does not see the connection's subsidiary") end
+  end
+  local resume = row.import_state == "failed" and row.subsidiary_id and row.signing_token_sealed
+  local run
+  store.transaction(function()
+    store.exec([[UPDATE connections SET api_key_sealed = ?, api_key_hint = ?, error_code = NULL,
+      error_message = NULL, status = CASE WHEN status = 'error' THEN 'connected' ELSE status END WHERE id = ?]],
+      seal(id, "api_key", key), "\u{2026}" .. key:sub(-4), id)
+    health.key_replaced(id, ro ~= false, ro or nil)
+    if resume then M.queue_import(id, false) end
+    -- documents whose write Rillet refused for the key (401/403) are tried again
+    local n = 0
+    for _, t in ipairs({ "invoices", "credit_memos" }) do
+      n = n + store.exec("UPDATE " .. t .. [[ SET write_failures = 0 WHERE connection_id = ? AND tax_status = 'failed'
+        AND (last_error LIKE 'Rillet answered 401%' OR last_error LIKE 'Rillet answered 403%'
+          OR last_error LIKE 'not written: the API key%')]], id)
+    end
+    if n > 0 then run = true end
+  end)
+  if run and not ro then require("bulk").start("connection", id, true) end
+  log.info("rillet API key replaced", { connection = id, read_only = ro and true or false })
+  health.refresh(id)
+  return M.view(M.get(id))
+end
+
+-- Queue the import (inside the caller's transaction): resume from the checkpoints, or, with
+-- `fresh`, list everything again.
+function M.queue_import(id, fresh)
+  if fresh then
+    store.exec([[DELETE FROM sync_checkpoints WHERE connection_id = ?
+      AND entity IN ('customers', 'products', 'invoices', 'credit_memos')]], id)
+  end
+  store.exec([[UPDATE connections SET import_state = 'running', import_error = NULL, import_finished_at = NULL,
+    import_started_at = CASE WHEN ? THEN ? ELSE COALESCE(import_started_at, ?) END WHERE id = ?]],
+    fresh and 1 or 0, now_iso(), now_iso(), id)
+  return jobs.enqueue { kind = "rillet.import", key = id, payload = { connection_id = id } }
+end
+
+-- POST /v1/connections/{id}/import: resume a failed (or stalled) import where it stopped, or
+-- run a finished one again from the start. 409 while one is running.
+function M.import_now(id)
+  local row = M.must(id)
+  if not row.subsidiary_id or not row.signing_token_sealed then
+    http.error(409, "conflict", "the connection is not connected yet")
+  end
+  local active = store.row([[SELECT id FROM jobs WHERE kind = 'rillet.import' AND key = ?
+    AND state IN ('queued', 'running')]], id)
+  if active and row.import_state == "running" then
+    http.error(409, "conflict", "the import is running")
+  end
+  local fresh = row.import_state == "done"
+  local jid
+  store.transaction(function() jid = M.queue_import(id, fresh) end)
+  log.info("rillet import requested", { connection = id, resume = not fresh })
+  health.refresh(id)
+  local out = M.view(M.get(id))
+  return { status = "queued", connection_id = id, job_id = jid, resume = not fresh, import = out.import,
+           health = out.health }
 end
 
 -- DELETE /v1/connections/{id}: erase secrets, keep imported data, webhook URL -> 404.
@@ -342,6 +471,7 @@ function M.delete(id)
   M.must(id)
   store.exec([[UPDATE connections SET api_key_sealed = NULL, signing_token_sealed = NULL,
     deleted_at = ? WHERE id = ?]], now_iso(), id)
+  health.gauge(id, nil)
   log.info("rillet connection deleted", { connection = id })
 end
 
@@ -381,6 +511,7 @@ end
 function M.set_error(id, code, message)
   store.exec("UPDATE connections SET status = 'error', error_code = ?, error_message = ? WHERE id = ?",
     code, message, id)
+  health.refresh(id)
 end
 
 return M

@@ -15,6 +15,7 @@ local bulk = require "bulk"
 local conn = require "conn"
 local customers = require "customers"
 local docs = require "docs"
+local health = require "health"
 local reconcile = require "reconcile"
 local sync = require "sync"
 local util = require "util"
@@ -63,8 +64,17 @@ local function intake(req)
   end
   if not webhook.verify_keys(keys, h, req.body) then
     metrics.inc("levy_webhook_deliveries_total", { result = "invalid_signature" })
+    -- counted on the connection (health webhook_failing), WARN once a minute (health.lua);
+    -- a store that cannot take the count does not change the answer
+    local hok, herr = pcall(health.signature_failed, crow, h)
+    if not hok then
+      log.error("webhook: the refused delivery could not be counted", { connection = cid,
+        error = type(herr) == "table" and tostring(herr.message) or tostring(herr) })
+    end
     http.error(401, "invalid_signature", "webhook signature does not match")
   end
+  -- a verified delivery (even a duplicate) proves the token: the failures end
+  if health.signature_verified(crow) then health.refresh(cid) end
   -- A repeated X-Rillet-Id is answered from a read: no write transaction (and no fsync) for a
   -- delivery that is already committed. No transaction is ever open across a yield, so this
   -- read sees committed rows only; the INSERT below still decides for a first delivery.
@@ -92,7 +102,7 @@ local function intake(req)
   local event = util.norm(h["x-rillet-event"])
   local used = USED[entity] and true or false
   local now = time.iso_ms(time.now_ms())
-  local duplicate = false
+  local duplicate, silent_changed = false, false
   store.transaction(function()
     if inbox.pruned(h["x-rillet-id"]) then -- pruned since the read above
       duplicate = true
@@ -114,12 +124,16 @@ local function intake(req)
     if crow.last_webhook_at ~= seen then
       store.exec("UPDATE connections SET last_webhook_at = ? WHERE id = ?", seen, cid)
     end
+    -- deliveries of this kind flow again: webhook_silent ends for it (health.lua)
+    if health.delivery_verified(crow, entity) then silent_changed = true end
     if used and not store.row([[SELECT 1 AS x FROM jobs WHERE kind = 'rillet.process_inbox' AND key = ?
         AND state = 'queued' AND run_at <= ?]], cid, time.now_ms()) then
       jobs.enqueue { kind = "rillet.process_inbox", key = cid, payload = { connection_id = cid } }
     end
   end)
   metrics.inc("levy_webhook_deliveries_total", { result = duplicate and "duplicate" or (used and "accepted" or "ignored") })
+  -- the first verified delivery: awaiting_webhook -> connected
+  if (not crow.last_webhook_at and not duplicate) or silent_changed then health.refresh(cid) end
   return 200, { received = true, duplicate = duplicate }
 end
 
@@ -411,6 +425,8 @@ return {
     connection_create = conn.create,
     connection_subsidiary = conn.set_subsidiary,
     connection_secret = conn.set_secret,
+    connection_api_key = conn.set_api_key,
+    connection_import = conn.import_now,
     connection_get = function(id) return conn.view(conn.must(id)) end,
     connection_list = conn.list,
     connection_delete = conn.delete,

@@ -9,6 +9,7 @@ local time = require "levy.time"
 local conn = require "conn"
 local customers = require "customers"
 local docs = require "docs"
+local health = require "health"
 local mapping = require "mapping"
 local util = require "util"
 local watermark = require "watermark"
@@ -82,7 +83,29 @@ local ENTITIES = {
     swept = true },
 }
 
-local function apply_item(crow, ent, item, source)
+-- webhook_silent (health.lua): a document a sweep brings in a newer version than levy holds,
+-- changed in Rillet longer ago than the window, is a change no delivery announced (a delivery
+-- would have brought that version first). Counted in job.silent for the current sweep.
+local function note_silent(job, ent, item)
+  local T = docs.TYPES[ent.doc_type]
+  local id, updated_at = nn(item.id), nn(item.updated_at)
+  local ums = type(updated_at) == "string" and time.parse_iso(updated_at)
+  if type(id) ~= "string" or not ums or time.now_ms() - ums < job.silent_window_ms then return end
+  local row = store.row("SELECT updated_ms FROM " .. T.table .. " WHERE id = ?", id)
+  if row and row.updated_ms and row.updated_ms >= ums then return end
+  -- a delivery levy holds but has not applied yet may be the one that announces it
+  if store.row("SELECT 1 AS x FROM inbox WHERE connection_id = ? AND processed_at IS NULL LIMIT 1",
+    job.payload.connection_id) then return end
+  job.silent_n = (job.silent_n or 0) + 1
+  job.silent_kinds = job.silent_kinds or {}
+  job.silent_kinds[ent.doc_type] = true
+  job.silent_ex = job.silent_ex or {}
+  if #job.silent_ex < 3 then
+    job.silent_ex[#job.silent_ex + 1] = ent.doc_type:gsub("_", " ") .. " " .. tostring(nn(item[T.number]) or id)
+  end
+end
+
+local function apply_item(crow, ent, item, source, job)
   if ent.name == "customers" then
     local braw, changed = M.apply_customer(item, crow.id)
     -- a customer changed after the import (a sweep found it): its addresses, tax id or
@@ -92,6 +115,7 @@ local function apply_item(crow, ent, item, source)
     return braw
   end
   if ent.name == "products" then return M.apply_product(item) end
+  if source == "sweep" and job and job.silent_window_ms then note_silent(job, ent, item) end
   return docs.apply(crow, ent.doc_type, item, source)
 end
 
@@ -124,8 +148,19 @@ local function pull(job, crow, c, ent, cp_name, base_params, source)
       if not fok then return false, job_error(job, crow, ferr, source .. " fields") end
     end
     store.transaction(function()
-      for _, item in ipairs(items) do apply_item(crow, ent, item, source) end
+      for _, item in ipairs(items) do apply_item(crow, ent, item, source, job) end
       save_checkpoint(crow.id, cp_name, nc, nc == nil, #items, cp.extra)
+      if job.silent_n and job.silent_n > 0 then
+        -- the count survives the continuation runs of this sweep (connections.silent_pending)
+        local kinds = {}
+        for k in pairs(job.silent_kinds) do kinds[#kinds + 1] = "%," .. k .. ",%" end
+        store.exec([[UPDATE connections SET silent_pending = silent_pending + ?,
+          silent_pending_ex = COALESCE(silent_pending_ex, ?),
+          silent_pending_kinds = CASE WHEN COALESCE(silent_pending_kinds, ',') LIKE ? THEN silent_pending_kinds
+            ELSE COALESCE(silent_pending_kinds, ',') || ? END WHERE id = ?]],
+          job.silent_n, table.concat(job.silent_ex, ", "), "%," .. ent.doc_type .. ",%", ent.doc_type .. ",", crow.id)
+        job.silent_n, job.silent_ex, job.silent_kinds = 0, nil, nil
+      end
     end)
   end
 end
@@ -162,6 +197,8 @@ function M.import(job)
       if a == "fatal" then
         store.exec("UPDATE connections SET import_state = 'failed', import_error = ?, import_finished_at = ? WHERE id = ?",
           b, now_iso(), cid)
+        log.warn("rillet import failed", { connection = cid, entity = ent.name, error = b })
+        health.refresh(cid)
         return
       end
       return a, b
@@ -182,6 +219,7 @@ function M.import(job)
     end
   end)
   log.info("rillet import done", { connection = cid })
+  health.refresh(cid)
 end
 
 ---------------------------------------------------------------- sweep
@@ -204,6 +242,7 @@ function M.sweep(job)
   if crow.import_state ~= "done" then return end -- the import is still the source of truth
   local c, cerr = conn.client(crow)
   if not c then return jobs.dead(cerr) end
+  job.silent_window_ms = health.silent_window_ms(docs.api(), cid)
   local now = time.now_ms()
   local want_products = p.products or not crow.last_products_sync_ms or
     (now - crow.last_products_sync_ms) >= 3600000
@@ -252,6 +291,7 @@ function M.sweep(job)
     if not done then
       if a == "fatal" then
         clear_sweep(cid)
+        store.exec("UPDATE connections SET silent_pending = 0, silent_pending_ex = NULL, silent_pending_kinds = NULL WHERE id = ?", cid)
         log.warn("rillet sweep failed", { connection = cid, error = b })
         return
       end
@@ -266,6 +306,12 @@ function M.sweep(job)
   clear_sweep(cid)
   local fin = time.now_ms()
   store.exec("UPDATE connections SET last_sync_at = ?, last_sync_ms = ? WHERE id = ?", time.iso(fin), fin, cid)
+  -- the complete sweep's finding: changes no delivery announced (webhook_silent), or none
+  local sp = store.row("SELECT silent_pending, silent_pending_ex, silent_pending_kinds FROM connections WHERE id = ?", cid)
+  store.exec("UPDATE connections SET silent_pending = 0, silent_pending_ex = NULL, silent_pending_kinds = NULL WHERE id = ?", cid)
+  if sp and sp.silent_pending > 0 then
+    health.sweep_result(cid, sp.silent_pending, { sp.silent_pending_ex }, sp.silent_pending_kinds)
+  end
   if want_products then
     store.exec("UPDATE connections SET last_products_sync_ms = ? WHERE id = ?", fin, cid)
   end
@@ -294,6 +340,19 @@ function M.tick()
       jobs.enqueue { kind = "rillet.sweep", key = r.id, payload = { connection_id = r.id } }
     end
   end
+  -- a failed import is not terminal (issue 17): once a sweep interval has passed it resumes
+  -- where it stopped, unless Rillet refuses the key (the user replaces it: POST …/api-key,
+  -- which resumes it) — until it is done the connection shows import_failed and is not swept
+  for _, r in ipairs(store.rows([[SELECT id, import_finished_at FROM connections WHERE deleted_at IS NULL
+      AND status = 'connected' AND import_state = 'failed' AND key_problem IS NULL
+      AND api_key_sealed IS NOT NULL AND subsidiary_id IS NOT NULL]])) do
+    local at = type(r.import_finished_at) == "string" and time.parse_iso(r.import_finished_at)
+    if not at or now - at >= sweep_minutes(api, r.id) * 60000 then
+      log.info("rillet import failed earlier: resuming it", { connection = r.id })
+      store.transaction(function() conn.queue_import(r.id, false) end)
+    end
+  end
+  health.refresh_all()
 end
 
 ---------------------------------------------------------------- inbox

@@ -489,6 +489,19 @@ function M.writeback(job)
     end)
     return
   end
+  -- a key Rillet refused writes with (403 on a write, or reported read-only): no request per
+  -- document that would only be refused again; the document says why, the connection's
+  -- health says what to do, and replacing the key re-checks these documents (conn.set_api_key)
+  if crow.key_problem == "read_only" then
+    local msg = "not written: the API key is read-only (" .. tostring(crow.key_problem_detail) ..
+      "); replace it: POST /v1/connections/" .. crow.id .. "/api-key"
+    store.transaction(function()
+      fail(doc_type, id, calc.id, msg)
+      docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, outcome = "failed", message = msg })
+    end)
+    metrics.inc("levy_writebacks_total", { result = "key_read_only" })
+    return
+  end
   -- never write into a closed books period; when Rillet cannot say, hold (never assume open)
   local date = mapping.doc_date(doc_type, doc)
   local pok, closed, perr = scope.closed_through(crow, c, date)

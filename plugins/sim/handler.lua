@@ -127,6 +127,7 @@ local function parse_body(req)
   return b
 end
 
+local not_found
 local api
 api = function(fn, opts)
   opts = opts or {}
@@ -139,6 +140,12 @@ api = function(fn, opts)
       ctx.extra_h = apply_faults()
       rate_limit(cfg, key.key_hash, key.hint)
       if opts.write and key.read_only == 1 then
+        -- read_only_check = "after_lookup": a write to a document that does not exist is
+        -- answered 404 before the permission is checked
+        if cfg.read_only_check == "after_lookup" and req.params and req.params.id
+          and not store.row("SELECT 1 AS x FROM sim_entities WHERE id = ?", req.params.id) then
+          not_found("Entity", req.params.id)
+        end
         P.raise(403, "User does not have rights to perform this operation (read-only API key).")
       end
       if req.method == "POST" then
@@ -182,7 +189,7 @@ end
 ---------------------------------------------------------------------------------------------
 -- Helpers
 
-local function not_found(what, id)
+not_found = function(what, id)
   P.raise(404, ("%s '%s' not found."):format(what, tostring(id)))
 end
 
@@ -240,8 +247,10 @@ end
 
 local function get_api_key(req, key)
   local org = store.row("SELECT id FROM sim_entities WHERE kind = 'organization' LIMIT 1")
-  return ok(200, { name = key.name, read_only = key.read_only == 1, key_hint = "…" .. key.hint,
-                   organization_id = org and org.id or json.null, created_at = key.created_at })
+  local out = { name = key.name, read_only = key.read_only == 1, key_hint = "…" .. key.hint,
+                organization_id = org and org.id or json.null, created_at = key.created_at }
+  if not state.config().api_key_reports_read_only then out.read_only = nil end
+  return ok(200, out)
 end
 
 local function get_org()
@@ -959,8 +968,10 @@ local function ctl_faults(req)
     local n = int("fail_next", 0)
     if n then
       local st = b.status or 500
-      local allowed = { [500] = true, [502] = true, [503] = true, [504] = true, [429] = true }
-      if not allowed[st] then errs[#errs + 1] = { field = "status", message = "must be 500, 502, 503, 504 or 429" } end
+      -- 4xx other than 429: a refusal levy must not retry (a failed import, issue 17)
+      local allowed = { [500] = true, [502] = true, [503] = true, [504] = true, [429] = true,
+                        [400] = true, [401] = true, [403] = true, [404] = true, [422] = true }
+      if not allowed[st] then errs[#errs + 1] = { field = "status", message = "must be 500, 502, 503, 504, 429, 400, 401, 403, 404 or 422" } end
       local ra = b.retry_after
       if ra == nil and st == 429 then ra = 1 end
       if ra ~= nil and math.type(ra) ~= "integer" then errs[#errs + 1] = { field = "retry_after", message = "must be an integer (seconds)" } end

@@ -30,10 +30,18 @@ M.DEFAULTS = {
   -- API version or key has no custom fields might (levy then reads tax ids from external
   -- references only and keeps the fields it cached).
   fields_api = true,
+  -- Rillet's OAS gives GET /api-key no body schema: whether it reports a read-only key is not
+  -- documented. true: the answer carries `read_only`; false: it does not (levy must probe).
+  api_key_reports_read_only = true,
+  -- When a read-only key writes to a document that does not exist, which answer comes first
+  -- is not documented: "before_lookup" = 403 (permission checked first), "after_lookup" = 404
+  -- (levy's write probe at connect then cannot tell; the first real write gets the 403).
+  read_only_check = "before_lookup",
 }
 
 -- Allowed values of the string settings.
-M.ENUMS = { line_amounts = { net = true, gross = true } }
+M.ENUMS = { line_amounts = { net = true, gross = true },
+            read_only_check = { before_lookup = true, after_lookup = true } }
 
 local cache_cfg, cache_raw
 

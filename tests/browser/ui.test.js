@@ -263,9 +263,23 @@ async function main() {
     await shot('connect-2-key-refused');
   });
 
-  await check('connect flow: real key → subsidiary → webhook URL → signing token → connected', async () => {
-    await modal.getByLabel('Rillet API key', { exact: true }).fill(apiKey);
+  /* issue 17: a read-only key used to connect as if it could write; every write then failed
+   * 403 one by one. Rillet (the simulator) says so at connect: the wizard warns and takes a
+   * key with write access in place (POST /v1/connections/{id}/api-key). */
+  await check('connect flow: a read-only key is flagged, a key with write access replaces it in place', async () => {
+    const ro = await http('POST', simUrl + '/_sim/api-keys', { name: 'read only', read_only: true });
+    assert(ro.status < 300 && ro.json && ro.json.api_key, 'read-only key: ' + ro.status + ' ' + ro.text.slice(0, 200));
+    await modal.getByLabel('Rillet API key', { exact: true }).fill(ro.json.api_key);
     await modal.getByRole('button', { name: 'Next' }).click();
+    await modal.locator('.key-read-only').waitFor();
+    assert(/read-only/.test(await modal.locator('h2').innerText()), 'title: ' + await modal.locator('h2').innerText());
+    await shot('connect-2b-key-read-only');
+    await modal.getByLabel('Rillet API key with write access', { exact: true }).fill(apiKey);
+    await modal.getByRole('button', { name: 'Use this key' }).click();
+    await modal.locator('form[data-step="subsidiary"], form[data-step="webhook"]').waitFor();
+  });
+
+  await check('connect flow: subsidiary → webhook URL → wrong signing token refused → token replaced in place → connected', async () => {
     await modal.locator('form[data-step="subsidiary"], form[data-step="webhook"]').waitFor();
     if (await modal.locator('form[data-step="subsidiary"]').count()) {
       await shot('connect-3-subsidiary');
@@ -288,9 +302,29 @@ async function main() {
     const token = pickToken(wh.json);
     assert(wh.status < 300 && token, 'POST /_sim/webhooks answered ' + wh.status + ' ' + wh.text.slice(0, 200));
     await modal.getByRole('button', { name: 'I created the webhook' }).click();
-    await modal.getByLabel('Webhook signing token', { exact: true }).fill(token);
+    /* issue 17: a wrong token used to get "Connected." */
+    await modal.getByLabel('Webhook signing token', { exact: true }).fill(Buffer.from('not the webhook token').toString('base64'));
     await modal.getByRole('button', { name: 'Connect', exact: true }).click();
     await modal.locator('form[data-step="done"]').waitFor();
+    assert(!/Connected\./.test(await modal.innerText()), 'a wrong token shows Connected.');
+    await modal.locator('.verify-state[data-state="awaiting_webhook"], .verify-state[data-state="webhook_failing"]').first().waitFor();
+    await shot('connect-5-waiting');
+    /* the user changes an invoice in Rillet (marks it sent): Rillet's delivery is refused */
+    const simAuth = { Authorization: 'Bearer ' + apiKey, 'X-Rillet-API-Version': '4' };
+    const anyInv = ((simInv.json && (simInv.json.invoices || simInv.json.data)) || [])[0];
+    assert(anyInv, 'no invoice in the simulator');
+    const sent = await http('PUT', simUrl + '/invoices/' + anyInv.id + '/sent-status', { sent: true }, simAuth);
+    assert(sent.status < 300, 'sent-status ' + sent.status);
+    await modal.locator('.verify-state[data-state="webhook_failing"]').waitFor({ timeout: 90000 });
+    await shot('connect-5b-refused');
+    await modal.getByLabel('Webhook signing token', { exact: true }).fill(token);
+    await modal.getByRole('button', { name: 'Replace signing token' }).click();
+    /* the next change's delivery (and Rillet's retries of the refused one) verify */
+    await http('PUT', simUrl + '/invoices/' + anyInv.id + '/sent-status', { sent: false }, simAuth);
+    await modal.locator('.verify-state[data-state="connected"]').waitFor({ timeout: 90000 });
+    assert(/Connected\./.test(await modal.innerText()), 'no Connected. after a verified delivery');
+    const con = (await http('GET', base + '/v1/connections/' + connId, undefined, auth)).json;
+    assert(con.webhook_url === url && con.health.state === 'connected', 'after the new token: ' + JSON.stringify(con.health) + ' ' + con.webhook_url);
     await shot('connect-5-connected');
     await modal.getByRole('button', { name: 'Done' }).click();
     await until('modal closed', async () => !(await modal.evaluate(d => d.open)), 3000);
@@ -305,6 +339,18 @@ async function main() {
     await until('import done', async () => (await card.innerText()).match(/Import\s+done/i), 60000, 500);
     const n = await card.locator('.count-invoices').innerText();
     assert(+n > 0, 'invoices imported: ' + n);
+    /* issue 17: the card shows the connection's health and the three in-place repairs */
+    await card.locator('.conn-health[data-state="connected"]').waitFor();
+    await card.locator('details.repair summary').click();
+    for (const name of ['Replace signing token', 'Replace API key', 'Import again']) {
+      assert(await card.locator('details.repair').getByRole('button', { name, exact: true }).count() === 1, 'repair button ' + name);
+    }
+    /* replace the API key in place from the card (the same key: Rillet checks it again) */
+    await card.getByLabel('New Rillet API key', { exact: true }).fill(apiKey);
+    await card.getByRole('button', { name: 'Replace API key', exact: true }).click();
+    await card.locator('.notice.ok', { hasText: 'API key replaced' }).waitFor();
+    await card.locator('.conn-health[data-state="connected"]').waitFor();
+    await card.locator('details.repair summary').click();
     await shot('integrations');
   });
 

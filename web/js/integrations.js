@@ -9,6 +9,31 @@
   /* a connection card to focus once the list is drawn again (the wizard's "Show that connection") */
   var focusAfterLoad = null;
 
+  /* Connection health (GET /v1/connections: `health`, issue 17): the same state, sentence and
+   * action the API, the log and /metrics show. */
+  var HEALTH = {
+    connected: { label: 'Connected', tone: 'ok' },
+    awaiting_webhook: { label: 'Waiting for the first verified delivery', tone: 'info' },
+    setup: { label: 'Setup not finished', tone: 'warn' },
+    webhook_failing: { label: 'Webhook deliveries refused', tone: 'error' },
+    webhook_silent: { label: 'Webhook silent', tone: 'warn' },
+    key_invalid: { label: 'API key refused', tone: 'error' },
+    key_read_only: { label: 'API key is read-only', tone: 'error' },
+    import_failed: { label: 'Import failed', tone: 'error' },
+    rate_limited: { label: 'Rate limited by Rillet', tone: 'warn' }
+  };
+  function healthNotice(hs) {
+    hs = hs || {};
+    var m = HEALTH[hs.state] || { label: hs.state || 'Unknown', tone: 'info' };
+    return h('div', { class: 'notice conn-health ' + m.tone, role: m.tone === 'error' ? 'alert' : 'status', dataset: { state: hs.state || '' } },
+      h('strong', { class: 'conn-health-label', text: m.label + '. ' }),
+      h('span', { class: 'conn-health-sentence', text: hs.sentence || '' }),
+      hs.detail ? h('div', { class: 'conn-health-detail', style: 'font-size:.9em', text: hs.detail }) : null,
+      hs.action && hs.action.text ? h('div', { class: 'conn-health-action' }, h('strong', { text: 'What to do: ' }), hs.action.text) : null,
+      hs.since ? h('div', { class: 'muted', style: 'font-size:.85em', text: 'Since ' + L.time(hs.since) }) : null);
+  }
+  L.healthNotice = healthNotice;
+
   L.page('integrations', {
     title: 'Integrations',
     render: function (main) {
@@ -43,7 +68,9 @@
           var live = conns.filter(function (c) { return c.status === 'connected' || c.status === 'error'; });
           connectBtn.disabled = false;
           connectBtn.textContent = pending ? 'Continue setup' : live.length ? 'Connect another' : 'Connect';
-          tileStatus.textContent = live.length ? live.length + ' connected' : pending ? 'Setup not finished' : 'Not connected';
+          var attention = live.filter(function (c) { return c.health && (HEALTH[c.health.state] || {}).tone === 'error'; }).length;
+          tileStatus.textContent = live.length ? live.length + ' connected' + (attention ? ' \u2014 ' + attention + ' need' + (attention === 1 ? 's' : '') + ' attention' : '')
+            : pending ? 'Setup not finished' : 'Not connected';
           if (conns.length) listSlot.appendChild(h('h2', { text: 'Connections' }));
           conns.forEach(function (c) { listSlot.appendChild(card(c)); });
           if (focusAfterLoad) {
@@ -60,7 +87,14 @@
         return box;
       }
 
+      function sig(c) {
+        var hs = c.health || {}, imp = c.import || {};
+        return [c.status, c.last_webhook_at, c.last_sync_at, c.api_key_hint, hs.state, hs.count, hs.detail, imp.state,
+          imp.customers, imp.products, imp.invoices, imp.credit_memos, imp.error].join('|');
+      }
+
       function fill(box, c) {
+        box._sig = sig(c);
         L.clear(box);
         var imp = c.import || {};
         var running = imp.state === 'running' || imp.state === 'pending';
@@ -72,6 +106,7 @@
         box.appendChild(h('div', { class: 'row', style: 'justify-content:space-between;align-items:center' },
           h('h3', { id: 'conn-' + c.id, style: 'margin:0' }, 'Rillet · ', org.trade_name || c.id),
           h('span', { class: 'conn-status' }, L.badge(c.status))));
+        if (c.health) box.appendChild(healthNotice(c.health));
         if (c.error && c.error.message) box.appendChild(h('div', { class: 'notice error', role: 'alert' }, h('strong', { text: c.error.message }), c.error.code ? ' (' + c.error.code + ')' : ''));
         box.appendChild(h('dl', { class: 'kv' },
           h('dt', { text: 'Subsidiary' }), h('dd', { class: 'conn-subsidiary', text: sub.trade_name ? sub.trade_name + (sub.currency ? ' (' + sub.currency + ')' : '') : '—' }),
@@ -99,6 +134,7 @@
         if (imp.error) box.appendChild(h('div', { class: 'notice error', role: 'alert', text: 'Import error: ' + (imp.error.message || imp.error) }));
         box.appendChild(notice);
         box.appendChild(h('div', { class: 'actions' }, resync, disconnect));
+        if (c.status === 'connected' || c.status === 'error') box.appendChild(repairSection(c, box, notice));
         if (c.status === 'connected' || c.status === 'error') box.appendChild(scopeSection(c, box));
         if (c.status === 'connected' || c.status === 'error') box.appendChild(reconcileSection(c));
 
@@ -120,6 +156,63 @@
           });
         });
         if (running && c.status === 'connected') schedule(c.id, box, POLL_MS);
+        else if (c.health && (c.health.state === 'awaiting_webhook' || c.health.state === 'webhook_failing')) schedule(c.id, box, POLL_MS * 2);
+      }
+
+      /* In-place repair (issue 17): replace the signing token or the API key without a new
+       * webhook URL, retry the import. Open when the health asks for one of them. */
+      function repairSection(c, box, notice) {
+        var code = c.health && c.health.action && c.health.action.code;
+        var path = '/v1/connections/' + encodeURIComponent(c.id);
+        function secretForm(label, name, button, api, done) {
+          var input = h('input', { type: 'password', name: name, autocomplete: 'off', spellcheck: 'false', required: true });
+          var btn = h('button', { type: 'submit', class: 'secondary', text: button });
+          var msg = h('div');
+          var form = h('form', { class: 'repair-form repair-' + name, novalidate: true },
+            L.field({ label: label, input: input, field: name }), msg, h('div', { class: 'actions' }, btn));
+          form.addEventListener('submit', function (ev) {
+            ev.preventDefault();
+            L.clearFieldErrors(form);
+            var v = input.value.trim();
+            if (!v) { input.setAttribute('aria-invalid', 'true'); document.getElementById(input.id + '-err').textContent = 'Paste the new value first.'; input.focus(); return; }
+            var body = {}; body[name] = v;
+            L.busy(btn, true);
+            L.api('POST', path + api, body).then(function (nc) {
+              input.value = '';
+              L.clear(notice).appendChild(h('div', { class: 'notice ok', role: 'status', text: done }));
+              fill(box, nc);
+              schedule(c.id, box, POLL_MS);
+            }, function (err) {
+              L.busy(btn, false);
+              if (err.code === 'invalid_api_key' || err.code === 'validation_failed') {
+                input.setAttribute('aria-invalid', 'true');
+                document.getElementById(input.id + '-err').textContent = err.code === 'invalid_api_key' ? 'Rillet refused this key: ' + err.message
+                  : ((err.details && err.details[0] && err.details[0].message) || err.message);
+                input.focus();
+              } else L.showError(msg, err, form);
+            });
+          });
+          return form;
+        }
+        var retry = h('button', { type: 'button', class: 'secondary retry-import', text: c.import && c.import.state === 'done' ? 'Import again' : 'Retry import' });
+        retry.disabled = !!(c.import && c.import.state === 'running');
+        retry.addEventListener('click', function () {
+          L.busy(retry, true);
+          L.api('POST', path + '/import', {}).then(function () {
+            L.clear(notice).appendChild(h('div', { class: 'notice ok', role: 'status', text: 'Import started: it resumes where it stopped.' }));
+            schedule(c.id, box, 0);
+          }, function (err) { L.busy(retry, false); L.showError(notice, err); });
+        });
+        var det = h('details', { class: 'repair' }, h('summary', { text: 'Repair: signing token, API key, import' }),
+          h('p', { class: 'muted', text: 'Replace what Rillet or levy no longer accepts. The webhook URL stays the same; levy checks a new API key with Rillet before it stores it and erases the old one.' }),
+          secretForm('New webhook signing token', 'signing_token', 'Replace signing token', '/webhook-secret',
+            'Signing token replaced. The webhook URL stays the same; the card shows Connected once Rillet\u2019s next delivery is verified.'),
+          secretForm('New Rillet API key', 'api_key', 'Replace API key', '/api-key',
+            'API key replaced: Rillet accepted it. Documents whose write was refused are being written.'),
+          h('div', { class: 'actions' }, retry));
+        det.open = code === 'replace_signing_token' || code === 'replace_api_key' || code === 'retry_import' || !!box._repairOpen;
+        det.addEventListener('toggle', function () { box._repairOpen = det.open; });
+        return det;
       }
 
       /* Which documents levy writes (PATCH /v1/connections/{id}) and back-taxing a date range
@@ -329,6 +422,14 @@
           if (!alive) return;
           L.api('GET', '/v1/connections/' + encodeURIComponent(id)).then(function (c) {
             if (!alive || !document.contains(box)) return;
+            /* never wipe what the user is typing, and re-render only when something shown changed */
+            var typing = Array.prototype.some.call(box.querySelectorAll('.repair input'), function (i) { return i.value; }) ||
+              (box.contains(document.activeElement) && /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName));
+            if (typing || box._sig === sig(c)) {
+              if (typing || (c.health && (c.health.state === 'awaiting_webhook' || c.health.state === 'webhook_failing')) ||
+                  (c.import && (c.import.state === 'running' || c.import.state === 'pending'))) schedule(id, box, POLL_MS * 2);
+              return;
+            }
             var hadFocus = box.contains(document.activeElement) ? document.activeElement.textContent : null;
             fill(box, c);
             if (hadFocus) box.querySelectorAll('button').forEach(function (b) { if (b.textContent === hadFocus) b.focus(); });
@@ -423,8 +524,13 @@
         next.textContent = 'Checking…';
         var body = { provider: 'rillet', api_key: v, environment: env.value };
         if (from.value) body.tax_documents_from = from.value;
-        L.api('POST', '/v1/connections', body).then(function (c) {
+        /* a connection made with an earlier key of this wizard (read-only): replace its key in place */
+        var req = conn && conn.id && conn.health && conn.health.state === 'key_read_only'
+          ? L.api('POST', '/v1/connections/' + encodeURIComponent(conn.id) + '/api-key', { api_key: v })
+          : L.api('POST', '/v1/connections', body);
+        req.then(function (c) {
           conn = c;
+          if (c.health && c.health.state === 'key_read_only') return readOnlyStep();
           advance();
         }, function (err) {
           L.busy(next, false);
@@ -437,6 +543,35 @@
             showError(status, err, form);
             (form.querySelector('[aria-invalid="true"]') || key).focus();
           }
+        });
+      });
+    }
+
+    /* GET /api-key or levy's harmless test write says the key cannot write: warn before the
+     * user goes on (levy would import and calculate, but Rillet refuses every tax write). */
+    function readOnlyStep() {
+      var key = h('input', { type: 'password', name: 'api_key', autocomplete: 'off', spellcheck: 'false', required: true });
+      var next = h('button', { type: 'submit', text: 'Use this key' });
+      frame('key', 'This API key is read-only', [
+        h('div', { class: 'notice warn key-read-only', role: 'alert' },
+          h('strong', { text: 'Rillet says this key is read-only. ' }),
+          'levy could import and calculate, but Rillet would refuse every tax write. Create a key without “read-only” in Rillet (Organization Settings → API Access) and paste it here.',
+          conn.health && conn.health.detail ? h('div', { class: 'muted', text: conn.health.detail }) : null),
+        L.field({ label: 'Rillet API key with write access', input: key, field: 'api_key' })
+      ], [h('button', { type: 'button', class: 'secondary', text: 'Continue read-only', onclick: function () { advance(); } }), next], function (form) {
+        var v = key.value.trim();
+        L.clearFieldErrors(form);
+        if (!v) { key.setAttribute('aria-invalid', 'true'); document.getElementById(key.id + '-err').textContent = 'Paste the API key from Rillet.'; key.focus(); return; }
+        L.busy(next, true);
+        L.api('POST', '/v1/connections/' + encodeURIComponent(conn.id) + '/api-key', { api_key: v }).then(function (c) {
+          conn = c;
+          if (c.health && c.health.state === 'key_read_only') return readOnlyStep();
+          advance();
+        }, function (err) {
+          L.busy(next, false);
+          key.setAttribute('aria-invalid', 'true');
+          document.getElementById(key.id + '-err').textContent = err.code === 'invalid_api_key' ? 'Rillet refused this key: ' + err.message : err.message;
+          key.focus();
         });
       });
     }
@@ -529,11 +664,68 @@
       });
     }
 
+    /* Step 6: levy cannot check a signing token until Rillet sends a delivery signed with it,
+     * so this step does not say "Connected." before one is verified: it waits (polling the
+     * connection's health), and says so when Rillet's deliveries are refused, with the token
+     * field right there (POST …/webhook-secret replaces it in place, same URL). */
     function doneStep() {
-      frame('done', 'Rillet is connected', [
-        h('div', { class: 'notice ok', role: 'status' }, h('strong', { text: 'Connected.' }), ' The initial import has started; invoices are taxed as they arrive.'),
+      var slot = h('div', { class: 'verify-slot' });
+      var form = frame('done', 'Checking the webhook', [
+        h('p', { text: 'The initial import has started. levy cannot check the signing token until Rillet sends a delivery signed with it: change or create an invoice in Rillet (levy’s first tax write also sends one).' }),
+        slot,
         h('p', { class: 'muted', text: 'Subscribe the regions where you collect tax on the Regions page: levy only taxes ship-tos in subscribed regions with tax calculation on.' })
       ], [h('button', { type: 'submit', text: 'Done' })], function () { dlg.close(); });
+      var shown = null, timer = null;
+      function render(c) {
+        var st = (c.health && c.health.state) || 'awaiting_webhook';
+        if (st === shown) return;
+        shown = st;
+        L.clear(slot);
+        if (st === 'connected') {
+          form.querySelector('h2').textContent = 'Rillet is connected';
+          slot.appendChild(h('div', { class: 'notice ok verify-state', role: 'status', dataset: { state: st } },
+            h('strong', { text: 'Connected.' }), ' A delivery from Rillet was verified with this signing token; invoices are taxed as they arrive.'));
+        } else if (st === 'webhook_failing') {
+          var tok = h('input', { type: 'password', name: 'signing_token', autocomplete: 'off', spellcheck: 'false' });
+          var again = h('button', { type: 'button', text: 'Replace signing token' });
+          slot.appendChild(h('div', { class: 'notice error verify-state', role: 'alert', dataset: { state: st } },
+            h('strong', { text: 'Rillet’s deliveries are refused. ' }), c.health.sentence || '',
+            h('div', { text: 'Copy the Webhook Token again from the webhook’s page in Rillet and paste it here; the webhook URL stays the same.' })));
+          slot.appendChild(L.field({ label: 'Webhook signing token', input: tok, field: 'signing_token' }));
+          slot.appendChild(h('div', { class: 'actions' }, again));
+          again.addEventListener('click', function () {
+            var v = tok.value.trim();
+            if (!v) { tok.setAttribute('aria-invalid', 'true'); document.getElementById(tok.id + '-err').textContent = 'Paste the webhook token from Rillet.'; tok.focus(); return; }
+            L.busy(again, true);
+            L.api('POST', '/v1/connections/' + encodeURIComponent(conn.id) + '/webhook-secret', { signing_token: v }).then(function (nc) {
+              conn = nc; shown = null; render(nc); poll();
+            }, function (err) { L.busy(again, false); document.getElementById(tok.id + '-err').textContent = err.message; tok.focus(); });
+          });
+        } else if (st === 'key_read_only' || st === 'key_invalid' || st === 'import_failed') {
+          slot.appendChild(h('div', { class: 'verify-state', dataset: { state: st } }, healthNotice(c.health),
+            h('p', { class: 'muted', text: 'Fix it on the connection card (Repair) after closing this window.' })));
+        } else {
+          slot.appendChild(h('div', { class: 'notice info verify-state', role: 'status', dataset: { state: st } },
+            h('strong', { text: 'Waiting for the first verified delivery from Rillet… ' }),
+            'This turns to Connected when a delivery’s signature matches the token you pasted.'));
+        }
+      }
+      function poll() {
+        clearTimeout(timer);
+        if (!dlg.open || !document.contains(slot)) return;
+        timer = setTimeout(function () {
+          if (!dlg.open || !document.contains(slot)) return;
+          L.api('GET', '/v1/connections/' + encodeURIComponent(conn.id)).then(function (c) {
+            if (!document.contains(slot)) return;
+            conn = c;
+            var typing = slot.querySelector('input') && (slot.querySelector('input').value || slot.querySelector('input') === document.activeElement);
+            if (!typing) render(c);
+            if (!c.health || c.health.state !== 'connected') poll();
+          }, function () { poll(); });
+        }, POLL_MS);
+      }
+      render(conn);
+      if (!conn.health || conn.health.state !== 'connected') poll();
     }
 
     function advance() {

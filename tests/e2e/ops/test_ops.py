@@ -605,6 +605,12 @@ def case_openapi(tmp):
             api("GET", "/v1/bulk/" + js["id"])                                               # kind backfill_preview
             api("GET", "/v1/bulk")
         api("GET", "/v1/connections/%s/backfill/previews/bfp_nosuch" % cid)                   # 404
+        # in-place repair (issue 17): the same key again, a refused key, a re-run of the import
+        st, js, text, _ = api("POST", "/v1/connections/%s/api-key" % cid, {"api_key": key})
+        check("POST api-key -> 200 with health", st == 200 and js.get("health", {}).get("state"), text[:200])
+        api("POST", "/v1/connections/%s/api-key" % cid, {"api_key": "rk_wrong_0000"})       # 422
+        st, js, text, _ = api("POST", "/v1/connections/%s/import" % cid)
+        check("POST import -> 202", st == 202 and js.get("status") == "queued", text[:200])
         api("GET", "/v1/connections/con_nosuch")                                              # 404
         api("DELETE", "/v1/connections/" + cid)
         api("GET", "/v1/connections/" + cid)

@@ -210,7 +210,8 @@ class Env:
                    {"Authorization": "Bearer " + self.key, "X-Rillet-API-Version": "4"})
 
     def connect(self, regions=("US-CA", "US-NY", "US-TX", "US-WA", "US-IL", "US-FL", "US-CO"),
-                events=None, tax_from="2026-01-01", currency="USD"):
+                events=None, tax_from="2026-01-01", currency="USD",
+                paste_token=None, api_key=None):
         """CONTRACT §2.3: subscribe regions, connect, pick a USD subsidiary, create the webhook in
         the simulator (events: by default one levy does not use, so only the test's own
         deliveries reach levy), hand levy the signing token, wait for the import."""
@@ -220,7 +221,7 @@ class Env:
                 raise RuntimeError("subscribe %s: %s %s" % (code, st, text))
         # the simulator's documents are dated from 2026-01-01 (a connection's default is the day
         # it is made: docs/connector.md "Scope")
-        body = {"provider": "rillet", "api_key": self.key}
+        body = {"provider": "rillet", "api_key": api_key or self.key}
         if tax_from:
             body["tax_documents_from"] = tax_from
         st, con, text, _ = self.L("POST", "/v1/connections", body)
@@ -241,8 +242,11 @@ class Env:
         if st not in (200, 201):
             raise RuntimeError("sim webhook: %s %s" % (st, text))
         self.signing_token = hook["signing_token"]
+        self.hook_id = hook.get("id")
+        # paste_token: what the user pastes into levy (a wrong token in the health tests)
         st, con, text, _ = self.L("POST", "/v1/connections/%s/webhook-secret" % self.cid,
-                                  {"signing_token": self.signing_token})
+                                  {"signing_token": paste_token or self.signing_token})
+        self.after_secret = con
         if st != 200:
             raise RuntimeError("secret: %s %s" % (st, text))
 

@@ -611,7 +611,7 @@ def test_faults(sim, rec, hook, tok, body):
     for code in (500, 502):
         sim.ctl("POST", "/_sim/faults", {"fail_next": 1, "status": code})
         check("injected %d" % code, sim.req("GET", "/organizations/self")[0] == code)
-    check("bad fault status -> 400", sim.ctl("POST", "/_sim/faults", {"fail_next": 1, "status": 404})[0] == 400)
+    check("bad fault status -> 400", sim.ctl("POST", "/_sim/faults", {"fail_next": 1, "status": 418})[0] == 400)
     # drop
     before = len(rec.of("/ok"))
     sim.ctl("POST", "/_sim/faults", {"drop": 1})
