@@ -385,7 +385,12 @@ function M.rejected(c, crow, calc, err, request_id, ikey, at)
   store.transaction(function()
     if type(got) ~= "table" or nn(got.id) ~= id then return end
     local outcome = docs.apply(crow, doc_type, got, "write-back check")
-    if outcome == "updated" or superseded_since(doc_type, id, calc.id) then
+    -- the calculation was for other tax inputs than Rillet's document has now: levy may hold
+    -- the current copy already (a delivery applied while the write was in flight; for a paid
+    -- invoice that starts no new calculation), so compare fingerprints, not only the outcome
+    local now_row = load_doc(doc_type, id)
+    if outcome == "updated" or superseded_since(doc_type, id, calc.id) or
+        (now_row and now_row.fingerprint ~= calc.fingerprint) then
       done = true
       record("superseded", "Rillet refused the write (" .. tostring(err.message) .. "): GET shows the document " ..
         "changed since levy's calculation (version " .. tostring(nn(got.updated_at)) .. "); recalculating " ..
