@@ -18,6 +18,9 @@ simulator with deliveries to levy (each case failed on the base commit):
     reason agree; never `written` while Rillet does not hold levy's tax (before: tax_status
     `written` with reason `paid_before_calculation`, Rillet holding 0.00). After a
     reconciliation it is flagged `drift`.
+ G. a sweep whose products and invoices fill a job run's pages exactly (1 + 2 of 3): the
+    continuation run listed the completed entities again and never reached the credit memos (a
+    credit memo with its CREATED delivery lost was never imported).
  F. a document dated in a books period closed a moment ago: levy read the period for another
     document of the same month seconds before the close; a document of that month created
     right after the close is not written (reason `closed_period`, Rillet holds 0.00; before:
@@ -193,6 +196,23 @@ def main():
         d = L("invoice", x2["id"]) or {}
         check("D: the write to the deleted X2 got 404: X2 is `deleted` (not `failed`)", dx2,
               (d.get("tax_status"), d.get("reason"), d.get("history", [])[-3:]))
+
+        # G. a sweep whose products and invoices take exactly one job run's pages (1 + 2 of 3):
+        # a credit memo whose only delivery was lost must still be swept
+        for _ in range(105):
+            create(TODAY)
+        env.S("POST", "/_sim/faults", {"drop": 1})
+        st, cm0, text, _ = env.S("POST", "/credit-memos", {
+            "customer_id": customers[1], "subsidiary_id": sub, "credit_memo_date": str(TODAY),
+            "items": [{"description": "credit", "price": {"product_id": products[0], "quantity": 1,
+                                                          "amount_per_unit": {"amount": "15.00", "currency": "USD"}}}]})
+        check("G: 105 more invoices, and a credit memo created with its CREATED delivery dropped", st == 200, text[:200])
+        common.wait_for(quiet, 120, 0.3)
+        st, _, text, _ = env.L("POST", "/v1/connections/%s/sync" % env.cid)
+        check("G: POST /v1/connections/{id}/sync -> 202", st == 202, text)
+        dm0 = common.wait_for(lambda: L("credit_memo", cm0["id"]), 90, 0.5)
+        check("G: the sweep (products, 2 pages of invoices, then credit memos over two job runs) imported the "
+              "credit memo", dm0, "")
 
         # A. a hand-taxed invoice levy left alone, deleted with the DELETED delivery dropped
         y = create(TODAY, drop=True)
