@@ -151,6 +151,7 @@ local function run_error(job, crow, run, err)
     conn.set_error(crow.id, "invalid_api_key", "Rillet refused the API key: " .. err.message)
     store.exec("UPDATE reconciliation_runs SET state = 'failed', error = ?, finished_at = ? WHERE id = ?",
       err.message, time.iso_ms(time.now_ms()), run.id)
+    store.exec("DELETE FROM reconciliation_seen WHERE run_id = ?", run.id)
     return
   end
   return jobs.retry(err.retry_after_ms or writeback.backoff_ms(math.min(job.attempts or 1, 8)),
