@@ -231,11 +231,15 @@ function M.apply(conn, doc_type, doc, source, raw_text)
     if M.is_paid(doc_type, status) and row.calculation_id then
       -- fully paid: not re-taxed. levy's last result is for earlier content, so the reason
       -- it gave then (`no_tax_due`, `written`...) no longer describes this document: say it
-      -- was paid before levy calculated its current content (tax_status is kept: a `written`
-      -- one stays in the reconciliation, which compares Rillet with levy's last write; a
-      -- `failed` one keeps its error)
-      if row.tax_status ~= "failed" and row.reason ~= "paid_before_calculation" then
-        store.exec("UPDATE " .. T.table .. " SET reason = 'paid_before_calculation', reason_detail = ? WHERE id = ?",
+      -- was paid before levy calculated its current content, and say it in the status too:
+      -- `written` means Rillet holds levy's tax for the document as it is, which nobody
+      -- calculated (a full-replace edit also clears the tax in Rillet). A `failed` one keeps
+      -- its error, a `drift` one its flag. The reconciliation still compares it with levy's last write (a difference
+      -- becomes `drift`, counted as what Rillet holds).
+      if row.tax_status ~= "failed" and row.tax_status ~= "drift" and
+          (row.reason ~= "paid_before_calculation" or row.tax_status == "written") then
+        store.exec("UPDATE " .. T.table .. " SET tax_status = CASE WHEN tax_status = 'written' " ..
+          "THEN 'calculated' ELSE tax_status END, reason = 'paid_before_calculation', reason_detail = ? WHERE id = ?",
           "paid in full in Rillet; its tax inputs changed after levy's last calculation", id)
         M.history(doc_type, id, { kind = "event", outcome = "paid_before_calculation",
           message = "tax inputs changed on a paid document: not re-taxed (levy's last result is for earlier content)" })
@@ -271,12 +275,14 @@ function M.lost_written_tax(doc_type, row, status, rillet_tax, source)
   return money.cmp(rillet_tax, row.levy_tax) ~= 0
 end
 
--- DELETED event: keep the document, mark it deleted. Inside a transaction.
-function M.mark_deleted(doc_type, id)
+-- DELETED event (or a 404 from Rillet for the document: `how` says which): keep the
+-- document, mark it deleted. Inside a transaction.
+function M.mark_deleted(doc_type, id, how)
   local T = M.TYPES[doc_type]
   local n = store.exec("UPDATE " .. T.table .. " SET deleted = 1, tax_status = 'deleted' WHERE id = ? AND deleted = 0", id)
   if n > 0 then
-    M.history(doc_type, id, { kind = "event", outcome = "deleted", message = "deleted in Rillet" })
+    M.history(doc_type, id, { kind = "event", outcome = "deleted",
+      message = "deleted in Rillet" .. (how and (" (" .. how .. ")") or "") })
   end
   return n > 0 and "deleted" or "unknown"
 end

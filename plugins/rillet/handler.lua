@@ -344,7 +344,8 @@ local function list_reconciliation(req)
   for _, r in ipairs(store.rows("SELECT * FROM reconciliation_runs WHERE " .. where .. " ORDER BY id DESC LIMIT ?",
       table.unpack(args))) do
     runs[#runs + 1] = { id = r.id, connection_id = r.connection_id, state = r.state, started_at = r.started_at,
-      finished_at = opt(r.finished_at), checked = r.checked, drift = r.drift, error = opt(r.error) }
+      finished_at = opt(r.finished_at), checked = r.checked, drift = r.drift, error = opt(r.error),
+      phase = opt(r.phase), listed = r.listed }
   end
   return 200, json.encode({ data = json.array(data), runs = json.array(runs) }), JSON_HEADERS
 end

@@ -46,8 +46,14 @@ local function busy(crow)
   return n >= cap - cap // M.HEADROOM
 end
 
+-- Documents levy wrote before but now leaves alone because of their state in Rillet (paid,
+-- credited, voided, in a closed period): a difference on them is flagged `drift`, not
+-- rewritten.
+local LEFT_ALONE = { paid_before_calculation = true, credited = true, voided = true, closed_period = true }
+
 -- Documents in scope after (doc_type, id): levy wrote tax onto them, not deleted, and no
--- calculation or write-back of levy's own is under way (`written`, or flagged `drift`).
+-- calculation or write-back of levy's own is under way (`written`, flagged `drift`, or
+-- left alone with a LEFT_ALONE reason: e.g. a paid invoice levy wrote, edited since).
 local ORDER = { "credit_memo", "invoice" }
 local function next_docs(cid, after_type, after_id, n)
   local out = {}
@@ -55,9 +61,10 @@ local function next_docs(cid, after_type, after_id, n)
     if #out >= n then break end
     if not after_type or dt >= after_type then
       local T = docs.TYPES[dt]
-      local rows = store.rows("SELECT id, number, status, levy_tax, rillet_taxed_amount, calculation_id, tax_status FROM " ..
+      local rows = store.rows("SELECT id, number, status, levy_tax, rillet_taxed_amount, calculation_id, tax_status, reason FROM " ..
         T.table .. " WHERE connection_id = ? AND deleted = 0 AND written_at IS NOT NULL " ..
-        "AND tax_status IN ('written', 'drift') AND id > ? ORDER BY id LIMIT ?",
+        "AND (tax_status IN ('written', 'drift') OR (tax_status = 'calculated' AND reason IN " ..
+        "('paid_before_calculation', 'credited', 'voided', 'closed_period'))) AND id > ? ORDER BY id LIMIT ?",
         cid, (after_type == dt and after_id) or "", n - #out)
       for _, r in ipairs(rows) do r.doc_type = dt; out[#out + 1] = r end
     end
@@ -79,7 +86,7 @@ local function check_one(c, crow, run, r)
   if not got then
     if err.kind == "http" and err.status == 404 then
       store.transaction(function()
-        docs.mark_deleted(r.doc_type, r.id)
+        docs.mark_deleted(r.doc_type, r.id, "reconciliation: GET answers 404")
         record(run, crow.id, r, nil, "the document no longer exists in Rillet", "marked deleted")
         store.exec("UPDATE reconciliation_runs SET checked = checked + 1 WHERE id = ?", run.id)
       end)
@@ -105,13 +112,20 @@ local function check_one(c, crow, run, r)
     local reason = "Rillet holds " .. tostring(held) .. " tax, levy last wrote " .. tostring(r.levy_tax)
     local status = nn(got.status)
     local outcome = docs.apply(crow, r.doc_type, got, "reconciliation")
-    if docs.is_paid(r.doc_type, status) then
+    local left = docs.is_paid(r.doc_type, status) and "invoice paid: levy does not write paid invoices"
+    if not left and LEFT_ALONE[r.reason or ""] then
+      local row = store.row("SELECT reason, reason_detail FROM " .. T.table .. " WHERE id = ?", r.id) or {}
+      if LEFT_ALONE[row.reason or ""] then
+        left = tostring(scope.LABELS[row.reason] or row.reason) .. ": " .. tostring(row.reason_detail)
+      end
+    end
+    if left then
       store.exec("UPDATE " .. T.table .. " SET tax_status = 'drift', last_error = ? WHERE id = ?",
-        reason .. " (invoice paid: levy does not write paid invoices)", r.id)
-      scope.set(r.doc_type, r.id, "drift", reason .. " (invoice paid: levy does not write paid invoices)")
+        reason .. " (" .. left .. ")", r.id)
+      scope.set(r.doc_type, r.id, "drift", reason .. " (" .. left .. ")")
       docs.history(r.doc_type, r.id, { kind = "reconciliation", outcome = "drift",
-        message = reason .. "; the invoice is paid: flagged, not rewritten" })
-      record(run, crow.id, r, held, reason .. "; the invoice is paid", "flagged drift")
+        message = reason .. "; " .. left .. ": flagged, not rewritten" })
+      record(run, crow.id, r, held, reason .. "; " .. left, "flagged drift")
       return
     end
     local action
@@ -127,7 +141,117 @@ local function check_one(c, crow, run, r)
   return true
 end
 
--- rillet.reconcile (key = connection id): one run, resumable from its cursor.
+M.PAGES_PER_RUN = 3            -- listing pages per job run (then it re-queues itself at once)
+
+local LIST_PHASES = { list_invoices = "invoice", list_credit_memos = "credit_memo" }
+local NEXT_PHASE = { list_invoices = "list_credit_memos", list_credit_memos = "check" }
+
+-- A request error in a run -> the job's return values.
+local function run_error(job, crow, run, err)
+  if err.kind == "rate" then return jobs.retry(err.retry_after_ms, "rate limit") end
+  if err.kind == "http" and (err.status == 401 or err.status == 403) then
+    conn.set_error(crow.id, "invalid_api_key", "Rillet refused the API key: " .. err.message)
+    store.exec("UPDATE reconciliation_runs SET state = 'failed', error = ?, finished_at = ? WHERE id = ?",
+      err.message, time.iso_ms(time.now_ms()), run.id)
+    store.exec("DELETE FROM reconciliation_seen WHERE run_id = ?", run.id)
+    return
+  end
+  return jobs.retry(err.retry_after_ms or writeback.backoff_ms(math.min(job.attempts or 1, 8)),
+    "reconciliation: " .. tostring(err.message))
+end
+
+local function reload(run)
+  return store.row("SELECT * FROM reconciliation_runs WHERE id = ?", run.id)
+end
+
+-- Listing phase: one page of every invoice / credit memo of the subsidiary (no updated.gt, so
+-- it sees what every lost delivery and the sweep's watermark could hide). Each is marked seen;
+-- a document levy did not have is imported and listed as a difference. Returns true, or nil,
+-- err on a request error.
+local function list_page(c, crow, run, dt)
+  local T = docs.TYPES[dt]
+  local items, nc = c:page(T.path, T.list_key, { subsidiary_id = crow.subsidiary_id, limit = "100",
+                                                 cursor = run.list_cursor })
+  if not items then return nil, nc end
+  store.transaction(function()
+    for _, item in ipairs(items) do
+      local id = type(item) == "table" and nn(item.id)
+      if type(id) == "string" then
+        store.exec("INSERT OR IGNORE INTO reconciliation_seen(run_id, doc_type, doc_id) VALUES (?,?,?)",
+          run.id, dt, id)
+        -- documents levy holds are compared by the check phase (those it wrote) and kept
+        -- current by deliveries and the sweep; one levy never received is imported here
+        local known = store.row("SELECT 1 AS x FROM " .. T.table .. " WHERE id = ?", id)
+        if not known and docs.apply(crow, dt, item, "reconciliation") == "created" then
+          local r = store.row("SELECT id, number, levy_tax FROM " .. T.table .. " WHERE id = ?", id) or { id = id }
+          r.doc_type = dt
+          local why = "levy had not seen this document (every delivery of it was lost)"
+          record(run, crow.id, r, util.amount(item.taxed_amount), why, "imported, calculation queued")
+          docs.history(dt, id, { kind = "reconciliation", outcome = "repair", message = why })
+        end
+      end
+    end
+    local phase = run.phase
+    if nc == nil then phase = NEXT_PHASE[run.phase] end
+    store.exec("UPDATE reconciliation_runs SET list_cursor = ?, phase = ?, listed = listed + ? WHERE id = ?",
+      nc, phase, #items, run.id)
+  end)
+  return true
+end
+
+-- Documents levy holds (not deleted) that this run's complete listing did not show. One
+-- created in Rillet after the listing went past it is read too (GET answers it: applied).
+local function missing_docs(cid, run, n)
+  local out = {}
+  for _, dt in ipairs(ORDER) do
+    if #out >= n then break end
+    local T = docs.TYPES[dt]
+    local rows = store.rows("SELECT d.id, d.number, d.status, d.levy_tax, d.tax_status FROM " .. T.table ..
+      " d WHERE d.connection_id = ? AND d.deleted = 0 AND NOT EXISTS " ..
+      "(SELECT 1 FROM reconciliation_seen s WHERE s.run_id = ? AND s.doc_type = ? AND s.doc_id = d.id) " ..
+      "ORDER BY d.id LIMIT ?", cid, run.id, dt, n - #out)
+    for _, r in ipairs(rows) do r.doc_type = dt; out[#out + 1] = r end
+  end
+  return out
+end
+
+-- A document the listing did not show: GET it. 404 -> deleted in Rillet (marked deleted, a
+-- reconciliation row, history); a copy -> applied (it exists: the listing missed it).
+local function check_missing(c, crow, run, r)
+  local T = docs.TYPES[r.doc_type]
+  local got, err = c:get(T.path .. "/" .. r.id)
+  if not got then
+    if err.kind == "http" and err.status == 404 then
+      store.transaction(function()
+        docs.mark_deleted(r.doc_type, r.id, "reconciliation: not in Rillet's listing, GET answers 404")
+        record(run, crow.id, r, nil, "the document no longer exists in Rillet (its DELETED delivery never " ..
+          "reached levy)", "marked deleted")
+      end)
+      return true
+    end
+    return nil, err
+  end
+  store.transaction(function()
+    store.exec("INSERT OR IGNORE INTO reconciliation_seen(run_id, doc_type, doc_id) VALUES (?,?,?)",
+      run.id, r.doc_type, r.id)
+    docs.apply(crow, r.doc_type, got, "reconciliation")
+  end)
+  return true
+end
+
+local function finish_run(cid, run)
+  store.transaction(function()
+    store.exec("UPDATE reconciliation_runs SET state = 'done', finished_at = ?, list_cursor = NULL WHERE id = ?",
+      time.iso_ms(time.now_ms()), run.id)
+    store.exec("DELETE FROM reconciliation_seen WHERE run_id = ?", run.id)
+  end)
+  log.info("rillet reconciliation done", { connection = cid, run = run.id })
+end
+
+-- rillet.reconcile (key = connection id): one run, resumable from its cursor. Phases: list
+-- every invoice, then every credit memo (applying each copy); check the documents levy wrote
+-- against a fresh GET each; read the documents the listing did not show (deletions). A run
+-- started before the listing existed (phase NULL) only checks.
 function M.run(job)
   local cid = (job.payload or {}).connection_id
   local crow = conn.get(cid)
@@ -135,33 +259,44 @@ function M.run(job)
   local run = store.row("SELECT * FROM reconciliation_runs WHERE connection_id = ? AND state = 'running' ORDER BY id DESC LIMIT 1", cid)
   if not run then
     local now = time.now_ms()
-    store.exec([[INSERT INTO reconciliation_runs(connection_id, state, started_at, started_ms, checked, drift)
-      VALUES (?, 'running', ?, ?, 0, 0)]], cid, time.iso_ms(now), now)
+    store.exec([[INSERT INTO reconciliation_runs(connection_id, state, started_at, started_ms, checked, drift, phase)
+      VALUES (?, 'running', ?, ?, 0, 0, 'list_invoices')]], cid, time.iso_ms(now), now)
     run = store.row("SELECT * FROM reconciliation_runs WHERE connection_id = ? AND state = 'running' ORDER BY id DESC LIMIT 1", cid)
   end
   local c, cerr = conn.client(crow)
   if not c then return jobs.dead(cerr) end
-  local list = next_docs(cid, run.cursor_type, run.cursor_id, M.PER_RUN)
+  if LIST_PHASES[run.phase or ""] then
+    for _ = 1, M.PAGES_PER_RUN do
+      if busy(crow) then return jobs.retry(5000, "reconciliation: leaving the request budget to live work") end
+      local ok, err = list_page(c, crow, run, LIST_PHASES[run.phase])
+      if not ok then return run_error(job, crow, run, err) end
+      run = reload(run)
+      if not LIST_PHASES[run.phase or ""] then break end
+    end
+    return jobs.retry(0, "reconciliation: continuing")
+  end
+  if run.phase == nil or run.phase == "check" then
+    local list = next_docs(cid, run.cursor_type, run.cursor_id, M.PER_RUN)
+    for _, r in ipairs(list) do
+      if busy(crow) then return jobs.retry(5000, "reconciliation: leaving the request budget to live work") end
+      local ok, err = check_one(c, crow, run, r)
+      if not ok then return run_error(job, crow, run, err) end
+      store.exec("UPDATE reconciliation_runs SET cursor_type = ?, cursor_id = ? WHERE id = ?", r.doc_type, r.id, run.id)
+    end
+    if #list >= M.PER_RUN then return jobs.retry(0, "reconciliation: continuing") end
+    if run.phase == nil then return finish_run(cid, run) end
+    store.exec("UPDATE reconciliation_runs SET phase = 'missing' WHERE id = ?", run.id)
+    return jobs.retry(0, "reconciliation: continuing")
+  end
+  -- phase "missing"
+  local list = missing_docs(cid, run, M.PER_RUN)
   for _, r in ipairs(list) do
     if busy(crow) then return jobs.retry(5000, "reconciliation: leaving the request budget to live work") end
-    local ok, err = check_one(c, crow, run, r)
-    if not ok then
-      if err.kind == "rate" then return jobs.retry(err.retry_after_ms, "rate limit") end
-      if err.kind == "http" and (err.status == 401 or err.status == 403) then
-        conn.set_error(crow.id, "invalid_api_key", "Rillet refused the API key: " .. err.message)
-        store.exec("UPDATE reconciliation_runs SET state = 'failed', error = ?, finished_at = ? WHERE id = ?",
-          err.message, time.iso_ms(time.now_ms()), run.id)
-        return
-      end
-      return jobs.retry(err.retry_after_ms or writeback.backoff_ms(math.min(job.attempts or 1, 8)),
-        "reconciliation: " .. tostring(err.message))
-    end
-    store.exec("UPDATE reconciliation_runs SET cursor_type = ?, cursor_id = ? WHERE id = ?", r.doc_type, r.id, run.id)
+    local ok, err = check_missing(c, crow, run, r)
+    if not ok then return run_error(job, crow, run, err) end
   end
   if #list >= M.PER_RUN then return jobs.retry(0, "reconciliation: continuing") end
-  store.exec("UPDATE reconciliation_runs SET state = 'done', finished_at = ? WHERE id = ?",
-    time.iso_ms(time.now_ms()), run.id)
-  log.info("rillet reconciliation done", { connection = cid, run = run.id })
+  finish_run(cid, run)
 end
 
 -- Scheduled every minute: a connection whose last reconciliation started an interval ago

@@ -24,9 +24,6 @@ M.MANUAL_POLICIES = { respect_manual = true, overwrite = true }
 
 -- How long the last closed books period read from Rillet is trusted.
 M.PERIOD_TTL_MS = 10 * 60 * 1000
--- ... and for documents dated before this month (a period may have closed a moment ago; a
--- change of the connection's scope settings forgets the cached answer)
-M.OLD_DOC_TTL_MS = 60 * 1000
 
 -- Default "tax documents dated from": the connection's day counted at UTC-12 (the westernmost
 -- zone), so that an invoice dated "today" in the organisation's own timezone, wherever it is,
@@ -241,18 +238,23 @@ end
 ---------------------------------------------------------------- closed books periods
 
 -- The end date of the last closed books period (nil when none was ever closed), read from
--- GET /books/periods/last-closed and trusted for PERIOD_TTL_MS for documents dated this month
--- (or inside the cached closed period), OLD_DOC_TTL_MS for older documents. Returns ok, closed_through,
--- err: ok = false when Rillet could not tell (err is the client error).
+-- GET /books/periods/last-closed. The cached answer is used only where a period closing since
+-- cannot change the decision: for a document dated this month (PERIOD_TTL_MS: its period is
+-- open until the month ends) and for one dated inside the cached closed period (periods close
+-- in order). A document dated before this month and after the cached boundary lies in the
+-- period that may close next, so the answer is read afresh before every such write: a period
+-- closed a moment ago is never written into (month.py found documents created right after a
+-- close written within the old one-minute cache). Returns ok, closed_through, err: ok = false
+-- when Rillet could not tell (err is the client error).
 function M.closed_through(crow, client, date)
   local now = time.now_ms()
-  -- a document dated before this month may lie in a period closed a moment ago: asked afresh
-  -- (unless the cached answer already says closed); this month's documents use the cache
-  local month = time.date(now - 12 * 3600 * 1000):sub(1, 8) .. "01"
+  -- this month counted at UTC+14 (the easternmost zone): a month that has ended anywhere is
+  -- not "this month"
+  local month = time.date(now + 14 * 3600 * 1000):sub(1, 8) .. "01"
   local recent = type(date) == "string" and date >= month
+  local inside = crow.closed_through and type(date) == "string" and date <= crow.closed_through
   local age = crow.closed_checked_ms and now - crow.closed_checked_ms
-  if age and (age < M.OLD_DOC_TTL_MS or (age < M.PERIOD_TTL_MS and
-      (recent or (crow.closed_through and type(date) == "string" and date <= crow.closed_through)))) then
+  if age and age < M.PERIOD_TTL_MS and (recent or inside) then
     return true, crow.closed_through
   end
   local data, err = client:get("/books/periods/last-closed")

@@ -43,6 +43,15 @@ local function load_doc(doc_type, id)
     " d LEFT JOIN connections c ON c.id = d.connection_id WHERE d.id = ?", id)
 end
 
+-- The write of calculation calc_id was answered, but the document has a newer calculation by
+-- now (a delivery or a re-read came in while the request was in flight): the newer one
+-- decides the document's state. What Rillet answered is recorded, and the document is
+-- calculated again on what levy holds now, so its state never rests on the older answer.
+local function superseded_since(doc_type, id, calc_id)
+  local r = load_doc(doc_type, id)
+  return not r or r.deleted == 1 or r.calculation_id ~= calc_id
+end
+
 local function amt(v)
   if type(v) == "string" and money.is_decimal(v) then return v end
   return "0"
@@ -419,6 +428,83 @@ function M.check_after_write(c, crow, row, calc, result, ikey, rid, status, unve
   end
 end
 
+-- Rillet refused a write-back with 404 (the document is gone) or 400/409/422 (e.g. "not a
+-- line of this document": an edit replaced the lines since the copy levy calculated, and the
+-- delivery that said so was lost or is still queued). levy does not end `failed` on its own
+-- stale copy: it re-reads the document with GET.
+--   404 (on the write or the re-read) -> the document is marked deleted (history, reason).
+--   a newer calculation exists, or the copy read differs in its tax inputs -> superseded: the
+--     copy is applied (which queues the calculation of the current content), nothing failed.
+--   the same content -> nil: the rejection stands (the caller fails or retries as before).
+-- Returns nil, or a table of the job's return values.
+function M.rejected(c, crow, calc, err, request_id, ikey, at)
+  local doc_type, id = calc.doc_type, calc.doc_id
+  local T = docs.TYPES[doc_type]
+  local function record(outcome, message)
+    store.exec([[INSERT INTO writebacks(doc_type, doc_id, calculation_id, idempotency_key, request_id,
+      http_status, outcome, response, attempted_at) VALUES (?,?,?,?,?,?,?,?,?)]],
+      doc_type, id, calc.id, ikey, request_id, err.status, outcome, err.message, at)
+    docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, request_id = request_id,
+      http_status = err.status, outcome = outcome, message = message })
+  end
+  local got, gerr
+  if err.status ~= 404 then
+    got, gerr = c:get(T.path .. "/" .. id)
+    if not got and not (gerr.kind == "http" and gerr.status == 404) then
+      -- cannot tell whether the rejection is about a stale copy: try again later
+      store.transaction(function()
+        record("retry", "Rillet refused the write (" .. tostring(err.message) .. "); re-reading the document " ..
+          "failed (" .. tostring(gerr.message) .. "): will try again")
+      end)
+      if gerr.kind == "rate" then return { jobs.retry(gerr.retry_after_ms, "rate limit") } end
+      local row = load_doc(doc_type, id) or {}
+      return { jobs.retry(gerr.retry_after_ms or M.backoff_ms(math.min((row.write_failures or 0) + 1, 8)),
+        "write-back re-read: " .. tostring(gerr.message)) }
+    end
+  end
+  if not got then
+    store.transaction(function()
+      record("deleted", "Rillet answered " .. tostring(err.status) .. " (" .. tostring(err.message) ..
+        ")" .. (err.status == 404 and "" or "; GET answers 404") .. ": the document no longer exists in Rillet")
+      docs.mark_deleted(doc_type, id, "write-back: Rillet answers 404 for the document")
+    end)
+    metrics.inc("levy_writebacks_total", { result = "deleted" })
+    return {}
+  end
+  local done = false
+  store.transaction(function()
+    if type(got) ~= "table" or nn(got.id) ~= id then return end
+    local outcome = docs.apply(crow, doc_type, got, "write-back check")
+    -- the calculation was for other tax inputs than Rillet's document has now: levy may hold
+    -- the current copy already (a delivery applied while the write was in flight; for a paid
+    -- invoice that starts no new calculation), so compare fingerprints, not only the outcome
+    local now_row = load_doc(doc_type, id)
+    if outcome == "updated" or superseded_since(doc_type, id, calc.id) or
+        (now_row and now_row.fingerprint ~= calc.fingerprint) then
+      done = true
+      record("superseded", "Rillet refused the write (" .. tostring(err.message) .. "): GET shows the document " ..
+        "changed since levy's calculation (version " .. tostring(nn(got.updated_at)) .. "); recalculating " ..
+        "on what Rillet holds now")
+    end
+  end)
+  if done then
+    metrics.inc("levy_writebacks_total", { result = "superseded" })
+    return {}
+  end
+  return nil
+end
+
+-- Another write-back of the same document running now? Jobs of one (kind, key) are not
+-- serialised by the job runner (a queued successor is enqueued while one runs, and
+-- rillet.writeback runs 8 at a time); two writes of one document in flight at once let the
+-- answer to the older calculation land last (a `failed` from its stale line ids, or its tax
+-- recorded over the newer one's). A crash leaves no lock: jobs left running are re-queued.
+local function other_write_running(job)
+  if type(job.key) ~= "string" or type(job.id) ~= "string" then return false end
+  return store.row([[SELECT 1 AS x FROM jobs WHERE kind = 'rillet.writeback' AND key = ? AND state = 'running'
+    AND id <> ? LIMIT 1]], job.key, job.id) ~= nil
+end
+
 -- rillet.writeback
 function M.writeback(job)
   local p = job.payload or {}
@@ -427,6 +513,9 @@ function M.writeback(job)
   local row = load_doc(doc_type, id)
   if not row or row.deleted == 1 or row.conn_deleted then return end
   if row.calculation_id ~= p.calculation_id then return end -- superseded by a newer calculation
+  if other_write_running(job) then
+    return jobs.retry(250, "another write-back of this document is under way")
+  end
   local calc = store.row("SELECT * FROM calculations WHERE id = ?", p.calculation_id)
   if not calc or not calc.result then return end
   local result = util.decode_obj(calc.result)
@@ -551,11 +640,22 @@ function M.writeback(job)
     if why then
       return M.check_after_write(c, crow, row, calc, result, ikey, rid, status, unverified, why)
     end
+    local stale = false
     store.transaction(function()
       store.exec([[INSERT INTO writebacks(doc_type, doc_id, calculation_id, idempotency_key, request_id,
         http_status, outcome, response, attempted_at, doc_version) VALUES (?,?,?,?,?,?,?,?,?,?)]],
         doc_type, id, calc.id, ikey, rid, status, "written", nil, at,
         type(nn(data.updated_at)) == "string" and data.updated_at or nil)
+      if superseded_since(doc_type, id, calc.id) then
+        stale = true
+        docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, request_id = rid,
+          http_status = status, outcome = "superseded",
+          message = "POST " .. path .. " wrote " .. tostring(result.total_tax) .. " (Idempotency-Key " .. ikey ..
+            "), but a newer calculation of the document exists: it decides; recalculating" })
+        docs.apply(crow, doc_type, data, "write-back")
+        docs.enqueue_calc(doc_type, id, "write-back of an earlier calculation answered", true)
+        return
+      end
       local prev = ""
       if p.overwrite then
         prev = "; replaced tax not written by levy: Rillet held " .. tostring(p.overwrite) ..
@@ -573,10 +673,14 @@ function M.writeback(job)
         write_failures = 0 WHERE id = ?]], time.iso(now), id)
       docs.apply(crow, doc_type, data, "write-back")
     end)
-    metrics.inc("levy_writebacks_total", { result = "written" })
+    metrics.inc("levy_writebacks_total", { result = stale and "superseded" or "written" })
     return
   end
   local err = st_or_err
+  if err.kind == "http" and (err.status == 404 or err.status == 400 or err.status == 409 or err.status == 422) then
+    local handled = M.rejected(c, crow, calc, err, request_id, ikey, at)
+    if handled then return table.unpack(handled) end
+  end
   local too_old = now - (calc.created_ms or now) >= M.GIVE_UP_MS
   if err.kind == "rate" and not too_old then
     return jobs.retry(err.retry_after_ms, "rate limit")

@@ -103,10 +103,14 @@ local function sleep_ms(ms)
   return false
 end
 
-local function apply_faults()
+local function apply_faults(req)
   local f = state.faults()
   local fail = f.fail
-  if type(fail) == "table" and (fail.remaining or 0) > 0 then
+  -- `path`: only requests whose path contains it fail (e.g. "/taxes": the write-backs, not the
+  -- reads levy makes before them)
+  local hit = type(fail) == "table" and (fail.path == nil or
+    (type(req.path) == "string" and req.path:find(fail.path, 1, true) ~= nil))
+  if hit and (fail.remaining or 0) > 0 then
     fail.remaining = fail.remaining - 1
     state.set_faults(f)
     local h
@@ -137,7 +141,7 @@ api = function(fn, opts)
       local key = authenticate(req)
       local cfg = state.config()
       check_version(req, cfg)
-      ctx.extra_h = apply_faults()
+      ctx.extra_h = apply_faults(req)
       rate_limit(cfg, key.key_hash, key.hint)
       if opts.write and key.read_only == 1 then
         -- read_only_check = "after_lookup": a write to a document that does not exist is
@@ -975,7 +979,12 @@ local function ctl_faults(req)
       local ra = b.retry_after
       if ra == nil and st == 429 then ra = 1 end
       if ra ~= nil and math.type(ra) ~= "integer" then errs[#errs + 1] = { field = "retry_after", message = "must be an integer (seconds)" } end
-      f.fail = { remaining = n, status = st, retry_after = ra }
+      local path = b.path
+      if path ~= nil and (type(path) ~= "string" or path == "" or #path > 200) then
+        errs[#errs + 1] = { field = "path", message = "must be a non-empty string (a part of the request path)" }
+        path = nil
+      end
+      f.fail = { remaining = n, status = st, retry_after = ra, path = path }
     end
     for _, k in ipairs({ "latency_ms", "drop", "duplicate", "reorder", "replay_taxes" }) do
       local v = int(k, 0, k == "latency_ms" and 60000 or nil)

@@ -334,8 +334,9 @@
       var ACTIONS = {
         'write-back re-queued': 'tax written again',
         'recalculated (the document changed in Rillet)': 'the document changed in Rillet: tax recalculated and written again',
-        'flagged drift': 'left as it is (the invoice is paid, levy does not change paid invoices) and flagged for review',
-        'marked deleted': 'the document was deleted in Rillet: levy no longer counts it'
+        'flagged drift': 'left as it is (levy does not change paid, credited or voided documents, nor closed periods) and flagged for review',
+        'marked deleted': 'the document was deleted in Rillet: levy no longer counts it',
+        'imported, calculation queued': 'levy had never received this document: imported and taxed'
       };
       function docLink(r) {
         var route = r.document_type === 'credit_memo' ? 'credit-memos' : 'invoices';
@@ -345,6 +346,7 @@
       function sentence(r) {
         var what;
         if (r.action === 'marked deleted') what = 'Rillet no longer has this document';
+        else if (r.action === 'imported, calculation queued') what = 'Rillet has this document, levy did not';
         else what = 'Rillet holds ' + (r.rillet_tax === null || r.rillet_tax === undefined ? 'no' : L.money(r.rillet_tax)) +
           ' tax, levy last wrote ' + (r.levy_tax === null || r.levy_tax === undefined ? 'none' : L.money(r.levy_tax));
         return what + ' \u2014 ' + (ACTIONS[r.action] || r.action);
@@ -357,7 +359,7 @@
         var btn = h('button', { type: 'button', class: 'secondary', text: 'Reconcile now' });
         var sec = h('section', { class: 'reconciliation', 'aria-labelledby': key },
           h('h4', { id: key, text: 'Reconciliation' }),
-          h('p', { class: 'muted', text: 'levy regularly re-reads every document it wrote tax onto and compares the tax Rillet holds now with the tax levy last wrote. Each difference is listed here with what levy did about it.' }),
+          h('p', { class: 'muted', text: 'levy regularly lists every invoice and credit memo in Rillet (to find documents it never received and documents deleted in Rillet), re-reads every document it wrote tax onto and compares the tax Rillet holds now with the tax levy last wrote. Each difference is listed here with what levy did about it.' }),
           status, runsSlot,
           L.tableWrap([{ text: 'Found', cls: 'hide-sm' }, 'Document', { text: 'In Rillet', cls: 'num' }, { text: 'levy wrote', cls: 'num' }, 'What happened'],
             tbody, { class: 'reconciliation-table' }),
@@ -367,7 +369,7 @@
           L.clear(runsSlot);
           runsSlot.appendChild(runs.length ? h('ul', { class: 'rec-run-list' }, runs.slice(0, 3).map(function (r) {
             var when = L.time(r.finished_at || r.started_at);
-            var text = r.state === 'running' ? 'Running since ' + L.time(r.started_at) + ': ' + r.checked + ' documents checked so far'
+            var text = r.state === 'running' ? 'Running since ' + L.time(r.started_at) + ': ' + (r.listed ? r.listed + ' documents listed, ' : '') + r.checked + ' documents checked so far'
               : r.state === 'failed' ? 'Failed ' + when + (r.error ? ': ' + r.error : '')
               : when + ': ' + r.checked + ' documents checked, ' + (r.drift ? r.drift + (r.drift === 1 ? ' difference' : ' differences') : 'no differences');
             return h('li', { dataset: { state: r.state } }, text);

@@ -456,16 +456,19 @@ def run(tmp, sim_url, levy_url, levy_dir):
     left = wait_for(inbox_left, 30, 0.2)
     check("every delivery of the burst processed", left is not None and left[0] == 0, left)
 
-    # 8. a 4xx from Rillet -> failed with Rillet's detail (the fake invoice does not exist there)
+    # 8. a 404 from Rillet on the write-back (the fake invoice does not exist there) -> the
+    # document is deleted in Rillet: `deleted`, not `failed` (issue 16: a write that gets 404
+    # marks the document deleted), with the answer in its history
     def fake_state():
         s, d, _, _ = levy("GET", "/v1/invoices/" + fake["id"])
-        return d if s == 200 and d["tax_status"] in ("failed", "written", "not_collecting") else None
+        return d if s == 200 and d["tax_status"] in ("failed", "written", "not_collecting", "deleted") else None
     fd = wait_for(fake_state, 60, 0.5)
-    check("write-back refused by Rillet (4xx) -> failed with detail",
-          fd and fd["tax_status"] == "failed" and fd["last_error"] and "40" in fd["last_error"], fd and (fd["tax_status"], fd["last_error"]))
+    check("write-back answered 404 by Rillet -> deleted", fd and fd["tax_status"] == "deleted",
+          fd and (fd["tax_status"], fd["last_error"]))
     if fd:
         wb = [h for h in fd["history"] if h["kind"] == "writeback"]
-        check("failed write-back attempt in history with HTTP status", wb and wb[-1]["http_status"] and 400 <= wb[-1]["http_status"] < 500, wb)
+        check("the 404 write-back attempt in history with HTTP status and Rillet's detail",
+              wb and wb[-1]["http_status"] == 404 and "404" in (wb[-1]["message"] or ""), wb)
 
     # stale update ignored: an older updated_at for the written invoice
     stale = copy.deepcopy(base_doc)
@@ -557,7 +560,8 @@ def run(tmp, sim_url, levy_url, levy_dir):
     deleted_doc = None
     if check("a not_collecting US invoice exists for the region test", target_state, by_state.keys()):
         region_docs = by_state[target_state]
-        st, js, text, _ = sim("POST", "/_sim/faults", {"fail_next": 1, "status": 503, "retry_after": 1})
+        # the write-back, not the books-period read levy makes before writing an older document
+        st, js, text, _ = sim("POST", "/_sim/faults", {"fail_next": 1, "status": 503, "retry_after": 1, "path": "/taxes"})
         check("simulator fault armed", st in (200, 201), text)
         st, js, text, _ = levy("PUT", "/v1/regions/US-" + target_state, {"subscribed": True, "tax_calculation": True})
         check("PUT /v1/regions/US-%s on -> 200" % target_state, st == 200, text)
@@ -604,7 +608,7 @@ def run(tmp, sim_url, levy_url, levy_dir):
     s, js, _, _ = levy("GET", "/v1/invoices?tax_status=written&limit=500")
     ex = next((d for d in js["data"] if d.get("status") in ("UNPAID", "PARTIALLY_PAID") and d["levy_tax"] != "0.00"), None)
     if check("a written invoice with tax for the exemption test", ex, ""):
-        st, js, text, _ = sim("POST", "/_sim/faults", {"fail_next": 1, "status": 429, "retry_after": 1})
+        st, js, text, _ = sim("POST", "/_sim/faults", {"fail_next": 1, "status": 429, "retry_after": 1, "path": "/taxes"})
         check("simulator 429 fault armed", st in (200, 201), text)
         st, js, text, _ = levy("PUT", "/v1/customers/" + ex["customer_id"], {"exempt": True})
         check("PUT /v1/customers/{id} exempt -> 200", st == 200, text)

@@ -612,6 +612,16 @@ def test_faults(sim, rec, hook, tok, body):
         sim.ctl("POST", "/_sim/faults", {"fail_next": 1, "status": code})
         check("injected %d" % code, sim.req("GET", "/organizations/self")[0] == code)
     check("bad fault status -> 400", sim.ctl("POST", "/_sim/faults", {"fail_next": 1, "status": 418})[0] == 400)
+    # path: only requests whose path contains it fail
+    sim.ctl("POST", "/_sim/faults", {"fail_next": 1, "status": 503, "path": "/products"})
+    r1 = sim.req("GET", "/organizations/self")
+    r2 = sim.req("GET", "/products?limit=1")
+    r3 = sim.req("GET", "/products?limit=1")
+    check("fail_next with path: other paths pass, the first matching request fails",
+          r1[0] == 200 and r2[0] == 503 and r3[0] == 200, (r1[0], r2[0], r3[0]))
+    check("fault path must be a non-empty string -> 400",
+          sim.ctl("POST", "/_sim/faults", {"fail_next": 1, "status": 503, "path": ""})[0] == 400)
+    sim.ctl("DELETE", "/_sim/faults")
     # drop
     before = len(rec.of("/ok"))
     sim.ctl("POST", "/_sim/faults", {"drop": 1})
