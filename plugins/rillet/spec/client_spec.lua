@@ -13,7 +13,8 @@ end
 describe("request", function()
   it("sends the key, the API version and an Idempotency-Key; decodes the JSON answer", function()
     stub.http("POST", BASE .. "/invoices/inv_1/taxes", { status = 200, body = { id = "inv_1" } })
-    local data, status = new():post("/invoices/inv_1/taxes", { items = json.empty_array }, { idempotency_key = "levy-abc" })
+    local data, status = new():post("/invoices/inv_1/taxes", { items = json.empty_array },
+                                    { idempotency_key = "levy-abc" })
     assert.same({ id = "inv_1" }, data)
     assert.equal(200, status)
     local sent = stub.requests()
@@ -32,7 +33,8 @@ describe("request", function()
   end)
 
   it("reads problem+json into a retryable error for a 5xx", function()
-    stub.http("GET", BASE .. "/customers/c1", { status = 503, headers = { ["Content-Type"] = "application/problem+json" },
+    stub.http("GET", BASE .. "/customers/c1", { status = 503,
+      headers = { ["Content-Type"] = "application/problem+json" },
       body = { title = "Service Unavailable", detail = "try later" } })
     local data, err = new():get("/customers/c1")
     assert.is_nil(data)

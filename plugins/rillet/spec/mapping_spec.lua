@@ -27,7 +27,8 @@ describe("ship_to", function()
 
   it("keeps only the known non-empty fields", function()
     local a = { line1 = "1 Market St", line2 = "", city = json.null, state = "CA", country = "US", extra = "x" }
-    assert.same({ line1 = "1 Market St", state = "CA", country = "US" }, mapping.ship_to("invoice", { shipping_address = a }))
+    assert.same({ line1 = "1 Market St", state = "CA", country = "US" },
+                mapping.ship_to("invoice", { shipping_address = a }))
   end)
 
   it("takes a credit memo's address, else the customer's", function()
@@ -75,7 +76,8 @@ describe("customer_tax_id", function()
     local c = { external_references = { { type = "company-reg", id = "HRB 1234" } } }
     assert.is_nil(mapping.customer_tax_id(c, { ["Steuernummer"] = "12/345" }))
     assert.equal("HRB 1234", (mapping.customer_tax_id(c, nil, { tax_id_reference_types = { "company_reg" } })))
-    local id, from = mapping.customer_tax_id({}, { ["Steuernummer"] = "12/345" }, { tax_id_fields = { "steuer-nummer" } })
+    local id, from = mapping.customer_tax_id({}, { ["Steuernummer"] = "12/345" },
+                                             { tax_id_fields = { "steuer-nummer" } })
     assert.equal("12/345", id)
     assert.equal("custom field Steuernummer", from)
   end)

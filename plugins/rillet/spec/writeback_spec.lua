@@ -27,7 +27,8 @@ local RESULT = {
       { jurisdiction = "san francisco", level = "county", type = "SALES_TAX", percentage = "1.375", amount = "2.75" },
     } },
     { id = "line_2", tax = "0.00", taxability_reason = "customer_exempt", note = "Exempt: certificate CA-1",
-      taxes = { { jurisdiction = "CALIFORNIA", level = "state", type = "SALES_TAX", percentage = "0", amount = "0.00" } } },
+      taxes = { { jurisdiction = "CALIFORNIA", level = "state", type = "SALES_TAX", percentage = "0",
+                  amount = "0.00" } } },
   },
 }
 
@@ -64,7 +65,8 @@ describe("body", function()
   end)
 
   it("takes the currency from the document before the result", function()
-    local doc = { id = "inv_2", total = money("10.00", "EUR"), items = { { id = "l", total_amount = money("10.00", "EUR") } } }
+    local doc = { id = "inv_2", total = money("10.00", "EUR"),
+                  items = { { id = "l", total_amount = money("10.00", "EUR") } } }
     local result = { currency = "USD", lines = { { id = "l", tax = "1.90", taxes = {
       { jurisdiction = "germany", level = "country", type = "VAT", percentage = "19", amount = "1.90" } } } } }
     local body = writeback.body("invoice", doc, result, { ship_to = { country = "DE" } }, TS)
