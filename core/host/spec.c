@@ -352,7 +352,10 @@ static void run_file(spec_run *r, const spec_file *f)
     levy_err_clear(&err);
     int n = 0;
     if (levy_vm_pcall(g->vm, 3, 1, &err) != LEVY_OK) {
-        printf("FAIL  %s: %s\n", f->rel, err.message);
+        if (err.line > 0)
+            printf("FAIL  %s:%d: %s\n", err.source[0] ? err.source : f->rel, err.line, err.message);
+        else
+            printf("FAIL  %s: %s\n", f->rel, err.message);
         r->files_failed++;
     } else {
         n = (int)lua_tointeger(L, -1);
