@@ -11,3 +11,11 @@ else()
   add_test(NAME lint_lua COMMAND sh -c "echo 'luacheck not found: apt-get install lua-check'; exit 77")
 endif()
 set_tests_properties(lint_lua PROPERTIES LABELS lint TIMEOUT 120 SKIP_RETURN_CODE 77)
+
+# lint_c: clang-format --dry-run -Werror (.clang-format) over the C files listed in
+# tests/lint_c.txt (those that already conform; the tree is not reformatted at once).
+find_program(CLANG_FORMAT NAMES clang-format clang-format-14)
+add_test(NAME lint_c
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/lint_c.sh ${CMAKE_SOURCE_DIR}
+                 ${CLANG_FORMAT})
+set_tests_properties(lint_c PROPERTIES LABELS lint TIMEOUT 120 SKIP_RETURN_CODE 77)

@@ -29,8 +29,8 @@
 #include "tax/tax.h"
 
 typedef struct spec_file {
-    char path[PATH_MAX];  /* as read from disk */
-    char rel[512];        /* "plugins/<plugin>/spec/<file>" (chunk name, output) */
+    char path[PATH_MAX]; /* as read from disk */
+    char rel[512];       /* "plugins/<plugin>/spec/<file>" (chunk name, output) */
     char plugin[128];
     char plugins_dir[PATH_MAX];
 } spec_file;
@@ -184,10 +184,13 @@ static int collect(spec_list *l, const char *plugins_dir, const char *path)
         path = plugins_dir;
     if (is_file(path)) {
         char specdir[PATH_MAX], plugdir[PATH_MAX], name[256], plugin[256];
-        if (!ends_with(path, "_spec.lua") || split_last(path, specdir, sizeof specdir, name, sizeof name) ||
-            split_last(specdir, plugdir, sizeof plugdir, last, sizeof last) || strcmp(last, "spec") != 0 ||
+        if (!ends_with(path, "_spec.lua") ||
+            split_last(path, specdir, sizeof specdir, name, sizeof name) ||
+            split_last(specdir, plugdir, sizeof plugdir, last, sizeof last) ||
+            strcmp(last, "spec") != 0 ||
             split_last(plugdir, root, sizeof root, plugin, sizeof plugin)) {
-            fprintf(stderr, "levy test: %s is not a spec file (plugins/<name>/spec/*_spec.lua)\n", path);
+            fprintf(stderr, "levy test: %s is not a spec file (plugins/<name>/spec/*_spec.lua)\n",
+                    path);
             return -1;
         }
         return add_file(l, root, plugin, name);
@@ -408,8 +411,8 @@ static void run_file(spec_run *r, const spec_file *f)
 
 static void remove_tmp(const char *dir)
 {
-    static const char *const names[] = {"levy.db", "levy.db-wal", "levy.db-shm", "sim.db",
-                                        "sim.db-wal", "sim.db-shm", NULL};
+    static const char *const names[] = {"levy.db",    "levy.db-wal", "levy.db-shm", "sim.db",
+                                        "sim.db-wal", "sim.db-shm",  NULL};
     char p[PATH_MAX + 32];
     for (const char *const *n = names; *n; n++) {
         snprintf(p, sizeof p, "%s/%s", dir, *n);
