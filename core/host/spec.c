@@ -369,17 +369,21 @@ static void run_file(spec_run *r, const spec_file *f)
         }
     }
     for (int i = 1; i <= n; i++) {
+        char name[512] = "?";
+        int line = 0;
         push_spec(L, "name");
         lua_pushinteger(L, i);
-        levy_vm_pcall(g->vm, 1, 1, NULL);
-        char name[512];
-        snprintf(name, sizeof name, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
-        lua_pop(L, 1);
+        if (levy_vm_pcall(g->vm, 1, 1, NULL) == LEVY_OK) {
+            if (lua_isstring(L, -1))
+                snprintf(name, sizeof name, "%s", lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
         push_spec(L, "line");
         lua_pushinteger(L, i);
-        levy_vm_pcall(g->vm, 1, 1, NULL);
-        int line = (int)lua_tointeger(L, -1);
-        lua_pop(L, 1);
+        if (levy_vm_pcall(g->vm, 1, 1, NULL) == LEVY_OK) {
+            line = (int)lua_tointeger(L, -1);
+            lua_pop(L, 1);
+        }
         levy_err_clear(&err);
         int began = levy_store_begin(st, &err) == LEVY_OK;
         push_spec(L, "run");
