@@ -12,6 +12,8 @@ PKGS=(build-essential cmake pkg-config
 if [ "${1:-}" = "--test" ]; then
   # python3-yaml: the OpenAPI test; dpkg-dev: cpack -G DEB (dpkg-shlibdeps) in the package test
   PKGS+=(valgrind python3 python3-yaml procps openssl chromium dpkg-dev)
+  # lua-check: luacheck, the Lua lint (ctest lint_lua, .luacheckrc); clang-format: lint_c
+  PKGS+=(lua-check clang-format)
   # clang + its libFuzzer/sanitizer runtime: the fuzz targets (tests/fuzz)
   PKGS+=(clang libclang-rt-14-dev)
   # node/npm for the browser test driver (playwright-core) and the rate oracle: Debian's

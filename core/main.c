@@ -31,7 +31,7 @@ static int cmd_version(void)
 
 static int run(levy_config *c, const char *cmd, const char *argv0);
 
-static const char *const COMMANDS[] = {"serve", "demo", "sim", "calc", "check", "version", "rates",
+static const char *const COMMANDS[] = {"serve", "demo", "sim", "calc", "check", "test", "version", "rates",
                                        "backup", "restore", "rotate-master-key", "signin",
                                        NULL};
 
@@ -79,6 +79,8 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
         return levy_auth_signin_cli(cfg);
     if (strcmp(cmd, "calc") == 0)
         return levy_host_calc(cfg);
+    if (strcmp(cmd, "test") == 0)
+        return levy_host_test(cfg);
     if (strcmp(cmd, "demo") == 0)
         return levy_host_demo(cfg, argv0);
     if (strcmp(cmd, "rates") == 0) {

@@ -18,6 +18,8 @@ static const char USAGE[] =
     "  sim                run only the Rillet simulator\n"
     "  calc [FILE]        one /v1/calculate from FILE or stdin (--all-regions)\n"
     "  check              load every plugin and rule, run every self-test\n"
+    "  test [PATH]        run the plugins' Lua specs (plugins/*/spec/*_spec.lua; PATH: a\n"
+    "                     spec file, a plugin folder or a plugins tree)\n"
     "  signin             print a one-time sign-in link for the web UI (valid 15 min)\n"
     "  rates import FILE...  load rate tables into the data dir\n"
     "  backup FILE        consistent copy of the data dir's database (safe while serving)\n"
@@ -237,6 +239,7 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
     memset(c, 0, sizeof *c);
     c->cmd = cmd;
     c->role = strcmp(cmd, "sim") == 0 ? "sim" : strcmp(cmd, "check") == 0 ? "check"
+              : strcmp(cmd, "test") == 0 ? "test"
               : strcmp(cmd, "calc") == 0 ? "calc"
               : strcmp(cmd, "rotate-master-key") == 0 ? "check" : "serve";
     int sim = strcmp(cmd, "sim") == 0;
@@ -442,6 +445,12 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
     } else if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0) {
         if (c->nargs != 1) {
             fprintf(stderr, "levy %s: needs exactly one FILE\n\n", cmd);
+            levy_config_usage(cmd, stderr);
+            return 2;
+        }
+    } else if (strcmp(cmd, "test") == 0) {
+        if (c->nargs > 1) {
+            fprintf(stderr, "levy test: at most one PATH\n\n");
             levy_config_usage(cmd, stderr);
             return 2;
         }

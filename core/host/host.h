@@ -123,6 +123,8 @@ void levy_host_stop(levy_host *h);
 int levy_host_serve(levy_config *cfg);
 /** `levy check`. Returns 0/1. */
 int levy_host_check(levy_config *cfg);
+/** levy test [PATH]: runs plugins' Lua specs (core/host/spec.c); exit code 0 / 1. */
+int levy_host_test(levy_config *cfg);
 /** `levy calc`. Returns 0/1/2. */
 int levy_host_calc(levy_config *cfg);
 /** `levy demo`. */

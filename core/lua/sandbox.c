@@ -139,6 +139,21 @@ static const char *const removed_globals[] = {"dofile", "loadfile", "load", "req
                                               "collectgarbage", "debug", "os", "print",
                                               "rawset", NULL};
 
+/* [-0, +1, e] Loads an embedded runtime file as a chunk. */
+static void load_embedded(lua_State *L, const char *path)
+{
+    const levy_embedded *e;
+    for (e = levy_embedded_files; e->path; e++)
+        if (strcmp(e->path, path) == 0)
+            break;
+    if (!e->path)
+        luaL_error(L, "embedded %s missing", path);
+    char chunk[128];
+    snprintf(chunk, sizeof chunk, "@%s", path);
+    if (luaL_loadbufferx(L, e->data, e->len, chunk, "t") != LUA_OK)
+        lua_error(L);
+}
+
 /* [-0, +0, e] Runs on the main state under pcall (pmain pattern). */
 static int sandbox_main(lua_State *L)
 {
@@ -149,17 +164,27 @@ static int sandbox_main(lua_State *L)
         lua_pop(L, 1);
     }
     /* Drop the loaded-modules table entries: nothing sandboxed reaches them anyway. */
-    const levy_embedded *e;
-    for (e = levy_embedded_files; e->path; e++)
-        if (strcmp(e->path, "core/lua/runtime/sandbox.lua") == 0)
-            break;
-    if (!e->path)
-        return luaL_error(L, "embedded prelude missing");
-    if (luaL_loadbufferx(L, e->data, e->len, "@core/lua/runtime/sandbox.lua", "t") != LUA_OK)
-        return lua_error(L);
+    load_embedded(L, "core/lua/runtime/sandbox.lua");
     luaL_newlib(L, host_helpers);
+    lua_pushvalue(L, -1);
+    lua_insert(L, -3); /* helpers, prelude, helpers */
     lua_call(L, 1, 1);
+    lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, LEVY_SANDBOX_API);
+    /* `levy test` (core/host/spec.c): the spec runner and its stubs, installed before any
+     * plugin loads; it keeps what it needs of the full library (load, debug.traceback). */
+    lua_getfield(L, LUA_REGISTRYINDEX, LEVY_SPEC_FLAG);
+    int spec = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (spec) {
+        load_embedded(L, "core/lua/runtime/spec.lua");
+        lua_insert(L, -3); /* spec, helpers, H */
+        lua_insert(L, -2); /* spec, H, helpers */
+        lua_call(L, 2, 1);
+        lua_setfield(L, LUA_REGISTRYINDEX, LEVY_SPEC_API);
+    } else {
+        lua_pop(L, 2);
+    }
     lua_pushglobaltable(L);
     for (const char *const *g = removed_globals; *g; g++) {
         lua_pushnil(L);

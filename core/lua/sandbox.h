@@ -8,6 +8,11 @@
 #include "vm.h"
 
 #define LEVY_SANDBOX_API "levy.host.api"
+/* `levy test`: a true value under LEVY_SPEC_FLAG in the registry (set by the generation's
+ * prepare hook) makes the sandbox run core/lua/runtime/spec.lua after the prelude; its API
+ * table (load / count / name / run, see there) is kept under LEVY_SPEC_API. */
+#define LEVY_SPEC_FLAG "levy.test"
+#define LEVY_SPEC_API "levy.spec.api"
 
 /** Opens the libraries and runs the prelude on vm's main state. */
 int levy_sandbox_open(levy_vm *vm, levy_err *err);

@@ -362,7 +362,7 @@ function M.product_codes(ids)
   end, empty)
 end
 
-function M.set_product_tax_code(id, code, now_iso)
+function M.set_product_tax_code(id, code)
   return store.transaction(function()
     local row = store.row("SELECT tax_code, tax_code_source FROM products WHERE id = ?", id)
     if row == nil then return nil end

@@ -48,7 +48,6 @@
 --   /v1/customers/{id} of a customer levy has not seen asks Rillet for it first.
 --   (a bulk re-check run as a job; the PUT answer carries it as `requeue`).
 local json = require "levy.json"
-local http = require "levy.http"
 local tax = require "levy.tax"
 local log = require "levy.log"
 local ltime = require "levy.time"
@@ -332,10 +331,10 @@ local function put_conn_settings(req)
   local body = util.body_object(req)
   local set, drop = {}, {}
   for k, v in pairs(body) do
-    if k == "connection_id" or k == "overrides" then
-      -- read-only echoes of a GET answer
-    elseif v == json.null then drop[k] = json.null
-    else set[k] = v end
+    -- connection_id and overrides are read-only echoes of a GET answer
+    if k ~= "connection_id" and k ~= "overrides" then
+      if v == json.null then drop[k] = json.null else set[k] = v end
+    end
   end
   if body.connection_id ~= nil and body.connection_id ~= cid then
     util.fail(422, "validation_failed", "connection_id: is read-only",
@@ -390,7 +389,7 @@ local function put_product(req)
   if db.product_row(id) == nil then util.fail(404, "not_found", "unknown product") end
   local body = util.body_object(req)
   local code = validate.product(body, known_tax_codes())
-  local changed = db.set_product_tax_code(id, code, now_iso())
+  local changed = db.set_product_tax_code(id, code)
   if changed == nil then util.fail(404, "not_found", "unknown product") end
   local run
   if changed then run = requeue("requeue_product", id) end

@@ -399,8 +399,8 @@ function M.set_api_key(id, body)
   local c = client.new { base_url = row.base_url, api_key = key, bucket = M.key_bucket(row.base_url, key) }
   local org, list, ro = M.check_key(c)
   local had = util.decode_obj(row.organization)
-  local org_id = type(org) == "table" and util.nonnull(org.id)
-  if type(had) == "table" and util.nonnull(had.id) and org_id ~= had.id then
+  local new_org = type(org) == "table" and util.nonnull(org.id)
+  if type(had) == "table" and util.nonnull(had.id) and new_org ~= had.id then
     validation("api_key", "this key belongs to another Rillet organization than the connection")
   end
   if row.subsidiary_id then

@@ -3,7 +3,6 @@
 -- external references and custom fields resolved by name), the custom-field cache
 -- (GET /fields), and fetching a customer levy has not seen (GET /customers/{id}) before a
 -- document that names it is calculated or a user sets its exemption.
-local json = require "levy.json"
 local jobs = require "levy.jobs"
 local log = require "levy.log"
 local store = require "levy.store"
@@ -233,10 +232,10 @@ function M.remap(job)
     local raw = c and c.raw
     if type(raw) == "table" then
       M.apply(raw, nil, defs)
-      local after = api.customer(id) or {}
+      local now = api.customer(id) or {}
       -- only a changed tax id or exemption re-checks documents (the raw JSON is the same
       -- data, whatever order its keys were written in)
-      if after.tax_id ~= c.tax_id or after.exempt ~= c.exempt then docs.requeue_customer(id, false) end
+      if now.tax_id ~= c.tax_id or now.exempt ~= c.exempt then docs.requeue_customer(id, false) end
     end
   end
   -- a remap requested while this one ran is queued from the first customer: keep that one

@@ -146,7 +146,7 @@ local FILTERS = { status = "status", tax_status = "tax_status", customer_id = "c
 
 local function opt(v) if v == nil then return json.null end return v end
 
-local function doc_view(doc_type, row)
+local function doc_view(doc_type, row) -- luacheck: no unused args (the shared signature)
   local out = util.decode_obj(row.raw) or { id = row.id }
   out.tax_status = row.tax_status
   out.levy_tax = opt(row.levy_tax)

@@ -309,7 +309,7 @@ end
 ---------------------------------------------------------------------------------------
 M.skip_external_reference_types = {}
 
-function M.should_tax(doc, doc_type)
+function M.should_tax(doc, doc_type) -- luacheck: no unused args (doc_type is yours to use)
   local refs = type(doc) == "table" and nn(doc.external_references)
   if type(refs) == "table" then
     for _, ref in ipairs(refs) do

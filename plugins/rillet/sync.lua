@@ -152,8 +152,6 @@ local function pull(job, crow, c, ent, cp_name, base_params, source)
       save_checkpoint(crow.id, cp_name, nc, nc == nil, #items, cp.extra)
       if job.silent_n and job.silent_n > 0 then
         -- the count survives the continuation runs of this sweep (connections.silent_pending)
-        local kinds = {}
-        for k in pairs(job.silent_kinds) do kinds[#kinds + 1] = "%," .. k .. ",%" end
         store.exec([[UPDATE connections SET silent_pending = silent_pending + ?,
           silent_pending_ex = COALESCE(silent_pending_ex, ?),
           silent_pending_kinds = CASE WHEN COALESCE(silent_pending_kinds, ',') LIKE ? THEN silent_pending_kinds

@@ -280,7 +280,7 @@ function M.calculate(job)
 end
 
 -- UpdateTaxesRequest for a document and a result.
-function M.body(doc_type, doc, result, req, ts_ms)
+function M.body(doc_type, doc, result, req, ts_ms) -- luacheck: no unused args (the shared signature)
   local currency = docs.currency(doc) or result.currency
   local country = type(req.ship_to) == "table" and req.ship_to.country or nil
   local by_id = {}
@@ -347,7 +347,7 @@ local function first_calculated_ms(calc)
   return (r and r.ms) or calc.created_ms
 end
 
-local function fail(doc_type, id, calc_id, message, extra)
+local function fail(doc_type, id, message, extra)
   local T = docs.TYPES[doc_type]
   store.exec("UPDATE " .. T.table .. " SET tax_status = 'failed', last_error = ? WHERE id = ?", message, id)
   scope.set(doc_type, id, "failed", message)
@@ -409,7 +409,7 @@ function M.check_after_write(c, crow, row, calc, result, ikey, rid, status, unve
       local msg = string.format("Rillet accepted the tax %d times but does not hold it: Rillet shows %s " ..
         "tax, levy calculated %s (%s). Check the document in Rillet; POST .../recalculate to try again",
         unverified + 1, held, tostring(result.total_tax), why)
-      fail(doc_type, id, calc.id, msg)
+      fail(doc_type, id, msg)
       docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, request_id = rid,
         http_status = status, outcome = "failed", message = msg })
     else
@@ -552,7 +552,7 @@ function M.writeback(job)
     local msg = "write-back loop suspected: written " .. recent .. " times in the last hour; " ..
       "check mapping.lua (line amounts must exclude tax); POST .../recalculate to retry"
     store.transaction(function()
-      fail(doc_type, id, calc.id, msg)
+      fail(doc_type, id, msg)
       docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, outcome = "failed", message = msg })
     end)
     return
@@ -572,7 +572,7 @@ function M.writeback(job)
   local c, cerr = conn.client(crow)
   if not c then
     store.transaction(function()
-      fail(doc_type, id, calc.id, "write-back impossible: " .. tostring(cerr))
+      fail(doc_type, id, "write-back impossible: " .. tostring(cerr))
       docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, outcome = "failed",
         message = tostring(cerr) })
     end)
@@ -585,7 +585,7 @@ function M.writeback(job)
     local msg = "not written: the API key is read-only (" .. tostring(crow.key_problem_detail) ..
       "); replace it: POST /v1/connections/" .. crow.id .. "/api-key"
     store.transaction(function()
-      fail(doc_type, id, calc.id, msg)
+      fail(doc_type, id, msg)
       docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, outcome = "failed", message = msg })
     end)
     metrics.inc("levy_writebacks_total", { result = "key_read_only" })
@@ -608,11 +608,10 @@ function M.writeback(job)
       end
       return jobs.retry(math.max(M.backoff_ms(math.min(job.attempts or 1, 6)), 5000), msg)
     end
-    closed = nil
     local msg = "gave up: Rillet's closed books period could not be read for " .. (M.GIVE_UP_MS // 86400000) ..
       " days (" .. tostring(perr.message) .. ")"
     store.transaction(function()
-      fail(doc_type, id, calc.id, msg)
+      fail(doc_type, id, msg)
       scope.set(doc_type, id, "failed", msg)
       docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, outcome = "failed", message = msg })
     end)
@@ -636,9 +635,9 @@ function M.writeback(job)
   if data then
     local status = st_or_err
     local rid = (rh and rh["x-request-id"]) or request_id
-    local why = M.unverified(id, doc, result, data, rh)
-    if why then
-      return M.check_after_write(c, crow, row, calc, result, ikey, rid, status, unverified, why)
+    local unproven = M.unverified(id, doc, result, data, rh)
+    if unproven then
+      return M.check_after_write(c, crow, row, calc, result, ikey, rid, status, unverified, unproven)
     end
     local stale = false
     store.transaction(function()
@@ -712,7 +711,7 @@ function M.writeback(job)
         failures, err.message, id)
     else
       store.exec("UPDATE " .. T.table .. " SET write_failures = ? WHERE id = ?", failures, id)
-      fail(doc_type, id, calc.id, err.message)
+      fail(doc_type, id, err.message)
       if http_status == 401 then
         conn.set_error(crow.id, "invalid_api_key", "Rillet refused the API key (revoked?)")
       end

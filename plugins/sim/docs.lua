@@ -49,8 +49,6 @@ M.is_obj = is_obj
 
 local function nonempty_str(v) return type(v) == "string" and v ~= "" end
 
-local function valid_date(v) return type(v) == "string" and time.valid_date(v) end
-
 function M.utc_datetime(v)
   if type(v) ~= "string" then return false end
   if not v:match("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d%.?%d*Z$") then return false end
@@ -214,7 +212,7 @@ function M.build_lines(errs, items, cur, kind, keep)
       errs.add(f .. ".price.product_id", "must name an existing product")
     end
     local q = M.numstr(pr.quantity)
-    local qn, qs = dec.parse(q or "")
+    local qn = dec.parse(q or "")
     if not q or not qn or qn < 0 or (kind == "invoice" and qn == 0) then
       errs.add(f .. ".price.quantity", kind == "invoice" and "must be a number > 0" or "must be a number >= 0")
       goto continue
@@ -342,7 +340,7 @@ function M.render_invoice_body(text)
   return cjs.encode(M.render_invoice(inv))
 end
 
-function M.memo_totals(cm, extra, cur)
+function M.memo_totals(cm, extra, cur) -- luacheck: no unused args (the shared signature)
   cur = cur or cm.total.currency
   local net, taxed = 0, 0
   for _, l in ipairs(cm.items) do

@@ -16,8 +16,6 @@ local seed = require "seed"
 local ui = require "ui"
 local books = require "books"
 
-local JSON_H = { ["Content-Type"] = "application/json" }
-
 local function base_url()
   if config.public_url and config.public_url ~= "" then return (config.public_url:gsub("/$", "")) end
   return "http://" .. tostring(config.listen or "127.0.0.1:8080")
@@ -164,9 +162,9 @@ api = function(fn, opts)
                       nil, nil, "idempotency-key-reused")
             end
             local ct = row.status >= 400 and "application/problem+json" or "application/json"
-            local rh = { ["Content-Type"] = ct }
-            if cfg.idempotency_replay_header then rh["Idempotent-Replayed"] = "true" end
-            return row.status, row.body, rh
+            local headers = { ["Content-Type"] = ct }
+            if cfg.idempotency_replay_header then headers["Idempotent-Replayed"] = "true" end
+            return row.status, row.body, headers
           end
           ctx.idem = { scope = scope, rh = rh }
         end
@@ -249,7 +247,7 @@ end
 ---------------------------------------------------------------------------------------------
 -- Organisation, subsidiaries, key
 
-local function get_api_key(req, key)
+local function get_api_key(req, key) -- luacheck: no unused args (a route handler)
   local org = store.row("SELECT id FROM sim_entities WHERE kind = 'organization' LIMIT 1")
   local out = { name = key.name, read_only = key.read_only == 1, key_hint = "…" .. key.hint,
                 organization_id = org and org.id or json.null, created_at = key.created_at }
@@ -447,7 +445,7 @@ local function list_invoices(req)
   return ok(200, db.list("invoice", "invoices", f, gt, limit, cursor, true, nil, docs.render_invoice_body))
 end
 
-local function invoice_fields(errs, b, inv, cur)
+local function invoice_fields(errs, b, inv, cur) -- luacheck: no unused args (the shared signature)
   if not docs.is_obj(b) then return end
   if type(b.invoice_date) ~= "string" or not time.valid_date(b.invoice_date) then
     errs.add("invoice_date", "is required (YYYY-MM-DD)")
@@ -727,9 +725,9 @@ end
 
 -- Change the credited amount of an invoice by delta (minor units), firing PAYMENT_UPDATED.
 local function credit_invoice(invoice_id, delta)
-  local inv, extra, cur = db.get("invoice", invoice_id)
+  local inv, extra = db.get("invoice", invoice_id)
   if not inv then return end
-  cur = inv.total.currency
+  local cur = inv.total.currency
   extra.credited = math.max(0, (extra.credited or 0) + delta)
   docs.invoice_totals(inv, extra, cur)
   db.update("invoice", inv, inv_cols(inv, cur), extra)

@@ -4,12 +4,10 @@ local json = require "levy.json"
 local store = require "levy.store"
 local time = require "levy.time"
 local crypto = require "levy.crypto"
-local money = require "levy.money"
 local cjs = require "cjs"
 local prng = require "prng"
 local db = require "db"
 local docs = require "docs"
-local dec = require "dec"
 
 local M = {}
 

@@ -115,10 +115,15 @@ local modcache = {}    -- name -> read-only module value (shared by the generati
 local plugins = {}     -- name -> plugin table (validated)
 local plugin_order = {}
 local loading = true   -- true while the generation is being built
+local overrides = {}   -- name -> value that replaces a host module (`levy test`'s stubs)
 
 local function open_module(name)
   local m = modcache[name]
   if m ~= nil then return m end
+  if overrides[name] ~= nil then
+    modcache[name] = overrides[name]
+    return overrides[name]
+  end
   if name == "levy.plugin" then
     m = function(pname)
       if type(pname) ~= "string" then error("levy.plugin: name must be a string", 2) end
@@ -152,6 +157,15 @@ local function open_module(name)
   return m
 end
 H.open_module = open_module
+
+-- Replaces a host module for every plugin of this generation (`levy test` installs its HTTP
+-- and sleep stubs, core/lua/runtime/spec.lua). Only before any plugin has loaded.
+function H.override_module(name, value)
+  if modcache[name] ~= nil or not loading then
+    error(fmt("override_module: '%s' is already in use", name), 2)
+  end
+  overrides[name] = value
+end
 
 local function json_encode(v)
   if C.has_module("levy.json") then
@@ -250,7 +264,8 @@ local os_lib = {
 
 -- Builds a strict environment: reads of unknown names and every global write raise.
 -- kind: "plugin" (load + request) or "rule" (pure).
-local function new_env(kind, label, require_fn)
+-- extra (optional): more globals (`levy test`'s describe / it / assert / stub).
+local function new_env(kind, label, require_fn, extra)
   local g = {}
   for _, k in ipairs(BASE) do g[k] = _G[k] end
   g.setmetatable = sb_setmetatable
@@ -267,6 +282,7 @@ local function new_env(kind, label, require_fn)
     g.math = readonly(math_pure, "math")
   end
   g.require = require_fn
+  for k, v in pairs(extra or {}) do g[k] = v end
   local env = setmetatable({}, {
     __index = function(_, k)
       local v = g[k]
@@ -286,6 +302,7 @@ local function new_env(kind, label, require_fn)
 end
 
 local helper_cache = {}  -- rule folders: dir -> {name -> value} (helpers shared per folder)
+local plugin_require = {} -- plugin name -> its `require` (a spec shares the plugin's modules)
 
 -- The only modules a rule (context pure) may require: data and arithmetic helpers with no
 -- capability. Not levy.store, levy.crypto, levy.http, levy.jobs, levy.plugin (which would
@@ -337,7 +354,17 @@ local function loader_for(kind, label, dir, chunkprefix)
     return r
   end
   env = new_env(kind, label, req)
+  if kind == "plugin" then plugin_require[label] = req end
   return env
+end
+
+-- The environment of a spec file of plugin `name` (`levy test`): a plugin environment whose
+-- `require` is the plugin's own (the spec sees the very module tables the plugin uses) with
+-- the spec globals in `extra`. nil when the plugin is not loaded.
+function H.spec_env(name, extra)
+  local req = plugin_require[name]
+  if not req or not plugins[name] then return nil end
+  return new_env("plugin", name, req, extra)
 end
 
 -- Plugins ------------------------------------------------------------------------------
@@ -474,7 +501,9 @@ function H.load_plugin(name, dir, relpath, src, role)
   if not f then error(err, 0) end
   local p = f()
   validate_plugin(name, relpath, p, role)
-  if role ~= "check" and role ~= "calc" and not plugin_has_role(p, role) then return false end
+  if role ~= "check" and role ~= "calc" and role ~= "test" and not plugin_has_role(p, role) then
+    return false
+  end
   if plugins[name] then fail(relpath, 0, "duplicate plugin " .. name) end
   plugins[name] = p
   plugin_order[#plugin_order + 1] = name
