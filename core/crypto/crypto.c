@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 
 #include "crypto.h"
+#include "file.h"
 #include "log.h"
 
 static int ossl_fail(levy_err *err, const char *what)
@@ -333,33 +334,10 @@ int levy_crypto_open(const uint8_t key[LEVY_KEY_LEN], const uint8_t *in, size_t 
 /* Reads a small text file (≤ cap-1 bytes), trimming trailing whitespace. */
 static int read_small(const char *path, char *buf, size_t cap, levy_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? LEVY_ENOTFOUND
-                               : levy_err_set(err, LEVY_EIO, "io", "cannot open %s: %s", path,
-                                              strerror(errno));
     size_t n = 0;
-    for (;;) {
-        ssize_t r = read(fd, buf + n, cap - 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            close(fd);
-            return levy_err_set(err, LEVY_EIO, "io", "cannot read %s: %s", path, strerror(errno));
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-        if (n == cap - 1) {
-            char extra;
-            if (read(fd, &extra, 1) > 0) {
-                close(fd);
-                return levy_err_set(err, LEVY_EINVAL, "invalid", "%s is too large", path);
-            }
-            break;
-        }
-    }
-    close(fd);
+    int rc = levy_file_read_into(path, buf, cap, &n, err);
+    if (rc != LEVY_OK)
+        return rc;
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
         n--;
     buf[n] = 0;

@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include <lauxlib.h>
 
+#include "file.h"
 #include "host/hlog.h"
 #include "host/auth.h"
 #include "host/host.h"
@@ -79,35 +80,6 @@ static void calc_finish(levy_call *call, int status, int nres)
         keep_body(co, o, st);
 }
 
-static char *read_input(const char *file, size_t *len)
-{
-    FILE *f = file ? fopen(file, "rb") : stdin;
-    if (!f)
-        return NULL;
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0)
-            break;
-        if (n == cap) {
-            char *nb = cap > ((size_t)64 << 20) ? NULL : realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    if (file)
-        fclose(f);
-    *len = n;
-    return buf;
-}
-
 int levy_host_calc(levy_config *cfg)
 {
     levy_host hs, *h = &hs;
@@ -119,10 +91,9 @@ int levy_host_calc(levy_config *cfg)
     levy_err_clear(&err);
     calc_out out = {0, NULL, 0};
     size_t blen = 0;
-    char *body = read_input(cfg->calc_file, &blen);
-    if (!body) {
-        fprintf(stderr, "levy calc: cannot read %s: %s\n", cfg->calc_file ? cfg->calc_file : "stdin",
-                strerror(errno));
+    char *body = NULL;
+    if (levy_file_read(cfg->calc_file, (size_t)128 << 20, &body, &blen, &err) != LEVY_OK) {
+        fprintf(stderr, "levy calc: cannot read %s\n", err.message);
         return 2;
     }
     char dbpath[PATH_MAX];

@@ -10,6 +10,7 @@
 #include <lauxlib.h>
 #include <openssl/evp.h>
 
+#include "file.h"
 #include "gen.h"
 #include "host/hlog.h"
 #include "lctx.h"
@@ -110,35 +111,6 @@ static int walk(const char *root, const char *rel, strvec *out, int depth)
     return rc;
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 8192, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (n < cap)
-            break;
-        cap *= 2;
-        char *nb = realloc(buf, cap + 1);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-        } else {
-            buf = nb;
-        }
-    }
-    fclose(f);
-    if (!buf)
-        return NULL;
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 static void sha256_hex(const void *data, size_t n, char out[65])
 {
     unsigned char md[32];
@@ -177,8 +149,8 @@ static int hash_tree(const char *plugins_dir, const char *scripts_dir, levy_gen_
             char full[4096];
             snprintf(full, sizeof full, "%s/%s", root, s->v[i]);
             size_t len = 0;
-            char *data = read_all(full, &len);
-            if (!data)
+            char *data = NULL;
+            if (levy_file_read(full, 0, &data, &len, NULL) != LEVY_OK)
                 continue;
             levy_gen_file *f = &files[nfiles++];
             size_t plen = strlen(s->v[i]) + 9;
@@ -440,8 +412,8 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
         snprintf(hpath, sizeof hpath, "%s/handler.lua", dir);
         snprintf(rel, sizeof rel, "plugins/%s/handler.lua", names.v[i]);
         size_t len = 0;
-        char *src = read_all(hpath, &len);
-        if (!src) {
+        char *src = NULL;
+        if (levy_file_read(hpath, 0, &src, &len, NULL) != LEVY_OK) {
             levy_gen_errors_add(errs, rel, 0, "cannot read handler.lua");
             continue;
         }
@@ -477,8 +449,8 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
             char full[4096];
             snprintf(full, sizeof full, "%s/%s", o->scripts_dir, f->path + 8);
             size_t len = 0;
-            char *src = read_all(full, &len);
-            if (!src) {
+            char *src = NULL;
+            if (levy_file_read(full, 0, &src, &len, NULL) != LEVY_OK) {
                 levy_gen_errors_add(errs, f->path, 0, "cannot read file");
                 continue;
             }

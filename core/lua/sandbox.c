@@ -8,6 +8,7 @@
 #include <lualib.h>
 
 #include "embedded.h"
+#include "file.h"
 #include "lctx.h"
 #include "modules.h"
 #include "pattern.h"
@@ -24,21 +25,19 @@ static const luaL_Reg sandbox_libs[] = {
     {LUA_DBLIBNAME, luaopen_debug},    {NULL, NULL},
 };
 
-/* [-1, +(1|2), -] read_file(path) -> contents | nil, message. Host-only helper. */
+/* [-1, +(1|3), m] read_file(path) -> contents | nil, message, code. Host-only helper. */
 static int h_read_file(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return levy_lua_fail(L, "not_found", strerror(errno));
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        luaL_addlstring(&b, buf, n);
-    fclose(f); /* note: a raised OOM above would leak f; files are small and OOM fails the load */
-    luaL_pushresult(&b);
+    char *data = NULL;
+    size_t len = 0;
+    levy_err err;
+    int rc = levy_file_read(path, 0, &data, &len, &err);
+    if (rc != LEVY_OK)
+        return levy_lua_fail(L, err.code, err.message);
+    /* a raised OOM in lua_pushlstring would leak data; files are small and OOM fails the load */
+    lua_pushlstring(L, data, len);
+    free(data);
     return 1;
 }
 

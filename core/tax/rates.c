@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "file.h"
 #include "dec.h"
 #include "rates-internal.h"
 
@@ -191,39 +192,6 @@ static int col_index(const csv_row *hdr, const char *name)
         if (strcmp(hdr->f[i], name) == 0)
             return i;
     return -1;
-}
-
-static char *read_file(const char *path, size_t *len, levy_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        levy_err_set(err, LEVY_EIO, "io_error", "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (grow((void **)&buf, &cap, n + 65536 + 1, 1)) {
-            free(buf);
-            fclose(f);
-            levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
-            return NULL;
-        }
-        size_t got = fread(buf + n, 1, 65536, f);
-        n += got;
-        if (got < 65536)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        levy_err_set(err, LEVY_EIO, "io_error", "%s: read error", path);
-        return NULL;
-    }
-    buf[n] = 0;
-    *len = n;
-    return buf;
 }
 
 /* Iterates lines: returns next line (NUL-terminated, CR stripped) or NULL. */
@@ -1218,10 +1186,13 @@ int levy_rates_open_file(levy_rates **out, const char *path, levy_err *err)
     if (!r)
         return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
     size_t len;
-    char *text = read_file(path, &len, err);
-    if (!text) {
+    char *text = NULL;
+    int frc = levy_file_read(path, 0, &text, &len, err);
+    if (frc == LEVY_ENOTFOUND) /* a missing table fails the load like any other I/O error */
+        frc = levy_err_set(err, LEVY_EIO, "io_error", "%s: No such file or directory", path);
+    if (frc != LEVY_OK) {
         levy_rates_free(r);
-        return err ? err->rc : LEVY_EIO;
+        return frc;
     }
     rates_file_info info;
     int rc = levy_rates_load_text(r, path, text, &info, err);
@@ -1339,11 +1310,8 @@ int levy_rates_open(levy_rates **out, const char *data_root, const char *data_di
     for (size_t pass = 0; pass < 2 && rc == LEVY_OK; pass++) {
         for (size_t i = pass == 0 ? nshipped : 0; i < (pass == 0 ? fl.n : nshipped); i++) {
             size_t len;
-            text = read_file(fl.v[i].path, &len, err);
-            if (!text) {
-                rc = err ? err->rc : LEVY_EIO;
+            if ((rc = levy_file_read(fl.v[i].path, 0, &text, &len, err)) != LEVY_OK)
                 break;
-            }
             int kind = detect_kind(text);
             if (kind == RT_UNKNOWN) { /* READMEs as CSV, SST boundary files: not rate tables */
                 free(text);
