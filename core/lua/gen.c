@@ -10,6 +10,7 @@
 #include <lauxlib.h>
 #include <openssl/evp.h>
 
+#include "crypto/crypto.h"
 #include "file.h"
 #include "gen.h"
 #include "host/hlog.h"
@@ -113,11 +114,10 @@ static int walk(const char *root, const char *rel, strvec *out, int depth)
 
 static void sha256_hex(const void *data, size_t n, char out[65])
 {
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    EVP_Digest(data, n, md, &mdlen, EVP_sha256(), NULL);
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    uint8_t md[LEVY_SHA256_LEN];
+    if (levy_crypto_sha256(data, n, md, NULL) != LEVY_OK)
+        memset(md, 0, sizeof md); /* cannot fail once OpenSSL is up; a zero hash only reloads */
+    levy_crypto_hex(md, sizeof md, out);
 }
 
 /* Lists and hashes every file of both trees. files gets "plugins/..."/"scripts/..." paths. */
@@ -168,8 +168,7 @@ static int hash_tree(const char *plugins_dir, const char *scripts_dir, levy_gen_
     unsigned char out[32];
     unsigned int olen = 0;
     EVP_DigestFinal_ex(md, out, &olen);
-    for (int i = 0; i < 32; i++)
-        snprintf(tree + 2 * i, 3, "%02x", out[i]);
+    levy_crypto_hex(out, sizeof out, tree);
 done:
     EVP_MD_CTX_free(md);
     sv_free(&pf);
