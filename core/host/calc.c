@@ -199,30 +199,6 @@ static int free_port(void)
     return port;
 }
 
-/* 1 when GET /healthz on port answers 200. */
-static int healthy(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return 0;
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int ok = 0;
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
-        const char *rq = "GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-        if (write(fd, rq, strlen(rq)) > 0) {
-            char buf[64] = "";
-            ssize_t n = read(fd, buf, sizeof buf - 1);
-            ok = n > 12 && strncmp(buf + 9, "200", 3) == 0;
-        }
-    }
-    close(fd);
-    return ok;
-}
-
 /* GET path on 127.0.0.1:port (HTTP/1.0); the response (headers + body) into buf. */
 static int http_get(int port, const char *path, char *buf, size_t cap)
 {
@@ -247,6 +223,13 @@ static int http_get(int port, const char *path, char *buf, size_t cap)
     buf[n] = '\0';
     close(fd);
     return (int)n;
+}
+
+/* 1 when GET /healthz on port answers 200. */
+static int healthy(int port)
+{
+    char buf[512];
+    return http_get(port, "/healthz", buf, sizeof buf) > 12 && strncmp(buf + 9, "200", 3) == 0;
 }
 
 /* Starts `exe args...` with extra environment, stdout to a pipe (returned in *out_fd). */
