@@ -223,6 +223,48 @@ static int blank(const char *s)
 
 #define ROWERR(...) levy_err_set(err, LEVY_EINVAL, "bad_rate_table", __VA_ARGS__)
 
+/* A CSV table being read: its header (columns found by name), then its rows with line numbers
+ * for the error messages. The one scaffold of the rate-table loaders. */
+typedef struct csv_table {
+    const char *path;
+    char *cur;
+    csv_row hdr;
+    int lineno;
+} csv_table;
+
+/* Reads the header line and finds names[0..n) in it (col[i] = index); a missing header or
+ * column is a bad_rate_table error naming it. */
+static int csv_open(csv_table *t, const char *path, char *text, const char *const *names, int n,
+                    int *col, levy_err *err)
+{
+    t->path = path;
+    t->cur = text;
+    t->lineno = 1;
+    char *line = next_line(&t->cur);
+    if (!line || csv_split(line, &t->hdr) < 0)
+        return ROWERR("%s:1: missing header", path);
+    for (int i = 0; i < n; i++)
+        if ((col[i] = col_index(&t->hdr, names[i])) < 0)
+            return ROWERR("%s:1: missing column %s", path, names[i]);
+    return LEVY_OK;
+}
+
+/* The next non-blank row, with at least the header's columns: 1, 0 at the end, or an error
+ * (< 0, "expected N columns" with the line number). */
+static int csv_next(csv_table *t, csv_row *row, levy_err *err)
+{
+    char *line;
+    while ((line = next_line(&t->cur))) {
+        t->lineno++;
+        if (blank(line))
+            continue;
+        if (csv_split(line, row) < 0 || row->n < t->hdr.n)
+            return ROWERR("%s:%d: expected %d columns", t->path, t->lineno, t->hdr.n);
+        return 1;
+    }
+    return 0;
+}
+
 /* Rate fraction "0.0725" -> 7250000 (10^-8). */
 static int parse_frac(const char *s, size_t len, int32_t *out)
 {
@@ -312,27 +354,19 @@ static int add_table(levy_rates *r, const char *source, const char *vintage, con
 static int load_avalara(levy_rates *r, const char *path, char *text, char *vintage_out,
                         long *rows, levy_err *err)
 {
-    char *cur = text, *line;
-    csv_row hdr, row;
-    line = next_line(&cur);
-    if (!line || csv_split(line, &hdr) < 0)
-        return ROWERR("%s:1: missing header", path);
+    csv_table tab;
+    csv_row row;
     enum { C_ST, C_ZIP, C_NAME, C_COMB, C_STATE, C_COUNTY, C_CITY, C_SPECIAL, C_N };
     static const char *names[C_N] = {"State",      "ZipCode",           "TaxRegionName",
                                      "EstimatedCombinedRate", "StateRate", "EstimatedCountyRate",
                                      "EstimatedCityRate", "EstimatedSpecialRate"};
     int col[C_N];
-    for (int i = 0; i < C_N; i++)
-        if ((col[i] = col_index(&hdr, names[i])) < 0)
-            return ROWERR("%s:1: missing column %s", path, names[i]);
-    int lineno = 1;
+    int more = csv_open(&tab, path, text, names, C_N, col, err);
+    if (more != LEVY_OK)
+        return more;
     long n = 0;
-    while ((line = next_line(&cur))) {
-        lineno++;
-        if (blank(line))
-            continue;
-        if (csv_split(line, &row) < 0 || row.n < hdr.n)
-            return ROWERR("%s:%d: expected %d columns", path, lineno, hdr.n);
+    while ((more = csv_next(&tab, &row, err)) > 0) {
+        const int lineno = tab.lineno;
         zip_row z;
         memset(&z, 0, sizeof z);
         const char *st = row.f[col[C_ST]];
@@ -364,6 +398,8 @@ static int load_avalara(levy_rates *r, const char *path, char *text, char *vinta
         r->zips[r->nzips++] = z;
         n++;
     }
+    if (more < 0)
+        return more;
     if (n == 0)
         return ROWERR("%s: no rows", path);
     /* vintage from the file name: ..._XXYYYYMM.csv */
@@ -514,26 +550,18 @@ static void vintage_max(char *vintage_out, int32_t d)
 static int load_ca(levy_rates *r, const char *path, char *text, char *vintage_out, long *rows,
                    levy_err *err)
 {
-    char *cur = text, *line;
-    csv_row hdr, row;
-    line = next_line(&cur);
-    if (!line || csv_split(line, &hdr) < 0)
-        return ROWERR("%s:1: missing header", path);
+    csv_table tab;
+    csv_row row;
     static const char *names[] = {"province", "region", "tax_type", "level", "jurisdiction",
                                   "rate_pct", "effective_from", "effective_to"};
     int col[8];
-    for (int i = 0; i < 8; i++)
-        if ((col[i] = col_index(&hdr, names[i])) < 0)
-            return ROWERR("%s:1: missing column %s", path, names[i]);
-    int lineno = 1;
+    int more = csv_open(&tab, path, text, names, 8, col, err);
+    if (more != LEVY_OK)
+        return more;
     long n = 0;
     strcpy(vintage_out, "unknown");
-    while ((line = next_line(&cur))) {
-        lineno++;
-        if (blank(line))
-            continue;
-        if (csv_split(line, &row) < 0 || row.n < hdr.n)
-            return ROWERR("%s:%d: expected %d columns", path, lineno, hdr.n);
+    while ((more = csv_next(&tab, &row, err)) > 0) {
+        const int lineno = tab.lineno;
         ca_row c;
         memset(&c, 0, sizeof c);
         if (!levy_rates_ca_province(row.f[col[0]]))
@@ -565,6 +593,8 @@ static int load_ca(levy_rates *r, const char *path, char *text, char *vintage_ou
         vintage_max(vintage_out, c.from);
         n++;
     }
+    if (more < 0)
+        return more;
     if (n == 0)
         return ROWERR("%s: no rows", path);
     *rows = n;
@@ -574,26 +604,18 @@ static int load_ca(levy_rates *r, const char *path, char *text, char *vintage_ou
 static int load_national(levy_rates *r, const char *path, char *text, char *vintage_out,
                          long *rows, levy_err *err)
 {
-    char *cur = text, *line;
-    csv_row hdr, row;
-    line = next_line(&cur);
-    if (!line || csv_split(line, &hdr) < 0)
-        return ROWERR("%s:1: missing header", path);
+    csv_table tab;
+    csv_row row;
     static const char *names[] = {"country", "region", "tax_type", "jurisdiction", "rate_key",
                                   "rate_pct", "effective_from", "effective_to"};
     int col[8];
-    for (int i = 0; i < 8; i++)
-        if ((col[i] = col_index(&hdr, names[i])) < 0)
-            return ROWERR("%s:1: missing column %s", path, names[i]);
-    int lineno = 1;
+    int more = csv_open(&tab, path, text, names, 8, col, err);
+    if (more != LEVY_OK)
+        return more;
     long n = 0;
     strcpy(vintage_out, "unknown");
-    while ((line = next_line(&cur))) {
-        lineno++;
-        if (blank(line))
-            continue;
-        if (csv_split(line, &row) < 0 || row.n < hdr.n)
-            return ROWERR("%s:%d: expected %d columns", path, lineno, hdr.n);
+    while ((more = csv_next(&tab, &row, err)) > 0) {
+        const int lineno = tab.lineno;
         nat_row c;
         memset(&c, 0, sizeof c);
         if (row.len[col[0]] != 2 || !isupper((unsigned char)row.f[col[0]][0]) ||
@@ -626,6 +648,8 @@ static int load_national(levy_rates *r, const char *path, char *text, char *vint
         vintage_max(vintage_out, c.from);
         n++;
     }
+    if (more < 0)
+        return more;
     if (n == 0)
         return ROWERR("%s: no rows", path);
     *rows = n;
@@ -635,26 +659,18 @@ static int load_national(levy_rates *r, const char *path, char *text, char *vint
 static int load_overlays(levy_rates *r, const char *path, char *text, char *vintage_out,
                          long *rows, levy_err *err)
 {
-    char *cur = text, *line;
-    csv_row hdr, row;
-    line = next_line(&cur);
-    if (!line || csv_split(line, &hdr) < 0)
-        return ROWERR("%s:1: missing header", path);
+    csv_table tab;
+    csv_row row;
     static const char *names[] = {"state", "zip_from", "zip_to", "level", "jurisdiction",
                                   "op", "rate_pct", "effective_from", "effective_to", "status"};
     int col[10];
-    for (int i = 0; i < 10; i++)
-        if ((col[i] = col_index(&hdr, names[i])) < 0)
-            return ROWERR("%s:1: missing column %s", path, names[i]);
-    int lineno = 1;
+    int more = csv_open(&tab, path, text, names, 10, col, err);
+    if (more != LEVY_OK)
+        return more;
     long n = 0;
     strcpy(vintage_out, "unknown");
-    while ((line = next_line(&cur))) {
-        lineno++;
-        if (blank(line))
-            continue;
-        if (csv_split(line, &row) < 0 || row.n < hdr.n)
-            return ROWERR("%s:%d: expected %d columns", path, lineno, hdr.n);
+    while ((more = csv_next(&tab, &row, err)) > 0) {
+        const int lineno = tab.lineno;
         overlay_row o;
         memset(&o, 0, sizeof o);
         if (row.len[col[0]] != 2 || !levy_rates_us_state_name(row.f[col[0]]))
@@ -701,6 +717,8 @@ static int load_overlays(levy_rates *r, const char *path, char *text, char *vint
         vintage_max(vintage_out, o.from);
         n++;
     }
+    if (more < 0)
+        return more;
     if (n == 0)
         return ROWERR("%s: no rows", path);
     *rows = n;
