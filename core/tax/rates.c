@@ -547,6 +547,29 @@ static void vintage_max(char *vintage_out, int32_t d)
         snprintf(vintage_out, 16, "%s", iso);
 }
 
+/* The columns a Canadian, national and overlay row end with: rate_pct, effective_from,
+ * effective_to (empty = open-ended) and the jurisdiction's name (upper-cased into the pool).
+ * cols = {rate, from, to, name}. */
+static int rate_tail(levy_rates *r, const csv_table *tab, const csv_row *row, const int cols[4],
+                     int32_t *rate, int32_t *from, int32_t *to, uint32_t *name, levy_err *err)
+{
+    const char *path = tab->path;
+    int lineno = tab->lineno;
+    if (parse_pct(row->f[cols[0]], row->len[cols[0]], rate))
+        return ROWERR("%s:%d: bad rate_pct '%s'", path, lineno, row->f[cols[0]]);
+    if (parse_date_field(row->f[cols[1]], row->len[cols[1]], from, 0) ||
+        parse_date_field(row->f[cols[2]], row->len[cols[2]], to, 99991231) || *from > *to)
+        return ROWERR("%s:%d: bad effective dates", path, lineno);
+    char nm[128];
+    upcase(nm, row->f[cols[3]], sizeof nm);
+    if (!nm[0])
+        return ROWERR("%s:%d: empty jurisdiction", path, lineno);
+    *name = pool_add(r, nm, strlen(nm));
+    if (*name == UINT32_MAX)
+        return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+    return LEVY_OK;
+}
+
 static int load_ca(levy_rates *r, const char *path, char *text, char *vintage_out, long *rows,
                    levy_err *err)
 {
@@ -577,17 +600,11 @@ static int load_ca(levy_rates *r, const char *path, char *text, char *vintage_ou
             return ROWERR("%s:%d: bad tax_type or level", path, lineno);
         c.type = (uint8_t)t;
         c.level = (uint8_t)lv;
-        if (parse_pct(row.f[col[5]], row.len[col[5]], &c.rate))
-            return ROWERR("%s:%d: bad rate_pct '%s'", path, lineno, row.f[col[5]]);
-        if (parse_date_field(row.f[col[6]], row.len[col[6]], &c.from, 0) ||
-            parse_date_field(row.f[col[7]], row.len[col[7]], &c.to, 99991231) || c.from > c.to)
-            return ROWERR("%s:%d: bad effective dates", path, lineno);
-        char nm[128];
-        upcase(nm, row.f[col[4]], sizeof nm);
-        if (!nm[0])
-            return ROWERR("%s:%d: empty jurisdiction", path, lineno);
-        c.name = pool_add(r, nm, strlen(nm));
-        if (c.name == UINT32_MAX || PUSH(r, ca, nca, ca_cap))
+        int trc = rate_tail(r, &tab, &row, (const int[4]){col[5], col[6], col[7], col[4]},
+                            &c.rate, &c.from, &c.to, &c.name, err);
+        if (trc != LEVY_OK)
+            return trc;
+        if (PUSH(r, ca, nca, ca_cap))
             return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
         r->ca[r->nca++] = c;
         vintage_max(vintage_out, c.from);
@@ -632,17 +649,11 @@ static int load_national(levy_rates *r, const char *path, char *text, char *vint
         if (row.len[col[4]] == 0 || row.len[col[4]] > 31)
             return ROWERR("%s:%d: bad rate_key", path, lineno);
         c.key = pool_add(r, row.f[col[4]], row.len[col[4]]);
-        if (parse_pct(row.f[col[5]], row.len[col[5]], &c.rate))
-            return ROWERR("%s:%d: bad rate_pct '%s'", path, lineno, row.f[col[5]]);
-        if (parse_date_field(row.f[col[6]], row.len[col[6]], &c.from, 0) ||
-            parse_date_field(row.f[col[7]], row.len[col[7]], &c.to, 99991231) || c.from > c.to)
-            return ROWERR("%s:%d: bad effective dates", path, lineno);
-        char nm[128];
-        upcase(nm, row.f[col[3]], sizeof nm);
-        if (!nm[0])
-            return ROWERR("%s:%d: empty jurisdiction", path, lineno);
-        c.name = pool_add(r, nm, strlen(nm));
-        if (c.name == UINT32_MAX || c.key == UINT32_MAX || PUSH(r, nat, nnat, nat_cap))
+        int trc = rate_tail(r, &tab, &row, (const int[4]){col[5], col[6], col[7], col[3]},
+                            &c.rate, &c.from, &c.to, &c.name, err);
+        if (trc != LEVY_OK)
+            return trc;
+        if (c.key == UINT32_MAX || PUSH(r, nat, nnat, nat_cap))
             return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
         r->nat[r->nnat++] = c;
         vintage_max(vintage_out, c.from);
@@ -701,17 +712,11 @@ static int load_overlays(levy_rates *r, const char *path, char *text, char *vint
             o.op = OVERLAY_SET;
         else
             return ROWERR("%s:%d: op must be add or set", path, lineno);
-        if (parse_pct(row.f[col[6]], row.len[col[6]], &o.rate))
-            return ROWERR("%s:%d: bad rate_pct '%s'", path, lineno, row.f[col[6]]);
-        if (parse_date_field(row.f[col[7]], row.len[col[7]], &o.from, 0) ||
-            parse_date_field(row.f[col[8]], row.len[col[8]], &o.to, 99991231) || o.from > o.to)
-            return ROWERR("%s:%d: bad effective dates", path, lineno);
-        char nm[128];
-        upcase(nm, row.f[col[4]], sizeof nm);
-        if (!nm[0])
-            return ROWERR("%s:%d: empty jurisdiction", path, lineno);
-        o.name = pool_add(r, nm, strlen(nm));
-        if (o.name == UINT32_MAX || PUSH(r, ovl, novl, ovl_cap))
+        int trc = rate_tail(r, &tab, &row, (const int[4]){col[6], col[7], col[8], col[4]},
+                            &o.rate, &o.from, &o.to, &o.name, err);
+        if (trc != LEVY_OK)
+            return trc;
+        if (PUSH(r, ovl, novl, ovl_cap))
             return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
         r->ovl[r->novl++] = o;
         vintage_max(vintage_out, o.from);

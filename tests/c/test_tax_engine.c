@@ -863,7 +863,7 @@ end:;
  * 00..32 both accept the same strings and mean the same day; junk is refused by both. */
 static void t_one_date_parser(void)
 {
-    char buf[16];
+    char buf[48];
     int checked = 0;
     for (int y = 0; y <= 9999; y += (y < 2100 && y > 1890) ? 1 : 97)
         for (int m = 0; m <= 13; m++)
