@@ -25,19 +25,34 @@ static const luaL_Reg sandbox_libs[] = {
     {LUA_DBLIBNAME, luaopen_debug},    {NULL, NULL},
 };
 
-/* [-1, +(1|3), m] read_file(path) -> contents | nil, message, code. Host-only helper. */
+static int filebuf_gc(lua_State *L)
+{
+    char **box = lua_touserdata(L, 1);
+    free(*box);
+    *box = NULL;
+    return 0;
+}
+
+/* [-1, +(1|3), m] read_file(path) -> contents | nil, message, code. Host-only helper. The
+ * file's bytes are owned by a userdata (created empty first) until they are a Lua string, so
+ * a memory error in between cannot leak them. */
 static int h_read_file(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
-    char *data = NULL;
+    char **box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = NULL;
+    if (luaL_newmetatable(L, "levy.FileBuffer")) {
+        lua_pushcfunction(L, filebuf_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
     size_t len = 0;
     levy_err err;
-    int rc = levy_file_read(path, 0, &data, &len, &err);
-    if (rc != LEVY_OK)
+    if (levy_file_read(path, 0, box, &len, &err) != LEVY_OK)
         return levy_lua_fail(L, err.code, err.message);
-    /* a raised OOM in lua_pushlstring would leak data; files are small and OOM fails the load */
-    lua_pushlstring(L, data, len);
-    free(data);
+    lua_pushlstring(L, *box, len);
+    free(*box);
+    *box = NULL;
     return 1;
 }
 
