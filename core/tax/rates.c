@@ -265,6 +265,17 @@ static int csv_next(csv_table *t, csv_row *row, levy_err *err)
     return 0;
 }
 
+/* After the last row (more = csv_next's last answer): its error, or "no rows", or *rows = n. */
+static int csv_done(const csv_table *t, int more, long n, long *rows, levy_err *err)
+{
+    if (more < 0)
+        return more;
+    if (n == 0)
+        return ROWERR("%s: no rows", t->path);
+    *rows = n;
+    return LEVY_OK;
+}
+
 /* Rate fraction "0.0725" -> 7250000 (10^-8). */
 static int parse_frac(const char *s, size_t len, int32_t *out)
 {
@@ -610,12 +621,7 @@ static int load_ca(levy_rates *r, const char *path, char *text, char *vintage_ou
         vintage_max(vintage_out, c.from);
         n++;
     }
-    if (more < 0)
-        return more;
-    if (n == 0)
-        return ROWERR("%s: no rows", path);
-    *rows = n;
-    return LEVY_OK;
+    return csv_done(&tab, more, n, rows, err);
 }
 
 static int load_national(levy_rates *r, const char *path, char *text, char *vintage_out,
@@ -659,12 +665,7 @@ static int load_national(levy_rates *r, const char *path, char *text, char *vint
         vintage_max(vintage_out, c.from);
         n++;
     }
-    if (more < 0)
-        return more;
-    if (n == 0)
-        return ROWERR("%s: no rows", path);
-    *rows = n;
-    return LEVY_OK;
+    return csv_done(&tab, more, n, rows, err);
 }
 
 static int load_overlays(levy_rates *r, const char *path, char *text, char *vintage_out,
@@ -722,12 +723,7 @@ static int load_overlays(levy_rates *r, const char *path, char *text, char *vint
         vintage_max(vintage_out, o.from);
         n++;
     }
-    if (more < 0)
-        return more;
-    if (n == 0)
-        return ROWERR("%s: no rows", path);
-    *rows = n;
-    return LEVY_OK;
+    return csv_done(&tab, more, n, rows, err);
 }
 
 /* ---------------------------------------------------------------- tiny JSON reader */
