@@ -72,8 +72,7 @@ int levy_file_read(const char *path, size_t max, char **out, size_t *len, levy_e
             break;
     }
     if (max && n > max) {
-        rc = levy_err_set(err, LEVY_EINVAL, "too_large", "%s is larger than %zu bytes", name,
-                          max);
+        rc = levy_err_set(err, LEVY_EINVAL, "too_large", "%s is larger than %zu bytes", name, max);
         goto done;
     }
     buf[n] = '\0';

@@ -117,9 +117,8 @@ static void t_into(void)
 end:;
 }
 
-static const levy_test tests[] = {
-    {"read", t_read}, {"large", t_large}, {"limits", t_limits},
-    {"errors", t_errors}, {"into", t_into}, {NULL, NULL}};
+static const levy_test tests[] = {{"read", t_read},     {"large", t_large}, {"limits", t_limits},
+                                  {"errors", t_errors}, {"into", t_into},   {NULL, NULL}};
 
 int main(int argc, char **argv)
 {
