@@ -111,16 +111,16 @@ static int digits(const char *s, int n, int *out)
     return 1;
 }
 
-static int parse_date(const char *s, int *y, int *m, int *d)
+int levy_date_parse(const char *s, size_t len, int *y, int *m, int *d)
 {
-    return digits(s, 4, y) && s[4] == '-' && digits(s + 5, 2, m) && s[7] == '-' &&
+    return len == 10 && digits(s, 4, y) && s[4] == '-' && digits(s + 5, 2, m) && s[7] == '-' &&
            digits(s + 8, 2, d) && levy_date_is_valid(*y, *m, *d);
 }
 
 int levy_time_parse_date(const char *s, int64_t *days, levy_err *err)
 {
     int y, m, d;
-    if (!s || strlen(s) != 10 || !parse_date(s, &y, &m, &d))
+    if (!s || !levy_date_parse(s, strlen(s), &y, &m, &d))
         return levy_err_set(err, LEVY_EINVAL, "bad_date", "'%.40s' is not a YYYY-MM-DD date",
                             s ? s : "(null)");
     *days = levy_days_from_civil(y, m, d);
@@ -131,7 +131,7 @@ int levy_time_parse_iso(const char *s, int64_t *ms, levy_err *err)
 {
     int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0, off = 0;
     const char *p = s;
-    if (!s || strlen(s) < 10 || !parse_date(s, &y, &mo, &d))
+    if (!s || strlen(s) < 10 || !levy_date_parse(s, 10, &y, &mo, &d))
         goto bad;
     p = s + 10;
     if (*p == 0)

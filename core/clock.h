@@ -18,6 +18,10 @@ int64_t levy_days_from_civil(int64_t y, int m, int d);
 void levy_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 /* 1 if y-m-d is a real calendar date (leap years handled). */
 int levy_date_is_valid(int64_t y, int m, int d);
+/* The one date parser: s[0..len) is exactly "YYYY-MM-DD" (ASCII digits, a real calendar date,
+ * years 0000..9999) → 1 with *y *m *d set, else 0. Not NUL-terminated: len says where it ends
+ * (levy_time_parse_* and levy_tax_date_parse are built on it). */
+int levy_date_parse(const char *s, size_t len, int *y, int *m, int *d);
 
 /* Formatting (UTC). Buffers of LEVY_TIME_BUFSZ are always large enough; returns the length
  * or -1 when cap is too small / ms outside years 0000..9999.

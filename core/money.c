@@ -6,7 +6,12 @@
 
 #include "money.h"
 
-/* ISO 4217 active codes whose exponent is not 2 (everything else known is 2). */
+/* The one ISO 4217 table of the program (core/tax/dec.c and levy.money use it): the currency
+ * codes of List One with a numeric minor unit (checked against the 2026-09 list: 165 codes,
+ * exponents equal), plus five codes withdrawn since 2021 that older documents still carry
+ * (ANG, BGN, CUC, SLL, ZWL). Funds and metals with minor unit "N.A." (XAU, XDR, XXX...) are
+ * not currencies an invoice is taxed in and stay unknown.
+ * Codes whose exponent is not 2 (everything else known is 2): */
 static const struct { char code[4]; signed char exp; } nondefault[] = {
     {"BIF", 0}, {"CLP", 0}, {"DJF", 0}, {"GNF", 0}, {"ISK", 0}, {"JPY", 0}, {"KMF", 0},
     {"KRW", 0}, {"PYG", 0}, {"RWF", 0}, {"UGX", 0}, {"UYI", 0}, {"VND", 0}, {"VUV", 0},
@@ -25,7 +30,7 @@ static const char two[][4] = {
     "NOK", "NPR", "NZD", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "QAR", "RON", "RSD", "RUB",
     "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SLL", "SOS", "SRD", "SSP", "STN",
     "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "USD",
-    "USN", "UYU", "UZS", "VED", "VES", "WST", "XCD", "XCG", "YER", "ZAR", "ZMW", "ZWG", "ZWL",
+    "USN", "UYU", "UZS", "VED", "VES", "WST", "XAD", "XCD", "XCG", "YER", "ZAR", "ZMW", "ZWG", "ZWL",
 };
 
 int levy_money_exponent(const char *currency)

@@ -1,6 +1,7 @@
 /* OpenSSL 3 EVP primitives, Base64, ids, sealing and key files. See crypto.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,10 +9,13 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include "crypto.h"
+#include "file.h"
 #include "log.h"
 
 static int ossl_fail(levy_err *err, const char *what)
@@ -54,49 +58,64 @@ int levy_crypto_sha256(const void *data, size_t len, uint8_t out[LEVY_SHA256_LEN
     return LEVY_OK;
 }
 
-/* HMAC-SHA256 (RFC 2104) over the prefetched digest: H((K0^opad) || H((K0^ipad) || msg)),
- * K0 = the key zero-padded to the 64-byte block (hashed first when longer). */
+/* HMAC-SHA256 through OpenSSL's EVP_MAC. One context bound to SHA-256 is made once and
+ * re-keyed by each call (setting the digest by name, or allocating a context per call, cost
+ * more than the MAC of a 2 KB webhook body). The same key as the previous call (a connection's
+ * webhook secret, verifying delivery after delivery) re-uses the keyed state instead of
+ * deriving it again; the key copy kept for that comparison is cleansed when replaced. The
+ * mutex makes it safe from the reload thread too (uncontended: the event loop). */
+static pthread_mutex_t hmac_mu = PTHREAD_MUTEX_INITIALIZER;
+static EVP_MAC_CTX *hmac_ctx;
+static uint8_t *hmac_key;
+static size_t hmac_key_len;
+
+static EVP_MAC_CTX *hmac_context(void)
+{
+    if (!hmac_ctx) {
+        EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+        EVP_MAC_CTX *c = mac ? EVP_MAC_CTX_new(mac) : NULL;
+        EVP_MAC_free(mac); /* the context holds its own reference */
+        OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+                               OSSL_PARAM_construct_end()};
+        if (c && !EVP_MAC_CTX_set_params(c, params)) {
+            EVP_MAC_CTX_free(c);
+            c = NULL;
+        }
+        hmac_ctx = c;
+    }
+    return hmac_ctx;
+}
+
+/* Keys ctx with key, or re-initialises it when key is the one it holds. */
+static int hmac_key_ctx(EVP_MAC_CTX *ctx, const void *key, size_t key_len)
+{
+    if (hmac_key && key_len == hmac_key_len && CRYPTO_memcmp(key, hmac_key, key_len) == 0)
+        return EVP_MAC_init(ctx, NULL, 0, NULL);
+    static const uint8_t none[1];
+    OPENSSL_clear_free(hmac_key, hmac_key_len);
+    hmac_key = NULL;
+    /* an empty key is valid HMAC input; OpenSSL wants a non-NULL pointer for it */
+    if (!EVP_MAC_init(ctx, key_len ? key : none, key_len, NULL))
+        return 0;
+    hmac_key = OPENSSL_malloc(key_len ? key_len : 1);
+    if (hmac_key) {
+        memcpy(hmac_key, key_len ? key : none, key_len);
+        hmac_key_len = key_len;
+    }
+    return 1;
+}
+
 int levy_crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
                             uint8_t out[LEVY_SHA256_LEN], levy_err *err)
 {
-    enum { BLOCK = 64 };
-    uint8_t k0[BLOCK], pad[BLOCK], inner[LEVY_SHA256_LEN];
-    int rc = LEVY_OK;
-    const EVP_MD *md = sha256_md();
-    EVP_MD_CTX *ctx = md ? EVP_MD_CTX_new() : NULL;
-    if (!ctx)
-        return ossl_fail(err, "HMAC-SHA256");
-    memset(k0, 0, sizeof k0);
-    if (key_len > BLOCK) {
-        unsigned int n = 0;
-        if (!EVP_Digest(key, key_len, k0, &n, md, NULL) || n != LEVY_SHA256_LEN) {
-            rc = ossl_fail(err, "HMAC-SHA256");
-            goto done;
-        }
-    } else if (key_len) {
-        memcpy(k0, key, key_len);
-    }
-    for (int i = 0; i < BLOCK; i++)
-        pad[i] = k0[i] ^ 0x36;
-    unsigned int n1 = 0, n2 = 0;
-    if (!EVP_DigestInit_ex(ctx, md, NULL) || !EVP_DigestUpdate(ctx, pad, BLOCK) ||
-        (msg_len && !EVP_DigestUpdate(ctx, msg, msg_len)) ||
-        !EVP_DigestFinal_ex(ctx, inner, &n1) || n1 != LEVY_SHA256_LEN) {
-        rc = ossl_fail(err, "HMAC-SHA256");
-        goto done;
-    }
-    for (int i = 0; i < BLOCK; i++)
-        pad[i] = k0[i] ^ 0x5c;
-    if (!EVP_DigestInit_ex(ctx, md, NULL) || !EVP_DigestUpdate(ctx, pad, BLOCK) ||
-        !EVP_DigestUpdate(ctx, inner, sizeof inner) || !EVP_DigestFinal_ex(ctx, out, &n2) ||
-        n2 != LEVY_SHA256_LEN)
-        rc = ossl_fail(err, "HMAC-SHA256");
-done:
-    OPENSSL_cleanse(k0, sizeof k0);
-    OPENSSL_cleanse(pad, sizeof pad);
-    OPENSSL_cleanse(inner, sizeof inner);
-    EVP_MD_CTX_free(ctx);
-    return rc;
+    size_t n = 0;
+    pthread_mutex_lock(&hmac_mu);
+    EVP_MAC_CTX *ctx = hmac_context();
+    int ok = ctx && hmac_key_ctx(ctx, key, key_len) &&
+             (!msg_len || EVP_MAC_update(ctx, msg, msg_len)) &&
+             EVP_MAC_final(ctx, out, &n, LEVY_SHA256_LEN) && n == LEVY_SHA256_LEN;
+    pthread_mutex_unlock(&hmac_mu);
+    return ok ? LEVY_OK : ossl_fail(err, "HMAC-SHA256");
 }
 
 int levy_crypto_equal(const void *a, size_t a_len, const void *b, size_t b_len)
@@ -333,33 +352,10 @@ int levy_crypto_open(const uint8_t key[LEVY_KEY_LEN], const uint8_t *in, size_t 
 /* Reads a small text file (≤ cap-1 bytes), trimming trailing whitespace. */
 static int read_small(const char *path, char *buf, size_t cap, levy_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? LEVY_ENOTFOUND
-                               : levy_err_set(err, LEVY_EIO, "io", "cannot open %s: %s", path,
-                                              strerror(errno));
     size_t n = 0;
-    for (;;) {
-        ssize_t r = read(fd, buf + n, cap - 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            close(fd);
-            return levy_err_set(err, LEVY_EIO, "io", "cannot read %s: %s", path, strerror(errno));
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-        if (n == cap - 1) {
-            char extra;
-            if (read(fd, &extra, 1) > 0) {
-                close(fd);
-                return levy_err_set(err, LEVY_EINVAL, "invalid", "%s is too large", path);
-            }
-            break;
-        }
-    }
-    close(fd);
+    int rc = levy_file_read_into(path, buf, cap, &n, err);
+    if (rc != LEVY_OK)
+        return rc;
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
         n--;
     buf[n] = 0;

@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include <lauxlib.h>
 
+#include "file.h"
 #include "host/hlog.h"
 #include "host/auth.h"
 #include "host/host.h"
@@ -79,35 +80,6 @@ static void calc_finish(levy_call *call, int status, int nres)
         keep_body(co, o, st);
 }
 
-static char *read_input(const char *file, size_t *len)
-{
-    FILE *f = file ? fopen(file, "rb") : stdin;
-    if (!f)
-        return NULL;
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0)
-            break;
-        if (n == cap) {
-            char *nb = cap > ((size_t)64 << 20) ? NULL : realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    if (file)
-        fclose(f);
-    *len = n;
-    return buf;
-}
-
 int levy_host_calc(levy_config *cfg)
 {
     levy_host hs, *h = &hs;
@@ -119,10 +91,9 @@ int levy_host_calc(levy_config *cfg)
     levy_err_clear(&err);
     calc_out out = {0, NULL, 0};
     size_t blen = 0;
-    char *body = read_input(cfg->calc_file, &blen);
-    if (!body) {
-        fprintf(stderr, "levy calc: cannot read %s: %s\n", cfg->calc_file ? cfg->calc_file : "stdin",
-                strerror(errno));
+    char *body = NULL;
+    if (levy_file_read(cfg->calc_file, (size_t)128 << 20, &body, &blen, &err) != LEVY_OK) {
+        fprintf(stderr, "levy calc: cannot read %s\n", err.message);
         return 2;
     }
     char dbpath[PATH_MAX];
@@ -228,30 +199,6 @@ static int free_port(void)
     return port;
 }
 
-/* 1 when GET /healthz on port answers 200. */
-static int healthy(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return 0;
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int ok = 0;
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
-        const char *rq = "GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-        if (write(fd, rq, strlen(rq)) > 0) {
-            char buf[64] = "";
-            ssize_t n = read(fd, buf, sizeof buf - 1);
-            ok = n > 12 && strncmp(buf + 9, "200", 3) == 0;
-        }
-    }
-    close(fd);
-    return ok;
-}
-
 /* GET path on 127.0.0.1:port (HTTP/1.0); the response (headers + body) into buf. */
 static int http_get(int port, const char *path, char *buf, size_t cap)
 {
@@ -276,6 +223,13 @@ static int http_get(int port, const char *path, char *buf, size_t cap)
     buf[n] = '\0';
     close(fd);
     return (int)n;
+}
+
+/* 1 when GET /healthz on port answers 200. */
+static int healthy(int port)
+{
+    char buf[512];
+    return http_get(port, "/healthz", buf, sizeof buf) > 12 && strncmp(buf + 9, "200", 3) == 0;
 }
 
 /* Starts `exe args...` with extra environment, stdout to a pipe (returned in *out_fd). */

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "host/auth.h"
 #include "host/config.h"
 
@@ -166,17 +167,14 @@ static int parse_listen(levy_config *c)
  * Returns NULL ok, else a static reason. */
 static const char *read_token_file(levy_config *c, const char *path, int *too_long)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return "cannot be read";
     char buf[LEVY_TOKEN_MAX + 4];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    int more = fgetc(f) != EOF;
-    fclose(f);
-    buf[n] = '\0';
+    size_t n = 0;
+    int rc = levy_file_read_into(path, buf, sizeof buf, &n, NULL);
+    if (rc != LEVY_OK && rc != LEVY_EINVAL)
+        return "cannot be read";
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         buf[--n] = '\0';
-    *too_long = more || n > LEVY_TOKEN_MAX;
+    *too_long = rc == LEVY_EINVAL || n > LEVY_TOKEN_MAX;
     if (!*too_long)
         memcpy(c->api_token, buf, n + 1);
     memset(buf, 0, sizeof buf);

@@ -57,6 +57,15 @@ static void sched_done(levy_call *call, int status, int nres)
     set_unref(e->set);
 }
 
+/* Pushes the generation's schedule list ({every_ms, name, plugin, run}...); its state, or NULL
+ * (nothing pushed) when the list cannot be built. */
+static lua_State *push_schedules(levy_gen *g)
+{
+    lua_State *L = levy_vm_state(g->vm);
+    levy_sandbox_push_api(L, "schedules");
+    return levy_vm_pcall(g->vm, 0, 1, NULL) == LEVY_OK ? L : NULL;
+}
+
 static void on_sched(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -66,9 +75,8 @@ static void on_sched(evutil_socket_t fd, short what, void *arg)
     if (h->stopping || e->running || !h->current)
         return;
     levy_gen *g = h->current;
-    lua_State *L = levy_vm_state(g->vm);
-    levy_sandbox_push_api(L, "schedules");
-    if (levy_vm_pcall(g->vm, 0, 1, NULL) != LEVY_OK)
+    lua_State *L = push_schedules(g);
+    if (!L)
         return;
     lua_rawgeti(L, -1, e->index);
     levy_call *c = levy_call_new(h, g, LEVY_CALL_SCHEDULE, e->plugin, sched_done, e);
@@ -88,10 +96,8 @@ void levy_schedule_start(levy_host *h)
 {
     if (!h->current || h->stopping || strcmp(h->cfg->role, "calc") == 0)
         return;
-    levy_gen *g = h->current;
-    lua_State *L = levy_vm_state(g->vm);
-    levy_sandbox_push_api(L, "schedules");
-    if (levy_vm_pcall(g->vm, 0, 1, NULL) != LEVY_OK)
+    lua_State *L = push_schedules(h->current);
+    if (!L)
         return;
     int n = (int)lua_rawlen(L, -1);
     sched_set *s = calloc(1, sizeof *s);

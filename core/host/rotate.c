@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "crypto/crypto.h"
+#include "file.h"
 #include "host/host.h"
 #include "host/rotate.h"
 #include "lua/sandbox.h"
@@ -50,22 +51,12 @@ static int read_key_file(const char *path, uint8_t key[LEVY_KEY_LEN], levy_err *
     char text[KEY_TEXT_CAP];
     uint8_t raw[KEY_TEXT_CAP];
     size_t n = 0, m = 0;
-    int rc = LEVY_OK;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return levy_err_set(err, errno == ENOENT ? LEVY_ENOTFOUND : LEVY_EIO, "io",
-                            "cannot open %s: %s", path, strerror(errno));
-    for (;;) {
-        ssize_t r = read(fd, text + n, sizeof text - 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-        if (n == sizeof text - 1)
-            break;
-    }
-    close(fd);
+    int rc = levy_file_read_into(path, text, sizeof text, &n, err);
+    if (rc == LEVY_EINVAL) /* longer than any key: not the Base64 of 32 bytes */
+        return levy_err_set(err, LEVY_EINVAL, "bad_master_key",
+                            "%s must be the Base64 of exactly 32 bytes", path);
+    if (rc != LEVY_OK)
+        return rc;
     while (n && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' ' ||
                  text[n - 1] == '\t'))
         n--;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "crypto/crypto.h"
 #include "lctx.h"
 #include "store/jobs.h"
 
@@ -87,6 +88,26 @@ static void push_outcome(lua_State *L, const char *action)
     lua_pushstring(L, action);
     lua_setfield(L, -2, "action");
     luaL_setmetatable(L, LEVY_JOB_OUTCOME_MT);
+}
+
+/* backoff_ms(attempt, base_ms, max_ms) -> ms: the runner's own full-jitter backoff
+ * (levy_jobs_backoff_ms), for a handler that picks its own retry delay. Any context. */
+static int l_backoff_ms(lua_State *L)
+{
+    levy_lua_no_float(L, 1, "levy.jobs.backoff_ms: attempt");
+    levy_lua_no_float(L, 2, "levy.jobs.backoff_ms: base_ms");
+    levy_lua_no_float(L, 3, "levy.jobs.backoff_ms: max_ms");
+    lua_Integer attempt = luaL_checkinteger(L, 1);
+    lua_Integer base = luaL_checkinteger(L, 2), max = luaL_checkinteger(L, 3);
+    luaL_argcheck(L, base >= 0 && base <= max, 2, "0 <= base_ms <= max_ms");
+    luaL_argcheck(L, max <= INT64_C(86400000) * 365, 3, "at most a year");
+    uint64_t rnd = 0;
+    levy_err err;
+    if (levy_crypto_random(&rnd, sizeof rnd, &err) != LEVY_OK)
+        return luaL_error(L, "levy.jobs.backoff_ms: %s", err.message);
+    int a = attempt < 0 ? 0 : attempt > 1000 ? 1000 : (int)attempt;
+    lua_pushinteger(L, levy_jobs_backoff_ms(a, base, max, rnd));
+    return 1;
 }
 
 static int l_retry(lua_State *L)
@@ -228,6 +249,7 @@ static int l_list(lua_State *L)
 }
 
 static const luaL_Reg jobs_funcs[] = {{"enqueue", l_enqueue}, {"retry", l_retry},
+                                      {"backoff_ms", l_backoff_ms},
                                       {"dead", l_dead},       {"stats", l_stats},
                                       {"list", l_list},       {NULL, NULL}};
 

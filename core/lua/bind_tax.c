@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crypto/crypto.h"
 #include "host/config.h"
 #include "json_scan.h"
 #include "lctx.h"
@@ -876,27 +877,6 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
         lua_remove(L, msgh);
 }
 
-/* ------------------------------------------------------------------ random ids */
-
-static _Thread_local uint64_t rng_state;
-static uint64_t rng_next(void)
-{
-    if (!rng_state) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        rng_state = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ULL ^ (uint64_t)ts.tv_sec ^
-                    ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)&rng_state;
-        if (!rng_state)
-            rng_state = 1;
-    }
-    uint64_t x = rng_state; /* xorshift64* */
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    rng_state = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
 /* ------------------------------------------------------------------ regions / subscription */
 
 static int region_on(lua_State *L, int opts, const char *code, int32_t date)
@@ -1032,10 +1012,13 @@ static void set_array_mt(lua_State *L, int idx)
         lua_pop(L, 1);
 }
 
-static void new_calc_id(char *id, size_t n)
+/* Ids come from the one generator (levy_crypto_id, as levy.crypto.id("calc_") in plugins);
+ * the CSPRNG cannot fail after start-up, and an id must never repeat, so a failure raises. */
+static LEVY_LJMP void new_calc_id(lua_State *L, char *id, size_t n)
 {
-    snprintf(id, n, "calc_%016llx%04x", (unsigned long long)rng_next(),
-             (unsigned)(rng_next() & 0xffff));
+    levy_err err;
+    if (levy_crypto_id("calc_", id, n, &err) != LEVY_OK)
+        luaL_error(L, "levy.tax: %s", err.message);
 }
 
 static int jsbuf_gc(lua_State *L)
@@ -1088,7 +1071,7 @@ static int json_result(lua_State *L, int opts, const calc *c, const levy_tax_doc
         bad |= js_str(b, id, n);
     } else {
         char id[40];
-        new_calc_id(id, sizeof id);
+        new_calc_id(L, id, sizeof id);
         levy_json_escape(b, id, strlen(id));
     }
     js_cstr(b, "currency", c->currency, 0);
@@ -1638,12 +1621,12 @@ static int tax_calculate(lua_State *L)
         if (lua_type(L, -1) != LUA_TSTRING) {
             lua_pop(L, 1);
             char id[40];
-            new_calc_id(id, sizeof id);
+            new_calc_id(L, id, sizeof id);
             lua_pushstring(L, id);
         }
     } else {
         char id[40];
-        new_calc_id(id, sizeof id);
+        new_calc_id(L, id, sizeof id);
         lua_pushstring(L, id);
     }
     lua_setfield(L, res, "calculation_id");

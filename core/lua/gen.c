@@ -10,6 +10,8 @@
 #include <lauxlib.h>
 #include <openssl/evp.h>
 
+#include "crypto/crypto.h"
+#include "file.h"
 #include "gen.h"
 #include "host/hlog.h"
 #include "lctx.h"
@@ -110,42 +112,12 @@ static int walk(const char *root, const char *rel, strvec *out, int depth)
     return rc;
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 8192, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (n < cap)
-            break;
-        cap *= 2;
-        char *nb = realloc(buf, cap + 1);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-        } else {
-            buf = nb;
-        }
-    }
-    fclose(f);
-    if (!buf)
-        return NULL;
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 static void sha256_hex(const void *data, size_t n, char out[65])
 {
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    EVP_Digest(data, n, md, &mdlen, EVP_sha256(), NULL);
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    uint8_t md[LEVY_SHA256_LEN];
+    if (levy_crypto_sha256(data, n, md, NULL) != LEVY_OK)
+        memset(md, 0, sizeof md); /* cannot fail once OpenSSL is up; a zero hash only reloads */
+    levy_crypto_hex(md, sizeof md, out);
 }
 
 /* Lists and hashes every file of both trees. files gets "plugins/..."/"scripts/..." paths. */
@@ -177,8 +149,8 @@ static int hash_tree(const char *plugins_dir, const char *scripts_dir, levy_gen_
             char full[4096];
             snprintf(full, sizeof full, "%s/%s", root, s->v[i]);
             size_t len = 0;
-            char *data = read_all(full, &len);
-            if (!data)
+            char *data = NULL;
+            if (levy_file_read(full, 0, &data, &len, NULL) != LEVY_OK)
                 continue;
             levy_gen_file *f = &files[nfiles++];
             size_t plen = strlen(s->v[i]) + 9;
@@ -196,8 +168,7 @@ static int hash_tree(const char *plugins_dir, const char *scripts_dir, levy_gen_
     unsigned char out[32];
     unsigned int olen = 0;
     EVP_DigestFinal_ex(md, out, &olen);
-    for (int i = 0; i < 32; i++)
-        snprintf(tree + 2 * i, 3, "%02x", out[i]);
+    levy_crypto_hex(out, sizeof out, tree);
 done:
     EVP_MD_CTX_free(md);
     sv_free(&pf);
@@ -440,8 +411,8 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
         snprintf(hpath, sizeof hpath, "%s/handler.lua", dir);
         snprintf(rel, sizeof rel, "plugins/%s/handler.lua", names.v[i]);
         size_t len = 0;
-        char *src = read_all(hpath, &len);
-        if (!src) {
+        char *src = NULL;
+        if (levy_file_read(hpath, 0, &src, &len, NULL) != LEVY_OK) {
             levy_gen_errors_add(errs, rel, 0, "cannot read handler.lua");
             continue;
         }
@@ -477,8 +448,8 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
             char full[4096];
             snprintf(full, sizeof full, "%s/%s", o->scripts_dir, f->path + 8);
             size_t len = 0;
-            char *src = read_all(full, &len);
-            if (!src) {
+            char *src = NULL;
+            if (levy_file_read(full, 0, &src, &len, NULL) != LEVY_OK) {
                 levy_gen_errors_add(errs, f->path, 0, "cannot read file");
                 continue;
             }

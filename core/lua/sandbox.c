@@ -8,6 +8,7 @@
 #include <lualib.h>
 
 #include "embedded.h"
+#include "file.h"
 #include "lctx.h"
 #include "modules.h"
 #include "pattern.h"
@@ -24,21 +25,34 @@ static const luaL_Reg sandbox_libs[] = {
     {LUA_DBLIBNAME, luaopen_debug},    {NULL, NULL},
 };
 
-/* [-1, +(1|2), -] read_file(path) -> contents | nil, message. Host-only helper. */
+static int filebuf_gc(lua_State *L)
+{
+    char **box = lua_touserdata(L, 1);
+    free(*box);
+    *box = NULL;
+    return 0;
+}
+
+/* [-1, +(1|3), m] read_file(path) -> contents | nil, message, code. Host-only helper. The
+ * file's bytes are owned by a userdata (created empty first) until they are a Lua string, so
+ * a memory error in between cannot leak them. */
 static int h_read_file(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return levy_lua_fail(L, "not_found", strerror(errno));
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        luaL_addlstring(&b, buf, n);
-    fclose(f); /* note: a raised OOM above would leak f; files are small and OOM fails the load */
-    luaL_pushresult(&b);
+    char **box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = NULL;
+    if (luaL_newmetatable(L, "levy.FileBuffer")) {
+        lua_pushcfunction(L, filebuf_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    size_t len = 0;
+    levy_err err;
+    if (levy_file_read(path, 0, box, &len, &err) != LEVY_OK)
+        return levy_lua_fail(L, err.code, err.message);
+    lua_pushlstring(L, *box, len);
+    free(*box);
+    *box = NULL;
     return 1;
 }
 

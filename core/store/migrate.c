@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "crypto/crypto.h"
+#include "file.h"
 #include "embedded.h"
 #include "store.h"
 
@@ -222,41 +223,6 @@ int levy_store_migrate_core(levy_store *st, levy_err *err)
     return levy_store_migrate_files(st, "core", files, n, err);
 }
 
-static int read_file(const char *path, char **out, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return -1;
-            }
-            buf = nb;
-        }
-        size_t r = fread(buf + n, 1, 4096, f);
-        n += r;
-        if (r < 4096)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return -1;
-    }
-    buf[n] = 0;
-    *out = buf;
-    *len = n;
-    return 0;
-}
-
 int levy_store_migrate_dir(levy_store *st, const char *plugin, const char *dir, levy_err *err)
 {
     levy_migration_file *files = NULL;
@@ -287,10 +253,8 @@ int levy_store_migrate_dir(levy_store *st, const char *plugin, const char *dir, 
         snprintf(path, sizeof path, "%s/%s", dir, name);
         char *data;
         size_t len;
-        if (read_file(path, &data, &len) != 0) {
-            rc = levy_err_set(err, LEVY_EIO, "io", "cannot read %s", path);
+        if ((rc = levy_file_read(path, 0, &data, &len, err)) != LEVY_OK)
             goto done;
-        }
         char *nm = strdup(name);
         if (!nm) {
             free(data);

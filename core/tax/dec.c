@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "clock.h"
 #include "dec.h"
 #include "money.h"
 
@@ -154,21 +155,10 @@ size_t levy_tax_fmt_fraction(char *buf, int64_t frac)
 
 int levy_tax_date_parse(const char *s, size_t len, int32_t *out)
 {
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (len != 10 || s[4] != '-' || s[7] != '-')
+    int y, m, d;
+    if (!levy_date_parse(s, len, &y, &m, &d))
         return -1;
-    int v[3] = {0, 0, 0}, idx[3][2] = {{0, 4}, {5, 7}, {8, 10}};
-    for (int k = 0; k < 3; k++)
-        for (int i = idx[k][0]; i < idx[k][1]; i++) {
-            if (s[i] < '0' || s[i] > '9')
-                return -1;
-            v[k] = v[k] * 10 + (s[i] - '0');
-        }
-    if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > mdays[v[1] - 1])
-        return -1;
-    if (v[1] == 2 && v[2] == 29 && !((v[0] % 4 == 0 && v[0] % 100 != 0) || v[0] % 400 == 0))
-        return -1;
-    *out = v[0] * 10000 + v[1] * 100 + v[2];
+    *out = y * 10000 + m * 100 + d;
     return 0;
 }
 

@@ -9,36 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "rates-internal.h"
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n < cap)
-            break;
-        char *nb = realloc(buf, cap * 2 + 1);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = 0;
-        *len = n;
-    }
-    return buf;
-}
 
 static int line_cmp(const void *a, const void *b)
 {
@@ -165,8 +137,8 @@ static int find_current(const char *dir, const char *key, char *out, size_t cap,
               (l > 5 && strcmp(de->d_name + l - 5, ".json") == 0)))
             continue;
         size_t len;
-        char *text = slurp(path, &len);
-        if (!text)
+        char *text = NULL;
+        if (levy_file_read(path, 0, &text, &len, NULL) != LEVY_OK)
             continue;
         levy_rates *r = levy_rates_new();
         rates_file_info info;
@@ -202,11 +174,12 @@ static int mkdir_p(const char *path)
 static int import_one(const char *file, const char *data_root, const char *data_dir)
 {
     size_t len;
-    char *text = slurp(file, &len), *copy = NULL, *old = NULL;
+    char *text = NULL, *copy = NULL, *old = NULL;
     levy_rates *r = NULL;
     int rc = 1;
-    if (!text) {
-        fprintf(stderr, "levy rates import: %s: %s\n", file, strerror(errno));
+    levy_err ferr;
+    if (levy_file_read(file, 0, &text, &len, &ferr) != LEVY_OK) {
+        fprintf(stderr, "levy rates import: %s\n", ferr.message);
         goto done;
     }
     copy = malloc(len + 1);
@@ -229,8 +202,8 @@ static int import_one(const char *file, const char *data_root, const char *data_
     if (!find_current(keydir, info.key, cur, sizeof cur, 0) && data_root)
         find_current(data_root, info.key, cur, sizeof cur, 0);
     size_t olen;
-    if (cur[0])
-        old = slurp(cur, &olen);
+    if (cur[0] && levy_file_read(cur, 0, &old, &olen, NULL) != LEVY_OK)
+        old = NULL;
     memcpy(copy, text, len + 1);
     long changed;
     if (info.kind == RT_AVALARA && old)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file.h"
 #include "money.h"
 #include "tax/dec.h"
 
@@ -243,38 +244,17 @@ done:
 int levy_nexus_load(levy_nexus **out, const char *path, levy_err *err)
 {
     *out = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return levy_err_set(err, LEVY_EIO, "io_error", "%s: %s", path, strerror(errno));
-    int rc = LEVY_OK;
     char *text = NULL;
-    if (fseek(fp, 0, SEEK_END) != 0) {
-        rc = levy_err_set(err, LEVY_EIO, "io_error", "%s: cannot seek", path);
-        goto done;
-    }
-    long size = ftell(fp);
-    if (size < 0 || size > (1L << 20)) {
-        rc = levy_err_set(err, LEVY_EIO, "io_error", "%s: unreadable or larger than 1 MiB", path);
-        goto done;
-    }
-    rewind(fp);
-    text = malloc((size_t)size + 1);
-    if (!text) {
-        rc = levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
-        goto done;
-    }
-    if (fread(text, 1, (size_t)size, fp) != (size_t)size) {
-        rc = levy_err_set(err, LEVY_EIO, "io_error", "%s: read error", path);
-        goto done;
-    }
-    text[size] = 0;
-    if (strlen(text) != (size_t)size) {
+    size_t size = 0;
+    int rc = levy_file_read(path, (size_t)1 << 20, &text, &size, err);
+    if (rc == LEVY_ENOTFOUND) /* a missing table fails the load like any other I/O error */
+        return levy_err_set(err, LEVY_EIO, "io_error", "%s: No such file or directory", path);
+    if (rc != LEVY_OK)
+        return rc;
+    if (strlen(text) != size)
         rc = levy_err_set(err, LEVY_EINVAL, "bad_nexus_table", "%s: contains a NUL byte", path);
-        goto done;
-    }
-    rc = levy_nexus_parse(out, path, text, err);
-done:
+    else
+        rc = levy_nexus_parse(out, path, text, err);
     free(text);
-    fclose(fp);
     return rc;
 }

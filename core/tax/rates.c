@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "file.h"
 #include "dec.h"
 #include "rates-internal.h"
 
@@ -193,39 +194,6 @@ static int col_index(const csv_row *hdr, const char *name)
     return -1;
 }
 
-static char *read_file(const char *path, size_t *len, levy_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        levy_err_set(err, LEVY_EIO, "io_error", "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (grow((void **)&buf, &cap, n + 65536 + 1, 1)) {
-            free(buf);
-            fclose(f);
-            levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
-            return NULL;
-        }
-        size_t got = fread(buf + n, 1, 65536, f);
-        n += got;
-        if (got < 65536)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        levy_err_set(err, LEVY_EIO, "io_error", "%s: read error", path);
-        return NULL;
-    }
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
-
 /* Iterates lines: returns next line (NUL-terminated, CR stripped) or NULL. */
 static char *next_line(char **cur)
 {
@@ -254,6 +222,59 @@ static int blank(const char *s)
 }
 
 #define ROWERR(...) levy_err_set(err, LEVY_EINVAL, "bad_rate_table", __VA_ARGS__)
+
+/* A CSV table being read: its header (columns found by name), then its rows with line numbers
+ * for the error messages. The one scaffold of the rate-table loaders. */
+typedef struct csv_table {
+    const char *path;
+    char *cur;
+    csv_row hdr;
+    int lineno;
+} csv_table;
+
+/* Reads the header line and finds names[0..n) in it (col[i] = index); a missing header or
+ * column is a bad_rate_table error naming it. */
+static int csv_open(csv_table *t, const char *path, char *text, const char *const *names, int n,
+                    int *col, levy_err *err)
+{
+    t->path = path;
+    t->cur = text;
+    t->lineno = 1;
+    char *line = next_line(&t->cur);
+    if (!line || csv_split(line, &t->hdr) < 0)
+        return ROWERR("%s:1: missing header", path);
+    for (int i = 0; i < n; i++)
+        if ((col[i] = col_index(&t->hdr, names[i])) < 0)
+            return ROWERR("%s:1: missing column %s", path, names[i]);
+    return LEVY_OK;
+}
+
+/* The next non-blank row, with at least the header's columns: 1, 0 at the end, or an error
+ * (< 0, "expected N columns" with the line number). */
+static int csv_next(csv_table *t, csv_row *row, levy_err *err)
+{
+    char *line;
+    while ((line = next_line(&t->cur))) {
+        t->lineno++;
+        if (blank(line))
+            continue;
+        if (csv_split(line, row) < 0 || row->n < t->hdr.n)
+            return ROWERR("%s:%d: expected %d columns", t->path, t->lineno, t->hdr.n);
+        return 1;
+    }
+    return 0;
+}
+
+/* After the last row (more = csv_next's last answer): its error, or "no rows", or *rows = n. */
+static int csv_done(const csv_table *t, int more, long n, long *rows, levy_err *err)
+{
+    if (more < 0)
+        return more;
+    if (n == 0)
+        return ROWERR("%s: no rows", t->path);
+    *rows = n;
+    return LEVY_OK;
+}
 
 /* Rate fraction "0.0725" -> 7250000 (10^-8). */
 static int parse_frac(const char *s, size_t len, int32_t *out)
@@ -344,27 +365,19 @@ static int add_table(levy_rates *r, const char *source, const char *vintage, con
 static int load_avalara(levy_rates *r, const char *path, char *text, char *vintage_out,
                         long *rows, levy_err *err)
 {
-    char *cur = text, *line;
-    csv_row hdr, row;
-    line = next_line(&cur);
-    if (!line || csv_split(line, &hdr) < 0)
-        return ROWERR("%s:1: missing header", path);
+    csv_table tab;
+    csv_row row;
     enum { C_ST, C_ZIP, C_NAME, C_COMB, C_STATE, C_COUNTY, C_CITY, C_SPECIAL, C_N };
     static const char *names[C_N] = {"State",      "ZipCode",           "TaxRegionName",
                                      "EstimatedCombinedRate", "StateRate", "EstimatedCountyRate",
                                      "EstimatedCityRate", "EstimatedSpecialRate"};
     int col[C_N];
-    for (int i = 0; i < C_N; i++)
-        if ((col[i] = col_index(&hdr, names[i])) < 0)
-            return ROWERR("%s:1: missing column %s", path, names[i]);
-    int lineno = 1;
+    int more = csv_open(&tab, path, text, names, C_N, col, err);
+    if (more != LEVY_OK)
+        return more;
     long n = 0;
-    while ((line = next_line(&cur))) {
-        lineno++;
-        if (blank(line))
-            continue;
-        if (csv_split(line, &row) < 0 || row.n < hdr.n)
-            return ROWERR("%s:%d: expected %d columns", path, lineno, hdr.n);
+    while ((more = csv_next(&tab, &row, err)) > 0) {
+        const int lineno = tab.lineno;
         zip_row z;
         memset(&z, 0, sizeof z);
         const char *st = row.f[col[C_ST]];
@@ -396,6 +409,8 @@ static int load_avalara(levy_rates *r, const char *path, char *text, char *vinta
         r->zips[r->nzips++] = z;
         n++;
     }
+    if (more < 0)
+        return more;
     if (n == 0)
         return ROWERR("%s: no rows", path);
     /* vintage from the file name: ..._XXYYYYMM.csv */
@@ -543,29 +558,44 @@ static void vintage_max(char *vintage_out, int32_t d)
         snprintf(vintage_out, 16, "%s", iso);
 }
 
+/* The columns a Canadian, national and overlay row end with: rate_pct, effective_from,
+ * effective_to (empty = open-ended) and the jurisdiction's name (upper-cased into the pool).
+ * cols = {rate, from, to, name}. */
+static int rate_tail(levy_rates *r, const csv_table *tab, const csv_row *row, const int cols[4],
+                     int32_t *rate, int32_t *from, int32_t *to, uint32_t *name, levy_err *err)
+{
+    const char *path = tab->path;
+    int lineno = tab->lineno;
+    if (parse_pct(row->f[cols[0]], row->len[cols[0]], rate))
+        return ROWERR("%s:%d: bad rate_pct '%s'", path, lineno, row->f[cols[0]]);
+    if (parse_date_field(row->f[cols[1]], row->len[cols[1]], from, 0) ||
+        parse_date_field(row->f[cols[2]], row->len[cols[2]], to, 99991231) || *from > *to)
+        return ROWERR("%s:%d: bad effective dates", path, lineno);
+    char nm[128];
+    upcase(nm, row->f[cols[3]], sizeof nm);
+    if (!nm[0])
+        return ROWERR("%s:%d: empty jurisdiction", path, lineno);
+    *name = pool_add(r, nm, strlen(nm));
+    if (*name == UINT32_MAX)
+        return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+    return LEVY_OK;
+}
+
 static int load_ca(levy_rates *r, const char *path, char *text, char *vintage_out, long *rows,
                    levy_err *err)
 {
-    char *cur = text, *line;
-    csv_row hdr, row;
-    line = next_line(&cur);
-    if (!line || csv_split(line, &hdr) < 0)
-        return ROWERR("%s:1: missing header", path);
+    csv_table tab;
+    csv_row row;
     static const char *names[] = {"province", "region", "tax_type", "level", "jurisdiction",
                                   "rate_pct", "effective_from", "effective_to"};
     int col[8];
-    for (int i = 0; i < 8; i++)
-        if ((col[i] = col_index(&hdr, names[i])) < 0)
-            return ROWERR("%s:1: missing column %s", path, names[i]);
-    int lineno = 1;
+    int more = csv_open(&tab, path, text, names, 8, col, err);
+    if (more != LEVY_OK)
+        return more;
     long n = 0;
     strcpy(vintage_out, "unknown");
-    while ((line = next_line(&cur))) {
-        lineno++;
-        if (blank(line))
-            continue;
-        if (csv_split(line, &row) < 0 || row.n < hdr.n)
-            return ROWERR("%s:%d: expected %d columns", path, lineno, hdr.n);
+    while ((more = csv_next(&tab, &row, err)) > 0) {
+        const int lineno = tab.lineno;
         ca_row c;
         memset(&c, 0, sizeof c);
         if (!levy_rates_ca_province(row.f[col[0]]))
@@ -581,51 +611,34 @@ static int load_ca(levy_rates *r, const char *path, char *text, char *vintage_ou
             return ROWERR("%s:%d: bad tax_type or level", path, lineno);
         c.type = (uint8_t)t;
         c.level = (uint8_t)lv;
-        if (parse_pct(row.f[col[5]], row.len[col[5]], &c.rate))
-            return ROWERR("%s:%d: bad rate_pct '%s'", path, lineno, row.f[col[5]]);
-        if (parse_date_field(row.f[col[6]], row.len[col[6]], &c.from, 0) ||
-            parse_date_field(row.f[col[7]], row.len[col[7]], &c.to, 99991231) || c.from > c.to)
-            return ROWERR("%s:%d: bad effective dates", path, lineno);
-        char nm[128];
-        upcase(nm, row.f[col[4]], sizeof nm);
-        if (!nm[0])
-            return ROWERR("%s:%d: empty jurisdiction", path, lineno);
-        c.name = pool_add(r, nm, strlen(nm));
-        if (c.name == UINT32_MAX || PUSH(r, ca, nca, ca_cap))
+        int trc = rate_tail(r, &tab, &row, (const int[4]){col[5], col[6], col[7], col[4]},
+                            &c.rate, &c.from, &c.to, &c.name, err);
+        if (trc != LEVY_OK)
+            return trc;
+        if (PUSH(r, ca, nca, ca_cap))
             return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
         r->ca[r->nca++] = c;
         vintage_max(vintage_out, c.from);
         n++;
     }
-    if (n == 0)
-        return ROWERR("%s: no rows", path);
-    *rows = n;
-    return LEVY_OK;
+    return csv_done(&tab, more, n, rows, err);
 }
 
 static int load_national(levy_rates *r, const char *path, char *text, char *vintage_out,
                          long *rows, levy_err *err)
 {
-    char *cur = text, *line;
-    csv_row hdr, row;
-    line = next_line(&cur);
-    if (!line || csv_split(line, &hdr) < 0)
-        return ROWERR("%s:1: missing header", path);
+    csv_table tab;
+    csv_row row;
     static const char *names[] = {"country", "region", "tax_type", "jurisdiction", "rate_key",
                                   "rate_pct", "effective_from", "effective_to"};
     int col[8];
-    for (int i = 0; i < 8; i++)
-        if ((col[i] = col_index(&hdr, names[i])) < 0)
-            return ROWERR("%s:1: missing column %s", path, names[i]);
-    int lineno = 1;
+    int more = csv_open(&tab, path, text, names, 8, col, err);
+    if (more != LEVY_OK)
+        return more;
     long n = 0;
     strcpy(vintage_out, "unknown");
-    while ((line = next_line(&cur))) {
-        lineno++;
-        if (blank(line))
-            continue;
-        if (csv_split(line, &row) < 0 || row.n < hdr.n)
-            return ROWERR("%s:%d: expected %d columns", path, lineno, hdr.n);
+    while ((more = csv_next(&tab, &row, err)) > 0) {
+        const int lineno = tab.lineno;
         nat_row c;
         memset(&c, 0, sizeof c);
         if (row.len[col[0]] != 2 || !isupper((unsigned char)row.f[col[0]][0]) ||
@@ -642,51 +655,34 @@ static int load_national(levy_rates *r, const char *path, char *text, char *vint
         if (row.len[col[4]] == 0 || row.len[col[4]] > 31)
             return ROWERR("%s:%d: bad rate_key", path, lineno);
         c.key = pool_add(r, row.f[col[4]], row.len[col[4]]);
-        if (parse_pct(row.f[col[5]], row.len[col[5]], &c.rate))
-            return ROWERR("%s:%d: bad rate_pct '%s'", path, lineno, row.f[col[5]]);
-        if (parse_date_field(row.f[col[6]], row.len[col[6]], &c.from, 0) ||
-            parse_date_field(row.f[col[7]], row.len[col[7]], &c.to, 99991231) || c.from > c.to)
-            return ROWERR("%s:%d: bad effective dates", path, lineno);
-        char nm[128];
-        upcase(nm, row.f[col[3]], sizeof nm);
-        if (!nm[0])
-            return ROWERR("%s:%d: empty jurisdiction", path, lineno);
-        c.name = pool_add(r, nm, strlen(nm));
-        if (c.name == UINT32_MAX || c.key == UINT32_MAX || PUSH(r, nat, nnat, nat_cap))
+        int trc = rate_tail(r, &tab, &row, (const int[4]){col[5], col[6], col[7], col[3]},
+                            &c.rate, &c.from, &c.to, &c.name, err);
+        if (trc != LEVY_OK)
+            return trc;
+        if (c.key == UINT32_MAX || PUSH(r, nat, nnat, nat_cap))
             return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
         r->nat[r->nnat++] = c;
         vintage_max(vintage_out, c.from);
         n++;
     }
-    if (n == 0)
-        return ROWERR("%s: no rows", path);
-    *rows = n;
-    return LEVY_OK;
+    return csv_done(&tab, more, n, rows, err);
 }
 
 static int load_overlays(levy_rates *r, const char *path, char *text, char *vintage_out,
                          long *rows, levy_err *err)
 {
-    char *cur = text, *line;
-    csv_row hdr, row;
-    line = next_line(&cur);
-    if (!line || csv_split(line, &hdr) < 0)
-        return ROWERR("%s:1: missing header", path);
+    csv_table tab;
+    csv_row row;
     static const char *names[] = {"state", "zip_from", "zip_to", "level", "jurisdiction",
                                   "op", "rate_pct", "effective_from", "effective_to", "status"};
     int col[10];
-    for (int i = 0; i < 10; i++)
-        if ((col[i] = col_index(&hdr, names[i])) < 0)
-            return ROWERR("%s:1: missing column %s", path, names[i]);
-    int lineno = 1;
+    int more = csv_open(&tab, path, text, names, 10, col, err);
+    if (more != LEVY_OK)
+        return more;
     long n = 0;
     strcpy(vintage_out, "unknown");
-    while ((line = next_line(&cur))) {
-        lineno++;
-        if (blank(line))
-            continue;
-        if (csv_split(line, &row) < 0 || row.n < hdr.n)
-            return ROWERR("%s:%d: expected %d columns", path, lineno, hdr.n);
+    while ((more = csv_next(&tab, &row, err)) > 0) {
+        const int lineno = tab.lineno;
         overlay_row o;
         memset(&o, 0, sizeof o);
         if (row.len[col[0]] != 2 || !levy_rates_us_state_name(row.f[col[0]]))
@@ -717,26 +713,17 @@ static int load_overlays(levy_rates *r, const char *path, char *text, char *vint
             o.op = OVERLAY_SET;
         else
             return ROWERR("%s:%d: op must be add or set", path, lineno);
-        if (parse_pct(row.f[col[6]], row.len[col[6]], &o.rate))
-            return ROWERR("%s:%d: bad rate_pct '%s'", path, lineno, row.f[col[6]]);
-        if (parse_date_field(row.f[col[7]], row.len[col[7]], &o.from, 0) ||
-            parse_date_field(row.f[col[8]], row.len[col[8]], &o.to, 99991231) || o.from > o.to)
-            return ROWERR("%s:%d: bad effective dates", path, lineno);
-        char nm[128];
-        upcase(nm, row.f[col[4]], sizeof nm);
-        if (!nm[0])
-            return ROWERR("%s:%d: empty jurisdiction", path, lineno);
-        o.name = pool_add(r, nm, strlen(nm));
-        if (o.name == UINT32_MAX || PUSH(r, ovl, novl, ovl_cap))
+        int trc = rate_tail(r, &tab, &row, (const int[4]){col[6], col[7], col[8], col[4]},
+                            &o.rate, &o.from, &o.to, &o.name, err);
+        if (trc != LEVY_OK)
+            return trc;
+        if (PUSH(r, ovl, novl, ovl_cap))
             return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
         r->ovl[r->novl++] = o;
         vintage_max(vintage_out, o.from);
         n++;
     }
-    if (n == 0)
-        return ROWERR("%s: no rows", path);
-    *rows = n;
-    return LEVY_OK;
+    return csv_done(&tab, more, n, rows, err);
 }
 
 /* ---------------------------------------------------------------- tiny JSON reader */
@@ -1218,10 +1205,13 @@ int levy_rates_open_file(levy_rates **out, const char *path, levy_err *err)
     if (!r)
         return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
     size_t len;
-    char *text = read_file(path, &len, err);
-    if (!text) {
+    char *text = NULL;
+    int frc = levy_file_read(path, 0, &text, &len, err);
+    if (frc == LEVY_ENOTFOUND) /* a missing table fails the load like any other I/O error */
+        frc = levy_err_set(err, LEVY_EIO, "io_error", "%s: No such file or directory", path);
+    if (frc != LEVY_OK) {
         levy_rates_free(r);
-        return err ? err->rc : LEVY_EIO;
+        return frc;
     }
     rates_file_info info;
     int rc = levy_rates_load_text(r, path, text, &info, err);
@@ -1339,11 +1329,8 @@ int levy_rates_open(levy_rates **out, const char *data_root, const char *data_di
     for (size_t pass = 0; pass < 2 && rc == LEVY_OK; pass++) {
         for (size_t i = pass == 0 ? nshipped : 0; i < (pass == 0 ? fl.n : nshipped); i++) {
             size_t len;
-            text = read_file(fl.v[i].path, &len, err);
-            if (!text) {
-                rc = err ? err->rc : LEVY_EIO;
+            if ((rc = levy_file_read(fl.v[i].path, 0, &text, &len, err)) != LEVY_OK)
                 break;
-            }
             int kind = detect_kind(text);
             if (kind == RT_UNKNOWN) { /* READMEs as CSV, SST boundary files: not rate tables */
                 free(text);

@@ -27,13 +27,9 @@ M.MAX_DELAY_MS = 300000
 
 local nn = util.nonnull
 
--- Full jitter: random(0, min(max, base * 2^attempt)).
+-- Full jitter: random(0, min(max, base * 2^attempt)), the job runner's own backoff.
 function M.backoff_ms(attempt)
-  local cap = M.BASE_DELAY_MS * (1 << math.min(attempt, 20))
-  if cap > M.MAX_DELAY_MS then cap = M.MAX_DELAY_MS end
-  local b = crypto.random(4)
-  local r = (b:byte(1) << 24) | (b:byte(2) << 16) | (b:byte(3) << 8) | b:byte(4)
-  return r % (cap + 1)
+  return jobs.backoff_ms(attempt, M.BASE_DELAY_MS, M.MAX_DELAY_MS)
 end
 
 local function load_doc(doc_type, id)

@@ -267,8 +267,22 @@ static void t_jobs(void)
                  "r = jobs.dead('gone') assert(r.action == 'dead' and r.why == 'gone')\n"
                  "assert(not pcall(store.transaction, function() jobs.enqueue{kind='demo.tx'} error('rollback') end))\n"));
     CHECK(run(L, "assert(jobs.stats()['demo.tx'] == nil)"));
+    /* issue 18, one backoff: the runner's levy_jobs_backoff_ms, reachable from handlers
+     * (plugins/rillet/writeback.lua used to carry a copy) */
+    CHECK(run(L, "for a = 0, 12 do for _ = 1, 50 do\n"
+                 "  local d = jobs.backoff_ms(a, 1000, 300000)\n"
+                 "  assert(math.type(d) == 'integer' and d >= 0 and d <= math.min(300000, 1000 << a), d)\n"
+                 "end end\n"
+                 "assert(jobs.backoff_ms(3, 0, 0) == 0)\n"
+                 "local big = 0 for _ = 1, 200 do big = math.max(big, jobs.backoff_ms(40, 1000, 300000)) end\n"
+                 "assert(big > 150000, big)\n" /* uniform over [0, cap]: 200 draws all below half: 2^-200 */
+                 "raises('floats are not accepted', jobs.backoff_ms, 1.5, 1000, 2000)\n"
+                 "raises('base_ms', jobs.backoff_ms, 1, 3000, 2000)\n"
+                 "raises('base_ms', jobs.backoff_ms, 1, -1, 2000)\n"
+                 "raises('at most a year', jobs.backoff_ms, 1, 1, 1 << 62)\n"));
     ctx.kind = LEVY_CTX_LOAD;
     CHECK(run(L, "raises(\"levy.jobs.enqueue is not available in the 'load' context\", jobs.enqueue, {kind='x'})"));
+    CHECK(run(L, "assert(jobs.backoff_ms(2, 100, 1000) <= 400)")); /* any context */
     ctx.kind = LEVY_CTX_REQUEST;
 end:
     levy_clock_set(NULL, NULL);

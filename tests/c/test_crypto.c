@@ -256,8 +256,8 @@ end:
     levy_log_clear_secrets();
 }
 
-/* levy_crypto_hmac_sha256 is RFC 2104 written out over a prefetched digest: compare it with
- * OpenSSL's own HMAC for every key length around the 64-byte block (0, 1, 63, 64, 65, 200)
+/* levy_crypto_hmac_sha256 is OpenSSL's EVP_MAC HMAC on a context kept between calls: compare it
+ * with a one-shot EVP_Q_mac for every key length around the 64-byte block (0, 1, 63, 64, 65, 200)
  * and message lengths 0..4100, and check the same context gives the same MAC twice. */
 static void t_hmac_vs_openssl(void)
 {
@@ -284,8 +284,33 @@ static void t_hmac_vs_openssl(void)
 end:;
 }
 
+/* The context kept between calls re-uses the keyed state only for the very same key: keys that
+ * alternate, differ in one byte, are a prefix of the last one, or change in the same buffer
+ * each get their own MAC. */
+static void t_hmac_key_changes(void)
+{
+    uint8_t a[32], msg[300], mine[32], ref[32];
+    for (size_t i = 0; i < sizeof a; i++)
+        a[i] = (uint8_t)(i + 1);
+    memset(msg, 'm', sizeof msg);
+    static const struct { int flip; size_t len; } steps[] = {
+        {-1, 32}, {5, 32}, {5, 32}, {-1, 31}, {-1, 32}, {31, 32}, {31, 32}, {-1, 32}, {0, 0},
+    };
+    for (size_t k = 0; k < LEVY_ARRAY_LEN(steps); k++) {
+        if (steps[k].flip >= 0)
+            a[steps[k].flip] ^= 0x80; /* in place: the same buffer holds another key */
+        size_t n = 0;
+        static const uint8_t empty[1];
+        CHECK_EQ_INT(levy_crypto_hmac_sha256(a, steps[k].len, msg, sizeof msg, mine, NULL), LEVY_OK);
+        CHECK(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, steps[k].len ? a : empty,
+                        steps[k].len, msg, sizeof msg, ref, sizeof ref, &n) != NULL);
+        CHECK(memcmp(mine, ref, 32) == 0);
+    }
+end:;
+}
+
 static const levy_test tests[] = {
-    {"hmac_vs_openssl", t_hmac_vs_openssl},
+    {"hmac_vs_openssl", t_hmac_vs_openssl}, {"hmac_key_changes", t_hmac_key_changes},
     {"hmac_rfc4231", t_hmac_rfc4231}, {"sha256", t_sha256},     {"gcm_nist", t_gcm_nist},
     {"seal_tamper", t_seal_tamper},   {"base64", t_base64},     {"ids_random", t_ids_random},
     {"rillet_vector", t_rillet_vector}, {"key_files", t_key_files}, {NULL, NULL}};

@@ -232,6 +232,10 @@ static void t_one_currency_table(void)
     CHECK(known >= 160);
     CHECK_EQ_INT(levy_tax_currency_exponent("XCG"), 2);
     CHECK_EQ_INT(levy_money_exponent("UYW"), 4);
+    /* List One 2026: the Arab Accounting Dinar (2025) is known; "N.A." funds are not */
+    CHECK_EQ_INT(levy_money_exponent("XAD"), 2);
+    CHECK_EQ_INT(levy_money_exponent("XDR"), -1);
+    CHECK_EQ_INT(levy_money_exponent("XAU"), -1);
 end:;
 }
 

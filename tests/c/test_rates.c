@@ -313,6 +313,55 @@ end:
     rmdir(dir);
 }
 
+/* The row checks shared by the Canadian, national and overlay loaders (csv_open / csv_next /
+ * rate_tail in rates.c): each bad row is refused with its line number (blank lines counted). */
+static void t_bad_rows(void)
+{
+    static const char ca_hdr[] =
+        "province,region,tax_type,level,jurisdiction,rate_pct,effective_from,effective_to,source\n";
+    static const char nat_hdr[] =
+        "country,region,tax_type,jurisdiction,rate_key,rate_pct,effective_from,effective_to,source\n";
+    static const struct { const char *hdr, *rows, *want; } cases[] = {
+        {ca_hdr, "AB,CA,GST,country,CANADA,5,2008-01-01,,x\n\nAB,CA,GST,country,CANADA,5x,2008-01-01,,x\n",
+         ":4: bad rate_pct '5x'"},
+        {ca_hdr, "AB,CA,GST,country,CANADA,5,2008-01-01,2007-01-01,x\n", ":2: bad effective dates"},
+        {ca_hdr, "AB,CA,GST,country,,5,2008-01-01,,x\n", ":2: empty jurisdiction"},
+        {ca_hdr, "AB,CA,GST,country,CANADA,5\n", ":2: expected 9 columns"},
+        {"province,region,tax_type,level,jurisdiction,effective_from,effective_to\n",
+         "AB,CA,GST,country,CANADA,2008-01-01,\n", ":1: missing column rate_pct"},
+        {nat_hdr, "GB,GB,VAT,UNITED KINGDOM,standard,20,2011-01-04,,x\nGB,GB,VAT,UK,standard,20,2011-02-30,,x\n",
+         ":3: bad effective dates"},
+        {nat_hdr, "GB,GB,VAT,,standard,20,2011-01-04,,x\n", ":2: empty jurisdiction"},
+        {nat_hdr, "\n\nGB,GB,VAT,UK,standard,-,2011-01-04,,x\n", ":4: bad rate_pct '-'"},
+        {nat_hdr, "", ": no rows"},
+    };
+    char dir[] = "/tmp/levy_rates_rows_XXXXXX";
+    char path[256] = "";
+    levy_rates *r = NULL;
+    levy_err err;
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/table.csv", dir);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        FILE *f = fopen(path, "w");
+        CHECK(f != NULL);
+        fputs(cases[i].hdr, f);
+        fputs(cases[i].rows, f);
+        fclose(f);
+        levy_err_clear(&err);
+        CHECK(levy_rates_open_file(&r, path, &err) != 0);
+        if (!strstr(err.message, cases[i].want))
+            fprintf(stderr, "  case %zu: '%s' lacks '%s'\n", i, err.message, cases[i].want);
+        CHECK(strstr(err.message, cases[i].want) != NULL);
+        CHECK_EQ_STR(err.code, "bad_rate_table");
+        levy_rates_free(r);
+        r = NULL;
+    }
+end:
+    levy_rates_free(r);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void t_import(void)
 {
     char dir[] = "/tmp/levy_rates_imp_XXXXXX";
@@ -398,7 +447,7 @@ static const levy_test tests[] = {
     {"load", t_load},           {"zip", t_zip},         {"zip_two_states", t_zip_two_states},
     {"unknown_zip", t_unknown_zip}, {"cdtfa", t_cdtfa}, {"overlays", t_overlays},
     {"sst", t_sst},             {"canada", t_canada},   {"eu", t_eu},
-    {"national", t_national},   {"bad_table", t_bad_table}, {"import", t_import},
+    {"national", t_national},   {"bad_table", t_bad_table}, {"bad_rows", t_bad_rows}, {"import", t_import},
     {"free", t_free},           {NULL, NULL}};
 
 LEVY_TEST_MAIN(tests)

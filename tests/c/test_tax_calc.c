@@ -356,8 +356,24 @@ static void t_free(void)
     R = NULL;
 }
 
+/* Issue 18, one id generator: calculation ids come from levy_crypto_id (CSPRNG, the shape
+ * of levy.crypto.id("calc_") that plugins/rillet uses), not from a second, time-seeded
+ * xorshift generator of another shape; in both the table and the encoded result. */
+LUA_TEST(t_calc_ids,
+         "local shape = '^calc_' .. ('[a-z2-7]'):rep(24) .. '$'\n"
+         "local seen = {}\n"
+         "for i = 1, 50 do\n"
+         "  local id = assert(tax.calculate(req(us('92614', 'CA', 'Irvine'), {line('1')}), ALL)).calculation_id\n"
+         "  assert(id:match(shape), id); assert(not seen[id], id); seen[id] = true\n"
+         "end\n"
+         "local text = assert(tax.calculate(req(us('92614', 'CA', 'Irvine'), {line('1')}), {all_regions=true, encode=true}))\n"
+         "assert(type(text) == 'string', type(text))\n"
+         "local id = text:match('\"calculation_id\":\"([^\"]*)\"')\n"
+         "assert(id and id:match(shape), text)\n")
+
 static const levy_test tests[] = {
     {"irvine", t_irvine},
+    {"calc_ids", t_calc_ids},
     {"examples_22", t_examples_22},
     {"texas_saas", t_texas_saas},
     {"connecticut", t_connecticut},

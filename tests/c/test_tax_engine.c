@@ -2,6 +2,7 @@
  * examples exercise (section 5), rounding modes, exponents, and a property test. */
 #include <stdlib.h>
 
+#include "clock.h"
 #include "harness.h"
 #include "tax/dec.h"
 #include "tax/engine.h"
@@ -857,7 +858,42 @@ static void t_allocate(void)
 end:;
 }
 
+/* Issue 18: one date parser. levy.tax dates (yyyymmdd) and levy.time dates (days since the
+ * epoch) are read by the same code: for every year 0000..9999 (sampled), month 00..13 and day
+ * 00..32 both accept the same strings and mean the same day; junk is refused by both. */
+static void t_one_date_parser(void)
+{
+    char buf[48];
+    int checked = 0;
+    for (int y = 0; y <= 9999; y += (y < 2100 && y > 1890) ? 1 : 97)
+        for (int m = 0; m <= 13; m++)
+            for (int d = 0; d <= 32; d++) {
+                snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+                int32_t t = 0;
+                int64_t days = 0;
+                int a = levy_tax_date_parse(buf, 10, &t) == 0;
+                int b = levy_time_parse_date(buf, &days, NULL) == LEVY_OK;
+                CHECK_EQ_INT(a, b);
+                if (a) {
+                    CHECK_EQ_INT(t, y * 10000 + m * 100 + d);
+                    CHECK_EQ_INT(days, levy_days_from_civil(y, m, d));
+                    checked++;
+                }
+            }
+    static const char *junk[] = {"2024-1-01", "2024-01-1 ", "+024-01-01", "2024/01/01",
+                                 "2024-01-01T", " 2024-01-01", "２０２４-01-01", "2024-0a-01"};
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(junk); i++) {
+        int32_t t;
+        int64_t days;
+        CHECK(levy_tax_date_parse(junk[i], strlen(junk[i]), &t) < 0);
+        CHECK(levy_time_parse_date(junk[i], &days, NULL) != LEVY_OK);
+    }
+    CHECK(checked > 90000);
+end:;
+}
+
 static const levy_test tests[] = {
+    {"one_date_parser", t_one_date_parser},
     {"example1_2", t_example1_2},     {"example3_4_6", t_example3_4_6},
     {"international", t_international}, {"texas_saas", t_texas_saas},
     {"connecticut", t_connecticut},   {"tennessee_caps", t_tennessee_caps},

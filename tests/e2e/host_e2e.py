@@ -150,6 +150,28 @@ def case_cli():
     check(rc == 2 and "usage" in err, "unknown flag -> usage on stderr, exit 2")
     rc, _, err = run()
     check(rc == 2, "no subcommand -> exit 2")
+    # One whole-file reader (core/file.c): a path that opens but cannot be read (a directory)
+    # is an error naming the path, not an empty request (issue 18: read_input took it for "").
+    tmp = tempfile.mkdtemp(prefix="levy-e2e-cli-")
+    try:
+        rc, out, err = run("calc", "--data-dir", os.path.join(tmp, "data"), tmp)
+        check(rc == 2 and f"cannot read {tmp}" in err and not out,
+              "levy calc DIR -> 'cannot read DIR', exit 2")
+        # One ISO 4217 table (core/money.c): a code levy.money knows (XCG, new in 2025) is
+        # taxed by levy calc at its exponent, not refused as unknown.
+        req = os.path.join(tmp, "xcg.json")
+        with open(req, "w") as f:
+            json.dump({"currency": "XCG", "date": "2026-06-01",
+                       "ship_to": {"line1": "1 Main St", "city": "Austin", "state": "TX",
+                                   "zip_code": "78701", "country": "US"},
+                       "lines": [{"id": "1", "amount": "1000.5", "tax_code": "general"}]}, f)
+        rc, out, err = run("calc", "--data-dir", os.path.join(tmp, "data"), "--plugins",
+                           os.path.join(SRC, "plugins"), "--scripts", os.path.join(SRC, "scripts"), req)
+        res = json.loads(out) if rc == 0 else None
+        check(res is not None and res["currency"] == "XCG" and res["lines"][0]["amount"] == "1000.50",
+              "levy calc taxes XCG with 2 decimals (the levy.money exponent)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     rc, out, _ = run("version")
     check(rc == 0 and out.startswith("levy ") and "Lua" in out and "SQLite" in out and "OpenSSL" in out
           and "libevent" in out and "libcurl" in out, "levy version lists the libraries")

@@ -1,0 +1,114 @@
+/* Whole-file reading. See file.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "file.h"
+
+static int open_fail(const char *name, levy_err *err)
+{
+    int e = errno;
+    return levy_err_set(err, e == ENOENT ? LEVY_ENOTFOUND : LEVY_EIO,
+                        e == ENOENT ? "not_found" : "io_error", "%s: %s", name, strerror(e));
+}
+
+/* read() until cap bytes or end of file; EINTR retried. Returns the count, or -1 (errno). */
+static ssize_t read_full(int fd, char *buf, size_t cap)
+{
+    size_t n = 0;
+    while (n < cap) {
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    return (ssize_t)n;
+}
+
+int levy_file_read(const char *path, size_t max, char **out, size_t *len, levy_err *err)
+{
+    int is_stdin = !path || strcmp(path, "-") == 0;
+    const char *name = is_stdin ? "stdin" : path;
+    *out = NULL;
+    *len = 0;
+    int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return open_fail(name, err);
+    int rc = LEVY_OK;
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (n == cap) {
+            if (max && cap > max) {
+                rc = levy_err_set(err, LEVY_EINVAL, "too_large", "%s is larger than %zu bytes",
+                                  name, max);
+                goto done;
+            }
+            size_t ncap = cap ? cap * 2 : 65536;
+            if (max && ncap > max + 1)
+                ncap = max + 1; /* one byte more than max tells "too large" from "exactly max" */
+            char *nb = ncap > cap ? realloc(buf, ncap + 1) : NULL;
+            if (!nb) {
+                rc = levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory reading %s",
+                                  name);
+                goto done;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        ssize_t r = read_full(fd, buf + n, cap - n);
+        if (r < 0) {
+            rc = levy_err_set(err, LEVY_EIO, "io_error", "%s: %s", name, strerror(errno));
+            goto done;
+        }
+        n += (size_t)r;
+        if (n < cap)
+            break;
+    }
+    if (max && n > max) {
+        rc = levy_err_set(err, LEVY_EINVAL, "too_large", "%s is larger than %zu bytes", name, max);
+        goto done;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    buf = NULL;
+done:
+    free(buf);
+    if (!is_stdin)
+        close(fd);
+    return rc;
+}
+
+int levy_file_read_into(const char *path, char *buf, size_t cap, size_t *len, levy_err *err)
+{
+    *len = 0;
+    buf[0] = '\0';
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return open_fail(path, err);
+    /* one byte more than fits tells a file of exactly cap - 1 bytes from a longer one */
+    char extra;
+    ssize_t r = read_full(fd, buf, cap - 1);
+    ssize_t more = r == (ssize_t)(cap - 1) ? read_full(fd, &extra, 1) : 0;
+    int e = errno;
+    close(fd);
+    if (r < 0 || more < 0) {
+        memset(buf, 0, cap);
+        return levy_err_set(err, LEVY_EIO, "io_error", "%s: %s", path, strerror(e));
+    }
+    if (more > 0) {
+        memset(buf, 0, cap);
+        return levy_err_set(err, LEVY_EINVAL, "too_large", "%s is larger than %zu bytes", path,
+                            cap - 1);
+    }
+    buf[r] = '\0';
+    *len = (size_t)r;
+    return LEVY_OK;
+}

@@ -1,0 +1,27 @@
+#ifndef LEVY_FILE_H
+#define LEVY_FILE_H
+/* Whole-file reading: the one place levy reads a file (or stdin) into memory. Every loader —
+ * plugins and rule scripts, migrations, rate and nexus tables, `levy calc` input, key and
+ * token files — goes through these two functions.
+ *
+ * Errors (err may be NULL):
+ *   LEVY_ENOTFOUND "not_found"  the file does not exist ("<path>: No such file or directory")
+ *   LEVY_EIO       "io_error"   cannot open or read ("<path>: <strerror>")
+ *   LEVY_EINVAL    "too_large"  more than max (or cap - 1) bytes ("<path> is larger than N bytes")
+ *   LEVY_ENOMEM    "out_of_memory" */
+#include <stddef.h>
+
+#include "levy.h"
+
+/* Reads all of path into a malloc'd buffer, NUL-terminated (the NUL is not counted in *len;
+ * the data may hold NUL bytes of its own). max = the largest size accepted in bytes, 0 = no
+ * limit. path NULL or "-" reads standard input (named "stdin" in messages). On error *out is
+ * NULL. The caller frees *out. */
+int levy_file_read(const char *path, size_t max, char **out, size_t *len, levy_err *err);
+
+/* Reads all of path into the caller's buf (for small files such as keys and tokens, which
+ * must not be copied to the heap): at most cap - 1 bytes, NUL-terminated; a longer file is
+ * "too_large" and leaves buf zeroed. cap >= 1. */
+int levy_file_read_into(const char *path, char *buf, size_t cap, size_t *len, levy_err *err);
+
+#endif
