@@ -212,9 +212,13 @@ def case_http():
         st, js, _, r = lv.req("GET", "/v1/example/conflict")
         check(st == 409 and err_shape(js, "conflict") and js["error"]["details"][0]["field"] == "x"
               and r.getheader("X-Example") == "yes", "API error with details and headers")
-        t0 = time.time()
+        # the runaway handler is stopped by its budget (the log says which limit), not by the
+        # client giving up: asserted on the mechanism, not "< 1 s", which a loaded machine misses
+        before = len(lv.stderr())
         st, js, _, _ = lv.req("GET", "/v1/example/spin")
-        check(st == 500 and time.time() - t0 < 1.0, "runaway handler aborted quickly")
+        said = lv.stderr()[before:]
+        check(st == 500 and ("running-time budget exceeded" in said or "instruction budget exceeded" in said),
+              "runaway handler aborted by its budget")
         # regression: http.error with three arguments used to render its own table as
         # `details` (a cycle) and answer 500
         st, js, _, _ = lv.req("GET", "/v1/example/things/nope")
@@ -234,7 +238,14 @@ def case_http():
               and len(f["sha256"]) == 64 for f in js["files"]) and "loaded_at" in js, "admin/generation")
         st, js, _, _ = lv.req("POST", "/admin/reload")
         check(st == 200 and js == {"status": "unchanged", "generation": 1}, "reload unchanged")
-        time.sleep(0.35)
+        # the 100 ms schedule has run twice: polled, not a fixed 0.35 s sleep
+        def ticked():
+            st, _, data, _ = lv.req("GET", "/metrics")
+            t = [l for l in data.decode().splitlines() if l.startswith("levy_example_ticks_total")]
+            return t if st == 200 and t and int(t[0].split()[-1]) >= 2 else None
+        deadline = time.time() + 60
+        while not ticked() and time.time() < deadline:
+            time.sleep(0.1)
         st, _, data, r = lv.req("GET", "/metrics")
         text = data.decode()
         check('levy_example_hellos_total{who="world"}' in text, "plugin counters via levy.metrics")
@@ -254,21 +265,23 @@ def case_slow_client():
     try:
         s = socket.create_connection(("127.0.0.1", lv.port))
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-        t0 = time.time()
+        # The header never ends and the drip lasts 30 s, far past the 1 s deadline: a close
+        # while it drips is the deadline's doing. (It was "closed within 4 s", which a loaded
+        # machine can miss; a recv timeout also used to count as closed.)
         closed = False
+        s.settimeout(0.1)
         try:
-            for _ in range(40):  # drip a header byte every 100 ms
+            for _ in range(300):  # drip a header byte every 100 ms
                 s.sendall(b"X")
-                time.sleep(0.1)
+                try:
+                    if s.recv(100) == b"":
+                        closed = True
+                        break
+                except socket.timeout:
+                    pass
         except OSError:
             closed = True
-        if not closed:
-            s.settimeout(3)
-            try:
-                closed = s.recv(100) == b""
-            except OSError:
-                closed = True
-        check(closed and time.time() - t0 < 4, "slowloris connection dropped at the deadline")
+        check(closed, "slowloris connection dropped at the deadline, while it dripped")
         st, js, _, _ = lv.req("GET", "/healthz", token=False)
         check(st == 200, "server still serving after dropping a slow client")
         check("sent no complete request" in lv.stderr(), "the slow client is logged")
@@ -279,10 +292,13 @@ def case_slow_client():
         c.request("GET", "/healthz")
         r = c.getresponse()
         r.read()
-        time.sleep(2.5)
+        # waits for the server to close it (the deadline is 1 s); a timeout is not a close (it
+        # used to count as one, after a fixed 2.5 s sleep)
         try:
-            c.sock.settimeout(2)
+            c.sock.settimeout(30)
             gone = c.sock.recv(10) == b""
+        except socket.timeout:
+            gone = False
         except OSError:
             gone = True
         check(gone, "an idle keep-alive connection is closed at the deadline")
