@@ -37,6 +37,17 @@ def next_port():
             s.close()
 
 
+def wait_until(fn, timeout=60, interval=0.05):
+    """Polls fn until it returns a true value (returned) or the generous timeout passes (the
+    last value returned): tests wait for states, not for fixed intervals (issue 18)."""
+    end = time.time() + timeout
+    last = fn()
+    while not last and time.time() < end:
+        time.sleep(interval)
+        last = fn()
+    return last
+
+
 def check(cond, what):
     if not cond:
         FAILS.append(what)
@@ -366,7 +377,10 @@ def case_reload_under_load():
         with open(util, "w") as f:
             f.write(src)
         lv.proc.send_signal(signal.SIGHUP)
-        time.sleep(0.3)
+        # the SIGHUP generation is live and the clients made their 50 requests: waited for, not
+        # a fixed 0.3 s that a loaded machine fills with less
+        wait_until(lambda: (lv.req("GET", "/healthz", token=False)[1] or {}).get("generation") == 8)
+        wait_until(lambda: stats["ok"] > 50)
         stop.set()
         for t in threads:
             t.join()
@@ -457,7 +471,7 @@ def case_reload_safety():
             f.write(orig.replace('name = "Texas"', 'name = "Texas (reloaded)"', 1))
         st, js, _, _ = lv.req("POST", "/admin/reload")
         check(st == 200 and js["status"] == "reloaded" and js["generation"] == gen0 + 1, "a good reload goes live (%s)" % js)
-        time.sleep(0.3)
+        wait_until(lambda: stats["ok"] > 20)   # a count of answers, not a fixed 0.3 s
         stop.set()
         for t in threads:
             t.join()
