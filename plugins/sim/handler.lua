@@ -97,16 +97,16 @@ local function rate_limit(cfg, kh, hint)
   w[#w + 1] = now
 end
 
+-- Requests parked in the latency fault right now, and the most at once since the faults were
+-- last set (GET /_sim/faults: latency_parked, latency_parked_max): shows that a delay parks
+-- its handler on a timer while the loop serves others, without timing the requests.
+local parked, parked_max = 0, 0
+
 local function sleep_ms(ms)
   local t = time.sleep or time.sleep_ms
   if type(t) == "function" then t(ms); return true end
   return false
 end
-
--- Requests parked in the latency fault right now, and the most at once since the faults were
--- last set (GET /_sim/faults: latency_parked, latency_parked_max): shows that a delay parks
--- its handler on a timer while the loop serves others, without timing the requests.
-local parked, parked_max = 0, 0
 
 local function apply_faults()
   local f = state.faults()

@@ -619,8 +619,9 @@ def test_faults(sim, rec, hook, tok, body):
         sim.ctl("POST", "/_sim/faults", {"fail_next": 1, "status": code})
         check("injected %d" % code, sim.req("GET", "/organizations/self")[0] == code)
     check("bad fault status -> 400", sim.ctl("POST", "/_sim/faults", {"fail_next": 1, "status": 418})[0] == 400)
-    # drop. Earlier changes' deliveries (the last section's updates) must have arrived before
-    # counting: waited for by the simulator's pending deliveries, not assumed (under load they
+    # drop
+    # (earlier changes' deliveries, the last section's updates, must have arrived before
+    # counting: waited for by the simulator's pending deliveries, not assumed; under load they
     # arrive late and the count moved)
     deadline = time.time() + 60
     while time.time() < deadline and sim.ctl("GET", "/_sim/deliveries?state=pending&limit=1000")[3]["deliveries"]:
