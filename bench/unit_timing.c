@@ -31,12 +31,16 @@ static const char *json_chunk =
     "local lines = {}\n"
     "for i = 1, 12 do lines[i] = string.format('{\"id\":\"line_%d\",\"product_id\":\"prod_%08d\","
     "\"description\":\"Subscription seat %d\",\"quantity\":%d,\"unit_price\":\"%d.25\","
-    "\"amount\":{\"amount\":\"%d.50\",\"currency\":\"USD\"},\"percentage\":7.25}', i, i, i, i, i*10, i*100) end\n"
-    "local doc = '{\"id\":\"0f8fad5b-d9cb-469f-a165-70867728950e\",\"invoice_number\":\"INV-00042\","
-    "\"customer_id\":\"cus_123\",\"subsidiary_id\":\"sub_1\",\"currency\":\"USD\",\"status\":\"OPEN\","
-    "\"issue_date\":\"2026-08-01\",\"due_date\":\"2026-08-31\",\"updated_at\":\"2026-08-01T12:00:00Z\","
-    "\"ship_to\":{\"line1\":\"1 Main St\",\"city\":\"Austin\",\"state\":\"TX\",\"postal_code\":\"78701\",\"country\":\"US\"},"
-    "\"items\":[' .. table.concat(lines, ',') .. '],\"total\":{\"amount\":\"1234.56\",\"currency\":\"USD\"}}'\n"
+    "\"amount\":{\"amount\":\"%d.50\",\"currency\":\"USD\"},\"percentage\":7.25}', "
+    "i, i, i, i, i*10, i*100) end\n"
+    "local doc = '{\"id\":\"0f8fad5b-d9cb-469f-a165-70867728950e\","
+    "\"invoice_number\":\"INV-00042\",\"customer_id\":\"cus_123\",\"subsidiary_id\":\"sub_1\","
+    "\"currency\":\"USD\",\"status\":\"OPEN\",\"issue_date\":\"2026-08-01\","
+    "\"due_date\":\"2026-08-31\",\"updated_at\":\"2026-08-01T12:00:00Z\","
+    "\"ship_to\":{\"line1\":\"1 Main St\",\"city\":\"Austin\",\"state\":\"TX\","
+    "\"postal_code\":\"78701\",\"country\":\"US\"},"
+    "\"items\":[' .. table.concat(lines, ',') .. '],"
+    "\"total\":{\"amount\":\"1234.56\",\"currency\":\"USD\"}}'\n"
     "local json, cjson, N = require 'levy.json', require 'cjson', 5000\n"
     "local t0 = os.clock() for i = 1, N do json.encode(json.decode(doc)) end\n"
     "local levy_t = os.clock() - t0\n"
@@ -71,7 +75,8 @@ int main(int argc, char **argv)
             return 1;
         double c0 = clock_s(CLOCK_THREAD_CPUTIME_ID), w0 = clock_s(CLOCK_MONOTONIC);
         int rc = levy_vm_pcall(vm, 0, 0, &err);
-        double dc = (clock_s(CLOCK_THREAD_CPUTIME_ID) - c0) * 1000, dw = (clock_s(CLOCK_MONOTONIC) - w0) * 1000;
+        double dc = (clock_s(CLOCK_THREAD_CPUTIME_ID) - c0) * 1000,
+               dw = (clock_s(CLOCK_MONOTONIC) - w0) * 1000;
         levy_vm_free(vm);
         if (rc == LEVY_OK || strcmp(err.code, "budget") != 0)
             return fprintf(stderr, "runaway loop not stopped by the budget\n"), 1;
@@ -91,8 +96,8 @@ int main(int argc, char **argv)
         if (q < ratio)
             ratio = q;
     }
-    printf("rates_load_ms=%.0f rates_load_ok=%d runaway_cpu_ms=%.0f runaway_wall_ms=%.0f runaway_ok=%d "
-           "json_ratio_pct=%.0f json_ok=%d\n",
+    printf("rates_load_ms=%.0f rates_load_ok=%d runaway_cpu_ms=%.0f runaway_wall_ms=%.0f "
+           "runaway_ok=%d json_ratio_pct=%.0f json_ok=%d\n",
            load_ms, load_ms <= 300, cpu_ms, wall_ms, cpu_ms < 100 && wall_ms < 1000, ratio * 100,
            ratio <= 3.0);
     return 0;
