@@ -134,6 +134,17 @@ def sim_pending(env):
     return None if st != 200 else len(js.get("deliveries", []))
 
 
+def sim_key_stats(env):
+    """The simulator's count of the API requests of env's key (GET /_sim/requests): requests,
+    rate_limited (answered 429) and max_in_window (the most in any rolling 60 s)."""
+    st, js, text, _ = env.S("GET", "/_sim/requests")
+    if st != 200:
+        raise RuntimeError("/_sim/requests: %s %s" % (st, text))
+    hint = env.key[-4:]
+    return next((k for k in js["keys"] if k["key_hint"].endswith(hint)), {"requests": 0, "rate_limited": 0,
+                                                                          "max_in_window": 0})
+
+
 def wait_quiet(env, timeout=120):
     """Waits until nothing is in flight between the simulator and levy: no delivery pending at
     the simulator, no flow job queued or running in levy, and still none at the simulator after
