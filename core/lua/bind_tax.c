@@ -338,20 +338,75 @@ typedef struct calc {
 /* Buffer of lines reused across calls (upvalue 1): avoids allocation on the hot path. */
 typedef struct line_buf {
     int cap;
-    int busy;
+    int busy; /* claimed by a running tax.calculate (a lease below) */
     levy_tax_line *lines;
     line_meta *meta;
 } line_buf;
 
-static int linebuf_gc(lua_State *L)
+static void linebuf_free(line_buf *b)
 {
-    line_buf *b = lua_touserdata(L, 1);
     free(b->lines);
     free(b->meta);
     b->lines = NULL;
     b->meta = NULL;
     b->cap = 0;
+}
+
+static int linebuf_gc(lua_State *L)
+{
+    linebuf_free(lua_touserdata(L, 1));
     return 0;
+}
+
+/* One tax.calculate call's hold on line memory: the shared buffer (marked busy while held)
+ * or, when a rule's calculate re-enters tax.calculate, memory of its own. It is a
+ * to-be-closed value on the call's stack, so every exit releases it -- a return, a
+ * validation error, a rule that raises, out of memory -- and __gc = __close makes a second
+ * release a no-op (liolib / bind_store style: created in the released state first). */
+#define LINES_LEASE_MT "levy.tax.lines"
+
+typedef struct line_lease {
+    line_buf *shared; /* the upvalue buffer this call marked busy, or NULL */
+    line_buf own;     /* a re-entered call's private lines */
+} line_lease;
+
+static int lease_close(lua_State *L)
+{
+    line_lease *l = luaL_checkudata(L, 1, LINES_LEASE_MT);
+    if (l->shared) {
+        l->shared->busy = 0;
+        l->shared = NULL;
+    }
+    linebuf_free(&l->own);
+    return 0;
+}
+
+/* Pushes a to-be-closed lease holding room for nlines lines and returns that room. */
+static line_buf *lease_lines(lua_State *L, line_buf *shared, int nlines)
+{
+    line_lease *l = lua_newuserdatauv(L, sizeof *l, 0);
+    memset(l, 0, sizeof *l); /* released state first: nothing to free if we raise below */
+    luaL_setmetatable(L, LINES_LEASE_MT);
+    lua_toclose(L, -1);
+    line_buf *use = &l->own;
+    if (!shared->busy) {
+        shared->busy = 1;
+        l->shared = shared;
+        use = shared;
+    }
+    if (nlines > use->cap) {
+        int nc = nlines < 16 ? 16 : nlines;
+        levy_tax_line *nl = realloc(use->lines, sizeof *nl * (size_t)nc);
+        if (nl)
+            use->lines = nl;
+        line_meta *nm = nl ? realloc(use->meta, sizeof *nm * (size_t)nc) : NULL;
+        if (nm)
+            use->meta = nm;
+        if (!nl || !nm)
+            luaL_error(L, "out of memory");
+        use->cap = nc;
+    }
+    return use;
 }
 
 /* ------------------------------------------------------------------ treatments */
@@ -1270,24 +1325,8 @@ static int tax_calculate(lua_State *L)
         else
             nlines = (int)n;
     }
-    /* line buffer (upvalue), grown as needed */
-    line_buf *buf = lua_touserdata(L, lua_upvalueindex(1));
-    line_buf local = {0, 0, NULL, NULL};
-    line_buf *use = buf;
-    if (buf->busy) /* re-entered from a rule's calculate: use a private buffer */
-        use = &local;
-    if (nlines > use->cap) {
-        int nc = nlines < 16 ? 16 : nlines;
-        levy_tax_line *nl = realloc(use->lines, sizeof *nl * (size_t)nc);
-        if (nl)
-            use->lines = nl;
-        line_meta *nm = nl ? realloc(use->meta, sizeof *nm * (size_t)nc) : NULL;
-        if (nm)
-            use->meta = nm;
-        if (!nl || !nm)
-            return luaL_error(L, "out of memory");
-        use->cap = nc;
-    }
+    /* line buffer (upvalue), grown as needed, released by the lease on every exit */
+    line_buf *use = lease_lines(L, lua_touserdata(L, lua_upvalueindex(1)), nlines);
     c.lines = use->lines;
     c.meta = use->meta;
     c.nlines = nlines;
@@ -1400,17 +1439,12 @@ static int tax_calculate(lua_State *L)
         push_error(L, "validation_failed", "the request is invalid; see details", v.details);
         return 2;
     }
-    buf->busy += use == buf;
-
     /* resolve */
     levy_err err;
     levy_err_clear(&err);
     levy_tax_address a = {c.ship_to.country, c.ship_to.state[0] ? c.ship_to.state : NULL,
                           c.ship_to.city, c.ship_to.zip};
     if (levy_rates_resolve(rates, &a, c.date, &c.res, &err) != LEVY_OK) {
-        buf->busy -= use == buf;
-        free(local.lines);
-        free(local.meta);
         vctx ev;
         vinit(&ev, L);
         vfail(&ev, strstr(err.message, "state") ? "ship_to.state" : "ship_to.zip_code",
@@ -1458,9 +1492,6 @@ static int tax_calculate(lua_State *L)
         vfail(&v, f, msg);
     }
     if (v.n) {
-        buf->busy -= use == buf;
-        free(local.lines);
-        free(local.meta);
         push_error(L, "validation_failed", "the request is invalid; see details", v.details);
         return 2;
     }
@@ -1594,9 +1625,6 @@ static int tax_calculate(lua_State *L)
     levy_err_clear(&err);
     if (levy_tax_compute(&doc, &err) != LEVY_OK) {
         /* the request's values were range-checked above, so this is a value a rule set */
-        buf->busy -= use == buf;
-        free(local.lines);
-        free(local.meta);
         vctx ev;
         vinit(&ev, L);
         char ef[32];
@@ -1608,9 +1636,6 @@ static int tax_calculate(lua_State *L)
     /* result */
     int ex = c.exponent;
     if (opts && json_result(L, opts, &c, &doc, nlines, date_buf, rates)) {
-        buf->busy -= use == buf;
-        free(local.lines);
-        free(local.meta);
         return 1;
     }
     int amt = push_array_mt(L);
@@ -1701,9 +1726,6 @@ static int tax_calculate(lua_State *L)
     lua_pushstring(L, src);
     lua_setfield(L, -2, "rates_source");
     lua_setfield(L, res, "rules");
-    buf->busy -= use == buf;
-    free(local.lines);
-    free(local.meta);
     return 1;
 }
 
@@ -1969,6 +1991,13 @@ int luaopen_levy_tax(lua_State *L)
         {"rates_info", tax_rates_info}, {"resolve", tax_resolve},
         {"nexus_thresholds", tax_nexus_thresholds}, {NULL, NULL}};
     lua_createtable(L, 0, (int)LEVY_ARRAY_LEN(funcs));
+    if (luaL_newmetatable(L, LINES_LEASE_MT)) {
+        lua_pushcfunction(L, lease_close);
+        lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, lease_close);
+        lua_setfield(L, -2, "__close");
+    }
+    lua_pop(L, 1);
     /* shared line buffer as upvalue, freed by its __gc */
     line_buf *b = lua_newuserdatauv(L, sizeof *b, 0);
     memset(b, 0, sizeof *b);

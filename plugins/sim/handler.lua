@@ -95,6 +95,11 @@ local function rate_limit(cfg, kh, hint)
   w[#w + 1] = now
 end
 
+-- Requests parked in the latency fault right now, and the most at once since the faults were
+-- last set (GET /_sim/faults: latency_parked, latency_parked_max): shows that a delay parks
+-- its handler on a timer while the loop serves others, without timing the requests.
+local parked, parked_max = 0, 0
+
 local function sleep_ms(ms)
   local t = time.sleep or time.sleep_ms
   if type(t) == "function" then t(ms); return true end
@@ -116,7 +121,12 @@ local function apply_faults(req)
     P.raise(fail.status, "Injected fault (simulator).", nil, h)
   end
   if (f.latency_ms or 0) > 0 then
-    if not sleep_ms(f.latency_ms) then return { ["X-Sim-Latency"] = "unsupported-by-host" } end
+    parked = parked + 1
+    if parked > parked_max then parked_max = parked end
+    local okp, slept = pcall(sleep_ms, f.latency_ms)
+    parked = parked - 1
+    if not okp then error(slept, 0) end
+    if not slept then return { ["X-Sim-Latency"] = "unsupported-by-host" } end
   end
   return nil
 end
@@ -991,9 +1001,12 @@ local function ctl_faults(req)
     if b.reorder then f.reorder_held = 0 end
     if #errs > 0 then P.raise(400, "Invalid fault.", errs) end
     state.set_faults(f)
+    parked_max = parked
   end
+  if req.method == "DELETE" then parked_max = parked end
   local f = state.faults()
   f.latency_supported = type(time.sleep or time.sleep_ms) == "function"
+  f.latency_parked, f.latency_parked_max = parked, parked_max
   return ok(200, f)
 end
 

@@ -177,8 +177,12 @@ function M.run(job)
     log.warn("sim webhook disabled after repeated delivery failures", { webhook = h.id, attempts = attempts })
     return
   end
+  -- the planned wait before the next attempt, in the log: the schedule is checkable without
+  -- measuring the gaps between attempts (which a loaded machine stretches)
+  local delay = retry_delay(cfg, attempts)
+  entry.retry_in_ms = delay
   store.exec("UPDATE sim_deliveries SET attempts = ?, log = ? WHERE seq = ?", attempts, json.encode(lg), seq)
-  return jobs.retry(retry_delay(cfg, attempts), err or ("HTTP " .. tostring(status)))
+  return jobs.retry(delay, err or ("HTTP " .. tostring(status)))
 end
 
 return M

@@ -183,13 +183,13 @@ end:
     lua_close(L);
 }
 
-/* ~3 KB invoice JSON: levy.json decode+encode vs plain cjson (report figure). */
+/* ~3 KB invoice JSON: levy.json round-trips it and agrees with plain cjson on its content.
+ * The speed comparison with cjson (it used to be asserted: levy.json <= 3x cjson, which a
+ * sanitizer build -- levy.json instrumented, the system cjson not -- or a loaded machine can
+ * break) is measured by bench/unit_timing.c (json_ratio_pct). */
 static void t_perf(void)
 {
     lua_State *L = new_state();
-    int under_valgrind = getenv("LEVY_UNDER_VALGRIND") != NULL;
-    lua_pushboolean(L, under_valgrind);
-    lua_setglobal(L, "VALGRIND");
     CHECK(run(L,
         "local lines = {}\n"
         "for i = 1, 12 do lines[i] = string.format('{\"id\":\"line_%d\",\"product_id\":\"prod_%08d\","
@@ -200,33 +200,12 @@ static void t_perf(void)
         "\"issue_date\":\"2026-08-01\",\"due_date\":\"2026-08-31\",\"updated_at\":\"2026-08-01T12:00:00Z\","
         "\"ship_to\":{\"line1\":\"1 Main St\",\"city\":\"Austin\",\"state\":\"TX\",\"postal_code\":\"78701\",\"country\":\"US\"},"
         "\"items\":[' .. table.concat(lines, ',') .. '],\"total\":{\"amount\":\"1234.56\",\"currency\":\"USD\"}}'\n"
-        "DOCLEN = #doc\n"
         "local cjson = require 'cjson'\n"
-        "local N = VALGRIND and 20 or 5000\n"
-        "local t0 = os.clock() for i = 1, N do json.encode(json.decode(doc)) end\n"
-        "LEVY_T = (os.clock() - t0) / N * 1e6\n"
-        "t0 = os.clock() for i = 1, N do cjson.encode(cjson.decode(doc)) end\n"
-        "CJSON_T = (os.clock() - t0) / N * 1e6\n"
-        "local v = json.decode(doc) t0 = os.clock() for i = 1, N do json.decode(doc) end\n"
-        "local d = (os.clock() - t0) / N * 1e6\n"
-        "t0 = os.clock() for i = 1, N do json.encode(v) end\n"
-        "local e = (os.clock() - t0) / N * 1e6\n"
-        "local cv = cjson.decode(doc) t0 = os.clock() for i = 1, N do cjson.decode(doc) end\n"
-        "local cd = (os.clock() - t0) / N * 1e6\n"
-        "t0 = os.clock() for i = 1, N do cjson.encode(cv) end\n"
-        "local ce = (os.clock() - t0) / N * 1e6\n"
-        "io.stderr:write(string.format('  split (us): levy decode %d encode %d | cjson decode %d encode %d\\n', d // 1, e // 1, cd // 1, ce // 1))\n"
-        "assert(json.decode(json.encode(json.decode(doc))))\n"));
-    lua_getglobal(L, "DOCLEN");
-    lua_getglobal(L, "LEVY_T");
-    lua_getglobal(L, "CJSON_T");
-    /* print with integer microsecond tenths to avoid %f: tenths of µs */
-    lua_Integer lt = (lua_Integer)(lua_tonumber(L, -2) * 10), ct = (lua_Integer)(lua_tonumber(L, -1) * 10);
-    fprintf(stderr, "  json perf: %lld-byte invoice decode+encode: levy.json %lld.%lld us, cjson %lld.%lld us\n",
-            (long long)lua_tointeger(L, -3), (long long)(lt / 10), (long long)(lt % 10),
-            (long long)(ct / 10), (long long)(ct % 10));
-    if (!under_valgrind)
-        CHECK(lt <= ct * 3); /* "not much slower" than plain cjson */
+        "local v = assert(json.decode(doc))\n"
+        "assert(json.encode(json.decode(json.encode(v))) == json.encode(v))\n"
+        "local c = cjson.decode(doc)\n"
+        "assert(#v.items == 12 and #c.items == 12 and v.items[12].id == c.items[12].id)\n"
+        "assert(v.total.amount == c.total.amount and v.ship_to.postal_code == c.ship_to.postal_code)\n"));
 end:
     lua_close(L);
 }

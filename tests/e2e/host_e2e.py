@@ -37,6 +37,17 @@ def next_port():
             s.close()
 
 
+def wait_until(fn, timeout=60, interval=0.05):
+    """Polls fn until it returns a true value (returned) or the generous timeout passes (the
+    last value returned): tests wait for states, not for fixed intervals (issue 18)."""
+    end = time.time() + timeout
+    last = fn()
+    while not last and time.time() < end:
+        time.sleep(interval)
+        last = fn()
+    return last
+
+
 def check(cond, what):
     if not cond:
         FAILS.append(what)
@@ -234,9 +245,13 @@ def case_http():
         st, js, _, r = lv.req("GET", "/v1/example/conflict")
         check(st == 409 and err_shape(js, "conflict") and js["error"]["details"][0]["field"] == "x"
               and r.getheader("X-Example") == "yes", "API error with details and headers")
-        t0 = time.time()
+        # the runaway handler is stopped by its budget (the log says which limit), not by the
+        # client giving up: asserted on the mechanism, not "< 1 s", which a loaded machine misses
+        before = len(lv.stderr())
         st, js, _, _ = lv.req("GET", "/v1/example/spin")
-        check(st == 500 and time.time() - t0 < 1.0, "runaway handler aborted quickly")
+        said = lv.stderr()[before:]
+        check(st == 500 and ("running-time budget exceeded" in said or "instruction budget exceeded" in said),
+              "runaway handler aborted by its budget")
         # regression: http.error with three arguments used to render its own table as
         # `details` (a cycle) and answer 500
         st, js, _, _ = lv.req("GET", "/v1/example/things/nope")
@@ -256,7 +271,14 @@ def case_http():
               and len(f["sha256"]) == 64 for f in js["files"]) and "loaded_at" in js, "admin/generation")
         st, js, _, _ = lv.req("POST", "/admin/reload")
         check(st == 200 and js == {"status": "unchanged", "generation": 1}, "reload unchanged")
-        time.sleep(0.35)
+        # the 100 ms schedule has run twice: polled, not a fixed 0.35 s sleep
+        def ticked():
+            st, _, data, _ = lv.req("GET", "/metrics")
+            t = [l for l in data.decode().splitlines() if l.startswith("levy_example_ticks_total")]
+            return t if st == 200 and t and int(t[0].split()[-1]) >= 2 else None
+        deadline = time.time() + 60
+        while not ticked() and time.time() < deadline:
+            time.sleep(0.1)
         st, _, data, r = lv.req("GET", "/metrics")
         text = data.decode()
         check('levy_example_hellos_total{who="world"}' in text, "plugin counters via levy.metrics")
@@ -276,21 +298,23 @@ def case_slow_client():
     try:
         s = socket.create_connection(("127.0.0.1", lv.port))
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-        t0 = time.time()
+        # The header never ends and the drip lasts 30 s, far past the 1 s deadline: a close
+        # while it drips is the deadline's doing. (It was "closed within 4 s", which a loaded
+        # machine can miss; a recv timeout also used to count as closed.)
         closed = False
+        s.settimeout(0.1)
         try:
-            for _ in range(40):  # drip a header byte every 100 ms
+            for _ in range(300):  # drip a header byte every 100 ms
                 s.sendall(b"X")
-                time.sleep(0.1)
+                try:
+                    if s.recv(100) == b"":
+                        closed = True
+                        break
+                except socket.timeout:
+                    pass
         except OSError:
             closed = True
-        if not closed:
-            s.settimeout(3)
-            try:
-                closed = s.recv(100) == b""
-            except OSError:
-                closed = True
-        check(closed and time.time() - t0 < 4, "slowloris connection dropped at the deadline")
+        check(closed, "slowloris connection dropped at the deadline, while it dripped")
         st, js, _, _ = lv.req("GET", "/healthz", token=False)
         check(st == 200, "server still serving after dropping a slow client")
         check("sent no complete request" in lv.stderr(), "the slow client is logged")
@@ -301,10 +325,13 @@ def case_slow_client():
         c.request("GET", "/healthz")
         r = c.getresponse()
         r.read()
-        time.sleep(2.5)
+        # waits for the server to close it (the deadline is 1 s); a timeout is not a close (it
+        # used to count as one, after a fixed 2.5 s sleep)
         try:
-            c.sock.settimeout(2)
+            c.sock.settimeout(30)
             gone = c.sock.recv(10) == b""
+        except socket.timeout:
+            gone = False
         except OSError:
             gone = True
         check(gone, "an idle keep-alive connection is closed at the deadline")
@@ -372,7 +399,10 @@ def case_reload_under_load():
         with open(util, "w") as f:
             f.write(src)
         lv.proc.send_signal(signal.SIGHUP)
-        time.sleep(0.3)
+        # the SIGHUP generation is live and the clients made their 50 requests: waited for, not
+        # a fixed 0.3 s that a loaded machine fills with less
+        wait_until(lambda: (lv.req("GET", "/healthz", token=False)[1] or {}).get("generation") == 8)
+        wait_until(lambda: stats["ok"] > 50)
         stop.set()
         for t in threads:
             t.join()
@@ -463,7 +493,7 @@ def case_reload_safety():
             f.write(orig.replace('name = "Texas"', 'name = "Texas (reloaded)"', 1))
         st, js, _, _ = lv.req("POST", "/admin/reload")
         check(st == 200 and js["status"] == "reloaded" and js["generation"] == gen0 + 1, "a good reload goes live (%s)" % js)
-        time.sleep(0.3)
+        wait_until(lambda: stats["ok"] > 20)   # a count of answers, not a fixed 0.3 s
         stop.set()
         for t in threads:
             t.join()
@@ -625,8 +655,11 @@ class SlowHandler(http.server.BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
-        SlowHandler.arrived.set()
         if self.path == "/" and SlowHandler.release is not None:
+            # only the request the test holds says "arrived": a late thread of the earlier
+            # "/slow" request (its client gave up at 200 ms) set it on a loaded machine, and the
+            # SIGTERM then came before levy was inside the held call
+            SlowHandler.arrived.set()
             SlowHandler.release.wait(60)
         else:
             time.sleep(1.0)
@@ -680,7 +713,7 @@ def case_sigterm_graceful():
         rc = lv.proc.wait(60)
         SlowHandler.release = None
         check("r" in result and result["r"][0] == 200 and result["r"][1]["status"] == 200,
-              "in-flight request finished during graceful stop")
+              f"in-flight request finished during graceful stop ({result.get('r', [None])[:2]})")
         check(refused, "no new connections accepted while draining")
         check(rc == 0, f"SIGTERM exit code 0 (got {rc})")
     finally:

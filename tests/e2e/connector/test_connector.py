@@ -238,6 +238,29 @@ def run(tmp, sim_url, levy_url, levy_dir):
     levy = Levy(levy_url, TOKEN)
     key = sim_api_key(tmp)
     sim = Sim(sim_url, key)
+
+    def quiet():
+        """Nothing in flight: no delivery pending at the simulator, no unprocessed inbox row and
+        no flow job queued or running in levy, then still none at the simulator (levy's own
+        write-back makes Rillet send UPDATED). Waited for instead of a fixed sleep before a
+        "nothing more happened" check, which a loaded machine outlasts (issue 18)."""
+        def sim_idle():
+            st, js, _, _ = req("GET", sim_url + "/_sim/deliveries?state=pending&limit=1000")
+            return st == 200 and not js.get("deliveries")
+        if not sim_idle():
+            return False
+        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(levy_dir, "levy.db"), uri=True, timeout=10)
+        try:
+            n = db.execute("SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0]
+            q = db.execute("SELECT count(*) FROM jobs WHERE kind IN ('rillet.process_inbox', 'rillet.calculate', "
+                           "'rillet.writeback', 'rillet.customers_remap', 'rillet.bulk', 'rillet.import') "
+                           "AND state IN ('queued', 'running')").fetchone()[0]
+        finally:
+            db.close()
+        return n == 0 and q == 0 and sim_idle()
+
+    def settle(what):
+        check("settled before checking that %s" % what, wait_for(quiet, 120, 0.3), "")
     # the simulator's rate limit (60 / rolling 60 s) stays on: levy must stay under it
 
     # regions: two US states subscribed, so the rest is not_collecting
@@ -363,7 +386,7 @@ def run(tmp, sim_url, levy_url, levy_dir):
 
     # 7. no loops: the write-back's UPDATED webhook reached levy and changed nothing
     wait_for(lambda: levy("GET", "/v1/connections/" + cid)[1].get("last_webhook_at"), 30)
-    time.sleep(3)
+    settle("the write-backs' UPDATED webhooks changed nothing")
     loops = []
     for d in written:
         s, det, _, _ = levy("GET", "/v1/invoices/" + d["id"])
@@ -477,7 +500,7 @@ def run(tmp, sim_url, levy_url, levy_dir):
     sb = json.dumps(stale).encode()
     st, js, text, _ = deliver(sb, str(uuid.uuid4()), event="UPDATED")
     check("stale update accepted", st == 200, text)
-    time.sleep(2)
+    settle("the stale update was ignored")
     s, det, _, _ = levy("GET", "/v1/invoices/" + inv["id"])
     check("stale update ignored (no recalculation)", len([h for h in det["history"] if h["kind"] == "calculation"]) == 1, det["history"])
 
@@ -507,7 +530,7 @@ def run(tmp, sim_url, levy_url, levy_dir):
         d1 = wait_for(paid_seen, 30)
         check("PAYMENT_UPDATED refreshed the status", d1, "")
         if d1:
-            time.sleep(1)
+            settle("the payment re-taxed nothing")
             s2, d1, _, _ = levy("GET", "/v1/invoices/" + inv["id"])
             check("payment did not re-tax", n_calc(d1) == n_calc(d0) and n_write(d1) == n_write(d0), d1["history"])
 
@@ -520,7 +543,7 @@ def run(tmp, sim_url, levy_url, levy_dir):
             return si if si["taxed_amount"]["amount"] not in (before_tax, "0.00") else None
         si = wait_for(changed, 60, 1.0)
         check("line change re-taxed and written", si, before_tax)
-        time.sleep(2)
+        settle("the change was taxed once")
         s2, d2, _, _ = levy("GET", "/v1/invoices/" + inv["id"])
         check("exactly one new calculation and one new write", n_calc(d2) == n_calc(d0) + 1 and n_write(d2) == n_write(d0) + 1,
               d2["history"])

@@ -10,6 +10,7 @@ import hmac
 import http.client
 import http.server
 import json
+import re
 import os
 import shutil
 import signal
@@ -105,6 +106,58 @@ def wait_for(fn, timeout=60, interval=0.2):
             return last
         time.sleep(interval)
     return last
+
+
+# Job kinds that carry a document from a delivery or a request to its write-back. The
+# scheduled ones (sweep, reconcile) are left out: they are queued for their next run at all times.
+FLOW_JOBS = ("rillet.process_inbox", "rillet.calculate", "rillet.writeback", "rillet.customers_remap",
+             "rillet.bulk", "rillet.import")
+
+
+def levy_busy(env):
+    """The flow jobs levy has queued or running (from /metrics' levy_jobs gauge, read from the
+    jobs table on every scrape), as {"kind/state": n}; None when /metrics does not answer."""
+    st, _, text, _ = env.L("GET", "/metrics")
+    if st != 200:
+        return None
+    busy = {}
+    for line in text.splitlines():
+        m = re.match(r'levy_jobs\{kind="([^"]+)",state="(queued|running)"\} (\d+)', line)
+        if m and m.group(1) in FLOW_JOBS and int(m.group(3)) > 0:
+            busy[m.group(1) + "/" + m.group(2)] = int(m.group(3))
+    return busy
+
+
+def sim_pending(env):
+    """Webhook deliveries the simulator has yet to make (or is retrying)."""
+    st, js, _, _ = req("GET", env.sim_url + "/_sim/deliveries?state=pending&limit=1000")
+    return None if st != 200 else len(js.get("deliveries", []))
+
+
+def sim_key_stats(env):
+    """The simulator's count of the API requests of env's key (GET /_sim/requests): requests,
+    rate_limited (answered 429) and max_in_window (the most in any rolling 60 s)."""
+    st, js, text, _ = env.S("GET", "/_sim/requests")
+    if st != 200:
+        raise RuntimeError("/_sim/requests: %s %s" % (st, text))
+    hint = env.key[-4:]
+    return next((k for k in js["keys"] if k["key_hint"].endswith(hint)), {"requests": 0, "rate_limited": 0,
+                                                                          "max_in_window": 0})
+
+
+def wait_quiet(env, timeout=120):
+    """Waits until nothing is in flight between the simulator and levy: no delivery pending at
+    the simulator, no flow job queued or running in levy, and still none at the simulator after
+    that (levy's write-back makes Rillet send UPDATED). A state poll instead of a fixed sleep
+    before a check that "nothing more happened": a fixed sleep passes too early on a loaded
+    machine. Returns True when quiet, False at the timeout."""
+    def quiet():
+        if sim_pending(env) != 0:
+            return False
+        if levy_busy(env) != {}:
+            return False
+        return sim_pending(env) == 0 and levy_busy(env) == {}
+    return bool(wait_for(quiet, timeout, 0.3))
 
 
 def sign(token, ts, wid, entity, event, body):

@@ -106,12 +106,23 @@ def main():
         check("2 MiB webhook body -> 413 (or 404 for the unknown connection), never 2xx",
               st in (413, 404), (st, rb[:200]))
 
-        # 2. a Content-Length far over the cap: answered without sending the body
+        # 2. a Content-Length far over the cap: answered without sending the body. The client
+        # waits for levy (a 413 or a close), and a wait that runs out is a failure; it used to
+        # be "within deadline + 3 s" with a read timeout that also counted as a close.
         t = time.time()
-        st, head, rb, closed = raw(port, ("POST /v1/calculate HTTP/1.1\r\nHost: x\r\n%sContent-Length: 104857600\r\n"
-                                          "\r\n" % auth).encode(), timeout=DEADLINE_S + 5)
-        check("Content-Length 100 MiB, no body sent -> 413 or closed, within the deadline",
-              (st == 413 or closed) and time.time() - t < DEADLINE_S + 3, (st, closed, round(time.time() - t, 1)))
+        s2 = socket.create_connection(("127.0.0.1", port), timeout=60)
+        s2.sendall(("POST /v1/calculate HTTP/1.1\r\nHost: x\r\n%sContent-Length: 104857600\r\n\r\n" % auth).encode())
+        try:
+            first = s2.recv(65536)
+            st = int(first.split()[1]) if first.startswith(b"HTTP/1.1 ") else None
+            closed = first == b""
+        except socket.timeout:
+            st, closed = None, False
+        except OSError:
+            st, closed = None, True
+        s2.close()
+        check("Content-Length 100 MiB, no body sent -> 413 or closed, without waiting for the body",
+              st == 413 or closed, (st, closed, round(time.time() - t, 1)))
 
         # 3. oversized headers (64 KiB, the cap is 32 KiB)
         st, head, rb, closed = raw(port, ("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: %s\r\nConnection: close\r\n\r\n"
@@ -139,11 +150,14 @@ def main():
                 break
             if healthy(port):
                 served += 1
-            if time.time() - t > DEADLINE_S + 6:
-                break
         s.close()
-        check("slowloris closed within the deadline (%d s): closed after %s s" % (DEADLINE_S, closed_at and round(closed_at, 1)),
-              closed_at is not None and closed_at <= DEADLINE_S + 2, closed_at)
+        # The request is never finished (its header has no end) and dribbling all of it takes
+        # over a minute, so a close before the last byte is the deadline's doing; it is not
+        # early (the deadline counts from the accept, before t). No upper bound in seconds:
+        # it used to be "<= deadline + 2 s", which a loaded machine can miss.
+        check("slowloris closed by the deadline (%d s), before its request was complete: closed after %s s"
+              % (DEADLINE_S, closed_at and round(closed_at, 1)),
+              closed_at is not None and closed_at >= DEADLINE_S - 0.5, closed_at)
         check("other clients served while the slowloris dribbles", served >= 2, served)
 
         # 5. idle keep-alive connections do not block service
@@ -161,11 +175,17 @@ def main():
                     c.recv(4096)
         except OSError as e:
             print("idle connections: stopped at %d: %s" % (opened, e))
+        # Blocked service shows in the mechanism, not in a stopwatch: the new client is answered
+        # and the listener never paused at the connection limit (levy logs it when it does), so
+        # the client did not wait for idle ones to go. The time is printed, not asserted (it
+        # used to be "< 1.0 s", which a loaded machine misses).
         t = time.time()
-        ok = healthy(port)
+        ok = common.req("GET", "http://127.0.0.1:%d/healthz" % port, timeout=60)[0] == 200
         dt = time.time() - t
-        check("%d idle keep-alive connections: a new client is served in %.3f s" % (opened, dt),
-              opened == IDLE and ok and dt < 1.0, (opened, ok, dt))
+        with open(os.path.join(tmp, "levy.log"), errors="replace") as lf:
+            paused = "(the limit, LEVY_HTTP_MAX_CONNECTIONS)" in lf.read()
+        check("%d idle keep-alive connections: a new client is served (in %.3f s), the listener never paused"
+              % (opened, dt), opened == IDLE and ok and not paused, (opened, ok, dt, paused))
         for c in idle:
             c.close()
 

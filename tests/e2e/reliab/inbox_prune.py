@@ -113,7 +113,8 @@ def main():
         check("redelivery of the pruned id -> 200 duplicate:true (%s)" % text, st == 200 and js and
               js.get("duplicate") is True, text)
         check("... and it is not stored again", not q("SELECT 1 FROM inbox WHERE delivery_id = ?", old_id), "")
-        time.sleep(2)
+        check("levy and the simulator settle after the redelivery", common.wait_quiet(env),
+              (common.levy_busy(env), common.sim_pending(env)))
         memo = (env.L("GET", "/v1/invoices/" + old_inv["id"])[1] or {}).get("memo")
         check("... and the document keeps its later state (memo %r)" % memo, memo == "second state", memo)
         st, m, text, _ = env.L("GET", "/metrics")

@@ -51,13 +51,7 @@ def step4(env, con):
     return env.L("POST", "/v1/connections/%s/webhook-secret" % con["id"], {"signing_token": hook["signing_token"]})
 
 
-def key_stats(env):
-    st, js, text, _ = env.S("GET", "/_sim/requests")
-    if st != 200:
-        raise RuntimeError("/_sim/requests: %s %s" % (st, text))
-    hint = env.key[-4:]
-    return next((k for k in js["keys"] if k["key_hint"].endswith(hint)), {"requests": 0, "rate_limited": 0,
-                                                                          "max_in_window": 0})
+key_stats = common.sim_key_stats
 
 
 def statuses(env, cid):

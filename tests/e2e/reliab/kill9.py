@@ -263,6 +263,12 @@ def main():
         for cycle in range(CYCLES):
             if time.time() - t0 > MAX_SECONDS:
                 break
+            # the kill lands under load: wait until this generation acknowledged 5 more
+            # deliveries (a state, not a fixed interval that a slow machine fills with fewer),
+            # then a random moment later so it hits requests in flight
+            with client.lock:
+                floor = len(client.acked) + 5
+            common.wait_for(lambda: len(client.acked) >= floor, 60, 0.02)
             time.sleep(rnd.uniform(0.05, 0.6))
             env.kill_levy()
             cycles += 1

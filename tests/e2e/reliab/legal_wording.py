@@ -88,7 +88,8 @@ def main():
         # same outcome again: nothing more is written
         st, _, text, _ = env.L("POST", "/v1/invoices/%s/recalculate" % inv_de["id"], {})
         check("recalculate accepted", st in (200, 202), text)
-        time.sleep(5)
+        check("levy and the simulator settle after the recalculation", common.wait_quiet(env),
+              (common.levy_busy(env), common.sim_pending(env)))
         again = detail(inv_de["id"])
         check("a recalculation with the same outcome writes nothing more (tax_writes %s -> %s)"
               % (writes, (again or {}).get("tax_writes")), again and again.get("tax_writes") == writes, again)
