@@ -14,8 +14,8 @@ set -eu
 SRC=$(cd "$1" && pwd); T=$3; SECS=$4
 mkdir -p "$2/corpus-$T"
 OUT=$(cd "$2" && pwd)
-CORE="$SRC/core/lua/bind_json.c $SRC/core/json_scan.c $SRC/core/lua/lctx.c $SRC/core/err.c"
-TAX="$(ls "$SRC"/core/tax/*.c | tr '\n' ' ') $SRC/core/lua/bind_tax.c $SRC/core/lua/bind_money.c $SRC/core/money.c $SRC/core/json_scan.c $SRC/core/lua/lctx.c $SRC/core/err.c"
+CORE="$SRC/core/lua/bind_json.c $SRC/core/json_scan.c $SRC/core/lua/lctx.c $SRC/core/err.c $SRC/core/file.c"
+TAX="$(ls "$SRC"/core/tax/*.c | tr '\n' ' ') $SRC/core/lua/bind_tax.c $SRC/core/lua/bind_money.c $SRC/core/money.c $SRC/core/json_scan.c $SRC/core/lua/lctx.c $SRC/core/err.c $SRC/core/file.c $SRC/core/clock.c $SRC/core/crypto/crypto.c $SRC/core/log.c"
 CFLAGS="-std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -g -O1 -fno-sanitize-recover=undefined"
 MAXLEN=4096; TIMEOUT=""
 # All of core/ (minus main.c) compiled with coverage into OUT/core-objs, for the targets that
@@ -47,9 +47,9 @@ case $T in
   fuzz_webhook_verify) CORE="$CORE $SRC/core/lua/bind_crypto.c $SRC/core/crypto/crypto.c $SRC/core/log.c $SRC/core/clock.c"; LIBS="-lcrypto" ;;
   fuzz_json_codec) LIBS="" ;;
   fuzz_rillet_mapping) CORE="$CORE $SRC/core/lua/bind_crypto.c $SRC/core/crypto/crypto.c $SRC/core/lua/bind_time.c $SRC/core/log.c $SRC/core/clock.c $SRC/core/lua/bind_money.c $SRC/core/money.c"; LIBS="-lcrypto -levent" ;;
-  fuzz_tax_decimal) CORE="$TAX"; LIBS="-llua5.4-cjson" ;;
+  fuzz_tax_decimal) CORE="$TAX"; LIBS="-llua5.4-cjson -lcrypto" ;;
   # the oracle checks every computation: levy_tax_compute is wrapped (tests/fuzz/fuzz_tax_request.c)
-  fuzz_tax_request) CORE="$TAX"; LIBS="-llua5.4-cjson -Wl,--wrap=levy_tax_compute" ;;
+  fuzz_tax_request) CORE="$TAX"; LIBS="-llua5.4-cjson -lcrypto -Wl,--wrap=levy_tax_compute" ;;
   fuzz_http_gate) CORE="$SRC/core/http/gate.c"; LIBS="" ;;
   fuzz_http_request) whole_core; MAXLEN=8192; TIMEOUT="-timeout=60" ;;
   fuzz_rule_load) whole_core; MAXLEN=8192; TIMEOUT="-timeout=20" ;;
