@@ -9,36 +9,7 @@
 -- seller established in the customer's member state charges domestic VAT (domestic B2B is
 -- charged). The seller's country is ctx.seller.country (ship_from, else settings); an
 -- unknown seller counts as not established. Greece: "EL" (VIES prefix) equals "GR".
-local function country(c)
-  if type(c) ~= "string" then
-    return nil
-  end
-  c = string.upper(c)
-  if c == "EL" then
-    return "GR"
-  end
-  return c
-end
-
-local function reverse_charge(ctx)
-  local customer = ctx.customer
-  local tax_id = customer and customer.tax_id
-  if type(tax_id) ~= "string" or tax_id == "" then
-    return
-  end
-  local dest = country(ctx.ship_to and ctx.ship_to.country)
-  local seller = country(ctx.seller and ctx.seller.country)
-  if seller ~= nil and seller == dest then
-    return
-  end
-  for _, line in ipairs(ctx.lines) do
-    if line.reason ~= "product_exempt" and line.reason ~= "customer_exempt"
-       and line.reason ~= "zero_rated" then
-      line.reverse_charge = true
-      line.reason = "reverse_charge"
-    end
-  end
-end
+local reverse_charge = require "_lib.reverse_charge" -- one implementation for every VAT/GST region
 
 return {
   region = "EU",
@@ -58,7 +29,7 @@ return {
     food_grocery = "reduced", -- Annex III (1): foodstuffs at the first reduced rate of the member state (DE 7, FR 5.5, NL 9, AT 10, BE 6, PL 5); no reduced rate (DK): standard. Doubt: IE zero-rates most food, SE food is its 12% (reduced2), IT/ES basic staples 4% (super_reduced)
     exempt = "exempt",
   },
-  calculate = reverse_charge,
+  calculate = reverse_charge.calculate,
   selftest = {
     -- tax-facts #15: EUR 100 net
     { name = "#15 Germany B2C: 19% since 2021-01-01",

@@ -303,6 +303,7 @@ end
 
 local helper_cache = {}  -- rule folders: dir -> {name -> value} (helpers shared per folder)
 local plugin_require = {} -- plugin name -> its `require` (a spec shares the plugin's modules)
+local copy_lib_module     -- (defined with the plain copy below) the value a `_lib` module returns
 
 -- The only modules a rule (context pure) may require: data and arithmetic helpers with no
 -- capability. Not levy.store, levy.crypto, levy.http, levy.jobs, levy.plugin (which would
@@ -310,12 +311,69 @@ local plugin_require = {} -- plugin name -> its `require` (a spec shares the plu
 local RULE_MODULES = { ["levy.money"] = true, ["levy.json"] = true }
 local RULE_MODULE_LIST = "levy.money, levy.json"
 
-local function loader_for(kind, label, dir, chunkprefix)
-  local loaded = {}
-  if kind == "rule" and dir then
-    loaded = helper_cache[dir] or {}
-    helper_cache[dir] = loaded
+-- The rules' `require`. loaded: the folder's module cache; dir: the rule's folder (nil for a
+-- `_lib` module, which cannot reach the _helpers of whichever folder required it); root: the
+-- scripts folder, whose `_lib/` holds the helpers every rule may require as `_lib.<name>`
+-- (nil: no `_lib`). A `_lib` module is loaded once per rule folder (into that folder's cache,
+-- so no folder can change what another one runs), in its own `pure` environment with this
+-- same restricted `require`, and the value it returns is copied plain (copy_lib_module).
+local function rule_require(loaded, dir, root, chunkprefix)
+  local req, lib_req
+  req = function(name)
+    if type(name) ~= "string" then error("bad argument #1 to 'require' (string expected)", 2) end
+    local v = loaded[name]
+    if v ~= nil then
+      if v == loaded then error(fmt("require loop on '%s'", name), 2) end
+      return v
+    end
+    if name:sub(1, 5) == "levy." or name == "cjson.safe" then
+      if not RULE_MODULES[name] then
+        error(fmt("module '%s' is not available to rules (a rule may require %s, _lib.<name> " ..
+                  "and the _helpers of its folder)", name, RULE_MODULE_LIST), 2)
+      end
+      v = open_module(name)
+      if v == nil then error(fmt("module '%s' not found", name), 2) end
+      loaded[name] = v
+      return v
+    end
+    local lib = name:match("^_lib%.([%a_][%w_]*)$")
+    local file, chunk, env
+    if lib and root then
+      lib_req = lib_req or rule_require(loaded, nil, root, nil)
+      file, chunk = root .. "/_lib/" .. lib .. ".lua", "@scripts/_lib/" .. lib .. ".lua"
+      env = new_env("rule", name, lib_req)
+    elseif dir and name:match("^_[%w_]*$") then
+      file, chunk = dir .. "/" .. name .. ".lua", "@" .. chunkprefix .. "/" .. name .. ".lua"
+      env = new_env("rule", name, req)
+    else
+      error(fmt("module '%s' not found (require resolves only %s, _lib.<name> and %s)", name,
+                RULE_MODULE_LIST, dir and "_helpers in the rule's folder" or "nothing else"), 2)
+    end
+    local src, err = C.read_file(file)
+    if not src then error(fmt("module '%s' not found: %s", name, err), 2) end
+    local f, perr = raw_load(src, chunk, "t", env)
+    if not f then error(perr, 0) end
+    loaded[name] = loaded
+    local ok, r = pcall(f, name)
+    if not ok then loaded[name] = nil; error(r, 0) end
+    if r == nil then r = true end
+    if lib then r = copy_lib_module(chunk:sub(2), name, r) end
+    loaded[name] = r
+    return r
   end
+  return req
+end
+
+local function loader_for(kind, label, dir, chunkprefix, root)
+  if kind == "rule" then
+    local loaded = {}
+    if dir then
+      loaded = helper_cache[dir] or {}
+      helper_cache[dir] = loaded
+    end
+    return new_env("rule", label, rule_require(loaded, dir, root, chunkprefix))
+  end
+  local loaded = {}
   local env
   local function req(name)
     if type(name) ~= "string" then error("bad argument #1 to 'require' (string expected)", 2) end
@@ -325,26 +383,19 @@ local function loader_for(kind, label, dir, chunkprefix)
       return v
     end
     if name:sub(1, 5) == "levy." or name == "cjson.safe" then
-      if kind == "rule" and not RULE_MODULES[name] then
-        error(fmt("module '%s' is not available to rules (a rule may require %s and the " ..
-                  "_helpers of its folder)", name, RULE_MODULE_LIST), 2)
-      end
       v = open_module(name)
       if v == nil then error(fmt("module '%s' not found", name), 2) end
       loaded[name] = v
       return v
     end
     local ok_name = name:match("^[%a_][%w_]*$") and name ~= "handler"
-    if kind == "rule" then ok_name = ok_name and name:sub(1, 1) == "_" end
     if not dir or not ok_name then
-      error(fmt("module '%s' not found (require resolves only levy.* and %s)", name,
-                kind == "rule" and "_helpers in the rule's folder" or "files of this plugin"), 2)
+      error(fmt("module '%s' not found (require resolves only levy.* and files of this plugin)",
+                name), 2)
     end
     local src, err = C.read_file(dir .. "/" .. name .. ".lua")
     if not src then error(fmt("module '%s' not found: %s", name, err), 2) end
-    local menv = env
-    if kind == "rule" then menv = new_env("rule", name, req) end
-    local f, perr = raw_load(src, "@" .. chunkprefix .. "/" .. name .. ".lua", "t", menv)
+    local f, perr = raw_load(src, "@" .. chunkprefix .. "/" .. name .. ".lua", "t", env)
     if not f then error(perr, 0) end
     loaded[name] = loaded
     local ok, r = pcall(f, name)
@@ -354,7 +405,7 @@ local function loader_for(kind, label, dir, chunkprefix)
     return r
   end
   env = new_env(kind, label, req)
-  if kind == "plugin" then plugin_require[label] = req end
+  plugin_require[label] = req
   return env
 end
 
@@ -667,6 +718,7 @@ local function plain_copy(st, v, depth)
     if getmetatable(v) ~= nil then copy_fail(st, depth, "userdata is not allowed in rule data") end
     return v -- light userdata such as levy.json.null
   end
+  if tv == "function" and st.functions then return v end -- a _lib module's functions
   if tv ~= "table" then
     copy_fail(st, depth, fmt("a %s is not allowed in rule data (only calculate may be a function)", tv))
   end
@@ -695,6 +747,15 @@ local function plain_copy(st, v, depth)
   st.active[v] = nil
   st.done[v] = out
   return out
+end
+
+-- The value a `_lib` module returns, as the rules that require it get it: the same plain copy
+-- as rule data (raw reads, no metatables, no cycles, no coroutines or userdata with a
+-- metatable), except that functions are allowed. So a `_lib` module hands out data and
+-- functions only, and nothing it returns runs code when read.
+copy_lib_module = function(file, name, v)
+  local st = { file = file, root = name, keys = {}, active = {}, done = {}, functions = true }
+  return plain_copy(st, v, 0)
 end
 
 -- After calculate(ctx): the tables the engine reads back (ctx.lines, each line, its taxes and
@@ -749,8 +810,9 @@ local function plain_rule(file, r)
   return out
 end
 
-function H.load_rule(relpath, src, dir)
-  local env = loader_for("rule", relpath, dir, relpath:match("^(.*)/[^/]*$"))
+-- root: the scripts folder (its `_lib/` is the rules' shared helper folder); nil: no `_lib`.
+function H.load_rule(relpath, src, dir, root)
+  local env = loader_for("rule", relpath, dir, relpath:match("^(.*)/[^/]*$"), root)
   local f, err = raw_load(src, "@" .. relpath, "t", env)
   if not f then error(err, 0) end
   local r = plain_rule(relpath, f())

@@ -435,8 +435,11 @@ local function load_rule(path)
   env.require = function(name)
     if name == "levy.money" then return money end
     if cache[name] == nil then
-      assert(string.match(name, "^[%w_]+$"), "require outside the rule folder: " .. name)
-      local chunk = assert(loadfile(dir .. "/" .. name .. ".lua", "t", env))
+      -- `_lib.<name>`: the rules' shared helper folder scripts/_lib/
+      local lib = string.match(name, "^_lib%.([%w_]+)$")
+      local file = lib and (SCRIPTS .. "/_lib/" .. lib .. ".lua") or (dir .. "/" .. name .. ".lua")
+      assert(lib or string.match(name, "^[%w_]+$"), "require outside the rule folder and _lib: " .. name)
+      local chunk = assert(loadfile(file, "t", env))
       cache[name] = chunk()
     end
     return cache[name]
@@ -535,7 +538,7 @@ local function compare(expect, got)
 end
 
 local files = {}
-local p = io.popen("find " .. SCRIPTS .. " -name '*.lua' ! -name '_*' | sort")
+local p = io.popen("find " .. SCRIPTS .. " -name '*.lua' ! -name '_*' ! -path '*/_*/*' | sort")
 for f in p:lines() do files[#files + 1] = f end
 p:close()
 
