@@ -102,6 +102,35 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "19.00", lines = { { tax = "19.00", taxability_reason = "standard_rated" } } } },
+    -- Greece is "EL" in VIES (and in VAT numbers), "GR" in ISO 3166: a Greek seller to a Greek
+    -- business is domestic whichever code either address uses (_lib/reverse_charge.lua).
+    { name = "Greek seller (GR) to a Greek business addressed as EL: domestic VAT 24%",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Ermou", city = "Athens", zip_code = "10563", country = "EL" },
+        ship_from = { line1 = "1 Tsimiski", city = "Thessaloniki", zip_code = "54624", country = "GR" },
+        customer = { id = "gr-b2b", tax_id = "EL094259216", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "24.00", lines = { { tax = "24.00", taxability_reason = "standard_rated" } } } },
+    { name = "Greek seller (EL) to a Greek business (GR): domestic VAT 24%",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Ermou", city = "Athens", zip_code = "10563", country = "GR" },
+        ship_from = { line1 = "1 Tsimiski", city = "Thessaloniki", zip_code = "54624", country = "EL" },
+        customer = { id = "gr-b2b", tax_id = "EL094259216", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "24.00", lines = { { tax = "24.00", taxability_reason = "standard_rated" } } } },
+    { name = "German seller to a Greek business (EL): reverse charge",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Ermou", city = "Athens", zip_code = "10563", country = "EL" },
+        ship_from = { line1 = "1 Main Street", city = "Munich", zip_code = "80331", country = "DE" },
+        customer = { id = "gr-b2b", tax_id = "EL094259216", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "reverse_charge" } } } },
     { name = "US seller to an Irish business with a VAT number: reverse charge",
       request = {
         currency = "EUR", date = "2026-03-01",

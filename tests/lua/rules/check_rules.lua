@@ -130,6 +130,7 @@ local VAT = {
   FI = { { "2024-09-01", "25.5", "10" }, { "0000-01-01", "24", "10" } },
   IE = { { "2021-03-01", "23", "9" } },
   DK = { { "0000-01-01", "25", nil } },
+  GR = { { "2016-06-01", "24", "6" } }, -- ibericode: reduced1 6, reduced2 13; "EL" (VIES) is Greece
 }
 local NATIONAL = {
   GB = { "VAT", "20", "5" }, AU = { "GST", "10" }, NZ = { "GST", "15" }, CH = { "VAT", "8.1", "2.6" },
@@ -168,6 +169,7 @@ end
 local function resolve(req)
   local st = req.ship_to or {}
   local cc = st.country
+  if cc == "EL" then cc = "GR" end
   if cc == "US" then
     local row = zip_table(st.state)[string.sub(st.zip_code or "", 1, 5)]
     assert(row, "unknown ZIP " .. tostring(st.zip_code))
