@@ -311,15 +311,13 @@ local copy_lib_module     -- (defined with the plain copy below) the value a `_l
 local RULE_MODULES = { ["levy.money"] = true, ["levy.json"] = true }
 local RULE_MODULE_LIST = "levy.money, levy.json"
 
--- The rules' `require`. loaded: the folder's module cache; dir: the rule's folder (nil for a
--- `_lib` module, which cannot reach the _helpers of whichever folder required it); root: the
--- scripts folder, whose `_lib/` holds the helpers every rule may require as `_lib.<name>`
--- (nil: no `_lib`). A `_lib` module is loaded once per rule folder (into that folder's cache,
--- so no folder can change what another one runs), in its own `pure` environment with this
--- same restricted `require`, and the value it returns is copied plain (copy_lib_module).
-local function rule_require(loaded, dir, root, chunkprefix)
-  local req, lib_req
-  req = function(name)
+-- A `require` over `loaded` (name -> value; a module still loading maps to `loaded` itself,
+-- so a loop raises). `levy.*` and `cjson.safe` are host modules, opened unless refuse(name)
+-- gives a reason; any other name goes to find(name) -> file, chunkname, env[, post] or nil,
+-- message. The file runs once in env; post (optional) turns its value into what `require`
+-- gives.
+local function make_require(loaded, refuse, find)
+  return function(name)
     if type(name) ~= "string" then error("bad argument #1 to 'require' (string expected)", 2) end
     local v = loaded[name]
     if v ~= nil then
@@ -327,83 +325,95 @@ local function rule_require(loaded, dir, root, chunkprefix)
       return v
     end
     if name:sub(1, 5) == "levy." or name == "cjson.safe" then
-      if not RULE_MODULES[name] then
-        error(fmt("module '%s' is not available to rules (a rule may require %s, _lib.<name> " ..
-                  "and the _helpers of its folder)", name, RULE_MODULE_LIST), 2)
-      end
+      local why = refuse and refuse(name)
+      if why then error(why, 2) end
       v = open_module(name)
       if v == nil then error(fmt("module '%s' not found", name), 2) end
       loaded[name] = v
       return v
     end
-    local lib = name:match("^_lib%.([%a_][%w_]*)$")
-    local file, chunk, env
-    if lib and root then
-      lib_req = lib_req or rule_require(loaded, nil, root, nil)
-      file, chunk = root .. "/_lib/" .. lib .. ".lua", "@scripts/_lib/" .. lib .. ".lua"
-      env = new_env("rule", name, lib_req)
-    elseif dir and name:match("^_[%w_]*$") then
-      file, chunk = dir .. "/" .. name .. ".lua", "@" .. chunkprefix .. "/" .. name .. ".lua"
-      env = new_env("rule", name, req)
-    else
-      error(fmt("module '%s' not found (require resolves only %s, _lib.<name> and %s)", name,
-                RULE_MODULE_LIST, dir and "_helpers in the rule's folder" or "nothing else"), 2)
-    end
+    local file, chunk, env, post = find(name)
+    if not file then error(chunk, 2) end
     local src, err = C.read_file(file)
     if not src then error(fmt("module '%s' not found: %s", name, err), 2) end
     local f, perr = raw_load(src, chunk, "t", env)
     if not f then error(perr, 0) end
     loaded[name] = loaded
-    local ok, r = pcall(f, name)
+    local ok, r = pcall(function()
+      local x = f(name)
+      if x == nil then x = true end
+      if post then x = post(x) end
+      return x
+    end)
     if not ok then loaded[name] = nil; error(r, 0) end
-    if r == nil then r = true end
-    if lib then r = copy_lib_module(chunk:sub(2), name, r) end
     loaded[name] = r
     return r
   end
+end
+
+local function refuse_for_rules(name)
+  if RULE_MODULES[name] then return nil end
+  return fmt("module '%s' is not available to rules (a rule may require %s, _lib.<name> and " ..
+             "the _helpers of its folder)", name, RULE_MODULE_LIST)
+end
+
+-- The `require` of the `_lib` modules of one rule folder: `_lib.<name>` loads
+-- root/_lib/<name>.lua (once, into this cache of its own, so a _lib module never sees a
+-- module of the folder that required it) in a `pure` environment with this same `require`; the
+-- value it returns is copied plain (copy_lib_module). Nothing else but levy.money/levy.json.
+local function lib_require(root)
+  local req
+  req = make_require({}, refuse_for_rules, function(name)
+    local lib = name:match("^_lib%.([%a_][%w_]*)$")
+    if not lib then
+      return nil, fmt("module '%s' not found (require resolves only %s and _lib.<name>)", name,
+                      RULE_MODULE_LIST)
+    end
+    local chunk = "@scripts/_lib/" .. lib .. ".lua"
+    return root .. "/_lib/" .. lib .. ".lua", chunk, new_env("rule", name, req),
+           function(v) return copy_lib_module(chunk:sub(2), name, v) end
+  end)
+  return req
+end
+
+-- The rules' `require`. folder: the rule folder's caches { loaded = name -> value of its
+-- _helpers, lib = its lib_require or nil (no _lib) }; dir: the rule's folder. `_lib.<name>`
+-- goes to folder.lib: loaded once per rule folder, so no folder can change what another one
+-- runs. (The calls below are tail calls: an error's level still names the rule's line.)
+local function rule_require(folder, dir, chunkprefix)
+  local req, helpers
+  req = function(name)
+    if folder.lib and type(name) == "string" and name:sub(1, 5) == "_lib." then
+      return folder.lib(name)
+    end
+    return helpers(name)
+  end
+  helpers = make_require(folder.loaded, refuse_for_rules, function(name)
+    if dir and name:match("^_[%w_]*$") then
+      return dir .. "/" .. name .. ".lua", "@" .. chunkprefix .. "/" .. name .. ".lua",
+             new_env("rule", name, req)
+    end
+    return nil, fmt("module '%s' not found (require resolves only %s, _lib.<name> and %s)", name,
+                    RULE_MODULE_LIST, "_helpers in the rule's folder")
+  end)
   return req
 end
 
 local function loader_for(kind, label, dir, chunkprefix, root)
   if kind == "rule" then
-    local loaded = {}
-    if dir then
-      loaded = helper_cache[dir] or {}
-      helper_cache[dir] = loaded
-    end
-    return new_env("rule", label, rule_require(loaded, dir, root, chunkprefix))
+    local folder = dir and helper_cache[dir] or { loaded = {} }
+    if dir then helper_cache[dir] = folder end
+    if root and not folder.lib then folder.lib = lib_require(root) end
+    return new_env("rule", label, rule_require(folder, dir, chunkprefix))
   end
-  local loaded = {}
   local env
-  local function req(name)
-    if type(name) ~= "string" then error("bad argument #1 to 'require' (string expected)", 2) end
-    local v = loaded[name]
-    if v ~= nil then
-      if v == loaded then error(fmt("require loop on '%s'", name), 2) end
-      return v
+  local req = make_require({}, nil, function(name)
+    if not dir or not name:match("^[%a_][%w_]*$") or name == "handler" then
+      return nil, fmt("module '%s' not found (require resolves only levy.* and files of this " ..
+                      "plugin)", name)
     end
-    if name:sub(1, 5) == "levy." or name == "cjson.safe" then
-      v = open_module(name)
-      if v == nil then error(fmt("module '%s' not found", name), 2) end
-      loaded[name] = v
-      return v
-    end
-    local ok_name = name:match("^[%a_][%w_]*$") and name ~= "handler"
-    if not dir or not ok_name then
-      error(fmt("module '%s' not found (require resolves only levy.* and files of this plugin)",
-                name), 2)
-    end
-    local src, err = C.read_file(dir .. "/" .. name .. ".lua")
-    if not src then error(fmt("module '%s' not found: %s", name, err), 2) end
-    local f, perr = raw_load(src, "@" .. chunkprefix .. "/" .. name .. ".lua", "t", env)
-    if not f then error(perr, 0) end
-    loaded[name] = loaded
-    local ok, r = pcall(f, name)
-    if not ok then loaded[name] = nil; error(r, 0) end
-    if r == nil then r = true end
-    loaded[name] = r
-    return r
-  end
+    return dir .. "/" .. name .. ".lua", "@" .. chunkprefix .. "/" .. name .. ".lua", env
+  end)
   env = new_env(kind, label, req)
   plugin_require[label] = req
   return env
