@@ -148,6 +148,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         fclose(cf);
         put_file(common_dst, cbuf, cn);
     }
+    /* and the rules' shared helper folder (scripts/_lib/), which the national rules require */
+    char lib_dir[PATH_MAX + 32], lib_src[PATH_MAX + 64], lib_dst[PATH_MAX + 64];
+    snprintf(lib_dir, sizeof lib_dir, "%s/_lib", scripts);
+    mkdir(lib_dir, 0700);
+    snprintf(lib_src, sizeof lib_src, "%s/scripts/_lib/reverse_charge.lua", src);
+    snprintf(lib_dst, sizeof lib_dst, "%s/reverse_charge.lua", lib_dir);
+    FILE *lf = fopen(lib_src, "rb");
+    if (lf) {
+        static char lbuf[1 << 16];
+        size_t ln = fread(lbuf, 1, sizeof lbuf, lf);
+        fclose(lf);
+        put_file(lib_dst, lbuf, ln);
+    }
     snprintf(rule_path, sizeof rule_path, "%s/fuzz.lua", dir);
     snprintf(canary, sizeof canary, "%s/canary.txt", tmpdir);
     put_file(canary, CANARY_TEXT, sizeof CANARY_TEXT - 1);

@@ -1,0 +1,76 @@
+-- Singapore (SG): GST. Rates come from the engine's national rate data; this file says what is
+-- taxed and decides reverse charge for business customers of foreign sellers.
+-- Reverse charge (CONTRACT §2.5 "Seller location"): a business customer (one with a tax id)
+-- buying from a seller not established in Singapore (GST-registered businesses reverse-charge imported services, s14) accounts for the tax itself: the lines
+-- keep their would-be rate with a zero amount. A seller established here charges domestic
+-- tax. An unknown seller location counts as not established (scripts/_lib/reverse_charge.lua).
+local reverse_charge = require "_lib.reverse_charge" -- one implementation for every VAT/GST region
+
+return {
+  region = "SG",
+  name = "Singapore",
+  tax_type = "GST",
+  sourcing = "destination",
+  taxability = {
+    default = "taxable",
+    general = "taxable", -- GST 9% since 2024-01-01 (GST Act s16)
+    saas = "taxable", -- overseas vendor registration covers B2C digital services
+    software_download = "taxable",
+    digital_goods = "taxable",
+    professional_services = "taxable",
+    training = "taxable",
+    shipping = "taxable",
+    clothing = "taxable",
+    food_grocery = "taxable", -- Singapore has no food relief
+    exempt = "exempt",
+  },
+  calculate = reverse_charge.calculate,
+  selftest = {
+    { name = "standard rate on SGD 100.00",
+      request = {
+        currency = "SGD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Singapore", zip_code = "018989", country = "SG" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "9.00", lines = { { tax = "9.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS to a consumer: standard rate",
+      request = {
+        currency = "SGD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Singapore", zip_code = "018989", country = "SG" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "9.00", lines = { { tax = "9.00", taxability_reason = "standard_rated" } } } },
+    { name = "groceries: standard_rated",
+      request = {
+        currency = "SGD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Singapore", zip_code = "018989", country = "SG" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "9.00", lines = { { tax = "9.00", taxability_reason = "standard_rated" } } } },
+    { name = "exempt tax code",
+      request = {
+        currency = "SGD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Singapore", zip_code = "018989", country = "SG" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "exempt" } },
+      },
+      expect = { total_tax = "0.00", lines = { { taxability_reason = "product_exempt" } } } },
+    { name = "foreign seller, business customer with a tax id: reverse charge",
+      request = {
+        currency = "SGD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Singapore", zip_code = "018989", country = "SG" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-1", tax_id = "M90312345A", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "reverse_charge" } } } },
+    { name = "seller established here, business customer: domestic tax charged",
+      request = {
+        currency = "SGD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Singapore", zip_code = "018989", country = "SG" },
+        ship_from = { line1 = "1 Main Street", city = "Singapore", zip_code = "018989", country = "SG" },
+        customer = { id = "b2b-2", tax_id = "M90312345A", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "9.00", lines = { { tax = "9.00", taxability_reason = "standard_rated" } } } },
+  },
+}
