@@ -232,6 +232,25 @@ static int run_calculate(levy_gen *g, const char *region, const char *field, cha
     return rc;
 }
 
+/* [-0, +0] rules[region].taxability.saas.fraction of generation g, into out ("" if none). */
+static void saas_fraction(levy_gen *g, const char *region, char *out, size_t outsz)
+{
+    lua_State *L = levy_vm_state(g->vm);
+    lua_getfield(L, LUA_REGISTRYINDEX, "levy.rules");
+    const char *path[] = {region, "taxability", "saas", "fraction"};
+    for (size_t i = 0; i < sizeof path / sizeof *path; i++) {
+        if (!lua_istable(L, -1)) {
+            lua_pop(L, 1);
+            lua_pushnil(L);
+            break;
+        }
+        lua_getfield(L, -1, path[i]);
+        lua_remove(L, -2);
+    }
+    snprintf(out, outsz, "%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
+    lua_pop(L, 1);
+}
+
 static void t_rules_lib(void)
 {
     lib_setup();
@@ -244,21 +263,11 @@ static void t_rules_lib(void)
         fprintf(stderr, "  %s:%d: %s\n", errs.v[i].source, errs.v[i].line, errs.v[i].message);
     CHECK_EQ_INT(rc, LEVY_OK);
     CHECK_EQ_INT(g->nrules, 3); /* one, two, three: scripts/_lib/m.lua is not a rule */
-    lua_State *L = levy_vm_state(g->vm);
     /* each folder has its own copy: two's change did not reach three */
-    lua_getfield(L, LUA_REGISTRYINDEX, "levy.rules");
-    lua_getfield(L, -1, "XX-TWO");
-    lua_getfield(L, -1, "taxability");
-    lua_getfield(L, -1, "saas");
-    lua_getfield(L, -1, "fraction");
-    CHECK_EQ_STR(lua_tostring(L, -1), "0.50");
-    lua_pop(L, 4);
-    lua_getfield(L, -1, "XX-THREE");
-    lua_getfield(L, -1, "taxability");
-    lua_getfield(L, -1, "saas");
-    lua_getfield(L, -1, "fraction");
-    CHECK_EQ_STR(lua_tostring(L, -1), "0.80");
-    lua_pop(L, 5);
+    saas_fraction(g, "XX-TWO", got, sizeof got);
+    CHECK_EQ_STR(got, "0.50");
+    saas_fraction(g, "XX-THREE", got, sizeof got);
+    CHECK_EQ_STR(got, "0.80");
     /* the _lib function is the rule's calculate, and it can use levy.money */
     rc = run_calculate(g, "XX-TWO", "lib", got, sizeof got, &err);
     if (rc != LEVY_OK)

@@ -23,7 +23,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import check, free_port, req, run_main, start, stop, tail, wait_for  # noqa: E402
+from common import check, new_env, req, run_main, tail  # noqa: E402
 
 LEVY, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 PORT_BASE = int(sys.argv[3]) if len(sys.argv) > 3 else 21100
@@ -96,19 +96,13 @@ def case_check(tmp):
     write(gb, gb_orig)
 
 
-def case_serve(tmp):
-    plugins, scripts = tree(tmp)
-    data = os.path.join(tmp, "data")
-    port = free_port(PORT_BASE, 50)
-    url = "http://127.0.0.1:%d" % port
-    token = "rules-lib-token-0123456789abcdef0"
-    auth = {"Authorization": "Bearer " + token}
-    log = os.path.join(tmp, "levy.log")
-    p = start([LEVY, "serve", "--listen", "127.0.0.1:%d" % port, "--data-dir", data, "--plugins", plugins,
-               "--scripts", scripts, "--api-token", token], log)
+def case_serve():
+    env = new_env(LEVY, None, "levy-reliab-ruleslib-serve-", PORT_BASE)
+    env.src = os.path.join(env.tmp, "tree")  # levy serves a copy: the test edits its _lib
+    scripts = tree(env.src)[1]
+    url, auth = env.levy_url, {"Authorization": "Bearer " + env.token}
     try:
-        up = wait_for(lambda: p.poll() is None and req("GET", url + "/healthz", timeout=2)[0] == 200, 60, 0.1)
-        if not check("levy serve is up", up, tail(log)):
+        if not check("levy serve is up", env.start_levy(60), tail(os.path.join(env.tmp, "levy.log"))):
             return
         st, _, text, _ = req("PUT", url + "/v1/regions/GB", {"subscribed": True, "tax_calculation": True}, auth)
         check("GB subscribed", st == 200, text)
@@ -157,14 +151,16 @@ def case_serve(tmp):
         check("after the reload GB still reverse-charges through _lib",
               st == 200 and total == "0.00" and reason == "reverse_charge", text[:400])
     finally:
-        stop(p)
+        env.close()
+        if not os.environ.get("RELIAB_KEEP"):
+            shutil.rmtree(env.tmp, ignore_errors=True)
 
 
 def main():
     tmp = tempfile.mkdtemp(prefix="levy-reliab-ruleslib-")
     try:
         case_check(os.path.join(tmp, "check"))
-        case_serve(os.path.join(tmp, "serve"))
+        case_serve()
     finally:
         if not os.environ.get("RELIAB_KEEP"):
             shutil.rmtree(tmp, ignore_errors=True)
