@@ -443,8 +443,8 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
             size_t pl = f->path ? strlen(f->path) : 0;
             const char *base = strrchr(f->path ? f->path : "", '/');
             if (!f->is_rule || pl < 5 || strcmp(f->path + pl - 4, ".lua") != 0 || !base ||
-                base[1] == '_')
-                continue; /* _name.lua files are helper modules, not rules */
+                strstr(f->path, "/_"))
+                continue; /* _name.lua files and _folders (scripts/_lib/) are helpers, not rules */
             char full[4096];
             snprintf(full, sizeof full, "%s/%s", o->scripts_dir, f->path + 8);
             size_t len = 0;
@@ -463,9 +463,10 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
             if (slash)
                 *slash = '\0';
             lua_pushstring(L, full);
+            lua_pushstring(L, o->scripts_dir); /* its _lib/: the helpers every rule may require */
             levy_err e;
             levy_err_clear(&e);
-            if (levy_vm_pcall(g->vm, 3, 0, &e))
+            if (levy_vm_pcall(g->vm, 4, 0, &e))
                 add_err(errs, f->path, &e);
             else
                 g->nrules++;

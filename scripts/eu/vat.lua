@@ -9,36 +9,7 @@
 -- seller established in the customer's member state charges domestic VAT (domestic B2B is
 -- charged). The seller's country is ctx.seller.country (ship_from, else settings); an
 -- unknown seller counts as not established. Greece: "EL" (VIES prefix) equals "GR".
-local function country(c)
-  if type(c) ~= "string" then
-    return nil
-  end
-  c = string.upper(c)
-  if c == "EL" then
-    return "GR"
-  end
-  return c
-end
-
-local function reverse_charge(ctx)
-  local customer = ctx.customer
-  local tax_id = customer and customer.tax_id
-  if type(tax_id) ~= "string" or tax_id == "" then
-    return
-  end
-  local dest = country(ctx.ship_to and ctx.ship_to.country)
-  local seller = country(ctx.seller and ctx.seller.country)
-  if seller ~= nil and seller == dest then
-    return
-  end
-  for _, line in ipairs(ctx.lines) do
-    if line.reason ~= "product_exempt" and line.reason ~= "customer_exempt"
-       and line.reason ~= "zero_rated" then
-      line.reverse_charge = true
-      line.reason = "reverse_charge"
-    end
-  end
-end
+local reverse_charge = require "_lib.reverse_charge" -- one implementation for every VAT/GST region
 
 return {
   region = "EU",
@@ -58,7 +29,7 @@ return {
     food_grocery = "reduced", -- Annex III (1): foodstuffs at the first reduced rate of the member state (DE 7, FR 5.5, NL 9, AT 10, BE 6, PL 5); no reduced rate (DK): standard. Doubt: IE zero-rates most food, SE food is its 12% (reduced2), IT/ES basic staples 4% (super_reduced)
     exempt = "exempt",
   },
-  calculate = reverse_charge,
+  calculate = reverse_charge.calculate,
   selftest = {
     -- tax-facts #15: EUR 100 net
     { name = "#15 Germany B2C: 19% since 2021-01-01",
@@ -131,6 +102,35 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "19.00", lines = { { tax = "19.00", taxability_reason = "standard_rated" } } } },
+    -- Greece is "EL" in VIES (and in VAT numbers), "GR" in ISO 3166: a Greek seller to a Greek
+    -- business is domestic whichever code either address uses (_lib/reverse_charge.lua).
+    { name = "Greek seller (GR) to a Greek business addressed as EL: domestic VAT 24%",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Ermou", city = "Athens", zip_code = "10563", country = "EL" },
+        ship_from = { line1 = "1 Tsimiski", city = "Thessaloniki", zip_code = "54624", country = "GR" },
+        customer = { id = "gr-b2b", tax_id = "EL094259216", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "24.00", lines = { { tax = "24.00", taxability_reason = "standard_rated" } } } },
+    { name = "Greek seller (EL) to a Greek business (GR): domestic VAT 24%",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Ermou", city = "Athens", zip_code = "10563", country = "GR" },
+        ship_from = { line1 = "1 Tsimiski", city = "Thessaloniki", zip_code = "54624", country = "EL" },
+        customer = { id = "gr-b2b", tax_id = "EL094259216", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "24.00", lines = { { tax = "24.00", taxability_reason = "standard_rated" } } } },
+    { name = "German seller to a Greek business (EL): reverse charge",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Ermou", city = "Athens", zip_code = "10563", country = "EL" },
+        ship_from = { line1 = "1 Main Street", city = "Munich", zip_code = "80331", country = "DE" },
+        customer = { id = "gr-b2b", tax_id = "EL094259216", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "reverse_charge" } } } },
     { name = "US seller to an Irish business with a VAT number: reverse charge",
       request = {
         currency = "EUR", date = "2026-03-01",

@@ -3,25 +3,8 @@
 -- Reverse charge (CONTRACT §2.5 "Seller location"): a business customer (one with a tax id)
 -- buying from a seller not established in Norway (VOEC applies to consumers only; businesses reverse-charge, §3-30) accounts for the tax itself: the lines
 -- keep their would-be rate with a zero amount. A seller established here charges domestic
--- tax. An unknown seller location counts as not established.
-local function reverse_charge(ctx)
-  local customer = ctx.customer
-  local tax_id = customer and customer.tax_id
-  if type(tax_id) ~= "string" or tax_id == "" then
-    return
-  end
-  local seller = ctx.seller and ctx.seller.country
-  if seller ~= nil and string.upper(seller) == "NO" then
-    return
-  end
-  for _, line in ipairs(ctx.lines) do
-    if line.reason ~= "product_exempt" and line.reason ~= "customer_exempt"
-       and line.reason ~= "zero_rated" then
-      line.reverse_charge = true
-      line.reason = "reverse_charge"
-    end
-  end
-end
+-- tax. An unknown seller location counts as not established (scripts/_lib/reverse_charge.lua).
+local reverse_charge = require "_lib.reverse_charge" -- one implementation for every VAT/GST region
 
 return {
   region = "NO",
@@ -41,7 +24,7 @@ return {
     food_grocery = "reduced", -- §5-2: food at the reduced rate (15%)
     exempt = "exempt",
   },
-  calculate = reverse_charge,
+  calculate = reverse_charge.calculate,
   selftest = {
     { name = "standard rate on NOK 100.00",
       request = {

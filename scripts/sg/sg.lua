@@ -3,25 +3,8 @@
 -- Reverse charge (CONTRACT §2.5 "Seller location"): a business customer (one with a tax id)
 -- buying from a seller not established in Singapore (GST-registered businesses reverse-charge imported services, s14) accounts for the tax itself: the lines
 -- keep their would-be rate with a zero amount. A seller established here charges domestic
--- tax. An unknown seller location counts as not established.
-local function reverse_charge(ctx)
-  local customer = ctx.customer
-  local tax_id = customer and customer.tax_id
-  if type(tax_id) ~= "string" or tax_id == "" then
-    return
-  end
-  local seller = ctx.seller and ctx.seller.country
-  if seller ~= nil and string.upper(seller) == "SG" then
-    return
-  end
-  for _, line in ipairs(ctx.lines) do
-    if line.reason ~= "product_exempt" and line.reason ~= "customer_exempt"
-       and line.reason ~= "zero_rated" then
-      line.reverse_charge = true
-      line.reason = "reverse_charge"
-    end
-  end
-end
+-- tax. An unknown seller location counts as not established (scripts/_lib/reverse_charge.lua).
+local reverse_charge = require "_lib.reverse_charge" -- one implementation for every VAT/GST region
 
 return {
   region = "SG",
@@ -41,7 +24,7 @@ return {
     food_grocery = "taxable", -- Singapore has no food relief
     exempt = "exempt",
   },
-  calculate = reverse_charge,
+  calculate = reverse_charge.calculate,
   selftest = {
     { name = "standard rate on SGD 100.00",
       request = {

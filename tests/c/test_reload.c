@@ -10,6 +10,9 @@
 #include "harness.h"
 #include "host/config.h"
 #include "host/host.h"
+#include "lctx.h"
+
+#include <lauxlib.h>
 
 static char root[256];
 
@@ -112,10 +115,14 @@ end:
     teardown();
 }
 
-static const struct {
+/* A tree change that must be rejected: the first error names want_file (and want_line unless
+ * 0) with want_msg in its message. */
+typedef struct {
     const char *file, *text, *want_file, *want_msg;
     int want_line;
-} REJECTS[] = {
+} reject_case;
+
+static const reject_case REJECTS[] = {
     {"plugins/a/handler.lua", "local x = 1\nlocal y = 2\nreturn {\n", "plugins/a/handler.lua",
      "expected", 4},
     {"plugins/a/util.lua", "local t = {}\n\nerror('util broke')\n", "plugins/a/util.lua",
@@ -140,21 +147,22 @@ static const struct {
     {NULL, NULL, NULL, NULL, 0},
 };
 
-static void t_reject(void)
+/* Each case on a fresh tree made by make_tree: the build must be rejected as the case says. */
+static void run_rejects(const reject_case *cases, void (*make_tree)(void))
 {
-    for (int i = 0; REJECTS[i].file; i++) {
-        setup();
-        put(REJECTS[i].file, REJECTS[i].text);
+    for (int i = 0; cases[i].file; i++) {
+        make_tree();
+        put(cases[i].file, cases[i].text);
         levy_gen *g = NULL;
         levy_gen_errors errs;
         int rc = build(&g, &errs, 2);
         int ok = rc != LEVY_OK && g == NULL && errs.n >= 1 &&
-                 strcmp(errs.v[0].source, REJECTS[i].want_file) == 0 &&
-                 strstr(errs.v[0].message, REJECTS[i].want_msg) != NULL &&
-                 (REJECTS[i].want_line == 0 || errs.v[0].line == REJECTS[i].want_line);
+                 strcmp(errs.v[0].source, cases[i].want_file) == 0 &&
+                 strstr(errs.v[0].message, cases[i].want_msg) != NULL &&
+                 (cases[i].want_line == 0 || errs.v[0].line == cases[i].want_line);
         if (!ok)
-            fprintf(stderr, "  case %d: rc=%d n=%d first=%s:%d: %s\n", i, rc, errs.n,
-                    errs.n ? errs.v[0].source : "-", errs.n ? errs.v[0].line : 0,
+            fprintf(stderr, "  case %d (%s): rc=%d n=%d first=%s:%d: %s\n", i, cases[i].text, rc,
+                    errs.n, errs.n ? errs.v[0].source : "-", errs.n ? errs.v[0].line : 0,
                     errs.n ? errs.v[0].message : "-");
         levy_gen_errors_free(&errs);
         if (g)
@@ -163,6 +171,172 @@ static void t_reject(void)
         CHECK(ok);
     }
 end:;
+}
+
+static void t_reject(void)
+{
+    run_rejects(REJECTS, setup);
+}
+
+/* Issue 18: scripts/_lib/ is the rules' shared helper folder. Every rule may `require
+ * "_lib.<name>"`; its files are not rules; each rule folder gets its own copy of a module (one
+ * folder's changes never reach another's), copied plain; a function it hands out runs under
+ * the rules' restrictions. */
+static const char LIB_M[] =
+    "local money = require 'levy.money'\n"
+    "local M = { SAAS = { fraction = '0.80' } }\n"
+    "function M.calculate(ctx) ctx.lib = money.cmp('1.10', '2.20') < 0 and 'less' or 'not' end\n"
+    "function M.reach() return require('levy.store') end\n"
+    "return M\n";
+
+static void lib_setup(void)
+{
+    setup();
+    put("scripts/_lib/m.lua", LIB_M);
+    put("scripts/xx/two.lua",
+        "local m = require '_lib.m'\n"
+        "m.SAAS.fraction = '0.50' -- this folder's copy only\n"
+        "return { region = 'XX-TWO', name = 'Two', tax_type = 'VAT',\n"
+        "  taxability = { default = 'taxable', saas = m.SAAS }, calculate = m.calculate }\n");
+    put("scripts/yy/_h.lua", "return require '_lib.m' -- a folder helper may use _lib too\n");
+    put("scripts/yy/three.lua",
+        "local m = require '_h'\n"
+        "return { region = 'XX-THREE', name = 'Three', tax_type = 'VAT',\n"
+        "  taxability = { default = 'taxable', saas = m.SAAS },\n"
+        "  calculate = function(ctx) ctx.reach = m.reach() end }\n");
+}
+
+/* [-0, +0] rules[region].calculate(ctx) in generation g's state, in the rules' pure context;
+ * returns rc, err filled; *out: ctx[field] (a string or NULL, valid while ctx lives: copied). */
+static int run_calculate(levy_gen *g, const char *region, const char *field, char *out,
+                         size_t outsz, levy_err *err)
+{
+    static levy_lctx pure = {.kind = LEVY_CTX_PURE};
+    lua_State *L = levy_vm_state(g->vm);
+    lua_getfield(L, LUA_REGISTRYINDEX, "levy.rules");
+    lua_getfield(L, -1, region);
+    lua_getfield(L, -1, "calculate");
+    lua_remove(L, -2);
+    lua_remove(L, -2);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_insert(L, -3); /* ctx, calculate, ctx */
+    levy_lctx *old = levy_lua_ctx(L);
+    levy_lua_set_ctx(L, &pure);
+    levy_err_clear(err);
+    int rc = levy_vm_pcall(g->vm, 1, 0, err);
+    levy_lua_set_ctx(L, old);
+    lua_getfield(L, -1, field);
+    snprintf(out, outsz, "%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
+    lua_pop(L, 2);
+    return rc;
+}
+
+/* [-0, +0] rules[region].taxability.saas.fraction of generation g, into out ("" if none). */
+static void saas_fraction(levy_gen *g, const char *region, char *out, size_t outsz)
+{
+    lua_State *L = levy_vm_state(g->vm);
+    lua_getfield(L, LUA_REGISTRYINDEX, "levy.rules");
+    const char *path[] = {region, "taxability", "saas", "fraction"};
+    for (size_t i = 0; i < sizeof path / sizeof *path; i++) {
+        if (!lua_istable(L, -1)) {
+            lua_pop(L, 1);
+            lua_pushnil(L);
+            break;
+        }
+        lua_getfield(L, -1, path[i]);
+        lua_remove(L, -2);
+    }
+    snprintf(out, outsz, "%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
+    lua_pop(L, 1);
+}
+
+static void t_rules_lib(void)
+{
+    lib_setup();
+    levy_gen *g = NULL;
+    levy_gen_errors errs;
+    char got[64];
+    levy_err err;
+    int rc = build(&g, &errs, 3);
+    for (int i = 0; i < errs.n; i++)
+        fprintf(stderr, "  %s:%d: %s\n", errs.v[i].source, errs.v[i].line, errs.v[i].message);
+    CHECK_EQ_INT(rc, LEVY_OK);
+    CHECK_EQ_INT(g->nrules, 3); /* one, two, three: scripts/_lib/m.lua is not a rule */
+    /* each folder has its own copy: two's change did not reach three */
+    saas_fraction(g, "XX-TWO", got, sizeof got);
+    CHECK_EQ_STR(got, "0.50");
+    saas_fraction(g, "XX-THREE", got, sizeof got);
+    CHECK_EQ_STR(got, "0.80");
+    /* the _lib function is the rule's calculate, and it can use levy.money */
+    rc = run_calculate(g, "XX-TWO", "lib", got, sizeof got, &err);
+    if (rc != LEVY_OK)
+        fprintf(stderr, "  calculate: %s\n", err.message);
+    CHECK_EQ_INT(rc, LEVY_OK);
+    CHECK_EQ_STR(got, "less");
+    /* ... but a _lib function cannot reach a capability when it runs either */
+    CHECK(run_calculate(g, "XX-THREE", "reach", got, sizeof got, &err) != LEVY_OK);
+    CHECK(strstr(err.message, "module 'levy.store' is not available to rules") != NULL);
+end:
+    levy_gen_errors_free(&errs);
+    if (g)
+        levy_gen_unref(g);
+    teardown();
+}
+
+/* What a rule or a _lib module may not require or do: refused at load, naming the file. */
+static const reject_case LIB_REJECTS[] = {
+    /* a rule reaches nothing outside its folder and _lib */
+    {"scripts/xx/two.lua", "require '../yy/three'\n", "scripts/xx/two.lua", "not found", 1},
+    {"scripts/xx/two.lua", "require '_lib/../yy/three'\n", "scripts/xx/two.lua", "not found", 1},
+    {"scripts/xx/two.lua", "require '_lib/m'\n", "scripts/xx/two.lua", "not found", 1},
+    {"scripts/xx/two.lua", "require '_lib.m.x'\n", "scripts/xx/two.lua", "not found", 1},
+    {"scripts/xx/two.lua", "require '_lib..m'\n", "scripts/xx/two.lua", "not found", 1},
+    {"scripts/xx/two.lua", "require '_lib._x'\n", "scripts/xx/two.lua", "not found", 1},
+    {"scripts/xx/two.lua", "require '_lib.nope'\n", "scripts/xx/two.lua", "not found", 1},
+    {"scripts/xx/two.lua", "require 'yy.three'\n", "scripts/xx/two.lua", "not found", 1},
+    /* _lib has the rules' restrictions: no capability, no os/io, no globals */
+    {"scripts/_lib/m.lua", "local h = require 'levy.http'\nreturn {}\n", "scripts/_lib/m.lua",
+     "module 'levy.http' is not available to rules", 1},
+    {"scripts/_lib/m.lua", "local s = require 'levy.store'\nreturn {}\n", "scripts/_lib/m.lua",
+     "module 'levy.store' is not available to rules", 1},
+    {"scripts/_lib/m.lua", "local c = require 'levy.crypto'\nreturn {}\n", "scripts/_lib/m.lua",
+     "module 'levy.crypto' is not available to rules", 1},
+    {"scripts/_lib/m.lua", "local p = require 'levy.plugin'\nreturn {}\n", "scripts/_lib/m.lua",
+     "module 'levy.plugin' is not available to rules", 1},
+    {"scripts/_lib/m.lua", "local t = require 'levy.tax'\nreturn {}\n", "scripts/_lib/m.lua",
+     "module 'levy.tax' is not available to rules", 1},
+    {"scripts/_lib/m.lua", "local c = require 'levy.config'\nreturn {}\n", "scripts/_lib/m.lua",
+     "module 'levy.config' is not available to rules", 1},
+    {"scripts/_lib/m.lua", "local j = require 'levy.jobs'\nreturn {}\n", "scripts/_lib/m.lua",
+     "module 'levy.jobs' is not available to rules", 1},
+    {"scripts/_lib/m.lua", "local c = require 'cjson.safe'\nreturn {}\n", "scripts/_lib/m.lua",
+     "module 'cjson.safe' is not available to rules", 1},
+    /* ... nor the _helpers of the folder that required it, nor a path */
+    {"scripts/_lib/m.lua", "local c = require '_common'\nreturn {}\n", "scripts/_lib/m.lua",
+     "not found", 1},
+    {"scripts/_lib/m.lua", "local c = require '../xx/_common'\nreturn {}\n", "scripts/_lib/m.lua",
+     "not found", 1},
+    {"scripts/_lib/m.lua", "os.time()\nreturn {}\n", "scripts/_lib/m.lua", "unknown global 'os'", 1},
+    {"scripts/_lib/m.lua", "local f = io.open('/etc/passwd')\n", "scripts/_lib/m.lua",
+     "unknown global 'io'", 1},
+    {"scripts/_lib/m.lua", "x = 1\nreturn {}\n", "scripts/_lib/m.lua", "assignment to global", 1},
+    {"scripts/_lib/m.lua", "local c = coroutine.create(print)\n", "scripts/_lib/m.lua",
+     "unknown global 'coroutine'", 1},
+    /* its work is charged to the budget */
+    {"scripts/_lib/m.lua", "while true do end\n", "scripts/xx/two.lua", "budget", 0},
+    /* what it returns is copied plain: no metatables */
+    {"scripts/_lib/m.lua", "return setmetatable({}, { __index = function() end })\n",
+     "scripts/_lib/m.lua", "rule data must be plain tables", 0},
+    {"scripts/_lib/m.lua", "return { t = setmetatable({}, { __index = function() end }) }\n",
+     "scripts/_lib/m.lua", "_lib.m.t: rule data must be plain tables", 0},
+    {"scripts/_lib/m.lua", "return {\n", "scripts/_lib/m.lua", "expected", 2},
+    {NULL, NULL, NULL, NULL, 0},
+};
+
+static void t_rules_lib_reject(void)
+{
+    run_rejects(LIB_REJECTS, lib_setup);
 }
 
 static void t_host_reload_and_drain(void)
@@ -222,6 +396,8 @@ end:
 static const levy_test tests[] = {
     {"accept", t_accept},
     {"reject", t_reject},
+    {"rules_lib", t_rules_lib},
+    {"rules_lib_reject", t_rules_lib_reject},
     {"host_reload_and_drain", t_host_reload_and_drain},
     {NULL, NULL},
 };

@@ -81,6 +81,18 @@ static void put_file(const char *path, const char *text, size_t len)
         die("cannot write", path);
 }
 
+/* Copies the source tree's file `from` (up to 1 MiB) to `to`; a missing `from` is skipped. */
+static void copy_file(const char *from, const char *to)
+{
+    static char buf[1 << 20];
+    FILE *f = fopen(from, "rb");
+    if (!f)
+        return;
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    put_file(to, buf, n);
+}
+
 static void rm_tmp(void)
 {
     char cmd[PATH_MAX + 16];
@@ -137,17 +149,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(helper, sizeof helper, "%s/_fuzzhelper.lua", dir);
     static const char H[] = "return { SAAS = 'taxable', rate = function(x) return x end }\n";
     put_file(helper, H, sizeof H - 1);
-    /* and the US rules' shared helper, so that real rules from scripts/us/ load as seeds */
-    char common_src[PATH_MAX + 64], common_dst[PATH_MAX + 64];
-    snprintf(common_src, sizeof common_src, "%s/scripts/us/_common.lua", src);
-    snprintf(common_dst, sizeof common_dst, "%s/_common.lua", dir);
-    FILE *cf = fopen(common_src, "rb");
-    if (cf) {
-        static char cbuf[1 << 20];
-        size_t cn = fread(cbuf, 1, sizeof cbuf, cf);
-        fclose(cf);
-        put_file(common_dst, cbuf, cn);
-    }
+    /* and the US rules' shared helper, so that real rules from scripts/us/ load as seeds, and
+     * the rules' shared helper folder (scripts/_lib/), which the national rules require */
+    char from[PATH_MAX + 64], to[PATH_MAX + 64];
+    snprintf(from, sizeof from, "%s/scripts/us/_common.lua", src);
+    snprintf(to, sizeof to, "%s/_common.lua", dir);
+    copy_file(from, to);
+    snprintf(to, sizeof to, "%s/_lib", scripts);
+    mkdir(to, 0700);
+    snprintf(from, sizeof from, "%s/scripts/_lib/reverse_charge.lua", src);
+    snprintf(to, sizeof to, "%s/_lib/reverse_charge.lua", scripts);
+    copy_file(from, to);
     snprintf(rule_path, sizeof rule_path, "%s/fuzz.lua", dir);
     snprintf(canary, sizeof canary, "%s/canary.txt", tmpdir);
     put_file(canary, CANARY_TEXT, sizeof CANARY_TEXT - 1);

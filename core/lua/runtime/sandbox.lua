@@ -303,6 +303,7 @@ end
 
 local helper_cache = {}  -- rule folders: dir -> {name -> value} (helpers shared per folder)
 local plugin_require = {} -- plugin name -> its `require` (a spec shares the plugin's modules)
+local copy_lib_module     -- (defined with the plain copy below) the value a `_lib` module returns
 
 -- The only modules a rule (context pure) may require: data and arithmetic helpers with no
 -- capability. Not levy.store, levy.crypto, levy.http, levy.jobs, levy.plugin (which would
@@ -310,14 +311,13 @@ local plugin_require = {} -- plugin name -> its `require` (a spec shares the plu
 local RULE_MODULES = { ["levy.money"] = true, ["levy.json"] = true }
 local RULE_MODULE_LIST = "levy.money, levy.json"
 
-local function loader_for(kind, label, dir, chunkprefix)
-  local loaded = {}
-  if kind == "rule" and dir then
-    loaded = helper_cache[dir] or {}
-    helper_cache[dir] = loaded
-  end
-  local env
-  local function req(name)
+-- A `require` over `loaded` (name -> value; a module still loading maps to `loaded` itself,
+-- so a loop raises). `levy.*` and `cjson.safe` are host modules, opened unless refuse(name)
+-- gives a reason; any other name goes to find(name) -> file, chunkname, env[, post] or nil,
+-- message. The file runs once in env; post (optional) turns its value into what `require`
+-- gives.
+local function make_require(loaded, refuse, find)
+  return function(name)
     if type(name) ~= "string" then error("bad argument #1 to 'require' (string expected)", 2) end
     local v = loaded[name]
     if v ~= nil then
@@ -325,36 +325,97 @@ local function loader_for(kind, label, dir, chunkprefix)
       return v
     end
     if name:sub(1, 5) == "levy." or name == "cjson.safe" then
-      if kind == "rule" and not RULE_MODULES[name] then
-        error(fmt("module '%s' is not available to rules (a rule may require %s and the " ..
-                  "_helpers of its folder)", name, RULE_MODULE_LIST), 2)
-      end
+      local why = refuse and refuse(name)
+      if why then error(why, 2) end
       v = open_module(name)
       if v == nil then error(fmt("module '%s' not found", name), 2) end
       loaded[name] = v
       return v
     end
-    local ok_name = name:match("^[%a_][%w_]*$") and name ~= "handler"
-    if kind == "rule" then ok_name = ok_name and name:sub(1, 1) == "_" end
-    if not dir or not ok_name then
-      error(fmt("module '%s' not found (require resolves only levy.* and %s)", name,
-                kind == "rule" and "_helpers in the rule's folder" or "files of this plugin"), 2)
-    end
-    local src, err = C.read_file(dir .. "/" .. name .. ".lua")
+    local file, chunk, env, post = find(name)
+    if not file then error(chunk, 2) end
+    local src, err = C.read_file(file)
     if not src then error(fmt("module '%s' not found: %s", name, err), 2) end
-    local menv = env
-    if kind == "rule" then menv = new_env("rule", name, req) end
-    local f, perr = raw_load(src, "@" .. chunkprefix .. "/" .. name .. ".lua", "t", menv)
+    local f, perr = raw_load(src, chunk, "t", env)
     if not f then error(perr, 0) end
     loaded[name] = loaded
-    local ok, r = pcall(f, name)
+    local ok, r = pcall(function()
+      local x = f(name)
+      if x == nil then x = true end
+      if post then x = post(x) end
+      return x
+    end)
     if not ok then loaded[name] = nil; error(r, 0) end
-    if r == nil then r = true end
     loaded[name] = r
     return r
   end
+end
+
+local function refuse_for_rules(name)
+  if RULE_MODULES[name] then return nil end
+  return fmt("module '%s' is not available to rules (a rule may require %s, _lib.<name> and " ..
+             "the _helpers of its folder)", name, RULE_MODULE_LIST)
+end
+
+-- The `require` of the `_lib` modules of one rule folder: `_lib.<name>` loads
+-- root/_lib/<name>.lua (once, into this cache of its own, so a _lib module never sees a
+-- module of the folder that required it) in a `pure` environment with this same `require`; the
+-- value it returns is copied plain (copy_lib_module). Nothing else but levy.money/levy.json.
+local function lib_require(root)
+  local req
+  req = make_require({}, refuse_for_rules, function(name)
+    local lib = name:match("^_lib%.([%a_][%w_]*)$")
+    if not lib then
+      return nil, fmt("module '%s' not found (require resolves only %s and _lib.<name>)", name,
+                      RULE_MODULE_LIST)
+    end
+    local chunk = "@scripts/_lib/" .. lib .. ".lua"
+    return root .. "/_lib/" .. lib .. ".lua", chunk, new_env("rule", name, req),
+           function(v) return copy_lib_module(chunk:sub(2), name, v) end
+  end)
+  return req
+end
+
+-- The rules' `require`. folder: the rule folder's caches { loaded = name -> value of its
+-- _helpers, lib = its lib_require or nil (no _lib) }; dir: the rule's folder. `_lib.<name>`
+-- goes to folder.lib: loaded once per rule folder, so no folder can change what another one
+-- runs. (The calls below are tail calls: an error's level still names the rule's line.)
+local function rule_require(folder, dir, chunkprefix)
+  local req, helpers
+  req = function(name)
+    if folder.lib and type(name) == "string" and name:sub(1, 5) == "_lib." then
+      return folder.lib(name)
+    end
+    return helpers(name)
+  end
+  helpers = make_require(folder.loaded, refuse_for_rules, function(name)
+    if dir and name:match("^_[%w_]*$") then
+      return dir .. "/" .. name .. ".lua", "@" .. chunkprefix .. "/" .. name .. ".lua",
+             new_env("rule", name, req)
+    end
+    return nil, fmt("module '%s' not found (require resolves only %s, _lib.<name> and %s)", name,
+                    RULE_MODULE_LIST, "_helpers in the rule's folder")
+  end)
+  return req
+end
+
+local function loader_for(kind, label, dir, chunkprefix, root)
+  if kind == "rule" then
+    local folder = dir and helper_cache[dir] or { loaded = {} }
+    if dir then helper_cache[dir] = folder end
+    if root and not folder.lib then folder.lib = lib_require(root) end
+    return new_env("rule", label, rule_require(folder, dir, chunkprefix))
+  end
+  local env
+  local req = make_require({}, nil, function(name)
+    if not dir or not name:match("^[%a_][%w_]*$") or name == "handler" then
+      return nil, fmt("module '%s' not found (require resolves only levy.* and files of this " ..
+                      "plugin)", name)
+    end
+    return dir .. "/" .. name .. ".lua", "@" .. chunkprefix .. "/" .. name .. ".lua", env
+  end)
   env = new_env(kind, label, req)
-  if kind == "plugin" then plugin_require[label] = req end
+  plugin_require[label] = req
   return env
 end
 
@@ -667,6 +728,7 @@ local function plain_copy(st, v, depth)
     if getmetatable(v) ~= nil then copy_fail(st, depth, "userdata is not allowed in rule data") end
     return v -- light userdata such as levy.json.null
   end
+  if tv == "function" and st.functions then return v end -- a _lib module's functions
   if tv ~= "table" then
     copy_fail(st, depth, fmt("a %s is not allowed in rule data (only calculate may be a function)", tv))
   end
@@ -695,6 +757,15 @@ local function plain_copy(st, v, depth)
   st.active[v] = nil
   st.done[v] = out
   return out
+end
+
+-- The value a `_lib` module returns, as the rules that require it get it: the same plain copy
+-- as rule data (raw reads, no metatables, no cycles, no coroutines or userdata with a
+-- metatable), except that functions are allowed. So a `_lib` module hands out data and
+-- functions only, and nothing it returns runs code when read.
+copy_lib_module = function(file, name, v)
+  local st = { file = file, root = name, keys = {}, active = {}, done = {}, functions = true }
+  return plain_copy(st, v, 0)
 end
 
 -- After calculate(ctx): the tables the engine reads back (ctx.lines, each line, its taxes and
@@ -749,8 +820,9 @@ local function plain_rule(file, r)
   return out
 end
 
-function H.load_rule(relpath, src, dir)
-  local env = loader_for("rule", relpath, dir, relpath:match("^(.*)/[^/]*$"))
+-- root: the scripts folder (its `_lib/` is the rules' shared helper folder); nil: no `_lib`.
+function H.load_rule(relpath, src, dir, root)
+  local env = loader_for("rule", relpath, dir, relpath:match("^(.*)/[^/]*$"), root)
   local f, err = raw_load(src, "@" .. relpath, "t", env)
   if not f then error(err, 0) end
   local r = plain_rule(relpath, f())
