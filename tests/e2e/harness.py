@@ -146,13 +146,13 @@ def sim_cmd(levy, port, data_dir, src, seed=1, invoices=None, no_rate_limit=True
 
 def levy_cmd(levy, port, data_dir, token, rillet_url=None, src=None, extra=()):
     """The command line of `levy serve` on 127.0.0.1:port (src: the checkout whose plugins/
-    and scripts/ it loads; None: levy's own defaults)."""
+    and scripts/ it loads; None: levy's own defaults; token None: no --api-token)."""
     args = [levy, "serve", "--listen", "127.0.0.1:%d" % port, "--data-dir", data_dir]
     if src:
         args += ["--plugins", os.path.join(src, "plugins"), "--scripts", os.path.join(src, "scripts")]
     if rillet_url:
         args += ["--rillet-url", rillet_url]
-    return args + ["--api-token", token] + list(extra)
+    return args + (["--api-token", token] if token else []) + list(extra)
 
 
 def start(args, log_path, env=None, mode="ab", keep_levy_env=True):
