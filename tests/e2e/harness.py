@@ -234,6 +234,40 @@ def print_logs(tmp, names, n=5000):
             print("---- %s (tail) ----\n%s" % (name, tail(path, n)), flush=True)
 
 
+def exchange(port, data, timeout=15, after=None):
+    """Raw HTTP on 127.0.0.1:port: sends data (then `after` once the first answer bytes are
+    in, if given); returns (all bytes received until EOF or timeout, closed_by_server)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    buf, closed = b"", False
+    try:
+        try:
+            s.sendall(data)
+        except OSError:
+            pass
+        end = time.time() + timeout
+        while time.time() < end:
+            try:
+                b = s.recv(65536)
+            except socket.timeout:
+                break
+            except OSError:
+                closed = True
+                break
+            if not b:
+                closed = True
+                break
+            buf += b
+            if after is not None:
+                try:
+                    s.sendall(after)
+                except OSError:
+                    pass
+                after = None
+    finally:
+        s.close()
+    return buf, closed
+
+
 class Levy:
     """levy's API as the bearer of token: levy(method, path, body) -> req()'s tuple."""
 

@@ -20,7 +20,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import harness  # noqa: E402  (tests/e2e/harness.py: the one e2e harness)
 from harness import (check, summary, run_main, free_port, req, sign, start, stop, kill9,  # noqa: E402,F401
-                     tail, sim_cmd, levy_cmd, sim_api_key)
+                     tail, sim_cmd, levy_cmd, sim_api_key, exchange)
 
 
 class _Counts(types.ModuleType):
