@@ -4,6 +4,7 @@ Starts `levy sim` and `levy serve`, walks the connect flow of CONTRACT §2.3 (th
 tests/e2e/connector/test_connector.py), signs webhooks as in CONTRACT §2.7, and offers a
 check()/summary() pair that prints "N passed, N failed".
 """
+import contextlib
 import http.client
 import http.server
 import re
@@ -244,6 +245,18 @@ def finish(env):
     """Stops both processes, removes the temp dir (unless RELIAB_KEEP), returns the exit code."""
     cleanup(env)
     return summary()
+
+
+@contextlib.contextmanager
+def running(env):
+    """The body of a test on env: an exception in it is a failed check "no exception" (with
+    levy's log tail), and env is finished (stopped, temp dir removed) whatever happens."""
+    try:
+        yield env
+    except Exception as e:  # noqa: BLE001
+        check("no exception", False, "%r\n%s" % (e, tail(os.path.join(env.tmp, "levy.log"))))
+    finally:
+        finish(env)
 
 
 def proxy_forward(h, upstream_port, body):
