@@ -81,6 +81,13 @@ def free_port(start, span=40):
     raise RuntimeError("no free port in %d..%d" % (start, start + span - 1))
 
 
+def any_port():
+    """A port the system picks as free on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def req(method, url, body=None, headers=None, raw=None, timeout=30):
     """One HTTP request -> (status, json-or-None, text, headers); status 0 (text: the error)
     when nothing answered."""
@@ -144,12 +151,13 @@ def sim_cmd(levy, port, data_dir, src, seed=1, invoices=None, no_rate_limit=True
     return args + ["--plugins", os.path.join(src, "plugins"), "--scripts", os.path.join(src, "scripts")]
 
 
-def levy_cmd(levy, port, data_dir, token, rillet_url=None, src=None, extra=()):
+def levy_cmd(levy, port, data_dir, token, rillet_url=None, src=None, extra=(), scripts=None):
     """The command line of `levy serve` on 127.0.0.1:port (src: the checkout whose plugins/
-    and scripts/ it loads; None: levy's own defaults; token None: no --api-token)."""
+    and scripts/ it loads; None: levy's own defaults; scripts: another rules folder; token
+    None: no --api-token)."""
     args = [levy, "serve", "--listen", "127.0.0.1:%d" % port, "--data-dir", data_dir]
     if src:
-        args += ["--plugins", os.path.join(src, "plugins"), "--scripts", os.path.join(src, "scripts")]
+        args += ["--plugins", os.path.join(src, "plugins"), "--scripts", scripts or os.path.join(src, "scripts")]
     if rillet_url:
         args += ["--rillet-url", rillet_url]
     return args + (["--api-token", token] if token else []) + list(extra)
@@ -328,3 +336,58 @@ def connect_steps(levy, sim, api_key, events, tax_from="2026-01-01", currency="U
                               {"signing_token": paste_token or hook["signing_token"]})
     return Connected(cid=cid, sub=sub, webhook_url=con["webhook_url"], hook=hook,
                      secret_status=st, after_secret=after, secret_text=text)
+
+
+# -- command line: the same harness for tests in other languages (tests/browser/ui.test.js)
+
+def serve_pair(argv):
+    """`harness.py pair LEVY SRC TMP TOKEN [--seed N] [--invoices N] [--scripts DIR] [--public-url]
+    [--port-base N]`: starts `levy sim` (TMP/sim-data, log TMP/sim.log) and `levy serve`
+    (TMP/data, log TMP/levy.log, Rillet = that simulator; --public-url: its own URL), waits
+    for both, prints one JSON line {sim_url, levy_url, sim_log, levy_log} (or {error, ...}
+    and exit 1), then holds them until SIGTERM / SIGINT or stdin closes, and stops both."""
+    import argparse
+    import threading
+    ap = argparse.ArgumentParser(prog="harness.py pair")
+    ap.add_argument("levy")
+    ap.add_argument("src")
+    ap.add_argument("tmp")
+    ap.add_argument("token")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--invoices", type=int)
+    ap.add_argument("--scripts")
+    ap.add_argument("--public-url", action="store_true")
+    ap.add_argument("--port-base", type=int, default=0, help="first port to try (0: ports the system picks)")
+    a = ap.parse_args(argv)
+    sim_port = free_port(a.port_base) if a.port_base else any_port()
+    levy_port = free_port(sim_port + 1) if a.port_base else any_port()
+    sim_url, levy_url = "http://127.0.0.1:%d" % sim_port, "http://127.0.0.1:%d" % levy_port
+    logs = {"sim_log": os.path.join(a.tmp, "sim.log"), "levy_log": os.path.join(a.tmp, "levy.log")}
+    sim = start(sim_cmd(a.levy, sim_port, os.path.join(a.tmp, "sim-data"), a.src, a.seed, a.invoices),
+                logs["sim_log"], mode="wb")
+    levy = start(levy_cmd(a.levy, levy_port, os.path.join(a.tmp, "data"), a.token, sim_url, a.src,
+                          ["--public-url", levy_url] if a.public_url else [], a.scripts), logs["levy_log"], mode="wb")
+    done = threading.Event()
+    for s in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(s, lambda *_: done.set())
+    try:
+        if not (wait_up(sim_url, None, 30, 0.1, sim) and wait_up(None, levy_url, 30, 0.1, levy)):
+            print(json.dumps(dict(logs, error="levy sim or levy serve did not come up",
+                                  sim_exit=sim.poll(), levy_exit=levy.poll())), flush=True)
+            return 1
+        print(json.dumps(dict(logs, sim_url=sim_url, levy_url=levy_url)), flush=True)
+        threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+        while not done.wait(0.5):
+            if sim.poll() is not None or levy.poll() is not None:
+                return 1
+        return 0
+    finally:
+        stop(levy)
+        stop(sim)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["pair"]:
+        sys.exit(serve_pair(sys.argv[2:]))
+    print("usage: harness.py pair LEVY SRC TMP TOKEN [options] (or import it)", file=sys.stderr)
+    sys.exit(2)
