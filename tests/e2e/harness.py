@@ -242,14 +242,17 @@ def print_logs(tmp, names, n=5000):
             print("---- %s (tail) ----\n%s" % (name, tail(path, n)), flush=True)
 
 
-def exchange(port, data, timeout=15, after=None):
-    """Raw HTTP on 127.0.0.1:port: sends data (then `after` once the first answer bytes are
-    in, if given); returns (all bytes received until EOF or timeout, closed_by_server)."""
+def exchange(port, data, timeout=15, after=None, chunks=(), until=None):
+    """Raw HTTP on 127.0.0.1:port: sends data and then each of chunks (then `after` once the
+    first answer bytes are in, if given); reads until EOF, timeout, or until(bytes so far) is
+    true; returns (the bytes received, closed_by_server)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     buf, closed = b"", False
     try:
         try:
             s.sendall(data)
+            for c in chunks:
+                s.sendall(c)
         except OSError:
             pass
         end = time.time() + timeout
@@ -271,6 +274,8 @@ def exchange(port, data, timeout=15, after=None):
                 except OSError:
                     pass
                 after = None
+            if until is not None and until(buf):
+                break
     finally:
         s.close()
     return buf, closed
