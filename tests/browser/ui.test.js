@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-/* Browser test of levy's web UI: starts a real `levy sim` and `levy serve` (fresh data dirs,
- * a copy of scripts/ passed with --scripts), drives Debian's Chromium through the whole
+/* Browser test of levy's web UI: starts a real `levy sim` and `levy serve` through the e2e
+ * harness (tests/e2e/harness.py pair: fresh data dirs, a copy of scripts/ passed with
+ * --scripts), drives Debian's Chromium through the whole
  * connect flow as a new user would, then every page; saves a screenshot of each page under
  * tests/out/screenshots/ and checks none logged a console error.
  *
@@ -11,7 +12,6 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const net = require('net');
 const { spawn, execFileSync } = require('child_process');
 
 const CHROMIUM = process.env.LEVY_CHROMIUM || '/usr/bin/chromium';
@@ -41,24 +41,29 @@ async function check(name, fn) {
 function assert(cond, msg) { if (!cond) throw new Error(msg); }
 const sleep = ms => new Promise(r => setTimeout(r, ms));
 
-function freePort() {
+/* levy sim + levy serve come from the one e2e harness (tests/e2e/harness.py pair): it picks the
+ * ports, starts both, waits for their health, prints their URLs and log paths as one JSON line,
+ * and stops both when it gets SIGTERM or its stdin closes. */
+const logs = [];
+function startPair(args) {
+  const h = spawn(process.env.LEVY_PYTHON3 || 'python3', [path.join(ROOT, 'tests', 'e2e', 'harness.py'), 'pair'].concat(args),
+    { stdio: ['pipe', 'pipe', 'inherit'], env: Object.assign({}, process.env, { LEVY_LOG_FORMAT: 'text', LEVY_WEB: path.join(ROOT, 'web') }) });
+  h.label = 'harness';
+  h.on('exit', code => { h.exited = code === null ? 'signal' : code; });
+  procs.push(h);
   return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+    let buf = '';
+    h.stdout.on('data', d => {
+      buf += d;
+      const i = buf.indexOf('\n');
+      if (i < 0) return;
+      const info = JSON.parse(buf.slice(0, i));
+      logs.push({ label: 'sim', logFile: info.sim_log }, { label: 'levy', logFile: info.levy_log });
+      if (info.error) reject(new Error(info.error + ':\n' + logs.map(tail).join('\n')));
+      else resolve(info);
+    });
+    h.on('exit', code => reject(new Error('harness.py pair exited (' + code + ') before levy was up')));
   });
-}
-
-function start(name, args) {
-  const logFile = path.join(tmp, name + '.log');
-  const out = fs.openSync(logFile, 'w');
-  const p = spawn(LEVY, args, { stdio: ['ignore', out, out], env: Object.assign({}, process.env, { LEVY_LOG_FORMAT: 'text', LEVY_WEB: path.join(ROOT, 'web') }) });
-  p.logFile = logFile;
-  p.label = name;
-  p.on('exit', code => { p.exited = code === null ? 'signal' : code; });
-  procs.push(p);
-  return p;
 }
 function tail(p) {
   try { return fs.readFileSync(p.logFile, 'utf8').split('\n').slice(-15).join('\n'); } catch (e) { return ''; }
@@ -72,15 +77,6 @@ async function http(method, url, body, headers) {
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
   return { status: res.status, json, text };
-}
-async function waitHttp(url, proc, ms) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (proc.exited !== undefined) throw new Error(proc.label + ' exited (' + proc.exited + '):\n' + tail(proc));
-    try { const r = await fetch(url); if (r.status < 500) return; } catch (e) { /* not yet */ }
-    await sleep(100);
-  }
-  throw new Error(url + ' did not answer within ' + ms + ' ms:\n' + tail(proc));
 }
 async function until(what, fn, ms, every) {
   const end = Date.now() + ms;
@@ -111,15 +107,8 @@ async function main() {
   fs.mkdirSync(OUT, { recursive: true });
   const scripts = path.join(tmp, 'scripts');
   fs.cpSync(path.join(ROOT, 'scripts'), scripts, { recursive: true });
-  const simPort = await freePort(), levyPort = await freePort();
-  const simUrl = 'http://127.0.0.1:' + simPort, base = 'http://127.0.0.1:' + levyPort;
-  const sim = start('sim', ['sim', '--listen', '127.0.0.1:' + simPort, '--data-dir', path.join(tmp, 'sim-data'), '--plugins', path.join(ROOT, 'plugins'),
-    '--seed', '7', '--invoices', '40', '--no-rate-limit']);
-  const levy = start('levy', ['serve', '--listen', '127.0.0.1:' + levyPort, '--data-dir', path.join(tmp, 'data'),
-    '--plugins', path.join(ROOT, 'plugins'), '--scripts', scripts, '--rillet-url', simUrl, '--api-token', TOKEN,
-    '--public-url', base]);
-  await waitHttp(simUrl + '/_sim/info', sim, 20000);
-  await waitHttp(base + '/healthz', levy, 20000);
+  const pair = await startPair([LEVY, ROOT, tmp, TOKEN, '--seed', '7', '--invoices', '40', '--scripts', scripts, '--public-url']);
+  const simUrl = pair.sim_url, base = pair.levy_url;
   const auth = { Authorization: 'Bearer ' + TOKEN };
 
   const info = (await http('GET', simUrl + '/_sim/info')).json;
@@ -867,11 +856,11 @@ const timer = setTimeout(() => { fail('whole test', 'timed out after 240 s'); lo
 main().catch(e => fail('setup', e)).then(async () => {
   clearTimeout(timer);
   if (failed) {
-    for (const p of procs) log('--- ' + p.label + ' log tail ---\n' + tail(p));
+    for (const p of logs) log('--- ' + p.label + ' log tail ---\n' + tail(p));
     if (tmp) log('logs and data kept in ' + tmp);
   }
   cleanup();
-  await sleep(200);
+  await until('levy and the simulator stopped', () => procs.every(p => p.exited !== undefined), 20000, 100).catch(() => {});
   if (tmp && !failed) fs.rmSync(tmp, { recursive: true, force: true });
   log(passed + ' passed, ' + failed + ' failed');
   process.exit(failed ? 1 : 0);

@@ -17,6 +17,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
 LEVY = os.path.abspath(sys.argv[1])
 SRC = os.path.abspath(sys.argv[2])
 PORT_BASE = int(os.environ.get("LEVY_E2E_PORT_BASE", "18150"))
@@ -25,27 +28,15 @@ FAILS = []
 
 
 def next_port():
-    while True:
-        _port[0] += 1
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", _port[0]))
-            return _port[0]
-        except OSError:
-            continue
-        finally:
-            s.close()
+    """The next free port above the last one handed out (from LEVY_E2E_PORT_BASE + 1)."""
+    _port[0] = harness.free_port(_port[0] + 1, 1000)
+    return _port[0]
 
 
 def wait_until(fn, timeout=60, interval=0.05):
     """Polls fn until it returns a true value (returned) or the generous timeout passes (the
     last value returned): tests wait for states, not for fixed intervals (issue 18)."""
-    end = time.time() + timeout
-    last = fn()
-    while not last and time.time() < end:
-        time.sleep(interval)
-        last = fn()
-    return last
+    return harness.wait_for(fn, timeout, interval)
 
 
 def check(cond, what):
@@ -89,18 +80,10 @@ class Levy:
             self.token = f.read().strip()
 
     def wait_up(self):
-        for _ in range(100):
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
-                c.request("GET", "/healthz")
-                if c.getresponse().status == 200:
-                    return
-            except OSError:
-                pass
+        if not harness.wait_up(levy_url=f"http://127.0.0.1:{self.port}", timeout=60, interval=0.05, proc=self.proc):
             if self.proc.poll() is not None:
                 raise RuntimeError("levy exited: " + self.stderr())
-            time.sleep(0.05)
-        raise RuntimeError("levy did not come up")
+            raise RuntimeError("levy did not come up")
 
     def stderr(self):
         self.log.flush()
@@ -126,13 +109,7 @@ class Levy:
         return r.status, js, data, r
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        harness.stop(self.proc, timeout, sig)
         return self.proc.returncode
 
     def close(self):

@@ -18,11 +18,10 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reliab"))
-from common import check, summary  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import check, summary  # noqa: E402
 
 LEVY = os.path.abspath(sys.argv[1])
 SRC = os.path.abspath(sys.argv[2])
@@ -102,43 +101,23 @@ def main():
             if s.connect_ex(("127.0.0.1", PORT)) == 0:
                 check("port %d free" % PORT, False)
                 return
-        log = open(os.path.join(tmp, "serve.log"), "w")
-        proc = subprocess.Popen([LEVY, "serve", "--listen", "127.0.0.1:%d" % PORT, "--data-dir", data,
-                                 "--plugins", os.path.join(SRC, "plugins"), "--scripts",
-                                 os.path.join(SRC, "scripts"), "--api-token", "rates-import-token"],
-                                stdout=log, stderr=subprocess.STDOUT)
-        up = False
-        for _ in range(100):
-            try:
-                up = urllib.request.urlopen("http://127.0.0.1:%d/healthz" % PORT, timeout=1).status == 200
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    break
-                time.sleep(0.1)
+        proc = harness.start(harness.levy_cmd(LEVY, PORT, data, "rates-import-token", src=SRC),
+                             os.path.join(tmp, "serve.log"), mode="w")
+        up = harness.wait_up(levy_url="http://127.0.0.1:%d" % PORT, timeout=30, interval=0.1, proc=proc)
         if not check("levy serve starts on a data dir with an imported vintage", up,
                      open(os.path.join(tmp, "serve.log")).read()[-1500:]):
             return
+        levy = harness.Levy("http://127.0.0.1:%d" % PORT, "rates-import-token")
         for code in ("US-TX",):
-            req = urllib.request.Request("http://127.0.0.1:%d/v1/regions/%s" % (PORT, code), method="PUT",
-                                         data=json.dumps({"subscribed": True, "tax_calculation": True}).encode(),
-                                         headers={"Authorization": "Bearer rates-import-token",
-                                                  "Content-Type": "application/json"})
-            urllib.request.urlopen(req, timeout=10).read()
-        req = urllib.request.Request("http://127.0.0.1:%d/v1/calculate" % PORT, method="POST",
-                                     data=json.dumps(tx).encode(),
-                                     headers={"Authorization": "Bearer rates-import-token",
-                                              "Content-Type": "application/json"})
-        res = json.loads(urllib.request.urlopen(req, timeout=10).read())
-        check("POST /v1/calculate charges the imported rate and names it",
-              res["total_tax"] == "85.00" and res["rules"]["rates_source"] == "avalara-zip5 2026-01", res)
+            st, _, text, _ = levy("PUT", "/v1/regions/" + code, {"subscribed": True, "tax_calculation": True},
+                                  timeout=10)
+            if not check("PUT /v1/regions/%s" % code, st == 200, text):
+                return
+        st, res, text, _ = levy("POST", "/v1/calculate", tx, timeout=10)
+        check("POST /v1/calculate charges the imported rate and names it", st == 200 and
+              res["total_tax"] == "85.00" and res["rules"]["rates_source"] == "avalara-zip5 2026-01", text)
     finally:
-        if proc:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        harness.stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)
         sys.exit(summary())  # also after an early return
 

@@ -10,45 +10,27 @@ import glob
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import harness  # noqa: E402
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 TOKEN = "testtoken-e2e-api"
-PASSED = 0
-FAILED = 0
 
 
 def check(name, cond, info=None):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-    else:
-        FAILED += 1
-        extra = "" if info is None else " :: " + (info if isinstance(info, str) else json.dumps(info)[:800])
-        print("FAIL " + name + extra, flush=True)
+    return harness.check(name, cond, "" if info is None else (info if isinstance(info, str) else json.dumps(info)))
 
 
 def free_port():
     env = os.environ.get("LEVY_E2E_PORT")
-    if env:
-        return int(env)
-    for port in range(18500, 18600):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            s.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-        finally:
-            s.close()
-    raise SystemExit("no free port in 18500-18599")
+    return int(env) if env else harness.free_port(18500, 100)
 
 
 class Client:
@@ -464,25 +446,12 @@ def main():
     data_dir = os.path.join(tmp, "data")
     port = free_port()
     common = ["--plugins", os.path.join(ROOT, "plugins"), "--scripts", os.path.join(ROOT, "scripts")]
-    log = open(os.path.join(tmp, "serve.log"), "w")
-    env = dict(os.environ)
-    for k in list(env):
-        if k.startswith("LEVY_") and k not in ("LEVY_SOURCE",):
-            del env[k]
-    proc = subprocess.Popen([levy, "serve", "--listen", "127.0.0.1:%d" % port, "--data-dir", data_dir,
-                             "--api-token", TOKEN] + common, stdout=log, stderr=subprocess.STDOUT, env=env)
+    keep = {k: v for k, v in os.environ.items() if k == "LEVY_SOURCE"}
+    proc = harness.start(harness.levy_cmd(levy, port, data_dir, TOKEN, src=ROOT), os.path.join(tmp, "serve.log"),
+                         keep, mode="w", keep_levy_env=False)
     c = Client("http://127.0.0.1:%d" % port)
     try:
-        up = False
-        for _ in range(150):
-            if proc.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(c.base + "/healthz", timeout=2) as r:
-                    up = r.status == 200
-                    break
-            except (urllib.error.URLError, ConnectionError, OSError):
-                time.sleep(0.1)
+        up = harness.wait_up(levy_url=c.base, timeout=30, interval=0.1, proc=proc)
         check("serve: /healthz up", up)
         if up:
             test_auth(c)
@@ -494,22 +463,15 @@ def main():
             test_products_customers(c, data_dir)
             test_rounding_and_dates(c)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        harness.stop(proc, 15)
     if up:
         test_levy_calc(levy, common, data_dir, tmp)
-    if FAILED:
-        with open(os.path.join(tmp, "serve.log")) as f:
-            print("--- serve log (tail) ---\n" + f.read()[-3000:])
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    if not FAILED:
+    if harness.failed:
+        harness.print_logs(tmp, ("serve.log",), 3000)
+    rc = harness.summary()
+    if not rc:
         shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if FAILED else 0
+    return rc
 
 
 if __name__ == "__main__":

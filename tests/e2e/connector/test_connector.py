@@ -12,18 +12,16 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import harness  # noqa: E402
+from harness import check, free_port, req, wait_for, sign, start, stop, sim_cmd, levy_cmd  # noqa: E402
 
 LEVY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("build/levy")
 SRC = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.getcwd()
@@ -34,76 +32,10 @@ SEED = 1
 # default is the day it is made, docs/connector.md "Scope")
 SIM_DOCUMENTS_FROM = "2026-01-01"
 
-passed = 0
-failed = 0
+Levy = harness.Levy
 
 
-def check(name, cond, info=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   - " + name)
-    else:
-        failed += 1
-        print("FAIL - " + name + (": " + str(info)[:int(os.environ.get("E2E_INFO", "600"))] if info != "" else ""))
-    return cond
-
-
-def free_port(start):
-    for p in range(start, start + 40):
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", p))
-            return p
-        except OSError:
-            pass
-        finally:
-            s.close()
-    raise RuntimeError("no free port")
-
-
-def req(method, url, body=None, headers=None, raw=None, timeout=30):
-    h = dict(headers or {})
-    data = None
-    if raw is not None:
-        data = raw if isinstance(raw, bytes) else raw.encode()
-        h.setdefault("Content-Type", "application/json")
-    elif body is not None:
-        data = json.dumps(body).encode()
-        h.setdefault("Content-Type", "application/json")
-    r = urllib.request.Request(url, data=data, method=method, headers=h)
-    try:
-        with urllib.request.urlopen(r, timeout=timeout) as resp:
-            text = resp.read().decode()
-            status, rh = resp.status, dict(resp.headers)
-    except urllib.error.HTTPError as e:
-        text = e.read().decode()
-        status, rh = e.code, dict(e.headers)
-    except (urllib.error.URLError, ConnectionError, socket.timeout) as e:
-        return 0, None, str(e), {}
-    try:
-        js = json.loads(text) if text else None
-    except ValueError:
-        js = None
-    return status, js, text, rh
-
-
-class Levy:
-    def __init__(self, url, token):
-        self.url, self.token = url, token
-
-    def __call__(self, method, path, body=None):
-        return req(method, self.url + path, body, {"Authorization": "Bearer " + self.token})
-
-
-class Sim:
-    def __init__(self, url, key):
-        self.url, self.key = url, key
-
-    def __call__(self, method, path, body=None):
-        return req(method, self.url + path, body,
-                   {"Authorization": "Bearer " + self.key, "X-Rillet-API-Version": "4"})
-
+class Sim(harness.Sim):
     def list_all(self, path, key, params=""):
         out, cursor = [], None
         for _ in range(1000):
@@ -121,46 +53,6 @@ class Sim:
         return out
 
 
-def wait_for(fn, timeout=60, interval=0.3):
-    end = time.time() + timeout
-    last = None
-    while time.time() < end:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    return last
-
-
-def sign(token, ts, wid, entity, event, body):
-    try:
-        key = base64.b64decode(token, validate=True)
-        if not key:
-            key = token.encode()
-    except Exception:
-        key = token.encode()
-    msg = (ts + "." + wid + "." + entity + "." + event + ".").encode() + body
-    return base64.b64encode(hmac.new(key, msg, hashlib.sha256).digest()).decode()
-
-
-def start(args, log_path, env=None):
-    logf = open(log_path, "wb")
-    e = dict(os.environ)
-    e.update(env or {})
-    return subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT, env=e,
-                            start_new_session=True), logf
-
-
-def stop(p):
-    if p and p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-
-
 def main():
     tmp = tempfile.mkdtemp(prefix="levy-e2e-connector-")
     sim_dir, levy_dir = os.path.join(tmp, "sim"), os.path.join(tmp, "levy")
@@ -168,19 +60,13 @@ def main():
     levy_port = free_port(sim_port + 1)
     sim_url = "http://127.0.0.1:%d" % sim_port
     levy_url = "http://127.0.0.1:%d" % levy_port
-    plugins, scripts = os.path.join(SRC, "plugins"), os.path.join(SRC, "scripts")
     procs = []
     try:
-        sp, _ = start([LEVY, "sim", "--listen", "127.0.0.1:%d" % sim_port, "--data-dir", sim_dir,
-                       "--seed", str(SEED), "--plugins", plugins, "--scripts", scripts],
-                      os.path.join(tmp, "sim.log"))
+        sp = start(sim_cmd(LEVY, sim_port, sim_dir, SRC, SEED, no_rate_limit=False), os.path.join(tmp, "sim.log"))
         procs.append(sp)
-        lp, _ = start([LEVY, "serve", "--listen", "127.0.0.1:%d" % levy_port, "--data-dir", levy_dir,
-                       "--plugins", plugins, "--scripts", scripts, "--rillet-url", sim_url,
-                       "--api-token", TOKEN], os.path.join(tmp, "levy.log"))
+        lp = start(levy_cmd(LEVY, levy_port, levy_dir, TOKEN, sim_url, SRC), os.path.join(tmp, "levy.log"))
         procs.append(lp)
-        up = wait_for(lambda: req("GET", sim_url + "/health")[0] == 200 and
-                      req("GET", levy_url + "/healthz")[0] == 200, 30)
+        up = harness.wait_up(sim_url, levy_url)
         if not check("levy and the simulator start", up):
             return
         run(tmp, sim_url, levy_url, levy_dir)
@@ -190,22 +76,13 @@ def main():
     finally:
         for p in reversed(procs):
             stop(p)
-        if failed:
-            for name in ("levy.log", "sim.log", "levy-r3.log"):
-                path = os.path.join(tmp, name)
-                if os.path.exists(path):
-                    with open(path, "rb") as f:
-                        tail = f.read()[-6000:].decode(errors="replace")
-                    print("---- %s (tail) ----\n%s" % (name, tail))
+        if harness.failed:
+            harness.print_logs(tmp, ("levy.log", "sim.log", "levy-r3.log"), 6000)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 def sim_api_key(tmp):
-    with open(os.path.join(tmp, "sim.log"), "rb") as f:
-        m = re.search(rb"(rk_[A-Za-z0-9_]+)", f.read())
-    if m:
-        return m.group(1).decode()
-    return "rk_demo_" + hashlib.sha256(("levy-sim-demo-key:%d" % SEED).encode()).hexdigest()[:32]
+    return harness.sim_api_key(os.path.join(tmp, "sim.log"), SEED)
 
 
 def us_state_of(d):
@@ -750,20 +627,16 @@ def run_restart(tmp):
     levy_port = free_port(sim_port + 1)
     sim_url = "http://127.0.0.1:%d" % sim_port
     levy_url = "http://127.0.0.1:%d" % levy_port
-    plugins, scripts = os.path.join(SRC, "plugins"), os.path.join(SRC, "scripts")
     env = {"LEVY_MASTER_KEY": base64.b64encode(os.urandom(32)).decode()}
-    levy_args = [LEVY, "serve", "--listen", "127.0.0.1:%d" % levy_port, "--data-dir", levy_dir,
-                 "--plugins", plugins, "--scripts", scripts, "--rillet-url", sim_url, "--api-token", TOKEN]
-    sp, _ = start([LEVY, "sim", "--listen", "127.0.0.1:%d" % sim_port, "--data-dir", sim_dir, "--seed", "7",
-                   "--invoices", "120", "--plugins", plugins, "--scripts", scripts], os.path.join(tmp, "sim-r.log"))
-    lp, _ = start(levy_args, os.path.join(tmp, "levy-r.log"), env)
+    levy_args = levy_cmd(LEVY, levy_port, levy_dir, TOKEN, sim_url, SRC)
+    sp = start(sim_cmd(LEVY, sim_port, sim_dir, SRC, 7, 120, no_rate_limit=False), os.path.join(tmp, "sim-r.log"))
+    lp = start(levy_args, os.path.join(tmp, "levy-r.log"), env)
     procs = [sp, lp]
     try:
-        if not check("restart: levy and the simulator start", wait_for(
-                lambda: req("GET", sim_url + "/health")[0] == 200 and req("GET", levy_url + "/healthz")[0] == 200, 30)):
+        if not check("restart: levy and the simulator start", harness.wait_up(sim_url, levy_url)):
             return
         levy = Levy(levy_url, TOKEN)
-        sim = Sim(sim_url, sim_api_key_from(os.path.join(tmp, "sim-r.log"), 7))
+        sim = Sim(sim_url, harness.sim_api_key(os.path.join(tmp, "sim-r.log"), 7))
         for code in ("US-CA", "US-NY", "US-TX", "US-WA", "CA", "AU", "GB", "EU"):
             levy("PUT", "/v1/regions/" + code, {"subscribed": True, "tax_calculation": True})
         st, con, text, _ = levy("POST", "/v1/connections", {"provider": "rillet", "api_key": sim.key,
@@ -782,17 +655,17 @@ def run_restart(tmp):
         check("restart: connected", st == 200, text)
         lp.kill()                      # kill -9 right after the acknowledged connect
         lp.wait()
-        lp, _ = start(levy_args, os.path.join(tmp, "levy-r2.log"), env)
+        lp = start(levy_args, os.path.join(tmp, "levy-r2.log"), env)
         procs[1] = lp
-        wait_for(lambda: req("GET", levy_url + "/healthz")[0] == 200, 30)
+        harness.wait_up(levy_url=levy_url)
         # let some work happen, then kill -9 again in the middle of it
         wait_for(lambda: levy("GET", "/v1/invoices?tax_status=written&limit=5")[1] and
                  levy("GET", "/v1/invoices?tax_status=written&limit=5")[1]["data"], 30, 0.05)
         lp.kill()
         lp.wait()
-        lp, _ = start(levy_args, os.path.join(tmp, "levy-r3.log"), env)
+        lp = start(levy_args, os.path.join(tmp, "levy-r3.log"), env)
         procs[1] = lp
-        wait_for(lambda: req("GET", levy_url + "/healthz")[0] == 200, 30)
+        harness.wait_up(levy_url=levy_url)
 
         def done():
             s2, c, _, _ = levy("GET", "/v1/connections/" + cid)
@@ -839,23 +712,5 @@ def run_restart(tmp):
             stop(p)
 
 
-def sim_api_key_from(log_path, seed):
-    try:
-        with open(log_path, "rb") as f:
-            m = re.search(rb"(rk_[A-Za-z0-9_]+)", f.read())
-        if m:
-            return m.group(1).decode()
-    except OSError:
-        pass
-    return "rk_demo_" + hashlib.sha256(("levy-sim-demo-key:%d" % seed).encode()).hexdigest()[:32]
-
-
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:  # a crash is a failure, not a pass
-        import traceback
-        traceback.print_exc()
-        failed += 1
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    harness.run_main(main)

@@ -32,14 +32,10 @@ def serve(tmp, name, args, env=None, port=None):
     port = port or common.free_port(BASE)
     data = os.path.join(tmp, name)
     log = os.path.join(tmp, name + ".log")
-    e = dict(CLEAN)
-    e.update(env or {})
-    with open(log, "wb") as lf:
-        p = subprocess.Popen([LEVY, "serve", "--listen", "127.0.0.1:%d" % port, "--data-dir", data,
-                              "--plugins", PLUGINS, "--scripts", SCRIPTS] + args,
-                             stdout=lf, stderr=subprocess.STDOUT, env=e, start_new_session=True)
+    p = common.start(common.levy_cmd(LEVY, port, data, None, src=SRC, extra=args), log, env, mode="wb",
+                     keep_levy_env=False)
     url = "http://127.0.0.1:%d" % port
-    up = wait_for(lambda: p.poll() is not None or req("GET", url + "/healthz", timeout=2)[0] == 200, 60, 0.1)
+    up = common.harness.wait_up(levy_url=url, timeout=60, interval=0.1, proc=p)
     return p, url, data, log, bool(up) and p.poll() is None
 
 

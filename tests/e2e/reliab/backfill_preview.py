@@ -186,13 +186,7 @@ def main():
         check("GET backfill lists it with the preview's count", st == 200 and any(
             b["from"] == start and b["to"] == to and b["documents"] == pv["documents"] for b in lst["data"]), lst)
     finally:
-        rc = common.failed
-        env.close()
-        if rc:
-            print("---- levy.log (tail) ----\n" + common.tail(os.path.join(env.tmp, "levy.log"), 3000))
-        if not os.environ.get("RELIAB_KEEP"):
-            import shutil
-            shutil.rmtree(env.tmp, ignore_errors=True)
+        common.cleanup(env, log_tail=3000)
 
 
 if __name__ == "__main__":

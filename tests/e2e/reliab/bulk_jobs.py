@@ -156,13 +156,7 @@ def main():
         st, js, _, _ = env.L("GET", "/v1/bulk/bulk_nope")
         check("unknown run: 404 not_found", st == 404 and js["error"]["code"] == "not_found", (st, js))
     finally:
-        rc = common.failed
-        env.close()
-        if rc:
-            print("---- levy.log (tail) ----\n" + common.tail(os.path.join(env.tmp, "levy.log"), 3000))
-        if not os.environ.get("RELIAB_KEEP"):
-            import shutil
-            shutil.rmtree(env.tmp, ignore_errors=True)
+        common.cleanup(env, log_tail=3000)
 
 
 if __name__ == "__main__":

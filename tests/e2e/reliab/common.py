@@ -4,108 +4,38 @@ Starts `levy sim` and `levy serve`, walks the connect flow of CONTRACT §2.3 (th
 tests/e2e/connector/test_connector.py), signs webhooks as in CONTRACT §2.7, and offers a
 check()/summary() pair that prints "N passed, N failed".
 """
-import base64
-import hashlib
-import hmac
+import contextlib
 import http.client
 import http.server
-import json
 import re
 import os
 import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
+import types
 import uuid
 
-passed = 0
-failed = 0
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import harness  # noqa: E402  (tests/e2e/harness.py: the one e2e harness)
+from harness import (check, summary, run_main, free_port, req, sign, start, stop, kill9,  # noqa: E402,F401
+                     tail, sim_cmd, levy_cmd, sim_api_key, exchange)
 
 
-def check(name, cond, info=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   - " + name, flush=True)
-    else:
-        failed += 1
-        print("FAIL - " + name + (": " + str(info)[:800] if info != "" else ""), flush=True)
-    return cond
+class _Counts(types.ModuleType):
+    """common.passed / common.failed are the harness's counters (scripts read them, and a
+    script's own crash handler does common.failed += 1)."""
+    passed = property(lambda self: harness.passed, lambda self, v: setattr(harness, "passed", v))
+    failed = property(lambda self: harness.failed, lambda self, v: setattr(harness, "failed", v))
 
 
-def summary():
-    print("%d passed, %d failed" % (passed, failed), flush=True)
-    return 1 if failed else 0
-
-
-def run_main(main):
-    """A test script's entry point: runs main(), counts an exception as a failure (with its
-    traceback), prints the summary and exits 1 if anything failed."""
-    global failed
-    try:
-        main()
-    except Exception:
-        import traceback
-        traceback.print_exc()
-        failed += 1
-    sys.exit(summary())
-
-
-def free_port(start, span=40):
-    for p in range(start, start + span):
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", p))
-            return p
-        except OSError:
-            pass
-        finally:
-            s.close()
-    raise RuntimeError("no free port from %d" % start)
-
-
-def req(method, url, body=None, headers=None, raw=None, timeout=30):
-    h = dict(headers or {})
-    data = None
-    if raw is not None:
-        data = raw if isinstance(raw, bytes) else raw.encode()
-        h.setdefault("Content-Type", "application/json")
-    elif body is not None:
-        data = json.dumps(body).encode()
-        h.setdefault("Content-Type", "application/json")
-    r = urllib.request.Request(url, data=data, method=method, headers=h)
-    try:
-        with urllib.request.urlopen(r, timeout=timeout) as resp:
-            text = resp.read().decode()
-            status, rh = resp.status, dict(resp.headers)
-    except urllib.error.HTTPError as e:
-        text = e.read().decode()
-        status, rh = e.code, dict(e.headers)
-    except (urllib.error.URLError, ConnectionError, socket.timeout, OSError) as e:
-        return 0, None, str(e), {}
-    try:
-        js = json.loads(text) if text else None
-    except ValueError:
-        js = None
-    return status, js, text, rh
+sys.modules[__name__].__class__ = _Counts
 
 
 def wait_for(fn, timeout=60, interval=0.2):
-    end = time.time() + timeout
-    last = None
-    while time.time() < end:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    return last
+    return harness.wait_for(fn, timeout, interval)
 
 
 # Job kinds that carry a document from a delivery or a request to its write-back. The
@@ -160,49 +90,6 @@ def wait_quiet(env, timeout=120):
     return bool(wait_for(quiet, timeout, 0.3))
 
 
-def sign(token, ts, wid, entity, event, body):
-    try:
-        key = base64.b64decode(token, validate=True) or token.encode()
-    except Exception:
-        key = token.encode()
-    msg = (ts + "." + wid + "." + entity + "." + event + ".").encode() + body
-    return base64.b64encode(hmac.new(key, msg, hashlib.sha256).digest()).decode()
-
-
-def start(args, log_path, env=None):
-    logf = open(log_path, "ab")
-    e = dict(os.environ)
-    e.update(env or {})
-    p = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT, env=e, start_new_session=True)
-    logf.close()
-    return p
-
-
-def stop(p):
-    if p and p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-
-
-def kill9(p):
-    if p and p.poll() is None:
-        os.kill(p.pid, signal.SIGKILL)
-    if p:
-        p.wait()
-
-
-def tail(path, n=4000):
-    try:
-        with open(path, "rb") as f:
-            return f.read()[-n:].decode(errors="replace")
-    except OSError:
-        return ""
-
-
 class Env:
     """One simulator + one levy (restartable), connected."""
 
@@ -226,10 +113,7 @@ class Env:
 
     # -- processes
     def start_sim(self):
-        plugins, scripts = os.path.join(self.src, "plugins"), os.path.join(self.src, "scripts")
-        self.sim = start([self.levy_bin, "sim", "--listen", "127.0.0.1:%d" % self.sim_port,
-                          "--data-dir", self.sim_dir, "--seed", "1", "--invoices", str(self.invoices),
-                          "--no-rate-limit", "--plugins", plugins, "--scripts", scripts],
+        self.sim = start(sim_cmd(self.levy_bin, self.sim_port, self.sim_dir, self.src, 1, self.invoices),
                          os.path.join(self.tmp, "sim.log"))
         ok = wait_for(lambda: req("GET", self.sim_url + "/health", timeout=2)[0] == 200, 30)
         if ok:
@@ -237,11 +121,8 @@ class Env:
         return ok
 
     def start_levy(self, timeout=30):
-        plugins, scripts = os.path.join(self.src, "plugins"), os.path.join(self.src, "scripts")
-        self.levy = start([self.levy_bin, "serve", "--listen", "127.0.0.1:%d" % self.levy_port,
-                           "--data-dir", self.levy_dir, "--plugins", plugins, "--scripts", scripts,
-                           "--rillet-url", self.rillet_url, "--api-token", self.token],
-                          os.path.join(self.tmp, "levy.log"), self.levy_env)
+        self.levy = start(levy_cmd(self.levy_bin, self.levy_port, self.levy_dir, self.token, self.rillet_url,
+                                   self.src), os.path.join(self.tmp, "levy.log"), self.levy_env)
         self.starts += 1
         return wait_for(lambda: self.levy.poll() is None and
                         req("GET", self.levy_url + "/healthz", timeout=2)[0] == 200, timeout, 0.05)
@@ -273,35 +154,15 @@ class Env:
             if st != 200:
                 raise RuntimeError("subscribe %s: %s %s" % (code, st, text))
         # the simulator's documents are dated from 2026-01-01 (a connection's default is the day
-        # it is made: docs/connector.md "Scope")
-        body = {"provider": "rillet", "api_key": api_key or self.key}
-        if tax_from:
-            body["tax_documents_from"] = tax_from
-        st, con, text, _ = self.L("POST", "/v1/connections", body)
-        if st != 201:
-            raise RuntimeError("connect: %s %s" % (st, text))
-        self.cid = con["id"]
-        subs = con.get("subsidiaries") or []
-        self.sub = next((s for s in subs if s.get("currency") == currency), subs[0])
-        if con["status"] == "needs_subsidiary":
-            st, con, text, _ = self.L("POST", "/v1/connections/%s/subsidiary" % self.cid,
-                                      {"subsidiary_id": self.sub["id"]})
-            if st != 200:
-                raise RuntimeError("subsidiary: %s %s" % (st, text))
-        self.webhook_url = con["webhook_url"]
-        ev = events or {"CUSTOMER": ["DELETED"]}
-        st, hook, text, _ = self.S("POST", "/_sim/webhooks", {"name": "levy", "url": self.webhook_url,
-                                                               "events": ev, "enabled": True})
-        if st not in (200, 201):
-            raise RuntimeError("sim webhook: %s %s" % (st, text))
-        self.signing_token = hook["signing_token"]
-        self.hook_id = hook.get("id")
+        # it is made: docs/connector.md "Scope"); events: by default one levy does not use;
         # paste_token: what the user pastes into levy (a wrong token in the health tests)
-        st, con, text, _ = self.L("POST", "/v1/connections/%s/webhook-secret" % self.cid,
-                                  {"signing_token": paste_token or self.signing_token})
-        self.after_secret = con
-        if st != 200:
-            raise RuntimeError("secret: %s %s" % (st, text))
+        c = harness.connect_steps(self.L, self.S, api_key or self.key, events or {"CUSTOMER": ["DELETED"]},
+                                  tax_from, currency, paste_token)
+        self.cid, self.sub, self.webhook_url = c.cid, c.sub, c.webhook_url
+        self.signing_token, self.hook_id = c.hook["signing_token"], c.hook.get("id")
+        self.after_secret = c.after_secret
+        if c.secret_status != 200:
+            raise RuntimeError("secret: %s %s" % (c.secret_status, c.secret_text))
 
         def import_done():
             s, c, _, _ = self.L("GET", "/v1/connections/" + self.cid)
@@ -369,12 +230,33 @@ def new_env(levy_bin, src, prefix, base_port, **kw):
     return Env(levy_bin, src, tmp, sim_port, levy_port, **kw)
 
 
-def finish(env):
-    """Stops both processes, removes the temp dir (unless RELIAB_KEEP), returns the exit code."""
+def cleanup(env, log_tail=None):
+    """Stops both processes and removes the temp dir (unless RELIAB_KEEP); after a failure,
+    first prints the last log_tail bytes of levy.log (when given)."""
+    rc = harness.failed
     env.close()
+    if rc and log_tail:
+        print("---- levy.log (tail) ----\n" + tail(os.path.join(env.tmp, "levy.log"), log_tail), flush=True)
     if not os.environ.get("RELIAB_KEEP"):
         shutil.rmtree(env.tmp, ignore_errors=True)
+
+
+def finish(env):
+    """Stops both processes, removes the temp dir (unless RELIAB_KEEP), returns the exit code."""
+    cleanup(env)
     return summary()
+
+
+@contextlib.contextmanager
+def running(env):
+    """The body of a test on env: an exception in it is a failed check "no exception" (with
+    levy's log tail), and env is finished (stopped, temp dir removed) whatever happens."""
+    try:
+        yield env
+    except Exception as e:  # noqa: BLE001
+        check("no exception", False, "%r\n%s" % (e, tail(os.path.join(env.tmp, "levy.log"))))
+    finally:
+        finish(env)
 
 
 def proxy_forward(h, upstream_port, body):

@@ -52,10 +52,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception:
-        import traceback
-        traceback.print_exc()
-        common.failed += 1
-        sys.exit(common.summary())
+    common.run_main(main)

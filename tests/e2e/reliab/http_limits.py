@@ -29,7 +29,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
-from common import check  # noqa: E402
+from common import check, exchange  # noqa: E402
 
 LEVY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("build/levy")
 SRC = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.getcwd()
@@ -37,40 +37,6 @@ BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 19600
 DEADLINE_S = 5
 TOKEN = "limits-token-0123456789abcdef"
 MIB = 1024 * 1024
-
-
-def exchange(port, data, timeout=15, after=None):
-    """Sends data (then `after` once the first answer bytes are in, if given); returns
-    (all bytes received until EOF or timeout, closed_by_server)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    buf, closed = b"", False
-    try:
-        try:
-            s.sendall(data)
-        except OSError:
-            pass
-        end = time.time() + timeout
-        while time.time() < end:
-            try:
-                b = s.recv(65536)
-            except socket.timeout:
-                break
-            except OSError:
-                closed = True
-                break
-            if not b:
-                closed = True
-                break
-            buf += b
-            if after is not None:
-                try:
-                    s.sendall(after)
-                except OSError:
-                    pass
-                after = None
-    finally:
-        s.close()
-    return buf, closed
 
 
 def answers(buf):

@@ -32,39 +32,20 @@ DEADLINE_S = 3
 
 def raw(port, data, timeout=10, read_all=True, chunks=None):
     """Sends bytes; returns (status or None, headers text, body bytes, closed_without_answer)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    try:
-        try:
-            s.sendall(data)
-            for c in chunks or []:
-                s.sendall(c)
-        except OSError:
-            pass
-        buf = b""
-        end = time.time() + timeout
-        while time.time() < end:
-            try:
-                b = s.recv(65536)
-            except socket.timeout:
-                break
-            except OSError:
-                break
-            if not b:
-                break
-            buf += b
-            if not read_all and b"\r\n\r\n" in buf:
-                head, _, rest = buf.partition(b"\r\n\r\n")
-                cl = [l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
-                if cl and len(rest) >= int(cl[0].split(b":")[1]):
-                    break
-        if not buf:
-            return None, "", b"", True
-        head, _, body = buf.partition(b"\r\n\r\n")
-        first = head.split(b"\r\n")[0].split()
-        st = int(first[1]) if len(first) > 1 and first[1].isdigit() else None
-        return st, head.decode(errors="replace"), body, False
-    finally:
-        s.close()
+    buf, _ = common.exchange(port, data, timeout, chunks=chunks or (), until=None if read_all else answered)
+    if not buf:
+        return None, "", b"", True
+    head, _, body = buf.partition(b"\r\n\r\n")
+    first = head.split(b"\r\n")[0].split()
+    st = int(first[1]) if len(first) > 1 and first[1].isdigit() else None
+    return st, head.decode(errors="replace"), body, False
+
+
+def answered(buf):
+    """buf holds a whole answer: its head and a body of its Content-Length."""
+    head, sep, rest = buf.partition(b"\r\n\r\n")
+    cl = [l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+    return bool(sep) and bool(cl) and len(rest) >= int(cl[0].split(b":")[1])
 
 
 def healthy(port):

@@ -63,7 +63,7 @@ def main():
             return rows
         finally:
             c.close()
-    try:
+    with common.running(env):
         if not check("simulator and levy start", env.start_sim() and env.start_levy()):
             return
         env.connect()
@@ -121,10 +121,6 @@ def main():
         check("levy_inbox_pruned_total counts the pruned delivery",
               any(l.startswith("levy_inbox_pruned_total") and not l.endswith(" 0") for l in text.splitlines()),
               [l for l in text.splitlines() if "inbox" in l])
-    except Exception as e:  # noqa: BLE001
-        check("no exception", False, "%r\n%s" % (e, common.tail(os.path.join(env.tmp, "levy.log"))))
-    finally:
-        common.finish(env)
 
 
 if __name__ == "__main__":

@@ -118,13 +118,7 @@ def main():
                   len(ids) == len(set(ids)) and set(ids) == listed[path] and all(n > 0 for n in sizes),
                   (len(ids), len(set(ids)), len(listed[path])))
     finally:
-        rc = common.failed
-        env.close()
-        if rc:
-            print("---- levy.log (tail) ----\n" + common.tail(os.path.join(env.tmp, "levy.log"), 3000))
-        if not os.environ.get("RELIAB_KEEP"):
-            import shutil
-            shutil.rmtree(env.tmp, ignore_errors=True)
+        common.cleanup(env, log_tail=3000)
 
 
 if __name__ == "__main__":

@@ -18,49 +18,20 @@ Usage: webhook_cap.py LEVY_BINARY SOURCE_DIR [BASE_PORT=20600]
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
-from common import check  # noqa: E402
+from common import check, exchange  # noqa: E402
 
 LEVY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("build/levy")
 SRC = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.getcwd()
 BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 20600
 MIB = 1024 * 1024
-
-
-def exchange(port, data, timeout=15):
-    """Sends data; returns (bytes received until EOF or timeout, closed by the server)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    buf, closed = b"", False
-    try:
-        try:
-            s.sendall(data)
-        except OSError:
-            pass
-        end = time.time() + timeout
-        while time.time() < end:
-            try:
-                b = s.recv(65536)
-            except socket.timeout:
-                break
-            except OSError:
-                closed = True
-                break
-            if not b:
-                closed = True
-                break
-            buf += b
-    finally:
-        s.close()
-    return buf, closed
 
 
 def status_and_json(buf):
@@ -109,7 +80,7 @@ def main():
         check("%s %s -> exit 2 naming it" % (" ".join(args), env), got[0] == 2 and name in got[1], got)
 
     env = common.new_env(LEVY, SRC, "levy-reliab-whcap-", BASE_PORT, invoices=6)
-    try:
+    with common.running(env):
         if not check("simulator and levy start", env.start_sim() and env.start_levy()):
             return
         env.connect()
@@ -170,10 +141,6 @@ def main():
         check("configured 1 MiB: a delivery of exactly 1 MiB -> 200 (%s)" % st, st == 200, text[:300])
         refused_413(port, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                           "Content-Length: %d\r\n\r\n" % (path, MIB + 1), "configured 1 MiB: Content-Length 1 MiB + 1")
-    except Exception as e:  # noqa: BLE001
-        check("no exception", False, "%r\n%s" % (e, common.tail(os.path.join(env.tmp, "levy.log"))))
-    finally:
-        common.finish(env)
 
 
 if __name__ == "__main__":

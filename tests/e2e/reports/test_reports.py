@@ -13,102 +13,22 @@ known by construction. Prints "N passed, N failed"; exit status 1 on any failure
 import csv
 import datetime
 import io
-import json
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 import uuid
 from decimal import Decimal
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import harness  # noqa: E402
+from harness import check, free_port, req, wait_for, start, stop, sim_cmd, levy_cmd  # noqa: E402
 
 LEVY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("build/levy")
 SRC = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.getcwd()
 BASE_PORT = int(os.environ.get("REPORTS_E2E_PORT", "18910"))
 TOKEN = "e2e-reports-token-" + uuid.uuid4().hex[:8]
-
-passed = 0
-failed = 0
-
-
-def check(name, cond, info=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   - " + name)
-    else:
-        failed += 1
-        print("FAIL - " + name + (": " + str(info)[:800] if info != "" else ""))
-    return cond
-
-
-def free_port(start):
-    for p in range(start, start + 30):
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", p))
-            return p
-        except OSError:
-            pass
-        finally:
-            s.close()
-    raise RuntimeError("no free port")
-
-
-def req(method, url, body=None, headers=None, timeout=30):
-    h = dict(headers or {})
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        h.setdefault("Content-Type", "application/json")
-    r = urllib.request.Request(url, data=data, method=method, headers=h)
-    try:
-        with urllib.request.urlopen(r, timeout=timeout) as resp:
-            text = resp.read().decode()
-            status, rh = resp.status, dict(resp.headers)
-    except urllib.error.HTTPError as e:
-        text = e.read().decode()
-        status, rh = e.code, dict(e.headers)
-    except (urllib.error.URLError, ConnectionError, socket.timeout) as e:
-        return 0, None, str(e), {}
-    try:
-        js = json.loads(text) if text else None
-    except ValueError:
-        js = None
-    return status, js, text, rh
-
-
-def wait_for(fn, timeout=60, interval=0.3):
-    end = time.time() + timeout
-    last = None
-    while time.time() < end:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    return last
-
-
-def start(args, log_path):
-    logf = open(log_path, "wb")
-    return subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True), logf
-
-
-def stop(p):
-    if p and p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-
 
 def main():
     tmp = tempfile.mkdtemp(prefix="levy-e2e-reports-")
@@ -116,31 +36,21 @@ def main():
     levy_port = free_port(sim_port + 1)
     sim_url = "http://127.0.0.1:%d" % sim_port
     levy_url = "http://127.0.0.1:%d" % levy_port
-    plugins, scripts = os.path.join(SRC, "plugins"), os.path.join(SRC, "scripts")
     procs = []
     try:
-        sp, _ = start([LEVY, "sim", "--listen", "127.0.0.1:%d" % sim_port, "--data-dir", os.path.join(tmp, "sim"),
-                       "--seed", "1", "--invoices", "0", "--no-rate-limit",
-                       "--plugins", plugins, "--scripts", scripts], os.path.join(tmp, "sim.log"))
+        sp = start(sim_cmd(LEVY, sim_port, os.path.join(tmp, "sim"), SRC, 1, 0), os.path.join(tmp, "sim.log"))
         procs.append(sp)
-        lp, _ = start([LEVY, "serve", "--listen", "127.0.0.1:%d" % levy_port, "--data-dir", os.path.join(tmp, "levy"),
-                       "--plugins", plugins, "--scripts", scripts, "--rillet-url", sim_url,
-                       "--api-token", TOKEN], os.path.join(tmp, "levy.log"))
+        lp = start(levy_cmd(LEVY, levy_port, os.path.join(tmp, "levy"), TOKEN, sim_url, SRC),
+                   os.path.join(tmp, "levy.log"))
         procs.append(lp)
-        up = wait_for(lambda: req("GET", sim_url + "/health")[0] == 200 and
-                      req("GET", levy_url + "/healthz")[0] == 200, 30)
+        up = harness.wait_up(sim_url, levy_url)
         if check("levy and the simulator start", up):
             run(tmp, sim_url, levy_url)
     finally:
         for p in reversed(procs):
             stop(p)
-        if failed:
-            for name in ("levy.log", "sim.log"):
-                path = os.path.join(tmp, name)
-                if os.path.exists(path):
-                    with open(path, "rb") as f:
-                        tail = f.read()[-5000:].decode(errors="replace")
-                    print("---- %s (tail) ----\n%s" % (name, tail))
+        if harness.failed:
+            harness.print_logs(tmp, ("levy.log", "sim.log"), 5000)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -172,11 +82,8 @@ def run(tmp, sim_url, levy_url):
     if not check("simulator API key in its banner", key):
         return
 
-    def sim(method, path, body=None):
-        return req(method, sim_url + path, body, {"Authorization": "Bearer " + key, "X-Rillet-API-Version": "4"})
-
-    def levy(method, path, body=None):
-        return req(method, levy_url + path, body, {"Authorization": "Bearer " + TOKEN})
+    sim = harness.Sim(sim_url, key)
+    levy = harness.Levy(levy_url, TOKEN)
 
     st, js, text, _ = sim("GET", "/subsidiaries")
     subs = (js or {}).get("subsidiaries") or []
@@ -484,11 +391,4 @@ def run(tmp, sim_url, levy_url):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:  # a crash is a failure, not a silent pass
-        import traceback
-        traceback.print_exc()
-        failed += 1
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    harness.run_main(main)

@@ -5,41 +5,28 @@ usage: test_sim.py /path/to/levy [--keep]
 Starts the simulator on loopback ports 18400-18499 with fresh data dirs, exercises the API,
 and prints "N passed, N failed" (exit 1 on any failure). Python 3 stdlib only.
 """
-import base64, hashlib, hmac, http.server, json, os, shutil, socket, subprocess, sys, tempfile
+import base64, hashlib, hmac, http.server, json, os, shutil, subprocess, sys, tempfile
 import threading, time, urllib.error, urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import harness  # noqa: E402
+from harness import check  # noqa: E402
 
 LEVY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else "levy"
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-PASSED = FAILED = 0
 PROCS = []
 TMP = tempfile.mkdtemp(prefix="levy-sim-test-")
 
 
-def check(name, cond, info=""):
-    global PASSED, FAILED
-    if cond:
-        PASSED += 1
-        print("ok   " + name)
-    else:
-        FAILED += 1
-        print("FAIL " + name + ("  -- " + str(info)[:600] if info != "" else ""))
-    return cond
-
-
 def free_port(start=18400, end=18499, used=set()):
-    for p in range(start, end + 1):
-        if p in used:
-            continue
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", p))
+    """A free port of 18400-18499 not handed out before (a simulator may not have bound it yet)."""
+    p = start
+    while True:
+        p = harness.free_port(p, end + 1 - p)
+        if p not in used:
             used.add(p)
             return p
-        except OSError:
-            pass
-        finally:
-            s.close()
-    raise RuntimeError("no free port in 18400-18499")
+        p += 1
 
 
 class Sim:
@@ -55,20 +42,16 @@ class Sim:
         self.log = open(os.path.join(self.dir, "sim.log"), "w")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, text=True)
         PROCS.append(self.proc)
-        deadline = time.time() + 60
-        self.info = None
-        while time.time() < deadline:
+        def info():
             if self.proc.poll() is not None:
                 raise RuntimeError("levy sim exited with %s; log: %s" % (self.proc.returncode,
                                    open(os.path.join(self.dir, "sim.log")).read()[-2000:]))
             try:
                 st, _, _, j = self.req("GET", "/_sim/info", auth=False)
-                if st == 200:
-                    self.info = j
-                    break
             except OSError:
-                pass
-            time.sleep(0.1)
+                return None
+            return j if st == 200 else None
+        self.info = harness.wait_for(info, 60, 0.1)
         if not self.info:
             raise RuntimeError("levy sim did not come up")
         self.info = self.wait_seeded()
@@ -124,13 +107,7 @@ class Sim:
         return self.req(method, path, body=body, auth=False, version=False)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        harness.stop(self.proc)
         self.banner = self.proc.stdout.read() if self.proc.stdout else ""
         self.log.close()
 
@@ -177,13 +154,7 @@ class Receiver:
             return [e for e in self.events if e["path"] == path]
 
     def wait(self, path, pred, timeout=15):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            got = [e for e in self.of(path) if pred(e)]
-            if got:
-                return got
-            time.sleep(0.05)
-        return []
+        return harness.wait_for(lambda: [e for e in self.of(path) if pred(e)], timeout, 0.05) or []
 
 
 def body_id(e):
@@ -780,12 +751,11 @@ def main():
         for p in PROCS:
             if p.poll() is None:
                 p.kill()
-        if "--keep" not in sys.argv and FAILED == 0:
+        if "--keep" not in sys.argv and harness.failed == 0:
             shutil.rmtree(TMP, ignore_errors=True)
         else:
             print("data dirs kept in " + TMP)
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    sys.exit(1 if FAILED else 0)
+    sys.exit(harness.summary())
 
 
 if __name__ == "__main__":

@@ -1,0 +1,398 @@
+"""The one end-to-end harness of levy's tests (python3 stdlib only).
+
+Everything a test needs to run `levy sim` and `levy serve` on loopback: a free port, the
+command lines, start / wait for health / stop / kill -9, the HTTP client, polling, the
+simulator's API key, the CONTRACT §2.7 webhook signature, log tails, and the
+check()/summary() pair that prints "N passed, N failed". The suites' own modules
+(tests/e2e/reliab/common.py, tests/e2e/ops/opslib.py) and the single-file tests build on it;
+a test imports it with
+
+    sys.path.insert(0, <path of tests/e2e>)
+    import harness
+"""
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+passed = 0
+failed = 0
+
+
+def check(name, cond, info=""):
+    """Prints "ok   - name" or "FAIL - name: info" (info cut to E2E_INFO characters, 800) and
+    counts it; returns cond."""
+    global passed, failed
+    if cond:
+        passed += 1
+        print("ok   - " + name, flush=True)
+    else:
+        failed += 1
+        cut = int(os.environ.get("E2E_INFO", "800"))
+        print("FAIL - " + name + (": " + str(info)[:cut] if info != "" else ""), flush=True)
+    return cond
+
+
+def summary():
+    """Prints "N passed, N failed"; returns the exit status (1 when anything failed)."""
+    print("%d passed, %d failed" % (passed, failed), flush=True)
+    return 1 if failed else 0
+
+
+def count_crash():
+    """Prints the traceback of the exception being handled and counts it as a failure (a
+    crash is a failure, not a pass)."""
+    global failed
+    import traceback
+    traceback.print_exc()
+    failed += 1
+
+
+def run_main(main):
+    """A test script's entry point: runs main(), counts an exception as a failure (with its
+    traceback), prints the summary and exits 1 if anything failed."""
+    try:
+        main()
+    except Exception:
+        count_crash()
+    sys.exit(summary())
+
+
+def free_port(start, span=40):
+    """The first port from start (span of them) that binds on 127.0.0.1."""
+    for p in range(start, start + span):
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", p))
+            return p
+        except OSError:
+            pass
+        finally:
+            s.close()
+    raise RuntimeError("no free port in %d..%d" % (start, start + span - 1))
+
+
+def any_port():
+    """A port the system picks as free on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def req(method, url, body=None, headers=None, raw=None, timeout=30):
+    """One HTTP request -> (status, json-or-None, text, headers); status 0 (text: the error)
+    when nothing answered."""
+    h = dict(headers or {})
+    data = None
+    if raw is not None:
+        data = raw if isinstance(raw, bytes) else raw.encode()
+        h.setdefault("Content-Type", "application/json")
+    elif body is not None:
+        data = json.dumps(body).encode()
+        h.setdefault("Content-Type", "application/json")
+    r = urllib.request.Request(url, data=data, method=method, headers=h)
+    try:
+        with urllib.request.urlopen(r, timeout=timeout) as resp:
+            text = resp.read().decode()
+            status, rh = resp.status, dict(resp.headers)
+    except urllib.error.HTTPError as e:
+        text = e.read().decode()
+        status, rh = e.code, dict(e.headers)
+    except (urllib.error.URLError, ConnectionError, socket.timeout, OSError) as e:
+        return 0, None, str(e), {}
+    try:
+        js = json.loads(text) if text else None
+    except ValueError:
+        js = None
+    return status, js, text, rh
+
+
+def wait_for(fn, timeout=60, interval=0.3):
+    """Polls fn until it returns something true (returned) or timeout seconds pass (the last
+    value is returned)."""
+    end = time.time() + timeout
+    last = None
+    while time.time() < end:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    return last
+
+
+def sign(token, ts, wid, entity, event, body):
+    """CONTRACT §2.7 signature (Base64 key when the token is Base64, else its text)."""
+    try:
+        key = base64.b64decode(token, validate=True) or token.encode()
+    except Exception:
+        key = token.encode()
+    msg = (ts + "." + wid + "." + entity + "." + event + ".").encode() + body
+    return base64.b64encode(hmac.new(key, msg, hashlib.sha256).digest()).decode()
+
+
+# -- processes
+
+def sim_cmd(levy, port, data_dir, src, seed=1, invoices=None, no_rate_limit=True):
+    """The command line of `levy sim` on 127.0.0.1:port (invoices None: its default)."""
+    args = [levy, "sim", "--listen", "127.0.0.1:%d" % port, "--data-dir", data_dir, "--seed", str(seed)]
+    if invoices is not None:
+        args += ["--invoices", str(invoices)]
+    if no_rate_limit:
+        args.append("--no-rate-limit")
+    return args + ["--plugins", os.path.join(src, "plugins"), "--scripts", os.path.join(src, "scripts")]
+
+
+def levy_cmd(levy, port, data_dir, token, rillet_url=None, src=None, extra=(), scripts=None):
+    """The command line of `levy serve` on 127.0.0.1:port (src: the checkout whose plugins/
+    and scripts/ it loads; None: levy's own defaults; scripts: another rules folder; token
+    None: no --api-token)."""
+    args = [levy, "serve", "--listen", "127.0.0.1:%d" % port, "--data-dir", data_dir]
+    if src:
+        args += ["--plugins", os.path.join(src, "plugins"), "--scripts", scripts or os.path.join(src, "scripts")]
+    if rillet_url:
+        args += ["--rillet-url", rillet_url]
+    return args + (["--api-token", token] if token else []) + list(extra)
+
+
+def start(args, log_path, env=None, mode="ab", keep_levy_env=True):
+    """Starts args in a session of its own, stdout and stderr to log_path; env is added to
+    this process's environment (keep_levy_env False: without the caller's LEVY_* variables)."""
+    logf = open(log_path, mode)
+    e = dict(os.environ)
+    if not keep_levy_env:
+        for k in [k for k in e if k.startswith("LEVY_")]:
+            e.pop(k)
+    e.update(env or {})
+    try:
+        return subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT, env=e, start_new_session=True)
+    finally:
+        logf.close()
+
+
+def stop(p, timeout=10, sig=signal.SIGTERM):
+    """sig (SIGTERM), then SIGKILL after timeout seconds."""
+    if p and p.poll() is None:
+        p.send_signal(sig)
+        try:
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def kill9(p):
+    if p and p.poll() is None:
+        os.kill(p.pid, signal.SIGKILL)
+    if p:
+        p.wait()
+
+
+def healthy(url, path="/healthz", timeout=2):
+    return req("GET", url + path, timeout=timeout)[0] == 200
+
+
+def wait_up(sim_url=None, levy_url=None, timeout=30, interval=0.3, proc=None):
+    """Waits until the simulator answers /health and levy /healthz (either may be None);
+    gives up early when proc (levy's process) has exited. True when both are up."""
+    def up():
+        if proc is not None and proc.poll() is not None:
+            return None
+        return (sim_url is None or healthy(sim_url, "/health")) and (levy_url is None or healthy(levy_url))
+    return bool(wait_for(up, timeout, interval))
+
+
+def logged_sim_key(log_path):
+    """The API key `levy sim` printed in its log, or None (not yet, or no log)."""
+    try:
+        with open(log_path, "rb") as f:
+            m = re.search(rb"(rk_[A-Za-z0-9_]+)", f.read())
+        return m.group(1).decode() if m else None
+    except OSError:
+        return None
+
+
+def sim_api_key(log_path, seed):
+    """The API key `levy sim` printed in its log (else its demo key for seed)."""
+    return logged_sim_key(log_path) or \
+        "rk_demo_" + hashlib.sha256(("levy-sim-demo-key:%d" % seed).encode()).hexdigest()[:32]
+
+
+def tail(path, n=4000):
+    try:
+        with open(path, "rb") as f:
+            return f.read()[-n:].decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def print_logs(tmp, names, n=5000):
+    """Prints the tail of each log in tmp that exists (after a failure)."""
+    for name in names:
+        path = os.path.join(tmp, name)
+        if os.path.exists(path):
+            print("---- %s (tail) ----\n%s" % (name, tail(path, n)), flush=True)
+
+
+def exchange(port, data, timeout=15, after=None, chunks=(), until=None):
+    """Raw HTTP on 127.0.0.1:port: sends data and then each of chunks (then `after` once the
+    first answer bytes are in, if given); reads until EOF, timeout, or until(bytes so far) is
+    true; returns (the bytes received, closed_by_server)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    buf, closed = b"", False
+    try:
+        try:
+            s.sendall(data)
+            for c in chunks:
+                s.sendall(c)
+        except OSError:
+            pass
+        end = time.time() + timeout
+        while time.time() < end:
+            try:
+                b = s.recv(65536)
+            except socket.timeout:
+                break
+            except OSError:
+                closed = True
+                break
+            if not b:
+                closed = True
+                break
+            buf += b
+            if after is not None:
+                try:
+                    s.sendall(after)
+                except OSError:
+                    pass
+                after = None
+            if until is not None and until(buf):
+                break
+    finally:
+        s.close()
+    return buf, closed
+
+
+class Levy:
+    """levy's API as the bearer of token: levy(method, path, body) -> req()'s tuple."""
+
+    def __init__(self, url, token):
+        self.url, self.token = url, token
+
+    def __call__(self, method, path, body=None, timeout=30):
+        return req(method, self.url + path, body, {"Authorization": "Bearer " + self.token}, timeout=timeout)
+
+
+class Sim:
+    """The simulator's Rillet API with key: sim(method, path, body) -> req()'s tuple."""
+
+    def __init__(self, url, key):
+        self.url, self.key = url, key
+
+    def __call__(self, method, path, body=None):
+        return req(method, self.url + path, body,
+                   {"Authorization": "Bearer " + self.key, "X-Rillet-API-Version": "4"})
+
+
+# -- the connect flow (CONTRACT §2.3)
+
+class Connected:
+    """What connect_steps() leaves: the connection id, the chosen subsidiary, levy's webhook
+    URL, the simulator's webhook (hook: its id and signing_token) and levy's answer to the
+    pasted signing token (secret_status, after_secret, secret_text)."""
+
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+def connect_steps(levy, sim, api_key, events, tax_from="2026-01-01", currency="USD", paste_token=None):
+    """CONTRACT §2.3 up to the signing token: POST /v1/connections with api_key (documents
+    from tax_from; None: the connection's default, the day it is made), pick the subsidiary
+    in currency when levy asks for one, create the simulator's webhook to levy for events and
+    paste its signing token (or paste_token) into levy. levy and sim are callables
+    (method, path, body) -> req()'s tuple. Raises RuntimeError when a step before the paste
+    fails; the paste's answer is returned for the caller to judge."""
+    body = {"provider": "rillet", "api_key": api_key}
+    if tax_from:
+        body["tax_documents_from"] = tax_from
+    st, con, text, _ = levy("POST", "/v1/connections", body)
+    if st != 201:
+        raise RuntimeError("connect: %s %s" % (st, text))
+    cid = con["id"]
+    subs = con.get("subsidiaries") or []
+    sub = next((s for s in subs if s.get("currency") == currency), subs[0] if subs else None)
+    if con["status"] == "needs_subsidiary":
+        st, con, text, _ = levy("POST", "/v1/connections/%s/subsidiary" % cid, {"subsidiary_id": sub["id"]})
+        if st != 200:
+            raise RuntimeError("subsidiary: %s %s" % (st, text))
+    st, hook, text, _ = sim("POST", "/_sim/webhooks", {"name": "levy", "url": con["webhook_url"],
+                                                       "events": events, "enabled": True})
+    if st not in (200, 201):
+        raise RuntimeError("sim webhook: %s %s" % (st, text))
+    st, after, text, _ = levy("POST", "/v1/connections/%s/webhook-secret" % cid,
+                              {"signing_token": paste_token or hook["signing_token"]})
+    return Connected(cid=cid, sub=sub, webhook_url=con["webhook_url"], hook=hook,
+                     secret_status=st, after_secret=after, secret_text=text)
+
+
+# -- command line: the same harness for tests in other languages (tests/browser/ui.test.js)
+
+def serve_pair(argv):
+    """`harness.py pair LEVY SRC TMP TOKEN [--seed N] [--invoices N] [--scripts DIR] [--public-url]
+    [--port-base N]`: starts `levy sim` (TMP/sim-data, log TMP/sim.log) and `levy serve`
+    (TMP/data, log TMP/levy.log, Rillet = that simulator; --public-url: its own URL), waits
+    for both, prints one JSON line {sim_url, levy_url, sim_log, levy_log} (or {error, ...}
+    and exit 1), then holds them until SIGTERM / SIGINT or stdin closes, and stops both."""
+    import argparse
+    import threading
+    ap = argparse.ArgumentParser(prog="harness.py pair")
+    ap.add_argument("levy")
+    ap.add_argument("src")
+    ap.add_argument("tmp")
+    ap.add_argument("token")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--invoices", type=int)
+    ap.add_argument("--scripts")
+    ap.add_argument("--public-url", action="store_true")
+    ap.add_argument("--port-base", type=int, default=0, help="first port to try (0: ports the system picks)")
+    a = ap.parse_args(argv)
+    sim_port = free_port(a.port_base) if a.port_base else any_port()
+    levy_port = free_port(sim_port + 1) if a.port_base else any_port()
+    sim_url, levy_url = "http://127.0.0.1:%d" % sim_port, "http://127.0.0.1:%d" % levy_port
+    logs = {"sim_log": os.path.join(a.tmp, "sim.log"), "levy_log": os.path.join(a.tmp, "levy.log")}
+    sim = start(sim_cmd(a.levy, sim_port, os.path.join(a.tmp, "sim-data"), a.src, a.seed, a.invoices),
+                logs["sim_log"], mode="wb")
+    levy = start(levy_cmd(a.levy, levy_port, os.path.join(a.tmp, "data"), a.token, sim_url, a.src,
+                          ["--public-url", levy_url] if a.public_url else [], a.scripts), logs["levy_log"], mode="wb")
+    done = threading.Event()
+    for s in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(s, lambda *_: done.set())
+    try:
+        if not (wait_up(sim_url, None, 30, 0.1, sim) and wait_up(None, levy_url, 30, 0.1, levy)):
+            print(json.dumps(dict(logs, error="levy sim or levy serve did not come up",
+                                  sim_exit=sim.poll(), levy_exit=levy.poll())), flush=True)
+            return 1
+        print(json.dumps(dict(logs, sim_url=sim_url, levy_url=levy_url)), flush=True)
+        threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+        while not done.wait(0.5):
+            if sim.poll() is not None or levy.poll() is not None:
+                return 1
+        return 0
+    finally:
+        stop(levy)
+        stop(sim)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["pair"]:
+        sys.exit(serve_pair(sys.argv[2:]))
+    print("usage: harness.py pair LEVY SRC TMP TOKEN [options] (or import it)", file=sys.stderr)
+    sys.exit(2)
