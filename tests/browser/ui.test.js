@@ -740,7 +740,8 @@ async function main() {
   });
 
   await check('rules: a broken rule file is rejected and its error shown', async () => {
-    const dir = fs.readdirSync(scripts).find(d => fs.statSync(path.join(scripts, d)).isDirectory()) || '.';
+    /* a rule folder (scripts/_lib holds helpers, loaded only when a rule requires them) */
+    const dir = fs.readdirSync(scripts).find(d => !d.startsWith('_') && fs.statSync(path.join(scripts, d)).isDirectory()) || '.';
     const bad = path.join(scripts, dir, 'zz_ui_broken.lua');
     fs.writeFileSync(bad, 'return {\n  region = "ZZ-UI",\n  name = "broken" "syntax",\n');
     try {
