@@ -11,6 +11,7 @@ import re
 import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import threading
@@ -257,6 +258,22 @@ def running(env):
         check("no exception", False, "%r\n%s" % (e, tail(os.path.join(env.tmp, "levy.log"))))
     finally:
         finish(env)
+
+
+def refused_settings(levy, cases, prefix):
+    """`levy serve` with each bad setting exits 2 and names it. cases: (extra args, extra env,
+    the name the error must carry)."""
+    for args, env, name in cases:
+        tmp = tempfile.mkdtemp(prefix=prefix)
+        try:
+            p = subprocess.run([levy, "serve", "--listen", "127.0.0.1:0", "--data-dir", tmp] + args,
+                               capture_output=True, text=True, timeout=10, env=dict(os.environ, **env))
+            got = (p.returncode, p.stderr[:200])
+        except subprocess.TimeoutExpired:
+            got = ("still serving after 10 s", "")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        check("%s %s -> exit 2 naming it" % (" ".join(args), env), got[0] == 2 and name in got[1], got)
 
 
 def proxy_forward(h, upstream_port, body):
