@@ -547,6 +547,11 @@ local function customers_page(limit, after) return db.customer_page(limit, after
 return {
   name = "api",
   version = "0.1.0",
+  -- the tables this plugin's migrations create: no other plugin may use them (docs/plugins.md)
+  tables = {
+    "regions", "regions_audit", "settings", "products", "customers", "api_version",
+    "sphere_api_key", "connection_regions", "connection_settings",
+  },
   routes = {
     { method = "GET", path = "/v1/regions", auth = "token", handler = list_regions },
     { method = "GET", path = "/v1/regions/{code}", auth = "token", handler = get_region },

@@ -635,6 +635,13 @@ end
 return {
   name = "reports",
   version = "0.1.0",
+  -- the tables this plugin's migrations create: no other plugin may use them (docs/plugins.md)
+  tables = {
+    "reports_nexus_crossings",
+  },
+  -- other owners' tables this plugin still reaches directly (issue 18: to move behind exports)
+  borrows = { "invoices", "credit_memos", "calculations", "writebacks", "reconciliation", "regions",
+              "connection_regions" },
   roles = { "serve" },
   routes = {
     { method = "GET", path = "/v1/reports/liability", auth = "token", handler = get_liability },

@@ -355,6 +355,15 @@ end
 return {
   name = "rillet",
   version = "0.1.0",
+  -- the tables this plugin's migrations create: no other plugin may use them (docs/plugins.md)
+  tables = {
+    "connections", "inbox", "invoices", "credit_memos", "calculations", "writebacks",
+    "history", "sync_checkpoints", "rillet_rate", "rillet_rate_log", "sync_watermarks",
+    "reconciliation_runs", "reconciliation", "reconciliation_seen", "backfills", "bulk_runs",
+    "inbox_seen", "rillet_fields",
+  },
+  -- other owners' tables this plugin still reaches directly (issue 18: to move behind exports)
+  borrows = { "jobs" },
   routes = {
     { method = "POST", path = "/webhooks/rillet/{connection_id}", auth = "none", handler = intake },
     { method = "GET", path = "/v1/invoices", auth = "token", handler = list_docs("invoice") },

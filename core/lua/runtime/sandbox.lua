@@ -296,6 +296,9 @@ local function new_env(kind, label, require_fn, extra)
   })
   g.load = function(chunk, name, mode, e)
     if mode ~= nil and mode ~= "t" then error("load: only text chunks are allowed", 2) end
+    -- "@plugins/<name>/..." names a plugin's file (levy.store's table check): a loaded chunk
+    -- may not claim one
+    if type(name) == "string" and name:sub(1, 1) == "@" then name = "=" .. name:sub(2) end
     return raw_load(chunk, name, "t", e or env)
   end
   return env
@@ -310,7 +313,20 @@ local plugin_require = {} -- plugin name -> its `require` (a spec shares the plu
 local RULE_MODULES = { ["levy.money"] = true, ["levy.json"] = true }
 local RULE_MODULE_LIST = "levy.money, levy.json"
 
+-- Table ownership (docs/plugins.md §1, "tables"): levy.store refuses a statement of a plugin's
+-- code on a table another plugin (or the core) owns, unless the plugin lists it in `borrows`
+-- (core/lua/bind_store.c reads these three registry tables).
+local CORE_TABLES = { "jobs", "meta", "schema_migrations" } -- core/store/migrations, migrate.c
+local table_owner = {}   -- table name -> plugin name, or "core"
+local chunk_plugin = {}  -- chunk name folder ("plugins/rillet") -> plugin name
+local table_borrows = {} -- plugin name -> { [table] = true }
+for _, t in ipairs(CORE_TABLES) do table_owner[t] = "core" end
+C.set_registry("levy.table_owner", table_owner)
+C.set_registry("levy.chunk_plugin", chunk_plugin)
+C.set_registry("levy.table_borrows", table_borrows)
+
 local function loader_for(kind, label, dir, chunkprefix)
+  if kind == "plugin" and chunkprefix then chunk_plugin[chunkprefix] = label end
   local loaded = {}
   if kind == "rule" and dir then
     loaded = helper_cache[dir] or {}
@@ -485,6 +501,20 @@ local function validate_plugin(name, file, p, role)
     end
   end
   if p.exports ~= nil and type(p.exports) ~= "table" then fail(file, 0, "exports must be a table") end
+  for _, f in ipairs({ "tables", "borrows" }) do
+    local v = p[f]
+    if v ~= nil then
+      if type(v) ~= "table" then fail(file, 0, f .. " must be an array of table names") end
+      local n = 0
+      for _ in pairs(v) do n = n + 1 end
+      if n ~= #v then fail(file, 0, f .. " must be an array of table names") end
+      for i, t in ipairs(v) do
+        if type(t) ~= "string" or not t:match("^[%a_][%w_]*$") then
+          fail(file, 0, fmt("%s[%d] must be an SQL identifier", f, i))
+        end
+      end
+    end
+  end
 end
 
 local function plugin_has_role(p, role)
@@ -505,8 +535,19 @@ function H.load_plugin(name, dir, relpath, src, role)
     return false
   end
   if plugins[name] then fail(relpath, 0, "duplicate plugin " .. name) end
+  for _, t in ipairs(p.tables or {}) do
+    local owner = table_owner[t]
+    if owner then
+      fail(relpath, 0, fmt("table '%s' is already owned by %s", t,
+                           owner == "core" and "the core" or fmt("plugin '%s'", owner)))
+    end
+  end
   plugins[name] = p
   plugin_order[#plugin_order + 1] = name
+  for _, t in ipairs(p.tables or {}) do table_owner[t] = name end
+  local b = {}
+  for _, t in ipairs(p.borrows or {}) do b[t] = true end
+  table_borrows[name] = b
   files_of[name] = relpath
   for _, r in ipairs(p.routes or {}) do
     local pat = path_pattern(r.path)
