@@ -126,8 +126,7 @@ local function intake(req)
     end
     -- deliveries of this kind flow again: webhook_silent ends for it (health.lua)
     if health.delivery_verified(crow, entity) then silent_changed = true end
-    if used and not store.row([[SELECT 1 AS x FROM jobs WHERE kind = 'rillet.process_inbox' AND key = ?
-        AND state = 'queued' AND run_at <= ?]], cid, time.now_ms()) then
+    if used and jobs.count { kind = "rillet.process_inbox", key = cid, states = { "due" } } == 0 then
       jobs.enqueue { kind = "rillet.process_inbox", key = cid, payload = { connection_id = cid } }
     end
   end)
@@ -362,8 +361,6 @@ return {
     "reconciliation_runs", "reconciliation", "reconciliation_seen", "backfills", "bulk_runs",
     "inbox_seen", "rillet_fields",
   },
-  -- other owners' tables this plugin still reaches directly (issue 18: to move behind exports)
-  borrows = { "jobs" },
   routes = {
     { method = "POST", path = "/webhooks/rillet/{connection_id}", auth = "none", handler = intake },
     { method = "GET", path = "/v1/invoices", auth = "token", handler = list_docs("invoice") },

@@ -12,7 +12,8 @@ Fixture plugins `alpha` (owns alpha_things through its migration and `tables`) a
 - beta calling alpha's export that reads alpha_things: allowed (the code is alpha's);
 - a chunk beta loads with the name "@plugins/alpha/x.lua" is still beta's;
 - beta with `borrows = {"alpha_things"}` may read it;
-- `levy check` refuses two plugins declaring one table, and a declaration of `jobs`.
+- `levy check` refuses two plugins declaring one table, and a declaration of `jobs`;
+- levy.jobs.count answers what plugins asked the `jobs` table (queued / due / running).
 Shipped plugins keep working (levy check passes; /v1/calculate answers).
 
 usage: plugin_tables.py LEVY SRC [PORT_BASE]   (ports 21150-21199)
@@ -75,6 +76,19 @@ return {
         local f = load("return require('levy.store').row('SELECT count(*) AS n FROM alpha_things')",
                        "@plugins/alpha/forged.lua", "t")
         return f() end) },
+    { method = "GET", path = "/v1/beta/jobs_count", handler = function()
+        local jobs = require "levy.jobs"
+        jobs.enqueue { kind = "beta.x", key = "k1", delay_ms = 3600000 }
+        jobs.enqueue { kind = "beta.y", key = "k2" }
+        local bad = { pcall(jobs.count, { kind = "beta.x" }) }
+        local bad2 = { pcall(jobs.count, { kind = "beta.x", states = { "later" } }) }
+        return 200, {
+          queued = jobs.count { kind = "beta.x", states = { "queued" } },
+          due = jobs.count { kind = "beta.x", states = { "due" } },
+          both_due = jobs.count { kinds = { "beta.x", "beta.y" }, states = { "due" } },
+          key = jobs.count { kinds = { "beta.x", "beta.y" }, key = "k2", states = { "queued" } },
+          running = jobs.count { kind = "beta.x", states = { "running" } },
+          no_states = tostring(bad[2]), bad_state = tostring(bad2[2]) } end },
     { method = "GET", path = "/v1/beta/export", handler = function()
         return 200, { n = plugin("alpha").count() } end },
   },
@@ -161,6 +175,13 @@ def case_serve(tmp):
         check("beta reading the core's jobs table is refused, naming the core",
               st == 200 and js and js.get("ok") is False
               and "plugin 'beta' may not use table 'jobs' of the core" in js.get("err", ""), text[:400])
+        st, js, text, _ = req("GET", url + "/v1/beta/jobs_count", None, auth)
+        js = js or {}
+        check("levy.jobs.count answers about the queue without the jobs table",
+              st == 200 and (js.get("queued"), js.get("due"), js.get("both_due"), js.get("key"), js.get("running"))
+              == (1, 0, 1, 1, 0), text[:400])
+        check("levy.jobs.count refuses a call without states or with an unknown state",
+              "states" in js.get("no_states", "") and "unknown state 'later'" in js.get("bad_state", ""), text[:400])
         st, js, text, _ = req("GET", url + "/v1/beta/export", None, auth)
         check("beta reaching alpha's rows through alpha's export works", st == 200 and (js or {}).get("n") == 1,
               text[:300])
