@@ -29,9 +29,7 @@ end
 return {
   name = "admin",
   version = "0.1.0",
-  tables = {}, -- none: the demo writes through api's tables (borrows, below)
-  -- other owners' tables this plugin still reaches directly (issue 18: to move behind exports)
-  borrows = { "regions" },
+  tables = {}, -- none: it works through rillet's and api's exports
   routes = {
     { method = "POST", path = "/v1/connections", auth = "token",
       handler = function(req) return 201, rillet().connection_create(body(req)) end },

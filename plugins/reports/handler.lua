@@ -3,9 +3,10 @@
 --   GET /v1/reports/liability?from=YYYY-MM-DD&to=YYYY-MM-DD[&region=US-CA][&format=csv[&section=not_collected]]
 --   GET /v1/reports/exposure[?as_of=YYYY-MM-DD]
 --
--- Read-only over the rillet plugin's tables (invoices, credit_memos, calculations, writebacks)
--- and the api plugin's regions and connection_regions tables, by SQL: a report reads, it never
--- changes those tables, and a plugin-to-plugin export would only wrap the same SELECTs. The liability report is
+-- Read-only over the rillet plugin's tables (invoices, credit_memos, calculations, writebacks,
+-- reconciliation: declared in `borrows` until they move behind rillet's exports, issue 18);
+-- the api plugin's regions through its exports (region_subscription, subscribed_codes). The
+-- liability report is
 -- what Rillet holds: tax "collected" is the latest write-back per document that Rillet
 -- accepted (accepted_writes, the one place that decides it); tax calculated but not in
 -- Rillet is a separate list with a reason per document. Its own table
@@ -13,6 +14,7 @@
 local json = require "levy.json"
 local http = require "levy.http"
 local store = require "levy.store"
+local plugin = require "levy.plugin"
 local money = require "levy.money"
 local time = require "levy.time"
 local log = require "levy.log"
@@ -216,22 +218,14 @@ local function all_not_collecting(result)
   return true
 end
 
-local function has_table(name)
-  return store.row("SELECT 1 AS ok FROM sqlite_master WHERE type = 'table' AND name = ?", name) ~= nil
-end
-
 -- Is the region collecting on this date (subscribed, tax calculation on, effective_from
 -- on or before the date)? nil when levy has no regions table. cid: the document's connection,
 -- whose own value of the region (connection_regions, issue 17) replaces the global one.
 local function region_collecting(code, date, cid)
   if type(code) ~= "string" then return false end
-  if not has_table("regions") then return nil end
-  local r
-  if type(cid) == "string" and has_table("connection_regions") then
-    r = store.row("SELECT subscribed, tax_calculation, effective_from FROM connection_regions WHERE connection_id = ? AND code = ?",
-      cid, code)
-  end
-  r = r or store.row("SELECT subscribed, tax_calculation, effective_from FROM regions WHERE code = ?", code)
+  local api = plugin("api") -- it owns regions and connection_regions
+  if not api then return nil end
+  local r = api.region_subscription(code, cid)
   if not r or r.subscribed ~= 1 or r.tax_calculation ~= 1 then return false end
   return r.effective_from == nil or r.effective_from == "" or type(date) ~= "string" or r.effective_from <= date
 end
@@ -551,14 +545,9 @@ end
 
 local function exposure(as_of, persist)
   local ths = thresholds(as_of)
-  local registered = {}
-  if has_table("regions") then
-    for r in store.query("SELECT code FROM regions WHERE subscribed = 1") do registered[r.code] = true end
-  end
-  -- a region one entity (connection) subscribes on its own counts too (issue 17)
-  if has_table("connection_regions") then
-    for r in store.query("SELECT DISTINCT code FROM connection_regions WHERE subscribed = 1") do registered[r.code] = true end
-  end
+  -- subscribed globally or by one entity (connection) on its own (issue 17): api's tables
+  local api = plugin("api")
+  local registered = api and api.subscribed_codes() or {}
   local since = as_of
   local states = {}
   for st, th in pairs(ths) do
@@ -640,8 +629,7 @@ return {
     "reports_nexus_crossings",
   },
   -- other owners' tables this plugin still reaches directly (issue 18: to move behind exports)
-  borrows = { "invoices", "credit_memos", "calculations", "writebacks", "reconciliation", "regions",
-              "connection_regions" },
+  borrows = { "invoices", "credit_memos", "calculations", "writebacks", "reconciliation" },
   roles = { "serve" },
   routes = {
     { method = "GET", path = "/v1/reports/liability", auth = "token", handler = get_liability },
