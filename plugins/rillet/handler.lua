@@ -17,6 +17,7 @@ local customers = require "customers"
 local docs = require "docs"
 local health = require "health"
 local reconcile = require "reconcile"
+local report_rows = require "report_rows"
 local sync = require "sync"
 local util = require "util"
 local webhook = require "webhook"
@@ -444,5 +445,10 @@ return {
     connection_backfills = backfill.list,
     connection_backfill_preview = backfill.get_preview,
     log_ready = function() log.info("rillet plugin ready", {}) end,
+    -- for the reports plugin: its rows of this plugin's tables (report_rows.lua)
+    report_accepted_writes = report_rows.accepted_writes,
+    report_calculated_documents = report_rows.calculated_documents,
+    report_calculation_result = report_rows.calculation_result,
+    report_shipped_documents = report_rows.shipped_documents,
   },
 }
