@@ -170,26 +170,24 @@ static void table_verdict(lua_State *L, levy_store *st, const char *plugin, cons
         lua_pushnil(L);
         return;
     }
-    lua_getfield(L, LUA_REGISTRYINDEX, "levy.table_owner");
-    lua_getfield(L, LUA_REGISTRYINDEX, "levy.table_borrows");
-    if (lua_type(L, -2) != LUA_TTABLE || lua_type(L, -1) != LUA_TTABLE) {
-        lua_pop(L, 2);
+    if (ts.overflow) { /* no statement of levy's comes near: refuse what cannot be checked */
+        lua_pushfstring(L, "plugin '%s': a statement using more than %d tables (or a table name "
+                           "of 64 bytes or more) cannot be checked for table ownership",
+                        plugin, TABLE_CHECK_MAX);
+        return;
+    }
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "levy.table_owner") != LUA_TTABLE) {
+        lua_pop(L, 1);
         lua_pushboolean(L, 1);
         return;
     }
-    lua_getfield(L, -1, plugin); /* owner, borrows, borrows[plugin] */
     for (int i = 0; i < ts.n; i++) {
-        if (lua_getfield(L, -3, ts.name[i]) != LUA_TSTRING) {
+        if (lua_getfield(L, -1, ts.name[i]) != LUA_TSTRING) {
             lua_pop(L, 1);
             continue;
         }
         const char *owner = lua_tostring(L, -1);
-        int borrowed = 0;
-        if (lua_type(L, -2) == LUA_TTABLE) {
-            borrowed = lua_getfield(L, -2, ts.name[i]) != LUA_TNIL;
-            lua_pop(L, 1);
-        }
-        if (strcmp(owner, plugin) != 0 && !borrowed) {
+        if (strcmp(owner, plugin) != 0) {
             if (strcmp(owner, "core") == 0)
                 lua_pushfstring(L,
                                 "plugin '%s' may not use table '%s' of the core (use the "
@@ -200,13 +198,13 @@ static void table_verdict(lua_State *L, levy_store *st, const char *plugin, cons
                                 "plugin '%s' may not use table '%s' of plugin '%s' (use "
                                 "plugin '%s''s exports)",
                                 plugin, ts.name[i], owner, owner);
-            lua_replace(L, -5);
-            lua_pop(L, 3);
+            lua_replace(L, -3); /* owners, owner, msg -> msg, owner */
+            lua_pop(L, 1);
             return;
         }
         lua_pop(L, 1);
     }
-    lua_pop(L, 3);
+    lua_pop(L, 1);
     lua_pushboolean(L, 1);
 }
 

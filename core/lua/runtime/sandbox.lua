@@ -314,16 +314,14 @@ local RULE_MODULES = { ["levy.money"] = true, ["levy.json"] = true }
 local RULE_MODULE_LIST = "levy.money, levy.json"
 
 -- Table ownership (docs/plugins.md §1, "tables"): levy.store refuses a statement of a plugin's
--- code on a table another plugin (or the core) owns, unless the plugin lists it in `borrows`
--- (core/lua/bind_store.c reads these three registry tables).
+-- code on a table another plugin (or the core) owns (core/lua/bind_store.c reads these
+-- registry tables).
 local CORE_TABLES = { "jobs", "meta", "schema_migrations" } -- core/store/migrations, migrate.c
 local table_owner = {}   -- table name -> plugin name, or "core"
 local chunk_plugin = {}  -- chunk name folder ("plugins/rillet") -> plugin name
-local table_borrows = {} -- plugin name -> { [table] = true }
 for _, t in ipairs(CORE_TABLES) do table_owner[t] = "core" end
 C.set_registry("levy.table_owner", table_owner)
 C.set_registry("levy.chunk_plugin", chunk_plugin)
-C.set_registry("levy.table_borrows", table_borrows)
 
 local function loader_for(kind, label, dir, chunkprefix)
   if kind == "plugin" and chunkprefix then chunk_plugin[chunkprefix] = label end
@@ -501,17 +499,15 @@ local function validate_plugin(name, file, p, role)
     end
   end
   if p.exports ~= nil and type(p.exports) ~= "table" then fail(file, 0, "exports must be a table") end
-  for _, f in ipairs({ "tables", "borrows" }) do
-    local v = p[f]
-    if v ~= nil then
-      if type(v) ~= "table" then fail(file, 0, f .. " must be an array of table names") end
-      local n = 0
-      for _ in pairs(v) do n = n + 1 end
-      if n ~= #v then fail(file, 0, f .. " must be an array of table names") end
-      for i, t in ipairs(v) do
-        if type(t) ~= "string" or not t:match("^[%a_][%w_]*$") then
-          fail(file, 0, fmt("%s[%d] must be an SQL identifier", f, i))
-        end
+  local v = p.tables
+  if v ~= nil then
+    if type(v) ~= "table" then fail(file, 0, "tables must be an array of table names") end
+    local n = 0
+    for _ in pairs(v) do n = n + 1 end
+    if n ~= #v then fail(file, 0, "tables must be an array of table names") end
+    for i, t in ipairs(v) do
+      if type(t) ~= "string" or not t:match("^[%a_][%w_]*$") then
+        fail(file, 0, fmt("tables[%d] must be an SQL identifier", i))
       end
     end
   end
@@ -545,9 +541,6 @@ function H.load_plugin(name, dir, relpath, src, role)
   plugins[name] = p
   plugin_order[#plugin_order + 1] = name
   for _, t in ipairs(p.tables or {}) do table_owner[t] = name end
-  local b = {}
-  for _, t in ipairs(p.borrows or {}) do b[t] = true end
-  table_borrows[name] = b
   files_of[name] = relpath
   for _, r in ipairs(p.routes or {}) do
     local pat = path_pattern(r.path)
