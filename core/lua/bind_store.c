@@ -208,9 +208,13 @@ static void table_verdict(lua_State *L, levy_store *st, const char *plugin, cons
     lua_pushboolean(L, 1);
 }
 
-/* [-0, +0, v] Raises when the plugin that called levy.store uses another's table in sql. */
-static void check_tables(lua_State *L, levy_store *st, const char *sql, const char *fname)
+/* [-0, +0, v] Raises when the plugin that called levy.store uses another's table in the SQL
+ * text at stack index 1. The cache is keyed by the chunk's source text (its address: a file's
+ * chunks live as long as the generation, and no other chunk is named "@...") and the SQL
+ * string itself, so a cached verdict costs no string copy. */
+static void check_tables(lua_State *L, levy_store *st, const char *fname)
 {
+    const char *sql = lua_tostring(L, 1);
     lua_Debug ar;
     /* the nearest function from a file: pcall(store.exec, ...) and a chunk made with load
      * (never named "@...", sandbox.lua) are the calls of the file that made them */
@@ -230,15 +234,15 @@ static void check_tables(lua_State *L, levy_store *st, const char *sql, const ch
         lua_pushvalue(L, -1);
         lua_setfield(L, LUA_REGISTRYINDEX, "levy.table_check");
     }
-    lua_pushstring(L, ar.source);
+    lua_pushlightuserdata(L, (void *)ar.source);
     if (lua_rawget(L, -2) != LUA_TTABLE) { /* check, cache[source] */
         lua_pop(L, 1);
         lua_newtable(L);
-        lua_pushstring(L, ar.source);
+        lua_pushlightuserdata(L, (void *)ar.source);
         lua_pushvalue(L, -2);
         lua_rawset(L, -4);
     }
-    lua_pushstring(L, sql);
+    lua_pushvalue(L, 1);
     int t = lua_rawget(L, -2);
     if (t == LUA_TNIL) {
         lua_pop(L, 1);
@@ -268,7 +272,7 @@ static void check_tables(lua_State *L, levy_store *st, const char *sql, const ch
         }
         lua_replace(L, -3); /* check, bysql, verdict, chunk_plugin -> verdict in place */
         lua_pop(L, 1);
-        lua_pushstring(L, sql);
+        lua_pushvalue(L, 1);
         lua_pushvalue(L, -2);
         lua_rawset(L, -4);
         t = lua_type(L, -1);
@@ -378,7 +382,7 @@ static int sql_call(lua_State *L, int mode, int try, const char *fname)
     int top = lua_gettop(L);
     check_params(L, 2, top, fname);
     levy_store *st = get_store(L);
-    check_tables(L, st, sql, fname);
+    check_tables(L, st, fname);
     levy_err err = {0};
     sqlite3_stmt *s = levy_store_prepare_cached(st, sql, &err);
     if (!s) {
@@ -422,7 +426,7 @@ static int stmt_gc(lua_State *L)
 static lstmt *new_stmt(lua_State *L, const char *sql, const char *fname)
 {
     levy_store *st = get_store(L);
-    check_tables(L, st, sql, fname);
+    check_tables(L, st, fname);
     lstmt *p = lua_newuserdatauv(L, sizeof *p, 0); /* closed state first */
     p->stmt = NULL;
     p->st = st;
