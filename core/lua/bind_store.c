@@ -124,7 +124,9 @@ static void set_array_mt(lua_State *L)
  * inserts, updates, deletes; not those a trigger touches). A statement's verdict is cached
  * per calling file and SQL text in the generation (levy.table_check), so the extra prepare
  * happens once per statement text. Code that is no plugin's (rules, specs' own files, the
- * host) is not checked. */
+ * host) is not checked. Installing the authorizer marks the connection's prepared statements
+ * expired in SQLite's advisory way (a running one runs to completion; the others are
+ * re-prepared at their next step): a cost of the first use of each statement text only. */
 #define TABLE_CHECK_MAX 32
 #define TABLE_CHECK_ENTRIES 4096
 
