@@ -62,9 +62,10 @@ static void close_state(lua_State *L)
     store = NULL;
 }
 
-static int run(lua_State *L, const char *code)
+/* Runs code as the chunk `name` ("@plugins/<p>/<file>.lua" is plugin p's code). */
+static int run_as(lua_State *L, const char *name, const char *code)
 {
-    if (luaL_dostring(L, code) != LUA_OK) {
+    if (luaL_loadbuffer(L, code, strlen(code), name) != LUA_OK || lua_pcall(L, 0, 0, 0) != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
         if (!msg && levy_lua_is_api_error(L, -1)) {
             lua_getfield(L, -1, "code");
@@ -78,6 +79,8 @@ static int run(lua_State *L, const char *code)
     }
     return 1;
 }
+
+static int run(lua_State *L, const char *code) { return run_as(L, code, code); }
 
 static void t_money(void)
 {
@@ -208,17 +211,6 @@ static void t_store(void)
     ctx.kind = LEVY_CTX_REQUEST;
 end:
     close_state(L);
-}
-
-/* Runs code as the chunk `name` ("@plugins/<p>/<file>.lua" is plugin p's code). */
-static int run_as(lua_State *L, const char *name, const char *code)
-{
-    if (luaL_loadbuffer(L, code, strlen(code), name) != LUA_OK || lua_pcall(L, 0, 0, 0) != LUA_OK) {
-        fprintf(stderr, "  lua (%s): %s\n", name, lua_tostring(L, -1));
-        lua_pop(L, 1);
-        return 0;
-    }
-    return 1;
 }
 
 /* Table ownership (docs/plugins.md, "tables"): plugin b's code may not use plugin a's table
