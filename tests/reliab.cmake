@@ -156,3 +156,6 @@ levy_reliab_test(reliab_health_import health_import 180 20440)
 levy_reliab_test(reliab_health_silent health_silent 180 20460)
 levy_reliab_test(reliab_health_rate health_rate 120 20480)
 levy_reliab_test(reliab_health_import_auto health_import_auto 240 20450)
+# Issue 18 item 3: plugins declare the tables they own; levy.store refuses SQL on another
+# plugin's (or the core's) table. Ports 21150-21199.
+levy_reliab_test(reliab_plugin_tables plugin_tables 180 21150)

@@ -248,10 +248,99 @@ static int l_list(lua_State *L)
     return 1;
 }
 
+/* count{kind= | kinds={...}, key=, states={"queued"|"due"|"running", ...}, except=id} ->
+ * the number of jobs of those kinds (and key) in any of those states ("due": queued with its
+ * time come; "queued": whatever its time), not counting the job `except` (a handler asking
+ * whether another run of its own key is under way). The plugins' way to ask about the queue
+ * without the core's `jobs` table (docs/plugins.md, "tables"). */
+#define COUNT_KINDS 8
+static int l_count(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.jobs.count", CTX);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    const char *kinds[COUNT_KINDS] = {0};
+    int nk = 0;
+    lua_getfield(L, 1, "kind");  /* 2 */
+    lua_getfield(L, 1, "kinds"); /* 3 */
+    if (lua_type(L, 2) == LUA_TSTRING)
+        kinds[nk++] = lua_tostring(L, 2);
+    else if (!lua_isnil(L, 2))
+        luaL_error(L, "levy.jobs.count: kind must be a string");
+    if (lua_istable(L, 3)) {
+        for (lua_Integer i = 1; lua_rawgeti(L, 3, i) != LUA_TNIL; i++) {
+            if (lua_type(L, -1) != LUA_TSTRING || nk == COUNT_KINDS)
+                luaL_error(L, "levy.jobs.count: kinds must be at most %d strings", COUNT_KINDS);
+            kinds[nk++] = lua_tostring(L, -1);
+            lua_pop(L, 1); /* still referenced by the kinds table */
+        }
+        lua_pop(L, 1);
+    } else if (!lua_isnil(L, 3)) {
+        luaL_error(L, "levy.jobs.count: kinds must be an array of strings");
+    }
+    if (nk == 0)
+        luaL_error(L, "levy.jobs.count: kind or kinds is required");
+    lua_settop(L, 3);
+    lua_getfield(L, 1, "key");    /* 4 */
+    lua_getfield(L, 1, "except"); /* 5 */
+    lua_getfield(L, 1, "states"); /* 6 */
+    if (!lua_isnil(L, 4) && lua_type(L, 4) != LUA_TSTRING)
+        luaL_error(L, "levy.jobs.count: key must be a string");
+    if (!lua_isnil(L, 5) && lua_type(L, 5) != LUA_TSTRING)
+        luaL_error(L, "levy.jobs.count: except must be a job id");
+    if (!lua_istable(L, 6))
+        luaL_error(L, "levy.jobs.count: states (an array of \"queued\", \"due\", \"running\") is required");
+    int queued = 0, due = 0, running = 0;
+    for (lua_Integer i = 1; lua_rawgeti(L, 6, i) != LUA_TNIL; i++) {
+        const char *v = lua_tostring(L, -1);
+        if (v && lua_type(L, -1) == LUA_TSTRING && strcmp(v, "queued") == 0)
+            queued = 1;
+        else if (v && lua_type(L, -1) == LUA_TSTRING && strcmp(v, "due") == 0)
+            due = 1;
+        else if (v && lua_type(L, -1) == LUA_TSTRING && strcmp(v, "running") == 0)
+            running = 1;
+        else
+            luaL_error(L, "levy.jobs.count: unknown state '%s' (queued, due, running)",
+                       luaL_tolstring(L, -1, NULL));
+        lua_pop(L, 1);
+    }
+    levy_store *st = get_store(L);
+    levy_err err = {0};
+    sqlite3_stmt *s = levy_store_prepare_cached(
+        st,
+        "SELECT count(*) FROM jobs WHERE kind IN (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+        "AND (?9 IS NULL OR key = ?9) AND (?10 IS NULL OR id <> ?10) "
+        "AND ((?11 AND state = 'queued') OR (?12 AND state = 'queued' AND run_at <= ?14) "
+        "OR (?13 AND state = 'running'))",
+        &err);
+    if (!s)
+        return raise_err(L, &err, "levy.jobs.count");
+    for (int i = 0; i < nk; i++)
+        sqlite3_bind_text(s, i + 1, kinds[i], -1, SQLITE_TRANSIENT);
+    if (lua_type(L, 4) == LUA_TSTRING)
+        sqlite3_bind_text(s, 9, lua_tostring(L, 4), -1, SQLITE_TRANSIENT);
+    if (lua_type(L, 5) == LUA_TSTRING)
+        sqlite3_bind_text(s, 10, lua_tostring(L, 5), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, 11, queued);
+    sqlite3_bind_int(s, 12, due);
+    sqlite3_bind_int(s, 13, running);
+    sqlite3_bind_int64(s, 14, (sqlite3_int64)levy_clock_now_ms());
+    int src = sqlite3_step(s);
+    lua_Integer n = src == SQLITE_ROW ? (lua_Integer)sqlite3_column_int64(s, 0) : 0;
+    levy_store_release(st, s);
+    if (src != SQLITE_ROW) {
+        levy_store_rc(st, src, &err);
+        return raise_err(L, &err, "levy.jobs.count");
+    }
+    lua_pushinteger(L, n);
+    return 1;
+}
+
 static const luaL_Reg jobs_funcs[] = {{"enqueue", l_enqueue}, {"retry", l_retry},
                                       {"backoff_ms", l_backoff_ms},
                                       {"dead", l_dead},       {"stats", l_stats},
-                                      {"list", l_list},       {NULL, NULL}};
+                                      {"list", l_list},       {"count", l_count},
+                                      {NULL, NULL}};
 
 int luaopen_levy_jobs(lua_State *L)
 {

@@ -114,6 +114,178 @@ static void set_array_mt(lua_State *L)
         lua_pop(L, 1);
 }
 
+/* ---------------------------------------------------------------- table ownership */
+
+/* A plugin reaches another plugin's data through its exports, never its tables
+ * (docs/plugins.md §1, "tables"). The plugin is the one whose file called levy.store (its
+ * chunk name, "@plugins/<name>/<file>.lua", mapped by the loader in levy.chunk_plugin; C
+ * functions and chunks made with load are their caller's); the
+ * tables are the ones SQLite's authorizer reports while preparing the statement (reads,
+ * inserts, updates, deletes; not those a trigger touches). A statement's verdict is cached
+ * per calling file and SQL text in the generation (levy.table_check), so the extra prepare
+ * happens once per statement text. Code that is no plugin's (rules, specs' own files, the
+ * host) is not checked. Installing the authorizer marks the connection's prepared statements
+ * expired in SQLite's advisory way (a running one runs to completion; the others are
+ * re-prepared at their next step): a cost of the first use of each statement text only. */
+#define TABLE_CHECK_MAX 32
+#define TABLE_CHECK_ENTRIES 4096
+
+typedef struct table_set {
+    int n;
+    int overflow;
+    char name[TABLE_CHECK_MAX][64];
+} table_set;
+
+static int collect_tables(void *ud, int action, const char *a1, const char *a2, const char *db,
+                          const char *inner)
+{
+    (void)a2;
+    (void)db;
+    table_set *ts = ud;
+    if (inner || !a1)
+        return SQLITE_OK;
+    if (action != SQLITE_READ && action != SQLITE_INSERT && action != SQLITE_UPDATE &&
+        action != SQLITE_DELETE)
+        return SQLITE_OK;
+    for (int i = 0; i < ts->n; i++)
+        if (strcmp(ts->name[i], a1) == 0)
+            return SQLITE_OK;
+    if (ts->n == TABLE_CHECK_MAX || strlen(a1) >= sizeof ts->name[0]) {
+        ts->overflow = 1;
+        return SQLITE_OK;
+    }
+    strcpy(ts->name[ts->n++], a1);
+    return SQLITE_OK;
+}
+
+/* [-0, +1, m] Pushes the verdict for (plugin, sql): true, or the error message. */
+static void table_verdict(lua_State *L, levy_store *st, const char *plugin, const char *sql)
+{
+    table_set ts = {0};
+    sqlite3 *db = levy_store_db(st);
+    sqlite3_stmt *tmp = NULL;
+    sqlite3_set_authorizer(db, collect_tables, &ts);
+    int src = sqlite3_prepare_v2(db, sql, -1, &tmp, NULL);
+    sqlite3_set_authorizer(db, NULL, NULL);
+    sqlite3_finalize(tmp);
+    if (src != SQLITE_OK) { /* the real prepare reports the error; decide again next time */
+        lua_pushnil(L);
+        return;
+    }
+    if (ts.overflow) { /* no statement of levy's comes near: refuse what cannot be checked */
+        lua_pushfstring(L, "plugin '%s': a statement using more than %d tables (or a table name "
+                           "of 64 bytes or more) cannot be checked for table ownership",
+                        plugin, TABLE_CHECK_MAX);
+        return;
+    }
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "levy.table_owner") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 1);
+        return;
+    }
+    for (int i = 0; i < ts.n; i++) {
+        if (lua_getfield(L, -1, ts.name[i]) != LUA_TSTRING) {
+            lua_pop(L, 1);
+            continue;
+        }
+        const char *owner = lua_tostring(L, -1);
+        if (strcmp(owner, plugin) != 0) {
+            if (strcmp(owner, "core") == 0)
+                lua_pushfstring(L,
+                                "plugin '%s' may not use table '%s' of the core (use the "
+                                "levy.* module that owns it)",
+                                plugin, ts.name[i]);
+            else
+                lua_pushfstring(L,
+                                "plugin '%s' may not use table '%s' of plugin '%s' (use "
+                                "plugin '%s''s exports)",
+                                plugin, ts.name[i], owner, owner);
+            lua_replace(L, -3); /* owners, owner, msg -> msg, owner */
+            lua_pop(L, 1);
+            return;
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    lua_pushboolean(L, 1);
+}
+
+/* [-0, +0, v] Raises when the plugin that called levy.store uses another's table in the SQL
+ * text at stack index 1. The cache is keyed by the chunk's source text (its address: a file's
+ * chunks live as long as the generation, and no other chunk is named "@...") and the SQL
+ * string itself, so a cached verdict costs no string copy. */
+static void check_tables(lua_State *L, levy_store *st, const char *fname)
+{
+    const char *sql = lua_tostring(L, 1);
+    lua_Debug ar;
+    /* the nearest function from a file: pcall(store.exec, ...) and a chunk made with load
+     * (never named "@...", sandbox.lua) are the calls of the file that made them */
+    for (int level = 1;; level++) {
+        if (!lua_getstack(L, level, &ar) || !lua_getinfo(L, "S", &ar))
+            return;
+        if (ar.what[0] != 'C' && ar.source[0] == '@')
+            break;
+    }
+    const char *file = ar.source + 1, *slash = strrchr(file, '/');
+    if (!slash)
+        return;
+    int top = lua_gettop(L);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "levy.table_check") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, "levy.table_check");
+    }
+    lua_pushlightuserdata(L, (void *)ar.source);
+    if (lua_rawget(L, -2) != LUA_TTABLE) { /* check, cache[source] */
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushlightuserdata(L, (void *)ar.source);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, -4);
+    }
+    lua_pushvalue(L, 1);
+    int t = lua_rawget(L, -2);
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        /* SQL built per call (IN lists) would grow the cache: start over past a bound */
+        lua_rawgeti(L, -2, 1);
+        lua_Integer n = lua_tointeger(L, -1) + 1;
+        lua_pop(L, 1);
+        lua_pushinteger(L, n);
+        lua_rawseti(L, -3, 1);
+        if (n > TABLE_CHECK_ENTRIES) {
+            lua_pushnil(L);
+            lua_setfield(L, LUA_REGISTRYINDEX, "levy.table_check");
+        }
+        if (lua_getfield(L, LUA_REGISTRYINDEX, "levy.chunk_plugin") != LUA_TTABLE) {
+            lua_settop(L, top);
+            return;
+        }
+        lua_pushlstring(L, file, (size_t)(slash - file));
+        const char *plugin = lua_rawget(L, -2) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        if (plugin)
+            table_verdict(L, st, plugin, sql);
+        else
+            lua_pushboolean(L, 1);
+        if (lua_isnil(L, -1)) {
+            lua_settop(L, top);
+            return;
+        }
+        lua_replace(L, -3); /* check, bysql, verdict, chunk_plugin -> verdict in place */
+        lua_pop(L, 1);
+        lua_pushvalue(L, 1);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, -4);
+        t = lua_type(L, -1);
+    }
+    if (t == LUA_TSTRING) {
+        const char *msg = lua_tostring(L, -1);
+        luaL_error(L, "%s: %s", fname, msg);
+    }
+    lua_settop(L, top);
+}
+
 enum { MODE_EXEC, MODE_ROW, MODE_ROWS };
 
 /* SQLite's own VM runs outside Lua's hook: a recursive CTE or a huge join would hold the loop
@@ -212,6 +384,7 @@ static int sql_call(lua_State *L, int mode, int try, const char *fname)
     int top = lua_gettop(L);
     check_params(L, 2, top, fname);
     levy_store *st = get_store(L);
+    check_tables(L, st, fname);
     levy_err err = {0};
     sqlite3_stmt *s = levy_store_prepare_cached(st, sql, &err);
     if (!s) {
@@ -255,6 +428,7 @@ static int stmt_gc(lua_State *L)
 static lstmt *new_stmt(lua_State *L, const char *sql, const char *fname)
 {
     levy_store *st = get_store(L);
+    check_tables(L, st, fname);
     lstmt *p = lua_newuserdatauv(L, sizeof *p, 0); /* closed state first */
     p->stmt = NULL;
     p->st = st;

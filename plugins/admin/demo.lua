@@ -7,8 +7,6 @@ local http = require "levy.http"
 local json = require "levy.json"
 local log = require "levy.log"
 local plugin = require "levy.plugin"
-local store = require "levy.store"
-local time = require "levy.time"
 
 local M = {}
 
@@ -21,15 +19,11 @@ M.EVENTS = {
   CUSTOMER = { "CREATED", "UPDATED", "DELETED" },
 }
 
+-- the api plugin owns `regions`: the demo subscribes through its export
 local function subscribe(code)
   local api = plugin("api")
-  if api and type(api.set_region) == "function" then
-    return api.set_region(code, { subscribed = true, tax_calculation = true })
-  end
-  -- the api plugin owns `regions`; it has no setter export, so write the row it reads
-  store.exec([[INSERT INTO regions(code, subscribed, tax_calculation, updated_at) VALUES (?, 1, 1, ?)
-    ON CONFLICT(code) DO UPDATE SET subscribed = 1, tax_calculation = 1, updated_at = excluded.updated_at]],
-    code, time.iso(time.now_ms()))
+  if not api then error("api plugin not loaded") end
+  return api.set_region(code, { subscribed = true, tax_calculation = true })
 end
 
 function M.run()

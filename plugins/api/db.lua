@@ -93,6 +93,24 @@ function M.region_row(code)
 end
 
 -- The settable part of a region as plain values.
+-- reports' view of a region's subscription (exports.region_subscription)
+function M.region_subscription(code, cid)
+  local r
+  if type(cid) == "string" then
+    r = store.row("SELECT subscribed, tax_calculation, effective_from FROM connection_regions WHERE connection_id = ? AND code = ?",
+      cid, code)
+  end
+  return r or store.row("SELECT subscribed, tax_calculation, effective_from FROM regions WHERE code = ?", code)
+end
+
+function M.subscribed_codes()
+  local out = {}
+  for r in store.query("SELECT code FROM regions WHERE subscribed = 1") do out[r.code] = true end
+  -- a region one entity (connection) subscribes on its own counts too (issue 17)
+  for r in store.query("SELECT DISTINCT code FROM connection_regions WHERE subscribed = 1") do out[r.code] = true end
+  return out
+end
+
 function M.region_state(row)
   return {
     subscribed = row ~= nil and bool(row.subscribed) or false,

@@ -533,6 +533,19 @@ function exports.set_region(code, changes)
   return out
 end
 
+-- The stored subscription of a region as a report reads it: the connection's own row
+-- (connection_regions, issue 17) when cid has one, else the global row; raw columns
+-- {subscribed, tax_calculation, effective_from}, or nil when neither holds the region.
+function exports.region_subscription(code, cid)
+  if type(code) ~= "string" then return nil end
+  return db.region_subscription(code, cid)
+end
+
+-- Every region code subscribed globally or by any connection (a set: code -> true).
+function exports.subscribed_codes()
+  return db.subscribed_codes()
+end
+
 -- cid (optional): that connection's effective settings (its own over the global ones).
 function exports.settings(cid)
   if cid ~= nil and type(cid) ~= "string" then cid = nil end
@@ -547,6 +560,11 @@ local function customers_page(limit, after) return db.customer_page(limit, after
 return {
   name = "api",
   version = "0.1.0",
+  -- the tables this plugin's migrations create: no other plugin may use them (docs/plugins.md)
+  tables = {
+    "regions", "regions_audit", "settings", "products", "customers", "api_version",
+    "sphere_api_key", "connection_regions", "connection_settings",
+  },
   routes = {
     { method = "GET", path = "/v1/regions", auth = "token", handler = list_regions },
     { method = "GET", path = "/v1/regions/{code}", auth = "token", handler = get_region },

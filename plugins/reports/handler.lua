@@ -3,9 +3,11 @@
 --   GET /v1/reports/liability?from=YYYY-MM-DD&to=YYYY-MM-DD[&region=US-CA][&format=csv[&section=not_collected]]
 --   GET /v1/reports/exposure[?as_of=YYYY-MM-DD]
 --
--- Read-only over the rillet plugin's tables (invoices, credit_memos, calculations, writebacks)
--- and the api plugin's regions and connection_regions tables, by SQL: a report reads, it never
--- changes those tables, and a plugin-to-plugin export would only wrap the same SELECTs. The liability report is
+-- Reads the rillet plugin's documents, calculations and write-backs through its exports
+-- (report_accepted_writes, report_calculated_documents, report_calculation_result,
+-- report_shipped_documents: plugins/rillet/report_rows.lua) and the api plugin's regions
+-- through its exports (region_subscription, subscribed_codes), never their tables. The
+-- liability report is
 -- what Rillet holds: tax "collected" is the latest write-back per document that Rillet
 -- accepted (accepted_writes, the one place that decides it); tax calculated but not in
 -- Rillet is a separate list with a reason per document. Its own table
@@ -13,6 +15,7 @@
 local json = require "levy.json"
 local http = require "levy.http"
 local store = require "levy.store"
+local plugin = require "levy.plugin"
 local money = require "levy.money"
 local time = require "levy.time"
 local log = require "levy.log"
@@ -27,9 +30,9 @@ end
 
 local function null(v) if v == nil then return json.null end return v end
 
-local function tables_ready()
-  return store.row("SELECT 1 AS ok FROM sqlite_master WHERE type = 'table' AND name = 'calculations'") ~= nil
-end
+-- The rillet plugin owns the documents, calculations and write-backs: their rows come
+-- through its exports (plugins/rillet/report_rows.lua). nil when it is not loaded.
+local function rillet() return plugin("rillet") end
 
 ---------------------------------------------------------------- liability
 
@@ -58,12 +61,7 @@ local function liability_query(q)
   return from, to, region, format == "csv", section == "not_collected"
 end
 
-local DOC_TABLES = { { "invoice", "invoices" }, { "credit_memo", "credit_memos" } }
-
-local function writes_ready()
-  return tables_ready() and
-    store.row("SELECT 1 AS ok FROM sqlite_master WHERE type = 'table' AND name = 'writebacks'") ~= nil
-end
+local DOC_TABLES = { { "invoice" }, { "credit_memo" } }
 
 local function parse_amount(s, cur, what)
   local v = type(s) == "string" and money.parse(s, cur)
@@ -82,17 +80,8 @@ local function result_tax(result, cur)
 end
 
 -- Drift (issue 16): a document the reconciliation flagged `drift` holds in Rillet the tax the
--- latest reconciliation read (reconciliation.rillet_tax), not the tax levy last wrote. The SQL
--- column with that amount, when the rillet plugin's reconciliation table exists.
+-- latest reconciliation read (its row's rillet_tax), not the tax levy last wrote.
 local held_result
-
-local function drift_column(doc_type)
-  if not store.row("SELECT 1 AS ok FROM sqlite_master WHERE type = 'table' AND name = 'reconciliation'") then
-    return ""
-  end
-  return ", (SELECT r.rillet_tax FROM reconciliation r WHERE r.doc_type = '" .. doc_type ..
-    "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) AS rillet_tax"
-end
 
 -- The written calculation with its jurisdiction amounts restated to what Rillet holds (held,
 -- minor units): Rillet keeps one tax total per line, not levy's jurisdictions, so the held total
@@ -175,17 +164,10 @@ end
 -- and the keys in a stable order.
 local function accepted_writes(from, to, region)
   local out, keys = {}, {}
-  if not writes_ready() then return out, keys end
+  local r = rillet()
+  if not r then return out, keys end
   for _, t in ipairs(DOC_TABLES) do
-    local sql = "SELECT d.id, d.currency, COALESCE(c.region, d.region) AS region, c.id AS calculation_id, " ..
-      "c.result, w.attempted_at, d.tax_status" .. drift_column(t[1]) .. " FROM " .. t[2] .. [[ d
-      JOIN writebacks w ON w.id = (SELECT max(w2.id) FROM writebacks w2
-                                   WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written')
-      JOIN calculations c ON c.id = w.calculation_id
-      WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND c.result IS NOT NULL]]
-    local args = { t[1], from, to }
-    if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
-    for row in store.query(sql .. " ORDER BY d.doc_date, d.id", table.unpack(args)) do
+    for _, row in ipairs(r.report_accepted_writes(t[1], from, to, region)) do
       local result = json.decode(row.result)
       if type(result) == "table" then
         local key = t[1] .. ":" .. row.id
@@ -216,22 +198,14 @@ local function all_not_collecting(result)
   return true
 end
 
-local function has_table(name)
-  return store.row("SELECT 1 AS ok FROM sqlite_master WHERE type = 'table' AND name = ?", name) ~= nil
-end
-
 -- Is the region collecting on this date (subscribed, tax calculation on, effective_from
 -- on or before the date)? nil when levy has no regions table. cid: the document's connection,
 -- whose own value of the region (connection_regions, issue 17) replaces the global one.
 local function region_collecting(code, date, cid)
   if type(code) ~= "string" then return false end
-  if not has_table("regions") then return nil end
-  local r
-  if type(cid) == "string" and has_table("connection_regions") then
-    r = store.row("SELECT subscribed, tax_calculation, effective_from FROM connection_regions WHERE connection_id = ? AND code = ?",
-      cid, code)
-  end
-  r = r or store.row("SELECT subscribed, tax_calculation, effective_from FROM regions WHERE code = ?", code)
+  local api = plugin("api") -- it owns regions and connection_regions
+  if not api then return nil end
+  local r = api.region_subscription(code, cid)
   if not r or r.subscribed ~= 1 or r.tax_calculation ~= 1 then return false end
   return r.effective_from == nil or r.effective_from == "" or type(date) ~= "string" or r.effective_from <= date
 end
@@ -270,8 +244,8 @@ end
 local function not_collected_row(out, doc_type, row, w)
   local result
   if row.has_result == 1 then
-    local c = store.row("SELECT result FROM calculations WHERE id = ?", row.calculation_id)
-    result = c and json.decode(c.result)
+    local text = rillet().report_calculation_result(row.calculation_id)
+    result = text and json.decode(text)
     if type(result) ~= "table" then error("stored calculation " .. tostring(row.calculation_id) .. " is not JSON") end
   end
   local cur = row.currency or (result and result.currency) or (w and w.currency)
@@ -309,18 +283,6 @@ local function not_collected_row(out, doc_type, row, w)
   }
 end
 
--- Reason columns the rillet plugin may record on a document (passed through when present).
-local REASON_COLUMNS = { "tax_reason", "reason", "reason_detail" }
-
-local function reason_columns(tbl)
-  local have, out = {}, {}
-  for r in store.query("SELECT name FROM pragma_table_info(?)", tbl) do have[r.name] = true end
-  for _, c in ipairs(REASON_COLUMNS) do
-    if have[c] then out[#out + 1] = ", d." .. c end
-  end
-  return table.concat(out)
-end
-
 local function is_zero(s)
   return type(s) == "string" and money.is_decimal(s) and money.cmp(s, "0") == 0
 end
@@ -333,16 +295,10 @@ end
 -- are read and decoded (not the written one, not a zero-tax one with nothing written).
 local function not_collected(from, to, region, writes)
   local out = {}
-  if not tables_ready() then return out end
+  local rl = rillet()
+  if not rl then return out end
   for _, t in ipairs(DOC_TABLES) do
-    local sql = "SELECT d.id, d.connection_id, d.number, d.doc_date, d.currency, d.status, d.tax_status, d.last_error, " ..
-      "d.calculation_id" .. reason_columns(t[2]) .. ", COALESCE(c.region, d.region) AS calc_region, " ..
-      "c.total_tax, c.error AS calc_error, c.result IS NOT NULL AS has_result FROM " .. t[2] .. [[ d
-      LEFT JOIN calculations c ON c.id = d.calculation_id
-      WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND d.calculation_id IS NOT NULL]]
-    local args = { from, to }
-    if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
-    for row in store.query(sql .. " ORDER BY d.doc_date, d.id", table.unpack(args)) do
+    for _, row in ipairs(rl.report_calculated_documents(t[1], from, to, region)) do
       local w = writes[t[1] .. ":" .. row.id]
       if w then
         -- the current calculation is the one written: Rillet holds it (most documents)
@@ -499,13 +455,10 @@ end
 -- absent). Documents never calculated yet (pending) are not counted.
 local function us_documents(since, to)
   local by_state = {}
-  if not tables_ready() then return by_state end
-  for _, t in ipairs({ { 1, "invoices" }, { -1, "credit_memos" } }) do
-    for row in store.query([[SELECT d.doc_date AS date, d.currency AS currency,
-        json_extract(c.request, '$.ship_to.country') AS country, json_extract(c.request, '$.ship_to.state') AS state,
-        COALESCE(json_extract(d.raw, '$.net_amount.amount'), json_extract(c.result, '$.total_amount')) AS amount
-      FROM ]] .. t[2] .. [[ d JOIN calculations c ON c.id = d.calculation_id
-      WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ?]], since, to) do
+  local r = rillet()
+  if not r then return by_state end
+  for _, t in ipairs({ { 1, "invoice" }, { -1, "credit_memo" } }) do
+    for _, row in ipairs(r.report_shipped_documents(t[2], since, to)) do
       if row.currency == "USD" and type(row.country) == "string" and row.country:upper() == "US"
          and type(row.state) == "string" and type(row.amount) == "string" then
         local minor = money.parse(row.amount, "USD")
@@ -551,14 +504,9 @@ end
 
 local function exposure(as_of, persist)
   local ths = thresholds(as_of)
-  local registered = {}
-  if has_table("regions") then
-    for r in store.query("SELECT code FROM regions WHERE subscribed = 1") do registered[r.code] = true end
-  end
-  -- a region one entity (connection) subscribes on its own counts too (issue 17)
-  if has_table("connection_regions") then
-    for r in store.query("SELECT DISTINCT code FROM connection_regions WHERE subscribed = 1") do registered[r.code] = true end
-  end
+  -- subscribed globally or by one entity (connection) on its own (issue 17): api's tables
+  local api = plugin("api")
+  local registered = api and api.subscribed_codes() or {}
   local since = as_of
   local states = {}
   for st, th in pairs(ths) do
@@ -635,6 +583,11 @@ end
 return {
   name = "reports",
   version = "0.1.0",
+  -- the tables this plugin's migrations create: no other plugin may use them (docs/plugins.md)
+  tables = {
+    "reports_nexus_crossings",
+  },
+  -- other owners' tables this plugin still reaches directly (issue 18: to move behind exports)
   roles = { "serve" },
   routes = {
     { method = "GET", path = "/v1/reports/liability", auth = "token", handler = get_liability },

@@ -291,10 +291,8 @@ end
 
 -- Is live work due (webhook processing, calculations, write-backs whose time has come)?
 local function live_due()
-  local r = store.row([[SELECT count(*) AS n FROM jobs WHERE kind IN ('rillet.process_inbox',
-    'rillet.calculate', 'rillet.writeback') AND (state = 'running' OR (state = 'queued' AND run_at <= ?))]],
-    time.now_ms())
-  return r and r.n > 0
+  return jobs.count { kinds = { "rillet.process_inbox", "rillet.calculate", "rillet.writeback" },
+                     states = { "running", "due" } } > 0
 end
 
 -- rillet.backfill (key = backfill id, concurrency 1)

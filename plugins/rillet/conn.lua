@@ -451,8 +451,7 @@ function M.import_now(id)
   if not row.subsidiary_id or not row.signing_token_sealed then
     http.error(409, "conflict", "the connection is not connected yet")
   end
-  local active = store.row([[SELECT id FROM jobs WHERE kind = 'rillet.import' AND key = ?
-    AND state IN ('queued', 'running')]], id)
+  local active = jobs.count { kind = "rillet.import", key = id, states = { "queued", "running" } } > 0
   if active and row.import_state == "running" then
     http.error(409, "conflict", "the import is running")
   end

@@ -239,8 +239,7 @@ function M.remap(job)
     end
   end
   -- a remap requested while this one ran is queued from the first customer: keep that one
-  if #ids == M.BATCH and not store.row([[SELECT 1 AS x FROM jobs WHERE kind = 'rillet.customers_remap'
-      AND state = 'queued']]) then
+  if #ids == M.BATCH and jobs.count { kind = "rillet.customers_remap", states = { "queued" } } == 0 then
     jobs.enqueue { kind = "rillet.customers_remap", key = "remap", payload = { after = ids[#ids] } }
   end
 end

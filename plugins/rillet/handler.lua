@@ -17,6 +17,7 @@ local customers = require "customers"
 local docs = require "docs"
 local health = require "health"
 local reconcile = require "reconcile"
+local report_rows = require "report_rows"
 local sync = require "sync"
 local util = require "util"
 local webhook = require "webhook"
@@ -126,8 +127,7 @@ local function intake(req)
     end
     -- deliveries of this kind flow again: webhook_silent ends for it (health.lua)
     if health.delivery_verified(crow, entity) then silent_changed = true end
-    if used and not store.row([[SELECT 1 AS x FROM jobs WHERE kind = 'rillet.process_inbox' AND key = ?
-        AND state = 'queued' AND run_at <= ?]], cid, time.now_ms()) then
+    if used and jobs.count { kind = "rillet.process_inbox", key = cid, states = { "due" } } == 0 then
       jobs.enqueue { kind = "rillet.process_inbox", key = cid, payload = { connection_id = cid } }
     end
   end)
@@ -352,9 +352,66 @@ end
 
 ---------------------------------------------------------------- plugin
 
+local exports = {
+  -- bulk re-checks (bulk.lua): each answers {id, documents, state} at once
+  requeue_product = function(id) return bulk.start("product", id, true) end,
+  requeue_customer = function(id) return bulk.start("customer", id, true) end,
+  requeue_region = function(code) return bulk.start("region", code, true) end,
+  -- a connection's own region or tax settings (seller address, rounding) changed: that
+  -- connection's documents only
+  requeue_connection_region = function(cid, code)
+    if type(cid) ~= "string" or type(code) ~= "string" or cid:find("%s") or code:find("%s") then
+      return { id = json.null, documents = 0, state = "done" }
+    end
+    return bulk.start("connection_region", cid .. " " .. code, true)
+  end,
+  requeue_connection = function(cid) return bulk.start("connection_settings", cid, true) end,
+  -- PUT /v1/customers/{id} of a customer levy has not seen (customers.lua)
+  fetch_customer = customers.fetch_any,
+  -- PUT /v1/settings changed customer_data: read every customer's tax id / exemption again
+  customers_remap = customers.request_remap,
+  -- the connection routes below, and the admin plugin's demo (connect flow)
+  connection_create = conn.create,
+  connection_subsidiary = conn.set_subsidiary,
+  connection_secret = conn.set_secret,
+  connection_api_key = conn.set_api_key,
+  connection_import = conn.import_now,
+  connection_get = function(id) return conn.view(conn.must(id)) end,
+  connection_list = conn.list,
+  connection_delete = conn.delete,
+  connection_sync = conn.sync_now,
+  connection_reconcile = reconcile.start,
+  connection_scope = conn.set_scope,
+  connection_backfill = backfill.request,
+  connection_backfills = backfill.list,
+  connection_backfill_preview = backfill.get_preview,
+  log_ready = function() log.info("rillet plugin ready", {}) end,
+  -- for the reports plugin: its rows of this plugin's tables (report_rows.lua)
+  report_accepted_writes = report_rows.accepted_writes,
+  report_calculated_documents = report_rows.calculated_documents,
+  report_calculation_result = report_rows.calculation_result,
+  report_shipped_documents = report_rows.shipped_documents,
+}
+
+-- A JSON object body (the connection routes), else 400 invalid_json.
+local function body(req)
+  local b = req:json()
+  if type(b) ~= "table" or (next(b) ~= nil and b[1] ~= nil) then
+    http.error(400, "invalid_json", "body must be a JSON object")
+  end
+  return b
+end
+
 return {
   name = "rillet",
   version = "0.1.0",
+  -- the tables this plugin's migrations create: no other plugin may use them (docs/plugins.md)
+  tables = {
+    "connections", "inbox", "invoices", "credit_memos", "calculations", "writebacks",
+    "history", "sync_checkpoints", "rillet_rate", "rillet_rate_log", "sync_watermarks",
+    "reconciliation_runs", "reconciliation", "reconciliation_seen", "backfills", "bulk_runs",
+    "inbox_seen", "rillet_fields",
+  },
   routes = {
     { method = "POST", path = "/webhooks/rillet/{connection_id}", auth = "none", handler = intake },
     { method = "GET", path = "/v1/invoices", auth = "token", handler = list_docs("invoice") },
@@ -366,6 +423,37 @@ return {
     { method = "GET", path = "/v1/reconciliation", auth = "token", handler = list_reconciliation },
     { method = "GET", path = "/v1/bulk", auth = "token", handler = bulk.list },
     { method = "GET", path = "/v1/bulk/{id}", auth = "token", handler = bulk.get },
+    -- the connect flow (CONTRACT §2.3), over conn.lua, backfill.lua, reconcile.lua
+    { method = "POST", path = "/v1/connections", auth = "token",
+      handler = function(req) return 201, exports.connection_create(body(req)) end },
+    { method = "GET", path = "/v1/connections", auth = "token",
+      handler = function() return 200, { data = json.array(exports.connection_list()), next_cursor = json.null } end },
+    { method = "GET", path = "/v1/connections/{id}", auth = "token",
+      handler = function(req) return 200, exports.connection_get(req.params.id) end },
+    { method = "DELETE", path = "/v1/connections/{id}", auth = "token",
+      handler = function(req) exports.connection_delete(req.params.id); return 204, "" end },
+    { method = "POST", path = "/v1/connections/{id}/subsidiary", auth = "token",
+      handler = function(req) return 200, exports.connection_subsidiary(req.params.id, body(req)) end },
+    { method = "POST", path = "/v1/connections/{id}/webhook-secret", auth = "token",
+      handler = function(req) return 200, exports.connection_secret(req.params.id, body(req)) end },
+    { method = "POST", path = "/v1/connections/{id}/api-key", auth = "token",
+      handler = function(req) return 200, exports.connection_api_key(req.params.id, body(req)) end },
+    { method = "POST", path = "/v1/connections/{id}/import", auth = "token",
+      handler = function(req) return 202, exports.connection_import(req.params.id) end },
+    { method = "PATCH", path = "/v1/connections/{id}", auth = "token",
+      handler = function(req) return 200, exports.connection_scope(req.params.id, body(req)) end },
+    { method = "POST", path = "/v1/connections/{id}/backfill", auth = "token",
+      handler = function(req) return exports.connection_backfill(req.params.id, body(req), req.query) end },
+    { method = "GET", path = "/v1/connections/{id}/backfill", auth = "token",
+      handler = function(req) return 200, exports.connection_backfills(req.params.id) end },
+    { method = "GET", path = "/v1/connections/{id}/backfill/previews/{preview_id}", auth = "token",
+      handler = function(req)
+        return 200, exports.connection_backfill_preview(req.params.id, req.params.preview_id)
+      end },
+    { method = "POST", path = "/v1/connections/{id}/sync", auth = "token",
+      handler = function(req) return 202, exports.connection_sync(req.params.id) end },
+    { method = "POST", path = "/v1/connections/{id}/reconcile", auth = "token",
+      handler = function(req) return 202, exports.connection_reconcile(req.params.id) end },
   },
   jobs = {
     ["rillet.import"] = { run = sync.import, max_attempts = 1000, concurrency = 2,
@@ -404,39 +492,5 @@ return {
     -- processed webhook bodies older than --inbox-retention-days leave the inbox (inbox.lua)
     { name = "rillet.inbox_prune_tick", every_ms = 60000, run = inbox.prune },
   },
-  exports = {
-    -- bulk re-checks (bulk.lua): each answers {id, documents, state} at once
-    requeue_product = function(id) return bulk.start("product", id, true) end,
-    requeue_customer = function(id) return bulk.start("customer", id, true) end,
-    requeue_region = function(code) return bulk.start("region", code, true) end,
-    -- a connection's own region or tax settings (seller address, rounding) changed: that
-    -- connection's documents only
-    requeue_connection_region = function(cid, code)
-      if type(cid) ~= "string" or type(code) ~= "string" or cid:find("%s") or code:find("%s") then
-        return { id = json.null, documents = 0, state = "done" }
-      end
-      return bulk.start("connection_region", cid .. " " .. code, true)
-    end,
-    requeue_connection = function(cid) return bulk.start("connection_settings", cid, true) end,
-    -- PUT /v1/customers/{id} of a customer levy has not seen (customers.lua)
-    fetch_customer = customers.fetch_any,
-    -- PUT /v1/settings changed customer_data: read every customer's tax id / exemption again
-    customers_remap = customers.request_remap,
-    -- for the admin plugin (connect flow)
-    connection_create = conn.create,
-    connection_subsidiary = conn.set_subsidiary,
-    connection_secret = conn.set_secret,
-    connection_api_key = conn.set_api_key,
-    connection_import = conn.import_now,
-    connection_get = function(id) return conn.view(conn.must(id)) end,
-    connection_list = conn.list,
-    connection_delete = conn.delete,
-    connection_sync = conn.sync_now,
-    connection_reconcile = reconcile.start,
-    connection_scope = conn.set_scope,
-    connection_backfill = backfill.request,
-    connection_backfills = backfill.list,
-    connection_backfill_preview = backfill.get_preview,
-    log_ready = function() log.info("rillet plugin ready", {}) end,
-  },
+  exports = exports,
 }

@@ -246,8 +246,7 @@ function M.sweep(job)
   if crow.import_state ~= "done" then return end -- the import is still the source of truth
   -- one sweep of a connection at a time (the job runner does not serialise one key's jobs:
   -- a sweep asked for while one runs would share its checkpoints)
-  if store.row([[SELECT 1 AS x FROM jobs WHERE kind = 'rillet.sweep' AND key = ? AND state = 'running'
-      AND id <> ? LIMIT 1]], job.key or cid, job.id or "") then
+  if jobs.count { kind = "rillet.sweep", key = job.key or cid, states = { "running" }, except = job.id or "" } > 0 then
     return jobs.retry(500, "another sweep of this connection is under way")
   end
   local c, cerr = conn.client(crow)

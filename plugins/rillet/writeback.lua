@@ -497,8 +497,7 @@ end
 -- recorded over the newer one's). A crash leaves no lock: jobs left running are re-queued.
 local function other_write_running(job)
   if type(job.key) ~= "string" or type(job.id) ~= "string" then return false end
-  return store.row([[SELECT 1 AS x FROM jobs WHERE kind = 'rillet.writeback' AND key = ? AND state = 'running'
-    AND id <> ? LIMIT 1]], job.key, job.id) ~= nil
+  return jobs.count { kind = "rillet.writeback", key = job.key, states = { "running" }, except = job.id } > 0
 end
 
 -- rillet.writeback

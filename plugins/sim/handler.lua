@@ -1264,6 +1264,11 @@ route("GET", "/ui", function() return 200, ui.html(), { ["Content-Type"] = "text
 return {
   name = "sim",
   version = "0.1.0",
+  -- the tables this plugin's migrations create: no other plugin may use them (docs/plugins.md)
+  tables = {
+    "sim_entities", "sim_config", "sim_counters", "sim_api_keys", "sim_idempotency",
+    "sim_webhooks", "sim_deliveries", "sim_faults",
+  },
   roles = { "sim" },
   routes = routes,
   jobs = {

@@ -62,9 +62,10 @@ static void close_state(lua_State *L)
     store = NULL;
 }
 
-static int run(lua_State *L, const char *code)
+/* Runs code as the chunk `name` ("@plugins/<p>/<file>.lua" is plugin p's code). */
+static int run_as(lua_State *L, const char *name, const char *code)
 {
-    if (luaL_dostring(L, code) != LUA_OK) {
+    if (luaL_loadbuffer(L, code, strlen(code), name) != LUA_OK || lua_pcall(L, 0, 0, 0) != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
         if (!msg && levy_lua_is_api_error(L, -1)) {
             lua_getfield(L, -1, "code");
@@ -78,6 +79,8 @@ static int run(lua_State *L, const char *code)
     }
     return 1;
 }
+
+static int run(lua_State *L, const char *code) { return run_as(L, code, code); }
 
 static void t_money(void)
 {
@@ -206,6 +209,49 @@ static void t_store(void)
     ctx.kind = LEVY_CTX_PURE;
     CHECK(run(L, "raises(\"levy.store.row is not available in the 'pure' context\", store.row, 'SELECT 1')"));
     ctx.kind = LEVY_CTX_REQUEST;
+end:
+    close_state(L);
+}
+
+/* Table ownership (docs/plugins.md, "tables"): plugin b's code may not use plugin a's table
+ * nor the core's, whatever the call path; a's export called by b is a's code; the verdict
+ * cache starts over past its bound; a statement too wide to check is refused. */
+static void t_store_table_owner(void)
+{
+    lua_State *L = new_state();
+    CHECK(run(L, "store.exec('CREATE TABLE a_t (id INTEGER PRIMARY KEY, v TEXT)')\n"
+                 "store.exec('CREATE TABLE free_t (id INTEGER)')\n"
+                 "for i = 0, 32 do store.exec('CREATE TABLE w' .. i .. ' (id INTEGER)') end\n"));
+    luaL_dostring(L, "return { ['plugins/a'] = 'a', ['plugins/b'] = 'b' }");
+    lua_setfield(L, LUA_REGISTRYINDEX, "levy.chunk_plugin");
+    luaL_dostring(L, "return { a_t = 'a', jobs = 'core' }");
+    lua_setfield(L, LUA_REGISTRYINDEX, "levy.table_owner");
+    CHECK(run_as(L, "@plugins/a/x.lua",
+                 "store.exec(\"INSERT INTO a_t(v) VALUES ('x')\")\n"
+                 "A_COUNT = function() return store.row('SELECT count(*) AS n FROM a_t').n end\n"
+                 "A_CALL = function(f) return f() end\n"
+                 "assert(A_COUNT() == 1)\n"));
+    CHECK(run_as(L, "@plugins/b/y.lua",
+                 "local want = \"plugin 'b' may not use table 'a_t' of plugin 'a'\"\n"
+                 "for _ = 1, 2 do -- the second time from the cache\n"
+                 "  raises(want, store.row, 'SELECT * FROM a_t')\n"
+                 "  raises(want, store.exec, \"UPDATE a_t SET v = 'y'\")\n"
+                 "  raises(want, store.rows, 'SELECT * FROM free_t JOIN a_t')\n"
+                 "  raises(want, store.query, 'DELETE FROM a_t')\n"
+                 "  raises(want, store.prepare, 'SELECT v FROM a_t')\n"
+                 "  raises(want, function() return store.row('SELECT * FROM a_t') end)\n"
+                 "  raises(want, A_CALL, function() return store.row('SELECT * FROM a_t') end)\n"
+                 "  raises(want, load(\"return require('levy.store').row('SELECT * FROM a_t')\", '=plugins/a/z.lua'))\n"
+                 "  raises(\"plugin 'b' may not use table 'jobs' of the core\", store.row, 'SELECT * FROM jobs')\n"
+                 "  raises(want, store.try_exec, 'DELETE FROM a_t') -- a programmer error: raises\n"
+                 "end\n"
+                 "assert(A_COUNT() == 1) -- a's export, called by b\n"
+                 "assert(store.row('SELECT count(*) AS n FROM free_t').n == 0) -- no owner: no check\n"
+                 "for i = 1, 4200 do store.row('SELECT ' .. i .. ' AS n FROM free_t') end -- past the cache bound\n"
+                 "raises(want, store.row, 'SELECT * FROM a_t')\n"
+                 "local wide = {} for i = 0, 32 do wide[#wide + 1] = 'w' .. i end\n"
+                 "raises('more than 32 tables', store.row, 'SELECT 1 FROM ' .. table.concat(wide, ', '))\n"));
+    CHECK(run(L, "assert(store.row(\"SELECT v FROM a_t\").v == 'x') -- a chunk of no plugin: not checked"));
 end:
     close_state(L);
 }
@@ -347,6 +393,7 @@ end:
 
 static const levy_test tests[] = {
     {"money", t_money}, {"crypto", t_crypto}, {"store", t_store},
+    {"store_table_owner", t_store_table_owner},
     {"store_busy_api_error", t_store_busy_api_error}, {"jobs", t_jobs},
     {"time_log", t_time_log}, {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

@@ -296,6 +296,9 @@ local function new_env(kind, label, require_fn, extra)
   })
   g.load = function(chunk, name, mode, e)
     if mode ~= nil and mode ~= "t" then error("load: only text chunks are allowed", 2) end
+    -- "@plugins/<name>/..." names a plugin's file (levy.store's table check): a loaded chunk
+    -- may not claim one
+    if type(name) == "string" and name:sub(1, 1) == "@" then name = "=" .. name:sub(2) end
     return raw_load(chunk, name, "t", e or env)
   end
   return env
@@ -310,6 +313,16 @@ local copy_lib_module     -- (defined with the plain copy below) the value a `_l
 -- reach other plugins' exports), levy.config, levy.tax...
 local RULE_MODULES = { ["levy.money"] = true, ["levy.json"] = true }
 local RULE_MODULE_LIST = "levy.money, levy.json"
+
+-- Table ownership (docs/plugins.md §1, "tables"): levy.store refuses a statement of a plugin's
+-- code on a table another plugin (or the core) owns (core/lua/bind_store.c reads these
+-- registry tables).
+local CORE_TABLES = { "jobs", "meta", "schema_migrations" } -- core/store/migrations, migrate.c
+local table_owner = {}   -- table name -> plugin name, or "core"
+local chunk_plugin = {}  -- chunk name folder ("plugins/rillet") -> plugin name
+for _, t in ipairs(CORE_TABLES) do table_owner[t] = "core" end
+C.set_registry("levy.table_owner", table_owner)
+C.set_registry("levy.chunk_plugin", chunk_plugin)
 
 -- A `require` over `loaded` (name -> value; a module still loading maps to `loaded` itself,
 -- so a loop raises). `levy.*` and `cjson.safe` are host modules, opened unless refuse(name)
@@ -400,6 +413,7 @@ local function rule_require(folder, dir, chunkprefix)
 end
 
 local function loader_for(kind, label, dir, chunkprefix, root)
+  if kind == "plugin" and chunkprefix then chunk_plugin[chunkprefix] = label end
   if kind == "rule" then
     local folder = dir and helper_cache[dir] or { loaded = {} }
     if dir then helper_cache[dir] = folder end
@@ -546,6 +560,18 @@ local function validate_plugin(name, file, p, role)
     end
   end
   if p.exports ~= nil and type(p.exports) ~= "table" then fail(file, 0, "exports must be a table") end
+  local v = p.tables
+  if v ~= nil then
+    if type(v) ~= "table" then fail(file, 0, "tables must be an array of table names") end
+    local n = 0
+    for _ in pairs(v) do n = n + 1 end
+    if n ~= #v then fail(file, 0, "tables must be an array of table names") end
+    for i, t in ipairs(v) do
+      if type(t) ~= "string" or not t:match("^[%a_][%w_]*$") then
+        fail(file, 0, fmt("tables[%d] must be an SQL identifier", i))
+      end
+    end
+  end
 end
 
 local function plugin_has_role(p, role)
@@ -566,8 +592,16 @@ function H.load_plugin(name, dir, relpath, src, role)
     return false
   end
   if plugins[name] then fail(relpath, 0, "duplicate plugin " .. name) end
+  for _, t in ipairs(p.tables or {}) do
+    local owner = table_owner[t]
+    if owner then
+      fail(relpath, 0, fmt("table '%s' is already owned by %s", t,
+                           owner == "core" and "the core" or fmt("plugin '%s'", owner)))
+    end
+  end
   plugins[name] = p
   plugin_order[#plugin_order + 1] = name
+  for _, t in ipairs(p.tables or {}) do table_owner[t] = name end
   files_of[name] = relpath
   for _, r in ipairs(p.routes or {}) do
     local pat = path_pattern(r.path)

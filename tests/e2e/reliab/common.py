@@ -91,6 +91,20 @@ def wait_quiet(env, timeout=120):
     return bool(wait_for(quiet, timeout, 0.3))
 
 
+def serve_tree(levy, tmp, plugins, scripts, port_base, token):
+    """levy serve (no simulator) on a plugins/scripts tree of the test's own, data in tmp/data.
+    Returns (process, url, auth headers, log path, data dir, up: /healthz answered 200)."""
+    data = os.path.join(tmp, "data")
+    port = free_port(port_base, 50)
+    url = "http://127.0.0.1:%d" % port
+    auth = {"Authorization": "Bearer " + token}
+    log = os.path.join(tmp, "levy.log")
+    p = start([levy, "serve", "--listen", "127.0.0.1:%d" % port, "--data-dir", data, "--plugins", plugins,
+               "--scripts", scripts, "--api-token", token], log)
+    up = wait_for(lambda: p.poll() is None and req("GET", url + "/healthz", timeout=2)[0] == 200, 60, 0.1)
+    return p, url, auth, log, data, up
+
+
 class Env:
     """One simulator + one levy (restartable), connected."""
 

@@ -24,7 +24,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import check, free_port, req, start, summary, tail, wait_for  # noqa: E402
+from common import check, req, serve_tree, summary, tail  # noqa: E402
 
 LEVY, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 PORT_BASE = int(sys.argv[3]) if len(sys.argv) > 3 else 19650
@@ -131,16 +131,9 @@ def case_check(tmp):
 
 def case_serve(tmp):
     plugins, scripts = tree(tmp)
-    data = os.path.join(tmp, "data")
-    port = free_port(PORT_BASE, 50)
-    url = "http://127.0.0.1:%d" % port
-    token = "lua-sandbox-token-0123456789abcdef"
-    auth = {"Authorization": "Bearer " + token}
-    log = os.path.join(tmp, "levy.log")
-    p = start([LEVY, "serve", "--listen", "127.0.0.1:%d" % port, "--data-dir", data, "--plugins", plugins,
-               "--scripts", scripts, "--api-token", token], log)
+    p, url, auth, log, data, up = serve_tree(LEVY, tmp, plugins, scripts, PORT_BASE,
+                                            "lua-sandbox-token-0123456789abcdef")
     try:
-        up = wait_for(lambda: p.poll() is None and req("GET", url + "/healthz", timeout=2)[0] == 200, 60, 0.1)
         if not check("levy serve is up", up, tail(log)):
             return
         st, _, text, _ = req("PUT", url + "/v1/regions/US-TX", {"subscribed": True, "tax_calculation": True}, auth)
