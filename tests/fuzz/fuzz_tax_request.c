@@ -794,6 +794,8 @@ static const char *driver =
     "for _, p in ipairs(rule_paths) do dirs[p:match('^(.*)/[^/]*$')] = true end\n"
     "local pp = {}\n"
     "for d in pairs(dirs) do pp[#pp + 1] = d .. '/?.lua' end\n"
+    /* require "_lib.<name>" -> scripts/_lib/<name>.lua, as the host resolves it */
+    "pp[#pp + 1] = 'scripts/?.lua'\n"
     "table.sort(pp)\n"
     "package.path = table.concat(pp, ';')\n"
     /* every rule file, registered as the host does */
@@ -897,7 +899,8 @@ static void push_rule_paths(lua_State *Ls)
         abort();
     struct dirent *de;
     while ((de = readdir(top))) {
-        if (de->d_name[0] == '.')
+        /* scripts/_lib holds helpers a rule requires, not rules */
+        if (de->d_name[0] == '.' || de->d_name[0] == '_')
             continue;
         char dir[512];
         snprintf(dir, sizeof dir, "scripts/%s", de->d_name);
