@@ -290,6 +290,17 @@ def refused_settings(levy, cases, prefix):
         check("%s %s -> exit 2 naming it" % (" ".join(args), env), got[0] == 2 and name in got[1], got)
 
 
+def resave(env, iid):
+    """Full-replace update of a simulator invoice with the same content: Rillet's PUT drops
+    the lines' tax. Returns (status, new invoice, text)."""
+    st, inv, text, _ = env.S("GET", "/invoices/" + iid)
+    items = [{"id": it["id"], "description": it.get("description") or "item",
+              "price": {"product_id": it["product_id"], "quantity": it["quantity"],
+                        "amount_per_unit": it["gross_rate"]}} for it in inv["items"]]
+    st, new, text, _ = env.S("PUT", "/invoices/" + iid, {"items": items, "invoice_date": inv["invoice_date"]})
+    return st, new, text
+
+
 def proxy_forward(h, upstream_port, body):
     """For a test proxy: sends the request of handler h (a BaseHTTPRequestHandler) with body
     to 127.0.0.1:upstream_port; returns (status, headers, data)."""

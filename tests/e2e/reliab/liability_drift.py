@@ -32,16 +32,6 @@ BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 20100
 FROM, TO = "2026-01-01", "2030-12-31"
 
 
-def resave(env, iid):
-    """Full-replace update with the same content: Rillet's PUT drops the lines' tax."""
-    st, inv, text, _ = env.S("GET", "/invoices/" + iid)
-    items = [{"id": it["id"], "description": it.get("description") or "item",
-              "price": {"product_id": it["product_id"], "quantity": it["quantity"],
-                        "amount_per_unit": it["gross_rate"]}} for it in inv["items"]]
-    st, new, text, _ = env.S("PUT", "/invoices/" + iid, {"items": items, "invoice_date": inv["invoice_date"]})
-    return st, new, text
-
-
 def levy_docs(env, path):
     out, cursor = [], None
     while True:
@@ -91,7 +81,7 @@ def main():
         st, _, text, _ = env.S("POST", "/invoices/%s/payments" % y["id"],
                                {"amount": yi["amount_due"], "date": yi["invoice_date"], "account_code": "1000"})
         check("Y paid in full", st == 200, text[:200])
-        st, inv, text = resave(env, y["id"])
+        st, inv, text = common.resave(env, y["id"])
         check("Y re-saved: paid, 0.00 tax in Rillet", st == 200 and inv["taxed_amount"]["amount"] == "0.00" and
               inv["status"] == "PAID", text[:300])
 
@@ -101,7 +91,7 @@ def main():
         st, vi, _, _ = env.S("GET", "/invoices/" + v["id"])
         env.S("POST", "/invoices/%s/payments" % v["id"],
               {"amount": vi["amount_due"], "date": vi["invoice_date"], "account_code": "1000"})
-        resave(env, v["id"])
+        common.resave(env, v["id"])
         v_held = (Decimal(v["levy_tax"]) / 3).quantize(Decimal("0.01"))
         cur = vi["taxed_amount"].get("currency", "USD")
         st, vn, text, _ = env.S("POST", "/invoices/%s/taxes" % v["id"], {

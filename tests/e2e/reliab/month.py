@@ -302,7 +302,7 @@ def main():
     env.levy_env = {"LEVY_RILLET_RATE_LIMIT": "0"}
     t0 = time.time()
     print("seed %d size %d month %s closed through %s" % (SEED, SIZE, MONTH0, CLOSE_THROUGH), flush=True)
-    try:
+    with common.running(env):
         if not check("simulator and levy start", env.start_sim() and env.start_levy()):
             return
         st, cfg, text, _ = env.S("POST", "/_sim/config", {"retry_attempt_ms": [200, 500],
@@ -556,13 +556,8 @@ def main():
                   (ld.get("tax_status"), ld.get("reason"), sorted(sc.flags.get(did, set()))))
         check("the scenario wrote tax on most documents (written >= 1/3)", by_reason.get("written", 0) * 3 >= counts,
               by_reason)
-    except Exception:
-        import traceback
-        traceback.print_exc()
-        check("the scenario ran to the end without an exception", False)
-    finally:
-        sys.exit(common.finish(env))
 
 
 if __name__ == "__main__":
     main()
+    sys.exit(common.summary())

@@ -55,7 +55,7 @@ def zero(a):
 def main():
     env = common.new_env(LEVY, SRC, "levy-reliab-monthgaps-", BASE_PORT, invoices=4)
     env.levy_env = {"LEVY_RILLET_RATE_LIMIT": "0"}
-    try:
+    with common.running(env):
         if not check("simulator and levy start", env.start_sim() and env.start_levy()):
             return
         st, _, text, _ = env.S("POST", "/_sim/config", {"retry_attempt_ms": [200, 500],
@@ -273,13 +273,8 @@ def main():
               "(closed_period; Rillet holds %s)" % r2["taxed_amount"]["amount"],
               dp2 and dp2.get("reason") == "closed_period" and zero(r2["taxed_amount"]["amount"]),
               (dp2 or {}).get("reason"))
-    except Exception:
-        import traceback
-        traceback.print_exc()
-        check("the test ran to the end without an exception", False)
-    finally:
-        sys.exit(common.finish(env))
 
 
 if __name__ == "__main__":
     main()
+    sys.exit(common.summary())
