@@ -16,6 +16,7 @@
 #include "tax/engine.h"
 #include "tax/nexus.h"
 #include "tax/rates.h"
+#include "tax/taxid.h"
 
 int luaopen_levy_tax(lua_State *L);
 
@@ -333,6 +334,7 @@ typedef struct calc {
     int customer_exempt;
     const char *tax_id;
     addr ship_to, seller;
+    int notes; /* stack index: the answer's notes (a table once a rule added one), else nil */
 } calc;
 
 /* Buffer of lines reused across calls (upvalue 1): avoids allocation on the hot path. */
@@ -689,6 +691,54 @@ static void js_cstr(levy_buf *b, const char *k, const char *v, int first)
     levy_json_escape(b, v, strlen(v));
 }
 
+/* Issue 19 (h-taxid): the notes a rule's calculate(ctx) added to ctx.notes ({code, message}:
+ * e.g. tax_id_invalid from scripts/_lib/reverse_charge.lua) are appended to c->notes, which
+ * the answer lists as `notes`. A bad note is an error of the rule (500 naming it). */
+static void read_notes(calc *c, int ctx)
+{
+    lua_State *L = c->L;
+    lua_getfield(L, ctx, "notes");
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    if (!lua_istable(L, -1))
+        luaL_error(L, "calculate(ctx): ctx.notes must be an array of {code, message}");
+    int src = lua_gettop(L);
+    if (!lua_istable(L, c->notes)) {
+        lua_createtable(L, 1, 0);
+        lua_replace(L, c->notes);
+    }
+    lua_Integer n = luaL_len(L, src), have = luaL_len(L, c->notes);
+    for (lua_Integer i = 1; i <= n && have < 16; i++) {
+        lua_rawgeti(L, src, i);
+        int t = lua_gettop(L);
+        size_t cl = 0, ml = 0;
+        const char *code = NULL, *msg = NULL;
+        if (lua_istable(L, t)) {
+            lua_getfield(L, t, "code");
+            lua_getfield(L, t, "message");
+            code = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &cl) : NULL;
+            msg = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &ml) : NULL;
+        }
+        int good = code && msg && cl > 0 && cl <= 40 && ml <= 500;
+        for (size_t k = 0; good && k < cl; k++)
+            good = (code[k] >= 'a' && code[k] <= 'z') || code[k] == '_';
+        if (!good)
+            luaL_error(L, "calculate(ctx): ctx.notes[%d] must be {code = [a-z_]{1,40}, message = "
+                          "string of at most 500 bytes}",
+                       (int)i);
+        lua_createtable(L, 0, 2);
+        lua_pushvalue(L, t + 1);
+        lua_setfield(L, -2, "code");
+        lua_pushvalue(L, t + 2);
+        lua_setfield(L, -2, "message");
+        lua_rawseti(L, c->notes, ++have);
+        lua_settop(L, t - 1);
+    }
+    lua_settop(L, src - 1);
+}
+
 /* Builds ctx for group g, calls rule.calculate(ctx) in the pure context, reads it back. */
 static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const char *date_s,
                                     const char *customer_id)
@@ -835,6 +885,7 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
         luaL_error(L, "%s: calculate(ctx) failed: %s", c->group_file[g] ? c->group_file[g] : "rule",
                    msg ? msg : "(error object)");
     }
+    read_notes(c, ctx);
     /* read back */
     getk(L, ctx, K_lines);
     if (!lua_istable(L, -1))
@@ -1184,6 +1235,26 @@ static int json_result(lua_State *L, int opts, const calc *c, const levy_tax_doc
         levy_buf_put(b, "]}", 2);
     }
     levy_buf_putc(b, ']');
+    if (lua_istable(L, c->notes) && luaL_len(L, c->notes) > 0) { /* issue 19: notes */
+        js_key(b, "notes", 0);
+        levy_buf_putc(b, '[');
+        for (lua_Integer i = 1; i <= luaL_len(L, c->notes); i++) {
+            size_t n;
+            lua_rawgeti(L, c->notes, i);
+            levy_buf_puts(b, i > 1 ? ",{" : "{");
+            lua_getfield(L, -1, "code");
+            js_key(b, "code", 1);
+            const char *v = lua_tolstring(L, -1, &n);
+            bad |= js_str(b, v, n);
+            lua_getfield(L, -2, "message");
+            js_key(b, "message", 0);
+            v = lua_tolstring(L, -1, &n);
+            bad |= js_str(b, v, n);
+            levy_buf_putc(b, '}');
+            lua_pop(L, 3);
+        }
+        levy_buf_putc(b, ']');
+    }
     js_cstr(b, "region", c->res.region, 0);
     js_key(b, "rules", 0);
     levy_buf_putc(b, '{');
@@ -1546,6 +1617,13 @@ static int tax_calculate(lua_State *L)
         rc_region |= strcmp(c.res.region, reverse_charge_regions[k]) == 0;
     int reverse = rc_region && c.tax_id &&
                   !(c.seller.present && strcmp(c.seller.country, c.ship_to.country) == 0);
+    if (reverse) { /* issue 19: a tax id is not a word (the rule helper notes it; see taxid.h) */
+        levy_taxid_result tr;
+        int st = levy_taxid_check(c.ship_to.country, c.tax_id, &tr);
+        reverse = st == LEVY_TAXID_UNKNOWN_COUNTRY ||
+                  (st == LEVY_TAXID_VALID && (levy_taxid_same_country(tr.country, c.ship_to.country) ||
+                                              (tr.eu && strcmp(c.res.region, "EU") == 0)));
+    }
 
     int any_on = 0, any_tax_on = 0;
     for (int g = 0; g < c.res.ngroups; g++) {
@@ -1612,6 +1690,8 @@ static int tax_calculate(lua_State *L)
         calc_groups = 1;
     }
     /* rule.calculate(ctx), per subscribed group whose rule defines it */
+    lua_pushnil(L);
+    c.notes = lua_gettop(L); /* ctx.notes land here (read_notes) */
     if (calc_groups && !c.customer_exempt) {
         for (int g = 0; g < c.res.ngroups; g++) {
             if (!c.group_on[g] || !c.group_rule[g])
@@ -1712,6 +1792,11 @@ static int tax_calculate(lua_State *L)
         lua_rawseti(L, -2, i + 1);
     }
     lua_setfield(L, res, "lines");
+    if (lua_istable(L, c.notes) && luaL_len(L, c.notes) > 0) { /* issue 19: notes */
+        lua_pushvalue(L, c.notes);
+        use_array_mt(L, amt);
+        lua_setfield(L, res, "notes");
+    }
     lua_createtable(L, 0, 3);
     if (opts) {
         lua_getfield(L, opts, "generation");

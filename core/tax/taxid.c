@@ -973,6 +973,7 @@ int levy_taxid_check(const char *country, const char *id, levy_taxid_result *out
     }
     memcpy(out->country, sc->iso, 3);
     out->scheme = sc->name;
+    out->eu = strncmp(sc->name, "EU VAT", 6) == 0;
     if (strcmp(sc->iso, "CH") == 0) {
         n = strip_suffix(b, n, "MWST");
         n = strip_suffix(b, n, "TVA");

@@ -20,6 +20,7 @@ enum levy_taxid_status {
 typedef struct levy_taxid_result {
     int status;                          /* enum levy_taxid_status */
     int checksum;                        /* 1: a check digit was verified; 0: format only */
+    int eu;                              /* an EU member state's VAT number (VIES) */
     char country[3];                     /* ISO 3166 alpha-2 the id was judged for ("GR" for EL) */
     char normalized[LEVY_TAXID_MAX + 1]; /* national part: no prefix, spaces, dots, dashes */
     const char *scheme;                  /* static: e.g. "EU VAT (DE USt-IdNr)", "AU ABN" */

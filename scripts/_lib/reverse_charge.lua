@@ -12,6 +12,18 @@
 -- applies only where the destination is that country, so comparing with the destination is
 -- the same there and also right for the EU, whose destination is one of 27 member states.
 -- Greece is "EL" in VIES numbers and "GR" in ISO 3166: both name the same country.
+--
+-- A tax id is not a word (issue 19): "N/A", an EIN or "DE12345" used to turn on reverse
+-- charge. The id must be a well-formed number with a correct check digit (levy.taxid, the
+-- offline check of core/tax/taxid.c; per-country sources there and in docs/rules.md "Tax
+-- ids") of the destination country -- in the EU, of any member state (Implementing
+-- Regulation (EU) 282/2011 art. 18(1)(a): the supplier may regard a customer that
+-- communicates its VAT identification number as a taxable person). Otherwise the sale is a
+-- consumer sale: tax is charged and the answer carries the note `tax_id_invalid`. A
+-- destination levy knows no format for (none of the reverse-charge regions) keeps the old
+-- behaviour: the id is taken as given.
+local taxid = require "levy.taxid"
+
 local M = {}
 
 -- The ISO country of a code as a rule sees it (upper case; "EL" is Greece), nil if none.
@@ -26,21 +38,64 @@ function M.country(c)
   return c
 end
 
--- true when ctx is a business sale from a seller not established in the destination country.
-function M.applies(ctx)
+-- The customer's tax id judged for ctx: nil without one, else levy.taxid's result with
+-- `usable` = true when it may stand for a business customer in the destination country.
+function M.tax_id(ctx)
   local customer = ctx.customer
   local tax_id = customer and customer.tax_id
   if type(tax_id) ~= "string" or tax_id == "" then
-    return false
+    return nil
+  end
+  local dest = M.country(ctx.ship_to and ctx.ship_to.country)
+  local r = taxid.check(dest, tax_id)
+  if r.status == "unknown_country" then
+    r.usable = true -- no format known here: taken as given (not a reverse-charge region)
+  elseif r.valid and (taxid.same_country(r.country, dest) or (ctx.region == "EU" and r.eu)) then
+    r.usable = true
+  else
+    r.usable = false
+    if r.valid then
+      r.detail = "a number of " .. r.country .. ", not of " .. tostring(dest)
+    end
+  end
+  return r
+end
+
+-- The note an answer carries when the customer's id was not usable (nil otherwise).
+function M.invalid_note(ctx, r)
+  if not r or r.usable then
+    return nil
+  end
+  local dest = M.country(ctx.ship_to and ctx.ship_to.country) or "?"
+  return {
+    code = "tax_id_invalid",
+    message = "customer.tax_id is not a valid " .. dest .. " tax id (" .. r.status ..
+      (r.detail and (": " .. r.detail) or "") .. "); taxed as a sale to a consumer",
+  }
+end
+
+-- true when ctx is a business sale (a usable tax id) from a seller not established in the
+-- destination country; second value: the tax id result (nil without an id).
+function M.applies(ctx)
+  local r = M.tax_id(ctx)
+  if not r or not r.usable then
+    return false, r
   end
   local dest = M.country(ctx.ship_to and ctx.ship_to.country)
   local seller = M.country(ctx.seller and ctx.seller.country)
-  return not (seller ~= nil and seller == dest)
+  return not (seller ~= nil and seller == dest), r
 end
 
--- A rule's `calculate`: marks the lines reverse-charged where M.applies(ctx).
+-- A rule's `calculate`: marks the lines reverse-charged where M.applies(ctx); an unusable
+-- tax id adds the note `tax_id_invalid` to ctx.notes (the answer's `notes`).
 function M.calculate(ctx)
-  if not M.applies(ctx) then
+  local on, r = M.applies(ctx)
+  local note = M.invalid_note(ctx, r)
+  if note then
+    ctx.notes = ctx.notes or {}
+    ctx.notes[#ctx.notes + 1] = note
+  end
+  if not on then
     return
   end
   for _, line in ipairs(ctx.lines) do

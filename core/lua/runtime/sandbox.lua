@@ -309,10 +309,10 @@ local plugin_require = {} -- plugin name -> its `require` (a spec shares the plu
 local copy_lib_module     -- (defined with the plain copy below) the value a `_lib` module returns
 
 -- The only modules a rule (context pure) may require: data and arithmetic helpers with no
--- capability. Not levy.store, levy.crypto, levy.http, levy.jobs, levy.plugin (which would
+-- capability (levy.taxid: the offline tax id check, core/tax/taxid.c). Not levy.store, levy.crypto, levy.http, levy.jobs, levy.plugin (which would
 -- reach other plugins' exports), levy.config, levy.tax...
-local RULE_MODULES = { ["levy.money"] = true, ["levy.json"] = true }
-local RULE_MODULE_LIST = "levy.money, levy.json"
+local RULE_MODULES = { ["levy.money"] = true, ["levy.json"] = true, ["levy.taxid"] = true }
+local RULE_MODULE_LIST = "levy.money, levy.json, levy.taxid"
 
 -- Table ownership (docs/plugins.md §1, "tables"): levy.store refuses a statement of a plugin's
 -- code on a table another plugin (or the core) owns (core/lua/bind_store.c reads these
@@ -373,7 +373,8 @@ end
 -- The `require` of the `_lib` modules of one rule folder: `_lib.<name>` loads
 -- root/_lib/<name>.lua (once, into this cache of its own, so a _lib module never sees a
 -- module of the folder that required it) in a `pure` environment with this same `require`; the
--- value it returns is copied plain (copy_lib_module). Nothing else but levy.money/levy.json.
+-- value it returns is copied plain (copy_lib_module). Nothing else but levy.money/levy.json/
+-- levy.taxid.
 local function lib_require(root)
   local req
   req = make_require({}, refuse_for_rules, function(name)
