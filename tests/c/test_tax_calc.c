@@ -291,10 +291,15 @@ LUA_TEST(t_vat,
          "eq(tax.calculate({currency='EUR', date='2025-07-31', ship_to=ro, lines={line('100.00')}}, ALL).total_tax, '19.00')\n"
          "eq(tax.calculate({currency='EUR', date='2025-08-01', ship_to=ro, lines={line('100.00')}}, ALL).total_tax, '21.00')\n"
          /* #17 reverse charge: FR seller, German business */
-         "local rc = assert(tax.calculate({currency='EUR', date='2026-03-01', ship_to=de, ship_from={country='FR'}, customer={id='b', tax_id='DE123456789'}, lines={line('100.00')}}, ALL))\n"
+         "local rc = assert(tax.calculate({currency='EUR', date='2026-03-01', ship_to=de, ship_from={country='FR'}, customer={id='b', tax_id='DE136695976'}, lines={line('100.00')}}, ALL))\n"
          "eq(rc.total_tax, '0.00'); eq(rc.lines[1].taxability_reason, 'reverse_charge'); eq(rc.lines[1].taxes[1].percentage, '19.00'); eq(rc.lines[1].taxes[1].amount, '0.00')\n"
-         "local dom = assert(tax.calculate({currency='EUR', date='2026-03-01', ship_to=de, ship_from={country='DE'}, customer={id='b', tax_id='DE123456789'}, lines={line('100.00')}}, ALL))\n"
+         "local dom = assert(tax.calculate({currency='EUR', date='2026-03-01', ship_to=de, ship_from={country='DE'}, customer={id='b', tax_id='DE136695976'}, lines={line('100.00')}}, ALL))\n"
          "eq(dom.total_tax, '19.00')\n"
+         /* issue 19: without a rule, the engine's default reverse charge also needs a valid id */
+         "for _, bad in ipairs({'DE123456789', 'N/A', '12-3456789', 'DE12345'}) do\n"
+         "  local x = assert(tax.calculate({currency='EUR', date='2026-03-01', ship_to=de, ship_from={country='FR'}, customer={id='b', tax_id=bad}, lines={line('100.00')}}, ALL))\n"
+         "  eq(x.total_tax, '19.00'); eq(x.lines[1].taxability_reason, 'standard_rated')\n"
+         "end\n"
          "local gb = assert(tax.calculate({currency='GBP', date='2026-03-01', ship_to={country='GB'}, lines={line('120.00', {tax_inclusive=true}), line('50.00', {id='2', tax_code='food_grocery'})}}, ALL))\n"
          "eq(gb.lines[1].tax, '20.00'); eq(gb.lines[1].taxable_amount, '100.00'); eq(gb.lines[2].taxability_reason, 'zero_rated'); eq(gb.lines[2].taxes[1].percentage, '0.00'); eq(gb.total_tax, '20.00')\n"
          "local au = assert(tax.calculate({currency='AUD', date='2026-03-01', ship_to={country='AU'}, lines={line('110.00', {tax_inclusive=true})}}, ALL))\n"
