@@ -8,6 +8,7 @@
 local json = require "levy.json"
 local config = require "levy.config"
 local util = require "util"
+local taxid = require "levy.taxid" -- offline tax id check (issue 19)
 
 local has_store, store = pcall(require, "levy.store")
 if not has_store then store = nil end
@@ -441,6 +442,27 @@ function M.customer_plain(row)
            exempt_source = row.exempt_source, exempt_detail = row.exempt_detail }
 end
 
+-- Issue 19: the offline check of the customer's tax id (core/tax/taxid.c) for the country of
+-- its shipping address, else its address, else the id's own prefix; null without an id. A
+-- calculation judges the id for the document's destination (scripts/_lib/reverse_charge.lua);
+-- this is what the customer list shows ("invalid tax id").
+local function tax_id_check(id, raw)
+  if type(id) ~= "string" or id == "" then return json.null end
+  local country
+  if util.is_object(raw) then
+    for _, k in ipairs({ "shipping_address", "address" }) do
+      local a = raw[k]
+      if util.is_object(a) and type(a.country) == "string" and a.country ~= "" then
+        country = a.country
+        break
+      end
+    end
+  end
+  local r = taxid.check(country, id)
+  return { status = r.status, valid = r.valid, country = util.orjnull(r.country),
+           checksum = r.checksum, detail = util.orjnull(r.detail) }
+end
+
 function M.customer_public(row)
   local out = {}
   local raw = decode_json(row.raw)
@@ -457,6 +479,7 @@ function M.customer_public(row)
   -- where each value came from (issue 17): "external reference vat-id", "custom field VAT
   -- number", "set in levy"; `rillet` is what the Rillet data gives, whatever is in effect
   out.tax_id_detail = util.orjnull(row.tax_id_source == "user" and "set in levy" or row.tax_id_detail)
+  out.tax_id_check = tax_id_check(row.tax_id, raw)
   out.exempt_source = util.orjnull(row.exempt_source)
   out.exempt_detail = util.orjnull(row.exempt_source == "user" and "set in levy" or row.exempt_detail)
   out.rillet = {

@@ -550,10 +550,15 @@ async function main() {
     assert((await page.locator('#tax-id-source').innerText()).includes('set in levy'), 'override not shown');
     let c = (await http('GET', base + '/v1/customers/' + encodeURIComponent(c0.id), undefined, auth)).json;
     assert(c.tax_id === 'XX999' && c.tax_id_source === 'user' && c.exempt_source !== 'user', 'API shows ' + JSON.stringify(c));
+    // issue 19: a tax id is not a word: the API and the form say the override is not a valid number
+    assert(c.tax_id_check && c.tax_id_check.valid === false && c.tax_id_check.status === 'invalid_format', 'tax_id_check ' + JSON.stringify(c.tax_id_check));
+    assert((await page.locator('#tax-id-source .tax-id-invalid').innerText()).includes('invalid tax id'), 'invalid tax id not shown');
     await page.locator('#tax-id-source button[data-revert="tax_id"]').click();
     await page.locator('#customer-form .notice.ok').waitFor();
     c = (await http('GET', base + '/v1/customers/' + encodeURIComponent(c0.id), undefined, auth)).json;
     assert(c.tax_id === c0.tax_id && c.tax_id_source === 'mapping', 'not back to Rillet: ' + JSON.stringify(c));
+    assert(c.tax_id_check && c.tax_id_check.valid === true, 'Rillet tax id should pass the check: ' + JSON.stringify(c.tax_id_check));
+    assert(await page.locator('#tax-id-source .tax-id-invalid').count() === 0, 'invalid tax id still shown after the revert');
     assert((await page.getByLabel('Tax id (VAT/GST number)', { exact: true }).inputValue()) === c0.tax_id, 'field not updated');
     await shot('customer-sources');
     /* a customer created in Rillet after the import (this webhook has no Customer events):

@@ -120,6 +120,19 @@
     return detail ? 'from Rillet: ' + detail : '';
   }
   L.customerSource = sourceText;
+  // Issue 19: a tax id that fails the offline check (format or check digit) gets no reverse
+  // charge: tax is charged and the calculation carries the note tax_id_invalid.
+  function taxIdProblem(c) {
+    var k = c && c.tax_id_check;
+    if (!k || k.valid || k.status === 'unknown_country') return '';
+    return 'invalid tax id' + (k.country ? ' for ' + k.country : '') + ' (' + (k.status === 'invalid_checksum' ? 'check digit' : 'format') +
+      (k.detail ? ': ' + k.detail : '') + '): tax is charged, no reverse charge';
+  }
+  L.taxIdProblem = taxIdProblem;
+  function taxIdBadge(c) {
+    var p = taxIdProblem(c);
+    return p ? h('div', { class: 'field-error tax-id-invalid', style: 'font-size:.85rem', text: p }) : null;
+  }
   function customerRow(c) {
     var href = '#/customers/' + encodeURIComponent(c.id);
     var tsrc = sourceText(c.tax_id_detail, c.tax_id_source);
@@ -127,7 +140,7 @@
       h('td', null, h('a', { href: href, text: c.name || c.id })),
       h('td', null, exemptionText(c)),
       h('td', { class: 'hide-sm', text: c.exemption_certificate || '—' }),
-      h('td', null, h('span', { class: 'mono', text: c.tax_id || '—' }),
+      h('td', null, h('span', { class: 'mono', text: c.tax_id || '—' }), taxIdBadge(c),
         tsrc ? h('div', { class: 'muted tax-id-source', style: 'font-size:.85rem', text: tsrc }) : null),
       h('td', null, h('a', { href: href, class: 'button secondary', 'aria-label': 'Edit ' + (c.name || c.id), text: 'Edit' })));
   }
@@ -195,6 +208,8 @@
       sync();
       line(taxSrc, sourceText(nc.tax_id_detail, nc.tax_id_source), 'tax_id', nc.tax_id_source === 'user',
         rillet.tax_id ? '(Rillet: ' + rillet.tax_id + ', ' + rillet.tax_id_detail + ')' : '(Rillet: none)');
+      var bad = taxIdProblem(nc);
+      if (bad) taxSrc.appendChild(h('span', { class: 'field-error tax-id-invalid', text: ' ' + bad }));
       line(exSrc, sourceText(nc.exempt_detail, nc.exempt_source), 'exempt', nc.exempt_source === 'user',
         rillet.exempt === null || rillet.exempt === undefined ? '(Rillet: nothing said)' :
           '(Rillet: ' + (rillet.exempt ? 'exempt' : 'not exempt') + ', ' + rillet.exempt_detail + ')');
