@@ -37,6 +37,7 @@
 
 int luaopen_levy_tax(lua_State *L);
 int luaopen_levy_money(lua_State *L);
+int luaopen_levy_taxid(lua_State *L);
 int luaopen_cjson(lua_State *L);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int __real_levy_tax_compute(levy_tax_doc *doc, levy_err *err);
@@ -787,8 +788,9 @@ static int l_end(lua_State *Ls)
 }
 
 static const char *driver =
-    "local cjson, tax, money, rule_paths, begin, finish = ...\n"
+    "local cjson, tax, money, taxid, rule_paths, begin, finish = ...\n"
     "package.loaded['levy.money'] = money\n"
+    "package.loaded['levy.taxid'] = taxid\n" /* scripts/_lib/reverse_charge.lua (issue 19) */
     "package.loaded['levy.tax'] = tax\n"
     "local dirs = {}\n"
     "for _, p in ipairs(rule_paths) do dirs[p:match('^(.*)/[^/]*$')] = true end\n"
@@ -946,10 +948,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         luaopen_cjson(L);
         luaopen_levy_tax(L);
         luaopen_levy_money(L);
+        luaopen_levy_taxid(L);
         push_rule_paths(L);
         lua_pushcfunction(L, l_begin);
         lua_pushcfunction(L, l_end);
-        if (lua_pcall(L, 6, 1, 0) != LUA_OK) {
+        if (lua_pcall(L, 7, 1, 0) != LUA_OK) {
             fprintf(stderr, "%s\n", lua_tostring(L, -1));
             abort();
         }
