@@ -159,3 +159,7 @@ levy_reliab_test(reliab_health_import_auto health_import_auto 240 20450)
 # Issue 18 item 3: plugins declare the tables they own; levy.store refuses SQL on another
 # plugin's (or the core's) table. Ports 21150-21199.
 levy_reliab_test(reliab_plugin_tables plugin_tables 180 21150)
+# issue 19, "a tax id is not a word": a German customer with tax id "N/A" is charged German VAT
+# through the Rillet connector (note tax_id_invalid in the history and the stored calculation,
+# tax_id_check on the customer); a valid VAT number turns the invoice into reverse charge.
+levy_reliab_test(reliab_tax_id_invalid tax_id_invalid 180 42400)
