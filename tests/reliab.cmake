@@ -163,3 +163,6 @@ levy_reliab_test(reliab_plugin_tables plugin_tables 180 21150)
 # through the Rillet connector (note tax_id_invalid in the history and the stored calculation,
 # tax_id_check on the customer); a valid VAT number turns the invoice into reverse charge.
 levy_reliab_test(reliab_tax_id_invalid tax_id_invalid 180 42400)
+# issue 19: optional online tax id check (setting tax_id_online, off by default) against a local
+# VIES stub: evidence kept with its date, not_registered -> charged + tax_id_invalid, offline-safe.
+levy_reliab_test(reliab_tax_id_online tax_id_online 180 42420)

@@ -335,6 +335,7 @@ typedef struct calc {
     const char *tax_id;
     addr ship_to, seller;
     int notes; /* stack index: the answer's notes (a table once a rule added one), else nil */
+    int opts;  /* stack index of opts, 0 = none */
 } calc;
 
 /* Buffer of lines reused across calls (upvalue 1): avoids allocation on the hot path. */
@@ -769,6 +770,13 @@ static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const 
     if (c->tax_id) {
         lua_pushstring(L, c->tax_id);
         setk(L, -2, K_tax_id);
+    }
+    if (c->opts) { /* issue 19: the latest online registry answer (plugins/api/calc.lua) */
+        lua_getfield(L, c->opts, "tax_id_registry");
+        if (lua_istable(L, -1))
+            lua_setfield(L, -2, "tax_id_registry");
+        else
+            lua_pop(L, 1);
     }
     lua_pushboolean(L, c->customer_exempt);
     setk(L, -2, K_exempt);
@@ -1302,6 +1310,7 @@ static int tax_calculate(lua_State *L)
     calc c;
     memset(&c, 0, sizeof c);
     c.L = L;
+    c.opts = opts;
     c.rates = rates;
     size_t len;
     /* currency */

@@ -262,6 +262,44 @@ function M.settings(cid)
   return out
 end
 
+-- tax_id_online (issue 19): the optional online check of tax ids, off by default. A stored
+-- object replaces the previous one; a field it leaves out takes its default here.
+M.TAX_ID_ONLINE_DEFAULTS = { enabled = false, vies_url = "https://ec.europa.eu/taxation_customs/vies/rest-api",
+                             timeout_seconds = 10, max_age_days = 30 }
+function M.tax_id_online(settings)
+  local v = (settings or M.settings()).tax_id_online
+  local out = {}
+  for k, d in pairs(M.TAX_ID_ONLINE_DEFAULTS) do
+    out[k] = (util.is_object(v) and v[k] ~= nil and v[k] ~= json.null) and v[k] or d
+  end
+  return out
+end
+
+-- The registry answers kept as evidence (migration 0006): the latest for a number, or nil.
+function M.tax_id_check_latest(country, number)
+  return read(function()
+    return store.row([[SELECT country, number, source, status, name, address, request_date, request_id,
+      http_status, detail, checked_at, checked_ms FROM tax_id_checks WHERE country = ? AND number = ?
+      ORDER BY checked_ms DESC, id DESC LIMIT 1]], country, number)
+  end, none)
+end
+
+function M.tax_id_check_insert(r)
+  store.transaction(function() store.exec([[INSERT INTO tax_id_checks(country, number, source, status, name, address, request_date,
+    request_id, http_status, detail, checked_at, checked_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)]],
+    r.country, r.number, r.source, r.status, r.name, r.address, r.request_date, r.request_id,
+    r.http_status, r.detail, r.checked_at, r.checked_ms) end)
+end
+
+-- The public form of a registry answer (customer tax_id_registry, verify endpoint).
+function M.tax_id_check_public(r)
+  if r == nil then return json.null end
+  return { country = r.country, number = r.number, source = r.source, status = r.status,
+           name = util.orjnull(r.name), address = util.orjnull(r.address),
+           request_date = util.orjnull(r.request_date), request_id = util.orjnull(r.request_id),
+           detail = util.orjnull(r.detail), checked_at = r.checked_at }
+end
+
 -- {key = value} of the connection's own settings (the overrides only).
 function M.conn_settings(cid)
   local rows = read(function()
@@ -480,6 +518,11 @@ function M.customer_public(row)
   -- number", "set in levy"; `rillet` is what the Rillet data gives, whatever is in effect
   out.tax_id_detail = util.orjnull(row.tax_id_source == "user" and "set in levy" or row.tax_id_detail)
   out.tax_id_check = tax_id_check(row.tax_id, raw)
+  -- the latest online answer for this number (setting tax_id_online), as evidence
+  local tc = out.tax_id_check
+  out.tax_id_registry = (tc ~= json.null and tc.valid and tc.country ~= json.null)
+    and M.tax_id_check_public(M.tax_id_check_latest(tc.country, taxid.check(tc.country, row.tax_id).normalized))
+    or json.null
   out.exempt_source = util.orjnull(row.exempt_source)
   out.exempt_detail = util.orjnull(row.exempt_source == "user" and "set in levy" or row.exempt_detail)
   out.rillet = {

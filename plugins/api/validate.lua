@@ -107,7 +107,7 @@ end
 
 local SETTINGS_FIELDS = { seller_address = true, rounding = true, sweep_interval_minutes = true,
                           sweep_overlap_seconds = true, reconcile_interval_minutes = true,
-                          webhook_silent_minutes = true, customer_data = true }
+                          webhook_silent_minutes = true, customer_data = true, tax_id_online = true }
 -- the settable keys a connection may set for itself (customer_data is organisation-wide:
 -- customers are not per subsidiary in Rillet)
 M.SETTINGS_FIELDS = { seller_address = true, rounding = true, sweep_interval_minutes = true,
@@ -138,6 +138,39 @@ local function customer_data(errs, v)
       end
       out[k] = util.array(names)
     end
+  end
+  return out
+end
+
+-- tax_id_online (issue 19): optional online check of tax ids against VIES, off by default.
+-- null resets to the defaults (db.TAX_ID_ONLINE_DEFAULTS).
+local TAX_ID_ONLINE_FIELDS = { enabled = true, vies_url = true, timeout_seconds = true, max_age_days = true }
+local function tax_id_online(errs, v)
+  if v == json.null then return json.null end
+  if not util.is_object(v) then errs:add("tax_id_online", "must be an object or null"); return nil end
+  util.check_unknown(errs, v, TAX_ID_ONLINE_FIELDS, "tax_id_online.")
+  local out = {}
+  if v.enabled ~= nil then
+    if type(v.enabled) ~= "boolean" then errs:add("tax_id_online.enabled", "must be true or false")
+    else out.enabled = v.enabled end
+  end
+  if v.vies_url ~= nil then
+    local u = v.vies_url
+    if type(u) ~= "string" or #u > 300 or not (u:match("^https://[%w%.%-]+[:/%w%.%-_]*$")
+                                              or u:match("^http://127%.0%.0%.1[:/%w%.%-_]*$")
+                                              or u:match("^http://localhost[:/%w%.%-_]*$")) then
+      errs:add("tax_id_online.vies_url", "must be an https URL (http only for 127.0.0.1 or localhost), at most 300 bytes")
+    else out.vies_url = (u:gsub("/+$", "")) end
+  end
+  if v.timeout_seconds ~= nil then
+    local t = v.timeout_seconds
+    if math.type(t) ~= "integer" or t < 1 or t > 60 then errs:add("tax_id_online.timeout_seconds", "must be an integer from 1 to 60")
+    else out.timeout_seconds = t end
+  end
+  if v.max_age_days ~= nil then
+    local d = v.max_age_days
+    if math.type(d) ~= "integer" or d < 1 or d > 366 then errs:add("tax_id_online.max_age_days", "must be an integer from 1 to 366")
+    else out.max_age_days = d end
   end
   return out
 end
@@ -173,6 +206,7 @@ function M.settings(body)
     else changes.sweep_overlap_seconds = o end
   end
   if body.customer_data ~= nil then changes.customer_data = customer_data(errs, body.customer_data) end
+  if body.tax_id_online ~= nil then changes.tax_id_online = tax_id_online(errs, body.tax_id_online) end
   local ws = body.webhook_silent_minutes
   if ws ~= nil then
     if math.type(ws) ~= "integer" or ws < 1 or ws > 1440 then

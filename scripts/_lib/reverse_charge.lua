@@ -58,6 +58,15 @@ function M.tax_id(ctx)
       r.detail = "a number of " .. r.country .. ", not of " .. tostring(dest)
     end
   end
+  -- the optional online check (setting tax_id_online): the registry's latest answer for this
+  -- number, passed by the api plugin as customer.tax_id_registry; "not_registered" wins
+  local reg = customer.tax_id_registry
+  if r.usable and type(reg) == "table" and reg.status == "not_registered"
+     and reg.number == r.normalized and reg.country == r.country then
+    r.usable = false
+    r.status = "not_registered"
+    r.detail = tostring(reg.source) .. " answered not registered, checked " .. tostring(reg.checked_at)
+  end
   return r
 end
 
