@@ -559,6 +559,7 @@ async function main() {
     assert(c.tax_id === c0.tax_id && c.tax_id_source === 'mapping', 'not back to Rillet: ' + JSON.stringify(c));
     assert(c.tax_id_check && c.tax_id_check.valid === true, 'Rillet tax id should pass the check: ' + JSON.stringify(c.tax_id_check));
     assert(await page.locator('#tax-id-source .tax-id-invalid').count() === 0, 'invalid tax id still shown after the revert');
+    await page.locator('#verify-tax-id').waitFor(); // a valid number can be checked online (VIES)
     assert((await page.getByLabel('Tax id (VAT/GST number)', { exact: true }).inputValue()) === c0.tax_id, 'field not updated');
     await shot('customer-sources');
     /* a customer created in Rillet after the import (this webhook has no Customer events):
@@ -604,6 +605,9 @@ async function main() {
     const st = (await http('GET', base + '/v1/settings', undefined, auth)).json;
     assert(st && st.seller_address && st.seller_address.zip_code === '78701', 'API shows ' + JSON.stringify(st));
     assert(st.customer_data && st.customer_data.tax_id_fields.join('|') === 'Company VAT|USt-IdNr', 'customer_data ' + JSON.stringify(st.customer_data));
+    // issue 19: the online tax id check is shown, off by default, and saving keeps it off
+    assert(!(await page.locator('#tax-id-online-enabled').isChecked()), 'online tax id check on by default');
+    assert(st.tax_id_online && st.tax_id_online.enabled === false && st.tax_id_online.max_age_days === 30, 'tax_id_online ' + JSON.stringify(st.tax_id_online));
     await shot('settings');
   });
 

@@ -201,6 +201,26 @@
           text: 'Use Rillet\'s value', onclick: function () { revert(field); } }));
       }
     }
+    // issue 19: the online check (setting tax_id_online): the latest registry answer as evidence,
+    // and a button that asks VIES now
+    var registry = h('p', { class: 'muted source-line', id: 'tax-id-registry' });
+    function showRegistry(nc) {
+      L.clear(registry);
+      var r = nc.tax_id_registry;
+      if (r) {
+        registry.appendChild(document.createTextNode(r.source + ' ' + (r.status === 'registered' ? 'registered' : r.status === 'not_registered' ? 'NOT registered (tax is charged)' : 'unavailable') +
+          ' — checked ' + L.time(r.checked_at) + (r.name && r.name !== '---' ? ' · ' + r.name : '') + (r.request_id ? ' · consultation ' + r.request_id : '') + ' '));
+      }
+      var k = nc.tax_id_check;
+      if (k && k.valid && k.country) {
+        registry.appendChild(h('button', { type: 'button', class: 'secondary small', id: 'verify-tax-id', text: 'Check online (VIES)', onclick: function (ev) {
+          var b = ev.target; L.busy(b, true); L.clear(status);
+          L.api('POST', '/v1/customers/' + encodeURIComponent(c.id) + '/tax_id/verify', {}).then(function () {
+            return L.api('GET', '/v1/customers/' + encodeURIComponent(c.id)).then(show);
+          }, function (err) { L.busy(b, false); L.showError(L.clear(status), err); });
+        } }));
+      }
+    }
     function show(nc) {
       cur = nc; rillet = nc.rillet || {};
       exempt.checked = !!nc.exempt; taxId.value = nc.tax_id || '';
@@ -210,6 +230,7 @@
         rillet.tax_id ? '(Rillet: ' + rillet.tax_id + ', ' + rillet.tax_id_detail + ')' : '(Rillet: none)');
       var bad = taxIdProblem(nc);
       if (bad) taxSrc.appendChild(h('span', { class: 'field-error tax-id-invalid', text: ' ' + bad }));
+      showRegistry(nc);
       line(exSrc, sourceText(nc.exempt_detail, nc.exempt_source), 'exempt', nc.exempt_source === 'user',
         rillet.exempt === null || rillet.exempt === undefined ? '(Rillet: nothing said)' :
           '(Rillet: ' + (rillet.exempt ? 'exempt' : 'not exempt') + ', ' + rillet.exempt_detail + ')');
@@ -224,7 +245,7 @@
         L.field({ label: 'Certificate expires', input: expires, field: 'exemption_expires' })),
       h('h2', { text: 'Tax id' }),
       L.field({ label: 'Tax id (VAT/GST number)', input: taxId, field: 'tax_id', hint: 'Enables reverse charge for business customers where the region\'s rules allow it. A value typed here overrides the one from Rillet; empty = no tax id.' }),
-      taxSrc,
+      taxSrc, registry,
       status,
       bulk.el,
       h('div', { class: 'actions' }, save));
