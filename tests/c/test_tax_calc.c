@@ -399,6 +399,31 @@ LUA_TEST(t_calc_ids,
          "local id = text:match('\"calculation_id\":\"([^\"]*)\"')\n"
          "assert(id and id:match(shape), text)\n")
 
+/* Issue 19: notes a rule adds to ctx.notes ({code, message}) are the answer's `notes`, in
+ * order, on both result paths (table and opts.encode JSON text, keys in byte order); no note,
+ * no key; a malformed note is an error of the rule naming ctx.notes; the registry answer in
+ * opts.tax_id_registry reaches ctx.customer.tax_id_registry. */
+LUA_TEST(t_notes,
+         "local seen\n"
+         "local rule = {region='US-TX', name='T', tax_type='SALES_TAX', taxability={}, calculate=function(ctx)\n"
+         "  seen = ctx.customer.tax_id_registry\n"
+         "  ctx.notes = { {code='tax_id_invalid', message='m1'}, {code='other_note', message='m\"2'} }\n"
+         "end}\n"
+         "local r = assert(tax.calculate(req(us('78701', 'TX'), {line('100.00')}), {all_regions=true, rule=rule, tax_id_registry={status='not_registered', source='VIES'}}))\n"
+         "eq(#r.notes, 2); eq(r.notes[1].code, 'tax_id_invalid'); eq(r.notes[1].message, 'm1'); eq(r.notes[2].code, 'other_note')\n"
+         "eq(seen.status, 'not_registered')\n"
+         "local t = assert(tax.calculate(req(us('78701', 'TX'), {line('100.00')}), {all_regions=true, rule=rule, encode=true}))\n"
+         "assert(type(t) == 'string' and t:find('\"lines\":%[.-%],\"notes\":%[{\"code\":\"tax_id_invalid\",\"message\":\"m1\"},{\"code\":\"other_note\",\"message\":\"m\\\\\"2\"}%],\"region\"'), t)\n"
+         "eq(json.encode(r.notes), json.encode(json.decode(t).notes))\n"
+         "local plain = {region='US-TX', name='T', tax_type='SALES_TAX', taxability={}, calculate=function(ctx) end}\n"
+         "eq(assert(tax.calculate(req(us('78701', 'TX'), {line('100.00')}), {all_regions=true, rule=plain})).notes, nil)\n"
+         "assert(not assert(tax.calculate(req(us('78701', 'TX'), {line('100.00')}), {all_regions=true, rule=plain, encode=true})):find('notes'))\n"
+         "for _, bad in ipairs({ 'x', { 'x' }, { {code='Bad Code', message='m'} }, { {code='ok'} }, { {code='ok', message=string.rep('x', 501)} } }) do\n"
+         "  local br = {region='US-TX', name='T', tax_type='SALES_TAX', taxability={}, calculate=function(ctx) ctx.notes = bad end}\n"
+         "  local ok, err = pcall(tax.calculate, req(us('78701', 'TX'), {line('100.00')}), {all_regions=true, rule=br})\n"
+         "  assert(not ok and tostring(err):find('ctx.notes'), tostring(err))\n"
+         "end\n")
+
 static const levy_test tests[] = {
     {"irvine", t_irvine},
     {"calc_ids", t_calc_ids},
@@ -423,6 +448,7 @@ static const levy_test tests[] = {
     {"inclusive_discount", t_inclusive_discount},
     {"other_functions", t_other_functions},
     {"json_shape", t_json_shape},
+    {"notes", t_notes},
     {"free", t_free},
     {NULL, NULL}};
 
