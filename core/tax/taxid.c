@@ -898,6 +898,17 @@ static size_t strip_suffix(char *s, size_t n, const char *suf)
     return n;
 }
 
+/* Drops a leading label ("ABN", "GST") when digits follow it. */
+static size_t strip_word(char *s, size_t n, const char *w)
+{
+    size_t m = strlen(w);
+    if (n > m && memcmp(s, w, m) == 0 && isdig(s[m])) {
+        memmove(s, s + m, n - m + 1);
+        return n - m;
+    }
+    return n;
+}
+
 int levy_taxid_check(const char *country, const char *id, levy_taxid_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -981,6 +992,11 @@ int levy_taxid_check(const char *country, const char *id, levy_taxid_result *out
         n = strip_suffix(b, n, "TPV");
     } else if (strcmp(sc->iso, "NO") == 0) {
         n = strip_suffix(b, n, "MVA");
+    } else if (strcmp(sc->iso, "AU") == 0) {
+        n = strip_word(b, n, "ABN"); /* "ABN 51 824 753 556" as printed on invoices */
+    } else if (strcmp(sc->iso, "NZ") == 0) {
+        n = strip_word(b, n, "GST");
+        n = strip_word(b, n, "IRD");
     }
     if (n > LEVY_TAXID_MAX) {
         out->detail = "too long";
