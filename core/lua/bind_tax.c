@@ -1624,14 +1624,35 @@ static int tax_calculate(lua_State *L)
     int rc_region = 0;
     for (size_t k = 0; k < LEVY_ARRAY_LEN(reverse_charge_regions); k++)
         rc_region |= strcmp(c.res.region, reverse_charge_regions[k]) == 0;
-    int reverse = rc_region && c.tax_id &&
+    /* issue 19, a tax id is not a word: only a usable id is a business customer
+     * (levy_taxid_usable, the one decision scripts/_lib/reverse_charge.lua asks too); an
+     * unusable one gets the note tax_id_invalid (added below, when this default decides) */
+    char id_note[400];
+    id_note[0] = '\0';
+    int reverse = 0;
+    if (rc_region && c.tax_id) {
+        levy_taxid_registry reg, *regp = NULL;
+        if (opts) {
+            lua_getfield(L, opts, "tax_id_registry");
+            if (lua_istable(L, -1)) { /* strings stay referenced by opts */
+                const char **f[] = {&reg.status, &reg.source, &reg.checked_at, &reg.country,
+                                    &reg.number};
+                const char *k[] = {"status", "source", "checked_at", "country", "number"};
+                for (int i = 0; i < 5; i++) {
+                    lua_getfield(L, -1, k[i]);
+                    *f[i] = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+                    lua_pop(L, 1);
+                }
+                regp = &reg;
+            }
+            lua_pop(L, 1);
+        }
+        int usable = levy_taxid_usable(c.ship_to.country, strcmp(c.res.region, "EU") == 0,
+                                       c.tax_id, regp, NULL, id_note, sizeof id_note);
+        if (usable)
+            id_note[0] = '\0';
+        reverse = usable &&
                   !(c.seller.present && strcmp(c.seller.country, c.ship_to.country) == 0);
-    if (reverse) { /* issue 19: a tax id is not a word (the rule helper notes it; see taxid.h) */
-        levy_taxid_result tr;
-        int st = levy_taxid_check(c.ship_to.country, c.tax_id, &tr);
-        reverse = st == LEVY_TAXID_UNKNOWN_COUNTRY ||
-                  (st == LEVY_TAXID_VALID && (levy_taxid_same_country(tr.country, c.ship_to.country) ||
-                                              (tr.eu && strcmp(c.res.region, "EU") == 0)));
     }
 
     int any_on = 0, any_tax_on = 0;
@@ -1701,6 +1722,16 @@ static int tax_calculate(lua_State *L)
     /* rule.calculate(ctx), per subscribed group whose rule defines it */
     lua_pushnil(L);
     c.notes = lua_gettop(L); /* ctx.notes land here (read_notes) */
+    if (id_note[0] && calc_groups && !c.customer_exempt && !c.group_calc[0]) {
+        lua_createtable(L, 1, 0); /* the default decided: it says why tax is charged */
+        lua_createtable(L, 0, 2);
+        lua_pushstring(L, "tax_id_invalid");
+        lua_setfield(L, -2, "code");
+        lua_pushstring(L, id_note);
+        lua_setfield(L, -2, "message");
+        lua_rawseti(L, -2, 1);
+        lua_replace(L, c.notes);
+    }
     if (calc_groups && !c.customer_exempt) {
         for (int g = 0; g < c.res.ngroups; g++) {
             if (!c.group_on[g] || !c.group_rule[g])

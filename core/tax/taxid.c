@@ -16,6 +16,7 @@
  * whose check digit is public, but a sole proprietor's T-number is not a corporate number
  * and the National Tax Agency publishes no check digit for it), SG (IRAS publishes no check
  * algorithm for GST registration numbers or UENs), CA Quebec QST numbers. */
+#include <stdio.h>
 #include <string.h>
 
 #include "taxid.h"
@@ -1006,4 +1007,43 @@ int levy_taxid_check(const char *country, const char *id, levy_taxid_result *out
     chk k = {b, n, out};
     out->status = sc->check(&k);
     return out->status;
+}
+
+int levy_taxid_usable(const char *dest, int eu, const char *id, const levy_taxid_registry *reg,
+                      levy_taxid_result *out, char *note, size_t note_size)
+{
+    levy_taxid_result local;
+    levy_taxid_result *r = out ? out : &local;
+    char d[3];
+    upper2(d, dest);
+    int st = levy_taxid_check(dest, id, r);
+    const char *why = r->detail, *status = levy_taxid_status_name(st);
+    char buf[96];
+    int usable;
+    if (st == LEVY_TAXID_UNKNOWN_COUNTRY) {
+        usable = 1; /* no format known here: taken as given (no reverse-charge region) */
+    } else if (st != LEVY_TAXID_VALID) {
+        usable = 0;
+    } else if (levy_taxid_same_country(r->country, d) || (eu && r->eu)) {
+        usable = 1;
+    } else {
+        usable = 0;
+        snprintf(buf, sizeof buf, "a number of %s, not of %s", r->country, d[0] ? d : "?");
+        why = buf;
+    }
+    if (usable && reg && reg->status && strcmp(reg->status, "not_registered") == 0 && reg->number &&
+        strcmp(reg->number, r->normalized) == 0 && reg->country &&
+        strcmp(reg->country, r->country) == 0) {
+        usable = 0;
+        status = "not_registered";
+        snprintf(buf, sizeof buf, "%.20s answered not registered, checked %.40s",
+                 reg->source ? reg->source : "the registry",
+                 reg->checked_at ? reg->checked_at : "?");
+        why = buf;
+    }
+    if (!usable && note && note_size)
+        snprintf(note, note_size,
+                 "customer.tax_id is not a valid %s tax id (%s%s%s); taxed as a sale to a consumer",
+                 d[0] ? d : "?", status, why ? ": " : "", why ? why : "");
+    return usable;
 }

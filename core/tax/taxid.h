@@ -39,6 +39,25 @@ int levy_taxid_check(const char *country, const char *id, levy_taxid_result *out
  * EL = GR, Monaco (FR numbers) and the Isle of Man (GB numbers). */
 int levy_taxid_same_country(const char *id_country, const char *dest);
 
+/* The latest online registry answer for the number (setting tax_id_online), or NULL. */
+typedef struct levy_taxid_registry {
+    const char *status;     /* "registered" | "not_registered" */
+    const char *source;     /* e.g. "VIES" */
+    const char *checked_at; /* ISO 8601 */
+    const char *country;    /* ISO code of the number checked */
+    const char *number;     /* normalised number checked */
+} levy_taxid_registry;
+
+/* The one decision "does this tax id make the customer a business for reverse charge in
+ * dest" (scripts/_lib/reverse_charge.lua and the engine's default both ask it): 1 when the id
+ * is valid and of dest (EL = GR, MC takes FR, IM takes GB) or, with eu set (destination in
+ * the EU), of any member state (Implementing Regulation (EU) 282/2011 art. 18(1)(a)); 1 too
+ * when levy knows no format for dest and the id names no known country (taken as given); 0
+ * otherwise, and 0 when reg says "not_registered" for this very number. On 0, note (when not
+ * NULL) gets the answer's note text for tax_id_invalid. out (when not NULL) gets the check. */
+int levy_taxid_usable(const char *dest, int eu, const char *id, const levy_taxid_registry *reg,
+                      levy_taxid_result *out, char *note, size_t note_size);
+
 /* "valid", "invalid_format", "invalid_checksum", "unknown_country". */
 const char *levy_taxid_status_name(int status);
 

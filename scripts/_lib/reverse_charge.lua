@@ -39,7 +39,11 @@ function M.country(c)
 end
 
 -- The customer's tax id judged for ctx: nil without one, else levy.taxid's result with
--- `usable` = true when it may stand for a business customer in the destination country.
+-- `usable` (it may stand for a business customer in the destination) and, when not, `note`
+-- (the answer's tax_id_invalid text). One decision, in C (levy_taxid_usable, core/tax/taxid.c),
+-- shared with the engine's default: valid and of the destination, in the EU of any member
+-- state; a registry answer "not_registered" (setting tax_id_online, customer.tax_id_registry)
+-- makes it unusable too.
 function M.tax_id(ctx)
   local customer = ctx.customer
   local tax_id = customer and customer.tax_id
@@ -47,40 +51,19 @@ function M.tax_id(ctx)
     return nil
   end
   local dest = M.country(ctx.ship_to and ctx.ship_to.country)
-  local r = taxid.check(dest, tax_id)
-  if r.status == "unknown_country" then
-    r.usable = true -- no format known here: taken as given (not a reverse-charge region)
-  elseif r.valid and (taxid.same_country(r.country, dest) or (ctx.region == "EU" and r.eu)) then
-    r.usable = true
-  else
-    r.usable = false
-    if r.valid then
-      r.detail = "a number of " .. r.country .. ", not of " .. tostring(dest)
-    end
-  end
-  -- the optional online check (setting tax_id_online): the registry's latest answer for this
-  -- number, passed by the api plugin as customer.tax_id_registry; "not_registered" wins
   local reg = customer.tax_id_registry
-  if r.usable and type(reg) == "table" and reg.status == "not_registered"
-     and reg.number == r.normalized and reg.country == r.country then
-    r.usable = false
-    r.status = "not_registered"
-    r.detail = tostring(reg.source) .. " answered not registered, checked " .. tostring(reg.checked_at)
-  end
+  local usable, note, r = taxid.usable(dest, tax_id,
+    { eu = ctx.region == "EU", registry = type(reg) == "table" and reg or nil })
+  r.usable, r.note = usable, note
   return r
 end
 
 -- The note an answer carries when the customer's id was not usable (nil otherwise).
-function M.invalid_note(ctx, r)
+function M.invalid_note(_, r)
   if not r or r.usable then
     return nil
   end
-  local dest = M.country(ctx.ship_to and ctx.ship_to.country) or "?"
-  return {
-    code = "tax_id_invalid",
-    message = "customer.tax_id is not a valid " .. dest .. " tax id (" .. r.status ..
-      (r.detail and (": " .. r.detail) or "") .. "); taxed as a sale to a consumer",
-  }
+  return { code = "tax_id_invalid", message = r.note }
 end
 
 -- true when ctx is a business sale (a usable tax id) from a seller not established in the

@@ -295,10 +295,15 @@ LUA_TEST(t_vat,
          "eq(rc.total_tax, '0.00'); eq(rc.lines[1].taxability_reason, 'reverse_charge'); eq(rc.lines[1].taxes[1].percentage, '19.00'); eq(rc.lines[1].taxes[1].amount, '0.00')\n"
          "local dom = assert(tax.calculate({currency='EUR', date='2026-03-01', ship_to=de, ship_from={country='DE'}, customer={id='b', tax_id='DE136695976'}, lines={line('100.00')}}, ALL))\n"
          "eq(dom.total_tax, '19.00')\n"
+         "eq(rc.notes, nil)\n"
+         /* a registry answer "not_registered" for this number makes it unusable too */
+         "local nr = assert(tax.calculate({currency='EUR', date='2026-03-01', ship_to=de, ship_from={country='FR'}, customer={id='b', tax_id='DE136695976'}, lines={line('100.00')}}, {all_regions=true, tax_id_registry={status='not_registered', source='VIES', checked_at='2026-03-01T10:00:00Z', country='DE', number='136695976'}}))\n"
+         "eq(nr.total_tax, '19.00'); assert(nr.notes[1].message:find('VIES answered not registered'))\n"
          /* issue 19: without a rule, the engine's default reverse charge also needs a valid id */
          "for _, bad in ipairs({'DE123456789', 'N/A', '12-3456789', 'DE12345'}) do\n"
          "  local x = assert(tax.calculate({currency='EUR', date='2026-03-01', ship_to=de, ship_from={country='FR'}, customer={id='b', tax_id=bad}, lines={line('100.00')}}, ALL))\n"
          "  eq(x.total_tax, '19.00'); eq(x.lines[1].taxability_reason, 'standard_rated')\n"
+         "  eq(x.notes[1].code, 'tax_id_invalid'); assert(x.notes[1].message:find('not a valid DE tax id'))\n"
          "end\n"
          "local gb = assert(tax.calculate({currency='GBP', date='2026-03-01', ship_to={country='GB'}, lines={line('120.00', {tax_inclusive=true}), line('50.00', {id='2', tax_code='food_grocery'})}}, ALL))\n"
          "eq(gb.lines[1].tax, '20.00'); eq(gb.lines[1].taxable_amount, '100.00'); eq(gb.lines[2].taxability_reason, 'zero_rated'); eq(gb.lines[2].taxes[1].percentage, '0.00'); eq(gb.total_tax, '20.00')\n"

@@ -264,9 +264,46 @@ static void t_foreign_prefix(void)
 end:;
 }
 
+/* The one reverse-charge decision (levy_taxid_usable): destination country, EU-wide numbers
+ * in the EU, unknown countries taken as given, a registry "not_registered" answer, and the
+ * note text the answer carries. */
+static void t_usable(void)
+{
+    char note[400];
+    levy_taxid_result r;
+    CHECK_EQ_INT(levy_taxid_usable("DE", 1, "DE136695976", NULL, &r, note, sizeof note), 1);
+    CHECK_EQ_STR(r.normalized, "136695976");
+    CHECK_EQ_INT(levy_taxid_usable("DE", 1, "FR40303265045", NULL, NULL, note, sizeof note), 1);
+    CHECK_EQ_INT(levy_taxid_usable("DE", 0, "FR40303265045", NULL, NULL, note, sizeof note), 0);
+    CHECK(strstr(note, "a number of FR, not of DE") != NULL);
+    CHECK_EQ_INT(levy_taxid_usable("GB", 0, "DE136695976", NULL, NULL, note, sizeof note), 0);
+    CHECK_EQ_INT(levy_taxid_usable("el", 1, "EL094259216", NULL, NULL, note, sizeof note), 1);
+    CHECK_EQ_INT(levy_taxid_usable("MC", 0, "FR40303265045", NULL, NULL, note, sizeof note), 1);
+    CHECK_EQ_INT(levy_taxid_usable("DE", 1, "N/A", NULL, NULL, note, sizeof note), 0);
+    CHECK_EQ_STR(note, "customer.tax_id is not a valid DE tax id (invalid_format: expected 9 "
+                       "digits); taxed as a sale to a consumer");
+    CHECK_EQ_INT(levy_taxid_usable("DE", 1, "DE136695977", NULL, NULL, note, sizeof note), 0);
+    CHECK(strstr(note, "invalid_checksum") != NULL);
+    CHECK_EQ_INT(levy_taxid_usable("US", 0, "12-3456789", NULL, NULL, note, sizeof note), 1);
+    levy_taxid_registry reg = {"not_registered", "VIES", "2026-03-01T10:00:00Z", "DE", "136695976"};
+    CHECK_EQ_INT(levy_taxid_usable("DE", 1, "DE 136 695 976", &reg, NULL, note, sizeof note), 0);
+    CHECK(strstr(note, "not_registered: VIES answered not registered, checked 2026-03-01") != NULL);
+    levy_taxid_registry other = {"not_registered", "VIES", "2026-03-01T10:00:00Z", "DE",
+                                 "811907980"};
+    CHECK_EQ_INT(levy_taxid_usable("DE", 1, "DE136695976", &other, NULL, note, sizeof note), 1);
+    levy_taxid_registry ok = {"registered", "VIES", "2026-03-01T10:00:00Z", "DE", "136695976"};
+    CHECK_EQ_INT(levy_taxid_usable("DE", 1, "DE136695976", &ok, NULL, note, sizeof note), 1);
+    CHECK_EQ_INT(levy_taxid_usable("DE", 1, "N/A", NULL, NULL, NULL, 0), 0); /* no note wanted */
+    char tiny[8];
+    CHECK_EQ_INT(levy_taxid_usable("DE", 1, "N/A", NULL, NULL, tiny, sizeof tiny), 0);
+    CHECK_EQ_INT((int)strlen(tiny), 7); /* cut, terminated */
+end:;
+}
+
 static const levy_test tests[] = {
     {"vectors", t_vectors},
     {"foreign_prefix", t_foreign_prefix},
+    {"usable", t_usable},
     {NULL, NULL},
 };
 LEVY_TEST_MAIN(tests)

@@ -518,6 +518,11 @@ do
     return { status = st, valid = st == "valid", country = cc, eu = EU[cc] or false }
   end
   function taxid.same_country(a, b) return a ~= nil and iso(a) == iso(b) end
+  function taxid.usable(dest, id, opts)
+    local r = taxid.check(dest, id)
+    local ok = r.valid and (taxid.same_country(r.country, dest) or (opts and opts.eu and r.eu))
+    return ok, (not ok) and ("customer.tax_id is not a valid " .. tostring(iso(dest)) .. " tax id") or nil, r
+  end
 end
 
 ---------------------------------------------------------------------------------------------
