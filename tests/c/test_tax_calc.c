@@ -47,7 +47,7 @@ static const char *rules =
     "     end\n"
     "   end },\n"
     " ['US-OR'] = { region='US-OR', name='Oregon', tax_type='SALES_TAX', taxability = {} },\n"
-    " ['EU'] = { region='EU', name='European Union', tax_type='VAT', taxability = { food_grocery='reduced', exempt='exempt' } },\n"
+    " ['EU'] = { region='EU', name='European Union', tax_type='VAT', reverse_charge='b2b_foreign_seller', taxability = { food_grocery='reduced', exempt='exempt' } },\n"
     " ['GB'] = { region='GB', name='United Kingdom', tax_type='VAT', taxability = { food_grocery='zero_rated' } },\n"
     "}\n"
     "local files = {}\n"
