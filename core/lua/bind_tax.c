@@ -433,17 +433,23 @@ static void invalid(lua_State *L, int ci, crule *c, int i, const char *msg)
     lua_pop(L, 1);
 }
 
+/* Room for one more of n elements of size in the array p of *cap (doubled when full). */
+static LEVY_LJMP void *grow(lua_State *L, void *p, int n, int *cap, size_t size)
+{
+    if (n < *cap)
+        return p;
+    int nc = *cap ? 2 * *cap : 16;
+    void *np = realloc(p, size * (size_t)nc);
+    if (!np)
+        luaL_error(L, "out of memory"); /* p stays owned by the compiled rule (its __gc) */
+    *cap = nc;
+    return np;
+}
+
 static LEVY_LJMP int new_treat(lua_State *L, crule *c)
 {
-    if (c->r.ntreat == c->cap_treat) {
-        int nc = c->cap_treat ? 2 * c->cap_treat : 16;
-        levy_tax_treatment *nt = realloc(c->treat, sizeof *nt * (size_t)nc);
-        if (!nt)
-            luaL_error(L, "out of memory");
-        c->treat = nt;
-        c->r.treat = nt;
-        c->cap_treat = nc;
-    }
+    c->treat = grow(L, c->treat, c->r.ntreat, &c->cap_treat, sizeof *c->treat);
+    c->r.treat = c->treat;
     int i = c->r.ntreat++;
     memset(&c->treat[i], 0, sizeof c->treat[i]);
     c->treat[i].below = c->treat[i].above = -1;
@@ -616,15 +622,8 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
         lua_pushnil(L);
         while (lua_next(L, tx)) {
             if (lua_type(L, -2) == LUA_TSTRING && !lua_isnil(L, -1)) {
-                if (c->r.ncodes == c->cap_codes) {
-                    int nc = c->cap_codes ? 2 * c->cap_codes : 16;
-                    levy_tax_code_row *nr = realloc(c->codes, sizeof *nr * (size_t)nc);
-                    if (!nr)
-                        luaL_error(L, "out of memory");
-                    c->codes = nr;
-                    c->r.codes = nr;
-                    c->cap_codes = nc;
-                }
+                c->codes = grow(L, c->codes, c->r.ncodes, &c->cap_codes, sizeof *c->codes);
+                c->r.codes = c->codes;
                 int k = c->r.ncodes++;
                 c->codes[k].code = lua_tostring(L, -2); /* a key of the rule table */
                 c->codes[k].treatment = compile_treatment(L, ci, c, -1, 0);
@@ -688,51 +687,6 @@ static void push_address(lua_State *L, const levy_tax_addr *a)
     }
 }
 
-/* ---- result as JSON text (opts.encode = true) ----------------------------------------
- * The same document levy.json.encode writes for the result table (keys in byte order, empty
- * arrays as []), written straight from the C structures: no result table, no key sort. A
- * string that levy.json would treat specially (a leading NUL: a number literal) makes the
- * caller fall back to the table. */
-static int js_str(levy_buf *b, const char *s, size_t len)
-{
-    if (len && s[0] == '\0')
-        return -1;
-    levy_json_escape(b, s, len);
-    return 0;
-}
-
-/* Writes `,"k":` (no comma when first); k is one of the fixed result keys (< 32 bytes). */
-static void js_key(levy_buf *b, const char *k, int first)
-{
-    char t[40];
-    size_t n = strlen(k), o = 0;
-    if (!first)
-        t[o++] = ',';
-    t[o++] = '"';
-    memcpy(t + o, k, n);
-    o += n;
-    t[o++] = '"';
-    t[o++] = ':';
-    levy_buf_put(b, t, o);
-}
-
-static void js_dec(levy_buf *b, const char *k, int64_t v, int scale, int first)
-{
-    char t[48];
-    js_key(b, k, first);
-    t[0] = '"';
-    size_t n = levy_tax_fmt_scaled(t + 1, v, scale);
-    t[n + 1] = '"';
-    levy_buf_put(b, t, n + 2);
-}
-
-static void js_cstr(levy_buf *b, const char *k, const char *v, int first)
-{
-    js_key(b, k, first);
-    levy_json_escape(b, v, strlen(v));
-}
-
-/* Builds ctx for group g, calls rule.calculate(ctx) in the pure context, reads it back. */
 /* ------------------------------------------------------------------ regions / subscription */
 
 static int region_on(lua_State *L, int opts, const char *code, int32_t date)
@@ -1206,91 +1160,20 @@ static int json_result(lua_State *L, int opts, const levy_tax_request *req,
         lua_setfield(L, -2, "__gc");
     }
     lua_setmetatable(L, -2);
-    int ex = req->exponent, bad = 0;
-    char t[48];
-    levy_buf_puts(b, "{\"calculation_id\":");
+    const char *id;
+    size_t idn;
+    char idb[40];
     if (lua_type(L, top + 2) == LUA_TSTRING) {
-        size_t n;
-        const char *id = lua_tolstring(L, top + 2, &n);
-        bad |= js_str(b, id, n);
+        id = lua_tolstring(L, top + 2, &idn);
     } else {
-        char id[40];
-        new_calc_id(L, id, sizeof id);
-        levy_json_escape(b, id, strlen(id));
-    }
-    js_cstr(b, "currency", req->currency, 0);
-    js_cstr(b, "date", date_buf, 0);
-    js_key(b, "lines", 0);
-    levy_buf_putc(b, '[');
-    for (int i = 0; i < req->nlines; i++) {
-        const levy_tax_line *l = &req->lines[i];
-        if (i)
-            levy_buf_putc(b, ',');
-        levy_buf_putc(b, '{');
-        js_dec(b, "amount", l->amount, ex, 1);
-        if (l->discount)
-            js_dec(b, "discount", l->discount, ex, 0);
-        js_key(b, "id", 0);
-        bad |= js_str(b, req->meta[i].id, req->meta[i].idlen);
-        js_dec(b, "tax", l->tax, ex, 0);
-        js_cstr(b, "taxability_reason", levy_tax_reason_name(l->reason), 0);
-        js_dec(b, "taxable_amount", l->taxable, ex, 0);
-        js_key(b, "taxes", 0);
-        levy_buf_putc(b, '[');
-        int listed = l->reason != LEVY_REASON_NOT_COLLECTING && l->reason != LEVY_REASON_NO_TAX;
-        for (int e = 0; listed && e < l->n; e++) {
-            const levy_tax_entry *en = &l->e[e];
-            if (e)
-                levy_buf_putc(b, ',');
-            levy_buf_putc(b, '{');
-            js_dec(b, "amount", en->amount, ex, 1);
-            js_key(b, "jurisdiction", 0);
-            if (en->suffix) {
-                size_t a = strlen(en->name), s2 = strlen(en->suffix);
-                char nb[256];
-                if (a + s2 < sizeof nb) {
-                    memcpy(nb, en->name, a);
-                    memcpy(nb + a, en->suffix, s2);
-                    levy_json_escape(b, nb, a + s2);
-                } else {
-                    bad = 1;
-                }
-            } else {
-                levy_json_escape(b, en->name, strlen(en->name));
-            }
-            js_cstr(b, "level", levy_tax_level_name(en->level), 0);
-            js_key(b, "percentage", 0);
-            levy_buf_putc(b, '"');
-            levy_buf_put(b, t, levy_tax_fmt_percent(t, en->rate));
-            levy_buf_putc(b, '"');
-            js_dec(b, "taxable_amount",
-                   en->zero ? (l->reason == LEVY_REASON_CUSTOMER_EXEMPT ? 0 : en->taxable)
-                            : en->taxable,
-                   ex, 0);
-            js_cstr(b, "type", levy_tax_type_name(en->type), 0);
-            levy_buf_putc(b, '}');
-        }
-        levy_buf_put(b, "]}", 2);
-    }
-    levy_buf_putc(b, ']');
-    js_cstr(b, "region", d->res.region, 0);
-    js_key(b, "rules", 0);
-    levy_buf_putc(b, '{');
-    if (has_gen) {
-        js_key(b, "generation", 1);
-        snprintf(t, sizeof t, LUA_INTEGER_FMT, (LUAI_UACINT)gen);
-        levy_buf_puts(b, t);
+        new_calc_id(L, idb, sizeof idb);
+        id = idb;
+        idn = strlen(idb);
     }
     char src[512];
     levy_rates_describe(req->rates, &d->res, src, sizeof src);
-    js_cstr(b, "rates_source", src, !has_gen);
-    if (k->file[0])
-        js_cstr(b, "region_rule", k->file[0], 0);
-    levy_buf_putc(b, '}');
-    js_dec(b, "total_amount", d->doc.total_amount, ex, 0);
-    js_dec(b, "total_tax", d->doc.total_tax, ex, 0);
-    js_dec(b, "total_taxable", d->doc.total_taxable, ex, 0);
-    levy_buf_putc(b, '}');
+    long long g = (long long)gen;
+    int bad = levy_tax_result_json(b, req, d, id, idn, date_buf, has_gen ? &g : NULL, src, k->file[0]);
     if (bad || b->oom) {
         levy_buf_free(b);
         lua_settop(L, top);
@@ -1624,7 +1507,7 @@ static int tax_calculate(lua_State *L)
             push_dec(L, l->discount, ex);
             setk(L, -2, K_discount);
         }
-        int listed = l->reason != LEVY_REASON_NOT_COLLECTING && l->reason != LEVY_REASON_NO_TAX;
+        int listed = levy_tax_line_listed(l);
         lua_createtable(L, listed ? l->n : 0, 0);
         use_array_mt(L, amt);
         for (int e = 0; listed && e < l->n; e++) {
@@ -1638,9 +1521,7 @@ static int tax_calculate(lua_State *L)
             setk(L, -2, K_type);
             push_pct(L, en->rate);
             setk(L, -2, K_percentage);
-            push_dec(L, en->zero ? (l->reason == LEVY_REASON_CUSTOMER_EXEMPT ? 0 : en->taxable)
-                                 : en->taxable,
-                     ex);
+            push_dec(L, levy_tax_entry_shown_taxable(l, en), ex);
             setk(L, -2, K_taxable_amount);
             push_dec(L, en->amount, ex);
             setk(L, -2, K_amount);

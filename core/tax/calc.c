@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json_scan.h"
 #include "tax/dec.h"
 
 /* ------------------------------------------------------------------ errors */
@@ -463,4 +464,141 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
         return levy_err_set(err, LEVY_EINVAL, p->code, "%s", p->message);
     }
     return LEVY_OK;
+}
+
+/* ------------------------------------------------------------------ the result as JSON */
+
+int levy_tax_line_listed(const levy_tax_line *l)
+{
+    return l->reason != LEVY_REASON_NOT_COLLECTING && l->reason != LEVY_REASON_NO_TAX;
+}
+
+int64_t levy_tax_entry_shown_taxable(const levy_tax_line *l, const levy_tax_entry *en)
+{
+    return en->zero && l->reason == LEVY_REASON_CUSTOMER_EXEMPT ? 0 : en->taxable;
+}
+
+/*  * The same document levy.json.encode writes for the result table (keys in byte order, empty
+ * arrays as []), written straight from the C structures: no result table, no key sort. A
+ * string that levy.json would treat specially (a leading NUL: a number literal) makes the
+ * caller fall back to the table. */
+static int js_str(levy_buf *b, const char *s, size_t len)
+{
+    if (len && s[0] == '\0')
+        return -1;
+    levy_json_escape(b, s, len);
+    return 0;
+}
+
+/* Writes `,"k":` (no comma when first); k is one of the fixed result keys (< 32 bytes). */
+static void js_key(levy_buf *b, const char *k, int first)
+{
+    char t[40];
+    size_t n = strlen(k), o = 0;
+    if (!first)
+        t[o++] = ',';
+    t[o++] = '"';
+    memcpy(t + o, k, n);
+    o += n;
+    t[o++] = '"';
+    t[o++] = ':';
+    levy_buf_put(b, t, o);
+}
+
+static void js_dec(levy_buf *b, const char *k, int64_t v, int scale, int first)
+{
+    char t[48];
+    js_key(b, k, first);
+    t[0] = '"';
+    size_t n = levy_tax_fmt_scaled(t + 1, v, scale);
+    t[n + 1] = '"';
+    levy_buf_put(b, t, n + 2);
+}
+
+static void js_cstr(levy_buf *b, const char *k, const char *v, int first)
+{
+    js_key(b, k, first);
+    levy_json_escape(b, v, strlen(v));
+}
+
+/* Builds ctx for group g, calls rule.calculate(ctx) in the pure context, reads it back. */
+
+int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_tax_decision *d,
+                         const char *calc_id, size_t calc_id_len, const char *date,
+                         const long long *generation, const char *rates_source,
+                         const char *region_rule)
+{
+    int ex = req->exponent, bad = 0;
+    char t[48];
+    levy_buf_puts(b, "{\"calculation_id\":");
+    bad |= js_str(b, calc_id, calc_id_len);
+    js_cstr(b, "currency", req->currency, 0);
+    js_cstr(b, "date", date, 0);
+    js_key(b, "lines", 0);
+    levy_buf_putc(b, '[');
+    for (int i = 0; i < req->nlines; i++) {
+        const levy_tax_line *l = &req->lines[i];
+        if (i)
+            levy_buf_putc(b, ',');
+        levy_buf_putc(b, '{');
+        js_dec(b, "amount", l->amount, ex, 1);
+        if (l->discount)
+            js_dec(b, "discount", l->discount, ex, 0);
+        js_key(b, "id", 0);
+        bad |= js_str(b, req->meta[i].id, req->meta[i].idlen);
+        js_dec(b, "tax", l->tax, ex, 0);
+        js_cstr(b, "taxability_reason", levy_tax_reason_name(l->reason), 0);
+        js_dec(b, "taxable_amount", l->taxable, ex, 0);
+        js_key(b, "taxes", 0);
+        levy_buf_putc(b, '[');
+        int listed = levy_tax_line_listed(l);
+        for (int e = 0; listed && e < l->n; e++) {
+            const levy_tax_entry *en = &l->e[e];
+            if (e)
+                levy_buf_putc(b, ',');
+            levy_buf_putc(b, '{');
+            js_dec(b, "amount", en->amount, ex, 1);
+            js_key(b, "jurisdiction", 0);
+            if (en->suffix) {
+                size_t a = strlen(en->name), s2 = strlen(en->suffix);
+                char nb[256];
+                if (a + s2 < sizeof nb) {
+                    memcpy(nb, en->name, a);
+                    memcpy(nb + a, en->suffix, s2);
+                    levy_json_escape(b, nb, a + s2);
+                } else {
+                    bad = 1;
+                }
+            } else {
+                levy_json_escape(b, en->name, strlen(en->name));
+            }
+            js_cstr(b, "level", levy_tax_level_name(en->level), 0);
+            js_key(b, "percentage", 0);
+            levy_buf_putc(b, '"');
+            levy_buf_put(b, t, levy_tax_fmt_percent(t, en->rate));
+            levy_buf_putc(b, '"');
+            js_dec(b, "taxable_amount", levy_tax_entry_shown_taxable(l, en), ex, 0);
+            js_cstr(b, "type", levy_tax_type_name(en->type), 0);
+            levy_buf_putc(b, '}');
+        }
+        levy_buf_put(b, "]}", 2);
+    }
+    levy_buf_putc(b, ']');
+    js_cstr(b, "region", d->res.region, 0);
+    js_key(b, "rules", 0);
+    levy_buf_putc(b, '{');
+    if (generation) {
+        js_key(b, "generation", 1);
+        snprintf(t, sizeof t, "%lld", *generation);
+        levy_buf_puts(b, t);
+    }
+    js_cstr(b, "rates_source", rates_source, !generation);
+    if (region_rule)
+        js_cstr(b, "region_rule", region_rule, 0);
+    levy_buf_putc(b, '}');
+    js_dec(b, "total_amount", d->doc.total_amount, ex, 0);
+    js_dec(b, "total_tax", d->doc.total_tax, ex, 0);
+    js_dec(b, "total_taxable", d->doc.total_taxable, ex, 0);
+    levy_buf_putc(b, '}');
+    return bad || b->oom ? -1 : 0;
 }

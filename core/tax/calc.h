@@ -201,4 +201,21 @@ int levy_tax_id_usable(const char *tax_id);
 int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_problem *p,
                     levy_err *err);
 
+/* ---- the result */
+/* 0 for a line whose taxes are not listed (not_collecting, no_tax_in_region). */
+int levy_tax_line_listed(const levy_tax_line *l);
+/* The taxable amount an entry shows: 0 on a customer-exempt line, else its taxable. */
+int64_t levy_tax_entry_shown_taxable(const levy_tax_line *l, const levy_tax_entry *en);
+
+struct levy_buf;
+/* Appends the result (CONTRACT section 2.5) as JSON text to b: the bytes levy.json.encode
+ * writes for the binding's result table (keys in byte order, empty arrays as []).
+ * generation: NULL when none; region_rule: NULL when none. Returns 0, or -1 when b ran out of
+ * memory or a string needs the table path (a leading NUL: a levy.json number literal; a
+ * jurisdiction name of 256 bytes or more). */
+int levy_tax_result_json(struct levy_buf *b, const levy_tax_request *req,
+                         const levy_tax_decision *d, const char *calc_id, size_t calc_id_len,
+                         const char *date, const long long *generation, const char *rates_source,
+                         const char *region_rule);
+
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
+#include "json_scan.h"
 #include "tax/calc.h"
 #include "tax/dec.h"
 #include "tax/tax.h"
@@ -358,6 +359,31 @@ static void t_ranges(void)
 end:;
 }
 
+/* The result as JSON text, without a Lua state; a leading NUL (a levy.json number literal)
+ * asks for the table path. */
+static void t_json(void)
+{
+    fixture f;
+    levy_buf b = {0};
+    long long gen = 7;
+    setup(&f, "USD", "100.00", "general");
+    addr(&f.req.ship_to, "US", "TX", "78701");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(levy_tax_result_json(&b, &f.req, &f.d, "calc_1", 6, "2026-03-01", &gen, "src",
+                                      "scripts/us/tx.lua"),
+                 0);
+    CHECK(b.data && strstr(b.data, "{\"calculation_id\":\"calc_1\",\"currency\":\"USD\""));
+    CHECK(strstr(b.data, "\"rules\":{\"generation\":7,\"rates_source\":\"src\","
+                         "\"region_rule\":\"scripts/us/tx.lua\"},\"total_amount\":\"100.00\","
+                         "\"total_tax\":\"8.25\",\"total_taxable\":\"100.00\"}"));
+    levy_buf_free(&b);
+    memset(&b, 0, sizeof b);
+    CHECK_EQ_INT(levy_tax_result_json(&b, &f.req, &f.d, "\0x", 2, "2026-03-01", NULL, "src", NULL),
+                 -1);
+end:
+    levy_buf_free(&b);
+}
+
 static void t_free(void)
 {
     levy_rates_free(R);
@@ -370,6 +396,7 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"reverse_charge", t_reverse_charge},
                                   {"errors", t_errors},
                                   {"ranges", t_ranges},
+                                  {"json", t_json},
                                   {"free", t_free},
                                   {NULL, NULL}};
 
