@@ -462,6 +462,7 @@ static LEVY_LJMP int new_treat(lua_State *L, crule *c)
 static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, int depth)
 {
     t = lua_absindex(L, t);
+    luaL_checkstack(L, 6, "levy.tax: rule taxability nested too deep");
     int i = new_treat(L, c);
     levy_tax_treatment *tr = &c->treat[i];
     int64_t v;
@@ -570,6 +571,7 @@ static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, in
 static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
 {
     idx = lua_absindex(L, idx);
+    luaL_checkstack(L, 8, "levy.tax: compiling a rule");
     if (lua_getfield(L, LUA_REGISTRYINDEX, "levy.tax.compiled") != LUA_TTABLE) {
         lua_pop(L, 1);
         lua_newtable(L);

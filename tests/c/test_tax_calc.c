@@ -317,6 +317,21 @@ LUA_TEST(t_reverse_charge_declared,
          "local gb = assert(tax.calculate({currency='GBP', date='2026-03-01', ship_to={country='GB'}, ship_from={country='US', state='WA', zip_code='98101'}, customer={id='b', tax_id='GB123456789'}, lines={line('100.00')}}, ALL))\n"
          "eq(gb.lines[1].taxability_reason, 'standard_rated'); eq(gb.total_tax, '20.00')\n")
 
+/* Issue 18: a rule table is compiled once into C structs (bind_tax.c compiled_rule); what the
+ * engine cannot apply is still an error only when a line uses it, with the same message. */
+LUA_TEST(t_rule_compile,
+         "local rule = {region='US-TX', name='T', tax_type='SALES_TAX', taxability={saas='weird', training={threshold='1.00', below={threshold='1.00', below={threshold='1.00', below={threshold='1.00', below={threshold='1.00', below={threshold='1.00'}}}}}}}}\n"
+         "local o = {all_regions=true, rule=rule}\n"
+         "eq(assert(tax.calculate(req(us('78701', 'TX'), {line('100.00')}), o)).total_tax, '8.25')\n"
+         "eq(assert(tax.calculate(req(us('78701', 'TX'), {line('100.00')}), o)).total_tax, '8.25')\n"
+         "local ok, e = pcall(tax.calculate, req(us('78701', 'TX'), {line('100.00', {tax_code='saas'})}), o)\n"
+         "assert(not ok and tostring(e):find(\"rule taxability: unknown treatment 'weird'\", 1, true), tostring(e))\n"
+         "eq(assert(tax.calculate(req(us('78701', 'TX'), {line('100.00', {tax_code='training'})}), o)).total_tax, '8.25')\n"
+         "ok, e = pcall(tax.calculate, req(us('78701', 'TX'), {line('0.50', {tax_code='training'})}), o)\n"
+         "assert(not ok and tostring(e):find('thresholds nested too deep', 1, true), tostring(e))\n"
+         "ok, e = pcall(tax.calculate, req(us('78701', 'TX'), {line('1.00')}), {all_regions=true, rule={region='US-TX', name='T', tax_type='SALES_TAX', reverse_charge='sometimes', taxability={}}})\n"
+         "assert(not ok and tostring(e):find('reverse_charge must be', 1, true), tostring(e))\n")
+
 LUA_TEST(t_canada,
          "local qc = {country='CA', state='QC'}\n"
          "local r = assert(tax.calculate({currency='CAD', date='2026-03-01', ship_to=qc, lines={line('1.10')}}, ALL))\n"
@@ -428,6 +443,7 @@ static const levy_test tests[] = {
     {"customer_exempt", t_customer_exempt},
     {"vat", t_vat},
     {"reverse_charge_declared", t_reverse_charge_declared},
+    {"rule_compile", t_rule_compile},
     {"canada", t_canada},
     {"document_rounding", t_document_rounding},
     {"validation", t_validation},
