@@ -166,29 +166,8 @@ static int opt_decimal(vctx *v, int tbl, int key, const char *field, int max_sca
         vfail(v, field, "must be a decimal string (e.g. \"12.34\"), not a JSON number");
         return -1;
     }
-    int64_t val = 0;
-    int rc = levy_tax_dec_parse(s, len, max_scale, scale, 1, &val);
-    char msg[160];
-    if (rc == -2) {
-        snprintf(msg, sizeof msg, "has more than %d decimals", max_scale);
-        vfail(v, field, msg);
-        return -1;
-    }
-    if (rc == -3 || (rc == 0 && (val > limit || val < -limit))) {
-        snprintf(msg, sizeof msg, "is out of range (at most %s)", limit_text);
-        vfail(v, field, msg);
-        return -1;
-    }
-    if (rc) {
-        vfail(v, field, "is not a decimal string (digits, optional '-' and '.')");
-        return -1;
-    }
-    if (!allow_neg && val < 0) {
-        vfail(v, field, "must not be negative");
-        return -1;
-    }
-    *out = val;
-    return 1;
+    return levy_tax_decimal_field(s, len, v->line, field, max_scale, scale, allow_neg, limit,
+                                  limit_text, out, v->p);
 }
 
 static int opt_bool(vctx *v, int tbl, int key, const char *field, int dflt)
@@ -235,37 +214,15 @@ static void read_address(vctx *v, int tbl, const char *name, levy_tax_addr *a, i
     size_t len;
     snprintf(f, sizeof f, "%s.country", name);
     const char *c = opt_string(v, t, K_country, f, &len);
-    if (!c)
-        vfail(v, f, "is required (ISO 3166 two-letter code)");
-    else if (len != 2 || !((c[0] | 32) >= 'a' && (c[0] | 32) <= 'z' && (c[1] | 32) >= 'a' &&
-                           (c[1] | 32) <= 'z'))
-        vfail(v, f, "must be a two-letter country code");
-    else {
-        a->country[0] = (char)(c[0] & ~32);
-        a->country[1] = (char)(c[1] & ~32);
-        a->present = 1;
-    }
+    levy_tax_addr_country(a, f, c, len, v->p);
     snprintf(f, sizeof f, "%s.state", name);
     const char *s = opt_string(v, t, K_state, f, &len);
-    int us = strcmp(a->country, "US") == 0, ca = strcmp(a->country, "CA") == 0;
-    if (s && len >= 1 && len <= 3) {
-        for (size_t i = 0; i < len; i++)
-            a->state[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
-    }
-    if (us || ca) {
-        if (!s || len == 0)
-            vfail(v, f, us ? "is required for US addresses (two-letter code)"
-                           : "is required for Canadian addresses (two-letter code)");
-        else if (us && !levy_rates_us_state_name(a->state))
-            vfail(v, f, "is not a US state code (50 states, DC, PR)");
-        else if (ca && !levy_rates_ca_province(a->state))
-            vfail(v, f, "is not a Canadian province or territory code");
-    }
+    levy_tax_addr_state(a, f, s, len, v->p);
     snprintf(f, sizeof f, "%s.city", name);
     a->city = opt_string(v, t, K_city, f, &len);
     snprintf(f, sizeof f, "%s.zip_code", name);
     a->zip = opt_string(v, t, K_zip_code, f, &len);
-    if (us && required && !a->zip)
+    if (strcmp(a->country, "US") == 0 && required && !a->zip)
         vfail(v, f, "is required for US addresses");
     lua_pop(L, 1);
 }
@@ -1363,12 +1320,7 @@ static int tax_calculate(lua_State *L)
     }
     /* the largest amount, as the messages name it: "10000000000.00 USD" */
     char max_amount[64];
-    if (c.exponent >= 0) {
-        size_t mn = levy_tax_fmt_scaled(max_amount, LEVY_TAX_MAX_MINOR, c.exponent);
-        snprintf(max_amount + mn, sizeof max_amount - mn, " %s", c.currency);
-    } else {
-        snprintf(max_amount, sizeof max_amount, "%lld minor units", LEVY_TAX_MAX_MINOR);
-    }
+    levy_tax_max_amount_text(max_amount, sizeof max_amount, &c);
     for (int i = 0; i < nlines; i++) {
         const char *f;
         v.line = i;

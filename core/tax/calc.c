@@ -162,6 +162,87 @@ static int b2b_foreign_seller(const levy_tax_request *req, const char *tax_id)
     return strcmp(iso_country(req->seller.country), iso_country(req->ship_to.country)) != 0;
 }
 
+/* ------------------------------------------------------------------ reading a request */
+
+int levy_tax_decimal_field(const char *s, size_t len, int line, const char *field, int max_scale,
+                           int scale, int allow_neg, int64_t limit, const char *limit_text,
+                           int64_t *out, levy_tax_problem *p)
+{
+    int64_t val = 0;
+    int rc = levy_tax_dec_parse(s, len, max_scale, scale, 1, &val);
+    char msg[160];
+    if (rc == -2) {
+        snprintf(msg, sizeof msg, "has more than %d decimals", max_scale);
+        levy_tax_problem_add(p, line, field, msg);
+        return -1;
+    }
+    if (rc == -3 || (rc == 0 && (val > limit || val < -limit))) {
+        snprintf(msg, sizeof msg, "is out of range (at most %s)", limit_text);
+        levy_tax_problem_add(p, line, field, msg);
+        return -1;
+    }
+    if (rc) {
+        levy_tax_problem_add(p, line, field,
+                             "is not a decimal string (digits, optional '-' and '.')");
+        return -1;
+    }
+    if (!allow_neg && val < 0) {
+        levy_tax_problem_add(p, line, field, "must not be negative");
+        return -1;
+    }
+    *out = val;
+    return 1;
+}
+
+void levy_tax_max_amount_text(char *buf, size_t cap, const levy_tax_request *req)
+{
+    if (req->exponent >= 0) {
+        size_t n = levy_tax_fmt_scaled(buf, LEVY_TAX_MAX_MINOR, req->exponent);
+        snprintf(buf + n, cap - n, " %s", req->currency);
+    } else {
+        snprintf(buf, cap, "%lld minor units", LEVY_TAX_MAX_MINOR);
+    }
+}
+
+static int alpha2(const char *c)
+{
+    return ((c[0] | 32) >= 'a' && (c[0] | 32) <= 'z' && (c[1] | 32) >= 'a' && (c[1] | 32) <= 'z');
+}
+
+void levy_tax_addr_country(levy_tax_addr *a, const char *field, const char *c, size_t len,
+                           levy_tax_problem *p)
+{
+    if (!c) {
+        levy_tax_problem_add(p, -1, field, "is required (ISO 3166 two-letter code)");
+    } else if (len != 2 || !alpha2(c)) {
+        levy_tax_problem_add(p, -1, field, "must be a two-letter country code");
+    } else {
+        a->country[0] = (char)(c[0] & ~32);
+        a->country[1] = (char)(c[1] & ~32);
+        a->present = 1;
+    }
+}
+
+void levy_tax_addr_state(levy_tax_addr *a, const char *field, const char *s, size_t len,
+                         levy_tax_problem *p)
+{
+    int us = strcmp(a->country, "US") == 0, ca = strcmp(a->country, "CA") == 0;
+    if (s && len >= 1 && len <= 3) {
+        for (size_t i = 0; i < len; i++)
+            a->state[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
+    }
+    if (!us && !ca)
+        return;
+    if (!s || len == 0)
+        levy_tax_problem_add(p, -1, field,
+                             us ? "is required for US addresses (two-letter code)"
+                                : "is required for Canadian addresses (two-letter code)");
+    else if (us && !levy_rates_us_state_name(a->state))
+        levy_tax_problem_add(p, -1, field, "is not a US state code (50 states, DC, PR)");
+    else if (ca && !levy_rates_ca_province(a->state))
+        levy_tax_problem_add(p, -1, field, "is not a Canadian province or territory code");
+}
+
 /* ------------------------------------------------------------------ line checks */
 
 void levy_tax_check_line(const levy_tax_request *req, int i, int ra, int rd, int rq,

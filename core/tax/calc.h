@@ -181,6 +181,22 @@ struct levy_tax_decision {
     levy_tax_doc doc;    /* totals */
 };
 
+/* ---- reading a request: the checks on values (the caller checks their types) */
+/* A decimal string field -> *out scaled by 10^scale, at most max_scale decimals, |value| <=
+ * limit (limit_text names it in the message), negative only when allow_neg. Returns 1, or -1
+ * with a detail on field (of lines[line] when line >= 0 and field starts with '.'). */
+int levy_tax_decimal_field(const char *s, size_t len, int line, const char *field, int max_scale,
+                           int scale, int allow_neg, int64_t limit, const char *limit_text,
+                           int64_t *out, levy_tax_problem *p);
+/* How messages name the largest amount: "10000000000.00 USD" (minor units without currency). */
+void levy_tax_max_amount_text(char *buf, size_t cap, const levy_tax_request *req);
+/* An address's country (c: NULL when absent; upper-cased, two letters) and state (upper-cased;
+ * required and checked for US and CA), details on field. */
+void levy_tax_addr_country(levy_tax_addr *a, const char *field, const char *c, size_t len,
+                           levy_tax_problem *p);
+void levy_tax_addr_state(levy_tax_addr *a, const char *field, const char *s, size_t len,
+                         levy_tax_problem *p);
+
 /* Checks the cross-field ranges of line i after its fields were read (quantity > 0,
  * amount - discount and the unit price within LEVY_TAX_MAX_MINOR; docs/rules.md "Ranges"),
  * adding details to p. ra/rd/rq: 1 when amount/discount/quantity were read valid, 0 when

@@ -344,6 +344,47 @@ static void t_ranges(void)
     f.lines[0].qty = LEVY_TAX_QTY_ONE;
     levy_tax_check_line(&f.req, 0, 1, 0, 1, "10000000000.00 USD", &f.p);
     CHECK_EQ_INT(f.p.ndetails, 0);
+    /* reading values: amounts, decimals, signs; addresses */
+    char max[64];
+    int64_t v = 0;
+    levy_tax_max_amount_text(max, sizeof max, &f.req);
+    CHECK_EQ_STR(max, "10000000000.00 USD");
+    levy_tax_problem_clear(&f.p);
+    CHECK_EQ_INT(levy_tax_decimal_field("10000000000.00", 14, 0, ".amount", 2, 2, 1,
+                                        LEVY_TAX_MAX_MINOR, max, &v, &f.p),
+                 1);
+    CHECK_EQ_INT(v, LEVY_TAX_MAX_MINOR);
+    CHECK_EQ_INT(levy_tax_decimal_field("-10000000000.01", 15, 0, ".amount", 2, 2, 1,
+                                        LEVY_TAX_MAX_MINOR, max, &v, &f.p),
+                 -1);
+    CHECK_EQ_STR(f.p.details[0].message, "is out of range (at most 10000000000.00 USD)");
+    CHECK_EQ_INT(levy_tax_decimal_field("99999999999999999999", 20, 1, ".amount", 2, 2, 1,
+                                        LEVY_TAX_MAX_MINOR, max, &v, &f.p),
+                 -1);
+    CHECK_EQ_STR(f.p.details[1].field, "lines[1].amount");
+    CHECK_EQ_INT(levy_tax_decimal_field("1.001", 5, 0, ".amount", 2, 2, 1, LEVY_TAX_MAX_MINOR, max,
+                                        &v, &f.p),
+                 -1);
+    CHECK_EQ_STR(f.p.details[2].message, "has more than 2 decimals");
+    CHECK_EQ_INT(levy_tax_decimal_field("-1.00", 5, 0, ".discount", 2, 2, 0, LEVY_TAX_MAX_MINOR,
+                                        max, &v, &f.p),
+                 -1);
+    CHECK_EQ_STR(f.p.details[3].message, "must not be negative");
+    CHECK_EQ_INT(
+        levy_tax_decimal_field("1e5", 3, 0, ".amount", 2, 2, 1, LEVY_TAX_MAX_MINOR, max, &v, &f.p),
+        -1);
+    CHECK_EQ_INT(f.p.ndetails, 5);
+    levy_tax_addr a;
+    memset(&a, 0, sizeof a);
+    levy_tax_problem_clear(&f.p);
+    levy_tax_addr_country(&a, "ship_to.country", "u1", 2, &f.p);
+    CHECK(!a.present && f.p.ndetails == 1);
+    levy_tax_addr_country(&a, "ship_to.country", "us", 2, &f.p);
+    CHECK(a.present && strcmp(a.country, "US") == 0);
+    levy_tax_addr_state(&a, "ship_to.state", "zz", 2, &f.p);
+    CHECK_EQ_STR(f.p.details[1].message, "is not a US state code (50 states, DC, PR)");
+    levy_tax_addr_state(&a, "ship_to.state", "tx", 2, &f.p);
+    CHECK(f.p.ndetails == 2 && strcmp(a.state, "TX") == 0);
     /* a calculate callback's rate beyond the engine's range */
     static const levy_tax_rule tx_calc = {
         "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 1, 0, NULL, 0, NULL};
