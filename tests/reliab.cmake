@@ -72,7 +72,7 @@ levy_reliab_test(reliab_signin signin 240 19815)
 levy_reliab_test(reliab_sphere_key sphere_key 120 19830)
 # Issue 15 findings 2 and 3: __gc finalizers and rule-data metatables refused at load
 levy_reliab_test(reliab_lua_sandbox lua_sandbox 300 19650)
-# Issue 18: scripts/_lib/, the rules' shared helper folder (reverse charge once), through
+# Issue 18: scripts/_lib/, the rules' shared helper folder (the test writes its own module), through
 # `levy check` and a reload; _lib has the rules' restrictions. Ports 21100-21149.
 levy_reliab_test(reliab_rules_lib rules_lib 240 21100)
 levy_reliab_test(reliab_json_strict json_strict 120 19850)

@@ -47,7 +47,7 @@ static const char *rules =
     "     end\n"
     "   end },\n"
     " ['US-OR'] = { region='US-OR', name='Oregon', tax_type='SALES_TAX', taxability = {} },\n"
-    " ['EU'] = { region='EU', name='European Union', tax_type='VAT', taxability = { food_grocery='reduced', exempt='exempt' } },\n"
+    " ['EU'] = { region='EU', name='European Union', tax_type='VAT', reverse_charge='b2b_foreign_seller', taxability = { food_grocery='reduced', exempt='exempt' } },\n"
     " ['GB'] = { region='GB', name='United Kingdom', tax_type='VAT', taxability = { food_grocery='zero_rated' } },\n"
     "}\n"
     "local files = {}\n"
@@ -302,6 +302,36 @@ LUA_TEST(t_vat,
          "local jp = assert(tax.calculate({currency='JPY', date='2026-03-01', ship_to={country='JP'}, lines={line('1005')}}, ALL))\n"
          "eq(jp.total_tax, '101'); eq(jp.total_amount, '1005')\n")
 
+/* Issue 18: reverse charge is declared by the rule (reverse_charge = "b2b_foreign_seller") and
+ * implemented once (core/tax/calc.c). Where the two old copies disagreed the correct one wins:
+ * the built-in region list missed JP and IN, and did not know that "EL" (VIES) is Greece; a
+ * rule that does not declare it is charged, whatever its region. */
+LUA_TEST(t_reverse_charge_declared,
+         "local jp = {region='JP', name='Japan', tax_type='VAT', reverse_charge='b2b_foreign_seller', taxability={}}\n"
+         "local body = {currency='JPY', date='2026-03-01', ship_to={country='JP', zip_code='100-0001'}, ship_from={country='US', state='WA', zip_code='98101'}, customer={id='b', tax_id='T1234567890123'}, lines={line('10000')}}\n"
+         "local r = assert(tax.calculate(body, {all_regions=true, rule=jp}))\n"
+         "eq(r.region, 'JP'); eq(r.total_tax, '0'); eq(r.lines[1].taxability_reason, 'reverse_charge'); eq(r.lines[1].taxes[1].percentage, '10.00')\n"
+         "local gr = {country='GR', zip_code='10563', city='Athens'}\n"
+         "local el = assert(tax.calculate({currency='EUR', date='2026-03-01', ship_to=gr, ship_from={country='EL'}, customer={id='b', tax_id='EL123456789'}, lines={line('100.00')}}, ALL))\n"
+         "eq(el.lines[1].taxability_reason, 'standard_rated'); eq(el.total_tax, '24.00')\n"
+         "local gb = assert(tax.calculate({currency='GBP', date='2026-03-01', ship_to={country='GB'}, ship_from={country='US', state='WA', zip_code='98101'}, customer={id='b', tax_id='GB123456789'}, lines={line('100.00')}}, ALL))\n"
+         "eq(gb.lines[1].taxability_reason, 'standard_rated'); eq(gb.total_tax, '20.00')\n")
+
+/* Issue 18: a rule table is compiled once into C structs (bind_tax.c compiled_rule); what the
+ * engine cannot apply is still an error only when a line uses it, with the same message. */
+LUA_TEST(t_rule_compile,
+         "local rule = {region='US-TX', name='T', tax_type='SALES_TAX', taxability={saas='weird', training={threshold='1.00', below={threshold='1.00', below={threshold='1.00', below={threshold='1.00', below={threshold='1.00', below={threshold='1.00'}}}}}}}}\n"
+         "local o = {all_regions=true, rule=rule}\n"
+         "eq(assert(tax.calculate(req(us('78701', 'TX'), {line('100.00')}), o)).total_tax, '8.25')\n"
+         "eq(assert(tax.calculate(req(us('78701', 'TX'), {line('100.00')}), o)).total_tax, '8.25')\n"
+         "local ok, e = pcall(tax.calculate, req(us('78701', 'TX'), {line('100.00', {tax_code='saas'})}), o)\n"
+         "assert(not ok and tostring(e):find(\"rule taxability: unknown treatment 'weird'\", 1, true), tostring(e))\n"
+         "eq(assert(tax.calculate(req(us('78701', 'TX'), {line('100.00', {tax_code='training'})}), o)).total_tax, '8.25')\n"
+         "ok, e = pcall(tax.calculate, req(us('78701', 'TX'), {line('0.50', {tax_code='training'})}), o)\n"
+         "assert(not ok and tostring(e):find('thresholds nested too deep', 1, true), tostring(e))\n"
+         "ok, e = pcall(tax.calculate, req(us('78701', 'TX'), {line('1.00')}), {all_regions=true, rule={region='US-TX', name='T', tax_type='SALES_TAX', reverse_charge='sometimes', taxability={}}})\n"
+         "assert(not ok and tostring(e):find('reverse_charge must be', 1, true), tostring(e))\n")
+
 LUA_TEST(t_canada,
          "local qc = {country='CA', state='QC'}\n"
          "local r = assert(tax.calculate({currency='CAD', date='2026-03-01', ship_to=qc, lines={line('1.10')}}, ALL))\n"
@@ -412,6 +442,8 @@ static const levy_test tests[] = {
     {"not_collecting", t_not_collecting},
     {"customer_exempt", t_customer_exempt},
     {"vat", t_vat},
+    {"reverse_charge_declared", t_reverse_charge_declared},
+    {"rule_compile", t_rule_compile},
     {"canada", t_canada},
     {"document_rounding", t_document_rounding},
     {"validation", t_validation},

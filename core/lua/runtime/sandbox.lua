@@ -675,6 +675,8 @@ local rule_files = {}  -- region -> relpath
 local rule_order = {}
 local TAX_TYPES = { SALES_TAX = true, VAT = true, GST = true, HST = true, PST = true, QST = true }
 local SOURCING = { destination = true, origin = true, origin_intrastate = true }
+-- reverse charge kinds the decision implements (core/tax/calc.c, docs/rules.md)
+local REVERSE_CHARGE = { b2b_foreign_seller = true }
 local SIMPLE_TREATMENTS = { taxable = true, exempt = true, zero_rated = true, reduced = true }
 
 local function is_decimal(s)
@@ -713,6 +715,7 @@ local function validate_rule(file, r)
   if type(r.name) ~= "string" then fail(file, 0, "rule needs name (string)") end
   if not TAX_TYPES[r.tax_type] then fail(file, 0, "rule needs tax_type (SALES_TAX, VAT, GST, HST, PST or QST)") end
   if r.sourcing ~= nil and not SOURCING[r.sourcing] then fail(file, 0, "sourcing must be destination, origin or origin_intrastate") end
+  if r.reverse_charge ~= nil and not REVERSE_CHARGE[r.reverse_charge] then fail(file, 0, "reverse_charge must be b2b_foreign_seller") end
   if type(r.taxability) ~= "table" then fail(file, 0, "rule needs taxability (table)") end
   for code, t in pairs(r.taxability) do
     local e = check_treatment(t, "taxability." .. tostring(code))

@@ -463,6 +463,20 @@ local function check_shape(rule, path)
 end
 
 ---------------------------------------------------------------------------------------------
+-- reverse_charge = "b2b_foreign_seller" (docs/rules.md): a customer with a tax id, a seller not
+-- established in the country of destination (unknown counts as not; "EL" is Greece, "GR")
+local function b2b_foreign_seller(ctx)
+  local tax_id = ctx.customer and ctx.customer.tax_id
+  if type(tax_id) ~= "string" or tax_id == "" then return false end
+  local function iso(c)
+    if type(c) ~= "string" or c == "" then return nil end
+    c = string.upper(c)
+    return c == "EL" and "GR" or c
+  end
+  local seller = iso(ctx.seller and ctx.seller.country)
+  return not (seller ~= nil and seller == iso(ctx.ship_to and ctx.ship_to.country))
+end
+
 local function run(rules, rule, test)
   local req = test.request
   local exp = CURRENCY_EXP[req.currency] or 2
@@ -489,6 +503,13 @@ local function run(rules, rule, test)
         line.taxes, line.reason = apply(treat, line, taxes, reg.reduced)
       end
       ctx.lines[i] = line
+    end
+    if r.reverse_charge == "b2b_foreign_seller" and b2b_foreign_seller(ctx) then
+      for _, line in ipairs(ctx.lines) do
+        if line.reason ~= "product_exempt" and line.reason ~= "zero_rated" then
+          line.reverse_charge = true
+        end
+      end
     end
     if r.calculate then r.calculate(ctx) end
     ctx_lines_by_region[ri] = ctx.lines
