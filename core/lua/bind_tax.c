@@ -16,6 +16,7 @@
 #include "tax/engine.h"
 #include "tax/nexus.h"
 #include "tax/rates.h"
+#include "tax/territory.h"
 
 int luaopen_levy_tax(lua_State *L);
 
@@ -1198,6 +1199,18 @@ static int json_result(lua_State *L, int opts, const calc *c, const levy_tax_doc
     if (c->group_file[0])
         js_cstr(b, "region_rule", c->group_file[0], 0);
     levy_buf_putc(b, '}');
+    const levy_territory *tr = c->res.territory;
+    if (tr) {
+        js_key(b, "territory", 0);
+        levy_buf_putc(b, '{');
+        js_cstr(b, "code", tr->code, 1);
+        js_cstr(b, "name", tr->name, 0);
+        js_cstr(b, "reason", tr->reason, 0);
+        if (tr->tax_country)
+            js_cstr(b, "tax_country", tr->tax_country, 0);
+        js_cstr(b, "treatment", tr->treatment, 0);
+        levy_buf_putc(b, '}');
+    }
     js_dec(b, "total_amount", doc->total_amount, ex, 0);
     js_dec(b, "total_tax", doc->total_tax, ex, 0);
     js_dec(b, "total_taxable", doc->total_taxable, ex, 0);
@@ -1452,6 +1465,15 @@ static int tax_calculate(lua_State *L)
         push_error(L, err.code[0] ? err.code : "address_unresolved", err.message, ev.details);
         return 2;
     }
+    /* territory (issue 19; core/tax/territory.c, resolved by levy_rates_resolve before the
+     * rates): a ship-to or seller in a territory taxed as another country (Monaco, Isle of Man,
+     * Büsingen) counts as that country for the rules and the reverse-charge comparison. */
+    if (c.res.territory && c.res.territory->tax_country)
+        memcpy(c.ship_to.country, c.res.territory->tax_country, 3);
+    const levy_territory *seller_terr =
+        c.seller.present ? levy_territory_find(c.seller.country, c.seller.zip) : NULL;
+    if (seller_terr && seller_terr->tax_country)
+        memcpy(c.seller.country, seller_terr->tax_country, 3);
     /* regions, rules, subscription */
     for (int g = 0; g < c.res.ngroups; g++) {
         c.group_on[g] = region_on(L, opts, c.res.group_region[g], c.date);
@@ -1560,6 +1582,10 @@ static int tax_calculate(lua_State *L)
         for (int e = 0; e < c.res.n; e++)
             if (c.group_on[c.res.e[e].group])
                 l->e[l->n++] = c.res.e[e];
+        if (c.res.territory && c.res.territory->kind == LEVY_TERRITORY_OUT_OF_SCOPE) {
+            l->reason = LEVY_REASON_OUT_OF_SCOPE; /* no VAT of the EU/UK: result.territory says why */
+            continue;
+        }
         if (!any_on) {
             l->reason = LEVY_REASON_NOT_COLLECTING;
             continue;
@@ -1726,6 +1752,23 @@ static int tax_calculate(lua_State *L)
     lua_pushstring(L, src);
     lua_setfield(L, -2, "rates_source");
     lua_setfield(L, res, "rules");
+    if (c.res.territory) {
+        const levy_territory *tr = c.res.territory;
+        lua_createtable(L, 0, 5);
+        lua_pushstring(L, tr->code);
+        lua_setfield(L, -2, "code");
+        lua_pushstring(L, tr->name);
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, tr->reason);
+        lua_setfield(L, -2, "reason");
+        if (tr->tax_country) {
+            lua_pushstring(L, tr->tax_country);
+            lua_setfield(L, -2, "tax_country");
+        }
+        lua_pushstring(L, tr->treatment);
+        lua_setfield(L, -2, "treatment");
+        lua_setfield(L, res, "territory");
+    }
     return 1;
 }
 
