@@ -17,6 +17,9 @@ The bug stories (main before this change):
 Expected amounts are the rules' own (scripts/za/za.lua, kr/kr.lua, mx/mx.lua; rates in
 data/intl/national.csv): ZA 15 %, KR 10 %, MX 16 %, FR 20 %, ES 21 %.
 Both paths are checked: POST /v1/calculate (levy serve) and `levy calc --all-regions`.
+Then through Rillet (the simulator): an invoice to a customer in Las Palmas with EU subscribed
+is left alone like a region levy does not collect in (tax_status not_collecting, the message
+naming the Canary Islands), not "calculated" at 0 and written over what the user typed.
 """
 import json
 import os
@@ -152,7 +155,42 @@ def main():
         env.close()
         if not os.environ.get("RELIAB_KEEP"):
             shutil.rmtree(tmp, ignore_errors=True)
+    rillet_phase()
     return common.summary()
+
+
+def rillet_phase():
+    env = common.new_env(LEVY, SRC, "reliab-countries-sim-", BASE_PORT + 10, invoices=2)
+    try:
+        if not check("simulator and levy start", env.start_sim() and env.start_levy(60)):
+            return
+        env.connect(regions=("US-CA", "EU"), events={"INVOICE": ["CREATED", "UPDATED"]})
+        addr = {"line1": "Calle Triana 1", "city": "Las Palmas de Gran Canaria", "state": "GC",
+                "zip_code": "35002", "country": "ES"}
+        st, cust, text, _ = env.S("POST", "/customers", {"name": "Canarias SL", "address": addr,
+                                                         "shipping_address": addr})
+        check("customer in Las Palmas created in Rillet", st == 200, text[:300])
+        st, js, text, _ = env.S("GET", "/products?limit=100")
+        prod = next(p for p in js["products"] if (p.get("external_references") or [{}])[0].get("id") == "saas")
+        inv = {"customer_id": cust["id"], "subsidiary_id": env.sub["id"], "invoice_date": "2026-03-02",
+               "items": [{"description": "Subscription", "price": {
+                   "product_id": prod["id"], "quantity": 1,
+                   "amount_per_unit": {"amount": "100.00", "currency": "USD"}}}]}
+        st, doc, text, _ = env.S("POST", "/invoices", inv)
+        check("invoice to Las Palmas created in Rillet", st in (200, 201), text[:300])
+
+        def settled():
+            s, d, _, _ = env.L("GET", "/v1/invoices/" + doc["id"])
+            return d if s == 200 and d.get("tax_status") not in (None, "pending") else None
+        d = common.wait_for(settled, 60, 0.3) or {}
+        check("levy leaves the Canary Islands invoice alone: tax_status not_collecting (%s)" % d.get("tax_status"),
+              d.get("tax_status") == "not_collecting", d)
+        check("the document says why: Canary Islands, outside the VAT area",
+              "Canary Islands" in json.dumps(d), json.dumps(d)[:600])
+    except Exception as e:  # noqa: BLE001
+        check("rillet phase: no exception", False, "%r\n%s" % (e, common.tail(os.path.join(env.tmp, "levy.log"))))
+    finally:
+        common.cleanup(env)
 
 
 if __name__ == "__main__":
