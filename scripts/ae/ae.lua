@@ -16,7 +16,7 @@ return {
   tax_type = "VAT",
   sourcing = "destination",
   taxability = {
-    default = "taxable",
+    default = "taxable", -- codes not listed: the general charge (see general)
     general = "taxable", -- Decree-Law art. 3
     saas = "taxable", -- Decree-Law art. 31 / Executive Regulation art. 30(8): electronic services where used
     software_download = "taxable", -- same
@@ -26,7 +26,7 @@ return {
     shipping = "taxable", -- art. 3
     clothing = "taxable", -- art. 3
     food_grocery = "taxable", -- no relief for food in UAE VAT
-    exempt = "exempt",
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   calculate = reverse_charge.calculate,
   selftest = {

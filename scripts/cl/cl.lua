@@ -17,7 +17,7 @@ return {
   tax_type = "VAT",
   sourcing = "destination",
   taxability = {
-    default = "taxable",
+    default = "taxable", -- codes not listed: the general charge (see general)
     general = "taxable", -- DL 825 art. 14
     saas = "taxable", -- art. 8 n) no. 3-4: software, storage, platforms and IT infrastructure
     software_download = "taxable", -- art. 8 n)
@@ -27,7 +27,7 @@ return {
     shipping = "taxable", -- art. 15 no. 2
     clothing = "taxable", -- art. 14
     food_grocery = "taxable", -- no relief for food in Chilean IVA
-    exempt = "exempt",
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   calculate = reverse_charge.calculate,
   selftest = {

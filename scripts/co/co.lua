@@ -17,7 +17,7 @@ return {
   tax_type = "VAT",
   sourcing = "destination",
   taxability = {
-    default = "taxable",
+    default = "taxable", -- codes not listed: the general charge (see general)
     general = "taxable", -- ET art. 468
     saas = "exempt", -- ET art. 476 no. 21 (added as no. 24 by Ley 1819 de 2016 art. 187, renumbered by Ley 2010 de 2019): cloud computing (SaaS, PaaS, IaaS meeting DIAN Concepto unificado 017056 de 2017) is excluded from IVA, also when supplied from abroad (DIAN Oficio 16618 de 2019; Concepto 013328 de 2025)
     software_download = "taxable", -- ET art. 420
@@ -27,7 +27,7 @@ return {
     shipping = "taxable", -- ET art. 420
     clothing = "taxable", -- ET art. 468
     food_grocery = "exempt", -- ET art. 424 / 477: basic foodstuffs excluded or exempt
-    exempt = "exempt",
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   calculate = reverse_charge.calculate,
   selftest = {

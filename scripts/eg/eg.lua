@@ -16,7 +16,7 @@ return {
   tax_type = "VAT",
   sourcing = "destination",
   taxability = {
-    default = "taxable",
+    default = "taxable", -- codes not listed: the general charge (see general)
     general = "taxable", -- VAT Law 67/2016 art. 3
     saas = "taxable", -- art. 1, art. 3: services imported from abroad
     software_download = "taxable", -- same
@@ -26,7 +26,7 @@ return {
     shipping = "taxable", -- art. 3
     clothing = "taxable", -- art. 3
     food_grocery = "exempt", -- Exempt list: basic foodstuffs
-    exempt = "exempt",
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   calculate = reverse_charge.calculate,
   selftest = {

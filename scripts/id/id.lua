@@ -17,7 +17,7 @@ return {
   tax_type = "VAT",
   sourcing = "destination",
   taxability = {
-    default = "taxable",
+    default = "taxable", -- codes not listed: the general charge (see general)
     general = "taxable", -- UU 8/1983 art. 7 as amended
     saas = "taxable", -- PMK 60/2022: intangible goods and services through electronic systems
     software_download = "taxable", -- PMK 60/2022
@@ -27,7 +27,7 @@ return {
     shipping = "taxable", -- art. 4
     clothing = "taxable", -- art. 4
     food_grocery = "exempt", -- art. 16B, PP 49/2022: basic necessities not collected
-    exempt = "exempt",
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   selftest = {
     { name = "standard rate on IDR 100.00",

@@ -18,7 +18,7 @@ return {
   tax_type = "VAT",
   sourcing = "destination",
   taxability = {
-    default = "taxable",
+    default = "taxable", -- codes not listed: the general charge (see general)
     general = "taxable", -- VAT Law s2, Rate Order 2024
     saas = "taxable", -- s1 'service'
     software_download = "taxable", -- s1
@@ -28,7 +28,7 @@ return {
     shipping = "taxable", -- s2
     clothing = "taxable", -- s2
     food_grocery = "taxable", -- only fresh fruit and vegetables are zero-rated (s30(a)(9)): groceries standard-rated (doubt)
-    exempt = "exempt",
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   calculate = reverse_charge.calculate,
   selftest = {

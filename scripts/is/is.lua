@@ -17,7 +17,7 @@ return {
   tax_type = "VAT",
   sourcing = "destination",
   taxability = {
-    default = "taxable",
+    default = "taxable", -- codes not listed: the general charge (see general)
     general = "taxable", -- Act 50/1988 art. 14 para. 1
     saas = "taxable", -- art. 35 a: electronically supplied services
     software_download = "taxable", -- art. 35 a
@@ -27,7 +27,7 @@ return {
     shipping = "taxable", -- art. 14
     clothing = "taxable", -- art. 14
     food_grocery = "reduced", -- art. 14 para. 2 no. 2: food at 11 %
-    exempt = "exempt",
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   calculate = reverse_charge.calculate,
   selftest = {

@@ -16,7 +16,7 @@ return {
   tax_type = "VAT",
   sourcing = "destination",
   taxability = {
-    default = "taxable",
+    default = "taxable", -- codes not listed: the general charge (see general)
     general = "taxable", -- VAT Act s5(2)(a)
     saas = "taxable", -- s8(3) and the Digital Marketplace Supply Regulations
     software_download = "taxable", -- same
@@ -26,7 +26,7 @@ return {
     shipping = "taxable", -- s5
     clothing = "taxable", -- s5
     food_grocery = "exempt", -- First Schedule Part I: unprocessed foodstuffs exempt (doubt for processed food)
-    exempt = "exempt",
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   calculate = reverse_charge.calculate,
   selftest = {

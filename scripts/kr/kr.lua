@@ -15,7 +15,7 @@ return {
   tax_type = "VAT",
   sourcing = "destination",
   taxability = {
-    default = "taxable",
+    default = "taxable", -- codes not listed: the general charge (see general)
     general = "taxable", -- VAT Act art. 30: 10 %
     saas = "taxable", -- art. 53-2 para. 1: electronic services (software, cloud) to consumers
     software_download = "taxable", -- art. 53-2
@@ -25,7 +25,7 @@ return {
     shipping = "taxable", -- art. 30
     clothing = "taxable", -- art. 30
     food_grocery = "exempt", -- art. 26 para. 1 no. 1: unprocessed foodstuffs are exempt
-    exempt = "exempt",
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   calculate = reverse_charge.calculate,
   selftest = {

@@ -20,7 +20,7 @@ return {
   tax_type = "VAT",
   sourcing = "destination",
   taxability = {
-    default = "taxable",
+    default = "taxable", -- codes not listed: the general charge (see general)
     general = "taxable", -- LIVA art. 1: 16 %
     saas = "taxable", -- LIVA art. 18-B fr. I: digital services (software, cloud) downloaded or accessed
     software_download = "taxable", -- LIVA art. 18-B fr. I
@@ -30,7 +30,7 @@ return {
     shipping = "taxable", -- LIVA art. 14
     clothing = "taxable", -- LIVA art. 1
     food_grocery = "zero_rated", -- LIVA art. 2-A fr. I inc. b): food products at 0 %
-    exempt = "exempt",
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   selftest = {
     { name = "standard rate on MXN 100.00",

@@ -29,7 +29,7 @@ return {
     shipping = "exempt", -- follows the goods
     clothing = "exempt", -- goods: Sales Tax at import
     food_grocery = "exempt", -- goods: Sales Tax at import
-    exempt = "exempt",
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   calculate = reverse_charge.calculate,
   selftest = {

@@ -18,7 +18,7 @@ return {
   tax_type = "VAT",
   sourcing = "destination",
   taxability = {
-    default = "taxable",
+    default = "taxable", -- codes not listed: the general charge (see general)
     general = "taxable", -- VAT Act s2, s4
     saas = "taxable", -- s10: supplies by non-residents through digital means
     software_download = "taxable", -- s10
@@ -28,7 +28,7 @@ return {
     shipping = "taxable", -- s2
     clothing = "taxable", -- s2
     food_grocery = "exempt", -- First Schedule Part I: basic food items exempt
-    exempt = "exempt",
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   selftest = {
     { name = "standard rate on NGN 100.00",

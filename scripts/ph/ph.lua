@@ -18,7 +18,7 @@ return {
   tax_type = "VAT",
   sourcing = "destination",
   taxability = {
-    default = "taxable",
+    default = "taxable", -- codes not listed: the general charge (see general)
     general = "taxable", -- NIRC s106
     saas = "taxable", -- NIRC s108(A) as amended by RA 12023: cloud services, online platforms
     software_download = "taxable", -- RA 12023: digital goods
@@ -28,7 +28,7 @@ return {
     shipping = "taxable", -- s108
     clothing = "taxable", -- s106
     food_grocery = "exempt", -- s109(1)(A): agricultural food products in their original state
-    exempt = "exempt",
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   calculate = reverse_charge.calculate,
   selftest = {

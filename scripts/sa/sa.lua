@@ -16,7 +16,7 @@ return {
   tax_type = "VAT",
   sourcing = "destination",
   taxability = {
-    default = "taxable",
+    default = "taxable", -- codes not listed: the general charge (see general)
     general = "taxable", -- VAT Law art. 2
     saas = "taxable", -- Implementing Regulations art. 21 (place of supply: electronic services where the customer resides)
     software_download = "taxable", -- same
@@ -26,7 +26,7 @@ return {
     shipping = "taxable", -- art. 2
     clothing = "taxable", -- art. 2
     food_grocery = "taxable", -- no relief for food in Saudi VAT
-    exempt = "exempt",
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   calculate = reverse_charge.calculate,
   selftest = {

@@ -19,7 +19,7 @@ return {
   tax_type = "VAT",
   sourcing = "destination",
   taxability = {
-    default = "taxable",
+    default = "taxable", -- codes not listed: the general charge (see general)
     general = "taxable", -- Revenue Code s80
     saas = "taxable", -- s77/2 para. 2: e-service
     software_download = "taxable", -- same
@@ -29,7 +29,7 @@ return {
     shipping = "taxable", -- s77/2
     clothing = "taxable", -- s80
     food_grocery = "exempt", -- s81(1)(a): unprocessed agricultural products exempt (processed food is taxable: doubt)
-    exempt = "exempt",
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   calculate = reverse_charge.calculate,
   selftest = {

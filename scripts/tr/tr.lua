@@ -1,9 +1,9 @@
 -- Turkey (TR): KDV. Rates: data/intl/national.csv — general rate 20 % from 2023-07-10
 -- (Presidential Decree 7346, Resmî Gazete 2023-07-07), 18 % before (Council of Ministers
 -- Decree 2007/13033, in force 2008-01-01); list II reduced rate 10 % from 2023-07-10, 8 % before.
--- Electronic services to non-taxpayers by foreign providers: KDV Law 3065 art. 9(1) last
--- sentence and art. 8(2)... as amended by Law 7061 (in force 2018-01-01): the foreign provider
--- registers and charges KDV to consumers. A Turkish KDV taxpayer buying services from abroad
+-- Electronic services to non-taxpayers by foreign providers: KDV Law 3065 art. 9(1), last
+-- paragraph added by Law 7061 (in force 2018-01-01): the foreign provider registers
+-- (simplified, form KDV-3) and charges KDV to consumers. A Turkish KDV taxpayer buying services from abroad
 -- pays the KDV itself as 'responsible' (sorumlu sıfatıyla, art. 9(1), form KDV-2): reverse
 -- charge. (The separate 7.5 % Digital Services Tax, Law 7194, is a tax on the provider's
 -- revenue, not on the invoice: not modelled here.)
@@ -19,7 +19,7 @@ return {
   tax_type = "VAT",
   sourcing = "destination",
   taxability = {
-    default = "taxable",
+    default = "taxable", -- codes not listed: the general charge (see general)
     general = "taxable", -- KDV Law art. 28; Decree 7346: 20 %
     saas = "taxable", -- art. 9(1): electronic services to non-taxpayers
     software_download = "taxable", -- same
@@ -29,7 +29,7 @@ return {
     shipping = "taxable", -- art. 1
     clothing = "taxable", -- art. 28
     food_grocery = "reduced", -- Decree 2007/13033 list II: most foodstuffs 10 % (8 % before 2023-07-10); the list I 1 % items (bread, flour...) are not told apart
-    exempt = "exempt",
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   calculate = reverse_charge.calculate,
   selftest = {

@@ -16,7 +16,7 @@ return {
   tax_type = "VAT",
   sourcing = "destination",
   taxability = {
-    default = "taxable",
+    default = "taxable", -- codes not listed: the general charge (see general)
     general = "taxable", -- art. 10
     saas = "taxable", -- art. 6 no. 4: electronic services to individuals
     software_download = "taxable", -- same
@@ -26,7 +26,7 @@ return {
     shipping = "taxable", -- art. 10
     clothing = "taxable", -- art. 10
     food_grocery = "exempt", -- art. 8 no. 19: unprocessed agricultural products
-    exempt = "exempt",
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   calculate = reverse_charge.calculate,
   selftest = {

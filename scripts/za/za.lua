@@ -20,7 +20,7 @@ return {
   tax_type = "VAT",
   sourcing = "destination",
   taxability = {
-    default = "taxable",
+    default = "taxable", -- codes not listed: the general charge (see general)
     general = "taxable", -- VAT Act s7(1)(a)
     saas = "taxable", -- Electronic Services Regulations 2019 reg. 2
     software_download = "taxable", -- same
@@ -30,7 +30,7 @@ return {
     shipping = "taxable", -- s7(1)(a)
     clothing = "taxable", -- s7(1)(a)
     food_grocery = "taxable", -- s11(1)(j) zero-rates only the listed basic foodstuffs (Schedule 2 Part B): groceries in general are standard-rated (doubt: a basic-food code would be zero_rated)
-    exempt = "exempt",
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   selftest = {
     { name = "standard rate on ZAR 100.00",
