@@ -1227,6 +1227,24 @@ static int json_result(lua_State *L, int opts, const calc *c, const levy_tax_doc
     return 1;
 }
 
+/* result.territory (issue 19): {code, name, reason, tax_country?, treatment} */
+static void push_territory(lua_State *L, const levy_territory *tr)
+{
+    lua_createtable(L, 0, 5);
+    lua_pushstring(L, tr->code);
+    lua_setfield(L, -2, "code");
+    lua_pushstring(L, tr->name);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, tr->reason);
+    lua_setfield(L, -2, "reason");
+    if (tr->tax_country) {
+        lua_pushstring(L, tr->tax_country);
+        lua_setfield(L, -2, "tax_country");
+    }
+    lua_pushstring(L, tr->treatment);
+    lua_setfield(L, -2, "treatment");
+}
+
 static int tax_calculate(lua_State *L)
 {
     const levy_rates *rates = levy_lua_host(L, LEVY_HOST_RATES);
@@ -1753,20 +1771,7 @@ static int tax_calculate(lua_State *L)
     lua_setfield(L, -2, "rates_source");
     lua_setfield(L, res, "rules");
     if (c.res.territory) {
-        const levy_territory *tr = c.res.territory;
-        lua_createtable(L, 0, 5);
-        lua_pushstring(L, tr->code);
-        lua_setfield(L, -2, "code");
-        lua_pushstring(L, tr->name);
-        lua_setfield(L, -2, "name");
-        lua_pushstring(L, tr->reason);
-        lua_setfield(L, -2, "reason");
-        if (tr->tax_country) {
-            lua_pushstring(L, tr->tax_country);
-            lua_setfield(L, -2, "tax_country");
-        }
-        lua_pushstring(L, tr->treatment);
-        lua_setfield(L, -2, "treatment");
+        push_territory(L, c.res.territory);
         lua_setfield(L, res, "territory");
     }
     return 1;
@@ -1947,6 +1952,10 @@ static int tax_resolve(lua_State *L)
         lua_rawseti(L, -2, i + 1);
     }
     setk(L, -2, K_taxes);
+    if (res.territory) {
+        push_territory(L, res.territory);
+        lua_setfield(L, -2, "territory");
+    }
     if (res.nkeys) {
         lua_createtable(L, 0, res.nkeys);
         for (int k = 0; k < res.nkeys; k++) {
