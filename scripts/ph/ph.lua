@@ -1,9 +1,10 @@
 -- Philippines (PH): VAT. Rates: data/intl/national.csv — 12 % from 2006-02-01 (NIRC s106/108
 -- as amended by RA 9337); 10 % from 2005-11-01 to 2006-01-31.
--- Digital services by non-resident providers: NIRC s108(A) and s108-A as amended by RA 12023
--- (signed 2024-10-02); RR 3-2025 and RR 14-2025: non-resident DSPs are liable from
--- 2025-06-02 on services to consumers. For B2B (a VAT-registered buyer) the buyer withholds
--- and remits the VAT (RA 12023 s108-A para. 2; BIR RMC 47-2025): reverse charge.
+-- Digital services by non-resident providers: NIRC s105 para. 4 (consumed in the Philippines =
+-- rendered there) and s108-A, both as amended / added by RA 12023 (signed 2024-10-02); RR 3-2025
+-- and RR 14-2025: non-resident DSPs are liable from 2025-06-02 on services to consumers. For
+-- B2B the VAT-registered buyer withholds and remits the VAT (NIRC s114(D) as amended by RA
+-- 12023; BIR RMC 47-2025): reverse charge.
 -- Not modelled: before 2025-06-02 a non-resident DSP had no VAT to collect from consumers; a
 -- region subscribed with effective_from 2025-06-02 gives that answer.
 --
@@ -20,7 +21,7 @@ return {
   taxability = {
     default = "taxable", -- codes not listed: the general charge (see general)
     general = "taxable", -- NIRC s106
-    saas = "taxable", -- NIRC s108(A) as amended by RA 12023: cloud services, online platforms
+    saas = "taxable", -- NIRC s108-A (RA 12023): cloud services, online platforms
     software_download = "taxable", -- RA 12023: digital goods
     digital_goods = "taxable", -- RA 12023: digital goods
     professional_services = "taxable", -- s108
@@ -67,7 +68,7 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "exempt" } },
       },
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
-    { name = "foreign seller, VAT-registered buyer: reverse charge (buyer withholds, s108-A)",
+    { name = "foreign seller, VAT-registered buyer: reverse charge (buyer withholds, s114(D))",
       request = {
         currency = "PHP", date = "2026-03-01",
         ship_to = { line1 = "1 Main Street", city = "Manila", zip_code = "1000", country = "PH" },
