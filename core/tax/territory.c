@@ -205,16 +205,22 @@ const levy_territory *levy_territory_find(const char *country, const char *zip)
     for (int i = 0; i < 2; i++)
         if (cc[i] >= 'a' && cc[i] <= 'z')
             cc[i] = (char)(cc[i] - 32);
-    char z[24] = "";
-    if (zip)
-        normalise(cc, zip, z, sizeof z);
-    size_t zl = strlen(z);
+    char z[24];
+    size_t zl = 0;
+    int normalised = 0;
     for (size_t i = 0; i < sizeof match / sizeof match[0]; i++) {
         const matcher *m = &match[i];
-        if (strcmp(m->country, cc) != 0)
-            continue;
+        if (m->country[0] != cc[0] || m->country[1] != cc[1])
+            continue; /* most addresses (US, CA, DE...) end here: no postcode work */
         if (m->how == M_COUNTRY)
             return &terr[m->t];
+        if (!normalised) {
+            z[0] = '\0';
+            if (zip)
+                normalise(cc, zip, z, sizeof z);
+            zl = strlen(z);
+            normalised = 1;
+        }
         if (m->how == M_AREA) {
             size_t al = strlen(m->lo);
             if (zl > al && strncmp(z, m->lo, al) == 0 && is_digit(z[al]))
