@@ -159,3 +159,7 @@ levy_reliab_test(reliab_health_import_auto health_import_auto 240 20450)
 # Issue 18 item 3: plugins declare the tables they own; levy.store refuses SQL on another
 # plugin's (or the core's) table. Ports 21150-21199.
 levy_reliab_test(reliab_plugin_tables plugin_tables 180 21150)
+
+# Issue 19: the digital-services countries are listed, subscribable and calculated; territory
+# addresses (Canary Islands, Jersey) answer out_of_scope, Monaco is France. Ports 42500-42549.
+levy_reliab_test(reliab_countries countries 180 42500)

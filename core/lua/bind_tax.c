@@ -20,6 +20,7 @@
 #include "tax/engine.h"
 #include "tax/nexus.h"
 #include "tax/rates.h"
+#include "tax/territory.h"
 
 int luaopen_levy_tax(lua_State *L);
 
@@ -1196,6 +1197,24 @@ static void read_customer(lua_State *L, int opts, levy_tax_request *c, const cha
     lua_pop(L, 1);
 }
 
+/* result.territory (issue 19): {code, name, reason, tax_country?, treatment} */
+static void push_territory(lua_State *L, const levy_territory *tr)
+{
+    lua_createtable(L, 0, 5);
+    lua_pushstring(L, tr->code);
+    lua_setfield(L, -2, "code");
+    lua_pushstring(L, tr->name);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, tr->reason);
+    lua_setfield(L, -2, "reason");
+    if (tr->tax_country) {
+        lua_pushstring(L, tr->tax_country);
+        lua_setfield(L, -2, "tax_country");
+    }
+    lua_pushstring(L, tr->treatment);
+    lua_setfield(L, -2, "treatment");
+}
+
 static int tax_calculate(lua_State *L)
 {
     const levy_rates *rates = levy_lua_host(L, LEVY_HOST_RATES);
@@ -1499,6 +1518,10 @@ static int tax_calculate(lua_State *L)
     lua_pushstring(L, src);
     lua_setfield(L, -2, "rates_source");
     lua_setfield(L, res, "rules");
+    if (d.res.territory) {
+        push_territory(L, d.res.territory);
+        lua_setfield(L, res, "territory");
+    }
     return 1;
 }
 
@@ -1677,6 +1700,10 @@ static int tax_resolve(lua_State *L)
         lua_rawseti(L, -2, i + 1);
     }
     setk(L, -2, K_taxes);
+    if (res.territory) {
+        push_territory(L, res.territory);
+        lua_setfield(L, -2, "territory");
+    }
     if (res.nkeys) {
         lua_createtable(L, 0, res.nkeys);
         for (int k = 0; k < res.nkeys; k++) {

@@ -8,6 +8,7 @@
 
 #include "json_scan.h"
 #include "tax/dec.h"
+#include "tax/territory.h"
 
 /* ------------------------------------------------------------------ errors */
 
@@ -443,6 +444,15 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
                              rerr.message);
         return levy_err_set(err, LEVY_EINVAL, p->code, "%s", p->message);
     }
+    /* territory (issue 19; core/tax/territory.c, resolved by levy_rates_resolve before the
+     * rates): a ship-to or seller in a territory taxed as another country (Monaco, Isle of Man,
+     * Büsingen) counts as that country for the rules and the reverse-charge comparison. */
+    if (d->res.territory && d->res.territory->tax_country)
+        memcpy(req->ship_to.country, d->res.territory->tax_country, 3);
+    const levy_territory *seller_terr =
+        req->seller.present ? levy_territory_find(req->seller.country, req->seller.zip) : NULL;
+    if (seller_terr && seller_terr->tax_country)
+        memcpy(req->seller.country, seller_terr->tax_country, 3);
     /* regions, rules, subscription */
     for (int g = 0; g < d->res.ngroups; g++) {
         d->on[g] = req->region_on ? req->region_on(req->ud, d->res.group_region[g], req->date) : 0;
@@ -481,6 +491,11 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
         for (int e = 0; e < d->res.n; e++)
             if (d->on[d->res.e[e].group])
                 l->e[l->n++] = d->res.e[e];
+        if (d->res.territory && d->res.territory->kind == LEVY_TERRITORY_OUT_OF_SCOPE) {
+            l->reason =
+                LEVY_REASON_OUT_OF_SCOPE; /* no VAT of the EU/UK: result.territory says why */
+            continue;
+        }
         if (!any_on) {
             l->reason = LEVY_REASON_NOT_COLLECTING;
             continue;
@@ -677,6 +692,18 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
     if (region_rule)
         js_cstr(b, "region_rule", region_rule, 0);
     levy_buf_putc(b, '}');
+    const levy_territory *tr = d->res.territory;
+    if (tr) {
+        js_key(b, "territory", 0);
+        levy_buf_putc(b, '{');
+        js_cstr(b, "code", tr->code, 1);
+        js_cstr(b, "name", tr->name, 0);
+        js_cstr(b, "reason", tr->reason, 0);
+        if (tr->tax_country)
+            js_cstr(b, "tax_country", tr->tax_country, 0);
+        js_cstr(b, "treatment", tr->treatment, 0);
+        levy_buf_putc(b, '}');
+    }
     js_dec(b, "total_amount", d->doc.total_amount, ex, 0);
     js_dec(b, "total_tax", d->doc.total_tax, ex, 0);
     js_dec(b, "total_taxable", d->doc.total_taxable, ex, 0);

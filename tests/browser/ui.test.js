@@ -585,6 +585,19 @@ async function main() {
     await shot('calculator', true);
   });
 
+  await check('calculator: a Canary Islands address is out of scope, with its reason (issue 19)', async () => {
+    await page.locator('#calc-form').waitFor();
+    await page.getByLabel('City', { exact: true }).fill('Las Palmas de Gran Canaria');
+    await page.getByLabel('State / province', { exact: true }).fill('');
+    await page.getByLabel('ZIP / postal code', { exact: true }).fill('35001');
+    await page.getByLabel('Country (ISO code)', { exact: true }).fill('ES');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    await page.locator('#calc-territory').waitFor();
+    const t = await page.locator('#calc-territory').innerText();
+    assert(/Canary Islands \(ES-CN\)/.test(t) && /out of scope/.test(t) && /art\. 6/.test(t), 'territory ' + t);
+    assert((await page.locator('#calc-region').innerText()) === 'ES-CN', 'region ' + await page.locator('#calc-region').innerText());
+  });
+
   await check('settings: seller address and rounding saved', async () => {
     await nav('Settings', 'settings');
     await page.locator('#settings-form').waitFor();

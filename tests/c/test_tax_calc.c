@@ -403,6 +403,29 @@ LUA_TEST(t_json_shape,
          "local _, e = tax.calculate(body, ALL); has_detail(e, 'lines[0].amount'); has_detail(e, 'lines[1].amount')\n"
          "assert(json.encode(e.details):sub(1, 1) == '[')\n")
 
+/* issue 19: territories before rates; the JSON built in C equals json.encode of the table */
+LUA_TEST(t_territory,
+         "local O = {all_regions=true, calculation_id='calc_t', generation=1}\n"
+         "local E = {all_regions=true, calculation_id='calc_t', generation=1, encode=true}\n"
+         "local cn = req({country='ES', zip_code='35001'}, {line('100.00')}, {currency='EUR'})\n"
+         "local r = assert(tax.calculate(cn, O)); eq(r.region, 'ES-CN'); eq(r.total_tax, '0.00')\n"
+         "eq(r.lines[1].taxability_reason, 'out_of_scope'); eq(#r.lines[1].taxes, 0)\n"
+         "eq(r.territory.code, 'ES-CN'); eq(r.territory.treatment, 'out_of_scope'); eq(r.territory.tax_country, nil)\n"
+         "assert(r.territory.reason:find('art. 6', 1, true), r.territory.reason)\n"
+         "eq(assert(tax.calculate(cn, E)), json.encode(r))\n"
+         "local mc = req({country='MC', zip_code='98000'}, {line('100.00')}, {currency='EUR'})\n"
+         "local m = assert(tax.calculate(mc, O)); eq(m.region, 'EU'); eq(m.total_tax, '20.00'); eq(m.territory.tax_country, 'FR')\n"
+         "eq(assert(tax.calculate(mc, E)), json.encode(m))\n"
+         "local fr_seller = {country='FR', zip_code='75001'}\n"
+         "local b2b = req({country='MC', zip_code='98000'}, {line('100.00')}, {currency='EUR', ship_from=fr_seller, customer={id='c', tax_id='FR1'}})\n"
+         "local d = assert(tax.calculate(b2b, O)); eq(d.total_tax, '20.00')\n"
+         "local mad = assert(tax.calculate(req({country='ES', zip_code='28001'}, {line('100.00')}, {currency='EUR'}), O))\n"
+         "eq(mad.region, 'EU'); eq(mad.total_tax, '21.00'); eq(mad.territory, nil)\n"
+         "local nope = assert(tax.calculate(cn, {regions={}}))\n"
+         "eq(nope.lines[1].taxability_reason, 'out_of_scope')\n"
+         "local res = assert(tax.resolve({country='GB', zip_code='JE2 3AB'}, '2026-03-01')); eq(res.region, 'JE'); eq(res.territory.code, 'JE')\n"
+         "local ni = assert(tax.resolve({country='GB', zip_code='BT1 1AA'}, '2026-03-01')); eq(ni.region, 'GB'); eq(ni.territory.treatment, 'goods_eu_rules_services_uk')\n")
+
 static void t_free(void)
 {
     levy_rates_free(R);
@@ -450,6 +473,7 @@ static const levy_test tests[] = {
     {"inclusive_discount", t_inclusive_discount},
     {"other_functions", t_other_functions},
     {"json_shape", t_json_shape},
+    {"territory", t_territory},
     {"free", t_free},
     {NULL, NULL}};
 

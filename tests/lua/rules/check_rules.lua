@@ -132,13 +132,41 @@ local VAT = {
   DK = { { "0000-01-01", "25", nil } },
   GR = { { "2016-06-01", "24", "6" } }, -- ibericode: reduced1 6, reduced2 13; "EL" (VIES) is Greece
 }
-local NATIONAL = {
-  GB = { "VAT", "20", "5" }, AU = { "GST", "10" }, NZ = { "GST", "15" }, CH = { "VAT", "8.1", "2.6" },
-  NO = { "VAT", "25", "15" }, SG = { "GST", "9" }, JP = { "VAT", "10", "8" }, IN = { "GST", "18" },
-}
+-- National rates (GB AU NZ CH NO SG JP IN and the digital-services countries MX ZA KR TR SA AE
+-- IS CL CO MY TH ID PH TW KE NG EG IL): read from the engine's data/intl/national.csv (country,
+-- region, tax_type, jurisdiction, rate_key, rate_pct, effective_from, effective_to, source), so
+-- a dated change there is seen here on the same dates. NATIONAL[cc] = list of rows.
+local NATIONAL = {}
+do
+  local path
+  for _, d in ipairs({ DATA, "data" }) do
+    if d and exists(d .. "/intl/national.csv") then path = d .. "/intl/national.csv"; break end
+  end
+  assert(path, "data/intl/national.csv not found")
+  for i, l in ipairs(read_lines(path)) do
+    if i > 1 and l ~= "" then
+      local c = {}
+      for v in string.gmatch(l .. ",", "([^,]*),") do c[#c + 1] = v end
+      local rows = NATIONAL[c[1]] or {}
+      NATIONAL[c[1]] = rows
+      rows[#rows + 1] = { type = c[3], key = c[5], pct = c[6], from = c[7],
+                          to = (c[8] ~= "" and c[8] or "9999-12-31") }
+    end
+  end
+end
+local function national_at(cc, date)
+  local std, reduced, ty
+  for _, r in ipairs(NATIONAL[cc] or {}) do
+    if date >= r.from and date <= r.to then
+      if r.key == "standard" then std, ty = r.pct, r.type end
+      if r.key == "reduced" or (r.key == "reduced1" and reduced == nil) then reduced = r.pct end
+    end
+  end
+  return ty, std, reduced
+end
 local CA_FED = { AB = "5", ON = "13", NB = "15", NL = "15", PE = "15", BC = "5", MB = "5", SK = "5", QC = "5" }
 local CA_PROV = { BC = { "PST", "7" }, MB = { "PST", "7" }, SK = { "PST", "6" }, QC = { "QST", "9.975" } }
-local CURRENCY_EXP = { JPY = 0 }   -- others: 2
+local CURRENCY_EXP = { JPY = 0, KRW = 0, ISK = 0, CLP = 0 }   -- others: 2 (core/money.c)
 
 -- California: a ship-to city found in CDTFA's table (Type "City", rate >= 7.25%) wins over the
 -- ZIP row, split as the engine does: state 6, county 0.25, city 1, district = rate - 7.25.
@@ -225,9 +253,10 @@ local function resolve(req)
       end
     end
   elseif NATIONAL[cc] then
-    local n = NATIONAL[cc]
-    return { { region = cc, reduced = n[3], taxes = { { jurisdiction = cc, level = "country",
-      type = n[1], percentage = n[2], fraction = "1" } } } }
+    local ty, std, reduced = national_at(cc, req.date)
+    if std == nil then return { { region = cc, taxes = {} } } end
+    return { { region = cc, reduced = reduced, taxes = { { jurisdiction = cc, level = "country",
+      type = ty, percentage = std, fraction = "1" } } } }
   end
   error("no rates for " .. tostring(cc))
 end
