@@ -159,3 +159,6 @@ levy_reliab_test(reliab_health_import_auto health_import_auto 240 20450)
 # Issue 18 item 3: plugins declare the tables they own; levy.store refuses SQL on another
 # plugin's (or the core's) table. Ports 21150-21199.
 levy_reliab_test(reliab_plugin_tables plugin_tables 180 21150)
+# Issue 19, Sphere drop-in fidelity: include_taxability_reason, empty tax_amounts where no tax
+# is due (reverse charge), ship_from as the seller's location. Ports 42300-42349.
+levy_reliab_test(reliab_sphere_fidelity sphere_fidelity 120 42300)
