@@ -47,6 +47,9 @@ static const char USAGE[] =
     "                         (/webhooks/*) in bytes, 65536..67108864; default 8388608 (8 MiB)\n"
     "  --inbox-retention-days N [LEVY_INBOX_RETENTION_DAYS] days a processed webhook body is\n"
     "                         kept, 0..3650; default 30 (delivery ids are kept for dedup)\n"
+    "  --schedule-tick S      [LEVY_SCHEDULE_TICK_S] how often the connector checks whether a\n"
+    "                         sweep or reconciliation is due and prunes the inbox, in\n"
+    "                         seconds, 1..3600; default 60\n"
     "  --watch                [LEVY_WATCH=1]     reload when plugins/ or scripts/ change\n"
     "  --log-format text|json [LEVY_LOG_FORMAT]\n"
     "  --tls-cert FILE --tls-key FILE [LEVY_TLS_CERT, LEVY_TLS_KEY]\n"
@@ -99,6 +102,16 @@ static int parse_retention(const char *v, int *out)
     char *end = NULL;
     long n = strtol(v, &end, 10);
     if (!end || end == v || *end || n < 0 || n > LEVY_INBOX_RETENTION_MAX)
+        return -1;
+    *out = (int)n;
+    return 0;
+}
+
+static int parse_schedule_tick(const char *v, int *out)
+{
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    if (!end || end == v || *end || n < LEVY_SCHEDULE_TICK_MIN || n > LEVY_SCHEDULE_TICK_MAX)
         return -1;
     *out = (int)n;
     return 0;
@@ -278,6 +291,12 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
         fprintf(stderr, "levy %s: LEVY_INBOX_RETENTION_DAYS must be an integer 0..3650 (days)\n", cmd);
         return 2;
     }
+    c->schedule_tick_s = LEVY_SCHEDULE_TICK_DEFAULT;
+    const char *tk = getenv("LEVY_SCHEDULE_TICK_S");
+    if (tk && *tk && parse_schedule_tick(tk, &c->schedule_tick_s) != 0) {
+        fprintf(stderr, "levy %s: LEVY_SCHEDULE_TICK_S must be an integer 1..3600 (seconds)\n", cmd);
+        return 2;
+    }
     const char *w = getenv("LEVY_WATCH");
     c->watch = w && strcmp(w, "1") == 0;
     const char *lf = getenv("LEVY_LOG_FORMAT");
@@ -384,6 +403,13 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
             const char *v = a[22] == '=' ? a + 23 : (i + 1 < argc ? argv[++i] : NULL);
             if (!v || parse_retention(v, &c->inbox_retention_days) != 0) {
                 fprintf(stderr, "levy %s: --inbox-retention-days needs an integer 0..3650 (days)\n\n", cmd);
+                levy_config_usage(cmd, stderr);
+                return 2;
+            }
+        } else if (strncmp(a, "--schedule-tick", 15) == 0 && (a[15] == '\0' || a[15] == '=')) {
+            const char *v = a[15] == '=' ? a + 16 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v || parse_schedule_tick(v, &c->schedule_tick_s) != 0) {
+                fprintf(stderr, "levy %s: --schedule-tick needs an integer 1..3600 (seconds)\n\n", cmd);
                 levy_config_usage(cmd, stderr);
                 return 2;
             }
