@@ -50,6 +50,21 @@ def answers(buf):
     return out
 
 
+def read_head(s, timeout=15):
+    """What s receives until the end of a response head (or EOF, an error, the timeout)."""
+    buf = b""
+    s.settimeout(timeout)
+    try:
+        while b"\r\n\r\n" not in buf:
+            b = s.recv(4096)
+            if not b:
+                break
+            buf += b
+    except OSError:
+        pass
+    return buf
+
+
 def body_json(buf):
     try:
         return json.loads(buf.partition(b"\r\n\r\n")[2].decode())
@@ -214,17 +229,7 @@ def caps(port, pid):
             except OSError:
                 pass
         for s in group:
-            buf = b""
-            s.settimeout(15)
-            try:
-                while b"\r\n\r\n" not in buf:
-                    b = s.recv(4096)
-                    if not b:
-                        break
-                    buf += b
-            except OSError:
-                pass
-            got += answers(buf)[:1]
+            got += answers(read_head(s))[:1]
             s.close()
         if len(got) == 10:
             time.sleep(2)  # the second group is slower than the trim delay: a client's pace
@@ -319,16 +324,7 @@ def budget(tmp, port):
                 s.sendall(body[900 * 1024:])
             except OSError:
                 pass
-            buf = b""
-            s.settimeout(15)
-            try:
-                while b"\r\n\r\n" not in buf:
-                    b = s.recv(4096)
-                    if not b:
-                        break
-                    buf += b
-            except OSError:
-                pass
+            buf = read_head(s)
             got.append((answers(buf)[:1] or [0])[0])
             if got[-1] == 503 and b"Retry-After: 1" not in buf:
                 got[-1] = "503 without Retry-After"
