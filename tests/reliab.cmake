@@ -163,3 +163,6 @@ levy_reliab_test(reliab_plugin_tables plugin_tables 180 21150)
 # Issue 19: the digital-services countries are listed, subscribable and calculated; territory
 # addresses (Canary Islands, Jersey) answer out_of_scope, Monaco is France. Ports 42500-42549.
 levy_reliab_test(reliab_countries countries 180 42500)
+# Issue 19, Sphere drop-in fidelity: include_taxability_reason, empty tax_amounts where no tax
+# is due (reverse charge), ship_from as the seller's location. Ports 42300-42349.
+levy_reliab_test(reliab_sphere_fidelity sphere_fidelity 120 42300)

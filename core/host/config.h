@@ -12,6 +12,9 @@
 #define LEVY_WEBHOOK_MAX_BODY_MAX ((size_t)64 << 20)
 #define LEVY_INBOX_RETENTION_DEFAULT 30                 /* days */
 #define LEVY_INBOX_RETENTION_MAX 3650
+#define LEVY_SCHEDULE_TICK_DEFAULT 60                   /* seconds */
+#define LEVY_SCHEDULE_TICK_MIN 1
+#define LEVY_SCHEDULE_TICK_MAX 3600
 
 typedef struct levy_config {
     const char *cmd;         /* "serve", "sim", "check", "calc", "demo", "version" */
@@ -31,6 +34,8 @@ typedef struct levy_config {
     int rillet_rate_limit;   /* requests per rolling 60 s to Rillet per API key; 0 = no local limit */
     int webhook_tolerance_s; /* accepted age of X-Rillet-Timestamp (s); 0 = not checked */
     int inbox_retention_days; /* processed webhook bodies kept this long (ids kept always) */
+    int schedule_tick_s;     /* period of the connector's checks: sweep, reconciliation, inbox
+                              * prune due? (--schedule-tick); their intervals are settings */
     int watch;
     int log_json;
     char tls_cert[1024];

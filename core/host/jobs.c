@@ -112,6 +112,8 @@ void levy_schedule_start(levy_host *h)
         return;
     }
     s->refs = 1;
+    char list[512] = "";   /* "name every N s, ...": one INFO line, the periods in effect */
+    size_t used = 0;
     for (int i = 1; i <= n; i++) {
         sched_entry *e = &s->v[s->n];
         lua_rawgeti(L, -1, i);
@@ -131,9 +133,19 @@ void levy_schedule_start(levy_host *h)
         struct timeval tv = {e->every_ms / 1000, (e->every_ms % 1000) * 1000};
         event_add(e->timer, &tv);
         s->n++;
+        if (used < sizeof list) {
+            int w = e->every_ms % 1000
+                        ? snprintf(list + used, sizeof list - used, "%s%s every %d ms",
+                                   used ? ", " : "", e->name, e->every_ms)
+                        : snprintf(list + used, sizeof list - used, "%s%s every %d s",
+                                   used ? ", " : "", e->name, e->every_ms / 1000);
+            used += w > 0 ? (size_t)w : 0;
+        }
     }
     lua_pop(L, 1);
     h->sched = s;
+    if (s->n)
+        hlog(HLOG_INFO, "schedules: %s", list);
 }
 
 void levy_schedule_stop(levy_host *h)

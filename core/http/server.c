@@ -95,7 +95,8 @@ struct levy_server {
     int limit_episode;      /* the connection limit was hit and not yet left by 10 % */
     struct event *resume;   /* re-enables the listener after an accept() failure */
     struct event *trim;     /* hands freed request memory back to the OS after a burst */
-    uint64_t body_since_trim;
+    uint64_t freed_since_trim; /* request body bytes released (answered or gone) since the
+                                * last trim: memory a trim can give back */
     uint64_t held;          /* request body bytes read, across connections, until answered */
     uint64_t budget;        /* ... at most this many (LEVY_HTTP_BODY_BUDGET) */
     struct levy_server *next_srv;
@@ -902,11 +903,23 @@ static uint64_t gate_cap(void *ud, const char *method, const char *path)
     return cap;
 }
 
-/* The request's body bytes leave the budget (answered, or the connection is gone). */
+#define LEVY_TRIM_AFTER ((uint64_t)8 * 1024 * 1024)
+
+/* The request's body bytes leave the budget (answered, or the connection is gone). Once more
+ * than 8 MiB of bodies were released since the last trim, a trim a second later hands their
+ * memory back to the OS. Counted at release, not when read: a trim while other large bodies
+ * were still in flight used to count those as handed back, and nothing trimmed after they
+ * ended (reliab_http_limits, clients finishing in two groups). */
 static void gate_release(guard *g)
 {
-    g->srv->held -= g->held < g->srv->held ? g->held : g->srv->held;
+    struct levy_server *s = g->srv;
+    s->held -= g->held < s->held ? g->held : s->held;
+    s->freed_since_trim += g->held;
     g->held = 0;
+    if (s->freed_since_trim > LEVY_TRIM_AFTER && s->trim && !evtimer_pending(s->trim, NULL)) {
+        struct timeval tv = {1, 0};
+        evtimer_add(s->trim, &tv);
+    }
 }
 
 /* k more body bytes are in memory for g's request; 0, or -1 when that would take every
@@ -927,7 +940,6 @@ static int gate_hold(void *ud, size_t k)
     }
     s->held += k;
     g->held += k;
-    s->body_since_trim += k;
     return 0;
 }
 
@@ -1099,7 +1111,7 @@ static void on_trim(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct levy_server *s = arg;
-    s->body_since_trim = 0;
+    s->freed_since_trim = 0;
     malloc_trim(0);
 }
 
@@ -1144,10 +1156,6 @@ static void guard_free(struct levy_server *s, guard *g)
     if (s->limit_episode && s->nconns < s->max_conns - s->max_conns / 10 - 1) {
         s->limit_episode = 0; /* hysteresis: one line per episode, not per slot freed */
         hlog(HLOG_INFO, "%d connections open: below the limit again", s->nconns);
-    }
-    if (s->body_since_trim > 8u * 1024 * 1024 && s->trim && !evtimer_pending(s->trim, NULL)) {
-        struct timeval tv = {1, 0};
-        evtimer_add(s->trim, &tv);
     }
 }
 
