@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "crypto/crypto.h"
-#include "host/config.h"
+#include "config.h"
 #include "json_scan.h"
 #include "lctx.h"
 #include "tax/dec.h"
