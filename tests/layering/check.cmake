@@ -1,6 +1,7 @@
 # Run by ctest layering (tests/layering.cmake): builds each probe target and checks that the
-# <layer>_ok probes compile and the <layer>_no_* probes fail on the one header they include
-# ("No such file" from gcc, "file not found" from clang), not on something else.
+# <layer>_ok probes compile (and link), the <layer>_no_* probes fail on the one header they
+# include ("No such file" from gcc, "file not found" from clang) and the <layer>_nolink_*
+# probes fail to link on the symbol they name, not on something else.
 set(failed 0)
 foreach(t ${TARGETS})
   string(REGEX REPLACE "^layering_" "" name ${t})
@@ -8,9 +9,21 @@ foreach(t ${TARGETS})
                   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
   if(name MATCHES "_ok$")
     if(rc EQUAL 0)
-      message(STATUS "ok   ${name}: compiles")
+      message(STATUS "ok   ${name}: builds")
     else()
-      message(STATUS "FAIL ${name}: should compile against its layer:\n${out}")
+      message(STATUS "FAIL ${name}: should build against its layer alone:\n${out}")
+      set(failed 1)
+    endif()
+  elseif(name MATCHES "_nolink_")
+    file(STRINGS ${SRC}/${name}.c und REGEX "undefined: ")
+    string(REGEX REPLACE ".*undefined: ([A-Za-z0-9_]+).*" "\\1" sym "${und}")
+    if(NOT rc EQUAL 0 AND out MATCHES "undefined reference to `${sym}'|undefined symbol: ${sym}")
+      message(STATUS "ok   ${name}: refused (${sym} not linked)")
+    elseif(rc EQUAL 0)
+      message(STATUS "FAIL ${name}: linked, but ${sym} must not come with its layer")
+      set(failed 1)
+    else()
+      message(STATUS "FAIL ${name}: failed for another reason than ${sym}:\n${out}")
       set(failed 1)
     endif()
   else()
