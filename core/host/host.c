@@ -710,6 +710,7 @@ int levy_host_serve(levy_config *cfg)
     memset(h, 0, sizeof *h);
     h->cfg = cfg;
     h->watch_fd = -1;
+    h->reload_async = levy_host_reload_async;
     int code = 1;
     levy_err err;
     levy_err_clear(&err);

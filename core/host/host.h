@@ -71,6 +71,10 @@ typedef struct levy_reload_report {
     int selftests;
 } levy_reload_report;
 
+/* Called on the loop when an asynchronous reload is done (levy_host_reload_async); the report
+ * and its errors are valid during the call only; NULL when the host stopped first. */
+typedef void (*levy_reload_cb)(void *ud, const levy_reload_report *r);
+
 struct levy_host {
     levy_config *cfg;
     struct event_base *base;
@@ -92,6 +96,10 @@ struct levy_host {
     struct levy_schedules *sched;   /* schedule timers (host/jobs.c), opaque */
     struct levy_reload_state *reload; /* async reload state (host.c), opaque */
     int started;              /* on_start hooks ran */
+    /* Reload without blocking the loop (levy_host_reload_async, set by levy_host_serve): how
+     * the routes (POST /admin/reload, host/routes.c) ask for one without calling host.c;
+     * NULL where nothing may reload (the route then answers 503). */
+    void (*reload_async)(levy_host *h, levy_reload_cb cb, void *ud);
     struct levy_rates *rates; /* the rate index every generation shares */
     struct levy_rates *shipped_rates; /* data/ only, for rule self-tests, when DATA_DIR/rates
                                        * holds imported vintages (else NULL) */
@@ -114,7 +122,6 @@ struct event_base *levy_host_event_base_new(void);
  * the swap happen on the loop; cb(ud, report) runs on the loop when done (the report and
  * its errors are valid during the call only). Requests arriving meanwhile join the next
  * build. Returns at once. */
-typedef void (*levy_reload_cb)(void *ud, const levy_reload_report *r);
 void levy_host_reload_async(levy_host *h, levy_reload_cb cb, void *ud);
 /** Builds a check-role generation of cfg's plugins and rules (no store, no migrations; load
  * errors printed to stderr as "levy CMD: file:line: message"), runs visit(g, ud, err) on it,

@@ -164,7 +164,11 @@ static void reload_reply(void *ud, const levy_reload_report *r)
 /* POST /admin/reload: answered when the build (on a thread) is done. */
 static void r_reload(levy_host *h, struct evhttp_request *req)
 {
-    levy_host_reload_async(h, reload_reply, req);
+    if (!h->reload_async) {
+        levy_http_error(req, "/admin/reload", 503, "unavailable", "reload is not available");
+        return;
+    }
+    h->reload_async(h, reload_reply, req);
 }
 
 static void r_generation(levy_host *h, struct evhttp_request *req)

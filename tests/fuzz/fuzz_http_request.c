@@ -195,6 +195,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     levy_host *h = &H;
     h->cfg = &CFG;
     h->watch_fd = -1;
+    h->reload_async = levy_host_reload_async;
     levy_err err;
     levy_err_clear(&err);
     h->base = levy_host_event_base_new();
