@@ -33,9 +33,9 @@ if(LEVY_CLANG AND LEVY_SH)
              WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
     set_tests_properties(reliab_${fz} PROPERTIES LABELS "fuzz;reliab" TIMEOUT 180)
   endforeach()
-  # issue 15: the HTTP request path (evhttp + server.c over a real host, token-leak and
-  # one-response-per-request properties) and the rule loader (gen.c + sandbox, budget,
-  # capability-escape probes). Both link all of core/ built with coverage (the first run
+  # issue 15: the HTTP request path (evhttp + core/http/server.c and core/host/routes.c over
+  # a real host, token-leak and one-response-per-request properties) and the rule loader
+  # (gen.c + sandbox, budget, capability-escape probes). Both link all of core/ built with coverage (the first run
   # compiles it, about 30 s on 2 cores, into reliab-fuzz/core-objs shared by both, hence one
   # RESOURCE_LOCK), and fuzz for 30 s each in CI. Longer:
   #   tests/fuzz/run_reliab_fuzz.sh . build-fuzz fuzz_http_request 600

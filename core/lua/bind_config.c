@@ -1,7 +1,7 @@
 /* levy.config: the process configuration as a table (made read-only by the sandbox). */
 #include <lauxlib.h>
 
-#include "host/config.h"
+#include "config.h"
 #include "lctx.h"
 #include "modules.h"
 

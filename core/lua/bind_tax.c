@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "crypto/crypto.h"
-#include "host/config.h"
+#include "config.h"
 #include "json_scan.h"
 #include "lctx.h"
 #include "tax/calc.h"

@@ -44,8 +44,8 @@
 
 #include "crypto/crypto.h"
 #include "gen.h"
-#include "host/config.h"
-#include "host/metrics.h"
+#include "config.h"
+#include "metrics.h"
 #include "lctx.h"
 #include "log.h"
 #include "sandbox.h"

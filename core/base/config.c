@@ -7,8 +7,7 @@
 #include <unistd.h>
 
 #include "file.h"
-#include "host/auth.h"
-#include "host/config.h"
+#include "config.h"
 
 static const char USAGE[] =
     "usage: levy <command> [flags]\n"
@@ -150,6 +149,24 @@ static int parse_listen(levy_config *c)
     return 0;
 }
 
+const char *levy_auth_token_rule(const char *tok, size_t len)
+{
+    if (len < LEVY_TOKEN_MIN)
+        return "must be at least 16 characters";
+    if (len > LEVY_TOKEN_MAX)
+        return "must be at most 512 characters";
+    int same = 1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)tok[i];
+        if (c < 0x21 || c > 0x7e)
+            return "must be printable ASCII without spaces";
+        same &= tok[i] == tok[0];
+    }
+    if (same)
+        return "must not be one character repeated";
+    return NULL;
+}
+
 /* Reads the API token from path into c->api_token: the whole file, minus trailing CR/LF.
  * Returns NULL ok, else a static reason. */
 static const char *read_token_file(levy_config *c, const char *path, int *too_long)
@@ -190,8 +207,11 @@ static int resolve_token(levy_config *c, const char *cmd, const char *flag, cons
     }
     const char *inline_v = flag ? flag : file ? NULL : env;
     const char *path = flag ? NULL : file ? file : env ? NULL : env_file;
-    c->api_token_from = flag ? "--api-token" : file ? "--api-token-file" : env ? "LEVY_API_TOKEN"
-                        : env_file ? "LEVY_API_TOKEN_FILE" : NULL;
+    c->api_token_from = flag       ? "--api-token"
+                        : file     ? "--api-token-file"
+                        : env      ? "LEVY_API_TOKEN"
+                        : env_file ? "LEVY_API_TOKEN_FILE"
+                                   : NULL;
     c->api_token[0] = '\0';
     if (!c->api_token_from)
         return 0;
@@ -211,8 +231,9 @@ static int resolve_token(levy_config *c, const char *cmd, const char *flag, cons
                                 : levy_auth_token_rule(c->api_token, strlen(c->api_token));
     if (rule) {
         memset(c->api_token, 0, sizeof c->api_token);
-        fprintf(stderr, "levy %s: the API token from %s%s%s %s (16-512 printable ASCII "
-                        "characters, no spaces, not one character repeated)\n",
+        fprintf(stderr,
+                "levy %s: the API token from %s%s%s %s (16-512 printable ASCII "
+                "characters, no spaces, not one character repeated)\n",
                 cmd, c->api_token_from, path ? " " : "", path ? path : "", rule);
         return 2;
     }
@@ -223,13 +244,16 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
 {
     memset(c, 0, sizeof *c);
     c->cmd = cmd;
-    c->role = strcmp(cmd, "sim") == 0 ? "sim" : strcmp(cmd, "check") == 0 ? "check"
-              : strcmp(cmd, "test") == 0 ? "test"
-              : strcmp(cmd, "calc") == 0 ? "calc"
-              : strcmp(cmd, "rotate-master-key") == 0 ? "check" : "serve";
+    c->role = strcmp(cmd, "sim") == 0                 ? "sim"
+              : strcmp(cmd, "check") == 0             ? "check"
+              : strcmp(cmd, "test") == 0              ? "test"
+              : strcmp(cmd, "calc") == 0              ? "calc"
+              : strcmp(cmd, "rotate-master-key") == 0 ? "check"
+                                                      : "serve";
     int sim = strcmp(cmd, "sim") == 0;
     set_from(c->listen, sizeof c->listen, "LEVY_LISTEN", sim ? "127.0.0.1:8081" : "127.0.0.1:8080");
-    set_from(c->data_dir, sizeof c->data_dir, "LEVY_DATA_DIR", sim ? "./levy-sim-data" : "./levy-data");
+    set_from(c->data_dir, sizeof c->data_dir, "LEVY_DATA_DIR",
+             sim ? "./levy-sim-data" : "./levy-data");
     char def[1024];
     levy_config_default_dir("plugins", def, sizeof def);
     set_from(c->plugins_dir, sizeof c->plugins_dir, "LEVY_PLUGINS", def);
@@ -290,7 +314,11 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
     char *tok_flag = NULL;       /* --api-token value (copy) */
     const char *tok_file = NULL; /* --api-token-file value */
 
-    struct { const char *flag; char *dst; size_t cap; } sflags[] = {
+    struct {
+        const char *flag;
+        char *dst;
+        size_t cap;
+    } sflags[] = {
         {"--listen", c->listen, sizeof c->listen},
         {"--data-dir", c->data_dir, sizeof c->data_dir},
         {"--plugins", c->plugins_dir, sizeof c->plugins_dir},
@@ -343,7 +371,8 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
             size_t fl = file ? 16 : 11;
             char *v = a[fl] == '=' ? argv[i] + fl + 1 : (i + 1 < argc ? argv[++i] : NULL);
             if (!v) {
-                fprintf(stderr, "levy %s: %s needs a value\n\n", cmd, file ? "--api-token-file" : "--api-token");
+                fprintf(stderr, "levy %s: %s needs a value\n\n", cmd,
+                        file ? "--api-token-file" : "--api-token");
                 levy_config_usage(cmd, stderr);
                 return 2;
             }
@@ -368,7 +397,8 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
                 return 2;
             }
             c->log_json = strcmp(v, "json") == 0;
-        } else if (sim && (strcmp(a, "--seed") == 0 || strcmp(a, "--invoices") == 0) && i + 1 < argc) {
+        } else if (sim && (strcmp(a, "--seed") == 0 || strcmp(a, "--invoices") == 0) &&
+                   i + 1 < argc) {
             char *end = NULL;
             long long v = strtoll(argv[i + 1], &end, 10);
             if (!end || *end || v < 0) {
