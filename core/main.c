@@ -12,7 +12,7 @@
 #include <sqlite3.h>
 
 #include "host/backup.h"
-#include "host/config.h"
+#include "config.h"
 #include "host/host.h"
 #include "host/auth.h"
 #include "host/rotate.h"
@@ -93,7 +93,7 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
                                      cfg->data_dir);
     }
     if (strcmp(cmd, "rotate-master-key") == 0)
-        return levy_rotate_master_key(cfg);
+        return levy_rotate_master_key(cfg, levy_host_with_generation);
     if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0) {
         levy_err e;
         levy_err_clear(&e);

@@ -33,9 +33,9 @@ if(LEVY_CLANG AND LEVY_SH)
              WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
     set_tests_properties(reliab_${fz} PROPERTIES LABELS "fuzz;reliab" TIMEOUT 180)
   endforeach()
-  # issue 15: the HTTP request path (evhttp + server.c over a real host, token-leak and
-  # one-response-per-request properties) and the rule loader (gen.c + sandbox, budget,
-  # capability-escape probes). Both link all of core/ built with coverage (the first run
+  # issue 15: the HTTP request path (evhttp + core/http/server.c and core/host/routes.c over
+  # a real host, token-leak and one-response-per-request properties) and the rule loader
+  # (gen.c + sandbox, budget, capability-escape probes). Both link all of core/ built with coverage (the first run
   # compiles it, about 30 s on 2 cores, into reliab-fuzz/core-objs shared by both, hence one
   # RESOURCE_LOCK), and fuzz for 30 s each in CI. Longer:
   #   tests/fuzz/run_reliab_fuzz.sh . build-fuzz fuzz_http_request 600
@@ -72,7 +72,7 @@ levy_reliab_test(reliab_signin signin 240 19815)
 levy_reliab_test(reliab_sphere_key sphere_key 120 19830)
 # Issue 15 findings 2 and 3: __gc finalizers and rule-data metatables refused at load
 levy_reliab_test(reliab_lua_sandbox lua_sandbox 300 19650)
-# Issue 18: scripts/_lib/, the rules' shared helper folder (reverse charge once), through
+# Issue 18: scripts/_lib/, the rules' shared helper folder (the test writes its own module), through
 # `levy check` and a reload; _lib has the rules' restrictions. Ports 21100-21149.
 levy_reliab_test(reliab_rules_lib rules_lib 240 21100)
 levy_reliab_test(reliab_json_strict json_strict 120 19850)
@@ -166,3 +166,10 @@ levy_reliab_test(reliab_tax_id_invalid tax_id_invalid 180 42400)
 # issue 19: optional online tax id check (setting tax_id_online, off by default) against a local
 # VIES stub: evidence kept with its date, not_registered -> charged + tax_id_invalid, offline-safe.
 levy_reliab_test(reliab_tax_id_online tax_id_online 180 42420)
+
+# Issue 19: the digital-services countries are listed, subscribable and calculated; territory
+# addresses (Canary Islands, Jersey) answer out_of_scope, Monaco is France. Ports 42500-42549.
+levy_reliab_test(reliab_countries countries 180 42500)
+# Issue 19, Sphere drop-in fidelity: include_taxability_reason, empty tax_amounts where no tax
+# is due (reverse charge), ship_from as the seller's location. Ports 42300-42349.
+levy_reliab_test(reliab_sphere_fidelity sphere_fidelity 120 42300)

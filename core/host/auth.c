@@ -16,28 +16,10 @@
 
 #include "crypto/crypto.h"
 #include "host/auth.h"
-#include "host/config.h"
+#include "config.h"
 #include "json_scan.h"
 
 /* ---- the API token's shape ------------------------------------------------------------ */
-
-const char *levy_auth_token_rule(const char *tok, size_t len)
-{
-    if (len < LEVY_TOKEN_MIN)
-        return "must be at least 16 characters";
-    if (len > LEVY_TOKEN_MAX)
-        return "must be at most 512 characters";
-    int same = 1;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)tok[i];
-        if (c < 0x21 || c > 0x7e)
-            return "must be printable ASCII without spaces";
-        same &= tok[i] == tok[0];
-    }
-    if (same)
-        return "must not be one character repeated";
-    return NULL;
-}
 
 /* ---- sign-in codes -------------------------------------------------------------------- */
 

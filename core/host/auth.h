@@ -3,7 +3,7 @@
 /* Who may call levy's API (issue 15, findings 12 and 15):
  *
  * - the API token (CONTRACT §2.1): long-lived, for API clients as `Authorization: Bearer`;
- *   its shape is checked here (levy_auth_token_rule) wherever it comes from;
+ *   its shape is checked by levy_auth_token_rule (core/base/config.c) wherever it comes from;
  * - one-time sign-in codes: short-lived (15 min), single use, created by the first start,
  *   `levy demo` and `levy signin`, kept as DATA_DIR/signin/<sha256 hex of the code> (0600,
  *   content = expiry in Unix seconds) so that a CLI can add one while `levy serve` runs and
@@ -17,10 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h" /* the API token rule: levy_auth_token_rule, LEVY_TOKEN_MAX */
 #include "levy.h"
 
-#define LEVY_TOKEN_MIN 16
-#define LEVY_TOKEN_MAX 512
 #define LEVY_SIGNIN_TTL_S 900            /* a sign-in code lives 15 min */
 #define LEVY_SESSION_TTL_S (12 * 3600)   /* a browser session lives 12 h */
 #define LEVY_SESSION_MAX 64              /* live sessions; the oldest goes first */
@@ -28,11 +27,6 @@
 #define LEVY_SESSION_PREFIX "lvs_"
 
 struct levy_config;
-
-/** Checks an API token against the rule: LEVY_TOKEN_MIN..LEVY_TOKEN_MAX characters of
- * printable ASCII without spaces (0x21..0x7e), not all one character. @return NULL when it
- * passes, else a static sentence naming the rule it breaks. */
-const char *levy_auth_token_rule(const char *tok, size_t len);
 
 /** Creates a sign-in code valid for ttl_s seconds in data_dir (which must exist): writes
  * DATA_DIR/signin/<sha256 hex> (dir 0700, file 0600). @param code out, at least

@@ -19,7 +19,7 @@
 #include <lauxlib.h>
 
 #include "file.h"
-#include "host/hlog.h"
+#include "hlog.h"
 #include "host/auth.h"
 #include "host/host.h"
 #include "tax/tax.h"

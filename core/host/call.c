@@ -6,7 +6,7 @@
 
 #include <lauxlib.h>
 
-#include "host/hlog.h"
+#include "hlog.h"
 #include "host/host.h"
 
 static uint64_t call_seq;
@@ -43,6 +43,13 @@ lua_State *levy_aux_thread(lua_State *L, int *ref)
     return T;
 }
 
+/* ctx.resume of every call: a binding that parked the coroutine (levy.http.request,
+ * levy.time.sleep) resumes it through its context, without knowing the call. */
+static void resume_parked(levy_lctx *ctx, int nargs)
+{
+    levy_call_resume(ctx->call, nargs);
+}
+
 levy_call *levy_call_new(levy_host *h, levy_gen *gen, levy_call_kind kind, const char *plugin,
                          levy_call_finish_fn finish, void *ud)
 {
@@ -70,6 +77,9 @@ levy_call *levy_call_new(levy_host *h, levy_gen *gen, levy_call_kind kind, const
     c->ctx.gen = gen;
     c->ctx.call = c;
     c->ctx.plugin = c->plugin;
+    c->ctx.co = c->co;
+    c->ctx.base = h ? h->base : NULL;
+    c->ctx.resume = resume_parked;
     levy_lua_set_ctx(c->co, &c->ctx);
     levy_vm_budget_start(gen->vm, c->co, &c->budget);
     c->budget.slice_start_ns = 0;
@@ -175,13 +185,13 @@ void levy_call_fail(levy_call *c)
 void levy_call_resume(levy_call *c, int nargs)
 {
     int nres = 0;
-    c->waiting = 0;
+    c->ctx.waiting = 0;
     levy_budget_slice_begin(&c->budget);
     int st = lua_resume(c->co, NULL, nargs, &nres);
     levy_budget_slice_end(&c->budget);
     if (st == LUA_YIELD) {
-        if (c->waiting)
-            return; /* parked on outbound HTTP; resumed from its completion */
+        if (c->ctx.waiting)
+            return; /* parked (outbound HTTP, a timer); resumed through ctx.resume */
         lua_pop(c->co, nres);
         lua_pushstring(c->co, "coroutine.yield outside a coroutine of the handler");
         st = LUA_ERRRUN;

@@ -21,17 +21,16 @@
 
 #include "crypto/crypto.h"
 #include "host/auth.h"
-#include "host/hlog.h"
+#include "hlog.h"
 #include "host/host.h"
 #include "host/rotate.h"
 #include "http/client.h"
+#include "http/server.h"
 #include "lua/sandbox.h"
 #include "tax/tax.h"
 
 #include "store/store.h"
-#define HAVE_STORE 1
 #include "store/jobs.h"
-#define HAVE_JOBS 1
 
 /* ---- data dir and token --------------------------------------------------------------- */
 
@@ -95,12 +94,10 @@ static void print_first_start(const levy_config *c)
 
 /* ---- generations ---------------------------------------------------------------------- */
 
-#ifdef HAVE_STORE
 static int migrate_cb(void *ud, const char *plugin, const char *dir, levy_err *err)
 {
     return levy_store_migrate_dir(ud, plugin, dir, err);
 }
-#endif
 
 /* 1 when DATA_DIR/rates/<source>/ holds an imported table (levy rates import). */
 static int has_imported_rates(const char *data_dir)
@@ -143,7 +140,6 @@ static int build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *err
     o.config = h->cfg;
     o.store = with_migrations ? h->store : NULL;
     o.client = h->client;
-    o.host = h;
     o.run_selftests = 1;
     /* The rate index (data/ plus vintages imported into DATA_DIR/rates) is loaded once per
      * host and shared read-only by every generation; the simulator computes no tax and does
@@ -167,12 +163,10 @@ static int build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *err
     }
     o.rates = h->rates;
     o.selftest_rates = h->shipped_rates;
-#ifdef HAVE_STORE
     if (with_migrations && h->store && strcmp(h->cfg->role, "calc") != 0) {
         o.migrate = migrate_cb;
         o.migrate_ud = h->store;
     }
-#endif
     return levy_gen_build(out, &o, errs, nselftests, err);
 }
 
@@ -321,7 +315,7 @@ typedef struct waiter {
     struct waiter *next;
 } waiter;
 
-typedef struct reload_state {
+typedef struct levy_reload_state {
     int pipe[2];
     struct event *ev;
     pthread_t th;
@@ -556,7 +550,7 @@ void levy_host_stop(levy_host *h)
         return;
     h->stopping = 1;
     hlog(HLOG_INFO, "stopping: draining %d in-flight calls", h->calls);
-    levy_server_stop_accepting(h);
+    levy_server_stop_accepting(h->server);
     levy_jobs_runner_stop(h);
     levy_schedule_stop(h);
     if (h->watch_ev)
@@ -644,7 +638,6 @@ static void start_watch(levy_host *h)
 
 /* ---- serve ---------------------------------------------------------------------------- */
 
-#ifdef HAVE_STORE
 /* PRAGMA quick_check (refuse a damaged store), and *busy_ms: the loop's bounded wait for
  * locks of other processes, LEVY_STORE_BUSY_MS (default 50 ms) shared by all statements of a
  * loop turn (store.h), so a held lock costs a request a 503 + Retry-After, never seconds of
@@ -680,7 +673,6 @@ static int store_startup_checks(levy_host *h, const char *dbpath, int *busy_ms)
     *busy_ms = ms;
     return 0;
 }
-#endif
 
 /* The master key, checked against the sealed data of the store (rotate.h); sets it. */
 static int verify_master_key(levy_host *h)
@@ -694,7 +686,8 @@ static int verify_master_key(levy_host *h)
             fprintf(stderr, "levy: master key: %s\n", e.message);
             return 1;
         }
-    } else if (levy_rotate_verify_key(h, key, note, sizeof note, &e) != LEVY_OK) {
+    } else if (levy_rotate_verify_key(h->cfg->data_dir, h->store, h->current, key, note, sizeof note,
+                                      &e) != LEVY_OK) {
         fprintf(stderr, "levy: %s; not starting\n", note[0] ? note : e.message);
         return 1;
     } else if (note[0]) {
@@ -717,13 +710,12 @@ int levy_host_serve(levy_config *cfg)
     memset(h, 0, sizeof *h);
     h->cfg = cfg;
     h->watch_fd = -1;
+    h->reload_async = levy_host_reload_async;
     int code = 1;
     levy_err err;
     levy_err_clear(&err);
     levy_gen_errors errs = {0};
-#ifdef LEVY_HAVE_LOG
     levy_log_set_format(cfg->log_json ? LEVY_LOG_JSON : LEVY_LOG_TEXT);
-#endif
     signal(SIGPIPE, SIG_IGN);
     if (mkdir_p(cfg->data_dir, 0700) != 0) {
         fprintf(stderr, "levy: cannot create data dir %s: %s\n", cfg->data_dir, strerror(errno));
@@ -756,7 +748,6 @@ int levy_host_serve(levy_config *cfg)
         fprintf(stderr, "levy: cannot start the event loop\n");
         goto done;
     }
-#ifdef HAVE_STORE
     {
         char dbpath[PATH_MAX];
         snprintf(dbpath, sizeof dbpath, "%s/levy.db", cfg->data_dir);
@@ -773,14 +764,11 @@ int levy_host_serve(levy_config *cfg)
         if (store_startup_checks(h, dbpath, &busy_ms) != 0)
             goto done;
     }
-#endif
-#ifdef HAVE_JOBS
     {
         int n = 0;
         if (levy_jobs_requeue_running(h->store, &n, &err) == LEVY_OK && n)
             hlog(HLOG_INFO, "re-queued %d job(s) left running by the previous process", n);
     }
-#endif
     int nself = 0;
     if (levy_host_build(h, 1, &h->current, &errs, &nself, &err) != LEVY_OK) {
         if (errs.n == 0)
@@ -791,11 +779,9 @@ int levy_host_serve(levy_config *cfg)
     }
     if (verify_master_key(h) != 0)
         goto done;
-#ifdef HAVE_STORE
     if (h->store)
         levy_store_set_busy_budget(h->store, busy_ms);
-#endif
-    if (levy_server_start(h, &err) != LEVY_OK) {
+    if (levy_host_listen(h, &err) != LEVY_OK) {
         fprintf(stderr, "levy: %s\n", err.message);
         goto done;
     }
@@ -810,7 +796,7 @@ int levy_host_serve(levy_config *cfg)
     h->sig_hup = sigs[2];
     if (cfg->watch)
         start_watch(h);
-    int port = levy_server_port(h);
+    int port = levy_server_port(h->server);
     const char *scheme = cfg->tls_cert[0] ? "https" : "http";
     hlog(HLOG_INFO, "levy %s (%s) listening on %s://%s:%d, generation 1 (%d plugins, %d rules)",
          LEVY_VERSION, cfg->role, scheme, cfg->host, port, h->current->nplugins,
@@ -835,7 +821,8 @@ done:
     levy_gen_errors_free(&errs);
     levy_schedule_stop(h);
     levy_jobs_runner_stop(h);
-    levy_server_free(h);
+    levy_server_free(h->server);
+    h->server = NULL;
     if (h->stop_timer)
         event_free(h->stop_timer);
     if (h->watch_ev)
@@ -848,9 +835,7 @@ done:
     h->client = NULL;
     if (h->current)
         levy_gen_unref(h->current);
-#ifdef HAVE_STORE
     levy_store_close(h->store);
-#endif
     levy_rates_free(h->rates);
     levy_rates_free(h->shipped_rates);
     if (h->base)
@@ -858,6 +843,33 @@ done:
     levy_crypto_set_master_key(NULL);
     close(lock_fd);
     return code;
+}
+
+int levy_host_with_generation(levy_config *cfg, int (*visit)(levy_gen *g, void *ud, levy_err *err),
+                              void *ud, levy_err *err)
+{
+    levy_host hs;
+    memset(&hs, 0, sizeof hs);
+    hs.cfg = cfg;
+    levy_gen *g = NULL;
+    levy_gen_errors errs = {0};
+    int nself = 0, rc;
+    if ((rc = levy_host_build(&hs, 1, &g, &errs, &nself, err)) != LEVY_OK) {
+        for (int i = 0; i < errs.n; i++)
+            fprintf(stderr, "levy %s: %s:%d: %s\n", cfg->cmd ? cfg->cmd : "", errs.v[i].source,
+                    errs.v[i].line, errs.v[i].message);
+        if (errs.n)
+            levy_err_set(err, rc, "invalid", "plugins/scripts do not load (see above)");
+        goto done;
+    }
+    rc = visit(g, ud, err);
+done:
+    levy_gen_errors_free(&errs);
+    if (g)
+        levy_gen_unref(g);
+    levy_rates_free(hs.rates);
+    levy_rates_free(hs.shipped_rates);
+    return rc;
 }
 
 /* ---- check ---------------------------------------------------------------------------- */

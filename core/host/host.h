@@ -6,7 +6,7 @@
 
 #include <lua.h>
 
-#include "host/config.h"
+#include "config.h"
 #include "levy.h"
 #include "lua/gen.h"
 #include "lua/lctx.h"
@@ -20,7 +20,7 @@ typedef struct levy_host levy_host;
 
 /* A Lua call on a generation: a coroutine with its context and budget. Created by
  * levy_call_new, driven by levy_call_resume (which may return with the coroutine parked on
- * outbound HTTP), finished through the `finish` callback, then freed by the host. */
+ * outbound HTTP or a timer: ctx.waiting, ctx.resume), finished through the `finish` callback, then freed by the host. */
 typedef enum { LEVY_CALL_HTTP = 1, LEVY_CALL_JOB, LEVY_CALL_SCHEDULE, LEVY_CALL_START, LEVY_CALL_CALC } levy_call_kind;
 
 typedef struct levy_call levy_call;
@@ -36,7 +36,6 @@ struct levy_call {
     lua_State *co;
     int co_ref;
     levy_call_kind kind;
-    int waiting;        /* parked on outbound HTTP */
     levy_call_finish_fn finish;
     void *ud;
     char id[40];
@@ -72,11 +71,15 @@ typedef struct levy_reload_report {
     int selftests;
 } levy_reload_report;
 
+/* Called on the loop when an asynchronous reload is done (levy_host_reload_async); the report
+ * and its errors are valid during the call only; NULL when the host stopped first. */
+typedef void (*levy_reload_cb)(void *ud, const levy_reload_report *r);
+
 struct levy_host {
     levy_config *cfg;
     struct event_base *base;
     levy_gen *current;
-    void *store;              /* levy_store * (NULL when the store is not built in) */
+    struct levy_store *store; /* NULL for subcommands without a store (check) */
     levy_http_client *client;
     levy_server *server;
     uint64_t reloads, reload_failures;
@@ -89,13 +92,17 @@ struct levy_host {
     struct event *watch_ev, *watch_debounce;
     int watch_fd;
     int exit_code;
-    void *jobs;               /* runner state (host/jobs.c) */
-    void *sched;              /* schedule timers */
-    void *reload;             /* async reload state (host.c) */
+    struct levy_jobs_runner *jobs;  /* runner state (host/jobs.c), opaque */
+    struct levy_schedules *sched;   /* schedule timers (host/jobs.c), opaque */
+    struct levy_reload_state *reload; /* async reload state (host.c), opaque */
     int started;              /* on_start hooks ran */
-    void *rates;              /* levy_rates *: the rate index every generation shares */
-    void *shipped_rates;      /* levy_rates *: data/ only, for rule self-tests, when
-                               * DATA_DIR/rates holds imported vintages (else NULL) */
+    /* Reload without blocking the loop (levy_host_reload_async, set by levy_host_serve): how
+     * the routes (POST /admin/reload, host/routes.c) ask for one without calling host.c;
+     * NULL where nothing may reload (the route then answers 503). */
+    void (*reload_async)(levy_host *h, levy_reload_cb cb, void *ud);
+    struct levy_rates *rates; /* the rate index every generation shares */
+    struct levy_rates *shipped_rates; /* data/ only, for rule self-tests, when DATA_DIR/rates
+                                       * holds imported vintages (else NULL) */
 };
 
 /** Builds generation id for the host's role and config (store migrations and self-tests
@@ -115,8 +122,13 @@ struct event_base *levy_host_event_base_new(void);
  * the swap happen on the loop; cb(ud, report) runs on the loop when done (the report and
  * its errors are valid during the call only). Requests arriving meanwhile join the next
  * build. Returns at once. */
-typedef void (*levy_reload_cb)(void *ud, const levy_reload_report *r);
 void levy_host_reload_async(levy_host *h, levy_reload_cb cb, void *ud);
+/** Builds a check-role generation of cfg's plugins and rules (no store, no migrations; load
+ * errors printed to stderr as "levy CMD: file:line: message"), runs visit(g, ud, err) on it,
+ * frees it. Returns visit's result, or the build's error. (levy rotate-master-key learns the
+ * sealed columns this way: levy_rotate_build_fn.) */
+int levy_host_with_generation(levy_config *cfg, int (*visit)(levy_gen *g, void *ud, levy_err *err),
+                              void *ud, levy_err *err);
 /** Graceful stop: stop accepting, drain requests and jobs, exit the loop. */
 void levy_host_stop(levy_host *h);
 /** Runs `levy serve` / `levy sim`. Returns the process exit code. */
@@ -138,10 +150,8 @@ void levy_schedule_start(levy_host *h);
 void levy_schedule_stop(levy_host *h);
 int levy_jobs_runner_busy(levy_host *h);
 
-/* server (http/server.c) */
-int levy_server_start(levy_host *h, levy_err *err);
-void levy_server_stop_accepting(levy_host *h);
-void levy_server_free(levy_host *h);
-int levy_server_port(levy_host *h);
+/* HTTP (host/routes.c): starts h->server (core/http/server.h) with the host's dispatch:
+ * auth, C routes, the current generation's Lua routes, route body caps, static files. */
+int levy_host_listen(levy_host *h, levy_err *err);
 
 #endif

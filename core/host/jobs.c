@@ -11,12 +11,11 @@
 #include <lauxlib.h>
 #include <openssl/rand.h>
 
-#include "host/hlog.h"
+#include "hlog.h"
 #include "host/host.h"
 #include "lua/sandbox.h"
 
 #include "store/jobs.h"
-#define HAVE_JOBS 1
 
 /* ---- schedules ------------------------------------------------------------------------ */
 
@@ -28,12 +27,12 @@ typedef struct sched_entry {
     int every_ms;
     char name[96];
     char plugin[64];
-    struct sched_set *set;
+    struct levy_schedules *set;
 } sched_entry;
 
 /* One set per generation's schedule list; referenced by the host (until stopped) and by
  * each running task, so a reload during a task frees it when the task ends. */
-typedef struct sched_set {
+typedef struct levy_schedules {
     sched_entry *v;
     int n;
     int refs;
@@ -112,6 +111,8 @@ void levy_schedule_start(levy_host *h)
         return;
     }
     s->refs = 1;
+    char list[512] = "";   /* "name every N s, ...": one INFO line, the periods in effect */
+    size_t used = 0;
     for (int i = 1; i <= n; i++) {
         sched_entry *e = &s->v[s->n];
         lua_rawgeti(L, -1, i);
@@ -131,9 +132,19 @@ void levy_schedule_start(levy_host *h)
         struct timeval tv = {e->every_ms / 1000, (e->every_ms % 1000) * 1000};
         event_add(e->timer, &tv);
         s->n++;
+        if (used < sizeof list) {
+            int w = e->every_ms % 1000
+                        ? snprintf(list + used, sizeof list - used, "%s%s every %d ms",
+                                   used ? ", " : "", e->name, e->every_ms)
+                        : snprintf(list + used, sizeof list - used, "%s%s every %d s",
+                                   used ? ", " : "", e->name, e->every_ms / 1000);
+            used += w > 0 ? (size_t)w : 0;
+        }
     }
     lua_pop(L, 1);
     h->sched = s;
+    if (s->n)
+        hlog(HLOG_INFO, "schedules: %s", list);
 }
 
 void levy_schedule_stop(levy_host *h)
@@ -149,13 +160,12 @@ void levy_schedule_stop(levy_host *h)
 
 /* ---- jobs ----------------------------------------------------------------------------- */
 
-#ifdef HAVE_JOBS
 typedef struct kind_state {
     char kind[LEVY_JOB_KIND_MAX];
     int running;
 } kind_state;
 
-typedef struct runner {
+typedef struct levy_jobs_runner {
     levy_host *h;
     struct event *timer;
     kind_state *kinds;
@@ -575,11 +585,9 @@ static void on_notify(void *ud)
     if (!r->stopped)
         schedule_poll(r, 0);
 }
-#endif
 
 void levy_jobs_runner_start(levy_host *h)
 {
-#ifdef HAVE_JOBS
     if (!h->store || strcmp(h->cfg->role, "calc") == 0)
         return;
     runner *r = calloc(1, sizeof *r);
@@ -590,25 +598,17 @@ void levy_jobs_runner_start(levy_host *h)
     h->jobs = r;
     levy_jobs_set_notify(on_notify, r);
     schedule_poll(r, 0);
-#else
-    (void)h;
-#endif
 }
 
 void levy_jobs_runner_kick(levy_host *h)
 {
-#ifdef HAVE_JOBS
     runner *r = h->jobs;
     if (r && !r->stopped)
         schedule_poll(r, 0);
-#else
-    (void)h;
-#endif
 }
 
 void levy_jobs_runner_stop(levy_host *h)
 {
-#ifdef HAVE_JOBS
     runner *r = h->jobs;
     if (!r)
         return;
@@ -626,9 +626,6 @@ void levy_jobs_runner_stop(levy_host *h)
         free(r);
         h->jobs = NULL;
     }
-#else
-    (void)h;
-#endif
 }
 
 int levy_jobs_runner_busy(levy_host *h) { return h->jobs_running > 0; }

@@ -15,11 +15,9 @@
 
 #include "crypto/crypto.h"
 #include "file.h"
-#include "host/host.h"
 #include "host/rotate.h"
 #include "lua/sandbox.h"
 #include "store/store.h"
-#include "tax/tax.h"
 
 #define KEY_TEXT_CAP 128
 
@@ -297,31 +295,30 @@ static int copy_sealed(levy_gen *g, sealed_col **out, int *n, levy_err *err)
     return LEVY_OK;
 }
 
-/* Builds a check-role generation (no store, no migrations) and copies H.sealed(). */
-static int load_declarations(levy_config *cfg, sealed_col **out, int *n, levy_err *err)
+typedef struct sealed_list {
+    sealed_col *cols;
+    int n;
+} sealed_list;
+
+static int copy_sealed_visit(levy_gen *g, void *ud, levy_err *err)
 {
-    levy_host hs;
-    memset(&hs, 0, sizeof hs);
-    hs.cfg = cfg;
-    levy_gen *g = NULL;
-    levy_gen_errors errs = {0};
-    int nself = 0, rc;
-    *out = NULL;
-    *n = 0;
-    if ((rc = levy_host_build(&hs, 1, &g, &errs, &nself, err)) != LEVY_OK) {
-        for (int i = 0; i < errs.n; i++)
-            fprintf(stderr, "levy rotate-master-key: %s:%d: %s\n", errs.v[i].source,
-                    errs.v[i].line, errs.v[i].message);
-        if (errs.n)
-            levy_err_set(err, rc, "invalid", "plugins/scripts do not load (see above)");
-        goto done;
+    sealed_list *l = ud;
+    return copy_sealed(g, &l->cols, &l->n, err);
+}
+
+/* H.sealed() of a check-role generation (no store, no migrations) the host builds. */
+static int load_declarations(levy_config *cfg, levy_rotate_build_fn build, sealed_col **out,
+                             int *n, levy_err *err)
+{
+    sealed_list l = {NULL, 0};
+    int rc = build(cfg, copy_sealed_visit, &l, err);
+    if (rc != LEVY_OK) {
+        free(l.cols);
+        l.cols = NULL;
+        l.n = 0;
     }
-    rc = copy_sealed(g, out, n, err);
-done:
-    levy_gen_errors_free(&errs);
-    if (g)
-        levy_gen_unref(g);
-    levy_rates_free(hs.rates);
+    *out = l.cols;
+    *n = l.n;
     return rc;
 }
 
@@ -571,10 +568,9 @@ static int read_fingerprint(sqlite3 *db, char out[LEVY_ROTATE_FP_LEN + 1], levy_
     return r == SQLITE_ROW || r == SQLITE_DONE ? LEVY_OK : db_fail(db, "meta", err);
 }
 
-int levy_rotate_verify_key(levy_host *h, uint8_t key[LEVY_KEY_LEN], char *note, size_t cap,
-                           levy_err *err)
+int levy_rotate_verify_key(const char *dir, levy_store *store, levy_gen *gen,
+                           uint8_t key[LEVY_KEY_LEN], char *note, size_t cap, levy_err *err)
 {
-    const char *dir = h->cfg->data_dir;
     const char *env = getenv("LEVY_MASTER_KEY");
     int use_env = env && *env;
     char keyp[PATH_MAX], prevp[PATH_MAX], src[PATH_MAX + 16], fp[LEVY_ROTATE_FP_LEN + 1],
@@ -582,7 +578,7 @@ int levy_rotate_verify_key(levy_host *h, uint8_t key[LEVY_KEY_LEN], char *note, 
     sealed_col *cols = NULL;
     sealed_scan sc;
     int ncols = 0, rc, have_key = 0;
-    sqlite3 *db = levy_store_db(h->store);
+    sqlite3 *db = levy_store_db(store);
     memset(&sc, 0, sizeof sc);
     note[0] = 0;
     if ((rc = path_in(keyp, sizeof keyp, dir, "master.key", err)) ||
@@ -594,7 +590,7 @@ int levy_rotate_verify_key(levy_host *h, uint8_t key[LEVY_KEY_LEN], char *note, 
             return rc;
         have_key = 1;
     }
-    if ((rc = copy_sealed(h->current, &cols, &ncols, err)) != LEVY_OK ||
+    if ((rc = copy_sealed(gen, &cols, &ncols, err)) != LEVY_OK ||
         (rc = scan_sealed(db, cols, ncols, &sc, err)) != LEVY_OK ||
         (rc = read_fingerprint(db, stored, err)) != LEVY_OK)
         goto done;
@@ -661,7 +657,7 @@ static void test_crash(const char *point)
 
 /* ---- the command ---------------------------------------------------------------------- */
 
-static int rotate(levy_config *cfg, levy_err *err)
+static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
 {
     const char *dir = cfg->data_dir;
     const char *env = getenv("LEVY_MASTER_KEY");
@@ -707,7 +703,7 @@ static int rotate(levy_config *cfg, levy_err *err)
         fprintf(stderr, "levy rotate-master-key: %s\n", what);
     if ((rc = levy_crypto_master_key_load(dir, old_key, err)) != LEVY_OK)
         goto done;
-    if ((rc = load_declarations(cfg, &cols, &ncols, err)) != LEVY_OK)
+    if ((rc = load_declarations(cfg, build, &cols, &ncols, err)) != LEVY_OK)
         goto done;
     if (cfg->new_key_file[0]) {
         if ((rc = read_key_file(cfg->new_key_file, new_key, err)) != LEVY_OK)
@@ -806,11 +802,11 @@ done:
     return rc;
 }
 
-int levy_rotate_master_key(levy_config *cfg)
+int levy_rotate_master_key(levy_config *cfg, levy_rotate_build_fn build)
 {
     levy_err err;
     levy_err_clear(&err);
-    if (rotate(cfg, &err) != LEVY_OK) {
+    if (rotate(cfg, build, &err) != LEVY_OK) {
         fprintf(stderr, "levy rotate-master-key: %s\n", err.message);
         return 1;
     }

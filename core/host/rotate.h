@@ -9,15 +9,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "crypto/crypto.h"
-#include "host/config.h"
-#include "host/host.h"
 #include "levy.h"
+#include "lua/gen.h"
+#include "store/store.h"
 
 #define LEVY_ROTATE_FP_LEN 16 /* hex chars of SHA-256(key) kept in meta */
 
+/* What rotation needs from the host, given as a callback so that rotate.c does not call the
+ * host back (host.c calls rotate.c, never the reverse): build(cfg, visit, ud, err) builds a
+ * check-role generation of cfg's plugins (no store, no migrations; load errors printed to
+ * stderr), runs visit(g, ud, err) on it, frees it and returns visit's result. The host's is
+ * levy_host_with_generation (host/host.h). */
+typedef int (*levy_rotate_visit_fn)(levy_gen *g, void *ud, levy_err *err);
+typedef int (*levy_rotate_build_fn)(levy_config *cfg, levy_rotate_visit_fn visit, void *ud,
+                                    levy_err *err);
+
 /** The `rotate-master-key` subcommand; returns the process exit code (0 ok, 1 failed). */
-int levy_rotate_master_key(levy_config *cfg);
+int levy_rotate_master_key(levy_config *cfg, levy_rotate_build_fn build);
 /** Takes the exclusive lock on DATA_DIR/levy.lock for a serving process (*fd stays open for
  * the process lifetime): a second serve, a rotation or a restore on the same data dir is
  * refused (LEVY_ECONFLICT "busy", naming the holder's PID). */
@@ -32,15 +42,15 @@ int levy_rotate_recover(const char *data_dir, const char **what, levy_err *err);
  * process holds it (serve, rotate-master-key, restore). */
 int levy_datadir_lock(const char *data_dir, int *fd, levy_err *err);
 
-/** Start-up check of the master key (levy serve; h->store open and generation 1 built, whose
- * plugins declare what they seal). Loads the key (LEVY_MASTER_KEY or DATA_DIR/master.key);
+/** Start-up check of the master key (levy serve; the store of data_dir open and generation 1
+ * built, gen, whose plugins declare what they seal). Loads the key (LEVY_MASTER_KEY or DATA_DIR/master.key);
  * creates DATA_DIR/master.key only when no sealed value is stored. Refuses when sealed values
  * exist and the key is missing (LEVY_ENOTFOUND "key_missing") or is not theirs
  * (LEVY_ECONFLICT "key_mismatch": its fingerprint differs from meta('master_key_fingerprint'),
  * or, when none is recorded yet (a data dir from before the check), one stored value does
  * not open). Records the fingerprint. note (cap bytes, 2 KiB is enough) gets what was done
  * ("" if nothing), or on a refusal the full message: what is wrong and how to fix it. */
-int levy_rotate_verify_key(levy_host *h, uint8_t key[LEVY_KEY_LEN], char *note, size_t cap,
-                           levy_err *err);
+int levy_rotate_verify_key(const char *data_dir, levy_store *store, levy_gen *gen,
+                           uint8_t key[LEVY_KEY_LEN], char *note, size_t cap, levy_err *err);
 
 #endif

@@ -20,7 +20,7 @@
 #include <lauxlib.h>
 
 #include "crypto/crypto.h"
-#include "host/config.h"
+#include "config.h"
 #include "host/host.h"
 #include "lua/gen.h"
 #include "lua/lctx.h"

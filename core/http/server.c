@@ -1,9 +1,9 @@
-/* HTTP server: evhttp setup, the request gate, C routes, Lua route dispatch, static files,
- * auth, errors, connection limits.
+/* HTTP server (server.h): evhttp setup, the request gate, the canonical target, static
+ * files, reply helpers, connection limits. Routes, auth and Lua are the host's: each request
+ * that passes the checks here goes to its dispatch callback (core/host/routes.c).
  *
  * Request target: canonical origin-form only (levy_http_target_check); the one path it
- * yields is used for auth, routing and static files. Auth comes from the matched route
- * (default: the token). The request gate (a callback on each connection's input buffer,
+ * yields is handed to the host for auth, routing and static files. The request gate (a callback on each connection's input buffer,
  * ahead of evhttp's parser) refuses malformed heads and bodies over the route's cap before
  * the body is read, with a JSON answer written to the socket. Slow clients: evhttp
  * read/write timeouts plus a whole-request deadline (headers + body) per connection. The
@@ -34,20 +34,13 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
-#include <lauxlib.h>
-#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "host/auth.h"
-#include "host/hlog.h"
+#include "hlog.h"
 #include "http/gate.h"
-#include "host/host.h"
-#include "host/metrics.h"
-#include "lua/sandbox.h"
-
-#include "store/store.h"
-#define HAVE_STORE 1
+#include "http/server.h"
+#include "metrics.h"
 
 /* The request gate: a callback on the socket bufferevent's input buffer sees every byte as
  * it is read, before evhttp parses it (evbuffer callbacks run inside the read, evhttp's read
@@ -80,7 +73,9 @@ typedef struct guard {
 enum { PAUSE_LIMIT = 1, PAUSE_FD = 2 };
 
 struct levy_server {
-    levy_host *h;
+    const levy_config *cfg;
+    levy_server_ops ops;    /* the host's dispatch and route body caps */
+    int stopping;           /* stopped accepting: requests on open connections get 503 */
     struct evhttp *http;
     struct evhttp_bound_socket *sock;
     SSL_CTX *ssl;
@@ -95,7 +90,8 @@ struct levy_server {
     int limit_episode;      /* the connection limit was hit and not yet left by 10 % */
     struct event *resume;   /* re-enables the listener after an accept() failure */
     struct event *trim;     /* hands freed request memory back to the OS after a burst */
-    uint64_t body_since_trim;
+    uint64_t freed_since_trim; /* request body bytes released (answered or gone) since the
+                                * last trim: memory a trim can give back */
     uint64_t held;          /* request body bytes read, across connections, until answered */
     uint64_t budget;        /* ... at most this many (LEVY_HTTP_BODY_BUDGET) */
     struct levy_server *next_srv;
@@ -105,7 +101,7 @@ static struct levy_server *g_servers; /* the listener's error callback gets the 
 
 /* ---- small helpers -------------------------------------------------------------------- */
 
-static void json_str(struct evbuffer *b, const char *s)
+void levy_http_json_str(struct evbuffer *b, const char *s)
 {
     evbuffer_add(b, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -150,7 +146,7 @@ static const char *reason(int status)
     }
 }
 
-static void count(const char *route, int status)
+void levy_http_count(const char *route, int status)
 {
     char st[8];
     snprintf(st, sizeof st, "%d", status);
@@ -159,8 +155,8 @@ static void count(const char *route, int status)
 }
 
 /* Sends status with body (takes a copy). */
-static void send_reply(struct evhttp_request *req, int status, const char *ctype,
-                       struct evbuffer *body)
+void levy_http_reply(struct evhttp_request *req, int status, const char *ctype,
+                     struct evbuffer *body)
 {
     struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
     if (ctype && !evhttp_find_header(oh, "Content-Type"))
@@ -179,52 +175,22 @@ static void send_reply(struct evhttp_request *req, int status, const char *ctype
     evhttp_send_reply(req, status, reason(status), body);
 }
 
-static void send_error(struct evhttp_request *req, const char *route, int status,
-                       const char *code, const char *message)
+void levy_http_error(struct evhttp_request *req, const char *route, int status,
+                     const char *code, const char *message)
 {
     struct evbuffer *b = evbuffer_new();
     evbuffer_add_printf(b, "{\"error\":{\"code\":");
-    json_str(b, code);
+    levy_http_json_str(b, code);
     evbuffer_add_printf(b, ",\"message\":");
-    json_str(b, message);
+    levy_http_json_str(b, message);
     evbuffer_add_printf(b, "}}");
     if (status == 401)
         evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
     if (status == 503)
         evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
-    send_reply(req, status, "application/json", b);
+    levy_http_reply(req, status, "application/json", b);
     evbuffer_free(b);
-    count(route, status);
-}
-
-static int has_prefix_seg(const char *path, const char *pre)
-{
-    size_t n = strlen(pre);
-    return strncmp(path, pre, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
-/* The token of an `Authorization: Bearer <token>` header (surrounding spaces trimmed) and
- * its length in *n; NULL when there is none. Points into the request's headers. */
-static const char *bearer_of(struct evhttp_request *req, size_t *n)
-{
-    const char *a = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-    if (!a || strncasecmp(a, "Bearer ", 7) != 0)
-        return NULL;
-    const char *t = a + 7;
-    while (*t == ' ')
-        t++;
-    *n = strlen(t);
-    while (*n && t[*n - 1] == ' ')
-        (*n)--;
-    return t;
-}
-
-/* The API token or a browser session (host/auth.c) as Bearer. */
-static int token_ok(levy_host *h, struct evhttp_request *req)
-{
-    size_t n = 0;
-    const char *t = bearer_of(req, &n);
-    return t && levy_auth_bearer_ok(h->cfg, t, n);
+    levy_http_count(route, status);
 }
 
 static const char *method_name(struct evhttp_request *req)
@@ -242,224 +208,6 @@ static const char *method_name(struct evhttp_request *req)
     default: return "UNKNOWN";
     }
 }
-
-/* ---- C routes ------------------------------------------------------------------------- */
-
-/* 200 {"status":"ok",...,"store":"ok"}; 503 {"status":"degraded",...,"store":STATE} while the
- * last store failure stands (busy, disk_full, io_error, corrupt). Reads only; a degraded store
- * is probed with one small write at most once a second (bounded by the busy budget), so the
- * answer turns ok once the cause is gone even without traffic. */
-static void r_healthz(levy_host *h, struct evhttp_request *req)
-{
-    int state = 0;
-    const char *sname = "ok";
-#ifdef HAVE_STORE
-    if (h->store) {
-        levy_err e;
-        if (levy_store_exec(h->store, "SELECT 1 FROM sqlite_master LIMIT 1", &e) != LEVY_OK &&
-            levy_store_state(h->store) == LEVY_STORE_STATE_OK)
-            state = LEVY_STORE_STATE_IOERR;
-        else
-            state = levy_store_probe(h->store);
-        sname = levy_store_state_name(state);
-    }
-#endif
-    int ok = state == 0;
-    struct evbuffer *b = evbuffer_new();
-    evbuffer_add_printf(b, "{\"status\":\"%s\",\"version\":\"%s\",\"generation\":%llu,"
-                        "\"store\":\"%s\"}",
-                        ok ? "ok" : "degraded", LEVY_VERSION,
-                        (unsigned long long)(h->current ? h->current->id : 0), sname);
-    if (!ok)
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
-    send_reply(req, ok ? 200 : 503, "application/json", b);
-    evbuffer_free(b);
-    count("/healthz", ok ? 200 : 503);
-}
-
-static void refresh_gauges(levy_host *h)
-{
-    levy_metrics_set("levy_rule_generation", NULL, h->current ? (int64_t)h->current->id : 0, NULL);
-    levy_metrics_set("levy_reloads_total", NULL, (int64_t)h->reloads, NULL);
-    levy_metrics_set("levy_reload_failures_total", NULL, (int64_t)h->reload_failures, NULL);
-    levy_metrics_set("levy_lua_memory_bytes", NULL,
-                     h->current ? (int64_t)levy_vm_mem_used(h->current->vm) : 0, NULL);
-#ifdef HAVE_STORE
-    if (h->store) {
-        levy_metrics_clear("levy_jobs");
-        sqlite3 *db = levy_store_db(h->store);
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(db, "SELECT kind, state, count(*) FROM jobs GROUP BY kind, state",
-                               -1, &st, NULL) == SQLITE_OK) {
-            while (sqlite3_step(st) == SQLITE_ROW) {
-                const char *labels[] = {"kind", (const char *)sqlite3_column_text(st, 0), "state",
-                                        (const char *)sqlite3_column_text(st, 1), NULL};
-                if (labels[1] && labels[3])
-                    levy_metrics_set("levy_jobs", labels, sqlite3_column_int64(st, 2), NULL);
-            }
-        }
-        sqlite3_finalize(st);
-    }
-#endif
-}
-
-static void r_metrics(levy_host *h, struct evhttp_request *req)
-{
-    refresh_gauges(h);
-    count("/metrics", 200);
-    char *text = NULL;
-    size_t len = 0;
-    levy_err e;
-    if (levy_metrics_render(&text, &len, &e) != LEVY_OK) {
-        send_error(req, "/metrics", 500, "internal", "cannot render metrics");
-        return;
-    }
-    struct evbuffer *b = evbuffer_new();
-    evbuffer_add(b, text, len);
-    free(text);
-    send_reply(req, 200, "text/plain; version=0.0.4", b);
-    evbuffer_free(b);
-}
-
-static void reload_reply(void *ud, const levy_reload_report *r)
-{
-    struct evhttp_request *req = ud;
-    if (!r) { /* shutting down before the build finished */
-        send_error(req, "/admin/reload", 503, "unavailable", "server is shutting down");
-        return;
-    }
-    struct evbuffer *b = evbuffer_new();
-    evbuffer_add_printf(b, "{\"status\":\"%s\",\"generation\":%llu", r->status,
-                        (unsigned long long)r->generation);
-    int rejected = strcmp(r->status, "rejected") == 0;
-    if (rejected) {
-        evbuffer_add_printf(b, ",\"errors\":[");
-        for (int i = 0; i < r->errors.n; i++) {
-            evbuffer_add_printf(b, "%s{\"file\":", i ? "," : "");
-            json_str(b, r->errors.v[i].source);
-            evbuffer_add_printf(b, ",\"line\":%d,\"message\":", r->errors.v[i].line);
-            json_str(b, r->errors.v[i].message);
-            evbuffer_add_printf(b, "}");
-        }
-        evbuffer_add_printf(b, "]");
-    }
-    evbuffer_add_printf(b, "}");
-    send_reply(req, rejected ? 422 : 200, "application/json", b);
-    evbuffer_free(b);
-    count("/admin/reload", rejected ? 422 : 200);
-}
-
-/* POST /admin/reload: answered when the build (on a thread) is done. */
-static void r_reload(levy_host *h, struct evhttp_request *req)
-{
-    levy_host_reload_async(h, reload_reply, req);
-}
-
-static void r_generation(levy_host *h, struct evhttp_request *req)
-{
-    levy_gen *g = h->current;
-    struct evbuffer *b = evbuffer_new();
-    char iso[40] = "";
-    time_t secs = (time_t)(g->loaded_at_ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    evbuffer_add_printf(b, "{\"generation\":%llu,\"loaded_at\":\"%s\",\"tree_sha256\":\"%s\",\"files\":[",
-                        (unsigned long long)g->id, iso, g->tree_hash);
-    for (int i = 0; i < g->nfiles; i++) {
-        evbuffer_add_printf(b, "%s{\"path\":", i ? "," : "");
-        json_str(b, g->files[i].path ? g->files[i].path : "");
-        evbuffer_add_printf(b, ",\"sha256\":\"%s\",\"kind\":\"%s\"}", g->files[i].sha256,
-                            g->files[i].is_rule ? "rule" : "plugin");
-    }
-    evbuffer_add_printf(b, "]}");
-    send_reply(req, 200, "application/json", b);
-    evbuffer_free(b);
-    count("/admin/generation", 200);
-}
-
-/* GET /openapi.yaml: docs/openapi.yaml from the installed share dir (<exe>/../share/levy/docs)
- * or the source tree, the same lookup as plugins/ and scripts/. No auth: it describes the
- * API, it holds no data. */
-static void r_openapi(levy_host *h, struct evhttp_request *req)
-{
-    (void)h;
-    char dir[1024], path[1100];
-    levy_config_default_dir("docs", dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/openapi.yaml", dir);
-    int fd = open(path, O_RDONLY);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        if (fd >= 0)
-            close(fd);
-        send_error(req, "/openapi.yaml", 404, "not_found", "openapi.yaml is not installed");
-        return;
-    }
-    struct evbuffer *b = evbuffer_new();
-    if (st.st_size > 0)
-        evbuffer_add_file(b, fd, 0, st.st_size); /* takes fd */
-    else
-        close(fd);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-cache");
-    send_reply(req, 200, "application/yaml; charset=utf-8", b);
-    evbuffer_free(b);
-    count("/openapi.yaml", 200);
-}
-
-/* POST /v1/session (no Bearer needed: the JSON body carries a one-time sign-in code or the
- * API token) → 201 {session_token, expires_at, expires_in}; DELETE /v1/session (Bearer: the
- * session) → 204. Browser sessions of the web UI, host/auth.c (issue 15, finding 12). */
-static void r_session(levy_host *h, struct evhttp_request *req)
-{
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t blen = evbuffer_get_length(in);
-    if (blen > 4096) {
-        send_error(req, "/v1/session", 413, "payload_too_large", "request body is over 4 KiB");
-        return;
-    }
-    char bearer[LEVY_TOKEN_MAX + 1];
-    size_t bn = 0;
-    const char *t = bearer_of(req, &bn);
-    if (t && bn < sizeof bearer) {
-        memcpy(bearer, t, bn);
-        bearer[bn] = '\0';
-    } else {
-        t = NULL;
-    }
-    char out[512];
-    const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
-    int del = evhttp_request_get_command(req) == EVHTTP_REQ_DELETE;
-    int st = levy_auth_session_request(h->cfg, del, ctype,
-                                       blen ? (const char *)evbuffer_pullup(in, -1) : "", blen,
-                                       t ? bearer : NULL, out, sizeof out);
-    OPENSSL_cleanse(bearer, sizeof bearer);
-    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
-    evhttp_add_header(oh, "Cache-Control", "no-store");
-    if (st == 401)
-        evhttp_add_header(oh, "WWW-Authenticate", "Bearer");
-    struct evbuffer *b = evbuffer_new();
-    evbuffer_add(b, out, strlen(out));
-    send_reply(req, st, st == 204 ? NULL : "application/json", b);
-    OPENSSL_cleanse(out, sizeof out);
-    evbuffer_free(b);
-    count("/v1/session", st);
-}
-
-typedef struct croute {
-    const char *method, *path;
-    void (*fn)(levy_host *, struct evhttp_request *);
-    int auth; /* LEVY_AUTH_NONE or LEVY_AUTH_TOKEN, always explicit */
-} croute;
-
-static const croute CROUTES[] = {
-    {"GET", "/healthz", r_healthz, LEVY_AUTH_NONE},
-    {"GET", "/openapi.yaml", r_openapi, LEVY_AUTH_NONE},
-    {"GET", "/metrics", r_metrics, LEVY_AUTH_TOKEN},
-    {"POST", "/admin/reload", r_reload, LEVY_AUTH_TOKEN},
-    {"GET", "/admin/generation", r_generation, LEVY_AUTH_TOKEN},
-    {"POST", "/v1/session", r_session, LEVY_AUTH_NONE},
-    {"DELETE", "/v1/session", r_session, LEVY_AUTH_TOKEN},
-};
 
 /* ---- static files --------------------------------------------------------------------- */
 
@@ -484,7 +232,7 @@ static const char *ctype_of(const char *path)
 }
 
 /* 1 when served (or answered), 0 when no such file. */
-static int serve_static(levy_host *h, struct evhttp_request *req, const char *path, int head)
+int levy_http_static(struct evhttp_request *req, const char *web_dir, const char *path, int head)
 {
     size_t dlen = 0;
     char *dec = evhttp_uridecode(path, 0, &dlen);
@@ -494,10 +242,10 @@ static int serve_static(levy_host *h, struct evhttp_request *req, const char *pa
     if (strlen(dec) != dlen || strstr(dec, "..") || strchr(dec, '\\') || dec[0] != '/')
         goto done;
     char want[PATH_MAX * 2];
-    snprintf(want, sizeof want, "%s%s", h->cfg->web_dir,
+    snprintf(want, sizeof want, "%s%s", web_dir,
              strcmp(dec, "/") == 0 ? "/index.html" : dec);
     char root[PATH_MAX], real[PATH_MAX];
-    if (!realpath(h->cfg->web_dir, root) || !realpath(want, real))
+    if (!realpath(web_dir, root) || !realpath(want, real))
         goto done;
     size_t rl = strlen(root);
     if (strncmp(real, root, rl) != 0 || real[rl] != '/')
@@ -527,254 +275,18 @@ static int serve_static(levy_host *h, struct evhttp_request *req, const char *pa
     evhttp_add_header(oh, "Content-Security-Policy",
                       "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
                       "form-action 'self'; frame-ancestors 'none'");
-    send_reply(req, 200, ctype_of(real), b);
+    levy_http_reply(req, 200, ctype_of(real), b);
     evbuffer_free(b);
-    count("static", 200);
+    levy_http_count("static", 200);
     rc = 1;
 done:
     free(dec);
     return rc;
 }
 
-/* ---- Lua routes ----------------------------------------------------------------------- */
-
-typedef struct http_call {
-    struct evhttp_request *req;
-    const char *route;   /* owned by the generation (alive while the call holds it) */
-} http_call;
-
-static void lua_reply(levy_call *call, int status, int nres)
-{
-    http_call *hc = call->ud;
-    struct evhttp_request *req = hc->req;
-    levy_host *h = call->host;
-    lua_State *co = call->co;
-    h->http_inflight--;
-    evhttp_add_header(evhttp_request_get_output_headers(req), "X-Request-Id", call->id);
-    if (status != LUA_OK) {
-        if (levy_lua_is_api_error(co, -1)) {
-            lua_State *L = co;
-            /* render on a fresh thread: co is dead after an error */
-            lua_State *M = levy_vm_state(call->gen->vm);
-            int tref = LUA_NOREF;
-            lua_State *T = levy_aux_thread(M, &tref);
-            if (!T) {
-                send_error(req, hc->route, 500, "internal", "internal error");
-                free(hc);
-                return;
-            }
-            levy_lua_set_ctx(T, &call->ctx);
-            levy_sandbox_push_api(T, "render_api_error");
-            lua_xmove(L, T, 1);
-            levy_err e;
-            if (levy_vm_pcall_on(T, 1, 3, &e) == LEVY_OK) {
-                int st = (int)lua_tointeger(T, -3);
-                if (st < 400 || st > 599)
-                    st = 500;
-                struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
-                if (lua_istable(T, -1)) {
-                    lua_pushnil(T);
-                    while (lua_next(T, -2)) {
-                        if (lua_type(T, -2) == LUA_TSTRING && lua_type(T, -1) == LUA_TSTRING)
-                            evhttp_add_header(oh, lua_tostring(T, -2), lua_tostring(T, -1));
-                        lua_pop(T, 1);
-                    }
-                }
-                size_t n = 0;
-                const char *s = lua_tolstring(T, -2, &n);
-                struct evbuffer *b = evbuffer_new();
-                evbuffer_add(b, s, n);
-                send_reply(req, st, "application/json", b);
-                evbuffer_free(b);
-                count(hc->route, st);
-            } else {
-                hlog_src(HLOG_ERROR, call->plugin, "request %s: cannot render API error: %s",
-                         call->id, e.message);
-                send_error(req, hc->route, 500, "internal", "internal error");
-            }
-            levy_lua_set_ctx(T, NULL);
-            luaL_unref(M, LUA_REGISTRYINDEX, tref);
-        } else {
-            levy_call_log_error(call, "request");
-            send_error(req, hc->route, 500, "internal", "internal error");
-        }
-        free(hc);
-        return;
-    }
-    /* results: status, body[, headers] */
-    int base = lua_gettop(co) - nres + 1;
-    int st = nres >= 1 && lua_isinteger(co, base) ? (int)lua_tointeger(co, base) : 0;
-    if (st < 100 || st > 599) {
-        hlog_src(HLOG_ERROR, call->plugin, "request %s: handler returned no valid status", call->id);
-        send_error(req, hc->route, 500, "internal", "internal error");
-        free(hc);
-        return;
-    }
-    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
-    if (nres >= 3 && lua_istable(co, base + 2)) {
-        lua_pushnil(co);
-        while (lua_next(co, base + 2)) {
-            if (lua_type(co, -2) == LUA_TSTRING &&
-                (lua_type(co, -1) == LUA_TSTRING || lua_type(co, -1) == LUA_TNUMBER)) {
-                const char *k = lua_tostring(co, -2);
-                const char *v = lua_tostring(co, -1);
-                if (!strpbrk(k, "\r\n:") && !strpbrk(v, "\r\n"))
-                    evhttp_add_header(oh, k, v);
-            }
-            lua_pop(co, 1);
-        }
-    }
-    /* encode the body on the finished coroutine (reusable after a normal return) */
-    levy_sandbox_push_api(co, "render_body");
-    lua_pushvalue(co, nres >= 2 ? base + 1 : base - 1 + 0);
-    if (nres < 2) {
-        lua_pop(co, 1);
-        lua_pushnil(co);
-    }
-    levy_err e;
-    if (levy_vm_pcall_on(co, 1, 1, &e) != LEVY_OK) {
-        hlog_src(HLOG_ERROR, call->plugin, "request %s: cannot encode response: %s", call->id, e.message);
-        send_error(req, hc->route, 500, "internal", "internal error");
-        free(hc);
-        return;
-    }
-    size_t n = 0;
-    const char *s = lua_tolstring(co, -1, &n);
-    struct evbuffer *b = evbuffer_new();
-    if (st != 204 && st != 304)
-        evbuffer_add(b, s, n);
-    send_reply(req, st, (n || st == 200) ? "application/json" : NULL, b);
-    evbuffer_free(b);
-    count(hc->route, st);
-    free(hc);
-}
-
-typedef struct req_setup {
-    struct evhttp_request *req;
-    const char *method, *path, *query, *id;
-    levy_route_match *m;
-} req_setup;
-
-/* [-0, +1, m] Pushes the request fields table. */
-static void push_req_fields(lua_State *co, struct evhttp_request *req, const char *method,
-                            const char *path, const char *query, levy_route_match *m,
-                            const char *id)
-{
-    lua_createtable(co, 0, 9);
-    lua_pushstring(co, method);
-    lua_setfield(co, -2, "method");
-    lua_pushstring(co, path);
-    lua_setfield(co, -2, "path");
-    lua_pushstring(co, id);
-    lua_setfield(co, -2, "id");
-    lua_createtable(co, 0, m->ncaps);
-    for (int i = 0; i < m->ncaps; i++) {
-        const char *nm = m->names[i]; /* "{id}" */
-        char *v = evhttp_uridecode(m->values[i], 0, NULL);
-        lua_pushlstring(co, nm + 1, strlen(nm) - 2);
-        lua_pushstring(co, v ? v : m->values[i]);
-        lua_settable(co, -3);
-        free(v);
-    }
-    lua_setfield(co, -2, "params");
-    lua_newtable(co);
-    if (query) {
-        struct evkeyvalq q;
-        q.tqh_first = NULL;
-        q.tqh_last = &q.tqh_first;
-        if (evhttp_parse_query_str(query, &q) == 0) {
-            for (struct evkeyval *kv = q.tqh_first; kv; kv = kv->next.tqe_next) {
-                lua_pushstring(co, kv->value);
-                lua_setfield(co, -2, kv->key);
-            }
-        }
-        evhttp_clear_headers(&q);
-    }
-    lua_setfield(co, -2, "query");
-    lua_newtable(co);
-    struct evkeyvalq *ih = evhttp_request_get_input_headers(req);
-    for (struct evkeyval *kv = ih->tqh_first; kv; kv = kv->next.tqe_next) {
-        char name[128];
-        size_t i = 0;
-        for (; kv->key[i] && i < sizeof name - 1; i++)
-            name[i] = (char)tolower((unsigned char)kv->key[i]);
-        name[i] = '\0';
-        lua_pushstring(co, kv->value);
-        lua_setfield(co, -2, name);
-    }
-    lua_setfield(co, -2, "headers");
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t blen = evbuffer_get_length(in);
-    lua_pushlstring(co, blen ? (const char *)evbuffer_pullup(in, -1) : "", blen);
-    lua_setfield(co, -2, "body");
-    char *addr = NULL;
-    ev_uint16_t port = 0;
-    struct evhttp_connection *conn = evhttp_request_get_connection(req);
-    if (conn)
-        evhttp_connection_get_peer(conn, &addr, &port);
-    lua_pushstring(co, addr ? addr : "");
-    lua_setfield(co, -2, "remote");
-}
-
-/* [-1, +1, m] Under lua_pcall on the fresh coroutine: builds req = make_req(fields). */
-static int setup_req(lua_State *co)
-{
-    req_setup *rs = lua_touserdata(co, 1);
-    lua_pop(co, 1);
-    levy_sandbox_push_api(co, "make_req");
-    push_req_fields(co, rs->req, rs->method, rs->path, rs->query, rs->m, rs->id);
-    lua_call(co, 1, 1);
-    return 1;
-}
-
-static void dispatch_lua(levy_host *h, struct evhttp_request *req, const char *method,
-                         const char *path, const char *query, levy_route_match *m)
-{
-    levy_gen *g = h->current;
-    http_call *hc = calloc(1, sizeof *hc);
-    levy_call *call = hc ? levy_call_new(h, g, LEVY_CALL_HTTP, m->route->plugin, lua_reply, hc) : NULL;
-    if (!call) {
-        free(hc);
-        send_error(req, m->route->path, 503, "unavailable", "out of memory");
-        return;
-    }
-    hc->req = req;
-    hc->route = m->route->path;
-    h->http_inflight++;
-    lua_State *co = call->co;
-    lua_getfield(co, LUA_REGISTRYINDEX, "levy.routes");
-    lua_rawgeti(co, -1, m->route->index);
-    lua_remove(co, -2);
-    req_setup rs = {req, method, path, query, call->id, m};
-    lua_pushcfunction(co, setup_req);
-    lua_pushlightuserdata(co, &rs);
-    if (lua_pcall(co, 1, 1, 0) != LUA_OK) {
-        /* out of Lua memory: finish the call with the error (500, logged) */
-        call->budget.tripped = 0;
-        lua_remove(co, -2); /* the handler */
-        levy_call_fail(call);
-        return;
-    }
-    levy_call_resume(call, 1);
-}
-
 /* ---- dispatch ------------------------------------------------------------------------- */
 
 static void guard_release(struct levy_server *s, struct evhttp_request *req);
-
-/* A route's body cap: its max_body, else for a webhook intake (/webhooks/...) the webhook
- * cap (--webhook-max-body, 8 MiB: Rillet sends whole documents, a large usage invoice is
- * several MiB, and a 413 makes Rillet retry and then disable the webhook for every event),
- * else the host's default (1 MiB). */
-static uint64_t route_cap(levy_host *h, const levy_route *r)
-{
-    if (r && r->max_body)
-        return (uint64_t)r->max_body;
-    if (r && has_prefix_seg(r->path, "/webhooks"))
-        return (uint64_t)h->cfg->webhook_max_body;
-    return (uint64_t)h->cfg->max_body;
-}
-
 
 /* RFC 9112 §6.3: several Content-Length fields with different values make the framing
  * invalid; the server must answer 400 and close. evhttp frames by the first one, so a body
@@ -798,18 +310,17 @@ static int framing_ok(struct evhttp_request *req)
 static void on_request(struct evhttp_request *req, void *arg)
 {
     struct levy_server *s = arg;
-    levy_host *h = s->h;
     guard_release(s, req);
     const char *method = method_name(req);
     struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
-    if (h->stopping) {
+    if (s->stopping) {
         evhttp_add_header(oh, "Connection", "close");
-        send_error(req, "unmatched", 503, "unavailable", "server is shutting down");
+        levy_http_error(req, "unmatched", 503, "unavailable", "server is shutting down");
         return;
     }
     if (!framing_ok(req)) {
         evhttp_add_header(oh, "Connection", "close");
-        send_error(req, "unmatched", 400, "bad_request", "conflicting Content-Length headers");
+        levy_http_error(req, "unmatched", 400, "bad_request", "conflicting Content-Length headers");
         return;
     }
     /* One canonical path for authorization, routing and static files (finding: a prefix test
@@ -819,94 +330,41 @@ static void on_request(struct evhttp_request *req, void *arg)
     const char *why = levy_http_target_check(evhttp_request_get_uri(req), path, sizeof path, &query);
     if (why) {
         evhttp_add_header(oh, "Connection", "close");
-        send_error(req, "unmatched", 400, "bad_request", why);
+        levy_http_error(req, "unmatched", 400, "bad_request", why);
         return;
     }
-    int prot = has_prefix_seg(path, "/v1") || has_prefix_seg(path, "/admin");
-    /* HEAD is GET without the body (RFC 9110 §9.3.2; evhttp drops the body of a HEAD reply) */
-    const char *rmethod = strcmp(method, "HEAD") == 0 ? "GET" : method;
-    /* C routes: each says whether it needs the token */
-    int known = 0, known_open = 0;
-    for (size_t i = 0; i < sizeof CROUTES / sizeof CROUTES[0]; i++) {
-        if (strcmp(CROUTES[i].path, path) != 0)
-            continue;
-        known = 1;
-        known_open |= CROUTES[i].auth == LEVY_AUTH_NONE;
-        if (strcmp(CROUTES[i].method, rmethod) != 0)
-            continue;
-        if (CROUTES[i].auth != LEVY_AUTH_NONE && !token_ok(h, req)) {
-            send_error(req, path, 401, "unauthorized", "missing or wrong API token");
-            return;
-        }
-        CROUTES[i].fn(h, req);
-        return;
-    }
-    if (known) {
-        if (!known_open && !token_ok(h, req)) {
-            send_error(req, path, 401, "unauthorized", "missing or wrong API token");
-            return;
-        }
-        send_error(req, path, 405, "method_not_allowed", "method not allowed on this path");
-        return;
-    }
-    /* Lua routes: the matched route decides; only an explicit auth = "none" is open */
-    levy_route_match m;
-    int path_known = 0;
-    int found = levy_gen_match(h->current, rmethod, path, &m, &path_known);
-    if (found) {
-        if (m.route->auth != LEVY_AUTH_NONE && !token_ok(h, req)) {
-            send_error(req, m.route->path, 401, "unauthorized", "missing or wrong API token");
-        } else if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > route_cap(h, m.route)) {
-            evhttp_add_header(oh, "Connection", "close");
-            send_error(req, m.route->path, 413, "payload_too_large", "request body is over the limit");
-        } else {
-            dispatch_lua(h, req, rmethod, path, query, &m);
-        }
-        levy_route_match_free(&m);
-        return;
-    }
-    levy_route_match_free(&m);
-    if (path_known) {
-        /* 405 on a path only an open route has is answered without the token */
-        if (!(path_known & LEVY_PATH_KNOWN_OPEN) && !token_ok(h, req)) {
-            send_error(req, "unmatched", 401, "unauthorized", "missing or wrong API token");
-            return;
-        }
-        send_error(req, "unmatched", 405, "method_not_allowed", "method not allowed on this path");
-        return;
-    }
-    /* unmatched: the API namespaces need the token even to learn that a path does not exist */
-    if (prot && !token_ok(h, req)) {
-        send_error(req, "unmatched", 401, "unauthorized", "missing or wrong API token");
-        return;
-    }
-    int get = strcmp(method, "GET") == 0, head = strcmp(method, "HEAD") == 0;
-    if (!prot && (get || head) && serve_static(h, req, path, head))
-        return;
-    send_error(req, "unmatched", 404, "not_found", "no such path");
+    s->ops.dispatch(s->ops.ud, req, method, path, query);
 }
 
 /* ---- the request gate (core/http/gate.c) ----------------------------------------------- */
 
-/* A route's body cap, for the gate: the route the request will reach, else the default. */
+/* A route's body cap, for the gate: asked of the host (levy_server_ops.body_cap). */
 static uint64_t gate_cap(void *ud, const char *method, const char *path)
 {
     guard *g = ud;
-    levy_host *h = g->srv->h;
-    levy_route_match m;
-    int pk = 0;
-    int found = levy_gen_match(h->current, method, path, &m, &pk);
-    uint64_t cap = found ? route_cap(h, m.route) : (uint64_t)h->cfg->max_body;
-    g->webhook = found && has_prefix_seg(m.route->path, "/webhooks");
-    levy_route_match_free(&m);
+    int webhook = 0;
+    uint64_t cap = g->srv->ops.body_cap(g->srv->ops.ud, method, path, &webhook);
+    g->webhook = webhook;
     return cap;
 }
 
-/* The request's body bytes leave the budget (answered, or the connection is gone). */
+#define LEVY_TRIM_AFTER ((uint64_t)8 * 1024 * 1024)
+
+/* The request's body bytes leave the budget (answered, or the connection is gone). Once more
+ * than 8 MiB of bodies were released since the last trim, a trim a second later hands their
+ * memory back to the OS. Counted at release, not when read: a trim while other large bodies
+ * were still in flight used to count those as handed back, and nothing trimmed after they
+ * ended (reliab_http_limits, clients finishing in two groups). */
 static void gate_release(guard *g)
 {
-    g->srv->held -= g->held < g->srv->held ? g->held : g->srv->held;
+    struct levy_server *s = g->srv;
+    s->held -= g->held < s->held ? g->held : s->held;
+    s->freed_since_trim += g->held;
     g->held = 0;
+    if (s->freed_since_trim > LEVY_TRIM_AFTER && s->trim && !evtimer_pending(s->trim, NULL)) {
+        struct timeval tv = {1, 0};
+        evtimer_add(s->trim, &tv);
+    }
 }
 
 /* k more body bytes are in memory for g's request; 0, or -1 when that would take every
@@ -927,7 +385,6 @@ static int gate_hold(void *ud, size_t k)
     }
     s->held += k;
     g->held += k;
-    s->body_since_trim += k;
     return 0;
 }
 
@@ -942,7 +399,7 @@ static void gate_reject(guard *g)
     const char *code = g->gate.code, *message = g->gate.message;
     g->refused = 1;
     gate_release(g);
-    count("unmatched", status);
+    levy_http_count("unmatched", status);
     hlog(HLOG_DEBUG, "request refused before evhttp read it: %d %s", status, message);
     if (status == 413 && g->webhook) {
         /* a delivery the sender will retry and then give up on (Rillet disables the webhook):
@@ -969,9 +426,9 @@ static void gate_reject(guard *g)
     struct evbuffer *b = evbuffer_new();
     if (b) {
         evbuffer_add_printf(b, "{\"error\":{\"code\":");
-        json_str(b, code);
+        levy_http_json_str(b, code);
         evbuffer_add_printf(b, ",\"message\":");
-        json_str(b, message);
+        levy_http_json_str(b, message);
         evbuffer_add_printf(b, "}}");
         ev_ssize_t k = evbuffer_copyout(b, body, sizeof body - 1);
         body[k > 0 ? k : 0] = '\0';
@@ -1099,7 +556,7 @@ static void on_trim(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct levy_server *s = arg;
-    s->body_since_trim = 0;
+    s->freed_since_trim = 0;
     malloc_trim(0);
 }
 
@@ -1145,10 +602,6 @@ static void guard_free(struct levy_server *s, guard *g)
         s->limit_episode = 0; /* hysteresis: one line per episode, not per slot freed */
         hlog(HLOG_INFO, "%d connections open: below the limit again", s->nconns);
     }
-    if (s->body_since_trim > 8u * 1024 * 1024 && s->trim && !evtimer_pending(s->trim, NULL)) {
-        struct timeval tv = {1, 0};
-        evtimer_add(s->trim, &tv);
-    }
 }
 
 static void on_conn_close(struct evhttp_connection *conn, void *arg)
@@ -1178,10 +631,10 @@ static void on_guard_tick(evutil_socket_t fd, short what, void *arg)
          * as libcurl pools keep them): closed quietly; anything else is a slow client */
         if (g->served > 0 && evbuffer_get_length(bufferevent_get_input(g->bev)) == 0 && !g->gate.hlen)
             hlog(HLOG_DEBUG, "closing an idle keep-alive connection after %d s",
-                 g->srv->h->cfg->header_deadline_s);
+                 g->srv->cfg->header_deadline_s);
         else if (!g->refused)
             hlog(HLOG_INFO, "closing a connection that sent no complete request in %d s",
-                 g->srv->h->cfg->header_deadline_s);
+                 g->srv->cfg->header_deadline_s);
         if (sfd >= 0)
             shutdown(sfd, SHUT_RDWR);
     }
@@ -1189,7 +642,7 @@ static void on_guard_tick(evutil_socket_t fd, short what, void *arg)
 
 static void guard_arm(guard *g)
 {
-    g->deadline = time(NULL) + g->srv->h->cfg->header_deadline_s;
+    g->deadline = time(NULL) + g->srv->cfg->header_deadline_s;
     g->req = NULL;
 }
 
@@ -1290,30 +743,32 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
 
 /* ---- lifecycle ------------------------------------------------------------------------ */
 
-int levy_server_start(levy_host *h, levy_err *err)
+int levy_server_start(levy_server **out, struct event_base *base, const levy_config *cfg,
+                      const levy_server_ops *ops, levy_err *err)
 {
     struct levy_server *s = calloc(1, sizeof *s);
+    *out = s;
     if (!s)
         return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
-    s->h = h;
-    h->server = s;
-    s->http = evhttp_new(h->base);
+    s->cfg = cfg;
+    s->ops = *ops;
+    s->http = evhttp_new(base);
     if (!s->http)
         return levy_err_set(err, LEVY_ENOMEM, "oom", "cannot create evhttp");
     /* the gate enforces each route's cap before the body is read; this is a backstop */
     evhttp_set_max_body_size(s->http, (ev_ssize_t)LEVY_ROUTE_MAX_BODY_CEIL);
     evhttp_set_max_headers_size(s->http, 32 * 1024);
-    evhttp_set_timeout(s->http, h->cfg->timeout_s);
+    evhttp_set_timeout(s->http, cfg->timeout_s);
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
                                             EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
                                             EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
     evhttp_set_default_content_type(s->http, "application/json");
     evhttp_set_gencb(s->http, on_request, s);
     evhttp_set_bevcb(s->http, new_bev, s);
-    if (h->cfg->tls_cert[0]) {
+    if (cfg->tls_cert[0]) {
         s->ssl = SSL_CTX_new(TLS_server_method());
-        if (!s->ssl || SSL_CTX_use_certificate_chain_file(s->ssl, h->cfg->tls_cert) != 1 ||
-            SSL_CTX_use_PrivateKey_file(s->ssl, h->cfg->tls_key, SSL_FILETYPE_PEM) != 1 ||
+        if (!s->ssl || SSL_CTX_use_certificate_chain_file(s->ssl, cfg->tls_cert) != 1 ||
+            SSL_CTX_use_PrivateKey_file(s->ssl, cfg->tls_key, SSL_FILETYPE_PEM) != 1 ||
             SSL_CTX_check_private_key(s->ssl) != 1) {
             unsigned long e = ERR_get_error();
             char buf[256];
@@ -1322,9 +777,9 @@ int levy_server_start(levy_host *h, levy_err *err)
         }
         SSL_CTX_set_min_proto_version(s->ssl, TLS1_2_VERSION);
     }
-    s->sock = evhttp_bind_socket_with_handle(s->http, h->cfg->host, (ev_uint16_t)h->cfg->port);
+    s->sock = evhttp_bind_socket_with_handle(s->http, cfg->host, (ev_uint16_t)cfg->port);
     if (!s->sock)
-        return levy_err_set(err, LEVY_EIO, "listen", "cannot listen on %s: %s", h->cfg->listen,
+        return levy_err_set(err, LEVY_EIO, "listen", "cannot listen on %s: %s", cfg->listen,
                             strerror(errno));
     struct rlimit rl = {0, 0};
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1u << 20)
@@ -1354,13 +809,13 @@ int levy_server_start(levy_host *h, levy_err *err)
                                 "LEVY_HTTP_BODY_BUDGET must be a number of bytes, at least 1048576");
         s->budget = v;
     }
-    if ((uint64_t)h->cfg->webhook_max_body > s->budget)
+    if ((uint64_t)cfg->webhook_max_body > s->budget)
         hlog(HLOG_WARN, "the webhook body cap (%zu bytes, --webhook-max-body) is over the "
              "budget for all request bodies in memory (%llu bytes, docs/host.md): a delivery "
              "that large is answered 503",
-             h->cfg->webhook_max_body, (unsigned long long)s->budget);
-    s->resume = evtimer_new(h->base, on_resume, s);
-    s->trim = evtimer_new(h->base, on_trim, s);
+             cfg->webhook_max_body, (unsigned long long)s->budget);
+    s->resume = evtimer_new(base, on_resume, s);
+    s->trim = evtimer_new(base, on_trim, s);
     if (!s->resume || !s->trim)
         return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
     evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(s->sock), on_accept_error);
@@ -1379,11 +834,12 @@ int levy_server_start(levy_host *h, levy_err *err)
     return LEVY_OK;
 }
 
-int levy_server_port(levy_host *h) { return h->server ? h->server->port : 0; }
+int levy_server_port(const levy_server *s) { return s ? s->port : 0; }
 
-void levy_server_stop_accepting(levy_host *h)
+void levy_server_stop_accepting(levy_server *s)
 {
-    struct levy_server *s = h->server;
+    if (s)
+        s->stopping = 1;
     if (s && s->sock) {
         struct evhttp_bound_socket *b = s->sock;
         s->sock = NULL;
@@ -1393,9 +849,8 @@ void levy_server_stop_accepting(levy_host *h)
         event_del(s->resume);
 }
 
-void levy_server_free(levy_host *h)
+void levy_server_free(levy_server *s)
 {
-    struct levy_server *s = h->server;
     if (!s)
         return;
     for (struct levy_server **pp = &g_servers; *pp; pp = &(*pp)->next_srv)
@@ -1416,5 +871,4 @@ void levy_server_free(levy_host *h)
     if (s->ssl)
         SSL_CTX_free(s->ssl);
     free(s);
-    h->server = NULL;
 }

@@ -1,7 +1,7 @@
 /* levy.config: the process configuration as a table (made read-only by the sandbox). */
 #include <lauxlib.h>
 
-#include "host/config.h"
+#include "config.h"
 #include "lctx.h"
 #include "modules.h"
 
@@ -17,7 +17,7 @@ static void set_str(lua_State *L, const char *k, const char *v)
 int luaopen_levy_config(lua_State *L)
 {
     levy_config *c = levy_lua_host(L, LEVY_HOST_CONFIG);
-    lua_createtable(L, 0, 14);
+    lua_createtable(L, 0, 15);
     lua_pushstring(L, LEVY_VERSION);
     lua_setfield(L, -2, "version");
     lua_getfield(L, LUA_REGISTRYINDEX, "levy.role");
@@ -37,6 +37,8 @@ int luaopen_levy_config(lua_State *L)
     lua_setfield(L, -2, "webhook_max_body");
     lua_pushinteger(L, c->inbox_retention_days);
     lua_setfield(L, -2, "inbox_retention_days");
+    lua_pushinteger(L, c->schedule_tick_s);
+    lua_setfield(L, -2, "schedule_tick_s");
     set_str(L, "data_dir", c->data_dir);
     if (c->demo_auto) {
         lua_createtable(L, 0, 3);

@@ -6,8 +6,8 @@
 #include <lauxlib.h>
 #include <openssl/crypto.h>
 
-#include "host/config.h"
-#include "host/host.h"
+#include "config.h"
+#include "gen.h"
 #include "http/client.h"
 #include "lctx.h"
 #include "modules.h"
@@ -109,9 +109,9 @@ static int push_result(lua_State *L)
  * out of memory the coroutine is resumed with no values (http.request returns nothing). */
 static void on_done(void *ud, const levy_http_result *res)
 {
-    levy_call *call = ud;
-    lua_State *co = call->co;
-    lua_State *L = levy_vm_state(call->gen->vm);
+    levy_lctx *ctx = ud;
+    lua_State *co = ctx->co;
+    lua_State *L = levy_vm_state(((levy_gen *)ctx->gen)->vm);
     int n = 0;
     if (lua_checkstack(L, 4) && lua_checkstack(co, 4)) {
         lua_pushcfunction(L, push_result);
@@ -123,7 +123,7 @@ static void on_done(void *ud, const levy_http_result *res)
             lua_pop(L, 1);
         }
     }
-    levy_call_resume(call, n);
+    ctx->resume(ctx, n);
 }
 
 /* [-1, +3, v] request{method=, url=, headers=, body=, timeout_ms=} (yields)
@@ -133,8 +133,7 @@ static int l_request(lua_State *L)
     levy_lua_check_ctx(L, "levy.http.request", LEVY_CTX_REQUEST);
     luaL_checktype(L, 1, LUA_TTABLE);
     levy_lctx *ctx = levy_lua_ctx(L);
-    levy_call *call = ctx ? ctx->call : NULL;
-    if (!call || call->co != L || !lua_isyieldable(L))
+    if (!ctx || !ctx->resume || ctx->co != L || !lua_isyieldable(L))
         return luaL_error(L, "levy.http.request must be called from the handler's own coroutine "
                              "(not inside coroutine.wrap/create or a metamethod)");
     levy_http_client *client = levy_lua_host(L, LEVY_HOST_CLIENT);
@@ -196,7 +195,7 @@ static int l_request(lua_State *L)
         levy_http_request req = {.method = method, .url = url,
                                  .headers = (const char *const *)hdrs, .body = body,
                                  .body_len = blen, .timeout_ms = (long)timeout};
-        rc = levy_http_client_request(client, &req, on_done, call, &err);
+        rc = levy_http_client_request(client, &req, on_done, ctx, &err);
     }
     for (int k = 0; hdrs && k < nh; k++)
         free(hdrs[k]);
@@ -204,7 +203,7 @@ static int l_request(lua_State *L)
     if (rc != LEVY_OK)
         return levy_lua_fail(L, "network", ok ? err.message : "out of memory");
     lua_settop(L, 0);
-    call->waiting = 1;
+    ctx->waiting = 1;
     return lua_yield(L, 0);
 }
 

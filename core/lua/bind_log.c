@@ -1,4 +1,4 @@
-/* levy.log (docs/plugins.md §3): log.debug/info/warn/error(msg, fields) over core/log.h.
+/* levy.log (docs/plugins.md §3): log.debug/info/warn/error(msg, fields) over core/base/log.h.
  * The plugin name comes from the thread's levy_lctx; a request id, when the host keeps one
  * in fields.request_id, is passed like any field. Values are converted with tostring rules
  * (integers, strings, booleans; tables are written as "<table>"). */

@@ -3,7 +3,7 @@
 
 #include <lauxlib.h>
 
-#include "host/metrics.h"
+#include "metrics.h"
 #include "lctx.h"
 #include "modules.h"
 

@@ -1,4 +1,4 @@
-/* levy.money (docs/plugins.md §3): thin shim over core/money.h. */
+/* levy.money (docs/plugins.md §3): thin shim over core/base/money.h. */
 #include <string.h>
 
 #include "lctx.h"

@@ -1,7 +1,10 @@
-/* levy.tax: the Lua face of the tax engine (docs/rules.md section 4). Validates and maps the
- * decoded /v1/calculate body, resolves the ship-to with the rate index, applies the region
- * rule's taxability table (and its optional calculate(ctx) in the 'pure' context), computes
- * in C (core/tax/engine.c) and pushes the CONTRACT section 2.5 result. */
+/* levy.tax: the Lua face of the tax decision (docs/rules.md section 4). Table <-> struct glue
+ * only: reads the decoded /v1/calculate body and its options into a levy_tax_request,
+ * compiles each rule table once into a levy_tax_rule (cached per rule table: rules are
+ * immutable per generation), calls levy_tax_decide (core/tax/calc.c, where sourcing,
+ * exemptions, treatments, reverse charge and the error table live), runs a rule's
+ * calculate(ctx) in the 'pure' context as the decision's callback, and pushes the CONTRACT
+ * section 2.5 result. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,42 +12,17 @@
 #include <unistd.h>
 
 #include "crypto/crypto.h"
-#include "host/config.h"
+#include "config.h"
 #include "json_scan.h"
 #include "lctx.h"
+#include "tax/calc.h"
 #include "tax/dec.h"
 #include "tax/engine.h"
 #include "tax/nexus.h"
 #include "tax/rates.h"
-#include "tax/taxid.h"
+#include "tax/territory.h"
 
 int luaopen_levy_tax(lua_State *L);
-
-/* ------------------------------------------------------------------ tax codes */
-
-static const struct {
-    const char *code, *name, *description;
-} tax_codes[] = {
-    {"general", "General tangible goods", "Tangible personal property; the default code"},
-    {"saas", "Software as a service", "Remotely accessed prewritten software (subscriptions)"},
-    {"software_download", "Downloaded software", "Prewritten software delivered electronically"},
-    {"digital_goods", "Digital goods", "E-books, music, video and other digital products"},
-    {"professional_services", "Professional services",
-     "Consulting, legal, accounting and similar personal services"},
-    {"training", "Training", "Training and education services, live or online"},
-    {"shipping", "Shipping", "Delivery and freight charges billed to the customer"},
-    {"clothing", "Clothing", "Clothing and footwear"},
-    {"food_grocery", "Groceries", "Food for home consumption"},
-    {"exempt", "Exempt", "Non-taxable item (no tax in any region)"},
-};
-
-static int builtin_code(const char *c)
-{
-    for (size_t i = 0; i < LEVY_ARRAY_LEN(tax_codes); i++)
-        if (strcmp(tax_codes[i].code, c) == 0)
-            return 1;
-    return 0;
-}
 
 enum {
     K_id,
@@ -105,46 +83,32 @@ static inline void setk(lua_State *L, int tbl, int k)
     lua_rawset(L, tbl);
 }
 
+
+
 /* ------------------------------------------------------------------ validation helpers */
 
+/* Reading a request: failures are details of the problem (core/tax/calc.h). */
 typedef struct vctx {
     lua_State *L;
-    int details; /* stack index of the details table (pushed by vinit) */
-    int n;
+    levy_tax_problem *p;
     int line; /* fields starting with '.' are relative to lines[line] */
 } vctx;
 
 static void set_array_mt(lua_State *L, int idx);
 
-static void vinit(vctx *v, lua_State *L)
+static void vinit(vctx *v, lua_State *L, levy_tax_problem *p)
 {
     v->L = L;
-    v->n = 0;
+    v->p = p;
     v->line = -1;
-    lua_createtable(L, 0, 0);
-    set_array_mt(L, -1);
-    v->details = lua_gettop(L);
+    levy_tax_problem_clear(p);
 }
 
 static void vfail(vctx *v, const char *field, const char *msg)
 {
-    lua_State *L = v->L;
-    char fb[96];
-    if (v->n >= 50)
-        return;
-    if (field[0] == '.' && v->line >= 0) { /* built only on failure: the hot path is clean */
-        snprintf(fb, sizeof fb, "lines[%d]%s", v->line, field[1] ? field : "");
-        field = fb;
-    }
-    lua_createtable(L, 0, 2);
-    lua_pushstring(L, field);
-    lua_setfield(L, -2, "field");
-    lua_pushstring(L, msg);
-    lua_setfield(L, -2, "message");
-    lua_rawseti(L, v->details, ++v->n);
+    levy_tax_problem_add(v->p, v->line, field, msg);
 }
 
-/* JSON null (cjson's lightuserdata NULL) counts as absent. */
 static int absent(lua_State *L, int idx)
 {
     int t = lua_type(L, idx);
@@ -203,29 +167,8 @@ static int opt_decimal(vctx *v, int tbl, int key, const char *field, int max_sca
         vfail(v, field, "must be a decimal string (e.g. \"12.34\"), not a JSON number");
         return -1;
     }
-    int64_t val = 0;
-    int rc = levy_tax_dec_parse(s, len, max_scale, scale, 1, &val);
-    char msg[160];
-    if (rc == -2) {
-        snprintf(msg, sizeof msg, "has more than %d decimals", max_scale);
-        vfail(v, field, msg);
-        return -1;
-    }
-    if (rc == -3 || (rc == 0 && (val > limit || val < -limit))) {
-        snprintf(msg, sizeof msg, "is out of range (at most %s)", limit_text);
-        vfail(v, field, msg);
-        return -1;
-    }
-    if (rc) {
-        vfail(v, field, "is not a decimal string (digits, optional '-' and '.')");
-        return -1;
-    }
-    if (!allow_neg && val < 0) {
-        vfail(v, field, "must not be negative");
-        return -1;
-    }
-    *out = val;
-    return 1;
+    return levy_tax_decimal_field(s, len, v->line, field, max_scale, scale, allow_neg, limit,
+                                  limit_text, out, v->p);
 }
 
 static int opt_bool(vctx *v, int tbl, int key, const char *field, int dflt)
@@ -251,7 +194,7 @@ typedef struct addr {
     int present;
 } addr;
 
-static void read_address(vctx *v, int tbl, const char *name, addr *a, int required)
+static void read_address(vctx *v, int tbl, const char *name, levy_tax_addr *a, int required)
 {
     lua_State *L = v->L;
     char f[64];
@@ -272,78 +215,28 @@ static void read_address(vctx *v, int tbl, const char *name, addr *a, int requir
     size_t len;
     snprintf(f, sizeof f, "%s.country", name);
     const char *c = opt_string(v, t, K_country, f, &len);
-    if (!c)
-        vfail(v, f, "is required (ISO 3166 two-letter code)");
-    else if (len != 2 || !((c[0] | 32) >= 'a' && (c[0] | 32) <= 'z' && (c[1] | 32) >= 'a' &&
-                           (c[1] | 32) <= 'z'))
-        vfail(v, f, "must be a two-letter country code");
-    else {
-        a->country[0] = (char)(c[0] & ~32);
-        a->country[1] = (char)(c[1] & ~32);
-        a->present = 1;
-    }
+    levy_tax_addr_country(a, f, c, len, v->p);
     snprintf(f, sizeof f, "%s.state", name);
     const char *s = opt_string(v, t, K_state, f, &len);
-    int us = strcmp(a->country, "US") == 0, ca = strcmp(a->country, "CA") == 0;
-    if (s && len >= 1 && len <= 3) {
-        for (size_t i = 0; i < len; i++)
-            a->state[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
-    }
-    if (us || ca) {
-        if (!s || len == 0)
-            vfail(v, f, us ? "is required for US addresses (two-letter code)"
-                           : "is required for Canadian addresses (two-letter code)");
-        else if (us && !levy_rates_us_state_name(a->state))
-            vfail(v, f, "is not a US state code (50 states, DC, PR)");
-        else if (ca && !levy_rates_ca_province(a->state))
-            vfail(v, f, "is not a Canadian province or territory code");
-    }
+    levy_tax_addr_state(a, f, s, len, v->p);
     snprintf(f, sizeof f, "%s.city", name);
     a->city = opt_string(v, t, K_city, f, &len);
     snprintf(f, sizeof f, "%s.zip_code", name);
     a->zip = opt_string(v, t, K_zip_code, f, &len);
-    if (us && required && !a->zip)
+    if (strcmp(a->country, "US") == 0 && required && !a->zip)
         vfail(v, f, "is required for US addresses");
     lua_pop(L, 1);
 }
 
-/* ------------------------------------------------------------------ per-call state */
 
-typedef struct line_meta {
-    const char *id;
-    size_t idlen;
-    char idbuf[24];
-    const char *tax_code;
-    int reason_set;
-} line_meta;
-
-typedef struct calc {
-    lua_State *L;
-    const levy_rates *rates;
-    levy_tax_resolution res;
-    int32_t date;
-    int exponent;
-    char currency[4];
-    int nlines;
-    levy_tax_line *lines;
-    line_meta *meta;
-    int group_on[2];      /* group subscribed with tax on */
-    int group_rule[2];    /* stack index of the group's rule table, 0 = none */
-    int group_calc[2];    /* the group's rule defines calculate(ctx) */
-    const char *group_file[2];
-    int customer_exempt;
-    const char *tax_id;
-    addr ship_to, seller;
-    int notes; /* stack index: the answer's notes (a table once a rule added one), else nil */
-    int opts;  /* stack index of opts, 0 = none */
-} calc;
+/* ------------------------------------------------------------------ line memory */
 
 /* Buffer of lines reused across calls (upvalue 1): avoids allocation on the hot path. */
 typedef struct line_buf {
     int cap;
     int busy; /* claimed by a running tax.calculate (a lease below) */
     levy_tax_line *lines;
-    line_meta *meta;
+    levy_tax_line_meta *meta;
 } line_buf;
 
 static void linebuf_free(line_buf *b)
@@ -402,7 +295,7 @@ static line_buf *lease_lines(lua_State *L, line_buf *shared, int nlines)
         levy_tax_line *nl = realloc(use->lines, sizeof *nl * (size_t)nc);
         if (nl)
             use->lines = nl;
-        line_meta *nm = nl ? realloc(use->meta, sizeof *nm * (size_t)nc) : NULL;
+        levy_tax_line_meta *nm = nl ? realloc(use->meta, sizeof *nm * (size_t)nc) : NULL;
         if (nm)
             use->meta = nm;
         if (!nl || !nm)
@@ -412,17 +305,12 @@ static line_buf *lease_lines(lua_State *L, line_buf *shared, int nlines)
     return use;
 }
 
-/* ------------------------------------------------------------------ treatments */
 
-static void remove_entry(levy_tax_line *l, int i)
-{
-    memmove(&l->e[i], &l->e[i + 1], sizeof l->e[0] * (size_t)(l->n - i - 1));
-    l->n--;
-}
+/* ------------------------------------------------------------------ rules: table -> struct */
 
-static int level_mask(lua_State *L, int idx)
+static unsigned level_mask(lua_State *L, int idx)
 {
-    int mask = 0;
+    unsigned mask = 0;
     if (!lua_istable(L, idx))
         return 0;
     lua_Integer n = luaL_len(L, idx);
@@ -430,174 +318,285 @@ static int level_mask(lua_State *L, int idx)
         lua_rawgeti(L, idx, i);
         int lv = levy_tax_level_from(lua_tostring(L, -1));
         if (lv >= 0)
-            mask |= 1 << lv;
+            mask |= 1u << lv;
         lua_pop(L, 1);
     }
     return mask;
 }
 
-static LEVY_LJMP int64_t rule_decimal(lua_State *L, int tbl, const char *key, int scale,
-                                      const char *what)
+/* tbl[key] as a scaled decimal: 0, or -1 when it is not a decimal string. */
+static int dec_field(lua_State *L, int tbl, const char *key, int scale, int64_t *v)
 {
     lua_getfield(L, tbl, key);
     size_t len;
     const char *s = lua_tolstring(L, -1, &len);
-    int64_t v = 0;
-    if (lua_type(L, -1) != LUA_TSTRING || levy_tax_dec_parse(s, len, scale, scale, 0, &v))
-        luaL_error(L, "rule taxability: %s must be a decimal string", what);
+    *v = 0;
+    int bad = lua_type(L, -1) != LUA_TSTRING || levy_tax_dec_parse(s, len, scale, scale, 0, v);
     lua_pop(L, 1);
+    return bad ? -1 : 0;
+}
+
+static LEVY_LJMP int64_t rule_decimal(lua_State *L, int tbl, const char *key, int scale,
+                                      const char *what)
+{
+    int64_t v;
+    if (dec_field(L, tbl, key, scale, &v))
+        luaL_error(L, "rule taxability: %s must be a decimal string", what);
     return v;
 }
 
-/* Applies the treatment at stack index t to line li's entries of group g. */
-static LEVY_LJMP void apply_treatment(calc *c, int li, int g, int t, int depth)
+/* A compiled rule (core/tax/calc.h) in a userdata: uservalue 1 is the rule table (its strings
+ * are borrowed), uservalue 2 a table anchoring the strings made while compiling. Cached in
+ * the registry table "levy.tax.compiled" (weak keys: rule table -> userdata). */
+#define RULE_MT "levy.tax.rule"
+
+typedef struct crule {
+    levy_tax_rule r;
+    levy_tax_code_row *codes;
+    levy_tax_treatment *treat;
+    int cap_codes, cap_treat;
+} crule;
+
+static int crule_gc(lua_State *L)
 {
-    lua_State *L = c->L;
-    levy_tax_line *l = &c->lines[li];
-    int reason = LEVY_REASON_STANDARD;
-    if (depth > 4)
-        luaL_error(L, "rule taxability: thresholds nested too deep");
+    crule *c = lua_touserdata(L, 1);
+    free(c->codes);
+    free(c->treat);
+    c->codes = NULL;
+    c->treat = NULL;
+    c->r.codes = NULL;
+    c->r.treat = NULL;
+    c->r.ncodes = c->r.ntreat = 0;
+    return 0;
+}
+
+/* Keeps the string at idx alive with the compiled rule at ci; returns it. */
+static const char *anchor(lua_State *L, int ci, int idx, size_t *len)
+{
+    idx = lua_absindex(L, idx);
+    const char *s = lua_tolstring(L, idx, len);
+    lua_getiuservalue(L, ci, 2);
+    lua_pushvalue(L, idx);
+    lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+    lua_pop(L, 1);
+    return s;
+}
+
+/* Pushes an invalid treatment at index i with a message (raised when a line uses it). */
+static void invalid(lua_State *L, int ci, crule *c, int i, const char *msg)
+{
+    lua_pushstring(L, msg);
+    c->treat[i].kind = LEVY_TREAT_INVALID;
+    c->treat[i].text = anchor(L, ci, -1, &c->treat[i].text_len);
+    lua_pop(L, 1);
+}
+
+/* Room for one more of n elements of size in the array p of *cap (doubled when full). */
+static LEVY_LJMP void *grow(lua_State *L, void *p, int n, int *cap, size_t size)
+{
+    if (n < *cap)
+        return p;
+    int nc = *cap ? 2 * *cap : 16;
+    void *np = realloc(p, size * (size_t)nc);
+    if (!np)
+        luaL_error(L, "out of memory"); /* p stays owned by the compiled rule (its __gc) */
+    *cap = nc;
+    return np;
+}
+
+static LEVY_LJMP int new_treat(lua_State *L, crule *c)
+{
+    c->treat = grow(L, c->treat, c->r.ntreat, &c->cap_treat, sizeof *c->treat);
+    c->r.treat = c->treat;
+    int i = c->r.ntreat++;
+    memset(&c->treat[i], 0, sizeof c->treat[i]);
+    c->treat[i].below = c->treat[i].above = -1;
+    return i;
+}
+
+/* Compiles the treatment at stack index t (a rule's taxability value); returns its index.
+ * What the engine cannot apply becomes LEVY_TREAT_INVALID with the message the decision
+ * raises when a line uses it (as before compiling: an unused bad row is no error). */
+static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, int depth)
+{
     t = lua_absindex(L, t);
+    luaL_checkstack(L, 6, "levy.tax: rule taxability nested too deep");
+    int i = new_treat(L, c);
+    levy_tax_treatment *tr = &c->treat[i];
+    int64_t v;
+    if (depth > LEVY_TAX_MAX_DEPTH) {
+        invalid(L, ci, c, i, "rule taxability: thresholds nested too deep");
+        return i;
+    }
     if (lua_type(L, t) == LUA_TSTRING) {
         const char *s = lua_tostring(L, t);
         if (strcmp(s, "taxable") == 0) {
-            reason = LEVY_REASON_STANDARD;
+            tr->kind = LEVY_TREAT_TAXABLE;
         } else if (strcmp(s, "exempt") == 0) {
-            for (int i = l->n - 1; i >= 0; i--)
-                if (l->e[i].group == g)
-                    remove_entry(l, i);
-            reason = LEVY_REASON_PRODUCT_EXEMPT;
+            tr->kind = LEVY_TREAT_EXEMPT;
         } else if (strcmp(s, "zero_rated") == 0) {
-            for (int i = 0; i < l->n; i++)
-                if (l->e[i].group == g)
-                    l->e[i].rate = 0;
-            reason = LEVY_REASON_ZERO;
+            tr->kind = LEVY_TREAT_ZERO;
         } else if (strcmp(s, "reduced") == 0) {
-            goto reduced;
+            tr->kind = LEVY_TREAT_REDUCED;
         } else {
-            luaL_error(L, "rule taxability: unknown treatment '%s'", s);
-        }
-        goto out;
-    }
-    if (!lua_istable(L, t))
-        luaL_error(L, "rule taxability: a treatment is a string or a table");
-    lua_getfield(L, t, "reduced");
-    if (!lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-    reduced:;
-        const char *key = "reduced";
-        if (lua_istable(L, t)) {
-            lua_getfield(L, t, "reduced");
-            if (lua_type(L, -1) == LUA_TSTRING)
-                key = lua_tostring(L, -1); /* alive: referenced by the rule table */
+            lua_pushfstring(L, "rule taxability: unknown treatment '%s'", s);
+            invalid(L, ci, c, i, lua_tostring(L, -1));
             lua_pop(L, 1);
         }
-        int64_t rate;
-        if (levy_rates_vat_key(&c->res, key, &rate) == 0) {
-            for (int i = 0; i < l->n; i++)
-                if (l->e[i].group == g)
-                    l->e[i].rate = rate;
-            reason = LEVY_REASON_REDUCED;
+        return i;
+    }
+    if (!lua_istable(L, t)) {
+        invalid(L, ci, c, i, "rule taxability: a treatment is a string or a table");
+        return i;
+    }
+    if (lua_getfield(L, t, "reduced") != LUA_TNIL) {
+        tr->kind = LEVY_TREAT_REDUCED;
+        if (lua_type(L, -1) == LUA_TSTRING)
+            tr->text = anchor(L, ci, -1, &tr->text_len);
+        lua_pop(L, 1);
+        return i;
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, t, "fraction") != LUA_TNIL) {
+        lua_pop(L, 1);
+        if (dec_field(L, t, "fraction", 8, &v))
+            invalid(L, ci, c, i, "rule taxability: fraction must be a decimal string");
+        else if (v > LEVY_TAX_RATE_ONE)
+            invalid(L, ci, c, i, "rule taxability: fraction must be between 0 and 1");
+        else
+            *tr = (levy_tax_treatment){.kind = LEVY_TREAT_FRACTION, .value = v, .below = -1, .above = -1};
+        return i;
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, t, "rate") != LUA_TNIL) {
+        lua_pop(L, 1);
+        /* percent * 10^6 = 10^-8 */
+        if (dec_field(L, t, "rate", 6, &v)) {
+            invalid(L, ci, c, i, "rule taxability: rate must be a decimal string");
+            return i;
         }
-        goto out;
-    }
-    lua_pop(L, 1);
-    lua_getfield(L, t, "fraction");
-    if (!lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        int64_t f = rule_decimal(L, t, "fraction", 8, "fraction");
-        if (f > LEVY_TAX_RATE_ONE)
-            luaL_error(L, "rule taxability: fraction must be between 0 and 1");
-        for (int i = 0; i < l->n; i++)
-            if (l->e[i].group == g)
-                l->e[i].fraction = f;
-        reason = LEVY_REASON_PARTIAL;
-        goto out;
-    }
-    lua_pop(L, 1);
-    lua_getfield(L, t, "rate");
-    if (!lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        int64_t pct = rule_decimal(L, t, "rate", 6, "rate"); /* percent * 10^6 = 10^-8 */
-        if (pct > LEVY_TAX_MAX_RATE)
-            luaL_error(L, "rule taxability: rate must be at most 1000 (percent)");
-        getk(L, t, K_level);
+        if (v > LEVY_TAX_MAX_RATE) {
+            invalid(L, ci, c, i, "rule taxability: rate must be at most 1000 (percent)");
+            return i;
+        }
+        lua_getfield(L, t, "level");
         int lv = levy_tax_level_from(lua_tostring(L, -1));
         lua_pop(L, 1);
-        if (lv < 0)
-            luaL_error(L, "rule taxability: { rate = } needs level = state|county|city|...");
-        lua_getfield(L, t, "keep_levels");
-        int keep = level_mask(L, -1);
-        lua_pop(L, 1);
-        int found = 0;
-        for (int i = l->n - 1; i >= 0; i--) {
-            if (l->e[i].group != g)
-                continue;
-            if (l->e[i].level == lv) {
-                l->e[i].rate = pct;
-                found = 1;
-            } else if (!(keep >> l->e[i].level & 1)) {
-                remove_entry(l, i);
-            }
+        if (lv < 0) {
+            invalid(L, ci, c, i, "rule taxability: { rate = } needs level = state|county|city|...");
+            return i;
         }
-        (void)found;
-        reason = LEVY_REASON_REDUCED;
-        goto out;
+        lua_getfield(L, t, "keep_levels");
+        unsigned keep = level_mask(L, -1);
+        lua_pop(L, 1);
+        *tr = (levy_tax_treatment){.kind = LEVY_TREAT_RATE, .level = lv, .mask = keep, .value = v,
+                                   .below = -1, .above = -1};
+        return i;
     }
     lua_pop(L, 1);
-    lua_getfield(L, t, "exempt_levels");
-    if (!lua_isnil(L, -1)) {
-        int mask = level_mask(L, -1);
+    if (lua_getfield(L, t, "exempt_levels") != LUA_TNIL) {
+        tr->kind = LEVY_TREAT_EXEMPT_LEVELS;
+        tr->mask = level_mask(L, -1);
         lua_pop(L, 1);
-        for (int i = l->n - 1; i >= 0; i--)
-            if (l->e[i].group == g && (mask >> l->e[i].level & 1))
-                remove_entry(l, i);
-        reason = LEVY_REASON_PARTIAL;
-        goto out;
+        return i;
     }
     lua_pop(L, 1);
-    lua_getfield(L, t, "threshold");
-    if (!lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        int64_t thr;
-        lua_getfield(L, t, "threshold");
-        size_t len;
-        const char *s = lua_tolstring(L, -1, &len);
-        /* read with 6 decimals more than the currency's: a threshold of "109.50" must not
-         * fail every JPY document (issue 15 finding 7); thr is in 10^-(exponent + 6) */
-        if (lua_type(L, -1) != LUA_TSTRING ||
-            levy_tax_dec_parse(s, len, c->exponent + 6, c->exponent + 6, 0, &thr))
-            luaL_error(L, "rule taxability: threshold must be a decimal string (at most %d "
-                          "decimals in %s)", c->exponent + 6, c->currency);
+    if (lua_getfield(L, t, "threshold") != LUA_TNIL) {
+        tr->kind = LEVY_TREAT_THRESHOLD;
+        if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER)
+            tr->text = anchor(L, ci, -1, &tr->text_len); /* parsed per currency */
         lua_pop(L, 1);
         lua_getfield(L, t, "per");
-        int per_line = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "line") == 0;
+        tr->per_line = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "line") == 0;
         lua_pop(L, 1);
-        /* a credit mirrors the sale it refunds: the price compared is its magnitude (a
-         * -150.00 refund of a $150 coat is not "under $110"); |gross| <= 10^12 (validated) */
-        int64_t gross = l->amount - l->discount;
-        if (gross < 0)
-            gross = -gross;
-        /* exact, 128-bit: line < threshold <=> gross x 10^6 < thr; unit < threshold <=>
-         * gross x 10^6 x 10^6 < thr x qty (<= 10^24 and < 9.3 x 10^18 x 10^15) */
-        int below = per_line ? (__int128)gross * 1000000 < (__int128)thr
-                             : (__int128)gross * 1000000 * LEVY_TAX_QTY_ONE < (__int128)thr * l->qty;
-        lua_getfield(L, t, below ? "below" : "above");
-        if (lua_isnil(L, -1)) {
-            lua_pop(L, 1);
-            lua_pushliteral(L, "taxable");
-        }
-        apply_treatment(c, li, g, -1, depth + 1);
+        int below = -1, above = -1; /* an absent branch is taxable */
+        if (lua_getfield(L, t, "below") != LUA_TNIL)
+            below = compile_treatment(L, ci, c, -1, depth + 1);
         lua_pop(L, 1);
-        return;
+        if (lua_getfield(L, t, "above") != LUA_TNIL)
+            above = compile_treatment(L, ci, c, -1, depth + 1);
+        lua_pop(L, 1);
+        c->treat[i].below = below; /* c->treat may have moved */
+        c->treat[i].above = above;
+        return i;
     }
     lua_pop(L, 1);
-    luaL_error(L, "rule taxability: unknown treatment table");
-out:
-    if (g == 0 || !c->meta[li].reason_set) {
-        l->reason = reason;
-        c->meta[li].reason_set = 1;
+    invalid(L, ci, c, i, "rule taxability: unknown treatment table");
+    return i;
+}
+
+/* Pushes the compiled form of the rule table at idx (compiling it on first use). */
+static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    luaL_checkstack(L, 8, "levy.tax: compiling a rule");
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "levy.tax.compiled") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_createtable(L, 0, 1);
+        lua_pushliteral(L, "k");
+        lua_setfield(L, -2, "__mode");
+        lua_setmetatable(L, -2);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, "levy.tax.compiled");
     }
+    int cache = lua_gettop(L);
+    lua_pushvalue(L, idx);
+    if (lua_rawget(L, cache) == LUA_TUSERDATA) {
+        crule *c = lua_touserdata(L, -1);
+        lua_pop(L, 2);
+        return &c->r;
+    }
+    lua_pop(L, 1);
+    crule *c = lua_newuserdatauv(L, sizeof *c, 2);
+    memset(c, 0, sizeof *c); /* nothing to free if we raise below */
+    if (luaL_newmetatable(L, RULE_MT)) {
+        lua_pushcfunction(L, crule_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    int ci = lua_gettop(L);
+    lua_pushvalue(L, idx);
+    lua_setiuservalue(L, ci, 1);
+    lua_newtable(L);
+    lua_setiuservalue(L, ci, 2);
+    lua_getfield(L, idx, "region");
+    c->r.region = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+    lua_pop(L, 1);
+    lua_getfield(L, idx, "sourcing");
+    c->r.sourcing = levy_tax_sourcing_from(lua_tostring(L, -1));
+    if (c->r.sourcing < 0)
+        c->r.sourcing = LEVY_SOURCING_DESTINATION;
+    lua_pop(L, 1);
+    lua_getfield(L, idx, "reverse_charge");
+    c->r.reverse_charge = levy_tax_reverse_charge_from(lua_tostring(L, -1));
+    if (c->r.reverse_charge < 0)
+        luaL_error(L, "rule %s: reverse_charge must be \"b2b_foreign_seller\" (docs/rules.md)",
+                   c->r.region);
+    lua_pop(L, 1);
+    lua_getfield(L, idx, "calculate");
+    c->r.has_calculate = lua_isfunction(L, -1);
+    lua_pop(L, 1);
+    if (lua_getfield(L, idx, "taxability") == LUA_TTABLE) {
+        int tx = lua_gettop(L);
+        lua_pushnil(L);
+        while (lua_next(L, tx)) {
+            if (lua_type(L, -2) == LUA_TSTRING && !lua_isnil(L, -1)) {
+                c->codes = grow(L, c->codes, c->r.ncodes, &c->cap_codes, sizeof *c->codes);
+                c->r.codes = c->codes;
+                int k = c->r.ncodes++;
+                c->codes[k].code = lua_tostring(L, -2); /* a key of the rule table */
+                c->codes[k].treatment = compile_treatment(L, ci, c, -1, 0);
+            }
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
+    lua_pushvalue(L, idx);
+    lua_pushvalue(L, ci);
+    lua_rawset(L, cache);
+    lua_pop(L, 2); /* userdata (held by the cache), cache */
+    return &c->r;
 }
 
 /* ------------------------------------------------------------------ ctx for calculate(ctx) */
@@ -629,7 +628,7 @@ static void push_name(lua_State *L, const levy_tax_entry *e)
     }
 }
 
-static void push_address(lua_State *L, const addr *a)
+static void push_address(lua_State *L, const levy_tax_addr *a)
 {
     lua_createtable(L, 0, 4);
     lua_pushstring(L, a->country);
@@ -646,349 +645,6 @@ static void push_address(lua_State *L, const addr *a)
         lua_pushstring(L, a->zip);
         setk(L, -2, K_zip_code);
     }
-}
-
-/* ---- result as JSON text (opts.encode = true) ----------------------------------------
- * The same document levy.json.encode writes for the result table (keys in byte order, empty
- * arrays as []), written straight from the C structures: no result table, no key sort. A
- * string that levy.json would treat specially (a leading NUL: a number literal) makes the
- * caller fall back to the table. */
-static int js_str(levy_buf *b, const char *s, size_t len)
-{
-    if (len && s[0] == '\0')
-        return -1;
-    levy_json_escape(b, s, len);
-    return 0;
-}
-
-/* Writes `,"k":` (no comma when first); k is one of the fixed result keys (< 32 bytes). */
-static void js_key(levy_buf *b, const char *k, int first)
-{
-    char t[40];
-    size_t n = strlen(k), o = 0;
-    if (!first)
-        t[o++] = ',';
-    t[o++] = '"';
-    memcpy(t + o, k, n);
-    o += n;
-    t[o++] = '"';
-    t[o++] = ':';
-    levy_buf_put(b, t, o);
-}
-
-static void js_dec(levy_buf *b, const char *k, int64_t v, int scale, int first)
-{
-    char t[48];
-    js_key(b, k, first);
-    t[0] = '"';
-    size_t n = levy_tax_fmt_scaled(t + 1, v, scale);
-    t[n + 1] = '"';
-    levy_buf_put(b, t, n + 2);
-}
-
-static void js_cstr(levy_buf *b, const char *k, const char *v, int first)
-{
-    js_key(b, k, first);
-    levy_json_escape(b, v, strlen(v));
-}
-
-/* Issue 19 (h-taxid): the notes a rule's calculate(ctx) added to ctx.notes ({code, message}:
- * e.g. tax_id_invalid from scripts/_lib/reverse_charge.lua) are appended to c->notes, which
- * the answer lists as `notes`. A bad note is an error of the rule (500 naming it). */
-static void read_notes(calc *c, int ctx)
-{
-    lua_State *L = c->L;
-    lua_getfield(L, ctx, "notes");
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        return;
-    }
-    if (!lua_istable(L, -1))
-        luaL_error(L, "calculate(ctx): ctx.notes must be an array of {code, message}");
-    int src = lua_gettop(L);
-    if (!lua_istable(L, c->notes)) {
-        lua_createtable(L, 1, 0);
-        lua_replace(L, c->notes);
-    }
-    lua_Integer n = luaL_len(L, src), have = luaL_len(L, c->notes);
-    for (lua_Integer i = 1; i <= n && have < 16; i++) {
-        lua_rawgeti(L, src, i);
-        int t = lua_gettop(L);
-        size_t cl = 0, ml = 0;
-        const char *code = NULL, *msg = NULL;
-        if (lua_istable(L, t)) {
-            lua_getfield(L, t, "code");
-            lua_getfield(L, t, "message");
-            code = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &cl) : NULL;
-            msg = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &ml) : NULL;
-        }
-        int good = code && msg && cl > 0 && cl <= 40 && ml <= 500;
-        for (size_t k = 0; good && k < cl; k++)
-            good = (code[k] >= 'a' && code[k] <= 'z') || code[k] == '_';
-        if (!good)
-            luaL_error(L, "calculate(ctx): ctx.notes[%d] must be {code = [a-z_]{1,40}, message = "
-                          "string of at most 500 bytes}",
-                       (int)i);
-        lua_createtable(L, 0, 2);
-        lua_pushvalue(L, t + 1);
-        lua_setfield(L, -2, "code");
-        lua_pushvalue(L, t + 2);
-        lua_setfield(L, -2, "message");
-        lua_rawseti(L, c->notes, ++have);
-        lua_settop(L, t - 1);
-    }
-    lua_settop(L, src - 1);
-}
-
-/* Builds ctx for group g, calls rule.calculate(ctx) in the pure context, reads it back. */
-static LEVY_LJMP void run_calculate(calc *c, int g, const char *currency, const char *date_s,
-                                    const char *customer_id)
-{
-    lua_State *L = c->L;
-    int rule = c->group_rule[g];
-    lua_getfield(L, rule, "calculate");
-    int fn = lua_gettop(L);
-    lua_createtable(L, 0, 8);
-    int ctx = lua_gettop(L);
-    lua_pushstring(L, c->res.group_region[g]);
-    setk(L, ctx, K_region);
-    lua_pushstring(L, date_s);
-    setk(L, ctx, K_date);
-    lua_pushstring(L, currency);
-    setk(L, ctx, K_currency);
-    push_address(L, &c->ship_to);
-    setk(L, ctx, K_ship_to);
-    if (c->seller.present) {
-        push_address(L, &c->seller);
-        setk(L, ctx, K_seller);
-    }
-    lua_createtable(L, 0, 3);
-    if (customer_id) {
-        lua_pushstring(L, customer_id);
-        setk(L, -2, K_id);
-    }
-    if (c->tax_id) {
-        lua_pushstring(L, c->tax_id);
-        setk(L, -2, K_tax_id);
-    }
-    if (c->opts) { /* issue 19: the latest online registry answer (plugins/api/calc.lua) */
-        lua_getfield(L, c->opts, "tax_id_registry");
-        if (lua_istable(L, -1))
-            lua_setfield(L, -2, "tax_id_registry");
-        else
-            lua_pop(L, 1);
-    }
-    lua_pushboolean(L, c->customer_exempt);
-    setk(L, -2, K_exempt);
-    setk(L, ctx, K_customer);
-    lua_createtable(L, c->nlines, 0);
-    for (int i = 0; i < c->nlines; i++) {
-        levy_tax_line *l = &c->lines[i];
-        lua_createtable(L, 0, 12);
-        lua_pushlstring(L, c->meta[i].id, c->meta[i].idlen);
-        setk(L, -2, K_id);
-        lua_pushinteger(L, i + 1);
-        setk(L, -2, K_index);
-        lua_pushstring(L, c->meta[i].tax_code);
-        setk(L, -2, K_tax_code);
-        push_dec(L, l->amount - l->discount, c->exponent);
-        setk(L, -2, K_amount);
-        char qb[48];
-        levy_tax_fmt_scaled(qb, l->qty, 6);
-        size_t qn = strlen(qb);
-        while (qb[qn - 1] == '0')
-            qn--;
-        if (qb[qn - 1] == '.')
-            qn--;
-        lua_pushlstring(L, qb, qn);
-        setk(L, -2, K_quantity);
-        /* unit amount = (amount - discount) / quantity in the currency, exact when it has
-         * at most 6 decimals more than the currency, else truncated there with a final
-         * sticky 1 (dec.h levy_tax_fmt_ratio), so that a rule comparing it with any amount
-         * decides as on the exact value. Formatted from the 128-bit quotient: no narrowing
-         * (issue 15: an int64 cast wrapped 100000.00 / 0.000001 to a negative price, and
-         * JPY prices came out as "5000." with a trailing dot). */
-        {
-            static const int64_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
-            char ub[96];
-            int ex = c->exponent;
-            size_t un = levy_tax_fmt_ratio(ub, (__int128)(l->amount - l->discount) * LEVY_TAX_QTY_ONE,
-                                           (__int128)l->qty * pow10[ex], ex, ex + 6);
-            lua_pushlstring(L, ub, un);
-        }
-        setk(L, -2, K_unit_amount);
-        lua_pushboolean(L, l->inclusive);
-        setk(L, -2, K_tax_inclusive);
-        lua_pushstring(L, levy_tax_reason_name(l->reason));
-        setk(L, -2, K_reason);
-        lua_pushboolean(L, l->reason == LEVY_REASON_REVERSE_CHARGE);
-        setk(L, -2, K_reverse_charge);
-        lua_createtable(L, l->n, 0);
-        int k = 0;
-        for (int e = 0; e < l->n; e++) {
-            const levy_tax_entry *en = &l->e[e];
-            if (en->group != g)
-                continue;
-            lua_createtable(L, 0, 7);
-            push_name(L, en);
-            setk(L, -2, K_jurisdiction);
-            lua_pushstring(L, levy_tax_level_name(en->level));
-            setk(L, -2, K_level);
-            lua_pushstring(L, levy_tax_type_name(en->type));
-            setk(L, -2, K_type);
-            push_pct(L, en->rate);
-            setk(L, -2, K_percentage);
-            char fb[32];
-            levy_tax_fmt_fraction(fb, en->fraction);
-            lua_pushstring(L, fb);
-            setk(L, -2, K_fraction);
-            if (en->unit_from >= 0) {
-                push_dec(L, en->unit_from, c->exponent);
-                setk(L, -2, K_unit_from);
-            }
-            if (en->unit_to >= 0) {
-                push_dec(L, en->unit_to, c->exponent);
-                setk(L, -2, K_unit_to);
-            }
-            lua_rawseti(L, -2, ++k);
-        }
-        setk(L, -2, K_taxes);
-        lua_rawseti(L, -2, i + 1);
-    }
-    setk(L, ctx, K_lines);
-
-    /* call in the pure context, with a traceback */
-    levy_lctx *prev = levy_lua_ctx(L);
-    levy_lctx pure;
-    memset(&pure, 0, sizeof pure);
-    if (prev)
-        pure = *prev;
-    pure.kind = LEVY_CTX_PURE;
-    pure.plugin = c->group_file[g];
-    lua_getglobal(L, "debug");
-    int have_tb = 0;
-    if (lua_istable(L, -1)) {
-        lua_getfield(L, -1, "traceback");
-        lua_remove(L, -2);
-        have_tb = lua_isfunction(L, -1);
-        if (!have_tb)
-            lua_pop(L, 1);
-    } else {
-        lua_pop(L, 1);
-    }
-    int msgh = 0;
-    if (have_tb) {
-        lua_insert(L, fn);
-        msgh = fn;
-        fn++;
-        ctx++;
-    }
-    lua_pushvalue(L, fn);
-    lua_pushvalue(L, ctx);
-    levy_lua_set_ctx(L, &pure);
-    int rc = lua_pcall(L, 1, 0, msgh);
-    levy_lua_set_ctx(L, prev);
-    if (rc != LUA_OK) {
-        const char *msg = lua_tostring(L, -1);
-        luaL_error(L, "%s: calculate(ctx) failed: %s", c->group_file[g] ? c->group_file[g] : "rule",
-                   msg ? msg : "(error object)");
-    }
-    read_notes(c, ctx);
-    /* read back */
-    getk(L, ctx, K_lines);
-    if (!lua_istable(L, -1))
-        luaL_error(L, "calculate(ctx): ctx.lines must stay a table");
-    int lines = lua_gettop(L);
-    for (int i = 0; i < c->nlines; i++) {
-        levy_tax_line *l = &c->lines[i];
-        lua_rawgeti(L, lines, i + 1);
-        if (!lua_istable(L, -1))
-            luaL_error(L, "calculate(ctx): ctx.lines[%d] must stay a table", i + 1);
-        int lt = lua_gettop(L);
-        getk(L, lt, K_reason);
-        if (lua_type(L, -1) == LUA_TSTRING) {
-            int r = levy_tax_reason_from(lua_tostring(L, -1));
-            if (r < 0)
-                luaL_error(L, "calculate(ctx): unknown reason '%s'", lua_tostring(L, -1));
-            l->reason = r;
-        }
-        lua_pop(L, 1);
-        getk(L, lt, K_reverse_charge);
-        int rcg = lua_toboolean(L, -1);
-        lua_pop(L, 1);
-        /* drop this group's entries and re-read them */
-        for (int e = l->n - 1; e >= 0; e--)
-            if (l->e[e].group == g)
-                remove_entry(l, e);
-        getk(L, lt, K_taxes);
-        if (!lua_istable(L, -1))
-            luaL_error(L, "calculate(ctx): ctx.lines[%d].taxes must be a table", i + 1);
-        int tt = lua_gettop(L);
-        lua_Integer nt = luaL_len(L, tt);
-        for (lua_Integer k = 1; k <= nt; k++) {
-            lua_rawgeti(L, tt, k);
-            int et = lua_gettop(L);
-            if (!lua_istable(L, et))
-                luaL_error(L, "calculate(ctx): taxes[%d] must be a table", (int)k);
-            if (l->n >= LEVY_TAX_MAX_ENTRIES)
-                luaL_error(L, "calculate(ctx): more than %d taxes on a line", LEVY_TAX_MAX_ENTRIES);
-            levy_tax_entry *en = &l->e[l->n];
-            memset(en, 0, sizeof *en);
-            en->group = (uint8_t)g;
-            en->unit_from = en->unit_to = -1;
-            getk(L, et, K_jurisdiction);
-            if (lua_type(L, -1) != LUA_TSTRING)
-                luaL_error(L, "calculate(ctx): taxes[%d].jurisdiction must be a string", (int)k);
-            en->name = lua_tostring(L, -1); /* kept alive by ctx (on the stack) */
-            lua_pop(L, 1);
-            getk(L, et, K_level);
-            int lv = levy_tax_level_from(lua_tostring(L, -1));
-            lua_pop(L, 1);
-            getk(L, et, K_type);
-            int ty = levy_tax_type_from(lua_tostring(L, -1));
-            lua_pop(L, 1);
-            if (lv < 0 || ty < 0)
-                luaL_error(L, "calculate(ctx): taxes[%d]: bad level or type", (int)k);
-            en->level = (uint8_t)lv;
-            en->type = (uint8_t)ty;
-            en->rate = rule_decimal(L, et, "percentage", 6, "taxes[].percentage");
-            getk(L, et, K_fraction);
-            int hasf = !lua_isnil(L, -1);
-            lua_pop(L, 1);
-            en->fraction = hasf ? rule_decimal(L, et, "fraction", 8, "taxes[].fraction")
-                                : LEVY_TAX_RATE_ONE;
-            if (en->fraction > LEVY_TAX_RATE_ONE)
-                luaL_error(L, "calculate(ctx): fraction must be between 0 and 1");
-            getk(L, et, K_unit_from);
-            int hasfrom = !lua_isnil(L, -1);
-            lua_pop(L, 1);
-            if (hasfrom)
-                en->unit_from = rule_decimal(L, et, "unit_from", c->exponent, "unit_from");
-            getk(L, et, K_unit_to);
-            int hasto = !lua_isnil(L, -1);
-            lua_pop(L, 1);
-            if (hasto)
-                en->unit_to = rule_decimal(L, et, "unit_to", c->exponent, "unit_to");
-            /* a rule's numbers obey the engine's ranges too: a rule bug is an error of the
-             * rule (500 + log naming it), never a silently different tax */
-            if (en->unit_from > LEVY_TAX_MAX_MINOR || en->unit_to > LEVY_TAX_MAX_MINOR)
-                luaL_error(L, "calculate(ctx): taxes[%d]: unit_from/unit_to above %lld minor units",
-                           (int)k, LEVY_TAX_MAX_MINOR);
-            if (en->rate > LEVY_TAX_MAX_RATE)
-                luaL_error(L, "calculate(ctx): taxes[%d].percentage above 1000", (int)k);
-            en->zero = (uint8_t)(rcg || l->reason == LEVY_REASON_CUSTOMER_EXEMPT);
-            l->n++;
-            lua_pop(L, 1);
-        }
-        if (rcg)
-            l->reason = LEVY_REASON_REVERSE_CHARGE;
-        lua_pop(L, 2); /* taxes, line */
-    }
-    /* keep ctx alive (jurisdiction strings) until the result is built: leave it on the stack */
-    lua_pop(L, 1); /* lines */
-    lua_remove(L, fn);
-    if (msgh)
-        lua_remove(L, msgh);
 }
 
 /* ------------------------------------------------------------------ regions / subscription */
@@ -1066,39 +722,327 @@ static int push_rule(lua_State *L, int opts, const char *region, const char **fi
     return 0;
 }
 
-static int rule_knows_code(lua_State *L, int rule, const char *code)
+
+/* One tax.calculate call: what the decision's callbacks need of the Lua side. */
+typedef struct call {
+    lua_State *L;
+    int opts;          /* stack index of the options table, 0 = none */
+    int nslots;
+    char region[2][8]; /* the regions whose rule was asked for */
+    int rule_idx[2];   /* stack index of the region's rule table, 0 = none */
+    const char *file[2];
+    const char *date_s;
+} call;
+
+static int call_slot(const call *k, const char *region)
 {
-    if (!rule)
-        return 0;
-    lua_getfield(L, rule, "taxability");
-    int known = 0;
-    if (lua_istable(L, -1)) {
-        lua_getfield(L, -1, code);
-        known = !lua_isnil(L, -1);
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    return known;
+    for (int s = 0; s < k->nslots; s++)
+        if (strcmp(k->region[s], region) == 0)
+            return s;
+    return 0;
 }
 
-static const char *const reverse_charge_regions[] = {"EU", "GB", "AU", "NZ", "CH", "NO", "SG"};
+/* levy_tax_rule_fn: the region's rule (opts.rule or levy.rules[region]), compiled once. */
+static LEVY_LJMP const levy_tax_rule *call_rule(void *ud, const char *region)
+{
+    call *k = ud;
+    if (k->nslots == 2)
+        return NULL;
+    int s = k->nslots++;
+    snprintf(k->region[s], sizeof k->region[s], "%s", region);
+    k->rule_idx[s] = push_rule(k->L, k->opts, region, &k->file[s]);
+    return k->rule_idx[s] ? compiled_rule(k->L, k->rule_idx[s]) : NULL;
+}
+
+/* levy_tax_region_on_fn: opts.all_regions, or opts.regions[region] subscribed on date. */
+static int call_region_on(void *ud, const char *region, int32_t date)
+{
+    call *k = ud;
+    return region_on(k->L, k->opts, region, date);
+}
+
+/* The decision's calculate callback (levy_tax_calculate_fn): builds ctx for group g, calls
+ * rule.calculate(ctx) in the pure context and reads the lines back. A failure raises. */
+static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_decision *d, int g,
+                                   levy_err *err)
+{
+    call *cl = ud;
+    lua_State *L = cl->L;
+    int s = call_slot(cl, d->res.group_region[g]);
+    int rule = cl->rule_idx[s];
+    (void)err;
+    lua_getfield(L, rule, "calculate");
+    int fn = lua_gettop(L);
+    lua_createtable(L, 0, 8);
+    int ctx = lua_gettop(L);
+    lua_pushstring(L, d->res.group_region[g]);
+    setk(L, ctx, K_region);
+    lua_pushstring(L, cl->date_s);
+    setk(L, ctx, K_date);
+    lua_pushstring(L, req->currency);
+    setk(L, ctx, K_currency);
+    push_address(L, &req->ship_to);
+    setk(L, ctx, K_ship_to);
+    if (req->seller.present) {
+        push_address(L, &req->seller);
+        setk(L, ctx, K_seller);
+    }
+    lua_createtable(L, 0, 3);
+    if (req->customer_id) {
+        lua_pushstring(L, req->customer_id);
+        setk(L, -2, K_id);
+    }
+    if (d->tax_id) {
+        lua_pushstring(L, d->tax_id);
+        setk(L, -2, K_tax_id);
+    }
+    lua_pushboolean(L, d->customer_exempt);
+    setk(L, -2, K_exempt);
+    setk(L, ctx, K_customer);
+    lua_createtable(L, req->nlines, 0);
+    for (int i = 0; i < req->nlines; i++) {
+        levy_tax_line *l = &req->lines[i];
+        lua_createtable(L, 0, 12);
+        lua_pushlstring(L, req->meta[i].id, req->meta[i].idlen);
+        setk(L, -2, K_id);
+        lua_pushinteger(L, i + 1);
+        setk(L, -2, K_index);
+        lua_pushstring(L, req->meta[i].tax_code);
+        setk(L, -2, K_tax_code);
+        push_dec(L, l->amount - l->discount, req->exponent);
+        setk(L, -2, K_amount);
+        char qb[48];
+        levy_tax_fmt_scaled(qb, l->qty, 6);
+        size_t qn = strlen(qb);
+        while (qb[qn - 1] == '0')
+            qn--;
+        if (qb[qn - 1] == '.')
+            qn--;
+        lua_pushlstring(L, qb, qn);
+        setk(L, -2, K_quantity);
+        /* unit amount = (amount - discount) / quantity in the currency, exact when it has
+         * at most 6 decimals more than the currency, else truncated there with a final
+         * sticky 1 (dec.h levy_tax_fmt_ratio), so that a rule comparing it with any amount
+         * decides as on the exact value. Formatted from the 128-bit quotient: no narrowing
+         * (issue 15: an int64 cast wrapped 100000.00 / 0.000001 to a negative price, and
+         * JPY prices came out as "5000." with a trailing dot). */
+        {
+            static const int64_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+            char ub[96];
+            int ex = req->exponent;
+            size_t un = levy_tax_fmt_ratio(ub, (__int128)(l->amount - l->discount) * LEVY_TAX_QTY_ONE,
+                                           (__int128)l->qty * pow10[ex], ex, ex + 6);
+            lua_pushlstring(L, ub, un);
+        }
+        setk(L, -2, K_unit_amount);
+        lua_pushboolean(L, l->inclusive);
+        setk(L, -2, K_tax_inclusive);
+        lua_pushstring(L, levy_tax_reason_name(l->reason));
+        setk(L, -2, K_reason);
+        lua_pushboolean(L, l->reason == LEVY_REASON_REVERSE_CHARGE);
+        setk(L, -2, K_reverse_charge);
+        lua_createtable(L, l->n, 0);
+        int k = 0;
+        for (int e = 0; e < l->n; e++) {
+            const levy_tax_entry *en = &l->e[e];
+            if (en->group != g)
+                continue;
+            lua_createtable(L, 0, 7);
+            push_name(L, en);
+            setk(L, -2, K_jurisdiction);
+            lua_pushstring(L, levy_tax_level_name(en->level));
+            setk(L, -2, K_level);
+            lua_pushstring(L, levy_tax_type_name(en->type));
+            setk(L, -2, K_type);
+            push_pct(L, en->rate);
+            setk(L, -2, K_percentage);
+            char fb[32];
+            levy_tax_fmt_fraction(fb, en->fraction);
+            lua_pushstring(L, fb);
+            setk(L, -2, K_fraction);
+            if (en->unit_from >= 0) {
+                push_dec(L, en->unit_from, req->exponent);
+                setk(L, -2, K_unit_from);
+            }
+            if (en->unit_to >= 0) {
+                push_dec(L, en->unit_to, req->exponent);
+                setk(L, -2, K_unit_to);
+            }
+            lua_rawseti(L, -2, ++k);
+        }
+        setk(L, -2, K_taxes);
+        lua_rawseti(L, -2, i + 1);
+    }
+    setk(L, ctx, K_lines);
+
+    /* call in the pure context, with a traceback */
+    levy_lctx *prev = levy_lua_ctx(L);
+    levy_lctx pure;
+    memset(&pure, 0, sizeof pure);
+    if (prev)
+        pure = *prev;
+    pure.kind = LEVY_CTX_PURE;
+    pure.plugin = cl->file[s];
+    lua_getglobal(L, "debug");
+    int have_tb = 0;
+    if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, "traceback");
+        lua_remove(L, -2);
+        have_tb = lua_isfunction(L, -1);
+        if (!have_tb)
+            lua_pop(L, 1);
+    } else {
+        lua_pop(L, 1);
+    }
+    int msgh = 0;
+    if (have_tb) {
+        lua_insert(L, fn);
+        msgh = fn;
+        fn++;
+        ctx++;
+    }
+    lua_pushvalue(L, fn);
+    lua_pushvalue(L, ctx);
+    levy_lua_set_ctx(L, &pure);
+    int rc = lua_pcall(L, 1, 0, msgh);
+    levy_lua_set_ctx(L, prev);
+    if (rc != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        luaL_error(L, "%s: calculate(ctx) failed: %s", cl->file[s] ? cl->file[s] : "rule",
+                   msg ? msg : "(error object)");
+    }
+    /* read back */
+    getk(L, ctx, K_lines);
+    if (!lua_istable(L, -1))
+        luaL_error(L, "calculate(ctx): ctx.lines must stay a table");
+    int lines = lua_gettop(L);
+    for (int i = 0; i < req->nlines; i++) {
+        levy_tax_line *l = &req->lines[i];
+        lua_rawgeti(L, lines, i + 1);
+        if (!lua_istable(L, -1))
+            luaL_error(L, "calculate(ctx): ctx.lines[%d] must stay a table", i + 1);
+        int lt = lua_gettop(L);
+        getk(L, lt, K_reason);
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            int r = levy_tax_reason_from(lua_tostring(L, -1));
+            if (r < 0)
+                luaL_error(L, "calculate(ctx): unknown reason '%s'", lua_tostring(L, -1));
+            l->reason = r;
+        }
+        lua_pop(L, 1);
+        getk(L, lt, K_reverse_charge);
+        int rcg = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+        /* drop this group's entries and re-read them */
+        for (int e = l->n - 1; e >= 0; e--)
+            if (l->e[e].group == g)
+                levy_tax_line_remove(l, e);
+        getk(L, lt, K_taxes);
+        if (!lua_istable(L, -1))
+            luaL_error(L, "calculate(ctx): ctx.lines[%d].taxes must be a table", i + 1);
+        int tt = lua_gettop(L);
+        lua_Integer nt = luaL_len(L, tt);
+        for (lua_Integer k = 1; k <= nt; k++) {
+            lua_rawgeti(L, tt, k);
+            int et = lua_gettop(L);
+            if (!lua_istable(L, et))
+                luaL_error(L, "calculate(ctx): taxes[%d] must be a table", (int)k);
+            if (l->n >= LEVY_TAX_MAX_ENTRIES)
+                luaL_error(L, "calculate(ctx): more than %d taxes on a line", LEVY_TAX_MAX_ENTRIES);
+            levy_tax_entry *en = &l->e[l->n];
+            memset(en, 0, sizeof *en);
+            en->group = (uint8_t)g;
+            en->unit_from = en->unit_to = -1;
+            getk(L, et, K_jurisdiction);
+            if (lua_type(L, -1) != LUA_TSTRING)
+                luaL_error(L, "calculate(ctx): taxes[%d].jurisdiction must be a string", (int)k);
+            en->name = lua_tostring(L, -1); /* kept alive by ctx (on the stack) */
+            lua_pop(L, 1);
+            getk(L, et, K_level);
+            int lv = levy_tax_level_from(lua_tostring(L, -1));
+            lua_pop(L, 1);
+            getk(L, et, K_type);
+            int ty = levy_tax_type_from(lua_tostring(L, -1));
+            lua_pop(L, 1);
+            if (lv < 0 || ty < 0)
+                luaL_error(L, "calculate(ctx): taxes[%d]: bad level or type", (int)k);
+            en->level = (uint8_t)lv;
+            en->type = (uint8_t)ty;
+            en->rate = rule_decimal(L, et, "percentage", 6, "taxes[].percentage");
+            getk(L, et, K_fraction);
+            int hasf = !lua_isnil(L, -1);
+            lua_pop(L, 1);
+            en->fraction = hasf ? rule_decimal(L, et, "fraction", 8, "taxes[].fraction")
+                                : LEVY_TAX_RATE_ONE;
+            if (en->fraction > LEVY_TAX_RATE_ONE)
+                luaL_error(L, "calculate(ctx): fraction must be between 0 and 1");
+            getk(L, et, K_unit_from);
+            int hasfrom = !lua_isnil(L, -1);
+            lua_pop(L, 1);
+            if (hasfrom)
+                en->unit_from = rule_decimal(L, et, "unit_from", req->exponent, "unit_from");
+            getk(L, et, K_unit_to);
+            int hasto = !lua_isnil(L, -1);
+            lua_pop(L, 1);
+            if (hasto)
+                en->unit_to = rule_decimal(L, et, "unit_to", req->exponent, "unit_to");
+            /* a rule's numbers obey the engine's ranges too: a rule bug is an error of the
+             * rule (500 + log naming it), never a silently different tax */
+            if (en->unit_from > LEVY_TAX_MAX_MINOR || en->unit_to > LEVY_TAX_MAX_MINOR)
+                luaL_error(L, "calculate(ctx): taxes[%d]: unit_from/unit_to above %lld minor units",
+                           (int)k, LEVY_TAX_MAX_MINOR);
+            if (en->rate > LEVY_TAX_MAX_RATE)
+                luaL_error(L, "calculate(ctx): taxes[%d].percentage above 1000", (int)k);
+            en->zero = (uint8_t)(rcg || l->reason == LEVY_REASON_CUSTOMER_EXEMPT);
+            l->n++;
+            lua_pop(L, 1);
+        }
+        if (rcg)
+            l->reason = LEVY_REASON_REVERSE_CHARGE;
+        lua_pop(L, 2); /* taxes, line */
+    }
+    /* keep ctx alive (jurisdiction strings) until the result is built: leave it on the stack */
+    lua_pop(L, 1); /* lines */
+    lua_remove(L, fn);
+    if (msgh)
+        lua_remove(L, msgh);
+    return LEVY_OK;
+}
 
 /* ------------------------------------------------------------------ tax.calculate */
 
-static void push_error(lua_State *L, const char *code, const char *message, int details)
+/* Pushes nil and the error table {status, code, message, details} of a problem. */
+static void push_problem(lua_State *L, const levy_tax_problem *p)
 {
     lua_pushnil(L);
     lua_createtable(L, 0, 4);
-    lua_pushinteger(L, 422);
+    lua_pushinteger(L, levy_tax_error_status(p->error));
     lua_setfield(L, -2, "status");
-    lua_pushstring(L, code);
+    lua_pushstring(L, p->code);
     lua_setfield(L, -2, "code");
-    lua_pushstring(L, message);
+    lua_pushstring(L, p->message);
     lua_setfield(L, -2, "message");
-    if (details) {
-        lua_pushvalue(L, details);
+    if (p->ndetails) {
+        lua_createtable(L, p->ndetails, 0);
+        set_array_mt(L, -1);
+        for (int i = 0; i < p->ndetails; i++) {
+            lua_createtable(L, 0, 2);
+            lua_pushstring(L, p->details[i].field);
+            lua_setfield(L, -2, "field");
+            lua_pushstring(L, p->details[i].message);
+            lua_setfield(L, -2, "message");
+            lua_rawseti(L, -2, i + 1);
+        }
         lua_setfield(L, -2, "details");
     }
+}
+
+/* A validation problem found while reading (p->ndetails > 0): pushes it, returns 2. */
+static int push_invalid(lua_State *L, levy_tax_problem *p, const char *message)
+{
+    levy_tax_problem_set(p, LEVY_TAX_ERR_VALIDATION, NULL, message);
+    push_problem(L, p);
+    return 2;
 }
 
 /* Pushes levy.json's array metatable (registry "levy.json.array_mt", or nil when levy.json
@@ -1145,8 +1089,8 @@ static int jsbuf_gc(lua_State *L)
  * result table) and returns 1. Returns 0 with the stack unchanged when not asked, or when a
  * value needs the table path (a non-integer generation, a string with a leading NUL). The
  * buffer lives in a userdata so that a Lua error (out of memory) cannot leak it. */
-static int json_result(lua_State *L, int opts, const calc *c, const levy_tax_doc *doc,
-                       int nlines, const char *date_buf, const levy_rates *rates)
+static int json_result(lua_State *L, int opts, const levy_tax_request *req,
+                       const levy_tax_decision *d, const call *k, const char *date_buf)
 {
     lua_getfield(L, opts, "encode");
     int want = lua_type(L, -1) == LUA_TBOOLEAN && lua_toboolean(L, -1);
@@ -1165,7 +1109,7 @@ static int json_result(lua_State *L, int opts, const calc *c, const levy_tax_doc
     levy_buf *b = lua_newuserdatauv(L, sizeof *b, 0);
     memset(b, 0, sizeof *b);
     /* one allocation for a typical answer (about 500 bytes per line) */
-    b->cap = 1024 + (size_t)nlines * 640;
+    b->cap = 1024 + (size_t)req->nlines * 640;
     b->data = malloc(b->cap);
     if (!b->data)
         b->cap = 0;
@@ -1176,111 +1120,20 @@ static int json_result(lua_State *L, int opts, const calc *c, const levy_tax_doc
         lua_setfield(L, -2, "__gc");
     }
     lua_setmetatable(L, -2);
-    int ex = c->exponent, bad = 0;
-    char t[48];
-    levy_buf_puts(b, "{\"calculation_id\":");
+    const char *id;
+    size_t idn;
+    char idb[40];
     if (lua_type(L, top + 2) == LUA_TSTRING) {
-        size_t n;
-        const char *id = lua_tolstring(L, top + 2, &n);
-        bad |= js_str(b, id, n);
+        id = lua_tolstring(L, top + 2, &idn);
     } else {
-        char id[40];
-        new_calc_id(L, id, sizeof id);
-        levy_json_escape(b, id, strlen(id));
-    }
-    js_cstr(b, "currency", c->currency, 0);
-    js_cstr(b, "date", date_buf, 0);
-    js_key(b, "lines", 0);
-    levy_buf_putc(b, '[');
-    for (int i = 0; i < nlines; i++) {
-        const levy_tax_line *l = &c->lines[i];
-        if (i)
-            levy_buf_putc(b, ',');
-        levy_buf_putc(b, '{');
-        js_dec(b, "amount", l->amount, ex, 1);
-        if (l->discount)
-            js_dec(b, "discount", l->discount, ex, 0);
-        js_key(b, "id", 0);
-        bad |= js_str(b, c->meta[i].id, c->meta[i].idlen);
-        js_dec(b, "tax", l->tax, ex, 0);
-        js_cstr(b, "taxability_reason", levy_tax_reason_name(l->reason), 0);
-        js_dec(b, "taxable_amount", l->taxable, ex, 0);
-        js_key(b, "taxes", 0);
-        levy_buf_putc(b, '[');
-        int listed = l->reason != LEVY_REASON_NOT_COLLECTING && l->reason != LEVY_REASON_NO_TAX;
-        for (int e = 0; listed && e < l->n; e++) {
-            const levy_tax_entry *en = &l->e[e];
-            if (e)
-                levy_buf_putc(b, ',');
-            levy_buf_putc(b, '{');
-            js_dec(b, "amount", en->amount, ex, 1);
-            js_key(b, "jurisdiction", 0);
-            if (en->suffix) {
-                size_t a = strlen(en->name), s2 = strlen(en->suffix);
-                char nb[256];
-                if (a + s2 < sizeof nb) {
-                    memcpy(nb, en->name, a);
-                    memcpy(nb + a, en->suffix, s2);
-                    levy_json_escape(b, nb, a + s2);
-                } else {
-                    bad = 1;
-                }
-            } else {
-                levy_json_escape(b, en->name, strlen(en->name));
-            }
-            js_cstr(b, "level", levy_tax_level_name(en->level), 0);
-            js_key(b, "percentage", 0);
-            levy_buf_putc(b, '"');
-            levy_buf_put(b, t, levy_tax_fmt_percent(t, en->rate));
-            levy_buf_putc(b, '"');
-            js_dec(b, "taxable_amount",
-                   en->zero ? (l->reason == LEVY_REASON_CUSTOMER_EXEMPT ? 0 : en->taxable)
-                            : en->taxable,
-                   ex, 0);
-            js_cstr(b, "type", levy_tax_type_name(en->type), 0);
-            levy_buf_putc(b, '}');
-        }
-        levy_buf_put(b, "]}", 2);
-    }
-    levy_buf_putc(b, ']');
-    if (lua_istable(L, c->notes) && luaL_len(L, c->notes) > 0) { /* issue 19: notes */
-        js_key(b, "notes", 0);
-        levy_buf_putc(b, '[');
-        for (lua_Integer i = 1; i <= luaL_len(L, c->notes); i++) {
-            size_t n;
-            lua_rawgeti(L, c->notes, i);
-            levy_buf_puts(b, i > 1 ? ",{" : "{");
-            lua_getfield(L, -1, "code");
-            js_key(b, "code", 1);
-            const char *v = lua_tolstring(L, -1, &n);
-            bad |= js_str(b, v, n);
-            lua_getfield(L, -2, "message");
-            js_key(b, "message", 0);
-            v = lua_tolstring(L, -1, &n);
-            bad |= js_str(b, v, n);
-            levy_buf_putc(b, '}');
-            lua_pop(L, 3);
-        }
-        levy_buf_putc(b, ']');
-    }
-    js_cstr(b, "region", c->res.region, 0);
-    js_key(b, "rules", 0);
-    levy_buf_putc(b, '{');
-    if (has_gen) {
-        js_key(b, "generation", 1);
-        snprintf(t, sizeof t, LUA_INTEGER_FMT, (LUAI_UACINT)gen);
-        levy_buf_puts(b, t);
+        new_calc_id(L, idb, sizeof idb);
+        id = idb;
+        idn = strlen(idb);
     }
     char src[512];
-    levy_rates_describe(rates, &c->res, src, sizeof src);
-    js_cstr(b, "rates_source", src, !has_gen);
-    if (c->group_file[0])
-        js_cstr(b, "region_rule", c->group_file[0], 0);
-    levy_buf_putc(b, '}');
-    js_dec(b, "total_amount", doc->total_amount, ex, 0);
-    js_dec(b, "total_tax", doc->total_tax, ex, 0);
-    js_dec(b, "total_taxable", doc->total_taxable, ex, 0);
-    levy_buf_putc(b, '}');
+    levy_rates_describe(req->rates, &d->res, src, sizeof src);
+    long long g = (long long)gen;
+    int bad = levy_tax_result_json(b, req, d, id, idn, date_buf, has_gen ? &g : NULL, src, k->file[0]);
     if (bad || b->oom) {
         levy_buf_free(b);
         lua_settop(L, top);
@@ -1293,6 +1146,99 @@ static int json_result(lua_State *L, int opts, const calc *c, const levy_tax_doc
     return 1;
 }
 
+/* The customer record stored in levy, opts.customers[req->customer_id] (plugins/api/calc.lua):
+ * exempt, exemption_expires, exempt_regions, tax_id. Its strings stay referenced by opts.
+ * exempt_regions: the first MAX_EXEMPT_REGIONS entries (more than levy has regions). */
+#define MAX_EXEMPT_REGIONS 256
+
+static void read_customer(lua_State *L, int opts, levy_tax_request *c, const char **regions)
+{
+    if (!c->customer_id || !opts)
+        return;
+    lua_getfield(L, opts, "customers");
+    if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, c->customer_id);
+        if (lua_istable(L, -1)) {
+            int ct = lua_gettop(L);
+            levy_tax_customer_rec *r = &c->stored;
+            r->found = 1;
+            getk(L, ct, K_exempt);
+            r->exempt = lua_toboolean(L, -1);
+            lua_pop(L, 1);
+            lua_getfield(L, ct, "exemption_expires");
+            if (lua_type(L, -1) == LUA_TSTRING) {
+                size_t el;
+                const char *es = lua_tolstring(L, -1, &el);
+                if (levy_tax_date_parse(es, el, &r->expires) != 0)
+                    r->expires = 0;
+            }
+            lua_pop(L, 1);
+            lua_getfield(L, ct, "exempt_regions");
+            if (lua_istable(L, -1)) {
+                lua_Integer nr = luaL_len(L, -1);
+                if (nr > MAX_EXEMPT_REGIONS)
+                    nr = MAX_EXEMPT_REGIONS;
+                for (lua_Integer k = 1; k <= nr; k++) {
+                    lua_rawgeti(L, -1, k);
+                    regions[k - 1] = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+                    lua_pop(L, 1);
+                }
+                r->nregions = nr > 0 ? (int)nr : 0;
+                r->regions = regions;
+            }
+            lua_pop(L, 1);
+            getk(L, ct, K_tax_id);
+            if (lua_type(L, -1) == LUA_TSTRING && lua_rawlen(L, -1) > 0)
+                r->tax_id = lua_tostring(L, -1);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+/* opts.tax_id_registry (plugins/api/calc.lua, setting tax_id_online): the latest online
+ * registry answer {status, source, checked_at, country, number} for the customer's number,
+ * into *reg; NULL when none. Its strings stay referenced by opts. */
+static const levy_taxid_registry *read_registry(lua_State *L, int opts, levy_taxid_registry *reg)
+{
+    if (!opts)
+        return NULL;
+    const levy_taxid_registry *out = NULL;
+    lua_getfield(L, opts, "tax_id_registry");
+    if (lua_istable(L, -1)) {
+        static const char *const keys[] = {"status", "source", "checked_at", "country", "number"};
+        const char **f[] = {&reg->status, &reg->source, &reg->checked_at, &reg->country,
+                            &reg->number};
+        for (int i = 0; i < 5; i++) {
+            lua_getfield(L, -1, keys[i]);
+            *f[i] = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+            lua_pop(L, 1);
+        }
+        out = reg;
+    }
+    lua_pop(L, 1);
+    return out;
+}
+
+/* result.territory (issue 19): {code, name, reason, tax_country?, treatment} */
+static void push_territory(lua_State *L, const levy_territory *tr)
+{
+    lua_createtable(L, 0, 5);
+    lua_pushstring(L, tr->code);
+    lua_setfield(L, -2, "code");
+    lua_pushstring(L, tr->name);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, tr->reason);
+    lua_setfield(L, -2, "reason");
+    if (tr->tax_country) {
+        lua_pushstring(L, tr->tax_country);
+        lua_setfield(L, -2, "tax_country");
+    }
+    lua_pushstring(L, tr->treatment);
+    lua_setfield(L, -2, "treatment");
+}
+
 static int tax_calculate(lua_State *L)
 {
     const levy_rates *rates = levy_lua_host(L, LEVY_HOST_RATES);
@@ -1300,17 +1246,15 @@ static int tax_calculate(lua_State *L)
         return luaL_error(L, "levy.tax: the rate index is not loaded");
     int opts = lua_istable(L, 2) ? 2 : 0;
     lua_settop(L, 2);
+    levy_tax_problem p;
     vctx v;
-    vinit(&v, L);
+    vinit(&v, L, &p);
     if (!lua_istable(L, 1)) {
         vfail(&v, "body", "must be a JSON object");
-        push_error(L, "validation_failed", "request body must be a JSON object", v.details);
-        return 2;
+        return push_invalid(L, &p, "request body must be a JSON object");
     }
-    calc c;
+    levy_tax_request c;
     memset(&c, 0, sizeof c);
-    c.L = L;
-    c.opts = opts;
     c.rates = rates;
     size_t len;
     /* currency */
@@ -1339,7 +1283,6 @@ static int tax_calculate(lua_State *L)
     }
     levy_tax_date_fmt(date_buf, c.date);
     /* customer */
-    const char *customer_id = NULL;
     lua_getfield(L, 1, "customer");
     if (!absent(L, -1)) {
         if (!lua_istable(L, -1)) {
@@ -1353,7 +1296,7 @@ static int tax_calculate(lua_State *L)
             } else {
                 lua_pop(L, 1);
             }
-            customer_id = opt_string(&v, t, K_id, "customer.id", &len);
+            c.customer_id = opt_string(&v, t, K_id, "customer.id", &len);
             c.tax_id = opt_string(&v, t, K_tax_id, "customer.tax_id", &len);
             if (c.tax_id && !c.tax_id[0])
                 c.tax_id = NULL;
@@ -1368,24 +1311,24 @@ static int tax_calculate(lua_State *L)
         lua_getfield(L, opts, "seller");
         if (lua_istable(L, -1)) {
             int top = lua_gettop(L);
-            vctx sv;
-            vinit(&sv, L);
+            int before = p.ndetails;
             lua_createtable(L, 0, 1);
             lua_pushvalue(L, top);
             lua_setfield(L, -2, "seller");
-            read_address(&sv, top + 2, "seller", &c.seller, 0);
-            if (sv.n)
+            read_address(&v, top + 1, "seller", &c.seller, 0);
+            if (p.ndetails != before) {
                 c.seller.present = 0; /* a bad settings address is ignored */
+                p.ndetails = before;
+            }
             lua_settop(L, top);
         }
         lua_pop(L, 1); /* strings stay referenced by opts.seller */
     }
     /* rounding */
-    int document_rounding = 0;
     if (opts) {
         lua_getfield(L, opts, "rounding");
         if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "document") == 0)
-            document_rounding = 1;
+            c.document_rounding = 1;
         lua_pop(L, 1);
     }
     /* lines */
@@ -1420,17 +1363,12 @@ static int tax_calculate(lua_State *L)
     }
     /* the largest amount, as the messages name it: "10000000000.00 USD" */
     char max_amount[64];
-    if (c.exponent >= 0) {
-        size_t mn = levy_tax_fmt_scaled(max_amount, LEVY_TAX_MAX_MINOR, c.exponent);
-        snprintf(max_amount + mn, sizeof max_amount - mn, " %s", c.currency);
-    } else {
-        snprintf(max_amount, sizeof max_amount, "%lld minor units", LEVY_TAX_MAX_MINOR);
-    }
+    levy_tax_max_amount_text(max_amount, sizeof max_amount, &c);
     for (int i = 0; i < nlines; i++) {
         const char *f;
         v.line = i;
         levy_tax_line *l = &c.lines[i];
-        line_meta *m = &c.meta[i];
+        levy_tax_line_meta *m = &c.meta[i];
         memset(m, 0, sizeof *m);
         l->n = 0;
         l->reason = LEVY_REASON_STANDARD;
@@ -1477,27 +1415,7 @@ static int tax_calculate(lua_State *L)
         l->qty = LEVY_TAX_QTY_ONE;
         int rq = opt_decimal(&v, lt, K_quantity, f, 6, 6, 1, LEVY_TAX_MAX_QTY,
                              "1000000000 with 6 decimals", &l->qty);
-        if (rq == 1 && l->qty < 0)
-            vfail(&v, f, "must not be negative");
-        else if (rq == 1 && l->qty == 0)
-            vfail(&v, f, "must be greater than zero");
-        if (ra == 1 && rd >= 0) {
-            /* |amount|, discount <= 10^12: the difference cannot overflow */
-            int64_t gross = l->amount - l->discount;
-            int64_t mag = gross < 0 ? -gross : gross;
-            char msg[200];
-            if (mag > LEVY_TAX_MAX_MINOR) {
-                snprintf(msg, sizeof msg, "makes amount - discount out of range (at most %s)",
-                         max_amount);
-                vfail(&v, ".discount", msg);
-            } else if (rq >= 0 && l->qty > 0 &&
-                       (__int128)mag * LEVY_TAX_QTY_ONE > (__int128)LEVY_TAX_MAX_MINOR * l->qty) {
-                snprintf(msg, sizeof msg,
-                         "divided by the quantity gives a unit price out of range (at most %s)",
-                         max_amount);
-                vfail(&v, ".amount", msg);
-            }
-        }
+        levy_tax_check_line(&c, i, ra, rd, rq, max_amount, &p);
         f = ".tax_inclusive";
         l->inclusive = opt_bool(&v, lt, K_tax_inclusive, f, 0);
         f = ".product_id";
@@ -1515,247 +1433,29 @@ static int tax_calculate(lua_State *L)
         lua_pop(L, 1);
     }
     v.line = -1;
-    if (v.n) {
-        push_error(L, "validation_failed", "the request is invalid; see details", v.details);
-        return 2;
-    }
-    /* resolve */
+    if (p.ndetails)
+        return push_invalid(L, &p, NULL);
+    const char *regions[MAX_EXEMPT_REGIONS];
+    read_customer(L, opts, &c, regions);
+    levy_taxid_registry reg;
+    c.tax_id_registry = read_registry(L, opts, &reg);
+    /* decide */
+    call k = {L, opts, 0, {"", ""}, {0, 0}, {NULL, NULL}, date_buf};
+    c.rule_for = call_rule;
+    c.region_on = call_region_on;
+    c.calculate = run_calculate;
+    c.ud = &k;
+    levy_tax_decision d;
     levy_err err;
-    levy_err_clear(&err);
-    levy_tax_address a = {c.ship_to.country, c.ship_to.state[0] ? c.ship_to.state : NULL,
-                          c.ship_to.city, c.ship_to.zip};
-    if (levy_rates_resolve(rates, &a, c.date, &c.res, &err) != LEVY_OK) {
-        vctx ev;
-        vinit(&ev, L);
-        vfail(&ev, strstr(err.message, "state") ? "ship_to.state" : "ship_to.zip_code",
-              err.message);
-        push_error(L, err.code[0] ? err.code : "address_unresolved", err.message, ev.details);
-        return 2;
-    }
-    /* regions, rules, subscription */
-    for (int g = 0; g < c.res.ngroups; g++) {
-        c.group_on[g] = region_on(L, opts, c.res.group_region[g], c.date);
-        c.group_rule[g] = push_rule(L, opts, c.res.group_region[g], &c.group_file[g]);
-        if (c.group_rule[g]) {
-            lua_getfield(L, c.group_rule[g], "calculate");
-            c.group_calc[g] = lua_isfunction(L, -1);
-            lua_pop(L, 1);
-        }
-    }
-    /* origin sourcing: an intrastate US sale is taxed at the seller's location */
-    if (c.group_rule[0] && c.seller.present && strcmp(c.seller.country, "US") == 0 &&
-        strcmp(c.ship_to.country, "US") == 0 && strcmp(c.seller.state, c.ship_to.state) == 0 &&
-        c.seller.zip) {
-        lua_getfield(L, c.group_rule[0], "sourcing");
-        const char *src = lua_tostring(L, -1);
-        int origin = src && (strcmp(src, "origin") == 0 || strcmp(src, "origin_intrastate") == 0);
-        lua_pop(L, 1);
-        if (origin) {
-            levy_tax_address sa = {"US", c.seller.state, c.seller.city, c.seller.zip};
-            levy_tax_resolution ores;
-            levy_err oerr;
-            levy_err_clear(&oerr);
-            if (levy_rates_resolve(rates, &sa, c.date, &ores, &oerr) == LEVY_OK &&
-                strcmp(ores.region, c.res.region) == 0)
-                c.res = ores; /* an unknown seller ZIP keeps destination rates */
-        }
-    }
-    /* tax codes: built-in, or named by the region's rule */
-    for (int i = 0; i < nlines; i++) {
-        const char *tc = c.meta[i].tax_code;
-        if (builtin_code(tc) || rule_knows_code(L, c.group_rule[0], tc) ||
-            (c.res.ngroups > 1 && rule_knows_code(L, c.group_rule[1], tc)))
-            continue;
-        char f[64], msg[160];
-        snprintf(f, sizeof f, "lines[%d].tax_code", i);
-        snprintf(msg, sizeof msg, "unknown tax code '%.100s' (GET /v1/tax-codes)", tc);
-        vfail(&v, f, msg);
-    }
-    if (v.n) {
-        push_error(L, "validation_failed", "the request is invalid; see details", v.details);
-        return 2;
-    }
-    /* customer exemption from opts.customers[id] */
-    if (!c.customer_exempt && customer_id && opts) {
-        lua_getfield(L, opts, "customers");
-        if (lua_istable(L, -1)) {
-            lua_getfield(L, -1, customer_id);
-            if (lua_istable(L, -1)) {
-                int ct = lua_gettop(L);
-                getk(L, ct, K_exempt);
-                int exm = lua_toboolean(L, -1);
-                lua_pop(L, 1);
-                lua_getfield(L, ct, "exemption_expires");
-                if (exm && lua_type(L, -1) == LUA_TSTRING) {
-                    int32_t exp;
-                    size_t el;
-                    const char *es = lua_tolstring(L, -1, &el);
-                    if (levy_tax_date_parse(es, el, &exp) == 0 && c.date > exp)
-                        exm = 0;
-                }
-                lua_pop(L, 1);
-                lua_getfield(L, ct, "exempt_regions");
-                if (exm && lua_istable(L, -1) && luaL_len(L, -1) > 0) {
-                    int cover = 0;
-                    lua_Integer nr = luaL_len(L, -1);
-                    for (lua_Integer k = 1; k <= nr; k++) {
-                        lua_rawgeti(L, -1, k);
-                        const char *rg = lua_tostring(L, -1);
-                        for (int g = 0; rg && g < c.res.ngroups; g++)
-                            cover |= strcmp(rg, c.res.group_region[g]) == 0;
-                        lua_pop(L, 1);
-                    }
-                    exm = cover;
-                }
-                lua_pop(L, 1);
-                c.customer_exempt = exm;
-                if (!c.tax_id) {
-                    getk(L, ct, K_tax_id);
-                    if (lua_type(L, -1) == LUA_TSTRING && lua_rawlen(L, -1) > 0)
-                        c.tax_id = lua_tostring(L, -1); /* referenced by opts.customers */
-                    lua_pop(L, 1);
-                }
-            }
-            lua_pop(L, 1);
-        }
-        lua_pop(L, 1);
-    }
-    /* reverse charge default: B2B (tax_id) where the seller is not established */
-    int rc_region = 0;
-    for (size_t k = 0; k < LEVY_ARRAY_LEN(reverse_charge_regions); k++)
-        rc_region |= strcmp(c.res.region, reverse_charge_regions[k]) == 0;
-    /* issue 19, a tax id is not a word: only a usable id is a business customer
-     * (levy_taxid_usable, the one decision scripts/_lib/reverse_charge.lua asks too); an
-     * unusable one gets the note tax_id_invalid (added below, when this default decides) */
-    char id_note[400];
-    id_note[0] = '\0';
-    int reverse = 0;
-    if (rc_region && c.tax_id) {
-        levy_taxid_registry reg, *regp = NULL;
-        if (opts) {
-            lua_getfield(L, opts, "tax_id_registry");
-            if (lua_istable(L, -1)) { /* strings stay referenced by opts */
-                const char **f[] = {&reg.status, &reg.source, &reg.checked_at, &reg.country,
-                                    &reg.number};
-                const char *k[] = {"status", "source", "checked_at", "country", "number"};
-                for (int i = 0; i < 5; i++) {
-                    lua_getfield(L, -1, k[i]);
-                    *f[i] = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-                    lua_pop(L, 1);
-                }
-                regp = &reg;
-            }
-            lua_pop(L, 1);
-        }
-        int usable = levy_taxid_usable(c.ship_to.country, strcmp(c.res.region, "EU") == 0,
-                                       c.tax_id, regp, NULL, id_note, sizeof id_note);
-        if (usable)
-            id_note[0] = '\0';
-        reverse = usable &&
-                  !(c.seller.present && strcmp(c.seller.country, c.ship_to.country) == 0);
-    }
-
-    int any_on = 0, any_tax_on = 0;
-    for (int g = 0; g < c.res.ngroups; g++) {
-        any_on |= c.group_on[g];
-        for (int e = 0; e < c.res.n; e++)
-            any_tax_on |= c.group_on[g] && c.res.e[e].group == g;
-    }
-    int calc_groups = 0;
-    for (int i = 0; i < nlines; i++) {
-        levy_tax_line *l = &c.lines[i];
-        l->n = 0;
-        for (int e = 0; e < c.res.n; e++)
-            if (c.group_on[c.res.e[e].group])
-                l->e[l->n++] = c.res.e[e];
-        if (!any_on) {
-            l->reason = LEVY_REASON_NOT_COLLECTING;
-            continue;
-        }
-        if (!any_tax_on) {
-            l->reason = LEVY_REASON_NO_TAX;
-            continue;
-        }
-        if (c.customer_exempt) {
-            for (int e = 0; e < l->n; e++)
-                l->e[e].zero = 1;
-            l->reason = LEVY_REASON_CUSTOMER_EXEMPT;
-            continue;
-        }
-        const char *tc = c.meta[i].tax_code;
-        for (int g = 0; g < c.res.ngroups; g++) {
-            if (!c.group_on[g])
-                continue;
-            int rule = c.group_rule[g];
-            int pushed = 0;
-            if (rule) {
-                lua_getfield(L, rule, "taxability");
-                if (lua_istable(L, -1)) {
-                    lua_getfield(L, -1, tc);
-                    if (lua_isnil(L, -1)) {
-                        lua_pop(L, 1);
-                        lua_getfield(L, -1, "default");
-                    }
-                    lua_remove(L, -2);
-                } else {
-                    lua_pop(L, 1);
-                    lua_pushnil(L);
-                }
-                pushed = 1;
-            }
-            if (!pushed || lua_isnil(L, -1)) {
-                if (pushed)
-                    lua_pop(L, 1);
-                lua_pushstring(L, strcmp(tc, "exempt") == 0 ? "exempt" : "taxable");
-            }
-            apply_treatment(&c, i, g, -1, 0);
-            lua_pop(L, 1);
-        }
-        if (reverse && !c.group_calc[0] && l->reason != LEVY_REASON_PRODUCT_EXEMPT &&
-            l->reason != LEVY_REASON_ZERO && l->n > 0) {
-            for (int e = 0; e < l->n; e++)
-                l->e[e].zero = 1;
-            l->reason = LEVY_REASON_REVERSE_CHARGE;
-        }
-        calc_groups = 1;
-    }
-    /* rule.calculate(ctx), per subscribed group whose rule defines it */
-    lua_pushnil(L);
-    c.notes = lua_gettop(L); /* ctx.notes land here (read_notes) */
-    if (id_note[0] && calc_groups && !c.customer_exempt && !c.group_calc[0]) {
-        lua_createtable(L, 1, 0); /* the default decided: it says why tax is charged */
-        lua_createtable(L, 0, 2);
-        lua_pushstring(L, "tax_id_invalid");
-        lua_setfield(L, -2, "code");
-        lua_pushstring(L, id_note);
-        lua_setfield(L, -2, "message");
-        lua_rawseti(L, -2, 1);
-        lua_replace(L, c.notes);
-    }
-    if (calc_groups && !c.customer_exempt) {
-        for (int g = 0; g < c.res.ngroups; g++) {
-            if (!c.group_on[g] || !c.group_rule[g])
-                continue;
-            if (c.group_calc[g])
-                run_calculate(&c, g, c.currency, date_buf, customer_id);
-        }
-    }
-    /* compute */
-    levy_tax_doc doc = {c.exponent, document_rounding, nlines, c.lines, 0, 0, 0, -1};
-    levy_err_clear(&err);
-    if (levy_tax_compute(&doc, &err) != LEVY_OK) {
-        /* the request's values were range-checked above, so this is a value a rule set */
-        vctx ev;
-        vinit(&ev, L);
-        char ef[32];
-        snprintf(ef, sizeof ef, "lines[%d]", doc.err_line >= 0 ? doc.err_line : 0);
-        vfail(&ev, doc.err_line >= 0 ? ef : "lines", err.message);
-        push_error(L, "validation_failed", err.message, ev.details);
+    if (levy_tax_decide(&c, &d, &p, &err) != LEVY_OK) {
+        if (p.error == LEVY_TAX_ERR_RULE)
+            return luaL_error(L, "%s", p.message); /* the rule's fault: a 500 naming it */
+        push_problem(L, &p);
         return 2;
     }
     /* result */
     int ex = c.exponent;
-    if (opts && json_result(L, opts, &c, &doc, nlines, date_buf, rates)) {
+    if (opts && json_result(L, opts, &c, &d, &k, date_buf)) {
         return 1;
     }
     int amt = push_array_mt(L);
@@ -1779,13 +1479,13 @@ static int tax_calculate(lua_State *L)
     setk(L, res, K_currency);
     lua_pushstring(L, date_buf);
     setk(L, res, K_date);
-    lua_pushstring(L, c.res.region);
+    lua_pushstring(L, d.res.region);
     lua_setfield(L, res, "region");
-    push_dec(L, doc.total_amount, ex);
+    push_dec(L, d.doc.total_amount, ex);
     lua_setfield(L, res, "total_amount");
-    push_dec(L, doc.total_taxable, ex);
+    push_dec(L, d.doc.total_taxable, ex);
     lua_setfield(L, res, "total_taxable");
-    push_dec(L, doc.total_tax, ex);
+    push_dec(L, d.doc.total_tax, ex);
     lua_setfield(L, res, "total_tax");
     lua_createtable(L, nlines, 0);
     use_array_mt(L, amt);
@@ -1806,7 +1506,7 @@ static int tax_calculate(lua_State *L)
             push_dec(L, l->discount, ex);
             setk(L, -2, K_discount);
         }
-        int listed = l->reason != LEVY_REASON_NOT_COLLECTING && l->reason != LEVY_REASON_NO_TAX;
+        int listed = levy_tax_line_listed(l);
         lua_createtable(L, listed ? l->n : 0, 0);
         use_array_mt(L, amt);
         for (int e = 0; listed && e < l->n; e++) {
@@ -1820,9 +1520,7 @@ static int tax_calculate(lua_State *L)
             setk(L, -2, K_type);
             push_pct(L, en->rate);
             setk(L, -2, K_percentage);
-            push_dec(L, en->zero ? (l->reason == LEVY_REASON_CUSTOMER_EXEMPT ? 0 : en->taxable)
-                                 : en->taxable,
-                     ex);
+            push_dec(L, levy_tax_entry_shown_taxable(l, en), ex);
             setk(L, -2, K_taxable_amount);
             push_dec(L, en->amount, ex);
             setk(L, -2, K_amount);
@@ -1832,9 +1530,15 @@ static int tax_calculate(lua_State *L)
         lua_rawseti(L, -2, i + 1);
     }
     lua_setfield(L, res, "lines");
-    if (lua_istable(L, c.notes) && luaL_len(L, c.notes) > 0) { /* issue 19: notes */
-        lua_pushvalue(L, c.notes);
+    if (d.tax_id_note[0]) { /* notes (issue 19): [{code, message}], only when there is one */
+        lua_createtable(L, 1, 0);
         use_array_mt(L, amt);
+        lua_createtable(L, 0, 2);
+        lua_pushstring(L, LEVY_TAX_NOTE_TAX_ID_INVALID);
+        lua_setfield(L, -2, "code");
+        lua_pushstring(L, d.tax_id_note);
+        lua_setfield(L, -2, "message");
+        lua_rawseti(L, -2, 1);
         lua_setfield(L, res, "notes");
     }
     lua_createtable(L, 0, 3);
@@ -1842,15 +1546,19 @@ static int tax_calculate(lua_State *L)
         lua_getfield(L, opts, "generation");
         lua_setfield(L, -2, "generation");
     }
-    if (c.group_file[0]) {
-        lua_pushstring(L, c.group_file[0]);
+    if (k.file[0]) {
+        lua_pushstring(L, k.file[0]);
         lua_setfield(L, -2, "region_rule");
     }
     char src[512];
-    levy_rates_describe(rates, &c.res, src, sizeof src);
+    levy_rates_describe(rates, &d.res, src, sizeof src);
     lua_pushstring(L, src);
     lua_setfield(L, -2, "rates_source");
     lua_setfield(L, res, "rules");
+    if (d.res.territory) {
+        push_territory(L, d.res.territory);
+        lua_setfield(L, res, "territory");
+    }
     return 1;
 }
 
@@ -1858,17 +1566,17 @@ static int tax_calculate(lua_State *L)
 
 static int tax_tax_codes(lua_State *L)
 {
-    lua_createtable(L, (int)LEVY_ARRAY_LEN(tax_codes), 0);
+    lua_createtable(L, levy_tax_ncodes, 0);
     set_array_mt(L, -1);
-    for (size_t i = 0; i < LEVY_ARRAY_LEN(tax_codes); i++) {
+    for (int i = 0; i < levy_tax_ncodes; i++) {
         lua_createtable(L, 0, 3);
-        lua_pushstring(L, tax_codes[i].code);
+        lua_pushstring(L, levy_tax_codes[i].code);
         lua_setfield(L, -2, "code");
-        lua_pushstring(L, tax_codes[i].name);
+        lua_pushstring(L, levy_tax_codes[i].name);
         lua_setfield(L, -2, "name");
-        lua_pushstring(L, tax_codes[i].description);
+        lua_pushstring(L, levy_tax_codes[i].description);
         lua_setfield(L, -2, "description");
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
+        lua_rawseti(L, -2, i + 1);
     }
     return 1;
 }
@@ -1971,12 +1679,13 @@ static int tax_resolve(lua_State *L)
         return luaL_error(L, "levy.tax: the rate index is not loaded");
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 2);
+    levy_tax_problem p;
     vctx v;
-    vinit(&v, L);
+    vinit(&v, L, &p);
     lua_createtable(L, 0, 1);
     lua_pushvalue(L, 1);
     lua_setfield(L, -2, "address");
-    addr a;
+    levy_tax_addr a;
     read_address(&v, lua_gettop(L), "address", &a, 1);
     int32_t date;
     if (lua_isnoneornil(L, 2)) {
@@ -1990,16 +1699,15 @@ static int tax_resolve(lua_State *L)
         if (levy_tax_date_parse(s, len, &date) != 0)
             vfail(&v, "date", "must be a date YYYY-MM-DD");
     }
-    if (v.n) {
-        push_error(L, "validation_failed", "invalid address", v.details);
-        return 2;
-    }
+    if (p.ndetails)
+        return push_invalid(L, &p, "invalid address");
     levy_tax_address ta = {a.country, a.state[0] ? a.state : NULL, a.city, a.zip};
     levy_tax_resolution res;
     levy_err err;
     levy_err_clear(&err);
     if (levy_rates_resolve(rates, &ta, date, &res, &err) != LEVY_OK) {
-        push_error(L, err.code, err.message, 0);
+        levy_tax_problem_set(&p, LEVY_TAX_ERR_ADDRESS, err.code, err.message);
+        push_problem(L, &p);
         return 2;
     }
     lua_createtable(L, 0, 4);
@@ -2029,6 +1737,10 @@ static int tax_resolve(lua_State *L)
         lua_rawseti(L, -2, i + 1);
     }
     setk(L, -2, K_taxes);
+    if (res.territory) {
+        push_territory(L, res.territory);
+        lua_setfield(L, -2, "territory");
+    }
     if (res.nkeys) {
         lua_createtable(L, 0, res.nkeys);
         for (int k = 0; k < res.nkeys; k++) {

@@ -69,7 +69,8 @@ static const char *opt_field(lua_State *L, int t, const char *k)
 
 /* usable(destination, id[, {eu = bool, registry = {status, source, checked_at, country,
  * number}}]) -> usable, note | nil, result: levy_taxid_usable, the one decision whether the id
- * makes the customer a business for reverse charge (scripts/_lib/reverse_charge.lua). */
+ * makes the customer a business for reverse charge (the declared reverse charge of
+ * core/tax/calc.c calls it in C). */
 static int l_usable(lua_State *L)
 {
     const char *dest = luaL_optstring(L, 1, NULL);

@@ -1,10 +1,9 @@
-/* levy.time (docs/plugins.md §3) over core/clock.h. */
+/* levy.time (docs/plugins.md §3) over core/base/clock.h. */
 #include <stdlib.h>
 
 #include <event2/event.h>
 
 #include "clock.h"
-#include "host/host.h"
 #include "lctx.h"
 #include "vm.h"
 
@@ -71,7 +70,7 @@ static int l_valid_date(lua_State *L)
 /* A parked sleep: the timer owns this and frees it when it fires. */
 typedef struct sleeper {
     struct event *ev;
-    levy_call *call;
+    levy_lctx *ctx;
 } sleeper;
 
 static void on_wake(evutil_socket_t fd, short what, void *ud)
@@ -79,10 +78,10 @@ static void on_wake(evutil_socket_t fd, short what, void *ud)
     (void)fd;
     (void)what;
     sleeper *s = ud;
-    levy_call *call = s->call;
+    levy_lctx *ctx = s->ctx;
     event_free(s->ev);
     free(s);
-    levy_call_resume(call, 0);
+    ctx->resume(ctx, 0);
 }
 
 /* [-1, +0, v] sleep(ms): parks the calling handler/job coroutine on an event-loop timer for
@@ -94,19 +93,18 @@ static int l_sleep(lua_State *L)
     lua_Integer ms = luaL_checkinteger(L, 1);
     luaL_argcheck(L, ms >= 0 && ms <= 60000, 1, "milliseconds must be 0..60000");
     levy_lctx *ctx = levy_lua_ctx(L);
-    levy_call *call = ctx ? ctx->call : NULL;
-    if (!call || call->co != L || !lua_isyieldable(L) || !call->host || !call->host->base)
+    if (!ctx || !ctx->resume || ctx->co != L || !lua_isyieldable(L) || !ctx->base)
         return luaL_error(L, "levy.time.sleep must be called from a handler or job's own "
                              "coroutine on the event loop");
     sleeper *s = malloc(sizeof *s);
     if (!s)
         return luaL_error(L, "not enough memory");
-    s->call = call;
-    s->ev = evtimer_new(call->host->base, on_wake, s);
+    s->ctx = ctx;
+    s->ev = evtimer_new(ctx->base, on_wake, s);
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
     /* timers count from the loop's cached time, taken when this iteration began: refresh it
      * so the sleep is never shorter than asked */
-    event_base_update_cache_time(call->host->base);
+    event_base_update_cache_time(ctx->base);
     if (!s->ev || evtimer_add(s->ev, &tv) != 0) {
         if (s->ev)
             event_free(s->ev);
@@ -114,7 +112,7 @@ static int l_sleep(lua_State *L)
         return luaL_error(L, "levy.time.sleep: cannot schedule a timer");
     }
     lua_settop(L, 0);
-    call->waiting = 1;
+    ctx->waiting = 1;
     return lua_yield(L, 0);
 }
 

@@ -13,7 +13,7 @@
 #include "crypto/crypto.h"
 #include "file.h"
 #include "gen.h"
-#include "host/hlog.h"
+#include "hlog.h"
 #include "lctx.h"
 #include "sandbox.h"
 
@@ -381,7 +381,6 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
     levy_lua_set_host(L, LEVY_HOST_STORE, o->store);
     levy_lua_set_host(L, LEVY_HOST_CLIENT, o->client);
     levy_lua_set_host(L, LEVY_HOST_RATES, o->rates);
-    levy_lua_set_host(L, LEVY_HOST_HOST, o->host);
     lua_pushinteger(L, (lua_Integer)o->id);
     lua_setfield(L, LUA_REGISTRYINDEX, "levy.generation");
     lua_pushstring(L, o->role);

@@ -13,8 +13,6 @@
  * auth = "none" is open (the webhook intake, /healthz, the simulator). */
 enum { LEVY_AUTH_DEFAULT = 0, LEVY_AUTH_TOKEN = 1, LEVY_AUTH_NONE = 2 };
 /* levy_gen_match's *path_known: which kinds of route have the path with another method */
-/* the largest body cap a route may declare (max_body) */
-#define LEVY_ROUTE_MAX_BODY_CEIL (64u * 1024 * 1024)
 enum { LEVY_PATH_KNOWN_PROTECTED = 1, LEVY_PATH_KNOWN_OPEN = 2 };
 
 typedef struct levy_route {
@@ -78,7 +76,6 @@ typedef struct levy_gen_opts {
     void *rates;          /* levy_rates * or NULL */
     void *selftest_rates; /* levy_rates * the rule self-tests run on (NULL = rates): the
                            * shipped tables, whose rates the golden vectors pin */
-    void *host;           /* levy_host * or NULL */
     int run_selftests;
     /* Applies plugin migrations (may be NULL): called for each loaded plugin. */
     int (*migrate)(void *ud, const char *plugin, const char *dir, levy_err *err);

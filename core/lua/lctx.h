@@ -21,13 +21,25 @@ enum levy_ctx_kind {
 };
 #define LEVY_CTX_ANY (LEVY_CTX_LOAD | LEVY_CTX_REQUEST | LEVY_CTX_PURE)
 
+struct event_base;
+
 /* Per-thread execution context. Owned by whoever created the thread (the host). */
-typedef struct levy_lctx {
-    int kind;             /* one LEVY_CTX_* */
-    void *gen;            /* struct levy_gen * the call runs on */
-    void *call;           /* struct levy_call * (request/job coroutine), or NULL */
-    const char *plugin;   /* plugin or rule file name, for logs */
-} levy_lctx;
+typedef struct levy_lctx levy_lctx;
+struct levy_lctx {
+    int kind;           /* one LEVY_CTX_* */
+    void *gen;          /* struct levy_gen * the call runs on */
+    void *call;         /* the host's call (request/job coroutine), or NULL; opaque here */
+    const char *plugin; /* plugin or rule file name, for logs */
+    /* Parking (levy.http.request, levy.time.sleep): a binding may suspend the call's own
+     * coroutine until an event on the loop. The host fills these for a call's coroutine
+     * (core/host/call.c) and leaves them zero elsewhere (then nothing may park). The binding
+     * sets `waiting` just before it yields; when its event comes it pushes nargs values on
+     * `co` and calls resume(ctx, nargs), which runs the call on (and may free it). */
+    lua_State *co;           /* the call's own coroutine: the only thread that may park */
+    struct event_base *base; /* the loop the call runs on */
+    int waiting;             /* parked (set by the binding, cleared by resume) */
+    void (*resume)(levy_lctx *ctx, int nargs);
+};
 
 /* Host objects reachable from bindings (stored as light userdata in the registry under
  * "levy.host.<name>" by the host before any binding is opened). */
@@ -35,7 +47,6 @@ typedef struct levy_lctx {
 #define LEVY_HOST_CONFIG "levy.host.config" /* levy_config *  */
 #define LEVY_HOST_CLIENT "levy.host.client" /* levy_http_client * */
 #define LEVY_HOST_RATES "levy.host.rates"   /* levy_rates * (current rate index) */
-#define LEVY_HOST_HOST "levy.host.host"     /* levy_host * */
 
 /* [-0, +0, -] Sets / gets the context pointer of thread L (NULL when none). */
 void levy_lua_set_ctx(lua_State *L, levy_lctx *ctx);

@@ -7,7 +7,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "host/hlog.h"
+#include "hlog.h"
 #include "lctx.h"
 #include "vm.h"
 

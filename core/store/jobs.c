@@ -383,3 +383,26 @@ int levy_jobs_next_run_at(levy_store *st, int64_t *ms, levy_err *err)
     levy_store_release(st, s);
     return rc;
 }
+
+int levy_jobs_counts(levy_store *st, levy_jobs_count_fn fn, void *ud, levy_err *err)
+{
+    /* its own statement on the connection, not a cached one: a scrape must not record a
+     * store failure (levy_store_rc) or hold a statement another caller expects idle */
+    sqlite3 *db = levy_store_db(st);
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT kind, state, count(*) FROM jobs GROUP BY kind, state", -1,
+                           &s, NULL) != SQLITE_OK) {
+        sqlite3_finalize(s);
+        return levy_err_set(err, LEVY_EIO, "store", "jobs: %s", sqlite3_errmsg(db));
+    }
+    int src;
+    while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *kind = (const char *)sqlite3_column_text(s, 0);
+        const char *state = (const char *)sqlite3_column_text(s, 1);
+        if (kind && state)
+            fn(ud, kind, state, sqlite3_column_int64(s, 2));
+    }
+    sqlite3_finalize(s);
+    return src == SQLITE_DONE ? LEVY_OK
+                              : levy_err_set(err, LEVY_EIO, "store", "jobs: %s", sqlite3_errmsg(db));
+}

@@ -70,6 +70,11 @@ int levy_jobs_requeue_running(levy_store *st, int *n, levy_err *err);
  * when the queue is empty. */
 int levy_jobs_next_run_at(levy_store *st, int64_t *ms, levy_err *err);
 
+/* Calls fn(ud, kind, state, n) for each (kind, state) of the queue with n jobs in it (the
+ * levy_jobs gauge of /metrics). Failures are returned, never recorded as the store's state. */
+typedef void (*levy_jobs_count_fn)(void *ud, const char *kind, const char *state, int64_t n);
+int levy_jobs_counts(levy_store *st, levy_jobs_count_fn fn, void *ud, levy_err *err);
+
 /* Full-jitter exponential backoff: uniform in [0, min(max_ms, base_ms * 2^attempt)] drawn
  * from `random` (a uniformly random 64-bit value supplied by the caller). Never overflows. */
 int64_t levy_jobs_backoff_ms(int attempt, int64_t base_ms, int64_t max_ms, uint64_t random);

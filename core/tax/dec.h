@@ -2,7 +2,7 @@
 #define LEVY_TAX_DEC_H
 /* Exact decimal helpers private to the tax area: strict decimal strings <-> scaled int64,
  * ISO 4217 exponents, dates as yyyymmdd integers, percent formatting of 10^-8 rates.
- * No floating point anywhere. (core/money.h, when present, is the project-wide API; these
+ * No floating point anywhere. (core/base/money.h, when present, is the project-wide API; these
  * are the engine's own fast paths.) */
 #include <stddef.h>
 #include <stdint.h>
@@ -20,14 +20,14 @@
 
 /* Parses a strict decimal "-?[0-9]+(\.[0-9]+)?" of length len (no spaces, no '+', no
  * exponent) with at most max_scale significant fractional digits (further digits must be
- * zeros: "12.340" is 12.34, as in core/money.h), and returns value * 10^scale in *out
+ * zeros: "12.340" is 12.34, as in core/base/money.h), and returns value * 10^scale in *out
  * (scale >= max_scale). allow_neg = 0 rejects a leading '-'. Returns 0, or -1 on bad syntax,
  * -2 on too many decimals, -3 on overflow (|value * 10^scale| > 9.2e18 / 10). */
 int levy_tax_dec_parse(const char *s, size_t len, int max_scale, int scale, int allow_neg,
                        int64_t *out);
 
 /* Minor-unit exponent of an ISO 4217 code (upper case), or -1 if unknown. The table is
- * core/money.c's (levy_money_exponent), so levy.tax and levy.money know the same codes. */
+ * core/base/money.c's (levy_money_exponent), so levy.tax and levy.money know the same codes. */
 int levy_tax_currency_exponent(const char *code);
 
 /* Formats v (scaled by 10^scale) with exactly `scale` decimals; returns length. buf >= 32. */

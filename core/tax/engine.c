@@ -13,7 +13,7 @@ static const char *const type_names[LEVY_TYPE_N] = {"SALES_TAX", "VAT", "GST",
                                                     "HST",       "PST", "QST"};
 static const char *const reason_names[LEVY_REASON_N] = {
     "standard_rated",  "reduced_rated",  "zero_rated",     "partially_taxable", "product_exempt",
-    "customer_exempt", "reverse_charge", "not_collecting", "no_tax_in_region"};
+    "customer_exempt", "reverse_charge", "not_collecting", "no_tax_in_region", "out_of_scope"};
 
 const char *levy_tax_level_name(int level)
 {

@@ -36,6 +36,7 @@ enum levy_tax_reason {
     LEVY_REASON_REVERSE_CHARGE,
     LEVY_REASON_NOT_COLLECTING,
     LEVY_REASON_NO_TAX,
+    LEVY_REASON_OUT_OF_SCOPE, /* ship-to in a territory outside the VAT area (territory.h) */
     LEVY_REASON_N
 };
 

@@ -12,6 +12,7 @@
 
 #include "file.h"
 #include "dec.h"
+#include "territory.h"
 #include "rates-internal.h"
 
 /* ---------------------------------------------------------------- static facts */
@@ -1691,7 +1692,20 @@ int levy_rates_resolve(const levy_rates *r, const levy_tax_address *a, int32_t d
     const char *c = a->country ? a->country : "";
     if (strlen(c) != 2)
         return levy_err_set(err, LEVY_EINVAL, "validation_failed", "country must be 2 letters");
+    /* territories before rates (issue 19): one table, core/tax/territory.c */
+    const levy_territory *terr = levy_territory_find(c, a->zip);
+    if (terr && terr->kind == LEVY_TERRITORY_OUT_OF_SCOPE) {
+        snprintf(res->country, sizeof res->country, "%s", c);
+        snprintf(res->region, sizeof res->region, "%s", terr->code);
+        snprintf(res->group_region[0], 8, "%s", terr->code);
+        res->ngroups = 1;
+        res->territory = terr;
+        return LEVY_OK;
+    }
+    if (terr)
+        c = terr->tax_country;
     snprintf(res->country, sizeof res->country, "%s", c);
+    res->territory = terr; /* kept by every resolver below (they do not clear res) */
     if (strcmp(c, "US") == 0)
         return resolve_us(r, a, date, res, err);
     if (strcmp(c, "PR") == 0) {

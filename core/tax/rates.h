@@ -22,6 +22,10 @@ typedef struct levy_tax_resolution {
     char country[3];
     int ngroups;
     char group_region[2][8];
+    /* the territory of the ship-to (core/tax/territory.h), resolved first; NULL if none. Taxed
+     * as another country: country/region are that country's. Out of scope: region = the
+     * territory's code, no groups' entries (n = 0). */
+    const struct levy_territory *territory;
     int n;
     levy_tax_entry e[LEVY_TAX_MAX_ENTRIES];
     /* VAT/GST countries: named rates at the date ("standard", "reduced", "reduced1"...) */
@@ -40,7 +44,8 @@ typedef struct levy_rates_table {
     long rows;
 } levy_rates_table;
 
-/* Resolves address at date (yyyymmdd). Errors (err->code): "address_unresolved" (unknown or
+/* Resolves address at date (yyyymmdd): first its territory (territory.h: Monaco -> FR, the
+ * Canary Islands -> out of scope ...), then the rates of the country that applies. Errors (err->code): "address_unresolved" (unknown or
  * mismatched US ZIP, unknown province) -> LEVY_ENOTFOUND. A country without rate data
  * resolves to region = country code with no entries. */
 int levy_rates_resolve(const levy_rates *r, const levy_tax_address *a, int32_t date,

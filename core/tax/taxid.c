@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "taxid.h"
+#include "tax/taxid.h"
 
 #define ST_VALID LEVY_TAXID_VALID
 #define ST_FORMAT LEVY_TAXID_INVALID_FORMAT

@@ -49,7 +49,7 @@ typedef struct levy_taxid_registry {
 } levy_taxid_registry;
 
 /* The one decision "does this tax id make the customer a business for reverse charge in
- * dest" (scripts/_lib/reverse_charge.lua and the engine's default both ask it): 1 when the id
+ * dest" (core/tax/calc.c levy_tax_id_usable asks it; levy.taxid.usable too): 1 when the id
  * is valid and of dest (EL = GR, MC takes FR, IM takes GB) or, with eu set (destination in
  * the EU), of any member state (Implementing Regulation (EU) 282/2011 art. 18(1)(a)); 1 too
  * when levy knows no format for dest and the id names no known country (taken as given); 0

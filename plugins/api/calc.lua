@@ -73,8 +73,9 @@ end
 -- `regions`/`products`/`customers` maps are fresh tables (merge() writes into them), the
 -- per-entry values are shared and never modified.
 -- Issue 19, setting tax_id_online (off by default): the latest registry answer (VIES) for
--- the customer's tax id, while younger than max_age_days, as opts.tax_id_registry; the rule
--- helper (scripts/_lib/reverse_charge.lua) treats a "not_registered" number as invalid.
+-- the customer's tax id, while younger than max_age_days, as opts.tax_id_registry; the
+-- reverse charge of core/tax/calc.c (levy_tax_id_usable) treats a "not_registered" number as
+-- invalid.
 -- Nothing here goes to the network: POST /v1/customers/{id}/tax_id/verify asks the registry.
 local function registry_opt(opts, request, settings)
   local online = db.tax_id_online(settings)

@@ -482,7 +482,7 @@ end
 
 -- Issue 19: the offline check of the customer's tax id (core/tax/taxid.c) for the country of
 -- its shipping address, else its address, else the id's own prefix; null without an id. A
--- calculation judges the id for the document's destination (scripts/_lib/reverse_charge.lua);
+-- calculation judges the id for the document's destination (core/tax/calc.c levy_tax_id_usable);
 -- this is what the customer list shows ("invalid tax id").
 local function tax_id_check(id, raw)
   if type(id) ~= "string" or id == "" then return json.null end

@@ -1,13 +1,20 @@
 -- POST /tax_api/calculate_tax: a drop-in for Sphere's Tax Calculation API (CONTRACT 2.5).
 --
 -- Request:  {currency (lowercase ISO 4217), customer_address{address1,address2,city,state,
---            postal_code,country}, customer_id, tax_id, tax_exempt,
---            line_items[{id, amount (integer minor units), product_id, discount_amount
---            (integer minor units), tax_inclusive}]}
+--            postal_code,country}, ship_from{the same fields} (the seller's location, as
+--            ship_from of /v1/calculate), customer_id, tax_id, tax_exempt,
+--            include_taxability_reason, line_items[{id, amount (integer minor units),
+--            product_id, discount_amount (integer minor units), tax_inclusive}]}
 -- Response: {"message":"Tax calculated successfully","data":{"lines":[{"id","tax_amounts":[
 --            {"amount","taxable_amount","tax_rate":{"percentage" (JSON number),"inclusive",
 --            "display_name","jurisdiction","country","state","tax_type" (lowercase)}}]}],
 --            "sphere_tax_calculation_id":"calc_..."}}, amounts in integer minor units.
+--            As Sphere: `tax_amounts` lists the taxes applied and is empty where none is due
+--            (reverse charge, exempt customer or product, zero rate, not collecting, no tax
+--            in the region), never a zero-amount entry at a would-be rate; with
+--            include_taxability_reason = true each tax_rate carries `taxability_reason`, and
+--            so does each line (the only place for it when tax_amounts is empty); without
+--            it neither appears.
 -- Errors:   {"type":"api_error","code","message"}: 401 unauthorized_access,
 --           400 validation_errors, 400 customer_tax_location_invalid.
 -- Auth:     X-API-KEY = the endpoint's own scoped key (POST /v1/sphere-api-key; it opens
@@ -72,6 +79,34 @@ end
 local ADDRESS_MAP = { address1 = "line1", address2 = "line2", city = "city", state = "state",
                       postal_code = "zip_code", country = "country" }
 
+-- A Sphere address object -> levy's Address (fields renamed, empty strings dropped); nil when
+-- it is not an object or a field is not a string (bad() told why).
+local function map_address(addr, name, bad)
+  if not util.is_object(addr) then
+    bad(name, "must be an object")
+    return nil
+  end
+  local out, ok = {}, true
+  for k, v in pairs(addr) do
+    local to = ADDRESS_MAP[k]
+    if to and not util.is_null(v) then
+      if not util.is_string(v) then
+        bad(name .. "." .. k, "must be a string")
+        ok = false
+      elseif v ~= "" then
+        out[to] = v
+      end
+    end
+  end
+  return ok and out or nil
+end
+
+-- Lines whose reason means no tax is due answer an empty tax_amounts (Sphere: "one entry per
+-- tax applied to the line. Empty when no tax is due"); the engine lists some of them with
+-- their would-be rates and zero amounts (CONTRACT 2.5 for /v1/calculate).
+local NO_TAX_DUE = { reverse_charge = true, customer_exempt = true, product_exempt = true,
+                     zero_rated = true, not_collecting = true, no_tax_in_region = true }
+
 -- Validates and maps the Sphere body; returns request, line_ids | nil, status, body.
 local function map_request(body)
   local errs = {}
@@ -85,21 +120,28 @@ local function map_request(body)
     if money.exponent(currency) == nil then bad("currency", "unknown currency") ; currency = nil end
   end
 
+  local pull = body.pull_customer_address
+  if not util.is_null(pull) and type(pull) ~= "boolean" then
+    bad("pull_customer_address", "must be a boolean")
+  elseif pull == true then
+    -- Sphere reads the customer's address from Stripe only; levy has no billing system to ask
+    return nil, api_error(400, "unsupported_feature",
+      "pull_customer_address is not available: send customer_address")
+  end
   local addr = body.customer_address
-  local ship_to
+  local ship_to, ship_from
   if util.is_null(addr) then
     return nil, api_error(400, "customer_tax_location_invalid", "customer_address is required")
-  elseif not util.is_object(addr) then
-    bad("customer_address", "must be an object")
-  else
-    ship_to = {}
-    for k, v in pairs(addr) do
-      local to = ADDRESS_MAP[k]
-      if to and not util.is_null(v) then
-        if not util.is_string(v) then bad("customer_address." .. k, "must be a string")
-        elseif v ~= "" then ship_to[to] = v end
-      end
-    end
+  end
+  ship_to = map_address(addr, "customer_address", bad)
+  if not util.is_null(body.ship_from) then
+    ship_from = map_address(body.ship_from, "ship_from", bad)
+    if ship_from and ship_from.country == nil then bad("ship_from.country", "required with ship_from") end
+  end
+  local with_reason = false
+  if not util.is_null(body.include_taxability_reason) then
+    if type(body.include_taxability_reason) == "boolean" then with_reason = body.include_taxability_reason
+    else bad("include_taxability_reason", "must be a boolean") end
   end
 
   local customer = {}
@@ -152,6 +194,12 @@ local function map_request(body)
         if type(it.tax_inclusive) ~= "boolean" then bad(p .. ".tax_inclusive", "must be a boolean")
         else line.tax_inclusive = it.tax_inclusive end
       end
+      for _, k in ipairs({ "ship_to", "ship_from" }) do
+        if not util.is_null(it[k]) then
+          bad(p .. "." .. k, "per-line addresses are not supported: send one request per address "
+            .. "(customer_address, ship_from)")
+        end
+      end
       if not util.is_null(it.product_id) then
         if util.is_string(it.product_id) then line.product_id = it.product_id; pids[it.product_id] = true
         elseif math.type(it.product_id) == "integer" then
@@ -166,8 +214,10 @@ local function map_request(body)
   if ship_to.country == nil then
     return nil, api_error(400, "customer_tax_location_invalid", "customer_address.country is required")
   end
-  ship_to.country = ship_to.country:upper()
-  if ship_to.state then ship_to.state = ship_to.state:upper() end
+  for _, a in ipairs({ ship_to, ship_from or {} }) do
+    if a.country then a.country = a.country:upper() end
+    if a.state then a.state = a.state:upper() end
+  end
 
   -- Known products use their tax code; an unknown product_id is taxed as general.
   local codes = db.product_codes(pids)
@@ -176,9 +226,9 @@ local function map_request(body)
     line.product_id = nil
   end
 
-  local request = { currency = currency, ship_to = ship_to, lines = json.array(lines) }
+  local request = { currency = currency, ship_to = ship_to, ship_from = ship_from, lines = json.array(lines) }
   if next(customer) ~= nil then request.customer = customer end
-  return request, ids
+  return request, ids, with_reason
 end
 
 local function location_error(err)
@@ -238,9 +288,9 @@ function M.handle(req)
   if not util.is_object(body) then
     return api_error(400, "validation_errors", "body must be a JSON object")
   end
-  local request, ids_or_status, ebody = map_request(body)
-  if request == nil then return ids_or_status, ebody end
-  local ids = ids_or_status
+  local request, ids_or_status, ebody_or_reason = map_request(body)
+  if request == nil then return ids_or_status, ebody_or_reason end
+  local ids, with_reason = ids_or_status, ebody_or_reason
 
   local result, err = calc.run(request)
   if result == nil then
@@ -260,7 +310,8 @@ function M.handle(req)
   for i, line in ipairs(result.lines or {}) do
     local amounts = {}
     local inclusive = request.lines[i] and request.lines[i].tax_inclusive == true or false
-    for _, t in ipairs(line.taxes or {}) do
+    local reason = line.taxability_reason
+    for _, t in ipairs(NO_TAX_DUE[reason] and {} or line.taxes or {}) do
       amounts[#amounts + 1] = {
         amount = assert(money.parse(t.amount, cur)),
         taxable_amount = assert(money.parse(t.taxable_amount or line.taxable_amount, cur)),
@@ -272,10 +323,12 @@ function M.handle(req)
           country = request.ship_to.country,
           state = util.orjnull(request.ship_to.state),
           tax_type = string.lower(tostring(t.type or "")),
+          taxability_reason = with_reason and reason or nil,
         },
       }
     end
-    out_lines[#out_lines + 1] = { id = ids[i] or line.id, tax_amounts = util.array(amounts) }
+    out_lines[#out_lines + 1] = { id = ids[i] or line.id, tax_amounts = util.array(amounts),
+                                  taxability_reason = with_reason and reason or nil }
   end
   return 200, {
     message = "Tax calculated successfully",

@@ -193,7 +193,9 @@ local function all_not_collecting(result)
   local lines = result.lines or {}
   if #lines == 0 then return false end
   for _, l in ipairs(lines) do
-    if l.taxability_reason ~= "not_collecting" then return false end
+    -- out_of_scope (a territory outside the EU/UK VAT area, result.territory): nothing to
+    -- collect either, so levy leaves the document's tax as it is, like not_collecting
+    if l.taxability_reason ~= "not_collecting" and l.taxability_reason ~= "out_of_scope" then return false end
   end
   return true
 end

@@ -250,7 +250,7 @@ end
 
 -- Once per generation (a start, an upgrade, a reload after mapping.lua was edited): read
 -- every customer's tax id and exemption again, since the mapping that derived them may have
--- changed. Called by the minute tick (sync.tick).
+-- changed. Called by the schedule tick (sync.tick, every --schedule-tick).
 local remapped = false
 function M.remap_once()
   if remapped then return end

@@ -26,6 +26,11 @@ local writeback = require "writeback"
 
 local nn = util.nonnull
 
+-- The schedule's period: levy serve --schedule-tick / LEVY_SCHEDULE_TICK_S (1..3600 s, checked
+-- by the host); 60 s where the role has no such setting (levy check, levy test).
+local TICK_MS = (math.type(config.schedule_tick_s) == "integer" and config.schedule_tick_s >= 1
+                 and config.schedule_tick_s or 60) * 1000
+
 ---------------------------------------------------------------- webhook intake
 
 local USED = { INVOICE = true, CREDIT_MEMO = true, CUSTOMER = true }
@@ -486,11 +491,13 @@ return {
     { table = "connections", key = "id",
       columns = { api_key_sealed = "api_key", signing_token_sealed = "signing_token" } },
   },
+  -- every --schedule-tick seconds (default 60): is a sweep (sync.lua) or a reconciliation
+  -- (reconcile.lua) due by the settings' intervals, and a pass of the inbox prune
   schedule = {
-    { name = "rillet.sweep_tick", every_ms = 60000, run = sync.tick },
-    { name = "rillet.reconcile_tick", every_ms = 60000, run = reconcile.tick },
+    { name = "rillet.sweep_tick", every_ms = TICK_MS, run = sync.tick },
+    { name = "rillet.reconcile_tick", every_ms = TICK_MS, run = reconcile.tick },
     -- processed webhook bodies older than --inbox-retention-days leave the inbox (inbox.lua)
-    { name = "rillet.inbox_prune_tick", every_ms = 60000, run = inbox.prune },
+    { name = "rillet.inbox_prune_tick", every_ms = TICK_MS, run = inbox.prune },
   },
   exports = exports,
 }

@@ -127,7 +127,7 @@ function M.gauge(id, state)
   end
 end
 
--- Every minute (sync.tick): states that change with time alone (rate_limited ends), gauges
+-- Every schedule tick (sync.tick): states that change with time alone (rate_limited ends), gauges
 -- after a restart.
 function M.refresh_all()
   for _, r in ipairs(store.rows("SELECT * FROM connections")) do

@@ -13,7 +13,7 @@ local M = {}
 
 M.DEFAULT_DAYS = 30
 M.BATCH = 500       -- rows per transaction
-M.BATCHES = 4       -- transactions per pass (a pass a minute: 2000 rows a minute at most)
+M.BATCHES = 4       -- transactions per pass (a pass per --schedule-tick, default a minute: 2000 rows)
 
 function M.retention_days()
   local d = config.inbox_retention_days
@@ -32,7 +32,7 @@ function M.pruned(delivery_id)
   return store.row("SELECT 1 AS x FROM inbox_seen WHERE delivery_id = ?", delivery_id) ~= nil
 end
 
--- One pass (schedule rillet.inbox_prune_tick, every minute): moves up to BATCH * BATCHES
+-- One pass (schedule rillet.inbox_prune_tick, every --schedule-tick): moves up to BATCH * BATCHES
 -- processed rows older than the retention out of the inbox. Returns the number pruned.
 function M.prune()
   local cutoff = time.iso(time.now_ms() - M.retention_days() * 86400000)

@@ -299,7 +299,7 @@ function M.run(job)
   finish_run(cid, run)
 end
 
--- Scheduled every minute: a connection whose last reconciliation started an interval ago
+-- Scheduled every --schedule-tick (default a minute): a connection whose last reconciliation started an interval ago
 -- (or, never reconciled, whose import finished an interval ago) gets one.
 function M.tick()
   local now = time.now_ms()

@@ -326,7 +326,7 @@ function M.sweep(job)
   end
 end
 
--- Scheduled every minute: enqueue a sweep for each connection whose interval has passed.
+-- Scheduled every --schedule-tick (default a minute): enqueue a sweep for each connection whose interval has passed.
 -- The interval is the connection's own setting when it has one, else the global one.
 local function sweep_minutes(api, cid)
   if api and api.settings then

@@ -69,7 +69,9 @@ local function all_not_collecting(result)
   local lines = result.lines or {}
   if #lines == 0 then return false end
   for _, l in ipairs(lines) do
-    if l.taxability_reason ~= "not_collecting" then return false end
+    -- out_of_scope (a territory outside the EU/UK VAT area, result.territory): nothing to
+    -- collect either, so levy leaves the document's tax as it is, like not_collecting
+    if l.taxability_reason ~= "not_collecting" and l.taxability_reason ~= "out_of_scope" then return false end
   end
   return true
 end
@@ -251,7 +253,10 @@ function M.calculate(job)
     local reason, detail
     if all_not_collecting(result) then
       status, outcome = "not_collecting", "not_collecting"
-      message = "ship-to not in a subscribed region with tax calculation on"
+      message = type(result.territory) == "table" and result.territory.treatment == "out_of_scope"
+        and ("ship-to in " .. tostring(result.territory.name) .. ": outside the VAT area (" ..
+             tostring(result.territory.reason) .. ")")
+        or "ship-to not in a subscribed region with tax calculation on"
       reason = "not_collecting"
     elseif M.differs(doc, result) or M.note_unwritten(doc_type, id, doc, result, rhash) then
       -- scope.lua: date window, document status, mapping.should_tax, manual tax policy

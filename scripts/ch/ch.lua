@@ -3,8 +3,7 @@
 -- Reverse charge (CONTRACT §2.5 "Seller location"): a business customer (one with a tax id)
 -- buying from a seller not established in Switzerland (recipient-side acquisition tax, MWSTG Art. 45) accounts for the tax itself: the lines
 -- keep their would-be rate with a zero amount. A seller established here charges domestic
--- tax. An unknown seller location counts as not established (scripts/_lib/reverse_charge.lua).
-local reverse_charge = require "_lib.reverse_charge" -- one implementation for every VAT/GST region
+-- tax. An unknown seller location counts as not established (reverse_charge = "b2b_foreign_seller" below).
 
 return {
   region = "CH",
@@ -24,7 +23,7 @@ return {
     food_grocery = "reduced", -- MWSTG Art. 25 para. 2: food at the reduced rate (2.6% since 2024)
     exempt = "exempt",
   },
-  calculate = reverse_charge.calculate,
+  reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
   selftest = {
     { name = "standard rate on CHF 100.00",
       request = {
@@ -72,7 +71,7 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "8.10", lines = { { tax = "8.10", taxability_reason = "standard_rated" } } } },
-    -- A tax id is not a word (issue 19; scripts/_lib/reverse_charge.lua, core/tax/taxid.c):
+    -- A tax id is not a word (issue 19; core/tax/calc.c levy_tax_id_usable, core/tax/taxid.c):
     -- an id that is not a valid Swiss UID is a consumer sale with a note.
     { name = "US seller to a Swiss customer: tax id \"N/A\" is not valid here: charged, note tax_id_invalid",
       request = {

@@ -7,9 +7,8 @@
 -- customer (one with a VAT number) in a member state where the seller is not established
 -- accounts for the VAT itself, so the lines keep the would-be rate with a zero amount. A
 -- seller established in the customer's member state charges domestic VAT (domestic B2B is
--- charged). The seller's country is ctx.seller.country (ship_from, else settings); an
+-- charged). The seller's country is the ship_from country, else the settings address; an
 -- unknown seller counts as not established. Greece: "EL" (VIES prefix) equals "GR".
-local reverse_charge = require "_lib.reverse_charge" -- one implementation for every VAT/GST region
 
 return {
   region = "EU",
@@ -29,7 +28,7 @@ return {
     food_grocery = "reduced", -- Annex III (1): foodstuffs at the first reduced rate of the member state (DE 7, FR 5.5, NL 9, AT 10, BE 6, PL 5); no reduced rate (DK): standard. Doubt: IE zero-rates most food, SE food is its 12% (reduced2), IT/ES basic staples 4% (super_reduced)
     exempt = "exempt",
   },
-  calculate = reverse_charge.calculate,
+  reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
   selftest = {
     -- tax-facts #15: EUR 100 net
     { name = "#15 Germany B2C: 19% since 2021-01-01",
@@ -103,7 +102,7 @@ return {
       },
       expect = { total_tax = "19.00", lines = { { tax = "19.00", taxability_reason = "standard_rated" } } } },
     -- Greece is "EL" in VIES (and in VAT numbers), "GR" in ISO 3166: a Greek seller to a Greek
-    -- business is domestic whichever code either address uses (_lib/reverse_charge.lua).
+    -- business is domestic whichever code either address uses (core/tax/calc.c, b2b_foreign_seller).
     { name = "Greek seller (GR) to a Greek business addressed as EL: domestic VAT 24%",
       request = {
         currency = "EUR", date = "2026-03-01",
@@ -190,7 +189,7 @@ return {
         lines = { { id = "1", amount = "119.00", quantity = "1", tax_code = "general", tax_inclusive = true } },
       },
       expect = { total_tax = "19.00", lines = { { tax = "19.00", taxable_amount = "100.00" } } } },
-    -- A tax id is not a word (issue 19; scripts/_lib/reverse_charge.lua, core/tax/taxid.c):
+    -- A tax id is not a word (issue 19; core/tax/calc.c levy_tax_id_usable, core/tax/taxid.c):
     -- an id that is not a valid number of the destination is a consumer sale with a note.
     { name = "US seller to a German customer: tax id \"N/A\" is not valid here: charged, note tax_id_invalid",
       request = {

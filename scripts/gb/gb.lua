@@ -3,8 +3,7 @@
 -- Reverse charge (CONTRACT §2.5 "Seller location"): a business customer (one with a tax id)
 -- buying from a seller not established in the United Kingdom accounts for the tax itself: the lines
 -- keep their would-be rate with a zero amount. A seller established here charges domestic
--- tax. An unknown seller location counts as not established (scripts/_lib/reverse_charge.lua).
-local reverse_charge = require "_lib.reverse_charge" -- one implementation for every VAT/GST region
+-- tax. An unknown seller location counts as not established (reverse_charge = "b2b_foreign_seller" below).
 
 return {
   region = "GB",
@@ -24,7 +23,7 @@ return {
     food_grocery = "zero_rated", -- VATA 1994 Sch 8 Group 1: food zero-rated
     exempt = "exempt",
   },
-  calculate = reverse_charge.calculate,
+  reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
   selftest = {
     { name = "standard rate on GBP 100.00",
       request = {
@@ -81,7 +80,7 @@ return {
         lines = { { id = "1", amount = "120.00", quantity = "1", tax_code = "general", tax_inclusive = true } },
       },
       expect = { total_tax = "20.00", lines = { { tax = "20.00", taxable_amount = "100.00" } } } },
-    -- A tax id is not a word (issue 19; scripts/_lib/reverse_charge.lua, core/tax/taxid.c):
+    -- A tax id is not a word (issue 19; core/tax/calc.c levy_tax_id_usable, core/tax/taxid.c):
     -- an id that is not a valid number of the destination is a consumer sale with a note.
     { name = "US seller to a UK customer: tax id \"N/A\" is not valid here: charged, note tax_id_invalid",
       request = {

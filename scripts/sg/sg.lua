@@ -3,8 +3,7 @@
 -- Reverse charge (CONTRACT §2.5 "Seller location"): a business customer (one with a tax id)
 -- buying from a seller not established in Singapore (GST-registered businesses reverse-charge imported services, s14) accounts for the tax itself: the lines
 -- keep their would-be rate with a zero amount. A seller established here charges domestic
--- tax. An unknown seller location counts as not established (scripts/_lib/reverse_charge.lua).
-local reverse_charge = require "_lib.reverse_charge" -- one implementation for every VAT/GST region
+-- tax. An unknown seller location counts as not established (reverse_charge = "b2b_foreign_seller" below).
 
 return {
   region = "SG",
@@ -24,7 +23,7 @@ return {
     food_grocery = "taxable", -- Singapore has no food relief
     exempt = "exempt",
   },
-  calculate = reverse_charge.calculate,
+  reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
   selftest = {
     { name = "standard rate on SGD 100.00",
       request = {

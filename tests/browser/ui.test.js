@@ -591,6 +591,19 @@ async function main() {
     await shot('calculator', true);
   });
 
+  await check('calculator: a Canary Islands address is out of scope, with its reason (issue 19)', async () => {
+    await page.locator('#calc-form').waitFor();
+    await page.getByLabel('City', { exact: true }).fill('Las Palmas de Gran Canaria');
+    await page.getByLabel('State / province', { exact: true }).fill('');
+    await page.getByLabel('ZIP / postal code', { exact: true }).fill('35001');
+    await page.getByLabel('Country (ISO code)', { exact: true }).fill('ES');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    await page.locator('#calc-territory').waitFor();
+    const t = await page.locator('#calc-territory').innerText();
+    assert(/Canary Islands \(ES-CN\)/.test(t) && /out of scope/.test(t) && /art\. 6/.test(t), 'territory ' + t);
+    assert((await page.locator('#calc-region').innerText()) === 'ES-CN', 'region ' + await page.locator('#calc-region').innerText());
+  });
+
   await check('settings: seller address and rounding saved', async () => {
     await nav('Settings', 'settings');
     await page.locator('#settings-form').waitFor();
@@ -659,7 +672,10 @@ async function main() {
     await page.locator('#entity-note', { hasText: 'EUR' }).waitFor();
     const code = subscribe[0];
     const row = page.locator('#regions-table tr[data-code="' + code + '"]');
-    await row.locator('td.applies', { hasText: 'Default' }).waitFor();
+    /* the source badge itself ("Use default", the button beside it, also contains "default":
+       a wait on the cell's text was over before the page had the answer) */
+    const source = row.locator('td.applies > span');
+    await source.filter({ hasText: /^Default$/ }).waitFor();
     assert(await row.locator('input[name="subscribed"]').isChecked(), code + ' not shown subscribed (the default) for the entity');
     await row.locator('input[name="subscribed"]').uncheck();
     await row.locator('td.applies', { hasText: 'This entity' }).waitFor();
@@ -669,8 +685,18 @@ async function main() {
     const first = (await http('GET', base + '/v1/connections/' + connId + '/regions/' + code, undefined, auth)).json;
     assert(glob.subscribed === true && first.subscribed === true && first.source === 'default', 'default changed: ' + JSON.stringify([glob, first]));
     await shot('regions-entity');
+    /* the DELETE's answer comes late, as on a loaded machine: the test must wait for the page
+       to have it (a wait on the cell's text ended at once, the uncheck below then found the box
+       still unchecked and sent nothing, and the own-value note never came) */
+    const slowDelete = async (route) => {
+      if (route.request().method() === 'DELETE') await sleep(1500);
+      await route.continue();
+    };
+    await page.route('**/v1/connections/*/regions/*', slowDelete);
     await row.getByRole('button', { name: 'Use the default for' }).click();
-    await row.locator('td.applies', { hasText: 'Default' }).waitFor();
+    await source.filter({ hasText: /^Default$/ }).waitFor();
+    await until('the row back to the default', async () => await row.locator('input[name="subscribed"]').isChecked(), 15000);
+    await page.unroute('**/v1/connections/*/regions/*', slowDelete);
     const back = (await http('GET', base + '/v1/connections/' + euId + '/regions/' + code, undefined, auth)).json;
     assert(back.subscribed === true && back.source === 'default', 'after Use default ' + JSON.stringify(back));
     /* off again for the entity: the default view notes that the entity has its own value */
@@ -678,10 +704,10 @@ async function main() {
     await row.locator('td.applies', { hasText: 'This entity' }).waitFor();
     await picker.selectOption('');
     await until('the default regions again', async () => !(await page.locator('#entity-note').isVisible()) &&
-      await page.locator('#regions-table tr[data-code="' + code + '"]').count() === 1, 5000);
+      await page.locator('#regions-table tr[data-code="' + code + '"]').count() === 1, 15000);
     assert(await page.locator('#regions-table td.applies').count() === 0, 'the default view shows entity columns');
     const note = page.locator('#regions-table tr[data-code="' + code + '"] .own-values');
-    await until('the own-value note', async () => /Own value: .*EUR/.test(await note.innerText()), 5000);
+    await until('the own-value note', async () => /Own value: .*EUR/.test(await note.innerText()), 15000);
     assert(await page.locator('#regions-table .own-values:not([hidden])').count() === 1, 'own-value notes on other rows');
     await shot('regions-default-own');
     const del = await http('DELETE', base + '/v1/connections/' + euId + '/regions/' + code, undefined, auth);

@@ -12,7 +12,7 @@
 #include "crypto/crypto.h"
 #include "harness.h"
 #include "host/auth.h"
-#include "host/config.h"
+#include "config.h"
 
 static void t_token_rule(void)
 {

@@ -1,4 +1,4 @@
-/* core/file.c: the one whole-file reader (issue 18 "one of each": it replaced seven copies,
+/* core/base/file.c: the one whole-file reader (issue 18 "one of each": it replaced seven copies,
  * some of which took a read error — e.g. a directory — for an empty file). */
 #include <stdlib.h>
 #include <string.h>

@@ -11,7 +11,7 @@
 
 #include "gen.h"
 #include "harness.h"
-#include "host/config.h"
+#include "config.h"
 #include "host/host.h"
 #include "http/gate.h"
 

@@ -1,6 +1,7 @@
 /* Jobs with an injected clock: enqueue/dedupe, claim order, retry/done/dead, requeue at
  * start, next_run_at, backoff bounds, notify hook. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "clock.h"
 #include "harness.h"
@@ -249,6 +250,52 @@ end:
     levy_clock_set(NULL, NULL);
 }
 
+/* levy_jobs_counts: one call per (kind, state) with its count - the levy_jobs gauge of
+ * /metrics, which the server computed with its own SQL before the layering (issue 18). */
+typedef struct counts_seen {
+    int calls;
+    int64_t k_queued, k_running, other_queued;
+} counts_seen;
+
+static void on_count(void *ud, const char *kind, const char *state, int64_t n)
+{
+    counts_seen *c = ud;
+    c->calls++;
+    if (strcmp(kind, "k") == 0 && strcmp(state, "queued") == 0)
+        c->k_queued = n;
+    else if (strcmp(kind, "k") == 0 && strcmp(state, "running") == 0)
+        c->k_running = n;
+    else if (strcmp(kind, "other") == 0 && strcmp(state, "queued") == 0)
+        c->other_queued = n;
+}
+
+static void t_counts(void)
+{
+    levy_store *st = open_store();
+    char id[LEVY_JOB_ID_MAX];
+    levy_job out[1];
+    int n = 0;
+    levy_err e = {0};
+    counts_seen c = {0};
+    CHECK_EQ_INT(levy_jobs_counts(st, on_count, &c, &e), LEVY_OK);
+    CHECK_EQ_INT(c.calls, 0); /* an empty queue: no series */
+    levy_jobs_enqueue(st, "k", "a", "{}", fake_now, 0, id, &e);
+    levy_jobs_enqueue(st, "k", "b", "{}", fake_now, 0, id, &e);
+    levy_jobs_enqueue(st, "k", "c", "{}", fake_now, 0, id, &e);
+    levy_jobs_enqueue(st, "other", NULL, "{}", fake_now + 1000, 0, id, &e);
+    CHECK_EQ_INT(levy_jobs_claim(st, "k", fake_now, 1, out, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(levy_jobs_counts(st, on_count, &c, &e), LEVY_OK);
+    CHECK_EQ_INT(c.calls, 3);
+    CHECK_EQ_INT(c.k_queued, 2);
+    CHECK_EQ_INT(c.k_running, 1);
+    CHECK_EQ_INT(c.other_queued, 1);
+end:
+    levy_jobs_free(out, n);
+    levy_store_close(st);
+    levy_clock_set(NULL, NULL);
+}
+
 static void t_transaction_join(void)
 {
     levy_store *st = open_store();
@@ -301,5 +348,6 @@ static const levy_test tests[] = {
     {"enqueue_dedupe", t_enqueue_dedupe}, {"claim_order_and_due", t_claim_order_and_due},
     {"claim_kind_behind_backlog", t_claim_kind_behind_backlog},
     {"retry_dead_after_max", t_retry_dead_after_max}, {"requeue_running", t_requeue_running},
-    {"transaction_join", t_transaction_join}, {"backoff", t_backoff}, {NULL, NULL}};
+    {"transaction_join", t_transaction_join}, {"backoff", t_backoff}, {"counts", t_counts},
+    {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

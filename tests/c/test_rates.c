@@ -275,10 +275,35 @@ static void t_national(void)
     int64_t red;
     CHECK_EQ_INT(levy_rates_vat_key(&res, "reduced", &red), 0);
     CHECK_EQ_INT(red, 8000000);
-    /* a country without data: its own region, no entries */
-    CHECK_EQ_INT(resolve("MX", NULL, NULL, NULL, "2026-01-01", &res, &err), 0);
-    CHECK_EQ_STR(res.region, "MX");
+    /* a country without data: its own region, no entries (was MX until MX got rates) */
+    CHECK_EQ_INT(resolve("BR", NULL, NULL, NULL, "2026-01-01", &res, &err), 0);
+    CHECK_EQ_STR(res.region, "BR");
     CHECK_EQ_INT(res.n, 0);
+    /* digital-services countries (issue 19): dated rows, both sides of a change */
+    CHECK_EQ_INT(resolve("MX", NULL, NULL, NULL, "2009-12-31", &res, &err), 0);
+    CHECK_EQ_STR(res.region, "MX");
+    CHECK_EQ_INT(res.e[0].rate, 15000000);
+    CHECK_EQ_INT(resolve("MX", NULL, NULL, NULL, "2010-01-01", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 16000000);
+    CHECK_EQ_INT(resolve("IL", NULL, NULL, NULL, "2024-12-31", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 17000000);
+    CHECK_EQ_INT(resolve("IL", NULL, NULL, NULL, "2025-01-01", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 18000000);
+    CHECK_EQ_INT(resolve("NG", NULL, NULL, NULL, "2026-01-01", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 7500000);
+    /* territories first: Monaco is France, the Canary Islands have no EU VAT */
+    CHECK_EQ_INT(resolve("MC", NULL, NULL, "98000", "2026-01-01", &res, &err), 0);
+    CHECK_EQ_STR(res.region, "EU");
+    CHECK_EQ_STR(res.country, "FR");
+    CHECK_EQ_INT(res.e[0].rate, 20000000);
+    CHECK(res.territory != NULL);
+    CHECK_EQ_INT(resolve("ES", NULL, NULL, "35001", "2026-01-01", &res, &err), 0);
+    CHECK_EQ_STR(res.region, "ES-CN");
+    CHECK_EQ_INT(res.n, 0);
+    CHECK(res.territory != NULL);
+    CHECK_EQ_INT(resolve("ES", NULL, NULL, "28001", "2026-01-01", &res, &err), 0);
+    CHECK_EQ_STR(res.region, "EU");
+    CHECK(res.territory == NULL);
 end:;
 }
 

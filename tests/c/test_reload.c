@@ -8,7 +8,7 @@
 
 #include "gen.h"
 #include "harness.h"
-#include "host/config.h"
+#include "config.h"
 #include "host/host.h"
 #include "lctx.h"
 
@@ -136,6 +136,10 @@ static const reject_case REJECTS[] = {
     {"scripts/xx/one.lua",
      "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', taxability = { general = 'bogus' } }\n",
      "scripts/xx/one.lua", "unknown treatment", 0},
+    /* issue 18: reverse charge is declared; an unknown kind is refused at load */
+    {"scripts/xx/one.lua",
+     "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', reverse_charge = 'always', taxability = {} }\n",
+     "scripts/xx/one.lua", "reverse_charge must be b2b_foreign_seller", 0},
     {"plugins/b/handler.lua",
      "return { name = 'b', version = '1', routes = { { method = 'GET', path = '/v1/a/{x}', handler = function() end } } }\n",
      "plugins/b/handler.lua", "collides", 1},

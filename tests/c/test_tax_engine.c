@@ -451,7 +451,7 @@ static void t_decimal_parse(void)
     CHECK_EQ_INT(levy_tax_dec_parse("-0.01", 5, 2, 2, 1, &v), 0);
     CHECK_EQ_INT(v, -1);
     CHECK_EQ_INT(levy_tax_dec_parse("12.345", 6, 2, 2, 1, &v), -2);
-    CHECK_EQ_INT(levy_tax_dec_parse("12.340", 6, 2, 2, 1, &v), 0); /* as core/money.h */
+    CHECK_EQ_INT(levy_tax_dec_parse("12.340", 6, 2, 2, 1, &v), 0); /* as core/base/money.h */
     CHECK_EQ_INT(v, 1234);
     CHECK_EQ_INT(levy_tax_dec_parse("100.00", 6, 0, 0, 1, &v), 0);
     CHECK_EQ_INT(v, 100);

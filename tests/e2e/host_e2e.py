@@ -138,14 +138,14 @@ def case_cli():
     check(rc == 2 and "usage" in err, "unknown flag -> usage on stderr, exit 2")
     rc, _, err = run()
     check(rc == 2, "no subcommand -> exit 2")
-    # One whole-file reader (core/file.c): a path that opens but cannot be read (a directory)
+    # One whole-file reader (core/base/file.c): a path that opens but cannot be read (a directory)
     # is an error naming the path, not an empty request (issue 18: read_input took it for "").
     tmp = tempfile.mkdtemp(prefix="levy-e2e-cli-")
     try:
         rc, out, err = run("calc", "--data-dir", os.path.join(tmp, "data"), tmp)
         check(rc == 2 and f"cannot read {tmp}" in err and not out,
               "levy calc DIR -> 'cannot read DIR', exit 2")
-        # One ISO 4217 table (core/money.c): a code levy.money knows (XCG, new in 2025) is
+        # One ISO 4217 table (core/base/money.c): a code levy.money knows (XCG, new in 2025) is
         # taxed by levy calc at its exponent, not refused as unknown.
         req = os.path.join(tmp, "xcg.json")
         with open(req, "w") as f:

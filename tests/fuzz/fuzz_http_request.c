@@ -55,10 +55,11 @@
 #include <event2/event.h>
 
 #include "crypto/crypto.h"
-#include "host/config.h"
+#include "config.h"
 #include "host/host.h"
 #include "host/rotate.h"
 #include "http/client.h"
+#include "http/server.h"
 #include "log.h"
 #include "store/store.h"
 #include "tax/tax.h"
@@ -194,6 +195,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     levy_host *h = &H;
     h->cfg = &CFG;
     h->watch_fd = -1;
+    h->reload_async = levy_host_reload_async;
     levy_err err;
     levy_err_clear(&err);
     h->base = levy_host_event_base_new();
@@ -215,13 +217,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     levy_gen_errors_free(&errs);
     uint8_t key[LEVY_KEY_LEN];
     char note[2048];
-    if (levy_rotate_verify_key(h, key, note, sizeof note, &err) != LEVY_OK)
+    if (levy_rotate_verify_key(h->cfg->data_dir, h->store, h->current, key, note, sizeof note, &err) != LEVY_OK)
         die("master key", note[0] ? note : err.message);
     levy_crypto_set_master_key(key);
     levy_store_set_busy_budget(st, 50);
-    if (levy_server_start(h, &err) != LEVY_OK)
+    if (levy_host_listen(h, &err) != LEVY_OK)
         die("server", err.message);
-    port = levy_server_port(h);
+    port = levy_server_port(h->server);
     h->started = 1;
     fprintf(stderr, "fuzz_http_request: levy serving generation 1 (%d plugins, %d rules) on 127.0.0.1:%d, data in %s\n",
             h->current->nplugins, h->current->nrules, port, tmpdir);

@@ -1,4 +1,4 @@
-/* libFuzzer target: levy.json (core/lua/bind_json.c over core/json_scan.c), the codec every
+/* libFuzzer target: levy.json (core/lua/bind_json.c over core/base/json_scan.c), the codec every
  * webhook body and API request goes through. Properties: decode never crashes and either
  * returns a value or fails cleanly (nil, message); a decoded value encodes; decoding that
  * encoding gives a value whose encoding is byte-identical (encode is a fixed point after one

@@ -18,16 +18,10 @@
 #include <lua.h>
 #include <lualib.h>
 
-#include "host/host.h"
 #include "lctx.h"
 
-/* levy.time.sleep resumes its call through the host; nothing here sleeps */
-void levy_call_resume(levy_call *call, int nargs)
-{
-    (void)call;
-    (void)nargs;
-    abort();
-}
+/* levy.time.sleep parks only a call whose context the host gave a resume callback; the
+   request context here has none, and nothing here sleeps */
 
 /* levy.time.budget_used reads the call's budget from the VM (core/lua/vm.c, not linked
    here): the mapping runs without a budget, so none of it is used */

@@ -44,8 +44,8 @@
 
 #include "crypto/crypto.h"
 #include "gen.h"
-#include "host/config.h"
-#include "host/metrics.h"
+#include "config.h"
+#include "metrics.h"
 #include "lctx.h"
 #include "log.h"
 #include "sandbox.h"
@@ -150,16 +150,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     static const char H[] = "return { SAAS = 'taxable', rate = function(x) return x end }\n";
     put_file(helper, H, sizeof H - 1);
     /* and the US rules' shared helper, so that real rules from scripts/us/ load as seeds, and
-     * the rules' shared helper folder (scripts/_lib/), which the national rules require */
+     * an empty shared helper folder (scripts/_lib/) */
     char from[PATH_MAX + 64], to[PATH_MAX + 64];
     snprintf(from, sizeof from, "%s/scripts/us/_common.lua", src);
     snprintf(to, sizeof to, "%s/_common.lua", dir);
     copy_file(from, to);
     snprintf(to, sizeof to, "%s/_lib", scripts);
     mkdir(to, 0700);
-    snprintf(from, sizeof from, "%s/scripts/_lib/reverse_charge.lua", src);
-    snprintf(to, sizeof to, "%s/_lib/reverse_charge.lua", scripts);
-    copy_file(from, to);
     snprintf(rule_path, sizeof rule_path, "%s/fuzz.lua", dir);
     snprintf(canary, sizeof canary, "%s/canary.txt", tmpdir);
     put_file(canary, CANARY_TEXT, sizeof CANARY_TEXT - 1);

@@ -790,7 +790,7 @@ static int l_end(lua_State *Ls)
 static const char *driver =
     "local cjson, tax, money, taxid, rule_paths, begin, finish = ...\n"
     "package.loaded['levy.money'] = money\n"
-    "package.loaded['levy.taxid'] = taxid\n" /* scripts/_lib/reverse_charge.lua (issue 19) */
+    "package.loaded['levy.taxid'] = taxid\n" /* rules may require it (sandbox.lua RULE_MODULES) */
     "package.loaded['levy.tax'] = tax\n"
     "local dirs = {}\n"
     "for _, p in ipairs(rule_paths) do dirs[p:match('^(.*)/[^/]*$')] = true end\n"

@@ -2,8 +2,9 @@
 # Builds one libFuzzer target with clang (ASan + UBSan) and runs it.
 #   run_reliab_fuzz.sh SOURCE_DIR OUT_DIR TARGET SECONDS
 # Targets: fuzz_webhook_verify, fuzz_json_codec, fuzz_tax_decimal, fuzz_tax_request,
-# fuzz_rillet_mapping, fuzz_http_gate (a few core files each), fuzz_http_request (the whole HTTP server path:
-# evhttp + core/http/server.c over a real host with the shipped plugins and rules) and
+# fuzz_rillet_mapping, fuzz_http_gate (a few core files each), fuzz_http_request (the whole
+# HTTP server path: evhttp + core/http/server.c and core/host/routes.c over a real host with
+# the shipped plugins and rules) and
 # fuzz_rule_load (a rule file through the real generation build: sandbox, loader, self-tests).
 # The last two link all of core/ (built once per OUT_DIR with coverage: about 30 s on 2 cores).
 # Longer run by hand (issue 15 asks for >= 10 minutes per target on the hardened code):
@@ -14,8 +15,8 @@ set -eu
 SRC=$(cd "$1" && pwd); T=$3; SECS=$4
 mkdir -p "$2/corpus-$T"
 OUT=$(cd "$2" && pwd)
-CORE="$SRC/core/lua/bind_json.c $SRC/core/json_scan.c $SRC/core/lua/lctx.c $SRC/core/err.c $SRC/core/file.c"
-TAX="$(ls "$SRC"/core/tax/*.c | tr '\n' ' ') $SRC/core/lua/bind_tax.c $SRC/core/lua/bind_taxid.c $SRC/core/lua/bind_money.c $SRC/core/money.c $SRC/core/json_scan.c $SRC/core/lua/lctx.c $SRC/core/err.c $SRC/core/file.c $SRC/core/clock.c $SRC/core/crypto/crypto.c $SRC/core/log.c"
+CORE="$SRC/core/lua/bind_json.c $SRC/core/base/json_scan.c $SRC/core/lua/lctx.c $SRC/core/base/err.c $SRC/core/base/file.c"
+TAX="$(ls "$SRC"/core/tax/*.c | tr '\n' ' ') $SRC/core/lua/bind_tax.c $SRC/core/lua/bind_taxid.c $SRC/core/lua/bind_money.c $SRC/core/base/money.c $SRC/core/base/json_scan.c $SRC/core/lua/lctx.c $SRC/core/base/err.c $SRC/core/base/file.c $SRC/core/base/clock.c $SRC/core/crypto/crypto.c $SRC/core/base/log.c"
 CFLAGS="-std=c11 -D_GNU_SOURCE -D_DEFAULT_SOURCE -g -O1 -fno-sanitize-recover=undefined"
 MAXLEN=4096; TIMEOUT=""
 # All of core/ (minus main.c) compiled with coverage into OUT/core-objs, for the targets that
@@ -32,7 +33,7 @@ whole_core() {
   cat > "$OBJ/cc.sh" <<CC
 #!/bin/sh
 exec clang $CFLAGS -fsanitize=fuzzer-no-link,address,undefined -DLEVY_VERSION='"fuzz"' \\
-  -DLEVY_SOURCE_DIR='"$SRC"' -DLEVY_INSTALL_DATADIR='"/nonexistent"' -I'$SRC/core' -I'$SRC/core/lua' \\
+  -DLEVY_SOURCE_DIR='"$SRC"' -DLEVY_INSTALL_DATADIR='"/nonexistent"' -I'$SRC/core/base' -I'$SRC/core' -I'$SRC/core/lua' \\
   $(pkg-config --cflags lua5.4 libevent) -c "\$1" -o "\$2"
 CC
   { find "$SRC/core" -name '*.c' ! -name main.c; echo "$OBJ/embedded.c"; } | while read -r f; do
@@ -44,9 +45,9 @@ CC
   LIBS="-llua5.4-cjson $(pkg-config --libs libevent_core libevent_extra libevent_openssl libssl libcrypto libcurl sqlite3)"
 }
 case $T in
-  fuzz_webhook_verify) CORE="$CORE $SRC/core/lua/bind_crypto.c $SRC/core/crypto/crypto.c $SRC/core/log.c $SRC/core/clock.c"; LIBS="-lcrypto" ;;
+  fuzz_webhook_verify) CORE="$CORE $SRC/core/lua/bind_crypto.c $SRC/core/crypto/crypto.c $SRC/core/base/log.c $SRC/core/base/clock.c"; LIBS="-lcrypto" ;;
   fuzz_json_codec) LIBS="" ;;
-  fuzz_rillet_mapping) CORE="$CORE $SRC/core/lua/bind_crypto.c $SRC/core/crypto/crypto.c $SRC/core/lua/bind_time.c $SRC/core/log.c $SRC/core/clock.c $SRC/core/lua/bind_money.c $SRC/core/money.c"; LIBS="-lcrypto -levent" ;;
+  fuzz_rillet_mapping) CORE="$CORE $SRC/core/lua/bind_crypto.c $SRC/core/crypto/crypto.c $SRC/core/lua/bind_time.c $SRC/core/base/log.c $SRC/core/base/clock.c $SRC/core/lua/bind_money.c $SRC/core/base/money.c"; LIBS="-lcrypto -levent" ;;
   fuzz_tax_decimal) CORE="$TAX"; LIBS="-llua5.4-cjson -lcrypto" ;;
   # the oracle checks every computation: levy_tax_compute is wrapped (tests/fuzz/fuzz_tax_request.c)
   fuzz_tax_request) CORE="$TAX"; LIBS="-llua5.4-cjson -lcrypto -Wl,--wrap=levy_tax_compute" ;;
@@ -57,7 +58,7 @@ case $T in
 esac
 # shellcheck disable=SC2086
 clang $CFLAGS -fsanitize=fuzzer,address,undefined \
-  -I"$SRC/core" -I"$SRC/core/lua" $(pkg-config --cflags lua5.4) \
+  -I"$SRC/core/base" -I"$SRC/core" -I"$SRC/core/lua" $(pkg-config --cflags lua5.4) \
   -o "$OUT/$T" "$SRC/tests/fuzz/$T.c" $CORE $(pkg-config --libs lua5.4) $LIBS -lm -lpthread
 SEEDS="$SRC/tests/fuzz/seeds/$T"
 [ -d "$SEEDS" ] || SEEDS=""

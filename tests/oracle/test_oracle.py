@@ -22,6 +22,14 @@ D = decimal.Decimal
 RATES = os.path.join(HERE, "node_modules", "sales-tax", "res", "sales_tax_rates.json")
 EU = "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
 NATIONAL = "GB AU NZ CH NO SG JP IN".split()
+# issue 19's digital-services countries (scripts/<cc>/<cc>.lua, data/intl/national.csv). Not
+# compared with the oracle, and why: MY — the oracle's 10 % is Sales Tax on goods, which Customs
+# collects at import; levy models the Service Tax a foreign seller charges on digital services
+# (8 %; general goods are exempt in my.lua). TH — the oracle has 10 % from 2023-09-01, but Royal
+# Decrees No. 780 (2023) and 790 (2024) and the 2025-09-09 Cabinet extension kept 7 %:
+# checked against 7 % instead.
+DIGITAL = "MX ZA KR TR SA AE IS CL CO ID PH TW KE NG EG IL".split()
+OVERRIDE = {"TH": D("0.07")}
 TODAY = "2026-03-01"
 SINCE = "2021-01-01"  # levy's tables and the oracle both cover periods from here on
 
@@ -71,8 +79,9 @@ def main():
                        stdout=subprocess.DEVNULL)
     with open(RATES) as f:
         oracle = json.load(f, parse_float=D)
-    for cc in EU + NATIONAL:
+    for cc in EU + NATIONAL + DIGITAL + sorted(OVERRIDE):
         for date, rate in periods(oracle[cc]):
+            rate = OVERRIDE.get(cc, rate)
             got, res = levy_total_percent(cc, None, date)
             check(got is not None and got == rate * 100, f"{cc} {date}: levy {got} % vs oracle {rate * 100} % ({res if got is None else ''})")
     ca = oracle["CA"]

@@ -160,6 +160,13 @@
       h('section', { class: 'card' },
         h('dl', { class: 'kv' },
           h('dt', { text: 'Region' }), h('dd', { id: 'calc-region', text: r.region || '—' }),
+          // issue 19: a territory with its own VAT status (Canary Islands: out of scope; Monaco:
+          // taxed as France) says so, with its legal reason
+          r.territory ? h('dt', { text: 'Territory' }) : null,
+          r.territory ? h('dd', { id: 'calc-territory' },
+            h('strong', { text: r.territory.name + ' (' + r.territory.code + ')' }),
+            ' ', L.badge(r.territory.treatment === 'taxed_as' ? 'taxed as ' + r.territory.tax_country : r.territory.treatment),
+            h('div', { class: 'muted', text: r.territory.reason })) : null,
           h('dt', { text: 'Total amount' }), h('dd', { text: L.money(r.total_amount, cur) }),
           h('dt', { text: 'Total taxable' }), h('dd', { text: L.money(r.total_taxable, cur) }),
           h('dt', { text: 'Total tax' }), h('dd', null, h('strong', { id: 'calc-total-tax', text: L.money(r.total_tax, cur) })),

@@ -260,7 +260,7 @@
   var TONE = {
     connected: 'ok', done: 'ok', written: 'ok', calculated: 'info', running: 'info', pending: 'warn',
     needs_subsidiary: 'warn', needs_webhook_secret: 'warn', failed: 'bad', drift: 'bad', error: 'bad', deleted: '',
-    not_collecting: '', registered: 'ok', below: '', approaching: 'warn', exceeded: 'bad', user: 'info',
+    not_collecting: '', out_of_scope: '', registered: 'ok', below: '', approaching: 'warn', exceeded: 'bad', user: 'info',
     mapping: 'info', 'default': ''
   };
   L.badge = function (value) {

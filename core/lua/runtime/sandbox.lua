@@ -309,8 +309,9 @@ local plugin_require = {} -- plugin name -> its `require` (a spec shares the plu
 local copy_lib_module     -- (defined with the plain copy below) the value a `_lib` module returns
 
 -- The only modules a rule (context pure) may require: data and arithmetic helpers with no
--- capability (levy.taxid: the offline tax id check, core/tax/taxid.c). Not levy.store, levy.crypto, levy.http, levy.jobs, levy.plugin (which would
--- reach other plugins' exports), levy.config, levy.tax...
+-- capability (levy.taxid: the offline tax id check, core/tax/taxid.c). Not levy.store,
+-- levy.crypto, levy.http, levy.jobs, levy.plugin (which would reach other plugins' exports),
+-- levy.config, levy.tax...
 local RULE_MODULES = { ["levy.money"] = true, ["levy.json"] = true, ["levy.taxid"] = true }
 local RULE_MODULE_LIST = "levy.money, levy.json, levy.taxid"
 
@@ -676,6 +677,8 @@ local rule_files = {}  -- region -> relpath
 local rule_order = {}
 local TAX_TYPES = { SALES_TAX = true, VAT = true, GST = true, HST = true, PST = true, QST = true }
 local SOURCING = { destination = true, origin = true, origin_intrastate = true }
+-- reverse charge kinds the decision implements (core/tax/calc.c, docs/rules.md)
+local REVERSE_CHARGE = { b2b_foreign_seller = true }
 local SIMPLE_TREATMENTS = { taxable = true, exempt = true, zero_rated = true, reduced = true }
 
 local function is_decimal(s)
@@ -714,6 +717,7 @@ local function validate_rule(file, r)
   if type(r.name) ~= "string" then fail(file, 0, "rule needs name (string)") end
   if not TAX_TYPES[r.tax_type] then fail(file, 0, "rule needs tax_type (SALES_TAX, VAT, GST, HST, PST or QST)") end
   if r.sourcing ~= nil and not SOURCING[r.sourcing] then fail(file, 0, "sourcing must be destination, origin or origin_intrastate") end
+  if r.reverse_charge ~= nil and not REVERSE_CHARGE[r.reverse_charge] then fail(file, 0, "reverse_charge must be b2b_foreign_seller") end
   if type(r.taxability) ~= "table" then fail(file, 0, "rule needs taxability (table)") end
   for code, t in pairs(r.taxability) do
     local e = check_treatment(t, "taxability." .. tostring(code))

@@ -375,7 +375,7 @@ def code_routes():
     admin and reports plugins (sim is the simulator's own API)."""
     import re
     out = set()
-    with open(os.path.join(SRC, "core/http/server.c")) as f:
+    with open(os.path.join(SRC, "core/host/routes.c")) as f:
         text = f.read()
     table = text[text.index("CROUTES[] = {"):]
     table = table[:table.index("};")]

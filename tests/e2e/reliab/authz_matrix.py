@@ -5,7 +5,7 @@
 Usage: authz_matrix.py LEVY_BINARY SOURCE_DIR [BASE_PORT=19060]
 
 Endpoints are read from the sources (plugins/{admin,api,rillet}/handler.lua route tables and
-the C routes in core/http/server.c), so a new route is covered without editing this test.
+the C routes in core/host/routes.c), so a new route is covered without editing this test.
 Against a levy connected to the simulator:
   * token routes (auth = "token", or the default under /v1 and /admin): no token and a wrong
     token (same length, one character off; and a prefix of the right one) -> 401
@@ -47,7 +47,7 @@ def routes():
         text = open(path).read()
         for m in re.finditer(r'method\s*=\s*"(\w+)",\s*path\s*=\s*"([^"]+)"(?:,\s*auth\s*=\s*"(\w+)")?', text):
             out.append((m.group(1), m.group(2), m.group(3) or "default", plugin))
-    text = open(os.path.join(SRC, "core", "http", "server.c")).read()
+    text = open(os.path.join(SRC, "core", "host", "routes.c")).read()
     block = text[text.index("CROUTES[] = {"):]
     block = block[:block.index("};")]
     for m in re.finditer(r'\{"(\w+)",\s*"([^"]+)",\s*\w+,\s*LEVY_AUTH_(\w+)\}', block):

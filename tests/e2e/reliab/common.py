@@ -196,6 +196,22 @@ class Env:
              "X-Rillet-Event": event}
         return req("POST", self.webhook_url, headers=h, raw=body, timeout=timeout)
 
+    def fast_schedule(self):
+        """levy's schedule ticks every second (--schedule-tick 1, via LEVY_SCHEDULE_TICK_S) instead
+        of every minute: a test then waits for the state a tick brings, not for a clock."""
+        self.levy_env["LEVY_SCHEDULE_TICK_S"] = "1"
+
+    def live_exec(self, sql, *args):
+        """One write to levy's store while levy runs (WAL: a second writer waits for the lock);
+        for moving a recorded time back, so that an interval "has passed" without waiting for
+        it. Returns the number of rows changed."""
+        c = sqlite3.connect(os.path.join(self.levy_dir, "levy.db"), timeout=20)
+        try:
+            with c:
+                return c.execute(sql, args).rowcount
+        finally:
+            c.close()
+
     def db(self):
         """Opens levy's store (levy must be stopped: this runs WAL recovery like a restart)."""
         c = sqlite3.connect(os.path.join(self.levy_dir, "levy.db"), timeout=10)

@@ -4,14 +4,16 @@ connections whose import is not done").
 
 The bug: a failed import was terminal and the minute tick never swept such a connection, so
 without a user action it stayed incomplete forever. Here Rillet refuses the import's first
-request (400) with sweep_interval_minutes = 1: the minute tick resumes the import once a
-sweep interval has passed, with no request from the user, and it finishes. Takes one to two
-minutes (the tick runs once a minute).
+request (400) with sweep_interval_minutes = 1: the schedule tick resumes the import once a
+sweep interval has passed, with no request from the user, and it finishes. The tick runs
+every second here (--schedule-tick 1) and the failed import's end is moved back by the
+interval (a minute), so the test waits for the resumed import, not for a clock.
 
 Usage: health_import_auto.py LEVY_BINARY SOURCE_DIR [BASE_PORT=20450]
 """
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
@@ -29,6 +31,7 @@ def state(env):
 
 def main():
     env = common.new_env(LEVY, SRC, "levy-reliab-health-auto-", BASE_PORT, invoices=6)
+    env.fast_schedule()
     try:
         if not check("simulator and levy start", env.start_sim() and env.start_levy()):
             return
@@ -50,9 +53,13 @@ def main():
         if not check("the import fails on Rillet's 400", c, ""):
             return
         check("health import_failed", (c.get("health") or {}).get("state") == "import_failed", c.get("health"))
+        back = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 61))
+        n = env.live_exec("UPDATE connections SET import_finished_at = ? WHERE id = ? AND import_state = 'failed'",
+                          back, env.cid)
+        check("the failed import's end moved back by the interval (a minute)", n == 1, n)
         c = common.wait_for(lambda: (lambda x: x if x.get("import", {}).get("state") == "done" else None)(state(env)),
                             200, 1)
-        check("without any request, the minute tick resumed it: import done, health not import_failed",
+        check("without any request, the schedule tick resumed it: import done, health not import_failed",
               c and (c.get("health") or {}).get("state") not in (None, "import_failed") and c["import"]["invoices"] >= 1,
               c and (c.get("import"), c.get("health")))
         log = common.tail(os.path.join(env.tmp, "levy.log"), 10 ** 6)

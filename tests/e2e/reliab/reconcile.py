@@ -28,6 +28,7 @@ BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 19975
 
 def main():
     env = common.new_env(LEVY, SRC, "levy-reliab-reconcile-", BASE_PORT, invoices=10)
+    env.fast_schedule()  # a tick a second: the scheduled run below waits for a state, not a minute
     try:
         if not check("simulator and levy start", env.start_sim() and env.start_levy()):
             return
@@ -106,10 +107,14 @@ def main():
             new = [r for r in rec2["data"] if r["run_id"] == run2["id"]]
             check("the second run lists nothing new (X in line, Y flagged before with the same tax, Z gone)",
                   new == [] and run2["checked"] >= 2, (new, run2))
-        # scheduled: with reconcile_interval_minutes = 1 the minute tick starts the next run
+        # scheduled: with reconcile_interval_minutes = 1 the schedule tick starts the next run
+        # once a minute has passed since the last one started (moved back by that minute here)
         st, s_, text, _ = env.L("PUT", "/v1/settings", {"reconcile_interval_minutes": 1})
         check("PUT /v1/settings reconcile_interval_minutes=1 -> 200", st == 200 and
               s_.get("reconcile_interval_minutes") == 1, text)
+        n = env.live_exec("UPDATE reconciliation_runs SET started_ms = started_ms - 60000 WHERE connection_id = ?",
+                          env.cid)
+        check("the two runs' start times moved back by the interval", n == 2, n)
         check("the scheduled tick starts a reconciliation by itself", common.wait_for(run_done(3), 170, 1),
               env.L("GET", "/v1/reconciliation")[1].get("runs"))
         st, _, text, _ = env.L("GET", "/v1/reconciliation?limit=0")

@@ -2,8 +2,10 @@
 """The scheduled sweep (issue 6, step 9), with no manual trigger: levy receives no invoice
 webhooks at all (the webhook in the simulator subscribes to a customer event only, i.e. every
 invoice delivery is lost); with `sweep_interval_minutes = 1` in PUT /v1/settings the
-minute tick finds the changed invoice by `updated.gt`, re-taxes it and writes it back, and
-`last_sync_at` moves. Takes 1–2 minutes (the tick runs once a minute).
+schedule tick finds the changed invoice by `updated.gt`, re-taxes it and writes it back, and
+`last_sync_at` moves. The tick runs every second here (--schedule-tick 1) and the last sweep's
+time is moved back by the interval (a minute) once the invoice changed, so the test waits for
+the sweep's result, not for a clock: a few seconds (two minutes before the tick was a setting).
 
 Usage: scheduled_sweep.py LEVY_BINARY SOURCE_DIR [BASE_PORT=19480]
 """
@@ -20,10 +22,22 @@ BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 19480
 
 
 def main():
+    # --schedule-tick / LEVY_SCHEDULE_TICK_S: seconds, 1..3600; anything else is a usage error
+    common.refused_settings(LEVY, ((["--schedule-tick", "0"], {}, "--schedule-tick"),
+                                   (["--schedule-tick", "3601"], {}, "--schedule-tick"),
+                                   (["--schedule-tick", "1.5"], {}, "--schedule-tick"),
+                                   ([], {"LEVY_SCHEDULE_TICK_S": "fast"}, "LEVY_SCHEDULE_TICK_S"),
+                                   ([], {"LEVY_SCHEDULE_TICK_S": "0"}, "LEVY_SCHEDULE_TICK_S")),
+                            "levy-reliab-sweep-args-")
     env = common.new_env(LEVY, SRC, "levy-reliab-sweep-", BASE_PORT, invoices=12)
+    env.fast_schedule()
     try:
         if not check("simulator and levy start", env.start_sim() and env.start_levy()):
             return
+        log = common.tail(os.path.join(env.tmp, "levy.log"), 10 ** 6)
+        check("the log names the connector's schedule period in effect (1 s)",
+              all("rillet.%s_tick every 1 s" % t in log for t in ("sweep", "reconcile", "inbox_prune")),
+              [ln for ln in log.splitlines() if "schedules:" in ln])
         st, _, text, _ = env.L("PUT", "/v1/settings", {"sweep_interval_minutes": 1})
         check("PUT /v1/settings sweep_interval_minutes=1 -> 200", st == 200, text)
         con = env.connect()  # default events: CUSTOMER DELETED only, so no invoice delivery
@@ -52,6 +66,10 @@ def main():
                                     "amount_per_unit": it["gross_rate"]}})
         st, _, text, _ = env.S("PUT", "/invoices/" + iid, {"items": items, "invoice_date": inv["invoice_date"]})
         check("invoice changed in the simulator (its webhook delivery never reaches levy)", st == 200, text[:300])
+        # a sweep interval (1 minute) has passed since the last sweep: no manual trigger, the
+        # next tick must see it due by itself
+        n = env.live_exec("UPDATE connections SET last_sync_ms = last_sync_ms - 60000 WHERE id = ?", env.cid)
+        check("the last sweep's time moved back by the interval", n == 1, n)
 
         def swept():
             s, si, _, _ = env.S("GET", "/invoices/" + iid)

@@ -157,16 +157,16 @@ def main():
             except sqlite3.Error:
                 return None
 
-        def swept_both():
-            try:
-                c = sqlite3.connect("file:%s?mode=ro" % os.path.join(env.levy_dir, "levy.db"), uri=True, timeout=5)
-                n = c.execute("SELECT count(*) FROM sync_watermarks WHERE connection_id = ? AND source = 'sweep'",
-                              (env.cid,)).fetchone()[0]
-                c.close()
-                return n == 2
-            except sqlite3.Error:
-                return False
-        common.wait_for(swept_both, 60, 0.3)
+        def sweep_done():
+            # the sweep set the watermark of every entity it pulls (customers too since issue
+            # 17: a wait for exactly two entities never ended and ran into its 60 s timeout)
+            # and left no checkpoint
+            marks = ro("SELECT entity FROM sync_watermarks WHERE connection_id = ? AND source = 'sweep'", env.cid)
+            cps = ro("SELECT 1 FROM sync_checkpoints WHERE connection_id = ? AND entity LIKE 'sweep:%'", env.cid)
+            return marks is not None and cps == [] and \
+                {"customers", "invoices", "credit_memos"} <= {r["entity"] for r in marks}
+        check("the sweep completed: customers, invoices and credit memos swept, no checkpoint left",
+              common.wait_for(sweep_done, 60, 0.3), ro("SELECT * FROM sync_watermarks WHERE connection_id = ?", env.cid))
 
         # a sweep held up (credit memos answered 503: the circuit opens, the sweep waits) keeps
         # the old credit-memo watermark until it completes, then stores the start it had fixed

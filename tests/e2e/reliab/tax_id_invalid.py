@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A tax id is not a word (issue 19), through the Rillet connector: a German customer whose
 tax id is "N/A" used to be reverse charged (any non-empty tax id did). Now the id is checked
-offline (core/tax/taxid.c via scripts/_lib/reverse_charge.lua): an invalid one is a consumer
+offline (core/tax/taxid.c, asked by the reverse charge of core/tax/calc.c): an invalid one is a consumer
 sale, so levy writes German VAT to Rillet, the calculation carries the note tax_id_invalid,
 the invoice's history in levy says so and the customer shows "invalid" (tax_id_check). Set a
 valid VAT number and the customer's open invoice is recalculated as reverse charge.

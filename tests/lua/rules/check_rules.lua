@@ -132,13 +132,41 @@ local VAT = {
   DK = { { "0000-01-01", "25", nil } },
   GR = { { "2016-06-01", "24", "6" } }, -- ibericode: reduced1 6, reduced2 13; "EL" (VIES) is Greece
 }
-local NATIONAL = {
-  GB = { "VAT", "20", "5" }, AU = { "GST", "10" }, NZ = { "GST", "15" }, CH = { "VAT", "8.1", "2.6" },
-  NO = { "VAT", "25", "15" }, SG = { "GST", "9" }, JP = { "VAT", "10", "8" }, IN = { "GST", "18" },
-}
+-- National rates (GB AU NZ CH NO SG JP IN and the digital-services countries MX ZA KR TR SA AE
+-- IS CL CO MY TH ID PH TW KE NG EG IL): read from the engine's data/intl/national.csv (country,
+-- region, tax_type, jurisdiction, rate_key, rate_pct, effective_from, effective_to, source), so
+-- a dated change there is seen here on the same dates. NATIONAL[cc] = list of rows.
+local NATIONAL = {}
+do
+  local path
+  for _, d in ipairs({ DATA, "data" }) do
+    if d and exists(d .. "/intl/national.csv") then path = d .. "/intl/national.csv"; break end
+  end
+  assert(path, "data/intl/national.csv not found")
+  for i, l in ipairs(read_lines(path)) do
+    if i > 1 and l ~= "" then
+      local c = {}
+      for v in string.gmatch(l .. ",", "([^,]*),") do c[#c + 1] = v end
+      local rows = NATIONAL[c[1]] or {}
+      NATIONAL[c[1]] = rows
+      rows[#rows + 1] = { type = c[3], key = c[5], pct = c[6], from = c[7],
+                          to = (c[8] ~= "" and c[8] or "9999-12-31") }
+    end
+  end
+end
+local function national_at(cc, date)
+  local std, reduced, ty
+  for _, r in ipairs(NATIONAL[cc] or {}) do
+    if date >= r.from and date <= r.to then
+      if r.key == "standard" then std, ty = r.pct, r.type end
+      if r.key == "reduced" or (r.key == "reduced1" and reduced == nil) then reduced = r.pct end
+    end
+  end
+  return ty, std, reduced
+end
 local CA_FED = { AB = "5", ON = "13", NB = "15", NL = "15", PE = "15", BC = "5", MB = "5", SK = "5", QC = "5" }
 local CA_PROV = { BC = { "PST", "7" }, MB = { "PST", "7" }, SK = { "PST", "6" }, QC = { "QST", "9.975" } }
-local CURRENCY_EXP = { JPY = 0 }   -- others: 2
+local CURRENCY_EXP = { JPY = 0, KRW = 0, ISK = 0, CLP = 0 }   -- others: 2 (core/money.c)
 
 -- California: a ship-to city found in CDTFA's table (Type "City", rate >= 7.25%) wins over the
 -- ZIP row, split as the engine does: state 6, county 0.25, city 1, district = rate - 7.25.
@@ -225,9 +253,10 @@ local function resolve(req)
       end
     end
   elseif NATIONAL[cc] then
-    local n = NATIONAL[cc]
-    return { { region = cc, reduced = n[3], taxes = { { jurisdiction = cc, level = "country",
-      type = n[1], percentage = n[2], fraction = "1" } } } }
+    local ty, std, reduced = national_at(cc, req.date)
+    if std == nil then return { { region = cc, taxes = {} } } end
+    return { { region = cc, reduced = reduced, taxes = { { jurisdiction = cc, level = "country",
+      type = ty, percentage = std, fraction = "1" } } } }
   end
   error("no rates for " .. tostring(cc))
 end
@@ -512,7 +541,9 @@ do
       if v[1] and s:sub(1, #v[1]) == v[1] then cc = k; s = s:sub(#v[1] + 1); break end
     end
     local c = checks[cc]
-    assert(c, "check_rules.lua: no reference tax id check for " .. tostring(cc))
+    if not c then -- like core/tax/taxid.c: a country without a format is not judged
+      return { status = "unknown_country", valid = false, country = cc, eu = false }
+    end
     local ok = c[2](s)
     local st = ok == true and "valid" or (ok == "invalid_format" and ok or "invalid_checksum")
     return { status = st, valid = st == "valid", country = cc, eu = EU[cc] or false }
@@ -520,7 +551,8 @@ do
   function taxid.same_country(a, b) return a ~= nil and iso(a) == iso(b) end
   function taxid.usable(dest, id, opts)
     local r = taxid.check(dest, id)
-    local ok = r.valid and (taxid.same_country(r.country, dest) or (opts and opts.eu and r.eu))
+    local ok = r.status == "unknown_country"
+      or (r.valid and (taxid.same_country(r.country, dest) or (opts and opts.eu and r.eu)) or false)
     return ok, (not ok) and ("customer.tax_id is not a valid " .. tostring(iso(dest)) .. " tax id") or nil, r
   end
 end
@@ -563,6 +595,25 @@ local function check_shape(rule, path)
 end
 
 ---------------------------------------------------------------------------------------------
+-- reverse_charge = "b2b_foreign_seller" (docs/rules.md): a customer with a usable tax id (valid
+-- for the destination, in the EU of any member state; docs/rules.md section 8), a seller not
+-- established in the country of destination (unknown counts as not; "EL" is Greece, "GR").
+-- Second value: the note tax_id_invalid when the customer gave an id that is not usable.
+local function b2b_foreign_seller(ctx)
+  local tax_id = ctx.customer and ctx.customer.tax_id
+  if type(tax_id) ~= "string" or tax_id == "" then return false end
+  local function iso(c)
+    if type(c) ~= "string" or c == "" then return nil end
+    c = string.upper(c)
+    return c == "EL" and "GR" or c
+  end
+  local dest = iso(ctx.ship_to and ctx.ship_to.country)
+  local usable, note = taxid.usable(dest, tax_id, { eu = ctx.region == "EU" })
+  if not usable then return false, { code = "tax_id_invalid", message = note } end
+  local seller = iso(ctx.seller and ctx.seller.country)
+  return not (seller ~= nil and seller == dest)
+end
+
 local function run(rules, rule, test)
   local req = test.request
   local exp = CURRENCY_EXP[req.currency] or 2
@@ -591,8 +642,16 @@ local function run(rules, rule, test)
       end
       ctx.lines[i] = line
     end
+    if r.reverse_charge == "b2b_foreign_seller" then
+      local on, note = b2b_foreign_seller(ctx)
+      if note and not (ctx.customer.exempt == true) then notes[#notes + 1] = note end
+      for _, line in ipairs(on and ctx.lines or {}) do
+        if line.reason ~= "product_exempt" and line.reason ~= "zero_rated" then
+          line.reverse_charge = true
+        end
+      end
+    end
     if r.calculate then r.calculate(ctx) end
-    for _, n in ipairs(ctx.notes or {}) do notes[#notes + 1] = { code = n.code, message = n.message } end
     ctx_lines_by_region[ri] = ctx.lines
   end
   local total = 0
@@ -620,6 +679,12 @@ end
 
 local function compare(expect, got)
   local errs = {}
+  for i, ne in ipairs(expect.notes or {}) do -- the listed keys of each note
+    for k, v in pairs(ne) do
+      local g = got.notes and got.notes[i] and got.notes[i][k]
+      if g ~= v then errs[#errs + 1] = string.format("notes[%d] %s %s, expected %s", i, k, tostring(g), v) end
+    end
+  end
   if expect.total_tax and expect.total_tax ~= got.total_tax then
     errs[#errs + 1] = string.format("total_tax %s, expected %s", got.total_tax, expect.total_tax)
   end

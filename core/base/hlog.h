@@ -1,8 +1,7 @@
 #ifndef LEVY_HLOG_H
 #define LEVY_HLOG_H
-/* Host logging shorthands over the base logger (core/log.h). */
+/* Host logging shorthands over the base logger (core/base/log.h). */
 #include "log.h"
-#define LEVY_HAVE_LOG 1
 #define HLOG_DEBUG LEVY_LOG_DEBUG
 #define HLOG_INFO LEVY_LOG_INFO
 #define HLOG_WARN LEVY_LOG_WARN

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/metrics.h"
+#include "metrics.h"
 
 static const int64_t BUCKETS[] = {1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
 #define NB ((int)(sizeof BUCKETS / sizeof BUCKETS[0]))

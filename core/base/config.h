@@ -1,36 +1,46 @@
 #ifndef LEVY_CONFIG_H
 #define LEVY_CONFIG_H
 /* Process configuration: CONTRACT §1 flags and environment (the flag wins), defaults and
- * derived paths. Filled by levy_config_parse (core/host/config.c) for every subcommand. */
+ * derived paths. Filled by levy_config_parse (core/base/config.c) for every subcommand. */
 #include <stdint.h>
 
 #include "levy.h"
 
 #define LEVY_WEBHOOK_MAX_BODY_DEFAULT ((size_t)8 << 20) /* 8 MiB */
 #define LEVY_WEBHOOK_MAX_BODY_MIN ((size_t)64 << 10)    /* 64 KiB */
-/* the upper end is LEVY_ROUTE_MAX_BODY_CEIL (lua/gen.h, 64 MiB), evhttp's own limit */
+/* the largest body cap a route may declare (max_body in a plugin's routes), evhttp's own
+ * limit (http/server.c) */
+#define LEVY_ROUTE_MAX_BODY_CEIL (64u * 1024 * 1024)
+/* the upper end is LEVY_ROUTE_MAX_BODY_CEIL */
 #define LEVY_WEBHOOK_MAX_BODY_MAX ((size_t)64 << 20)
-#define LEVY_INBOX_RETENTION_DEFAULT 30                 /* days */
+#define LEVY_TOKEN_MIN 16 /* the API token: 16..512 characters (levy_auth_token_rule) */
+#define LEVY_TOKEN_MAX 512
+#define LEVY_INBOX_RETENTION_DEFAULT 30 /* days */
 #define LEVY_INBOX_RETENTION_MAX 3650
+#define LEVY_SCHEDULE_TICK_DEFAULT 60 /* seconds */
+#define LEVY_SCHEDULE_TICK_MIN 1
+#define LEVY_SCHEDULE_TICK_MAX 3600
 
 typedef struct levy_config {
-    const char *cmd;         /* "serve", "sim", "check", "calc", "demo", "version" */
-    const char *role;        /* levy.config.role */
+    const char *cmd;  /* "serve", "sim", "check", "calc", "demo", "version" */
+    const char *role; /* levy.config.role */
     char listen[256];
-    char host[200];          /* from listen */
+    char host[200]; /* from listen */
     int port;
     char data_dir[1024];
     char plugins_dir[1024];
     char scripts_dir[1024];
-    char data_root[1024];    /* the project's data/ (rate tables) */
+    char data_root[1024]; /* the project's data/ (rate tables) */
     char web_dir[1024];
     char public_url[512];
-    char api_token[520];     /* empty until loaded; 16..512 chars (host/auth.h rule) */
+    char api_token[520];        /* empty until loaded; 16..512 chars (host/auth.h rule) */
     const char *api_token_from; /* where api_token came from, for messages ("--api-token"...) */
     char rillet_url[512];
-    int rillet_rate_limit;   /* requests per rolling 60 s to Rillet per API key; 0 = no local limit */
-    int webhook_tolerance_s; /* accepted age of X-Rillet-Timestamp (s); 0 = not checked */
+    int rillet_rate_limit; /* requests per rolling 60 s to Rillet per API key; 0 = no local limit */
+    int webhook_tolerance_s;  /* accepted age of X-Rillet-Timestamp (s); 0 = not checked */
     int inbox_retention_days; /* processed webhook bodies kept this long (ids kept always) */
+    int schedule_tick_s;      /* period of the connector's checks: sweep, reconciliation, inbox
+                              * prune due? (--schedule-tick); their intervals are settings */
     int watch;
     int log_json;
     char tls_cert[1024];
@@ -47,7 +57,7 @@ typedef struct levy_config {
     int cli_all_regions;
     const char *calc_file;
     /* restore */
-    int force;               /* --force: replace an existing database */
+    int force; /* --force: replace an existing database */
     /* rotate-master-key */
     char new_key_file[1024]; /* --new-key-file FILE: Base64 of the new 32-byte key */
     int yes_env;             /* --yes-env: rotate although LEVY_MASTER_KEY is set */
@@ -66,6 +76,11 @@ typedef struct levy_config {
 int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv);
 /** Prints usage of cmd (NULL = global) to f. */
 void levy_config_usage(const char *cmd, void *file);
+/** Checks an API token against the rule: LEVY_TOKEN_MIN..LEVY_TOKEN_MAX characters of
+ * printable ASCII without spaces (0x21..0x7e), not all one character. @return NULL when it
+ * passes, else a static sentence naming the rule it breaks. Used by the flags above and by
+ * the host (core/host/auth.c, host.c) wherever a token comes from. */
+const char *levy_auth_token_rule(const char *tok, size_t len);
 /** Resolves a default shared dir ("plugins", "scripts", "data", "web") into out. */
 void levy_config_default_dir(const char *what, char *out, size_t cap);
 

@@ -7,8 +7,7 @@
 #include <unistd.h>
 
 #include "file.h"
-#include "host/auth.h"
-#include "host/config.h"
+#include "config.h"
 
 static const char USAGE[] =
     "usage: levy <command> [flags]\n"
@@ -47,6 +46,9 @@ static const char USAGE[] =
     "                         (/webhooks/*) in bytes, 65536..67108864; default 8388608 (8 MiB)\n"
     "  --inbox-retention-days N [LEVY_INBOX_RETENTION_DAYS] days a processed webhook body is\n"
     "                         kept, 0..3650; default 30 (delivery ids are kept for dedup)\n"
+    "  --schedule-tick S      [LEVY_SCHEDULE_TICK_S] how often the connector checks whether a\n"
+    "                         sweep or reconciliation is due and prunes the inbox, in\n"
+    "                         seconds, 1..3600; default 60\n"
     "  --watch                [LEVY_WATCH=1]     reload when plugins/ or scripts/ change\n"
     "  --log-format text|json [LEVY_LOG_FORMAT]\n"
     "  --tls-cert FILE --tls-key FILE [LEVY_TLS_CERT, LEVY_TLS_KEY]\n"
@@ -61,46 +63,30 @@ void levy_config_usage(const char *cmd, void *file)
     fputs(USAGE, f);
 }
 
-static int parse_rate_limit(const char *v, int *out)
-{
-    char *end = NULL;
-    long n = strtol(v, &end, 10);
-    if (!end || end == v || *end || n < 0 || n > 100000)
-        return -1;
-    *out = (int)n;
-    return 0;
-}
-
 #define LEVY_WEBHOOK_TOLERANCE_MAX 31536000 /* one year */
 
-static int parse_tolerance(const char *v, int *out)
-{
-    char *end = NULL;
-    long n = strtol(v, &end, 10);
-    if (!end || end == v || *end || n < 0 || n > LEVY_WEBHOOK_TOLERANCE_MAX)
-        return -1;
-    *out = (int)n;
-    return 0;
-}
+/* A numeric setting: --flag N or --flag=N, else its variable, else the default set before.
+ * Whole decimal numbers in [min, max] only; anything else is a usage error naming the flag or
+ * variable and `what` (the range and unit). Exactly one of ival and zval is set. */
+typedef struct num_setting {
+    const char *flag;
+    const char *env;
+    const char *what;
+    long long min, max;
+    int *ival;
+    size_t *zval;
+} num_setting;
 
-static int parse_webhook_max_body(const char *v, size_t *out)
+static int parse_num(const num_setting *s, const char *v)
 {
     char *end = NULL;
     long long n = strtoll(v, &end, 10);
-    if (!end || end == v || *end || n < (long long)LEVY_WEBHOOK_MAX_BODY_MIN ||
-        n > (long long)LEVY_WEBHOOK_MAX_BODY_MAX)
+    if (!end || end == v || *end || n < s->min || n > s->max)
         return -1;
-    *out = (size_t)n;
-    return 0;
-}
-
-static int parse_retention(const char *v, int *out)
-{
-    char *end = NULL;
-    long n = strtol(v, &end, 10);
-    if (!end || end == v || *end || n < 0 || n > LEVY_INBOX_RETENTION_MAX)
-        return -1;
-    *out = (int)n;
+    if (s->ival)
+        *s->ival = (int)n;
+    else
+        *s->zval = (size_t)n;
     return 0;
 }
 
@@ -163,6 +149,24 @@ static int parse_listen(levy_config *c)
     return 0;
 }
 
+const char *levy_auth_token_rule(const char *tok, size_t len)
+{
+    if (len < LEVY_TOKEN_MIN)
+        return "must be at least 16 characters";
+    if (len > LEVY_TOKEN_MAX)
+        return "must be at most 512 characters";
+    int same = 1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)tok[i];
+        if (c < 0x21 || c > 0x7e)
+            return "must be printable ASCII without spaces";
+        same &= tok[i] == tok[0];
+    }
+    if (same)
+        return "must not be one character repeated";
+    return NULL;
+}
+
 /* Reads the API token from path into c->api_token: the whole file, minus trailing CR/LF.
  * Returns NULL ok, else a static reason. */
 static const char *read_token_file(levy_config *c, const char *path, int *too_long)
@@ -203,8 +207,11 @@ static int resolve_token(levy_config *c, const char *cmd, const char *flag, cons
     }
     const char *inline_v = flag ? flag : file ? NULL : env;
     const char *path = flag ? NULL : file ? file : env ? NULL : env_file;
-    c->api_token_from = flag ? "--api-token" : file ? "--api-token-file" : env ? "LEVY_API_TOKEN"
-                        : env_file ? "LEVY_API_TOKEN_FILE" : NULL;
+    c->api_token_from = flag       ? "--api-token"
+                        : file     ? "--api-token-file"
+                        : env      ? "LEVY_API_TOKEN"
+                        : env_file ? "LEVY_API_TOKEN_FILE"
+                                   : NULL;
     c->api_token[0] = '\0';
     if (!c->api_token_from)
         return 0;
@@ -224,8 +231,9 @@ static int resolve_token(levy_config *c, const char *cmd, const char *flag, cons
                                 : levy_auth_token_rule(c->api_token, strlen(c->api_token));
     if (rule) {
         memset(c->api_token, 0, sizeof c->api_token);
-        fprintf(stderr, "levy %s: the API token from %s%s%s %s (16-512 printable ASCII "
-                        "characters, no spaces, not one character repeated)\n",
+        fprintf(stderr,
+                "levy %s: the API token from %s%s%s %s (16-512 printable ASCII "
+                "characters, no spaces, not one character repeated)\n",
                 cmd, c->api_token_from, path ? " " : "", path ? path : "", rule);
         return 2;
     }
@@ -236,13 +244,16 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
 {
     memset(c, 0, sizeof *c);
     c->cmd = cmd;
-    c->role = strcmp(cmd, "sim") == 0 ? "sim" : strcmp(cmd, "check") == 0 ? "check"
-              : strcmp(cmd, "test") == 0 ? "test"
-              : strcmp(cmd, "calc") == 0 ? "calc"
-              : strcmp(cmd, "rotate-master-key") == 0 ? "check" : "serve";
+    c->role = strcmp(cmd, "sim") == 0                 ? "sim"
+              : strcmp(cmd, "check") == 0             ? "check"
+              : strcmp(cmd, "test") == 0              ? "test"
+              : strcmp(cmd, "calc") == 0              ? "calc"
+              : strcmp(cmd, "rotate-master-key") == 0 ? "check"
+                                                      : "serve";
     int sim = strcmp(cmd, "sim") == 0;
     set_from(c->listen, sizeof c->listen, "LEVY_LISTEN", sim ? "127.0.0.1:8081" : "127.0.0.1:8080");
-    set_from(c->data_dir, sizeof c->data_dir, "LEVY_DATA_DIR", sim ? "./levy-sim-data" : "./levy-data");
+    set_from(c->data_dir, sizeof c->data_dir, "LEVY_DATA_DIR",
+             sim ? "./levy-sim-data" : "./levy-data");
     char def[1024];
     levy_config_default_dir("plugins", def, sizeof def);
     set_from(c->plugins_dir, sizeof c->plugins_dir, "LEVY_PLUGINS", def);
@@ -255,28 +266,30 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
     set_from(c->public_url, sizeof c->public_url, "LEVY_PUBLIC_URL", NULL);
     set_from(c->rillet_url, sizeof c->rillet_url, "LEVY_RILLET_URL", "https://api.rillet.com");
     c->rillet_rate_limit = 60;
-    const char *rl = getenv("LEVY_RILLET_RATE_LIMIT");
-    if (rl && *rl && parse_rate_limit(rl, &c->rillet_rate_limit) != 0) {
-        fprintf(stderr, "levy %s: LEVY_RILLET_RATE_LIMIT must be an integer 0..100000\n", cmd);
-        return 2;
-    }
     c->webhook_tolerance_s = 604800;
-    const char *wt = getenv("LEVY_WEBHOOK_TOLERANCE_S");
-    if (wt && *wt && parse_tolerance(wt, &c->webhook_tolerance_s) != 0) {
-        fprintf(stderr, "levy %s: LEVY_WEBHOOK_TOLERANCE_S must be an integer 0..31536000 (seconds)\n", cmd);
-        return 2;
-    }
     c->webhook_max_body = LEVY_WEBHOOK_MAX_BODY_DEFAULT;
-    const char *wb = getenv("LEVY_WEBHOOK_MAX_BODY");
-    if (wb && *wb && parse_webhook_max_body(wb, &c->webhook_max_body) != 0) {
-        fprintf(stderr, "levy %s: LEVY_WEBHOOK_MAX_BODY must be a number of bytes 65536..67108864\n", cmd);
-        return 2;
-    }
     c->inbox_retention_days = LEVY_INBOX_RETENTION_DEFAULT;
-    const char *ir = getenv("LEVY_INBOX_RETENTION_DAYS");
-    if (ir && *ir && parse_retention(ir, &c->inbox_retention_days) != 0) {
-        fprintf(stderr, "levy %s: LEVY_INBOX_RETENTION_DAYS must be an integer 0..3650 (days)\n", cmd);
-        return 2;
+    c->schedule_tick_s = LEVY_SCHEDULE_TICK_DEFAULT;
+    const num_setting nums[] = {
+        {"--rillet-rate-limit", "LEVY_RILLET_RATE_LIMIT", "an integer 0..100000", 0, 100000,
+         &c->rillet_rate_limit, NULL},
+        {"--webhook-tolerance", "LEVY_WEBHOOK_TOLERANCE_S", "an integer 0..31536000 (seconds)", 0,
+         LEVY_WEBHOOK_TOLERANCE_MAX, &c->webhook_tolerance_s, NULL},
+        {"--webhook-max-body", "LEVY_WEBHOOK_MAX_BODY", "a number of bytes 65536..67108864",
+         (long long)LEVY_WEBHOOK_MAX_BODY_MIN, (long long)LEVY_WEBHOOK_MAX_BODY_MAX, NULL,
+         &c->webhook_max_body},
+        {"--inbox-retention-days", "LEVY_INBOX_RETENTION_DAYS", "an integer 0..3650 (days)", 0,
+         LEVY_INBOX_RETENTION_MAX, &c->inbox_retention_days, NULL},
+        {"--schedule-tick", "LEVY_SCHEDULE_TICK_S", "an integer 1..3600 (seconds)",
+         LEVY_SCHEDULE_TICK_MIN, LEVY_SCHEDULE_TICK_MAX, &c->schedule_tick_s, NULL},
+    };
+    const size_t nnums = sizeof nums / sizeof nums[0];
+    for (size_t k = 0; k < nnums; k++) {
+        const char *v = getenv(nums[k].env);
+        if (v && *v && parse_num(&nums[k], v) != 0) {
+            fprintf(stderr, "levy %s: %s must be %s\n", cmd, nums[k].env, nums[k].what);
+            return 2;
+        }
     }
     const char *w = getenv("LEVY_WATCH");
     c->watch = w && strcmp(w, "1") == 0;
@@ -301,7 +314,11 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
     char *tok_flag = NULL;       /* --api-token value (copy) */
     const char *tok_file = NULL; /* --api-token-file value */
 
-    struct { const char *flag; char *dst; size_t cap; } sflags[] = {
+    struct {
+        const char *flag;
+        char *dst;
+        size_t cap;
+    } sflags[] = {
         {"--listen", c->listen, sizeof c->listen},
         {"--data-dir", c->data_dir, sizeof c->data_dir},
         {"--plugins", c->plugins_dir, sizeof c->plugins_dir},
@@ -334,6 +351,18 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
                 break;
             }
         }
+        for (size_t k = 0; k < nnums && !done; k++) {
+            size_t fl = strlen(nums[k].flag);
+            if (strncmp(a, nums[k].flag, fl) != 0 || (a[fl] != '\0' && a[fl] != '='))
+                continue;
+            const char *v = a[fl] == '=' ? a + fl + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v || parse_num(&nums[k], v) != 0) {
+                fprintf(stderr, "levy %s: %s needs %s\n\n", cmd, nums[k].flag, nums[k].what);
+                levy_config_usage(cmd, stderr);
+                return 2;
+            }
+            done = 1;
+        }
         if (done)
             continue;
         int tokf = strncmp(a, "--api-token", 11) == 0 && (a[11] == '\0' || a[11] == '=');
@@ -342,7 +371,8 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
             size_t fl = file ? 16 : 11;
             char *v = a[fl] == '=' ? argv[i] + fl + 1 : (i + 1 < argc ? argv[++i] : NULL);
             if (!v) {
-                fprintf(stderr, "levy %s: %s needs a value\n\n", cmd, file ? "--api-token-file" : "--api-token");
+                fprintf(stderr, "levy %s: %s needs a value\n\n", cmd,
+                        file ? "--api-token-file" : "--api-token");
                 levy_config_usage(cmd, stderr);
                 return 2;
             }
@@ -359,34 +389,6 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
         }
         if (strcmp(a, "--watch") == 0) {
             c->watch = 1;
-        } else if (strncmp(a, "--rillet-rate-limit", 19) == 0 && (a[19] == '\0' || a[19] == '=')) {
-            const char *v = a[19] == '=' ? a + 20 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!v || parse_rate_limit(v, &c->rillet_rate_limit) != 0) {
-                fprintf(stderr, "levy %s: --rillet-rate-limit needs an integer 0..100000\n\n", cmd);
-                levy_config_usage(cmd, stderr);
-                return 2;
-            }
-        } else if (strncmp(a, "--webhook-tolerance", 19) == 0 && (a[19] == '\0' || a[19] == '=')) {
-            const char *v = a[19] == '=' ? a + 20 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!v || parse_tolerance(v, &c->webhook_tolerance_s) != 0) {
-                fprintf(stderr, "levy %s: --webhook-tolerance needs an integer 0..31536000 (seconds)\n\n", cmd);
-                levy_config_usage(cmd, stderr);
-                return 2;
-            }
-        } else if (strncmp(a, "--webhook-max-body", 18) == 0 && (a[18] == '\0' || a[18] == '=')) {
-            const char *v = a[18] == '=' ? a + 19 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!v || parse_webhook_max_body(v, &c->webhook_max_body) != 0) {
-                fprintf(stderr, "levy %s: --webhook-max-body needs a number of bytes 65536..67108864\n\n", cmd);
-                levy_config_usage(cmd, stderr);
-                return 2;
-            }
-        } else if (strncmp(a, "--inbox-retention-days", 22) == 0 && (a[22] == '\0' || a[22] == '=')) {
-            const char *v = a[22] == '=' ? a + 23 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!v || parse_retention(v, &c->inbox_retention_days) != 0) {
-                fprintf(stderr, "levy %s: --inbox-retention-days needs an integer 0..3650 (days)\n\n", cmd);
-                levy_config_usage(cmd, stderr);
-                return 2;
-            }
         } else if (strcmp(a, "--log-format") == 0 && i + 1 < argc) {
             const char *v = argv[++i];
             if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0) {
@@ -395,7 +397,8 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
                 return 2;
             }
             c->log_json = strcmp(v, "json") == 0;
-        } else if (sim && (strcmp(a, "--seed") == 0 || strcmp(a, "--invoices") == 0) && i + 1 < argc) {
+        } else if (sim && (strcmp(a, "--seed") == 0 || strcmp(a, "--invoices") == 0) &&
+                   i + 1 < argc) {
             char *end = NULL;
             long long v = strtoll(argv[i + 1], &end, 10);
             if (!end || *end || v < 0) {

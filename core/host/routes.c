@@ -1,0 +1,615 @@
+/* The host's side of HTTP: what core/http/server.c hands each request to (its dispatch
+ * callback, levy_server_ops). Auth from the matched route, the C routes (/healthz,
+ * /openapi.yaml, /metrics, /admin/reload, /admin/generation, /v1/session), the Lua routes of
+ * the current generation (a call per request; the reply rendered from what the handler
+ * returned or raised), route body caps for the gate, then static files. docs/host.md
+ * "Requests". */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <ctype.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <lauxlib.h>
+#include <openssl/crypto.h>
+
+#include "config.h"
+#include "hlog.h"
+#include "host/auth.h"
+#include "host/host.h"
+#include "http/server.h"
+#include "lua/sandbox.h"
+#include "metrics.h"
+#include "store/jobs.h"
+#include "store/store.h"
+
+/* ---- helpers -------------------------------------------------------------------------- */
+
+static int has_prefix_seg(const char *path, const char *pre)
+{
+    size_t n = strlen(pre);
+    return strncmp(path, pre, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* The token of an `Authorization: Bearer <token>` header (surrounding spaces trimmed) and
+ * its length in *n; NULL when there is none. Points into the request's headers. */
+static const char *bearer_of(struct evhttp_request *req, size_t *n)
+{
+    const char *a = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    if (!a || strncasecmp(a, "Bearer ", 7) != 0)
+        return NULL;
+    const char *t = a + 7;
+    while (*t == ' ')
+        t++;
+    *n = strlen(t);
+    while (*n && t[*n - 1] == ' ')
+        (*n)--;
+    return t;
+}
+
+/* The API token or a browser session (host/auth.c) as Bearer. */
+static int token_ok(levy_host *h, struct evhttp_request *req)
+{
+    size_t n = 0;
+    const char *t = bearer_of(req, &n);
+    return t && levy_auth_bearer_ok(h->cfg, t, n);
+}
+
+/* ---- C routes ------------------------------------------------------------------------- */
+
+/* 200 {"status":"ok",...,"store":"ok"}; 503 {"status":"degraded",...,"store":STATE} while the
+ * last store failure stands (busy, disk_full, io_error, corrupt). Reads only; a degraded store
+ * is probed with one small write at most once a second (bounded by the busy budget), so the
+ * answer turns ok once the cause is gone even without traffic. */
+static void r_healthz(levy_host *h, struct evhttp_request *req)
+{
+    int state = 0;
+    const char *sname = "ok";
+    if (h->store) {
+        levy_err e;
+        if (levy_store_exec(h->store, "SELECT 1 FROM sqlite_master LIMIT 1", &e) != LEVY_OK &&
+            levy_store_state(h->store) == LEVY_STORE_STATE_OK)
+            state = LEVY_STORE_STATE_IOERR;
+        else
+            state = levy_store_probe(h->store);
+        sname = levy_store_state_name(state);
+    }
+    int ok = state == 0;
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b,
+                        "{\"status\":\"%s\",\"version\":\"%s\",\"generation\":%llu,"
+                        "\"store\":\"%s\"}",
+                        ok ? "ok" : "degraded", LEVY_VERSION,
+                        (unsigned long long)(h->current ? h->current->id : 0), sname);
+    if (!ok)
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+    levy_http_reply(req, ok ? 200 : 503, "application/json", b);
+    evbuffer_free(b);
+    levy_http_count("/healthz", ok ? 200 : 503);
+}
+
+static void set_jobs_gauge(void *ud, const char *kind, const char *state, int64_t n)
+{
+    (void)ud;
+    const char *labels[] = {"kind", kind, "state", state, NULL};
+    levy_metrics_set("levy_jobs", labels, n, NULL);
+}
+
+static void refresh_gauges(levy_host *h)
+{
+    levy_metrics_set("levy_rule_generation", NULL, h->current ? (int64_t)h->current->id : 0, NULL);
+    levy_metrics_set("levy_reloads_total", NULL, (int64_t)h->reloads, NULL);
+    levy_metrics_set("levy_reload_failures_total", NULL, (int64_t)h->reload_failures, NULL);
+    levy_metrics_set("levy_lua_memory_bytes", NULL,
+                     h->current ? (int64_t)levy_vm_mem_used(h->current->vm) : 0, NULL);
+    if (h->store) {
+        levy_metrics_clear("levy_jobs");
+        levy_jobs_counts(h->store, set_jobs_gauge, NULL, NULL);
+    }
+}
+
+static void r_metrics(levy_host *h, struct evhttp_request *req)
+{
+    refresh_gauges(h);
+    levy_http_count("/metrics", 200);
+    char *text = NULL;
+    size_t len = 0;
+    levy_err e;
+    if (levy_metrics_render(&text, &len, &e) != LEVY_OK) {
+        levy_http_error(req, "/metrics", 500, "internal", "cannot render metrics");
+        return;
+    }
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, text, len);
+    free(text);
+    levy_http_reply(req, 200, "text/plain; version=0.0.4", b);
+    evbuffer_free(b);
+}
+
+static void reload_reply(void *ud, const levy_reload_report *r)
+{
+    struct evhttp_request *req = ud;
+    if (!r) { /* shutting down before the build finished */
+        levy_http_error(req, "/admin/reload", 503, "unavailable", "server is shutting down");
+        return;
+    }
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "{\"status\":\"%s\",\"generation\":%llu", r->status,
+                        (unsigned long long)r->generation);
+    int rejected = strcmp(r->status, "rejected") == 0;
+    if (rejected) {
+        evbuffer_add_printf(b, ",\"errors\":[");
+        for (int i = 0; i < r->errors.n; i++) {
+            evbuffer_add_printf(b, "%s{\"file\":", i ? "," : "");
+            levy_http_json_str(b, r->errors.v[i].source);
+            evbuffer_add_printf(b, ",\"line\":%d,\"message\":", r->errors.v[i].line);
+            levy_http_json_str(b, r->errors.v[i].message);
+            evbuffer_add_printf(b, "}");
+        }
+        evbuffer_add_printf(b, "]");
+    }
+    evbuffer_add_printf(b, "}");
+    levy_http_reply(req, rejected ? 422 : 200, "application/json", b);
+    evbuffer_free(b);
+    levy_http_count("/admin/reload", rejected ? 422 : 200);
+}
+
+/* POST /admin/reload: answered when the build (on a thread) is done. */
+static void r_reload(levy_host *h, struct evhttp_request *req)
+{
+    if (!h->reload_async) {
+        levy_http_error(req, "/admin/reload", 503, "unavailable", "reload is not available");
+        return;
+    }
+    h->reload_async(h, reload_reply, req);
+}
+
+static void r_generation(levy_host *h, struct evhttp_request *req)
+{
+    levy_gen *g = h->current;
+    struct evbuffer *b = evbuffer_new();
+    char iso[40] = "";
+    time_t secs = (time_t)(g->loaded_at_ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    evbuffer_add_printf(
+        b, "{\"generation\":%llu,\"loaded_at\":\"%s\",\"tree_sha256\":\"%s\",\"files\":[",
+        (unsigned long long)g->id, iso, g->tree_hash);
+    for (int i = 0; i < g->nfiles; i++) {
+        evbuffer_add_printf(b, "%s{\"path\":", i ? "," : "");
+        levy_http_json_str(b, g->files[i].path ? g->files[i].path : "");
+        evbuffer_add_printf(b, ",\"sha256\":\"%s\",\"kind\":\"%s\"}", g->files[i].sha256,
+                            g->files[i].is_rule ? "rule" : "plugin");
+    }
+    evbuffer_add_printf(b, "]}");
+    levy_http_reply(req, 200, "application/json", b);
+    evbuffer_free(b);
+    levy_http_count("/admin/generation", 200);
+}
+
+/* GET /openapi.yaml: docs/openapi.yaml from the installed share dir (<exe>/../share/levy/docs)
+ * or the source tree, the same lookup as plugins/ and scripts/. No auth: it describes the
+ * API, it holds no data. */
+static void r_openapi(levy_host *h, struct evhttp_request *req)
+{
+    (void)h;
+    char dir[1024], path[1100];
+    levy_config_default_dir("docs", dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/openapi.yaml", dir);
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        levy_http_error(req, "/openapi.yaml", 404, "not_found", "openapi.yaml is not installed");
+        return;
+    }
+    struct evbuffer *b = evbuffer_new();
+    if (st.st_size > 0)
+        evbuffer_add_file(b, fd, 0, st.st_size); /* takes fd */
+    else
+        close(fd);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-cache");
+    levy_http_reply(req, 200, "application/yaml; charset=utf-8", b);
+    evbuffer_free(b);
+    levy_http_count("/openapi.yaml", 200);
+}
+
+/* POST /v1/session (no Bearer needed: the JSON body carries a one-time sign-in code or the
+ * API token) → 201 {session_token, expires_at, expires_in}; DELETE /v1/session (Bearer: the
+ * session) → 204. Browser sessions of the web UI, host/auth.c (issue 15, finding 12). */
+static void r_session(levy_host *h, struct evhttp_request *req)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t blen = evbuffer_get_length(in);
+    if (blen > 4096) {
+        levy_http_error(req, "/v1/session", 413, "payload_too_large", "request body is over 4 KiB");
+        return;
+    }
+    char bearer[LEVY_TOKEN_MAX + 1];
+    size_t bn = 0;
+    const char *t = bearer_of(req, &bn);
+    if (t && bn < sizeof bearer) {
+        memcpy(bearer, t, bn);
+        bearer[bn] = '\0';
+    } else {
+        t = NULL;
+    }
+    char out[512];
+    const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+    int del = evhttp_request_get_command(req) == EVHTTP_REQ_DELETE;
+    int st = levy_auth_session_request(h->cfg, del, ctype,
+                                       blen ? (const char *)evbuffer_pullup(in, -1) : "", blen,
+                                       t ? bearer : NULL, out, sizeof out);
+    OPENSSL_cleanse(bearer, sizeof bearer);
+    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+    evhttp_add_header(oh, "Cache-Control", "no-store");
+    if (st == 401)
+        evhttp_add_header(oh, "WWW-Authenticate", "Bearer");
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, out, strlen(out));
+    levy_http_reply(req, st, st == 204 ? NULL : "application/json", b);
+    OPENSSL_cleanse(out, sizeof out);
+    evbuffer_free(b);
+    levy_http_count("/v1/session", st);
+}
+
+typedef struct croute {
+    const char *method, *path;
+    void (*fn)(levy_host *, struct evhttp_request *);
+    int auth; /* LEVY_AUTH_NONE or LEVY_AUTH_TOKEN, always explicit */
+} croute;
+
+static const croute CROUTES[] = {
+    {"GET", "/healthz", r_healthz, LEVY_AUTH_NONE},
+    {"GET", "/openapi.yaml", r_openapi, LEVY_AUTH_NONE},
+    {"GET", "/metrics", r_metrics, LEVY_AUTH_TOKEN},
+    {"POST", "/admin/reload", r_reload, LEVY_AUTH_TOKEN},
+    {"GET", "/admin/generation", r_generation, LEVY_AUTH_TOKEN},
+    {"POST", "/v1/session", r_session, LEVY_AUTH_NONE},
+    {"DELETE", "/v1/session", r_session, LEVY_AUTH_TOKEN},
+};
+
+/* ---- Lua routes ----------------------------------------------------------------------- */
+
+typedef struct http_call {
+    struct evhttp_request *req;
+    const char *route; /* owned by the generation (alive while the call holds it) */
+} http_call;
+
+static void lua_reply(levy_call *call, int status, int nres)
+{
+    http_call *hc = call->ud;
+    struct evhttp_request *req = hc->req;
+    levy_host *h = call->host;
+    lua_State *co = call->co;
+    h->http_inflight--;
+    evhttp_add_header(evhttp_request_get_output_headers(req), "X-Request-Id", call->id);
+    if (status != LUA_OK) {
+        if (levy_lua_is_api_error(co, -1)) {
+            lua_State *L = co;
+            /* render on a fresh thread: co is dead after an error */
+            lua_State *M = levy_vm_state(call->gen->vm);
+            int tref = LUA_NOREF;
+            lua_State *T = levy_aux_thread(M, &tref);
+            if (!T) {
+                levy_http_error(req, hc->route, 500, "internal", "internal error");
+                free(hc);
+                return;
+            }
+            levy_lua_set_ctx(T, &call->ctx);
+            levy_sandbox_push_api(T, "render_api_error");
+            lua_xmove(L, T, 1);
+            levy_err e;
+            if (levy_vm_pcall_on(T, 1, 3, &e) == LEVY_OK) {
+                int st = (int)lua_tointeger(T, -3);
+                if (st < 400 || st > 599)
+                    st = 500;
+                struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+                if (lua_istable(T, -1)) {
+                    lua_pushnil(T);
+                    while (lua_next(T, -2)) {
+                        if (lua_type(T, -2) == LUA_TSTRING && lua_type(T, -1) == LUA_TSTRING)
+                            evhttp_add_header(oh, lua_tostring(T, -2), lua_tostring(T, -1));
+                        lua_pop(T, 1);
+                    }
+                }
+                size_t n = 0;
+                const char *s = lua_tolstring(T, -2, &n);
+                struct evbuffer *b = evbuffer_new();
+                evbuffer_add(b, s, n);
+                levy_http_reply(req, st, "application/json", b);
+                evbuffer_free(b);
+                levy_http_count(hc->route, st);
+            } else {
+                hlog_src(HLOG_ERROR, call->plugin, "request %s: cannot render API error: %s",
+                         call->id, e.message);
+                levy_http_error(req, hc->route, 500, "internal", "internal error");
+            }
+            levy_lua_set_ctx(T, NULL);
+            luaL_unref(M, LUA_REGISTRYINDEX, tref);
+        } else {
+            levy_call_log_error(call, "request");
+            levy_http_error(req, hc->route, 500, "internal", "internal error");
+        }
+        free(hc);
+        return;
+    }
+    /* results: status, body[, headers] */
+    int base = lua_gettop(co) - nres + 1;
+    int st = nres >= 1 && lua_isinteger(co, base) ? (int)lua_tointeger(co, base) : 0;
+    if (st < 100 || st > 599) {
+        hlog_src(HLOG_ERROR, call->plugin, "request %s: handler returned no valid status",
+                 call->id);
+        levy_http_error(req, hc->route, 500, "internal", "internal error");
+        free(hc);
+        return;
+    }
+    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+    if (nres >= 3 && lua_istable(co, base + 2)) {
+        lua_pushnil(co);
+        while (lua_next(co, base + 2)) {
+            if (lua_type(co, -2) == LUA_TSTRING &&
+                (lua_type(co, -1) == LUA_TSTRING || lua_type(co, -1) == LUA_TNUMBER)) {
+                const char *k = lua_tostring(co, -2);
+                const char *v = lua_tostring(co, -1);
+                if (!strpbrk(k, "\r\n:") && !strpbrk(v, "\r\n"))
+                    evhttp_add_header(oh, k, v);
+            }
+            lua_pop(co, 1);
+        }
+    }
+    /* encode the body on the finished coroutine (reusable after a normal return) */
+    levy_sandbox_push_api(co, "render_body");
+    lua_pushvalue(co, nres >= 2 ? base + 1 : base - 1 + 0);
+    if (nres < 2) {
+        lua_pop(co, 1);
+        lua_pushnil(co);
+    }
+    levy_err e;
+    if (levy_vm_pcall_on(co, 1, 1, &e) != LEVY_OK) {
+        hlog_src(HLOG_ERROR, call->plugin, "request %s: cannot encode response: %s", call->id,
+                 e.message);
+        levy_http_error(req, hc->route, 500, "internal", "internal error");
+        free(hc);
+        return;
+    }
+    size_t n = 0;
+    const char *s = lua_tolstring(co, -1, &n);
+    struct evbuffer *b = evbuffer_new();
+    if (st != 204 && st != 304)
+        evbuffer_add(b, s, n);
+    levy_http_reply(req, st, (n || st == 200) ? "application/json" : NULL, b);
+    evbuffer_free(b);
+    levy_http_count(hc->route, st);
+    free(hc);
+}
+
+typedef struct req_setup {
+    struct evhttp_request *req;
+    const char *method, *path, *query, *id;
+    levy_route_match *m;
+} req_setup;
+
+/* [-0, +1, m] Pushes the request fields table. */
+static void push_req_fields(lua_State *co, struct evhttp_request *req, const char *method,
+                            const char *path, const char *query, levy_route_match *m,
+                            const char *id)
+{
+    lua_createtable(co, 0, 9);
+    lua_pushstring(co, method);
+    lua_setfield(co, -2, "method");
+    lua_pushstring(co, path);
+    lua_setfield(co, -2, "path");
+    lua_pushstring(co, id);
+    lua_setfield(co, -2, "id");
+    lua_createtable(co, 0, m->ncaps);
+    for (int i = 0; i < m->ncaps; i++) {
+        const char *nm = m->names[i]; /* "{id}" */
+        char *v = evhttp_uridecode(m->values[i], 0, NULL);
+        lua_pushlstring(co, nm + 1, strlen(nm) - 2);
+        lua_pushstring(co, v ? v : m->values[i]);
+        lua_settable(co, -3);
+        free(v);
+    }
+    lua_setfield(co, -2, "params");
+    lua_newtable(co);
+    if (query) {
+        struct evkeyvalq q;
+        q.tqh_first = NULL;
+        q.tqh_last = &q.tqh_first;
+        if (evhttp_parse_query_str(query, &q) == 0) {
+            for (struct evkeyval *kv = q.tqh_first; kv; kv = kv->next.tqe_next) {
+                lua_pushstring(co, kv->value);
+                lua_setfield(co, -2, kv->key);
+            }
+        }
+        evhttp_clear_headers(&q);
+    }
+    lua_setfield(co, -2, "query");
+    lua_newtable(co);
+    struct evkeyvalq *ih = evhttp_request_get_input_headers(req);
+    for (struct evkeyval *kv = ih->tqh_first; kv; kv = kv->next.tqe_next) {
+        char name[128];
+        size_t i = 0;
+        for (; kv->key[i] && i < sizeof name - 1; i++)
+            name[i] = (char)tolower((unsigned char)kv->key[i]);
+        name[i] = '\0';
+        lua_pushstring(co, kv->value);
+        lua_setfield(co, -2, name);
+    }
+    lua_setfield(co, -2, "headers");
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t blen = evbuffer_get_length(in);
+    lua_pushlstring(co, blen ? (const char *)evbuffer_pullup(in, -1) : "", blen);
+    lua_setfield(co, -2, "body");
+    char *addr = NULL;
+    ev_uint16_t port = 0;
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    if (conn)
+        evhttp_connection_get_peer(conn, &addr, &port);
+    lua_pushstring(co, addr ? addr : "");
+    lua_setfield(co, -2, "remote");
+}
+
+/* [-1, +1, m] Under lua_pcall on the fresh coroutine: builds req = make_req(fields). */
+static int setup_req(lua_State *co)
+{
+    req_setup *rs = lua_touserdata(co, 1);
+    lua_pop(co, 1);
+    levy_sandbox_push_api(co, "make_req");
+    push_req_fields(co, rs->req, rs->method, rs->path, rs->query, rs->m, rs->id);
+    lua_call(co, 1, 1);
+    return 1;
+}
+
+static void dispatch_lua(levy_host *h, struct evhttp_request *req, const char *method,
+                         const char *path, const char *query, levy_route_match *m)
+{
+    levy_gen *g = h->current;
+    http_call *hc = calloc(1, sizeof *hc);
+    levy_call *call =
+        hc ? levy_call_new(h, g, LEVY_CALL_HTTP, m->route->plugin, lua_reply, hc) : NULL;
+    if (!call) {
+        free(hc);
+        levy_http_error(req, m->route->path, 503, "unavailable", "out of memory");
+        return;
+    }
+    hc->req = req;
+    hc->route = m->route->path;
+    h->http_inflight++;
+    lua_State *co = call->co;
+    lua_getfield(co, LUA_REGISTRYINDEX, "levy.routes");
+    lua_rawgeti(co, -1, m->route->index);
+    lua_remove(co, -2);
+    req_setup rs = {req, method, path, query, call->id, m};
+    lua_pushcfunction(co, setup_req);
+    lua_pushlightuserdata(co, &rs);
+    if (lua_pcall(co, 1, 1, 0) != LUA_OK) {
+        /* out of Lua memory: finish the call with the error (500, logged) */
+        call->budget.tripped = 0;
+        lua_remove(co, -2); /* the handler */
+        levy_call_fail(call);
+        return;
+    }
+    levy_call_resume(call, 1);
+}
+
+/* ---- dispatch ------------------------------------------------------------------------- */
+
+/* A route's body cap: its max_body, else for a webhook intake (/webhooks/...) the webhook
+ * cap (--webhook-max-body, 8 MiB: Rillet sends whole documents, a large usage invoice is
+ * several MiB, and a 413 makes Rillet retry and then disable the webhook for every event),
+ * else the host's default (1 MiB). */
+static uint64_t route_cap(levy_host *h, const levy_route *r)
+{
+    if (r && r->max_body)
+        return (uint64_t)r->max_body;
+    if (r && has_prefix_seg(r->path, "/webhooks"))
+        return (uint64_t)h->cfg->webhook_max_body;
+    return (uint64_t)h->cfg->max_body;
+}
+
+/* The server's dispatch callback (levy_server_ops.dispatch): a request that passed the
+ * framing and canonical-target checks of core/http/server.c. */
+static void dispatch(void *ud, struct evhttp_request *req, const char *method, const char *path,
+                     const char *query)
+{
+    levy_host *h = ud;
+    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+    int prot = has_prefix_seg(path, "/v1") || has_prefix_seg(path, "/admin");
+    /* HEAD is GET without the body (RFC 9110 §9.3.2; evhttp drops the body of a HEAD reply) */
+    const char *rmethod = strcmp(method, "HEAD") == 0 ? "GET" : method;
+    /* C routes: each says whether it needs the token */
+    int known = 0, known_open = 0;
+    for (size_t i = 0; i < sizeof CROUTES / sizeof CROUTES[0]; i++) {
+        if (strcmp(CROUTES[i].path, path) != 0)
+            continue;
+        known = 1;
+        known_open |= CROUTES[i].auth == LEVY_AUTH_NONE;
+        if (strcmp(CROUTES[i].method, rmethod) != 0)
+            continue;
+        if (CROUTES[i].auth != LEVY_AUTH_NONE && !token_ok(h, req)) {
+            levy_http_error(req, path, 401, "unauthorized", "missing or wrong API token");
+            return;
+        }
+        CROUTES[i].fn(h, req);
+        return;
+    }
+    if (known) {
+        if (!known_open && !token_ok(h, req)) {
+            levy_http_error(req, path, 401, "unauthorized", "missing or wrong API token");
+            return;
+        }
+        levy_http_error(req, path, 405, "method_not_allowed", "method not allowed on this path");
+        return;
+    }
+    /* Lua routes: the matched route decides; only an explicit auth = "none" is open */
+    levy_route_match m;
+    int path_known = 0;
+    int found = levy_gen_match(h->current, rmethod, path, &m, &path_known);
+    if (found) {
+        if (m.route->auth != LEVY_AUTH_NONE && !token_ok(h, req)) {
+            levy_http_error(req, m.route->path, 401, "unauthorized", "missing or wrong API token");
+        } else if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
+                   route_cap(h, m.route)) {
+            evhttp_add_header(oh, "Connection", "close");
+            levy_http_error(req, m.route->path, 413, "payload_too_large",
+                            "request body is over the limit");
+        } else {
+            dispatch_lua(h, req, rmethod, path, query, &m);
+        }
+        levy_route_match_free(&m);
+        return;
+    }
+    levy_route_match_free(&m);
+    if (path_known) {
+        /* 405 on a path only an open route has is answered without the token */
+        if (!(path_known & LEVY_PATH_KNOWN_OPEN) && !token_ok(h, req)) {
+            levy_http_error(req, "unmatched", 401, "unauthorized", "missing or wrong API token");
+            return;
+        }
+        levy_http_error(req, "unmatched", 405, "method_not_allowed",
+                        "method not allowed on this path");
+        return;
+    }
+    /* unmatched: the API namespaces need the token even to learn that a path does not exist */
+    if (prot && !token_ok(h, req)) {
+        levy_http_error(req, "unmatched", 401, "unauthorized", "missing or wrong API token");
+        return;
+    }
+    int get = strcmp(method, "GET") == 0, head = strcmp(method, "HEAD") == 0;
+    if (!prot && (get || head) && levy_http_static(req, h->cfg->web_dir, path, head))
+        return;
+    levy_http_error(req, "unmatched", 404, "not_found", "no such path");
+}
+
+/* A route's body cap, for the gate (levy_server_ops.body_cap): the route the request will
+ * reach, else the default. */
+static uint64_t body_cap(void *ud, const char *method, const char *path, int *webhook)
+{
+    levy_host *h = ud;
+    levy_route_match m;
+    int pk = 0;
+    int found = levy_gen_match(h->current, method, path, &m, &pk);
+    uint64_t cap = found ? route_cap(h, m.route) : (uint64_t)h->cfg->max_body;
+    *webhook = found && has_prefix_seg(m.route->path, "/webhooks");
+    levy_route_match_free(&m);
+    return cap;
+}
+
+/* ---- the server ----------------------------------------------------------------------- */
+
+int levy_host_listen(levy_host *h, levy_err *err)
+{
+    const levy_server_ops ops = {dispatch, body_cap, h};
+    return levy_server_start(&h->server, h->base, h->cfg, &ops, err);
+}

@@ -1,0 +1,733 @@
+/* The tax decision (calc.h; docs/rules.md section 4): sourcing, exemptions, treatments,
+ * reverse charge and the error table, in plain C. The Lua binding (core/lua/bind_tax.c)
+ * only converts tables to these structs and back. */
+#include "tax/calc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "json_scan.h"
+#include "tax/dec.h"
+#include "tax/territory.h"
+
+/* ------------------------------------------------------------------ errors */
+
+static const struct {
+    const char *code;
+    int status;
+    const char *message;
+} errors[LEVY_TAX_ERR_N] = {
+    [LEVY_TAX_ERR_NONE] = {"", 200, ""},
+    [LEVY_TAX_ERR_VALIDATION] = {"validation_failed", 422, "the request is invalid; see details"},
+    [LEVY_TAX_ERR_ADDRESS] = {"address_unresolved", 422,
+                              "the ship-to address could not be resolved"},
+    [LEVY_TAX_ERR_RULE] = {"rule_error", 500, "the region's rule failed"},
+};
+
+const char *levy_tax_error_code(int e)
+{
+    return e > 0 && e < LEVY_TAX_ERR_N ? errors[e].code : "internal";
+}
+
+int levy_tax_error_status(int e) { return e > 0 && e < LEVY_TAX_ERR_N ? errors[e].status : 500; }
+
+const char *levy_tax_error_message(int e)
+{
+    return e > 0 && e < LEVY_TAX_ERR_N ? errors[e].message : "internal error";
+}
+
+void levy_tax_problem_clear(levy_tax_problem *p)
+{
+    p->error = LEVY_TAX_ERR_NONE;
+    p->code[0] = p->message[0] = '\0';
+    p->ndetails = 0;
+}
+
+void levy_tax_problem_add(levy_tax_problem *p, int line, const char *field, const char *message)
+{
+    if (p->ndetails >= LEVY_TAX_MAX_DETAILS)
+        return;
+    levy_tax_detail *d = &p->details[p->ndetails++];
+    if (field[0] == '.' && line >= 0)
+        snprintf(d->field, sizeof d->field, "lines[%d]%s", line, field[1] ? field : "");
+    else
+        snprintf(d->field, sizeof d->field, "%s", field);
+    snprintf(d->message, sizeof d->message, "%s", message);
+}
+
+void levy_tax_problem_set(levy_tax_problem *p, int error, const char *code, const char *message)
+{
+    p->error = error;
+    snprintf(p->code, sizeof p->code, "%s", code ? code : levy_tax_error_code(error));
+    snprintf(p->message, sizeof p->message, "%s",
+             message ? message : levy_tax_error_message(error));
+}
+
+/* A rule error: p and err say the same (the binding raises it: a 500 naming the rule). */
+static int rule_error(levy_tax_problem *p, levy_err *err, const char *msg)
+{
+    levy_tax_problem_set(p, LEVY_TAX_ERR_RULE, NULL, msg);
+    return levy_err_set(err, LEVY_EINVAL, "rule_error", "%s", msg);
+}
+
+/* ------------------------------------------------------------------ tax codes */
+
+const levy_tax_code_info levy_tax_codes[] = {
+    {"general", "General tangible goods", "Tangible personal property; the default code"},
+    {"saas", "Software as a service", "Remotely accessed prewritten software (subscriptions)"},
+    {"software_download", "Downloaded software", "Prewritten software delivered electronically"},
+    {"digital_goods", "Digital goods", "E-books, music, video and other digital products"},
+    {"professional_services", "Professional services",
+     "Consulting, legal, accounting and similar personal services"},
+    {"training", "Training", "Training and education services, live or online"},
+    {"shipping", "Shipping", "Delivery and freight charges billed to the customer"},
+    {"clothing", "Clothing", "Clothing and footwear"},
+    {"food_grocery", "Groceries", "Food for home consumption"},
+    {"exempt", "Exempt", "Non-taxable item (no tax in any region)"},
+};
+const int levy_tax_ncodes = (int)LEVY_ARRAY_LEN(levy_tax_codes);
+
+int levy_tax_code_builtin(const char *c)
+{
+    for (int i = 0; i < levy_tax_ncodes; i++)
+        if (strcmp(levy_tax_codes[i].code, c) == 0)
+            return 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ rules */
+
+int levy_tax_sourcing_from(const char *s)
+{
+    if (!s || strcmp(s, "destination") == 0)
+        return LEVY_SOURCING_DESTINATION;
+    if (strcmp(s, "origin") == 0 || strcmp(s, "origin_intrastate") == 0)
+        return LEVY_SOURCING_ORIGIN;
+    return -1;
+}
+
+int levy_tax_reverse_charge_from(const char *s)
+{
+    if (!s)
+        return LEVY_RC_NONE;
+    if (strcmp(s, "b2b_foreign_seller") == 0)
+        return LEVY_RC_B2B_FOREIGN_SELLER;
+    return -1;
+}
+
+static const levy_tax_code_row *find_code(const levy_tax_rule *r, const char *code)
+{
+    for (int i = 0; r && i < r->ncodes; i++)
+        if (strcmp(r->codes[i].code, code) == 0)
+            return &r->codes[i];
+    return NULL;
+}
+
+int levy_tax_rule_knows(const levy_tax_rule *r, const char *code)
+{
+    return find_code(r, code) != NULL;
+}
+
+int levy_tax_rule_treatment(const levy_tax_rule *r, const char *code)
+{
+    const levy_tax_code_row *row = find_code(r, code);
+    if (!row)
+        row = find_code(r, "default");
+    return row ? row->treatment : -1;
+}
+
+/* ------------------------------------------------------------------ customer */
+
+/* A tax id given at all (the request's, else the stored customer's, is the one judged). */
+static int tax_id_present(const char *tax_id) { return tax_id != NULL && tax_id[0] != '\0'; }
+
+int levy_tax_id_usable(const levy_tax_request *req, int eu, const char *tax_id, char *note,
+                       size_t note_size)
+{
+    if (note && note_size)
+        note[0] = '\0';
+    if (!tax_id_present(tax_id))
+        return 0;
+    return levy_taxid_usable(req->ship_to.country, eu, tax_id, req->tax_id_registry, NULL, note,
+                             note_size);
+}
+
+/* The ISO country of a code as reverse charge compares it ("EL", Greece in VIES numbers, is
+ * "GR" in ISO 3166). */
+static const char *iso_country(const char *c) { return strcmp(c, "EL") == 0 ? "GR" : c; }
+
+/* Reverse charge "b2b_foreign_seller" (CONTRACT section 2.5 "Seller location"; EU: VAT
+ * Directive 2006/112/EC art. 44 and 196): a business customer (a usable tax id) buying from
+ * a seller not established in the country of destination accounts for the tax itself. A
+ * seller established there charges domestic tax; an unknown seller counts as not
+ * established. */
+static int b2b_foreign_seller(const levy_tax_request *req, levy_tax_decision *d)
+{
+    /* issue 19, a tax id is not a word: "N/A", an EIN or "DE12345" is no business customer;
+     * the sale is taxed as one to a consumer and the answer says why (d->tax_id_note) */
+    if (!levy_tax_id_usable(req, strcmp(d->res.region, "EU") == 0, d->tax_id, d->tax_id_note,
+                            sizeof d->tax_id_note))
+        return 0;
+    if (!req->seller.present || !req->seller.country[0])
+        return 1;
+    return strcmp(iso_country(req->seller.country), iso_country(req->ship_to.country)) != 0;
+}
+
+/* ------------------------------------------------------------------ reading a request */
+
+int levy_tax_decimal_field(const char *s, size_t len, int line, const char *field, int max_scale,
+                           int scale, int allow_neg, int64_t limit, const char *limit_text,
+                           int64_t *out, levy_tax_problem *p)
+{
+    int64_t val = 0;
+    int rc = levy_tax_dec_parse(s, len, max_scale, scale, 1, &val);
+    char msg[160];
+    if (rc == -2) {
+        snprintf(msg, sizeof msg, "has more than %d decimals", max_scale);
+        levy_tax_problem_add(p, line, field, msg);
+        return -1;
+    }
+    if (rc == -3 || (rc == 0 && (val > limit || val < -limit))) {
+        snprintf(msg, sizeof msg, "is out of range (at most %s)", limit_text);
+        levy_tax_problem_add(p, line, field, msg);
+        return -1;
+    }
+    if (rc) {
+        levy_tax_problem_add(p, line, field,
+                             "is not a decimal string (digits, optional '-' and '.')");
+        return -1;
+    }
+    if (!allow_neg && val < 0) {
+        levy_tax_problem_add(p, line, field, "must not be negative");
+        return -1;
+    }
+    *out = val;
+    return 1;
+}
+
+void levy_tax_max_amount_text(char *buf, size_t cap, const levy_tax_request *req)
+{
+    if (req->exponent >= 0) {
+        size_t n = levy_tax_fmt_scaled(buf, LEVY_TAX_MAX_MINOR, req->exponent);
+        snprintf(buf + n, cap - n, " %s", req->currency);
+    } else {
+        snprintf(buf, cap, "%lld minor units", LEVY_TAX_MAX_MINOR);
+    }
+}
+
+static int alpha2(const char *c)
+{
+    return ((c[0] | 32) >= 'a' && (c[0] | 32) <= 'z' && (c[1] | 32) >= 'a' && (c[1] | 32) <= 'z');
+}
+
+void levy_tax_addr_country(levy_tax_addr *a, const char *field, const char *c, size_t len,
+                           levy_tax_problem *p)
+{
+    if (!c) {
+        levy_tax_problem_add(p, -1, field, "is required (ISO 3166 two-letter code)");
+    } else if (len != 2 || !alpha2(c)) {
+        levy_tax_problem_add(p, -1, field, "must be a two-letter country code");
+    } else {
+        a->country[0] = (char)(c[0] & ~32);
+        a->country[1] = (char)(c[1] & ~32);
+        a->present = 1;
+    }
+}
+
+void levy_tax_addr_state(levy_tax_addr *a, const char *field, const char *s, size_t len,
+                         levy_tax_problem *p)
+{
+    int us = strcmp(a->country, "US") == 0, ca = strcmp(a->country, "CA") == 0;
+    if (s && len >= 1 && len <= 3) {
+        for (size_t i = 0; i < len; i++)
+            a->state[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
+    }
+    if (!us && !ca)
+        return;
+    if (!s || len == 0)
+        levy_tax_problem_add(p, -1, field,
+                             us ? "is required for US addresses (two-letter code)"
+                                : "is required for Canadian addresses (two-letter code)");
+    else if (us && !levy_rates_us_state_name(a->state))
+        levy_tax_problem_add(p, -1, field, "is not a US state code (50 states, DC, PR)");
+    else if (ca && !levy_rates_ca_province(a->state))
+        levy_tax_problem_add(p, -1, field, "is not a Canadian province or territory code");
+}
+
+/* ------------------------------------------------------------------ line checks */
+
+void levy_tax_check_line(const levy_tax_request *req, int i, int ra, int rd, int rq,
+                         const char *max_amount, levy_tax_problem *p)
+{
+    const levy_tax_line *l = &req->lines[i];
+    if (rq == 1 && l->qty < 0)
+        levy_tax_problem_add(p, i, ".quantity", "must not be negative");
+    else if (rq == 1 && l->qty == 0)
+        levy_tax_problem_add(p, i, ".quantity", "must be greater than zero");
+    if (ra == 1 && rd >= 0) {
+        /* |amount|, discount <= 10^12: the difference cannot overflow */
+        int64_t gross = l->amount - l->discount;
+        int64_t mag = gross < 0 ? -gross : gross;
+        char msg[200];
+        if (mag > LEVY_TAX_MAX_MINOR) {
+            snprintf(msg, sizeof msg, "makes amount - discount out of range (at most %s)",
+                     max_amount);
+            levy_tax_problem_add(p, i, ".discount", msg);
+        } else if (rq >= 0 && l->qty > 0 &&
+                   (__int128)mag * LEVY_TAX_QTY_ONE > (__int128)LEVY_TAX_MAX_MINOR * l->qty) {
+            snprintf(msg, sizeof msg,
+                     "divided by the quantity gives a unit price out of range (at most %s)",
+                     max_amount);
+            levy_tax_problem_add(p, i, ".amount", msg);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ treatments */
+
+void levy_tax_line_remove(levy_tax_line *l, int i)
+{
+    memmove(&l->e[i], &l->e[i + 1], sizeof l->e[0] * (size_t)(l->n - i - 1));
+    l->n--;
+}
+
+/* Applies treatment t (an index into rule r, -1: the built-in fallback for code) to line li's
+ * entries of group g. Returns LEVY_OK or a rule error. */
+static int apply_treatment(const levy_tax_request *req, const levy_tax_decision *d,
+                           const levy_tax_rule *r, int t, const char *code, int li, int g,
+                           int depth, levy_tax_problem *p, levy_err *err)
+{
+    levy_tax_line *l = &req->lines[li];
+    int reason = LEVY_REASON_STANDARD;
+    int kind;
+    const levy_tax_treatment *tr = NULL;
+    if (depth > LEVY_TAX_MAX_DEPTH)
+        return rule_error(p, err, "rule taxability: thresholds nested too deep");
+    if (t < 0) {
+        kind = strcmp(code, "exempt") == 0 ? LEVY_TREAT_EXEMPT : LEVY_TREAT_TAXABLE;
+    } else {
+        tr = &r->treat[t];
+        kind = tr->kind;
+    }
+    switch (kind) {
+    case LEVY_TREAT_TAXABLE:
+        break;
+    case LEVY_TREAT_EXEMPT:
+        for (int i = l->n - 1; i >= 0; i--)
+            if (l->e[i].group == g)
+                levy_tax_line_remove(l, i);
+        reason = LEVY_REASON_PRODUCT_EXEMPT;
+        break;
+    case LEVY_TREAT_ZERO:
+        for (int i = 0; i < l->n; i++)
+            if (l->e[i].group == g)
+                l->e[i].rate = 0;
+        reason = LEVY_REASON_ZERO;
+        break;
+    case LEVY_TREAT_REDUCED: {
+        int64_t rate;
+        if (levy_rates_vat_key(&d->res, tr->text ? tr->text : "reduced", &rate) == 0) {
+            for (int i = 0; i < l->n; i++)
+                if (l->e[i].group == g)
+                    l->e[i].rate = rate;
+            reason = LEVY_REASON_REDUCED;
+        }
+        break;
+    }
+    case LEVY_TREAT_FRACTION:
+        for (int i = 0; i < l->n; i++)
+            if (l->e[i].group == g)
+                l->e[i].fraction = tr->value;
+        reason = LEVY_REASON_PARTIAL;
+        break;
+    case LEVY_TREAT_RATE:
+        for (int i = l->n - 1; i >= 0; i--) {
+            if (l->e[i].group != g)
+                continue;
+            if (l->e[i].level == tr->level)
+                l->e[i].rate = tr->value;
+            else if (!(tr->mask >> l->e[i].level & 1))
+                levy_tax_line_remove(l, i);
+        }
+        reason = LEVY_REASON_REDUCED;
+        break;
+    case LEVY_TREAT_EXEMPT_LEVELS:
+        for (int i = l->n - 1; i >= 0; i--)
+            if (l->e[i].group == g && (tr->mask >> l->e[i].level & 1))
+                levy_tax_line_remove(l, i);
+        reason = LEVY_REASON_PARTIAL;
+        break;
+    case LEVY_TREAT_THRESHOLD: {
+        /* read with 6 decimals more than the currency's: a threshold of "109.50" must not
+         * fail every JPY document (issue 15 finding 7); thr is in 10^-(exponent + 6) */
+        int64_t thr;
+        int sc = req->exponent + 6;
+        if (!tr->text || levy_tax_dec_parse(tr->text, tr->text_len, sc, sc, 0, &thr)) {
+            char msg[160];
+            snprintf(msg, sizeof msg,
+                     "rule taxability: threshold must be a decimal string (at most %d "
+                     "decimals in %s)",
+                     sc, req->currency);
+            return rule_error(p, err, msg);
+        }
+        /* a credit mirrors the sale it refunds: the price compared is its magnitude (a
+         * -150.00 refund of a $150 coat is not "under $110"); |gross| <= 10^12 (validated) */
+        int64_t gross = l->amount - l->discount;
+        if (gross < 0)
+            gross = -gross;
+        /* exact, 128-bit: line < threshold <=> gross x 10^6 < thr; unit < threshold <=>
+         * gross x 10^6 x 10^6 < thr x qty (<= 10^24 and < 9.3 x 10^18 x 10^15) */
+        int below = tr->per_line
+                        ? (__int128)gross * 1000000 < (__int128)thr
+                        : (__int128)gross * 1000000 * LEVY_TAX_QTY_ONE < (__int128)thr * l->qty;
+        int next = below ? tr->below : tr->above;
+        /* an absent branch is "taxable" (code "" never means exempt) */
+        return apply_treatment(req, d, r, next, "", li, g, depth + 1, p, err);
+    }
+    default:
+        return rule_error(p, err, tr->text ? tr->text : "rule taxability: unknown treatment table");
+    }
+    if (g == 0 || !req->meta[li].reason_set) {
+        l->reason = reason;
+        req->meta[li].reason_set = 1;
+    }
+    return LEVY_OK;
+}
+
+/* ------------------------------------------------------------------ the decision */
+
+/* origin sourcing: an intrastate US sale is taxed at the seller's location */
+static void source(const levy_tax_request *req, levy_tax_decision *d)
+{
+    const levy_tax_addr *s = &req->seller, *t = &req->ship_to;
+    if (!d->rule[0] || d->rule[0]->sourcing != LEVY_SOURCING_ORIGIN || !s->present ||
+        strcmp(s->country, "US") != 0 || strcmp(t->country, "US") != 0 ||
+        strcmp(s->state, t->state) != 0 || !s->zip)
+        return;
+    levy_tax_address sa = {"US", s->state, s->city, s->zip};
+    levy_tax_resolution ores;
+    levy_err oerr;
+    levy_err_clear(&oerr);
+    if (levy_rates_resolve(req->rates, &sa, req->date, &ores, &oerr) == LEVY_OK &&
+        strcmp(ores.region, d->res.region) == 0)
+        d->res = ores; /* an unknown seller ZIP keeps destination rates */
+}
+
+/* The customer's exemption and tax id after the record stored in levy. */
+static void customer(const levy_tax_request *req, levy_tax_decision *d)
+{
+    d->customer_exempt = req->customer_exempt;
+    d->tax_id = tax_id_present(req->tax_id) ? req->tax_id : NULL;
+    const levy_tax_customer_rec *c = &req->stored;
+    if (d->customer_exempt || !req->customer_id || !c->found)
+        return;
+    int exm = c->exempt;
+    if (exm && c->expires && req->date > c->expires)
+        exm = 0;
+    if (exm && c->nregions > 0) {
+        int cover = 0;
+        for (int k = 0; k < c->nregions; k++)
+            for (int g = 0; c->regions[k] && g < d->res.ngroups; g++)
+                cover |= strcmp(c->regions[k], d->res.group_region[g]) == 0;
+        exm = cover;
+    }
+    d->customer_exempt = exm;
+    if (!d->tax_id && tax_id_present(c->tax_id))
+        d->tax_id = c->tax_id;
+}
+
+int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_problem *p, levy_err *err)
+{
+    memset(d, 0, sizeof *d);
+    levy_tax_problem_clear(p);
+    levy_err_clear(err);
+    /* resolve */
+    levy_err rerr;
+    levy_err_clear(&rerr);
+    levy_tax_address a = {req->ship_to.country, req->ship_to.state[0] ? req->ship_to.state : NULL,
+                          req->ship_to.city, req->ship_to.zip};
+    if (levy_rates_resolve(req->rates, &a, req->date, &d->res, &rerr) != LEVY_OK) {
+        levy_tax_problem_set(p, LEVY_TAX_ERR_ADDRESS, rerr.code[0] ? rerr.code : NULL,
+                             rerr.message);
+        levy_tax_problem_add(p, -1,
+                             strstr(rerr.message, "state") ? "ship_to.state" : "ship_to.zip_code",
+                             rerr.message);
+        return levy_err_set(err, LEVY_EINVAL, p->code, "%s", p->message);
+    }
+    /* territory (issue 19; core/tax/territory.c, resolved by levy_rates_resolve before the
+     * rates): a ship-to or seller in a territory taxed as another country (Monaco, Isle of Man,
+     * Büsingen) counts as that country for the rules and the reverse-charge comparison. */
+    if (d->res.territory && d->res.territory->tax_country)
+        memcpy(req->ship_to.country, d->res.territory->tax_country, 3);
+    const levy_territory *seller_terr =
+        req->seller.present ? levy_territory_find(req->seller.country, req->seller.zip) : NULL;
+    if (seller_terr && seller_terr->tax_country)
+        memcpy(req->seller.country, seller_terr->tax_country, 3);
+    /* regions, rules, subscription */
+    for (int g = 0; g < d->res.ngroups; g++) {
+        d->on[g] = req->region_on ? req->region_on(req->ud, d->res.group_region[g], req->date) : 0;
+        d->rule[g] = req->rule_for ? req->rule_for(req->ud, d->res.group_region[g]) : NULL;
+    }
+    source(req, d);
+    /* tax codes: built-in, or named by the region's rule */
+    for (int i = 0; i < req->nlines; i++) {
+        const char *tc = req->meta[i].tax_code;
+        if (levy_tax_code_builtin(tc) || levy_tax_rule_knows(d->rule[0], tc) ||
+            (d->res.ngroups > 1 && levy_tax_rule_knows(d->rule[1], tc)))
+            continue;
+        char f[64], msg[160];
+        snprintf(f, sizeof f, "lines[%d].tax_code", i);
+        snprintf(msg, sizeof msg, "unknown tax code '%.100s' (GET /v1/tax-codes)", tc);
+        levy_tax_problem_add(p, -1, f, msg);
+    }
+    if (p->ndetails) {
+        levy_tax_problem_set(p, LEVY_TAX_ERR_VALIDATION, NULL, NULL);
+        return levy_err_set(err, LEVY_EINVAL, p->code, "%s", p->message);
+    }
+    customer(req, d);
+    int any_on = 0, any_tax_on = 0, rc_any = 0;
+    for (int g = 0; g < d->res.ngroups; g++) {
+        any_on |= d->on[g];
+        for (int e = 0; e < d->res.n; e++)
+            any_tax_on |= d->on[g] && d->res.e[e].group == g;
+        rc_any |=
+            d->on[g] && d->rule[g] && d->rule[g]->reverse_charge == LEVY_RC_B2B_FOREIGN_SELLER;
+    }
+    d->reverse = rc_any && b2b_foreign_seller(req, d);
+    int calc_groups = 0;
+    for (int i = 0; i < req->nlines; i++) {
+        levy_tax_line *l = &req->lines[i];
+        l->n = 0;
+        for (int e = 0; e < d->res.n; e++)
+            if (d->on[d->res.e[e].group])
+                l->e[l->n++] = d->res.e[e];
+        if (d->res.territory && d->res.territory->kind == LEVY_TERRITORY_OUT_OF_SCOPE) {
+            l->reason =
+                LEVY_REASON_OUT_OF_SCOPE; /* no VAT of the EU/UK: result.territory says why */
+            continue;
+        }
+        if (!any_on) {
+            l->reason = LEVY_REASON_NOT_COLLECTING;
+            continue;
+        }
+        if (!any_tax_on) {
+            l->reason = LEVY_REASON_NO_TAX;
+            continue;
+        }
+        if (d->customer_exempt) {
+            for (int e = 0; e < l->n; e++)
+                l->e[e].zero = 1;
+            l->reason = LEVY_REASON_CUSTOMER_EXEMPT;
+            continue;
+        }
+        const char *tc = req->meta[i].tax_code;
+        for (int g = 0; g < d->res.ngroups; g++) {
+            if (!d->on[g])
+                continue;
+            const levy_tax_rule *r = d->rule[g];
+            int t = r ? levy_tax_rule_treatment(r, tc) : -1;
+            if (apply_treatment(req, d, r, t, tc, i, g, 0, p, err) != LEVY_OK)
+                return err->rc;
+        }
+        /* reverse charge where the rule declares it: the lines keep their would-be rate
+         * with a zero amount; exempt or zero-rated lines stay as they are */
+        if (d->reverse && l->reason != LEVY_REASON_PRODUCT_EXEMPT &&
+            l->reason != LEVY_REASON_ZERO) {
+            for (int g = 0; g < d->res.ngroups; g++) {
+                if (!d->on[g] || !d->rule[g] ||
+                    d->rule[g]->reverse_charge != LEVY_RC_B2B_FOREIGN_SELLER)
+                    continue;
+                for (int e = 0; e < l->n; e++)
+                    if (l->e[e].group == g)
+                        l->e[e].zero = 1;
+                l->reason = LEVY_REASON_REVERSE_CHARGE;
+            }
+        }
+        calc_groups = 1;
+    }
+    /* the note tax_id_invalid only where the id decided something: lines were taxed and the
+     * customer is not exempt */
+    if (!calc_groups || d->customer_exempt)
+        d->tax_id_note[0] = '\0';
+    /* rule.calculate(ctx), per subscribed group whose rule defines it */
+    if (calc_groups && !d->customer_exempt && req->calculate) {
+        for (int g = 0; g < d->res.ngroups; g++) {
+            if (!d->on[g] || !d->rule[g] || !d->rule[g]->has_calculate)
+                continue;
+            levy_err cerr;
+            levy_err_clear(&cerr);
+            if (req->calculate(req->ud, req, d, g, &cerr) != LEVY_OK)
+                return rule_error(p, err, cerr.message);
+        }
+    }
+    /* compute */
+    d->doc =
+        (levy_tax_doc){req->exponent, req->document_rounding, req->nlines, req->lines, 0, 0, 0, -1};
+    levy_err cerr;
+    levy_err_clear(&cerr);
+    if (levy_tax_compute(&d->doc, &cerr) != LEVY_OK) {
+        /* the request's values were range-checked, so this is a value a rule set */
+        char ef[32];
+        snprintf(ef, sizeof ef, "lines[%d]", d->doc.err_line >= 0 ? d->doc.err_line : 0);
+        levy_tax_problem_set(p, LEVY_TAX_ERR_VALIDATION, NULL, cerr.message);
+        levy_tax_problem_add(p, -1, d->doc.err_line >= 0 ? ef : "lines", cerr.message);
+        return levy_err_set(err, LEVY_EINVAL, p->code, "%s", p->message);
+    }
+    return LEVY_OK;
+}
+
+/* ------------------------------------------------------------------ the result as JSON */
+
+int levy_tax_line_listed(const levy_tax_line *l)
+{
+    return l->reason != LEVY_REASON_NOT_COLLECTING && l->reason != LEVY_REASON_NO_TAX;
+}
+
+int64_t levy_tax_entry_shown_taxable(const levy_tax_line *l, const levy_tax_entry *en)
+{
+    return en->zero && l->reason == LEVY_REASON_CUSTOMER_EXEMPT ? 0 : en->taxable;
+}
+
+/*  * The same document levy.json.encode writes for the result table (keys in byte order, empty
+ * arrays as []), written straight from the C structures: no result table, no key sort. A
+ * string that levy.json would treat specially (a leading NUL: a number literal) makes the
+ * caller fall back to the table. */
+static int js_str(levy_buf *b, const char *s, size_t len)
+{
+    if (len && s[0] == '\0')
+        return -1;
+    levy_json_escape(b, s, len);
+    return 0;
+}
+
+/* Writes `,"k":` (no comma when first); k is one of the fixed result keys (< 32 bytes). */
+static void js_key(levy_buf *b, const char *k, int first)
+{
+    char t[40];
+    size_t n = strlen(k), o = 0;
+    if (!first)
+        t[o++] = ',';
+    t[o++] = '"';
+    memcpy(t + o, k, n);
+    o += n;
+    t[o++] = '"';
+    t[o++] = ':';
+    levy_buf_put(b, t, o);
+}
+
+static void js_dec(levy_buf *b, const char *k, int64_t v, int scale, int first)
+{
+    char t[48];
+    js_key(b, k, first);
+    t[0] = '"';
+    size_t n = levy_tax_fmt_scaled(t + 1, v, scale);
+    t[n + 1] = '"';
+    levy_buf_put(b, t, n + 2);
+}
+
+static void js_cstr(levy_buf *b, const char *k, const char *v, int first)
+{
+    js_key(b, k, first);
+    levy_json_escape(b, v, strlen(v));
+}
+
+/* Builds ctx for group g, calls rule.calculate(ctx) in the pure context, reads it back. */
+
+int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_tax_decision *d,
+                         const char *calc_id, size_t calc_id_len, const char *date,
+                         const long long *generation, const char *rates_source,
+                         const char *region_rule)
+{
+    int ex = req->exponent, bad = 0;
+    char t[48];
+    levy_buf_puts(b, "{\"calculation_id\":");
+    bad |= js_str(b, calc_id, calc_id_len);
+    js_cstr(b, "currency", req->currency, 0);
+    js_cstr(b, "date", date, 0);
+    js_key(b, "lines", 0);
+    levy_buf_putc(b, '[');
+    for (int i = 0; i < req->nlines; i++) {
+        const levy_tax_line *l = &req->lines[i];
+        if (i)
+            levy_buf_putc(b, ',');
+        levy_buf_putc(b, '{');
+        js_dec(b, "amount", l->amount, ex, 1);
+        if (l->discount)
+            js_dec(b, "discount", l->discount, ex, 0);
+        js_key(b, "id", 0);
+        bad |= js_str(b, req->meta[i].id, req->meta[i].idlen);
+        js_dec(b, "tax", l->tax, ex, 0);
+        js_cstr(b, "taxability_reason", levy_tax_reason_name(l->reason), 0);
+        js_dec(b, "taxable_amount", l->taxable, ex, 0);
+        js_key(b, "taxes", 0);
+        levy_buf_putc(b, '[');
+        int listed = levy_tax_line_listed(l);
+        for (int e = 0; listed && e < l->n; e++) {
+            const levy_tax_entry *en = &l->e[e];
+            if (e)
+                levy_buf_putc(b, ',');
+            levy_buf_putc(b, '{');
+            js_dec(b, "amount", en->amount, ex, 1);
+            js_key(b, "jurisdiction", 0);
+            if (en->suffix) {
+                size_t a = strlen(en->name), s2 = strlen(en->suffix);
+                char nb[256];
+                if (a + s2 < sizeof nb) {
+                    memcpy(nb, en->name, a);
+                    memcpy(nb + a, en->suffix, s2);
+                    levy_json_escape(b, nb, a + s2);
+                } else {
+                    bad = 1;
+                }
+            } else {
+                levy_json_escape(b, en->name, strlen(en->name));
+            }
+            js_cstr(b, "level", levy_tax_level_name(en->level), 0);
+            js_key(b, "percentage", 0);
+            levy_buf_putc(b, '"');
+            levy_buf_put(b, t, levy_tax_fmt_percent(t, en->rate));
+            levy_buf_putc(b, '"');
+            js_dec(b, "taxable_amount", levy_tax_entry_shown_taxable(l, en), ex, 0);
+            js_cstr(b, "type", levy_tax_type_name(en->type), 0);
+            levy_buf_putc(b, '}');
+        }
+        levy_buf_put(b, "]}", 2);
+    }
+    levy_buf_putc(b, ']');
+    if (d->tax_id_note[0]) { /* notes (issue 19): only when there is one */
+        js_key(b, "notes", 0);
+        levy_buf_puts(b, "[{");
+        js_cstr(b, "code", LEVY_TAX_NOTE_TAX_ID_INVALID, 1);
+        js_cstr(b, "message", d->tax_id_note, 0);
+        levy_buf_puts(b, "}]");
+    }
+    js_cstr(b, "region", d->res.region, 0);
+    js_key(b, "rules", 0);
+    levy_buf_putc(b, '{');
+    if (generation) {
+        js_key(b, "generation", 1);
+        snprintf(t, sizeof t, "%lld", *generation);
+        levy_buf_puts(b, t);
+    }
+    js_cstr(b, "rates_source", rates_source, !generation);
+    if (region_rule)
+        js_cstr(b, "region_rule", region_rule, 0);
+    levy_buf_putc(b, '}');
+    const levy_territory *tr = d->res.territory;
+    if (tr) {
+        js_key(b, "territory", 0);
+        levy_buf_putc(b, '{');
+        js_cstr(b, "code", tr->code, 1);
+        js_cstr(b, "name", tr->name, 0);
+        js_cstr(b, "reason", tr->reason, 0);
+        if (tr->tax_country)
+            js_cstr(b, "tax_country", tr->tax_country, 0);
+        js_cstr(b, "treatment", tr->treatment, 0);
+        levy_buf_putc(b, '}');
+    }
+    js_dec(b, "total_amount", d->doc.total_amount, ex, 0);
+    js_dec(b, "total_tax", d->doc.total_tax, ex, 0);
+    js_dec(b, "total_taxable", d->doc.total_taxable, ex, 0);
+    levy_buf_putc(b, '}');
+    return bad || b->oom ? -1 : 0;
+}

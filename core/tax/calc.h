@@ -1,0 +1,256 @@
+#ifndef LEVY_TAX_CALC_H
+#define LEVY_TAX_CALC_H
+/* The tax decision (docs/rules.md section 4): which jurisdictions, which treatment, whether
+ * the customer is exempt or reverse-charged, then the arithmetic of engine.c. Plain C: no
+ * Lua, no I/O, no allocation. The caller (core/lua/bind_tax.c, or a C test) fills a
+ * levy_tax_request from its own representation, compiles each region's rule to a
+ * levy_tax_rule once (rules are immutable per generation) and calls levy_tax_decide. A
+ * rule's Lua calculate(ctx) stays a callback the caller supplies. Every string is borrowed:
+ * it must outlive the call (the rule's strings: the rule). */
+#include "tax/engine.h"
+#include "tax/rates.h"
+#include "tax/taxid.h"
+
+#define LEVY_TAX_MAX_DETAILS 50 /* validation details kept per request (more are dropped) */
+#define LEVY_TAX_MAX_DEPTH 4    /* thresholds nested at most this deep */
+#define LEVY_TAX_NOTE_MAX 400   /* bytes of a note's message, with its NUL */
+
+/* ---- errors: the one table of what a decision can answer (code, HTTP status, message) */
+enum levy_tax_error {
+    LEVY_TAX_ERR_NONE = 0,
+    LEVY_TAX_ERR_VALIDATION, /* validation_failed, 422, details name the fields */
+    LEVY_TAX_ERR_ADDRESS,    /* the rate index's code (address_unresolved, ...), 422 */
+    LEVY_TAX_ERR_RULE,       /* a rule's data or calculate(ctx) failed: 500 (the rule's fault) */
+    LEVY_TAX_ERR_N
+};
+/* The stable code ("validation_failed"), HTTP status and default message of an error. */
+const char *levy_tax_error_code(int error);
+int levy_tax_error_status(int error);
+const char *levy_tax_error_message(int error);
+
+typedef struct levy_tax_detail {
+    char field[64];    /* "currency", "lines[2].amount" */
+    char message[256]; /* "is required (ISO 4217 code)" */
+} levy_tax_detail;
+
+/* What went wrong: error (enum levy_tax_error), its code and message, the details. */
+typedef struct levy_tax_problem {
+    int error;
+    char code[48];
+    char message[256];
+    int ndetails;
+    levy_tax_detail details[LEVY_TAX_MAX_DETAILS];
+} levy_tax_problem;
+
+void levy_tax_problem_clear(levy_tax_problem *p);
+/* Adds a detail. line >= 0 and a field starting with '.' name a field of lines[line]
+ * (".amount" -> "lines[2].amount", "." -> "lines[2]"). Beyond LEVY_TAX_MAX_DETAILS: dropped. */
+void levy_tax_problem_add(levy_tax_problem *p, int line, const char *field, const char *message);
+/* Sets the error (and code/message: the table's unless code/message are non-NULL). */
+void levy_tax_problem_set(levy_tax_problem *p, int error, const char *code, const char *message);
+
+/* ---- compiled rules */
+enum levy_tax_sourcing { LEVY_SOURCING_DESTINATION = 0, LEVY_SOURCING_ORIGIN };
+enum levy_tax_reverse_charge {
+    LEVY_RC_NONE = 0,
+    LEVY_RC_B2B_FOREIGN_SELLER /* reverse_charge = "b2b_foreign_seller" (docs/rules.md) */
+};
+/* Rule text -> enum value, or -1 when unknown (NULL -> the default). */
+int levy_tax_sourcing_from(const char *s);
+int levy_tax_reverse_charge_from(const char *s);
+
+enum levy_tax_treat_kind {
+    LEVY_TREAT_TAXABLE = 0,
+    LEVY_TREAT_EXEMPT,
+    LEVY_TREAT_ZERO,          /* "zero_rated" */
+    LEVY_TREAT_REDUCED,       /* "reduced" / { reduced = key } */
+    LEVY_TREAT_FRACTION,      /* { fraction = "0.80" } */
+    LEVY_TREAT_RATE,          /* { rate = "1.00", level =, keep_levels = } */
+    LEVY_TREAT_EXEMPT_LEVELS, /* { exempt_levels = {...} } */
+    LEVY_TREAT_THRESHOLD,     /* { threshold =, per =, below =, above = } */
+    LEVY_TREAT_INVALID        /* raised as a rule error when a line uses it */
+};
+
+typedef struct levy_tax_treatment {
+    int kind;
+    int level;        /* RATE: the level whose rate is replaced */
+    unsigned mask;    /* RATE: keep_levels; EXEMPT_LEVELS: the levels removed (1 << level) */
+    int64_t value;    /* FRACTION: 10^-8; RATE: percent x 10^6 (= 10^-8) */
+    const char *text; /* REDUCED: the rate key; THRESHOLD: the decimal; INVALID: the message */
+    size_t text_len;
+    int per_line;     /* THRESHOLD: per = "line" (else per unit) */
+    int below, above; /* THRESHOLD: treatment indexes in the rule */
+} levy_tax_treatment;
+
+typedef struct levy_tax_code_row {
+    const char *code; /* a taxability key ("saas", "default", ...) */
+    int treatment;    /* index into levy_tax_rule.treat */
+} levy_tax_code_row;
+
+typedef struct levy_tax_rule {
+    const char *region; /* "US-TX" */
+    int sourcing;       /* enum levy_tax_sourcing */
+    int reverse_charge; /* enum levy_tax_reverse_charge */
+    int has_calculate;  /* the caller's calculate callback runs for this rule */
+    int ncodes;
+    const levy_tax_code_row *codes;
+    int ntreat;
+    const levy_tax_treatment *treat;
+} levy_tax_rule;
+
+/* The treatment index of code (its row, else the "default" row), or -1 (then: "exempt" ->
+ * exempt, anything else taxable). */
+int levy_tax_rule_treatment(const levy_tax_rule *r, const char *code);
+/* 1 when the rule's taxability names code. */
+int levy_tax_rule_knows(const levy_tax_rule *r, const char *code);
+
+/* The built-in tax codes (GET /v1/tax-codes). */
+typedef struct levy_tax_code_info {
+    const char *code, *name, *description;
+} levy_tax_code_info;
+extern const levy_tax_code_info levy_tax_codes[];
+extern const int levy_tax_ncodes;
+int levy_tax_code_builtin(const char *code);
+
+/* ---- request and decision */
+typedef struct levy_tax_addr {
+    char country[3]; /* ISO 3166 upper case; "" when absent */
+    char state[4];   /* upper case, "" when absent */
+    const char *city, *zip;
+    int present;
+} levy_tax_addr;
+
+/* Per-line data beside the engine's levy_tax_line (same index). */
+typedef struct levy_tax_line_meta {
+    const char *id;
+    size_t idlen;
+    char idbuf[24];
+    const char *tax_code; /* never NULL after the request is read ("general") */
+    int reason_set;
+} levy_tax_line_meta;
+
+/* The customer record stored in levy (opts.customers[id] in the binding). */
+typedef struct levy_tax_customer_rec {
+    int found;
+    int exempt;
+    int32_t expires; /* YYYYMMDD, 0 = no expiry */
+    int nregions;    /* exempt only in these regions when > 0 */
+    const char *const *regions;
+    const char *tax_id; /* NULL or non-empty */
+} levy_tax_customer_rec;
+
+typedef struct levy_tax_request levy_tax_request;
+typedef struct levy_tax_decision levy_tax_decision;
+
+/* The rule's calculate(ctx) for region group g: reads and rewrites the lines of group g.
+ * Returns LEVY_OK, or an error with err->message (a rule error, 500). It may also longjmp
+ * (a Lua error): levy_tax_decide holds no resource across it. */
+typedef int (*levy_tax_calculate_fn)(void *ud, levy_tax_request *req, levy_tax_decision *d, int g,
+                                     levy_err *err);
+/* The compiled rule of a region, or NULL. */
+typedef const levy_tax_rule *(*levy_tax_rule_fn)(void *ud, const char *region);
+/* 1 when the region is subscribed with tax calculation on, on date. */
+typedef int (*levy_tax_region_on_fn)(void *ud, const char *region, int32_t date);
+
+struct levy_tax_request {
+    const levy_rates *rates;
+    int32_t date;     /* YYYYMMDD */
+    int exponent;     /* the currency's minor-unit exponent */
+    char currency[4]; /* ISO 4217 */
+    levy_tax_addr ship_to;
+    levy_tax_addr seller;    /* ship_from, else the settings address; present = 0: unknown */
+    const char *customer_id; /* NULL when none */
+    const char *tax_id;      /* NULL or non-empty (request's customer.tax_id) */
+    int customer_exempt;     /* request's customer.exempt */
+    levy_tax_customer_rec stored;
+    int document_rounding;
+    int nlines;
+    levy_tax_line *lines; /* in: amounts, quantities, inclusive; out: entries and amounts */
+    levy_tax_line_meta *meta;
+    levy_tax_rule_fn rule_for;
+    levy_tax_region_on_fn region_on;
+    levy_tax_calculate_fn calculate; /* NULL: rules' calculate are not run */
+    void *ud;
+    /* The latest online registry answer for the customer's number (setting tax_id_online,
+     * plugins/api/calc.lua opts.tax_id_registry), NULL when none: "not_registered" for this
+     * very number makes the id unusable (levy_tax_id_usable). */
+    const levy_taxid_registry *tax_id_registry;
+};
+
+struct levy_tax_decision {
+    levy_tax_resolution res; /* region, groups and jurisdictions (after sourcing) */
+    const levy_tax_rule *rule[2];
+    int on[2];
+    int customer_exempt; /* after the stored record */
+    const char *tax_id;  /* after the stored record */
+    int reverse;         /* the sale is reverse-charged (B2B, foreign seller) where declared */
+    levy_tax_doc doc;    /* totals */
+    /* "" or the message of the answer's note tax_id_invalid: a rule declares reverse charge,
+     * the customer gave a tax id, and it is not usable (levy_tax_id_usable), so the sale was
+     * taxed as a sale to a consumer. The result lists it as notes[{code, message}]. */
+    char tax_id_note[LEVY_TAX_NOTE_MAX];
+};
+
+/* ---- reading a request: the checks on values (the caller checks their types) */
+/* A decimal string field -> *out scaled by 10^scale, at most max_scale decimals, |value| <=
+ * limit (limit_text names it in the message), negative only when allow_neg. Returns 1, or -1
+ * with a detail on field (of lines[line] when line >= 0 and field starts with '.'). */
+int levy_tax_decimal_field(const char *s, size_t len, int line, const char *field, int max_scale,
+                           int scale, int allow_neg, int64_t limit, const char *limit_text,
+                           int64_t *out, levy_tax_problem *p);
+/* How messages name the largest amount: "10000000000.00 USD" (minor units without currency). */
+void levy_tax_max_amount_text(char *buf, size_t cap, const levy_tax_request *req);
+/* An address's country (c: NULL when absent; upper-cased, two letters) and state (upper-cased;
+ * required and checked for US and CA), details on field. */
+void levy_tax_addr_country(levy_tax_addr *a, const char *field, const char *c, size_t len,
+                           levy_tax_problem *p);
+void levy_tax_addr_state(levy_tax_addr *a, const char *field, const char *s, size_t len,
+                         levy_tax_problem *p);
+
+/* Checks the cross-field ranges of line i after its fields were read (quantity > 0,
+ * amount - discount and the unit price within LEVY_TAX_MAX_MINOR; docs/rules.md "Ranges"),
+ * adding details to p. ra/rd/rq: 1 when amount/discount/quantity were read valid, 0 when
+ * absent, -1 when invalid. max_amount: how the messages name the largest amount. */
+void levy_tax_check_line(const levy_tax_request *req, int i, int ra, int rd, int rq,
+                         const char *max_amount, levy_tax_problem *p);
+
+/* Removes entry i of a line (the entries after it move down). */
+void levy_tax_line_remove(levy_tax_line *l, int i);
+
+/* "The customer has a usable tax id" for reverse charge into req->ship_to.country: the one
+ * place reverse charge asks it. Present (non-empty) and, by levy_taxid_usable
+ * (core/tax/taxid.c; issue 19, a tax id is not a word), a well-formed number with a correct
+ * check digit of the destination (eu: the sale's region is "EU", where a number of any member
+ * state counts), not answered "not_registered" by req->tax_id_registry; a destination levy
+ * knows no format for takes the id as given. On 0 for a present id, note (when not NULL)
+ * gets the message of the note tax_id_invalid. */
+int levy_tax_id_usable(const levy_tax_request *req, int eu, const char *tax_id, char *note,
+                       size_t note_size);
+/* The note code an answer carries when levy_tax_id_usable said no. */
+#define LEVY_TAX_NOTE_TAX_ID_INVALID "tax_id_invalid"
+
+/* The decision: resolves the ship-to (origin sourcing where the rule declares it), checks
+ * the tax codes, applies the customer's exemption, each line's treatment, reverse charge
+ * where the rule declares it, the rules' calculate, then levy_tax_compute. Returns LEVY_OK,
+ * or an error with p filled (p->error: enum levy_tax_error; its status from the table). */
+int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_problem *p,
+                    levy_err *err);
+
+/* ---- the result */
+/* 0 for a line whose taxes are not listed (not_collecting, no_tax_in_region). */
+int levy_tax_line_listed(const levy_tax_line *l);
+/* The taxable amount an entry shows: 0 on a customer-exempt line, else its taxable. */
+int64_t levy_tax_entry_shown_taxable(const levy_tax_line *l, const levy_tax_entry *en);
+
+struct levy_buf;
+/* Appends the result (CONTRACT section 2.5) as JSON text to b: the bytes levy.json.encode
+ * writes for the binding's result table (keys in byte order, empty arrays as []).
+ * generation: NULL when none; region_rule: NULL when none. Returns 0, or -1 when b ran out of
+ * memory or a string needs the table path (a leading NUL: a levy.json number literal; a
+ * jurisdiction name of 256 bytes or more). */
+int levy_tax_result_json(struct levy_buf *b, const levy_tax_request *req,
+                         const levy_tax_decision *d, const char *calc_id, size_t calc_id_len,
+                         const char *date, const long long *generation, const char *rates_source,
+                         const char *region_rule);
+
+#endif

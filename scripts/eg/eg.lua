@@ -1,0 +1,86 @@
+-- Egypt (EG): VAT. Rates: data/intl/national.csv — 14 % from 2017-07-01 (VAT Law 67/2016 art.
+-- 3: 13 % in fiscal year 2016/2017, 14 % from fiscal year 2017/2018); 13 % from 2016-09-08.
+-- Non-resident suppliers of services: VAT Law art. 3 and the simplified registration of Law
+-- 3/2022 / Ministerial Decree 2023 for non-residents selling to non-registered persons
+-- (B2C). A registered business recipient accounts for the VAT on services from a non-resident
+-- itself (VAT Law art. 1 'importation of services', Executive Regulations art. 6): reverse charge.
+--
+-- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
+-- row). Self-tests pin both sides of each dated change.
+
+return {
+  region = "EG",
+  name = "Egypt",
+  country = "EG",
+  tax_type = "VAT",
+  sourcing = "destination",
+  taxability = {
+    default = "taxable", -- codes not listed: the general charge (see general)
+    general = "taxable", -- VAT Law 67/2016 art. 3
+    saas = "taxable", -- art. 1, art. 3: services imported from abroad
+    software_download = "taxable", -- same
+    digital_goods = "taxable", -- same
+    professional_services = "taxable", -- art. 3 (doubt: some professional services bear the Schedule table tax instead)
+    training = "exempt", -- Exempt list item 24: educational services
+    shipping = "taxable", -- art. 3
+    clothing = "taxable", -- art. 3
+    food_grocery = "exempt", -- Exempt list: basic foodstuffs
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
+  },
+  reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  selftest = {
+    { name = "standard rate on EGP 100.00",
+      request = {
+        currency = "EGP", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Cairo", zip_code = "11511", country = "EG" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "14.00", lines = { { tax = "14.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS to a consumer: 14 %",
+      request = {
+        currency = "EGP", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Cairo", zip_code = "11511", country = "EG" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "14.00", lines = { { tax = "14.00", taxability_reason = "standard_rated" } } } },
+    { name = "last day of 13 %: 2017-06-30",
+      request = {
+        currency = "EGP", date = "2017-06-30",
+        ship_to = { line1 = "1 Main Street", city = "Cairo", zip_code = "11511", country = "EG" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "13.00", lines = { { tax = "13.00", taxability_reason = "standard_rated" } } } },
+    { name = "first day of 14 %: 2017-07-01",
+      request = {
+        currency = "EGP", date = "2017-07-01",
+        ship_to = { line1 = "1 Main Street", city = "Cairo", zip_code = "11511", country = "EG" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "14.00", lines = { { tax = "14.00", taxability_reason = "standard_rated" } } } },
+    { name = "exempt tax code",
+      request = {
+        currency = "EGP", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Cairo", zip_code = "11511", country = "EG" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "exempt" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "foreign seller, business customer: reverse charge (art. 1)",
+      request = {
+        currency = "EGP", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Cairo", zip_code = "11511", country = "EG" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-1", tax_id = "EG-TAXID-1", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "reverse_charge" } } } },
+    { name = "seller established here, business customer: domestic tax charged",
+      request = {
+        currency = "EGP", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Cairo", zip_code = "11511", country = "EG" },
+        ship_from = { line1 = "1 Main Street", city = "Cairo", zip_code = "11511", country = "EG" },
+        customer = { id = "b2b-1", tax_id = "EG-TAXID-1", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "14.00", lines = { { tax = "14.00", taxability_reason = "standard_rated" } } } },
+  },
+}

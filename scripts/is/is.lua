@@ -1,0 +1,101 @@
+-- Iceland (IS): VAT (virðisaukaskattur). Rates: data/intl/national.csv — 24 % and 11 % from
+-- 2015-01-01 (Act 50/1988 art. 14 as amended by Act 124/2014); 25.5 % and 7 % from 2010-01-01
+-- (standard) / 2007-03-01 (reduced) to 2014-12-31.
+-- Electronic services from abroad: a foreign seller of electronically supplied services to
+-- non-registered persons registers and charges VAT (Act 50/1988 art. 5 and art. 35 a, in force
+-- 2011-11-01). A buyer registered for VAT calculates and pays the VAT on services bought from
+-- abroad itself (art. 35, reverse charge).
+--
+-- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
+-- row). Self-tests pin both sides of each dated change.
+
+return {
+  region = "IS",
+  name = "Iceland",
+  country = "IS",
+  tax_type = "VAT",
+  sourcing = "destination",
+  taxability = {
+    default = "taxable", -- codes not listed: the general charge (see general)
+    general = "taxable", -- Act 50/1988 art. 14 para. 1
+    saas = "taxable", -- art. 35 a: electronically supplied services
+    software_download = "taxable", -- art. 35 a
+    digital_goods = "reduced", -- art. 14 para. 2: e-books and digital music/audio at 11 % (the code also covers other digital goods: doubt)
+    professional_services = "taxable", -- art. 14
+    training = "exempt", -- art. 2 para. 3 no. 4: education is outside VAT
+    shipping = "taxable", -- art. 14
+    clothing = "taxable", -- art. 14
+    food_grocery = "reduced", -- art. 14 para. 2 no. 2: food at 11 %
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
+  },
+  reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  selftest = {
+    { name = "standard rate on ISK 10000",
+      request = {
+        currency = "ISK", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Reykjavík", zip_code = "101", country = "IS" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "2400", lines = { { tax = "2400", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS to a consumer: 24 %",
+      request = {
+        currency = "ISK", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Reykjavík", zip_code = "101", country = "IS" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "2400", lines = { { tax = "2400", taxability_reason = "standard_rated" } } } },
+    { name = "last day of 25.5 %: 2014-12-31",
+      request = {
+        currency = "ISK", date = "2014-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Reykjavík", zip_code = "101", country = "IS" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "2550", lines = { { tax = "2550", taxability_reason = "standard_rated" } } } },
+    { name = "first day of 24 %: 2015-01-01",
+      request = {
+        currency = "ISK", date = "2015-01-01",
+        ship_to = { line1 = "1 Main Street", city = "Reykjavík", zip_code = "101", country = "IS" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "2400", lines = { { tax = "2400", taxability_reason = "standard_rated" } } } },
+    { name = "food before 2015: 7 %",
+      request = {
+        currency = "ISK", date = "2014-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Reykjavík", zip_code = "101", country = "IS" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "700", lines = { { tax = "700", taxability_reason = "reduced_rated" } } } },
+    { name = "food from 2015-01-01: 11 %",
+      request = {
+        currency = "ISK", date = "2015-01-01",
+        ship_to = { line1 = "1 Main Street", city = "Reykjavík", zip_code = "101", country = "IS" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "1100", lines = { { tax = "1100", taxability_reason = "reduced_rated" } } } },
+    { name = "exempt tax code",
+      request = {
+        currency = "ISK", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Reykjavík", zip_code = "101", country = "IS" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "exempt" } },
+      },
+      expect = { total_tax = "0", lines = { { tax = "0", taxability_reason = "product_exempt" } } } },
+    { name = "foreign seller, business customer: reverse charge (art. 35)",
+      request = {
+        currency = "ISK", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Reykjavík", zip_code = "101", country = "IS" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-1", tax_id = "IS-TAXID-1", exempt = false },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0", lines = { { tax = "0", taxability_reason = "reverse_charge" } } } },
+    { name = "seller established here, business customer: domestic tax charged",
+      request = {
+        currency = "ISK", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Reykjavík", zip_code = "101", country = "IS" },
+        ship_from = { line1 = "1 Main Street", city = "Reykjavík", zip_code = "101", country = "IS" },
+        customer = { id = "b2b-1", tax_id = "IS-TAXID-1", exempt = false },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "2400", lines = { { tax = "2400", taxability_reason = "standard_rated" } } } },
+  },
+}

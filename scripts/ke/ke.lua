@@ -1,0 +1,72 @@
+-- Kenya (KE): VAT. Rate: data/intl/national.csv (16 % since 2013-09-02, VAT Act 2013 s5(2)(a)).
+-- Digital marketplace supplies by non-residents: VAT Act s8(3) and the VAT (Digital Marketplace
+-- Supply) Regulations 2023 (the 2020 regulations took effect 2021-04-01): the non-resident
+-- registers (simplified) and charges VAT on B2C supplies. A registered business customer
+-- accounts for VAT on imported services itself (VAT Act s10, reverse charge). (The Digital
+-- Service Tax / Significant Economic Presence Tax is an income tax: not modelled.)
+--
+-- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
+-- row). Self-tests pin both sides of each dated change.
+
+return {
+  region = "KE",
+  name = "Kenya",
+  country = "KE",
+  tax_type = "VAT",
+  sourcing = "destination",
+  taxability = {
+    default = "taxable", -- codes not listed: the general charge (see general)
+    general = "taxable", -- VAT Act s5(2)(a)
+    saas = "taxable", -- s8(3) and the Digital Marketplace Supply Regulations
+    software_download = "taxable", -- same
+    digital_goods = "taxable", -- same
+    professional_services = "taxable", -- s5
+    training = "exempt", -- First Schedule Part II: educational services exempt
+    shipping = "taxable", -- s5
+    clothing = "taxable", -- s5
+    food_grocery = "exempt", -- First Schedule Part I: unprocessed foodstuffs exempt (doubt for processed food)
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
+  },
+  reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  selftest = {
+    { name = "standard rate on KES 100.00",
+      request = {
+        currency = "KES", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Nairobi", zip_code = "00100", country = "KE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "16.00", lines = { { tax = "16.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS to a consumer: 16 %",
+      request = {
+        currency = "KES", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Nairobi", zip_code = "00100", country = "KE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "16.00", lines = { { tax = "16.00", taxability_reason = "standard_rated" } } } },
+    { name = "exempt tax code",
+      request = {
+        currency = "KES", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Nairobi", zip_code = "00100", country = "KE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "exempt" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "foreign seller, business customer: reverse charge (s10)",
+      request = {
+        currency = "KES", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Nairobi", zip_code = "00100", country = "KE" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-1", tax_id = "KE-TAXID-1", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "reverse_charge" } } } },
+    { name = "seller established here, business customer: domestic tax charged",
+      request = {
+        currency = "KES", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Nairobi", zip_code = "00100", country = "KE" },
+        ship_from = { line1 = "1 Main Street", city = "Nairobi", zip_code = "00100", country = "KE" },
+        customer = { id = "b2b-1", tax_id = "KE-TAXID-1", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "16.00", lines = { { tax = "16.00", taxability_reason = "standard_rated" } } } },
+  },
+}

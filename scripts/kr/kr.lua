@@ -1,0 +1,78 @@
+-- South Korea (KR): VAT. Rate: data/intl/national.csv (10 %, Value-Added Tax Act art. 30).
+-- Electronic services by foreign providers: VAT Act art. 53-2 (since 2015-07-01): the foreign
+-- provider registers (simplified registration) and charges VAT on services to consumers.
+-- A business customer registered for VAT is outside art. 53-2: it accounts for the tax on
+-- imported services itself (proxy payment, art. 52) — reverse charge.
+--
+-- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
+-- row). Self-tests pin both sides of each dated change.
+
+return {
+  region = "KR",
+  name = "South Korea",
+  country = "KR",
+  tax_type = "VAT",
+  sourcing = "destination",
+  taxability = {
+    default = "taxable", -- codes not listed: the general charge (see general)
+    general = "taxable", -- VAT Act art. 30: 10 %
+    saas = "taxable", -- art. 53-2 para. 1: electronic services (software, cloud) to consumers
+    software_download = "taxable", -- art. 53-2
+    digital_goods = "taxable", -- art. 53-2
+    professional_services = "taxable", -- art. 30
+    training = "taxable", -- art. 26 para. 1 no. 6 exempts only licensed education
+    shipping = "taxable", -- art. 30
+    clothing = "taxable", -- art. 30
+    food_grocery = "exempt", -- art. 26 para. 1 no. 1: unprocessed foodstuffs are exempt
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
+  },
+  reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  selftest = {
+    { name = "standard rate on KRW 10000",
+      request = {
+        currency = "KRW", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Seoul", zip_code = "04524", country = "KR" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "1000", lines = { { tax = "1000", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS to a consumer: 10 % (art. 53-2)",
+      request = {
+        currency = "KRW", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Seoul", zip_code = "04524", country = "KR" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "1000", lines = { { tax = "1000", taxability_reason = "standard_rated" } } } },
+    { name = "unprocessed food: exempt (art. 26)",
+      request = {
+        currency = "KRW", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Seoul", zip_code = "04524", country = "KR" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "food_grocery" } },
+      },
+      expect = { total_tax = "0", lines = { { tax = "0", taxability_reason = "product_exempt" } } } },
+    { name = "exempt tax code",
+      request = {
+        currency = "KRW", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Seoul", zip_code = "04524", country = "KR" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "exempt" } },
+      },
+      expect = { total_tax = "0", lines = { { tax = "0", taxability_reason = "product_exempt" } } } },
+    { name = "foreign seller, business customer: reverse charge (art. 52)",
+      request = {
+        currency = "KRW", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Seoul", zip_code = "04524", country = "KR" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-1", tax_id = "KR-TAXID-1", exempt = false },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0", lines = { { tax = "0", taxability_reason = "reverse_charge" } } } },
+    { name = "seller established here, business customer: domestic tax charged",
+      request = {
+        currency = "KRW", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Seoul", zip_code = "04524", country = "KR" },
+        ship_from = { line1 = "1 Main Street", city = "Seoul", zip_code = "04524", country = "KR" },
+        customer = { id = "b2b-1", tax_id = "KR-TAXID-1", exempt = false },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "1000", lines = { { tax = "1000", taxability_reason = "standard_rated" } } } },
+  },
+}

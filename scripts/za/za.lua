@@ -1,0 +1,88 @@
+-- South Africa (ZA): VAT. Rates: data/intl/national.csv (15 % since 2018-04-01, VAT Act 89 of
+-- 1991 s7(1) as amended by the Rates and Monetary Amounts Act 14 of 2018; 14 % before). The
+-- 15.5 % proposed in the March 2025 budget for 2025-05-01 was withdrawn (National Treasury,
+-- 2025-04-24) and never took effect.
+-- Electronic services by foreign suppliers: VAT Act s1 'enterprise' para (b)(vi) and the
+-- Electronic Services Regulations (GN R429, 2019-04-01): a foreign supplier over ZAR 1 million
+-- registers and charges VAT to every South African recipient, business or consumer (there is
+-- no reverse charge for these supplies). From 2025-04-01 the amended regulations (reg. 2(d))
+-- exclude a supplier that supplies SOLELY to registered vendors, but a supplier that also
+-- sells to consumers (the one that registers and subscribes this region) charges VAT on both
+-- (Baker McKenzie 2024-08; Fintua 2025). So a business customer is charged: no reverse charge.
+--
+-- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
+-- row). Self-tests pin both sides of each dated change.
+
+return {
+  region = "ZA",
+  name = "South Africa",
+  country = "ZA",
+  tax_type = "VAT",
+  sourcing = "destination",
+  taxability = {
+    default = "taxable", -- codes not listed: the general charge (see general)
+    general = "taxable", -- VAT Act s7(1)(a)
+    saas = "taxable", -- Electronic Services Regulations 2019 reg. 2
+    software_download = "taxable", -- same
+    digital_goods = "taxable", -- same
+    professional_services = "taxable", -- s7(1)(a)
+    training = "taxable", -- s12(h) exempts only registered educational institutions
+    shipping = "taxable", -- s7(1)(a)
+    clothing = "taxable", -- s7(1)(a)
+    food_grocery = "taxable", -- s11(1)(j) zero-rates only the listed basic foodstuffs (Schedule 2 Part B): groceries in general are standard-rated (doubt: a basic-food code would be zero_rated)
+    exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
+  },
+  selftest = {
+    { name = "standard rate on ZAR 100.00",
+      request = {
+        currency = "ZAR", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Johannesburg", zip_code = "2001", country = "ZA" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "15.00", lines = { { tax = "15.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS to a consumer: 15 %",
+      request = {
+        currency = "ZAR", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Johannesburg", zip_code = "2001", country = "ZA" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "15.00", lines = { { tax = "15.00", taxability_reason = "standard_rated" } } } },
+    { name = "last day of 14 %: 2018-03-31",
+      request = {
+        currency = "ZAR", date = "2018-03-31",
+        ship_to = { line1 = "1 Main Street", city = "Johannesburg", zip_code = "2001", country = "ZA" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "14.00", lines = { { tax = "14.00", taxability_reason = "standard_rated" } } } },
+    { name = "first day of 15 %: 2018-04-01",
+      request = {
+        currency = "ZAR", date = "2018-04-01",
+        ship_to = { line1 = "1 Main Street", city = "Johannesburg", zip_code = "2001", country = "ZA" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "15.00", lines = { { tax = "15.00", taxability_reason = "standard_rated" } } } },
+    { name = "the withdrawn 15.5 % never applied: 2025-05-01 is 15 %",
+      request = {
+        currency = "ZAR", date = "2025-05-01",
+        ship_to = { line1 = "1 Main Street", city = "Johannesburg", zip_code = "2001", country = "ZA" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "15.00", lines = { { tax = "15.00", taxability_reason = "standard_rated" } } } },
+    { name = "exempt tax code",
+      request = {
+        currency = "ZAR", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Johannesburg", zip_code = "2001", country = "ZA" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "exempt" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "foreign seller, business customer: VAT charged anyway (no reverse charge for e-services)",
+      request = {
+        currency = "ZAR", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Johannesburg", zip_code = "2001", country = "ZA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-1", tax_id = "ZA-TAXID-1", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "15.00", lines = { { tax = "15.00", taxability_reason = "standard_rated" } } } },
+  },
+}
