@@ -866,7 +866,8 @@ static const char *driver =
     "  if b() % 8 == 0 and #sellers > 0 then body.ship_from = pick(sellers) end\n"
     "  local cm = b() % 8\n"
     "  if cm == 0 then body.customer = { id = 'c1', exempt = true }\n"
-    "  elseif cm == 1 then body.customer = { id = 'c2', tax_id = 'DE123456789' } end\n"
+    /* issue 19: valid and invalid ids (reverse charge, or charged with the note tax_id_invalid) */
+    "  elseif cm == 1 then body.customer = { id = 'c2', tax_id = pick({'DE123456789', 'DE136695976', 'N/A', 'GB980780684', 'FR40303265045', 'CHE-116.281.710 MWST'}) } end\n"
     "  local nl = 1 + b() % 4\n"
     "  for i = 1, nl do\n"
     "    local l = { id = tostring(i), amount = amount(true), tax_code = pick(codelist) }\n"
