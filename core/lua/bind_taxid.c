@@ -8,8 +8,8 @@
  *   --       scheme = "EU VAT (DE USt-IdNr)", checksum = true, eu = true }
  *   taxid.same_country("EL", "GR") --> true
  *
- *   local ok, note = taxid.usable("DE", "N/A", { eu = true })  --> false, "customer.tax_id is ..."
- *
+ * Whether an id makes the customer a business for reverse charge is decided in C only
+ * (core/tax/calc.c levy_tax_id_usable -> levy_taxid_usable), not here.
  * status is "valid", "invalid_format", "invalid_checksum" or "unknown_country"; `detail`
  * says why a number is invalid, or that it was checked for its format only. */
 #include <lauxlib.h>
@@ -59,52 +59,6 @@ static int l_check(lua_State *L)
     return 1;
 }
 
-static const char *opt_field(lua_State *L, int t, const char *k)
-{
-    lua_getfield(L, t, k);
-    const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-    lua_pop(L, 1); /* the string stays referenced by the table */
-    return v;
-}
-
-/* usable(destination, id[, {eu = bool, registry = {status, source, checked_at, country,
- * number}}]) -> usable, note | nil, result: levy_taxid_usable, the one decision whether the id
- * makes the customer a business for reverse charge (the declared reverse charge of
- * core/tax/calc.c calls it in C). */
-static int l_usable(lua_State *L)
-{
-    const char *dest = luaL_optstring(L, 1, NULL);
-    const char *id = luaL_checkstring(L, 2);
-    int eu = 0;
-    levy_taxid_registry reg, *regp = NULL;
-    if (lua_istable(L, 3)) {
-        lua_getfield(L, 3, "eu");
-        eu = lua_toboolean(L, -1);
-        lua_pop(L, 1);
-        lua_getfield(L, 3, "registry");
-        if (lua_istable(L, -1)) {
-            int t = lua_gettop(L);
-            reg.status = opt_field(L, t, "status");
-            reg.source = opt_field(L, t, "source");
-            reg.checked_at = opt_field(L, t, "checked_at");
-            reg.country = opt_field(L, t, "country");
-            reg.number = opt_field(L, t, "number");
-            regp = &reg;
-        }
-        /* the registry table stays on the stack until return: its strings stay alive */
-    }
-    levy_taxid_result r;
-    char note[400];
-    int ok = levy_taxid_usable(dest, eu, id, regp, &r, note, sizeof note);
-    lua_pushboolean(L, ok);
-    if (ok)
-        lua_pushnil(L);
-    else
-        lua_pushstring(L, note);
-    push_result(L, r.status, &r);
-    return 3;
-}
-
 /* same_country(id_country, destination) -> boolean (EL = GR, MC takes FR, IM takes GB). */
 static int l_same_country(lua_State *L)
 {
@@ -117,7 +71,6 @@ int luaopen_levy_taxid(lua_State *L)
 {
     static const luaL_Reg fns[] = {
         {"check", l_check},
-        {"usable", l_usable},
         {"same_country", l_same_country},
         {NULL, NULL},
     };

@@ -460,6 +460,7 @@ end
 -- core/tax/taxid.c, with every EU state and the sources). A country without a reference here
 -- raises, so a self-test never silently passes on a check this file does not make.
 local taxid = {}
+local taxid_usable
 do
   local function digits(s, n) return #s == n and s:match("^%d+$") ~= nil end
   local function d(s, i) return string.byte(s, i) - 48 end
@@ -549,7 +550,8 @@ do
     return { status = st, valid = st == "valid", country = cc, eu = EU[cc] or false }
   end
   function taxid.same_country(a, b) return a ~= nil and iso(a) == iso(b) end
-  function taxid.usable(dest, id, opts)
+  -- levy_taxid_usable (core/tax/taxid.c), asked by the declared reverse charge; not in levy.taxid
+  function taxid_usable(dest, id, opts)
     local r = taxid.check(dest, id)
     local ok = r.status == "unknown_country"
       or (r.valid and (taxid.same_country(r.country, dest) or (opts and opts.eu and r.eu)) or false)
@@ -608,7 +610,7 @@ local function b2b_foreign_seller(ctx)
     return c == "EL" and "GR" or c
   end
   local dest = iso(ctx.ship_to and ctx.ship_to.country)
-  local usable, note = taxid.usable(dest, tax_id, { eu = ctx.region == "EU" })
+  local usable, note = taxid_usable(dest, tax_id, { eu = ctx.region == "EU" })
   if not usable then return false, { code = "tax_id_invalid", message = note } end
   local seller = iso(ctx.seller and ctx.seller.country)
   return not (seller ~= nil and seller == dest)
