@@ -6,7 +6,6 @@ local time = require "levy.time"
 local money = require "levy.money"
 local jobs = require "levy.jobs"
 local config = require "levy.config"
-local cjs = require "cjs"
 local P = require "problem"
 local state = require "state"
 local db = require "db"
@@ -28,11 +27,11 @@ local function ok(status, body)
     elseif type(body.invoices) == "table" then
       local c = {}
       for k, v in pairs(body) do c[k] = v end
-      c.invoices = cjs.array({})
+      c.invoices = json.array({})
       for i, inv in ipairs(body.invoices) do c.invoices[i] = docs.render_invoice(inv) end
       body = c
     end
-    body = cjs.encode(body)
+    body = json.canonical(body)
   end
   return status, body, { ["Content-Type"] = "application/json" }
 end
@@ -189,7 +188,7 @@ api = function(fn, opts)
       store.exec("INSERT INTO sim_idempotency(scope, request_hash, status, body, created_ms) VALUES (?,?,?,?,?) "
                  .. "ON CONFLICT(scope) DO UPDATE SET request_hash = excluded.request_hash, "
                  .. "status = excluded.status, body = excluded.body, created_ms = excluded.created_ms",
-                 ctx.idem.scope, ctx.idem.rh, s, type(b) == "string" and b or cjs.encode(b or {}), state.now())
+                 ctx.idem.scope, ctx.idem.rh, s, type(b) == "string" and b or json.canonical(b or {}), state.now())
     end
     h = h or {}
     h["X-Rillet-API-Version"] = "4"
@@ -236,7 +235,7 @@ end
 
 local function emit_obj(entity, event, obj)
   if entity == "INVOICE" then obj = docs.render_invoice(obj) end
-  hooks.emit(entity, event, obj.id, cjs.encode(obj))
+  hooks.emit(entity, event, obj.id, json.canonical(obj))
 end
 
 local function add_days(date, n)
@@ -328,7 +327,7 @@ local function delete_customer(req)
   if used then P.raise(409, "Customer has invoices or credit memos and cannot be deleted.") end
   store.transaction(function()
     db.delete("customer", id)
-    hooks.emit("CUSTOMER", "DELETED", id, cjs.string(id))
+    hooks.emit("CUSTOMER", "DELETED", id, json.encode(id))
   end)
   return 204, ""
 end
@@ -349,7 +348,7 @@ local function list_fields(req)
   local rows = gt and store.rows("SELECT body FROM sim_entities WHERE kind = 'field' AND updated_ms > ? ORDER BY seq", gt)
     or store.rows("SELECT body FROM sim_entities WHERE kind = 'field' ORDER BY seq")
   for _, r in ipairs(rows) do out[#out + 1] = json.decode(r.body) end
-  return ok(200, { fields = cjs.array(out) })
+  return ok(200, { fields = json.array(out) })
 end
 
 local function value_names(errs, field, list)
@@ -375,7 +374,7 @@ local function create_field(req)
   local f = { id = docs.uuid(), name = b.name, values = {},
               settings = { REVENUE = { mandatory = false, display = "STANDALONE" } } }
   for _, n in ipairs(names) do f.values[#f.values + 1] = { id = docs.uuid(), name = n, deactivated = false } end
-  f.values = cjs.array(f.values)
+  f.values = json.array(f.values)
   store.transaction(function() db.insert("field", f) end)
   return ok(200, f)
 end
@@ -391,7 +390,7 @@ local function add_field_value(req)
   local vals = {}
   for _, v in ipairs(f.values or {}) do vals[#vals + 1] = v end
   vals[#vals + 1] = { id = docs.uuid(), name = b.name, deactivated = false }
-  f.values = cjs.array(vals)
+  f.values = json.array(vals)
   store.transaction(function() db.update("field", f) end)
   return ok(200, f)
 end
@@ -474,7 +473,7 @@ local function invoice_fields(errs, b, inv, cur) -- luacheck: no unused args (th
   if b.external_references ~= nil and b.external_references ~= json.null then
     if not docs.is_array(b.external_references) and next(b.external_references) ~= nil then
       errs.add("external_references", "must be an array")
-    else inv.external_references = cjs.array(b.external_references) end
+    else inv.external_references = json.array(b.external_references) end
   end
   if b.scope ~= nil and b.scope ~= "FULL" then
     errs.add("scope", "only the FULL scope is supported by the simulator")
@@ -493,7 +492,7 @@ local function create_invoice(req)
   local cur = sub.currency
   local inv = { id = docs.uuid(), subsidiary_id = sub.id, customer_id = b.customer_id,
                 payment_terms = cust and cust.payment_terms or 30, status = "UNPAID",
-                external_references = cjs.array({}) }
+                external_references = json.array({}) }
   invoice_fields(errs, b, inv, cur)
   inv.items = docs.build_lines(errs, b.items, cur, "invoice")
   inv.address = sub_extra.address
@@ -535,7 +534,7 @@ local function stale_tax_answer(kind, id)
 end
 
 local function remember_tax_answer(kind, obj)
-  state.put("last_tax_answer:" .. kind .. ":" .. obj.id, cjs.encode(obj))
+  state.put("last_tax_answer:" .. kind .. ":" .. obj.id, json.canonical(obj))
 end
 
 -- A full-replace update keeps a line's written tax rates only when the update sends tax.
@@ -576,7 +575,7 @@ local function delete_invoice(req)
   store.transaction(function()
     db.delete("invoice", id)
     store.exec("DELETE FROM sim_entities WHERE kind = 'payment' AND parent_id = ?", id)
-    hooks.emit("INVOICE", "DELETED", id, cjs.string(id))
+    hooks.emit("INVOICE", "DELETED", id, json.encode(id))
   end)
   return 204, ""
 end
@@ -672,7 +671,7 @@ local function memo_fields(errs, b, cm)
     errs.add("credit_memo_date", "is required (YYYY-MM-DD)")
   else cm.credit_memo_date = b.credit_memo_date end
   if b.external_references ~= nil and b.external_references ~= json.null then
-    cm.external_references = cjs.array(b.external_references)
+    cm.external_references = json.array(b.external_references)
   end
 end
 
@@ -687,7 +686,7 @@ local function create_memo(req)
   if not sub then errs.add("subsidiary_id", "must name an existing subsidiary"); errs.raise() end
   local cur = sub.currency
   local cm = { id = docs.uuid(), subsidiary_id = sub.id, customer_id = b.customer_id, status = "UNAPPLIED",
-               applications = cjs.array({}), external_references = cjs.array({}) }
+               applications = json.array({}), external_references = json.array({}) }
   if b.credit_memo_number ~= nil and b.credit_memo_number ~= json.null then
     if type(b.credit_memo_number) ~= "string" or not b.credit_memo_number:match("^%S+$") then
       errs.add("credit_memo_number", "must be a non-blank string")
@@ -749,7 +748,7 @@ local function apply_memo(req)
   local b = parse_body(req)
   local errs = P.errors()
   local apps = b.applications
-  local new = cjs.array({})
+  local new = json.array({})
   if not docs.is_array(apps) then errs.add("applications", "must be an array") else
     local sum = 0
     for i, a in ipairs(apps) do
@@ -787,7 +786,7 @@ end
 local function unapply_memo(req)
   local cm, extra, cur = load_memo(req.params.id)
   local old = cm.applications
-  cm.applications = cjs.array({})
+  cm.applications = json.array({})
   docs.memo_totals(cm, extra, cur)
   store.transaction(function()
     for _, a in ipairs(old) do credit_invoice(a.invoice_id, -docs.minor(a.amount, cur)) end
@@ -802,7 +801,7 @@ local function delete_memo(req)
   store.transaction(function()
     for _, a in ipairs(cm.applications) do credit_invoice(a.invoice_id, -docs.minor(a.amount, cur)) end
     db.delete("credit_memo", cm.id)
-    hooks.emit("CREDIT_MEMO", "DELETED", cm.id, cjs.string(cm.id))
+    hooks.emit("CREDIT_MEMO", "DELETED", cm.id, json.encode(cm.id))
   end)
   return 204, ""
 end
@@ -1025,7 +1024,7 @@ local function ctl_requests(req)
   local wq = (req.query or {}).window_ms
   local win = wq and math.tointeger(tonumber(wq)) or cfg.rate_limit_window_ms
   if not win or win < 1 then return ok(400, { error = "window_ms must be a positive integer" }) end
-  local out = cjs.array({})
+  local out = json.array({})
   for _, e in pairs(request_log) do
     local best, j = 0, 1
     for i = 1, #e.times do
@@ -1041,7 +1040,7 @@ end
 
 local function ctl_list_keys()
   local rows = store.rows("SELECT name, hint, read_only, created_at FROM sim_api_keys ORDER BY created_at")
-  local out = cjs.array({})
+  local out = json.array({})
   for _, r in ipairs(rows) do
     out[#out + 1] = { name = r.name, key_hint = "…" .. r.hint, read_only = r.read_only == 1, created_at = r.created_at }
   end
@@ -1071,7 +1070,7 @@ local function ctl_create_webhook(req)
 end
 
 local function ctl_list_webhooks()
-  local out = cjs.array({})
+  local out = json.array({})
   for _, r in ipairs(store.rows("SELECT * FROM sim_webhooks ORDER BY created_at, id")) do
     out[#out + 1] = hooks.public(r, true)
   end
@@ -1122,11 +1121,11 @@ local function ctl_deliveries(req)
   params[#params + 1] = limit
   local sql = "SELECT * FROM sim_deliveries" .. (#where > 0 and (" WHERE " .. table.concat(where, " AND ")) or "")
               .. " ORDER BY seq DESC LIMIT ?"
-  local out = cjs.array({})
+  local out = json.array({})
   for _, r in ipairs(store.rows(sql, table.unpack(params, 1, #params))) do
     out[#out + 1] = { seq = r.seq, id = r.id, webhook_id = r.webhook_id, entity = r.entity, event = r.event,
                       entity_id = r.entity_id, timestamp = r.ts, state = r.state, attempts = r.attempts,
-                      note = r.note or json.null, log = json.decode(r.log) or cjs.array({}),
+                      note = r.note or json.null, log = json.decode(r.log) or json.array({}),
                       body = r.body }
   end
   return ok(200, { deliveries = out })
@@ -1168,7 +1167,7 @@ end
 local function ctl_export()
   local parts = {}
   for r in store.query("SELECT kind, body FROM sim_entities ORDER BY seq") do
-    parts[#parts + 1] = '{"kind":' .. cjs.string(r.kind) .. ',"object":' .. r.body .. '}'
+    parts[#parts + 1] = '{"kind":' .. json.encode(r.kind) .. ',"object":' .. r.body .. '}'
   end
   local body = "[" .. table.concat(parts, ",") .. "]"
   return 200, body, { ["Content-Type"] = "application/json", ["X-Sim-Digest"] = crypto.hex(crypto.sha256(body)) }
@@ -1178,10 +1177,10 @@ local function ctl_tax_detail(req)
   local kind = req.params.kind == "credit-memos" and "credit_memo" or "invoice"
   local obj, extra = db.get(kind, req.params.id)
   if not obj then P.raise(404, "Document not found.") end
-  local lines = cjs.array({})
+  local lines = json.array({})
   for _, l in ipairs(obj.items) do
     lines[#lines + 1] = { id = l.id, description = l.description, taxed_amount = l.taxed_amount,
-                          tax_rates = (extra.taxes or {})[l.id] or cjs.array({}) }
+                          tax_rates = (extra.taxes or {})[l.id] or json.array({}) }
   end
   return ok(200, { id = obj.id, taxes_calculated_at = extra.taxes_calculated_at or json.null,
                    tax_writes = extra.tax_writes or 0, lines = lines })
