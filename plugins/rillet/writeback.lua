@@ -200,7 +200,8 @@ function M.calculate(job)
   if fetched_customer and fp ~= row.fingerprint then
     -- the stored fingerprint was taken without the customer: keep it in step, so the next
     -- copy of this document does not count as changed tax inputs
-    store.exec("UPDATE " .. T.table .. " SET fingerprint = ? WHERE id = ?", fp, id)
+    store.exec("UPDATE " .. T.table .. " SET fingerprint = ?, fingerprint_version = ? WHERE id = ?", fp,
+      docs.FP_VERSION, id)
   end
   local rtext = docs.reading_text(lr)
   local api = docs.api()
