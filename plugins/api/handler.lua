@@ -13,6 +13,8 @@
 --       extra_opts.connection_id calculates as that connection (legal entity): its own
 --       regions and settings (seller address, rounding) over the global ones.
 --       err = {status=422, code="validation_failed"|"address_unresolved", message, details}.
+--   not_collecting(result) -> boolean: every line of a calculate result is `not_collecting`
+--       (false for a result without lines). Context: any.
 --   upsert_product{id, name, raw, updated_at, tax_code_hint} -> product, tax_code_changed
 --       Inserts or updates an imported product. raw: table or JSON text. A new product gets
 --       tax_code_hint ("mapping") or "general" ("default"); an existing one keeps a tax code
@@ -468,6 +470,8 @@ local exports = {}
 function exports.calculate(request, extra_opts)
   return calc.run(request, extra_opts)
 end
+
+exports.not_collecting = calc.not_collecting
 
 function exports.upsert_product(p)
   check_id(p, "upsert_product")

@@ -65,15 +65,6 @@ function M.differs(doc, result)
   return money.cmp(amt(result.total_tax), amt(util.amount(doc.taxed_amount))) ~= 0
 end
 
-local function all_not_collecting(result)
-  local lines = result.lines or {}
-  if #lines == 0 then return false end
-  for _, l in ipairs(lines) do
-    if l.taxability_reason ~= "not_collecting" then return false end
-  end
-  return true
-end
-
 local function err_text(err)
   if type(err) ~= "table" then return tostring(err) end
   local s = tostring(err.code or "error") .. ": " .. tostring(err.message or "")
@@ -237,7 +228,7 @@ function M.calculate(job)
     end
     local status, outcome, message
     local reason, detail
-    if all_not_collecting(result) then
+    if api.not_collecting(result) then
       status, outcome = "not_collecting", "not_collecting"
       message = "ship-to not in a subscribed region with tax calculation on"
       reason = "not_collecting"
