@@ -353,12 +353,16 @@ function M.product_public(row)
   return out
 end
 
-function M.product_page(limit, after)
+-- One page of a table in id order: limit + 1 rows (the extra one says there is a next page)
+-- after the id `after` (nil: from the start).
+local function id_page(tbl, cols, limit, after)
   if after then
-    return store.rows("SELECT " .. PRODUCT_COLS .. " FROM products WHERE id > ? ORDER BY id LIMIT ?", after, limit + 1)
+    return store.rows("SELECT " .. cols .. " FROM " .. tbl .. " WHERE id > ? ORDER BY id LIMIT ?", after, limit + 1)
   end
-  return store.rows("SELECT " .. PRODUCT_COLS .. " FROM products ORDER BY id LIMIT ?", limit + 1)
+  return store.rows("SELECT " .. cols .. " FROM " .. tbl .. " ORDER BY id LIMIT ?", limit + 1)
 end
+
+function M.product_page(limit, after) return id_page("products", PRODUCT_COLS, limit, after) end
 
 -- {[id] = tax_code} for the given ids (missing ids are left out).
 function M.product_codes(ids)
@@ -467,12 +471,7 @@ function M.customer_public(row)
   return out
 end
 
-function M.customer_page(limit, after)
-  if after then
-    return store.rows("SELECT " .. CUSTOMER_COLS .. " FROM customers WHERE id > ? ORDER BY id LIMIT ?", after, limit + 1)
-  end
-  return store.rows("SELECT " .. CUSTOMER_COLS .. " FROM customers ORDER BY id LIMIT ?", limit + 1)
-end
+function M.customer_page(limit, after) return id_page("customers", CUSTOMER_COLS, limit, after) end
 
 -- Fields for the tax engine's opts.customers entry, or nil.
 function M.customer_opts(id)
