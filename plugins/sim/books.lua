@@ -71,8 +71,10 @@ function M.ctl_books(req)
   return ok(200, { period = period() or json.null, fail = math.tointeger(tonumber(state.get("books_fail") or "0")) })
 end
 
-local function inv_cols(inv, cur)
-  return { subsidiary_id = inv.subsidiary_id, customer_id = inv.customer_id, status = inv.status, currency = cur }
+-- An invoice edited in Rillet's UI: totals recomputed, stored, UPDATED webhook (the invoice as
+-- the API shows it, as every other webhook); answers it.
+local function save_edited(inv, extra, cur)
+  return ok(200, hooks.save_doc("invoice", inv, extra, cur))
 end
 
 -- POST /_sim/invoices/{id}/void: the invoice is voided (status VOIDED: not an InvoiceStatus value
@@ -82,12 +84,7 @@ function M.ctl_void(req)
   if not inv then P.raise(404, "Invoice not found.") end
   local cur = inv.total.currency
   extra.voided = true
-  docs.invoice_totals(inv, extra, cur)
-  store.transaction(function()
-    db.update("invoice", inv, inv_cols(inv, cur), extra)
-    hooks.emit("INVOICE", "UPDATED", inv.id, json.canonical(inv))
-  end)
-  return ok(200, inv)
+  return save_edited(inv, extra, cur)
 end
 
 -- POST /_sim/invoices/{id}/manual-tax {"percentage":"10"}: tax typed by hand in Rillet's UI: every
@@ -120,12 +117,7 @@ function M.ctl_manual_tax(req)
   docs.apply_taxes(inv, extra, { taxes_calculated_at = time.iso(state.now()), items = json.array(items) }, cur)
   extra.tax_writes = writes
   extra.manual_tax = pct
-  docs.invoice_totals(inv, extra, cur)
-  store.transaction(function()
-    db.update("invoice", inv, inv_cols(inv, cur), extra)
-    hooks.emit("INVOICE", "UPDATED", inv.id, json.canonical(inv))
-  end)
-  return ok(200, inv)
+  return save_edited(inv, extra, cur)
 end
 
 return M

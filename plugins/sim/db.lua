@@ -22,6 +22,11 @@ local function cols(c)
   return c.subsidiary_id, c.customer_id, c.parent_id, c.status, c.currency
 end
 
+-- The indexed columns of a stored invoice or credit memo (cur: its currency).
+function M.doc_cols(doc, cur)
+  return { subsidiary_id = doc.subsidiary_id, customer_id = doc.customer_id, status = doc.status, currency = cur }
+end
+
 -- obj.updated_at is set from updated_ms (unless the object has no updated_at field: noupd).
 function M.insert(kind, obj, c, updated_ms, extra, noupd)
   updated_ms = updated_ms or M.next_updated_ms()

@@ -229,15 +229,6 @@ local function first_subsidiary()
   return r and r.id
 end
 
-local function inv_cols(inv, cur)
-  return { subsidiary_id = inv.subsidiary_id, customer_id = inv.customer_id, status = inv.status, currency = cur }
-end
-
-local function emit_obj(entity, event, obj)
-  if entity == "INVOICE" then obj = docs.render_invoice(obj) end
-  hooks.emit(entity, event, obj.id, json.canonical(obj))
-end
-
 local function add_days(date, n)
   local ms = time.parse_iso(date .. "T00:00:00Z")
   return time.date(ms + n * 86400000)
@@ -301,7 +292,7 @@ local function create_customer(req)
   errs.raise()
   store.transaction(function()
     db.insert("customer", c)
-    emit_obj("CUSTOMER", "CREATED", c)
+    hooks.emit_doc("CUSTOMER", "CREATED", c)
   end)
   return ok(200, c)
 end
@@ -315,7 +306,7 @@ local function update_customer(req)
   errs.raise()
   store.transaction(function()
     db.update("customer", c)
-    emit_obj("CUSTOMER", "UPDATED", c)
+    hooks.emit_doc("CUSTOMER", "UPDATED", c)
   end)
   return ok(200, c)
 end
@@ -506,8 +497,8 @@ local function create_invoice(req)
   docs.invoice_totals(inv, extra, cur)
   store.transaction(function()
     inv.invoice_number = string.format("INV-%05d", state.next_counter("invoice"))
-    db.insert("invoice", inv, inv_cols(inv, cur), nil, extra)
-    emit_obj("INVOICE", "CREATED", inv)
+    db.insert("invoice", inv, db.doc_cols(inv, cur), nil, extra)
+    hooks.emit_doc("INVOICE", "CREATED", inv)
   end)
   return ok(200, inv)
 end
@@ -561,12 +552,7 @@ local function update_invoice(req)
   for _, l in ipairs(inv.items) do live[l.id] = true end
   for id in pairs(extra.taxes or {}) do if not live[id] then extra.taxes[id] = nil end end
   drop_cleared_taxes(extra, inv.items)
-  docs.invoice_totals(inv, extra, cur)
-  store.transaction(function()
-    db.update("invoice", inv, inv_cols(inv, cur), extra)
-    emit_obj("INVOICE", "UPDATED", inv)
-  end)
-  return ok(200, inv)
+  return ok(200, hooks.save_doc("invoice", inv, extra, cur))
 end
 
 local function delete_invoice(req)
@@ -586,13 +572,8 @@ local function invoice_taxes(req)
   local inv, extra, cur = load_invoice(req.params.id)
   local b = json.decode(req.body or "")
   docs.apply_taxes(inv, extra, b, cur)
-  docs.invoice_totals(inv, extra, cur)
-  store.transaction(function()
-    db.update("invoice", inv, inv_cols(inv, cur), extra)
-    remember_tax_answer("invoice", inv)
-    emit_obj("INVOICE", "UPDATED", inv)
-  end)
-  return ok(200, inv)
+  return ok(200, hooks.save_doc("invoice", inv, extra, cur, {
+    after = function() remember_tax_answer("invoice", inv) end }))
 end
 
 local function sent_status(req)
@@ -607,8 +588,8 @@ local function sent_status(req)
     inv.sent_at = nil
   end
   store.transaction(function()
-    db.update("invoice", inv, inv_cols(inv, cur), extra)
-    emit_obj("INVOICE", "UPDATED", inv)
+    db.update("invoice", inv, db.doc_cols(inv, cur), extra)
+    hooks.emit_doc("INVOICE", "UPDATED", inv)
   end)
   return 200, ""
 end
@@ -642,12 +623,9 @@ local function create_payment(req)
   local pm = { id = docs.uuid(), status = "SUCCESSFUL", invoice_id = inv.id, amount = docs.m(amt, cur),
                date = b.date, account_code = b.account_code }
   extra.paid = (extra.paid or 0) + amt
-  docs.invoice_totals(inv, extra, cur)
-  store.transaction(function()
+  hooks.save_doc("invoice", inv, extra, cur, { event = "PAYMENT_UPDATED", before = function()
     db.insert("payment", pm, { parent_id = inv.id, currency = cur })
-    db.update("invoice", inv, inv_cols(inv, cur), extra)
-    emit_obj("INVOICE", "PAYMENT_UPDATED", inv)
-  end)
+  end })
   return ok(200, pm)
 end
 
@@ -660,10 +638,6 @@ local function list_memos(req)
   if q.subsidiary_id then f[#f + 1] = { "subsidiary_id", q.subsidiary_id } end
   if q.customer_id then f[#f + 1] = { "customer_id", q.customer_id } end
   return ok(200, db.list("credit_memo", "credit_memos", f, gt, limit, cursor, true))
-end
-
-local function memo_cols(cm, cur)
-  return { subsidiary_id = cm.subsidiary_id, customer_id = cm.customer_id, status = cm.status, currency = cur }
 end
 
 local function memo_fields(errs, b, cm)
@@ -701,8 +675,8 @@ local function create_memo(req)
   docs.memo_totals(cm, {}, cur)
   store.transaction(function()
     cm.credit_memo_number = cm.credit_memo_number or string.format("CM-%05d", state.next_counter("credit_memo"))
-    db.insert("credit_memo", cm, memo_cols(cm, cur), nil, {})
-    emit_obj("CREDIT_MEMO", "CREATED", cm)
+    db.insert("credit_memo", cm, db.doc_cols(cm, cur), nil, {})
+    hooks.emit_doc("CREDIT_MEMO", "CREATED", cm)
   end)
   return ok(200, cm)
 end
@@ -724,12 +698,7 @@ local function update_memo(req)
   take_addresses(errs, b, cm, { "address" })
   errs.raise()
   drop_cleared_taxes(extra, cm.items)
-  docs.memo_totals(cm, extra, cur)
-  store.transaction(function()
-    db.update("credit_memo", cm, memo_cols(cm, cur), extra)
-    emit_obj("CREDIT_MEMO", "UPDATED", cm)
-  end)
-  return ok(200, cm)
+  return ok(200, hooks.save_doc("credit_memo", cm, extra, cur))
 end
 
 -- Change the credited amount of an invoice by delta (minor units), firing PAYMENT_UPDATED.
@@ -738,9 +707,7 @@ local function credit_invoice(invoice_id, delta)
   if not inv then return end
   local cur = inv.total.currency
   extra.credited = math.max(0, (extra.credited or 0) + delta)
-  docs.invoice_totals(inv, extra, cur)
-  db.update("invoice", inv, inv_cols(inv, cur), extra)
-  emit_obj("INVOICE", "PAYMENT_UPDATED", inv)
+  hooks.save_doc("invoice", inv, extra, cur, { event = "PAYMENT_UPDATED" })
 end
 
 local function apply_memo(req)
@@ -773,26 +740,19 @@ local function apply_memo(req)
   errs.raise()
   local old = cm.applications
   cm.applications = new
-  docs.memo_totals(cm, extra, cur)
-  store.transaction(function()
+  return ok(200, hooks.save_doc("credit_memo", cm, extra, cur, { before = function()
     for _, a in ipairs(old) do credit_invoice(a.invoice_id, -docs.minor(a.amount, cur)) end
     for _, a in ipairs(new) do credit_invoice(a.invoice_id, docs.minor(a.amount, cur)) end
-    db.update("credit_memo", cm, memo_cols(cm, cur), extra)
-    emit_obj("CREDIT_MEMO", "UPDATED", cm)
-  end)
-  return ok(200, cm)
+  end }))
 end
 
 local function unapply_memo(req)
   local cm, extra, cur = load_memo(req.params.id)
   local old = cm.applications
   cm.applications = json.array({})
-  docs.memo_totals(cm, extra, cur)
-  store.transaction(function()
+  hooks.save_doc("credit_memo", cm, extra, cur, { before = function()
     for _, a in ipairs(old) do credit_invoice(a.invoice_id, -docs.minor(a.amount, cur)) end
-    db.update("credit_memo", cm, memo_cols(cm, cur), extra)
-    emit_obj("CREDIT_MEMO", "UPDATED", cm)
-  end)
+  end })
   return 204, ""
 end
 
@@ -814,13 +774,8 @@ local function memo_taxes(req)
   local cm, extra, cur = load_memo(req.params.id)
   local b = json.decode(req.body or "")
   docs.apply_taxes(cm, extra, b, cur)
-  docs.memo_totals(cm, extra, cur)
-  store.transaction(function()
-    db.update("credit_memo", cm, memo_cols(cm, cur), extra)
-    remember_tax_answer("credit_memo", cm)
-    emit_obj("CREDIT_MEMO", "UPDATED", cm)
-  end)
-  return ok(200, cm)
+  return ok(200, hooks.save_doc("credit_memo", cm, extra, cur, {
+    after = function() remember_tax_answer("credit_memo", cm) end }))
 end
 
 ---------------------------------------------------------------------------------------------
