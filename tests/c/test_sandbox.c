@@ -29,14 +29,17 @@ static levy_vm *mkvm(void)
     return vm;
 }
 
-/* Loads src as plugins/p/handler.lua; returns rc, err filled. */
-static int load_plugin(levy_vm *vm, const char *src, levy_err *err)
+/* Loads src as plugins/<name>/handler.lua; returns rc, err filled. */
+static int load_named(levy_vm *vm, const char *name, const char *src, levy_err *err)
 {
     lua_State *L = levy_vm_state(vm);
+    char dir[128], rel[128];
+    snprintf(dir, sizeof dir, "/nonexistent/plugins/%s", name);
+    snprintf(rel, sizeof rel, "plugins/%s/handler.lua", name);
     levy_sandbox_push_api(L, "load_plugin");
-    lua_pushstring(L, "p");
-    lua_pushstring(L, "/nonexistent/plugins/p");
-    lua_pushstring(L, "plugins/p/handler.lua");
+    lua_pushstring(L, name);
+    lua_pushstring(L, dir);
+    lua_pushstring(L, rel);
     lua_pushstring(L, src);
     lua_pushstring(L, "serve");
     levy_err_clear(err);
@@ -44,6 +47,12 @@ static int load_plugin(levy_vm *vm, const char *src, levy_err *err)
     if (rc == LEVY_OK)
         lua_pop(L, 1);
     return rc;
+}
+
+/* Loads src as plugins/p/handler.lua. */
+static int load_plugin(levy_vm *vm, const char *src, levy_err *err)
+{
+    return load_named(vm, "p", src, err);
 }
 
 static const struct {
@@ -408,26 +417,6 @@ end:
     if (vm)
         levy_lua_set_ctx(levy_vm_state(vm), NULL);
     levy_vm_free(vm);
-}
-
-/* Loads src as plugins/<name>/handler.lua. */
-static int load_named(levy_vm *vm, const char *name, const char *src, levy_err *err)
-{
-    lua_State *L = levy_vm_state(vm);
-    char dir[128], rel[128];
-    snprintf(dir, sizeof dir, "/nonexistent/plugins/%s", name);
-    snprintf(rel, sizeof rel, "plugins/%s/handler.lua", name);
-    levy_sandbox_push_api(L, "load_plugin");
-    lua_pushstring(L, name);
-    lua_pushstring(L, dir);
-    lua_pushstring(L, rel);
-    lua_pushstring(L, src);
-    lua_pushstring(L, "serve");
-    levy_err_clear(err);
-    int rc = levy_vm_pcall(vm, 5, 1, err);
-    if (rc == LEVY_OK)
-        lua_pop(L, 1);
-    return rc;
 }
 
 /* Calls plugin `name`'s export `fn` (no arguments) in the request context: rc, err filled,

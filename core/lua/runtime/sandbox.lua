@@ -473,6 +473,14 @@ end
 
 local function is_int(v) return math.type(v) == "integer" end
 
+-- A table whose keys are exactly 1..#t (a Lua sequence, nothing else).
+local function is_array(t)
+  if type(t) ~= "table" then return false end
+  local n = 0
+  for _ in pairs(t) do n = n + 1 end
+  return n == #t
+end
+
 local function path_pattern(path)
   -- "/v1/things/{id}" -> "/v1/things/{}" (collision key) ; validates segments
   if type(path) ~= "string" or path:sub(1, 1) ~= "/" then return nil, "path must start with '/'" end
@@ -539,10 +547,7 @@ local function validate_plugin(name, file, p, role)
   if p.on_start ~= nil and type(p.on_start) ~= "function" then fail(file, 0, "on_start must be a function") end
   if p.sealed ~= nil then
     -- { { table = "t", key = "id", columns = { col = "field" } } }: AAD = row[key] .. ":" .. field
-    if type(p.sealed) ~= "table" then fail(file, 0, "sealed must be an array") end
-    local n = 0
-    for _ in pairs(p.sealed) do n = n + 1 end
-    if n ~= #p.sealed then fail(file, 0, "sealed must be an array") end
+    if not is_array(p.sealed) then fail(file, 0, "sealed must be an array") end
     local ident = "^[%a_][%w_]*$"
     for i, s in ipairs(p.sealed) do
       local where = fmt("sealed[%d]", i)
@@ -568,10 +573,7 @@ local function validate_plugin(name, file, p, role)
   if p.exports ~= nil and type(p.exports) ~= "table" then fail(file, 0, "exports must be a table") end
   -- host events (docs/plugins.md §1, "emits" / "events"): names "<emitting plugin>.<what>"
   if p.emits ~= nil then
-    if type(p.emits) ~= "table" then fail(file, 0, "emits must be an array of event names") end
-    local n = 0
-    for _ in pairs(p.emits) do n = n + 1 end
-    if n ~= #p.emits then fail(file, 0, "emits must be an array of event names") end
+    if not is_array(p.emits) then fail(file, 0, "emits must be an array of event names") end
     for i, ev in ipairs(p.emits) do
       if type(ev) ~= "string" or ev:sub(1, #name + 1) ~= name .. "." or not ev:match(EVENT_NAME) then
         fail(file, 0, fmt("emits[%d] must be an event name '%s.<what>' (letters, digits, _ and .)", i, name))
@@ -589,10 +591,7 @@ local function validate_plugin(name, file, p, role)
   end
   local v = p.tables
   if v ~= nil then
-    if type(v) ~= "table" then fail(file, 0, "tables must be an array of table names") end
-    local n = 0
-    for _ in pairs(v) do n = n + 1 end
-    if n ~= #v then fail(file, 0, "tables must be an array of table names") end
+    if not is_array(v) then fail(file, 0, "tables must be an array of table names") end
     for i, t in ipairs(v) do
       if type(t) ~= "string" or not t:match("^[%a_][%w_]*$") then
         fail(file, 0, fmt("tables[%d] must be an SQL identifier", i))
