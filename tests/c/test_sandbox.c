@@ -457,7 +457,10 @@ static void t_events(void)
                     "  events = { ['p.changed'] = function(e) return e.n + 1 end,\n"
                     "             ['p.quiet'] = function() end,\n"
                     "             ['gone.away'] = function() error('never called') end },\n"
-                    "  exports = { foreign = function() return events.emit('p.changed', { n = 0 }) end } }\n";
+                    "  exports = { foreign = function() return events.emit('p.changed', { n = 0 }) end,\n"
+                    "    loaded = function() return load('return ...')(events.emit)('p.changed', {}) end,\n"
+                    "    chunk = function() local r = load('local e = ... return e.emit(\"p.changed\", {})')(events)\n"
+                    "      return r end } }\n";
     CHECK_EQ_INT(load_named(vm, "p", p, &err), LEVY_OK);
     CHECK_EQ_INT(load_named(vm, "q", q, &err), LEVY_OK);
     CHECK_EQ_INT(load_named(vm, "r", "return { name = 'r', version = '1', events = {\n"
@@ -480,6 +483,11 @@ static void t_events(void)
     CHECK(call_export(vm, "p", "undeclared", &err) != LEVY_OK);
     CHECK(strstr(err.message, "plugin 'p' declares no event 'p.nope' in emits") != NULL);
     CHECK(call_export(vm, "q", "foreign", &err) != LEVY_OK);
+    CHECK(strstr(err.message, "plugin 'q' may not emit 'p.changed'") != NULL);
+    /* a chunk made with load is its caller's (as for levy.store's table check) */
+    CHECK(call_export(vm, "q", "loaded", &err) != LEVY_OK);
+    CHECK(strstr(err.message, "plugin 'q' may not emit 'p.changed'") != NULL);
+    CHECK(call_export(vm, "q", "chunk", &err) != LEVY_OK);
     CHECK(strstr(err.message, "plugin 'q' may not emit 'p.changed'") != NULL);
     /* a typo in a subscription to a loaded plugin rejects the generation */
     levy_lua_set_ctx(L, &load_ctx);

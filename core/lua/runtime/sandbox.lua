@@ -686,17 +686,19 @@ function H.check_events()
 end
 
 -- The plugin whose code called levy.events.emit (its chunk "@plugins/<name>/<file>.lua", as
--- levy.store's table check finds it), or nil for code that is no plugin's (a spec, the host).
+-- levy.store's table check finds it: C functions and chunks made with `load` are their
+-- caller's), or nil for code that is no plugin's (a spec, the host).
 local function calling_plugin()
-  for level = 3, 12 do
+  local level = 3
+  while true do
     local i = getinfo(level, "S")
     if not i then return nil end
-    if i.what ~= "C" then
+    if i.what ~= "C" and i.source:sub(1, 1) == "@" then
       local dir = i.source:match("^@(.*)/[^/]*$")
       return dir and chunk_plugin[dir] or nil
     end
+    level = level + 1
   end
-  return nil
 end
 
 -- levy.events.emit(name, payload) -> array of the values the subscribers returned (nil ones
