@@ -340,13 +340,20 @@ function M.product_plain(row)
            tax_code_source = row.tax_code_source, updated_at = row.updated_at }
 end
 
--- Product as the API answers it: the imported Rillet fields plus levy's.
-function M.product_public(row)
+-- An imported product or customer as the API answers it, before levy's fields: the Rillet
+-- object stored in raw, then id and name from the row.
+local function imported_public(row)
   local out = {}
   local raw = decode_json(row.raw)
   if util.is_object(raw) then for k, v in pairs(raw) do out[k] = v end end
   out.id = row.id
   out.name = util.orjnull(row.name)
+  return out
+end
+
+-- Product as the API answers it: the imported Rillet fields plus levy's.
+function M.product_public(row)
+  local out = imported_public(row)
   out.tax_code = row.tax_code
   out.tax_code_source = row.tax_code_source
   out.updated_at = util.orjnull(row.updated_at)
@@ -446,11 +453,7 @@ function M.customer_plain(row)
 end
 
 function M.customer_public(row)
-  local out = {}
-  local raw = decode_json(row.raw)
-  if util.is_object(raw) then for k, v in pairs(raw) do out[k] = v end end
-  out.id = row.id
-  out.name = util.orjnull(row.name)
+  local out = imported_public(row)
   out.updated_at = util.orjnull(row.updated_at)
   out.exempt = bool(row.exempt)
   out.exempt_regions = util.array(regions_list(row.exempt_regions))

@@ -493,21 +493,18 @@ local function create_invoice(req)
   end
   take_addresses(errs, b, inv, { "address", "customer_address", "shipping_address" })
   errs.raise()
-  local extra = { paid = 0, credited = 0 }
-  docs.invoice_totals(inv, extra, cur)
-  store.transaction(function()
-    inv.invoice_number = string.format("INV-%05d", state.next_counter("invoice"))
-    db.insert("invoice", inv, db.doc_cols(inv, cur), nil, extra)
-    hooks.emit_doc("INVOICE", "CREATED", inv)
-  end)
-  return ok(200, inv)
+  return ok(200, hooks.create_doc("invoice", inv, { paid = 0, credited = 0 }, cur, "invoice_number",
+    function() return string.format("INV-%05d", state.next_counter("invoice")) end))
 end
 
-local function load_invoice(id)
-  local inv, extra = db.get("invoice", id)
-  if not inv then not_found("Invoice", id) end
-  return inv, extra, inv.total.currency
+-- A stored invoice or credit memo (404 naming `what` when there is none): doc, extra, currency.
+local function load_doc(kind, what, id)
+  local doc, extra = db.get(kind, id)
+  if not doc then not_found(what, id) end
+  return doc, extra, doc.total.currency
 end
+
+local function load_invoice(id) return load_doc("invoice", "Invoice", id) end
 
 -- Fault `replay_taxes`: the next N tax write-backs apply nothing and are answered 200 with
 -- the answer to the document's previous tax write (or the document as it is), as a Rillet
@@ -672,20 +669,11 @@ local function create_memo(req)
   take_addresses(errs, b, cm, { "address" })
   if cust and not cm.address then errs.add("address", "is required (the customer has no address)") end
   errs.raise()
-  docs.memo_totals(cm, {}, cur)
-  store.transaction(function()
-    cm.credit_memo_number = cm.credit_memo_number or string.format("CM-%05d", state.next_counter("credit_memo"))
-    db.insert("credit_memo", cm, db.doc_cols(cm, cur), nil, {})
-    hooks.emit_doc("CREDIT_MEMO", "CREATED", cm)
-  end)
-  return ok(200, cm)
+  return ok(200, hooks.create_doc("credit_memo", cm, {}, cur, "credit_memo_number",
+    function() return string.format("CM-%05d", state.next_counter("credit_memo")) end))
 end
 
-local function load_memo(id)
-  local cm, extra = db.get("credit_memo", id)
-  if not cm then not_found("Credit memo", id) end
-  return cm, extra, cm.total.currency
-end
+local function load_memo(id) return load_doc("credit_memo", "Credit memo", id) end
 
 local function update_memo(req)
   local cm, extra, cur = load_memo(req.params.id)

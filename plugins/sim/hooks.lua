@@ -144,6 +144,20 @@ local DOC_KINDS = {
   credit_memo = { entity = "CREDIT_MEMO", totals = docs.memo_totals },
 }
 
+-- A new invoice or credit memo (kind): totals computed, then in one transaction its number
+-- (doc[number_field], number() when it has none), the document stored and its CREATED
+-- webhook queued. Returns the document.
+function M.create_doc(kind, doc, extra, cur, number_field, number)
+  local K = DOC_KINDS[kind]
+  K.totals(doc, extra, cur)
+  store.transaction(function()
+    doc[number_field] = doc[number_field] or number()
+    db.insert(kind, doc, db.doc_cols(doc, cur), nil, extra)
+    M.emit_doc(K.entity, "CREATED", doc)
+  end)
+  return doc
+end
+
 -- An edited invoice or credit memo (kind): totals recomputed, then in one transaction
 -- opts.before() (changes stored ahead of it), the document stored (its updated_at set),
 -- opts.after() and its opts.event webhook (default UPDATED). Returns the document.
