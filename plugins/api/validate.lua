@@ -142,6 +142,17 @@ local function customer_data(errs, v)
   return out
 end
 
+-- body[field], when present, must be an integer from lo to hi (into changes, else an error).
+local function int_setting(errs, changes, body, field, lo, hi, note)
+  local v = body[field]
+  if v == nil then return end
+  if math.type(v) ~= "integer" or v < lo or v > hi then
+    errs:add(field, "must be an integer from " .. lo .. " to " .. hi .. (note or ""))
+  else
+    changes[field] = v
+  end
+end
+
 function M.settings(body)
   local errs = util.errors()
   util.check_unknown(errs, body, SETTINGS_FIELDS)
@@ -160,31 +171,11 @@ function M.settings(body)
       errs:add("rounding", 'must be "line" or "document"')
     else changes.rounding = body.rounding end
   end
-  local m = body.sweep_interval_minutes
-  if m ~= nil then
-    if math.type(m) ~= "integer" or m < 1 or m > 1440 then
-      errs:add("sweep_interval_minutes", "must be an integer from 1 to 1440")
-    else changes.sweep_interval_minutes = m end
-  end
-  local o = body.sweep_overlap_seconds
-  if o ~= nil then
-    if math.type(o) ~= "integer" or o < 0 or o > 86400 then
-      errs:add("sweep_overlap_seconds", "must be an integer from 0 to 86400")
-    else changes.sweep_overlap_seconds = o end
-  end
+  int_setting(errs, changes, body, "sweep_interval_minutes", 1, 1440)
+  int_setting(errs, changes, body, "sweep_overlap_seconds", 0, 86400)
   if body.customer_data ~= nil then changes.customer_data = customer_data(errs, body.customer_data) end
-  local ws = body.webhook_silent_minutes
-  if ws ~= nil then
-    if math.type(ws) ~= "integer" or ws < 1 or ws > 1440 then
-      errs:add("webhook_silent_minutes", "must be an integer from 1 to 1440")
-    else changes.webhook_silent_minutes = ws end
-  end
-  local ri = body.reconcile_interval_minutes
-  if ri ~= nil then
-    if math.type(ri) ~= "integer" or ri < 1 or ri > 44640 then
-      errs:add("reconcile_interval_minutes", "must be an integer from 1 to 44640 (31 days)")
-    else changes.reconcile_interval_minutes = ri end
-  end
+  int_setting(errs, changes, body, "webhook_silent_minutes", 1, 1440)
+  int_setting(errs, changes, body, "reconcile_interval_minutes", 1, 44640, " (31 days)")
   errs:raise()
   return changes
 end
