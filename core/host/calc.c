@@ -170,13 +170,7 @@ done:
     free(out.body);
     free(body);
     levy_gen_errors_free(&errs);
-    if (h->current)
-        levy_gen_unref(h->current);
-    levy_store_close(h->store);
-    levy_rates_free(h->rates);
-    levy_rates_free(h->shipped_rates);
-    if (h->base)
-        event_base_free(h->base);
+    levy_host_release(h);
     return code;
 }
 

@@ -833,13 +833,7 @@ done:
         close(h->watch_fd);
     levy_http_client_free(h->client);
     h->client = NULL;
-    if (h->current)
-        levy_gen_unref(h->current);
-    levy_store_close(h->store);
-    levy_rates_free(h->rates);
-    levy_rates_free(h->shipped_rates);
-    if (h->base)
-        event_base_free(h->base);
+    levy_host_release(h);
     levy_crypto_set_master_key(NULL);
     close(lock_fd);
     return code;
@@ -870,6 +864,23 @@ done:
     levy_rates_free(hs.rates);
     levy_rates_free(hs.shipped_rates);
     return rc;
+}
+
+/* What every host-running command holds until it returns: the current generation, the store,
+ * the rate tables and the loop (levy serve, levy calc). Safe on a zeroed host. */
+void levy_host_release(levy_host *h)
+{
+    if (h->current)
+        levy_gen_unref(h->current);
+    h->current = NULL;
+    levy_store_close(h->store);
+    h->store = NULL;
+    levy_rates_free(h->rates);
+    levy_rates_free(h->shipped_rates);
+    h->rates = h->shipped_rates = NULL;
+    if (h->base)
+        event_base_free(h->base);
+    h->base = NULL;
 }
 
 /* ---- check ---------------------------------------------------------------------------- */

@@ -129,6 +129,8 @@ void levy_host_reload_async(levy_host *h, levy_reload_cb cb, void *ud);
  * sealed columns this way: levy_rotate_build_fn.) */
 int levy_host_with_generation(levy_config *cfg, int (*visit)(levy_gen *g, void *ud, levy_err *err),
                               void *ud, levy_err *err);
+/** Frees the current generation, the store, the rate tables and the loop of h (zeroed host: no-op). */
+void levy_host_release(levy_host *h);
 /** Graceful stop: stop accepting, drain requests and jobs, exit the loop. */
 void levy_host_stop(levy_host *h);
 /** Runs `levy serve` / `levy sim`. Returns the process exit code. */

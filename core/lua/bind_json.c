@@ -271,6 +271,7 @@ typedef struct enc {
     lua_State *L;
     levy_buf *b;
     int array_mt, empty; /* stack indexes */
+    int canonical;       /* number literals as plain decimals (json.encode's opts.canonical) */
     const void *path[LEVY_JSON_MAX_DEPTH + 1]; /* tables on the current path (cycles) */
 } enc;
 
@@ -290,6 +291,7 @@ static int cmp_key(const void *a, const void *b)
 }
 
 static void enc_value(enc *e, int idx, int depth);
+static int plain_decimal(const char *s, size_t len, levy_buf *out);
 
 static int is_literal(const char *s, size_t len)
 {
@@ -303,7 +305,8 @@ static void enc_string(enc *e, int idx)
     if (len && s[0] == '\0') {
         if (!is_literal(s, len))
             luaL_error(e->L, "json.encode: invalid JSON number literal");
-        levy_buf_put(e->b, s + 1, len - 1);
+        if (!e->canonical || !plain_decimal(s + 1, len - 1, e->b))
+            levy_buf_put(e->b, s + 1, len - 1);
         return;
     }
     levy_json_escape(e->b, s, len);
@@ -368,9 +371,8 @@ static void enc_table(enc *e, int idx, int depth)
     } else {
         keyref small[32];
         int top0 = lua_gettop(L);
-        keyref *keys = nkeys <= LEVY_ARRAY_LEN(small)
-                           ? small
-                           : lua_newuserdatauv(L, nkeys * sizeof *keys, 0);
+        keyref *keys =
+            nkeys <= LEVY_ARRAY_LEN(small) ? small : lua_newuserdatauv(L, nkeys * sizeof *keys, 0);
         size_t k = 0;
         /* integer keys are written as their decimal string; those strings are kept alive in
          * a side table created on first need */
@@ -464,13 +466,23 @@ static void enc_value(enc *e, int idx, int depth)
         luaL_error(L, "json.encode: out of memory");
 }
 
+/* json.encode(v[, opts]): object keys are always sorted bytewise and nothing is spaced, so one
+ * value has one text; opts.canonical = true also writes every number literal as a plain
+ * decimal (json.decimal's spelling: "1e3" → 1000), so equal numbers hash equal (fingerprints,
+ * idempotency keys, the simulator's stored bodies). */
 static int l_encode(lua_State *L)
 {
     luaL_checkany(L, 1);
+    int canonical = 0;
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_getfield(L, 2, "canonical");
+        canonical = lua_toboolean(L, -1);
+    }
     lua_settop(L, 1);
     lua_getfield(L, LUA_REGISTRYINDEX, ARRAY_MT_KEY); /* 2 */
     lua_getfield(L, LUA_REGISTRYINDEX, EMPTY_KEY);    /* 3 */
-    enc e = {.L = L, .array_mt = 2, .empty = 3};
+    enc e = {.L = L, .array_mt = 2, .empty = 3, .canonical = canonical};
     e.b = push_scratch(L); /* 4 */
     enc_value(&e, 1, 0);
     lua_pushlstring(L, e.b->data ? e.b->data : "", e.b->len);
@@ -479,6 +491,17 @@ static int l_encode(lua_State *L)
 }
 
 /* ---------------------------------------------------------------- helpers */
+
+/* json.canonical(v) = json.encode(v, {canonical = true}). */
+static int l_canonical(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lua_settop(L, 1);
+    lua_createtable(L, 0, 1);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "canonical");
+    return l_encode(L);
+}
 
 static int l_number(lua_State *L)
 {
@@ -510,6 +533,71 @@ static int l_is_number(lua_State *L)
     return 1;
 }
 
+/* Writes the number literal s[0..len) (without its "\0", valid JSON number grammar) as a plain
+ * decimal (exponent expanded, redundant leading zeros of the integer part dropped: "1.5e2" →
+ * "150", "0.5e1" → "5"). Returns 0 without writing when the exponent is absurd (|exp| > 400)
+ * or the mantissa has more than 512 digits. The one place json.decimal and the canonical
+ * encoding (json.encode(v, {canonical = true})) spell a number. */
+static int plain_decimal(const char *s, size_t len, levy_buf *out)
+{
+    const char *epos = memchr(s, 'e', len);
+    if (!epos)
+        epos = memchr(s, 'E', len);
+    if (!epos) {
+        levy_buf_put(out, s, len);
+        return 1;
+    }
+    long ex = strtol(epos + 1, NULL, 10);
+    if (ex > 400 || ex < -400)
+        return 0;
+    /* digits of the mantissa without the point, and the position of the point */
+    int neg = s[0] == '-';
+    const char *m = s + neg;
+    char digs[600];
+    size_t nd = 0;
+    long point = -1;
+    for (const char *c = m; c < epos; c++) {
+        if (*c == '.')
+            point = (long)nd;
+        else if (nd < 512)
+            digs[nd++] = *c;
+        else
+            return 0;
+    }
+    if (point < 0)
+        point = (long)nd;
+    point += ex;
+    size_t at = out->len; /* where this number starts in out */
+    if (neg)
+        levy_buf_putc(out, '-');
+    if (point <= 0) {
+        levy_buf_puts(out, "0.");
+        for (long i = 0; i < -point; i++)
+            levy_buf_putc(out, '0');
+        levy_buf_put(out, digs, nd);
+    } else if ((size_t)point >= nd) {
+        levy_buf_put(out, digs, nd);
+        for (long i = (long)nd; i < point; i++)
+            levy_buf_putc(out, '0');
+    } else {
+        levy_buf_put(out, digs, (size_t)point);
+        levy_buf_putc(out, '.');
+        levy_buf_put(out, digs + point, nd - (size_t)point);
+    }
+    if (out->oom)
+        return 1;
+    /* strip redundant leading zeros of the integer part ("00.5" → "0.5", "0100" → "100") */
+    char *q = out->data + at + neg;
+    size_t qlen = out->len - at - (size_t)neg, skip = 0;
+    while (skip + 1 < qlen && q[skip] == '0' && q[skip + 1] != '.')
+        skip++;
+    if (skip) {
+        memmove(q, q + skip, qlen - skip);
+        out->len -= skip;
+    }
+    return 1;
+}
+
 /* The literal as a plain decimal string (exponent expanded), or nil when not a number or
  * when the exponent is absurd (|exp| > 400). */
 static int l_decimal(lua_State *L)
@@ -527,66 +615,14 @@ static int l_decimal(lua_State *L)
         luaL_pushfail(L);
         return 1;
     }
-    s++, len--;
-    const char *epos = memchr(s, 'e', len);
-    if (!epos)
-        epos = memchr(s, 'E', len);
-    if (!epos) {
-        lua_pushlstring(L, s, len);
-        return 1;
-    }
-    long ex = strtol(epos + 1, NULL, 10);
-    if (ex > 400 || ex < -400) {
+    levy_buf *b = push_scratch(L);
+    if (!plain_decimal(s + 1, len - 1, b) || b->oom) {
+        levy_buf_free(b);
         luaL_pushfail(L);
         return 1;
     }
-    /* digits of the mantissa without the point, and the position of the point */
-    int neg = s[0] == '-';
-    const char *m = s + neg;
-    char digs[600];
-    size_t nd = 0;
-    long point = -1;
-    for (const char *c = m; c < epos; c++) {
-        if (*c == '.')
-            point = (long)nd;
-        else if (nd < 512)
-            digs[nd++] = *c;
-        else
-            return luaL_pushfail(L), 1;
-    }
-    if (point < 0)
-        point = (long)nd;
-    point += ex;
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    if (neg)
-        luaL_addchar(&b, '-');
-    if (point <= 0) {
-        luaL_addstring(&b, "0.");
-        for (long i = 0; i < -point; i++)
-            luaL_addchar(&b, '0');
-        luaL_addlstring(&b, digs, nd);
-    } else if ((size_t)point >= nd) {
-        luaL_addlstring(&b, digs, nd);
-        for (long i = (long)nd; i < point; i++)
-            luaL_addchar(&b, '0');
-    } else {
-        luaL_addlstring(&b, digs, (size_t)point);
-        luaL_addchar(&b, '.');
-        luaL_addlstring(&b, digs + point, nd - (size_t)point);
-    }
-    luaL_pushresult(&b);
-    /* strip redundant leading zeros of the integer part ("00.5" → "0.5", "0100" → "100") */
-    size_t rl;
-    const char *r = lua_tolstring(L, -1, &rl);
-    const char *q = r + neg;
-    size_t skip = 0;
-    while (q[skip] == '0' && q[skip + 1] != 0 && q[skip + 1] != '.')
-        skip++;
-    if (skip) {
-        lua_pushfstring(L, "%s%s", neg ? "-" : "", q + skip);
-        lua_remove(L, -2);
-    }
+    lua_pushlstring(L, b->data ? b->data : "", b->len);
+    levy_buf_free(b);
     return 1;
 }
 
@@ -604,14 +640,12 @@ static int l_array(lua_State *L)
     return 1;
 }
 
-static int empty_newindex(lua_State *L)
-{
-    return luaL_error(L, "json.empty_array is read-only");
-}
+static int empty_newindex(lua_State *L) { return luaL_error(L, "json.empty_array is read-only"); }
 
-static const luaL_Reg json_funcs[] = {
-    {"decode", l_decode}, {"encode", l_encode},     {"number", l_number}, {"is_number", l_is_number},
-    {"decimal", l_decimal}, {"array", l_array},     {NULL, NULL}};
+static const luaL_Reg json_funcs[] = {{"decode", l_decode},       {"encode", l_encode},
+                                      {"canonical", l_canonical}, {"number", l_number},
+                                      {"is_number", l_is_number}, {"decimal", l_decimal},
+                                      {"array", l_array},         {NULL, NULL}};
 
 int luaopen_levy_json(lua_State *L)
 {

@@ -434,6 +434,14 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
         lua_pop(L, 1);
     }
     load_ctx.plugin = NULL;
+    /* every subscription names an event its plugin declares (docs/plugins.md, "events") */
+    if (errs->n == 0) {
+        levy_sandbox_push_api(L, "check_events");
+        levy_err e;
+        levy_err_clear(&e);
+        if (levy_vm_pcall(g->vm, 0, 0, &e))
+            add_err(errs, "plugins", &e);
+    }
 
     /* rules: every scripts/ *.lua, in path order (not for the simulator) */
     if (strcmp(o->role, "sim") != 0) {

@@ -109,6 +109,15 @@ static int h_co_adopt(lua_State *L)
     return 0;
 }
 
+static int gated_done(lua_State *L, int status, lua_KContext k)
+{
+    (void)status;
+    (void)k;
+    return lua_gettop(L);
+}
+
+/* The gated function may yield (levy.events.emit runs subscribers that make HTTP requests):
+ * lua_callk with a continuation, so no C-call boundary stands between it and the handler. */
 static int gated_call(lua_State *L)
 {
     levy_lua_check_ctx(L, lua_tostring(L, lua_upvalueindex(2)),
@@ -116,8 +125,8 @@ static int gated_call(lua_State *L)
     int n = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
-    lua_call(L, n, LUA_MULTRET);
-    return lua_gettop(L);
+    lua_callk(L, n, LUA_MULTRET, 0, gated_done);
+    return gated_done(L, LUA_OK, 0);
 }
 
 /* gated(fn, name, "request"|"load,request"...) -> fn checked against the context. */

@@ -192,6 +192,20 @@ end
 -- (its regions and settings over the global ones).
 -- encode = true: the result comes back as its JSON text (levy.tax's opts.encode: the same
 -- bytes json.encode would write for the table, without building the table).
+-- A result in which every line is `not_collecting` (the ship-to is in no subscribed region
+-- with tax calculation on) or `out_of_scope` (a territory outside the VAT area); false for a result without lines. The one reading of it, for
+-- the connector (status not_collecting) and the reports (what was written stays collected).
+function M.not_collecting(result)
+  local lines = type(result) == "table" and result.lines or {}
+  if #lines == 0 then return false end
+  for _, l in ipairs(lines) do
+    -- out_of_scope (a territory outside the EU/UK VAT area, result.territory): nothing to
+    -- collect either, so levy leaves the document's tax as it is, like not_collecting
+    if l.taxability_reason ~= "not_collecting" and l.taxability_reason ~= "out_of_scope" then return false end
+  end
+  return true
+end
+
 function M.run(request, extra, encode)
   if not util.is_object(request) then
     return nil, { status = 422, code = "validation_failed", message = "request must be an object",

@@ -379,25 +379,36 @@ function M.product_plain(row)
            tax_code_source = row.tax_code_source, updated_at = row.updated_at }
 end
 
--- Product as the API answers it: the imported Rillet fields plus levy's.
-function M.product_public(row)
+-- An imported product or customer as the API answers it, before levy's fields: the Rillet
+-- object stored in raw, then id and name from the row.
+local function imported_public(row)
   local out = {}
   local raw = decode_json(row.raw)
   if util.is_object(raw) then for k, v in pairs(raw) do out[k] = v end end
   out.id = row.id
   out.name = util.orjnull(row.name)
+  return out
+end
+
+-- Product as the API answers it: the imported Rillet fields plus levy's.
+function M.product_public(row)
+  local out = imported_public(row)
   out.tax_code = row.tax_code
   out.tax_code_source = row.tax_code_source
   out.updated_at = util.orjnull(row.updated_at)
   return out
 end
 
-function M.product_page(limit, after)
+-- One page of a table in id order: limit + 1 rows (the extra one says there is a next page)
+-- after the id `after` (nil: from the start).
+local function id_page(tbl, cols, limit, after)
   if after then
-    return store.rows("SELECT " .. PRODUCT_COLS .. " FROM products WHERE id > ? ORDER BY id LIMIT ?", after, limit + 1)
+    return store.rows("SELECT " .. cols .. " FROM " .. tbl .. " WHERE id > ? ORDER BY id LIMIT ?", after, limit + 1)
   end
-  return store.rows("SELECT " .. PRODUCT_COLS .. " FROM products ORDER BY id LIMIT ?", limit + 1)
+  return store.rows("SELECT " .. cols .. " FROM " .. tbl .. " ORDER BY id LIMIT ?", limit + 1)
 end
+
+function M.product_page(limit, after) return id_page("products", PRODUCT_COLS, limit, after) end
 
 -- {[id] = tax_code} for the given ids (missing ids are left out).
 function M.product_codes(ids)
@@ -502,11 +513,7 @@ local function tax_id_check(id, raw)
 end
 
 function M.customer_public(row)
-  local out = {}
-  local raw = decode_json(row.raw)
-  if util.is_object(raw) then for k, v in pairs(raw) do out[k] = v end end
-  out.id = row.id
-  out.name = util.orjnull(row.name)
+  local out = imported_public(row)
   out.updated_at = util.orjnull(row.updated_at)
   out.exempt = bool(row.exempt)
   out.exempt_regions = util.array(regions_list(row.exempt_regions))
@@ -517,7 +524,7 @@ function M.customer_public(row)
   -- where each value came from (issue 17): "external reference vat-id", "custom field VAT
   -- number", "set in levy"; `rillet` is what the Rillet data gives, whatever is in effect
   out.tax_id_detail = util.orjnull(row.tax_id_source == "user" and "set in levy" or row.tax_id_detail)
-  out.tax_id_check = tax_id_check(row.tax_id, raw)
+  out.tax_id_check = tax_id_check(row.tax_id, out) -- out holds the Rillet object's addresses
   -- the latest online answer for this number (setting tax_id_online), as evidence
   local tc = out.tax_id_check
   out.tax_id_registry = (tc ~= json.null and tc.valid and tc.country ~= json.null)
@@ -533,12 +540,7 @@ function M.customer_public(row)
   return out
 end
 
-function M.customer_page(limit, after)
-  if after then
-    return store.rows("SELECT " .. CUSTOMER_COLS .. " FROM customers WHERE id > ? ORDER BY id LIMIT ?", after, limit + 1)
-  end
-  return store.rows("SELECT " .. CUSTOMER_COLS .. " FROM customers ORDER BY id LIMIT ?", limit + 1)
-end
+function M.customer_page(limit, after) return id_page("customers", CUSTOMER_COLS, limit, after) end
 
 -- Fields for the tax engine's opts.customers entry, or nil.
 function M.customer_opts(id)

@@ -13,6 +13,8 @@
 --       extra_opts.connection_id calculates as that connection (legal entity): its own
 --       regions and settings (seller address, rounding) over the global ones.
 --       err = {status=422, code="validation_failed"|"address_unresolved", message, details}.
+--   not_collecting(result) -> boolean: every line of a calculate result is `not_collecting`
+--       (false for a result without lines). Context: any.
 --   upsert_product{id, name, raw, updated_at, tax_code_hint} -> product, tax_code_changed
 --       Inserts or updates an imported product. raw: table or JSON text. A new product gets
 --       tax_code_hint ("mapping") or "general" ("default"); an existing one keeps a tax code
@@ -40,18 +42,26 @@
 --                    reconcile_interval_minutes = integer}
 --       With a connection id: that connection's own settings over the global ones.
 --
--- Calls into the rillet plugin after a change, when it exports them (errors are logged):
---   requeue_region(code), requeue_product(id), requeue_customer(id),
---   requeue_connection_region(connection_id, code), requeue_connection(connection_id)
---   -> {id, documents, state}
---   fetch_customer(id) -> true | nil, {status (404 | 502 | 503), code, message}: PUT
---   /v1/customers/{id} of a customer levy has not seen asks Rillet for it first.
---   (a bulk re-check run as a job; the PUT answer carries it as `requeue`).
+-- Events (levy.events; declared in `emits` below): after a change that may change the tax of
+-- documents a connector holds, api emits an event; a connector that holds documents (the rillet
+-- plugin) subscribes and re-checks them. api names no connector.
+--   api.region_changed {code}, api.product_changed {id}, api.customer_changed {id},
+--   api.connection_region_changed {connection_id, code},
+--   api.connection_settings_changed {connection_id}
+--       -> a subscriber answers the bulk re-check it started, {id, documents, state}; the PUT
+--       answer carries the first as `requeue` (GET /v1/bulk/{id}). A subscriber's error is
+--       logged (WARN) and the change stands.
+--   api.customer_data_changed {} : where tax ids and exemptions are read from changed.
+--   api.connection_lookup {id} -> true from the connector that holds connection id (the
+--       /v1/connections/{id}/regions and /settings routes answer 404 when none does).
+--   api.customer_missing {id} -> {found = true} | {found = false, status (404 | 502 | 503),
+--       code, message}: PUT /v1/customers/{id} of a customer levy has not seen asks the
+--       connectors to fetch it first.
 local json = require "levy.json"
 local tax = require "levy.tax"
 local log = require "levy.log"
 local ltime = require "levy.time"
-local plugin = require "levy.plugin"
+local events = require "levy.events"
 local util = require "util"
 local db = require "db"
 local calc = require "calc"
@@ -72,23 +82,23 @@ local function older(a, b)
   return ma < mb
 end
 
-local function requeue(fname, arg, arg2)
-  local ok, exports = pcall(plugin, "rillet")
-  if not ok or exports == nil then return end
-  local f = exports[fname]
-  if type(f) ~= "function" then return end
-  local ok2, e = pcall(f, arg, arg2)
-  if not ok2 then
-    log.warn("rillet." .. fname .. " failed", { id = arg,
-      error = type(e) == "table" and tostring(e.message) or tostring(e) })
+-- Emits a change event; returns the bulk re-check a subscriber started ({id, documents,
+-- state}), or nil. A subscriber's error is logged: the change itself is committed already.
+local function requeue(event, payload)
+  local ok, r = pcall(events.emit, event, payload)
+  if not ok then
+    log.warn(event .. " subscriber failed", { id = payload.id or payload.code or payload.connection_id,
+      error = type(r) == "table" and tostring(r.message) or tostring(r) })
     return nil
   end
-  if type(e) == "table" then return e end
+  for _, v in ipairs(r) do
+    if type(v) == "table" then return v end
+  end
   return nil
 end
 
 -- The answer to a change: the object, plus `requeue` ({id, documents, state} of the bulk
--- re-check the rillet plugin started: GET /v1/bulk/{id}) when the change re-checks documents.
+-- re-check a connector started: GET /v1/bulk/{id}) when the change re-checks documents.
 local function with_requeue(obj, run)
   if run ~= nil then obj.requeue = run end
   return obj
@@ -147,7 +157,7 @@ end
 local function apply_region(r, changes)
   local _, _, changed = db.put_region(r.code, changes, now_iso())
   local run
-  if changed then run = requeue("requeue_region", r.code) end
+  if changed then run = requeue("api.region_changed", { code = r.code }) end
   return with_requeue(region_public(r, db.region_row(r.code)), run)
 end
 
@@ -160,14 +170,13 @@ end
 ---------------------------------------------------------------- one connection's regions
 
 -- A connection (legal entity) may override regions: /v1/connections/{id}/regions/{code}.
--- The connection must exist in the rillet plugin (404 otherwise, also when it is not loaded).
+-- The connection must be one a connector holds (api.connection_lookup; 404 otherwise, also
+-- when no connector is loaded).
 local function must_connection(id)
-  local ok, exports = pcall(plugin, "rillet")
-  if not ok or exports == nil or type(exports.connection_get) ~= "function" then
-    util.fail(404, "not_found", "connection not found")
+  for _, found in ipairs(events.emit("api.connection_lookup", { id = id })) do
+    if found == true then return id end
   end
-  exports.connection_get(id) -- raises 404 not_found for an unknown or deleted connection
-  return id
+  util.fail(404, "not_found", "connection not found")
 end
 
 -- region_public plus which value applies: the connection's own ("connection") or the global
@@ -204,7 +213,7 @@ end
 
 local function conn_region_answer(cid, r, changed)
   local run
-  if changed then run = requeue("requeue_connection_region", cid, r.code) end
+  if changed then run = requeue("api.connection_region_changed", { connection_id = cid, code = r.code }) end
   local row, source = db.conn_region_effective(cid, r.code)
   return with_requeue(conn_region_public(cid, r, row, source), run)
 end
@@ -302,11 +311,8 @@ local function put_settings(req)
   local s = settings_public()
   if customer_data_text(s.customer_data) ~= before then
     -- where tax ids and exemptions are read from changed: read every customer again
-    local ok, rillet = pcall(plugin, "rillet")
-    if ok and type(rillet) == "table" and rillet.customers_remap then
-      local ok2, e = pcall(rillet.customers_remap)
-      if not ok2 then log.error("customers_remap failed", { error = tostring(e) }) end
-    end
+    local ok, e = pcall(events.emit, "api.customer_data_changed", {})
+    if not ok then log.error("api.customer_data_changed subscriber failed", { error = tostring(e) }) end
   end
   return 200, s
 end
@@ -366,7 +372,7 @@ local function put_conn_settings(req)
     if json.encode(util.orjnull(before[k])) ~= json.encode(util.orjnull(after[k])) then changed = true end
   end
   local run
-  if changed then run = requeue("requeue_connection", cid) end
+  if changed then run = requeue("api.connection_settings_changed", { connection_id = cid }) end
   return 200, with_requeue(conn_settings_public(cid), run)
 end
 
@@ -400,25 +406,28 @@ local function put_product(req)
   local changed = db.set_product_tax_code(id, code)
   if changed == nil then util.fail(404, "not_found", "unknown product") end
   local run
-  if changed then run = requeue("requeue_product", id) end
+  if changed then run = requeue("api.product_changed", { id = id }) end
   return 200, with_requeue(db.product_public(db.product_row(id)), run)
 end
 
 
 -- A customer levy has not seen yet (created in Rillet after the import, its webhook lost):
--- the rillet plugin fetches it (GET /customers/{id}) before it is shown or changed. 404 only
--- when Rillet says so (or no connection could ask); 502/503 when Rillet could not answer.
+-- a connector fetches it (api.customer_missing; the rillet plugin: GET /customers/{id}) before
+-- it is shown or changed. 404 only when the connectors say so (or none is loaded); 502/503
+-- when one could not ask.
 local function known_customer(id)
   if db.customer_row(id) ~= nil then return end
-  local ok, rillet = pcall(plugin, "rillet")
-  local fetch = ok and type(rillet) == "table" and rillet.fetch_customer
-  if not fetch then util.fail(404, "not_found", "unknown customer") end
-  local found, err = fetch(id)
-  if found then return end
-  if type(err) == "table" and err.status and err.status ~= 404 then
+  local err
+  for _, r in ipairs(events.emit("api.customer_missing", { id = id })) do
+    if type(r) == "table" then
+      if r.found == true then return end
+      if err == nil or (err.status == 404 and r.status ~= 404) then err = r end
+    end
+  end
+  if err and err.status and err.status ~= 404 then
     util.fail(err.status, err.code or "upstream_error", tostring(err.message))
   end
-  util.fail(404, "not_found", type(err) == "table" and tostring(err.message) or "unknown customer")
+  util.fail(404, "not_found", err and tostring(err.message) or "unknown customer")
 end
 
 local function get_customer(req)
@@ -436,7 +445,7 @@ local function put_customer(req)
   local changed = db.put_customer(id, changes)
   if changed == nil then util.fail(404, "not_found", "unknown customer") end
   local run
-  if changed then run = requeue("requeue_customer", id) end
+  if changed then run = requeue("api.customer_changed", { id = id }) end
   return 200, with_requeue(db.customer_public(db.customer_row(id)), run)
 end
 
@@ -533,6 +542,8 @@ local exports = {}
 function exports.calculate(request, extra_opts)
   return calc.run(request, extra_opts)
 end
+
+exports.not_collecting = calc.not_collecting
 
 function exports.upsert_product(p)
   check_id(p, "upsert_product")
@@ -636,6 +647,12 @@ return {
   tables = {
     "regions", "regions_audit", "settings", "products", "customers", "api_version",
     "sphere_api_key", "connection_regions", "connection_settings",
+  },
+  -- the events this plugin emits (levy.events; the header comment says what each carries)
+  emits = {
+    "api.region_changed", "api.product_changed", "api.customer_changed",
+    "api.connection_region_changed", "api.connection_settings_changed",
+    "api.customer_data_changed", "api.connection_lookup", "api.customer_missing",
   },
   routes = {
     { method = "GET", path = "/v1/regions", auth = "token", handler = list_regions },

@@ -142,6 +142,18 @@ local function customer_data(errs, v)
   return out
 end
 
+-- body[field], when present, must be an integer from lo to hi (into changes, else an error on
+-- (prefix or "") .. field).
+local function int_setting(errs, changes, body, field, lo, hi, note, prefix)
+  local v = body[field]
+  if v == nil then return end
+  if math.type(v) ~= "integer" or v < lo or v > hi then
+    errs:add((prefix or "") .. field, "must be an integer from " .. lo .. " to " .. hi .. (note or ""))
+  else
+    changes[field] = v
+  end
+end
+
 -- tax_id_online (issue 19): optional online check of tax ids against VIES, off by default.
 -- null resets to the defaults (db.TAX_ID_ONLINE_DEFAULTS).
 local TAX_ID_ONLINE_FIELDS = { enabled = true, vies_url = true, timeout_seconds = true, max_age_days = true }
@@ -162,16 +174,8 @@ local function tax_id_online(errs, v)
       errs:add("tax_id_online.vies_url", "must be an https URL (http only for 127.0.0.1 or localhost), at most 300 bytes")
     else out.vies_url = (u:gsub("/+$", "")) end
   end
-  if v.timeout_seconds ~= nil then
-    local t = v.timeout_seconds
-    if math.type(t) ~= "integer" or t < 1 or t > 60 then errs:add("tax_id_online.timeout_seconds", "must be an integer from 1 to 60")
-    else out.timeout_seconds = t end
-  end
-  if v.max_age_days ~= nil then
-    local d = v.max_age_days
-    if math.type(d) ~= "integer" or d < 1 or d > 366 then errs:add("tax_id_online.max_age_days", "must be an integer from 1 to 366")
-    else out.max_age_days = d end
-  end
+  int_setting(errs, out, v, "timeout_seconds", 1, 60, nil, "tax_id_online.")
+  int_setting(errs, out, v, "max_age_days", 1, 366, nil, "tax_id_online.")
   return out
 end
 
@@ -193,32 +197,12 @@ function M.settings(body)
       errs:add("rounding", 'must be "line" or "document"')
     else changes.rounding = body.rounding end
   end
-  local m = body.sweep_interval_minutes
-  if m ~= nil then
-    if math.type(m) ~= "integer" or m < 1 or m > 1440 then
-      errs:add("sweep_interval_minutes", "must be an integer from 1 to 1440")
-    else changes.sweep_interval_minutes = m end
-  end
-  local o = body.sweep_overlap_seconds
-  if o ~= nil then
-    if math.type(o) ~= "integer" or o < 0 or o > 86400 then
-      errs:add("sweep_overlap_seconds", "must be an integer from 0 to 86400")
-    else changes.sweep_overlap_seconds = o end
-  end
+  int_setting(errs, changes, body, "sweep_interval_minutes", 1, 1440)
+  int_setting(errs, changes, body, "sweep_overlap_seconds", 0, 86400)
   if body.customer_data ~= nil then changes.customer_data = customer_data(errs, body.customer_data) end
   if body.tax_id_online ~= nil then changes.tax_id_online = tax_id_online(errs, body.tax_id_online) end
-  local ws = body.webhook_silent_minutes
-  if ws ~= nil then
-    if math.type(ws) ~= "integer" or ws < 1 or ws > 1440 then
-      errs:add("webhook_silent_minutes", "must be an integer from 1 to 1440")
-    else changes.webhook_silent_minutes = ws end
-  end
-  local ri = body.reconcile_interval_minutes
-  if ri ~= nil then
-    if math.type(ri) ~= "integer" or ri < 1 or ri > 44640 then
-      errs:add("reconcile_interval_minutes", "must be an integer from 1 to 44640 (31 days)")
-    else changes.reconcile_interval_minutes = ri end
-  end
+  int_setting(errs, changes, body, "webhook_silent_minutes", 1, 1440)
+  int_setting(errs, changes, body, "reconcile_interval_minutes", 1, 44640, " (31 days)")
   errs:raise()
   return changes
 end

@@ -1,5 +1,7 @@
 -- Calendar arithmetic on "YYYY-MM-DD" strings (proleptic Gregorian, integers only) and the
 -- economic-nexus measurement periods named in data/us/economic-nexus.csv.
+local time = require "levy.time"
+
 local M = {}
 
 local function parse(s)
@@ -10,45 +12,18 @@ M.parse = parse
 
 function M.fmt(y, m, d) return string.format("%04d-%02d-%02d", y, m, d) end
 
--- days since 1970-01-01 (Howard Hinnant's days_from_civil)
-local function days(y, m, d)
-  if m <= 2 then y = y - 1 end
-  local era = (y >= 0 and y or y - 399) // 400
-  local yoe = y - era * 400
-  local mp = (m + 9) % 12
-  local doy = (153 * mp + 2) // 5 + d - 1
-  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-  return era * 146097 + doe - 719468
-end
-
-local function civil(z)
-  z = z + 719468
-  local era = (z >= 0 and z or z - 146096) // 146097
-  local doe = z - era * 146097
-  local yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-  local y = yoe + era * 400
-  local doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-  local mp = (5 * doy + 2) // 153
-  local d = doy - (153 * mp + 2) // 5 + 1
-  local m = mp < 10 and mp + 3 or mp - 9
-  if m <= 2 then y = y + 1 end
-  return y, m, d
-end
-
+-- n days after (before, when negative) the date: levy.time's calendar (core/clock.c)
+local DAY_MS = 86400000
 function M.add_days(s, n)
-  local y, m, d = parse(s)
-  return M.fmt(civil(days(y, m, d) + n))
+  return time.date(assert(time.parse_iso(s)) + n * DAY_MS)
 end
 
-local function dim(y, m)
-  if m == 2 then return (y % 4 == 0 and (y % 100 ~= 0 or y % 400 == 0)) and 29 or 28 end
-  return ({ 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 })[m]
-end
-
--- The same day one year earlier (29 Feb -> 28 Feb).
+-- The same day one year earlier (29 Feb -> 28 Feb: the only date a year earlier lacks).
 function M.year_before(s)
   local y, m, d = parse(s)
-  return M.fmt(y - 1, m, math.min(d, dim(y - 1, m)))
+  local t = M.fmt(y - 1, m, d)
+  if time.valid_date(t) then return t end
+  return M.fmt(y - 1, m, 28)
 end
 
 -- Measurement windows {start, end} (inclusive) for a period name at date as_of. A period

@@ -189,17 +189,6 @@ local function accepted_writes(from, to, region)
   return out, keys
 end
 
-local function all_not_collecting(result)
-  local lines = result.lines or {}
-  if #lines == 0 then return false end
-  for _, l in ipairs(lines) do
-    -- out_of_scope (a territory outside the EU/UK VAT area, result.territory): nothing to
-    -- collect either, so levy leaves the document's tax as it is, like not_collecting
-    if l.taxability_reason ~= "not_collecting" and l.taxability_reason ~= "out_of_scope" then return false end
-  end
-  return true
-end
-
 -- Is the region collecting on this date (subscribed, tax calculation on, effective_from
 -- on or before the date)? nil when levy has no regions table. cid: the document's connection,
 -- whose own value of the region (connection_regions, issue 17) replaces the global one.
@@ -258,7 +247,7 @@ local function not_collected_row(out, doc_type, row, w)
     listed = true -- Rillet's tax changed after levy's write: always shown for review
   elseif not result then
     listed = true -- the calculation failed: nothing levy could write
-  elseif all_not_collecting(result) then
+  elseif plugin("api").not_collecting(result) then
     listed = false -- the region stopped collecting: what was written stays collected
   else
     listed = calculated ~= collected

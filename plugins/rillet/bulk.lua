@@ -116,7 +116,7 @@ function M.run(job)
         local args = { K.arg(b.target) }
         local n = #args
         args[n + 1], args[n + 2] = b[col], left
-        local rows = store.rows("SELECT d.rowid AS seq, d.id, d.raw, d.fingerprint, d.status, d.calculation_id, c.line_amounts" ..
+        local rows = store.rows("SELECT d.rowid AS seq, d.id, d.raw, d.fingerprint, d.fingerprint_version, d.status, d.calculation_id, c.line_amounts" ..
           from_where(T, K) .. " AND d.rowid > ? ORDER BY d.rowid LIMIT ?", table.unpack(args, 1, n + 2))
         for _, r in ipairs(rows) do
           if docs.recheck(dt, r, b.reason, force) then queued = queued + 1 end

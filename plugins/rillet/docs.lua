@@ -151,6 +151,29 @@ function M.fingerprint(doc_type, req, applied, lr)
   return util.hash({ t = doc_type, r = req, a = applied or json.null, x = x })
 end
 
+-- Stored fingerprints carry the version of the text they hash (migration 0012): 1 = the rillet
+-- plugin's former Lua canonical encoder, 2 = levy.json.canonical (util.hash).
+M.FP_VERSION = 2
+
+-- The stored fingerprint of a document row {id, fingerprint, fingerprint_version[, raw]} as the
+-- current version spells it, to compare with a fresh one (fp): a current one as stored; an
+-- older one equal to fp as it is (the encoders agree on the text); otherwise the older one
+-- was another encoder's spelling, so it is recomputed once from the stored document instead
+-- of being compared byte for byte (an encoder change must not make every document look
+-- changed, recalculated and written again). line_amounts: the connection's reading.
+function M.stored_fingerprint(doc_type, row, fp, line_amounts)
+  if row.fingerprint_version == M.FP_VERSION or row.fingerprint == fp then return row.fingerprint end
+  local raw = row.raw
+  if raw == nil then
+    local r = store.row("SELECT raw FROM " .. M.TYPES[doc_type].table .. " WHERE id = ?", row.id)
+    raw = r and r.raw
+  end
+  local doc = util.decode_obj(raw)
+  if not doc then return row.fingerprint end
+  local req, applied, lr = M.build_request(doc_type, doc, line_amounts)
+  return M.fingerprint(doc_type, req, applied, lr)
+end
+
 local function product_ids(doc)
   local ids = {}
   for _, it in ipairs(items_of(doc)) do
@@ -192,12 +215,14 @@ function M.apply(conn, doc_type, doc, source, raw_text)
   end
   local updated_at = nn(doc.updated_at)
   local updated_ms = type(updated_at) == "string" and time.parse_iso(updated_at) or nil
-  local row = store.row("SELECT updated_ms, fingerprint, deleted, tax_status, calculation_id, written_at, " ..
-    "levy_tax, reason, status FROM " .. T.table .. " WHERE id = ?", id)
+  local row = store.row("SELECT id, updated_ms, fingerprint, fingerprint_version, deleted, tax_status, " ..
+    "calculation_id, written_at, levy_tax, reason, status FROM " .. T.table .. " WHERE id = ?", id)
   if row and row.deleted == 1 then return "deleted" end
   if row and row.updated_ms and updated_ms and updated_ms < row.updated_ms then return "stale" end
   local req, applied, lr = M.build_request(doc_type, doc, conn.line_amounts)
   local fp = M.fingerprint(doc_type, req, applied, lr)
+  -- before the upsert: an older-version fingerprint is recomputed from the stored document
+  local stored_fp = row and M.stored_fingerprint(doc_type, row, fp, conn.line_amounts)
   local raw = raw_text or util.encode(doc) -- a webhook's exact bytes when given
   local status = nn(doc.status)
   local now = time.iso(time.now_ms())
@@ -207,11 +232,12 @@ function M.apply(conn, doc_type, doc, source, raw_text)
     currency = M.currency(doc), doc_date = nn(doc[T.date]), total = util.amount(doc.total),
     rillet_taxed_amount = util.amount(doc.taxed_amount), product_ids = product_ids(doc),
     updated_at = updated_at, updated_ms = updated_ms, raw = raw, fingerprint = fp,
+    fingerprint_version = M.FP_VERSION,
   }
   if doc_type == "credit_memo" then cols.applied_invoice_id = M.applied_invoice_id(doc) end
   local order = { "connection_id", "subsidiary_id", "number", "customer_id", "status", "currency",
                   "doc_date", "total", "rillet_taxed_amount", "product_ids", "updated_at", "updated_ms",
-                  "raw", "fingerprint" }
+                  "raw", "fingerprint", "fingerprint_version" }
   if doc_type == "credit_memo" then order[#order + 1] = "applied_invoice_id" end
   local sets, ph, binds = {}, {}, { id }
   for i, k in ipairs(order) do
@@ -227,7 +253,7 @@ function M.apply(conn, doc_type, doc, source, raw_text)
     enqueue_calc(doc_type, id, source .. ": new document")
     return "created"
   end
-  if row.fingerprint ~= fp then
+  if stored_fp ~= fp then
     if M.is_paid(doc_type, status) and row.calculation_id then
       -- fully paid: not re-taxed. levy's last result is for earlier content, so the reason
       -- it gave then (`no_tax_due`, `written`...) no longer describes this document: say it
@@ -295,8 +321,12 @@ function M.history(doc_type, id, e)
     e.http_status, e.outcome, e.message)
 end
 
--- Re-check one document row {id, raw, fingerprint, status, calculation_id} of doc_type: store
--- its new fingerprint and enqueue its calculation when it changed (or always, when force).
+-- Re-check one document row {id, raw, fingerprint, fingerprint_version, status,
+-- calculation_id} of doc_type: store its new fingerprint and enqueue its calculation when it
+-- changed (or always, when force). A fingerprint of an older version (M.FP_VERSION) is stored
+-- again in the current one; it counts as changed only when its text differs (the stored
+-- document is what it was computed from, so it cannot be recomputed to tell an encoder's
+-- spelling from a changed exemption: a differing one is recalculated, once).
 -- Fully paid documents that were calculated are left alone. Returns true when enqueued.
 -- Inside a transaction (bulk.lua runs it a batch at a time).
 function M.recheck(doc_type, r, reason, force)
@@ -306,8 +336,9 @@ function M.recheck(doc_type, r, reason, force)
   local T = M.TYPES[doc_type]
   local req, applied, lr = M.build_request(doc_type, doc, r.line_amounts)
   local fp = M.fingerprint(doc_type, req, applied, lr)
-  if fp ~= r.fingerprint then
-    store.exec("UPDATE " .. T.table .. " SET fingerprint = ? WHERE id = ?", fp, r.id)
+  if fp ~= r.fingerprint or r.fingerprint_version ~= M.FP_VERSION then
+    store.exec("UPDATE " .. T.table .. " SET fingerprint = ?, fingerprint_version = ? WHERE id = ?", fp,
+      M.FP_VERSION, r.id)
   end
   if force or fp ~= r.fingerprint then
     enqueue_calc(doc_type, r.id, reason, force)
@@ -324,7 +355,7 @@ local function requeue(where, arg, reason, force)
   local n = 0
   store.transaction(function()
     for doc_type, T in pairs(M.TYPES) do
-      local rows = store.rows("SELECT d.id, d.raw, d.fingerprint, d.status, d.calculation_id, " ..
+      local rows = store.rows("SELECT d.id, d.raw, d.fingerprint, d.fingerprint_version, d.status, d.calculation_id, " ..
         "c.line_amounts FROM " .. T.table ..
         " d JOIN connections c ON c.id = d.connection_id AND c.deleted_at IS NULL WHERE d.deleted = 0 AND " .. where, arg)
       for _, r in ipairs(rows) do

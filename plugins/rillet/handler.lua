@@ -357,24 +357,41 @@ end
 
 ---------------------------------------------------------------- plugin
 
-local exports = {
-  -- bulk re-checks (bulk.lua): each answers {id, documents, state} at once
-  requeue_product = function(id) return bulk.start("product", id, true) end,
-  requeue_customer = function(id) return bulk.start("customer", id, true) end,
-  requeue_region = function(code) return bulk.start("region", code, true) end,
+-- The api plugin's events (levy.events; plugins/api/handler.lua says what each carries): a
+-- change of a region, product, customer or a connection's own region or settings re-checks
+-- the documents it touches as a bulk run (bulk.lua), answered at once as {id, documents,
+-- state}; the bulk run and its job commit with the caller's change when it emits inside a
+-- transaction, and before the caller's answer in any case.
+local events = {
+  ["api.product_changed"] = function(e) return bulk.start("product", e.id, true) end,
+  ["api.customer_changed"] = function(e) return bulk.start("customer", e.id, true) end,
+  ["api.region_changed"] = function(e) return bulk.start("region", e.code, true) end,
   -- a connection's own region or tax settings (seller address, rounding) changed: that
   -- connection's documents only
-  requeue_connection_region = function(cid, code)
+  ["api.connection_region_changed"] = function(e)
+    local cid, code = e.connection_id, e.code
     if type(cid) ~= "string" or type(code) ~= "string" or cid:find("%s") or code:find("%s") then
       return { id = json.null, documents = 0, state = "done" }
     end
     return bulk.start("connection_region", cid .. " " .. code, true)
   end,
-  requeue_connection = function(cid) return bulk.start("connection_settings", cid, true) end,
-  -- PUT /v1/customers/{id} of a customer levy has not seen (customers.lua)
-  fetch_customer = customers.fetch_any,
+  ["api.connection_settings_changed"] = function(e) return bulk.start("connection_settings", e.connection_id, true) end,
   -- PUT /v1/settings changed customer_data: read every customer's tax id / exemption again
-  customers_remap = customers.request_remap,
+  ["api.customer_data_changed"] = function() customers.request_remap() end,
+  -- /v1/connections/{id}/regions and /settings (api): is it one of ours (not deleted)?
+  ["api.connection_lookup"] = function(e)
+    if type(e.id) == "string" and conn.get(e.id) then return true end
+    return nil
+  end,
+  -- PUT /v1/customers/{id} of a customer levy has not seen (customers.lua)
+  ["api.customer_missing"] = function(e)
+    local found, err = customers.fetch_any(e.id)
+    if found then return { found = true } end
+    return { found = false, status = err.status, code = err.code, message = err.message }
+  end,
+}
+
+local exports = {
   -- the connection routes below, and the admin plugin's demo (connect flow)
   connection_create = conn.create,
   connection_subsidiary = conn.set_subsidiary,
@@ -417,6 +434,7 @@ return {
     "reconciliation_runs", "reconciliation", "reconciliation_seen", "backfills", "bulk_runs",
     "inbox_seen", "rillet_fields",
   },
+  events = events,
   routes = {
     { method = "POST", path = "/webhooks/rillet/{connection_id}", auth = "none", handler = intake },
     { method = "GET", path = "/v1/invoices", auth = "token", handler = list_docs("invoice") },

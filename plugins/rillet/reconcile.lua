@@ -79,21 +79,32 @@ local function record(run, cid, r, rillet_tax, reason, action)
   store.exec("UPDATE reconciliation_runs SET drift = drift + 1 WHERE id = ?", run.id)
 end
 
+-- GET a document from Rillet: its copy; or, when Rillet answers 404, nil after marking it
+-- deleted (how: the history's words) with a reconciliation row (why), counted as checked
+-- when `counted`; or nil, err on another request error.
+local function get_or_gone(c, crow, run, r, how, why, counted)
+  local got, err = c:get(docs.TYPES[r.doc_type].path .. "/" .. r.id)
+  if got then return got end
+  if err.kind == "http" and err.status == 404 then
+    store.transaction(function()
+      docs.mark_deleted(r.doc_type, r.id, how)
+      record(run, crow.id, r, nil, why, "marked deleted")
+      if counted then store.exec("UPDATE reconciliation_runs SET checked = checked + 1 WHERE id = ?", run.id) end
+    end)
+    return nil
+  end
+  return nil, err
+end
+
 -- Compare one document with what Rillet holds. Returns nil, err on a request error.
 local function check_one(c, crow, run, r)
-  local T = docs.TYPES[r.doc_type]
-  local got, err = c:get(T.path .. "/" .. r.id)
+  local got, err = get_or_gone(c, crow, run, r, "reconciliation: GET answers 404",
+    "the document no longer exists in Rillet", true)
   if not got then
-    if err.kind == "http" and err.status == 404 then
-      store.transaction(function()
-        docs.mark_deleted(r.doc_type, r.id, "reconciliation: GET answers 404")
-        record(run, crow.id, r, nil, "the document no longer exists in Rillet", "marked deleted")
-        store.exec("UPDATE reconciliation_runs SET checked = checked + 1 WHERE id = ?", run.id)
-      end)
-      return true
-    end
-    return nil, err
+    if err then return nil, err end
+    return true
   end
+  local T = docs.TYPES[r.doc_type]
   local calc = r.calculation_id and store.row("SELECT result FROM calculations WHERE id = ?", r.calculation_id)
   local result = calc and util.decode_obj(calc.result)
   store.transaction(function()
@@ -218,18 +229,11 @@ end
 -- A document the listing did not show: GET it. 404 -> deleted in Rillet (marked deleted, a
 -- reconciliation row, history); a copy -> applied (it exists: the listing missed it).
 local function check_missing(c, crow, run, r)
-  local T = docs.TYPES[r.doc_type]
-  local got, err = c:get(T.path .. "/" .. r.id)
+  local got, err = get_or_gone(c, crow, run, r, "reconciliation: not in Rillet's listing, GET answers 404",
+    "the document no longer exists in Rillet (its DELETED delivery never reached levy)", false)
   if not got then
-    if err.kind == "http" and err.status == 404 then
-      store.transaction(function()
-        docs.mark_deleted(r.doc_type, r.id, "reconciliation: not in Rillet's listing, GET answers 404")
-        record(run, crow.id, r, nil, "the document no longer exists in Rillet (its DELETED delivery never " ..
-          "reached levy)", "marked deleted")
-      end)
-      return true
-    end
-    return nil, err
+    if err then return nil, err end
+    return true
   end
   store.transaction(function()
     store.exec("INSERT OR IGNORE INTO reconciliation_seen(run_id, doc_type, doc_id) VALUES (?,?,?)",

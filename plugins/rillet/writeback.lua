@@ -65,17 +65,6 @@ function M.differs(doc, result)
   return money.cmp(amt(result.total_tax), amt(util.amount(doc.taxed_amount))) ~= 0
 end
 
-local function all_not_collecting(result)
-  local lines = result.lines or {}
-  if #lines == 0 then return false end
-  for _, l in ipairs(lines) do
-    -- out_of_scope (a territory outside the EU/UK VAT area, result.territory): nothing to
-    -- collect either, so levy leaves the document's tax as it is, like not_collecting
-    if l.taxability_reason ~= "not_collecting" and l.taxability_reason ~= "out_of_scope" then return false end
-  end
-  return true
-end
-
 local function err_text(err)
   if type(err) ~= "table" then return tostring(err) end
   local s = tostring(err.code or "error") .. ": " .. tostring(err.message or "")
@@ -215,7 +204,8 @@ function M.calculate(job)
   if fetched_customer and fp ~= row.fingerprint then
     -- the stored fingerprint was taken without the customer: keep it in step, so the next
     -- copy of this document does not count as changed tax inputs
-    store.exec("UPDATE " .. T.table .. " SET fingerprint = ? WHERE id = ?", fp, id)
+    store.exec("UPDATE " .. T.table .. " SET fingerprint = ?, fingerprint_version = ? WHERE id = ?", fp,
+      docs.FP_VERSION, id)
   end
   local rtext = docs.reading_text(lr)
   local api = docs.api()
@@ -251,7 +241,7 @@ function M.calculate(job)
     end
     local status, outcome, message
     local reason, detail
-    if all_not_collecting(result) then
+    if api.not_collecting(result) then
       status, outcome = "not_collecting", "not_collecting"
       message = type(result.territory) == "table" and result.territory.treatment == "out_of_scope"
         and ("ship-to in " .. tostring(result.territory.name) .. ": outside the VAT area (" ..

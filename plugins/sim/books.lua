@@ -4,7 +4,6 @@ local json = require "levy.json"
 local store = require "levy.store"
 local time = require "levy.time"
 local money = require "levy.money"
-local cjs = require "cjs"
 local P = require "problem"
 local state = require "state"
 local db = require "db"
@@ -14,7 +13,7 @@ local hooks = require "hooks"
 local M = {}
 
 local function ok(status, body)
-  if type(body) == "table" then body = cjs.encode(body) end
+  if type(body) == "table" then body = json.canonical(body) end
   return status, body, { ["Content-Type"] = "application/json" }
 end
 
@@ -65,15 +64,17 @@ function M.ctl_books(req)
         P.raise(400, "close_through: must be a date YYYY-MM-DD.", { { field = "close_through", message = "must be a date" } })
       end
       local id = (period() or {}).id or docs.uuid()
-      state.put("books_period", cjs.encode({ id = id, start = d:sub(1, 8) .. "01", ["end"] = d, status = "CLOSED",
+      state.put("books_period", json.canonical({ id = id, start = d:sub(1, 8) .. "01", ["end"] = d, status = "CLOSED",
                                               closed_on = time.date(state.now()) }))
     end
   end
   return ok(200, { period = period() or json.null, fail = math.tointeger(tonumber(state.get("books_fail") or "0")) })
 end
 
-local function inv_cols(inv, cur)
-  return { subsidiary_id = inv.subsidiary_id, customer_id = inv.customer_id, status = inv.status, currency = cur }
+-- An invoice edited in Rillet's UI: totals recomputed, stored, UPDATED webhook (the invoice as
+-- the API shows it, as every other webhook); answers it.
+local function save_edited(inv, extra, cur)
+  return ok(200, hooks.save_doc("invoice", inv, extra, cur))
 end
 
 -- POST /_sim/invoices/{id}/void: the invoice is voided (status VOIDED: not an InvoiceStatus value
@@ -83,12 +84,7 @@ function M.ctl_void(req)
   if not inv then P.raise(404, "Invoice not found.") end
   local cur = inv.total.currency
   extra.voided = true
-  docs.invoice_totals(inv, extra, cur)
-  store.transaction(function()
-    db.update("invoice", inv, inv_cols(inv, cur), extra)
-    hooks.emit("INVOICE", "UPDATED", inv.id, cjs.encode(inv))
-  end)
-  return ok(200, inv)
+  return save_edited(inv, extra, cur)
 end
 
 -- POST /_sim/invoices/{id}/manual-tax {"percentage":"10"}: tax typed by hand in Rillet's UI: every
@@ -112,21 +108,16 @@ function M.ctl_manual_tax(req)
     local p_int = math.tointeger(tonumber(whole .. frac))
     local denom = math.tointeger(100 * scale)
     local tax = (net * p_int * 2 + denom) // (2 * denom)
-    items[#items + 1] = { id = l.id, tax_rates = cjs.array({ {
+    items[#items + 1] = { id = l.id, tax_rates = json.array({ {
       type = "SALES_TAX", country = (inv.shipping_address or inv.customer_address or {}).country or "US",
       description = "Typed by hand", percentage = json.number(pct),
       tax_amount = { amount = money.format(tax, cur), currency = cur } } }) }
   end
   local writes = extra.tax_writes or 0
-  docs.apply_taxes(inv, extra, { taxes_calculated_at = time.iso(state.now()), items = cjs.array(items) }, cur)
+  docs.apply_taxes(inv, extra, { taxes_calculated_at = time.iso(state.now()), items = json.array(items) }, cur)
   extra.tax_writes = writes
   extra.manual_tax = pct
-  docs.invoice_totals(inv, extra, cur)
-  store.transaction(function()
-    db.update("invoice", inv, inv_cols(inv, cur), extra)
-    hooks.emit("INVOICE", "UPDATED", inv.id, cjs.encode(inv))
-  end)
-  return ok(200, inv)
+  return save_edited(inv, extra, cur)
 end
 
 return M

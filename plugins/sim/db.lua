@@ -3,7 +3,6 @@ local json = require "levy.json"
 local store = require "levy.store"
 local crypto = require "levy.crypto"
 local time = require "levy.time"
-local cjs = require "cjs"
 local state = require "state"
 
 local M = {}
@@ -23,6 +22,11 @@ local function cols(c)
   return c.subsidiary_id, c.customer_id, c.parent_id, c.status, c.currency
 end
 
+-- The indexed columns of a stored invoice or credit memo (cur: its currency).
+function M.doc_cols(doc, cur)
+  return { subsidiary_id = doc.subsidiary_id, customer_id = doc.customer_id, status = doc.status, currency = cur }
+end
+
 -- obj.updated_at is set from updated_ms (unless the object has no updated_at field: noupd).
 function M.insert(kind, obj, c, updated_ms, extra, noupd)
   updated_ms = updated_ms or M.next_updated_ms()
@@ -30,7 +34,7 @@ function M.insert(kind, obj, c, updated_ms, extra, noupd)
   local s, cu, p, st, cur = cols(c)
   store.exec("INSERT INTO sim_entities(kind, id, subsidiary_id, customer_id, parent_id, status, "
              .. "currency, updated_ms, body, extra) VALUES (?,?,?,?,?,?,?,?,?,?)",
-             kind, obj.id, s, cu, p, st, cur, updated_ms, cjs.encode(obj),
+             kind, obj.id, s, cu, p, st, cur, updated_ms, json.canonical(obj),
              extra and json.encode(extra) or nil)
   return obj
 end
@@ -42,7 +46,7 @@ function M.update(kind, obj, c, extra, noupd)
   store.exec("UPDATE sim_entities SET subsidiary_id = ?, customer_id = ?, parent_id = ?, status = ?, "
              .. "currency = ?, updated_ms = ?, body = ?, extra = coalesce(?, extra) "
              .. "WHERE kind = ? AND id = ?",
-             s, cu, p, st, cur, updated_ms, cjs.encode(obj), extra and json.encode(extra) or nil,
+             s, cu, p, st, cur, updated_ms, json.canonical(obj), extra and json.encode(extra) or nil,
              kind, obj.id)
   return obj
 end
@@ -52,7 +56,7 @@ function M.update_fixed(kind, obj, c, extra)
   local s, cu, p, st, cur = cols(c)
   store.exec("UPDATE sim_entities SET subsidiary_id = ?, customer_id = ?, parent_id = ?, status = ?, "
              .. "currency = ?, body = ?, extra = coalesce(?, extra) WHERE kind = ? AND id = ?",
-             s, cu, p, st, cur, cjs.encode(obj), extra and json.encode(extra) or nil, kind, obj.id)
+             s, cu, p, st, cur, json.canonical(obj), extra and json.encode(extra) or nil, kind, obj.id)
 end
 
 function M.delete(kind, id)
@@ -146,7 +150,7 @@ function M.list(kind, list_key, filters, updated_gt_ms, limit, cursor, paginate,
   local out = '{"' .. list_key .. '":[' .. table.concat(bodies, ",") .. ']'
   if paginate then
     if #rows > limit then
-      out = out .. ',"pagination":{"next_cursor":' .. cjs.string(make_cursor(ckind, last)) .. '}}'
+      out = out .. ',"pagination":{"next_cursor":' .. json.encode(make_cursor(ckind, last)) .. '}}'
     else
       out = out .. ',"pagination":{}}'
     end

@@ -4,7 +4,6 @@ local json = require "levy.json"
 local money = require "levy.money"
 local time = require "levy.time"
 local crypto = require "levy.crypto"
-local cjs = require "cjs"
 local dec = require "dec"
 local db = require "db"
 local P = require "problem"
@@ -196,7 +195,7 @@ end
 -- items of CreateFullInvoiceItemRequest / CreateCreditMemoItemRequest -> stored lines.
 -- keep: existing lines by id (a sim extension: an update may pass `id` to keep a line id).
 function M.build_lines(errs, items, cur, kind, keep)
-  local lines = cjs.array({})
+  local lines = json.array({})
   if not is_array(items) or #items == 0 then
     errs.add("items", "must be a non-empty array")
     return lines
@@ -261,7 +260,7 @@ function M.build_lines(errs, items, cur, kind, keep)
       if kind == "invoice" then
         line.total_discount = M.m(disc, cur)
         line.gross_rate = M.m(unit, cur)
-        line.external_references = cjs.array({})
+        line.external_references = json.array({})
       else
         line.net_amount = M.m(net, cur)
       end
@@ -318,7 +317,7 @@ function M.render_invoice(inv)
   if require("state").config().line_amounts ~= "gross" then return inv end
   local out = {}
   for k, v in pairs(inv) do out[k] = v end
-  local items = cjs.array({})
+  local items = json.array({})
   for i, l in ipairs(inv.items) do
     local c = {}
     for k, v in pairs(l) do c[k] = v end
@@ -337,7 +336,7 @@ function M.render_invoice_body(text)
   if require("state").config().line_amounts ~= "gross" then return text end
   local inv = json.decode(text)
   if type(inv) ~= "table" then return text end
-  return cjs.encode(M.render_invoice(inv))
+  return json.canonical(M.render_invoice(inv))
 end
 
 function M.memo_totals(cm, extra, cur) -- luacheck: no unused args (the shared signature)
@@ -441,7 +440,7 @@ function M.apply_taxes(doc, extra, body, cur)
       end
       seen[it.id or ""] = true
       local rates = it.tax_rates
-      if rates == nil or rates == json.null then rates = cjs.array({}) end
+      if rates == nil or rates == json.null then rates = json.array({}) end
       if not is_array(rates) then
         errs.add(f .. ".tax_rates", "must be an array")
         goto continue

@@ -6,7 +6,6 @@ local time = require "levy.time"
 local money = require "levy.money"
 local jobs = require "levy.jobs"
 local config = require "levy.config"
-local cjs = require "cjs"
 local P = require "problem"
 local state = require "state"
 local db = require "db"
@@ -28,11 +27,11 @@ local function ok(status, body)
     elseif type(body.invoices) == "table" then
       local c = {}
       for k, v in pairs(body) do c[k] = v end
-      c.invoices = cjs.array({})
+      c.invoices = json.array({})
       for i, inv in ipairs(body.invoices) do c.invoices[i] = docs.render_invoice(inv) end
       body = c
     end
-    body = cjs.encode(body)
+    body = json.canonical(body)
   end
   return status, body, { ["Content-Type"] = "application/json" }
 end
@@ -189,7 +188,7 @@ api = function(fn, opts)
       store.exec("INSERT INTO sim_idempotency(scope, request_hash, status, body, created_ms) VALUES (?,?,?,?,?) "
                  .. "ON CONFLICT(scope) DO UPDATE SET request_hash = excluded.request_hash, "
                  .. "status = excluded.status, body = excluded.body, created_ms = excluded.created_ms",
-                 ctx.idem.scope, ctx.idem.rh, s, type(b) == "string" and b or cjs.encode(b or {}), state.now())
+                 ctx.idem.scope, ctx.idem.rh, s, type(b) == "string" and b or json.canonical(b or {}), state.now())
     end
     h = h or {}
     h["X-Rillet-API-Version"] = "4"
@@ -228,15 +227,6 @@ end
 local function first_subsidiary()
   local r = store.row("SELECT id FROM sim_entities WHERE kind = 'subsidiary' ORDER BY seq LIMIT 1")
   return r and r.id
-end
-
-local function inv_cols(inv, cur)
-  return { subsidiary_id = inv.subsidiary_id, customer_id = inv.customer_id, status = inv.status, currency = cur }
-end
-
-local function emit_obj(entity, event, obj)
-  if entity == "INVOICE" then obj = docs.render_invoice(obj) end
-  hooks.emit(entity, event, obj.id, cjs.encode(obj))
 end
 
 local function add_days(date, n)
@@ -302,7 +292,7 @@ local function create_customer(req)
   errs.raise()
   store.transaction(function()
     db.insert("customer", c)
-    emit_obj("CUSTOMER", "CREATED", c)
+    hooks.emit_doc("CUSTOMER", "CREATED", c)
   end)
   return ok(200, c)
 end
@@ -316,7 +306,7 @@ local function update_customer(req)
   errs.raise()
   store.transaction(function()
     db.update("customer", c)
-    emit_obj("CUSTOMER", "UPDATED", c)
+    hooks.emit_doc("CUSTOMER", "UPDATED", c)
   end)
   return ok(200, c)
 end
@@ -328,7 +318,7 @@ local function delete_customer(req)
   if used then P.raise(409, "Customer has invoices or credit memos and cannot be deleted.") end
   store.transaction(function()
     db.delete("customer", id)
-    hooks.emit("CUSTOMER", "DELETED", id, cjs.string(id))
+    hooks.emit("CUSTOMER", "DELETED", id, json.encode(id))
   end)
   return 204, ""
 end
@@ -349,7 +339,7 @@ local function list_fields(req)
   local rows = gt and store.rows("SELECT body FROM sim_entities WHERE kind = 'field' AND updated_ms > ? ORDER BY seq", gt)
     or store.rows("SELECT body FROM sim_entities WHERE kind = 'field' ORDER BY seq")
   for _, r in ipairs(rows) do out[#out + 1] = json.decode(r.body) end
-  return ok(200, { fields = cjs.array(out) })
+  return ok(200, { fields = json.array(out) })
 end
 
 local function value_names(errs, field, list)
@@ -375,7 +365,7 @@ local function create_field(req)
   local f = { id = docs.uuid(), name = b.name, values = {},
               settings = { REVENUE = { mandatory = false, display = "STANDALONE" } } }
   for _, n in ipairs(names) do f.values[#f.values + 1] = { id = docs.uuid(), name = n, deactivated = false } end
-  f.values = cjs.array(f.values)
+  f.values = json.array(f.values)
   store.transaction(function() db.insert("field", f) end)
   return ok(200, f)
 end
@@ -391,7 +381,7 @@ local function add_field_value(req)
   local vals = {}
   for _, v in ipairs(f.values or {}) do vals[#vals + 1] = v end
   vals[#vals + 1] = { id = docs.uuid(), name = b.name, deactivated = false }
-  f.values = cjs.array(vals)
+  f.values = json.array(vals)
   store.transaction(function() db.update("field", f) end)
   return ok(200, f)
 end
@@ -474,7 +464,7 @@ local function invoice_fields(errs, b, inv, cur) -- luacheck: no unused args (th
   if b.external_references ~= nil and b.external_references ~= json.null then
     if not docs.is_array(b.external_references) and next(b.external_references) ~= nil then
       errs.add("external_references", "must be an array")
-    else inv.external_references = cjs.array(b.external_references) end
+    else inv.external_references = json.array(b.external_references) end
   end
   if b.scope ~= nil and b.scope ~= "FULL" then
     errs.add("scope", "only the FULL scope is supported by the simulator")
@@ -493,7 +483,7 @@ local function create_invoice(req)
   local cur = sub.currency
   local inv = { id = docs.uuid(), subsidiary_id = sub.id, customer_id = b.customer_id,
                 payment_terms = cust and cust.payment_terms or 30, status = "UNPAID",
-                external_references = cjs.array({}) }
+                external_references = json.array({}) }
   invoice_fields(errs, b, inv, cur)
   inv.items = docs.build_lines(errs, b.items, cur, "invoice")
   inv.address = sub_extra.address
@@ -503,21 +493,18 @@ local function create_invoice(req)
   end
   take_addresses(errs, b, inv, { "address", "customer_address", "shipping_address" })
   errs.raise()
-  local extra = { paid = 0, credited = 0 }
-  docs.invoice_totals(inv, extra, cur)
-  store.transaction(function()
-    inv.invoice_number = string.format("INV-%05d", state.next_counter("invoice"))
-    db.insert("invoice", inv, inv_cols(inv, cur), nil, extra)
-    emit_obj("INVOICE", "CREATED", inv)
-  end)
-  return ok(200, inv)
+  return ok(200, hooks.create_doc("invoice", inv, { paid = 0, credited = 0 }, cur, "invoice_number",
+    function() return string.format("INV-%05d", state.next_counter("invoice")) end))
 end
 
-local function load_invoice(id)
-  local inv, extra = db.get("invoice", id)
-  if not inv then not_found("Invoice", id) end
-  return inv, extra, inv.total.currency
+-- A stored invoice or credit memo (404 naming `what` when there is none): doc, extra, currency.
+local function load_doc(kind, what, id)
+  local doc, extra = db.get(kind, id)
+  if not doc then not_found(what, id) end
+  return doc, extra, doc.total.currency
 end
+
+local function load_invoice(id) return load_doc("invoice", "Invoice", id) end
 
 -- Fault `replay_taxes`: the next N tax write-backs apply nothing and are answered 200 with
 -- the answer to the document's previous tax write (or the document as it is), as a Rillet
@@ -535,7 +522,7 @@ local function stale_tax_answer(kind, id)
 end
 
 local function remember_tax_answer(kind, obj)
-  state.put("last_tax_answer:" .. kind .. ":" .. obj.id, cjs.encode(obj))
+  state.put("last_tax_answer:" .. kind .. ":" .. obj.id, json.canonical(obj))
 end
 
 -- A full-replace update keeps a line's written tax rates only when the update sends tax.
@@ -562,12 +549,7 @@ local function update_invoice(req)
   for _, l in ipairs(inv.items) do live[l.id] = true end
   for id in pairs(extra.taxes or {}) do if not live[id] then extra.taxes[id] = nil end end
   drop_cleared_taxes(extra, inv.items)
-  docs.invoice_totals(inv, extra, cur)
-  store.transaction(function()
-    db.update("invoice", inv, inv_cols(inv, cur), extra)
-    emit_obj("INVOICE", "UPDATED", inv)
-  end)
-  return ok(200, inv)
+  return ok(200, hooks.save_doc("invoice", inv, extra, cur))
 end
 
 local function delete_invoice(req)
@@ -576,7 +558,7 @@ local function delete_invoice(req)
   store.transaction(function()
     db.delete("invoice", id)
     store.exec("DELETE FROM sim_entities WHERE kind = 'payment' AND parent_id = ?", id)
-    hooks.emit("INVOICE", "DELETED", id, cjs.string(id))
+    hooks.emit("INVOICE", "DELETED", id, json.encode(id))
   end)
   return 204, ""
 end
@@ -587,13 +569,8 @@ local function invoice_taxes(req)
   local inv, extra, cur = load_invoice(req.params.id)
   local b = json.decode(req.body or "")
   docs.apply_taxes(inv, extra, b, cur)
-  docs.invoice_totals(inv, extra, cur)
-  store.transaction(function()
-    db.update("invoice", inv, inv_cols(inv, cur), extra)
-    remember_tax_answer("invoice", inv)
-    emit_obj("INVOICE", "UPDATED", inv)
-  end)
-  return ok(200, inv)
+  return ok(200, hooks.save_doc("invoice", inv, extra, cur, {
+    after = function() remember_tax_answer("invoice", inv) end }))
 end
 
 local function sent_status(req)
@@ -608,8 +585,8 @@ local function sent_status(req)
     inv.sent_at = nil
   end
   store.transaction(function()
-    db.update("invoice", inv, inv_cols(inv, cur), extra)
-    emit_obj("INVOICE", "UPDATED", inv)
+    db.update("invoice", inv, db.doc_cols(inv, cur), extra)
+    hooks.emit_doc("INVOICE", "UPDATED", inv)
   end)
   return 200, ""
 end
@@ -643,12 +620,9 @@ local function create_payment(req)
   local pm = { id = docs.uuid(), status = "SUCCESSFUL", invoice_id = inv.id, amount = docs.m(amt, cur),
                date = b.date, account_code = b.account_code }
   extra.paid = (extra.paid or 0) + amt
-  docs.invoice_totals(inv, extra, cur)
-  store.transaction(function()
+  hooks.save_doc("invoice", inv, extra, cur, { event = "PAYMENT_UPDATED", before = function()
     db.insert("payment", pm, { parent_id = inv.id, currency = cur })
-    db.update("invoice", inv, inv_cols(inv, cur), extra)
-    emit_obj("INVOICE", "PAYMENT_UPDATED", inv)
-  end)
+  end })
   return ok(200, pm)
 end
 
@@ -663,16 +637,12 @@ local function list_memos(req)
   return ok(200, db.list("credit_memo", "credit_memos", f, gt, limit, cursor, true))
 end
 
-local function memo_cols(cm, cur)
-  return { subsidiary_id = cm.subsidiary_id, customer_id = cm.customer_id, status = cm.status, currency = cur }
-end
-
 local function memo_fields(errs, b, cm)
   if type(b.credit_memo_date) ~= "string" or not time.valid_date(b.credit_memo_date) then
     errs.add("credit_memo_date", "is required (YYYY-MM-DD)")
   else cm.credit_memo_date = b.credit_memo_date end
   if b.external_references ~= nil and b.external_references ~= json.null then
-    cm.external_references = cjs.array(b.external_references)
+    cm.external_references = json.array(b.external_references)
   end
 end
 
@@ -687,7 +657,7 @@ local function create_memo(req)
   if not sub then errs.add("subsidiary_id", "must name an existing subsidiary"); errs.raise() end
   local cur = sub.currency
   local cm = { id = docs.uuid(), subsidiary_id = sub.id, customer_id = b.customer_id, status = "UNAPPLIED",
-               applications = cjs.array({}), external_references = cjs.array({}) }
+               applications = json.array({}), external_references = json.array({}) }
   if b.credit_memo_number ~= nil and b.credit_memo_number ~= json.null then
     if type(b.credit_memo_number) ~= "string" or not b.credit_memo_number:match("^%S+$") then
       errs.add("credit_memo_number", "must be a non-blank string")
@@ -699,20 +669,11 @@ local function create_memo(req)
   take_addresses(errs, b, cm, { "address" })
   if cust and not cm.address then errs.add("address", "is required (the customer has no address)") end
   errs.raise()
-  docs.memo_totals(cm, {}, cur)
-  store.transaction(function()
-    cm.credit_memo_number = cm.credit_memo_number or string.format("CM-%05d", state.next_counter("credit_memo"))
-    db.insert("credit_memo", cm, memo_cols(cm, cur), nil, {})
-    emit_obj("CREDIT_MEMO", "CREATED", cm)
-  end)
-  return ok(200, cm)
+  return ok(200, hooks.create_doc("credit_memo", cm, {}, cur, "credit_memo_number",
+    function() return string.format("CM-%05d", state.next_counter("credit_memo")) end))
 end
 
-local function load_memo(id)
-  local cm, extra = db.get("credit_memo", id)
-  if not cm then not_found("Credit memo", id) end
-  return cm, extra, cm.total.currency
-end
+local function load_memo(id) return load_doc("credit_memo", "Credit memo", id) end
 
 local function update_memo(req)
   local cm, extra, cur = load_memo(req.params.id)
@@ -725,12 +686,7 @@ local function update_memo(req)
   take_addresses(errs, b, cm, { "address" })
   errs.raise()
   drop_cleared_taxes(extra, cm.items)
-  docs.memo_totals(cm, extra, cur)
-  store.transaction(function()
-    db.update("credit_memo", cm, memo_cols(cm, cur), extra)
-    emit_obj("CREDIT_MEMO", "UPDATED", cm)
-  end)
-  return ok(200, cm)
+  return ok(200, hooks.save_doc("credit_memo", cm, extra, cur))
 end
 
 -- Change the credited amount of an invoice by delta (minor units), firing PAYMENT_UPDATED.
@@ -739,9 +695,7 @@ local function credit_invoice(invoice_id, delta)
   if not inv then return end
   local cur = inv.total.currency
   extra.credited = math.max(0, (extra.credited or 0) + delta)
-  docs.invoice_totals(inv, extra, cur)
-  db.update("invoice", inv, inv_cols(inv, cur), extra)
-  emit_obj("INVOICE", "PAYMENT_UPDATED", inv)
+  hooks.save_doc("invoice", inv, extra, cur, { event = "PAYMENT_UPDATED" })
 end
 
 local function apply_memo(req)
@@ -749,7 +703,7 @@ local function apply_memo(req)
   local b = parse_body(req)
   local errs = P.errors()
   local apps = b.applications
-  local new = cjs.array({})
+  local new = json.array({})
   if not docs.is_array(apps) then errs.add("applications", "must be an array") else
     local sum = 0
     for i, a in ipairs(apps) do
@@ -774,26 +728,19 @@ local function apply_memo(req)
   errs.raise()
   local old = cm.applications
   cm.applications = new
-  docs.memo_totals(cm, extra, cur)
-  store.transaction(function()
+  return ok(200, hooks.save_doc("credit_memo", cm, extra, cur, { before = function()
     for _, a in ipairs(old) do credit_invoice(a.invoice_id, -docs.minor(a.amount, cur)) end
     for _, a in ipairs(new) do credit_invoice(a.invoice_id, docs.minor(a.amount, cur)) end
-    db.update("credit_memo", cm, memo_cols(cm, cur), extra)
-    emit_obj("CREDIT_MEMO", "UPDATED", cm)
-  end)
-  return ok(200, cm)
+  end }))
 end
 
 local function unapply_memo(req)
   local cm, extra, cur = load_memo(req.params.id)
   local old = cm.applications
-  cm.applications = cjs.array({})
-  docs.memo_totals(cm, extra, cur)
-  store.transaction(function()
+  cm.applications = json.array({})
+  hooks.save_doc("credit_memo", cm, extra, cur, { before = function()
     for _, a in ipairs(old) do credit_invoice(a.invoice_id, -docs.minor(a.amount, cur)) end
-    db.update("credit_memo", cm, memo_cols(cm, cur), extra)
-    emit_obj("CREDIT_MEMO", "UPDATED", cm)
-  end)
+  end })
   return 204, ""
 end
 
@@ -802,7 +749,7 @@ local function delete_memo(req)
   store.transaction(function()
     for _, a in ipairs(cm.applications) do credit_invoice(a.invoice_id, -docs.minor(a.amount, cur)) end
     db.delete("credit_memo", cm.id)
-    hooks.emit("CREDIT_MEMO", "DELETED", cm.id, cjs.string(cm.id))
+    hooks.emit("CREDIT_MEMO", "DELETED", cm.id, json.encode(cm.id))
   end)
   return 204, ""
 end
@@ -815,13 +762,8 @@ local function memo_taxes(req)
   local cm, extra, cur = load_memo(req.params.id)
   local b = json.decode(req.body or "")
   docs.apply_taxes(cm, extra, b, cur)
-  docs.memo_totals(cm, extra, cur)
-  store.transaction(function()
-    db.update("credit_memo", cm, memo_cols(cm, cur), extra)
-    remember_tax_answer("credit_memo", cm)
-    emit_obj("CREDIT_MEMO", "UPDATED", cm)
-  end)
-  return ok(200, cm)
+  return ok(200, hooks.save_doc("credit_memo", cm, extra, cur, {
+    after = function() remember_tax_answer("credit_memo", cm) end }))
 end
 
 ---------------------------------------------------------------------------------------------
@@ -1025,7 +967,7 @@ local function ctl_requests(req)
   local wq = (req.query or {}).window_ms
   local win = wq and math.tointeger(tonumber(wq)) or cfg.rate_limit_window_ms
   if not win or win < 1 then return ok(400, { error = "window_ms must be a positive integer" }) end
-  local out = cjs.array({})
+  local out = json.array({})
   for _, e in pairs(request_log) do
     local best, j = 0, 1
     for i = 1, #e.times do
@@ -1041,7 +983,7 @@ end
 
 local function ctl_list_keys()
   local rows = store.rows("SELECT name, hint, read_only, created_at FROM sim_api_keys ORDER BY created_at")
-  local out = cjs.array({})
+  local out = json.array({})
   for _, r in ipairs(rows) do
     out[#out + 1] = { name = r.name, key_hint = "…" .. r.hint, read_only = r.read_only == 1, created_at = r.created_at }
   end
@@ -1071,7 +1013,7 @@ local function ctl_create_webhook(req)
 end
 
 local function ctl_list_webhooks()
-  local out = cjs.array({})
+  local out = json.array({})
   for _, r in ipairs(store.rows("SELECT * FROM sim_webhooks ORDER BY created_at, id")) do
     out[#out + 1] = hooks.public(r, true)
   end
@@ -1122,11 +1064,11 @@ local function ctl_deliveries(req)
   params[#params + 1] = limit
   local sql = "SELECT * FROM sim_deliveries" .. (#where > 0 and (" WHERE " .. table.concat(where, " AND ")) or "")
               .. " ORDER BY seq DESC LIMIT ?"
-  local out = cjs.array({})
+  local out = json.array({})
   for _, r in ipairs(store.rows(sql, table.unpack(params, 1, #params))) do
     out[#out + 1] = { seq = r.seq, id = r.id, webhook_id = r.webhook_id, entity = r.entity, event = r.event,
                       entity_id = r.entity_id, timestamp = r.ts, state = r.state, attempts = r.attempts,
-                      note = r.note or json.null, log = json.decode(r.log) or cjs.array({}),
+                      note = r.note or json.null, log = json.decode(r.log) or json.array({}),
                       body = r.body }
   end
   return ok(200, { deliveries = out })
@@ -1168,7 +1110,7 @@ end
 local function ctl_export()
   local parts = {}
   for r in store.query("SELECT kind, body FROM sim_entities ORDER BY seq") do
-    parts[#parts + 1] = '{"kind":' .. cjs.string(r.kind) .. ',"object":' .. r.body .. '}'
+    parts[#parts + 1] = '{"kind":' .. json.encode(r.kind) .. ',"object":' .. r.body .. '}'
   end
   local body = "[" .. table.concat(parts, ",") .. "]"
   return 200, body, { ["Content-Type"] = "application/json", ["X-Sim-Digest"] = crypto.hex(crypto.sha256(body)) }
@@ -1178,10 +1120,10 @@ local function ctl_tax_detail(req)
   local kind = req.params.kind == "credit-memos" and "credit_memo" or "invoice"
   local obj, extra = db.get(kind, req.params.id)
   if not obj then P.raise(404, "Document not found.") end
-  local lines = cjs.array({})
+  local lines = json.array({})
   for _, l in ipairs(obj.items) do
     lines[#lines + 1] = { id = l.id, description = l.description, taxed_amount = l.taxed_amount,
-                          tax_rates = (extra.taxes or {})[l.id] or cjs.array({}) }
+                          tax_rates = (extra.taxes or {})[l.id] or json.array({}) }
   end
   return ok(200, { id = obj.id, taxes_calculated_at = extra.taxes_calculated_at or json.null,
                    tax_writes = extra.tax_writes or 0, lines = lines })

@@ -8,6 +8,7 @@ local crypto = require "levy.crypto"
 local time = require "levy.time"
 local log = require "levy.log"
 local state = require "state"
+local db = require "db"
 local docs = require "docs"
 
 local M = {}
@@ -131,6 +132,48 @@ local function retry_delay(cfg, attempts)
 end
 
 -- Job: one delivery attempt.
+-- An object's change as a webhook: the object as the API shows it (an invoice rendered under
+-- the line_amounts setting, docs.render_invoice), canonical JSON. Inside the transaction.
+function M.emit_doc(entity, event, obj)
+  if entity == "INVOICE" then obj = docs.render_invoice(obj) end
+  return M.emit(entity, event, obj.id, json.canonical(obj))
+end
+
+local DOC_KINDS = {
+  invoice = { entity = "INVOICE", totals = docs.invoice_totals },
+  credit_memo = { entity = "CREDIT_MEMO", totals = docs.memo_totals },
+}
+
+-- A new invoice or credit memo (kind): totals computed, then in one transaction its number
+-- (doc[number_field], number() when it has none), the document stored and its CREATED
+-- webhook queued. Returns the document.
+function M.create_doc(kind, doc, extra, cur, number_field, number)
+  local K = DOC_KINDS[kind]
+  K.totals(doc, extra, cur)
+  store.transaction(function()
+    doc[number_field] = doc[number_field] or number()
+    db.insert(kind, doc, db.doc_cols(doc, cur), nil, extra)
+    M.emit_doc(K.entity, "CREATED", doc)
+  end)
+  return doc
+end
+
+-- An edited invoice or credit memo (kind): totals recomputed, then in one transaction
+-- opts.before() (changes stored ahead of it), the document stored (its updated_at set),
+-- opts.after() and its opts.event webhook (default UPDATED). Returns the document.
+function M.save_doc(kind, doc, extra, cur, opts)
+  local K = DOC_KINDS[kind]
+  opts = opts or {}
+  K.totals(doc, extra, cur)
+  store.transaction(function()
+    if opts.before then opts.before() end
+    db.update(kind, doc, db.doc_cols(doc, cur), extra)
+    if opts.after then opts.after() end
+    M.emit_doc(K.entity, opts.event or "UPDATED", doc)
+  end)
+  return doc
+end
+
 function M.run(job)
   local seq = job.payload and job.payload.seq
   local d = store.row("SELECT * FROM sim_deliveries WHERE seq = ?", seq)

@@ -1,5 +1,5 @@
 -- RFC 9457 problem details, as Rillet answers errors (application/problem+json).
-local cjs = require "cjs"
+local json = require "levy.json"
 
 local M = {}
 
@@ -23,10 +23,10 @@ function M.response(status, detail, errors, headers, type_slug)
   local t = TYPES[status] or { "error", "Error" }
   local p = { type = "https://rillet.io/" .. (type_slug or t[1]), title = t[2], status = status,
               detail = detail }
-  if errors and #errors > 0 then p.errors = cjs.array(errors) end
+  if errors and #errors > 0 then p.errors = json.array(errors) end
   local h = { ["Content-Type"] = "application/problem+json" }
   for k, v in pairs(headers or {}) do h[k] = v end
-  return status, cjs.encode(p), h
+  return status, json.canonical(p), h
 end
 
 local Problem = {}

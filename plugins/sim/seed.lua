@@ -4,7 +4,6 @@ local json = require "levy.json"
 local store = require "levy.store"
 local time = require "levy.time"
 local crypto = require "levy.crypto"
-local cjs = require "cjs"
 local prng = require "prng"
 local db = require "db"
 local docs = require "docs"
@@ -115,7 +114,7 @@ function M.base(seed)
                    include_in_arr_mrr = p[6] and true or false,
                    revenue_pattern = p[6] and "DAILY" or "EVEN_PERIOD", status = "ACTIVE",
                    account_code = p[5],
-                   external_references = cjs.array({ { type = "levy-tax-code", id = p[3] } }) }
+                   external_references = json.array({ { type = "levy-tax-code", id = p[3] } }) }
     db.insert("product", prod, { status = "ACTIVE", currency = "USD" }, tick(), nil, true)
   end
 
@@ -127,7 +126,7 @@ function M.base(seed)
     local addr = { line1 = r:int(1, 9899) .. " " .. r:pick(STREETS), city = city, state = st,
                    zip_code = zip, country = country }
     local c = { id = r:uuid(), name = name, name_on_invoice = name, address = addr,
-                emails = cjs.array({ { email = "billing" .. n .. "@example.com", type = "MAIN_SENDER" } }),
+                emails = json.array({ { email = "billing" .. n .. "@example.com", type = "MAIN_SENDER" } }),
                 payment_terms = 30, send_invoices_automatically = false, send_payment_reminders = false }
     if r:chance(1, 4) then
       local o = M.US[r:int(1, #M.US)]
@@ -141,9 +140,9 @@ function M.base(seed)
     end
     if vat and M.VAT_IN_FIELD[vat] then
       -- kept in the custom field "VAT number" (issue 17: levy resolves fields by name)
-      c.fields = cjs.array({ { field_id = M.FIELD_VAT, field_value_id = vat_values[vat] } })
+      c.fields = json.array({ { field_id = M.FIELD_VAT, field_value_id = vat_values[vat] } })
     elseif vat then
-      c.external_references = cjs.array({ { type = "vat-id", id = vat } })
+      c.external_references = json.array({ { type = "vat-id", id = vat } })
     end
     db.insert("customer", c, nil, tick())
   end
@@ -158,11 +157,11 @@ function M.base(seed)
       vat_field.values[#vat_field.values + 1] = { id = vid, name = a[5], deactivated = false }
     end
   end
-  vat_field.values = cjs.array(vat_field.values)
+  vat_field.values = json.array(vat_field.values)
   db.insert("field", vat_field, nil, BASE_MS)
   db.insert("field", { id = M.FIELD_EXEMPT, name = "Tax exempt", settings = {
       REVENUE = { mandatory = false, display = "STANDALONE" } },
-    values = cjs.array({ { id = M.FIELD_EXEMPT_YES, name = "Yes", deactivated = false },
+    values = json.array({ { id = M.FIELD_EXEMPT_YES, name = "Yes", deactivated = false },
                          { id = M.FIELD_EXEMPT_NO, name = "No", deactivated = false } }) }, nil, BASE_MS)
   for _, a in ipairs(M.US) do add_customer(a[1], a[2], a[3], "US") end
   for _, a in ipairs(M.INTL) do add_customer(a[1], a[2], a[3], a[4], a[5]) end
@@ -227,7 +226,7 @@ function M.invoices(seed, from, to)
       id = r:uuid(), subsidiary_id = sub.id, invoice_number = string.format("INV-%05d", i),
       customer_id = cu.obj.id, items = lines, invoice_date = day(d), due_date = day(d + 30),
       address = ctx.seller[cur], customer_address = cu.obj.address, payment_terms = 30,
-      status = "UNPAID", external_references = cjs.array({}),
+      status = "UNPAID", external_references = json.array({}),
     }
     if cu.obj.shipping_address then inv.shipping_address = cu.obj.shipping_address end
     if r:chance(1, 6) then inv.memo = "Thank you for your business." end
@@ -254,14 +253,14 @@ function M.invoices(seed, from, to)
       local l1 = lines[1]
       local amt = docs.minor(l1.total_amount, cur) // 2
       if amt > 0 then
-        local cm_lines = cjs.array({ { id = r:uuid(), description = "Credit: " .. l1.description,
+        local cm_lines = json.array({ { id = r:uuid(), description = "Credit: " .. l1.description,
           product_id = l1.product_id, quantity = 1, revenue = {}, total_amount = docs.m(amt, cur),
           net_amount = docs.m(amt, cur), taxed_amount = docs.m(0, cur) } })
         local cm = { id = r:uuid(), subsidiary_id = sub.id,
                      credit_memo_number = string.format("CM-%05d", i), customer_id = cu.obj.id,
                      items = cm_lines, credit_memo_date = day(d + r:int(1, 20)),
                      address = inv.shipping_address or inv.customer_address, status = "UNAPPLIED",
-                     applications = cjs.array({}), external_references = cjs.array({}) }
+                     applications = json.array({}), external_references = json.array({}) }
         cm.applications[1] = { id = r:uuid(), credit_memo_id = cm.id, invoice_id = inv.id,
                                invoice_number = inv.invoice_number, amount = docs.m(amt, cur),
                                application_date = cm.credit_memo_date }

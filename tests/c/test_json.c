@@ -169,6 +169,29 @@ end:
     lua_close(L);
 }
 
+/* json.canonical / json.encode(v, {canonical = true}): sorted keys (as always) and every number
+ * literal spelled as json.decimal spells it, so equal numbers hash equal (the one canonical
+ * encoder: rillet's fingerprints and idempotency keys, the simulator's stored bodies). */
+static void t_canonical(void)
+{
+    lua_State *L = new_state();
+    CHECK(run(L, "local v = {q=json.number('1.5e2'), r=json.number('-2E-3'), s=json.number('0.5e1'),\n"
+                 "  t=json.number('7.25'), u=json.number('0.050e1'), w=json.number('1e401'), n=3, b={z=1, a={}}}\n"
+                 "local want = '{\"b\":{\"a\":{},\"z\":1},\"n\":3,\"q\":150,\"r\":-0.002,\"s\":5,\"t\":7.25,\"u\":0.50,\"w\":1e401}'\n"
+                 "assert(json.canonical(v) == want, json.canonical(v))\n"
+                 "assert(json.encode(v, {canonical = true}) == want)\n"
+                 "assert(json.encode(v, {canonical = false}) == json.encode(v))\n"
+                 "assert(json.encode(v):find('\"q\":1.5e2', 1, true))\n"
+                 "for _, lit in ipairs{'1.5e2', '-2E-3', '0.5e1', '7.25', '0.050e1', '12e-1', '0e3'} do\n"
+                 "  assert(json.canonical({x=json.number(lit)}) == '{\"x\":' .. json.decimal(json.number(lit)) .. '}', lit)\n"
+                 "end\n"
+                 "assert(json.decimal(json.number('0e3')) == '0' and json.decimal(json.number('0.05e1')) == '0.5')\n"
+                 "assert(not pcall(json.canonical, 1.5) and not pcall(json.encode, {}, 'canonical'))\n"
+                 "assert(json.canonical(json.empty_array) == '[]' and json.canonical('a\\\\1') == json.encode('a\\\\1'))"));
+end:
+    lua_close(L);
+}
+
 static void t_round_trip(void)
 {
     lua_State *L = new_state();
@@ -353,7 +376,7 @@ end:
 
 static const levy_test tests[] = {
     {"scan_numbers", t_scan_numbers}, {"validate", t_validate}, {"decode_values", t_decode_values},
-    {"decode_errors", t_decode_errors}, {"encode", t_encode}, {"round_trip", t_round_trip},
+    {"decode_errors", t_decode_errors}, {"encode", t_encode}, {"canonical", t_canonical}, {"round_trip", t_round_trip},
     {"perf", t_perf}, {"fuzz", t_fuzz}, {"utf8", t_utf8}, {"duplicate_keys", t_duplicate_keys},
     {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

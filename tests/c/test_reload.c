@@ -148,6 +148,10 @@ static const reject_case REJECTS[] = {
     {"scripts/xx/one.lua", "require 'one'\n", "scripts/xx/one.lua", "not found", 1},
     {"scripts/xx/one.lua", "require '_nope'\n", "scripts/xx/one.lua", "not found", 1},
     {"scripts/xx/_common.lua", "return {\n", "scripts/xx/_common.lua", "expected", 2},
+    /* host events: a subscription to an event the (loaded) emitting plugin does not declare */
+    {"plugins/b/handler.lua",
+     "return { name = 'b', version = '1', events = {\n  ['a.changd'] = function() end } }\n",
+     "plugins/b/handler.lua", "plugin 'a' emits no event 'a.changd'", 2},
     {NULL, NULL, NULL, NULL, 0},
 };
 

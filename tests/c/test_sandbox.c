@@ -29,14 +29,17 @@ static levy_vm *mkvm(void)
     return vm;
 }
 
-/* Loads src as plugins/p/handler.lua; returns rc, err filled. */
-static int load_plugin(levy_vm *vm, const char *src, levy_err *err)
+/* Loads src as plugins/<name>/handler.lua; returns rc, err filled. */
+static int load_named(levy_vm *vm, const char *name, const char *src, levy_err *err)
 {
     lua_State *L = levy_vm_state(vm);
+    char dir[128], rel[128];
+    snprintf(dir, sizeof dir, "/nonexistent/plugins/%s", name);
+    snprintf(rel, sizeof rel, "plugins/%s/handler.lua", name);
     levy_sandbox_push_api(L, "load_plugin");
-    lua_pushstring(L, "p");
-    lua_pushstring(L, "/nonexistent/plugins/p");
-    lua_pushstring(L, "plugins/p/handler.lua");
+    lua_pushstring(L, name);
+    lua_pushstring(L, dir);
+    lua_pushstring(L, rel);
     lua_pushstring(L, src);
     lua_pushstring(L, "serve");
     levy_err_clear(err);
@@ -44,6 +47,12 @@ static int load_plugin(levy_vm *vm, const char *src, levy_err *err)
     if (rc == LEVY_OK)
         lua_pop(L, 1);
     return rc;
+}
+
+/* Loads src as plugins/p/handler.lua. */
+static int load_plugin(levy_vm *vm, const char *src, levy_err *err)
+{
+    return load_named(vm, "p", src, err);
 }
 
 static const struct {
@@ -114,6 +123,14 @@ static const struct {
     /* pattern matching runs in C, out of the count hook's reach: it is charged to the budget */
     {"local s = ('a'):rep(20000); s:find('.-.-b')", "budget exceeded"},
     {"local s = ('a'):rep(20000); string.gsub(s, '(a*)*b', '')", "budget exceeded"},
+    /* host events: names are "<plugin>.<what>", a plugin emits only its own, emit is request-only */
+    {"return { name = 'p', version = '1', emits = { 'q.changed' } }", "emits[1] must be an event name 'p.<what>'"},
+    {"return { name = 'p', version = '1', emits = { 'p' } }", "emits[1] must be an event name"},
+    {"return { name = 'p', version = '1', emits = 'p.x' }", "emits must be an array"},
+    {"return { name = 'p', version = '1', events = { changed = function() end } }", "'changed' is not an event name"},
+    {"return { name = 'p', version = '1', events = { ['q.changed'] = 1 } }", "events['q.changed'] must be a function"},
+    {"require('levy.events').emit('p.changed', {})", "not available in the 'load' context"},
+    {"local e = require 'levy.events'; e.on = 1", "read-only table 'levy.events'"},
     /* a host thread (the running one) cannot be resumed or closed by a script */
     {"coroutine.resume(coroutine.running())", "not a coroutine created by"},
     {"coroutine.close(coroutine.running())", "not a coroutine created by"},
@@ -231,6 +248,8 @@ static const struct {
      "module 'levy.http' is not available to rules"},
     {"local p = require 'levy.plugin'\n" RULE_HEAD "taxability = {} }",
      "module 'levy.plugin' is not available to rules"},
+    {"local e = require 'levy.events'\n" RULE_HEAD "taxability = {} }",
+     "module 'levy.events' is not available to rules"},
     {"local j = require 'levy.jobs'\n" RULE_HEAD "taxability = {} }",
      "module 'levy.jobs' is not available to rules"},
     {"local c = require 'levy.config'\n" RULE_HEAD "taxability = {} }",
@@ -400,6 +419,91 @@ end:
     levy_vm_free(vm);
 }
 
+/* Calls plugin `name`'s export `fn` (no arguments) in the request context: rc, err filled,
+ * its first result left on the stack when it succeeded. */
+static int call_export(levy_vm *vm, const char *name, const char *fn, levy_err *err)
+{
+    lua_State *L = levy_vm_state(vm);
+    levy_sandbox_push_api(L, "open_module");
+    lua_pushstring(L, "levy.plugin");
+    if (levy_vm_pcall(vm, 1, 1, err) != LEVY_OK)
+        return LEVY_EINVAL;
+    lua_pushstring(L, name);
+    if (levy_vm_pcall(vm, 1, 1, err) != LEVY_OK)
+        return LEVY_EINVAL;
+    lua_getfield(L, -1, fn);
+    lua_remove(L, -2);
+    levy_err_clear(err);
+    return levy_vm_pcall(vm, 0, 1, err);
+}
+
+/* Host events (issue 18): a subscription to an event its plugin does not declare rejects the
+ * generation (H.check_events); emit calls every subscriber in load order and returns their
+ * results; only the named plugin may emit its events, only declared ones. */
+static void t_events(void)
+{
+    levy_vm *vm = mkvm();
+    levy_err err;
+    CHECK(vm);
+    lua_State *L = levy_vm_state(vm);
+    levy_lctx req = {.kind = LEVY_CTX_REQUEST};
+    const char *p = "local events = require 'levy.events'\n"
+                    "return { name = 'p', version = '1', emits = { 'p.changed', 'p.quiet' }, exports = {\n"
+                    "  fire = function() return events.emit('p.changed', { n = 41 }) end,\n"
+                    "  quiet = function() return #events.emit('p.quiet') end,\n"
+                    "  undeclared = function() return events.emit('p.nope', {}) end } }\n";
+    const char *q = "local events = require 'levy.events'\n"
+                    "return { name = 'q', version = '1',\n"
+                    "  events = { ['p.changed'] = function(e) return e.n + 1 end,\n"
+                    "             ['p.quiet'] = function() end,\n"
+                    "             ['gone.away'] = function() error('never called') end },\n"
+                    "  exports = { foreign = function() return events.emit('p.changed', { n = 0 }) end,\n"
+                    "    loaded = function() return load('return ...')(events.emit)('p.changed', {}) end,\n"
+                    "    chunk = function() local r = load('local e = ... return e.emit(\"p.changed\", {})')(events)\n"
+                    "      return r end } }\n";
+    CHECK_EQ_INT(load_named(vm, "p", p, &err), LEVY_OK);
+    CHECK_EQ_INT(load_named(vm, "q", q, &err), LEVY_OK);
+    CHECK_EQ_INT(load_named(vm, "r", "return { name = 'r', version = '1', events = {\n"
+                                     "  ['p.changed'] = function(e) return 'r saw ' .. e.n end } }", &err),
+                 LEVY_OK);
+    levy_sandbox_push_api(L, "check_events");
+    CHECK_EQ_INT(levy_vm_pcall(vm, 0, 0, &err), LEVY_OK); /* 'gone' is not loaded: silent */
+    levy_lua_set_ctx(L, &req);
+    CHECK_EQ_INT(call_export(vm, "p", "fire", &err), LEVY_OK);
+    CHECK(lua_istable(L, -1));
+    CHECK_EQ_INT((int)lua_rawlen(L, -1), 2);
+    lua_rawgeti(L, -1, 1);
+    CHECK_EQ_INT((int)lua_tointeger(L, -1), 42);
+    lua_rawgeti(L, -2, 2);
+    CHECK_EQ_STR(lua_tostring(L, -1), "r saw 41");
+    lua_pop(L, 3);
+    CHECK_EQ_INT(call_export(vm, "p", "quiet", &err), LEVY_OK); /* nil results left out */
+    CHECK_EQ_INT((int)lua_tointeger(L, -1), 0);
+    lua_pop(L, 1);
+    CHECK(call_export(vm, "p", "undeclared", &err) != LEVY_OK);
+    CHECK(strstr(err.message, "plugin 'p' declares no event 'p.nope' in emits") != NULL);
+    CHECK(call_export(vm, "q", "foreign", &err) != LEVY_OK);
+    CHECK(strstr(err.message, "plugin 'q' may not emit 'p.changed'") != NULL);
+    /* a chunk made with load is its caller's (as for levy.store's table check) */
+    CHECK(call_export(vm, "q", "loaded", &err) != LEVY_OK);
+    CHECK(strstr(err.message, "plugin 'q' may not emit 'p.changed'") != NULL);
+    CHECK(call_export(vm, "q", "chunk", &err) != LEVY_OK);
+    CHECK(strstr(err.message, "plugin 'q' may not emit 'p.changed'") != NULL);
+    /* a typo in a subscription to a loaded plugin rejects the generation */
+    levy_lua_set_ctx(L, &load_ctx);
+    CHECK_EQ_INT(load_named(vm, "s", "return { name = 's', version = '1', events = {\n"
+                                     "  ['p.chnaged'] = function() end } }", &err),
+                 LEVY_OK);
+    levy_sandbox_push_api(L, "check_events");
+    levy_err_clear(&err);
+    CHECK(levy_vm_pcall(vm, 0, 0, &err) != LEVY_OK);
+    CHECK(strstr(err.message, "plugin 'p' emits no event 'p.chnaged'") != NULL);
+end:
+    if (vm)
+        levy_lua_set_ctx(levy_vm_state(vm), NULL);
+    levy_vm_free(vm);
+}
+
 /* A plugin module larger than the VM's memory cap: require fails with the memory error, and the
  * file's bytes read outside Lua are not leaked (valgrind_test_sandbox / sanitizers: the host's
  * read_file used to hold them in a bare malloc'd buffer across lua_pushlstring). */
@@ -449,6 +553,7 @@ static const levy_test tests[] = {
     {"coroutine_adopts_context", t_coroutine_adopts_context},
     {"valid_plugin", t_valid_plugin},
     {"plugins_do_not_share_globals", t_plugins_do_not_share_globals},
+    {"events", t_events},
     {NULL, NULL},
 };
 

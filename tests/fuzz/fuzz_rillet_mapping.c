@@ -19,22 +19,11 @@
 #include <lualib.h>
 
 #include "lctx.h"
-
-/* levy.time.sleep parks only a call whose context the host gave a resume callback; the
-   request context here has none, and nothing here sleeps */
-
-/* levy.time.budget_used reads the call's budget from the VM (core/lua/vm.c, not linked
-   here): the mapping runs without a budget, so none of it is used */
-int levy_vm_budget_used_permille(lua_State *L)
-{
-    (void)L;
-    return 0;
-}
+#include "time_stubs.h"
 
 int luaopen_levy_crypto(lua_State *L);
 int luaopen_levy_json(lua_State *L);
 int luaopen_levy_money(lua_State *L);
-int luaopen_levy_time(lua_State *L);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static lua_State *L;

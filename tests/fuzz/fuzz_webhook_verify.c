@@ -25,6 +25,7 @@
 #include <lualib.h>
 
 #include "lctx.h"
+#include "time_stubs.h"
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -44,7 +45,8 @@ static void init(void)
     luaL_openlibs(L);
     luaL_requiref(L, "levy.crypto", luaopen_levy_crypto, 0);
     luaL_requiref(L, "levy.json", luaopen_levy_json, 0);
-    lua_pop(L, 2);
+    luaL_requiref(L, "levy.time", luaopen_levy_time, 0); /* parse_timestamp's calendar */
+    lua_pop(L, 3);
     const char *src = getenv("LEVY_SOURCE");
     char path[1024];
     snprintf(path, sizeof path, "package.path = '%s/plugins/rillet/?.lua'", src ? src : ".");

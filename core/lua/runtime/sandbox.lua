@@ -144,6 +144,8 @@ local function open_module(name)
       if not p or type(p.exports) ~= "table" then return nil end
       return readonly(p.exports, "exports of " .. pname)
     end
+  elseif name == "levy.events" then
+    m = readonly({ emit = C.gated(H.emit, "levy.events.emit", "request") }, "levy.events")
   elseif name == "levy.config" then
     m = deep_readonly(C.open_module(name), "levy.config")
   elseif C.has_module(name) then
@@ -446,6 +448,8 @@ end
 
 -- Plugins ------------------------------------------------------------------------------
 
+-- An event name: "<plugin>.<what>", e.g. "api.region_changed".
+local EVENT_NAME = "^[%a_][%w_]*%.[%a_][%w_.]*$"
 local METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true, HEAD = true, OPTIONS = true }
 local routes = {}      -- array of {method, path, auth, plugin, handler, pattern}
 local route_keys = {}  -- "METHOD pattern" -> plugin
@@ -454,6 +458,8 @@ local schedules = {}   -- array
 local starts = {}      -- array of {plugin, fn}
 local files_of = {}    -- plugin -> handler path
 local sealed_cols = {} -- "table.column" -> plugin (a sealed column has one owner)
+local emitted = {}     -- event name -> the plugin that declares it in `emits`
+local subscribers = {} -- event name -> array of {plugin, fn, file}, in plugin load order
 
 local function fn_line(f)
   if type(f) == "function" then
@@ -468,6 +474,14 @@ local function fail(file, line, msg)
 end
 
 local function is_int(v) return math.type(v) == "integer" end
+
+-- A table whose keys are exactly 1..#t (a Lua sequence, nothing else).
+local function is_array(t)
+  if type(t) ~= "table" then return false end
+  local n = 0
+  for _ in pairs(t) do n = n + 1 end
+  return n == #t
+end
 
 local function path_pattern(path)
   -- "/v1/things/{id}" -> "/v1/things/{}" (collision key) ; validates segments
@@ -535,10 +549,7 @@ local function validate_plugin(name, file, p, role)
   if p.on_start ~= nil and type(p.on_start) ~= "function" then fail(file, 0, "on_start must be a function") end
   if p.sealed ~= nil then
     -- { { table = "t", key = "id", columns = { col = "field" } } }: AAD = row[key] .. ":" .. field
-    if type(p.sealed) ~= "table" then fail(file, 0, "sealed must be an array") end
-    local n = 0
-    for _ in pairs(p.sealed) do n = n + 1 end
-    if n ~= #p.sealed then fail(file, 0, "sealed must be an array") end
+    if not is_array(p.sealed) then fail(file, 0, "sealed must be an array") end
     local ident = "^[%a_][%w_]*$"
     for i, s in ipairs(p.sealed) do
       local where = fmt("sealed[%d]", i)
@@ -562,12 +573,27 @@ local function validate_plugin(name, file, p, role)
     end
   end
   if p.exports ~= nil and type(p.exports) ~= "table" then fail(file, 0, "exports must be a table") end
+  -- host events (docs/plugins.md §1, "emits" / "events"): names "<emitting plugin>.<what>"
+  if p.emits ~= nil then
+    if not is_array(p.emits) then fail(file, 0, "emits must be an array of event names") end
+    for i, ev in ipairs(p.emits) do
+      if type(ev) ~= "string" or ev:sub(1, #name + 1) ~= name .. "." or not ev:match(EVENT_NAME) then
+        fail(file, 0, fmt("emits[%d] must be an event name '%s.<what>' (letters, digits, _ and .)", i, name))
+      end
+    end
+  end
+  if p.events ~= nil then
+    if type(p.events) ~= "table" then fail(file, 0, "events must be a table of event name = function") end
+    for ev, f in pairs(p.events) do
+      if type(ev) ~= "string" or not ev:match(EVENT_NAME) then
+        fail(file, fn_line(f), fmt("events: '%s' is not an event name '<plugin>.<what>'", tostring(ev)))
+      end
+      if type(f) ~= "function" then fail(file, 0, fmt("events['%s'] must be a function", ev)) end
+    end
+  end
   local v = p.tables
   if v ~= nil then
-    if type(v) ~= "table" then fail(file, 0, "tables must be an array of table names") end
-    local n = 0
-    for _ in pairs(v) do n = n + 1 end
-    if n ~= #v then fail(file, 0, "tables must be an array of table names") end
+    if not is_array(v) then fail(file, 0, "tables must be an array of table names") end
     for i, t in ipairs(v) do
       if type(t) ~= "string" or not t:match("^[%a_][%w_]*$") then
         fail(file, 0, fmt("tables[%d] must be an SQL identifier", i))
@@ -625,6 +651,15 @@ function H.load_plugin(name, dir, relpath, src, role)
     schedules[#schedules + 1] = { plugin = name, name = s.name, every_ms = s.every_ms, run = s.run }
   end
   if p.on_start then starts[#starts + 1] = { plugin = name, fn = p.on_start } end
+  for _, ev in ipairs(p.emits or {}) do emitted[ev] = name end
+  local evs = {}
+  for ev in pairs(p.events or {}) do evs[#evs + 1] = ev end
+  table.sort(evs)
+  for _, ev in ipairs(evs) do
+    local list = subscribers[ev] or {}
+    subscribers[ev] = list
+    list[#list + 1] = { plugin = name, fn = p.events[ev], file = relpath }
+  end
   for _, sd in ipairs(p.sealed or {}) do
     for col in pairs(sd.columns) do
       local k = sd.table .. "." .. col
@@ -633,6 +668,67 @@ function H.load_plugin(name, dir, relpath, src, role)
     end
   end
   return true
+end
+
+-- After every plugin of the generation loaded: a subscription to an event of a loaded plugin
+-- that does not declare it in `emits` is a mistake (a typo would never fire) and rejects the
+-- load/reload. A subscription to a plugin that is not loaded (another role) stays silent.
+function H.check_events()
+  local names = {}
+  for ev in pairs(subscribers) do names[#names + 1] = ev end
+  table.sort(names)
+  for _, ev in ipairs(names) do
+    local owner = ev:match("^([^.]+)%.")
+    if plugins[owner] and emitted[ev] ~= owner then
+      local s = subscribers[ev][1]
+      fail(s.file, fn_line(s.fn), fmt("events: plugin '%s' emits no event '%s' (its emits: %s)", owner, ev,
+        table.concat(plugins[owner].emits or {}, ", ")))
+    end
+  end
+end
+
+-- The plugin whose code called levy.events.emit (its chunk "@plugins/<name>/<file>.lua", as
+-- levy.store's table check finds it: C functions and chunks made with `load` are their
+-- caller's), or nil for code that is no plugin's (a spec, the host).
+local function calling_plugin()
+  local level = 3
+  while true do
+    local i = getinfo(level, "S")
+    if not i then return nil end
+    if i.what ~= "C" and i.source:sub(1, 1) == "@" then
+      local dir = i.source:match("^@(.*)/[^/]*$")
+      return dir and chunk_plugin[dir] or nil
+    end
+    level = level + 1
+  end
+end
+
+-- levy.events.emit(name, payload) -> array of the values the subscribers returned (nil ones
+-- left out), in plugin load order. Every subscriber runs now, in the caller's coroutine and
+-- transaction, as a function call would: what it enqueues commits with the caller's work,
+-- and an error it raises reaches the caller (who decides, as it would for an export).
+function H.emit(name, payload)
+  if type(name) ~= "string" or not name:match(EVENT_NAME) then
+    error("levy.events.emit: bad event name " .. tostring(name), 2)
+  end
+  if payload ~= nil and type(payload) ~= "table" then
+    error("levy.events.emit: payload must be a table", 2)
+  end
+  local owner = name:match("^([^.]+)%.")
+  if emitted[name] ~= owner then
+    error(fmt("levy.events.emit: plugin '%s' declares no event '%s' in emits", owner, name), 2)
+  end
+  local caller = calling_plugin()
+  if caller ~= nil and caller ~= owner then
+    error(fmt("levy.events.emit: plugin '%s' may not emit '%s' (only plugin '%s' emits it)", caller, name,
+      owner), 2)
+  end
+  local out = {}
+  for _, s in ipairs(subscribers[name] or {}) do
+    local r = s.fn(payload or {})
+    if r ~= nil then out[#out + 1] = r end
+  end
+  return out
 end
 
 -- Route / job / schedule accessors for the C side.

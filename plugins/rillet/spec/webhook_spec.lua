@@ -104,4 +104,20 @@ describe("headers and check", function()
                  webhook.parse_timestamp("2026-08-01T14:00:00.123+02:00"))
     assert.is_nil(webhook.parse_timestamp("2026-08-01 12:00:00Z"))
   end)
+
+  it("reads the calendar, the clock and the zone strictly", function()
+    assert.equal(1785585600000, webhook.parse_timestamp("2026-08-01T12:00:00Z"))
+    assert.equal(1785585600000, webhook.parse_timestamp("2026-08-01t12:00:00z"))
+    assert.equal(1785585600000 + 999, webhook.parse_timestamp("2026-08-01T12:00:00.999999999Z"))
+    assert.equal(1785585600000, webhook.parse_timestamp("2026-08-01T05:30:00-06:30"))
+    assert.equal(951782400000, webhook.parse_timestamp("2000-02-29T00:00:00Z"))
+    assert.equal(-86400000, webhook.parse_timestamp("1969-12-31T00:00:00Z"))
+    for _, bad in ipairs({ "1900-02-29T00:00:00Z", "2026-04-31T00:00:00Z", "2026-13-01T00:00:00Z",
+        "2026-08-01T24:00:00Z", "2026-08-01T12:60:00Z", "2026-08-01T12:00:60Z", "2026-08-01T12:00:00+24:00",
+        "2026-08-01T12:00:00+02:60", "2026-08-01T12:00:00.1234567890Z", "2026-08-01T12:00:00+0200",
+        "2026-08-01T12:00:00", "2026-08-01T12:00Z", "2026-08-01T12:00:00.Z", "2026-08-01T12:00:00,5Z",
+        "2026-08-01T12:00:00 Z", "+2026-08-01T12:00:00Z", "2026-8-01T12:00:00Z" }) do
+      assert.is_nil(webhook.parse_timestamp(bad), bad)
+    end
+  end)
 end)
