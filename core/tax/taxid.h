@@ -49,12 +49,12 @@ typedef struct levy_taxid_registry {
 } levy_taxid_registry;
 
 /* The one decision "does this tax id make the customer a business for reverse charge in
- * dest" (core/tax/calc.c levy_tax_id_usable asks it; levy.taxid.usable too): 1 when the id
- * is valid and of dest (EL = GR, MC takes FR, IM takes GB) or, with eu set (destination in
- * the EU), of any member state (Implementing Regulation (EU) 282/2011 art. 18(1)(a)); 1 too
- * when levy knows no format for dest and the id names no known country (taken as given); 0
- * otherwise, and 0 when reg says "not_registered" for this very number. On 0, note (when not
- * NULL) gets the answer's note text for tax_id_invalid. out (when not NULL) gets the check. */
+ * dest" (asked by core/tax/calc.c levy_tax_id_usable only): 1 when the id is valid and of
+ * dest (EL = GR, MC takes FR, IM takes GB) or, with eu set (destination in the EU), of any
+ * member state (Implementing Regulation (EU) 282/2011 art. 18(1)(a)); 1 too when levy knows
+ * no format for dest and the id names no known country (taken as given); 0 otherwise, and 0
+ * when reg says "not_registered" for this very number. On 0, note (when not NULL) gets the
+ * answer's note text for tax_id_invalid. out (when not NULL) gets the check. */
 int levy_taxid_usable(const char *dest, int eu, const char *id, const levy_taxid_registry *reg,
                       levy_taxid_result *out, char *note, size_t note_size);
 

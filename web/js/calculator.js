@@ -148,7 +148,7 @@
         L.taxesTable(ln.taxes, cur));
     });
     var rules = r.rules || {};
-    // notes the rules attached to the answer (issue 19: tax_id_invalid = the tax id is not a
+    // notes attached to the answer (issue 19: tax_id_invalid = the tax id is not a
     // valid number of the destination, so tax was charged instead of reverse-charged)
     var notes = (r.notes || []).map(function (n) {
       return h('div', { class: 'notice warn calc-note', role: 'status', dataset: { code: n.code } },
