@@ -438,6 +438,10 @@ static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, in
             tr->kind = LEVY_TREAT_ZERO;
         } else if (strcmp(s, "reduced") == 0) {
             tr->kind = LEVY_TREAT_REDUCED;
+        } else if (strcmp(s, "follows_goods") == 0) {
+            tr->kind = LEVY_TREAT_FOLLOWS;
+        } else if (strcmp(s, "follows_goods_any") == 0) {
+            tr->kind = LEVY_TREAT_FOLLOWS_ANY;
         } else {
             lua_pushfstring(L, "rule taxability: unknown treatment '%s'", s);
             invalid(L, ci, c, i, lua_tostring(L, -1));

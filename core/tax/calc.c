@@ -281,6 +281,78 @@ void levy_tax_line_remove(levy_tax_line *l, int i)
     l->n--;
 }
 
+/* The entry of line l in group g that taxes the same jurisdiction as en at a non-zero rate,
+ * or NULL. */
+static const levy_tax_entry *same_jurisdiction(const levy_tax_line *l, int g,
+                                               const levy_tax_entry *en)
+{
+    for (int k = 0; k < l->n; k++) {
+        const levy_tax_entry *o = &l->e[k];
+        if (o->group == g && o->level == en->level && o->rate > 0 &&
+            (o->name == en->name || (o->name && en->name && strcmp(o->name, en->name) == 0)))
+            return o;
+    }
+    return NULL;
+}
+
+/* Delivery that follows the goods (docs/rules.md section 2, "Shipping"): line li's entries of
+ * group g are taxed on the share of the document's goods lines (every line whose treatment
+ * does not itself follow the goods, already treated) that the same jurisdiction taxes,
+ * weighted by price: fraction = sum(|amount - discount| x the goods line's fraction for that
+ * jurisdiction) / sum(|amount - discount|), rounded half up to 10^-8 (SSUTA section 317,
+ * allocation by sales price). any = 1: taxed in full when any goods line is taxed there
+ * ("follows_goods_any", NY Tax Bulletin ST-838). A jurisdiction with no taxed share is
+ * removed. A document without goods (or only zero-priced goods) leaves the delivery taxable:
+ * levy cannot see what was shipped. Returns the line's reason. */
+static int follow_goods(const levy_tax_request *req, int li, int g, int any)
+{
+    levy_tax_line *l = &req->lines[li];
+    int kept = 0, partial = 0, removed = 0;
+    for (int i = l->n - 1; i >= 0; i--) {
+        levy_tax_entry *en = &l->e[i];
+        if (en->group != g)
+            continue;
+        /* |gross| <= 10^12, fraction <= 10^8, <= 1000 lines: < 10^24, fits 128 bits */
+        __int128 w = 0, taxed = 0;
+        for (int j = 0; j < req->nlines; j++) {
+            if (j == li || req->meta[j].follows)
+                continue;
+            const levy_tax_line *gl = &req->lines[j];
+            int64_t gross = gl->amount - gl->discount;
+            if (gross < 0)
+                gross = -gross;
+            w += gross;
+            const levy_tax_entry *o = same_jurisdiction(gl, g, en);
+            if (o)
+                taxed += (__int128)gross * o->fraction;
+        }
+        if (w == 0) {
+            kept++;
+            continue;
+        }
+        int64_t f;
+        if (any)
+            f = taxed > 0 ? LEVY_TAX_RATE_ONE : 0;
+        else
+            f = (int64_t)((2 * taxed + w) / (2 * w)); /* taxed / w in 10^-8, half up */
+        if (f == 0) {
+            levy_tax_line_remove(l, i);
+            removed++;
+            continue;
+        }
+        /* the line's own fraction (1 unless a rule's calculate changes it later) times f */
+        en->fraction = (int64_t)(((__int128)en->fraction * f + LEVY_TAX_RATE_ONE / 2) /
+                                 LEVY_TAX_RATE_ONE);
+        if (f < LEVY_TAX_RATE_ONE)
+            partial++;
+        else
+            kept++;
+    }
+    if (!kept && !partial && removed)
+        return LEVY_REASON_PRODUCT_EXEMPT;
+    return partial || removed ? LEVY_REASON_PARTIAL : LEVY_REASON_STANDARD;
+}
+
 /* Applies treatment t (an index into rule r, -1: the built-in fallback for code) to line li's
  * entries of group g. Returns LEVY_OK or a rule error. */
 static int apply_treatment(const levy_tax_request *req, const levy_tax_decision *d,
@@ -346,6 +418,13 @@ static int apply_treatment(const levy_tax_request *req, const levy_tax_decision 
             if (l->e[i].group == g && (tr->mask >> l->e[i].level & 1))
                 levy_tax_line_remove(l, i);
         reason = LEVY_REASON_PARTIAL;
+        break;
+    case LEVY_TREAT_FOLLOWS:
+    case LEVY_TREAT_FOLLOWS_ANY:
+        if (depth > 0)
+            return rule_error(p, err,
+                              "rule taxability: follows_goods cannot be a threshold's branch");
+        reason = follow_goods(req, li, g, kind == LEVY_TREAT_FOLLOWS_ANY);
         break;
     case LEVY_TREAT_THRESHOLD: {
         /* read with 6 decimals more than the currency's: a threshold of "109.50" must not
@@ -485,7 +564,21 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
     }
     d->reverse = rc_any && b2b_foreign_seller(req, d->tax_id);
     int calc_groups = 0;
+    /* lines whose treatment follows the goods are decided after all the others */
     for (int i = 0; i < req->nlines; i++) {
+        req->meta[i].follows = 0;
+        for (int g = 0; g < d->res.ngroups; g++) {
+            const levy_tax_rule *r = d->rule[g];
+            int t = r && d->on[g] ? levy_tax_rule_treatment(r, req->meta[i].tax_code) : -1;
+            if (t >= 0 && (r->treat[t].kind == LEVY_TREAT_FOLLOWS ||
+                           r->treat[t].kind == LEVY_TREAT_FOLLOWS_ANY))
+                req->meta[i].follows = 1;
+        }
+    }
+    for (int k = 0; k < 2 * req->nlines; k++) {
+        int i = k % req->nlines;
+        if (req->meta[i].follows != (k >= req->nlines))
+            continue;
         levy_tax_line *l = &req->lines[i];
         l->n = 0;
         for (int e = 0; e < d->res.n; e++)

@@ -66,6 +66,9 @@ enum levy_tax_treat_kind {
     LEVY_TREAT_RATE,          /* { rate = "1.00", level =, keep_levels = } */
     LEVY_TREAT_EXEMPT_LEVELS, /* { exempt_levels = {...} } */
     LEVY_TREAT_THRESHOLD,     /* { threshold =, per =, below =, above = } */
+    LEVY_TREAT_FOLLOWS,       /* "follows_goods": taxed on the taxable share of the goods by
+                               * price (delivery charges; docs/rules.md section 2) */
+    LEVY_TREAT_FOLLOWS_ANY,   /* "follows_goods_any": taxed in full where any goods line is */
     LEVY_TREAT_INVALID        /* raised as a rule error when a line uses it */
 };
 
@@ -125,6 +128,8 @@ typedef struct levy_tax_line_meta {
     char idbuf[24];
     const char *tax_code; /* never NULL after the request is read ("general") */
     int reason_set;
+    int follows; /* set by levy_tax_decide: the line's treatment follows the goods (decided
+                  * after every other line's treatment) */
 } levy_tax_line_meta;
 
 /* The customer record stored in levy (opts.customers[id] in the binding). */

@@ -677,7 +677,8 @@ local TAX_TYPES = { SALES_TAX = true, VAT = true, GST = true, HST = true, PST = 
 local SOURCING = { destination = true, origin = true, origin_intrastate = true }
 -- reverse charge kinds the decision implements (core/tax/calc.c, docs/rules.md)
 local REVERSE_CHARGE = { b2b_foreign_seller = true }
-local SIMPLE_TREATMENTS = { taxable = true, exempt = true, zero_rated = true, reduced = true }
+local SIMPLE_TREATMENTS = { taxable = true, exempt = true, zero_rated = true, reduced = true,
+                            follows_goods = true, follows_goods_any = true }
 
 local function is_decimal(s)
   return type(s) == "string" and s:match("^%-?%d+%.?%d*$") ~= nil and s:sub(-1) ~= "."
