@@ -12,7 +12,7 @@ return common.state{
     saas = { rate = "1.00", level = "state" }, -- [TF] Conn. Gen. Stat. 12-408(1)(H): computer and data processing services 1% (business use; 6.35% for personal use)
     software_download = { rate = "1.00", level = "state" }, -- CT DRS: electronically delivered prewritten software used in business is taxed as computer/data processing at 1% (doubt for personal use)
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
-    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    shipping = "follows_goods_any", -- Conn. Gen. Stat. 12-407(a)(8)(A)(iii) (sales price includes delivery charges); DRS Answer 454: delivery of exempt items not taxable; a shipment with any taxable item: the whole charge (secondary: doubt)
   },
   selftest = {
     { name = "general goods at the ZIP rate (6.35%)",
@@ -36,5 +36,12 @@ return common.state{
     { name = "personal-use rate is not applied to business SaaS: $250 at 1%",
       request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "250.00", "1", "saas") }),
       expect = { total_tax = "2.50", lines = { { tax = "2.50", taxability_reason = "reduced_rated" } } } },
+    -- issue 19, shipping follows the goods (see the shipping row)
+    { name = "shipping of exempt goods only: exempt",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "exempt"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "mixed shipment: $20 delivery taxed in full (a taxable item is in it)",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
+      expect = { total_tax = "7.62", lines = { { tax = "6.35" }, { tax = "0.00" }, { tax = "1.27", taxability_reason = "standard_rated" } } } },
   },
 }
