@@ -341,8 +341,8 @@ static int follow_goods(const levy_tax_request *req, int li, int g, int any)
             continue;
         }
         /* the line's own fraction (1 unless a rule's calculate changes it later) times f */
-        en->fraction = (int64_t)(((__int128)en->fraction * f + LEVY_TAX_RATE_ONE / 2) /
-                                 LEVY_TAX_RATE_ONE);
+        en->fraction =
+            (int64_t)(((__int128)en->fraction * f + LEVY_TAX_RATE_ONE / 2) / LEVY_TAX_RATE_ONE);
         if (f < LEVY_TAX_RATE_ONE)
             partial++;
         else

@@ -268,6 +268,8 @@ local function contains(list, x) for _, v in ipairs(list or {}) do if v == x the
 
 local function apply(treat, line, taxes, reduced)
   if treat == "taxable" then return taxes, "standard_rated" end
+  -- decided after the other lines (follow_goods below)
+  if treat == "follows_goods" or treat == "follows_goods_any" then return taxes, "standard_rated" end
   if treat == "exempt" then return {}, "product_exempt" end
   if treat == "zero_rated" then
     for _, t in ipairs(taxes) do t.percentage = "0" end
@@ -479,7 +481,8 @@ local function load_rule(path)
   return chunk()
 end
 
-local TREATMENT_OK = { taxable = true, exempt = true, zero_rated = true, reduced = true }
+local TREATMENT_OK = { taxable = true, exempt = true, zero_rated = true, reduced = true,
+                       follows_goods = true, follows_goods_any = true }
 local function check_shape(rule, path)
   local errs = {}
   for _, k in ipairs({ "region", "name", "tax_type", "taxability" }) do
@@ -504,6 +507,48 @@ local function b2b_foreign_seller(ctx)
   end
   local seller = iso(ctx.seller and ctx.seller.country)
   return not (seller ~= nil and seller == iso(ctx.ship_to and ctx.ship_to.country))
+end
+
+-- Delivery that follows the goods (docs/rules.md section 2, "Shipping"), written from the
+-- text: per jurisdiction, share = sum(|amount| x that jurisdiction's fraction on the goods
+-- line, when it taxes it at a non-zero rate) / sum(|amount|) over the goods lines, half up to
+-- 8 decimals; "any": 1 when the share is not 0. Share 0 drops the jurisdiction; no goods:
+-- unchanged.
+local function follow_goods(lines, li, any)
+  local line = lines[li]
+  local out, kept, part, dropped = {}, 0, 0, 0
+  for _, t in ipairs(line.taxes) do
+    local w, taxed = 0, 0
+    for j, g in ipairs(lines) do
+      if j ~= li and not g.follows then
+        local a = minor((string.gsub(g.amount, "^%-", "")), 2)
+        w = w + a
+        for _, o in ipairs(g.taxes) do
+          if o.level == t.level and o.jurisdiction == t.jurisdiction and cmp(o.percentage, "0") > 0 then
+            taxed = taxed + a * rescale(dec(o.fraction or "1"), 8)
+            break
+          end
+        end
+      end
+    end
+    if w == 0 then
+      out[#out + 1] = t; kept = kept + 1
+    else
+      local f = div_half_up(taxed, w)
+      if any and taxed > 0 then f = pow10(8) end
+      if f == 0 then
+        dropped = dropped + 1
+      else
+        t.fraction = cents_str(f, 8)
+        out[#out + 1] = t
+        if f < pow10(8) then part = part + 1 else kept = kept + 1 end
+      end
+    end
+  end
+  line.taxes = out
+  if kept + part == 0 and dropped > 0 then line.reason = "product_exempt"
+  elseif part + dropped > 0 then line.reason = "partially_taxable"
+  else line.reason = "standard_rated" end
 end
 
 local function run(rules, rule, test)
@@ -531,8 +576,14 @@ local function run(rules, rule, test)
       else
         line.taxes, line.reason = apply(treat, line, taxes, reg.reduced)
       end
+      line.follows = (treat == "follows_goods" or treat == "follows_goods_any") or nil
+      line.follows_any = treat == "follows_goods_any"
       ctx.lines[i] = line
     end
+    for i, line in ipairs(ctx.lines) do
+      if line.follows and #line.taxes > 0 then follow_goods(ctx.lines, i, line.follows_any) end
+    end
+    for _, line in ipairs(ctx.lines) do line.follows, line.follows_any = nil, nil end
     if r.reverse_charge == "b2b_foreign_seller" and b2b_foreign_seller(ctx) then
       for _, line in ipairs(ctx.lines) do
         if line.reason ~= "product_exempt" and line.reason ~= "zero_rated" then
