@@ -136,6 +136,35 @@ int levy_tax_rule_treatment(const levy_tax_rule *r, const char *code)
     return row ? row->treatment : -1;
 }
 
+int levy_tax_rule_at(const levy_tax_rule *r, int t, int32_t date)
+{
+    /* bounded: a list resolves to its row's treatment or to default, at most a few hops */
+    for (int hop = 0; r && t >= 0 && t < r->ntreat && hop < 2 * LEVY_TAX_MAX_DEPTH; hop++) {
+        if (r->treat[t].kind != LEVY_TREAT_DATED)
+            return t;
+        int head = t, found = -1;
+        for (int k = head, n = 0; k >= 0 && k < r->ntreat && n < r->ntreat; n++) {
+            const levy_tax_treatment *row = &r->treat[k];
+            if (row->kind != LEVY_TREAT_DATED)
+                break;
+            if ((row->from == 0 || date >= row->from) && (row->to == 0 || date <= row->to)) {
+                found = row->inner;
+                break;
+            }
+            k = row->next;
+        }
+        if (found >= 0) {
+            t = found;
+            continue;
+        }
+        int def = levy_tax_rule_treatment(r, "default");
+        if (def == head)
+            return -1;
+        t = def;
+    }
+    return t >= 0 && r && t < r->ntreat && r->treat[t].kind == LEVY_TREAT_DATED ? -1 : t;
+}
+
 /* ------------------------------------------------------------------ customer */
 
 int levy_tax_id_usable(const char *tax_id)
@@ -365,6 +394,7 @@ static int apply_treatment(const levy_tax_request *req, const levy_tax_decision 
     const levy_tax_treatment *tr = NULL;
     if (depth > LEVY_TAX_MAX_DEPTH)
         return rule_error(p, err, "rule taxability: thresholds nested too deep");
+    t = levy_tax_rule_at(r, t, req->date); /* a dated row list: the row at the date */
     if (t < 0) {
         kind = strcmp(code, "exempt") == 0 ? LEVY_TREAT_EXEMPT : LEVY_TREAT_TAXABLE;
     } else {
@@ -570,6 +600,7 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
         for (int g = 0; g < d->res.ngroups; g++) {
             const levy_tax_rule *r = d->rule[g];
             int t = r && d->on[g] ? levy_tax_rule_treatment(r, req->meta[i].tax_code) : -1;
+            t = levy_tax_rule_at(r, t, req->date);
             if (t >= 0 && (r->treat[t].kind == LEVY_TREAT_FOLLOWS ||
                            r->treat[t].kind == LEVY_TREAT_FOLLOWS_ANY))
                 req->meta[i].follows = 1;

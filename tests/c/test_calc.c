@@ -525,6 +525,53 @@ static void t_shipping(void)
 end:;
 }
 
+/* Taxability with dates (issue 19): a dated row list picks the row whose window holds the
+ * document date; no row: the rule's default row (or the built-in fallback). Texas 78701. */
+static const levy_tax_treatment dated_treat[] = {
+    {.kind = LEVY_TREAT_DATED, .to = 20250930, .inner = 2, .next = 1, .below = -1, .above = -1},
+    {.kind = LEVY_TREAT_DATED, .from = 20251001, .inner = 3, .next = -1, .below = -1, .above = -1},
+    {.kind = LEVY_TREAT_EXEMPT, .below = -1, .above = -1},
+    {.kind = LEVY_TREAT_FRACTION, .value = 50000000, .below = -1, .above = -1},
+    {.kind = LEVY_TREAT_DATED, .from = 20260101, .inner = 3, .next = -1, .below = -1, .above = -1},
+};
+static const levy_tax_code_row dated_codes[] = {{"saas", 0}, {"training", 4}};
+static const levy_tax_rule dated_rule = {
+    "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 0, 2, dated_codes, 5, dated_treat};
+static const levy_tax_code_row dated_def_codes[] = {{"training", 4}, {"default", 2}};
+static const levy_tax_rule dated_def_rule = {
+    "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 0, 2, dated_def_codes, 5, dated_treat};
+
+static void t_dated(void)
+{
+    fixture f;
+    ship_setup(&f, &dated_rule, "100.00", "saas");
+    f.req.date = 20250930; /* the last day of the first row */
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_PRODUCT_EXEMPT);
+    f.req.date = 20251001; /* the first day of the second */
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "4.13");
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_PARTIAL);
+    /* a single row: before it, no default row -> the built-in fallback (taxable) */
+    ship_setup(&f, &dated_rule, "100.00", "training");
+    f.req.date = 20251231;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "8.25");
+    f.req.date = 20260101;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "4.13");
+    /* ... with a default row: before it, the default (exempt) */
+    f.rule = &dated_def_rule;
+    f.req.date = 20251231;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+    CHECK_EQ_INT(levy_tax_rule_at(&dated_def_rule, 4, 20251231), 2);
+    CHECK_EQ_INT(levy_tax_rule_at(&dated_def_rule, 4, 20260101), 3);
+    CHECK_EQ_INT(levy_tax_rule_at(&dated_def_rule, -1, 20260101), -1);
+end:;
+}
+
 static void t_free(void)
 {
     levy_rates_free(R);
@@ -539,6 +586,7 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"ranges", t_ranges},
                                   {"json", t_json},
                                   {"shipping", t_shipping},
+                                  {"dated", t_dated},
                                   {"free", t_free},
                                   {NULL, NULL}};
 

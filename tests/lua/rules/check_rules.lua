@@ -551,6 +551,25 @@ local function follow_goods(lines, li, any)
   else line.reason = "standard_rated" end
 end
 
+-- Dated taxability (docs/rules.md section 2): { T, from =, to = } or a list of such rows; the
+-- row whose window holds the date, else the rule's default row, else "taxable".
+local function dated_at(treat, date, r, hops)
+  hops = hops or 0
+  if type(treat) ~= "table" or hops > 8 then return treat end
+  local rows
+  if treat.from ~= nil or treat.to ~= nil then rows = { treat }
+  elseif type(treat[1]) == "table" then rows = treat
+  else return treat end
+  for _, row in ipairs(rows) do
+    if (row.from == nil or date >= row.from) and (row.to == nil or date <= row.to) then
+      return dated_at(row[1], date, r, hops + 1)
+    end
+  end
+  local def = r.taxability.default
+  if def == nil or def == treat then return "taxable" end
+  return dated_at(def, date, r, hops + 1)
+end
+
 local function run(rules, rule, test)
   local req = test.request
   local exp = CURRENCY_EXP[req.currency] or 2
@@ -566,6 +585,7 @@ local function run(rules, rule, test)
       local code = l.tax_code or "general"
       local treat = r.taxability[code]
       if treat == nil then treat = r.taxability.default or "taxable" end
+      treat = dated_at(treat, req.date, r)
       local line = { id = l.id, index = i, tax_code = code, amount = l.amount, quantity = l.quantity or "1",
                      tax_inclusive = l.tax_inclusive or false, reverse_charge = false }
       line.unit_amount = unit_amount(line.amount, line.quantity)
