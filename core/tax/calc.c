@@ -326,13 +326,15 @@ static const levy_tax_entry *same_jurisdiction(const levy_tax_line *l, int g,
 
 /* Delivery that follows the goods (docs/rules.md section 2, "Shipping"): line li's entries of
  * group g are taxed on the share of the document's goods lines (every line whose treatment
- * does not itself follow the goods, already treated) that the same jurisdiction taxes,
- * weighted by price: fraction = sum(|amount - discount| x the goods line's fraction for that
- * jurisdiction) / sum(|amount - discount|), rounded half up to 10^-8 (SSUTA section 317,
- * allocation by sales price). any = 1: taxed in full when any goods line is taxed there
- * ("follows_goods_any", NY Tax Bulletin ST-838). A jurisdiction with no taxed share is
- * removed. A document without goods (or only zero-priced goods) leaves the delivery taxable:
- * levy cannot see what was shipped. Returns the line's reason. */
+ * does not itself follow the goods) that the same jurisdiction taxes, by price: fraction =
+ * sum(taxable base of the goods line for that jurisdiction) / sum(|amount - discount|), rounded
+ * half up to 10^-8 (SSUTA section 317, allocation by sales price). A goods line's taxable base
+ * for a jurisdiction is |amount - discount| x its fraction, within its unit window
+ * (unit_from/unit_to: quantity x (min(unit, to) - from)+, as the engine computes it), 0 when
+ * the jurisdiction does not tax it at a non-zero rate. any = 1: taxed in full when any goods
+ * line is taxed there ("follows_goods_any", NY Tax Bulletin ST-838). A jurisdiction with no
+ * taxed share is removed. A document without goods (or only zero-priced goods) leaves the
+ * delivery taxable: levy cannot see what was shipped. Returns the line's reason. */
 static int follow_goods(const levy_tax_request *req, int li, int g, int any)
 {
     levy_tax_line *l = &req->lines[li];
@@ -341,7 +343,8 @@ static int follow_goods(const levy_tax_request *req, int li, int g, int any)
         levy_tax_entry *en = &l->e[i];
         if (en->group != g)
             continue;
-        /* |gross| <= 10^12, fraction <= 10^8, <= 1000 lines: < 10^24, fits 128 bits */
+        /* amounts in 10^-6 minor units: |gross| x 10^6 <= 10^18, unit caps x quantity <= 10^12
+         * x 10^15; times a fraction <= 10^8 and summed over <= 1000 lines: < 10^30 */
         __int128 w = 0, taxed = 0;
         for (int j = 0; j < req->nlines; j++) {
             if (j == li || req->meta[j].follows)
@@ -350,10 +353,18 @@ static int follow_goods(const levy_tax_request *req, int li, int g, int any)
             int64_t gross = gl->amount - gl->discount;
             if (gross < 0)
                 gross = -gross;
-            w += gross;
+            __int128 g6 = (__int128)gross * LEVY_TAX_QTY_ONE;
+            w += g6;
             const levy_tax_entry *o = same_jurisdiction(gl, g, en);
-            if (o)
-                taxed += (__int128)gross * o->fraction;
+            if (!o)
+                continue;
+            __int128 hi = g6, lo = 0;
+            if (o->unit_to >= 0 && (__int128)o->unit_to * gl->qty < hi)
+                hi = (__int128)o->unit_to * gl->qty;
+            if (o->unit_from > 0)
+                lo = (__int128)o->unit_from * gl->qty;
+            if (hi > lo)
+                taxed += (hi - lo) * o->fraction;
         }
         if (w == 0) {
             kept++;
@@ -369,9 +380,7 @@ static int follow_goods(const levy_tax_request *req, int li, int g, int any)
             removed++;
             continue;
         }
-        /* the line's own fraction (1 unless a rule's calculate changes it later) times f */
-        en->fraction =
-            (int64_t)(((__int128)en->fraction * f + LEVY_TAX_RATE_ONE / 2) / LEVY_TAX_RATE_ONE);
+        en->fraction = f;
         if (f < LEVY_TAX_RATE_ONE)
             partial++;
         else
@@ -380,6 +389,20 @@ static int follow_goods(const levy_tax_request *req, int li, int g, int any)
     if (!kept && !partial && removed)
         return LEVY_REASON_PRODUCT_EXEMPT;
     return partial || removed ? LEVY_REASON_PARTIAL : LEVY_REASON_STANDARD;
+}
+
+/* The follows_goods kind (LEVY_TREAT_FOLLOWS / _ANY) of line i's treatment in group g at the
+ * document date, or 0. */
+static int follow_kind(const levy_tax_request *req, const levy_tax_decision *d, int i, int g)
+{
+    const levy_tax_rule *r = d->rule[g];
+    if (!r || !d->on[g])
+        return 0;
+    int t = levy_tax_rule_at(r, levy_tax_rule_treatment(r, req->meta[i].tax_code), req->date);
+    if (t < 0)
+        return 0;
+    int k = r->treat[t].kind;
+    return k == LEVY_TREAT_FOLLOWS || k == LEVY_TREAT_FOLLOWS_ANY ? k : 0;
 }
 
 /* Applies treatment t (an index into rule r, -1: the built-in fallback for code) to line li's
@@ -597,14 +620,9 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
     /* lines whose treatment follows the goods are decided after all the others */
     for (int i = 0; i < req->nlines; i++) {
         req->meta[i].follows = 0;
-        for (int g = 0; g < d->res.ngroups; g++) {
-            const levy_tax_rule *r = d->rule[g];
-            int t = r && d->on[g] ? levy_tax_rule_treatment(r, req->meta[i].tax_code) : -1;
-            t = levy_tax_rule_at(r, t, req->date);
-            if (t >= 0 && (r->treat[t].kind == LEVY_TREAT_FOLLOWS ||
-                           r->treat[t].kind == LEVY_TREAT_FOLLOWS_ANY))
+        for (int g = 0; g < d->res.ngroups; g++)
+            if (follow_kind(req, d, i, g))
                 req->meta[i].follows = 1;
-        }
     }
     for (int k = 0; k < 2 * req->nlines; k++) {
         int i = k % req->nlines;
@@ -668,6 +686,17 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
             levy_err_clear(&cerr);
             if (req->calculate(req->ud, req, d, g, &cerr) != LEVY_OK)
                 return rule_error(p, err, cerr.message);
+            /* the delivery follows the goods as calculate left them (a clothing exemption
+             * of the first $250, a unit cap): its entries' shares are decided again */
+            for (int i = 0; i < req->nlines; i++) {
+                int k = req->meta[i].follows ? follow_kind(req, d, i, g) : 0;
+                levy_tax_line *l = &req->lines[i];
+                if (!k || l->reason == LEVY_REASON_PRODUCT_EXEMPT)
+                    continue;
+                int reason = follow_goods(req, i, g, k == LEVY_TREAT_FOLLOWS_ANY);
+                if (l->reason != LEVY_REASON_REVERSE_CHARGE)
+                    l->reason = reason;
+            }
         }
     }
     /* compute */

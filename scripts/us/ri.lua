@@ -55,5 +55,12 @@ return common.state{
     { name = "mixed shipment: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
       request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
       expect = { total_tax = "7.35", lines = { { tax = "7.00" }, { tax = "0.00" }, { tax = "0.35", taxability_reason = "partially_taxable" } } } },
+    -- issue 19: the delivery follows the clothing as calculate(ctx) leaves it (first $250 exempt)
+    { name = "shipping of a $100 clothing item (exempt under $250): exempt",
+      request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "100.00", "1", "clothing"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "shipping of a $300 coat ($50 taxable): 1/6 of $10 taxed, 0.12",
+      request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "300.00", "1", "clothing"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "3.62", lines = { { tax = "3.50" }, { tax = "0.12", taxability_reason = "partially_taxable" } } } },
   },
 }

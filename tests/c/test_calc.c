@@ -48,6 +48,7 @@ typedef struct fixture {
     int on;                    /* every region subscribed */
     int calls;                 /* calculate callbacks run */
     int64_t set_rate;          /* the callback sets entry 0's rate to this when >= 0 */
+    int64_t set_unit_to;       /* the callback sets line 0's entries' unit_to when >= 0 */
 } fixture;
 
 static const levy_tax_rule *rule_for(void *ud, const char *region)
@@ -72,6 +73,8 @@ static int calculate(void *ud, levy_tax_request *req, levy_tax_decision *d, int 
     f->calls++;
     if (f->set_rate >= 0 && req->lines[0].n > 0)
         req->lines[0].e[0].rate = f->set_rate;
+    for (int e = 0; f->set_unit_to >= 0 && e < req->lines[0].n; e++)
+        req->lines[0].e[e].unit_to = f->set_unit_to;
     return LEVY_OK;
 }
 
@@ -90,6 +93,7 @@ static void setup(fixture *f, const char *currency, const char *amount, const ch
     memset(f, 0, sizeof *f);
     f->on = 1;
     f->set_rate = -1;
+    f->set_unit_to = -1;
     levy_tax_request *q = &f->req;
     q->rates = R;
     q->date = 20260301;
@@ -440,6 +444,8 @@ static const levy_tax_code_row ship_codes[] = {
     {"shipping", 0}, {"food_grocery", 1}, {"clothing", 2}, {"training", 4}};
 static const levy_tax_rule ship_rule = {
     "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 0, 4, ship_codes, 5, ship_treat};
+static const levy_tax_rule ship_rule_calc = {
+    "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 1, 4, ship_codes, 5, ship_treat};
 static const levy_tax_code_row ship_any_codes[] = {
     {"shipping", 3}, {"food_grocery", 1}, {"clothing", 2}};
 static const levy_tax_rule ship_any_rule = {
@@ -518,6 +524,24 @@ static void t_shipping(void)
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "0.00");
     CHECK_EQ_INT(f.lines[1].reason, LEVY_REASON_CUSTOMER_EXEMPT);
+    /* the rule's calculate changes the goods: the delivery follows them as left. The state
+     * rate of the goods set to 0 -> the delivery's state entry goes (2 % of 10) */
+    ship_setup(&f, &ship_rule_calc, "100.00", "general");
+    add_line(&f, "10.00", "shipping");
+    f.set_rate = 0;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.calls, 1);
+    CHECK_EQ_STR(tax_of(&f, 1), "0.20");
+    CHECK_EQ_INT(f.lines[1].reason, LEVY_REASON_PARTIAL);
+    CHECK_EQ_INT(f.lines[1].n, 2);
+    /* a unit window on the goods ($50 of a $100 item taxed): half the delivery, 0.41 */
+    ship_setup(&f, &ship_rule_calc, "100.00", "general");
+    add_line(&f, "10.00", "shipping");
+    f.set_unit_to = 5000;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 0), "4.13");
+    CHECK_EQ_STR(tax_of(&f, 1), "0.41");
+    CHECK_EQ_INT(f.lines[1].e[0].fraction, 50000000);
     /* follows_goods as a threshold's branch is a rule error (it needs the other lines) */
     ship_setup(&f, &ship_rule, "10.00", "training");
     CHECK(decide(&f) != LEVY_OK);

@@ -510,22 +510,26 @@ local function b2b_foreign_seller(ctx)
 end
 
 -- Delivery that follows the goods (docs/rules.md section 2, "Shipping"), written from the
--- text: per jurisdiction, share = sum(|amount| x that jurisdiction's fraction on the goods
--- line, when it taxes it at a non-zero rate) / sum(|amount|) over the goods lines, half up to
--- 8 decimals; "any": 1 when the share is not 0. Share 0 drops the jurisdiction; no goods:
--- unchanged.
-local function follow_goods(lines, li, any)
+-- text: per jurisdiction, share = sum(taxable base of the goods line for that jurisdiction:
+-- |amount| x fraction within its unit window, when it taxes it at a non-zero rate) /
+-- sum(|amount|) over the goods lines, half up to 8 decimals; "any": 1 when the share is not 0.
+-- Share 0 drops the jurisdiction; no goods: unchanged. `follows` = set of follow line indexes.
+local function follow_goods(lines, li, any, follows)
   local line = lines[li]
   local out, kept, part, dropped = {}, 0, 0, 0
   for _, t in ipairs(line.taxes) do
     local w, taxed = 0, 0
     for j, g in ipairs(lines) do
-      if j ~= li and not g.follows then
-        local a = minor((string.gsub(g.amount, "^%-", "")), 2)
-        w = w + a
+      if j ~= li and not follows[j] then
+        local q6 = rescale(dec(g.quantity), 6)
+        local a6 = minor((string.gsub(g.amount, "^%-", "")), 2) * pow10(6)
+        w = w + a6
         for _, o in ipairs(g.taxes) do
           if o.level == t.level and o.jurisdiction == t.jurisdiction and cmp(o.percentage, "0") > 0 then
-            taxed = taxed + a * rescale(dec(o.fraction or "1"), 8)
+            local hi, lo = a6, 0
+            if o.unit_to then hi = math.min(hi, minor(o.unit_to, 2) * q6) end
+            if o.unit_from then lo = minor(o.unit_from, 2) * q6 end
+            if hi > lo then taxed = taxed + (hi - lo) * rescale(dec(o.fraction or "1"), 8) end
             break
           end
         end
@@ -581,6 +585,7 @@ local function run(rules, rule, test)
     assert(r, "no rule for " .. reg.region)
     local ctx = { region = reg.region, date = req.date, currency = req.currency, ship_to = req.ship_to,
                   seller = req.ship_from, customer = req.customer or {}, lines = {} }
+    local follows = {}
     for i, l in ipairs(req.lines) do
       local code = l.tax_code or "general"
       local treat = r.taxability[code]
@@ -596,14 +601,12 @@ local function run(rules, rule, test)
       else
         line.taxes, line.reason = apply(treat, line, taxes, reg.reduced)
       end
-      line.follows = (treat == "follows_goods" or treat == "follows_goods_any") or nil
-      line.follows_any = treat == "follows_goods_any"
+      if treat == "follows_goods" or treat == "follows_goods_any" then follows[i] = treat end
       ctx.lines[i] = line
     end
     for i, line in ipairs(ctx.lines) do
-      if line.follows and #line.taxes > 0 then follow_goods(ctx.lines, i, line.follows_any) end
+      if follows[i] and #line.taxes > 0 then follow_goods(ctx.lines, i, follows[i] == "follows_goods_any", follows) end
     end
-    for _, line in ipairs(ctx.lines) do line.follows, line.follows_any = nil, nil end
     if r.reverse_charge == "b2b_foreign_seller" and b2b_foreign_seller(ctx) then
       for _, line in ipairs(ctx.lines) do
         if line.reason ~= "product_exempt" and line.reason ~= "zero_rated" then
@@ -611,7 +614,15 @@ local function run(rules, rule, test)
         end
       end
     end
-    if r.calculate then r.calculate(ctx) end
+    if r.calculate then
+      r.calculate(ctx)
+      -- the delivery follows the goods as calculate left them
+      for i, line in ipairs(ctx.lines) do
+        if follows[i] and line.reason ~= "product_exempt" and line.reason ~= "customer_exempt" then
+          follow_goods(ctx.lines, i, follows[i] == "follows_goods_any", follows)
+        end
+      end
+    end
     ctx_lines_by_region[ri] = ctx.lines
   end
   local total = 0
