@@ -694,7 +694,7 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
                 if (!k || l->reason == LEVY_REASON_PRODUCT_EXEMPT)
                     continue;
                 int reason = follow_goods(req, i, g, k == LEVY_TREAT_FOLLOWS_ANY);
-                if (l->reason != LEVY_REASON_REVERSE_CHARGE)
+                if (l->reason != LEVY_REASON_REVERSE_CHARGE && g == 0) /* as apply_treatment */
                     l->reason = reason;
             }
         }
