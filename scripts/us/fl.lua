@@ -30,7 +30,7 @@ return common.state{
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     software_download = "exempt", -- Rule 12A-1.032: software delivered electronically is not tangible personal property
-    shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
+    shipping = "exempt", -- Rule 12A-1.045(3) F.A.C., DOR FAQ 1277: separately stated delivery the purchaser can avoid (pick-up possible) is not taxable; mandatory delivery is (12A-1.045(3)(b)2., mail order): levy assumes avoidable (doubt for ship-only sellers)
   },
   calculate = calculate,
   selftest = {
