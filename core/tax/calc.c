@@ -310,6 +310,33 @@ void levy_tax_line_remove(levy_tax_line *l, int i)
     l->n--;
 }
 
+/* The i-th byte of an entry's shown name (name, then suffix), or 0 past its end. */
+static char name_at(const levy_tax_entry *e, size_t i, size_t nlen)
+{
+    if (i < nlen)
+        return e->name[i];
+    return e->suffix ? e->suffix[i - nlen] : '\0';
+}
+
+/* 1 when two entries name the same jurisdiction as the answer shows it (name + suffix: a
+ * rule's calculate reads it back whole). */
+static int same_name(const levy_tax_entry *a, const levy_tax_entry *b)
+{
+    if (a->name == b->name && a->suffix == b->suffix)
+        return 1;
+    if (!a->name || !b->name)
+        return 0;
+    size_t na = strlen(a->name), nb = strlen(b->name);
+    size_t la = na + (a->suffix ? strlen(a->suffix) : 0),
+           lb = nb + (b->suffix ? strlen(b->suffix) : 0);
+    if (la != lb)
+        return 0;
+    for (size_t i = 0; i < la; i++)
+        if (name_at(a, i, na) != name_at(b, i, nb))
+            return 0;
+    return 1;
+}
+
 /* The entry of line l in group g that taxes the same jurisdiction as en at a non-zero rate,
  * or NULL. */
 static const levy_tax_entry *same_jurisdiction(const levy_tax_line *l, int g,
@@ -317,8 +344,7 @@ static const levy_tax_entry *same_jurisdiction(const levy_tax_line *l, int g,
 {
     for (int k = 0; k < l->n; k++) {
         const levy_tax_entry *o = &l->e[k];
-        if (o->group == g && o->level == en->level && o->rate > 0 &&
-            (o->name == en->name || (o->name && en->name && strcmp(o->name, en->name) == 0)))
+        if (o->group == g && o->level == en->level && o->rate > 0 && same_name(o, en))
             return o;
     }
     return NULL;
@@ -558,6 +584,33 @@ static void customer(const levy_tax_request *req, levy_tax_decision *d)
         d->tax_id = c->tax_id;
 }
 
+/* Before a delivery line follows the goods again (after calculate): its group-g entries are
+ * the resolution's again (every jurisdiction at its rate, in the resolution's order; a
+ * reverse-charged line keeps them at zero), the other groups' entries as they are. */
+static void refollow_entries(const levy_tax_decision *d, levy_tax_line *l, int g)
+{
+    levy_tax_entry e[LEVY_TAX_MAX_ENTRIES];
+    int n = 0, zero = l->reason == LEVY_REASON_REVERSE_CHARGE;
+    for (int r = 0; r < d->res.n && n < LEVY_TAX_MAX_ENTRIES; r++) {
+        const levy_tax_entry *re = &d->res.e[r];
+        if (!d->on[re->group])
+            continue;
+        if (re->group == g) {
+            e[n] = *re;
+            e[n++].zero = (uint8_t)zero;
+            continue;
+        }
+        for (int k = 0; k < l->n; k++)
+            if (l->e[k].group == re->group && l->e[k].level == re->level &&
+                same_name(&l->e[k], re)) {
+                e[n++] = l->e[k];
+                break;
+            }
+    }
+    memcpy(l->e, e, sizeof e[0] * (size_t)n);
+    l->n = n;
+}
+
 int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_problem *p, levy_err *err)
 {
     memset(d, 0, sizeof *d);
@@ -690,9 +743,10 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
              * of the first $250, a unit cap): its entries' shares are decided again */
             for (int i = 0; i < req->nlines; i++) {
                 int k = req->meta[i].follows ? follow_kind(req, d, i, g) : 0;
-                levy_tax_line *l = &req->lines[i];
-                if (!k || l->reason == LEVY_REASON_PRODUCT_EXEMPT)
+                if (!k)
                     continue;
+                levy_tax_line *l = &req->lines[i];
+                refollow_entries(d, l, g);
                 int reason = follow_goods(req, i, g, k == LEVY_TREAT_FOLLOWS_ANY);
                 if (l->reason != LEVY_REASON_REVERSE_CHARGE && g == 0) /* as apply_treatment */
                     l->reason = reason;

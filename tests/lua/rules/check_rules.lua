@@ -618,7 +618,10 @@ local function run(rules, rule, test)
       r.calculate(ctx)
       -- the delivery follows the goods as calculate left them
       for i, line in ipairs(ctx.lines) do
-        if follows[i] and line.reason ~= "product_exempt" and line.reason ~= "customer_exempt" then
+        if follows[i] and #reg.taxes > 0 then
+          -- from every jurisdiction of the region again (docs/rules.md)
+          line.taxes = {}
+          for _, t in ipairs(reg.taxes) do line.taxes[#line.taxes + 1] = copy(t) end
           follow_goods(ctx.lines, i, follows[i] == "follows_goods_any", follows)
         end
       end
