@@ -173,3 +173,6 @@ levy_reliab_test(reliab_countries countries 180 42500)
 # Issue 19, Sphere drop-in fidelity: include_taxability_reason, empty tax_amounts where no tax
 # is due (reverse charge), ship_from as the seller's location. Ports 42300-42349.
 levy_reliab_test(reliab_sphere_fidelity sphere_fidelity 120 42300)
+# Issue 19: the law around the rate (US): shipping follows the goods per state, taxability
+# with dates (WA ESSB 5814, MD, MB), caps on the price (FL surtax $5,000, CT luxury clothing).
+levy_reliab_test(reliab_us_law us_law 180 42600)

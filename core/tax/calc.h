@@ -68,6 +68,11 @@ enum levy_tax_treat_kind {
     LEVY_TREAT_RATE,          /* { rate = "1.00", level =, keep_levels = } */
     LEVY_TREAT_EXEMPT_LEVELS, /* { exempt_levels = {...} } */
     LEVY_TREAT_THRESHOLD,     /* { threshold =, per =, below =, above = } */
+    LEVY_TREAT_FOLLOWS,       /* "follows_goods": taxed on the taxable share of the goods by
+                               * price (delivery charges; docs/rules.md section 2) */
+    LEVY_TREAT_FOLLOWS_ANY,   /* "follows_goods_any": taxed in full where any goods line is */
+    LEVY_TREAT_DATED,         /* a dated row { T, from =, to = }: T within [from, to], else
+                               * the next row (chain through `next`), else the rule's default */
     LEVY_TREAT_INVALID        /* raised as a rule error when a line uses it */
 };
 
@@ -80,6 +85,8 @@ typedef struct levy_tax_treatment {
     size_t text_len;
     int per_line;     /* THRESHOLD: per = "line" (else per unit) */
     int below, above; /* THRESHOLD: treatment indexes in the rule */
+    int32_t from, to; /* DATED: YYYYMMDD, inclusive; 0 = open */
+    int inner, next;  /* DATED: the row's treatment; the next row of the list (-1: none) */
 } levy_tax_treatment;
 
 typedef struct levy_tax_code_row {
@@ -101,6 +108,10 @@ typedef struct levy_tax_rule {
 /* The treatment index of code (its row, else the "default" row), or -1 (then: "exempt" ->
  * exempt, anything else taxable). */
 int levy_tax_rule_treatment(const levy_tax_rule *r, const char *code);
+/* Treatment t at date (YYYYMMDD): a dated row list resolves to the treatment of the row
+ * whose window holds the date, else to the rule's "default" row (when that is not the same
+ * list), else -1 (the built-in fallback); any other treatment is returned as is. */
+int levy_tax_rule_at(const levy_tax_rule *r, int t, int32_t date);
 /* 1 when the rule's taxability names code. */
 int levy_tax_rule_knows(const levy_tax_rule *r, const char *code);
 
@@ -127,6 +138,8 @@ typedef struct levy_tax_line_meta {
     char idbuf[24];
     const char *tax_code; /* never NULL after the request is read ("general") */
     int reason_set;
+    int follows; /* set by levy_tax_decide: the line's treatment follows the goods (decided
+                  * after every other line's treatment) */
 } levy_tax_line_meta;
 
 /* The customer record stored in levy (opts.customers[id] in the binding). */

@@ -9,7 +9,11 @@ return common.state{
   name = "Maryland",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
-    saas = { rate = "3.00", level = "state" }, -- [TF] HB 352 (2025): 3% on data/IT services and software publishing from 2025-07-01; the 6% on SaaS applies only to personal use (B2B exempt since 2022-07-01)
+    saas = { -- the 6% on SaaS applies only to personal use (B2B exempt since 2022-07-01; not modelled: no customer type yet)
+      { "exempt", to = "2021-03-13", cite = "Md. Code Tax-Gen. 11-101 before Ch. 37 of 2021: remotely accessed software not a taxable sale" },
+      { "taxable", from = "2021-03-14", to = "2025-06-30", cite = "Ch. 37 of 2021 (HB 932), Tax-Gen. 11-101: digital products and codes incl. SaaS taxable at 6% from 2021-03-14" },
+      { { rate = "3.00", level = "state" }, from = "2025-07-01", cite = "[TF] HB 352 (BRFA 2025), Tax-Gen. 11-104(n): 3% on data/IT services and software publishing from 2025-07-01" },
+    },
     digital_goods = "taxable", -- Md. Code Tax-Gen. 11-101: digital products taxable since 2021-03-14
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
   },
@@ -32,5 +36,18 @@ return common.state{
     { name = "exempt tax code",
       request = common.request("MD", "Baltimore", "21201", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- issue 19, taxability with dates: the 3% rate from 2025-07-01 and what applied before
+    { name = "SaaS 2025-06-30: 6% (digital product) before the 3% rate",
+      request = common.request("MD", "Baltimore", "21201", "2025-06-30", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS 2025-07-01: 3% data/IT rate",
+      request = common.request("MD", "Baltimore", "21201", "2025-07-01", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "3.00", lines = { { tax = "3.00", taxability_reason = "reduced_rated" } } } },
+    { name = "SaaS 2021-03-13: before digital products were taxed, exempt",
+      request = common.request("MD", "Baltimore", "21201", "2021-03-13", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "SaaS 2021-03-14: digital products taxable at 6%",
+      request = common.request("MD", "Baltimore", "21201", "2021-03-14", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
   },
 }

@@ -48,6 +48,7 @@ typedef struct fixture {
     int on;                    /* every region subscribed */
     int calls;                 /* calculate callbacks run */
     int64_t set_rate;          /* the callback sets entry 0's rate to this when >= 0 */
+    int64_t set_unit_to;       /* the callback sets line 0's entries' unit_to when >= 0 */
 } fixture;
 
 static const levy_tax_rule *rule_for(void *ud, const char *region)
@@ -72,6 +73,8 @@ static int calculate(void *ud, levy_tax_request *req, levy_tax_decision *d, int 
     f->calls++;
     if (f->set_rate >= 0 && req->lines[0].n > 0)
         req->lines[0].e[0].rate = f->set_rate;
+    for (int e = 0; f->set_unit_to >= 0 && e < req->lines[0].n; e++)
+        req->lines[0].e[e].unit_to = f->set_unit_to;
     return LEVY_OK;
 }
 
@@ -90,6 +93,7 @@ static void setup(fixture *f, const char *currency, const char *amount, const ch
     memset(f, 0, sizeof *f);
     f->on = 1;
     f->set_rate = -1;
+    f->set_unit_to = -1;
     levy_tax_request *q = &f->req;
     q->rates = R;
     q->date = 20260301;
@@ -516,6 +520,173 @@ end:
     levy_buf_free(&b);
 }
 
+/* Delivery that follows the goods (issue 19 "Shipping follows the goods"): shipping of exempt
+ * goods is exempt, a mixed shipment is taxed on the taxable share by price, per jurisdiction;
+ * "follows_goods_any" taxes it in full when any goods line is taxed. Texas 78701: state 6.25 %,
+ * city 1 %, district 1 %. */
+static const levy_tax_treatment ship_treat[] = {
+    {.kind = LEVY_TREAT_FOLLOWS, .below = -1, .above = -1},
+    {.kind = LEVY_TREAT_EXEMPT, .below = -1, .above = -1},
+    {.kind = LEVY_TREAT_EXEMPT_LEVELS, .mask = 1u << LEVY_LEVEL_STATE, .below = -1, .above = -1},
+    {.kind = LEVY_TREAT_FOLLOWS_ANY, .below = -1, .above = -1},
+    {.kind = LEVY_TREAT_THRESHOLD, .text = "50.00", .text_len = 5, .below = 0, .above = -1},
+};
+static const levy_tax_code_row ship_codes[] = {
+    {"shipping", 0}, {"food_grocery", 1}, {"clothing", 2}, {"training", 4}};
+static const levy_tax_rule ship_rule = {
+    "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 0, 4, ship_codes, 5, ship_treat};
+static const levy_tax_rule ship_rule_calc = {
+    "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 1, 4, ship_codes, 5, ship_treat};
+static const levy_tax_code_row ship_any_codes[] = {
+    {"shipping", 3}, {"food_grocery", 1}, {"clothing", 2}};
+static const levy_tax_rule ship_any_rule = {
+    "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 0, 3, ship_any_codes, 5, ship_treat};
+
+static void add_line(fixture *f, const char *amount, const char *code)
+{
+    int i = f->req.nlines++;
+    levy_tax_dec_parse(amount, strlen(amount), f->req.exponent, f->req.exponent, 1,
+                       &f->lines[i].amount);
+    f->lines[i].qty = LEVY_TAX_QTY_ONE;
+    f->meta[i].id = "n";
+    f->meta[i].idlen = 1;
+    f->meta[i].tax_code = code;
+}
+
+static void ship_setup(fixture *f, const levy_tax_rule *r, const char *goods, const char *code)
+{
+    setup(f, "USD", goods, code);
+    addr(&f->req.ship_to, "US", "TX", "78701");
+    f->rule = r;
+}
+
+static void t_shipping(void)
+{
+    fixture f;
+    /* taxable goods: the delivery is taxable in full */
+    ship_setup(&f, &ship_rule, "100.00", "general");
+    add_line(&f, "10.00", "shipping");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 1), "0.83");
+    CHECK_EQ_INT(f.lines[1].reason, LEVY_REASON_STANDARD);
+    /* exempt goods: the delivery is exempt (not listed) */
+    ship_setup(&f, &ship_rule, "100.00", "food_grocery");
+    add_line(&f, "10.00", "shipping");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 1), "0.00");
+    CHECK_EQ_INT(f.lines[1].reason, LEVY_REASON_PRODUCT_EXEMPT);
+    CHECK_EQ_INT(f.lines[1].n, 0);
+    /* mixed, shipping first: $100 taxable of $400 -> 25 % of $20 = $5.00 taxable, 0.41 */
+    ship_setup(&f, &ship_rule, "20.00", "shipping");
+    add_line(&f, "100.00", "general");
+    add_line(&f, "300.00", "food_grocery");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 0), "0.41");
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_PARTIAL);
+    CHECK_EQ_INT(f.lines[0].taxable, 500);
+    CHECK_EQ_STR(tax_of(&f, 1), "8.25");
+    CHECK_EQ_STR(tax_of(&f, -1), "8.66");
+    /* the same with follows_goods_any: taxed in full */
+    f.rule = &ship_any_rule;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 0), "1.65");
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_STANDARD);
+    /* per jurisdiction: goods exempt from the state level only -> delivery too (2 % of 10) */
+    ship_setup(&f, &ship_rule, "100.00", "clothing");
+    add_line(&f, "10.00", "shipping");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 1), "0.20");
+    CHECK_EQ_INT(f.lines[1].reason, LEVY_REASON_PARTIAL);
+    CHECK_EQ_INT(f.lines[1].n, 2);
+    /* a credit mirrors the sale: -$100 goods and -$10 delivery */
+    ship_setup(&f, &ship_rule, "-100.00", "general");
+    add_line(&f, "-10.00", "shipping");
+    add_line(&f, "-100.00", "food_grocery");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 1), "-0.41");
+    /* no goods on the document: levy cannot see what was shipped, the delivery is taxed */
+    ship_setup(&f, &ship_rule, "10.00", "shipping");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 0), "0.83");
+    /* a customer exemption still wins */
+    ship_setup(&f, &ship_rule, "100.00", "general");
+    add_line(&f, "10.00", "shipping");
+    f.req.customer_exempt = 1;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+    CHECK_EQ_INT(f.lines[1].reason, LEVY_REASON_CUSTOMER_EXEMPT);
+    /* the rule's calculate changes the goods: the delivery follows them as left. The state
+     * rate of the goods set to 0 -> the delivery's state entry goes (2 % of 10) */
+    ship_setup(&f, &ship_rule_calc, "100.00", "general");
+    add_line(&f, "10.00", "shipping");
+    f.set_rate = 0;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.calls, 1);
+    CHECK_EQ_STR(tax_of(&f, 1), "0.20");
+    CHECK_EQ_INT(f.lines[1].reason, LEVY_REASON_PARTIAL);
+    CHECK_EQ_INT(f.lines[1].n, 2);
+    /* a unit window on the goods ($50 of a $100 item taxed): half the delivery, 0.41 */
+    ship_setup(&f, &ship_rule_calc, "100.00", "general");
+    add_line(&f, "10.00", "shipping");
+    f.set_unit_to = 5000;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 0), "4.13");
+    CHECK_EQ_STR(tax_of(&f, 1), "0.41");
+    CHECK_EQ_INT(f.lines[1].e[0].fraction, 50000000);
+    /* follows_goods as a threshold's branch is a rule error (it needs the other lines) */
+    ship_setup(&f, &ship_rule, "10.00", "training");
+    CHECK(decide(&f) != LEVY_OK);
+    CHECK_EQ_INT(f.p.error, LEVY_TAX_ERR_RULE);
+end:;
+}
+
+/* Taxability with dates (issue 19): a dated row list picks the row whose window holds the
+ * document date; no row: the rule's default row (or the built-in fallback). Texas 78701. */
+static const levy_tax_treatment dated_treat[] = {
+    {.kind = LEVY_TREAT_DATED, .to = 20250930, .inner = 2, .next = 1, .below = -1, .above = -1},
+    {.kind = LEVY_TREAT_DATED, .from = 20251001, .inner = 3, .next = -1, .below = -1, .above = -1},
+    {.kind = LEVY_TREAT_EXEMPT, .below = -1, .above = -1},
+    {.kind = LEVY_TREAT_FRACTION, .value = 50000000, .below = -1, .above = -1},
+    {.kind = LEVY_TREAT_DATED, .from = 20260101, .inner = 3, .next = -1, .below = -1, .above = -1},
+};
+static const levy_tax_code_row dated_codes[] = {{"saas", 0}, {"training", 4}};
+static const levy_tax_rule dated_rule = {
+    "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 0, 2, dated_codes, 5, dated_treat};
+static const levy_tax_code_row dated_def_codes[] = {{"training", 4}, {"default", 2}};
+static const levy_tax_rule dated_def_rule = {
+    "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 0, 2, dated_def_codes, 5, dated_treat};
+
+static void t_dated(void)
+{
+    fixture f;
+    ship_setup(&f, &dated_rule, "100.00", "saas");
+    f.req.date = 20250930; /* the last day of the first row */
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_PRODUCT_EXEMPT);
+    f.req.date = 20251001; /* the first day of the second */
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "4.13");
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_PARTIAL);
+    /* a single row: before it, no default row -> the built-in fallback (taxable) */
+    ship_setup(&f, &dated_rule, "100.00", "training");
+    f.req.date = 20251231;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "8.25");
+    f.req.date = 20260101;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "4.13");
+    /* ... with a default row: before it, the default (exempt) */
+    f.rule = &dated_def_rule;
+    f.req.date = 20251231;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+    CHECK_EQ_INT(levy_tax_rule_at(&dated_def_rule, 4, 20251231), 2);
+    CHECK_EQ_INT(levy_tax_rule_at(&dated_def_rule, 4, 20260101), 3);
+    CHECK_EQ_INT(levy_tax_rule_at(&dated_def_rule, -1, 20260101), -1);
+end:;
+}
+
 static void t_free(void)
 {
     levy_rates_free(R);
@@ -530,6 +701,8 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"errors", t_errors},
                                   {"ranges", t_ranges},
                                   {"json", t_json},
+                                  {"shipping", t_shipping},
+                                  {"dated", t_dated},
                                   {"free", t_free},
                                   {NULL, NULL}};
 

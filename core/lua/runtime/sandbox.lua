@@ -775,7 +775,8 @@ local TAX_TYPES = { SALES_TAX = true, VAT = true, GST = true, HST = true, PST = 
 local SOURCING = { destination = true, origin = true, origin_intrastate = true }
 -- reverse charge kinds the decision implements (core/tax/calc.c, docs/rules.md)
 local REVERSE_CHARGE = { b2b_foreign_seller = true }
-local SIMPLE_TREATMENTS = { taxable = true, exempt = true, zero_rated = true, reduced = true }
+local SIMPLE_TREATMENTS = { taxable = true, exempt = true, zero_rated = true, reduced = true,
+                            follows_goods = true, follows_goods_any = true }
 
 local function is_decimal(s)
   return type(s) == "string" and s:match("^%-?%d+%.?%d*$") ~= nil and s:sub(-1) ~= "."
@@ -787,6 +788,29 @@ local function check_treatment(t, where)
     return nil
   end
   if type(t) ~= "table" then return fmt("%s: treatment must be a string or a table", where) end
+  -- dated taxability (docs/rules.md section 2): { T, from =, to = } or a list of such rows
+  local function dated_row(row, w)
+    if type(row) ~= "table" then return w .. ": a dated row is { T, from = \"YYYY-MM-DD\", to = ... }" end
+    for _, k in ipairs({ "from", "to" }) do
+      local v = row[k]
+      local m, d = nil, nil
+      if type(v) == "string" then m, d = v:match("^%d%d%d%d%-(%d%d)%-(%d%d)$") end
+      if v ~= nil and (m == nil or tonumber(m) < 1 or tonumber(m) > 12 or tonumber(d) < 1 or tonumber(d) > 31) then
+        return fmt("%s.%s must be a date YYYY-MM-DD", w, k)
+      end
+    end
+    if row.from and row.to and row.from > row.to then return w .. ": from is after to" end
+    if row[1] == nil then return w .. ": a dated row needs its treatment first ({ \"taxable\", from = ... })" end
+    return check_treatment(row[1], w .. "[1]")
+  end
+  if t.from ~= nil or t.to ~= nil then return dated_row(t, where) end
+  if type(t[1]) == "table" then
+    for i, row in ipairs(t) do
+      local e = dated_row(row, fmt("%s[%d]", where, i))
+      if e then return e end
+    end
+    return nil
+  end
   if t.fraction ~= nil then
     if not is_decimal(t.fraction) then return where .. ": fraction must be a decimal string" end
   elseif t.rate ~= nil then

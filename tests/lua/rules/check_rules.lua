@@ -268,6 +268,8 @@ local function contains(list, x) for _, v in ipairs(list or {}) do if v == x the
 
 local function apply(treat, line, taxes, reduced)
   if treat == "taxable" then return taxes, "standard_rated" end
+  -- decided after the other lines (follow_goods below)
+  if treat == "follows_goods" or treat == "follows_goods_any" then return taxes, "standard_rated" end
   if treat == "exempt" then return {}, "product_exempt" end
   if treat == "zero_rated" then
     for _, t in ipairs(taxes) do t.percentage = "0" end
@@ -584,7 +586,8 @@ local function load_rule(path)
   return chunk()
 end
 
-local TREATMENT_OK = { taxable = true, exempt = true, zero_rated = true, reduced = true }
+local TREATMENT_OK = { taxable = true, exempt = true, zero_rated = true, reduced = true,
+                       follows_goods = true, follows_goods_any = true }
 local function check_shape(rule, path)
   local errs = {}
   for _, k in ipairs({ "region", "name", "tax_type", "taxability" }) do
@@ -616,6 +619,71 @@ local function b2b_foreign_seller(ctx)
   return not (seller ~= nil and seller == dest)
 end
 
+-- Delivery that follows the goods (docs/rules.md section 2, "Shipping"), written from the
+-- text: per jurisdiction, share = sum(taxable base of the goods line for that jurisdiction:
+-- |amount| x fraction within its unit window, when it taxes it at a non-zero rate) /
+-- sum(|amount|) over the goods lines, half up to 8 decimals; "any": 1 when the share is not 0.
+-- Share 0 drops the jurisdiction; no goods: unchanged. `follows` = set of follow line indexes.
+local function follow_goods(lines, li, any, follows)
+  local line = lines[li]
+  local out, kept, part, dropped = {}, 0, 0, 0
+  for _, t in ipairs(line.taxes) do
+    local w, taxed = 0, 0
+    for j, g in ipairs(lines) do
+      if j ~= li and not follows[j] then
+        local q6 = rescale(dec(g.quantity), 6)
+        local a6 = minor((string.gsub(g.amount, "^%-", "")), 2) * pow10(6)
+        w = w + a6
+        for _, o in ipairs(g.taxes) do
+          if o.level == t.level and o.jurisdiction == t.jurisdiction and cmp(o.percentage, "0") > 0 then
+            local hi, lo = a6, 0
+            if o.unit_to then hi = math.min(hi, minor(o.unit_to, 2) * q6) end
+            if o.unit_from then lo = minor(o.unit_from, 2) * q6 end
+            if hi > lo then taxed = taxed + (hi - lo) * rescale(dec(o.fraction or "1"), 8) end
+            break
+          end
+        end
+      end
+    end
+    if w == 0 then
+      out[#out + 1] = t; kept = kept + 1
+    else
+      local f = div_half_up(taxed, w)
+      if any and taxed > 0 then f = pow10(8) end
+      if f == 0 then
+        dropped = dropped + 1
+      else
+        t.fraction = cents_str(f, 8)
+        out[#out + 1] = t
+        if f < pow10(8) then part = part + 1 else kept = kept + 1 end
+      end
+    end
+  end
+  line.taxes = out
+  if kept + part == 0 and dropped > 0 then line.reason = "product_exempt"
+  elseif part + dropped > 0 then line.reason = "partially_taxable"
+  else line.reason = "standard_rated" end
+end
+
+-- Dated taxability (docs/rules.md section 2): { T, from =, to = } or a list of such rows; the
+-- row whose window holds the date, else the rule's default row, else "taxable".
+local function dated_at(treat, date, r, hops)
+  hops = hops or 0
+  if type(treat) ~= "table" or hops > 8 then return treat end
+  local rows
+  if treat.from ~= nil or treat.to ~= nil then rows = { treat }
+  elseif type(treat[1]) == "table" then rows = treat
+  else return treat end
+  for _, row in ipairs(rows) do
+    if (row.from == nil or date >= row.from) and (row.to == nil or date <= row.to) then
+      return dated_at(row[1], date, r, hops + 1)
+    end
+  end
+  local def = r.taxability.default
+  if def == nil or def == treat then return "taxable" end
+  return dated_at(def, date, r, hops + 1)
+end
+
 local function run(rules, rule, test)
   local req = test.request
   local exp = CURRENCY_EXP[req.currency] or 2
@@ -628,10 +696,12 @@ local function run(rules, rule, test)
     assert(r, "no rule for " .. reg.region)
     local ctx = { region = reg.region, date = req.date, currency = req.currency, ship_to = req.ship_to,
                   seller = req.ship_from, customer = req.customer or {}, lines = {} }
+    local follows = {}
     for i, l in ipairs(req.lines) do
       local code = l.tax_code or "general"
       local treat = r.taxability[code]
       if treat == nil then treat = r.taxability.default or "taxable" end
+      treat = dated_at(treat, req.date, r)
       local line = { id = l.id, index = i, tax_code = code, amount = l.amount, quantity = l.quantity or "1",
                      tax_inclusive = l.tax_inclusive or false, reverse_charge = false }
       line.unit_amount = unit_amount(line.amount, line.quantity)
@@ -642,7 +712,11 @@ local function run(rules, rule, test)
       else
         line.taxes, line.reason = apply(treat, line, taxes, reg.reduced)
       end
+      if treat == "follows_goods" or treat == "follows_goods_any" then follows[i] = treat end
       ctx.lines[i] = line
+    end
+    for i, line in ipairs(ctx.lines) do
+      if follows[i] and #line.taxes > 0 then follow_goods(ctx.lines, i, follows[i] == "follows_goods_any", follows) end
     end
     if r.reverse_charge == "b2b_foreign_seller" then
       local on, note = b2b_foreign_seller(ctx)
@@ -653,7 +727,18 @@ local function run(rules, rule, test)
         end
       end
     end
-    if r.calculate then r.calculate(ctx) end
+    if r.calculate then
+      r.calculate(ctx)
+      -- the delivery follows the goods as calculate left them
+      for i, line in ipairs(ctx.lines) do
+        if follows[i] and #reg.taxes > 0 then
+          -- from every jurisdiction of the region again (docs/rules.md)
+          line.taxes = {}
+          for _, t in ipairs(reg.taxes) do line.taxes[#line.taxes + 1] = copy(t) end
+          follow_goods(ctx.lines, i, follows[i] == "follows_goods_any", follows)
+        end
+      end
+    end
     ctx_lines_by_region[ri] = ctx.lines
   end
   local total = 0
