@@ -7,7 +7,7 @@
 -- In every other role a failing read propagates (the host turns a busy store into 503).
 local json = require "levy.json"
 local config = require "levy.config"
-local util = require "util"
+local util = require "levy.util"
 
 local has_store, store = pcall(require, "levy.store")
 if not has_store then store = nil end

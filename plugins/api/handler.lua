@@ -62,15 +62,13 @@ local tax = require "levy.tax"
 local log = require "levy.log"
 local ltime = require "levy.time"
 local events = require "levy.events"
-local util = require "util"
+local util = require "levy.util"
 local db = require "db"
 local calc = require "calc"
 local sphere = require "sphere"
 local validate = require "validate"
 
-local function now_iso()
-  return ltime.iso(ltime.now_ms())
-end
+local now_iso = util.now_iso
 
 -- a is older than b (both ISO timestamps); unparseable or missing -> not older.
 local function older(a, b)

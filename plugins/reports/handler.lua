@@ -28,7 +28,7 @@ local function bad(details)
   http.error(422, "validation_failed", "invalid query", details)
 end
 
-local function null(v) if v == nil then return json.null end return v end
+local null = require("levy.util").orjnull
 
 -- The rillet plugin owns the documents, calculations and write-backs: their rows come
 -- through its exports (plugins/rillet/report_rows.lua). nil when it is not loaded.

@@ -15,6 +15,7 @@ local conn = require "conn"
 local docs = require "docs"
 local scope = require "scope"
 local util = require "util"
+local lutil = require "levy.util"
 
 local M = {}
 
@@ -34,10 +35,7 @@ local function date_arg(body, f)
   return v
 end
 
-local function amt(v)
-  if type(v) == "string" and money.is_decimal(v) then return v end
-  return "0"
-end
+local amt = lutil.decimal_or_zero
 
 -- The documents of [from, to] levy left alone (imported, not deleted, calculated, reason other
 -- than written / no_tax_due / not_collecting), in rowid order per table.

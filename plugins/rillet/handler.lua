@@ -20,11 +20,12 @@ local reconcile = require "reconcile"
 local report_rows = require "report_rows"
 local sync = require "sync"
 local util = require "util"
+local lutil = require "levy.util"
 local webhook = require "webhook"
 local inbox = require "inbox"
 local writeback = require "writeback"
 
-local nn = util.nonnull
+local nn = lutil.nn
 
 -- The schedule's period: levy serve --schedule-tick / LEVY_SCHEDULE_TICK_S (1..3600 s, checked
 -- by the host); 60 s where the role has no such setting (levy check, levy test).
@@ -149,7 +150,7 @@ local JSON_HEADERS = { ["Content-Type"] = "application/json" }
 
 local FILTERS = { status = "status", tax_status = "tax_status", customer_id = "customer_id", reason = "reason" }
 
-local function opt(v) if v == nil then return json.null end return v end
+local opt = lutil.orjnull
 
 local function doc_view(doc_type, row) -- luacheck: no unused args (the shared signature)
   local out = util.decode_obj(row.raw) or { id = row.id }

@@ -8,10 +8,11 @@
 local json = require "levy.json"
 local money = require "levy.money"
 local util = require "util"
+local lutil = require "levy.util"
 
 local M = {}
 
-local function nn(v) return util.nonnull(v) end
+local nn = lutil.nn
 
 local function usable_address(a)
   a = nn(a)

@@ -8,10 +8,11 @@ local store = require "levy.store"
 local time = require "levy.time"
 local mapping = require "mapping"
 local util = require "util"
+local lutil = require "levy.util"
 
 local M = {}
 
-local nn = util.nonnull
+local nn = lutil.nn
 
 -- Every reason a document can carry (NULL while a calculation or write-back is pending).
 M.REASONS = {
@@ -141,10 +142,7 @@ function M.levy_result_held(doc_type, id, held)
   return false
 end
 
-local function amt(v)
-  if type(v) == "string" and money.is_decimal(v) then return v end
-  return "0"
-end
+local amt = lutil.decimal_or_zero
 
 local function is_zero(v) return money.cmp(amt(v), "0") == 0 end
 

@@ -116,6 +116,7 @@ local plugins = {}     -- name -> plugin table (validated)
 local plugin_order = {}
 local loading = true   -- true while the generation is being built
 local overrides = {}   -- name -> value that replaces a host module (`levy test`'s stubs)
+local load_util        -- (defined with the environments below) levy.util's module table
 
 local function open_module(name)
   local m = modcache[name]
@@ -148,6 +149,8 @@ local function open_module(name)
     m = readonly({ emit = C.gated(H.emit, "levy.events.emit", "request") }, "levy.events")
   elseif name == "levy.config" then
     m = deep_readonly(C.open_module(name), "levy.config")
+  elseif name == "levy.util" then
+    m = readonly(load_util(), "levy.util")
   elseif C.has_module(name) then
     local v = C.open_module(name)
     if name == "levy.json" then lock_mt(v.array_mt, "levy.json.array_mt") end
@@ -433,6 +436,25 @@ local function loader_for(kind, label, dir, chunkprefix, root)
   env = new_env(kind, label, req)
   plugin_require[label] = req
   return env
+end
+
+-- levy.util (docs/plugins.md §3): the embedded core/lua/runtime/util.lua, run once per
+-- generation in a plugin environment whose `require` reaches only levy.* modules, so the
+-- helpers can do nothing a plugin could not do itself. Not for rules (RULE_MODULES).
+load_util = function()
+  local path = "core/lua/runtime/util.lua"
+  local src = C.embedded(path)
+  if not src then error("embedded " .. path .. " missing", 0) end
+  local env
+  local req = make_require({}, nil, function(name)
+    return nil, fmt("module '%s' not found (levy.util requires only levy.* modules)", name)
+  end)
+  env = new_env("plugin", "levy.util", req)
+  local f, err = raw_load(src, "@" .. path, "t", env)
+  if not f then error(err, 0) end
+  local v = f()
+  if type(v) ~= "table" then error(path .. " did not return a table", 0) end
+  return v
 end
 
 -- The environment of a spec file of plugin `name` (`levy test`): a plugin environment whose
