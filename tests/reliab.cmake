@@ -166,3 +166,6 @@ levy_reliab_test(reliab_countries countries 180 42500)
 # Issue 19, Sphere drop-in fidelity: include_taxability_reason, empty tax_amounts where no tax
 # is due (reverse charge), ship_from as the seller's location. Ports 42300-42349.
 levy_reliab_test(reliab_sphere_fidelity sphere_fidelity 120 42300)
+# Issue 18: a change saved by the api plugin and its re-check event commit together (one
+# store.transaction): a failing subscriber leaves nothing saved. Ports 42700-42719.
+levy_reliab_test(reliab_change_recheck change_recheck 240 42700)
