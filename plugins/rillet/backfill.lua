@@ -215,7 +215,7 @@ end
 --            its finished preview (409 otherwise), whose totals the answer carries.
 function M.request(id, body, query)
   local crow = conn.must(id)
-  if type(body) ~= "table" or body[1] ~= nil then http.error(400, "invalid_json", "body must be a JSON object") end
+  if not lutil.is_object(body) then http.error(400, "invalid_json", "body must be a JSON object") end
   for k in pairs(body) do
     if k ~= "from" and k ~= "to" and k ~= "confirm" and k ~= "preview_id" then invalid(tostring(k), "unknown field") end
   end

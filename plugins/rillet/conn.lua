@@ -195,9 +195,7 @@ function M.view(row)
   return out
 end
 
-local function validation(field, message)
-  http.error(422, "validation_failed", "request body is invalid", { { field = field, message = message } })
-end
+local validation = lutil.invalid
 
 -- Turn a client error of the connect flow into the contract's answer.
 local function upstream(err)
@@ -284,7 +282,7 @@ end
 
 -- Step 1: POST /v1/connections
 function M.create(body, opts)
-  if type(body) ~= "table" or body[1] ~= nil then http.error(400, "invalid_json", "body must be a JSON object") end
+  if not lutil.is_object(body) then http.error(400, "invalid_json", "body must be a JSON object") end
   local provider = lutil.nn(body.provider)
   if provider ~= nil and provider ~= "rillet" then validation("provider", "must be \"rillet\"") end
   local key = lutil.nn(body.api_key)
@@ -331,7 +329,7 @@ end
 -- Step 2: POST /v1/connections/{id}/subsidiary
 function M.set_subsidiary(id, body)
   local row = M.must(id)
-  if type(body) ~= "table" then http.error(400, "invalid_json", "body must be a JSON object") end
+  if not lutil.is_object(body) then http.error(400, "invalid_json", "body must be a JSON object") end
   local sid = lutil.nn(body.subsidiary_id)
   if type(sid) ~= "string" or sid == "" then validation("subsidiary_id", "required string") end
   if row.status == "connected" or (row.status == "error" and row.signing_token_sealed) then
@@ -352,7 +350,7 @@ end
 -- Step 4: POST /v1/connections/{id}/webhook-secret
 function M.set_secret(id, body)
   local row = M.must(id)
-  if type(body) ~= "table" then http.error(400, "invalid_json", "body must be a JSON object") end
+  if not lutil.is_object(body) then http.error(400, "invalid_json", "body must be a JSON object") end
   local token = lutil.nn(body.signing_token)
   if type(token) ~= "string" or token == "" then validation("signing_token", "required string") end
   if #token > 4096 or token:find("[%c]") then validation("signing_token", "not a valid signing token") end
@@ -391,7 +389,7 @@ end
 -- re-checked (bulk run).
 function M.set_api_key(id, body)
   local row = M.must(id)
-  if type(body) ~= "table" or body[1] ~= nil then http.error(400, "invalid_json", "body must be a JSON object") end
+  if not lutil.is_object(body) then http.error(400, "invalid_json", "body must be a JSON object") end
   for k in pairs(body) do if k ~= "api_key" then validation(tostring(k), "unknown field") end end
   local key = lutil.nn(body.api_key)
   if type(key) ~= "string" or key == "" then validation("api_key", "required string") end

@@ -167,9 +167,7 @@ local function doc_view(doc_type, row) -- luacheck: no unused args (the shared s
   return out
 end
 
-local function bad(field, message)
-  http.error(422, "validation_failed", "invalid query", { { field = field, message = message } })
-end
+local function bad(field, message) lutil.invalid(field, message, "invalid query") end
 
 -- ?limit= as an integer from 1 to 500 (else 422 naming it), or `default` when absent.
 local function limit_param(q, default)
@@ -416,14 +414,8 @@ local exports = {
   report_shipped_documents = report_rows.shipped_documents,
 }
 
--- A JSON object body (the connection routes), else 400 invalid_json.
-local function body(req)
-  local b = req:json()
-  if type(b) ~= "table" or (next(b) ~= nil and b[1] ~= nil) then
-    http.error(400, "invalid_json", "body must be a JSON object")
-  end
-  return b
-end
+-- A JSON object body (the connection routes), else 415 / 400 invalid_json.
+local body = lutil.body_object
 
 return {
   name = "rillet",

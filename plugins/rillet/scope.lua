@@ -57,9 +57,7 @@ M.FIELDS = { tax_documents_from = true, tax_partially_paid = true, tax_partially
 -- "net" = after the line's total_discount (the spec's reading; default), "gross" = before it.
 M.LINE_AMOUNTS = { net = true, gross = true }
 
-local function invalid(field, message)
-  http.error(422, "validation_failed", "request body is invalid", { { field = field, message = message } })
-end
+local invalid = lutil.invalid
 
 -- Validates the scope fields present in `body` (others are ignored here; callers refuse
 -- unknown fields). Returns { column = value } for the fields given.
@@ -99,7 +97,7 @@ end
 -- PATCH /v1/connections/{id}: the scope settings. Changing them re-evaluates the
 -- connection's open documents (a calculation each; writes follow the new settings).
 function M.update(crow, body)
-  if type(body) ~= "table" or body[1] ~= nil then http.error(400, "invalid_json", "body must be a JSON object") end
+  if not lutil.is_object(body) then http.error(400, "invalid_json", "body must be a JSON object") end
   for k in pairs(body) do
     if not M.FIELDS[k] then invalid(tostring(k), "unknown field") end
   end

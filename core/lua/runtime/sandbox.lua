@@ -191,10 +191,6 @@ end
 
 H.decode = json_decode
 
-local function api_error(status, code, message, details)
-  return open_module("levy.http").error(status, code, message, details)
-end
-
 -- Environments -------------------------------------------------------------------------
 
 local function gate(fn, name, kinds)
@@ -1038,20 +1034,11 @@ end
 -- Requests -----------------------------------------------------------------------------
 
 local REQ_METHODS = {}
+-- req:json(): the body as a JSON object, by levy.util's body_object (the one parser of a
+-- request body: 415 for another Content-Type than application/json or +json, 400 invalid_json
+-- for an empty body, bad JSON or no object).
 function REQ_METHODS.json(req)
-  local body = req.body
-  local ct = req.headers["content-type"]
-  if body ~= "" and ct ~= nil then
-    local base = ct:match("^%s*([^;%s]+)")
-    if not base or base:lower() ~= "application/json" then
-      api_error(415, "unsupported_media_type", "Content-Type must be application/json")
-    end
-  end
-  local v = json_decode(body)
-  if type(v) ~= "table" or getmetatable(v) ~= nil then
-    api_error(400, "invalid_json", "request body must be a JSON object")
-  end
-  return v
+  return open_module("levy.util").body_object(req)
 end
 
 -- Wraps the request fields (built by C) into a read-only object with methods.

@@ -110,11 +110,16 @@ end
 
 -- API errors ----------------------------------------------------------------------------
 
--- Raises an API error (levy.http.error). Always passes all five arguments: the host's
--- levy.http.error reads arguments 4 and 5 by stack index after pushing its own table, so
--- with fewer arguments it takes the error table itself for details/headers.
+-- Raises an API error: levy.http.error(status, code, message[, details[, headers]]).
 function M.fail(status, code, message, details, headers)
   return http.error(status, code, message, details, headers)
+end
+
+-- Raises 422 validation_failed for one field: `summary` (default "request body is invalid")
+-- as the message, {field, message} as the one detail.
+function M.invalid(field, message, summary)
+  return M.fail(422, "validation_failed", summary or "request body is invalid",
+    json.array({ { field = field, message = message } }))
 end
 
 -- Validation error collector: e:add(field, message); e:raise([message]) raises 422

@@ -104,6 +104,13 @@ describe("API errors", function()
     assert.same({ "x.a", "x.b" }, { e.details[1].field, e.details[2].field })
   end)
 
+  it("invalid raises 422 for one field", function()
+    local e = raised(function() util.invalid("limit", "must be an integer", "invalid query") end)
+    assert.same({ 422, "validation_failed", "invalid query", "limit", "must be an integer" },
+      { e.status, e.code, e.message, e.details[1].field, e.details[1].message })
+    assert.equal("request body is invalid", raised(function() util.invalid("a", "b") end).message)
+  end)
+
   it("body_object refuses what is not a JSON object", function()
     local function code(body, ct)
       local e = raised(function()
@@ -116,6 +123,8 @@ describe("API errors", function()
     assert.same({ 400, "invalid_json" }, { code("") })
     assert.same({ 400, "invalid_json" }, { code("{") })
     assert.same({ 415, "unsupported_media_type" }, { code("{}", "text/plain") })
+    assert.same({ b = 2 }, util.body_object({ body = '{"b":2}',
+      headers = { ["content-type"] = "application/merge-patch+json; charset=utf-8" } }))
   end)
 
   it("page_args reads limit and cursor, cursor_for writes the cursor", function()
