@@ -170,12 +170,7 @@ end
 local function bad(field, message) lutil.invalid(field, message, "invalid query") end
 
 -- ?limit= as an integer from 1 to 500 (else 422 naming it), or `default` when absent.
-local function limit_param(q, default)
-  if q.limit == nil then return default end
-  local limit = tostring(q.limit):match("^%d+$") and math.tointeger(tonumber(q.limit))
-  if not limit or limit < 1 or limit > 500 then bad("limit", "must be an integer from 1 to 500") end
-  return limit
-end
+local limit_param = lutil.limit_arg
 
 -- A page of a list holds at most `limit` documents and stops early (with next_cursor) once
 -- its JSON passes LIST_PAGE_BYTES, so a page of very large documents stays bounded too...

@@ -190,19 +190,32 @@ function M.body_object(req)
   return v
 end
 
+local LIMIT_MESSAGE = "must be an integer from 1 to 500"
+
+-- ?limit= of query table q: an integer from 1 to 500, `default` when absent, nil when bad.
+local function limit_of(q, default)
+  if q.limit == nil then return default end
+  local limit = tostring(q.limit):match("^%d+$") and math.tointeger(tonumber(q.limit))
+  if not limit or limit < 1 or limit > 500 then return nil end
+  return limit
+end
+
+-- ?limit= of query table q (1..500, `default` when absent); raises 422 "invalid query"
+-- naming the field otherwise.
+function M.limit_arg(q, default)
+  local limit = limit_of(q, default)
+  if limit == nil then M.invalid("limit", LIMIT_MESSAGE, "invalid query") end
+  return limit
+end
+
 -- limit (1..500, default 50) and an opaque cursor from the query string.
 -- The cursor is the URL-safe Base64 of the last key of the previous page.
 function M.page_args(req)
   local crypto = require "levy.crypto"
   local q = req.query or {}
   local errs = M.errors()
-  local limit = 50
-  if q.limit ~= nil then
-    limit = q.limit:match("^%d+$") and math.tointeger(tonumber(q.limit)) or nil
-    if limit == nil or limit < 1 or limit > 500 then
-      errs:add("limit", "must be an integer from 1 to 500")
-    end
-  end
+  local limit = limit_of(q, 50)
+  if limit == nil then errs:add("limit", LIMIT_MESSAGE) end
   local after
   if q.cursor ~= nil and q.cursor ~= "" then
     after = crypto.b64decode(q.cursor, true)

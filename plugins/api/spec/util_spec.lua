@@ -134,6 +134,12 @@ describe("API errors", function()
     assert.equal(50, (util.page_args({ query = {} })))
     raised(function() util.page_args({ query = { limit = "0" } }) end)
     raised(function() util.page_args({ query = { limit = "501" } }) end)
+    assert.equal(100, util.limit_arg({}, 100))
+    assert.equal(500, util.limit_arg({ limit = "500" }, 100))
+    for _, bad in ipairs({ "0", "501", "x", "-1", "1.5", "99999999999999999999" }) do
+      local e = raised(function() util.limit_arg({ limit = bad }, 100) end)
+      assert.same({ 422, "invalid query", "limit" }, { e.status, e.message, e.details[1].field }, bad)
+    end
   end)
 end)
 
