@@ -176,3 +176,6 @@ levy_reliab_test(reliab_sphere_fidelity sphere_fidelity 120 42300)
 # Issue 19: the law around the rate (US): shipping follows the goods per state, taxability
 # with dates (WA ESSB 5814, MD, MB), caps on the price (FL surtax $5,000, CT luxury clothing).
 levy_reliab_test(reliab_us_law us_law 180 42600)
+# Issue 18: a change saved by the api plugin and its re-check event commit together (one
+# store.transaction): a failing subscriber leaves nothing saved. Ports 42700-42719.
+levy_reliab_test(reliab_change_recheck change_recheck 240 42700)

@@ -59,11 +59,14 @@ static int l_parse_iso(lua_State *L)
     return 1;
 }
 
+/* valid_date(s): the whole string (its Lua length, so "2024-01-01\0junk" is not a date) is a
+ * YYYY-MM-DD calendar date. */
 static int l_valid_date(lua_State *L)
 {
-    int64_t days;
-    lua_pushboolean(L, lua_type(L, 1) == LUA_TSTRING &&
-                           levy_time_parse_date(lua_tostring(L, 1), &days, NULL) == LEVY_OK);
+    size_t len = 0;
+    const char *s = lua_type(L, 1) == LUA_TSTRING ? lua_tolstring(L, 1, &len) : NULL;
+    int y, m, d;
+    lua_pushboolean(L, s != NULL && levy_date_parse(s, len, &y, &m, &d));
     return 1;
 }
 

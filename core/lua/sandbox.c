@@ -56,6 +56,21 @@ static int h_read_file(lua_State *L)
     return 1;
 }
 
+/* [-1, +1, e] embedded(path) -> the text of a file compiled into the binary (core/embed.cmake),
+ * or nil. Host-only helper: the prelude loads levy.util (core/lua/runtime/util.lua) with it. */
+static int h_embedded(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    for (const levy_embedded *e = levy_embedded_files; e->path; e++) {
+        if (strcmp(e->path, path) == 0) {
+            lua_pushlstring(L, e->data, e->len);
+            return 1;
+        }
+    }
+    lua_pushnil(L);
+    return 1;
+}
+
 static int h_has_module(lua_State *L)
 {
     lua_pushboolean(L, levy_modules_find(luaL_checkstring(L, 1)) != NULL);
@@ -149,7 +164,8 @@ static int h_gated(lua_State *L)
 }
 
 static const luaL_Reg host_helpers[] = {
-    {"read_file", h_read_file},       {"has_module", h_has_module},
+    {"read_file", h_read_file},       {"embedded", h_embedded},
+    {"has_module", h_has_module},
     {"open_module", h_open_module},   {"set_registry", h_set_registry},
     {"co_create", h_co_create},       {"co_adopt", h_co_adopt},
     {"gated", h_gated},

@@ -3,7 +3,7 @@
 local json = require "levy.json"
 local tax = require "levy.tax"
 local config = require "levy.config"
-local util = require "util"
+local util = require "levy.util"
 local db = require "db"
 local taxid = require "levy.taxid"
 local ltime = require "levy.time"

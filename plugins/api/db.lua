@@ -7,7 +7,7 @@
 -- In every other role a failing read propagates (the host turns a busy store into 503).
 local json = require "levy.json"
 local config = require "levy.config"
-local util = require "util"
+local util = require "levy.util"
 local taxid = require "levy.taxid" -- offline tax id check (issue 19)
 
 local has_store, store = pcall(require, "levy.store")

@@ -49,9 +49,11 @@
 --   api.connection_region_changed {connection_id, code},
 --   api.connection_settings_changed {connection_id}
 --       -> a subscriber answers the bulk re-check it started, {id, documents, state}; the PUT
---       answer carries the first as `requeue` (GET /v1/bulk/{id}). A subscriber's error is
---       logged (WARN) and the change stands.
+--       answer carries the first as `requeue` (GET /v1/bulk/{id}).
 --   api.customer_data_changed {} : where tax ids and exemptions are read from changed.
+--   These change events are emitted inside the store.transaction that saves the change
+--   (with_recheck): a subscriber's work must be store-only, and its error rolls the change
+--   back and fails the request, so no change is saved without its re-check.
 --   api.connection_lookup {id} -> true from the connector that holds connection id (the
 --       /v1/connections/{id}/regions and /settings routes answer 404 when none does).
 --   api.customer_missing {id} -> {found = true} | {found = false, status (404 | 502 | 503),
@@ -62,7 +64,8 @@ local tax = require "levy.tax"
 local log = require "levy.log"
 local ltime = require "levy.time"
 local events = require "levy.events"
-local util = require "util"
+local store = require "levy.store"
+local util = require "levy.util"
 local db = require "db"
 local calc = require "calc"
 local sphere = require "sphere"
@@ -70,9 +73,7 @@ local validate = require "validate"
 local taxid = require "levy.taxid"
 local http = require "levy.http"
 
-local function now_iso()
-  return ltime.iso(ltime.now_ms())
-end
+local now_iso = util.now_iso
 
 -- a is older than b (both ISO timestamps); unparseable or missing -> not older.
 local function older(a, b)
@@ -83,18 +84,26 @@ local function older(a, b)
 end
 
 -- Emits a change event; returns the bulk re-check a subscriber started ({id, documents,
--- state}), or nil. A subscriber's error is logged: the change itself is committed already.
+-- state}), or nil. Called inside the store.transaction that saves the change (see
+-- with_recheck): a subscriber's error rolls the change back with it.
 local function requeue(event, payload)
-  local ok, r = pcall(events.emit, event, payload)
-  if not ok then
-    log.warn(event .. " subscriber failed", { id = payload.id or payload.code or payload.connection_id,
-      error = type(r) == "table" and tostring(r.message) or tostring(r) })
-    return nil
-  end
-  for _, v in ipairs(r) do
+  for _, v in ipairs(events.emit(event, payload)) do
     if type(v) == "table" then return v end
   end
   return nil
+end
+
+-- Saves a change and emits its re-check event in one store.transaction. save() -> changed,
+-- and when changed is true the event (name, payload) is emitted; returns the re-check a
+-- subscriber started, or nil. The subscribers' work is store-only (a connector records a
+-- bulk re-check run and queues its job, or queues a remap), so the change and its re-check
+-- commit together or not at all: a subscriber that raises fails the request (500, or its API
+-- error) with nothing saved, instead of a saved change whose documents are never re-checked.
+local function with_recheck(save, event, payload)
+  return store.transaction(function()
+    if save() then return requeue(event, payload) end
+    return nil
+  end)
 end
 
 -- The answer to a change: the object, plus `requeue` ({id, documents, state} of the bulk
@@ -155,9 +164,10 @@ local function get_region(req)
 end
 
 local function apply_region(r, changes)
-  local _, _, changed = db.put_region(r.code, changes, now_iso())
-  local run
-  if changed then run = requeue("api.region_changed", { code = r.code }) end
+  local run = with_recheck(function()
+    local _, _, changed = db.put_region(r.code, changes, now_iso())
+    return changed
+  end, "api.region_changed", { code = r.code })
   return with_requeue(region_public(r, db.region_row(r.code)), run)
 end
 
@@ -211,9 +221,9 @@ local function get_conn_region(req)
   return 200, conn_region_public(cid, r, row, source)
 end
 
-local function conn_region_answer(cid, r, changed)
-  local run
-  if changed then run = requeue("api.connection_region_changed", { connection_id = cid, code = r.code }) end
+-- save(): the change of the connection's own region row -> changed.
+local function conn_region_answer(cid, r, save)
+  local run = with_recheck(save, "api.connection_region_changed", { connection_id = cid, code = r.code })
   local row, source = db.conn_region_effective(cid, r.code)
   return with_requeue(conn_region_public(cid, r, row, source), run)
 end
@@ -235,16 +245,20 @@ local function put_conn_region(req)
       json.array({ { field = "source", message = 'must be "connection" or "default" (read-only)' } }))
   end
   local v = validate.region(changes, current)
-  local _, _, changed = db.put_conn_region(cid, r.code, v, now_iso())
-  return 200, conn_region_answer(cid, r, changed)
+  return 200, conn_region_answer(cid, r, function()
+    local _, _, changed = db.put_conn_region(cid, r.code, v, now_iso())
+    return changed
+  end)
 end
 
 -- DELETE: the connection follows the global region again.
 local function delete_conn_region(req)
   local cid = must_connection(req.params.id)
   local r = find_region(req.params.code)
-  local _, _, changed = db.delete_conn_region(cid, r.code, now_iso())
-  return 200, conn_region_answer(cid, r, changed)
+  return 200, conn_region_answer(cid, r, function()
+    local _, _, changed = db.delete_conn_region(cid, r.code, now_iso())
+    return changed
+  end)
 end
 
 ---------------------------------------------------------------- tax codes
@@ -307,14 +321,12 @@ local function put_settings(req)
   local body = util.body_object(req)
   local changes = validate.settings(body)
   local before = customer_data_text(db.settings().customer_data)
-  db.put_settings(changes)
-  local s = settings_public()
-  if customer_data_text(s.customer_data) ~= before then
-    -- where tax ids and exemptions are read from changed: read every customer again
-    local ok, e = pcall(events.emit, "api.customer_data_changed", {})
-    if not ok then log.error("api.customer_data_changed subscriber failed", { error = tostring(e) }) end
-  end
-  return 200, s
+  -- where tax ids and exemptions are read from changed: read every customer again
+  with_recheck(function()
+    db.put_settings(changes)
+    return customer_data_text(settings_public().customer_data) ~= before
+  end, "api.customer_data_changed", {})
+  return 200, settings_public()
 end
 
 -- One connection's settings: the effective values (its own over the global ones), the keys it
@@ -364,15 +376,16 @@ local function put_conn_settings(req)
   util.check_unknown(errs, drop, validate.SETTINGS_FIELDS)
   errs:raise()
   for k, v in pairs(drop) do changes[k] = v end
-  local before = db.settings(cid)
-  db.put_conn_settings(cid, changes)
-  local after = db.settings(cid)
-  local changed = false
-  for k in pairs(TAX_SETTINGS) do
-    if json.encode(util.orjnull(before[k])) ~= json.encode(util.orjnull(after[k])) then changed = true end
-  end
-  local run
-  if changed then run = requeue("api.connection_settings_changed", { connection_id = cid }) end
+  local run = with_recheck(function()
+    local before = db.settings(cid)
+    db.put_conn_settings(cid, changes)
+    local after = db.settings(cid)
+    local changed = false
+    for k in pairs(TAX_SETTINGS) do
+      if json.encode(util.orjnull(before[k])) ~= json.encode(util.orjnull(after[k])) then changed = true end
+    end
+    return changed
+  end, "api.connection_settings_changed", { connection_id = cid })
   return 200, with_requeue(conn_settings_public(cid), run)
 end
 
@@ -403,10 +416,11 @@ local function put_product(req)
   if db.product_row(id) == nil then util.fail(404, "not_found", "unknown product") end
   local body = util.body_object(req)
   local code = validate.product(body, known_tax_codes())
-  local changed = db.set_product_tax_code(id, code)
-  if changed == nil then util.fail(404, "not_found", "unknown product") end
-  local run
-  if changed then run = requeue("api.product_changed", { id = id }) end
+  local run = with_recheck(function()
+    local changed = db.set_product_tax_code(id, code)
+    if changed == nil then util.fail(404, "not_found", "unknown product") end
+    return changed
+  end, "api.product_changed", { id = id })
   return 200, with_requeue(db.product_public(db.product_row(id)), run)
 end
 
@@ -442,10 +456,11 @@ local function put_customer(req)
   local body = util.body_object(req)
   local changes = validate.customer(body, known_region_codes()) -- a bad body asks Rillet nothing
   known_customer(id)
-  local changed = db.put_customer(id, changes)
-  if changed == nil then util.fail(404, "not_found", "unknown customer") end
-  local run
-  if changed then run = requeue("api.customer_changed", { id = id }) end
+  local run = with_recheck(function()
+    local changed = db.put_customer(id, changes)
+    if changed == nil then util.fail(404, "not_found", "unknown customer") end
+    return changed
+  end, "api.customer_changed", { id = id })
   return 200, with_requeue(db.customer_public(db.customer_row(id)), run)
 end
 
@@ -502,14 +517,17 @@ local function verify_tax_id(req)
               tostring(r.country))
   end
   local before = db.tax_id_check_latest(r.country, r.normalized)
-  local ev = vies(conf, r.country, r.normalized)
-  db.tax_id_check_insert(ev)
+  local ev = vies(conf, r.country, r.normalized) -- the registry is asked outside the transaction
+  -- the answer is kept as evidence (also "unavailable"); a changed status re-checks the
+  -- customer's documents, saved with it in one transaction (with_recheck)
+  local run = with_recheck(function()
+    db.tax_id_check_insert(ev)
+    return ev.status ~= "unavailable" and (before == nil or before.status ~= ev.status)
+  end, "api.customer_changed", { id = id })
   log.info("tax id checked online", { customer = id, country = ev.country, source = ev.source, status = ev.status })
   if ev.status == "unavailable" then
     util.fail(502, "registry_unavailable", ev.detail, { { field = "tax_id", message = ev.detail } })
   end
-  local run
-  if before == nil or before.status ~= ev.status then run = requeue("requeue_customer", id) end
   return 200, with_requeue({ customer_id = id, check = db.tax_id_check_public(ev) }, run)
 end
 

@@ -29,7 +29,7 @@ local crypto = require "levy.crypto"
 local json = require "levy.json"
 local http = require "levy.http"
 local money = require "levy.money"
-local util = require "util"
+local util = require "levy.util"
 local db = require "db"
 local calc = require "calc"
 

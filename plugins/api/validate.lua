@@ -2,7 +2,8 @@
 -- validation_failed with `details` ({field, message} per problem), or returns the
 -- normalised changes (json.null = clear the field).
 local json = require "levy.json"
-local util = require "util"
+local util = require "levy.util"
+local ltime = require "levy.time"
 
 local M = {}
 
@@ -11,7 +12,7 @@ local MAX_TEXT = 200
 local function text_or_null(errs, field, v, max)
   if v == json.null then return json.null end
   if not util.is_string(v) then errs:add(field, "must be a string or null"); return nil end
-  v = v:gsub("^%s+", ""):gsub("%s+$", "")
+  v = util.trim(v)
   if v == "" then return json.null end
   if #v > (max or MAX_TEXT) then errs:add(field, "must be at most " .. (max or MAX_TEXT) .. " characters"); return nil end
   return v
@@ -19,7 +20,7 @@ end
 
 local function date_or_null(errs, field, v)
   if v == json.null then return json.null end
-  if not util.valid_date(v) then errs:add(field, "must be a date YYYY-MM-DD or null"); return nil end
+  if not ltime.valid_date(v) then errs:add(field, "must be a date YYYY-MM-DD or null"); return nil end
   return v
 end
 
@@ -264,7 +265,7 @@ function M.customer(body, known_regions)
     if t == json.null then changes.tax_id = json.null
     elseif not util.is_string(t) then errs:add("tax_id", "must be a string or null")
     else
-      t = t:gsub("^%s+", ""):gsub("%s+$", "")
+      t = util.trim(t)
       if t == "" then changes.tax_id = "" -- no tax id, whatever the Rillet data says (null: back to it)
       elseif #t > 64 or not t:match("^[%w%-%.%s/]+$") then errs:add("tax_id", "must be at most 64 letters, digits, spaces, '-', '.', '/'")
       else changes.tax_id = t end

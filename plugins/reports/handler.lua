@@ -28,7 +28,7 @@ local function bad(details)
   http.error(422, "validation_failed", "invalid query", details)
 end
 
-local function null(v) if v == nil then return json.null end return v end
+local null = require("levy.util").orjnull
 
 -- The rillet plugin owns the documents, calculations and write-backs: their rows come
 -- through its exports (plugins/rillet/report_rows.lua). nil when it is not loaded.
@@ -574,11 +574,13 @@ end
 return {
   name = "reports",
   version = "0.1.0",
-  -- the tables this plugin's migrations create: no other plugin may use them (docs/plugins.md)
+  -- the tables this plugin's migrations create: no other plugin may use them (docs/plugins.md).
+  -- It uses no other table: rillet's documents, calculations and write-backs and api's regions
+  -- come through their exports (rillet(), plugin("api")), and levy.store refuses this plugin's
+  -- SQL on another plugin's table (core/lua/bind_store.c).
   tables = {
     "reports_nexus_crossings",
   },
-  -- other owners' tables this plugin still reaches directly (issue 18: to move behind exports)
   roles = { "serve" },
   routes = {
     { method = "GET", path = "/v1/reports/liability", auth = "token", handler = get_liability },

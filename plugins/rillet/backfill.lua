@@ -15,6 +15,7 @@ local conn = require "conn"
 local docs = require "docs"
 local scope = require "scope"
 local util = require "util"
+local lutil = require "levy.util"
 
 local M = {}
 
@@ -34,10 +35,7 @@ local function date_arg(body, f)
   return v
 end
 
-local function amt(v)
-  if type(v) == "string" and money.is_decimal(v) then return v end
-  return "0"
-end
+local amt = lutil.decimal_or_zero
 
 -- The documents of [from, to] levy left alone (imported, not deleted, calculated, reason other
 -- than written / no_tax_due / not_collecting), in rowid order per table.
@@ -217,7 +215,7 @@ end
 --            its finished preview (409 otherwise), whose totals the answer carries.
 function M.request(id, body, query)
   local crow = conn.must(id)
-  if type(body) ~= "table" or body[1] ~= nil then http.error(400, "invalid_json", "body must be a JSON object") end
+  if not lutil.is_object(body) then http.error(400, "invalid_json", "body must be a JSON object") end
   for k in pairs(body) do
     if k ~= "from" and k ~= "to" and k ~= "confirm" and k ~= "preview_id" then invalid(tostring(k), "unknown field") end
   end

@@ -10,7 +10,7 @@ local jobs = require "levy.jobs"
 local json = require "levy.json"
 local log = require "levy.log"
 local store = require "levy.store"
-local time = require "levy.time"
+local lutil = require "levy.util"
 local docs = require "docs"
 
 local M = {}
@@ -74,7 +74,7 @@ function M.count(kind, target)
   return r and r.n or 0
 end
 
-local function now_iso() return time.iso(time.now_ms()) end
+local now_iso = lutil.now_iso
 
 -- Starts a run (in the caller's transaction when there is one). Returns {id, documents,
 -- state}; no run is recorded when no document matches (id = null, state = "done").

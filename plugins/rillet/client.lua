@@ -14,6 +14,7 @@ local store = require "levy.store"
 local time = require "levy.time"
 local log = require "levy.log"
 local util = require "util"
+local lutil = require "levy.util"
 local config = require "levy.config"
 local crypto = require "levy.crypto"
 local health = require "health"
@@ -139,7 +140,7 @@ end
 function M.retry_after_ms(headers)
   local v = headers and headers["retry-after"]
   if not v then return nil end
-  v = util.trim(tostring(v))
+  v = lutil.trim(tostring(v))
   -- delta-seconds: at most 9 digits (a longer one would not be an integer in Lua; found by
   -- tests/fuzz/fuzz_rillet_mapping.c), capped at a day
   local digits = v:match("^(%d+)$")
@@ -245,7 +246,7 @@ function Client:request(method, path, query, body, opts)
   end
   if opts.idempotency_key then headers["Idempotency-Key"] = opts.idempotency_key end
   if opts.request_id then headers["X-Request-Id"] = opts.request_id end
-  local url = self.base .. path .. util.query(query or {})
+  local url = self.base .. path .. lutil.query(query or {})
   local status, rh, rb = http.request {
     method = method, url = url, headers = headers, body = payload, timeout_ms = self.timeout_ms,
   }
@@ -289,12 +290,12 @@ function Client:post(path, body, opts) return self:request("POST", path, nil, bo
 function Client:page(path, list_key, params)
   local data, err = self:get(path, params)
   if not data then return nil, err end
-  local items = util.nonnull(data[list_key])
+  local items = lutil.nn(data[list_key])
   if type(items) ~= "table" then items = {} end
   local nc = nil
-  local pg = util.nonnull(data.pagination)
+  local pg = lutil.nn(data.pagination)
   if type(pg) == "table" then
-    local c = util.nonnull(pg.next_cursor)
+    local c = lutil.nn(pg.next_cursor)
     if type(c) == "string" and c ~= "" then nc = c end
   end
   return items, nc

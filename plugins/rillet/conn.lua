@@ -11,13 +11,14 @@ local client = require "client"
 local health = require "health"
 local scope = require "scope"
 local util = require "util"
+local lutil = require "levy.util"
 
 local M = {}
 
 M.PRODUCTION_URL = "https://api.rillet.com"
 M.SANDBOX_URL = "https://sandbox.api.rillet.com"
 
-local function now_iso() return time.iso(time.now_ms()) end
+local now_iso = lutil.now_iso
 
 -- --rillet-url wins when it was set to something else than the production default.
 function M.base_url(environment)
@@ -135,7 +136,7 @@ local function pick(t, fields)
   if type(t) ~= "table" then return json.null end
   local out = {}
   for _, f in ipairs(fields) do
-    local v = util.nonnull(t[f])
+    local v = lutil.nn(t[f])
     if v ~= nil then out[f] = v else out[f] = json.null end
   end
   return out
@@ -150,7 +151,7 @@ local function counts(id)
   return c
 end
 
-local function opt(v) if v == nil then return json.null end return v end
+local opt = lutil.orjnull
 
 -- The connection object (CONTRACT §2.3). Never contains a secret.
 function M.view(row)
@@ -194,9 +195,7 @@ function M.view(row)
   return out
 end
 
-local function validation(field, message)
-  http.error(422, "validation_failed", "request body is invalid", { { field = field, message = message } })
-end
+local validation = lutil.invalid
 
 -- Turn a client error of the connect flow into the contract's answer.
 local function upstream(err)
@@ -250,7 +249,7 @@ M.WRITE_PROBE_PATH = "/invoices/00000000-0000-0000-0000-000000000000/taxes"
 function M.read_only(c, info)
   if type(info) == "table" then
     for _, f in ipairs({ "read_only", "readOnly", "is_read_only" }) do
-      local v = util.nonnull(info[f])
+      local v = lutil.nn(info[f])
       if v == true then return "GET /api-key reports " .. f .. ": true", 0 end
       if v == false then return false, 0 end
     end
@@ -275,7 +274,7 @@ function M.check_key(c)
   local subs
   subs, err = c:get("/subsidiaries")
   if not subs then upstream(err) end
-  local list = util.nonnull(subs.subsidiaries)
+  local list = lutil.nn(subs.subsidiaries)
   if type(list) ~= "table" then list = {} end
   local ro, n = M.read_only(c, info)
   return org, list, ro, 3 + n
@@ -283,13 +282,13 @@ end
 
 -- Step 1: POST /v1/connections
 function M.create(body, opts)
-  if type(body) ~= "table" or body[1] ~= nil then http.error(400, "invalid_json", "body must be a JSON object") end
-  local provider = util.nonnull(body.provider)
+  if not lutil.is_object(body) then http.error(400, "invalid_json", "body must be a JSON object") end
+  local provider = lutil.nn(body.provider)
   if provider ~= nil and provider ~= "rillet" then validation("provider", "must be \"rillet\"") end
-  local key = util.nonnull(body.api_key)
+  local key = lutil.nn(body.api_key)
   if type(key) ~= "string" or key == "" then validation("api_key", "required string") end
   if #key > 4096 or key:find("[%c%s]") then validation("api_key", "not a valid API key") end
-  local env = util.nonnull(body.environment) or "production"
+  local env = lutil.nn(body.environment) or "production"
   if env ~= "production" and env ~= "sandbox" then validation("environment", "must be \"production\" or \"sandbox\"") end
   for k in pairs(body) do
     if k ~= "provider" and k ~= "api_key" and k ~= "environment" and not scope.FIELDS[k] then
@@ -307,7 +306,7 @@ function M.create(body, opts)
   local sub_id = (#list == 1) and list[1].id or nil
   if sub_id then
     -- the key's only subsidiary is chosen at once: refuse before storing anything
-    local other = M.connected_elsewhere(nil, base, util.nonnull(org.id), sub_id)
+    local other = M.connected_elsewhere(nil, base, lutil.nn(org.id), sub_id)
     if other then already_connected(other, sub_id) end
   end
   store.transaction(function()
@@ -330,8 +329,8 @@ end
 -- Step 2: POST /v1/connections/{id}/subsidiary
 function M.set_subsidiary(id, body)
   local row = M.must(id)
-  if type(body) ~= "table" then http.error(400, "invalid_json", "body must be a JSON object") end
-  local sid = util.nonnull(body.subsidiary_id)
+  if not lutil.is_object(body) then http.error(400, "invalid_json", "body must be a JSON object") end
+  local sid = lutil.nn(body.subsidiary_id)
   if type(sid) ~= "string" or sid == "" then validation("subsidiary_id", "required string") end
   if row.status == "connected" or (row.status == "error" and row.signing_token_sealed) then
     if row.subsidiary_id == sid then return M.view(row) end
@@ -351,8 +350,8 @@ end
 -- Step 4: POST /v1/connections/{id}/webhook-secret
 function M.set_secret(id, body)
   local row = M.must(id)
-  if type(body) ~= "table" then http.error(400, "invalid_json", "body must be a JSON object") end
-  local token = util.nonnull(body.signing_token)
+  if not lutil.is_object(body) then http.error(400, "invalid_json", "body must be a JSON object") end
+  local token = lutil.nn(body.signing_token)
   if type(token) ~= "string" or token == "" then validation("signing_token", "required string") end
   if #token > 4096 or token:find("[%c]") then validation("signing_token", "not a valid signing token") end
   if not row.subsidiary_id then
@@ -390,17 +389,17 @@ end
 -- re-checked (bulk run).
 function M.set_api_key(id, body)
   local row = M.must(id)
-  if type(body) ~= "table" or body[1] ~= nil then http.error(400, "invalid_json", "body must be a JSON object") end
+  if not lutil.is_object(body) then http.error(400, "invalid_json", "body must be a JSON object") end
   for k in pairs(body) do if k ~= "api_key" then validation(tostring(k), "unknown field") end end
-  local key = util.nonnull(body.api_key)
+  local key = lutil.nn(body.api_key)
   if type(key) ~= "string" or key == "" then validation("api_key", "required string") end
   if #key > 4096 or key:find("[%c%s]") then validation("api_key", "not a valid API key") end
   -- the check draws on the new key's request budget (shared by its connections)
   local c = client.new { base_url = row.base_url, api_key = key, bucket = M.key_bucket(row.base_url, key) }
   local org, list, ro = M.check_key(c)
   local had = util.decode_obj(row.organization)
-  local new_org = type(org) == "table" and util.nonnull(org.id)
-  if type(had) == "table" and util.nonnull(had.id) and new_org ~= had.id then
+  local new_org = type(org) == "table" and lutil.nn(org.id)
+  if type(had) == "table" and lutil.nn(had.id) and new_org ~= had.id then
     validation("api_key", "this key belongs to another Rillet organization than the connection")
   end
   if row.subsidiary_id then

@@ -11,11 +11,12 @@ local conn = require "conn"
 local docs = require "docs"
 local mapping = require "mapping"
 local util = require "util"
+local lutil = require "levy.util"
 
 local M = {}
 
-local nn = util.nonnull
-local function now_iso() return time.iso(time.now_ms()) end
+local nn = lutil.nn
+local now_iso = lutil.now_iso
 
 -- connection id -> levy's clock when GET /fields was last read (this generation)
 local fields_checked = {}
@@ -274,7 +275,7 @@ function M.fetch(crow, id)
   end
   local c, cerr = conn.client(crow)
   if not c then return nil, { kind = "config", message = tostring(cerr) } end
-  local data, err = c:get("/customers/" .. util.urlencode(id))
+  local data, err = c:get("/customers/" .. lutil.urlencode(id))
   if not data then return nil, err end
   if type(data) ~= "table" or nn(data.id) ~= id then
     return nil, { kind = "http", status = 502, retryable = true,

@@ -8,6 +8,7 @@ local time = require "levy.time"
 local plugin = require "levy.plugin"
 local mapping = require "mapping"
 local util = require "util"
+local lutil = require "levy.util"
 
 local M = {}
 
@@ -18,7 +19,7 @@ M.TYPES = {
                   number = "credit_memo_number", date = "credit_memo_date" },
 }
 
-local nn = util.nonnull
+local nn = lutil.nn
 
 -- The fields levy adds to a document in the documents API (handler.lua doc_view). Lists
 -- append them to the stored Rillet JSON without decoding it, so a Rillet document that

@@ -20,11 +20,12 @@ local reconcile = require "reconcile"
 local report_rows = require "report_rows"
 local sync = require "sync"
 local util = require "util"
+local lutil = require "levy.util"
 local webhook = require "webhook"
 local inbox = require "inbox"
 local writeback = require "writeback"
 
-local nn = util.nonnull
+local nn = lutil.nn
 
 -- The schedule's period: levy serve --schedule-tick / LEVY_SCHEDULE_TICK_S (1..3600 s, checked
 -- by the host); 60 s where the role has no such setting (levy check, levy test).
@@ -149,7 +150,7 @@ local JSON_HEADERS = { ["Content-Type"] = "application/json" }
 
 local FILTERS = { status = "status", tax_status = "tax_status", customer_id = "customer_id", reason = "reason" }
 
-local function opt(v) if v == nil then return json.null end return v end
+local opt = lutil.orjnull
 
 local function doc_view(doc_type, row) -- luacheck: no unused args (the shared signature)
   local out = util.decode_obj(row.raw) or { id = row.id }
@@ -166,17 +167,10 @@ local function doc_view(doc_type, row) -- luacheck: no unused args (the shared s
   return out
 end
 
-local function bad(field, message)
-  http.error(422, "validation_failed", "invalid query", { { field = field, message = message } })
-end
+local function bad(field, message) lutil.invalid(field, message, "invalid query") end
 
 -- ?limit= as an integer from 1 to 500 (else 422 naming it), or `default` when absent.
-local function limit_param(q, default)
-  if q.limit == nil then return default end
-  local limit = tostring(q.limit):match("^%d+$") and math.tointeger(tonumber(q.limit))
-  if not limit or limit < 1 or limit > 500 then bad("limit", "must be an integer from 1 to 500") end
-  return limit
-end
+local limit_param = lutil.limit_arg
 
 -- A page of a list holds at most `limit` documents and stops early (with next_cursor) once
 -- its JSON passes LIST_PAGE_BYTES, so a page of very large documents stays bounded too...
@@ -415,14 +409,8 @@ local exports = {
   report_shipped_documents = report_rows.shipped_documents,
 }
 
--- A JSON object body (the connection routes), else 400 invalid_json.
-local function body(req)
-  local b = req:json()
-  if type(b) ~= "table" or (next(b) ~= nil and b[1] ~= nil) then
-    http.error(400, "invalid_json", "body must be a JSON object")
-  end
-  return b
-end
+-- A JSON object body (the connection routes), else 415 / 400 invalid_json.
+local body = lutil.body_object
 
 return {
   name = "rillet",

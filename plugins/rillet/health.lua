@@ -8,6 +8,7 @@ local log = require "levy.log"
 local metrics = require "levy.metrics"
 local store = require "levy.store"
 local time = require "levy.time"
+local lutil = require "levy.util"
 
 local M = {}
 
@@ -21,7 +22,7 @@ M.SILENT_DEFAULT_MINUTES = 10  -- settings webhook_silent_minutes (keep it below
 
 local HEALTHY = { connected = true, awaiting_webhook = true, setup = true }
 
-local function now_iso() return time.iso(time.now_ms()) end
+local now_iso = lutil.now_iso
 
 local function api_path(id, tail) return "/v1/connections/" .. id .. tail end
 

@@ -8,10 +8,11 @@
 local json = require "levy.json"
 local money = require "levy.money"
 local util = require "util"
+local lutil = require "levy.util"
 
 local M = {}
 
-local function nn(v) return util.nonnull(v) end
+local nn = lutil.nn
 
 local function usable_address(a)
   a = nn(a)
@@ -185,12 +186,12 @@ function M.customer_tax_id(customer, fields, conf)
       local t = type(ref) == "table" and nn(ref.type)
       local id = type(ref) == "table" and nn(ref.id)
       if type(t) == "string" and types[M.norm(t)] and type(id) == "string" and id:match("%S") then
-        return (id:gsub("^%s+", ""):gsub("%s+$", "")), "external reference " .. t
+        return lutil.trim(id), "external reference " .. t
       end
     end
   end
   local name, v = field_value(fields, name_set(M.customer_tax_id_fields, conf.tax_id_fields))
-  if name then return (v:gsub("^%s+", ""):gsub("%s+$", "")), "custom field " .. name end
+  if name then return lutil.trim(v), "custom field " .. name end
   return nil
 end
 

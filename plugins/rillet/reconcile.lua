@@ -11,12 +11,13 @@ local client = require "client"
 local conn = require "conn"
 local docs = require "docs"
 local util = require "util"
+local lutil = require "levy.util"
 local scope = require "scope"
 local writeback = require "writeback"
 
 local M = {}
 
-local nn = util.nonnull
+local nn = lutil.nn
 
 M.DEFAULT_INTERVAL_MIN = 1440  -- nightly
 M.PER_RUN = 2                  -- documents per job run, then it re-queues itself at once (small:

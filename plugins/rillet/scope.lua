@@ -8,10 +8,11 @@ local store = require "levy.store"
 local time = require "levy.time"
 local mapping = require "mapping"
 local util = require "util"
+local lutil = require "levy.util"
 
 local M = {}
 
-local nn = util.nonnull
+local nn = lutil.nn
 
 -- Every reason a document can carry (NULL while a calculation or write-back is pending).
 M.REASONS = {
@@ -56,9 +57,7 @@ M.FIELDS = { tax_documents_from = true, tax_partially_paid = true, tax_partially
 -- "net" = after the line's total_discount (the spec's reading; default), "gross" = before it.
 M.LINE_AMOUNTS = { net = true, gross = true }
 
-local function invalid(field, message)
-  http.error(422, "validation_failed", "request body is invalid", { { field = field, message = message } })
-end
+local invalid = lutil.invalid
 
 -- Validates the scope fields present in `body` (others are ignored here; callers refuse
 -- unknown fields). Returns { column = value } for the fields given.
@@ -98,7 +97,7 @@ end
 -- PATCH /v1/connections/{id}: the scope settings. Changing them re-evaluates the
 -- connection's open documents (a calculation each; writes follow the new settings).
 function M.update(crow, body)
-  if type(body) ~= "table" or body[1] ~= nil then http.error(400, "invalid_json", "body must be a JSON object") end
+  if not lutil.is_object(body) then http.error(400, "invalid_json", "body must be a JSON object") end
   for k in pairs(body) do
     if not M.FIELDS[k] then invalid(tostring(k), "unknown field") end
   end
@@ -141,10 +140,7 @@ function M.levy_result_held(doc_type, id, held)
   return false
 end
 
-local function amt(v)
-  if type(v) == "string" and money.is_decimal(v) then return v end
-  return "0"
-end
+local amt = lutil.decimal_or_zero
 
 local function is_zero(v) return money.cmp(amt(v), "0") == 0 end
 

@@ -12,14 +12,15 @@ local docs = require "docs"
 local health = require "health"
 local mapping = require "mapping"
 local util = require "util"
+local lutil = require "levy.util"
 local watermark = require "watermark"
 local webhook = require "webhook"
 local writeback = require "writeback"
 
 local M = {}
 
-local nn = util.nonnull
-local function now_iso() return time.iso(time.now_ms()) end
+local nn = lutil.nn
+local now_iso = lutil.now_iso
 
 ---------------------------------------------------------------- customers / products
 
@@ -228,7 +229,7 @@ end
 local function sweep_state(extra)
   if type(extra) ~= "string" then return nil, nil end
   local v = util.decode_obj(extra)
-  if v then return util.nonnull(v.gt), math.tointeger(util.nonnull(v.started_ms)) end
+  if v then return lutil.nn(v.gt), math.tointeger(lutil.nn(v.started_ms)) end
   return extra, nil
 end
 

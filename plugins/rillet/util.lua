@@ -1,6 +1,7 @@
 -- Small helpers shared by the rillet plugin modules (no I/O).
 local json = require "levy.json"
 local crypto = require "levy.crypto"
+local nn = require("levy.util").nn
 
 local M = {}
 
@@ -28,52 +29,22 @@ function M.num_str(v)
   return nil
 end
 
-function M.nonnull(v)
-  if v == json.null then return nil end
-  return v
-end
-
 -- Money object {amount, currency} -> amount string or nil.
 function M.amount(m)
-  m = M.nonnull(m)
+  m = nn(m)
   if type(m) ~= "table" then return nil end
-  return M.nonnull(m.amount)
+  return nn(m.amount)
 end
 
 function M.currency(m)
-  m = M.nonnull(m)
+  m = nn(m)
   if type(m) ~= "table" then return nil end
-  return M.nonnull(m.currency)
+  return nn(m.currency)
 end
 
 -- Normalise a Rillet entity / event value: upper case, "-" == "_".
 function M.norm(s)
   return (tostring(s or ""):upper():gsub("%-", "_"))
-end
-
-function M.trim(s)
-  return (s:gsub("^%s+", ""):gsub("%s+$", ""))
-end
-
-function M.urlencode(s)
-  return (tostring(s):gsub("[^%w%-%._~]", function(c)
-    return string.format("%%%02X", string.byte(c))
-  end))
-end
-
-function M.query(params)
-  local keys = {}
-  for k in pairs(params) do keys[#keys + 1] = k end
-  table.sort(keys)
-  local parts = {}
-  for _, k in ipairs(keys) do
-    local v = params[k]
-    if v ~= nil and v ~= "" then
-      parts[#parts + 1] = M.urlencode(k) .. "=" .. M.urlencode(v)
-    end
-  end
-  if #parts == 0 then return "" end
-  return "?" .. table.concat(parts, "&")
 end
 
 -- Rillet's JSON (webhook bodies, API answers, the raw documents stored from them) and levy's

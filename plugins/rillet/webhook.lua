@@ -7,6 +7,7 @@
 local crypto = require "levy.crypto"
 local time = require "levy.time"
 local util = require "util"
+local lutil = require "levy.util"
 
 local M = {}
 
@@ -127,7 +128,7 @@ function M.verify_keys(keys, h, body)
   for part in (h["x-rillet-signature"] .. ","):gmatch("([^,]*),") do
     n = n + 1
     if n > M.MAX_SIGNATURES then break end
-    local sig = util.trim(part)
+    local sig = lutil.trim(part)
     local raw = sig ~= "" and (crypto.b64decode(sig) or crypto.b64decode(sig, true)) or nil
     if raw then
       for _, mac in ipairs(macs) do
@@ -143,7 +144,7 @@ function M.deleted_id(body, json)
   local v = json.decode(body or "", util.LENIENT)
   if type(v) == "string" and v:sub(1, 1) ~= "\0" then return v end
   if type(v) == "table" and type(v.id) == "string" then return v.id end
-  local bare = util.trim(body or ""):gsub('^"', ""):gsub('"$', "")
+  local bare = lutil.trim(body or ""):gsub('^"', ""):gsub('"$', "")
   if bare:match("^[%w%-_]+$") then return bare end
   return nil
 end

@@ -13,6 +13,7 @@ local docs = require "docs"
 local mapping = require "mapping"
 local scope = require "scope"
 local util = require "util"
+local lutil = require "levy.util"
 
 local M = {}
 
@@ -25,7 +26,7 @@ M.MAX_WRITES_PER_HOUR = 10
 M.BASE_DELAY_MS = 1000
 M.MAX_DELAY_MS = 300000
 
-local nn = util.nonnull
+local nn = lutil.nn
 
 -- Full jitter: random(0, min(max, base * 2^attempt)), the job runner's own backoff.
 function M.backoff_ms(attempt)
@@ -48,10 +49,7 @@ local function superseded_since(doc_type, id, calc_id)
   return not r or r.deleted == 1 or r.calculation_id ~= calc_id
 end
 
-local function amt(v)
-  if type(v) == "string" and money.is_decimal(v) then return v end
-  return "0"
-end
+local amt = lutil.decimal_or_zero
 
 -- Does the result differ from the tax Rillet holds (per line and in total)?
 function M.differs(doc, result)

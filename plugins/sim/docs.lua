@@ -1,6 +1,7 @@
 -- Rillet documents: building invoices / credit memos from requests, totals, payments,
 -- applications and the taxes write-back (validated as Rillet's UpdateTaxesRequest).
 local json = require "levy.json"
+local lutil = require "levy.util"
 local money = require "levy.money"
 local time = require "levy.time"
 local crypto = require "levy.crypto"
@@ -38,13 +39,8 @@ function M.numstr(v)
   return nil
 end
 
-local function is_array(v)
-  return type(v) == "table" and (getmetatable(v) == json.array_mt or v == json.empty_array or v[1] ~= nil)
-end
-M.is_array = is_array
-
-local function is_obj(v) return type(v) == "table" and v ~= json.null and not is_array(v) end
-M.is_obj = is_obj
+local is_array = lutil.is_json_array
+local is_obj = lutil.is_object
 
 local function nonempty_str(v) return type(v) == "string" and v ~= "" end
 

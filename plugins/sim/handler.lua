@@ -1,5 +1,6 @@
 -- levy sim: a Rillet API v4 simulator (see plugins/sim/README.md).
 local json = require "levy.json"
+local lutil = require "levy.util"
 local store = require "levy.store"
 local crypto = require "levy.crypto"
 local time = require "levy.time"
@@ -134,7 +135,7 @@ local function parse_body(req)
   if req.body == nil or req.body == "" then P.raise(400, "A JSON request body is required.") end
   local b = json.decode(req.body)
   if b == nil then P.raise(400, "Malformed JSON in request body.") end
-  if not docs.is_obj(b) then P.raise(400, "The request body must be a JSON object.") end
+  if not lutil.is_object(b) then P.raise(400, "The request body must be a JSON object.") end
   return b
 end
 
@@ -345,9 +346,9 @@ end
 local function value_names(errs, field, list)
   local out = {}
   if list == nil or list == json.null then return out end
-  if not docs.is_array(list) then errs.add(field, "must be an array"); return out end
+  if not lutil.is_json_array(list) then errs.add(field, "must be an array"); return out end
   for i, v in ipairs(list) do
-    if not docs.is_obj(v) or type(v.name) ~= "string" or v.name == "" then
+    if not lutil.is_object(v) or type(v.name) ~= "string" or v.name == "" then
       errs.add(("%s[%d].name"):format(field, i - 1), "is required")
     else out[#out + 1] = v.name end
   end
@@ -446,7 +447,7 @@ local function list_invoices(req)
 end
 
 local function invoice_fields(errs, b, inv, cur) -- luacheck: no unused args (the shared signature)
-  if not docs.is_obj(b) then return end
+  if not lutil.is_object(b) then return end
   if type(b.invoice_date) ~= "string" or not time.valid_date(b.invoice_date) then
     errs.add("invoice_date", "is required (YYYY-MM-DD)")
   else inv.invoice_date = b.invoice_date end
@@ -462,7 +463,7 @@ local function invoice_fields(errs, b, inv, cur) -- luacheck: no unused args (th
     else inv[k] = b[k] end
   end
   if b.external_references ~= nil and b.external_references ~= json.null then
-    if not docs.is_array(b.external_references) and next(b.external_references) ~= nil then
+    if not lutil.is_json_array(b.external_references) and next(b.external_references) ~= nil then
       errs.add("external_references", "must be an array")
     else inv.external_references = json.array(b.external_references) end
   end
@@ -474,7 +475,7 @@ end
 local function create_invoice(req)
   local b = parse_body(req)
   local errs = P.errors()
-  local cust = docs.is_obj(b) and type(b.customer_id) == "string" and db.get("customer", b.customer_id)
+  local cust = lutil.is_object(b) and type(b.customer_id) == "string" and db.get("customer", b.customer_id)
   if not cust then errs.add("customer_id", "must name an existing customer") end
   local sub_id = b.subsidiary_id
   if sub_id == nil or sub_id == json.null then sub_id = first_subsidiary() end
@@ -606,7 +607,7 @@ local function create_payment(req)
   local b = parse_body(req)
   local errs = P.errors()
   local a = b.amount
-  local amt = docs.is_obj(a) and type(a.amount) == "string" and a.currency == cur and money.parse(a.amount, cur)
+  local amt = lutil.is_object(a) and type(a.amount) == "string" and a.currency == cur and money.parse(a.amount, cur)
   if not amt then
     errs.add("amount", "must be a RoundedMonetaryAmount in the invoice currency " .. cur)
   elseif amt <= 0 then
@@ -704,16 +705,16 @@ local function apply_memo(req)
   local errs = P.errors()
   local apps = b.applications
   local new = json.array({})
-  if not docs.is_array(apps) then errs.add("applications", "must be an array") else
+  if not lutil.is_json_array(apps) then errs.add("applications", "must be an array") else
     local sum = 0
     for i, a in ipairs(apps) do
       local f = ("applications[%d]"):format(i - 1)
-      local inv = docs.is_obj(a) and type(a.invoice_id) == "string" and db.get("invoice", a.invoice_id)
+      local inv = lutil.is_object(a) and type(a.invoice_id) == "string" and db.get("invoice", a.invoice_id)
       if not inv then errs.add(f .. ".invoice_id", "must name an existing invoice") end
-      local amt = docs.is_obj(a) and docs.is_obj(a.amount) and a.amount.currency == cur
+      local amt = lutil.is_object(a) and lutil.is_object(a.amount) and a.amount.currency == cur
                   and type(a.amount.amount) == "string" and money.parse(a.amount.amount, cur)
       if not amt or amt <= 0 then errs.add(f .. ".amount", "must be a positive rounded amount in " .. cur) end
-      if not docs.is_obj(a) or type(a.application_date) ~= "string" or not time.valid_date(a.application_date) then
+      if not lutil.is_object(a) or type(a.application_date) ~= "string" or not time.valid_date(a.application_date) then
         errs.add(f .. ".application_date", "is required (YYYY-MM-DD)")
       end
       if inv and amt then
@@ -871,7 +872,7 @@ end
 local function sim_body(req)
   if req.body == nil or req.body == "" then return {} end
   local b = json.decode(req.body)
-  if not docs.is_obj(b) and not (type(b) == "table" and next(b) == nil) then
+  if not lutil.is_object(b) and not (type(b) == "table" and next(b) == nil) then
     P.raise(400, "The request body must be a JSON object.")
   end
   return b

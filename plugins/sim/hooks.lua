@@ -1,6 +1,7 @@
 -- Webhooks: subscriptions, durable signed deliveries (one levy.jobs job per delivery, enqueued
 -- in the caller's transaction), retries in groups, auto-disable, delivery faults.
 local json = require "levy.json"
+local lutil = require "levy.util"
 local store = require "levy.store"
 local jobs = require "levy.jobs"
 local http = require "levy.http"
@@ -34,13 +35,13 @@ end
 -- Validate {"INVOICE":["CREATED",...],...}; returns normalised table or nil, errors.
 function M.check_events(ev)
   local errs = {}
-  if not docs.is_obj(ev) then return nil, { { field = "events", message = "must be an object of entity -> event list" } } end
+  if not lutil.is_object(ev) then return nil, { { field = "events", message = "must be an object of entity -> event list" } } end
   local out = {}
   for ent, list in pairs(ev) do
     local allowed = M.ENTITIES[ent]
     if not allowed then
       errs[#errs + 1] = { field = "events." .. tostring(ent), message = "unknown entity (INVOICE, CREDIT_MEMO, CUSTOMER)" }
-    elseif not docs.is_array(list) and not (type(list) == "table" and next(list) == nil) then
+    elseif not lutil.is_json_array(list) and not (type(list) == "table" and next(list) == nil) then
       errs[#errs + 1] = { field = "events." .. ent, message = "must be an array of events" }
     else
       local l = {}

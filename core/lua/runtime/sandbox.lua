@@ -116,6 +116,7 @@ local plugins = {}     -- name -> plugin table (validated)
 local plugin_order = {}
 local loading = true   -- true while the generation is being built
 local overrides = {}   -- name -> value that replaces a host module (`levy test`'s stubs)
+local load_util        -- (defined with the environments below) levy.util's module table
 
 local function open_module(name)
   local m = modcache[name]
@@ -148,6 +149,8 @@ local function open_module(name)
     m = readonly({ emit = C.gated(H.emit, "levy.events.emit", "request") }, "levy.events")
   elseif name == "levy.config" then
     m = deep_readonly(C.open_module(name), "levy.config")
+  elseif name == "levy.util" then
+    m = readonly(load_util(), "levy.util")
   elseif C.has_module(name) then
     local v = C.open_module(name)
     if name == "levy.json" then lock_mt(v.array_mt, "levy.json.array_mt") end
@@ -187,10 +190,6 @@ local function json_decode(s)
 end
 
 H.decode = json_decode
-
-local function api_error(status, code, message, details)
-  return open_module("levy.http").error(status, code, message, details)
-end
 
 -- Environments -------------------------------------------------------------------------
 
@@ -435,6 +434,25 @@ local function loader_for(kind, label, dir, chunkprefix, root)
   env = new_env(kind, label, req)
   plugin_require[label] = req
   return env
+end
+
+-- levy.util (docs/plugins.md §3): the embedded core/lua/runtime/util.lua, run once per
+-- generation in a plugin environment whose `require` reaches only levy.* modules, so the
+-- helpers can do nothing a plugin could not do itself. Not for rules (RULE_MODULES).
+load_util = function()
+  local path = "core/lua/runtime/util.lua"
+  local src = C.embedded(path)
+  if not src then error("embedded " .. path .. " missing", 0) end
+  local env
+  local req = make_require({}, nil, function(name)
+    return nil, fmt("module '%s' not found (levy.util requires only levy.* modules)", name)
+  end)
+  env = new_env("plugin", "levy.util", req)
+  local f, err = raw_load(src, "@" .. path, "t", env)
+  if not f then error(err, 0) end
+  local v = f()
+  if type(v) ~= "table" then error(path .. " did not return a table", 0) end
+  return v
 end
 
 -- The environment of a spec file of plugin `name` (`levy test`): a plugin environment whose
@@ -1042,20 +1060,11 @@ end
 -- Requests -----------------------------------------------------------------------------
 
 local REQ_METHODS = {}
+-- req:json(): the body as a JSON object, by levy.util's body_object (the one parser of a
+-- request body: 415 for another Content-Type than application/json or +json, 400 invalid_json
+-- for an empty body, bad JSON or no object).
 function REQ_METHODS.json(req)
-  local body = req.body
-  local ct = req.headers["content-type"]
-  if body ~= "" and ct ~= nil then
-    local base = ct:match("^%s*([^;%s]+)")
-    if not base or base:lower() ~= "application/json" then
-      api_error(415, "unsupported_media_type", "Content-Type must be application/json")
-    end
-  end
-  local v = json_decode(body)
-  if type(v) ~= "table" or getmetatable(v) ~= nil then
-    api_error(400, "invalid_json", "request body must be a JSON object")
-  end
-  return v
+  return open_module("levy.util").body_object(req)
 end
 
 -- Wraps the request fields (built by C) into a read-only object with methods.

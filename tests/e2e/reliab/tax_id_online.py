@@ -110,6 +110,8 @@ def run(env):
           st == 200 and chk.get("status") == "not_registered" and chk.get("source") == "VIES"
           and chk.get("request_date") == "2026-03-01T10:00:00.000Z" and chk.get("checked_at")
           and STUB["hits"] and STUB["hits"][-1].startswith("/ms/DE/vat/"), text)
+    check("a changed registry answer re-checks the customer's documents (the answer carries the bulk re-check)",
+          st == 200 and isinstance((b or {}).get("requeue"), dict) and (b["requeue"].get("id") or b["requeue"].get("state")), text)
     st, r, text = calc()
     notes = r.get("notes") or []
     check("not registered: German VAT charged, note tax_id_invalid naming VIES",

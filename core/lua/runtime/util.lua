@@ -1,0 +1,234 @@
+-- levy.util: the host's helper module for plugins (docs/plugins.md §3, "levy.util").
+-- Embedded in the binary (core/embed.cmake) and loaded once per generation by the sandbox
+-- (core/lua/runtime/sandbox.lua, open_module) in a plugin environment whose `require` reaches
+-- only levy.* modules: pure Lua over levy.json, levy.http, levy.time and levy.crypto, so it
+-- can do nothing a plugin could not do itself. It holds the helpers the plugins used to
+-- carry each in their own copy (JSON shapes, null handling, request bodies, validation
+-- errors, pagination, trimming, URL encoding, timestamps): one copy, here.
+local json = require "levy.json"
+local http = require "levy.http"
+local time = require "levy.time"
+local money = require "levy.money"
+
+local M = {}
+
+-- JSON shapes ---------------------------------------------------------------------------
+
+-- A JSON string: a Lua string that is not a JSON number literal (levy.json decodes a
+-- non-integer number to a string starting with "\0").
+function M.is_string(v)
+  return type(v) == "string" and v:byte(1) ~= 0
+end
+
+-- A table levy.json.encode writes as an array: json.array_mt, json.empty_array, or a plain
+-- Lua sequence (lists built by another plugin and passed through its exports); a plain
+-- empty table counts too, as the empty list a plugin builds with `{}`.
+function M.is_array(v)
+  if type(v) ~= "table" then return false end
+  if getmetatable(v) == json.array_mt then return true end
+  return next(v) == nil or (v[1] ~= nil and #v > 0)
+end
+
+-- A JSON array as levy.json.decode gives it: json.array_mt or json.empty_array, or a
+-- non-empty plain sequence; a plain empty table is not one (a decoded `{}` is an object).
+function M.is_json_array(v)
+  return type(v) == "table"
+    and (getmetatable(v) == json.array_mt or v == json.empty_array or v[1] ~= nil)
+end
+
+-- A table levy.json.encode writes as an object: not json.null, not an array (json.array_mt,
+-- json.empty_array, a non-empty sequence). A plain empty table is an object.
+function M.is_object(v)
+  return type(v) == "table" and v ~= json.null and v ~= json.empty_array
+    and getmetatable(v) ~= json.array_mt and v[1] == nil
+end
+
+function M.is_null(v)
+  return v == nil or v == json.null
+end
+
+-- nil for JSON null, the value otherwise (reading decoded JSON).
+function M.nn(v)
+  if v == json.null then return nil end
+  return v
+end
+
+-- json.null for Lua nil, the value otherwise (response bodies, so the key is present).
+function M.orjnull(v)
+  if v == nil then return json.null end
+  return v
+end
+
+-- An array for a response body: json.empty_array for nil or an empty table.
+function M.array(t)
+  if t == nil or next(t) == nil then return json.empty_array end
+  return json.array(t)
+end
+
+-- Values --------------------------------------------------------------------------------
+
+-- s without leading and trailing white space.
+function M.trim(s)
+  return (s:gsub("^%s+", ""):gsub("%s+$", ""))
+end
+
+-- v when it is a decimal string (levy.money.is_decimal), "0" otherwise (a missing or
+-- malformed amount read from stored or upstream JSON counts as zero).
+function M.decimal_or_zero(v)
+  if type(v) == "string" and money.is_decimal(v) then return v end
+  return "0"
+end
+
+-- The current time as an ISO 8601 UTC timestamp (levy.time.iso of levy.time.now_ms).
+function M.now_iso()
+  return time.iso(time.now_ms())
+end
+
+-- Percent-encoding of everything but the RFC 3986 unreserved characters.
+function M.urlencode(s)
+  return (tostring(s):gsub("[^%w%-%._~]", function(c)
+    return string.format("%%%02X", string.byte(c))
+  end))
+end
+
+-- A query string "?a=1&b=2" from name -> value (names sorted; nil and "" values left out);
+-- "" when nothing is left.
+function M.query(params)
+  local keys = {}
+  for k in pairs(params) do keys[#keys + 1] = k end
+  table.sort(keys)
+  local parts = {}
+  for _, k in ipairs(keys) do
+    local v = params[k]
+    if v ~= nil and v ~= "" then
+      parts[#parts + 1] = M.urlencode(k) .. "=" .. M.urlencode(v)
+    end
+  end
+  if #parts == 0 then return "" end
+  return "?" .. table.concat(parts, "&")
+end
+
+-- API errors ----------------------------------------------------------------------------
+
+-- Raises an API error: levy.http.error(status, code, message[, details[, headers]]).
+function M.fail(status, code, message, details, headers)
+  return http.error(status, code, message, details, headers)
+end
+
+-- Raises 422 validation_failed for one field: `summary` (default "request body is invalid")
+-- as the message, {field, message} as the one detail.
+function M.invalid(field, message, summary)
+  return M.fail(422, "validation_failed", summary or "request body is invalid",
+    json.array({ { field = field, message = message } }))
+end
+
+-- Validation error collector: e:add(field, message); e:raise([message]) raises 422
+-- validation_failed with every collected detail when there is at least one.
+local Errors = {}
+Errors.__index = Errors
+
+function M.errors()
+  return setmetatable({ list = {} }, Errors)
+end
+
+function Errors:add(field, message)
+  self.list[#self.list + 1] = { field = field, message = message }
+end
+
+function Errors:empty()
+  return #self.list == 0
+end
+
+function Errors:raise(message)
+  if #self.list == 0 then return end
+  local first = self.list[1]
+  M.fail(422, "validation_failed",
+    message or (#self.list == 1 and (first.field .. ": " .. first.message))
+      or ("request has " .. #self.list .. " invalid fields"),
+    json.array(self.list))
+end
+
+-- Fields of `body` not listed in `allowed` ({name=true}) are reported as unknown.
+function M.check_unknown(errs, body, allowed, prefix)
+  local names = {}
+  for k in pairs(body) do
+    if not allowed[k] then names[#names + 1] = tostring(k) end
+  end
+  table.sort(names)
+  for _, k in ipairs(names) do
+    errs:add((prefix or "") .. k, "unknown field")
+  end
+end
+
+-- Requests ------------------------------------------------------------------------------
+
+local function media_type(req)
+  local ct = req.headers and req.headers["content-type"]
+  if ct == nil or ct == "" then return nil end
+  return (ct:match("^%s*([^;%s]+)") or ""):lower()
+end
+
+-- Parses the request body as a JSON object (CONTRACT 2.1): a body sent with a Content-Type
+-- other than application/json (or +json) -> 415; not JSON or not an object -> 400
+-- invalid_json. Raises API errors; returns the decoded table.
+function M.body_object(req)
+  local body = req.body or ""
+  local mt = media_type(req)
+  if body ~= "" and mt ~= nil and mt ~= "application/json" and not mt:match("%+json$") then
+    M.fail(415, "unsupported_media_type", "the request body must be application/json")
+  end
+  if body:match("^%s*$") then
+    M.fail(400, "invalid_json", "a JSON object body is required")
+  end
+  local v, msg = json.decode(body)
+  if v == nil then
+    M.fail(400, "invalid_json", "body is not valid JSON: " .. tostring(msg))
+  end
+  if not M.is_object(v) then
+    M.fail(400, "invalid_json", "body must be a JSON object")
+  end
+  return v
+end
+
+local LIMIT_MESSAGE = "must be an integer from 1 to 500"
+
+-- ?limit= of query table q: an integer from 1 to 500, `default` when absent, nil when bad.
+local function limit_of(q, default)
+  if q.limit == nil then return default end
+  local limit = tostring(q.limit):match("^%d+$") and math.tointeger(tonumber(q.limit))
+  if not limit or limit < 1 or limit > 500 then return nil end
+  return limit
+end
+
+-- ?limit= of query table q (1..500, `default` when absent); raises 422 "invalid query"
+-- naming the field otherwise.
+function M.limit_arg(q, default)
+  local limit = limit_of(q, default)
+  if limit == nil then M.invalid("limit", LIMIT_MESSAGE, "invalid query") end
+  return limit
+end
+
+-- limit (1..500, default 50) and an opaque cursor from the query string.
+-- The cursor is the URL-safe Base64 of the last key of the previous page.
+function M.page_args(req)
+  local crypto = require "levy.crypto"
+  local q = req.query or {}
+  local errs = M.errors()
+  local limit = limit_of(q, 50)
+  if limit == nil then errs:add("limit", LIMIT_MESSAGE) end
+  local after
+  if q.cursor ~= nil and q.cursor ~= "" then
+    after = crypto.b64decode(q.cursor, true)
+    if after == nil or after == "" then errs:add("cursor", "invalid cursor") end
+  end
+  errs:raise()
+  return limit, after
+end
+
+-- The cursor page_args reads back: URL-safe Base64 of the page's last key.
+function M.cursor_for(key)
+  local crypto = require "levy.crypto"
+  return crypto.b64encode(key, true, true)
+end
+
+return M
