@@ -85,14 +85,16 @@ static void init(void)
     luaL_requiref(L, "levy.money", luaopen_levy_money, 0);
     lua_pop(L, 4);
     const char *src = getenv("LEVY_SOURCE");
-    char path[1200];
+    char path[2400];
     snprintf(path, sizeof path,
              "package.path = '%.1000s/plugins/rillet/?.lua'\n"
              "for _, m in ipairs({ 'levy.http', 'levy.store', 'levy.log', 'levy.metrics' }) do\n"
              "  package.preload[m] = function() return {} end\n"
              "end\n"
-             "package.preload['levy.config'] = function() return { rillet_rate_limit = 60 } end\n",
-             src ? src : ".");
+             "package.preload['levy.config'] = function() return { rillet_rate_limit = 60 } end\n"
+             /* levy.util: the host's helper module, pure Lua over levy.* (runtime/util.lua) */
+             "package.preload['levy.util'] = function() return dofile('%.1000s/core/lua/runtime/util.lua') end\n",
+             src ? src : ".", src ? src : ".");
     if (luaL_dostring(L, path) || luaL_loadstring(L, driver) || lua_pcall(L, 0, 1, 0)) {
         fprintf(stderr, "init: %s\n", lua_tostring(L, -1));
         abort();

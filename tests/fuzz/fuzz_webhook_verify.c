@@ -30,6 +30,7 @@
 #include <openssl/hmac.h>
 
 int luaopen_levy_crypto(lua_State *L);
+int luaopen_levy_money(lua_State *L);
 int luaopen_levy_json(lua_State *L);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -46,10 +47,19 @@ static void init(void)
     luaL_requiref(L, "levy.crypto", luaopen_levy_crypto, 0);
     luaL_requiref(L, "levy.json", luaopen_levy_json, 0);
     luaL_requiref(L, "levy.time", luaopen_levy_time, 0); /* parse_timestamp's calendar */
-    lua_pop(L, 3);
+    luaL_requiref(L, "levy.money", luaopen_levy_money, 0);
+    lua_pop(L, 4);
     const char *src = getenv("LEVY_SOURCE");
-    char path[1024];
-    snprintf(path, sizeof path, "package.path = '%s/plugins/rillet/?.lua'", src ? src : ".");
+    char path[2400];
+    /* levy.util: the host's helper module, pure Lua over levy.* (runtime/util.lua); its
+     * levy.http is only for util.fail, which raises the error table the host would */
+    snprintf(path, sizeof path,
+             "package.path = '%.1000s/plugins/rillet/?.lua'\n"
+             "package.preload['levy.http'] = function() return { error = function(s, c, m)\n"
+             "  error({ status = s, code = c, message = m }, 0) end } end\n"
+             "package.preload['levy.util'] = function() return "
+             "dofile('%.1000s/core/lua/runtime/util.lua') end\n",
+             src ? src : ".", src ? src : ".");
     if (luaL_dostring(L, path) || luaL_dostring(L, "W = require 'webhook'")) {
         fprintf(stderr, "init: %s\n", lua_tostring(L, -1));
         abort();
@@ -74,8 +84,8 @@ static int ref_ts(const char *s, size_t n, int64_t *ms)
     if (n < 20 || n > 40)
         return 0;
     if (!dig(s, 4, &y) || s[4] != '-' || !dig(s + 5, 2, &mo) || s[7] != '-' || !dig(s + 8, 2, &d) ||
-        (s[10] != 'T' && s[10] != 't') || !dig(s + 11, 2, &h) || s[13] != ':' || !dig(s + 14, 2, &mi) ||
-        s[16] != ':' || !dig(s + 17, 2, &sec))
+        (s[10] != 'T' && s[10] != 't') || !dig(s + 11, 2, &h) || s[13] != ':' ||
+        !dig(s + 14, 2, &mi) || s[16] != ':' || !dig(s + 17, 2, &sec))
         return 0;
     size_t i = 19;
     if (s[i] == '.') {
@@ -116,8 +126,8 @@ static int ref_ts(const char *s, size_t n, int64_t *ms)
 }
 
 /* W.check{ts, id, entity, event}: 1 accepted, 0 refused; aborts when it raises. */
-static int call_check(const char *ts, size_t tn, const char *id, size_t idn, const char *en, size_t enn,
-                      const char *ev, size_t evn)
+static int call_check(const char *ts, size_t tn, const char *id, size_t idn, const char *en,
+                      size_t enn, const char *ev, size_t evn)
 {
     lua_getglobal(L, "W");
     lua_getfield(L, -1, "check");
@@ -186,8 +196,9 @@ static void header_properties(const char *line, size_t ln, const char *body, siz
                                     p[2] - p[1] - 1, sig + p[2] + 1, p[3] - p[2] - 1))
                         continue;
                     if (accepted++) {
-                        fprintf(stderr, "two splits of one signed string pass the header checks: "
-                                        "dots at %zu,%zu,%zu,%zu and %zu,%zu,%zu,%zu\n",
+                        fprintf(stderr,
+                                "two splits of one signed string pass the header checks: "
+                                "dots at %zu,%zu,%zu,%zu and %zu,%zu,%zu,%zu\n",
                                 first[0], first[1], first[2], first[3], p[0], p[1], p[2], p[3]);
                         abort();
                     }
@@ -305,7 +316,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 HMAC(EVP_sha256(), key, kl - trim, msg, o, mac2, &ml);
                 char g2[64];
                 b64(mac2, 32, g2);
-                found = memmem(sig, sn, g2, 40) != NULL; /* first 40 chars: spelling-agnostic enough */
+                found =
+                    memmem(sig, sn, g2, 40) != NULL; /* first 40 chars: spelling-agnostic enough */
             }
         }
         if (!found) {
