@@ -42,13 +42,17 @@ static const char *bench_lua =
     "local reqs = {}\n"
     "local function mk(nl)\n"
     "  local lines = {}\n"
-    "  for i = 1, nl do lines[i] = {id=tostring(i), amount=tostring(100 + i) .. '.25', quantity='2', tax_code=(i % 3 == 0) and 'saas' or 'general', discount='1.00'} end\n"
-    "  reqs[nl] = {currency='USD', date='2026-03-01', customer={id='c1'}, ship_to={line1='1 Main', city='Austin', state='TX', zip_code='78701', country='US'}, lines=lines}\n"
+    "  for i = 1, nl do lines[i] = {id=tostring(i), amount=tostring(100 + i) .. '.25', "
+    "quantity='2', tax_code=(i % 3 == 0) and 'saas' or 'general', discount='1.00'} end\n"
+    "  reqs[nl] = {currency='USD', date='2026-03-01', customer={id='c1'}, ship_to={line1='1 Main', "
+    "city='Austin', state='TX', zip_code='78701', country='US'}, lines=lines}\n"
     "  return reqs[nl]\n"
     "end\n"
-    "local opts = {regions={['US-TX']={subscribed=true, tax_calculation=true}}, calculation_id='calc_bench', generation=1}\n"
+    "local opts = {regions={['US-TX']={subscribed=true, tax_calculation=true}}, "
+    "calculation_id='calc_bench', generation=1}\n"
     "local calc = tax.calculate\n"
-    "return function(n, nl) nl = nl or 10; local req = reqs[nl] or mk(nl); local r for i = 1, n do r = calc(req, opts) end return r.total_tax end\n";
+    "return function(n, nl) nl = nl or 10; local req = reqs[nl] or mk(nl); local r for i = 1, n do "
+    "r = calc(req, opts) end return r.total_tax end\n";
 
 /* Calls the benchmark function in batches of `batch` for `secs`; returns calculations/s. */
 static double run_lua(lua_State *L, int fn, int nlines, int batch, double secs)
@@ -153,8 +157,9 @@ lua:;
     levy_lua_set_host(L, LEVY_HOST_RATES, r);
     luaL_requiref(L, "levy.tax", luaopen_levy_tax, 0);
     lua_setglobal(L, "tax");
-    if (luaL_dostring(L, "return { ['US-TX'] = { region='US-TX', name='Texas', tax_type='SALES_TAX', "
-                         "taxability = { default='taxable', saas={fraction='0.80'} } } }") != LUA_OK)
+    if (luaL_dostring(L,
+                      "return { ['US-TX'] = { region='US-TX', name='Texas', tax_type='SALES_TAX', "
+                      "taxability = { default='taxable', saas={fraction='0.80'} } } }") != LUA_OK)
         return 1;
     lua_setfield(L, LUA_REGISTRYINDEX, "levy.rules");
     if (luaL_dostring(L, bench_lua) != LUA_OK) {
@@ -171,7 +176,8 @@ lua:;
             double c = run_lua(L, fn, nl, nl >= 100 ? 10 : 100, secs);
             if (c < 0)
                 return 1;
-            printf("growth: levy.tax calculate() %d lines: %.0f calc/s, %.2f us/calc\n", nl, c, 1e6 / c);
+            printf("growth: levy.tax calculate() %d lines: %.0f calc/s, %.2f us/calc\n", nl, c,
+                   1e6 / c);
         }
         lua_close(L);
         levy_rates_free(r);
@@ -200,9 +206,10 @@ lua:;
     printf("levy.tax calculate() (100 lines, TX, SaaS rule): %.0f calc/s, %.2f us/calc\n", c100,
            1e6 / c100);
     /* 4. same with a rule that defines calculate(ctx) (ctx built and read back) */
-    if (luaL_dostring(L, "return { ['US-TX'] = { region='US-TX', name='Texas', tax_type='SALES_TAX', "
-                         "taxability = { default='taxable', saas={fraction='0.80'} }, "
-                         "calculate = function(ctx) end } }") != LUA_OK)
+    if (luaL_dostring(L,
+                      "return { ['US-TX'] = { region='US-TX', name='Texas', tax_type='SALES_TAX', "
+                      "taxability = { default='taxable', saas={fraction='0.80'} }, "
+                      "calculate = function(ctx) end } }") != LUA_OK)
         return 1;
     lua_setfield(L, LUA_REGISTRYINDEX, "levy.rules");
     n = 0;

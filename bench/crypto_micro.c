@@ -54,7 +54,8 @@ int main(int argc, char **argv)
     t0 = now();
     do {
         for (int k = 0; k < 1000; k++, no++)
-            if (levy_crypto_open(mk, sealed, sizeof sealed, aad, strlen(aad), pt, &pl, &err) != LEVY_OK ||
+            if (levy_crypto_open(mk, sealed, sizeof sealed, aad, strlen(aad), pt, &pl, &err) !=
+                    LEVY_OK ||
                 pl != sizeof secret || pt[0] != 's')
                 bad++;
         t = now() - t0;

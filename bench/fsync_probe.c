@@ -25,17 +25,26 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) { fprintf(stderr, "usage: fsync_probe DIR [N]\n"); return 2; }
+    if (argc < 2) {
+        fprintf(stderr, "usage: fsync_probe DIR [N]\n");
+        return 2;
+    }
     int n = argc > 2 ? atoi(argv[2]) : 2000;
     double *t = calloc((size_t)n, sizeof *t);
     char path[4096], buf[2048];
     memset(buf, 'x', sizeof buf);
     snprintf(path, sizeof path, "%s/fsync.bin", argv[1]);
     int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
-    if (fd < 0 || !t) { perror("open"); return 1; }
+    if (fd < 0 || !t) {
+        perror("open");
+        return 1;
+    }
     for (int i = 0; i < n; i++) {
         double s = now_us();
-        if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf || fdatasync(fd) != 0) { perror("write"); return 1; }
+        if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf || fdatasync(fd) != 0) {
+            perror("write");
+            return 1;
+        }
         t[i] = now_us() - s;
     }
     close(fd);
@@ -45,9 +54,12 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/fsync.db", argv[1]);
     sqlite3 *db;
     sqlite3_stmt *ins;
-    if (sqlite3_open(path, &db) != SQLITE_OK) return 1;
-    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                     "CREATE TABLE IF NOT EXISTS ev(id TEXT UNIQUE, body BLOB);", 0, 0, 0);
+    if (sqlite3_open(path, &db) != SQLITE_OK)
+        return 1;
+    sqlite3_exec(db,
+                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                 "CREATE TABLE IF NOT EXISTS ev(id TEXT UNIQUE, body BLOB);",
+                 0, 0, 0);
     sqlite3_prepare_v2(db, "INSERT INTO ev(id, body) VALUES (?, ?)", -1, &ins, 0);
     double start = now_us();
     for (int i = 0; i < n; i++) {
@@ -57,15 +69,19 @@ int main(int argc, char **argv)
         sqlite3_exec(db, "BEGIN IMMEDIATE", 0, 0, 0);
         sqlite3_bind_text(ins, 1, id, -1, SQLITE_TRANSIENT);
         sqlite3_bind_blob(ins, 2, buf, sizeof buf, SQLITE_STATIC);
-        if (sqlite3_step(ins) != SQLITE_DONE) { fprintf(stderr, "%s\n", sqlite3_errmsg(db)); return 1; }
+        if (sqlite3_step(ins) != SQLITE_DONE) {
+            fprintf(stderr, "%s\n", sqlite3_errmsg(db));
+            return 1;
+        }
         sqlite3_reset(ins);
         sqlite3_exec(db, "COMMIT", 0, 0, 0);
         t[i] = now_us() - s;
     }
     double total = now_us() - start;
     qsort(t, (size_t)n, sizeof *t, cmp);
-    printf("sqlite_wal_full_commits_s=%.0f sqlite_wal_full_p50_us=%.0f sqlite_wal_full_p99_us=%.0f\n",
-           n / (total / 1e6), t[n / 2], t[n * 99 / 100]);
+    printf(
+        "sqlite_wal_full_commits_s=%.0f sqlite_wal_full_p50_us=%.0f sqlite_wal_full_p99_us=%.0f\n",
+        n / (total / 1e6), t[n / 2], t[n * 99 / 100]);
     sqlite3_finalize(ins);
     sqlite3_close(db);
     free(t);

@@ -68,8 +68,8 @@ static size_t qcap, qhead, qlen;
 static uint32_t *lat; /* µs, counted requests */
 static size_t nlat, caplat;
 static uint64_t n_ok, n_non2xx, n_err, n_inflight;
-static uint64_t c_sent;                          /* counted requests sent */
-static uint64_t i_ok, i_bad, i_n;                /* interval counters */
+static uint64_t c_sent;           /* counted requests sent */
+static uint64_t i_ok, i_bad, i_n; /* interval counters */
 static uint32_t i_max;
 static double i_start;
 static int stopping;
@@ -342,15 +342,33 @@ int main(int argc, char **argv)
     nconns = 50;
     while ((opt = getopt(argc, argv, "p:r:d:H:c:w:t:i:")) != -1) {
         switch (opt) {
-        case 'p': port = atoi(optarg); break;
-        case 'r': rate = atof(optarg); break;
-        case 'd': dur = atof(optarg); break;
-        case 'H': host = optarg; break;
-        case 'c': nconns = atoi(optarg); break;
-        case 'w': warm = atof(optarg); break;
-        case 't': tmo = atof(optarg); break;
-        case 'i': ival = atof(optarg); break;
-        default: die("usage: openloop -p PORT -r RATE -d SECONDS [-H HOST] [-c CONNS] [-w WARMUP_S] [-t TIMEOUT_S] [-i INTERVAL_S] FILE[:WEIGHT]...");
+        case 'p':
+            port = atoi(optarg);
+            break;
+        case 'r':
+            rate = atof(optarg);
+            break;
+        case 'd':
+            dur = atof(optarg);
+            break;
+        case 'H':
+            host = optarg;
+            break;
+        case 'c':
+            nconns = atoi(optarg);
+            break;
+        case 'w':
+            warm = atof(optarg);
+            break;
+        case 't':
+            tmo = atof(optarg);
+            break;
+        case 'i':
+            ival = atof(optarg);
+            break;
+        default:
+            die("usage: openloop -p PORT -r RATE -d SECONDS [-H HOST] [-c CONNS] [-w WARMUP_S] [-t "
+                "TIMEOUT_S] [-i INTERVAL_S] FILE[:WEIGHT]...");
         }
     }
     if (port <= 0 || rate <= 0 || dur <= 0 || nconns <= 0 || optind >= argc)
@@ -405,10 +423,12 @@ int main(int argc, char **argv)
     double span = dur - warm;
     printf("target_rps=%.0f duration_s=%.0f warmup_s=%.0f conns=%d counted_sent=%llu ok=%llu "
            "non2xx=%llu errors=%llu unfinished=%llu achieved_rps=%.0f p50_us=%u p90_us=%u "
-           "p99_us=%u p999_us=%u max_us=%u send_lag_mean_us=%.0f send_lag_max_us=%.0f elapsed_s=%.1f\n",
+           "p99_us=%u p999_us=%u max_us=%u send_lag_mean_us=%.0f send_lag_max_us=%.0f "
+           "elapsed_s=%.1f\n",
            rate, dur, warm, nconns, (unsigned long long)c_sent, (unsigned long long)n_ok,
            (unsigned long long)n_non2xx, (unsigned long long)n_err, (unsigned long long)unfinished,
            span > 0 ? (double)(n_ok + n_non2xx) / span : 0.0, pct(50), pct(90), pct(99), pct(99.9),
-           nlat ? lat[nlat - 1] : 0, c_sent ? lag_sum / (double)c_sent * 1e6 : 0.0, lag_max * 1e6, elapsed);
+           nlat ? lat[nlat - 1] : 0, c_sent ? lag_sum / (double)c_sent * 1e6 : 0.0, lag_max * 1e6,
+           elapsed);
     return (n_non2xx || n_err || unfinished) ? 1 : 0;
 }

@@ -62,8 +62,8 @@ static int64_t floordiv(int64_t a, int64_t b)
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
-#define MS_MIN (INT64_C(-62167219200000))   /* 0000-01-01T00:00:00Z */
-#define MS_MAX (INT64_C(253402300799999))   /* 9999-12-31T23:59:59.999Z */
+#define MS_MIN (INT64_C(-62167219200000)) /* 0000-01-01T00:00:00Z */
+#define MS_MAX (INT64_C(253402300799999)) /* 9999-12-31T23:59:59.999Z */
 
 static int split(int64_t ms, int64_t *y, int *mo, int *d, int *h, int *mi, int *s, int *frac)
 {

@@ -204,16 +204,30 @@ void levy_json_escape(levy_buf *b, const char *s, size_t len)
         levy_buf_put(b, s + run, i - run);
         run = i + 1;
         switch (c) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
-        case '\b': esc = "\\b"; break;
-        case '\f': esc = "\\f"; break;
+        case '"':
+            esc = "\\\"";
+            break;
+        case '\\':
+            esc = "\\\\";
+            break;
+        case '\n':
+            esc = "\\n";
+            break;
+        case '\r':
+            esc = "\\r";
+            break;
+        case '\t':
+            esc = "\\t";
+            break;
+        case '\b':
+            esc = "\\b";
+            break;
+        case '\f':
+            esc = "\\f";
+            break;
         default:
-            u[0] = '\\', u[1] = 'u', u[2] = '0', u[3] = '0', u[4] = hex[c >> 4],
-            u[5] = hex[c & 15], u[6] = 0;
+            u[0] = '\\', u[1] = 'u', u[2] = '0', u[3] = '0', u[4] = hex[c >> 4], u[5] = hex[c & 15],
+            u[6] = 0;
             esc = u;
         }
         levy_buf_puts(b, esc);
@@ -224,9 +238,12 @@ void levy_json_escape(levy_buf *b, const char *s, size_t len)
 
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -303,14 +320,30 @@ int levy_json_unescape(const char *s, size_t len, int reject_nul, levy_buf *out,
         char e = s[i + 1];
         i += 2;
         switch (e) {
-        case '"': levy_buf_putc(out, '"'); break;
-        case '\\': levy_buf_putc(out, '\\'); break;
-        case '/': levy_buf_putc(out, '/'); break;
-        case 'b': levy_buf_putc(out, '\b'); break;
-        case 'f': levy_buf_putc(out, '\f'); break;
-        case 'n': levy_buf_putc(out, '\n'); break;
-        case 'r': levy_buf_putc(out, '\r'); break;
-        case 't': levy_buf_putc(out, '\t'); break;
+        case '"':
+            levy_buf_putc(out, '"');
+            break;
+        case '\\':
+            levy_buf_putc(out, '\\');
+            break;
+        case '/':
+            levy_buf_putc(out, '/');
+            break;
+        case 'b':
+            levy_buf_putc(out, '\b');
+            break;
+        case 'f':
+            levy_buf_putc(out, '\f');
+            break;
+        case 'n':
+            levy_buf_putc(out, '\n');
+            break;
+        case 'r':
+            levy_buf_putc(out, '\r');
+            break;
+        case 't':
+            levy_buf_putc(out, '\t');
+            break;
         case 'u': {
             unsigned cp, lo;
             if (!hex4(s + i, len - i, &cp))
@@ -369,7 +402,8 @@ int levy_json_validate(const char *s, size_t len, int max_depth, levy_err *err)
                 want = stack[depth - 1] == '{' ? KEY : VALUE;
                 continue;
             }
-            if ((s[i] == ']' && stack[depth - 1] == '[') || (s[i] == '}' && stack[depth - 1] == '{')) {
+            if ((s[i] == ']' && stack[depth - 1] == '[') ||
+                (s[i] == '}' && stack[depth - 1] == '{')) {
                 i++;
                 depth--;
                 continue;

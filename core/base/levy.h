@@ -12,7 +12,7 @@
 
 enum {
     LEVY_OK = 0,
-    LEVY_EINVAL = -1,    /* bad input: maps to 400/422 */
+    LEVY_EINVAL = -1, /* bad input: maps to 400/422 */
     LEVY_ENOMEM = -2,
     LEVY_EIO = -3,       /* storage or file I/O: 503 */
     LEVY_ENOTFOUND = -4, /* 404 */

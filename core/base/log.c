@@ -79,8 +79,8 @@ void levy_log_clear_secrets(void)
 
 int levy_log_key_is_secret(const char *key)
 {
-    static const char *parts[] = {"key", "token", "secret", "password", "passwd", "signature",
-                                  "credential"};
+    static const char *parts[] = {"key",    "token",     "secret",    "password",
+                                  "passwd", "signature", "credential"};
     if (!key)
         return 0;
     if (strcasecmp(key, "authorization") == 0 || strcasecmp(key, "cookie") == 0 ||
@@ -254,8 +254,8 @@ void levy_log_write(levy_log_level level, const char *source, const char *msg,
     free(m);
     for (size_t i = 0; i < nfields; i++) {
         const char *k = fields[i].key ? fields[i].key : "?";
-        char *v = fields[i].value ? redact_locked(fields[i].value, levy_log_key_is_secret(k))
-                                  : NULL;
+        char *v =
+            fields[i].value ? redact_locked(fields[i].value, levy_log_key_is_secret(k)) : NULL;
         if (g_format == LEVY_LOG_JSON) {
             levy_buf_putc(&b, ',');
             levy_json_escape(&b, k, strlen(k));

@@ -12,25 +12,28 @@
  * (ANG, BGN, CUC, SLL, ZWL). Funds and metals with minor unit "N.A." (XAU, XDR, XXX...) are
  * not currencies an invoice is taxed in and stay unknown.
  * Codes whose exponent is not 2 (everything else known is 2): */
-static const struct { char code[4]; signed char exp; } nondefault[] = {
+static const struct {
+    char code[4];
+    signed char exp;
+} nondefault[] = {
     {"BIF", 0}, {"CLP", 0}, {"DJF", 0}, {"GNF", 0}, {"ISK", 0}, {"JPY", 0}, {"KMF", 0},
     {"KRW", 0}, {"PYG", 0}, {"RWF", 0}, {"UGX", 0}, {"UYI", 0}, {"VND", 0}, {"VUV", 0},
-    {"XAF", 0}, {"XOF", 0}, {"XPF", 0},
-    {"BHD", 3}, {"IQD", 3}, {"JOD", 3}, {"KWD", 3}, {"LYD", 3}, {"OMR", 3}, {"TND", 3},
-    {"CLF", 4}, {"UYW", 4},
+    {"XAF", 0}, {"XOF", 0}, {"XPF", 0}, {"BHD", 3}, {"IQD", 3}, {"JOD", 3}, {"KWD", 3},
+    {"LYD", 3}, {"OMR", 3}, {"TND", 3}, {"CLF", 4}, {"UYW", 4},
 };
 static const char two[][4] = {
-    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
-    "BGN", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF",
-    "CHE", "CHF", "CHW", "CNY", "COP", "COU", "CRC", "CUC", "CUP", "CVE", "CZK", "DKK", "DOP",
-    "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GTQ",
-    "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IRR", "JMD", "KES", "KGS", "KHR",
-    "KPW", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "MAD", "MDL", "MGA", "MKD", "MMK",
-    "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD", "NGN", "NIO",
-    "NOK", "NPR", "NZD", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "QAR", "RON", "RSD", "RUB",
-    "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SLL", "SOS", "SRD", "SSP", "STN",
-    "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "USD",
-    "USN", "UYU", "UZS", "VED", "VES", "WST", "XAD", "XCD", "XCG", "YER", "ZAR", "ZMW", "ZWG", "ZWL",
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD",
+    "BDT", "BGN", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD",
+    "CAD", "CDF", "CHE", "CHF", "CHW", "CNY", "COP", "COU", "CRC", "CUC", "CUP", "CVE",
+    "CZK", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL",
+    "GHS", "GIP", "GMD", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR",
+    "IRR", "JMD", "KES", "KGS", "KHR", "KPW", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD",
+    "LSL", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK",
+    "MXN", "MXV", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "PAB", "PEN",
+    "PGK", "PHP", "PKR", "PLN", "QAR", "RON", "RSD", "RUB", "SAR", "SBD", "SCR", "SDG",
+    "SEK", "SGD", "SHP", "SLE", "SLL", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL",
+    "THB", "TJS", "TMT", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "USD", "USN", "UYU",
+    "UZS", "VED", "VES", "WST", "XAD", "XCD", "XCG", "YER", "ZAR", "ZMW", "ZWG", "ZWL",
 };
 
 int levy_money_exponent(const char *currency)
@@ -69,10 +72,14 @@ int levy_round_parse(const char *name)
 const char *levy_round_name(levy_round mode)
 {
     switch (mode) {
-    case LEVY_ROUND_HALF_UP: return "half_up";
-    case LEVY_ROUND_HALF_EVEN: return "half_even";
-    case LEVY_ROUND_UP: return "up";
-    case LEVY_ROUND_DOWN: return "down";
+    case LEVY_ROUND_HALF_UP:
+        return "half_up";
+    case LEVY_ROUND_HALF_EVEN:
+        return "half_even";
+    case LEVY_ROUND_UP:
+        return "up";
+    case LEVY_ROUND_DOWN:
+        return "down";
     }
     return "?";
 }
@@ -174,7 +181,8 @@ int levy_money_format_exp(int64_t minor, int exponent, char *buf, size_t cap)
     if (exponent < 0 || exponent > 18 || cap < 2)
         return -1;
     char digits[48];
-    unsigned __int128 v = minor < 0 ? (unsigned __int128)(-(__int128)minor) : (unsigned __int128)minor;
+    unsigned __int128 v =
+        minor < 0 ? (unsigned __int128)(-(__int128)minor) : (unsigned __int128)minor;
     int n = 0;
     do {
         digits[n++] = (char)('0' + (int)(v % 10));
@@ -198,8 +206,7 @@ int levy_money_format_exp(int64_t minor, int exponent, char *buf, size_t cap)
     return (int)k;
 }
 
-int levy_money_div_round(__int128 num, __int128 den, levy_round mode, int64_t *out,
-                         levy_err *err)
+int levy_money_div_round(__int128 num, __int128 den, levy_round mode, int64_t *out, levy_err *err)
 {
     if (den == 0)
         return levy_err_set(err, LEVY_EINVAL, "invalid", "division by zero");
@@ -210,23 +217,32 @@ int levy_money_div_round(__int128 num, __int128 den, levy_round mode, int64_t *o
         den = -den;
     }
     int neg = num < 0;
-    unsigned __int128 a = neg ? (unsigned __int128)0 - (unsigned __int128)num : (unsigned __int128)num;
+    unsigned __int128 a =
+        neg ? (unsigned __int128)0 - (unsigned __int128)num : (unsigned __int128)num;
     unsigned __int128 d = (unsigned __int128)den;
     unsigned __int128 q = a / d, r = a % d;
     int bump = 0;
     if (r) {
         unsigned __int128 twice = r * 2; /* r < d <= 2^127: fits */
         switch (mode) {
-        case LEVY_ROUND_HALF_UP: bump = twice >= d; break;
-        case LEVY_ROUND_HALF_EVEN: bump = twice > d || (twice == d && (q & 1)); break;
-        case LEVY_ROUND_UP: bump = 1; break;
-        case LEVY_ROUND_DOWN: bump = 0; break;
-        default: return levy_err_set(err, LEVY_EINVAL, "invalid", "bad rounding mode");
+        case LEVY_ROUND_HALF_UP:
+            bump = twice >= d;
+            break;
+        case LEVY_ROUND_HALF_EVEN:
+            bump = twice > d || (twice == d && (q & 1));
+            break;
+        case LEVY_ROUND_UP:
+            bump = 1;
+            break;
+        case LEVY_ROUND_DOWN:
+            bump = 0;
+            break;
+        default:
+            return levy_err_set(err, LEVY_EINVAL, "invalid", "bad rounding mode");
         }
     }
     q += (unsigned)bump;
-    if ((!neg && q > (unsigned __int128)INT64_MAX) ||
-        (neg && q > (unsigned __int128)INT64_MAX + 1))
+    if ((!neg && q > (unsigned __int128)INT64_MAX) || (neg && q > (unsigned __int128)INT64_MAX + 1))
         return levy_err_set(err, LEVY_ERANGE, "overflow", "money computation overflows");
     *out = neg ? (int64_t)(-(__int128)q) : (int64_t)q;
     return LEVY_OK;
@@ -238,8 +254,8 @@ int levy_money_mul_rate(int64_t amount, levy_rate rate, levy_round mode, int64_t
     return levy_money_div_round((__int128)amount * rate, LEVY_RATE_ONE, mode, out, err);
 }
 
-int levy_money_mul_frac(int64_t amount, int64_t num, int64_t den, levy_round mode,
-                        int64_t *out, levy_err *err)
+int levy_money_mul_frac(int64_t amount, int64_t num, int64_t den, levy_round mode, int64_t *out,
+                        levy_err *err)
 {
     return levy_money_div_round((__int128)amount * num, den, mode, out, err);
 }
@@ -308,14 +324,20 @@ int levy_decimal_cmp(const char *a, const char *b, int *out, levy_err *err)
     if (!dec_split(a, &x) || !dec_split(b, &y))
         return levy_err_set(err, LEVY_EINVAL, "bad_decimal", "not a decimal number");
     /* strip leading zeros of integer parts, trailing zeros of fractions */
-    while (x.il > 1 && x.ip[0] == '0') x.ip++, x.il--;
-    while (y.il > 1 && y.ip[0] == '0') y.ip++, y.il--;
-    while (x.fl && x.fp[x.fl - 1] == '0') x.fl--;
-    while (y.fl && y.fp[y.fl - 1] == '0') y.fl--;
+    while (x.il > 1 && x.ip[0] == '0')
+        x.ip++, x.il--;
+    while (y.il > 1 && y.ip[0] == '0')
+        y.ip++, y.il--;
+    while (x.fl && x.fp[x.fl - 1] == '0')
+        x.fl--;
+    while (y.fl && y.fp[y.fl - 1] == '0')
+        y.fl--;
     int xz = x.il == 1 && x.ip[0] == '0' && x.fl == 0;
     int yz = y.il == 1 && y.ip[0] == '0' && y.fl == 0;
-    if (xz) x.neg = 0;
-    if (yz) y.neg = 0;
+    if (xz)
+        x.neg = 0;
+    if (yz)
+        y.neg = 0;
     if (x.neg != y.neg) {
         *out = x.neg ? -1 : 1;
         return LEVY_OK;

@@ -55,15 +55,14 @@ int levy_money_format_exp(int64_t minor, int exponent, char *buf, size_t cap);
 
 /* q = round(num / den) with the given mode, exact, 128-bit. den != 0 (LEVY_EINVAL), result
  * must fit int64 (LEVY_ERANGE). Building block of every product below. */
-int levy_money_div_round(__int128 num, __int128 den, levy_round mode, int64_t *out,
-                         levy_err *err);
+int levy_money_div_round(__int128 num, __int128 den, levy_round mode, int64_t *out, levy_err *err);
 
 /* amount × rate / 10^8, rounded. */
 int levy_money_mul_rate(int64_t amount, levy_rate rate, levy_round mode, int64_t *out,
                         levy_err *err);
 /* amount × num / den, rounded (e.g. taxable fraction 80/100, allocations). */
-int levy_money_mul_frac(int64_t amount, int64_t num, int64_t den, levy_round mode,
-                        int64_t *out, levy_err *err);
+int levy_money_mul_frac(int64_t amount, int64_t num, int64_t den, levy_round mode, int64_t *out,
+                        levy_err *err);
 /* Checked a + b / a - b (LEVY_ERANGE on overflow). */
 int levy_money_add(int64_t a, int64_t b, int64_t *out, levy_err *err);
 int levy_money_sub(int64_t a, int64_t b, int64_t *out, levy_err *err);

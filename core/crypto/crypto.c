@@ -39,17 +39,22 @@ static const EVP_MD *sha256_md(void)
 static const EVP_CIPHER *gcm_cipher(size_t key_len)
 {
     static EVP_CIPHER *c128, *c192, *c256;
-    EVP_CIPHER **slot = key_len == 32 ? &c256 : key_len == 16 ? &c128 : key_len == 24 ? &c192 : NULL;
+    EVP_CIPHER **slot = key_len == 32   ? &c256
+                        : key_len == 16 ? &c128
+                        : key_len == 24 ? &c192
+                                        : NULL;
     if (!slot)
         return NULL;
     if (!*slot)
-        *slot = EVP_CIPHER_fetch(NULL, key_len == 32 ? "AES-256-GCM"
-                                       : key_len == 16 ? "AES-128-GCM" : "AES-192-GCM", NULL);
+        *slot = EVP_CIPHER_fetch(NULL,
+                                 key_len == 32   ? "AES-256-GCM"
+                                 : key_len == 16 ? "AES-128-GCM"
+                                                 : "AES-192-GCM",
+                                 NULL);
     return *slot;
 }
 
-int levy_crypto_sha256(const void *data, size_t len, uint8_t out[LEVY_SHA256_LEN],
-                       levy_err *err)
+int levy_crypto_sha256(const void *data, size_t len, uint8_t out[LEVY_SHA256_LEN], levy_err *err)
 {
     unsigned int n = 0;
     const EVP_MD *md = sha256_md();
@@ -182,11 +187,16 @@ size_t levy_b64_encode(const void *data, size_t n, int flags, char *out)
 
 static int b64_val(char c, int url)
 {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == (url ? '-' : '+')) return 62;
-    if (c == (url ? '_' : '/')) return 63;
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == (url ? '-' : '+'))
+        return 62;
+    if (c == (url ? '_' : '/'))
+        return 63;
     return -1;
 }
 
@@ -196,8 +206,10 @@ int levy_b64_decode(const char *s, size_t len, int flags, uint8_t *out, size_t *
     int url = flags & LEVY_B64_URL;
     size_t pad = 0;
     if (len % 4 == 0 && len >= 2) {
-        if (s[len - 1] == '=') pad++;
-        if (s[len - 2] == '=') pad++;
+        if (s[len - 1] == '=')
+            pad++;
+        if (s[len - 2] == '=')
+            pad++;
     }
     size_t n = len - pad;
     if (n % 4 == 1)
@@ -256,9 +268,9 @@ int levy_crypto_id(const char *prefix, char *out, size_t cap, levy_err *err)
     return LEVY_OK;
 }
 
-static int gcm(int enc, const uint8_t *key, size_t key_len, const uint8_t *nonce,
-               size_t nonce_len, const void *aad, size_t aad_len, const void *in, size_t n,
-               uint8_t *out, uint8_t *tag, levy_err *err)
+static int gcm(int enc, const uint8_t *key, size_t key_len, const uint8_t *nonce, size_t nonce_len,
+               const void *aad, size_t aad_len, const void *in, size_t n, uint8_t *out,
+               uint8_t *tag, levy_err *err)
 {
     int rc = LEVY_OK, len = 0;
     if (key_len != 32 && key_len != 16 && key_len != 24)
@@ -291,8 +303,7 @@ static int gcm(int enc, const uint8_t *key, size_t key_len, const uint8_t *nonce
     }
     if (EVP_CipherFinal_ex(ctx, out + (n ? (size_t)len : 0), &len) != 1) {
         rc = enc ? ossl_fail(err, "GCM final")
-                 : levy_err_set(err, LEVY_ECRYPTO, "bad_ciphertext",
-                                "authentication failed");
+                 : levy_err_set(err, LEVY_ECRYPTO, "bad_ciphertext", "authentication failed");
         goto done;
     }
     if (enc && !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, LEVY_GCM_TAG_LEN, tag))
@@ -320,8 +331,8 @@ int levy_crypto_gcm_decrypt(const uint8_t *key, size_t key_len, const uint8_t *n
     return gcm(0, key, key_len, nonce, nonce_len, aad, aad_len, ct, n, pt_out, t, err);
 }
 
-int levy_crypto_seal(const uint8_t key[LEVY_KEY_LEN], const void *pt, size_t n,
-                     const void *aad, size_t aad_len, uint8_t *out, levy_err *err)
+int levy_crypto_seal(const uint8_t key[LEVY_KEY_LEN], const void *pt, size_t n, const void *aad,
+                     size_t aad_len, uint8_t *out, levy_err *err)
 {
     out[0] = LEVY_SEAL_VERSION;
     int rc = levy_crypto_random(out + 1, LEVY_GCM_NONCE_LEN, err);
@@ -338,8 +349,8 @@ int levy_crypto_open(const uint8_t key[LEVY_KEY_LEN], const uint8_t *in, size_t 
     if (len < LEVY_SEAL_OVERHEAD || in[0] != LEVY_SEAL_VERSION)
         return levy_err_set(err, LEVY_ECRYPTO, "bad_ciphertext", "not a sealed value");
     size_t n = len - LEVY_SEAL_OVERHEAD;
-    int rc = levy_crypto_gcm_decrypt(key, LEVY_KEY_LEN, in + 1, LEVY_GCM_NONCE_LEN, aad,
-                                     aad_len, in + 1 + LEVY_GCM_NONCE_LEN, n,
+    int rc = levy_crypto_gcm_decrypt(key, LEVY_KEY_LEN, in + 1, LEVY_GCM_NONCE_LEN, aad, aad_len,
+                                     in + 1 + LEVY_GCM_NONCE_LEN, n,
                                      in + 1 + LEVY_GCM_NONCE_LEN + n, pt_out, err);
     if (rc) {
         memset(pt_out, 0, n);
@@ -356,7 +367,8 @@ static int read_small(const char *path, char *buf, size_t cap, levy_err *err)
     int rc = levy_file_read_into(path, buf, cap, &n, err);
     if (rc != LEVY_OK)
         return rc;
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+    while (n &&
+           (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
         n--;
     buf[n] = 0;
     return LEVY_OK;
@@ -382,13 +394,11 @@ static int write_excl(const char *path, const char *text, levy_err *err)
     return LEVY_OK;
 }
 
-static int decode_key(const char *text, uint8_t key[LEVY_KEY_LEN], const char *from,
-                      levy_err *err)
+static int decode_key(const char *text, uint8_t key[LEVY_KEY_LEN], const char *from, levy_err *err)
 {
     uint8_t buf[64];
     size_t n = 0, len = strlen(text);
-    if (len > 64 || levy_b64_decode(text, len, 0, buf, &n, NULL) != LEVY_OK ||
-        n != LEVY_KEY_LEN) {
+    if (len > 64 || levy_b64_decode(text, len, 0, buf, &n, NULL) != LEVY_OK || n != LEVY_KEY_LEN) {
         OPENSSL_cleanse(buf, sizeof buf);
         return levy_err_set(err, LEVY_EINVAL, "bad_master_key",
                             "%s must be the Base64 of exactly 32 bytes", from);

@@ -9,15 +9,14 @@
 #include "levy.h"
 
 #define LEVY_SHA256_LEN 32
-#define LEVY_KEY_LEN 32      /* AES-256 master key */
+#define LEVY_KEY_LEN 32 /* AES-256 master key */
 #define LEVY_GCM_NONCE_LEN 12
 #define LEVY_GCM_TAG_LEN 16
-#define LEVY_SEAL_VERSION 1  /* leading key-version byte of sealed blobs */
+#define LEVY_SEAL_VERSION 1 /* leading key-version byte of sealed blobs */
 /* Raw sealed length for a plaintext of n bytes: version ‖ nonce ‖ ciphertext ‖ tag. */
 #define LEVY_SEAL_OVERHEAD (1 + LEVY_GCM_NONCE_LEN + LEVY_GCM_TAG_LEN)
 
-int levy_crypto_sha256(const void *data, size_t len, uint8_t out[LEVY_SHA256_LEN],
-                       levy_err *err);
+int levy_crypto_sha256(const void *data, size_t len, uint8_t out[LEVY_SHA256_LEN], levy_err *err);
 int levy_crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
                             uint8_t out[LEVY_SHA256_LEN], levy_err *err);
 /* Constant-time equality (CRYPTO_memcmp); different lengths → 0 (length is not secret). */
@@ -47,8 +46,8 @@ int levy_crypto_id(const char *prefix, char *out, size_t cap, levy_err *err);
 
 /* AES-256-GCM with a random 12-byte nonce. out = version(1) ‖ nonce(12) ‖ ct(n) ‖ tag(16);
  * out must hold n + LEVY_SEAL_OVERHEAD bytes. aad may be NULL when aad_len == 0. */
-int levy_crypto_seal(const uint8_t key[LEVY_KEY_LEN], const void *pt, size_t n,
-                     const void *aad, size_t aad_len, uint8_t *out, levy_err *err);
+int levy_crypto_seal(const uint8_t key[LEVY_KEY_LEN], const void *pt, size_t n, const void *aad,
+                     size_t aad_len, uint8_t *out, levy_err *err);
 /* Inverse: checks version byte, length, tag. pt_out needs len - LEVY_SEAL_OVERHEAD bytes;
  * any tampering (version, nonce, ct, tag, aad) → LEVY_ECRYPTO "bad_ciphertext". */
 int levy_crypto_open(const uint8_t key[LEVY_KEY_LEN], const uint8_t *in, size_t len,

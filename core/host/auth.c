@@ -357,7 +357,8 @@ int levy_auth_signin_cli(const levy_config *cfg)
 {
     struct stat st;
     if (stat(cfg->data_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "levy signin: no data dir %s (start levy serve first, or pass --data-dir)\n",
+        fprintf(stderr,
+                "levy signin: no data dir %s (start levy serve first, or pass --data-dir)\n",
                 cfg->data_dir);
         return 1;
     }

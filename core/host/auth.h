@@ -20,10 +20,10 @@
 #include "config.h" /* the API token rule: levy_auth_token_rule, LEVY_TOKEN_MAX */
 #include "levy.h"
 
-#define LEVY_SIGNIN_TTL_S 900            /* a sign-in code lives 15 min */
-#define LEVY_SESSION_TTL_S (12 * 3600)   /* a browser session lives 12 h */
-#define LEVY_SESSION_MAX 64              /* live sessions; the oldest goes first */
-#define LEVY_SIGNIN_CODE_LEN 22          /* 16 random bytes, base64url */
+#define LEVY_SIGNIN_TTL_S 900          /* a sign-in code lives 15 min */
+#define LEVY_SESSION_TTL_S (12 * 3600) /* a browser session lives 12 h */
+#define LEVY_SESSION_MAX 64            /* live sessions; the oldest goes first */
+#define LEVY_SIGNIN_CODE_LEN 22        /* 16 random bytes, base64url */
 #define LEVY_SESSION_PREFIX "lvs_"
 
 struct levy_config;
@@ -57,8 +57,8 @@ int levy_auth_bearer_ok(const struct levy_config *cfg, const char *tok, size_t l
  * (cap ≥ 256) and returns the status: 201 session created, 204 ended, 400 invalid_json,
  * 401 unauthorized, 415 unsupported_media_type, 422 validation_failed. */
 int levy_auth_session_request(const struct levy_config *cfg, int is_delete, const char *ctype,
-                              const char *body, size_t body_len, const char *bearer,
-                              char *out, size_t cap);
+                              const char *body, size_t body_len, const char *bearer, char *out,
+                              size_t cap);
 
 /** `levy signin`: prints a fresh sign-in link for cfg->data_dir; 0 ok, 1 error. */
 int levy_auth_signin_cli(const struct levy_config *cfg);

@@ -177,17 +177,22 @@ int levy_backup_restore(const char *data_dir, const char *file, int force, int *
     if ((rc = integrity_ok(src, file, err)) != LEVY_OK)
         goto done;
     /* a levy database has its migration ledger */
-    if (sqlite3_prepare_v2(src, "SELECT count(*) FROM schema_migrations", -1, &st, NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(src, "SELECT count(*) FROM schema_migrations", -1, &st, NULL) !=
+            SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) < 1) {
-        rc = levy_err_set(err, LEVY_EINVAL, "not_levy", "%s is not a levy database "
-                          "(no schema_migrations rows)", file);
+        rc = levy_err_set(err, LEVY_EINVAL, "not_levy",
+                          "%s is not a levy database "
+                          "(no schema_migrations rows)",
+                          file);
         goto done;
     }
     sqlite3_finalize(st);
     st = NULL;
     if (stat(dst_path, &sb) == 0 && !force) {
-        rc = levy_err_set(err, LEVY_ECONFLICT, "exists", "%s already exists; "
-                          "pass --force to replace it", dst_path);
+        rc = levy_err_set(err, LEVY_ECONFLICT, "exists",
+                          "%s already exists; "
+                          "pass --force to replace it",
+                          dst_path);
         goto done;
     }
     if (mkdir_p(data_dir, 0700) != 0) {

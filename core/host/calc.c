@@ -104,12 +104,14 @@ int levy_host_calc(levy_config *cfg)
         if (levy_store_open(&s, dbpath, LEVY_STORE_READONLY, &err) == LEVY_OK)
             h->store = s;
         else
-            fprintf(stderr, "levy calc: data dir store not readable (%s); continuing without\n", err.message);
+            fprintf(stderr, "levy calc: data dir store not readable (%s); continuing without\n",
+                    err.message);
     }
     h->base = levy_host_event_base_new();
     if (levy_host_build(h, 1, &h->current, &errs, NULL, &err) != LEVY_OK) {
         for (int i = 0; i < errs.n; i++)
-            fprintf(stderr, "levy calc: %s:%d: %s\n", errs.v[i].source, errs.v[i].line, errs.v[i].message);
+            fprintf(stderr, "levy calc: %s:%d: %s\n", errs.v[i].source, errs.v[i].line,
+                    errs.v[i].message);
         if (!errs.n)
             fprintf(stderr, "levy calc: %s\n", err.message);
         goto done;
@@ -121,7 +123,8 @@ int levy_host_calc(levy_config *cfg)
         fprintf(stderr, "levy calc: no loaded plugin serves POST /v1/calculate\n");
         goto done;
     }
-    levy_call *call = levy_call_new(h, h->current, LEVY_CALL_CALC, m.route->plugin, calc_finish, &out);
+    levy_call *call =
+        levy_call_new(h, h->current, LEVY_CALL_CALC, m.route->plugin, calc_finish, &out);
     if (!call) {
         levy_route_match_free(&m);
         goto done;
@@ -248,7 +251,11 @@ static pid_t spawn(const char *exe, char *const argv[], char *const env_add[], i
 }
 
 static volatile sig_atomic_t demo_stop;
-static void on_demo_signal(int sig) { (void)sig; demo_stop = 1; }
+static void on_demo_signal(int sig)
+{
+    (void)sig;
+    demo_stop = 1;
+}
 
 /* Reads what the child printed so far (non-blocking) and appends it to buf. */
 static void drain(int fd, char *buf, size_t cap)
@@ -285,8 +292,8 @@ int levy_host_demo(levy_config *cfg, const char *argv0)
     snprintf(sim_dir, sizeof sim_dir, "%s/sim", tmpl);
     snprintf(levy_dir, sizeof levy_dir, "%s/levy", tmpl);
     snprintf(sim_url, sizeof sim_url, "http://%s", sim_listen);
-    char *sim_argv[] = {exe, "sim", "--listen", sim_listen, "--data-dir", sim_dir,
-                        "--plugins", cfg->plugins_dir, NULL};
+    char *sim_argv[] = {exe,     "sim",       "--listen",       sim_listen, "--data-dir",
+                        sim_dir, "--plugins", cfg->plugins_dir, NULL};
     char *no_env[] = {NULL};
     signal(SIGINT, on_demo_signal);
     signal(SIGTERM, on_demo_signal);
@@ -340,9 +347,10 @@ int levy_host_demo(levy_config *cfg, const char *argv0)
     snprintf(env_sim, sizeof env_sim, "LEVY_DEMO_SIM_URL=%s", sim_url);
     snprintf(env_key, sizeof env_key, "LEVY_DEMO_API_KEY=%s", api_key);
     char *levy_env[] = {env_rillet, env_auto, env_sim, env_key, NULL};
-    char *levy_argv[] = {exe, "serve", "--listen", levy_listen, "--data-dir", levy_dir,
-                         "--plugins", cfg->plugins_dir, "--scripts", cfg->scripts_dir,
-                         "--web", cfg->web_dir, NULL};
+    char *levy_argv[] = {exe,          "serve",          "--listen",  levy_listen,
+                         "--data-dir", levy_dir,         "--plugins", cfg->plugins_dir,
+                         "--scripts",  cfg->scripts_dir, "--web",     cfg->web_dir,
+                         NULL};
     pid_t lv = spawn(exe, levy_argv, levy_env, &levy_fd);
     ok = 0;
     for (int i = 0; i < 200 && !demo_stop; i++) {
@@ -358,7 +366,8 @@ int levy_host_demo(levy_config *cfg, const char *argv0)
     if (ok) {
         levy_err cerr;
         levy_err_clear(&cerr);
-        if (levy_auth_signin_new(levy_dir, LEVY_SIGNIN_TTL_S, code, sizeof code, &cerr) != LEVY_OK) {
+        if (levy_auth_signin_new(levy_dir, LEVY_SIGNIN_TTL_S, code, sizeof code, &cerr) !=
+            LEVY_OK) {
             fprintf(stderr, "levy demo: no sign-in code: %s\n", cerr.message);
             ok = 0;
         }
@@ -369,7 +378,8 @@ int levy_host_demo(levy_config *cfg, const char *argv0)
     } else {
         printf("levy:       http://127.0.0.1:%d/#signin=%s\n", levy_port, code);
         printf("            (a one-time sign-in link, valid 15 min; another: levy signin "
-               "--data-dir %s)\n", levy_dir);
+               "--data-dir %s)\n",
+               levy_dir);
         printf("simulator:  %s\n", sim_url);
         if (api_key[0])
             printf("Rillet API key (demo): %s\n", api_key);
@@ -377,13 +387,18 @@ int levy_host_demo(levy_config *cfg, const char *argv0)
             printf("simulator said:\n%s", sim_out);
         printf("data:       %s (Ctrl-C stops both)\n\n", tmpl);
         if (cfg->demo_auto)
-            printf("next: open the levy URL. levy is connecting to the simulator and subscribing a few\n"
-                   "      regions by itself; taxed invoices appear under Invoices within seconds. Edit an\n"
+            printf("next: open the levy URL. levy is connecting to the simulator and subscribing a "
+                   "few\n"
+                   "      regions by itself; taxed invoices appear under Invoices within seconds. "
+                   "Edit an\n"
                    "      invoice in the simulator's page and watch its tax change in both UIs.\n");
         else
-            printf("next: open the levy URL, then Integrations -> Rillet -> Connect: paste the demo key,\n"
-                   "      pick a subsidiary, create the webhook on the simulator's Webhooks page with the\n"
-                   "      URL levy shows, paste its signing token. Then switch regions on under Regions.\n"
+            printf("next: open the levy URL, then Integrations -> Rillet -> Connect: paste the "
+                   "demo key,\n"
+                   "      pick a subsidiary, create the webhook on the simulator's Webhooks page "
+                   "with the\n"
+                   "      URL levy shows, paste its signing token. Then switch regions on under "
+                   "Regions.\n"
                    "      (`levy demo --auto` does all of this for you.)\n");
         fflush(stdout);
     }
@@ -395,9 +410,8 @@ int levy_host_demo(levy_config *cfg, const char *argv0)
         char *line = levy_out, *nl;
         while ((nl = strchr(line, '\n')) != NULL) {
             *nl = '\0';
-            if (strncmp(line, "levy serve listening", 20) != 0 && strncmp(line, "API token", 9) != 0 &&
-                strncmp(line, "Sign in:", 8) != 0 &&
-                line[0])
+            if (strncmp(line, "levy serve listening", 20) != 0 &&
+                strncmp(line, "API token", 9) != 0 && strncmp(line, "Sign in:", 8) != 0 && line[0])
                 printf("%s\n", line);
             line = nl + 1;
         }

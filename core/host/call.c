@@ -45,10 +45,7 @@ lua_State *levy_aux_thread(lua_State *L, int *ref)
 
 /* ctx.resume of every call: a binding that parked the coroutine (levy.http.request,
  * levy.time.sleep) resumes it through its context, without knowing the call. */
-static void resume_parked(levy_lctx *ctx, int nargs)
-{
-    levy_call_resume(ctx->call, nargs);
-}
+static void resume_parked(levy_lctx *ctx, int nargs) { levy_call_resume(ctx->call, nargs); }
 
 levy_call *levy_call_new(levy_host *h, levy_gen *gen, levy_call_kind kind, const char *plugin,
                          levy_call_finish_fn finish, void *ud)
@@ -70,7 +67,9 @@ levy_call *levy_call_new(levy_host *h, levy_gen *gen, levy_call_kind kind, const
     c->ud = ud;
     c->started_ms = now_ms();
     snprintf(c->id, sizeof c->id, "%s_%llx",
-             kind == LEVY_CALL_HTTP ? "req" : kind == LEVY_CALL_JOB ? "run" : "task",
+             kind == LEVY_CALL_HTTP  ? "req"
+             : kind == LEVY_CALL_JOB ? "run"
+                                     : "task",
              (unsigned long long)++call_seq);
     snprintf(c->plugin, sizeof c->plugin, "%s", plugin ? plugin : "");
     c->ctx.kind = LEVY_CTX_REQUEST;

@@ -22,7 +22,7 @@
 typedef struct sched_entry {
     levy_host *h;
     struct event *timer;
-    int index;      /* 1-based in the generation's schedule list */
+    int index; /* 1-based in the generation's schedule list */
     int running;
     int every_ms;
     char name[96];
@@ -111,7 +111,7 @@ void levy_schedule_start(levy_host *h)
         return;
     }
     s->refs = 1;
-    char list[512] = "";   /* "name every N s, ...": one INFO line, the periods in effect */
+    char list[512] = ""; /* "name every N s, ...": one INFO line, the periods in effect */
     size_t used = 0;
     for (int i = 1; i <= n; i++) {
         sched_entry *e = &s->v[s->n];
@@ -248,8 +248,8 @@ static void defer_requeue(runner *r, const char *id)
 static int flush_requeue(runner *r, int64_t now, levy_err *err)
 {
     for (int i = 0; i < r->nrequeue; i++) {
-        int rc = levy_jobs_retry(r->h->store, r->requeue_ids[i], now,
-                                 "store unavailable: requeued", 0, err);
+        int rc = levy_jobs_retry(r->h->store, r->requeue_ids[i], now, "store unavailable: requeued",
+                                 0, err);
         if (rc && rc != LEVY_ENOTFOUND)
             return rc;
     }

@@ -76,8 +76,7 @@ static int write_key_file(const char *path, const uint8_t key[LEVY_KEY_LEN], lev
     size_t n = levy_b64_encode(key, LEVY_KEY_LEN, 0, text);
     text[n++] = '\n';
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    int ok = fd >= 0 && fchmod(fd, 0600) == 0 && write(fd, text, n) == (ssize_t)n &&
-             fsync(fd) == 0;
+    int ok = fd >= 0 && fchmod(fd, 0600) == 0 && write(fd, text, n) == (ssize_t)n && fsync(fd) == 0;
     int e = errno;
     if (fd >= 0)
         close(fd);
@@ -159,15 +158,16 @@ int levy_rotate_serve_lock(const char *data_dir, int *fd, levy_err *err)
     if (rc == LEVY_ECONFLICT) {
         char why[sizeof err->message];
         snprintf(why, sizeof why, "%s", err->message);
-        return levy_err_set(err, LEVY_ECONFLICT, "busy", "%s (another levy serve, or a "
-                            "rotate-master-key or restore); not starting", why);
+        return levy_err_set(err, LEVY_ECONFLICT, "busy",
+                            "%s (another levy serve, or a "
+                            "rotate-master-key or restore); not starting",
+                            why);
     }
     return rc;
 }
 
 /* meta('master_key_fingerprint') of DATA_DIR/levy.db into out ("" when absent). */
-static int stored_fingerprint(const char *db_path, char out[LEVY_ROTATE_FP_LEN + 1],
-                              levy_err *err)
+static int stored_fingerprint(const char *db_path, char out[LEVY_ROTATE_FP_LEN + 1], levy_err *err)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
@@ -232,8 +232,7 @@ int levy_rotate_recover(const char *data_dir, const char **what, levy_err *err)
             *what = "completed an interrupted master key rotation (master.key.new -> master.key)";
     } else {
         if (unlink(newp) != 0)
-            return levy_err_set(err, LEVY_EIO, "io", "cannot remove %s: %s", newp,
-                                strerror(errno));
+            return levy_err_set(err, LEVY_EIO, "io", "cannot remove %s: %s", newp, strerror(errno));
         if (what)
             *what = "removed master.key.new of a master key rotation that never committed";
     }
@@ -286,7 +285,8 @@ static int copy_sealed(levy_gen *g, sealed_col **out, int *n, levy_err *err)
         if (!ok) {
             free(v);
             lua_pop(L, 1);
-            return levy_err_set(err, LEVY_EINVAL, "invalid", "sealed declaration %d is too long", i);
+            return levy_err_set(err, LEVY_EINVAL, "invalid", "sealed declaration %d is too long",
+                                i);
         }
     }
     lua_pop(L, 1);
@@ -307,8 +307,8 @@ static int copy_sealed_visit(levy_gen *g, void *ud, levy_err *err)
 }
 
 /* H.sealed() of a check-role generation (no store, no migrations) the host builds. */
-static int load_declarations(levy_config *cfg, levy_rotate_build_fn build, sealed_col **out,
-                             int *n, levy_err *err)
+static int load_declarations(levy_config *cfg, levy_rotate_build_fn build, sealed_col **out, int *n,
+                             levy_err *err)
 {
     sealed_list l = {NULL, 0};
     int rc = build(cfg, copy_sealed_visit, &l, err);
@@ -341,8 +341,8 @@ static int exec(sqlite3 *db, const char *sql, levy_err *err)
 static int table_exists(sqlite3 *db, const char *table, int *yes, levy_err *err)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1,
+                           &st, NULL) != SQLITE_OK)
         return db_fail(db, "sqlite_master", err);
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
     int r = sqlite3_step(st);
@@ -406,9 +406,10 @@ static int reseal_column(sqlite3 *db, sealed_col *c, const uint8_t old_key[LEVY_
     snprintf(sql, sizeof sql, "SELECT rowid, \"%s\", \"%s\" FROM \"%s\" WHERE \"%s\" IS NOT NULL",
              c->key, c->column, c->table, c->column);
     if (sqlite3_prepare_v2(db, sql, -1, &sel, NULL) != SQLITE_OK) {
-        rc = levy_err_set(err, LEVY_EINVAL, "invalid", "plugin %s declares sealed column %s.%s "
-                          "(key %s): %s", c->plugin, c->table, c->column, c->key,
-                          sqlite3_errmsg(db));
+        rc = levy_err_set(err, LEVY_EINVAL, "invalid",
+                          "plugin %s declares sealed column %s.%s "
+                          "(key %s): %s",
+                          c->plugin, c->table, c->column, c->key, sqlite3_errmsg(db));
         goto done;
     }
     snprintf(sql, sizeof sql, "UPDATE \"%s\" SET \"%s\" = ? WHERE rowid = ?", c->table, c->column);
@@ -422,8 +423,8 @@ static int reseal_column(sqlite3 *db, sealed_col *c, const uint8_t old_key[LEVY_
         const char *id = (const char *)sqlite3_column_text(sel, 1);
         char aad[512];
         if (!id) {
-            rc = levy_err_set(err, LEVY_EINVAL, "invalid", "%s row %lld has a NULL %s",
-                              c->table, (long long)rowid, c->key);
+            rc = levy_err_set(err, LEVY_EINVAL, "invalid", "%s row %lld has a NULL %s", c->table,
+                              (long long)rowid, c->key);
             goto done;
         }
         snprintf(aad, sizeof aad, "%s:%s", id, c->field);
@@ -442,7 +443,8 @@ static int reseal_column(sqlite3 *db, sealed_col *c, const uint8_t old_key[LEVY_
         if (rc != LEVY_OK) {
             char why[sizeof err->message];
             snprintf(why, sizeof why, "%s", err->message);
-            rc = levy_err_set(err, rc, "bad_ciphertext", "cannot open %s.%s of the row with "
+            rc = levy_err_set(err, rc, "bad_ciphertext",
+                              "cannot open %s.%s of the row with "
                               "%s = '%s' under the current master key (%s); nothing was changed",
                               c->table, c->column, c->key, id, why);
             goto done;
@@ -469,9 +471,10 @@ done:
 static int set_fingerprint(sqlite3 *db, const char *fp, levy_err *err)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "INSERT INTO meta(key, value) VALUES ('master_key_fingerprint', ?) "
-                           "ON CONFLICT(key) DO UPDATE SET value = excluded.value", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO meta(key, value) VALUES ('master_key_fingerprint', ?) "
+                           "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                           -1, &st, NULL) != SQLITE_OK)
         return db_fail(db, "meta", err);
     sqlite3_bind_text(st, 1, fp, -1, SQLITE_STATIC);
     int r = sqlite3_step(st);
@@ -491,8 +494,8 @@ static int opens_under(const uint8_t key[LEVY_KEY_LEN], const char *b64, size_t 
     if (raw && levy_b64_decode(b64, len, 0, raw, &raw_len, NULL) == LEVY_OK &&
         raw_len >= LEVY_SEAL_OVERHEAD) {
         uint8_t *pt = malloc(raw_len - LEVY_SEAL_OVERHEAD + 1);
-        ok = pt && levy_crypto_open(key, raw, raw_len, aad, strlen(aad), pt, &pt_len, NULL) ==
-                       LEVY_OK;
+        ok = pt &&
+             levy_crypto_open(key, raw, raw_len, aad, strlen(aad), pt, &pt_len, NULL) == LEVY_OK;
         if (pt) {
             OPENSSL_cleanse(pt, raw_len - LEVY_SEAL_OVERHEAD + 1);
             free(pt);
@@ -503,11 +506,11 @@ static int opens_under(const uint8_t key[LEVY_KEY_LEN], const char *b64, size_t 
 }
 
 typedef struct sealed_scan {
-    long rows;          /* non-NULL sealed values in all declared columns */
-    char where[400];    /* "connections.api_key_sealed (1), ..." */
-    char sample_at[400];/* "connections.api_key_sealed of the row with id = 'x'" */
+    long rows;           /* non-NULL sealed values in all declared columns */
+    char where[400];     /* "connections.api_key_sealed (1), ..." */
+    char sample_at[400]; /* "connections.api_key_sealed of the row with id = 'x'" */
     char aad[512];
-    char *sample;       /* one sealed value (Base64), malloc'd */
+    char *sample; /* one sealed value (Base64), malloc'd */
 } sealed_scan;
 
 static int scan_sealed(sqlite3 *db, sealed_col *cols, int n, sealed_scan *sc, levy_err *err)
@@ -595,49 +598,60 @@ int levy_rotate_verify_key(const char *dir, levy_store *store, levy_gen *gen,
         (rc = read_fingerprint(db, stored, err)) != LEVY_OK)
         goto done;
     const char *prev_hint = access(prevp, F_OK) == 0 ? " (or master.key.prev, kept by the last "
-                                                       "rotate-master-key)" : "";
+                                                       "rotate-master-key)"
+                                                     : "";
     if (!have_key && sc.rows) {
         rc = levy_err_set(err, LEVY_ENOTFOUND, "key_missing", "master key missing");
-        snprintf(note, cap, "master key missing: %s does not "
-                          "exist and LEVY_MASTER_KEY is unset, but %s/levy.db holds %ld sealed "
-                          "secret(s) (%s) that only the original key opens. Restore %s from "
-                          "your backup%s or set LEVY_MASTER_KEY to the original key; levy does "
-                          "not make a new key over sealed data (docs/operations.md, start-up "
-                          "checks)", keyp, dir, sc.rows, sc.where, keyp, prev_hint);
+        snprintf(note, cap,
+                 "master key missing: %s does not "
+                 "exist and LEVY_MASTER_KEY is unset, but %s/levy.db holds %ld sealed "
+                 "secret(s) (%s) that only the original key opens. Restore %s from "
+                 "your backup%s or set LEVY_MASTER_KEY to the original key; levy does "
+                 "not make a new key over sealed data (docs/operations.md, start-up "
+                 "checks)",
+                 keyp, dir, sc.rows, sc.where, keyp, prev_hint);
         goto done;
     }
     if (!have_key) { /* nothing sealed: a new key loses nothing */
         if ((rc = levy_crypto_master_key_load(dir, key, err)) != LEVY_OK)
             goto done;
-        snprintf(note, cap, "%s", stored[0] ? "created a new master key (the previous one is "
-                 "gone, but no sealed secret was stored)" : "created a new master key");
+        snprintf(note, cap, "%s",
+                 stored[0] ? "created a new master key (the previous one is "
+                             "gone, but no sealed secret was stored)"
+                           : "created a new master key");
     }
     if ((rc = fingerprint(key, fp, err)) != LEVY_OK)
         goto done;
     if (sc.rows && stored[0] && strcmp(stored, fp) != 0) {
         rc = levy_err_set(err, LEVY_ECONFLICT, "key_mismatch", "master key does not match");
-        snprintf(note, cap, "master key does not match the "
-                          "sealed data in %s/levy.db: the key from %s has fingerprint %s, the "
-                          "%ld sealed secret(s) (%s) were sealed with %s. Restore %s%s or set "
-                          "LEVY_MASTER_KEY to the original key (docs/operations.md, start-up "
-                          "checks)", dir, src, fp, sc.rows, sc.where, stored, keyp, prev_hint);
+        snprintf(note, cap,
+                 "master key does not match the "
+                 "sealed data in %s/levy.db: the key from %s has fingerprint %s, the "
+                 "%ld sealed secret(s) (%s) were sealed with %s. Restore %s%s or set "
+                 "LEVY_MASTER_KEY to the original key (docs/operations.md, start-up "
+                 "checks)",
+                 dir, src, fp, sc.rows, sc.where, stored, keyp, prev_hint);
         goto done;
     }
-    if (sc.rows && !stored[0] && !opens_under(key, sc.sample ? sc.sample : "",
-                                              sc.sample ? strlen(sc.sample) : 0, sc.aad)) {
+    if (sc.rows && !stored[0] &&
+        !opens_under(key, sc.sample ? sc.sample : "", sc.sample ? strlen(sc.sample) : 0, sc.aad)) {
         rc = levy_err_set(err, LEVY_ECONFLICT, "key_mismatch", "master key does not match");
-        snprintf(note, cap, "master key does not match the "
-                          "sealed data in %s/levy.db: the key from %s does not open %s. Restore "
-                          "%s%s or set LEVY_MASTER_KEY to the original key (docs/operations.md, "
-                          "start-up checks)", dir, src, sc.sample_at, keyp, prev_hint);
+        snprintf(note, cap,
+                 "master key does not match the "
+                 "sealed data in %s/levy.db: the key from %s does not open %s. Restore "
+                 "%s%s or set LEVY_MASTER_KEY to the original key (docs/operations.md, "
+                 "start-up checks)",
+                 dir, src, sc.sample_at, keyp, prev_hint);
         goto done;
     }
     if (strcmp(stored, fp) != 0) {
         if ((rc = set_fingerprint(db, fp, err)) != LEVY_OK)
             goto done;
         if (!note[0] && stored[0])
-            snprintf(note, cap, "master key changed (fingerprint %s, was %s); no sealed secret "
-                     "was stored", fp, stored);
+            snprintf(note, cap,
+                     "master key changed (fingerprint %s, was %s); no sealed secret "
+                     "was stored",
+                     fp, stored);
     }
     rc = LEVY_OK;
 done:
@@ -677,21 +691,27 @@ static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
         (rc = path_in(dbp, sizeof dbp, dir, "levy.db", err)))
         return rc;
     if (use_env && !cfg->yes_env)
-        return levy_err_set(err, LEVY_EINVAL, "env_key", "LEVY_MASTER_KEY is set: the new key "
+        return levy_err_set(err, LEVY_EINVAL, "env_key",
+                            "LEVY_MASTER_KEY is set: the new key "
                             "cannot be written to %s. Re-run with --yes-env: the new key is then "
                             "printed once on stdout and you must put it in LEVY_MASTER_KEY "
-                            "before starting levy again", keyp);
+                            "before starting levy again",
+                            keyp);
     if (access(dbp, F_OK) != 0)
         return levy_err_set(err, LEVY_ENOTFOUND, "not_found", "no database %s", dbp);
     if (!use_env && access(keyp, F_OK) != 0)
-        return levy_err_set(err, LEVY_ENOTFOUND, "not_found", "no master key %s (and "
-                            "LEVY_MASTER_KEY is unset)", keyp);
+        return levy_err_set(err, LEVY_ENOTFOUND, "not_found",
+                            "no master key %s (and "
+                            "LEVY_MASTER_KEY is unset)",
+                            keyp);
     rc = lock_file(dir, LOCK_EX, &lock_fd, err);
     if (rc == LEVY_ECONFLICT) {
         char why[sizeof err->message];
         snprintf(why, sizeof why, "%s", err->message);
-        rc = levy_err_set(err, LEVY_ECONFLICT, "busy", "%s: levy is running on it (or another "
-                          "rotation is): stop the service first", why);
+        rc = levy_err_set(err, LEVY_ECONFLICT, "busy",
+                          "%s: levy is running on it (or another "
+                          "rotation is): stop the service first",
+                          why);
         goto done;
     }
     if (rc)
@@ -726,8 +746,10 @@ static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
     if ((rc = exec(db, "PRAGMA secure_delete=ON", err)) != LEVY_OK)
         goto done;
     if (exec(db, "BEGIN EXCLUSIVE", err) != LEVY_OK) {
-        rc = levy_err_set(err, LEVY_EBUSY, "busy", "the store %s is busy: stop levy (and any "
-                          "other writer) first", dbp);
+        rc = levy_err_set(err, LEVY_EBUSY, "busy",
+                          "the store %s is busy: stop levy (and any "
+                          "other writer) first",
+                          dbp);
         goto done;
     }
     in_tx = 1;
@@ -741,8 +763,8 @@ static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
         if ((rc = write_key_file(prevtmp, old_key, err)) != LEVY_OK)
             goto done;
         if (rename(prevtmp, prevp) != 0) {
-            rc = levy_err_set(err, LEVY_EIO, "io", "cannot rename %s: %s", prevtmp,
-                              strerror(errno));
+            rc =
+                levy_err_set(err, LEVY_EIO, "io", "cannot rename %s: %s", prevtmp, strerror(errno));
             unlink(prevtmp);
             goto done;
         }
@@ -760,7 +782,8 @@ static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
     test_crash("after_commit");
     if (!use_env) {
         if (rename(newp, keyp) != 0) {
-            rc = levy_err_set(err, LEVY_EIO, "io", "the secrets are re-sealed but %s could not "
+            rc = levy_err_set(err, LEVY_EIO, "io",
+                              "the secrets are re-sealed but %s could not "
                               "be renamed to %s (%s); the next levy start completes it",
                               newp, keyp, strerror(errno));
             goto done;
@@ -785,7 +808,8 @@ static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
         OPENSSL_cleanse(text, sizeof text);
     } else {
         printf("new key in %s; the previous key is kept in %s for recovery: once levy runs "
-               "fine, delete it (shred -u %s)\n", keyp, prevp, prevp);
+               "fine, delete it (shred -u %s)\n",
+               keyp, prevp, prevp);
     }
     fflush(stdout);
 done:

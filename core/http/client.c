@@ -21,7 +21,7 @@ typedef struct xfer {
     struct xfer *prev, *next;
     CURL *easy;
     struct curl_slist *hdrs;
-    char *body;       /* request body copy */
+    char *body; /* request body copy */
     char *resp;
     size_t resp_len, resp_cap;
     int too_large;
@@ -170,8 +170,8 @@ static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socket
         }
         return 0;
     }
-    short kind = (short)((what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0) |
-                         EV_PERSIST);
+    short kind = (short)((what & CURL_POLL_IN ? EV_READ : 0) |
+                         (what & CURL_POLL_OUT ? EV_WRITE : 0) | EV_PERSIST);
     if (!sc) {
         sc = calloc(1, sizeof *sc);
         if (!sc)
@@ -206,17 +206,22 @@ static const char *map_code(CURLcode rc, int too_large)
     if (too_large)
         return "too_large";
     switch (rc) {
-    case CURLE_OPERATION_TIMEDOUT: return "timeout";
+    case CURLE_OPERATION_TIMEDOUT:
+        return "timeout";
     case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY: return "resolve";
-    case CURLE_COULDNT_CONNECT: return "connect";
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return "resolve";
+    case CURLE_COULDNT_CONNECT:
+        return "connect";
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR: return "tls";
-    default: return "network";
+    case CURLE_SSL_ISSUER_ERROR:
+        return "tls";
+    default:
+        return "network";
     }
 }
 
@@ -245,8 +250,9 @@ static void check_multi(levy_http_client *c)
         } else {
             res.code = map_code(rc, x->too_large);
             snprintf(res.message, sizeof res.message, "%s",
-                     x->too_large ? "response larger than 16 MiB"
-                     : x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+                     x->too_large   ? "response larger than 16 MiB"
+                     : x->errbuf[0] ? x->errbuf
+                                    : curl_easy_strerror(rc));
         }
         x->done(x->ud, &res);
         xfer_free(x);
@@ -313,8 +319,8 @@ int levy_http_client_request(levy_http_client *c, const levy_http_request *req,
     CURL *e = x->easy;
     const char *method = req->method ? req->method : "GET";
     long timeout = req->timeout_ms > 0 ? req->timeout_ms : 15000;
-    long ctimeout = req->connect_timeout_ms > 0 ? req->connect_timeout_ms
-                                                : (timeout < 5000 ? timeout : 5000);
+    long ctimeout =
+        req->connect_timeout_ms > 0 ? req->connect_timeout_ms : (timeout < 5000 ? timeout : 5000);
     curl_easy_setopt(e, CURLOPT_URL, req->url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);

@@ -14,29 +14,29 @@ typedef struct levy_http_client levy_http_client;
 #define LEVY_HTTP_MAX_RESPONSE ((size_t)16 << 20)
 
 typedef struct levy_http_header {
-    char *name;  /* lower-case */
+    char *name; /* lower-case */
     char *value;
 } levy_http_header;
 
 typedef struct levy_http_result {
-    int ok;                 /* 1: a response arrived (any status) */
+    int ok; /* 1: a response arrived (any status) */
     long status;
     levy_http_header *headers;
     int nheaders;
-    char *body;             /* NUL-terminated, body_len bytes */
+    char *body; /* NUL-terminated, body_len bytes */
     size_t body_len;
-    const char *code;       /* when !ok: "timeout", "connect", "tls", "too_large", "resolve", "network" */
+    const char *code; /* when !ok: "timeout", "connect", "tls", "too_large", "resolve", "network" */
     char message[256];
 } levy_http_result;
 
 typedef struct levy_http_request {
-    const char *method;       /* default "GET" */
+    const char *method; /* default "GET" */
     const char *url;
     const char *const *headers; /* "Name: value" strings, NULL-terminated, or NULL */
     const char *body;
     size_t body_len;
-    long timeout_ms;          /* total; default 15000 */
-    long connect_timeout_ms;  /* default min(timeout, 5000) */
+    long timeout_ms;         /* total; default 15000 */
+    long connect_timeout_ms; /* default min(timeout, 5000) */
 } levy_http_request;
 
 /* Called once per request, on the loop. res is valid only during the call. */

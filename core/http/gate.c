@@ -15,7 +15,15 @@
 
 #define GATE_MAX_HEAD LEVY_GATE_MAX_HEAD
 #define GATE_MAX_TRAILER LEVY_GATE_MAX_TRAILER
-enum { G_HEAD = LEVY_GATE_HEAD, G_BODY, G_CHUNK_SIZE, G_CHUNK_DATA, G_CHUNK_CRLF, G_TRAILER, G_DEAD };
+enum {
+    G_HEAD = LEVY_GATE_HEAD,
+    G_BODY,
+    G_CHUNK_SIZE,
+    G_CHUNK_DATA,
+    G_CHUNK_CRLF,
+    G_TRAILER,
+    G_DEAD
+};
 
 static void gate_fail(levy_gate *g, int status, const char *code, const char *message)
 {
@@ -47,7 +55,7 @@ void levy_gate_free(levy_gate *g)
 
 static int hexval(int c)
 {
-    return c >= '0' && c <= '9' ? c - '0'
+    return c >= '0' && c <= '9'   ? c - '0'
            : c >= 'a' && c <= 'f' ? c - 'a' + 10
            : c >= 'A' && c <= 'F' ? c - 'A' + 10
                                   : -1;
@@ -74,7 +82,8 @@ const char *levy_http_target_check(const char *raw, char *path, size_t cap, cons
         if (c <= 0x20 || c >= 0x7f || c == '#')
             return "request target has a character that must be percent-encoded";
         if (c == '%') {
-            int hi = hexval((unsigned char)raw[i + 1]), lo = hi < 0 ? -1 : hexval((unsigned char)raw[i + 2]);
+            int hi = hexval((unsigned char)raw[i + 1]),
+                lo = hi < 0 ? -1 : hexval((unsigned char)raw[i + 2]);
             if (hi < 0 || lo < 0)
                 return "request target has a malformed percent-encoding";
             int d = hi * 16 + lo;
@@ -118,10 +127,7 @@ const char *levy_http_target_check(const char *raw, char *path, size_t cap, cons
     return NULL;
 }
 
-static int is_tchar(unsigned char c)
-{
-    return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
-}
+static int is_tchar(unsigned char c) { return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c)); }
 
 /* Validates one complete head (len bytes, ends with the blank line) and sets the body
  * state. Returns 0, or -1 after gate_reject. Deliberately stricter than evhttp: whatever
@@ -165,7 +171,8 @@ static int gate_head(levy_gate *g, const char *head, size_t len, int partial)
                 return -1;
             }
             *sp1 = *sp2 = '\0';
-            static const char *const M[] = {"GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"};
+            static const char *const M[] = {"GET",    "POST",  "HEAD",   "PUT",
+                                            "DELETE", "PATCH", "OPTIONS"};
             int ok = 0;
             for (size_t i = 0; i < sizeof M / sizeof M[0]; i++)
                 ok |= strcmp(line, M[i]) == 0;
@@ -192,8 +199,8 @@ static int gate_head(levy_gate *g, const char *head, size_t len, int partial)
                 k++;
             if (k == 0 || k >= n || p[k] != ':') {
                 gate_fail(g, 400, "bad_request",
-                            k == 0 ? "empty or invalid header name"
-                                   : "header name with a space or other invalid character");
+                          k == 0 ? "empty or invalid header name"
+                                 : "header name with a space or other invalid character");
                 return -1;
             }
             const char *v = p + k + 1, *ve = p + n;
@@ -228,13 +235,15 @@ static int gate_head(levy_gate *g, const char *head, size_t len, int partial)
             } else if (k == 17 && strncasecmp(p, "Transfer-Encoding", 17) == 0) {
                 nte++;
                 if (vl != 7 || strncasecmp(v, "chunked", 7) != 0 || nte > 1) {
-                    gate_fail(g, 400, "bad_request", "unsupported Transfer-Encoding (only one 'chunked')");
+                    gate_fail(g, 400, "bad_request",
+                              "unsupported Transfer-Encoding (only one 'chunked')");
                     return -1;
                 }
                 chunked = 1;
             } else if (k == 6 && strncasecmp(p, "Expect", 6) == 0) {
                 if (vl != 12 || strncasecmp(v, "100-continue", 12) != 0) {
-                    gate_fail(g, 417, "expectation_failed", "only Expect: 100-continue is supported");
+                    gate_fail(g, 417, "expectation_failed",
+                              "only Expect: 100-continue is supported");
                     return -1;
                 }
             }
@@ -378,7 +387,8 @@ int levy_gate_feed(levy_gate *g, const char *p, size_t n)
         case G_CHUNK_DATA: {
             size_t k = n < g->remaining ? n : (size_t)g->remaining;
             if (k && g->ops->hold(g->ud, k) != 0) {
-                gate_fail(g, 503, "unavailable", "too many request bodies in flight; retry shortly");
+                gate_fail(g, 503, "unavailable",
+                          "too many request bodies in flight; retry shortly");
                 return -1;
             }
             g->remaining -= k;
@@ -463,4 +473,3 @@ int levy_gate_feed(levy_gate *g, const char *p, size_t n)
     }
     return 0;
 }
-

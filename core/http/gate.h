@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LEVY_GATE_MAX_HEAD (32 * 1024)  /* request line + headers, bytes as received */
+#define LEVY_GATE_MAX_HEAD (32 * 1024) /* request line + headers, bytes as received */
 #define LEVY_GATE_MAX_TRAILER (8 * 1024)
-enum { LEVY_GATE_HEAD = 0 };            /* waiting for (or inside) a request head */
+enum { LEVY_GATE_HEAD = 0 }; /* waiting for (or inside) a request head */
 
 typedef struct levy_gate_ops {
     /* the body cap of the route method (HEAD as GET) + canonical path will reach */
@@ -17,14 +17,14 @@ typedef struct levy_gate_ops {
 } levy_gate_ops;
 
 typedef struct levy_gate {
-    int state;            /* LEVY_GATE_HEAD, or internal states; a refusal is final */
-    uint64_t remaining;   /* body / chunk bytes still to come */
-    uint64_t body;        /* body bytes announced so far for this request */
-    uint64_t cap;         /* this request's body cap */
-    size_t trailer;       /* trailer bytes seen */
-    char *hbuf;           /* the head (or a chunk line) being collected, grown as needed */
+    int state;          /* LEVY_GATE_HEAD, or internal states; a refusal is final */
+    uint64_t remaining; /* body / chunk bytes still to come */
+    uint64_t body;      /* body bytes announced so far for this request */
+    uint64_t cap;       /* this request's body cap */
+    size_t trailer;     /* trailer bytes seen */
+    char *hbuf;         /* the head (or a chunk line) being collected, grown as needed */
     size_t hlen, hcap;
-    uint64_t heads;       /* complete, accepted heads so far */
+    uint64_t heads; /* complete, accepted heads so far */
     /* the refusal, once levy_gate_feed returned -1 */
     int status;
     const char *code;

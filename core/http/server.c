@@ -55,14 +55,14 @@
 typedef struct guard {
     struct evhttp_request *req; /* being handled, or NULL */
     struct bufferevent *bev;
-    time_t deadline;            /* 0 = not waiting for a request */
-    int nodelay;                /* TCP_NODELAY set on the socket */
-    int served;                 /* requests answered on this connection */
-    int closecb;                /* evhttp's close callback set on the connection */
-    int tls;                    /* bev is TLS: a gate refusal closes without an answer */
-    int refused;                /* the gate refused a request: input is discarded */
-    int webhook;                /* the request being gated is for a /webhooks/ route */
-    uint64_t held;              /* body bytes of this request read and not yet released */
+    time_t deadline; /* 0 = not waiting for a request */
+    int nodelay;     /* TCP_NODELAY set on the socket */
+    int served;      /* requests answered on this connection */
+    int closecb;     /* evhttp's close callback set on the connection */
+    int tls;         /* bev is TLS: a gate refusal closes without an answer */
+    int refused;     /* the gate refused a request: input is discarded */
+    int webhook;     /* the request being gated is for a /webhooks/ route */
+    uint64_t held;   /* body bytes of this request read and not yet released */
     levy_gate gate;
     struct evbuffer_cb_entry *gate_cb; /* on bev's input buffer */
     struct event *timer;
@@ -74,26 +74,26 @@ enum { PAUSE_LIMIT = 1, PAUSE_FD = 2 };
 
 struct levy_server {
     const levy_config *cfg;
-    levy_server_ops ops;    /* the host's dispatch and route body caps */
-    int stopping;           /* stopped accepting: requests on open connections get 503 */
+    levy_server_ops ops; /* the host's dispatch and route body caps */
+    int stopping;        /* stopped accepting: requests on open connections get 503 */
     struct evhttp *http;
     struct evhttp_bound_socket *sock;
     SSL_CTX *ssl;
     guard *guards;
     int port;
-    int nconns;             /* connections alive (one guard each) */
-    int max_conns;          /* accept no more than this many at once */
-    int paused;             /* PAUSE_* bits: the listener is disabled */
-    int fd_episode;         /* accept() is failing (EMFILE...) since the last success */
-    long fd_retries;        /* paused retries in this episode */
+    int nconns;      /* connections alive (one guard each) */
+    int max_conns;   /* accept no more than this many at once */
+    int paused;      /* PAUSE_* bits: the listener is disabled */
+    int fd_episode;  /* accept() is failing (EMFILE...) since the last success */
+    long fd_retries; /* paused retries in this episode */
     time_t fd_last_fail;
-    int limit_episode;      /* the connection limit was hit and not yet left by 10 % */
-    struct event *resume;   /* re-enables the listener after an accept() failure */
-    struct event *trim;     /* hands freed request memory back to the OS after a burst */
+    int limit_episode;         /* the connection limit was hit and not yet left by 10 % */
+    struct event *resume;      /* re-enables the listener after an accept() failure */
+    struct event *trim;        /* hands freed request memory back to the OS after a burst */
     uint64_t freed_since_trim; /* request body bytes released (answered or gone) since the
                                 * last trim: memory a trim can give back */
-    uint64_t held;          /* request body bytes read, across connections, until answered */
-    uint64_t budget;        /* ... at most this many (LEVY_HTTP_BODY_BUDGET) */
+    uint64_t held;             /* request body bytes read, across connections, until answered */
+    uint64_t budget;           /* ... at most this many (LEVY_HTTP_BODY_BUDGET) */
     struct levy_server *next_srv;
 };
 
@@ -106,11 +106,21 @@ void levy_http_json_str(struct evbuffer *b, const char *s)
     evbuffer_add(b, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
-        case '"': evbuffer_add(b, "\\\"", 2); break;
-        case '\\': evbuffer_add(b, "\\\\", 2); break;
-        case '\n': evbuffer_add(b, "\\n", 2); break;
-        case '\r': evbuffer_add(b, "\\r", 2); break;
-        case '\t': evbuffer_add(b, "\\t", 2); break;
+        case '"':
+            evbuffer_add(b, "\\\"", 2);
+            break;
+        case '\\':
+            evbuffer_add(b, "\\\\", 2);
+            break;
+        case '\n':
+            evbuffer_add(b, "\\n", 2);
+            break;
+        case '\r':
+            evbuffer_add(b, "\\r", 2);
+            break;
+        case '\t':
+            evbuffer_add(b, "\\t", 2);
+            break;
         default:
             if (*p < 0x20)
                 evbuffer_add_printf(b, "\\u%04x", *p);
@@ -124,25 +134,44 @@ void levy_http_json_str(struct evbuffer *b, const char *s)
 static const char *reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    default: return "Status";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Status";
     }
 }
 
@@ -170,13 +199,15 @@ void levy_http_reply(struct evhttp_request *req, int status, const char *ctype,
         if (!evhttp_find_header(oh, H[i][0]))
             evhttp_add_header(oh, H[i][0], H[i][1]);
     const char *ct = evhttp_find_header(oh, "Content-Type");
-    if (ct && strncmp(ct, "application/json", 16) == 0 && !evhttp_find_header(oh, "Content-Security-Policy"))
-        evhttp_add_header(oh, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    if (ct && strncmp(ct, "application/json", 16) == 0 &&
+        !evhttp_find_header(oh, "Content-Security-Policy"))
+        evhttp_add_header(oh, "Content-Security-Policy",
+                          "default-src 'none'; frame-ancestors 'none'");
     evhttp_send_reply(req, status, reason(status), body);
 }
 
-void levy_http_error(struct evhttp_request *req, const char *route, int status,
-                     const char *code, const char *message)
+void levy_http_error(struct evhttp_request *req, const char *route, int status, const char *code,
+                     const char *message)
 {
     struct evbuffer *b = evbuffer_new();
     evbuffer_add_printf(b, "{\"error\":{\"code\":");
@@ -196,16 +227,26 @@ void levy_http_error(struct evhttp_request *req, const char *route, int status,
 static const char *method_name(struct evhttp_request *req)
 {
     switch (evhttp_request_get_command(req)) {
-    case EVHTTP_REQ_GET: return "GET";
-    case EVHTTP_REQ_POST: return "POST";
-    case EVHTTP_REQ_HEAD: return "HEAD";
-    case EVHTTP_REQ_PUT: return "PUT";
-    case EVHTTP_REQ_DELETE: return "DELETE";
-    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
-    case EVHTTP_REQ_TRACE: return "TRACE";
-    case EVHTTP_REQ_CONNECT: return "CONNECT";
-    case EVHTTP_REQ_PATCH: return "PATCH";
-    default: return "UNKNOWN";
+    case EVHTTP_REQ_GET:
+        return "GET";
+    case EVHTTP_REQ_POST:
+        return "POST";
+    case EVHTTP_REQ_HEAD:
+        return "HEAD";
+    case EVHTTP_REQ_PUT:
+        return "PUT";
+    case EVHTTP_REQ_DELETE:
+        return "DELETE";
+    case EVHTTP_REQ_OPTIONS:
+        return "OPTIONS";
+    case EVHTTP_REQ_TRACE:
+        return "TRACE";
+    case EVHTTP_REQ_CONNECT:
+        return "CONNECT";
+    case EVHTTP_REQ_PATCH:
+        return "PATCH";
+    default:
+        return "UNKNOWN";
     }
 }
 
@@ -213,14 +254,26 @@ static const char *method_name(struct evhttp_request *req)
 
 static const char *ctype_of(const char *path)
 {
-    static const struct { const char *ext, *type; } T[] = {
-        {".html", "text/html; charset=utf-8"}, {".htm", "text/html; charset=utf-8"},
-        {".js", "text/javascript; charset=utf-8"}, {".mjs", "text/javascript; charset=utf-8"},
-        {".css", "text/css; charset=utf-8"}, {".json", "application/json"},
-        {".svg", "image/svg+xml"}, {".png", "image/png"}, {".jpg", "image/jpeg"},
-        {".jpeg", "image/jpeg"}, {".gif", "image/gif"}, {".ico", "image/x-icon"},
-        {".webp", "image/webp"}, {".woff2", "font/woff2"}, {".woff", "font/woff"},
-        {".txt", "text/plain; charset=utf-8"}, {".map", "application/json"},
+    static const struct {
+        const char *ext, *type;
+    } T[] = {
+        {".html", "text/html; charset=utf-8"},
+        {".htm", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".jpg", "image/jpeg"},
+        {".jpeg", "image/jpeg"},
+        {".gif", "image/gif"},
+        {".ico", "image/x-icon"},
+        {".webp", "image/webp"},
+        {".woff2", "font/woff2"},
+        {".woff", "font/woff"},
+        {".txt", "text/plain; charset=utf-8"},
+        {".map", "application/json"},
         {".wasm", "application/wasm"},
     };
     const char *dot = strrchr(path, '.');
@@ -242,8 +295,7 @@ int levy_http_static(struct evhttp_request *req, const char *web_dir, const char
     if (strlen(dec) != dlen || strstr(dec, "..") || strchr(dec, '\\') || dec[0] != '/')
         goto done;
     char want[PATH_MAX * 2];
-    snprintf(want, sizeof want, "%s%s", web_dir,
-             strcmp(dec, "/") == 0 ? "/index.html" : dec);
+    snprintf(want, sizeof want, "%s%s", web_dir, strcmp(dec, "/") == 0 ? "/index.html" : dec);
     char root[PATH_MAX], real[PATH_MAX];
     if (!realpath(web_dir, root) || !realpath(want, real))
         goto done;
@@ -272,9 +324,10 @@ int levy_http_static(struct evhttp_request *req, const char *web_dir, const char
     evhttp_add_header(oh, "Cache-Control", "no-cache");
     /* the UI loads only its own files: no inline script or style, no other origin, no
      * plugins, not framed; the favicon is a data: URL */
-    evhttp_add_header(oh, "Content-Security-Policy",
-                      "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-                      "form-action 'self'; frame-ancestors 'none'");
+    evhttp_add_header(
+        oh, "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'");
     levy_http_reply(req, 200, ctype_of(real), b);
     evbuffer_free(b);
     levy_http_count("static", 200);
@@ -327,7 +380,8 @@ static void on_request(struct evhttp_request *req, void *arg)
      * on the raw target let "v1/..." and "http://x//v1/..." through without a token). */
     char path[8192];
     const char *query = NULL;
-    const char *why = levy_http_target_check(evhttp_request_get_uri(req), path, sizeof path, &query);
+    const char *why =
+        levy_http_target_check(evhttp_request_get_uri(req), path, sizeof path, &query);
     if (why) {
         evhttp_add_header(oh, "Connection", "close");
         levy_http_error(req, "unmatched", 400, "bad_request", why);
@@ -377,8 +431,10 @@ static int gate_hold(void *ud, size_t k)
         static time_t last;
         time_t now = time(NULL);
         if (now - last >= 10) {
-            hlog(HLOG_WARN, "request bodies in memory would exceed LEVY_HTTP_BODY_BUDGET (%llu bytes): "
-                 "answering 503 to the requests that would", (unsigned long long)s->budget);
+            hlog(HLOG_WARN,
+                 "request bodies in memory would exceed LEVY_HTTP_BODY_BUDGET (%llu bytes): "
+                 "answering 503 to the requests that would",
+                 (unsigned long long)s->budget);
             last = now;
         }
         return -1;
@@ -409,8 +465,10 @@ static void gate_reject(guard *g)
         static time_t last_warn;
         time_t now = time(NULL);
         if (now - last_warn >= 60) {
-            hlog(HLOG_WARN, "webhook delivery refused with 413: %s (raise --webhook-max-body / "
-                 "LEVY_WEBHOOK_MAX_BODY, default 8 MiB; Rillet retries and then disables the webhook)",
+            hlog(HLOG_WARN,
+                 "webhook delivery refused with 413: %s (raise --webhook-max-body / "
+                 "LEVY_WEBHOOK_MAX_BODY, default 8 MiB; Rillet retries and then disables the "
+                 "webhook)",
                  message);
             last_warn = now;
         }
@@ -438,12 +496,13 @@ static void gate_reject(guard *g)
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    int n = snprintf(msg, sizeof msg,
-                     "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %zu\r\nConnection: close\r\nX-Content-Type-Options: nosniff\r\n"
-                     "X-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n%s\r\n%s",
-                     status, reason(status), date, strlen(body), status == 503 ? "Retry-After: 1\r\n" : "",
-                     body);
+    int n =
+        snprintf(msg, sizeof msg,
+                 "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: application/json\r\n"
+                 "Content-Length: %zu\r\nConnection: close\r\nX-Content-Type-Options: nosniff\r\n"
+                 "X-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n%s\r\n%s",
+                 status, reason(status), date, strlen(body),
+                 status == 503 ? "Retry-After: 1\r\n" : "", body);
     if (n > 0 && (size_t)n < sizeof msg)
         (void)send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
     shutdown(fd, SHUT_WR); /* the client reads the answer, then EOF; evhttp frees on its close */
@@ -508,7 +567,8 @@ static void pause_accept(struct levy_server *s, int why)
     if (s->paused & why)
         return;
     s->paused |= why;
-    const char *labels[] = {"reason", why == PAUSE_LIMIT ? "connection_limit" : "accept_error", NULL};
+    const char *labels[] = {"reason", why == PAUSE_LIMIT ? "connection_limit" : "accept_error",
+                            NULL};
     levy_metrics_inc("levy_http_accept_paused_total", labels, 1, NULL);
     listener_set(s);
 }
@@ -537,9 +597,11 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
     if (!s->fd_episode || now - s->fd_last_fail >= 10) {
         struct rlimit rl = {0, 0};
         getrlimit(RLIMIT_NOFILE, &rl);
-        hlog(HLOG_WARN, "accept() failed: %s (%d connections open, fd limit %llu); not accepting "
-             "for 250 ms at a time until it succeeds again%s", strerror(e), s->nconns,
-             (unsigned long long)rl.rlim_cur, s->fd_retries ? " (the previous episode retried)" : "");
+        hlog(HLOG_WARN,
+             "accept() failed: %s (%d connections open, fd limit %llu); not accepting "
+             "for 250 ms at a time until it succeeds again%s",
+             strerror(e), s->nconns, (unsigned long long)rl.rlim_cur,
+             s->fd_retries ? " (the previous episode retried)" : "");
         s->fd_retries = 0;
     }
     s->fd_episode = 1;
@@ -629,7 +691,8 @@ static void on_guard_tick(evutil_socket_t fd, short what, void *arg)
         evutil_socket_t sfd = bufferevent_getfd(g->bev);
         /* a kept-alive connection with nothing of a next request is just idle (clients such
          * as libcurl pools keep them): closed quietly; anything else is a slow client */
-        if (g->served > 0 && evbuffer_get_length(bufferevent_get_input(g->bev)) == 0 && !g->gate.hlen)
+        if (g->served > 0 && evbuffer_get_length(bufferevent_get_input(g->bev)) == 0 &&
+            !g->gate.hlen)
             hlog(HLOG_DEBUG, "closing an idle keep-alive connection after %d s",
                  g->srv->cfg->header_deadline_s);
         else if (!g->refused)
@@ -715,7 +778,8 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
     g->tls = s->ssl != NULL;
     levy_gate_init(&g->gate, &GATE_OPS, g);
     g->timer = event_new(base, -1, EV_PERSIST, on_guard_tick, g);
-    if (!g->timer || !(g->gate_cb = evbuffer_add_cb(bufferevent_get_input(bev), gate_input_cb, g))) {
+    if (!g->timer ||
+        !(g->gate_cb = evbuffer_add_cb(bufferevent_get_input(bev), gate_input_cb, g))) {
         /* out of memory: served without the guard (NULL would make evhttp build a plain
          * socket bufferevent, dropping TLS) */
         if (g->timer)
@@ -733,8 +797,10 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
     s->guards = g;
     if (++s->nconns >= s->max_conns && !(s->paused & PAUSE_LIMIT)) {
         if (!s->limit_episode)
-            hlog(HLOG_WARN, "%d connections open (the limit, LEVY_HTTP_MAX_CONNECTIONS): not "
-                 "accepting new ones while at the limit", s->nconns);
+            hlog(HLOG_WARN,
+                 "%d connections open (the limit, LEVY_HTTP_MAX_CONNECTIONS): not "
+                 "accepting new ones while at the limit",
+                 s->nconns);
         s->limit_episode = 1;
         pause_accept(s, PAUSE_LIMIT);
     }
@@ -760,8 +826,8 @@ int levy_server_start(levy_server **out, struct event_base *base, const levy_con
     evhttp_set_max_headers_size(s->http, 32 * 1024);
     evhttp_set_timeout(s->http, cfg->timeout_s);
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-                                            EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-                                            EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
+                                            EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
+                                            EVHTTP_REQ_OPTIONS);
     evhttp_set_default_content_type(s->http, "application/json");
     evhttp_set_gencb(s->http, on_request, s);
     evhttp_set_bevcb(s->http, new_bev, s);
@@ -773,7 +839,8 @@ int levy_server_start(levy_server **out, struct event_base *base, const levy_con
             unsigned long e = ERR_get_error();
             char buf[256];
             ERR_error_string_n(e, buf, sizeof buf);
-            return levy_err_set(err, LEVY_EINVAL, "tls", "cannot load TLS certificate/key: %s", buf);
+            return levy_err_set(err, LEVY_EINVAL, "tls", "cannot load TLS certificate/key: %s",
+                                buf);
         }
         SSL_CTX_set_min_proto_version(s->ssl, TLS1_2_VERSION);
     }
@@ -782,7 +849,8 @@ int levy_server_start(levy_server **out, struct event_base *base, const levy_con
         return levy_err_set(err, LEVY_EIO, "listen", "cannot listen on %s: %s", cfg->listen,
                             strerror(errno));
     struct rlimit rl = {0, 0};
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1u << 20)
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur > 1u << 20)
         rl.rlim_cur = 1u << 20;
     /* keep a reserve of descriptors for SQLite, libcurl, static files, inotify, logs */
     long nofile = (long)rl.rlim_cur, reserve = nofile / 8 > 32 ? nofile / 8 : 32;
@@ -795,8 +863,10 @@ int levy_server_start(levy_server **out, struct event_base *base, const levy_con
             return levy_err_set(err, LEVY_EINVAL, "config",
                                 "LEVY_HTTP_MAX_CONNECTIONS must be an integer 1..1000000");
         if (v > nofile - 16)
-            hlog(HLOG_WARN, "LEVY_HTTP_MAX_CONNECTIONS=%ld is at or above the fd limit (%ld) less "
-                 "what the store and the HTTP client need: accept() will fail first", v, nofile);
+            hlog(HLOG_WARN,
+                 "LEVY_HTTP_MAX_CONNECTIONS=%ld is at or above the fd limit (%ld) less "
+                 "what the store and the HTTP client need: accept() will fail first",
+                 v, nofile);
         s->max_conns = (int)v;
     }
     s->budget = 128u * 1024 * 1024;
@@ -805,12 +875,14 @@ int levy_server_start(levy_server **out, struct event_base *base, const levy_con
         char *e = NULL;
         unsigned long long v = strtoull(bb, &e, 10);
         if (*e || v < 1024 * 1024 || v > (1ull << 40))
-            return levy_err_set(err, LEVY_EINVAL, "config",
-                                "LEVY_HTTP_BODY_BUDGET must be a number of bytes, at least 1048576");
+            return levy_err_set(
+                err, LEVY_EINVAL, "config",
+                "LEVY_HTTP_BODY_BUDGET must be a number of bytes, at least 1048576");
         s->budget = v;
     }
     if ((uint64_t)cfg->webhook_max_body > s->budget)
-        hlog(HLOG_WARN, "the webhook body cap (%zu bytes, --webhook-max-body) is over the "
+        hlog(HLOG_WARN,
+             "the webhook body cap (%zu bytes, --webhook-max-body) is over the "
              "budget for all request bodies in memory (%llu bytes, docs/host.md): a delivery "
              "that large is answered 503",
              cfg->webhook_max_body, (unsigned long long)s->budget);
@@ -821,7 +893,8 @@ int levy_server_start(levy_server **out, struct event_base *base, const levy_con
     evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(s->sock), on_accept_error);
     s->next_srv = g_servers;
     g_servers = s;
-    hlog(HLOG_DEBUG, "accepting at most %d connections at once (fd limit %ld)", s->max_conns, nofile);
+    hlog(HLOG_DEBUG, "accepting at most %d connections at once (fd limit %ld)", s->max_conns,
+         nofile);
     evutil_socket_t fd = evhttp_bound_socket_get_fd(s->sock);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;

@@ -61,7 +61,8 @@ static int l_b64encode(lua_State *L)
     levy_lua_check_ctx(L, "levy.crypto.b64encode", CTX);
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
-    int flags = (lua_toboolean(L, 2) ? LEVY_B64_URL : 0) | (lua_toboolean(L, 3) ? LEVY_B64_NOPAD : 0);
+    int flags =
+        (lua_toboolean(L, 2) ? LEVY_B64_URL : 0) | (lua_toboolean(L, 3) ? LEVY_B64_NOPAD : 0);
     size_t cap = levy_b64_encoded_len(n, flags);
     luaL_Buffer b;
     char *out = luaL_buffinitsize(L, &b, cap + 1);
@@ -165,11 +166,17 @@ static int l_open(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg crypto_funcs[] = {
-    {"hmac_sha256", l_hmac_sha256}, {"sha256", l_sha256},     {"hex", l_hex},
-    {"equal", l_equal},             {"b64encode", l_b64encode}, {"b64decode", l_b64decode},
-    {"random", l_random},           {"id", l_id},             {"seal", l_seal},
-    {"open", l_open},               {NULL, NULL}};
+static const luaL_Reg crypto_funcs[] = {{"hmac_sha256", l_hmac_sha256},
+                                        {"sha256", l_sha256},
+                                        {"hex", l_hex},
+                                        {"equal", l_equal},
+                                        {"b64encode", l_b64encode},
+                                        {"b64decode", l_b64decode},
+                                        {"random", l_random},
+                                        {"id", l_id},
+                                        {"seal", l_seal},
+                                        {"open", l_open},
+                                        {NULL, NULL}};
 
 int luaopen_levy_crypto(lua_State *L)
 {

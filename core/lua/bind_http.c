@@ -140,10 +140,10 @@ static int l_request(lua_State *L)
     if (!client)
         return luaL_error(L, "levy.http.request is not available (no event loop)");
     lua_settop(L, 1);
-    lua_getfield(L, 1, "method"); /* 2 */
-    lua_getfield(L, 1, "url");    /* 3 */
-    lua_getfield(L, 1, "headers"); /* 4 */
-    lua_getfield(L, 1, "body");   /* 5 */
+    lua_getfield(L, 1, "method");     /* 2 */
+    lua_getfield(L, 1, "url");        /* 3 */
+    lua_getfield(L, 1, "headers");    /* 4 */
+    lua_getfield(L, 1, "body");       /* 5 */
     lua_getfield(L, 1, "timeout_ms"); /* 6 */
     const char *method = luaL_optstring(L, 2, "GET");
     const char *url = luaL_checkstring(L, 3);
@@ -192,9 +192,12 @@ static int l_request(lua_State *L)
     levy_err_clear(&err);
     int rc = LEVY_ENOMEM;
     if (ok) {
-        levy_http_request req = {.method = method, .url = url,
-                                 .headers = (const char *const *)hdrs, .body = body,
-                                 .body_len = blen, .timeout_ms = (long)timeout};
+        levy_http_request req = {.method = method,
+                                 .url = url,
+                                 .headers = (const char *const *)hdrs,
+                                 .body = body,
+                                 .body_len = blen,
+                                 .timeout_ms = (long)timeout};
         rc = levy_http_client_request(client, &req, on_done, ctx, &err);
     }
     for (int k = 0; hdrs && k < nh; k++)
@@ -208,11 +211,8 @@ static int l_request(lua_State *L)
 }
 
 static const luaL_Reg http_funcs[] = {
-    {"request", l_request},
-    {"error", l_error},
-    {"error_body", l_error_body},
-    {"check_token", l_check_token},
-    {NULL, NULL},
+    {"request", l_request},         {"error", l_error}, {"error_body", l_error_body},
+    {"check_token", l_check_token}, {NULL, NULL},
 };
 
 int luaopen_levy_http(lua_State *L)

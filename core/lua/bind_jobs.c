@@ -41,10 +41,10 @@ static int l_enqueue(lua_State *L)
     levy_lua_check_ctx(L, "levy.jobs.enqueue", CTX);
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
-    lua_getfield(L, 1, "kind");      /* 2 */
-    lua_getfield(L, 1, "key");       /* 3 */
-    lua_getfield(L, 1, "payload");   /* 4 */
-    lua_getfield(L, 1, "delay_ms");  /* 5 */
+    lua_getfield(L, 1, "kind");         /* 2 */
+    lua_getfield(L, 1, "key");          /* 3 */
+    lua_getfield(L, 1, "payload");      /* 4 */
+    lua_getfield(L, 1, "delay_ms");     /* 5 */
     lua_getfield(L, 1, "max_attempts"); /* 6 */
     if (lua_type(L, 2) != LUA_TSTRING)
         luaL_error(L, "levy.jobs.enqueue: kind (a string) is required");
@@ -289,7 +289,9 @@ static int l_count(lua_State *L)
     if (!lua_isnil(L, 5) && lua_type(L, 5) != LUA_TSTRING)
         luaL_error(L, "levy.jobs.count: except must be a job id");
     if (!lua_istable(L, 6))
-        luaL_error(L, "levy.jobs.count: states (an array of \"queued\", \"due\", \"running\") is required");
+        luaL_error(
+            L,
+            "levy.jobs.count: states (an array of \"queued\", \"due\", \"running\") is required");
     int queued = 0, due = 0, running = 0;
     for (lua_Integer i = 1; lua_rawgeti(L, 6, i) != LUA_TNIL; i++) {
         const char *v = lua_tostring(L, -1);
@@ -336,11 +338,9 @@ static int l_count(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg jobs_funcs[] = {{"enqueue", l_enqueue}, {"retry", l_retry},
-                                      {"backoff_ms", l_backoff_ms},
-                                      {"dead", l_dead},       {"stats", l_stats},
-                                      {"list", l_list},       {"count", l_count},
-                                      {NULL, NULL}};
+static const luaL_Reg jobs_funcs[] = {
+    {"enqueue", l_enqueue}, {"retry", l_retry}, {"backoff_ms", l_backoff_ms}, {"dead", l_dead},
+    {"stats", l_stats},     {"list", l_list},   {"count", l_count},           {NULL, NULL}};
 
 int luaopen_levy_jobs(lua_State *L)
 {

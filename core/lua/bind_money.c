@@ -137,10 +137,15 @@ static int l_percent_of(lua_State *L)
     return push_minor(L, r, exp);
 }
 
-static const luaL_Reg money_funcs[] = {
-    {"parse", l_parse},   {"format", l_format},         {"exponent", l_exponent},
-    {"add", l_add},       {"sub", l_sub},               {"cmp", l_cmp},
-    {"is_decimal", l_is_decimal}, {"percent_of", l_percent_of}, {NULL, NULL}};
+static const luaL_Reg money_funcs[] = {{"parse", l_parse},
+                                       {"format", l_format},
+                                       {"exponent", l_exponent},
+                                       {"add", l_add},
+                                       {"sub", l_sub},
+                                       {"cmp", l_cmp},
+                                       {"is_decimal", l_is_decimal},
+                                       {"percent_of", l_percent_of},
+                                       {NULL, NULL}};
 
 int luaopen_levy_money(lua_State *L)
 {

@@ -69,15 +69,21 @@ static int bind_params(lua_State *L, sqlite3_stmt *s, int first, int last)
     for (int i = 0; i < n; i++) {
         int idx = first + i, src = SQLITE_OK;
         switch (lua_type(L, idx)) {
-        case LUA_TNUMBER: src = sqlite3_bind_int64(s, i + 1, (sqlite3_int64)lua_tointeger(L, idx)); break;
-        case LUA_TBOOLEAN: src = sqlite3_bind_int(s, i + 1, lua_toboolean(L, idx)); break;
+        case LUA_TNUMBER:
+            src = sqlite3_bind_int64(s, i + 1, (sqlite3_int64)lua_tointeger(L, idx));
+            break;
+        case LUA_TBOOLEAN:
+            src = sqlite3_bind_int(s, i + 1, lua_toboolean(L, idx));
+            break;
         case LUA_TSTRING: {
             size_t len;
             const char *v = lua_tolstring(L, idx, &len);
             src = sqlite3_bind_text64(s, i + 1, v, len, SQLITE_TRANSIENT, SQLITE_UTF8);
             break;
         }
-        default: src = sqlite3_bind_null(s, i + 1); break;
+        default:
+            src = sqlite3_bind_null(s, i + 1);
+            break;
         }
         if (src != SQLITE_OK)
             return src;
@@ -91,8 +97,11 @@ static void push_row(lua_State *L, sqlite3_stmt *s)
     lua_createtable(L, 0, n);
     for (int i = 0; i < n; i++) {
         switch (sqlite3_column_type(s, i)) {
-        case SQLITE_INTEGER: lua_pushinteger(L, (lua_Integer)sqlite3_column_int64(s, i)); break;
-        case SQLITE_NULL: continue;
+        case SQLITE_INTEGER:
+            lua_pushinteger(L, (lua_Integer)sqlite3_column_int64(s, i));
+            break;
+        case SQLITE_NULL:
+            continue;
         case SQLITE_BLOB: {
             const void *p = sqlite3_column_blob(s, i);
             lua_pushlstring(L, p ? p : "", (size_t)sqlite3_column_bytes(s, i));
@@ -173,8 +182,9 @@ static void table_verdict(lua_State *L, levy_store *st, const char *plugin, cons
         return;
     }
     if (ts.overflow) { /* no statement of levy's comes near: refuse what cannot be checked */
-        lua_pushfstring(L, "plugin '%s': a statement using more than %d tables (or a table name "
-                           "of 64 bytes or more) cannot be checked for table ownership",
+        lua_pushfstring(L,
+                        "plugin '%s': a statement using more than %d tables (or a table name "
+                        "of 64 bytes or more) cannot be checked for table ownership",
                         plugin, TABLE_CHECK_MAX);
         return;
     }
@@ -378,8 +388,8 @@ static int run(lua_State *L, levy_store *st, sqlite3_stmt *s, int first, int las
 
 static int sql_call(lua_State *L, int mode, int try, const char *fname)
 {
-    levy_lua_check_ctx(L, fname, mode == MODE_EXEC ? LEVY_CTX_REQUEST
-                                                    : LEVY_CTX_REQUEST | LEVY_CTX_LOAD);
+    levy_lua_check_ctx(L, fname,
+                       mode == MODE_EXEC ? LEVY_CTX_REQUEST : LEVY_CTX_REQUEST | LEVY_CTX_LOAD);
     const char *sql = luaL_checkstring(L, 1);
     int top = lua_gettop(L);
     check_params(L, 2, top, fname);
@@ -391,7 +401,8 @@ static int sql_call(lua_State *L, int mode, int try, const char *fname)
         if (try && (err.rc == LEVY_EBUSY || err.rc == LEVY_EIO))
             return levy_lua_fail(L, err.code, err.message);
         if (err.rc == LEVY_EBUSY || err.rc == LEVY_EIO)
-            return levy_lua_api_error(L, 503, "unavailable", "the store is temporarily unavailable", 1);
+            return levy_lua_api_error(L, 503, "unavailable", "the store is temporarily unavailable",
+                                      1);
         return luaL_error(L, "%s: %s", fname, err.message);
     }
     /* run() resets and releases the cached statement before anything can raise (only an
@@ -439,7 +450,8 @@ static lstmt *new_stmt(lua_State *L, const char *sql, const char *fname)
         raise_sql(L, st, src, fname);
     if (!p->stmt)
         luaL_error(L, "%s: empty SQL", fname);
-    while (tail && (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == '\r' || *tail == ';'))
+    while (tail &&
+           (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == '\r' || *tail == ';'))
         tail++;
     if (tail && *tail)
         luaL_error(L, "%s: one statement per call", fname);
@@ -456,8 +468,8 @@ static int l_prepare(lua_State *L)
 static int stmt_call(lua_State *L, int mode, const char *fname)
 {
     lstmt *p = check_stmt(L, 1);
-    levy_lua_check_ctx(L, fname, mode == MODE_EXEC ? LEVY_CTX_REQUEST
-                                                    : LEVY_CTX_REQUEST | LEVY_CTX_LOAD);
+    levy_lua_check_ctx(L, fname,
+                       mode == MODE_EXEC ? LEVY_CTX_REQUEST : LEVY_CTX_REQUEST | LEVY_CTX_LOAD);
     int top = lua_gettop(L);
     check_params(L, 2, top, fname);
     return run(L, p->st, p->stmt, 2, top, mode, 0, 0, fname);
@@ -542,24 +554,30 @@ static int l_transaction(lua_State *L)
         if (levy_store_depth(st) > 0)
             levy_store_rollback(st, NULL);
         if (rc == LEVY_EBUSY || rc == LEVY_EIO)
-            return levy_lua_api_error(L, 503, "unavailable",
-                                      "the store is temporarily unavailable", 1);
+            return levy_lua_api_error(L, 503, "unavailable", "the store is temporarily unavailable",
+                                      1);
         return luaL_error(L, "levy.store.transaction: commit failed: %s", err.message);
     }
     return lua_gettop(L) - base + 1;
 }
 
-static const luaL_Reg store_funcs[] = {
-    {"exec", l_exec},   {"try_exec", l_try_exec}, {"row", l_row},
-    {"rows", l_rows},   {"query", l_query},       {"prepare", l_prepare},
-    {"transaction", l_transaction}, {NULL, NULL}};
+static const luaL_Reg store_funcs[] = {{"exec", l_exec},
+                                       {"try_exec", l_try_exec},
+                                       {"row", l_row},
+                                       {"rows", l_rows},
+                                       {"query", l_query},
+                                       {"prepare", l_prepare},
+                                       {"transaction", l_transaction},
+                                       {NULL, NULL}};
 
 static const luaL_Reg stmt_methods[] = {
     {"exec", stmt_exec}, {"row", stmt_row}, {"rows", stmt_rows}, {"close", stmt_gc}, {NULL, NULL}};
 
-static const luaL_Reg stmt_meta[] = {
-    {"__gc", stmt_gc}, {"__close", stmt_gc}, {"__tostring", stmt_tostring}, {"__index", NULL},
-    {NULL, NULL}};
+static const luaL_Reg stmt_meta[] = {{"__gc", stmt_gc},
+                                     {"__close", stmt_gc},
+                                     {"__tostring", stmt_tostring},
+                                     {"__index", NULL},
+                                     {NULL, NULL}};
 
 int luaopen_levy_store(lua_State *L)
 {

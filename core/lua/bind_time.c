@@ -119,10 +119,10 @@ static int l_sleep(lua_State *L)
     return lua_yield(L, 0);
 }
 
-static const luaL_Reg time_funcs[] = {{"now_ms", l_now_ms},     {"iso", l_iso},
-                                      {"sleep", l_sleep},       {"budget_used", l_budget_used},
-                                      {"iso_ms", l_iso_ms},     {"date", l_date},
-                                      {"format_date", l_date},  {"parse_iso", l_parse_iso},
+static const luaL_Reg time_funcs[] = {{"now_ms", l_now_ms},         {"iso", l_iso},
+                                      {"sleep", l_sleep},           {"budget_used", l_budget_used},
+                                      {"iso_ms", l_iso_ms},         {"date", l_date},
+                                      {"format_date", l_date},      {"parse_iso", l_parse_iso},
                                       {"valid_date", l_valid_date}, {NULL, NULL}};
 
 int luaopen_levy_time(lua_State *L)

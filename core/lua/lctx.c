@@ -17,11 +17,16 @@ levy_lctx *levy_lua_ctx(lua_State *L)
 const char *levy_ctx_name(int kind)
 {
     switch (kind) {
-    case LEVY_CTX_LOAD: return "load";
-    case LEVY_CTX_REQUEST: return "request";
-    case LEVY_CTX_PURE: return "pure";
-    case 0: return "none";
-    default: return "unknown";
+    case LEVY_CTX_LOAD:
+        return "load";
+    case LEVY_CTX_REQUEST:
+        return "request";
+    case LEVY_CTX_PURE:
+        return "pure";
+    case 0:
+        return "none";
+    default:
+        return "unknown";
     }
 }
 
@@ -61,8 +66,9 @@ int levy_lua_fail(lua_State *L, const char *code, const char *msg)
 void levy_lua_no_float(lua_State *L, int idx, const char *what)
 {
     if (lua_type(L, idx) == LUA_TNUMBER && !lua_isinteger(L, idx))
-        luaL_error(L, "%s: floats are not accepted for money or rates; use a decimal string "
-                      "or an integer",
+        luaL_error(L,
+                   "%s: floats are not accepted for money or rates; use a decimal string "
+                   "or an integer",
                    what);
 }
 

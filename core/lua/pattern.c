@@ -100,17 +100,38 @@ static int match_class(int c, int cl)
 {
     int res;
     switch (tolower(cl)) {
-    case 'a': res = isalpha(c); break;
-    case 'c': res = iscntrl(c); break;
-    case 'd': res = isdigit(c); break;
-    case 'g': res = isgraph(c); break;
-    case 'l': res = islower(c); break;
-    case 'p': res = ispunct(c); break;
-    case 's': res = isspace(c); break;
-    case 'u': res = isupper(c); break;
-    case 'w': res = isalnum(c); break;
-    case 'x': res = isxdigit(c); break;
-    default: return cl == c;
+    case 'a':
+        res = isalpha(c);
+        break;
+    case 'c':
+        res = iscntrl(c);
+        break;
+    case 'd':
+        res = isdigit(c);
+        break;
+    case 'g':
+        res = isgraph(c);
+        break;
+    case 'l':
+        res = islower(c);
+        break;
+    case 'p':
+        res = ispunct(c);
+        break;
+    case 's':
+        res = isspace(c);
+        break;
+    case 'u':
+        res = isupper(c);
+        break;
+    case 'w':
+        res = isalnum(c);
+        break;
+    case 'x':
+        res = isxdigit(c);
+        break;
+    default:
+        return cl == c;
     }
     if (isupper(cl))
         res = !res;
@@ -147,10 +168,14 @@ static int single_match(pstate *ms, const char *s, const char *p, const char *ep
         return 0;
     int c = (unsigned char)*s;
     switch (*p) {
-    case '.': return 1;
-    case PAT_ESC: return match_class(c, (unsigned char)*(p + 1));
-    case '[': return match_set(c, p, ep - 1);
-    default: return (unsigned char)*p == c;
+    case '.':
+        return 1;
+    case PAT_ESC:
+        return match_class(c, (unsigned char)*(p + 1));
+    case '[':
+        return match_set(c, p, ep - 1);
+    default:
+        return (unsigned char)*p == c;
     }
 }
 
@@ -288,8 +313,16 @@ again:
                 s = NULL;
                 break;
             }
-            case '0': case '1': case '2': case '3': case '4':
-            case '5': case '6': case '7': case '8': case '9':
+            case '0':
+            case '1':
+            case '2':
+            case '3':
+            case '4':
+            case '5':
+            case '6':
+            case '7':
+            case '8':
+            case '9':
                 s = match_capture(ms, s, (unsigned char)*(p + 1));
                 if (s != NULL) {
                     p += 2;
@@ -301,7 +334,7 @@ again:
             }
             break;
         default:
-        dflt: {
+        dflt : {
             const char *ep = class_end(ms, p);
             charge(ms, 1);
             if (!single_match(ms, s, p, ep)) {
@@ -322,9 +355,15 @@ again:
                     }
                     break;
                 }
-                case '+': s = max_expand(ms, s + 1, p, ep); break;
-                case '*': s = max_expand(ms, s, p, ep); break;
-                case '-': s = min_expand(ms, s, p, ep); break;
+                case '+':
+                    s = max_expand(ms, s + 1, p, ep);
+                    break;
+                case '*':
+                    s = max_expand(ms, s, p, ep);
+                    break;
+                case '-':
+                    s = min_expand(ms, s, p, ep);
+                    break;
                 default:
                     s++;
                     p = ep;
@@ -591,9 +630,9 @@ int levy_pattern_gsub(lua_State *L)
     int changed = 0;
     pstate ms;
     luaL_Buffer b;
-    luaL_argexpected(L, tr == LUA_TNUMBER || tr == LUA_TSTRING || tr == LUA_TFUNCTION ||
-                            tr == LUA_TTABLE,
-                     3, "string/function/table");
+    luaL_argexpected(
+        L, tr == LUA_TNUMBER || tr == LUA_TSTRING || tr == LUA_TFUNCTION || tr == LUA_TTABLE, 3,
+        "string/function/table");
     luaL_buffinit(L, &b);
     if (anchor) {
         p++;

@@ -18,11 +18,11 @@
  * debug.getinfo for its own messages; the raw globals are unreachable from sandboxed code
  * and cleared after the prelude ran. */
 static const luaL_Reg sandbox_libs[] = {
-    {LUA_GNAME, luaopen_base},         {LUA_LOADLIBNAME, NULL},
+    {LUA_GNAME, luaopen_base},          {LUA_LOADLIBNAME, NULL},
     {LUA_COLIBNAME, luaopen_coroutine}, {LUA_TABLIBNAME, luaopen_table},
-    {LUA_OSLIBNAME, luaopen_os},       {LUA_STRLIBNAME, luaopen_string},
-    {LUA_MATHLIBNAME, luaopen_math},   {LUA_UTF8LIBNAME, luaopen_utf8},
-    {LUA_DBLIBNAME, luaopen_debug},    {NULL, NULL},
+    {LUA_OSLIBNAME, luaopen_os},        {LUA_STRLIBNAME, luaopen_string},
+    {LUA_MATHLIBNAME, luaopen_math},    {LUA_UTF8LIBNAME, luaopen_utf8},
+    {LUA_DBLIBNAME, luaopen_debug},     {NULL, NULL},
 };
 
 static int filebuf_gc(lua_State *L)
@@ -164,19 +164,24 @@ static int h_gated(lua_State *L)
 }
 
 static const luaL_Reg host_helpers[] = {
-    {"read_file", h_read_file},       {"embedded", h_embedded},
+    {"read_file", h_read_file},
+    {"embedded", h_embedded},
     {"has_module", h_has_module},
-    {"open_module", h_open_module},   {"set_registry", h_set_registry},
-    {"co_create", h_co_create},       {"co_adopt", h_co_adopt},
+    {"open_module", h_open_module},
+    {"set_registry", h_set_registry},
+    {"co_create", h_co_create},
+    {"co_adopt", h_co_adopt},
     {"gated", h_gated},
-    {"str_find", levy_pattern_find},  {"str_match", levy_pattern_match},
-    {"str_gmatch", levy_pattern_gmatch}, {"str_gsub", levy_pattern_gsub},
+    {"str_find", levy_pattern_find},
+    {"str_match", levy_pattern_match},
+    {"str_gmatch", levy_pattern_gmatch},
+    {"str_gsub", levy_pattern_gsub},
     {NULL, NULL},
 };
 
-static const char *const removed_globals[] = {"dofile", "loadfile", "load", "require",
-                                              "collectgarbage", "debug", "os", "print",
-                                              "rawset", NULL};
+static const char *const removed_globals[] = {"dofile",         "loadfile", "load", "require",
+                                              "collectgarbage", "debug",    "os",   "print",
+                                              "rawset",         NULL};
 
 /* [-0, +1, e] Loads an embedded runtime file as a chunk. */
 static void load_embedded(lua_State *L, const char *path)

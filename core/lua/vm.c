@@ -15,7 +15,7 @@ struct levy_vm {
     lua_State *L;
     size_t used, cap;
     size_t peak, base; /* high-water mark since the last trim; bytes held after it */
-    long fail_after; /* testing: fail the n-th allocation */
+    long fail_after;   /* testing: fail the n-th allocation */
     uint64_t instr_budget;
     int64_t time_ns;
     levy_budget budget; /* for threads without a call */
@@ -170,10 +170,7 @@ void levy_vm_charge(lua_State *L, uint64_t steps)
     luaL_error(L, "%s", levy_budget_message(b));
 }
 
-void levy_vm_arm(lua_State *L)
-{
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT, LEVY_VM_HOOK_STEP);
-}
+void levy_vm_arm(lua_State *L) { lua_sethook(L, budget_hook, LUA_MASKCOUNT, LEVY_VM_HOOK_STEP); }
 
 void levy_vm_budget_start(levy_vm *vm, lua_State *L, levy_budget *b)
 {

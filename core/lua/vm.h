@@ -15,12 +15,12 @@
 #include "levy.h"
 
 typedef struct levy_budget {
-    uint64_t used;  /* instructions executed so far (in hook steps) */
-    uint64_t limit; /* 0 = unlimited */
+    uint64_t used;          /* instructions executed so far (in hook steps) */
+    uint64_t limit;         /* 0 = unlimited */
     int64_t spent_ns;       /* running time of finished slices (yields excluded) */
     int64_t slice_start_ns; /* start of the running slice (monotonic), 0 = not running */
     int64_t limit_ns;       /* running-time cap, 0 = unlimited */
-    int tripped;    /* LEVY_BUDGET_INSTR / _TIME once exceeded: every further instruction raises */
+    int tripped; /* LEVY_BUDGET_INSTR / _TIME once exceeded: every further instruction raises */
 } levy_budget;
 
 typedef struct levy_vm_limits {

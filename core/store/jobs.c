@@ -76,9 +76,9 @@ static int finish(levy_store *st, int rc, levy_err *err)
     return rc;
 }
 
-int levy_jobs_enqueue(levy_store *st, const char *kind, const char *key,
-                      const char *payload_json, int64_t run_at_ms, int max_attempts,
-                      char id_out[LEVY_JOB_ID_MAX], levy_err *err)
+int levy_jobs_enqueue(levy_store *st, const char *kind, const char *key, const char *payload_json,
+                      int64_t run_at_ms, int max_attempts, char id_out[LEVY_JOB_ID_MAX],
+                      levy_err *err)
 {
     int rc;
     if (!kind || !*kind || strlen(kind) >= LEVY_JOB_KIND_MAX)
@@ -307,12 +307,11 @@ int levy_jobs_retry(levy_store *st, const char *id, int64_t run_at_ms, const cha
     if (rc)
         return rc;
     rc = transition(st,
-                    count_attempt
-                        ? "UPDATE jobs SET state='queued', updated_at=?1, last_error=?2, "
-                          "run_at=?3 WHERE id=?4 AND state='running'"
-                        : "UPDATE jobs SET state='queued', updated_at=?1, last_error=?2, "
-                          "run_at=?3, attempts=max(attempts-1,0) WHERE id=?4 AND "
-                          "state='running'",
+                    count_attempt ? "UPDATE jobs SET state='queued', updated_at=?1, last_error=?2, "
+                                    "run_at=?3 WHERE id=?4 AND state='running'"
+                                  : "UPDATE jobs SET state='queued', updated_at=?1, last_error=?2, "
+                                    "run_at=?3, attempts=max(attempts-1,0) WHERE id=?4 AND "
+                                    "state='running'",
                     id, run_at_ms, error_text, err);
     if (rc == LEVY_ECONFLICT)
         rc = supersede(st, id, run_at_ms, err);
@@ -330,7 +329,7 @@ int levy_jobs_requeue_running(levy_store *st, int *n, levy_err *err)
         rc = err ? err->rc : LEVY_EINTERNAL;
         goto done;
     }
-    char (*ids)[LEVY_JOB_ID_MAX] = NULL;
+    char(*ids)[LEVY_JOB_ID_MAX] = NULL;
     int cap = 0, src;
     while ((src = sqlite3_step(s)) == SQLITE_ROW) {
         if (count == cap) {
@@ -403,6 +402,7 @@ int levy_jobs_counts(levy_store *st, levy_jobs_count_fn fn, void *ud, levy_err *
             fn(ud, kind, state, sqlite3_column_int64(s, 2));
     }
     sqlite3_finalize(s);
-    return src == SQLITE_DONE ? LEVY_OK
-                              : levy_err_set(err, LEVY_EIO, "store", "jobs: %s", sqlite3_errmsg(db));
+    return src == SQLITE_DONE
+               ? LEVY_OK
+               : levy_err_set(err, LEVY_EIO, "store", "jobs: %s", sqlite3_errmsg(db));
 }

@@ -32,9 +32,9 @@
 typedef struct levy_job {
     char id[LEVY_JOB_ID_MAX];
     char kind[LEVY_JOB_KIND_MAX];
-    char *key;      /* NULL when none */
-    char *payload;  /* JSON text */
-    int attempts;   /* including this run */
+    char *key;     /* NULL when none */
+    char *payload; /* JSON text */
+    int attempts;  /* including this run */
     int max_attempts;
     int64_t run_at;
     int64_t created_at;
@@ -47,9 +47,9 @@ void levy_jobs_free(levy_job *jobs, int n); /* levy_job_free on each */
  * max_attempts <= 0 → LEVY_JOB_DEFAULT_MAX_ATTEMPTS). With a key and an existing queued job
  * of the same (kind, key): its payload is replaced, run_at becomes min(old, new), max_attempts
  * updated, and its id is returned. id_out gets the job id. Calls the notify hook on success. */
-int levy_jobs_enqueue(levy_store *st, const char *kind, const char *key,
-                      const char *payload_json, int64_t run_at_ms, int max_attempts,
-                      char id_out[LEVY_JOB_ID_MAX], levy_err *err);
+int levy_jobs_enqueue(levy_store *st, const char *kind, const char *key, const char *payload_json,
+                      int64_t run_at_ms, int max_attempts, char id_out[LEVY_JOB_ID_MAX],
+                      levy_err *err);
 
 /* Claims up to limit due jobs (state queued, run_at <= now_ms; kind NULL = any kind) in
  * run_at, then created_at order, marking them running with attempts+1, in one transaction.

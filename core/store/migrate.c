@@ -56,9 +56,9 @@ int levy_store_schema_version(levy_store *st, const char *plugin, int *version, 
     int rc = levy_store_exec(st, schema_sql, err);
     if (rc)
         return rc;
-    int src = sqlite3_prepare_v2(levy_store_db(st),
-                                 "SELECT coalesce(max(version),0) FROM schema_migrations WHERE plugin=?",
-                                 -1, &s, NULL);
+    int src = sqlite3_prepare_v2(
+        levy_store_db(st), "SELECT coalesce(max(version),0) FROM schema_migrations WHERE plugin=?",
+        -1, &s, NULL);
     if (src == SQLITE_OK)
         src = sqlite3_bind_text(s, 1, plugin, -1, SQLITE_STATIC);
     if (src == SQLITE_OK && (src = sqlite3_step(s)) == SQLITE_ROW) {
@@ -71,8 +71,8 @@ int levy_store_schema_version(levy_store *st, const char *plugin, int *version, 
     return rc;
 }
 
-int levy_store_migrate_files(levy_store *st, const char *plugin,
-                             const levy_migration_file *files, size_t n, levy_err *err)
+int levy_store_migrate_files(levy_store *st, const char *plugin, const levy_migration_file *files,
+                             size_t n, levy_err *err)
 {
     sqlite3 *db = levy_store_db(st);
     sqlite3_stmt *sel = NULL, *ins = NULL;
@@ -172,9 +172,9 @@ int levy_store_migrate_files(levy_store *st, const char *plugin,
         free(sql);
         if (src != SQLITE_OK) {
             levy_store_rollback(st, NULL);
-            rc = levy_err_set(err, src == SQLITE_BUSY ? LEVY_EBUSY : LEVY_EINVAL,
-                              "migration_failed", "%s: %s: %s", plugin, f->name,
-                              emsg ? emsg : sqlite3_errstr(src));
+            rc =
+                levy_err_set(err, src == SQLITE_BUSY ? LEVY_EBUSY : LEVY_EINVAL, "migration_failed",
+                             "%s: %s: %s", plugin, f->name, emsg ? emsg : sqlite3_errstr(src));
             if (err)
                 snprintf(err->source, sizeof err->source, "%s", f->name);
             sqlite3_free(emsg);

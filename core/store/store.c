@@ -53,15 +53,20 @@ static int state_of(int rc)
 {
     switch (rc & 0xff) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return LEVY_STORE_STATE_BUSY;
-    case SQLITE_FULL: return LEVY_STORE_STATE_FULL;
+    case SQLITE_LOCKED:
+        return LEVY_STORE_STATE_BUSY;
+    case SQLITE_FULL:
+        return LEVY_STORE_STATE_FULL;
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return LEVY_STORE_STATE_CORRUPT;
+    case SQLITE_NOTADB:
+        return LEVY_STORE_STATE_CORRUPT;
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
-    case SQLITE_PROTOCOL: return LEVY_STORE_STATE_IOERR;
-    default: return LEVY_STORE_STATE_OK;
+    case SQLITE_PROTOCOL:
+        return LEVY_STORE_STATE_IOERR;
+    default:
+        return LEVY_STORE_STATE_OK;
     }
 }
 
@@ -79,21 +84,28 @@ static void note_state(levy_store *st, int state, const char *msg)
                  levy_store_state_name(was));
         break;
     case LEVY_STORE_STATE_BUSY:
-        levy_log(LEVY_LOG_WARN, "store", "store %s busy: another process holds its write lock "
+        levy_log(LEVY_LOG_WARN, "store",
+                 "store %s busy: another process holds its write lock "
                  "(%s); requests that write answer 503 + Retry-After until it is released",
                  st->path, msg);
         break;
     case LEVY_STORE_STATE_FULL:
-        levy_log(LEVY_LOG_ERROR, "store", "store %s: disk full (%s); requests that write "
-                 "answer 503 + Retry-After until space is freed", st->path, msg);
+        levy_log(LEVY_LOG_ERROR, "store",
+                 "store %s: disk full (%s); requests that write "
+                 "answer 503 + Retry-After until space is freed",
+                 st->path, msg);
         break;
     case LEVY_STORE_STATE_CORRUPT:
-        levy_log(LEVY_LOG_ERROR, "store", "store %s is corrupt (%s): stop levy and restore it "
-                 "from a backup (levy restore, docs/operations.md)", st->path, msg);
+        levy_log(LEVY_LOG_ERROR, "store",
+                 "store %s is corrupt (%s): stop levy and restore it "
+                 "from a backup (levy restore, docs/operations.md)",
+                 st->path, msg);
         break;
     default:
-        levy_log(LEVY_LOG_ERROR, "store", "store %s: I/O error (%s); requests that write "
-                 "answer 503 + Retry-After until writes succeed again", st->path, msg);
+        levy_log(LEVY_LOG_ERROR, "store",
+                 "store %s: I/O error (%s); requests that write "
+                 "answer 503 + Retry-After until writes succeed again",
+                 st->path, msg);
     }
 }
 
@@ -189,8 +201,8 @@ int levy_store_quick_check(levy_store *st, char *detail, size_t cap, levy_err *e
             continue;
         bad = 1;
         if (used + 3 < cap)
-            used += (size_t)snprintf(detail + used, cap - used, "%s%s", used ? "; " : "",
-                                     v ? v : "?");
+            used +=
+                (size_t)snprintf(detail + used, cap - used, "%s%s", used ? "; " : "", v ? v : "?");
         if (used >= cap)
             used = cap - 1;
     }
@@ -213,16 +225,17 @@ int levy_store_quick_check(levy_store *st, char *detail, size_t cap, levy_err *e
 
 int levy_store_probe(levy_store *st)
 {
-    if (st->state == LEVY_STORE_STATE_OK || st->state == LEVY_STORE_STATE_CORRUPT ||
-        st->depth > 0)
+    if (st->state == LEVY_STORE_STATE_OK || st->state == LEVY_STORE_STATE_CORRUPT || st->depth > 0)
         return st->state;
     int64_t now = mono_ms();
     if (st->last_probe && now - st->last_probe < PROBE_EVERY_MS)
         return st->state;
     st->last_probe = now;
-    int rc = sqlite3_exec(st->db, "INSERT INTO meta(key, value) VALUES ('store_probe', "
+    int rc = sqlite3_exec(st->db,
+                          "INSERT INTO meta(key, value) VALUES ('store_probe', "
                           "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) ON CONFLICT(key) DO UPDATE "
-                          "SET value = excluded.value", NULL, NULL, NULL);
+                          "SET value = excluded.value",
+                          NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         levy_store_rc(st, rc, NULL);
     return st->state;

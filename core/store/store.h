@@ -24,7 +24,7 @@
 
 typedef struct levy_store levy_store;
 
-#define LEVY_STORE_READONLY 1  /* open read-only; no migrations applied (check only) */
+#define LEVY_STORE_READONLY 1   /* open read-only; no migrations applied (check only) */
 #define LEVY_STORE_NO_MIGRATE 2 /* do not apply the core migrations */
 
 /* Opens (creating if needed, unless READONLY) the database at path (":memory:" allowed for
@@ -92,8 +92,8 @@ typedef struct levy_migration_file {
     size_t len;
 } levy_migration_file;
 /* Applies files (any order; sorted here) for plugin. */
-int levy_store_migrate_files(levy_store *st, const char *plugin,
-                             const levy_migration_file *files, size_t n, levy_err *err);
+int levy_store_migrate_files(levy_store *st, const char *plugin, const levy_migration_file *files,
+                             size_t n, levy_err *err);
 /* Highest applied version for plugin (0 = none). */
 int levy_store_schema_version(levy_store *st, const char *plugin, int *version, levy_err *err);
 

@@ -14,8 +14,8 @@
  *   |amount|, discount, |amount - discount| and the unit price |amount - discount| / quantity
  *   are at most LEVY_TAX_MAX_MINOR minor units of the currency;
  *   0 < quantity <= LEVY_TAX_MAX_QTY (scaled by 10^6: 0.000001 .. 1,000,000,000). */
-#define LEVY_TAX_MAX_MINOR 1000000000000LL /* |amount| limit in minor units (10^12) */
-#define LEVY_TAX_MAX_QTY 1000000000000000LL /* quantity limit scaled by 10^6 (10^9 units) */
+#define LEVY_TAX_MAX_MINOR 1000000000000LL         /* |amount| limit in minor units (10^12) */
+#define LEVY_TAX_MAX_QTY 1000000000000000LL        /* quantity limit scaled by 10^6 (10^9 units) */
 #define LEVY_TAX_MAX_RATE (10 * LEVY_TAX_RATE_ONE) /* 1000 %: the largest rate (10^-8 scale) */
 
 /* Parses a strict decimal "-?[0-9]+(\.[0-9]+)?" of length len (no spaces, no '+', no

@@ -54,8 +54,8 @@ typedef struct levy_tax_entry {
     const char *name;   /* jurisdiction, e.g. "CALIFORNIA" (borrowed) */
     const char *suffix; /* appended to name when non-NULL (borrowed), e.g. " DISTRICT" */
     uint8_t level, type;
-    uint8_t group;      /* caller's region group index */
-    uint8_t zero;       /* listed with its would-be rate, amount forced to 0 */
+    uint8_t group; /* caller's region group index */
+    uint8_t zero;  /* listed with its would-be rate, amount forced to 0 */
     int64_t rate;
     int64_t fraction;
     int64_t unit_from, unit_to;

@@ -21,8 +21,8 @@ const char *const levy_nexus_periods[] = {
     NULL};
 
 enum { COL_STATE, COL_SALES, COL_TXNS, COL_COMBINE, COL_PERIOD, COL_EFFECTIVE, COL_SOURCE, COL_N };
-static const char *const col_names[COL_N] = {"state",  "sales_threshold", "transactions_threshold",
-                                             "combine", "period",         "effective_from",
+static const char *const col_names[COL_N] = {"state",   "sales_threshold", "transactions_threshold",
+                                             "combine", "period",          "effective_from",
                                              "source"};
 
 #define MAXF 16
@@ -223,8 +223,8 @@ int levy_nexus_parse(levy_nexus **out, const char *path, const char *text, levy_
         for (size_t i = 0; i < nx->n; i++)
             if (strcmp(nx->rows[i].state, nx->rows[nx->n].state) == 0 &&
                 strcmp(nx->rows[i].effective_from, nx->rows[nx->n].effective_from) == 0) {
-                BAD("%s:%d: duplicate row for %s effective \"%s\"", path, lineno,
-                    nx->rows[i].state, nx->rows[i].effective_from);
+                BAD("%s:%d: duplicate row for %s effective \"%s\"", path, lineno, nx->rows[i].state,
+                    nx->rows[i].effective_from);
                 free(nx->rows[nx->n].source);
                 goto done;
             }

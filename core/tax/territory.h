@@ -19,8 +19,8 @@ typedef enum levy_territory_kind {
 } levy_territory_kind;
 
 typedef struct levy_territory {
-    const char *code;        /* ISO 3166-2 (or 3166-1) code: "ES-CN", "MC", "GB-NIR" */
-    const char *name;        /* "Canary Islands" */
+    const char *code; /* ISO 3166-2 (or 3166-1) code: "ES-CN", "MC", "GB-NIR" */
+    const char *name; /* "Canary Islands" */
     levy_territory_kind kind;
     const char *tax_country; /* TAXED_AS / SPLIT: the country whose VAT applies; else NULL */
     const char *treatment;   /* "taxed_as", "out_of_scope", "goods_eu_rules_services_uk" */

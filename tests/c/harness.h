@@ -20,33 +20,33 @@ typedef struct levy_test {
 
 static int levy_test_failed_;
 
-#define CHECK(cond)                                                                     \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-            levy_test_failed_ = 1;                                                      \
-            goto end;                                                                   \
-        }                                                                               \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);             \
+            levy_test_failed_ = 1;                                                                 \
+            goto end;                                                                              \
+        }                                                                                          \
     } while (0)
-#define CHECK_EQ_INT(a, b)                                                                   \
-    do {                                                                                     \
-        long long a_ = (long long)(a), b_ = (long long)(b);                                  \
-        if (a_ != b_) {                                                                      \
-            fprintf(stderr, "  %s:%d: %s == %s failed: %lld != %lld\n", __FILE__, __LINE__, \
-                    #a, #b, a_, b_);                                                         \
-            levy_test_failed_ = 1;                                                           \
-            goto end;                                                                        \
-        }                                                                                    \
+#define CHECK_EQ_INT(a, b)                                                                         \
+    do {                                                                                           \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                        \
+        if (a_ != b_) {                                                                            \
+            fprintf(stderr, "  %s:%d: %s == %s failed: %lld != %lld\n", __FILE__, __LINE__, #a,    \
+                    #b, a_, b_);                                                                   \
+            levy_test_failed_ = 1;                                                                 \
+            goto end;                                                                              \
+        }                                                                                          \
     } while (0)
-#define CHECK_EQ_STR(a, b)                                                                 \
-    do {                                                                                   \
-        const char *a_ = (a), *b_ = (b);                                                   \
-        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                           \
-            fprintf(stderr, "  %s:%d: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__,      \
-                    __LINE__, #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");             \
-            levy_test_failed_ = 1;                                                         \
-            goto end;                                                                      \
-        }                                                                                  \
+#define CHECK_EQ_STR(a, b)                                                                         \
+    do {                                                                                           \
+        const char *a_ = (a), *b_ = (b);                                                           \
+        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                                   \
+            fprintf(stderr, "  %s:%d: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__, __LINE__,    \
+                    #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");                               \
+            levy_test_failed_ = 1;                                                                 \
+            goto end;                                                                              \
+        }                                                                                          \
     } while (0)
 
 static inline int levy_test_run(const levy_test *tests, int argc, char **argv)
@@ -75,7 +75,7 @@ static inline int levy_test_run(const levy_test *tests, int argc, char **argv)
     return failed ? 1 : 0;
 }
 
-#define LEVY_TEST_MAIN(tests) \
+#define LEVY_TEST_MAIN(tests)                                                                      \
     int main(int argc, char **argv) { return levy_test_run(tests, argc, argv); }
 
 #endif

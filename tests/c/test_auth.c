@@ -16,10 +16,19 @@
 
 static void t_token_rule(void)
 {
-    static const struct { const char *tok; int ok; } T[] = {
-        {"", 0}, {"x", 0}, {"0123456789abcde", 0}, {"0123456789abcdef", 1},
-        {"aaaaaaaaaaaaaaaaaaaaaaaa", 0}, {"has space 0123456789", 0}, {"tab\there-0123456789", 0},
-        {"non-ascii-\xc3\xa9-0123456789", 0}, {"Tok3n-with/all+base64=chars~!", 1},
+    static const struct {
+        const char *tok;
+        int ok;
+    } T[] = {
+        {"", 0},
+        {"x", 0},
+        {"0123456789abcde", 0},
+        {"0123456789abcdef", 1},
+        {"aaaaaaaaaaaaaaaaaaaaaaaa", 0},
+        {"has space 0123456789", 0},
+        {"tab\there-0123456789", 0},
+        {"non-ascii-\xc3\xa9-0123456789", 0},
+        {"Tok3n-with/all+base64=chars~!", 1},
     };
     for (size_t i = 0; i < sizeof T / sizeof T[0]; i++) {
         const char *why = levy_auth_token_rule(T[i].tok, strlen(T[i].tok));
@@ -133,10 +142,19 @@ static void t_session_request(void)
     snprintf(c.data_dir, sizeof c.data_dir, "%s", dir);
     snprintf(c.api_token, sizeof c.api_token, "the-api-token-0123456789");
     const char *J = "application/json";
-    static const struct { const char *body; int status; } BAD[] = {
-        {"", 400}, {"[1]", 400}, {"{", 400}, {"{}", 422}, {"{\"code\":1}", 422},
-        {"{\"other\":\"x\"}", 422}, {"{\"code\":\"x\",\"api_token\":\"y\"}", 422},
-        {"{\"code\":\"AAAAAAAAAAAAAAAAAAAAAA\"}", 401}, {"{\"api_token\":\"nope\"}", 401},
+    static const struct {
+        const char *body;
+        int status;
+    } BAD[] = {
+        {"", 400},
+        {"[1]", 400},
+        {"{", 400},
+        {"{}", 422},
+        {"{\"code\":1}", 422},
+        {"{\"other\":\"x\"}", 422},
+        {"{\"code\":\"x\",\"api_token\":\"y\"}", 422},
+        {"{\"code\":\"AAAAAAAAAAAAAAAAAAAAAA\"}", 401},
+        {"{\"api_token\":\"nope\"}", 401},
     };
     for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
         int st = levy_auth_session_request(&c, 0, J, BAD[i].body, strlen(BAD[i].body), NULL, out,
@@ -146,15 +164,19 @@ static void t_session_request(void)
         CHECK_EQ_INT(st, BAD[i].status);
         CHECK(strstr(out, "\"error\"") != NULL);
     }
-    CHECK_EQ_INT(levy_auth_session_request(&c, 0, "text/plain", "{}", 2, NULL, out, sizeof out), 415);
+    CHECK_EQ_INT(levy_auth_session_request(&c, 0, "text/plain", "{}", 2, NULL, out, sizeof out),
+                 415);
     CHECK_EQ_INT(levy_auth_signin_new(dir, 60, code, sizeof code, &e), LEVY_OK);
     snprintf(body, sizeof body, " { \"code\" : \"%s\" } ", code);
-    CHECK_EQ_INT(levy_auth_session_request(&c, 0, J, body, strlen(body), NULL, out, sizeof out), 201);
+    CHECK_EQ_INT(levy_auth_session_request(&c, 0, J, body, strlen(body), NULL, out, sizeof out),
+                 201);
     CHECK(strstr(out, "\"session_token\":\"lvs_") != NULL);
     CHECK(strstr(out, c.api_token) == NULL);
-    CHECK_EQ_INT(levy_auth_session_request(&c, 0, J, body, strlen(body), NULL, out, sizeof out), 401);
+    CHECK_EQ_INT(levy_auth_session_request(&c, 0, J, body, strlen(body), NULL, out, sizeof out),
+                 401);
     snprintf(body, sizeof body, "{\"api_token\":\"%s\"}", c.api_token);
-    CHECK_EQ_INT(levy_auth_session_request(&c, 0, J, body, strlen(body), NULL, out, sizeof out), 201);
+    CHECK_EQ_INT(levy_auth_session_request(&c, 0, J, body, strlen(body), NULL, out, sizeof out),
+                 201);
     /* DELETE ends the session given as Bearer */
     char tok[96];
     const char *p = strstr(out, "lvs_");

@@ -54,15 +54,18 @@ static void t_backup_restore(void)
     levy_err e;
     int pages = 0;
     CHECK_EQ_INT(levy_store_open(&st, db, 0, &e), LEVY_OK);
-    CHECK_EQ_INT(levy_store_exec(st, "INSERT INTO meta(key, value) VALUES ('a', '1'), ('b', '2')", &e), LEVY_OK);
+    CHECK_EQ_INT(
+        levy_store_exec(st, "INSERT INTO meta(key, value) VALUES ('a', '1'), ('b', '2')", &e),
+        LEVY_OK);
     /* a second connection holds an uncommitted write while the backup runs */
     CHECK_EQ_INT(levy_store_open(&writer, db, 0, &e), LEVY_OK);
     CHECK_EQ_INT(levy_store_begin(writer, &e), LEVY_OK);
-    CHECK_EQ_INT(levy_store_exec(writer, "INSERT INTO meta(key, value) VALUES ('c', '3')", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(writer, "INSERT INTO meta(key, value) VALUES ('c', '3')", &e),
+                 LEVY_OK);
     CHECK_EQ_INT(levy_backup_run(data, bak, &pages, &e), LEVY_OK);
     CHECK(pages > 0);
     CHECK_EQ_INT(levy_store_commit(writer, &e), LEVY_OK);
-    CHECK_EQ_INT(one_int(bak, "SELECT count(*) FROM meta"), 2);   /* the snapshot, not 'c' */
+    CHECK_EQ_INT(one_int(bak, "SELECT count(*) FROM meta"), 2); /* the snapshot, not 'c' */
     CHECK_EQ_INT(one_int(bak, "SELECT count(*) FROM schema_migrations"),
                  one_int(db, "SELECT count(*) FROM schema_migrations")); /* every migration */
     struct stat sb;
@@ -80,8 +83,10 @@ static void t_backup_restore(void)
         levy_store *r = NULL;
         CHECK_EQ_INT(levy_store_open(&r, rdb, 0, &e), LEVY_OK);
         sqlite3_stmt *s = NULL;
-        int ok = sqlite3_prepare_v2(levy_store_db(r), "PRAGMA journal_mode", -1, &s, NULL) == SQLITE_OK &&
-                 sqlite3_step(s) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(s, 0), "wal") == 0;
+        int ok = sqlite3_prepare_v2(levy_store_db(r), "PRAGMA journal_mode", -1, &s, NULL) ==
+                     SQLITE_OK &&
+                 sqlite3_step(s) == SQLITE_ROW &&
+                 strcmp((const char *)sqlite3_column_text(s, 0), "wal") == 0;
         sqlite3_finalize(s);
         levy_store_close(r);
         CHECK(ok);
@@ -125,6 +130,6 @@ end:
     rm_tmp();
 }
 
-static const levy_test tests[] = {{"backup_restore", t_backup_restore}, {"bad_inputs", t_bad_inputs},
-                                  {NULL, NULL}};
+static const levy_test tests[] = {
+    {"backup_restore", t_backup_restore}, {"bad_inputs", t_bad_inputs}, {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

@@ -23,27 +23,35 @@ static int unhex(const char *h, uint8_t *out)
 
 static void t_hmac_rfc4231(void)
 {
-    struct { const char *key, *data, *mac; } v[] = {
+    struct {
+        const char *key, *data, *mac;
+    } v[] = {
         {"0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "4869205468657265",
          "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
         {"4a656665", "7768617420646f2079612077616e7420666f72206e6f7468696e673f",
          "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
         {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-         "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd",
+         "ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+         "ddddddddddd",
          "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"},
         {"0102030405060708090a0b0c0d0e0f10111213141516171819",
-         "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd",
+         "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdc"
+         "dcdcdcdcdcd",
          "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"},
         /* case 6: 131-byte key */
-        {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-         "54657374205573696e67204c6172676572205468616e20426c6f636b2d53697a65204b6579202d2048617368204b6579204669727374",
+        {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+         "54657374205573696e67204c6172676572205468616e20426c6f636b2d53697a65204b6579202d20486173682"
+         "04b6579204669727374",
          "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
     };
     for (size_t i = 0; i < LEVY_ARRAY_LEN(v); i++) {
         uint8_t key[200], data[200], mac[32];
         char hex[65];
         int kl = unhex(v[i].key, key), dl = unhex(v[i].data, data);
-        CHECK_EQ_INT(levy_crypto_hmac_sha256(key, (size_t)kl, data, (size_t)dl, mac, NULL), LEVY_OK);
+        CHECK_EQ_INT(levy_crypto_hmac_sha256(key, (size_t)kl, data, (size_t)dl, mac, NULL),
+                     LEVY_OK);
         levy_crypto_hex(mac, 32, hex);
         CHECK_EQ_STR(hex, v[i].mac);
     }
@@ -72,19 +80,25 @@ static void t_gcm_nist(void)
     uint8_t key[32], iv[12], pt[64], aad[20], ct[64], tag[16], want_ct[64], want_tag[16], back[64];
     unhex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308", key);
     unhex("cafebabefacedbaddecaf888", iv);
-    int n = unhex("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39", pt);
+    int n = unhex("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c9595680953"
+                  "2fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+                  pt);
     unhex("feedfacedeadbeeffeedfacedeadbeefabaddad2", aad);
-    unhex("522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662", want_ct);
+    unhex("522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b10"
+          "56828838c5f61e6393ba7a0abcc9f662",
+          want_ct);
     unhex("76fc6ece0f4e1768cddf8853bb2d551b", want_tag);
     CHECK_EQ_INT(n, 60);
     CHECK_EQ_INT(levy_crypto_gcm_encrypt(key, 32, iv, 12, aad, 20, pt, 60, ct, tag, NULL), LEVY_OK);
     CHECK(memcmp(ct, want_ct, 60) == 0);
     CHECK(memcmp(tag, want_tag, 16) == 0);
-    CHECK_EQ_INT(levy_crypto_gcm_decrypt(key, 32, iv, 12, aad, 20, ct, 60, tag, back, NULL), LEVY_OK);
+    CHECK_EQ_INT(levy_crypto_gcm_decrypt(key, 32, iv, 12, aad, 20, ct, 60, tag, back, NULL),
+                 LEVY_OK);
     CHECK(memcmp(back, pt, 60) == 0);
     /* NIST test case 13: empty everything, zero key */
     uint8_t zk[32] = {0}, ziv[12] = {0};
-    CHECK_EQ_INT(levy_crypto_gcm_encrypt(zk, 32, ziv, 12, NULL, 0, NULL, 0, NULL, tag, NULL), LEVY_OK);
+    CHECK_EQ_INT(levy_crypto_gcm_encrypt(zk, 32, ziv, 12, NULL, 0, NULL, 0, NULL, tag, NULL),
+                 LEVY_OK);
     unhex("530f8afbc74536b9a963b4f1c4cb738b", want_tag);
     CHECK(memcmp(tag, want_tag, 16) == 0);
 end:;
@@ -131,8 +145,15 @@ static void t_base64(void)
     char enc[64];
     uint8_t dec[64];
     size_t n;
-    struct { const char *in, *std; } v[] = {{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
-                                            {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+    struct {
+        const char *in, *std;
+    } v[] = {{"", ""},
+             {"f", "Zg=="},
+             {"fo", "Zm8="},
+             {"foo", "Zm9v"},
+             {"foob", "Zm9vYg=="},
+             {"fooba", "Zm9vYmE="},
+             {"foobar", "Zm9vYmFy"}};
     for (size_t i = 0; i < LEVY_ARRAY_LEN(v); i++) {
         size_t l = strlen(v[i].in);
         levy_b64_encode(v[i].in, l, 0, enc);
@@ -153,7 +174,8 @@ static void t_base64(void)
     CHECK_EQ_STR(enc, "-__-");
     CHECK_EQ_INT(levy_b64_decode("-__-", 4, 0, dec, &n, NULL), LEVY_EINVAL);
     CHECK_EQ_INT(levy_b64_decode("+//+", 4, LEVY_B64_URL, dec, &n, NULL), LEVY_EINVAL);
-    const char *bad[] = {"Zg=", "Z", "Zh==", "Zm9v\n", "Zm 9v", "Zg===", "=Zg=", "Zm9v=", "Z===", "Zm8=Zm8="};
+    const char *bad[] = {"Zg=",   "Z",    "Zh==",  "Zm9v\n", "Zm 9v",
+                         "Zg===", "=Zg=", "Zm9v=", "Z===",   "Zm8=Zm8="};
     for (size_t i = 0; i < LEVY_ARRAY_LEN(bad); i++) {
         levy_err e = {0};
         int rc = levy_b64_decode(bad[i], strlen(bad[i]), 0, dec, &n, &e);
@@ -241,7 +263,8 @@ static void t_key_files(void)
     CHECK_EQ_INT(levy_crypto_token_load(dir, NULL, tok2, sizeof tok2, &created, &e), LEVY_OK);
     CHECK_EQ_INT(created, 0);
     CHECK_EQ_STR(tok1, tok2);
-    CHECK_EQ_INT(levy_crypto_token_load(dir, "from-env-token", tok2, sizeof tok2, &created, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_crypto_token_load(dir, "from-env-token", tok2, sizeof tok2, &created, &e),
+                 LEVY_OK);
     CHECK_EQ_STR(tok2, "from-env-token");
     /* the token is now a registered secret */
     char *r = levy_log_redact(tok1, 0);
@@ -293,7 +316,10 @@ static void t_hmac_key_changes(void)
     for (size_t i = 0; i < sizeof a; i++)
         a[i] = (uint8_t)(i + 1);
     memset(msg, 'm', sizeof msg);
-    static const struct { int flip; size_t len; } steps[] = {
+    static const struct {
+        int flip;
+        size_t len;
+    } steps[] = {
         {-1, 32}, {5, 32}, {5, 32}, {-1, 31}, {-1, 32}, {31, 32}, {31, 32}, {-1, 32}, {0, 0},
     };
     for (size_t k = 0; k < LEVY_ARRAY_LEN(steps); k++) {
@@ -301,17 +327,24 @@ static void t_hmac_key_changes(void)
             a[steps[k].flip] ^= 0x80; /* in place: the same buffer holds another key */
         size_t n = 0;
         static const uint8_t empty[1];
-        CHECK_EQ_INT(levy_crypto_hmac_sha256(a, steps[k].len, msg, sizeof msg, mine, NULL), LEVY_OK);
-        CHECK(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, steps[k].len ? a : empty,
-                        steps[k].len, msg, sizeof msg, ref, sizeof ref, &n) != NULL);
+        CHECK_EQ_INT(levy_crypto_hmac_sha256(a, steps[k].len, msg, sizeof msg, mine, NULL),
+                     LEVY_OK);
+        CHECK(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, steps[k].len ? a : empty, steps[k].len,
+                        msg, sizeof msg, ref, sizeof ref, &n) != NULL);
         CHECK(memcmp(mine, ref, 32) == 0);
     }
 end:;
 }
 
-static const levy_test tests[] = {
-    {"hmac_vs_openssl", t_hmac_vs_openssl}, {"hmac_key_changes", t_hmac_key_changes},
-    {"hmac_rfc4231", t_hmac_rfc4231}, {"sha256", t_sha256},     {"gcm_nist", t_gcm_nist},
-    {"seal_tamper", t_seal_tamper},   {"base64", t_base64},     {"ids_random", t_ids_random},
-    {"rillet_vector", t_rillet_vector}, {"key_files", t_key_files}, {NULL, NULL}};
+static const levy_test tests[] = {{"hmac_vs_openssl", t_hmac_vs_openssl},
+                                  {"hmac_key_changes", t_hmac_key_changes},
+                                  {"hmac_rfc4231", t_hmac_rfc4231},
+                                  {"sha256", t_sha256},
+                                  {"gcm_nist", t_gcm_nist},
+                                  {"seal_tamper", t_seal_tamper},
+                                  {"base64", t_base64},
+                                  {"ids_random", t_ids_random},
+                                  {"rillet_vector", t_rillet_vector},
+                                  {"key_files", t_key_files},
+                                  {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

@@ -17,14 +17,16 @@
 
 static void t_canonical(void)
 {
-    static const struct { const char *target, *path, *query; } ok[] = {
+    static const struct {
+        const char *target, *path, *query;
+    } ok[] = {
         {"/", "/", NULL},
         {"/healthz", "/healthz", NULL},
         {"/v1/reports/liability?from=2026-01-01&to=2026-12-31&format=csv", "/v1/reports/liability",
          "from=2026-01-01&to=2026-12-31&format=csv"},
         {"/v1/invoices/inv%20x", "/v1/invoices/inv%20x", NULL},
         {"/js/core.js", "/js/core.js", NULL},
-        {"/a/...b/.c", "/a/...b/.c", NULL}, /* not dot segments */
+        {"/a/...b/.c", "/a/...b/.c", NULL},                              /* not dot segments */
         {"/v1/x?url=http://a//b/../c", "/v1/x", "url=http://a//b/../c"}, /* the query is data */
     };
     char path[256];
@@ -48,18 +50,30 @@ static void t_refused(void)
         "v1/reports/exposure",                       /* no leading '/' */
         "http://x//v1/reports/liability?format=csv", /* absolute-form */
         "http://x/v1/reports/exposure",
-        "x:443",                                     /* authority-form */
-        "*",                                         /* asterisk-form */
+        "x:443", /* authority-form */
+        "*",     /* asterisk-form */
         "",
-        "//v1/reports/exposure",                     /* empty segments */
+        "//v1/reports/exposure", /* empty segments */
         "/v1//reports/exposure",
-        "/v1/reports/exposure/",                     /* trailing '/' */
-        "/v1%2Freports/exposure", "/v1%2freports",   /* encoded '/' */
-        "/v1%5Creports", "/v1/a%00b", "/v1/a%0a",    /* encoded '\\', NUL, LF */
-        "/./v1/reports/exposure", "/x/../v1/reports/exposure", "/v1/reports/..",
-        "/%2e/v1", "/%2E%2e/v1", "/.%2E/v1", "/v1/.",
-        "/v1/a b", "/v1/\x7f", "/v1/\xc3\xa9",       /* raw SP, DEL, non-ASCII */
-        "/v1/a%zz", "/v1/a%4", "/v1/a%",             /* malformed percent-encoding */
+        "/v1/reports/exposure/", /* trailing '/' */
+        "/v1%2Freports/exposure",
+        "/v1%2freports", /* encoded '/' */
+        "/v1%5Creports",
+        "/v1/a%00b",
+        "/v1/a%0a", /* encoded '\\', NUL, LF */
+        "/./v1/reports/exposure",
+        "/x/../v1/reports/exposure",
+        "/v1/reports/..",
+        "/%2e/v1",
+        "/%2E%2e/v1",
+        "/.%2E/v1",
+        "/v1/.",
+        "/v1/a b",
+        "/v1/\x7f",
+        "/v1/\xc3\xa9", /* raw SP, DEL, non-ASCII */
+        "/v1/a%zz",
+        "/v1/a%4",
+        "/v1/a%", /* malformed percent-encoding */
         "/v1/x#frag",
     };
     char path[256];
@@ -72,7 +86,8 @@ static void t_refused(void)
     }
     CHECK(levy_http_target_check(NULL, path, sizeof path, &q) != NULL);
     /* too long for the caller's buffer: refused, not cut */
-    CHECK(levy_http_target_check("/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", path, 16, &q) != NULL);
+    CHECK(levy_http_target_check("/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", path, 16, &q) !=
+          NULL);
 end:;
 }
 
@@ -90,8 +105,10 @@ static void t_route_table(void)
     CHECK(f != NULL);
     fputs("return { name = 'p', version = '1', routes = {\n"
           "  { method = 'GET', path = '/outside/v1', handler = function() return 200, {} end },\n"
-          "  { method = 'POST', path = '/hook', auth = 'none', max_body = 4096, handler = function() return 200, {} end },\n"
-          "  { method = 'GET', path = '/hook', auth = 'token', handler = function() return 200, {} end } } }\n",
+          "  { method = 'POST', path = '/hook', auth = 'none', max_body = 4096, handler = "
+          "function() return 200, {} end },\n"
+          "  { method = 'GET', path = '/hook', auth = 'token', handler = function() return 200, {} "
+          "end } } }\n",
           f);
     fclose(f);
     snprintf(pd, sizeof pd, "%s/plugins", root);
@@ -107,7 +124,7 @@ static void t_route_table(void)
     int known = 0;
     CHECK(levy_gen_match(g, "GET", "/outside/v1", &m, &known));
     CHECK(m.route->auth == LEVY_AUTH_DEFAULT); /* not "none": the server asks for the token */
-    CHECK_EQ_INT((int)m.route->max_body, 0);  /* the host default */
+    CHECK_EQ_INT((int)m.route->max_body, 0);   /* the host default */
     levy_route_match_free(&m);
     CHECK(levy_gen_match(g, "POST", "/hook", &m, &known));
     CHECK(m.route->auth == LEVY_AUTH_NONE);
@@ -122,7 +139,9 @@ static void t_route_table(void)
     f = fopen(file, "w");
     CHECK(f != NULL);
     fputs("return { name = 'p', version = '1', routes = {\n"
-          "  { method = 'POST', path = '/x', max_body = 0, handler = function() return 200, {} end } } }\n", f);
+          "  { method = 'POST', path = '/x', max_body = 0, handler = function() return 200, {} end "
+          "} } }\n",
+          f);
     fclose(f);
     levy_gen_errors_free(&errs);
     memset(&errs, 0, sizeof errs);
@@ -178,12 +197,17 @@ static int run_gate(const char *data, size_t len, size_t step, uint64_t *heads)
 
 static void t_gate(void)
 {
-    static const struct { const char *data; int status; uint64_t heads; } C[] = {
+    static const struct {
+        const char *data;
+        int status;
+        uint64_t heads;
+    } C[] = {
         {"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 0, 1},
         {"GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n", 0, 2},
         {"POST /a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET /b HTTP/1.1\r\n\r\n", 0, 2},
         {"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n"
-         "GET /b HTTP/1.1\r\n\r\n", 0, 2},
+         "GET /b HTTP/1.1\r\n\r\n",
+         0, 2},
         {"\r\nGET /a HTTP/1.1\n\n", 0, 1},
         /* finding 14 */
         {"POST /a HTTP/1.1\r\nContent-Length : 34\r\n\r\n", 400, 0},
@@ -197,7 +221,8 @@ static void t_gate(void)
         {"POST /a HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 400, 0},
         {"POST /a HTTP/1.1\r\nContent-Length: +5\r\n\r\n", 400, 0},
         {"HEAD /a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", 400, 0},
-        {"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n0\r\n\r\n", 400, 1},
+        {"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n0\r\n\r\n", 400,
+         1},
         {"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXX0\r\n\r\n", 400, 1},
         {"GET a HTTP/1.1\r\n\r\n", 400, 0},
         {"GET http://x//a HTTP/1.1\r\n\r\n", 400, 0},
@@ -256,10 +281,8 @@ end:;
 }
 
 static const levy_test tests[] = {
-    {"gate", t_gate},
-    {"canonical", t_canonical},
-    {"refused", t_refused},
-    {"route_table", t_route_table},
+    {"gate", t_gate},       {"canonical", t_canonical},
+    {"refused", t_refused}, {"route_table", t_route_table},
     {NULL, NULL},
 };
 

@@ -8,7 +8,11 @@
 #include "store/jobs.h"
 
 static int64_t fake_now = 1000000;
-static int64_t fake_clock(void *ud) { (void)ud; return fake_now; }
+static int64_t fake_clock(void *ud)
+{
+    (void)ud;
+    return fake_now;
+}
 static int notified;
 static void on_notify(void *ud) { (*(int *)ud)++; }
 
@@ -27,7 +31,8 @@ static const char *job_state(levy_store *st, const char *id, int *attempts)
     static char buf[16];
     sqlite3_stmt *s;
     buf[0] = 0;
-    sqlite3_prepare_v2(levy_store_db(st), "SELECT state, attempts FROM jobs WHERE id=?", -1, &s, NULL);
+    sqlite3_prepare_v2(levy_store_db(st), "SELECT state, attempts FROM jobs WHERE id=?", -1, &s,
+                       NULL);
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(s) == SQLITE_ROW) {
         snprintf(buf, sizeof buf, "%s", sqlite3_column_text(s, 0));
@@ -47,11 +52,14 @@ static void t_enqueue_dedupe(void)
     levy_err e = {0};
     notified = 0;
     levy_jobs_set_notify(on_notify, &notified);
-    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "doc1", "{\"v\":1}", fake_now + 500, 0, a, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "doc1", "{\"v\":1}", fake_now + 500, 0, a, &e),
+                 LEVY_OK);
     CHECK(strncmp(a, "job_", 4) == 0 && strlen(a) == 28);
-    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "doc1", "{\"v\":2}", fake_now + 100, 0, b, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "doc1", "{\"v\":2}", fake_now + 100, 0, b, &e),
+                 LEVY_OK);
     CHECK_EQ_STR(a, b);
-    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "doc1", "{\"v\":3}", fake_now + 900, 0, b, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "doc1", "{\"v\":3}", fake_now + 900, 0, b, &e),
+                 LEVY_OK);
     CHECK_EQ_STR(a, b);
     CHECK_EQ_INT(notified, 3);
     CHECK_EQ_INT(levy_jobs_enqueue(st, "k", NULL, NULL, fake_now, 0, c, &e), LEVY_OK);
@@ -98,7 +106,8 @@ static void t_claim_kind_behind_backlog(void)
     levy_err e = {0};
     sqlite3_stmt *q = NULL;
     for (int i = 0; i < 300; i++) {
-        CHECK_EQ_INT(levy_jobs_enqueue(st, "calc", NULL, "{}", fake_now + i % 7, 0, other, &e), LEVY_OK);
+        CHECK_EQ_INT(levy_jobs_enqueue(st, "calc", NULL, "{}", fake_now + i % 7, 0, other, &e),
+                     LEVY_OK);
         fake_now += 1;
     }
     int64_t at[4] = {50, 20, 50, 10}, base = fake_now + 5000; /* due after every calc */
@@ -147,7 +156,9 @@ static void t_claim_order_and_due(void)
     levy_err e = {0};
     int64_t at[5] = {300, 100, 200, 5000, 100};
     for (int i = 0; i < 5; i++) {
-        CHECK_EQ_INT(levy_jobs_enqueue(st, i == 4 ? "other" : "k", NULL, "{}", fake_now + at[i], 0, id[i], &e), LEVY_OK);
+        CHECK_EQ_INT(levy_jobs_enqueue(st, i == 4 ? "other" : "k", NULL, "{}", fake_now + at[i], 0,
+                                       id[i], &e),
+                     LEVY_OK);
         fake_now += 1; /* distinct created_at */
     }
     fake_now = 1000000;
@@ -305,7 +316,8 @@ static void t_transaction_join(void)
     CHECK_EQ_INT(levy_jobs_enqueue(st, "k", NULL, "{}", fake_now, 0, id, &e), LEVY_OK);
     CHECK_EQ_INT(levy_store_rollback(st, &e), LEVY_OK);
     int64_t next;
-    CHECK_EQ_INT(levy_jobs_next_run_at(st, &next, &e), LEVY_ENOTFOUND); /* rolled back with caller */
+    CHECK_EQ_INT(levy_jobs_next_run_at(st, &next, &e),
+                 LEVY_ENOTFOUND); /* rolled back with caller */
 end:
     levy_store_close(st);
     levy_clock_set(NULL, NULL);
@@ -330,8 +342,10 @@ static void t_backoff(void)
         for (int i = 0; i < 10000; i++) {
             int64_t d = levy_jobs_backoff_ms(attempt, 1000, 3600000, xorshift());
             CHECK(d >= 0 && d <= cap);
-            if (d < lo) lo = d;
-            if (d > hi) hi = d;
+            if (d < lo)
+                lo = d;
+            if (d > hi)
+                hi = d;
         }
         /* full jitter: draws spread over the whole range */
         CHECK(lo < cap / 50 + 1);
@@ -339,15 +353,19 @@ static void t_backoff(void)
     }
     CHECK_EQ_INT(levy_jobs_backoff_ms(3, 1000, 3600000, 0), 0);
     CHECK_EQ_INT(levy_jobs_backoff_ms(3, 1000, 3600000, UINT64_MAX), 8000);
-    CHECK_EQ_INT(levy_jobs_backoff_ms(1000, INT64_MAX / 2, INT64_MAX - 1, UINT64_MAX), INT64_MAX - 1);
+    CHECK_EQ_INT(levy_jobs_backoff_ms(1000, INT64_MAX / 2, INT64_MAX - 1, UINT64_MAX),
+                 INT64_MAX - 1);
     CHECK_EQ_INT(levy_jobs_backoff_ms(-1, 1000, 5000, UINT64_MAX), 1000);
 end:;
 }
 
-static const levy_test tests[] = {
-    {"enqueue_dedupe", t_enqueue_dedupe}, {"claim_order_and_due", t_claim_order_and_due},
-    {"claim_kind_behind_backlog", t_claim_kind_behind_backlog},
-    {"retry_dead_after_max", t_retry_dead_after_max}, {"requeue_running", t_requeue_running},
-    {"transaction_join", t_transaction_join}, {"backoff", t_backoff}, {"counts", t_counts},
-    {NULL, NULL}};
+static const levy_test tests[] = {{"enqueue_dedupe", t_enqueue_dedupe},
+                                  {"claim_order_and_due", t_claim_order_and_due},
+                                  {"claim_kind_behind_backlog", t_claim_kind_behind_backlog},
+                                  {"retry_dead_after_max", t_retry_dead_after_max},
+                                  {"requeue_running", t_requeue_running},
+                                  {"transaction_join", t_transaction_join},
+                                  {"backoff", t_backoff},
+                                  {"counts", t_counts},
+                                  {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

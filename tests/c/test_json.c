@@ -33,8 +33,10 @@ static int run(lua_State *L, const char *code)
 
 static void t_scan_numbers(void)
 {
-    const char *ok[] = {"0", "-0", "1", "-1", "1.5", "1e3", "1E+3", "1e-3", "-0.0e0", "123456789012345678901234567890"};
-    const char *bad[] = {"", "-", "01", "1.", ".5", "+1", "1e", "1e+", "0x1", "1.5.", "NaN", "Infinity", "1 "};
+    const char *ok[] = {"0",   "-0",   "1",    "-1",     "1.5",
+                        "1e3", "1E+3", "1e-3", "-0.0e0", "123456789012345678901234567890"};
+    const char *bad[] = {"",    "-",   "01",   "1.",  ".5",       "+1", "1e",
+                         "1e+", "0x1", "1.5.", "NaN", "Infinity", "1 "};
     for (size_t i = 0; i < LEVY_ARRAY_LEN(ok); i++)
         CHECK(levy_json_number_valid(ok[i], strlen(ok[i])));
     for (size_t i = 0; i < LEVY_ARRAY_LEN(bad); i++) {
@@ -55,9 +57,11 @@ end:;
 
 static void t_validate(void)
 {
-    const char *ok[] = {"{}", "[]", " {\"a\":[1,2,{\"b\":null}],\"c\":\"\\u00e9\\ud83d\\ude00\"} ", "0", "\"x\"", "true"};
-    const char *bad[] = {"", "{", "[1,]", "{\"a\"}", "{\"a\":1,}", "[1 2]", "\"\\ud800\"", "\"\\x\"",
-                         "nul", "[1]x", "\"a\nb\"", "{1:2}", "[01]"};
+    const char *ok[] = {
+        "{}", "[]",    " {\"a\":[1,2,{\"b\":null}],\"c\":\"\\u00e9\\ud83d\\ude00\"} ",
+        "0",  "\"x\"", "true"};
+    const char *bad[] = {"",        "{",   "[1,]", "{\"a\"}",  "{\"a\":1,}", "[1 2]", "\"\\ud800\"",
+                         "\"\\x\"", "nul", "[1]x", "\"a\nb\"", "{1:2}",      "[01]"};
     for (size_t i = 0; i < LEVY_ARRAY_LEN(ok); i++)
         CHECK_EQ_INT(levy_json_validate(ok[i], strlen(ok[i]), 200, NULL), LEVY_OK);
     for (size_t i = 0; i < LEVY_ARRAY_LEN(bad); i++) {
@@ -78,27 +82,29 @@ end:;
 static void t_decode_values(void)
 {
     lua_State *L = new_state();
-    CHECK(run(L, "local v = json.decode('{\"a\":1,\"b\":-2,\"c\":9007199254740993,\"d\":1.5,"
-                 "\"e\":1e3,\"f\":null,\"g\":[true,false],\"h\":\"x\\\\u00e9\",\"i\":[],\"j\":{},"
-                 "\"k\":99999999999999999999,\"l\":-0}')\n"
-                 "assert(math.type(v.a) == 'integer' and v.a == 1)\n"
-                 "assert(v.b == -2 and math.type(v.b) == 'integer')\n"
-                 "assert(v.c == 9007199254740993 and math.type(v.c) == 'integer')\n"
-                 "assert(v.d == '\\0' .. '1.5', 'literal')\n"
-                 "assert(json.decimal(v.d) == '1.5')\n"
-                 "assert(v.e == '\\0001e3' and json.decimal(v.e) == '1000')\n"
-                 "assert(v.f == json.null)\n"
-                 "assert(getmetatable(v.g) == json.array_mt and v.g[1] == true and v.g[2] == false)\n"
-                 "assert(v.h == 'x\\u{e9}')\n"
-                 "assert(getmetatable(v.i) == json.array_mt and #v.i == 0)\n"
-                 "assert(getmetatable(v.j) == nil and next(v.j) == nil)\n"
-                 "assert(json.is_number(v.k) and json.decimal(v.k) == '99999999999999999999')\n"
-                 "assert(v.l == 0 and math.type(v.l) == 'integer')\n"
-                 "assert(json.encode(v.i) == '[]' and json.encode(v.j) == '{}')\n"));
+    CHECK(run(L,
+              "local v = json.decode('{\"a\":1,\"b\":-2,\"c\":9007199254740993,\"d\":1.5,"
+              "\"e\":1e3,\"f\":null,\"g\":[true,false],\"h\":\"x\\\\u00e9\",\"i\":[],\"j\":{},"
+              "\"k\":99999999999999999999,\"l\":-0}')\n"
+              "assert(math.type(v.a) == 'integer' and v.a == 1)\n"
+              "assert(v.b == -2 and math.type(v.b) == 'integer')\n"
+              "assert(v.c == 9007199254740993 and math.type(v.c) == 'integer')\n"
+              "assert(v.d == '\\0' .. '1.5', 'literal')\n"
+              "assert(json.decimal(v.d) == '1.5')\n"
+              "assert(v.e == '\\0001e3' and json.decimal(v.e) == '1000')\n"
+              "assert(v.f == json.null)\n"
+              "assert(getmetatable(v.g) == json.array_mt and v.g[1] == true and v.g[2] == false)\n"
+              "assert(v.h == 'x\\u{e9}')\n"
+              "assert(getmetatable(v.i) == json.array_mt and #v.i == 0)\n"
+              "assert(getmetatable(v.j) == nil and next(v.j) == nil)\n"
+              "assert(json.is_number(v.k) and json.decimal(v.k) == '99999999999999999999')\n"
+              "assert(v.l == 0 and math.type(v.l) == 'integer')\n"
+              "assert(json.encode(v.i) == '[]' and json.encode(v.j) == '{}')\n"));
     /* no float anywhere in a decoded tree */
-    CHECK(run(L, "local function walk(x) if type(x) == 'number' then assert(math.type(x) == 'integer') "
-                 "elseif type(x) == 'table' then for k, v in pairs(x) do walk(v) end end end\n"
-                 "walk(json.decode('[1, 2.5, -3e-2, {\"x\": 0.1}, [1e400]]'))"));
+    CHECK(run(
+        L, "local function walk(x) if type(x) == 'number' then assert(math.type(x) == 'integer') "
+           "elseif type(x) == 'table' then for k, v in pairs(x) do walk(v) end end end\n"
+           "walk(json.decode('[1, 2.5, -3e-2, {\"x\": 0.1}, [1e400]]'))"));
 end:
     lua_close(L);
 }
@@ -106,12 +112,13 @@ end:
 static void t_decode_errors(void)
 {
     lua_State *L = new_state();
-    CHECK(run(L, "for _, s in ipairs{'', '{', '[1,]', '{\"a\":1,}', 'nul', '[1]x', '\"\\\\u0000\"',"
-                 " '\"a\\0b\"', '\"\\\\ud800\"', '{\"a\" 1}', '[01]', '[NaN]', '[.5]', '\\'x\\''} do\n"
-                 "  local v, msg, code = json.decode(s)\n"
-                 "  assert(v == nil and code == 'invalid_json' and type(msg) == 'string', s)\n"
-                 "end\n"
-                 "assert(not pcall(json.decode, nil))"));
+    CHECK(run(L,
+              "for _, s in ipairs{'', '{', '[1,]', '{\"a\":1,}', 'nul', '[1]x', '\"\\\\u0000\"',"
+              " '\"a\\0b\"', '\"\\\\ud800\"', '{\"a\" 1}', '[01]', '[NaN]', '[.5]', '\\'x\\''} do\n"
+              "  local v, msg, code = json.decode(s)\n"
+              "  assert(v == nil and code == 'invalid_json' and type(msg) == 'string', s)\n"
+              "end\n"
+              "assert(not pcall(json.decode, nil))"));
     /* depth bomb: 100,000 nested arrays fail cleanly */
     CHECK(run(L, "local v, msg, code = json.decode(string.rep('[', 100000))\n"
                  "assert(v == nil and code == 'invalid_json' and msg:find('deeper'), msg)\n"
@@ -125,46 +132,53 @@ end:
 static void t_encode(void)
 {
     lua_State *L = new_state();
-    CHECK(run(L, "assert(json.encode({b=1, a='x', c={1,2,3}}) == '{\"a\":\"x\",\"b\":1,\"c\":[1,2,3]}')\n"
-                 "assert(json.encode(json.empty_array) == '[]')\n"
-                 "assert(json.encode({}) == '{}')\n"
-                 "assert(json.encode(json.array{}) == '[]')\n"
-                 "assert(json.encode(setmetatable({1, nil, 3}, json.array_mt)) == '[1,null,3]')\n"
-                 "assert(json.encode({percentage=json.number('7.25')}) == '{\"percentage\":7.25}')\n"
-                 "assert(json.encode(json.null) == 'null')\n"
-                 "assert(json.encode('a\"b\\\\c\\n/\\1') == '\"a\\\\\"b\\\\\\\\c\\\\n/\\\\u0001\"')\n"
-                 "assert(json.encode(9007199254740993) == '9007199254740993')\n"
-                 "assert(json.encode(math.mininteger) == '-9223372036854775808')\n"
-                 "assert(json.encode({[1]='a', [2]='b', x=1}) == '{\"1\":\"a\",\"2\":\"b\",\"x\":1}')\n"
-                 "assert(json.encode({[3]='c'}) == '{\"3\":\"c\"}')\n"
-                 "assert(json.is_number(5) and json.is_number(json.number('1e3')) and not json.is_number('5') and not json.is_number(1.5))\n"
-                 "assert(json.number(7) == 7)\n"
-                 "assert(json.decimal('12') == nil and json.decimal(json.number('-1.5e-2')) == '-0.015')\n"
-                 "assert(json.decimal(json.number('0.00')) == '0.00' and json.decimal(json.number('2E2')) == '200')\n"));
+    CHECK(run(
+        L,
+        "assert(json.encode({b=1, a='x', c={1,2,3}}) == '{\"a\":\"x\",\"b\":1,\"c\":[1,2,3]}')\n"
+        "assert(json.encode(json.empty_array) == '[]')\n"
+        "assert(json.encode({}) == '{}')\n"
+        "assert(json.encode(json.array{}) == '[]')\n"
+        "assert(json.encode(setmetatable({1, nil, 3}, json.array_mt)) == '[1,null,3]')\n"
+        "assert(json.encode({percentage=json.number('7.25')}) == '{\"percentage\":7.25}')\n"
+        "assert(json.encode(json.null) == 'null')\n"
+        "assert(json.encode('a\"b\\\\c\\n/\\1') == '\"a\\\\\"b\\\\\\\\c\\\\n/\\\\u0001\"')\n"
+        "assert(json.encode(9007199254740993) == '9007199254740993')\n"
+        "assert(json.encode(math.mininteger) == '-9223372036854775808')\n"
+        "assert(json.encode({[1]='a', [2]='b', x=1}) == '{\"1\":\"a\",\"2\":\"b\",\"x\":1}')\n"
+        "assert(json.encode({[3]='c'}) == '{\"3\":\"c\"}')\n"
+        "assert(json.is_number(5) and json.is_number(json.number('1e3')) and not "
+        "json.is_number('5') and not json.is_number(1.5))\n"
+        "assert(json.number(7) == 7)\n"
+        "assert(json.decimal('12') == nil and json.decimal(json.number('-1.5e-2')) == '-0.015')\n"
+        "assert(json.decimal(json.number('0.00')) == '0.00' and json.decimal(json.number('2E2')) "
+        "== '200')\n"));
     /* raises */
-    CHECK(run(L, "for _, v in ipairs{1.5, {a=0.1}, {print}, {[true]=1}, {[1.5]=1}, '\\0' .. 'abc', '\\0' .. '01'} do\n"
-                 "  assert(not pcall(json.encode, v))\n"
-                 "end\n"
-                 "local ok, err = pcall(json.encode, {x=1.5})\n"
-                 "assert(not ok and err:find('float'), err)\n"
-                 "local t = {}; t.self = t\n"
-                 "ok, err = pcall(json.encode, t)\n"
-                 "assert(not ok and err:find('cycle'), err)\n"
-                 "local shared = {1}\n"
-                 "assert(json.encode({a=shared, b=shared}) == '{\"a\":[1],\"b\":[1]}')\n"
-                 "local deep = {} local cur = deep for i = 1, 300 do cur[1] = {} cur = cur[1] end\n"
-                 "ok, err = pcall(json.encode, deep)\n"
-                 "assert(not ok and err:find('deeper'), err)\n"
-                 "for _, lit in ipairs{'1.2.3', '01', '', ' 1', '1e', '+1', 'abc'} do\n"
-                 "  assert(not pcall(json.number, lit), lit)\n"
-                 "end\n"
-                 "assert(not pcall(json.number, 1.5))\n"
-                 "assert(not pcall(function() json.empty_array[1] = 1 end))\n"
-                 "local big, want = {}, {}\n"
-                 "for i = 1, 40 do big[string.format('k%02d', i)] = i want[#want+1] = string.format('\"k%02d\":%d', i, i) end\n"
-                 "big[7] = 'seven' big[100] = 'hundred'\n"
-                 "table.insert(want, 1, '\"100\":\"hundred\"') table.insert(want, 2, '\"7\":\"seven\"')\n"
-                 "assert(json.encode(big) == '{' .. table.concat(want, ',') .. '}', json.encode(big))"));
+    CHECK(run(
+        L, "for _, v in ipairs{1.5, {a=0.1}, {print}, {[true]=1}, {[1.5]=1}, '\\0' .. 'abc', '\\0' "
+           ".. '01'} do\n"
+           "  assert(not pcall(json.encode, v))\n"
+           "end\n"
+           "local ok, err = pcall(json.encode, {x=1.5})\n"
+           "assert(not ok and err:find('float'), err)\n"
+           "local t = {}; t.self = t\n"
+           "ok, err = pcall(json.encode, t)\n"
+           "assert(not ok and err:find('cycle'), err)\n"
+           "local shared = {1}\n"
+           "assert(json.encode({a=shared, b=shared}) == '{\"a\":[1],\"b\":[1]}')\n"
+           "local deep = {} local cur = deep for i = 1, 300 do cur[1] = {} cur = cur[1] end\n"
+           "ok, err = pcall(json.encode, deep)\n"
+           "assert(not ok and err:find('deeper'), err)\n"
+           "for _, lit in ipairs{'1.2.3', '01', '', ' 1', '1e', '+1', 'abc'} do\n"
+           "  assert(not pcall(json.number, lit), lit)\n"
+           "end\n"
+           "assert(not pcall(json.number, 1.5))\n"
+           "assert(not pcall(function() json.empty_array[1] = 1 end))\n"
+           "local big, want = {}, {}\n"
+           "for i = 1, 40 do big[string.format('k%02d', i)] = i want[#want+1] = "
+           "string.format('\"k%02d\":%d', i, i) end\n"
+           "big[7] = 'seven' big[100] = 'hundred'\n"
+           "table.insert(want, 1, '\"100\":\"hundred\"') table.insert(want, 2, '\"7\":\"seven\"')\n"
+           "assert(json.encode(big) == '{' .. table.concat(want, ',') .. '}', json.encode(big))"));
 end:
     lua_close(L);
 }
@@ -175,19 +189,26 @@ end:
 static void t_canonical(void)
 {
     lua_State *L = new_state();
-    CHECK(run(L, "local v = {q=json.number('1.5e2'), r=json.number('-2E-3'), s=json.number('0.5e1'),\n"
-                 "  t=json.number('7.25'), u=json.number('0.050e1'), w=json.number('1e401'), n=3, b={z=1, a={}}}\n"
-                 "local want = '{\"b\":{\"a\":{},\"z\":1},\"n\":3,\"q\":150,\"r\":-0.002,\"s\":5,\"t\":7.25,\"u\":0.50,\"w\":1e401}'\n"
-                 "assert(json.canonical(v) == want, json.canonical(v))\n"
-                 "assert(json.encode(v, {canonical = true}) == want)\n"
-                 "assert(json.encode(v, {canonical = false}) == json.encode(v))\n"
-                 "assert(json.encode(v):find('\"q\":1.5e2', 1, true))\n"
-                 "for _, lit in ipairs{'1.5e2', '-2E-3', '0.5e1', '7.25', '0.050e1', '12e-1', '0e3'} do\n"
-                 "  assert(json.canonical({x=json.number(lit)}) == '{\"x\":' .. json.decimal(json.number(lit)) .. '}', lit)\n"
-                 "end\n"
-                 "assert(json.decimal(json.number('0e3')) == '0' and json.decimal(json.number('0.05e1')) == '0.5')\n"
-                 "assert(not pcall(json.canonical, 1.5) and not pcall(json.encode, {}, 'canonical'))\n"
-                 "assert(json.canonical(json.empty_array) == '[]' and json.canonical('a\\\\1') == json.encode('a\\\\1'))"));
+    CHECK(run(
+        L, "local v = {q=json.number('1.5e2'), r=json.number('-2E-3'), s=json.number('0.5e1'),\n"
+           "  t=json.number('7.25'), u=json.number('0.050e1'), w=json.number('1e401'), n=3, "
+           "b={z=1, a={}}}\n"
+           "local want = "
+           "'{\"b\":{\"a\":{},\"z\":1},\"n\":3,\"q\":150,\"r\":-0.002,\"s\":5,\"t\":7.25,\"u\":0."
+           "50,\"w\":1e401}'\n"
+           "assert(json.canonical(v) == want, json.canonical(v))\n"
+           "assert(json.encode(v, {canonical = true}) == want)\n"
+           "assert(json.encode(v, {canonical = false}) == json.encode(v))\n"
+           "assert(json.encode(v):find('\"q\":1.5e2', 1, true))\n"
+           "for _, lit in ipairs{'1.5e2', '-2E-3', '0.5e1', '7.25', '0.050e1', '12e-1', '0e3'} do\n"
+           "  assert(json.canonical({x=json.number(lit)}) == '{\"x\":' .. "
+           "json.decimal(json.number(lit)) .. '}', lit)\n"
+           "end\n"
+           "assert(json.decimal(json.number('0e3')) == '0' and json.decimal(json.number('0.05e1')) "
+           "== '0.5')\n"
+           "assert(not pcall(json.canonical, 1.5) and not pcall(json.encode, {}, 'canonical'))\n"
+           "assert(json.canonical(json.empty_array) == '[]' and json.canonical('a\\\\1') == "
+           "json.encode('a\\\\1'))"));
 end:
     lua_close(L);
 }
@@ -195,13 +216,17 @@ end:
 static void t_round_trip(void)
 {
     lua_State *L = new_state();
-    CHECK(run(L, "local s = '{\"amount\":\"12.34\",\"big\":12345678901234567890,\"id\":9007199254740993,"
-                 "\"items\":[{\"p\":7.25,\"q\":-1e-7,\"z\":0}],\"n\":null,\"t\":true,\"u\":\"\\\\u00e9\\\\ud83d\\\\ude00\"}'\n"
-                 "local v = assert(json.decode(s))\n"
-                 "local out = json.encode(v)\n"
-                 "assert(out == '{\"amount\":\"12.34\",\"big\":12345678901234567890,\"id\":9007199254740993,"
-                 "\"items\":[{\"p\":7.25,\"q\":-1e-7,\"z\":0}],\"n\":null,\"t\":true,\"u\":\"\\u{e9}\\u{1F600}\"}', out)\n"
-                 "assert(json.encode(json.decode(out)) == out)"));
+    CHECK(run(
+        L,
+        "local s = '{\"amount\":\"12.34\",\"big\":12345678901234567890,\"id\":9007199254740993,"
+        "\"items\":[{\"p\":7.25,\"q\":-1e-7,\"z\":0}],\"n\":null,\"t\":true,\"u\":"
+        "\"\\\\u00e9\\\\ud83d\\\\ude00\"}'\n"
+        "local v = assert(json.decode(s))\n"
+        "local out = json.encode(v)\n"
+        "assert(out == '{\"amount\":\"12.34\",\"big\":12345678901234567890,\"id\":9007199254740993,"
+        "\"items\":[{\"p\":7.25,\"q\":-1e-7,\"z\":0}],\"n\":null,\"t\":true,\"u\":\"\\u{e9}\\u{"
+        "1F600}\"}', out)\n"
+        "assert(json.encode(json.decode(out)) == out)"));
 end:
     lua_close(L);
 }
@@ -213,22 +238,31 @@ end:
 static void t_perf(void)
 {
     lua_State *L = new_state();
-    CHECK(run(L,
+    CHECK(run(
+        L,
         "local lines = {}\n"
-        "for i = 1, 12 do lines[i] = string.format('{\"id\":\"line_%d\",\"product_id\":\"prod_%08d\","
+        "for i = 1, 12 do lines[i] = "
+        "string.format('{\"id\":\"line_%d\",\"product_id\":\"prod_%08d\","
         "\"description\":\"Subscription seat %d\",\"quantity\":%d,\"unit_price\":\"%d.25\","
-        "\"amount\":{\"amount\":\"%d.50\",\"currency\":\"USD\"},\"percentage\":7.25}', i, i, i, i, i*10, i*100) end\n"
-        "local doc = '{\"id\":\"0f8fad5b-d9cb-469f-a165-70867728950e\",\"invoice_number\":\"INV-00042\","
-        "\"customer_id\":\"cus_123\",\"subsidiary_id\":\"sub_1\",\"currency\":\"USD\",\"status\":\"OPEN\","
-        "\"issue_date\":\"2026-08-01\",\"due_date\":\"2026-08-31\",\"updated_at\":\"2026-08-01T12:00:00Z\","
-        "\"ship_to\":{\"line1\":\"1 Main St\",\"city\":\"Austin\",\"state\":\"TX\",\"postal_code\":\"78701\",\"country\":\"US\"},"
-        "\"items\":[' .. table.concat(lines, ',') .. '],\"total\":{\"amount\":\"1234.56\",\"currency\":\"USD\"}}'\n"
+        "\"amount\":{\"amount\":\"%d.50\",\"currency\":\"USD\"},\"percentage\":7.25}', i, i, i, i, "
+        "i*10, i*100) end\n"
+        "local doc = "
+        "'{\"id\":\"0f8fad5b-d9cb-469f-a165-70867728950e\",\"invoice_number\":\"INV-00042\","
+        "\"customer_id\":\"cus_123\",\"subsidiary_id\":\"sub_1\",\"currency\":\"USD\",\"status\":"
+        "\"OPEN\","
+        "\"issue_date\":\"2026-08-01\",\"due_date\":\"2026-08-31\",\"updated_at\":\"2026-08-01T12:"
+        "00:00Z\","
+        "\"ship_to\":{\"line1\":\"1 Main "
+        "St\",\"city\":\"Austin\",\"state\":\"TX\",\"postal_code\":\"78701\",\"country\":\"US\"},"
+        "\"items\":[' .. table.concat(lines, ',') .. "
+        "'],\"total\":{\"amount\":\"1234.56\",\"currency\":\"USD\"}}'\n"
         "local cjson = require 'cjson'\n"
         "local v = assert(json.decode(doc))\n"
         "assert(json.encode(json.decode(json.encode(v))) == json.encode(v))\n"
         "local c = cjson.decode(doc)\n"
         "assert(#v.items == 12 and #c.items == 12 and v.items[12].id == c.items[12].id)\n"
-        "assert(v.total.amount == c.total.amount and v.ship_to.postal_code == c.ship_to.postal_code)\n"));
+        "assert(v.total.amount == c.total.amount and v.ship_to.postal_code == "
+        "c.ship_to.postal_code)\n"));
 end:
     lua_close(L);
 }
@@ -241,61 +275,66 @@ static void t_fuzz(void)
     int n = getenv("LEVY_UNDER_VALGRIND") ? 300 : 20000;
     lua_pushinteger(L, n);
     lua_setglobal(L, "N");
-    CHECK(run(L,
-        "local base = '{\"a\":[1,-2.5e3,\"x\\\\u00e9\\\\n\",null,true,{\"b\":{}}],\"c\":\"\\\\ud83d\\\\ude00\",\"d\":12345678901234567890}'\n"
-        "assert(json.decode(base), 'base decodes')\n"
-        "local alphabet = '{}[]\",:0123456789-+.eE \\\\/untrfalsx\\0'\n"
-        "local seed = 12345\n"
-        "local function rnd(m) seed = (seed * 1103515245 + 12345) % 2147483648 return seed % m + 1 end\n"
-        "local okc = 0\n"
-        "for i = 1, N do\n"
-        "  local s = base\n"
-        "  for k = 1, rnd(4) do\n"
-        "    local p = rnd(#s) local c = alphabet:sub(rnd(#alphabet), 1)\n"
-        "    local op = rnd(3)\n"
-        "    if op == 1 then s = s:sub(1, p - 1) .. c .. s:sub(p + 1)\n"
-        "    elseif op == 2 then s = s:sub(1, p - 1) .. c .. s:sub(p)\n"
-        "    else s = s:sub(1, p - 1) .. s:sub(p + 1) end\n"
-        "  end\n"
-        "  local v, msg, code = json.decode(s)\n"
-        "  if v == nil then assert(code == 'invalid_json' and type(msg) == 'string')\n"
-        "  else okc = okc + 1\n"
-        "    local out = json.encode(v)\n"
-        "    assert(json.decode(out), out)\n"
-        "    assert(json.encode(json.decode(out)) == out, out)\n"
-        "  end\n"
-        "end\n"
-        "OKC = okc\n"));
+    CHECK(run(L, "local base = "
+                 "'{\"a\":[1,-2.5e3,\"x\\\\u00e9\\\\n\",null,true,{\"b\":{}}],\"c\":"
+                 "\"\\\\ud83d\\\\ude00\",\"d\":12345678901234567890}'\n"
+                 "assert(json.decode(base), 'base decodes')\n"
+                 "local alphabet = '{}[]\",:0123456789-+.eE \\\\/untrfalsx\\0'\n"
+                 "local seed = 12345\n"
+                 "local function rnd(m) seed = (seed * 1103515245 + 12345) % 2147483648 return "
+                 "seed % m + 1 end\n"
+                 "local okc = 0\n"
+                 "for i = 1, N do\n"
+                 "  local s = base\n"
+                 "  for k = 1, rnd(4) do\n"
+                 "    local p = rnd(#s) local c = alphabet:sub(rnd(#alphabet), 1)\n"
+                 "    local op = rnd(3)\n"
+                 "    if op == 1 then s = s:sub(1, p - 1) .. c .. s:sub(p + 1)\n"
+                 "    elseif op == 2 then s = s:sub(1, p - 1) .. c .. s:sub(p)\n"
+                 "    else s = s:sub(1, p - 1) .. s:sub(p + 1) end\n"
+                 "  end\n"
+                 "  local v, msg, code = json.decode(s)\n"
+                 "  if v == nil then assert(code == 'invalid_json' and type(msg) == 'string')\n"
+                 "  else okc = okc + 1\n"
+                 "    local out = json.encode(v)\n"
+                 "    assert(json.decode(out), out)\n"
+                 "    assert(json.encode(json.decode(out)) == out, out)\n"
+                 "  end\n"
+                 "end\n"
+                 "OKC = okc\n"));
     lua_getglobal(L, "OKC");
-    fprintf(stderr, "  fuzz: %d mutations, %lld still valid JSON\n", n, (long long)lua_tointeger(L, -1));
+    fprintf(stderr, "  fuzz: %d mutations, %lld still valid JSON\n", n,
+            (long long)lua_tointeger(L, -1));
     CHECK(lua_tointeger(L, -1) > 0 && lua_tointeger(L, -1) < n);
 end:
     lua_close(L);
 }
 
-
 /* Issue 15 #16: ill-formed UTF-8 is refused by the decoder and never emitted by the encoder. */
 static void t_utf8(void)
 {
-    static const struct { const char *s; size_t n, seq, bad; } cases[] = {
+    static const struct {
+        const char *s;
+        size_t n, seq, bad;
+    } cases[] = {
         {"A", 1, 1, 0},
-        {"\xc3\xa9", 2, 2, 0},            /* é */
-        {"\xe2\x82\xac", 3, 3, 0},        /* € */
-        {"\xf0\x9f\x98\x80", 4, 4, 0},    /* U+1F600 */
-        {"\xf4\x8f\xbf\xbf", 4, 4, 0},    /* U+10FFFF */
-        {"\xef\xbf\xbf", 3, 3, 0},        /* U+FFFF (a noncharacter, but well-formed) */
-        {"\xc0\xaf", 2, 0, 1},            /* overlong '/' */
-        {"\xc1\xbf", 2, 0, 1},            /* overlong */
-        {"\xe0\x80\xaf", 3, 0, 1},        /* overlong 3-byte */
-        {"\xf0\x80\x80\xaf", 4, 0, 1},    /* overlong 4-byte */
-        {"\xed\xa0\x80", 3, 0, 1},        /* U+D800 (surrogate) */
-        {"\xed\xbf\xbf", 3, 0, 1},        /* U+DFFF */
-        {"\xf4\x90\x80\x80", 4, 0, 1},    /* U+110000 */
-        {"\xf5\x80\x80\x80", 4, 0, 1},    /* lead byte above F4 */
+        {"\xc3\xa9", 2, 2, 0},         /* é */
+        {"\xe2\x82\xac", 3, 3, 0},     /* € */
+        {"\xf0\x9f\x98\x80", 4, 4, 0}, /* U+1F600 */
+        {"\xf4\x8f\xbf\xbf", 4, 4, 0}, /* U+10FFFF */
+        {"\xef\xbf\xbf", 3, 3, 0},     /* U+FFFF (a noncharacter, but well-formed) */
+        {"\xc0\xaf", 2, 0, 1},         /* overlong '/' */
+        {"\xc1\xbf", 2, 0, 1},         /* overlong */
+        {"\xe0\x80\xaf", 3, 0, 1},     /* overlong 3-byte */
+        {"\xf0\x80\x80\xaf", 4, 0, 1}, /* overlong 4-byte */
+        {"\xed\xa0\x80", 3, 0, 1},     /* U+D800 (surrogate) */
+        {"\xed\xbf\xbf", 3, 0, 1},     /* U+DFFF */
+        {"\xf4\x90\x80\x80", 4, 0, 1}, /* U+110000 */
+        {"\xf5\x80\x80\x80", 4, 0, 1}, /* lead byte above F4 */
         {"\xff", 1, 0, 1},
-        {"\x80", 1, 0, 1},                /* stray continuation */
-        {"\xe2\x82", 2, 0, 2},            /* truncated at the end */
-        {"\xe2\x82x", 3, 0, 2},           /* truncated by an ASCII byte */
+        {"\x80", 1, 0, 1},      /* stray continuation */
+        {"\xe2\x82", 2, 0, 2},  /* truncated at the end */
+        {"\xe2\x82x", 3, 0, 2}, /* truncated by an ASCII byte */
         {"\xf0\x9f\x98", 3, 0, 3},
         {"\xc3", 1, 0, 1},
     };
@@ -324,7 +363,10 @@ static void t_utf8(void)
         "{\"description\":\"\xf4\x90\x80\x80\"}",
         "{\"description\":\"\xe2\x82\"}",
         "{\"k\xff\":1}",
-        "[\"\\ud800\"]", "[\"\\udc00\"]", "[\"\\ud800\\u0041\"]", "[\"\\ud800x\"]",
+        "[\"\\ud800\"]",
+        "[\"\\udc00\"]",
+        "[\"\\ud800\\u0041\"]",
+        "[\"\\ud800x\"]",
     };
     lua_newtable(L);
     for (size_t i = 0; i < LEVY_ARRAY_LEN(bad_docs); i++) {
@@ -338,11 +380,15 @@ static void t_utf8(void)
                  "  assert(msg:find('UTF%-8') or msg:find('surrogate'), msg)\n"
                  "  assert(utf8.len(msg), 'the message itself is valid UTF-8: ' .. msg)\n"
                  "end\n"
-                 "assert(json.decode('\"caf\\xc3\\xa9 \\xe2\\x82\\xac \\xf0\\x9f\\x98\\x80\"') == 'caf\\u{e9} \\u{20ac} \\u{1f600}')\n"));
+                 "assert(json.decode('\"caf\\xc3\\xa9 \\xe2\\x82\\xac \\xf0\\x9f\\x98\\x80\"') == "
+                 "'caf\\u{e9} \\u{20ac} \\u{1f600}')\n"));
     /* encoding: ill-formed input becomes U+FFFD, the output is valid UTF-8 and decodes */
-    CHECK(run(L, "local out = json.encode({['k\\xff'] = 'a\\xc3\\xa9b\\xc0\\xafc\\xe2\\x82\\xed\\xa0\\x80'})\n"
+    CHECK(run(L, "local out = json.encode({['k\\xff'] = "
+                 "'a\\xc3\\xa9b\\xc0\\xafc\\xe2\\x82\\xed\\xa0\\x80'})\n"
                  "assert(utf8.len(out), out)\n"
-                 "assert(out == '{\"k\\u{fffd}\":\"a\\u{e9}b\\u{fffd}\\u{fffd}c\\u{fffd}\\u{fffd}\\u{fffd}\\u{fffd}\"}', out)\n"
+                 "assert(out == "
+                 "'{\"k\\u{fffd}\":\"a\\u{e9}b\\u{fffd}\\u{fffd}c\\u{fffd}\\u{fffd}\\u{fffd}\\u{"
+                 "fffd}\"}', out)\n"
                  "assert(json.decode(out))\n"
                  "assert(json.encode('\\xf0\\x9f\\x98') == '\"\\u{fffd}\"')\n"
                  "assert(json.encode('ok \\u{10ffff}') == '\"ok \\u{10ffff}\"')\n"));
@@ -354,29 +400,37 @@ end:
 static void t_duplicate_keys(void)
 {
     lua_State *L = new_state();
-    CHECK(run(L, "local s = '{\"lines\":[{\"id\":\"1\",\"amount\":\"1.00\",\"amount\":\"1000.00\"}]}'\n"
-                 "local v, msg, code = json.decode(s)\n"
-                 "assert(v == nil and code == 'invalid_json', 'duplicate accepted')\n"
-                 "assert(msg:find('duplicate object key \"amount\"', 1, true), msg)\n"
-                 "v, msg, code = json.decode(s, { duplicate_keys = 'error' })\n"
-                 "assert(v == nil and code == 'invalid_json')\n"
-                 "v = assert(json.decode(s, { duplicate_keys = 'last' }))\n"
-                 "assert(v.lines[1].amount == '1000.00')\n"
-                 "assert(json.decode('{\"a\":null,\"a\":1}') == nil, 'null then value')\n"
-                 "assert(json.decode('{\"a\":1,\"\\\\u0061\":2}') == nil, 'same key, escaped')\n"
-                 "assert(json.decode('{\"a\":{\"a\":1},\"b\":{\"a\":2}}'), 'same key in two objects')\n"
-                 "assert(json.decode('[{\"a\":1},{\"a\":2}]'), 'same key in array elements')\n"
-                 "assert(not pcall(json.decode, '{}', { duplicate_keys = 'first' }))\n"
-                 "assert(not pcall(json.decode, '{}', 5))\n"
-                 "local ok, err = pcall(json.encode, {[1] = 'a', ['1'] = 'b'})\n"
-                 "assert(not ok and err:find('two keys'), err)\n"));
+    CHECK(run(
+        L, "local s = '{\"lines\":[{\"id\":\"1\",\"amount\":\"1.00\",\"amount\":\"1000.00\"}]}'\n"
+           "local v, msg, code = json.decode(s)\n"
+           "assert(v == nil and code == 'invalid_json', 'duplicate accepted')\n"
+           "assert(msg:find('duplicate object key \"amount\"', 1, true), msg)\n"
+           "v, msg, code = json.decode(s, { duplicate_keys = 'error' })\n"
+           "assert(v == nil and code == 'invalid_json')\n"
+           "v = assert(json.decode(s, { duplicate_keys = 'last' }))\n"
+           "assert(v.lines[1].amount == '1000.00')\n"
+           "assert(json.decode('{\"a\":null,\"a\":1}') == nil, 'null then value')\n"
+           "assert(json.decode('{\"a\":1,\"\\\\u0061\":2}') == nil, 'same key, escaped')\n"
+           "assert(json.decode('{\"a\":{\"a\":1},\"b\":{\"a\":2}}'), 'same key in two objects')\n"
+           "assert(json.decode('[{\"a\":1},{\"a\":2}]'), 'same key in array elements')\n"
+           "assert(not pcall(json.decode, '{}', { duplicate_keys = 'first' }))\n"
+           "assert(not pcall(json.decode, '{}', 5))\n"
+           "local ok, err = pcall(json.encode, {[1] = 'a', ['1'] = 'b'})\n"
+           "assert(not ok and err:find('two keys'), err)\n"));
 end:
     lua_close(L);
 }
 
-static const levy_test tests[] = {
-    {"scan_numbers", t_scan_numbers}, {"validate", t_validate}, {"decode_values", t_decode_values},
-    {"decode_errors", t_decode_errors}, {"encode", t_encode}, {"canonical", t_canonical}, {"round_trip", t_round_trip},
-    {"perf", t_perf}, {"fuzz", t_fuzz}, {"utf8", t_utf8}, {"duplicate_keys", t_duplicate_keys},
-    {NULL, NULL}};
+static const levy_test tests[] = {{"scan_numbers", t_scan_numbers},
+                                  {"validate", t_validate},
+                                  {"decode_values", t_decode_values},
+                                  {"decode_errors", t_decode_errors},
+                                  {"encode", t_encode},
+                                  {"canonical", t_canonical},
+                                  {"round_trip", t_round_trip},
+                                  {"perf", t_perf},
+                                  {"fuzz", t_fuzz},
+                                  {"utf8", t_utf8},
+                                  {"duplicate_keys", t_duplicate_keys},
+                                  {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

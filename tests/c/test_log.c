@@ -24,19 +24,29 @@ static const char *TOKEN = "eyJhbGciOiJIUzI1NiJ9.payload.sigXYZW";
 static void emit_all(void)
 {
     levy_log_field f[] = {
-        {"api_key", "plain-but-named-key-1234"}, {"authorization", "Bearer abcdefghijklmnop"},
-        {"note", SECRET},                        {"x", "Header was Bearer " "qwertyuiopasdf1234"},
-        {"count", "3"},                          {"password", "hunter2hunter2"},
-        {"Webhook-Token", "tok"},                {"embedded", "prefix-sk_live_9f8e7d6c5b4a3210ZZ-suffix"},
-        {"nullv", NULL},                         {"spaced", "a b=\"c\""},
+        {"api_key", "plain-but-named-key-1234"},
+        {"authorization", "Bearer abcdefghijklmnop"},
+        {"note", SECRET},
+        {"x", "Header was Bearer "
+              "qwertyuiopasdf1234"},
+        {"count", "3"},
+        {"password", "hunter2hunter2"},
+        {"Webhook-Token", "tok"},
+        {"embedded", "prefix-sk_live_9f8e7d6c5b4a3210ZZ-suffix"},
+        {"nullv", NULL},
+        {"spaced", "a b=\"c\""},
     };
-    levy_log_write(LEVY_LOG_INFO, "rillet", "sending with key sk_live_9f8e7d6c5b4a3210ZZ now",
-                   f, LEVY_ARRAY_LEN(f));
+    levy_log_write(LEVY_LOG_INFO, "rillet", "sending with key sk_live_9f8e7d6c5b4a3210ZZ now", f,
+                   LEVY_ARRAY_LEN(f));
     levy_log(LEVY_LOG_WARN, "core", "auth header: Authorization: Bearer %s", TOKEN);
     levy_log(LEVY_LOG_DEBUG, "core", "debug hidden %s", SECRET);
 }
 
-static int64_t fixed(void *ud) { (void)ud; return 1785585600123; /* 2026-08-01T12:00:00.123Z */ }
+static int64_t fixed(void *ud)
+{
+    (void)ud;
+    return 1785585600123; /* 2026-08-01T12:00:00.123Z */
+}
 
 static void t_redaction_text(void)
 {
@@ -56,10 +66,11 @@ static void t_redaction_text(void)
     CHECK(strstr(out, "plain-but-named") == NULL);
     CHECK(strstr(out, "hunter2") == NULL);
     CHECK(strstr(out, "debug hidden") == NULL);
-    CHECK(strstr(out, "****10ZZ") != NULL);      /* last 4 chars kept for long secrets */
+    CHECK(strstr(out, "****10ZZ") != NULL); /* last 4 chars kept for long secrets */
     CHECK(strstr(out, "Webhook-Token=****") != NULL);
     CHECK(strstr(out, "count=3") != NULL);
-    CHECK(strstr(out, "2026-08-01T12:00:00.123Z INFO  [rillet] sending with key ****10ZZ now") != NULL);
+    CHECK(strstr(out, "2026-08-01T12:00:00.123Z INFO  [rillet] sending with key ****10ZZ now") !=
+          NULL);
     CHECK(strstr(out, "spaced=\"a b=\\\"c\\\"\"") != NULL);
     CHECK(strstr(out, "nullv=-") != NULL);
 end:
@@ -79,8 +90,9 @@ static void t_redaction_json(void)
     CHECK(strstr(out, SECRET) == NULL);
     CHECK(strstr(out, TOKEN) == NULL);
     CHECK(strstr(out, "abcdefghijklmnop") == NULL);
-    CHECK(strstr(out, "{\"ts\":\"2026-08-01T12:00:00.123Z\",\"level\":\"info\",\"source\":\"rillet\","
-                      "\"msg\":\"sending with key ****10ZZ now\"") != NULL);
+    CHECK(strstr(out,
+                 "{\"ts\":\"2026-08-01T12:00:00.123Z\",\"level\":\"info\",\"source\":\"rillet\","
+                 "\"msg\":\"sending with key ****10ZZ now\"") != NULL);
     CHECK(strstr(out, "\"nullv\":null") != NULL);
     CHECK(strstr(out, "\"count\":\"3\"") != NULL);
     /* every line is one JSON object */
@@ -129,5 +141,6 @@ end:
 
 static const levy_test tests[] = {{"redaction_text", t_redaction_text},
                                   {"redaction_json", t_redaction_json},
-                                  {"helpers", t_helpers}, {NULL, NULL}};
+                                  {"helpers", t_helpers},
+                                  {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

@@ -25,10 +25,21 @@ end:;
 
 static void t_parse_ok(void)
 {
-    struct { const char *s, *cur; int64_t want; } ok[] = {
-        {"12.34", "USD", 1234}, {"0.5", "USD", 50}, {"-3", "USD", -300}, {"007", "USD", 700},
-        {"-0.00", "USD", 0}, {"12.340", "USD", 1234}, {"100.00", "JPY", 100}, {"1234", "JPY", 1234},
-        {"1.234", "KWD", 1234}, {"0.001", "BHD", 1}, {"92233720368547758.07", "USD", INT64_MAX},
+    struct {
+        const char *s, *cur;
+        int64_t want;
+    } ok[] = {
+        {"12.34", "USD", 1234},
+        {"0.5", "USD", 50},
+        {"-3", "USD", -300},
+        {"007", "USD", 700},
+        {"-0.00", "USD", 0},
+        {"12.340", "USD", 1234},
+        {"100.00", "JPY", 100},
+        {"1234", "JPY", 1234},
+        {"1.234", "KWD", 1234},
+        {"0.001", "BHD", 1},
+        {"92233720368547758.07", "USD", INT64_MAX},
         {"-92233720368547758.08", "USD", INT64_MIN},
     };
     for (size_t i = 0; i < LEVY_ARRAY_LEN(ok); i++) {
@@ -42,8 +53,9 @@ end:;
 
 static void t_parse_reject(void)
 {
-    const char *bad[] = {"", "-", "+1", " 1", "1 ", "1e3", ".5", "5.", "1.2.3", "1,5", "0x10",
-                         "--1", "1-", "abc", "12.345", "1.001", "\xd9\xa1", "NaN", "inf", "1_000"};
+    const char *bad[] = {"",       "-",     "+1",       " 1",   "1 ",  "1e3",  ".5",
+                         "5.",     "1.2.3", "1,5",      "0x10", "--1", "1-",   "abc",
+                         "12.345", "1.001", "\xd9\xa1", "NaN",  "inf", "1_000"};
     for (size_t i = 0; i < LEVY_ARRAY_LEN(bad); i++) {
         int64_t v = 0;
         levy_err e = {0};
@@ -67,10 +79,20 @@ end:;
 static void t_format(void)
 {
     char b[LEVY_MONEY_BUFSZ];
-    struct { int64_t v; int e; const char *want; } f[] = {
-        {1234, 2, "12.34"}, {-5, 2, "-0.05"}, {7, 0, "7"}, {0, 2, "0.00"}, {1, 3, "0.001"},
-        {-1234, 3, "-1.234"}, {INT64_MIN, 2, "-92233720368547758.08"},
-        {INT64_MAX, 0, "9223372036854775807"}, {5, 4, "0.0005"},
+    struct {
+        int64_t v;
+        int e;
+        const char *want;
+    } f[] = {
+        {1234, 2, "12.34"},
+        {-5, 2, "-0.05"},
+        {7, 0, "7"},
+        {0, 2, "0.00"},
+        {1, 3, "0.001"},
+        {-1234, 3, "-1.234"},
+        {INT64_MIN, 2, "-92233720368547758.08"},
+        {INT64_MAX, 0, "9223372036854775807"},
+        {5, 4, "0.0005"},
     };
     for (size_t i = 0; i < LEVY_ARRAY_LEN(f); i++) {
         CHECK(levy_money_format_exp(f[i].v, f[i].e, b, sizeof b) > 0);
@@ -90,12 +112,14 @@ end:;
 static void t_rounding_halves(void)
 {
     /* num/den with den = 10: exact halves ±2.5, ±3.5, and non-halves */
-    struct { int64_t num; int64_t want[4]; } r[] = {
+    struct {
+        int64_t num;
+        int64_t want[4];
+    } r[] = {
         /*           half_up half_even up down */
-        {25, {3, 2, 3, 2}},   {35, {4, 4, 4, 3}},   {-25, {-3, -2, -3, -2}},
-        {-35, {-4, -4, -4, -3}}, {21, {2, 2, 3, 2}}, {29, {3, 3, 3, 2}},
-        {-21, {-2, -2, -3, -2}}, {20, {2, 2, 2, 2}}, {5, {1, 0, 1, 0}}, {-5, {-1, 0, -1, 0}},
-        {15, {2, 2, 2, 1}},   {0, {0, 0, 0, 0}},
+        {25, {3, 2, 3, 2}}, {35, {4, 4, 4, 3}},   {-25, {-3, -2, -3, -2}}, {-35, {-4, -4, -4, -3}},
+        {21, {2, 2, 3, 2}}, {29, {3, 3, 3, 2}},   {-21, {-2, -2, -3, -2}}, {20, {2, 2, 2, 2}},
+        {5, {1, 0, 1, 0}},  {-5, {-1, 0, -1, 0}}, {15, {2, 2, 2, 1}},      {0, {0, 0, 0, 0}},
     };
     for (size_t i = 0; i < LEVY_ARRAY_LEN(r); i++)
         for (int m = 0; m < 4; m++) {
@@ -159,14 +183,17 @@ static void t_overflow(void)
     int64_t out;
     levy_err e = {0};
     /* 128-bit intermediate: INT64_MAX × 100 % fits back exactly */
-    CHECK_EQ_INT(levy_money_mul_rate(INT64_MAX, LEVY_RATE_ONE, LEVY_ROUND_HALF_UP, &out, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_money_mul_rate(INT64_MAX, LEVY_RATE_ONE, LEVY_ROUND_HALF_UP, &out, &e),
+                 LEVY_OK);
     CHECK_EQ_INT(out, INT64_MAX);
     CHECK_EQ_INT(levy_money_mul_rate(INT64_MAX, 2 * LEVY_RATE_ONE, LEVY_ROUND_HALF_UP, &out, &e),
                  LEVY_ERANGE);
     CHECK_EQ_STR(e.code, "overflow");
-    CHECK_EQ_INT(levy_money_mul_frac(INT64_MAX, INT64_MAX, INT64_MAX, LEVY_ROUND_UP, &out, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_money_mul_frac(INT64_MAX, INT64_MAX, INT64_MAX, LEVY_ROUND_UP, &out, &e),
+                 LEVY_OK);
     CHECK_EQ_INT(out, INT64_MAX);
-    CHECK_EQ_INT(levy_money_mul_frac(INT64_MIN, INT64_MIN, 1, LEVY_ROUND_UP, &out, &e), LEVY_ERANGE);
+    CHECK_EQ_INT(levy_money_mul_frac(INT64_MIN, INT64_MIN, 1, LEVY_ROUND_UP, &out, &e),
+                 LEVY_ERANGE);
     CHECK_EQ_INT(levy_money_mul_frac(INT64_MIN, -1, 1, LEVY_ROUND_UP, &out, &e), LEVY_ERANGE);
     CHECK_EQ_INT(levy_money_mul_frac(INT64_MIN, 1, 1, LEVY_ROUND_UP, &out, &e), LEVY_OK);
     CHECK_EQ_INT(out, INT64_MIN);
@@ -189,7 +216,8 @@ static void t_decimal(void)
     CHECK_EQ_INT(c, 1);
     levy_decimal_cmp("0.0001", "0.00009", &c, NULL);
     CHECK_EQ_INT(c, 1);
-    levy_decimal_cmp("123456789012345678901234567890.1", "123456789012345678901234567890.09", &c, NULL);
+    levy_decimal_cmp("123456789012345678901234567890.1", "123456789012345678901234567890.09", &c,
+                     NULL);
     CHECK_EQ_INT(c, 1);
     CHECK_EQ_INT(levy_decimal_cmp("1e3", "1", &c, NULL), LEVY_EINVAL);
     CHECK(levy_decimal_valid("1.23456", -1));
@@ -239,9 +267,14 @@ static void t_one_currency_table(void)
 end:;
 }
 
-static const levy_test tests[] = {
-    {"one_currency_table", t_one_currency_table},
-    {"exponents", t_exponents}, {"parse_ok", t_parse_ok}, {"parse_reject", t_parse_reject},
-    {"format", t_format},       {"rounding_halves", t_rounding_halves}, {"rates", t_rates},
-    {"overflow", t_overflow},   {"decimal", t_decimal},   {NULL, NULL}};
+static const levy_test tests[] = {{"one_currency_table", t_one_currency_table},
+                                  {"exponents", t_exponents},
+                                  {"parse_ok", t_parse_ok},
+                                  {"parse_reject", t_parse_reject},
+                                  {"format", t_format},
+                                  {"rounding_halves", t_rounding_halves},
+                                  {"rates", t_rates},
+                                  {"overflow", t_overflow},
+                                  {"decimal", t_decimal},
+                                  {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

@@ -42,7 +42,8 @@ end:
     levy_nexus_free(nx);
 }
 
-static const char *HDR = "state,sales_threshold,transactions_threshold,combine,period,effective_from,source\n";
+static const char *HDR =
+    "state,sales_threshold,transactions_threshold,combine,period,effective_from,source\n";
 
 static int parse(const char *body, levy_err *err)
 {
@@ -105,14 +106,19 @@ static void t_invalid(void)
     CHECK(strstr(err.message, "source") != NULL);
     CHECK_EQ_INT(parse("CA,100000,,,calendar_year_previous,,src,extra\n", &err), LEVY_EINVAL);
     CHECK_EQ_INT(parse("CA,100000,,,calendar_year_previous,,\"src\n", &err), LEVY_EINVAL);
-    CHECK_EQ_INT(parse("CA,100000,,,calendar_year_previous,,a\nCA,200000,,,calendar_year_previous,,b\n", &err),
-                 LEVY_EINVAL); /* duplicate state + date */
+    CHECK_EQ_INT(
+        parse("CA,100000,,,calendar_year_previous,,a\nCA,200000,,,calendar_year_previous,,b\n",
+              &err),
+        LEVY_EINVAL); /* duplicate state + date */
     CHECK(strstr(err.message, "t.csv:3") != NULL);
-    CHECK_EQ_INT(parse("CA,100000,,,calendar_year_previous,,a\nCA,200000,,,calendar_year_previous,2026-01-01,b\n", &err),
+    CHECK_EQ_INT(parse("CA,100000,,,calendar_year_previous,,a\nCA,200000,,,calendar_year_previous,"
+                       "2026-01-01,b\n",
+                       &err),
                  LEVY_OK);
     levy_nexus *nx = NULL;
     levy_err_clear(&err);
-    CHECK_EQ_INT(levy_nexus_parse(&nx, "t.csv", "state,sales_threshold\nCA,1\n", &err), LEVY_EINVAL);
+    CHECK_EQ_INT(levy_nexus_parse(&nx, "t.csv", "state,sales_threshold\nCA,1\n", &err),
+                 LEVY_EINVAL);
     CHECK(nx == NULL);
     CHECK_EQ_INT(levy_nexus_parse(&nx, "t.csv", "", &err), LEVY_EINVAL);
     CHECK_EQ_INT(levy_nexus_load(&nx, "data/us/no-such-file.csv", &err), LEVY_EIO);

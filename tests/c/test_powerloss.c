@@ -113,7 +113,8 @@ static void lose_power(void)
             if (r < 4)
                 real_write(f, w->data, w->len, w->off);
             else if (r == 4 && w->len > 512) /* torn: a 512-byte-aligned prefix only */
-                real_write(f, w->data, 512 * (int)(1 + rnd() % (uint64_t)((w->len - 1) / 512)), w->off);
+                real_write(f, w->data, 512 * (int)(1 + rnd() % (uint64_t)((w->len - 1) / 512)),
+                           w->off);
         }
         free(order);
         drop_pending(f);
@@ -245,11 +246,11 @@ static int pl_size(sqlite3_file *pf, sqlite3_int64 *out)
     return rc;
 }
 
-#define PASS(name, sig, call)                      \
-    static int name sig                            \
-    {                                              \
-        pl_file *f = (pl_file *)pf;                \
-        return f->real->pMethods->call;            \
+#define PASS(name, sig, call)                                                                      \
+    static int name sig                                                                            \
+    {                                                                                              \
+        pl_file *f = (pl_file *)pf;                                                                \
+        return f->real->pMethods->call;                                                            \
     }
 PASS(pl_lock, (sqlite3_file * pf, int l), xLock(f->real, l))
 PASS(pl_unlock, (sqlite3_file * pf, int l), xUnlock(f->real, l))
@@ -276,9 +277,9 @@ static void pl_shmbarrier(sqlite3_file *pf)
 }
 
 static const sqlite3_io_methods PL_IO = {
-    2, pl_close, pl_read, pl_write_m, pl_truncate, pl_sync, pl_size, pl_lock, pl_unlock,
-    pl_check, pl_fcntl, pl_sector, pl_dev, pl_shmmap, pl_shmlock, pl_shmbarrier, pl_shmunmap,
-    NULL, NULL};
+    2,          pl_close,      pl_read,     pl_write_m, pl_truncate, pl_sync, pl_size,
+    pl_lock,    pl_unlock,     pl_check,    pl_fcntl,   pl_sector,   pl_dev,  pl_shmmap,
+    pl_shmlock, pl_shmbarrier, pl_shmunmap, NULL,       NULL};
 
 static int pl_open(sqlite3_vfs *v, const char *name, sqlite3_file *pf, int flags, int *out)
 {
@@ -305,13 +306,41 @@ static int pl_delete(sqlite3_vfs *v, const char *name, int dirsync)
     return g_real->xDelete(g_real, name, dirsync);
 }
 
-static int pl_access(sqlite3_vfs *v, const char *n, int f, int *o) { (void)v; return g_real->xAccess(g_real, n, f, o); }
-static int pl_full(sqlite3_vfs *v, const char *n, int k, char *o) { (void)v; return g_real->xFullPathname(g_real, n, k, o); }
-static int pl_rand(sqlite3_vfs *v, int n, char *o) { (void)v; return g_real->xRandomness(g_real, n, o); }
-static int pl_sleep(sqlite3_vfs *v, int us) { (void)v; return g_real->xSleep(g_real, us); }
-static int pl_time(sqlite3_vfs *v, double *o) { (void)v; return g_real->xCurrentTime(g_real, o); }
-static int pl_lasterr(sqlite3_vfs *v, int n, char *o) { (void)v; return g_real->xGetLastError(g_real, n, o); }
-static int pl_time64(sqlite3_vfs *v, sqlite3_int64 *o) { (void)v; return g_real->xCurrentTimeInt64(g_real, o); }
+static int pl_access(sqlite3_vfs *v, const char *n, int f, int *o)
+{
+    (void)v;
+    return g_real->xAccess(g_real, n, f, o);
+}
+static int pl_full(sqlite3_vfs *v, const char *n, int k, char *o)
+{
+    (void)v;
+    return g_real->xFullPathname(g_real, n, k, o);
+}
+static int pl_rand(sqlite3_vfs *v, int n, char *o)
+{
+    (void)v;
+    return g_real->xRandomness(g_real, n, o);
+}
+static int pl_sleep(sqlite3_vfs *v, int us)
+{
+    (void)v;
+    return g_real->xSleep(g_real, us);
+}
+static int pl_time(sqlite3_vfs *v, double *o)
+{
+    (void)v;
+    return g_real->xCurrentTime(g_real, o);
+}
+static int pl_lasterr(sqlite3_vfs *v, int n, char *o)
+{
+    (void)v;
+    return g_real->xGetLastError(g_real, n, o);
+}
+static int pl_time64(sqlite3_vfs *v, sqlite3_int64 *o)
+{
+    (void)v;
+    return g_real->xCurrentTimeInt64(g_real, o);
+}
 
 static int pl_register(void)
 {
@@ -372,13 +401,18 @@ static int insert_row(levy_store *st, long id, levy_err *e)
 {
     char did[32], body[300];
     snprintf(did, sizeof did, "dlv-%08ld", id);
-    snprintf(body, sizeof body, "{\"id\":\"inv-%ld\",\"items\":[{\"id\":\"l1\",\"total_amount\":{\"amount\":\"%ld.00\","
-             "\"currency\":\"USD\"}}],\"pad\":\"%0*d\"}", id, id % 977, (int)(id % 150), 0);
+    snprintf(
+        body, sizeof body,
+        "{\"id\":\"inv-%ld\",\"items\":[{\"id\":\"l1\",\"total_amount\":{\"amount\":\"%ld.00\","
+        "\"currency\":\"USD\"}}],\"pad\":\"%0*d\"}",
+        id, id % 977, (int)(id % 150), 0);
     if (levy_store_begin(st, e) != LEVY_OK)
         return 0;
-    sqlite3_stmt *s = levy_store_prepare_cached(st,
+    sqlite3_stmt *s = levy_store_prepare_cached(
+        st,
         "INSERT INTO inbox(delivery_id, connection_id, entity, event, received_at, body) "
-        "VALUES (?,?,?,?,?,?)", e);
+        "VALUES (?,?,?,?,?,?)",
+        e);
     if (!s) {
         levy_store_rollback(st, NULL);
         return 0;
@@ -530,8 +564,10 @@ static void t_powerloss_full(void)
     run_stats rs;
     long want = npoints(1000, 120);
     CHECK_EQ_INT(powerloss_run("full", NULL, want, &rs), 0);
-    fprintf(stderr, "  synchronous=FULL: %ld crash points, %ld acknowledged rows, %ld lost, %ld corrupt, "
-            "%ld of them acknowledged while the crash hit the checkpoint after the commit\n", rs.crash_points, rs.acked, rs.lost, rs.corrupt, rs.ack_after_crash);
+    fprintf(stderr,
+            "  synchronous=FULL: %ld crash points, %ld acknowledged rows, %ld lost, %ld corrupt, "
+            "%ld of them acknowledged while the crash hit the checkpoint after the commit\n",
+            rs.crash_points, rs.acked, rs.lost, rs.corrupt, rs.ack_after_crash);
     CHECK_EQ_INT(rs.crash_points, want);
     CHECK(rs.acked > want); /* the workload got real work done between crashes */
     CHECK_EQ_INT(rs.lost, 0);
@@ -543,9 +579,11 @@ static void t_powerloss_normal_detects_loss(void)
 {
     run_stats rs;
     CHECK_EQ_INT(powerloss_run("normal", "NORMAL", npoints(1000, 300), &rs), 0);
-    fprintf(stderr, "  synchronous=NORMAL (negative control): loss detected after %ld crash points "
-            "(%ld acknowledged rows lost, %ld corrupt)\n", rs.crash_points, rs.lost, rs.corrupt);
-    CHECK(rs.lost > 0);         /* the harness sees a lost acknowledged row */
+    fprintf(stderr,
+            "  synchronous=NORMAL (negative control): loss detected after %ld crash points "
+            "(%ld acknowledged rows lost, %ld corrupt)\n",
+            rs.crash_points, rs.lost, rs.corrupt);
+    CHECK(rs.lost > 0);          /* the harness sees a lost acknowledged row */
     CHECK_EQ_INT(rs.corrupt, 0); /* NORMAL loses commits but does not corrupt */
 end:;
 }
@@ -605,18 +643,20 @@ static void io_fault_run(int fault_rc, int on_sync)
         long rows = -1, nacked = 0;
         for (long i = 1; i < next_id; i++)
             nacked += acked[i];
-        if (sqlite3_prepare_v2(levy_store_db(st), "SELECT count(*) FROM inbox", -1, &s, NULL) == SQLITE_OK &&
+        if (sqlite3_prepare_v2(levy_store_db(st), "SELECT count(*) FROM inbox", -1, &s, NULL) ==
+                SQLITE_OK &&
             sqlite3_step(s) == SQLITE_ROW)
             rows = sqlite3_column_int64(s, 0);
         sqlite3_finalize(s);
-        fprintf(stderr, "  fault %s on %s: %ld rounds, %ld failed commits (%ld LEVY_EIO), %ld recovered, "
+        fprintf(stderr,
+                "  fault %s on %s: %ld rounds, %ld failed commits (%ld LEVY_EIO), %ld recovered, "
                 "%ld rows = %ld acknowledged, %ld lost, %ld corrupt\n",
                 sqlite3_errstr(fault_rc), on_sync ? "sync" : "write", rounds, failed, eio, ok_after,
                 rows, nacked, lost, corrupt);
         CHECK_EQ_INT(rows, nacked); /* never a failed commit that stored its row anyway */
     }
-    CHECK(failed > 0);            /* the fault fired */
-    CHECK_EQ_INT(eio, failed);    /* every failure surfaced as LEVY_EIO ("io" -> 503) */
+    CHECK(failed > 0);         /* the fault fired */
+    CHECK_EQ_INT(eio, failed); /* every failure surfaced as LEVY_EIO ("io" -> 503) */
     CHECK_EQ_INT(ok_after, failed);
     CHECK_EQ_INT(lost, 0);
     CHECK_EQ_INT(corrupt, 0);

@@ -89,13 +89,16 @@ static const struct {
     {"local http = require 'levy.http'; http.request = nil", "read-only table 'levy.http'"},
     {"local c = require 'levy.config'; c.role = 'x'", "read-only table 'levy.config'"},
     {"os.time()", "not available in the 'load' context"},
-    {"require('levy.http').request{url='http://127.0.0.1/'}", "not available in the 'load' context"},
+    {"require('levy.http').request{url='http://127.0.0.1/'}",
+     "not available in the 'load' context"},
     {"local f = load('x = 1'); f()", "assignment to global 'x'"},
     {"local f = load('return io'); f()", "unknown global 'io'"},
     {"while true do end", "budget exceeded"},
-    {"local t = {} while true do t[#t + 1] = string.rep('x', 16 * 1024 * 1024) .. #t end", "memory"},
+    {"local t = {} while true do t[#t + 1] = string.rep('x', 16 * 1024 * 1024) .. #t end",
+     "memory"},
     {"return { name = 'other', version = '1' }", "plugin name must be 'p'"},
-    {"return { name = 'p', version = '1', routes = { { method = 'GET', path = 'nope', handler = function() end } } }",
+    {"return { name = 'p', version = '1', routes = { { method = 'GET', path = 'nope', handler = "
+     "function() end } } }",
      "path must start with '/'"},
     {"return 42", "must return a table"},
     /* finalizers (issue 15 finding 2): Lua runs __gc with hooks off, outside the budget */
@@ -124,11 +127,14 @@ static const struct {
     {"local s = ('a'):rep(20000); s:find('.-.-b')", "budget exceeded"},
     {"local s = ('a'):rep(20000); string.gsub(s, '(a*)*b', '')", "budget exceeded"},
     /* host events: names are "<plugin>.<what>", a plugin emits only its own, emit is request-only */
-    {"return { name = 'p', version = '1', emits = { 'q.changed' } }", "emits[1] must be an event name 'p.<what>'"},
+    {"return { name = 'p', version = '1', emits = { 'q.changed' } }",
+     "emits[1] must be an event name 'p.<what>'"},
     {"return { name = 'p', version = '1', emits = { 'p' } }", "emits[1] must be an event name"},
     {"return { name = 'p', version = '1', emits = 'p.x' }", "emits must be an array"},
-    {"return { name = 'p', version = '1', events = { changed = function() end } }", "'changed' is not an event name"},
-    {"return { name = 'p', version = '1', events = { ['q.changed'] = 1 } }", "events['q.changed'] must be a function"},
+    {"return { name = 'p', version = '1', events = { changed = function() end } }",
+     "'changed' is not an event name"},
+    {"return { name = 'p', version = '1', events = { ['q.changed'] = 1 } }",
+     "events['q.changed'] must be a function"},
     {"require('levy.events').emit('p.changed', {})", "not available in the 'load' context"},
     {"local e = require 'levy.events'; e.on = 1", "read-only table 'levy.events'"},
     /* a host thread (the running one) cannot be resumed or closed by a script */
@@ -161,25 +167,27 @@ static void t_valid_plugin(void)
     levy_vm *vm = mkvm();
     levy_err err;
     CHECK(vm);
-    int rc = load_plugin(vm,
-                         "local json = require 'cjson.safe'\n"
-                         "local t = setmetatable({}, {__index = function() return 1 end})\n"
-                         "local co = coroutine.wrap(function() coroutine.yield(1) end)\n"
-                         "assert(co() == 1)\n"
-                         "local f = assert(load('return 1 + 1'))\n"
-                         "assert(f() == 2 and string.format('%d', 3) == '3' and t.x == 1)\n"
-                         "for k in pairs(string) do assert(k ~= 'dump') end\n"
-                         "local j = require 'levy.json'\n"
-                         "assert(getmetatable(j.array({})) == j.array_mt)\n"
-                         "assert(getmetatable(j.decode('[1]')) == j.array_mt)\n"
-                         "assert(getmetatable(t).__index and getmetatable(j.array_mt) == false)\n"
-                         "local mt = {}; setmetatable({}, mt); mt.__gc = 1 -- too late: never marked\n"
-                         "local n = 0\n"
-                         "do local c <close> = setmetatable({}, {__close = function() n = n + 1 end}) end\n"
-                         "assert(n == 1)\n"
-                         "return { name = 'p', version = '1', routes = {\n"
-                         "  { method = 'GET', path = '/v1/p/{id}', handler = function(req) return 200, {} end } } }\n",
-                         &err);
+    int rc = load_plugin(
+        vm,
+        "local json = require 'cjson.safe'\n"
+        "local t = setmetatable({}, {__index = function() return 1 end})\n"
+        "local co = coroutine.wrap(function() coroutine.yield(1) end)\n"
+        "assert(co() == 1)\n"
+        "local f = assert(load('return 1 + 1'))\n"
+        "assert(f() == 2 and string.format('%d', 3) == '3' and t.x == 1)\n"
+        "for k in pairs(string) do assert(k ~= 'dump') end\n"
+        "local j = require 'levy.json'\n"
+        "assert(getmetatable(j.array({})) == j.array_mt)\n"
+        "assert(getmetatable(j.decode('[1]')) == j.array_mt)\n"
+        "assert(getmetatable(t).__index and getmetatable(j.array_mt) == false)\n"
+        "local mt = {}; setmetatable({}, mt); mt.__gc = 1 -- too late: never marked\n"
+        "local n = 0\n"
+        "do local c <close> = setmetatable({}, {__close = function() n = n + 1 end}) end\n"
+        "assert(n == 1)\n"
+        "return { name = 'p', version = '1', routes = {\n"
+        "  { method = 'GET', path = '/v1/p/{id}', handler = function(req) return 200, {} end } } "
+        "}\n",
+        &err);
     if (rc != LEVY_OK)
         fprintf(stderr, "  %s\n", err.message);
     CHECK_EQ_INT(rc, LEVY_OK);
@@ -195,13 +203,15 @@ static void t_plugins_do_not_share_globals(void)
     levy_err err;
     CHECK(vm);
     lua_State *L = levy_vm_state(vm);
-    CHECK_EQ_INT(load_plugin(vm, "return { name = 'p', version = '1', exports = { v = 1 } }", &err), LEVY_OK);
+    CHECK_EQ_INT(load_plugin(vm, "return { name = 'p', version = '1', exports = { v = 1 } }", &err),
+                 LEVY_OK);
     levy_sandbox_push_api(L, "load_plugin");
     lua_pushstring(L, "q");
     lua_pushstring(L, "/nonexistent/plugins/q");
     lua_pushstring(L, "plugins/q/handler.lua");
-    lua_pushstring(L, "local p = require('levy.plugin')('p')\n"
-                      "return { name = 'q', version = '1', exports = { get = function() return p.v end } }");
+    lua_pushstring(
+        L, "local p = require('levy.plugin')('p')\n"
+           "return { name = 'q', version = '1', exports = { get = function() return p.v end } }");
     lua_pushstring(L, "serve");
     CHECK_EQ_INT(levy_vm_pcall(vm, 5, 1, &err), LEVY_OK);
     lua_pop(L, 1);
@@ -237,9 +247,10 @@ static const struct {
     {"local tax = setmetatable({ default = 'taxable' }, { __index = function(t, k)\n"
      "  local store, crypto = require('levy.store'), require('levy.crypto')\n"
      "  local row = store.row('SELECT id, api_key_sealed FROM rillet_connections')\n"
-     "  return row and crypto.open(row.api_key_sealed, row.id .. ':api_key') and nil end })\n" RULE_HEAD
-     "taxability = tax }",
-     "scripts/t/r.lua:0: rule.taxability: rule data must be plain tables (this one has a metatable)"},
+     "  return row and crypto.open(row.api_key_sealed, row.id .. ':api_key') and nil end "
+     "})\n" RULE_HEAD "taxability = tax }",
+     "scripts/t/r.lua:0: rule.taxability: rule data must be plain tables (this one has a "
+     "metatable)"},
     {"local store = require 'levy.store'\n" RULE_HEAD "taxability = {} }",
      "module 'levy.store' is not available to rules"},
     {"local c = require 'levy.crypto'\n" RULE_HEAD "taxability = {} }",
@@ -259,14 +270,15 @@ static const struct {
     {"local c = require 'cjson.safe'\n" RULE_HEAD "taxability = {} }",
      "module 'cjson.safe' is not available to rules"},
     /* ... a require hidden in calculate is refused when it runs */
-    {RULE_HEAD "taxability = {}, calculate = function(ctx) require('levy.store') end }\n",
-     NULL},
+    {RULE_HEAD "taxability = {}, calculate = function(ctx) require('levy.store') end }\n", NULL},
     {"local t = { region = 'US-TX', name = 'T', tax_type = 'SALES_TAX', taxability = {} }\n"
      "return setmetatable(t, { __index = function() end })",
      "the rule table must be a plain table"},
-    {RULE_HEAD "taxability = { clothing = setmetatable({ threshold = '110.00' }, { __index = function() end }) } }",
+    {RULE_HEAD "taxability = { clothing = setmetatable({ threshold = '110.00' }, { __index = "
+               "function() end }) } }",
      "rule.taxability.clothing: rule data must be plain tables"},
-    {RULE_HEAD "taxability = {}, selftest = { { request = setmetatable({}, { __len = function() return 0 end }), expect = {} } } }",
+    {RULE_HEAD "taxability = {}, selftest = { { request = setmetatable({}, { __len = function() "
+               "return 0 end }), expect = {} } } }",
      "rule.selftest[1].request: rule data must be plain tables"},
     {RULE_HEAD "taxability = { saas = function() return 'taxable' end } }",
      "rule.taxability.saas: a function is not allowed in rule data"},
@@ -309,8 +321,10 @@ static void t_rule_escapes(void)
             lua_remove(L, -2);
             lua_newtable(L);
             rc = levy_vm_pcall(vm, 1, 0, &err);
-            if (rc == LEVY_OK || !strstr(err.message, "module 'levy.store' is not available to rules")) {
-                fprintf(stderr, "  rule escape #%d: calculate's require not refused: %s\n", i, err.message);
+            if (rc == LEVY_OK ||
+                !strstr(err.message, "module 'levy.store' is not available to rules")) {
+                fprintf(stderr, "  rule escape #%d: calculate's require not refused: %s\n", i,
+                        err.message);
                 failed = 1;
             }
         }
@@ -328,16 +342,17 @@ static void t_rule_copy(void)
     levy_err err;
     CHECK(vm);
     lua_State *L = levy_vm_state(vm);
-    int rc = load_rule(vm,
-                       "local money = require 'levy.money'\n"
-                       "local json = require 'levy.json'\n"
-                       "local LEVELS = { 'county', 'city' }\n"
-                       "return { region = 'US-TX', name = 'T', tax_type = 'SALES_TAX',\n"
-                       "  taxability = { a = { rate = '1.00', level = 'state', keep_levels = LEVELS },\n"
-                       "                 b = { exempt_levels = LEVELS }, default = 'taxable' },\n"
-                       "  nothing = json.null,\n"
-                       "  calculate = function(ctx) ctx.seen = money.cmp('1', '2') end }\n",
-                       &err);
+    int rc =
+        load_rule(vm,
+                  "local money = require 'levy.money'\n"
+                  "local json = require 'levy.json'\n"
+                  "local LEVELS = { 'county', 'city' }\n"
+                  "return { region = 'US-TX', name = 'T', tax_type = 'SALES_TAX',\n"
+                  "  taxability = { a = { rate = '1.00', level = 'state', keep_levels = LEVELS },\n"
+                  "                 b = { exempt_levels = LEVELS }, default = 'taxable' },\n"
+                  "  nothing = json.null,\n"
+                  "  calculate = function(ctx) ctx.seen = money.cmp('1', '2') end }\n",
+                  &err);
     if (rc != LEVY_OK)
         fprintf(stderr, "  %s\n", err.message);
     CHECK_EQ_INT(rc, LEVY_OK);
@@ -366,11 +381,14 @@ static void t_rule_copy(void)
     vm = mkvm();
     CHECK(vm);
     L = levy_vm_state(vm);
-    CHECK_EQ_INT(load_rule(vm,
-                           RULE_HEAD "taxability = {}, calculate = function(ctx)\n"
-                           "  ctx.lines[1].taxes[1] = setmetatable({}, { __index = function() end }) end }\n",
-                           &err),
-                 LEVY_OK);
+    CHECK_EQ_INT(
+        load_rule(
+            vm,
+            RULE_HEAD
+            "taxability = {}, calculate = function(ctx)\n"
+            "  ctx.lines[1].taxes[1] = setmetatable({}, { __index = function() end }) end }\n",
+            &err),
+        LEVY_OK);
     levy_sandbox_push_api(L, "publish_rules");
     CHECK_EQ_INT(levy_vm_pcall(vm, 0, 0, &err), LEVY_OK);
     lua_getfield(L, LUA_REGISTRYINDEX, "levy.rules");
@@ -447,24 +465,29 @@ static void t_events(void)
     CHECK(vm);
     lua_State *L = levy_vm_state(vm);
     levy_lctx req = {.kind = LEVY_CTX_REQUEST};
-    const char *p = "local events = require 'levy.events'\n"
-                    "return { name = 'p', version = '1', emits = { 'p.changed', 'p.quiet' }, exports = {\n"
-                    "  fire = function() return events.emit('p.changed', { n = 41 }) end,\n"
-                    "  quiet = function() return #events.emit('p.quiet') end,\n"
-                    "  undeclared = function() return events.emit('p.nope', {}) end } }\n";
-    const char *q = "local events = require 'levy.events'\n"
-                    "return { name = 'q', version = '1',\n"
-                    "  events = { ['p.changed'] = function(e) return e.n + 1 end,\n"
-                    "             ['p.quiet'] = function() end,\n"
-                    "             ['gone.away'] = function() error('never called') end },\n"
-                    "  exports = { foreign = function() return events.emit('p.changed', { n = 0 }) end,\n"
-                    "    loaded = function() return load('return ...')(events.emit)('p.changed', {}) end,\n"
-                    "    chunk = function() local r = load('local e = ... return e.emit(\"p.changed\", {})')(events)\n"
-                    "      return r end } }\n";
+    const char *p =
+        "local events = require 'levy.events'\n"
+        "return { name = 'p', version = '1', emits = { 'p.changed', 'p.quiet' }, exports = {\n"
+        "  fire = function() return events.emit('p.changed', { n = 41 }) end,\n"
+        "  quiet = function() return #events.emit('p.quiet') end,\n"
+        "  undeclared = function() return events.emit('p.nope', {}) end } }\n";
+    const char *q =
+        "local events = require 'levy.events'\n"
+        "return { name = 'q', version = '1',\n"
+        "  events = { ['p.changed'] = function(e) return e.n + 1 end,\n"
+        "             ['p.quiet'] = function() end,\n"
+        "             ['gone.away'] = function() error('never called') end },\n"
+        "  exports = { foreign = function() return events.emit('p.changed', { n = 0 }) end,\n"
+        "    loaded = function() return load('return ...')(events.emit)('p.changed', {}) end,\n"
+        "    chunk = function() local r = load('local e = ... return e.emit(\"p.changed\", "
+        "{})')(events)\n"
+        "      return r end } }\n";
     CHECK_EQ_INT(load_named(vm, "p", p, &err), LEVY_OK);
     CHECK_EQ_INT(load_named(vm, "q", q, &err), LEVY_OK);
-    CHECK_EQ_INT(load_named(vm, "r", "return { name = 'r', version = '1', events = {\n"
-                                     "  ['p.changed'] = function(e) return 'r saw ' .. e.n end } }", &err),
+    CHECK_EQ_INT(load_named(vm, "r",
+                            "return { name = 'r', version = '1', events = {\n"
+                            "  ['p.changed'] = function(e) return 'r saw ' .. e.n end } }",
+                            &err),
                  LEVY_OK);
     levy_sandbox_push_api(L, "check_events");
     CHECK_EQ_INT(levy_vm_pcall(vm, 0, 0, &err), LEVY_OK); /* 'gone' is not loaded: silent */
@@ -491,8 +514,10 @@ static void t_events(void)
     CHECK(strstr(err.message, "plugin 'q' may not emit 'p.changed'") != NULL);
     /* a typo in a subscription to a loaded plugin rejects the generation */
     levy_lua_set_ctx(L, &load_ctx);
-    CHECK_EQ_INT(load_named(vm, "s", "return { name = 's', version = '1', events = {\n"
-                                     "  ['p.chnaged'] = function() end } }", &err),
+    CHECK_EQ_INT(load_named(vm, "s",
+                            "return { name = 's', version = '1', events = {\n"
+                            "  ['p.chnaged'] = function() end } }",
+                            &err),
                  LEVY_OK);
     levy_sandbox_push_api(L, "check_events");
     levy_err_clear(&err);

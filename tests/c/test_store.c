@@ -238,7 +238,8 @@ static void t_state(void)
     CHECK_EQ_STR(levy_store_state_name(levy_store_state(b)), "ok");
     CHECK_EQ_INT(levy_store_quick_check(b, detail, sizeof detail, &e), LEVY_OK);
     CHECK_EQ_INT(levy_store_begin(a, &e), LEVY_OK);
-    CHECK_EQ_INT(levy_store_exec(b, "INSERT INTO meta(key, value) VALUES ('x', '1')", &e), LEVY_EBUSY);
+    CHECK_EQ_INT(levy_store_exec(b, "INSERT INTO meta(key, value) VALUES ('x', '1')", &e),
+                 LEVY_EBUSY);
     CHECK_EQ_STR(levy_store_state_name(levy_store_state(b)), "busy");
     CHECK_EQ_INT(levy_store_begin(b, &e), LEVY_EBUSY); /* the spent window: no new wait */
     CHECK_EQ_INT(levy_store_rollback(a, &e), LEVY_OK);
@@ -270,11 +271,15 @@ static void t_quick_check(void)
     mkdir_tmp();
     snprintf(path, sizeof path, "%s/qc.db", dir);
     CHECK_EQ_INT(levy_store_open(&st, path, 0, &e), LEVY_OK);
-    CHECK_EQ_INT(levy_store_exec(st, "CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT); "
-                                     "CREATE INDEX t_b ON t(b); "
-                                     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-                                     "WHERE i < 2000) INSERT INTO t SELECT i, hex(randomblob(40)) FROM n; "
-                                     "PRAGMA wal_checkpoint(TRUNCATE);", &e), LEVY_OK);
+    CHECK_EQ_INT(
+        levy_store_exec(st,
+                        "CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT); "
+                        "CREATE INDEX t_b ON t(b); "
+                        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                        "WHERE i < 2000) INSERT INTO t SELECT i, hex(randomblob(40)) FROM n; "
+                        "PRAGMA wal_checkpoint(TRUNCATE);",
+                        &e),
+        LEVY_OK);
     levy_store_close(st);
     st = NULL;
     struct stat sb;
@@ -302,8 +307,11 @@ end:
     rm_tmp();
 }
 
-static const levy_test tests[] = {{"open_core", t_open_core}, {"plugin_dir", t_plugin_dir},
-                                  {"transactions", t_transactions}, {"busy", t_busy},
-                                  {"state", t_state}, {"quick_check", t_quick_check},
+static const levy_test tests[] = {{"open_core", t_open_core},
+                                  {"plugin_dir", t_plugin_dir},
+                                  {"transactions", t_transactions},
+                                  {"busy", t_busy},
+                                  {"state", t_state},
+                                  {"quick_check", t_quick_check},
                                   {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

@@ -23,46 +23,46 @@ static void t_taxed_as(void)
     CHECK(t != NULL);
     CHECK_EQ_INT(t->kind, LEVY_TERRITORY_TAXED_AS);
     CHECK_EQ_STR(t->tax_country, "FR");
-    CHECK_EQ_STR(code("FR", "98000"), "MC");       /* Monaco on a French address */
-    CHECK_EQ_STR(code("FR", "75001"), "-");        /* Paris */
+    CHECK_EQ_STR(code("FR", "98000"), "MC"); /* Monaco on a French address */
+    CHECK_EQ_STR(code("FR", "75001"), "-");  /* Paris */
     t = levy_territory_find("im", "IM1 1AA");
     CHECK(t != NULL);
     CHECK_EQ_STR(t->tax_country, "GB");
-    CHECK_EQ_STR(code("GB", "IM2 4NN"), "IM");     /* Douglas written as a GB address */
-    CHECK_EQ_STR(code("GB", "SW1A 1AA"), "-");     /* London */
+    CHECK_EQ_STR(code("GB", "IM2 4NN"), "IM"); /* Douglas written as a GB address */
+    CHECK_EQ_STR(code("GB", "SW1A 1AA"), "-"); /* London */
     t = levy_territory_find("DE", "78266");
     CHECK(t != NULL);
-    CHECK_EQ_STR(t->tax_country, "CH");            /* Büsingen: Swiss VAT */
+    CHECK_EQ_STR(t->tax_country, "CH"); /* Büsingen: Swiss VAT */
     CHECK_EQ_STR(code("DE", "D-78266"), "DE-BUS");
-    CHECK_EQ_STR(code("DE", "78267"), "-");        /* Aach, next door */
+    CHECK_EQ_STR(code("DE", "78267"), "-"); /* Aach, next door */
     CHECK_EQ_STR(levy_territory_find("LI", "9490")->tax_country, "CH");
 end:;
 }
 
 static void t_out_of_scope(void)
 {
-    CHECK_EQ_STR(code("ES", "35001"), "ES-CN");    /* Las Palmas de Gran Canaria */
-    CHECK_EQ_STR(code("ES", "38001"), "ES-CN");    /* Santa Cruz de Tenerife */
+    CHECK_EQ_STR(code("ES", "35001"), "ES-CN"); /* Las Palmas de Gran Canaria */
+    CHECK_EQ_STR(code("ES", "38001"), "ES-CN"); /* Santa Cruz de Tenerife */
     CHECK_EQ_STR(code("IC", NULL), "ES-CN");
-    CHECK_EQ_STR(code("ES", "36001"), "-");        /* Pontevedra */
-    CHECK_EQ_STR(code("ES", "34999"), "-");        /* Palencia */
-    CHECK_EQ_STR(code("ES", "28001"), "-");        /* Madrid */
+    CHECK_EQ_STR(code("ES", "36001"), "-"); /* Pontevedra */
+    CHECK_EQ_STR(code("ES", "34999"), "-"); /* Palencia */
+    CHECK_EQ_STR(code("ES", "28001"), "-"); /* Madrid */
     CHECK_EQ_STR(code("ES", "51001"), "ES-CE");
     CHECK_EQ_STR(code("ES", "52001"), "ES-ML");
-    CHECK_EQ_STR(code("FI", "22100"), "AX");       /* Mariehamn */
+    CHECK_EQ_STR(code("FI", "22100"), "AX"); /* Mariehamn */
     CHECK_EQ_STR(code("FI", "AX-22100"), "AX");
     CHECK_EQ_STR(code("AX", "22100"), "AX");
-    CHECK_EQ_STR(code("FI", "00100"), "-");        /* Helsinki */
-    CHECK_EQ_STR(code("GR", "630 86"), "GR-69");   /* Karyes, Mount Athos */
+    CHECK_EQ_STR(code("FI", "00100"), "-");      /* Helsinki */
+    CHECK_EQ_STR(code("GR", "630 86"), "GR-69"); /* Karyes, Mount Athos */
     CHECK_EQ_STR(code("EL", "63086"), "GR-69");
     CHECK_EQ_STR(code("GR", "63085"), "-");
-    CHECK_EQ_STR(code("DE", "27498"), "DE-HGL");   /* Heligoland */
-    CHECK_EQ_STR(code("IT", "23041"), "IT-LIV");   /* Livigno */
-    CHECK_EQ_STR(code("IT", "22061"), "IT-CDI");   /* Campione d'Italia */
+    CHECK_EQ_STR(code("DE", "27498"), "DE-HGL"); /* Heligoland */
+    CHECK_EQ_STR(code("IT", "23041"), "IT-LIV"); /* Livigno */
+    CHECK_EQ_STR(code("IT", "22061"), "IT-CDI"); /* Campione d'Italia */
     CHECK_EQ_STR(code("IT", "00100"), "-");
-    CHECK_EQ_STR(code("FR", "97110"), "GP");       /* Pointe-à-Pitre */
-    CHECK_EQ_STR(code("FR", "97133"), "BL");       /* Saint-Barthélemy inside 971xx */
-    CHECK_EQ_STR(code("FR", "97150"), "MF");       /* Saint-Martin inside 971xx */
+    CHECK_EQ_STR(code("FR", "97110"), "GP"); /* Pointe-à-Pitre */
+    CHECK_EQ_STR(code("FR", "97133"), "BL"); /* Saint-Barthélemy inside 971xx */
+    CHECK_EQ_STR(code("FR", "97150"), "MF"); /* Saint-Martin inside 971xx */
     CHECK_EQ_STR(code("FR", "97200"), "MQ");
     CHECK_EQ_STR(code("FR", "97300"), "GF");
     CHECK_EQ_STR(code("FR", "97400"), "RE");
@@ -70,8 +70,8 @@ static void t_out_of_scope(void)
     CHECK_EQ_STR(code("FR", "97600"), "YT");
     CHECK_EQ_STR(code("RE", NULL), "RE");
     CHECK_EQ_STR(code("FR", "97000"), "-");
-    CHECK_EQ_STR(code("GB", "JE2 3AB"), "JE");     /* St Helier */
-    CHECK_EQ_STR(code("GB", "GY1 1AA"), "GG");     /* St Peter Port */
+    CHECK_EQ_STR(code("GB", "JE2 3AB"), "JE"); /* St Helier */
+    CHECK_EQ_STR(code("GB", "GY1 1AA"), "GG"); /* St Peter Port */
     CHECK_EQ_STR(code("GG", NULL), "GG");
     CHECK_EQ_INT(kind("ES", "35001"), LEVY_TERRITORY_OUT_OF_SCOPE);
     CHECK_EQ_INT(kind("GB", "JE2 3AB"), LEVY_TERRITORY_OUT_OF_SCOPE);
@@ -90,8 +90,8 @@ static void t_northern_ireland(void)
     CHECK_EQ_STR(t->treatment, "goods_eu_rules_services_uk");
     CHECK_EQ_STR(code("XI", NULL), "GB-NIR");
     CHECK_EQ_STR(code("GB", "bt48 6aa"), "GB-NIR");
-    CHECK_EQ_STR(code("GB", "B1 1AA"), "-");       /* Birmingham: area B, not BT */
-    CHECK_EQ_STR(code("IE", "D02 X285"), "-");     /* Dublin */
+    CHECK_EQ_STR(code("GB", "B1 1AA"), "-");   /* Birmingham: area B, not BT */
+    CHECK_EQ_STR(code("IE", "D02 X285"), "-"); /* Dublin */
 end:;
 }
 
@@ -100,7 +100,7 @@ static void t_not_territories(void)
     CHECK(levy_territory_find("US", "35001") == NULL); /* a US ZIP is not Spanish */
     CHECK(levy_territory_find("DE", NULL) == NULL);
     CHECK(levy_territory_find("DE", "") == NULL);
-    CHECK(levy_territory_find("ES", "3500") == NULL);  /* too short */
+    CHECK(levy_territory_find("ES", "3500") == NULL);   /* too short */
     CHECK(levy_territory_find("ES", "350011") == NULL); /* too long */
     CHECK(levy_territory_find("ES", "35O01") == NULL);  /* letter O */
     CHECK(levy_territory_find(NULL, "35001") == NULL);

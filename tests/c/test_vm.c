@@ -78,9 +78,11 @@ static void t_budget_runaway(void)
     CHECK(rc != LEVY_OK);
     CHECK_EQ_STR(err.code, "budget");
     /* pcall cannot swallow it: the hook re-arms on every instruction */
-    rc = run(vm, "for i = 1, 10 do pcall(function() while true do end end) end\n"
-                 "local ok = pcall(function() while true do end end)\n"
-                 "while true do end", &err);
+    rc = run(vm,
+             "for i = 1, 10 do pcall(function() while true do end end) end\n"
+             "local ok = pcall(function() while true do end end)\n"
+             "while true do end",
+             &err);
     CHECK(rc != LEVY_OK);
     CHECK_EQ_STR(err.code, "budget");
     /* and the next call gets a fresh budget */
@@ -129,7 +131,7 @@ static void t_budget_names_limit(void)
 {
     levy_err err;
     levy_err_clear(&err);
-    levy_vm_limits by_instr = {0, 100000, 60000}; /* 100k instructions, 60 s */
+    levy_vm_limits by_instr = {0, 100000, 60000};        /* 100k instructions, 60 s */
     levy_vm_limits by_time = {0, (uint64_t)1 << 50, 20}; /* no instruction cap to speak of, 20 ms */
     levy_vm *vm = NULL, *vm2 = NULL;
     CHECK_EQ_INT(levy_vm_new(&vm, &by_instr, NULL), LEVY_OK);
@@ -181,8 +183,9 @@ static void t_trim_after_big_call(void)
     CHECK_EQ_INT(run(vm, "local t = {} for i = 1, 100 do t[i] = i end", &err), LEVY_OK);
     CHECK_EQ_INT(levy_vm_trim(vm), 0);
     size_t before = levy_vm_mem_used(vm);
-    CHECK_EQ_INT(run(vm, "local t = {} for i = 1, 24 do t[i] = string.rep('x', 1 << 20) .. i end", &err),
-                 LEVY_OK); /* ~24 MB, garbage once the call returns */
+    CHECK_EQ_INT(
+        run(vm, "local t = {} for i = 1, 24 do t[i] = string.rep('x', 1 << 20) .. i end", &err),
+        LEVY_OK); /* ~24 MB, garbage once the call returns */
     CHECK(levy_vm_mem_used(vm) > before + ((size_t)16 << 20)); /* garbage not collected yet */
     CHECK_EQ_INT(levy_vm_trim(vm), 1);
     CHECK(levy_vm_mem_used(vm) < before + ((size_t)1 << 20));
@@ -236,7 +239,8 @@ static void t_context_gating(void)
     levy_err_clear(&err);
     int rc = run(vm, "request_only()", &err);
     CHECK(rc != LEVY_OK);
-    CHECK(strstr(err.message, "levy.test.request_only is not available in the 'pure' context") != NULL);
+    CHECK(strstr(err.message, "levy.test.request_only is not available in the 'pure' context") !=
+          NULL);
     ctx.kind = LEVY_CTX_LOAD;
     rc = run(vm, "request_only()", &err);
     CHECK(rc != LEVY_OK);
@@ -248,7 +252,8 @@ static void t_context_gating(void)
     levy_lua_set_ctx(L, NULL);
     rc = run(vm, "load_or_request()", &err);
     CHECK(rc != LEVY_OK);
-    CHECK(strstr(err.message, "levy.test.load_or_request is not available in the 'none' context") != NULL);
+    CHECK(strstr(err.message, "levy.test.load_or_request is not available in the 'none' context") !=
+          NULL);
     CHECK(run(vm, "request_only()", &err) != LEVY_OK);
 end:
     levy_vm_free(vm);
@@ -267,7 +272,7 @@ static void t_budget_used(void)
 {
     levy_err err;
     levy_err_clear(&err);
-    levy_vm_limits by_instr = {0, 1000000, 60000}; /* 1 M instructions, 60 s */
+    levy_vm_limits by_instr = {0, 1000000, 60000};       /* 1 M instructions, 60 s */
     levy_vm_limits by_time = {0, (uint64_t)1 << 50, 40}; /* 40 ms of CPU */
     levy_vm *vm = NULL, *vm2 = NULL;
     CHECK_EQ_INT(levy_vm_new(&vm, &by_instr, NULL), LEVY_OK);
@@ -275,19 +280,25 @@ static void t_budget_used(void)
     lua_register(levy_vm_state(vm), "used", l_used);
     /* ~2 instructions an iteration: 200 k of 1 M is about 200 per mille (50 under valgrind,
      * where levy_vm_new gives 4x the instructions) */
-    CHECK_EQ_INT(run(vm, "local a = used() assert(a >= 0 and a < 50, a) "
-                         "for i = 1, 100000 do end "
-                         "local b = used() assert(b >= 25 and b <= 400, b) "
-                         "for i = 1, 200000 do end "
-                         "local c = used() assert(c > b and c <= 1000, c)", &err), LEVY_OK);
+    CHECK_EQ_INT(run(vm,
+                     "local a = used() assert(a >= 0 and a < 50, a) "
+                     "for i = 1, 100000 do end "
+                     "local b = used() assert(b >= 25 and b <= 400, b) "
+                     "for i = 1, 200000 do end "
+                     "local c = used() assert(c > b and c <= 1000, c)",
+                     &err),
+                 LEVY_OK);
     /* a new call starts at 0 again */
     CHECK_EQ_INT(run(vm, "assert(used() < 50)", &err), LEVY_OK);
     /* by time: a loop that watches its share stops at half the budget, never trips it */
     CHECK_EQ_INT(levy_vm_new(&vm2, &by_time, NULL), LEVY_OK);
     luaL_openlibs(levy_vm_state(vm2));
     lua_register(levy_vm_state(vm2), "used", l_used);
-    CHECK_EQ_INT(run(vm2, "local n = 0 repeat n = n + 1 until used() >= 500 "
-                          "local u = used() assert(u >= 500 and u < 1000, u)", &err), LEVY_OK);
+    CHECK_EQ_INT(run(vm2,
+                     "local n = 0 repeat n = n + 1 until used() >= 500 "
+                     "local u = used() assert(u >= 500 and u < 1000, u)",
+                     &err),
+                 LEVY_OK);
 end:
     levy_vm_free(vm);
     levy_vm_free(vm2);

@@ -98,7 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t pl = strlen(path);
         if (path[0] != '/' || strstr(path, "//") || strstr(path, "/./") || strstr(path, "/../") ||
             strstr(path, "%2F") || strstr(path, "%2f") || (pl > 1 && path[pl - 1] == '/') ||
-            (pl >= 2 && strcmp(path + pl - 2, "/.") == 0) || (pl >= 3 && strcmp(path + pl - 3, "/..") == 0))
+            (pl >= 2 && strcmp(path + pl - 2, "/.") == 0) ||
+            (pl >= 3 && strcmp(path + pl - 3, "/..") == 0))
             abort();
     }
     free(raw);

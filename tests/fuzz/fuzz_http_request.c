@@ -81,14 +81,14 @@ static char tmpdir[PATH_MAX];
 
 static const char *const MARKERS[] = {
     "\"tree_sha256\":\"",     /* GET /admin/generation (C route, token) */
-    "# TYPE levy_",          /* GET /metrics (C route, token) */
+    "# TYPE levy_",           /* GET /metrics (C route, token) */
     "\"sales_threshold\":\"", /* GET /v1/reports/exposure (plugins/reports, no auth field) */
     "\r\n\r\nregion,jurisdiction,level,", /* GET /v1/reports/liability?format=csv (same) */
-    "FUZZ-CANARY-V1-TOKEN",  /* canary: auth = "token" under /v1 */
-    "FUZZ-CANARY-V1-DEFAULT", /* canary: no auth under /v1 */
-    "FUZZ-CANARY-TOKEN",     /* canary: auth = "token" outside /v1 */
-    "FUZZ-CANARY-DEFAULT",   /* canary: no auth outside /v1 (default: required) */
-    "FUZZ-CANARY-ADMIN",     /* canary: no auth under /admin */
+    "FUZZ-CANARY-V1-TOKEN",               /* canary: auth = "token" under /v1 */
+    "FUZZ-CANARY-V1-DEFAULT",             /* canary: no auth under /v1 */
+    "FUZZ-CANARY-TOKEN",                  /* canary: auth = "token" outside /v1 */
+    "FUZZ-CANARY-DEFAULT",                /* canary: no auth outside /v1 (default: required) */
+    "FUZZ-CANARY-ADMIN",                  /* canary: no auth under /admin */
 };
 
 static const char CANARY[] =
@@ -102,10 +102,14 @@ static const char CANARY[] =
     "  while true do coroutine.yield(select(2, pcall(require('levy.time').now_ms))) end\n"
     "end)\n"
     "return { name = 'fuzzcanary', version = '1', routes = {\n"
-    "  { method = 'GET', path = '/v1/fuzz/token', auth = 'token', handler = reply('FUZZ-CANARY-V1-TOKEN') },\n"
-    "  { method = 'POST', path = '/v1/fuzz/token', auth = 'token', handler = reply('FUZZ-CANARY-V1-TOKEN') },\n"
-    "  { method = 'GET', path = '/v1/fuzz/default/{id}', handler = reply('FUZZ-CANARY-V1-DEFAULT') },\n"
-    "  { method = 'GET', path = '/fuzz/token', auth = 'token', handler = reply('FUZZ-CANARY-TOKEN') },\n"
+    "  { method = 'GET', path = '/v1/fuzz/token', auth = 'token', handler = "
+    "reply('FUZZ-CANARY-V1-TOKEN') },\n"
+    "  { method = 'POST', path = '/v1/fuzz/token', auth = 'token', handler = "
+    "reply('FUZZ-CANARY-V1-TOKEN') },\n"
+    "  { method = 'GET', path = '/v1/fuzz/default/{id}', handler = reply('FUZZ-CANARY-V1-DEFAULT') "
+    "},\n"
+    "  { method = 'GET', path = '/fuzz/token', auth = 'token', handler = "
+    "reply('FUZZ-CANARY-TOKEN') },\n"
     "  { method = 'GET', path = '/fuzz/default', handler = reply('FUZZ-CANARY-DEFAULT') },\n"
     "  { method = 'PUT', path = '/admin/fuzz', handler = reply('FUZZ-CANARY-ADMIN') },\n"
     "  KEPT_ROUTE\n"
@@ -149,7 +153,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     dump = getenv("LEVY_FUZZ_DUMP") != NULL;
     signal(SIGPIPE, SIG_IGN);
     levy_log_set_level(LEVY_LOG_OFF);
-    snprintf(tmpdir, sizeof tmpdir, "%s/levy-fuzz-http-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(tmpdir, sizeof tmpdir, "%s/levy-fuzz-http-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(tmpdir))
         die("mkdtemp", strerror(errno));
     atexit(rm_tmp);
@@ -185,9 +190,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(a_root, sizeof a_root, "%s/data", src);
     snprintf(a_web, sizeof a_web, "%s/web", src);
     static char a_tok[] = TOKEN; /* writable: levy_config_parse blanks the value (ps) */
-    char *args[] = {"--listen", "127.0.0.1:0", "--data-dir", a_data, "--plugins", a_plug,
-                    "--scripts", a_scr, "--data", a_root, "--web", a_web,
-                    "--api-token", a_tok, NULL};
+    char *args[] = {"--listen", "127.0.0.1:0", "--data-dir",  a_data,   "--plugins",
+                    a_plug,     "--scripts",   a_scr,         "--data", a_root,
+                    "--web",    a_web,         "--api-token", a_tok,    NULL};
     if (levy_config_parse(&CFG, "serve", (int)(sizeof args / sizeof args[0]) - 1, args) != 0)
         die("levy_config_parse", NULL);
     mkdir(a_data, 0700);
@@ -217,7 +222,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     levy_gen_errors_free(&errs);
     uint8_t key[LEVY_KEY_LEN];
     char note[2048];
-    if (levy_rotate_verify_key(h->cfg->data_dir, h->store, h->current, key, note, sizeof note, &err) != LEVY_OK)
+    if (levy_rotate_verify_key(h->cfg->data_dir, h->store, h->current, key, note, sizeof note,
+                               &err) != LEVY_OK)
         die("master key", note[0] ? note : err.message);
     levy_crypto_set_master_key(key);
     levy_store_set_busy_budget(st, 50);
@@ -225,7 +231,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         die("server", err.message);
     port = levy_server_port(h->server);
     h->started = 1;
-    fprintf(stderr, "fuzz_http_request: levy serving generation 1 (%d plugins, %d rules) on 127.0.0.1:%d, data in %s\n",
+    fprintf(stderr,
+            "fuzz_http_request: levy serving generation 1 (%d plugins, %d rules) on 127.0.0.1:%d, "
+            "data in %s\n",
             h->current->nplugins, h->current->nrules, port, tmpdir);
     return 0;
 }
@@ -263,7 +271,7 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-            return; /* wait for room */
+            return;            /* wait for room */
         x->in_off = x->in_len; /* the server closed: stop sending */
     }
     event_del(x->wr);
@@ -318,7 +326,8 @@ static size_t count_responses(const char *s, size_t n)
 {
     size_t c = 0;
     for (size_t i = 0; i + 13 <= n; i++) {
-        if (memcmp(s + i, "HTTP/1.", 7) != 0 || (s[i + 7] != '0' && s[i + 7] != '1') || s[i + 8] != ' ')
+        if (memcmp(s + i, "HTTP/1.", 7) != 0 || (s[i + 7] != '0' && s[i + 7] != '1') ||
+            s[i + 8] != ' ')
             continue;
         if (!(s[i + 9] >= '1' && s[i + 9] <= '5' && s[i + 10] >= '0' && s[i + 10] <= '9' &&
               s[i + 11] >= '0' && s[i + 11] <= '9' && s[i + 12] == ' '))
@@ -462,8 +471,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
          * URI too long, header fields too large, method not implemented, bad version) */
         int st = x.out_len >= 12 && memcmp(x.out, "HTTP/1.", 7) == 0 ? atoi(x.out + 9) : 0;
         /* 405 / 417: the gate refused the request line or an Expect before the bad field */
-        int refused = st == 0 || st == 400 || st == 405 || st == 413 || st == 414 ||
-                      st == 417 || st == 431 || st == 501 || st == 505;
+        int refused = st == 0 || st == 400 || st == 405 || st == 413 || st == 414 || st == 417 ||
+                      st == 431 || st == 501 || st == 505;
         if (!refused || nresp > 1) {
             report(bad == 1 ? "a request with a malformed field line (SP/HTAB in or after a field "
                               "name, empty name, obs-fold) was not refused, or the connection "

@@ -33,7 +33,8 @@ static const char *SCRIPT =
     "    local es = json.encode(s)\n"
     "    if not utf8.len(es) then error('encode wrote ill-formed UTF-8') end\n"
     "    local ds = json.decode(es)\n"
-    "    if ds == nil and not s:find('\\0', 1, true) then error('encode of a string does not decode: ' .. es) end\n"
+    "    if ds == nil and not s:find('\\0', 1, true) then error('encode of a string does not "
+    "decode: ' .. es) end\n"
     "    if ds ~= nil and strict_utf8 and ds ~= s then error('valid UTF-8 string changed') end\n"
     "  end\n"
     "  local v, err = json.decode(s)\n"
@@ -42,10 +43,11 @@ static const char *SCRIPT =
     "  if v == nil and lv ~= nil and not err:find('duplicate object key', 1, true) then\n"
     "    error('strict refused for another reason than a repeated key: ' .. err) end\n"
     "  if v ~= nil and not strict_utf8 then error('decoded ill-formed UTF-8 input') end\n"
-    "  if v ~= nil and json.encode(v) ~= json.encode(lv) then error('strict and lenient disagree') end\n"
+    "  if v ~= nil and json.encode(v) ~= json.encode(lv) then error('strict and lenient disagree') "
+    "end\n"
     "  if v == nil then return 0 end\n"
     "  local ok, e1 = pcall(json.encode, v)\n"
-    "  if not ok then return 0 end\n"   /* e.g. a decoded value encode refuses: allowed, no crash */
+    "  if not ok then return 0 end\n" /* e.g. a decoded value encode refuses: allowed, no crash */
     "  if not utf8.len(e1) then error('re-encoding wrote ill-formed UTF-8') end\n"
     "  local v2 = json.decode(e1)\n"
     "  if v2 == nil then error('encode produced undecodable JSON: ' .. e1) end\n"

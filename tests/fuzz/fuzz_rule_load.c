@@ -134,7 +134,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     skip_escape = sk && strstr(sk, "escape");
     skip_gc = sk && strstr(sk, "gc");
     dump = getenv("LEVY_FUZZ_DUMP") != NULL;
-    snprintf(tmpdir, sizeof tmpdir, "%s/levy-fuzz-rule-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(tmpdir, sizeof tmpdir, "%s/levy-fuzz-rule-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(tmpdir))
         die("mkdtemp", strerror(errno));
     atexit(rm_tmp);
@@ -163,8 +164,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     char a_data[PATH_MAX + 16], a_root[PATH_MAX + 16];
     snprintf(a_data, sizeof a_data, "%s/data", tmpdir);
     snprintf(a_root, sizeof a_root, "%s/data", src);
-    char *args[] = {"--data-dir", a_data, "--plugins", plugins, "--scripts", scripts,
-                    "--data", a_root, NULL};
+    char *args[] = {"--data-dir", a_data,   "--plugins", plugins, "--scripts",
+                    scripts,      "--data", a_root,      NULL};
     if (levy_config_parse(&CFG, "check", (int)(sizeof args / sizeof args[0]) - 1, args) != 0)
         die("levy_config_parse", NULL);
     levy_err err;
@@ -204,34 +205,49 @@ static void sb_add(sbuf *b, const char *s)
 }
 
 /* Raises FUZZ-ESCAPE when a capability a rule must not have is reachable from here. */
-#define PROBE(where)                                                                           \
-    " do for _, m in ipairs({'levy.store', 'levy.crypto', 'levy.http'}) do"                     \
-    " local ok, v = pcall(require, m)"                                                          \
-    " if ok and v ~= nil then error('FUZZ-ESCAPE require ' .. m .. ' " where "', 0) end end"    \
-    " for _, g in ipairs({'io', 'dofile', 'loadfile', 'package', 'debug'}) do"                  \
-    " local okg, vg = pcall(function() return _ENV[g] end)"                                     \
-    " if okg and vg ~= nil then error('FUZZ-ESCAPE global ' .. g .. ' " where "', 0) end end"    \
-    " local oko, vo = pcall(function() return os end) if oko and type(vo) == 'table' then"       \
-    " for _, f in ipairs({'execute', 'remove', 'rename', 'getenv', 'exit', 'tmpname'}) do"       \
+#define PROBE(where)                                                                               \
+    " do for _, m in ipairs({'levy.store', 'levy.crypto', 'levy.http'}) do"                        \
+    " local ok, v = pcall(require, m)"                                                             \
+    " if ok and v ~= nil then error('FUZZ-ESCAPE require ' .. m .. ' " where "', 0) end end"       \
+    " for _, g in ipairs({'io', 'dofile', 'loadfile', 'package', 'debug'}) do"                     \
+    " local okg, vg = pcall(function() return _ENV[g] end)"                                        \
+    " if okg and vg ~= nil then error('FUZZ-ESCAPE global ' .. g .. ' " where "', 0) end end"      \
+    " local oko, vo = pcall(function() return os end) if oko and type(vo) == 'table' then"         \
+    " for _, f in ipairs({'execute', 'remove', 'rename', 'getenv', 'exit', 'tmpname'}) do"         \
     " if vo[f] ~= nil then error('FUZZ-ESCAPE os.' .. f .. ' " where "', 0) end end end end "
 
 static const char *const TOP[] = {
     /* 0 */ PROBE("at load"),
     /* 1 */ "setmetatable({}, {__gc = function() while true do end end})\n",
-    /* 2 */ "setmetatable({}, {__gc = function() " PROBE("in __gc") " end}); if G'collectgarbage' then G'collectgarbage'() end\n",
-    /* 3 */ "if G'coroutine' then KEPT = G'coroutine'.wrap(function() while true do " PROBE("in a load-time coroutine") " G'coroutine'.yield() end end) end\n",
+    /* 2 */
+    "setmetatable({}, {__gc = function() " PROBE(
+        "in __gc") " end}); if G'collectgarbage' then G'collectgarbage'() end\n",
+    /* 3 */
+    "if G'coroutine' then KEPT = G'coroutine'.wrap(function() while true do " PROBE(
+        "in a load-time coroutine") " G'coroutine'.yield() end end) end\n",
     /* 4 */ "pcall(function() local mt = getmetatable('') if mt then mt.__index = {} end end)\n",
     /* 5 */ "pcall(function() getmetatable('').__index.upper = nil end)\n",
-    /* 6 */ "pcall(G'load' or error, 'return 1'); pcall(G'load' or error, string.dump or 'x'); pcall(G'dofile' or error, '/etc/passwd'); pcall(G'require' or error, 'os')\n",
+    /* 6 */
+    "pcall(G'load' or error, 'return 1'); pcall(G'load' or error, string.dump or 'x'); "
+    "pcall(G'dofile' or error, '/etc/passwd'); pcall(G'require' or error, 'os')\n",
     /* 7 */ "pcall(function() local t = {} for i = 1, 1 << 22 do t[i] = i end end)\n",
     /* 8 */ "do local function f(n) return f(n + 1) + 1 end pcall(f, 1) end\n",
     /* 9 */ "pcall(string.rep, 'x', 1 << 40)\n",
     /* 10 */ "pcall(error, setmetatable({}, {__tostring = function() while true do end end}))\n",
-    /* 11 */ "do local x <close> = setmetatable({}, {__close = function() " PROBE("in __close") " end}) end\n",
-    /* 12 */ "do local cg = G'collectgarbage' if cg then cg('collect'); cg('step', 1 << 20); pcall(cg, 'incremental') end end\n",
-    /* 13 */ "for i = 1, 64 do setmetatable({}, {__gc = function() local t = {} for j = 1, 1000 do t[j] = {} end end}) end\n",
-    /* 14 */ "pcall(setmetatable, _ENV, {__index = function(_, k) " PROBE("in an _ENV __index") " end})\n",
-    /* 15 */ "do local C = G'coroutine' if C then local co = C.create(function() " PROBE("in a coroutine at load") " C.yield() end) C.resume(co) end end\n",
+    /* 11 */
+    "do local x <close> = setmetatable({}, {__close = function() " PROBE(
+        "in __close") " end}) end\n",
+    /* 12 */
+    "do local cg = G'collectgarbage' if cg then cg('collect'); cg('step', 1 << 20); pcall(cg, "
+    "'incremental') end end\n",
+    /* 13 */
+    "for i = 1, 64 do setmetatable({}, {__gc = function() local t = {} for j = 1, 1000 do t[j] = "
+    "{} end end}) end\n",
+    /* 14 */
+    "pcall(setmetatable, _ENV, {__index = function(_, k) " PROBE("in an _ENV __index") " end})\n",
+    /* 15 */
+    "do local C = G'coroutine' if C then local co = C.create(function() " PROBE(
+        "in a coroutine at load") " C.yield() end) C.resume(co) end end\n",
     /* 16 */ "do local t = {} for i = 1, 1 << 22 do t[i] = i end end\n",
     /* 17 */ "do local function f(n) return f(n + 1) + 1 end f(1) end\n",
 };
@@ -239,11 +255,19 @@ static const char *const TOP[] = {
 /* how the taxability table is wrapped */
 static const char *const TAXMT[] = {
     /* 0 */ "",
-    /* 1 */ "TAX = setmetatable(TAX, {__index = function(t, k) " PROBE("in taxability __index") " return nil end})\n",
-    /* 2 */ "TAX = setmetatable(TAX, {__pairs = function(t) " PROBE("in taxability __pairs") " return next, t, nil end})\n",
+    /* 1 */
+    "TAX = setmetatable(TAX, {__index = function(t, k) " PROBE(
+        "in taxability __index") " return nil end})\n",
+    /* 2 */
+    "TAX = setmetatable(TAX, {__pairs = function(t) " PROBE(
+        "in taxability __pairs") " return next, t, nil end})\n",
     /* 3 */ "TAX = setmetatable(TAX, {__index = function(t, k) while true do end end})\n",
-    /* 4 */ "TAX = setmetatable(TAX, {__gc = function() " PROBE("in taxability __gc") " end, __len = function() return 1 << 40 end})\n",
-    /* 5 */ "TAX.saas = setmetatable({ fraction = '0.80' }, {__index = function(t, k) " PROBE("in a treatment __index") " end})\n",
+    /* 4 */
+    "TAX = setmetatable(TAX, {__gc = function() " PROBE(
+        "in taxability __gc") " end, __len = function() return 1 << 40 end})\n",
+    /* 5 */
+    "TAX.saas = setmetatable({ fraction = '0.80' }, {__index = function(t, k) " PROBE(
+        "in a treatment __index") " end})\n",
     /* 6 */ "TAX = setmetatable({}, {__index = TAX, __newindex = function() end})\n",
 };
 
@@ -252,27 +276,43 @@ static const char *const CALC[] = {
     /* 0 */ "",
     /* 1 */ PROBE("in calculate"),
     /* 2 */ "if KEPT then KEPT() end\n",
-    /* 3 */ "setmetatable({}, {__gc = function() " PROBE("in a finalizer made by calculate") " end})\n",
+    /* 3 */
+    "setmetatable({}, {__gc = function() " PROBE("in a finalizer made by calculate") " end})\n",
     /* 4 */ "setmetatable(ctx, {__index = function() " PROBE("in ctx __index") " end})\n",
     /* 5 */ "while true do end\n",
-    /* 6 */ "for _, line in ipairs(ctx.lines) do setmetatable(line, {__index = function() " PROBE("in a line __index") " end}) end\n",
-    /* 7 */ "error(setmetatable({}, {__tostring = function() " PROBE("in the __tostring of an error") " return 'x' end}))\n",
-    /* 8 */ "ctx.lines[1] = setmetatable({}, {__index = function() " PROBE("in a replaced line") " end})\n",
+    /* 6 */
+    "for _, line in ipairs(ctx.lines) do setmetatable(line, {__index = function() " PROBE(
+        "in a line __index") " end}) end\n",
+    /* 7 */
+    "error(setmetatable({}, {__tostring = function() " PROBE(
+        "in the __tostring of an error") " return 'x' end}))\n",
+    /* 8 */
+    "ctx.lines[1] = setmetatable({}, {__index = function() " PROBE("in a replaced line") " end})\n",
 };
 
 /* the rule table itself */
 static const char *const RULEMT[] = {
     /* 0 */ "",
-    /* 1 */ "RULE = setmetatable(RULE, {__index = function(t, k) " PROBE("in the __index of the rule") " end})\n",
+    /* 1 */
+    "RULE = setmetatable(RULE, {__index = function(t, k) " PROBE(
+        "in the __index of the rule") " end})\n",
     /* 2 */ "RULE = setmetatable({}, {__index = RULE})\n",
-    /* 3 */ "RULE.region = setmetatable({}, {__tostring = function() return 'SG' end, __concat = function() " PROBE("in region __concat") " end})\n",
-    /* 4 */ "RULE.selftest[1].expect = setmetatable({}, {__index = function() " PROBE("in expect __index") " end, __pairs = function(t) " PROBE("in expect __pairs") " return next, {}, nil end})\n",
+    /* 3 */
+    "RULE.region = setmetatable({}, {__tostring = function() return 'SG' end, __concat = "
+    "function() " PROBE("in region __concat") " end})\n",
+    /* 4 */
+    "RULE.selftest[1].expect = setmetatable({}, {__index = function() " PROBE(
+        "in expect __index") " end, __pairs = function(t) " PROBE("in expect __pairs") " return "
+                                                                                       "next, {}, "
+                                                                                       "nil "
+                                                                                       "end})\n",
 };
 
 static const char TEMPLATE_HEAD[] =
     "-- fuzz_rule_load structured mode (modelled on scripts/sg/sg.lua)\n"
     "local helper = require '_fuzzhelper'\n"
-    "local function G(n) local ok, v = pcall(function() return _ENV[n] end) if ok then return v end end\n"
+    "local function G(n) local ok, v = pcall(function() return _ENV[n] end) if ok then return v "
+    "end end\n"
     "local KEPT\n";
 
 static const char TEMPLATE_TAX[] =
@@ -287,25 +327,30 @@ static const char TEMPLATE_RULE[] =
     "    CALC_HERE\n"
     "    local customer = ctx.customer\n"
     "    if customer and type(customer.tax_id) == 'string' and customer.tax_id ~= '' then\n"
-    "      for _, line in ipairs(ctx.lines) do line.reverse_charge = true; line.reason = 'reverse_charge' end\n"
+    "      for _, line in ipairs(ctx.lines) do line.reverse_charge = true; line.reason = "
+    "'reverse_charge' end\n"
     "    end\n"
     "  end,\n"
     "  selftest = {\n"
     "    { name = 'standard rate',\n"
     "      request = { currency = 'SGD', date = '2026-03-01',\n"
-    "        ship_to = { line1 = '1 Main Street', city = 'Singapore', zip_code = '018989', country = 'SG' },\n"
+    "        ship_to = { line1 = '1 Main Street', city = 'Singapore', zip_code = '018989', country "
+    "= 'SG' },\n"
     "        lines = { { id = '1', amount = '100.00', quantity = '1', tax_code = 'general' } } },\n"
     "      expect = { total_tax = '9.00' } },\n"
     "    { name = 'reverse charge',\n"
     "      request = { currency = 'SGD', date = '2026-03-01',\n"
-    "        ship_to = { line1 = '1 Main Street', city = 'Singapore', zip_code = '018989', country = 'SG' },\n"
+    "        ship_to = { line1 = '1 Main Street', city = 'Singapore', zip_code = '018989', country "
+    "= 'SG' },\n"
     "        customer = { id = 'b', tax_id = 'M90312345A', exempt = false },\n"
     "        lines = { { id = '1', amount = '100.00', quantity = '1', tax_code = 'saas' } } },\n"
     "      expect = { total_tax = '0.00' } },\n"
     "    { name = 'a code the table does not list: the default',\n"
     "      request = { currency = 'SGD', date = '2026-03-01',\n"
-    "        ship_to = { line1 = '1 Main Street', city = 'Singapore', zip_code = '018989', country = 'SG' },\n"
-    "        lines = { { id = '1', amount = '100.00', quantity = '1', tax_code = 'digital_goods' } } },\n"
+    "        ship_to = { line1 = '1 Main Street', city = 'Singapore', zip_code = '018989', country "
+    "= 'SG' },\n"
+    "        lines = { { id = '1', amount = '100.00', quantity = '1', tax_code = 'digital_goods' } "
+    "} },\n"
     "      expect = { total_tax = '9.00' } },\n"
     "  },\n"
     "}\n";
@@ -335,8 +380,12 @@ static char *structured(const uint8_t *d, size_t n)
                 break;
             sb_add(&taxmt, TAXMT[what % NELEM(TAXMT)]);
             break;
-        case 2: sb_add(&calc, CALC[what % NELEM(CALC)]); break;
-        default: sb_add(&rulemt, RULEMT[what % NELEM(RULEMT)]); break;
+        case 2:
+            sb_add(&calc, CALC[what % NELEM(CALC)]);
+            break;
+        default:
+            sb_add(&rulemt, RULEMT[what % NELEM(RULEMT)]);
+            break;
         }
     }
     sbuf out = {0};
@@ -364,8 +413,10 @@ static char *structured(const uint8_t *d, size_t n)
 static void check_escape(const char *where, const char *text, const char *src)
 {
     if (!skip_escape && text && strstr(text, "FUZZ-ESCAPE")) {
-        fprintf(stderr, "fuzz_rule_load: a rule reached a capability it must not have (%s): %s\n"
-                        "--- rule ---\n%s\n---\n", where, text, src);
+        fprintf(stderr,
+                "fuzz_rule_load: a rule reached a capability it must not have (%s): %s\n"
+                "--- rule ---\n%s\n---\n",
+                where, text, src);
         abort();
     }
 }

@@ -46,11 +46,11 @@ int __wrap_levy_tax_compute(levy_tax_doc *doc, levy_err *err);
 static lua_State *L;
 static levy_rates *R;
 
-#define FAIL(...)                                                                            \
-    do {                                                                                     \
-        fprintf(stderr, "ORACLE MISMATCH: " __VA_ARGS__);                                    \
-        fprintf(stderr, "\n");                                                               \
-        abort();                                                                             \
+#define FAIL(...)                                                                                  \
+    do {                                                                                           \
+        fprintf(stderr, "ORACLE MISMATCH: " __VA_ARGS__);                                          \
+        fprintf(stderr, "\n");                                                                     \
+        abort();                                                                                   \
     } while (0)
 
 /* ------------------------------------------------------------------ 320-bit integers
@@ -328,7 +328,8 @@ static void oracle_allocate(bn total, const bn *exact, bn den, int n, int64_t *o
             for (int i = 0; i < n; i++) {
                 if (taken[i])
                     continue;
-                if (best < 0 || (k > 0 ? bn_cmp(rem[i], rem[best]) > 0 : bn_cmp(rem[i], rem[best]) < 0))
+                if (best < 0 ||
+                    (k > 0 ? bn_cmp(rem[i], rem[best]) > 0 : bn_cmp(rem[i], rem[best]) < 0))
                     best = i;
             }
             taken[best] = 1;
@@ -465,9 +466,9 @@ static int same_key(const levy_tax_entry *a, const levy_tax_entry *b)
     char x[300], y[300];
     snprintf(x, sizeof x, "%s%s", a->name ? a->name : "", a->suffix ? a->suffix : "");
     snprintf(y, sizeof y, "%s%s", b->name ? b->name : "", b->suffix ? b->suffix : "");
-    return a->name && b->name && strcmp(x, y) == 0 && a->level == b->level &&
-           a->type == b->type && a->rate == b->rate && a->fraction == b->fraction &&
-           a->unit_from == b->unit_from && a->unit_to == b->unit_to;
+    return a->name && b->name && strcmp(x, y) == 0 && a->level == b->level && a->type == b->type &&
+           a->rate == b->rate && a->fraction == b->fraction && a->unit_from == b->unit_from &&
+           a->unit_to == b->unit_to;
 }
 
 /* the request's own view of the unit price: |amount - discount| / qty compared with cap
@@ -540,7 +541,8 @@ int __wrap_levy_tax_compute(levy_tax_doc *d, levy_err *err)
     for (int i = 0; i < d->nlines; i++) {
         const levy_tax_line *l = &d->lines[i];
         bn a, ds = bn_i(0), q = bn_i(1000000);
-        if (bn_parse(Q.amount[i], Q.ex, &a) || (Q.discount[i][0] && bn_parse(Q.discount[i], Q.ex, &ds)) ||
+        if (bn_parse(Q.amount[i], Q.ex, &a) ||
+            (Q.discount[i][0] && bn_parse(Q.discount[i], Q.ex, &ds)) ||
             (Q.qty[i][0] && bn_parse(Q.qty[i], 6, &q)))
             FAIL("line %d: levy accepted a value the oracle cannot parse", i);
         if (bn_cmp(a, bn_i(l->amount)) || bn_cmp(ds, bn_i(l->discount)) || bn_cmp(q, bn_i(l->qty)))
@@ -585,7 +587,8 @@ int __wrap_levy_tax_compute(levy_tax_doc *d, levy_err *err)
                             continue;
                         done[lj][ej] = 1;
                         bn g = bn_sub(bn_i(o->amount), bn_i(o->discount));
-                        exact[m] = bn_mi(bn_mi(base_at(o, &o->e[ej], g), o->e[ej].fraction), o->e[ej].rate);
+                        exact[m] = bn_mi(bn_mi(base_at(o, &o->e[ej], g), o->e[ej].fraction),
+                                         o->e[ej].rate);
                         sum = bn_add(sum, exact[m]);
                         who[m] = lj;
                         slot[m++] = ej;
@@ -606,7 +609,8 @@ int __wrap_levy_tax_compute(levy_tax_doc *d, levy_err *err)
         const levy_tax_line *l = &d->lines[i];
         for (int e = 0; e < l->n; e++) {
             if (l->e[e].amount != eamt[i][e] || l->e[e].taxable != etax[i][e])
-                FAIL("line %d entry %d (%s rate %lld fraction %lld caps %lld..%lld zero %d, inclusive %d, doc %d): "
+                FAIL("line %d entry %d (%s rate %lld fraction %lld caps %lld..%lld zero %d, "
+                     "inclusive %d, doc %d): "
                      "amount %lld taxable %lld, oracle %lld %lld",
                      i, e, l->e[e].name, (long long)l->e[e].rate, (long long)l->e[e].fraction,
                      (long long)l->e[e].unit_from, (long long)l->e[e].unit_to, l->e[e].zero,
@@ -672,7 +676,8 @@ static int in_range(void)
     bn M = bn_i(LEVY_TAX_MAX_MINOR);
     for (int i = 0; i < Q.nlines; i++) {
         bn a, ds = bn_i(0), q = bn_i(1000000);
-        if (bn_parse(Q.amount[i], Q.ex, &a) || (Q.discount[i][0] && bn_parse(Q.discount[i], Q.ex, &ds)) ||
+        if (bn_parse(Q.amount[i], Q.ex, &a) ||
+            (Q.discount[i][0] && bn_parse(Q.discount[i], Q.ex, &ds)) ||
             (Q.qty[i][0] && bn_parse(Q.qty[i], 6, &q)))
             return 0;
         bn g = bn_abs(bn_sub(a, ds));
@@ -776,8 +781,8 @@ static int l_end(lua_State *Ls)
         for (int e = 0; listed && e < Q.n[i]; e++) {
             lua_rawgeti(Ls, tt, e + 1);
             expect_str(Ls, lua_gettop(Ls), "amount", Q.eamount[i][e], "entry", e);
-            int64_t tx = Q.zero[i][e] && Q.reason[i] == LEVY_REASON_CUSTOMER_EXEMPT ? 0
-                                                                                      : Q.etaxable[i][e];
+            int64_t tx =
+                Q.zero[i][e] && Q.reason[i] == LEVY_REASON_CUSTOMER_EXEMPT ? 0 : Q.etaxable[i][e];
             expect_str(Ls, lua_gettop(Ls), "taxable_amount", tx, "entry", e);
             lua_pop(Ls, 1);
         }
@@ -803,30 +808,37 @@ static const char *driver =
     /* every rule file, registered as the host does */
     "local rules, files, addrs, sellers, codes = {}, {}, {}, {}, {}\n"
     "local seen = {}\n"
-    "local function key(a) local k = {} for _, f in ipairs({'country','state','city','zip_code'}) do k[#k+1] = tostring(a[f]) end return table.concat(k, '|') end\n"
+    "local function key(a) local k = {} for _, f in ipairs({'country','state','city','zip_code'}) "
+    "do k[#k+1] = tostring(a[f]) end return table.concat(k, '|') end\n"
     "for _, p in ipairs(rule_paths) do\n"
     "  local rule = assert(loadfile(p))()\n"
     "  rules[rule.region] = rule; files[rule.region] = p\n"
     "  for c in pairs(rule.taxability or {}) do if c ~= 'default' then codes[c] = true end end\n"
     "  for _, st in ipairs(rule.selftest or {}) do\n"
     "    local r = st.request or {}\n"
-    "    if type(r.ship_to) == 'table' and not seen[key(r.ship_to)] then seen[key(r.ship_to)] = true; addrs[#addrs + 1] = r.ship_to end\n"
+    "    if type(r.ship_to) == 'table' and not seen[key(r.ship_to)] then seen[key(r.ship_to)] = "
+    "true; addrs[#addrs + 1] = r.ship_to end\n"
     "    if type(r.ship_from) == 'table' then sellers[#sellers + 1] = r.ship_from end\n"
-    "    for _, l in ipairs(r.lines or {}) do if type(l.tax_code) == 'string' then codes[l.tax_code] = true end end\n"
+    "    for _, l in ipairs(r.lines or {}) do if type(l.tax_code) == 'string' then "
+    "codes[l.tax_code] = true end end\n"
     "  end\n"
     "end\n"
     "for _, t in ipairs(tax.tax_codes()) do codes[t.code] = true end\n"
-    "local codelist = {} for c in pairs(codes) do codelist[#codelist + 1] = c end table.sort(codelist)\n"
+    "local codelist = {} for c in pairs(codes) do codelist[#codelist + 1] = c end "
+    "table.sort(codelist)\n"
     "table.sort(addrs, function(a, b) return key(a) < key(b) end)\n"
     "local reg = debug.getregistry()\n"
     "reg['levy.rules'] = rules; reg['levy.rule_files'] = files\n"
-    "local CURRENCIES = { {'USD', 2}, {'JPY', 0}, {'KWD', 3}, {'BHD', 3}, {'CLF', 4}, {'EUR', 2}, {'KRW', 0},\n"
+    "local CURRENCIES = { {'USD', 2}, {'JPY', 0}, {'KWD', 3}, {'BHD', 3}, {'CLF', 4}, {'EUR', 2}, "
+    "{'KRW', 0},\n"
     "  {'CAD', 2}, {'GBP', 2}, {'ISK', 0}, {'OMR', 3}, {'UYW', 4}, {'XCG', 2}, {'CHF', 2} }\n"
-    "local DATES = { '2025-12-15', '2024-02-29', '2024-03-01', '2026-03-01', '2025-01-31', '2026-10-01' }\n"
+    "local DATES = { '2025-12-15', '2024-02-29', '2024-03-01', '2026-03-01', '2025-01-31', "
+    "'2026-10-01' }\n"
     "local function raw(s)\n"
     "  local ok, body = pcall(cjson.decode, s)\n"
     "  if not ok then return end\n"
-    "  local r, err = tax.calculate(body, {all_regions=true, rounding=(#s % 2 == 0) and 'document' or 'line'})\n"
+    "  local r, err = tax.calculate(body, {all_regions=true, rounding=(#s % 2 == 0) and 'document' "
+    "or 'line'})\n"
     "  if r then assert(type(r.total_tax) == 'string') else assert(err.status == 422) end\n"
     "end\n"
     /* a byte reader: b() in 0..255, 0 when the input is used up */
@@ -834,7 +846,8 @@ static const char *driver =
     "  local pos = 1\n"
     "  local function b() local v = s:byte(pos) or 0; pos = pos + 1; return v end\n"
     "  local function pick(t) return t[b() % #t + 1] end\n"
-    "  local function digits(n) local o = {} for i = 1, n do o[i] = tostring(b() % 10) end return table.concat(o) end\n"
+    "  local function digits(n) local o = {} for i = 1, n do o[i] = tostring(b() % 10) end return "
+    "table.concat(o) end\n"
     "  local cur = pick(CURRENCIES)\n"
     "  local ex = cur[2]\n"
     /* an amount: integer part of 0..14 digits (10^12 minor units is the limit), the
@@ -862,12 +875,14 @@ static const char *driver =
     "    return tostring(1 + b() % 12)\n"
     "  end\n"
     "  local ship = pick(addrs)\n"
-    "  local body = { currency = (b() % 8 == 0) and cur[1]:lower() or cur[1], date = pick(DATES), ship_to = ship, lines = {} }\n"
+    "  local body = { currency = (b() % 8 == 0) and cur[1]:lower() or cur[1], date = pick(DATES), "
+    "ship_to = ship, lines = {} }\n"
     "  if b() % 8 == 0 and #sellers > 0 then body.ship_from = pick(sellers) end\n"
     "  local cm = b() % 8\n"
     "  if cm == 0 then body.customer = { id = 'c1', exempt = true }\n"
     /* issue 19: valid and invalid ids (reverse charge, or charged with the note tax_id_invalid) */
-    "  elseif cm == 1 then body.customer = { id = 'c2', tax_id = pick({'DE123456789', 'DE136695976', 'N/A', 'GB980780684', 'FR40303265045', 'CHE-116.281.710 MWST'}) } end\n"
+    "  elseif cm == 1 then body.customer = { id = 'c2', tax_id = pick({'DE123456789', "
+    "'DE136695976', 'N/A', 'GB980780684', 'FR40303265045', 'CHE-116.281.710 MWST'}) } end\n"
     "  local nl = 1 + b() % 4\n"
     "  for i = 1, nl do\n"
     "    local l = { id = tostring(i), amount = amount(true), tax_code = pick(codelist) }\n"
@@ -878,8 +893,10 @@ static const char *driver =
     "  end\n"
     "  local state = ship.country == 'US' and ship.state or ''\n"
     "  begin(ex, state, body.customer and body.customer.exempt, body.lines)\n"
-    "  local r, err = tax.calculate(body, {all_regions = true, rounding = (b() % 2 == 0) and 'document' or 'line'})\n"
-    "  if not r then assert(type(err) == 'table' and err.status == 422, tostring(err and err.message)) end\n"
+    "  local r, err = tax.calculate(body, {all_regions = true, rounding = (b() % 2 == 0) and "
+    "'document' or 'line'})\n"
+    "  if not r then assert(type(err) == 'table' and err.status == 422, tostring(err and "
+    "err.message)) end\n"
     "  finish(r, err)\n"
     "end\n"
     "return function(s)\n"

@@ -22,7 +22,7 @@ static int mode(void)
         return 0;
     static ssize_t (*rd)(int, void *, size_t);
     if (!rd)
-        rd = (ssize_t (*)(int, void *, size_t))dlsym(RTLD_NEXT, "read");
+        rd = (ssize_t(*)(int, void *, size_t))dlsym(RTLD_NEXT, "read");
     int fd = open(ctl, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
@@ -52,35 +52,37 @@ static int targeted(int fd)
     return strstr(path, m ? m : "levy.db") != NULL && strstr(path, "-shm") == NULL;
 }
 
-#define WRAP_WRITE(name, sig, args, types)                                   \
-    ssize_t name sig                                                         \
-    {                                                                        \
-        static ssize_t(*real) types;                                         \
-        if (!real)                                                           \
-            real = (ssize_t(*) types)dlsym(RTLD_NEXT, #name);                \
-        int m = mode();                                                      \
-        if ((m == 1 || m == 2) && targeted(fd)) {                            \
-            errno = m == 1 ? ENOSPC : EIO;                                   \
-            return -1;                                                       \
-        }                                                                    \
-        return real args;                                                    \
+#define WRAP_WRITE(name, sig, args, types)                                                         \
+    ssize_t name sig                                                                               \
+    {                                                                                              \
+        static ssize_t(*real) types;                                                               \
+        if (!real)                                                                                 \
+            real = (ssize_t(*) types)dlsym(RTLD_NEXT, #name);                                      \
+        int m = mode();                                                                            \
+        if ((m == 1 || m == 2) && targeted(fd)) {                                                  \
+            errno = m == 1 ? ENOSPC : EIO;                                                         \
+            return -1;                                                                             \
+        }                                                                                          \
+        return real args;                                                                          \
     }
 
-WRAP_WRITE(pwrite64, (int fd, const void *b, size_t n, off_t o), (fd, b, n, o), (int, const void *, size_t, off_t))
-WRAP_WRITE(pwrite, (int fd, const void *b, size_t n, off_t o), (fd, b, n, o), (int, const void *, size_t, off_t))
+WRAP_WRITE(pwrite64, (int fd, const void *b, size_t n, off_t o), (fd, b, n, o),
+           (int, const void *, size_t, off_t))
+WRAP_WRITE(pwrite, (int fd, const void *b, size_t n, off_t o), (fd, b, n, o),
+           (int, const void *, size_t, off_t))
 WRAP_WRITE(write, (int fd, const void *b, size_t n), (fd, b, n), (int, const void *, size_t))
 
-#define WRAP_SYNC(name)                                                      \
-    int name(int fd)                                                         \
-    {                                                                        \
-        static int (*real)(int);                                             \
-        if (!real)                                                           \
-            real = (int (*)(int))dlsym(RTLD_NEXT, #name);                    \
-        if (mode() == 3 && targeted(fd)) {                                   \
-            errno = EIO;                                                     \
-            return -1;                                                       \
-        }                                                                    \
-        return real(fd);                                                     \
+#define WRAP_SYNC(name)                                                                            \
+    int name(int fd)                                                                               \
+    {                                                                                              \
+        static int (*real)(int);                                                                   \
+        if (!real)                                                                                 \
+            real = (int (*)(int))dlsym(RTLD_NEXT, #name);                                          \
+        if (mode() == 3 && targeted(fd)) {                                                         \
+            errno = EIO;                                                                           \
+            return -1;                                                                             \
+        }                                                                                          \
+        return real(fd);                                                                           \
     }
 
 WRAP_SYNC(fsync)
