@@ -138,6 +138,22 @@ int levy_tax_rule_treatment(const levy_tax_rule *r, const char *code)
 
 /* ------------------------------------------------------------------ customer */
 
+int levy_tax_customer_type_from(const char *s)
+{
+    if (!s)
+        return LEVY_CUSTOMER_UNSET;
+    if (strcmp(s, "business") == 0)
+        return LEVY_CUSTOMER_BUSINESS;
+    if (strcmp(s, "individual") == 0)
+        return LEVY_CUSTOMER_INDIVIDUAL;
+    return -1;
+}
+
+const char *levy_tax_customer_type_name(int type)
+{
+    return type == LEVY_CUSTOMER_INDIVIDUAL ? "individual" : "business";
+}
+
 int levy_tax_id_usable(const char *tax_id)
 {
     /* today: present and non-empty; the place where tax-id validation (core/tax/taxid.c)
@@ -374,6 +390,11 @@ static int apply_treatment(const levy_tax_request *req, const levy_tax_decision 
         /* an absent branch is "taxable" (code "" never means exempt) */
         return apply_treatment(req, d, r, next, "", li, g, depth + 1, p, err);
     }
+    case LEVY_TREAT_BY_CUSTOMER: {
+        /* the treatment for the customer's type (an absent branch is taxable) */
+        int next = d->customer_type == LEVY_CUSTOMER_INDIVIDUAL ? tr->individual : tr->business;
+        return apply_treatment(req, d, r, next, "", li, g, depth + 1, p, err);
+    }
     default:
         return rule_error(p, err, tr->text ? tr->text : "rule taxability: unknown treatment table");
     }
@@ -426,6 +447,20 @@ static void customer(const levy_tax_request *req, levy_tax_decision *d)
         d->tax_id = c->tax_id;
 }
 
+/* The customer's type: the request's customer.type, else the stored record's, else the org
+ * default, else business (what levy's rules assumed before customer types). */
+static void customer_type(const levy_tax_request *req, levy_tax_decision *d)
+{
+    int t = req->customer_type;
+    if (t != LEVY_CUSTOMER_BUSINESS && t != LEVY_CUSTOMER_INDIVIDUAL && req->customer_id &&
+        req->stored.found)
+        t = req->stored.type;
+    if (t != LEVY_CUSTOMER_BUSINESS && t != LEVY_CUSTOMER_INDIVIDUAL)
+        t = req->org_customer_type;
+    d->customer_type =
+        t == LEVY_CUSTOMER_INDIVIDUAL ? LEVY_CUSTOMER_INDIVIDUAL : LEVY_CUSTOMER_BUSINESS;
+}
+
 int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_problem *p, levy_err *err)
 {
     memset(d, 0, sizeof *d);
@@ -475,6 +510,7 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
         return levy_err_set(err, LEVY_EINVAL, p->code, "%s", p->message);
     }
     customer(req, d);
+    customer_type(req, d);
     int any_on = 0, any_tax_on = 0, rc_any = 0;
     for (int g = 0; g < d->res.ngroups; g++) {
         any_on |= d->on[g];

@@ -9,7 +9,11 @@ return common.state{
   name = "Maryland",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
-    saas = { rate = "3.00", level = "state" }, -- [TF] HB 352 (2025): 3% on data/IT services and software publishing from 2025-07-01; the 6% on SaaS applies only to personal use (B2B exempt since 2022-07-01)
+    -- HB 352 (2025), Md. Code Tax-Gen. 11-104(l): 3 % on data/IT services and software publishing
+    -- sold for business use from 2025-07-01; SaaS bought by an individual for personal use is a
+    -- digital product at the general 6 % (Tax-Gen. 11-101(c-3); B2B excluded since 2022-07-01).
+    -- Customer type: docs/rules.md.
+    saas = { business = { rate = "3.00", level = "state" }, individual = "taxable" }, -- [TF]
     digital_goods = "taxable", -- Md. Code Tax-Gen. 11-101: digital products taxable since 2021-03-14
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
   },
@@ -19,6 +23,12 @@ return common.state{
       expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
     { name = "SaaS subscription: state rate 3.00% only",
       request = common.request("MD", "Baltimore", "21201", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "3.00", lines = { { tax = "3.00", taxability_reason = "reduced_rated" } } } },
+    { name = "SaaS for an individual (personal use): 6%",
+      request = common.request("MD", "Baltimore", "21201", "2025-12-15", { common.line("1", "100.00", "1", "saas") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS for a business: 3%",
+      request = common.request("MD", "Baltimore", "21201", "2025-12-15", { common.line("1", "100.00", "1", "saas") }, { customer = { type = "business" } }),
       expect = { total_tax = "3.00", lines = { { tax = "3.00", taxability_reason = "reduced_rated" } } } },
     { name = "shipping with taxable goods: exempt",
       request = common.request("MD", "Baltimore", "21201", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
