@@ -166,3 +166,7 @@ levy_reliab_test(reliab_countries countries 180 42500)
 # Issue 19, Sphere drop-in fidelity: include_taxability_reason, empty tax_amounts where no tax
 # is due (reverse charge), ship_from as the seller's location. Ports 42300-42349.
 levy_reliab_test(reliab_sphere_fidelity sphere_fidelity 120 42300)
+# Issue 19, business vs consumer in the US: customer.type on the request, the
+# default_customer_type setting, the stored customer (Rillet custom field, PUT), the Sphere
+# drop-in; CT and OH SaaS by customer type. Ports 42900-42949.
+levy_reliab_test(reliab_customer_type customer_type 180 42900)

@@ -25,6 +25,8 @@
 --       Same for customers; a user-set tax_id (or exempt) is kept, otherwise it follows the
 --       hint (source "mapping", detail = where in the Rillet data it was found, e.g.
 --       "custom field VAT number"); exempt_hint nil = the data says nothing (not exempt).
+--       customer_type_hint ("business" | "individual", with customer_type_detail) likewise;
+--       nil = the data says nothing (the default_customer_type setting applies).
 --       Regions, certificate and expiry are only set through PUT /v1/customers/{id}.
 --       changed is true when the raw data, the tax id or the exemption changed.
 --   product(id)  -> {id, name, raw, tax_code, tax_code_source, updated_at} | nil
@@ -270,7 +272,8 @@ end
 ---------------------------------------------------------------- settings
 
 -- customer_data with every list present (empty when not set), in a fixed key order.
-local CUSTOMER_DATA_KEYS = { "tax_id_reference_types", "tax_id_fields", "exempt_fields", "exempt_values" }
+local CUSTOMER_DATA_KEYS = { "tax_id_reference_types", "tax_id_fields", "exempt_fields", "exempt_values",
+                             "customer_type_fields", "business_values", "individual_values" }
 local function customer_data_public(v)
   local out = {}
   for _, k in ipairs(CUSTOMER_DATA_KEYS) do
@@ -292,6 +295,7 @@ local function settings_public(cid)
   return {
     seller_address = util.orjnull(s.seller_address),
     rounding = s.rounding,
+    default_customer_type = s.default_customer_type,
     sweep_interval_minutes = s.sweep_interval_minutes,
     sweep_overlap_seconds = s.sweep_overlap_seconds,
     reconcile_interval_minutes = s.reconcile_interval_minutes,
@@ -328,7 +332,7 @@ local function conn_settings_public(cid)
 end
 
 -- Settings that decide a document's tax (a change re-checks the connection's documents).
-local TAX_SETTINGS = { seller_address = true, rounding = true }
+local TAX_SETTINGS = { seller_address = true, rounding = true, default_customer_type = true }
 
 -- PUT /v1/connections/{id}/settings: the keys given become the connection's own; a key sent
 -- as null (or a blank seller_address) goes back to the global value.
@@ -492,10 +496,13 @@ function exports.upsert_customer(c)
   if hint ~= nil and (type(hint) ~= "string" or hint == "") then hint = nil end
   local ehint = util.nn(c.exempt_hint)
   if type(ehint) ~= "boolean" then ehint = nil end
+  local thint = util.nn(c.customer_type_hint)
+  if thint ~= "business" and thint ~= "individual" then thint = nil end
   local function text(v) v = util.nn(v); return type(v) == "string" and v:sub(1, 200) or nil end
   local row, changed = db.upsert_customer({ id = c.id, name = util.nn(c.name), raw = util.nn(c.raw),
     updated_at = util.nn(c.updated_at), tax_id_hint = hint, tax_id_detail = text(c.tax_id_detail),
-    exempt_hint = ehint, exempt_detail = text(c.exempt_detail) }, older)
+    exempt_hint = ehint, exempt_detail = text(c.exempt_detail), customer_type_hint = thint,
+    customer_type_detail = text(c.customer_type_detail) }, older)
   return db.customer_plain(row), changed
 end
 
