@@ -605,6 +605,17 @@ async function main() {
     await shot('calculator', true);
   });
 
+  await check('calculator: the customer type is sent as customer.type (issue 19)', async () => {
+    await page.locator('#calc-form').waitFor();
+    await page.getByLabel('Customer type', { exact: true }).selectOption('individual');
+    const sent = page.waitForRequest(r => r.url().endsWith('/v1/calculate') && r.method() === 'POST');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    const body = (await sent).postDataJSON();
+    assert(body.customer && body.customer.type === 'individual', 'sent ' + JSON.stringify(body.customer));
+    await page.locator('#calc-total-tax').waitFor();
+    await page.getByLabel('Customer type', { exact: true }).selectOption('');
+  });
+
   await check('calculator: a Canary Islands address is out of scope, with its reason (issue 19)', async () => {
     await page.locator('#calc-form').waitFor();
     await page.getByLabel('City', { exact: true }).fill('Las Palmas de Gran Canaria');
