@@ -53,6 +53,8 @@
 --       -> a subscriber answers the bulk re-check it started, {id, documents, state}; the PUT
 --       answer carries the first as `requeue` (GET /v1/bulk/{id}). A subscriber's error is
 --       logged (WARN) and the change stands.
+--   api.settings_changed {key}: a global tax setting changed (default_customer_type); a
+--       connector re-checks every connection's documents and answers its bulk run
 --   api.customer_data_changed {} : where tax ids and exemptions are read from changed.
 --   api.connection_lookup {id} -> true from the connector that holds connection id (the
 --       /v1/connections/{id}/regions and /settings routes answer 404 when none does).
@@ -307,15 +309,21 @@ end
 local function put_settings(req)
   local body = util.body_object(req)
   local changes = validate.settings(body)
-  local before = customer_data_text(db.settings().customer_data)
+  local old = db.settings()
+  local before = customer_data_text(old.customer_data)
   db.put_settings(changes)
   local s = settings_public()
+  local run
+  if s.default_customer_type ~= old.default_customer_type then
+    -- a customer that says no type is taxed differently now: re-check the documents
+    run = requeue("api.settings_changed", { key = "default_customer_type" })
+  end
   if customer_data_text(s.customer_data) ~= before then
     -- where tax ids and exemptions are read from changed: read every customer again
     local ok, e = pcall(events.emit, "api.customer_data_changed", {})
     if not ok then log.error("api.customer_data_changed subscriber failed", { error = tostring(e) }) end
   end
-  return 200, s
+  return 200, with_requeue(s, run)
 end
 
 -- One connection's settings: the effective values (its own over the global ones), the keys it
@@ -588,6 +596,7 @@ return {
     "api.region_changed", "api.product_changed", "api.customer_changed",
     "api.connection_region_changed", "api.connection_settings_changed",
     "api.customer_data_changed", "api.connection_lookup", "api.customer_missing",
+    "api.settings_changed",
   },
   routes = {
     { method = "GET", path = "/v1/regions", auth = "token", handler = list_regions },

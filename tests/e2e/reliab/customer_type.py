@@ -8,7 +8,8 @@ Against the real simulator (CT and OH subscribed), checked here:
   1. POST /v1/calculate: no type -> business (CT 1.00 on 100.00); customer.type "individual"
      -> 6.35; Ohio: individual 0.00, business 8.00; a bad type -> 422 naming customer.type.
   2. The setting default_customer_type (GET/PUT /v1/settings): "individual" makes a request
-     without a type pay 6.35; a bad value -> 422.
+     without a type pay 6.35 and re-checks the connection's documents (a bulk run, as a
+     connection's own settings do); the same value again re-checks nothing; a bad value -> 422.
   3. The Rillet mapping: a customer created in Rillet with the custom field "Customer type" =
      "Consumer" (a field levy did not know) is stored as individual, source mapping, detail
      naming the field; a calculation naming the customer pays 6.35 with the default back at
@@ -83,6 +84,15 @@ def main():
         st, js, text, _ = env.L("PUT", "/v1/settings", {"default_customer_type": "individual"})
         check("PUT default_customer_type individual", st == 200 and js.get("default_customer_type") == "individual",
               text[:400])
+        rq = (js or {}).get("requeue") or {}
+        check("the change re-checks the connection's documents (a bulk run)",
+              rq.get("documents", 0) > 0 and rq.get("id"), text[:400])
+        if rq.get("id"):
+            done = common.wait_for(lambda: (lambda r: r[1] if r[0] == 200 and r[1].get("state") == "done" else None)(
+                env.L("GET", "/v1/bulk/" + rq["id"])), 120)
+            check("the bulk run finishes", done, done)
+        st, js, text, _ = env.L("PUT", "/v1/settings", {"default_customer_type": "individual"})
+        check("saving the same value re-checks nothing", st == 200 and "requeue" not in (js or {}), text[:300])
         t, text = tax()
         check("no type in the request -> the setting's individual: 6.35", t == "6.35", text[:400])
         t, text = tax({"type": "business"})
