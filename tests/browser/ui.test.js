@@ -652,6 +652,9 @@ async function main() {
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.locator('#settings-form .notice.ok').waitFor();
     assert((await http('GET', base + '/v1/settings', undefined, auth)).json.default_customer_type === 'business', 'not back to business');
+    // the change re-checks the documents: the progress line shows it
+    await page.locator('#settings-form #bulk-progress').waitFor();
+    assert(/Re-check/.test(await page.locator('#settings-form #bulk-progress').innerText()), 'no re-check shown');
     await shot('settings');
   });
 

@@ -82,6 +82,7 @@
       return L.field({ label: x[1], input: cdInputs[x[0]], field: 'customer_data.' + x[0], hint: x[2] });
     });
     var status = h('div');
+    var bulk = L.bulkProgress('bulk-progress'); /* a tax setting's change re-checks documents */
     var save = h('button', { type: 'submit', text: 'Save settings' });
     var f = h('form', { class: 'card', novalidate: true, id: 'settings-form' },
       entity ? h('p', { id: 'settings-entity', class: 'notice', text: 'Settings of ' + entity.label + '. Its invoices and credit memos are taxed with these; what you leave to the default follows the default settings.' }) : null,
@@ -96,7 +97,7 @@
       entity ? null : h('fieldset', { id: 'customer-data' }, h('legend', { text: 'Customer data' }),
         h('p', { class: 'muted', style: 'margin-top:0', text: 'Where your Rillet customers keep their VAT/GST numbers and exemptions (for every entity: customers belong to the whole organisation). Names separated by commas; saving re-reads every customer and recalculates the open documents of those that change.' }),
         h('div', { class: 'grid2' }, cdFields)),
-      status, h('div', { class: 'actions' }, save));
+      status, bulk.el, h('div', { class: 'actions' }, save));
     f.addEventListener('submit', function (ev) {
       ev.preventDefault();
       L.clear(status);
@@ -130,8 +131,9 @@
       }
       L.busy(save, true);
       var path = entity ? '/v1/connections/' + encodeURIComponent(entity.id) + '/settings' : '/v1/settings';
-      L.api('PUT', path, body).then(function () {
+      L.api('PUT', path, body).then(function (res) {
         status.appendChild(h('div', { class: 'notice ok', role: 'status', text: entity ? 'Settings of ' + entity.label + ' saved.' : 'Settings saved.' }));
+        bulk.follow(res && res.requeue);
       }, function (err) {
         L.showError(status, err, f);
         var bad = f.querySelector('[aria-invalid="true"]');
