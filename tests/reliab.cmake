@@ -159,6 +159,13 @@ levy_reliab_test(reliab_health_import_auto health_import_auto 240 20450)
 # Issue 18 item 3: plugins declare the tables they own; levy.store refuses SQL on another
 # plugin's (or the core's) table. Ports 21150-21199.
 levy_reliab_test(reliab_plugin_tables plugin_tables 180 21150)
+# issue 19, "a tax id is not a word": a German customer with tax id "N/A" is charged German VAT
+# through the Rillet connector (note tax_id_invalid in the history and the stored calculation,
+# tax_id_check on the customer); a valid VAT number turns the invoice into reverse charge.
+levy_reliab_test(reliab_tax_id_invalid tax_id_invalid 180 42400)
+# issue 19: optional online tax id check (setting tax_id_online, off by default) against a local
+# VIES stub: evidence kept with its date, not_registered -> charged + tax_id_invalid, offline-safe.
+levy_reliab_test(reliab_tax_id_online tax_id_online 180 42420)
 
 # Issue 19: the digital-services countries are listed, subscribable and calculated; territory
 # addresses (Canary Islands, Jersey) answer out_of_scope, Monaco is France. Ports 42500-42549.
@@ -166,6 +173,9 @@ levy_reliab_test(reliab_countries countries 180 42500)
 # Issue 19, Sphere drop-in fidelity: include_taxability_reason, empty tax_amounts where no tax
 # is due (reverse charge), ship_from as the seller's location. Ports 42300-42349.
 levy_reliab_test(reliab_sphere_fidelity sphere_fidelity 120 42300)
+# Issue 19: the law around the rate (US): shipping follows the goods per state, taxability
+# with dates (WA ESSB 5814, MD, MB), caps on the price (FL surtax $5,000, CT luxury clothing).
+levy_reliab_test(reliab_us_law us_law 180 42600)
 # Issue 19, business vs consumer in the US: customer.type on the request, the
 # default_customer_type setting, the stored customer (Rillet custom field, PUT), the Sphere
 # drop-in; CT and OH SaaS by customer type. Ports 42900-42949.

@@ -64,7 +64,43 @@ enum {
     K_ship_to,
     K_N
 };
-static const char *const key_names[K_N] = {"id", "amount", "taxable_amount", "tax", "taxability_reason", "taxes", "jurisdiction", "level", "type", "percentage", "discount", "quantity", "tax_code", "product_id", "tax_inclusive", "currency", "date", "tax_id", "exempt", "country", "state", "city", "zip_code", "taxability", "default", "index", "unit_amount", "reason", "reverse_charge", "fraction", "unit_from", "unit_to", "region", "lines", "customer", "seller", "ship_to"};
+static const char *const key_names[K_N] = {"id",
+                                           "amount",
+                                           "taxable_amount",
+                                           "tax",
+                                           "taxability_reason",
+                                           "taxes",
+                                           "jurisdiction",
+                                           "level",
+                                           "type",
+                                           "percentage",
+                                           "discount",
+                                           "quantity",
+                                           "tax_code",
+                                           "product_id",
+                                           "tax_inclusive",
+                                           "currency",
+                                           "date",
+                                           "tax_id",
+                                           "exempt",
+                                           "country",
+                                           "state",
+                                           "city",
+                                           "zip_code",
+                                           "taxability",
+                                           "default",
+                                           "index",
+                                           "unit_amount",
+                                           "reason",
+                                           "reverse_charge",
+                                           "fraction",
+                                           "unit_from",
+                                           "unit_to",
+                                           "region",
+                                           "lines",
+                                           "customer",
+                                           "seller",
+                                           "ship_to"};
 #define KEY_UPVALUE(k) lua_upvalueindex(2 + (k))
 
 /* Field access with pre-interned key strings held as upvalues of every levy.tax function:
@@ -82,8 +118,6 @@ static inline void setk(lua_State *L, int tbl, int k)
     lua_insert(L, -2);
     lua_rawset(L, tbl);
 }
-
-
 
 /* ------------------------------------------------------------------ validation helpers */
 
@@ -126,13 +160,14 @@ static const char *opt_string(vctx *v, int tbl, int key, const char *field, size
         return NULL;
     }
     if (lua_type(L, -1) != LUA_TSTRING) {
-        vfail(v, field, lua_type(L, -1) == LUA_TNUMBER ? "must be a string, not a JSON number"
-                                                       : "must be a string");
+        vfail(v, field,
+              lua_type(L, -1) == LUA_TNUMBER ? "must be a string, not a JSON number"
+                                             : "must be a string");
         lua_pop(L, 1);
         return NULL;
     }
     s = lua_tolstring(L, -1, len);
-    lua_pop(L, 1); /* the string stays alive: it is referenced by the table */
+    lua_pop(L, 1);               /* the string stays alive: it is referenced by the table */
     if (s[0] == 0 && *len > 0) { /* levy.json number literal ("\0" prefix) */
         vfail(v, field, "must be a string, not a JSON number");
         return NULL;
@@ -143,9 +178,8 @@ static const char *opt_string(vctx *v, int tbl, int key, const char *field, size
 /* A decimal string field -> scaled int64 in *out. limit: the largest |value| accepted
  * (scaled), limit_text: how the message names it. Returns 1 if present and valid, 0 if
  * absent, -1 if invalid (reported on `field`). */
-static int opt_decimal(vctx *v, int tbl, int key, const char *field, int max_scale,
-                       int scale, int allow_neg, int64_t limit, const char *limit_text,
-                       int64_t *out)
+static int opt_decimal(vctx *v, int tbl, int key, const char *field, int max_scale, int scale,
+                       int allow_neg, int64_t limit, const char *limit_text, int64_t *out)
 {
     lua_State *L = v->L;
     getk(L, tbl, key);
@@ -155,8 +189,9 @@ static int opt_decimal(vctx *v, int tbl, int key, const char *field, int max_sca
         return 0;
     }
     if (t != LUA_TSTRING) {
-        vfail(v, field, t == LUA_TNUMBER ? "must be a decimal string (e.g. \"12.34\"), not a JSON number"
-                                         : "must be a decimal string");
+        vfail(v, field,
+              t == LUA_TNUMBER ? "must be a decimal string (e.g. \"12.34\"), not a JSON number"
+                               : "must be a decimal string");
         lua_pop(L, 1);
         return -1;
     }
@@ -227,7 +262,6 @@ static void read_address(vctx *v, int tbl, const char *name, levy_tax_addr *a, i
         vfail(v, f, "is required for US addresses");
     lua_pop(L, 1);
 }
-
 
 /* ------------------------------------------------------------------ line memory */
 
@@ -304,7 +338,6 @@ static line_buf *lease_lines(lua_State *L, line_buf *shared, int nlines)
     }
     return use;
 }
-
 
 /* ------------------------------------------------------------------ rules: table -> struct */
 
@@ -434,6 +467,55 @@ static LEVY_LJMP int compile_by_customer(lua_State *L, int ci, crule *c, int t, 
     return i;
 }
 
+/* "YYYY-MM-DD" -> YYYYMMDD, or -1. */
+static int32_t rule_date(const char *s, size_t n)
+{
+    if (!s || n != 10 || s[4] != '-' || s[7] != '-')
+        return -1;
+    int32_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 4 || i == 7)
+            continue;
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    int m = v / 100 % 100, d = v % 100;
+    return m >= 1 && m <= 12 && d >= 1 && d <= 31 ? v : -1;
+}
+
+static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, int depth);
+
+/* Compiles the dated row at stack index row ({ T, from =, to = }) into treatment i. */
+static LEVY_LJMP void compile_dated_row(lua_State *L, int ci, crule *c, int i, int row, int depth)
+{
+    row = lua_absindex(L, row);
+    int32_t w[2] = {0, 0};
+    static const char *const keys[2] = {"from", "to"};
+    for (int k = 0; k < 2; k++) {
+        int ty = lua_getfield(L, row, keys[k]);
+        if (ty != LUA_TNIL) {
+            size_t n = 0;
+            const char *ds = ty == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+            w[k] = rule_date(ds, n);
+        }
+        lua_pop(L, 1);
+    }
+    if (w[0] < 0 || w[1] < 0 || (w[0] && w[1] && w[0] > w[1])) {
+        invalid(L, ci, c, i,
+                "rule taxability: a dated row needs from/to as YYYY-MM-DD, from <= to");
+        return;
+    }
+    lua_rawgeti(L, row, 1);
+    int inner = compile_treatment(L, ci, c, -1, depth + 1);
+    lua_pop(L, 1);
+    c->treat[i].kind = LEVY_TREAT_DATED; /* c->treat may have moved */
+    c->treat[i].from = w[0];
+    c->treat[i].to = w[1];
+    c->treat[i].inner = inner;
+    c->treat[i].next = -1;
+}
+
 /* Compiles the treatment at stack index t (a rule's taxability value); returns its index.
  * What the engine cannot apply becomes LEVY_TREAT_INVALID with the message the decision
  * raises when a line uses it (as before compiling: an unused bad row is no error). */
@@ -458,6 +540,10 @@ static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, in
             tr->kind = LEVY_TREAT_ZERO;
         } else if (strcmp(s, "reduced") == 0) {
             tr->kind = LEVY_TREAT_REDUCED;
+        } else if (strcmp(s, "follows_goods") == 0) {
+            tr->kind = LEVY_TREAT_FOLLOWS;
+        } else if (strcmp(s, "follows_goods_any") == 0) {
+            tr->kind = LEVY_TREAT_FOLLOWS_ANY;
         } else {
             lua_pushfstring(L, "rule taxability: unknown treatment '%s'", s);
             invalid(L, ci, c, i, lua_tostring(L, -1));
@@ -468,6 +554,38 @@ static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, in
     if (!lua_istable(L, t)) {
         invalid(L, ci, c, i, "rule taxability: a treatment is a string or a table");
         return i;
+    }
+    /* dated taxability (docs/rules.md section 2): one row { T, from =, to = } or a list of
+     * such rows */
+    {
+        int has_from = lua_getfield(L, t, "from") != LUA_TNIL;
+        has_from |= lua_getfield(L, t, "to") != LUA_TNIL;
+        int first = lua_rawgeti(L, t, 1);
+        lua_pop(L, 3);
+        if (has_from) {
+            compile_dated_row(L, ci, c, i, t, depth);
+            return i;
+        }
+        if (first == LUA_TTABLE) {
+            int prev = -1, head = i;
+            lua_Integer n = (lua_Integer)lua_rawlen(L, t);
+            for (lua_Integer k = 1; k <= n; k++) {
+                int ri = k == 1 ? i : new_treat(L, c);
+                lua_rawgeti(L, t, k);
+                if (lua_istable(L, -1))
+                    compile_dated_row(L, ci, c, ri, -1, depth);
+                else
+                    invalid(L, ci, c, ri,
+                            "rule taxability: a dated row list holds { T, from =, to = } rows");
+                lua_pop(L, 1);
+                if (c->treat[ri].kind != LEVY_TREAT_DATED)
+                    return ri == head ? head : (c->treat[head] = c->treat[ri], head);
+                if (prev >= 0)
+                    c->treat[prev].next = ri;
+                prev = ri;
+            }
+            return head;
+        }
     }
     if (lua_getfield(L, t, "reduced") != LUA_TNIL) {
         tr->kind = LEVY_TREAT_REDUCED;
@@ -484,7 +602,8 @@ static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, in
         else if (v > LEVY_TAX_RATE_ONE)
             invalid(L, ci, c, i, "rule taxability: fraction must be between 0 and 1");
         else
-            *tr = (levy_tax_treatment){.kind = LEVY_TREAT_FRACTION, .value = v, .below = -1, .above = -1};
+            *tr = (levy_tax_treatment){
+                .kind = LEVY_TREAT_FRACTION, .value = v, .below = -1, .above = -1};
         return i;
     }
     lua_pop(L, 1);
@@ -509,8 +628,12 @@ static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, in
         lua_getfield(L, t, "keep_levels");
         unsigned keep = level_mask(L, -1);
         lua_pop(L, 1);
-        *tr = (levy_tax_treatment){.kind = LEVY_TREAT_RATE, .level = lv, .mask = keep, .value = v,
-                                   .below = -1, .above = -1};
+        *tr = (levy_tax_treatment){.kind = LEVY_TREAT_RATE,
+                                   .level = lv,
+                                   .mask = keep,
+                                   .value = v,
+                                   .below = -1,
+                                   .above = -1};
         return i;
     }
     lua_pop(L, 1);
@@ -748,11 +871,10 @@ static int push_rule(lua_State *L, int opts, const char *region, const char **fi
     return 0;
 }
 
-
 /* One tax.calculate call: what the decision's callbacks need of the Lua side. */
 typedef struct call {
     lua_State *L;
-    int opts;          /* stack index of the options table, 0 = none */
+    int opts; /* stack index of the options table, 0 = none */
     int nslots;
     char region[2][8]; /* the regions whose rule was asked for */
     int rule_idx[2];   /* stack index of the region's rule table, 0 = none */
@@ -858,8 +980,9 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
             static const int64_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
             char ub[96];
             int ex = req->exponent;
-            size_t un = levy_tax_fmt_ratio(ub, (__int128)(l->amount - l->discount) * LEVY_TAX_QTY_ONE,
-                                           (__int128)l->qty * pow10[ex], ex, ex + 6);
+            size_t un =
+                levy_tax_fmt_ratio(ub, (__int128)(l->amount - l->discount) * LEVY_TAX_QTY_ONE,
+                                   (__int128)l->qty * pow10[ex], ex, ex + 6);
             lua_pushlstring(L, ub, un);
         }
         setk(L, -2, K_unit_amount);
@@ -1000,8 +1123,8 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
             getk(L, et, K_fraction);
             int hasf = !lua_isnil(L, -1);
             lua_pop(L, 1);
-            en->fraction = hasf ? rule_decimal(L, et, "fraction", 8, "taxes[].fraction")
-                                : LEVY_TAX_RATE_ONE;
+            en->fraction =
+                hasf ? rule_decimal(L, et, "fraction", 8, "taxes[].fraction") : LEVY_TAX_RATE_ONE;
             if (en->fraction > LEVY_TAX_RATE_ONE)
                 luaL_error(L, "calculate(ctx): fraction must be between 0 and 1");
             getk(L, et, K_unit_from);
@@ -1161,7 +1284,8 @@ static int json_result(lua_State *L, int opts, const levy_tax_request *req,
     char src[512];
     levy_rates_describe(req->rates, &d->res, src, sizeof src);
     long long g = (long long)gen;
-    int bad = levy_tax_result_json(b, req, d, id, idn, date_buf, has_gen ? &g : NULL, src, k->file[0]);
+    int bad =
+        levy_tax_result_json(b, req, d, id, idn, date_buf, has_gen ? &g : NULL, src, k->file[0]);
     if (bad || b->oom) {
         levy_buf_free(b);
         lua_settop(L, top);
@@ -1228,6 +1352,30 @@ static void read_customer(lua_State *L, int opts, levy_tax_request *c, const cha
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
+}
+
+/* opts.tax_id_registry (plugins/api/calc.lua, setting tax_id_online): the latest online
+ * registry answer {status, source, checked_at, country, number} for the customer's number,
+ * into *reg; NULL when none. Its strings stay referenced by opts. */
+static const levy_taxid_registry *read_registry(lua_State *L, int opts, levy_taxid_registry *reg)
+{
+    if (!opts)
+        return NULL;
+    const levy_taxid_registry *out = NULL;
+    lua_getfield(L, opts, "tax_id_registry");
+    if (lua_istable(L, -1)) {
+        static const char *const keys[] = {"status", "source", "checked_at", "country", "number"};
+        const char **f[] = {&reg->status, &reg->source, &reg->checked_at, &reg->country,
+                            &reg->number};
+        for (int i = 0; i < 5; i++) {
+            lua_getfield(L, -1, keys[i]);
+            *f[i] = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+            lua_pop(L, 1);
+        }
+        out = reg;
+    }
+    lua_pop(L, 1);
+    return out;
 }
 
 /* result.territory (issue 19): {code, name, reason, tax_country?, treatment} */
@@ -1418,8 +1566,8 @@ static int tax_calculate(lua_State *L)
          * (0, LEVY_TAX_MAX_QTY]. Checked here so that no later step can overflow (issue 15:
          * 100000.00 / 0.000001 used to wrap to a negative unit price). */
         f = ".amount";
-        int ra = opt_decimal(&v, lt, K_amount, f, ex, ex, 1, LEVY_TAX_MAX_MINOR, max_amount,
-                             &l->amount);
+        int ra =
+            opt_decimal(&v, lt, K_amount, f, ex, ex, 1, LEVY_TAX_MAX_MINOR, max_amount, &l->amount);
         if (ra == 0)
             vfail(&v, f, "is required (a decimal string)");
         f = ".discount";
@@ -1460,6 +1608,8 @@ static int tax_calculate(lua_State *L)
             c.org_customer_type = LEVY_CUSTOMER_UNSET;
         lua_pop(L, 1);
     }
+    levy_taxid_registry reg;
+    c.tax_id_registry = read_registry(L, opts, &reg);
     /* decide */
     call k = {L, opts, 0, {"", ""}, {0, 0}, {NULL, NULL}, date_buf};
     c.rule_for = call_rule;
@@ -1551,6 +1701,17 @@ static int tax_calculate(lua_State *L)
         lua_rawseti(L, -2, i + 1);
     }
     lua_setfield(L, res, "lines");
+    if (d.tax_id_note[0]) { /* notes (issue 19): [{code, message}], only when there is one */
+        lua_createtable(L, 1, 0);
+        use_array_mt(L, amt);
+        lua_createtable(L, 0, 2);
+        lua_pushstring(L, LEVY_TAX_NOTE_TAX_ID_INVALID);
+        lua_setfield(L, -2, "code");
+        lua_pushstring(L, d.tax_id_note);
+        lua_setfield(L, -2, "message");
+        lua_rawseti(L, -2, 1);
+        lua_setfield(L, res, "notes");
+    }
     lua_createtable(L, 0, 3);
     if (opts) {
         lua_getfield(L, opts, "generation");
@@ -1833,10 +1994,13 @@ static int tax_nexus_thresholds(lua_State *L)
 
 int luaopen_levy_tax(lua_State *L)
 {
-    static const luaL_Reg funcs[] = {
-        {"calculate", tax_calculate}, {"regions", tax_regions},   {"tax_codes", tax_tax_codes},
-        {"rates_info", tax_rates_info}, {"resolve", tax_resolve},
-        {"nexus_thresholds", tax_nexus_thresholds}, {NULL, NULL}};
+    static const luaL_Reg funcs[] = {{"calculate", tax_calculate},
+                                     {"regions", tax_regions},
+                                     {"tax_codes", tax_tax_codes},
+                                     {"rates_info", tax_rates_info},
+                                     {"resolve", tax_resolve},
+                                     {"nexus_thresholds", tax_nexus_thresholds},
+                                     {NULL, NULL}};
     lua_createtable(L, 0, (int)LEVY_ARRAY_LEN(funcs));
     if (luaL_newmetatable(L, LINES_LEASE_MT)) {
         lua_pushcfunction(L, lease_close);

@@ -17,6 +17,7 @@ const levy_module levy_modules[] = {
     {"levy.metrics", luaopen_levy_metrics},
     {"levy.config", luaopen_levy_config},
     {"levy.tax", luaopen_levy_tax},
+    {"levy.taxid", luaopen_levy_taxid}, /* core/lua/bind_taxid.c (issue 19) */
     {"cjson.safe", luaopen_cjson_safe},
     {NULL, NULL},
 };

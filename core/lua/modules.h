@@ -22,8 +22,9 @@ int luaopen_levy_jobs(lua_State *L);
 int luaopen_levy_log(lua_State *L);
 int luaopen_levy_time(lua_State *L);
 
-/* The tax engine's binding (core/lua/bind_tax.c). */
+/* The tax engine's binding (core/lua/bind_tax.c) and the tax id check (bind_taxid.c). */
 int luaopen_levy_tax(lua_State *L);
+int luaopen_levy_taxid(lua_State *L);
 
 /* Openers implemented by the host (core/lua/bind_*.c). */
 int luaopen_levy_http(lua_State *L);

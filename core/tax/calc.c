@@ -136,6 +136,35 @@ int levy_tax_rule_treatment(const levy_tax_rule *r, const char *code)
     return row ? row->treatment : -1;
 }
 
+int levy_tax_rule_at(const levy_tax_rule *r, int t, int32_t date)
+{
+    /* bounded: a list resolves to its row's treatment or to default, at most a few hops */
+    for (int hop = 0; r && t >= 0 && t < r->ntreat && hop < 2 * LEVY_TAX_MAX_DEPTH; hop++) {
+        if (r->treat[t].kind != LEVY_TREAT_DATED)
+            return t;
+        int head = t, found = -1;
+        for (int k = head, n = 0; k >= 0 && k < r->ntreat && n < r->ntreat; n++) {
+            const levy_tax_treatment *row = &r->treat[k];
+            if (row->kind != LEVY_TREAT_DATED)
+                break;
+            if ((row->from == 0 || date >= row->from) && (row->to == 0 || date <= row->to)) {
+                found = row->inner;
+                break;
+            }
+            k = row->next;
+        }
+        if (found >= 0) {
+            t = found;
+            continue;
+        }
+        int def = levy_tax_rule_treatment(r, "default");
+        if (def == head)
+            return -1;
+        t = def;
+    }
+    return t >= 0 && r && t < r->ntreat && r->treat[t].kind == LEVY_TREAT_DATED ? -1 : t;
+}
+
 /* ------------------------------------------------------------------ customer */
 
 int levy_tax_customer_type_from(const char *s)
@@ -154,11 +183,18 @@ const char *levy_tax_customer_type_name(int type)
     return type == LEVY_CUSTOMER_INDIVIDUAL ? "individual" : "business";
 }
 
-int levy_tax_id_usable(const char *tax_id)
+/* A tax id given at all (the request's, else the stored customer's, is the one judged). */
+static int tax_id_present(const char *tax_id) { return tax_id != NULL && tax_id[0] != '\0'; }
+
+int levy_tax_id_usable(const levy_tax_request *req, int eu, const char *tax_id, char *note,
+                       size_t note_size)
 {
-    /* today: present and non-empty; the place where tax-id validation (core/tax/taxid.c)
-     * decides whether a customer counts as a business */
-    return tax_id != NULL && tax_id[0] != '\0';
+    if (note && note_size)
+        note[0] = '\0';
+    if (!tax_id_present(tax_id))
+        return 0;
+    return levy_taxid_usable(req->ship_to.country, eu, tax_id, req->tax_id_registry, NULL, note,
+                             note_size);
 }
 
 /* The ISO country of a code as reverse charge compares it ("EL", Greece in VIES numbers, is
@@ -170,9 +206,12 @@ static const char *iso_country(const char *c) { return strcmp(c, "EL") == 0 ? "G
  * a seller not established in the country of destination accounts for the tax itself. A
  * seller established there charges domestic tax; an unknown seller counts as not
  * established. */
-static int b2b_foreign_seller(const levy_tax_request *req, const char *tax_id)
+static int b2b_foreign_seller(const levy_tax_request *req, levy_tax_decision *d)
 {
-    if (!levy_tax_id_usable(tax_id))
+    /* issue 19, a tax id is not a word: "N/A", an EIN or "DE12345" is no business customer;
+     * the sale is taxed as one to a consumer and the answer says why (d->tax_id_note) */
+    if (!levy_tax_id_usable(req, strcmp(d->res.region, "EU") == 0, d->tax_id, d->tax_id_note,
+                            sizeof d->tax_id_note))
         return 0;
     if (!req->seller.present || !req->seller.country[0])
         return 1;
@@ -297,6 +336,127 @@ void levy_tax_line_remove(levy_tax_line *l, int i)
     l->n--;
 }
 
+/* The i-th byte of an entry's shown name (name, then suffix), or 0 past its end. */
+static char name_at(const levy_tax_entry *e, size_t i, size_t nlen)
+{
+    if (i < nlen)
+        return e->name[i];
+    return e->suffix ? e->suffix[i - nlen] : '\0';
+}
+
+/* 1 when two entries name the same jurisdiction as the answer shows it (name + suffix: a
+ * rule's calculate reads it back whole). */
+static int same_name(const levy_tax_entry *a, const levy_tax_entry *b)
+{
+    if (a->name == b->name && a->suffix == b->suffix)
+        return 1;
+    if (!a->name || !b->name)
+        return 0;
+    size_t na = strlen(a->name), nb = strlen(b->name);
+    size_t la = na + (a->suffix ? strlen(a->suffix) : 0),
+           lb = nb + (b->suffix ? strlen(b->suffix) : 0);
+    if (la != lb)
+        return 0;
+    for (size_t i = 0; i < la; i++)
+        if (name_at(a, i, na) != name_at(b, i, nb))
+            return 0;
+    return 1;
+}
+
+/* The entry of line l in group g that taxes the same jurisdiction as en at a non-zero rate,
+ * or NULL. */
+static const levy_tax_entry *same_jurisdiction(const levy_tax_line *l, int g,
+                                               const levy_tax_entry *en)
+{
+    for (int k = 0; k < l->n; k++) {
+        const levy_tax_entry *o = &l->e[k];
+        if (o->group == g && o->level == en->level && o->rate > 0 && same_name(o, en))
+            return o;
+    }
+    return NULL;
+}
+
+/* Delivery that follows the goods (docs/rules.md section 2, "Shipping"): line li's entries of
+ * group g are taxed on the share of the document's goods lines (every line whose treatment
+ * does not itself follow the goods) that the same jurisdiction taxes, by price: fraction =
+ * sum(taxable base of the goods line for that jurisdiction) / sum(|amount - discount|), rounded
+ * half up to 10^-8 (SSUTA section 317, allocation by sales price). A goods line's taxable base
+ * for a jurisdiction is |amount - discount| x its fraction, within its unit window
+ * (unit_from/unit_to: quantity x (min(unit, to) - from)+, as the engine computes it), 0 when
+ * the jurisdiction does not tax it at a non-zero rate. any = 1: taxed in full when any goods
+ * line is taxed there ("follows_goods_any", NY Tax Bulletin ST-838). A jurisdiction with no
+ * taxed share is removed. A document without goods (or only zero-priced goods) leaves the
+ * delivery taxable: levy cannot see what was shipped. Returns the line's reason. */
+static int follow_goods(const levy_tax_request *req, int li, int g, int any)
+{
+    levy_tax_line *l = &req->lines[li];
+    int kept = 0, partial = 0, removed = 0;
+    for (int i = l->n - 1; i >= 0; i--) {
+        levy_tax_entry *en = &l->e[i];
+        if (en->group != g)
+            continue;
+        /* amounts in 10^-6 minor units: |gross| x 10^6 <= 10^18, unit caps x quantity <= 10^12
+         * x 10^15; times a fraction <= 10^8 and summed over <= 1000 lines: < 10^30 */
+        __int128 w = 0, taxed = 0;
+        for (int j = 0; j < req->nlines; j++) {
+            if (j == li || req->meta[j].follows)
+                continue;
+            const levy_tax_line *gl = &req->lines[j];
+            int64_t gross = gl->amount - gl->discount;
+            if (gross < 0)
+                gross = -gross;
+            __int128 g6 = (__int128)gross * LEVY_TAX_QTY_ONE;
+            w += g6;
+            const levy_tax_entry *o = same_jurisdiction(gl, g, en);
+            if (!o)
+                continue;
+            __int128 hi = g6, lo = 0;
+            if (o->unit_to >= 0 && (__int128)o->unit_to * gl->qty < hi)
+                hi = (__int128)o->unit_to * gl->qty;
+            if (o->unit_from > 0)
+                lo = (__int128)o->unit_from * gl->qty;
+            if (hi > lo)
+                taxed += (hi - lo) * o->fraction;
+        }
+        if (w == 0) {
+            kept++;
+            continue;
+        }
+        int64_t f;
+        if (any)
+            f = taxed > 0 ? LEVY_TAX_RATE_ONE : 0;
+        else
+            f = (int64_t)((2 * taxed + w) / (2 * w)); /* taxed / w in 10^-8, half up */
+        if (f == 0) {
+            levy_tax_line_remove(l, i);
+            removed++;
+            continue;
+        }
+        en->fraction = f;
+        if (f < LEVY_TAX_RATE_ONE)
+            partial++;
+        else
+            kept++;
+    }
+    if (!kept && !partial && removed)
+        return LEVY_REASON_PRODUCT_EXEMPT;
+    return partial || removed ? LEVY_REASON_PARTIAL : LEVY_REASON_STANDARD;
+}
+
+/* The follows_goods kind (LEVY_TREAT_FOLLOWS / _ANY) of line i's treatment in group g at the
+ * document date, or 0. */
+static int follow_kind(const levy_tax_request *req, const levy_tax_decision *d, int i, int g)
+{
+    const levy_tax_rule *r = d->rule[g];
+    if (!r || !d->on[g])
+        return 0;
+    int t = levy_tax_rule_at(r, levy_tax_rule_treatment(r, req->meta[i].tax_code), req->date);
+    if (t < 0)
+        return 0;
+    int k = r->treat[t].kind;
+    return k == LEVY_TREAT_FOLLOWS || k == LEVY_TREAT_FOLLOWS_ANY ? k : 0;
+}
+
 /* Applies treatment t (an index into rule r, -1: the built-in fallback for code) to line li's
  * entries of group g. Returns LEVY_OK or a rule error. */
 static int apply_treatment(const levy_tax_request *req, const levy_tax_decision *d,
@@ -309,6 +469,7 @@ static int apply_treatment(const levy_tax_request *req, const levy_tax_decision 
     const levy_tax_treatment *tr = NULL;
     if (depth > LEVY_TAX_MAX_DEPTH)
         return rule_error(p, err, "rule taxability: thresholds nested too deep");
+    t = levy_tax_rule_at(r, t, req->date); /* a dated row list: the row at the date */
     if (t < 0) {
         kind = strcmp(code, "exempt") == 0 ? LEVY_TREAT_EXEMPT : LEVY_TREAT_TAXABLE;
     } else {
@@ -362,6 +523,13 @@ static int apply_treatment(const levy_tax_request *req, const levy_tax_decision 
             if (l->e[i].group == g && (tr->mask >> l->e[i].level & 1))
                 levy_tax_line_remove(l, i);
         reason = LEVY_REASON_PARTIAL;
+        break;
+    case LEVY_TREAT_FOLLOWS:
+    case LEVY_TREAT_FOLLOWS_ANY:
+        if (depth > 0)
+            return rule_error(p, err,
+                              "rule taxability: follows_goods cannot be a threshold's branch");
+        reason = follow_goods(req, li, g, kind == LEVY_TREAT_FOLLOWS_ANY);
         break;
     case LEVY_TREAT_THRESHOLD: {
         /* read with 6 decimals more than the currency's: a threshold of "109.50" must not
@@ -428,7 +596,7 @@ static void source(const levy_tax_request *req, levy_tax_decision *d)
 static void customer(const levy_tax_request *req, levy_tax_decision *d)
 {
     d->customer_exempt = req->customer_exempt;
-    d->tax_id = levy_tax_id_usable(req->tax_id) ? req->tax_id : NULL;
+    d->tax_id = tax_id_present(req->tax_id) ? req->tax_id : NULL;
     const levy_tax_customer_rec *c = &req->stored;
     if (d->customer_exempt || !req->customer_id || !c->found)
         return;
@@ -443,7 +611,7 @@ static void customer(const levy_tax_request *req, levy_tax_decision *d)
         exm = cover;
     }
     d->customer_exempt = exm;
-    if (!d->tax_id && levy_tax_id_usable(c->tax_id))
+    if (!d->tax_id && tax_id_present(c->tax_id))
         d->tax_id = c->tax_id;
 }
 
@@ -459,6 +627,33 @@ static void customer_type(const levy_tax_request *req, levy_tax_decision *d)
         t = req->org_customer_type;
     d->customer_type =
         t == LEVY_CUSTOMER_INDIVIDUAL ? LEVY_CUSTOMER_INDIVIDUAL : LEVY_CUSTOMER_BUSINESS;
+}
+
+/* Before a delivery line follows the goods again (after calculate): its group-g entries are
+ * the resolution's again (every jurisdiction at its rate, in the resolution's order; a
+ * reverse-charged line keeps them at zero), the other groups' entries as they are. */
+static void refollow_entries(const levy_tax_decision *d, levy_tax_line *l, int g)
+{
+    levy_tax_entry e[LEVY_TAX_MAX_ENTRIES];
+    int n = 0, zero = l->reason == LEVY_REASON_REVERSE_CHARGE;
+    for (int r = 0; r < d->res.n && n < LEVY_TAX_MAX_ENTRIES; r++) {
+        const levy_tax_entry *re = &d->res.e[r];
+        if (!d->on[re->group])
+            continue;
+        if (re->group == g) {
+            e[n] = *re;
+            e[n++].zero = (uint8_t)zero;
+            continue;
+        }
+        for (int k = 0; k < l->n; k++)
+            if (l->e[k].group == re->group && l->e[k].level == re->level &&
+                same_name(&l->e[k], re)) {
+                e[n++] = l->e[k];
+                break;
+            }
+    }
+    memcpy(l->e, e, sizeof e[0] * (size_t)n);
+    l->n = n;
 }
 
 int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_problem *p, levy_err *err)
@@ -519,9 +714,19 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
         rc_any |=
             d->on[g] && d->rule[g] && d->rule[g]->reverse_charge == LEVY_RC_B2B_FOREIGN_SELLER;
     }
-    d->reverse = rc_any && b2b_foreign_seller(req, d->tax_id);
+    d->reverse = rc_any && b2b_foreign_seller(req, d);
     int calc_groups = 0;
+    /* lines whose treatment follows the goods are decided after all the others */
     for (int i = 0; i < req->nlines; i++) {
+        req->meta[i].follows = 0;
+        for (int g = 0; g < d->res.ngroups; g++)
+            if (follow_kind(req, d, i, g))
+                req->meta[i].follows = 1;
+    }
+    for (int k = 0; k < 2 * req->nlines; k++) {
+        int i = k % req->nlines;
+        if (req->meta[i].follows != (k >= req->nlines))
+            continue;
         levy_tax_line *l = &req->lines[i];
         l->n = 0;
         for (int e = 0; e < d->res.n; e++)
@@ -571,6 +776,10 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
         }
         calc_groups = 1;
     }
+    /* the note tax_id_invalid only where the id decided something: lines were taxed and the
+     * customer is not exempt */
+    if (!calc_groups || d->customer_exempt)
+        d->tax_id_note[0] = '\0';
     /* rule.calculate(ctx), per subscribed group whose rule defines it */
     if (calc_groups && !d->customer_exempt && req->calculate) {
         for (int g = 0; g < d->res.ngroups; g++) {
@@ -580,6 +789,18 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
             levy_err_clear(&cerr);
             if (req->calculate(req->ud, req, d, g, &cerr) != LEVY_OK)
                 return rule_error(p, err, cerr.message);
+            /* the delivery follows the goods as calculate left them (a clothing exemption
+             * of the first $250, a unit cap): its entries' shares are decided again */
+            for (int i = 0; i < req->nlines; i++) {
+                int k = req->meta[i].follows ? follow_kind(req, d, i, g) : 0;
+                if (!k)
+                    continue;
+                levy_tax_line *l = &req->lines[i];
+                refollow_entries(d, l, g);
+                int reason = follow_goods(req, i, g, k == LEVY_TREAT_FOLLOWS_ANY);
+                if (l->reason != LEVY_REASON_REVERSE_CHARGE && g == 0) /* as apply_treatment */
+                    l->reason = reason;
+            }
         }
     }
     /* compute */
@@ -716,6 +937,13 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
         levy_buf_put(b, "]}", 2);
     }
     levy_buf_putc(b, ']');
+    if (d->tax_id_note[0]) { /* notes (issue 19): only when there is one */
+        js_key(b, "notes", 0);
+        levy_buf_puts(b, "[{");
+        js_cstr(b, "code", LEVY_TAX_NOTE_TAX_ID_INVALID, 1);
+        js_cstr(b, "message", d->tax_id_note, 0);
+        levy_buf_puts(b, "}]");
+    }
     js_cstr(b, "region", d->res.region, 0);
     js_key(b, "rules", 0);
     levy_buf_putc(b, '{');

@@ -9,9 +9,11 @@
  * it must outlive the call (the rule's strings: the rule). */
 #include "tax/engine.h"
 #include "tax/rates.h"
+#include "tax/taxid.h"
 
 #define LEVY_TAX_MAX_DETAILS 50 /* validation details kept per request (more are dropped) */
 #define LEVY_TAX_MAX_DEPTH 4    /* thresholds nested at most this deep */
+#define LEVY_TAX_NOTE_MAX 400   /* bytes of a note's message, with its NUL */
 
 /* ---- errors: the one table of what a decision can answer (code, HTTP status, message) */
 enum levy_tax_error {
@@ -66,6 +68,11 @@ enum levy_tax_treat_kind {
     LEVY_TREAT_RATE,          /* { rate = "1.00", level =, keep_levels = } */
     LEVY_TREAT_EXEMPT_LEVELS, /* { exempt_levels = {...} } */
     LEVY_TREAT_THRESHOLD,     /* { threshold =, per =, below =, above = } */
+    LEVY_TREAT_FOLLOWS,       /* "follows_goods": taxed on the taxable share of the goods by
+                               * price (delivery charges; docs/rules.md section 2) */
+    LEVY_TREAT_FOLLOWS_ANY,   /* "follows_goods_any": taxed in full where any goods line is */
+    LEVY_TREAT_DATED,         /* a dated row { T, from =, to = }: T within [from, to], else
+                               * the next row (chain through `next`), else the rule's default */
     LEVY_TREAT_BY_CUSTOMER,   /* { business =, individual = }: by the customer's type */
     LEVY_TREAT_INVALID        /* raised as a rule error when a line uses it */
 };
@@ -79,6 +86,8 @@ typedef struct levy_tax_treatment {
     size_t text_len;
     int per_line;     /* THRESHOLD: per = "line" (else per unit) */
     int below, above; /* THRESHOLD: treatment indexes in the rule */
+    int32_t from, to; /* DATED: YYYYMMDD, inclusive; 0 = open */
+    int inner, next;  /* DATED: the row's treatment; the next row of the list (-1: none) */
     int business;     /* BY_CUSTOMER: the treatment index for a business (-1: taxable) */
     int individual;   /* BY_CUSTOMER: the treatment index for an individual (-1: taxable) */
 } levy_tax_treatment;
@@ -102,6 +111,10 @@ typedef struct levy_tax_rule {
 /* The treatment index of code (its row, else the "default" row), or -1 (then: "exempt" ->
  * exempt, anything else taxable). */
 int levy_tax_rule_treatment(const levy_tax_rule *r, const char *code);
+/* Treatment t at date (YYYYMMDD): a dated row list resolves to the treatment of the row
+ * whose window holds the date, else to the rule's "default" row (when that is not the same
+ * list), else -1 (the built-in fallback); any other treatment is returned as is. */
+int levy_tax_rule_at(const levy_tax_rule *r, int t, int32_t date);
 /* 1 when the rule's taxability names code. */
 int levy_tax_rule_knows(const levy_tax_rule *r, const char *code);
 
@@ -139,6 +152,8 @@ typedef struct levy_tax_line_meta {
     char idbuf[24];
     const char *tax_code; /* never NULL after the request is read ("general") */
     int reason_set;
+    int follows; /* set by levy_tax_decide: the line's treatment follows the goods (decided
+                  * after every other line's treatment) */
 } levy_tax_line_meta;
 
 /* The customer record stored in levy (opts.customers[id] in the binding). */
@@ -186,6 +201,10 @@ struct levy_tax_request {
     levy_tax_region_on_fn region_on;
     levy_tax_calculate_fn calculate; /* NULL: rules' calculate are not run */
     void *ud;
+    /* The latest online registry answer for the customer's number (setting tax_id_online,
+     * plugins/api/calc.lua opts.tax_id_registry), NULL when none: "not_registered" for this
+     * very number makes the id unusable (levy_tax_id_usable). */
+    const levy_taxid_registry *tax_id_registry;
 };
 
 struct levy_tax_decision {
@@ -197,6 +216,10 @@ struct levy_tax_decision {
     int customer_type;   /* BUSINESS or INDIVIDUAL: request, else stored record, else default */
     int reverse;         /* the sale is reverse-charged (B2B, foreign seller) where declared */
     levy_tax_doc doc;    /* totals */
+    /* "" or the message of the answer's note tax_id_invalid: a rule declares reverse charge,
+     * the customer gave a tax id, and it is not usable (levy_tax_id_usable), so the sale was
+     * taxed as a sale to a consumer. The result lists it as notes[{code, message}]. */
+    char tax_id_note[LEVY_TAX_NOTE_MAX];
 };
 
 /* ---- reading a request: the checks on values (the caller checks their types) */
@@ -225,8 +248,17 @@ void levy_tax_check_line(const levy_tax_request *req, int i, int ra, int rd, int
 /* Removes entry i of a line (the entries after it move down). */
 void levy_tax_line_remove(levy_tax_line *l, int i);
 
-/* "The customer has a usable tax id": the one place reverse charge asks it. */
-int levy_tax_id_usable(const char *tax_id);
+/* "The customer has a usable tax id" for reverse charge into req->ship_to.country: the one
+ * place reverse charge asks it. Present (non-empty) and, by levy_taxid_usable
+ * (core/tax/taxid.c; issue 19, a tax id is not a word), a well-formed number with a correct
+ * check digit of the destination (eu: the sale's region is "EU", where a number of any member
+ * state counts), not answered "not_registered" by req->tax_id_registry; a destination levy
+ * knows no format for takes the id as given. On 0 for a present id, note (when not NULL)
+ * gets the message of the note tax_id_invalid. */
+int levy_tax_id_usable(const levy_tax_request *req, int eu, const char *tax_id, char *note,
+                       size_t note_size);
+/* The note code an answer carries when levy_tax_id_usable said no. */
+#define LEVY_TAX_NOTE_TAX_ID_INVALID "tax_id_invalid"
 
 /* The decision: resolves the ship-to (origin sourcing where the rule declares it), checks
  * the tax codes, applies the customer's exemption, each line's treatment, reverse charge

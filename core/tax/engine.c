@@ -7,13 +7,12 @@
 #include "dec.h"
 #include "engine.h"
 
-static const char *const level_names[LEVY_LEVEL_N] = {"country", "state",   "province",
-                                                      "county",  "city",    "district"};
-static const char *const type_names[LEVY_TYPE_N] = {"SALES_TAX", "VAT", "GST",
-                                                    "HST",       "PST", "QST"};
+static const char *const level_names[LEVY_LEVEL_N] = {"country", "state", "province",
+                                                      "county",  "city",  "district"};
+static const char *const type_names[LEVY_TYPE_N] = {"SALES_TAX", "VAT", "GST", "HST", "PST", "QST"};
 static const char *const reason_names[LEVY_REASON_N] = {
     "standard_rated",  "reduced_rated",  "zero_rated",     "partially_taxable", "product_exempt",
-    "customer_exempt", "reverse_charge", "not_collecting", "no_tax_in_region", "out_of_scope"};
+    "customer_exempt", "reverse_charge", "not_collecting", "no_tax_in_region",  "out_of_scope"};
 
 const char *levy_tax_level_name(int level)
 {
@@ -156,7 +155,7 @@ static void inclusive_capped(levy_tax_line *l, int64_t gross)
                 pts[np++] = p;
         }
     }
-    pts[np++] = xmax; /* gross(xmax) >= gross: the net is never above the gross */
+    pts[np++] = xmax;            /* gross(xmax) >= gross: the net is never above the gross */
     for (int i = 1; i < np; i++) /* insertion sort, at most 25 points */
         for (int j = i; j > 0 && pts[j - 1] > pts[j]; j--) {
             __int128 t = pts[j];
@@ -312,7 +311,7 @@ static void compute_line(levy_tax_line *l)
             /* fast path, exact in int64: |gross * rate| < 9e9 * 1e9 */
             e->taxable = gross;
             int64_t num = gross * e->rate;
-            e->amount = e->zero ? 0
+            e->amount = e->zero    ? 0
                         : num >= 0 ? (num + LEVY_TAX_RATE_ONE / 2) / LEVY_TAX_RATE_ONE
                                    : -((-num + LEVY_TAX_RATE_ONE / 2) / LEVY_TAX_RATE_ONE);
             l->tax += e->amount;
@@ -337,13 +336,36 @@ static void compute_line(levy_tax_line *l)
     }
 }
 
+/* The i-th byte of an entry's shown name (name, then suffix), or 0 past its end. */
+static char shown_at(const levy_tax_entry *e, size_t i, size_t nlen)
+{
+    if (i < nlen)
+        return e->name[i];
+    return e->suffix ? e->suffix[i - nlen] : '\0';
+}
+
+/* The same jurisdiction as the answer shows it: name + suffix compared whole (an entry read
+ * back from a rule's calculate carries the joined name, one from the rate index the parts). */
+static int same_shown_name(const levy_tax_entry *a, const levy_tax_entry *b)
+{
+    if (!a->name || !b->name)
+        return 0;
+    size_t na = strlen(a->name), nb = strlen(b->name);
+    size_t la = na + (a->suffix ? strlen(a->suffix) : 0);
+    size_t lb = nb + (b->suffix ? strlen(b->suffix) : 0);
+    if (la != lb)
+        return 0;
+    for (size_t i = 0; i < la; i++)
+        if (shown_at(a, i, na) != shown_at(b, i, nb))
+            return 0;
+    return 1;
+}
+
 static int same_key(const levy_tax_entry *a, const levy_tax_entry *b)
 {
     return a->level == b->level && a->type == b->type && a->rate == b->rate &&
-           a->fraction == b->fraction && a->unit_from == b->unit_from &&
-           a->unit_to == b->unit_to && a->name && b->name && strcmp(a->name, b->name) == 0 &&
-           ((a->suffix == NULL && b->suffix == NULL) ||
-            (a->suffix && b->suffix && strcmp(a->suffix, b->suffix) == 0));
+           a->fraction == b->fraction && a->unit_from == b->unit_from && a->unit_to == b->unit_to &&
+           same_shown_name(a, b);
 }
 
 /* Document rounding: each distinct jurisdiction (name, level, type, rate, fraction) is

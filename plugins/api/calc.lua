@@ -5,6 +5,8 @@ local tax = require "levy.tax"
 local config = require "levy.config"
 local util = require "util"
 local db = require "db"
+local taxid = require "levy.taxid"
+local ltime = require "levy.time"
 
 local M = {}
 
@@ -70,6 +72,32 @@ end
 -- The tables read are cached per store version (db.calc_cache); the returned opts and its
 -- `regions`/`products`/`customers` maps are fresh tables (merge() writes into them), the
 -- per-entry values are shared and never modified.
+-- Issue 19, setting tax_id_online (off by default): the latest registry answer (VIES) for
+-- the customer's tax id, while younger than max_age_days, as opts.tax_id_registry; the
+-- reverse charge of core/tax/calc.c (levy_tax_id_usable) treats a "not_registered" number as
+-- invalid.
+-- Nothing here goes to the network: POST /v1/customers/{id}/tax_id/verify asks the registry.
+local function registry_opt(opts, request, settings)
+  local online = db.tax_id_online(settings)
+  if not online.enabled then return end
+  local cust = request.customer
+  local tid = util.is_object(cust) and util.is_string(cust.tax_id) and cust.tax_id ~= "" and cust.tax_id or nil
+  if tid == nil and util.is_object(cust) and util.is_string(cust.id) then
+    local c = opts.customers[cust.id]
+    tid = type(c) == "table" and util.is_string(c.tax_id) and c.tax_id ~= "" and c.tax_id or nil
+  end
+  local to = util.is_object(request.ship_to) and request.ship_to.country or nil
+  if tid == nil or not util.is_string(to) then return end
+  local r = taxid.check(to, tid)
+  if not (r.valid and r.eu) then return end
+  local last = db.tax_id_check_latest(r.country, r.normalized)
+  if last == nil or last.status == "unavailable" then return end
+  local ok, now = pcall(ltime.now_ms)
+  if not ok or now - last.checked_ms > online.max_age_days * 86400000 then return end
+  opts.tax_id_registry = { status = last.status, source = last.source, checked_at = last.checked_at,
+                           country = last.country, number = last.number }
+end
+
 function M.build_opts(request, cid)
   local opts = { products = {}, customers = {} }
   local cache = db.calc_cache()
@@ -125,6 +153,7 @@ function M.build_opts(request, cid)
     end
     if c then opts.customers[customer.id] = c end
   end
+  registry_opt(opts, request, settings)
   if config.role == "calc" and type(config.cli) == "table" and config.cli.all_regions then
     opts.all_regions = true
   end

@@ -8,6 +8,7 @@
 local json = require "levy.json"
 local config = require "levy.config"
 local util = require "util"
+local taxid = require "levy.taxid" -- offline tax id check (issue 19)
 
 local has_store, store = pcall(require, "levy.store")
 if not has_store then store = nil end
@@ -262,6 +263,44 @@ function M.settings(cid)
   return out
 end
 
+-- tax_id_online (issue 19): the optional online check of tax ids, off by default. A stored
+-- object replaces the previous one; a field it leaves out takes its default here.
+M.TAX_ID_ONLINE_DEFAULTS = { enabled = false, vies_url = "https://ec.europa.eu/taxation_customs/vies/rest-api",
+                             timeout_seconds = 10, max_age_days = 30 }
+function M.tax_id_online(settings)
+  local v = (settings or M.settings()).tax_id_online
+  local out = {}
+  for k, d in pairs(M.TAX_ID_ONLINE_DEFAULTS) do
+    out[k] = (util.is_object(v) and v[k] ~= nil and v[k] ~= json.null) and v[k] or d
+  end
+  return out
+end
+
+-- The registry answers kept as evidence (migration 0006): the latest for a number, or nil.
+function M.tax_id_check_latest(country, number)
+  return read(function()
+    return store.row([[SELECT country, number, source, status, name, address, request_date, request_id,
+      http_status, detail, checked_at, checked_ms FROM tax_id_checks WHERE country = ? AND number = ?
+      ORDER BY checked_ms DESC, id DESC LIMIT 1]], country, number)
+  end, none)
+end
+
+function M.tax_id_check_insert(r)
+  store.transaction(function() store.exec([[INSERT INTO tax_id_checks(country, number, source, status, name, address, request_date,
+    request_id, http_status, detail, checked_at, checked_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)]],
+    r.country, r.number, r.source, r.status, r.name, r.address, r.request_date, r.request_id,
+    r.http_status, r.detail, r.checked_at, r.checked_ms) end)
+end
+
+-- The public form of a registry answer (customer tax_id_registry, verify endpoint).
+function M.tax_id_check_public(r)
+  if r == nil then return json.null end
+  return { country = r.country, number = r.number, source = r.source, status = r.status,
+           name = util.orjnull(r.name), address = util.orjnull(r.address),
+           request_date = util.orjnull(r.request_date), request_id = util.orjnull(r.request_id),
+           detail = util.orjnull(r.detail), checked_at = r.checked_at }
+end
+
 -- {key = value} of the connection's own settings (the overrides only).
 function M.conn_settings(cid)
   local rows = read(function()
@@ -456,6 +495,27 @@ function M.customer_plain(row)
            customer_type_detail = row.customer_type_detail }
 end
 
+-- Issue 19: the offline check of the customer's tax id (core/tax/taxid.c) for the country of
+-- its shipping address, else its address, else the id's own prefix; null without an id. A
+-- calculation judges the id for the document's destination (core/tax/calc.c levy_tax_id_usable);
+-- this is what the customer list shows ("invalid tax id").
+local function tax_id_check(id, raw)
+  if type(id) ~= "string" or id == "" then return json.null end
+  local country
+  if util.is_object(raw) then
+    for _, k in ipairs({ "shipping_address", "address" }) do
+      local a = raw[k]
+      if util.is_object(a) and type(a.country) == "string" and a.country ~= "" then
+        country = a.country
+        break
+      end
+    end
+  end
+  local r = taxid.check(country, id)
+  return { status = r.status, valid = r.valid, country = util.orjnull(r.country),
+           checksum = r.checksum, detail = util.orjnull(r.detail) }
+end
+
 function M.customer_public(row)
   local out = imported_public(row)
   out.updated_at = util.orjnull(row.updated_at)
@@ -468,6 +528,12 @@ function M.customer_public(row)
   -- where each value came from (issue 17): "external reference vat-id", "custom field VAT
   -- number", "set in levy"; `rillet` is what the Rillet data gives, whatever is in effect
   out.tax_id_detail = util.orjnull(row.tax_id_source == "user" and "set in levy" or row.tax_id_detail)
+  out.tax_id_check = tax_id_check(row.tax_id, out) -- out holds the Rillet object's addresses
+  -- the latest online answer for this number (setting tax_id_online), as evidence
+  local tc = out.tax_id_check
+  out.tax_id_registry = (tc ~= json.null and tc.valid and tc.country ~= json.null)
+    and M.tax_id_check_public(M.tax_id_check_latest(tc.country, taxid.check(tc.country, row.tax_id).normalized))
+    or json.null
   out.exempt_source = util.orjnull(row.exempt_source)
   out.exempt_detail = util.orjnull(row.exempt_source == "user" and "set in levy" or row.exempt_detail)
   -- business | individual, or null: the default_customer_type setting applies (issue 19)

@@ -71,6 +71,8 @@ local db = require "db"
 local calc = require "calc"
 local sphere = require "sphere"
 local validate = require "validate"
+local taxid = require "levy.taxid"
+local http = require "levy.http"
 
 local function now_iso()
   return ltime.iso(ltime.now_ms())
@@ -303,6 +305,7 @@ local function settings_public(cid)
     reconcile_interval_minutes = s.reconcile_interval_minutes,
     customer_data = customer_data_public(s.customer_data),
     webhook_silent_minutes = s.webhook_silent_minutes,
+    tax_id_online = db.tax_id_online(s),
   }
 end
 
@@ -331,6 +334,7 @@ end
 local function conn_settings_public(cid)
   local out = settings_public(cid)
   out.customer_data = nil -- organisation-wide: GET /v1/settings
+  out.tax_id_online = nil -- organisation-wide too (tax ids are per customer)
   local own = {}
   for k in pairs(db.conn_settings(cid)) do own[#own + 1] = k end
   table.sort(own)
@@ -357,6 +361,10 @@ local function put_conn_settings(req)
   if body.connection_id ~= nil and body.connection_id ~= cid then
     util.fail(422, "validation_failed", "connection_id: is read-only",
       json.array({ { field = "connection_id", message = "is read-only" } }))
+  end
+  if body.tax_id_online ~= nil then
+    util.fail(422, "validation_failed", "tax_id_online: applies to every connection; set it with PUT /v1/settings",
+      json.array({ { field = "tax_id_online", message = "applies to every connection; set it with PUT /v1/settings" } }))
   end
   if body.customer_data ~= nil then
     util.fail(422, "validation_failed", "customer_data: applies to every connection (Rillet's customers are "
@@ -451,6 +459,70 @@ local function put_customer(req)
   local run
   if changed then run = requeue("api.customer_changed", { id = id }) end
   return 200, with_requeue(db.customer_public(db.customer_row(id)), run)
+end
+
+-- Issue 19: the online check of a customer's tax id (setting tax_id_online, off by default).
+-- VIES REST API: GET {vies_url}/ms/{CC}/vat/{number} -> {isValid, requestDate, userError, name,
+-- address, requestIdentifier} (European Commission, "VIES REST API", the one behind
+-- ec.europa.eu/taxation_customs/vies). Every answer, an unavailable registry included, is kept
+-- in tax_id_checks with its date as evidence; a calculation reads the latest (calc.lua).
+local function vies(conf, cc, number)
+  local now = ltime.now_ms()
+  local ev = { country = cc, number = number, source = "VIES", checked_ms = now, checked_at = ltime.iso_ms(now) }
+  local url = conf.vies_url .. "/ms/" .. (cc == "GR" and "EL" or cc) .. "/vat/" .. number
+  local st, hdr_or_msg, body = http.request { method = "GET", url = url, headers = { accept = "application/json" },
+                                              timeout_ms = conf.timeout_seconds * 1000 }
+  if not st then
+    ev.status, ev.detail = "unavailable", "VIES not reachable: " .. tostring(hdr_or_msg)
+    return ev
+  end
+  ev.http_status = st
+  local ok, js = pcall(json.decode, body or "")
+  if st ~= 200 or not ok or not util.is_object(js) then
+    ev.status, ev.detail = "unavailable", "VIES answered HTTP " .. tostring(st)
+    return ev
+  end
+  local ue = util.is_string(js.userError) and js.userError or nil
+  if js.isValid == true then ev.status = "registered"
+  elseif js.isValid == false and (ue == nil or ue == "VALID" or ue == "INVALID") then ev.status = "not_registered"
+  else ev.status, ev.detail = "unavailable", "VIES: " .. tostring(ue or "no isValid in the answer") end
+  local function str(v) return util.is_string(v) and v ~= "" and v:sub(1, 500) or nil end
+  ev.name, ev.address = str(js.name), str(js.address)
+  ev.request_date, ev.request_id = str(js.requestDate), str(js.requestIdentifier)
+  return ev
+end
+
+local function verify_tax_id(req)
+  local id = req.params.id
+  known_customer(id)
+  local row = db.customer_row(id)
+  if row == nil then util.fail(404, "not_found", "unknown customer") end
+  local conf = db.tax_id_online()
+  if not conf.enabled then
+    util.fail(409, "tax_id_online_disabled",
+              'online tax id checks are off (PUT /v1/settings {"tax_id_online": {"enabled": true}})')
+  end
+  local tc = db.customer_public(row).tax_id_check
+  if tc == json.null then util.fail(422, "no_tax_id", "the customer has no tax id") end
+  if not tc.valid then
+    util.fail(422, "tax_id_invalid", "the tax id fails the offline check (" .. tc.status ..
+              (tc.detail ~= json.null and (": " .. tostring(tc.detail)) or "") .. "): nothing to ask a registry")
+  end
+  local r = taxid.check(tc.country, row.tax_id)
+  if not r.eu then
+    util.fail(422, "no_registry", "online checks cover EU VAT numbers (VIES) only; this is a number of " ..
+              tostring(r.country))
+  end
+  local before = db.tax_id_check_latest(r.country, r.normalized)
+  local ev = vies(conf, r.country, r.normalized)
+  db.tax_id_check_insert(ev)
+  log.info("tax id checked online", { customer = id, country = ev.country, source = ev.source, status = ev.status })
+  if ev.status == "unavailable" then
+    util.fail(502, "registry_unavailable", ev.detail, { { field = "tax_id", message = ev.detail } })
+  end
+  local run
+  if before == nil or before.status ~= ev.status then run = requeue("requeue_customer", id) end
+  return 200, with_requeue({ customer_id = id, check = db.tax_id_check_public(ev) }, run)
 end
 
 ---------------------------------------------------------------- calculate
@@ -621,6 +693,7 @@ return {
       handler = function(req) return page(req, customers_page, db.customer_public) end },
     { method = "GET", path = "/v1/customers/{id}", auth = "token", handler = get_customer },
     { method = "PUT", path = "/v1/customers/{id}", auth = "token", handler = put_customer },
+    { method = "POST", path = "/v1/customers/{id}/tax_id/verify", auth = "token", handler = verify_tax_id },
     { method = "POST", path = "/v1/calculate", auth = "token", handler = post_calculate },
     { method = "POST", path = "/tax_api/calculate_tax", auth = "none", handler = sphere.handle },
     { method = "GET", path = "/v1/sphere-api-key", auth = "token", handler = sphere.get_key },

@@ -108,7 +108,7 @@ end
 local SETTINGS_FIELDS = { seller_address = true, rounding = true, default_customer_type = true,
                           sweep_interval_minutes = true,
                           sweep_overlap_seconds = true, reconcile_interval_minutes = true,
-                          webhook_silent_minutes = true, customer_data = true }
+                          webhook_silent_minutes = true, customer_data = true, tax_id_online = true }
 -- the settable keys a connection may set for itself (customer_data is organisation-wide:
 -- customers are not per subsidiary in Rillet)
 M.SETTINGS_FIELDS = { seller_address = true, rounding = true, default_customer_type = true,
@@ -146,15 +146,41 @@ local function customer_data(errs, v)
   return out
 end
 
--- body[field], when present, must be an integer from lo to hi (into changes, else an error).
-local function int_setting(errs, changes, body, field, lo, hi, note)
+-- body[field], when present, must be an integer from lo to hi (into changes, else an error on
+-- (prefix or "") .. field).
+local function int_setting(errs, changes, body, field, lo, hi, note, prefix)
   local v = body[field]
   if v == nil then return end
   if math.type(v) ~= "integer" or v < lo or v > hi then
-    errs:add(field, "must be an integer from " .. lo .. " to " .. hi .. (note or ""))
+    errs:add((prefix or "") .. field, "must be an integer from " .. lo .. " to " .. hi .. (note or ""))
   else
     changes[field] = v
   end
+end
+
+-- tax_id_online (issue 19): optional online check of tax ids against VIES, off by default.
+-- null resets to the defaults (db.TAX_ID_ONLINE_DEFAULTS).
+local TAX_ID_ONLINE_FIELDS = { enabled = true, vies_url = true, timeout_seconds = true, max_age_days = true }
+local function tax_id_online(errs, v)
+  if v == json.null then return json.null end
+  if not util.is_object(v) then errs:add("tax_id_online", "must be an object or null"); return nil end
+  util.check_unknown(errs, v, TAX_ID_ONLINE_FIELDS, "tax_id_online.")
+  local out = {}
+  if v.enabled ~= nil then
+    if type(v.enabled) ~= "boolean" then errs:add("tax_id_online.enabled", "must be true or false")
+    else out.enabled = v.enabled end
+  end
+  if v.vies_url ~= nil then
+    local u = v.vies_url
+    if type(u) ~= "string" or #u > 300 or not (u:match("^https://[%w%.%-]+[:/%w%.%-_]*$")
+                                              or u:match("^http://127%.0%.0%.1[:/%w%.%-_]*$")
+                                              or u:match("^http://localhost[:/%w%.%-_]*$")) then
+      errs:add("tax_id_online.vies_url", "must be an https URL (http only for 127.0.0.1 or localhost), at most 300 bytes")
+    else out.vies_url = (u:gsub("/+$", "")) end
+  end
+  int_setting(errs, out, v, "timeout_seconds", 1, 60, nil, "tax_id_online.")
+  int_setting(errs, out, v, "max_age_days", 1, 366, nil, "tax_id_online.")
+  return out
 end
 
 function M.settings(body)
@@ -184,6 +210,7 @@ function M.settings(body)
   int_setting(errs, changes, body, "sweep_interval_minutes", 1, 1440)
   int_setting(errs, changes, body, "sweep_overlap_seconds", 0, 86400)
   if body.customer_data ~= nil then changes.customer_data = customer_data(errs, body.customer_data) end
+  if body.tax_id_online ~= nil then changes.tax_id_online = tax_id_online(errs, body.tax_id_online) end
   int_setting(errs, changes, body, "webhook_silent_minutes", 1, 1440)
   int_setting(errs, changes, body, "reconcile_interval_minutes", 1, 44640, " (31 days)")
   errs:raise()

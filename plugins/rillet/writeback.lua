@@ -137,6 +137,19 @@ function M.note_unwritten(doc_type, id, doc, result, rhash)
   return type(w.doc_version) == "string" and type(v) == "string" and w.doc_version ~= v
 end
 
+-- The answer's top-level `notes` (not the legal line notes above; issue 19: tax_id_invalid),
+-- for the document's history: "; note tax_id_invalid: customer.tax_id is not a valid DE tax
+-- id (...)".
+local function notes_text(result)
+  local out = {}
+  for _, n in ipairs(type(result.notes) == "table" and result.notes or {}) do
+    if type(n) == "table" and type(n.code) == "string" then
+      out[#out + 1] = "; note " .. n.code .. (type(n.message) == "string" and (": " .. n.message) or "")
+    end
+  end
+  return table.concat(out)
+end
+
 -- rillet.calculate
 function M.calculate(job)
   local p = job.payload or {}
@@ -266,7 +279,8 @@ function M.calculate(job)
     docs.history(doc_type, id, { kind = "calculation", calculation_id = calc_id, request_id = calc_id,
       outcome = outcome, message = "total_tax " .. tostring(result.total_tax) ..
         (region and (" in " .. region) or "") .. "; " .. message ..
-        (p.reason and ("; trigger: " .. tostring(p.reason)) or "") .. (rtext and ("; " .. rtext) or "") })
+        (p.reason and ("; trigger: " .. tostring(p.reason)) or "") .. (rtext and ("; " .. rtext) or "") ..
+        notes_text(result) })
   end)
 end
 

@@ -10,7 +10,10 @@ return {
   taxability = {
     default = "taxable",
     general = "taxable", -- The Retail Sales Tax Act (MB): RST 7% (tax type PST)
-    saas = "taxable", -- RST on software and, since 2021-12-01, on digital services from online vendors (Bill 71; doubt for B2B SaaS)
+    saas = { -- cloud computing services (SaaS, PaaS, IaaS) for use in Manitoba
+      { "exempt", to = "2025-12-31", cite = "RST Act (MB): software on a server outside Manitoba merely accessed remotely was not taxable before 2026 (Manitoba Finance, Information Bulletin RST 003)" },
+      { "taxable", from = "2026-01-01", cite = "Manitoba Budget 2025; Information Bulletin RST 003 'Computer Software and Online Services': RST 7% on cloud computing services from 2026-01-01 (payments before 2026 for periods starting before 2026 not taxed: not modelled)" },
+    },
     software_download = "taxable",
     digital_goods = "taxable", -- streaming/digital services taxable since 2021-12-01
     professional_services = "exempt", -- professional services are not taxable (legal/accounting)
@@ -42,5 +45,20 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "exempt" } },
       },
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- issue 19, taxability with dates: RST on cloud computing services from 2026-01-01
+    { name = "SaaS 2025-12-31: GST only, no RST yet",
+      request = {
+        currency = "CAD", date = "2025-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Winnipeg", state = "MB", zip_code = "R3C 0V8", country = "CA" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "5.00", lines = { { tax = "5.00" } } } },
+    { name = "SaaS 2026-01-01: GST 5% + RST 7%",
+      request = {
+        currency = "CAD", date = "2026-01-01",
+        ship_to = { line1 = "1 Main Street", city = "Winnipeg", state = "MB", zip_code = "R3C 0V8", country = "CA" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "12.00", lines = { { tax = "12.00" } } } },
   },
 }

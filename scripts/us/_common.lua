@@ -37,7 +37,9 @@ local DEFAULTS = {
   digital_goods = "exempt",          -- specified digital products: taxable only where listed
   professional_services = "exempt",  -- services are generally outside sales tax
   training = "exempt",
-  shipping = "exempt",               -- separately stated delivery: each state says [SHIP]
+  shipping = "exempt",               -- separately stated delivery: each state says [SHIP];
+                                     -- "taxable" | "exempt" | "follows_goods" (allocated by
+                                     -- price, SSUTA 317) | "follows_goods_any" (docs/rules.md §2)
   clothing = "taxable",
   food_grocery = "exempt",           -- groceries exempt in most states
   exempt = "exempt",

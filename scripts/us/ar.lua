@@ -11,7 +11,7 @@ return common.state{
   taxability = {
     software_download = "exempt", -- [SST] Arkansas taxability matrix: prewritten software delivered electronically exempt
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
-    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    shipping = "follows_goods", -- Ark. Code Ann. 26-52-103 (sales price includes delivery charges); SSUTA sec. 317 (AR is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
     food_grocery = common.state_rate("0.125"), -- Ark. Code 26-52-317: state food rate 0.125%, local rates apply in full
   },
   selftest = {
@@ -33,5 +33,12 @@ return common.state{
     { name = "exempt tax code",
       request = common.request("AR", "Little Rock", "72201", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- issue 19, shipping follows the goods (see the shipping row)
+    { name = "shipping of exempt goods only: exempt",
+      request = common.request("AR", "Little Rock", "72201", "2025-12-15", { common.line("1", "100.00", "1", "exempt"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "mixed shipment: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
+      request = common.request("AR", "Little Rock", "72201", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
+      expect = { total_tax = "9.07", lines = { { tax = "8.63" }, { tax = "0.00" }, { tax = "0.44", taxability_reason = "partially_taxable" } } } },
   },
 }

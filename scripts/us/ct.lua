@@ -3,6 +3,28 @@
 -- listed here are the defaults of _common.lua. Self-test expectations are computed from the
 -- ZIP row 06103 of TAXRATES_ZIP5_CT202512.csv: state 6.35%
 local common = require "_common"
+local money = require "levy.money"
+
+-- Luxury rate: an article of clothing or footwear whose sales price exceeds $1,000 is taxed at
+-- 7.75% on its whole price instead of 6.35% (Conn. Gen. Stat. 12-408(1), luxury goods, since
+-- 2011-07-01; CT DRS). Per article: the unit price. Handbags, luggage, umbrellas, wallets,
+-- watches (> $1,000), jewelry (> $5,000) and motor vehicles (> $50,000) have no tax code yet.
+local LUXURY_OVER = "1000.00"
+local LUXURY_RATE = "7.75"
+
+local function calculate(ctx)
+  for _, line in ipairs(ctx.lines) do
+    -- a credit mirrors the sale it refunds: compare the unit price's magnitude
+    local unit = (line.unit_amount:gsub("^%-", ""))
+    if line.tax_code == "clothing" and common.is_taxed(line) and money.cmp(unit, LUXURY_OVER) > 0 then
+      for _, t in ipairs(line.taxes) do
+        if t.level == "state" then
+          t.percentage = LUXURY_RATE
+        end
+      end
+    end
+  end
+end
 
 return common.state{
   code = "CT",
@@ -17,8 +39,9 @@ return common.state{
     saas = { business = { rate = "1.00", level = "state" }, individual = "taxable" }, -- [TF] 12-408(1)(H)
     software_download = { business = { rate = "1.00", level = "state" }, individual = "taxable" }, -- CT DRS: electronically delivered prewritten software used in business is computer/data processing at 1%; personal use 6.35%
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
-    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    shipping = "follows_goods_any", -- Conn. Gen. Stat. 12-407(a)(8)(A)(iii) (sales price includes delivery charges); DRS Answer 454: delivery of exempt items not taxable; a shipment with any taxable item: the whole charge (secondary: doubt)
   },
+  calculate = calculate,
   selftest = {
     { name = "general goods at the ZIP rate (6.35%)",
       request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
@@ -53,5 +76,25 @@ return common.state{
     { name = "personal-use rate is not applied to business SaaS: $250 at 1%",
       request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "250.00", "1", "saas") }),
       expect = { total_tax = "2.50", lines = { { tax = "2.50", taxability_reason = "reduced_rated" } } } },
+    -- issue 19, shipping follows the goods (see the shipping row)
+    { name = "shipping of exempt goods only: exempt",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "exempt"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "mixed shipment: $20 delivery taxed in full (a taxable item is in it)",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
+      expect = { total_tax = "7.62", lines = { { tax = "6.35" }, { tax = "0.00" }, { tax = "1.27", taxability_reason = "standard_rated" } } } },
+    -- issue 19, caps and thresholds on the price: clothing over $1,000 per article at 7.75%
+    { name = "clothing article of $1,000.00 (not over): 6.35%",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "1000.00", "1", "clothing") }),
+      expect = { total_tax = "63.50", lines = { { tax = "63.50", taxability_reason = "standard_rated" } } } },
+    { name = "clothing article of $1,000.01: 7.75% on the whole price",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "1000.01", "1", "clothing") }),
+      expect = { total_tax = "77.50", lines = { { tax = "77.50", taxability_reason = "standard_rated" } } } },
+    { name = "3 articles of $900 on one line: per article, 6.35%",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "2700.00", "3", "clothing") }),
+      expect = { total_tax = "171.45", lines = { { tax = "171.45" } } } },
+    { name = "credit of a $1,200 coat mirrors the sale: -93.00",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "-1200.00", "1", "clothing") }),
+      expect = { total_tax = "-93.00", lines = { { tax = "-93.00" } } } },
   },
 }

@@ -4,14 +4,35 @@
 -- ZIP row 33130 of TAXRATES_ZIP5_FL202512.csv: state 6%, county 1%
 local common = require "_common"
 
+-- Discretionary sales surtax (county level, and district where the table has one) applies
+-- only to the first $5,000 of a single item of tangible personal property: Fla. Stat.
+-- 212.054(2)(b)1 ("the sales amount above $5,000 on any item of tangible personal property
+-- shall not be subject to the surtax"); Rule 12A-15.004 F.A.C. The 6% state tax applies to the
+-- whole price. Per unit (the engine's unit_to window): 2 items of $6,000 -> 2 x $5,000.
+local SURTAX_CAP = "5000.00"
+local ITEM_CODES = { general = true, clothing = true } -- tangible personal property sold per item
+
+local function calculate(ctx)
+  for _, line in ipairs(ctx.lines) do
+    if ITEM_CODES[line.tax_code] and common.is_taxed(line) then
+      for _, t in ipairs(line.taxes) do
+        if t.level ~= "state" then
+          t.unit_to = SURTAX_CAP
+        end
+      end
+    end
+  end
+end
+
 return common.state{
   code = "FL",
   name = "Florida",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     software_download = "exempt", -- Rule 12A-1.032: software delivered electronically is not tangible personal property
-    shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
+    shipping = "exempt", -- Rule 12A-1.045(3) F.A.C., DOR FAQ 1277: separately stated delivery the purchaser can avoid (pick-up possible) is not taxable; mandatory delivery is (12A-1.045(3)(b)2., mail order): levy assumes avoidable (doubt for ship-only sellers)
   },
+  calculate = calculate,
   selftest = {
     { name = "general goods at the ZIP rate (7%)",
       request = common.request("FL", "Miami", "33130", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
@@ -31,5 +52,18 @@ return common.state{
     { name = "exempt tax code",
       request = common.request("FL", "Miami", "33130", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- issue 19, caps on the price: the surtax only on the first $5,000 of a single item
+    { name = "single item of $5,000.00: state 6% + surtax 1% on the whole price",
+      request = common.request("FL", "Miami", "33130", "2025-12-15", { common.line("1", "5000.00", "1", "general") }),
+      expect = { total_tax = "350.00", lines = { { tax = "350.00", taxability_reason = "standard_rated" } } } },
+    { name = "single item of $6,000.00: surtax on the first $5,000 only (360.00 + 50.00)",
+      request = common.request("FL", "Miami", "33130", "2025-12-15", { common.line("1", "6000.00", "1", "general") }),
+      expect = { total_tax = "410.00", lines = { { tax = "410.00" } } } },
+    { name = "2 items of $6,000.00 on one line: the cap is per item (720.00 + 100.00)",
+      request = common.request("FL", "Miami", "33130", "2025-12-15", { common.line("1", "12000.00", "2", "general") }),
+      expect = { total_tax = "820.00", lines = { { tax = "820.00" } } } },
+    { name = "credit of a $6,000.00 item mirrors the sale: -410.00",
+      request = common.request("FL", "Miami", "33130", "2025-12-15", { common.line("1", "-6000.00", "1", "general") }),
+      expect = { total_tax = "-410.00", lines = { { tax = "-410.00" } } } },
   },
 }

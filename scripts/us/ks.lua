@@ -9,7 +9,7 @@ return common.state{
   name = "Kansas",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
-    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    shipping = "follows_goods", -- K.S.A. 79-3602 (sales price includes delivery charges); SSUTA sec. 317 (KS is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
     food_grocery = { exempt_levels = { "state" } }, -- SB 1 (2024): state rate on food 0% from 2025-01-01; local sales taxes still apply
   },
   -- HB 2106 (2022): 6.5% -> 4% (2023) -> 2% (2024) -> 0% (2025)
@@ -51,5 +51,12 @@ return common.state{
     { name = "groceries on 2025-01-01: today's treatment",
       request = common.request("KS", "Wichita", "67202", "2025-01-01", { common.line("1", "100.00", "1", "food_grocery") }),
       expect = { total_tax = "3.00", lines = { { tax = "3.00", taxability_reason = "partially_taxable" } } } },
+    -- issue 19, shipping follows the goods (see the shipping row)
+    { name = "shipping of exempt goods only: exempt",
+      request = common.request("KS", "Wichita", "67202", "2026-03-01", { common.line("1", "100.00", "1", "exempt"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "mixed shipment: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
+      request = common.request("KS", "Wichita", "67202", "2026-03-01", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
+      expect = { total_tax = "9.98", lines = { { tax = "9.50" }, { tax = "0.00" }, { tax = "0.48", taxability_reason = "partially_taxable" } } } },
   },
 }

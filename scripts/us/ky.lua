@@ -11,7 +11,7 @@ return common.state{
   taxability = {
     saas = "taxable", -- [TF] KRS 139.010 (HB 8, 2022): prewritten computer software access services taxable since 2023-01-01
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
-    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    shipping = "follows_goods", -- KRS 139.010 (sales price includes delivery charges); SSUTA sec. 317 (KY is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
   },
   selftest = {
     { name = "general goods at the ZIP rate (6%)",
@@ -32,5 +32,12 @@ return common.state{
     { name = "exempt tax code",
       request = common.request("KY", "Louisville", "40202", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- issue 19, shipping follows the goods (see the shipping row)
+    { name = "shipping of exempt goods only: exempt",
+      request = common.request("KY", "Louisville", "40202", "2025-12-15", { common.line("1", "100.00", "1", "exempt"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "mixed shipment: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
+      request = common.request("KY", "Louisville", "40202", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
+      expect = { total_tax = "6.30", lines = { { tax = "6.00" }, { tax = "0.00" }, { tax = "0.30", taxability_reason = "partially_taxable" } } } },
   },
 }

@@ -9,11 +9,15 @@ return common.state{
   name = "Maryland",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
-    -- HB 352 (2025), Md. Code Tax-Gen. 11-104(l): 3 % on data/IT services and software publishing
-    -- sold for business use from 2025-07-01; SaaS bought by an individual for personal use is a
-    -- digital product at the general 6 % (Tax-Gen. 11-101(c-3); B2B excluded since 2022-07-01).
-    -- Customer type: docs/rules.md.
-    saas = { business = { rate = "3.00", level = "state" }, individual = "taxable" }, -- [TF]
+    -- business vs personal use (docs/rules.md "Customer type"): from 2025-07-01 SaaS bought for business
+    -- use pays the 3 % data/IT rate, bought by an individual the general 6 % (digital product, Tax-Gen.
+    -- 11-101(c-3)). Before: one row for both (a B2B exclusion from 2022-07-01 is noted in earlier
+    -- versions of this file but its act is not verified here: not modelled).
+    saas = {
+      { "exempt", to = "2021-03-13", cite = "Md. Code Tax-Gen. 11-101 before Ch. 37 of 2021: remotely accessed software not a taxable sale" },
+      { "taxable", from = "2021-03-14", to = "2025-06-30", cite = "Ch. 37 of 2021 (HB 932), Tax-Gen. 11-101: digital products and codes incl. SaaS taxable at 6% from 2021-03-14" },
+      { { business = { rate = "3.00", level = "state" }, individual = "taxable" }, from = "2025-07-01", cite = "[TF] HB 352 (BRFA 2025), Tax-Gen. 11-104(n): 3% on data/IT services and software publishing from 2025-07-01" },
+    },
     digital_goods = "taxable", -- Md. Code Tax-Gen. 11-101: digital products taxable since 2021-03-14
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
   },
@@ -42,5 +46,18 @@ return common.state{
     { name = "exempt tax code",
       request = common.request("MD", "Baltimore", "21201", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- issue 19, taxability with dates: the 3% rate from 2025-07-01 and what applied before
+    { name = "SaaS 2025-06-30: 6% (digital product) before the 3% rate",
+      request = common.request("MD", "Baltimore", "21201", "2025-06-30", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS 2025-07-01: 3% data/IT rate",
+      request = common.request("MD", "Baltimore", "21201", "2025-07-01", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "3.00", lines = { { tax = "3.00", taxability_reason = "reduced_rated" } } } },
+    { name = "SaaS 2021-03-13: before digital products were taxed, exempt",
+      request = common.request("MD", "Baltimore", "21201", "2021-03-13", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "SaaS 2021-03-14: digital products taxable at 6%",
+      request = common.request("MD", "Baltimore", "21201", "2021-03-14", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
   },
 }

@@ -10,7 +10,7 @@ return common.state{
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
-    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    shipping = "follows_goods", -- Minn. Stat. 297A.61 subd. 7 (sales price includes delivery charges) and SSUTA sec. 317 (MN member): delivery of exempt goods (clothing) exempt, a mixed shipment allocated by sales price
     clothing = "exempt", -- Minn. Stat. 297A.67 subd. 8: clothing exempt (fur and accessories excluded; not modelled)
   },
   selftest = {
@@ -35,5 +35,12 @@ return common.state{
     { name = "clothing exempt",
       request = common.request("MN", "Minneapolis", "55401", "2025-12-15", { common.line("1", "100.00", "1", "clothing") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- issue 19, shipping follows the goods (see the shipping row)
+    { name = "shipping of clothing only: exempt",
+      request = common.request("MN", "Minneapolis", "55401", "2025-12-15", { common.line("1", "100.00", "1", "clothing"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "mixed shipment: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
+      request = common.request("MN", "Minneapolis", "55401", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "clothing"), common.line("3", "20.00", "1", "shipping") }),
+      expect = { total_tax = "9.49", lines = { { tax = "9.03" }, { tax = "0.00" }, { tax = "0.46", taxability_reason = "partially_taxable" } } } },
   },
 }

@@ -11,7 +11,7 @@ return common.state{
   taxability = {
     saas = "taxable", -- [TF] taxable (sources conflict: Doola says no) (doubt)
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
-    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    shipping = "follows_goods_any", -- 35 Miss. Admin. Code Pt. 4, 4-02-03-100: delivery charges in connection with the sale of taxable property are gross proceeds even if separately stated; exempt goods: not taxable (DOR Delivery Charges); a mixed shipment: the whole charge (secondary: doubt)
     food_grocery = common.state_rate("5.00"), -- HB 1 (2025): state rate on groceries 7% -> 5% from 2025-07-01
   },
   -- HB 1 (2025): 7% until 2025-06-30
@@ -45,5 +45,12 @@ return common.state{
     { name = "groceries on 2025-07-01: today's treatment",
       request = common.request("MS", "Jackson", "39201", "2025-07-01", { common.line("1", "100.00", "1", "food_grocery") }),
       expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "reduced_rated" } } } },
+    -- issue 19, shipping follows the goods (see the shipping row)
+    { name = "shipping of exempt goods only: exempt",
+      request = common.request("MS", "Jackson", "39201", "2026-03-01", { common.line("1", "100.00", "1", "exempt"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "mixed shipment: $20 delivery taxed in full (a taxable item is in it)",
+      request = common.request("MS", "Jackson", "39201", "2026-03-01", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
+      expect = { total_tax = "9.60", lines = { { tax = "8.00" }, { tax = "0.00" }, { tax = "1.60", taxability_reason = "standard_rated" } } } },
   },
 }

@@ -9,7 +9,7 @@ return common.state{
   name = "North Dakota",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
-    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    shipping = "follows_goods", -- N.D.C.C. 57-39.2-01 (sales price includes delivery charges); SSUTA sec. 317 (ND is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
   },
   selftest = {
     { name = "general goods at the ZIP rate (7.75%)",
@@ -30,5 +30,12 @@ return common.state{
     { name = "exempt tax code",
       request = common.request("ND", "Fargo", "58102", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- issue 19, shipping follows the goods (see the shipping row)
+    { name = "shipping of exempt goods only: exempt",
+      request = common.request("ND", "Fargo", "58102", "2025-12-15", { common.line("1", "100.00", "1", "exempt"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "mixed shipment: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
+      request = common.request("ND", "Fargo", "58102", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
+      expect = { total_tax = "8.14", lines = { { tax = "7.75" }, { tax = "0.00" }, { tax = "0.39", taxability_reason = "partially_taxable" } } } },
   },
 }

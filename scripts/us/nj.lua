@@ -14,7 +14,7 @@ return common.state{
     -- conduct of the purchaser's business is exempt (N.J.S.A. 54:32B-8.56); personal use taxable.
     -- Customer type: docs/rules.md.
     software_download = { business = "exempt", individual = "taxable" }, -- N.J.S.A. 54:32B-8.56
-    shipping = "taxable", -- N.J.S.A. 54:32B-2(oo): delivery charges are part of the sales price; tax-facts #4
+    shipping = "follows_goods", -- N.J.S.A. 54:32B-2 (delivery charges part of the sales price); N.J.A.C. 18:24-27.2(b)-(c): delivery of exempt goods (clothing, Example 1) exempt, a shipment of exempt and taxable property taxed proportionately by sales price or weight
     clothing = "exempt", -- N.J.S.A. 54:32B-8.4: clothing and footwear exempt
   },
   selftest = {
@@ -49,5 +49,12 @@ return common.state{
     { name = "clothing exempt",
       request = common.request("NJ", "Newark", "07102", "2025-12-15", { common.line("1", "100.00", "1", "clothing") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- issue 19, shipping follows the goods (see the shipping row)
+    { name = "shipping of clothing only: exempt",
+      request = common.request("NJ", "Newark", "07102", "2025-12-15", { common.line("1", "100.00", "1", "clothing"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "mixed shipment: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
+      request = common.request("NJ", "Newark", "07102", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "clothing"), common.line("3", "20.00", "1", "shipping") }),
+      expect = { total_tax = "6.96", lines = { { tax = "6.63" }, { tax = "0.00" }, { tax = "0.33", taxability_reason = "partially_taxable" } } } },
   },
 }

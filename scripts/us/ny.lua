@@ -11,15 +11,11 @@
 -- under $110 per item are exempt from the 4% state tax everywhere (threshold treatment
 -- below). The local tax and the MCTD tax are exempt only in the localities listed in
 -- _ny_clothing.lua (data with effective dates), applied by calculate(ctx). Shipping follows
--- the taxability of what is shipped (Tax Bulletin ST-838): calculate(ctx) keeps on a shipping
--- line only the levels that still tax some goods line of the document.
+-- the taxability of what is shipped (Tax Bulletin ST-838): declared `follows_goods_any`, the
+-- engine keeps on a shipping line only the levels that still tax some goods line.
 local common = require "_common"
 local money = require "levy.money"
 local clothing = require "_ny_clothing"
-
-local function has_rate(t)
-  return t.percentage ~= nil and money.cmp(t.percentage, "0") ~= 0
-end
 
 -- Keeps the entries of `line` for which keep(entry) is true; sets the reason accordingly.
 local function filter(line, keep)
@@ -55,26 +51,6 @@ local function calculate(ctx)
       end)
     end
   end
-  -- 2. Shipping follows the goods: a level is taxed on shipping only if it taxes some goods.
-  local taxed_levels, has_shipping = {}, false
-  for _, line in ipairs(ctx.lines) do
-    if line.tax_code == "shipping" then
-      has_shipping = true
-    elseif common.is_taxed(line) then
-      for _, t in ipairs(line.taxes) do
-        if has_rate(t) then
-          taxed_levels[t.level] = true
-        end
-      end
-    end
-  end
-  if has_shipping then
-    for _, line in ipairs(ctx.lines) do
-      if line.tax_code == "shipping" and common.is_taxed(line) then
-        filter(line, function(t) return taxed_levels[t.level] == true end)
-      end
-    end
-  end
 end
 
 local function req(city, zip, date, lines)
@@ -88,7 +64,7 @@ return common.state{
   sourcing = "destination", -- NY Tax Law 1111: destination (delivery point)
   taxability = {
     saas = "taxable", -- [TF] taxable as a prewritten software licence (TSB-A-09(44)S)
-    shipping = "taxable", -- Tax Bulletin ST-838: delivery of taxable goods is taxable (see calculate)
+    shipping = "follows_goods_any", -- Tax Bulletin ST-838 (TB-ST-838): delivery of exempt property is exempt; a shipment with any taxable item is taxed in full, per level (the engine decides it after calculate, from the goods as the local clothing exemption left them)
     clothing = { threshold = clothing.THRESHOLD, per = "unit",
                  below = { exempt_levels = { "state" } }, above = "taxable" },
                  -- NY Tax Law 1115(a)(30): under $110 per item exempt from the 4% state tax

@@ -15,7 +15,7 @@ return common.state{
     -- docs/rules.md.
     saas = { business = "taxable", individual = "exempt" }, -- [TF] R.C. 5739.01(B)(3)(e)
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
-    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    shipping = "follows_goods", -- R.C. 5739.01(H) (price includes delivery charges); SSUTA sec. 317 (OH is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
   },
   selftest = {
     { name = "general goods at the ZIP rate (8%)",
@@ -42,5 +42,12 @@ return common.state{
     { name = "exempt tax code",
       request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- issue 19, shipping follows the goods (see the shipping row)
+    { name = "shipping of exempt goods only: exempt",
+      request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "exempt"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "mixed shipment: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
+      request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
+      expect = { total_tax = "8.40", lines = { { tax = "8.00" }, { tax = "0.00" }, { tax = "0.40", taxability_reason = "partially_taxable" } } } },
   },
 }

@@ -11,7 +11,7 @@ return common.state{
   taxability = {
     saas = "taxable", -- [TF] 6% (+ Philadelphia 2%, Allegheny 1%): canned software however accessed (Act 84 of 2016)
     digital_goods = "taxable", -- Act 84 of 2016: digital products taxable
-    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    shipping = "follows_goods_any", -- 61 Pa. Code 54.1(a)-(b): delivery charges with a taxable transaction are taxable even if separately stated, with a nontaxable one (clothing) not; a shipment with any taxable item: the whole charge (DOR guidance, secondary: doubt)
     clothing = "exempt", -- 72 P.S. 7204(26): clothing exempt (formal wear, fur excluded; not modelled)
   },
   selftest = {
@@ -36,5 +36,12 @@ return common.state{
     { name = "clothing exempt",
       request = common.request("PA", "Philadelphia", "19103", "2025-12-15", { common.line("1", "100.00", "1", "clothing") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- issue 19, shipping follows the goods (see the shipping row)
+    { name = "shipping of clothing only: exempt",
+      request = common.request("PA", "Philadelphia", "19103", "2025-12-15", { common.line("1", "100.00", "1", "clothing"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "mixed shipment: $20 delivery taxed in full (a taxable item is in it)",
+      request = common.request("PA", "Philadelphia", "19103", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "clothing"), common.line("3", "20.00", "1", "shipping") }),
+      expect = { total_tax = "9.60", lines = { { tax = "8.00" }, { tax = "0.00" }, { tax = "1.60", taxability_reason = "standard_rated" } } } },
   },
 }

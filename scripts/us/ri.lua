@@ -11,7 +11,7 @@ return common.state{
   taxability = {
     saas = "taxable", -- [TF] 7%
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
-    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    shipping = "follows_goods", -- R.I. Gen. Laws 44-18-12 (sales price includes delivery charges); SSUTA sec. 317 (RI is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
     clothing = "taxable", -- R.I. Gen. Laws 44-18-30(27): clothing exempt up to $250 per item, tax on the excess (calculate below)
   },
   calculate = function(ctx)
@@ -48,5 +48,19 @@ return common.state{
     { name = "clothing 1 x 250.00: first $250.00 per item exempt",
       request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "250.00", "1", "clothing") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- issue 19, shipping follows the goods (see the shipping row)
+    { name = "shipping of exempt goods only: exempt",
+      request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "100.00", "1", "exempt"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "mixed shipment: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
+      request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
+      expect = { total_tax = "7.35", lines = { { tax = "7.00" }, { tax = "0.00" }, { tax = "0.35", taxability_reason = "partially_taxable" } } } },
+    -- issue 19: the delivery follows the clothing as calculate(ctx) leaves it (first $250 exempt)
+    { name = "shipping of a $100 clothing item (exempt under $250): exempt",
+      request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "100.00", "1", "clothing"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "shipping of a $300 coat ($50 taxable): 1/6 of $10 taxed, 0.12",
+      request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "300.00", "1", "clothing"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "3.62", lines = { { tax = "3.50" }, { tax = "0.12", taxability_reason = "partially_taxable" } } } },
   },
 }

@@ -12,7 +12,7 @@ return common.state{
     saas = "taxable", -- [TF] taxable
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     professional_services = "taxable", -- SDCL 10-45-4: services are taxable unless specifically exempted (some professions are; doubt)
-    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    shipping = "follows_goods", -- SDCL 10-45-1 (sales price includes delivery charges); SSUTA sec. 317 (SD is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
     food_grocery = "taxable", -- groceries are taxable at the full rate
   },
   selftest = {
@@ -34,5 +34,12 @@ return common.state{
     { name = "exempt tax code",
       request = common.request("SD", "Sioux Falls", "57104", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- issue 19, shipping follows the goods (see the shipping row)
+    { name = "shipping of exempt goods only: exempt",
+      request = common.request("SD", "Sioux Falls", "57104", "2025-12-15", { common.line("1", "100.00", "1", "exempt"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "mixed shipment: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
+      request = common.request("SD", "Sioux Falls", "57104", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
+      expect = { total_tax = "6.51", lines = { { tax = "6.20" }, { tax = "0.00" }, { tax = "0.31", taxability_reason = "partially_taxable" } } } },
   },
 }

@@ -20,7 +20,7 @@ return common.state{
   taxability = {
     saas = "taxable", -- [TF] T.C.A. 67-6-231: remotely accessed software taxable
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
-    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    shipping = "follows_goods", -- Tenn. Code Ann. 67-6-102 (sales price includes delivery charges); SSUTA sec. 317 (TN associate member): delivery of exempt goods exempt, a mixed shipment allocated by sales price
     food_grocery = common.state_rate("4.00"), -- T.C.A. 67-6-228: state rate on food 4%; local rates apply
   },
   -- Single-article rule (T.C.A. 67-6-702(a), tax-facts §5): for a single article of tangible
@@ -110,5 +110,12 @@ return common.state{
     { name = "Nashville 37203 on 2025-01-31: 9.25% before the surcharge",
       request = common.request("TN", "Nashville", "37203", "2025-01-31", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "9.25", lines = { { tax = "9.25" } } } },
+    -- issue 19, shipping follows the goods (see the shipping row)
+    { name = "shipping of exempt goods only: exempt",
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "100.00", "1", "exempt"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "mixed shipment: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
+      expect = { total_tax = "9.71", lines = { { tax = "9.25" }, { tax = "0.00" }, { tax = "0.46", taxability_reason = "partially_taxable" } } } },
   },
 }

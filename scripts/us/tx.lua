@@ -11,7 +11,7 @@ return common.state{
   taxability = {
     saas = { fraction = "0.80" }, -- [TF] 34 TAC 3.330: data processing, 20% of the charge exempt, tax on 80%; tax-facts #20
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
-    shipping = "taxable", -- 34 TAC 3.303: delivery charges for taxable items are part of the sales price
+    shipping = "follows_goods", -- 34 TAC 3.303(a): delivery charges are taxable when a taxable item is sold, even if separately stated; delivery of nontaxable items is not (Tax Code 151.007); a mixed shipment allocated by price (Comptroller guidance, secondary: doubt)
   },
   selftest = {
     { name = "general goods at the ZIP rate (8.25%)",
@@ -36,5 +36,12 @@ return common.state{
     { name = "#20 Austin SaaS $100 -> 6.60",
       request = common.request("TX", "Austin", "78701", "2026-03-01", { common.line("1", "100.00", "1", "saas") }),
       expect = { total_tax = "6.60", lines = { { tax = "6.60", taxability_reason = "partially_taxable" } } } },
+    -- issue 19, shipping follows the goods (see the shipping row)
+    { name = "shipping of exempt goods only: exempt",
+      request = common.request("TX", "Austin", "78701", "2025-12-15", { common.line("1", "100.00", "1", "exempt"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "mixed shipment: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
+      request = common.request("TX", "Austin", "78701", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
+      expect = { total_tax = "8.66", lines = { { tax = "8.25" }, { tax = "0.00" }, { tax = "0.41", taxability_reason = "partially_taxable" } } } },
   },
 }

@@ -10,7 +10,7 @@ return common.state{
   sourcing = "origin", -- origin-based for sellers located in the state (intrastate); remote sellers collect at destination
   taxability = {
     software_download = "exempt", -- Va. Dept. of Taxation rulings (e.g. P.D. 08-83): prewritten software delivered electronically, with no tangible medium, is not taxable (doubt on the ruling number)
-    shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
+    shipping = "exempt", -- Va. Code 58.1-609.5(3): transportation charges separately stated are exempt
     food_grocery = { rate = "1.00", level = "state" }, -- Code of Va. 58.1-611.1: food 0% state from 2023-01-01, uniform 1% local tax (shown at the state level)
   },
   selftest = {

@@ -14,8 +14,11 @@ return common.state{
     -- buyer's exemption certificate (RCW 82.08.02087; not digital automated services or remote
     -- access software, so SaaS stays taxable for both). Customer type: docs/rules.md.
     digital_goods = { business = "exempt", individual = "taxable" }, -- RCW 82.08.02087
-    training = "taxable", -- ESSB 5814 (2025): live presentations (seminars, workshops) are retail sales from 2025-10-01
-    shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
+    training = { -- live presentations (lectures, seminars, workshops, courses, in person or real-time online)
+      { "exempt", to = "2025-09-30", cite = "RCW 82.04.050 before ESSB 5814: live presentations were not retail sales (service B&O only)" },
+      { "taxable", from = "2025-10-01", cite = "ESSB 5814 (2025) sec. 101, RCW 82.04.050: live presentations are retail sales from 2025-10-01 (DOR 'Services newly subject to retail sales tax'; IGS Live Presentations)" },
+    },
+    shipping = "follows_goods", -- RCW 82.08.145: a shipment of taxable and nontaxable property is taxed on the delivery share allocated by sales price (or weight); delivery of exempt goods exempt
   },
   selftest = {
     { name = "general goods at the ZIP rate (10.35%)",
@@ -51,6 +54,20 @@ return common.state{
       expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
     { name = "training (live presentation) taxable",
       request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "training") }),
+      expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
+    -- issue 19, shipping follows the goods (see the shipping row)
+    { name = "shipping of exempt goods only: exempt",
+      request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "exempt"), common.line("2", "10.00", "1", "shipping") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "mixed shipment: $20 delivery taxed on the taxable share by price (100 of 400 -> $5.00)",
+      request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "300.00", "1", "exempt"), common.line("3", "20.00", "1", "shipping") }),
+      expect = { total_tax = "10.87", lines = { { tax = "10.35" }, { tax = "0.00" }, { tax = "0.52", taxability_reason = "partially_taxable" } } } },
+    -- issue 19, taxability with dates: ESSB 5814 from 2025-10-01 (both sides)
+    { name = "training (live presentation) 2025-09-30: before ESSB 5814, exempt",
+      request = common.request("WA", "Seattle", "98101", "2025-09-30", { common.line("1", "100.00", "1", "training") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "training (live presentation) 2025-10-01: ESSB 5814, taxable",
+      request = common.request("WA", "Seattle", "98101", "2025-10-01", { common.line("1", "100.00", "1", "training") }),
       expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
   },
 }

@@ -550,10 +550,16 @@ async function main() {
     assert((await page.locator('#tax-id-source').innerText()).includes('set in levy'), 'override not shown');
     let c = (await http('GET', base + '/v1/customers/' + encodeURIComponent(c0.id), undefined, auth)).json;
     assert(c.tax_id === 'XX999' && c.tax_id_source === 'user' && c.exempt_source !== 'user', 'API shows ' + JSON.stringify(c));
+    // issue 19: a tax id is not a word: the API and the form say the override is not a valid number
+    assert(c.tax_id_check && c.tax_id_check.valid === false && c.tax_id_check.status === 'invalid_format', 'tax_id_check ' + JSON.stringify(c.tax_id_check));
+    assert((await page.locator('#tax-id-source .tax-id-invalid').innerText()).includes('invalid tax id'), 'invalid tax id not shown');
     await page.locator('#tax-id-source button[data-revert="tax_id"]').click();
     await page.locator('#customer-form .notice.ok').waitFor();
     c = (await http('GET', base + '/v1/customers/' + encodeURIComponent(c0.id), undefined, auth)).json;
     assert(c.tax_id === c0.tax_id && c.tax_id_source === 'mapping', 'not back to Rillet: ' + JSON.stringify(c));
+    assert(c.tax_id_check && c.tax_id_check.valid === true, 'Rillet tax id should pass the check: ' + JSON.stringify(c.tax_id_check));
+    assert(await page.locator('#tax-id-source .tax-id-invalid').count() === 0, 'invalid tax id still shown after the revert');
+    await page.locator('#verify-tax-id').waitFor(); // a valid number can be checked online (VIES)
     assert((await page.getByLabel('Tax id (VAT/GST number)', { exact: true }).inputValue()) === c0.tax_id, 'field not updated');
     await shot('customer-sources');
     /* a customer created in Rillet after the import (this webhook has no Customer events):
@@ -645,6 +651,9 @@ async function main() {
     const st = (await http('GET', base + '/v1/settings', undefined, auth)).json;
     assert(st && st.seller_address && st.seller_address.zip_code === '78701', 'API shows ' + JSON.stringify(st));
     assert(st.customer_data && st.customer_data.tax_id_fields.join('|') === 'Company VAT|USt-IdNr', 'customer_data ' + JSON.stringify(st.customer_data));
+    // issue 19: the online tax id check is shown, off by default, and saving keeps it off
+    assert(!(await page.locator('#tax-id-online-enabled').isChecked()), 'online tax id check on by default');
+    assert(st.tax_id_online && st.tax_id_online.enabled === false && st.tax_id_online.max_age_days === 30, 'tax_id_online ' + JSON.stringify(st.tax_id_online));
     // issue 19: the default customer type and where Rillet keeps it
     assert(st.default_customer_type === 'individual', 'default_customer_type ' + st.default_customer_type);
     assert(st.customer_data.customer_type_fields.join('|') === 'Kundentyp', 'customer_type_fields ' + JSON.stringify(st.customer_data));

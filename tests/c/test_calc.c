@@ -48,6 +48,7 @@ typedef struct fixture {
     int on;                    /* every region subscribed */
     int calls;                 /* calculate callbacks run */
     int64_t set_rate;          /* the callback sets entry 0's rate to this when >= 0 */
+    int64_t set_unit_to;       /* the callback sets line 0's entries' unit_to when >= 0 */
 } fixture;
 
 static const levy_tax_rule *rule_for(void *ud, const char *region)
@@ -72,6 +73,8 @@ static int calculate(void *ud, levy_tax_request *req, levy_tax_decision *d, int 
     f->calls++;
     if (f->set_rate >= 0 && req->lines[0].n > 0)
         req->lines[0].e[0].rate = f->set_rate;
+    for (int e = 0; f->set_unit_to >= 0 && e < req->lines[0].n; e++)
+        req->lines[0].e[e].unit_to = f->set_unit_to;
     return LEVY_OK;
 }
 
@@ -90,6 +93,7 @@ static void setup(fixture *f, const char *currency, const char *amount, const ch
     memset(f, 0, sizeof *f);
     f->on = 1;
     f->set_rate = -1;
+    f->set_unit_to = -1;
     levy_tax_request *q = &f->req;
     q->rates = R;
     q->date = 20260301;
@@ -215,7 +219,7 @@ static void t_reverse_charge(void)
     setup(&f, "EUR", "100.00", "general");
     addr(&f.req.ship_to, "DE", NULL, "10115");
     addr(&f.req.seller, "FR", NULL, "75001");
-    f.req.tax_id = "DE123456789";
+    f.req.tax_id = "DE136695976";
     f.rule = &eu_rc;
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(f.d.res.region, "EU");
@@ -239,22 +243,24 @@ static void t_reverse_charge(void)
     f.req.tax_id = "";
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "19.00");
-    CHECK(!levy_tax_id_usable("") && !levy_tax_id_usable(NULL) && levy_tax_id_usable("X1"));
+    CHECK(!levy_tax_id_usable(&f.req, 1, "", NULL, 0) &&
+          !levy_tax_id_usable(&f.req, 1, NULL, NULL, 0));
+    CHECK_EQ_STR(f.d.tax_id_note, ""); /* no id: nothing to say */
     /* the stored customer's tax id counts too */
     f.req.customer_id = "b";
-    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, NULL, "DE123456789", LEVY_CUSTOMER_UNSET};
+    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, NULL, "DE136695976", LEVY_CUSTOMER_UNSET};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_REVERSE_CHARGE);
     /* the rule does not declare it: charged */
     f.rule = &eu_plain;
-    f.req.tax_id = "DE123456789";
+    f.req.tax_id = "DE136695976";
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "19.00");
     /* zero-rated and exempt lines stay */
     setup(&f, "EUR", "100.00", "food_grocery");
     addr(&f.req.ship_to, "DE", NULL, "10115");
     addr(&f.req.seller, "FR", NULL, "75001");
-    f.req.tax_id = "DE123456789";
+    f.req.tax_id = "DE136695976";
     f.rule = &eu_rc;
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_ZERO);
@@ -262,6 +268,95 @@ static void t_reverse_charge(void)
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_PRODUCT_EXEMPT);
 end:;
+}
+
+/* Issue 19, a tax id is not a word: where the rule declares reverse charge, an id that is not
+ * a valid number of the destination ("N/A", an EIN, "DE12345", a wrong check digit, another
+ * country's number) is a consumer sale: charged, with the note tax_id_invalid in the
+ * decision and in the JSON answer; a valid id (typed with spaces, of another member state in
+ * the EU) reverse-charges with no note; a registry answer "not_registered" for the number
+ * makes it unusable; an exempt customer or a rule without the declaration gets no note. */
+static void t_tax_id(void)
+{
+    fixture f;
+    levy_buf b = {0};
+    static const char *const bad[] = {"N/A",         "12-3456789",  "DE12345",
+                                      "DE136695977", "GB980780684", "DE123456789"};
+    setup(&f, "EUR", "100.00", "general");
+    addr(&f.req.ship_to, "DE", NULL, "10115");
+    addr(&f.req.seller, "US", "WA", "98101");
+    f.rule = &eu_rc;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        f.req.tax_id = bad[i];
+        CHECK_EQ_INT(decide(&f), LEVY_OK);
+        CHECK_EQ_INT(f.d.reverse, 0);
+        CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_STANDARD);
+        CHECK_EQ_STR(tax_of(&f, -1), "19.00");
+        CHECK(strncmp(f.d.tax_id_note, "customer.tax_id is not a valid DE tax id (", 42) == 0);
+        CHECK(strstr(f.d.tax_id_note, "taxed as a sale to a consumer") != NULL);
+    }
+    /* the note in the JSON answer, between lines and region (keys in byte order) */
+    f.req.tax_id = "N/A";
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(
+        levy_tax_result_json(&b, &f.req, &f.d, "calc_1", 6, "2026-03-01", NULL, "src", NULL), 0);
+    CHECK(b.data && strstr(b.data, "],\"notes\":[{\"code\":\"tax_id_invalid\",\"message\":"
+                                   "\"customer.tax_id is not a valid DE tax id (invalid_format"));
+    CHECK(strstr(b.data, "taxed as a sale to a consumer\"}],\"region\":\"EU\",") != NULL);
+    levy_buf_free(&b);
+    memset(&b, 0, sizeof b);
+    /* valid: reverse charge, no note, no notes key */
+    static const char *const good[] = {"DE136695976", "de 136.695.976", "136695976",
+                                       "FR40303265045"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        f.req.tax_id = good[i];
+        CHECK_EQ_INT(decide(&f), LEVY_OK);
+        CHECK_EQ_INT(f.d.reverse, 1);
+        CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_REVERSE_CHARGE);
+        CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+        CHECK_EQ_STR(f.d.tax_id_note, "");
+    }
+    CHECK_EQ_INT(
+        levy_tax_result_json(&b, &f.req, &f.d, "calc_1", 6, "2026-03-01", NULL, "src", NULL), 0);
+    CHECK(b.data && !strstr(b.data, "notes"));
+    levy_buf_free(&b);
+    memset(&b, 0, sizeof b);
+    /* the registry said not registered for this very number: charged, the note names it */
+    levy_taxid_registry reg = {"not_registered", "VIES", "2026-03-01T10:00:00Z", "DE", "136695976"};
+    f.req.tax_id = "DE136695976";
+    f.req.tax_id_registry = &reg;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "19.00");
+    CHECK(strstr(f.d.tax_id_note, "VIES answered not registered, checked 2026-03-01T10:00:00Z"));
+    reg.number = "811569869"; /* an answer about another number changes nothing */
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_REVERSE_CHARGE);
+    f.req.tax_id_registry = NULL;
+    /* the stored customer's id is judged the same way */
+    f.req.tax_id = NULL;
+    f.req.customer_id = "b";
+    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, NULL, "N/A", LEVY_CUSTOMER_UNSET};
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "19.00");
+    CHECK(f.d.tax_id_note[0] != '\0');
+    f.req.stored = (levy_tax_customer_rec){0};
+    f.req.customer_id = NULL;
+    /* no note where the id decides nothing: an exempt customer, a rule without the declaration */
+    f.req.tax_id = "N/A";
+    f.req.customer_exempt = 1;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_CUSTOMER_EXEMPT);
+    CHECK_EQ_STR(f.d.tax_id_note, "");
+    f.req.customer_exempt = 0;
+    f.rule = &eu_plain;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "19.00");
+    CHECK_EQ_STR(f.d.tax_id_note, "");
+    /* a destination without a known format takes the id as given (levy_taxid_usable) */
+    CHECK(levy_tax_id_usable(&(levy_tax_request){.ship_to = {.country = "MX"}}, 0, "MX-TAXID-1",
+                             NULL, 0));
+end:
+    levy_buf_free(&b);
 }
 
 /* The error table and what each failure answers. */
@@ -544,6 +639,173 @@ static void t_customer_type(void)
 end:;
 }
 
+/* Delivery that follows the goods (issue 19 "Shipping follows the goods"): shipping of exempt
+ * goods is exempt, a mixed shipment is taxed on the taxable share by price, per jurisdiction;
+ * "follows_goods_any" taxes it in full when any goods line is taxed. Texas 78701: state 6.25 %,
+ * city 1 %, district 1 %. */
+static const levy_tax_treatment ship_treat[] = {
+    {.kind = LEVY_TREAT_FOLLOWS, .below = -1, .above = -1},
+    {.kind = LEVY_TREAT_EXEMPT, .below = -1, .above = -1},
+    {.kind = LEVY_TREAT_EXEMPT_LEVELS, .mask = 1u << LEVY_LEVEL_STATE, .below = -1, .above = -1},
+    {.kind = LEVY_TREAT_FOLLOWS_ANY, .below = -1, .above = -1},
+    {.kind = LEVY_TREAT_THRESHOLD, .text = "50.00", .text_len = 5, .below = 0, .above = -1},
+};
+static const levy_tax_code_row ship_codes[] = {
+    {"shipping", 0}, {"food_grocery", 1}, {"clothing", 2}, {"training", 4}};
+static const levy_tax_rule ship_rule = {
+    "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 0, 4, ship_codes, 5, ship_treat};
+static const levy_tax_rule ship_rule_calc = {
+    "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 1, 4, ship_codes, 5, ship_treat};
+static const levy_tax_code_row ship_any_codes[] = {
+    {"shipping", 3}, {"food_grocery", 1}, {"clothing", 2}};
+static const levy_tax_rule ship_any_rule = {
+    "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 0, 3, ship_any_codes, 5, ship_treat};
+
+static void add_line(fixture *f, const char *amount, const char *code)
+{
+    int i = f->req.nlines++;
+    levy_tax_dec_parse(amount, strlen(amount), f->req.exponent, f->req.exponent, 1,
+                       &f->lines[i].amount);
+    f->lines[i].qty = LEVY_TAX_QTY_ONE;
+    f->meta[i].id = "n";
+    f->meta[i].idlen = 1;
+    f->meta[i].tax_code = code;
+}
+
+static void ship_setup(fixture *f, const levy_tax_rule *r, const char *goods, const char *code)
+{
+    setup(f, "USD", goods, code);
+    addr(&f->req.ship_to, "US", "TX", "78701");
+    f->rule = r;
+}
+
+static void t_shipping(void)
+{
+    fixture f;
+    /* taxable goods: the delivery is taxable in full */
+    ship_setup(&f, &ship_rule, "100.00", "general");
+    add_line(&f, "10.00", "shipping");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 1), "0.83");
+    CHECK_EQ_INT(f.lines[1].reason, LEVY_REASON_STANDARD);
+    /* exempt goods: the delivery is exempt (not listed) */
+    ship_setup(&f, &ship_rule, "100.00", "food_grocery");
+    add_line(&f, "10.00", "shipping");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 1), "0.00");
+    CHECK_EQ_INT(f.lines[1].reason, LEVY_REASON_PRODUCT_EXEMPT);
+    CHECK_EQ_INT(f.lines[1].n, 0);
+    /* mixed, shipping first: $100 taxable of $400 -> 25 % of $20 = $5.00 taxable, 0.41 */
+    ship_setup(&f, &ship_rule, "20.00", "shipping");
+    add_line(&f, "100.00", "general");
+    add_line(&f, "300.00", "food_grocery");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 0), "0.41");
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_PARTIAL);
+    CHECK_EQ_INT(f.lines[0].taxable, 500);
+    CHECK_EQ_STR(tax_of(&f, 1), "8.25");
+    CHECK_EQ_STR(tax_of(&f, -1), "8.66");
+    /* the same with follows_goods_any: taxed in full */
+    f.rule = &ship_any_rule;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 0), "1.65");
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_STANDARD);
+    /* per jurisdiction: goods exempt from the state level only -> delivery too (2 % of 10) */
+    ship_setup(&f, &ship_rule, "100.00", "clothing");
+    add_line(&f, "10.00", "shipping");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 1), "0.20");
+    CHECK_EQ_INT(f.lines[1].reason, LEVY_REASON_PARTIAL);
+    CHECK_EQ_INT(f.lines[1].n, 2);
+    /* a credit mirrors the sale: -$100 goods and -$10 delivery */
+    ship_setup(&f, &ship_rule, "-100.00", "general");
+    add_line(&f, "-10.00", "shipping");
+    add_line(&f, "-100.00", "food_grocery");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 1), "-0.41");
+    /* no goods on the document: levy cannot see what was shipped, the delivery is taxed */
+    ship_setup(&f, &ship_rule, "10.00", "shipping");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 0), "0.83");
+    /* a customer exemption still wins */
+    ship_setup(&f, &ship_rule, "100.00", "general");
+    add_line(&f, "10.00", "shipping");
+    f.req.customer_exempt = 1;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+    CHECK_EQ_INT(f.lines[1].reason, LEVY_REASON_CUSTOMER_EXEMPT);
+    /* the rule's calculate changes the goods: the delivery follows them as left. The state
+     * rate of the goods set to 0 -> the delivery's state entry goes (2 % of 10) */
+    ship_setup(&f, &ship_rule_calc, "100.00", "general");
+    add_line(&f, "10.00", "shipping");
+    f.set_rate = 0;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.calls, 1);
+    CHECK_EQ_STR(tax_of(&f, 1), "0.20");
+    CHECK_EQ_INT(f.lines[1].reason, LEVY_REASON_PARTIAL);
+    CHECK_EQ_INT(f.lines[1].n, 2);
+    /* a unit window on the goods ($50 of a $100 item taxed): half the delivery, 0.41 */
+    ship_setup(&f, &ship_rule_calc, "100.00", "general");
+    add_line(&f, "10.00", "shipping");
+    f.set_unit_to = 5000;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, 0), "4.13");
+    CHECK_EQ_STR(tax_of(&f, 1), "0.41");
+    CHECK_EQ_INT(f.lines[1].e[0].fraction, 50000000);
+    /* follows_goods as a threshold's branch is a rule error (it needs the other lines) */
+    ship_setup(&f, &ship_rule, "10.00", "training");
+    CHECK(decide(&f) != LEVY_OK);
+    CHECK_EQ_INT(f.p.error, LEVY_TAX_ERR_RULE);
+end:;
+}
+
+/* Taxability with dates (issue 19): a dated row list picks the row whose window holds the
+ * document date; no row: the rule's default row (or the built-in fallback). Texas 78701. */
+static const levy_tax_treatment dated_treat[] = {
+    {.kind = LEVY_TREAT_DATED, .to = 20250930, .inner = 2, .next = 1, .below = -1, .above = -1},
+    {.kind = LEVY_TREAT_DATED, .from = 20251001, .inner = 3, .next = -1, .below = -1, .above = -1},
+    {.kind = LEVY_TREAT_EXEMPT, .below = -1, .above = -1},
+    {.kind = LEVY_TREAT_FRACTION, .value = 50000000, .below = -1, .above = -1},
+    {.kind = LEVY_TREAT_DATED, .from = 20260101, .inner = 3, .next = -1, .below = -1, .above = -1},
+};
+static const levy_tax_code_row dated_codes[] = {{"saas", 0}, {"training", 4}};
+static const levy_tax_rule dated_rule = {
+    "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 0, 2, dated_codes, 5, dated_treat};
+static const levy_tax_code_row dated_def_codes[] = {{"training", 4}, {"default", 2}};
+static const levy_tax_rule dated_def_rule = {
+    "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 0, 2, dated_def_codes, 5, dated_treat};
+
+static void t_dated(void)
+{
+    fixture f;
+    ship_setup(&f, &dated_rule, "100.00", "saas");
+    f.req.date = 20250930; /* the last day of the first row */
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_PRODUCT_EXEMPT);
+    f.req.date = 20251001; /* the first day of the second */
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "4.13");
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_PARTIAL);
+    /* a single row: before it, no default row -> the built-in fallback (taxable) */
+    ship_setup(&f, &dated_rule, "100.00", "training");
+    f.req.date = 20251231;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "8.25");
+    f.req.date = 20260101;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "4.13");
+    /* ... with a default row: before it, the default (exempt) */
+    f.rule = &dated_def_rule;
+    f.req.date = 20251231;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+    CHECK_EQ_INT(levy_tax_rule_at(&dated_def_rule, 4, 20251231), 2);
+    CHECK_EQ_INT(levy_tax_rule_at(&dated_def_rule, 4, 20260101), 3);
+    CHECK_EQ_INT(levy_tax_rule_at(&dated_def_rule, -1, 20260101), -1);
+end:;
+}
+
 static void t_free(void)
 {
     levy_rates_free(R);
@@ -554,10 +816,13 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"sourcing", t_sourcing},
                                   {"exemptions", t_exemptions},
                                   {"reverse_charge", t_reverse_charge},
+                                  {"tax_id", t_tax_id},
                                   {"errors", t_errors},
                                   {"ranges", t_ranges},
                                   {"json", t_json},
                                   {"customer_type", t_customer_type},
+                                  {"shipping", t_shipping},
+                                  {"dated", t_dated},
                                   {"free", t_free},
                                   {NULL, NULL}};
 

@@ -45,14 +45,15 @@ static void setup(void)
     put("plugins/a/handler.lua",
         "local util = require 'util'\n"
         "return { name = 'a', version = '1', routes = {\n"
-        "  { method = 'GET', path = '/v1/a/{id}', handler = function(req) return 200, { id = req.params.id } end },\n"
+        "  { method = 'GET', path = '/v1/a/{id}', handler = function(req) return 200, { id = "
+        "req.params.id } end },\n"
         "  { method = 'POST', path = '/v1/a', handler = function(req) return 201, {} end } },\n"
         "  jobs = { ['a.job'] = { run = function(job) end, concurrency = 2 } } }\n");
     put("plugins/a/util.lua", "return { x = 1 }\n");
     put("scripts/xx/_common.lua", "return { SAAS = { fraction = '0.80' } }\n");
-    put("scripts/xx/one.lua",
-        "local common = require '_common'\n"
-        "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', taxability = { default = 'taxable', saas = common.SAAS } }\n");
+    put("scripts/xx/one.lua", "local common = require '_common'\n"
+                              "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', "
+                              "taxability = { default = 'taxable', saas = common.SAAS } }\n");
 }
 
 static void teardown(void)
@@ -134,7 +135,8 @@ static const reject_case REJECTS[] = {
      "return { region = 'XX-ONE', name = 'Dup', tax_type = 'VAT', taxability = {} }\n",
      "scripts/xx/two.lua", "already defined", 0},
     {"scripts/xx/one.lua",
-     "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', taxability = { general = 'bogus' } }\n",
+     "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', taxability = { general = 'bogus' "
+     "} }\n",
      "scripts/xx/one.lua", "unknown treatment", 0},
     /* issue 19: a customer-type table has only business / individual, each a treatment */
     {"scripts/xx/one.lua",
@@ -145,10 +147,29 @@ static const reject_case REJECTS[] = {
      "scripts/xx/one.lua", "only business and individual, not trade", 0},
     /* issue 18: reverse charge is declared; an unknown kind is refused at load */
     {"scripts/xx/one.lua",
-     "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', reverse_charge = 'always', taxability = {} }\n",
+     "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', reverse_charge = 'always', "
+     "taxability = {} }\n",
      "scripts/xx/one.lua", "reverse_charge must be b2b_foreign_seller", 0},
+    /* issue 19: shipping treatments and dated rows are checked at load */
+    {"scripts/xx/one.lua",
+     "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', taxability = { shipping = "
+     "'follows_good' } }\n",
+     "scripts/xx/one.lua", "unknown treatment 'follows_good'", 0},
+    {"scripts/xx/one.lua",
+     "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', taxability = { saas = { { "
+     "'taxable', from = '2025-13-01' } } } }\n",
+     "scripts/xx/one.lua", "taxability.saas[1].from must be a date YYYY-MM-DD", 0},
+    {"scripts/xx/one.lua",
+     "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', taxability = { saas = { 'bogus', "
+     "from = '2025-01-01' } } }\n",
+     "scripts/xx/one.lua", "unknown treatment 'bogus'", 0},
+    {"scripts/xx/one.lua",
+     "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', taxability = { saas = { "
+     "'taxable', from = '2025-02-01', to = '2025-01-01' } } }\n",
+     "scripts/xx/one.lua", "from is after to", 0},
     {"plugins/b/handler.lua",
-     "return { name = 'b', version = '1', routes = { { method = 'GET', path = '/v1/a/{x}', handler = function() end } } }\n",
+     "return { name = 'b', version = '1', routes = { { method = 'GET', path = '/v1/a/{x}', handler "
+     "= function() end } } }\n",
      "plugins/b/handler.lua", "collides", 1},
     {"scripts/xx/one.lua", "x = 1\n", "scripts/xx/one.lua", "assignment to global", 1},
     {"scripts/xx/one.lua", "os.time()\n", "scripts/xx/one.lua", "unknown global 'os'", 1},
@@ -188,10 +209,7 @@ static void run_rejects(const reject_case *cases, void (*make_tree)(void))
 end:;
 }
 
-static void t_reject(void)
-{
-    run_rejects(REJECTS, setup);
-}
+static void t_reject(void) { run_rejects(REJECTS, setup); }
 
 /* Issue 18: scripts/_lib/ is the rules' shared helper folder. Every rule may `require
  * "_lib.<name>"`; its files are not rules; each rule folder gets its own copy of a module (one
@@ -214,11 +232,10 @@ static void lib_setup(void)
         "return { region = 'XX-TWO', name = 'Two', tax_type = 'VAT',\n"
         "  taxability = { default = 'taxable', saas = m.SAAS }, calculate = m.calculate }\n");
     put("scripts/yy/_h.lua", "return require '_lib.m' -- a folder helper may use _lib too\n");
-    put("scripts/yy/three.lua",
-        "local m = require '_h'\n"
-        "return { region = 'XX-THREE', name = 'Three', tax_type = 'VAT',\n"
-        "  taxability = { default = 'taxable', saas = m.SAAS },\n"
-        "  calculate = function(ctx) ctx.reach = m.reach() end }\n");
+    put("scripts/yy/three.lua", "local m = require '_h'\n"
+                                "return { region = 'XX-THREE', name = 'Three', tax_type = 'VAT',\n"
+                                "  taxability = { default = 'taxable', saas = m.SAAS },\n"
+                                "  calculate = function(ctx) ctx.reach = m.reach() end }\n");
 }
 
 /* [-0, +0] rules[region].calculate(ctx) in generation g's state, in the rules' pure context;
@@ -332,7 +349,8 @@ static const reject_case LIB_REJECTS[] = {
      "not found", 1},
     {"scripts/_lib/m.lua", "local c = require '../xx/_common'\nreturn {}\n", "scripts/_lib/m.lua",
      "not found", 1},
-    {"scripts/_lib/m.lua", "os.time()\nreturn {}\n", "scripts/_lib/m.lua", "unknown global 'os'", 1},
+    {"scripts/_lib/m.lua", "os.time()\nreturn {}\n", "scripts/_lib/m.lua", "unknown global 'os'",
+     1},
     {"scripts/_lib/m.lua", "local f = io.open('/etc/passwd')\n", "scripts/_lib/m.lua",
      "unknown global 'io'", 1},
     {"scripts/_lib/m.lua", "x = 1\nreturn {}\n", "scripts/_lib/m.lua", "assignment to global", 1},
@@ -349,10 +367,7 @@ static const reject_case LIB_REJECTS[] = {
     {NULL, NULL, NULL, NULL, 0},
 };
 
-static void t_rules_lib_reject(void)
-{
-    run_rejects(LIB_REJECTS, lib_setup);
-}
+static void t_rules_lib_reject(void) { run_rejects(LIB_REJECTS, lib_setup); }
 
 static void t_host_reload_and_drain(void)
 {

@@ -320,10 +320,20 @@ LUA_TEST(t_vat,
          "eq(tax.calculate({currency='EUR', date='2025-07-31', ship_to=ro, lines={line('100.00')}}, ALL).total_tax, '19.00')\n"
          "eq(tax.calculate({currency='EUR', date='2025-08-01', ship_to=ro, lines={line('100.00')}}, ALL).total_tax, '21.00')\n"
          /* #17 reverse charge: FR seller, German business */
-         "local rc = assert(tax.calculate({currency='EUR', date='2026-03-01', ship_to=de, ship_from={country='FR'}, customer={id='b', tax_id='DE123456789'}, lines={line('100.00')}}, ALL))\n"
+         "local rc = assert(tax.calculate({currency='EUR', date='2026-03-01', ship_to=de, ship_from={country='FR'}, customer={id='b', tax_id='DE136695976'}, lines={line('100.00')}}, ALL))\n"
          "eq(rc.total_tax, '0.00'); eq(rc.lines[1].taxability_reason, 'reverse_charge'); eq(rc.lines[1].taxes[1].percentage, '19.00'); eq(rc.lines[1].taxes[1].amount, '0.00')\n"
-         "local dom = assert(tax.calculate({currency='EUR', date='2026-03-01', ship_to=de, ship_from={country='DE'}, customer={id='b', tax_id='DE123456789'}, lines={line('100.00')}}, ALL))\n"
+         "local dom = assert(tax.calculate({currency='EUR', date='2026-03-01', ship_to=de, ship_from={country='DE'}, customer={id='b', tax_id='DE136695976'}, lines={line('100.00')}}, ALL))\n"
          "eq(dom.total_tax, '19.00')\n"
+         "eq(rc.notes, nil)\n"
+         /* a registry answer "not_registered" for this number makes it unusable too */
+         "local nr = assert(tax.calculate({currency='EUR', date='2026-03-01', ship_to=de, ship_from={country='FR'}, customer={id='b', tax_id='DE136695976'}, lines={line('100.00')}}, {all_regions=true, tax_id_registry={status='not_registered', source='VIES', checked_at='2026-03-01T10:00:00Z', country='DE', number='136695976'}}))\n"
+         "eq(nr.total_tax, '19.00'); assert(nr.notes[1].message:find('VIES answered not registered'))\n"
+         /* issue 19: reverse charge declared by the rule needs a valid id (calc.c levy_tax_id_usable) */
+         "for _, bad in ipairs({'DE123456789', 'N/A', '12-3456789', 'DE12345'}) do\n"
+         "  local x = assert(tax.calculate({currency='EUR', date='2026-03-01', ship_to=de, ship_from={country='FR'}, customer={id='b', tax_id=bad}, lines={line('100.00')}}, ALL))\n"
+         "  eq(x.total_tax, '19.00'); eq(x.lines[1].taxability_reason, 'standard_rated')\n"
+         "  eq(x.notes[1].code, 'tax_id_invalid'); assert(x.notes[1].message:find('not a valid DE tax id'))\n"
+         "end\n"
          "local gb = assert(tax.calculate({currency='GBP', date='2026-03-01', ship_to={country='GB'}, lines={line('120.00', {tax_inclusive=true}), line('50.00', {id='2', tax_code='food_grocery'})}}, ALL))\n"
          "eq(gb.lines[1].tax, '20.00'); eq(gb.lines[1].taxable_amount, '100.00'); eq(gb.lines[2].taxability_reason, 'zero_rated'); eq(gb.lines[2].taxes[1].percentage, '0.00'); eq(gb.total_tax, '20.00')\n"
          "local au = assert(tax.calculate({currency='AUD', date='2026-03-01', ship_to={country='AU'}, lines={line('110.00', {tax_inclusive=true})}}, ALL))\n"
@@ -476,6 +486,38 @@ LUA_TEST(t_calc_ids,
          "local id = text:match('\"calculation_id\":\"([^\"]*)\"')\n"
          "assert(id and id:match(shape), text)\n")
 
+/* Issue 19, a tax id is not a word: the note tax_id_invalid (calc.c levy_tax_decision
+ * tax_id_note) is the answer's `notes` on both result paths (table and opts.encode JSON text,
+ * between "lines" and "region" in byte order, the same bytes as levy.json.encode of the table);
+ * no note, no key: a valid id, an exempt customer, a region whose rule declares no reverse
+ * charge (GB here). The registry answer opts.tax_id_registry reaches the decision. */
+LUA_TEST(t_notes,
+         "local de = {country='DE', zip_code='10115', city='Berlin'}\n"
+         "local function body(tax_id, to, exempt) return {currency='EUR', date='2026-03-01', ship_to=to or de, ship_from={country='US', state='WA', zip_code='98101'}, customer={id='b', tax_id=tax_id, exempt=exempt or false}, lines={line('100.00')}} end\n"
+         "local r = assert(tax.calculate(body('N/A'), ALL))\n"
+         "eq(r.total_tax, '19.00'); eq(#r.notes, 1); eq(r.notes[1].code, 'tax_id_invalid')\n"
+         "assert(r.notes[1].message:find('customer.tax_id is not a valid DE tax id', 1, true), r.notes[1].message)\n"
+         "local t = assert(tax.calculate(body('N/A'), {all_regions=true, encode=true, calculation_id=r.calculation_id}))\n"
+         "assert(type(t) == 'string' and t:find('\"lines\":%[.-%],\"notes\":%[{\"code\":\"tax_id_invalid\",\"message\":\"customer.tax_id is not a valid DE tax id [^\"]*\"}%],\"region\"'), t)\n"
+         "eq(json.encode(r), t)\n"
+         "for _, o in ipairs({ALL, {all_regions=true, encode=true}}) do\n"
+         "  local ok = assert(tax.calculate(body('DE136695976'), o))\n"
+         "  if type(ok) == 'string' then assert(not ok:find('notes'), ok); ok = json.decode(ok) end\n"
+         "  eq(ok.notes, nil); eq(ok.lines[1].taxability_reason, 'reverse_charge')\n"
+         "  local ex = assert(tax.calculate(body('N/A', nil, true), o))\n"
+         "  if type(ex) == 'string' then assert(not ex:find('notes'), ex); ex = json.decode(ex) end\n"
+         "  eq(ex.notes, nil); eq(ex.lines[1].taxability_reason, 'customer_exempt')\n"
+         "  local gb = assert(tax.calculate(body('N/A', {country='GB'}), o))\n"
+         "  if type(gb) == 'string' then assert(not gb:find('notes'), gb); gb = json.decode(gb) end\n"
+         "  eq(gb.notes, nil); eq(gb.total_tax, '20.00')\n"
+         "end\n"
+         "local reg = {status='not_registered', source='VIES', checked_at='2026-03-01T10:00:00Z', country='DE', number='136695976'}\n"
+         "local nr = assert(tax.calculate(body('DE136695976'), {all_regions=true, tax_id_registry=reg}))\n"
+         "eq(nr.total_tax, '19.00'); eq(nr.notes[1].code, 'tax_id_invalid')\n"
+         "assert(nr.notes[1].message:find('VIES answered not registered, checked 2026-03-01T10:00:00Z', 1, true), nr.notes[1].message)\n"
+         "reg.number = '811569869'\n" /* an answer for another number changes nothing */
+         "eq(assert(tax.calculate(body('DE136695976'), {all_regions=true, tax_id_registry=reg})).total_tax, '0.00')\n")
+
 static const levy_test tests[] = {
     {"irvine", t_irvine},
     {"calc_ids", t_calc_ids},
@@ -504,6 +546,7 @@ static const levy_test tests[] = {
     {"other_functions", t_other_functions},
     {"json_shape", t_json_shape},
     {"territory", t_territory},
+    {"notes", t_notes},
     {"free", t_free},
     {NULL, NULL}};
 

@@ -37,6 +37,7 @@
 
 int luaopen_levy_tax(lua_State *L);
 int luaopen_levy_money(lua_State *L);
+int luaopen_levy_taxid(lua_State *L);
 int luaopen_cjson(lua_State *L);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int __real_levy_tax_compute(levy_tax_doc *doc, levy_err *err);
@@ -787,8 +788,9 @@ static int l_end(lua_State *Ls)
 }
 
 static const char *driver =
-    "local cjson, tax, money, rule_paths, begin, finish = ...\n"
+    "local cjson, tax, money, taxid, rule_paths, begin, finish = ...\n"
     "package.loaded['levy.money'] = money\n"
+    "package.loaded['levy.taxid'] = taxid\n" /* rules may require it (sandbox.lua RULE_MODULES) */
     "package.loaded['levy.tax'] = tax\n"
     "local dirs = {}\n"
     "for _, p in ipairs(rule_paths) do dirs[p:match('^(.*)/[^/]*$')] = true end\n"
@@ -864,7 +866,8 @@ static const char *driver =
     "  if b() % 8 == 0 and #sellers > 0 then body.ship_from = pick(sellers) end\n"
     "  local cm = b() % 8\n"
     "  if cm == 0 then body.customer = { id = 'c1', exempt = true }\n"
-    "  elseif cm == 1 then body.customer = { id = 'c2', tax_id = 'DE123456789' } end\n"
+    /* issue 19: valid and invalid ids (reverse charge, or charged with the note tax_id_invalid) */
+    "  elseif cm == 1 then body.customer = { id = 'c2', tax_id = pick({'DE123456789', 'DE136695976', 'N/A', 'GB980780684', 'FR40303265045', 'CHE-116.281.710 MWST'}) } end\n"
     "  local nl = 1 + b() % 4\n"
     "  for i = 1, nl do\n"
     "    local l = { id = tostring(i), amount = amount(true), tax_code = pick(codelist) }\n"
@@ -946,10 +949,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         luaopen_cjson(L);
         luaopen_levy_tax(L);
         luaopen_levy_money(L);
+        luaopen_levy_taxid(L);
         push_rule_paths(L);
         lua_pushcfunction(L, l_begin);
         lua_pushcfunction(L, l_end);
-        if (lua_pcall(L, 6, 1, 0) != LUA_OK) {
+        if (lua_pcall(L, 7, 1, 0) != LUA_OK) {
             fprintf(stderr, "%s\n", lua_tostring(L, -1));
             abort();
         }

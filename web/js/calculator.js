@@ -156,8 +156,15 @@
         L.taxesTable(ln.taxes, cur));
     });
     var rules = r.rules || {};
+    // notes attached to the answer (issue 19: tax_id_invalid = the tax id is not a
+    // valid number of the destination, so tax was charged instead of reverse-charged)
+    var notes = (r.notes || []).map(function (n) {
+      return h('div', { class: 'notice warn calc-note', role: 'status', dataset: { code: n.code } },
+        h('strong', { text: (n.code === 'tax_id_invalid' ? 'Invalid tax id' : n.code) + ': ' }), n.message);
+    });
     return h('div', null,
       h('h2', { text: 'Result' }),
+      notes.length ? h('div', { id: 'calc-notes' }, notes) : null,
       h('section', { class: 'card' },
         h('dl', { class: 'kv' },
           h('dt', { text: 'Region' }), h('dd', { id: 'calc-region', text: r.region || '—' }),

@@ -120,6 +120,19 @@
     return detail ? 'from Rillet: ' + detail : '';
   }
   L.customerSource = sourceText;
+  // Issue 19: a tax id that fails the offline check (format or check digit) gets no reverse
+  // charge: tax is charged and the calculation carries the note tax_id_invalid.
+  function taxIdProblem(c) {
+    var k = c && c.tax_id_check;
+    if (!k || k.valid || k.status === 'unknown_country') return '';
+    return 'invalid tax id' + (k.country ? ' for ' + k.country : '') + ' (' + (k.status === 'invalid_checksum' ? 'check digit' : 'format') +
+      (k.detail ? ': ' + k.detail : '') + '): tax is charged, no reverse charge';
+  }
+  L.taxIdProblem = taxIdProblem;
+  function taxIdBadge(c) {
+    var p = taxIdProblem(c);
+    return p ? h('div', { class: 'field-error tax-id-invalid', style: 'font-size:.85rem', text: p }) : null;
+  }
   function customerRow(c) {
     var href = '#/customers/' + encodeURIComponent(c.id);
     var tsrc = sourceText(c.tax_id_detail, c.tax_id_source);
@@ -127,7 +140,7 @@
       h('td', null, h('a', { href: href, text: c.name || c.id })),
       h('td', null, exemptionText(c)),
       h('td', { class: 'hide-sm', text: c.exemption_certificate || '—' }),
-      h('td', null, h('span', { class: 'mono', text: c.tax_id || '—' }),
+      h('td', null, h('span', { class: 'mono', text: c.tax_id || '—' }), taxIdBadge(c),
         tsrc ? h('div', { class: 'muted tax-id-source', style: 'font-size:.85rem', text: tsrc }) : null),
       h('td', null, h('a', { href: href, class: 'button secondary', 'aria-label': 'Edit ' + (c.name || c.id), text: 'Edit' })));
   }
@@ -194,6 +207,26 @@
           text: 'Use Rillet\'s value', onclick: function () { revert(field); } }));
       }
     }
+    // issue 19: the online check (setting tax_id_online): the latest registry answer as evidence,
+    // and a button that asks VIES now
+    var registry = h('p', { class: 'muted source-line', id: 'tax-id-registry' });
+    function showRegistry(nc) {
+      L.clear(registry);
+      var r = nc.tax_id_registry;
+      if (r) {
+        registry.appendChild(document.createTextNode(r.source + ' ' + (r.status === 'registered' ? 'registered' : r.status === 'not_registered' ? 'NOT registered (tax is charged)' : 'unavailable') +
+          ' — checked ' + L.time(r.checked_at) + (r.name && r.name !== '---' ? ' · ' + r.name : '') + (r.request_id ? ' · consultation ' + r.request_id : '') + ' '));
+      }
+      var k = nc.tax_id_check;
+      if (k && k.valid && k.country) {
+        registry.appendChild(h('button', { type: 'button', class: 'secondary small', id: 'verify-tax-id', text: 'Check online (VIES)', onclick: function (ev) {
+          var b = ev.target; L.busy(b, true); L.clear(status);
+          L.api('POST', '/v1/customers/' + encodeURIComponent(c.id) + '/tax_id/verify', {}).then(function () {
+            return L.api('GET', '/v1/customers/' + encodeURIComponent(c.id)).then(show);
+          }, function (err) { L.busy(b, false); L.showError(L.clear(status), err); });
+        } }));
+      }
+    }
     function show(nc) {
       cur = nc; rillet = nc.rillet || {};
       exempt.checked = !!nc.exempt; taxId.value = nc.tax_id || '';
@@ -204,6 +237,9 @@
       sync();
       line(taxSrc, sourceText(nc.tax_id_detail, nc.tax_id_source), 'tax_id', nc.tax_id_source === 'user',
         rillet.tax_id ? '(Rillet: ' + rillet.tax_id + ', ' + rillet.tax_id_detail + ')' : '(Rillet: none)');
+      var bad = taxIdProblem(nc);
+      if (bad) taxSrc.appendChild(h('span', { class: 'field-error tax-id-invalid', text: ' ' + bad }));
+      showRegistry(nc);
       line(exSrc, sourceText(nc.exempt_detail, nc.exempt_source), 'exempt', nc.exempt_source === 'user',
         rillet.exempt === null || rillet.exempt === undefined ? '(Rillet: nothing said)' :
           '(Rillet: ' + (rillet.exempt ? 'exempt' : 'not exempt') + ', ' + rillet.exempt_detail + ')');
@@ -218,7 +254,7 @@
         L.field({ label: 'Certificate expires', input: expires, field: 'exemption_expires' })),
       h('h2', { text: 'Tax id' }),
       L.field({ label: 'Tax id (VAT/GST number)', input: taxId, field: 'tax_id', hint: 'Enables reverse charge for business customers where the region\'s rules allow it. A value typed here overrides the one from Rillet; empty = no tax id.' }),
-      taxSrc,
+      taxSrc, registry,
       h('h2', { text: 'Customer type' }),
       L.field({ label: 'Customer type', input: ctype, field: 'customer_type', hint: 'Some states tax SaaS and software differently for business and personal use (e.g. Connecticut 1 % vs 6.35 %). A value chosen here overrides the one from Rillet.' }),
       ctSrc,

@@ -81,6 +81,11 @@
       cdInputs[x[0]] = h('input', { type: 'text', name: 'customer_data.' + x[0], value: (cd[x[0]] || []).join(', '), autocomplete: 'off', spellcheck: 'false' });
       return L.field({ label: x[1], input: cdInputs[x[0]], field: 'customer_data.' + x[0], hint: x[2] });
     });
+    // issue 19: optional online check of tax ids (VIES), off by default; organisation-wide
+    var tio = st.tax_id_online || {};
+    var tioOn = h('input', { type: 'checkbox', name: 'tax_id_online.enabled', id: 'tax-id-online-enabled', checked: !!tio.enabled });
+    var tioUrl = h('input', { type: 'text', name: 'tax_id_online.vies_url', value: tio.vies_url || '', autocomplete: 'off', spellcheck: 'false' });
+    var tioAge = h('input', { type: 'text', inputmode: 'numeric', name: 'tax_id_online.max_age_days', size: 4, value: tio.max_age_days ? String(tio.max_age_days) : '' });
     var status = h('div');
     var bulk = L.bulkProgress('bulk-progress'); /* a tax setting's change re-checks documents */
     var save = h('button', { type: 'submit', text: 'Save settings' });
@@ -97,6 +102,12 @@
       entity ? null : h('fieldset', { id: 'customer-data' }, h('legend', { text: 'Customer data' }),
         h('p', { class: 'muted', style: 'margin-top:0', text: 'Where your Rillet customers keep their VAT/GST numbers and exemptions (for every entity: customers belong to the whole organisation). Names separated by commas; saving re-reads every customer and recalculates the open documents of those that change.' }),
         h('div', { class: 'grid2' }, cdFields)),
+      entity ? null : h('fieldset', { id: 'tax-id-online' }, h('legend', { text: 'Online tax id check (VIES)' }),
+        h('p', { class: 'muted', style: 'margin-top:0', text: 'Off by default: levy checks VAT numbers offline (format and check digit). On: a customer\'s page can ask VIES whether an EU VAT number is registered; the answer is kept with its date, and a number VIES says is not registered is charged tax like a consumer. Calculations never wait for VIES.' }),
+        h('label', { class: 'check' }, tioOn, 'Allow online checks'),
+        h('div', { class: 'grid2' },
+          L.field({ label: 'VIES REST API', input: tioUrl, field: 'tax_id_online.vies_url' }),
+          L.field({ label: 'Answers valid for (days)', input: tioAge, field: 'tax_id_online.max_age_days' }))),
       status, bulk.el, h('div', { class: 'actions' }, save));
     f.addEventListener('submit', function (ev) {
       ev.preventDefault();
@@ -118,6 +129,10 @@
         CD.forEach(function (x) {
           body.customer_data[x[0]] = cdInputs[x[0]].value.split(',').map(function (v) { return v.trim(); }).filter(Boolean);
         });
+        body.tax_id_online = { enabled: tioOn.checked };
+        if (tioUrl.value.trim()) body.tax_id_online.vies_url = tioUrl.value.trim();
+        var age = tioAge.value.trim();
+        if (age) body.tax_id_online.max_age_days = /^[0-9]+$/.test(age) ? parseInt(age, 10) : age;
       }
       var m = sweep.value.trim();
       if (m) {

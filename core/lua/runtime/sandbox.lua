@@ -311,10 +311,11 @@ local plugin_require = {} -- plugin name -> its `require` (a spec shares the plu
 local copy_lib_module     -- (defined with the plain copy below) the value a `_lib` module returns
 
 -- The only modules a rule (context pure) may require: data and arithmetic helpers with no
--- capability. Not levy.store, levy.crypto, levy.http, levy.jobs, levy.plugin (which would
--- reach other plugins' exports), levy.config, levy.tax...
-local RULE_MODULES = { ["levy.money"] = true, ["levy.json"] = true }
-local RULE_MODULE_LIST = "levy.money, levy.json"
+-- capability (levy.taxid: the offline tax id check, core/tax/taxid.c). Not levy.store,
+-- levy.crypto, levy.http, levy.jobs, levy.plugin (which would reach other plugins' exports),
+-- levy.config, levy.tax...
+local RULE_MODULES = { ["levy.money"] = true, ["levy.json"] = true, ["levy.taxid"] = true }
+local RULE_MODULE_LIST = "levy.money, levy.json, levy.taxid"
 
 -- Table ownership (docs/plugins.md §1, "tables"): levy.store refuses a statement of a plugin's
 -- code on a table another plugin (or the core) owns (core/lua/bind_store.c reads these
@@ -375,7 +376,8 @@ end
 -- The `require` of the `_lib` modules of one rule folder: `_lib.<name>` loads
 -- root/_lib/<name>.lua (once, into this cache of its own, so a _lib module never sees a
 -- module of the folder that required it) in a `pure` environment with this same `require`; the
--- value it returns is copied plain (copy_lib_module). Nothing else but levy.money/levy.json.
+-- value it returns is copied plain (copy_lib_module). Nothing else but levy.money/levy.json/
+-- levy.taxid.
 local function lib_require(root)
   local req
   req = make_require({}, refuse_for_rules, function(name)
@@ -773,7 +775,8 @@ local TAX_TYPES = { SALES_TAX = true, VAT = true, GST = true, HST = true, PST = 
 local SOURCING = { destination = true, origin = true, origin_intrastate = true }
 -- reverse charge kinds the decision implements (core/tax/calc.c, docs/rules.md)
 local REVERSE_CHARGE = { b2b_foreign_seller = true }
-local SIMPLE_TREATMENTS = { taxable = true, exempt = true, zero_rated = true, reduced = true }
+local SIMPLE_TREATMENTS = { taxable = true, exempt = true, zero_rated = true, reduced = true,
+                            follows_goods = true, follows_goods_any = true }
 
 local function is_decimal(s)
   return type(s) == "string" and s:match("^%-?%d+%.?%d*$") ~= nil and s:sub(-1) ~= "."
@@ -785,6 +788,29 @@ local function check_treatment(t, where)
     return nil
   end
   if type(t) ~= "table" then return fmt("%s: treatment must be a string or a table", where) end
+  -- dated taxability (docs/rules.md section 2): { T, from =, to = } or a list of such rows
+  local function dated_row(row, w)
+    if type(row) ~= "table" then return w .. ": a dated row is { T, from = \"YYYY-MM-DD\", to = ... }" end
+    for _, k in ipairs({ "from", "to" }) do
+      local v = row[k]
+      local m, d = nil, nil
+      if type(v) == "string" then m, d = v:match("^%d%d%d%d%-(%d%d)%-(%d%d)$") end
+      if v ~= nil and (m == nil or tonumber(m) < 1 or tonumber(m) > 12 or tonumber(d) < 1 or tonumber(d) > 31) then
+        return fmt("%s.%s must be a date YYYY-MM-DD", w, k)
+      end
+    end
+    if row.from and row.to and row.from > row.to then return w .. ": from is after to" end
+    if row[1] == nil then return w .. ": a dated row needs its treatment first ({ \"taxable\", from = ... })" end
+    return check_treatment(row[1], w .. "[1]")
+  end
+  if t.from ~= nil or t.to ~= nil then return dated_row(t, where) end
+  if type(t[1]) == "table" then
+    for i, row in ipairs(t) do
+      local e = dated_row(row, fmt("%s[%d]", where, i))
+      if e then return e end
+    end
+    return nil
+  end
   if t.fraction ~= nil then
     if not is_decimal(t.fraction) then return where .. ": fraction must be a decimal string" end
   elseif t.rate ~= nil then

@@ -375,9 +375,24 @@ def test_products_customers(c, data_dir):
     s, b = c.call("PUT", "/v1/regions/EU", {"subscribed": True, "tax_calculation": True})
     check("regions: subscribe EU", s == 200 and b.get("subscribed") is True, b)
     de = {"line1": "Unter den Linden 1", "city": "Berlin", "zip_code": "10117", "country": "DE"}
+    # issue 19: a tax id is not a word. The stored id is an EIN ("12-3456789"), not a German VAT
+    # number: the German sale is a consumer sale, with the note tax_id_invalid in the answer.
     s, b = c.call("POST", "/v1/calculate", dict(calc_body(de, [line()], customer={"id": "cust_1"}), currency="EUR"))
-    check("calc: stored tax_id -> reverse_charge (EU B2B, US seller)", s == 200 and b.get("total_tax") == "0.00"
-          and b["lines"][0].get("taxability_reason") == "reverse_charge", b)
+    check("calc: stored EIN as tax_id in DE -> charged + note tax_id_invalid",
+          s == 200 and b.get("total_tax") == "19.00" and b["lines"][0].get("taxability_reason") == "standard_rated"
+          and [n.get("code") for n in b.get("notes") or []] == ["tax_id_invalid"]
+          and "DE" in (b.get("notes") or [{}])[0].get("message", ""), b)
+    for bad in ("N/A", "DE12345", "DE136695977"):
+        s, b = c.call("POST", "/v1/calculate", dict(calc_body(de, [line()], customer={"id": "cust_x", "tax_id": bad}),
+                                                    currency="EUR"))
+        check("calc: tax_id %r in DE -> charged + note tax_id_invalid" % bad,
+              s == 200 and b.get("total_tax") == "19.00"
+              and [n.get("code") for n in b.get("notes") or []] == ["tax_id_invalid"], b)
+    s, b = c.call("PUT", "/v1/customers/cust_1", {"tax_id": "DE 136 695 976"})
+    check("customers: PUT a valid German VAT number", s == 200 and b.get("tax_id") == "DE 136 695 976", b)
+    s, b = c.call("POST", "/v1/calculate", dict(calc_body(de, [line()], customer={"id": "cust_1"}), currency="EUR"))
+    check("calc: stored tax_id -> reverse_charge (EU B2B, US seller), no note", s == 200 and b.get("total_tax") == "0.00"
+          and b["lines"][0].get("taxability_reason") == "reverse_charge" and "notes" not in b, b)
     s, b = c.call("POST", "/v1/calculate", dict(calc_body(de, [line()]), currency="EUR"))
     check("calc: EU B2C -> German VAT 19.00", s == 200 and b.get("total_tax") == "19.00", b)
 

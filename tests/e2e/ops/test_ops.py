@@ -474,6 +474,32 @@ def case_openapi(tmp):
                                              "exemption_certificate": "CERT-1",
                                              "exemption_expires": "2027-12-31"})
         api("PUT", "/v1/customers/" + cust, {"exempt": "maybe"})          # 422
+        # issue 19: the optional online tax id check, against a local VIES stub (port 42490)
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Vies(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                body = json.dumps({"isValid": True, "requestDate": "2026-03-01T10:00:00.000Z",
+                                   "userError": "VALID", "name": "X", "address": "Y"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+        vies = ThreadingHTTPServer(("127.0.0.1", 42490), Vies)
+        threading.Thread(target=vies.serve_forever, daemon=True).start()
+        api("POST", "/v1/customers/%s/tax_id/verify" % cust, {})          # 409 (off)
+        api("PUT", "/v1/settings", {"tax_id_online": {"enabled": True, "vies_url": "http://127.0.0.1:42490"}})
+        api("PUT", "/v1/customers/" + cust, {"tax_id": "DE136695976"})
+        api("POST", "/v1/customers/%s/tax_id/verify" % cust, {})
+        api("GET", "/v1/customers/" + cust)
+        api("PUT", "/v1/settings", {"tax_id_online": None})
+        api("PUT", "/v1/customers/" + cust, {"tax_id": None})
+        vies.shutdown()
         ca = {"line1": "2000 Main St", "city": "Irvine", "state": "CA", "zip_code": "92614", "country": "US"}
         api("POST", "/v1/calculate", {"currency": "USD", "date": "2026-03-01", "ship_to": ca,
                                       "lines": [{"id": "1", "amount": "100.00"},

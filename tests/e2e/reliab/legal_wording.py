@@ -46,7 +46,7 @@ def main():
                     (c.get("shipping_address") or c.get("address") or {}).get("state"))
         de = next(c for c in custs if country(c)[0] == "DE")
         ca = next(c for c in custs if country(c) == ("US", "CA"))
-        st, _, text, _ = env.L("PUT", "/v1/customers/" + de["id"], {"tax_id": "DE123456789"})
+        st, _, text, _ = env.L("PUT", "/v1/customers/" + de["id"], {"tax_id": "DE136695976"})
         check("tax id set for the German customer", st == 200, text)
         st, _, text, _ = env.L("PUT", "/v1/customers/" + ca["id"], {"exempt": True, "exemption_certificate": CERT})
         check("exemption with certificate set for the Californian customer", st == 200, text)

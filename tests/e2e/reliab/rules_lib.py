@@ -36,7 +36,7 @@ SEATTLE = {"line1": "1 Main Street", "city": "Seattle", "state": "WA", "zip_code
 
 def calc_body(seller):
     return {"currency": "GBP", "date": "2026-03-01", "ship_to": LONDON, "ship_from": seller,
-            "customer": {"id": "b2b", "tax_id": "GB123456789", "exempt": False},
+            "customer": {"id": "b2b", "tax_id": "GB980780684", "exempt": False},
             "lines": [{"id": "1", "amount": "100.00", "quantity": "1", "tax_code": "saas"}]}
 
 
