@@ -179,3 +179,7 @@ levy_reliab_test(reliab_us_law us_law 180 42600)
 # Issue 18: a change saved by the api plugin and its re-check event commit together (one
 # store.transaction): a failing subscriber leaves nothing saved. Ports 42700-42719.
 levy_reliab_test(reliab_change_recheck change_recheck 240 42700)
+# Issue 19, business vs consumer in the US: customer.type on the request, the
+# default_customer_type setting, the stored customer (Rillet custom field, PUT), the Sphere
+# drop-in; CT and OH SaaS by customer type. Ports 42900-42949.
+levy_reliab_test(reliab_customer_type customer_type 180 42900)

@@ -444,6 +444,26 @@ static LEVY_LJMP int new_treat(lua_State *L, crule *c)
     int i = c->r.ntreat++;
     memset(&c->treat[i], 0, sizeof c->treat[i]);
     c->treat[i].below = c->treat[i].above = -1;
+    c->treat[i].business = c->treat[i].individual = -1;
+    return i;
+}
+
+static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, int depth);
+
+/* { business = T, individual = T } (issue 19, docs/rules.md): treatment i becomes
+ * LEVY_TREAT_BY_CUSTOMER, each branch compiled (an absent branch is taxable). t is absolute. */
+static LEVY_LJMP int compile_by_customer(lua_State *L, int ci, crule *c, int t, int i, int depth)
+{
+    c->treat[i].kind = LEVY_TREAT_BY_CUSTOMER;
+    int b = -1, ind = -1;
+    if (lua_getfield(L, t, "business") != LUA_TNIL)
+        b = compile_treatment(L, ci, c, -1, depth + 1);
+    lua_pop(L, 1);
+    if (lua_getfield(L, t, "individual") != LUA_TNIL)
+        ind = compile_treatment(L, ci, c, -1, depth + 1);
+    lua_pop(L, 1);
+    c->treat[i].business = b; /* c->treat may have moved */
+    c->treat[i].individual = ind;
     return i;
 }
 
@@ -644,6 +664,12 @@ static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, in
         return i;
     }
     lua_pop(L, 1);
+    if (lua_getfield(L, t, "business") != LUA_TNIL ||
+        lua_getfield(L, t, "individual") != LUA_TNIL) {
+        lua_settop(L, t);
+        return compile_by_customer(L, ci, c, t, i, depth);
+    }
+    lua_settop(L, t);
     invalid(L, ci, c, i, "rule taxability: unknown treatment table");
     return i;
 }
@@ -920,6 +946,8 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
     }
     lua_pushboolean(L, d->customer_exempt);
     setk(L, -2, K_exempt);
+    lua_pushstring(L, levy_tax_customer_type_name(d->customer_type));
+    setk(L, -2, K_type);
     setk(L, ctx, K_customer);
     lua_createtable(L, req->nlines, 0);
     for (int i = 0; i < req->nlines; i++) {
@@ -1315,6 +1343,11 @@ static void read_customer(lua_State *L, int opts, levy_tax_request *c, const cha
             if (lua_type(L, -1) == LUA_TSTRING && lua_rawlen(L, -1) > 0)
                 r->tax_id = lua_tostring(L, -1);
             lua_pop(L, 1);
+            lua_getfield(L, ct, "customer_type"); /* an unknown value: the record does not say */
+            r->type = levy_tax_customer_type_from(lua_tostring(L, -1));
+            if (r->type < 0)
+                r->type = LEVY_CUSTOMER_UNSET;
+            lua_pop(L, 1);
         }
         lua_pop(L, 1);
     }
@@ -1425,6 +1458,12 @@ static int tax_calculate(lua_State *L)
             if (c.tax_id && !c.tax_id[0])
                 c.tax_id = NULL;
             c.customer_exempt = opt_bool(&v, t, K_exempt, "customer.exempt", 0);
+            const char *ty = opt_string(&v, t, K_type, "customer.type", &len);
+            c.customer_type = levy_tax_customer_type_from(ty);
+            if (c.customer_type < 0) {
+                vfail(&v, "customer.type", "must be \"business\" or \"individual\"");
+                c.customer_type = LEVY_CUSTOMER_UNSET;
+            }
         }
     }
     lua_pop(L, 1);
@@ -1561,6 +1600,14 @@ static int tax_calculate(lua_State *L)
         return push_invalid(L, &p, NULL);
     const char *regions[MAX_EXEMPT_REGIONS];
     read_customer(L, opts, &c, regions);
+    if (opts) {
+        /* the org's default customer type (settings.default_customer_type, plugins/api) */
+        lua_getfield(L, opts, "customer_type");
+        c.org_customer_type = levy_tax_customer_type_from(lua_tostring(L, -1));
+        if (c.org_customer_type < 0)
+            c.org_customer_type = LEVY_CUSTOMER_UNSET;
+        lua_pop(L, 1);
+    }
     levy_taxid_registry reg;
     c.tax_id_registry = read_registry(L, opts, &reg);
     /* decide */

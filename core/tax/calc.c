@@ -167,6 +167,22 @@ int levy_tax_rule_at(const levy_tax_rule *r, int t, int32_t date)
 
 /* ------------------------------------------------------------------ customer */
 
+int levy_tax_customer_type_from(const char *s)
+{
+    if (!s)
+        return LEVY_CUSTOMER_UNSET;
+    if (strcmp(s, "business") == 0)
+        return LEVY_CUSTOMER_BUSINESS;
+    if (strcmp(s, "individual") == 0)
+        return LEVY_CUSTOMER_INDIVIDUAL;
+    return -1;
+}
+
+const char *levy_tax_customer_type_name(int type)
+{
+    return type == LEVY_CUSTOMER_INDIVIDUAL ? "individual" : "business";
+}
+
 /* A tax id given at all (the request's, else the stored customer's, is the one judged). */
 static int tax_id_present(const char *tax_id) { return tax_id != NULL && tax_id[0] != '\0'; }
 
@@ -542,6 +558,11 @@ static int apply_treatment(const levy_tax_request *req, const levy_tax_decision 
         /* an absent branch is "taxable" (code "" never means exempt) */
         return apply_treatment(req, d, r, next, "", li, g, depth + 1, p, err);
     }
+    case LEVY_TREAT_BY_CUSTOMER: {
+        /* the treatment for the customer's type (an absent branch is taxable) */
+        int next = d->customer_type == LEVY_CUSTOMER_INDIVIDUAL ? tr->individual : tr->business;
+        return apply_treatment(req, d, r, next, "", li, g, depth + 1, p, err);
+    }
     default:
         return rule_error(p, err, tr->text ? tr->text : "rule taxability: unknown treatment table");
     }
@@ -592,6 +613,20 @@ static void customer(const levy_tax_request *req, levy_tax_decision *d)
     d->customer_exempt = exm;
     if (!d->tax_id && tax_id_present(c->tax_id))
         d->tax_id = c->tax_id;
+}
+
+/* The customer's type: the request's customer.type, else the stored record's, else the org
+ * default, else business (what levy's rules assumed before customer types). */
+static void customer_type(const levy_tax_request *req, levy_tax_decision *d)
+{
+    int t = req->customer_type;
+    if (t != LEVY_CUSTOMER_BUSINESS && t != LEVY_CUSTOMER_INDIVIDUAL && req->customer_id &&
+        req->stored.found)
+        t = req->stored.type;
+    if (t != LEVY_CUSTOMER_BUSINESS && t != LEVY_CUSTOMER_INDIVIDUAL)
+        t = req->org_customer_type;
+    d->customer_type =
+        t == LEVY_CUSTOMER_INDIVIDUAL ? LEVY_CUSTOMER_INDIVIDUAL : LEVY_CUSTOMER_BUSINESS;
 }
 
 /* Before a delivery line follows the goods again (after calculate): its group-g entries are
@@ -670,6 +705,7 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
         return levy_err_set(err, LEVY_EINVAL, p->code, "%s", p->message);
     }
     customer(req, d);
+    customer_type(req, d);
     int any_on = 0, any_tax_on = 0, rc_any = 0;
     for (int g = 0; g < d->res.ngroups; g++) {
         any_on |= d->on[g];

@@ -73,6 +73,7 @@ enum levy_tax_treat_kind {
     LEVY_TREAT_FOLLOWS_ANY,   /* "follows_goods_any": taxed in full where any goods line is */
     LEVY_TREAT_DATED,         /* a dated row { T, from =, to = }: T within [from, to], else
                                * the next row (chain through `next`), else the rule's default */
+    LEVY_TREAT_BY_CUSTOMER,   /* { business =, individual = }: by the customer's type */
     LEVY_TREAT_INVALID        /* raised as a rule error when a line uses it */
 };
 
@@ -87,6 +88,8 @@ typedef struct levy_tax_treatment {
     int below, above; /* THRESHOLD: treatment indexes in the rule */
     int32_t from, to; /* DATED: YYYYMMDD, inclusive; 0 = open */
     int inner, next;  /* DATED: the row's treatment; the next row of the list (-1: none) */
+    int business;     /* BY_CUSTOMER: the treatment index for a business (-1: taxable) */
+    int individual;   /* BY_CUSTOMER: the treatment index for an individual (-1: taxable) */
 } levy_tax_treatment;
 
 typedef struct levy_tax_code_row {
@@ -123,6 +126,17 @@ extern const levy_tax_code_info levy_tax_codes[];
 extern const int levy_tax_ncodes;
 int levy_tax_code_builtin(const char *code);
 
+/* ---- customer type (issue 19: business vs personal use; docs/rules.md "Customer type") */
+enum levy_tax_customer_type {
+    LEVY_CUSTOMER_UNSET = 0, /* not said: the next source decides (request, stored, default) */
+    LEVY_CUSTOMER_BUSINESS,
+    LEVY_CUSTOMER_INDIVIDUAL
+};
+/* "business" / "individual" -> the enum value; NULL -> LEVY_CUSTOMER_UNSET; else -1. */
+int levy_tax_customer_type_from(const char *s);
+/* The enum value -> "business" / "individual" (UNSET: "business", the default). */
+const char *levy_tax_customer_type_name(int type);
+
 /* ---- request and decision */
 typedef struct levy_tax_addr {
     char country[3]; /* ISO 3166 upper case; "" when absent */
@@ -150,6 +164,7 @@ typedef struct levy_tax_customer_rec {
     int nregions;    /* exempt only in these regions when > 0 */
     const char *const *regions;
     const char *tax_id; /* NULL or non-empty */
+    int type;           /* enum levy_tax_customer_type (UNSET: the record does not say) */
 } levy_tax_customer_rec;
 
 typedef struct levy_tax_request levy_tax_request;
@@ -175,6 +190,8 @@ struct levy_tax_request {
     const char *customer_id; /* NULL when none */
     const char *tax_id;      /* NULL or non-empty (request's customer.tax_id) */
     int customer_exempt;     /* request's customer.exempt */
+    int customer_type;       /* request's customer.type (enum levy_tax_customer_type) */
+    int org_customer_type;   /* the org's default (UNSET: business, levy's rules before) */
     levy_tax_customer_rec stored;
     int document_rounding;
     int nlines;
@@ -196,6 +213,7 @@ struct levy_tax_decision {
     int on[2];
     int customer_exempt; /* after the stored record */
     const char *tax_id;  /* after the stored record */
+    int customer_type;   /* BUSINESS or INDIVIDUAL: request, else stored record, else default */
     int reverse;         /* the sale is reverse-charged (B2B, foreign seller) where declared */
     levy_tax_doc doc;    /* totals */
     /* "" or the message of the answer's note tax_id_invalid: a rule declares reverse charge,

@@ -132,6 +132,8 @@ function M.build_opts(request, cid)
   end
   if util.is_object(settings.seller_address) then opts.seller = settings.seller_address end
   opts.rounding = settings.rounding or "line"
+  -- the customer type of a customer that says none (issue 19): business unless set
+  opts.customer_type = settings.default_customer_type
   local ids = product_ids(request)
   if next(ids) ~= nil then
     opts.products = cache and cached_product_codes(cache, ids) or db.product_codes(ids)

@@ -236,7 +236,7 @@ end
 
 ---------------------------------------------------------------- settings
 
-M.SETTINGS_DEFAULTS = { rounding = "line", sweep_interval_minutes = 15, sweep_overlap_seconds = 300,
+M.SETTINGS_DEFAULTS = { rounding = "line", default_customer_type = "business", sweep_interval_minutes = 15, sweep_overlap_seconds = 300,
                        reconcile_interval_minutes = 1440, webhook_silent_minutes = 10 }
 
 -- {seller_address = table|nil, rounding = "line"|"document", sweep_interval_minutes = int,
@@ -248,6 +248,7 @@ function M.settings(cid)
     return store.rows("SELECT key, value FROM settings")
   end, empty)
   local out = { rounding = M.SETTINGS_DEFAULTS.rounding,
+                default_customer_type = M.SETTINGS_DEFAULTS.default_customer_type,
                 sweep_interval_minutes = M.SETTINGS_DEFAULTS.sweep_interval_minutes,
                 sweep_overlap_seconds = M.SETTINGS_DEFAULTS.sweep_overlap_seconds,
                 reconcile_interval_minutes = M.SETTINGS_DEFAULTS.reconcile_interval_minutes,
@@ -466,7 +467,8 @@ end
 
 local CUSTOMER_COLS = "id, name, raw, updated_at, exempt, exempt_regions, exemption_certificate, exemption_expires, " ..
   "tax_id, tax_id_source, tax_id_detail, mapped_tax_id, mapped_tax_id_detail, exempt_source, exempt_detail, " ..
-  "mapped_exempt, mapped_exempt_detail"
+  "mapped_exempt, mapped_exempt_detail, customer_type, customer_type_source, customer_type_detail, " ..
+  "mapped_customer_type, mapped_customer_type_detail"
 
 function M.customer_row(id)
   return read(function()
@@ -488,7 +490,9 @@ function M.customer_plain(row)
            exemption_certificate = row.exemption_certificate,
            exemption_expires = row.exemption_expires, tax_id = row.tax_id,
            tax_id_source = row.tax_id_source, tax_id_detail = row.tax_id_detail,
-           exempt_source = row.exempt_source, exempt_detail = row.exempt_detail }
+           exempt_source = row.exempt_source, exempt_detail = row.exempt_detail,
+           customer_type = row.customer_type, customer_type_source = row.customer_type_source,
+           customer_type_detail = row.customer_type_detail }
 end
 
 -- Issue 19: the offline check of the customer's tax id (core/tax/taxid.c) for the country of
@@ -532,10 +536,16 @@ function M.customer_public(row)
     or json.null
   out.exempt_source = util.orjnull(row.exempt_source)
   out.exempt_detail = util.orjnull(row.exempt_source == "user" and "set in levy" or row.exempt_detail)
+  -- business | individual, or null: the default_customer_type setting applies (issue 19)
+  out.customer_type = util.orjnull(row.customer_type)
+  out.customer_type_source = util.orjnull(row.customer_type_source)
+  out.customer_type_detail = util.orjnull(row.customer_type_source == "user" and "set in levy" or row.customer_type_detail)
   out.rillet = {
     tax_id = util.orjnull(row.mapped_tax_id), tax_id_detail = util.orjnull(row.mapped_tax_id_detail),
     exempt = row.mapped_exempt == nil and json.null or bool(row.mapped_exempt),
     exempt_detail = util.orjnull(row.mapped_exempt_detail),
+    customer_type = util.orjnull(row.mapped_customer_type),
+    customer_type_detail = util.orjnull(row.mapped_customer_type_detail),
   }
   return out
 end
@@ -547,11 +557,12 @@ function M.customer_opts(id)
   local row = M.customer_row(id)
   if row == nil then return nil end
   return { exempt = bool(row.exempt), exempt_regions = regions_list(row.exempt_regions),
-           exemption_expires = row.exemption_expires, tax_id = row.tax_id }
+           exemption_expires = row.exemption_expires, tax_id = row.tax_id, customer_type = row.customer_type }
 end
 
 local SOURCE_COLS = { "exempt", "exempt_regions", "exemption_certificate", "exemption_expires", "tax_id",
-                      "tax_id_source", "tax_id_detail", "exempt_source", "exempt_detail" }
+                      "tax_id_source", "tax_id_detail", "exempt_source", "exempt_detail",
+                      "customer_type", "customer_type_source", "customer_type_detail" }
 
 local function save_sources(id, set)
   store.exec([[UPDATE customers SET exempt = ?, exempt_regions = ?, exemption_certificate = ?,
@@ -559,6 +570,8 @@ local function save_sources(id, set)
                exempt_detail = ? WHERE id = ?]],
     set.exempt, set.exempt_regions, set.exemption_certificate, set.exemption_expires,
     set.tax_id, set.tax_id_source, set.tax_id_detail, set.exempt_source, set.exempt_detail, id)
+  store.exec([[UPDATE customers SET customer_type = ?, customer_type_source = ?, customer_type_detail = ?
+               WHERE id = ?]], set.customer_type, set.customer_type_source, set.customer_type_detail, id)
 end
 
 -- changes: validated subset of exempt, exempt_regions, exemption_certificate,
@@ -581,6 +594,13 @@ function M.put_customer(id, changes)
         else
           set.exempt, set.exempt_source, set.exempt_detail = v and 1 or 0, "user", nil
         end
+      elseif k == "customer_type" then -- null: back to the Rillet data's value (none: the default)
+        if v == json.null then
+          set.customer_type, set.customer_type_detail = row.mapped_customer_type, row.mapped_customer_type_detail
+          set.customer_type_source = row.mapped_customer_type and "mapping" or nil
+        else
+          set.customer_type, set.customer_type_source, set.customer_type_detail = v, "user", nil
+        end
       elseif k == "exempt_regions" then set.exempt_regions = json.encode(util.array(v == json.null and {} or v))
       elseif k == "tax_id" then
         if v == json.null then
@@ -601,7 +621,8 @@ function M.put_customer(id, changes)
   end)
 end
 
--- c = {id, name, raw, updated_at, tax_id_hint, tax_id_detail, exempt_hint, exempt_detail}:
+-- c = {id, name, raw, updated_at, tax_id_hint, tax_id_detail, exempt_hint, exempt_detail,
+--      customer_type_hint, customer_type_detail}:
 -- the hints are what the Rillet data gives (mapping.lua). A user-set tax id or exemption is
 -- kept; otherwise the hint replaces it. Stale updates change nothing.
 -- Returns row, changed (tax-relevant fields), stored.
@@ -612,12 +633,17 @@ function M.upsert_customer(c, older)
     local tdetail = hint and c.tax_id_detail or nil
     local edetail = ehint ~= nil and c.exempt_detail or nil
     local mexempt = ehint == nil and nil or (ehint and 1 or 0)
+    local thint = c.customer_type_hint
+    local ctdetail = thint and c.customer_type_detail or nil
     if row == nil then
       store.exec([[INSERT INTO customers(id, name, raw, updated_at, exempt_regions, tax_id, tax_id_source,
         tax_id_detail, mapped_tax_id, mapped_tax_id_detail, exempt, exempt_source, exempt_detail, mapped_exempt,
         mapped_exempt_detail) VALUES (?, ?, ?, ?, '[]', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)]],
         c.id, c.name, encode_raw(c.raw), c.updated_at, hint, hint and "mapping" or nil, tdetail, hint, tdetail,
         mexempt or 0, mexempt and "mapping" or nil, edetail, mexempt, edetail)
+      store.exec([[UPDATE customers SET customer_type = ?, customer_type_source = ?, customer_type_detail = ?,
+        mapped_customer_type = ?, mapped_customer_type_detail = ? WHERE id = ?]],
+        thint, thint and "mapping" or nil, ctdetail, thint, ctdetail, c.id)
       return store.row("SELECT " .. CUSTOMER_COLS .. " FROM customers WHERE id = ?", c.id), true, true
     end
     if older(c.updated_at, row.updated_at) then return row, false, false end
@@ -629,13 +655,19 @@ function M.upsert_customer(c, older)
     if row.exempt_source ~= "user" then
       set.exempt, set.exempt_source, set.exempt_detail = mexempt or 0, mexempt and "mapping" or nil, edetail
     end
+    if row.customer_type_source ~= "user" then
+      set.customer_type, set.customer_type_source, set.customer_type_detail = thint, thint and "mapping" or nil, ctdetail
+    end
     local raw = encode_raw(c.raw)
     store.exec([[UPDATE customers SET name = ?, raw = ?, updated_at = ?, mapped_tax_id = ?, mapped_tax_id_detail = ?,
       mapped_exempt = ?, mapped_exempt_detail = ? WHERE id = ?]],
       c.name, raw, c.updated_at or row.updated_at, hint, tdetail, mexempt, edetail, c.id)
+    store.exec("UPDATE customers SET mapped_customer_type = ?, mapped_customer_type_detail = ? WHERE id = ?",
+      thint, ctdetail, c.id)
     save_sources(c.id, set)
     return store.row("SELECT " .. CUSTOMER_COLS .. " FROM customers WHERE id = ?", c.id),
-           set.tax_id ~= row.tax_id or set.exempt ~= row.exempt or raw ~= row.raw, true
+           set.tax_id ~= row.tax_id or set.exempt ~= row.exempt or set.customer_type ~= row.customer_type or
+             raw ~= row.raw, true
   end)
 end
 

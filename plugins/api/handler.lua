@@ -25,6 +25,8 @@
 --       Same for customers; a user-set tax_id (or exempt) is kept, otherwise it follows the
 --       hint (source "mapping", detail = where in the Rillet data it was found, e.g.
 --       "custom field VAT number"); exempt_hint nil = the data says nothing (not exempt).
+--       customer_type_hint ("business" | "individual", with customer_type_detail) likewise;
+--       nil = the data says nothing (the default_customer_type setting applies).
 --       Regions, certificate and expiry are only set through PUT /v1/customers/{id}.
 --       changed is true when the raw data, the tax id or the exemption changed.
 --   product(id)  -> {id, name, raw, tax_code, tax_code_source, updated_at} | nil
@@ -50,6 +52,8 @@
 --   api.connection_settings_changed {connection_id}
 --       -> a subscriber answers the bulk re-check it started, {id, documents, state}; the PUT
 --       answer carries the first as `requeue` (GET /v1/bulk/{id}).
+--   api.settings_changed {key}: a global tax setting changed (default_customer_type); a
+--       connector re-checks every connection's documents and answers its bulk run
 --   api.customer_data_changed {} : where tax ids and exemptions are read from changed.
 --   These change events are emitted inside the store.transaction that saves the change
 --   (with_recheck): a subscriber's work must be store-only, and its error rolls the change
@@ -286,7 +290,8 @@ end
 ---------------------------------------------------------------- settings
 
 -- customer_data with every list present (empty when not set), in a fixed key order.
-local CUSTOMER_DATA_KEYS = { "tax_id_reference_types", "tax_id_fields", "exempt_fields", "exempt_values" }
+local CUSTOMER_DATA_KEYS = { "tax_id_reference_types", "tax_id_fields", "exempt_fields", "exempt_values",
+                             "customer_type_fields", "business_values", "individual_values" }
 local function customer_data_public(v)
   local out = {}
   for _, k in ipairs(CUSTOMER_DATA_KEYS) do
@@ -308,6 +313,7 @@ local function settings_public(cid)
   return {
     seller_address = util.orjnull(s.seller_address),
     rounding = s.rounding,
+    default_customer_type = s.default_customer_type,
     sweep_interval_minutes = s.sweep_interval_minutes,
     sweep_overlap_seconds = s.sweep_overlap_seconds,
     reconcile_interval_minutes = s.reconcile_interval_minutes,
@@ -320,13 +326,23 @@ end
 local function put_settings(req)
   local body = util.body_object(req)
   local changes = validate.settings(body)
-  local before = customer_data_text(db.settings().customer_data)
-  -- where tax ids and exemptions are read from changed: read every customer again
-  with_recheck(function()
+  local old = db.settings()
+  local before = customer_data_text(old.customer_data)
+  -- the change and the re-checks it needs commit together (as with_recheck): a customer that
+  -- says no type is taxed differently when the default changes (re-check the documents);
+  -- where tax ids and exemptions are read from changed (read every customer again)
+  local run = store.transaction(function()
     db.put_settings(changes)
-    return customer_data_text(settings_public().customer_data) ~= before
-  end, "api.customer_data_changed", {})
-  return 200, settings_public()
+    local now = settings_public()
+    local r
+    if now.default_customer_type ~= old.default_customer_type then
+      r = requeue("api.settings_changed", { key = "default_customer_type" })
+    end
+    if customer_data_text(now.customer_data) ~= before then requeue("api.customer_data_changed", {}) end
+    return r
+  end)
+  local s = settings_public()
+  return 200, with_requeue(s, run)
 end
 
 -- One connection's settings: the effective values (its own over the global ones), the keys it
@@ -344,7 +360,7 @@ local function conn_settings_public(cid)
 end
 
 -- Settings that decide a document's tax (a change re-checks the connection's documents).
-local TAX_SETTINGS = { seller_address = true, rounding = true }
+local TAX_SETTINGS = { seller_address = true, rounding = true, default_customer_type = true }
 
 -- PUT /v1/connections/{id}/settings: the keys given become the connection's own; a key sent
 -- as null (or a blank seller_address) goes back to the global value.
@@ -582,10 +598,13 @@ function exports.upsert_customer(c)
   if hint ~= nil and (type(hint) ~= "string" or hint == "") then hint = nil end
   local ehint = util.nn(c.exempt_hint)
   if type(ehint) ~= "boolean" then ehint = nil end
+  local thint = util.nn(c.customer_type_hint)
+  if thint ~= "business" and thint ~= "individual" then thint = nil end
   local function text(v) v = util.nn(v); return type(v) == "string" and v:sub(1, 200) or nil end
   local row, changed = db.upsert_customer({ id = c.id, name = util.nn(c.name), raw = util.nn(c.raw),
     updated_at = util.nn(c.updated_at), tax_id_hint = hint, tax_id_detail = text(c.tax_id_detail),
-    exempt_hint = ehint, exempt_detail = text(c.exempt_detail) }, older)
+    exempt_hint = ehint, exempt_detail = text(c.exempt_detail), customer_type_hint = thint,
+    customer_type_detail = text(c.customer_type_detail) }, older)
   return db.customer_plain(row), changed
 end
 
@@ -671,6 +690,7 @@ return {
     "api.region_changed", "api.product_changed", "api.customer_changed",
     "api.connection_region_changed", "api.connection_settings_changed",
     "api.customer_data_changed", "api.connection_lookup", "api.customer_missing",
+    "api.settings_changed",
   },
   routes = {
     { method = "GET", path = "/v1/regions", auth = "token", handler = list_regions },

@@ -2,7 +2,8 @@
 --
 -- Request:  {currency (lowercase ISO 4217), customer_address{address1,address2,city,state,
 --            postal_code,country}, ship_from{the same fields} (the seller's location, as
---            ship_from of /v1/calculate), customer_id, tax_id, tax_exempt,
+--            ship_from of /v1/calculate), customer_id, tax_id, tax_exempt, customer_type
+--            (levy's extension: "business" | "individual"; a tax_id alone means business),
 --            include_taxability_reason, line_items[{id, amount (integer minor units),
 --            product_id, discount_amount (integer minor units), tax_inclusive}]}
 -- Response: {"message":"Tax calculated successfully","data":{"lines":[{"id","tax_amounts":[
@@ -65,6 +66,7 @@ local function sphere_field(f)
   f = f:gsub("%.discount$", ".discount_amount"):gsub("%.zip_code$", ".postal_code")
   f = f:gsub("%.line1$", ".address1"):gsub("%.line2$", ".address2")
   f = f:gsub("^customer%.id$", "customer_id"):gsub("^customer%.tax_id$", "tax_id")
+    :gsub("^customer%.type$", "customer_type")
   return f
 end
 
@@ -158,6 +160,17 @@ local function map_request(body)
   if not util.is_null(body.tax_exempt) then
     if type(body.tax_exempt) == "boolean" then customer.exempt = body.tax_exempt
     else bad("tax_exempt", "must be a boolean") end
+  end
+  -- customer type (issue 19, business vs personal use): Sphere's request has no such field;
+  -- a customer that sends a tax id buys as a business (Sphere's own B2B signal), and levy's
+  -- extension `customer_type` says it outright. Neither: the stored customer's type, else the
+  -- default_customer_type setting (docs/connector.md "Sphere drop-in").
+  if not util.is_null(body.customer_type) then
+    if body.customer_type == "business" or body.customer_type == "individual" then
+      customer.type = body.customer_type
+    else bad("customer_type", 'must be "business" or "individual"') end
+  elseif customer.tax_id then
+    customer.type = "business"
   end
 
   local items = body.line_items

@@ -106,19 +106,22 @@ end
 
 ---------------------------------------------------------------- settings
 
-local SETTINGS_FIELDS = { seller_address = true, rounding = true, sweep_interval_minutes = true,
+local SETTINGS_FIELDS = { seller_address = true, rounding = true, default_customer_type = true,
+                          sweep_interval_minutes = true,
                           sweep_overlap_seconds = true, reconcile_interval_minutes = true,
                           webhook_silent_minutes = true, customer_data = true, tax_id_online = true }
 -- the settable keys a connection may set for itself (customer_data is organisation-wide:
 -- customers are not per subsidiary in Rillet)
-M.SETTINGS_FIELDS = { seller_address = true, rounding = true, sweep_interval_minutes = true,
+M.SETTINGS_FIELDS = { seller_address = true, rounding = true, default_customer_type = true,
+                      sweep_interval_minutes = true,
                       sweep_overlap_seconds = true, reconcile_interval_minutes = true,
                       webhook_silent_minutes = true }
 
 -- customer_data (issue 17): where the Rillet data keeps tax ids and exemptions, added to
 -- mapping.lua's lists without writing Lua. Each list: at most 50 names of 1..100 characters.
 local CUSTOMER_DATA_LISTS = { tax_id_reference_types = true, tax_id_fields = true, exempt_fields = true,
-                              exempt_values = true }
+                              exempt_values = true, customer_type_fields = true, business_values = true,
+                              individual_values = true }
 
 local function customer_data(errs, v)
   if v == json.null then return json.null end
@@ -127,7 +130,8 @@ local function customer_data(errs, v)
   for k, list in pairs(v) do
     local f = "customer_data." .. tostring(k)
     if not CUSTOMER_DATA_LISTS[k] then
-      errs:add(f, "unknown field (tax_id_reference_types, tax_id_fields, exempt_fields, exempt_values)")
+      errs:add(f, "unknown field (tax_id_reference_types, tax_id_fields, exempt_fields, exempt_values, " ..
+        "customer_type_fields, business_values, individual_values)")
     elseif not util.is_array(list) or #list > 50 then
       errs:add(f, "must be an array of at most 50 names")
     else
@@ -198,6 +202,12 @@ function M.settings(body)
       errs:add("rounding", 'must be "line" or "document"')
     else changes.rounding = body.rounding end
   end
+  -- the customer type of a customer that says none (issue 19; docs/rules.md "Customer type")
+  if body.default_customer_type ~= nil then
+    if body.default_customer_type ~= "business" and body.default_customer_type ~= "individual" then
+      errs:add("default_customer_type", 'must be "business" or "individual"')
+    else changes.default_customer_type = body.default_customer_type end
+  end
   int_setting(errs, changes, body, "sweep_interval_minutes", 1, 1440)
   int_setting(errs, changes, body, "sweep_overlap_seconds", 0, 86400)
   if body.customer_data ~= nil then changes.customer_data = customer_data(errs, body.customer_data) end
@@ -229,7 +239,7 @@ end
 ---------------------------------------------------------------- customers
 
 local CUSTOMER_FIELDS = { exempt = true, exempt_regions = true, exemption_certificate = true,
-                          exemption_expires = true, tax_id = true }
+                          exemption_expires = true, tax_id = true, customer_type = true }
 
 function M.customer(body, known_regions)
   local errs = util.errors()
@@ -259,6 +269,11 @@ function M.customer(body, known_regions)
   end
   if body.exemption_expires ~= nil then
     changes.exemption_expires = date_or_null(errs, "exemption_expires", body.exemption_expires)
+  end
+  if body.customer_type ~= nil then -- null: back to the Rillet data's value (none: the default)
+    local t = body.customer_type
+    if t == json.null or t == "business" or t == "individual" then changes.customer_type = t
+    else errs:add("customer_type", 'must be "business", "individual" or null') end
   end
   if body.tax_id ~= nil then
     local t = body.tax_id

@@ -53,6 +53,12 @@ local KINDS = {
     where = "d.connection_id = ?",
     arg = function(t) return t end,
     reason = function(t) return "settings of connection " .. t .. " changed" end },
+  -- a global tax setting changed (target: its name, e.g. default_customer_type): every
+  -- connection's documents (one that overrides the setting recalculates to the same tax)
+  settings = {
+    where = "? <> ''",
+    arg = function(t) return t end,
+    reason = function(t) return "setting " .. t .. " changed" end },
 }
 M.KINDS = KINDS
 

@@ -75,7 +75,8 @@ local function usable_tax_id(t)
 end
 
 -- What the Rillet data says of a customer: tax_id, tax_id_detail, exempt (true / false /
--- nil = nothing said), exempt_detail.
+-- nil = nothing said), exempt_detail, customer type ("business" / "individual" / nil =
+-- nothing said), its detail.
 function M.resolve(raw, cid, defs)
   local fields = M.fields_by_name(raw, cid, defs)
   local conf = M.conf()
@@ -87,7 +88,13 @@ function M.resolve(raw, cid, defs)
   end
   local ex, edetail = mapping.customer_exempt(raw, fields, conf)
   if type(ex) ~= "boolean" then ex, edetail = nil, nil end
-  return tid, type(tdetail) == "string" and tdetail or nil, ex, type(edetail) == "string" and edetail or nil
+  local ty, tydetail = nil, nil
+  if type(mapping.customer_type) == "function" then -- an older mapping.lua has none
+    ty, tydetail = mapping.customer_type(raw, fields, conf)
+    if ty ~= "business" and ty ~= "individual" then ty, tydetail = nil, nil end
+  end
+  return tid, type(tdetail) == "string" and tdetail or nil, ex, type(edetail) == "string" and edetail or nil,
+    ty, type(tydetail) == "string" and tydetail or nil
 end
 
 -- Stores one customer from Rillet JSON. Returns its stored raw before (nil: new), and
@@ -97,9 +104,10 @@ function M.apply(c, cid, defs)
   local api = docs.api()
   if not api then error("api plugin not loaded") end
   local before = api.customer(c.id)
-  local tid, tdetail, ex, edetail = M.resolve(c, cid, defs)
+  local tid, tdetail, ex, edetail, ty, tydetail = M.resolve(c, cid, defs)
   local _, changed = api.upsert_customer { id = c.id, name = nn(c.name), raw = c, updated_at = nn(c.updated_at),
-    tax_id_hint = tid, tax_id_detail = tdetail, exempt_hint = ex, exempt_detail = edetail }
+    tax_id_hint = tid, tax_id_detail = tdetail, exempt_hint = ex, exempt_detail = edetail,
+    customer_type_hint = ty, customer_type_detail = tydetail }
   return before and before.raw, changed
 end
 

@@ -206,6 +206,32 @@ function M.customer_exempt(customer, fields, conf)
   return yes[M.norm(v)] == true, "custom field " .. name .. " = " .. v
 end
 
+-- Customer type (issue 19: business vs personal use; CT, MD, IA, OH, WA, NJ tax some codes
+-- differently). Rillet's Customer has no such field (docs/rillet-assumptions.md): a custom
+-- field by name says it, its value compared against the two value lists below (names and
+-- values normalised as above; conf.customer_type_fields / business_values /
+-- individual_values add to them). Nothing said: the default_customer_type setting applies.
+M.customer_type_fields = { "Customer type", "Customer category", "Business or consumer", "B2B or B2C",
+  "Buyer type", "Purchase use" }
+M.business_values = { "business", "b2b", "company", "corporate", "commercial", "organization",
+  "organisation", "enterprise", "business use" }
+M.individual_values = { "individual", "b2c", "consumer", "personal", "person", "private",
+  "personal use", "household" }
+
+-- Returns "business" / "individual" and where it came from ("custom field Customer type =
+-- Consumer"), or nil (a value in neither list says nothing: logged by the caller's detail).
+function M.customer_type(customer, fields, conf)
+  if type(customer) ~= "table" then return nil end
+  conf = type(conf) == "table" and conf or {}
+  local name, v = field_value(fields, name_set(M.customer_type_fields, conf.customer_type_fields))
+  if not name then return nil end
+  local k = M.norm(v)
+  local detail = "custom field " .. name .. " = " .. v
+  if name_set(M.business_values, conf.business_values)[k] then return "business", detail end
+  if name_set(M.individual_values, conf.individual_values)[k] then return "individual", detail end
+  return nil
+end
+
 ---------------------------------------------------------------------------------------
 -- 4. Line -> calculation line. Rillet's docs leave open whether InvoiceItem.total_amount
 --    is the line amount after its total_discount ("net": the spec's amount_per_unit is the

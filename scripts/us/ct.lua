@@ -31,8 +31,13 @@ return common.state{
   name = "Connecticut",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
-    saas = { rate = "1.00", level = "state" }, -- [TF] Conn. Gen. Stat. 12-408(1)(H): computer and data processing services 1% (business use; 6.35% for personal use)
-    software_download = { rate = "1.00", level = "state" }, -- CT DRS: electronically delivered prewritten software used in business is taxed as computer/data processing at 1% (doubt for personal use)
+    -- business vs personal use (issue 19; docs/rules.md "Customer type"): SaaS and electronically
+    -- delivered prewritten software bought for business use are computer and data processing
+    -- services (Conn. Gen. Stat. 12-407(a)(37)(L)) taxed at 1 % (12-408(1)(H)); bought by an
+    -- individual for personal use they are taxable at the general 6.35 % (CT DRS guidance on
+    -- canned software and SaaS; [TF])
+    saas = { business = { rate = "1.00", level = "state" }, individual = "taxable" }, -- [TF] 12-408(1)(H)
+    software_download = { business = { rate = "1.00", level = "state" }, individual = "taxable" }, -- CT DRS: electronically delivered prewritten software used in business is computer/data processing at 1%; personal use 6.35%
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     shipping = "follows_goods_any", -- Conn. Gen. Stat. 12-407(a)(8)(A)(iii) (sales price includes delivery charges); DRS Answer 454: delivery of exempt items not taxable; a shipment with any taxable item: the whole charge (secondary: doubt)
   },
@@ -43,6 +48,18 @@ return common.state{
       expect = { total_tax = "6.35", lines = { { tax = "6.35", taxability_reason = "standard_rated" } } } },
     { name = "SaaS subscription: state rate 1.00% only",
       request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated" } } } },
+    { name = "SaaS for an individual (personal use): general rate 6.35%",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "saas") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "6.35", lines = { { tax = "6.35", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS for a business (said in the request): 1.00%",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "saas") }, { customer = { type = "business" } }),
+      expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated" } } } },
+    { name = "downloaded software for an individual: 6.35%",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "software_download") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "6.35", lines = { { tax = "6.35", taxability_reason = "standard_rated" } } } },
+    { name = "downloaded software for a business: 1.00%",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "software_download") }, { customer = { type = "business" } }),
       expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated" } } } },
     { name = "shipping with taxable goods: taxable",
       request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),

@@ -9,9 +9,13 @@ return common.state{
   name = "Iowa",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
-    saas = "exempt", -- [TF] Iowa Code 423.3(104): exempt when sold exclusively for business use (levy assumes B2B); personal use is taxable
-    software_download = "exempt", -- Iowa Code 423.3(104): prewritten software for exclusive business use exempt (B2B assumption)
-    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    -- Iowa Code 423.3(104) (Iowa Admin. Code r. 701-225.7): specified digital products,
+    -- prewritten software and SaaS (423.2(6)"bu") sold to a commercial enterprise for its
+    -- exclusive use are exempt; sold to an individual for personal use they are taxable
+    -- (r. 701-211.35). Customer type: docs/rules.md.
+    saas = { business = "exempt", individual = "taxable" }, -- [TF] Iowa Code 423.3(104), 423.2(6)"bu"
+    software_download = { business = "exempt", individual = "taxable" }, -- Iowa Code 423.3(104): prewritten software
+    digital_goods = { business = "exempt", individual = "taxable" }, -- specified digital products: taxable (423.2(6)"bv"), exempt for a commercial enterprise (423.3(104))
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
   },
   selftest = {
@@ -20,6 +24,21 @@ return common.state{
       expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
     { name = "SaaS subscription: exempt",
       request = common.request("IA", "Des Moines", "50309", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "SaaS for an individual (personal use): taxable 7%",
+      request = common.request("IA", "Des Moines", "50309", "2025-12-15", { common.line("1", "100.00", "1", "saas") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS for a business (commercial enterprise): exempt",
+      request = common.request("IA", "Des Moines", "50309", "2025-12-15", { common.line("1", "100.00", "1", "saas") }, { customer = { type = "business" } }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "downloaded software for an individual: taxable",
+      request = common.request("IA", "Des Moines", "50309", "2025-12-15", { common.line("1", "100.00", "1", "software_download") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
+    { name = "digital goods for an individual: taxable",
+      request = common.request("IA", "Des Moines", "50309", "2025-12-15", { common.line("1", "100.00", "1", "digital_goods") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
+    { name = "digital goods for a business: exempt",
+      request = common.request("IA", "Des Moines", "50309", "2025-12-15", { common.line("1", "100.00", "1", "digital_goods") }, { customer = { type = "business" } }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "shipping with taxable goods: exempt",
       request = common.request("IA", "Des Moines", "50309", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),

@@ -9,10 +9,14 @@ return common.state{
   name = "Maryland",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
-    saas = { -- the 6% on SaaS applies only to personal use (B2B exempt since 2022-07-01; not modelled: no customer type yet)
+    -- business vs personal use (docs/rules.md "Customer type"): from 2025-07-01 SaaS bought for business
+    -- use pays the 3 % data/IT rate, bought by an individual the general 6 % (digital product, Tax-Gen.
+    -- 11-101(c-3)). Before: one row for both (a B2B exclusion from 2022-07-01 is noted in earlier
+    -- versions of this file but its act is not verified here: not modelled).
+    saas = {
       { "exempt", to = "2021-03-13", cite = "Md. Code Tax-Gen. 11-101 before Ch. 37 of 2021: remotely accessed software not a taxable sale" },
       { "taxable", from = "2021-03-14", to = "2025-06-30", cite = "Ch. 37 of 2021 (HB 932), Tax-Gen. 11-101: digital products and codes incl. SaaS taxable at 6% from 2021-03-14" },
-      { { rate = "3.00", level = "state" }, from = "2025-07-01", cite = "[TF] HB 352 (BRFA 2025), Tax-Gen. 11-104(n): 3% on data/IT services and software publishing from 2025-07-01" },
+      { { business = { rate = "3.00", level = "state" }, individual = "taxable" }, from = "2025-07-01", cite = "[TF] HB 352 (BRFA 2025), Tax-Gen. 11-104(n): 3% on data/IT services and software publishing from 2025-07-01" },
     },
     digital_goods = "taxable", -- Md. Code Tax-Gen. 11-101: digital products taxable since 2021-03-14
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
@@ -23,6 +27,12 @@ return common.state{
       expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
     { name = "SaaS subscription: state rate 3.00% only",
       request = common.request("MD", "Baltimore", "21201", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "3.00", lines = { { tax = "3.00", taxability_reason = "reduced_rated" } } } },
+    { name = "SaaS for an individual (personal use): 6%",
+      request = common.request("MD", "Baltimore", "21201", "2025-12-15", { common.line("1", "100.00", "1", "saas") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS for a business: 3%",
+      request = common.request("MD", "Baltimore", "21201", "2025-12-15", { common.line("1", "100.00", "1", "saas") }, { customer = { type = "business" } }),
       expect = { total_tax = "3.00", lines = { { tax = "3.00", taxability_reason = "reduced_rated" } } } },
     { name = "shipping with taxable goods: exempt",
       request = common.request("MD", "Baltimore", "21201", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),

@@ -10,6 +10,10 @@ return common.state{
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    -- prewritten software delivered electronically and used directly and exclusively in the
+    -- conduct of the purchaser's business is exempt (N.J.S.A. 54:32B-8.56); personal use taxable.
+    -- Customer type: docs/rules.md.
+    software_download = { business = "exempt", individual = "taxable" }, -- N.J.S.A. 54:32B-8.56
     shipping = "follows_goods", -- N.J.S.A. 54:32B-2 (delivery charges part of the sales price); N.J.A.C. 18:24-27.2(b)-(c): delivery of exempt goods (clothing, Example 1) exempt, a shipment of exempt and taxable property taxed proportionately by sales price or weight
     clothing = "exempt", -- N.J.S.A. 54:32B-8.4: clothing and footwear exempt
   },
@@ -19,6 +23,12 @@ return common.state{
       expect = { total_tax = "6.63", lines = { { tax = "6.63", taxability_reason = "standard_rated" } } } },
     { name = "SaaS subscription: exempt",
       request = common.request("NJ", "Newark", "07102", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "downloaded software for an individual: taxable",
+      request = common.request("NJ", "Newark", "07102", "2025-12-15", { common.line("1", "100.00", "1", "software_download") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "6.63", lines = { { tax = "6.63", taxability_reason = "standard_rated" } } } },
+    { name = "downloaded software for a business: exempt",
+      request = common.request("NJ", "Newark", "07102", "2025-12-15", { common.line("1", "100.00", "1", "software_download") }, { customer = { type = "business" } }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "shipping with taxable goods: taxable",
       request = common.request("NJ", "Newark", "07102", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),

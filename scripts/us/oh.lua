@@ -9,7 +9,11 @@ return common.state{
   name = "Ohio",
   sourcing = "origin", -- origin-based for sellers located in the state (intrastate); remote sellers collect at destination
   taxability = {
-    saas = "taxable", -- [TF] R.C. 5739.01(B)(3)(e): automatic data processing/electronic information services for use in business
+    -- R.C. 5739.01(B)(3)(e) (Ohio Adm. Code 5703-9-46; ST 1999-04): automatic data processing,
+    -- computer and electronic information services are a sale only when provided "for use in
+    -- business"; bought by an individual for personal use they are not taxed. Customer type:
+    -- docs/rules.md.
+    saas = { business = "taxable", individual = "exempt" }, -- [TF] R.C. 5739.01(B)(3)(e)
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     shipping = "follows_goods", -- R.C. 5739.01(H) (price includes delivery charges); SSUTA sec. 317 (OH is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
   },
@@ -19,6 +23,12 @@ return common.state{
       expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
     { name = "SaaS subscription: taxable",
       request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS for an individual (personal use): not a sale",
+      request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "saas") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "SaaS for a business: taxable",
+      request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "saas") }, { customer = { type = "business" } }),
       expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
     { name = "shipping with taxable goods: taxable",
       request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),

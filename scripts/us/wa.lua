@@ -10,7 +10,10 @@ return common.state{
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     saas = "taxable", -- [TF] RCW 82.04.050(6): remote access software and digital automated services
-    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    -- digital goods bought by a business solely for business purposes are exempt with the
+    -- buyer's exemption certificate (RCW 82.08.02087; not digital automated services or remote
+    -- access software, so SaaS stays taxable for both). Customer type: docs/rules.md.
+    digital_goods = { business = "exempt", individual = "taxable" }, -- RCW 82.08.02087
     training = { -- live presentations (lectures, seminars, workshops, courses, in person or real-time online)
       { "exempt", to = "2025-09-30", cite = "RCW 82.04.050 before ESSB 5814: live presentations were not retail sales (service B&O only)" },
       { "taxable", from = "2025-10-01", cite = "ESSB 5814 (2025) sec. 101, RCW 82.04.050: live presentations are retail sales from 2025-10-01 (DOR 'Services newly subject to retail sales tax'; IGS Live Presentations)" },
@@ -23,6 +26,15 @@ return common.state{
       expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
     { name = "SaaS subscription: taxable",
       request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
+    { name = "digital goods for an individual: taxable",
+      request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "digital_goods") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
+    { name = "digital goods for a business (solely business purposes): exempt",
+      request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "digital_goods") }, { customer = { type = "business" } }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "SaaS for an individual: taxable too",
+      request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "saas") }, { customer = { type = "individual" } }),
       expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
     { name = "shipping with taxable goods: taxable",
       request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),

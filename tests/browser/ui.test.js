@@ -577,6 +577,26 @@ async function main() {
     assert((await page.locator('#tax-id-source').innerText()).includes('external reference VAT'), 'source ' + await page.locator('#tax-id-source').innerText());
   });
 
+  await check('customers: customer type set in levy and back (issue 19)', async () => {
+    const all = (await http('GET', base + '/v1/customers?limit=100', undefined, auth)).json.data;
+    const c0 = all.find(x => !x.customer_type);
+    assert(c0, 'no customer without a type');
+    await page.goto(base + '/#/customers/' + encodeURIComponent(c0.id));
+    await page.locator('#customer-form').waitFor();
+    assert((await page.getByLabel('Customer type', { exact: true }).inputValue()) === '', 'not "not set"');
+    await page.getByLabel('Customer type', { exact: true }).selectOption('individual');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#customer-form .notice.ok').waitFor();
+    let c = (await http('GET', base + '/v1/customers/' + encodeURIComponent(c0.id), undefined, auth)).json;
+    assert(c.customer_type === 'individual' && c.customer_type_source === 'user', 'API shows ' + JSON.stringify(c));
+    assert((await page.locator('#customer-type-source').innerText()).includes('set in levy'), 'override not shown');
+    await page.locator('#customer-type-source button[data-revert="customer_type"]').click();
+    await page.locator('#customer-form .notice.ok').waitFor();
+    c = (await http('GET', base + '/v1/customers/' + encodeURIComponent(c0.id), undefined, auth)).json;
+    assert(c.customer_type === null && c.customer_type_source === null, 'not back: ' + JSON.stringify(c));
+    assert((await page.getByLabel('Customer type', { exact: true }).inputValue()) === '', 'select not updated');
+  });
+
   await check('calculator: invalid amount shown at the field, then a breakdown', async () => {
     await nav('Calculator', 'calculator');
     await page.locator('#calc-form').waitFor();
@@ -589,6 +609,17 @@ async function main() {
     const region = await page.locator('#calc-region').innerText();
     assert(region === 'US-CA', 'region ' + region);
     await shot('calculator', true);
+  });
+
+  await check('calculator: the customer type is sent as customer.type (issue 19)', async () => {
+    await page.locator('#calc-form').waitFor();
+    await page.getByLabel('Customer type', { exact: true }).selectOption('individual');
+    const sent = page.waitForRequest(r => r.url().endsWith('/v1/calculate') && r.method() === 'POST');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    const body = (await sent).postDataJSON();
+    assert(body.customer && body.customer.type === 'individual', 'sent ' + JSON.stringify(body.customer));
+    await page.locator('#calc-total-tax').waitFor();
+    await page.getByLabel('Customer type', { exact: true }).selectOption('');
   });
 
   await check('calculator: a Canary Islands address is out of scope, with its reason (issue 19)', async () => {
@@ -613,6 +644,8 @@ async function main() {
     await page.getByLabel('ZIP / postal code', { exact: true }).fill('78701');
     await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
     await page.getByLabel('Tax id: custom fields (by name)', { exact: true }).fill('Company VAT, USt-IdNr');
+    await page.getByLabel('Default customer type', { exact: true }).selectOption('individual');
+    await page.getByLabel('Customer type: custom fields (by name)', { exact: true }).fill('Kundentyp');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.locator('#settings-form .notice.ok').waitFor();
     const st = (await http('GET', base + '/v1/settings', undefined, auth)).json;
@@ -621,6 +654,16 @@ async function main() {
     // issue 19: the online tax id check is shown, off by default, and saving keeps it off
     assert(!(await page.locator('#tax-id-online-enabled').isChecked()), 'online tax id check on by default');
     assert(st.tax_id_online && st.tax_id_online.enabled === false && st.tax_id_online.max_age_days === 30, 'tax_id_online ' + JSON.stringify(st.tax_id_online));
+    // issue 19: the default customer type and where Rillet keeps it
+    assert(st.default_customer_type === 'individual', 'default_customer_type ' + st.default_customer_type);
+    assert(st.customer_data.customer_type_fields.join('|') === 'Kundentyp', 'customer_type_fields ' + JSON.stringify(st.customer_data));
+    await page.getByLabel('Default customer type', { exact: true }).selectOption('business');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.locator('#settings-form .notice.ok').waitFor();
+    assert((await http('GET', base + '/v1/settings', undefined, auth)).json.default_customer_type === 'business', 'not back to business');
+    // the change re-checks the documents: the progress line shows it
+    await page.locator('#settings-form #bulk-progress').waitFor();
+    assert(/Re-check/.test(await page.locator('#settings-form #bulk-progress').innerText()), 'no re-check shown');
     await shot('settings');
   });
 

@@ -181,13 +181,13 @@ static void t_exemptions(void)
     setup(&f, "USD", "100.00", "general");
     addr(&f.req.ship_to, "US", "TX", "78701");
     f.req.customer_id = "c1";
-    f.req.stored = (levy_tax_customer_rec){1, 1, 0, 1, tx, NULL};
+    f.req.stored = (levy_tax_customer_rec){1, 1, 0, 1, tx, NULL, LEVY_CUSTOMER_UNSET};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_CUSTOMER_EXEMPT);
     f.req.stored.regions = ca;
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "8.25");
-    f.req.stored = (levy_tax_customer_rec){1, 1, 20260101, 0, NULL, NULL};
+    f.req.stored = (levy_tax_customer_rec){1, 1, 20260101, 0, NULL, NULL, LEVY_CUSTOMER_UNSET};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "8.25");
     f.req.stored.expires = 20261231;
@@ -248,7 +248,7 @@ static void t_reverse_charge(void)
     CHECK_EQ_STR(f.d.tax_id_note, ""); /* no id: nothing to say */
     /* the stored customer's tax id counts too */
     f.req.customer_id = "b";
-    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, NULL, "DE136695976"};
+    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, NULL, "DE136695976", LEVY_CUSTOMER_UNSET};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_REVERSE_CHARGE);
     /* the rule does not declare it: charged */
@@ -335,7 +335,7 @@ static void t_tax_id(void)
     /* the stored customer's id is judged the same way */
     f.req.tax_id = NULL;
     f.req.customer_id = "b";
-    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, NULL, "N/A"};
+    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, NULL, "N/A", LEVY_CUSTOMER_UNSET};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "19.00");
     CHECK(f.d.tax_id_note[0] != '\0');
@@ -520,6 +520,125 @@ end:
     levy_buf_free(&b);
 }
 
+/* Customer type (issue 19, business vs personal use): { business =, individual = } picks the
+ * treatment by the customer's type: the request's, else the stored record's, else the org
+ * default, else business (levy's rules before customer types assumed business use). An
+ * absent branch is taxable; a branch may be any treatment (a threshold here). */
+static const levy_tax_treatment ct_treat[] = {
+    /* 0: saas = { business = { rate = "1.00", level = "state" }, individual = "taxable" } */
+    {.kind = LEVY_TREAT_BY_CUSTOMER, .below = -1, .above = -1, .business = 1, .individual = 2},
+    {.kind = LEVY_TREAT_RATE,
+     .level = LEVY_LEVEL_STATE,
+     .value = 1000000,
+     .below = -1,
+     .above = -1,
+     .business = -1,
+     .individual = -1},
+    {.kind = LEVY_TREAT_TAXABLE, .below = -1, .above = -1, .business = -1, .individual = -1},
+    /* 3: training = { business = "exempt" } (individual absent: taxable) */
+    {.kind = LEVY_TREAT_BY_CUSTOMER, .below = -1, .above = -1, .business = 4, .individual = -1},
+    {.kind = LEVY_TREAT_EXEMPT, .below = -1, .above = -1, .business = -1, .individual = -1},
+    /* 5: digital_goods = { individual = { threshold = "50.00", below = "exempt" } } */
+    {.kind = LEVY_TREAT_BY_CUSTOMER, .below = -1, .above = -1, .business = -1, .individual = 6},
+    {.kind = LEVY_TREAT_THRESHOLD,
+     .text = "50.00",
+     .text_len = 5,
+     .per_line = 1,
+     .below = 4,
+     .above = -1,
+     .business = -1,
+     .individual = -1},
+};
+static const levy_tax_code_row ct_codes[] = {{"saas", 0}, {"training", 3}, {"digital_goods", 5}};
+static const levy_tax_rule ct_rule = {
+    "US-CT", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 0, 3, ct_codes, 7, ct_treat};
+
+static void ct_setup(fixture *f, const char *amount, const char *code)
+{
+    setup(f, "USD", amount, code);
+    addr(&f->req.ship_to, "US", "CT", "06103");
+    f->rule = &ct_rule;
+}
+
+static void t_customer_type(void)
+{
+    fixture f;
+    static const char *const none[] = {NULL};
+    CHECK_EQ_INT(levy_tax_customer_type_from("business"), LEVY_CUSTOMER_BUSINESS);
+    CHECK_EQ_INT(levy_tax_customer_type_from("individual"), LEVY_CUSTOMER_INDIVIDUAL);
+    CHECK_EQ_INT(levy_tax_customer_type_from(NULL), LEVY_CUSTOMER_UNSET);
+    CHECK_EQ_INT(levy_tax_customer_type_from("consumer"), -1);
+    CHECK_EQ_STR(levy_tax_customer_type_name(LEVY_CUSTOMER_INDIVIDUAL), "individual");
+    CHECK_EQ_STR(levy_tax_customer_type_name(LEVY_CUSTOMER_UNSET), "business");
+    /* nothing said: business (1 % state rate) */
+    ct_setup(&f, "100.00", "saas");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.d.customer_type, LEVY_CUSTOMER_BUSINESS);
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_REDUCED);
+    CHECK_EQ_STR(tax_of(&f, -1), "1.00");
+    /* the request says individual: the general rate */
+    f.req.customer_type = LEVY_CUSTOMER_INDIVIDUAL;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.d.customer_type, LEVY_CUSTOMER_INDIVIDUAL);
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_STANDARD);
+    CHECK_EQ_STR(tax_of(&f, -1), "6.35");
+    /* the org default individual; the request's business wins over it */
+    f.req.customer_type = LEVY_CUSTOMER_UNSET;
+    f.req.org_customer_type = LEVY_CUSTOMER_INDIVIDUAL;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "6.35");
+    f.req.customer_type = LEVY_CUSTOMER_BUSINESS;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "1.00");
+    /* the stored record's type wins over the default, the request's over the record */
+    f.req.customer_type = LEVY_CUSTOMER_UNSET;
+    f.req.customer_id = "c1";
+    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, none, NULL, LEVY_CUSTOMER_BUSINESS};
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "1.00");
+    f.req.org_customer_type = LEVY_CUSTOMER_UNSET;
+    f.req.stored.type = LEVY_CUSTOMER_INDIVIDUAL;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "6.35");
+    f.req.customer_type = LEVY_CUSTOMER_BUSINESS;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "1.00");
+    /* a record that is not found does not count */
+    f.req.customer_type = LEVY_CUSTOMER_UNSET;
+    f.req.stored.found = 0;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "1.00");
+    /* an absent branch is taxable */
+    ct_setup(&f, "100.00", "training");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_PRODUCT_EXEMPT);
+    CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+    f.req.customer_type = LEVY_CUSTOMER_INDIVIDUAL;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_STANDARD);
+    CHECK_EQ_STR(tax_of(&f, -1), "6.35");
+    /* a branch nesting a threshold */
+    ct_setup(&f, "40.00", "digital_goods");
+    f.req.customer_type = LEVY_CUSTOMER_INDIVIDUAL;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_PRODUCT_EXEMPT);
+    ct_setup(&f, "60.00", "digital_goods");
+    f.req.customer_type = LEVY_CUSTOMER_INDIVIDUAL;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "3.81");
+    f.req.customer_type = LEVY_CUSTOMER_BUSINESS;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "3.81");
+    /* an exempt customer stays exempt whatever the type */
+    ct_setup(&f, "100.00", "saas");
+    f.req.customer_exempt = 1;
+    f.req.customer_type = LEVY_CUSTOMER_INDIVIDUAL;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_CUSTOMER_EXEMPT);
+    CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+end:;
+}
+
 /* Delivery that follows the goods (issue 19 "Shipping follows the goods"): shipping of exempt
  * goods is exempt, a mixed shipment is taxed on the taxable share by price, per jurisdiction;
  * "follows_goods_any" taxes it in full when any goods line is taxed. Texas 78701: state 6.25 %,
@@ -701,6 +820,7 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"errors", t_errors},
                                   {"ranges", t_ranges},
                                   {"json", t_json},
+                                  {"customer_type", t_customer_type},
                                   {"shipping", t_shipping},
                                   {"dated", t_dated},
                                   {"free", t_free},

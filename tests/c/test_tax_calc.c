@@ -146,6 +146,35 @@ LUA_TEST(t_connecticut,
          "local r = assert(tax.calculate(req(us('06103', 'CT', 'Hartford'), {line('100.00', {tax_code='saas'})}), ALL))\n"
          "eq(r.total_tax, '1.00'); eq(r.lines[1].taxability_reason, 'reduced_rated'); eq(r.lines[1].taxes[1].percentage, '1.00')\n")
 
+/* issue 19, business vs personal use: { business =, individual = } by customer.type (request),
+ * else the stored customer's customer_type, else opts.customer_type (the org default), else
+ * business; a bad type is a 422 naming customer.type; calculate(ctx) sees ctx.customer.type. */
+LUA_TEST(t_customer_type,
+         "local seen\n"
+         "local rule = {region='US-CT', name='Connecticut', tax_type='SALES_TAX', taxability={\n"
+         "  saas={business={rate='1.00', level='state'}, individual='taxable'}, training={business='exempt'}},\n"
+         "  calculate=function(ctx) seen = ctx.customer.type end}\n"
+         "local o = {all_regions=true, rule=rule}\n"
+         "local ct = us('06103', 'CT', 'Hartford')\n"
+         "local function tax_of(extra, opts) local r = assert(tax.calculate(req(ct, {line('100.00', {tax_code='saas'})}, extra), opts or o)) return r.total_tax end\n"
+         "eq(tax_of(), '1.00', 'default business'); eq(seen, 'business')\n"
+         "eq(tax_of({customer={type='individual'}}), '6.35', 'request individual'); eq(seen, 'individual')\n"
+         "eq(tax_of({customer={type='business'}}), '1.00', 'request business')\n"
+         "local od = {all_regions=true, rule=rule, customer_type='individual'}\n"
+         "eq(tax_of(nil, od), '6.35', 'org default individual')\n"
+         "eq(tax_of({customer={type='business'}}, od), '1.00', 'request over org default')\n"
+         "local os = {all_regions=true, rule=rule, customer_type='individual', customers={c1={customer_type='business'}, c2={customer_type='individual'}}}\n"
+         "eq(tax_of({customer={id='c1'}}, os), '1.00', 'stored business over org default')\n"
+         "os.customer_type = nil\n"
+         "eq(tax_of({customer={id='c2'}}, os), '6.35', 'stored individual')\n"
+         "eq(tax_of({customer={id='c2', type='business'}}, os), '1.00', 'request over stored')\n"
+         "local r = assert(tax.calculate(req(ct, {line('100.00', {tax_code='training'})}, {customer={type='individual'}}), o))\n"
+         "eq(r.total_tax, '6.35', 'absent branch taxable'); eq(r.lines[1].taxability_reason, 'standard_rated')\n"
+         "local _, e = tax.calculate(req(ct, {line('100.00')}, {customer={type='consumer'}}), o)\n"
+         "eq(e.status, 422); has_detail(e, 'customer.type')\n"
+         "local _, e2 = tax.calculate(req(ct, {line('100.00')}, {customer={type=1}}), o)\n"
+         "has_detail(e2, 'customer.type')\n")
+
 LUA_TEST(t_ny_clothing,
          "local r = assert(tax.calculate(req(us('10001', 'NY', 'New York'), {line('100.00', {tax_code='clothing', quantity='2'})}), ALL))\n"
          "eq(r.lines[1].taxability_reason, 'partially_taxable'); for _, t in ipairs(r.lines[1].taxes) do assert(t.level ~= 'state') end\n"
@@ -495,6 +524,7 @@ static const levy_test tests[] = {
     {"examples_22", t_examples_22},
     {"texas_saas", t_texas_saas},
     {"connecticut", t_connecticut},
+    {"customer_type", t_customer_type},
     {"origin_sourcing", t_origin_sourcing},
     {"ny_clothing", t_ny_clothing},
     {"tennessee", t_tennessee},

@@ -72,6 +72,10 @@ static const char *driver =
     "  assert(t2 == nil or (type(t2) == 'string' and type(src) == 'string'), 'customer_tax_id (fields)')\n"
     "  local ex, esrc = mapping.customer_exempt(doc, doc.fields_by_name, doc.conf)\n"
     "  assert(ex == nil or (type(ex) == 'boolean' and type(esrc) == 'string'), 'customer_exempt')\n"
+    /* issue 19: the customer type from a custom field */
+    "  local ty, tsrc = mapping.customer_type(doc, doc.fields_by_name, doc.conf)\n"
+    "  assert(ty == nil or ((ty == 'business' or ty == 'individual') and type(tsrc) == 'string'), "
+    "'customer_type')\n"
     "end\n";
 
 static void init(void)

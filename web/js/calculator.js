@@ -37,6 +37,11 @@
     };
     var taxId = inp('tax_id', { spellcheck: 'false' });
     var exempt = h('input', { type: 'checkbox', name: 'customer_exempt' });
+    /* issue 19: business or personal use (empty: the default customer type setting) */
+    var ctype = h('select', { name: 'customer_type' },
+      h('option', { value: '', text: 'Default setting' }),
+      h('option', { value: 'business', text: 'Business' }),
+      h('option', { value: 'individual', text: 'Individual (personal use)' }));
     var linesBody = h('tbody');
     var status = h('div');
     var result = h('div', { id: 'calc-result', 'aria-live': 'polite' });
@@ -92,7 +97,7 @@
           fld('State / province', ship.state, 'ship_to.state'), fld('ZIP / postal code', ship.zip_code, 'ship_to.zip_code'),
           fld('Country (ISO code)', ship.country, 'ship_to.country'))),
       h('fieldset', null, h('legend', { text: 'Customer (optional)' }),
-        h('div', { class: 'row' }, fld('Tax id', taxId, 'customer.tax_id'),
+        h('div', { class: 'row' }, fld('Tax id', taxId, 'customer.tax_id'), fld('Customer type', ctype, 'customer.type'),
           h('label', { class: 'check', style: 'margin-bottom:.5rem' }, exempt, 'Exempt'))),
       h('h2', { text: 'Lines' }),
       h('div', { class: 'table-wrap' }, h('table', { class: 'lines-grid' },
@@ -108,7 +113,10 @@
       Object.keys(ship).forEach(function (k) { var v = ship[k].value.trim(); if (v) shipTo[k] = k === 'country' || k === 'state' ? v.toUpperCase() : v; });
       var body = { currency: currency.value.trim().toUpperCase(), ship_to: shipTo, lines: [] };
       if (date.value) body.date = date.value;
-      if (taxId.value.trim() || exempt.checked) body.customer = { tax_id: taxId.value.trim() || null, exempt: exempt.checked };
+      if (taxId.value.trim() || exempt.checked || ctype.value) {
+        body.customer = { tax_id: taxId.value.trim() || null, exempt: exempt.checked };
+        if (ctype.value) body.customer.type = ctype.value;
+      }
       linesBody.querySelectorAll('tr').forEach(function (tr, i) {
         var get = function (n) { return tr.querySelector('[data-name="' + n + '"]'); };
         var line = { id: String(i + 1), amount: get('amount').value.trim(), tax_code: get('tax_code').value };

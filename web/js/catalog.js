@@ -175,6 +175,12 @@
     var cert = h('input', { type: 'text', name: 'exemption_certificate', value: c.exemption_certificate || '' });
     var expires = h('input', { type: 'date', name: 'exemption_expires', value: c.exemption_expires || '' });
     var taxId = h('input', { type: 'text', name: 'tax_id', value: c.tax_id || '', autocomplete: 'off', spellcheck: 'false' });
+    /* issue 19: business or personal use (CT, MD, IA, OH, WA, NJ tax some codes differently) */
+    var ctype = h('select', { name: 'customer_type' },
+      h('option', { value: '', text: 'Not set (the default customer type setting)' }),
+      h('option', { value: 'business', text: 'Business (buys for use in its business)' }),
+      h('option', { value: 'individual', text: 'Individual (buys for personal use)' }));
+    var ctSrc = h('p', { class: 'muted source-line', id: 'customer-type-source' });
     var status = h('div');
     var bulk = L.bulkProgress('bulk-progress');
     var save = h('button', { type: 'submit', text: 'Save' });
@@ -224,6 +230,9 @@
     function show(nc) {
       cur = nc; rillet = nc.rillet || {};
       exempt.checked = !!nc.exempt; taxId.value = nc.tax_id || '';
+      ctype.value = nc.customer_type || '';
+      line(ctSrc, sourceText(nc.customer_type_detail, nc.customer_type_source), 'customer_type', nc.customer_type_source === 'user',
+        rillet.customer_type ? '(Rillet: ' + rillet.customer_type + ', ' + rillet.customer_type_detail + ')' : '(Rillet: nothing said)');
       regions.value = (nc.exempt_regions || []).join(', ');
       sync();
       line(taxSrc, sourceText(nc.tax_id_detail, nc.tax_id_source), 'tax_id', nc.tax_id_source === 'user',
@@ -246,6 +255,9 @@
       h('h2', { text: 'Tax id' }),
       L.field({ label: 'Tax id (VAT/GST number)', input: taxId, field: 'tax_id', hint: 'Enables reverse charge for business customers where the region\'s rules allow it. A value typed here overrides the one from Rillet; empty = no tax id.' }),
       taxSrc, registry,
+      h('h2', { text: 'Customer type' }),
+      L.field({ label: 'Customer type', input: ctype, field: 'customer_type', hint: 'Some states tax SaaS and software differently for business and personal use (e.g. Connecticut 1 % vs 6.35 %). A value chosen here overrides the one from Rillet.' }),
+      ctSrc,
       status,
       bulk.el,
       h('div', { class: 'actions' }, save));
@@ -261,6 +273,7 @@
       // only a value the user changed becomes an override of the Rillet data
       if (exempt.checked !== !!cur.exempt) body.exempt = exempt.checked;
       if (taxId.value.trim() !== (cur.tax_id || '')) body.tax_id = taxId.value.trim();
+      if (ctype.value !== (cur.customer_type || '')) body.customer_type = ctype.value || null;
       L.busy(save, true);
       L.clear(status);
       L.clearFieldErrors(form);
@@ -287,6 +300,8 @@
           text: rillet.tax_id ? rillet.tax_id + ' (' + rillet.tax_id_detail + ')' : 'none found' }),
         h('dt', { text: 'Exemption in the Rillet data' }), h('dd', { text: rillet.exempt === true || rillet.exempt === false ?
           (rillet.exempt ? 'exempt' : 'not exempt') + ' (' + rillet.exempt_detail + ')' : 'none found' }),
+        h('dt', { text: 'Customer type in the Rillet data' }), h('dd', { id: 'rillet-customer-type',
+          text: rillet.customer_type ? rillet.customer_type + ' (' + rillet.customer_type_detail + ')' : 'none found' }),
         h('dt', { text: 'External references' }), h('dd', { class: 'mono', text: refs || '—' }),
         h('dt', { text: 'Invoices' }), h('dd', null, h('a', { href: '#/invoices?customer_id=' + encodeURIComponent(c.id), text: 'Show invoices' }))),
       h('p', { class: 'muted', text: 'Which external reference types and custom fields hold tax ids and exemptions: Settings → Customer data (or mapping.lua).' }));

@@ -57,6 +57,13 @@
       h('option', { value: 'document', text: 'Per document (rounded once, allocated to lines)' }));
     if (entity) rounding.insertBefore(h('option', { value: '', text: 'Default (' + (st.rounding === 'document' ? 'per document' : 'per line') + ')' }), rounding.firstChild);
     rounding.value = entity && !own.rounding ? '' : (st.rounding || 'line');
+    /* issue 19: whether a customer that says nothing buys for business or personal use (CT, MD, IA,
+       OH, WA, NJ tax some codes differently) */
+    var ctype = h('select', { name: 'default_customer_type' },
+      h('option', { value: 'business', text: 'Business (buys for use in its business)' }),
+      h('option', { value: 'individual', text: 'Individual (buys for personal use)' }));
+    if (entity) ctype.insertBefore(h('option', { value: '', text: 'Default (' + (st.default_customer_type === 'individual' ? 'individual' : 'business') + ')' }), ctype.firstChild);
+    ctype.value = entity && !own.default_customer_type ? '' : (st.default_customer_type || 'business');
     var sweep = h('input', { type: 'text', inputmode: 'numeric', name: 'sweep_interval_minutes', size: 6,
       value: (entity && !own.sweep_interval_minutes) || st.sweep_interval_minutes === undefined || st.sweep_interval_minutes === null ? '' : String(st.sweep_interval_minutes) });
     if (entity) sweep.placeholder = 'Default (' + st.sweep_interval_minutes + ')';
@@ -65,7 +72,10 @@
     var CD = [['tax_id_reference_types', 'Tax id: external reference types', 'e.g. BTW, Company VAT. Built in: vat, vat-id, vat_number, tax_id, gst, abn, ein… (case and punctuation ignored).'],
       ['tax_id_fields', 'Tax id: custom fields (by name)', 'Built in: VAT number, VAT ID, Tax ID, GST number, ABN, EIN…'],
       ['exempt_fields', 'Exemption: custom fields (by name)', 'Built in: Tax exempt, Exempt.'],
-      ['exempt_values', 'Exemption: values meaning exempt', 'Built in: yes, true, exempt, 1.']];
+      ['exempt_values', 'Exemption: values meaning exempt', 'Built in: yes, true, exempt, 1.'],
+      ['customer_type_fields', 'Customer type: custom fields (by name)', 'Built in: Customer type, Customer category, Business or consumer, B2B or B2C, Buyer type.'],
+      ['business_values', 'Customer type: values meaning business', 'Built in: business, b2b, company, corporate, commercial, organization, enterprise.'],
+      ['individual_values', 'Customer type: values meaning individual', 'Built in: individual, b2c, consumer, personal, person, private, household.']];
     var cdInputs = {};
     var cdFields = CD.map(function (x) {
       cdInputs[x[0]] = h('input', { type: 'text', name: 'customer_data.' + x[0], value: (cd[x[0]] || []).join(', '), autocomplete: 'off', spellcheck: 'false' });
@@ -77,6 +87,7 @@
     var tioUrl = h('input', { type: 'text', name: 'tax_id_online.vies_url', value: tio.vies_url || '', autocomplete: 'off', spellcheck: 'false' });
     var tioAge = h('input', { type: 'text', inputmode: 'numeric', name: 'tax_id_online.max_age_days', size: 4, value: tio.max_age_days ? String(tio.max_age_days) : '' });
     var status = h('div');
+    var bulk = L.bulkProgress('bulk-progress'); /* a tax setting's change re-checks documents */
     var save = h('button', { type: 'submit', text: 'Save settings' });
     var f = h('form', { class: 'card', novalidate: true, id: 'settings-form' },
       entity ? h('p', { id: 'settings-entity', class: 'notice', text: 'Settings of ' + entity.label + '. Its invoices and credit memos are taxed with these; what you leave to the default follows the default settings.' }) : null,
@@ -86,6 +97,7 @@
         h('div', { class: 'grid2' }, fields)),
       h('div', { class: 'grid2' },
         L.field({ label: 'Rounding', input: rounding, field: 'rounding' }),
+        L.field({ label: 'Default customer type', input: ctype, field: 'default_customer_type', hint: 'For customers whose type is not set (request customer.type, the customer page or a Rillet custom field). Some states tax SaaS differently for business and personal use.' }),
         L.field({ label: 'Sweep interval (minutes)', input: sweep, field: 'sweep_interval_minutes', hint: 'How often levy pulls documents updated in Rillet, as a backstop for lost webhooks.' })),
       entity ? null : h('fieldset', { id: 'customer-data' }, h('legend', { text: 'Customer data' }),
         h('p', { class: 'muted', style: 'margin-top:0', text: 'Where your Rillet customers keep their VAT/GST numbers and exemptions (for every entity: customers belong to the whole organisation). Names separated by commas; saving re-reads every customer and recalculates the open documents of those that change.' }),
@@ -96,18 +108,19 @@
         h('div', { class: 'grid2' },
           L.field({ label: 'VIES REST API', input: tioUrl, field: 'tax_id_online.vies_url' }),
           L.field({ label: 'Answers valid for (days)', input: tioAge, field: 'tax_id_online.max_age_days' }))),
-      status, h('div', { class: 'actions' }, save));
+      status, bulk.el, h('div', { class: 'actions' }, save));
     f.addEventListener('submit', function (ev) {
       ev.preventDefault();
       L.clear(status);
       L.clearFieldErrors(f);
       var addr = {};
       ADDR.forEach(function (x) { var v = inputs[x[0]].value.trim(); if (v) addr[x[0]] = x[0] === 'country' || x[0] === 'state' ? v.toUpperCase() : v; });
-      var body = { seller_address: addr, rounding: rounding.value };
+      var body = { seller_address: addr, rounding: rounding.value, default_customer_type: ctype.value };
       if (entity) {
         /* null: the entity follows the default for that setting */
         if (useDefault.checked) body.seller_address = null;
         if (!rounding.value) body.rounding = null;
+        if (!ctype.value) body.default_customer_type = null;
         if (!sweep.value.trim()) body.sweep_interval_minutes = null;
       }
       if (!entity) {
@@ -133,8 +146,9 @@
       }
       L.busy(save, true);
       var path = entity ? '/v1/connections/' + encodeURIComponent(entity.id) + '/settings' : '/v1/settings';
-      L.api('PUT', path, body).then(function () {
+      L.api('PUT', path, body).then(function (res) {
         status.appendChild(h('div', { class: 'notice ok', role: 'status', text: entity ? 'Settings of ' + entity.label + ' saved.' : 'Settings saved.' }));
+        bulk.follow(res && res.requeue);
       }, function (err) {
         L.showError(status, err, f);
         var bad = f.querySelector('[aria-invalid="true"]');

@@ -843,6 +843,16 @@ local function check_treatment(t, where)
     if e then return e end
   elseif t.reduced ~= nil then
     if type(t.reduced) ~= "string" then return where .. ": reduced must be a rate name" end
+  elseif t.business ~= nil or t.individual ~= nil then
+    -- by the customer's type (issue 19; docs/rules.md): an absent branch is taxable
+    for k in pairs(t) do
+      if k ~= "business" and k ~= "individual" then
+        return fmt("%s: a customer-type table has only business and individual, not %s", where, tostring(k))
+      end
+    end
+    local e = (t.business ~= nil and check_treatment(t.business, where .. ".business")) or
+              (t.individual ~= nil and check_treatment(t.individual, where .. ".individual"))
+    if e then return e end
   else
     return where .. ": unknown treatment table"
   end

@@ -266,7 +266,8 @@ end
 local function copy(t) local r = {}; for k, v in pairs(t) do r[k] = v end; return r end
 local function contains(list, x) for _, v in ipairs(list or {}) do if v == x then return true end end; return false end
 
-local function apply(treat, line, taxes, reduced)
+local function apply(treat, line, taxes, reduced, ctype)
+  if treat == nil then return taxes, "standard_rated" end -- an absent branch
   if treat == "taxable" then return taxes, "standard_rated" end
   -- decided after the other lines (follow_goods below)
   if treat == "follows_goods" or treat == "follows_goods_any" then return taxes, "standard_rated" end
@@ -306,7 +307,13 @@ local function apply(treat, line, taxes, reduced)
     local unit = (treat.per == "line") and line.amount or line.unit_amount
     unit = (string.gsub(unit, "^%-", "")) -- a credit is decided as the sale it refunds
     local pick = cmp(unit, treat.threshold) < 0 and treat.below or treat.above
-    return apply(pick, line, taxes, reduced)
+    return apply(pick, line, taxes, reduced, ctype)
+  end
+  -- { business =, individual = }: the customer's type (docs/rules.md); default business
+  if treat.business ~= nil or treat.individual ~= nil then
+    local pick
+    if ctype == "individual" then pick = treat.individual else pick = treat.business end
+    return apply(pick, line, taxes, reduced, ctype)
   end
   error("unknown treatment table")
 end
@@ -710,7 +717,7 @@ local function run(rules, rule, test)
       if #taxes == 0 then
         line.taxes, line.reason = {}, "no_tax_in_region"
       else
-        line.taxes, line.reason = apply(treat, line, taxes, reg.reduced)
+        line.taxes, line.reason = apply(treat, line, taxes, reg.reduced, (req.customer or {}).type)
       end
       if treat == "follows_goods" or treat == "follows_goods_any" then follows[i] = treat end
       ctx.lines[i] = line
