@@ -961,30 +961,10 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
         setk(L, -2, K_tax_code);
         push_dec(L, l->amount - l->discount, req->exponent);
         setk(L, -2, K_amount);
-        char qb[48];
-        levy_tax_fmt_scaled(qb, l->qty, 6);
-        size_t qn = strlen(qb);
-        while (qb[qn - 1] == '0')
-            qn--;
-        if (qb[qn - 1] == '.')
-            qn--;
-        lua_pushlstring(L, qb, qn);
+        char nb[96];
+        lua_pushlstring(L, nb, levy_tax_fmt_quantity(nb, l->qty));
         setk(L, -2, K_quantity);
-        /* unit amount = (amount - discount) / quantity in the currency, exact when it has
-         * at most 6 decimals more than the currency, else truncated there with a final
-         * sticky 1 (dec.h levy_tax_fmt_ratio), so that a rule comparing it with any amount
-         * decides as on the exact value. Formatted from the 128-bit quotient: no narrowing
-         * (issue 15: an int64 cast wrapped 100000.00 / 0.000001 to a negative price, and
-         * JPY prices came out as "5000." with a trailing dot). */
-        {
-            static const int64_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
-            char ub[96];
-            int ex = req->exponent;
-            size_t un =
-                levy_tax_fmt_ratio(ub, (__int128)(l->amount - l->discount) * LEVY_TAX_QTY_ONE,
-                                   (__int128)l->qty * pow10[ex], ex, ex + 6);
-            lua_pushlstring(L, ub, un);
-        }
+        lua_pushlstring(L, nb, levy_tax_fmt_unit_amount(nb, l, req->exponent)); /* calc.h */
         setk(L, -2, K_unit_amount);
         lua_pushboolean(L, l->inclusive);
         setk(L, -2, K_tax_inclusive);
@@ -1125,8 +1105,6 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
             lua_pop(L, 1);
             en->fraction =
                 hasf ? rule_decimal(L, et, "fraction", 8, "taxes[].fraction") : LEVY_TAX_RATE_ONE;
-            if (en->fraction > LEVY_TAX_RATE_ONE)
-                luaL_error(L, "calculate(ctx): fraction must be between 0 and 1");
             getk(L, et, K_unit_from);
             int hasfrom = !lua_isnil(L, -1);
             lua_pop(L, 1);
@@ -1137,13 +1115,9 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
             lua_pop(L, 1);
             if (hasto)
                 en->unit_to = rule_decimal(L, et, "unit_to", req->exponent, "unit_to");
-            /* a rule's numbers obey the engine's ranges too: a rule bug is an error of the
-             * rule (500 + log naming it), never a silently different tax */
-            if (en->unit_from > LEVY_TAX_MAX_MINOR || en->unit_to > LEVY_TAX_MAX_MINOR)
-                luaL_error(L, "calculate(ctx): taxes[%d]: unit_from/unit_to above %lld minor units",
-                           (int)k, LEVY_TAX_MAX_MINOR);
-            if (en->rate > LEVY_TAX_MAX_RATE)
-                luaL_error(L, "calculate(ctx): taxes[%d].percentage above 1000", (int)k);
+            char why[128];
+            if (levy_tax_entry_check(en, (int)k, why, sizeof why) != 0)
+                luaL_error(L, "%s", why); /* the rule's ranges (calc.h) */
             en->zero = (uint8_t)(rcg || l->reason == LEVY_REASON_CUSTOMER_EXEMPT);
             l->n++;
             lua_pop(L, 1);
@@ -1417,14 +1391,9 @@ static int tax_calculate(lua_State *L)
     /* currency */
     const char *cur = opt_string(&v, 1, K_currency, "currency", &len);
     c.exponent = -1;
-    if (!cur) {
+    if (!cur)
         vfail(&v, "currency", "is required (ISO 4217 code)");
-    } else if (len == 3) {
-        for (int i = 0; i < 3; i++)
-            c.currency[i] = (char)(cur[i] >= 'a' && cur[i] <= 'z' ? cur[i] - 32 : cur[i]);
-        c.exponent = levy_tax_currency_exponent(c.currency);
-    }
-    if (cur && c.exponent < 0)
+    else if (levy_tax_request_currency(&c, cur, len) != 0)
         vfail(&v, "currency", "is not a known ISO 4217 currency code");
     /* date */
     const char *date_s = opt_string(&v, 1, K_date, "date", &len);
@@ -1433,10 +1402,7 @@ static int tax_calculate(lua_State *L)
         if (levy_tax_date_parse(date_s, len, &c.date) != 0)
             vfail(&v, "date", "must be a date YYYY-MM-DD");
     } else {
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        c.date = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+        c.date = levy_tax_today();
     }
     levy_tax_date_fmt(date_buf, c.date);
     /* customer */
