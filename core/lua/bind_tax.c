@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "crypto/crypto.h"
@@ -221,14 +220,6 @@ static int opt_bool(vctx *v, int tbl, int key, const char *field, int dflt)
     return r;
 }
 
-typedef struct addr {
-    char country[3];
-    char state[4];
-    const char *city;
-    const char *zip;
-    int present;
-} addr;
-
 static void read_address(vctx *v, int tbl, const char *name, levy_tax_addr *a, int required)
 {
     lua_State *L = v->L;
@@ -257,9 +248,7 @@ static void read_address(vctx *v, int tbl, const char *name, levy_tax_addr *a, i
     snprintf(f, sizeof f, "%s.city", name);
     a->city = opt_string(v, t, K_city, f, &len);
     snprintf(f, sizeof f, "%s.zip_code", name);
-    a->zip = opt_string(v, t, K_zip_code, f, &len);
-    if (strcmp(a->country, "US") == 0 && required && !a->zip)
-        vfail(v, f, "is required for US addresses");
+    levy_tax_addr_zip(a, f, opt_string(v, t, K_zip_code, f, &len), required, v->p);
     lua_pop(L, 1);
 }
 
@@ -777,6 +766,21 @@ static void push_name(lua_State *L, const levy_tax_entry *e)
     }
 }
 
+/* Pushes a new table (room for nrec fields) with an entry's jurisdiction, level, type and
+ * percentage: the head of a tax in ctx, in the result and in tax.resolve. */
+static void push_entry(lua_State *L, const levy_tax_entry *en, int nrec)
+{
+    lua_createtable(L, 0, nrec);
+    push_name(L, en);
+    setk(L, -2, K_jurisdiction);
+    lua_pushstring(L, levy_tax_level_name(en->level));
+    setk(L, -2, K_level);
+    lua_pushstring(L, levy_tax_type_name(en->type));
+    setk(L, -2, K_type);
+    push_pct(L, en->rate);
+    setk(L, -2, K_percentage);
+}
+
 static void push_address(lua_State *L, const levy_tax_addr *a)
 {
     lua_createtable(L, 0, 4);
@@ -818,14 +822,11 @@ static int region_on(lua_State *L, int opts, const char *code, int32_t date)
         lua_getfield(L, -1, "subscribed");
         lua_getfield(L, -2, "tax_calculation");
         lua_getfield(L, -3, "effective_from");
-        on = lua_toboolean(L, -3) && (lua_isnil(L, -2) || lua_toboolean(L, -2));
-        if (on && lua_type(L, -1) == LUA_TSTRING) {
-            size_t len;
-            const char *s = lua_tolstring(L, -1, &len);
-            int32_t from;
-            if (levy_tax_date_parse(s, len, &from) == 0 && date < from)
-                on = 0;
-        }
+        size_t len = 0;
+        const char *from = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+        on = levy_tax_subscription_on(lua_toboolean(L, -3),
+                                      lua_isnil(L, -2) ? -1 : lua_toboolean(L, -2), from, len,
+                                      date);
         lua_pop(L, 3);
     }
     lua_pop(L, 2);
@@ -978,15 +979,7 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
             const levy_tax_entry *en = &l->e[e];
             if (en->group != g)
                 continue;
-            lua_createtable(L, 0, 7);
-            push_name(L, en);
-            setk(L, -2, K_jurisdiction);
-            lua_pushstring(L, levy_tax_level_name(en->level));
-            setk(L, -2, K_level);
-            lua_pushstring(L, levy_tax_type_name(en->type));
-            setk(L, -2, K_type);
-            push_pct(L, en->rate);
-            setk(L, -2, K_percentage);
+            push_entry(L, en, 7);
             char fb[32];
             levy_tax_fmt_fraction(fb, en->fraction);
             lua_pushstring(L, fb);
@@ -1469,13 +1462,7 @@ static int tax_calculate(lua_State *L)
     } else if (!lua_istable(L, lines_idx)) {
         vfail(&v, "lines", "must be an array");
     } else {
-        lua_Integer n = luaL_len(L, lines_idx);
-        if (n <= 0)
-            vfail(&v, "lines", "must have at least one line");
-        else if (n > LEVY_TAX_MAX_LINES)
-            vfail(&v, "lines", "has more than 1000 lines");
-        else
-            nlines = (int)n;
+        nlines = levy_tax_lines_count((long long)luaL_len(L, lines_idx), &p);
     }
     /* line buffer (upvalue), grown as needed, released by the lease on every exit */
     line_buf *use = lease_lines(L, lua_touserdata(L, lua_upvalueindex(1)), nlines);
@@ -1648,15 +1635,7 @@ static int tax_calculate(lua_State *L)
         use_array_mt(L, amt);
         for (int e = 0; listed && e < l->n; e++) {
             const levy_tax_entry *en = &l->e[e];
-            lua_createtable(L, 0, 6);
-            push_name(L, en);
-            setk(L, -2, K_jurisdiction);
-            lua_pushstring(L, levy_tax_level_name(en->level));
-            setk(L, -2, K_level);
-            lua_pushstring(L, levy_tax_type_name(en->type));
-            setk(L, -2, K_type);
-            push_pct(L, en->rate);
-            setk(L, -2, K_percentage);
+            push_entry(L, en, 6);
             push_dec(L, levy_tax_entry_shown_taxable(l, en), ex);
             setk(L, -2, K_taxable_amount);
             push_dec(L, en->amount, ex);
@@ -1826,10 +1805,7 @@ static int tax_resolve(lua_State *L)
     read_address(&v, lua_gettop(L), "address", &a, 1);
     int32_t date;
     if (lua_isnoneornil(L, 2)) {
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        date = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+        date = levy_tax_today();
     } else {
         size_t len;
         const char *s = luaL_checklstring(L, 2, &len);
@@ -1860,15 +1836,7 @@ static int tax_resolve(lua_State *L)
     set_array_mt(L, -1);
     for (int i = 0; i < res.n; i++) {
         const levy_tax_entry *e = &res.e[i];
-        lua_createtable(L, 0, 5);
-        push_name(L, e);
-        setk(L, -2, K_jurisdiction);
-        lua_pushstring(L, levy_tax_level_name(e->level));
-        setk(L, -2, K_level);
-        lua_pushstring(L, levy_tax_type_name(e->type));
-        setk(L, -2, K_type);
-        push_pct(L, e->rate);
-        setk(L, -2, K_percentage);
+        push_entry(L, e, 5);
         lua_pushstring(L, res.group_region[e->group]);
         lua_setfield(L, -2, "region");
         lua_rawseti(L, -2, i + 1);

@@ -331,6 +331,36 @@ void levy_tax_check_line(const levy_tax_request *req, int i, int ra, int rd, int
 
 /* ------------------------------------------------------------------ treatments */
 
+void levy_tax_addr_zip(levy_tax_addr *a, const char *field, const char *zip, int required,
+                       levy_tax_problem *p)
+{
+    a->zip = zip;
+    if (strcmp(a->country, "US") == 0 && required && !zip)
+        levy_tax_problem_add(p, -1, field, "is required for US addresses");
+}
+
+int levy_tax_lines_count(long long n, levy_tax_problem *p)
+{
+    if (n <= 0)
+        levy_tax_problem_add(p, -1, "lines", "must have at least one line");
+    else if (n > LEVY_TAX_MAX_LINES)
+        levy_tax_problem_add(p, -1, "lines", "has more than 1000 lines");
+    else
+        return (int)n;
+    return 0;
+}
+
+int levy_tax_subscription_on(int subscribed, int tax_calculation, const char *effective_from,
+                             size_t len, int32_t date)
+{
+    if (!subscribed || tax_calculation == 0)
+        return 0;
+    int32_t from;
+    if (effective_from && levy_tax_date_parse(effective_from, len, &from) == 0 && date < from)
+        return 0;
+    return 1;
+}
+
 int levy_tax_request_currency(levy_tax_request *req, const char *s, size_t len)
 {
     req->exponent = -1;

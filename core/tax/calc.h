@@ -245,6 +245,17 @@ void levy_tax_addr_state(levy_tax_addr *a, const char *field, const char *s, siz
 void levy_tax_check_line(const levy_tax_request *req, int i, int ra, int rd, int rq,
                          const char *max_amount, levy_tax_problem *p);
 
+/* An address's zip code (NULL when absent): required for a US address when the address is. */
+void levy_tax_addr_zip(levy_tax_addr *a, const char *field, const char *zip, int required,
+                       levy_tax_problem *p);
+/* The number of request lines (the array's length): 1..LEVY_TAX_MAX_LINES, else 0 with a
+ * detail on "lines". */
+int levy_tax_lines_count(long long n, levy_tax_problem *p);
+/* Whether a region's subscription (plugins/api regions row) turns its tax calculation on at
+ * date: subscribed, tax_calculation not false (-1: absent), and date not before
+ * effective_from (NULL, or not a date: no start). */
+int levy_tax_subscription_on(int subscribed, int tax_calculation, const char *effective_from,
+                             size_t len, int32_t date);
 /* The request's currency from its code (any case): req->currency upper-cased and
  * req->exponent set. Returns 0, or -1 (exponent -1) when it is not a known ISO 4217 code. */
 int levy_tax_request_currency(levy_tax_request *req, const char *s, size_t len);

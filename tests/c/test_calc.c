@@ -887,6 +887,42 @@ static void t_ctx_values(void)
     en.rate = LEVY_TAX_MAX_RATE + 1;
     CHECK_EQ_INT(levy_tax_entry_check(&en, 3, msg, sizeof msg), -1);
     CHECK_EQ_STR(msg, "calculate(ctx): taxes[3].percentage above 1000");
+
+    /* request checks: the US zip, the line count */
+    levy_tax_problem p;
+    levy_tax_problem_clear(&p);
+    levy_tax_addr a;
+    memset(&a, 0, sizeof a);
+    levy_tax_addr_country(&a, "ship_to.country", "US", 2, &p);
+    levy_tax_addr_zip(&a, "ship_to.zip_code", NULL, 0, &p); /* optional address: no detail */
+    CHECK_EQ_INT(p.ndetails, 0);
+    levy_tax_addr_zip(&a, "ship_to.zip_code", NULL, 1, &p);
+    CHECK_EQ_INT(p.ndetails, 1);
+    CHECK_EQ_STR(p.details[0].field, "ship_to.zip_code");
+    CHECK_EQ_STR(p.details[0].message, "is required for US addresses");
+    levy_tax_addr_zip(&a, "ship_to.zip_code", "78701", 1, &p);
+    CHECK(p.ndetails == 1 && strcmp(a.zip, "78701") == 0);
+    levy_tax_addr_country(&a, "ship_to.country", "DE", 2, &p);
+    levy_tax_addr_zip(&a, "ship_to.zip_code", NULL, 1, &p);
+    CHECK_EQ_INT(p.ndetails, 1);
+    levy_tax_problem_clear(&p);
+    CHECK_EQ_INT(levy_tax_lines_count(1, &p), 1);
+    CHECK_EQ_INT(levy_tax_lines_count(LEVY_TAX_MAX_LINES, &p), LEVY_TAX_MAX_LINES);
+    CHECK_EQ_INT(p.ndetails, 0);
+    CHECK_EQ_INT(levy_tax_lines_count(0, &p), 0);
+    CHECK_EQ_STR(p.details[0].message, "must have at least one line");
+    CHECK_EQ_INT(levy_tax_lines_count(LEVY_TAX_MAX_LINES + 1, &p), 0);
+    CHECK_EQ_STR(p.details[1].field, "lines");
+    CHECK_EQ_STR(p.details[1].message, "has more than 1000 lines");
+
+    /* a region's subscription */
+    CHECK_EQ_INT(levy_tax_subscription_on(1, -1, NULL, 0, 20260101), 1);
+    CHECK_EQ_INT(levy_tax_subscription_on(1, 1, NULL, 0, 20260101), 1);
+    CHECK_EQ_INT(levy_tax_subscription_on(0, 1, NULL, 0, 20260101), 0);
+    CHECK_EQ_INT(levy_tax_subscription_on(1, 0, NULL, 0, 20260101), 0);
+    CHECK_EQ_INT(levy_tax_subscription_on(1, -1, "2026-01-01", 10, 20260101), 1);
+    CHECK_EQ_INT(levy_tax_subscription_on(1, -1, "2026-01-01", 10, 20251231), 0);
+    CHECK_EQ_INT(levy_tax_subscription_on(1, -1, "soon", 4, 20251231), 1);
 end:;
 }
 
