@@ -456,23 +456,6 @@ static LEVY_LJMP int compile_by_customer(lua_State *L, int ci, crule *c, int t, 
     return i;
 }
 
-/* "YYYY-MM-DD" -> YYYYMMDD, or -1. */
-static int32_t rule_date(const char *s, size_t n)
-{
-    if (!s || n != 10 || s[4] != '-' || s[7] != '-')
-        return -1;
-    int32_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i == 4 || i == 7)
-            continue;
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    int m = v / 100 % 100, d = v % 100;
-    return m >= 1 && m <= 12 && d >= 1 && d <= 31 ? v : -1;
-}
-
 static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, int depth);
 
 /* Compiles the dated row at stack index row ({ T, from =, to = }) into treatment i. */
@@ -486,7 +469,8 @@ static LEVY_LJMP void compile_dated_row(lua_State *L, int ci, crule *c, int i, i
         if (ty != LUA_TNIL) {
             size_t n = 0;
             const char *ds = ty == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
-            w[k] = rule_date(ds, n);
+            int32_t dv; /* the one date parser (dec.h): a real calendar day, else -1 */
+            w[k] = ds && levy_tax_date_parse(ds, n, &dv) == 0 ? dv : -1;
         }
         lua_pop(L, 1);
     }
