@@ -1402,11 +1402,7 @@ static int tax_calculate(lua_State *L)
                 c.tax_id = NULL;
             c.customer_exempt = opt_bool(&v, t, K_exempt, "customer.exempt", 0);
             const char *ty = opt_string(&v, t, K_type, "customer.type", &len);
-            c.customer_type = levy_tax_customer_type_from(ty);
-            if (c.customer_type < 0) {
-                vfail(&v, "customer.type", "must be \"business\" or \"individual\"");
-                c.customer_type = LEVY_CUSTOMER_UNSET;
-            }
+            c.customer_type = levy_tax_customer_type_field(ty, &p);
         }
     }
     lua_pop(L, 1);
@@ -1483,15 +1479,11 @@ static int tax_calculate(lua_State *L)
         /* id: string, or an integer turned into one */
         getk(L, lt, K_id);
         if (lua_isinteger(L, -1)) {
-            snprintf(m->idbuf, sizeof m->idbuf, "%lld", (long long)lua_tointeger(L, -1));
-            m->id = m->idbuf;
-            m->idlen = strlen(m->idbuf);
+            levy_tax_line_id_number(m, (long long)lua_tointeger(L, -1));
         } else if (lua_type(L, -1) == LUA_TSTRING) {
             m->id = lua_tolstring(L, -1, &m->idlen);
         } else if (absent(L, -1)) {
-            snprintf(m->idbuf, sizeof m->idbuf, "%d", i + 1);
-            m->id = m->idbuf;
-            m->idlen = strlen(m->idbuf);
+            levy_tax_line_id_number(m, i + 1); /* its position */
         } else {
             f = ".id";
             vfail(&v, f, "must be a string");

@@ -339,6 +339,22 @@ void levy_tax_addr_zip(levy_tax_addr *a, const char *field, const char *zip, int
         levy_tax_problem_add(p, -1, field, "is required for US addresses");
 }
 
+void levy_tax_line_id_number(levy_tax_line_meta *m, long long n)
+{
+    snprintf(m->idbuf, sizeof m->idbuf, "%lld", n);
+    m->id = m->idbuf;
+    m->idlen = strlen(m->idbuf);
+}
+
+int levy_tax_customer_type_field(const char *s, levy_tax_problem *p)
+{
+    int t = levy_tax_customer_type_from(s);
+    if (t >= 0)
+        return t;
+    levy_tax_problem_add(p, -1, "customer.type", "must be \"business\" or \"individual\"");
+    return LEVY_CUSTOMER_UNSET;
+}
+
 int levy_tax_lines_count(long long n, levy_tax_problem *p)
 {
     if (n <= 0)

@@ -915,6 +915,24 @@ static void t_ctx_values(void)
     CHECK_EQ_STR(p.details[1].field, "lines");
     CHECK_EQ_STR(p.details[1].message, "has more than 1000 lines");
 
+    /* line ids given as numbers, customer.type */
+    levy_tax_line_meta m;
+    memset(&m, 0, sizeof m);
+    levy_tax_line_id_number(&m, 42);
+    CHECK(m.id == m.idbuf && m.idlen == 2 && strcmp(m.id, "42") == 0);
+    levy_tax_line_id_number(&m, -9223372036854775807LL - 1);
+    CHECK_EQ_STR(m.id, "-9223372036854775808");
+    CHECK_EQ_INT((int)m.idlen, 20);
+    levy_tax_problem_clear(&p);
+    CHECK_EQ_INT(levy_tax_customer_type_field(NULL, &p), LEVY_CUSTOMER_UNSET);
+    CHECK_EQ_INT(levy_tax_customer_type_field("business", &p), LEVY_CUSTOMER_BUSINESS);
+    CHECK_EQ_INT(levy_tax_customer_type_field("individual", &p), LEVY_CUSTOMER_INDIVIDUAL);
+    CHECK_EQ_INT(p.ndetails, 0);
+    CHECK_EQ_INT(levy_tax_customer_type_field("Business", &p), LEVY_CUSTOMER_UNSET);
+    CHECK_EQ_INT(p.ndetails, 1);
+    CHECK_EQ_STR(p.details[0].field, "customer.type");
+    CHECK_EQ_STR(p.details[0].message, "must be \"business\" or \"individual\"");
+
     /* a region's subscription */
     CHECK_EQ_INT(levy_tax_subscription_on(1, -1, NULL, 0, 20260101), 1);
     CHECK_EQ_INT(levy_tax_subscription_on(1, 1, NULL, 0, 20260101), 1);
