@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,144 @@ static int has_imported_rates(const char *data_dir)
     return found;
 }
 
+/* ---- rate index sets ---------------------------------------------------------------------
+ * The rate index (data/ plus the vintages imported into DATA_DIR/rates) and, when imports
+ * exist, an index of data/ alone for the rule self-tests, as one reference-counted set. Each
+ * generation holds a reference to the set it was built on; a reload whose DATA_DIR/rates
+ * changed (levy rates import / update wrote a new vintage) loads a new set, so a running
+ * levy picks a new vintage up without a restart and the old set is freed with the last
+ * generation using it. Generations are freed on the loop, failed builds on the reload
+ * thread: the count is atomic. */
+typedef struct levy_rates_set levy_rates_set;
+struct levy_rates_set {
+    _Atomic int refs;
+    levy_rates *rates, *shipped;
+    char stamp[17];
+};
+
+static levy_rates_set *rates_set_ref(levy_rates_set *s)
+{
+    if (s)
+        atomic_fetch_add(&s->refs, 1);
+    return s;
+}
+
+static void rates_set_unref(void *p)
+{
+    levy_rates_set *s = p;
+    if (s && atomic_fetch_sub(&s->refs, 1) == 1) {
+        levy_rates_free(s->rates);
+        levy_rates_free(s->shipped);
+        free(s);
+    }
+}
+
+/* Order-independent FNV-1a over (path, size, mtime) of every file under dir (depth <= 4). */
+static uint64_t stamp_dir(const char *dir, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    uint64_t sum = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%.3000s/%.255s", dir, de->d_name);
+        struct stat st;
+        if (stat(p, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (depth < 4)
+                sum += stamp_dir(p, depth + 1);
+            continue;
+        }
+        char e[PATH_MAX + 64];
+        int n = snprintf(e, sizeof e, "%s|%lld|%lld.%09ld", p, (long long)st.st_size,
+                         (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
+        uint64_t hsh = 1469598103934665603ULL;
+        for (int i = 0; i < n && i < (int)sizeof e; i++)
+            hsh = (hsh ^ (unsigned char)e[i]) * 1099511628211ULL;
+        sum += hsh;
+    }
+    closedir(d);
+    return sum;
+}
+
+static void rates_stamp(const levy_config *cfg, char out[17])
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%.4000s/rates", cfg->data_dir);
+    snprintf(out, 17, "%016llx", (unsigned long long)stamp_dir(p, 0));
+}
+
+/* 1 when this host loads rates at all (not the simulator, not without a data root). */
+static int host_has_rates(const levy_host *h)
+{
+    return h->cfg->data_root[0] && strcmp(h->cfg->role, "sim") != 0;
+}
+
+/* 1 when DATA_DIR/rates differs from what the current rate set was loaded from. */
+static int rates_changed(const levy_host *h)
+{
+    if (!host_has_rates(h) || !h->rates_set)
+        return 0;
+    char st[17];
+    rates_stamp(h->cfg, st);
+    return strcmp(st, h->rates_set->stamp) != 0;
+}
+
+/* Makes s the host's current set (h->rates / h->shipped_rates follow it). */
+static void host_set_rates(levy_host *h, levy_rates_set *s)
+{
+    if (s == h->rates_set)
+        return;
+    levy_rates_set *old = h->rates_set;
+    h->rates_set = rates_set_ref(s);
+    h->rates = s ? s->rates : NULL;
+    h->shipped_rates = s ? s->shipped : NULL;
+    if (old && s)
+        hlog(HLOG_INFO, "rates: new rate tables live (DATA_DIR/rates changed)");
+    rates_set_unref(old);
+}
+
+static void host_drop_rates(levy_host *h)
+{
+    rates_set_unref(h->rates_set);
+    h->rates_set = NULL;
+    h->rates = h->shipped_rates = NULL;
+}
+
+/* Loads the rate set for DATA_DIR/rates as it is now (*out = NULL where the host has none). */
+static int load_rates_set(levy_host *h, levy_rates_set **out, levy_err *err)
+{
+    *out = NULL;
+    char st[17];
+    rates_stamp(h->cfg, st);
+    if (h->rates_set && strcmp(st, h->rates_set->stamp) == 0) {
+        *out = rates_set_ref(h->rates_set);
+        return LEVY_OK;
+    }
+    levy_rates_set *s = calloc(1, sizeof *s);
+    if (!s)
+        return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+    atomic_init(&s->refs, 1);
+    memcpy(s->stamp, st, sizeof s->stamp);
+    int rrc = levy_rates_open(&s->rates, h->cfg->data_root, h->cfg->data_dir, err);
+    /* Self-tests pin the shipped tables' rates (golden vectors): with imported vintages
+     * in DATA_DIR/rates they run on an index of data/ alone, so that a newer vintage
+     * changes what levy charges without failing the rules that were right for data/. */
+    if (rrc == LEVY_OK && has_imported_rates(h->cfg->data_dir))
+        rrc = levy_rates_open(&s->shipped, h->cfg->data_root, NULL, err);
+    if (rrc != LEVY_OK) {
+        rates_set_unref(s);
+        return rrc;
+    }
+    *out = s;
+    return LEVY_OK;
+}
+
 static int build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *errs,
                  int *nselftests, levy_err *err, int with_migrations)
 {
@@ -141,33 +280,30 @@ static int build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *err
     o.store = with_migrations ? h->store : NULL;
     o.client = h->client;
     o.run_selftests = 1;
-    /* The rate index (data/ plus vintages imported into DATA_DIR/rates) is loaded once per
-     * host and shared read-only by every generation; the simulator computes no tax and does
-     * not load it; without a data root (unit tests) there are no rates. */
-    if (!h->rates && h->cfg->data_root[0] && strcmp(h->cfg->role, "sim") != 0) {
-        levy_rates *r = NULL;
-        int rrc = levy_rates_open(&r, h->cfg->data_root, h->cfg->data_dir, err);
+    /* The rate set (see above) of DATA_DIR/rates as it is now: the current one when nothing
+     * changed. The simulator computes no tax and does not load it; without a data root (unit
+     * tests) there are no rates. The first build makes it the host's. */
+    levy_rates_set *set = NULL;
+    if (host_has_rates(h)) {
+        int rrc = load_rates_set(h, &set, err);
         if (rrc != LEVY_OK)
             return rrc;
-        h->rates = r;
-        /* Self-tests pin the shipped tables' rates (golden vectors): with imported vintages
-         * in DATA_DIR/rates they run on an index of data/ alone, so that a newer vintage
-         * changes what levy charges without failing the rules that were right for data/. */
-        if (has_imported_rates(h->cfg->data_dir)) {
-            levy_rates *s = NULL;
-            rrc = levy_rates_open(&s, h->cfg->data_root, NULL, err);
-            if (rrc != LEVY_OK)
-                return rrc;
-            h->shipped_rates = s;
-        }
+        if (!h->rates_set)
+            host_set_rates(h, set);
     }
-    o.rates = h->rates;
-    o.selftest_rates = h->shipped_rates;
+    o.rates = set ? set->rates : NULL;
+    o.selftest_rates = set ? set->shipped : NULL;
     if (with_migrations && h->store && strcmp(h->cfg->role, "calc") != 0) {
         o.migrate = migrate_cb;
         o.migrate_ud = h->store;
     }
-    return levy_gen_build(out, &o, errs, nselftests, err);
+    int rc = levy_gen_build(out, &o, errs, nselftests, err);
+    if (rc == LEVY_OK && *out && set) {
+        (*out)->release = rates_set_unref;
+        (*out)->release_ud = rates_set_ref(set);
+    }
+    rates_set_unref(set);
+    return rc;
 }
 
 /* The event loop. Precise timers: libevent otherwise reads CLOCK_MONOTONIC_COARSE (a few ms
@@ -267,6 +403,8 @@ static void swap_in(levy_host *h, levy_gen *g, levy_reload_report *r)
 {
     levy_gen *old = h->current;
     h->current = g;
+    if (g->release == rates_set_unref)
+        host_set_rates(h, g->release_ud);
     h->reloads++;
     r->status = "reloaded";
     r->generation = g->id;
@@ -286,7 +424,7 @@ int levy_host_reload(levy_host *h, levy_reload_report *r)
     levy_err_clear(&err);
     char hash[65];
     if (h->current && levy_gen_tree_hash(h->cfg->plugins_dir, h->cfg->scripts_dir, hash, &err) == LEVY_OK &&
-        strcmp(hash, h->current->tree_hash) == 0) {
+        strcmp(hash, h->current->tree_hash) == 0 && !rates_changed(h)) {
         r->status = "unchanged";
         hlog(HLOG_INFO, "reload: unchanged (generation %llu)", (unsigned long long)r->generation);
         return LEVY_OK;
@@ -355,7 +493,7 @@ static void *reload_thread(void *arg)
     char hash[65];
     levy_err e;
     if (levy_gen_tree_hash(h->cfg->plugins_dir, h->cfg->scripts_dir, hash, &e) == LEVY_OK &&
-        strcmp(hash, rs->cur_hash) == 0)
+        strcmp(hash, rs->cur_hash) == 0 && !rates_changed(h))
         rs->unchanged = 1;
     else
         rs->rc = levy_host_build_aside(h, rs->id, &rs->gen, &rs->errs, &rs->nself, &rs->err);
@@ -861,8 +999,7 @@ done:
     levy_gen_errors_free(&errs);
     if (g)
         levy_gen_unref(g);
-    levy_rates_free(hs.rates);
-    levy_rates_free(hs.shipped_rates);
+    host_drop_rates(&hs);
     return rc;
 }
 
@@ -875,9 +1012,7 @@ void levy_host_release(levy_host *h)
     h->current = NULL;
     levy_store_close(h->store);
     h->store = NULL;
-    levy_rates_free(h->rates);
-    levy_rates_free(h->shipped_rates);
-    h->rates = h->shipped_rates = NULL;
+    host_drop_rates(h);
     if (h->base)
         event_base_free(h->base);
     h->base = NULL;
@@ -959,7 +1094,6 @@ int levy_host_check(levy_config *cfg)
     levy_gen_errors_free(&errs);
     if (g)
         levy_gen_unref(g);
-    levy_rates_free(h->rates);
-    levy_rates_free(h->shipped_rates);
+    host_drop_rates(h);
     return rc == LEVY_OK ? 0 : 1;
 }
