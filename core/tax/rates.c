@@ -1392,6 +1392,65 @@ done:
 
 int levy_rates_ntables(const levy_rates *r) { return r->ntables; }
 
+/* Regions whose ZIP rows come from table i ("US-TX,US-CA..." in ZIP order of first sight,
+ * each once); "" for a table without ZIP rows. */
+void levy_rates_table_regions(const levy_rates *r, int i, char *buf, size_t cap)
+{
+    size_t n = 0;
+    if (cap)
+        buf[0] = 0;
+    char seen[64][2];
+    int nseen = 0;
+    for (size_t k = 0; k < r->nzips && nseen < 64; k++) {
+        const zip_row *z = &r->zips[k];
+        if (z->table != i)
+            continue;
+        int dup = 0;
+        for (int j = 0; j < nseen && !dup; j++)
+            dup = memcmp(seen[j], z->st, 2) == 0;
+        if (dup)
+            continue;
+        memcpy(seen[nseen++], z->st, 2);
+    }
+    for (int j = 0; j < nseen; j++) {
+        int w = snprintf(buf + n, cap > n ? cap - n : 0, "%sUS-%.2s", j ? "," : "", seen[j]);
+        if (w < 0 || (size_t)w >= (cap > n ? cap - n : 0))
+            break;
+        n += (size_t)w;
+    }
+}
+
+/* The date from which table i counts as stale: for the periodically republished US tables
+ * (Avalara ZIP5, CDTFA, SST rate files) one quarter after the start of its vintage
+ * ("2025-12" -> 2026-03-01, "2026-01-01" -> 2026-04-01, "2026Q2" -> 2026-07-01), when
+ * the states' next quarterly changes take effect; 0 for tables maintained with dated rows
+ * (ibericode, ca-rates, national, overlays), which carry their own effective dates. */
+int32_t levy_rates_table_stale_after(const levy_rates *r, int i)
+{
+    if (i < 0 || i >= r->ntables)
+        return 0;
+    const char *src = P(r, r->tables[i].source), *v = P(r, r->tables[i].vintage);
+    if (strncmp(src, "avalara-zip5", 12) != 0 && strcmp(src, "cdtfa") != 0 && strncmp(src, "sst", 3) != 0)
+        return 0;
+    int y = 0, m = 0, d = 1, q = 0;
+    char tail = 0;
+    if (sscanf(v, "%4dQ%1d%c", &y, &q, &tail) == 2 && q >= 1 && q <= 4)
+        m = (q - 1) * 3 + 1;
+    else if (sscanf(v, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 ||
+             (d = 1, sscanf(v, "%4d-%2d%c", &y, &m, &tail) == 2))
+        ;
+    else
+        return 0;
+    if (y < 1990 || y > 2200 || m < 1 || m > 12 || d < 1 || d > 31)
+        return 0;
+    m += 3;
+    if (m > 12) {
+        m -= 12;
+        y++;
+    }
+    return y * 10000 + m * 100 + d;
+}
+
 const levy_rates_table *levy_rates_table_at(const levy_rates *r, int i)
 {
     static _Thread_local levy_rates_table t;

@@ -157,9 +157,15 @@ def main():
             check("%s: still 8.50 %% from 2026-03" % name, answer() == ("85.00", "avalara-zip5 2026-03"), answer())
 
         st, res, body, _ = levy("GET", "/admin/rates")
-        tx = [t for t in (res or {}).get("tables", []) if t.get("source") == "avalara-zip5-TX"] if st == 200 else []
-        check("GET /admin/rates: TX on the 2026-03 vintage, with a stale date", st == 200 and tx and
-              tx[0]["vintage"] == "2026-03" and tx[0].get("stale_after"), (st, body[:800] if body else body))
+        tables = (res or {}).get("tables", []) if st == 200 else []
+        tx = [t for t in tables if "US-TX" in t.get("regions", [])]
+        ca = [t for t in tables if "US-CA" in t.get("regions", [])]
+        check("GET /admin/rates: US-TX on the imported 2026-03 vintage, stale from 2026-06-01",
+              len(tx) == 1 and tx[0]["source"] == "avalara-zip5" and tx[0]["vintage"] == "2026-03" and
+              tx[0]["imported"] is True and tx[0]["stale_after"] == "2026-06-01", (st, body[:800] if body else body))
+        check("GET /admin/rates: US-CA still on the shipped 2025-12 vintage, stale from 2026-03-01",
+              len(ca) == 1 and ca[0]["vintage"] == "2025-12" and ca[0]["imported"] is False and
+              ca[0]["stale_after"] == "2026-03-01", ca)
         check("GET /admin/rates: the last update failed and says why", st == 200 and res["update"]["ok"] is False and
               "fetch failed" in json.dumps(res["update"]), (st, body[:800] if body else body))
         st, _, metrics, _ = levy("GET", "/metrics")
