@@ -290,7 +290,9 @@ static void r_rates(levy_host *h, struct evhttp_request *req)
         levy_http_json_str(b, t->path);
         evbuffer_add_printf(b, ",\"rows\":%ld,\"imported\":%s,\"regions\":[", t->rows,
                             strncmp(t->path, h->cfg->data_dir, strlen(h->cfg->data_dir)) == 0 &&
-                                    h->cfg->data_dir[0] ? "true" : "false");
+                                    h->cfg->data_dir[0]
+                                ? "true"
+                                : "false");
         char regs[64 * 6 + 1];
         levy_rates_table_regions(h->rates, i, regs, sizeof regs);
         int first = 1;

@@ -46,8 +46,8 @@ typedef struct upd_result {
     long rows;
 } upd_result;
 
-static const char *const KIND_NAMES[] = {"unknown", "avalara", "cdtfa",    "sst",
-                                         "ibericode", "ca",    "national", "overlay"};
+static const char *const KIND_NAMES[] = {"unknown",   "avalara", "cdtfa",    "sst",
+                                         "ibericode", "ca",      "national", "overlay"};
 
 typedef struct buf {
     char *p;
@@ -76,7 +76,10 @@ static size_t on_data(char *d, size_t sz, size_t nm, void *ud)
     return n;
 }
 
-static int is_http(const char *u) { return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0; }
+static int is_http(const char *u)
+{
+    return strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0;
+}
 
 /* Fetches url (http/https, file://, or a local path) into *out (NUL-terminated). */
 static int fetch(const char *url, char **out, size_t *len, char *err, size_t ecap)
@@ -169,8 +172,9 @@ static void base_name(const char *url, char *out, size_t cap)
     memcpy(out, s, n);
     out[n] = 0;
     size_t l = strlen(out);
-    if (!l || out[0] == '.' || !((l > 4 && strcmp(out + l - 4, ".csv") == 0) ||
-                                 (l > 5 && strcmp(out + l - 5, ".json") == 0)))
+    if (!l || out[0] == '.' ||
+        !((l > 4 && strcmp(out + l - 4, ".csv") == 0) ||
+          (l > 5 && strcmp(out + l - 5, ".json") == 0)))
         out[0] = 0;
 }
 
@@ -239,13 +243,16 @@ static int parse_sources(const char *path, upd_src *v, int *n, char *err, size_t
     levy_err e;
     *n = 0;
     if (levy_file_read(path, 1u << 20, &text, &len, &e) != LEVY_OK) {
-        snprintf(err, ecap, "%s (write one 'source URL [format=F] [sha256=HEX] "
-                            "[sha256_url=URL] [min_rows=N]' or 'mirror DIR' a line)", e.message);
+        snprintf(err, ecap,
+                 "%s (write one 'source URL [format=F] [sha256=HEX] "
+                 "[sha256_url=URL] [min_rows=N]' or 'mirror DIR' a line)",
+                 e.message);
         return -1;
     }
     int lineno = 0, rc = 0;
     char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line && rc == 0; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = strtok_r(text, "\n", &save); line && rc == 0;
+         line = strtok_r(NULL, "\n", &save)) {
         lineno++;
         char *hash = strchr(line, '#');
         if (hash)
@@ -263,7 +270,8 @@ static int parse_sources(const char *path, upd_src *v, int *n, char *err, size_t
         if (strcmp(verb, "mirror") == 0) {
             DIR *d = opendir(arg);
             if (!d) {
-                snprintf(err, ecap, "%.600s:%d: mirror %.600s: %s", path, lineno, arg, strerror(errno));
+                snprintf(err, ecap, "%.600s:%d: mirror %.600s: %s", path, lineno, arg,
+                         strerror(errno));
                 rc = -1;
                 break;
             }
@@ -330,12 +338,14 @@ static int parse_sources(const char *path, upd_src *v, int *n, char *err, size_t
                 errno = 0;
                 long m = strtol(eq, &end, 10);
                 if (errno || *end || m < 0) {
-                    snprintf(err, ecap, "%.600s:%d: min_rows needs a non-negative integer", path, lineno);
+                    snprintf(err, ecap, "%.600s:%d: min_rows needs a non-negative integer", path,
+                             lineno);
                     rc = -1;
                 }
                 s->min_rows = m;
             } else {
-                snprintf(err, ecap, "%.600s:%d: unknown option '%.64s' (format, sha256, sha256_url, min_rows)",
+                snprintf(err, ecap,
+                         "%.600s:%d: unknown option '%.64s' (format, sha256, sha256_url, min_rows)",
                          path, lineno, kv);
                 rc = -1;
             }
@@ -380,12 +390,14 @@ static void update_one(const upd_src *s, const char *stage, const char *data_roo
         int bad = parse_sha(st, want) != 0;
         free(st);
         if (bad) {
-            snprintf(r->error, sizeof r->error, "checksum file %.400s holds no SHA-256", s->sha_url);
+            snprintf(r->error, sizeof r->error, "checksum file %.400s holds no SHA-256",
+                     s->sha_url);
             goto done;
         }
     }
     if (want[0] && strcmp(want, r->sha) != 0) {
-        snprintf(r->error, sizeof r->error, "checksum mismatch: expected sha256 %s, got %s", want, r->sha);
+        snprintf(r->error, sizeof r->error, "checksum mismatch: expected sha256 %s, got %s", want,
+                 r->sha);
         goto done;
     }
     copy = malloc(len + 1);
@@ -406,7 +418,8 @@ static void update_one(const upd_src *s, const char *stage, const char *data_roo
     snprintf(r->vintage, sizeof r->vintage, "%s", info.vintage);
     r->rows = info.rows;
     const char *kind = info.kind > 0 && info.kind < (int)(sizeof KIND_NAMES / sizeof *KIND_NAMES)
-                           ? KIND_NAMES[info.kind] : "unknown";
+                           ? KIND_NAMES[info.kind]
+                           : "unknown";
     if (s->format[0] && strcmp(s->format, kind) != 0) {
         snprintf(r->error, sizeof r->error, "expected a %s file, got %s", s->format, kind);
         goto done;
