@@ -22,6 +22,7 @@ typedef struct cdtfa_row {
 
 typedef struct sst_row {
     char st[3];
+    uint16_t table; /* the table (file + vintage) the row came from, for rates_source */
     int32_t rate, from, to;
 } sst_row;
 

@@ -1082,7 +1082,7 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
     char vintage[16] = "unknown";
     long rows = 0;
     int rc;
-    size_t z0 = r->nzips;
+    size_t z0 = r->nzips, s0 = r->nsst;
     memset(info, 0, sizeof *info);
     info->kind = kind;
     /* source key: one per replaceable table */
@@ -1139,6 +1139,8 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
         return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
     for (size_t i = z0; i < r->nzips; i++) /* rows name their own vintage in rates_source */
         r->zips[i].table = (uint16_t)t;
+    for (size_t i = s0; i < r->nsst; i++) /* an imported SST file names its own vintage */
+        r->sst[i].table = (uint16_t)t;
     info->table = t;
     return LEVY_OK;
 }
@@ -1392,8 +1394,8 @@ done:
 
 int levy_rates_ntables(const levy_rates *r) { return r->ntables; }
 
-/* Regions whose ZIP rows come from table i ("US-TX,US-CA..." in ZIP order of first sight,
- * each once); "" for a table without ZIP rows. */
+/* Regions whose ZIP or SST state rows come from table i ("US-TX,US-CA..." in order of first
+ * sight, each once); "" for a table without such rows. */
 void levy_rates_table_regions(const levy_rates *r, int i, char *buf, size_t cap)
 {
     size_t n = 0;
@@ -1401,16 +1403,17 @@ void levy_rates_table_regions(const levy_rates *r, int i, char *buf, size_t cap)
         buf[0] = 0;
     char seen[64][2];
     int nseen = 0;
-    for (size_t k = 0; k < r->nzips && nseen < 64; k++) {
-        const zip_row *z = &r->zips[k];
-        if (z->table != i)
+    for (size_t k = 0; k < r->nzips + r->nsst && nseen < 64; k++) {
+        const char *st = k < r->nzips ? r->zips[k].st : r->sst[k - r->nzips].st;
+        int t = k < r->nzips ? r->zips[k].table : r->sst[k - r->nzips].table;
+        if (t != i)
             continue;
         int dup = 0;
         for (int j = 0; j < nseen && !dup; j++)
-            dup = memcmp(seen[j], z->st, 2) == 0;
+            dup = memcmp(seen[j], st, 2) == 0;
         if (dup)
             continue;
-        memcpy(seen[nseen++], z->st, 2);
+        memcpy(seen[nseen++], st, 2);
     }
     for (int j = 0; j < nseen; j++) {
         int w = snprintf(buf + n, cap > n ? cap - n : 0, "%sUS-%.2s", j ? "," : "", seen[j]);
@@ -1616,7 +1619,7 @@ overlays:
         const sst_row *s = &r->sst[i];
         if (memcmp(s->st, st, 2) == 0 && date >= s->from && date <= s->to) {
             res->e[0].rate = s->rate;
-            use_table(res, table_of(r, "sst"));
+            use_table(res, s->table);
             break;
         }
     }

@@ -58,7 +58,7 @@
       L.api('GET', '/admin/rates').then(function (rt) {
         if (!alive) return;
         rateByRegion = {};
-        (rt.tables || []).forEach(function (t) { (t.regions || []).forEach(function (c) { rateByRegion[c] = t; }); });
+        (rt.tables || []).forEach(function (t) { (t.regions || []).forEach(function (c) { (rateByRegion[c] = rateByRegion[c] || []).push(t); }); });
         var u = rt.update;
         var stale = (rt.tables || []).filter(function (t) { return t.stale; }).length;
         L.clear(ratesNote);
@@ -129,13 +129,15 @@
       function fillRates() {
         if (!tbody || !rateByRegion) return;
         tbody.querySelectorAll('tr[data-code]').forEach(function (tr) {
-          var cell = tr.querySelector('td.rate-data'), t = rateByRegion[tr.dataset.code];
-          if (!cell || !t) return;
+          var cell = tr.querySelector('td.rate-data'), ts = rateByRegion[tr.dataset.code];
+          if (!cell || !ts) return;
           L.clear(cell);
-          cell.appendChild(h('span', { text: t.source + ' ' + t.vintage + (t.imported ? ' (imported)' : '') }));
-          if (t.stale_after) {
-            cell.appendChild(h('div', { class: t.stale ? 'badge warn' : 'muted', text: (t.stale ? 'stale since ' : 'stale from ') + t.stale_after }));
-          }
+          ts.forEach(function (t) {
+            cell.appendChild(h('div', { text: t.source + ' ' + t.vintage + (t.imported ? ' (imported)' : '') }));
+            if (t.stale_after) {
+              cell.appendChild(h('div', { class: t.stale ? 'badge warn' : 'muted', text: (t.stale ? 'stale since ' : 'stale from ') + t.stale_after }));
+            }
+          });
         });
       }
       load();
@@ -145,7 +147,7 @@
 
   /* A change that re-checks documents answers with `requeue`: its progress (L.bulkProgress). */
   var bulk = null;
-  var rateByRegion = null; /* region code -> its rate table (GET /admin/rates) */
+  var rateByRegion = null; /* region code -> its rate tables (GET /admin/rates) */
   function follow(run) { if (bulk) bulk.follow(run); }
 
   /* entity: null (the default regions) or {id, label} (that connection's own view). */

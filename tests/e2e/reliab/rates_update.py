@@ -185,6 +185,42 @@ def main():
         r, status = update(["mirror %s" % mirror])
         check("mirror with a wrong SHA256SUMS: exit 1, checksum mismatch",
               r.returncode == 1 and "checksum mismatch" in r.stderr, (r.returncode, r.stderr))
+
+        # an SST rate file (the published 9-column layout) for a member state: MN's state rate
+        # row 45 ends 2025-12-31 and a 7 % row starts 2026-01-01 (built to the format)
+        sst_src = os.path.join(SRC, "data/us/sst-2026q2/MNR2026Q2FEB18.csv")
+        sst = open(sst_src).read()
+        state_row = "27,45,27,0.06875,0.06875,0.06875,0.06875,20090701,29991231"
+        if check("the shipped MN SST file has the state row", state_row in sst):
+            sst = sst.replace(state_row, "27,45,27,0.06875,0.06875,0.06875,0.06875,20090701,20251231\n"
+                                         "27,45,27,0.07000,0.07000,0.07000,0.07000,20260101,29991231")
+            with open(os.path.join(srv, "MNR2026Q3MAY20.csv"), "w") as f:
+                f.write(sst)
+            st, _, body, _ = levy("PUT", "/v1/regions/US-MN", {"subscribed": True, "tax_calculation": True})
+            mn = dict(TX, ship_to={"line1": "1 Main St", "city": "Minneapolis", "state": "MN",
+                                   "zip_code": "55401", "country": "US"})
+            st, res, body, _ = levy("POST", "/v1/calculate", mn)
+            check("SST before: Minneapolis 9.025 %", st == 200 and res["total_tax"] == "90.25", body[:300])
+            r, status = update(["source %sMNR2026Q3MAY20.csv format=sst sha256=%s min_rows=100" % (base, sha(sst))])
+            check("SST rate file: installed as sst-MN 2026Q3", r.returncode == 0 and
+                  "installed sst-MN 2026Q3" in r.stdout, (r.returncode, r.stdout, r.stderr))
+            check("SST: reload picks it up", reload() == "reloaded")
+            st, res, body, _ = levy("POST", "/v1/calculate", mn)
+            check("SST after: the 7 % state rate (9.15 %), rates_source names sst 2026Q3",
+                  st == 200 and res["total_tax"] == "91.50" and "sst 2026Q3" in res["rules"]["rates_source"],
+                  body[-700:])
+
+        # levy rates import + reload (no restart) picks a vintage up too
+        imp = os.path.join(tmp, "TAXRATES_ZIP5_TX202609.csv")
+        with open(imp, "w") as f:
+            f.write(text)
+        r = subprocess.run([LEVY, "rates", "import", imp, "--data-dir", data], capture_output=True, text=True,
+                           timeout=120)
+        check("import: exit 0, says a reload serves it", r.returncode == 0 and "after a reload" in r.stderr,
+              (r.returncode, r.stderr))
+        check("import: reload picks it up", reload() == "reloaded")
+        check("import: 8.25 % named as 2026-09, same process",
+              answer() == ("82.50", "avalara-zip5 2026-09") and levy_p.poll() is None, answer())
     except Exception as e:  # an exception is a failure, not an early pass
         import traceback
         traceback.print_exc()
