@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -682,6 +683,14 @@ static void on_stop_poll(evutil_socket_t fd, short what, void *arg)
     evtimer_add(h->stop_timer, &tv);
 }
 
+/* the scheduled rate update (see "scheduled rate updates" below) */
+static struct {
+    struct event *timer, *out;
+    pid_t pid;
+    char buf[16384];
+    size_t n;
+} rupd;
+
 void levy_host_stop(levy_host *h)
 {
     if (h->stopping)
@@ -693,6 +702,8 @@ void levy_host_stop(levy_host *h)
     levy_schedule_stop(h);
     if (h->watch_ev)
         event_del(h->watch_ev);
+    if (rupd.timer)
+        event_del(rupd.timer);
     h->stop_timer = evtimer_new(h->base, on_stop_poll, h);
     struct timeval tv = {0, 0};
     evtimer_add(h->stop_timer, &tv);
@@ -772,6 +783,129 @@ static void start_watch(levy_host *h)
     h->watch_ev = event_new(h->base, h->watch_fd, EV_READ | EV_PERSIST, on_watch, h);
     h->watch_debounce = evtimer_new(h->base, on_watch_debounce, h);
     event_add(h->watch_ev, NULL);
+}
+
+/* ---- scheduled rate updates (--rates-update-every, off by default) ---------------------
+ * levy serve runs `levy rates update --data-dir DIR` as a child process every period (its
+ * own process: libcurl's global state and the loop's HTTP client stay untouched), reads its
+ * output, logs the outcome (WARN on a failure: the vintage in use stays) and reloads when it
+ * installed a vintage. One run at a time; the next is armed when one ends. */
+
+static void rates_update_arm(levy_host *h)
+{
+    if (!rupd.timer || h->stopping)
+        return;
+    struct timeval tv = {h->cfg->rates_update_s, 0};
+    evtimer_add(rupd.timer, &tv);
+}
+
+static void on_rates_update_out(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    levy_host *h = arg;
+    char chunk[4096];
+    ssize_t r = read(fd, chunk, sizeof chunk);
+    if (r > 0) {
+        size_t k = (size_t)r;
+        if (rupd.n + k >= sizeof rupd.buf) { /* keep the tail: the summary is last */
+            size_t drop = rupd.n + k - (sizeof rupd.buf - 1);
+            if (drop > rupd.n)
+                drop = rupd.n;
+            memmove(rupd.buf, rupd.buf + drop, rupd.n - drop);
+            rupd.n -= drop;
+            if (k > sizeof rupd.buf - 1 - rupd.n)
+                k = sizeof rupd.buf - 1 - rupd.n;
+        }
+        memcpy(rupd.buf + rupd.n, chunk, k);
+        rupd.n += k;
+        rupd.buf[rupd.n] = 0;
+        return;
+    }
+    if (r < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    event_free(rupd.out);
+    rupd.out = NULL;
+    close(fd);
+    int st = 0;
+    while (waitpid(rupd.pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    rupd.pid = 0;
+    int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    int installed = 0;
+    const char *sum = strstr(rupd.buf, "levy rates update: ");
+    for (const char *p = sum; p; p = strstr(p + 1, "levy rates update: "))
+        if (sscanf(p, "levy rates update: %d installed", &installed) == 1)
+            break;
+    /* each WARN line of the child, as levy's own WARN */
+    for (char *line = rupd.buf; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = 0;
+        const char *w = strstr(line, ": WARN ");
+        if (w)
+            hlog(HLOG_WARN, "rates update: %s", w + 7);
+        line = nl ? nl + 1 : NULL;
+    }
+    if (code != 0)
+        hlog(HLOG_WARN, "rates update: exit %d; the rate vintages in use stay (GET /admin/rates)", code);
+    else
+        hlog(HLOG_INFO, "rates update: %d vintage(s) installed", installed);
+    if (installed > 0 && h->reload_async && !h->stopping)
+        h->reload_async(h, NULL, NULL);
+    rates_update_arm(h);
+}
+
+static void on_rates_update_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    levy_host *h = arg;
+    if (rupd.pid || h->stopping)
+        return;
+    char exe[PATH_MAX];
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    int pfd[2];
+    if (el <= 0 || pipe(pfd) != 0) {
+        hlog(HLOG_WARN, "rates update: cannot start: %s", strerror(errno));
+        rates_update_arm(h);
+        return;
+    }
+    exe[el] = 0;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(pfd[1], 1);
+        dup2(pfd[1], 2);
+        close(pfd[0]);
+        close(pfd[1]);
+        char *argv[] = {exe, "rates", "update", "--data-dir", h->cfg->data_dir, "--data",
+                        h->cfg->data_root, NULL};
+        execv(exe, argv);
+        _exit(127);
+    }
+    close(pfd[1]);
+    if (pid < 0) {
+        close(pfd[0]);
+        hlog(HLOG_WARN, "rates update: cannot start: %s", strerror(errno));
+        rates_update_arm(h);
+        return;
+    }
+    rupd.pid = pid;
+    rupd.n = 0;
+    rupd.buf[0] = 0;
+    evutil_make_socket_nonblocking(pfd[0]);
+    evutil_make_socket_closeonexec(pfd[0]);
+    rupd.out = event_new(h->base, pfd[0], EV_READ | EV_PERSIST, on_rates_update_out, h);
+    event_add(rupd.out, NULL);
+}
+
+static void start_rates_update(levy_host *h)
+{
+    if (h->cfg->rates_update_s <= 0 || !host_has_rates(h))
+        return;
+    rupd.timer = evtimer_new(h->base, on_rates_update_timer, h);
+    hlog(HLOG_INFO, "rates update: every %d s (levy rates update, DATA_DIR/rates-sources.conf)",
+         h->cfg->rates_update_s);
+    rates_update_arm(h);
 }
 
 /* ---- serve ---------------------------------------------------------------------------- */
@@ -934,6 +1068,7 @@ int levy_host_serve(levy_config *cfg)
     h->sig_hup = sigs[2];
     if (cfg->watch)
         start_watch(h);
+    start_rates_update(h);
     int port = levy_server_port(h->server);
     const char *scheme = cfg->tls_cert[0] ? "https" : "http";
     hlog(HLOG_INFO, "levy %s (%s) listening on %s://%s:%d, generation 1 (%d plugins, %d rules)",
@@ -1013,6 +1148,11 @@ void levy_host_release(levy_host *h)
     levy_store_close(h->store);
     h->store = NULL;
     host_drop_rates(h);
+    if (rupd.out)
+        event_free(rupd.out);
+    if (rupd.timer)
+        event_free(rupd.timer);
+    rupd.out = rupd.timer = NULL;
     if (h->base)
         event_base_free(h->base);
     h->base = NULL;

@@ -227,6 +227,25 @@ def main():
         check("import: reload picks it up", reload() == "reloaded")
         check("import: 8.25 % named as 2026-09, same process",
               answer() == ("82.50", "avalara-zip5 2026-09") and levy_p.poll() is None, answer())
+
+        # on a schedule (--rates-update-every, off by default): levy runs the update itself,
+        # logs a failure at WARN, and reloads when a vintage was installed
+        harness.stop(levy_p)
+        with open(os.path.join(data, "rates-sources.conf"), "w") as f:
+            f.write("source http://127.0.0.1:%d/TAXRATES_ZIP5_TX202607.csv\n" % DEAD_PORT)
+        log = os.path.join(tmp, "serve2.log")
+        levy_p = harness.start(harness.levy_cmd(LEVY, port, data, TOKEN, src=SRC,
+                                                extra=["--rates-update-every", "1"]), log, mode="w")
+        check("levy serve --rates-update-every 1 starts",
+              harness.wait_up(levy_url=url, timeout=60, interval=0.2, proc=levy_p), open(log).read()[-1500:])
+        check("scheduled: an unreachable source is logged at WARN, the vintage stays",
+              poll(lambda: "WARN" in open(log).read() and "rates update: " in open(log).read(), 60) and
+              answer() == ("82.50", "avalara-zip5 2026-09"), open(log).read()[-1500:])
+        with open(os.path.join(data, "rates-sources.conf"), "w") as f:
+            f.write("source %sTAXRATES_ZIP5_TX202603.csv format=avalara\n" % base)
+        check("scheduled: a good source is installed and served without a restart",
+              poll(lambda: answer() == ("85.00", "avalara-zip5 2026-03"), 90) and levy_p.poll() is None,
+              (answer(), open(log).read()[-1500:]))
     except Exception as e:  # an exception is a failure, not an early pass
         import traceback
         traceback.print_exc()
