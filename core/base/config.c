@@ -22,6 +22,8 @@ static const char USAGE[] =
     "                     spec file, a plugin folder or a plugins tree)\n"
     "  signin             print a one-time sign-in link for the web UI (valid 15 min)\n"
     "  rates import FILE...  load rate tables into the data dir\n"
+    "  rates update [SOURCES_FILE]  fetch, verify and install the official rate files listed\n"
+    "                     in SOURCES_FILE (default DATA_DIR/rates-sources.conf)\n"
     "  backup FILE        consistent copy of the data dir's database (safe while serving)\n"
     "  restore FILE       restore a backup into the data dir (--force replaces a database)\n"
     "  rotate-master-key  re-seal stored secrets under a new master key (levy stopped;\n"
