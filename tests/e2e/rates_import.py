@@ -73,7 +73,7 @@ def main():
         rows = len([ln for ln in text.splitlines()[1:] if ln.strip()])
         check("import: exit 0, %d rows read, 1 row changed" % rows,
               r.returncode == 0 and ("%d rows read, 1 rows changed" % rows) in r.stdout, (r.returncode, r.stdout, r.stderr))
-        check("import: says a running levy needs a restart", "restart" in r.stderr, r.stderr)
+        check("import: says a running levy serves it after a reload", "after a reload" in r.stderr, r.stderr)
 
         rc, res, err = calc(data, tx, tmp)
         check("after: 8.50 % in Austin, named as the imported 2026-01 vintage",
