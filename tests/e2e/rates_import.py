@@ -116,6 +116,9 @@ def main():
         st, res, text, _ = levy("POST", "/v1/calculate", tx, timeout=10)
         check("POST /v1/calculate charges the imported rate and names it", st == 200 and
               res["total_tax"] == "85.00" and res["rules"]["rates_source"] == "avalara-zip5 2026-01", text)
+    except Exception:  # noqa: BLE001 - a crash is a failed check, never a silent exit 0
+        import traceback
+        check("the script ran to its end without an exception", False, traceback.format_exc()[-1500:])
     finally:
         harness.stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)
