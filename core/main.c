@@ -84,9 +84,14 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
     if (strcmp(cmd, "demo") == 0)
         return levy_host_demo(cfg, argv0);
     if (strcmp(cmd, "rates") == 0) {
-        /* levy rates import FILE...: validate, store under DATA_DIR/rates, report rows */
+        /* levy rates import FILE...: validate, store under DATA_DIR/rates, report rows;
+         * levy rates update [SOURCES_FILE]: fetch the configured files, verify, install */
+        if (cfg->nargs >= 1 && strcmp(cfg->args[0], "update") == 0)
+            return levy_rates_cli_update(cfg->nargs - 1, cfg->args + 1, cfg->data_root,
+                                         cfg->data_dir);
         if (cfg->nargs < 2 || strcmp(cfg->args[0], "import") != 0) {
-            fprintf(stderr, "usage: levy rates import FILE... [--data-dir DIR]\n");
+            fprintf(stderr, "usage: levy rates import FILE... [--data-dir DIR]\n"
+                            "       levy rates update [SOURCES_FILE] [--data-dir DIR]\n");
             return 2;
         }
         return levy_rates_cli_import(cfg->nargs - 1, cfg->args + 1, cfg->data_root,

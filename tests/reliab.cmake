@@ -16,6 +16,7 @@ levy_reliab_test(reliab_kill9 kill9 300 20 19000)
 levy_reliab_test(reliab_writeback_kill writeback_kill 300 20 19020)
 levy_reliab_test(reliab_http_robust http_robust 120 19040 1000)
 levy_reliab_test(reliab_authz_matrix authz_matrix 120 19060)
+levy_reliab_test(reliab_rates_update rates_update 180 42800)
 
 # libFuzzer (clang, ASan + UBSan) over the webhook verification path, the levy.json codec, the
 # tax decimal parser, the /v1/calculate request mapper and the Rillet mapping + Retry-After

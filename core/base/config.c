@@ -22,6 +22,8 @@ static const char USAGE[] =
     "                     spec file, a plugin folder or a plugins tree)\n"
     "  signin             print a one-time sign-in link for the web UI (valid 15 min)\n"
     "  rates import FILE...  load rate tables into the data dir\n"
+    "  rates update [SOURCES_FILE]  fetch, verify and install the official rate files listed\n"
+    "                     in SOURCES_FILE (default DATA_DIR/rates-sources.conf)\n"
     "  backup FILE        consistent copy of the data dir's database (safe while serving)\n"
     "  restore FILE       restore a backup into the data dir (--force replaces a database)\n"
     "  rotate-master-key  re-seal stored secrets under a new master key (levy stopped;\n"
@@ -50,6 +52,8 @@ static const char USAGE[] =
     "                         sweep or reconciliation is due and prunes the inbox, in\n"
     "                         seconds, 1..3600; default 60\n"
     "  --watch                [LEVY_WATCH=1]     reload when plugins/ or scripts/ change\n"
+    "  --rates-update-every S [LEVY_RATES_UPDATE_S] run `levy rates update` every S seconds and\n"
+    "                         reload when it installed a vintage (0 = off, the default)\n"
     "  --log-format text|json [LEVY_LOG_FORMAT]\n"
     "  --tls-cert FILE --tls-key FILE [LEVY_TLS_CERT, LEVY_TLS_KEY]\n"
     "  sim: --seed N --invoices N --no-rate-limit    calc: --all-regions\n"
@@ -282,6 +286,8 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
          LEVY_INBOX_RETENTION_MAX, &c->inbox_retention_days, NULL},
         {"--schedule-tick", "LEVY_SCHEDULE_TICK_S", "an integer 1..3600 (seconds)",
          LEVY_SCHEDULE_TICK_MIN, LEVY_SCHEDULE_TICK_MAX, &c->schedule_tick_s, NULL},
+        {"--rates-update-every", "LEVY_RATES_UPDATE_S", "an integer 0..31622400 (seconds, 0 = off)",
+         0, 31622400, &c->rates_update_s, NULL},
     };
     const size_t nnums = sizeof nums / sizeof nums[0];
     for (size_t k = 0; k < nnums; k++) {

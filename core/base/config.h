@@ -42,6 +42,8 @@ typedef struct levy_config {
     int schedule_tick_s;      /* period of the connector's checks: sweep, reconciliation, inbox
                               * prune due? (--schedule-tick); their intervals are settings */
     int watch;
+    int rates_update_s; /* levy serve runs `levy rates update` this often (0 = off, default;
+                         * --rates-update-every / LEVY_RATES_UPDATE_S) */
     int log_json;
     char tls_cert[1024];
     char tls_key[1024];

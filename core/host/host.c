@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -126,6 +128,144 @@ static int has_imported_rates(const char *data_dir)
     return found;
 }
 
+/* ---- rate index sets ---------------------------------------------------------------------
+ * The rate index (data/ plus the vintages imported into DATA_DIR/rates) and, when imports
+ * exist, an index of data/ alone for the rule self-tests, as one reference-counted set. Each
+ * generation holds a reference to the set it was built on; a reload whose DATA_DIR/rates
+ * changed (levy rates import / update wrote a new vintage) loads a new set, so a running
+ * levy picks a new vintage up without a restart and the old set is freed with the last
+ * generation using it. Generations are freed on the loop, failed builds on the reload
+ * thread: the count is atomic. */
+typedef struct levy_rates_set levy_rates_set;
+struct levy_rates_set {
+    _Atomic int refs;
+    levy_rates *rates, *shipped;
+    char stamp[17];
+};
+
+static levy_rates_set *rates_set_ref(levy_rates_set *s)
+{
+    if (s)
+        atomic_fetch_add(&s->refs, 1);
+    return s;
+}
+
+static void rates_set_unref(void *p)
+{
+    levy_rates_set *s = p;
+    if (s && atomic_fetch_sub(&s->refs, 1) == 1) {
+        levy_rates_free(s->rates);
+        levy_rates_free(s->shipped);
+        free(s);
+    }
+}
+
+/* Order-independent FNV-1a over (path, size, mtime) of every file under dir (depth <= 4). */
+static uint64_t stamp_dir(const char *dir, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    uint64_t sum = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%.3000s/%.255s", dir, de->d_name);
+        struct stat st;
+        if (stat(p, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (depth < 4)
+                sum += stamp_dir(p, depth + 1);
+            continue;
+        }
+        char e[PATH_MAX + 64];
+        int n = snprintf(e, sizeof e, "%s|%lld|%lld.%09ld", p, (long long)st.st_size,
+                         (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
+        uint64_t hsh = 1469598103934665603ULL;
+        for (int i = 0; i < n && i < (int)sizeof e; i++)
+            hsh = (hsh ^ (unsigned char)e[i]) * 1099511628211ULL;
+        sum += hsh;
+    }
+    closedir(d);
+    return sum;
+}
+
+static void rates_stamp(const levy_config *cfg, char out[17])
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%.4000s/rates", cfg->data_dir);
+    snprintf(out, 17, "%016llx", (unsigned long long)stamp_dir(p, 0));
+}
+
+/* 1 when this host loads rates at all (not the simulator, not without a data root). */
+static int host_has_rates(const levy_host *h)
+{
+    return h->cfg->data_root[0] && strcmp(h->cfg->role, "sim") != 0;
+}
+
+/* 1 when DATA_DIR/rates differs from what the current rate set was loaded from. */
+static int rates_changed(const levy_host *h)
+{
+    if (!host_has_rates(h) || !h->rates_set)
+        return 0;
+    char st[17];
+    rates_stamp(h->cfg, st);
+    return strcmp(st, h->rates_set->stamp) != 0;
+}
+
+/* Makes s the host's current set (h->rates / h->shipped_rates follow it). */
+static void host_set_rates(levy_host *h, levy_rates_set *s)
+{
+    if (s == h->rates_set)
+        return;
+    levy_rates_set *old = h->rates_set;
+    h->rates_set = rates_set_ref(s);
+    h->rates = s ? s->rates : NULL;
+    h->shipped_rates = s ? s->shipped : NULL;
+    if (old && s)
+        hlog(HLOG_INFO, "rates: new rate tables live (DATA_DIR/rates changed)");
+    rates_set_unref(old);
+}
+
+static void host_drop_rates(levy_host *h)
+{
+    rates_set_unref(h->rates_set);
+    h->rates_set = NULL;
+    h->rates = h->shipped_rates = NULL;
+}
+
+/* Loads the rate set for DATA_DIR/rates as it is now (*out = NULL where the host has none). */
+static int load_rates_set(levy_host *h, levy_rates_set **out, levy_err *err)
+{
+    *out = NULL;
+    char st[17];
+    rates_stamp(h->cfg, st);
+    if (h->rates_set && strcmp(st, h->rates_set->stamp) == 0) {
+        *out = rates_set_ref(h->rates_set);
+        return LEVY_OK;
+    }
+    levy_rates_set *s = calloc(1, sizeof *s);
+    if (!s)
+        return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+    atomic_init(&s->refs, 1);
+    memcpy(s->stamp, st, sizeof s->stamp);
+    int rrc = levy_rates_open(&s->rates, h->cfg->data_root, h->cfg->data_dir, err);
+    /* Self-tests pin the shipped tables' rates (golden vectors): with imported vintages
+     * in DATA_DIR/rates they run on an index of data/ alone, so that a newer vintage
+     * changes what levy charges without failing the rules that were right for data/. */
+    if (rrc == LEVY_OK && has_imported_rates(h->cfg->data_dir))
+        rrc = levy_rates_open(&s->shipped, h->cfg->data_root, NULL, err);
+    if (rrc != LEVY_OK) {
+        rates_set_unref(s);
+        return rrc;
+    }
+    *out = s;
+    return LEVY_OK;
+}
+
 static int build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *errs,
                  int *nselftests, levy_err *err, int with_migrations)
 {
@@ -141,33 +281,30 @@ static int build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *err
     o.store = with_migrations ? h->store : NULL;
     o.client = h->client;
     o.run_selftests = 1;
-    /* The rate index (data/ plus vintages imported into DATA_DIR/rates) is loaded once per
-     * host and shared read-only by every generation; the simulator computes no tax and does
-     * not load it; without a data root (unit tests) there are no rates. */
-    if (!h->rates && h->cfg->data_root[0] && strcmp(h->cfg->role, "sim") != 0) {
-        levy_rates *r = NULL;
-        int rrc = levy_rates_open(&r, h->cfg->data_root, h->cfg->data_dir, err);
+    /* The rate set (see above) of DATA_DIR/rates as it is now: the current one when nothing
+     * changed. The simulator computes no tax and does not load it; without a data root (unit
+     * tests) there are no rates. The first build makes it the host's. */
+    levy_rates_set *set = NULL;
+    if (host_has_rates(h)) {
+        int rrc = load_rates_set(h, &set, err);
         if (rrc != LEVY_OK)
             return rrc;
-        h->rates = r;
-        /* Self-tests pin the shipped tables' rates (golden vectors): with imported vintages
-         * in DATA_DIR/rates they run on an index of data/ alone, so that a newer vintage
-         * changes what levy charges without failing the rules that were right for data/. */
-        if (has_imported_rates(h->cfg->data_dir)) {
-            levy_rates *s = NULL;
-            rrc = levy_rates_open(&s, h->cfg->data_root, NULL, err);
-            if (rrc != LEVY_OK)
-                return rrc;
-            h->shipped_rates = s;
-        }
+        if (!h->rates_set)
+            host_set_rates(h, set);
     }
-    o.rates = h->rates;
-    o.selftest_rates = h->shipped_rates;
+    o.rates = set ? set->rates : NULL;
+    o.selftest_rates = set ? set->shipped : NULL;
     if (with_migrations && h->store && strcmp(h->cfg->role, "calc") != 0) {
         o.migrate = migrate_cb;
         o.migrate_ud = h->store;
     }
-    return levy_gen_build(out, &o, errs, nselftests, err);
+    int rc = levy_gen_build(out, &o, errs, nselftests, err);
+    if (rc == LEVY_OK && *out && set) {
+        (*out)->release = rates_set_unref;
+        (*out)->release_ud = rates_set_ref(set);
+    }
+    rates_set_unref(set);
+    return rc;
 }
 
 /* The event loop. Precise timers: libevent otherwise reads CLOCK_MONOTONIC_COARSE (a few ms
@@ -267,6 +404,8 @@ static void swap_in(levy_host *h, levy_gen *g, levy_reload_report *r)
 {
     levy_gen *old = h->current;
     h->current = g;
+    if (g->release == rates_set_unref)
+        host_set_rates(h, g->release_ud);
     h->reloads++;
     r->status = "reloaded";
     r->generation = g->id;
@@ -286,7 +425,7 @@ int levy_host_reload(levy_host *h, levy_reload_report *r)
     levy_err_clear(&err);
     char hash[65];
     if (h->current && levy_gen_tree_hash(h->cfg->plugins_dir, h->cfg->scripts_dir, hash, &err) == LEVY_OK &&
-        strcmp(hash, h->current->tree_hash) == 0) {
+        strcmp(hash, h->current->tree_hash) == 0 && !rates_changed(h)) {
         r->status = "unchanged";
         hlog(HLOG_INFO, "reload: unchanged (generation %llu)", (unsigned long long)r->generation);
         return LEVY_OK;
@@ -355,7 +494,7 @@ static void *reload_thread(void *arg)
     char hash[65];
     levy_err e;
     if (levy_gen_tree_hash(h->cfg->plugins_dir, h->cfg->scripts_dir, hash, &e) == LEVY_OK &&
-        strcmp(hash, rs->cur_hash) == 0)
+        strcmp(hash, rs->cur_hash) == 0 && !rates_changed(h))
         rs->unchanged = 1;
     else
         rs->rc = levy_host_build_aside(h, rs->id, &rs->gen, &rs->errs, &rs->nself, &rs->err);
@@ -544,6 +683,14 @@ static void on_stop_poll(evutil_socket_t fd, short what, void *arg)
     evtimer_add(h->stop_timer, &tv);
 }
 
+/* the scheduled rate update (see "scheduled rate updates" below) */
+static struct {
+    struct event *timer, *out;
+    pid_t pid;
+    char buf[16384];
+    size_t n;
+} rupd;
+
 void levy_host_stop(levy_host *h)
 {
     if (h->stopping)
@@ -555,6 +702,8 @@ void levy_host_stop(levy_host *h)
     levy_schedule_stop(h);
     if (h->watch_ev)
         event_del(h->watch_ev);
+    if (rupd.timer)
+        event_del(rupd.timer);
     h->stop_timer = evtimer_new(h->base, on_stop_poll, h);
     struct timeval tv = {0, 0};
     evtimer_add(h->stop_timer, &tv);
@@ -634,6 +783,129 @@ static void start_watch(levy_host *h)
     h->watch_ev = event_new(h->base, h->watch_fd, EV_READ | EV_PERSIST, on_watch, h);
     h->watch_debounce = evtimer_new(h->base, on_watch_debounce, h);
     event_add(h->watch_ev, NULL);
+}
+
+/* ---- scheduled rate updates (--rates-update-every, off by default) ---------------------
+ * levy serve runs `levy rates update --data-dir DIR` as a child process every period (its
+ * own process: libcurl's global state and the loop's HTTP client stay untouched), reads its
+ * output, logs the outcome (WARN on a failure: the vintage in use stays) and reloads when it
+ * installed a vintage. One run at a time; the next is armed when one ends. */
+
+static void rates_update_arm(levy_host *h)
+{
+    if (!rupd.timer || h->stopping)
+        return;
+    struct timeval tv = {h->cfg->rates_update_s, 0};
+    evtimer_add(rupd.timer, &tv);
+}
+
+static void on_rates_update_out(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    levy_host *h = arg;
+    char chunk[4096];
+    ssize_t r = read(fd, chunk, sizeof chunk);
+    if (r > 0) {
+        size_t k = (size_t)r;
+        if (rupd.n + k >= sizeof rupd.buf) { /* keep the tail: the summary is last */
+            size_t drop = rupd.n + k - (sizeof rupd.buf - 1);
+            if (drop > rupd.n)
+                drop = rupd.n;
+            memmove(rupd.buf, rupd.buf + drop, rupd.n - drop);
+            rupd.n -= drop;
+            if (k > sizeof rupd.buf - 1 - rupd.n)
+                k = sizeof rupd.buf - 1 - rupd.n;
+        }
+        memcpy(rupd.buf + rupd.n, chunk, k);
+        rupd.n += k;
+        rupd.buf[rupd.n] = 0;
+        return;
+    }
+    if (r < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    event_free(rupd.out);
+    rupd.out = NULL;
+    close(fd);
+    int st = 0;
+    while (waitpid(rupd.pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    rupd.pid = 0;
+    int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    int installed = 0;
+    const char *sum = strstr(rupd.buf, "levy rates update: ");
+    for (const char *p = sum; p; p = strstr(p + 1, "levy rates update: "))
+        if (sscanf(p, "levy rates update: %d installed", &installed) == 1)
+            break;
+    /* each WARN line of the child, as levy's own WARN */
+    for (char *line = rupd.buf; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = 0;
+        const char *w = strstr(line, ": WARN ");
+        if (w)
+            hlog(HLOG_WARN, "rates update: %s", w + 7);
+        line = nl ? nl + 1 : NULL;
+    }
+    if (code != 0)
+        hlog(HLOG_WARN, "rates update: exit %d; the rate vintages in use stay (GET /admin/rates)", code);
+    else
+        hlog(HLOG_INFO, "rates update: %d vintage(s) installed", installed);
+    if (installed > 0 && h->reload_async && !h->stopping)
+        h->reload_async(h, NULL, NULL);
+    rates_update_arm(h);
+}
+
+static void on_rates_update_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    levy_host *h = arg;
+    if (rupd.pid || h->stopping)
+        return;
+    char exe[PATH_MAX];
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    int pfd[2];
+    if (el <= 0 || pipe(pfd) != 0) {
+        hlog(HLOG_WARN, "rates update: cannot start: %s", strerror(errno));
+        rates_update_arm(h);
+        return;
+    }
+    exe[el] = 0;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(pfd[1], 1);
+        dup2(pfd[1], 2);
+        close(pfd[0]);
+        close(pfd[1]);
+        char *argv[] = {exe, "rates", "update", "--data-dir", h->cfg->data_dir, "--data",
+                        h->cfg->data_root, NULL};
+        execv(exe, argv);
+        _exit(127);
+    }
+    close(pfd[1]);
+    if (pid < 0) {
+        close(pfd[0]);
+        hlog(HLOG_WARN, "rates update: cannot start: %s", strerror(errno));
+        rates_update_arm(h);
+        return;
+    }
+    rupd.pid = pid;
+    rupd.n = 0;
+    rupd.buf[0] = 0;
+    evutil_make_socket_nonblocking(pfd[0]);
+    evutil_make_socket_closeonexec(pfd[0]);
+    rupd.out = event_new(h->base, pfd[0], EV_READ | EV_PERSIST, on_rates_update_out, h);
+    event_add(rupd.out, NULL);
+}
+
+static void start_rates_update(levy_host *h)
+{
+    if (h->cfg->rates_update_s <= 0 || !host_has_rates(h))
+        return;
+    rupd.timer = evtimer_new(h->base, on_rates_update_timer, h);
+    hlog(HLOG_INFO, "rates update: every %d s (levy rates update, DATA_DIR/rates-sources.conf)",
+         h->cfg->rates_update_s);
+    rates_update_arm(h);
 }
 
 /* ---- serve ---------------------------------------------------------------------------- */
@@ -796,6 +1068,7 @@ int levy_host_serve(levy_config *cfg)
     h->sig_hup = sigs[2];
     if (cfg->watch)
         start_watch(h);
+    start_rates_update(h);
     int port = levy_server_port(h->server);
     const char *scheme = cfg->tls_cert[0] ? "https" : "http";
     hlog(HLOG_INFO, "levy %s (%s) listening on %s://%s:%d, generation 1 (%d plugins, %d rules)",
@@ -861,8 +1134,7 @@ done:
     levy_gen_errors_free(&errs);
     if (g)
         levy_gen_unref(g);
-    levy_rates_free(hs.rates);
-    levy_rates_free(hs.shipped_rates);
+    host_drop_rates(&hs);
     return rc;
 }
 
@@ -875,9 +1147,12 @@ void levy_host_release(levy_host *h)
     h->current = NULL;
     levy_store_close(h->store);
     h->store = NULL;
-    levy_rates_free(h->rates);
-    levy_rates_free(h->shipped_rates);
-    h->rates = h->shipped_rates = NULL;
+    host_drop_rates(h);
+    if (rupd.out)
+        event_free(rupd.out);
+    if (rupd.timer)
+        event_free(rupd.timer);
+    rupd.out = rupd.timer = NULL;
     if (h->base)
         event_base_free(h->base);
     h->base = NULL;
@@ -959,7 +1234,6 @@ int levy_host_check(levy_config *cfg)
     levy_gen_errors_free(&errs);
     if (g)
         levy_gen_unref(g);
-    levy_rates_free(h->rates);
-    levy_rates_free(h->shipped_rates);
+    host_drop_rates(h);
     return rc == LEVY_OK ? 0 : 1;
 }

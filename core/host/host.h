@@ -100,7 +100,9 @@ struct levy_host {
      * the routes (POST /admin/reload, host/routes.c) ask for one without calling host.c;
      * NULL where nothing may reload (the route then answers 503). */
     void (*reload_async)(levy_host *h, levy_reload_cb cb, void *ud);
-    struct levy_rates *rates; /* the rate index every generation shares */
+    struct levy_rates_set *rates_set; /* the current rate set (host.c): a generation holds a
+                                       * reference to the set it was built on */
+    struct levy_rates *rates; /* the current rate index (of rates_set) */
     struct levy_rates *shipped_rates; /* data/ only, for rule self-tests, when DATA_DIR/rates
                                        * holds imported vintages (else NULL) */
 };

@@ -29,6 +29,7 @@
 #include "metrics.h"
 #include "store/jobs.h"
 #include "store/store.h"
+#include "tax/rates.h"
 
 /* ---- helpers -------------------------------------------------------------------------- */
 
@@ -102,8 +103,84 @@ static void set_jobs_gauge(void *ud, const char *kind, const char *state, int64_
     levy_metrics_set("levy_jobs", labels, n, NULL);
 }
 
+/* DATA_DIR/rates-update.json (written by levy rates update) when it is one well-formed
+ * JSON value (strings closed, brackets balanced, nothing after it); NULL otherwise. */
+static char *read_update_status(const levy_host *h)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%.4000s/rates-update.json", h->cfg->data_dir);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *text = malloc(65537);
+    size_t n = text ? fread(text, 1, 65536, f) : 0;
+    int more = text && fgetc(f) != EOF;
+    fclose(f);
+    if (!text || more || n == 0) {
+        free(text);
+        return NULL;
+    }
+    text[n] = 0;
+    int depth = 0, in_str = 0, ok = text[0] == '{', closed = 0;
+    for (size_t i = 0; i < n && ok; i++) {
+        char c = text[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+            else if ((unsigned char)c < 0x20)
+                ok = 0;
+        } else if (closed) {
+            ok = c == '\n' || c == ' ' || c == '\r';
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            closed = --depth == 0;
+            ok = depth >= 0;
+        }
+    }
+    if (!ok || !closed || in_str) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* Failed sources of the last levy rates update ("failed":N of rates-update.json), -1 when
+ * there is none or it cannot be read. */
+static int update_failed(const char *status)
+{
+    const char *p = status ? strstr(status, "\"failed\":") : NULL;
+    return p ? atoi(p + 9) : -1;
+}
+
+static int32_t today_ymd(void)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
 static void refresh_gauges(levy_host *h)
 {
+    if (h->rates) {
+        int stale = 0;
+        int32_t today = today_ymd();
+        for (int i = 0; i < levy_rates_ntables(h->rates); i++) {
+            int32_t sa = levy_rates_table_stale_after(h->rates, i);
+            stale += sa && today >= sa;
+        }
+        levy_metrics_set("levy_rates_stale_tables", NULL, stale, NULL);
+        char *st = read_update_status(h);
+        int failed = update_failed(st);
+        free(st);
+        if (failed >= 0)
+            levy_metrics_set("levy_rates_update_failed", NULL, failed, NULL);
+    }
     levy_metrics_set("levy_rule_generation", NULL, h->current ? (int64_t)h->current->id : 0, NULL);
     levy_metrics_set("levy_reloads_total", NULL, (int64_t)h->reloads, NULL);
     levy_metrics_set("levy_reload_failures_total", NULL, (int64_t)h->reload_failures, NULL);
@@ -195,6 +272,52 @@ static void r_generation(levy_host *h, struct evhttp_request *req)
     levy_http_count("/admin/generation", 200);
 }
 
+/* GET /admin/rates: the rate tables in use (source, vintage, file, rows, the regions of its
+ * ZIP rows, when it goes stale) and the outcome of the last levy rates update. */
+static void r_rates(levy_host *h, struct evhttp_request *req)
+{
+    struct evbuffer *b = evbuffer_new();
+    int32_t today = today_ymd();
+    evbuffer_add_printf(b, "{\"tables\":[");
+    int n = h->rates ? levy_rates_ntables(h->rates) : 0;
+    for (int i = 0; i < n; i++) {
+        const levy_rates_table *t = levy_rates_table_at(h->rates, i);
+        evbuffer_add_printf(b, "%s{\"source\":", i ? "," : "");
+        levy_http_json_str(b, t->source);
+        evbuffer_add_printf(b, ",\"vintage\":");
+        levy_http_json_str(b, t->vintage);
+        evbuffer_add_printf(b, ",\"path\":");
+        levy_http_json_str(b, t->path);
+        evbuffer_add_printf(b, ",\"rows\":%ld,\"imported\":%s,\"regions\":[", t->rows,
+                            strncmp(t->path, h->cfg->data_dir, strlen(h->cfg->data_dir)) == 0 &&
+                                    h->cfg->data_dir[0]
+                                ? "true"
+                                : "false");
+        char regs[64 * 6 + 1];
+        levy_rates_table_regions(h->rates, i, regs, sizeof regs);
+        int first = 1;
+        for (char *p = regs, *e; *p; p = *e ? e + 1 : e) {
+            e = strchr(p, ',');
+            if (!e)
+                e = p + strlen(p);
+            evbuffer_add_printf(b, "%s\"%.*s\"", first ? "" : ",", (int)(e - p), p);
+            first = 0;
+        }
+        int32_t sa = levy_rates_table_stale_after(h->rates, i);
+        if (sa)
+            evbuffer_add_printf(b, "],\"stale_after\":\"%04d-%02d-%02d\",\"stale\":%s}", sa / 10000,
+                                sa / 100 % 100, sa % 100, today >= sa ? "true" : "false");
+        else
+            evbuffer_add_printf(b, "],\"stale_after\":null,\"stale\":false}");
+    }
+    char *st = read_update_status(h);
+    evbuffer_add_printf(b, "],\"update\":%s}", st ? st : "null");
+    free(st);
+    levy_http_reply(req, 200, "application/json", b);
+    evbuffer_free(b);
+    levy_http_count("/admin/rates", 200);
+}
+
 /* GET /openapi.yaml: docs/openapi.yaml from the installed share dir (<exe>/../share/levy/docs)
  * or the source tree, the same lookup as plugins/ and scripts/. No auth: it describes the
  * API, it holds no data. */
@@ -274,6 +397,7 @@ static const croute CROUTES[] = {
     {"GET", "/metrics", r_metrics, LEVY_AUTH_TOKEN},
     {"POST", "/admin/reload", r_reload, LEVY_AUTH_TOKEN},
     {"GET", "/admin/generation", r_generation, LEVY_AUTH_TOKEN},
+    {"GET", "/admin/rates", r_rates, LEVY_AUTH_TOKEN},
     {"POST", "/v1/session", r_session, LEVY_AUTH_NONE},
     {"DELETE", "/v1/session", r_session, LEVY_AUTH_TOKEN},
 };

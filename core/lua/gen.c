@@ -230,6 +230,8 @@ static void gen_free(levy_gen *g)
         free(g->jobs[i].plugin);
     }
     free(g->jobs);
+    if (g->release)
+        g->release(g->release_ud);
     free(g);
     live_gens--;
 }

@@ -52,6 +52,10 @@ typedef struct levy_gen {
     levy_job_kind *jobs;
     int njobs;
     int nrules, nplugins;
+    /* Called with release_ud when the generation is freed (set by the host after a build:
+     * the rate set the generation was built on). */
+    void (*release)(void *ud);
+    void *release_ud;
 } levy_gen;
 
 /* One load error: file, line (0 when unknown), message. */

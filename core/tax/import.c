@@ -171,7 +171,7 @@ static int mkdir_p(const char *path)
     return 0;
 }
 
-static int import_one(const char *file, const char *data_root, const char *data_dir)
+int levy_rates_install(const char *file, const char *data_root, const char *data_dir)
 {
     size_t len;
     char *text = NULL, *copy = NULL, *old = NULL;
@@ -210,13 +210,29 @@ static int import_one(const char *file, const char *data_root, const char *data_
         changed = zip_rows_changed(r, cur, old);
     else
         changed = rows_changed(copy, old, info.kind != RT_SST && info.kind != RT_IBERICODE);
-    /* replace: remove the older vintage(s) of this source, then write atomically */
+    /* write the new vintage atomically first, then remove the older vintage(s) of this
+     * source: a failed write leaves the vintage in use in place */
     if (mkdir_p(keydir) != 0) {
         fprintf(stderr, "levy rates import: %s: %s\n", keydir, strerror(errno));
         goto done;
     }
     const char *base = strrchr(file, '/');
     base = base ? base + 1 : file;
+    char dst[2048], tmp[2100];
+    snprintf(dst, sizeof dst, "%s/%s", keydir, base);
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", keydir, base);
+    FILE *f = fopen(tmp, "wb");
+    int ok = f && fwrite(text, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (ok && rename(tmp, dst) != 0)
+        ok = 0;
+    if (!ok) {
+        fprintf(stderr, "levy rates import: %s: %s\n", dst, strerror(errno));
+        if (f)
+            unlink(tmp);
+        goto done;
+    }
     DIR *d = opendir(keydir);
     if (d) {
         struct dirent *de;
@@ -228,16 +244,6 @@ static int import_one(const char *file, const char *data_root, const char *data_
             unlink(p);
         }
         closedir(d);
-    }
-    char dst[2048], tmp[2100];
-    snprintf(dst, sizeof dst, "%s/%s", keydir, base);
-    snprintf(tmp, sizeof tmp, "%s.tmp", dst);
-    FILE *f = fopen(tmp, "wb");
-    if (!f || fwrite(text, 1, len, f) != len || fclose(f) != 0 || rename(tmp, dst) != 0) {
-        fprintf(stderr, "levy rates import: %s: %s\n", dst, strerror(errno));
-        if (f)
-            unlink(tmp);
-        goto done;
     }
     printf("%s: %s %s -> %s: %ld rows read, %ld rows changed%s%s\n", file,
            levy_rates_table_at(r, info.table)->source, info.vintage, dst, info.rows, changed,
@@ -263,9 +269,9 @@ int levy_rates_cli_import(int nfiles, char **files, const char *data_root, const
     }
     int rc = 0;
     for (int i = 0; i < nfiles; i++)
-        rc |= import_one(files[i], data_root, data_dir);
+        rc |= levy_rates_install(files[i], data_root, data_dir) != 0;
     if (rc == 0)
         fprintf(stderr, "levy rates import: a running levy serves the imported tables after a "
-                        "restart (systemctl restart levy); a reload keeps the loaded ones\n");
+                        "reload (systemctl reload levy, or POST /admin/reload); no restart\n");
     return rc ? 1 : 0;
 }

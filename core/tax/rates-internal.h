@@ -22,6 +22,7 @@ typedef struct cdtfa_row {
 
 typedef struct sst_row {
     char st[3];
+    uint16_t table; /* the table (file + vintage) the row came from, for rates_source */
     int32_t rate, from, to;
 } sst_row;
 
@@ -110,5 +111,8 @@ levy_rates *levy_rates_new(void);
 int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file_info *info,
                          levy_err *err);
 void levy_rates_finish(levy_rates *r);
+/* Validates file and installs it as DATA_DIR/rates/<key>/<name> (the new vintage written
+ * before the older one is removed); prints rows read / changed. 0 on success. */
+int levy_rates_install(const char *file, const char *data_root, const char *data_dir);
 
 #endif

@@ -1082,7 +1082,7 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
     char vintage[16] = "unknown";
     long rows = 0;
     int rc;
-    size_t z0 = r->nzips;
+    size_t z0 = r->nzips, s0 = r->nsst;
     memset(info, 0, sizeof *info);
     info->kind = kind;
     /* source key: one per replaceable table */
@@ -1139,6 +1139,8 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
         return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
     for (size_t i = z0; i < r->nzips; i++) /* rows name their own vintage in rates_source */
         r->zips[i].table = (uint16_t)t;
+    for (size_t i = s0; i < r->nsst; i++) /* an imported SST file names its own vintage */
+        r->sst[i].table = (uint16_t)t;
     info->table = t;
     return LEVY_OK;
 }
@@ -1392,6 +1394,66 @@ done:
 
 int levy_rates_ntables(const levy_rates *r) { return r->ntables; }
 
+/* Regions whose ZIP or SST state rows come from table i ("US-TX,US-CA..." in order of first
+ * sight, each once); "" for a table without such rows. */
+void levy_rates_table_regions(const levy_rates *r, int i, char *buf, size_t cap)
+{
+    size_t n = 0;
+    if (cap)
+        buf[0] = 0;
+    char seen[64][2];
+    int nseen = 0;
+    for (size_t k = 0; k < r->nzips + r->nsst && nseen < 64; k++) {
+        const char *st = k < r->nzips ? r->zips[k].st : r->sst[k - r->nzips].st;
+        int t = k < r->nzips ? r->zips[k].table : r->sst[k - r->nzips].table;
+        if (t != i)
+            continue;
+        int dup = 0;
+        for (int j = 0; j < nseen && !dup; j++)
+            dup = memcmp(seen[j], st, 2) == 0;
+        if (dup)
+            continue;
+        memcpy(seen[nseen++], st, 2);
+    }
+    for (int j = 0; j < nseen; j++) {
+        int w = snprintf(buf + n, cap > n ? cap - n : 0, "%sUS-%.2s", j ? "," : "", seen[j]);
+        if (w < 0 || (size_t)w >= (cap > n ? cap - n : 0))
+            break;
+        n += (size_t)w;
+    }
+}
+
+/* The date from which table i counts as stale: for the periodically republished US tables
+ * (Avalara ZIP5, CDTFA, SST rate files) one quarter after the start of its vintage
+ * ("2025-12" -> 2026-03-01, "2026-01-01" -> 2026-04-01, "2026Q2" -> 2026-07-01), when
+ * the states' next quarterly changes take effect; 0 for tables maintained with dated rows
+ * (ibericode, ca-rates, national, overlays), which carry their own effective dates. */
+int32_t levy_rates_table_stale_after(const levy_rates *r, int i)
+{
+    if (i < 0 || i >= r->ntables)
+        return 0;
+    const char *src = P(r, r->tables[i].source), *v = P(r, r->tables[i].vintage);
+    if (strncmp(src, "avalara-zip5", 12) != 0 && strcmp(src, "cdtfa") != 0 && strncmp(src, "sst", 3) != 0)
+        return 0;
+    int y = 0, m = 0, d = 1, q = 0;
+    char tail = 0;
+    if (sscanf(v, "%4dQ%1d%c", &y, &q, &tail) == 2 && q >= 1 && q <= 4)
+        m = (q - 1) * 3 + 1;
+    else if (sscanf(v, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 ||
+             (d = 1, sscanf(v, "%4d-%2d%c", &y, &m, &tail) == 2))
+        ;
+    else
+        return 0;
+    if (y < 1990 || y > 2200 || m < 1 || m > 12 || d < 1 || d > 31)
+        return 0;
+    m += 3;
+    if (m > 12) {
+        m -= 12;
+        y++;
+    }
+    return y * 10000 + m * 100 + d;
+}
+
 const levy_rates_table *levy_rates_table_at(const levy_rates *r, int i)
 {
     static _Thread_local levy_rates_table t;
@@ -1557,7 +1619,7 @@ overlays:
         const sst_row *s = &r->sst[i];
         if (memcmp(s->st, st, 2) == 0 && date >= s->from && date <= s->to) {
             res->e[0].rate = s->rate;
-            use_table(res, table_of(r, "sst"));
+            use_table(res, s->table);
             break;
         }
     }

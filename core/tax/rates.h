@@ -56,6 +56,11 @@ int levy_rates_vat_key(const levy_tax_resolution *res, const char *key, int64_t 
 
 int levy_rates_ntables(const levy_rates *r);
 const levy_rates_table *levy_rates_table_at(const levy_rates *r, int i);
+/* Regions whose ZIP rows come from table i, comma-separated ("US-TX"); "" if none. */
+void levy_rates_table_regions(const levy_rates *r, int i, char *buf, size_t cap);
+/* yyyymmdd from which table i is stale (one quarter after its vintage starts, for the
+ * periodically republished US tables); 0 when it does not go stale by age. */
+int32_t levy_rates_table_stale_after(const levy_rates *r, int i);
 /* "source vintage" of table i into buf. */
 void levy_rates_describe(const levy_rates *r, const levy_tax_resolution *res, char *buf,
                          size_t cap);

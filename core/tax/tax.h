@@ -17,5 +17,8 @@ void levy_rates_free(levy_rates *r);
 /* `levy rates import FILE...`: loads each file into data_dir, prints rows read / changed.
  * Returns the process exit code (0 ok, 1 failure). */
 int levy_rates_cli_import(int nfiles, char **files, const char *data_root, const char *data_dir);
+/* levy rates update [SOURCES_FILE]: fetch, verify and install the configured rate files
+ * (core/tax/update.c). Exit code 0, or 1 when a source failed (its vintage in use stays). */
+int levy_rates_cli_update(int nargs, char **args, const char *data_root, const char *data_dir);
 
 #endif

@@ -221,6 +221,10 @@ async function main() {
     }
     /* the change's re-check line (L.bulkProgress): nothing is imported yet */
     await page.locator('#bulk-progress', { hasText: 'No open documents to re-check.' }).waitFor();
+    /* issue 19: each US state shows the rate table vintage it uses and its stale date */
+    const rateCell = page.locator('#regions-table tr[data-code="' + subscribe[0] + '"] td.rate-data');
+    await rateCell.filter({ hasText: /avalara-zip5 \d{4}-\d{2}/ }).waitFor();
+    await rateCell.filter({ hasText: /stale (since|from) \d{4}-\d{2}-\d{2}/ }).waitFor();
     await shot('regions');
   });
 

@@ -457,6 +457,40 @@ end:
     }
 }
 
+/* issue 19: the regions a table serves and when it goes stale (GET /admin/rates, the Regions
+ * page): the shipped Avalara table serves every state and is stale one quarter after its
+ * 2025-12 vintage; the SST files name their states and go stale after their quarter; tables
+ * with dated rows do not go stale by age. */
+static void t_table_info(void)
+{
+    CHECK(rates() != NULL);
+    int n = levy_rates_ntables(R), seen_zip = 0, seen_sst = 0, seen_nat = 0;
+    for (int i = 0; i < n; i++) {
+        const levy_rates_table *t = levy_rates_table_at(R, i);
+        char src[32];
+        snprintf(src, sizeof src, "%s", t->source);
+        char regs[512];
+        levy_rates_table_regions(R, i, regs, sizeof regs);
+        int32_t sa = levy_rates_table_stale_after(R, i);
+        if (strcmp(src, "avalara-zip5") == 0) {
+            CHECK(strstr(regs, "US-TX") != NULL && strstr(regs, "US-CA") != NULL);
+            CHECK_EQ_INT(sa, 20260301);
+            seen_zip = 1;
+        } else if (strcmp(src, "sst") == 0) {
+            CHECK(strstr(regs, "US-MN") != NULL && strstr(regs, "US-WI") != NULL &&
+                  strstr(regs, "US-GA") != NULL && strstr(regs, "US-TX") == NULL);
+            CHECK_EQ_INT(sa, 20260701);
+            seen_sst = 1;
+        } else if (strcmp(src, "national") == 0) {
+            CHECK_EQ_STR(regs, "");
+            CHECK_EQ_INT(sa, 0);
+            seen_nat = 1;
+        }
+    }
+    CHECK(seen_zip && seen_sst && seen_nat);
+end:;
+}
+
 static void t_free(void)
 {
     levy_rates_free(R);
@@ -468,6 +502,6 @@ static const levy_test tests[] = {
     {"unknown_zip", t_unknown_zip}, {"cdtfa", t_cdtfa}, {"overlays", t_overlays},
     {"sst", t_sst},             {"canada", t_canada},   {"eu", t_eu},
     {"national", t_national},   {"bad_table", t_bad_table}, {"bad_rows", t_bad_rows}, {"import", t_import},
-    {"free", t_free},           {NULL, NULL}};
+    {"table_info", t_table_info}, {"free", t_free},           {NULL, NULL}};
 
 LEVY_TEST_MAIN(tests)

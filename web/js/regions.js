@@ -51,6 +51,29 @@
         L.field({ label: 'Search', input: search }),
         h('label', { class: 'check', style: 'margin-bottom:.5rem' }, onlySub, 'Subscribed only')));
       main.appendChild(entityNote);
+      /* Rate data (issue 19): the vintage each region's rates come from, when it goes stale,
+         and the last `levy rates update` (GET /admin/rates). A failed update is an alert. */
+      var ratesNote = h('div', { id: 'rates-update' });
+      main.appendChild(ratesNote);
+      L.api('GET', '/admin/rates').then(function (rt) {
+        if (!alive) return;
+        rateByRegion = {};
+        (rt.tables || []).forEach(function (t) { (t.regions || []).forEach(function (c) { (rateByRegion[c] = rateByRegion[c] || []).push(t); }); });
+        var u = rt.update;
+        var stale = (rt.tables || []).filter(function (t) { return t.stale; }).length;
+        L.clear(ratesNote);
+        if (u && !u.ok) {
+          var why = u.error || (u.sources || []).filter(function (x) { return x.status === 'failed'; })
+            .map(function (x) { return x.source + ': ' + x.error; }).join('; ');
+          ratesNote.appendChild(h('div', { class: 'notice error', role: 'alert' },
+            h('strong', { text: 'The last rate update (' + u.checked_at + ') failed; the rates in use stay. ' }), why));
+        } else if (u) {
+          ratesNote.appendChild(h('p', { class: 'muted', role: 'status', text: 'Last rate update ' + u.checked_at + ': ' +
+            (u.sources || []).map(function (x) { return (x.key || x.source) + ' ' + x.status + (x.vintage ? ' (' + x.vintage + ')' : ''); }).join(', ') }));
+        }
+        if (stale) ratesNote.appendChild(h('p', { class: 'notice warn', role: 'status', text: stale + ' rate table(s) past their stale date: run levy rates update (docs/operations.md).' }));
+        fillRates();
+      }, function () { /* rate data is a hint on this page */ });
       main.appendChild(errSlot);
       main.appendChild(count);
       bulk = L.bulkProgress('bulk-progress');
@@ -76,7 +99,7 @@
       var countriesDone = false, seq = 0;
       function load() {
         var mine = ++seq;
-        var heads = ['Code', 'Region', { text: 'Country', cls: 'hide-sm' }, { text: 'Tax', cls: 'hide-sm' }, 'Subscribed', 'Tax calculation', 'Registration number', 'Effective from'];
+        var heads = ['Code', 'Region', { text: 'Country', cls: 'hide-sm' }, { text: 'Tax', cls: 'hide-sm' }, { text: 'Rate data', cls: 'hide-sm' }, 'Subscribed', 'Tax calculation', 'Registration number', 'Effective from'];
         if (entity) heads.push('Applies');
         heads.push({ sr: 'Save status' });
         tbody = h('tbody', null, L.loadingRow(heads.length));
@@ -97,10 +120,25 @@
           L.clear(tbody);
           if (!data.length) tbody.appendChild(h('tr', null, h('td', { colspan: heads.length, class: 'empty', text: 'No regions: are the rule scripts loaded?' })));
           data.forEach(function (r) { tbody.appendChild(row(r, entity)); });
+          fillRates();
           filter();
           loadedSeq = mine;
           markOwn();
         }, function (err) { if (alive && mine === seq) { L.clear(tbody); L.showError(errSlot, err); } });
+      }
+      function fillRates() {
+        if (!tbody || !rateByRegion) return;
+        tbody.querySelectorAll('tr[data-code]').forEach(function (tr) {
+          var cell = tr.querySelector('td.rate-data'), ts = rateByRegion[tr.dataset.code];
+          if (!cell || !ts) return;
+          L.clear(cell);
+          ts.forEach(function (t) {
+            cell.appendChild(h('div', { text: t.source + ' ' + t.vintage + (t.imported ? ' (imported)' : '') }));
+            if (t.stale_after) {
+              cell.appendChild(h('div', { class: t.stale ? 'badge warn' : 'muted', text: (t.stale ? 'stale since ' : 'stale from ') + t.stale_after }));
+            }
+          });
+        });
       }
       load();
       return 'Regions';
@@ -109,6 +147,7 @@
 
   /* A change that re-checks documents answers with `requeue`: its progress (L.bulkProgress). */
   var bulk = null;
+  var rateByRegion = null; /* region code -> its rate tables (GET /admin/rates) */
   function follow(run) { if (bulk) bulk.follow(run); }
 
   /* entity: null (the default regions) or {id, label} (that connection's own view). */
@@ -180,6 +219,7 @@
     tr.appendChild(h('td', null, r.name || '', own));
     tr.appendChild(h('td', { class: 'hide-sm', text: r.country || '' }));
     tr.appendChild(h('td', { class: 'hide-sm' }, h('span', { class: 'muted', text: (r.tax_type || '').replace(/_/g, ' ') })));
+    tr.appendChild(h('td', { class: 'hide-sm rate-data' }));
     tr.appendChild(h('td', null, sub));
     tr.appendChild(h('td', null, calc));
     tr.appendChild(h('td', null, reg));

@@ -435,6 +435,7 @@ def case_openapi(tmp):
         anon("GET", "/v1/regions")                       # 401
         api("GET", "/metrics")
         api("GET", "/admin/generation")
+        api("GET", "/admin/rates")                       # issue 19: tables in use, staleness
         api("POST", "/admin/reload")
         api("GET", "/v1/no-such-thing")                  # 404
         api("DELETE", "/v1/regions")                     # 405
