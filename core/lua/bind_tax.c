@@ -1295,9 +1295,7 @@ static void read_customer(lua_State *L, int opts, levy_tax_request *c, const cha
                 r->tax_id = lua_tostring(L, -1);
             lua_pop(L, 1);
             lua_getfield(L, ct, "customer_type"); /* an unknown value: the record does not say */
-            r->type = levy_tax_customer_type_from(lua_tostring(L, -1));
-            if (r->type < 0)
-                r->type = LEVY_CUSTOMER_UNSET;
+            r->type = levy_tax_customer_type_field(lua_tostring(L, -1), NULL);
             lua_pop(L, 1);
         }
         lua_pop(L, 1);
@@ -1532,9 +1530,7 @@ static int tax_calculate(lua_State *L)
     if (opts) {
         /* the org's default customer type (settings.default_customer_type, plugins/api) */
         lua_getfield(L, opts, "customer_type");
-        c.org_customer_type = levy_tax_customer_type_from(lua_tostring(L, -1));
-        if (c.org_customer_type < 0)
-            c.org_customer_type = LEVY_CUSTOMER_UNSET;
+        c.org_customer_type = levy_tax_customer_type_field(lua_tostring(L, -1), NULL);
         lua_pop(L, 1);
     }
     levy_taxid_registry reg;

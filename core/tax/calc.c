@@ -351,7 +351,8 @@ int levy_tax_customer_type_field(const char *s, levy_tax_problem *p)
     int t = levy_tax_customer_type_from(s);
     if (t >= 0)
         return t;
-    levy_tax_problem_add(p, -1, "customer.type", "must be \"business\" or \"individual\"");
+    if (p)
+        levy_tax_problem_add(p, -1, "customer.type", "must be \"business\" or \"individual\"");
     return LEVY_CUSTOMER_UNSET;
 }
 

@@ -251,8 +251,9 @@ void levy_tax_addr_zip(levy_tax_addr *a, const char *field, const char *zip, int
 /* A line id given as a number (or, absent, the line's 1-based position): its decimal text in
  * m->idbuf, m->id and m->idlen set. */
 void levy_tax_line_id_number(levy_tax_line_meta *m, long long n);
-/* customer.type in a request (NULL: absent -> LEVY_CUSTOMER_UNSET); another value is a detail
- * on "customer.type" and reads as unset. */
+/* customer.type in a request (NULL: absent -> LEVY_CUSTOMER_UNSET); another value reads as
+ * unset and is a detail on "customer.type" when p is given (p NULL: a stored customer's type or
+ * the org default, where an unknown value means the record does not say). */
 int levy_tax_customer_type_field(const char *s, levy_tax_problem *p);
 /* The number of request lines (the array's length): 1..LEVY_TAX_MAX_LINES, else 0 with a
  * detail on "lines". */

@@ -932,6 +932,8 @@ static void t_ctx_values(void)
     CHECK_EQ_INT(p.ndetails, 1);
     CHECK_EQ_STR(p.details[0].field, "customer.type");
     CHECK_EQ_STR(p.details[0].message, "must be \"business\" or \"individual\"");
+    CHECK_EQ_INT(levy_tax_customer_type_field("trade", NULL), LEVY_CUSTOMER_UNSET);
+    CHECK_EQ_INT(levy_tax_customer_type_field("business", NULL), LEVY_CUSTOMER_BUSINESS);
 
     /* a region's subscription */
     CHECK_EQ_INT(levy_tax_subscription_on(1, -1, NULL, 0, 20260101), 1);
