@@ -132,6 +132,8 @@ function M.build_opts(request, cid)
   end
   if util.is_object(settings.seller_address) then opts.seller = settings.seller_address end
   opts.rounding = settings.rounding or "line"
+  -- the seller's Canadian GST/HST regime (docs/rules.md section 2; core/tax/calc.c)
+  if settings.ca_gst_regime == "simplified" then opts.ca_gst_regime = "simplified" end
   local ids = product_ids(request)
   if next(ids) ~= nil then
     opts.products = cache and cached_product_codes(cache, ids) or db.product_codes(ids)

@@ -300,6 +300,7 @@ local function settings_public(cid)
     customer_data = customer_data_public(s.customer_data),
     webhook_silent_minutes = s.webhook_silent_minutes,
     tax_id_online = db.tax_id_online(s),
+    ca_gst_regime = s.ca_gst_regime,
   }
 end
 
@@ -323,6 +324,7 @@ local function conn_settings_public(cid)
   local out = settings_public(cid)
   out.customer_data = nil -- organisation-wide: GET /v1/settings
   out.tax_id_online = nil -- organisation-wide too (tax ids are per customer)
+  out.ca_gst_regime = nil -- organisation-wide (validate.lua SETTINGS_FIELDS)
   local own = {}
   for k in pairs(db.conn_settings(cid)) do own[#own + 1] = k end
   table.sort(own)
@@ -353,6 +355,11 @@ local function put_conn_settings(req)
   if body.tax_id_online ~= nil then
     util.fail(422, "validation_failed", "tax_id_online: applies to every connection; set it with PUT /v1/settings",
       json.array({ { field = "tax_id_online", message = "applies to every connection; set it with PUT /v1/settings" } }))
+  end
+  if body.ca_gst_regime ~= nil then
+    util.fail(422, "validation_failed", "ca_gst_regime: applies to every connection (only a seller not "
+      .. "established in Canada can use the simplified regime); set it with PUT /v1/settings",
+      json.array({ { field = "ca_gst_regime", message = "applies to every connection; set it with PUT /v1/settings" } }))
   end
   if body.customer_data ~= nil then
     util.fail(422, "validation_failed", "customer_data: applies to every connection (Rillet's customers are "
