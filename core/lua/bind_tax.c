@@ -694,7 +694,9 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
     lua_getfield(L, idx, "reverse_charge");
     c->r.reverse_charge = levy_tax_reverse_charge_from(lua_tostring(L, -1));
     if (c->r.reverse_charge < 0)
-        luaL_error(L, "rule %s: reverse_charge must be \"b2b_foreign_seller\" or \"b2b_simplified_regime\" (docs/rules.md)",
+        luaL_error(L,
+                   "rule %s: reverse_charge must be \"b2b_foreign_seller\" or "
+                   "\"b2b_simplified_regime\" (docs/rules.md)",
                    c->r.region);
     lua_pop(L, 1);
     lua_getfield(L, idx, "calculate");

@@ -53,7 +53,7 @@ void levy_tax_problem_set(levy_tax_problem *p, int error, const char *code, cons
 enum levy_tax_sourcing { LEVY_SOURCING_DESTINATION = 0, LEVY_SOURCING_ORIGIN };
 enum levy_tax_reverse_charge {
     LEVY_RC_NONE = 0,
-    LEVY_RC_B2B_FOREIGN_SELLER, /* reverse_charge = "b2b_foreign_seller" (docs/rules.md) */
+    LEVY_RC_B2B_FOREIGN_SELLER,   /* reverse_charge = "b2b_foreign_seller" (docs/rules.md) */
     LEVY_RC_B2B_SIMPLIFIED_REGIME /* reverse_charge = "b2b_simplified_regime": only when the
                                    * seller is registered under a simplified regime for
                                    * non-residents (req->simplified_regime; Canada: ETA
