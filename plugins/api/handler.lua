@@ -307,15 +307,19 @@ end
 local function put_settings(req)
   local body = util.body_object(req)
   local changes = validate.settings(body)
-  local before = customer_data_text(db.settings().customer_data)
+  local old = db.settings()
+  local before = customer_data_text(old.customer_data)
   db.put_settings(changes)
   local s = settings_public()
+  -- the Canadian GST/HST regime decides the tax of region CA's documents: re-check them
+  local run
+  if s.ca_gst_regime ~= old.ca_gst_regime then run = requeue("api.region_changed", { code = "CA" }) end
   if customer_data_text(s.customer_data) ~= before then
     -- where tax ids and exemptions are read from changed: read every customer again
     local ok, e = pcall(events.emit, "api.customer_data_changed", {})
     if not ok then log.error("api.customer_data_changed subscriber failed", { error = tostring(e) }) end
   end
-  return 200, s
+  return 200, with_requeue(s, run)
 end
 
 -- One connection's settings: the effective values (its own over the global ones), the keys it

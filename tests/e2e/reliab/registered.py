@@ -47,7 +47,7 @@ def main():
     with common.running(env):
         if not check("simulator and levy start", env.start_sim() and env.start_levy()):
             return
-        env.connect(regions=("CH", "CA"), events={"INVOICE": ["CREATED"]})
+        env.connect(regions=("CH", "CA"), events={"INVOICE": ["CREATED", "UPDATED", "DELETED", "PAYMENT_UPDATED"]})
         st, _, text, _ = env.L("PUT", "/v1/settings", {"seller_address": SEATTLE})
         check("seller address in Seattle", st == 200, text)
 
@@ -71,8 +71,10 @@ def main():
         st, js, text, _ = env.L("PUT", "/v1/connections/%s/settings" % env.cid, {"ca_gst_regime": "simplified"})
         check("a connection cannot set ca_gst_regime: 422", st == 422 and "ca_gst_regime" in text, text[:400])
         st, js, text, _ = env.L("PUT", "/v1/settings", {"ca_gst_regime": "simplified"})
-        check("PUT /v1/settings ca_gst_regime=simplified: 200 and echoed",
-              st == 200 and (js or {}).get("ca_gst_regime") == "simplified", text[:400])
+        check("PUT /v1/settings ca_gst_regime=simplified: 200 and echoed, region CA's documents re-checked (requeue)",
+              st == 200 and (js or {}).get("ca_gst_regime") == "simplified" and "requeue" in (js or {}), text[:400])
+        st, js, text, _ = env.L("PUT", "/v1/settings", {"ca_gst_regime": "simplified"})
+        check("the same value again: nothing to re-check", st == 200 and "requeue" not in (js or {}), text[:400])
         got = answer(env, calc("CAD", toronto, "123456782RT0001"))
         check("CA simplified regime, valid GST/HST number: not charged, reverse_charge 0.00 (%s)" % (got[:4],),
               got[:4] == (200, "0.00", "reverse_charge", []), got[4][:600])
@@ -86,6 +88,43 @@ def main():
               got[:4] == (200, "13.00", "standard_rated", []), got[4][:600])
         got = answer(env, calc("CHF", zurich, "CHE-116.281.710 MWST"))
         check("CH unaffected by the Canadian setting: 8.10 (%s)" % (got[:4],), got[:2] == (200, "8.10"), got[4][:600])
+        # through Rillet: an invoice to a Toronto business with a valid BN, written as HST 13 %
+        # under the normal regime, is re-checked when the regime changes and written as 0
+        st, _, text, _ = env.L("PUT", "/v1/settings", {"ca_gst_regime": "normal"})
+        check("back to normal before the Rillet part", st == 200, text[:300])
+        st, js, text, _ = env.S("GET", "/customers?limit=100")
+        to = next((c for c in (js or {}).get("customers", [])
+                   if (c.get("shipping_address") or c.get("address") or {}).get("city") == "Toronto"), None)
+        if not check("the simulator has a Toronto customer", to is not None, text[:300]):
+            return
+        st, c, text, _ = env.L("PUT", "/v1/customers/" + to["id"], {"tax_id": "123456782RT0001"})
+        check("a valid GST/HST number set for the Toronto customer", st == 200, text[:300])
+        st, js, text, _ = env.S("GET", "/products?limit=100")
+        prod = next(p for p in js["products"] if (p.get("external_references") or [{}])[0].get("id") == "saas")
+        body = {"customer_id": to["id"], "subsidiary_id": env.sub["id"], "invoice_date": "2026-03-02",
+                "items": [{"description": "Subscription", "price": {
+                    "product_id": prod["id"], "quantity": 1,
+                    "amount_per_unit": {"amount": "100.00", "currency": "USD"}}}]}
+        st, inv, text, _ = env.S("POST", "/invoices", body)
+        check("invoice to the Toronto customer created in Rillet", st in (200, 201), text[:300])
+
+        def written(total):
+            def f():
+                s2, d, t, _ = env.S("GET", "/_sim/invoices/%s/tax-detail" % inv["id"])
+                rs = [r for ln in ((d or {}).get("lines") or []) for r in ln.get("tax_rates", [])] if s2 == 200 else []
+                amt = sum(round(float(r["tax_amount"]["amount"]) * 100) for r in rs)
+                return rs if rs and amt == total else None
+            return f
+        got = common.wait_for(written(1300), 60, 0.5)
+        check("normal regime: HST 13.00 written to Rillet (%s)" % got, got,
+              common.tail(os.path.join(env.tmp, "levy.log")))
+        st, js, text, _ = env.L("PUT", "/v1/settings", {"ca_gst_regime": "simplified"})
+        check("switch to simplified: re-check started", st == 200 and "requeue" in (js or {}), text[:300])
+        got = common.wait_for(written(0), 90, 0.5)
+        check("simplified regime: the invoice is re-checked and written with 0.00 tax (%s)" % got, got,
+              common.tail(os.path.join(env.tmp, "levy.log")))
+        st, doc, text, _ = env.L("GET", "/v1/invoices/" + inv["id"])
+        check("levy shows the invoice with levy_tax 0.00", st == 200 and (doc or {}).get("levy_tax") == "0.00", text[:600])
         st, js, text, _ = env.L("PUT", "/v1/settings", {"ca_gst_regime": None})
         check("ca_gst_regime null: back to normal", st == 200 and (js or {}).get("ca_gst_regime") == "normal", text[:400])
         got = answer(env, calc("CAD", toronto, "123456782RT0001"))
