@@ -123,6 +123,9 @@ def main():
         got = common.wait_for(written(0), 90, 0.5)
         check("simplified regime: the invoice is re-checked and written with 0.00 tax (%s)" % got, got,
               common.tail(os.path.join(env.tmp, "levy.log")))
+        descs = sorted({r.get("description") for r in (got or [])})
+        check("the 0 %% line names the Canadian rule, not the EU directive (%s)" % descs,
+              descs and all("Excise Tax Act s. 211.1" in (d or "") for d in descs), got)
         st, doc, text, _ = env.L("GET", "/v1/invoices/" + inv["id"])
         check("levy shows the invoice with levy_tax 0.00", st == 200 and (doc or {}).get("levy_tax") == "0.00", text[:600])
         st, js, text, _ = env.L("PUT", "/v1/settings", {"ca_gst_regime": None})
