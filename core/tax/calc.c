@@ -215,9 +215,20 @@ static int reverse_charge_applies(const levy_tax_request *req, levy_tax_decision
 {
     if (kind == LEVY_RC_B2B_FOREIGN_SELLER)
         return b2b_foreign_seller(req, d);
-    if (kind == LEVY_RC_B2B_SIMPLIFIED_REGIME)
-        return req->simplified_regime && b2b_foreign_seller(req, d);
-    return 0;
+    if (kind != LEVY_RC_B2B_SIMPLIFIED_REGIME || !req->simplified_regime ||
+        !b2b_foreign_seller(req, d))
+        return 0;
+    /* the customer must give its GST/HST registration number (a BN, Luhn-checked): a Quebec
+     * QST number, valid for levy.taxid by format only, is not one (ETA s. 211.1(2)) */
+    levy_taxid_result r;
+    if (d->tax_id && levy_taxid_check(req->ship_to.country, d->tax_id, &r) == LEVY_TAXID_VALID &&
+        strcmp(r.country, "CA") == 0 && !r.checksum) {
+        snprintf(d->tax_id_note, sizeof d->tax_id_note,
+                 "customer.tax_id is not a GST/HST registration number (a Quebec QST number?); "
+                 "taxed as a sale to a consumer");
+        return 0;
+    }
+    return 1;
 }
 
 /* ------------------------------------------------------------------ reading a request */

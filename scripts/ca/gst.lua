@@ -136,6 +136,17 @@ return {
       },
       expect = { total_tax = "13.00", lines = { { tax = "13.00", taxability_reason = "standard_rated" } },
                  notes = { { code = "tax_id_invalid" } } } },
+    { name = "simplified regime, a Quebec QST number is no GST/HST number: charged, note tax_id_invalid",
+      ca_gst_regime = "simplified",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Toronto", state = "ON", zip_code = "M5V 3L9", country = "CA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-ca", tax_id = "1234567890TQ0001", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "13.00", lines = { { tax = "13.00", taxability_reason = "standard_rated" } },
+                 notes = { { code = "tax_id_invalid" } } } },
     { name = "normal regime, US seller, customer gives a valid GST/HST number: HST charged (s. 221)",
       ca_gst_regime = "normal",
       request = {

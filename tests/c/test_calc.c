@@ -308,6 +308,12 @@ static void t_simplified_regime(void)
     CHECK_EQ_INT(f.d.reverse, 0);
     CHECK_EQ_STR(tax_of(&f, -1), "13.00");
     CHECK(strncmp(f.d.tax_id_note, "customer.tax_id is not a valid CA tax id", 40) == 0);
+    /* simplified regime, a Quebec QST number (valid by format only) is no GST/HST number */
+    f.req.tax_id = "1234567890TQ0001";
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.d.reverse, 0);
+    CHECK_EQ_STR(tax_of(&f, -1), "13.00");
+    CHECK(strstr(f.d.tax_id_note, "not a GST/HST registration number") != NULL);
     /* simplified regime, no number: charged, nothing to say */
     f.req.tax_id = NULL;
     CHECK_EQ_INT(decide(&f), LEVY_OK);

@@ -731,6 +731,12 @@ local function run(rules, rule, test)
     if r.reverse_charge == "b2b_foreign_seller"
        or (r.reverse_charge == "b2b_simplified_regime" and test.ca_gst_regime == "simplified") then
       local on, note = b2b_foreign_seller(ctx)
+      -- the simplified regime needs a GST/HST number (a Luhn-checked BN): a Quebec QST number
+      -- (10 digits TQ 4 digits) is not one
+      if on and r.reverse_charge == "b2b_simplified_regime"
+         and ctx.customer.tax_id:upper():gsub("[%s%.%-/]", ""):match("^%d+TQ%d+$") then
+        on, note = false, { code = "tax_id_invalid", message = "not a GST/HST registration number" }
+      end
       if note and not (ctx.customer.exempt == true) then notes[#notes + 1] = note end
       for _, line in ipairs(on and ctx.lines or {}) do
         if line.reason ~= "product_exempt" and line.reason ~= "zero_rated" then
