@@ -31,8 +31,18 @@ static int cmd_version(void)
 
 static int run(levy_config *c, const char *cmd, const char *argv0);
 
-static const char *const COMMANDS[] = {"serve", "demo", "sim", "calc", "check", "test", "version", "rates",
-                                       "backup", "restore", "rotate-master-key", "signin",
+static const char *const COMMANDS[] = {"serve",
+                                       "demo",
+                                       "sim",
+                                       "calc",
+                                       "check",
+                                       "test",
+                                       "version",
+                                       "rates",
+                                       "backup",
+                                       "restore",
+                                       "rotate-master-key",
+                                       "signin",
                                        NULL};
 
 int main(int argc, char **argv)
@@ -94,8 +104,7 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
                             "       levy rates update [SOURCES_FILE] [--data-dir DIR]\n");
             return 2;
         }
-        return levy_rates_cli_import(cfg->nargs - 1, cfg->args + 1, cfg->data_root,
-                                     cfg->data_dir);
+        return levy_rates_cli_import(cfg->nargs - 1, cfg->args + 1, cfg->data_root, cfg->data_dir);
     }
     if (strcmp(cmd, "rotate-master-key") == 0)
         return levy_rotate_master_key(cfg, levy_host_with_generation);
@@ -125,9 +134,10 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
             snprintf(key, sizeof key, "%s/master.key", cfg->data_dir);
             const char *env = getenv("LEVY_MASTER_KEY");
             if ((!env || !*env) && access(key, F_OK) != 0)
-                fprintf(stderr, "levy restore: note: %s has no master.key and LEVY_MASTER_KEY is "
-                                "unset; stored Rillet secrets open only with the master key of "
-                                "the levy that wrote the backup (docs/operations.md)\n",
+                fprintf(stderr,
+                        "levy restore: note: %s has no master.key and LEVY_MASTER_KEY is "
+                        "unset; stored Rillet secrets open only with the master key of "
+                        "the levy that wrote the backup (docs/operations.md)\n",
                         cfg->data_dir);
         } else
             printf("backed up %s/levy.db to %s (%d pages, integrity ok)\n", cfg->data_dir,

@@ -171,6 +171,10 @@ levy_reliab_test(reliab_tax_id_online tax_id_online 180 42420)
 # Issue 19: the digital-services countries are listed, subscribable and calculated; territory
 # addresses (Canary Islands, Jersey) answer out_of_scope, Monaco is France. Ports 42500-42549.
 levy_reliab_test(reliab_countries countries 180 42500)
+# Issue 19, reverse charge is not "any business customer abroad": a seller registered in CH
+# charges Swiss businesses; Canada's simplified vs normal GST/HST regime is the setting
+# ca_gst_regime (422 for bad values and per connection). Ports 43000-43049.
+levy_reliab_test(reliab_registered registered 120 43000)
 # Issue 19, Sphere drop-in fidelity: include_taxability_reason, empty tax_amounts where no tax
 # is due (reverse charge), ship_from as the seller's location. Ports 42300-42349.
 levy_reliab_test(reliab_sphere_fidelity sphere_fidelity 120 42300)

@@ -79,15 +79,17 @@ static int load_token(levy_config *c, int *created, levy_err *err)
 static void print_first_start(const levy_config *c)
 {
     printf("API token saved in %s/api-token (0600); API clients send it as "
-           "Authorization: Bearer\n", c->data_dir);
+           "Authorization: Bearer\n",
+           c->data_dir);
     char code[LEVY_SIGNIN_CODE_LEN + 1];
     levy_err e;
     levy_err_clear(&e);
     if (levy_auth_signin_new(c->data_dir, LEVY_SIGNIN_TTL_S, code, sizeof code, &e) == LEVY_OK) {
         size_t n = strlen(c->public_url);
         printf("Sign in: %.*s/#signin=%s (one-time, valid 15 min; a new one: levy signin "
-               "--data-dir %s)\n", (int)(n && c->public_url[n - 1] == '/' ? n - 1 : n),
-               c->public_url, code, c->data_dir);
+               "--data-dir %s)\n",
+               (int)(n && c->public_url[n - 1] == '/' ? n - 1 : n), c->public_url, code,
+               c->data_dir);
         OPENSSL_cleanse(code, sizeof code);
     } else {
         hlog(HLOG_WARN, "no sign-in code: %s", e.message);
@@ -266,8 +268,8 @@ static int load_rates_set(levy_host *h, levy_rates_set **out, levy_err *err)
     return LEVY_OK;
 }
 
-static int build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *errs,
-                 int *nselftests, levy_err *err, int with_migrations)
+static int build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *errs, int *nselftests,
+                 levy_err *err, int with_migrations)
 {
     /* Off the loop (with_migrations == 0) the store is withheld: its statement cache is
      * not thread-safe. The loop installs it before the generation goes live. */
@@ -385,7 +387,8 @@ static void run_on_start(levy_host *h)
     for (int i = 1; i <= n; i++) {
         lua_rawgeti(L, -1, i);
         lua_getfield(L, -1, "plugin");
-        levy_call *c = levy_call_new(h, g, LEVY_CALL_START, lua_tostring(L, -1), on_start_done, NULL);
+        levy_call *c =
+            levy_call_new(h, g, LEVY_CALL_START, lua_tostring(L, -1), on_start_done, NULL);
         lua_pop(L, 1);
         if (!c) {
             lua_pop(L, 1);
@@ -424,7 +427,8 @@ int levy_host_reload(levy_host *h, levy_reload_report *r)
     levy_err err;
     levy_err_clear(&err);
     char hash[65];
-    if (h->current && levy_gen_tree_hash(h->cfg->plugins_dir, h->cfg->scripts_dir, hash, &err) == LEVY_OK &&
+    if (h->current &&
+        levy_gen_tree_hash(h->cfg->plugins_dir, h->cfg->scripts_dir, hash, &err) == LEVY_OK &&
         strcmp(hash, h->current->tree_hash) == 0 && !rates_changed(h)) {
         r->status = "unchanged";
         hlog(HLOG_INFO, "reload: unchanged (generation %llu)", (unsigned long long)r->generation);
@@ -466,8 +470,8 @@ typedef struct levy_reload_state {
     levy_gen_errors errs;
     levy_err err;
     int rc, nself;
-    int unchanged;       /* the tree hashes as the current generation's: nothing built */
-    char cur_hash[65];   /* the current generation's tree hash, copied for the thread */
+    int unchanged;     /* the tree hashes as the current generation's: nothing built */
+    char cur_hash[65]; /* the current generation's tree hash, copied for the thread */
     uint64_t id;
 } reload_state;
 
@@ -559,8 +563,8 @@ static void on_reload_done(evutil_socket_t fd, short what, void *arg)
         r.status = "rejected";
         h->reload_failures++;
         for (int i = 0; i < r.errors.n; i++)
-            hlog(HLOG_WARN, "reload rejected: %s:%d: %s", r.errors.v[i].source,
-                 r.errors.v[i].line, r.errors.v[i].message);
+            hlog(HLOG_WARN, "reload rejected: %s:%d: %s", r.errors.v[i].source, r.errors.v[i].line,
+                 r.errors.v[i].message);
     } else {
         swap_in(h, g, &r);
     }
@@ -847,7 +851,8 @@ static void on_rates_update_out(evutil_socket_t fd, short what, void *arg)
         line = nl ? nl + 1 : NULL;
     }
     if (code != 0)
-        hlog(HLOG_WARN, "rates update: exit %d; the rate vintages in use stay (GET /admin/rates)", code);
+        hlog(HLOG_WARN, "rates update: exit %d; the rate vintages in use stay (GET /admin/rates)",
+             code);
     else
         hlog(HLOG_INFO, "rates update: %d vintage(s) installed", installed);
     if (installed > 0 && h->reload_async && !h->stopping)
@@ -877,8 +882,8 @@ static void on_rates_update_timer(evutil_socket_t fd, short what, void *arg)
         dup2(pfd[1], 2);
         close(pfd[0]);
         close(pfd[1]);
-        char *argv[] = {exe, "rates", "update", "--data-dir", h->cfg->data_dir, "--data",
-                        h->cfg->data_root, NULL};
+        char *argv[] = {exe,      "rates",           "update", "--data-dir", h->cfg->data_dir,
+                        "--data", h->cfg->data_root, NULL};
         execv(exe, argv);
         _exit(127);
     }
@@ -921,10 +926,11 @@ static int store_startup_checks(levy_host *h, const char *dbpath, int *busy_ms)
     levy_err_clear(&e);
     int rc = levy_store_quick_check(h->store, detail, sizeof detail, &e);
     if (rc == LEVY_EIO) {
-        fprintf(stderr, "levy: the store %s is damaged (PRAGMA quick_check: %s); not starting. "
+        fprintf(stderr,
+                "levy: the store %s is damaged (PRAGMA quick_check: %s); not starting. "
                 "Stop anything else using it, then restore the last good backup: levy restore "
-                "FILE --data-dir %s --force (docs/operations.md, start-up checks)\n", dbpath,
-                detail, h->cfg->data_dir);
+                "FILE --data-dir %s --force (docs/operations.md, start-up checks)\n",
+                dbpath, detail, h->cfg->data_dir);
         return 1;
     }
     if (rc != LEVY_OK) {
@@ -958,8 +964,8 @@ static int verify_master_key(levy_host *h)
             fprintf(stderr, "levy: master key: %s\n", e.message);
             return 1;
         }
-    } else if (levy_rotate_verify_key(h->cfg->data_dir, h->store, h->current, key, note, sizeof note,
-                                      &e) != LEVY_OK) {
+    } else if (levy_rotate_verify_key(h->cfg->data_dir, h->store, h->current, key, note,
+                                      sizeof note, &e) != LEVY_OK) {
         fprintf(stderr, "levy: %s; not starting\n", note[0] ? note : e.message);
         return 1;
     } else if (note[0]) {
@@ -1027,7 +1033,8 @@ int levy_host_serve(levy_config *cfg)
         if (levy_store_open(&st, dbpath, 0, &err) != LEVY_OK) {
             fprintf(stderr, "levy: cannot open the store %s: %s\n", dbpath, err.message);
             if (strcmp(err.code, "io") == 0)
-                fprintf(stderr, "levy: if %s is damaged, restore it from a backup: levy restore "
+                fprintf(stderr,
+                        "levy: if %s is damaged, restore it from a backup: levy restore "
                         "FILE --data-dir %s --force (docs/operations.md, start-up checks)\n",
                         dbpath, cfg->data_dir);
             goto done;
@@ -1228,7 +1235,8 @@ int levy_host_check(levy_config *cfg)
         printf("FAIL  %s\n", err.message);
     }
     if (g)
-        printf("all good: %d plugins, %d rules, %d self-tests passed\n", g->nplugins, g->nrules, nself);
+        printf("all good: %d plugins, %d rules, %d self-tests passed\n", g->nplugins, g->nrules,
+               nself);
     else
         printf("%d file(s) failed; a reload would be rejected\n", nbad);
     levy_gen_errors_free(&errs);

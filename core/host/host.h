@@ -21,7 +21,13 @@ typedef struct levy_host levy_host;
 /* A Lua call on a generation: a coroutine with its context and budget. Created by
  * levy_call_new, driven by levy_call_resume (which may return with the coroutine parked on
  * outbound HTTP or a timer: ctx.waiting, ctx.resume), finished through the `finish` callback, then freed by the host. */
-typedef enum { LEVY_CALL_HTTP = 1, LEVY_CALL_JOB, LEVY_CALL_SCHEDULE, LEVY_CALL_START, LEVY_CALL_CALC } levy_call_kind;
+typedef enum {
+    LEVY_CALL_HTTP = 1,
+    LEVY_CALL_JOB,
+    LEVY_CALL_SCHEDULE,
+    LEVY_CALL_START,
+    LEVY_CALL_CALC
+} levy_call_kind;
 
 typedef struct levy_call levy_call;
 /* status: LUA_OK (results on co: nres values) or an error status (error value on top of co).
@@ -84,7 +90,7 @@ struct levy_host {
     levy_server *server;
     uint64_t reloads, reload_failures;
     int stopping;
-    int calls;                /* live calls of any kind */
+    int calls; /* live calls of any kind */
     int http_inflight;
     int jobs_running;
     levy_call *call_head;
@@ -92,17 +98,17 @@ struct levy_host {
     struct event *watch_ev, *watch_debounce;
     int watch_fd;
     int exit_code;
-    struct levy_jobs_runner *jobs;  /* runner state (host/jobs.c), opaque */
-    struct levy_schedules *sched;   /* schedule timers (host/jobs.c), opaque */
+    struct levy_jobs_runner *jobs;    /* runner state (host/jobs.c), opaque */
+    struct levy_schedules *sched;     /* schedule timers (host/jobs.c), opaque */
     struct levy_reload_state *reload; /* async reload state (host.c), opaque */
-    int started;              /* on_start hooks ran */
+    int started;                      /* on_start hooks ran */
     /* Reload without blocking the loop (levy_host_reload_async, set by levy_host_serve): how
      * the routes (POST /admin/reload, host/routes.c) ask for one without calling host.c;
      * NULL where nothing may reload (the route then answers 503). */
     void (*reload_async)(levy_host *h, levy_reload_cb cb, void *ud);
     struct levy_rates_set *rates_set; /* the current rate set (host.c): a generation holds a
                                        * reference to the set it was built on */
-    struct levy_rates *rates; /* the current rate index (of rates_set) */
+    struct levy_rates *rates;         /* the current rate index (of rates_set) */
     struct levy_rates *shipped_rates; /* data/ only, for rule self-tests, when DATA_DIR/rates
                                        * holds imported vintages (else NULL) */
 };

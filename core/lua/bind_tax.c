@@ -693,7 +693,9 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
     lua_getfield(L, idx, "reverse_charge");
     c->r.reverse_charge = levy_tax_reverse_charge_from(lua_tostring(L, -1));
     if (c->r.reverse_charge < 0)
-        luaL_error(L, "rule %s: reverse_charge must be \"b2b_foreign_seller\" (docs/rules.md)",
+        luaL_error(L,
+                   "rule %s: reverse_charge must be \"b2b_foreign_seller\" or "
+                   "\"b2b_simplified_regime\" (docs/rules.md)",
                    c->r.region);
     lua_pop(L, 1);
     lua_getfield(L, idx, "calculate");
@@ -1423,6 +1425,20 @@ static int tax_calculate(lua_State *L)
             lua_settop(L, top);
         }
         lua_pop(L, 1); /* strings stay referenced by opts.seller */
+    }
+    /* the seller's GST/HST regime in Canada (setting ca_gst_regime, docs/rules.md section 2):
+     * "simplified" or "normal" (the default); anything else is the caller's error */
+    if (opts) {
+        lua_getfield(L, opts, "ca_gst_regime");
+        if (!lua_isnil(L, -1)) {
+            const char *reg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+            if (reg && strcmp(reg, "simplified") == 0)
+                c.simplified_regime = 1;
+            else if (!reg || strcmp(reg, "normal") != 0)
+                return luaL_error(L, "levy.tax.calculate: opts.ca_gst_regime must be "
+                                     "\"simplified\" or \"normal\"");
+        }
+        lua_pop(L, 1);
     }
     /* rounding */
     if (opts) {

@@ -294,7 +294,7 @@ static int extract(levy_gen *g, levy_err *err)
         snprintf(r->method, sizeof r->method, "%s", lua_tostring(L, -6));
         r->path = strdup(lua_tostring(L, -5));
         const char *auth = lua_tostring(L, -4);
-        r->auth = strcmp(auth, "token") == 0 ? LEVY_AUTH_TOKEN
+        r->auth = strcmp(auth, "token") == 0  ? LEVY_AUTH_TOKEN
                   : strcmp(auth, "none") == 0 ? LEVY_AUTH_NONE
                                               : LEVY_AUTH_DEFAULT;
         r->plugin = strdup(lua_tostring(L, -3));
@@ -358,8 +358,8 @@ static int plugin_in_role(const char *name, const char *role)
     return strcmp(name, "sim") != 0;
 }
 
-int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs,
-                   int *nselftests, levy_err *err)
+int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs, int *nselftests,
+                   levy_err *err)
 {
     *out = NULL;
     if (nselftests)
@@ -571,8 +571,8 @@ void levy_route_match_free(levy_route_match *m)
     m->scratch = NULL;
 }
 
-int levy_gen_match(const levy_gen *g, const char *method, const char *path,
-                   levy_route_match *m, int *path_known)
+int levy_gen_match(const levy_gen *g, const char *method, const char *path, levy_route_match *m,
+                   int *path_known)
 {
     memset(m, 0, sizeof *m);
     *path_known = 0;
@@ -595,7 +595,8 @@ int levy_gen_match(const levy_gen *g, const char *method, const char *path,
         if (!ok)
             continue;
         if (strcmp(r->method, method) != 0) {
-            *path_known |= r->auth == LEVY_AUTH_NONE ? LEVY_PATH_KNOWN_OPEN : LEVY_PATH_KNOWN_PROTECTED;
+            *path_known |=
+                r->auth == LEVY_AUTH_NONE ? LEVY_PATH_KNOWN_OPEN : LEVY_PATH_KNOWN_PROTECTED;
             continue;
         }
         m->route = r;

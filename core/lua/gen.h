@@ -17,17 +17,17 @@ enum { LEVY_PATH_KNOWN_PROTECTED = 1, LEVY_PATH_KNOWN_OPEN = 2 };
 
 typedef struct levy_route {
     char method[8];
-    char *path;    /* pattern as written: "/v1/things/{id}" */
-    char **segs;   /* segments; "{name}" = capture */
+    char *path;  /* pattern as written: "/v1/things/{id}" */
+    char **segs; /* segments; "{name}" = capture */
     int nsegs;
-    int auth;      /* LEVY_AUTH_* */
+    int auth;        /* LEVY_AUTH_* */
     size_t max_body; /* request body cap in bytes; 0 = the host's default (1 MiB) */
     char *plugin;
-    int index;     /* 1-based index in the prelude's route list */
+    int index; /* 1-based index in the prelude's route list */
 } levy_route;
 
 typedef struct levy_gen_file {
-    char *path;       /* "plugins/x/handler.lua", "scripts/us/tx.lua" */
+    char *path; /* "plugins/x/handler.lua", "scripts/us/tx.lua" */
     char sha256[65];
     int is_rule;
 } levy_gen_file;
@@ -42,7 +42,7 @@ typedef struct levy_job_kind {
 typedef struct levy_gen {
     levy_vm *vm;
     uint64_t id;
-    int refs;            /* the host's "current" pointer counts as one */
+    int refs; /* the host's "current" pointer counts as one */
     int64_t loaded_at_ms;
     char tree_hash[65];
     levy_route *routes;
@@ -71,8 +71,8 @@ void levy_gen_errors_free(levy_gen_errors *e);
 typedef struct levy_gen_opts {
     const char *plugins_dir;
     const char *scripts_dir;
-    const char *role;     /* "serve", "sim", "check", "calc" */
-    uint64_t id;          /* generation number */
+    const char *role; /* "serve", "sim", "check", "calc" */
+    uint64_t id;      /* generation number */
     levy_vm_limits limits;
     void *config;         /* levy_config * (LEVY_HOST_CONFIG) */
     void *store;          /* levy_store * or NULL */
@@ -100,8 +100,8 @@ void levy_gen_files_free(levy_gen_file *files, int n);
 
 /** Builds a generation. On failure *out = NULL, errs lists {file,line,message} and the
  * return is LEVY_EINVAL (or LEVY_ENOMEM / LEVY_EIO). *nselftests (may be NULL) counts cases. */
-int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs,
-                   int *nselftests, levy_err *err);
+int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs, int *nselftests,
+                   levy_err *err);
 
 void levy_gen_ref(levy_gen *g);
 /** Drops a reference; frees the generation at zero. */
@@ -119,8 +119,8 @@ typedef struct levy_route_match {
     char *values[16];
     char *scratch;
 } levy_route_match;
-int levy_gen_match(const levy_gen *g, const char *method, const char *path,
-                   levy_route_match *m, int *path_known);
+int levy_gen_match(const levy_gen *g, const char *method, const char *path, levy_route_match *m,
+                   int *path_known);
 void levy_route_match_free(levy_route_match *m);
 
 #endif

@@ -113,6 +113,8 @@ int levy_tax_reverse_charge_from(const char *s)
         return LEVY_RC_NONE;
     if (strcmp(s, "b2b_foreign_seller") == 0)
         return LEVY_RC_B2B_FOREIGN_SELLER;
+    if (strcmp(s, "b2b_simplified_regime") == 0)
+        return LEVY_RC_B2B_SIMPLIFIED_REGIME;
     return -1;
 }
 
@@ -217,6 +219,33 @@ static int b2b_foreign_seller(const levy_tax_request *req, levy_tax_decision *d)
     if (!req->seller.present || !req->seller.country[0])
         return 1;
     return strcmp(iso_country(req->seller.country), iso_country(req->ship_to.country)) != 0;
+}
+
+/* Does group g's declared reverse charge apply (issue 19: reverse charge is not "any business
+ * customer abroad")? "b2b_foreign_seller": the test above. "b2b_simplified_regime" (Canada,
+ * ETA s. 211.1 "specified supply" / "specified Canadian recipient"): a non-resident registered
+ * under the simplified regime does not charge GST/HST to a customer that gives its GST/HST
+ * registration number; a normal-regime registrant (req->simplified_regime 0) charges every
+ * customer, and then the tax id decides nothing (no tax_id_invalid note). A seller
+ * established in the country is never a simplified-regime registrant: it charges. */
+static int reverse_charge_applies(const levy_tax_request *req, levy_tax_decision *d, int kind)
+{
+    if (kind == LEVY_RC_B2B_FOREIGN_SELLER)
+        return b2b_foreign_seller(req, d);
+    if (kind != LEVY_RC_B2B_SIMPLIFIED_REGIME || !req->simplified_regime ||
+        !b2b_foreign_seller(req, d))
+        return 0;
+    /* the customer must give its GST/HST registration number (a BN, Luhn-checked): a Quebec
+     * QST number, valid for levy.taxid by format only, is not one (ETA s. 211.1(2)) */
+    levy_taxid_result r;
+    if (d->tax_id && levy_taxid_check(req->ship_to.country, d->tax_id, &r) == LEVY_TAXID_VALID &&
+        strcmp(r.country, "CA") == 0 && !r.checksum) {
+        snprintf(d->tax_id_note, sizeof d->tax_id_note,
+                 "customer.tax_id is not a GST/HST registration number (a Quebec QST number?); "
+                 "taxed as a sale to a consumer");
+        return 0;
+    }
+    return 1;
 }
 
 /* ------------------------------------------------------------------ reading a request */
@@ -812,15 +841,16 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
     }
     customer(req, d);
     customer_type(req, d);
-    int any_on = 0, any_tax_on = 0, rc_any = 0;
+    int any_on = 0, any_tax_on = 0, rc_on[2] = {0, 0};
+    d->reverse = 0;
     for (int g = 0; g < d->res.ngroups; g++) {
         any_on |= d->on[g];
         for (int e = 0; e < d->res.n; e++)
             any_tax_on |= d->on[g] && d->res.e[e].group == g;
-        rc_any |=
-            d->on[g] && d->rule[g] && d->rule[g]->reverse_charge == LEVY_RC_B2B_FOREIGN_SELLER;
+        if (d->on[g] && d->rule[g] && d->rule[g]->reverse_charge != LEVY_RC_NONE)
+            rc_on[g] = reverse_charge_applies(req, d, d->rule[g]->reverse_charge);
+        d->reverse |= rc_on[g];
     }
-    d->reverse = rc_any && b2b_foreign_seller(req, d);
     int calc_groups = 0;
     /* lines whose treatment follows the goods are decided after all the others */
     for (int i = 0; i < req->nlines; i++) {
@@ -871,8 +901,7 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
         if (d->reverse && l->reason != LEVY_REASON_PRODUCT_EXEMPT &&
             l->reason != LEVY_REASON_ZERO) {
             for (int g = 0; g < d->res.ngroups; g++) {
-                if (!d->on[g] || !d->rule[g] ||
-                    d->rule[g]->reverse_charge != LEVY_RC_B2B_FOREIGN_SELLER)
+                if (!rc_on[g])
                     continue;
                 for (int e = 0; e < l->n; e++)
                     if (l->e[e].group == g)

@@ -53,7 +53,11 @@ void levy_tax_problem_set(levy_tax_problem *p, int error, const char *code, cons
 enum levy_tax_sourcing { LEVY_SOURCING_DESTINATION = 0, LEVY_SOURCING_ORIGIN };
 enum levy_tax_reverse_charge {
     LEVY_RC_NONE = 0,
-    LEVY_RC_B2B_FOREIGN_SELLER /* reverse_charge = "b2b_foreign_seller" (docs/rules.md) */
+    LEVY_RC_B2B_FOREIGN_SELLER,   /* reverse_charge = "b2b_foreign_seller" (docs/rules.md) */
+    LEVY_RC_B2B_SIMPLIFIED_REGIME /* reverse_charge = "b2b_simplified_regime": only when the
+                                   * seller is registered under a simplified regime for
+                                   * non-residents (req->simplified_regime; Canada: ETA
+                                   * Part IX Division II Subdivision E, s. 211.1 ff.) */
 };
 /* Rule text -> enum value, or -1 when unknown (NULL -> the default). */
 int levy_tax_sourcing_from(const char *s);
@@ -205,6 +209,11 @@ struct levy_tax_request {
      * plugins/api/calc.lua opts.tax_id_registry), NULL when none: "not_registered" for this
      * very number makes the id unusable (levy_tax_id_usable). */
     const levy_taxid_registry *tax_id_registry;
+    /* The seller is registered under the simplified regime for non-residents where a rule
+     * declares reverse_charge = "b2b_simplified_regime" (setting ca_gst_regime =
+     * "simplified", plugins/api/calc.lua opts.ca_gst_regime); 0: the normal regime, it
+     * charges every customer. */
+    int simplified_regime;
 };
 
 struct levy_tax_decision {

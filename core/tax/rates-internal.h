@@ -100,7 +100,7 @@ enum { RT_UNKNOWN = 0, RT_AVALARA, RT_CDTFA, RT_SST, RT_IBERICODE, RT_CA, RT_NAT
 
 typedef struct rates_file_info {
     int kind;
-    char key[32];     /* replaceable source key: "avalara-zip5-CA", "cdtfa", "sst-MN"... */
+    char key[32]; /* replaceable source key: "avalara-zip5-CA", "cdtfa", "sst-MN"... */
     char vintage[16];
     long rows;
     int table;

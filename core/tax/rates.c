@@ -22,23 +22,57 @@ static const struct {
     const char fips[3];
     const char *name;
 } us_states[] = {
-    {"AL", "01", "ALABAMA"},        {"AK", "02", "ALASKA"},         {"AZ", "04", "ARIZONA"},
-    {"AR", "05", "ARKANSAS"},       {"CA", "06", "CALIFORNIA"},     {"CO", "08", "COLORADO"},
-    {"CT", "09", "CONNECTICUT"},    {"DE", "10", "DELAWARE"},       {"DC", "11", "DISTRICT OF COLUMBIA"},
-    {"FL", "12", "FLORIDA"},        {"GA", "13", "GEORGIA"},        {"HI", "15", "HAWAII"},
-    {"ID", "16", "IDAHO"},          {"IL", "17", "ILLINOIS"},       {"IN", "18", "INDIANA"},
-    {"IA", "19", "IOWA"},           {"KS", "20", "KANSAS"},         {"KY", "21", "KENTUCKY"},
-    {"LA", "22", "LOUISIANA"},      {"ME", "23", "MAINE"},          {"MD", "24", "MARYLAND"},
-    {"MA", "25", "MASSACHUSETTS"},  {"MI", "26", "MICHIGAN"},       {"MN", "27", "MINNESOTA"},
-    {"MS", "28", "MISSISSIPPI"},    {"MO", "29", "MISSOURI"},       {"MT", "30", "MONTANA"},
-    {"NE", "31", "NEBRASKA"},       {"NV", "32", "NEVADA"},         {"NH", "33", "NEW HAMPSHIRE"},
-    {"NJ", "34", "NEW JERSEY"},     {"NM", "35", "NEW MEXICO"},     {"NY", "36", "NEW YORK"},
-    {"NC", "37", "NORTH CAROLINA"}, {"ND", "38", "NORTH DAKOTA"},   {"OH", "39", "OHIO"},
-    {"OK", "40", "OKLAHOMA"},       {"OR", "41", "OREGON"},         {"PA", "42", "PENNSYLVANIA"},
-    {"RI", "44", "RHODE ISLAND"},   {"SC", "45", "SOUTH CAROLINA"}, {"SD", "46", "SOUTH DAKOTA"},
-    {"TN", "47", "TENNESSEE"},      {"TX", "48", "TEXAS"},          {"UT", "49", "UTAH"},
-    {"VT", "50", "VERMONT"},        {"VA", "51", "VIRGINIA"},       {"WA", "53", "WASHINGTON"},
-    {"WV", "54", "WEST VIRGINIA"},  {"WI", "55", "WISCONSIN"},      {"WY", "56", "WYOMING"},
+    {"AL", "01", "ALABAMA"},
+    {"AK", "02", "ALASKA"},
+    {"AZ", "04", "ARIZONA"},
+    {"AR", "05", "ARKANSAS"},
+    {"CA", "06", "CALIFORNIA"},
+    {"CO", "08", "COLORADO"},
+    {"CT", "09", "CONNECTICUT"},
+    {"DE", "10", "DELAWARE"},
+    {"DC", "11", "DISTRICT OF COLUMBIA"},
+    {"FL", "12", "FLORIDA"},
+    {"GA", "13", "GEORGIA"},
+    {"HI", "15", "HAWAII"},
+    {"ID", "16", "IDAHO"},
+    {"IL", "17", "ILLINOIS"},
+    {"IN", "18", "INDIANA"},
+    {"IA", "19", "IOWA"},
+    {"KS", "20", "KANSAS"},
+    {"KY", "21", "KENTUCKY"},
+    {"LA", "22", "LOUISIANA"},
+    {"ME", "23", "MAINE"},
+    {"MD", "24", "MARYLAND"},
+    {"MA", "25", "MASSACHUSETTS"},
+    {"MI", "26", "MICHIGAN"},
+    {"MN", "27", "MINNESOTA"},
+    {"MS", "28", "MISSISSIPPI"},
+    {"MO", "29", "MISSOURI"},
+    {"MT", "30", "MONTANA"},
+    {"NE", "31", "NEBRASKA"},
+    {"NV", "32", "NEVADA"},
+    {"NH", "33", "NEW HAMPSHIRE"},
+    {"NJ", "34", "NEW JERSEY"},
+    {"NM", "35", "NEW MEXICO"},
+    {"NY", "36", "NEW YORK"},
+    {"NC", "37", "NORTH CAROLINA"},
+    {"ND", "38", "NORTH DAKOTA"},
+    {"OH", "39", "OHIO"},
+    {"OK", "40", "OKLAHOMA"},
+    {"OR", "41", "OREGON"},
+    {"PA", "42", "PENNSYLVANIA"},
+    {"RI", "44", "RHODE ISLAND"},
+    {"SC", "45", "SOUTH CAROLINA"},
+    {"SD", "46", "SOUTH DAKOTA"},
+    {"TN", "47", "TENNESSEE"},
+    {"TX", "48", "TEXAS"},
+    {"UT", "49", "UTAH"},
+    {"VT", "50", "VERMONT"},
+    {"VA", "51", "VIRGINIA"},
+    {"WA", "53", "WASHINGTON"},
+    {"WV", "54", "WEST VIRGINIA"},
+    {"WI", "55", "WISCONSIN"},
+    {"WY", "56", "WYOMING"},
     {"PR", "72", "PUERTO RICO"},
 };
 
@@ -46,13 +80,13 @@ static const struct {
     const char code[3];
     const char *name;
 } eu_members[] = {
-    {"AT", "AUSTRIA"},  {"BE", "BELGIUM"},     {"BG", "BULGARIA"},    {"CY", "CYPRUS"},
-    {"CZ", "CZECHIA"},  {"DE", "GERMANY"},     {"DK", "DENMARK"},     {"EE", "ESTONIA"},
-    {"ES", "SPAIN"},    {"FI", "FINLAND"},     {"FR", "FRANCE"},      {"GR", "GREECE"},
-    {"HR", "CROATIA"},  {"HU", "HUNGARY"},     {"IE", "IRELAND"},     {"IT", "ITALY"},
-    {"LT", "LITHUANIA"}, {"LU", "LUXEMBOURG"}, {"LV", "LATVIA"},      {"MT", "MALTA"},
-    {"NL", "NETHERLANDS"}, {"PL", "POLAND"},   {"PT", "PORTUGAL"},    {"RO", "ROMANIA"},
-    {"SE", "SWEDEN"},   {"SI", "SLOVENIA"},    {"SK", "SLOVAKIA"},
+    {"AT", "AUSTRIA"},     {"BE", "BELGIUM"},    {"BG", "BULGARIA"}, {"CY", "CYPRUS"},
+    {"CZ", "CZECHIA"},     {"DE", "GERMANY"},    {"DK", "DENMARK"},  {"EE", "ESTONIA"},
+    {"ES", "SPAIN"},       {"FI", "FINLAND"},    {"FR", "FRANCE"},   {"GR", "GREECE"},
+    {"HR", "CROATIA"},     {"HU", "HUNGARY"},    {"IE", "IRELAND"},  {"IT", "ITALY"},
+    {"LT", "LITHUANIA"},   {"LU", "LUXEMBOURG"}, {"LV", "LATVIA"},   {"MT", "MALTA"},
+    {"NL", "NETHERLANDS"}, {"PL", "POLAND"},     {"PT", "PORTUGAL"}, {"RO", "ROMANIA"},
+    {"SE", "SWEDEN"},      {"SI", "SLOVENIA"},   {"SK", "SLOVAKIA"},
 };
 
 static const char ca_provinces[] = "AB BC MB NB NL NS NT NU ON PE QC SK YT";
@@ -363,15 +397,20 @@ static int add_table(levy_rates *r, const char *source, const char *vintage, con
 
 /* ---------------------------------------------------------------- loaders */
 
-static int load_avalara(levy_rates *r, const char *path, char *text, char *vintage_out,
-                        long *rows, levy_err *err)
+static int load_avalara(levy_rates *r, const char *path, char *text, char *vintage_out, long *rows,
+                        levy_err *err)
 {
     csv_table tab;
     csv_row row;
     enum { C_ST, C_ZIP, C_NAME, C_COMB, C_STATE, C_COUNTY, C_CITY, C_SPECIAL, C_N };
-    static const char *names[C_N] = {"State",      "ZipCode",           "TaxRegionName",
-                                     "EstimatedCombinedRate", "StateRate", "EstimatedCountyRate",
-                                     "EstimatedCityRate", "EstimatedSpecialRate"};
+    static const char *names[C_N] = {"State",
+                                     "ZipCode",
+                                     "TaxRegionName",
+                                     "EstimatedCombinedRate",
+                                     "StateRate",
+                                     "EstimatedCountyRate",
+                                     "EstimatedCityRate",
+                                     "EstimatedSpecialRate"};
     int col[C_N];
     int more = csv_open(&tab, path, text, names, C_N, col, err);
     if (more != LEVY_OK)
@@ -431,8 +470,8 @@ static int load_avalara(levy_rates *r, const char *path, char *text, char *vinta
     return LEVY_OK;
 }
 
-static int load_cdtfa(levy_rates *r, const char *path, char *text, char *vintage_out,
-                      long *rows, levy_err *err)
+static int load_cdtfa(levy_rates *r, const char *path, char *text, char *vintage_out, long *rows,
+                      levy_err *err)
 {
     char *cur = text, *line;
     csv_row hdr, row;
@@ -587,8 +626,8 @@ static int load_ca(levy_rates *r, const char *path, char *text, char *vintage_ou
 {
     csv_table tab;
     csv_row row;
-    static const char *names[] = {"province", "region", "tax_type", "level", "jurisdiction",
-                                  "rate_pct", "effective_from", "effective_to"};
+    static const char *names[] = {"province",     "region",   "tax_type",       "level",
+                                  "jurisdiction", "rate_pct", "effective_from", "effective_to"};
     int col[8];
     int more = csv_open(&tab, path, text, names, 8, col, err);
     if (more != LEVY_OK)
@@ -612,8 +651,8 @@ static int load_ca(levy_rates *r, const char *path, char *text, char *vintage_ou
             return ROWERR("%s:%d: bad tax_type or level", path, lineno);
         c.type = (uint8_t)t;
         c.level = (uint8_t)lv;
-        int trc = rate_tail(r, &tab, &row, (const int[4]){col[5], col[6], col[7], col[4]},
-                            &c.rate, &c.from, &c.to, &c.name, err);
+        int trc = rate_tail(r, &tab, &row, (const int[4]){col[5], col[6], col[7], col[4]}, &c.rate,
+                            &c.from, &c.to, &c.name, err);
         if (trc != LEVY_OK)
             return trc;
         if (PUSH(r, ca, nca, ca_cap))
@@ -625,13 +664,13 @@ static int load_ca(levy_rates *r, const char *path, char *text, char *vintage_ou
     return csv_done(&tab, more, n, rows, err);
 }
 
-static int load_national(levy_rates *r, const char *path, char *text, char *vintage_out,
-                         long *rows, levy_err *err)
+static int load_national(levy_rates *r, const char *path, char *text, char *vintage_out, long *rows,
+                         levy_err *err)
 {
     csv_table tab;
     csv_row row;
-    static const char *names[] = {"country", "region", "tax_type", "jurisdiction", "rate_key",
-                                  "rate_pct", "effective_from", "effective_to"};
+    static const char *names[] = {"country",  "region",   "tax_type",       "jurisdiction",
+                                  "rate_key", "rate_pct", "effective_from", "effective_to"};
     int col[8];
     int more = csv_open(&tab, path, text, names, 8, col, err);
     if (more != LEVY_OK)
@@ -656,8 +695,8 @@ static int load_national(levy_rates *r, const char *path, char *text, char *vint
         if (row.len[col[4]] == 0 || row.len[col[4]] > 31)
             return ROWERR("%s:%d: bad rate_key", path, lineno);
         c.key = pool_add(r, row.f[col[4]], row.len[col[4]]);
-        int trc = rate_tail(r, &tab, &row, (const int[4]){col[5], col[6], col[7], col[3]},
-                            &c.rate, &c.from, &c.to, &c.name, err);
+        int trc = rate_tail(r, &tab, &row, (const int[4]){col[5], col[6], col[7], col[3]}, &c.rate,
+                            &c.from, &c.to, &c.name, err);
         if (trc != LEVY_OK)
             return trc;
         if (c.key == UINT32_MAX || PUSH(r, nat, nnat, nat_cap))
@@ -669,13 +708,14 @@ static int load_national(levy_rates *r, const char *path, char *text, char *vint
     return csv_done(&tab, more, n, rows, err);
 }
 
-static int load_overlays(levy_rates *r, const char *path, char *text, char *vintage_out,
-                         long *rows, levy_err *err)
+static int load_overlays(levy_rates *r, const char *path, char *text, char *vintage_out, long *rows,
+                         levy_err *err)
 {
     csv_table tab;
     csv_row row;
-    static const char *names[] = {"state", "zip_from", "zip_to", "level", "jurisdiction",
-                                  "op", "rate_pct", "effective_from", "effective_to", "status"};
+    static const char *names[] = {"state",        "zip_from", "zip_to",   "level",
+                                  "jurisdiction", "op",       "rate_pct", "effective_from",
+                                  "effective_to", "status"};
     int col[10];
     int more = csv_open(&tab, path, text, names, 10, col, err);
     if (more != LEVY_OK)
@@ -714,8 +754,8 @@ static int load_overlays(levy_rates *r, const char *path, char *text, char *vint
             o.op = OVERLAY_SET;
         else
             return ROWERR("%s:%d: op must be add or set", path, lineno);
-        int trc = rate_tail(r, &tab, &row, (const int[4]){col[6], col[7], col[8], col[4]},
-                            &o.rate, &o.from, &o.to, &o.name, err);
+        int trc = rate_tail(r, &tab, &row, (const int[4]){col[6], col[7], col[8], col[4]}, &o.rate,
+                            &o.from, &o.to, &o.name, err);
         if (trc != LEVY_OK)
             return trc;
         if (PUSH(r, ovl, novl, ovl_cap))
@@ -762,29 +802,60 @@ static int jstr(jparser *j, const char **out, size_t *len)
         if (*r == '\\') {
             r++;
             switch (*r) {
-            case '"': case '\\': case '/': *w++ = *r++; break;
-            case 'n': *w++ = '\n'; r++; break;
-            case 't': *w++ = '\t'; r++; break;
-            case 'r': *w++ = '\r'; r++; break;
-            case 'b': *w++ = '\b'; r++; break;
-            case 'f': *w++ = '\f'; r++; break;
+            case '"':
+            case '\\':
+            case '/':
+                *w++ = *r++;
+                break;
+            case 'n':
+                *w++ = '\n';
+                r++;
+                break;
+            case 't':
+                *w++ = '\t';
+                r++;
+                break;
+            case 'r':
+                *w++ = '\r';
+                r++;
+                break;
+            case 'b':
+                *w++ = '\b';
+                r++;
+                break;
+            case 'f':
+                *w++ = '\f';
+                r++;
+                break;
             case 'u': {
                 unsigned cp = 0;
                 for (int i = 1; i <= 4; i++) {
                     char c = r[i];
                     cp <<= 4;
-                    if (c >= '0' && c <= '9') cp |= (unsigned)(c - '0');
-                    else if (c >= 'a' && c <= 'f') cp |= (unsigned)(c - 'a' + 10);
-                    else if (c >= 'A' && c <= 'F') cp |= (unsigned)(c - 'A' + 10);
-                    else return -1;
+                    if (c >= '0' && c <= '9')
+                        cp |= (unsigned)(c - '0');
+                    else if (c >= 'a' && c <= 'f')
+                        cp |= (unsigned)(c - 'a' + 10);
+                    else if (c >= 'A' && c <= 'F')
+                        cp |= (unsigned)(c - 'A' + 10);
+                    else
+                        return -1;
                 }
                 r += 5;
-                if (cp < 0x80) *w++ = (char)cp;
-                else if (cp < 0x800) { *w++ = (char)(0xC0 | cp >> 6); *w++ = (char)(0x80 | (cp & 0x3F)); }
-                else { *w++ = (char)(0xE0 | cp >> 12); *w++ = (char)(0x80 | (cp >> 6 & 0x3F)); *w++ = (char)(0x80 | (cp & 0x3F)); }
+                if (cp < 0x80)
+                    *w++ = (char)cp;
+                else if (cp < 0x800) {
+                    *w++ = (char)(0xC0 | cp >> 6);
+                    *w++ = (char)(0x80 | (cp & 0x3F));
+                } else {
+                    *w++ = (char)(0xE0 | cp >> 12);
+                    *w++ = (char)(0x80 | (cp >> 6 & 0x3F));
+                    *w++ = (char)(0x80 | (cp & 0x3F));
+                }
                 break;
             }
-            default: return -1;
+            default:
+                return -1;
             }
         } else {
             *w++ = *r++;
@@ -1064,14 +1135,22 @@ static int detect_kind(const char *text)
 static const char *kind_source(int kind)
 {
     switch (kind) {
-    case RT_AVALARA: return "avalara-zip5";
-    case RT_CDTFA: return "cdtfa";
-    case RT_SST: return "sst";
-    case RT_IBERICODE: return "ibericode-vat";
-    case RT_CA: return "ca-rates";
-    case RT_NATIONAL: return "national";
-    case RT_OVERLAY: return "us-overlays";
-    default: return "unknown";
+    case RT_AVALARA:
+        return "avalara-zip5";
+    case RT_CDTFA:
+        return "cdtfa";
+    case RT_SST:
+        return "sst";
+    case RT_IBERICODE:
+        return "ibericode-vat";
+    case RT_CA:
+        return "ca-rates";
+    case RT_NATIONAL:
+        return "national";
+    case RT_OVERLAY:
+        return "us-overlays";
+    default:
+        return "unknown";
     }
 }
 
@@ -1177,10 +1256,7 @@ void levy_rates_finish(levy_rates *r)
     }
 }
 
-levy_rates *levy_rates_new(void)
-{
-    return calloc(1, sizeof(levy_rates));
-}
+levy_rates *levy_rates_new(void) { return calloc(1, sizeof(levy_rates)); }
 
 void levy_rates_free(levy_rates *r)
 {
@@ -1323,7 +1399,7 @@ int levy_rates_open(levy_rates **out, const char *data_root, const char *data_di
     }
     /* Imported files first: each claims its source key; a shipped file whose key an
      * imported file claimed is skipped (the import replaces that source's vintage). */
-    char (*claimed)[32] = calloc(fl.n + 1, 32);
+    char(*claimed)[32] = calloc(fl.n + 1, 32);
     if (!claimed) {
         rc = levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
         goto done;
@@ -1433,7 +1509,8 @@ int32_t levy_rates_table_stale_after(const levy_rates *r, int i)
     if (i < 0 || i >= r->ntables)
         return 0;
     const char *src = P(r, r->tables[i].source), *v = P(r, r->tables[i].vintage);
-    if (strncmp(src, "avalara-zip5", 12) != 0 && strcmp(src, "cdtfa") != 0 && strncmp(src, "sst", 3) != 0)
+    if (strncmp(src, "avalara-zip5", 12) != 0 && strcmp(src, "cdtfa") != 0 &&
+        strncmp(src, "sst", 3) != 0)
         return 0;
     int y = 0, m = 0, d = 1, q = 0;
     char tail = 0;
@@ -1486,15 +1563,14 @@ static int table_of(const levy_rates *r, const char *source)
     return -1;
 }
 
-void levy_rates_describe(const levy_rates *r, const levy_tax_resolution *res, char *buf,
-                         size_t cap)
+void levy_rates_describe(const levy_rates *r, const levy_tax_resolution *res, char *buf, size_t cap)
 {
     size_t o = 0;
     buf[0] = 0;
     for (int i = 0; i < res->ntables && o < cap; i++) {
         const rates_table_rec *t = &r->tables[res->table[i]];
-        int w = snprintf(buf + o, cap - o, "%s%s %s", i ? "; " : "", P(r, t->source),
-                         P(r, t->vintage));
+        int w =
+            snprintf(buf + o, cap - o, "%s%s %s", i ? "; " : "", P(r, t->source), P(r, t->vintage));
         if (w < 0)
             break;
         o += (size_t)w;
@@ -1530,8 +1606,7 @@ static const cdtfa_row *cdtfa_find(const levy_rates *r, const char *city_upper)
         else
             hi = mid;
     }
-    if (lo < r->ncdtfa && strcmp(P(r, r->cdtfa[lo].name), city_upper) == 0 &&
-        r->cdtfa[lo].is_city)
+    if (lo < r->ncdtfa && strcmp(P(r, r->cdtfa[lo].name), city_upper) == 0 && r->cdtfa[lo].is_city)
         return &r->cdtfa[lo];
     return NULL;
 }

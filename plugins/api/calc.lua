@@ -134,6 +134,8 @@ function M.build_opts(request, cid)
   opts.rounding = settings.rounding or "line"
   -- the customer type of a customer that says none (issue 19): business unless set
   opts.customer_type = settings.default_customer_type
+  -- the seller's Canadian GST/HST regime (docs/rules.md section 2; core/tax/calc.c)
+  if settings.ca_gst_regime == "simplified" then opts.ca_gst_regime = "simplified" end
   local ids = product_ids(request)
   if next(ids) ~= nil then
     opts.products = cache and cached_product_codes(cache, ids) or db.product_codes(ids)

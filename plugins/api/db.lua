@@ -237,10 +237,11 @@ end
 ---------------------------------------------------------------- settings
 
 M.SETTINGS_DEFAULTS = { rounding = "line", default_customer_type = "business", sweep_interval_minutes = 15, sweep_overlap_seconds = 300,
-                       reconcile_interval_minutes = 1440, webhook_silent_minutes = 10 }
+                       reconcile_interval_minutes = 1440, webhook_silent_minutes = 10, ca_gst_regime = "normal" }
 
 -- {seller_address = table|nil, rounding = "line"|"document", sweep_interval_minutes = int,
---  sweep_overlap_seconds = int, reconcile_interval_minutes = int, webhook_silent_minutes = int}
+--  sweep_overlap_seconds = int, reconcile_interval_minutes = int, webhook_silent_minutes = int,
+--  ca_gst_regime = "normal"|"simplified" (organisation-wide)}
 -- cid (optional): a connection id; its overrides (connection_settings) replace the global
 -- values key by key.
 function M.settings(cid)
@@ -252,7 +253,8 @@ function M.settings(cid)
                 sweep_interval_minutes = M.SETTINGS_DEFAULTS.sweep_interval_minutes,
                 sweep_overlap_seconds = M.SETTINGS_DEFAULTS.sweep_overlap_seconds,
                 reconcile_interval_minutes = M.SETTINGS_DEFAULTS.reconcile_interval_minutes,
-                webhook_silent_minutes = M.SETTINGS_DEFAULTS.webhook_silent_minutes }
+                webhook_silent_minutes = M.SETTINGS_DEFAULTS.webhook_silent_minutes,
+                ca_gst_regime = M.SETTINGS_DEFAULTS.ca_gst_regime }
   for _, r in ipairs(rows) do
     local v = decode_json(r.value)
     if v ~= nil and v ~= json.null then out[r.key] = v end

@@ -320,6 +320,7 @@ local function settings_public(cid)
     customer_data = customer_data_public(s.customer_data),
     webhook_silent_minutes = s.webhook_silent_minutes,
     tax_id_online = db.tax_id_online(s),
+    ca_gst_regime = s.ca_gst_regime,
   }
 end
 
@@ -329,7 +330,8 @@ local function put_settings(req)
   local old = db.settings()
   local before = customer_data_text(old.customer_data)
   -- the change and the re-checks it needs commit together (as with_recheck): a customer that
-  -- says no type is taxed differently when the default changes (re-check the documents);
+  -- says no type is taxed differently when the default changes (re-check every document);
+  -- the Canadian GST/HST regime decides the tax of region CA's documents (re-check them);
   -- where tax ids and exemptions are read from changed (read every customer again)
   local run = store.transaction(function()
     db.put_settings(changes)
@@ -337,6 +339,8 @@ local function put_settings(req)
     local r
     if now.default_customer_type ~= old.default_customer_type then
       r = requeue("api.settings_changed", { key = "default_customer_type" })
+    elseif now.ca_gst_regime ~= old.ca_gst_regime then
+      r = requeue("api.region_changed", { code = "CA" })
     end
     if customer_data_text(now.customer_data) ~= before then requeue("api.customer_data_changed", {}) end
     return r
@@ -351,6 +355,7 @@ local function conn_settings_public(cid)
   local out = settings_public(cid)
   out.customer_data = nil -- organisation-wide: GET /v1/settings
   out.tax_id_online = nil -- organisation-wide too (tax ids are per customer)
+  out.ca_gst_regime = nil -- organisation-wide (validate.lua SETTINGS_FIELDS)
   local own = {}
   for k in pairs(db.conn_settings(cid)) do own[#own + 1] = k end
   table.sort(own)
@@ -381,6 +386,11 @@ local function put_conn_settings(req)
   if body.tax_id_online ~= nil then
     util.fail(422, "validation_failed", "tax_id_online: applies to every connection; set it with PUT /v1/settings",
       json.array({ { field = "tax_id_online", message = "applies to every connection; set it with PUT /v1/settings" } }))
+  end
+  if body.ca_gst_regime ~= nil then
+    util.fail(422, "validation_failed", "ca_gst_regime: applies to every connection (only a seller not "
+      .. "established in Canada can use the simplified regime); set it with PUT /v1/settings",
+      json.array({ { field = "ca_gst_regime", message = "applies to every connection; set it with PUT /v1/settings" } }))
   end
   if body.customer_data ~= nil then
     util.fail(422, "validation_failed", "customer_data: applies to every connection (Rillet's customers are "

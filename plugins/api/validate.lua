@@ -109,9 +109,12 @@ end
 local SETTINGS_FIELDS = { seller_address = true, rounding = true, default_customer_type = true,
                           sweep_interval_minutes = true,
                           sweep_overlap_seconds = true, reconcile_interval_minutes = true,
-                          webhook_silent_minutes = true, customer_data = true, tax_id_online = true }
+                          webhook_silent_minutes = true, customer_data = true, tax_id_online = true,
+                          ca_gst_regime = true }
 -- the settable keys a connection may set for itself (customer_data is organisation-wide:
--- customers are not per subsidiary in Rillet)
+-- customers are not per subsidiary in Rillet; ca_gst_regime too: it only matters for a seller
+-- not established in Canada, and a connection whose seller address is in Canada charges
+-- GST/HST whatever it says)
 M.SETTINGS_FIELDS = { seller_address = true, rounding = true, default_customer_type = true,
                       sweep_interval_minutes = true,
                       sweep_overlap_seconds = true, reconcile_interval_minutes = true,
@@ -212,6 +215,15 @@ function M.settings(body)
   int_setting(errs, changes, body, "sweep_overlap_seconds", 0, 86400)
   if body.customer_data ~= nil then changes.customer_data = customer_data(errs, body.customer_data) end
   if body.tax_id_online ~= nil then changes.tax_id_online = tax_id_online(errs, body.tax_id_online) end
+  -- ca_gst_regime (issue 19): how the seller is registered for Canadian GST/HST; "simplified"
+  -- (ETA s. 211.1 ff., non-residents: a customer giving its GST/HST number is not charged) or
+  -- "normal" (every customer charged; the default). docs/rules.md section 2.
+  if body.ca_gst_regime ~= nil then
+    if body.ca_gst_regime == json.null then changes.ca_gst_regime = json.null
+    elseif body.ca_gst_regime ~= "simplified" and body.ca_gst_regime ~= "normal" then
+      errs:add("ca_gst_regime", 'must be "simplified" or "normal"')
+    else changes.ca_gst_regime = body.ca_gst_regime end
+  end
   int_setting(errs, changes, body, "webhook_silent_minutes", 1, 1440)
   int_setting(errs, changes, body, "reconcile_interval_minutes", 1, 44640, " (31 days)")
   errs:raise()

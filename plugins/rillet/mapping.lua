@@ -415,12 +415,17 @@ end
 --    or nil for no wording. Change the texts here (e.g. your own translation).
 ---------------------------------------------------------------------------------------
 M.REVERSE_CHARGE_EU = "Reverse charge \u{2014} Article 196 Council Directive 2006/112/EC"
+-- Canada (issue 19, setting ca_gst_regime = "simplified"): a simplified-regime registrant does
+-- not collect from a GST/HST registrant (Excise Tax Act s. 211.1, "specified supply"); the
+-- customer self-assesses where its use is not exclusively commercial (s. 217/218).
+M.REVERSE_CHARGE_CA = "GST/HST not collected \u{2014} supply to a GST/HST registrant under the simplified regime (Excise Tax Act s. 211.1); the recipient self-assesses where required"
 
 function M.legal_note(line_result, ctx)
   if type(line_result) ~= "table" then return nil end
   local why = line_result.taxability_reason
   if why == "reverse_charge" then
     if ctx.region == "EU" then return M.REVERSE_CHARGE_EU end
+    if ctx.region == "CA" then return M.REVERSE_CHARGE_CA end
     -- outside the EU (GB, CH, NO, AU, NZ, SG...) the directive does not apply
     local t = type(line_result.taxes) == "table" and line_result.taxes[1] or {}
     return "Reverse charge \u{2014} the customer accounts for the " .. (type_words[t.type] or "tax")

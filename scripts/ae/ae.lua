@@ -7,6 +7,12 @@
 --
 -- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
 -- row). Self-tests pin both sides of each dated change.
+--
+-- Registered foreign seller (issue 19): unchanged. Decree-Law art. 48(1) (import of services
+-- by a registered recipient from a supplier with no place of residence in the State) turns on
+-- the supplier's residence, not its registration: a UAE-registered non-resident does not charge
+-- a registered business, which reverse-charges (Executive Regulation art. 30; FTA VAT Guide
+-- on non-resident registration). Doubt: FTA guide wording, no ruling seen.
 
 return {
   region = "AE",

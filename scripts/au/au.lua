@@ -4,6 +4,14 @@
 -- buying from a seller not established in Australia (no ABN-registered supplier) accounts for the tax itself: the lines
 -- keep their would-be rate with a zero amount. A seller established here charges domestic
 -- tax. An unknown seller location counts as not established (reverse_charge = "b2b_foreign_seller" below).
+--
+-- Registered foreign seller (issue 19): unchanged. An offshore supply of digital services is
+-- connected with Australia only when made to an "Australian consumer" (GST Act 1999
+-- s. 9-26(1)(b) and s. 9-25(5); s. 84-100: not a registered recipient using it for its
+-- enterprise). A customer that gives its ABN and says it is registered is no Australian
+-- consumer, whether or not the supplier is GST-registered (ATO "GST on imported services and
+-- digital products", LCR 2017/1): not charged; the recipient reverse-charges only when not
+-- fully creditable (Div 84-A, s. 84-5).
 
 return {
   region = "AU",

@@ -2,6 +2,11 @@
 -- scripts/ca/gst.lua). The engine supplies the provincial rate (7%) from its Canadian rate
 -- data and applies this file to the provincial jurisdiction; the self-test totals include
 -- the 5% GST of the CA rule (self-tests run with every region subscribed).
+--
+-- Registered foreign seller (issue 19): unchanged. A registered out-of-province seller of
+-- software and related services charges BC PST to business customers too: the PST has no
+-- reverse charge for B2B (Provincial Sales Tax Act s. 37, s. 172.1; Bulletin PST 001/PST 105).
+
 return {
   region = "CA-BC",
   name = "British Columbia",

@@ -3,6 +3,26 @@
 -- province from its Canadian rate data; this file says what is taxed. Provincial sales
 -- taxes registered separately are the regions CA-BC, CA-MB, CA-SK and CA-QC (their own files).
 -- Source: Excise Tax Act (Canada), Schedule V (exempt) and Schedule VI (zero-rated).
+-- Who accounts for GST/HST on a B2B supply of digital services by a non-resident seller
+-- (issue 19): it depends on how the seller is registered, a seller setting (ca_gst_regime):
+--   * "simplified": registered under the simplified regime for non-residents (ETA Part IX,
+--     Division II, Subdivision E, s. 211.1 to 211.23; registration s. 211.22). It collects
+--     only on a "specified supply", made to a "specified Canadian recipient" (s. 211.1: a
+--     person not registered under Subdivision D of Division V). A customer that gives its
+--     GST/HST registration number (a BN with the RT program, s. 211.1(2) and CRA GST/HST Info
+--     Sheet GI-192/GI-193) is a registrant: not charged; it self-assesses where its use is not
+--     exclusively commercial (s. 217/218, Division IV). Answered as reverse_charge (the lines
+--     keep their would-be rate with a zero amount); an unusable number (not a valid BN) is a
+--     consumer sale with the note tax_id_invalid.
+--   * "normal" (the default, levy's behaviour before the setting): registered under the
+--     normal regime (Subdivision D of Division V, s. 240); it charges GST/HST to every
+--     customer in Canada, registrant or not (s. 221 collection), and the tax id decides
+--     nothing. Default "normal" because that is what levy always did, and an unknown regime
+--     must not drop tax a registrant owes.
+--   * A seller established in Canada is never a simplified-regime registrant: it charges.
+-- Declared below as reverse_charge = "b2b_simplified_regime", implemented once in
+-- core/tax/calc.c (reverse_charge_applies); the setting reaches it as
+-- levy_tax_request.simplified_regime.
 return {
   region = "CA",
   name = "Canada (GST/HST)",
@@ -21,6 +41,7 @@ return {
     food_grocery = "zero_rated", -- ETA Schedule VI Part III: basic groceries zero-rated
     exempt = "exempt",
   },
+  reverse_charge = "b2b_simplified_regime", -- header above; docs/rules.md section 2
   selftest = {
     -- tax-facts #11
     { name = "#11 Ontario HST 13%",
@@ -73,6 +94,88 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
       },
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "zero_rated" } } } },
+    { name = "simplified regime, US seller, customer gives a valid GST/HST number: not charged (ETA s. 211.1)",
+      ca_gst_regime = "simplified",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Toronto", state = "ON", zip_code = "M5V 3L9", country = "CA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-ca", tax_id = "123456782RT0001", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "reverse_charge" } } } },
+    { name = "simplified regime, a 9-digit BN alone is a valid number too: not charged",
+      ca_gst_regime = "simplified",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Toronto", state = "ON", zip_code = "M5V 3L9", country = "CA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-ca", tax_id = "123456782", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "reverse_charge" } } } },
+    { name = "simplified regime, BN with a wrong check digit: charged HST 13%, note tax_id_invalid",
+      ca_gst_regime = "simplified",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Toronto", state = "ON", zip_code = "M5V 3L9", country = "CA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-ca", tax_id = "123456783RT0001", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "13.00", lines = { { tax = "13.00", taxability_reason = "standard_rated" } },
+                 notes = { { code = "tax_id_invalid" } } } },
+    { name = "simplified regime, an EIN is no GST/HST number: charged, note tax_id_invalid",
+      ca_gst_regime = "simplified",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Toronto", state = "ON", zip_code = "M5V 3L9", country = "CA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-ca", tax_id = "12-3456789", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "13.00", lines = { { tax = "13.00", taxability_reason = "standard_rated" } },
+                 notes = { { code = "tax_id_invalid" } } } },
+    { name = "simplified regime, a Quebec QST number is no GST/HST number: charged, note tax_id_invalid",
+      ca_gst_regime = "simplified",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Toronto", state = "ON", zip_code = "M5V 3L9", country = "CA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-ca", tax_id = "1234567890TQ0001", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "13.00", lines = { { tax = "13.00", taxability_reason = "standard_rated" } },
+                 notes = { { code = "tax_id_invalid" } } } },
+    { name = "normal regime, US seller, customer gives a valid GST/HST number: HST charged (s. 221)",
+      ca_gst_regime = "normal",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Toronto", state = "ON", zip_code = "M5V 3L9", country = "CA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-ca", tax_id = "123456782RT0001", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "13.00", lines = { { tax = "13.00", taxability_reason = "standard_rated" } } } },
+    { name = "no setting = normal regime: HST charged to a registrant",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Toronto", state = "ON", zip_code = "M5V 3L9", country = "CA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-ca", tax_id = "123456782RT0001", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "13.00", lines = { { tax = "13.00", taxability_reason = "standard_rated" } } } },
+    { name = "simplified setting but the seller is in Canada: HST charged",
+      ca_gst_regime = "simplified",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Toronto", state = "ON", zip_code = "M5V 3L9", country = "CA" },
+        ship_from = { line1 = "1 Main Street", city = "Toronto", state = "ON", zip_code = "M5V 3L9", country = "CA" },
+        customer = { id = "b2b-ca", tax_id = "123456782RT0001", exempt = false },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "13.00", lines = { { tax = "13.00", taxability_reason = "standard_rated" } } } },
     { name = "exempt tax code",
       request = {
         currency = "CAD", date = "2026-03-01",

@@ -2,6 +2,11 @@
 -- scripts/ca/gst.lua). The engine supplies the provincial rate (7%) from its Canadian rate
 -- data and applies this file to the provincial jurisdiction; the self-test totals include
 -- the 5% GST of the CA rule (self-tests run with every region subscribed).
+--
+-- Registered foreign seller (issue 19): unchanged. Manitoba RST has no B2B relief for a
+-- registered out-of-province seller: business customers are charged (The Retail Sales Tax Act
+-- s. 2, s. 4; Bulletin 058).
+
 return {
   region = "CA-MB",
   name = "Manitoba",

@@ -3,6 +3,13 @@
 -- tax since 2013) and each is rounded separately, half up to the cent: the engine rounds per
 -- jurisdiction, so nothing here does money; the self-tests pin it (totals include the GST of
 -- the CA rule: self-tests run with every region subscribed).
+--
+-- Registered foreign seller (issue 19): QST is charged to every customer here, unchanged. The
+-- specified QST registration system for non-residents (Act respecting the QST, ss. 477.1 ff.)
+-- does not collect from a customer registered for QST that gives its QST number; not modelled
+-- (doubt): levy's customer carries one tax id (the GST/HST number, scripts/ca/gst.lua and the
+-- setting ca_gst_regime), not the QST number.
+
 return {
   region = "CA-QC",
   name = "Quebec",

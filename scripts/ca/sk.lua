@@ -2,6 +2,11 @@
 -- scripts/ca/gst.lua). The engine supplies the provincial rate (6%) from its Canadian rate
 -- data and applies this file to the provincial jurisdiction; the self-test totals include
 -- the 5% GST of the CA rule (self-tests run with every region subscribed).
+--
+-- Registered foreign seller (issue 19): unchanged. Saskatchewan PST has no B2B relief for a
+-- registered out-of-province seller of software and digital services: business customers are
+-- charged (The Provincial Sales Tax Act s. 5, s. 8; Information Bulletin PST-69).
+
 return {
   region = "CA-SK",
   name = "Saskatchewan",

@@ -1,9 +1,23 @@
 -- Switzerland (CH): VAT. Rates come from the engine's national rate data; this file says what is
--- taxed and decides reverse charge for business customers of foreign sellers.
--- Reverse charge (CONTRACT §2.5 "Seller location"): a business customer (one with a tax id)
--- buying from a seller not established in Switzerland (recipient-side acquisition tax, MWSTG Art. 45) accounts for the tax itself: the lines
--- keep their would-be rate with a zero amount. A seller established here charges domestic
--- tax. An unknown seller location counts as not established (reverse_charge = "b2b_foreign_seller" below).
+-- taxed.
+-- Who accounts for the tax on a B2B supply of digital services by a seller not established in
+-- Switzerland (issue 19, "reverse charge is not any business customer abroad"):
+--   * The acquisition tax (Bezugsteuer, MWSTG Art. 45 para. 1 lit. a) is owed by the Swiss
+--     recipient only for services "von Unternehmen mit Sitz im Ausland, die nicht im
+--     Register der steuerpflichtigen Personen eingetragen sind" - from suppliers NOT entered
+--     in the Swiss VAT register.
+--   * A foreign supplier of electronic services to Swiss recipients registers once its
+--     worldwide turnover passes CHF 100,000 (MWSTG Art. 10 para. 2 lit. b; Art. 45a defines
+--     who is a recipient) and, once registered, charges Swiss VAT on all its supplies taxable
+--     in Switzerland - to Swiss businesses as well (ESTV MWST-Info 06 "Ort der
+--     Leistungserbringung", 8.2; ESTV MWST-Branchen-Info on electronic services).
+--   * In levy a subscribed region with tax calculation on means the seller collects there,
+--     i.e. is registered. A seller levy calculates CH for is therefore always registered, and
+--     the Bezugsteuer never applies to its sales: the rule declares no reverse_charge. A
+--     business customer's UID changes nothing (no tax_id_invalid note either: the id decides
+--     nothing here). This deviates from CONTRACT section 2.5, which lists CH among the
+--     reverse-charge countries (docs/rules.md section 2, "Deviation ... Switzerland").
+--   * A seller established in Switzerland charges domestic tax as before.
 
 return {
   region = "CH",
@@ -23,7 +37,8 @@ return {
     food_grocery = "reduced", -- MWSTG Art. 25 para. 2: food at the reduced rate (2.6% since 2024)
     exempt = "exempt",
   },
-  reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  -- no reverse_charge: a registered foreign seller charges Swiss businesses (MWSTG Art. 45
+  -- para. 1 lit. a; header above)
   selftest = {
     { name = "standard rate on CHF 100.00",
       request = {
@@ -53,7 +68,7 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "exempt" } },
       },
       expect = { total_tax = "0.00", lines = { { taxability_reason = "product_exempt" } } } },
-    { name = "foreign seller, business customer with a tax id: reverse charge",
+    { name = "registered foreign seller, business customer with a valid UID: Swiss VAT charged (MWSTG Art. 45 para. 1 lit. a: no Bezugsteuer)",
       request = {
         currency = "CHF", date = "2026-03-01",
         ship_to = { line1 = "1 Main Street", city = "Zürich", zip_code = "8001", country = "CH" },
@@ -61,7 +76,7 @@ return {
         customer = { id = "b2b-1", tax_id = "CHE-116.281.710 MWST", exempt = false },
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
-      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "reverse_charge" } } } },
+      expect = { total_tax = "8.10", lines = { { tax = "8.10", taxability_reason = "standard_rated" } } } },
     { name = "seller established here, business customer: domestic tax charged",
       request = {
         currency = "CHF", date = "2026-03-01",
@@ -71,9 +86,9 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "8.10", lines = { { tax = "8.10", taxability_reason = "standard_rated" } } } },
-    -- A tax id is not a word (issue 19; core/tax/calc.c levy_tax_id_usable, core/tax/taxid.c):
-    -- an id that is not a valid Swiss UID is a consumer sale with a note.
-    { name = "US seller to a Swiss customer: tax id \"N/A\" is not valid here: charged, note tax_id_invalid",
+    -- A tax id decides nothing in CH (no reverse charge): an id that is not a valid Swiss UID
+    -- is charged like a valid one, and carries no tax_id_invalid note.
+    { name = "US seller to a Swiss customer: tax id \"N/A\" is not valid: charged as any other, no note",
       request = {
         currency = "CHF", date = "2026-03-01",
         ship_to = { line1 = "1 Main Street", city = "Zürich", zip_code = "8001", country = "CH" },
@@ -81,9 +96,8 @@ return {
         customer = { id = "b2b-x", tax_id = "N/A", exempt = false },
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
-      expect = { total_tax = "8.10", lines = { { tax = "8.10", taxability_reason = "standard_rated" } },
-                 notes = { { code = "tax_id_invalid" } } } },
-    { name = "US seller to a Swiss customer: tax id an EIN is not valid here: charged, note tax_id_invalid",
+      expect = { total_tax = "8.10", lines = { { tax = "8.10", taxability_reason = "standard_rated" } } } },
+    { name = "US seller to a Swiss customer: tax id an EIN is not valid: charged as any other, no note",
       request = {
         currency = "CHF", date = "2026-03-01",
         ship_to = { line1 = "1 Main Street", city = "Zürich", zip_code = "8001", country = "CH" },
@@ -91,9 +105,8 @@ return {
         customer = { id = "b2b-x", tax_id = "12-3456789", exempt = false },
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
-      expect = { total_tax = "8.10", lines = { { tax = "8.10", taxability_reason = "standard_rated" } },
-                 notes = { { code = "tax_id_invalid" } } } },
-    { name = "US seller to a Swiss customer: tax id \"DE12345\" is not valid here: charged, note tax_id_invalid",
+      expect = { total_tax = "8.10", lines = { { tax = "8.10", taxability_reason = "standard_rated" } } } },
+    { name = "US seller to a Swiss customer: tax id \"DE12345\" is not valid: charged as any other, no note",
       request = {
         currency = "CHF", date = "2026-03-01",
         ship_to = { line1 = "1 Main Street", city = "Zürich", zip_code = "8001", country = "CH" },
@@ -101,9 +114,8 @@ return {
         customer = { id = "b2b-x", tax_id = "DE12345", exempt = false },
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
-      expect = { total_tax = "8.10", lines = { { tax = "8.10", taxability_reason = "standard_rated" } },
-                 notes = { { code = "tax_id_invalid" } } } },
-    { name = "US seller to a Swiss customer: tax id with a wrong check digit is not valid here: charged, note tax_id_invalid",
+      expect = { total_tax = "8.10", lines = { { tax = "8.10", taxability_reason = "standard_rated" } } } },
+    { name = "US seller to a Swiss customer: tax id with a wrong check digit is not valid: charged as any other, no note",
       request = {
         currency = "CHF", date = "2026-03-01",
         ship_to = { line1 = "1 Main Street", city = "Zürich", zip_code = "8001", country = "CH" },
@@ -111,9 +123,8 @@ return {
         customer = { id = "b2b-x", tax_id = "CHE-116.281.711 MWST", exempt = false },
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
-      expect = { total_tax = "8.10", lines = { { tax = "8.10", taxability_reason = "standard_rated" } },
-                 notes = { { code = "tax_id_invalid" } } } },
-    { name = "US seller to a Swiss customer, UID without the MWST suffix and separators: reverse charge",
+      expect = { total_tax = "8.10", lines = { { tax = "8.10", taxability_reason = "standard_rated" } } } },
+    { name = "US seller to a Swiss customer, UID without the MWST suffix and separators: charged",
       request = {
         currency = "CHF", date = "2026-03-01",
         ship_to = { line1 = "1 Main Street", city = "Zürich", zip_code = "8001", country = "CH" },
@@ -121,6 +132,6 @@ return {
         customer = { id = "b2b-x", tax_id = "CHE116281710", exempt = false },
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
-      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "reverse_charge" } } } },
+      expect = { total_tax = "8.10", lines = { { tax = "8.10", taxability_reason = "standard_rated" } } } },
   },
 }

@@ -8,6 +8,11 @@
 --
 -- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
 -- row). Self-tests pin both sides of each dated change.
+--
+-- Registered foreign seller (issue 19): unchanged. The art. 35 A-35 L simplified
+-- registration is the foreign provider's registration and covers only users who are not IVA
+-- taxpayers; a taxpayer customer accounts itself (art. 3, SII Circular 42/2020) even when the
+-- provider is registered.
 
 return {
   region = "CL",

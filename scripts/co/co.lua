@@ -8,6 +8,11 @@
 --
 -- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
 -- row). Self-tests pin both sides of each dated change.
+--
+-- Registered foreign seller (issue 19): unchanged. A foreign provider registered under ET
+-- art. 437 par. 2 collects only from non-responsible users; for an IVA-responsible customer the
+-- 100 % withholding (art. 437-2 no. 3) applies, registered provider or not (DIAN Concepto
+-- General IVA servicios desde el exterior, 2018).
 
 return {
   region = "CO",

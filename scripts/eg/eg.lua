@@ -7,6 +7,11 @@
 --
 -- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
 -- row). Self-tests pin both sides of each dated change.
+--
+-- Registered foreign seller (issue 19): unchanged. The simplified registration of
+-- non-residents covers supplies to persons not registered; a registered recipient accounts for
+-- imported services itself (Executive Regulations art. 6), registered supplier or not. Doubt:
+-- secondary sources only.
 
 return {
   region = "EG",

@@ -9,6 +9,13 @@
 -- seller established in the customer's member state charges domestic VAT (domestic B2B is
 -- charged). The seller's country is the ship_from country, else the settings address; an
 -- unknown seller counts as not established. Greece: "EL" (VIES prefix) equals "GR".
+--
+-- Registered foreign seller (issue 19): unchanged. Art. 196 makes the customer liable for
+-- art. 44 services whenever the supplier is not established in the member state; a VAT
+-- registration there is not an establishment (art. 192a: only a fixed establishment that
+-- takes part in the supply counts; CJEU C-421/10 Stoppelkamp: the supplier's establishment,
+-- not its registration, decides). An OSS- or locally-registered non-EU seller still does not
+-- charge an EU business: reverse charge.
 
 return {
   region = "EU",

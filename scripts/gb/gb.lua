@@ -4,6 +4,12 @@
 -- buying from a seller not established in the United Kingdom accounts for the tax itself: the lines
 -- keep their would-be rate with a zero amount. A seller established here charges domestic
 -- tax. An unknown seller location counts as not established (reverse_charge = "b2b_foreign_seller" below).
+--
+-- Registered foreign seller (issue 19): unchanged. VATA 1994 s. 8 (reverse charge on services
+-- from a supplier belonging outside the UK, received for business purposes) turns on where the
+-- supplier belongs (s. 9), not on its UK registration: a UK-registered overseas seller of
+-- digital services does not charge a UK business, the customer accounts (HMRC VAT Notice 741A
+-- "Place of supply of services", section 15 "Reverse charge").
 
 return {
   region = "GB",

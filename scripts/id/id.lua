@@ -9,6 +9,9 @@
 --
 -- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
 -- row). Self-tests pin both sides of each dated change.
+--
+-- Registered foreign seller (issue 19): unchanged. A designated PMSE seller collects PPN from
+-- every buyer, businesses included (above); there is no B2B exclusion.
 
 return {
   region = "ID",

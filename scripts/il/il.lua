@@ -9,6 +9,12 @@
 --
 -- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
 -- row). Self-tests pin both sides of each dated change.
+--
+-- Registered foreign seller (issue 19): unchanged, with a doubt. The buyer's self-invoicing
+-- for services from a foreign resident (VAT Law s. 20(7), s. 38) is what levy answers. A
+-- foreign resident that registered as a dealer through a representative (s. 67A) may instead
+-- charge VAT itself; not modelled (no Israeli regime for foreign digital sellers exists, so
+-- such a registration is rare; a branch in Israel is an Israeli seller and charges).
 
 return {
   region = "IL",

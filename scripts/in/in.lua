@@ -4,6 +4,12 @@
 -- buying from a seller not established in India (imported services to registered persons: reverse charge, IGST Act s5(3)) accounts for the tax itself: the lines
 -- keep their would-be rate with a zero amount. A seller established here charges domestic
 -- tax. An unknown seller location counts as not established (reverse_charge = "b2b_foreign_seller" below).
+--
+-- Registered foreign seller (issue 19): unchanged. Services by a supplier in a non-taxable
+-- territory to a person in India other than a "non-taxable online recipient" are taxed on the
+-- recipient (IGST Act s. 5(3); Notification 10/2017-Integrated Tax (Rate), entry 1). The OIDAR
+-- registration (IGST Act s. 14, s. 2(16)-(17)) covers only non-taxable online recipients; a
+-- registered OIDAR supplier does not charge a GSTIN holder (CBIC OIDAR FAQ): reverse charge.
 
 return {
   region = "IN",

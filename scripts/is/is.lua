@@ -8,6 +8,11 @@
 --
 -- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
 -- row). Self-tests pin both sides of each dated change.
+--
+-- Registered foreign seller (issue 19): unchanged. The art. 35 a registration covers
+-- electronic services to persons not registered for VAT; a registered buyer reverse-charges
+-- services bought from abroad (art. 35). Doubt: a foreign seller with an ordinary registration
+-- through a representative (art. 5 para. 3) is not separately modelled.
 
 return {
   region = "IS",

@@ -4,6 +4,13 @@
 -- buying from a seller not established in Japan (B2B electronic services of foreign businesses are reverse-charged, Consumption Tax Act art. 5) accounts for the tax itself: the lines
 -- keep their would-be rate with a zero amount. A seller established here charges domestic
 -- tax. An unknown seller location counts as not established (reverse_charge = "b2b_foreign_seller" below).
+--
+-- Registered foreign seller (issue 19): unchanged. "Business-to-business electronic services"
+-- (Consumption Tax Act art. 2(1)(viii-4)) by a foreign business (kokugai jigyosha) are
+-- "specified taxable purchases" taxed on the Japanese business recipient (art. 4(1), art. 5(1),
+-- art. 28(2)); registration as a qualified invoice issuer (art. 57-2) does not change who
+-- owes the tax. The seller states that the recipient pays (art. 62). B2C: the foreign seller
+-- charges (platform taxation from 2025-04-01, art. 15-2, not a B2B rule).
 
 return {
   region = "JP",

@@ -7,6 +7,11 @@
 --
 -- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
 -- row). Self-tests pin both sides of each dated change.
+--
+-- Registered foreign seller (issue 19): unchanged. The digital-marketplace registration
+-- (simplified, VAT Act s. 8(3)) covers B2C supplies; a registered business customer accounts for
+-- imported services (s. 10) whatever the supplier's registration (VAT (Digital Marketplace
+-- Supply) Regulations 2023, reg. 5: B2B supplies excluded).
 
 return {
   region = "KE",

@@ -6,6 +6,12 @@
 --
 -- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
 -- row). Self-tests pin both sides of each dated change.
+--
+-- Registered foreign seller (issue 19): unchanged. The art. 53-2 simplified registration covers
+-- services to persons not registered for VAT; services to a registered business (its taxable or
+-- exempt business) are excluded from it (art. 53-2 para. 1), so a registered foreign provider
+-- does not charge a business with a business registration number; the recipient pays by proxy
+-- where art. 52 requires it.
 
 return {
   region = "KR",

@@ -22,6 +22,11 @@
 -- The codes a business customer reverse-charges; the others (art. 18-B digital services) the
 -- foreign seller charges to businesses too, so calculate below charges them again:
 local CUSTOMER_ACCOUNTS = { saas = true, software_download = true, professional_services = true, training = true, general = true, shipping = true, clothing = true, food_grocery = true }
+--
+-- Registered foreign seller (issue 19): unchanged. The art. 18-D registration is what makes the
+-- seller charge digital services of art. 18-B to every recipient, businesses included (above);
+-- SaaS / software use stay an import of services taxed on the business recipient (art. 24
+-- fr. III and V) whether or not the seller holds an RFC under art. 18-D.
 
 return {
   region = "MX",

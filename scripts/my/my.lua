@@ -10,6 +10,11 @@
 --
 -- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
 -- row). Self-tests pin both sides of each dated change.
+--
+-- Registered foreign seller (issue 19): unchanged. Part IVA registration (s. 56B) covers
+-- digital services to consumers (s. 56A: a consumer is not a registered person using the
+-- service in its business); a business accounts for imported taxable services itself
+-- (s. 26A, First Schedule), whether or not the foreign provider is registered.
 
 return {
   region = "MY",

@@ -10,6 +10,9 @@
 --
 -- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
 -- row). Self-tests pin both sides of each dated change.
+--
+-- Registered foreign seller (issue 19): unchanged. The registered non-resident charges every
+-- Nigerian customer, businesses included (above).
 
 return {
   region = "NG",

@@ -4,6 +4,14 @@
 -- buying from a seller not established in Norway (VOEC applies to consumers only; businesses reverse-charge, §3-30) accounts for the tax itself: the lines
 -- keep their would-be rate with a zero amount. A seller established here charges domestic
 -- tax. An unknown seller location counts as not established (reverse_charge = "b2b_foreign_seller" below).
+--
+-- Registered foreign seller (issue 19): unchanged. Merverdiavgiftsloven § 11-1 (1)-(2): a
+-- business (næringsdrivende) that buys remote-deliverable services from abroad calculates the
+-- VAT itself. VOEC (§ 3-30 (4), § 14-4) covers only recipients that are not businesses, so a
+-- VOEC registration changes nothing for a business customer (Skatteetaten, "VOEC - VAT on
+-- e-commerce", B2B sales). Doubt: a foreign seller with an ordinary registration through a
+-- representative (§ 2-1 (6), § 14-1) is not separately modelled; the recipient-liability of
+-- § 11-1 does not depend on the supplier's registration.
 
 return {
   region = "NO",

@@ -4,6 +4,13 @@
 -- buying from a seller not established in New Zealand (B2B remote services are zero-rated/not charged by non-residents, s8(4B)) accounts for the tax itself: the lines
 -- keep their would-be rate with a zero amount. A seller established here charges domestic
 -- tax. An unknown seller location counts as not established (reverse_charge = "b2b_foreign_seller" below).
+--
+-- Registered foreign seller (issue 19): unchanged. Remote services by a non-resident are
+-- supplied in NZ only to a recipient that is not a registered person (GST Act 1985 s. 8(3)(c),
+-- s. 8(4B)); a registered non-resident supplying a GST-registered business zero-rates or
+-- treats the supply as outside NZ (s. 11A(1)(x), s. 8(4C); IRD "GST on remote services",
+-- QB 16/07), so the business is not charged; it reverse-charges only where s. 8(4B)/s. 20(3JB)
+-- applies to it (less than 95 % taxable use). Answered as reverse_charge (amount 0).
 
 return {
   region = "NZ",

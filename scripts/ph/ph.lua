@@ -10,6 +10,10 @@
 --
 -- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
 -- row). Self-tests pin both sides of each dated change.
+--
+-- Registered foreign seller (issue 19): unchanged. The s. 108-A registration of a
+-- non-resident DSP covers supplies to non-VAT-registered persons; for a VAT-registered buyer
+-- the buyer withholds the VAT (s. 114(D); RR 3-2025 sec. 5), registered DSP or not.
 
 return {
   region = "PH",

@@ -7,6 +7,11 @@
 --
 -- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
 -- row). Self-tests pin both sides of each dated change.
+--
+-- Registered foreign seller (issue 19): unchanged. Implementing Regulations art. 47(3): a
+-- taxable customer accounts for services from a non-resident supplier; ZATCA's guideline for
+-- non-residents applies this also to a non-resident registered in the Kingdom (its B2B supplies
+-- carry no VAT, the customer reverse-charges). Doubt: read from the guideline, not a ruling.
 
 return {
   region = "SA",

@@ -4,6 +4,15 @@
 -- buying from a seller not established in Singapore (GST-registered businesses reverse-charge imported services, s14) accounts for the tax itself: the lines
 -- keep their would-be rate with a zero amount. A seller established here charges domestic
 -- tax. An unknown seller location counts as not established (reverse_charge = "b2b_foreign_seller" below).
+--
+-- Registered foreign seller (issue 19): unchanged for the Overseas Vendor Registration regime,
+-- the one a foreign SaaS seller registers under (GST Act 1993 s. 14D ff., in force
+-- 2020-01-01): OVR applies to remote services to non-GST-registered persons; a customer that
+-- gives its GST registration number is not charged (IRAS e-Tax Guide "Taxing imported remote
+-- services by way of the Overseas Vendor Registration regime", B2B supplies); the customer
+-- reverse-charges under s. 14 only where it is not fully taxable. Doubt, not modelled: a
+-- foreign vendor registered under the normal regime (not OVR) may have to charge GST to
+-- Singapore businesses; levy assumes OVR.
 
 return {
   region = "SG",

@@ -10,6 +10,11 @@
 --
 -- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
 -- row). Self-tests pin both sides of each dated change.
+--
+-- Registered foreign seller (issue 19): unchanged. The s. 85/1-85/20 e-service registration
+-- covers services to persons not VAT-registered (s. 77/2 para. 2); a VAT-registered customer
+-- self-assesses under s. 83/6 (P.P.36) even when the provider is e-service registered (RD
+-- notification on e-service, customer gives its VAT number).
 
 return {
   region = "TH",

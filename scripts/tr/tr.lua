@@ -10,6 +10,11 @@
 --
 -- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
 -- row). Self-tests pin both sides of each dated change.
+--
+-- Registered foreign seller (issue 19): unchanged. The simplified registration of art. 9(1) last
+-- paragraph covers only electronic services to persons who are not KDV taxpayers; for a KDV
+-- taxpayer the responsible-party reverse charge of art. 9(1) (KDV General Implementation
+-- Communiqué, I/C-2.1.3) applies whatever the foreign provider's registration.
 
 return {
   region = "TR",

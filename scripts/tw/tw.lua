@@ -7,6 +7,10 @@
 --
 -- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
 -- row). Self-tests pin both sides of each dated change.
+--
+-- Registered foreign seller (issue 19): unchanged. The art. 28-1 registration covers services
+-- to individuals; a business buyer with a unified business number pays the tax itself
+-- (art. 36 para. 1), whether or not the foreign provider is registered.
 
 return {
   region = "TW",

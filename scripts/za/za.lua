@@ -12,6 +12,10 @@
 --
 -- Rates and their sources: data/intl/national.csv (one row per rate and period, source per
 -- row). Self-tests pin both sides of each dated change.
+--
+-- Registered foreign seller (issue 19): unchanged. The registered foreign e-service supplier
+-- charges every recipient, businesses included (above); the recipient's own reverse charge on
+-- imported services (s. 7(1)(c)) applies only where the supplier did not charge.
 
 return {
   region = "ZA",

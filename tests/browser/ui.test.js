@@ -671,6 +671,23 @@ async function main() {
     await shot('settings');
   });
 
+  await check('settings: Canada GST/HST regime (issue 19) defaults to normal, saved as simplified, and back', async () => {
+    await page.locator('#settings-form').waitFor();
+    assert((await page.locator('#ca-gst-regime').inputValue()) === 'normal', 'default regime ' + await page.locator('#ca-gst-regime').inputValue());
+    await page.getByLabel('GST/HST regime', { exact: true }).selectOption('simplified');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.locator('#settings-form .notice.ok').waitFor();
+    let st = (await http('GET', base + '/v1/settings', undefined, auth)).json;
+    assert(st && st.ca_gst_regime === 'simplified', 'API shows ' + JSON.stringify(st && st.ca_gst_regime));
+    const bad = await http('PUT', base + '/v1/settings', { ca_gst_regime: 'yes' }, auth);
+    assert(bad.status === 422 && /ca_gst_regime/.test(bad.text), 'bad value: ' + bad.status + ' ' + bad.text.slice(0, 200));
+    await page.getByLabel('GST/HST regime', { exact: true }).selectOption('normal');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.locator('#settings-form .notice.ok').waitFor();
+    st = (await http('GET', base + '/v1/settings', undefined, auth)).json;
+    assert(st && st.ca_gst_regime === 'normal', 'API shows ' + JSON.stringify(st && st.ca_gst_regime));
+  });
+
   await check('settings: a Sphere key is created once, opens the Sphere endpoint only, and is revoked', async () => {
     label = 'settings';
     await page.getByRole('button', { name: 'Create key' }).click();

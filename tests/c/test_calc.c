@@ -33,6 +33,8 @@ static const levy_tax_treatment vat_treat[] = {
 static const levy_tax_code_row vat_codes[] = {{"food_grocery", 0}, {"exempt", 1}, {"training", 2}};
 static const levy_tax_rule eu_rc = {
     "EU", LEVY_SOURCING_DESTINATION, LEVY_RC_B2B_FOREIGN_SELLER, 0, 3, vat_codes, 3, vat_treat};
+static const levy_tax_rule ca_simplified = {
+    "CA", LEVY_SOURCING_DESTINATION, LEVY_RC_B2B_SIMPLIFIED_REGIME, 0, 3, vat_codes, 3, vat_treat};
 static const levy_tax_rule eu_plain = {
     "EU", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 0, 3, vat_codes, 3, vat_treat};
 
@@ -267,6 +269,76 @@ static void t_reverse_charge(void)
     f.meta[0].tax_code = "exempt";
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_PRODUCT_EXEMPT);
+end:;
+}
+
+/* reverse_charge = "b2b_simplified_regime" (issue 19; Canada, ETA s. 211.1 ff.): only a seller
+ * registered under the simplified regime (req.simplified_regime, setting ca_gst_regime) and
+ * not established in Canada leaves a customer with a valid GST/HST number uncharged; under the
+ * normal regime every customer is charged and the id decides nothing (no note). */
+static void t_simplified_regime(void)
+{
+    fixture f;
+    setup(&f, "CAD", "100.00", "saas");
+    addr(&f.req.ship_to, "CA", "ON", "M5V 3L9");
+    addr(&f.req.seller, "US", "WA", "98101");
+    f.req.tax_id = "123456782RT0001";
+    f.rule = &ca_simplified;
+    /* normal regime (the default): HST 13 % charged to a registrant */
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(f.d.res.region, "CA");
+    CHECK_EQ_INT(f.d.reverse, 0);
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_STANDARD);
+    CHECK_EQ_STR(tax_of(&f, -1), "13.00");
+    f.req.tax_id = "N/A"; /* the id decides nothing: no note */
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "13.00");
+    CHECK_EQ_STR(f.d.tax_id_note, "");
+    /* simplified regime, valid BN: not charged, the rate kept with a zero amount */
+    f.req.simplified_regime = 1;
+    f.req.tax_id = "123456782RT0001";
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.d.reverse, 1);
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_REVERSE_CHARGE);
+    CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+    CHECK(f.lines[0].n >= 1 && f.lines[0].e[0].zero);
+    /* simplified regime, an invalid number: a consumer sale with the note */
+    f.req.tax_id = "123456783RT0001";
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.d.reverse, 0);
+    CHECK_EQ_STR(tax_of(&f, -1), "13.00");
+    CHECK(strncmp(f.d.tax_id_note, "customer.tax_id is not a valid CA tax id", 40) == 0);
+    /* simplified regime, a Quebec QST number (valid by format only) is no GST/HST number */
+    f.req.tax_id = "1234567890TQ0001";
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.d.reverse, 0);
+    CHECK_EQ_STR(tax_of(&f, -1), "13.00");
+    CHECK(strstr(f.d.tax_id_note, "not a GST/HST registration number") != NULL);
+    /* simplified regime, no number: charged, nothing to say */
+    f.req.tax_id = NULL;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "13.00");
+    CHECK_EQ_STR(f.d.tax_id_note, "");
+    /* a seller established in Canada is never simplified: charged */
+    f.req.tax_id = "123456782RT0001";
+    addr(&f.req.seller, "CA", "ON", "M5V 3L9");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_STANDARD);
+    CHECK_EQ_STR(tax_of(&f, -1), "13.00");
+    /* the flag does not touch a b2b_foreign_seller rule (EU) */
+    setup(&f, "EUR", "100.00", "general");
+    addr(&f.req.ship_to, "DE", NULL, "10115");
+    addr(&f.req.seller, "US", "WA", "98101");
+    f.req.tax_id = "DE136695976";
+    f.rule = &eu_rc;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_REVERSE_CHARGE);
+    f.req.simplified_regime = 1;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_REVERSE_CHARGE);
+    CHECK_EQ_INT(levy_tax_reverse_charge_from("b2b_simplified_regime"),
+                 LEVY_RC_B2B_SIMPLIFIED_REGIME);
+    CHECK_EQ_INT(levy_tax_reverse_charge_from("b2b_registered"), -1);
 end:;
 }
 
@@ -956,6 +1028,7 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"sourcing", t_sourcing},
                                   {"exemptions", t_exemptions},
                                   {"reverse_charge", t_reverse_charge},
+                                  {"simplified_regime", t_simplified_regime},
                                   {"tax_id", t_tax_id},
                                   {"errors", t_errors},
                                   {"ranges", t_ranges},

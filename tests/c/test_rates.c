@@ -131,8 +131,7 @@ static void t_unknown_zip(void)
 {
     levy_tax_resolution res;
     levy_err err;
-    CHECK_EQ_INT(resolve("US", "CA", "Irvine", "00000", "2026-01-01", &res, &err),
-                 LEVY_ENOTFOUND);
+    CHECK_EQ_INT(resolve("US", "CA", "Irvine", "00000", "2026-01-01", &res, &err), LEVY_ENOTFOUND);
     CHECK_EQ_STR(err.code, "address_unresolved");
     CHECK(resolve("US", "CA", NULL, "9261", "2026-01-01", &res, &err) != 0);
     CHECK(resolve("US", "CA", NULL, "92614-12", "2026-01-01", &res, &err) != 0);
@@ -320,7 +319,8 @@ static void t_bad_table(void)
     fputs("State,ZipCode,TaxRegionName,EstimatedCombinedRate,StateRate,EstimatedCountyRate,"
           "EstimatedCityRate,EstimatedSpecialRate,RiskLevel\n"
           "TX,78701,AUSTIN,0.082500,0.062500,0,0.01,0.01,0\n"
-          "TX,7870A,AUSTIN,0.082500,0.062500,0,0.01,0.01,0\n", f);
+          "TX,7870A,AUSTIN,0.082500,0.062500,0,0.01,0.01,0\n",
+          f);
     fclose(f);
     levy_err_clear(&err);
     CHECK(levy_rates_open_file(&r, path, &err) != 0);
@@ -339,17 +339,22 @@ static void t_bad_rows(void)
 {
     static const char ca_hdr[] =
         "province,region,tax_type,level,jurisdiction,rate_pct,effective_from,effective_to,source\n";
-    static const char nat_hdr[] =
-        "country,region,tax_type,jurisdiction,rate_key,rate_pct,effective_from,effective_to,source\n";
-    static const struct { const char *hdr, *rows, *want; } cases[] = {
-        {ca_hdr, "AB,CA,GST,country,CANADA,5,2008-01-01,,x\n\nAB,CA,GST,country,CANADA,5x,2008-01-01,,x\n",
+    static const char nat_hdr[] = "country,region,tax_type,jurisdiction,rate_key,rate_pct,"
+                                  "effective_from,effective_to,source\n";
+    static const struct {
+        const char *hdr, *rows, *want;
+    } cases[] = {
+        {ca_hdr,
+         "AB,CA,GST,country,CANADA,5,2008-01-01,,x\n\nAB,CA,GST,country,CANADA,5x,2008-01-01,,x\n",
          ":4: bad rate_pct '5x'"},
         {ca_hdr, "AB,CA,GST,country,CANADA,5,2008-01-01,2007-01-01,x\n", ":2: bad effective dates"},
         {ca_hdr, "AB,CA,GST,country,,5,2008-01-01,,x\n", ":2: empty jurisdiction"},
         {ca_hdr, "AB,CA,GST,country,CANADA,5\n", ":2: expected 9 columns"},
         {"province,region,tax_type,level,jurisdiction,effective_from,effective_to\n",
          "AB,CA,GST,country,CANADA,2008-01-01,\n", ":1: missing column rate_pct"},
-        {nat_hdr, "GB,GB,VAT,UNITED KINGDOM,standard,20,2011-01-04,,x\nGB,GB,VAT,UK,standard,20,2011-02-30,,x\n",
+        {nat_hdr,
+         "GB,GB,VAT,UNITED "
+         "KINGDOM,standard,20,2011-01-04,,x\nGB,GB,VAT,UK,standard,20,2011-02-30,,x\n",
          ":3: bad effective dates"},
         {nat_hdr, "GB,GB,VAT,,standard,20,2011-01-04,,x\n", ":2: empty jurisdiction"},
         {nat_hdr, "\n\nGB,GB,VAT,UK,standard,-,2011-01-04,,x\n", ":4: bad rate_pct '-'"},
@@ -395,7 +400,8 @@ static void t_import(void)
     CHECK(f != NULL);
     fputs("StateRate,State,ZipCode,TaxRegionName,EstimatedCombinedRate,EstimatedCountyRate,"
           "EstimatedCityRate,EstimatedSpecialRate\n"
-          "0.062500,TX,78701,AUSTIN,0.090000,0,0.01,0.0175\n", f);
+          "0.062500,TX,78701,AUSTIN,0.090000,0,0.01,0.0175\n",
+          f);
     fclose(f);
     char *files[] = {src};
     fflush(stdout);
@@ -421,17 +427,21 @@ static void t_import(void)
         fputs("State,ZipCode,TaxRegionName,EstimatedCombinedRate,StateRate,EstimatedCountyRate,"
               "EstimatedCityRate,EstimatedSpecialRate\n"
               "TX,78701,AUSTIN,0.085000,0.062500,0,0.01,0.0125\n"
-              "TX,75201,DALLAS,0.082500,0.062500,0,0.01,0.01\n", g);
+              "TX,75201,DALLAS,0.082500,0.062500,0,0.01,0.01\n",
+              g);
         fclose(g);
         char *files2[] = {src2};
         CHECK_EQ_INT(levy_rates_cli_import(1, files2, "data", ddir), 0);
-        snprintf(old_dst, sizeof old_dst, "%s/rates/avalara-zip5-TX/TAXRATES_ZIP5_TX202603.csv", ddir);
-        snprintf(new_dst, sizeof new_dst, "%s/rates/avalara-zip5-TX/TAXRATES_ZIP5_TX202606.csv", ddir);
+        snprintf(old_dst, sizeof old_dst, "%s/rates/avalara-zip5-TX/TAXRATES_ZIP5_TX202603.csv",
+                 ddir);
+        snprintf(new_dst, sizeof new_dst, "%s/rates/avalara-zip5-TX/TAXRATES_ZIP5_TX202606.csv",
+                 ddir);
         CHECK(access(old_dst, F_OK) != 0);
         CHECK(access(new_dst, F_OK) == 0);
         levy_rates *r2 = NULL;
         CHECK_EQ_INT(levy_rates_open(&r2, "data", ddir, &err), 0);
-        int ok = levy_rates_resolve(r2, &a, D("2026-07-01"), &res, &err) == 0 && total(&res) == 8500000 &&
+        int ok = levy_rates_resolve(r2, &a, D("2026-07-01"), &res, &err) == 0 &&
+                 total(&res) == 8500000 &&
                  levy_rates_resolve(r2, &b, D("2026-07-01"), &res, &err) == 0;
         int found = 0;
         for (int i = 0; i < levy_rates_ntables(r2); i++)
@@ -444,7 +454,8 @@ static void t_import(void)
     f = fopen(src, "w");
     CHECK(f != NULL);
     fputs("State,ZipCode,TaxRegionName,EstimatedCombinedRate,StateRate,EstimatedCountyRate,"
-          "EstimatedCityRate,EstimatedSpecialRate\nTX,78701,AUSTIN,abc,0,0,0,0\n", f);
+          "EstimatedCityRate,EstimatedSpecialRate\nTX,78701,AUSTIN,abc,0,0,0,0\n",
+          f);
     fclose(f);
     CHECK_EQ_INT(levy_rates_cli_import(1, files, "data", ddir), 1);
 end:
@@ -497,11 +508,21 @@ static void t_free(void)
     R = NULL;
 }
 
-static const levy_test tests[] = {
-    {"load", t_load},           {"zip", t_zip},         {"zip_two_states", t_zip_two_states},
-    {"unknown_zip", t_unknown_zip}, {"cdtfa", t_cdtfa}, {"overlays", t_overlays},
-    {"sst", t_sst},             {"canada", t_canada},   {"eu", t_eu},
-    {"national", t_national},   {"bad_table", t_bad_table}, {"bad_rows", t_bad_rows}, {"import", t_import},
-    {"table_info", t_table_info}, {"free", t_free},           {NULL, NULL}};
+static const levy_test tests[] = {{"load", t_load},
+                                  {"zip", t_zip},
+                                  {"zip_two_states", t_zip_two_states},
+                                  {"unknown_zip", t_unknown_zip},
+                                  {"cdtfa", t_cdtfa},
+                                  {"overlays", t_overlays},
+                                  {"sst", t_sst},
+                                  {"canada", t_canada},
+                                  {"eu", t_eu},
+                                  {"national", t_national},
+                                  {"bad_table", t_bad_table},
+                                  {"bad_rows", t_bad_rows},
+                                  {"import", t_import},
+                                  {"table_info", t_table_info},
+                                  {"free", t_free},
+                                  {NULL, NULL}};
 
 LEVY_TEST_MAIN(tests)

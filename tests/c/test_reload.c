@@ -140,10 +140,12 @@ static const reject_case REJECTS[] = {
      "scripts/xx/one.lua", "unknown treatment", 0},
     /* issue 19: a customer-type table has only business / individual, each a treatment */
     {"scripts/xx/one.lua",
-     "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', taxability = { saas = { business = 'bogus' } } }\n",
+     "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', taxability = { saas = { business "
+     "= 'bogus' } } }\n",
      "scripts/xx/one.lua", "taxability.saas.business: unknown treatment 'bogus'", 0},
     {"scripts/xx/one.lua",
-     "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', taxability = { saas = { business = 'exempt', trade = 'taxable' } } }\n",
+     "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', taxability = { saas = { business "
+     "= 'exempt', trade = 'taxable' } } }\n",
      "scripts/xx/one.lua", "only business and individual, not trade", 0},
     /* issue 18: reverse charge is declared; an unknown kind is refused at load */
     {"scripts/xx/one.lua",

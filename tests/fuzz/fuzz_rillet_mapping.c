@@ -40,7 +40,8 @@ static const char *driver =
     "return function(s)\n"
     "  if s:sub(1, 1) == 'R' then\n"
     "    local ms = client.retry_after_ms({ ['retry-after'] = s:sub(2) })\n"
-    "    assert(ms == nil or (math.type(ms) == 'integer' and ms >= 0), 'retry_after_ms: ' .. tostring(ms))\n"
+    "    assert(ms == nil or (math.type(ms) == 'integer' and ms >= 0), 'retry_after_ms: ' .. "
+    "tostring(ms))\n"
     "    return\n"
     "  end\n"
     "  local doc = json.decode(s)\n"
@@ -69,7 +70,8 @@ static const char *driver =
     "  assert(t == nil or type(t) == 'string', 'customer_tax_id')\n"
     /* issue 17: custom fields by name and the customer_data setting, as decoded JSON */
     "  local t2, src = mapping.customer_tax_id(doc, doc.fields_by_name, doc.conf)\n"
-    "  assert(t2 == nil or (type(t2) == 'string' and type(src) == 'string'), 'customer_tax_id (fields)')\n"
+    "  assert(t2 == nil or (type(t2) == 'string' and type(src) == 'string'), 'customer_tax_id "
+    "(fields)')\n"
     "  local ex, esrc = mapping.customer_exempt(doc, doc.fields_by_name, doc.conf)\n"
     "  assert(ex == nil or (type(ex) == 'boolean' and type(esrc) == 'string'), 'customer_exempt')\n"
     /* issue 19: the customer type from a custom field */
@@ -97,7 +99,8 @@ static void init(void)
              "end\n"
              "package.preload['levy.config'] = function() return { rillet_rate_limit = 60 } end\n"
              /* levy.util: the host's helper module, pure Lua over levy.* (runtime/util.lua) */
-             "package.preload['levy.util'] = function() return dofile('%.1000s/core/lua/runtime/util.lua') end\n",
+             "package.preload['levy.util'] = function() return "
+             "dofile('%.1000s/core/lua/runtime/util.lua') end\n",
              src ? src : ".", src ? src : ".");
     if (luaL_dostring(L, path) || luaL_loadstring(L, driver) || lua_pcall(L, 0, 1, 0)) {
         fprintf(stderr, "init: %s\n", lua_tostring(L, -1));

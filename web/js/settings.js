@@ -86,6 +86,11 @@
     var tioOn = h('input', { type: 'checkbox', name: 'tax_id_online.enabled', id: 'tax-id-online-enabled', checked: !!tio.enabled });
     var tioUrl = h('input', { type: 'text', name: 'tax_id_online.vies_url', value: tio.vies_url || '', autocomplete: 'off', spellcheck: 'false' });
     var tioAge = h('input', { type: 'text', inputmode: 'numeric', name: 'tax_id_online.max_age_days', size: 4, value: tio.max_age_days ? String(tio.max_age_days) : '' });
+    // issue 19: how the seller is registered for Canadian GST/HST; organisation-wide
+    var caRegime = h('select', { name: 'ca_gst_regime', id: 'ca-gst-regime' },
+      h('option', { value: 'normal', text: 'Normal regime: charge GST/HST to every customer' }),
+      h('option', { value: 'simplified', text: 'Simplified regime (non-resident): no GST/HST to customers who give their GST/HST number' }));
+    caRegime.value = st.ca_gst_regime === 'simplified' ? 'simplified' : 'normal';
     var status = h('div');
     var bulk = L.bulkProgress('bulk-progress'); /* a tax setting's change re-checks documents */
     var save = h('button', { type: 'submit', text: 'Save settings' });
@@ -108,6 +113,9 @@
         h('div', { class: 'grid2' },
           L.field({ label: 'VIES REST API', input: tioUrl, field: 'tax_id_online.vies_url' }),
           L.field({ label: 'Answers valid for (days)', input: tioAge, field: 'tax_id_online.max_age_days' }))),
+      entity ? null : h('fieldset', { id: 'ca-gst' }, h('legend', { text: 'Canada GST/HST registration' }),
+        h('p', { class: 'muted', style: 'margin-top:0', text: 'Only for a seller not established in Canada (a seller address in Canada always charges). Simplified regime (Excise Tax Act s. 211.1 ff.): a customer that gives a valid GST/HST registration number is not charged (answered as reverse charge); a missing or invalid number is charged. Normal regime: every customer is charged.' }),
+        L.field({ label: 'GST/HST regime', input: caRegime, field: 'ca_gst_regime' })),
       status, bulk.el, h('div', { class: 'actions' }, save));
     f.addEventListener('submit', function (ev) {
       ev.preventDefault();
@@ -133,6 +141,7 @@
         if (tioUrl.value.trim()) body.tax_id_online.vies_url = tioUrl.value.trim();
         var age = tioAge.value.trim();
         if (age) body.tax_id_online.max_age_days = /^[0-9]+$/.test(age) ? parseInt(age, 10) : age;
+        body.ca_gst_regime = caRegime.value;
       }
       var m = sweep.value.trim();
       if (m) {

@@ -165,6 +165,13 @@ describe("legal_note", function()
       mapping.legal_note({ taxability_reason = "reverse_charge", taxes = { { type = "GST" } } }, { region = "AU" }))
   end)
 
+  it("cites the Excise Tax Act for Canada's simplified regime (issue 19), not a reverse charge", function()
+    local note = mapping.legal_note({ taxability_reason = "reverse_charge", taxes = { { type = "HST" } } },
+      { region = "CA" })
+    assert.equal(mapping.REVERSE_CHARGE_CA, note)
+    assert.truthy(note:find("Excise Tax Act s. 211.1", 1, true))
+  end)
+
   it("names the exemption certificate when levy has one", function()
     assert.equal("Exempt: certificate CA-123",
       mapping.legal_note({ taxability_reason = "customer_exempt" }, { region = "US-CA", certificate = "CA-123" }))

@@ -538,6 +538,13 @@ do
       end
       local c = (36 - t % 36) % 36
       return A:sub(c + 1, c + 1) == s:sub(15, 15) end },
+    -- CA: Business Number, 9 digits with a Luhn check digit, optionally the GST/HST program
+    -- account "RT" + 4 digits (CRA); a Quebec QST number (10 digits TQ 4 digits) by format only
+    CA = { nil, function(s)
+      if s:match("^%d%d%d%d%d%d%d%d%d%d" .. "TQ%d%d%d%d$") then return true end
+      local bn = s:match("^(%d%d%d%d%d%d%d%d%d)RT%d%d%d%d$") or (digits(s, 9) and s)
+      if not bn then return "invalid_format" end
+      return luhn(bn) end },
     SG = { nil, function(s) return s:match("^M%d%d%d%d%d%d%d%d%u$") ~= nil or "invalid_format" end },
     JP = { nil, function(s) return s:match("^T%d+$") ~= nil and #s == 14 or "invalid_format" end },
   }
@@ -725,8 +732,18 @@ local function run(rules, rule, test)
     for i, line in ipairs(ctx.lines) do
       if follows[i] and #line.taxes > 0 then follow_goods(ctx.lines, i, follows[i] == "follows_goods_any", follows) end
     end
-    if r.reverse_charge == "b2b_foreign_seller" then
+    -- "b2b_simplified_regime" (Canada, ETA s. 211.1): the same test, but only for a seller
+    -- registered under the simplified regime (the test's ca_gst_regime = "simplified"); under
+    -- the normal regime (the default) every customer is charged and the id decides nothing
+    if r.reverse_charge == "b2b_foreign_seller"
+       or (r.reverse_charge == "b2b_simplified_regime" and test.ca_gst_regime == "simplified") then
       local on, note = b2b_foreign_seller(ctx)
+      -- the simplified regime needs a GST/HST number (a Luhn-checked BN): a Quebec QST number
+      -- (10 digits TQ 4 digits) is not one
+      if on and r.reverse_charge == "b2b_simplified_regime"
+         and ctx.customer.tax_id:upper():gsub("[%s%.%-/]", ""):match("^%d+TQ%d+$") then
+        on, note = false, { code = "tax_id_invalid", message = "not a GST/HST registration number" }
+      end
       if note and not (ctx.customer.exempt == true) then notes[#notes + 1] = note end
       for _, line in ipairs(on and ctx.lines or {}) do
         if line.reason ~= "product_exempt" and line.reason ~= "zero_rated" then
