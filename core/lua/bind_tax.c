@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "crypto/crypto.h"
@@ -221,14 +220,6 @@ static int opt_bool(vctx *v, int tbl, int key, const char *field, int dflt)
     return r;
 }
 
-typedef struct addr {
-    char country[3];
-    char state[4];
-    const char *city;
-    const char *zip;
-    int present;
-} addr;
-
 static void read_address(vctx *v, int tbl, const char *name, levy_tax_addr *a, int required)
 {
     lua_State *L = v->L;
@@ -257,9 +248,7 @@ static void read_address(vctx *v, int tbl, const char *name, levy_tax_addr *a, i
     snprintf(f, sizeof f, "%s.city", name);
     a->city = opt_string(v, t, K_city, f, &len);
     snprintf(f, sizeof f, "%s.zip_code", name);
-    a->zip = opt_string(v, t, K_zip_code, f, &len);
-    if (strcmp(a->country, "US") == 0 && required && !a->zip)
-        vfail(v, f, "is required for US addresses");
+    levy_tax_addr_zip(a, f, opt_string(v, t, K_zip_code, f, &len), required, v->p);
     lua_pop(L, 1);
 }
 
@@ -467,23 +456,6 @@ static LEVY_LJMP int compile_by_customer(lua_State *L, int ci, crule *c, int t, 
     return i;
 }
 
-/* "YYYY-MM-DD" -> YYYYMMDD, or -1. */
-static int32_t rule_date(const char *s, size_t n)
-{
-    if (!s || n != 10 || s[4] != '-' || s[7] != '-')
-        return -1;
-    int32_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i == 4 || i == 7)
-            continue;
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    int m = v / 100 % 100, d = v % 100;
-    return m >= 1 && m <= 12 && d >= 1 && d <= 31 ? v : -1;
-}
-
 static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, int depth);
 
 /* Compiles the dated row at stack index row ({ T, from =, to = }) into treatment i. */
@@ -497,7 +469,8 @@ static LEVY_LJMP void compile_dated_row(lua_State *L, int ci, crule *c, int i, i
         if (ty != LUA_TNIL) {
             size_t n = 0;
             const char *ds = ty == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
-            w[k] = rule_date(ds, n);
+            int32_t dv; /* the one date parser (dec.h): a real calendar day, else -1 */
+            w[k] = ds && levy_tax_date_parse(ds, n, &dv) == 0 ? dv : -1;
         }
         lua_pop(L, 1);
     }
@@ -779,6 +752,21 @@ static void push_name(lua_State *L, const levy_tax_entry *e)
     }
 }
 
+/* Pushes a new table (room for nrec fields) with an entry's jurisdiction, level, type and
+ * percentage: the head of a tax in ctx, in the result and in tax.resolve. */
+static void push_entry(lua_State *L, const levy_tax_entry *en, int nrec)
+{
+    lua_createtable(L, 0, nrec);
+    push_name(L, en);
+    setk(L, -2, K_jurisdiction);
+    lua_pushstring(L, levy_tax_level_name(en->level));
+    setk(L, -2, K_level);
+    lua_pushstring(L, levy_tax_type_name(en->type));
+    setk(L, -2, K_type);
+    push_pct(L, en->rate);
+    setk(L, -2, K_percentage);
+}
+
 static void push_address(lua_State *L, const levy_tax_addr *a)
 {
     lua_createtable(L, 0, 4);
@@ -820,14 +808,11 @@ static int region_on(lua_State *L, int opts, const char *code, int32_t date)
         lua_getfield(L, -1, "subscribed");
         lua_getfield(L, -2, "tax_calculation");
         lua_getfield(L, -3, "effective_from");
-        on = lua_toboolean(L, -3) && (lua_isnil(L, -2) || lua_toboolean(L, -2));
-        if (on && lua_type(L, -1) == LUA_TSTRING) {
-            size_t len;
-            const char *s = lua_tolstring(L, -1, &len);
-            int32_t from;
-            if (levy_tax_date_parse(s, len, &from) == 0 && date < from)
-                on = 0;
-        }
+        size_t len = 0;
+        const char *from = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+        on = levy_tax_subscription_on(lua_toboolean(L, -3),
+                                      lua_isnil(L, -2) ? -1 : lua_toboolean(L, -2), from, len,
+                                      date);
         lua_pop(L, 3);
     }
     lua_pop(L, 2);
@@ -963,30 +948,10 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
         setk(L, -2, K_tax_code);
         push_dec(L, l->amount - l->discount, req->exponent);
         setk(L, -2, K_amount);
-        char qb[48];
-        levy_tax_fmt_scaled(qb, l->qty, 6);
-        size_t qn = strlen(qb);
-        while (qb[qn - 1] == '0')
-            qn--;
-        if (qb[qn - 1] == '.')
-            qn--;
-        lua_pushlstring(L, qb, qn);
+        char nb[96];
+        lua_pushlstring(L, nb, levy_tax_fmt_quantity(nb, l->qty));
         setk(L, -2, K_quantity);
-        /* unit amount = (amount - discount) / quantity in the currency, exact when it has
-         * at most 6 decimals more than the currency, else truncated there with a final
-         * sticky 1 (dec.h levy_tax_fmt_ratio), so that a rule comparing it with any amount
-         * decides as on the exact value. Formatted from the 128-bit quotient: no narrowing
-         * (issue 15: an int64 cast wrapped 100000.00 / 0.000001 to a negative price, and
-         * JPY prices came out as "5000." with a trailing dot). */
-        {
-            static const int64_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
-            char ub[96];
-            int ex = req->exponent;
-            size_t un =
-                levy_tax_fmt_ratio(ub, (__int128)(l->amount - l->discount) * LEVY_TAX_QTY_ONE,
-                                   (__int128)l->qty * pow10[ex], ex, ex + 6);
-            lua_pushlstring(L, ub, un);
-        }
+        lua_pushlstring(L, nb, levy_tax_fmt_unit_amount(nb, l, req->exponent)); /* calc.h */
         setk(L, -2, K_unit_amount);
         lua_pushboolean(L, l->inclusive);
         setk(L, -2, K_tax_inclusive);
@@ -1000,15 +965,7 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
             const levy_tax_entry *en = &l->e[e];
             if (en->group != g)
                 continue;
-            lua_createtable(L, 0, 7);
-            push_name(L, en);
-            setk(L, -2, K_jurisdiction);
-            lua_pushstring(L, levy_tax_level_name(en->level));
-            setk(L, -2, K_level);
-            lua_pushstring(L, levy_tax_type_name(en->type));
-            setk(L, -2, K_type);
-            push_pct(L, en->rate);
-            setk(L, -2, K_percentage);
+            push_entry(L, en, 7);
             char fb[32];
             levy_tax_fmt_fraction(fb, en->fraction);
             lua_pushstring(L, fb);
@@ -1127,8 +1084,6 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
             lua_pop(L, 1);
             en->fraction =
                 hasf ? rule_decimal(L, et, "fraction", 8, "taxes[].fraction") : LEVY_TAX_RATE_ONE;
-            if (en->fraction > LEVY_TAX_RATE_ONE)
-                luaL_error(L, "calculate(ctx): fraction must be between 0 and 1");
             getk(L, et, K_unit_from);
             int hasfrom = !lua_isnil(L, -1);
             lua_pop(L, 1);
@@ -1139,13 +1094,9 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
             lua_pop(L, 1);
             if (hasto)
                 en->unit_to = rule_decimal(L, et, "unit_to", req->exponent, "unit_to");
-            /* a rule's numbers obey the engine's ranges too: a rule bug is an error of the
-             * rule (500 + log naming it), never a silently different tax */
-            if (en->unit_from > LEVY_TAX_MAX_MINOR || en->unit_to > LEVY_TAX_MAX_MINOR)
-                luaL_error(L, "calculate(ctx): taxes[%d]: unit_from/unit_to above %lld minor units",
-                           (int)k, LEVY_TAX_MAX_MINOR);
-            if (en->rate > LEVY_TAX_MAX_RATE)
-                luaL_error(L, "calculate(ctx): taxes[%d].percentage above 1000", (int)k);
+            char why[128];
+            if (levy_tax_entry_check(en, (int)k, why, sizeof why) != 0)
+                luaL_error(L, "%s", why); /* the rule's ranges (calc.h) */
             en->zero = (uint8_t)(rcg || l->reason == LEVY_REASON_CUSTOMER_EXEMPT);
             l->n++;
             lua_pop(L, 1);
@@ -1346,9 +1297,7 @@ static void read_customer(lua_State *L, int opts, levy_tax_request *c, const cha
                 r->tax_id = lua_tostring(L, -1);
             lua_pop(L, 1);
             lua_getfield(L, ct, "customer_type"); /* an unknown value: the record does not say */
-            r->type = levy_tax_customer_type_from(lua_tostring(L, -1));
-            if (r->type < 0)
-                r->type = LEVY_CUSTOMER_UNSET;
+            r->type = levy_tax_customer_type_field(lua_tostring(L, -1), NULL);
             lua_pop(L, 1);
         }
         lua_pop(L, 1);
@@ -1419,14 +1368,9 @@ static int tax_calculate(lua_State *L)
     /* currency */
     const char *cur = opt_string(&v, 1, K_currency, "currency", &len);
     c.exponent = -1;
-    if (!cur) {
+    if (!cur)
         vfail(&v, "currency", "is required (ISO 4217 code)");
-    } else if (len == 3) {
-        for (int i = 0; i < 3; i++)
-            c.currency[i] = (char)(cur[i] >= 'a' && cur[i] <= 'z' ? cur[i] - 32 : cur[i]);
-        c.exponent = levy_tax_currency_exponent(c.currency);
-    }
-    if (cur && c.exponent < 0)
+    else if (levy_tax_request_currency(&c, cur, len) != 0)
         vfail(&v, "currency", "is not a known ISO 4217 currency code");
     /* date */
     const char *date_s = opt_string(&v, 1, K_date, "date", &len);
@@ -1435,10 +1379,7 @@ static int tax_calculate(lua_State *L)
         if (levy_tax_date_parse(date_s, len, &c.date) != 0)
             vfail(&v, "date", "must be a date YYYY-MM-DD");
     } else {
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        c.date = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+        c.date = levy_tax_today();
     }
     levy_tax_date_fmt(date_buf, c.date);
     /* customer */
@@ -1461,11 +1402,7 @@ static int tax_calculate(lua_State *L)
                 c.tax_id = NULL;
             c.customer_exempt = opt_bool(&v, t, K_exempt, "customer.exempt", 0);
             const char *ty = opt_string(&v, t, K_type, "customer.type", &len);
-            c.customer_type = levy_tax_customer_type_from(ty);
-            if (c.customer_type < 0) {
-                vfail(&v, "customer.type", "must be \"business\" or \"individual\"");
-                c.customer_type = LEVY_CUSTOMER_UNSET;
-            }
+            c.customer_type = levy_tax_customer_type_field(ty, &p);
         }
     }
     lua_pop(L, 1);
@@ -1519,13 +1456,7 @@ static int tax_calculate(lua_State *L)
     } else if (!lua_istable(L, lines_idx)) {
         vfail(&v, "lines", "must be an array");
     } else {
-        lua_Integer n = luaL_len(L, lines_idx);
-        if (n <= 0)
-            vfail(&v, "lines", "must have at least one line");
-        else if (n > LEVY_TAX_MAX_LINES)
-            vfail(&v, "lines", "has more than 1000 lines");
-        else
-            nlines = (int)n;
+        nlines = levy_tax_lines_count((long long)luaL_len(L, lines_idx), &p);
     }
     /* line buffer (upvalue), grown as needed, released by the lease on every exit */
     line_buf *use = lease_lines(L, lua_touserdata(L, lua_upvalueindex(1)), nlines);
@@ -1562,15 +1493,11 @@ static int tax_calculate(lua_State *L)
         /* id: string, or an integer turned into one */
         getk(L, lt, K_id);
         if (lua_isinteger(L, -1)) {
-            snprintf(m->idbuf, sizeof m->idbuf, "%lld", (long long)lua_tointeger(L, -1));
-            m->id = m->idbuf;
-            m->idlen = strlen(m->idbuf);
+            levy_tax_line_id_number(m, (long long)lua_tointeger(L, -1));
         } else if (lua_type(L, -1) == LUA_TSTRING) {
             m->id = lua_tolstring(L, -1, &m->idlen);
         } else if (absent(L, -1)) {
-            snprintf(m->idbuf, sizeof m->idbuf, "%d", i + 1);
-            m->id = m->idbuf;
-            m->idlen = strlen(m->idbuf);
+            levy_tax_line_id_number(m, i + 1); /* its position */
         } else {
             f = ".id";
             vfail(&v, f, "must be a string");
@@ -1619,9 +1546,7 @@ static int tax_calculate(lua_State *L)
     if (opts) {
         /* the org's default customer type (settings.default_customer_type, plugins/api) */
         lua_getfield(L, opts, "customer_type");
-        c.org_customer_type = levy_tax_customer_type_from(lua_tostring(L, -1));
-        if (c.org_customer_type < 0)
-            c.org_customer_type = LEVY_CUSTOMER_UNSET;
+        c.org_customer_type = levy_tax_customer_type_field(lua_tostring(L, -1), NULL);
         lua_pop(L, 1);
     }
     levy_taxid_registry reg;
@@ -1698,15 +1623,7 @@ static int tax_calculate(lua_State *L)
         use_array_mt(L, amt);
         for (int e = 0; listed && e < l->n; e++) {
             const levy_tax_entry *en = &l->e[e];
-            lua_createtable(L, 0, 6);
-            push_name(L, en);
-            setk(L, -2, K_jurisdiction);
-            lua_pushstring(L, levy_tax_level_name(en->level));
-            setk(L, -2, K_level);
-            lua_pushstring(L, levy_tax_type_name(en->type));
-            setk(L, -2, K_type);
-            push_pct(L, en->rate);
-            setk(L, -2, K_percentage);
+            push_entry(L, en, 6);
             push_dec(L, levy_tax_entry_shown_taxable(l, en), ex);
             setk(L, -2, K_taxable_amount);
             push_dec(L, en->amount, ex);
@@ -1876,10 +1793,7 @@ static int tax_resolve(lua_State *L)
     read_address(&v, lua_gettop(L), "address", &a, 1);
     int32_t date;
     if (lua_isnoneornil(L, 2)) {
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        date = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+        date = levy_tax_today();
     } else {
         size_t len;
         const char *s = luaL_checklstring(L, 2, &len);
@@ -1910,15 +1824,7 @@ static int tax_resolve(lua_State *L)
     set_array_mt(L, -1);
     for (int i = 0; i < res.n; i++) {
         const levy_tax_entry *e = &res.e[i];
-        lua_createtable(L, 0, 5);
-        push_name(L, e);
-        setk(L, -2, K_jurisdiction);
-        lua_pushstring(L, levy_tax_level_name(e->level));
-        setk(L, -2, K_level);
-        lua_pushstring(L, levy_tax_type_name(e->type));
-        setk(L, -2, K_type);
-        push_pct(L, e->rate);
-        setk(L, -2, K_percentage);
+        push_entry(L, e, 5);
         lua_pushstring(L, res.group_region[e->group]);
         lua_setfield(L, -2, "region");
         lua_rawseti(L, -2, i + 1);

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "json_scan.h"
 #include "tax/dec.h"
@@ -358,6 +359,111 @@ void levy_tax_check_line(const levy_tax_request *req, int i, int ra, int rd, int
 }
 
 /* ------------------------------------------------------------------ treatments */
+
+void levy_tax_addr_zip(levy_tax_addr *a, const char *field, const char *zip, int required,
+                       levy_tax_problem *p)
+{
+    a->zip = zip;
+    if (strcmp(a->country, "US") == 0 && required && !zip)
+        levy_tax_problem_add(p, -1, field, "is required for US addresses");
+}
+
+void levy_tax_line_id_number(levy_tax_line_meta *m, long long n)
+{
+    snprintf(m->idbuf, sizeof m->idbuf, "%lld", n);
+    m->id = m->idbuf;
+    m->idlen = strlen(m->idbuf);
+}
+
+int levy_tax_customer_type_field(const char *s, levy_tax_problem *p)
+{
+    int t = levy_tax_customer_type_from(s);
+    if (t >= 0)
+        return t;
+    if (p)
+        levy_tax_problem_add(p, -1, "customer.type", "must be \"business\" or \"individual\"");
+    return LEVY_CUSTOMER_UNSET;
+}
+
+int levy_tax_lines_count(long long n, levy_tax_problem *p)
+{
+    if (n <= 0)
+        levy_tax_problem_add(p, -1, "lines", "must have at least one line");
+    else if (n > LEVY_TAX_MAX_LINES)
+        levy_tax_problem_add(p, -1, "lines", "has more than 1000 lines");
+    else
+        return (int)n;
+    return 0;
+}
+
+int levy_tax_subscription_on(int subscribed, int tax_calculation, const char *effective_from,
+                             size_t len, int32_t date)
+{
+    if (!subscribed || tax_calculation == 0)
+        return 0;
+    int32_t from;
+    if (effective_from && levy_tax_date_parse(effective_from, len, &from) == 0 && date < from)
+        return 0;
+    return 1;
+}
+
+int levy_tax_request_currency(levy_tax_request *req, const char *s, size_t len)
+{
+    req->exponent = -1;
+    memset(req->currency, 0, sizeof req->currency);
+    if (len != 3)
+        return -1;
+    for (int i = 0; i < 3; i++)
+        req->currency[i] = (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
+    req->exponent = levy_tax_currency_exponent(req->currency);
+    return req->exponent < 0 ? -1 : 0;
+}
+
+int32_t levy_tax_today(void)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+size_t levy_tax_fmt_quantity(char *buf, int64_t qty)
+{
+    size_t n = levy_tax_fmt_scaled(buf, qty, 6);
+    while (n > 0 && buf[n - 1] == '0')
+        n--;
+    if (n > 0 && buf[n - 1] == '.')
+        n--;
+    buf[n] = '\0';
+    return n;
+}
+
+/* Formatted from the 128-bit quotient: no narrowing (issue 15: an int64 cast wrapped
+ * 100000.00 / 0.000001 to a negative price, and JPY prices came out as "5000." with a
+ * trailing dot). */
+size_t levy_tax_fmt_unit_amount(char *buf, const levy_tax_line *l, int exponent)
+{
+    static const int64_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+    int ex = exponent < 0 ? 0 : exponent > 6 ? 6 : exponent;
+    return levy_tax_fmt_ratio(buf, (__int128)(l->amount - l->discount) * LEVY_TAX_QTY_ONE,
+                              (__int128)l->qty * pow10[ex], ex, ex + 6);
+}
+
+/* A rule's numbers obey the engine's ranges too: a rule bug is an error of the rule (500 + log
+ * naming it), never a silently different tax. */
+int levy_tax_entry_check(const levy_tax_entry *en, int k, char *msg, size_t cap)
+{
+    if (en->fraction < 0 || en->fraction > LEVY_TAX_RATE_ONE)
+        snprintf(msg, cap, "calculate(ctx): fraction must be between 0 and 1");
+    else if (en->unit_from > LEVY_TAX_MAX_MINOR || en->unit_to > LEVY_TAX_MAX_MINOR)
+        snprintf(msg, cap, "calculate(ctx): taxes[%d]: unit_from/unit_to above %lld minor units", k,
+                 LEVY_TAX_MAX_MINOR);
+    else if (en->rate > LEVY_TAX_MAX_RATE)
+        snprintf(msg, cap, "calculate(ctx): taxes[%d].percentage above 1000", k);
+    else
+        return 0;
+    return -1;
+}
 
 void levy_tax_line_remove(levy_tax_line *l, int i)
 {

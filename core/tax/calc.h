@@ -254,6 +254,43 @@ void levy_tax_addr_state(levy_tax_addr *a, const char *field, const char *s, siz
 void levy_tax_check_line(const levy_tax_request *req, int i, int ra, int rd, int rq,
                          const char *max_amount, levy_tax_problem *p);
 
+/* An address's zip code (NULL when absent): required for a US address when the address is. */
+void levy_tax_addr_zip(levy_tax_addr *a, const char *field, const char *zip, int required,
+                       levy_tax_problem *p);
+/* A line id given as a number (or, absent, the line's 1-based position): its decimal text in
+ * m->idbuf, m->id and m->idlen set. */
+void levy_tax_line_id_number(levy_tax_line_meta *m, long long n);
+/* customer.type in a request (NULL: absent -> LEVY_CUSTOMER_UNSET); another value reads as
+ * unset and is a detail on "customer.type" when p is given (p NULL: a stored customer's type or
+ * the org default, where an unknown value means the record does not say). */
+int levy_tax_customer_type_field(const char *s, levy_tax_problem *p);
+/* The number of request lines (the array's length): 1..LEVY_TAX_MAX_LINES, else 0 with a
+ * detail on "lines". */
+int levy_tax_lines_count(long long n, levy_tax_problem *p);
+/* Whether a region's subscription (plugins/api regions row) turns its tax calculation on at
+ * date: subscribed, tax_calculation not false (-1: absent), and date not before
+ * effective_from (NULL, or not a date: no start). */
+int levy_tax_subscription_on(int subscribed, int tax_calculation, const char *effective_from,
+                             size_t len, int32_t date);
+/* The request's currency from its code (any case): req->currency upper-cased and
+ * req->exponent set. Returns 0, or -1 (exponent -1) when it is not a known ISO 4217 code. */
+int levy_tax_request_currency(levy_tax_request *req, const char *s, size_t len);
+/* Today (UTC) as YYYYMMDD: the date of a request that names none. */
+int32_t levy_tax_today(void);
+
+/* ---- the values handed to a rule's calculate(ctx) and read back from it */
+/* A quantity (scaled by 10^6) without trailing zeros: "2", "0.5". Returns the length. */
+size_t levy_tax_fmt_quantity(char *buf, int64_t qty);
+/* A line's unit amount, (amount - discount) / quantity in the currency (exponent): exact when
+ * it has at most 6 decimals more than the currency, else truncated there with a final sticky 1
+ * (dec.h levy_tax_fmt_ratio), so that a rule comparing it decides as on the exact value.
+ * buf holds at least 96 bytes. Returns the length. */
+size_t levy_tax_fmt_unit_amount(char *buf, const levy_tax_line *l, int exponent);
+/* The ranges a tax entry a rule returned (taxes[k], 1-based) must obey, as the engine's own:
+ * fraction within [0, 1], unit_from/unit_to within LEVY_TAX_MAX_MINOR, percentage at most
+ * 1000. Returns 0, or -1 with the message (naming calculate(ctx)) in msg. */
+int levy_tax_entry_check(const levy_tax_entry *en, int k, char *msg, size_t cap);
+
 /* Removes entry i of a line (the entries after it move down). */
 void levy_tax_line_remove(levy_tax_line *l, int i);
 

@@ -878,6 +878,146 @@ static void t_dated(void)
 end:;
 }
 
+/* The request's currency and date, and the values handed to calculate(ctx) and read back
+ * from it (moved out of core/lua/bind_tax.c, issue 18). */
+static void t_ctx_values(void)
+{
+    levy_tax_request req;
+    memset(&req, 0, sizeof req);
+    CHECK_EQ_INT(levy_tax_request_currency(&req, "usd", 3), 0);
+    CHECK_EQ_STR(req.currency, "USD");
+    CHECK_EQ_INT(req.exponent, 2);
+    CHECK_EQ_INT(levy_tax_request_currency(&req, "jPy", 3), 0);
+    CHECK_EQ_STR(req.currency, "JPY");
+    CHECK_EQ_INT(req.exponent, 0);
+    CHECK_EQ_INT(levy_tax_request_currency(&req, "XXQ", 3), -1);
+    CHECK_EQ_INT(req.exponent, -1);
+    CHECK_EQ_INT(levy_tax_request_currency(&req, "USDX", 4), -1);
+    CHECK_EQ_INT(req.exponent, -1);
+    CHECK_EQ_INT(levy_tax_request_currency(&req, "", 0), -1);
+    int32_t today = levy_tax_today();
+    char db[11];
+    levy_tax_date_fmt(db, today);
+    int32_t back = 0;
+    CHECK_EQ_INT(levy_tax_date_parse(db, strlen(db), &back), 0);
+    CHECK_EQ_INT(back, today);
+    CHECK(today > 20250101 && today < 21000101);
+
+    char b[96];
+    CHECK_EQ_INT((int)levy_tax_fmt_quantity(b, LEVY_TAX_QTY_ONE * 2), 1);
+    CHECK_EQ_STR(b, "2");
+    levy_tax_fmt_quantity(b, 500000);
+    CHECK_EQ_STR(b, "0.5");
+    levy_tax_fmt_quantity(b, 1);
+    CHECK_EQ_STR(b, "0.000001");
+    levy_tax_fmt_quantity(b, LEVY_TAX_MAX_QTY);
+    CHECK_EQ_STR(b, "1000000000");
+    levy_tax_fmt_quantity(b, 10 * LEVY_TAX_QTY_ONE);
+    CHECK_EQ_STR(b, "10");
+
+    levy_tax_line l;
+    memset(&l, 0, sizeof l);
+    l.amount = 1000; /* 10.00 / 3: truncated at 8 decimals, sticky 1 */
+    l.qty = 3 * LEVY_TAX_QTY_ONE;
+    levy_tax_fmt_unit_amount(b, &l, 2);
+    CHECK_EQ_STR(b, "3.333333331");
+    l.amount = 1200; /* (12.00 - 2.00) / 4 */
+    l.discount = 200;
+    l.qty = 4 * LEVY_TAX_QTY_ONE;
+    levy_tax_fmt_unit_amount(b, &l, 2);
+    CHECK_EQ_STR(b, "2.50");
+    l.amount = 5000; /* JPY: no trailing '.' (issue 15) */
+    l.discount = 0;
+    l.qty = LEVY_TAX_QTY_ONE;
+    levy_tax_fmt_unit_amount(b, &l, 0);
+    CHECK_EQ_STR(b, "5000");
+    l.amount = 10000000; /* 100000.00 / 0.000001: no int64 wrap (issue 15) */
+    l.qty = 1;
+    levy_tax_fmt_unit_amount(b, &l, 2);
+    CHECK_EQ_STR(b, "100000000000.00");
+
+    levy_tax_entry en;
+    memset(&en, 0, sizeof en);
+    char msg[128];
+    en.rate = 8250000;
+    en.fraction = LEVY_TAX_RATE_ONE;
+    en.unit_from = en.unit_to = -1;
+    CHECK_EQ_INT(levy_tax_entry_check(&en, 1, msg, sizeof msg), 0);
+    en.rate = LEVY_TAX_MAX_RATE;
+    en.unit_from = 0;
+    en.unit_to = LEVY_TAX_MAX_MINOR;
+    CHECK_EQ_INT(levy_tax_entry_check(&en, 1, msg, sizeof msg), 0);
+    en.fraction = LEVY_TAX_RATE_ONE + 1;
+    CHECK_EQ_INT(levy_tax_entry_check(&en, 1, msg, sizeof msg), -1);
+    CHECK_EQ_STR(msg, "calculate(ctx): fraction must be between 0 and 1");
+    en.fraction = 0;
+    en.unit_to = LEVY_TAX_MAX_MINOR + 1;
+    CHECK_EQ_INT(levy_tax_entry_check(&en, 2, msg, sizeof msg), -1);
+    CHECK_EQ_STR(msg,
+                 "calculate(ctx): taxes[2]: unit_from/unit_to above 1000000000000 minor units");
+    en.unit_to = -1;
+    en.rate = LEVY_TAX_MAX_RATE + 1;
+    CHECK_EQ_INT(levy_tax_entry_check(&en, 3, msg, sizeof msg), -1);
+    CHECK_EQ_STR(msg, "calculate(ctx): taxes[3].percentage above 1000");
+
+    /* request checks: the US zip, the line count */
+    levy_tax_problem p;
+    levy_tax_problem_clear(&p);
+    levy_tax_addr a;
+    memset(&a, 0, sizeof a);
+    levy_tax_addr_country(&a, "ship_to.country", "US", 2, &p);
+    levy_tax_addr_zip(&a, "ship_to.zip_code", NULL, 0, &p); /* optional address: no detail */
+    CHECK_EQ_INT(p.ndetails, 0);
+    levy_tax_addr_zip(&a, "ship_to.zip_code", NULL, 1, &p);
+    CHECK_EQ_INT(p.ndetails, 1);
+    CHECK_EQ_STR(p.details[0].field, "ship_to.zip_code");
+    CHECK_EQ_STR(p.details[0].message, "is required for US addresses");
+    levy_tax_addr_zip(&a, "ship_to.zip_code", "78701", 1, &p);
+    CHECK(p.ndetails == 1 && strcmp(a.zip, "78701") == 0);
+    levy_tax_addr_country(&a, "ship_to.country", "DE", 2, &p);
+    levy_tax_addr_zip(&a, "ship_to.zip_code", NULL, 1, &p);
+    CHECK_EQ_INT(p.ndetails, 1);
+    levy_tax_problem_clear(&p);
+    CHECK_EQ_INT(levy_tax_lines_count(1, &p), 1);
+    CHECK_EQ_INT(levy_tax_lines_count(LEVY_TAX_MAX_LINES, &p), LEVY_TAX_MAX_LINES);
+    CHECK_EQ_INT(p.ndetails, 0);
+    CHECK_EQ_INT(levy_tax_lines_count(0, &p), 0);
+    CHECK_EQ_STR(p.details[0].message, "must have at least one line");
+    CHECK_EQ_INT(levy_tax_lines_count(LEVY_TAX_MAX_LINES + 1, &p), 0);
+    CHECK_EQ_STR(p.details[1].field, "lines");
+    CHECK_EQ_STR(p.details[1].message, "has more than 1000 lines");
+
+    /* line ids given as numbers, customer.type */
+    levy_tax_line_meta m;
+    memset(&m, 0, sizeof m);
+    levy_tax_line_id_number(&m, 42);
+    CHECK(m.id == m.idbuf && m.idlen == 2 && strcmp(m.id, "42") == 0);
+    levy_tax_line_id_number(&m, -9223372036854775807LL - 1);
+    CHECK_EQ_STR(m.id, "-9223372036854775808");
+    CHECK_EQ_INT((int)m.idlen, 20);
+    levy_tax_problem_clear(&p);
+    CHECK_EQ_INT(levy_tax_customer_type_field(NULL, &p), LEVY_CUSTOMER_UNSET);
+    CHECK_EQ_INT(levy_tax_customer_type_field("business", &p), LEVY_CUSTOMER_BUSINESS);
+    CHECK_EQ_INT(levy_tax_customer_type_field("individual", &p), LEVY_CUSTOMER_INDIVIDUAL);
+    CHECK_EQ_INT(p.ndetails, 0);
+    CHECK_EQ_INT(levy_tax_customer_type_field("Business", &p), LEVY_CUSTOMER_UNSET);
+    CHECK_EQ_INT(p.ndetails, 1);
+    CHECK_EQ_STR(p.details[0].field, "customer.type");
+    CHECK_EQ_STR(p.details[0].message, "must be \"business\" or \"individual\"");
+    CHECK_EQ_INT(levy_tax_customer_type_field("trade", NULL), LEVY_CUSTOMER_UNSET);
+    CHECK_EQ_INT(levy_tax_customer_type_field("business", NULL), LEVY_CUSTOMER_BUSINESS);
+
+    /* a region's subscription */
+    CHECK_EQ_INT(levy_tax_subscription_on(1, -1, NULL, 0, 20260101), 1);
+    CHECK_EQ_INT(levy_tax_subscription_on(1, 1, NULL, 0, 20260101), 1);
+    CHECK_EQ_INT(levy_tax_subscription_on(0, 1, NULL, 0, 20260101), 0);
+    CHECK_EQ_INT(levy_tax_subscription_on(1, 0, NULL, 0, 20260101), 0);
+    CHECK_EQ_INT(levy_tax_subscription_on(1, -1, "2026-01-01", 10, 20260101), 1);
+    CHECK_EQ_INT(levy_tax_subscription_on(1, -1, "2026-01-01", 10, 20251231), 0);
+    CHECK_EQ_INT(levy_tax_subscription_on(1, -1, "soon", 4, 20251231), 1);
+end:;
+}
+
 static void t_free(void)
 {
     levy_rates_free(R);
@@ -896,6 +1036,7 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"customer_type", t_customer_type},
                                   {"shipping", t_shipping},
                                   {"dated", t_dated},
+                                  {"ctx_values", t_ctx_values},
                                   {"free", t_free},
                                   {NULL, NULL}};
 

@@ -371,6 +371,18 @@ LUA_TEST(t_rule_compile,
          "ok, e = pcall(tax.calculate, req(us('78701', 'TX'), {line('1.00')}), {all_regions=true, rule={region='US-TX', name='T', tax_type='SALES_TAX', reverse_charge='sometimes', taxability={}}})\n"
          "assert(not ok and tostring(e):find('reverse_charge must be', 1, true), tostring(e))\n")
 
+/* Issue 18: a dated row's from/to are read by the one date parser (levy_tax_date_parse), which
+ * knows the calendar: a day the month does not have is the rule's error, as at load. */
+LUA_TEST(t_rule_dates,
+         "local function dated(from) return {all_regions=true, rule={region='US-TX', name='T', tax_type='SALES_TAX', taxability={saas={{'exempt', from=from}}}}} end\n"
+         "local sl = {line('100.00', {tax_code='saas'})}\n"
+         "eq(assert(tax.calculate(req(us('78701', 'TX'), sl), dated('2026-02-28'))).total_tax, '0.00')\n"
+         "eq(assert(tax.calculate(req(us('78701', 'TX'), sl, {date='2026-02-27'}), dated('2026-02-28'))).total_tax, '8.25')\n"
+         "local ok, e = pcall(tax.calculate, req(us('78701', 'TX'), sl), dated('2026-02-30'))\n"
+         "assert(not ok and tostring(e):find('a dated row needs from/to as YYYY-MM-DD', 1, true), tostring(e))\n"
+         "ok, e = pcall(tax.calculate, req(us('78701', 'TX'), sl), dated('2025-04-31'))\n"
+         "assert(not ok and tostring(e):find('a dated row needs from/to as YYYY-MM-DD', 1, true), tostring(e))\n")
+
 LUA_TEST(t_canada,
          "local qc = {country='CA', state='QC'}\n"
          "local r = assert(tax.calculate({currency='CAD', date='2026-03-01', ship_to=qc, lines={line('1.10')}}, ALL))\n"
@@ -547,6 +559,7 @@ static const levy_test tests[] = {
     {"json_shape", t_json_shape},
     {"territory", t_territory},
     {"notes", t_notes},
+    {"rule_dates", t_rule_dates},
     {"free", t_free},
     {NULL, NULL}};
 
