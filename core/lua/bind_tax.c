@@ -810,9 +810,8 @@ static int region_on(lua_State *L, int opts, const char *code, int32_t date)
         lua_getfield(L, -3, "effective_from");
         size_t len = 0;
         const char *from = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
-        on = levy_tax_subscription_on(lua_toboolean(L, -3),
-                                      lua_isnil(L, -2) ? -1 : lua_toboolean(L, -2), from, len,
-                                      date);
+        on = levy_tax_subscription_on(
+            lua_toboolean(L, -3), lua_isnil(L, -2) ? -1 : lua_toboolean(L, -2), from, len, date);
         lua_pop(L, 3);
     }
     lua_pop(L, 2);
