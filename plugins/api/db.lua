@@ -282,13 +282,13 @@ end
 function M.tax_id_check_latest(country, number)
   return read(function()
     return store.row([[SELECT country, number, source, status, name, address, request_date, request_id,
-      http_status, detail, checked_at, checked_ms FROM tax_id_checks WHERE country = ? AND number = ?
+      http_status, detail, checked_at, checked_ms FROM api_tax_id_checks WHERE country = ? AND number = ?
       ORDER BY checked_ms DESC, id DESC LIMIT 1]], country, number)
   end, none)
 end
 
 function M.tax_id_check_insert(r)
-  store.transaction(function() store.exec([[INSERT INTO tax_id_checks(country, number, source, status, name, address, request_date,
+  store.transaction(function() store.exec([[INSERT INTO api_tax_id_checks(country, number, source, status, name, address, request_date,
     request_id, http_status, detail, checked_at, checked_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)]],
     r.country, r.number, r.source, r.status, r.name, r.address, r.request_date, r.request_id,
     r.http_status, r.detail, r.checked_at, r.checked_ms) end)

@@ -494,7 +494,7 @@ end
 -- VIES REST API: GET {vies_url}/ms/{CC}/vat/{number} -> {isValid, requestDate, userError, name,
 -- address, requestIdentifier} (European Commission, "VIES REST API", the one behind
 -- ec.europa.eu/taxation_customs/vies). Every answer, an unavailable registry included, is kept
--- in tax_id_checks with its date as evidence; a calculation reads the latest (calc.lua).
+-- in api_tax_id_checks with its date as evidence; a calculation reads the latest (calc.lua).
 local function vies(conf, cc, number)
   local now = ltime.now_ms()
   local ev = { country = cc, number = number, source = "VIES", checked_ms = now, checked_at = ltime.iso_ms(now) }
@@ -693,7 +693,7 @@ return {
   -- the tables this plugin's migrations create: no other plugin may use them (docs/plugins.md)
   tables = {
     "regions", "regions_audit", "settings", "products", "customers", "api_version",
-    "sphere_api_key", "connection_regions", "connection_settings",
+    "sphere_api_key", "connection_regions", "connection_settings", "api_tax_id_checks",
   },
   -- the events this plugin emits (levy.events; the header comment says what each carries)
   emits = {

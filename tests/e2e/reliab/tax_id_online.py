@@ -2,7 +2,7 @@
 """Optional online tax id check (issue 19): setting tax_id_online, off by default. levy asks
 VIES (here a local stub with the VIES REST API's shape: GET /ms/{CC}/vat/{number}) only when a
 user asks (POST /v1/customers/{id}/tax_id/verify); every answer is kept with its date as
-evidence (tax_id_checks); a calculation uses the latest answer, while younger than
+evidence (api_tax_id_checks); a calculation uses the latest answer, while younger than
 max_age_days, and never the network. A number the registry says is not registered is
 charged like a consumer with the note tax_id_invalid; an unreachable registry changes nothing
 (the last answer, else the offline check, decides).
@@ -144,7 +144,7 @@ def run(env):
 
     dbp = os.path.join(env.levy_dir, "levy.db")
     db = sqlite3.connect("file:%s?mode=ro" % dbp, uri=True, timeout=10)
-    rows = db.execute("SELECT status, request_date, checked_at FROM tax_id_checks ORDER BY id").fetchall()
+    rows = db.execute("SELECT status, request_date, checked_at FROM api_tax_id_checks ORDER BY id").fetchall()
     db.close()
     check("every answer is kept with its date as evidence (%s)" % rows,
           [x[0] for x in rows] == ["not_registered", "registered", "unavailable", "unavailable"]

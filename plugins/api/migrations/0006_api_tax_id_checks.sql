@@ -2,7 +2,7 @@
 -- answer of a tax registry (VIES) kept with its date as evidence that a customer's VAT number
 -- was (or was not) registered when it was checked. A calculation uses the latest answer for
 -- the number while it is younger than tax_id_online.max_age_days; levy works without it.
-CREATE TABLE tax_id_checks (
+CREATE TABLE api_tax_id_checks (
   id INTEGER PRIMARY KEY,
   country TEXT NOT NULL,        -- ISO 3166 code the number belongs to (GR for EL)
   number TEXT NOT NULL,         -- normalised national part (levy.taxid), e.g. 136695976
@@ -17,4 +17,4 @@ CREATE TABLE tax_id_checks (
   checked_at TEXT NOT NULL,     -- levy's clock, ISO 8601
   checked_ms INTEGER NOT NULL
 );
-CREATE INDEX tax_id_checks_number ON tax_id_checks(country, number, checked_ms);
+CREATE INDEX api_tax_id_checks_number ON api_tax_id_checks(country, number, checked_ms);
