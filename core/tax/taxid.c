@@ -942,14 +942,30 @@ static int c_co(chk *k)
     return (t < 2 ? t : 11 - t) == dv(s[k->n - 1]) ? ok(k) : bad(k, "NIT check digit");
 }
 
-/* MY: SST registration number, a letter, 2 digits, 4 digits, 8 digits ("W10-1808-31000001";
- * Royal Malaysian Customs Department, MySST registration). No published check digit: format
- * only. */
+/* MY: a business customer shows one of three numbers, all format only (no published check
+ * digit): the SST registration number, a letter, 2 digits, 4 digits, 8 digits
+ * ("W10-1808-31000001"; Royal Malaysian Customs Department, MySST); the SSM registration
+ * number, 12 digits starting with the year of registration (Companies Commission, since
+ * 2019); or the LHDN income tax number (TIN), its type prefix (C, CS, D, E, F, FA, PT, TA,
+ * TC, TN, TR, TP, J, LE, IG) and 8 to 12 digits (Inland Revenue Board, e-Invoice guideline).
+ * An imported taxable service is accounted for by a business recipient whether or not it is
+ * registered for SST (Service Tax Act 2018 s. 26A), so the SST number alone is not required. */
 static int c_my(chk *k)
 {
-    if (k->n != 15 || !isup(k->s[0]) || !all_digits(k->s + 1, 14))
-        return fmt(k, "expected a letter and 14 digits (X00-0000-00000000)");
-    return ok_format_only(k, "no published check digit: format only");
+    static const char *const tin[] = {"CS", "FA", "PT", "TA", "TC", "TN", "TR", "TP",
+                                      "LE", "IG", "C",  "D",  "E",  "F",  "J"};
+    const char *s = k->s, *why = "no published check digit: format only";
+    if (k->n == 15 && isup(s[0]) && all_digits(s + 1, 14))
+        return ok_format_only(k, why);
+    if (k->n == 12 && all_digits(s, 12) && (memcmp(s, "19", 2) == 0 || memcmp(s, "20", 2) == 0))
+        return ok_format_only(k, why);
+    for (size_t i = 0; i < sizeof tin / sizeof tin[0]; i++) {
+        size_t pl = strlen(tin[i]);
+        if (k->n >= pl + 8 && k->n <= pl + 12 && memcmp(s, tin[i], pl) == 0 &&
+            all_digits(s + pl, k->n - pl))
+            return ok_format_only(k, why);
+    }
+    return fmt(k, "expected an SST number (X00-0000-00000000), an SSM number or an LHDN TIN");
 }
 
 /* TH: 13-digit tax identification number (Revenue Department: the PIN of a person issued by

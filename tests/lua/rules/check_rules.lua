@@ -592,7 +592,13 @@ do
       for i = 1, #s - 1 do t = t + w[i] * d(s, #s - i) end
       t = t % 11
       return (t < 2 and t or 11 - t) == d(s, #s) end },
-    MY = { nil, function(s) return s:match("^%u" .. ("%d"):rep(14) .. "$") ~= nil or "invalid_format" end },
+    MY = { nil, function(s) -- SST number, SSM number or LHDN TIN (prefix + 8-12 digits)
+      if s:match("^%u" .. ("%d"):rep(14) .. "$") or (digits(s, 12) and (s:sub(1, 2) == "19" or s:sub(1, 2) == "20")) then return true end
+      for _, p in ipairs({ "CS", "FA", "PT", "TA", "TC", "TN", "TR", "TP", "LE", "IG", "C", "D", "E", "F", "J" }) do
+        local rest = s:sub(#p + 1)
+        if s:sub(1, #p) == p and #rest >= 8 and #rest <= 12 and rest:match("^%d+$") then return true end
+      end
+      return "invalid_format" end },
     TH = { nil, function(s)
       if not digits(s, 13) then return "invalid_format" end
       local t = 0; for i = 1, 12 do t = t + (14 - i) * d(s, i) end
