@@ -807,23 +807,38 @@ static int yymmdd_ok(const char *s)
 static int alnum(char c) { return isdig(c) || isup(c); }
 
 /* MX: RFC (Registro Federal de Contribuyentes), Servicio de Administracion Tributaria, CFF
- * art. 27: a company (persona moral) 3 letters, a person 4 letters (& allowed), the date of
- * incorporation or birth YYMMDD, a 3-character homoclave. The homoclave's check character
- * is SAT's own and not published by SAT (python-stdnum mx/rfc does not enforce it by
- * default either, many RFCs in use do not match it): format and date only. Letters with Ñ
- * are refused (non-ASCII). */
+ * art. 27: a company (persona moral) 3 letters, a person 4 letters (A-Z, & and Ñ, kept as
+ * UTF-8), the date of incorporation or birth YYMMDD, a 3-character homoclave. SAT replaces a
+ * person's 4 letters that spell an inconvenient word (the list python-stdnum mx/rfc keeps),
+ * so no RFC starts with one. The homoclave's check character is SAT's own and not published
+ * by SAT (python-stdnum does not enforce it by default either: many RFCs in use do not match
+ * it): format and date only. */
 static int c_mx(chk *k)
 {
-    const char *s = k->s;
-    size_t nl = k->n == 12 ? 3 : k->n == 13 ? 4 : 0;
-    if (!nl)
-        return fmt(k, "expected 12 (company) or 13 (person) characters");
-    for (size_t i = 0; i < nl; i++)
-        if (!isup(s[i]) && s[i] != '&')
-            return fmt(k, "expected 3 or 4 letters, a date and a homoclave");
-    if (!all_digits(s + nl, 6) || !alnum(s[nl + 6]) || !alnum(s[nl + 7]) || !alnum(s[nl + 8]))
-        return fmt(k, "expected 3 or 4 letters, a date and a homoclave");
-    if (!yymmdd_ok(s + nl))
+    static const char *const words[] = {
+        "BUEI", "BUEY", "CACA", "CACO", "CAGA", "CAGO", "CAKA", "CAKO", "COGE", "COJA", "COJE",
+        "COJI", "COJO", "CULO", "FETO", "GUEY", "JOTO", "KACA", "KACO", "KAGA", "KAGO", "KAKA",
+        "KOGE", "KOJO", "KULO", "MAME", "MAMO", "MEAR", "MEAS", "MEON", "MION", "MOCO", "MULA",
+        "PEDA", "PEDO", "PENE", "PUTA", "PUTO", "QULO", "RATA", "RUIN"};
+    const char *s = k->s, *why = "expected 3 or 4 letters, a date and a homoclave";
+    size_t i = 0, letters = 0;
+    while (i < k->n && !isdig(s[i])) {
+        if (isup(s[i]) || s[i] == '&')
+            i++;
+        else if (s[i] == '\xC3' && i + 1 < k->n && s[i + 1] == '\x91') /* Ñ */
+            i += 2;
+        else
+            return fmt(k, why);
+        letters++;
+    }
+    if ((letters != 3 && letters != 4) || k->n - i != 9 || !all_digits(s + i, 6) ||
+        !alnum(s[i + 6]) || !alnum(s[i + 7]) || !alnum(s[i + 8]))
+        return fmt(k, why);
+    if (letters == 4 && i == 4)
+        for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+            if (memcmp(s, words[w], 4) == 0)
+                return fmt(k, "SAT does not issue an RFC starting with this word");
+    if (!yymmdd_ok(s + i))
         return fmt(k, "not a date YYMMDD");
     return ok_format_only(k, "SAT publishes no homoclave check: format only");
 }
@@ -1236,6 +1251,16 @@ int levy_taxid_check(const char *country, const char *id, levy_taxid_result *out
             continue;
         if (c >= 'a' && c <= 'z')
             c = (char)(c - 32);
+        if (c == '\xC3' && (p[1] == '\x91' || p[1] == '\xB1')) { /* Ñ ñ (MX RFCs), as Ñ */
+            if (n + 2 >= sizeof b) {
+                out->detail = "too long";
+                return out->status;
+            }
+            b[n++] = '\xC3';
+            b[n++] = '\x91';
+            p++;
+            continue;
+        }
         if (!isdig(c) && !isup(c) && c != '+' && c != '*' && c != '&') { /* & in MX RFCs */
             out->detail = "characters other than letters, digits and separators";
             return out->status;

@@ -217,7 +217,25 @@ static const vec vectors[] = {
     {"MX", "MA1-930714-8T4", LEVY_TAXID_INVALID_FORMAT, NULL},
     {"MX", "DEA-930714-8T4", LEVY_TAXID_VALID, "DEA9307148T4"}, /* starts DE: still an RFC */
     {"MX", "MXA-930714-8T4", LEVY_TAXID_VALID, "MXA9307148T4"}, /* starts MX: kept whole */
-    {"ZA", "4123456789", LEVY_TAXID_VALID, "4123456789"},       /* SARS VAT shape */
+    {"MX",
+     "MU\xc3\x91"
+     "110218LJ6",
+     LEVY_TAXID_VALID,
+     "MU\xc3\x91"
+     "110218LJ6"}, /* Ñ */
+    {"MX", "ni\xc3\xb1 740925 6u1", LEVY_TAXID_VALID,
+     "NI\xc3\x91"
+     "7409256U1"}, /* ñ -> Ñ */
+    {"MX",
+     "MU\xc3\x91"
+     "110232LJ6",
+     LEVY_TAXID_INVALID_FORMAT, NULL},                        /* day 32 */
+    {"MX", "PUTA561231GR8", LEVY_TAXID_INVALID_FORMAT, NULL}, /* a word SAT replaces */
+    {"MX",
+     "MU\xc3\xa9"
+     "110218LJ6",
+     LEVY_TAXID_INVALID_FORMAT, NULL},                    /* é is no RFC letter */
+    {"ZA", "4123456789", LEVY_TAXID_VALID, "4123456789"}, /* SARS VAT shape */
     {"ZA", "5123456789", LEVY_TAXID_INVALID_FORMAT, NULL},
     {"KR", "116-82-00276", LEVY_TAXID_VALID, "1168200276"},
     {"KR", "101-82-13065", LEVY_TAXID_VALID, "1018213065"},

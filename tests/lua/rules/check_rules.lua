@@ -549,9 +549,14 @@ do
     JP = { nil, function(s) return s:match("^T%d+$") ~= nil and #s == 14 or "invalid_format" end },
     -- issue 19, the 18 countries of the new rules (core/tax/taxid.c names the sources); a
     -- number without a published check digit is judged by its format only
-    MX = { nil, function(s) -- RFC: 3 (company) or 4 letters, YYMMDD, 3-character homoclave
-      local l = s:match("^([%u&][%u&][%u&][%u&]?)%d%d%d%d%d%d[%u%d][%u%d][%u%d]$")
+    MX = { nil, function(s) -- RFC: 3 (company) or 4 letters (A-Z & Ñ), YYMMDD, 3-char homoclave
+      s = s:gsub("\195\177", "#"):gsub("\195\145", "#") -- ñ Ñ: one letter
+      local l = s:match("^([%u&#][%u&#][%u&#][%u&#]?)%d%d%d%d%d%d[%u%d][%u%d][%u%d]$")
       if not l then return "invalid_format" end
+      local words = "BUEI BUEY CACA CACO CAGA CAGO CAKA CAKO COGE COJA COJE COJI COJO CULO FETO GUEY JOTO "
+        .. "KACA KACO KAGA KAGO KAKA KOGE KOJO KULO MAME MAMO MEAR MEAS MEON MION MOCO MULA PEDA PEDO "
+        .. "PENE PUTA PUTO QULO RATA RUIN"
+      if #l == 4 and words:find(l, 1, true) then return "invalid_format" end
       local mm, dd = tonumber(s:sub(#l + 3, #l + 4)), tonumber(s:sub(#l + 5, #l + 6))
       local mdays = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 }
       if mm < 1 or mm > 12 or dd < 1 or dd > mdays[mm] then return "invalid_format" end
