@@ -1067,9 +1067,16 @@ static int c_eg(chk *k)
 
 /* IL: the VAT file number of a company is its company number (Registrar of Companies,
  * starting 5), of an osek murshe his identity number; both 9 digits with the Luhn check
- * digit (Israel Tax Authority; stdnum il/hp, il/idnr). */
+ * digit (Israel Tax Authority; stdnum il/hp, il/idnr). An identity number written without
+ * its leading zeros (5 to 8 digits) is completed, as stdnum il/idnr does. */
 static int c_il(chk *k)
 {
+    char b[9];
+    if (k->n >= 5 && k->n < 9 && all_digits(k->s, k->n)) { /* an ID number's leading zeros */
+        memset(b, '0', 9 - k->n);
+        memcpy(b + 9 - k->n, k->s, k->n);
+        renorm(k, b, 9);
+    }
     DIGITS(k, 9);
     return luhn_ok(k->s, 9) ? ok(k) : bad(k, "Luhn check digit");
 }

@@ -621,7 +621,10 @@ do
     KE = { nil, function(s) return s:match("^[AP]%d%d%d%d%d%d%d%d%d%u$") ~= nil or "invalid_format" end },
     NG = { nil, function(s) return (digits(s, 12) or digits(s, 10)) or "invalid_format" end },
     EG = { nil, function(s) return digits(s, 9) or "invalid_format" end },
-    IL = { nil, function(s) if not digits(s, 9) then return "invalid_format" end; return luhn(s) end },
+    IL = { nil, function(s)
+      if #s >= 5 and #s < 9 and s:match("^%d+$") then s = ("0"):rep(9 - #s) .. s end -- ID number
+      if not digits(s, 9) then return "invalid_format" end
+      return luhn(s) end },
   }
   local EU = { DE = true, FR = true, GR = true, IE = true }
   local function iso(c) c = c and c:upper(); return c == "EL" and "GR" or c end
