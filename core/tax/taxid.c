@@ -785,6 +785,302 @@ static int c_sg(chk *k)
     return fmt(k, "expected an IRAS GST number or a UEN");
 }
 
+/* ------------------------------------------------------------------ issue 19: 18 more countries
+ *
+ * The VAT/GST registration number each country's rule (scripts/<cc>/<cc>.lua) asks for when
+ * it reverse-charges a business customer. Algorithms cross-checked against python-stdnum 2.2
+ * (github.com/arthurdejong/python-stdnum, modules named per country) and its test files;
+ * the authority named per country is the issuer. */
+
+/* YYMMDD with a real month and day (the century is not in the number: 29 February is taken in
+ * any year divisible by 4, as both 19YY and 20YY then include one). */
+static int yymmdd_ok(const char *s)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int yy = dv(s[0]) * 10 + dv(s[1]), mm = dv(s[2]) * 10 + dv(s[3]);
+    int dd = dv(s[4]) * 10 + dv(s[5]);
+    if (mm < 1 || mm > 12 || dd < 1 || dd > mdays[mm - 1])
+        return 0;
+    return !(mm == 2 && dd == 29 && yy % 4 != 0);
+}
+
+static int alnum(char c) { return isdig(c) || isup(c); }
+
+/* MX: RFC (Registro Federal de Contribuyentes), Servicio de Administracion Tributaria, CFF
+ * art. 27: a company (persona moral) 3 letters, a person 4 letters (A-Z, & and Ñ, kept as
+ * UTF-8), the date of incorporation or birth YYMMDD, a 3-character homoclave. SAT replaces a
+ * person's 4 letters that spell an inconvenient word (the list python-stdnum mx/rfc keeps),
+ * so no RFC starts with one. The homoclave's check character is SAT's own and not published
+ * by SAT (python-stdnum does not enforce it by default either: many RFCs in use do not match
+ * it): format and date only. */
+static int c_mx(chk *k)
+{
+    static const char *const words[] = {
+        "BUEI", "BUEY", "CACA", "CACO", "CAGA", "CAGO", "CAKA", "CAKO", "COGE", "COJA", "COJE",
+        "COJI", "COJO", "CULO", "FETO", "GUEY", "JOTO", "KACA", "KACO", "KAGA", "KAGO", "KAKA",
+        "KOGE", "KOJO", "KULO", "MAME", "MAMO", "MEAR", "MEAS", "MEON", "MION", "MOCO", "MULA",
+        "PEDA", "PEDO", "PENE", "PUTA", "PUTO", "QULO", "RATA", "RUIN"};
+    const char *s = k->s, *why = "expected 3 or 4 letters, a date and a homoclave";
+    size_t i = 0, letters = 0;
+    while (i < k->n && !isdig(s[i])) {
+        if (isup(s[i]) || s[i] == '&')
+            i++;
+        else if (s[i] == '\xC3' && i + 1 < k->n && s[i + 1] == '\x91') /* Ñ */
+            i += 2;
+        else
+            return fmt(k, why);
+        letters++;
+    }
+    if ((letters != 3 && letters != 4) || k->n - i != 9 || !all_digits(s + i, 6) ||
+        !alnum(s[i + 6]) || !alnum(s[i + 7]) || !alnum(s[i + 8]))
+        return fmt(k, why);
+    if (letters == 4 && i == 4)
+        for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+            if (memcmp(s, words[w], 4) == 0)
+                return fmt(k, "SAT does not issue an RFC starting with this word");
+    if (!yymmdd_ok(s + i))
+        return fmt(k, "not a date YYMMDD");
+    return ok_format_only(k, "SAT publishes no homoclave check: format only");
+}
+
+/* ZA: VAT vendor number, 10 digits starting with 4 (SARS, VAT 404 "Guide for Vendors",
+ * VAT registration number). SARS publishes no check digit for it: format only. */
+static int c_za(chk *k)
+{
+    DIGITS(k, 10);
+    if (k->s[0] != '4')
+        return fmt(k, "VAT numbers start with 4");
+    return ok_format_only(k, "no published check digit: format only");
+}
+
+/* KR: business registration number, 10 digits: tax office code (101 or more), type (not 00),
+ * serial (not 0000) and a check digit (National Tax Service). The NTS does not publish the
+ * check-digit rule (python-stdnum kr/brn checks the parts only): format only. */
+static int c_kr(chk *k)
+{
+    const char *s = k->s;
+    DIGITS(k, 10);
+    if (memcmp(s, "101", 3) < 0 || (s[3] == '0' && s[4] == '0') || memcmp(s + 5, "0000", 4) == 0)
+        return fmt(k, "office code, type or serial out of range");
+    return ok_format_only(k, "no published check digit: format only");
+}
+
+/* TR: vergi kimlik numarasi (VKN), 10 digits, Gelir Idaresi Baskanligi check digit (python-
+ * stdnum tr/vkn); a person registered for KDV uses the T.C. kimlik numarasi, 11 digits,
+ * first not 0, with the two check digits of the Nufus ve Vatandaslik Isleri (tr/tckimlik). */
+static int c_tr(chk *k)
+{
+    const char *s = k->s;
+    if (k->n == 10 && all_digits(s, 10)) {
+        int t = 0;
+        for (int i = 1; i <= 9; i++) {
+            int c1 = (dv(s[9 - i]) + i) % 10;
+            if (c1) {
+                int c2 = (c1 * (1 << i)) % 9;
+                t += c2 ? c2 : 9;
+            }
+        }
+        return (10 - t % 10) % 10 == dv(s[9]) ? ok(k) : bad(k, "VKN check digit");
+    }
+    if (k->n == 11 && all_digits(s, 11)) {
+        if (s[0] == '0')
+            return fmt(k, "T.C. kimlik numarasi may not start with 0");
+        int odd = 0, even = 0, all = 0;
+        for (int i = 0; i < 9; i++)
+            if (i % 2)
+                even += dv(s[i]);
+            else
+                odd += dv(s[i]);
+        int c10 = ((odd * 7 - even) % 10 + 10) % 10;
+        for (int i = 0; i < 10; i++)
+            all += i == 9 ? c10 : dv(s[i]);
+        return c10 == dv(s[9]) && all % 10 == dv(s[10]) ? ok(k) : bad(k, "TCKN check digits");
+    }
+    return fmt(k, "expected a 10-digit VKN or an 11-digit TCKN");
+}
+
+/* SA: VAT registration number, 15 digits, first and last 3 (ZATCA, E-invoicing XML
+ * implementation standard, rule BR-KSA-39/BR-KSA-40 on the seller's and buyer's VAT number).
+ * No published check digit: format only. */
+static int c_sa(chk *k)
+{
+    DIGITS(k, 15);
+    if (k->s[0] != '3' || k->s[14] != '3')
+        return fmt(k, "VAT numbers start and end with 3");
+    return ok_format_only(k, "no published check digit: format only");
+}
+
+/* AE: tax registration number (TRN), 15 digits (Federal Tax Authority, Federal Decree-Law
+ * 8/2017 and the FTA's tax invoice guide). No published check digit: format only. */
+static int c_ae(chk *k)
+{
+    DIGITS(k, 15);
+    return ok_format_only(k, "no published check digit: format only");
+}
+
+/* IS: VSK-numer, 5 or 6 digits (Skatturinn, virdisaukaskattsskra; python-stdnum is_/vsk).
+ * No check digit: format only. */
+static int c_is(chk *k)
+{
+    if ((k->n != 5 && k->n != 6) || !all_digits(k->s, k->n))
+        return fmt(k, "expected 5 or 6 digits");
+    return ok_format_only(k, "no check digit: format only");
+}
+
+/* CL: RUT (Rol Unico Tributario), 7 or 8 digits + verificador 0-9 or K, Servicio de Impuestos
+ * Internos: weights 2..7 from the right, 11 - (sum mod 11), 11 -> 0, 10 -> K (stdnum cl/rut). */
+static int c_cl(chk *k)
+{
+    const char *s = k->s;
+    if ((k->n != 8 && k->n != 9) || !all_digits(s, k->n - 1) ||
+        !(isdig(s[k->n - 1]) || s[k->n - 1] == 'K'))
+        return fmt(k, "expected 7 or 8 digits and a check digit or K");
+    int t = 0;
+    for (size_t i = 0; i + 1 < k->n; i++)
+        t += dv(s[k->n - 2 - i]) * (int)(2 + i % 6);
+    return "0K987654321"[t % 11] == s[k->n - 1] ? ok(k) : bad(k, "RUT check digit");
+}
+
+/* CO: NIT, 8 to 15 digits + digito de verificacion, DIAN (Orden Administrativa 4 de 1989):
+ * weights 3,7,13,17,19,23,29,37,41,43,47,53,59,67,71 from the right, r = sum mod 11, check
+ * r for r < 2, else 11 - r (stdnum co/nit). */
+static int c_co(chk *k)
+{
+    static const int w[] = {3, 7, 13, 17, 19, 23, 29, 37, 41, 43, 47, 53, 59, 67, 71};
+    const char *s = k->s;
+    if (k->n < 8 || k->n > 16 || !all_digits(s, k->n))
+        return fmt(k, "expected 8 to 16 digits with the check digit");
+    int t = 0;
+    for (size_t i = 0; i + 1 < k->n; i++)
+        t += w[i] * dv(s[k->n - 2 - i]);
+    t %= 11;
+    return (t < 2 ? t : 11 - t) == dv(s[k->n - 1]) ? ok(k) : bad(k, "NIT check digit");
+}
+
+/* MY: a business customer shows one of three numbers, all format only (no published check
+ * digit): the SST registration number, a letter, 2 digits, 4 digits, 8 digits
+ * ("W10-1808-31000001"; Royal Malaysian Customs Department, MySST); the SSM registration
+ * number, 12 digits starting with the year of registration (Companies Commission, since
+ * 2019); or the LHDN income tax number (TIN), its type prefix (C, CS, D, E, F, FA, PT, TA,
+ * TC, TN, TR, TP, J, LE, IG) and 8 to 12 digits (Inland Revenue Board, e-Invoice guideline).
+ * An imported taxable service is accounted for by a business recipient whether or not it is
+ * registered for SST (Service Tax Act 2018 s. 26A), so the SST number alone is not required. */
+static int c_my(chk *k)
+{
+    static const char *const tin[] = {"CS", "FA", "PT", "TA", "TC", "TN", "TR", "TP",
+                                      "LE", "IG", "C",  "D",  "E",  "F",  "J"};
+    const char *s = k->s, *why = "no published check digit: format only";
+    if (k->n == 15 && isup(s[0]) && all_digits(s + 1, 14))
+        return ok_format_only(k, why);
+    if (k->n == 12 && all_digits(s, 12) && (memcmp(s, "19", 2) == 0 || memcmp(s, "20", 2) == 0))
+        return ok_format_only(k, why);
+    for (size_t i = 0; i < sizeof tin / sizeof tin[0]; i++) {
+        size_t pl = strlen(tin[i]);
+        if (k->n >= pl + 8 && k->n <= pl + 12 && memcmp(s, tin[i], pl) == 0 &&
+            all_digits(s + pl, k->n - pl))
+            return ok_format_only(k, why);
+    }
+    return fmt(k, "expected an SST number (X00-0000-00000000), an SSM number or an LHDN TIN");
+}
+
+/* TH: 13-digit tax identification number (Revenue Department: the PIN of a person issued by
+ * the Department of Provincial Administration, or a juristic person's registration number
+ * of the Department of Business Development): weights 13..2, check = (11 - sum mod 11) mod
+ * 10 (stdnum th/pin, th/moa). */
+static int c_th(chk *k)
+{
+    DIGITS(k, 13);
+    int t = 0;
+    for (int i = 0; i < 12; i++)
+        t += (13 - i) * dv(k->s[i]);
+    return (11 - t % 11) % 10 == dv(k->s[12]) ? ok(k) : bad(k, "TIN check digit");
+}
+
+/* ID: NPWP, Direktorat Jenderal Pajak: 15 digits (9-digit serial with a Luhn check digit, tax
+ * office, branch) or, since 2024 (PER-6/PJ/2024), 16 digits: 0 + the 15-digit number, or a
+ * citizen's NIK (no check digit: format only). stdnum id/npwp. */
+static int c_id(chk *k)
+{
+    const char *s = k->s;
+    if (k->n == 15 && all_digits(s, 15))
+        return luhn_ok(s, 9) ? ok(k) : bad(k, "NPWP Luhn check digit");
+    if (k->n == 16 && all_digits(s, 16)) {
+        if (s[0] == '0')
+            return luhn_ok(s, 10) ? ok(k) : bad(k, "NPWP Luhn check digit");
+        return ok_format_only(k, "NIK as NPWP: no check digit, format only");
+    }
+    return fmt(k, "expected 15 or 16 digits");
+}
+
+/* PH: TIN, 9 digits + a branch code of 3 (or 5) digits, 000 for the head office (Bureau of
+ * Internal Revenue, RR 7-2012; VAT registration is a TIN). BIR publishes no check digit:
+ * format only. */
+static int c_ph(chk *k)
+{
+    if ((k->n != 9 && k->n != 12 && k->n != 14) || !all_digits(k->s, k->n))
+        return fmt(k, "expected 9 digits and a 3-digit branch code");
+    return ok_format_only(k, "no published check digit: format only");
+}
+
+/* TW: unified business number, 8 digits. Ministry of Finance: weights 1,2,1,2,1,2,4,1, the
+ * digits of the products summed; since the 2023 expansion the sum must be divisible by 5
+ * (was 10); with 7 as seventh digit the sum + 1 may be (stdnum tw/ubn). */
+static int c_tw(chk *k)
+{
+    static const int w[] = {1, 2, 1, 2, 1, 2, 4, 1};
+    DIGITS(k, 8);
+    int t = 0;
+    for (int i = 0; i < 8; i++) {
+        int p = w[i] * dv(k->s[i]);
+        t += p / 10 + p % 10;
+    }
+    t %= 5;
+    return t == 0 || (t == 4 && k->s[6] == '7') ? ok(k) : bad(k, "UBN check digit");
+}
+
+/* KE: KRA PIN, A (person) or P (non-individual) + 9 digits + a letter (Kenya Revenue
+ * Authority; stdnum ke/pin). No published check letter: format only. */
+static int c_ke(chk *k)
+{
+    const char *s = k->s;
+    if (k->n != 11 || (s[0] != 'A' && s[0] != 'P') || !all_digits(s + 1, 9) || !isup(s[10]))
+        return fmt(k, "expected A or P, 9 digits and a letter");
+    return ok_format_only(k, "no published check letter: format only");
+}
+
+/* NG: TIN, 8 digits + 4 digits (FIRS "12345678-0001") or the 10-digit Joint Tax Board TIN.
+ * No published check digit: format only. */
+static int c_ng(chk *k)
+{
+    if ((k->n != 12 && k->n != 10) || !all_digits(k->s, k->n))
+        return fmt(k, "expected 8 + 4 digits (FIRS) or 10 digits (JTB)");
+    return ok_format_only(k, "no published check digit: format only");
+}
+
+/* EG: tax registration number, 9 digits (Egyptian Tax Authority; stdnum eg/tn). No
+ * published check digit: format only. */
+static int c_eg(chk *k)
+{
+    DIGITS(k, 9);
+    return ok_format_only(k, "no published check digit: format only");
+}
+
+/* IL: the VAT file number of a company is its company number (Registrar of Companies,
+ * starting 5), of an osek murshe his identity number; both 9 digits with the Luhn check
+ * digit (Israel Tax Authority; stdnum il/hp, il/idnr). An identity number written without
+ * its leading zeros (5 to 8 digits) is completed, as stdnum il/idnr does. */
+static int c_il(chk *k)
+{
+    char b[9];
+    if (k->n >= 5 && k->n < 9 && all_digits(k->s, k->n)) { /* an ID number's leading zeros */
+        memset(b, '0', 9 - k->n);
+        memcpy(b + 9 - k->n, k->s, k->n);
+        renorm(k, b, 9);
+    }
+    DIGITS(k, 9);
+    return luhn_ok(k->s, 9) ? ok(k) : bad(k, "Luhn check digit");
+}
+
 /* ------------------------------------------------------------------ table */
 
 typedef struct scheme {
@@ -831,6 +1127,24 @@ static const scheme schemes[] = {
     {"CA", "", "CA BN (GST/HST)", c_ca},
     {"JP", "", "JP invoice registration", c_jp},
     {"SG", "", "SG GST / UEN", c_sg},
+    {"MX", "", "MX RFC", c_mx},
+    {"ZA", "", "ZA VAT", c_za},
+    {"KR", "", "KR BRN", c_kr},
+    {"TR", "", "TR VKN / TCKN", c_tr},
+    {"SA", "", "SA VAT", c_sa},
+    {"AE", "", "AE TRN", c_ae},
+    {"IS", "", "IS VSK", c_is},
+    {"CL", "", "CL RUT", c_cl},
+    {"CO", "", "CO NIT", c_co},
+    {"MY", "", "MY SST", c_my},
+    {"TH", "", "TH TIN", c_th},
+    {"ID", "", "ID NPWP", c_id},
+    {"PH", "", "PH TIN", c_ph},
+    {"TW", "", "TW UBN", c_tw},
+    {"KE", "", "KE PIN", c_ke},
+    {"NG", "", "NG TIN", c_ng},
+    {"EG", "", "EG TIN", c_eg},
+    {"IL", "", "IL VAT (company / ID number)", c_il},
 };
 
 static const scheme *by_iso(const char *iso)
@@ -910,6 +1224,19 @@ static size_t strip_word(char *s, size_t n, const char *w)
     return n;
 }
 
+/* 1 when b (normalised, n characters) is as it stands a valid number of scheme sc. */
+static int own_valid(const scheme *sc, const char *b, size_t n)
+{
+    levy_taxid_result tmp;
+    char c[LEVY_TAXID_MAX + 1];
+    if (n > LEVY_TAXID_MAX)
+        return 0;
+    memset(&tmp, 0, sizeof tmp);
+    memcpy(c, b, n + 1);
+    chk k = {c, n, &tmp};
+    return sc->check(&k) == ST_VALID;
+}
+
 int levy_taxid_check(const char *country, const char *id, levy_taxid_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -921,7 +1248,7 @@ int levy_taxid_check(const char *country, const char *id, levy_taxid_result *out
         out->detail = "empty";
         return out->status;
     }
-    /* normalise: upper case; drop separators; anything else outside [A-Z0-9+*] is invalid */
+    /* normalise: upper case; drop separators; anything else outside [A-Z0-9+*&] is invalid */
     char b[64];
     size_t n = 0;
     for (const char *p = id; *p; p++) {
@@ -931,7 +1258,17 @@ int levy_taxid_check(const char *country, const char *id, levy_taxid_result *out
             continue;
         if (c >= 'a' && c <= 'z')
             c = (char)(c - 32);
-        if (!isdig(c) && !isup(c) && c != '+' && c != '*') {
+        if (c == '\xC3' && (p[1] == '\x91' || p[1] == '\xB1')) { /* Ñ ñ (MX RFCs), as Ñ */
+            if (n + 2 >= sizeof b) {
+                out->detail = "too long";
+                return out->status;
+            }
+            b[n++] = '\xC3';
+            b[n++] = '\x91';
+            p++;
+            continue;
+        }
+        if (!isdig(c) && !isup(c) && c != '+' && c != '*' && c != '&') { /* & in MX RFCs */
             out->detail = "characters other than letters, digits and separators";
             return out->status;
         }
@@ -953,7 +1290,8 @@ int levy_taxid_check(const char *country, const char *id, levy_taxid_result *out
         if (pl && n > pl && memcmp(b, sc->prefix, pl) == 0) {
             memmove(b, b + pl, n - pl + 1);
             n -= pl;
-        } else if (n > 2 && memcmp(b, dest, il) == 0 && (isdig(b[2]) || pl == 0)) {
+        } else if (n > 2 && memcmp(b, dest, il) == 0 &&
+                   (isdig(b[2]) || (pl == 0 && !own_valid(sc, b, n)))) {
             memmove(b, b + 2, n - 1);
             n -= 2;
         } else if (strcmp(dest, "GB") == 0 && n > 2 && b[0] == 'X' && b[1] == 'I') {
@@ -962,8 +1300,9 @@ int levy_taxid_check(const char *country, const char *id, levy_taxid_result *out
         } else {
             size_t fl = 0;
             const scheme *f = by_prefix(b, n, &fl);
-            /* another country's prefix: judged for that country */
-            if (f && f != sc) {
+            /* another country's prefix: judged for that country, unless the whole is a valid
+             * number of dest as typed (an MX RFC may start DE, SE, RO ...) */
+            if (f && f != sc && !own_valid(sc, b, n)) {
                 sc = f;
                 memmove(b, b + fl, n - fl + 1);
                 n -= fl;

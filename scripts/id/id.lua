@@ -80,7 +80,7 @@ return {
         currency = "IDR", date = "2026-03-01",
         ship_to = { line1 = "1 Main Street", city = "Jakarta", zip_code = "10110", country = "ID" },
         ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
-        customer = { id = "b2b-1", tax_id = "ID-TAXID-1", exempt = false },
+        customer = { id = "b2b-1", tax_id = "01.312.166.0-091.000", exempt = false },
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "11.00", lines = { { tax = "11.00", taxability_reason = "standard_rated" } } } },

@@ -74,7 +74,7 @@ return {
         currency = "NGN", date = "2026-03-01",
         ship_to = { line1 = "1 Main Street", city = "Lagos", zip_code = "100001", country = "NG" },
         ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
-        customer = { id = "b2b-1", tax_id = "NG-TAXID-1", exempt = false },
+        customer = { id = "b2b-1", tax_id = "12345678-0001", exempt = false },
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "7.50", lines = { { tax = "7.50", taxability_reason = "standard_rated" } } } },

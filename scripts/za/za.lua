@@ -84,7 +84,7 @@ return {
         currency = "ZAR", date = "2026-03-01",
         ship_to = { line1 = "1 Main Street", city = "Johannesburg", zip_code = "2001", country = "ZA" },
         ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
-        customer = { id = "b2b-1", tax_id = "ZA-TAXID-1", exempt = false },
+        customer = { id = "b2b-1", tax_id = "4123456789", exempt = false },
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "15.00", lines = { { tax = "15.00", taxability_reason = "standard_rated" } } } },

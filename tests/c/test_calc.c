@@ -425,7 +425,12 @@ static void t_tax_id(void)
     CHECK_EQ_STR(tax_of(&f, -1), "19.00");
     CHECK_EQ_STR(f.d.tax_id_note, "");
     /* a destination without a known format takes the id as given (levy_taxid_usable) */
-    CHECK(levy_tax_id_usable(&(levy_tax_request){.ship_to = {.country = "MX"}}, 0, "MX-TAXID-1",
+    CHECK(levy_tax_id_usable(&(levy_tax_request){.ship_to = {.country = "BR"}}, 0, "BR-TAXID-1",
+                             NULL, 0));
+    /* Mexico has one now (issue 19): a placeholder is no RFC, a published RFC is one */
+    CHECK(!levy_tax_id_usable(&(levy_tax_request){.ship_to = {.country = "MX"}}, 0, "MX-TAXID-1",
+                              NULL, 0));
+    CHECK(levy_tax_id_usable(&(levy_tax_request){.ship_to = {.country = "MX"}}, 0, "MAB-930714-8T4",
                              NULL, 0));
 end:
     levy_buf_free(&b);

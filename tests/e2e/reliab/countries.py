@@ -51,6 +51,10 @@ def calc(currency, ship_to, tax_code="saas", amount="100.00", **extra):
 
 
 B2B = {"ship_from": SEATTLE, "customer": {"id": "b2b", "tax_id": "TAX-1"}}
+# Korea reverse-charges a business customer only with a Korean business registration number
+# (issue 19, "a tax id is not a word"; core/tax/taxid.c c_kr): a published one (python-stdnum
+# kr/brn) and a placeholder that is none
+B2B_KR = {"ship_from": SEATTLE, "customer": {"id": "b2b", "tax_id": "116-82-00276"}}
 # (name, request, total_tax, reason, region, territory code or None, percentage or None)
 CASES = [
     ("ZA SaaS to a consumer", calc("ZAR", {"city": "Johannesburg", "zip_code": "2001", "country": "ZA"}),
@@ -61,7 +65,7 @@ CASES = [
     ("KR SaaS to a consumer", calc("KRW", {"city": "Seoul", "zip_code": "04524", "country": "KR"}, amount="10000"),
      "0", None, "KR", None, None),  # KR not subscribed: not_collecting (checked below)
     ("KR SaaS from a US seller to a business: reverse charge",
-     calc("KRW", {"city": "Seoul", "zip_code": "04524", "country": "KR"}, amount="10000", **B2B),
+     calc("KRW", {"city": "Seoul", "zip_code": "04524", "country": "KR"}, amount="10000", **B2B_KR),
      "0", None, "KR", None, None),
     ("MX SaaS to a consumer", calc("MXN", {"city": "Ciudad de México", "zip_code": "06600", "country": "MX"}),
      "16.00", "standard_rated", "MX", None, "16.00"),
@@ -134,6 +138,13 @@ def main():
         check_case("POST", "KR subscribed, consumer", st, js, text, "1000", "standard_rated", "KR", None, "10.00")
         st, js, text, _ = env.L("POST", "/v1/calculate", CASES[3][1])
         check_case("POST", "KR subscribed, business", st, js, text, "0", "reverse_charge", "KR", None, "10.00")
+        # a tax id that is no Korean business registration number: charged, with the note
+        kr_bad = calc("KRW", {"city": "Seoul", "zip_code": "04524", "country": "KR"}, amount="10000", **B2B)
+        st, js, text, _ = env.L("POST", "/v1/calculate", kr_bad)
+        check_case("POST", "KR subscribed, business with tax id TAX-1", st, js, text, "1000", "standard_rated",
+                   "KR", None, "10.00")
+        check("POST KR business with tax id TAX-1: note tax_id_invalid",
+              st == 200 and [n.get("code") for n in (js.get("notes") or [])] == ["tax_id_invalid"], text[:800])
 
         # levy calc --all-regions: the same answers (the Lua-table path of levy.tax.calculate)
         calc_dir = os.path.join(tmp, "calc-data")

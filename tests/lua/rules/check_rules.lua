@@ -547,6 +547,84 @@ do
       return luhn(bn) end },
     SG = { nil, function(s) return s:match("^M%d%d%d%d%d%d%d%d%u$") ~= nil or "invalid_format" end },
     JP = { nil, function(s) return s:match("^T%d+$") ~= nil and #s == 14 or "invalid_format" end },
+    -- issue 19, the 18 countries of the new rules (core/tax/taxid.c names the sources); a
+    -- number without a published check digit is judged by its format only
+    MX = { nil, function(s) -- RFC: 3 (company) or 4 letters (A-Z & Ñ), YYMMDD, 3-char homoclave
+      s = s:gsub("\195\177", "#"):gsub("\195\145", "#") -- ñ Ñ: one letter
+      local l = s:match("^([%u&#][%u&#][%u&#][%u&#]?)%d%d%d%d%d%d[%u%d][%u%d][%u%d]$")
+      if not l then return "invalid_format" end
+      local words = "BUEI BUEY CACA CACO CAGA CAGO CAKA CAKO COGE COJA COJE COJI COJO CULO FETO GUEY JOTO "
+        .. "KACA KACO KAGA KAGO KAKA KOGE KOJO KULO MAME MAMO MEAR MEAS MEON MION MOCO MULA PEDA PEDO "
+        .. "PENE PUTA PUTO QULO RATA RUIN"
+      if #l == 4 and words:find(l, 1, true) then return "invalid_format" end
+      local mm, dd = tonumber(s:sub(#l + 3, #l + 4)), tonumber(s:sub(#l + 5, #l + 6))
+      local mdays = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 }
+      if mm < 1 or mm > 12 or dd < 1 or dd > mdays[mm] then return "invalid_format" end
+      if mm == 2 and dd == 29 and tonumber(s:sub(#l + 1, #l + 2)) % 4 ~= 0 then return "invalid_format" end
+      return true end },
+    ZA = { nil, function(s) return s:match("^4%d%d%d%d%d%d%d%d%d$") ~= nil or "invalid_format" end },
+    KR = { nil, function(s)
+      if not digits(s, 10) or s:sub(1, 3) < "101" or s:sub(4, 5) == "00" or s:sub(6, 9) == "0000" then
+        return "invalid_format" end
+      return true end },
+    TR = { nil, function(s)
+      if digits(s, 10) then -- VKN (Gelir Idaresi Baskanligi)
+        local t = 0
+        for i = 1, 9 do
+          local c1 = (d(s, 10 - i) + i) % 10
+          if c1 ~= 0 then local c2 = (c1 * (1 << i)) % 9; t = t + (c2 == 0 and 9 or c2) end
+        end
+        return (10 - t % 10) % 10 == d(s, 10)
+      end
+      if not digits(s, 11) or s:sub(1, 1) == "0" then return "invalid_format" end -- TCKN
+      local odd, even = d(s, 1) + d(s, 3) + d(s, 5) + d(s, 7) + d(s, 9), d(s, 2) + d(s, 4) + d(s, 6) + d(s, 8)
+      local c10 = (odd * 7 - even) % 10
+      return c10 == d(s, 10) and (odd + even + c10) % 10 == d(s, 11) end },
+    SA = { nil, function(s) return s:match("^3%d%d%d%d%d%d%d%d%d%d%d%d%d3$") ~= nil or "invalid_format" end },
+    AE = { nil, function(s) return digits(s, 15) or "invalid_format" end },
+    IS = { nil, function(s) return (digits(s, 5) or digits(s, 6)) or "invalid_format" end },
+    CL = { nil, function(s) -- RUT, SII mod 11 (K = 10)
+      local body, c = s:match("^(%d%d%d%d%d%d%d%d?)([%dK])$")
+      if not body then return "invalid_format" end
+      local t = 0
+      for i = 0, #body - 1 do t = t + d(body, #body - i) * (2 + i % 6) end
+      local r = 11 - t % 11
+      return (r == 11 and "0" or r == 10 and "K" or tostring(r)) == c end },
+    CO = { nil, function(s) -- NIT, DIAN prime weights
+      if not s:match("^%d+$") or #s < 8 or #s > 16 then return "invalid_format" end
+      local w = { 3, 7, 13, 17, 19, 23, 29, 37, 41, 43, 47, 53, 59, 67, 71 }
+      local t = 0
+      for i = 1, #s - 1 do t = t + w[i] * d(s, #s - i) end
+      t = t % 11
+      return (t < 2 and t or 11 - t) == d(s, #s) end },
+    MY = { nil, function(s) -- SST number, SSM number or LHDN TIN (prefix + 8-12 digits)
+      if s:match("^%u" .. ("%d"):rep(14) .. "$") or (digits(s, 12) and (s:sub(1, 2) == "19" or s:sub(1, 2) == "20")) then return true end
+      for _, p in ipairs({ "CS", "FA", "PT", "TA", "TC", "TN", "TR", "TP", "LE", "IG", "C", "D", "E", "F", "J" }) do
+        local rest = s:sub(#p + 1)
+        if s:sub(1, #p) == p and #rest >= 8 and #rest <= 12 and rest:match("^%d+$") then return true end
+      end
+      return "invalid_format" end },
+    TH = { nil, function(s)
+      if not digits(s, 13) then return "invalid_format" end
+      local t = 0; for i = 1, 12 do t = t + (14 - i) * d(s, i) end
+      return (11 - t % 11) % 10 == d(s, 13) end },
+    ID = { nil, function(s)
+      if digits(s, 15) then return luhn(s:sub(1, 9)) end
+      if not digits(s, 16) then return "invalid_format" end
+      return s:sub(1, 1) ~= "0" or luhn(s:sub(1, 10)) end },
+    PH = { nil, function(s) return (digits(s, 9) or digits(s, 12) or digits(s, 14)) or "invalid_format" end },
+    TW = { nil, function(s) -- UBN, Ministry of Finance (sum divisible by 5 since 2023)
+      if not digits(s, 8) then return "invalid_format" end
+      local w, t = { 1, 2, 1, 2, 1, 2, 4, 1 }, 0
+      for i = 1, 8 do local p = w[i] * d(s, i); t = t + p // 10 + p % 10 end
+      return t % 5 == 0 or (t % 5 == 4 and s:sub(7, 7) == "7") end },
+    KE = { nil, function(s) return s:match("^[AP]%d%d%d%d%d%d%d%d%d%u$") ~= nil or "invalid_format" end },
+    NG = { nil, function(s) return (digits(s, 12) or digits(s, 10)) or "invalid_format" end },
+    EG = { nil, function(s) return digits(s, 9) or "invalid_format" end },
+    IL = { nil, function(s)
+      if #s >= 5 and #s < 9 and s:match("^%d+$") then s = ("0"):rep(9 - #s) .. s end -- ID number
+      if not digits(s, 9) then return "invalid_format" end
+      return luhn(s) end },
   }
   local EU = { DE = true, FR = true, GR = true, IE = true }
   local function iso(c) c = c and c:upper(); return c == "EL" and "GR" or c end
