@@ -16,7 +16,7 @@ levy_reliab_test(reliab_kill9 kill9 300 20 19000)
 levy_reliab_test(reliab_writeback_kill writeback_kill 300 20 19020)
 levy_reliab_test(reliab_http_robust http_robust 120 19040 1000)
 levy_reliab_test(reliab_authz_matrix authz_matrix 120 19060)
-levy_reliab_test(reliab_rates_update rates_update 180 42800)
+levy_reliab_test(reliab_rates_update rates_update 180 22800)
 
 # libFuzzer (clang, ASan + UBSan) over the webhook verification path, the levy.json codec, the
 # tax decimal parser, the /v1/calculate request mapper and the Rillet mapping + Retry-After
@@ -163,28 +163,28 @@ levy_reliab_test(reliab_plugin_tables plugin_tables 180 21150)
 # issue 19, "a tax id is not a word": a German customer with tax id "N/A" is charged German VAT
 # through the Rillet connector (note tax_id_invalid in the history and the stored calculation,
 # tax_id_check on the customer); a valid VAT number turns the invoice into reverse charge.
-levy_reliab_test(reliab_tax_id_invalid tax_id_invalid 180 42400)
+levy_reliab_test(reliab_tax_id_invalid tax_id_invalid 180 22400)
 # issue 19: optional online tax id check (setting tax_id_online, off by default) against a local
 # VIES stub: evidence kept with its date, not_registered -> charged + tax_id_invalid, offline-safe.
-levy_reliab_test(reliab_tax_id_online tax_id_online 180 42420)
+levy_reliab_test(reliab_tax_id_online tax_id_online 180 22420)
 
 # Issue 19: the digital-services countries are listed, subscribable and calculated; territory
-# addresses (Canary Islands, Jersey) answer out_of_scope, Monaco is France. Ports 42500-42549.
-levy_reliab_test(reliab_countries countries 180 42500)
+# addresses (Canary Islands, Jersey) answer out_of_scope, Monaco is France. Ports 22500-22549.
+levy_reliab_test(reliab_countries countries 180 22500)
 # Issue 19, reverse charge is not "any business customer abroad": a seller registered in CH
 # charges Swiss businesses; Canada's simplified vs normal GST/HST regime is the setting
-# ca_gst_regime (422 for bad values and per connection). Ports 43000-43049.
-levy_reliab_test(reliab_registered registered 120 43000)
+# ca_gst_regime (422 for bad values and per connection). Ports 23000-23049.
+levy_reliab_test(reliab_registered registered 120 23000)
 # Issue 19, Sphere drop-in fidelity: include_taxability_reason, empty tax_amounts where no tax
-# is due (reverse charge), ship_from as the seller's location. Ports 42300-42349.
-levy_reliab_test(reliab_sphere_fidelity sphere_fidelity 120 42300)
+# is due (reverse charge), ship_from as the seller's location. Ports 22300-22349.
+levy_reliab_test(reliab_sphere_fidelity sphere_fidelity 120 22300)
 # Issue 19: the law around the rate (US): shipping follows the goods per state, taxability
 # with dates (WA ESSB 5814, MD, MB), caps on the price (FL surtax $5,000, CT luxury clothing).
-levy_reliab_test(reliab_us_law us_law 180 42600)
+levy_reliab_test(reliab_us_law us_law 180 22600)
 # Issue 18: a change saved by the api plugin and its re-check event commit together (one
-# store.transaction): a failing subscriber leaves nothing saved. Ports 42700-42719.
-levy_reliab_test(reliab_change_recheck change_recheck 240 42700)
+# store.transaction): a failing subscriber leaves nothing saved. Ports 22700-22719.
+levy_reliab_test(reliab_change_recheck change_recheck 240 22700)
 # Issue 19, business vs consumer in the US: customer.type on the request, the
 # default_customer_type setting, the stored customer (Rillet custom field, PUT), the Sphere
-# drop-in; CT and OH SaaS by customer type. Ports 42900-42949.
-levy_reliab_test(reliab_customer_type customer_type 180 42900)
+# drop-in; CT and OH SaaS by customer type. Ports 22900-22949.
+levy_reliab_test(reliab_customer_type customer_type 180 22900)

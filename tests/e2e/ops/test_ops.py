@@ -475,7 +475,8 @@ def case_openapi(tmp):
                                              "exemption_certificate": "CERT-1",
                                              "exemption_expires": "2027-12-31"})
         api("PUT", "/v1/customers/" + cust, {"exempt": "maybe"})          # 422
-        # issue 19: the optional online tax id check, against a local VIES stub (port 42490)
+        # issue 19: the optional online tax id check, against a local VIES stub (a port the OS
+        # picks: a fixed one in the ephemeral range can be taken by any outgoing connection)
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -491,10 +492,10 @@ def case_openapi(tmp):
 
             def log_message(self, *a):
                 pass
-        vies = ThreadingHTTPServer(("127.0.0.1", 42490), Vies)
+        vies = ThreadingHTTPServer(("127.0.0.1", 0), Vies)
         threading.Thread(target=vies.serve_forever, daemon=True).start()
         api("POST", "/v1/customers/%s/tax_id/verify" % cust, {})          # 409 (off)
-        api("PUT", "/v1/settings", {"tax_id_online": {"enabled": True, "vies_url": "http://127.0.0.1:42490"}})
+        api("PUT", "/v1/settings", {"tax_id_online": {"enabled": True, "vies_url": "http://127.0.0.1:%d" % vies.server_address[1]}})
         api("PUT", "/v1/customers/" + cust, {"tax_id": "DE136695976"})
         api("POST", "/v1/customers/%s/tax_id/verify" % cust, {})
         api("GET", "/v1/customers/" + cust)

@@ -12,7 +12,7 @@ works again, the same request saves the change and answers its re-check.
 The subscriber's failure is injected in the store: a SQLite trigger (added while levy runs)
 refuses the rillet plugin's INSERT into bulk_runs, or its remap job.
 
-Usage: change_recheck.py LEVY_BINARY SOURCE_DIR [BASE_PORT=42700]
+Usage: change_recheck.py LEVY_BINARY SOURCE_DIR [BASE_PORT=22700]
 """
 import os
 import sys
@@ -23,7 +23,7 @@ from common import check  # noqa: E402
 
 LEVY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("build/levy")
 SRC = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.getcwd()
-BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 42700
+BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 22700
 
 REGIONS = ("US-CA", "US-NY", "US-TX", "US-WA", "US-IL", "US-FL", "US-CO")  # env.connect's default
 REFUSE_BULK = ("CREATE TRIGGER reliab_refuse_bulk BEFORE INSERT ON bulk_runs "

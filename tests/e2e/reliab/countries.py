@@ -3,7 +3,7 @@
 digital-services countries and get their VAT/GST, and an address in a territory outside the
 EU/UK VAT area answers out of scope with its reason (not a 0 % "standard" rate).
 
-Usage: countries.py LEVY_BINARY SOURCE_DIR [BASE_PORT=42500]
+Usage: countries.py LEVY_BINARY SOURCE_DIR [BASE_PORT=22500]
 
 The bug stories (main before this change):
   * GET /v1/regions listed 12 international regions; a US SaaS seller registered in South
@@ -34,7 +34,7 @@ from common import check  # noqa: E402
 
 LEVY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("build/levy")
 SRC = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.getcwd()
-BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 42500
+BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 22500
 
 NEW = {"MX": "Mexico", "ZA": "South Africa", "KR": "South Korea", "TR": "Turkey", "SA": "Saudi Arabia",
        "AE": "United Arab Emirates", "IS": "Iceland", "CL": "Chile", "CO": "Colombia", "MY": "Malaysia",

@@ -32,7 +32,7 @@ from common import check  # noqa: E402
 
 LEVY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("build/levy")
 SRC = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.getcwd()
-BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 42900
+BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 22900
 HARTFORD = {"line1": "1 Main St", "city": "Hartford", "state": "CT", "zip_code": "06103", "country": "US"}
 COLUMBUS = {"line1": "1 High St", "city": "Columbus", "state": "OH", "zip_code": "43201", "country": "US"}
 SPHERE_CT = {"address1": "1 Main St", "city": "Hartford", "state": "CT", "postal_code": "06103", "country": "US"}

@@ -11,7 +11,7 @@ levy serving all along (no restart: the same process answers before and after).
   show the failure;
 - a local mirror directory with SHA256SUMS installs the next vintage the same way.
 
-Usage: rates_update.py LEVY_BINARY SOURCE_DIR [PORT_BASE=42800]
+Usage: rates_update.py LEVY_BINARY SOURCE_DIR [PORT_BASE=22800]
 """
 import hashlib
 import json
@@ -29,7 +29,7 @@ from harness import check, summary  # noqa: E402
 
 LEVY = os.path.abspath(sys.argv[1])
 SRC = os.path.abspath(sys.argv[2])
-BASE = int(sys.argv[3]) if len(sys.argv) > 3 else 42800
+BASE = int(sys.argv[3]) if len(sys.argv) > 3 else 22800
 LEVY_PORT, HTTP_PORT, DEAD_PORT = BASE, BASE + 1, BASE + 2
 TOKEN = "rates-update-token"
 SHIPPED = os.path.join(SRC, "data/us/avalara-zip5-2025-12/TAXRATES_ZIP5_TX202512.csv")

@@ -3,7 +3,7 @@
 depends on whether the seller is registered in the country, and levy calculates a region only
 where the seller collects (is registered).
 
-Usage: registered.py LEVY_BINARY SOURCE_DIR [BASE_PORT=43000]
+Usage: registered.py LEVY_BINARY SOURCE_DIR [BASE_PORT=23000]
 
 The bug stories (main before this change):
   * Switzerland: a US seller subscribed to CH (so registered for Swiss VAT) sold SaaS to a
@@ -26,7 +26,7 @@ from common import check  # noqa: E402
 
 LEVY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("build/levy")
 SRC = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.getcwd()
-BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 43000
+BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 23000
 SEATTLE = {"line1": "1 Main Street", "city": "Seattle", "state": "WA", "zip_code": "98101", "country": "US"}
 
 

@@ -6,7 +6,7 @@ sale, so levy writes German VAT to Rillet, the calculation carries the note tax_
 the invoice's history in levy says so and the customer shows "invalid" (tax_id_check). Set a
 valid VAT number and the customer's open invoice is recalculated as reverse charge.
 
-Usage: tax_id_invalid.py LEVY_BINARY SOURCE_DIR [BASE_PORT=42400]
+Usage: tax_id_invalid.py LEVY_BINARY SOURCE_DIR [BASE_PORT=22400]
 """
 import json
 import os
@@ -19,7 +19,7 @@ from common import check  # noqa: E402
 
 LEVY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("build/levy")
 SRC = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.getcwd()
-BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 42400
+BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 22400
 EU_TEXT = "Reverse charge \u2014 Article 196 Council Directive 2006/112/EC"
 
 

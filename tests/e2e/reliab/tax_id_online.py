@@ -7,7 +7,7 @@ max_age_days, and never the network. A number the registry says is not registere
 charged like a consumer with the note tax_id_invalid; an unreachable registry changes nothing
 (the last answer, else the offline check, decides).
 
-Usage: tax_id_online.py LEVY_BINARY SOURCE_DIR [BASE_PORT=42420]
+Usage: tax_id_online.py LEVY_BINARY SOURCE_DIR [BASE_PORT=22420]
 """
 import json
 import os
@@ -22,7 +22,7 @@ from common import check  # noqa: E402
 
 LEVY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("build/levy")
 SRC = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.getcwd()
-BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 42420
+BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 22420
 STUB_PORT = BASE_PORT + 15
 DEAD_PORT = BASE_PORT + 16  # nothing listens here
 

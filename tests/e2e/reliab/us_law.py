@@ -12,7 +12,7 @@ and `levy calc`, a user gets
   * caps and thresholds on the price: Florida's surtax only on the first $5,000 of an item,
     Connecticut clothing over $1,000 per article at 7.75 %.
 
-Usage: us_law.py LEVY_BINARY SOURCE_DIR [BASE_PORT=42600]
+Usage: us_law.py LEVY_BINARY SOURCE_DIR [BASE_PORT=22600]
 
 The bug stories (main before this change): every one of these answered the unconditional
 rule: PA/NJ shipping of clothing taxed (0.80 / 0.66), WA training taxed before 2025-10-01,
@@ -33,7 +33,7 @@ from common import check  # noqa: E402
 
 LEVY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("build/levy")
 SRC = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.getcwd()
-BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 42600
+BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 22600
 
 ADDR = {
     "PA": {"line1": "1 Main St", "city": "Philadelphia", "state": "PA", "zip_code": "19103", "country": "US"},
