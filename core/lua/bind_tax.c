@@ -945,6 +945,8 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
         setk(L, -2, K_index);
         lua_pushstring(L, req->meta[i].tax_code);
         setk(L, -2, K_tax_code);
+        lua_pushstring(L, levy_tax_code_root(req->meta[i].tax_code)); /* its family */
+        lua_setfield(L, -2, "tax_code_parent");
         push_dec(L, l->amount - l->discount, req->exponent);
         setk(L, -2, K_amount);
         char nb[96];
@@ -1633,15 +1635,37 @@ static int tax_calculate(lua_State *L)
         lua_rawseti(L, -2, i + 1);
     }
     lua_setfield(L, res, "lines");
-    if (d.tax_id_note[0]) { /* notes (issue 19): [{code, message}], only when there is one */
+    if (d.tax_id_note[0] || d.fallback[0] || d.fallback[1]) { /* notes: only when any */
+        int nn = 0;
         lua_createtable(L, 1, 0);
         use_array_mt(L, amt);
-        lua_createtable(L, 0, 2);
-        lua_pushstring(L, LEVY_TAX_NOTE_TAX_ID_INVALID);
-        lua_setfield(L, -2, "code");
-        lua_pushstring(L, d.tax_id_note);
-        lua_setfield(L, -2, "message");
-        lua_rawseti(L, -2, 1);
+        if (d.tax_id_note[0]) { /* issue 19: [{code, message}] */
+            lua_createtable(L, 0, 2);
+            lua_pushstring(L, LEVY_TAX_NOTE_TAX_ID_INVALID);
+            lua_setfield(L, -2, "code");
+            lua_pushstring(L, d.tax_id_note);
+            lua_setfield(L, -2, "message");
+            lua_rawseti(L, -2, ++nn);
+        }
+        for (int g = 0; g < 2; g++) /* issue 19, product taxonomy: a parent's row decided */
+            for (int tci = 0; tci < levy_tax_ncodes; tci++) {
+                if (!(d.fallback[g] >> tci & 1))
+                    continue;
+                char msg[LEVY_TAX_NOTE_MAX];
+                levy_tax_fallback_note(&d, g, tci, msg, sizeof msg);
+                lua_createtable(L, 0, 5);
+                lua_pushstring(L, LEVY_TAX_NOTE_TAXABILITY_FALLBACK);
+                lua_setfield(L, -2, "code");
+                lua_pushstring(L, msg);
+                lua_setfield(L, -2, "message");
+                lua_pushstring(L, d.res.group_region[g]);
+                lua_setfield(L, -2, "region");
+                lua_pushstring(L, levy_tax_codes[tci].code);
+                lua_setfield(L, -2, "tax_code");
+                lua_pushstring(L, levy_tax_codes[tci].parent);
+                lua_setfield(L, -2, "parent");
+                lua_rawseti(L, -2, ++nn);
+            }
         lua_setfield(L, res, "notes");
     }
     lua_createtable(L, 0, 3);
@@ -1672,13 +1696,17 @@ static int tax_tax_codes(lua_State *L)
     lua_createtable(L, levy_tax_ncodes, 0);
     set_array_mt(L, -1);
     for (int i = 0; i < levy_tax_ncodes; i++) {
-        lua_createtable(L, 0, 3);
+        lua_createtable(L, 0, 4);
         lua_pushstring(L, levy_tax_codes[i].code);
         lua_setfield(L, -2, "code");
         lua_pushstring(L, levy_tax_codes[i].name);
         lua_setfield(L, -2, "name");
         lua_pushstring(L, levy_tax_codes[i].description);
         lua_setfield(L, -2, "description");
+        if (levy_tax_codes[i].parent) { /* absent for the ten roots */
+            lua_pushstring(L, levy_tax_codes[i].parent);
+            lua_setfield(L, -2, "parent");
+        }
         lua_rawseti(L, -2, i + 1);
     }
     return 1;

@@ -71,29 +71,15 @@ static int rule_error(levy_tax_problem *p, levy_err *err, const char *msg)
     return levy_err_set(err, LEVY_EINVAL, "rule_error", "%s", msg);
 }
 
-/* ------------------------------------------------------------------ tax codes */
+/* The tax codes: core/tax/codes.c. */
 
-const levy_tax_code_info levy_tax_codes[] = {
-    {"general", "General tangible goods", "Tangible personal property; the default code"},
-    {"saas", "Software as a service", "Remotely accessed prewritten software (subscriptions)"},
-    {"software_download", "Downloaded software", "Prewritten software delivered electronically"},
-    {"digital_goods", "Digital goods", "E-books, music, video and other digital products"},
-    {"professional_services", "Professional services",
-     "Consulting, legal, accounting and similar personal services"},
-    {"training", "Training", "Training and education services, live or online"},
-    {"shipping", "Shipping", "Delivery and freight charges billed to the customer"},
-    {"clothing", "Clothing", "Clothing and footwear"},
-    {"food_grocery", "Groceries", "Food for home consumption"},
-    {"exempt", "Exempt", "Non-taxable item (no tax in any region)"},
-};
-const int levy_tax_ncodes = (int)LEVY_ARRAY_LEN(levy_tax_codes);
-
-int levy_tax_code_builtin(const char *c)
+void levy_tax_fallback_note(const levy_tax_decision *d, int g, int k, char *buf, size_t cap)
 {
-    for (int i = 0; i < levy_tax_ncodes; i++)
-        if (strcmp(levy_tax_codes[i].code, c) == 0)
-            return 1;
-    return 0;
+    snprintf(buf, cap,
+             "%s has no cited row for tax code '%s' (%s): taxed as its parent '%s'; the "
+             "region's law for this product may differ",
+             d->res.group_region[g], levy_tax_codes[k].code, levy_tax_codes[k].name,
+             levy_tax_codes[k].parent);
 }
 
 /* ------------------------------------------------------------------ rules */
@@ -134,6 +120,9 @@ int levy_tax_rule_knows(const levy_tax_rule *r, const char *code)
 int levy_tax_rule_treatment(const levy_tax_rule *r, const char *code)
 {
     const levy_tax_code_row *row = find_code(r, code);
+    const char *parent = row ? NULL : levy_tax_code_parent(code);
+    if (parent)
+        row = find_code(r, parent);
     if (!row)
         row = find_code(r, "default");
     return row ? row->treatment : -1;
@@ -893,7 +882,15 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
                 continue;
             const levy_tax_rule *r = d->rule[g];
             int t = r ? levy_tax_rule_treatment(r, tc) : -1;
-            if (apply_treatment(req, d, r, t, tc, i, g, 0, p, err) != LEVY_OK)
+            /* a code of the taxonomy the rule has no row for: its parent's row decides
+             * (levy_tax_rule_treatment), and the answer says so */
+            const char *use = tc;
+            int ci = levy_tax_code_index(tc);
+            if (r && ci >= 0 && levy_tax_codes[ci].parent && !levy_tax_rule_knows(r, tc)) {
+                use = levy_tax_codes[ci].parent;
+                d->fallback[g] |= (uint64_t)1 << ci;
+            }
+            if (apply_treatment(req, d, r, t, use, i, g, 0, p, err) != LEVY_OK)
                 return err->rc;
         }
         /* reverse charge where the rule declares it: the lines keep their would-be rate
@@ -1072,12 +1069,35 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
         levy_buf_put(b, "]}", 2);
     }
     levy_buf_putc(b, ']');
-    if (d->tax_id_note[0]) { /* notes (issue 19): only when there is one */
+    if (d->tax_id_note[0] || d->fallback[0] || d->fallback[1]) { /* notes: only when any */
         js_key(b, "notes", 0);
-        levy_buf_puts(b, "[{");
-        js_cstr(b, "code", LEVY_TAX_NOTE_TAX_ID_INVALID, 1);
-        js_cstr(b, "message", d->tax_id_note, 0);
-        levy_buf_puts(b, "}]");
+        levy_buf_putc(b, '[');
+        int first = 1;
+        if (d->tax_id_note[0]) {
+            levy_buf_putc(b, '{');
+            js_cstr(b, "code", LEVY_TAX_NOTE_TAX_ID_INVALID, 1);
+            js_cstr(b, "message", d->tax_id_note, 0);
+            levy_buf_putc(b, '}');
+            first = 0;
+        }
+        for (int g = 0; g < 2; g++)
+            for (int k = 0; k < levy_tax_ncodes; k++) {
+                if (!(d->fallback[g] >> k & 1))
+                    continue;
+                char msg[LEVY_TAX_NOTE_MAX];
+                levy_tax_fallback_note(d, g, k, msg, sizeof msg);
+                if (!first)
+                    levy_buf_putc(b, ',');
+                first = 0;
+                levy_buf_putc(b, '{');
+                js_cstr(b, "code", LEVY_TAX_NOTE_TAXABILITY_FALLBACK, 1);
+                js_cstr(b, "message", msg, 0);
+                js_cstr(b, "region", d->res.group_region[g], 0);
+                js_cstr(b, "tax_code", levy_tax_codes[k].code, 0);
+                js_cstr(b, "parent", levy_tax_codes[k].parent, 0);
+                levy_buf_putc(b, '}');
+            }
+        levy_buf_putc(b, ']');
     }
     js_cstr(b, "region", d->res.region, 0);
     js_key(b, "rules", 0);

@@ -112,8 +112,8 @@ typedef struct levy_tax_rule {
     const levy_tax_treatment *treat;
 } levy_tax_rule;
 
-/* The treatment index of code (its row, else the "default" row), or -1 (then: "exempt" ->
- * exempt, anything else taxable). */
+/* The treatment index of code (its row, else its parent's row (levy_tax_code_parent), else
+ * the "default" row), or -1 (then: an "exempt" root -> exempt, anything else taxable). */
 int levy_tax_rule_treatment(const levy_tax_rule *r, const char *code);
 /* Treatment t at date (YYYYMMDD): a dated row list resolves to the treatment of the row
  * whose window holds the date, else to the rule's "default" row (when that is not the same
@@ -122,13 +122,25 @@ int levy_tax_rule_at(const levy_tax_rule *r, int t, int32_t date);
 /* 1 when the rule's taxability names code. */
 int levy_tax_rule_knows(const levy_tax_rule *r, const char *code);
 
-/* The built-in tax codes (GET /v1/tax-codes). */
+/* The product tax codes (GET /v1/tax-codes; core/tax/codes.c, the one list: issue 19
+ * "Product taxonomy"). parent: NULL for the ten roots of CONTRACT section 2.4, else the root
+ * whose row a rule without a row for the code applies (with the note taxability_fallback). */
+#define LEVY_TAX_MAX_CODES 64 /* one bit each in levy_tax_decision.fallback */
 typedef struct levy_tax_code_info {
-    const char *code, *name, *description;
+    const char *code, *name, *description, *parent;
 } levy_tax_code_info;
 extern const levy_tax_code_info levy_tax_codes[];
 extern const int levy_tax_ncodes;
 int levy_tax_code_builtin(const char *code);
+/* The index of code in levy_tax_codes, or -1. */
+int levy_tax_code_index(const char *code);
+/* code's parent (NULL for a root or an unknown code). */
+const char *levy_tax_code_parent(const char *code);
+/* code's root: its parent, or code itself (a root, or a code only a rule names). */
+const char *levy_tax_code_root(const char *code);
+/* The note an answer carries for each (region, code) whose rule had no row of its own for the
+ * code and applied its parent's row (levy_tax_decision.fallback). */
+#define LEVY_TAX_NOTE_TAXABILITY_FALLBACK "taxability_fallback"
 
 /* ---- customer type (issue 19: business vs personal use; docs/rules.md "Customer type") */
 enum levy_tax_customer_type {
@@ -229,7 +241,14 @@ struct levy_tax_decision {
      * the customer gave a tax id, and it is not usable (levy_tax_id_usable), so the sale was
      * taxed as a sale to a consumer. The result lists it as notes[{code, message}]. */
     char tax_id_note[LEVY_TAX_NOTE_MAX];
+    /* Per group, one bit per levy_tax_codes index: a line of that code was decided by its
+     * parent's row because the group's rule has no row for the code (the note
+     * taxability_fallback; levy_tax_fallback_note). */
+    uint64_t fallback[2];
 };
+
+/* The message of the note taxability_fallback for group g and code index k into buf. */
+void levy_tax_fallback_note(const levy_tax_decision *d, int g, int k, char *buf, size_t cap);
 
 /* ---- reading a request: the checks on values (the caller checks their types) */
 /* A decimal string field -> *out scaled by 10^scale, at most max_scale decimals, |value| <=
