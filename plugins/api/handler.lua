@@ -270,7 +270,10 @@ end
 local function list_tax_codes()
   local out = {}
   for _, c in ipairs(tax.tax_codes()) do
-    out[#out + 1] = { code = c.code, name = util.orjnull(c.name), description = util.orjnull(c.description) }
+    -- parent (issue 19, product taxonomy): null for the ten codes of CONTRACT 2.4, else the
+    -- old code whose row a region without a row of its own applies (note taxability_fallback)
+    out[#out + 1] = { code = c.code, name = util.orjnull(c.name), description = util.orjnull(c.description),
+                      parent = util.orjnull(c.parent) }
   end
   return 200, { data = util.array(out), next_cursor = json.null }
 end

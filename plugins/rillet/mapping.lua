@@ -73,6 +73,15 @@ end
 M.product_rules = {
   -- { account_code = "4100", tax_code = "saas" },
   -- { external_reference_type = "avalara", map = { SW052000 = "saas" } },
+  -- the product taxonomy's refinements (GET /v1/tax-codes; docs/rules.md section 2a), before
+  -- the broad words below that would catch them
+  { name = "gift card", tax_code = "gift_card" },
+  { name = "late fee", tax_code = "finance_charge" },
+  { name = "custom software", tax_code = "custom_software" },
+  { name = "custom development", tax_code = "custom_programming" },
+  { name = "webinar", tax_code = "online_course_live" },
+  { name = "on%-demand course", tax_code = "online_course_recorded" },
+  { name = "installation", tax_code = "installation" },
   { name = "subscription", tax_code = "saas" },
   { name = "saas", tax_code = "saas" },
   { name = "software licen[cs]e", tax_code = "saas" },

@@ -8,12 +8,28 @@
     if (L.taxCodes) return Promise.resolve(L.taxCodes);
     return L.fetchAll('/v1/tax-codes').then(function (d) { L.taxCodes = d; return d; });
   };
+  /* The tax code picker, grouped by parent (issue 19, product taxonomy): one <optgroup> per
+     old code, holding that code first and then its children (GET /v1/tax-codes `parent`). */
   L.taxCodeSelect = function (value, attrs) {
     var sel = h('select', attrs || null);
     var seen = false;
-    (L.taxCodes || []).forEach(function (t) {
-      if (t.code === value) seen = true;
-      sel.appendChild(h('option', { value: t.code, text: t.name ? t.name + ' (' + t.code + ')' : t.code, title: t.description || null }));
+    var codes = L.taxCodes || [];
+    var groups = {}, order = [];
+    codes.forEach(function (t) {
+      var root = t.parent || t.code;
+      if (!groups[root]) { groups[root] = []; order.push(root); }
+      if (t.parent) groups[root].push(t); else groups[root].unshift(t);
+    });
+    var byCode = {};
+    codes.forEach(function (t) { byCode[t.code] = t; });
+    order.forEach(function (root) {
+      var r = byCode[root];
+      var og = h('optgroup', { label: r && r.name ? r.name : root });
+      groups[root].forEach(function (t) {
+        if (t.code === value) seen = true;
+        og.appendChild(h('option', { value: t.code, text: (t.parent ? '\u2003' : '') + (t.name ? t.name + ' (' + t.code + ')' : t.code), title: t.description || null }));
+      });
+      sel.appendChild(og);
     });
     if (value && !seen) sel.appendChild(h('option', { value: value, text: value }));
     if (value) sel.value = value;

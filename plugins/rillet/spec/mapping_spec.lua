@@ -115,6 +115,22 @@ describe("product_tax_code", function()
     assert.equal("digital_goods", mapping.product_tax_code({ name = "E-book bundle" }))
   end)
 
+  it("maps to the taxonomy's refinements before the broad words (issue 19)", function()
+    assert.equal("custom_software", mapping.product_tax_code({ name = "Custom software build" }))
+    assert.equal("gift_card", mapping.product_tax_code({ name = "Gift card", description = "subscription credit" }))
+    assert.equal("online_course_recorded", mapping.product_tax_code({ name = "On-demand course" }))
+    assert.equal("installation", mapping.product_tax_code({ name = "Router installation" }))
+  end)
+
+  it("names only tax codes levy knows (GET /v1/tax-codes)", function()
+    local known = {}
+    for _, c in ipairs(require("levy.tax").tax_codes()) do known[c.code] = true end
+    for i, r in ipairs(mapping.product_rules) do
+      if r.tax_code then assert.equal(true, known[r.tax_code], "rule " .. i .. ": " .. r.tax_code) end
+      for _, code in pairs(r.map or {}) do assert.equal(true, known[code], "rule " .. i .. ": " .. code) end
+    end
+  end)
+
   it("returns nil (levy's default) when no rule matches", function()
     assert.is_nil(mapping.product_tax_code({ name = "Widget" }))
     assert.is_nil(mapping.product_tax_code(nil))
