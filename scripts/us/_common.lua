@@ -43,6 +43,22 @@ local DEFAULTS = {
   clothing = "taxable",
   food_grocery = "exempt",           -- groceries exempt in most states
   exempt = "exempt",
+  -- issue 19, product taxonomy (docs/rules.md section 2a): refinements whose treatment is the
+  -- same in every state that has a sales tax, with the law that makes it so. A refinement not
+  -- listed here or in the state's file is taxed as its parent, with the note
+  -- taxability_fallback in the answer.
+  hardware = "taxable",              -- tangible personal property (SSUTA Appendix C, Library of
+                                     -- Definitions "tangible personal property"; the same in
+                                     -- every non-member state's statute): taxed like general
+  prewritten_software_tangible = "taxable", -- SSUTA Appendix C: "prewritten computer software"
+                                     -- is tangible personal property; on a tangible medium it is
+                                     -- taxed in every sales-tax state (e.g. Cal. Reg. 1502(f)(1),
+                                     -- N.Y. Tax Law 1101(b)(6), Tex. Tax Code 151.009)
+  prepared_food = "taxable",         -- SSUTA Appendix C: "prepared food" is excluded from "food
+                                     -- and food ingredients", so grocery exemptions and reduced
+                                     -- grocery rates do not reach it (the general rate applies)
+  finance_charge = "exempt",         -- SSUTA Appendix C "sales price" excludes interest,
+                                     -- financing and carrying charges separately stated
 }
 
 M.DEFAULTS = DEFAULTS
@@ -68,6 +84,12 @@ function M.state(spec)
   local tax = {}
   for k, v in pairs(DEFAULTS) do tax[k] = v end
   for k, v in pairs(spec.taxability or {}) do tax[k] = v end
+  -- SSUTA Appendix C, "mandatory computer software maintenance contract": part of the sale of
+  -- the prewritten software it comes with, so it follows the state's software_download row
+  -- (a state file may still say otherwise)
+  if (spec.taxability or {}).software_maintenance_mandatory == nil then
+    tax.software_maintenance_mandatory = tax.software_download
+  end
   return {
     region = "US-" .. spec.code,
     name = spec.name,
@@ -105,6 +127,13 @@ function M.is_taxed(line)
     return false
   end
   return line.taxes ~= nil and #line.taxes > 0
+end
+
+-- True when the line's tax code is `code` or one of its refinements in the product taxonomy
+-- (ctx.lines[i].tax_code_parent, docs/rules.md section 2a): a rule that treats "general"
+-- goods specially treats "hardware" the same way.
+function M.in_family(line, code)
+  return line.tax_code == code or line.tax_code_parent == code
 end
 
 -- Exempts the first `amount` of each unit's price of lines with `tax_code` (e.g.

@@ -9,11 +9,22 @@ return common.state{
   name = "District of Columbia",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
+    -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    data_processing = "taxable", -- D.C. Code 47-2001(n)(1)(N): data processing services are retail sales
+    information_services = "taxable", -- D.C. Code 47-2001(n)(1)(N): information services are retail sales
     saas = "taxable", -- [TF] 6%
     digital_goods = "taxable", -- D.C. Code 47-2001(n)(1)(P): digital goods taxable since 2019-10-01
     shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
   },
   selftest = {
+    -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "data processing: taxable",
+      request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "100.00", "1", "data_processing") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
+    { name = "information services: taxable",
+      request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "100.00", "1", "information_services") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
     { name = "general goods at the ZIP rate (6%)",
       request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },

@@ -9,6 +9,9 @@ return common.state{
   name = "Illinois",
   sourcing = "origin", -- origin-based for sellers located in the state (intrastate); remote sellers collect at destination
   taxability = {
+    -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
+    -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    custom_software = "exempt", -- 86 Ill. Adm. Code 130.1935(c): custom computer programs are not tangible personal property
     saas = "exempt", -- [TF] not taxable at state level; Chicago Personal Property Lease Transaction Tax is a separate city tax not modelled here (doubt)
     shipping = "exempt", -- 86 Ill. Adm. Code 130.415: delivery charges separately contracted for are not part of gross receipts (doubt when delivery is mandatory)
     food_grocery = "exempt", -- P.A. 103-0781: the 1% state grocery tax ends 2026-01-01; municipal 1% grocery taxes are not in the rate data (doubt)
@@ -20,6 +23,10 @@ return common.state{
     }, "ILLINOIS")
   end,
   selftest = {
+    -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "custom software: exempt (canned software is taxable)",
+      request = common.request("IL", "Chicago", "60601", "2025-12-15", { common.line("1", "100.00", "1", "custom_software") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "general goods at the ZIP rate (10.25%)",
       request = common.request("IL", "Chicago", "60601", "2026-03-01", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "10.25", lines = { { tax = "10.25", taxability_reason = "standard_rated" } } } },
