@@ -63,6 +63,38 @@ local DEFAULTS = {
 
 M.DEFAULTS = DEFAULTS
 
+-- Streamlined Sales Tax full member states (SSUTA; streamlinedsalestax.org "State
+-- information"): they use the Agreement's Appendix C definitions.
+M.SST_MEMBERS = { AR = true, GA = true, IN = true, IA = true, KS = true, KY = true, MI = true,
+  MN = true, NE = true, NV = true, NJ = true, NC = true, ND = true, OH = true, OK = true, RI = true,
+  SD = true, UT = true, VT = true, WA = true, WV = true, WI = true, WY = true }
+
+-- The branch of a treatment for one customer type ("business" | "individual"), through dated
+-- rows: { business = T1, individual = T2 } -> T1 or T2 (an absent branch is "taxable", as the
+-- engine reads it); a dated row or list of rows -> the same rows with each row's treatment
+-- branched; anything else is the same for both types.
+local function branch(t, which)
+  if type(t) ~= "table" then return t end
+  if t.business ~= nil or t.individual ~= nil then
+    local b = t[which]
+    if b == nil then return "taxable" end
+    return b
+  end
+  if t[1] == nil then return t end -- a fraction, a rate, a threshold...
+  local single = type(t[1]) ~= "table" or t.from ~= nil or t.to ~= nil or t.cite ~= nil
+  local function row(r)
+    local c = {}
+    for k, v in pairs(r) do c[k] = v end
+    c[1] = branch(r[1], which)
+    return c
+  end
+  if single then return row(t) end
+  local out = {}
+  for i, r in ipairs(t) do out[i] = row(r) end
+  return out
+end
+M.branch = branch
+
 -- Builds a state rule table.
 --   spec.code        two-letter code ("TX")
 --   spec.name        state name
@@ -87,8 +119,26 @@ function M.state(spec)
   -- SSUTA Appendix C, "mandatory computer software maintenance contract": part of the sale of
   -- the prewritten software it comes with, so it follows the state's software_download row
   -- (a state file may still say otherwise)
-  if (spec.taxability or {}).software_maintenance_mandatory == nil then
+  local own = spec.taxability or {}
+  if own.software_maintenance_mandatory == nil then
     tax.software_maintenance_mandatory = tax.software_download
+  end
+  -- saas_business / saas_personal: the state's own SaaS row for that kind of buyer (the same
+  -- law and citation as the saas row, which decides by the customer's type where the state
+  -- distinguishes business and personal use; docs/rules.md "Customer type")
+  if own.saas_business == nil then tax.saas_business = branch(tax.saas, "business") end
+  if own.saas_personal == nil then tax.saas_personal = branch(tax.saas, "individual") end
+  -- digital_audio / digital_video / digital_books: exactly the three "specified digital
+  -- products" of SSUTA Appendix C (digital audio works, digital audio-visual works, digital
+  -- books) that the digital_goods row of every state file is about
+  for _, c in ipairs({ "digital_audio", "digital_video", "digital_books" }) do
+    if own[c] == nil then tax[c] = tax.digital_goods end
+  end
+  -- shipping_handling in a Streamlined member: SSUTA Appendix C "delivery charges" are the
+  -- charges for preparation and delivery, "including transportation, shipping, postage,
+  -- handling, crating, and packing", so handling follows the state's delivery row
+  if own.shipping_handling == nil and M.SST_MEMBERS[spec.code] then
+    tax.shipping_handling = tax.shipping
   end
   return {
     region = "US-" .. spec.code,

@@ -50,6 +50,12 @@ return common.state{
   calculate = calculate,
   selftest = {
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "SaaS for business use: 1% (computer and data processing services)",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "saas_business") }),
+      expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated" } } } },
+    { name = "SaaS for personal use: 6.35%",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "saas_personal") }),
+      expect = { total_tax = "6.35", lines = { { tax = "6.35", taxability_reason = "standard_rated" } } } },
     { name = "data processing for an individual: 1% (SaaS for an individual is 6.35%)",
       request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "data_processing") }, { customer = { type = "individual" } }),
       expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated" } } } },

@@ -26,6 +26,9 @@ return common.state{
   },
   selftest = {
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "shipping and handling of clothing only: exempt like delivery (SSUTA: delivery charges include handling)",
+      request = common.request("NJ", "Newark", "07102", "2025-12-15", { common.line("1", "100.00", "1", "clothing"), common.line("2", "10.00", "1", "shipping_handling") }),
+      expect = { total_tax = "0.00" } },
     { name = "information services: taxable",
       request = common.request("NJ", "Newark", "07102", "2025-12-15", { common.line("1", "100.00", "1", "information_services") }),
       expect = { total_tax = "6.63", lines = { { tax = "6.63", taxability_reason = "standard_rated" } } } },

@@ -25,6 +25,12 @@ return common.state{
   },
   selftest = {
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "SaaS for personal use: not a sale",
+      request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "saas_personal") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "SaaS for business use: taxable",
+      request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "saas_business") }),
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
     { name = "information services for a business: taxable",
       request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "information_services") }, { customer = { type = "business" } }),
       expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
