@@ -188,3 +188,9 @@ levy_reliab_test(reliab_change_recheck change_recheck 240 22700)
 # default_customer_type setting, the stored customer (Rillet custom field, PUT), the Sphere
 # drop-in; CT and OH SaaS by customer type. Ports 22900-22949.
 levy_reliab_test(reliab_customer_type customer_type 180 22900)
+# Issue 19, product taxonomy: 43 tax codes with parents (GET /v1/tax-codes = docs/rules.md 2a);
+# MA custom software, NY information services, TX data processing, WA prerecorded courses and
+# custom software (ESSB 5814) differ from their parents as cited; a code without a row answers
+# as its parent with the note taxability_fallback; the old codes as before; the Rillet
+# mapping and PUT /v1/products accept the new codes. Ports 23400-23449.
+levy_reliab_test(reliab_taxonomy taxonomy 180 23400)
