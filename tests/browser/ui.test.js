@@ -414,6 +414,28 @@ async function main() {
     await shot('products');
   });
 
+  /* issue 19, product taxonomy: the picker groups the 43 codes by parent (one optgroup per old
+     code), and a refinement saves like any code; the product goes back to its code after */
+  await check('products: pick a refinement of the taxonomy (grouped by parent)', async () => {
+    const row = page.locator('#products-table tbody tr[data-id="' + productId + '"]');
+    const sel = row.locator('select[name="tax_code"]');
+    const before = await sel.inputValue();
+    const groups = await sel.locator('optgroup').evaluateAll(gs => gs.map(g => ({
+      label: g.label, codes: Array.from(g.querySelectorAll('option')).map(o => o.value) })));
+    assert(groups.length === 10, 'optgroups: ' + groups.map(g => g.label).join(', '));
+    const sw = groups.find(g => g.codes[0] === 'software_download');
+    assert(sw && sw.label === 'Downloaded software' && sw.codes.includes('custom_software'),
+      'software group: ' + JSON.stringify(sw));
+    assert(groups.reduce((n, g) => n + g.codes.length, 0) >= 40, 'fewer than 40 codes in the picker');
+    for (const target of ['custom_software', before]) {
+      await sel.selectOption(target);
+      await until('product saved as ' + target, async () => {
+        const p = (await http('GET', base + '/v1/products/' + encodeURIComponent(productId), undefined, auth)).json;
+        return p && p.tax_code === target && p.tax_code_source === 'user';
+      }, 30000, 300);
+    }
+  });
+
   let invoiceId = null;
   await check('invoices: list shows documents taxed by levy', async () => {
     await nav('Invoices', 'invoices');
