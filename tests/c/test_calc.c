@@ -1023,6 +1023,75 @@ static void t_ctx_values(void)
 end:;
 }
 
+/* Product taxonomy (issue 19): a refinement the rule has no row for is decided by its
+ * parent's row and flagged (the note taxability_fallback); a row of its own wins; the parent
+ * also decides the built-in fallback (gift_card -> exempt); no rule, no note. */
+static void t_taxonomy(void)
+{
+    fixture f;
+    levy_buf b = {0};
+    int k_iaas = levy_tax_code_index("iaas_paas");
+    CHECK(levy_tax_ncodes >= 40 && levy_tax_ncodes <= LEVY_TAX_MAX_CODES);
+    for (int i = 0; i < levy_tax_ncodes; i++) {
+        const char *par = levy_tax_codes[i].parent;
+        CHECK(i < 10 ? par == NULL
+                     : par && levy_tax_code_parent(par) == NULL && levy_tax_code_index(par) >= 0 &&
+                           levy_tax_code_index(par) < 10);
+    }
+    CHECK_EQ_STR(levy_tax_code_parent("custom_software"), "software_download");
+    CHECK_EQ_STR(levy_tax_code_root("general"), "general");
+    CHECK_EQ_STR(levy_tax_code_root("hardware"), "general");
+    CHECK(levy_tax_code_parent("saas") == NULL && levy_tax_code_parent("nope") == NULL);
+    /* no row for iaas_paas: the saas row (80 %), flagged */
+    setup(&f, "USD", "100.00", "iaas_paas");
+    f.rule = &tx_dest;
+    addr(&f.req.ship_to, "US", "TX", "78701");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "6.60");
+    CHECK(f.d.fallback[0] == (uint64_t)1 << k_iaas && f.d.fallback[1] == 0);
+    CHECK_EQ_INT(
+        levy_tax_result_json(&b, &f.req, &f.d, "calc_1", 6, "2026-03-01", NULL, "src", NULL), 0);
+    CHECK(b.data && strstr(b.data, "\"notes\":[{\"code\":\"taxability_fallback\",\"message\":"
+                                   "\"US-TX has no cited row for tax code 'iaas_paas'"));
+    CHECK(strstr(b.data, "\"region\":\"US-TX\",\"tax_code\":\"iaas_paas\",\"parent\":\"saas\"}]"));
+    levy_buf_free(&b);
+    memset(&b, 0, sizeof b);
+    /* the old code itself: no flag, no notes */
+    setup(&f, "USD", "100.00", "saas");
+    f.rule = &tx_dest;
+    addr(&f.req.ship_to, "US", "TX", "78701");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "6.60");
+    CHECK(f.d.fallback[0] == 0);
+    CHECK_EQ_INT(
+        levy_tax_result_json(&b, &f.req, &f.d, "calc_1", 6, "2026-03-01", NULL, "src", NULL), 0);
+    CHECK(b.data && !strstr(b.data, "\"notes\""));
+    levy_buf_free(&b);
+    memset(&b, 0, sizeof b);
+    /* data_processing -> professional_services (exempt) */
+    setup(&f, "USD", "100.00", "data_processing");
+    f.rule = &tx_dest;
+    addr(&f.req.ship_to, "US", "TX", "78701");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+    CHECK(f.d.fallback[0] == (uint64_t)1 << levy_tax_code_index("data_processing"));
+    /* gift_card: the rule has neither its row nor its parent's (exempt) nor a default: the
+     * built-in fallback of the parent, exempt */
+    setup(&f, "USD", "100.00", "gift_card");
+    f.rule = &tx_dest;
+    addr(&f.req.ship_to, "US", "TX", "78701");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+    /* no rule for the region: taxable, nothing to fall back from */
+    setup(&f, "USD", "100.00", "iaas_paas");
+    addr(&f.req.ship_to, "US", "TX", "78701");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "8.25");
+    CHECK(f.d.fallback[0] == 0);
+end:
+    levy_buf_free(&b);
+}
+
 static void t_free(void)
 {
     levy_rates_free(R);
@@ -1042,6 +1111,7 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"shipping", t_shipping},
                                   {"dated", t_dated},
                                   {"ctx_values", t_ctx_values},
+                                  {"taxonomy", t_taxonomy},
                                   {"free", t_free},
                                   {NULL, NULL}};
 
