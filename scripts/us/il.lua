@@ -11,6 +11,7 @@ return common.state{
   taxability = {
     -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    software_maintenance_optional = "exempt", -- 86 Ill. Adm. Code 130.1935(b), 140.301: a software maintenance agreement sold separately from the software is not a taxable sale (IDOR ST 06-0010-PLR)
     custom_software = "exempt", -- 86 Ill. Adm. Code 130.1935(c): custom computer programs are not tangible personal property
     saas = "exempt", -- [TF] not taxable at state level; Chicago Personal Property Lease Transaction Tax is a separate city tax not modelled here (doubt)
     shipping = "exempt", -- 86 Ill. Adm. Code 130.415: delivery charges separately contracted for are not part of gross receipts (doubt when delivery is mandatory)
@@ -24,6 +25,12 @@ return common.state{
   end,
   selftest = {
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "optional software maintenance sold separately: exempt (canned software is taxable)",
+      request = common.request("IL", "Chicago", "60601", "2025-12-15", { common.line("1", "100.00", "1", "software_maintenance_optional") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "mandatory software maintenance: part of the canned software sale, taxable",
+      request = common.request("IL", "Chicago", "60601", "2025-12-15", { common.line("1", "100.00", "1", "software_maintenance_mandatory") }),
+      expect = { total_tax = "10.25", lines = { { tax = "10.25", taxability_reason = "standard_rated" } } } },
     { name = "custom software: exempt (canned software is taxable)",
       request = common.request("IL", "Chicago", "60601", "2025-12-15", { common.line("1", "100.00", "1", "custom_software") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },

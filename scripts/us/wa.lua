@@ -11,6 +11,7 @@ return common.state{
   taxability = {
     -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    software_maintenance_optional = "taxable", -- WAC 458-20-15502: a maintenance agreement for prewritten software (updates and support) is a retail sale (ETA 3242.2025: multiple points of use for software maintenance agreements)
     custom_software = {
       { "exempt", to = "2025-09-30", cite = "RCW 82.04.050 before ESSB 5814: custom software (WAC 458-20-15502) was not a retail sale (service B&O only)" },
       { "taxable", from = "2025-10-01", cite = "ESSB 5814 (2025), RCW 82.04.050 as amended: custom software (WAC 458-20-15502) is a retail sale from 2025-10-01 (DOR 'Services newly subject to retail sales tax')" },
@@ -61,6 +62,9 @@ return common.state{
   },
   selftest = {
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "optional software maintenance: retail sale",
+      request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "software_maintenance_optional") }),
+      expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
     { name = "e-book bought by a business: exempt like digital goods",
       request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "digital_books") }, { customer = { type = "business" } }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
