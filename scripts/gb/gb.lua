@@ -40,6 +40,7 @@ return {
       { "zero_rated", from = "2020-05-01", cite = "SI 2020/459, VATA 1994 Sch 8 Group 3 item 3: electronic newspapers and periodicals zero-rated from 2020-05-01" },
     },
     prepared_food = "taxable", -- VATA 1994 Sch 8 Group 1 (a) and Note 3: catering, incl. hot take-away food, is standard-rated
+    gift_card = "exempt", -- VATA 1994 Sch 10A (face-value vouchers, Finance Act 2019 implementing Directive (EU) 2016/1065): issuing or transferring a multi-purpose voucher is not a supply; the redemption is
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
   selftest = {

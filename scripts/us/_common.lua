@@ -69,6 +69,9 @@ M.SST_MEMBERS = { AR = true, GA = true, IN = true, IA = true, KS = true, KY = tr
   MN = true, NE = true, NV = true, NJ = true, NC = true, ND = true, OH = true, OK = true, RI = true,
   SD = true, UT = true, VT = true, WA = true, WV = true, WI = true, WY = true }
 
+M.SST_CUSTOM_SOFTWARE_EXEMPT = { AR = true, GA = true, IN = true, KS = true, MI = true, MN = true,
+  NV = true, NC = true, ND = true, OK = true, RI = true, UT = true, VT = true, WI = true }
+
 -- The branch of a treatment for one customer type ("business" | "individual"), through dated
 -- rows: { business = T1, individual = T2 } -> T1 or T2 (an absent branch is "taxable", as the
 -- engine reads it); a dated row or list of rows -> the same rows with each row's treatment
@@ -137,6 +140,14 @@ function M.state(spec)
   -- shipping_handling in a Streamlined member: SSUTA Appendix C "delivery charges" are the
   -- charges for preparation and delivery, "including transportation, shipping, postage,
   -- handling, crating, and packing", so handling follows the state's delivery row
+  -- custom_software in a Streamlined member that taxes software only as tangible personal
+  -- property: SSUTA Appendix C makes "prewritten computer software" tangible personal
+  -- property and excludes from it software "designed and developed ... to the specifications
+  -- of a specific purchaser"; the states that also tax it as a service are left out (SD: all
+  -- services; WA from 2025-10-01; OH computer services; IA, KY, WV, NE, WY: not verified)
+  if own.custom_software == nil and M.SST_CUSTOM_SOFTWARE_EXEMPT[spec.code] then
+    tax.custom_software = "exempt"
+  end
   if own.shipping_handling == nil and M.SST_MEMBERS[spec.code] then
     tax.shipping_handling = tax.shipping
   end

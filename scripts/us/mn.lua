@@ -18,6 +18,12 @@ return common.state{
   },
   selftest = {
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "custom software: exempt (SSUTA: only prewritten software is tangible personal property)",
+      request = common.request("MN", "Minneapolis", "55401", "2025-12-15", { common.line("1", "100.00", "1", "custom_software") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "prewritten software download: taxable",
+      request = common.request("MN", "Minneapolis", "55401", "2025-12-15", { common.line("1", "100.00", "1", "software_download") }),
+      expect = { total_tax = "9.03", lines = { { tax = "9.03", taxability_reason = "standard_rated" } } } },
     { name = "clothing accessory: taxable (clothing is exempt)",
       request = common.request("MN", "Minneapolis", "55401", "2025-12-15", { common.line("1", "100.00", "1", "clothing_accessories") }),
       expect = { total_tax = "9.03", lines = { { tax = "9.03", taxability_reason = "standard_rated" } } } },
