@@ -648,6 +648,20 @@ async function main() {
     await page.getByLabel('Customer type', { exact: true }).selectOption('');
   });
 
+  await check('calculator: a tax code without a cited row shows the taxability_fallback note (issue 19)', async () => {
+    await page.locator('#calc-form').waitFor();
+    const sel = page.locator('#calc-form select[name="tax_code"]').first();
+    await sel.selectOption('iaas_paas');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    const note = page.locator('#calc-notes .calc-note[data-code="taxability_fallback"]');
+    await note.waitFor();
+    const t = await note.innerText();
+    assert(/Taxed as the parent code/.test(t) && /iaas_paas/.test(t) && /'saas'/.test(t), 'note ' + t);
+    await sel.selectOption('general');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    await page.locator('#calc-notes').waitFor({ state: 'detached' });
+  });
+
   await check('calculator: a Canary Islands address is out of scope, with its reason (issue 19)', async () => {
     await page.locator('#calc-form').waitFor();
     await page.getByLabel('City', { exact: true }).fill('Las Palmas de Gran Canaria');

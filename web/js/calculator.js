@@ -157,10 +157,13 @@
     });
     var rules = r.rules || {};
     // notes attached to the answer (issue 19: tax_id_invalid = the tax id is not a
-    // valid number of the destination, so tax was charged instead of reverse-charged)
+    // valid number of the destination, so tax was charged instead of reverse-charged;
+    // taxability_fallback = the region's rule has no cited row for the line's tax code, so
+    // the code's parent decided: docs/rules.md section 2a)
+    var NOTE_TITLES = { tax_id_invalid: 'Invalid tax id', taxability_fallback: 'Taxed as the parent code' };
     var notes = (r.notes || []).map(function (n) {
       return h('div', { class: 'notice warn calc-note', role: 'status', dataset: { code: n.code } },
-        h('strong', { text: (n.code === 'tax_id_invalid' ? 'Invalid tax id' : n.code) + ': ' }), n.message);
+        h('strong', { text: (NOTE_TITLES[n.code] || n.code) + ': ' }), n.message);
     });
     return h('div', null,
       h('h2', { text: 'Result' }),
