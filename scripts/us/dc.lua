@@ -11,14 +11,21 @@ return common.state{
   taxability = {
     -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
-    data_processing = "taxable", -- D.C. Code 47-2001(n)(1)(N): data processing services are retail sales
-    information_services = "taxable", -- D.C. Code 47-2001(n)(1)(N): information services are retail sales
+    custom_software = "taxable", -- 9 DCMR 474: the sale, lease or maintenance of computer software is taxable whether canned or customized
+    custom_programming = "taxable", -- D.C. Code 47-2001(n)(1)(N) and 9 DCMR 474: system and application programming is a data processing service (OTR "Sales Tax on Data Processing Services")
+    software_maintenance_optional = "taxable", -- 9 DCMR 474: maintenance of computer software is taxable
+    it_consulting = "taxable", -- OTR "Sales Tax on Data Processing Services": data processing consulting (hardware configurations, technical processing, programming) is taxable; a management study that only mentions the computer system is not (doubt at the edge)
+    data_processing = "taxable", -- D.C. Code 47-2001(n)(1)(N), 9 DCMR 474: data processing services (storage, retrieval, payroll and accounting processing) are retail sales
+    information_services = "taxable", -- 9 DCMR 475: information services (news, financial, credit reports, electronic data retrieval) are taxable, by subscription or as needed; information compiled only for one client is excluded (not modelled)
     saas = "taxable", -- [TF] 6%
     digital_goods = "taxable", -- D.C. Code 47-2001(n)(1)(P): digital goods taxable since 2019-10-01
     shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
   },
   selftest = {
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "custom software: taxable (9 DCMR 474)",
+      request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "100.00", "1", "custom_software") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
     { name = "data processing: taxable",
       request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "100.00", "1", "data_processing") }),
       expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },

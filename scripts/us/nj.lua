@@ -11,7 +11,7 @@ return common.state{
   taxability = {
     -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
-    information_services = "taxable", -- N.J.S.A. 54:32B-3(b) and the definition in 54:32B-2: information services taxable (personal or individual information and news services excluded: not modelled)
+    information_services = "taxable", -- N.J.S.A. 54:32B-3(b)(12), N.J.A.C. 18:24-35.4, Publication ANJ-29: information services (databases, credit reports, research access) taxable since 2006-10-01; personal or individual information not furnished to others is excluded (not modelled: doubt)
     custom_software = "exempt", -- N.J.S.A. 54:32B-2: tangible personal property includes prewritten software only; custom software is not taxed
     clothing_accessories = "taxable", -- N.J.S.A. 54:32B-8.4 exempts clothing as defined in 54:32B-2 (SSUTA), which excludes clothing accessories or equipment
     repair_services = "taxable", -- N.J.S.A. 54:32B-3(b)(2): maintaining, servicing or repairing tangible personal property

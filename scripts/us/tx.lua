@@ -14,8 +14,9 @@ return common.state{
     data_processing = { fraction = "0.80" }, -- Tax Code 151.0035 (data processing service taxable), 151.351 (20% of the charge exempt); 34 TAC 3.330
     information_services = { fraction = "0.80" }, -- Tax Code 151.0038 (information service taxable), 151.351 (20% exempt); 34 TAC 3.342
     iaas_paas = { fraction = "0.80" }, -- 34 TAC 3.330: hosting and storing data for a customer is a data processing service, 20% exempt (Tax Code 151.351; subsection: doubt)
-    custom_software = "taxable", -- Tax Code 151.009 (tangible personal property includes a computer program); 34 TAC 3.308: custom programs are taxable like canned ones
-    custom_programming = "taxable", -- 34 TAC 3.308: creating a computer program for a customer is the sale of a taxable computer program
+    custom_software = "taxable", -- Tax Code 151.0031, 151.009; 34 TAC 3.308(c)(1)(A): the sale, lease or license of a computer program, custom or canned, is a sale of tangible personal property (when the programmer transfers all rights, it is contract programming: custom_programming)
+    custom_programming = "exempt", -- 34 TAC 3.308(a)(2), (c)(4): contract programming (writing or customizing a program and transferring all rights in it to the customer) is not taxable
+    software_maintenance_optional = "taxable", -- 34 TAC 3.308(c): repair, maintenance or restoration of a computer program by the person who sold it, incl. error correction and technical support, is taxable as the repair of tangible personal property
     repair_services = "taxable", -- Tax Code 151.0101(a)(5), 151.0047: repairing tangible personal property; 34 TAC 3.292
     print_publication_subscription = "exempt", -- Tax Code 151.319 (newspapers), 151.320 (magazines sold by subscription)
     saas = { fraction = "0.80" }, -- [TF] 34 TAC 3.330: data processing, 20% of the charge exempt, tax on 80%; tax-facts #20
@@ -24,6 +25,9 @@ return common.state{
   },
   selftest = {
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "contract programming (all rights to the customer): not taxable",
+      request = common.request("TX", "Austin", "78701", "2025-12-15", { common.line("1", "100.00", "1", "custom_programming") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "data processing: taxable on 80%",
       request = common.request("TX", "Austin", "78701", "2025-12-15", { common.line("1", "100.00", "1", "data_processing") }),
       expect = { total_tax = "6.60", lines = { { tax = "6.60", taxability_reason = "partially_taxable" } } } },
