@@ -42,7 +42,7 @@ return {
     exempt = "exempt",
     -- issue 19, product taxonomy (docs/rules.md section 2a); other refinements are taxed as
     -- their parent, with the note taxability_fallback
-    prepared_food = "taxable", -- ETA Schedule VI Part III s. 1: the zero-rating of basic groceries excludes food heated for consumption, prepared meals, sandwiches and food sold for consumption on the premises (paras. (o)-(o.4)); GST/HST at the full rate
+    prepared_food = "taxable", -- ETA Schedule VI Part III s. 1: the zero-rating of basic groceries excludes food heated for consumption, prepared meals, sandwiches and food sold for consumption on the premises; GST/HST at the full rate
   },
   reverse_charge = "b2b_simplified_regime", -- header above; docs/rules.md section 2
   selftest = {

@@ -37,7 +37,7 @@ return {
     -- issue 19, product taxonomy (docs/rules.md section 2a); other refinements are taxed as
     -- their parent, with the note taxability_fallback
     gift_card = "exempt", -- Directive 2006/112/EC art. 30a-30b (Directive (EU) 2016/1065): a transfer of a multi-purpose voucher is not subject to VAT; the supply it is redeemed for is (single-purpose vouchers are taxed when issued: not this code)
-    finance_charge = "exempt", -- Directive 2006/112/EC art. 135(1)(b): granting credit is exempt; a separately agreed late-payment interest is not consideration for the supply (CJEU C-281/91 Muys' en De Winter's)
+    finance_charge = "exempt", -- Directive 2006/112/EC art. 135(1)(b): granting credit is exempt; interest for deferred payment agreed separately is consideration for a credit, not for the goods (CJEU C-281/91 Muys' en De Winter's)
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
   selftest = {

@@ -30,14 +30,14 @@ return {
     exempt = "exempt",
     -- issue 19, product taxonomy (docs/rules.md section 2a); other refinements are taxed as
     -- their parent, with the note taxability_fallback
-    print_publication_subscription = "zero_rated", -- VATA 1994 Sch 8 Group 3 items 1-2: books, newspapers, periodicals zero-rated
+    print_publication_subscription = "zero_rated", -- VATA 1994 Sch 8 Group 3: books, newspapers and periodicals zero-rated
     digital_books = {
       { "taxable", to = "2020-04-30", cite = "VATA 1994 Sch 8 Group 3 before SI 2020/459: electronic publications standard-rated" },
-      { "zero_rated", from = "2020-05-01", cite = "The Value Added Tax (Zero Rating of Electronic Publications) Order 2020 (SI 2020/459), VATA 1994 Sch 8 Group 3 item 3: e-books zero-rated from 2020-05-01" },
+      { "zero_rated", from = "2020-05-01", cite = "The Value Added Tax (Zero Rating of Electronic Publications) Order 2020 (SI 2020/459), VATA 1994 Sch 8 Group 3 as amended: e-books zero-rated from 2020-05-01" },
     },
     digital_publication_subscription = {
       { "taxable", to = "2020-04-30", cite = "VATA 1994 Sch 8 Group 3 before SI 2020/459: electronic newspapers and periodicals standard-rated" },
-      { "zero_rated", from = "2020-05-01", cite = "SI 2020/459, VATA 1994 Sch 8 Group 3 item 3: electronic newspapers and periodicals zero-rated from 2020-05-01" },
+      { "zero_rated", from = "2020-05-01", cite = "SI 2020/459, VATA 1994 Sch 8 Group 3 as amended: electronic newspapers and periodicals zero-rated from 2020-05-01" },
     },
     prepared_food = "taxable", -- VATA 1994 Sch 8 Group 1 (a) and Note 3: catering, incl. hot take-away food, is standard-rated
     gift_card = "exempt", -- VATA 1994 Sch 10A (face-value vouchers, Finance Act 2019 implementing Directive (EU) 2016/1065): issuing or transferring a multi-purpose voucher is not a supply; the redemption is
