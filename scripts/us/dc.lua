@@ -15,6 +15,7 @@ return common.state{
     custom_programming = "taxable", -- D.C. Code 47-2001(n)(1)(N) and 9 DCMR 474: system and application programming is a data processing service (OTR "Sales Tax on Data Processing Services")
     software_maintenance_optional = "taxable", -- 9 DCMR 474: maintenance of computer software is taxable
     it_consulting = "taxable", -- OTR "Sales Tax on Data Processing Services": data processing consulting (hardware configurations, technical processing, programming) is taxable; a management study that only mentions the computer system is not (doubt at the edge)
+    iaas_paas = "taxable", -- D.C. Code 47-2001(n)(1)(N), 9 DCMR 474: computer time sharing and computerized data storage are data processing services
     data_processing = "taxable", -- D.C. Code 47-2001(n)(1)(N), 9 DCMR 474: data processing services (storage, retrieval, payroll and accounting processing) are retail sales
     information_services = "taxable", -- 9 DCMR 475: information services (news, financial, credit reports, electronic data retrieval) are taxable, by subscription or as needed; information compiled only for one client is excluded (not modelled)
     saas = "taxable", -- [TF] 6%

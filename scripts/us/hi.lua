@@ -13,6 +13,7 @@ return common.state{
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
     custom_software = "taxable", -- HRS 237-13(2), (6): the general excise tax applies to the gross income from selling software and services alike
     software_maintenance_optional = "taxable", -- HRS 237-13(2), (6): the general excise tax applies to the gross income from selling software and services alike
+    iaas_paas = "taxable", -- HRS 237-13(6): the general excise tax applies to the gross income of every service business (no exemption for this service)
     data_processing = "taxable", -- HRS 237-13(6): the general excise tax applies to the gross income of every service business (no exemption for this service)
     information_services = "taxable", -- HRS 237-13(6): the general excise tax applies to the gross income of every service business (no exemption for this service)
     custom_programming = "taxable", -- HRS 237-13(6): the general excise tax applies to the gross income of every service business (no exemption for this service)

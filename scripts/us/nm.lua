@@ -13,6 +13,7 @@ return common.state{
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
     custom_software = "taxable", -- NMSA 1978 7-9-3.5: gross receipts include receipts from licensing software and performing services
     software_maintenance_optional = "taxable", -- NMSA 1978 7-9-3.5: gross receipts include receipts from licensing software and performing services
+    iaas_paas = "taxable", -- NMSA 1978 7-9-3.5, 7-9-4: gross receipts include receipts from performing services in New Mexico (no deduction for this service)
     data_processing = "taxable", -- NMSA 1978 7-9-3.5, 7-9-4: gross receipts include receipts from performing services in New Mexico (no deduction for this service)
     information_services = "taxable", -- NMSA 1978 7-9-3.5, 7-9-4: gross receipts include receipts from performing services in New Mexico (no deduction for this service)
     custom_programming = "taxable", -- NMSA 1978 7-9-3.5, 7-9-4: gross receipts include receipts from performing services in New Mexico (no deduction for this service)

@@ -11,6 +11,7 @@ return common.state{
   taxability = {
     -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    iaas_paas = { business = "taxable", individual = "exempt" }, -- R.C. 5739.01(B)(3)(e), (Y)(1)(a): providing computer time and storage is automatic data processing, a sale when bought for use in business
     data_processing = { business = "taxable", individual = "exempt" }, -- R.C. 5739.01(B)(3)(e), (Y)(1)(a): automatic data processing is a sale when bought for use in business; not for personal use
     information_services = { business = "taxable", individual = "exempt" }, -- R.C. 5739.01(B)(3)(e), (Y)(1)(c): electronic information services taxable when bought for use in business; not for personal use
     repair_services = "taxable", -- R.C. 5739.01(B)(3)(a): repair of tangible personal property
@@ -25,6 +26,9 @@ return common.state{
   },
   selftest = {
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "infrastructure as a service for an individual: not a sale",
+      request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "iaas_paas") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "SaaS for personal use: not a sale",
       request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "saas_personal") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },

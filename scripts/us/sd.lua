@@ -11,6 +11,7 @@ return common.state{
   taxability = {
     -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    iaas_paas = "taxable", -- SDCL 10-45-4: receipts from services are taxable unless a statute exempts the service (computer and information services are not exempted; SD DOR Tax Fact "Computer Services")
     data_processing = "taxable", -- SDCL 10-45-4: receipts from services are taxable unless a statute exempts the service (computer and information services are not exempted; SD DOR Tax Fact "Computer Services")
     information_services = "taxable", -- SDCL 10-45-4: receipts from services are taxable unless a statute exempts the service (computer and information services are not exempted; SD DOR Tax Fact "Computer Services")
     custom_programming = "taxable", -- SDCL 10-45-4: receipts from services are taxable unless a statute exempts the service (computer and information services are not exempted; SD DOR Tax Fact "Computer Services")
