@@ -8,7 +8,7 @@
 --     name = "Chicago Personal Property Lease Transaction Tax",  -- the tax's own name
 --     jurisdiction = "CHICAGO", level = "city",                  -- who levies it
 --     type = "LEASE_TRANSACTION_TAX",                            -- its tax type in the answer
---     city = "CHICAGO",                                          -- the city's name (upper case)
+--     city = "CHICAGO", city_name = "Chicago",                   -- the city (as matched; as shown)
 --     zips = { "60601", ... },         -- ZIP5s taken as inside the city
 --     partial_zips = { "60007", ... }, -- ZIP5s partly inside: never charged silently (below)
 --     codes = { saas = true },         -- the tax codes it covers
@@ -95,16 +95,16 @@ function M.apply(ctx, spec)
   local city = tostring(ctx.ship_to.city or "")
   if where == "outside" then return 0 end
   if where == "uncertain_other_city" then
-    add_note(ctx, "local_tax_uncertain", ("%s not charged: ZIP %s lies partly or wholly in %s, but the city is given as '%s'; check the address"):format(spec.name, zip, spec.city, city))
+    add_note(ctx, "local_tax_uncertain", ("%s not charged: ZIP %s lies partly or wholly in %s, but the city is given as '%s'; check the address"):format(spec.name, zip, spec.city_name or spec.city, city))
     return 0
   elseif where == "uncertain_zip_outside" then
     add_note(ctx, "local_tax_uncertain", ("%s not charged: the city is given as '%s' but ZIP %s is not one levy knows in it; check the address"):format(spec.name, city, zip))
     return 0
   elseif where == "uncertain" then
-    add_note(ctx, "local_tax_uncertain", ("%s not charged: ZIP %s lies only partly in %s and no city was given; give the city to decide"):format(spec.name, zip, spec.city))
+    add_note(ctx, "local_tax_uncertain", ("%s not charged: ZIP %s lies only partly in %s and no city was given; give the city to decide"):format(spec.name, zip, spec.city_name or spec.city))
     return 0
   elseif where == "charge_uncertain" then
-    add_note(ctx, "local_tax_uncertain", ("%s charged on the city name: ZIP %s lies only partly in %s; check the address if the customer is outside the city limits"):format(spec.name, zip, spec.city))
+    add_note(ctx, "local_tax_uncertain", ("%s charged on the city name: ZIP %s lies only partly in %s; check the address if the customer is outside the city limits"):format(spec.name, zip, spec.city_name or spec.city))
   end
   local n = 0
   for _, line in ipairs(ctx.lines) do

@@ -19,7 +19,7 @@ local local_tax = require "_lib.local_tax"
 -- levy charges the whole price to a Chicago ship-to.
 local CHICAGO_PPLTT = {
   name = "Chicago Personal Property Lease Transaction Tax",
-  jurisdiction = "CHICAGO", level = "city", type = "LEASE_TRANSACTION_TAX", city = "CHICAGO",
+  jurisdiction = "CHICAGO", level = "city", type = "LEASE_TRANSACTION_TAX", city = "CHICAGO", city_name = "Chicago",
   codes = { saas = true }, -- Ruling #12: SaaS, PaaS, IaaS, cloud services (professional services and downloads: no)
   rates = {
     { rate = "9.00", from = "2015-07-01", to = "2015-12-31", cite = "Ruling #12 (2015-06-09): nonpossessory computer leases at the general 9 % from 2015-07-01; chicago.gov PPLTT (7550) page: 9 % as of 2015-01-01" },
