@@ -188,3 +188,8 @@ levy_reliab_test(reliab_change_recheck change_recheck 240 22700)
 # default_customer_type setting, the stored customer (Rillet custom field, PUT), the Sphere
 # drop-in; CT and OH SaaS by customer type. Ports 22900-22949.
 levy_reliab_test(reliab_customer_type customer_type 180 22900)
+# Issue 19, local taxes outside sales tax: Chicago's Personal Property Lease Transaction Tax on
+# SaaS through the API (its own type, name, dated rate, ZIPs partly in Chicago noted) and the
+# Rillet connector (its own TaxRate in the simulator's document, both readings of
+# tax_rates_per_line). Ports 23200-23249.
+levy_reliab_test(reliab_lease_tax lease_tax 180 23200)
