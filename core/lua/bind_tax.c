@@ -2000,6 +2000,8 @@ int luaopen_levy_tax(lua_State *L)
     lua_pushcfunction(L, linebuf_gc);
     lua_setfield(L, -2, "__gc");
     lua_setmetatable(L, -2);
+    luaL_checkstack(L, K_N + 4,
+                    "levy.tax keys"); /* the keys are upvalues: more than LUA_MINSTACK */
     for (int k = 0; k < K_N; k++)
         lua_pushstring(L, key_names[k]);
     luaL_setfuncs(L, funcs, 1 + K_N);
