@@ -45,7 +45,7 @@ return common.state{
     -- the general rate with dates (header)
     { name = "2025-09-30: 6%",
       request = common.request("DC", "Washington", "20001", "2025-09-30", { common.line("1", "100.00", "1", "general") }),
-      expect = { total_tax = "6.00", lines = { { taxes = { { jurisdiction = "DISTRICT OF COLUMBIA", percentage = "6.00" } } } } } },
+      expect = { total_tax = "6.00", lines = { { taxes = { { level = "state", percentage = "6.00" } } } } } },
     { name = "2025-10-01: still 6% (the 6.5% step was repealed)",
       request = common.request("DC", "Washington", "20001", "2025-10-01", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "6.00" } },
@@ -54,7 +54,7 @@ return common.state{
       expect = { total_tax = "6.00" } },
     { name = "2026-10-01: 7%",
       request = common.request("DC", "Washington", "20500", "2026-10-01", { common.line("1", "100.00", "1", "general") }),
-      expect = { total_tax = "7.00", lines = { { taxes = { { jurisdiction = "DISTRICT OF COLUMBIA", level = "state", percentage = "7.00" } } } } } },
+      expect = { total_tax = "7.00", lines = { { taxes = { { level = "state", percentage = "7.00" } } } } } },
     { name = "SaaS 2026-10-01: 7%",
       request = common.request("DC", "Washington", "20001", "2026-10-01", { common.line("1", "250.00", "1", "saas") }),
       expect = { total_tax = "17.50" } },

@@ -776,6 +776,15 @@ local function dated_at(treat, date, r, hops)
   return dated_at(def, date, r, hops + 1)
 end
 
+-- A percentage as the engine writes it: 2 to 6 decimals ("6" -> "6.00", "9.975" -> "9.975").
+local function pct_str(p)
+  local i, f = string.match(p, "^(%-?%d+)%.?(%d*)$")
+  if not i then return p end
+  f = f:gsub("0+$", "")
+  if #f < 2 then f = f .. string.rep("0", 2 - #f) end
+  return i .. "." .. f
+end
+
 local function run(rules, rule, test)
   local req = test.request
   local exp = CURRENCY_EXP[req.currency] or 2
@@ -829,8 +838,21 @@ local function run(rules, rule, test)
         end
       end
     end
-    if r.calculate then
+    -- a customer exemption: every jurisdiction listed at 0, the rule is not consulted
+    local cust_exempt = (req.customer or {}).exempt == true
+    if cust_exempt then
+      for _, line in ipairs(ctx.lines) do
+        if line.reason ~= "no_tax_in_region" then
+          line.taxes = {}
+          for _, t in ipairs(reg.taxes) do line.taxes[#line.taxes + 1] = copy(t) end
+          line.reason, line.zero = "customer_exempt", true
+        end
+      end
+    end
+    if r.calculate and not cust_exempt then
       r.calculate(ctx)
+      -- notes a rule's calculate left (ctx.notes: {code, message})
+      for _, n in ipairs(ctx.notes or {}) do notes[#notes + 1] = n end
       -- the delivery follows the goods as calculate left them
       for i, line in ipairs(ctx.lines) do
         if follows[i] and #reg.taxes > 0 then
@@ -849,11 +871,13 @@ local function run(rules, rule, test)
     for ri in ipairs(regions) do
       local line = ctx_lines_by_region[ri][i]
       local amounts, net, taxables = compute(line, exp)
+      local zero = line.reverse_charge or line.zero
       for j, t in ipairs(line.taxes) do
-        if not line.reverse_charge then tax = tax + amounts[j] end
-        taxes[#taxes + 1] = { jurisdiction = t.jurisdiction,
-                              amount = cents_str(line.reverse_charge and 0 or amounts[j], exp),
-                              taxable_amount = cents_str(taxables[j], exp) }
+        if not zero then tax = tax + amounts[j] end
+        taxes[#taxes + 1] = { jurisdiction = t.jurisdiction, level = t.level, type = t.type, name = t.name,
+                              percentage = pct_str(t.percentage),
+                              amount = cents_str(zero and 0 or amounts[j], exp),
+                              taxable_amount = cents_str(line.zero and 0 or taxables[j], exp) }
       end
       if line.reverse_charge then line.reason = "reverse_charge" end
       if reason == nil then reason = line.reason end
