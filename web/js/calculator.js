@@ -157,10 +157,12 @@
     });
     var rules = r.rules || {};
     // notes attached to the answer (issue 19: tax_id_invalid = the tax id is not a
-    // valid number of the destination, so tax was charged instead of reverse-charged)
+    // valid number of the destination, so tax was charged instead of reverse-charged;
+    // local_tax_uncertain = a city's own tax (Chicago's lease tax) and a ZIP only partly in it)
+    var NOTE_LABELS = { tax_id_invalid: 'Invalid tax id', local_tax_uncertain: 'Check the address' };
     var notes = (r.notes || []).map(function (n) {
       return h('div', { class: 'notice warn calc-note', role: 'status', dataset: { code: n.code } },
-        h('strong', { text: (n.code === 'tax_id_invalid' ? 'Invalid tax id' : n.code) + ': ' }), n.message);
+        h('strong', { text: (NOTE_LABELS[n.code] || n.code) + ': ' }), n.message);
     });
     return h('div', null,
       h('h2', { text: 'Result' }),
