@@ -11,6 +11,7 @@ Against the real simulator (US-IL subscribed), checked here:
      Lease Transaction Tax"; 2025-06-01 -> 11.00; goods to Chicago keep their 10.25 % sales tax;
      SaaS to Springfield 0.00; ZIP 60018 (partly in Chicago) without a city -> 0.00 with the
      note local_tax_uncertain, with city Chicago -> 15.00 and the note.
+     The Sphere drop-in: 1500 with display_name the tax's name, tax_type lease_transaction_tax.
   2. The Rillet connector: an invoice created in Rillet for a Chicago customer (SaaS 100.00 +
      goods 50.00) -> levy writes the lease tax as its own TaxRate (SALES_TAX, described
      "Chicago Personal Property Lease Transaction Tax", 15, 15.00) beside the goods' sales tax;
@@ -74,6 +75,22 @@ def main():
         codes = [n.get("code") for n in (js or {}).get("notes", [])]
         check("ZIP 60018 with city Chicago: charged 15.00, with the note", st == 200
               and js.get("total_tax") == "15.00" and codes == ["local_tax_uncertain"], text[:600])
+
+        # 1b. the Sphere drop-in (scoped key): the tax's name as display_name, its own tax_type
+        st, js, text, _ = env.L("POST", "/v1/sphere-api-key")
+        if check("scoped Sphere key", st == 201, text[:300]):
+            st, prods0, text, _ = env.S("GET", "/products?limit=100")
+            saas0 = next(p for p in prods0["products"] if (p.get("external_references") or [{}])[0].get("id") == "saas")
+            st, _, text, _ = env.L("PUT", "/v1/products/" + saas0["id"], {"tax_code": "saas"})
+            b = {"currency": "usd", "customer_address": {"address1": "121 N LaSalle St", "city": "Chicago", "state": "IL",
+                                                         "postal_code": "60601", "country": "US"},
+                 "line_items": [{"id": "li_1", "amount": 10000, "product_id": saas0["id"]}]}
+            st, js, text, _ = common.req("POST", env.levy_url + "/tax_api/calculate_tax", b, {"X-API-KEY": js["api_key"]})
+            amts = (((js or {}).get("data") or {}).get("lines") or [{}])[0].get("tax_amounts") or []
+            tr = (amts[0] if amts else {}).get("tax_rate") or {}
+            check("Sphere: one tax amount 1500, display_name the tax's name, tax_type lease_transaction_tax",
+                  st == 200 and len(amts) == 1 and amts[0].get("amount") == 1500 and tr.get("display_name") == NAME
+                  and tr.get("tax_type") == "lease_transaction_tax", text[:600])
 
         # 2. the connector
         st, cu, text, _ = env.S("POST", "/customers", {"name": "Loop Analytics LLC", "address": CHICAGO})
