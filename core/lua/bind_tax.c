@@ -65,6 +65,7 @@ enum {
     K_notes,
     K_code,
     K_message,
+    K_jurisdictions,
     K_N
 };
 static const char *const key_names[K_N] = {"id",
@@ -107,7 +108,8 @@ static const char *const key_names[K_N] = {"id",
                                            "name",
                                            "notes",
                                            "code",
-                                           "message"};
+                                           "message",
+                                           "jurisdictions"};
 #define KEY_UPVALUE(k) lua_upvalueindex(2 + (k))
 
 /* Field access with pre-interned key strings held as upvalues of every levy.tax function:
@@ -1029,6 +1031,17 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
         lua_rawseti(L, -2, i + 1);
     }
     setk(L, ctx, K_lines);
+    /* ctx.jurisdictions: every jurisdiction of the group's resolution at its rate, whatever
+     * the lines' treatments removed (a local tax that reaches what the state exempts takes its
+     * rate from here: scripts/_lib/local_tax.lua, Denver's city tax on SaaS) */
+    lua_createtable(L, d->res.n, 0);
+    for (int e = 0, k = 0; e < d->res.n; e++) {
+        if (d->res.e[e].group != g)
+            continue;
+        push_entry(L, &d->res.e[e], 4);
+        lua_rawseti(L, -2, ++k);
+    }
+    setk(L, ctx, K_jurisdictions);
 
     /* call in the pure context, with a traceback */
     levy_lctx *prev = levy_lua_ctx(L);

@@ -5,7 +5,7 @@
 -- A local tax is data (the rule file declares it with a citation per row):
 --
 --   {
---     name = "Chicago Personal Property Lease Transaction Tax",  -- the tax's own name
+--     name = "Chicago Personal Property Lease Transaction Tax",  -- the tax's name (notes)
 --     jurisdiction = "CHICAGO", level = "city",                  -- who levies it
 --     type = "LEASE_TRANSACTION_TAX",                            -- its tax type in the answer
 --     city = "CHICAGO", city_name = "Chicago",                   -- the city (as matched; as shown)
@@ -13,7 +13,13 @@
 --     partial_zips = { "60007", ... }, -- ZIP5s partly inside: never charged silently (below)
 --     codes = { saas = true },         -- the tax codes it covers
 --     rates = { { rate = "9.00", from = "2015-07-01", to = "2015-12-31", cite = "..." }, ... },
+--     entry_name = "Chicago Personal Property Lease Transaction Tax", -- the answer's `name` (optional)
 --   }
+--
+-- A city's own sales tax that reaches what the state exempts (Denver on SaaS) takes its rate
+-- from the rate data instead of `rates`: `rate_from = { level = "city", jurisdiction =
+-- "DENVER" }` looks in ctx.jurisdictions (the resolution, before treatments); when the ZIP's
+-- data has no such entry, nothing is charged and the note says so.
 --
 -- Where the ship-to is, from its ZIP5 and city name (upper-cased, dots dropped, spaces
 -- collapsed):
@@ -25,8 +31,8 @@
 --   no city, ZIP in `partial_zips`       -> not charged, note local_tax_uncertain
 -- Notes are written only when a line carries a covered code. A line is charged when its code
 -- is covered and it is not exempt per customer, reverse-charged, not collected or out of
--- scope; a line the state exempts (product_exempt) becomes standard_rated (the local tax is
--- due at its full rate). Rates: the row whose [from, to] holds ctx.date (none: not charged).
+-- scope; a line the state exempts (product_exempt) becomes `spec.reason` or standard_rated
+-- (the local tax is due at its full rate). Rates: the row whose [from, to] holds ctx.date (none: not charged).
 local M = {}
 
 local SKIP = { customer_exempt = true, not_collecting = true, no_tax_in_region = true, out_of_scope = true }
@@ -88,8 +94,12 @@ function M.apply(ctx, spec)
     end
   end
   if not covered then return 0 end
-  local row = M.rate_at(spec, ctx.date)
-  if row == nil then return 0 end
+  local pct
+  if spec.rate_from == nil then
+    local row = M.rate_at(spec, ctx.date)
+    if row == nil then return 0 end -- before (or after) the tax
+    pct = row.rate
+  end
   local where = M.locate(spec, ctx.ship_to)
   local zip = tostring(ctx.ship_to.zip_code or ""):sub(1, 5)
   local city = tostring(ctx.ship_to.city or "")
@@ -103,7 +113,19 @@ function M.apply(ctx, spec)
   elseif where == "uncertain" then
     add_note(ctx, "local_tax_uncertain", ("%s not charged: ZIP %s lies only partly in %s and no city was given; give the city to decide"):format(spec.name, zip, spec.city_name or spec.city))
     return 0
-  elseif where == "charge_uncertain" then
+  end
+  if spec.rate_from ~= nil then -- the city's rate in the rate data (its sales tax)
+    for _, j in ipairs(ctx.jurisdictions or {}) do
+      if j.level == spec.rate_from.level and j.jurisdiction == spec.rate_from.jurisdiction then
+        pct = j.percentage
+      end
+    end
+    if pct == nil then
+      add_note(ctx, "local_tax_uncertain", ("%s not charged: the rate data gives ZIP %s no %s rate (the ZIP lies only partly in %s); check the address"):format(spec.name, zip, spec.rate_from.jurisdiction, spec.city_name or spec.city))
+      return 0
+    end
+  end
+  if where == "charge_uncertain" then
     add_note(ctx, "local_tax_uncertain", ("%s charged on the city name: ZIP %s lies only partly in %s; check the address if the customer is outside the city limits"):format(spec.name, zip, spec.city_name or spec.city))
   end
   local n = 0
@@ -111,10 +133,10 @@ function M.apply(ctx, spec)
     if spec.codes[line.tax_code] and not SKIP[line.reason] and not line.reverse_charge then
       line.taxes = line.taxes or {}
       line.taxes[#line.taxes + 1] = {
-        jurisdiction = spec.jurisdiction, name = spec.name, level = spec.level, type = spec.type,
-        percentage = row.rate, fraction = "1",
+        jurisdiction = spec.jurisdiction, name = spec.entry_name, level = spec.level, type = spec.type,
+        percentage = pct, fraction = "1",
       }
-      if line.reason == "product_exempt" then line.reason = "standard_rated" end
+      if line.reason == "product_exempt" then line.reason = spec.reason or "standard_rated" end
       n = n + 1
     end
   end

@@ -19,6 +19,7 @@ local local_tax = require "_lib.local_tax"
 -- levy charges the whole price to a Chicago ship-to.
 local CHICAGO_PPLTT = {
   name = "Chicago Personal Property Lease Transaction Tax",
+  entry_name = "Chicago Personal Property Lease Transaction Tax",
   jurisdiction = "CHICAGO", level = "city", type = "LEASE_TRANSACTION_TAX", city = "CHICAGO", city_name = "Chicago",
   codes = { saas = true }, -- Ruling #12: SaaS, PaaS, IaaS, cloud services (professional services and downloads: no)
   rates = {

@@ -10,7 +10,8 @@ Against the real simulator (US-IL subscribed), checked here:
      LEASE_TRANSACTION_TAX, level city, jurisdiction CHICAGO, named "Chicago Personal Property
      Lease Transaction Tax"; 2025-06-01 -> 11.00; goods to Chicago keep their 10.25 % sales tax;
      SaaS to Springfield 0.00; ZIP 60018 (partly in Chicago) without a city -> 0.00 with the
-     note local_tax_uncertain, with city Chicago -> 15.00 and the note.
+     note local_tax_uncertain, with city Chicago -> 15.00 and the note. Denver (home-rule city)
+     taxes SaaS with its own city sales tax: 5.15 (the rate data's DENVER city rate); Boulder 0.
      The Sphere drop-in: 1500 with display_name the tax's name, tax_type lease_transaction_tax.
   2. The Rillet connector: an invoice created in Rillet for a Chicago customer (SaaS 100.00 +
      goods 50.00) -> levy writes the lease tax as its own TaxRate (SALES_TAX, described
@@ -47,7 +48,7 @@ def main():
     with common.running(env):
         if not check("simulator and levy start", env.start_sim() and env.start_levy()):
             return
-        env.connect(regions=("US-IL",), events={"INVOICE": ["CREATED", "UPDATED", "DELETED", "PAYMENT_UPDATED"]})
+        env.connect(regions=("US-IL", "US-CO"), events={"INVOICE": ["CREATED", "UPDATED", "DELETED", "PAYMENT_UPDATED"]})
 
         # 1. the API
         st, js, text, _ = env.L("POST", "/v1/calculate", calc_req(CHICAGO))
@@ -75,6 +76,16 @@ def main():
         codes = [n.get("code") for n in (js or {}).get("notes", [])]
         check("ZIP 60018 with city Chicago: charged 15.00, with the note", st == 200
               and js.get("total_tax") == "15.00" and codes == ["local_tax_uncertain"], text[:600])
+
+        # Denver: its own city sales tax reaches SaaS (the state's does not), at the rate data's rate
+        denver = {"line1": "1437 Bannock St", "city": "Denver", "state": "CO", "zip_code": "80202", "country": "US"}
+        st, js, text, _ = env.L("POST", "/v1/calculate", calc_req(denver))
+        taxes = (js or {}).get("lines", [{}])[0].get("taxes", []) if st == 200 else []
+        check("Denver SaaS: Denver's city tax only, 5.15", st == 200 and js.get("total_tax") == "5.15"
+              and [(t.get("jurisdiction"), t.get("level"), t.get("type")) for t in taxes] == [("DENVER", "city", "SALES_TAX")],
+              text[:600])
+        st, js, text, _ = env.L("POST", "/v1/calculate", calc_req(dict(denver, city="Boulder", zip_code="80302")))
+        check("Boulder SaaS: 0.00", st == 200 and js.get("total_tax") == "0.00", text[:400])
 
         # 1b. the Sphere drop-in (scoped key): the tax's name as display_name, its own tax_type
         st, js, text, _ = env.L("POST", "/v1/sphere-api-key")

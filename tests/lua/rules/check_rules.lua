@@ -796,7 +796,13 @@ local function run(rules, rule, test)
     local r = (reg.region == rule.region) and rule or rules[reg.region]
     assert(r, "no rule for " .. reg.region)
     local ctx = { region = reg.region, date = req.date, currency = req.currency, ship_to = req.ship_to,
-                  seller = req.ship_from, customer = req.customer or {}, lines = {} }
+                  seller = req.ship_from, customer = req.customer or {}, lines = {}, jurisdictions = {} }
+    -- ctx.jurisdictions: the resolution's entries at their rates, before any treatment
+    for _, t in ipairs(reg.taxes) do
+      local c = copy(t)
+      c.fraction = nil
+      ctx.jurisdictions[#ctx.jurisdictions + 1] = c
+    end
     local follows = {}
     for i, l in ipairs(req.lines) do
       local code = l.tax_code or "general"
