@@ -194,3 +194,8 @@ levy_reliab_test(reliab_customer_type customer_type 180 22900)
 # as its parent with the note taxability_fallback; the old codes as before; the Rillet
 # mapping and PUT /v1/products accept the new codes. Ports 23400-23449.
 levy_reliab_test(reliab_taxonomy taxonomy 180 23400)
+# Issue 19, local taxes outside sales tax: Chicago's Personal Property Lease Transaction Tax on
+# SaaS through the API (its own type, name, dated rate, ZIPs partly in Chicago noted) and the
+# Rillet connector (its own TaxRate in the simulator's document, both readings of
+# tax_rates_per_line). Ports 23200-23249.
+levy_reliab_test(reliab_lease_tax lease_tax 180 23200)

@@ -61,6 +61,11 @@ enum {
     K_customer,
     K_seller,
     K_ship_to,
+    K_name,
+    K_notes,
+    K_code,
+    K_message,
+    K_jurisdictions,
     K_N
 };
 static const char *const key_names[K_N] = {"id",
@@ -99,7 +104,12 @@ static const char *const key_names[K_N] = {"id",
                                            "lines",
                                            "customer",
                                            "seller",
-                                           "ship_to"};
+                                           "ship_to",
+                                           "name",
+                                           "notes",
+                                           "code",
+                                           "message",
+                                           "jurisdictions"};
 #define KEY_UPVALUE(k) lua_upvalueindex(2 + (k))
 
 /* Field access with pre-interned key strings held as upvalues of every levy.tax function:
@@ -765,6 +775,10 @@ static void push_entry(lua_State *L, const levy_tax_entry *en, int nrec)
     setk(L, -2, K_type);
     push_pct(L, en->rate);
     setk(L, -2, K_percentage);
+    if (en->title) { /* a tax with its own name (issue 19: local taxes outside sales tax) */
+        lua_pushstring(L, en->title);
+        setk(L, -2, K_name);
+    }
 }
 
 static void push_address(lua_State *L, const levy_tax_addr *a)
@@ -897,6 +911,40 @@ static int call_region_on(void *ud, const char *region, int32_t date)
 
 /* The decision's calculate callback (levy_tax_calculate_fn): builds ctx for group g, calls
  * rule.calculate(ctx) in the pure context and reads the lines back. A failure raises. */
+/* ctx.notes = { {code = "local_tax_uncertain", message = "..."}, ... } that a rule's calculate
+ * left (issue 19: what the answer must say, e.g. a ZIP partly inside a city whose own tax
+ * levy did not charge): copied into the decision (levy_tax_decision_add_note), listed in the
+ * answer's `notes` after tax_id_invalid. Codes are [a-z0-9_], 1-47 bytes. */
+static void read_rule_notes(lua_State *L, int ctx, levy_tax_decision *d, const char *file)
+{
+    getk(L, ctx, K_notes);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    if (!lua_istable(L, -1) || lua_getmetatable(L, -1))
+        luaL_error(L, "%s: calculate(ctx): ctx.notes must be a plain table", file ? file : "rule");
+    int nt = lua_gettop(L);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, nt);
+    for (lua_Integer k = 1; k <= n; k++) {
+        lua_rawgeti(L, nt, k);
+        int et = lua_gettop(L);
+        if (!lua_istable(L, et))
+            luaL_error(L, "calculate(ctx): ctx.notes[%d] must be a table", (int)k);
+        getk(L, et, K_code);
+        getk(L, et, K_message);
+        const char *code = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        if (!code || !msg || levy_tax_decision_add_note(d, code, msg) != 0)
+            luaL_error(L,
+                       "calculate(ctx): ctx.notes[%d] needs code ([a-z0-9_], at most %d bytes) "
+                       "and message (a string); at most %d notes",
+                       (int)k, LEVY_TAX_NOTE_CODE_MAX - 1, LEVY_TAX_RULE_NOTES);
+        lua_pop(L, 3);
+    }
+    lua_pop(L, 1);
+}
+
 static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_decision *d, int g,
                                    levy_err *err)
 {
@@ -985,6 +1033,17 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
         lua_rawseti(L, -2, i + 1);
     }
     setk(L, ctx, K_lines);
+    /* ctx.jurisdictions: every jurisdiction of the group's resolution at its rate, whatever
+     * the lines' treatments removed (a local tax that reaches what the state exempts takes its
+     * rate from here: scripts/_lib/local_tax.lua, Denver's city tax on SaaS) */
+    lua_createtable(L, d->res.n, 0);
+    for (int e = 0, k = 0; e < d->res.n; e++) {
+        if (d->res.e[e].group != g)
+            continue;
+        push_entry(L, &d->res.e[e], 4);
+        lua_rawseti(L, -2, ++k);
+    }
+    setk(L, ctx, K_jurisdictions);
 
     /* call in the pure context, with a traceback */
     levy_lctx *prev = levy_lua_ctx(L);
@@ -1069,6 +1128,11 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
                 luaL_error(L, "calculate(ctx): taxes[%d].jurisdiction must be a string", (int)k);
             en->name = lua_tostring(L, -1); /* kept alive by ctx (on the stack) */
             lua_pop(L, 1);
+            getk(L, et, K_name);
+            if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+                luaL_error(L, "calculate(ctx): taxes[%d].name must be a string", (int)k);
+            en->title = lua_tostring(L, -1); /* NULL when absent; kept alive by ctx */
+            lua_pop(L, 1);
             getk(L, et, K_level);
             int lv = levy_tax_level_from(lua_tostring(L, -1));
             lua_pop(L, 1);
@@ -1106,8 +1170,9 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
             l->reason = LEVY_REASON_REVERSE_CHARGE;
         lua_pop(L, 2); /* taxes, line */
     }
-    /* keep ctx alive (jurisdiction strings) until the result is built: leave it on the stack */
     lua_pop(L, 1); /* lines */
+    read_rule_notes(L, ctx, d, cl->file[s]);
+    /* keep ctx alive (jurisdiction strings) until the result is built: leave it on the stack */
     lua_remove(L, fn);
     if (msgh)
         lua_remove(L, msgh);
@@ -1635,9 +1700,10 @@ static int tax_calculate(lua_State *L)
         lua_rawseti(L, -2, i + 1);
     }
     lua_setfield(L, res, "lines");
-    if (d.tax_id_note[0] || d.fallback[0] || d.fallback[1]) { /* notes: only when any */
+    if (d.tax_id_note[0] || d.fallback[0] || d.fallback[1] ||
+        d.nrule_notes) { /* notes: only when any */
         int nn = 0;
-        lua_createtable(L, 1, 0);
+        lua_createtable(L, 1 + d.nrule_notes, 0);
         use_array_mt(L, amt);
         if (d.tax_id_note[0]) { /* issue 19: [{code, message}] */
             lua_createtable(L, 0, 2);
@@ -1666,6 +1732,14 @@ static int tax_calculate(lua_State *L)
                 lua_setfield(L, -2, "parent");
                 lua_rawseti(L, -2, ++nn);
             }
+        for (int q = 0; q < d.nrule_notes; q++) {
+            lua_createtable(L, 0, 2);
+            lua_pushstring(L, d.rule_note[q].code);
+            lua_setfield(L, -2, "code");
+            lua_pushstring(L, d.rule_note[q].message);
+            lua_setfield(L, -2, "message");
+            lua_rawseti(L, -2, ++nn);
+        }
         lua_setfield(L, res, "notes");
     }
     lua_createtable(L, 0, 3);
@@ -1965,6 +2039,8 @@ int luaopen_levy_tax(lua_State *L)
     lua_pushcfunction(L, linebuf_gc);
     lua_setfield(L, -2, "__gc");
     lua_setmetatable(L, -2);
+    luaL_checkstack(L, K_N + 4,
+                    "levy.tax keys"); /* the keys are upvalues: more than LUA_MINSTACK */
     for (int k = 0; k < K_N; k++)
         lua_pushstring(L, key_names[k]);
     luaL_setfuncs(L, funcs, 1 + K_N);

@@ -780,6 +780,35 @@ static void refollow_entries(const levy_tax_decision *d, levy_tax_line *l, int g
     l->n = n;
 }
 
+int levy_tax_decision_add_note(levy_tax_decision *d, const char *code, const char *message)
+{
+    size_t cl = strlen(code);
+    if (cl == 0 || cl >= LEVY_TAX_NOTE_CODE_MAX)
+        return -1;
+    for (size_t i = 0; i < cl; i++)
+        if (!((code[i] >= 'a' && code[i] <= 'z') || (code[i] >= '0' && code[i] <= '9') ||
+              code[i] == '_'))
+            return -1;
+    size_t ml = strlen(message);
+    if (ml >= LEVY_TAX_NOTE_MAX) { /* cut on a UTF-8 boundary */
+        ml = LEVY_TAX_NOTE_MAX - 1;
+        while (ml > 0 && ((unsigned char)message[ml] & 0xC0) == 0x80)
+            ml--;
+    }
+    for (int k = 0; k < d->nrule_notes; k++)
+        if (strcmp(d->rule_note[k].code, code) == 0 &&
+            strncmp(d->rule_note[k].message, message, ml) == 0 &&
+            d->rule_note[k].message[ml] == '\0')
+            return 0;
+    if (d->nrule_notes >= LEVY_TAX_RULE_NOTES)
+        return -1;
+    memcpy(d->rule_note[d->nrule_notes].code, code, cl + 1);
+    memcpy(d->rule_note[d->nrule_notes].message, message, ml);
+    d->rule_note[d->nrule_notes].message[ml] = '\0';
+    d->nrule_notes++;
+    return 0;
+}
+
 int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_problem *p, levy_err *err)
 {
     memset(d, 0, sizeof *d);
@@ -1058,6 +1087,8 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
                 levy_json_escape(b, en->name, strlen(en->name));
             }
             js_cstr(b, "level", levy_tax_level_name(en->level), 0);
+            if (en->title) /* a tax with its own name (issue 19: local taxes) */
+                js_cstr(b, "name", en->title, 0);
             js_key(b, "percentage", 0);
             levy_buf_putc(b, '"');
             levy_buf_put(b, t, levy_tax_fmt_percent(t, en->rate));
@@ -1069,16 +1100,17 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
         levy_buf_put(b, "]}", 2);
     }
     levy_buf_putc(b, ']');
-    if (d->tax_id_note[0] || d->fallback[0] || d->fallback[1]) { /* notes: only when any */
+    if (d->tax_id_note[0] || d->fallback[0] || d->fallback[1] ||
+        d->nrule_notes) { /* notes: only when any */
         js_key(b, "notes", 0);
         levy_buf_putc(b, '[');
-        int first = 1;
+        int nn = 0;
         if (d->tax_id_note[0]) {
             levy_buf_putc(b, '{');
             js_cstr(b, "code", LEVY_TAX_NOTE_TAX_ID_INVALID, 1);
             js_cstr(b, "message", d->tax_id_note, 0);
             levy_buf_putc(b, '}');
-            first = 0;
+            nn++;
         }
         for (int g = 0; g < 2; g++)
             for (int k = 0; k < levy_tax_ncodes; k++) {
@@ -1086,9 +1118,8 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
                     continue;
                 char msg[LEVY_TAX_NOTE_MAX];
                 levy_tax_fallback_note(d, g, k, msg, sizeof msg);
-                if (!first)
+                if (nn++)
                     levy_buf_putc(b, ',');
-                first = 0;
                 levy_buf_putc(b, '{');
                 js_cstr(b, "code", LEVY_TAX_NOTE_TAXABILITY_FALLBACK, 1);
                 js_cstr(b, "message", msg, 0);
@@ -1097,6 +1128,14 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
                 js_cstr(b, "parent", levy_tax_codes[k].parent, 0);
                 levy_buf_putc(b, '}');
             }
+        for (int k = 0; k < d->nrule_notes; k++) {
+            if (nn++)
+                levy_buf_putc(b, ',');
+            levy_buf_putc(b, '{');
+            js_cstr(b, "code", d->rule_note[k].code, 1);
+            js_cstr(b, "message", d->rule_note[k].message, 0);
+            levy_buf_putc(b, '}');
+        }
         levy_buf_putc(b, ']');
     }
     js_cstr(b, "region", d->res.region, 0);

@@ -11,9 +11,11 @@
 #include "tax/rates.h"
 #include "tax/taxid.h"
 
-#define LEVY_TAX_MAX_DETAILS 50 /* validation details kept per request (more are dropped) */
-#define LEVY_TAX_MAX_DEPTH 4    /* thresholds nested at most this deep */
-#define LEVY_TAX_NOTE_MAX 400   /* bytes of a note's message, with its NUL */
+#define LEVY_TAX_MAX_DETAILS 50   /* validation details kept per request (more are dropped) */
+#define LEVY_TAX_MAX_DEPTH 4      /* thresholds nested at most this deep */
+#define LEVY_TAX_NOTE_MAX 400     /* bytes of a note's message, with its NUL */
+#define LEVY_TAX_NOTE_CODE_MAX 48 /* bytes of a rule note's code, with its NUL */
+#define LEVY_TAX_RULE_NOTES 4     /* notes a rule's calculate may add to one answer */
 
 /* ---- errors: the one table of what a decision can answer (code, HTTP status, message) */
 enum levy_tax_error {
@@ -245,10 +247,23 @@ struct levy_tax_decision {
      * parent's row because the group's rule has no row for the code (the note
      * taxability_fallback; levy_tax_fallback_note). */
     uint64_t fallback[2];
+    /* Notes a rule's calculate(ctx) left in ctx.notes (issue 19: e.g. local_tax_uncertain, a
+     * ZIP partly inside a city whose own tax was not charged), listed after tax_id_invalid;
+     * levy_tax_decision_add_note. */
+    int nrule_notes;
+    struct {
+        char code[LEVY_TAX_NOTE_CODE_MAX];
+        char message[LEVY_TAX_NOTE_MAX];
+    } rule_note[LEVY_TAX_RULE_NOTES];
 };
 
 /* The message of the note taxability_fallback for group g and code index k into buf. */
 void levy_tax_fallback_note(const levy_tax_decision *d, int g, int k, char *buf, size_t cap);
+
+/* Adds a rule's note to d (code [a-z0-9_], 1..LEVY_TAX_NOTE_CODE_MAX-1 bytes; the message is
+ * cut at LEVY_TAX_NOTE_MAX-1 bytes on a UTF-8 boundary); the same code and message twice is
+ * kept once. 0, or -1 for a bad code or when LEVY_TAX_RULE_NOTES are there already. */
+int levy_tax_decision_add_note(levy_tax_decision *d, const char *code, const char *message);
 
 /* ---- reading a request: the checks on values (the caller checks their types) */
 /* A decimal string field -> *out scaled by 10^scale, at most max_scale decimals, |value| <=

@@ -363,17 +363,25 @@ end
 --    Rillet knows only VAT and SALES_TAX: GST/HST/PST/QST are written as VAT.
 --    `group_by_level = true` would merge jurisdictions of the same level.
 ---------------------------------------------------------------------------------------
-M.rillet_type = { VAT = "VAT", GST = "VAT", HST = "VAT", PST = "VAT", QST = "VAT", SALES_TAX = "SALES_TAX" }
+--    A local tax outside sales tax (LEASE_TRANSACTION_TAX: Chicago's Personal Property Lease
+--    Transaction Tax) is a US tax the seller collects like a sales tax: written as SALES_TAX
+--    under its own name, one entry of its own (docs/rillet-assumptions.md).
+M.rillet_type = { VAT = "VAT", GST = "VAT", HST = "VAT", PST = "VAT", QST = "VAT", SALES_TAX = "SALES_TAX",
+                  LEASE_TRANSACTION_TAX = "SALES_TAX" }
 
 local function title(s)
   s = tostring(s or ""):lower()
   return (s:gsub("(%a)([%w']*)", function(a, b) return a:upper() .. b end))
 end
 
-local type_words = { SALES_TAX = "sales tax", VAT = "VAT", GST = "GST", HST = "HST", PST = "PST", QST = "QST" }
+local type_words = { SALES_TAX = "sales tax", VAT = "VAT", GST = "GST", HST = "HST", PST = "PST", QST = "QST",
+                     LEASE_TRANSACTION_TAX = "lease transaction tax" }
 
--- Description Rillet shows for a rate, e.g. "California state sales tax".
+-- Description Rillet shows for a rate, e.g. "California state sales tax"; a tax with its own
+-- name (the result's `name`, e.g. "Chicago Personal Property Lease Transaction Tax") is
+-- written under that name.
 function M.describe(tax)
+  if type(tax.name) == "string" and tax.name ~= "" then return tax.name end
   local j = title(tax.jurisdiction)
   local lvl = tax.level and tax.level ~= "country" and (" " .. tax.level) or ""
   return j .. lvl .. " " .. (type_words[tax.type] or tostring(tax.type or "tax"))

@@ -113,6 +113,8 @@ M.branch = branch
 --                          the engine finds no taxing jurisdiction and answers
 --                          no_tax_in_region; the flag records it for readers and UIs)
 --   spec.no_state_sales_tax true: no state-level tax, local taxes may apply (Alaska)
+--   spec.local_taxes       local taxes outside sales tax that the rule's calculate applies with
+--                          scripts/_lib/local_tax.lua (data, kept on the rule for readers)
 --   spec.calculate, spec.selftest as in docs/rules.md
 function M.state(spec)
   assert(type(spec.code) == "string" and #spec.code == 2, "state code")
@@ -159,6 +161,7 @@ function M.state(spec)
     sourcing = spec.sourcing or "destination",
     no_sales_tax = spec.no_sales_tax or nil,
     no_state_sales_tax = spec.no_state_sales_tax or nil,
+    local_taxes = spec.local_taxes, -- local taxes outside sales tax, as data (scripts/_lib/local_tax.lua)
     taxability = tax,
     calculate = spec.calculate,
     selftest = spec.selftest or {},

@@ -2,6 +2,16 @@
 -- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
 -- listed here are the defaults of _common.lua. Self-test expectations are computed from the
 -- ZIP row 20001 of TAXRATES_ZIP5_DC202512.csv: state 6%
+-- The general rate (D.C. Code 47-2002(a)) with dates, as rows of data/us/overlays.csv:
+--   6 % until 2026-09-30 (the Dec-2025 ZIP table's rate; 6 % since 2018-10-01, FY2019 Budget
+--       Support Act, OTR notice 2018-09-05);
+--   the 6.5 % step the FY2025 Budget Support Act (B25-0784) scheduled for 2025-10-01 was
+--       repealed before it took effect by the FY2026 Budget Support Act (Act 26-146,
+--       applicable 2025-10-01; B26-0450): KPMG TWIST 2025-12-15, Thomson Reuters Checkpoint
+--       "District of Columbia Enacts 2026 Budget Support Legislation";
+--   7 % from 2026-10-01 (B25-0784, kept by the FY2026 act: KPMG TWIST 2025-12-15).
+-- Self-tests pin both sides of 2025-10-01 (no change) and 2026-10-01 (6 -> 7), also for the
+-- federal ZIPs 569xx that the DC ZIP table lists.
 local common = require "_common"
 
 return common.state{
@@ -51,5 +61,27 @@ return common.state{
     { name = "exempt tax code",
       request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- the general rate with dates (header)
+    { name = "2025-09-30: 6%",
+      request = common.request("DC", "Washington", "20001", "2025-09-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.00", lines = { { taxes = { { level = "state", percentage = "6.00" } } } } } },
+    { name = "2025-10-01: still 6% (the 6.5% step was repealed)",
+      request = common.request("DC", "Washington", "20001", "2025-10-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.00" } },
+    { name = "2026-09-30: 6%",
+      request = common.request("DC", "Washington", "20500", "2026-09-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.00" } },
+    { name = "2026-10-01: 7%",
+      request = common.request("DC", "Washington", "20500", "2026-10-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "7.00", lines = { { taxes = { { level = "state", percentage = "7.00" } } } } } },
+    { name = "SaaS 2026-10-01: 7%",
+      request = common.request("DC", "Washington", "20001", "2026-10-01", { common.line("1", "250.00", "1", "saas") }),
+      expect = { total_tax = "17.50" } },
+    { name = "federal ZIP 56901 2026-09-30: 6%",
+      request = common.request("DC", "Washington", "56901", "2026-09-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.00" } },
+    { name = "federal ZIP 56901 2026-10-01: 7%",
+      request = common.request("DC", "Washington", "56901", "2026-10-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "7.00" } },
   },
 }

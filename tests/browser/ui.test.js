@@ -675,6 +675,30 @@ async function main() {
     assert((await page.locator('#calc-region').innerText()) === 'ES-CN', 'region ' + await page.locator('#calc-region').innerText());
   });
 
+  await check('calculator: Chicago SaaS shows the lease transaction tax by name and the ZIP note (issue 19)', async () => {
+    const before = (await http('GET', base + '/v1/regions/US-IL', undefined, auth)).json || {};
+    const was = before.subscribed === true && before.tax_calculation === true;
+    if (!was) {
+      const sub = await http('PUT', base + '/v1/regions/US-IL', { subscribed: true, tax_calculation: true }, auth);
+      assert(sub.status === 200, 'subscribe US-IL ' + sub.status);
+    }
+    await nav('Calculator', 'calculator');
+    await page.locator('#calc-form').waitFor();
+    await page.getByLabel('City', { exact: true }).fill('Chicago');
+    await page.getByLabel('State / province', { exact: true }).fill('IL');
+    await page.getByLabel('ZIP / postal code', { exact: true }).fill('60018');
+    await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
+    await page.getByLabel('Line 1 amount', { exact: true }).fill('100.00');
+    await page.getByLabel('Line 1 tax code', { exact: true }).selectOption('saas');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    await page.locator('.calc-note[data-code="local_tax_uncertain"]').waitFor();
+    const note = await page.locator('.calc-note[data-code="local_tax_uncertain"]').innerText();
+    assert(/Check the address/.test(note) && /60018/.test(note), 'note ' + note);
+    const taxes = await page.locator('table.taxes').first().innerText();
+    assert(/Chicago Personal Property Lease Transaction Tax/.test(taxes) && /Lease transaction tax/.test(taxes), 'taxes ' + taxes);
+    if (!was) await http('PUT', base + '/v1/regions/US-IL', { subscribed: before.subscribed === true, tax_calculation: before.tax_calculation === true }, auth);
+  });
+
   await check('settings: seller address and rounding saved', async () => {
     await nav('Settings', 'settings');
     await page.locator('#settings-form').waitFor();

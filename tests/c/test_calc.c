@@ -51,6 +51,7 @@ typedef struct fixture {
     int calls;                 /* calculate callbacks run */
     int64_t set_rate;          /* the callback sets entry 0's rate to this when >= 0 */
     int64_t set_unit_to;       /* the callback sets line 0's entries' unit_to when >= 0 */
+    int add_local;             /* the callback adds a named city lease tax and a note */
 } fixture;
 
 static const levy_tax_rule *rule_for(void *ud, const char *region)
@@ -69,7 +70,6 @@ static int region_on(void *ud, const char *region, int32_t date)
 static int calculate(void *ud, levy_tax_request *req, levy_tax_decision *d, int g, levy_err *err)
 {
     fixture *f = ud;
-    (void)d;
     (void)g;
     (void)err;
     f->calls++;
@@ -77,6 +77,22 @@ static int calculate(void *ud, levy_tax_request *req, levy_tax_decision *d, int 
         req->lines[0].e[0].rate = f->set_rate;
     for (int e = 0; f->set_unit_to >= 0 && e < req->lines[0].n; e++)
         req->lines[0].e[e].unit_to = f->set_unit_to;
+    if (f->add_local) { /* as scripts/_lib/local_tax.lua does through ctx */
+        levy_tax_line *l = &req->lines[0];
+        levy_tax_entry *en = &l->e[l->n++];
+        memset(en, 0, sizeof *en);
+        en->name = "CHICAGO";
+        en->title = "Chicago Personal Property Lease Transaction Tax";
+        en->level = LEVY_LEVEL_CITY;
+        en->type = LEVY_TYPE_LEASE;
+        en->rate = 15 * LEVY_TAX_RATE_ONE / 100;
+        en->fraction = LEVY_TAX_RATE_ONE;
+        en->unit_from = en->unit_to = -1;
+        l->reason = LEVY_REASON_STANDARD;
+        if (levy_tax_decision_add_note(d, "local_tax_uncertain", "ZIP \"60018\" partly") != 0 ||
+            levy_tax_decision_add_note(d, "local_tax_uncertain", "ZIP \"60018\" partly") != 0)
+            return LEVY_EINVAL;
+    }
     return LEVY_OK;
 }
 
@@ -597,6 +613,70 @@ end:
     levy_buf_free(&b);
 }
 
+/* Local taxes outside sales tax (issue 19): an entry a rule's calculate adds with its own
+ * type (LEASE_TRANSACTION_TAX) and name is computed and written like any other, with "name";
+ * the rule's notes follow tax_id_invalid in "notes"; levy_tax_decision_add_note checks codes,
+ * keeps a repeated note once, cuts a long message on a UTF-8 boundary and holds at most
+ * LEVY_TAX_RULE_NOTES. */
+static void t_local_tax(void)
+{
+    fixture f;
+    levy_buf b = {0};
+    static const levy_tax_rule il_calc = {
+        "US-IL", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 1, 0, NULL, 0, NULL};
+    setup(&f, "USD", "100.00", "saas");
+    addr(&f.req.ship_to, "US", "IL", "60601");
+    f.rule = &il_calc;
+    f.add_local = 1;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "25.25"); /* 10.25 sales tax (no rule table: taxable) + 15 */
+    CHECK_EQ_INT(f.d.nrule_notes, 1);
+    CHECK_EQ_STR(levy_tax_type_name(LEVY_TYPE_LEASE), "LEASE_TRANSACTION_TAX");
+    CHECK_EQ_INT(levy_tax_type_from("LEASE_TRANSACTION_TAX"), LEVY_TYPE_LEASE);
+    CHECK_EQ_INT(
+        levy_tax_result_json(&b, &f.req, &f.d, "calc_1", 6, "2026-03-01", NULL, "src", NULL), 0);
+    CHECK(strstr(b.data, "{\"amount\":\"15.00\",\"jurisdiction\":\"CHICAGO\",\"level\":\"city\","
+                         "\"name\":\"Chicago Personal Property Lease Transaction Tax\","
+                         "\"percentage\":\"15.00\",\"taxable_amount\":\"100.00\","
+                         "\"type\":\"LEASE_TRANSACTION_TAX\"}"));
+    CHECK(strstr(b.data, "\"notes\":[{\"code\":\"local_tax_uncertain\",\"message\":\"ZIP "
+                         "\\\"60018\\\" partly\"}],\"region\":\"US-IL\""));
+    /* a sales-tax entry has no name */
+    CHECK(strstr(b.data, "\"level\":\"state\",\"percentage\""));
+    levy_buf_free(&b);
+    memset(&b, 0, sizeof b);
+    /* with a tax_id_invalid note first */
+    snprintf(f.d.tax_id_note, sizeof f.d.tax_id_note, "bad id");
+    CHECK_EQ_INT(
+        levy_tax_result_json(&b, &f.req, &f.d, "calc_1", 6, "2026-03-01", NULL, "src", NULL), 0);
+    CHECK(strstr(b.data, "\"notes\":[{\"code\":\"tax_id_invalid\",\"message\":\"bad id\"},"
+                         "{\"code\":\"local_tax_uncertain\""));
+    /* the note's checks */
+    levy_tax_decision d;
+    memset(&d, 0, sizeof d);
+    CHECK_EQ_INT(levy_tax_decision_add_note(&d, "", "x"), -1);
+    CHECK_EQ_INT(levy_tax_decision_add_note(&d, "Bad-Code", "x"), -1);
+    char longc[LEVY_TAX_NOTE_CODE_MAX + 1];
+    memset(longc, 'a', sizeof longc - 1);
+    longc[sizeof longc - 1] = '\0';
+    CHECK_EQ_INT(levy_tax_decision_add_note(&d, longc, "x"), -1);
+    char longm[LEVY_TAX_NOTE_MAX + 8];
+    memset(longm, 'a', sizeof longm - 1);
+    longm[sizeof longm - 1] = '\0';
+    memcpy(longm + LEVY_TAX_NOTE_MAX - 2, "\xc3\xa9", 2); /* é across the cut */
+    CHECK_EQ_INT(levy_tax_decision_add_note(&d, "n0", longm), 0);
+    CHECK_EQ_INT((int)strlen(d.rule_note[0].message), LEVY_TAX_NOTE_MAX - 2);
+    for (int k = 1; k < LEVY_TAX_RULE_NOTES; k++) {
+        char c[8];
+        snprintf(c, sizeof c, "n%d", k);
+        CHECK_EQ_INT(levy_tax_decision_add_note(&d, c, "m"), 0);
+    }
+    CHECK_EQ_INT(levy_tax_decision_add_note(&d, "one_more", "m"), -1);
+    CHECK_EQ_INT(d.nrule_notes, LEVY_TAX_RULE_NOTES);
+end:
+    levy_buf_free(&b);
+}
+
 /* Customer type (issue 19, business vs personal use): { business =, individual = } picks the
  * treatment by the customer's type: the request's, else the stored record's, else the org
  * default, else business (levy's rules before customer types assumed business use). An
@@ -1107,6 +1187,7 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"errors", t_errors},
                                   {"ranges", t_ranges},
                                   {"json", t_json},
+                                  {"local_tax", t_local_tax},
                                   {"customer_type", t_customer_type},
                                   {"shipping", t_shipping},
                                   {"dated", t_dated},

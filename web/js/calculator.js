@@ -159,8 +159,10 @@
     // notes attached to the answer (issue 19: tax_id_invalid = the tax id is not a
     // valid number of the destination, so tax was charged instead of reverse-charged;
     // taxability_fallback = the region's rule has no cited row for the line's tax code, so
-    // the code's parent decided: docs/rules.md section 2a)
-    var NOTE_TITLES = { tax_id_invalid: 'Invalid tax id', taxability_fallback: 'Taxed as the parent code' };
+    // the code's parent decided: docs/rules.md section 2a; local_tax_uncertain = a city's own
+    // tax (Chicago's lease tax) and a ZIP only partly in it)
+    var NOTE_TITLES = { tax_id_invalid: 'Invalid tax id', taxability_fallback: 'Taxed as the parent code',
+      local_tax_uncertain: 'Check the address' };
     var notes = (r.notes || []).map(function (n) {
       return h('div', { class: 'notice warn calc-note', role: 'status', dataset: { code: n.code } },
         h('strong', { text: (NOTE_TITLES[n.code] || n.code) + ': ' }), n.message);

@@ -238,7 +238,10 @@
         return h('th', { scope: 'col', class: i >= 3 ? 'num' : null, text: t });
       }))),
       h('tbody', null, taxes.map(function (t) {
-        return h('tr', null, h('td', { text: t.jurisdiction || '—' }), h('td', { text: t.level || '—' }), h('td', { text: t.type || '—' }),
+        // a tax with its own name (issue 19: Chicago's Personal Property Lease Transaction Tax)
+        var type = t.type === 'LEASE_TRANSACTION_TAX' ? 'Lease transaction tax' : (t.type || '—');
+        return h('tr', null, h('td', { text: t.name ? t.name + ' (' + (t.jurisdiction || '—') + ')' : (t.jurisdiction || '—') }),
+          h('td', { text: t.level || '—' }), h('td', { text: type }),
           h('td', { class: 'num', text: L.percent(t.percentage) }), h('td', { class: 'num', text: L.money(t.taxable_amount, cur) }),
           h('td', { class: 'num', text: L.money(t.amount, cur) }));
       })));

@@ -218,6 +218,20 @@ describe("tax_rates", function()
     assert.equal("Exempt: customer exemption", rates[1].description)
   end)
 
+  it("writes a local lease tax as its own SALES_TAX rate under its own name (issue 19)", function()
+    local rates = mapping.tax_rates({ tax = "40.25", taxes = {
+      { jurisdiction = "ILLINOIS", level = "state", type = "SALES_TAX", percentage = "6.25", amount = "12.50" },
+      { jurisdiction = "CHICAGO", level = "city", type = "LEASE_TRANSACTION_TAX", percentage = "15.00",
+        amount = "30.00", name = "Chicago Personal Property Lease Transaction Tax" },
+    } }, "US", "USD")
+    assert.equal(2, #rates)
+    assert.equal("Illinois state sales tax", rates[1].description)
+    assert.equal("SALES_TAX", rates[2].type)
+    assert.equal("Chicago Personal Property Lease Transaction Tax", rates[2].description)
+    assert.same({ amount = "30.00", currency = "USD" }, rates[2].tax_amount)
+    assert.equal("15.00", json.encode(rates[2].percentage))
+  end)
+
   it("writes no rate for an untaxed line without a note", function()
     assert.equal("[]", json.encode(mapping.tax_rates({ tax = "0.00", taxes = {} }, "US", "USD")))
   end)
