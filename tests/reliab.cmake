@@ -188,3 +188,6 @@ levy_reliab_test(reliab_change_recheck change_recheck 240 22700)
 # default_customer_type setting, the stored customer (Rillet custom field, PUT), the Sphere
 # drop-in; CT and OH SaaS by customer type. Ports 22900-22949.
 levy_reliab_test(reliab_customer_type customer_type 180 22900)
+# issue 20 (Debian package): levy under a fake NOTIFY_SOCKET (READY/WATCHDOG/RELOADING/STOPPING),
+# `levy reload` (ExecReload) exit codes, levy sim/demo without the levy-sim package
+levy_reliab_test(reliab_sd_notify sd_notify 180 23800)
