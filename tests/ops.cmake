@@ -1,12 +1,17 @@
 # Ops end-to-end tests (issue 10): backup/restore, upgrade from the v1 schema, the OpenAPI
 # document against real responses (needs python3-yaml), the Debian package (needs dpkg-deb;
-# runs cpack on this build dir). python3 stdlib otherwise. Ports 19100-19299 (50 per case).
+# runs cpack on this build dir), lintian on the packages (needs lintian). python3 stdlib otherwise. Ports 19100-19299 (50 per case).
 find_program(LEVY_OPS_PYTHON3 python3)
 find_program(LEVY_OPS_DPKG_DEB dpkg-deb)
+find_program(LEVY_OPS_LINTIAN lintian)
 if(LEVY_OPS_PYTHON3 AND TARGET levy)
   set(levy_ops_cases backup upgrade openapi)
   if(LEVY_OPS_DPKG_DEB)
     list(APPEND levy_ops_cases package)
+    # issue 20: lintian on the .deb/.ddeb files (Debian's lintian; .ci/deps.sh --test)
+    if(LEVY_OPS_LINTIAN)
+      list(APPEND levy_ops_cases lintian)
+    endif()
   endif()
   # Each case is its own ctest process and ctest runs them in parallel: give each a port
   # range of its own (probe-then-bind in one shared range races).
