@@ -19,6 +19,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
 from common import check, run_main, free_port, req, start, stop, wait_for  # noqa: E402
 
 LEVY, SRC = sys.argv[1], sys.argv[2]
@@ -199,11 +200,9 @@ def main():
         if n:
             n.close()
         log = os.path.join(tmp, "levy.log")
-        if os.path.exists(log) and not os.environ.get("KEEP"):
+        if os.path.exists(log) and common.failed:
             with open(log, errors="replace") as f:
-                tail = f.read()[-3000:]
-            if "WARN" in tail or "error" in tail.lower():
-                print("---- levy.log (tail) ----\n" + tail)
+                print("---- levy.log (tail) ----\n" + f.read()[-3000:])
     # the levy package without levy-sim: plugins/ without sim/
     nosim = os.path.join(tmp, "plugins-nosim")
     shutil.copytree(os.path.join(SRC, "plugins"), nosim, ignore=shutil.ignore_patterns("sim"))
