@@ -203,6 +203,32 @@ def main():
         if os.path.exists(log) and common.failed:
             with open(log, errors="replace") as f:
                 print("---- levy.log (tail) ----\n" + f.read()[-3000:])
+    # levy reload against a levy serving HTTPS itself (LEVY_TLS_CERT, as the unit passes it):
+    # its own certificate is the trust anchor, the name (not 127.0.0.1) is not checked; another
+    # certificate is refused
+    certs = []
+    for name in ("cert", "other"):
+        key, crt = os.path.join(tmp, name + ".key"), os.path.join(tmp, name + ".pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-subj", "/CN=levy.example.com", "-days", "2", "-keyout", key, "-out", crt],
+                       check=True, capture_output=True, timeout=60)
+        certs.append((crt, key))
+    port = free_port(PORT_BASE + 40, 10)
+    p = start([LEVY, "serve", "--listen", "127.0.0.1:%d" % port, "--data-dir", os.path.join(tmp, "data-tls"),
+               "--api-token", TOKEN, "--tls-cert", certs[0][0], "--tls-key", certs[0][1]],
+              os.path.join(tmp, "levy-tls.log"))
+    try:
+        up = wait_for(lambda: p.poll() is None and "listening on https" in open(os.path.join(tmp, "levy-tls.log")).read(),
+                      120, 0.1)
+        check("levy serves HTTPS", up)
+        r = reload_cli(port, "--tls-cert", certs[0][0], "--tls-key", certs[0][1])
+        check("levy reload over HTTPS with the served certificate: exit 0",
+              r.returncode == 0 and '"status":"unchanged"' in r.stdout, (r.returncode, r.stdout, r.stderr))
+        r = reload_cli(port, "--tls-cert", certs[1][0], "--tls-key", certs[1][1])
+        check("levy reload over HTTPS refuses a server whose certificate is not the configured one",
+              r.returncode == 1 and "is levy serving" in r.stderr, (r.returncode, r.stderr))
+    finally:
+        stop(p)
     # the levy package without levy-sim: plugins/ without sim/
     nosim = os.path.join(tmp, "plugins-nosim")
     shutil.copytree(os.path.join(SRC, "plugins"), nosim, ignore=shutil.ignore_patterns("sim"))
