@@ -31,4 +31,14 @@ if(LEVY_OPS_PYTHON3 AND TARGET levy)
     set_tests_properties(e2e_ops_lintian PROPERTIES LABELS "e2e;ops" TIMEOUT 300
                          ENVIRONMENT "LEVY_CPACK=${CMAKE_CPACK_COMMAND}")
   endif()
+  # issue 20: install / serve / reload / upgrade / remove / purge with dpkg in a chroot on a
+  # throw-away overlay of / (root + mount namespaces; skipped, exit 77, without). Ports 23850-23899.
+  if(LEVY_OPS_DPKG_DEB)
+    add_test(NAME e2e_ops_install
+             COMMAND ${LEVY_OPS_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ops/test_ops.py
+                     $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR} install
+             WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+    set_tests_properties(e2e_ops_install PROPERTIES LABELS "e2e;ops" TIMEOUT 600 SKIP_RETURN_CODE 77
+                         ENVIRONMENT "LEVY_CPACK=${CMAKE_CPACK_COMMAND};LEVY_OPS_PORT_BASE=23850")
+  endif()
 endif()

@@ -908,6 +908,49 @@ def case_package(tmp):
           r.returncode == 0 and "plugins/sim/handler.lua" in r.stdout, r.stdout[-800:] + r.stderr[-500:])
 
 
+INSTALL_SETUP = r"""
+set -e
+R="$1"; shift
+mount -t tmpfs tmpfs "$R"
+mkdir -p "$R/upper" "$R/work" "$R/root"
+mount -t overlay overlay -o lowerdir=/,upperdir="$R/upper",workdir="$R/work" "$R/root"
+mount -t proc proc "$R/root/proc"
+mount --rbind /dev "$R/root/dev"
+mount -t tmpfs tmpfs "$R/root/tmp"
+mount -t tmpfs tmpfs "$R/root/run"
+mkdir -p "$R/root/tmp/pkg"
+cp "$@" "$R/root/tmp/pkg/"
+exec chroot "$R/root" python3 /tmp/pkg/install_inner.py /tmp/pkg "$PORT"
+"""
+
+
+def case_install(tmp):
+    """dpkg -i / upgrade / -r / -P of the packages on a real dpkg, in a chroot on a throw-away
+    overlay of / in a private mount namespace (needs root and mount namespaces, as CI's unshare
+    -n; exit 77 = skipped otherwise): tests/e2e/ops/install_inner.py says what it checks."""
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("chroot"):
+        print("SKIP: needs root, unshare and chroot")
+        sys.exit(77)
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs tmpfs /mnt && umount /mnt"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        print("SKIP: no mount namespace here: %s" % probe.stderr.strip())
+        sys.exit(77)
+    pkgs = build_packages(tmp)
+    if not pkgs:
+        return
+    root = os.path.join(tmp, "ov")
+    os.makedirs(root)
+    port = opslib.free_port()
+    r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", INSTALL_SETUP, "sh", root,
+                        pkgs["levy"], pkgs["levy-sim"], os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                                     "install_inner.py")],
+                       capture_output=True, text=True, timeout=600, env=dict(os.environ, PORT=str(port)))
+    print(r.stdout.rstrip())
+    check("the packages' life cycle in the chroot (install_inner.py) passed", r.returncode == 0,
+          r.stderr[-3000:])
+
+
 def case_lintian(tmp):
     """lintian (Debian's package checker) on the three packages: no tag at all, E/W/I and
     pedantic, but the overrides shipped in core/dist/*.lintian-overrides, each preceded by a
@@ -952,6 +995,7 @@ def check_quiet(cond, what):
 
 
 CASES = {"backup": case_backup, "openapi": case_openapi, "package": case_package, "lintian": case_lintian,
+         "install": case_install,
          "upgrade": case_upgrade, "make-fixture": case_make_fixture}
 
 
