@@ -809,6 +809,8 @@ def case_package(tmp):
     man = subprocess.run(["sh", "-c", "gzip -dc '%s' | MANWIDTH=100 man -l - 2>&1" %
                           os.path.join(root, "usr/share/man/man1/levy.1.gz")],
                          capture_output=True, text=True).stdout
+    ver = subprocess.run(["dpkg-deb", "-f", deb, "Version"], capture_output=True, text=True).stdout.strip()
+    check("levy(1) names the package's version (levy %s)" % ver, ver and ("levy " + ver) in man, man[-300:])
     usage = run("--help").stdout
     cmds = re.findall(r"^  ([a-z][a-z-]+)(?: |$)", usage.split("\nflags")[0], re.M)
     flags = set(re.findall(r"(--[a-z][a-z-]+)", usage))
