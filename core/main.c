@@ -16,6 +16,7 @@
 #include "host/host.h"
 #include "host/auth.h"
 #include "host/rotate.h"
+#include "host/service.h"
 #include "tax/tax.h"
 
 static int cmd_version(void)
@@ -43,6 +44,7 @@ static const char *const COMMANDS[] = {"serve",
                                        "restore",
                                        "rotate-master-key",
                                        "signin",
+                                       "reload",
                                        NULL};
 
 int main(int argc, char **argv)
@@ -81,8 +83,23 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
 {
     if (strcmp(cmd, "version") == 0)
         return cmd_version();
+    if (strcmp(cmd, "sim") == 0 || strcmp(cmd, "demo") == 0) {
+        /* the simulator and its demo data ship in the levy-sim package, not in levy */
+        char sim[sizeof cfg->plugins_dir + 32];
+        snprintf(sim, sizeof sim, "%s/sim/handler.lua", cfg->plugins_dir);
+        if (access(sim, R_OK) != 0) {
+            fprintf(stderr,
+                    "levy %s: the Rillet simulator is not installed (no %s); install the "
+                    "levy-sim package (apt install levy-sim) or pass --plugins DIR with a "
+                    "sim/ plugin\n",
+                    cmd, sim);
+            return 1;
+        }
+    }
     if (strcmp(cmd, "serve") == 0 || strcmp(cmd, "sim") == 0)
         return levy_host_serve(cfg);
+    if (strcmp(cmd, "reload") == 0)
+        return levy_service_reload_cli(cfg);
     if (strcmp(cmd, "check") == 0)
         return levy_host_check(cfg);
     if (strcmp(cmd, "signin") == 0)

@@ -199,3 +199,6 @@ levy_reliab_test(reliab_taxonomy taxonomy 180 23400)
 # Rillet connector (its own TaxRate in the simulator's document, both readings of
 # tax_rates_per_line). Ports 23200-23249.
 levy_reliab_test(reliab_lease_tax lease_tax 180 23200)
+# issue 20 (Debian package): levy under a fake NOTIFY_SOCKET (READY/WATCHDOG/RELOADING/STOPPING),
+# `levy reload` (ExecReload) exit codes, levy sim/demo without the levy-sim package
+levy_reliab_test(reliab_sd_notify sd_notify 180 23800)

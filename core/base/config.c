@@ -21,6 +21,8 @@ static const char USAGE[] =
     "  test [PATH]        run the plugins' Lua specs (plugins/*/spec/*_spec.lua; PATH: a\n"
     "                     spec file, a plugin folder or a plugins tree)\n"
     "  signin             print a one-time sign-in link for the web UI (valid 15 min)\n"
+    "  reload             reload plugins and rules of the levy serving on --listen (its\n"
+    "                     token: --api-token-file or DIR/api-token); exit 1 if rejected\n"
     "  rates import FILE...  load rate tables into the data dir\n"
     "  rates update [SOURCES_FILE]  fetch, verify and install the official rate files listed\n"
     "                     in SOURCES_FILE (default DATA_DIR/rates-sources.conf)\n"

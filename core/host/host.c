@@ -25,6 +25,7 @@
 #include "host/auth.h"
 #include "hlog.h"
 #include "host/host.h"
+#include "host/service.h"
 #include "host/rotate.h"
 #include "http/client.h"
 #include "http/server.h"
@@ -424,6 +425,7 @@ int levy_host_reload(levy_host *h, levy_reload_report *r)
 {
     memset(r, 0, sizeof *r);
     r->generation = h->current ? h->current->id : 0;
+    levy_service_reloading();
     levy_err err;
     levy_err_clear(&err);
     char hash[65];
@@ -432,6 +434,7 @@ int levy_host_reload(levy_host *h, levy_reload_report *r)
         strcmp(hash, h->current->tree_hash) == 0 && !rates_changed(h)) {
         r->status = "unchanged";
         hlog(HLOG_INFO, "reload: unchanged (generation %llu)", (unsigned long long)r->generation);
+        levy_service_reloaded(r);
         return LEVY_OK;
     }
     levy_gen *g = NULL;
@@ -444,9 +447,11 @@ int levy_host_reload(levy_host *h, levy_reload_report *r)
         for (int i = 0; i < r->errors.n; i++)
             hlog(HLOG_WARN, "reload rejected: %s:%d: %s", r->errors.v[i].source,
                  r->errors.v[i].line, r->errors.v[i].message);
+        levy_service_reloaded(r);
         return rc;
     }
     swap_in(h, g, r);
+    levy_service_reloaded(r);
     return LEVY_OK;
 }
 
@@ -538,6 +543,7 @@ static void on_reload_done(evutil_socket_t fd, short what, void *arg)
         r.status = "unchanged";
         r.generation = h->current->id;
         hlog(HLOG_INFO, "reload: unchanged (generation %llu)", (unsigned long long)r.generation);
+        levy_service_reloaded(&r);
         waiter *w = rs->cur;
         rs->cur = NULL;
         notify(w, &r);
@@ -568,6 +574,7 @@ static void on_reload_done(evutil_socket_t fd, short what, void *arg)
     } else {
         swap_in(h, g, &r);
     }
+    levy_service_reloaded(&r);
     waiter *w = rs->cur;
     rs->cur = NULL;
     notify(w, &r);
@@ -585,6 +592,7 @@ static void start_build(levy_host *h)
     snprintf(rs->cur_hash, sizeof rs->cur_hash, "%s", h->current->tree_hash);
     levy_err_clear(&rs->err);
     rs->running = 1;
+    levy_service_reloading();
     if (pthread_create(&rs->th, NULL, reload_thread, h) != 0) {
         rs->running = 0;
         levy_reload_report r;
@@ -592,6 +600,7 @@ static void start_build(levy_host *h)
         r.status = "rejected";
         r.generation = h->current->id;
         levy_gen_errors_add(&r.errors, "", 0, "cannot start the reload thread");
+        levy_service_reloaded(&r);
         waiter *w = rs->cur;
         rs->cur = NULL;
         notify(w, &r);
@@ -701,6 +710,7 @@ void levy_host_stop(levy_host *h)
         return;
     h->stopping = 1;
     hlog(HLOG_INFO, "stopping: draining %d in-flight calls", h->calls);
+    levy_service_stopping(h->calls);
     levy_server_stop_accepting(h->server);
     levy_jobs_runner_stop(h);
     levy_schedule_stop(h);
@@ -1089,6 +1099,13 @@ int levy_host_serve(levy_config *cfg)
     levy_schedule_start(h);
     run_on_start(h);
     h->started = 1;
+    {
+        /* READY=1: listening, generation 1 loaded, on_start hooks ran (systemd Type=notify) */
+        char st[600];
+        snprintf(st, sizeof st, "serving on %s://%s:%d, generation 1 (%d plugins, %d rules)",
+                 scheme, cfg->host, port, h->current->nplugins, h->current->nrules);
+        levy_service_ready(h->base, st);
+    }
     /* the build (rule self-tests, rate-table loading) freed a few MB that glibc would keep */
     levy_vm_collect(h->current->vm);
     event_base_dispatch(h->base);
@@ -1097,6 +1114,7 @@ int levy_host_serve(levy_config *cfg)
     for (int i = 0; i < 3; i++)
         event_free(sigs[i]);
 done:
+    levy_service_close();
     reload_free(h);
     levy_gen_errors_free(&errs);
     levy_schedule_stop(h);
