@@ -188,3 +188,8 @@ levy_reliab_test(reliab_change_recheck change_recheck 240 22700)
 # default_customer_type setting, the stored customer (Rillet custom field, PUT), the Sphere
 # drop-in; CT and OH SaaS by customer type. Ports 22900-22949.
 levy_reliab_test(reliab_customer_type customer_type 180 22900)
+# Issue 19, address precision (US): SST rate + boundary files imported (fixtures built to the
+# published layouts); an ambiguous ZIP5 answers zip5 + candidates, a ZIP+4 zip4 at its exact
+# rate, a street line address; a Rillet customer's ZIP+4 reaches the calculation. Ports
+# 23500-23549.
+levy_reliab_test(reliab_address_precision address_precision 180 23500)
