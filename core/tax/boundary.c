@@ -594,11 +594,10 @@ int levy_boundary_resolve(const levy_rates *r, const char *st, const levy_tax_ad
         else
             hi = mid;
     }
-    char fips[3] = "";
-    for (size_t i = 0; i < b->njur && !fips[0]; i++) /* the state's FIPS from its rate rows */
-        if (strcmp(b->jur[i].st, st) == 0 && strcmp(b->jur[i].type, "45") == 0)
-            memcpy(fips, b->jur[i].code, 2);
-    if (!fips[0])
+    if (lo == b->nidx || b->idx[lo].zip != zip) /* no boundary record for this ZIP */
+        return 0;
+    const char *fips = levy_rates_state_fips(st);
+    if (!fips)
         return 0;
     char street[128];
     int64_t house = line1 ? street_of(line1, street, sizeof street) : -1;

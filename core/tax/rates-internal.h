@@ -128,6 +128,7 @@ int levy_rates_install(const char *file, const char *data_root, const char *data
 
 /* ---- rates.c helpers for boundary.c */
 const char *levy_rates_state_from_fips(const char *fips); /* "27" -> "MN", or NULL */
+const char *levy_rates_state_fips(const char *code);      /* "MN" -> "27", or NULL */
 levy_tax_entry *levy_rates_add_entry(levy_tax_resolution *res, const char *name, const char *suffix,
                                      int level, int type, int64_t rate, int group);
 void levy_rates_use_table(levy_tax_resolution *res, int t);

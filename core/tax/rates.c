@@ -1916,6 +1916,14 @@ int levy_rates_vat_key(const levy_tax_resolution *res, const char *key, int64_t 
 
 const char *levy_rates_state_from_fips(const char *fips) { return us_state_from_fips(fips); }
 
+const char *levy_rates_state_fips(const char *code)
+{
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(us_states); i++)
+        if (strcmp(us_states[i].code, code) == 0)
+            return us_states[i].fips;
+    return NULL;
+}
+
 levy_tax_entry *levy_rates_add_entry(levy_tax_resolution *res, const char *name, const char *suffix,
                                      int level, int type, int64_t rate, int group)
 {
