@@ -18,6 +18,9 @@
 #define BND_FIELDS 89 /* published layout; newer files carry a 90th, extra fields are ignored */
 #define BND_MAX_FIELDS 128
 #define BND_MAX_DIST 20 /* special tax district triplets per record */
+/* ZIP5 index entries (a record indexes every ZIP5 of its range): 16M = 128 MiB, well above
+ * every member state's files together, refuses a file of whole-range records */
+#define BND_MAX_INDEX (16 * 1024 * 1024)
 #define PENDING UINT16_MAX
 
 typedef struct bjur { /* one SST rate-file row */
@@ -40,7 +43,6 @@ typedef struct brec { /* one boundary record */
     uint32_t lo, hi;  /* ZIP+4 range as 9 digits (z: the whole ZIP5s) */
     int32_t from, to; /* effective dates */
     uint32_t street;  /* a: pool offset of the street words ("N MAIN ST"), else 0 */
-    uint32_t sname;   /* a: the street name alone */
     int64_t alo, ahi; /* a: house number range */
     char oe;          /* a: 'O' odd, 'E' even, 'B' both */
 } brec;
@@ -310,9 +312,6 @@ int levy_boundary_load(levy_rates *r, const char *path, char *text, char *vintag
             words(w, sizeof w, st);
             if ((x.street = bpool(b, w)) == UINT32_MAX)
                 return BOOM();
-            words(w, sizeof w, f[7]);
-            if ((x.sname = bpool(b, w)) == UINT32_MAX)
-                return BOOM();
         } else {
             /* fields 18-21: ZIP5 low, +4 low, ZIP5 high, +4 high (+4 written without its
              * leading zeros in some files: "1" = 0001) */
@@ -365,6 +364,9 @@ int levy_boundary_load(levy_rates *r, const char *path, char *text, char *vintag
             x.nd++;
         }
         uint32_t z0 = x.lo / 10000, z1 = x.hi / 10000;
+        if (b->nidx + (z1 - z0) + 1 > BND_MAX_INDEX)
+            return BERR("%s:%d: too many ZIP5s in the boundary records (over %d)", path, lineno,
+                        BND_MAX_INDEX);
         if (bgrow((void **)&b->rec, &b->rcap, b->nrec + 1, sizeof *b->rec) ||
             bgrow((void **)&b->idx, &b->icap, b->nidx + (z1 - z0) + 1, sizeof *b->idx))
             return BOOM();
@@ -552,12 +554,10 @@ static int address_match(const struct levy_boundary *b, const brec *x, int64_t h
         return 0;
     if ((x->oe == 'O' && house % 2 == 0) || (x->oe == 'E' && house % 2 == 1))
         return 0;
-    /* the full street ("N MAIN ST") or its name with nothing else before it ("MAIN ST"
-     * for a record "MAIN ST" written with a directional the user left out is not taken) */
-    const char *full = BP(b, x->street);
-    return has_words(street, full) ||
-           (strncmp(street, BP(b, x->sname), strlen(BP(b, x->sname))) == 0 &&
-            has_words(full, street));
+    /* the record's whole street ("W 110TH ST": directional, name, suffix) as words of the
+     * line; a line without the directional is not taken ("110th St" may be E or W 110th,
+     * which can lie in different jurisdictions): it stays a ZIP+4 / ZIP5 answer */
+    return has_words(street, BP(b, x->street));
 }
 
 static void put_entries(levy_tax_resolution *res, const struct levy_boundary *b, const bset *s)

@@ -193,6 +193,12 @@ static void t_address(void)
     CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
     CHECK_EQ_INT(resolve("KS", "66210", "7302 W 111th St", "2026-03-01", &res), LEVY_OK);
     CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
+    /* without its directional the street may be E or W 110th: not taken */
+    CHECK_EQ_INT(resolve("KS", "66210", "7302 110th St", "2026-03-01", &res), LEVY_OK);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
+    /* no house number */
+    CHECK_EQ_INT(resolve("KS", "66210", "W 110th St", "2026-03-01", &res), LEVY_OK);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
     /* an address that matches wins over its ZIP+4 */
     CHECK_EQ_INT(resolve("KS", "66210-2050", "7302 W 110th St", "2026-03-01", &res), LEVY_OK);
     CHECK_EQ_INT(res.precision, LEVY_RES_ADDRESS);
