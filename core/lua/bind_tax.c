@@ -1330,7 +1330,6 @@ static const levy_taxid_registry *read_registry(lua_State *L, int opts, levy_tax
     return out;
 }
 
-/* result.territory (issue 19): {code, name, reason, tax_country?, treatment} */
 /* Address precision (issue 19): result.resolution and, for a ZIP5 spanning several rates,
  * result.ambiguous_zip = {zip, candidates = {{rate, jurisdictions, default, zip4_ranges,
  * zip4_ranges_total}...}} (the shape levy_tax_result_json writes). */
@@ -1380,6 +1379,7 @@ static void push_precision(lua_State *L, int res, int amt, const levy_tax_resolu
     lua_setfield(L, res, "ambiguous_zip");
 }
 
+/* result.territory (issue 19): {code, name, reason, tax_country?, treatment} */
 static void push_territory(lua_State *L, const levy_territory *tr)
 {
     lua_createtable(L, 0, 5);

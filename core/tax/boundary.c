@@ -155,6 +155,15 @@ void levy_boundary_claim(levy_rates *r, int t)
             b->rec[i].table = (uint16_t)t;
 }
 
+const char *levy_boundary_table_state(const levy_rates *r, int t)
+{
+    const struct levy_boundary *b = r->bnd;
+    for (size_t i = 0; b && i < b->nrec; i++)
+        if (b->rec[i].table == t)
+            return b->rec[i].st;
+    return NULL;
+}
+
 /* ---------------------------------------------------------------- boundary file */
 
 static int split(char *line, char **f, size_t *len)

@@ -145,6 +145,8 @@ int levy_boundary_add_rate(levy_rates *r, const char *st, const char *type, cons
                            int32_t rate, int32_t from, int32_t to);
 /* Rows loaded since the last claim belong to table t. */
 void levy_boundary_claim(levy_rates *r, int t);
+/* The state (USPS code) of boundary table t's records, or NULL when t is not one. */
+const char *levy_boundary_table_state(const levy_rates *r, int t);
 void levy_boundary_finish(levy_rates *r);
 void levy_boundary_free(levy_rates *r);
 /* Refines a US resolution (st, zip5, optional +4 / street line) with the boundary records

@@ -1507,6 +1507,9 @@ void levy_rates_table_regions(const levy_rates *r, int i, char *buf, size_t cap)
             continue;
         memcpy(seen[nseen++], st, 2);
     }
+    const char *bst = nseen ? NULL : levy_boundary_table_state(r, i); /* an SST boundary file */
+    if (bst)
+        memcpy(seen[nseen++], bst, 2);
     for (int j = 0; j < nseen; j++) {
         int w = snprintf(buf + n, cap > n ? cap - n : 0, "%sUS-%.2s", j ? "," : "", seen[j]);
         if (w < 0 || (size_t)w >= (cap > n ? cap - n : 0))

@@ -218,6 +218,9 @@ static void t_mn_sample(void)
     CHECK_EQ_INT(levy_rates_table_at(mn, 0)->rows, 100);
     CHECK_EQ_STR(levy_rates_table_at(mn, 0)->source, "sst-boundary");
     CHECK_EQ_STR(levy_rates_table_at(mn, 0)->vintage, "2026Q2");
+    char regions[64];
+    levy_rates_table_regions(mn, 0, regions, sizeof regions); /* the Regions page's column */
+    CHECK_EQ_STR(regions, "US-MN");
     CHECK(rates() != NULL); /* data/ holds the excerpt and MN's rate file */
     CHECK_EQ_INT(resolve("MN", "55101", NULL, "2019-01-15", &res), LEVY_OK);
     CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
