@@ -610,8 +610,9 @@ int levy_boundary_resolve(const levy_rates *r, const char *st, const levy_tax_ad
         return 0;
     char street[128];
     int64_t house = line1 ? street_of(line1, street, sizeof street) : -1;
-    const brec *exact = NULL;
-    int exact_kind = 0;
+    const brec *exact = NULL, *a4 = NULL; /* a4: an address record carrying the ZIP+4 */
+    int exact_kind = 0, a4_conflict = 0;
+    bset a4set;
     uint32_t want = p4 >= 0 ? zip * 10000 + (uint32_t)p4 : 0;
     int nrec = 0;
     for (size_t i = lo; i < b->nidx && b->idx[i].zip == zip; i++) {
@@ -632,6 +633,16 @@ int levy_boundary_resolve(const levy_rates *r, const char *st, const levy_tax_ad
             if (!exact || x->hi - x->lo < exact->hi - exact->lo) {
                 exact = x;
                 exact_kind = LEVY_RES_ZIP4;
+            }
+        }
+        /* states whose boundary file lists addresses (A records, each with its ZIP+4) and no
+         * ZIP+4 ranges: a ZIP+4 is located when every address record carrying it agrees */
+        if (x->kind == 'a' && p4 >= 0 && x->lo == x->hi && x->lo == want) {
+            if (!a4) {
+                a4 = x;
+                a4set = s;
+            } else if (a4set.n != s.n || memcmp(a4set.j, s.j, sizeof s.j[0] * (size_t)s.n) != 0) {
+                a4_conflict = 1;
             }
         }
         /* the ZIP's candidate sets: one per distinct list of jurisdictions */
@@ -660,6 +671,10 @@ int levy_boundary_resolve(const levy_rates *r, const char *st, const levy_tax_ad
             }
             cc->ranges_all++;
         }
+    }
+    if (!exact && a4 && !a4_conflict) {
+        exact = a4;
+        exact_kind = LEVY_RES_ZIP4;
     }
     snprintf(res->zip5, sizeof res->zip5, "%05u", (unsigned)(zip % 100000));
     int ambiguous = 0;

@@ -189,8 +189,15 @@ static void t_address(void)
     /* the odd side, a number out of range, another street: not that record */
     CHECK_EQ_INT(resolve("KS", "66210", "7301 W 110th St", "2026-03-01", &res), LEVY_OK);
     CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
-    CHECK_EQ_INT(resolve("KS", "66210", "7400 W 110th St", "2026-03-01", &res), LEVY_OK);
+    CHECK_EQ_INT(resolve("KS", "66210", "7500 W 110th St", "2026-03-01", &res), LEVY_OK);
     CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
+    /* across the street (7400-7498 even: outside the city; 7401-7499 odd: the city) */
+    CHECK_EQ_INT(resolve("KS", "66210", "7402 W 110th St", "2026-03-01", &res), LEVY_OK);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ADDRESS);
+    CHECK_EQ_INT(total(&res), 7975000);
+    CHECK_EQ_INT(resolve("KS", "66210", "7403 W 110th St", "2026-03-01", &res), LEVY_OK);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ADDRESS);
+    CHECK_EQ_INT(total(&res), 9350000);
     CHECK_EQ_INT(resolve("KS", "66210", "7302 W 111th St", "2026-03-01", &res), LEVY_OK);
     CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
     /* without its directional the street may be E or W 110th: not taken */
@@ -199,6 +206,14 @@ static void t_address(void)
     /* no house number */
     CHECK_EQ_INT(resolve("KS", "66210", "W 110th St", "2026-03-01", &res), LEVY_OK);
     CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
+    /* a ZIP+4 that only address records carry: located when they agree (2500: outside the
+     * city), not when they disagree (2600: both sides of Main St share it) */
+    CHECK_EQ_INT(resolve("KS", "66210-2500", NULL, "2026-03-01", &res), LEVY_OK);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP4);
+    CHECK_EQ_INT(total(&res), 7975000);
+    CHECK_EQ_INT(resolve("KS", "66210-2600", NULL, "2026-03-01", &res), LEVY_OK);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
+    CHECK_EQ_INT(res.ncand, 3);
     /* an address that matches wins over its ZIP+4 */
     CHECK_EQ_INT(resolve("KS", "66210-2050", "7302 W 110th St", "2026-03-01", &res), LEVY_OK);
     CHECK_EQ_INT(res.precision, LEVY_RES_ADDRESS);
