@@ -722,7 +722,8 @@ static void source(const levy_tax_request *req, levy_tax_decision *d)
     levy_tax_resolution ores;
     levy_err oerr;
     levy_err_clear(&oerr);
-    if (levy_rates_resolve(req->rates, &sa, req->date, &ores, &oerr) == LEVY_OK &&
+    /* the seller's resolution, its precision (issue 19) included: its rates apply */
+    if (levy_rates_resolve_street(req->rates, &sa, s->line1, req->date, &ores, &oerr) == LEVY_OK &&
         strcmp(ores.region, d->res.region) == 0)
         d->res = ores; /* an unknown seller ZIP keeps destination rates */
 }
