@@ -202,3 +202,8 @@ levy_reliab_test(reliab_lease_tax lease_tax 180 23200)
 # issue 20 (Debian package): levy under a fake NOTIFY_SOCKET (READY/WATCHDOG/RELOADING/STOPPING),
 # `levy reload` (ExecReload) exit codes, levy sim/demo without the levy-sim package
 levy_reliab_test(reliab_sd_notify sd_notify 180 23800)
+# Issue 19, address precision (US): SST rate + boundary files imported (fixtures built to the
+# published layouts); an ambiguous ZIP5 answers zip5 + candidates, a ZIP+4 zip4 at its exact
+# rate, a street line address; a Rillet customer's ZIP+4 reaches the calculation. Ports
+# 23500-23549.
+levy_reliab_test(reliab_address_precision address_precision 180 23500)

@@ -259,7 +259,9 @@ static void read_address(vctx *v, int tbl, const char *name, levy_tax_addr *a, i
     a->city = opt_string(v, t, K_city, f, &len);
     snprintf(f, sizeof f, "%s.zip_code", name);
     levy_tax_addr_zip(a, f, opt_string(v, t, K_zip_code, f, &len), required, v->p);
-    lua_pop(L, 1);
+    lua_getfield(L, t, "line1"); /* address precision: SST address records (boundary.c) */
+    a->line1 = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    lua_pop(L, 2);
 }
 
 /* ------------------------------------------------------------------ line memory */
@@ -1395,6 +1397,55 @@ static const levy_taxid_registry *read_registry(lua_State *L, int opts, levy_tax
     return out;
 }
 
+/* Address precision (issue 19): result.resolution and, for a ZIP5 spanning several rates,
+ * result.ambiguous_zip = {zip, candidates = {{rate, jurisdictions, default, zip4_ranges,
+ * zip4_ranges_total}...}} (the shape levy_tax_result_json writes). */
+static void push_precision(lua_State *L, int res, int amt, const levy_tax_resolution *r)
+{
+    const char *p = levy_rates_precision_name(r->precision);
+    if (p) {
+        lua_pushstring(L, p);
+        lua_setfield(L, res, "resolution");
+    }
+    if (r->ncand < 2)
+        return;
+    char t[48];
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, r->zip5);
+    lua_setfield(L, -2, "zip");
+    lua_createtable(L, r->ncand, 0);
+    use_array_mt(L, amt);
+    for (int c = 0; c < r->ncand; c++) {
+        const levy_tax_candidate *cd = &r->cand[c];
+        lua_createtable(L, 0, 5);
+        lua_pushboolean(L, cd->is_default);
+        lua_setfield(L, -2, "default");
+        levy_tax_fmt_percent(t, cd->rate);
+        lua_pushstring(L, t);
+        lua_setfield(L, -2, "rate");
+        lua_createtable(L, cd->nj, 0);
+        use_array_mt(L, amt);
+        for (int k = 0; k < cd->nj; k++) {
+            lua_pushstring(L, cd->jur[k]);
+            lua_rawseti(L, -2, k + 1);
+        }
+        lua_setfield(L, -2, "jurisdictions");
+        lua_createtable(L, cd->nranges, 0);
+        use_array_mt(L, amt);
+        for (int k = 0; k < cd->nranges; k++) {
+            levy_tax_zip4_range(t, cd->lo[k], cd->hi[k]);
+            lua_pushstring(L, t);
+            lua_rawseti(L, -2, k + 1);
+        }
+        lua_setfield(L, -2, "zip4_ranges");
+        lua_pushinteger(L, cd->ranges_all);
+        lua_setfield(L, -2, "zip4_ranges_total");
+        lua_rawseti(L, -2, c + 1);
+    }
+    lua_setfield(L, -2, "candidates");
+    lua_setfield(L, res, "ambiguous_zip");
+}
+
 /* result.territory (issue 19): {code, name, reason, tax_country?, treatment} */
 static void push_territory(lua_State *L, const levy_territory *tr)
 {
@@ -1659,6 +1710,7 @@ static int tax_calculate(lua_State *L)
     setk(L, res, K_date);
     lua_pushstring(L, d.res.region);
     lua_setfield(L, res, "region");
+    push_precision(L, res, amt, &d.res);
     push_dec(L, d.doc.total_amount, ex);
     lua_setfield(L, res, "total_amount");
     push_dec(L, d.doc.total_taxable, ex);

@@ -711,7 +711,8 @@ static void source(const levy_tax_request *req, levy_tax_decision *d)
     levy_tax_resolution ores;
     levy_err oerr;
     levy_err_clear(&oerr);
-    if (levy_rates_resolve(req->rates, &sa, req->date, &ores, &oerr) == LEVY_OK &&
+    /* the seller's resolution, its precision (issue 19) included: its rates apply */
+    if (levy_rates_resolve_street(req->rates, &sa, s->line1, req->date, &ores, &oerr) == LEVY_OK &&
         strcmp(ores.region, d->res.region) == 0)
         d->res = ores; /* an unknown seller ZIP keeps destination rates */
 }
@@ -819,7 +820,8 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
     levy_err_clear(&rerr);
     levy_tax_address a = {req->ship_to.country, req->ship_to.state[0] ? req->ship_to.state : NULL,
                           req->ship_to.city, req->ship_to.zip};
-    if (levy_rates_resolve(req->rates, &a, req->date, &d->res, &rerr) != LEVY_OK) {
+    if (levy_rates_resolve_street(req->rates, &a, req->ship_to.line1, req->date, &d->res, &rerr) !=
+        LEVY_OK) {
         levy_tax_problem_set(p, LEVY_TAX_ERR_ADDRESS, rerr.code[0] ? rerr.code : NULL,
                              rerr.message);
         levy_tax_problem_add(p, -1,
@@ -1035,6 +1037,59 @@ static void js_cstr(levy_buf *b, const char *k, const char *v, int first)
     levy_json_escape(b, v, strlen(v));
 }
 
+/* Address precision (issue 19): `"ambiguous_zip":{...},` written before the first key (keys
+ * are in canonical order) when the ZIP5 spans several rates. */
+static void js_ambiguous(levy_buf *b, const levy_tax_resolution *res)
+{
+    char t[48];
+    if (res->ncand < 2)
+        return;
+    levy_buf_puts(b, "\"ambiguous_zip\":{\"candidates\":[");
+    for (int c = 0; c < res->ncand; c++) {
+        const levy_tax_candidate *cd = &res->cand[c];
+        levy_buf_puts(b, c ? ",{" : "{");
+        js_key(b, "default", 1);
+        levy_buf_puts(b, cd->is_default ? "true" : "false");
+        js_key(b, "jurisdictions", 0);
+        levy_buf_putc(b, '[');
+        for (int k = 0; k < cd->nj; k++) {
+            if (k)
+                levy_buf_putc(b, ',');
+            levy_json_escape(b, cd->jur[k], strlen(cd->jur[k]));
+        }
+        levy_buf_putc(b, ']');
+        js_key(b, "rate", 0);
+        levy_buf_putc(b, '"');
+        levy_buf_put(b, t, levy_tax_fmt_percent(t, cd->rate));
+        levy_buf_putc(b, '"');
+        js_key(b, "zip4_ranges", 0);
+        levy_buf_putc(b, '[');
+        for (int k = 0; k < cd->nranges; k++) {
+            levy_tax_zip4_range(t, cd->lo[k], cd->hi[k]);
+            if (k)
+                levy_buf_putc(b, ',');
+            levy_json_escape(b, t, strlen(t));
+        }
+        levy_buf_putc(b, ']');
+        snprintf(t, sizeof t, "%d", cd->ranges_all);
+        js_key(b, "zip4_ranges_total", 0);
+        levy_buf_puts(b, t);
+        levy_buf_putc(b, '}');
+    }
+    levy_buf_puts(b, "]");
+    js_cstr(b, "zip", res->zip5, 0);
+    levy_buf_puts(b, "},");
+}
+
+void levy_tax_zip4_range(char *buf, uint32_t lo, uint32_t hi)
+{
+    if (lo == hi)
+        snprintf(buf, 24, "%05u-%04u", lo / 10000 % 100000, lo % 10000);
+    else
+        snprintf(buf, 24, "%05u-%04u..%05u-%04u", lo / 10000 % 100000, lo % 10000,
+                 hi / 10000 % 100000, hi % 10000);
+}
+
 /* Builds ctx for group g, calls rule.calculate(ctx) in the pure context, reads it back. */
 
 int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_tax_decision *d,
@@ -1044,7 +1099,9 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
 {
     int ex = req->exponent, bad = 0;
     char t[48];
-    levy_buf_puts(b, "{\"calculation_id\":");
+    levy_buf_putc(b, '{');
+    js_ambiguous(b, &d->res);
+    levy_buf_puts(b, "\"calculation_id\":");
     bad |= js_str(b, calc_id, calc_id_len);
     js_cstr(b, "currency", req->currency, 0);
     js_cstr(b, "date", date, 0);
@@ -1139,6 +1196,8 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
         levy_buf_putc(b, ']');
     }
     js_cstr(b, "region", d->res.region, 0);
+    if (levy_rates_precision_name(d->res.precision))
+        js_cstr(b, "resolution", levy_rates_precision_name(d->res.precision), 0);
     js_key(b, "rules", 0);
     levy_buf_putc(b, '{');
     if (generation) {

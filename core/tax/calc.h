@@ -160,6 +160,7 @@ typedef struct levy_tax_addr {
     char country[3]; /* ISO 3166 upper case; "" when absent */
     char state[4];   /* upper case, "" when absent */
     const char *city, *zip;
+    const char *line1; /* street line, or NULL (SST address records: core/tax/boundary.c) */
     int present;
 } levy_tax_addr;
 
@@ -354,6 +355,9 @@ int levy_tax_line_listed(const levy_tax_line *l);
 int64_t levy_tax_entry_shown_taxable(const levy_tax_line *l, const levy_tax_entry *en);
 
 struct levy_buf;
+/* "55101-0002..55101-1609" (or "55101-0002" when lo == hi) of a ZIP+4 range held as 9 digits;
+ * buf >= 24 bytes. */
+void levy_tax_zip4_range(char *buf, uint32_t lo, uint32_t hi);
 /* Appends the result (CONTRACT section 2.5) as JSON text to b: the bytes levy.json.encode
  * writes for the binding's result table (keys in byte order, empty arrays as []).
  * generation: NULL when none; region_rule: NULL when none. Returns 0, or -1 when b ran out of

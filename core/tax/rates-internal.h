@@ -94,9 +94,20 @@ struct levy_rates {
     size_t tables_cap;
     char *pool;
     size_t pool_len, pool_cap;
+    struct levy_boundary *bnd; /* SST boundary records + local rate rows (boundary.c) */
 };
 
-enum { RT_UNKNOWN = 0, RT_AVALARA, RT_CDTFA, RT_SST, RT_IBERICODE, RT_CA, RT_NATIONAL, RT_OVERLAY };
+enum {
+    RT_UNKNOWN = 0,
+    RT_AVALARA,
+    RT_CDTFA,
+    RT_SST,
+    RT_IBERICODE,
+    RT_CA,
+    RT_NATIONAL,
+    RT_OVERLAY,
+    RT_SST_BOUNDARY
+};
 
 typedef struct rates_file_info {
     int kind;
@@ -114,5 +125,35 @@ void levy_rates_finish(levy_rates *r);
 /* Validates file and installs it as DATA_DIR/rates/<key>/<name> (the new vintage written
  * before the older one is removed); prints rows read / changed. 0 on success. */
 int levy_rates_install(const char *file, const char *data_root, const char *data_dir);
+
+/* ---- rates.c helpers for boundary.c */
+const char *levy_rates_state_from_fips(const char *fips); /* "27" -> "MN", or NULL */
+const char *levy_rates_state_fips(const char *code);      /* "MN" -> "27", or NULL */
+levy_tax_entry *levy_rates_add_entry(levy_tax_resolution *res, const char *name, const char *suffix,
+                                     int level, int type, int64_t rate, int group);
+void levy_rates_use_table(levy_tax_resolution *res, int t);
+
+/* ---- SST boundary files and local rates (core/tax/boundary.c) */
+/* 1 if line (the file's first line) is an SST boundary record: record type z/4/a, >= 89 fields. */
+int levy_boundary_detect(const char *line, size_t len);
+/* Loads an SST boundary file (text modified in place); vintage "2026Q2" from the file name,
+ * state_out the USPS code of its records. */
+int levy_boundary_load(levy_rates *r, const char *path, char *text, char *vintage_out, long *rows,
+                       char *state_out, levy_err *err);
+/* One row of an SST rate file (every jurisdiction type), for the boundary records' codes. */
+int levy_boundary_add_rate(levy_rates *r, const char *st, const char *type, const char *code,
+                           int32_t rate, int32_t from, int32_t to);
+/* Rows loaded since the last claim belong to table t. */
+void levy_boundary_claim(levy_rates *r, int t);
+/* The state (USPS code) of boundary table t's records, or NULL when t is not one. */
+const char *levy_boundary_table_state(const levy_rates *r, int t);
+void levy_boundary_finish(levy_rates *r);
+void levy_boundary_free(levy_rates *r);
+/* Refines a US resolution (st, zip5, optional +4 / street line) with the boundary records
+ * valid at date: sets res->precision (zip4/address when a record matched: the entries are
+ * replaced by that record's jurisdictions at the SST rates) and an ambiguous ZIP5's
+ * candidates. Returns 1 when it replaced the entries. */
+int levy_boundary_resolve(const levy_rates *r, const char *st, const levy_tax_address *a,
+                          const char *line1, int32_t date, levy_tax_resolution *res);
 
 #endif

@@ -566,6 +566,8 @@ static int load_sst(levy_rates *r, const char *path, char *text, char *vintage_o
         const char *st = us_state_from_fips(row.f[0]);
         if (!state_out[0])
             strcpy(state_out, st);
+        if (levy_boundary_add_rate(r, st, row.f[1], row.f[2], rates[0], from, to))
+            return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
         if (strcmp(row.f[1], "45") == 0) {
             if (PUSH(r, sst, nsst, sst_cap))
                 return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
@@ -1122,6 +1124,8 @@ static int detect_kind(const char *text)
         return RT_NATIONAL;
     if (strstr(first, "zip_from") && strncmp(first, "state,", 6) == 0)
         return RT_OVERLAY;
+    if (levy_boundary_detect(first, strlen(first)))
+        return RT_SST_BOUNDARY;
     /* SST rate file: 9 fields, first two are 2-digit codes */
     int commas = 0;
     for (size_t i = 0; i < l; i++)
@@ -1141,6 +1145,8 @@ static const char *kind_source(int kind)
         return "cdtfa";
     case RT_SST:
         return "sst";
+    case RT_SST_BOUNDARY:
+        return "sst-boundary";
     case RT_IBERICODE:
         return "ibericode-vat";
     case RT_CA:
@@ -1187,6 +1193,12 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
         snprintf(info->key, sizeof info->key, "sst-%s", st);
         break;
     }
+    case RT_SST_BOUNDARY: {
+        char st[3];
+        rc = levy_boundary_load(r, path, text, vintage, &rows, st, err);
+        snprintf(info->key, sizeof info->key, "sst-boundary-%s", st);
+        break;
+    }
     case RT_IBERICODE:
         rc = load_ibericode(r, path, text, vintage, &rows, err);
         snprintf(info->key, sizeof info->key, "ibericode-vat");
@@ -1204,10 +1216,11 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
         snprintf(info->key, sizeof info->key, "us-overlays");
         break;
     default:
-        return levy_err_set(err, LEVY_EINVAL, "unsupported_rate_table",
-                            "%s: not a supported rate table (Avalara ZIP5, CDTFA, SST rate, "
-                            "ibericode JSON, ca/rates.csv, national.csv, overlays.csv)",
-                            path);
+        return levy_err_set(
+            err, LEVY_EINVAL, "unsupported_rate_table",
+            "%s: not a supported rate table (Avalara ZIP5, CDTFA, SST rate or boundary, "
+            "ibericode JSON, ca/rates.csv, national.csv, overlays.csv)",
+            path);
     }
     if (rc)
         return rc;
@@ -1220,6 +1233,7 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
         r->zips[i].table = (uint16_t)t;
     for (size_t i = s0; i < r->nsst; i++) /* an imported SST file names its own vintage */
         r->sst[i].table = (uint16_t)t;
+    levy_boundary_claim(r, t);
     info->table = t;
     return LEVY_OK;
 }
@@ -1254,6 +1268,7 @@ void levy_rates_finish(levy_rates *r)
         qsort(r->cdtfa, r->ncdtfa, sizeof *r->cdtfa, cdtfa_cmp);
         cmp_ctx = NULL;
     }
+    levy_boundary_finish(r);
 }
 
 levy_rates *levy_rates_new(void) { return calloc(1, sizeof(levy_rates)); }
@@ -1274,6 +1289,7 @@ void levy_rates_free(levy_rates *r)
     free(r->exc);
     free(r->tables);
     free(r->pool);
+    levy_boundary_free(r);
     free(r);
 }
 
@@ -1411,7 +1427,7 @@ int levy_rates_open(levy_rates **out, const char *data_root, const char *data_di
             if ((rc = levy_file_read(fl.v[i].path, 0, &text, &len, err)) != LEVY_OK)
                 break;
             int kind = detect_kind(text);
-            if (kind == RT_UNKNOWN) { /* READMEs as CSV, SST boundary files: not rate tables */
+            if (kind == RT_UNKNOWN) { /* READMEs as CSV: not rate tables */
                 free(text);
                 text = NULL;
                 continue;
@@ -1491,6 +1507,9 @@ void levy_rates_table_regions(const levy_rates *r, int i, char *buf, size_t cap)
             continue;
         memcpy(seen[nseen++], st, 2);
     }
+    const char *bst = nseen ? NULL : levy_boundary_table_state(r, i); /* an SST boundary file */
+    if (bst)
+        memcpy(seen[nseen++], bst, 2);
     for (int j = 0; j < nseen; j++) {
         int w = snprintf(buf + n, cap > n ? cap - n : 0, "%sUS-%.2s", j ? "," : "", seen[j]);
         if (w < 0 || (size_t)w >= (cap > n ? cap - n : 0))
@@ -1611,8 +1630,8 @@ static const cdtfa_row *cdtfa_find(const levy_rates *r, const char *city_upper)
     return NULL;
 }
 
-static int resolve_us(const levy_rates *r, const levy_tax_address *a, int32_t date,
-                      levy_tax_resolution *res, levy_err *err)
+static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char *line1,
+                      int32_t date, levy_tax_resolution *res, levy_err *err)
 {
     const char *st = a->state;
     const char *stname = levy_rates_us_state_name(st);
@@ -1653,6 +1672,7 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, int32_t da
         return levy_err_set(err, LEVY_ENOTFOUND, "address_unresolved",
                             any ? "ZIP %.5s is not in state %s" : "ZIP %.5s is unknown", z, st);
     use_table(res, row->table);
+    res->precision = LEVY_RES_ZIP5;
     const char *rname = P(r, row->name);
     const cdtfa_row *cd = NULL;
     if (strcmp(st, "CA") == 0 && r->ncdtfa) {
@@ -1663,6 +1683,7 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, int32_t da
         }
         if (cd && cd->rate >= 7250000) {
             use_table(res, table_of(r, "cdtfa"));
+            res->precision = LEVY_RES_ZIP5_CITY;
             const char *cname = P(r, cd->name), *county = P(r, cd->county);
             add_entry(res, stname, NULL, LEVY_LEVEL_STATE, LEVY_TYPE_SALES_TAX, 6000000, 0);
             add_entry(res, county, NULL, LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX, 250000, 0);
@@ -1689,6 +1710,11 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, int32_t da
                   special > 0 ? special : 0, 0);
     }
 overlays:
+    /* SST boundary records (core/tax/boundary.c): a ZIP+4 or street address answered at its
+     * own jurisdictions (the official files replace the ZIP table, its SST state row and the
+     * overlays), an ambiguous ZIP5's candidates listed */
+    if (levy_boundary_resolve(r, st, a, line1, date, res))
+        return LEVY_OK;
     /* SST state-level history (effective-dated): replaces the state component */
     for (size_t i = 0; i < r->nsst; i++) {
         const sst_row *s = &r->sst[i];
@@ -1825,6 +1851,12 @@ static void resolve_national(const levy_rates *r, int32_t date, levy_tax_resolut
 int levy_rates_resolve(const levy_rates *r, const levy_tax_address *a, int32_t date,
                        levy_tax_resolution *res, levy_err *err)
 {
+    return levy_rates_resolve_street(r, a, NULL, date, res, err);
+}
+
+int levy_rates_resolve_street(const levy_rates *r, const levy_tax_address *a, const char *line1,
+                              int32_t date, levy_tax_resolution *res, levy_err *err)
+{
     memset(res, 0, sizeof *res);
     const char *c = a->country ? a->country : "";
     if (strlen(c) != 2)
@@ -1844,12 +1876,12 @@ int levy_rates_resolve(const levy_rates *r, const levy_tax_address *a, int32_t d
     snprintf(res->country, sizeof res->country, "%s", c);
     res->territory = terr; /* kept by every resolver below (they do not clear res) */
     if (strcmp(c, "US") == 0)
-        return resolve_us(r, a, date, res, err);
+        return resolve_us(r, a, line1, date, res, err);
     if (strcmp(c, "PR") == 0) {
         levy_tax_address b = *a;
         b.country = "US";
         b.state = "PR";
-        int rc = resolve_us(r, &b, date, res, err);
+        int rc = resolve_us(r, &b, line1, date, res, err);
         snprintf(res->country, sizeof res->country, "US");
         return rc;
     }
@@ -1881,4 +1913,40 @@ int levy_rates_vat_key(const levy_tax_resolution *res, const char *key, int64_t 
                 return 0;
             }
     return -1;
+}
+
+/* ---------------------------------------------------------------- for core/tax/boundary.c */
+
+const char *levy_rates_state_from_fips(const char *fips) { return us_state_from_fips(fips); }
+
+const char *levy_rates_state_fips(const char *code)
+{
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(us_states); i++)
+        if (strcmp(us_states[i].code, code) == 0)
+            return us_states[i].fips;
+    return NULL;
+}
+
+levy_tax_entry *levy_rates_add_entry(levy_tax_resolution *res, const char *name, const char *suffix,
+                                     int level, int type, int64_t rate, int group)
+{
+    return add_entry(res, name, suffix, level, type, rate, group);
+}
+
+void levy_rates_use_table(levy_tax_resolution *res, int t) { use_table(res, t); }
+
+const char *levy_rates_precision_name(int precision)
+{
+    switch (precision) {
+    case LEVY_RES_ZIP5:
+        return "zip5";
+    case LEVY_RES_ZIP5_CITY:
+        return "zip5_city";
+    case LEVY_RES_ZIP4:
+        return "zip4";
+    case LEVY_RES_ADDRESS:
+        return "address";
+    default:
+        return NULL;
+    }
 }

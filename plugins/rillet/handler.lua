@@ -293,6 +293,13 @@ local function get_doc(doc_type)
       }
     end
     out.lines = json.array(lines)
+    -- how precisely the ship-to was located (issue 19): zip5 | zip5_city | zip4 | address,
+    -- and for a ZIP5 spanning several rates its candidates (the UI asks for the fuller address)
+    out.resolution = result and opt(result.resolution) or json.null
+    out.ambiguous_zip = result and result.ambiguous_zip or json.null
+    local creq = row.calculation_id and store.row("SELECT request FROM calculations WHERE id = ?", row.calculation_id)
+    creq = creq and util.decode_obj(creq.request)
+    out.ship_to = creq and creq.ship_to or json.null
     local hist = {}
     for _, h in ipairs(store.rows("SELECT * FROM history WHERE doc_type = ? AND doc_id = ? ORDER BY id", doc_type, row.id)) do
       hist[#hist + 1] = { at = h.at, kind = h.kind, request_id = opt(h.request_id),

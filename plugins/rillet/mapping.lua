@@ -22,6 +22,19 @@ local function usable_address(a)
   return a
 end
 
+-- A US ZIP+4 as levy reads it: "66210 1050", "66210-1050" and "662101050" -> "66210-1050"
+-- (issue 19, address precision: the +4 locates an address in a ZIP5 that spans several
+-- rates; Rillet's Address.zip_code is a free string). Anything else is kept as written.
+local function us_zip(z)
+  local five, four = z:match("^%s*(%d%d%d%d%d)[%s%-]*(%d%d%d%d)%s*$")
+  if five then return five .. "-" .. four end
+  return (z:match("^%s*(%d%d%d%d%d)%s*$")) or z
+end
+M.us_zip = us_zip
+
+-- Rillet's Address (line1, line2, city, state, zip_code, country) as levy's request reads it:
+-- the street line and the city pass through with the ZIP+4, so a document is located as
+-- precisely as its address allows (an SST boundary file's ZIP+4 or street records).
 local function address(a)
   a = usable_address(a)
   if not a then return nil end
@@ -30,6 +43,7 @@ local function address(a)
     local v = nn(a[k])
     if type(v) == "string" and v ~= "" then out[k] = v end
   end
+  if out.zip_code and (out.country == "US" or out.country == "PR") then out.zip_code = us_zip(out.zip_code) end
   return out
 end
 M.address = address

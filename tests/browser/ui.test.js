@@ -459,6 +459,9 @@ async function main() {
     await page.locator('#lines-table').waitFor();
     assert(await page.locator('#lines-table table.taxes tbody tr').count() > 0, 'no jurisdiction rows');
     assert(await page.locator('#history-table tbody tr').count() > 0, 'no history rows');
+    // issue 19: how precisely the ship-to was located (the demo's US ZIPs: the ZIP table)
+    const res = await page.locator('#doc-resolution').getAttribute('data-resolution');
+    assert(['zip5', 'zip5_city', 'zip4', 'address'].includes(res), 'located by ' + res);
     await shot('invoice-detail', true);
     await page.locator('#recalculate').click();
     await page.locator('#recalc-notice .notice.ok').waitFor();
@@ -697,6 +700,29 @@ async function main() {
     const taxes = await page.locator('table.taxes').first().innerText();
     assert(/Chicago Personal Property Lease Transaction Tax/.test(taxes) && /Lease transaction tax/.test(taxes), 'taxes ' + taxes);
     if (!was) await http('PUT', base + '/v1/regions/US-IL', { subscribed: before.subscribed === true, tax_calculation: before.tax_calculation === true }, auth);
+  });
+
+  await check('calculator: an ambiguous ZIP asks for the ZIP+4 with its candidates, a ZIP+4 is located exactly (issue 19)', async () => {
+    // the shipped Minnesota SST boundary excerpt (data/us/sst-2026q2): ZIP 55101 spanned four
+    // sets of jurisdictions in January 2019
+    await page.locator('#calc-form').waitFor();
+    await page.getByLabel('City', { exact: true }).fill('Saint Paul');
+    await page.getByLabel('State / province', { exact: true }).fill('MN');
+    await page.getByLabel('ZIP / postal code', { exact: true }).fill('55101');
+    await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
+    await page.getByLabel('Date', { exact: true }).fill('2019-01-15');
+    await page.getByLabel('Line 1 tax code', { exact: true }).selectOption('general');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    await page.locator('#calc-ambiguous').waitFor();
+    const amb = await page.locator('#calc-ambiguous').innerText();
+    assert(/ZIP 55101 spans several rates/.test(amb) && /ZIP\+4/.test(amb) && /7\.875/.test(amb) && /55101-0002/.test(amb), 'notice ' + amb);
+    assert((await page.locator('#calc-resolution').getAttribute('data-resolution')) === 'zip5', 'resolution not zip5');
+    await page.getByLabel('ZIP / postal code', { exact: true }).fill('55101-2393');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    await page.locator('#calc-resolution[data-resolution="zip4"]').waitFor();
+    assert((await page.locator('#calc-ambiguous').count()) === 0, 'still ambiguous with a ZIP+4');
+    assert(/ZIP\+4/.test(await page.locator('#calc-resolution').innerText()), 'resolution text');
+    await page.getByLabel('Date', { exact: true }).fill(new Date().toISOString().slice(0, 10));
   });
 
   await check('settings: seller address and rounding saved', async () => {

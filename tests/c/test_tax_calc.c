@@ -661,6 +661,30 @@ LUA_TEST(t_territory,
          "local ni = assert(tax.resolve({country='GB', zip_code='BT1 1AA'}, '2026-03-01')); "
          "eq(ni.region, 'GB'); eq(ni.territory.treatment, 'goods_eu_rules_services_uk')\n")
 
+/* issue 19, address precision: resolution and ambiguous_zip on both result paths (the table
+ * and the opts.encode JSON text, the same bytes), from the shipped MN SST boundary excerpt
+ * (ZIP 55101 spanned four sets of jurisdictions in January 2019) */
+LUA_TEST(
+    t_precision,
+    "local O = {all_regions=true, calculation_id='calc_p', generation=1}\n"
+    "local E = {all_regions=true, calculation_id='calc_p', generation=1, encode=true}\n"
+    "local amb = req(us('55101', 'MN', 'Saint Paul'), {line('100.00')}, {date='2019-01-15'})\n"
+    "local r = assert(tax.calculate(amb, O)); eq(r.resolution, 'zip5')\n"
+    "eq(r.ambiguous_zip.zip, '55101'); eq(#r.ambiguous_zip.candidates, 4)\n"
+    "local c = r.ambiguous_zip.candidates[2]; eq(c.rate, '7.875'); eq(c['default'], false)\n"
+    "eq(c.jurisdictions[2], 'MN COUNTY 123'); eq(c.zip4_ranges[1], '55101-0002..55101-1609')\n"
+    "eq(c.zip4_ranges_total, 10)\n"
+    "eq(assert(tax.calculate(amb, E)), json.encode(r))\n"
+    "local z4 = req(us('55101-2393', 'MN', 'Saint Paul'), {line('100.00')}, "
+    "{date='2019-01-15'})\n"
+    "local q = assert(tax.calculate(z4, O)); eq(q.resolution, 'zip4'); eq(q.ambiguous_zip, nil)\n"
+    "eq(q.total_tax, '7.38'); eq(assert(tax.calculate(z4, E)), json.encode(q))\n"
+    "local ca = assert(tax.calculate(req(us('92614', 'CA', 'Irvine'), {line('100.00')}), O))\n"
+    "eq(ca.resolution, 'zip5_city'); eq(ca.ambiguous_zip, nil)\n"
+    "local de = assert(tax.calculate(req({country='DE', zip_code='10115'}, {line('100.00')}, "
+    "{currency='EUR'}), O))\n"
+    "eq(de.resolution, nil)\n")
+
 static void t_free(void)
 {
     levy_rates_free(R);
@@ -754,6 +778,7 @@ static const levy_test tests[] = {
     {"other_functions", t_other_functions},
     {"json_shape", t_json_shape},
     {"territory", t_territory},
+    {"precision", t_precision},
     {"notes", t_notes},
     {"rule_dates", t_rule_dates},
     {"free", t_free},

@@ -156,6 +156,7 @@
         L.taxesTable(ln.taxes, cur));
     });
     var rules = r.rules || {};
+    var prec = L.precision(r.resolution, r.ambiguous_zip, 'calc'); // issue 19: address precision
     // notes attached to the answer (issue 19: tax_id_invalid = the tax id is not a
     // valid number of the destination, so tax was charged instead of reverse-charged;
     // taxability_fallback = the region's rule has no cited row for the line's tax code, so
@@ -170,9 +171,12 @@
     return h('div', null,
       h('h2', { text: 'Result' }),
       notes.length ? h('div', { id: 'calc-notes' }, notes) : null,
+      prec.notice,
       h('section', { class: 'card' },
         h('dl', { class: 'kv' },
           h('dt', { text: 'Region' }), h('dd', { id: 'calc-region', text: r.region || '—' }),
+          r.resolution ? h('dt', { text: 'Located by' }) : null,
+          r.resolution ? h('dd', null, prec.text) : null,
           // issue 19: a territory with its own VAT status (Canary Islands: out of scope; Monaco:
           // taxed as France) says so, with its legal reason
           r.territory ? h('dt', { text: 'Territory' }) : null,

@@ -199,7 +199,8 @@
           timer = setTimeout(function () { load(true); }, 2000);
         }, function (err) { L.busy(recalc, false); L.showError(notice, err); });
       });
-      var ship = d.shipping_address || d.customer_address || d.address;
+      var ship = d.ship_to || d.shipping_address || d.customer_address || d.address;
+      var prec = L.precision(d.resolution, d.ambiguous_zip, 'doc'); // issue 19: address precision
       var wrap = h('div');
       wrap.appendChild(h('section', { class: 'card' },
         h('dl', { class: 'kv' },
@@ -212,10 +213,13 @@
           h('dt', { text: 'Status' }), h('dd', { text: d.status ? String(d.status).replace(/_/g, ' ').toLowerCase() : '—' }),
           h('dt', { text: 'Customer' }), h('dd', null, d.customer_id ? h('a', { id: 'doc-customer', href: '#/customers/' + encodeURIComponent(d.customer_id), text: d.customer_name || d.customer_id }) : '—'),
           h('dt', { text: 'Ship-to' }), h('dd', { text: L.addr(ship) }),
+          d.resolution ? h('dt', { text: 'Located by' }) : null,
+          d.resolution ? h('dd', null, prec.text) : null,
           h('dt', { text: 'Calculation' }), h('dd', { class: 'mono', text: d.calculation_id || '—' }),
           h('dt', { text: 'Written to Rillet' }), h('dd', { text: L.time(d.written_at) }),
           h('dt', { text: 'Rillet id' }), h('dd', { class: 'mono', text: d.id })),
         d.last_error ? h('div', { class: 'notice error', role: 'alert' }, h('strong', { text: 'Last error: ' }), errText(d.last_error)) : null,
+        prec.notice ? h('div', null, prec.notice, h('p', { class: 'muted', text: 'Add the ZIP+4 to the customer\'s address in Rillet; levy recalculates the document when it changes.' })) : null,
         notice,
         h('div', { class: 'actions' }, recalc)));
       if (d.customer_id && !d.customer_name) {

@@ -8,6 +8,20 @@ local GB = { line1 = "10 Downing St", city = "London", zip_code = "SW1A 2AA", co
 local DE = { line1 = "Unter den Linden 1", city = "Berlin", zip_code = "10117", country = "DE" }
 
 describe("ship_to", function()
+  it("passes the street line, the city and a ZIP+4 through, written as levy reads it (issue 19)", function()
+    local ks = { line1 = "7302 W 110th St", line2 = "Suite 4", city = "Overland Park", state = "KS",
+                 zip_code = "66210 1050", country = "US" }
+    local got = mapping.ship_to("invoice", { shipping_address = ks }, nil)
+    assert.same({ line1 = "7302 W 110th St", line2 = "Suite 4", city = "Overland Park", state = "KS",
+                  zip_code = "66210-1050", country = "US" }, got)
+    assert.equal("66210-1050", mapping.us_zip("662101050"))
+    assert.equal("66210-1050", mapping.us_zip("66210-1050"))
+    assert.equal("66210", mapping.us_zip(" 66210 "))
+    assert.equal("6621", mapping.us_zip("6621")) -- not a ZIP: kept, the engine says why
+    -- outside the US a postcode is kept as written
+    assert.equal("SW1A 2AA", mapping.ship_to("invoice", { shipping_address = GB }, nil).zip_code)
+  end)
+
   it("takes an invoice's shipping_address first", function()
     local doc = { shipping_address = US_CA, customer_address = US_NY }
     assert.same(US_CA, mapping.ship_to("invoice", doc, { address = GB }))
