@@ -1098,6 +1098,98 @@ done:
     return rc;
 }
 
+/* ---------------------------------------------------------------- authority codes */
+
+/* The Census FIPS files of data/us/census-fips/ (issue 19, names that file correctly): not rate
+ * tables (no source key, not importable), recognised by their header. */
+enum { FIPS_NONE = 0, FIPS_STATES, FIPS_COUNTIES, FIPS_ZIP_COUNTY };
+
+static int detect_fips(const char *text)
+{
+    if (strncmp(text, "state_fips,state,name", 21) == 0)
+        return FIPS_STATES;
+    if (strncmp(text, "state,county_fips,name", 22) == 0)
+        return FIPS_COUNTIES;
+    if (strncmp(text, "zip,state,county_fips", 21) == 0)
+        return FIPS_ZIP_COUNTY;
+    return FIPS_NONE;
+}
+
+static int digits(const char *s, size_t len, size_t want, uint32_t *out)
+{
+    if (len != want)
+        return -1;
+    uint32_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        v = v * 10 + (uint32_t)(s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int load_fips(levy_rates *r, int kind, const char *path, char *text, levy_err *err)
+{
+    static const char *hs[][3] = {{"", "", ""},
+                                  {"state_fips", "state", "name"},
+                                  {"state", "county_fips", "name"},
+                                  {"zip", "state", "county_fips"}};
+    csv_table tab;
+    csv_row row;
+    int col[3];
+    int more = csv_open(&tab, path, text, hs[kind], 3, col, err);
+    if (more != LEVY_OK)
+        return more;
+    long n = 0;
+    while ((more = csv_next(&tab, &row, err)) > 0) {
+        const int lineno = tab.lineno;
+        const char *a = row.f[col[0]], *b = row.f[col[1]], *c = row.f[col[2]];
+        size_t al = row.len[col[0]], bl = row.len[col[1]], cl = row.len[col[2]];
+        uint32_t v;
+        if (kind == FIPS_STATES) {
+            if (digits(a, al, 2, &v) || bl != 2)
+                return ROWERR("%s:%d: bad state FIPS row", path, lineno);
+            if (PUSH(r, stfips, nstfips, stfips_cap))
+                return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+            fips_state *f = &r->stfips[r->nstfips];
+            memcpy(f->st, b, 2);
+            f->st[2] = 0;
+            if ((f->code = pool_add(r, a, 2)) == UINT32_MAX)
+                return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+            r->nstfips++;
+        } else if (kind == FIPS_COUNTIES) {
+            if (al != 2 || digits(b, bl, 5, &v) || cl == 0)
+                return ROWERR("%s:%d: bad county FIPS row", path, lineno);
+            if (PUSH(r, counties, ncounties, counties_cap))
+                return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+            fips_county *f = &r->counties[r->ncounties];
+            char nm[128];
+            upcase(nm, c, sizeof nm);
+            f->fips = v;
+            memcpy(f->st, a, 2);
+            f->name = pool_add(r, nm, strlen(nm));
+            f->code = pool_add(r, b, 5);
+            if (f->name == UINT32_MAX || f->code == UINT32_MAX)
+                return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+            r->ncounties++;
+        } else {
+            uint32_t zip;
+            if (digits(a, al, 5, &zip) || bl != 2 || digits(c, cl, 5, &v))
+                return ROWERR("%s:%d: bad ZIP-county row", path, lineno);
+            if (PUSH(r, zc, nzc, zc_cap))
+                return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+            zip_county *z = &r->zc[r->nzc++];
+            z->zip = zip;
+            z->fips = v;
+            memcpy(z->st, b, 2);
+        }
+        n++;
+    }
+    long rows;
+    return csv_done(&tab, more, n, &rows, err);
+}
+
 /* ---------------------------------------------------------------- file dispatch */
 
 /* Detects a file's kind from its content. Returns RT_* or RT_UNKNOWN. */
@@ -1243,10 +1335,156 @@ static int cdtfa_cmp(const void *a, const void *b)
     return (int)y->is_city - (int)x->is_city; /* cities first */
 }
 
+static int county_cmp(const void *a, const void *b)
+{
+    const fips_county *x = a, *y = b;
+    return x->fips < y->fips ? -1 : x->fips > y->fips;
+}
+static int zc_cmp(const void *a, const void *b)
+{
+    const zip_county *x = a, *y = b;
+    if (x->zip != y->zip)
+        return x->zip < y->zip ? -1 : 1;
+    int c = memcmp(x->st, y->st, 2);
+    if (c)
+        return c;
+    return x->fips < y->fips ? -1 : x->fips > y->fips;
+}
+static int stfips_cmp(const void *a, const void *b)
+{
+    return strcmp(((const fips_state *)a)->st, ((const fips_state *)b)->st);
+}
+typedef struct county_rate {
+    uint32_t fips;
+    int32_t rate;
+} county_rate;
+static int county_rate_cmp(const void *a, const void *b)
+{
+    const county_rate *x = a, *y = b;
+    if (x->fips != y->fips)
+        return x->fips < y->fips ? -1 : 1;
+    return x->rate < y->rate ? -1 : x->rate > y->rate;
+}
+
+/* Index (+1) of county fips, 0 if unknown. */
+static uint32_t county_index(const levy_rates *r, uint32_t fips)
+{
+    size_t lo = 0, hi = r->ncounties;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (r->counties[mid].fips < fips)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->ncounties && r->counties[lo].fips == fips ? (uint32_t)lo + 1 : 0;
+}
+
+/* 1 when county name cn ("HENRICO COUNTY") is region name rn ("HENRICO") with the Census's
+ * legal/statistical description, or rn itself. */
+static int county_named(const char *cn, const char *rn)
+{
+    static const char *const tails[] = {" COUNTY",      " PARISH",       " BOROUGH",
+                                        " CENSUS AREA", " MUNICIPALITY", " CITY AND BOROUGH"};
+    size_t rl = strlen(rn);
+    if (strncmp(cn, rn, rl) != 0)
+        return 0;
+    if (cn[rl] == 0)
+        return 1;
+    for (size_t i = 0; i < sizeof tails / sizeof *tails; i++)
+        if (strcmp(cn + rl, tails[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* The crosswalk rows of (zip, st): *first and the count. */
+static size_t zc_find(const levy_rates *r, uint32_t zip, const char *st, size_t *first)
+{
+    size_t lo = 0, hi = r->nzc;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const zip_county *z = &r->zc[mid];
+        if (z->zip < zip || (z->zip == zip && memcmp(z->st, st, 2) < 0))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t n = 0;
+    while (lo + n < r->nzc && r->zc[lo + n].zip == zip && memcmp(r->zc[lo + n].st, st, 2) == 0)
+        n++;
+    *first = lo;
+    return n;
+}
+
+/* The county of every ZIP row (issue 19, names that file correctly): the crosswalk's only
+ * county of the ZIP; for a ZIP the crosswalk puts in several counties, the one candidate whose
+ * single-county ZIPs carry the row's county rate ("by rate"); otherwise none (ambiguous: the
+ * county depends on the street address). */
+static void assign_counties(levy_rates *r)
+{
+    if (!r->ncounties || !r->nzc)
+        return;
+    qsort(r->counties, r->ncounties, sizeof *r->counties, county_cmp);
+    qsort(r->zc, r->nzc, sizeof *r->zc, zc_cmp);
+    county_rate *cr = malloc(sizeof *cr * (r->nzips ? r->nzips : 1));
+    size_t ncr = 0;
+    for (size_t i = 0; i < r->nzips; i++) {
+        zip_row *z = &r->zips[i];
+        size_t f, n = zc_find(r, z->zip, z->st, &f);
+        z->county_ix = 0;
+        z->county_how = n ? ZC_AMBIGUOUS : ZC_NONE;
+        if (n == 1 && (z->county_ix = county_index(r, r->zc[f].fips)) != 0) {
+            z->county_how = ZC_ONLY;
+            if (cr && z->county > 0)
+                cr[ncr++] = (county_rate){r->zc[f].fips, z->county};
+        }
+    }
+    /* a ZIP in several counties whose tax region is named as one of them ("HENRICO" ->
+     * Henrico County) */
+    for (size_t i = 0; i < r->nzips; i++) {
+        zip_row *z = &r->zips[i];
+        if (z->county_how != ZC_AMBIGUOUS)
+            continue;
+        size_t f, n = zc_find(r, z->zip, z->st, &f);
+        for (size_t k = 0; k < n; k++) {
+            uint32_t ix = county_index(r, r->zc[f + k].fips);
+            if (ix && county_named(P(r, r->counties[ix - 1].name), P(r, z->name))) {
+                z->county_ix = ix;
+                z->county_how = ZC_BY_NAME;
+                break;
+            }
+        }
+    }
+    if (!cr)
+        return;
+    qsort(cr, ncr, sizeof *cr, county_rate_cmp);
+    for (size_t i = 0; i < r->nzips; i++) {
+        zip_row *z = &r->zips[i];
+        if (z->county_how != ZC_AMBIGUOUS || z->county <= 0)
+            continue;
+        size_t f, n = zc_find(r, z->zip, z->st, &f);
+        uint32_t hit = 0;
+        int hits = 0;
+        for (size_t k = 0; k < n; k++) {
+            county_rate key = {r->zc[f + k].fips, z->county};
+            if (bsearch(&key, cr, ncr, sizeof *cr, county_rate_cmp)) {
+                hit = r->zc[f + k].fips;
+                hits++;
+            }
+        }
+        if (hits == 1 && (z->county_ix = county_index(r, hit)) != 0)
+            z->county_how = ZC_BY_RATE;
+    }
+    free(cr);
+}
+
 void levy_rates_finish(levy_rates *r)
 {
     if (r->nzips)
         qsort(r->zips, r->nzips, sizeof *r->zips, zip_cmp);
+    if (r->nstfips)
+        qsort(r->stfips, r->nstfips, sizeof *r->stfips, stfips_cmp);
+    assign_counties(r);
     /* a later file of the same state replaces earlier rows: drop exact (zip, st) dups,
      * keeping the last loaded (qsort is not stable, so tag order via seq) */
     if (r->ncdtfa) {
@@ -1272,6 +1510,9 @@ void levy_rates_free(levy_rates *r)
     free(r->ovl);
     free(r->eu);
     free(r->exc);
+    free(r->counties);
+    free(r->zc);
+    free(r->stfips);
     free(r->tables);
     free(r->pool);
     free(r);
@@ -1412,8 +1653,13 @@ int levy_rates_open(levy_rates **out, const char *data_root, const char *data_di
                 break;
             int kind = detect_kind(text);
             if (kind == RT_UNKNOWN) { /* READMEs as CSV, SST boundary files: not rate tables */
+                int fk = pass == 1 ? detect_fips(text) : FIPS_NONE; /* shipped only */
+                if (fk != FIPS_NONE)
+                    rc = load_fips(r, fk, fl.v[i].path, text, err);
                 free(text);
                 text = NULL;
+                if (rc)
+                    break;
                 continue;
             }
             /* compute the key without loading: load into a scratch index when needed */
@@ -1595,6 +1841,112 @@ static levy_tax_entry *add_entry(levy_tax_resolution *res, const char *name, con
     return e;
 }
 
+/* Notes of a jurisdiction whose name or code the data does not establish (issue 19). */
+#define NOTE_COUNTY_BY_RATE                                                                     \
+    "the ZIP lies in several counties; this is the one whose rate the ZIP table carries"
+#define NOTE_COUNTY_BY_NAME                                                                     \
+    "the ZIP lies in several counties; this is the one the ZIP table's tax region is named after"
+#define NOTE_COUNTY_AMBIGUOUS                                                                   \
+    "county not established: the ZIP lies in several counties and the ZIP table's county rate " \
+    "does not single one out; the county depends on the street address"
+#define NOTE_COUNTY_NONE                                                                        \
+    "county not established: the ZIP is not in the shipped ZIP-county crosswalk; the name is " \
+    "the ZIP table's tax region"
+#define NOTE_CITY_NO_CODE                                                                       \
+    "city named by the ZIP table's tax region; no Census place code is shipped"
+#define NOTE_CITY_SHIP_TO                                                                       \
+    "city named after ship_to.city (a tax region of the same county with the same city rate); " \
+    "the ZIP table names the ZIP after a neighbouring region"
+#define NOTE_CITY_DISTRICT                                                                      \
+    "levying city not established: the ZIP table names this local tax after a district, not " \
+    "a city; give ship_to.city"
+#define NOTE_CITY_COUNTY_EQ "independent city: its code is its county-equivalent FIPS code"
+#define NOTE_SPECIAL                                                                            \
+    "special district(s) not named: the ZIP table gives only the total special-district "     \
+    "rate of the ZIP, without names or codes"
+#define NOTE_CDTFA_DISTRICT                                                                     \
+    "district taxes of the city: CDTFA gives their total for the city, without their names or " \
+    "codes"
+#define NOTE_CDTFA_CITY "city named by CDTFA; no Census place code is shipped"
+#define NOTE_OVERLAY "levy overlay (data/us/overlays.csv): no authority code recorded"
+
+/* State FIPS code ("36") of a USPS state code, or NULL. */
+static const char *state_code(const levy_rates *r, const char *st)
+{
+    fips_state key;
+    snprintf(key.st, sizeof key.st, "%.2s", st);
+    const fips_state *f = bsearch(&key, r->stfips, r->nstfips, sizeof *r->stfips, stfips_cmp);
+    return f ? P(r, f->code) : NULL;
+}
+
+/* The county of state st named name_upper ("ORANGE" or "ORANGE COUNTY"), or NULL. */
+static const fips_county *county_by_name(const levy_rates *r, const char *st,
+                                         const char *name_upper)
+{
+    size_t nl = strlen(name_upper);
+    for (size_t i = 0; i < r->ncounties; i++) {
+        const fips_county *c = &r->counties[i];
+        const char *cn = P(r, c->name);
+        if (memcmp(c->st, st, 2) == 0 && strncmp(cn, name_upper, nl) == 0 &&
+            (cn[nl] == 0 || strcmp(cn + nl, " COUNTY") == 0))
+            return c;
+    }
+    return NULL;
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t a = strlen(s), b = strlen(tail);
+    return a >= b && strcmp(s + a - b, tail) == 0;
+}
+
+/* 1 when a tax-region name names a district rather than a city (Memphis's "PEABODY HOTEL
+ * TOURISM DEVELOPMENT ZONE"). */
+static int district_name(const char *n)
+{
+    static const char *const words[] = {" ZONE", " DISTRICT", " AUTHORITY", " TDZ", " CID",
+                                        " TDD", " IMPROVEMENT", " TOURISM", " TRANSIT"};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (strstr(n, words[i]))
+            return 1;
+    return 0;
+}
+
+/* Names the city component of a ZIP row: the independent city that is the ZIP's
+ * county-equivalent, the ship-to's city when it is a tax region of the same county at the same
+ * city rate, else the table's region with a note. */
+static void name_city(const levy_rates *r, const zip_row *row, const fips_county *cty,
+                      const char *city_upper, levy_tax_entry *e)
+{
+    const char *rname = P(r, row->name);
+    if (cty && ends_with(P(r, cty->name), " CITY")) {
+        const char *cn = P(r, cty->name);
+        size_t rl = strlen(rname);
+        /* Virginia's local tax is the county's or the independent city's (Va. Code
+         * 58.1-605/606); elsewhere only a region named as the county-equivalent city */
+        if (memcmp(row->st, "VA", 2) == 0 || strcmp(cn, rname) == 0 ||
+            (strncmp(cn, rname, rl) == 0 && strcmp(cn + rl, " CITY") == 0)) {
+            e->name = cn;
+            e->code = P(r, cty->code);
+            e->note = NOTE_CITY_COUNTY_EQ;
+            return;
+        }
+    }
+    if (city_upper && city_upper[0] && strcmp(city_upper, rname) != 0) {
+        for (size_t i = 0; i < r->nzips; i++) {
+            const zip_row *z = &r->zips[i];
+            if (memcmp(z->st, row->st, 2) == 0 && z->city == row->city &&
+                z->county_ix == row->county_ix && row->county_ix &&
+                strcmp(P(r, z->name), city_upper) == 0) {
+                e->name = P(r, z->name);
+                e->note = NOTE_CITY_SHIP_TO;
+                return;
+            }
+        }
+    }
+    e->note = district_name(rname) ? NOTE_CITY_DISTRICT : NOTE_CITY_NO_CODE;
+}
+
 static const cdtfa_row *cdtfa_find(const levy_rates *r, const char *city_upper)
 {
     size_t lo = 0, hi = r->ncdtfa;
@@ -1622,6 +1974,7 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, int32_t da
     snprintf(res->region, sizeof res->region, "US-%s", st);
     snprintf(res->group_region[0], 8, "%s", res->region);
     res->ngroups = 1;
+    const char *stcode = state_code(r, st);
     /* ZIP5 or ZIP+4 ("92614-1234" or "926141234") */
     const char *z = a->zip ? a->zip : "";
     size_t zl = strlen(z);
@@ -1664,12 +2017,20 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, int32_t da
         if (cd && cd->rate >= 7250000) {
             use_table(res, table_of(r, "cdtfa"));
             const char *cname = P(r, cd->name), *county = P(r, cd->county);
-            add_entry(res, stname, NULL, LEVY_LEVEL_STATE, LEVY_TYPE_SALES_TAX, 6000000, 0);
-            add_entry(res, county, NULL, LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX, 250000, 0);
-            if (cd->rate > 7250000)
-                add_entry(res, cname, " DISTRICT TAX", LEVY_LEVEL_DISTRICT, LEVY_TYPE_SALES_TAX,
-                          cd->rate - 7250000, 0);
-            add_entry(res, cname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, 1000000, 0);
+            const fips_county *cc = county_by_name(r, "CA", county);
+            levy_tax_entry *e =
+                add_entry(res, stname, NULL, LEVY_LEVEL_STATE, LEVY_TYPE_SALES_TAX, 6000000, 0);
+            e->code = stcode;
+            e = add_entry(res, county, NULL, LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX, 250000, 0);
+            e->code = cc ? P(r, cc->code) : NULL;
+            e->note = cc ? NULL : NOTE_COUNTY_NONE;
+            if (cd->rate > 7250000) {
+                e = add_entry(res, cname, " DISTRICT TAX", LEVY_LEVEL_DISTRICT,
+                              LEVY_TYPE_SALES_TAX, cd->rate - 7250000, 0);
+                e->note = NOTE_CDTFA_DISTRICT;
+            }
+            e = add_entry(res, cname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, 1000000, 0);
+            e->note = NOTE_CDTFA_CITY;
             goto overlays;
         }
         cd = cdtfa_find(r, rname); /* county name for the ZIP's own region */
@@ -1677,16 +2038,41 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, int32_t da
     {
         int64_t comps = (int64_t)row->state + row->county + row->city + row->special;
         int64_t special = row->special + (row->combined - comps); /* rounding slack */
-        add_entry(res, stname, NULL, LEVY_LEVEL_STATE, LEVY_TYPE_SALES_TAX, row->state, 0);
-        if (cd)
-            add_entry(res, P(r, cd->county), NULL, LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX,
-                      row->county, 0);
-        else
-            add_entry(res, rname, " (COUNTY)", LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX, row->county,
-                      0);
-        add_entry(res, rname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, row->city, 0);
-        add_entry(res, rname, " (SPECIAL)", LEVY_LEVEL_DISTRICT, LEVY_TYPE_SALES_TAX,
-                  special > 0 ? special : 0, 0);
+        /* names and codes (issue 19): the state's FIPS; the county of the ZIP from the
+         * crosswalk (assign_counties), not the tax region's name; the city as name_city says;
+         * special districts, which the table does not name, with a note */
+        const fips_county *cty = row->county_ix ? &r->counties[row->county_ix - 1] : NULL;
+        levy_tax_entry *e =
+            add_entry(res, stname, NULL, LEVY_LEVEL_STATE, LEVY_TYPE_SALES_TAX, row->state, 0);
+        e->code = stcode;
+        if (cd) {
+            const fips_county *cc = county_by_name(r, "CA", P(r, cd->county));
+            e = add_entry(res, P(r, cd->county), NULL, LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX,
+                          row->county, 0);
+            e->code = cc ? P(r, cc->code) : NULL;
+            e->note = cc ? NULL : NOTE_COUNTY_NONE;
+        } else if (cty) {
+            e = add_entry(res, P(r, cty->name), NULL, LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX,
+                          row->county, 0);
+            e->code = P(r, cty->code);
+            e->note = row->county_how == ZC_BY_RATE   ? NOTE_COUNTY_BY_RATE
+                      : row->county_how == ZC_BY_NAME ? NOTE_COUNTY_BY_NAME
+                                                      : NULL;
+        } else {
+            e = add_entry(res, rname, " (COUNTY)", LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX,
+                          row->county, 0);
+            e->note = row->county_how == ZC_AMBIGUOUS ? NOTE_COUNTY_AMBIGUOUS : NOTE_COUNTY_NONE;
+        }
+        e = add_entry(res, rname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, row->city, 0);
+        if (row->city > 0) {
+            char city[128];
+            if (a->city && a->city[0])
+                upcase(city, a->city, sizeof city);
+            name_city(r, row, cty, a->city && a->city[0] ? city : NULL, e);
+        }
+        e = add_entry(res, rname, " (SPECIAL)", LEVY_LEVEL_DISTRICT, LEVY_TYPE_SALES_TAX,
+                      special > 0 ? special : 0, 0);
+        e->note = NOTE_SPECIAL;
     }
 overlays:
     /* SST state-level history (effective-dated): replaces the state component */
@@ -1705,7 +2091,10 @@ overlays:
             continue;
         use_table(res, table_of(r, "us-overlays"));
         if (o->op == OVERLAY_ADD) {
-            add_entry(res, P(r, o->name), NULL, o->level, LEVY_TYPE_SALES_TAX, o->rate, 0);
+            levy_tax_entry *e =
+                add_entry(res, P(r, o->name), NULL, o->level, LEVY_TYPE_SALES_TAX, o->rate, 0);
+            if (e)
+                e->note = NOTE_OVERLAY;
         } else {
             int done = 0;
             for (int k = 0; k < res->n; k++)
@@ -1714,8 +2103,12 @@ overlays:
                     done = 1;
                     break;
                 }
-            if (!done)
-                add_entry(res, P(r, o->name), NULL, o->level, LEVY_TYPE_SALES_TAX, o->rate, 0);
+            if (!done) {
+                levy_tax_entry *e =
+                    add_entry(res, P(r, o->name), NULL, o->level, LEVY_TYPE_SALES_TAX, o->rate, 0);
+                if (e)
+                    e->note = NOTE_OVERLAY;
+            }
         }
     }
     /* drop zero components */
@@ -1746,7 +2139,9 @@ static int resolve_ca(const levy_rates *r, const levy_tax_address *a, int32_t da
             res->ngroups = 2;
             g = 1;
         }
-        add_entry(res, P(r, c->name), NULL, c->level, c->type, c->rate, g);
+        levy_tax_entry *e = add_entry(res, P(r, c->name), NULL, c->level, c->type, c->rate, g);
+        if (e) /* ISO 3166: the country, or the province's subdivision code */
+            e->code = c->level == LEVY_LEVEL_COUNTRY ? "CA" : c->prov;
         use_table(res, table_of(r, "ca-rates"));
     }
     /* GST/HST first, provincial second */
@@ -1796,8 +2191,11 @@ static void resolve_eu(const levy_rates *r, const levy_tax_address *a, int32_t d
             }
         }
     }
-    if (std >= 0)
-        add_entry(res, name, suffix, LEVY_LEVEL_COUNTRY, LEVY_TYPE_VAT, std, 0);
+    if (std >= 0) {
+        levy_tax_entry *e = add_entry(res, name, suffix, LEVY_LEVEL_COUNTRY, LEVY_TYPE_VAT, std, 0);
+        if (e)
+            e->code = best->country; /* ISO 3166 alpha-2 */
+    }
 }
 
 static void resolve_national(const levy_rates *r, int32_t date, levy_tax_resolution *res)
@@ -1817,8 +2215,12 @@ static void resolve_national(const levy_rates *r, int32_t date, levy_tax_resolut
             res->key[res->nkeys] = key;
             res->key_rate[res->nkeys++] = n->rate;
         }
-        if (strcmp(key, "standard") == 0)
-            add_entry(res, P(r, n->name), NULL, LEVY_LEVEL_COUNTRY, n->type, n->rate, 0);
+        if (strcmp(key, "standard") == 0) {
+            levy_tax_entry *e =
+                add_entry(res, P(r, n->name), NULL, LEVY_LEVEL_COUNTRY, n->type, n->rate, 0);
+            if (e)
+                e->code = n->country; /* ISO 3166 alpha-2 */
+        }
     }
 }
 
