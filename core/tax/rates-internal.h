@@ -19,13 +19,14 @@ typedef struct zip_row {
 } zip_row;
 
 /* How a ZIP's county was established (issue 19, names that file correctly). */
-enum { ZC_NONE = 0, ZC_ONLY, ZC_BY_NAME, ZC_BY_RATE, ZC_AMBIGUOUS };
+enum { ZC_NONE = 0, ZC_ONLY, ZC_BY_NAME, ZC_BY_REGION, ZC_BY_RATE, ZC_AMBIGUOUS };
 
 /* Census county (or county-equivalent) FIPS code: data/us/census-fips/counties-2017.csv */
 typedef struct fips_county {
     uint32_t fips; /* 36029 */
     char st[2];
     uint32_t name, code; /* "ERIE COUNTY" (upper case), "36029" */
+    uint32_t bare;       /* the name without " COUNTY" ("ORANGE"): California's (CDTFA) style */
 } fips_county;
 
 /* One (ZIP, county) pair of the ZIP-county crosswalk (data/us/census-fips/zip-county-*.csv) */

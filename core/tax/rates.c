@@ -1170,7 +1170,10 @@ static int load_fips(levy_rates *r, int kind, const char *path, char *text, levy
             memcpy(f->st, a, 2);
             f->name = pool_add(r, nm, strlen(nm));
             f->code = pool_add(r, b, 5);
-            if (f->name == UINT32_MAX || f->code == UINT32_MAX)
+            size_t nl = strlen(nm);
+            f->bare =
+                nl > 7 && strcmp(nm + nl - 7, " COUNTY") == 0 ? pool_add(r, nm, nl - 7) : f->name;
+            if (f->name == UINT32_MAX || f->code == UINT32_MAX || f->bare == UINT32_MAX)
                 return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
             r->ncounties++;
         } else {
@@ -1416,6 +1419,66 @@ static size_t zc_find(const levy_rates *r, uint32_t zip, const char *st, size_t 
     return n;
 }
 
+static const levy_rates *region_ctx;
+static int region_cmp(const void *a, const void *b)
+{
+    const zip_row *x = &region_ctx->zips[*(const size_t *)a],
+                  *y = &region_ctx->zips[*(const size_t *)b];
+    int c = memcmp(x->st, y->st, 2);
+    return c ? c : strcmp(P(region_ctx, x->name), P(region_ctx, y->name));
+}
+
+/* A ZIP in several counties takes the county of its tax region's other ZIPs when every one of
+ * them whose county is established and among the ZIP's counties has the same county. */
+static void by_region(levy_rates *r)
+{
+    size_t *ix = malloc(sizeof *ix * (r->nzips ? r->nzips : 1)), n = 0;
+    if (!ix)
+        return;
+    for (size_t i = 0; i < r->nzips; i++)
+        if (r->zips[i].county_how == ZC_ONLY || r->zips[i].county_how == ZC_BY_NAME)
+            ix[n++] = i;
+    region_ctx = r;
+    qsort(ix, n, sizeof *ix, region_cmp);
+    for (size_t i = 0; i < r->nzips; i++) {
+        zip_row *z = &r->zips[i];
+        if (z->county_how != ZC_AMBIGUOUS)
+            continue;
+        size_t lo = 0, hi = n;
+        while (lo < hi) { /* first row of (st, name) */
+            size_t mid = (lo + hi) / 2;
+            const zip_row *m = &r->zips[ix[mid]];
+            int c = memcmp(m->st, z->st, 2);
+            if (!c)
+                c = strcmp(P(r, m->name), P(r, z->name));
+            if (c < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        size_t f, nc = zc_find(r, z->zip, z->st, &f);
+        uint32_t pick = 0;
+        int conflict = 0;
+        for (size_t k = lo; k < n && !conflict; k++) {
+            const zip_row *m = &r->zips[ix[k]];
+            if (memcmp(m->st, z->st, 2) != 0 || strcmp(P(r, m->name), P(r, z->name)) != 0)
+                break;
+            for (size_t c = 0; c < nc; c++)
+                if (county_index(r, r->zc[f + c].fips) == m->county_ix) {
+                    if (pick && pick != m->county_ix)
+                        conflict = 1;
+                    pick = m->county_ix;
+                }
+        }
+        if (pick && !conflict) {
+            z->county_ix = pick;
+            z->county_how = ZC_BY_REGION;
+        }
+    }
+    region_ctx = NULL;
+    free(ix);
+}
+
 /* The county of every ZIP row (issue 19, names that file correctly): the crosswalk's only
  * county of the ZIP; for a ZIP the crosswalk puts in several counties, the one candidate whose
  * single-county ZIPs carry the row's county rate ("by rate"); otherwise none (ambiguous: the
@@ -1455,6 +1518,7 @@ static void assign_counties(levy_rates *r)
             }
         }
     }
+    by_region(r);
     if (!cr)
         return;
     qsort(cr, ncr, sizeof *cr, county_rate_cmp);
@@ -1842,30 +1906,35 @@ static levy_tax_entry *add_entry(levy_tax_resolution *res, const char *name, con
 }
 
 /* Notes of a jurisdiction whose name or code the data does not establish (issue 19). */
-#define NOTE_COUNTY_BY_RATE                                                                     \
+#define NOTE_COUNTY_BY_RATE                                                                        \
     "the ZIP lies in several counties; this is the one whose rate the ZIP table carries"
-#define NOTE_COUNTY_BY_NAME                                                                     \
+#define NOTE_COUNTY_BY_NAME                                                                        \
     "the ZIP lies in several counties; this is the one the ZIP table's tax region is named after"
-#define NOTE_COUNTY_AMBIGUOUS                                                                   \
-    "county not established: the ZIP lies in several counties and the ZIP table's county rate " \
+#define NOTE_COUNTY_BY_REGION                                                                      \
+    "the ZIP lies in several counties; this is the county of the other ZIPs of its tax region"
+#define NOTE_COUNTY_AMBIGUOUS                                                                      \
+    "county not established: the ZIP lies in several counties and the ZIP table's county rate "    \
     "does not single one out; the county depends on the street address"
-#define NOTE_COUNTY_NONE                                                                        \
-    "county not established: the ZIP is not in the shipped ZIP-county crosswalk; the name is " \
+#define NOTE_COUNTY_NONE                                                                           \
+    "county not established: the ZIP is not in the shipped ZIP-county crosswalk; the name is "     \
     "the ZIP table's tax region"
-#define NOTE_CITY_NO_CODE                                                                       \
+#define NOTE_CITY_NO_CODE                                                                          \
     "city named by the ZIP table's tax region; no Census place code is shipped"
-#define NOTE_CITY_SHIP_TO                                                                       \
-    "city named after ship_to.city (a tax region of the same county with the same city rate); " \
+#define NOTE_CITY_SHIP_TO                                                                          \
+    "city named after ship_to.city (a tax region of the same county with the same city rate); "    \
     "the ZIP table names the ZIP after a neighbouring region"
-#define NOTE_CITY_DISTRICT                                                                      \
-    "levying city not established: the ZIP table names this local tax after a district, not " \
+#define NOTE_CITY_DISTRICT                                                                         \
+    "levying city not established: the ZIP table names this local tax after a district, not "      \
     "a city; give ship_to.city"
+#define NOTE_CITY_PREFIX                                                                           \
+    "city named after the leading words of the ZIP table's district-named tax region (a region "   \
+    "of the same county with the same city rate)"
 #define NOTE_CITY_COUNTY_EQ "independent city: its code is its county-equivalent FIPS code"
-#define NOTE_SPECIAL                                                                            \
-    "special district(s) not named: the ZIP table gives only the total special-district "     \
+#define NOTE_SPECIAL                                                                               \
+    "special district(s) not named: the ZIP table gives only the total special-district "          \
     "rate of the ZIP, without names or codes"
-#define NOTE_CDTFA_DISTRICT                                                                     \
-    "district taxes of the city: CDTFA gives their total for the city, without their names or " \
+#define NOTE_CDTFA_DISTRICT                                                                        \
+    "district taxes of the city: CDTFA gives their total for the city, without their names or "    \
     "codes"
 #define NOTE_CDTFA_CITY "city named by CDTFA; no Census place code is shipped"
 #define NOTE_OVERLAY "levy overlay (data/us/overlays.csv): no authority code recorded"
@@ -1904,12 +1973,28 @@ static int ends_with(const char *s, const char *tail)
  * TOURISM DEVELOPMENT ZONE"). */
 static int district_name(const char *n)
 {
-    static const char *const words[] = {" ZONE", " DISTRICT", " AUTHORITY", " TDZ", " CID",
-                                        " TDD", " IMPROVEMENT", " TOURISM", " TRANSIT"};
+    static const char *const words[] = {
+        " ZONE",    " DISTRICT", " AUTHORITY", " TDZ", " CID", " TDD", " IMPROVEMENT", " TOURISM",
+        " TRANSIT", " TMD",      " TOT ",      " BIA", " CTD", " SP",  " CONVENTION",  " STADIUM"};
     for (size_t i = 0; i < sizeof words / sizeof *words; i++)
         if (strstr(n, words[i]))
             return 1;
     return 0;
+}
+
+/* A ZIP row of tax region name_upper in row's state and county with row's city rate, or NULL. */
+static const zip_row *same_city_region(const levy_rates *r, const zip_row *row,
+                                       const char *name_upper)
+{
+    if (!row->county_ix)
+        return NULL;
+    for (size_t i = 0; i < r->nzips; i++) {
+        const zip_row *z = &r->zips[i];
+        if (memcmp(z->st, row->st, 2) == 0 && z->city == row->city &&
+            z->county_ix == row->county_ix && strcmp(P(r, z->name), name_upper) == 0)
+            return z;
+    }
+    return NULL;
 }
 
 /* Names the city component of a ZIP row: the independent city that is the ZIP's
@@ -1933,18 +2018,32 @@ static void name_city(const levy_rates *r, const zip_row *row, const fips_county
         }
     }
     if (city_upper && city_upper[0] && strcmp(city_upper, rname) != 0) {
-        for (size_t i = 0; i < r->nzips; i++) {
-            const zip_row *z = &r->zips[i];
-            if (memcmp(z->st, row->st, 2) == 0 && z->city == row->city &&
-                z->county_ix == row->county_ix && row->county_ix &&
-                strcmp(P(r, z->name), city_upper) == 0) {
+        const zip_row *z = same_city_region(r, row, city_upper);
+        if (z) {
+            e->name = P(r, z->name);
+            e->note = NOTE_CITY_SHIP_TO;
+            return;
+        }
+    }
+    if (district_name(rname)) {
+        /* "EL PASO CTD TRANSIT", "SACRAMENTO TMD ZONE 1": the longest leading words that are a
+         * tax region of the same county at the same city rate name the city */
+        char pre[128];
+        snprintf(pre, sizeof pre, "%s", rname);
+        char *sp;
+        while ((sp = strrchr(pre, ' ')) != NULL) {
+            *sp = 0;
+            const zip_row *z = same_city_region(r, row, pre);
+            if (z) {
                 e->name = P(r, z->name);
-                e->note = NOTE_CITY_SHIP_TO;
+                e->note = NOTE_CITY_PREFIX;
                 return;
             }
         }
+        e->note = NOTE_CITY_DISTRICT;
+        return;
     }
-    e->note = district_name(rname) ? NOTE_CITY_DISTRICT : NOTE_CITY_NO_CODE;
+    e->note = NOTE_CITY_NO_CODE;
 }
 
 static const cdtfa_row *cdtfa_find(const levy_rates *r, const char *city_upper)
@@ -2025,8 +2124,8 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, int32_t da
             e->code = cc ? P(r, cc->code) : NULL;
             e->note = cc ? NULL : NOTE_COUNTY_NONE;
             if (cd->rate > 7250000) {
-                e = add_entry(res, cname, " DISTRICT TAX", LEVY_LEVEL_DISTRICT,
-                              LEVY_TYPE_SALES_TAX, cd->rate - 7250000, 0);
+                e = add_entry(res, cname, " DISTRICT TAX", LEVY_LEVEL_DISTRICT, LEVY_TYPE_SALES_TAX,
+                              cd->rate - 7250000, 0);
                 e->note = NOTE_CDTFA_DISTRICT;
             }
             e = add_entry(res, cname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, 1000000, 0);
@@ -2051,13 +2150,14 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, int32_t da
                           row->county, 0);
             e->code = cc ? P(r, cc->code) : NULL;
             e->note = cc ? NULL : NOTE_COUNTY_NONE;
-        } else if (cty) {
-            e = add_entry(res, P(r, cty->name), NULL, LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX,
-                          row->county, 0);
+        } else if (cty) { /* California's counties as CDTFA names them ("ORANGE") */
+            e = add_entry(res, P(r, strcmp(st, "CA") == 0 ? cty->bare : cty->name), NULL,
+                          LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX, row->county, 0);
             e->code = P(r, cty->code);
-            e->note = row->county_how == ZC_BY_RATE   ? NOTE_COUNTY_BY_RATE
-                      : row->county_how == ZC_BY_NAME ? NOTE_COUNTY_BY_NAME
-                                                      : NULL;
+            e->note = row->county_how == ZC_BY_RATE     ? NOTE_COUNTY_BY_RATE
+                      : row->county_how == ZC_BY_NAME   ? NOTE_COUNTY_BY_NAME
+                      : row->county_how == ZC_BY_REGION ? NOTE_COUNTY_BY_REGION
+                                                        : NULL;
         } else {
             e = add_entry(res, rname, " (COUNTY)", LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX,
                           row->county, 0);

@@ -175,8 +175,9 @@ static void t_sweep(void)
             }
         }
     }
-    fprintf(stderr, "  %ld jurisdictions; county taxes %ld, with a FIPS code %ld; city taxes %ld, "
-                    "with a code %ld\n",
+    fprintf(stderr,
+            "  %ld jurisdictions; county taxes %ld, with a FIPS code %ld; city taxes %ld, "
+            "with a code %ld\n",
             n, counties, county_codes, cities, city_codes);
     CHECK(n > 41001);
 end:;
