@@ -765,10 +765,12 @@ static void push_entry(lua_State *L, const levy_tax_entry *en, int nrec)
     setk(L, -2, K_type);
     push_pct(L, en->rate);
     setk(L, -2, K_percentage);
-    if (en->code) { /* issue 19: authority code (FIPS, ISO) and why a name is uncertain */
+    /* issue 19: authority code (FIPS, ISO), json.null when not established, and why */
+    if (en->code)
         lua_pushstring(L, en->code);
-        lua_setfield(L, -2, "authority_code");
-    }
+    else
+        lua_pushlightuserdata(L, NULL); /* json.null, as the JSON path writes */
+    lua_setfield(L, -2, "authority_code");
     if (en->note) {
         lua_pushstring(L, en->note);
         lua_setfield(L, -2, "jurisdiction_note");

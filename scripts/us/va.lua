@@ -28,7 +28,12 @@ return common.state{
       expect = { total_tax = "6.00", lines = { { tax = "6.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "groceries: the 1.00% local tax only",
       request = common.request("VA", "Richmond", "23219", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
-      expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated" } } } },
+      expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated",
+                 taxes = { { level = "city", amount = "1.00" } } } } } }, -- Richmond city's
+    { name = "groceries in a county: the county's 1.00% local tax",
+      request = common.request("VA", "Henrico", "23228", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated",
+                 taxes = { { level = "county", amount = "1.00" } } } } } },
     { name = "professional services: exempt",
       request = common.request("VA", "Richmond", "23219", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
