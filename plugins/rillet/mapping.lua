@@ -363,10 +363,12 @@ end
 
 local type_words = { SALES_TAX = "sales tax", VAT = "VAT", GST = "GST", HST = "HST", PST = "PST", QST = "QST" }
 
--- Description Rillet shows for a rate, e.g. "California state sales tax".
+-- Description Rillet shows for a rate, e.g. "California state sales tax". A name that already
+-- says its level (issue 19: "ERIE COUNTY", "RICHMOND CITY") does not repeat it.
 function M.describe(tax)
   local j = title(tax.jurisdiction)
   local lvl = tax.level and tax.level ~= "country" and (" " .. tax.level) or ""
+  if lvl ~= "" and j:lower():sub(-#lvl) == lvl then lvl = "" end
   return j .. lvl .. " " .. (type_words[tax.type] or tostring(tax.type or "tax"))
 end
 
