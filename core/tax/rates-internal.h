@@ -19,7 +19,17 @@ typedef struct zip_row {
 } zip_row;
 
 /* How a ZIP's county was established (issue 19, names that file correctly). */
-enum { ZC_NONE = 0, ZC_ONLY, ZC_BY_NAME, ZC_BY_REGION, ZC_BY_RATE, ZC_AMBIGUOUS };
+enum {
+    ZC_NONE = 0,
+    ZC_ONLY,
+    ZC_BY_NAME,
+    ZC_BY_REGION,
+    ZC_BY_RATE,
+    ZC_AMBIGUOUS,
+    ZC_RATE_NAMED,  /* the row's county rate is its region's namesake county's */
+    ZC_RATE_REGION, /* ... the county of its region's other ZIPs */
+    ZC_RATE_ODD     /* the crosswalk's county, whose usual rate differs from the row's */
+};
 
 /* Census county (or county-equivalent) FIPS code: data/us/census-fips/counties-2017.csv */
 typedef struct fips_county {

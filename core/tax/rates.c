@@ -1428,6 +1428,24 @@ static int region_cmp(const void *a, const void *b)
     return c ? c : strcmp(P(region_ctx, x->name), P(region_ctx, y->name));
 }
 
+/* The first position in ix (n rows sorted by region_cmp) of z's (state, tax region). */
+static size_t region_first(const levy_rates *r, const size_t *ix, size_t n, const zip_row *z)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const zip_row *m = &r->zips[ix[mid]];
+        int c = memcmp(m->st, z->st, 2);
+        if (!c)
+            c = strcmp(P(r, m->name), P(r, z->name));
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* A ZIP in several counties takes the county of its tax region's other ZIPs when every one of
  * them whose county is established and among the ZIP's counties has the same county. */
 static void by_region(levy_rates *r)
@@ -1444,18 +1462,7 @@ static void by_region(levy_rates *r)
         zip_row *z = &r->zips[i];
         if (z->county_how != ZC_AMBIGUOUS)
             continue;
-        size_t lo = 0, hi = n;
-        while (lo < hi) { /* first row of (st, name) */
-            size_t mid = (lo + hi) / 2;
-            const zip_row *m = &r->zips[ix[mid]];
-            int c = memcmp(m->st, z->st, 2);
-            if (!c)
-                c = strcmp(P(r, m->name), P(r, z->name));
-            if (c < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
+        size_t lo = region_first(r, ix, n, z);
         size_t f, nc = zc_find(r, z->zip, z->st, &f);
         uint32_t pick = 0;
         int conflict = 0;
@@ -1479,6 +1486,90 @@ static void by_region(levy_rates *r)
     free(ix);
 }
 
+/* The crosswalk's county of a ZIP the table gives another county's rate: a ZIP on a county
+ * line the table taxes at the rate of the county its tax region is named after ("MILWAUKEE"
+ * for Brookfield 53005, which HUD puts in Waukesha County; "LICKING" for 43069 in Franklin's).
+ * A county's usual rate is the most frequent county rate of its single-county ZIPs (none on a
+ * tie). A row whose county rate is not its county's usual rate takes the county named by its
+ * tax region, or else the county of its region's other ZIPs, with that usual rate; failing
+ * both it keeps the crosswalk's county with a note. */
+static void check_rates(levy_rates *r, county_rate *cr, size_t ncr)
+{
+    int32_t *usual = malloc(sizeof *usual * r->ncounties);
+    size_t *ix = malloc(sizeof *ix * (r->nzips ? r->nzips : 1)), nix = 0;
+    if (!usual || !ix) {
+        free(usual);
+        free(ix);
+        return;
+    }
+    for (size_t i = 0; i < r->nzips; i++)
+        if (r->zips[i].county_ix)
+            ix[nix++] = i;
+    region_ctx = r;
+    qsort(ix, nix, sizeof *ix, region_cmp);
+    region_ctx = NULL;
+    for (size_t c = 0; c < r->ncounties; c++)
+        usual[c] = -1;
+    qsort(cr, ncr, sizeof *cr, county_rate_cmp);
+    for (size_t i = 0; i < ncr;) { /* runs of one county, sub-runs of one rate */
+        size_t j = i;
+        size_t best = 0;
+        int32_t rate = -1;
+        while (j < ncr && cr[j].fips == cr[i].fips) {
+            size_t k = j;
+            while (k < ncr && cr[k].fips == cr[j].fips && cr[k].rate == cr[j].rate)
+                k++;
+            if (k - j > best) {
+                best = k - j;
+                rate = cr[j].rate;
+            } else if (k - j == best) {
+                rate = -1;
+            }
+            j = k;
+        }
+        uint32_t ci = county_index(r, cr[i].fips);
+        if (ci)
+            usual[ci - 1] = rate;
+        i = j;
+    }
+    for (size_t i = 0; i < r->nzips; i++) {
+        zip_row *z = &r->zips[i];
+        if (!z->county_ix || z->county <= 0 || usual[z->county_ix - 1] < 0 ||
+            usual[z->county_ix - 1] == z->county)
+            continue;
+        const char *rn = P(r, z->name);
+        uint32_t pick = 0;
+        for (size_t c = 0; c < r->ncounties && !pick; c++)
+            if (memcmp(r->counties[c].st, z->st, 2) == 0 && usual[c] == z->county &&
+                county_named(P(r, r->counties[c].name), rn))
+                pick = (uint32_t)c + 1;
+        if (pick) {
+            z->county_ix = pick;
+            z->county_how = ZC_RATE_NAMED;
+            continue;
+        }
+        int conflict = 0;
+        for (size_t k = region_first(r, ix, nix, z); k < nix && !conflict; k++) {
+            const zip_row *m = &r->zips[ix[k]]; /* the region's other ZIPs */
+            if (memcmp(m->st, z->st, 2) != 0 || strcmp(P(r, m->name), rn) != 0)
+                break;
+            if (m == z || m->county_ix == z->county_ix || usual[m->county_ix - 1] != z->county)
+                continue;
+            if (pick && pick != m->county_ix)
+                conflict = 1;
+            pick = m->county_ix;
+        }
+        if (pick && !conflict) {
+            z->county_ix = pick;
+            z->county_how = ZC_RATE_REGION;
+        } else {
+            z->county_how = ZC_RATE_ODD;
+        }
+    }
+    free(usual);
+    free(ix);
+}
+
 /* The county of every ZIP row (issue 19, names that file correctly): the crosswalk's only
  * county of the ZIP; for a ZIP the crosswalk puts in several counties, the one candidate whose
  * single-county ZIPs carry the row's county rate ("by rate"); otherwise none (ambiguous: the
@@ -1498,7 +1589,7 @@ static void assign_counties(levy_rates *r)
         z->county_how = n ? ZC_AMBIGUOUS : ZC_NONE;
         if (n == 1 && (z->county_ix = county_index(r, r->zc[f].fips)) != 0) {
             z->county_how = ZC_ONLY;
-            if (cr && z->county > 0)
+            if (cr)
                 cr[ncr++] = (county_rate){r->zc[f].fips, z->county};
         }
     }
@@ -1539,6 +1630,7 @@ static void assign_counties(levy_rates *r)
         if (hits == 1 && (z->county_ix = county_index(r, hit)) != 0)
             z->county_how = ZC_BY_RATE;
     }
+    check_rates(r, cr, ncr);
     free(cr);
 }
 
@@ -1912,6 +2004,15 @@ static levy_tax_entry *add_entry(levy_tax_resolution *res, const char *name, con
     "the ZIP lies in several counties; this is the one the ZIP table's tax region is named after"
 #define NOTE_COUNTY_BY_REGION                                                                      \
     "the ZIP lies in several counties; this is the county of the other ZIPs of its tax region"
+#define NOTE_COUNTY_RATE_NAMED                                                                     \
+    "the ZIP table's county rate is that of the county its tax region is named after, not of "     \
+    "the county the ZIP-county crosswalk gives this ZIP (a ZIP on their line)"
+#define NOTE_COUNTY_RATE_REGION                                                                    \
+    "the ZIP table's county rate is that of the county of its tax region's other ZIPs, not of "    \
+    "the county the ZIP-county crosswalk gives this ZIP (a ZIP on their line)"
+#define NOTE_COUNTY_RATE_ODD                                                                       \
+    "the ZIP table's county rate is not this county's usual rate: verify the county of the "       \
+    "street address"
 #define NOTE_COUNTY_AMBIGUOUS                                                                      \
     "county not established: the ZIP lies in several counties and the ZIP table's county rate "    \
     "does not single one out; the county depends on the street address"
@@ -2154,10 +2255,13 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, int32_t da
             e = add_entry(res, P(r, strcmp(st, "CA") == 0 ? cty->bare : cty->name), NULL,
                           LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX, row->county, 0);
             e->code = P(r, cty->code);
-            e->note = row->county_how == ZC_BY_RATE     ? NOTE_COUNTY_BY_RATE
-                      : row->county_how == ZC_BY_NAME   ? NOTE_COUNTY_BY_NAME
-                      : row->county_how == ZC_BY_REGION ? NOTE_COUNTY_BY_REGION
-                                                        : NULL;
+            static const char *const how[] = {[ZC_BY_RATE] = NOTE_COUNTY_BY_RATE,
+                                              [ZC_BY_NAME] = NOTE_COUNTY_BY_NAME,
+                                              [ZC_BY_REGION] = NOTE_COUNTY_BY_REGION,
+                                              [ZC_RATE_NAMED] = NOTE_COUNTY_RATE_NAMED,
+                                              [ZC_RATE_REGION] = NOTE_COUNTY_RATE_REGION,
+                                              [ZC_RATE_ODD] = NOTE_COUNTY_RATE_ODD};
+            e->note = row->county_how < sizeof how / sizeof *how ? how[row->county_how] : NULL;
         } else {
             e = add_entry(res, rname, " (COUNTY)", LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX,
                           row->county, 0);

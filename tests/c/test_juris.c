@@ -136,6 +136,79 @@ static void t_virginia_local(void)
 end:;
 }
 
+/* The SST rate files (data/us/sst-2026q2: MN, WI, GA) list each county's jurisdiction code
+ * (its FIPS county code) with its rate: 1 when state_fips + code is a county row there. */
+static int sst_county(const char *fips5, int64_t *rate)
+{
+    static const char *const files[] = {"data/us/sst-2026q2/MNR2026Q2FEB18.csv",
+                                        "data/us/sst-2026q2/WIR2026Q2FEB18.csv",
+                                        "data/us/sst-2026q2/GAR2026Q2FEB19.csv"};
+    int found = 0;
+    for (size_t i = 0; i < sizeof files / sizeof *files && !found; i++) {
+        FILE *f = fopen(files[i], "r");
+        char line[256];
+        while (f && !found && fgets(line, sizeof line, f)) {
+            /* State,Type,Code,GeneralIntra,GeneralInter,FoodIntra,FoodInter,Begin,End */
+            char *fld[9];
+            int n = 0;
+            for (char *p = line, *c; n < 9 && p; p = c ? c + 1 : NULL) {
+                c = strchr(p, ',');
+                if (c)
+                    *c = 0;
+                fld[n++] = p;
+            }
+            if (n < 9 || strcmp(fld[1], "00") != 0 || strncmp(fld[0], fips5, 2) != 0 ||
+                strtol(fld[2], NULL, 10) != strtol(fips5 + 2, NULL, 10) ||
+                strtol(fld[7], NULL, 10) > 20260415 || strtol(fld[8], NULL, 10) < 20260415)
+                continue;
+            int64_t v = -1;
+            levy_tax_dec_parse(fld[3], strlen(fld[3]), 8, 8, 0, &v);
+            *rate = v;
+            found = 1;
+        }
+        if (f)
+            fclose(f);
+    }
+    return found;
+}
+
+/* MN, WI, GA: every county code levy gives is a county jurisdiction code of the state's SST
+ * rate file; in WI, whose county taxes the ZIP table carries as SST lists them, every county
+ * tax named without a note has the SST county's rate (Brookfield 53005: Milwaukee County's
+ * 0.9 %, not Waukesha County's 0, though HUD puts the ZIP in Waukesha). */
+static void t_sst_counties(void)
+{
+    CHECK(rates() != NULL);
+    long checked = 0;
+    for (size_t i = 0; i < R->nzips; i++) {
+        const zip_row *z = &R->zips[i];
+        int wi = memcmp(z->st, "WI", 2) == 0;
+        if (!wi && memcmp(z->st, "MN", 2) != 0 && memcmp(z->st, "GA", 2) != 0)
+            continue;
+        char st[3], zip[6];
+        snprintf(st, sizeof st, "%.2s", z->st);
+        snprintf(zip, sizeof zip, "%05u", (unsigned)z->zip);
+        levy_tax_resolution res;
+        CHECK(resolve(st, NULL, zip, &res) == LEVY_OK);
+        const levy_tax_entry *c = at(&res, LEVY_LEVEL_COUNTY);
+        if (!c || !c->code)
+            continue;
+        int64_t rate = -1;
+        if (!sst_county(c->code, &rate)) {
+            fprintf(stderr, "  %s %s: %s (%s) is not an SST county\n", st, zip, c->name, c->code);
+            CHECK(0);
+        }
+        if (wi && !c->note && rate != c->rate) {
+            fprintf(stderr, "  %s %s: %s %s at %lld, SST %lld\n", st, zip, c->name, c->code,
+                    (long long)c->rate, (long long)rate);
+            CHECK(0);
+        }
+        checked++;
+    }
+    CHECK(checked > 1000);
+end:;
+}
+
 /* Every jurisdiction produced for every ZIP row of the shipped tables has a level and either
  * an authority code or a note; a county code is its state's; no county is named
  * "<region> (COUNTY)" without a note. Prints how many county taxes got a code. */
@@ -195,6 +268,7 @@ static const levy_test tests[] = {{"buffalo", t_buffalo},
                                   {"memphis", t_memphis},
                                   {"virginia_local", t_virginia_local},
                                   {"sweep", t_sweep},
+                                  {"sst_counties", t_sst_counties},
                                   {"free", t_free},
                                   {NULL, NULL}};
 
