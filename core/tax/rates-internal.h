@@ -132,6 +132,7 @@ struct levy_rates {
     size_t nzc, zc_cap;
     fips_state *stfips;
     size_t nstfips, stfips_cap;
+    size_t *by_region; /* indices of zips sorted by (state, tax region name) */
     rates_table_rec *tables;
     int ntables;
     size_t tables_cap;

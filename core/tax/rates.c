@@ -1641,6 +1641,15 @@ void levy_rates_finish(levy_rates *r)
     if (r->nstfips)
         qsort(r->stfips, r->nstfips, sizeof *r->stfips, stfips_cmp);
     assign_counties(r);
+    free(r->by_region); /* for name_city: the rows of a tax region */
+    r->by_region = malloc(sizeof *r->by_region * (r->nzips ? r->nzips : 1));
+    if (r->by_region) {
+        for (size_t i = 0; i < r->nzips; i++)
+            r->by_region[i] = i;
+        region_ctx = r;
+        qsort(r->by_region, r->nzips, sizeof *r->by_region, region_cmp);
+        region_ctx = NULL;
+    }
     /* a later file of the same state replaces earlier rows: drop exact (zip, st) dups,
      * keeping the last loaded (qsort is not stable, so tag order via seq) */
     if (r->ncdtfa) {
@@ -1666,6 +1675,7 @@ void levy_rates_free(levy_rates *r)
     free(r->ovl);
     free(r->eu);
     free(r->exc);
+    free(r->by_region);
     free(r->counties);
     free(r->zc);
     free(r->stfips);
@@ -2087,12 +2097,25 @@ static int district_name(const char *n)
 static const zip_row *same_city_region(const levy_rates *r, const zip_row *row,
                                        const char *name_upper)
 {
-    if (!row->county_ix)
+    if (!row->county_ix || !r->by_region)
         return NULL;
-    for (size_t i = 0; i < r->nzips; i++) {
-        const zip_row *z = &r->zips[i];
-        if (memcmp(z->st, row->st, 2) == 0 && z->city == row->city &&
-            z->county_ix == row->county_ix && strcmp(P(r, z->name), name_upper) == 0)
+    size_t lo = 0, hi = r->nzips;
+    while (lo < hi) { /* the first row of (state, name) */
+        size_t mid = (lo + hi) / 2;
+        const zip_row *m = &r->zips[r->by_region[mid]];
+        int c = memcmp(m->st, row->st, 2);
+        if (!c)
+            c = strcmp(P(r, m->name), name_upper);
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < r->nzips; lo++) {
+        const zip_row *z = &r->zips[r->by_region[lo]];
+        if (memcmp(z->st, row->st, 2) != 0 || strcmp(P(r, z->name), name_upper) != 0)
+            break;
+        if (z->city == row->city && z->county_ix == row->county_ix)
             return z;
     }
     return NULL;
