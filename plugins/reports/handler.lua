@@ -348,11 +348,14 @@ local function liability(from, to, region)
     local seen = {}
     for _, line in ipairs(doc.result.lines or {}) do
       for _, t in ipairs(line.taxes or {}) do
-        local key2 = table.concat({ cur, tostring(doc.region), tostring(t.jurisdiction), tostring(t.level), tostring(t.type) }, "\0")
+        -- issue 19: the jurisdiction's authority code (FIPS / ISO) is part of what it is filed to
+        local code = type(t.authority_code) == "string" and t.authority_code or nil
+        local key2 = table.concat({ cur, tostring(doc.region), tostring(t.jurisdiction), tostring(t.level), tostring(t.type),
+                                    code or "" }, "\0")
         local g = groups[key2]
         if not g then
           g = { currency = cur, region = doc.region, jurisdiction = t.jurisdiction, level = t.level, type = t.type,
-                taxable = 0, tax = 0, invoices = 0, credit_memos = 0 }
+                authority_code = code, taxable = 0, tax = 0, invoices = 0, credit_memos = 0 }
           groups[key2] = g
           order[#order + 1] = g
         end
@@ -372,12 +375,13 @@ local function liability(from, to, region)
     local la, lb = LEVEL_ORDER[a.level] or 9, LEVEL_ORDER[b.level] or 9
     if la ~= lb then return la < lb end
     if a.jurisdiction ~= b.jurisdiction then return tostring(a.jurisdiction) < tostring(b.jurisdiction) end
-    return tostring(a.type) < tostring(b.type)
+    if a.type ~= b.type then return tostring(a.type) < tostring(b.type) end
+    return tostring(a.authority_code or "") < tostring(b.authority_code or "")
   end)
   local data = {}
   for _, g in ipairs(order) do
     data[#data + 1] = { region = null(g.region), jurisdiction = null(g.jurisdiction), level = null(g.level),
-      type = null(g.type), currency = g.currency, taxable = money.format(g.taxable, g.currency),
+      type = null(g.type), authority_code = null(g.authority_code), currency = g.currency, taxable = money.format(g.taxable, g.currency),
       tax = money.format(g.tax, g.currency), invoices = g.invoices, credit_memos = g.credit_memos }
   end
   local tout = {}
@@ -389,6 +393,7 @@ local function liability(from, to, region)
   return data, tout, nc, nc_totals
 end
 
+-- (the CSV keeps its published columns; the JSON rows carry authority_code as well)
 local CSV_COLUMNS = { "region", "jurisdiction", "level", "type", "currency", "taxable", "tax", "invoices", "credit_memos" }
 local NC_CSV_COLUMNS = { "type", "id", "number", "date", "region", "currency", "status", "tax_status",
                          "calculated_tax", "collected_tax", "not_collected_tax", "reason", "detail" }
