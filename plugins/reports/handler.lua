@@ -348,16 +348,18 @@ local function liability(from, to, region)
     local seen = {}
     for _, line in ipairs(doc.result.lines or {}) do
       for _, t in ipairs(line.taxes or {}) do
-        -- issue 19: the jurisdiction's authority code (FIPS / ISO) is part of what it is filed to
-        local code = type(t.authority_code) == "string" and t.authority_code or nil
-        local key2 = table.concat({ cur, tostring(doc.region), tostring(t.jurisdiction), tostring(t.level), tostring(t.type),
-                                    code or "" }, "\0")
+        -- issue 19: the jurisdiction's authority code (FIPS / ISO) as written; a row whose
+        -- documents disagree on it (or never had one) shows none
+        local code = type(t.authority_code) == "string" and t.authority_code or false
+        local key2 = table.concat({ cur, tostring(doc.region), tostring(t.jurisdiction), tostring(t.level), tostring(t.type) }, "\0")
         local g = groups[key2]
         if not g then
           g = { currency = cur, region = doc.region, jurisdiction = t.jurisdiction, level = t.level, type = t.type,
                 authority_code = code, taxable = 0, tax = 0, invoices = 0, credit_memos = 0 }
           groups[key2] = g
           order[#order + 1] = g
+        elseif g.authority_code ~= code then
+          g.authority_code = false
         end
         g.taxable = g.taxable + sign * parse_amount(t.taxable_amount, cur, "taxable_amount")
         g.tax = g.tax + sign * parse_amount(t.amount, cur, "tax amount")
@@ -375,13 +377,12 @@ local function liability(from, to, region)
     local la, lb = LEVEL_ORDER[a.level] or 9, LEVEL_ORDER[b.level] or 9
     if la ~= lb then return la < lb end
     if a.jurisdiction ~= b.jurisdiction then return tostring(a.jurisdiction) < tostring(b.jurisdiction) end
-    if a.type ~= b.type then return tostring(a.type) < tostring(b.type) end
-    return tostring(a.authority_code or "") < tostring(b.authority_code or "")
+    return tostring(a.type) < tostring(b.type)
   end)
   local data = {}
   for _, g in ipairs(order) do
     data[#data + 1] = { region = null(g.region), jurisdiction = null(g.jurisdiction), level = null(g.level),
-      type = null(g.type), authority_code = null(g.authority_code), currency = g.currency, taxable = money.format(g.taxable, g.currency),
+      type = null(g.type), authority_code = null(g.authority_code or nil), currency = g.currency, taxable = money.format(g.taxable, g.currency),
       tax = money.format(g.tax, g.currency), invoices = g.invoices, credit_memos = g.credit_memos }
   end
   local tout = {}
