@@ -394,8 +394,9 @@ local function liability(from, to, region)
   return data, tout, nc, nc_totals
 end
 
--- (the CSV keeps its published columns; the JSON rows carry authority_code as well)
-local CSV_COLUMNS = { "region", "jurisdiction", "level", "type", "currency", "taxable", "tax", "invoices", "credit_memos" }
+-- authority_code (issue 19) last: the published columns keep their places
+local CSV_COLUMNS = { "region", "jurisdiction", "level", "type", "currency", "taxable", "tax", "invoices", "credit_memos",
+                      "authority_code" }
 local NC_CSV_COLUMNS = { "type", "id", "number", "date", "region", "currency", "status", "tax_status",
                          "calculated_tax", "collected_tax", "not_collected_tax", "reason", "detail" }
 
