@@ -2084,20 +2084,29 @@ static int ends_with(const char *s, const char *tail)
  * TOURISM DEVELOPMENT ZONE"). */
 static int district_name(const char *n)
 {
-    static const char *const words[] = {
-        " ZONE",    " DISTRICT", " AUTHORITY", " TDZ", " CID", " TDD", " IMPROVEMENT", " TOURISM",
-        " TRANSIT", " TMD",      " TOT ",      " BIA", " CTD", " SP",  " CONVENTION",  " STADIUM"};
+    static const char *const words[] = {" ZONE",        " DISTRICT",  " AUTHORITY",  " IMPROVEMENT",
+                                        " TOURISM",     " TRANSIT",   " CONVENTION", " STADIUM",
+                                        " ENHANCEMENT", " EXPOSITION"};
+    static const char *const codes[] = {"SP",  "TDZ", "CID", "TDD", "TMD", "TOT",
+                                        "BIA", "CTD", "TPA", "MTA", "RTA", "CO"};
     for (size_t i = 0; i < sizeof words / sizeof *words; i++)
         if (strstr(n, words[i]))
             return 1;
+    for (const char *w = strchr(n, ' '); w; w = strchr(w + 1, ' ')) /* a whole later word */
+        for (size_t i = 0; i < sizeof codes / sizeof *codes; i++) {
+            size_t l = strlen(codes[i]);
+            if (strncmp(w + 1, codes[i], l) == 0 && (w[1 + l] == ' ' || w[1 + l] == 0))
+                return 1;
+        }
     return 0;
 }
 
-/* A ZIP row of tax region name_upper in row's state and county with row's city rate, or NULL. */
+/* A ZIP row of tax region name_upper in row's state and county (when row's is known) with
+ * row's city rate, or NULL. */
 static const zip_row *same_city_region(const levy_rates *r, const zip_row *row,
                                        const char *name_upper)
 {
-    if (!row->county_ix || !r->by_region)
+    if (!r->by_region)
         return NULL;
     size_t lo = 0, hi = r->nzips;
     while (lo < hi) { /* the first row of (state, name) */
@@ -2115,7 +2124,8 @@ static const zip_row *same_city_region(const levy_rates *r, const zip_row *row,
         const zip_row *z = &r->zips[r->by_region[lo]];
         if (memcmp(z->st, row->st, 2) != 0 || strcmp(P(r, z->name), name_upper) != 0)
             break;
-        if (z->city == row->city && z->county_ix == row->county_ix)
+        /* the same county when the ZIP's is known (a PO-box ZIP the crosswalk lacks: any) */
+        if (z->city == row->city && (!row->county_ix || z->county_ix == row->county_ix))
             return z;
     }
     return NULL;
@@ -2157,6 +2167,14 @@ static void name_city(const levy_rates *r, const zip_row *row, const fips_county
         char *sp;
         while ((sp = strrchr(pre, ' ')) != NULL) {
             *sp = 0;
+            const fips_county *ic =
+                ends_with(pre, " CITY") ? county_by_name(r, row->st, pre) : NULL;
+            if (ic && strcmp(P(r, ic->name), pre) == 0) { /* "ALEXANDRIA CITY CO SP" */
+                e->name = P(r, ic->name);
+                e->code = P(r, ic->code);
+                e->note = NOTE_CITY_COUNTY_EQ;
+                return;
+            }
             const zip_row *z = same_city_region(r, row, pre);
             if (z) {
                 e->name = P(r, z->name);

@@ -116,6 +116,30 @@ static void t_memphis(void)
 end:;
 }
 
+/* A district-named tax region's city tax is the city its name starts with, also for a PO-box
+ * ZIP the crosswalk lacks (El Paso 79958, "EL PASO CTD TRANSIT"); an independent city's
+ * ("ALEXANDRIA CITY CO SP") is that city's; a city whose name merely contains such a word
+ * ("COLORADO SPRINGS") stays a city. */
+static void t_district_named(void)
+{
+    levy_tax_resolution res;
+    CHECK(resolve("TX", NULL, "79958", &res) == LEVY_OK);
+    const levy_tax_entry *c = at(&res, LEVY_LEVEL_CITY);
+    CHECK(c);
+    CHECK_EQ_STR(c->name, "EL PASO");
+    CHECK(resolve("VA", NULL, "22206", &res) == LEVY_OK);
+    c = at(&res, LEVY_LEVEL_CITY);
+    CHECK(c);
+    CHECK_EQ_STR(c->name, "ALEXANDRIA CITY");
+    CHECK_EQ_STR(c->code, "51510");
+    CHECK(resolve("CO", NULL, "80831", &res) == LEVY_OK);
+    c = at(&res, LEVY_LEVEL_CITY);
+    CHECK(c);
+    CHECK_EQ_STR(c->name, "COLORADO SPRINGS");
+    CHECK(c->note && strstr(c->note, "not established") == NULL);
+end:;
+}
+
 /* Virginia's 1 % local tax (the grocery rate's 1 %) is the county's or the independent
  * city's: Richmond city (51760), Henrico County (51087), never the state. */
 static void t_virginia_local(void)
@@ -267,6 +291,7 @@ static const levy_test tests[] = {{"buffalo", t_buffalo},
                                   {"montpelier", t_montpelier},
                                   {"memphis", t_memphis},
                                   {"virginia_local", t_virginia_local},
+                                  {"district_named", t_district_named},
                                   {"sweep", t_sweep},
                                   {"sst_counties", t_sst_counties},
                                   {"free", t_free},
