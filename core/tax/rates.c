@@ -1450,14 +1450,9 @@ static size_t region_first(const levy_rates *r, const size_t *ix, size_t n, cons
  * them whose county is established and among the ZIP's counties has the same county. */
 static void by_region(levy_rates *r)
 {
-    size_t *ix = malloc(sizeof *ix * (r->nzips ? r->nzips : 1)), n = 0;
+    const size_t *ix = r->by_region, n = r->nzips;
     if (!ix)
         return;
-    for (size_t i = 0; i < r->nzips; i++)
-        if (r->zips[i].county_how == ZC_ONLY || r->zips[i].county_how == ZC_BY_NAME)
-            ix[n++] = i;
-    region_ctx = r;
-    qsort(ix, n, sizeof *ix, region_cmp);
     for (size_t i = 0; i < r->nzips; i++) {
         zip_row *z = &r->zips[i];
         if (z->county_how != ZC_AMBIGUOUS)
@@ -1470,6 +1465,8 @@ static void by_region(levy_rates *r)
             const zip_row *m = &r->zips[ix[k]];
             if (memcmp(m->st, z->st, 2) != 0 || strcmp(P(r, m->name), P(r, z->name)) != 0)
                 break;
+            if (m->county_how != ZC_ONLY && m->county_how != ZC_BY_NAME)
+                continue;
             for (size_t c = 0; c < nc; c++)
                 if (county_index(r, r->zc[f + c].fips) == m->county_ix) {
                     if (pick && pick != m->county_ix)
@@ -1482,8 +1479,6 @@ static void by_region(levy_rates *r)
             z->county_how = ZC_BY_REGION;
         }
     }
-    region_ctx = NULL;
-    free(ix);
 }
 
 /* The crosswalk's county of a ZIP the table gives another county's rate: a ZIP on a county
@@ -1496,18 +1491,11 @@ static void by_region(levy_rates *r)
 static void check_rates(levy_rates *r, county_rate *cr, size_t ncr)
 {
     int32_t *usual = malloc(sizeof *usual * r->ncounties);
-    size_t *ix = malloc(sizeof *ix * (r->nzips ? r->nzips : 1)), nix = 0;
+    const size_t *ix = r->by_region, nix = r->nzips;
     if (!usual || !ix) {
         free(usual);
-        free(ix);
         return;
     }
-    for (size_t i = 0; i < r->nzips; i++)
-        if (r->zips[i].county_ix)
-            ix[nix++] = i;
-    region_ctx = r;
-    qsort(ix, nix, sizeof *ix, region_cmp);
-    region_ctx = NULL;
     for (size_t c = 0; c < r->ncounties; c++)
         usual[c] = -1;
     qsort(cr, ncr, sizeof *cr, county_rate_cmp);
@@ -1553,7 +1541,8 @@ static void check_rates(levy_rates *r, county_rate *cr, size_t ncr)
             const zip_row *m = &r->zips[ix[k]]; /* the region's other ZIPs */
             if (memcmp(m->st, z->st, 2) != 0 || strcmp(P(r, m->name), rn) != 0)
                 break;
-            if (m == z || m->county_ix == z->county_ix || usual[m->county_ix - 1] != z->county)
+            if (m == z || !m->county_ix || m->county_ix == z->county_ix ||
+                usual[m->county_ix - 1] != z->county)
                 continue;
             if (pick && pick != m->county_ix)
                 conflict = 1;
@@ -1567,7 +1556,6 @@ static void check_rates(levy_rates *r, county_rate *cr, size_t ncr)
         }
     }
     free(usual);
-    free(ix);
 }
 
 /* The county of every ZIP row (issue 19, names that file correctly): the crosswalk's only
@@ -1640,8 +1628,7 @@ void levy_rates_finish(levy_rates *r)
         qsort(r->zips, r->nzips, sizeof *r->zips, zip_cmp);
     if (r->nstfips)
         qsort(r->stfips, r->nstfips, sizeof *r->stfips, stfips_cmp);
-    assign_counties(r);
-    free(r->by_region); /* for name_city: the rows of a tax region */
+    free(r->by_region); /* the rows of a tax region: assign_counties, name_city */
     r->by_region = malloc(sizeof *r->by_region * (r->nzips ? r->nzips : 1));
     if (r->by_region) {
         for (size_t i = 0; i < r->nzips; i++)
@@ -1650,6 +1637,7 @@ void levy_rates_finish(levy_rates *r)
         qsort(r->by_region, r->nzips, sizeof *r->by_region, region_cmp);
         region_ctx = NULL;
     }
+    assign_counties(r);
     /* a later file of the same state replaces earlier rows: drop exact (zip, st) dups,
      * keeping the last loaded (qsort is not stable, so tag order via seq) */
     if (r->ncdtfa) {
