@@ -2089,6 +2089,21 @@ static int district_name(const char *n)
     return 0;
 }
 
+/* The independent city (a county-equivalent "<NAME> CITY": Virginia's, Baltimore, St. Louis,
+ * Carson City) of state st that region name rn names ("RICHMOND", "RICHMOND CITY"), or NULL. */
+static const fips_county *indep_city(const levy_rates *r, const char *st, const char *rn)
+{
+    size_t rl = strlen(rn);
+    for (size_t i = 0; i < r->ncounties; i++) {
+        const fips_county *c = &r->counties[i];
+        const char *cn = P(r, c->name);
+        if (memcmp(c->st, st, 2) == 0 && ends_with(cn, " CITY") && strncmp(cn, rn, rl) == 0 &&
+            (cn[rl] == 0 || strcmp(cn + rl, " CITY") == 0))
+            return c;
+    }
+    return NULL;
+}
+
 /* A ZIP row of tax region name_upper in row's state and county (when row's is known) with
  * row's city rate, or NULL. */
 static const zip_row *same_city_region(const levy_rates *r, const zip_row *row,
@@ -2126,18 +2141,17 @@ static void name_city(const levy_rates *r, const zip_row *row, const fips_county
                       const char *city_upper, levy_tax_entry *e)
 {
     const char *rname = P(r, row->name);
-    if (cty && ends_with(P(r, cty->name), " CITY")) {
-        const char *cn = P(r, cty->name);
-        size_t rl = strlen(rname);
-        /* Virginia's local tax is the county's or the independent city's (Va. Code
-         * 58.1-605/606); elsewhere only a region named as the county-equivalent city */
-        if (memcmp(row->st, "VA", 2) == 0 || strcmp(cn, rname) == 0 ||
-            (strncmp(cn, rname, rl) == 0 && strcmp(cn + rl, " CITY") == 0)) {
-            e->name = cn;
-            e->code = P(r, cty->code);
-            e->note = NOTE_CITY_COUNTY_EQ;
-            return;
-        }
+    /* a region named as an independent city of the state ("RICHMOND" -> Richmond city, a
+     * county-equivalent), even where the crosswalk puts the ZIP in a neighbour */
+    const fips_county *ic = indep_city(r, row->st, rname);
+    if (!ic && cty && ends_with(P(r, cty->name), " CITY") && memcmp(row->st, "VA", 2) == 0)
+        ic = cty; /* Virginia's local tax is the county's or the independent city's (Va. Code
+                   * 58.1-605/606): a city rate there is the ZIP's independent city's */
+    if (ic) {
+        e->name = P(r, ic->name);
+        e->code = P(r, ic->code);
+        e->note = NOTE_CITY_COUNTY_EQ;
+        return;
     }
     if (city_upper && city_upper[0] && strcmp(city_upper, rname) != 0) {
         const zip_row *z = same_city_region(r, row, city_upper);
@@ -2155,11 +2169,10 @@ static void name_city(const levy_rates *r, const zip_row *row, const fips_county
         char *sp;
         while ((sp = strrchr(pre, ' ')) != NULL) {
             *sp = 0;
-            const fips_county *ic =
-                ends_with(pre, " CITY") ? county_by_name(r, row->st, pre) : NULL;
-            if (ic && strcmp(P(r, ic->name), pre) == 0) { /* "ALEXANDRIA CITY CO SP" */
-                e->name = P(r, ic->name);
-                e->code = P(r, ic->code);
+            const fips_county *pc = ends_with(pre, " CITY") ? indep_city(r, row->st, pre) : NULL;
+            if (pc) { /* "ALEXANDRIA CITY CO SP" */
+                e->name = P(r, pc->name);
+                e->code = P(r, pc->code);
                 e->note = NOTE_CITY_COUNTY_EQ;
                 return;
             }
