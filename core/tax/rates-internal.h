@@ -45,6 +45,14 @@ typedef struct zip_county {
     char st[2];
 } zip_county;
 
+/* Census place (FIPS 55 code) a US city tax can be filed to: data/us/census-fips/places-2010.csv */
+typedef struct fips_place {
+    char st[2];
+    uint32_t key;      /* place_key of the name without its description ("ST LOUIS") */
+    uint32_t code;     /* state + place FIPS, "2965000" */
+    uint32_t counties; /* ";"-separated upper-case county names */
+} fips_place;
+
 /* State FIPS code: data/us/census-fips/states.csv */
 typedef struct fips_state {
     char st[3];
@@ -133,6 +141,8 @@ struct levy_rates {
     fips_state *stfips;
     size_t nstfips, stfips_cap;
     size_t *by_region; /* indices of zips sorted by (state, tax region name) */
+    fips_place *places;
+    size_t nplaces, places_cap;
     rates_table_rec *tables;
     int ntables;
     size_t tables_cap;

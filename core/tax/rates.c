@@ -1102,7 +1102,42 @@ done:
 
 /* The Census FIPS files of data/us/census-fips/ (issue 19, names that file correctly): not rate
  * tables (no source key, not importable), recognised by their header. */
-enum { FIPS_NONE = 0, FIPS_STATES, FIPS_COUNTIES, FIPS_ZIP_COUNTY };
+enum { FIPS_NONE = 0, FIPS_STATES, FIPS_COUNTIES, FIPS_ZIP_COUNTY, FIPS_PLACES };
+
+/* The key a place name is matched by: upper case, "." "-" "," as spaces, "'" dropped, words
+ * "SAINT" as "ST", single spaces ("St. Louis" and "SAINT LOUIS" -> "ST LOUIS"). The same rule
+ * built data/us/census-fips/places-2010.csv's key column (its README). */
+static void place_key(char *d, const char *s, size_t cap)
+{
+    size_t o = 0;
+    if (!cap)
+        return;
+    while (*s) {
+        char w[128];
+        size_t n = 0;
+        for (; *s; s++) { /* one word */
+            unsigned char c = (unsigned char)*s;
+            if (c == '.' || c == '-' || c == ',' || isspace(c))
+                break;
+            if (c != '\'' && n + 1 < sizeof w)
+                w[n++] = (char)toupper(c);
+        }
+        w[n] = 0;
+        while (*s && (*s == '.' || *s == '-' || *s == ',' || isspace((unsigned char)*s)))
+            s++;
+        if (!n)
+            continue;
+        const char *x = strcmp(w, "SAINT") == 0 ? "ST" : w;
+        size_t xl = strlen(x);
+        if (o + (o ? 1 : 0) + xl + 1 > cap)
+            break;
+        if (o)
+            d[o++] = ' ';
+        memcpy(d + o, x, xl);
+        o += xl;
+    }
+    d[o] = 0;
+}
 
 static int detect_fips(const char *text)
 {
@@ -1112,6 +1147,8 @@ static int detect_fips(const char *text)
         return FIPS_COUNTIES;
     if (strncmp(text, "zip,state,county_fips", 21) == 0)
         return FIPS_ZIP_COUNTY;
+    if (strncmp(text, "state,place_fips,name,type,key,counties", 39) == 0)
+        return FIPS_PLACES;
     return FIPS_NONE;
 }
 
@@ -1131,14 +1168,15 @@ static int digits(const char *s, size_t len, size_t want, uint32_t *out)
 
 static int load_fips(levy_rates *r, int kind, const char *path, char *text, levy_err *err)
 {
-    static const char *hs[][3] = {{"", "", ""},
-                                  {"state_fips", "state", "name"},
-                                  {"state", "county_fips", "name"},
-                                  {"zip", "state", "county_fips"}};
+    static const char *hs[][4] = {{"", "", "", ""},
+                                  {"state_fips", "state", "name", NULL},
+                                  {"state", "county_fips", "name", NULL},
+                                  {"zip", "state", "county_fips", NULL},
+                                  {"state", "place_fips", "key", "counties"}};
     csv_table tab;
     csv_row row;
-    int col[3];
-    int more = csv_open(&tab, path, text, hs[kind], 3, col, err);
+    int col[4];
+    int more = csv_open(&tab, path, text, hs[kind], kind == FIPS_PLACES ? 4 : 3, col, err);
     if (more != LEVY_OK)
         return more;
     long n = 0;
@@ -1147,7 +1185,24 @@ static int load_fips(levy_rates *r, int kind, const char *path, char *text, levy
         const char *a = row.f[col[0]], *b = row.f[col[1]], *c = row.f[col[2]];
         size_t al = row.len[col[0]], bl = row.len[col[1]], cl = row.len[col[2]];
         uint32_t v;
-        if (kind == FIPS_STATES) {
+        if (kind == FIPS_PLACES) {
+            const char *cs = row.f[col[3]];
+            if (al != 2 || digits(b, bl, 7, &v) || cl == 0)
+                return ROWERR("%s:%d: bad place row", path, lineno);
+            if (PUSH(r, places, nplaces, places_cap))
+                return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+            fips_place *f = &r->places[r->nplaces];
+            char k[128], up[512];
+            place_key(k, c, sizeof k);
+            upcase(up, cs, sizeof up);
+            memcpy(f->st, a, 2);
+            f->key = pool_add(r, k, strlen(k));
+            f->code = pool_add(r, b, 7);
+            f->counties = pool_add(r, up, strlen(up));
+            if (f->key == UINT32_MAX || f->code == UINT32_MAX || f->counties == UINT32_MAX)
+                return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+            r->nplaces++;
+        } else if (kind == FIPS_STATES) {
             if (digits(a, al, 2, &v) || bl != 2)
                 return ROWERR("%s:%d: bad state FIPS row", path, lineno);
             if (PUSH(r, stfips, nstfips, stfips_cap))
@@ -1352,6 +1407,12 @@ static int zc_cmp(const void *a, const void *b)
     if (c)
         return c;
     return x->fips < y->fips ? -1 : x->fips > y->fips;
+}
+static int place_cmp(const void *a, const void *b)
+{
+    const fips_place *x = a, *y = b;
+    int c = memcmp(x->st, y->st, 2);
+    return c ? c : strcmp(P(cmp_ctx, x->key), P(cmp_ctx, y->key));
 }
 static int stfips_cmp(const void *a, const void *b)
 {
@@ -1628,6 +1689,11 @@ void levy_rates_finish(levy_rates *r)
         qsort(r->zips, r->nzips, sizeof *r->zips, zip_cmp);
     if (r->nstfips)
         qsort(r->stfips, r->nstfips, sizeof *r->stfips, stfips_cmp);
+    if (r->nplaces) {
+        cmp_ctx = r;
+        qsort(r->places, r->nplaces, sizeof *r->places, place_cmp);
+        cmp_ctx = NULL;
+    }
     free(r->by_region); /* the rows of a tax region: assign_counties, name_city */
     r->by_region = malloc(sizeof *r->by_region * (r->nzips ? r->nzips : 1));
     if (r->by_region) {
@@ -1664,6 +1730,7 @@ void levy_rates_free(levy_rates *r)
     free(r->eu);
     free(r->exc);
     free(r->by_region);
+    free(r->places);
     free(r->counties);
     free(r->zc);
     free(r->stfips);
@@ -2017,14 +2084,18 @@ static levy_tax_entry *add_entry(levy_tax_resolution *res, const char *name, con
 #define NOTE_COUNTY_NONE                                                                           \
     "county not established: the ZIP is not in the shipped ZIP-county crosswalk; the name is "     \
     "the ZIP table's tax region"
-#define NOTE_CITY_NO_CODE                                                                          \
-    "city named by the ZIP table's tax region; no Census place code is shipped"
+static const char NOTE_CITY_NO_CODE[] =
+    "city named by the ZIP table's tax region; no Census place of that name (in the ZIP's county) "
+    "is shipped, so no code";
 #define NOTE_CITY_SHIP_TO                                                                          \
     "city named after ship_to.city (a tax region of the same county with the same city rate); "    \
     "the ZIP table names the ZIP after a neighbouring region"
-#define NOTE_CITY_DISTRICT                                                                         \
-    "levying city not established: the ZIP table names this local tax after a district, not "      \
-    "a city; give ship_to.city"
+#define NOTE_CITY_REGION                                                                           \
+    "city named by the ZIP table's tax region, coded by the Census place of that name; the ZIP "   \
+    "may reach into a neighbouring city or town: ship_to.city decides"
+static const char NOTE_CITY_DISTRICT[] =
+    "levying city not established: the ZIP table names this local tax after a district, not a "
+    "city; give ship_to.city";
 #define NOTE_CITY_PREFIX                                                                           \
     "city named after the leading words of the ZIP table's district-named tax region (a region "   \
     "of the same county with the same city rate)"
@@ -2035,7 +2106,7 @@ static levy_tax_entry *add_entry(levy_tax_resolution *res, const char *name, con
 #define NOTE_CDTFA_DISTRICT                                                                        \
     "district taxes of the city: CDTFA gives their total for the city, without their names or "    \
     "codes"
-#define NOTE_CDTFA_CITY "city named by CDTFA; no Census place code is shipped"
+#define NOTE_CDTFA_CITY "city named by CDTFA; no Census place of that name in its county is shipped"
 #define NOTE_OVERLAY "levy overlay (data/us/overlays.csv): no authority code recorded"
 
 /* State FIPS code ("36") of a USPS state code, or NULL. */
@@ -2134,6 +2205,59 @@ static const zip_row *same_city_region(const levy_rates *r, const zip_row *row,
     return NULL;
 }
 
+/* The FIPS place code ("2965000") of the Census place named name (a city tax's name) in state
+ * st and, when the ZIP's county is known, in that county; NULL when none or several differ. */
+static const char *place_code(const levy_rates *r, const char *st, const char *name,
+                              const fips_county *cty)
+{
+    char k[128];
+    place_key(k, name, sizeof k);
+    size_t lo = 0, hi = r->nplaces;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const fips_place *m = &r->places[mid];
+        int c = memcmp(m->st, st, 2);
+        if (!c)
+            c = strcmp(P(r, m->key), k);
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const char *code = NULL;
+    for (; lo < r->nplaces; lo++) {
+        const fips_place *m = &r->places[lo];
+        if (memcmp(m->st, st, 2) != 0 || strcmp(P(r, m->key), k) != 0)
+            break;
+        if (cty) { /* the county among the place's ("ERIE COUNTY;NIAGARA COUNTY") */
+            const char *cs = P(r, m->counties), *cn = P(r, cty->name), *hit = cs;
+            size_t cl = strlen(cn);
+            int in = 0;
+            while (!in && (hit = strstr(hit, cn)) != NULL) {
+                in = (hit == cs || hit[-1] == ';') && (hit[cl] == 0 || hit[cl] == ';');
+                hit += cl;
+            }
+            if (!in)
+                continue;
+        }
+        if (code && strcmp(code, P(r, m->code)) != 0)
+            return NULL; /* a town and a village of one name: not established */
+        code = P(r, m->code);
+    }
+    return code;
+}
+
+/* e names the tax region name, or the independent city it is ("ST. LOUIS" -> St. Louis city,
+ * 29510: one name and code for the city's tax whichever way it was found). */
+static void name_as_city(const levy_rates *r, const zip_row *row, levy_tax_entry *e,
+                         const char *name, const char *note)
+{
+    const fips_county *ic = indep_city(r, row->st, name);
+    e->name = ic ? P(r, ic->name) : name;
+    e->code = ic ? P(r, ic->code) : NULL;
+    e->note = note;
+}
+
 /* Names the city component of a ZIP row: the independent city that is the ZIP's
  * county-equivalent, the ship-to's city when it is a tax region of the same county at the same
  * city rate, else the table's region with a note. */
@@ -2156,8 +2280,7 @@ static void name_city(const levy_rates *r, const zip_row *row, const fips_county
     if (city_upper && city_upper[0] && strcmp(city_upper, rname) != 0) {
         const zip_row *z = same_city_region(r, row, city_upper);
         if (z) {
-            e->name = P(r, z->name);
-            e->note = NOTE_CITY_SHIP_TO;
+            name_as_city(r, row, e, P(r, z->name), NOTE_CITY_SHIP_TO);
             return;
         }
     }
@@ -2178,8 +2301,7 @@ static void name_city(const levy_rates *r, const zip_row *row, const fips_county
             }
             const zip_row *z = same_city_region(r, row, pre);
             if (z) {
-                e->name = P(r, z->name);
-                e->note = NOTE_CITY_PREFIX;
+                name_as_city(r, row, e, P(r, z->name), NOTE_CITY_PREFIX);
                 return;
             }
         }
@@ -2272,7 +2394,8 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, int32_t da
                 e->note = NOTE_CDTFA_DISTRICT;
             }
             e = add_entry(res, cname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, 1000000, 0);
-            e->note = NOTE_CDTFA_CITY;
+            e->code = place_code(r, "CA", cname, cc); /* the Census place CDTFA's city is */
+            e->note = e->code ? NULL : NOTE_CDTFA_CITY;
             goto overlays;
         }
         cd = cdtfa_find(r, rname); /* county name for the ZIP's own region */
@@ -2315,6 +2438,15 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, int32_t da
             if (a->city && a->city[0])
                 upcase(city, a->city, sizeof city);
             name_city(r, row, cty, a->city && a->city[0] ? city : NULL, e);
+            /* the Census place of that name (in the ZIP's county): its FIPS place code */
+            const char *pc =
+                e->code || e->note == NOTE_CITY_DISTRICT ? NULL : place_code(r, st, e->name, cty);
+            if (pc) {
+                e->code = pc;
+                if (e->note == NOTE_CITY_NO_CODE) /* confirmed by ship_to.city, or a caution */
+                    e->note =
+                        a->city && a->city[0] && strcmp(city, rname) == 0 ? NULL : NOTE_CITY_REGION;
+            }
         }
         e = add_entry(res, rname, " (SPECIAL)", LEVY_LEVEL_DISTRICT, LEVY_TYPE_SALES_TAX,
                       special > 0 ? special : 0, 0);

@@ -91,9 +91,13 @@ static void t_montpelier(void)
     CHECK(c);
     CHECK_EQ_STR(c->name, "MONTPELIER");
     CHECK(c->note != NULL);
+    CHECK_EQ_STR(c->code, "5046000"); /* Montpelier city, FIPS 55 place code */
     CHECK(resolve("VT", "", "05602", &res) == LEVY_OK);
     c = at(&res, LEVY_LEVEL_CITY);
-    CHECK(c && c->code == NULL && c->note != NULL);
+    CHECK(c);
+    CHECK_EQ_STR(c->name, "BERLIN"); /* the table's region, Berlin town, with a caution */
+    CHECK_EQ_STR(c->code, "5005650");
+    CHECK(c->note != NULL);
 end:;
 }
 
@@ -110,6 +114,7 @@ static void t_memphis(void)
     CHECK_EQ_STR(shown(co, b, sizeof b), "SHELBY COUNTY");
     CHECK_EQ_STR(co->code, "47157");
     CHECK_EQ_STR(c->name, "MEMPHIS");
+    CHECK_EQ_STR(c->code, "4748000");
     CHECK(resolve("TN", NULL, "38103", &res) == LEVY_OK);
     c = at(&res, LEVY_LEVEL_CITY);
     CHECK(c && c->code == NULL && c->note && strstr(c->note, "not established"));
@@ -136,7 +141,8 @@ static void t_district_named(void)
     c = at(&res, LEVY_LEVEL_CITY);
     CHECK(c);
     CHECK_EQ_STR(c->name, "COLORADO SPRINGS");
-    CHECK(c->note && strstr(c->note, "not established") == NULL);
+    CHECK_EQ_STR(c->code, "0816000");
+    CHECK(!c->note || strstr(c->note, "not established") == NULL);
 end:;
 }
 
@@ -266,9 +272,11 @@ static void t_sweep(void)
                 cities++;
                 city_codes += e->code != NULL;
             }
-            if (e->code && e->level != LEVY_LEVEL_STATE) { /* a county (-equivalent) FIPS */
+            if (e->code && e->level != LEVY_LEVEL_STATE) { /* county (5) or place (7) FIPS */
                 const char *sc = res.e[0].code;
-                CHECK(strlen(e->code) == 5 && sc && strncmp(e->code, sc, 2) == 0);
+                CHECK((strlen(e->code) == 5 ||
+                       (strlen(e->code) == 7 && e->level == LEVY_LEVEL_CITY)) &&
+                      sc && strncmp(e->code, sc, 2) == 0);
             }
         }
     }
