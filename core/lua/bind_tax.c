@@ -781,6 +781,16 @@ static void push_entry(lua_State *L, const levy_tax_entry *en, int nrec)
         lua_pushstring(L, en->title);
         setk(L, -2, K_name);
     }
+    /* issue 19: authority code (FIPS, ISO), json.null when not established, and why */
+    if (en->code)
+        lua_pushstring(L, en->code);
+    else
+        lua_pushlightuserdata(L, NULL); /* json.null, as the JSON path writes */
+    lua_setfield(L, -2, "authority_code");
+    if (en->note) {
+        lua_pushstring(L, en->note);
+        lua_setfield(L, -2, "jurisdiction_note");
+    }
 }
 
 static void push_address(lua_State *L, const levy_tax_addr *a)

@@ -754,6 +754,31 @@ static void customer_type(const levy_tax_request *req, levy_tax_decision *d)
         t == LEVY_CUSTOMER_INDIVIDUAL ? LEVY_CUSTOMER_INDIVIDUAL : LEVY_CUSTOMER_BUSINESS;
 }
 
+/* After a rule's calculate(ctx) (which returns each tax by name): every group-g entry gets
+ * the authority code and note of the resolution's jurisdiction of the same name and level;
+ * one the rule added itself is said to be the rule's (issue 19, names that file correctly). */
+#define NOTE_RULE_ADDED "jurisdiction added by the region's rule script: no authority code"
+static void restore_codes(const levy_tax_decision *d, levy_tax_request *req, int g)
+{
+    for (int i = 0; i < req->nlines; i++) {
+        levy_tax_line *l = &req->lines[i];
+        for (int k = 0; k < l->n; k++) {
+            levy_tax_entry *e = &l->e[k];
+            if (e->group != g || e->code || e->note)
+                continue;
+            e->note = NOTE_RULE_ADDED;
+            for (int r = 0; r < d->res.n; r++) {
+                const levy_tax_entry *re = &d->res.e[r];
+                if (re->group == g && re->level == e->level && same_name(re, e)) {
+                    e->code = re->code;
+                    e->note = re->note;
+                    break;
+                }
+            }
+        }
+    }
+}
+
 /* Before a delivery line follows the goods again (after calculate): its group-g entries are
  * the resolution's again (every jurisdiction at its rate, in the resolution's order; a
  * reverse-charged line keeps them at zero), the other groups' entries as they are. */
@@ -952,6 +977,7 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
             levy_err_clear(&cerr);
             if (req->calculate(req->ud, req, d, g, &cerr) != LEVY_OK)
                 return rule_error(p, err, cerr.message);
+            restore_codes(d, req, g);
             /* the delivery follows the goods as calculate left them (a clothing exemption
              * of the first $250, a unit cap): its entries' shares are decided again */
             for (int i = 0; i < req->nlines; i++) {
@@ -1129,6 +1155,13 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
                 levy_buf_putc(b, ',');
             levy_buf_putc(b, '{');
             js_dec(b, "amount", en->amount, ex, 1);
+            /* issue 19: the jurisdiction's code at its authority (FIPS, ISO), null when the
+             * data does not establish it - then jurisdiction_note says why */
+            js_key(b, "authority_code", 0);
+            if (en->code)
+                levy_json_escape(b, en->code, strlen(en->code));
+            else
+                levy_buf_puts(b, "null");
             js_key(b, "jurisdiction", 0);
             if (en->suffix) {
                 size_t a = strlen(en->name), s2 = strlen(en->suffix);
@@ -1143,6 +1176,8 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
             } else {
                 levy_json_escape(b, en->name, strlen(en->name));
             }
+            if (en->note)
+                js_cstr(b, "jurisdiction_note", en->note, 0);
             js_cstr(b, "level", levy_tax_level_name(en->level), 0);
             if (en->title) /* a tax with its own name (issue 19: local taxes) */
                 js_cstr(b, "name", en->title, 0);

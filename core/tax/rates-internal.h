@@ -12,7 +12,52 @@ typedef struct zip_row {
     uint16_t table; /* index of the table (file set + vintage) the row came from */
     uint32_t name;  /* TaxRegionName, upper case */
     int32_t combined, state, county, city, special;
+    /* the county of the ZIP (levy_rates_finish, from the HUD ZIP-county crosswalk): index into
+     * counties + 1 (0 = not established), and how it was established (ZC_*) */
+    uint32_t county_ix;
+    uint8_t county_how;
 } zip_row;
+
+/* How a ZIP's county was established (issue 19, names that file correctly). */
+enum {
+    ZC_NONE = 0,
+    ZC_ONLY,
+    ZC_BY_NAME,
+    ZC_BY_REGION,
+    ZC_BY_RATE,
+    ZC_AMBIGUOUS,
+    ZC_RATE_NAMED,  /* the row's county rate is its region's namesake county's */
+    ZC_RATE_REGION, /* ... the county of its region's other ZIPs */
+    ZC_RATE_ODD     /* the crosswalk's county, whose usual rate differs from the row's */
+};
+
+/* Census county (or county-equivalent) FIPS code: data/us/census-fips/counties-2017.csv */
+typedef struct fips_county {
+    uint32_t fips; /* 36029 */
+    char st[2];
+    uint32_t name, code; /* "ERIE COUNTY" (upper case), "36029" */
+    uint32_t bare;       /* the name without " COUNTY" ("ORANGE"): California's (CDTFA) style */
+} fips_county;
+
+/* One (ZIP, county) pair of the ZIP-county crosswalk (data/us/census-fips/zip-county-*.csv) */
+typedef struct zip_county {
+    uint32_t zip, fips;
+    char st[2];
+} zip_county;
+
+/* Census place (FIPS 55 code) a US city tax can be filed to: data/us/census-fips/places-2010.csv */
+typedef struct fips_place {
+    char st[2];
+    uint32_t key;      /* place_key of the name without its description ("ST LOUIS") */
+    uint32_t code;     /* state + place FIPS, "2965000" */
+    uint32_t counties; /* ";"-separated upper-case county names */
+} fips_place;
+
+/* State FIPS code: data/us/census-fips/states.csv */
+typedef struct fips_state {
+    char st[3];
+    uint32_t code; /* "36" */
+} fips_state;
 
 typedef struct cdtfa_row {
     uint32_t name, county; /* upper case */
@@ -89,6 +134,15 @@ struct levy_rates {
     size_t neu, eu_cap;
     eu_exception *exc;
     size_t nexc, exc_cap;
+    fips_county *counties;
+    size_t ncounties, counties_cap;
+    zip_county *zc;
+    size_t nzc, zc_cap;
+    fips_state *stfips;
+    size_t nstfips, stfips_cap;
+    size_t *by_region; /* indices of zips sorted by (state, tax region name) */
+    fips_place *places;
+    size_t nplaces, places_cap;
     rates_table_rec *tables;
     int ntables;
     size_t tables_cap;

@@ -348,13 +348,18 @@ local function liability(from, to, region)
     local seen = {}
     for _, line in ipairs(doc.result.lines or {}) do
       for _, t in ipairs(line.taxes or {}) do
+        -- issue 19: the jurisdiction's authority code (FIPS / ISO) as written; a row whose
+        -- documents disagree on it (or never had one) shows none
+        local code = type(t.authority_code) == "string" and t.authority_code or false
         local key2 = table.concat({ cur, tostring(doc.region), tostring(t.jurisdiction), tostring(t.level), tostring(t.type) }, "\0")
         local g = groups[key2]
         if not g then
           g = { currency = cur, region = doc.region, jurisdiction = t.jurisdiction, level = t.level, type = t.type,
-                taxable = 0, tax = 0, invoices = 0, credit_memos = 0 }
+                authority_code = code, taxable = 0, tax = 0, invoices = 0, credit_memos = 0 }
           groups[key2] = g
           order[#order + 1] = g
+        elseif g.authority_code ~= code then
+          g.authority_code = false
         end
         g.taxable = g.taxable + sign * parse_amount(t.taxable_amount, cur, "taxable_amount")
         g.tax = g.tax + sign * parse_amount(t.amount, cur, "tax amount")
@@ -377,7 +382,7 @@ local function liability(from, to, region)
   local data = {}
   for _, g in ipairs(order) do
     data[#data + 1] = { region = null(g.region), jurisdiction = null(g.jurisdiction), level = null(g.level),
-      type = null(g.type), currency = g.currency, taxable = money.format(g.taxable, g.currency),
+      type = null(g.type), authority_code = null(g.authority_code or nil), currency = g.currency, taxable = money.format(g.taxable, g.currency),
       tax = money.format(g.tax, g.currency), invoices = g.invoices, credit_memos = g.credit_memos }
   end
   local tout = {}
@@ -389,7 +394,9 @@ local function liability(from, to, region)
   return data, tout, nc, nc_totals
 end
 
-local CSV_COLUMNS = { "region", "jurisdiction", "level", "type", "currency", "taxable", "tax", "invoices", "credit_memos" }
+-- authority_code (issue 19) last: the published columns keep their places
+local CSV_COLUMNS = { "region", "jurisdiction", "level", "type", "currency", "taxable", "tax", "invoices", "credit_memos",
+                      "authority_code" }
 local NC_CSV_COLUMNS = { "type", "id", "number", "date", "region", "currency", "status", "tax_status",
                          "calculated_tax", "collected_tax", "not_collected_tax", "reason", "detail" }
 

@@ -393,11 +393,13 @@ local type_words = { SALES_TAX = "sales tax", VAT = "VAT", GST = "GST", HST = "H
 
 -- Description Rillet shows for a rate, e.g. "California state sales tax"; a tax with its own
 -- name (the result's `name`, e.g. "Chicago Personal Property Lease Transaction Tax") is
--- written under that name.
+-- written under that name. A name that already says its level (issue 19: "ERIE COUNTY",
+-- "RICHMOND CITY") does not repeat it.
 function M.describe(tax)
   if type(tax.name) == "string" and tax.name ~= "" then return tax.name end
   local j = title(tax.jurisdiction)
   local lvl = tax.level and tax.level ~= "country" and (" " .. tax.level) or ""
+  if lvl ~= "" and j:lower():sub(-#lvl) == lvl then lvl = "" end
   return j .. lvl .. " " .. (type_words[tax.type] or tostring(tax.type or "tax"))
 end
 

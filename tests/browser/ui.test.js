@@ -637,6 +637,10 @@ async function main() {
     await page.locator('#calc-total-tax').waitFor();
     const region = await page.locator('#calc-region').innerText();
     assert(region === 'US-CA', 'region ' + region);
+    // issue 19: each jurisdiction with its authority code, or "unknown" and the reason
+    const codes = await page.locator('table.taxes td.authority-code').allInnerTexts();
+    assert(codes.includes('06') && codes.includes('06059'), 'codes ' + JSON.stringify(codes));
+    assert(await page.locator('table.taxes .jurisdiction-note').count() > 0, 'no jurisdiction note');
     await shot('calculator', true);
   });
 

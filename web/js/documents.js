@@ -235,17 +235,23 @@
     return K.one;
   }
 
+  /* Each jurisdiction with its authority code (FIPS / ISO, issue 19); where the data does not
+   * establish the code or the name was inferred, the answer's jurisdiction_note under the name
+   * (an answer stored before issue 19 has neither field: the code shows as a dash). */
   L.taxesTable = function (taxes, cur) {
     if (!taxes || !taxes.length) return h('p', { class: 'muted', style: 'margin:.2rem 0', text: 'No jurisdictions.' });
     return h('table', { class: 'inner taxes' },
-      h('thead', null, h('tr', null, ['Jurisdiction', 'Level', 'Type', 'Rate', 'Taxable', 'Tax'].map(function (t, i) {
-        return h('th', { scope: 'col', class: i >= 3 ? 'num' : null, text: t });
+      h('thead', null, h('tr', null, ['Jurisdiction', 'Level', 'Code', 'Type', 'Rate', 'Taxable', 'Tax'].map(function (t, i) {
+        return h('th', { scope: 'col', class: i >= 4 ? 'num' : null, text: t });
       }))),
       h('tbody', null, taxes.map(function (t) {
         // a tax with its own name (issue 19: Chicago's Personal Property Lease Transaction Tax)
         var type = t.type === 'LEASE_TRANSACTION_TAX' ? 'Lease transaction tax' : (t.type || '—');
-        return h('tr', null, h('td', { text: t.name ? t.name + ' (' + (t.jurisdiction || '—') + ')' : (t.jurisdiction || '—') }),
-          h('td', { text: t.level || '—' }), h('td', { text: type }),
+        var name = h('td', { class: 'jurisdiction' }, h('span', { text: t.name ? t.name + ' (' + (t.jurisdiction || '—') + ')' : (t.jurisdiction || '—') }));
+        if (t.jurisdiction_note) name.appendChild(h('div', { class: 'muted jurisdiction-note', style: 'font-size:.85em', text: t.jurisdiction_note }));
+        var code = t.authority_code ? h('td', { class: 'authority-code' }, h('code', { text: t.authority_code }))
+          : h('td', { class: 'authority-code muted', text: t.authority_code === null ? 'unknown' : '—' });
+        return h('tr', null, name, h('td', { text: t.level || '—' }), code, h('td', { text: type }),
           h('td', { class: 'num', text: L.percent(t.percentage) }), h('td', { class: 'num', text: L.money(t.taxable_amount, cur) }),
           h('td', { class: 'num', text: L.money(t.amount, cur) }));
       })));

@@ -305,14 +305,13 @@ local function apply(treat, line, taxes, reduced, ctype)
     return taxes, "partially_taxable"
   end
   if treat.rate then
-    local out, found = {}, false
+    -- as the engine (core/tax/calc.c LEVY_TREAT_RATE): the level's entries take the rate, the
+    -- keep_levels keep theirs, the others go; a level the address does not have adds nothing
+    -- (Virginia's grocery 1 % is the county's, or the independent city's where there is no county)
+    local out = {}
     for _, t in ipairs(taxes) do
-      if t.level == treat.level then t.percentage = treat.rate; out[#out + 1] = t; found = true
+      if t.level == treat.level then t.percentage = treat.rate; out[#out + 1] = t
       elseif contains(treat.keep_levels, t.level) then out[#out + 1] = t end
-    end
-    if not found then
-      out[#out + 1] = { jurisdiction = "SPECIAL", level = treat.level, type = "SALES_TAX",
-                        percentage = treat.rate, fraction = "1" }
     end
     return out, "reduced_rated"
   end
