@@ -635,7 +635,10 @@ static void t_local_tax(void)
     CHECK_EQ_INT(levy_tax_type_from("LEASE_TRANSACTION_TAX"), LEVY_TYPE_LEASE);
     CHECK_EQ_INT(
         levy_tax_result_json(&b, &f.req, &f.d, "calc_1", 6, "2026-03-01", NULL, "src", NULL), 0);
-    CHECK(strstr(b.data, "{\"amount\":\"15.00\",\"jurisdiction\":\"CHICAGO\",\"level\":\"city\","
+    /* levied by the City of Chicago: its Census place code (issue 19, names that file) */
+    CHECK(strstr(b.data, "{\"amount\":\"15.00\",\"authority_code\":\"1714000\","
+                         "\"jurisdiction\":\"CHICAGO\","));
+    CHECK(strstr(b.data, "\"level\":\"city\","
                          "\"name\":\"Chicago Personal Property Lease Transaction Tax\","
                          "\"percentage\":\"15.00\",\"taxable_amount\":\"100.00\","
                          "\"type\":\"LEASE_TRANSACTION_TAX\"}"));
