@@ -188,3 +188,8 @@ levy_reliab_test(reliab_change_recheck change_recheck 240 22700)
 # default_customer_type setting, the stored customer (Rillet custom field, PUT), the Sphere
 # drop-in; CT and OH SaaS by customer type. Ports 22900-22949.
 levy_reliab_test(reliab_customer_type customer_type 180 22900)
+# Issue 20, operations by the conventions: after real traffic every /metrics family has HELP
+# and TYPE, counters end in _total, durations are _seconds histograms; build_info, process_*,
+# Rillet calls by endpoint and status class, write-back outcomes, reconciliation drift, queue
+# depth and age; the read-only metrics token; promtool when installed. Ports 23600-23619.
+levy_reliab_test(reliab_metrics_conventions metrics_conventions 240 23600)

@@ -430,7 +430,8 @@ local METRICS = {
     "template) and status class (2xx, 3xx, 4xx, 5xx; error = no answer)." },
   { "levy_rillet_request_duration_seconds", "histogram", "Duration of requests to Rillet, by endpoint." },
   { "levy_reconciliation_drift_total", "counter", "Documents reconciliation found to differ from what levy " ..
-    "last wrote, by action (repaired = written again or recalculated, flagged = left as drift)." },
+    "last wrote, by action (repaired = written again or recalculated, flagged = left as drift, " ..
+    "deleted = gone in Rillet, imported = missing in levy)." },
   { "levy_reconciliation_last_drift", "gauge", "Differences the last finished reconciliation run of each " ..
     "connection found." },
   { "levy_connection_health", "gauge", "1 for the health state each connection is in, 0 for the others." },

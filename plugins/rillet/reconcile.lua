@@ -74,12 +74,17 @@ local function next_docs(cid, after_type, after_id, n)
   return out
 end
 
+-- the action label of levy_reconciliation_drift_total: flagged (left as drift), deleted (gone
+-- in Rillet), imported (Rillet has it, levy did not), repaired (recalculated or written again)
+local DRIFT_ACTION = { ["flagged drift"] = "flagged", ["marked deleted"] = "deleted",
+                       ["imported, calculation queued"] = "imported" }
+
 local function record(run, cid, r, rillet_tax, reason, action)
   store.exec([[INSERT INTO reconciliation(run_id, connection_id, doc_type, doc_id, number, rillet_tax, levy_tax,
     reason, action, found_at) VALUES (?,?,?,?,?,?,?,?,?,?)]], run.id, cid, r.doc_type, r.id, r.number,
     rillet_tax, r.levy_tax, reason, action, time.iso_ms(time.now_ms()))
   store.exec("UPDATE reconciliation_runs SET drift = drift + 1 WHERE id = ?", run.id)
-  metrics.inc("levy_reconciliation_drift_total", { action = action == "flagged drift" and "flagged" or "repaired" })
+  metrics.inc("levy_reconciliation_drift_total", { action = DRIFT_ACTION[action] or "repaired" })
 end
 
 -- GET a document from Rillet: its copy; or, when Rillet answers 404, nil after marking it
