@@ -193,3 +193,8 @@ levy_reliab_test(reliab_customer_type customer_type 180 22900)
 # Rillet calls by endpoint and status class, write-back outcomes, reconciliation drift, queue
 # depth and age; the read-only metrics token; promtool when installed. Ports 23600-23619.
 levy_reliab_test(reliab_metrics_conventions metrics_conventions 240 23600)
+# Issue 20, the command line by the conventions: every command's own --help (exit 0), a wrong
+# flag is one line + "see levy <command> --help" (exit 2), URLs and addresses checked at start,
+# levy sim says where its default data dir is, levy demo removes its temporary data dirs on
+# Ctrl-C / SIGTERM unless --keep. Ports 23640-23659.
+levy_reliab_test(reliab_cli_conventions cli_conventions 240 23640)
