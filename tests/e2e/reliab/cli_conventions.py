@@ -36,8 +36,11 @@ CLEAN = {k: v for k, v in os.environ.items() if not k.startswith("LEVY_")}
 
 
 def run(*args, env=None, cwd=None, timeout=30):
-    return subprocess.run([LEVY, *args], capture_output=True, text=True, timeout=timeout,
-                          env=dict(CLEAN, **(env or {})), cwd=cwd)
+    try:
+        return subprocess.run([LEVY, *args], capture_output=True, text=True, timeout=timeout,
+                              env=dict(CLEAN, **(env or {})), cwd=cwd)
+    except subprocess.TimeoutExpired as e:  # e.g. a levy serve that took a bad URL and serves
+        return subprocess.CompletedProcess(e.cmd, "still running after %d s" % timeout, "", "")
 
 
 # flags each command's help must name (its own), and one it must not (another command's)
@@ -121,8 +124,11 @@ def case_addresses():
             (["--listen", "127.0.0.1:80x"], {}, "--listen", "80x"),
             ([], {"LEVY_LISTEN": "[::1:8080"}, "LEVY_LISTEN", "[::1:8080"),
         ]
+        # a port of this test's range, so that a levy that takes a bad value serves there
+        own = ["--listen", "127.0.0.1:%d" % (BASE_PORT + 10)]
         for args, env, name, shown in bad:
-            r = run("serve", "--data-dir", data, *args, env=env, timeout=15)
+            listen = [] if "--listen" in args or "LEVY_LISTEN" in env else own
+            r = run("serve", "--data-dir", data, *listen, *args, env=env, timeout=15)
             check("levy serve %s %s -> refused at start: exit 2, one line naming %s" % (args, env, name),
                   one_line_usage_error(r, "serve", name, shown), (r.returncode, r.stderr[:300]))
         check("nothing was created for a refused start", not os.path.exists(data), os.listdir(tmp))
