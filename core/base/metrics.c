@@ -97,7 +97,10 @@ int levy_metrics_describe(const char *name, levy_metric_type type, const char *h
     if (!help || !*help)
         return levy_err_set(err, LEVY_EINVAL, "bad_metric", "metric %s needs a help text", name);
     family *f = find_family(name);
-    if (f && f->type != type)
+    int clash = f && f->type != type;
+    for (int i = 0; i < nall && !clash; i++)
+        clash = strcmp(all[i].name, name) == 0 && all[i].type != type;
+    if (clash)
         return levy_err_set(err, LEVY_EINVAL, "bad_metric", "metric %s has another type", name);
     char *h = strdup(help);
     if (!h)
