@@ -190,6 +190,17 @@ static int accepts(const command *c, const char *a)
     return 0;
 }
 
+/* 1 when cmd uses flag name a (its --help lists it): a value it does not use is not checked */
+static int uses(const command *c, const char *a)
+{
+    for (size_t i = 0; c && i < NFLAGS; i++) {
+        size_t n = strcspn(FLAGS[i].flag, " ");
+        if (strncmp(FLAGS[i].flag, a, n) == 0 && a[n] == '\0')
+            return (FLAGS[i].shown & c->bit) != 0;
+    }
+    return 0;
+}
+
 static void put_indented(FILE *f, const char *text, int col)
 {
     for (const char *p = text; *p; p++) {
@@ -745,12 +756,12 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
                            listen_flag ? "--listen" : "LEVY_LISTEN", c->listen);
     if ((c->tls_cert[0] != 0) != (c->tls_key[0] != 0))
         return usage_error(cmd, "--tls-cert and --tls-key go together");
-    if (c->public_url[0] && !levy_config_valid_base_url(c->public_url))
+    if (c->public_url[0] && uses(me, "--public-url") && !levy_config_valid_base_url(c->public_url))
         return usage_error(cmd,
                            "%s '%s' is not an http(s) URL (want https://host[:port][/path], no "
                            "query or user info)",
                            public_flag ? "--public-url" : "LEVY_PUBLIC_URL", c->public_url);
-    if (!levy_config_valid_base_url(c->rillet_url))
+    if (uses(me, "--rillet-url") && !levy_config_valid_base_url(c->rillet_url))
         return usage_error(cmd,
                            "%s '%s' is not an http(s) URL (want https://host[:port][/path], no "
                            "query or user info)",
