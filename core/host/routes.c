@@ -139,7 +139,8 @@ void levy_host_metrics_describe(void)
          "Times levy paused accepting connections, by reason (connection_limit, accept_error)."},
         {"levy_webhook_deliveries_total", LEVY_METRIC_COUNTER,
          "Webhook deliveries received, by result (accepted, duplicate, ignored, "
-         "invalid_signature, too_large, ...)."},
+         "invalid_signature, missing_header, invalid_header, stale_timestamp, "
+         "unknown_connection, unavailable, too_large)."},
         {"levy_jobs", LEVY_METRIC_GAUGE,
          "Jobs in the queue table, by kind and state (queued, running, done, dead)."},
         {"levy_jobs_oldest_queued_age_seconds", LEVY_METRIC_GAUGE,

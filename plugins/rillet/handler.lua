@@ -417,12 +417,10 @@ local exports = {
 -- A JSON object body (the connection routes), else 415 / 400 invalid_json.
 local body = lutil.body_object
 
--- The metric families this plugin publishes: their # HELP text (docs/operations.md section 7).
+-- The metric families this plugin publishes: their # HELP text (docs/operations.md section 7;
+-- levy_webhook_deliveries_total, which the core's intake gate counts too, is the core's).
 -- The write-back outcomes an alert watches start at 0, so increase() sees the first one.
 local METRICS = {
-  { "levy_webhook_deliveries_total", "counter", "Webhook deliveries received, by result (accepted, duplicate, " ..
-    "ignored, invalid_signature, missing_header, invalid_header, stale_timestamp, unknown_connection, " ..
-    "unavailable, too_large)." },
   { "levy_writebacks_total", "counter", "Tax write-backs to Rillet, by outcome (written, retry, failed, " ..
     "unverified, superseded, deleted, key_read_only)." },
   { "levy_calculation_duration_seconds", "histogram", "Time to calculate the tax of an imported document, by source." },
