@@ -19,6 +19,9 @@ if [ "${1:-}" = "--test" ]; then
   PKGS+=(lua-check clang-format)
   # clang + its libFuzzer/sanitizer runtime: the fuzz targets (tests/fuzz)
   PKGS+=(clang libclang-rt-14-dev)
+  # prometheus: its promtool checks /metrics and the example rules docs/alerts.yml
+  # (reliab_metrics_conventions; without it the test's own Python checker still runs)
+  PKGS+=(prometheus)
   # node/npm for the browser test driver (playwright-core) and the rate oracle: Debian's
   # packages unless a node is already installed some other way (its own npm would conflict).
   command -v node >/dev/null 2>&1 || PKGS+=(nodejs)

@@ -32,21 +32,6 @@ static int cmd_version(void)
 
 static int run(levy_config *c, const char *cmd, const char *argv0);
 
-static const char *const COMMANDS[] = {"serve",
-                                       "demo",
-                                       "sim",
-                                       "calc",
-                                       "check",
-                                       "test",
-                                       "version",
-                                       "rates",
-                                       "backup",
-                                       "restore",
-                                       "rotate-master-key",
-                                       "signin",
-                                       "reload",
-                                       NULL};
-
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -60,10 +45,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "--version") == 0)
         return cmd_version();
-    int known = 0;
-    for (const char *const *c = COMMANDS; *c; c++)
-        known |= strcmp(*c, cmd) == 0;
-    if (!known) {
+    if (!levy_config_known_command(cmd)) {
         fprintf(stderr, "levy: unknown command '%s'\n\n", cmd);
         levy_config_usage(NULL, stderr);
         return 2;

@@ -26,6 +26,7 @@
 #include "hlog.h"
 #include "host/host.h"
 #include "host/service.h"
+#include "metrics.h"
 #include "host/rotate.h"
 #include "http/client.h"
 #include "http/server.h"
@@ -411,6 +412,7 @@ static void swap_in(levy_host *h, levy_gen *g, levy_reload_report *r)
     if (g->release == rates_set_unref)
         host_set_rates(h, g->release_ud);
     h->reloads++;
+    levy_metrics_inc("levy_reloads_total", NULL, 1, NULL);
     r->status = "reloaded";
     r->generation = g->id;
     hlog(HLOG_INFO, "reload: generation %llu live (%d plugins, %d rules, %d self-tests)",
@@ -444,6 +446,7 @@ int levy_host_reload(levy_host *h, levy_reload_report *r)
             levy_gen_errors_add(&r->errors, err.source[0] ? err.source : "", err.line, err.message);
         r->status = "rejected";
         h->reload_failures++;
+        levy_metrics_inc("levy_reload_failures_total", NULL, 1, NULL);
         for (int i = 0; i < r->errors.n; i++)
             hlog(HLOG_WARN, "reload rejected: %s:%d: %s", r->errors.v[i].source,
                  r->errors.v[i].line, r->errors.v[i].message);
@@ -568,6 +571,7 @@ static void on_reload_done(evutil_socket_t fd, short what, void *arg)
             levy_gen_errors_add(&r.errors, rs->err.source, rs->err.line, rs->err.message);
         r.status = "rejected";
         h->reload_failures++;
+        levy_metrics_inc("levy_reload_failures_total", NULL, 1, NULL);
         for (int i = 0; i < r.errors.n; i++)
             hlog(HLOG_WARN, "reload rejected: %s:%d: %s", r.errors.v[i].source, r.errors.v[i].line,
                  r.errors.v[i].message);
@@ -1005,6 +1009,17 @@ int levy_host_serve(levy_config *cfg)
     levy_gen_errors errs = {0};
     levy_log_set_format(cfg->log_json ? LEVY_LOG_JSON : LEVY_LOG_TEXT);
     signal(SIGPIPE, SIG_IGN);
+    if (cfg->data_dir_default) {
+        /* the default data dir lies in the current directory: say so, and where */
+        struct stat dst;
+        int existed = stat(cfg->data_dir, &dst) == 0;
+        char cwd[PATH_MAX];
+        fprintf(stderr,
+                "levy %s: data dir %s in the current directory %s (%s; --data-dir DIR or "
+                "LEVY_DATA_DIR puts it elsewhere)\n",
+                cfg->cmd, cfg->data_dir, getcwd(cwd, sizeof cwd) ? cwd : "?",
+                existed ? "the default, already there" : "the default, created now");
+    }
     if (mkdir_p(cfg->data_dir, 0700) != 0) {
         fprintf(stderr, "levy: cannot create data dir %s: %s\n", cfg->data_dir, strerror(errno));
         return 1;
@@ -1028,6 +1043,14 @@ int levy_host_serve(levy_config *cfg)
     int created = 0;
     if (load_token(cfg, &created, &err) != LEVY_OK) {
         fprintf(stderr, "levy: %s\n", err.message);
+        close(lock_fd);
+        return 1;
+    }
+    if (cfg->metrics_token[0] && strcmp(cfg->metrics_token, cfg->api_token) == 0) {
+        fprintf(stderr,
+                "levy: the metrics token (%s) is the API token of %s; give GET /metrics "
+                "its own token\n",
+                cfg->metrics_token_from, cfg->data_dir);
         close(lock_fd);
         return 1;
     }
@@ -1070,6 +1093,7 @@ int levy_host_serve(levy_config *cfg)
         goto done;
     if (h->store)
         levy_store_set_busy_budget(h->store, busy_ms);
+    levy_host_metrics_describe();
     if (levy_host_listen(h, &err) != LEVY_OK) {
         fprintf(stderr, "levy: %s\n", err.message);
         goto done;

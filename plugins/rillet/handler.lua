@@ -424,9 +424,37 @@ local exports = {
 -- A JSON object body (the connection routes), else 415 / 400 invalid_json.
 local body = lutil.body_object
 
+-- The metric families this plugin publishes: their # HELP text (docs/operations.md section 7;
+-- levy_webhook_deliveries_total, which the core's intake gate counts too, is the core's).
+-- The write-back outcomes an alert watches start at 0, so increase() sees the first one.
+local METRICS = {
+  { "levy_writebacks_total", "counter", "Tax write-backs to Rillet, by outcome (written, retry, failed, " ..
+    "unverified, superseded, deleted, key_read_only)." },
+  { "levy_calculation_duration_seconds", "histogram", "Time to calculate the tax of an imported document, by source." },
+  { "levy_rillet_requests_total", "counter", "Requests levy sent to Rillet, by endpoint (method and path " ..
+    "template) and status class (2xx, 3xx, 4xx, 5xx; error = no answer)." },
+  { "levy_rillet_request_duration_seconds", "histogram", "Duration of requests to Rillet, by endpoint." },
+  { "levy_reconciliation_drift_total", "counter", "Documents reconciliation found to differ from what levy " ..
+    "last wrote, by action (repaired = written again or recalculated, flagged = left as drift, " ..
+    "deleted = gone in Rillet, imported = missing in levy)." },
+  { "levy_reconciliation_last_drift", "gauge", "Differences the last finished reconciliation run of each " ..
+    "connection found." },
+  { "levy_connection_health", "gauge", "1 for the health state each connection is in, 0 for the others." },
+  { "levy_inbox_pruned_total", "counter", "Processed webhook bodies deleted from the inbox after the retention." },
+}
+
+local function on_start()
+  for _, m in ipairs(METRICS) do metrics.describe(m[1], m[2], m[3]) end
+  for _, r in ipairs({ "written", "retry", "failed", "unverified" }) do
+    metrics.inc("levy_writebacks_total", { result = r }, 0)
+  end
+  reconcile.publish_drift()
+end
+
 return {
   name = "rillet",
   version = "0.1.0",
+  on_start = on_start,
   -- the tables this plugin's migrations create: no other plugin may use them (docs/plugins.md)
   tables = {
     "connections", "inbox", "invoices", "credit_memos", "calculations", "writebacks",

@@ -213,7 +213,7 @@ function M.calculate(job)
   -- address, rounding) over the global ones
   local result, cerr = api.calculate(req, { connection_id = row.connection_id })
   if result then M.annotate(result, req) end
-  metrics.observe("levy_calculation_ms", { source = "rillet" }, time.now_ms() - started)
+  metrics.observe("levy_calculation_duration_seconds", { source = "rillet" }, time.now_ms() - started)
   local now = time.now_ms()
   local calc_id = (result and type(result.calculation_id) == "string" and result.calculation_id)
     or crypto.id("calc_")
