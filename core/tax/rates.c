@@ -161,12 +161,6 @@ static const char *P(const levy_rates *r, uint32_t off) { return r->pool + off; 
 
 /* ---------------------------------------------------------------- CSV */
 
-typedef struct csv_row {
-    int n;
-    char *f[64];
-    size_t len[64];
-} csv_row;
-
 /* Splits line (modified in place: quotes removed) into fields. Returns field count or -1. */
 static int csv_split(char *line, csv_row *row)
 {
@@ -358,6 +352,25 @@ static void upcase(char *d, const char *s, size_t cap)
     while (o && d[o - 1] == ' ')
         o--;
     d[o] = 0;
+}
+
+/* The CSV and pool helpers, for the state-file loaders in stateformats.c. */
+int levy_rates_csv_split(char *line, csv_row *row) { return csv_split(line, row); }
+char *levy_rates_next_line(char **cur) { return next_line(cur); }
+int levy_rates_blank_line(const char *s) { return blank(s); }
+int levy_rates_parse_frac(const char *s, size_t len, int32_t *out)
+{
+    return parse_frac(s, len, out);
+}
+void levy_rates_upcase(char *d, const char *s, size_t cap) { upcase(d, s, cap); }
+uint32_t levy_rates_pool_add(levy_rates *r, const char *s, size_t len)
+{
+    return pool_add(r, s, len);
+}
+const char *levy_rates_pool(const levy_rates *r, uint32_t off) { return P(r, off); }
+int levy_rates_grow(void **p, size_t *cap, size_t need, size_t elsz)
+{
+    return grow(p, cap, need, elsz);
 }
 
 /* ---------------------------------------------------------------- table registry */
@@ -1122,6 +1135,9 @@ static int detect_kind(const char *text)
         return RT_NATIONAL;
     if (strstr(first, "zip_from") && strncmp(first, "state,", 6) == 0)
         return RT_OVERLAY;
+    int sk = levy_stateformats_detect(first); /* state DOR files: core/tax/stateformats.c */
+    if (sk != RT_UNKNOWN)
+        return sk;
     /* SST rate file: 9 fields, first two are 2-digit codes */
     int commas = 0;
     for (size_t i = 0; i < l; i++)
@@ -1149,6 +1165,9 @@ static const char *kind_source(int kind)
         return "national";
     case RT_OVERLAY:
         return "us-overlays";
+    case RT_WA_RATES:
+    case RT_WA_ZIP4:
+        return levy_stateformats_source(kind);
     default:
         return "unknown";
     }
@@ -1161,7 +1180,7 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
     char vintage[16] = "unknown";
     long rows = 0;
     int rc;
-    size_t z0 = r->nzips, s0 = r->nsst;
+    size_t z0 = r->nzips, s0 = r->nsst, z40 = r->nz4, l0 = r->nloc;
     memset(info, 0, sizeof *info);
     info->kind = kind;
     /* source key: one per replaceable table */
@@ -1203,10 +1222,16 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
         rc = load_overlays(r, path, text, vintage, &rows, err);
         snprintf(info->key, sizeof info->key, "us-overlays");
         break;
+    case RT_WA_RATES:
+    case RT_WA_ZIP4:
+        rc = levy_stateformats_load(r, kind, path, text, vintage, &rows, info->key,
+                                    sizeof info->key, err);
+        break;
     default:
         return levy_err_set(err, LEVY_EINVAL, "unsupported_rate_table",
                             "%s: not a supported rate table (Avalara ZIP5, CDTFA, SST rate, "
-                            "ibericode JSON, ca/rates.csv, national.csv, overlays.csv)",
+                            "Washington DOR rate or ZIP+4 file, ibericode JSON, "
+                            "ca/rates.csv, national.csv, overlays.csv)",
                             path);
     }
     if (rc)
@@ -1220,6 +1245,10 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
         r->zips[i].table = (uint16_t)t;
     for (size_t i = s0; i < r->nsst; i++) /* an imported SST file names its own vintage */
         r->sst[i].table = (uint16_t)t;
+    for (size_t i = z40; i < r->nz4; i++)
+        r->z4[i].table = (uint16_t)t;
+    for (size_t i = l0; i < r->nloc; i++)
+        r->loc[i].table = (uint16_t)t;
     info->table = t;
     return LEVY_OK;
 }
@@ -1245,6 +1274,7 @@ static int cdtfa_cmp(const void *a, const void *b)
 
 void levy_rates_finish(levy_rates *r)
 {
+    levy_stateformats_finish(r);
     if (r->nzips)
         qsort(r->zips, r->nzips, sizeof *r->zips, zip_cmp);
     /* a later file of the same state replaces earlier rows: drop exact (zip, st) dups,
@@ -1270,6 +1300,8 @@ void levy_rates_free(levy_rates *r)
     free(r->ca);
     free(r->nat);
     free(r->ovl);
+    free(r->z4);
+    free(r->loc);
     free(r->eu);
     free(r->exc);
     free(r->tables);
@@ -1634,6 +1666,22 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, int32_t da
     uint32_t zip = 0;
     for (int i = 0; i < 5; i++)
         zip = zip * 10 + (uint32_t)(z[i] - '0');
+    if (r->nz4 || r->nloc) { /* a state's own DOR files decide before the ZIP5 table */
+        int plus4 = -1;
+        if (zl > 5) {
+            const char *p4 = z + (zl == 10 ? 6 : 5);
+            plus4 = (p4[0] - '0') * 1000 + (p4[1] - '0') * 100 + (p4[2] - '0') * 10 + (p4[3] - '0');
+        }
+        int32_t srate, lrate;
+        const char *lname;
+        int t;
+        if (levy_stateformats_find(r, st, zip, plus4, a->city, date, &srate, &lrate, &lname, &t)) {
+            use_table(res, t);
+            add_entry(res, stname, NULL, LEVY_LEVEL_STATE, LEVY_TYPE_SALES_TAX, srate, 0);
+            add_entry(res, lname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, lrate, 0);
+            goto overlays;
+        }
+    }
     size_t lo = 0, hi = r->nzips;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;

@@ -46,8 +46,8 @@ typedef struct upd_result {
     long rows;
 } upd_result;
 
-static const char *const KIND_NAMES[] = {"unknown",   "avalara", "cdtfa",    "sst",
-                                         "ibericode", "ca",      "national", "overlay"};
+static const char *const KIND_NAMES[] = {"unknown", "avalara",  "cdtfa",   "sst",      "ibericode",
+                                         "ca",      "national", "overlay", "wa-rates", "wa-zip4"};
 
 typedef struct buf {
     char *p;
