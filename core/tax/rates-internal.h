@@ -170,6 +170,9 @@ int levy_rates_grow(void **p, size_t *cap, size_t need, size_t elsz);
 int levy_stateformats_detect(const char *first_line);
 const char *levy_stateformats_source(int kind);
 void levy_stateformats_finish(levy_rates *r); /* sorts the ZIP+4 ranges */
+/* The day after the last EXPIRATION DATE / EFF_END of table i's rows (yyyymmdd); 0 when a
+ * row is open-ended. Past it the file no longer answers and the ZIP5 table does again. */
+int32_t levy_stateformats_stale_after(const levy_rates *r, int table);
 int levy_stateformats_load(levy_rates *r, int kind, const char *path, char *text, char *vintage_out,
                            long *rows, char *key, size_t keycap, levy_err *err);
 /* Rows of the state files that decide a US address on date: 1 with *state / *local / *name

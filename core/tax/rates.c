@@ -1511,9 +1511,16 @@ void levy_rates_table_regions(const levy_rates *r, int i, char *buf, size_t cap)
         buf[0] = 0;
     char seen[64][2];
     int nseen = 0;
-    for (size_t k = 0; k < r->nzips + r->nsst && nseen < 64; k++) {
-        const char *st = k < r->nzips ? r->zips[k].st : r->sst[k - r->nzips].st;
-        int t = k < r->nzips ? r->zips[k].table : r->sst[k - r->nzips].table;
+    size_t nz = r->nzips, ns = r->nsst, n4 = r->nz4; /* ZIP, SST, then state-file rows */
+    for (size_t k = 0; k < nz + ns + n4 + r->nloc && nseen < 64; k++) {
+        const char *st = k < nz             ? r->zips[k].st
+                         : k < nz + ns      ? r->sst[k - nz].st
+                         : k < nz + ns + n4 ? r->z4[k - nz - ns].st
+                                            : r->loc[k - nz - ns - n4].st;
+        int t = k < nz             ? r->zips[k].table
+                : k < nz + ns      ? r->sst[k - nz].table
+                : k < nz + ns + n4 ? r->z4[k - nz - ns].table
+                                   : r->loc[k - nz - ns - n4].table;
         if (t != i)
             continue;
         int dup = 0;
@@ -1541,6 +1548,8 @@ int32_t levy_rates_table_stale_after(const levy_rates *r, int i)
     if (i < 0 || i >= r->ntables)
         return 0;
     const char *src = P(r, r->tables[i].source), *v = P(r, r->tables[i].vintage);
+    if (strncmp(src, "wa-dor-", 7) == 0) /* dated rows that all end: stale after the last */
+        return levy_stateformats_stale_after(r, i);
     if (strncmp(src, "avalara-zip5", 12) != 0 && strcmp(src, "cdtfa") != 0 &&
         strncmp(src, "sst", 3) != 0)
         return 0;

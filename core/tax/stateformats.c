@@ -341,3 +341,35 @@ int levy_stateformats_find(const levy_rates *r, const char *st, uint32_t zip, in
     }
     return 0;
 }
+
+static int32_t day_after(int32_t d)
+{
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y = d / 10000, m = d / 100 % 100, day = d % 100;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    int last = mdays[m - 1] + (m == 2 && leap);
+    if (++day > last) {
+        day = 1;
+        if (++m > 12) {
+            m = 1;
+            y++;
+        }
+    }
+    return y * 10000 + m * 100 + day;
+}
+
+int32_t levy_stateformats_stale_after(const levy_rates *r, int table)
+{
+    int32_t last = 0;
+    for (size_t i = 0; i < r->nz4 + r->nloc; i++) {
+        int t = i < r->nz4 ? r->z4[i].table : r->loc[i - r->nz4].table;
+        int32_t to = i < r->nz4 ? r->z4[i].to : r->loc[i - r->nz4].to;
+        if (t != table)
+            continue;
+        if (to >= 99991231)
+            return 0;
+        if (to > last)
+            last = to;
+    }
+    return last ? day_after(last) : 0;
+}

@@ -80,6 +80,11 @@ static void t_wa_import(void)
         if (strcmp(t->source, "wa-dor-rates") == 0) {
             CHECK_EQ_INT(t->rows, 407);
             CHECK_EQ_STR(t->vintage, "2026-04-01");
+            /* stale the day after its rows end (Regions page, GET /admin/rates) */
+            CHECK_EQ_INT(levy_rates_table_stale_after(r, i), 20260701);
+            char regs[64];
+            levy_rates_table_regions(r, i, regs, sizeof regs);
+            CHECK_EQ_STR(regs, "US-WA");
             found = 1;
         }
     }
