@@ -111,6 +111,34 @@ typedef struct eu_period {
     uint32_t exc_first, exc_n;
 } eu_period;
 
+/* A CSV row split in place (rates.c csv_split). */
+typedef struct csv_row {
+    int n;
+    char *f[64];
+    size_t len[64];
+} csv_row;
+
+/* State rate files (core/tax/stateformats.c). A Washington DOR ZIP+4 range -> location code
+ * with its state and local rates for one period; a location code's rates and name (the DOR
+ * "location codes and rate tables" file). */
+typedef struct statez4_row {
+    char st[3];
+    uint16_t table;
+    uint32_t zip;
+    uint16_t lo, hi; /* +4 range, inclusive */
+    uint32_t code;
+    uint32_t name; /* "LOCATION CODE 1726" (pool) until the rate table names it */
+    int32_t state, local, from, to;
+} statez4_row;
+
+typedef struct stateloc_row {
+    char st[3];
+    uint16_t table;
+    uint32_t code;
+    uint32_t name; /* upper case, " (CITY)" removed */
+    int32_t state, local, from, to;
+} stateloc_row;
+
 typedef struct rates_table_rec {
     uint32_t source, vintage, path, dir;
     long rows;
@@ -143,6 +171,10 @@ struct levy_rates {
     size_t *by_region; /* indices of zips sorted by (state, tax region name) */
     fips_place *places;
     size_t nplaces, places_cap;
+    statez4_row *z4;
+    size_t nz4, z4_cap;
+    stateloc_row *loc;
+    size_t nloc, loc_cap;
     rates_table_rec *tables;
     int ntables;
     size_t tables_cap;
@@ -160,7 +192,9 @@ enum {
     RT_CA,
     RT_NATIONAL,
     RT_OVERLAY,
-    RT_SST_BOUNDARY
+    RT_SST_BOUNDARY,
+    RT_WA_RATES,
+    RT_WA_ZIP4
 };
 
 typedef struct rates_file_info {
@@ -176,6 +210,35 @@ levy_rates *levy_rates_new(void);
 int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file_info *info,
                          levy_err *err);
 void levy_rates_finish(levy_rates *r);
+
+/* rates.c helpers shared with stateformats.c */
+int levy_rates_csv_split(char *line, csv_row *row);
+char *levy_rates_next_line(char **cur);
+int levy_rates_blank_line(const char *s);
+int levy_rates_parse_frac(const char *s, size_t len, int32_t *out);
+void levy_rates_upcase(char *d, const char *s, size_t cap);
+uint32_t levy_rates_pool_add(levy_rates *r, const char *s, size_t len);
+const char *levy_rates_pool(const levy_rates *r, uint32_t off);
+int levy_rates_grow(void **p, size_t *cap, size_t need, size_t elsz);
+
+/* stateformats.c: the state DOR files. detect: RT_WA_* from the header line or RT_UNKNOWN.
+ * load: rows into r, vintage (latest effective start), source key; errors name file:line. */
+int levy_stateformats_detect(const char *first_line);
+const char *levy_stateformats_source(int kind);
+void levy_stateformats_finish(levy_rates *r); /* sorts the ZIP+4 ranges */
+/* The day after the last EXPIRATION DATE / EFF_END of table i's rows (yyyymmdd); 0 when a
+ * row is open-ended. Past it the file no longer answers and the ZIP5 table does again. */
+int32_t levy_stateformats_stale_after(const levy_rates *r, int table);
+int levy_stateformats_load(levy_rates *r, int kind, const char *path, char *text, char *vintage_out,
+                           long *rows, char *key, size_t keycap, levy_err *err);
+/* Rows of the state files that decide a US address on date: the answer's resolution
+ * (LEVY_RES_ZIP4: the +4's range; LEVY_RES_ZIP5: the ZIP's one location code;
+ * LEVY_RES_ZIP5_CITY: a location code named as the city) with *state / *local / *name
+ * (pool string) / *table filled, 0 when these files do not decide it (no rows for the ZIP, or a
+ * ZIP5 whose +4 ranges carry different location codes on that date). plus4 < 0: ZIP5 only. */
+int levy_stateformats_find(const levy_rates *r, const char *st, uint32_t zip, int plus4,
+                           const char *city, int32_t date, int32_t *state, int32_t *local,
+                           const char **name, int *table);
 /* Validates file and installs it as DATA_DIR/rates/<key>/<name> (the new vintage written
  * before the older one is removed); prints rows read / changed. 0 on success. */
 int levy_rates_install(const char *file, const char *data_root, const char *data_dir);

@@ -161,12 +161,6 @@ static const char *P(const levy_rates *r, uint32_t off) { return r->pool + off; 
 
 /* ---------------------------------------------------------------- CSV */
 
-typedef struct csv_row {
-    int n;
-    char *f[64];
-    size_t len[64];
-} csv_row;
-
 /* Splits line (modified in place: quotes removed) into fields. Returns field count or -1. */
 static int csv_split(char *line, csv_row *row)
 {
@@ -358,6 +352,25 @@ static void upcase(char *d, const char *s, size_t cap)
     while (o && d[o - 1] == ' ')
         o--;
     d[o] = 0;
+}
+
+/* The CSV and pool helpers, for the state-file loaders in stateformats.c. */
+int levy_rates_csv_split(char *line, csv_row *row) { return csv_split(line, row); }
+char *levy_rates_next_line(char **cur) { return next_line(cur); }
+int levy_rates_blank_line(const char *s) { return blank(s); }
+int levy_rates_parse_frac(const char *s, size_t len, int32_t *out)
+{
+    return parse_frac(s, len, out);
+}
+void levy_rates_upcase(char *d, const char *s, size_t cap) { upcase(d, s, cap); }
+uint32_t levy_rates_pool_add(levy_rates *r, const char *s, size_t len)
+{
+    return pool_add(r, s, len);
+}
+const char *levy_rates_pool(const levy_rates *r, uint32_t off) { return P(r, off); }
+int levy_rates_grow(void **p, size_t *cap, size_t need, size_t elsz)
+{
+    return grow(p, cap, need, elsz);
 }
 
 /* ---------------------------------------------------------------- table registry */
@@ -1276,6 +1289,9 @@ static int detect_kind(const char *text)
         return RT_OVERLAY;
     if (levy_boundary_detect(first, strlen(first)))
         return RT_SST_BOUNDARY;
+    int sk = levy_stateformats_detect(first); /* state DOR files: core/tax/stateformats.c */
+    if (sk != RT_UNKNOWN)
+        return sk;
     /* SST rate file: 9 fields, first two are 2-digit codes */
     int commas = 0;
     for (size_t i = 0; i < l; i++)
@@ -1305,6 +1321,9 @@ static const char *kind_source(int kind)
         return "national";
     case RT_OVERLAY:
         return "us-overlays";
+    case RT_WA_RATES:
+    case RT_WA_ZIP4:
+        return levy_stateformats_source(kind);
     default:
         return "unknown";
     }
@@ -1317,7 +1336,7 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
     char vintage[16] = "unknown";
     long rows = 0;
     int rc;
-    size_t z0 = r->nzips, s0 = r->nsst;
+    size_t z0 = r->nzips, s0 = r->nsst, z40 = r->nz4, l0 = r->nloc;
     memset(info, 0, sizeof *info);
     info->kind = kind;
     /* source key: one per replaceable table */
@@ -1365,12 +1384,17 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
         rc = load_overlays(r, path, text, vintage, &rows, err);
         snprintf(info->key, sizeof info->key, "us-overlays");
         break;
+    case RT_WA_RATES:
+    case RT_WA_ZIP4:
+        rc = levy_stateformats_load(r, kind, path, text, vintage, &rows, info->key,
+                                    sizeof info->key, err);
+        break;
     default:
-        return levy_err_set(
-            err, LEVY_EINVAL, "unsupported_rate_table",
-            "%s: not a supported rate table (Avalara ZIP5, CDTFA, SST rate or boundary, "
-            "ibericode JSON, ca/rates.csv, national.csv, overlays.csv)",
-            path);
+        return levy_err_set(err, LEVY_EINVAL, "unsupported_rate_table",
+                            "%s: not a supported rate table (Avalara ZIP5, CDTFA, SST rate or "
+                            "boundary, Washington DOR rate or ZIP+4 file, ibericode JSON, "
+                            "ca/rates.csv, national.csv, overlays.csv)",
+                            path);
     }
     if (rc)
         return rc;
@@ -1384,6 +1408,10 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
     for (size_t i = s0; i < r->nsst; i++) /* an imported SST file names its own vintage */
         r->sst[i].table = (uint16_t)t;
     levy_boundary_claim(r, t);
+    for (size_t i = z40; i < r->nz4; i++)
+        r->z4[i].table = (uint16_t)t;
+    for (size_t i = l0; i < r->nloc; i++)
+        r->loc[i].table = (uint16_t)t;
     info->table = t;
     return LEVY_OK;
 }
@@ -1699,6 +1727,7 @@ static void assign_counties(levy_rates *r)
 
 void levy_rates_finish(levy_rates *r)
 {
+    levy_stateformats_finish(r);
     if (r->nzips)
         qsort(r->zips, r->nzips, sizeof *r->zips, zip_cmp);
     if (r->nstfips)
@@ -1742,6 +1771,8 @@ void levy_rates_free(levy_rates *r)
     free(r->ca);
     free(r->nat);
     free(r->ovl);
+    free(r->z4);
+    free(r->loc);
     free(r->eu);
     free(r->exc);
     free(r->by_region);
@@ -1962,9 +1993,16 @@ void levy_rates_table_regions(const levy_rates *r, int i, char *buf, size_t cap)
         buf[0] = 0;
     char seen[64][2];
     int nseen = 0;
-    for (size_t k = 0; k < r->nzips + r->nsst && nseen < 64; k++) {
-        const char *st = k < r->nzips ? r->zips[k].st : r->sst[k - r->nzips].st;
-        int t = k < r->nzips ? r->zips[k].table : r->sst[k - r->nzips].table;
+    size_t nz = r->nzips, ns = r->nsst, n4 = r->nz4; /* ZIP, SST, then state-file rows */
+    for (size_t k = 0; k < nz + ns + n4 + r->nloc && nseen < 64; k++) {
+        const char *st = k < nz             ? r->zips[k].st
+                         : k < nz + ns      ? r->sst[k - nz].st
+                         : k < nz + ns + n4 ? r->z4[k - nz - ns].st
+                                            : r->loc[k - nz - ns - n4].st;
+        int t = k < nz             ? r->zips[k].table
+                : k < nz + ns      ? r->sst[k - nz].table
+                : k < nz + ns + n4 ? r->z4[k - nz - ns].table
+                                   : r->loc[k - nz - ns - n4].table;
         if (t != i)
             continue;
         int dup = 0;
@@ -1995,6 +2033,8 @@ int32_t levy_rates_table_stale_after(const levy_rates *r, int i)
     if (i < 0 || i >= r->ntables)
         return 0;
     const char *src = P(r, r->tables[i].source), *v = P(r, r->tables[i].vintage);
+    if (strncmp(src, "wa-dor-", 7) == 0) /* dated rows that all end: stale after the last */
+        return levy_stateformats_stale_after(r, i);
     if (strncmp(src, "avalara-zip5", 12) != 0 && strcmp(src, "cdtfa") != 0 &&
         strncmp(src, "sst", 3) != 0)
         return 0;
@@ -2126,6 +2166,9 @@ static const char NOTE_CITY_DISTRICT[] =
     "district taxes of the city: CDTFA gives their total for the city, without their names or "    \
     "codes"
 #define NOTE_CDTFA_CITY "city named by CDTFA; no Census place of that name in its county is shipped"
+#define NOTE_WA_LOCATION                                                                           \
+    "the WA DOR location code's combined local rate (city, county, transit): the DOR file "        \
+    "names no separate authority code"
 #define NOTE_OVERLAY "levy overlay (data/us/overlays.csv): no authority code recorded"
 
 /* State FIPS code ("36") of a USPS state code, or NULL. */
@@ -2370,6 +2413,28 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
     uint32_t zip = 0;
     for (int i = 0; i < 5; i++)
         zip = zip * 10 + (uint32_t)(z[i] - '0');
+    if (r->nz4 || r->nloc) { /* a state's own DOR files decide before the ZIP5 table */
+        int plus4 = -1;
+        if (zl > 5) {
+            const char *p4 = z + (zl == 10 ? 6 : 5);
+            plus4 = (p4[0] - '0') * 1000 + (p4[1] - '0') * 100 + (p4[2] - '0') * 10 + (p4[3] - '0');
+        }
+        int32_t srate, lrate;
+        const char *lname;
+        int t;
+        int how =
+            levy_stateformats_find(r, st, zip, plus4, a->city, date, &srate, &lrate, &lname, &t);
+        if (how) {
+            use_table(res, t);
+            res->precision = how; /* LEVY_RES_ZIP4, _ZIP5 (one location code) or _ZIP5_CITY */
+            levy_tax_entry *e =
+                add_entry(res, stname, NULL, LEVY_LEVEL_STATE, LEVY_TYPE_SALES_TAX, srate, 0);
+            e->code = stcode;
+            e = add_entry(res, lname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, lrate, 0);
+            e->note = NOTE_WA_LOCATION; /* the DOR's location code, not a Census code */
+            goto overlays;
+        }
+    }
     size_t lo = 0, hi = r->nzips;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;

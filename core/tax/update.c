@@ -47,9 +47,9 @@ typedef struct upd_result {
     long rows;
 } upd_result;
 
-static const char *const KIND_NAMES[] = {"unknown",     "avalara", "cdtfa",    "sst",
-                                         "ibericode",   "ca",      "national", "overlay",
-                                         "sst-boundary"}; /* indexed by RT_* */
+static const char *const KIND_NAMES[] = {
+    "unknown",  "avalara", "cdtfa",        "sst",      "ibericode", "ca",
+    "national", "overlay", "sst-boundary", "wa-rates", "wa-zip4"}; /* indexed by RT_* */
 
 typedef struct buf {
     char *p;
