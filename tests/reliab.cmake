@@ -199,3 +199,4 @@ levy_reliab_test(reliab_taxonomy taxonomy 180 23400)
 # Rillet connector (its own TaxRate in the simulator's document, both readings of
 # tax_rates_per_line). Ports 23200-23249.
 levy_reliab_test(reliab_lease_tax lease_tax 180 23200)
+levy_reliab_test(reliab_certificates certificates 240 24000)

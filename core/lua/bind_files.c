@@ -66,6 +66,7 @@ static int fsync_dir(const char *path)
 
 static int f_put(lua_State *L)
 {
+    levy_lua_check_ctx(L, "levy.files.put", LEVY_CTX_REQUEST);
     const char *dir = seg(L, 1, "dir");
     const char *name = seg(L, 2, "name");
     size_t len = 0;
@@ -116,6 +117,7 @@ static int f_put(lua_State *L)
 
 static int f_get(lua_State *L)
 {
+    levy_lua_check_ctx(L, "levy.files.get", LEVY_CTX_REQUEST);
     const char *dir = seg(L, 1, "dir");
     const char *name = seg(L, 2, "name");
     lua_Integer max = luaL_optinteger(L, 3, 0);
@@ -139,6 +141,7 @@ static int f_get(lua_State *L)
 
 static int f_remove(lua_State *L)
 {
+    levy_lua_check_ctx(L, "levy.files.remove", LEVY_CTX_REQUEST);
     const char *dir = seg(L, 1, "dir");
     const char *name = seg(L, 2, "name");
     char folder[4096], path[4096];

@@ -237,7 +237,8 @@ end
 ---------------------------------------------------------------- settings
 
 M.SETTINGS_DEFAULTS = { rounding = "line", default_customer_type = "business", sweep_interval_minutes = 15, sweep_overlap_seconds = 300,
-                       reconcile_interval_minutes = 1440, webhook_silent_minutes = 10, ca_gst_regime = "normal" }
+                       reconcile_interval_minutes = 1440, webhook_silent_minutes = 10, ca_gst_regime = "normal",
+                       certificate_max_bytes = 10485760 }
 
 -- {seller_address = table|nil, rounding = "line"|"document", sweep_interval_minutes = int,
 --  sweep_overlap_seconds = int, reconcile_interval_minutes = int, webhook_silent_minutes = int,
@@ -254,7 +255,8 @@ function M.settings(cid)
                 sweep_overlap_seconds = M.SETTINGS_DEFAULTS.sweep_overlap_seconds,
                 reconcile_interval_minutes = M.SETTINGS_DEFAULTS.reconcile_interval_minutes,
                 webhook_silent_minutes = M.SETTINGS_DEFAULTS.webhook_silent_minutes,
-                ca_gst_regime = M.SETTINGS_DEFAULTS.ca_gst_regime }
+                ca_gst_regime = M.SETTINGS_DEFAULTS.ca_gst_regime,
+                certificate_max_bytes = M.SETTINGS_DEFAULTS.certificate_max_bytes }
   for _, r in ipairs(rows) do
     local v = decode_json(r.value)
     if v ~= nil and v ~= json.null then out[r.key] = v end
@@ -558,8 +560,18 @@ function M.customer_page(limit, after) return id_page("customers", CUSTOMER_COLS
 function M.customer_opts(id)
   local row = M.customer_row(id)
   if row == nil then return nil end
+  -- issue 20: the certificates on file decide the exemption when there are any
+  local certs = read(function()
+    return store.rows("SELECT id, number, regions, issued, expires FROM api_certificates WHERE customer_id = ? ORDER BY issued, id", id)
+  end, empty)
+  local list = {}
+  for _, c in ipairs(certs) do
+    list[#list + 1] = { id = c.id, number = c.number, regions = regions_list(c.regions), issued = c.issued,
+                        expires = c.expires }
+  end
   return { exempt = bool(row.exempt), exempt_regions = regions_list(row.exempt_regions),
-           exemption_expires = row.exemption_expires, tax_id = row.tax_id, customer_type = row.customer_type }
+           exemption_expires = row.exemption_expires, tax_id = row.tax_id, customer_type = row.customer_type,
+           certificates = #list > 0 and list or nil }
 end
 
 local SOURCE_COLS = { "exempt", "exempt_regions", "exemption_certificate", "exemption_expires", "tax_id",
