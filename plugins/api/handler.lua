@@ -13,6 +13,9 @@
 --       extra_opts.connection_id calculates as that connection (legal entity): its own
 --       regions and settings (seller address, rounding) over the global ones.
 --       err = {status=422, code="validation_failed"|"address_unresolved", message, details}.
+--   exemption_certificate(id) -> {id, customer_id, number, reason, reason_text, regions,
+--       issued, expires, status, file_url, ...} | nil: the certificate a calculate result's
+--       exemption_certificate_id names (issue 20).
 --   not_collecting(result) -> boolean: every line of a calculate result is `not_collecting`
 --       (false for a result without lines). Context: any.
 --   upsert_product{id, name, raw, updated_at, tax_code_hint} -> product, tax_code_changed
@@ -661,6 +664,15 @@ function exports.calculate(request, extra_opts)
 end
 
 exports.not_collecting = calc.not_collecting
+
+-- issue 20: a stored exemption certificate by id (the one a result's exemption_certificate_id
+-- names) -> {id, customer_id, number, reason, reason_text, regions, issued, expires, status,
+-- file_url, ...} | nil
+function exports.exemption_certificate(id)
+  if type(id) ~= "string" then return nil end
+  local row = store.row("SELECT customer_id FROM api_certificates WHERE id = ?", id)
+  return row and certs.public(certs.row(row.customer_id, id)) or nil
+end
 
 function exports.upsert_product(p)
   check_id(p, "upsert_product")

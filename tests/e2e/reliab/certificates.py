@@ -18,6 +18,8 @@ Against the real simulator (CA, NY, TX subscribed), checked here:
   5. kill -9 and restart: the list, the download and the decision are the same.
   6. A file left in the data dir without its row (a crash between the file and the row) is not
      listed; DELETE removes the row and the file.
+  7. A certificate for an invoice's customer re-checks its documents; the invoice (GET
+     /v1/invoices/{id}) then shows the certificate that exempted it and tax 0.00.
 
 usage: certificates.py LEVY SRC BASE_PORT
 """
@@ -86,7 +88,7 @@ def fields(b):
 
 
 def main():
-    env = common.new_env(LEVY, SRC, "levy-reliab-certs-", BASE_PORT, invoices=2)
+    env = common.new_env(LEVY, SRC, "levy-reliab-certs-", BASE_PORT, invoices=6)
     try:
         if not check("simulator and levy start", env.start_sim() and env.start_levy()):
             return
@@ -201,6 +203,29 @@ def main():
               and not os.path.exists(os.path.join(folder, c2["id"])), b[:300])
         st, b, _ = download(c2["id"])
         check("DELETE: its download is 404", st == 404, st)
+
+        # 7. shown on the document: a certificate for an invoice's customer covering every US
+        # region re-checks its documents (api.customer_changed); the invoice names it
+        st, il, text, _ = env.L("GET", "/v1/invoices?limit=50")
+        inv = next((i for i in il.get("data", []) if i.get("customer_id") and i.get("tax_status") == "written"
+                    and i.get("levy_tax") not in (None, "0.00")), None)
+        if not check("a written, taxed invoice with a customer", inv is not None, text[:600]):
+            return
+        codes, why = common.us_regions(env)
+        st, b, _ = upload(env, inv["customer_id"], PDF, number="ALL-US-1", reason="sst_g", regions=",".join(codes),
+                          issued="2025-01-01")
+        c3 = js(b)
+        check("a certificate for the invoice's customer (every US region, no expiry) -> 201 with a re-check",
+              st == 201 and c3.get("expires") is None and c3.get("requeue") is not None, b[:400])
+
+        def exempted():
+            st, d, _, _ = env.L("GET", "/v1/invoices/" + inv["id"])
+            ec = (d or {}).get("exemption_certificate") or {}
+            return d if st == 200 and ec.get("id") == c3.get("id") else None
+        d = common.wait_for(exempted, 120, 0.3)
+        check("the invoice names the certificate that exempted it (id and number), tax 0.00",
+              d is not None and d["exemption_certificate"].get("number") == "ALL-US-1"
+              and d.get("levy_tax") == "0.00", d and {k: d.get(k) for k in ("levy_tax", "exemption_certificate")})
     except Exception:  # noqa: BLE001
         check("the scenario ran without an exception", False, traceback.format_exc()[-1500:])
     finally:
