@@ -123,6 +123,21 @@ def main():
               st == 413 and error_code(b)[0] == "payload_too_large", "%s %s" % (st, b[:300]))
         st, _, text, _ = env.L("PUT", "/v1/settings", {"certificate_max_bytes": 10485760})
         check("certificate_max_bytes back to 10 MiB", st == 200, text[:300])
+        big = b"%PDF-1.4\n" + b"\0" * (10485760 - 8)
+        st, b, _ = upload(env, cust, big, number="X-5", reason="resale", regions="US-CA", issued="2026-01-01")
+        check("10 MiB + 1 byte (the default limit) -> 413 payload_too_large",
+              st == 413 and error_code(b)[0] == "payload_too_large", "%s %s" % (st, b[:300]))
+        other = cl["data"][1]["id"]
+        png = b"\x89PNG\r\n\x1a\n" + bytes(100)
+        st, b, _ = upload(env, other, png, "application/octet-stream", number="PNG-1", reason="government",
+                          regions="US-TX", issued="2026-01-01")
+        check("a PNG sent as octet-stream -> 201 image/png", st == 201 and js(b).get("content_type") == "image/png", b[:300])
+        st, b, _ = upload(env, other, b"\xff\xd8\xff\xe0" + bytes(100), "text/plain", number="JPG-1",
+                          reason="sst_m", regions="US-TX", issued="2026-01-01", expires="2026-01-01")
+        check("a JPEG sent as text/plain -> 201 image/jpeg", st == 201 and js(b).get("content_type") == "image/jpeg", b[:300])
+        st, b, _ = upload(env, other, png, number="BAD-DATES", reason="resale", regions="US-TX", issued="2026-02-01",
+                          expires="2026-01-01")
+        check("expires before issued -> 422 naming expires", st == 422 and fields(b) == ["expires"], b[:300])
         st, b, _ = upload(env, cust, PDF, number="TX-NP-7", reason="sst_e", regions="US-TX,US-NY",
                           issued="2026-01-01", expires=soon)
         c2 = js(b)
@@ -189,8 +204,8 @@ def main():
 
         # 6. an orphan file is not listed; delete removes row and file
         folder = os.path.join(env.levy_dir, "files", "certificates")
-        check("the files live in <data>/files/certificates/<id>",
-              sorted(os.listdir(folder)) == sorted([c1["id"], c2["id"]]), os.listdir(folder))
+        check("the files live in <data>/files/certificates/<id>, nothing left of the refused uploads",
+              len(os.listdir(folder)) == 4 and {c1["id"], c2["id"]} <= set(os.listdir(folder)), os.listdir(folder))
         with open(os.path.join(folder, "cert_000000000000000000000000"), "wb") as f:
             f.write(PDF)
         st, b, _ = raw(env, "GET", base)
