@@ -8,6 +8,7 @@
 local json = require "levy.json"
 local config = require "levy.config"
 local util = require "levy.util"
+local ltime = require "levy.time"
 local taxid = require "levy.taxid" -- offline tax id check (issue 19)
 
 local has_store, store = pcall(require, "levy.store")
@@ -527,6 +528,20 @@ function M.customer_public(row)
   out.exempt_regions = util.array(regions_list(row.exempt_regions))
   out.exemption_certificate = util.orjnull(row.exemption_certificate)
   out.exemption_expires = util.orjnull(row.exemption_expires)
+  -- issue 20: the certificates on file (certs.lua), counted by status on today's date; when
+  -- on_file > 0 they decide the exemption instead of exempt / exempt_regions / expires
+  local today = util.now_iso():sub(1, 10)
+  local soon = ltime.date((ltime.parse_iso(today .. "T00:00:00Z") // 86400000 + 30) * 86400000)
+  local cs = read(function()
+    return store.row([[SELECT count(*) AS n,
+        sum(CASE WHEN issued <= ?1 AND (expires IS NULL OR expires > ?2) THEN 1 ELSE 0 END) AS valid,
+        sum(CASE WHEN issued <= ?1 AND expires >= ?1 AND expires <= ?2 THEN 1 ELSE 0 END) AS expiring,
+        sum(CASE WHEN expires < ?1 THEN 1 ELSE 0 END) AS expired,
+        min(CASE WHEN expires >= ?1 THEN expires END) AS next_expiry
+      FROM api_certificates WHERE customer_id = ?3]], today, soon, row.id)
+  end, none) or {}
+  out.exemption_certificates = { on_file = cs.n or 0, valid = cs.valid or 0, expiring = cs.expiring or 0,
+                                 expired = cs.expired or 0, next_expiry = util.orjnull(cs.next_expiry) }
   out.tax_id = util.orjnull(row.tax_id)
   out.tax_id_source = util.orjnull(row.tax_id_source)
   -- where each value came from (issue 17): "external reference vat-id", "custom field VAT

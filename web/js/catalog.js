@@ -149,13 +149,26 @@
     var p = taxIdProblem(c);
     return p ? h('div', { class: 'field-error tax-id-invalid', style: 'font-size:.85rem', text: p }) : null;
   }
+  /* issue 20: the certificates on file (they decide when there are any), else the text field */
+  function certSummary(c) {
+    var s = c.exemption_certificates;
+    if (!s || !s.on_file) return document.createTextNode(c.exemption_certificate || '—');
+    var parts = [];
+    if (s.valid) parts.push(s.valid + ' valid');
+    if (s.expiring) parts.push(s.expiring + ' expiring soon');
+    if (s.expired) parts.push(s.expired + ' expired');
+    var other = s.on_file - s.valid - s.expiring - s.expired;
+    if (other > 0) parts.push(other + ' not valid yet');
+    return h('span', { class: 'cert-summary' + (s.expiring || (s.expired && !s.valid) ? ' warn' : ''), text: parts.join(', ') });
+  }
+
   function customerRow(c) {
     var href = '#/customers/' + encodeURIComponent(c.id);
     var tsrc = sourceText(c.tax_id_detail, c.tax_id_source);
     return h('tr', { dataset: { id: c.id } },
       h('td', null, h('a', { href: href, text: c.name || c.id })),
       h('td', null, exemptionText(c)),
-      h('td', { class: 'hide-sm', text: c.exemption_certificate || '—' }),
+      h('td', { class: 'hide-sm' }, certSummary(c)),
       h('td', null, h('span', { class: 'mono', text: c.tax_id || '—' }), taxIdBadge(c),
         tsrc ? h('div', { class: 'muted tax-id-source', style: 'font-size:.85rem', text: tsrc }) : null),
       h('td', null, h('a', { href: href, class: 'button secondary', 'aria-label': 'Edit ' + (c.name || c.id), text: 'Edit' })));

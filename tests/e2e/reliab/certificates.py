@@ -189,6 +189,9 @@ def main():
         st, b, _ = raw(env, "GET", base)
         stat = {c["id"]: c["status"] for c in js(b).get("data", [])}
         check("statuses: expired and expiring", stat == {c1["id"]: "expired", c2["id"]: "expiring"}, stat)
+        st, cu, text, _ = env.L("GET", "/v1/customers/" + urllib.parse.quote(cust))
+        check("the customer counts its certificates by status", (cu or {}).get("exemption_certificates") ==
+              {"on_file": 2, "valid": 0, "expiring": 1, "expired": 1, "next_expiry": soon}, text[:800])
 
         # 5. kill -9 and restart
         env.kill_levy()
