@@ -8,8 +8,10 @@
  *       so a crash leaves at most an unlisted file, never a row without its file.
  *   files.get(dir, name[, max]) -> data | nil (no such file) | raises (other I/O error)
  *   files.remove(dir, name) -> true (removed) | false (there was none) | raises
+ *   files.list(dir) -> { {name, mtime}, ... } (seconds since the epoch; {} without the folder)
  *
  * Not for rule scripts (sandbox.lua RULE_MODULES). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <lauxlib.h>
@@ -159,10 +161,45 @@ static int f_remove(lua_State *L)
     return 1;
 }
 
+/* files.list(dir) -> { {name =, mtime = seconds since the epoch}, ... } of the folder's files
+ * (temporary ones of a put in progress left out); {} when the folder does not exist. */
+static int f_list(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.files.list", LEVY_CTX_REQUEST);
+    const char *dir = seg(L, 1, "dir");
+    char folder[4096], path[4096 + 300];
+    path_of(L, folder, sizeof folder, dir, NULL);
+    lua_newtable(L);
+    DIR *d = opendir(folder);
+    if (!d) {
+        if (errno == ENOENT)
+            return 1;
+        return luaL_error(L, "levy.files: cannot read %s: %s", folder, strerror(errno));
+    }
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || strstr(e->d_name, ".tmp."))
+            continue;
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", folder, e->d_name);
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        lua_createtable(L, 0, 2);
+        lua_pushstring(L, e->d_name);
+        lua_setfield(L, -2, "name");
+        lua_pushinteger(L, (lua_Integer)st.st_mtime);
+        lua_setfield(L, -2, "mtime");
+        lua_rawseti(L, -2, ++n);
+    }
+    closedir(d);
+    return 1;
+}
+
 int luaopen_levy_files(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        {"put", f_put}, {"get", f_get}, {"remove", f_remove}, {NULL, NULL}};
+        {"put", f_put}, {"get", f_get}, {"remove", f_remove}, {"list", f_list}, {NULL, NULL}};
     luaL_newlib(L, fns);
     return 1;
 }

@@ -196,7 +196,22 @@ function M.create(customer_id, body, meta, max_bytes, save)
     pcall(files.remove, DIR, id) -- no row names it: not shown, removed when we can
     error(run, 0)
   end
+  pcall(M.sweep_orphans) -- housekeeping; the upload stands whatever it finds
   return row, run
+end
+
+-- Removes files no row names that are older than an hour (a crash between a file's put and
+-- its row, or a removal that failed): never listed, but they would stay on disk. The hour
+-- keeps an upload in progress (its file put, its row not yet committed) safe.
+function M.sweep_orphans()
+  local now = ltime.now_ms() // 1000
+  local removed = 0
+  for _, f in ipairs(files.list(DIR)) do
+    if now - f.mtime > 3600 and store.row("SELECT 1 AS x FROM api_certificates WHERE id = ?", f.name) == nil then
+      if files.remove(DIR, f.name) then removed = removed + 1 end
+    end
+  end
+  return removed
 end
 
 -- Deletes the row (in save's transaction), then the file. Returns the re-check run.

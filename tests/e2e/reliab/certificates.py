@@ -17,7 +17,8 @@ Against the real simulator (CA, NY, TX subscribed), checked here:
      "expiring"), not the expired one; the customer's list shows both statuses.
   5. kill -9 and restart: the list, the download and the decision are the same.
   6. A file left in the data dir without its row (a crash between the file and the row) is not
-     listed; DELETE removes the row and the file.
+     listed, and the next upload removes it once it is an hour old; DELETE removes the row and
+     the file.
   7. A certificate for an invoice's customer re-checks its documents; the invoice (GET
      /v1/invoices/{id}) then shows the certificate that exempted it and tax 0.00.
 
@@ -209,8 +210,13 @@ def main():
         folder = os.path.join(env.levy_dir, "files", "certificates")
         check("the files live in <data>/files/certificates/<id>, nothing left of the refused uploads",
               len(os.listdir(folder)) == 4 and {c1["id"], c2["id"]} <= set(os.listdir(folder)), os.listdir(folder))
-        with open(os.path.join(folder, "cert_000000000000000000000000"), "wb") as f:
-            f.write(PDF)
+        orphan = os.path.join(folder, "cert_000000000000000000000000")
+        young = os.path.join(folder, "cert_111111111111111111111111")
+        for path in (orphan, young):
+            with open(path, "wb") as f:
+                f.write(PDF)
+        old = datetime.datetime.now().timestamp() - 7200
+        os.utime(orphan, (old, old))  # left two hours ago; `young` could be an upload in progress
         st, b, _ = raw(env, "GET", base)
         check("a file without its row is not listed", len(js(b).get("data", [])) == 2, b[:300])
         st, b, _ = raw(env, "DELETE", base + "/" + c2["id"])
@@ -235,6 +241,8 @@ def main():
         c3 = js(b)
         check("a certificate for the invoice's customer (every US region, no expiry) -> 201 with a re-check",
               st == 201 and c3.get("expires") is None and c3.get("requeue") is not None, b[:400])
+        check("the next upload removed the orphan file older than an hour, not the young one",
+              not os.path.exists(orphan) and os.path.exists(young), os.listdir(folder))
 
         def exempted():
             st, d, _, _ = env.L("GET", "/v1/invoices/" + inv["id"])
