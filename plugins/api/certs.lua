@@ -135,19 +135,20 @@ function M.validate(q, known_regions)
   if type(q.reason) ~= "string" or M.REASONS[q.reason] == nil then
     errs:add("reason", "must be one of " .. reason_list())
   else out.reason = q.reason end
-  local regions, seen = {}, {}
+  local regions, seen, unknown = {}, {}, {}
   if type(q.regions) == "string" then
     for code in q.regions:gmatch("[^,]+") do
       code = util.trim(code)
       if not known_regions[code] then
-        errs:add("regions", "unknown region " .. code)
+        unknown[#unknown + 1] = code
       elseif not seen[code] then
         seen[code] = true
         regions[#regions + 1] = code
       end
     end
   end
-  if #regions == 0 then errs:add("regions", "at least one region the certificate covers, e.g. regions=US-CA,US-NY") end
+  if #unknown > 0 then errs:add("regions", "unknown region code(s): " .. table.concat(unknown, ", "))
+  elseif #regions == 0 then errs:add("regions", "at least one region the certificate covers, e.g. regions=US-CA,US-NY") end
   out.regions = regions
   if not ltime.valid_date(q.issued) then errs:add("issued", "the issue date is required, as YYYY-MM-DD")
   else out.issued = q.issued end
