@@ -45,3 +45,16 @@ describe("upload details", function()
     assert.equal("issued", fields({ number = "1", reason = "resale", regions = "US-CA", issued = "2026-02-30" }))
   end)
 end)
+
+describe("levy.files paths", function()
+  it("refuses a folder or name that could leave <data>/files", function()
+    local files = require "levy.files"
+    for _, bad in ipairs({ { "..", "x" }, { "certificates", "../levy.db" }, { "a/b", "x" }, { "certificates", "" },
+                           { "certificates", string.rep("a", 65) } }) do
+      local ok, err = pcall(files.put, bad[1], bad[2], "data")
+      assert.falsy(ok)
+      assert.truthy(tostring(err):find("levy.files: ", 1, true), tostring(err))
+      assert.falsy(tostring(err):find("no data dir", 1, true), "checked before the data dir: " .. tostring(err))
+    end
+  end)
+end)
