@@ -12,6 +12,7 @@ local files = require "levy.files"
 local crypto = require "levy.crypto"
 local ltime = require "levy.time"
 local util = require "levy.util"
+local log = require "levy.log"
 
 local M = {}
 
@@ -180,7 +181,12 @@ function M.create(customer_id, body, meta, max_bytes, save)
       "the certificate must be a PDF, PNG or JPEG file (told by its content, not its name)")
   end
   local id = "cert_" .. crypto.hex(crypto.random(12))
-  files.put(DIR, id, body) -- durable before any row names it
+  local put_ok, put_err = pcall(files.put, DIR, id, body) -- durable before any row names it
+  if not put_ok then
+    log.warn("exemption certificate upload: cannot store the file: " .. tostring(put_err))
+    util.fail(503, "certificate_not_stored",
+      "levy could not store the file in its data dir (disk full or not writable; see levy's log); nothing was recorded")
+  end
   local row = {
     id = id, customer_id = customer_id, number = meta.number, reason = meta.reason,
     regions = json.encode(util.array(meta.regions)), issued = meta.issued, expires = meta.expires,

@@ -100,6 +100,18 @@ def main():
         today = datetime.datetime.now(datetime.timezone.utc).date()
         soon = (today + datetime.timedelta(days=10)).isoformat()
 
+        # 0. the data dir cannot take the file (here: a plain file where the folder goes)
+        blocker = os.path.join(env.levy_dir, "files", "certificates")
+        os.makedirs(os.path.dirname(blocker), exist_ok=True)
+        with open(blocker, "w") as f:
+            f.write("not a folder")
+        st, b, _ = upload(env, cust, PDF, number="NOSPACE-1", reason="resale", regions="US-CA", issued="2026-01-01")
+        check("the file cannot be stored -> 503 certificate_not_stored, a WARN, nothing recorded",
+              st == 503 and error_code(b)[0] == "certificate_not_stored"
+              and "cannot store the file" in common.tail(os.path.join(env.tmp, "levy.log"), 20000)
+              and js(raw(env, "GET", base)[1]).get("data") == [], b[:300])
+        os.remove(blocker)
+
         # 1. uploads
         st, b, _ = upload(env, cust, PDF, number="CA-RESALE-1", reason="resale", regions="US-CA",
                           issued="2026-01-01", expires="2026-06-30", filename="ca resale.pdf")
