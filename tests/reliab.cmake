@@ -217,3 +217,4 @@ levy_reliab_test(reliab_metrics_conventions metrics_conventions 240 23600)
 # levy sim says where its default data dir is, levy demo removes its temporary data dirs on
 # Ctrl-C / SIGTERM unless --keep. Ports 23640-23659.
 levy_reliab_test(reliab_cli_conventions cli_conventions 240 23640)
+levy_reliab_test(reliab_certificates certificates 240 24000)

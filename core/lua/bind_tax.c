@@ -1333,8 +1333,82 @@ static int json_result(lua_State *L, int opts, const levy_tax_request *req,
  * exempt, exemption_expires, exempt_regions, tax_id. Its strings stay referenced by opts.
  * exempt_regions: the first MAX_EXEMPT_REGIONS entries (more than levy has regions). */
 #define MAX_EXEMPT_REGIONS 256
+/* certificates (issue 20): the first MAX_CERTS, their regions from one pool */
+#define MAX_CERTS 64
+#define MAX_CERT_REGIONS 1024
 
-static void read_customer(lua_State *L, int opts, levy_tax_request *c, const char **regions)
+typedef struct cert_buf {
+    levy_tax_certificate certs[MAX_CERTS];
+    const char *regions[MAX_CERT_REGIONS];
+} cert_buf;
+
+static int32_t opt_date_field(lua_State *L, int t, const char *k)
+{
+    int32_t v = 0;
+    lua_getfield(L, t, k);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        size_t n;
+        const char *s = lua_tolstring(L, -1, &n);
+        if (levy_tax_date_parse(s, n, &v) != 0)
+            v = 0;
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+/* opts.customers[id].certificates = { {id, number, issued, expires, regions = {...}}, ... }
+ * (plugins/api/db.lua customer_opts); a certificate without an id or issue date is skipped.
+ * Strings stay referenced by opts. */
+static void read_certs(lua_State *L, int ct, levy_tax_customer_rec *r, cert_buf *cb)
+{
+    lua_getfield(L, ct, "certificates");
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    int lt = lua_gettop(L);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, lt);
+    int nc = 0, pool = 0;
+    for (lua_Integer k = 1; k <= n && nc < MAX_CERTS; k++) {
+        lua_rawgeti(L, lt, k);
+        int et = lua_gettop(L);
+        if (lua_istable(L, et)) {
+            levy_tax_certificate *c = &cb->certs[nc];
+            memset(c, 0, sizeof *c);
+            lua_getfield(L, et, "id");
+            c->id = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+            lua_pop(L, 1);
+            lua_getfield(L, et, "number");
+            c->number = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+            lua_pop(L, 1);
+            c->issued = opt_date_field(L, et, "issued");
+            c->expires = opt_date_field(L, et, "expires");
+            lua_getfield(L, et, "regions");
+            c->regions = cb->regions + pool;
+            if (lua_istable(L, -1)) {
+                lua_Integer nr = (lua_Integer)lua_rawlen(L, -1);
+                for (lua_Integer q = 1; q <= nr && pool < MAX_CERT_REGIONS; q++) {
+                    lua_rawgeti(L, -1, q);
+                    if (lua_type(L, -1) == LUA_TSTRING) {
+                        cb->regions[pool++] = lua_tostring(L, -1);
+                        c->nregions++;
+                    }
+                    lua_pop(L, 1);
+                }
+            }
+            lua_pop(L, 1);
+            if (c->id && c->issued)
+                nc++;
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    r->ncerts = nc;
+    r->certs = cb->certs;
+}
+
+static void read_customer(lua_State *L, int opts, levy_tax_request *c, const char **regions,
+                          cert_buf *cb)
 {
     if (!c->customer_id || !opts)
         return;
@@ -1374,6 +1448,7 @@ static void read_customer(lua_State *L, int opts, levy_tax_request *c, const cha
             if (lua_type(L, -1) == LUA_TSTRING && lua_rawlen(L, -1) > 0)
                 r->tax_id = lua_tostring(L, -1);
             lua_pop(L, 1);
+            read_certs(L, ct, r, cb);
             lua_getfield(L, ct, "customer_type"); /* an unknown value: the record does not say */
             r->type = levy_tax_customer_type_field(lua_tostring(L, -1), NULL);
             lua_pop(L, 1);
@@ -1669,7 +1744,8 @@ static int tax_calculate(lua_State *L)
     if (p.ndetails)
         return push_invalid(L, &p, NULL);
     const char *regions[MAX_EXEMPT_REGIONS];
-    read_customer(L, opts, &c, regions);
+    cert_buf cb;
+    read_customer(L, opts, &c, regions, &cb);
     if (opts) {
         /* the org's default customer type (settings.default_customer_type, plugins/api) */
         lua_getfield(L, opts, "customer_type");
@@ -1803,6 +1879,10 @@ static int tax_calculate(lua_State *L)
             lua_rawseti(L, -2, ++nn);
         }
         lua_setfield(L, res, "notes");
+    }
+    if (d.certificate_id) { /* issue 20: the certificate that exempted the sale */
+        lua_pushstring(L, d.certificate_id);
+        lua_setfield(L, res, "exemption_certificate_id");
     }
     lua_createtable(L, 0, 3);
     if (opts) {

@@ -717,6 +717,55 @@ static void source(const levy_tax_request *req, levy_tax_decision *d)
         d->res = ores; /* an unknown seller ZIP keeps destination rates */
 }
 
+/* 1 when one of regions is a region group of the sale. */
+static int covers(const levy_tax_decision *d, int n, const char *const *regions)
+{
+    for (int k = 0; k < n; k++)
+        for (int g = 0; regions[k] && g < d->res.ngroups; g++)
+            if (strcmp(regions[k], d->res.group_region[g]) == 0)
+                return 1;
+    return 0;
+}
+
+static void fmt_date(char *out, size_t cap, int32_t v)
+{
+    snprintf(out, cap, "%04d-%02d-%02d", (int)(v / 10000), (int)(v / 100 % 100), (int)(v % 100));
+}
+
+/* Issue 20: the customer's certificates decide. The first one covering a region of the sale
+ * and the date exempts it (d->certificate_id); else one covering the region but not the date
+ * (expired, or not yet issued) taxes the sale with the note exemption_certificate_expired. */
+static void certificates(const levy_tax_request *req, levy_tax_decision *d)
+{
+    const levy_tax_customer_rec *c = &req->stored;
+    const levy_tax_certificate *lapsed = NULL;
+    for (int k = 0; k < c->ncerts; k++) {
+        const levy_tax_certificate *ct = &c->certs[k];
+        if (!covers(d, ct->nregions, ct->regions))
+            continue;
+        if (req->date >= ct->issued && (!ct->expires || req->date <= ct->expires)) {
+            d->customer_exempt = 1;
+            d->certificate_id = ct->id;
+            return;
+        }
+        if (!lapsed || (ct->expires && lapsed->expires && ct->expires > lapsed->expires))
+            lapsed = ct;
+    }
+    if (!lapsed)
+        return;
+    char msg[LEVY_TAX_NOTE_MAX], a[16], b[16];
+    fmt_date(a, sizeof a, lapsed->issued);
+    fmt_date(b, sizeof b, lapsed->expires);
+    const char *num = lapsed->number && lapsed->number[0] ? lapsed->number : lapsed->id;
+    if (req->date < lapsed->issued)
+        snprintf(msg, sizeof msg,
+                 "Exemption certificate %s is not valid before %s; the sale was taxed", num, a);
+    else
+        snprintf(msg, sizeof msg, "Exemption certificate %s expired on %s; the sale was taxed", num,
+                 b);
+    levy_tax_decision_add_note(d, LEVY_TAX_NOTE_CERT_EXPIRED, msg);
+}
+
 /* The customer's exemption and tax id after the record stored in levy. */
 static void customer(const levy_tax_request *req, levy_tax_decision *d)
 {
@@ -725,6 +774,12 @@ static void customer(const levy_tax_request *req, levy_tax_decision *d)
     const levy_tax_customer_rec *c = &req->stored;
     if (d->customer_exempt || !req->customer_id || !c->found)
         return;
+    if (c->ncerts > 0) {
+        certificates(req, d);
+        if (!d->tax_id && tax_id_present(c->tax_id))
+            d->tax_id = c->tax_id;
+        return;
+    }
     int exm = c->exempt;
     if (exm && c->expires && req->date > c->expires)
         exm = 0;
@@ -1230,6 +1285,8 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
         }
         levy_buf_putc(b, ']');
     }
+    if (d->certificate_id) /* issue 20: the certificate that exempted the sale */
+        js_cstr(b, "exemption_certificate_id", d->certificate_id, 0);
     js_cstr(b, "region", d->res.region, 0);
     if (levy_rates_precision_name(d->res.precision))
         js_cstr(b, "resolution", levy_rates_precision_name(d->res.precision), 0);

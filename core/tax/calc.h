@@ -175,6 +175,17 @@ typedef struct levy_tax_line_meta {
                   * after every other line's treatment) */
 } levy_tax_line_meta;
 
+/* An exemption certificate on file for the customer (issue 20; plugins/api, table
+ * api_certificates): it exempts sales into any of its regions dated in [issued, expires]. */
+typedef struct levy_tax_certificate {
+    const char *id;     /* never NULL */
+    const char *number; /* the certificate's own number, NULL when none */
+    int32_t issued;     /* YYYYMMDD */
+    int32_t expires;    /* YYYYMMDD, 0 = no expiry */
+    int nregions;
+    const char *const *regions;
+} levy_tax_certificate;
+
 /* The customer record stored in levy (opts.customers[id] in the binding). */
 typedef struct levy_tax_customer_rec {
     int found;
@@ -184,6 +195,12 @@ typedef struct levy_tax_customer_rec {
     const char *const *regions;
     const char *tax_id; /* NULL or non-empty */
     int type;           /* enum levy_tax_customer_type (UNSET: the record does not say) */
+    /* Certificates on file (issue 20). When ncerts > 0 they alone decide the exemption (the
+     * exempt flag, regions and expiry above do not): exempt while one of them covers a region
+     * of the sale and the date; a covering one out of its dates taxes the sale and leaves the
+     * note exemption_certificate_expired. */
+    int ncerts;
+    const levy_tax_certificate *certs;
 } levy_tax_customer_rec;
 
 typedef struct levy_tax_request levy_tax_request;
@@ -236,10 +253,12 @@ struct levy_tax_decision {
     const levy_tax_rule *rule[2];
     int on[2];
     int customer_exempt; /* after the stored record */
-    const char *tax_id;  /* after the stored record */
-    int customer_type;   /* BUSINESS or INDIVIDUAL: request, else stored record, else default */
-    int reverse;         /* the sale is reverse-charged (B2B, foreign seller) where declared */
-    levy_tax_doc doc;    /* totals */
+    /* the id of the certificate that exempted the sale (issue 20), NULL when none did */
+    const char *certificate_id;
+    const char *tax_id; /* after the stored record */
+    int customer_type;  /* BUSINESS or INDIVIDUAL: request, else stored record, else default */
+    int reverse;        /* the sale is reverse-charged (B2B, foreign seller) where declared */
+    levy_tax_doc doc;   /* totals */
     /* "" or the message of the answer's note tax_id_invalid: a rule declares reverse charge,
      * the customer gave a tax id, and it is not usable (levy_tax_id_usable), so the sale was
      * taxed as a sale to a consumer. The result lists it as notes[{code, message}]. */
@@ -340,6 +359,8 @@ int levy_tax_id_usable(const levy_tax_request *req, int eu, const char *tax_id, 
                        size_t note_size);
 /* The note code an answer carries when levy_tax_id_usable said no. */
 #define LEVY_TAX_NOTE_TAX_ID_INVALID "tax_id_invalid"
+/* The note of a sale a certificate covers by region but not by date (issue 20): taxed. */
+#define LEVY_TAX_NOTE_CERT_EXPIRED "exemption_certificate_expired"
 
 /* The decision: resolves the ship-to (origin sourcing where the rule declares it), checks
  * the tax codes, applies the customer's exemption, each line's treatment, reverse charge

@@ -300,6 +300,15 @@ local function get_doc(doc_type)
     local creq = row.calculation_id and store.row("SELECT request FROM calculations WHERE id = ?", row.calculation_id)
     creq = creq and util.decode_obj(creq.request)
     out.ship_to = creq and creq.ship_to or json.null
+    -- issue 20: the answer's notes (e.g. exemption_certificate_expired) and the exemption
+    -- certificate that exempted the document
+    out.notes = json.array(result and type(result.notes) == "table" and result.notes or {})
+    out.exemption_certificate = json.null
+    if result and type(result.exemption_certificate_id) == "string" then
+      local api = docs.api()
+      local ok, c = pcall(function() return api and api.exemption_certificate(result.exemption_certificate_id) end)
+      out.exemption_certificate = ok and c or { id = result.exemption_certificate_id }
+    end
     local hist = {}
     for _, h in ipairs(store.rows("SELECT * FROM history WHERE doc_type = ? AND doc_id = ? ORDER BY id", doc_type, row.id)) do
       hist[#hist + 1] = { at = h.at, kind = h.kind, request_id = opt(h.request_id),

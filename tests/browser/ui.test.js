@@ -141,7 +141,7 @@ async function main() {
   let label = 'start';
   const consoleErrors = {};
   const allowed = {
-    connect: [/status of 422/, /status of 409/], rules: [/status of 422/], reports: [/status of 422/], calculator: [/status of 422/], customers: [/status of 422/],
+    connect: [/status of 422/, /status of 409/], rules: [/status of 422/], reports: [/status of 422/], calculator: [/status of 422/], customers: [/status of 422/, /status of 415/],
     signin: [/status of 401/]
   };
   const note = (text) => {
@@ -560,6 +560,44 @@ async function main() {
     assert(c.tax_id === 'DE123456789' && c.exempt === true && c.exempt_regions.join() === 'US-CA', 'API shows ' + JSON.stringify(c));
     await bulkProgressShown('customer', id);
     await shot('customers');
+  });
+
+  await check('customers: exemption certificate upload, refusal of a non-PDF, status and download (issue 20)', async () => {
+    await nav('Customers', 'customers');
+    await page.locator('#customers-table tbody tr[data-id] a').first().click();
+    await page.locator('#certificate-form').waitFor();
+    const id = decodeURIComponent(page.url().split('#/customers/')[1]);
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), require('crypto').randomBytes(2048), Buffer.from('\n%%EOF\n')]);
+    const soon = new Date(Date.now() + 10 * 86400000).toISOString().slice(0, 10);
+    const form = page.locator('#certificate-form');
+    await form.getByLabel('File (PDF, PNG or JPEG)').setInputFiles({ name: 'resale.pdf', mimeType: 'application/pdf', buffer: pdf });
+    await form.getByLabel('Certificate number').fill('UI-CA-1');
+    await form.getByLabel('Reason for exemption').selectOption('sst_g');
+    await form.getByLabel('Regions it covers').selectOption(['US-CA', 'US-NY']);
+    await form.getByLabel('Issued').fill('2026-01-01');
+    await form.getByLabel('Expires').fill(soon);
+    await form.getByRole('button', { name: 'Upload certificate' }).click();
+    await form.locator('.notice.ok').waitFor();
+    const row = form.locator('#certificates-table tbody tr[data-id]');
+    await row.first().waitFor();
+    const status = await row.first().locator('.cert-status').getAttribute('data-status');
+    assert(status === 'expiring', 'status ' + status);
+    assert((await row.first().innerText()).includes('SST G: Resale'), 'row: ' + await row.first().innerText());
+    // an executable renamed .pdf is refused with the message in the form
+    await form.getByLabel('File (PDF, PNG or JPEG)').setInputFiles({ name: 'evil.pdf', mimeType: 'application/pdf', buffer: Buffer.from('MZ\x90\x00 not a pdf') });
+    await form.getByLabel('Certificate number').fill('UI-BAD');
+    await form.getByLabel('Regions it covers').selectOption(['US-CA']);
+    await form.getByLabel('Issued').fill('2026-01-01');
+    await form.getByRole('button', { name: 'Upload certificate' }).click();
+    await form.locator('.notice.error').waitFor();
+    assert((await form.locator('.notice.error').innerText()).includes('PDF, PNG or JPEG'), 'error: ' + await form.locator('.notice.error').innerText());
+    assert(await row.count() === 1, 'the refused file is listed');
+    const [dl] = await Promise.all([page.waitForEvent('download'), row.first().locator('.cert-download').click()]);
+    const got = fs.readFileSync(await dl.path());
+    assert(Buffer.compare(got, pdf) === 0, 'downloaded file differs (' + got.length + ' bytes)');
+    const list = (await http('GET', base + '/v1/exemption-certificates?expiring_within_days=30', undefined, auth)).json;
+    assert(list.data.some(c => c.customer_id === id && c.number === 'UI-CA-1'), 'dashboard list: ' + JSON.stringify(list));
+    await shot('customer-certificates');
   });
 
   await check('customers: where the tax id came from; override and back to Rillet\'s value (issue 17)', async () => {

@@ -199,13 +199,14 @@ static void t_exemptions(void)
     setup(&f, "USD", "100.00", "general");
     addr(&f.req.ship_to, "US", "TX", "78701");
     f.req.customer_id = "c1";
-    f.req.stored = (levy_tax_customer_rec){1, 1, 0, 1, tx, NULL, LEVY_CUSTOMER_UNSET};
+    f.req.stored = (levy_tax_customer_rec){1, 1, 0, 1, tx, NULL, LEVY_CUSTOMER_UNSET, 0, NULL};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_CUSTOMER_EXEMPT);
     f.req.stored.regions = ca;
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "8.25");
-    f.req.stored = (levy_tax_customer_rec){1, 1, 20260101, 0, NULL, NULL, LEVY_CUSTOMER_UNSET};
+    f.req.stored =
+        (levy_tax_customer_rec){1, 1, 20260101, 0, NULL, NULL, LEVY_CUSTOMER_UNSET, 0, NULL};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "8.25");
     f.req.stored.expires = 20261231;
@@ -213,6 +214,43 @@ static void t_exemptions(void)
     CHECK_EQ_STR(tax_of(&f, -1), "0.00");
     /* the rule's calculate does not run for an exempt customer */
     CHECK_EQ_INT(f.calls, 0);
+    /* issue 20: certificates on file decide (the flag, regions and expiry above do not): a
+     * certificate covering the region and the date exempts and names itself; one covering the
+     * region but out of its dates taxes with the note exemption_certificate_expired */
+    {
+        levy_tax_certificate certs[2] = {
+            {"cert-ca", "CA-1", 20250101, 20991231, 1, ca},
+            {"cert-tx", "TX-9", 20240101, 20241231, 1, tx},
+        };
+        setup(&f, "USD", "100.00", "general");
+        addr(&f.req.ship_to, "US", "TX", "78701");
+        f.req.customer_id = "c1";
+        f.req.stored =
+            (levy_tax_customer_rec){1, 1, 0, 0, NULL, NULL, LEVY_CUSTOMER_UNSET, 2, certs};
+        CHECK_EQ_INT(decide(&f), LEVY_OK);
+        CHECK_EQ_STR(tax_of(&f, -1),
+                     "8.25"); /* TX's certificate expired; the flag does not count */
+        CHECK(f.d.certificate_id == NULL);
+        CHECK_EQ_INT(f.d.nrule_notes, 1);
+        CHECK_EQ_STR(f.d.rule_note[0].code, LEVY_TAX_NOTE_CERT_EXPIRED);
+        CHECK(strstr(f.d.rule_note[0].message, "TX-9 expired on 2024-12-31") != NULL);
+        certs[1].expires = 0; /* no expiry: exempt, named */
+        CHECK_EQ_INT(decide(&f), LEVY_OK);
+        CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+        CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_CUSTOMER_EXEMPT);
+        CHECK(f.d.certificate_id && strcmp(f.d.certificate_id, "cert-tx") == 0);
+        CHECK_EQ_INT(f.d.nrule_notes, 0);
+        certs[1].issued = 20990101; /* not yet valid: taxed, noted */
+        CHECK_EQ_INT(decide(&f), LEVY_OK);
+        CHECK_EQ_STR(tax_of(&f, -1), "8.25");
+        CHECK(strstr(f.d.rule_note[0].message, "not valid before 2099-01-01") != NULL);
+        /* a request that says exempt stays exempt (CONTRACT), no certificate named */
+        f.req.customer_exempt = 1;
+        CHECK_EQ_INT(decide(&f), LEVY_OK);
+        CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+        CHECK(f.d.certificate_id == NULL);
+        f.req.customer_exempt = 0;
+    }
     /* product exempt: built-in code without a rule, and a rule's row */
     setup(&f, "USD", "100.00", "exempt");
     addr(&f.req.ship_to, "US", "TX", "78701");
@@ -266,7 +304,8 @@ static void t_reverse_charge(void)
     CHECK_EQ_STR(f.d.tax_id_note, ""); /* no id: nothing to say */
     /* the stored customer's tax id counts too */
     f.req.customer_id = "b";
-    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, NULL, "DE136695976", LEVY_CUSTOMER_UNSET};
+    f.req.stored =
+        (levy_tax_customer_rec){1, 0, 0, 0, NULL, "DE136695976", LEVY_CUSTOMER_UNSET, 0, NULL};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_REVERSE_CHARGE);
     /* the rule does not declare it: charged */
@@ -423,7 +462,7 @@ static void t_tax_id(void)
     /* the stored customer's id is judged the same way */
     f.req.tax_id = NULL;
     f.req.customer_id = "b";
-    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, NULL, "N/A", LEVY_CUSTOMER_UNSET};
+    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, NULL, "N/A", LEVY_CUSTOMER_UNSET, 0, NULL};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "19.00");
     CHECK(f.d.tax_id_note[0] != '\0');
@@ -753,7 +792,7 @@ static void t_customer_type(void)
     /* the stored record's type wins over the default, the request's over the record */
     f.req.customer_type = LEVY_CUSTOMER_UNSET;
     f.req.customer_id = "c1";
-    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, none, NULL, LEVY_CUSTOMER_BUSINESS};
+    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, none, NULL, LEVY_CUSTOMER_BUSINESS, 0, NULL};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "1.00");
     f.req.org_customer_type = LEVY_CUSTOMER_UNSET;

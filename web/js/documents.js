@@ -206,6 +206,14 @@
         h('dl', { class: 'kv' },
           h('dt', { text: 'Tax status' }), h('dd', { id: 'doc-tax-status' }, L.badge(d.tax_status)),
           h('dt', { text: 'Why' }), h('dd', { id: 'doc-reason', text: reasonText(d) || '—' }),
+          // issue 20: the certificate on file that exempted the document
+          d.exemption_certificate ? h('dt', { text: 'Exemption certificate' }) : null,
+          d.exemption_certificate ? h('dd', { id: 'doc-certificate' },
+            h('a', { href: '#/customers/' + encodeURIComponent(d.exemption_certificate.customer_id || d.customer_id || ''),
+              text: (d.exemption_certificate.number || d.exemption_certificate.id) +
+                (d.exemption_certificate.reason_text ? ' — ' + d.exemption_certificate.reason_text : '') }),
+            d.exemption_certificate.status ? ' ' : null,
+            d.exemption_certificate.status && L.certStatus ? L.certStatus(d.exemption_certificate) : null) : null,
           h('dt', { text: 'levy tax' }), h('dd', { id: 'doc-levy-tax' }, tp.levy),
           h('dt', { text: 'Taxed in Rillet' }), h('dd', { id: 'doc-rillet-tax' }, tp.rillet),
           h('dt', { text: 'Total' }), h('dd', { text: L.money(d.total, cur) }),
@@ -220,6 +228,9 @@
           h('dt', { text: 'Rillet id' }), h('dd', { class: 'mono', text: d.id })),
         d.last_error ? h('div', { class: 'notice error', role: 'alert' }, h('strong', { text: 'Last error: ' }), errText(d.last_error)) : null,
         prec.notice ? h('div', null, prec.notice, h('p', { class: 'muted', text: 'Add the ZIP+4 to the customer\'s address in Rillet; levy recalculates the document when it changes.' })) : null,
+        // the answer's notes (e.g. exemption_certificate_expired: taxed, the certificate expired)
+        (d.notes || []).length ? h('div', { class: 'notice warn', id: 'doc-notes', role: 'status' },
+          (d.notes || []).map(function (n) { return h('p', { style: 'margin:.2rem 0', 'data-code': n.code, text: n.message || n.code }); })) : null,
         notice,
         h('div', { class: 'actions' }, recalc)));
       if (d.customer_id && !d.customer_name) {

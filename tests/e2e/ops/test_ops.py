@@ -502,6 +502,20 @@ def case_openapi(tmp):
         api("PUT", "/v1/settings", {"tax_id_online": None})
         api("PUT", "/v1/customers/" + cust, {"tax_id": None})
         vies.shutdown()
+        # issue 20: exemption certificates (the body is the file; details in the query)
+        cq = "number=OPS-1&reason=sst_g&regions=US-CA&issued=2026-01-01&expires=2026-12-31&filename=ops.pdf"
+        cbase = "/v1/customers/%s/exemption-certificates" % cust
+        st, cert, _, _ = api("POST", cbase + "?" + cq, raw=b"%PDF-1.4\nops test\n%%EOF\n",
+                             headers={"Content-Type": "application/pdf"})
+        api("POST", cbase + "?" + cq, raw=b"MZ not a pdf", headers={"Content-Type": "application/pdf"})  # 415
+        api("POST", cbase + "?number=X&reason=bribery&regions=ZZ-ZZ", raw=b"%PDF-1.4\n")              # 422
+        api("GET", cbase)
+        api("GET", cbase + "/" + cert["id"])
+        api("GET", cbase + "/" + cert["id"] + "/file")
+        api("GET", "/v1/exemption-certificates?expiring_within_days=30")
+        api("GET", "/v1/exemption-certificates?expiring_within_days=-1")                               # 422
+        api("DELETE", cbase + "/" + cert["id"])
+        api("GET", cbase + "/cert_000000000000000000000000")                                            # 404
         ca = {"line1": "2000 Main St", "city": "Irvine", "state": "CA", "zip_code": "92614", "country": "US"}
         api("POST", "/v1/calculate", {"currency": "USD", "date": "2026-03-01", "ship_to": ca,
                                       "lines": [{"id": "1", "amount": "100.00"},
