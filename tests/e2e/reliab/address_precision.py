@@ -80,7 +80,7 @@ def main():
               amb.get("zip") == "66210" and set(cands) == {"10.35", "9.35", "7.975"}, text[:1500])
         d = cands.get("10.35") or {}
         check("the district's candidate names its jurisdictions and ZIP+4 ranges",
-              d.get("jurisdictions") == ["KANSAS", "KS COUNTY 091", "KS PLACE 53775", "KS DISTRICT 90001"]
+              d.get("jurisdictions") == ["KANSAS", "JOHNSON COUNTY", "OVERLAND PARK", "KS DISTRICT 90001"]
               and d.get("zip4_ranges") == ["66210-1000..66210-1099", "66210-1050"]
               and d.get("zip4_ranges_total") == 2 and d.get("default") is False, d)
         check("the city's candidate is the ZIP's default", (cands.get("9.35") or {}).get("default") is True,
