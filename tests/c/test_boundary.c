@@ -289,7 +289,9 @@ static void t_mn_sample(void)
     CHECK_EQ_INT(resolve("MN", "55101", NULL, "2019-01-15", &res), LEVY_OK);
     CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
     CHECK_EQ_INT(res.ncand, 4);
-    CHECK(cand_at(&res, 7875000) != NULL); /* Ramsey County + Saint Paul */
+    CHECK(cand_at(&res, 7875000) != NULL);                   /* Ramsey County + Saint Paul */
+    CHECK_EQ_STR(cand_at(&res, 7875000)->jur[2], "ST PAUL"); /* the Census place, by its code */
+    CHECK_EQ_STR(cand_at(&res, 7875000)->code[2], "2758000");
     CHECK(cand_at(&res, 7125000) != NULL); /* Dakota County */
     CHECK(cand_at(&res, 7375000) != NULL); /* Ramsey County only */
     CHECK_EQ_INT(resolve("MN", "55101-2393", NULL, "2019-01-15", &res), LEVY_OK);
