@@ -437,8 +437,25 @@ static const char NOTE_SST_DISTRICT[] =
  * state's FIPS ("20"); a county's state + county FIPS ("20091") and Census name; a place's
  * state + place FIPS ("2053775", as data/us/census-fips writes it) and Census name; a special
  * district its SST jurisdiction code, level district, with a note (no names in SST files). */
+typedef struct place_ref {
+    const char *code, *name;
+} place_ref;
+
+static int place_ref_cmp(const void *a, const void *c)
+{
+    return strcmp(((const place_ref *)a)->code, ((const place_ref *)c)->code);
+}
+
 static void name_jurs(levy_rates *r, struct levy_boundary *b)
 {
+    /* the Census places by code (data/us/census-fips/places-2010.csv; a code may be listed as
+     * both a place and a county subdivision, under one name) */
+    place_ref *pl = r->nplaces ? malloc(r->nplaces * sizeof *pl) : NULL;
+    size_t npl = 0;
+    for (size_t i = 0; pl && i < r->nplaces; i++)
+        pl[npl++] = (place_ref){r->pool + r->places[i].code, r->pool + r->places[i].key};
+    if (npl)
+        qsort(pl, npl, sizeof *pl, place_ref_cmp);
     for (size_t i = 0; i < b->njur; i++) {
         bjur *j = &b->jur[i];
         const char *fips = levy_rates_state_fips(j->st);
@@ -458,7 +475,9 @@ static void name_jurs(levy_rates *r, struct levy_boundary *b)
         } else if (strcmp(j->type, "01") == 0) {
             if (strlen(j->code) == 5 && digits(j->code, 5, 5, 5)) {
                 snprintf(code, sizeof code, "%s%s", fips, j->code);
-                name = levy_rates_place_name(r, code);
+                place_ref key = {code, NULL};
+                const place_ref *m = npl ? bsearch(&key, pl, npl, sizeof *pl, place_ref_cmp) : NULL;
+                name = m ? m->name : NULL;
                 j->note = name ? NULL : NOTE_SST_PLACE;
             } else {
                 j->note = NOTE_SST_PLACE_CODE;
@@ -478,6 +497,7 @@ static void name_jurs(levy_rates *r, struct levy_boundary *b)
                 j->acode = off;
         }
     }
+    free(pl);
 }
 
 void levy_boundary_finish(levy_rates *r)

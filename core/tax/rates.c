@@ -2718,17 +2718,6 @@ const char *levy_rates_county_name(const levy_rates *r, const char *code5)
     return ix ? P(r, r->counties[ix - 1].name) : NULL;
 }
 
-/* The Census place of FIPS code7 ("2053775"): its name as levy keys it ("OVERLAND PARK"), or
- * NULL when the shipped place file does not list it (it ships the places the ZIP table's city
- * regions name: data/us/census-fips/README.md). */
-const char *levy_rates_place_name(const levy_rates *r, const char *code7)
-{
-    for (size_t i = 0; i < r->nplaces; i++)
-        if (strcmp(P(r, r->places[i].code), code7) == 0)
-            return P(r, r->places[i].key);
-    return NULL;
-}
-
 levy_tax_entry *levy_rates_add_entry(levy_tax_resolution *res, const char *name, const char *suffix,
                                      int level, int type, int64_t rate, int group)
 {
