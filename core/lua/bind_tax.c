@@ -1056,6 +1056,37 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
         lua_rawseti(L, -2, ++k);
     }
     setk(L, ctx, K_jurisdictions);
+    /* issue 19, one mechanism for split ZIPs (_lib/local_tax.lua): ctx.resolution and, where
+     * the SST boundary records list the ZIP's jurisdiction sets without matching the address,
+     * ctx.zip_candidates = {{rate, jurisdictions = {{jurisdiction, authority_code}...}}...} */
+    const char *prec = levy_rates_precision_name(d->res.precision);
+    if (prec) {
+        lua_pushstring(L, prec);
+        lua_setfield(L, ctx, "resolution");
+    }
+    if (g == 0 && d->res.ncand > 0) {
+        lua_createtable(L, d->res.ncand, 0);
+        for (int c = 0; c < d->res.ncand; c++) {
+            const levy_tax_candidate *cd = &d->res.cand[c];
+            lua_createtable(L, 0, 2);
+            push_pct(L, cd->rate);
+            setk(L, -2, K_percentage);
+            lua_createtable(L, cd->nj, 0);
+            for (int k = 0; k < cd->nj; k++) {
+                lua_createtable(L, 0, 2);
+                lua_pushstring(L, cd->jur[k]);
+                setk(L, -2, K_jurisdiction);
+                if (cd->code[k]) {
+                    lua_pushstring(L, cd->code[k]);
+                    lua_setfield(L, -2, "authority_code");
+                }
+                lua_rawseti(L, -2, k + 1);
+            }
+            setk(L, -2, K_jurisdictions);
+            lua_rawseti(L, -2, c + 1);
+        }
+        lua_setfield(L, ctx, "zip_candidates");
+    }
 
     /* call in the pure context, with a traceback */
     levy_lctx *prev = levy_lua_ctx(L);
@@ -1492,7 +1523,7 @@ static void push_precision(lua_State *L, int res, int amt, const levy_tax_resolu
         lua_pushstring(L, p);
         lua_setfield(L, res, "resolution");
     }
-    if (r->ncand < 2)
+    if (!r->ambiguous || r->ncand < 2)
         return;
     char t[48];
     lua_createtable(L, 0, 2);

@@ -26,7 +26,9 @@
 typedef struct bjur { /* one SST rate-file row */
     char st[3], type[3], code[8];
     uint16_t table;
-    uint32_t name; /* pool offset */
+    uint32_t name;    /* pool offset: the Census name (levy_boundary_finish), else the code */
+    uint32_t acode;   /* pool offset: authority code ("20", "20091", "2053775", "90001"), 0 none */
+    const char *note; /* why the name or code is not established (static), or NULL */
     int32_t rate, from, to;
 } bjur;
 
@@ -125,7 +127,8 @@ int levy_boundary_add_rate(levy_rates *r, const char *st, const char *type, cons
     j->to = to;
     j->table = PENDING;
     /* the name a calculation lists: the state's, else the code with its kind (the SST
-     * files carry codes, not names) */
+     * files carry codes, not names); levy_boundary_finish names counties and places from the
+     * Census files once they are loaded */
     char name[64];
     const char *stname = levy_rates_us_state_name(st);
     if (strcmp(type, "45") == 0 && stname)
@@ -418,11 +421,91 @@ static int idx_cmp(const void *a, const void *c)
     return x->rec < y->rec ? -1 : x->rec > y->rec;
 }
 
+/* Notes of SST jurisdictions whose name the shipped data does not give (issue 19). */
+static const char NOTE_SST_COUNTY[] =
+    "county named by its FIPS code: not in the shipped Census county file (data/us/census-fips)";
+static const char NOTE_SST_PLACE[] =
+    "place named by its FIPS code: the shipped Census place file (data/us/census-fips) lists "
+    "only the places the ZIP table's city regions name, not this one";
+static const char NOTE_SST_PLACE_CODE[] =
+    "place code of the SST boundary file is not a 5-digit FIPS place code: no authority code";
+static const char NOTE_SST_DISTRICT[] =
+    "special taxing district: its authority code is its SST jurisdiction code; the SST rate "
+    "and boundary files do not name it";
+
+/* Names and authority codes of the rate rows (issue 19, names that file correctly): the
+ * state's FIPS ("20"); a county's state + county FIPS ("20091") and Census name; a place's
+ * state + place FIPS ("2053775", as data/us/census-fips writes it) and Census name; a special
+ * district its SST jurisdiction code, level district, with a note (no names in SST files). */
+typedef struct place_ref {
+    const char *code, *name;
+} place_ref;
+
+static int place_ref_cmp(const void *a, const void *c)
+{
+    return strcmp(((const place_ref *)a)->code, ((const place_ref *)c)->code);
+}
+
+static void name_jurs(levy_rates *r, struct levy_boundary *b)
+{
+    /* the Census places by code (data/us/census-fips/places-2010.csv; a code may be listed as
+     * both a place and a county subdivision, under one name) */
+    place_ref *pl = r->nplaces ? malloc(r->nplaces * sizeof *pl) : NULL;
+    size_t npl = 0;
+    for (size_t i = 0; pl && i < r->nplaces; i++)
+        pl[npl++] = (place_ref){r->pool + r->places[i].code, r->pool + r->places[i].key};
+    if (npl)
+        qsort(pl, npl, sizeof *pl, place_ref_cmp);
+    for (size_t i = 0; i < b->njur; i++) {
+        bjur *j = &b->jur[i];
+        const char *fips = levy_rates_state_fips(j->st);
+        char code[16];
+        const char *name = NULL;
+        j->note = NULL;
+        j->acode = 0;
+        code[0] = 0;
+        if (!fips)
+            continue;
+        if (strcmp(j->type, "45") == 0) {
+            snprintf(code, sizeof code, "%s", fips);
+        } else if (strcmp(j->type, "00") == 0) {
+            snprintf(code, sizeof code, "%s%s", fips, j->code);
+            name = strlen(j->code) == 3 ? levy_rates_county_name(r, code) : NULL;
+            j->note = name ? NULL : NOTE_SST_COUNTY;
+        } else if (strcmp(j->type, "01") == 0) {
+            if (strlen(j->code) == 5 && digits(j->code, 5, 5, 5)) {
+                snprintf(code, sizeof code, "%s%s", fips, j->code);
+                place_ref key = {code, NULL};
+                const place_ref *m = npl ? bsearch(&key, pl, npl, sizeof *pl, place_ref_cmp) : NULL;
+                name = m ? m->name : NULL;
+                j->note = name ? NULL : NOTE_SST_PLACE;
+            } else {
+                j->note = NOTE_SST_PLACE_CODE;
+            }
+        } else {
+            snprintf(code, sizeof code, "%s", j->code);
+            j->note = NOTE_SST_DISTRICT;
+        }
+        if (name) {
+            uint32_t off = bpool(b, name);
+            if (off != UINT32_MAX)
+                j->name = off;
+        }
+        if (code[0]) {
+            uint32_t off = bpool(b, code);
+            if (off != UINT32_MAX)
+                j->acode = off;
+        }
+    }
+    free(pl);
+}
+
 void levy_boundary_finish(levy_rates *r)
 {
     struct levy_boundary *b = r->bnd;
     if (!b)
         return;
+    name_jurs(r, b);
     if (b->njur)
         qsort(b->jur, b->njur, sizeof *b->jur, jur_cmp);
     if (b->nidx)
@@ -577,7 +660,10 @@ static void put_entries(levy_tax_resolution *res, const struct levy_boundary *b,
             continue;
         levy_tax_entry *e = levy_rates_add_entry(res, BP(b, s->j[i]->name), NULL, s->level[i],
                                                  LEVY_TYPE_SALES_TAX, s->j[i]->rate, 0);
-        (void)e;
+        if (e) {
+            e->code = s->j[i]->acode ? BP(b, s->j[i]->acode) : NULL;
+            e->note = s->j[i]->note;
+        }
     }
 }
 
@@ -656,8 +742,10 @@ int levy_boundary_resolve(const levy_rates *r, const char *st, const levy_tax_ad
             levy_tax_candidate *nc = &res->cand[res->ncand++];
             memset(nc, 0, sizeof *nc);
             nc->rate = s.rate;
-            for (int k = 0; k < s.n; k++)
+            for (int k = 0; k < s.n; k++) {
+                nc->code[nc->nj] = s.j[k]->acode ? BP(b, s.j[k]->acode) : NULL;
                 nc->jur[nc->nj++] = BP(b, s.j[k]->name);
+            }
         }
         levy_tax_candidate *cc = &res->cand[c];
         if (x->kind == 'z') {
@@ -680,7 +768,11 @@ int levy_boundary_resolve(const levy_rates *r, const char *st, const levy_tax_ad
     int ambiguous = 0;
     for (int c = 1; c < res->ncand; c++)
         ambiguous |= res->cand[c].rate != res->cand[0].rate;
-    if (!ambiguous || exact)
+    /* the candidates stay listed (for rules: a city line through a ZIP at equal rates, e.g.
+     * a city's own tax outside sales tax, _lib/local_tax.lua) unless a record matched; the
+     * answer shows them as ambiguous_zip only when their rates differ */
+    res->ambiguous = ambiguous && !exact;
+    if (exact)
         res->ncand = res->ncand_all = 0;
     if (!exact)
         return 0;

@@ -1123,7 +1123,7 @@ static void js_cstr(levy_buf *b, const char *k, const char *v, int first)
 static void js_ambiguous(levy_buf *b, const levy_tax_resolution *res)
 {
     char t[48];
-    if (res->ncand < 2)
+    if (!res->ambiguous || res->ncand < 2)
         return;
     levy_buf_puts(b, "\"ambiguous_zip\":{\"candidates\":[");
     for (int c = 0; c < res->ncand; c++) {

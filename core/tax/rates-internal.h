@@ -249,6 +249,8 @@ const char *levy_rates_state_fips(const char *code);      /* "MN" -> "27", or NU
 levy_tax_entry *levy_rates_add_entry(levy_tax_resolution *res, const char *name, const char *suffix,
                                      int level, int type, int64_t rate, int group);
 void levy_rates_use_table(levy_tax_resolution *res, int t);
+/* Census name of an SST boundary county (NULL when the shipped file does not list it). */
+const char *levy_rates_county_name(const levy_rates *r, const char *code5); /* "20091" */
 
 /* ---- SST boundary files and local rates (core/tax/boundary.c) */
 /* 1 if line (the file's first line) is an SST boundary record: record type z/4/a, >= 89 fields. */

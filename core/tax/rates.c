@@ -2772,6 +2772,17 @@ const char *levy_rates_state_fips(const char *code)
     return NULL;
 }
 
+/* The Census county of FIPS code5 ("20091"): its name ("JOHNSON COUNTY"), or NULL when the
+ * shipped county file (data/us/census-fips) does not list it. */
+const char *levy_rates_county_name(const levy_rates *r, const char *code5)
+{
+    uint32_t v;
+    if (digits(code5, strlen(code5), 5, &v))
+        return NULL;
+    uint32_t ix = county_index(r, v);
+    return ix ? P(r, r->counties[ix - 1].name) : NULL;
+}
+
 levy_tax_entry *levy_rates_add_entry(levy_tax_resolution *res, const char *name, const char *suffix,
                                      int level, int type, int64_t rate, int group)
 {

@@ -32,6 +32,7 @@ typedef struct levy_tax_candidate {
     int64_t rate; /* combined, 10^-8 */
     int nj;
     const char *jur[LEVY_TAX_MAX_ENTRIES];
+    const char *code[LEVY_TAX_MAX_ENTRIES]; /* each one's authority code, or NULL */
     int is_default;          /* from a whole-ZIP record: addresses in no listed ZIP+4 range */
     int nranges, ranges_all; /* ranges shown (<= LEVY_TAX_CAND_RANGES) and in all */
     uint32_t lo[LEVY_TAX_CAND_RANGES], hi[LEVY_TAX_CAND_RANGES]; /* ZIP+4 as 9 digits */
@@ -59,11 +60,13 @@ typedef struct levy_tax_resolution {
     /* tables used (indices into the table list), for rules.rates_source */
     int ntables;
     int table[6];
-    /* address precision (US): LEVY_RES_*; an ambiguous ZIP5's candidates (ncand >= 2 with
-     * different rates), ncand_all = all the distinct sets found */
+    /* address precision (US): LEVY_RES_*; the jurisdiction sets of a ZIP5 that the SST
+     * boundary records list when none matched the address (ncand, ncand_all = all the distinct
+     * sets found; ambiguous when their rates differ) */
     int precision;
     char zip5[6];
     int ncand, ncand_all;
+    int ambiguous; /* the candidates' rates differ: the answer's ambiguous_zip */
     levy_tax_candidate cand[LEVY_TAX_MAX_CANDIDATES];
 } levy_tax_resolution;
 

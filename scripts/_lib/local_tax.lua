@@ -9,7 +9,8 @@
 --     jurisdiction = "CHICAGO", level = "city",                  -- who levies it
 --     type = "LEASE_TRANSACTION_TAX",                            -- its tax type in the answer
 --     city = "CHICAGO", city_name = "Chicago",                   -- the city (as matched; as shown)
---     zips = { "60601", ... },         -- ZIP5s taken as inside the city
+--     place_code = "1714000",          -- the city's Census place (authority) code
+--     zips = { "60601", ... },         -- ZIP5s taken as inside the city (without boundary data)
 --     partial_zips = { "60007", ... }, -- ZIP5s partly inside: never charged silently (below)
 --     codes = { saas = true },         -- the tax codes it covers
 --     rates = { { rate = "9.00", from = "2015-07-01", to = "2015-12-31", cite = "..." }, ... },
@@ -21,8 +22,17 @@
 -- "DENVER" }` looks in ctx.jurisdictions (the resolution, before treatments); when the ZIP's
 -- data has no such entry, nothing is charged and the note says so.
 --
--- Where the ship-to is, from its ZIP5 and city name (upper-cased, dots dropped, spaces
--- collapsed):
+-- Where the ship-to is (issue 19, one mechanism for split ZIPs). With the state's SST
+-- boundary data loaded (`levy rates import`, core/tax/boundary.c) the resolution decides, by
+-- the city's `place_code` among the authority codes:
+--   ctx.resolution zip4/address              -> charged when the located jurisdictions include
+--                                               the city, else not; no note either way
+--   ctx.zip_candidates (the ZIP's jurisdiction sets, no record matched the address):
+--     every set includes the city           -> the ZIP is inside (as if in `zips`)
+--     no set includes it                     -> the ZIP is outside (in neither list)
+--     some do                                -> the ZIP is partly inside (as if in `partial_zips`)
+-- Without boundary data for the ZIP, the hand lists `zips` / `partial_zips` decide. Then, from
+-- the ZIP's place and the city name (upper-cased, dots dropped, spaces collapsed):
 --   city given and not `city`            -> not charged (a note when the ZIP is one of the lists)
 --   city = `city`, ZIP in `zips`         -> charged
 --   city = `city`, ZIP in `partial_zips` -> charged, with a note local_tax_uncertain
@@ -61,11 +71,46 @@ function M.rate_at(spec, date)
   return nil
 end
 
--- "charge", "charge_uncertain", "uncertain" or "outside": where the ship-to is for `spec`.
-function M.locate(spec, ship_to)
+-- 1 when the jurisdictions `list` (ctx.jurisdictions or a candidate's) include spec's place.
+local function has_place(spec, list)
+  for _, j in ipairs(list or {}) do
+    if j.authority_code == spec.place_code then return true end
+  end
+  return false
+end
+
+-- From the boundary data (ctx.resolution, ctx.zip_candidates): "charge" / "outside" for a
+-- located ZIP+4 or address, "inside" / "outside_zip" / "partial" for a ZIP5 whose sets are
+-- listed; nil without boundary data for the ZIP.
+function M.by_boundary(spec, ctx)
+  if spec.place_code == nil or ctx == nil then return nil end
+  if ctx.resolution == "zip4" or ctx.resolution == "address" then
+    return has_place(spec, ctx.jurisdictions) and "charge" or "outside"
+  end
+  local cands = ctx.zip_candidates
+  if type(cands) ~= "table" or #cands == 0 then return nil end
+  local n = 0
+  for _, c in ipairs(cands) do
+    if has_place(spec, c.jurisdictions) then n = n + 1 end
+  end
+  if n == #cands then return "inside" end
+  if n == 0 then return "outside_zip" end
+  return "partial"
+end
+
+-- "charge", "charge_uncertain", "uncertain" or "outside": where the ship-to is for `spec`
+-- (ctx: the rule's ctx, for the boundary data; optional).
+function M.locate(spec, ship_to, ctx)
   local zip = type(ship_to.zip_code) == "string" and ship_to.zip_code:sub(1, 5) or ""
   local city = norm_city(ship_to.city)
-  local inside, partial = member(spec.zips, zip), member(spec.partial_zips, zip)
+  local inside, partial
+  local b = M.by_boundary(spec, ctx)
+  if b == "charge" or b == "outside" then return b end
+  if b ~= nil then
+    inside, partial = b == "inside", b == "partial"
+  else
+    inside, partial = member(spec.zips, zip), member(spec.partial_zips, zip)
+  end
   if city ~= nil and city ~= spec.city then
     return (inside or partial) and "uncertain_other_city" or "outside"
   end
@@ -100,7 +145,7 @@ function M.apply(ctx, spec)
     if row == nil then return 0 end -- before (or after) the tax
     pct = row.rate
   end
-  local where = M.locate(spec, ctx.ship_to)
+  local where = M.locate(spec, ctx.ship_to, ctx)
   local zip = tostring(ctx.ship_to.zip_code or ""):sub(1, 5)
   local city = tostring(ctx.ship_to.city or "")
   if where == "outside" then return 0 end
@@ -116,7 +161,8 @@ function M.apply(ctx, spec)
   end
   if spec.rate_from ~= nil then -- the city's rate in the rate data (its sales tax)
     for _, j in ipairs(ctx.jurisdictions or {}) do
-      if j.level == spec.rate_from.level and j.jurisdiction == spec.rate_from.jurisdiction then
+      if j.level == spec.rate_from.level and (j.jurisdiction == spec.rate_from.jurisdiction
+          or (spec.place_code ~= nil and j.authority_code == spec.place_code)) then
         pct = j.percentage
       end
     end

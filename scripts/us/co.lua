@@ -22,6 +22,7 @@ local local_tax = require "_lib.local_tax"
 local DENVER_SAAS = {
   name = "Denver sales tax on software as a service",
   jurisdiction = "DENVER", level = "city", type = "SALES_TAX", city = "DENVER", city_name = "Denver",
+  place_code = "0820000", -- Census place (data/us/census-fips/places-2010.csv): decides split ZIPs with boundary data
   rate_from = { level = "city", jurisdiction = "DENVER" },
   reason = "partially_taxable", -- the city taxes it, the state and the districts do not
   codes = { saas = true, saas_business = true, saas_personal = true }, -- and the taxonomy's SaaS refinements (docs/rules.md 2a)

@@ -21,6 +21,7 @@ local CHICAGO_PPLTT = {
   name = "Chicago Personal Property Lease Transaction Tax",
   entry_name = "Chicago Personal Property Lease Transaction Tax",
   jurisdiction = "CHICAGO", level = "city", type = "LEASE_TRANSACTION_TAX", city = "CHICAGO", city_name = "Chicago",
+  place_code = "1714000", -- Census place (data/us/census-fips/places-2010.csv): decides split ZIPs with boundary data
   -- Ruling #12: SaaS, PaaS, IaaS, cloud services (professional services and downloads: no); the
   -- taxonomy's refinements of saas (docs/rules.md section 2a) are all nonpossessory computer leases
   codes = { saas = true, saas_business = true, saas_personal = true, iaas_paas = true },

@@ -106,13 +106,16 @@ static void t_ambiguous_zip5(void)
     CHECK(c->is_default);
     CHECK_EQ_INT(c->nj, 3);
     CHECK_EQ_STR(c->jur[0], "KANSAS");
-    CHECK_EQ_STR(c->jur[1], "KS COUNTY 091");
-    CHECK_EQ_STR(c->jur[2], "KS PLACE 53775");
+    CHECK_EQ_STR(c->jur[1], "JOHNSON COUNTY");
+    CHECK_EQ_STR(c->jur[2], "OVERLAND PARK");
+    CHECK_EQ_STR(c->code[1], "20091");
+    CHECK_EQ_STR(c->code[2], "2053775");
     c = cand_at(&res, 10350000); /* the district: a ZIP+4 range and an address record */
     CHECK(c != NULL);
     CHECK(!c->is_default);
     CHECK_EQ_INT(c->nj, 4);
     CHECK_EQ_STR(c->jur[3], "KS DISTRICT 90001");
+    CHECK_EQ_STR(c->code[3], "90001");
     CHECK_EQ_INT(c->ranges_all, 2);
     char t[24];
     levy_tax_zip4_range(t, c->lo[0], c->hi[0]);
@@ -125,15 +128,18 @@ static void t_ambiguous_zip5(void)
     /* the record that ended in 2019 (county 045) is not a candidate today */
     for (int i = 0; i < res.ncand; i++)
         for (int k = 0; k < res.cand[i].nj; k++)
-            CHECK(strcmp(res.cand[i].jur[k], "KS COUNTY 045") != 0);
+            CHECK(strcmp(res.cand[i].jur[k], "DOUGLAS COUNTY") != 0);
+    CHECK(res.ambiguous);
     /* a ZIP+4 in no listed range: still the ZIP5 answer, still ambiguous */
     CHECK_EQ_INT(resolve("KS", "66210-5000", NULL, "2026-03-01", &res), LEVY_OK);
     CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
     CHECK_EQ_INT(res.ncand, 3);
-    /* a ZIP with one set of jurisdictions is not ambiguous */
+    /* a ZIP with one set of jurisdictions is not ambiguous (its one set stays listed, for
+     * rules that ask whether the ZIP lies in a city: _lib/local_tax.lua) */
     CHECK_EQ_INT(resolve("KS", "66211", NULL, "2026-03-01", &res), LEVY_OK);
     CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
-    CHECK_EQ_INT(res.ncand, 0);
+    CHECK(!res.ambiguous);
+    CHECK_EQ_INT(res.ncand, 1);
 end:;
 }
 
@@ -148,7 +154,7 @@ static void t_zip4(void)
     CHECK_EQ_INT(res.n, 2);
     CHECK_EQ_STR(res.e[0].name, "KANSAS");
     CHECK_EQ_INT(res.e[0].level, LEVY_LEVEL_STATE);
-    CHECK_EQ_STR(res.e[1].name, "KS COUNTY 091");
+    CHECK_EQ_STR(res.e[1].name, "JOHNSON COUNTY");
     CHECK_EQ_INT(res.e[1].level, LEVY_LEVEL_COUNTY);
     CHECK_EQ_INT(total(&res), 7975000);
     CHECK_EQ_INT(resolve("KS", "662101010", NULL, "2026-03-01", &res), LEVY_OK); /* no dash */
@@ -169,7 +175,7 @@ static void t_zip4(void)
     /* both sides of a record's end: county 045 until 2019-12-31 */
     CHECK_EQ_INT(resolve("KS", "66210-3050", NULL, "2019-12-31", &res), LEVY_OK);
     CHECK_EQ_INT(res.precision, LEVY_RES_ZIP4);
-    CHECK_EQ_STR(res.e[1].name, "KS COUNTY 045");
+    CHECK_EQ_STR(res.e[1].name, "DOUGLAS COUNTY");
     CHECK_EQ_INT(total(&res), 7750000);
     CHECK_EQ_INT(resolve("KS", "66210-3050", NULL, "2020-01-01", &res), LEVY_OK);
     CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
@@ -220,6 +226,49 @@ static void t_address(void)
 end:;
 }
 
+/* Issue 19, names that file correctly: a jurisdiction of the boundary records is named and
+ * coded as the Census files write it (state FIPS "20", county "20091" JOHNSON COUNTY, place
+ * "2053775" OVERLAND PARK); a special district keeps its SST code, level district, with a
+ * note (the SST files give no name); a code the shipped Census files do not list keeps its
+ * code-name with a note. */
+static void t_names(void)
+{
+    levy_tax_resolution res;
+    CHECK(rates() != NULL);
+    CHECK_EQ_INT(resolve("KS", "66210-1010", NULL, "2026-03-01", &res), LEVY_OK);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP4);
+    CHECK_EQ_INT(res.n, 4);
+    CHECK_EQ_STR(res.e[0].name, "KANSAS");
+    CHECK_EQ_STR(res.e[0].code, "20");
+    CHECK(res.e[0].note == NULL);
+    CHECK_EQ_STR(res.e[1].name, "JOHNSON COUNTY");
+    CHECK_EQ_STR(res.e[1].code, "20091");
+    CHECK(res.e[1].note == NULL);
+    CHECK_EQ_INT(res.e[2].level, LEVY_LEVEL_CITY);
+    CHECK_EQ_STR(res.e[2].name, "OVERLAND PARK");
+    CHECK_EQ_STR(res.e[2].code, "2053775");
+    CHECK(res.e[2].note == NULL);
+    CHECK_EQ_INT(res.e[3].level, LEVY_LEVEL_DISTRICT);
+    CHECK_EQ_STR(res.e[3].name, "KS DISTRICT 90001");
+    CHECK_EQ_STR(res.e[3].code, "90001");
+    CHECK(res.e[3].note != NULL && strstr(res.e[3].note, "SST jurisdiction code") != NULL);
+    /* Douglas County (20045), in the Census county file, named; an address answer too */
+    CHECK_EQ_INT(resolve("KS", "66210-3050", NULL, "2019-12-31", &res), LEVY_OK);
+    CHECK_EQ_STR(res.e[1].name, "DOUGLAS COUNTY");
+    CHECK_EQ_STR(res.e[1].code, "20045");
+    CHECK_EQ_INT(resolve("KS", "66210", "7403 W 110th St", "2026-03-01", &res), LEVY_OK);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ADDRESS);
+    CHECK_EQ_STR(res.e[2].name, "OVERLAND PARK");
+    CHECK_EQ_STR(res.e[2].code, "2053775");
+    /* Minnesota's shipped excerpt: Ramsey County 27123 and Saint Paul 2758000 */
+    CHECK_EQ_INT(resolve("MN", "55101-2393", NULL, "2019-01-15", &res), LEVY_OK);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP4);
+    CHECK_EQ_STR(res.e[0].code, "27");
+    CHECK_EQ_STR(res.e[1].name, "RAMSEY COUNTY");
+    CHECK_EQ_STR(res.e[1].code, "27123");
+end:;
+}
+
 /* Minnesota's published boundary file (first 100 rows, 2016-2019 records) with the shipped
  * MN rate file: ZIP 55101 (Saint Paul) spanned four sets of jurisdictions in January 2019. */
 static void t_mn_sample(void)
@@ -240,7 +289,9 @@ static void t_mn_sample(void)
     CHECK_EQ_INT(resolve("MN", "55101", NULL, "2019-01-15", &res), LEVY_OK);
     CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
     CHECK_EQ_INT(res.ncand, 4);
-    CHECK(cand_at(&res, 7875000) != NULL); /* Ramsey County + Saint Paul */
+    CHECK(cand_at(&res, 7875000) != NULL);                   /* Ramsey County + Saint Paul */
+    CHECK_EQ_STR(cand_at(&res, 7875000)->jur[2], "ST PAUL"); /* the Census place, by its code */
+    CHECK_EQ_STR(cand_at(&res, 7875000)->code[2], "2758000");
     CHECK(cand_at(&res, 7125000) != NULL); /* Dakota County */
     CHECK(cand_at(&res, 7375000) != NULL); /* Ramsey County only */
     CHECK_EQ_INT(resolve("MN", "55101-2393", NULL, "2019-01-15", &res), LEVY_OK);
@@ -353,6 +404,7 @@ static void t_free(void)
 static const levy_test tests[] = {{"ambiguous_zip5", t_ambiguous_zip5},
                                   {"zip4", t_zip4},
                                   {"address", t_address},
+                                  {"names", t_names},
                                   {"mn_sample", t_mn_sample},
                                   {"other", t_other},
                                   {"bad_file", t_bad_file},

@@ -16,6 +16,11 @@ outside the city (7.975 %).
   3. The same with ZIP+4 66210-2050: resolution "zip4", 7.98 on 100.00 (state 6.50 + county
      1.48), no ambiguous_zip; 66210-1050: 10.35 % with the district listed; a street line in
      the district's address range: resolution "address".
+  5. One mechanism for split ZIPs (Chicago's lease tax): with the IL fixture files
+     (tests/fixtures/sst/IL{R,B}2026Q3JUN01.csv: ZIP 60018 is Des Plaines except the ZIP+4
+     range 1000-1099, in Chicago), SaaS to 60018-1050 is charged the PPLTT (15.00) without a
+     note, to 60018-2050 (Des Plaines) nothing and no note, to plain 60018 nothing with the
+     note local_tax_uncertain (as without boundary data).
   4. The connector against `levy sim`: a Rillet customer whose address is "66210 2050" (the
      +4 written with a space), an invoice to it: levy taxes it at 7.98 with resolution zip4 on
      the document; a customer at plain 66210: the document says zip5 with the candidates.
@@ -56,10 +61,15 @@ def main():
         check("levy rates import takes the SST rate and boundary files", p.returncode == 0
               and "sst-KS" in p.stdout and "sst-boundary-KS" in p.stdout
               and "6 rows read" in p.stdout, p.stdout + p.stderr)
+        p = subprocess.run([LEVY, "rates", "import", os.path.join(FIX, "ILR2026Q3JUN01.csv"),
+                            os.path.join(FIX, "ILB2026Q3JUN01.csv"), "--data-dir", env.levy_dir],
+                           capture_output=True, text=True, timeout=60)
+        check("levy rates import takes the IL fixture files", p.returncode == 0
+              and "sst-boundary-IL" in p.stdout, p.stdout + p.stderr)
         if not check("simulator and levy start", env.start_sim() and env.start_levy()):
             return
         try:
-            env.connect(regions=("US-KS",), events={"INVOICE": ["CREATED", "UPDATED"]})
+            env.connect(regions=("US-KS", "US-IL"), events={"INVOICE": ["CREATED", "UPDATED"]})
         except RuntimeError as e:
             check("connect and import", False, str(e)[:600])
             return
@@ -80,7 +90,7 @@ def main():
               amb.get("zip") == "66210" and set(cands) == {"10.35", "9.35", "7.975"}, text[:1500])
         d = cands.get("10.35") or {}
         check("the district's candidate names its jurisdictions and ZIP+4 ranges",
-              d.get("jurisdictions") == ["KANSAS", "KS COUNTY 091", "KS PLACE 53775", "KS DISTRICT 90001"]
+              d.get("jurisdictions") == ["KANSAS", "JOHNSON COUNTY", "OVERLAND PARK", "KS DISTRICT 90001"]
               and d.get("zip4_ranges") == ["66210-1000..66210-1099", "66210-1050"]
               and d.get("zip4_ranges_total") == 2 and d.get("default") is False, d)
         check("the city's candidate is the ZIP's default", (cands.get("9.35") or {}).get("default") is True,
@@ -103,6 +113,32 @@ def main():
         js, text = calc({"line1": "1 Main St", "state": "TX", "zip_code": "78701", "country": "US"})
         check("a ZIP without boundary data: resolution zip5, not ambiguous",
               js.get("resolution") == "zip5" and "ambiguous_zip" not in js, text[:400])
+
+        # 5. one mechanism for split ZIPs: the boundary data decides the Chicago lease tax
+        def saas(zip_code):
+            req = calc_req({"line1": "1 Main St", "state": "IL", "zip_code": zip_code, "country": "US"})
+            req["lines"][0]["tax_code"] = "saas"
+            st, js, text, _ = env.L("POST", "/v1/calculate", req)
+            js = js if st == 200 else {}
+            return js, [n.get("code") for n in js.get("notes", [])], text
+        js, notes, text = saas("60018-1050")
+        check("SaaS to 60018-1050 (inside Chicago by the boundary file): PPLTT 15.00, no note",
+              js.get("resolution") == "zip4" and js.get("total_tax") == "15.00"
+              and "local_tax_uncertain" not in notes
+              and any(t.get("type") == "LEASE_TRANSACTION_TAX" and t.get("authority_code") == "1714000"
+                      for t in js["lines"][0]["taxes"]), text[:1200])
+        js, notes, text = saas("60018-2050")
+        check("SaaS to 60018-2050 (Des Plaines by the boundary file): 0.00, no note",
+              js.get("resolution") == "zip4" and js.get("total_tax") == "0.00"
+              and "local_tax_uncertain" not in notes, text[:1200])
+        js, notes, text = saas("60018")
+        check("SaaS to plain 60018 (its sets differ in Chicago): 0.00 with local_tax_uncertain",
+              js.get("resolution") == "zip5" and js.get("total_tax") == "0.00"
+              and "local_tax_uncertain" in notes, text[:1200])
+        js, text = calc({"line1": "1 Main St", "state": "IL", "zip_code": "60018-1050", "country": "US"})
+        check("... and its jurisdictions named and coded (COOK COUNTY 17031, CHICAGO 1714000)",
+              [(t.get("jurisdiction"), t.get("authority_code")) for t in js["lines"][0]["taxes"]][:3]
+              == [("ILLINOIS", "17"), ("COOK COUNTY", "17031"), ("CHICAGO", "1714000")], text[:1200])
 
         # 4. the connector: ZIP+4 through the customer, the mapping and the stored customer
         st, js, text, _ = env.S("GET", "/products?limit=100")
