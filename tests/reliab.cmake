@@ -207,3 +207,7 @@ levy_reliab_test(reliab_sd_notify sd_notify 180 23800)
 # rate, a street line address; a Rillet customer's ZIP+4 reaches the calculation. Ports
 # 23500-23549.
 levy_reliab_test(reliab_address_precision address_precision 180 23500)
+# Issue 20, the Exposure report: marketplace sales excluded (AZ, cited) or counted and flagged
+# (CO, unknown), the date a threshold was crossed (checked independently), physical presence
+# giving nexus with no sales (NV), drill-down and CSV. Ports 24200-24249.
+levy_reliab_test(reliab_exposure exposure 180 24200)
