@@ -302,6 +302,8 @@ local function crossed_on(th, docs, w1, w2, rolling)
   return nil
 end
 
+M._crossed_on = crossed_on -- for plugins/reports/spec/exposure_spec.lua
+
 local function in_window(d, w) return d.date >= w[1] and d.date <= w[2] end
 
 -- One state's measurement at as_of: the window that decides (alternatives, e.g. previous
