@@ -2135,7 +2135,7 @@ static int nexus_box_gc(lua_State *L)
 }
 
 /* tax.nexus_thresholds() -> array of {state, sales_threshold, transactions_threshold|nil,
- * combine|nil, period, effective_from|nil, source} read from <data root>/us/economic-nexus.csv;
+ * combine|nil, period, effective_from|nil, source, marketplace, marketplace_source|nil} read from <data root>/us/economic-nexus.csv;
  * raises when the file is missing or malformed (the table is shipped data). */
 static int tax_nexus_thresholds(lua_State *L)
 {
@@ -2162,7 +2162,7 @@ static int tax_nexus_thresholds(lua_State *L)
     set_array_mt(L, -1);
     for (size_t i = 0; i < nx->n; i++) {
         const levy_nexus_row *r = &nx->rows[i];
-        lua_createtable(L, 0, 7);
+        lua_createtable(L, 0, 9);
         lua_pushstring(L, r->state);
         lua_setfield(L, -2, "state");
         lua_pushstring(L, r->sales);
@@ -2181,6 +2181,12 @@ static int tax_nexus_thresholds(lua_State *L)
         }
         lua_pushstring(L, r->source);
         lua_setfield(L, -2, "source");
+        lua_pushstring(L, r->marketplace);
+        lua_setfield(L, -2, "marketplace");
+        if (r->marketplace_source) {
+            lua_pushstring(L, r->marketplace_source);
+            lua_setfield(L, -2, "marketplace_source");
+        }
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     levy_nexus_free(nx);

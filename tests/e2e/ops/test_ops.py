@@ -586,6 +586,18 @@ def case_openapi(tmp):
         api("GET", "/v1/reports/liability?from=2026-02-01&to=2026-01-01")   # 422
         api("GET", "/v1/reports/exposure")
         api("GET", "/v1/reports/exposure?as_of=2026-06-30")
+        # issue 20: physical presence, marketplace flags, drill-down (plugins/reports/exposure.lua)
+        st, pres, _, _ = api("POST", "/v1/reports/presence", {"region": "US-NV", "kind": "office", "from": "2026-01-05"})
+        api("POST", "/v1/reports/presence", {"region": "Nevada", "kind": "office", "from": "2026-01-05"})  # 422
+        api("GET", "/v1/reports/presence")
+        api("PUT", "/v1/reports/marketplace/customers/" + invs[0].get("customer_id", "c1"), {"marketplace": True})
+        api("PUT", "/v1/reports/marketplace/invoices/" + invs[0]["id"], {"marketplace": False})
+        api("PUT", "/v1/reports/marketplace/credit-memos/cm-x", {"marketplace": None})
+        api("GET", "/v1/reports/marketplace")
+        api("GET", "/v1/reports/exposure/US-NV/documents")
+        api("GET", "/v1/reports/exposure/US-CA/documents?as_of=2026-06-30")
+        api("GET", "/v1/reports/exposure/US-ZZ/documents")  # 404
+        api("DELETE", "/v1/reports/presence/%d" % pres["id"])
         # webhook intake
         hook = "/webhooks/rillet/" + cid
         body = json.dumps({"id": "v1", "name": "a vendor"}).encode()
