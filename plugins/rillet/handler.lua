@@ -411,6 +411,7 @@ local exports = {
   report_accepted_writes = report_rows.accepted_writes,
   report_calculated_documents = report_rows.calculated_documents,
   report_calculation_result = report_rows.calculation_result,
+  report_calculation = report_rows.calculation,
   report_shipped_documents = report_rows.shipped_documents,
 }
 
