@@ -571,6 +571,14 @@ def case_openapi(tmp):
               text.startswith("region,jurisdiction,level,type,currency,taxable,tax"), text[:120])
         api("GET", "/v1/reports/liability?from=2026-02-01&to=2026-01-01")   # 422
         api("GET", "/v1/reports/exposure")
+        # issue 20: the filing-ready report, its drill-down and the filing frequencies
+        api("PUT", "/v1/reports/filing-frequencies/US-CA", {"frequency": "month"})
+        api("PUT", "/v1/reports/filing-frequencies/US-CA", {"frequency": "weekly"})  # 422
+        api("GET", "/v1/reports/filing-frequencies")
+        api("GET", "/v1/reports/filing?from=2026-01-01&to=2026-12-31")
+        api("GET", "/v1/reports/filing?from=2026-01-01&to=2026-12-31&format=csv")
+        api("GET", "/v1/reports/filing?from=2026-01-01&to=2026-12-31&frequency=weekly")  # 422
+        api("GET", "/v1/reports/filing/documents?from=2026-01-01&to=2026-12-31&region=US-CA")
         api("GET", "/v1/reports/exposure?as_of=2026-06-30")
         # webhook intake
         hook = "/webhooks/rillet/" + cid
