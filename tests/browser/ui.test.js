@@ -874,6 +874,58 @@ async function main() {
     await shot('reports', true);
   });
 
+  /* issue 20: "what do we owe for this period in each state, and which invoices make it
+   * up" — the filing report, its chart, a row's documents and both CSVs, at both widths. */
+  const cents = (t) => {
+    const m = /(-)?([\d,]+)\.(\d\d)/.exec(t.replace(/\s/g, ' '));
+    assert(m, 'not an amount: ' + t);
+    return (m[1] ? -1n : 1n) * BigInt(m[2].replace(/,/g, '') + m[3]);
+  };
+  for (const vp of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
+    await check('filing report at ' + vp.width + 'x' + vp.height + ': rows, chart, drill-down adds up, CSVs', async () => {
+      label = 'filing';
+      await page.setViewportSize(vp);
+      if (vp.width > 600) await nav('Filing report', 'filing');
+      else { await page.goto(base + '/#/filing'); await page.locator('main h1').first().waitFor(); }
+      await page.locator('#filing-table').waitFor();
+      await page.locator('#filing-month-chart').waitFor();
+      assert(await page.locator('#filing-month-chart g.bar').count() === 12, 'the chart has no 12 months');
+      const rows = page.locator('#filing-table tbody tr[data-period]');
+      const n = await rows.count();
+      assert(n > 0, 'no filing rows');
+      let row = null;
+      for (let i = 0; i < n && !row; i++) {
+        if (cents(await rows.nth(i).locator('td.tax-due').innerText()) !== 0n) row = rows.nth(i);
+      }
+      assert(row, 'no row with tax due');
+      const due = cents(await row.locator('td.tax-due').innerText());
+      await row.getByRole('button', { name: /^Documents of/ }).click();
+      await page.locator('#filing-docs-table').waitFor();
+      const taxes = await page.locator('#filing-docs-table tbody tr td.num:not(.hide-sm)').allInnerTexts();
+      assert(taxes.length > 0, 'no documents in the drill-down');
+      const sum = taxes.reduce((a, t) => a + cents(t), 0n);
+      assert(sum === due, 'documents add up to ' + sum + ', the row says ' + due);
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#filing-docs-csv')]);
+      const audit = fs.readFileSync(await dl.path(), 'utf8').split('\r\n').filter(Boolean);
+      assert(audit[0].startsWith('type,id,number,date,period,region') && audit[0].includes('rates_source'), 'audit CSV header: ' + audit[0]);
+      assert(audit.length > taxes.length, 'audit CSV has ' + (audit.length - 1) + ' rows for ' + taxes.length + ' documents');
+      /* every row (those with nothing due too) is what the summary CSV holds */
+      await page.locator('input[name=show-zero]').check();
+      await until('every row shown', async () => (await page.locator('#filing-hidden').count()) === 0, 10000);
+      const all = await rows.count();
+      assert(all >= n, 'showing every row shows fewer');
+      const [dl2] = await Promise.all([page.waitForEvent('download'), page.click('#filing-csv')]);
+      const summ = fs.readFileSync(await dl2.path(), 'utf8').split('\r\n').filter(Boolean);
+      assert(summ[0].startsWith('row,period,period_start') && summ.filter(l => l.startsWith('region,')).length === all,
+        'summary CSV: ' + summ.length + ' lines for ' + all + ' rows');
+      await page.locator('input[name=show-zero]').uncheck();
+      const w = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert(w <= vp.width, 'the filing page is ' + w + 'px wide at ' + vp.width);
+      await shot('filing-' + vp.width, true);
+    });
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+
   await check('narrow screen (390x844): no horizontal page overflow', async () => {
     label = 'narrow';
     await page.setViewportSize({ width: 390, height: 844 });
@@ -933,7 +985,7 @@ async function main() {
     assert(visited.length > 5 && !bad.length, bad.slice(0, 2).join(' | ') || ('only ' + visited.length + ' URLs seen'));
   });
 
-  for (const name of ['integrations', 'connect', 'regions', 'products', 'invoices', 'credit-memos', 'customers', 'calculator', 'rules', 'reports', 'settings', 'narrow', 'signin']) {
+  for (const name of ['integrations', 'connect', 'regions', 'products', 'invoices', 'credit-memos', 'customers', 'calculator', 'rules', 'reports', 'filing', 'settings', 'narrow', 'signin']) {
     await check('no console errors on ' + name, async () => {
       const errs = consoleErrors[name] || [];
       assert(!errs.length, errs.slice(0, 3).join(' | '));
