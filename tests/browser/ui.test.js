@@ -883,11 +883,24 @@ async function main() {
   };
   for (const vp of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
     await check('filing report at ' + vp.width + 'x' + vp.height + ': rows, chart, drill-down adds up, CSVs', async () => {
-      label = 'filing';
+      label = 'home';
       await page.setViewportSize(vp);
-      if (vp.width > 600) await nav('Filing report', 'filing');
-      else { await page.goto(base + '/#/filing'); await page.locator('main h1').first().waitFor(); }
+      /* from the home dashboard: what needs attention (each with the link that resolves it),
+       * tax due by month and by region; a region's link opens its filing report */
+      if (vp.width > 600) await nav('Home', 'home');
+      else { await page.goto(base + '/#/home'); await page.locator('main h1').first().waitFor(); }
+      await until('attention checked', async () => (await page.locator('#attention li.loading').count()) === 0, 20000);
+      const att = await page.locator('#attention li').count();
+      assert(att > 0, 'the attention list is empty');
+      const unlinked = await page.locator('#attention li').evaluateAll(lis => lis.filter(li => !li.querySelector('a[href^="#/"]') && li.id !== 'attention-none').length);
+      assert(unlinked === 0, unlinked + ' attention items without a link');
+      await page.locator('#home-chart svg').waitFor();
+      await page.locator('#home-regions-table a').first().waitFor();
+      await shot('home-' + vp.width, true);
+      label = 'filing';
+      await page.locator('#home-regions-table a').first().click();
       await page.locator('#filing-table').waitFor();
+      assert(/#\/filing\?year=\d{4}&region=/.test(page.url()), 'the region link opened ' + page.url());
       await page.locator('#filing-month-chart').waitFor();
       assert(await page.locator('#filing-month-chart g.bar').count() === 12, 'the chart has no 12 months');
       const rows = page.locator('#filing-table tbody tr[data-period]');
@@ -985,7 +998,7 @@ async function main() {
     assert(visited.length > 5 && !bad.length, bad.slice(0, 2).join(' | ') || ('only ' + visited.length + ' URLs seen'));
   });
 
-  for (const name of ['integrations', 'connect', 'regions', 'products', 'invoices', 'credit-memos', 'customers', 'calculator', 'rules', 'reports', 'filing', 'settings', 'narrow', 'signin']) {
+  for (const name of ['home', 'integrations', 'connect', 'regions', 'products', 'invoices', 'credit-memos', 'customers', 'calculator', 'rules', 'reports', 'filing', 'settings', 'narrow', 'signin']) {
     await check('no console errors on ' + name, async () => {
       const errs = consoleErrors[name] || [];
       assert(!errs.length, errs.slice(0, 3).join(' | '));

@@ -36,10 +36,22 @@
       main.appendChild(productBulk.el);
       main.appendChild(L.tableWrap(['Product', { text: 'Status', cls: 'hide-sm' }, 'Tax code', 'Source', { sr: 'Save status' }], tbody, { id: 'products-table' }));
       main.appendChild(more);
+      var source = (L.hashQuery ? L.hashQuery() : {}).source;
       L.loadTaxCodes().then(function () {
+        if (source === 'default') {
+          /* from the home dashboard: only the products still on the fallback tax code */
+          main.insertBefore(h('p', { class: 'notice info', id: 'products-filter' }, 'Showing the products on the fallback tax code. ',
+            h('a', { href: '#/products', text: 'Show all products' })), errSlot);
+          return L.fetchAll('/v1/products').then(function (all) {
+            var rows = all.filter(function (p) { return !p.tax_code_source || p.tax_code_source === 'default'; });
+            L.clear(tbody);
+            if (!rows.length) tbody.appendChild(h('tr', null, h('td', { colspan: 5, class: 'empty', text: 'Every product has a tax code chosen for it.' })));
+            rows.forEach(function (p) { tbody.appendChild(productRow(p)); });
+          });
+        }
         list = L.pagedList({ path: '/v1/products', tbody: tbody, more: more, cols: 5, row: productRow,
           empty: 'No products yet. Connect Rillet on the Integrations page to import them.' });
-      }, function (err) { L.clear(tbody); L.showError(errSlot, err); });
+      }).catch(function (err) { L.clear(tbody); L.showError(errSlot, err); });
       return 'Products';
     }
   });

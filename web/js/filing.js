@@ -269,7 +269,7 @@
     var rows = (r && r.data) || [], by = {};
     rows.forEach(function (x) {
       var m = Number(x.period.slice(5, 7)), v = L.decScaled(x.tax_due, 2);
-      if (!m || v === null) return;
+      if (!m || v === null || v === BigInt(0)) return;
       var c = by[x.currency] = by[x.currency] || { total: BigInt(0), months: {} };
       c.months[m] = (c.months[m] || BigInt(0)) + v;
       c.total += v < BigInt(0) ? -v : v;
@@ -298,6 +298,8 @@
     return h('div', null, h('div', { class: 'chart-wrap' }, svg),
       curs.length > 1 ? h('p', { class: 'muted', text: 'Also tax due in ' + curs.slice(1).join(', ') + ': see the table.' }) : null);
   }
+
+  L.filingMonthChart = monthChart; /* the home dashboard shows the same chart */
 
   /* How often each region files: the periods of the report (PUT /v1/reports/filing-frequencies). */
   function frequencyCard() {
