@@ -395,22 +395,7 @@ local CSV_COLUMNS = { "region", "jurisdiction", "level", "type", "currency", "ta
 local NC_CSV_COLUMNS = { "type", "id", "number", "date", "region", "currency", "status", "tax_status",
                          "calculated_tax", "collected_tax", "not_collected_tax", "reason", "detail" }
 
-local function csv_field(v)
-  if v == nil or v == json.null then return "" end
-  local s = tostring(v)
-  if s:find('[,"\r\n]') or s:match("^%s") or s:match("%s$") then s = '"' .. s:gsub('"', '""') .. '"' end
-  return s
-end
-
-local function to_csv(data, columns)
-  local lines = { table.concat(columns, ",") }
-  for _, r in ipairs(data) do
-    local f = {}
-    for i, c in ipairs(columns) do f[i] = csv_field(r[c]) end
-    lines[#lines + 1] = table.concat(f, ",")
-  end
-  return table.concat(lines, "\r\n") .. "\r\n"
-end
+local to_csv = require("levy.util").csv
 
 local function get_liability(req)
   local from, to, region, csv, nc_section = liability_query(req.query or {})
@@ -436,13 +421,6 @@ local function frequencies()
   return out
 end
 
-local function wants_csv(req, q)
-  if q.format == "csv" then return true end
-  if q.format ~= nil and q.format ~= "" then return false end
-  local accept = req.headers and req.headers["accept"]
-  return type(accept) == "string" and accept:lower():find("text/csv", 1, true) ~= nil
-end
-
 local PERIOD_PATTERNS = { "^%d%d%d%d$", "^%d%d%d%d%-Q[1-4]$", "^%d%d%d%d%-%d%d$" }
 
 -- from, to, region (liability_query's checks) + frequency (override for every region),
@@ -465,7 +443,7 @@ local function filing_query(req)
   if jurisdiction == "" then jurisdiction = nil end
   e:raise("invalid query")
   return { from = from, to = to, region = region, frequency = freq, period = period,
-           jurisdiction = jurisdiction, csv = wants_csv(req, q) }
+           jurisdiction = jurisdiction, csv = require("levy.util").wants_csv(req) }
 end
 
 -- The documents the filing report counts, dated in [from, to], each with its basis:
@@ -713,10 +691,7 @@ local function summary_csv_rows(rows)
   return out
 end
 
-local function csv_reply(body, name)
-  return 200, body, { ["Content-Type"] = "text/csv; charset=utf-8",
-                      ["Content-Disposition"] = 'attachment; filename="' .. name .. '"' }
-end
+local csv_reply = require("levy.util").csv_reply
 
 local function filing_name(p, what)
   return "levy-filing-" .. what .. p.from .. "-to-" .. p.to .. (p.region and ("-" .. p.region) or "") ..
