@@ -56,33 +56,58 @@
         REASON_KEYS.map(function (r) { return h('option', { value: r, text: REASONS[r] }); }));
       reason.value = q.reason || '';
       var customer = h('input', { type: 'text', name: 'customer_id', size: 24, spellcheck: 'false', placeholder: 'Rillet customer id' });
+      var search = h('input', { type: 'search', name: 'q', size: 14, spellcheck: 'false', placeholder: 'INV-0001', value: q.q || '' });
+      var dFrom = h('input', { type: 'date', name: 'from', value: q.from || '' });
+      var dTo = h('input', { type: 'date', name: 'to', value: q.to || '' });
+      var region = h('select', { name: 'region' }, h('option', { value: '', text: 'Any' }));
+      if (q.region) region.appendChild(h('option', { value: q.region, text: q.region }));
+      region.value = q.region || '';
+      L.fetchAll('/v1/regions').then(function (regs) {
+        regs.forEach(function (r) { if (r.code !== q.region) region.appendChild(h('option', { value: r.code, text: (r.name ? r.name + ' (' + r.code + ')' : r.code) })); });
+      }, function () { /* the region picker stays short */ });
+      var sort = h('select', { name: 'sort' }, h('option', { value: '', text: 'Import order' }),
+        h('option', { value: '-date', text: 'Newest first' }), h('option', { value: 'date', text: 'Oldest first' }),
+        h('option', { value: 'number', text: 'Number A–Z' }), h('option', { value: '-number', text: 'Number Z–A' }));
+      sort.value = q.sort || '';
+      var bar = L.listBar({ path: K.path, name: 'levy-' + kindKey, params: function () { return current; } });
+      var current = {};
       taxStatus.value = q.tax_status || '';
       status.value = q.status || '';
       customer.value = q.customer_id || '';
       var tbody = h('tbody', null, L.loadingRow(8));
       var more = h('div');
       var filters = h('form', { class: 'toolbar', role: 'search', 'aria-label': K.title + ' filters' },
+        L.field({ label: 'Number', input: search, field: 'q' }),
+        L.field({ label: 'From', input: dFrom, field: 'from' }), L.field({ label: 'To', input: dTo, field: 'to' }),
+        L.field({ label: 'Region', input: region, field: 'region' }),
         L.field({ label: 'Tax status', input: taxStatus }),
         L.field({ label: 'Status', input: status }),
         L.field({ label: 'Why', input: reason }),
         L.field({ label: 'Customer id', input: customer }),
+        L.field({ label: 'Sort', input: sort, field: 'sort' }),
         h('button', { type: 'submit', class: 'secondary', text: 'Apply' }));
       main.appendChild(h('h1', { text: K.title }));
       main.appendChild(filters);
+      main.appendChild(bar.el);
       main.appendChild(L.tableWrap(['Number', { text: 'Date', cls: 'hide-sm' }, { text: 'Customer', cls: 'hide-sm cust' }, { text: 'Status', cls: 'hide-sm' },
         { text: 'Total', cls: 'num hide-sm' }, 'Tax status', { text: 'levy tax', cls: 'num' }, { text: 'Rillet tax', cls: 'num' }], tbody, { id: 'documents-table' }));
       main.appendChild(more);
       function run() {
         if (list) list.stop();
-        var params = { tax_status: taxStatus.value, status: status.value, reason: reason.value, customer_id: customer.value.trim() };
+        var params = { q: search.value.trim(), from: dFrom.value, to: dTo.value, region: region.value, tax_status: taxStatus.value,
+          status: status.value, reason: reason.value, customer_id: customer.value.trim(), sort: sort.value };
+        current = params;
         history.replaceState(null, '', '#/' + kindKey + L.qs(params));
         L.clear(tbody).appendChild(L.loadingRow(8));
+        L.clearFieldErrors(filters);
+        bar.total(null);
         list = L.pagedList({ path: K.path, params: params, tbody: tbody, more: more, cols: 8,
           row: function (d) { return docRow(kindKey, d); },
+          onPage: function (items, res) { if (res) bar.total(res.total); },
           empty: 'No ' + K.title.toLowerCase() + ' match these filters.' });
       }
       filters.addEventListener('submit', function (ev) { ev.preventDefault(); run(); });
-      [taxStatus, status, reason].forEach(function (el) { el.addEventListener('change', run); });
+      [taxStatus, status, reason, region, sort].forEach(function (el) { el.addEventListener('change', run); });
       run();
       return K.title;
     };
