@@ -164,6 +164,8 @@ local function doc_view(doc_type, row) -- luacheck: no unused args (the shared s
   -- why the document is (or is not) written (scope.lua REASONS; null while work is pending)
   out.reason = opt(row.reason)
   out.reason_detail = opt(row.reason_detail)
+  -- the region of the latest calculation (issue 20: "No tax due — … in California")
+  out.region = opt(row.region)
   return out
 end
 
@@ -187,11 +189,11 @@ local LIST_BUDGET_SHARE = 500
 -- under load; spliced, 500 take under 10 ms. levy's fields come last: none of Rillet's schemas has one of these keys, and should
 -- a document ever carry one at its top level (docs.apply warns), levy's value is the one a
 -- JSON reader keeps (the last), as in the single-document view, which overwrites it. Scanning
--- every document for the nine names cost as much as the decode. A raw text that is not one
+-- every document for the ten names cost as much as the decode. A raw text that is not one
 -- object goes the slow way (decode, overwrite, encode). VIEW_COLS: the columns doc_view
 -- reads (a list fetches no others).
 local VIEW_COLS = "id, raw, tax_status, levy_tax, rillet_taxed_amount, calculation_id, written_at, last_error, " ..
-  "connection_id, reason, reason_detail"
+  "connection_id, reason, reason_detail, region"
 local SPACE = { [32] = true, [9] = true, [10] = true, [13] = true }
 local function doc_view_text(doc_type, row)
   local raw = row.raw
@@ -205,7 +207,7 @@ local function doc_view_text(doc_type, row)
       local mine = json.encode({ tax_status = row.tax_status, levy_tax = opt(row.levy_tax),
         rillet_taxed_amount = opt(row.rillet_taxed_amount), calculation_id = opt(row.calculation_id),
         written_at = opt(row.written_at), last_error = opt(row.last_error), connection_id = row.connection_id,
-        reason = opt(row.reason), reason_detail = opt(row.reason_detail) })
+        reason = opt(row.reason), reason_detail = opt(row.reason_detail), region = opt(row.region) })
       -- raw without its closing brace, a comma unless raw is {}, levy's fields without their "{"
       return raw:sub(first, last - 1) .. (inner == last and "" or ",") .. mine:sub(2)
     end

@@ -874,6 +874,34 @@ async function main() {
     await shot('reports', true);
   });
 
+  /* issue 20, plain words: states as sentences, zero-tax documents never "pending", raw
+   * enums and ids only behind "Technical details" */
+  await check('plain words: document states are sentences; zero tax reads "No tax due"; enums behind Technical details', async () => {
+    label = 'invoices';
+    await page.goto(base + '/#/invoices');
+    await page.locator('#documents-table tbody tr[data-id]').first().waitFor();
+    const rows = await page.locator('#documents-table tbody tr[data-id]').evaluateAll(trs => trs.map(tr => ({
+      st: tr.dataset.taxStatus, tax: (tr.querySelector('.levy-tax') || {}).textContent || '',
+      said: (tr.querySelector('.doc-status') || {}).textContent || ''
+    })));
+    assert(rows.length && rows.every(r => r.said && !/_/.test(r.said)), 'a state not in words: ' + JSON.stringify(rows.find(r => !r.said || /_/.test(r.said))));
+    const zero = rows.filter(r => (r.st === 'calculated' || r.st === 'written' || r.st === 'not_collecting') && /^0\.00\b/.test(r.tax.trim()));
+    assert(zero.length > 0, 'no zero-tax document in the demo data');
+    assert(zero.every(r => /^No tax due/.test(r.said)), 'a zero-tax document reads: ' + JSON.stringify(zero.find(r => !/^No tax due/.test(r.said))));
+    assert(rows.every(r => !/pending|Waiting/i.test(r.said) || r.st === 'pending'), 'a calculated document reads as pending');
+    await page.goto(base + '/#/invoices/' + encodeURIComponent(invoiceId));
+    await page.locator('#lines-table').waitFor();
+    const said = await page.locator('#doc-tax-status').innerText();
+    assert(said && !/_/.test(said), 'detail state: ' + said);
+    const tech = page.locator('#doc-technical');
+    assert(!(await tech.evaluate(el => el.open)), 'technical details open by default');
+    assert(!(await page.locator('main').innerText()).includes('tax_status'), 'an enum is visible outside the toggle');
+    await tech.locator('summary').click();
+    assert((await tech.innerText()).includes('tax_status'), 'technical details lack the raw state');
+    const reasons = await page.locator('#lines-table .line-reason').allInnerTexts();
+    assert(reasons.length && reasons.every(t => !/_/.test(t)), 'line reasons: ' + reasons.slice(0, 3));
+  });
+
   /* issue 20, lists: search, filters, sort, a total and CSV of exactly what is shown */
   await check('lists: invoices sorted and searched with their count, CSV rows == count; products on the fallback code', async () => {
     label = 'invoices';
