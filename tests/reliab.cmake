@@ -118,6 +118,11 @@ levy_reliab_test(reliab_liability_collected liability_collected 300 20020)
 # invoice) counts as collected what Rillet holds and is listed not collected, reason drift.
 # Ports 20100-20119.
 levy_reliab_test(reliab_liability_drift liability_drift 300 20100)
+# Issue 20: the filing-ready liability report (periods, sales split, drill-down, CSV). Ports 23700-23719.
+levy_reliab_test(reliab_filing_report filing_report 300 23700)
+# Issue 20: the lists (invoices, credit memos, customers, products): search, filters, sort,
+# total and CSV of exactly what the filters select. Ports 23720-23739.
+levy_reliab_test(reliab_list_csv list_csv 300 23720)
 # Issue 16: discounted lines are taxed on the discounted amount whether Rillet shows line
 # amounts net or gross of their discount (simulator switch line_amounts; detected from the
 # document's totals, else the connection's line_amounts setting). Ports 20060-20079.

@@ -407,14 +407,44 @@ end
 
 -- One page of a table in id order: limit + 1 rows (the extra one says there is a next page)
 -- after the id `after` (nil: from the start).
-local function id_page(tbl, cols, limit, after)
-  if after then
-    return store.rows("SELECT " .. cols .. " FROM " .. tbl .. " WHERE id > ? ORDER BY id LIMIT ?", after, limit + 1)
+-- filt (issue 20, the searchable lists): {q = text the name contains (case-insensitive) or
+-- the id, source = tax_code_source (products only)}; limit nil = every row (the CSV).
+local function list_where(tbl, filt)
+  local where, args = {}, {}
+  if filt and filt.q then
+    where[#where + 1] = "(instr(lower(COALESCE(name, '')), lower(?)) > 0 OR id = ?)"
+    args[#args + 1], args[#args + 2] = filt.q, filt.q
   end
-  return store.rows("SELECT " .. cols .. " FROM " .. tbl .. " ORDER BY id LIMIT ?", limit + 1)
+  if filt and filt.source and tbl == "products" then
+    where[#where + 1] = "tax_code_source = ?"
+    args[#args + 1] = filt.source
+  end
+  return where, args
 end
 
-function M.product_page(limit, after) return id_page("products", PRODUCT_COLS, limit, after) end
+local function id_page(tbl, cols, limit, after, filt)
+  local where, args = list_where(tbl, filt)
+  if after then
+    where[#where + 1] = "id > ?"
+    args[#args + 1] = after
+  end
+  local sql = "SELECT " .. cols .. " FROM " .. tbl .. (#where > 0 and (" WHERE " .. table.concat(where, " AND ")) or "") ..
+    " ORDER BY id"
+  if limit then
+    sql = sql .. " LIMIT ?"
+    args[#args + 1] = limit + 1
+  end
+  return store.rows(sql, table.unpack(args))
+end
+
+-- How many rows a list's filters select (its `total`).
+function M.list_total(tbl, filt)
+  local where, args = list_where(tbl, filt)
+  return store.row("SELECT count(*) AS n FROM " .. tbl .. (#where > 0 and (" WHERE " .. table.concat(where, " AND ")) or ""),
+    table.unpack(args)).n
+end
+
+function M.product_page(limit, after, filt) return id_page("products", PRODUCT_COLS, limit, after, filt) end
 
 -- {[id] = tax_code} for the given ids (missing ids are left out).
 function M.product_codes(ids)
@@ -569,7 +599,7 @@ function M.customer_public(row)
   return out
 end
 
-function M.customer_page(limit, after) return id_page("customers", CUSTOMER_COLS, limit, after) end
+function M.customer_page(limit, after, filt) return id_page("customers", CUSTOMER_COLS, limit, after, filt) end
 
 -- Fields for the tax engine's opts.customers entry, or nil.
 function M.customer_opts(id)

@@ -426,9 +426,57 @@ end
 
 ---------------------------------------------------------------- products, customers
 
-local function page(req, fetch, public)
+-- A list's filters (issue 20): ?q= (name contains, or the id), ?tax_code_source= (products);
+-- 422 naming a bad one.
+local LIST_SOURCES = { user = true, mapping = true, default = true }
+local function list_filter(req, tbl)
+  local q = req.query or {}
+  local e = util.errors()
+  local filt = {}
+  if q.q ~= nil and q.q ~= "" then
+    if #q.q > 200 then e:add("q", "must be at most 200 characters") end
+    filt.q = q.q
+  end
+  if tbl == "products" and q.tax_code_source ~= nil and q.tax_code_source ~= "" then
+    if not LIST_SOURCES[q.tax_code_source] then e:add("tax_code_source", "must be user, mapping or default") end
+    filt.source = q.tax_code_source
+  end
+  if q.format ~= nil and q.format ~= "" and q.format ~= "json" and q.format ~= "csv" then
+    e:add("format", "must be json or csv")
+  end
+  e:raise("invalid query")
+  return filt
+end
+
+-- CSV columns of the product and customer lists (every row the filters select).
+local LIST_CSV = {
+  products = { cols = { "id", "name", "tax_code", "tax_code_source", "updated_at" } },
+  customers = { cols = { "id", "name", "exempt", "exempt_regions", "exemption_certificate", "exemption_expires",
+                         "tax_id", "customer_type", "updated_at" } },
+}
+
+local function page(req, fetch, public, tbl)
+  local filt = list_filter(req, tbl)
+  if util.wants_csv(req) then
+    local rows = {}
+    for _, row in ipairs(fetch(nil, nil, filt)) do
+      local p = public(row)
+      local r = {}
+      for _, c in ipairs(LIST_CSV[tbl].cols) do
+        local v = p[c]
+        if type(v) == "table" and v ~= json.null then
+          local parts = {}
+          for _, x in ipairs(v) do parts[#parts + 1] = tostring(x) end
+          v = table.concat(parts, " ")
+        end
+        r[c] = v
+      end
+      rows[#rows + 1] = r
+    end
+    return util.csv_reply(util.csv(rows, LIST_CSV[tbl].cols), "levy-" .. tbl .. ".csv")
+  end
   local limit, after = util.page_args(req)
-  local rows = fetch(limit, after)
+  local rows = fetch(limit, after, filt)
   local out, next_cursor = {}, json.null
   for i, row in ipairs(rows) do
     if i > limit then
@@ -437,7 +485,7 @@ local function page(req, fetch, public)
     end
     out[#out + 1] = public(row)
   end
-  return 200, { data = util.array(out), next_cursor = next_cursor }
+  return 200, { data = util.array(out), next_cursor = next_cursor, total = math.tointeger(db.list_total(tbl, filt)) }
 end
 
 local function get_product(req)
@@ -769,8 +817,8 @@ end
 
 ---------------------------------------------------------------- plugin
 
-local function products_page(limit, after) return db.product_page(limit, after) end
-local function customers_page(limit, after) return db.customer_page(limit, after) end
+local function products_page(limit, after, filt) return db.product_page(limit, after, filt) end
+local function customers_page(limit, after, filt) return db.customer_page(limit, after, filt) end
 
 return {
   name = "api",
@@ -804,11 +852,11 @@ return {
       handler = function(req) return 200, conn_settings_public(must_connection(req.params.id)) end },
     { method = "PUT", path = "/v1/connections/{id}/settings", auth = "token", handler = put_conn_settings },
     { method = "GET", path = "/v1/products", auth = "token",
-      handler = function(req) return page(req, products_page, db.product_public) end },
+      handler = function(req) return page(req, products_page, db.product_public, "products") end },
     { method = "GET", path = "/v1/products/{id}", auth = "token", handler = get_product },
     { method = "PUT", path = "/v1/products/{id}", auth = "token", handler = put_product },
     { method = "GET", path = "/v1/customers", auth = "token",
-      handler = function(req) return page(req, customers_page, db.customer_public) end },
+      handler = function(req) return page(req, customers_page, db.customer_public, "customers") end },
     { method = "GET", path = "/v1/customers/{id}", auth = "token", handler = get_customer },
     { method = "PUT", path = "/v1/customers/{id}", auth = "token", handler = put_customer },
     -- issue 20: exemption certificates (the body cap is the host's ceiling; the setting

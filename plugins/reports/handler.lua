@@ -21,6 +21,10 @@ local plugin = require "levy.plugin"
 local money = require "levy.money"
 local time = require "levy.time"
 local exposure = require "exposure"
+local log = require "levy.log"
+local tax = require "levy.tax"
+local dates = require "dates"
+local filing = require "filing"
 
 local LEVEL_ORDER = { country = 1, state = 2, province = 3, county = 4, city = 5, district = 6 }
 
@@ -172,7 +176,8 @@ local function accepted_writes(from, to, region)
       if type(result) == "table" then
         local key = t[1] .. ":" .. row.id
         local cur = row.currency or result.currency
-        out[key] = { type = t[1], id = row.id, region = row.region or result.region,
+        out[key] = { type = t[1], id = row.id, number = row.number, date = row.doc_date,
+                     region = row.region or result.region,
                      currency = cur, result = result,
                      calculation_id = row.calculation_id, written_at = row.attempted_at }
         if row.tax_status == "drift" and type(row.rillet_tax) == "string" then
@@ -400,22 +405,7 @@ local CSV_COLUMNS = { "region", "jurisdiction", "level", "type", "currency", "ta
 local NC_CSV_COLUMNS = { "type", "id", "number", "date", "region", "currency", "status", "tax_status",
                          "calculated_tax", "collected_tax", "not_collected_tax", "reason", "detail" }
 
-local function csv_field(v)
-  if v == nil or v == json.null then return "" end
-  local s = tostring(v)
-  if s:find('[,"\r\n]') or s:match("^%s") or s:match("%s$") then s = '"' .. s:gsub('"', '""') .. '"' end
-  return s
-end
-
-local function to_csv(data, columns)
-  local lines = { table.concat(columns, ",") }
-  for _, r in ipairs(data) do
-    local f = {}
-    for i, c in ipairs(columns) do f[i] = csv_field(r[c]) end
-    lines[#lines + 1] = table.concat(f, ",")
-  end
-  return table.concat(lines, "\r\n") .. "\r\n"
-end
+local to_csv = require("levy.util").csv
 
 local function get_liability(req)
   local from, to, region, csv, nc_section = liability_query(req.query or {})
@@ -429,6 +419,426 @@ local function get_liability(req)
   end
   return 200, { from = from, to = to, region = null(region), data = json.array(data), totals = totals,
                 not_collected = json.array(nc), not_collected_totals = nc_totals }
+end
+
+---------------------------------------------------------------- filing-ready liability (issue 20)
+
+-- Filing frequency per region (reports_filing_frequency); a region without a row files
+-- filing.DEFAULT_FREQUENCY.
+local function frequencies()
+  local out = {}
+  for r in store.query("SELECT region, frequency FROM reports_filing_frequency") do out[r.region] = r.frequency end
+  return out
+end
+
+local PERIOD_PATTERNS = { "^%d%d%d%d$", "^%d%d%d%d%-Q[1-4]$", "^%d%d%d%d%-%d%d$" }
+
+-- from, to, region (liability_query's checks) + frequency (override for every region),
+-- period (a period key, detail only) and jurisdiction (detail only).
+local function filing_query(req)
+  local q = req.query or {}
+  local from, to, region = liability_query({ from = q.from, to = q.to, region = q.region, format = q.format })
+  local e = require("levy.util").errors()
+  local freq = q.frequency
+  if freq == "" then freq = nil end
+  if freq ~= nil and not filing.FREQUENCIES[freq] then e:add("frequency", "must be month, quarter or year") end
+  local period = q.period
+  if period == "" then period = nil end
+  if period ~= nil then
+    local ok = false
+    for _, p in ipairs(PERIOD_PATTERNS) do if period:match(p) then ok = true end end
+    if not ok then e:add("period", "must be a filing period such as 2026, 2026-Q1 or 2026-03") end
+  end
+  local jurisdiction = q.jurisdiction
+  if jurisdiction == "" then jurisdiction = nil end
+  e:raise("invalid query")
+  return { from = from, to = to, region = region, frequency = freq, period = period,
+           jurisdiction = jurisdiction, csv = require("levy.util").wants_csv(req) }
+end
+
+-- The documents the filing report counts, dated in [from, to], each with its basis:
+-- "collected" (Rillet holds levy's latest accepted write: accepted_writes, drift restated to
+-- what Rillet holds) or "no_tax_due" (the current calculation has no tax and nothing was
+-- written: an exempt or non-taxable sale, which a return still reports). Documents with tax
+-- levy calculated but Rillet does not hold are the not_collected list, never in these sums.
+-- Also returns the writes (for not_collected).
+local function filing_docs(p)
+  local writes, keys = accepted_writes(p.from, p.to, p.region)
+  local freqs = frequencies()
+  local docs = {}
+  for _, key in ipairs(keys) do
+    local w = writes[key]
+    docs[#docs + 1] = { type = w.type, id = w.id, number = w.number, date = w.date, region = w.region,
+      currency = w.currency, basis = "collected", result = w.result, calculation_id = w.calculation_id,
+      written_at = w.written_at, drift = w.drift }
+  end
+  local rl = rillet()
+  for _, t in ipairs(rl and DOC_TABLES or {}) do
+    for _, row in ipairs(rl.report_calculated_documents(t[1], p.from, p.to, p.region)) do
+      if not writes[t[1] .. ":" .. row.id] and row.has_result == 1 and is_zero(row.total_tax) then
+        local text = rl.report_calculation_result(row.calculation_id)
+        local result = text and json.decode(text)
+        if type(result) ~= "table" then error("stored calculation " .. tostring(row.calculation_id) .. " is not JSON") end
+        docs[#docs + 1] = { type = t[1], id = row.id, number = row.number, date = row.doc_date,
+          region = row.calc_region or result.region, currency = row.currency or result.currency,
+          basis = "no_tax_due", result = result, calculation_id = row.calculation_id }
+      end
+    end
+  end
+  for _, d in ipairs(docs) do
+    d.frequency = p.frequency or freqs[d.region] or filing.DEFAULT_FREQUENCY
+    d.period, d.period_start, d.period_end = filing.period(d.date or d.result.date, d.frequency)
+    d.sign = d.type == "invoice" and 1 or -1
+    d.f = filing.figures(d.result, d.currency)
+  end
+  table.sort(docs, function(a, b)
+    if a.date ~= b.date then return tostring(a.date) < tostring(b.date) end
+    if a.type ~= b.type then return a.type < b.type end
+    return a.id < b.id
+  end)
+  return docs, writes
+end
+
+local function in_jurisdiction(d, name)
+  for _, j in ipairs(d.f.juris) do if j.jurisdiction == name then return true end end
+  return false
+end
+
+local SUM_FIELDS = { "gross_sales", "exempt_sales", "non_taxable_sales", "taxable_sales", "tax_collected",
+                     "credit_memo_sales", "credit_memo_taxable", "credit_memo_tax", "net_taxable_sales",
+                     "tax_due", "not_collected_tax" }
+local J_FIELDS = { "taxable_sales", "tax_collected", "credit_memo_taxable", "credit_memo_tax", "tax_due" }
+
+local function new_sums(fields)
+  local s = { exempt_by_reason = {} }
+  for _, k in ipairs(fields) do s[k] = 0 end
+  return s
+end
+
+-- Adds one document's figures to a region row (g) and its jurisdiction rows.
+local function add_doc(g, d)
+  local f = d.f
+  if d.sign > 0 then
+    g.invoices = g.invoices + 1
+    g.gross_sales = g.gross_sales + f.gross
+    g.exempt_sales = g.exempt_sales + f.exempt
+    for r, v in pairs(f.exempt_by) do g.exempt_by_reason[r] = (g.exempt_by_reason[r] or 0) + v end
+    g.non_taxable_sales = g.non_taxable_sales + f.non_taxable
+    g.taxable_sales = g.taxable_sales + f.taxable
+    g.tax_collected = g.tax_collected + f.tax
+  else
+    g.credit_memos = g.credit_memos + 1
+    g.credit_memo_sales = g.credit_memo_sales - f.gross
+    g.credit_memo_taxable = g.credit_memo_taxable - f.taxable
+    g.credit_memo_tax = g.credit_memo_tax - f.tax
+  end
+  g.net_taxable_sales = g.net_taxable_sales + d.sign * f.taxable
+  g.tax_due = g.tax_due + d.sign * f.tax
+  for _, j in ipairs(f.juris) do
+    local key = table.concat({ tostring(j.jurisdiction), tostring(j.level), tostring(j.type),
+                               tostring(j.authority_code) }, "\0")
+    local jr = g.jmap[key]
+    if not jr then
+      jr = new_sums(J_FIELDS)
+      jr.jurisdiction, jr.level, jr.type, jr.authority_code = j.jurisdiction, j.level, j.type, j.authority_code
+      jr.rates, jr.docs = {}, {}
+      g.jmap[key] = jr
+      g.jlist[#g.jlist + 1] = jr
+    end
+    if d.sign > 0 then
+      jr.taxable_sales = jr.taxable_sales + j.taxable
+      jr.tax_collected = jr.tax_collected + j.tax
+    else
+      jr.credit_memo_taxable = jr.credit_memo_taxable - j.taxable
+      jr.credit_memo_tax = jr.credit_memo_tax - j.tax
+    end
+    jr.tax_due = jr.tax_due + d.sign * j.tax
+    if j.rate then jr.rates[j.rate] = true end
+    jr.docs[d.type .. ":" .. d.id] = true
+  end
+end
+
+local function fmt_sums(out, s, fields, cur)
+  for _, k in ipairs(fields) do out[k] = money.format(s[k], cur) end
+end
+
+local function exempt_by(s, cur)
+  local o = {}
+  for r, v in pairs(s.exempt_by_reason) do o[r] = money.format(v, cur) end
+  return o
+end
+
+local function sorted_keys(t)
+  local o = {}
+  for k in pairs(t) do o[#o + 1] = k end
+  table.sort(o)
+  return o
+end
+
+-- The summary: one row per filing period, region and currency (sales split, tax collected,
+-- credit-memo adjustments, tax due = collected + adjustments, calculated-not-collected
+-- beside it) with its jurisdictions; totals per currency; the not-collected list with periods.
+local function filing_summary(p)
+  local docs, writes = filing_docs(p)
+  local freqs = frequencies()
+  local groups, order, totals = {}, {}, {}
+  local function group(period, pstart, pend, freq, region, cur)
+    local key = table.concat({ period, tostring(region), cur }, "\0")
+    local g = groups[key]
+    if not g then
+      g = new_sums(SUM_FIELDS)
+      g.period, g.period_start, g.period_end, g.frequency = period, pstart, pend, freq
+      g.region, g.currency, g.invoices, g.credit_memos, g.not_collected_documents = region, cur, 0, 0, 0
+      g.jmap, g.jlist = {}, {}
+      groups[key] = g
+      order[#order + 1] = g
+    end
+    return g
+  end
+  for _, d in ipairs(docs) do
+    add_doc(group(d.period, d.period_start, d.period_end, d.frequency, d.region, d.currency), d)
+    local t = totals[d.currency]
+    if not t then
+      t = new_sums(SUM_FIELDS)
+      t.invoices, t.credit_memos, t.not_collected_documents, t.jmap, t.jlist = 0, 0, 0, {}, {}
+      totals[d.currency] = t
+    end
+    add_doc(t, d)
+  end
+  local nc = not_collected(p.from, p.to, p.region, writes)
+  for _, r in ipairs(nc) do
+    local freq = p.frequency or freqs[r.region] or filing.DEFAULT_FREQUENCY
+    local date = r.date ~= json.null and r.date or p.from
+    r.period = filing.period(date, freq)
+    if r.not_collected_tax ~= json.null then
+      local minor = filing.amount(r.not_collected_tax, r.currency, "not_collected_tax")
+      local sign = r.type == "invoice" and 1 or -1
+      local _, ps, pe = filing.period(date, freq)
+      local g = group(r.period, ps, pe, freq, r.region ~= json.null and r.region or nil, r.currency)
+      g.not_collected_tax = g.not_collected_tax + sign * minor
+      g.not_collected_documents = g.not_collected_documents + 1
+      local t = totals[r.currency]
+      if not t then
+        t = new_sums(SUM_FIELDS)
+        t.invoices, t.credit_memos, t.not_collected_documents, t.jmap, t.jlist = 0, 0, 0, {}, {}
+        totals[r.currency] = t
+      end
+      t.not_collected_tax = t.not_collected_tax + sign * minor
+      t.not_collected_documents = t.not_collected_documents + 1
+    end
+  end
+  table.sort(order, function(a, b)
+    if a.period_start ~= b.period_start then return a.period_start < b.period_start end
+    if a.region ~= b.region then return tostring(a.region) < tostring(b.region) end
+    return a.currency < b.currency
+  end)
+  local rows = {}
+  for _, g in ipairs(order) do
+    local cur = g.currency
+    table.sort(g.jlist, function(a, b)
+      local la, lb = LEVEL_ORDER[a.level] or 9, LEVEL_ORDER[b.level] or 9
+      if la ~= lb then return la < lb end
+      if a.jurisdiction ~= b.jurisdiction then return tostring(a.jurisdiction) < tostring(b.jurisdiction) end
+      return tostring(a.type) < tostring(b.type)
+    end)
+    local js = {}
+    for _, jr in ipairs(g.jlist) do
+      local o = { jurisdiction = null(jr.jurisdiction), level = null(jr.level), type = null(jr.type),
+                  authority_code = null(jr.authority_code), rates = json.array(sorted_keys(jr.rates)),
+                  documents = #sorted_keys(jr.docs) }
+      fmt_sums(o, jr, J_FIELDS, cur)
+      js[#js + 1] = o
+    end
+    local o = { period = g.period, period_start = g.period_start, period_end = g.period_end,
+                frequency = g.frequency, region = null(g.region), currency = cur, invoices = g.invoices,
+                credit_memos = g.credit_memos, not_collected_documents = g.not_collected_documents,
+                exempt_by_reason = exempt_by(g, cur), jurisdictions = json.array(js) }
+    fmt_sums(o, g, SUM_FIELDS, cur)
+    rows[#rows + 1] = o
+  end
+  local tout = {}
+  for cur, t in pairs(totals) do
+    local o = { invoices = t.invoices, credit_memos = t.credit_memos,
+                not_collected_documents = t.not_collected_documents, exempt_by_reason = exempt_by(t, cur) }
+    fmt_sums(o, t, SUM_FIELDS, cur)
+    tout[cur] = o
+  end
+  return rows, tout, nc
+end
+
+local SUMMARY_CSV = { "row", "period", "period_start", "period_end", "frequency", "region", "jurisdiction", "level",
+  "authority_code", "type", "currency", "invoices", "credit_memos", "gross_sales", "exempt_sales" }
+for _, r in ipairs(filing.EXEMPT_REASONS) do SUMMARY_CSV[#SUMMARY_CSV + 1] = "exempt_sales_" .. r end
+for _, c in ipairs({ "exempt_sales_other", "non_taxable_sales", "taxable_sales", "tax_collected", "credit_memo_sales",
+  "credit_memo_taxable", "credit_memo_tax", "net_taxable_sales", "tax_due", "not_collected_tax", "rates" }) do
+  SUMMARY_CSV[#SUMMARY_CSV + 1] = c
+end
+
+-- Summary rows flattened for CSV: a "region" row per period, region and currency, then its
+-- "jurisdiction" rows (sales columns left empty: a return reports them per region).
+local function summary_csv_rows(rows)
+  local out = {}
+  local known = {}
+  for _, r in ipairs(filing.EXEMPT_REASONS) do known[r] = true end
+  for _, g in ipairs(rows) do
+    local o = { row = "region" }
+    for k, v in pairs(g) do if type(v) ~= "table" then o[k] = v end end
+    local other = 0
+    for r, v in pairs(g.exempt_by_reason) do
+      if known[r] then o["exempt_sales_" .. r] = v else other = other + filing.amount(v, g.currency, "exempt") end
+    end
+    for r in pairs(known) do if o["exempt_sales_" .. r] == nil then o["exempt_sales_" .. r] = money.format(0, g.currency) end end
+    o.exempt_sales_other = money.format(other, g.currency)
+    out[#out + 1] = o
+    for _, j in ipairs(g.jurisdictions) do
+      local jo = { row = "jurisdiction", period = g.period, period_start = g.period_start, period_end = g.period_end,
+                   frequency = g.frequency, region = g.region, currency = g.currency, documents = j.documents,
+                   rates = table.concat(j.rates, " ") }
+      for k, v in pairs(j) do if type(v) ~= "table" then jo[k] = v end end
+      out[#out + 1] = jo
+    end
+  end
+  return out
+end
+
+local csv_reply = require("levy.util").csv_reply
+
+local function filing_name(p, what)
+  return "levy-filing-" .. what .. p.from .. "-to-" .. p.to .. (p.region and ("-" .. p.region) or "") ..
+    (p.period and ("-" .. p.period) or "") .. ".csv"
+end
+
+local function get_filing(req)
+  local p = filing_query(req)
+  local rows, totals, nc = filing_summary(p)
+  if p.csv then
+    return csv_reply(to_csv(summary_csv_rows(rows), SUMMARY_CSV), filing_name(p, ""))
+  end
+  return 200, { from = p.from, to = p.to, region = null(p.region), frequency = null(p.frequency),
+                default_frequency = filing.DEFAULT_FREQUENCY, data = json.array(rows), totals = totals,
+                not_collected = json.array(nc) }
+end
+
+local function money_or_null(v, cur) return v and money.format(v, cur) or json.null end
+
+-- One document of the drill-down (signed: a credit memo's amounts are negative, so the
+-- documents of a row add up to it), with the audit record: the inputs levy taxed, the rate
+-- vintage (rules.rates_source, rules.generation) and the result Rillet holds.
+local function detail_doc(d, calc)
+  local cur, s, f = d.currency, d.sign, d.f
+  local reasons = sorted_keys(f.exempt_by)
+  local req = calc and calc.request and json.decode(calc.request)
+  local rules = type(d.result.rules) == "table" and d.result.rules or {}
+  return {
+    type = d.type, id = d.id, number = null(d.number), date = null(d.date), period = d.period,
+    frequency = d.frequency, region = null(d.region), currency = cur, basis = d.basis,
+    gross_sales = money.format(s * f.gross, cur), exempt_sales = money.format(s * f.exempt, cur),
+    exempt_reasons = json.array(reasons), non_taxable_sales = money.format(s * f.non_taxable, cur),
+    taxable_sales = money.format(s * f.taxable, cur), tax = money.format(s * f.tax, cur),
+    rillet_holds_since_drift = d.drift and money_or_null(s * d.drift.held, cur) or json.null,
+    calculation_id = null(d.calculation_id), written_at = null(d.written_at),
+    rates_source = null(rules.rates_source), generation = null(rules.generation),
+    calculated_at = null(calc and calc.created_at),
+    inputs = type(req) == "table" and req or json.null, result = d.result,
+  }
+end
+
+local DETAIL_CSV = { "type", "id", "number", "date", "period", "region", "currency", "basis", "customer_id",
+  "ship_to_country", "ship_to_state", "ship_to_postal_code", "ship_to_city", "line_id", "product_id", "quantity",
+  "line_amount", "line_discount", "taxability_reason", "line_taxable", "jurisdiction", "level", "authority_code",
+  "tax_type", "rate", "jurisdiction_taxable", "tax", "calculation_id", "calculated_at", "rates_source", "generation",
+  "written_at" }
+
+-- The audit CSV: one row per document line and jurisdiction (a line without tax: one row
+-- with the jurisdiction empty); amounts signed as in the JSON.
+local function detail_csv_rows(list)
+  local out = {}
+  for _, o in ipairs(list) do
+    local cur, s = o.currency, o.type == "invoice" and 1 or -1
+    local inp = type(o.inputs) == "table" and o.inputs or {}
+    local to = type(inp.ship_to) == "table" and inp.ship_to or {}
+    local cust = type(inp.customer) == "table" and inp.customer or {}
+    local inlines = {}
+    for _, l in ipairs(type(inp.lines) == "table" and inp.lines or {}) do
+      if type(l) == "table" and l.id ~= nil then inlines[tostring(l.id)] = l end
+    end
+    local base = { type = o.type, id = o.id, number = o.number, date = o.date, period = o.period, region = o.region,
+      currency = cur, basis = o.basis, customer_id = cust.id, ship_to_country = to.country, ship_to_state = to.state,
+      ship_to_postal_code = to.postal_code or to.zip or to.zip_code, ship_to_city = to.city,
+      calculation_id = o.calculation_id, calculated_at = o.calculated_at, rates_source = o.rates_source,
+      generation = o.generation, written_at = o.written_at }
+    local function signed(v)
+      if type(v) ~= "string" then return nil end
+      return money.format(s * filing.amount(v, cur, "amount"), cur)
+    end
+    for _, line in ipairs(o.result.lines or {}) do
+      local il = inlines[tostring(line.id)] or {}
+      local lb = {}
+      for k, v in pairs(base) do lb[k] = v end
+      lb.line_id, lb.product_id, lb.quantity = line.id, il.product_id, il.quantity
+      lb.line_amount, lb.line_discount = signed(line.amount), signed(line.discount)
+      lb.taxability_reason, lb.line_taxable = line.taxability_reason, signed(line.taxable_amount)
+      local taxes = line.taxes or {}
+      if #taxes == 0 then
+        lb.tax = money.format(0, cur)
+        out[#out + 1] = lb
+      end
+      for _, t in ipairs(taxes) do
+        local r = {}
+        for k, v in pairs(lb) do r[k] = v end
+        r.jurisdiction, r.level, r.authority_code, r.tax_type = t.jurisdiction, t.level, t.authority_code, t.type
+        r.rate, r.jurisdiction_taxable, r.tax = t.percentage, signed(t.taxable_amount), signed(t.amount)
+        out[#out + 1] = r
+      end
+    end
+  end
+  return out
+end
+
+local function get_filing_documents(req)
+  local p = filing_query(req)
+  local docs = filing_docs(p)
+  local list = {}
+  local rl = rillet()
+  for _, d in ipairs(docs) do
+    if (p.period == nil or d.period == p.period) and (p.jurisdiction == nil or in_jurisdiction(d, p.jurisdiction)) then
+      list[#list + 1] = detail_doc(d, d.calculation_id and rl.report_calculation(d.calculation_id))
+    end
+  end
+  if p.csv then
+    return csv_reply(to_csv(detail_csv_rows(list), DETAIL_CSV), filing_name(p, "documents-"))
+  end
+  return 200, { from = p.from, to = p.to, region = null(p.region), frequency = null(p.frequency),
+                period = null(p.period), jurisdiction = null(p.jurisdiction), total = #list,
+                data = json.array(list) }
+end
+
+local function list_frequencies()
+  local data = {}
+  local f = frequencies()
+  for _, region in ipairs(sorted_keys(f)) do data[#data + 1] = { region = region, frequency = f[region] } end
+  return 200, { default = filing.DEFAULT_FREQUENCY, data = json.array(data) }
+end
+
+local function put_frequency(req)
+  local util = require "levy.util"
+  local region = req.params.region
+  if type(region) ~= "string" or not (region:match("^%u%u$") or region:match("^%u%u%-%u%u%u?$")) then
+    util.invalid("region", "must be a region code such as US-CA, DE or EU", "invalid region")
+  end
+  local body = util.body_object(req)
+  local e = util.errors()
+  util.check_unknown(e, body, { frequency = true })
+  if body.frequency == nil or body.frequency == json.null then
+    e:add("frequency", "is required: month, quarter or year")
+  elseif not filing.FREQUENCIES[body.frequency] then
+    e:add("frequency", "must be month, quarter or year")
+  end
+  e:raise()
+  store.exec([[INSERT INTO reports_filing_frequency(region, frequency, updated_at) VALUES (?,?,?)
+    ON CONFLICT(region) DO UPDATE SET frequency = excluded.frequency, updated_at = excluded.updated_at]],
+    region, body.frequency, time.iso(time.now_ms()))
+  return 200, { region = region, frequency = body.frequency }
 end
 
 ---------------------------------------------------------------- exposure
@@ -488,6 +898,7 @@ return {
     "reports_presence",
     "reports_marketplace_customers",
     "reports_marketplace_documents",
+    "reports_filing_frequency",
   },
   roles = { "serve" },
   routes = {
@@ -509,6 +920,10 @@ return {
       handler = function(req) return 200, exposure.marketplace_document("invoice", req.params.id, req:json()) end },
     { method = "PUT", path = "/v1/reports/marketplace/credit-memos/{id}", auth = "token",
       handler = function(req) return 200, exposure.marketplace_document("credit_memo", req.params.id, req:json()) end },
+    { method = "GET", path = "/v1/reports/filing", auth = "token", handler = get_filing },
+    { method = "GET", path = "/v1/reports/filing/documents", auth = "token", handler = get_filing_documents },
+    { method = "GET", path = "/v1/reports/filing-frequencies", auth = "token", handler = list_frequencies },
+    { method = "PUT", path = "/v1/reports/filing-frequencies/{region}", auth = "token", handler = put_frequency },
   },
   schedule = {
     -- logs a crossing even when nobody opens the Reports page

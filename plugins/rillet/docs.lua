@@ -26,7 +26,7 @@ local nn = lutil.nn
 -- carried one of these names at its top level would list it twice (levy's value last, the
 -- one JSON readers keep): apply() warns when one arrives. None of Rillet's schemas has one.
 M.VIEW_KEYS = { "tax_status", "levy_tax", "rillet_taxed_amount", "calculation_id", "written_at",
-                "last_error", "connection_id", "reason", "reason_detail" }
+                "last_error", "connection_id", "reason", "reason_detail", "region" }
 
 function M.api()
   local ok, api = pcall(plugin, "api")

@@ -164,6 +164,8 @@ local function doc_view(doc_type, row) -- luacheck: no unused args (the shared s
   -- why the document is (or is not) written (scope.lua REASONS; null while work is pending)
   out.reason = opt(row.reason)
   out.reason_detail = opt(row.reason_detail)
+  -- the region of the latest calculation (issue 20: "No tax due — … in California")
+  out.region = opt(row.region)
   return out
 end
 
@@ -187,11 +189,11 @@ local LIST_BUDGET_SHARE = 500
 -- under load; spliced, 500 take under 10 ms. levy's fields come last: none of Rillet's schemas has one of these keys, and should
 -- a document ever carry one at its top level (docs.apply warns), levy's value is the one a
 -- JSON reader keeps (the last), as in the single-document view, which overwrites it. Scanning
--- every document for the nine names cost as much as the decode. A raw text that is not one
+-- every document for the ten names cost as much as the decode. A raw text that is not one
 -- object goes the slow way (decode, overwrite, encode). VIEW_COLS: the columns doc_view
 -- reads (a list fetches no others).
 local VIEW_COLS = "id, raw, tax_status, levy_tax, rillet_taxed_amount, calculation_id, written_at, last_error, " ..
-  "connection_id, reason, reason_detail"
+  "connection_id, reason, reason_detail, region"
 local SPACE = { [32] = true, [9] = true, [10] = true, [13] = true }
 local function doc_view_text(doc_type, row)
   local raw = row.raw
@@ -205,7 +207,7 @@ local function doc_view_text(doc_type, row)
       local mine = json.encode({ tax_status = row.tax_status, levy_tax = opt(row.levy_tax),
         rillet_taxed_amount = opt(row.rillet_taxed_amount), calculation_id = opt(row.calculation_id),
         written_at = opt(row.written_at), last_error = opt(row.last_error), connection_id = row.connection_id,
-        reason = opt(row.reason), reason_detail = opt(row.reason_detail) })
+        reason = opt(row.reason), reason_detail = opt(row.reason_detail), region = opt(row.region) })
       -- raw without its closing brace, a comma unless raw is {}, levy's fields without their "{"
       return raw:sub(first, last - 1) .. (inner == last and "" or ",") .. mine:sub(2)
     end
@@ -213,27 +215,101 @@ local function doc_view_text(doc_type, row)
   return json.encode(doc_view(doc_type, row))
 end
 
+-- ?sort= of the document lists: a column (ties by rowid, the import order); "-" = descending.
+local SORTS = { date = "doc_date", number = "number" }
+-- The CSV of a list (issue 20): exactly the documents the filters select, in the list's order,
+-- every page (`total` rows); columns read without decoding the stored document.
+local CSV_COLS = { "id", "number", "date", "customer_id", "status", "tax_status", "reason", "region", "currency",
+                   "net_amount", "levy_tax", "rillet_taxed_amount", "written_at" }
+local CSV_SELECT = "id, number, doc_date AS date, customer_id, status, tax_status, reason, region, currency, " ..
+  "json_extract(raw, '$.net_amount.amount') AS net_amount, levy_tax, rillet_taxed_amount, written_at"
+local CSV_MAX = 100000
+
+-- The WHERE of a document list from its query (filters of FILTERS, q = number or id, from/to =
+-- document date, region) and its ORDER BY; 422 naming a bad parameter.
+local function list_where(q)
+  local where, args = { "1 = 1" }, {}
+  for name, col in pairs(FILTERS) do
+    local v = q[name]
+    if v ~= nil and v ~= "" then
+      where[#where + 1] = col .. " = ?"
+      args[#args + 1] = v
+    end
+  end
+  local e = lutil.errors()
+  if q.q ~= nil and q.q ~= "" then
+    if #q.q > 200 then e:add("q", "must be at most 200 characters") end
+    -- number contains the text (case-insensitive), or the id is the text
+    where[#where + 1] = "(instr(lower(COALESCE(number, '')), lower(?)) > 0 OR id = ?)"
+    args[#args + 1], args[#args + 2] = q.q, q.q
+  end
+  for _, k in ipairs({ "from", "to" }) do
+    local v = q[k]
+    if v ~= nil and v ~= "" then
+      if not time.valid_date(v) then e:add(k, "must be a date YYYY-MM-DD")
+      else
+        where[#where + 1] = "doc_date " .. (k == "from" and ">=" or "<=") .. " ?"
+        args[#args + 1] = v
+      end
+    end
+  end
+  if q.from and q.to and q.from ~= "" and q.to ~= "" and time.valid_date(q.from) and time.valid_date(q.to) and
+     q.from > q.to then
+    e:add("from", "must not be after to")
+  end
+  if q.region ~= nil and q.region ~= "" then
+    where[#where + 1] = "region = ?"
+    args[#args + 1] = q.region
+  end
+  local order = "rowid"
+  local sort = q.sort
+  if sort ~= nil and sort ~= "" then
+    local desc, key = sort:match("^(%-?)(%a+)$")
+    if not key or not SORTS[key] then
+      e:add("sort", "must be date or number, with - in front for descending")
+    else
+      order = SORTS[key] .. (desc == "-" and " DESC" or "") .. ", rowid" .. (desc == "-" and " DESC" or "")
+    end
+  end
+  if q.format ~= nil and q.format ~= "" and q.format ~= "json" and q.format ~= "csv" then
+    e:add("format", "must be json or csv")
+  end
+  e:raise("invalid query")
+  return where, args, order
+end
+
 local function list_docs(doc_type)
   local T = docs.TYPES[doc_type]
   return function(req)
     local q = req.query or {}
     local limit = limit_param(q, 50)
-    local where, args = { "1 = 1" }, {}
-    for name, col in pairs(FILTERS) do
-      local v = q[name]
-      if v ~= nil and v ~= "" then
-        where[#where + 1] = col .. " = ?"
-        args[#args + 1] = v
-      end
+    local where, args, order = list_where(q)
+    local sorted = order ~= "rowid"
+    local total = store.row("SELECT count(*) AS n FROM " .. T.table .. " WHERE " .. table.concat(where, " AND "),
+      table.unpack(args)).n
+    if lutil.wants_csv(req) then
+      args[#args + 1] = CSV_MAX
+      local rows = store.rows("SELECT " .. CSV_SELECT .. " FROM " .. T.table .. " WHERE " .. table.concat(where, " AND ") ..
+        " ORDER BY " .. order .. " LIMIT ?", table.unpack(args))
+      return lutil.csv_reply(lutil.csv(rows, CSV_COLS), "levy-" .. T.table:gsub("_", "-") .. ".csv")
     end
+    -- a cursor: after a rowid ("r<rowid>", the import order) or, for a sorted list, an
+    -- offset into it ("o<n>")
+    local offset = 0
     if q.cursor ~= nil and q.cursor ~= "" then
       local raw = crypto.b64decode(q.cursor, true)
-      local after = raw and tonumber(raw:match("^r(%d+)$"))
-      if not after then bad("cursor", "invalid cursor") end
-      where[#where + 1] = "rowid > ?"
-      args[#args + 1] = math.tointeger(after)
+      local after = raw and not sorted and tonumber(raw:match("^r(%d+)$"))
+      local off = raw and sorted and tonumber(raw:match("^o(%d+)$"))
+      if not after and not off then bad("cursor", "invalid cursor") end
+      if after then
+        where[#where + 1] = "rowid > ?"
+        args[#args + 1] = math.tointeger(after)
+      else
+        offset = math.tointeger(off)
+      end
     end
     args[#args + 1] = limit + 1
+    args[#args + 1] = offset
     -- rows are read one at a time (store.query) and the page stops early, with next_cursor,
     -- once it passes LIST_PAGE_BYTES or LIST_BUDGET_SHARE of the request's Lua budget (a slow
     -- or busy machine, very large documents): a list answers 200 with fewer documents rather
@@ -241,9 +317,9 @@ local function list_docs(doc_type)
     local items, bytes, last_seq, n = {}, 0, nil, 0
     local next_cursor = json.null
     for r in store.query("SELECT rowid AS seq, " .. VIEW_COLS .. " FROM " .. T.table .. " WHERE " ..
-        table.concat(where, " AND ") .. " ORDER BY rowid LIMIT ?", table.unpack(args)) do
+        table.concat(where, " AND ") .. " ORDER BY " .. order .. " LIMIT ? OFFSET ?", table.unpack(args)) do
       if n >= limit or (n > 0 and (bytes >= LIST_PAGE_BYTES or time.budget_used() >= LIST_BUDGET_SHARE)) then
-        next_cursor = crypto.b64encode("r" .. last_seq, true, true)
+        next_cursor = crypto.b64encode(sorted and ("o" .. (offset + n)) or ("r" .. last_seq), true, true)
         break
       end
       local text = doc_view_text(doc_type, r)
@@ -252,8 +328,8 @@ local function list_docs(doc_type)
       bytes = bytes + #text + 1
       last_seq = r.seq
     end
-    return 200, '{"data":[' .. table.concat(items, ",") .. '],"next_cursor":' .. json.encode(next_cursor) .. "}",
-      JSON_HEADERS
+    return 200, '{"data":[' .. table.concat(items, ",") .. '],"next_cursor":' .. json.encode(next_cursor) ..
+      ',"total":' .. math.tointeger(total) .. "}", JSON_HEADERS
   end
 end
 
@@ -427,6 +503,7 @@ local exports = {
   report_accepted_writes = report_rows.accepted_writes,
   report_calculated_documents = report_rows.calculated_documents,
   report_calculation_result = report_rows.calculation_result,
+  report_calculation = report_rows.calculation,
   report_shipped_documents = report_rows.shipped_documents,
 }
 

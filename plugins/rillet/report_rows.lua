@@ -25,7 +25,8 @@ end
 -- written calculation (region, result), and the tax the latest reconciliation read
 -- (rillet_tax). region: only documents whose written calculation is in it.
 function M.accepted_writes(doc_type, from, to, region)
-  local sql = "SELECT d.id, d.currency, COALESCE(c.region, d.region) AS region, c.id AS calculation_id, " ..
+  local sql = "SELECT d.id, d.number, d.doc_date, d.currency, COALESCE(c.region, d.region) AS region, " ..
+    "c.id AS calculation_id, " ..
     "c.result, w.attempted_at, d.tax_status, (SELECT r.rillet_tax FROM reconciliation r WHERE r.doc_type = '" ..
     doc_type .. "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) AS rillet_tax FROM " .. doc_table(doc_type) .. [[ d
     JOIN writebacks w ON w.id = (SELECT max(w2.id) FROM writebacks w2
@@ -67,6 +68,12 @@ end
 function M.calculation_result(id)
   local c = store.row("SELECT result FROM calculations WHERE id = ?", id)
   return c and c.result
+end
+
+-- A stored calculation for the audit export: {request (JSON text: the inputs levy taxed),
+-- result (JSON text or nil), generation, created_at}, or nil.
+function M.calculation(id)
+  return store.row("SELECT request, result, generation, created_at FROM calculations WHERE id = ?", id)
 end
 
 -- Documents dated in [since, to], not deleted, with a calculation: {id, number, customer_id,

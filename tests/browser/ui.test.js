@@ -1002,6 +1002,137 @@ async function main() {
     await shot('reports', true);
   });
 
+  /* issue 20, plain words: states as sentences, zero-tax documents never "pending", raw
+   * enums and ids only behind "Technical details" */
+  await check('plain words: document states are sentences; zero tax reads "No tax due"; enums behind Technical details', async () => {
+    label = 'invoices';
+    await page.goto(base + '/#/invoices');
+    await page.locator('#documents-table tbody tr[data-id]').first().waitFor();
+    const rows = await page.locator('#documents-table tbody tr[data-id]').evaluateAll(trs => trs.map(tr => ({
+      st: tr.dataset.taxStatus, tax: (tr.querySelector('.levy-tax') || {}).textContent || '',
+      said: (tr.querySelector('.doc-status') || {}).textContent || ''
+    })));
+    assert(rows.length && rows.every(r => r.said && !/_/.test(r.said)), 'a state not in words: ' + JSON.stringify(rows.find(r => !r.said || /_/.test(r.said))));
+    const zero = rows.filter(r => (r.st === 'calculated' || r.st === 'written' || r.st === 'not_collecting') && /^0\.00\b/.test(r.tax.trim()));
+    assert(zero.length > 0, 'no zero-tax document in the demo data');
+    assert(zero.every(r => /^No tax due/.test(r.said)), 'a zero-tax document reads: ' + JSON.stringify(zero.find(r => !/^No tax due/.test(r.said))));
+    assert(rows.every(r => !/pending|Waiting/i.test(r.said) || r.st === 'pending'), 'a calculated document reads as pending');
+    await page.goto(base + '/#/invoices/' + encodeURIComponent(invoiceId));
+    await page.locator('#lines-table').waitFor();
+    const said = await page.locator('#doc-tax-status').innerText();
+    assert(said && !/_/.test(said), 'detail state: ' + said);
+    const tech = page.locator('#doc-technical');
+    assert(!(await tech.evaluate(el => el.open)), 'technical details open by default');
+    assert(!(await page.locator('main').innerText()).includes('tax_status'), 'an enum is visible outside the toggle');
+    await tech.locator('summary').click();
+    assert((await tech.innerText()).includes('tax_status'), 'technical details lack the raw state');
+    const reasons = await page.locator('#lines-table .line-reason').allInnerTexts();
+    assert(reasons.length && reasons.every(t => !/_/.test(t)), 'line reasons: ' + reasons.slice(0, 3));
+  });
+
+  /* issue 20, lists: search, filters, sort, a total and CSV of exactly what is shown */
+  await check('lists: invoices sorted and searched with their count, CSV rows == count; products on the fallback code', async () => {
+    label = 'invoices';
+    await page.goto(base + '/#/invoices?sort=-date');
+    await page.locator('#documents-table tbody tr[data-id]').first().waitFor();
+    const count = async () => {
+      let t = '';
+      await until('count shown', async () => { t = await page.locator('.list-count').innerText(); return /found/.test(t); }, 15000);
+      return parseInt(t.replace(/[^0-9]/g, ''), 10);
+    };
+    const csvRows = async () => {
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click('.list-csv')]);
+      const lines = fs.readFileSync(await dl.path(), 'utf8').split('\r\n').filter(Boolean);
+      assert(lines[0].startsWith('id,'), 'CSV header: ' + lines[0]);
+      return lines.length - 1;
+    };
+    const all = await count();
+    assert(all > 0 && (await csvRows()) === all, 'CSV rows differ from the count ' + all);
+    const dates = await page.locator('#documents-table tbody tr[data-id] td:nth-child(2)').allInnerTexts();
+    assert(dates.join() === dates.slice().sort().reverse().join(), 'newest first is not sorted: ' + dates.slice(0, 5));
+    const num = (await page.locator('#documents-table tbody tr[data-id] td:first-child a').first().innerText()).trim();
+    await page.fill('input[name=q]', num);
+    await page.locator('form[role=search] button[type=submit]').click();
+    await until('search applied', async () => page.url().includes('q=' + encodeURIComponent(num)), 10000);
+    const hits = await count();
+    const nums = await page.locator('#documents-table tbody tr[data-id] td:first-child a').allInnerTexts();
+    assert(hits >= 1 && hits < all && nums.every(x => x.includes(num)), 'search ' + num + ': ' + hits + ' ' + nums.slice(0, 3));
+    assert((await csvRows()) === hits, 'search CSV rows differ from ' + hits);
+    await shot('invoices-search');
+    label = 'products';
+    await page.goto(base + '/#/products?source=default');
+    await page.locator('#products-table tbody tr').first().waitFor();
+    const pn = await count();
+    const badges = await page.locator('#products-table tbody .source').allInnerTexts();
+    assert(badges.length === pn && badges.every(b => b.trim() === 'default'), 'fallback filter: ' + pn + ' ' + badges.slice(0, 3));
+    assert((await csvRows()) === pn, 'products CSV rows differ from ' + pn);
+  });
+
+  /* issue 20: "what do we owe for this period in each state, and which invoices make it
+   * up" — the filing report, its chart, a row's documents and both CSVs, at both widths. */
+  const cents = (t) => {
+    const m = /(-)?([\d,]+)\.(\d\d)/.exec(t.replace(/\s/g, ' '));
+    assert(m, 'not an amount: ' + t);
+    return (m[1] ? -1n : 1n) * BigInt(m[2].replace(/,/g, '') + m[3]);
+  };
+  for (const vp of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
+    await check('filing report at ' + vp.width + 'x' + vp.height + ': rows, chart, drill-down adds up, CSVs', async () => {
+      label = 'home';
+      await page.setViewportSize(vp);
+      /* from the home dashboard: what needs attention (each with the link that resolves it),
+       * tax due by month and by region; a region's link opens its filing report */
+      if (vp.width > 600) await nav('Home', 'home');
+      else { await page.goto(base + '/#/home'); await page.locator('main h1').first().waitFor(); }
+      await until('attention checked', async () => (await page.locator('#attention li.loading').count()) === 0, 20000);
+      const att = await page.locator('#attention li').count();
+      assert(att > 0, 'the attention list is empty');
+      const unlinked = await page.locator('#attention li').evaluateAll(lis => lis.filter(li => !li.querySelector('a[href^="#/"]') && li.id !== 'attention-none').length);
+      assert(unlinked === 0, unlinked + ' attention items without a link');
+      await page.locator('#home-chart svg').waitFor();
+      await page.locator('#home-regions-table a').first().waitFor();
+      await shot('home-' + vp.width, true);
+      label = 'filing';
+      await page.locator('#home-regions-table a').first().click();
+      await page.locator('#filing-table').waitFor();
+      assert(/#\/filing\?year=\d{4}&region=/.test(page.url()), 'the region link opened ' + page.url());
+      await page.locator('#filing-month-chart').waitFor();
+      assert(await page.locator('#filing-month-chart g.bar').count() === 12, 'the chart has no 12 months');
+      const rows = page.locator('#filing-table tbody tr[data-period]');
+      const n = await rows.count();
+      assert(n > 0, 'no filing rows');
+      let row = null;
+      for (let i = 0; i < n && !row; i++) {
+        if (cents(await rows.nth(i).locator('td.tax-due').innerText()) !== 0n) row = rows.nth(i);
+      }
+      assert(row, 'no row with tax due');
+      const due = cents(await row.locator('td.tax-due').innerText());
+      await row.getByRole('button', { name: /^Documents of/ }).click();
+      await page.locator('#filing-docs-table').waitFor();
+      const taxes = await page.locator('#filing-docs-table tbody tr td.num:not(.hide-sm)').allInnerTexts();
+      assert(taxes.length > 0, 'no documents in the drill-down');
+      const sum = taxes.reduce((a, t) => a + cents(t), 0n);
+      assert(sum === due, 'documents add up to ' + sum + ', the row says ' + due);
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#filing-docs-csv')]);
+      const audit = fs.readFileSync(await dl.path(), 'utf8').split('\r\n').filter(Boolean);
+      assert(audit[0].startsWith('type,id,number,date,period,region') && audit[0].includes('rates_source'), 'audit CSV header: ' + audit[0]);
+      assert(audit.length > taxes.length, 'audit CSV has ' + (audit.length - 1) + ' rows for ' + taxes.length + ' documents');
+      /* every row (those with nothing due too) is what the summary CSV holds */
+      await page.locator('input[name=show-zero]').check();
+      await until('every row shown', async () => (await page.locator('#filing-hidden').count()) === 0, 10000);
+      const all = await rows.count();
+      assert(all >= n, 'showing every row shows fewer');
+      const [dl2] = await Promise.all([page.waitForEvent('download'), page.click('#filing-csv')]);
+      const summ = fs.readFileSync(await dl2.path(), 'utf8').split('\r\n').filter(Boolean);
+      assert(summ[0].startsWith('row,period,period_start') && summ.filter(l => l.startsWith('region,')).length === all,
+        'summary CSV: ' + summ.length + ' lines for ' + all + ' rows');
+      await page.locator('input[name=show-zero]').uncheck();
+      const w = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert(w <= vp.width, 'the filing page is ' + w + 'px wide at ' + vp.width);
+      await shot('filing-' + vp.width, true);
+    });
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+
   await check('narrow screen (390x844): no horizontal page overflow', async () => {
     label = 'narrow';
     await page.setViewportSize({ width: 390, height: 844 });
@@ -1061,7 +1192,7 @@ async function main() {
     assert(visited.length > 5 && !bad.length, bad.slice(0, 2).join(' | ') || ('only ' + visited.length + ' URLs seen'));
   });
 
-  for (const name of ['integrations', 'connect', 'regions', 'products', 'invoices', 'credit-memos', 'customers', 'calculator', 'rules', 'reports', 'settings', 'narrow', 'signin']) {
+  for (const name of ['home', 'integrations', 'connect', 'regions', 'products', 'invoices', 'credit-memos', 'customers', 'calculator', 'rules', 'reports', 'filing', 'settings', 'narrow', 'signin']) {
     await check('no console errors on ' + name, async () => {
       const errs = consoleErrors[name] || [];
       assert(!errs.length, errs.slice(0, 3).join(' | '));

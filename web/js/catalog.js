@@ -52,10 +52,32 @@
       main.appendChild(productBulk.el);
       main.appendChild(L.tableWrap(['Product', { text: 'Status', cls: 'hide-sm' }, 'Tax code', 'Source', { sr: 'Save status' }], tbody, { id: 'products-table' }));
       main.appendChild(more);
-      L.loadTaxCodes().then(function () {
-        list = L.pagedList({ path: '/v1/products', tbody: tbody, more: more, cols: 5, row: productRow,
-          empty: 'No products yet. Connect Rillet on the Integrations page to import them.' });
-      }, function (err) { L.clear(tbody); L.showError(errSlot, err); });
+      var hq = L.hashQuery ? L.hashQuery() : {};
+      var search = h('input', { type: 'search', name: 'q', size: 18, spellcheck: 'false', placeholder: 'Product name', value: hq.q || '' });
+      var source = h('select', { name: 'tax_code_source' }, h('option', { value: '', text: 'Any' }),
+        h('option', { value: 'default', text: 'Fallback tax code (not chosen yet)' }), h('option', { value: 'mapping', text: 'From Rillet' }),
+        h('option', { value: 'user', text: 'Chosen in levy' }));
+      source.value = hq.source || '';
+      var current = {};
+      var bar = L.listBar({ path: '/v1/products', name: 'levy-products', params: function () { return current; } });
+      var form = h('form', { class: 'toolbar', role: 'search', 'aria-label': 'Product filters' },
+        L.field({ label: 'Search', input: search, field: 'q' }), L.field({ label: 'Tax code', input: source, field: 'tax_code_source' }),
+        h('button', { type: 'submit', class: 'secondary', text: 'Apply' }));
+      main.insertBefore(form, errSlot);
+      main.insertBefore(bar.el, errSlot);
+      function run() {
+        if (list) list.stop();
+        current = { q: search.value.trim(), tax_code_source: source.value };
+        history.replaceState(null, '', '#/products' + L.qs({ q: current.q, source: current.tax_code_source }));
+        bar.total(null);
+        L.clear(tbody).appendChild(L.loadingRow(5));
+        list = L.pagedList({ path: '/v1/products', params: current, tbody: tbody, more: more, cols: 5, row: productRow,
+          onPage: function (items, res) { if (res) bar.total(res.total); },
+          empty: current.q || current.tax_code_source ? 'No products match.' : 'No products yet. Connect Rillet on the Integrations page to import them.' });
+      }
+      form.addEventListener('submit', function (ev) { ev.preventDefault(); run(); });
+      source.addEventListener('change', run);
+      L.loadTaxCodes().then(run, function (err) { L.clear(tbody); L.showError(errSlot, err); });
       return 'Products';
     }
   });
@@ -116,10 +138,26 @@
         if (v) location.hash = '#/customers/' + encodeURIComponent(v);
       });
       main.appendChild(open);
+      var search = h('input', { type: 'search', name: 'q', size: 18, spellcheck: 'false', placeholder: 'Customer name' });
+      var current = {};
+      var bar = L.listBar({ path: '/v1/customers', name: 'levy-customers', params: function () { return current; } });
+      var form = h('form', { class: 'toolbar', role: 'search', 'aria-label': 'Customer search' },
+        L.field({ label: 'Search', input: search, field: 'q' }), h('button', { type: 'submit', class: 'secondary', text: 'Search' }));
+      main.appendChild(form);
+      main.appendChild(bar.el);
       main.appendChild(L.tableWrap(['Customer', 'Exemption', { text: 'Certificate', cls: 'hide-sm' }, 'Tax id', { sr: 'Actions' }], tbody, { id: 'customers-table' }));
       main.appendChild(more);
-      list = L.pagedList({ path: '/v1/customers', tbody: tbody, more: more, cols: 5, row: customerRow,
-        empty: 'No customers yet. Connect Rillet on the Integrations page to import them.' });
+      function run() {
+        if (list) list.stop();
+        current = { q: search.value.trim() };
+        bar.total(null);
+        L.clear(tbody).appendChild(L.loadingRow(5));
+        list = L.pagedList({ path: '/v1/customers', params: current, tbody: tbody, more: more, cols: 5, row: customerRow,
+          onPage: function (items, res) { if (res) bar.total(res.total); },
+          empty: current.q ? 'No customers match.' : 'No customers yet. Connect Rillet on the Integrations page to import them.' });
+      }
+      form.addEventListener('submit', function (ev) { ev.preventDefault(); run(); });
+      run();
       return 'Customers';
     }
   });

@@ -340,7 +340,7 @@
         cursor = res && res.next_cursor || null;
         moreBtn.hidden = !cursor;
         L.showError(errSlot, null);
-        if (opts.onPage) opts.onPage(items);
+        if (opts.onPage) opts.onPage(items, res);
       }, function (err) {
         if (!alive) return;
         if (!cursor) clear(opts.tbody);
@@ -349,6 +349,29 @@
     }
     page();
     return { stop: function () { alive = false; }, reload: function () { cursor = null; loaded = 0; return page(); } };
+  };
+  /* Issue 20: a list's count and CSV. L.listBar({path, params: fn -> {…}, name}) returns
+   * {el, total(n)}: "N found" and a "Download CSV" button that downloads exactly what the
+   * filters select (the list endpoint with format=csv). */
+  L.listBar = function (opts) {
+    var count = h('span', { class: 'muted list-count', role: 'status', text: '' });
+    var btn = h('button', { type: 'button', class: 'secondary list-csv', text: 'Download CSV' });
+    var err = h('div');
+    btn.addEventListener('click', function () {
+      L.busy(btn, true);
+      L.api('GET', opts.path + L.qs(Object.assign({}, opts.params(), { format: 'csv' })), undefined, { blob: true }).then(function (blob) {
+        var url = URL.createObjectURL(blob);
+        var a = h('a', { href: url, download: opts.name + '.csv', hidden: true });
+        document.body.appendChild(a);
+        a.click();
+        setTimeout(function () { URL.revokeObjectURL(url); a.remove(); }, 1000);
+        L.showError(err, null);
+      }, function (e) { L.showError(err, e); }).then(function () { L.busy(btn, false); });
+    });
+    return {
+      el: h('div', { class: 'toolbar list-bar' }, count, btn, err),
+      total: function (n) { count.textContent = n === undefined || n === null ? '' : (Number(n).toLocaleString('en-US') + ' found'); }
+    };
   };
   /* Fetch every page of a list (for small lists such as regions and tax codes). */
   L.fetchAll = function (path, params) {

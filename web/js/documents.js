@@ -56,33 +56,62 @@
         REASON_KEYS.map(function (r) { return h('option', { value: r, text: REASONS[r] }); }));
       reason.value = q.reason || '';
       var customer = h('input', { type: 'text', name: 'customer_id', size: 24, spellcheck: 'false', placeholder: 'Rillet customer id' });
+      var search = h('input', { type: 'search', name: 'q', size: 14, spellcheck: 'false', placeholder: 'INV-0001', value: q.q || '' });
+      var dFrom = h('input', { type: 'date', name: 'from', value: q.from || '' });
+      var dTo = h('input', { type: 'date', name: 'to', value: q.to || '' });
+      var region = h('select', { name: 'region' }, h('option', { value: '', text: 'Any' }));
+      if (q.region) region.appendChild(h('option', { value: q.region, text: q.region }));
+      region.value = q.region || '';
+      L.fetchAll('/v1/regions').then(function (regs) {
+        regs.forEach(function (r) { if (r.code !== q.region) region.appendChild(h('option', { value: r.code, text: (r.name ? r.name + ' (' + r.code + ')' : r.code) })); });
+      }, function () { /* the region picker stays short */ });
+      var sort = h('select', { name: 'sort' }, h('option', { value: '', text: 'Import order' }),
+        h('option', { value: '-date', text: 'Newest first' }), h('option', { value: 'date', text: 'Oldest first' }),
+        h('option', { value: 'number', text: 'Number A–Z' }), h('option', { value: '-number', text: 'Number Z–A' }));
+      sort.value = q.sort || '';
+      var bar = L.listBar({ path: K.path, name: 'levy-' + kindKey, params: function () { return current; } });
+      var current = {};
       taxStatus.value = q.tax_status || '';
       status.value = q.status || '';
       customer.value = q.customer_id || '';
       var tbody = h('tbody', null, L.loadingRow(8));
       var more = h('div');
       var filters = h('form', { class: 'toolbar', role: 'search', 'aria-label': K.title + ' filters' },
+        L.field({ label: 'Number', input: search, field: 'q' }),
+        L.field({ label: 'From', input: dFrom, field: 'from' }), L.field({ label: 'To', input: dTo, field: 'to' }),
+        L.field({ label: 'Region', input: region, field: 'region' }),
         L.field({ label: 'Tax status', input: taxStatus }),
         L.field({ label: 'Status', input: status }),
         L.field({ label: 'Why', input: reason }),
         L.field({ label: 'Customer id', input: customer }),
+        L.field({ label: 'Sort', input: sort, field: 'sort' }),
         h('button', { type: 'submit', class: 'secondary', text: 'Apply' }));
       main.appendChild(h('h1', { text: K.title }));
       main.appendChild(filters);
+      main.appendChild(bar.el);
       main.appendChild(L.tableWrap(['Number', { text: 'Date', cls: 'hide-sm' }, { text: 'Customer', cls: 'hide-sm cust' }, { text: 'Status', cls: 'hide-sm' },
         { text: 'Total', cls: 'num hide-sm' }, 'Tax status', { text: 'levy tax', cls: 'num' }, { text: 'Rillet tax', cls: 'num' }], tbody, { id: 'documents-table' }));
       main.appendChild(more);
       function run() {
         if (list) list.stop();
-        var params = { tax_status: taxStatus.value, status: status.value, reason: reason.value, customer_id: customer.value.trim() };
+        var params = { q: search.value.trim(), from: dFrom.value, to: dTo.value, region: region.value, tax_status: taxStatus.value,
+          status: status.value, reason: reason.value, customer_id: customer.value.trim(), sort: sort.value };
+        current = params;
         history.replaceState(null, '', '#/' + kindKey + L.qs(params));
         L.clear(tbody).appendChild(L.loadingRow(8));
-        list = L.pagedList({ path: K.path, params: params, tbody: tbody, more: more, cols: 8,
-          row: function (d) { return docRow(kindKey, d); },
-          empty: 'No ' + K.title.toLowerCase() + ' match these filters.' });
+        L.clearFieldErrors(filters);
+        bar.total(null);
+        current = params;
+        loadRegionNames().then(function () {
+          if (current !== params) return; /* another run started meanwhile */
+          list = L.pagedList({ path: K.path, params: params, tbody: tbody, more: more, cols: 8,
+            row: function (d) { return docRow(kindKey, d); },
+            onPage: function (items, res) { if (res) bar.total(res.total); },
+            empty: 'No ' + K.title.toLowerCase() + ' match these filters.' });
+        });
       }
       filters.addEventListener('submit', function (ev) { ev.preventDefault(); run(); });
-      [taxStatus, status, reason].forEach(function (el) { el.addEventListener('change', run); });
+      [taxStatus, status, reason, region, sort].forEach(function (el) { el.addEventListener('change', run); });
       run();
       return K.title;
     };
@@ -115,8 +144,8 @@
       customerCell(d),
       h('td', { class: 'hide-sm' }, d.status ? L.badge(String(d.status).toLowerCase()) : '—'),
       h('td', { class: 'num hide-sm', text: L.money(d.total, cur) }),
-      h('td', null, L.badge(d.tax_status),
-        d.reason ? h('div', { class: 'muted doc-reason', text: reasonText(d) }) : null,
+      h('td', null, statusEl(d),
+        d.reason && !statusSentence(d).byReason && d.reason_detail && d.reason !== 'failed' ? h('div', { class: 'muted doc-reason', text: reasonText(d) }) : null,
         d.last_error && d.reason !== 'failed' && d.reason !== 'held' ? h('div', { class: 'field-error', text: errText(d.last_error) }) : null,
         d.reason === 'failed' ? h('div', { class: 'field-error', text: d.last_error ? errText(d.last_error) : reasonText(d) }) : null),
       h('td', { class: 'num' }, tp.levy),
@@ -163,6 +192,64 @@
     return t + ': ' + x;
   }
   L.reasonText = reasonText;
+
+  /* Issue 20, plain words: region names for sentences ("California", not "US-CA"), one
+   * cached read of /v1/regions per page view. */
+  var regionNames = {}, regionsLoaded = null;
+  function loadRegionNames() {
+    if (!regionsLoaded) {
+      regionsLoaded = L.fetchAll('/v1/regions').then(function (list) {
+        list.forEach(function (r) { if (r.name) regionNames[r.code] = r.name; });
+        return regionNames;
+      }, function () { return regionNames; });
+      setTimeout(function () { regionsLoaded = null; }, 60000);
+    }
+    return regionsLoaded;
+  }
+  function regionWords(code) { return code ? (regionNames[code] || code) : 'this region'; }
+  L.regionWords = regionWords;
+  /* A document's state as one sentence a finance person reads; a zero-tax document is "No tax
+   * due", never "pending". {text, tone, byReason (the sentence is the reason's own words)} */
+  function statusSentence(d) {
+    var st = d.tax_status, r = d.reason;
+    var zero = d.levy_tax !== null && d.levy_tax !== undefined && L.isZero(L.moneyAmount(d.levy_tax));
+    if (st === 'deleted') return { text: 'Deleted in Rillet', tone: '' };
+    if (st === 'failed' || r === 'failed') return { text: 'Not written — levy could not calculate or write the tax', tone: 'bad' };
+    if (st === 'drift' || r === 'drift') return { text: 'Tax changed in Rillet after levy wrote it — not written again', tone: 'bad' };
+    if (r === 'paid_before_calculation') return { text: 'Paid before levy calculated it — not written', tone: 'warn' };
+    if (st === 'not_collecting' || r === 'not_collecting') return { text: 'No tax due — levy does not collect tax in ' + regionWords(d.region), tone: '' };
+    if (r === 'no_tax_due' || ((st === 'calculated' || st === 'written') && zero && !r)) {
+      return { text: 'No tax due' + (d.region ? ' in ' + regionWords(d.region) : ''), tone: 'ok' };
+    }
+    if (r && r !== 'written') return { text: reasonText(d), tone: r === 'held' || r === 'customer_unknown' ? 'info' : 'warn', byReason: true };
+    if (st === 'written') return { text: 'Tax written to Rillet', tone: 'ok' };
+    if (st === 'pending') return { text: 'Waiting for levy to calculate the tax', tone: 'info' };
+    if (st === 'calculated') return { text: 'Calculated — being written to Rillet', tone: 'info' };
+    return { text: String(st || '—').replace(/_/g, ' '), tone: '' };
+  }
+  L.statusSentence = statusSentence;
+  function statusEl(d) {
+    var s = statusSentence(d);
+    return h('div', { class: 'doc-status tone-' + (s.tone || 'none') + (s.byReason ? ' doc-reason' : ''), text: s.text });
+  }
+  /* A line's taxability reason as a sentence (the product's tax code name when known). */
+  var LINE_WORDS = {
+    standard_rated: function () { return 'Taxed at the standard rate'; },
+    reduced_rated: function () { return 'Taxed at a reduced rate'; },
+    partially_taxable: function (rg) { return 'Partly taxable in ' + rg; },
+    zero_rated: function () { return 'Zero-rated — no tax due'; },
+    product_exempt: function (rg, what) { return 'No tax due — ' + (what || 'this product') + ' is not taxable in ' + rg; },
+    customer_exempt: function (rg) { return 'No tax due — the customer is exempt in ' + rg; },
+    reverse_charge: function () { return 'No tax charged — reverse charge: the customer accounts for the tax'; },
+    not_collecting: function (rg) { return 'No tax due — levy does not collect tax in ' + rg; },
+    no_tax_in_region: function (rg) { return 'No tax due — ' + rg + ' has no sales tax'; },
+    out_of_scope: function () { return 'No tax due — outside the VAT area'; }
+  };
+  function lineWords(reason, region, what) {
+    var f = LINE_WORDS[reason];
+    return f ? f(regionWords(region), what) : String(reason || '—').replace(/_/g, ' ');
+  }
+  L.lineWords = lineWords;
   var REASON_KEYS = Object.keys(REASONS);
 
   function errText(e) {
@@ -180,7 +267,8 @@
     main.appendChild(h1);
     main.appendChild(slot);
     function load(focusRecalc) {
-      return L.api('GET', K.path + '/' + encodeURIComponent(id)).then(function (d) {
+      return Promise.all([L.api('GET', K.path + '/' + encodeURIComponent(id)), loadRegionNames()]).then(function (all) {
+        var d = all[0];
         if (!alive) return;
         h1.textContent = K.one + ' ' + (d[K.number] || d.id);
         document.title = h1.textContent + ' · levy';
@@ -204,8 +292,9 @@
       var wrap = h('div');
       wrap.appendChild(h('section', { class: 'card' },
         h('dl', { class: 'kv' },
-          h('dt', { text: 'Tax status' }), h('dd', { id: 'doc-tax-status' }, L.badge(d.tax_status)),
-          h('dt', { text: 'Why' }), h('dd', { id: 'doc-reason', text: reasonText(d) || '—' }),
+          h('dt', { text: 'Tax' }), h('dd', { id: 'doc-tax-status' }, statusEl(d)),
+          d.reason && d.reason_detail ? h('dt', { text: 'Why' }) : null,
+          d.reason && d.reason_detail ? h('dd', { id: 'doc-reason', text: reasonText(d) }) : null,
           // issue 20: the certificate on file that exempted the document
           d.exemption_certificate ? h('dt', { text: 'Exemption certificate' }) : null,
           d.exemption_certificate ? h('dd', { id: 'doc-certificate' },
@@ -223,9 +312,16 @@
           h('dt', { text: 'Ship-to' }), h('dd', { text: L.addr(ship) }),
           d.resolution ? h('dt', { text: 'Located by' }) : null,
           d.resolution ? h('dd', null, prec.text) : null,
-          h('dt', { text: 'Calculation' }), h('dd', { class: 'mono', text: d.calculation_id || '—' }),
-          h('dt', { text: 'Written to Rillet' }), h('dd', { text: L.time(d.written_at) }),
-          h('dt', { text: 'Rillet id' }), h('dd', { class: 'mono', text: d.id })),
+          h('dt', { text: 'Written to Rillet' }), h('dd', { text: L.time(d.written_at) })),
+        /* raw ids and enums for whoever needs them, out of the way of the sentences above */
+        h('details', { class: 'tech', id: 'doc-technical' }, h('summary', { text: 'Technical details' }),
+          h('dl', { class: 'kv' },
+            h('dt', { text: 'tax_status' }), h('dd', { class: 'mono', text: d.tax_status || '—' }),
+            h('dt', { text: 'reason' }), h('dd', { class: 'mono', text: d.reason || '—' }),
+            h('dt', { text: 'reason_detail' }), h('dd', { class: 'mono', text: d.reason_detail || '—' }),
+            h('dt', { text: 'region' }), h('dd', { class: 'mono', text: d.region || '—' }),
+            h('dt', { text: 'Calculation' }), h('dd', { class: 'mono', text: d.calculation_id || '—' }),
+            h('dt', { text: 'Rillet id' }), h('dd', { class: 'mono', text: d.id }))),
         d.last_error ? h('div', { class: 'notice error', role: 'alert' }, h('strong', { text: 'Last error: ' }), errText(d.last_error)) : null,
         prec.notice ? h('div', null, prec.notice, h('p', { class: 'muted', text: 'Add the ZIP+4 to the customer\'s address in Rillet; levy recalculates the document when it changes.' })) : null,
         // the answer's notes (e.g. exemption_certificate_expired: taxed, the certificate expired)
@@ -237,7 +333,7 @@
         customerNames().then(function (map) { var a = wrap.querySelector('#doc-customer'); if (a && map[d.customer_id]) a.textContent = map[d.customer_id]; });
       }
       wrap.appendChild(h('h2', { text: 'Lines' }));
-      wrap.appendChild(linesTable(d.lines || d.items || [], cur));
+      wrap.appendChild(linesTable(d.lines || d.items || [], cur, d.region));
       wrap.appendChild(h('h2', { text: 'History' }));
       wrap.appendChild(historyTable(d.history || [], cur));
       return wrap;
@@ -268,7 +364,23 @@
       })));
   };
 
-  function linesTable(lines, cur) {
+  /* The line's reason in words; for an untaxed product its tax code's name is filled in
+   * once the product and the tax codes are read ("No tax due — SaaS is not taxable in
+   * California"); the enum stays in the title. */
+  function lineReason(ln, region) {
+    var el = h('span', { class: 'line-reason', title: ln.taxability_reason, text: lineWords(ln.taxability_reason, region) });
+    loadRegionNames().then(function () { el.textContent = lineWords(ln.taxability_reason, region); });
+    if (ln.taxability_reason === 'product_exempt' && ln.product_id && L.loadTaxCodes) {
+      Promise.all([L.api('GET', '/v1/products/' + encodeURIComponent(ln.product_id)), L.loadTaxCodes(), loadRegionNames()]).then(function (r) {
+        var code = r[0] && r[0].tax_code, tc = (r[1] || []).find(function (t) { return t.code === code; });
+        var what = tc && tc.name ? tc.name : null;
+        if (what) el.textContent = lineWords(ln.taxability_reason, region, what);
+      }, function () { /* the sentence without the product's name */ });
+    }
+    return el;
+  }
+
+  function linesTable(lines, cur, region) {
     var tbody = h('tbody');
     if (!lines.length) tbody.appendChild(h('tr', null, h('td', { colspan: 6, class: 'empty', text: 'No lines.' })));
     lines.forEach(function (ln, i) {
@@ -281,7 +393,7 @@
         h('td', { class: 'num', text: L.money(amount, cur) }),
         h('td', { class: 'num', text: L.money(ln.taxable_amount, cur) }),
         h('td', { class: 'num', text: L.money(ln.tax !== undefined ? ln.tax : ln.taxed_amount, cur) }),
-        h('td', null, ln.taxability_reason ? L.badge(ln.taxability_reason) : '—',
+        h('td', null, ln.taxability_reason ? lineReason(ln, region) : '—',
           ln.note ? h('div', { class: 'muted line-note', title: 'Written to Rillet as the description of a 0 % tax line', text: ln.note }) : null)));
     });
     return L.tableWrap(['Line', { text: 'Qty', cls: 'num hide-sm' }, { text: 'Amount', cls: 'num' }, { text: 'Taxable', cls: 'num' }, { text: 'Tax', cls: 'num' }, 'Reason'], tbody, { id: 'lines-table' });

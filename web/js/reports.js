@@ -41,6 +41,7 @@
     drift: 'Tax changed in Rillet after levy wrote it (a paid invoice: levy does not write it again); "In Rillet" is what Rillet holds now'
   };
   function reasonText(r) { return REASONS[r] || String(r || '—').replace(/_/g, ' '); }
+  L.notCollectedText = reasonText; /* the filing report shows the same reasons */
   function notAvailable(what) {
     return h('div', { class: 'notice info', role: 'status' }, h('strong', { text: what + ' is not available yet.' }),
       ' This levy server does not offer this report (HTTP 404). Upgrade levy to a version with reports.');

@@ -231,4 +231,42 @@ function M.cursor_for(key)
   return crypto.b64encode(key, true, true)
 end
 
+-- CSV (RFC 4180, CRLF) ---------------------------------------------------------------------
+
+-- One field: nil / JSON null -> empty; quoted when it holds a comma, a quote, a line break or
+-- leading/trailing blanks.
+function M.csv_field(v)
+  if v == nil or v == json.null then return "" end
+  local s = tostring(v)
+  if s:find('[,"\r\n]') or s:match("^%s") or s:match("%s$") then s = '"' .. s:gsub('"', '""') .. '"' end
+  return s
+end
+
+-- rows (tables) -> CSV text: the header `columns`, then one line per row.
+function M.csv(rows, columns)
+  local lines = { table.concat(columns, ",") }
+  for _, r in ipairs(rows) do
+    local f = {}
+    for i, c in ipairs(columns) do f[i] = M.csv_field(r[c]) end
+    lines[#lines + 1] = table.concat(f, ",")
+  end
+  return table.concat(lines, "\r\n") .. "\r\n"
+end
+
+-- Does the request ask for CSV: ?format=csv, or no ?format= and an Accept header naming
+-- text/csv (issue 20: the list endpoints and the reports answer both ways).
+function M.wants_csv(req)
+  local q = req.query or {}
+  if q.format == "csv" then return true end
+  if q.format ~= nil and q.format ~= "" then return false end
+  local accept = req.headers and req.headers["accept"]
+  return type(accept) == "string" and accept:lower():find("text/csv", 1, true) ~= nil
+end
+
+-- A CSV reply: 200, the text, text/csv with an attachment name.
+function M.csv_reply(text, filename)
+  return 200, text, { ["Content-Type"] = "text/csv; charset=utf-8",
+                      ["Content-Disposition"] = 'attachment; filename="' .. filename .. '"' }
+end
+
 return M

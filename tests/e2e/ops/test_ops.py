@@ -585,6 +585,23 @@ def case_openapi(tmp):
               text.startswith("region,jurisdiction,level,type,currency,taxable,tax"), text[:120])
         api("GET", "/v1/reports/liability?from=2026-02-01&to=2026-01-01")   # 422
         api("GET", "/v1/reports/exposure")
+        # issue 20: the filing-ready report, its drill-down and the filing frequencies
+        api("PUT", "/v1/reports/filing-frequencies/US-CA", {"frequency": "month"})
+        api("PUT", "/v1/reports/filing-frequencies/US-CA", {"frequency": "weekly"})  # 422
+        api("GET", "/v1/reports/filing-frequencies")
+        api("GET", "/v1/reports/filing?from=2026-01-01&to=2026-12-31")
+        api("GET", "/v1/reports/filing?from=2026-01-01&to=2026-12-31&format=csv")
+        api("GET", "/v1/reports/filing?from=2026-01-01&to=2026-12-31&frequency=weekly")  # 422
+        api("GET", "/v1/reports/filing/documents?from=2026-01-01&to=2026-12-31&region=US-CA")
+        # issue 20: the lists' search, filters, sort, total and CSV
+        api("GET", "/v1/invoices?q=INV&from=2026-01-01&to=2026-12-31&sort=-date&limit=5")
+        api("GET", "/v1/invoices?format=csv")
+        api("GET", "/v1/credit-memos?sort=number&limit=5")
+        api("GET", "/v1/invoices?sort=amount")                           # 422
+        api("GET", "/v1/products?q=a&tax_code_source=default")
+        api("GET", "/v1/products?format=csv")
+        api("GET", "/v1/customers?q=in&limit=5")
+        api("GET", "/v1/customers?format=csv")
         api("GET", "/v1/reports/exposure?as_of=2026-06-30")
         # issue 20: physical presence, marketplace flags, drill-down (plugins/reports/exposure.lua)
         st, pres, _, _ = api("POST", "/v1/reports/presence", {"region": "US-NV", "kind": "office", "from": "2026-01-05"})

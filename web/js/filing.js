@@ -1,0 +1,337 @@
+/* Filing report (issue 20): what we owe per filing period and region — sales split, tax
+ * collected, credit-memo adjustments, tax due, "calculated, not collected" beside it — with a
+ * chart of tax due by month, the jurisdictions of each row, a drill-down to the documents and
+ * CSV of both (GET /v1/reports/filing, /v1/reports/filing/documents). Amounts stay decimal
+ * strings; the chart scales them as BigInt. #/filing?year=2026&period=Q1&region=US-CA opens a
+ * period directly (the dashboard links here). */
+(function () {
+  'use strict';
+  var L = window.levy, h = L.h;
+  var SVGNS = 'http://www.w3.org/2000/svg';
+  var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  var EXEMPT_WORDS = {
+    customer_exempt: 'exempt customer', reverse_charge: 'reverse charge (the customer accounts for the tax)',
+    zero_rated: 'zero-rated'
+  };
+  var BASIS_WORDS = { collected: 'Tax in Rillet', no_tax_due: 'No tax due' };
+
+  function s(tag, attrs, text) {
+    var el = document.createElementNS(SVGNS, tag);
+    Object.keys(attrs || {}).forEach(function (k) { el.setAttribute(k, attrs[k]); });
+    if (text !== undefined) el.textContent = text;
+    return el;
+  }
+  function hashParams() {
+    var q = location.hash.split('?')[1] || '', out = {};
+    q.split('&').forEach(function (kv) {
+      var i = kv.indexOf('=');
+      if (i > 0) out[decodeURIComponent(kv.slice(0, i))] = decodeURIComponent(kv.slice(i + 1));
+    });
+    return out;
+  }
+  function pad(n) { return (n < 10 ? '0' : '') + n; }
+  function lastDay(y, m) { return new Date(Date.UTC(y, m, 0)).getUTCDate(); }
+  /* A period choice -> [from, to]: "year", "Q1".."Q4", "01".."12". */
+  function range(year, period) {
+    var y = Number(year);
+    if (/^Q[1-4]$/.test(period)) {
+      var q = Number(period.slice(1)), m1 = q * 3 - 2, m2 = q * 3;
+      return [y + '-' + pad(m1) + '-01', y + '-' + pad(m2) + '-' + pad(lastDay(y, m2))];
+    }
+    if (/^\d\d$/.test(period)) return [y + '-' + period + '-01', y + '-' + period + '-' + pad(lastDay(y, Number(period)))];
+    return [y + '-01-01', y + '-12-31'];
+  }
+  function saveBlob(blob, name) {
+    var url = URL.createObjectURL(blob);
+    var a = h('a', { href: url, download: name, hidden: true });
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(function () { URL.revokeObjectURL(url); a.remove(); }, 1000);
+  }
+  function exemptText(byReason, cur) {
+    var keys = Object.keys(byReason || {});
+    if (!keys.length) return '';
+    return keys.map(function (k) { return L.money(byReason[k], cur) + ' ' + (EXEMPT_WORDS[k] || k.replace(/_/g, ' ')); }).join('; ');
+  }
+
+  L.page('filing', {
+    title: 'Filing report',
+    render: function (main) {
+      var alive = true;
+      L.onLeave(function () { alive = false; });
+      var hp = hashParams();
+      var thisYear = Number(L.today().slice(0, 4));
+      var year = h('select', { name: 'year' }, [thisYear, thisYear - 1, thisYear - 2].map(function (y) {
+        return h('option', { value: String(y), text: String(y) });
+      }));
+      if (hp.year) { if (![].some.call(year.options, function (o) { return o.value === hp.year; })) year.appendChild(h('option', { value: hp.year, text: hp.year })); year.value = hp.year; }
+      var period = h('select', { name: 'period' }, h('option', { value: 'year', text: 'Whole year' }),
+        ['Q1', 'Q2', 'Q3', 'Q4'].map(function (q) { return h('option', { value: q, text: q.replace('Q', 'Quarter ') }); }),
+        MONTHS.map(function (m, i) { return h('option', { value: pad(i + 1), text: m }); }));
+      period.value = hp.period || 'year';
+      var region = h('select', { name: 'region' }, h('option', { value: '', text: 'All regions' }));
+      var freq = h('select', { name: 'frequency' }, h('option', { value: '', text: "Each region's own" }),
+        h('option', { value: 'month', text: 'Monthly' }), h('option', { value: 'quarter', text: 'Quarterly' }),
+        h('option', { value: 'year', text: 'Yearly' }));
+      freq.value = hp.frequency || '';
+      var csv = h('button', { type: 'button', class: 'secondary', id: 'filing-csv', text: 'Download CSV' });
+      var showZero = h('input', { type: 'checkbox', name: 'show-zero', checked: hp.all === '1' });
+      var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'Filing period' },
+        L.field({ label: 'Year', input: year, field: 'from' }), L.field({ label: 'Period', input: period, field: 'period' }),
+        L.field({ label: 'Region', input: region, field: 'region' }),
+        L.field({ label: 'Filing periods', input: freq, field: 'frequency' }),
+        h('label', { class: 'check' }, showZero, ' Show regions with no tax due'),
+        h('button', { type: 'submit', text: 'Show' }), csv);
+      var chart = h('div', { id: 'filing-chart', class: 'card' });
+      var table = h('div', { id: 'filing', style: 'min-height:6rem' });
+      var docs = h('section', { id: 'filing-docs', 'aria-live': 'polite' });
+      var nc = h('div', { id: 'filing-not-collected' });
+      main.appendChild(h('h1', { text: 'Filing report' }));
+      main.appendChild(h('p', { class: 'muted', text: 'What you owe for each filing period and region: sales (exempt, non-taxable, taxable), the tax Rillet holds, credit-memo adjustments and the tax due. Tax levy calculated but Rillet does not hold is shown separately and is not in the tax due.' }));
+      main.appendChild(form);
+      main.appendChild(chart);
+      main.appendChild(table);
+      main.appendChild(docs);
+      main.appendChild(h('h2', { text: 'Calculated, not collected' }));
+      main.appendChild(h('p', { class: 'muted', text: 'Documents in the period with tax levy calculated that Rillet does not hold. Not in the tax due above.' }));
+      main.appendChild(nc);
+      main.appendChild(frequencyCard());
+
+      L.api('GET', '/v1/regions').then(function (r) {
+        if (!alive) return;
+        ((r && r.data) || []).filter(function (x) { return x.subscribed; }).forEach(function (x) {
+          region.appendChild(h('option', { value: x.code, text: (x.name ? x.name + ' (' + x.code + ')' : x.code) }));
+        });
+        if (hp.region) {
+          if (![].some.call(region.options, function (o) { return o.value === hp.region; })) region.appendChild(h('option', { value: hp.region, text: hp.region }));
+          region.value = hp.region;
+        }
+      }, function () { /* the list works without the picker's names */ });
+
+      function params(extra) {
+        var r = range(year.value, period.value);
+        return Object.assign({ from: r[0], to: r[1], region: region.value || (hp.region || ''), frequency: freq.value }, extra || {});
+      }
+      var last = null;
+      showZero.addEventListener('change', function () { if (last) L.clear(table).appendChild(summaryTable(last[0], last[1])); });
+      function run() {
+        L.clear(table).appendChild(h('p', { class: 'loading', text: 'Loading…' }));
+        L.clear(docs);
+        var p = params();
+        L.api('GET', '/v1/reports/filing' + L.qs(p)).then(function (r) {
+          if (!alive) return;
+          last = [r, p];
+          L.clear(table).appendChild(summaryTable(r, p));
+          L.clear(nc).appendChild(ncList(r));
+        }, function (err) {
+          if (!alive) return;
+          L.clear(table).appendChild(L.errorNotice(err, form));
+        });
+        /* the chart: tax due by month over the year, whatever the filing periods */
+        var yr = range(year.value, 'year');
+        L.api('GET', '/v1/reports/filing' + L.qs({ from: yr[0], to: yr[1], region: p.region, frequency: 'month' })).then(function (r) {
+          if (alive) L.clear(chart).appendChild(monthChart(r, year.value));
+        }, function (err) { if (alive) L.clear(chart).appendChild(L.errorNotice(err)); });
+      }
+      form.addEventListener('submit', function (ev) { ev.preventDefault(); region.dataset.touched = '1'; hp.region = ''; run(); });
+      csv.addEventListener('click', function () {
+        var p = params({ format: 'csv' });
+        L.busy(csv, true);
+        L.api('GET', '/v1/reports/filing' + L.qs(p), undefined, { blob: true }).then(function (blob) {
+          saveBlob(blob, 'levy-filing-' + p.from + '-to-' + p.to + (p.region ? '-' + p.region : '') + '.csv');
+        }, function (err) { L.clear(table).appendChild(L.errorNotice(err, form)); }).then(function () { L.busy(csv, false); });
+      });
+
+      function showDocs(row, p) {
+        var q = { from: p.from, to: p.to, region: row.region || '', period: row.period, frequency: p.frequency };
+        var label = (row.region || 'No region') + ', ' + row.period;
+        var dcsv = h('button', { type: 'button', class: 'secondary', id: 'filing-docs-csv', text: 'Download audit CSV' });
+        L.clear(docs).appendChild(h('h2', { id: 'filing-docs-title', tabindex: '-1', text: 'Documents: ' + label }));
+        docs.appendChild(h('p', { class: 'muted', text: 'The documents that make up this row. The audit CSV has one row per document line and jurisdiction, with the inputs levy taxed, the rate tables used and the result.' }));
+        docs.appendChild(h('div', { class: 'toolbar' }, dcsv));
+        var slot = h('div', null, h('p', { class: 'loading', text: 'Loading…' }));
+        docs.appendChild(slot);
+        dcsv.addEventListener('click', function () {
+          L.busy(dcsv, true);
+          L.api('GET', '/v1/reports/filing/documents' + L.qs(Object.assign({ format: 'csv' }, q)), undefined, { blob: true }).then(function (blob) {
+            saveBlob(blob, 'levy-filing-documents-' + (row.region || 'all') + '-' + row.period + '.csv');
+          }, function (err) { L.clear(slot).appendChild(L.errorNotice(err)); }).then(function () { L.busy(dcsv, false); });
+        });
+        L.api('GET', '/v1/reports/filing/documents' + L.qs(q)).then(function (r) {
+          if (!alive) return;
+          L.clear(slot).appendChild(docTable(r));
+          var t = document.getElementById('filing-docs-title');
+          if (t) { t.focus({ preventScroll: true }); t.scrollIntoView({ block: 'start' }); }
+        }, function (err) { if (alive) L.clear(slot).appendChild(L.errorNotice(err)); });
+      }
+
+      function summaryTable(r, p) {
+        var all = (r && r.data) || [];
+        if (!all.length) return h('p', { class: 'empty', text: 'No sales in this period.' });
+        var M = L.groupDigits;
+        /* a region with sales but nothing due and nothing uncollected is hidden unless asked */
+        var rows = showZero.checked ? all : all.filter(function (x) { return !L.isZero(x.tax_due) || !L.isZero(x.not_collected_tax); });
+        var hidden = all.length - rows.length;
+        var tbody = h('tbody');
+        rows.forEach(function (x) {
+          var cur = x.currency;
+          var btn = h('button', { type: 'button', class: 'link', text: 'Documents',
+            'aria-label': 'Documents of ' + (x.region || 'no region') + ' ' + x.period,
+            onclick: function () { showDocs(x, p); } });
+          var ex = exemptText(x.exempt_by_reason, cur);
+          tbody.appendChild(h('tr', { 'data-region': x.region || '', 'data-period': x.period },
+            h('td', { text: x.period }), h('td', null, h('code', { text: x.region || '—' })), h('td', { class: 'hide-sm', text: cur }),
+            h('td', { class: 'num hide-sm', text: M(x.gross_sales) }),
+            h('td', { class: 'num hide-sm', title: ex, text: M(x.exempt_sales) }),
+            h('td', { class: 'num hide-sm', text: M(x.non_taxable_sales) }),
+            h('td', { class: 'num hide-sm', text: M(x.taxable_sales) }),
+            h('td', { class: 'num hide-sm', text: M(x.tax_collected) }),
+            h('td', { class: 'num hide-sm', text: M(x.credit_memo_tax) }),
+            h('td', { class: 'num tax-due', text: M(x.tax_due) }),
+            h('td', { class: 'num hide-sm', text: L.isZero(x.not_collected_tax) ? '—' : M(x.not_collected_tax) }),
+            h('td', null, btn)));
+          if ((x.jurisdictions || []).length) {
+            var jt = h('tbody', null, x.jurisdictions.map(function (j) {
+              return h('tr', null, h('td', { text: j.jurisdiction || '—' }), h('td', { class: 'hide-sm', text: j.level || '—' }),
+                h('td', { class: 'hide-sm', text: j.authority_code || '' }), h('td', { class: 'hide-sm', text: (j.rates || []).join(', ') + (j.rates && j.rates.length ? ' %' : '') }),
+                h('td', { class: 'num', text: L.money(j.taxable_sales, cur) }), h('td', { class: 'num', text: L.money(j.tax_due, cur) }));
+            }));
+            tbody.appendChild(h('tr', { class: 'sub' }, h('td', { colspan: 12 },
+              h('details', null, h('summary', { text: x.jurisdictions.length + ' jurisdiction' + (x.jurisdictions.length > 1 ? 's' : '') + (ex ? ' · exempt: ' + ex : '') }),
+                L.tableWrap(['Jurisdiction', { text: 'Level', cls: 'hide-sm' }, { text: 'Authority code', cls: 'hide-sm' }, { text: 'Rate', cls: 'hide-sm' },
+                  { text: 'Taxable', cls: 'num' }, { text: 'Tax due', cls: 'num' }], jt)))));
+          }
+        });
+        var t = (r && r.totals) || {}, curs = Object.keys(t).sort();
+        var tfoot = h('tfoot', null, curs.map(function (cur) {
+          var x = t[cur];
+          return h('tr', null, h('td', { colspan: 2, text: 'Total' }), h('td', { class: 'hide-sm', text: cur }),
+            h('td', { class: 'num hide-sm', text: M(x.gross_sales) }), h('td', { class: 'num hide-sm', text: M(x.exempt_sales) }),
+            h('td', { class: 'num hide-sm', text: M(x.non_taxable_sales) }), h('td', { class: 'num hide-sm', text: M(x.taxable_sales) }),
+            h('td', { class: 'num hide-sm', text: M(x.tax_collected) }), h('td', { class: 'num hide-sm', text: M(x.credit_memo_tax) }),
+            h('td', { class: 'num', text: L.money(x.tax_due, cur) }), h('td', { class: 'num hide-sm', text: M(x.not_collected_tax) }), h('td'));
+        }));
+        var w = L.tableWrap(['Period', 'Region', { text: 'Currency', cls: 'hide-sm' }, { text: 'Gross sales', cls: 'num hide-sm' },
+          { text: 'Exempt', cls: 'num hide-sm' }, { text: 'Non-taxable', cls: 'num hide-sm' }, { text: 'Taxable', cls: 'num hide-sm' },
+          { text: 'Tax collected', cls: 'num hide-sm' }, { text: 'Credit memos', cls: 'num hide-sm' }, { text: 'Tax due', cls: 'num' },
+          { text: 'Not collected', cls: 'num hide-sm' }, { text: '', sr: 'Drill down' }], tbody, { id: 'filing-table' });
+        w.querySelector('table').appendChild(tfoot);
+        return h('div', null, w, hidden ? h('p', { class: 'muted', id: 'filing-hidden', text: hidden + ' region' + (hidden > 1 ? 's' : '') +
+          ' with sales but no tax due hidden (tick "Show regions with no tax due"; the CSV has every row).' }) : null);
+      }
+      run();
+      return 'Filing report';
+    }
+  });
+
+  function docTable(r) {
+    var rows = (r && r.data) || [];
+    if (!rows.length) return h('p', { class: 'empty', text: 'No documents.' });
+    var tbody = h('tbody', null, rows.map(function (x) {
+      var cur = x.currency, kind = x.type === 'credit_memo' ? 'credit-memos' : 'invoices';
+      var label = (x.type === 'credit_memo' ? 'Credit memo ' : 'Invoice ') + (x.number || x.id);
+      var ex = (x.exempt_reasons || []).map(function (k) { return EXEMPT_WORDS[k] || k.replace(/_/g, ' '); }).join(', ');
+      return h('tr', { 'data-id': x.id },
+        h('td', { class: 'hide-sm', text: x.date || '—' }),
+        h('td', null, h('a', { href: '#/' + kind + '/' + encodeURIComponent(x.id), text: label })),
+        h('td', { text: BASIS_WORDS[x.basis] || x.basis }),
+        h('td', { class: 'num hide-sm', text: L.money(x.gross_sales, cur) }),
+        h('td', { class: 'num hide-sm', text: L.money(x.exempt_sales, cur) + (ex ? ' (' + ex + ')' : '') }),
+        h('td', { class: 'num hide-sm', text: L.money(x.taxable_sales, cur) }),
+        h('td', { class: 'num', text: L.money(x.tax, cur) }),
+        h('td', { class: 'hide-sm' }, h('details', null, h('summary', { text: 'Technical details' }),
+          h('dl', { class: 'tech' }, h('dt', { text: 'Calculation' }), h('dd', null, h('code', { text: x.calculation_id || '—' })),
+            h('dt', { text: 'Rate tables' }), h('dd', { text: (x.rates_source || '—') + (x.generation !== null ? ' (generation ' + x.generation + ')' : '') }),
+            h('dt', { text: 'Written' }), h('dd', { text: x.written_at ? L.time(x.written_at) : 'nothing to write' })))));
+    }));
+    return h('div', null, h('p', { class: 'muted', id: 'filing-docs-count', text: r.total + ' document' + (r.total === 1 ? '' : 's') }),
+      L.tableWrap([{ text: 'Date', cls: 'hide-sm' }, 'Document', 'Status', { text: 'Gross', cls: 'num hide-sm' }, { text: 'Exempt', cls: 'num hide-sm' },
+        { text: 'Taxable', cls: 'num hide-sm' }, { text: 'Tax', cls: 'num' }, { text: 'Details', cls: 'hide-sm' }], tbody, { id: 'filing-docs-table' }));
+  }
+
+  function ncList(r) {
+    var rows = (r && r.not_collected) || [];
+    if (!rows.length) return h('p', { class: 'empty', text: 'None: Rillet holds all the tax levy calculated for this period.' });
+    return L.tableWrap(['Period', 'Document', { text: 'Region', cls: 'hide-sm' }, { text: 'Not collected', cls: 'num' }, 'Why'],
+      h('tbody', null, rows.map(function (x) {
+        var kind = x.type === 'credit_memo' ? 'credit-memos' : 'invoices';
+        return h('tr', null, h('td', { text: x.period || '—' }),
+          h('td', null, h('a', { href: '#/' + kind + '/' + encodeURIComponent(x.id), text: (x.type === 'credit_memo' ? 'Credit memo ' : 'Invoice ') + (x.number || x.id) })),
+          h('td', { class: 'hide-sm' }, h('code', { text: x.region || '—' })),
+          h('td', { class: 'num', text: x.not_collected_tax === null ? '—' : L.money(x.not_collected_tax, x.currency) }),
+          h('td', { text: (L.notCollectedText ? L.notCollectedText(x.reason) : String(x.reason).replace(/_/g, ' ')) }, x.detail ? h('div', { class: 'muted', text: x.detail }) : null));
+      })), { id: 'filing-nc-table' });
+  }
+
+  /* Tax due by month of the year (one currency: the one with most tax; the others named
+   * below), bars scaled exactly with BigInt; negative months drawn below the axis. */
+  function monthChart(r, year) {
+    var rows = (r && r.data) || [], by = {};
+    rows.forEach(function (x) {
+      var m = Number(x.period.slice(5, 7)), v = L.decScaled(x.tax_due, 2);
+      if (!m || v === null || v === BigInt(0)) return;
+      var c = by[x.currency] = by[x.currency] || { total: BigInt(0), months: {} };
+      c.months[m] = (c.months[m] || BigInt(0)) + v;
+      c.total += v < BigInt(0) ? -v : v;
+    });
+    var curs = Object.keys(by).sort(function (a, b) { return by[b].total > by[a].total ? 1 : by[b].total < by[a].total ? -1 : (a < b ? -1 : 1); });
+    if (!curs.length) return h('p', { class: 'empty', text: 'No tax due in ' + year + '.' });
+    var cur = curs[0], months = by[cur].months, max = BigInt(1), min = BigInt(0);
+    for (var m = 1; m <= 12; m++) { var v = months[m] || BigInt(0); if (v > max) max = v; if (v < min) min = v; }
+    var W = 760, left = 8, top = 24, plotH = 160, span = max - min, barSlot = Math.floor((W - left * 2) / 12);
+    var zeroY = top + Number(BigInt(plotH) * max / span);
+    var svg = s('svg', { class: 'chart', viewBox: '0 0 ' + W + ' ' + (top + plotH + 40), role: 'img', 'aria-labelledby': 'filing-chart-title', id: 'filing-month-chart' });
+    svg.appendChild(s('title', { id: 'filing-chart-title' }, 'Tax due by month, ' + year + ' (' + cur + ')'));
+    svg.appendChild(s('text', { x: left, y: 14 }, 'Tax due by month, ' + year + ' (' + cur + ')'));
+    for (m = 1; m <= 12; m++) {
+      var val = months[m] || BigInt(0), x = left + (m - 1) * barSlot;
+      var hgt = Number(BigInt(plotH) * (val < BigInt(0) ? -val : val) / span);
+      if (val !== BigInt(0) && hgt < 2) hgt = 2;
+      var g = s('g', { class: 'bar', 'data-month': String(m) });
+      var amount = (val < BigInt(0) ? '-' : '') + ((val < BigInt(0) ? -val : val) / BigInt(100)).toString() + '.' + pad(Number((val < BigInt(0) ? -val : val) % BigInt(100)));
+      g.appendChild(s('title', {}, MONTHS[m - 1] + ' ' + year + ': ' + L.money(amount, cur)));
+      g.appendChild(s('rect', { x: x + 6, y: val < BigInt(0) ? zeroY : zeroY - hgt, width: barSlot - 12, height: hgt, fill: val < BigInt(0) ? '#cf222e' : '#0969da', rx: 2 }));
+      g.appendChild(s('text', { x: x + barSlot / 2, y: top + plotH + 16, 'text-anchor': 'middle' }, MONTHS[m - 1]));
+      svg.appendChild(g);
+    }
+    svg.appendChild(s('line', { x1: left, x2: W - left, y1: zeroY, y2: zeroY, stroke: '#57606a' }));
+    return h('div', null, h('div', { class: 'chart-wrap' }, svg),
+      curs.length > 1 ? h('p', { class: 'muted', text: 'Also tax due in ' + curs.slice(1).join(', ') + ': see the table.' }) : null);
+  }
+
+  L.filingMonthChart = monthChart; /* the home dashboard shows the same chart */
+
+  /* How often each region files: the periods of the report (PUT /v1/reports/filing-frequencies). */
+  function frequencyCard() {
+    var card = h('section', { class: 'card', id: 'filing-frequencies' });
+    var list = h('ul', { class: 'plain' });
+    var code = h('input', { type: 'text', name: 'freq-region', size: 8, placeholder: 'US-CA', spellcheck: 'false' });
+    var sel = h('select', { name: 'freq-value' }, h('option', { value: 'month', text: 'Monthly' }),
+      h('option', { value: 'quarter', text: 'Quarterly' }), h('option', { value: 'year', text: 'Yearly' }));
+    var msg = h('div');
+    var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'Filing frequency' },
+      L.field({ label: 'Region', input: code, field: 'region' }), L.field({ label: 'Files', input: sel, field: 'frequency' }),
+      h('button', { type: 'submit', class: 'secondary', text: 'Save' }));
+    card.appendChild(h('h2', { text: 'Filing frequency' }));
+    card.appendChild(list);
+    card.appendChild(form);
+    card.appendChild(msg);
+    function load() {
+      L.api('GET', '/v1/reports/filing-frequencies').then(function (r) {
+        L.clear(list);
+        list.appendChild(h('li', { class: 'muted', text: 'Regions not listed file ' + ({ month: 'monthly', quarter: 'quarterly', year: 'yearly' }[r.default] || r.default) + '.' }));
+        (r.data || []).forEach(function (x) { list.appendChild(h('li', null, h('code', { text: x.region }), ' files ' + ({ month: 'monthly', quarter: 'quarterly', year: 'yearly' }[x.frequency]))); });
+      }, function (err) { L.clear(msg).appendChild(L.errorNotice(err)); });
+    }
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      L.clear(msg);
+      L.api('PUT', '/v1/reports/filing-frequencies/' + encodeURIComponent(code.value.trim().toUpperCase()), { frequency: sel.value }).then(function () {
+        msg.appendChild(h('div', { class: 'notice ok', role: 'status', text: 'Saved. Show the report again to see the new periods.' }));
+        load();
+      }, function (err) { msg.appendChild(L.errorNotice(err, form)); });
+    });
+    load();
+    return card;
+  }
+})();

@@ -1,0 +1,100 @@
+/* Home dashboard (issue 20): tax due by month and by region this year, and what needs
+ * attention — connection health, failed and drifting write-backs, manual tax kept, products
+ * on the fallback tax code, regions over or near their economic-nexus threshold — each with
+ * the link to the filtered list that resolves it. Built from the public API only. */
+(function () {
+  'use strict';
+  var L = window.levy, h = L.h;
+
+  /* All pages of a list (up to 10,000 rows: L.fetchAll); n and whether the count is capped. */
+  function count(path, params) {
+    return L.fetchAll(path, params).then(function (rows) { return { n: rows.length, rows: rows, capped: rows.length >= 10000 }; });
+  }
+  function plural(n, one, many) { return n + ' ' + (n === 1 ? one : many); }
+
+  L.page('home', {
+    title: 'Home',
+    render: function (main) {
+      var alive = true;
+      L.onLeave(function () { alive = false; });
+      var year = L.today().slice(0, 4);
+      var attention = h('ul', { id: 'attention', class: 'attention' }, h('li', { class: 'loading', text: 'Checking…' }));
+      var chart = h('div', { id: 'home-chart' });
+      var regions = h('div', { id: 'home-regions' });
+      main.appendChild(h('h1', { text: 'Home' }));
+      main.appendChild(h('section', { class: 'card', 'aria-labelledby': 'attention-title' },
+        h('h2', { id: 'attention-title', text: 'Needs attention' }), attention));
+      main.appendChild(h('section', { class: 'card', 'aria-labelledby': 'home-tax-title' },
+        h('h2', { id: 'home-tax-title', text: 'Tax due in ' + year }),
+        h('p', { class: 'muted' }, 'Tax Rillet holds on this year\'s invoices less credit memos. ',
+          h('a', { href: '#/filing?year=' + year, text: 'Open the filing report' }), '.'),
+        chart, regions));
+
+      var from = year + '-01-01', to = L.today();
+      L.api('GET', '/v1/reports/filing' + L.qs({ from: from, to: to, frequency: 'month' })).then(function (r) {
+        if (alive) L.clear(chart).appendChild(L.filingMonthChart(r, year));
+      }, function (err) { if (alive) L.clear(chart).appendChild(L.errorNotice(err)); });
+      L.api('GET', '/v1/reports/filing' + L.qs({ from: from, to: to, frequency: 'year' })).then(function (r) {
+        if (!alive) return;
+        var rows = ((r && r.data) || []).filter(function (x) { return !L.isZero(x.tax_due); });
+        rows.sort(function (a, b) { var c = L.decCmp(b.tax_due, a.tax_due); return c || (a.region < b.region ? -1 : 1); });
+        L.clear(regions).appendChild(rows.length ? L.tableWrap(['Region', { text: 'Taxable sales', cls: 'num hide-sm' }, { text: 'Tax due', cls: 'num' }],
+          h('tbody', null, rows.map(function (x) {
+            return h('tr', null, h('td', null, h('a', { href: '#/filing?year=' + year + '&region=' + encodeURIComponent(x.region || ''), text: x.region || '—' })),
+              h('td', { class: 'num hide-sm', text: L.money(x.net_taxable_sales, x.currency) }), h('td', { class: 'num', text: L.money(x.tax_due, x.currency) }));
+          })), { id: 'home-regions-table' }) : h('p', { class: 'empty', text: 'No tax due yet this year.' }));
+      }, function (err) { if (alive) L.clear(regions).appendChild(L.errorNotice(err)); });
+
+      /* what needs attention: each check adds its items; nothing found -> one reassuring line */
+      var items = [], pending = 0;
+      function add(tone, text, href, linkText) {
+        items.push(h('li', { class: 'notice ' + tone }, h('span', { text: text + ' ' }), h('a', { href: href, text: linkText })));
+      }
+      function done() {
+        pending -= 1;
+        if (pending > 0 || !alive) return;
+        L.clear(attention);
+        if (!items.length) attention.appendChild(h('li', { class: 'notice ok', id: 'attention-none', text: 'Nothing needs your attention: connections are healthy and every tax levy calculated is in Rillet.' }));
+        items.forEach(function (li) { attention.appendChild(li); });
+      }
+      function check(p) { pending += 1; p.then(done, function (err) { items.push(h('li', null, L.errorNotice(err))); done(); }); }
+
+      check(L.api('GET', '/v1/connections').then(function (r) {
+        ((r && r.data) || []).forEach(function (c) {
+          var st = c.health && c.health.state;
+          if (st && st !== 'connected') {
+            add(st === 'awaiting_webhook' || st === 'setup' ? 'warn' : 'error',
+              'Connection ' + ((c.organization && c.organization.trade_name) || c.id) + ': ' + (c.health.sentence || st.replace(/_/g, ' ')), '#/integrations', 'Open Integrations');
+          }
+        });
+      }));
+      [['invoices', 'invoice', 'invoices'], ['credit-memos', 'credit memo', 'credit memos']].forEach(function (k) {
+        check(count('/v1/' + k[0], { tax_status: 'failed' }).then(function (c) {
+          if (c.n) add('error', plural(c.n, k[1], k[2]) + (c.capped ? ' or more' : '') + ': levy could not calculate or write the tax.', '#/' + k[0] + '?tax_status=failed', 'Show them');
+        }));
+        check(count('/v1/' + k[0], { tax_status: 'drift' }).then(function (c) {
+          if (c.n) add('warn', plural(c.n, k[1], k[2]) + ': the tax was changed in Rillet after levy wrote it.', '#/' + k[0] + '?tax_status=drift', 'Review them');
+        }));
+        check(count('/v1/' + k[0], { reason: 'manual_tax_kept' }).then(function (c) {
+          if (c.n) add('warn', plural(c.n, k[1], k[2]) + ' keep tax typed by hand in Rillet (levy did not overwrite it).', '#/' + k[0] + '?reason=manual_tax_kept', 'Review them');
+        }));
+      });
+      check(count('/v1/products').then(function (c) {
+        var n = c.rows.filter(function (p) { return !p.tax_code_source || p.tax_code_source === 'default'; }).length;
+        if (n) add('warn', plural(n, 'product is', 'products are') + ' on the fallback tax code: check how each is taxed.', '#/products?source=default', 'Review products');
+      }));
+      check(L.api('GET', '/v1/reports/exposure').then(function (r) {
+        ((r && r.data) || []).forEach(function (x) {
+          if (x.status === 'registered') return;
+          if (x.threshold_status === 'exceeded') {
+            add('error', (x.region || x.state) + ' is over its economic-nexus threshold (' + L.money(x.sales, x.currency) + ' of ' + L.money(x.sales_threshold, x.currency) + ')' +
+              (x.crossed_logged_at ? ', crossed on ' + String(x.crossed_logged_at).slice(0, 10) : '') + ': register there and subscribe the region.', '#/regions', 'Open Regions');
+          } else if (x.threshold_status === 'approaching') {
+            add('warn', (x.region || x.state) + ' is approaching its economic-nexus threshold (' + x.percent + ' %).', '#/reports', 'See exposure');
+          }
+        });
+      }));
+      return 'Home';
+    }
+  });
+})();
