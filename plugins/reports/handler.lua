@@ -17,13 +17,11 @@
 -- (reports_nexus_crossings) remembers which states' crossings were already logged.
 local json = require "levy.json"
 local http = require "levy.http"
+local store = require "levy.store"
 local plugin = require "levy.plugin"
 local money = require "levy.money"
 local time = require "levy.time"
 local exposure = require "exposure"
-local log = require "levy.log"
-local tax = require "levy.tax"
-local dates = require "dates"
 local filing = require "filing"
 
 local LEVEL_ORDER = { country = 1, state = 2, province = 3, county = 4, city = 5, district = 6 }

@@ -682,9 +682,11 @@ def run_restart(tmp):
             d = js["data"] if s2 == 200 else []
             if len(d) != len(sim_invoices) or any(x["tax_status"] == "pending" for x in d):
                 return None
-            # calculated without a reason = a write-back still to come; with one = left alone on
-            # purpose (paid / partially paid / credited: docs/connector.md "Scope")
-            if any(x["tax_status"] == "calculated" and x.get("reason") is None and x.get("status") != "PAID"
+            # calculated without a reason = a write-back still to come; "held" too (Rillet's
+            # closed books period could not be read yet — a busy or restarted simulator — and
+            # the write-back retries); any other reason = left alone on purpose (paid /
+            # partially paid / credited: docs/connector.md "Scope")
+            if any(x["tax_status"] == "calculated" and x.get("reason") in (None, "held") and x.get("status") != "PAID"
                    and x["levy_tax"] != x["rillet_taxed_amount"] for x in d):
                 return None
             return d
