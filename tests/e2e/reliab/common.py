@@ -114,7 +114,9 @@ class Env:
         self.sim_port, self.levy_port = sim_port, levy_port
         self.sim_url = "http://127.0.0.1:%d" % sim_port
         self.levy_url = "http://127.0.0.1:%d" % levy_port
-        self.rillet_url = rillet_url or self.sim_url
+        # no simulator (sim_port 0): a Rillet URL levy accepts (port 0 is refused at start since
+        # the CLI checks URLs) that nothing listens on (the discard port)
+        self.rillet_url = rillet_url or (self.sim_url if sim_port else "http://127.0.0.1:9")
         self.token = "reliab-token-" + uuid.uuid4().hex[:12]
         self.invoices = invoices
         self.sim = None
