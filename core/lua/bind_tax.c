@@ -439,24 +439,19 @@ static LEVY_LJMP int new_treat(lua_State *L, crule *c)
 
 static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, int depth);
 
-/* { business = T, individual = T } (issue 19, docs/rules.md): treatment i becomes
- * LEVY_TREAT_BY_CUSTOMER, each branch compiled (an absent branch is taxable). t is absolute. */
-static LEVY_LJMP int compile_by_customer(lua_State *L, int ci, crule *c, int t, int i, int depth)
+/* The two branches t[names[0]] and t[names[1]] of a treatment, each compiled, into out[]
+ * (an absent branch is -1: taxable): a threshold's below/above and a by-customer
+ * treatment's business/individual (issue 19, docs/rules.md). t is absolute. */
+static LEVY_LJMP void compile_branches(lua_State *L, int ci, crule *c, int t,
+                                       const char *const names[2], int out[2], int depth)
 {
-    c->treat[i].kind = LEVY_TREAT_BY_CUSTOMER;
-    int b = -1, ind = -1;
-    if (lua_getfield(L, t, "business") != LUA_TNIL)
-        b = compile_treatment(L, ci, c, -1, depth + 1);
-    lua_pop(L, 1);
-    if (lua_getfield(L, t, "individual") != LUA_TNIL)
-        ind = compile_treatment(L, ci, c, -1, depth + 1);
-    lua_pop(L, 1);
-    c->treat[i].business = b; /* c->treat may have moved */
-    c->treat[i].individual = ind;
-    return i;
+    for (int k = 0; k < 2; k++) {
+        out[k] = -1;
+        if (lua_getfield(L, t, names[k]) != LUA_TNIL)
+            out[k] = compile_treatment(L, ci, c, -1, depth + 1);
+        lua_pop(L, 1);
+    }
 }
-
-static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, int depth);
 
 /* Compiles the dated row at stack index row ({ T, from =, to = }) into treatment i. */
 static LEVY_LJMP void compile_dated_row(lua_State *L, int ci, crule *c, int i, int row, int depth)
@@ -625,22 +620,24 @@ static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, in
         lua_getfield(L, t, "per");
         tr->per_line = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "line") == 0;
         lua_pop(L, 1);
-        int below = -1, above = -1; /* an absent branch is taxable */
-        if (lua_getfield(L, t, "below") != LUA_TNIL)
-            below = compile_treatment(L, ci, c, -1, depth + 1);
-        lua_pop(L, 1);
-        if (lua_getfield(L, t, "above") != LUA_TNIL)
-            above = compile_treatment(L, ci, c, -1, depth + 1);
-        lua_pop(L, 1);
-        c->treat[i].below = below; /* c->treat may have moved */
-        c->treat[i].above = above;
+        static const char *const sides[2] = {"below", "above"};
+        int br[2];
+        compile_branches(L, ci, c, t, sides, br, depth);
+        c->treat[i].below = br[0]; /* c->treat may have moved */
+        c->treat[i].above = br[1];
         return i;
     }
     lua_pop(L, 1);
     if (lua_getfield(L, t, "business") != LUA_TNIL ||
         lua_getfield(L, t, "individual") != LUA_TNIL) {
         lua_settop(L, t);
-        return compile_by_customer(L, ci, c, t, i, depth);
+        static const char *const who[2] = {"business", "individual"};
+        int br[2];
+        compile_branches(L, ci, c, t, who, br, depth);
+        c->treat[i].kind = LEVY_TREAT_BY_CUSTOMER; /* c->treat may have moved */
+        c->treat[i].business = br[0];
+        c->treat[i].individual = br[1];
+        return i;
     }
     lua_settop(L, t);
     invalid(L, ci, c, i, "rule taxability: unknown treatment table");
