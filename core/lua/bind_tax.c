@@ -5,6 +5,7 @@
  * exemptions, treatments, reverse charge and the error table live), runs a rule's
  * calculate(ctx) in the 'pure' context as the decision's callback, and pushes the CONTRACT
  * section 2.5 result. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,21 @@ enum {
     K_customer,
     K_seller,
     K_ship_to,
+    K_calculation_id,
+    K_notes,
+    K_code,
+    K_message,
+    K_rules,
+    K_generation,
+    K_rates_source,
+    K_region_rule,
+    K_territory,
+    K_name,
+    K_tax_country,
+    K_treatment,
+    K_total_amount,
+    K_total_tax,
+    K_total_taxable,
     K_N
 };
 static const char *const key_names[K_N] = {"id",
@@ -99,7 +115,22 @@ static const char *const key_names[K_N] = {"id",
                                            "lines",
                                            "customer",
                                            "seller",
-                                           "ship_to"};
+                                           "ship_to",
+                                           "calculation_id",
+                                           "notes",
+                                           "code",
+                                           "message",
+                                           "rules",
+                                           "generation",
+                                           "rates_source",
+                                           "region_rule",
+                                           "territory",
+                                           "name",
+                                           "tax_country",
+                                           "treatment",
+                                           "total_amount",
+                                           "total_tax",
+                                           "total_taxable"};
 #define KEY_UPVALUE(k) lua_upvalueindex(2 + (k))
 
 /* Field access with pre-interned key strings held as upvalues of every levy.tax function:
@@ -255,7 +286,17 @@ static void read_address(vctx *v, int tbl, const char *name, levy_tax_addr *a, i
 /* ------------------------------------------------------------------ line memory */
 
 /* Buffer of lines reused across calls (upvalue 1): avoids allocation on the hot path. */
+/* The result writer's keys (string literals, calc.h) by address -> key_names index (-1: not
+ * there), filled on first use: lua_out_key pushes the pre-interned upvalue. */
+#define KEY_CACHE 64
+
+typedef struct key_cache {
+    const char *at[KEY_CACHE];
+    short k[KEY_CACHE];
+} key_cache;
+
 typedef struct line_buf {
+    key_cache keys; /* not line memory, but per module instance like it */
     int cap;
     int busy; /* claimed by a running tax.calculate (a lease below) */
     levy_tax_line *lines;
@@ -1145,22 +1186,6 @@ static int push_invalid(lua_State *L, levy_tax_problem *p, const char *message)
     return 2;
 }
 
-/* Pushes levy.json's array metatable (registry "levy.json.array_mt", or nil when levy.json
- * is not loaded) so result arrays encode as JSON arrays even when empty. */
-static int push_array_mt(lua_State *L)
-{
-    lua_getfield(L, LUA_REGISTRYINDEX, "levy.json.array_mt");
-    return lua_gettop(L);
-}
-
-static void use_array_mt(lua_State *L, int mt)
-{
-    if (lua_istable(L, mt)) {
-        lua_pushvalue(L, mt);
-        lua_setmetatable(L, -2);
-    }
-}
-
 static void set_array_mt(lua_State *L, int idx)
 {
     idx = lua_absindex(L, idx);
@@ -1185,46 +1210,127 @@ static int jsbuf_gc(lua_State *L)
     return 0;
 }
 
-/* opts.encode == true: pushes the result as JSON text (what levy.json.encode writes for the
- * result table) and returns 1. Returns 0 with the stack unchanged when not asked, or when a
- * value needs the table path (a non-integer generation, a string with a leading NUL). The
- * buffer lives in a userdata so that a Lua error (out of memory) cannot leak it. */
-static int json_result(lua_State *L, int opts, const levy_tax_request *req,
+/* The result table: levy_tax_result_write's reader that builds Lua tables (calc.h,
+ * levy_tax_out), so the table and the JSON text are shaped by one writer. Arrays carry
+ * levy.json's array metatable (they encode as [] when empty). */
+#define LUA_OUT_DEPTH 8
+
+typedef struct lua_out {
+    levy_tax_out o;
+    lua_State *L;
+    key_cache *keys;
+    int mt; /* stack index of levy.json's array metatable (nil when levy.json is not loaded) */
+    int depth;
+    unsigned char array[LUA_OUT_DEPTH];
+    int count[LUA_OUT_DEPTH];
+} lua_out;
+
+/* The value on top goes into its container: after the key in an object, next in an array. */
+static void lua_out_put(lua_out *lo)
+{
+    if (lo->depth == 0)
+        return; /* the result itself stays on the stack */
+    if (lo->array[lo->depth - 1])
+        lua_rawseti(lo->L, -2, ++lo->count[lo->depth - 1]);
+    else
+        lua_rawset(lo->L, -3);
+}
+
+static LEVY_LJMP void lua_out_open(levy_tax_out *o, int array, int n)
+{
+    lua_out *lo = (lua_out *)o;
+    if (lo->depth == LUA_OUT_DEPTH)
+        luaL_error(lo->L, "levy.tax: result nested too deep");
+    lua_createtable(lo->L, array ? n : 0, array ? 0 : n);
+    if (array && lua_istable(lo->L, lo->mt)) {
+        lua_pushvalue(lo->L, lo->mt);
+        lua_setmetatable(lo->L, -2);
+    }
+    lo->array[lo->depth] = (unsigned char)array;
+    lo->count[lo->depth] = 0;
+    lo->depth++;
+}
+
+static void lua_out_close(levy_tax_out *o, int array)
+{
+    lua_out *lo = (lua_out *)o;
+    (void)array;
+    lo->depth--;
+    lua_out_put(lo);
+}
+
+/* Keys are the writer's string literals (calc.h): found by address in the module's cache,
+ * pushed as the pre-interned upvalue; a key not in key_names is pushed as a string. */
+static void lua_out_key(levy_tax_out *o, const char *k, int first)
+{
+    lua_out *lo = (lua_out *)o;
+    key_cache *c = lo->keys;
+    (void)first;
+    unsigned h = (unsigned)(((uintptr_t)k >> 3) % KEY_CACHE);
+    for (int n = 0; n < KEY_CACHE; n++, h = (h + 1) % KEY_CACHE) {
+        if (c->at[h] == k) {
+            if (c->k[h] >= 0)
+                lua_pushvalue(lo->L, KEY_UPVALUE(c->k[h]));
+            else
+                lua_pushstring(lo->L, k);
+            return;
+        }
+        if (!c->at[h]) {
+            int kk = -1;
+            for (int i = 0; i < K_N && kk < 0; i++)
+                if (strcmp(key_names[i], k) == 0)
+                    kk = i;
+            c->at[h] = k;
+            c->k[h] = (short)kk;
+            if (kk >= 0)
+                lua_pushvalue(lo->L, KEY_UPVALUE(kk));
+            else
+                lua_pushstring(lo->L, k);
+            return;
+        }
+    }
+    lua_pushstring(lo->L, k); /* the cache is full */
+}
+
+static int lua_out_str(levy_tax_out *o, const char *s, size_t n)
+{
+    lua_out *lo = (lua_out *)o;
+    lua_pushlstring(lo->L, s, n);
+    lua_out_put(lo);
+    return 0;
+}
+
+static void lua_out_num(levy_tax_out *o, long long v)
+{
+    lua_out *lo = (lua_out *)o;
+    lua_pushinteger(lo->L, (lua_Integer)v);
+    lua_out_put(lo);
+}
+
+/* Pushes the answer (CONTRACT section 2.5) and returns 1: opts.encode == true, its JSON
+ * text (what levy.json.encode writes for the table), else -- or when a value needs the table
+ * (a generation that is not an integer, a string with a leading NUL) -- the table. Both come
+ * from levy_tax_result_write (core/tax/calc.c). The text's buffer lives in a userdata so
+ * that a Lua error (out of memory) cannot leak it. */
+static int push_result(lua_State *L, int opts, const levy_tax_request *req,
                        const levy_tax_decision *d, const call *k, const char *date_buf)
 {
-    lua_getfield(L, opts, "encode");
-    int want = lua_type(L, -1) == LUA_TBOOLEAN && lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    if (!want)
-        return 0;
     int top = lua_gettop(L);
-    lua_getfield(L, opts, "generation");
-    int has_gen = !lua_isnil(L, -1);
-    if (has_gen && !lua_isinteger(L, -1)) {
-        lua_settop(L, top);
-        return 0;
+    if (opts) {
+        lua_getfield(L, opts, "encode");         /* top + 1 */
+        lua_getfield(L, opts, "generation");     /* top + 2 */
+        lua_getfield(L, opts, "calculation_id"); /* top + 3, kept while its text is used */
+    } else {
+        lua_settop(L, top + 3);
     }
-    lua_Integer gen = has_gen ? lua_tointeger(L, -1) : 0;
-    lua_getfield(L, opts, "calculation_id"); /* top + 2, kept while its text is used */
-    levy_buf *b = lua_newuserdatauv(L, sizeof *b, 0);
-    memset(b, 0, sizeof *b);
-    /* one allocation for a typical answer (about 500 bytes per line) */
-    b->cap = 1024 + (size_t)req->nlines * 640;
-    b->data = malloc(b->cap);
-    if (!b->data)
-        b->cap = 0;
-    else
-        b->data[0] = '\0';
-    if (luaL_newmetatable(L, "levy.tax.jsonbuf")) {
-        lua_pushcfunction(L, jsbuf_gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
+    int want_text = lua_type(L, top + 1) == LUA_TBOOLEAN && lua_toboolean(L, top + 1);
+    int has_gen = !lua_isnil(L, top + 2), int_gen = lua_isinteger(L, top + 2);
+    long long gen = int_gen ? (long long)lua_tointeger(L, top + 2) : 0;
     const char *id;
     size_t idn;
     char idb[40];
-    if (lua_type(L, top + 2) == LUA_TSTRING) {
-        id = lua_tolstring(L, top + 2, &idn);
+    if (lua_type(L, top + 3) == LUA_TSTRING) {
+        id = lua_tolstring(L, top + 3, &idn);
     } else {
         new_calc_id(L, idb, sizeof idb);
         id = idb;
@@ -1232,16 +1338,50 @@ static int json_result(lua_State *L, int opts, const levy_tax_request *req,
     }
     char src[512];
     levy_rates_describe(req->rates, &d->res, src, sizeof src);
-    long long g = (long long)gen;
-    int bad =
-        levy_tax_result_json(b, req, d, id, idn, date_buf, has_gen ? &g : NULL, src, k->file[0]);
-    if (bad || b->oom) {
+    if (want_text && (int_gen || !has_gen)) {
+        levy_buf *b = lua_newuserdatauv(L, sizeof *b, 0); /* top + 4 */
+        memset(b, 0, sizeof *b);
+        /* one allocation for a typical answer (about 500 bytes per line) */
+        b->cap = 1024 + (size_t)req->nlines * 640;
+        b->data = malloc(b->cap);
+        if (!b->data)
+            b->cap = 0;
+        else
+            b->data[0] = '\0';
+        if (luaL_newmetatable(L, "levy.tax.jsonbuf")) {
+            lua_pushcfunction(L, jsbuf_gc);
+            lua_setfield(L, -2, "__gc");
+        }
+        lua_setmetatable(L, -2);
+        if (levy_tax_result_json(b, req, d, id, idn, date_buf, int_gen ? &gen : NULL, src,
+                                 k->file[0]) == 0) {
+            lua_pushlstring(L, b->data, b->len);
+            levy_buf_free(b);
+            lua_replace(L, top + 1);
+            lua_settop(L, top + 1);
+            return 1;
+        }
         levy_buf_free(b);
-        lua_settop(L, top);
-        return 0;
+        lua_settop(L, top + 3);
     }
-    lua_pushlstring(L, b->data, b->len);
-    levy_buf_free(b);
+    lua_getfield(L, LUA_REGISTRYINDEX, "levy.json.array_mt"); /* top + 4 */
+    luaL_checkstack(L, 2 * LUA_OUT_DEPTH + 4, "levy.tax: the result");
+    lua_out lo = {{lua_out_open, lua_out_close, lua_out_key, lua_out_str, lua_out_num},
+                  L,
+                  &((line_buf *)lua_touserdata(L, lua_upvalueindex(1)))->keys,
+                  top + 4,
+                  0,
+                  {0},
+                  {0}};
+    /* -1 only for a jurisdiction name of 256 bytes or more, written without its suffix */
+    (void)levy_tax_result_write(&lo.o, req, d, id, idn, date_buf, int_gen ? &gen : NULL, src,
+                                k->file[0]);
+    if (has_gen && !int_gen) { /* rules.generation as given */
+        lua_getfield(L, -1, "rules");
+        lua_pushvalue(L, top + 2);
+        lua_setfield(L, -2, "generation");
+        lua_pop(L, 1);
+    }
     lua_replace(L, top + 1);
     lua_settop(L, top + 1);
     return 1;
@@ -1561,105 +1701,7 @@ static int tax_calculate(lua_State *L)
         push_problem(L, &p);
         return 2;
     }
-    /* result */
-    int ex = c.exponent;
-    if (opts && json_result(L, opts, &c, &d, &k, date_buf)) {
-        return 1;
-    }
-    int amt = push_array_mt(L);
-    lua_createtable(L, 0, 10);
-    int res = lua_gettop(L);
-    if (opts) {
-        lua_getfield(L, opts, "calculation_id");
-        if (lua_type(L, -1) != LUA_TSTRING) {
-            lua_pop(L, 1);
-            char id[40];
-            new_calc_id(L, id, sizeof id);
-            lua_pushstring(L, id);
-        }
-    } else {
-        char id[40];
-        new_calc_id(L, id, sizeof id);
-        lua_pushstring(L, id);
-    }
-    lua_setfield(L, res, "calculation_id");
-    lua_pushstring(L, c.currency);
-    setk(L, res, K_currency);
-    lua_pushstring(L, date_buf);
-    setk(L, res, K_date);
-    lua_pushstring(L, d.res.region);
-    lua_setfield(L, res, "region");
-    push_dec(L, d.doc.total_amount, ex);
-    lua_setfield(L, res, "total_amount");
-    push_dec(L, d.doc.total_taxable, ex);
-    lua_setfield(L, res, "total_taxable");
-    push_dec(L, d.doc.total_tax, ex);
-    lua_setfield(L, res, "total_tax");
-    lua_createtable(L, nlines, 0);
-    use_array_mt(L, amt);
-    for (int i = 0; i < nlines; i++) {
-        levy_tax_line *l = &c.lines[i];
-        lua_createtable(L, 0, 7);
-        lua_pushlstring(L, c.meta[i].id, c.meta[i].idlen);
-        setk(L, -2, K_id);
-        push_dec(L, l->amount, ex);
-        setk(L, -2, K_amount);
-        push_dec(L, l->taxable, ex);
-        setk(L, -2, K_taxable_amount);
-        push_dec(L, l->tax, ex);
-        setk(L, -2, K_tax);
-        lua_pushstring(L, levy_tax_reason_name(l->reason));
-        setk(L, -2, K_taxability_reason);
-        if (l->discount) {
-            push_dec(L, l->discount, ex);
-            setk(L, -2, K_discount);
-        }
-        int listed = levy_tax_line_listed(l);
-        lua_createtable(L, listed ? l->n : 0, 0);
-        use_array_mt(L, amt);
-        for (int e = 0; listed && e < l->n; e++) {
-            const levy_tax_entry *en = &l->e[e];
-            push_entry(L, en, 6);
-            push_dec(L, levy_tax_entry_shown_taxable(l, en), ex);
-            setk(L, -2, K_taxable_amount);
-            push_dec(L, en->amount, ex);
-            setk(L, -2, K_amount);
-            lua_rawseti(L, -2, e + 1);
-        }
-        setk(L, -2, K_taxes);
-        lua_rawseti(L, -2, i + 1);
-    }
-    lua_setfield(L, res, "lines");
-    if (d.tax_id_note[0]) { /* notes (issue 19): [{code, message}], only when there is one */
-        lua_createtable(L, 1, 0);
-        use_array_mt(L, amt);
-        lua_createtable(L, 0, 2);
-        lua_pushstring(L, LEVY_TAX_NOTE_TAX_ID_INVALID);
-        lua_setfield(L, -2, "code");
-        lua_pushstring(L, d.tax_id_note);
-        lua_setfield(L, -2, "message");
-        lua_rawseti(L, -2, 1);
-        lua_setfield(L, res, "notes");
-    }
-    lua_createtable(L, 0, 3);
-    if (opts) {
-        lua_getfield(L, opts, "generation");
-        lua_setfield(L, -2, "generation");
-    }
-    if (k.file[0]) {
-        lua_pushstring(L, k.file[0]);
-        lua_setfield(L, -2, "region_rule");
-    }
-    char src[512];
-    levy_rates_describe(rates, &d.res, src, sizeof src);
-    lua_pushstring(L, src);
-    lua_setfield(L, -2, "rates_source");
-    lua_setfield(L, res, "rules");
-    if (d.res.territory) {
-        push_territory(L, d.res.territory);
-        lua_setfield(L, res, "territory");
-    }
-    return 1;
+    return push_result(L, opts, &c, &d, &k, date_buf);
 }
 
 /* ------------------------------------------------------------------ other functions */
@@ -1934,6 +1976,7 @@ int luaopen_levy_tax(lua_State *L)
     lua_pushcfunction(L, linebuf_gc);
     lua_setfield(L, -2, "__gc");
     lua_setmetatable(L, -2);
+    luaL_checkstack(L, K_N, "levy.tax: the key upvalues"); /* more than LUA_MINSTACK */
     for (int k = 0; k < K_N; k++)
         lua_pushstring(L, key_names[k]);
     luaL_setfuncs(L, funcs, 1 + K_N);
