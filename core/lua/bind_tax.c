@@ -5,6 +5,7 @@
  * exemptions, treatments, reverse charge and the error table live), runs a rule's
  * calculate(ctx) in the 'pure' context as the decision's callback, and pushes the CONTRACT
  * section 2.5 result. */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,15 +157,24 @@ typedef struct vctx {
     lua_State *L;
     levy_tax_problem *p;
     int line; /* fields starting with '.' are relative to lines[line] */
+    /* read_fields (below) */
+    int raise;              /* 1: a failure raises (rule tables, ctx read back), 0: a detail */
+    const char *label;      /* raise: the %s of a field's message */
+    const char *prefix;     /* a detail's field name is prefix + the field's name */
+    int exponent;           /* the currency's decimals: a decimal field of scale -1 */
+    int required;           /* what a check function may ask (an address that must be there) */
+    const char *max_amount; /* the largest amount, as the messages name it */
 } vctx;
 
 static void set_array_mt(lua_State *L, int idx);
 
 static void vinit(vctx *v, lua_State *L, levy_tax_problem *p)
 {
+    memset(v, 0, sizeof *v);
     v->L = L;
     v->p = p;
     v->line = -1;
+    v->exponent = 4;
     levy_tax_problem_clear(p);
 }
 
@@ -251,10 +261,196 @@ static int opt_bool(vctx *v, int tbl, int key, const char *field, int dflt)
     return r;
 }
 
+/* ------------------------------------------------------------------ the field reader */
+
+/* One reader of Lua tables into C structs, for the request (its body and options), a rule
+ * table when it is compiled and ctx when a rule's calculate(ctx) hands it back: a table of
+ * field descriptors, each {key, type, flags, offset, ...}, read in order. A failure is a
+ * detail of the problem (v->raise == 0: the request; the name of the detail is v->prefix +
+ * the field's name, relative to lines[v->line] when it starts with '.') or raises the field's
+ * message (v->raise: a rule's fault; %s in it is v->label). */
+enum {
+    FT_STR,  /* const char *: a string (report: not a JSON number) */
+    FT_BOOL, /* int: true / false (F_LAX: any value, as Lua's truth) */
+    FT_DEC,  /* int64_t: a decimal string, scaled by `scale` decimals (-1: the currency's) */
+    FT_ENUM, /* int: a name `from` knows (from(NULL) for an absent one) */
+    FT_DATE, /* int32_t: YYYY-MM-DD */
+    FT_FUNC  /* int: 1 when a function is there */
+};
+#define F_REQ 1  /* absent is a failure (report: `msg` is the detail) */
+#define F_LAX 2  /* a value of another type is as absent (stored records, a rule's names) */
+#define F_NEG 4  /* FT_DEC: may be negative */
+#define F_FULL 8 /* FT_STR: an empty string is as absent */
+
+struct field;
+/* A field's own check, called with the string read (NULL when absent or refused). */
+typedef void (*field_check)(vctx *v, const struct field *f, void *out, const char *name,
+                            const char *s, size_t len);
+
+typedef struct field {
+    unsigned char key, type, flags;
+    signed char scale;
+    unsigned short at; /* offsetof the value in the struct read */
+    const char *name;  /* how a detail names it */
+    const char *msg;   /* report: the detail when it is absent (F_REQ); raise: the failure */
+    field_check check; /* FT_STR: instead of storing the string */
+    int (*from)(const char *); /* FT_ENUM */
+    int64_t dflt;              /* FT_DEC, FT_BOOL, FT_ENUM: the value when absent (F_LAX: or bad) */
+    int64_t limit;             /* FT_DEC (report): the largest |value|, scaled */
+    const char *limit_text;    /* how the messages name it (NULL: v->max_amount) */
+} field;
+
+#define AT(type, member) ((unsigned short)offsetof(type, member))
+#define OUT(out, f, type) ((type *)((char *)(out) + (f)->at))
+
+static LEVY_LJMP void field_fail(vctx *v, const field *f, const char *name, const char *msg)
+{
+    if (v->raise)
+        luaL_error(v->L, f->msg, v->label ? v->label : "");
+    vfail(v, name, msg);
+}
+
+/* Reads the n fields fs of the table at tbl into out; got[i] (when not NULL): 1 read, 0 absent,
+ * -1 refused. */
+static LEVY_LJMP void read_fields(vctx *v, int tbl, const field *fs, int n, void *out,
+                                  signed char *got)
+{
+    lua_State *L = v->L;
+    tbl = lua_absindex(L, tbl);
+    for (int i = 0; i < n; i++) {
+        const field *f = &fs[i];
+        char nb[64];
+        const char *name = f->name;
+        if (v->prefix && name) {
+            snprintf(nb, sizeof nb, "%s%s", v->prefix, name);
+            name = nb;
+        }
+        int st = 0, lax = f->flags & F_LAX;
+        if (f->type == FT_STR && !v->raise && !lax) { /* the request's strings */
+            size_t len = 0;
+            int before = v->p->ndetails;
+            const char *sv = opt_string(v, tbl, f->key, name, &len);
+            st = sv ? 1 : v->p->ndetails != before ? -1 : 0;
+            if (sv && (f->flags & F_FULL) && !sv[0])
+                sv = NULL;
+            if (st == 0 && (f->flags & F_REQ))
+                vfail(v, name, f->msg);
+            if (f->check)
+                f->check(v, f, out, name, sv, len);
+            else
+                *OUT(out, f, const char *) = sv;
+        } else if (f->type == FT_DEC && !v->raise) { /* the request's amounts */
+            int scale = f->scale < 0 ? v->exponent : f->scale;
+            int64_t *o = OUT(out, f, int64_t);
+            *o = f->dflt;
+            st = opt_decimal(v, tbl, f->key, name, scale, scale, (f->flags & F_NEG) != 0, f->limit,
+                             f->limit_text ? f->limit_text : v->max_amount, o);
+            if (st == 0 && (f->flags & F_REQ))
+                vfail(v, name, f->msg);
+        } else if (f->type == FT_BOOL && !lax) {
+            *OUT(out, f, int) = opt_bool(v, tbl, f->key, name, (int)f->dflt);
+        } else {
+            getk(L, tbl, f->key);
+            int t = lua_type(L, -1);
+            int there = !absent(L, -1);
+            size_t len = 0;
+            const char *sv = t == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+            if (sv && (f->flags & F_FULL) && !len)
+                sv = NULL, there = 0;
+            switch (f->type) {
+            case FT_STR: /* raise or lax: another type is refused, or as absent */
+                if (there && !sv && !lax)
+                    field_fail(v, f, name, "must be a string");
+                if (!sv && (f->flags & F_REQ) && !lax)
+                    field_fail(v, f, name, f->msg);
+                if (f->check)
+                    f->check(v, f, out, name, sv, len);
+                else
+                    *OUT(out, f, const char *) = sv;
+                break;
+            case FT_BOOL: /* lax: Lua's truth */
+                *OUT(out, f, int) = there ? lua_toboolean(L, -1) : (int)f->dflt;
+                break;
+            case FT_DEC: { /* raise: a rule's decimals */
+                int scale = f->scale < 0 ? v->exponent : f->scale;
+                int64_t *o = OUT(out, f, int64_t);
+                *o = f->dflt;
+                if (there || (f->flags & F_REQ)) {
+                    if (!sv || levy_tax_dec_parse(sv, len, scale, scale, 0, o))
+                        field_fail(v, f, name, "must be a decimal string");
+                }
+                break;
+            }
+            case FT_ENUM: {
+                int e = f->from(sv);
+                if (e < 0 && (lax || !there))
+                    e = (int)f->dflt;
+                else if (e < 0)
+                    field_fail(v, f, name, "is not a known value");
+                *OUT(out, f, int) = e;
+                break;
+            }
+            case FT_DATE: {
+                int32_t *o = OUT(out, f, int32_t);
+                if (!sv || levy_tax_date_parse(sv, len, o) != 0)
+                    *o = 0;
+                break;
+            }
+            case FT_FUNC:
+                *OUT(out, f, int) = lua_isfunction(L, -1);
+                break;
+            }
+            st = there;
+            lua_pop(L, 1); /* a string read stays alive: the table references it */
+        }
+        if (got)
+            got[i] = (signed char)st;
+    }
+}
+
+/* ---- the fields of the request and its options */
+
+static void check_country(vctx *v, const field *f, void *out, const char *name, const char *s,
+                          size_t len)
+{
+    (void)f;
+    levy_tax_addr_country(out, name, s, len, v->p);
+}
+
+static void check_state(vctx *v, const field *f, void *out, const char *name, const char *s,
+                        size_t len)
+{
+    (void)f;
+    levy_tax_addr_state(out, name, s, len, v->p);
+}
+
+static void check_zip(vctx *v, const field *f, void *out, const char *name, const char *s,
+                      size_t len)
+{
+    (void)f;
+    (void)len;
+    levy_tax_addr_zip(out, name, s, v->required, v->p);
+}
+
+static void check_customer_type(vctx *v, const field *f, void *out, const char *name, const char *s,
+                                size_t len)
+{
+    (void)name;
+    (void)len;
+    /* the request's type is checked; a stored record's unknown value does not say */
+    *OUT(out, f, int) = levy_tax_customer_type_field(s, (f->flags & F_LAX) ? NULL : v->p);
+}
+
+static const field address_fields[] = {
+    {K_country, FT_STR, 0, 0, 0, ".country", NULL, check_country, NULL, 0, 0, NULL},
+    {K_state, FT_STR, 0, 0, 0, ".state", NULL, check_state, NULL, 0, 0, NULL},
+    {K_city, FT_STR, 0, 0, AT(levy_tax_addr, city), ".city", NULL, NULL, NULL, 0, 0, NULL},
+    {K_zip_code, FT_STR, 0, 0, 0, ".zip_code", NULL, check_zip, NULL, 0, 0, NULL},
+};
+
 static void read_address(vctx *v, int tbl, const char *name, levy_tax_addr *a, int required)
 {
     lua_State *L = v->L;
-    char f[64];
     memset(a, 0, sizeof *a);
     lua_getfield(L, tbl, name);
     if (absent(L, -1)) {
@@ -268,20 +464,73 @@ static void read_address(vctx *v, int tbl, const char *name, levy_tax_addr *a, i
         lua_pop(L, 1);
         return;
     }
-    int t = lua_gettop(L);
-    size_t len;
-    snprintf(f, sizeof f, "%s.country", name);
-    const char *c = opt_string(v, t, K_country, f, &len);
-    levy_tax_addr_country(a, f, c, len, v->p);
-    snprintf(f, sizeof f, "%s.state", name);
-    const char *s = opt_string(v, t, K_state, f, &len);
-    levy_tax_addr_state(a, f, s, len, v->p);
-    snprintf(f, sizeof f, "%s.city", name);
-    a->city = opt_string(v, t, K_city, f, &len);
-    snprintf(f, sizeof f, "%s.zip_code", name);
-    levy_tax_addr_zip(a, f, opt_string(v, t, K_zip_code, f, &len), required, v->p);
+    vctx av = *v;
+    av.prefix = name;
+    av.required = required;
+    read_fields(&av, -1, address_fields, (int)LEVY_ARRAY_LEN(address_fields), a, NULL);
     lua_pop(L, 1);
 }
+
+static void check_currency(vctx *v, const field *f, void *out, const char *name, const char *s,
+                           size_t len)
+{
+    (void)f;
+    if (s && levy_tax_request_currency(out, s, len) != 0)
+        vfail(v, name, "is not a known ISO 4217 currency code");
+}
+
+static void check_date(vctx *v, const field *f, void *out, const char *name, const char *s,
+                       size_t len)
+{
+    levy_tax_request *c = out;
+    (void)f;
+    if (!s)
+        c->date = levy_tax_today();
+    else if (levy_tax_date_parse(s, len, &c->date) != 0)
+        vfail(v, name, "must be a date YYYY-MM-DD");
+}
+
+/* the request body's own fields (the addresses, the customer and the lines below) */
+static const field request_fields[] = {
+    {K_currency, FT_STR, F_REQ, 0, 0, "currency", "is required (ISO 4217 code)", check_currency,
+     NULL, 0, 0, NULL},
+    {K_date, FT_STR, 0, 0, 0, "date", NULL, check_date, NULL, 0, 0, NULL},
+};
+
+static const field customer_fields[] = {
+    {K_id, FT_STR, 0, 0, AT(levy_tax_request, customer_id), "customer.id", NULL, NULL, NULL, 0, 0,
+     NULL},
+    {K_tax_id, FT_STR, F_FULL, 0, AT(levy_tax_request, tax_id), "customer.tax_id", NULL, NULL, NULL,
+     0, 0, NULL},
+    {K_exempt, FT_BOOL, 0, 0, AT(levy_tax_request, customer_exempt), "customer.exempt", NULL, NULL,
+     NULL, 0, 0, NULL},
+    {K_type, FT_STR, 0, 0, AT(levy_tax_request, customer_type), "customer.type", NULL,
+     check_customer_type, NULL, 0, 0, NULL},
+};
+
+/* a line's amounts (read in this order: levy_tax_check_line takes their outcomes) */
+static const field line_fields[] = {
+    {K_amount, FT_DEC, F_REQ | F_NEG, -1, AT(levy_tax_line, amount), ".amount",
+     "is required (a decimal string)", NULL, NULL, 0, LEVY_TAX_MAX_MINOR, NULL},
+    {K_discount, FT_DEC, 0, -1, AT(levy_tax_line, discount), ".discount", NULL, NULL, NULL, 0,
+     LEVY_TAX_MAX_MINOR, NULL},
+    {K_quantity, FT_DEC, F_NEG, 6, AT(levy_tax_line, qty), ".quantity", NULL, NULL, NULL,
+     LEVY_TAX_QTY_ONE, LEVY_TAX_MAX_QTY, "1000000000 with 6 decimals"},
+};
+
+/* then the rest of the line */
+typedef struct line_rest {
+    int inclusive;
+    const char *product_id, *tax_code;
+} line_rest;
+
+static const field line_rest_fields[] = {
+    {K_tax_inclusive, FT_BOOL, 0, 0, AT(line_rest, inclusive), ".tax_inclusive", NULL, NULL, NULL,
+     0, 0, NULL},
+    {K_product_id, FT_STR, 0, 0, AT(line_rest, product_id), ".product_id", NULL, NULL, NULL, 0, 0,
+     NULL},
+    {K_tax_code, FT_STR, 0, 0, AT(line_rest, tax_code), ".tax_code", NULL, NULL, NULL, 0, 0, NULL},
+};
 
 /* ------------------------------------------------------------------ line memory */
 
@@ -1500,23 +1749,9 @@ static int tax_calculate(lua_State *L)
     levy_tax_request c;
     memset(&c, 0, sizeof c);
     c.rates = rates;
-    size_t len;
-    /* currency */
-    const char *cur = opt_string(&v, 1, K_currency, "currency", &len);
     c.exponent = -1;
-    if (!cur)
-        vfail(&v, "currency", "is required (ISO 4217 code)");
-    else if (levy_tax_request_currency(&c, cur, len) != 0)
-        vfail(&v, "currency", "is not a known ISO 4217 currency code");
-    /* date */
-    const char *date_s = opt_string(&v, 1, K_date, "date", &len);
+    read_fields(&v, 1, request_fields, (int)LEVY_ARRAY_LEN(request_fields), &c, NULL);
     char date_buf[11];
-    if (date_s) {
-        if (levy_tax_date_parse(date_s, len, &c.date) != 0)
-            vfail(&v, "date", "must be a date YYYY-MM-DD");
-    } else {
-        c.date = levy_tax_today();
-    }
     levy_tax_date_fmt(date_buf, c.date);
     /* customer */
     lua_getfield(L, 1, "customer");
@@ -1532,13 +1767,7 @@ static int tax_calculate(lua_State *L)
             } else {
                 lua_pop(L, 1);
             }
-            c.customer_id = opt_string(&v, t, K_id, "customer.id", &len);
-            c.tax_id = opt_string(&v, t, K_tax_id, "customer.tax_id", &len);
-            if (c.tax_id && !c.tax_id[0])
-                c.tax_id = NULL;
-            c.customer_exempt = opt_bool(&v, t, K_exempt, "customer.exempt", 0);
-            const char *ty = opt_string(&v, t, K_type, "customer.type", &len);
-            c.customer_type = levy_tax_customer_type_field(ty, &p);
+            read_fields(&v, t, customer_fields, (int)LEVY_ARRAY_LEN(customer_fields), &c, NULL);
         }
     }
     lua_pop(L, 1);
@@ -1610,6 +1839,8 @@ static int tax_calculate(lua_State *L)
     /* the largest amount, as the messages name it: "10000000000.00 USD" */
     char max_amount[64];
     levy_tax_max_amount_text(max_amount, sizeof max_amount, &c);
+    v.max_amount = max_amount;
+    v.exponent = c.exponent >= 0 ? c.exponent : 4;
     for (int i = 0; i < nlines; i++) {
         const char *f;
         v.line = i;
@@ -1639,31 +1870,18 @@ static int tax_calculate(lua_State *L)
             vfail(&v, f, "must be a string");
         }
         lua_pop(L, 1);
-        int ex = c.exponent >= 0 ? c.exponent : 4;
         /* Ranges (dec.h; docs/rules.md "Ranges"): every amount, the amount after discount and
          * the unit price within LEVY_TAX_MAX_MINOR minor units, the quantity within
          * (0, LEVY_TAX_MAX_QTY]. Checked here so that no later step can overflow (issue 15:
          * 100000.00 / 0.000001 used to wrap to a negative unit price). */
-        f = ".amount";
-        int ra =
-            opt_decimal(&v, lt, K_amount, f, ex, ex, 1, LEVY_TAX_MAX_MINOR, max_amount, &l->amount);
-        if (ra == 0)
-            vfail(&v, f, "is required (a decimal string)");
-        f = ".discount";
-        l->discount = 0;
-        int rd = opt_decimal(&v, lt, K_discount, f, ex, ex, 0, LEVY_TAX_MAX_MINOR, max_amount,
-                             &l->discount);
-        f = ".quantity";
-        l->qty = LEVY_TAX_QTY_ONE;
-        int rq = opt_decimal(&v, lt, K_quantity, f, 6, 6, 1, LEVY_TAX_MAX_QTY,
-                             "1000000000 with 6 decimals", &l->qty);
-        levy_tax_check_line(&c, i, ra, rd, rq, max_amount, &p);
-        f = ".tax_inclusive";
-        l->inclusive = opt_bool(&v, lt, K_tax_inclusive, f, 0);
-        f = ".product_id";
-        const char *pid = opt_string(&v, lt, K_product_id, f, &len);
-        f = ".tax_code";
-        m->tax_code = opt_string(&v, lt, K_tax_code, f, &len);
+        signed char got[LEVY_ARRAY_LEN(line_fields)];
+        read_fields(&v, lt, line_fields, (int)LEVY_ARRAY_LEN(line_fields), l, got);
+        levy_tax_check_line(&c, i, got[0], got[1], got[2], max_amount, &p);
+        line_rest rest;
+        read_fields(&v, lt, line_rest_fields, (int)LEVY_ARRAY_LEN(line_rest_fields), &rest, NULL);
+        l->inclusive = rest.inclusive;
+        m->tax_code = rest.tax_code;
+        const char *pid = rest.product_id;
         if (!m->tax_code && pid && products) {
             lua_getfield(L, products, pid);
             if (lua_type(L, -1) == LUA_TSTRING)
