@@ -78,6 +78,15 @@ enum {
     K_total_amount,
     K_total_tax,
     K_total_taxable,
+    K_sourcing,
+    K_calculate,
+    K_exemption_expires,
+    K_exempt_regions,
+    K_customer_type,
+    K_status,
+    K_source,
+    K_checked_at,
+    K_number,
     K_N
 };
 static const char *const key_names[K_N] = {"id",
@@ -131,7 +140,16 @@ static const char *const key_names[K_N] = {"id",
                                            "treatment",
                                            "total_amount",
                                            "total_tax",
-                                           "total_taxable"};
+                                           "total_taxable",
+                                           "sourcing",
+                                           "calculate",
+                                           "exemption_expires",
+                                           "exempt_regions",
+                                           "customer_type",
+                                           "status",
+                                           "source",
+                                           "checked_at",
+                                           "number"};
 #define KEY_UPVALUE(k) lua_upvalueindex(2 + (k))
 
 /* Field access with pre-interned key strings held as upvalues of every levy.tax function:
@@ -158,8 +176,9 @@ typedef struct vctx {
     levy_tax_problem *p;
     int line; /* fields starting with '.' are relative to lines[line] */
     /* read_fields (below) */
-    int raise;              /* 1: a failure raises (rule tables, ctx read back), 0: a detail */
-    const char *label;      /* raise: the %s of a field's message */
+    int raise;         /* 1: a failure raises (rule tables, ctx read back), 0: a detail */
+    const char *label; /* raise: the %s of a field's message (index > 0: its %d) */
+    int index;
     const char *prefix;     /* a detail's field name is prefix + the field's name */
     int exponent;           /* the currency's decimals: a decimal field of scale -1 */
     int required;           /* what a check function may ask (an address that must be there) */
@@ -305,8 +324,14 @@ typedef struct field {
 
 static LEVY_LJMP void field_fail(vctx *v, const field *f, const char *name, const char *msg)
 {
-    if (v->raise)
-        luaL_error(v->L, f->msg, v->label ? v->label : "");
+    if (v->raise) {
+        char label[96]; /* formatted only here: with index > 0 the label holds its %d */
+        if (v->index > 0)
+            snprintf(label, sizeof label, v->label, v->index);
+        else
+            snprintf(label, sizeof label, "%s", v->label ? v->label : "");
+        luaL_error(v->L, f->msg, label);
+    }
     vfail(v, name, msg);
 }
 
@@ -350,7 +375,12 @@ static LEVY_LJMP void read_fields(vctx *v, int tbl, const field *fs, int n, void
         } else if (f->type == FT_BOOL && !lax) {
             *OUT(out, f, int) = opt_bool(v, tbl, f->key, name, (int)f->dflt);
         } else {
-            getk(L, tbl, f->key);
+            if (v->raise) { /* a rule's tables: through their metatables, as Lua reads them */
+                lua_pushvalue(L, KEY_UPVALUE(f->key));
+                lua_gettable(L, tbl);
+            } else {
+                getk(L, tbl, f->key);
+            }
             int t = lua_type(L, -1);
             int there = !absent(L, -1);
             size_t len = 0;
@@ -369,7 +399,7 @@ static LEVY_LJMP void read_fields(vctx *v, int tbl, const field *fs, int n, void
                     *OUT(out, f, const char *) = sv;
                 break;
             case FT_BOOL: /* lax: Lua's truth */
-                *OUT(out, f, int) = there ? lua_toboolean(L, -1) : (int)f->dflt;
+                *OUT(out, f, int) = t != LUA_TNIL ? lua_toboolean(L, -1) : (int)f->dflt;
                 break;
             case FT_DEC: { /* raise: a rule's decimals */
                 int scale = f->scale < 0 ? v->exponent : f->scale;
@@ -383,7 +413,7 @@ static LEVY_LJMP void read_fields(vctx *v, int tbl, const field *fs, int n, void
             }
             case FT_ENUM: {
                 int e = f->from(sv);
-                if (e < 0 && (lax || !there))
+                if (e < 0 && !(f->flags & F_REQ) && (lax || !there))
                     e = (int)f->dflt;
                 else if (e < 0)
                     field_fail(v, f, name, "is not a known value");
@@ -646,15 +676,6 @@ static int dec_field(lua_State *L, int tbl, const char *key, int scale, int64_t 
     int bad = lua_type(L, -1) != LUA_TSTRING || levy_tax_dec_parse(s, len, scale, scale, 0, v);
     lua_pop(L, 1);
     return bad ? -1 : 0;
-}
-
-static LEVY_LJMP int64_t rule_decimal(lua_State *L, int tbl, const char *key, int scale,
-                                      const char *what)
-{
-    int64_t v;
-    if (dec_field(L, tbl, key, scale, &v))
-        luaL_error(L, "rule taxability: %s must be a decimal string", what);
-    return v;
 }
 
 /* A compiled rule (core/tax/calc.h) in a userdata: uservalue 1 is the rule table (its strings
@@ -934,6 +955,20 @@ static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, in
     return i;
 }
 
+/* A rule table's own fields (its taxability is compiled below): names a rule may leave out
+ * or misspell are as absent (region "", sourcing destination), except reverse_charge. */
+static const field rule_name_fields[] = {
+    {K_region, FT_STR, F_LAX, 0, AT(levy_tax_rule, region), NULL, NULL, NULL, NULL, 0, 0, NULL},
+    {K_sourcing, FT_ENUM, F_LAX, 0, AT(levy_tax_rule, sourcing), NULL, NULL, NULL,
+     levy_tax_sourcing_from, LEVY_SOURCING_DESTINATION, 0, NULL},
+    {K_reverse_charge, FT_ENUM, 0, 0, AT(levy_tax_rule, reverse_charge), NULL,
+     "rule %s: reverse_charge must be \"b2b_foreign_seller\" or \"b2b_simplified_regime\" "
+     "(docs/rules.md)",
+     NULL, levy_tax_reverse_charge_from, 0, 0, NULL},
+    {K_calculate, FT_FUNC, 0, 0, AT(levy_tax_rule, has_calculate), NULL, NULL, NULL, NULL, 0, 0,
+     NULL},
+};
+
 /* Pushes the compiled form of the rule table at idx (compiling it on first use). */
 static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
 {
@@ -969,25 +1004,13 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
     lua_setiuservalue(L, ci, 1);
     lua_newtable(L);
     lua_setiuservalue(L, ci, 2);
-    lua_getfield(L, idx, "region");
-    c->r.region = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
-    lua_pop(L, 1);
-    lua_getfield(L, idx, "sourcing");
-    c->r.sourcing = levy_tax_sourcing_from(lua_tostring(L, -1));
-    if (c->r.sourcing < 0)
-        c->r.sourcing = LEVY_SOURCING_DESTINATION;
-    lua_pop(L, 1);
-    lua_getfield(L, idx, "reverse_charge");
-    c->r.reverse_charge = levy_tax_reverse_charge_from(lua_tostring(L, -1));
-    if (c->r.reverse_charge < 0)
-        luaL_error(L,
-                   "rule %s: reverse_charge must be \"b2b_foreign_seller\" or "
-                   "\"b2b_simplified_regime\" (docs/rules.md)",
-                   c->r.region);
-    lua_pop(L, 1);
-    lua_getfield(L, idx, "calculate");
-    c->r.has_calculate = lua_isfunction(L, -1);
-    lua_pop(L, 1);
+    vctx rv = {.L = L, .raise = 1};
+    read_fields(&rv, idx, rule_name_fields, 1, &c->r, NULL);
+    if (!c->r.region)
+        c->r.region = "";
+    rv.label = c->r.region;
+    read_fields(&rv, idx, rule_name_fields + 1, (int)LEVY_ARRAY_LEN(rule_name_fields) - 1, &c->r,
+                NULL);
     if (lua_getfield(L, idx, "taxability") == LUA_TTABLE) {
         int tx = lua_gettop(L);
         lua_pushnil(L);
@@ -1182,6 +1205,32 @@ static int call_region_on(void *ud, const char *region, int32_t date)
     return region_on(k->L, k->opts, region, date);
 }
 
+/* A tax of ctx.lines[i].taxes as calculate(ctx) hands it back (a failure is the rule's: it
+ * raises, naming the tax). */
+typedef struct ctx_tax {
+    const char *name;
+    int level, type;
+    int64_t rate, fraction, unit_from, unit_to;
+} ctx_tax;
+
+static const field ctx_tax_fields[] = {
+    {K_jurisdiction, FT_STR, F_REQ, 0, AT(ctx_tax, name), NULL, "%s.jurisdiction must be a string",
+     NULL, NULL, 0, 0, NULL},
+    {K_level, FT_ENUM, F_REQ, 0, AT(ctx_tax, level), NULL, "%s: bad level or type", NULL,
+     levy_tax_level_from, -1, 0, NULL},
+    {K_type, FT_ENUM, F_REQ, 0, AT(ctx_tax, type), NULL, "%s: bad level or type", NULL,
+     levy_tax_type_from, -1, 0, NULL},
+    {K_percentage, FT_DEC, F_REQ, 6, AT(ctx_tax, rate), NULL,
+     "rule taxability: taxes[].percentage must be a decimal string", NULL, NULL, 0, 0, NULL},
+    {K_fraction, FT_DEC, 0, 8, AT(ctx_tax, fraction), NULL,
+     "rule taxability: taxes[].fraction must be a decimal string", NULL, NULL, LEVY_TAX_RATE_ONE, 0,
+     NULL},
+    {K_unit_from, FT_DEC, 0, -1, AT(ctx_tax, unit_from), NULL,
+     "rule taxability: unit_from must be a decimal string", NULL, NULL, -1, 0, NULL},
+    {K_unit_to, FT_DEC, 0, -1, AT(ctx_tax, unit_to), NULL,
+     "rule taxability: unit_to must be a decimal string", NULL, NULL, -1, 0, NULL},
+};
+
 /* The decision's calculate callback (levy_tax_calculate_fn): builds ctx for group g, calls
  * rule.calculate(ctx) in the pure context and reads the lines back. A failure raises. */
 static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_decision *d, int g,
@@ -1348,38 +1397,20 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
             levy_tax_entry *en = &l->e[l->n];
             memset(en, 0, sizeof *en);
             en->group = (uint8_t)g;
-            en->unit_from = en->unit_to = -1;
-            getk(L, et, K_jurisdiction);
-            if (lua_type(L, -1) != LUA_TSTRING)
-                luaL_error(L, "calculate(ctx): taxes[%d].jurisdiction must be a string", (int)k);
-            en->name = lua_tostring(L, -1); /* kept alive by ctx (on the stack) */
-            lua_pop(L, 1);
-            getk(L, et, K_level);
-            int lv = levy_tax_level_from(lua_tostring(L, -1));
-            lua_pop(L, 1);
-            getk(L, et, K_type);
-            int ty = levy_tax_type_from(lua_tostring(L, -1));
-            lua_pop(L, 1);
-            if (lv < 0 || ty < 0)
-                luaL_error(L, "calculate(ctx): taxes[%d]: bad level or type", (int)k);
-            en->level = (uint8_t)lv;
-            en->type = (uint8_t)ty;
-            en->rate = rule_decimal(L, et, "percentage", 6, "taxes[].percentage");
-            getk(L, et, K_fraction);
-            int hasf = !lua_isnil(L, -1);
-            lua_pop(L, 1);
-            en->fraction =
-                hasf ? rule_decimal(L, et, "fraction", 8, "taxes[].fraction") : LEVY_TAX_RATE_ONE;
-            getk(L, et, K_unit_from);
-            int hasfrom = !lua_isnil(L, -1);
-            lua_pop(L, 1);
-            if (hasfrom)
-                en->unit_from = rule_decimal(L, et, "unit_from", req->exponent, "unit_from");
-            getk(L, et, K_unit_to);
-            int hasto = !lua_isnil(L, -1);
-            lua_pop(L, 1);
-            if (hasto)
-                en->unit_to = rule_decimal(L, et, "unit_to", req->exponent, "unit_to");
+            vctx tv = {.L = L,
+                       .raise = 1,
+                       .label = "calculate(ctx): taxes[%d]",
+                       .index = (int)k,
+                       .exponent = req->exponent};
+            ctx_tax ct;
+            read_fields(&tv, et, ctx_tax_fields, (int)LEVY_ARRAY_LEN(ctx_tax_fields), &ct, NULL);
+            en->name = ct.name; /* kept alive by ctx (on the stack) */
+            en->level = (uint8_t)ct.level;
+            en->type = (uint8_t)ct.type;
+            en->rate = ct.rate;
+            en->fraction = ct.fraction;
+            en->unit_from = ct.unit_from;
+            en->unit_to = ct.unit_to;
             char why[128];
             if (levy_tax_entry_check(en, (int)k, why, sizeof why) != 0)
                 luaL_error(L, "%s", why); /* the rule's ranges (calc.h) */
@@ -1636,6 +1667,32 @@ static int push_result(lua_State *L, int opts, const levy_tax_request *req,
     return 1;
 }
 
+/* The customer record stored in levy and the registry's answer: what plugins/api wrote, read
+ * as it is (a value of another type is as absent). */
+static const field stored_fields[] = {
+    {K_exempt, FT_BOOL, F_LAX, 0, AT(levy_tax_customer_rec, exempt), NULL, NULL, NULL, NULL, 0, 0,
+     NULL},
+    {K_exemption_expires, FT_DATE, F_LAX, 0, AT(levy_tax_customer_rec, expires), NULL, NULL, NULL,
+     NULL, 0, 0, NULL},
+    {K_tax_id, FT_STR, F_LAX | F_FULL, 0, AT(levy_tax_customer_rec, tax_id), NULL, NULL, NULL, NULL,
+     0, 0, NULL},
+    {K_customer_type, FT_STR, F_LAX, 0, AT(levy_tax_customer_rec, type), NULL, NULL,
+     check_customer_type, NULL, 0, 0, NULL},
+};
+
+static const field registry_fields[] = {
+    {K_status, FT_STR, F_LAX, 0, AT(levy_taxid_registry, status), NULL, NULL, NULL, NULL, 0, 0,
+     NULL},
+    {K_source, FT_STR, F_LAX, 0, AT(levy_taxid_registry, source), NULL, NULL, NULL, NULL, 0, 0,
+     NULL},
+    {K_checked_at, FT_STR, F_LAX, 0, AT(levy_taxid_registry, checked_at), NULL, NULL, NULL, NULL, 0,
+     0, NULL},
+    {K_country, FT_STR, F_LAX, 0, AT(levy_taxid_registry, country), NULL, NULL, NULL, NULL, 0, 0,
+     NULL},
+    {K_number, FT_STR, F_LAX, 0, AT(levy_taxid_registry, number), NULL, NULL, NULL, NULL, 0, 0,
+     NULL},
+};
+
 /* The customer record stored in levy, opts.customers[req->customer_id] (plugins/api/calc.lua):
  * exempt, exemption_expires, exempt_regions, tax_id. Its strings stay referenced by opts.
  * exempt_regions: the first MAX_EXEMPT_REGIONS entries (more than levy has regions). */
@@ -1652,17 +1709,9 @@ static void read_customer(lua_State *L, int opts, levy_tax_request *c, const cha
             int ct = lua_gettop(L);
             levy_tax_customer_rec *r = &c->stored;
             r->found = 1;
-            getk(L, ct, K_exempt);
-            r->exempt = lua_toboolean(L, -1);
-            lua_pop(L, 1);
-            lua_getfield(L, ct, "exemption_expires");
-            if (lua_type(L, -1) == LUA_TSTRING) {
-                size_t el;
-                const char *es = lua_tolstring(L, -1, &el);
-                if (levy_tax_date_parse(es, el, &r->expires) != 0)
-                    r->expires = 0;
-            }
-            lua_pop(L, 1);
+            vctx sv;
+            vinit(&sv, L, &(levy_tax_problem){0});
+            read_fields(&sv, ct, stored_fields, (int)LEVY_ARRAY_LEN(stored_fields), r, NULL);
             lua_getfield(L, ct, "exempt_regions");
             if (lua_istable(L, -1)) {
                 lua_Integer nr = luaL_len(L, -1);
@@ -1676,13 +1725,6 @@ static void read_customer(lua_State *L, int opts, levy_tax_request *c, const cha
                 r->nregions = nr > 0 ? (int)nr : 0;
                 r->regions = regions;
             }
-            lua_pop(L, 1);
-            getk(L, ct, K_tax_id);
-            if (lua_type(L, -1) == LUA_TSTRING && lua_rawlen(L, -1) > 0)
-                r->tax_id = lua_tostring(L, -1);
-            lua_pop(L, 1);
-            lua_getfield(L, ct, "customer_type"); /* an unknown value: the record does not say */
-            r->type = levy_tax_customer_type_field(lua_tostring(L, -1), NULL);
             lua_pop(L, 1);
         }
         lua_pop(L, 1);
@@ -1700,14 +1742,9 @@ static const levy_taxid_registry *read_registry(lua_State *L, int opts, levy_tax
     const levy_taxid_registry *out = NULL;
     lua_getfield(L, opts, "tax_id_registry");
     if (lua_istable(L, -1)) {
-        static const char *const keys[] = {"status", "source", "checked_at", "country", "number"};
-        const char **f[] = {&reg->status, &reg->source, &reg->checked_at, &reg->country,
-                            &reg->number};
-        for (int i = 0; i < 5; i++) {
-            lua_getfield(L, -1, keys[i]);
-            *f[i] = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-            lua_pop(L, 1);
-        }
+        vctx rv;
+        vinit(&rv, L, &(levy_tax_problem){0});
+        read_fields(&rv, -1, registry_fields, (int)LEVY_ARRAY_LEN(registry_fields), reg, NULL);
         out = reg;
     }
     lua_pop(L, 1);
