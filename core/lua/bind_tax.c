@@ -16,6 +16,7 @@
 #include "config.h"
 #include "json_scan.h"
 #include "lctx.h"
+#include "tax/build.h"
 #include "tax/calc.h"
 #include "tax/dec.h"
 #include "tax/engine.h"
@@ -472,10 +473,10 @@ static void check_customer_type(vctx *v, const field *f, void *out, const char *
 }
 
 static const field address_fields[] = {
-    {K_country, FT_STR, 0, 0, 0, ".country", NULL, check_country, NULL, 0, 0, NULL},
-    {K_state, FT_STR, 0, 0, 0, ".state", NULL, check_state, NULL, 0, 0, NULL},
-    {K_city, FT_STR, 0, 0, AT(levy_tax_addr, city), ".city", NULL, NULL, NULL, 0, 0, NULL},
-    {K_zip_code, FT_STR, 0, 0, 0, ".zip_code", NULL, check_zip, NULL, 0, 0, NULL},
+    {K_country, FT_STR, .name = ".country", .check = check_country},
+    {K_state, FT_STR, .name = ".state", .check = check_state},
+    {K_city, FT_STR, .at = AT(levy_tax_addr, city), .name = ".city"},
+    {K_zip_code, FT_STR, .name = ".zip_code", .check = check_zip},
 };
 
 static void read_address(vctx *v, int tbl, const char *name, levy_tax_addr *a, int required)
@@ -522,30 +523,29 @@ static void check_date(vctx *v, const field *f, void *out, const char *name, con
 
 /* the request body's own fields (the addresses, the customer and the lines below) */
 static const field request_fields[] = {
-    {K_currency, FT_STR, F_REQ, 0, 0, "currency", "is required (ISO 4217 code)", check_currency,
-     NULL, 0, 0, NULL},
-    {K_date, FT_STR, 0, 0, 0, "date", NULL, check_date, NULL, 0, 0, NULL},
+    {K_currency, FT_STR, .flags = F_REQ, .name = "currency", .msg = "is required (ISO 4217 code)",
+     .check = check_currency},
+    {K_date, FT_STR, .name = "date", .check = check_date},
 };
 
 static const field customer_fields[] = {
-    {K_id, FT_STR, 0, 0, AT(levy_tax_request, customer_id), "customer.id", NULL, NULL, NULL, 0, 0,
-     NULL},
-    {K_tax_id, FT_STR, F_FULL, 0, AT(levy_tax_request, tax_id), "customer.tax_id", NULL, NULL, NULL,
-     0, 0, NULL},
-    {K_exempt, FT_BOOL, 0, 0, AT(levy_tax_request, customer_exempt), "customer.exempt", NULL, NULL,
-     NULL, 0, 0, NULL},
-    {K_type, FT_STR, 0, 0, AT(levy_tax_request, customer_type), "customer.type", NULL,
-     check_customer_type, NULL, 0, 0, NULL},
+    {K_id, FT_STR, .at = AT(levy_tax_request, customer_id), .name = "customer.id"},
+    {K_tax_id, FT_STR, .flags = F_FULL, .at = AT(levy_tax_request, tax_id),
+     .name = "customer.tax_id"},
+    {K_exempt, FT_BOOL, .at = AT(levy_tax_request, customer_exempt), .name = "customer.exempt"},
+    {K_type, FT_STR, .at = AT(levy_tax_request, customer_type), .name = "customer.type",
+     .check = check_customer_type},
 };
 
 /* a line's amounts (read in this order: levy_tax_check_line takes their outcomes) */
 static const field line_fields[] = {
-    {K_amount, FT_DEC, F_REQ | F_NEG, -1, AT(levy_tax_line, amount), ".amount",
-     "is required (a decimal string)", NULL, NULL, 0, LEVY_TAX_MAX_MINOR, NULL},
-    {K_discount, FT_DEC, 0, -1, AT(levy_tax_line, discount), ".discount", NULL, NULL, NULL, 0,
-     LEVY_TAX_MAX_MINOR, NULL},
-    {K_quantity, FT_DEC, F_NEG, 6, AT(levy_tax_line, qty), ".quantity", NULL, NULL, NULL,
-     LEVY_TAX_QTY_ONE, LEVY_TAX_MAX_QTY, "1000000000 with 6 decimals"},
+    {K_amount, FT_DEC, .flags = F_REQ | F_NEG, .scale = -1, .at = AT(levy_tax_line, amount),
+     .name = ".amount", .msg = "is required (a decimal string)", .limit = LEVY_TAX_MAX_MINOR},
+    {K_discount, FT_DEC, .scale = -1, .at = AT(levy_tax_line, discount), .name = ".discount",
+     .limit = LEVY_TAX_MAX_MINOR},
+    {K_quantity, FT_DEC, .flags = F_NEG, .scale = 6, .at = AT(levy_tax_line, qty),
+     .name = ".quantity", .dflt = LEVY_TAX_QTY_ONE, .limit = LEVY_TAX_MAX_QTY,
+     .limit_text = "1000000000 with 6 decimals"},
 };
 
 /* then the rest of the line */
@@ -555,11 +555,9 @@ typedef struct line_rest {
 } line_rest;
 
 static const field line_rest_fields[] = {
-    {K_tax_inclusive, FT_BOOL, 0, 0, AT(line_rest, inclusive), ".tax_inclusive", NULL, NULL, NULL,
-     0, 0, NULL},
-    {K_product_id, FT_STR, 0, 0, AT(line_rest, product_id), ".product_id", NULL, NULL, NULL, 0, 0,
-     NULL},
-    {K_tax_code, FT_STR, 0, 0, AT(line_rest, tax_code), ".tax_code", NULL, NULL, NULL, 0, 0, NULL},
+    {K_tax_inclusive, FT_BOOL, .at = AT(line_rest, inclusive), .name = ".tax_inclusive"},
+    {K_product_id, FT_STR, .at = AT(line_rest, product_id), .name = ".product_id"},
+    {K_tax_code, FT_STR, .at = AT(line_rest, tax_code), .name = ".tax_code"},
 };
 
 /* ------------------------------------------------------------------ line memory */
@@ -567,7 +565,7 @@ static const field line_rest_fields[] = {
 /* Buffer of lines reused across calls (upvalue 1): avoids allocation on the hot path. */
 /* The result writer's keys (string literals, calc.h) by address -> key_names index (-1: not
  * there), filled on first use: lua_out_key pushes the pre-interned upvalue. */
-#define KEY_CACHE 64
+#define KEY_CACHE 64 /* 2^6: the hash below */
 
 typedef struct key_cache {
     const char *at[KEY_CACHE];
@@ -633,18 +631,8 @@ static line_buf *lease_lines(lua_State *L, line_buf *shared, int nlines)
         l->shared = shared;
         use = shared;
     }
-    if (nlines > use->cap) {
-        int nc = nlines < 16 ? 16 : nlines;
-        levy_tax_line *nl = realloc(use->lines, sizeof *nl * (size_t)nc);
-        if (nl)
-            use->lines = nl;
-        levy_tax_line_meta *nm = nl ? realloc(use->meta, sizeof *nm * (size_t)nc) : NULL;
-        if (nm)
-            use->meta = nm;
-        if (!nl || !nm)
-            luaL_error(L, "out of memory");
-        use->cap = nc;
-    }
+    if (levy_tax_lines_reserve(&use->lines, &use->meta, &use->cap, nlines) != 0)
+        luaL_error(L, "out of memory");
     return use;
 }
 
@@ -683,23 +671,11 @@ static int dec_field(lua_State *L, int tbl, const char *key, int scale, int64_t 
  * the registry table "levy.tax.compiled" (weak keys: rule table -> userdata). */
 #define RULE_MT "levy.tax.rule"
 
-typedef struct crule {
-    levy_tax_rule r;
-    levy_tax_code_row *codes;
-    levy_tax_treatment *treat;
-    int cap_codes, cap_treat;
-} crule;
+typedef levy_tax_rule_build crule; /* core/tax/build.h */
 
 static int crule_gc(lua_State *L)
 {
-    crule *c = lua_touserdata(L, 1);
-    free(c->codes);
-    free(c->treat);
-    c->codes = NULL;
-    c->treat = NULL;
-    c->r.codes = NULL;
-    c->r.treat = NULL;
-    c->r.ncodes = c->r.ntreat = 0;
+    levy_tax_rule_build_free(lua_touserdata(L, 1));
     return 0;
 }
 
@@ -724,27 +700,11 @@ static void invalid(lua_State *L, int ci, crule *c, int i, const char *msg)
     lua_pop(L, 1);
 }
 
-/* Room for one more of n elements of size in the array p of *cap (doubled when full). */
-static LEVY_LJMP void *grow(lua_State *L, void *p, int n, int *cap, size_t size)
-{
-    if (n < *cap)
-        return p;
-    int nc = *cap ? 2 * *cap : 16;
-    void *np = realloc(p, size * (size_t)nc);
-    if (!np)
-        luaL_error(L, "out of memory"); /* p stays owned by the compiled rule (its __gc) */
-    *cap = nc;
-    return np;
-}
-
 static LEVY_LJMP int new_treat(lua_State *L, crule *c)
 {
-    c->treat = grow(L, c->treat, c->r.ntreat, &c->cap_treat, sizeof *c->treat);
-    c->r.treat = c->treat;
-    int i = c->r.ntreat++;
-    memset(&c->treat[i], 0, sizeof c->treat[i]);
-    c->treat[i].below = c->treat[i].above = -1;
-    c->treat[i].business = c->treat[i].individual = -1;
+    int i = levy_tax_rule_new_treatment(c);
+    if (i < 0)
+        luaL_error(L, "out of memory"); /* the arrays stay owned by the compiled rule (__gc) */
     return i;
 }
 
@@ -958,15 +918,14 @@ static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, in
 /* A rule table's own fields (its taxability is compiled below): names a rule may leave out
  * or misspell are as absent (region "", sourcing destination), except reverse_charge. */
 static const field rule_name_fields[] = {
-    {K_region, FT_STR, F_LAX, 0, AT(levy_tax_rule, region), NULL, NULL, NULL, NULL, 0, 0, NULL},
-    {K_sourcing, FT_ENUM, F_LAX, 0, AT(levy_tax_rule, sourcing), NULL, NULL, NULL,
-     levy_tax_sourcing_from, LEVY_SOURCING_DESTINATION, 0, NULL},
-    {K_reverse_charge, FT_ENUM, 0, 0, AT(levy_tax_rule, reverse_charge), NULL,
-     "rule %s: reverse_charge must be \"b2b_foreign_seller\" or \"b2b_simplified_regime\" "
-     "(docs/rules.md)",
-     NULL, levy_tax_reverse_charge_from, 0, 0, NULL},
-    {K_calculate, FT_FUNC, 0, 0, AT(levy_tax_rule, has_calculate), NULL, NULL, NULL, NULL, 0, 0,
-     NULL},
+    {K_region, FT_STR, .flags = F_LAX, .at = AT(levy_tax_rule, region)},
+    {K_sourcing, FT_ENUM, .flags = F_LAX, .at = AT(levy_tax_rule, sourcing),
+     .from = levy_tax_sourcing_from, .dflt = LEVY_SOURCING_DESTINATION},
+    {K_reverse_charge, FT_ENUM, .at = AT(levy_tax_rule, reverse_charge),
+     .msg = "rule %s: reverse_charge must be \"b2b_foreign_seller\" or \"b2b_simplified_regime\" "
+            "(docs/rules.md)",
+     .from = levy_tax_reverse_charge_from},
+    {K_calculate, FT_FUNC, .at = AT(levy_tax_rule, has_calculate)},
 };
 
 /* Pushes the compiled form of the rule table at idx (compiling it on first use). */
@@ -1016,9 +975,9 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
         lua_pushnil(L);
         while (lua_next(L, tx)) {
             if (lua_type(L, -2) == LUA_TSTRING && !lua_isnil(L, -1)) {
-                c->codes = grow(L, c->codes, c->r.ncodes, &c->cap_codes, sizeof *c->codes);
-                c->r.codes = c->codes;
-                int k = c->r.ncodes++;
+                int k = levy_tax_rule_new_code(c);
+                if (k < 0)
+                    luaL_error(L, "out of memory");
                 c->codes[k].code = lua_tostring(L, -2); /* a key of the rule table */
                 c->codes[k].treatment = compile_treatment(L, ci, c, -1, 0);
             }
@@ -1214,21 +1173,21 @@ typedef struct ctx_tax {
 } ctx_tax;
 
 static const field ctx_tax_fields[] = {
-    {K_jurisdiction, FT_STR, F_REQ, 0, AT(ctx_tax, name), NULL, "%s.jurisdiction must be a string",
-     NULL, NULL, 0, 0, NULL},
-    {K_level, FT_ENUM, F_REQ, 0, AT(ctx_tax, level), NULL, "%s: bad level or type", NULL,
-     levy_tax_level_from, -1, 0, NULL},
-    {K_type, FT_ENUM, F_REQ, 0, AT(ctx_tax, type), NULL, "%s: bad level or type", NULL,
-     levy_tax_type_from, -1, 0, NULL},
-    {K_percentage, FT_DEC, F_REQ, 6, AT(ctx_tax, rate), NULL,
-     "rule taxability: taxes[].percentage must be a decimal string", NULL, NULL, 0, 0, NULL},
-    {K_fraction, FT_DEC, 0, 8, AT(ctx_tax, fraction), NULL,
-     "rule taxability: taxes[].fraction must be a decimal string", NULL, NULL, LEVY_TAX_RATE_ONE, 0,
-     NULL},
-    {K_unit_from, FT_DEC, 0, -1, AT(ctx_tax, unit_from), NULL,
-     "rule taxability: unit_from must be a decimal string", NULL, NULL, -1, 0, NULL},
-    {K_unit_to, FT_DEC, 0, -1, AT(ctx_tax, unit_to), NULL,
-     "rule taxability: unit_to must be a decimal string", NULL, NULL, -1, 0, NULL},
+    {K_jurisdiction, FT_STR, .flags = F_REQ, .at = AT(ctx_tax, name),
+     .msg = "%s.jurisdiction must be a string"},
+    {K_level, FT_ENUM, .flags = F_REQ, .at = AT(ctx_tax, level), .msg = "%s: bad level or type",
+     .from = levy_tax_level_from, .dflt = -1},
+    {K_type, FT_ENUM, .flags = F_REQ, .at = AT(ctx_tax, type), .msg = "%s: bad level or type",
+     .from = levy_tax_type_from, .dflt = -1},
+    {K_percentage, FT_DEC, .flags = F_REQ, .scale = 6, .at = AT(ctx_tax, rate),
+     .msg = "rule taxability: taxes[].percentage must be a decimal string"},
+    {K_fraction, FT_DEC, .scale = 8, .at = AT(ctx_tax, fraction),
+     .msg = "rule taxability: taxes[].fraction must be a decimal string",
+     .dflt = LEVY_TAX_RATE_ONE},
+    {K_unit_from, FT_DEC, .scale = -1, .at = AT(ctx_tax, unit_from),
+     .msg = "rule taxability: unit_from must be a decimal string", .dflt = -1},
+    {K_unit_to, FT_DEC, .scale = -1, .at = AT(ctx_tax, unit_to),
+     .msg = "rule taxability: unit_to must be a decimal string", .dflt = -1},
 };
 
 /* The decision's calculate callback (levy_tax_calculate_fn): builds ctx for group g, calls
@@ -1546,7 +1505,7 @@ static void lua_out_key(levy_tax_out *o, const char *k, int first)
     lua_out *lo = (lua_out *)o;
     key_cache *c = lo->keys;
     (void)first;
-    unsigned h = (unsigned)(((uintptr_t)k >> 3) % KEY_CACHE);
+    unsigned h = (unsigned)(((uint64_t)(uintptr_t)k * 0x9E3779B97F4A7C15ull) >> 58); /* 6 bits */
     for (int n = 0; n < KEY_CACHE; n++, h = (h + 1) % KEY_CACHE) {
         if (c->at[h] == k) {
             if (c->k[h] >= 0)
@@ -1670,27 +1629,19 @@ static int push_result(lua_State *L, int opts, const levy_tax_request *req,
 /* The customer record stored in levy and the registry's answer: what plugins/api wrote, read
  * as it is (a value of another type is as absent). */
 static const field stored_fields[] = {
-    {K_exempt, FT_BOOL, F_LAX, 0, AT(levy_tax_customer_rec, exempt), NULL, NULL, NULL, NULL, 0, 0,
-     NULL},
-    {K_exemption_expires, FT_DATE, F_LAX, 0, AT(levy_tax_customer_rec, expires), NULL, NULL, NULL,
-     NULL, 0, 0, NULL},
-    {K_tax_id, FT_STR, F_LAX | F_FULL, 0, AT(levy_tax_customer_rec, tax_id), NULL, NULL, NULL, NULL,
-     0, 0, NULL},
-    {K_customer_type, FT_STR, F_LAX, 0, AT(levy_tax_customer_rec, type), NULL, NULL,
-     check_customer_type, NULL, 0, 0, NULL},
+    {K_exempt, FT_BOOL, .flags = F_LAX, .at = AT(levy_tax_customer_rec, exempt)},
+    {K_exemption_expires, FT_DATE, .flags = F_LAX, .at = AT(levy_tax_customer_rec, expires)},
+    {K_tax_id, FT_STR, .flags = F_LAX | F_FULL, .at = AT(levy_tax_customer_rec, tax_id)},
+    {K_customer_type, FT_STR, .flags = F_LAX, .at = AT(levy_tax_customer_rec, type),
+     .check = check_customer_type},
 };
 
 static const field registry_fields[] = {
-    {K_status, FT_STR, F_LAX, 0, AT(levy_taxid_registry, status), NULL, NULL, NULL, NULL, 0, 0,
-     NULL},
-    {K_source, FT_STR, F_LAX, 0, AT(levy_taxid_registry, source), NULL, NULL, NULL, NULL, 0, 0,
-     NULL},
-    {K_checked_at, FT_STR, F_LAX, 0, AT(levy_taxid_registry, checked_at), NULL, NULL, NULL, NULL, 0,
-     0, NULL},
-    {K_country, FT_STR, F_LAX, 0, AT(levy_taxid_registry, country), NULL, NULL, NULL, NULL, 0, 0,
-     NULL},
-    {K_number, FT_STR, F_LAX, 0, AT(levy_taxid_registry, number), NULL, NULL, NULL, NULL, 0, 0,
-     NULL},
+    {K_status, FT_STR, .flags = F_LAX, .at = AT(levy_taxid_registry, status)},
+    {K_source, FT_STR, .flags = F_LAX, .at = AT(levy_taxid_registry, source)},
+    {K_checked_at, FT_STR, .flags = F_LAX, .at = AT(levy_taxid_registry, checked_at)},
+    {K_country, FT_STR, .flags = F_LAX, .at = AT(levy_taxid_registry, country)},
+    {K_number, FT_STR, .flags = F_LAX, .at = AT(levy_taxid_registry, number)},
 };
 
 /* The customer record stored in levy, opts.customers[req->customer_id] (plugins/api/calc.lua):
