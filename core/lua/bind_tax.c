@@ -347,8 +347,13 @@ static LEVY_LJMP void read_fields(vctx *v, int tbl, const field *fs, int n, void
         const field *f = &fs[i];
         char nb[64];
         const char *name = f->name;
-        if (v->prefix && name) {
-            snprintf(nb, sizeof nb, "%s%s", v->prefix, name);
+        if (v->prefix && name) { /* prefix + name, cut to nb (names are short) */
+            size_t a = strlen(v->prefix), b = strlen(name);
+            a = a < sizeof nb - 1 ? a : sizeof nb - 1;
+            b = b < sizeof nb - 1 - a ? b : sizeof nb - 1 - a;
+            memcpy(nb, v->prefix, a);
+            memcpy(nb + a, name, b);
+            nb[a + b] = '\0';
             name = nb;
         }
         int st = 0, lax = f->flags & F_LAX;
