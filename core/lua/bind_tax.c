@@ -18,6 +18,7 @@
 #include "lctx.h"
 #include "tax/build.h"
 #include "tax/calc.h"
+#include "tax/ctx.h"
 #include "tax/dec.h"
 #include "tax/engine.h"
 #include "tax/nexus.h"
@@ -997,14 +998,128 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
     return &c->r;
 }
 
-/* ------------------------------------------------------------------ ctx for calculate(ctx) */
+/* ------------------------------------------------------------------ Lua tables from C writers */
 
-static void push_dec(lua_State *L, int64_t v, int scale)
+/* The reader of the C writers (calc.h levy_tax_out) that builds Lua tables: the answer
+ * (levy_tax_result_write: the table and the JSON text are shaped by one writer; its arrays
+ * carry levy.json's array metatable, they encode as [] when empty) and ctx
+ * (levy_tax_ctx_write, plain tables). */
+#define LUA_OUT_DEPTH 8
+
+typedef struct lua_out {
+    levy_tax_out o;
+    lua_State *L;
+    key_cache *keys;
+    int mt; /* stack index of levy.json's array metatable (nil when levy.json is not loaded) */
+    int depth;
+    unsigned char array[LUA_OUT_DEPTH];
+    int count[LUA_OUT_DEPTH];
+} lua_out;
+
+/* The value on top goes into its container: after the key in an object, next in an array. */
+static void lua_out_put(lua_out *lo)
 {
-    char b[48];
-    size_t n = levy_tax_fmt_scaled(b, v, scale);
-    lua_pushlstring(L, b, n);
+    if (lo->depth == 0)
+        return; /* the result itself stays on the stack */
+    if (lo->array[lo->depth - 1])
+        lua_rawseti(lo->L, -2, ++lo->count[lo->depth - 1]);
+    else
+        lua_rawset(lo->L, -3);
 }
+
+static LEVY_LJMP void lua_out_open(levy_tax_out *o, int array, int n)
+{
+    lua_out *lo = (lua_out *)o;
+    if (lo->depth == LUA_OUT_DEPTH)
+        luaL_error(lo->L, "levy.tax: result nested too deep");
+    lua_createtable(lo->L, array ? n : 0, array ? 0 : n);
+    if (array && lo->mt && lua_istable(lo->L, lo->mt)) {
+        lua_pushvalue(lo->L, lo->mt);
+        lua_setmetatable(lo->L, -2);
+    }
+    lo->array[lo->depth] = (unsigned char)array;
+    lo->count[lo->depth] = 0;
+    lo->depth++;
+}
+
+static void lua_out_close(levy_tax_out *o, int array)
+{
+    lua_out *lo = (lua_out *)o;
+    (void)array;
+    lo->depth--;
+    lua_out_put(lo);
+}
+
+/* Keys are the writer's string literals (calc.h): found by address in the module's cache,
+ * pushed as the pre-interned upvalue; a key not in key_names is pushed as a string. */
+static void lua_out_key(levy_tax_out *o, const char *k, int first)
+{
+    lua_out *lo = (lua_out *)o;
+    key_cache *c = lo->keys;
+    (void)first;
+    unsigned h = (unsigned)(((uint64_t)(uintptr_t)k * 0x9E3779B97F4A7C15ull) >> 58); /* 6 bits */
+    for (int n = 0; n < KEY_CACHE; n++, h = (h + 1) % KEY_CACHE) {
+        if (c->at[h] == k) {
+            if (c->k[h] >= 0)
+                lua_pushvalue(lo->L, KEY_UPVALUE(c->k[h]));
+            else
+                lua_pushstring(lo->L, k);
+            return;
+        }
+        if (!c->at[h]) {
+            int kk = -1;
+            for (int i = 0; i < K_N && kk < 0; i++)
+                if (strcmp(key_names[i], k) == 0)
+                    kk = i;
+            c->at[h] = k;
+            c->k[h] = (short)kk;
+            if (kk >= 0)
+                lua_pushvalue(lo->L, KEY_UPVALUE(kk));
+            else
+                lua_pushstring(lo->L, k);
+            return;
+        }
+    }
+    lua_pushstring(lo->L, k); /* the cache is full */
+}
+
+static int lua_out_str(levy_tax_out *o, const char *s, size_t n)
+{
+    lua_out *lo = (lua_out *)o;
+    lua_pushlstring(lo->L, s, n);
+    lua_out_put(lo);
+    return 0;
+}
+
+static void lua_out_num(levy_tax_out *o, long long v)
+{
+    lua_out *lo = (lua_out *)o;
+    lua_pushinteger(lo->L, (lua_Integer)v);
+    lua_out_put(lo);
+}
+
+static void lua_out_bool(levy_tax_out *o, int v)
+{
+    lua_out *lo = (lua_out *)o;
+    lua_pushboolean(lo->L, v);
+    lua_out_put(lo);
+}
+
+/* A reader that leaves what it is written as one Lua value on top of the stack; mt: the stack
+ * index of the arrays' metatable, 0 for none. Called inside a levy.tax function (the key
+ * upvalues); it raises when out of memory. */
+static void lua_out_init(lua_out *lo, lua_State *L, int mt)
+{
+    memset(lo, 0, sizeof *lo);
+    lo->o = (levy_tax_out){lua_out_open, lua_out_close, lua_out_key,
+                           lua_out_str,  lua_out_num,   lua_out_bool};
+    lo->L = L;
+    lo->keys = &((line_buf *)lua_touserdata(L, lua_upvalueindex(1)))->keys;
+    lo->mt = mt;
+    luaL_checkstack(L, 2 * LUA_OUT_DEPTH + 4, "levy.tax: a result");
+}
+
+/* ------------------------------------------------------------------ ctx for calculate(ctx) */
 
 static void push_pct(lua_State *L, int64_t rate)
 {
@@ -1039,25 +1154,6 @@ static void push_entry(lua_State *L, const levy_tax_entry *en, int nrec)
     setk(L, -2, K_type);
     push_pct(L, en->rate);
     setk(L, -2, K_percentage);
-}
-
-static void push_address(lua_State *L, const levy_tax_addr *a)
-{
-    lua_createtable(L, 0, 4);
-    lua_pushstring(L, a->country);
-    setk(L, -2, K_country);
-    if (a->state[0]) {
-        lua_pushstring(L, a->state);
-        setk(L, -2, K_state);
-    }
-    if (a->city) {
-        lua_pushstring(L, a->city);
-        setk(L, -2, K_city);
-    }
-    if (a->zip) {
-        lua_pushstring(L, a->zip);
-        setk(L, -2, K_zip_code);
-    }
 }
 
 /* ------------------------------------------------------------------ regions / subscription */
@@ -1207,83 +1303,10 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
     (void)err;
     lua_getfield(L, rule, "calculate");
     int fn = lua_gettop(L);
-    lua_createtable(L, 0, 8);
+    lua_out lo;
+    lua_out_init(&lo, L, 0);                          /* ctx's arrays are plain tables */
+    levy_tax_ctx_write(&lo.o, req, d, g, cl->date_s); /* tax/ctx.h; the Lua reader takes all */
     int ctx = lua_gettop(L);
-    lua_pushstring(L, d->res.group_region[g]);
-    setk(L, ctx, K_region);
-    lua_pushstring(L, cl->date_s);
-    setk(L, ctx, K_date);
-    lua_pushstring(L, req->currency);
-    setk(L, ctx, K_currency);
-    push_address(L, &req->ship_to);
-    setk(L, ctx, K_ship_to);
-    if (req->seller.present) {
-        push_address(L, &req->seller);
-        setk(L, ctx, K_seller);
-    }
-    lua_createtable(L, 0, 3);
-    if (req->customer_id) {
-        lua_pushstring(L, req->customer_id);
-        setk(L, -2, K_id);
-    }
-    if (d->tax_id) {
-        lua_pushstring(L, d->tax_id);
-        setk(L, -2, K_tax_id);
-    }
-    lua_pushboolean(L, d->customer_exempt);
-    setk(L, -2, K_exempt);
-    lua_pushstring(L, levy_tax_customer_type_name(d->customer_type));
-    setk(L, -2, K_type);
-    setk(L, ctx, K_customer);
-    lua_createtable(L, req->nlines, 0);
-    for (int i = 0; i < req->nlines; i++) {
-        levy_tax_line *l = &req->lines[i];
-        lua_createtable(L, 0, 12);
-        lua_pushlstring(L, req->meta[i].id, req->meta[i].idlen);
-        setk(L, -2, K_id);
-        lua_pushinteger(L, i + 1);
-        setk(L, -2, K_index);
-        lua_pushstring(L, req->meta[i].tax_code);
-        setk(L, -2, K_tax_code);
-        push_dec(L, l->amount - l->discount, req->exponent);
-        setk(L, -2, K_amount);
-        char nb[96];
-        lua_pushlstring(L, nb, levy_tax_fmt_quantity(nb, l->qty));
-        setk(L, -2, K_quantity);
-        lua_pushlstring(L, nb, levy_tax_fmt_unit_amount(nb, l, req->exponent)); /* calc.h */
-        setk(L, -2, K_unit_amount);
-        lua_pushboolean(L, l->inclusive);
-        setk(L, -2, K_tax_inclusive);
-        lua_pushstring(L, levy_tax_reason_name(l->reason));
-        setk(L, -2, K_reason);
-        lua_pushboolean(L, l->reason == LEVY_REASON_REVERSE_CHARGE);
-        setk(L, -2, K_reverse_charge);
-        lua_createtable(L, l->n, 0);
-        int k = 0;
-        for (int e = 0; e < l->n; e++) {
-            const levy_tax_entry *en = &l->e[e];
-            if (en->group != g)
-                continue;
-            push_entry(L, en, 7);
-            char fb[32];
-            levy_tax_fmt_fraction(fb, en->fraction);
-            lua_pushstring(L, fb);
-            setk(L, -2, K_fraction);
-            if (en->unit_from >= 0) {
-                push_dec(L, en->unit_from, req->exponent);
-                setk(L, -2, K_unit_from);
-            }
-            if (en->unit_to >= 0) {
-                push_dec(L, en->unit_to, req->exponent);
-                setk(L, -2, K_unit_to);
-            }
-            lua_rawseti(L, -2, ++k);
-        }
-        setk(L, -2, K_taxes);
-        lua_rawseti(L, -2, i + 1);
-    }
-    setk(L, ctx, K_lines);
-
     /* call in the pure context, with a traceback */
     levy_lctx *prev = levy_lua_ctx(L);
     levy_lctx pure;
@@ -1454,103 +1477,6 @@ static int jsbuf_gc(lua_State *L)
     return 0;
 }
 
-/* The result table: levy_tax_result_write's reader that builds Lua tables (calc.h,
- * levy_tax_out), so the table and the JSON text are shaped by one writer. Arrays carry
- * levy.json's array metatable (they encode as [] when empty). */
-#define LUA_OUT_DEPTH 8
-
-typedef struct lua_out {
-    levy_tax_out o;
-    lua_State *L;
-    key_cache *keys;
-    int mt; /* stack index of levy.json's array metatable (nil when levy.json is not loaded) */
-    int depth;
-    unsigned char array[LUA_OUT_DEPTH];
-    int count[LUA_OUT_DEPTH];
-} lua_out;
-
-/* The value on top goes into its container: after the key in an object, next in an array. */
-static void lua_out_put(lua_out *lo)
-{
-    if (lo->depth == 0)
-        return; /* the result itself stays on the stack */
-    if (lo->array[lo->depth - 1])
-        lua_rawseti(lo->L, -2, ++lo->count[lo->depth - 1]);
-    else
-        lua_rawset(lo->L, -3);
-}
-
-static LEVY_LJMP void lua_out_open(levy_tax_out *o, int array, int n)
-{
-    lua_out *lo = (lua_out *)o;
-    if (lo->depth == LUA_OUT_DEPTH)
-        luaL_error(lo->L, "levy.tax: result nested too deep");
-    lua_createtable(lo->L, array ? n : 0, array ? 0 : n);
-    if (array && lua_istable(lo->L, lo->mt)) {
-        lua_pushvalue(lo->L, lo->mt);
-        lua_setmetatable(lo->L, -2);
-    }
-    lo->array[lo->depth] = (unsigned char)array;
-    lo->count[lo->depth] = 0;
-    lo->depth++;
-}
-
-static void lua_out_close(levy_tax_out *o, int array)
-{
-    lua_out *lo = (lua_out *)o;
-    (void)array;
-    lo->depth--;
-    lua_out_put(lo);
-}
-
-/* Keys are the writer's string literals (calc.h): found by address in the module's cache,
- * pushed as the pre-interned upvalue; a key not in key_names is pushed as a string. */
-static void lua_out_key(levy_tax_out *o, const char *k, int first)
-{
-    lua_out *lo = (lua_out *)o;
-    key_cache *c = lo->keys;
-    (void)first;
-    unsigned h = (unsigned)(((uint64_t)(uintptr_t)k * 0x9E3779B97F4A7C15ull) >> 58); /* 6 bits */
-    for (int n = 0; n < KEY_CACHE; n++, h = (h + 1) % KEY_CACHE) {
-        if (c->at[h] == k) {
-            if (c->k[h] >= 0)
-                lua_pushvalue(lo->L, KEY_UPVALUE(c->k[h]));
-            else
-                lua_pushstring(lo->L, k);
-            return;
-        }
-        if (!c->at[h]) {
-            int kk = -1;
-            for (int i = 0; i < K_N && kk < 0; i++)
-                if (strcmp(key_names[i], k) == 0)
-                    kk = i;
-            c->at[h] = k;
-            c->k[h] = (short)kk;
-            if (kk >= 0)
-                lua_pushvalue(lo->L, KEY_UPVALUE(kk));
-            else
-                lua_pushstring(lo->L, k);
-            return;
-        }
-    }
-    lua_pushstring(lo->L, k); /* the cache is full */
-}
-
-static int lua_out_str(levy_tax_out *o, const char *s, size_t n)
-{
-    lua_out *lo = (lua_out *)o;
-    lua_pushlstring(lo->L, s, n);
-    lua_out_put(lo);
-    return 0;
-}
-
-static void lua_out_num(levy_tax_out *o, long long v)
-{
-    lua_out *lo = (lua_out *)o;
-    lua_pushinteger(lo->L, (lua_Integer)v);
-    lua_out_put(lo);
-}
-
 /* Pushes the answer (CONTRACT section 2.5) and returns 1: opts.encode == true, its JSON
  * text (what levy.json.encode writes for the table), else -- or when a value needs the table
  * (a generation that is not an integer, a string with a leading NUL) -- the table. Both come
@@ -1609,14 +1535,8 @@ static int push_result(lua_State *L, int opts, const levy_tax_request *req,
         lua_settop(L, top + 3);
     }
     lua_getfield(L, LUA_REGISTRYINDEX, "levy.json.array_mt"); /* top + 4 */
-    luaL_checkstack(L, 2 * LUA_OUT_DEPTH + 4, "levy.tax: the result");
-    lua_out lo = {{lua_out_open, lua_out_close, lua_out_key, lua_out_str, lua_out_num},
-                  L,
-                  &((line_buf *)lua_touserdata(L, lua_upvalueindex(1)))->keys,
-                  top + 4,
-                  0,
-                  {0},
-                  {0}};
+    lua_out lo;
+    lua_out_init(&lo, L, top + 4);
     /* -1 only for a jurisdiction name of 256 bytes or more, written without its suffix */
     (void)levy_tax_result_write(&lo.o, req, d, id, idn, date_buf, int_gen ? &gen : NULL, src,
                                 k->file[0]);

@@ -1148,6 +1148,13 @@ static int json_str(levy_tax_out *o, const char *s, size_t len)
     return 0;
 }
 
+static void json_bool(levy_tax_out *o, int v)
+{
+    json_out *j = (json_out *)o;
+    json_member(j);
+    levy_buf_puts(j->b, v ? "true" : "false");
+}
+
 static void json_num(levy_tax_out *o, long long v)
 {
     json_out *j = (json_out *)o;
@@ -1162,8 +1169,19 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
                          const long long *generation, const char *rates_source,
                          const char *region_rule)
 {
-    json_out j = {{json_open, json_close, json_key, json_str, json_num}, b, 0, {0}, {0}};
+    json_out j = {levy_tax_json_out, b, 0, {0}, {0}};
     int bad = levy_tax_result_write(&j.o, req, d, calc_id, calc_id_len, date, generation,
                                     rates_source, region_rule);
+    return bad || b->oom || j.depth > JSON_OUT_DEPTH ? -1 : 0;
+}
+
+/* The JSON reader's steps, for another writer (tax/ctx.h: ctx as JSON, in tests). */
+const levy_tax_out levy_tax_json_out = {json_open, json_close, json_key,
+                                        json_str,  json_num,   json_bool};
+
+int levy_tax_json_write(levy_buf *b, int (*write)(levy_tax_out *o, void *arg), void *arg)
+{
+    json_out j = {levy_tax_json_out, b, 0, {0}, {0}};
+    int bad = write(&j.o, arg);
     return bad || b->oom || j.depth > JSON_OUT_DEPTH ? -1 : 0;
 }

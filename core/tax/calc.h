@@ -324,8 +324,8 @@ int64_t levy_tax_entry_shown_taxable(const levy_tax_line *l, const levy_tax_entr
  * (core/lua/bind_tax.c) -- so a field it gains reaches both. The calls nest as JSON does:
  * open (an object, or an array when `array`, with room for n members), key (in an object,
  * before each value; k is a string literal, a reader may know it by its address; first: the
- * object's first key), a value (str, num or a nested
- * open ... close), close. str returns -1 for a string the reader cannot carry. */
+ * object's first key), a value (str, num, boolean or a nested open ... close), close. str
+ * returns -1 for a string the reader cannot carry. */
 typedef struct levy_tax_out levy_tax_out;
 struct levy_tax_out {
     void (*open)(levy_tax_out *o, int array, int n);
@@ -333,6 +333,7 @@ struct levy_tax_out {
     void (*key)(levy_tax_out *o, const char *k, int first);
     int (*str)(levy_tax_out *o, const char *s, size_t n);
     void (*num)(levy_tax_out *o, long long v);
+    void (*boolean)(levy_tax_out *o, int v); /* ctx (tax/ctx.h); the answer has none */
 };
 
 /* Writes the result (CONTRACT section 2.5) to o, object keys in byte order.
@@ -352,5 +353,9 @@ int levy_tax_result_json(struct levy_buf *b, const levy_tax_request *req,
                          const levy_tax_decision *d, const char *calc_id, size_t calc_id_len,
                          const char *date, const long long *generation, const char *rates_source,
                          const char *region_rule);
+/* The JSON reader's steps (a json_out needs its state: use levy_tax_json_write), and any
+ * writer's output as JSON text appended to b: 0, or -1 (write's -1, out of memory). */
+extern const levy_tax_out levy_tax_json_out;
+int levy_tax_json_write(struct levy_buf *b, int (*write)(levy_tax_out *o, void *arg), void *arg);
 
 #endif

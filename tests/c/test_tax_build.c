@@ -1,10 +1,13 @@
-/* The arrays a tax decision reads, grown without a Lua state (core/tax/build.c): a compiled
- * rule's treatments and code rows, the request's lines. */
+/* Without a Lua state: the arrays a tax decision reads (core/tax/build.c: a compiled rule's
+ * treatments and code rows, the request's lines) and the ctx a rule's calculate(ctx) is
+ * handed (core/tax/ctx.c), read as JSON. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
+#include "json_scan.h"
 #include "tax/build.h"
+#include "tax/ctx.h"
 
 /* Treatments start taxable without branches, keep what was set as the array moves, and the
  * rule's pointers follow the arrays; free empties the rule and may run twice. */
@@ -76,6 +79,87 @@ end:
     free(meta);
 }
 
-static const levy_test tests[] = {{"rule", t_rule}, {"lines", t_lines}, {NULL, NULL}};
+typedef struct ctx_args {
+    const levy_tax_request *req;
+    const levy_tax_decision *d;
+    int g;
+} ctx_args;
+
+static int write_ctx(levy_tax_out *o, void *arg)
+{
+    const ctx_args *a = arg;
+    return levy_tax_ctx_write(o, a->req, a->d, a->g, "2026-03-01");
+}
+
+/* ctx of group 1: the line's amount after discount, its quantity and unit amount, only
+ * group 1's taxes (with the rate index's suffix, fraction and band), the seller when known,
+ * the customer's id, tax id, exemption and type; booleans as booleans, index as a number. */
+static void t_ctx(void)
+{
+    levy_tax_request req;
+    levy_tax_decision d;
+    levy_tax_line line;
+    levy_tax_line_meta meta;
+    levy_buf b = {0};
+    memset(&req, 0, sizeof req);
+    memset(&d, 0, sizeof d);
+    memset(&line, 0, sizeof line);
+    memset(&meta, 0, sizeof meta);
+    memcpy(req.currency, "USD", 4);
+    req.exponent = 2;
+    memcpy(req.ship_to.country, "US", 3);
+    memcpy(req.ship_to.state, "TX", 3);
+    req.ship_to.zip = "78701";
+    req.ship_to.present = 1;
+    memcpy(req.seller.country, "DE", 3);
+    req.seller.city = "Berlin";
+    req.seller.present = 1;
+    req.customer_id = "c1";
+    req.nlines = 1;
+    req.lines = &line;
+    req.meta = &meta;
+    meta.id = "L1";
+    meta.idlen = 2;
+    meta.tax_code = "saas";
+    line.amount = 10050; /* 100.50 */
+    line.discount = 50;
+    line.qty = 2000000; /* 2 */
+    line.inclusive = 1;
+    line.reason = LEVY_REASON_STANDARD;
+    line.n = 2;
+    line.e[0] = (levy_tax_entry){.name = "TEXAS", .group = 0, .rate = 6250000};
+    line.e[1] = (levy_tax_entry){.name = "AUSTIN",
+                                 .suffix = " MTA",
+                                 .group = 1,
+                                 .level = LEVY_LEVEL_CITY,
+                                 .type = LEVY_TYPE_SALES_TAX,
+                                 .rate = 1000000,
+                                 .fraction = 80000000,
+                                 .unit_from = 1000,
+                                 .unit_to = -1};
+    memcpy(d.res.group_region[1], "US-TX", 6);
+    d.tax_id = "DE136695976";
+    d.customer_exempt = 0;
+    d.customer_type = LEVY_CUSTOMER_INDIVIDUAL;
+    ctx_args a = {&req, &d, 1};
+    CHECK_EQ_INT(levy_tax_json_write(&b, write_ctx, &a), 0);
+    CHECK_EQ_STR(
+        b.data,
+        "{\"region\":\"US-TX\",\"date\":\"2026-03-01\",\"currency\":\"USD\","
+        "\"ship_to\":{\"country\":\"US\",\"state\":\"TX\",\"zip_code\":\"78701\"},"
+        "\"seller\":{\"country\":\"DE\",\"city\":\"Berlin\"},"
+        "\"customer\":{\"id\":\"c1\",\"tax_id\":\"DE136695976\",\"exempt\":false,"
+        "\"type\":\"individual\"},"
+        "\"lines\":[{\"id\":\"L1\",\"index\":1,\"tax_code\":\"saas\",\"amount\":\"100.00\","
+        "\"quantity\":\"2\",\"unit_amount\":\"50.00\",\"tax_inclusive\":true,"
+        "\"reason\":\"standard_rated\",\"reverse_charge\":false,"
+        "\"taxes\":[{\"jurisdiction\":\"AUSTIN MTA\",\"level\":\"city\",\"type\":\"SALES_TAX\","
+        "\"percentage\":\"1.00\",\"fraction\":\"0.8\",\"unit_from\":\"10.00\"}]}]}");
+end:
+    levy_buf_free(&b);
+}
+
+static const levy_test tests[] = {
+    {"rule", t_rule}, {"lines", t_lines}, {"ctx", t_ctx}, {NULL, NULL}};
 
 LEVY_TEST_MAIN(tests)
