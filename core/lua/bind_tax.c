@@ -569,9 +569,9 @@ static const field line_rest_fields[] = {
 /* ------------------------------------------------------------------ line memory */
 
 /* Buffer of lines reused across calls (upvalue 1): avoids allocation on the hot path. */
-/* The result writer's keys (string literals, calc.h) by address -> key_names index (-1: not
- * there), filled on first use: lua_out_key pushes the pre-interned upvalue. */
-#define KEY_CACHE 64 /* 2^6: the hash below */
+/* The C writers' keys (string literals, calc.h) by address -> key_names index (-1: not
+ * there), direct-mapped, filled on first use: lua_out_key pushes the pre-interned upvalue. */
+#define KEY_CACHE 128 /* 2^7: the hash in lua_out_key */
 
 typedef struct key_cache {
     const char *at[KEY_CACHE];
@@ -579,12 +579,18 @@ typedef struct key_cache {
 } key_cache;
 
 typedef struct line_buf {
-    key_cache keys; /* not line memory, but per module instance like it */
     int cap;
     int busy; /* claimed by a running tax.calculate (a lease below) */
     levy_tax_line *lines;
     levy_tax_line_meta *meta;
 } line_buf;
+
+/* Upvalue 1 of every levy.tax function: the shared line buffer (first: a line_buf * to it is a
+ * pointer to this) and the key cache. */
+typedef struct tax_upv {
+    line_buf lines;
+    key_cache keys;
+} tax_upv;
 
 static void linebuf_free(line_buf *b)
 {
@@ -1057,36 +1063,30 @@ static void lua_out_key(levy_tax_out *o, const char *k, int first)
     lua_out *lo = (lua_out *)o;
     key_cache *c = lo->keys;
     (void)first;
-    unsigned h = (unsigned)(((uint64_t)(uintptr_t)k * 0x9E3779B97F4A7C15ull) >> 58); /* 6 bits */
-    for (int n = 0; n < KEY_CACHE; n++, h = (h + 1) % KEY_CACHE) {
-        if (c->at[h] == k) {
-            if (c->k[h] >= 0)
-                lua_pushvalue(lo->L, KEY_UPVALUE(c->k[h]));
-            else
-                lua_pushstring(lo->L, k);
-            return;
-        }
-        if (!c->at[h]) {
-            int kk = -1;
-            for (int i = 0; i < K_N && kk < 0; i++)
-                if (strcmp(key_names[i], k) == 0)
-                    kk = i;
-            c->at[h] = k;
-            c->k[h] = (short)kk;
-            if (kk >= 0)
-                lua_pushvalue(lo->L, KEY_UPVALUE(kk));
-            else
-                lua_pushstring(lo->L, k);
-            return;
-        }
+    unsigned h = (unsigned)(((uint64_t)(uintptr_t)k * 0x9E3779B97F4A7C15ull) >> 57); /* 7 bits */
+    while (c->at[h] && c->at[h] != k) /* open addressing: never full (K_N < KEY_CACHE / 2) */
+        h = (h + 1) % KEY_CACHE;
+    if (!c->at[h]) { /* first use: look it up by name */
+        int kk = -1;
+        for (int i = 0; i < K_N && kk < 0; i++)
+            if (strcmp(key_names[i], k) == 0)
+                kk = i;
+        c->at[h] = k;
+        c->k[h] = (short)kk;
     }
-    lua_pushstring(lo->L, k); /* the cache is full */
+    if (c->k[h] >= 0)
+        lua_pushvalue(lo->L, KEY_UPVALUE(c->k[h]));
+    else
+        lua_pushstring(lo->L, k);
 }
 
 static int lua_out_str(levy_tax_out *o, const char *s, size_t n)
 {
     lua_out *lo = (lua_out *)o;
-    lua_pushlstring(lo->L, s, n);
+    if (n == LEVY_TAX_CSTR)
+        lua_pushstring(lo->L, s); /* found by address in Lua's C-string cache */
+    else
+        lua_pushlstring(lo->L, s, n);
     lua_out_put(lo);
     return 0;
 }
@@ -1114,7 +1114,7 @@ static void lua_out_init(lua_out *lo, lua_State *L, int mt)
     lo->o = (levy_tax_out){lua_out_open, lua_out_close, lua_out_key,
                            lua_out_str,  lua_out_num,   lua_out_bool};
     lo->L = L;
-    lo->keys = &((line_buf *)lua_touserdata(L, lua_upvalueindex(1)))->keys;
+    lo->keys = &((tax_upv *)lua_touserdata(L, lua_upvalueindex(1)))->keys;
     lo->mt = mt;
     luaL_checkstack(L, 2 * LUA_OUT_DEPTH + 4, "levy.tax: a result");
 }
@@ -2101,7 +2101,7 @@ int luaopen_levy_tax(lua_State *L)
     }
     lua_pop(L, 1);
     /* shared line buffer as upvalue, freed by its __gc */
-    line_buf *b = lua_newuserdatauv(L, sizeof *b, 0);
+    tax_upv *b = lua_newuserdatauv(L, sizeof *b, 0);
     memset(b, 0, sizeof *b);
     lua_createtable(L, 0, 1);
     lua_pushcfunction(L, linebuf_gc);

@@ -981,7 +981,7 @@ static void js_dec(levy_tax_out *b, const char *k, int64_t v, int scale, int fir
 static void js_cstr(levy_tax_out *b, const char *k, const char *v, int first)
 {
     js_key(b, k, first);
-    b->str(b, v, strlen(v));
+    b->str(b, v, LEVY_TAX_CSTR);
 }
 
 int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const levy_tax_decision *d,
@@ -1028,7 +1028,7 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
                     bad |= 1 | js_str(b, en->name, a);
                 }
             } else {
-                bad |= js_str(b, en->name, strlen(en->name));
+                bad |= js_str(b, en->name, LEVY_TAX_CSTR);
             }
             js_cstr(b, "level", levy_tax_level_name(en->level), 0);
             js_key(b, "percentage", 0);
@@ -1140,6 +1140,8 @@ static int json_str(levy_tax_out *o, const char *s, size_t len)
 {
     json_out *j = (json_out *)o;
     json_member(j);
+    if (len == LEVY_TAX_CSTR)
+        len = strlen(s);
     if (len && s[0] == '\0') {
         levy_buf_puts(j->b, "\"\"");
         return -1;

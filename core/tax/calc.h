@@ -327,6 +327,9 @@ int64_t levy_tax_entry_shown_taxable(const levy_tax_line *l, const levy_tax_entr
  * object's first key), a value (str, num, boolean or a nested open ... close), close. str
  * returns -1 for a string the reader cannot carry. */
 typedef struct levy_tax_out levy_tax_out;
+/* str's n for a NUL-terminated string (a name from a table, a field of the request): a reader
+ * may find it by its address (Lua's C-string cache) instead of hashing its bytes. */
+#define LEVY_TAX_CSTR ((size_t)-1)
 struct levy_tax_out {
     void (*open)(levy_tax_out *o, int array, int n);
     void (*close)(levy_tax_out *o, int array);

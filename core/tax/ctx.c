@@ -10,7 +10,7 @@
 static int put_str(levy_tax_out *o, const char *k, const char *v, int first)
 {
     o->key(o, k, first);
-    return o->str(o, v, strlen(v));
+    return o->str(o, v, LEVY_TAX_CSTR);
 }
 
 static void put_dec(levy_tax_out *o, const char *k, int64_t v, int scale)
