@@ -8,14 +8,20 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       liblua5.4-dev lua5.4 lua-cjson lua-cjson-dev
       libevent-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev sqlite3
-      curl ca-certificates)
+      libsystemd-dev curl ca-certificates)  # libsystemd-dev: sd_notify (core/host/service.c)
 if [ "${1:-}" = "--test" ]; then
   # python3-yaml: the OpenAPI test; dpkg-dev: cpack -G DEB (dpkg-shlibdeps) in the package test
   PKGS+=(valgrind python3 python3-yaml procps openssl chromium dpkg-dev)
+  # lintian: the packages' lint (ctest e2e_ops_lintian); file, binutils: cpack's DEB generator
+  # (ELF detection, objcopy for the -dbgsym package)
+  PKGS+=(lintian file binutils)
   # lua-check: luacheck, the Lua lint (ctest lint_lua, .luacheckrc); clang-format: lint_c
   PKGS+=(lua-check clang-format)
   # clang + its libFuzzer/sanitizer runtime: the fuzz targets (tests/fuzz)
   PKGS+=(clang libclang-rt-14-dev)
+  # prometheus: its promtool checks /metrics and the example rules docs/alerts.yml
+  # (reliab_metrics_conventions; without it the test's own Python checker still runs)
+  PKGS+=(prometheus)
   # node/npm for the browser test driver (playwright-core) and the rate oracle: Debian's
   # packages unless a node is already installed some other way (its own npm would conflict).
   command -v node >/dev/null 2>&1 || PKGS+=(nodejs)

@@ -16,6 +16,7 @@
 #include "host/host.h"
 #include "host/auth.h"
 #include "host/rotate.h"
+#include "host/service.h"
 #include "tax/tax.h"
 
 static int cmd_version(void)
@@ -31,20 +32,6 @@ static int cmd_version(void)
 
 static int run(levy_config *c, const char *cmd, const char *argv0);
 
-static const char *const COMMANDS[] = {"serve",
-                                       "demo",
-                                       "sim",
-                                       "calc",
-                                       "check",
-                                       "test",
-                                       "version",
-                                       "rates",
-                                       "backup",
-                                       "restore",
-                                       "rotate-master-key",
-                                       "signin",
-                                       NULL};
-
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -58,10 +45,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "--version") == 0)
         return cmd_version();
-    int known = 0;
-    for (const char *const *c = COMMANDS; *c; c++)
-        known |= strcmp(*c, cmd) == 0;
-    if (!known) {
+    if (!levy_config_known_command(cmd)) {
         fprintf(stderr, "levy: unknown command '%s'\n\n", cmd);
         levy_config_usage(NULL, stderr);
         return 2;
@@ -81,8 +65,23 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
 {
     if (strcmp(cmd, "version") == 0)
         return cmd_version();
+    if (strcmp(cmd, "sim") == 0 || strcmp(cmd, "demo") == 0) {
+        /* the simulator and its demo data ship in the levy-sim package, not in levy */
+        char sim[sizeof cfg->plugins_dir + 32];
+        snprintf(sim, sizeof sim, "%s/sim/handler.lua", cfg->plugins_dir);
+        if (access(sim, R_OK) != 0) {
+            fprintf(stderr,
+                    "levy %s: the Rillet simulator is not installed (no %s); install the "
+                    "levy-sim package (apt install levy-sim) or pass --plugins DIR with a "
+                    "sim/ plugin\n",
+                    cmd, sim);
+            return 1;
+        }
+    }
     if (strcmp(cmd, "serve") == 0 || strcmp(cmd, "sim") == 0)
         return levy_host_serve(cfg);
+    if (strcmp(cmd, "reload") == 0)
+        return levy_service_reload_cli(cfg);
     if (strcmp(cmd, "check") == 0)
         return levy_host_check(cfg);
     if (strcmp(cmd, "signin") == 0)

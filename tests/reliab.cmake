@@ -188,3 +188,37 @@ levy_reliab_test(reliab_change_recheck change_recheck 240 22700)
 # default_customer_type setting, the stored customer (Rillet custom field, PUT), the Sphere
 # drop-in; CT and OH SaaS by customer type. Ports 22900-22949.
 levy_reliab_test(reliab_customer_type customer_type 180 22900)
+# Issue 19, product taxonomy: 43 tax codes with parents (GET /v1/tax-codes = docs/rules.md 2a);
+# MA custom software, NY information services, TX data processing, WA prerecorded courses and
+# custom software (ESSB 5814) differ from their parents as cited; a code without a row answers
+# as its parent with the note taxability_fallback; the old codes as before; the Rillet
+# mapping and PUT /v1/products accept the new codes. Ports 23400-23449.
+levy_reliab_test(reliab_taxonomy taxonomy 180 23400)
+# Issue 19, local taxes outside sales tax: Chicago's Personal Property Lease Transaction Tax on
+# SaaS through the API (its own type, name, dated rate, ZIPs partly in Chicago noted) and the
+# Rillet connector (its own TaxRate in the simulator's document, both readings of
+# tax_rates_per_line). Ports 23200-23249.
+levy_reliab_test(reliab_lease_tax lease_tax 180 23200)
+# issue 20 (Debian package): levy under a fake NOTIFY_SOCKET (READY/WATCHDOG/RELOADING/STOPPING),
+# `levy reload` (ExecReload) exit codes, levy sim/demo without the levy-sim package
+levy_reliab_test(reliab_sd_notify sd_notify 180 23800)
+# Issue 19, address precision (US): SST rate + boundary files imported (fixtures built to the
+# published layouts); an ambiguous ZIP5 answers zip5 + candidates, a ZIP+4 zip4 at its exact
+# rate, a street line address; a Rillet customer's ZIP+4 reaches the calculation. Ports
+# 23500-23549.
+levy_reliab_test(reliab_address_precision address_precision 180 23500)
+# Issue 20, operations by the conventions: after real traffic every /metrics family has HELP
+# and TYPE, counters end in _total, durations are _seconds histograms; build_info, process_*,
+# Rillet calls by endpoint and status class, write-back outcomes, reconciliation drift, queue
+# depth and age; the read-only metrics token; promtool when installed. Ports 23600-23619.
+levy_reliab_test(reliab_metrics_conventions metrics_conventions 240 23600)
+# Issue 20, the command line by the conventions: every command's own --help (exit 0), a wrong
+# flag is one line + "see levy <command> --help" (exit 2), URLs and addresses checked at start,
+# levy sim says where its default data dir is, levy demo removes its temporary data dirs on
+# Ctrl-C / SIGTERM unless --keep. Ports 23640-23659.
+levy_reliab_test(reliab_cli_conventions cli_conventions 240 23640)
+levy_reliab_test(reliab_certificates certificates 240 24000)
+# Issue 20, the Exposure report: marketplace sales excluded (AZ, cited) or counted and flagged
+# (CO, unknown), the date a threshold was crossed (checked independently), physical presence
+# giving nexus with no sales (NV), drill-down and CSV. Ports 24200-24249.
+levy_reliab_test(reliab_exposure exposure 180 24200)

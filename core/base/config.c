@@ -1,5 +1,7 @@
 /* CLI and environment parsing (CONTRACT §1). */
+#include <ctype.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,62 +11,261 @@
 #include "file.h"
 #include "config.h"
 
-static const char USAGE[] =
-    "usage: levy <command> [flags]\n"
-    "\n"
-    "commands:\n"
-    "  serve              run the sidecar (HTTP API, web UI, webhooks, jobs)\n"
-    "  demo [--auto]      start the Rillet simulator and levy with demo data\n"
-    "  sim                run only the Rillet simulator\n"
-    "  calc [FILE]        one /v1/calculate from FILE or stdin (--all-regions)\n"
-    "  check              load every plugin and rule, run every self-test\n"
-    "  test [PATH]        run the plugins' Lua specs (plugins/*/spec/*_spec.lua; PATH: a\n"
-    "                     spec file, a plugin folder or a plugins tree)\n"
-    "  signin             print a one-time sign-in link for the web UI (valid 15 min)\n"
-    "  rates import FILE...  load rate tables into the data dir\n"
-    "  rates update [SOURCES_FILE]  fetch, verify and install the official rate files listed\n"
-    "                     in SOURCES_FILE (default DATA_DIR/rates-sources.conf)\n"
-    "  backup FILE        consistent copy of the data dir's database (safe while serving)\n"
-    "  restore FILE       restore a backup into the data dir (--force replaces a database)\n"
-    "  rotate-master-key  re-seal stored secrets under a new master key (levy stopped;\n"
-    "                     --new-key-file FILE, --yes-env when LEVY_MASTER_KEY is set)\n"
-    "  version            print versions\n"
-    "\n"
-    "flags (env in brackets; the flag wins):\n"
-    "  --listen ADDR          [LEVY_LISTEN]      default 127.0.0.1:8080\n"
-    "  --data-dir DIR         [LEVY_DATA_DIR]    default ./levy-data\n"
-    "  --plugins DIR          [LEVY_PLUGINS]     default: installed plugins/\n"
-    "  --scripts DIR          [LEVY_SCRIPTS]     default: installed scripts/\n"
-    "  --public-url URL       [LEVY_PUBLIC_URL]  default http://<listen>\n"
-    "  --api-token-file FILE  [LEVY_API_TOKEN_FILE] the API token (16-512 printable ASCII,\n"
-    "                         no spaces) read from FILE; default: generated into DIR/api-token\n"
-    "  --api-token TOKEN      [LEVY_API_TOKEN]   the same inline (visible in ps: prefer the file)\n"
-    "  --rillet-url URL       [LEVY_RILLET_URL]  default https://api.rillet.com\n"
-    "  --rillet-rate-limit N  [LEVY_RILLET_RATE_LIMIT] requests per 60 s per API key,\n"
-    "                         default 60 (Rillet's limit); 0 = none (429s still honoured)\n"
-    "  --webhook-tolerance S  [LEVY_WEBHOOK_TOLERANCE_S] oldest X-Rillet-Timestamp accepted,\n"
-    "                         in seconds; default 604800 (7 days); 0 = not checked\n"
-    "  --webhook-max-body N   [LEVY_WEBHOOK_MAX_BODY] body cap of the webhook intake\n"
-    "                         (/webhooks/*) in bytes, 65536..67108864; default 8388608 (8 MiB)\n"
-    "  --inbox-retention-days N [LEVY_INBOX_RETENTION_DAYS] days a processed webhook body is\n"
-    "                         kept, 0..3650; default 30 (delivery ids are kept for dedup)\n"
-    "  --schedule-tick S      [LEVY_SCHEDULE_TICK_S] how often the connector checks whether a\n"
-    "                         sweep or reconciliation is due and prunes the inbox, in\n"
-    "                         seconds, 1..3600; default 60\n"
-    "  --watch                [LEVY_WATCH=1]     reload when plugins/ or scripts/ change\n"
-    "  --rates-update-every S [LEVY_RATES_UPDATE_S] run `levy rates update` every S seconds and\n"
-    "                         reload when it installed a vintage (0 = off, the default)\n"
-    "  --log-format text|json [LEVY_LOG_FORMAT]\n"
-    "  --tls-cert FILE --tls-key FILE [LEVY_TLS_CERT, LEVY_TLS_KEY]\n"
-    "  sim: --seed N --invoices N --no-rate-limit    calc: --all-regions\n"
-    "  -h, --help             this text\n";
+/* ---- commands and flags: one table, which both the parser and --help read ------------------ */
+
+enum {
+    C_SERVE = 1 << 0,
+    C_DEMO = 1 << 1,
+    C_SIM = 1 << 2,
+    C_CALC = 1 << 3,
+    C_CHECK = 1 << 4,
+    C_TEST = 1 << 5,
+    C_VERSION = 1 << 6,
+    C_RATES = 1 << 7,
+    C_BACKUP = 1 << 8,
+    C_RESTORE = 1 << 9,
+    C_ROTATE = 1 << 10,
+    C_SIGNIN = 1 << 11,
+    C_RELOAD = 1 << 12,
+};
+/* CONTRACT §1: the flags common to serve, demo, check and calc are accepted by all four */
+#define C_CONTRACT (C_SERVE | C_DEMO | C_CHECK | C_CALC)
+#define C_LOADS (C_SERVE | C_DEMO | C_SIM | C_CALC | C_CHECK | C_TEST | C_ROTATE)
+
+typedef struct command {
+    const char *name;
+    int bit;
+    const char *synopsis; /* after "levy NAME" */
+    const char *what;     /* one line for levy --help */
+    const char *more;     /* the command's own paragraph for levy NAME --help (or NULL) */
+} command;
+
+static const command COMMANDS[] = {
+    {"serve", C_SERVE, "[flags]", "run the sidecar (HTTP API, web UI, webhooks, jobs)",
+     "Runs levy: the HTTP API, the web UI, the webhook intake and the job runner. SIGHUP reloads\n"
+     "plugins and rules; SIGINT/SIGTERM drain requests and jobs, then exit 0."},
+    {"demo", C_DEMO, "[--auto] [--keep]", "start the Rillet simulator and levy with demo data",
+     "Starts a Rillet simulator with demo data and a levy, each on a free loopback port with a\n"
+     "fresh data dir under /tmp/levy-demo-*, and prints the levy URL, the simulator URL and the\n"
+     "demo Rillet API key. Ctrl-C (or SIGTERM) stops both and removes the data dirs (unless\n"
+     "--keep)."},
+    {"sim", C_SIM, "[flags]", "run only the Rillet simulator",
+     "Runs the Rillet simulator (a stand-in for Rillet API v4, for demos and tests). Its state\n"
+     "is kept in the data dir: ./levy-sim-data in the current directory unless --data-dir or\n"
+     "LEVY_DATA_DIR names another (levy sim says where at start)."},
+    {"calc", C_CALC, "[FILE] [flags]", "one /v1/calculate from FILE or stdin (--all-regions)",
+     "One calculation from a /v1/calculate request body in FILE or stdin; prints the response\n"
+     "JSON. Reads regions, settings and products from the data dir (read-only) when it exists.\n"
+     "Exit 0 ok, 1 calculation error (JSON error on stdout), 2 usage."},
+    {"check", C_CHECK, "[flags]", "load every plugin and rule, run every self-test",
+     "Loads every plugin and rule script as a reload would and runs every self-test; one line\n"
+     "per file and a summary. Exit 0 all good, 1 any failure."},
+    {"test", C_TEST, "[PATH] [flags]", "run the plugins' Lua specs",
+     "Runs the plugins' Lua specs (plugins/*/spec/*_spec.lua). PATH: a spec file, a plugin\n"
+     "folder or a plugins tree (default: --plugins)."},
+    {"signin", C_SIGNIN, "[flags]", "print a one-time sign-in link for the web UI (valid 15 min)",
+     NULL},
+    {"reload", C_RELOAD, "[flags]",
+     "reload plugins and rules of the levy serving on --listen; exit 1 if rejected",
+     "Asks the levy serving on --listen (its token: --api-token-file, LEVY_API_TOKEN or\n"
+     "DIR/api-token) to reload plugins and rules, waits for the result and prints it. Exit 0\n"
+     "when the new generation serves or nothing changed, 1 when the reload was rejected (the\n"
+     "old generation keeps serving) or levy cannot be reached. The unit's ExecReload."},
+    {"rates", C_RATES, "import FILE... | update [SOURCES_FILE] [flags]",
+     "load rate tables (import) or fetch and install the official files (update)",
+     "levy rates import FILE...: load rate tables into the data dir, replacing the same\n"
+     "source's older vintage. levy rates update [SOURCES_FILE]: fetch, verify and install the\n"
+     "official rate files listed in SOURCES_FILE (default DATA_DIR/rates-sources.conf)."},
+    {"backup", C_BACKUP, "FILE [flags]",
+     "consistent copy of the data dir's database (safe while serving)", NULL},
+    {"restore", C_RESTORE, "FILE [--force] [flags]",
+     "restore a backup into the data dir (levy stopped)",
+     "Restores a backup made by levy backup into the data dir; --force replaces an existing\n"
+     "database. Refused while a levy serves the data dir."},
+    {"rotate-master-key", C_ROTATE, "[--new-key-file FILE] [--yes-env] [flags]",
+     "re-seal stored secrets under a new master key (levy stopped)", NULL},
+    {"version", C_VERSION, "", "print levy's and its libraries' versions", NULL},
+};
+#define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
+
+typedef struct flag_doc {
+    const char *flag; /* "--listen ADDR" */
+    const char *env;  /* "LEVY_LISTEN" or NULL */
+    const char *help; /* may hold '\n' */
+    int shown;        /* commands whose --help lists it */
+    int accepted;     /* commands that accept it (a superset of shown) */
+} flag_doc;
+
+static const flag_doc FLAGS[] = {
+    {"--listen ADDR", "LEVY_LISTEN", "host:port to serve on; default 127.0.0.1:8080 (sim: :8081)",
+     C_SERVE | C_SIM | C_RELOAD, C_CONTRACT | C_SIM | C_SIGNIN | C_RELOAD},
+    {"--data-dir DIR", "LEVY_DATA_DIR",
+     "the data dir (created 0700); default ./levy-data (sim: ./levy-sim-data)",
+     C_SERVE | C_SIM | C_CALC | C_SIGNIN | C_RATES | C_BACKUP | C_RESTORE | C_ROTATE | C_RELOAD,
+     C_CONTRACT | C_SIM | C_SIGNIN | C_RATES | C_BACKUP | C_RESTORE | C_ROTATE | C_TEST | C_RELOAD},
+    {"--plugins DIR", "LEVY_PLUGINS", "the plugins tree; default: the installed plugins/", C_LOADS,
+     C_LOADS},
+    {"--scripts DIR", "LEVY_SCRIPTS", "the rule scripts tree; default: the installed scripts/",
+     C_LOADS & ~C_SIM, C_LOADS},
+    {"--data DIR", "LEVY_DATA", "the shipped rate data; default: the installed data/",
+     C_SERVE | C_CALC | C_CHECK | C_RATES, C_LOADS | C_RATES},
+    {"--web DIR", "LEVY_WEB", "the web UI files; default: the installed web/", C_SERVE | C_SIM,
+     C_LOADS},
+    {"--public-url URL", "LEVY_PUBLIC_URL",
+     "http(s)://host[:port][/path]: the base of the webhook URL shown\n"
+     "when connecting and of sign-in links; default http://<listen>",
+     C_SERVE | C_SIM | C_SIGNIN, C_CONTRACT | C_SIM | C_SIGNIN},
+    {"--api-token-file FILE", "LEVY_API_TOKEN_FILE",
+     "the API token (16-512 printable ASCII, no spaces) read from\n"
+     "FILE; default: generated into DIR/api-token",
+     C_SERVE | C_RELOAD, C_CONTRACT | C_SIM | C_RELOAD},
+    {"--api-token TOKEN", "LEVY_API_TOKEN", "the same inline (visible in ps: prefer the file)",
+     C_SERVE | C_RELOAD, C_CONTRACT | C_SIM | C_RELOAD},
+    {"--metrics-token-file FILE", "LEVY_METRICS_TOKEN_FILE",
+     "a read-only token for GET /metrics only (same rule as the\n"
+     "API token, and not the API token), read from FILE; default: none",
+     C_SERVE, C_SERVE},
+    {"--metrics-token TOKEN", "LEVY_METRICS_TOKEN", "the same inline (prefer the file)", C_SERVE,
+     C_SERVE},
+    {"--rillet-url URL", "LEVY_RILLET_URL",
+     "http(s) base URL of Rillet's API; default https://api.rillet.com", C_SERVE, C_CONTRACT},
+    {"--rillet-rate-limit N", "LEVY_RILLET_RATE_LIMIT",
+     "requests per 60 s per API key, default 60 (Rillet's\n"
+     "limit); 0 = none (429s still honoured)",
+     C_SERVE, C_SERVE},
+    {"--webhook-tolerance S", "LEVY_WEBHOOK_TOLERANCE_S",
+     "oldest X-Rillet-Timestamp accepted, in seconds;\n"
+     "default 604800 (7 days); 0 = not checked",
+     C_SERVE, C_SERVE},
+    {"--webhook-max-body N", "LEVY_WEBHOOK_MAX_BODY",
+     "body cap of the webhook intake (/webhooks/*) in bytes,\n"
+     "65536..67108864; default 8388608 (8 MiB)",
+     C_SERVE, C_SERVE},
+    {"--inbox-retention-days N", "LEVY_INBOX_RETENTION_DAYS",
+     "days a processed webhook body is kept, 0..3650;\n"
+     "default 30 (delivery ids are kept for dedup)",
+     C_SERVE, C_SERVE},
+    {"--schedule-tick S", "LEVY_SCHEDULE_TICK_S",
+     "how often the connector checks whether a sweep or\n"
+     "reconciliation is due and prunes the inbox, 1..3600 s; default 60",
+     C_SERVE, C_SERVE},
+    {"--rates-update-every S", "LEVY_RATES_UPDATE_S",
+     "run `levy rates update` every S seconds and reload when it\n"
+     "installed a vintage (0 = off, the default)",
+     C_SERVE, C_SERVE},
+    {"--watch", "LEVY_WATCH=1", "reload when plugins/ or scripts/ change", C_SERVE | C_SIM,
+     C_CONTRACT | C_SIM},
+    {"--log-format text|json", "LEVY_LOG_FORMAT", "default text", C_SERVE | C_SIM,
+     C_CONTRACT | C_SIM | C_TEST | C_RELOAD},
+    {"--tls-cert FILE", "LEVY_TLS_CERT", "serve HTTPS directly (with --tls-key)",
+     C_SERVE | C_SIM | C_RELOAD, C_CONTRACT | C_SIM | C_RELOAD},
+    {"--tls-key FILE", "LEVY_TLS_KEY", "the key of --tls-cert", C_SERVE | C_SIM | C_RELOAD,
+     C_CONTRACT | C_SIM | C_RELOAD},
+    {"--seed N", NULL, "demo data seed (deterministic), default 1", C_SIM, C_SIM},
+    {"--invoices N", NULL, "demo invoices to generate, default 25", C_SIM, C_SIM},
+    {"--no-rate-limit", NULL, "switch off the simulated 60-per-60 s rate limit", C_SIM, C_SIM},
+    {"--all-regions", NULL, "treat every region as subscribed with tax on", C_CALC, C_CALC},
+    {"--auto", NULL, "also connect levy to the simulator and subscribe a few regions", C_DEMO,
+     C_DEMO},
+    {"--keep", NULL, "keep the temporary data dirs when the demo stops", C_DEMO, C_DEMO},
+    {"--force", NULL, "replace an existing database", C_RESTORE, C_RESTORE},
+    {"--new-key-file FILE", NULL, "Base64 of the new 32-byte key (default: a random one)", C_ROTATE,
+     C_ROTATE},
+    {"--yes-env", NULL, "rotate although LEVY_MASTER_KEY is set (the new key is printed)", C_ROTATE,
+     C_ROTATE},
+};
+#define NFLAGS (sizeof FLAGS / sizeof FLAGS[0])
+
+static const command *command_of(const char *cmd)
+{
+    for (size_t i = 0; cmd && i < NCOMMANDS; i++)
+        if (strcmp(COMMANDS[i].name, cmd) == 0)
+            return &COMMANDS[i];
+    return NULL;
+}
+
+int levy_config_known_command(const char *cmd) { return command_of(cmd) != NULL; }
+
+/* 1 when cmd accepts flag name a ("--listen", without a value) */
+static int accepts(const command *c, const char *a)
+{
+    for (size_t i = 0; i < NFLAGS; i++) {
+        size_t n = strcspn(FLAGS[i].flag, " ");
+        if (strncmp(FLAGS[i].flag, a, n) == 0 && (a[n] == '\0' || a[n] == '='))
+            return (FLAGS[i].accepted & c->bit) != 0;
+    }
+    return 0;
+}
+
+/* 1 when cmd uses flag name a (its --help lists it): a value it does not use is not checked */
+static int uses(const command *c, const char *a)
+{
+    for (size_t i = 0; c && i < NFLAGS; i++) {
+        size_t n = strcspn(FLAGS[i].flag, " ");
+        if (strncmp(FLAGS[i].flag, a, n) == 0 && a[n] == '\0')
+            return (FLAGS[i].shown & c->bit) != 0;
+    }
+    return 0;
+}
+
+static void put_indented(FILE *f, const char *text, int col)
+{
+    for (const char *p = text; *p; p++) {
+        fputc(*p, f);
+        if (*p == '\n')
+            fprintf(f, "%*s", col, "");
+    }
+}
 
 void levy_config_usage(const char *cmd, void *file)
 {
     FILE *f = file;
-    if (cmd)
-        fprintf(f, "levy %s: see the flags below\n\n", cmd);
-    fputs(USAGE, f);
+    const command *c = command_of(cmd);
+    if (!c) {
+        fputs("usage: levy <command> [flags]\n\ncommands:\n", f);
+        for (size_t i = 0; i < NCOMMANDS; i++)
+            fprintf(f, "  %-18s %s\n", COMMANDS[i].name, COMMANDS[i].what);
+        fputs("\n`levy <command> --help` prints a command's own flags. Every flag can also be "
+              "set by\nthe environment variable it names (the flag wins).\n"
+              "  -h, --help         this text\n",
+              f);
+        return;
+    }
+    fprintf(f, "usage: levy %s%s%s\n\n", c->name, c->synopsis[0] ? " " : "", c->synopsis);
+    if (c->more)
+        fprintf(f, "%s\n", c->more);
+    else
+        fprintf(f, "%c%s.\n", c->what[0] - 'a' + 'A', c->what + 1);
+    int any = 0;
+    for (size_t i = 0; i < NFLAGS; i++) {
+        if (!(FLAGS[i].shown & c->bit))
+            continue;
+        if (!any++)
+            fputs("\nflags (environment variable in brackets; the flag wins):\n", f);
+        fprintf(f, "  %s", FLAGS[i].flag);
+        if (FLAGS[i].env)
+            fprintf(f, "  [%s]", FLAGS[i].env);
+        fputs("\n      ", f);
+        put_indented(f, FLAGS[i].help, 6);
+        fputc('\n', f);
+    }
+    fputs("  -h, --help\n      this text\n", f);
+}
+
+/* A usage error: one line on stderr naming the problem and where the help is (exit 2). */
+static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "levy %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    const command *c = command_of(cmd);
+    const char *syn = c && c->synopsis[0] ? c->synopsis : "";
+    fprintf(stderr, " (usage: levy %s%s%s; see levy %s --help)\n", cmd, syn[0] ? " " : "", syn,
+            cmd);
+    return 2;
 }
 
 #define LEVY_WEBHOOK_TOLERANCE_MAX 31536000 /* one year */
@@ -129,25 +330,38 @@ static void set_from(char *dst, size_t cap, const char *env, const char *def)
         snprintf(dst, cap, "%s", def);
 }
 
+/* host:port, host a name, an IPv4 address or [IPv6]; port 0..65535 (0: the system picks) */
 static int parse_listen(levy_config *c)
 {
     const char *colon = strrchr(c->listen, ':');
     if (!colon)
         return -1;
     size_t hl = (size_t)(colon - c->listen);
-    if (hl >= sizeof c->host)
+    if (hl == 0 || hl >= sizeof c->host)
         return -1;
     memcpy(c->host, c->listen, hl);
     c->host[hl] = '\0';
     if (c->host[0] == '[') { /* [::1]:8080 */
-        memmove(c->host, c->host + 1, strlen(c->host));
-        char *rb = strchr(c->host, ']');
-        if (rb)
-            *rb = '\0';
+        if (c->host[hl - 1] != ']' || hl < 3)
+            return -1;
+        memmove(c->host, c->host + 1, hl - 2);
+        c->host[hl - 2] = '\0';
+        for (const char *q = c->host; *q; q++)
+            if (!isxdigit((unsigned char)*q) && *q != ':' && *q != '.')
+                return -1;
+    } else {
+        for (const char *q = c->host; *q; q++)
+            if (!isalnum((unsigned char)*q) && *q != '-' && *q != '.')
+                return -1;
     }
-    char *end = NULL;
-    long port = strtol(colon + 1, &end, 10);
-    if (!end || *end || port < 0 || port > 65535)
+    const char *ps = colon + 1;
+    if (!*ps || strlen(ps) > 5)
+        return -1;
+    for (const char *q = ps; *q; q++)
+        if (!isdigit((unsigned char)*q))
+            return -1;
+    long port = strtol(ps, NULL, 10);
+    if (port > 65535)
         return -1;
     c->port = (int)port;
     return 0;
@@ -171,9 +385,9 @@ const char *levy_auth_token_rule(const char *tok, size_t len)
     return NULL;
 }
 
-/* Reads the API token from path into c->api_token: the whole file, minus trailing CR/LF.
- * Returns NULL ok, else a static reason. */
-static const char *read_token_file(levy_config *c, const char *path, int *too_long)
+/* Reads a token from path into dst (cap LEVY_TOKEN_MAX + 8): the whole file, minus trailing
+ * CR/LF. Returns NULL ok, else a static reason. */
+static const char *read_token_file(char *dst, const char *path, int *too_long)
 {
     char buf[LEVY_TOKEN_MAX + 4];
     size_t n = 0;
@@ -184,64 +398,115 @@ static const char *read_token_file(levy_config *c, const char *path, int *too_lo
         buf[--n] = '\0';
     *too_long = rc == LEVY_EINVAL || n > LEVY_TOKEN_MAX;
     if (!*too_long)
-        memcpy(c->api_token, buf, n + 1);
+        memcpy(dst, buf, n + 1);
     memset(buf, 0, sizeof buf);
     return NULL;
 }
 
-/* The API token from (in this order) --api-token, --api-token-file, LEVY_API_TOKEN,
- * LEVY_API_TOKEN_FILE; none = generated into DATA_DIR/api-token by serve. Enforces the rule
- * of levy_auth_token_rule: 16..512 printable ASCII characters, no spaces, not one character
- * repeated (a longer token used to be cut at 127 characters, a 1-character one accepted).
- * Returns 0 ok, else 2 with a message naming the flag or variable and the rule. */
-static int resolve_token(levy_config *c, const char *cmd, const char *flag, const char *file)
+/* Where a token comes from: its flag, its file flag, its variable, its file variable. */
+typedef struct token_source {
+    const char *what;             /* "API token", "metrics token" */
+    const char *flag, *file_flag; /* "--api-token", "--api-token-file" */
+    const char *env, *env_file;   /* "LEVY_API_TOKEN", "LEVY_API_TOKEN_FILE" */
+    char *dst;                    /* LEVY_TOKEN_MAX + 8 bytes */
+    const char **from;
+} token_source;
+
+/* A token from (in this order) the flag, the file flag, the variable, the file variable;
+ * none = empty (the API token is then generated into DATA_DIR/api-token by serve). Enforces
+ * the rule of levy_auth_token_rule: 16..512 printable ASCII characters, no spaces, not one
+ * character repeated (a longer token used to be cut at 127 characters, a 1-character one
+ * accepted). Returns 0 ok, else 2 with a message naming the flag or variable and the rule. */
+static int resolve_token(const token_source *t, const char *cmd, const char *flag, const char *file)
 {
-    const char *env = getenv("LEVY_API_TOKEN"), *env_file = getenv("LEVY_API_TOKEN_FILE");
+    const char *env = getenv(t->env), *env_file = getenv(t->env_file);
     if (env && !*env)
         env = NULL;
     if (env_file && !*env_file)
         env_file = NULL;
-    if (flag && file) {
-        fprintf(stderr, "levy %s: give --api-token or --api-token-file, not both\n", cmd);
-        return 2;
-    }
+    if (flag && file)
+        return usage_error(cmd, "give %s or %s, not both", t->flag, t->file_flag);
     if (!flag && !file && env && env_file) {
-        fprintf(stderr, "levy %s: set LEVY_API_TOKEN or LEVY_API_TOKEN_FILE, not both\n", cmd);
+        fprintf(stderr, "levy %s: set %s or %s, not both\n", cmd, t->env, t->env_file);
         return 2;
     }
     const char *inline_v = flag ? flag : file ? NULL : env;
     const char *path = flag ? NULL : file ? file : env ? NULL : env_file;
-    c->api_token_from = flag       ? "--api-token"
-                        : file     ? "--api-token-file"
-                        : env      ? "LEVY_API_TOKEN"
-                        : env_file ? "LEVY_API_TOKEN_FILE"
-                                   : NULL;
-    c->api_token[0] = '\0';
-    if (!c->api_token_from)
+    *t->from = flag ? t->flag : file ? t->file_flag : env ? t->env : env_file ? t->env_file : NULL;
+    t->dst[0] = '\0';
+    if (!*t->from)
         return 0;
     int too_long = 0;
     if (inline_v) {
         too_long = strlen(inline_v) > LEVY_TOKEN_MAX;
         if (!too_long)
-            snprintf(c->api_token, sizeof c->api_token, "%s", inline_v);
+            snprintf(t->dst, LEVY_TOKEN_MAX + 8, "%s", inline_v);
     } else {
-        const char *why = read_token_file(c, path, &too_long);
+        const char *why = read_token_file(t->dst, path, &too_long);
         if (why) {
-            fprintf(stderr, "levy %s: %s: %s %s\n", cmd, c->api_token_from, path, why);
+            fprintf(stderr, "levy %s: %s: %s %s\n", cmd, *t->from, path, why);
             return 2;
         }
     }
-    const char *rule = too_long ? "must be at most 512 characters"
-                                : levy_auth_token_rule(c->api_token, strlen(c->api_token));
+    const char *rule =
+        too_long ? "must be at most 512 characters" : levy_auth_token_rule(t->dst, strlen(t->dst));
     if (rule) {
-        memset(c->api_token, 0, sizeof c->api_token);
+        memset(t->dst, 0, LEVY_TOKEN_MAX + 8);
         fprintf(stderr,
-                "levy %s: the API token from %s%s%s %s (16-512 printable ASCII "
+                "levy %s: the %s from %s%s%s %s (16-512 printable ASCII "
                 "characters, no spaces, not one character repeated)\n",
-                cmd, c->api_token_from, path ? " " : "", path ? path : "", rule);
+                cmd, t->what, *t->from, path ? " " : "", path ? path : "", rule);
         return 2;
     }
     return 0;
+}
+
+/* 1 when u is an absolute http(s) URL levy can use as a base: scheme http or https, "://", a
+ * host (name, IPv4 or [IPv6]) with an optional :port 1..65535, an optional path; no spaces,
+ * no user info, query or fragment. */
+int levy_config_valid_base_url(const char *u)
+{
+    const char *p;
+    if (strncmp(u, "https://", 8) == 0)
+        p = u + 8;
+    else if (strncmp(u, "http://", 7) == 0)
+        p = u + 7;
+    else
+        return 0;
+    for (const char *q = u; *q; q++)
+        if ((unsigned char)*q <= 0x20 || *q == 0x7f || *q == '?' || *q == '#' || *q == '@' ||
+            *q == '\\')
+            return 0;
+    size_t hl;
+    if (*p == '[') {
+        const char *rb = strchr(p, ']');
+        if (!rb || rb == p + 1)
+            return 0;
+        for (const char *q = p + 1; q < rb; q++)
+            if (!isxdigit((unsigned char)*q) && *q != ':' && *q != '.')
+                return 0;
+        hl = (size_t)(rb - p) + 1;
+    } else {
+        hl = strcspn(p, ":/");
+        if (hl == 0)
+            return 0;
+        for (size_t i = 0; i < hl; i++)
+            if (!isalnum((unsigned char)p[i]) && p[i] != '-' && p[i] != '.')
+                return 0;
+        if (p[0] == '.' || p[0] == '-')
+            return 0;
+    }
+    p += hl;
+    if (*p == ':') {
+        char *end = NULL;
+        if (!isdigit((unsigned char)p[1]))
+            return 0;
+        long port = strtol(p + 1, &end, 10);
+        if (port < 1 || port > 65535 || (*end && *end != '/'))
+            return 0;
+        p = end;
+    }
+    return *p == '\0' || *p == '/';
 }
 
 int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
@@ -319,170 +584,196 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
     c->args = calloc((size_t)argc + 1, sizeof *c->args);
     char *tok_flag = NULL;       /* --api-token value (copy) */
     const char *tok_file = NULL; /* --api-token-file value */
+    char *mtok_flag = NULL;      /* --metrics-token value (copy) */
+    const char *mtok_file = NULL;
+    int listen_flag = 0, public_flag = 0, rillet_flag = 0, data_dir_flag = 0;
+    const command *me = command_of(cmd);
+    int rc = 0;
 
     struct {
         const char *flag;
         char *dst;
         size_t cap;
+        int *given;
     } sflags[] = {
-        {"--listen", c->listen, sizeof c->listen},
-        {"--data-dir", c->data_dir, sizeof c->data_dir},
-        {"--plugins", c->plugins_dir, sizeof c->plugins_dir},
-        {"--scripts", c->scripts_dir, sizeof c->scripts_dir},
-        {"--public-url", c->public_url, sizeof c->public_url},
-        {"--rillet-url", c->rillet_url, sizeof c->rillet_url},
-        {"--tls-cert", c->tls_cert, sizeof c->tls_cert},
-        {"--tls-key", c->tls_key, sizeof c->tls_key},
-        {"--data", c->data_root, sizeof c->data_root},
-        {"--web", c->web_dir, sizeof c->web_dir},
+        {"--listen", c->listen, sizeof c->listen, &listen_flag},
+        {"--data-dir", c->data_dir, sizeof c->data_dir, &data_dir_flag},
+        {"--plugins", c->plugins_dir, sizeof c->plugins_dir, NULL},
+        {"--scripts", c->scripts_dir, sizeof c->scripts_dir, NULL},
+        {"--public-url", c->public_url, sizeof c->public_url, &public_flag},
+        {"--rillet-url", c->rillet_url, sizeof c->rillet_url, &rillet_flag},
+        {"--tls-cert", c->tls_cert, sizeof c->tls_cert, NULL},
+        {"--tls-key", c->tls_key, sizeof c->tls_key, NULL},
+        {"--data", c->data_root, sizeof c->data_root, NULL},
+        {"--web", c->web_dir, sizeof c->web_dir, NULL},
+        {"--log-format", NULL, 0, NULL},
+        {"--new-key-file", c->new_key_file, sizeof c->new_key_file, NULL},
+        {"--seed", NULL, 0, NULL},
+        {"--invoices", NULL, 0, NULL},
     };
-    for (int i = 0; i < argc; i++) {
+    for (int i = 0; i < argc && rc == 0; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             levy_config_usage(cmd, stdout);
-            return 1;
+            rc = 1;
+            break;
+        }
+        if (a[0] == '-' && a[1] != '\0' && strcmp(a, "-") != 0 && me && !accepts(me, a)) {
+            rc = usage_error(cmd, "unknown flag %.*s", (int)strcspn(a, "="), a);
+            break;
         }
         int done = 0;
         for (size_t k = 0; k < sizeof sflags / sizeof sflags[0]; k++) {
             size_t fl = strlen(sflags[k].flag);
-            if (strncmp(a, sflags[k].flag, fl) == 0 && (a[fl] == '\0' || a[fl] == '=')) {
-                const char *v = a[fl] == '=' ? a + fl + 1 : (i + 1 < argc ? argv[++i] : NULL);
-                if (!v) {
-                    fprintf(stderr, "levy %s: %s needs a value\n\n", cmd, sflags[k].flag);
-                    levy_config_usage(cmd, stderr);
-                    return 2;
-                }
-                snprintf(sflags[k].dst, sflags[k].cap, "%s", v);
-                done = 1;
+            if (strncmp(a, sflags[k].flag, fl) != 0 || (a[fl] != '\0' && a[fl] != '='))
+                continue;
+            const char *v = a[fl] == '=' ? a + fl + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            done = 1;
+            if (!v) {
+                rc = usage_error(cmd, "%s needs a value", sflags[k].flag);
                 break;
             }
+            if (sflags[k].dst) {
+                if (strlen(v) >= sflags[k].cap) {
+                    rc = usage_error(cmd, "%s is too long (at most %zu characters)", sflags[k].flag,
+                                     sflags[k].cap - 1);
+                    break;
+                }
+                snprintf(sflags[k].dst, sflags[k].cap, "%s", v);
+                if (sflags[k].given)
+                    *sflags[k].given = 1;
+            } else if (strcmp(sflags[k].flag, "--log-format") == 0) {
+                if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0) {
+                    rc = usage_error(cmd, "--log-format must be text or json");
+                    break;
+                }
+                c->log_json = strcmp(v, "json") == 0;
+            } else { /* --seed, --invoices */
+                char *end = NULL;
+                long long n = strtoll(v, &end, 10);
+                if (!end || end == v || *end || n < 0) {
+                    rc = usage_error(cmd, "%s needs a non-negative integer", sflags[k].flag);
+                    break;
+                }
+                if (strcmp(sflags[k].flag, "--seed") == 0)
+                    c->sim_seed = n;
+                else
+                    c->sim_invoices = n;
+            }
+            break;
         }
-        for (size_t k = 0; k < nnums && !done; k++) {
+        for (size_t k = 0; k < nnums && !done && rc == 0; k++) {
             size_t fl = strlen(nums[k].flag);
             if (strncmp(a, nums[k].flag, fl) != 0 || (a[fl] != '\0' && a[fl] != '='))
                 continue;
             const char *v = a[fl] == '=' ? a + fl + 1 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!v || parse_num(&nums[k], v) != 0) {
-                fprintf(stderr, "levy %s: %s needs %s\n\n", cmd, nums[k].flag, nums[k].what);
-                levy_config_usage(cmd, stderr);
-                return 2;
-            }
+            if (!v || parse_num(&nums[k], v) != 0)
+                rc = usage_error(cmd, "%s needs %s", nums[k].flag, nums[k].what);
             done = 1;
         }
-        if (done)
+        if (done || rc)
             continue;
-        int tokf = strncmp(a, "--api-token", 11) == 0 && (a[11] == '\0' || a[11] == '=');
-        int file = strncmp(a, "--api-token-file", 16) == 0 && (a[16] == '\0' || a[16] == '=');
-        if (tokf || file) {
-            size_t fl = file ? 16 : 11;
+        static const char *const tokflags[] = {"--api-token", "--api-token-file", "--metrics-token",
+                                               "--metrics-token-file"};
+        int tk = -1;
+        for (int k = 0; k < 4; k++) {
+            size_t fl = strlen(tokflags[k]);
+            if (strncmp(a, tokflags[k], fl) == 0 && (a[fl] == '\0' || a[fl] == '='))
+                tk = k;
+        }
+        if (tk >= 0) {
+            size_t fl = strlen(tokflags[tk]);
             char *v = a[fl] == '=' ? argv[i] + fl + 1 : (i + 1 < argc ? argv[++i] : NULL);
             if (!v) {
-                fprintf(stderr, "levy %s: %s needs a value\n\n", cmd,
-                        file ? "--api-token-file" : "--api-token");
-                levy_config_usage(cmd, stderr);
-                return 2;
+                rc = usage_error(cmd, "%s needs a value", tokflags[tk]);
+                break;
             }
-            if (file) {
+            if (tk == 1) {
                 tok_file = v;
+            } else if (tk == 3) {
+                mtok_file = v;
             } else {
                 /* keep a copy and blank the argument, so that ps shows it for as short a
-                 * time as possible (it is visible until here: prefer --api-token-file) */
-                free(tok_flag);
-                tok_flag = strdup(v);
+                 * time as possible (it is visible until here: prefer the -file flag) */
+                char **keep = tk == 0 ? &tok_flag : &mtok_flag;
+                free(*keep);
+                *keep = strdup(v);
                 memset(v, '*', strlen(v));
             }
             continue;
         }
         if (strcmp(a, "--watch") == 0) {
             c->watch = 1;
-        } else if (strcmp(a, "--log-format") == 0 && i + 1 < argc) {
-            const char *v = argv[++i];
-            if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0) {
-                fprintf(stderr, "levy %s: --log-format must be text or json\n\n", cmd);
-                levy_config_usage(cmd, stderr);
-                return 2;
-            }
-            c->log_json = strcmp(v, "json") == 0;
-        } else if (sim && (strcmp(a, "--seed") == 0 || strcmp(a, "--invoices") == 0) &&
-                   i + 1 < argc) {
-            char *end = NULL;
-            long long v = strtoll(argv[i + 1], &end, 10);
-            if (!end || *end || v < 0) {
-                fprintf(stderr, "levy %s: %s needs a non-negative integer\n\n", cmd, a);
-                levy_config_usage(cmd, stderr);
-                return 2;
-            }
-            if (strcmp(a, "--seed") == 0)
-                c->sim_seed = v;
-            else
-                c->sim_invoices = v;
-            i++;
-        } else if (sim && strcmp(a, "--no-rate-limit") == 0) {
+        } else if (strcmp(a, "--no-rate-limit") == 0) {
             c->sim_rate_limit = 0;
-        } else if (strcmp(cmd, "calc") == 0 && strcmp(a, "--all-regions") == 0) {
+        } else if (strcmp(a, "--all-regions") == 0) {
             c->cli_all_regions = 1;
-        } else if (strcmp(cmd, "restore") == 0 && strcmp(a, "--force") == 0) {
+        } else if (strcmp(a, "--force") == 0) {
             c->force = 1;
-        } else if (strcmp(cmd, "rotate-master-key") == 0 && strcmp(a, "--yes-env") == 0) {
+        } else if (strcmp(a, "--yes-env") == 0) {
             c->yes_env = 1;
-        } else if (strcmp(cmd, "rotate-master-key") == 0 && strcmp(a, "--new-key-file") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "levy %s: --new-key-file needs a value\n\n", cmd);
-                levy_config_usage(cmd, stderr);
-                return 2;
-            }
-            snprintf(c->new_key_file, sizeof c->new_key_file, "%s", argv[++i]);
-        } else if (strcmp(cmd, "demo") == 0 && strcmp(a, "--auto") == 0) {
+        } else if (strcmp(a, "--auto") == 0) {
             c->demo_auto = 1;
+        } else if (strcmp(a, "--keep") == 0) {
+            c->demo_keep = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "levy %s: unknown flag %s\n\n", cmd, a);
-            levy_config_usage(cmd, stderr);
-            return 2;
+            rc = usage_error(cmd, "unknown flag %s", a); /* a flag of the table not handled */
         } else {
             c->args[c->nargs++] = argv[i];
         }
     }
-    if (strcmp(cmd, "calc") == 0) {
-        if (c->nargs > 1) {
-            fprintf(stderr, "levy calc: at most one FILE\n\n");
-            levy_config_usage(cmd, stderr);
-            return 2;
-        }
+    if (rc == 0 && strcmp(cmd, "calc") == 0) {
+        if (c->nargs > 1)
+            rc = usage_error(cmd, "at most one FILE");
         c->calc_file = c->nargs ? c->args[0] : NULL;
-    } else if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0) {
-        if (c->nargs != 1) {
-            fprintf(stderr, "levy %s: needs exactly one FILE\n\n", cmd);
-            levy_config_usage(cmd, stderr);
-            return 2;
+    } else if (rc == 0 && (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0)) {
+        if (c->nargs != 1)
+            rc = usage_error(cmd, "needs exactly one FILE");
+    } else if (rc == 0 && strcmp(cmd, "test") == 0) {
+        if (c->nargs > 1)
+            rc = usage_error(cmd, "at most one PATH");
+    } else if (rc == 0 && c->nargs && strcmp(cmd, "rates") != 0) {
+        rc = usage_error(cmd, "unexpected argument %s", c->args[0]);
+    }
+    token_source api = {"API token",           "--api-token", "--api-token-file", "LEVY_API_TOKEN",
+                        "LEVY_API_TOKEN_FILE", c->api_token,  &c->api_token_from};
+    token_source met = {"metrics token",       "--metrics-token",         "--metrics-token-file",
+                        "LEVY_METRICS_TOKEN",  "LEVY_METRICS_TOKEN_FILE", c->metrics_token,
+                        &c->metrics_token_from};
+    if (rc == 0)
+        rc = resolve_token(&api, cmd, tok_flag, tok_file);
+    if (rc == 0)
+        rc = resolve_token(&met, cmd, mtok_flag, mtok_file);
+    for (int k = 0; k < 2; k++) {
+        char *t = k ? mtok_flag : tok_flag;
+        if (t) {
+            memset(t, 0, strlen(t));
+            free(t);
         }
-    } else if (strcmp(cmd, "test") == 0) {
-        if (c->nargs > 1) {
-            fprintf(stderr, "levy test: at most one PATH\n\n");
-            levy_config_usage(cmd, stderr);
-            return 2;
-        }
-    } else if (c->nargs && strcmp(cmd, "rates") != 0) {
-        fprintf(stderr, "levy %s: unexpected argument %s\n\n", cmd, c->args[0]);
-        levy_config_usage(cmd, stderr);
-        return 2;
     }
-    int trc = resolve_token(c, cmd, tok_flag, tok_file);
-    if (tok_flag) {
-        memset(tok_flag, 0, strlen(tok_flag));
-        free(tok_flag);
-    }
-    if (trc != 0)
-        return trc;
-    if (parse_listen(c) != 0) {
-        fprintf(stderr, "levy %s: bad --listen address '%s' (want host:port)\n\n", cmd, c->listen);
-        levy_config_usage(cmd, stderr);
-        return 2;
-    }
-    if ((c->tls_cert[0] != 0) != (c->tls_key[0] != 0)) {
-        fprintf(stderr, "levy %s: --tls-cert and --tls-key go together\n\n", cmd);
-        levy_config_usage(cmd, stderr);
-        return 2;
-    }
+    if (rc != 0)
+        return rc;
+    if (c->metrics_token[0] && c->api_token[0] && strcmp(c->metrics_token, c->api_token) == 0)
+        return usage_error(cmd,
+                           "the metrics token (%s) must not be the API token (%s): it "
+                           "opens GET /metrics only",
+                           c->metrics_token_from, c->api_token_from);
+    if (parse_listen(c) != 0)
+        return usage_error(cmd, "bad %s address '%s' (want host:port, port 0..65535)",
+                           listen_flag ? "--listen" : "LEVY_LISTEN", c->listen);
+    if ((c->tls_cert[0] != 0) != (c->tls_key[0] != 0))
+        return usage_error(cmd, "--tls-cert and --tls-key go together");
+    if (c->public_url[0] && uses(me, "--public-url") && !levy_config_valid_base_url(c->public_url))
+        return usage_error(cmd,
+                           "%s '%s' is not an http(s) URL (want https://host[:port][/path], no "
+                           "query or user info)",
+                           public_flag ? "--public-url" : "LEVY_PUBLIC_URL", c->public_url);
+    if (uses(me, "--rillet-url") && !levy_config_valid_base_url(c->rillet_url))
+        return usage_error(cmd,
+                           "%s '%s' is not an http(s) URL (want https://host[:port][/path], no "
+                           "query or user info)",
+                           rillet_flag ? "--rillet-url" : "LEVY_RILLET_URL", c->rillet_url);
+    c->data_dir_default = !data_dir_flag && !(getenv("LEVY_DATA_DIR") && *getenv("LEVY_DATA_DIR"));
     if (!c->public_url[0])
         snprintf(c->public_url, sizeof c->public_url, "%s://%s", c->tls_cert[0] ? "https" : "http",
                  c->listen);

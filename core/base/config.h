@@ -28,13 +28,16 @@ typedef struct levy_config {
     char host[200]; /* from listen */
     int port;
     char data_dir[1024];
+    int data_dir_default; /* neither --data-dir nor LEVY_DATA_DIR: ./levy-data, ./levy-sim-data */
     char plugins_dir[1024];
     char scripts_dir[1024];
     char data_root[1024]; /* the project's data/ (rate tables) */
     char web_dir[1024];
     char public_url[512];
-    char api_token[520];        /* empty until loaded; 16..512 chars (host/auth.h rule) */
-    const char *api_token_from; /* where api_token came from, for messages ("--api-token"...) */
+    char api_token[520];            /* empty until loaded; 16..512 chars (host/auth.h rule) */
+    const char *api_token_from;     /* where api_token came from, for messages ("--api-token"...) */
+    char metrics_token[520];        /* empty = none; opens GET /metrics only (same rule) */
+    const char *metrics_token_from; /* "--metrics-token", "LEVY_METRICS_TOKEN_FILE"... */
     char rillet_url[512];
     int rillet_rate_limit; /* requests per rolling 60 s to Rillet per API key; 0 = no local limit */
     int webhook_tolerance_s;  /* accepted age of X-Rillet-Timestamp (s); 0 = not checked */
@@ -53,6 +56,7 @@ typedef struct levy_config {
     int sim_rate_limit;
     /* demo (serve child of `levy demo --auto`) */
     int demo_auto;
+    int demo_keep; /* --keep: leave the demo's temporary data dirs when it stops */
     char demo_sim_url[256];
     char demo_api_key[256];
     /* calc */
@@ -76,8 +80,14 @@ typedef struct levy_config {
 /** Parses argv (after the subcommand) and the environment into c. Returns 0 ok, 2 usage
  * error (message printed to stderr), 1 when --help was printed (exit 0). */
 int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv);
-/** Prints usage of cmd (NULL = global) to f. */
+/** Prints usage of cmd (NULL or unknown = the list of commands) to f: the command's synopsis,
+ * what it does and the flags it takes. */
 void levy_config_usage(const char *cmd, void *file);
+/** 1 when cmd is a levy subcommand. */
+int levy_config_known_command(const char *cmd);
+/** 1 when u is an absolute http(s) base URL: http[s]://host[:port][/path], host a name, IPv4
+ * or [IPv6], port 1..65535, no spaces, user info, query or fragment. */
+int levy_config_valid_base_url(const char *u);
 /** Checks an API token against the rule: LEVY_TOKEN_MIN..LEVY_TOKEN_MAX characters of
  * printable ASCII without spaces (0x21..0x7e), not all one character. @return NULL when it
  * passes, else a static sentence naming the rule it breaks. Used by the flags above and by

@@ -9,6 +9,9 @@
 #ifndef LEVY_VERSION
 #define LEVY_VERSION "0.0.0"
 #endif
+#ifndef LEVY_COMMIT /* the commit levy was built from (CMake: git rev-parse), for levy_build_info */
+#define LEVY_COMMIT "unknown"
+#endif
 
 enum {
     LEVY_OK = 0,

@@ -1,12 +1,31 @@
-/* Metric registry (see metrics.h). A flat array with linear search: a few hundred series. */
+/* Metric registry (see metrics.h). A flat array with linear search: a few hundred series.
+ * The Prometheus naming conventions are enforced here, where a series is made, so that no
+ * caller (C or a plugin) can publish a counter without _total or a duration in other units
+ * than seconds: counters end in _total, histograms (durations, observed in milliseconds and
+ * exposed in seconds) in _seconds, gauges never in _total. Every family is described
+ * (levy_metrics_describe): its # HELP line. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "metrics.h"
 
+/* histogram bucket bounds in milliseconds, exposed as seconds (le="0.001" ... le="10") */
 static const int64_t BUCKETS[] = {1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
 #define NB ((int)(sizeof BUCKETS / sizeof BUCKETS[0]))
+
+typedef struct family {
+    char *name;
+    levy_metric_type type;
+    char *help;
+} family;
+
+static family *fams;
+static int nfams, capfams;
 
 typedef struct series {
     char *name;
@@ -32,6 +51,84 @@ int levy_metrics_valid_name(const char *name)
             return 0;
     }
     return 1;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n > k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* NULL when name fits type's naming convention, else the rule it breaks. */
+static const char *convention(const char *name, levy_metric_type type)
+{
+    if (type == LEVY_METRIC_COUNTER && !ends_with(name, "_total"))
+        return "a counter's name ends in _total";
+    if (type == LEVY_METRIC_HISTOGRAM && !ends_with(name, "_seconds"))
+        return "a histogram (a duration) is in seconds: its name ends in _seconds";
+    if (type == LEVY_METRIC_GAUGE && ends_with(name, "_total"))
+        return "a gauge's name does not end in _total (that suffix is for counters)";
+    return NULL;
+}
+
+int levy_metrics_check_name(const char *name, levy_metric_type type, levy_err *err)
+{
+    if (!levy_metrics_valid_name(name))
+        return levy_err_set(err, LEVY_EINVAL, "bad_metric", "bad metric name");
+    const char *why = convention(name, type);
+    if (why)
+        return levy_err_set(err, LEVY_EINVAL, "bad_metric", "metric %s: %s", name, why);
+    return LEVY_OK;
+}
+
+static family *find_family(const char *name)
+{
+    for (int i = 0; i < nfams; i++)
+        if (strcmp(fams[i].name, name) == 0)
+            return &fams[i];
+    return NULL;
+}
+
+int levy_metrics_describe(const char *name, levy_metric_type type, const char *help, levy_err *err)
+{
+    int rc = levy_metrics_check_name(name, type, err);
+    if (rc != LEVY_OK)
+        return rc;
+    if (!help || !*help)
+        return levy_err_set(err, LEVY_EINVAL, "bad_metric", "metric %s needs a help text", name);
+    family *f = find_family(name);
+    int clash = f && f->type != type;
+    for (int i = 0; i < nall && !clash; i++)
+        clash = strcmp(all[i].name, name) == 0 && all[i].type != type;
+    if (clash)
+        return levy_err_set(err, LEVY_EINVAL, "bad_metric", "metric %s has another type", name);
+    char *h = strdup(help);
+    if (!h)
+        return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+    if (f) {
+        free(f->help);
+        f->help = h;
+        return LEVY_OK;
+    }
+    if (nfams == capfams) {
+        int cap = capfams ? capfams * 2 : 32;
+        family *nf = realloc(fams, (size_t)cap * sizeof *nf);
+        if (!nf) {
+            free(h);
+            return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+        }
+        fams = nf;
+        capfams = cap;
+    }
+    fams[nfams].name = strdup(name);
+    fams[nfams].type = type;
+    fams[nfams].help = h;
+    if (!fams[nfams].name) {
+        free(h);
+        return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+    }
+    nfams++;
+    return LEVY_OK;
 }
 
 static char *canon(const char *const *labels)
@@ -77,8 +174,11 @@ static char *canon(const char *const *labels)
 static series *find(const char *name, const char *const *labels, levy_metric_type type,
                     levy_err *err)
 {
-    if (!levy_metrics_valid_name(name)) {
-        levy_err_set(err, LEVY_EINVAL, "bad_metric", "bad metric name");
+    if (levy_metrics_check_name(name, type, err) != LEVY_OK)
+        return NULL;
+    family *fam = find_family(name);
+    if (fam && fam->type != type) {
+        levy_err_set(err, LEVY_EINVAL, "bad_metric", "metric %s has another type", name);
         return NULL;
     }
     for (int i = 0; labels && labels[i]; i += 2)
@@ -183,6 +283,13 @@ void levy_metrics_reset(void)
     free(all);
     all = NULL;
     nall = capall = 0;
+    for (int i = 0; i < nfams; i++) {
+        free(fams[i].name);
+        free(fams[i].help);
+    }
+    free(fams);
+    fams = NULL;
+    nfams = capfams = 0;
 }
 
 typedef struct sbuf {
@@ -228,39 +335,185 @@ static int cmp_series(const void *a, const void *b)
     return c ? c : strcmp(x->labels, y->labels);
 }
 
+static int cmp_family(const void *a, const void *b)
+{
+    return strcmp(((const family *)a)->name, ((const family *)b)->name);
+}
+
+/* ms as an exact decimal number of seconds: 1 -> "0.001", 2500 -> "2.5", 10000 -> "10" */
+static const char *secs(int64_t ms, char buf[32])
+{
+    int neg = ms < 0;
+    uint64_t u = neg ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;
+    int n = snprintf(buf, 32, "%s%llu.%03llu", neg ? "-" : "", (unsigned long long)(u / 1000),
+                     (unsigned long long)(u % 1000));
+    while (n > 0 && buf[n - 1] == '0')
+        buf[--n] = '\0';
+    if (n > 0 && buf[n - 1] == '.')
+        buf[--n] = '\0';
+    return buf;
+}
+
+static const char *type_name(levy_metric_type t)
+{
+    return t == LEVY_METRIC_COUNTER ? "counter" : t == LEVY_METRIC_GAUGE ? "gauge" : "histogram";
+}
+
+static void header(sbuf *b, const char *name, levy_metric_type type, const char *help)
+{
+    sb_printf(b, "# HELP %s ", name);
+    if (!help)
+        sb_printf(b, "%s (no description registered)", name);
+    for (const char *p = help; p && *p; p++) {
+        if (*p == '\\')
+            sb_printf(b, "\\\\");
+        else if (*p == '\n')
+            sb_printf(b, "\\n");
+        else
+            sb_printf(b, "%c", *p);
+    }
+    sb_printf(b, "\n# TYPE %s %s\n", name, type_name(type));
+}
+
+static void render_series(sbuf *b, const series *s)
+{
+    const char *sep = s->labels[0] ? "," : "";
+    const char *lb = s->labels[0] ? "{" : "", *rb = s->labels[0] ? "}" : "";
+    if (s->type == LEVY_METRIC_HISTOGRAM) {
+        char le[32], sum[32];
+        for (int k = 0; k < NB; k++)
+            sb_printf(b, "%s_bucket{%s%sle=\"%s\"} %lld\n", s->name, s->labels, sep,
+                      secs(BUCKETS[k], le), (long long)s->buckets[k]);
+        sb_printf(b, "%s_bucket{%s%sle=\"+Inf\"} %lld\n", s->name, s->labels, sep,
+                  (long long)s->count);
+        sb_printf(b, "%s_sum%s%s%s %s\n", s->name, lb, s->labels, rb, secs(s->value, sum));
+        sb_printf(b, "%s_count%s%s%s %lld\n", s->name, lb, s->labels, rb, (long long)s->count);
+    } else {
+        sb_printf(b, "%s%s%s%s %lld\n", s->name, lb, s->labels, rb, (long long)s->value);
+    }
+}
+
 int levy_metrics_render(char **out, size_t *len, levy_err *err)
 {
     if (nall)
         qsort(all, (size_t)nall, sizeof *all, cmp_series);
+    if (nfams)
+        qsort(fams, (size_t)nfams, sizeof *fams, cmp_family);
     sbuf b = {malloc(4096), 0, 4096, 0};
     if (!b.p)
         return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
     b.p[0] = '\0';
-    const char *last = "";
-    for (int i = 0; i < nall; i++) {
-        series *s = &all[i];
-        if (strcmp(last, s->name) != 0) {
-            sb_printf(&b, "# TYPE %s %s\n", s->name,
-                      s->type == LEVY_METRIC_COUNTER ? "counter"
-                      : s->type == LEVY_METRIC_GAUGE ? "gauge"
-                                                     : "histogram");
-            last = s->name;
+    /* merge the described families and the series' names, both sorted: a described family
+     * without a series yet still shows its HELP and TYPE */
+    int i = 0, f = 0;
+    while (i < nall || f < nfams) {
+        int c = i >= nall ? 1 : f >= nfams ? -1 : strcmp(all[i].name, fams[f].name);
+        const char *name = c <= 0 ? all[i].name : fams[f].name;
+        levy_metric_type type = c <= 0 ? all[i].type : fams[f].type;
+        header(&b, name, type, c >= 0 ? fams[f].help : NULL);
+        if (c >= 0)
+            f++;
+        if (c <= 0)
+            while (i < nall && strcmp(all[i].name, name) == 0)
+                render_series(&b, &all[i++]);
+    }
+    if (b.oom) {
+        free(b.p);
+        return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+    }
+    *out = b.p;
+    *len = b.n;
+    return LEVY_OK;
+}
+
+/* ---- process metrics (the names every Prometheus client library exports) ----------------- */
+
+/* the process's start, seconds since the epoch: /proc/self/stat starttime (clock ticks after
+ * boot) + /proc/stat btime; 0 when unknown */
+static double start_time(void)
+{
+    static double cached;
+    if (cached > 0)
+        return cached;
+    FILE *f = fopen("/proc/self/stat", "r");
+    char line[2048];
+    size_t n = f ? fread(line, 1, sizeof line - 1, f) : 0;
+    if (f)
+        fclose(f);
+    line[n] = '\0';
+    const char *p = strrchr(line, ')'); /* after the command name, which may hold spaces */
+    unsigned long long ticks = 0;
+    if (p) {
+        p += 2; /* field 3 (state) */
+        for (int field = 3; field < 22 && p; field++) {
+            p = strchr(p, ' ');
+            if (p)
+                p++;
         }
-        const char *sep = s->labels[0] ? "," : "";
-        if (s->type == LEVY_METRIC_HISTOGRAM) {
-            for (int k = 0; k < NB; k++)
-                sb_printf(&b, "%s_bucket{%s%sle=\"%lld\"} %lld\n", s->name, s->labels, sep,
-                          (long long)BUCKETS[k], (long long)s->buckets[k]);
-            sb_printf(&b, "%s_bucket{%s%sle=\"+Inf\"} %lld\n", s->name, s->labels, sep,
-                      (long long)s->count);
-            sb_printf(&b, "%s_sum%s%s%s %lld\n", s->name, s->labels[0] ? "{" : "", s->labels,
-                      s->labels[0] ? "}" : "", (long long)s->value);
-            sb_printf(&b, "%s_count%s%s%s %lld\n", s->name, s->labels[0] ? "{" : "", s->labels,
-                      s->labels[0] ? "}" : "", (long long)s->count);
-        } else {
-            sb_printf(&b, "%s%s%s%s %lld\n", s->name, s->labels[0] ? "{" : "", s->labels,
-                      s->labels[0] ? "}" : "", (long long)s->value);
-        }
+        if (p)
+            ticks = strtoull(p, NULL, 10);
+    }
+    unsigned long long btime = 0;
+    f = fopen("/proc/stat", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "btime ", 6) == 0)
+            btime = strtoull(line + 6, NULL, 10);
+    if (f)
+        fclose(f);
+    long hz = sysconf(_SC_CLK_TCK);
+    if (btime && ticks && hz > 0)
+        cached = (double)btime + (double)ticks / (double)hz;
+    return cached;
+}
+
+int levy_metrics_render_process(char **out, size_t *len, levy_err *err)
+{
+    sbuf b = {malloc(2048), 0, 2048, 0};
+    if (!b.p)
+        return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+    b.p[0] = '\0';
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+        header(&b, "process_cpu_seconds_total", LEVY_METRIC_COUNTER,
+               "Total user and system CPU time spent in seconds.");
+        sb_printf(&b, "process_cpu_seconds_total %.6f\n", cpu);
+    }
+    unsigned long long vsize = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f && fscanf(f, "%llu %llu", &vsize, &rss) == 2) {
+        long page = sysconf(_SC_PAGESIZE);
+        header(&b, "process_resident_memory_bytes", LEVY_METRIC_GAUGE,
+               "Resident memory size in bytes.");
+        sb_printf(&b, "process_resident_memory_bytes %llu\n", rss * (unsigned long long)page);
+        header(&b, "process_virtual_memory_bytes", LEVY_METRIC_GAUGE,
+               "Virtual memory size in bytes.");
+        sb_printf(&b, "process_virtual_memory_bytes %llu\n", vsize * (unsigned long long)page);
+    }
+    if (f)
+        fclose(f);
+    DIR *d = opendir("/proc/self/fd");
+    if (d) {
+        long nfd = 0;
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL)
+            nfd += e->d_name[0] != '.';
+        closedir(d);
+        header(&b, "process_open_fds", LEVY_METRIC_GAUGE, "Number of open file descriptors.");
+        sb_printf(&b, "process_open_fds %ld\n", nfd - 1); /* minus the one opendir held */
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        header(&b, "process_max_fds", LEVY_METRIC_GAUGE,
+               "Maximum number of open file descriptors.");
+        sb_printf(&b, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
+    }
+    double st = start_time();
+    if (st > 0) {
+        header(&b, "process_start_time_seconds", LEVY_METRIC_GAUGE,
+               "Start time of the process since unix epoch in seconds.");
+        sb_printf(&b, "process_start_time_seconds %.2f\n", st);
     }
     if (b.oom) {
         free(b.p);

@@ -1,6 +1,7 @@
 /* `levy calc [FILE]`: one /v1/calculate through the loaded plugins' route, in-process, and
  * `levy demo`: a simulator and a levy on free loopback ports (see host.h). */
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -269,6 +270,27 @@ static void drain(int fd, char *buf, size_t cap)
     buf[n] = '\0';
 }
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    return (flag == FTW_DP ? rmdir(path) : unlink(path)) == 0 ? 0 : (errno == ENOENT ? 0 : -1);
+}
+
+/* The demo's temporary data dirs go when it stops (Ctrl-C, SIGTERM, a child's failure),
+ * unless --keep: says which, on stderr. */
+static void demo_cleanup(const levy_config *cfg, const char *dir)
+{
+    if (cfg->demo_keep) {
+        fprintf(stderr, "levy demo: kept the data in %s (--keep)\n", dir);
+        return;
+    }
+    if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        fprintf(stderr, "levy demo: could not remove all of %s: %s\n", dir, strerror(errno));
+    else
+        fprintf(stderr, "levy demo: removed %s\n", dir);
+}
+
 int levy_host_demo(levy_config *cfg, const char *argv0)
 {
     char exe[PATH_MAX];
@@ -309,10 +331,13 @@ int levy_host_demo(levy_config *cfg, const char *argv0)
         usleep(50000);
     }
     if (!ok) {
-        fprintf(stderr, "levy demo: the simulator did not come up\n");
+        if (!demo_stop)
+            fprintf(stderr, "levy demo: the simulator did not come up\n");
         kill(sim, SIGTERM);
         waitpid(sim, NULL, 0);
-        return 1;
+        close(sim_fd);
+        demo_cleanup(cfg, tmpl);
+        return demo_stop ? 0 : 1;
     }
     /* the demo Rillet API key: from the simulator's GET /_sim/info ({"api_key": ...}),
      * else from its on_start banner ("API key: <key>") */
@@ -373,7 +398,8 @@ int levy_host_demo(levy_config *cfg, const char *argv0)
         }
     }
     if (!ok) {
-        fprintf(stderr, "levy demo: levy did not come up\n");
+        if (!demo_stop)
+            fprintf(stderr, "levy demo: levy did not come up\n");
         demo_stop = 1;
     } else {
         printf("levy:       http://127.0.0.1:%d/#signin=%s\n", levy_port, code);
@@ -385,7 +411,8 @@ int levy_host_demo(levy_config *cfg, const char *argv0)
             printf("Rillet API key (demo): %s\n", api_key);
         else
             printf("simulator said:\n%s", sim_out);
-        printf("data:       %s (Ctrl-C stops both)\n\n", tmpl);
+        printf("data:       %s (Ctrl-C stops both and %s)\n\n", tmpl,
+               cfg->demo_keep ? "keeps it (--keep)" : "removes it; --keep keeps it");
         if (cfg->demo_auto)
             printf("next: open the levy URL. levy is connecting to the simulator and subscribing a "
                    "few\n"
@@ -436,5 +463,6 @@ int levy_host_demo(levy_config *cfg, const char *argv0)
     waitpid(sim, NULL, 0);
     close(sim_fd);
     close(levy_fd);
+    demo_cleanup(cfg, tmpl);
     return 0;
 }

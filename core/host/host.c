@@ -25,6 +25,8 @@
 #include "host/auth.h"
 #include "hlog.h"
 #include "host/host.h"
+#include "host/service.h"
+#include "metrics.h"
 #include "host/rotate.h"
 #include "http/client.h"
 #include "http/server.h"
@@ -410,6 +412,7 @@ static void swap_in(levy_host *h, levy_gen *g, levy_reload_report *r)
     if (g->release == rates_set_unref)
         host_set_rates(h, g->release_ud);
     h->reloads++;
+    levy_metrics_inc("levy_reloads_total", NULL, 1, NULL);
     r->status = "reloaded";
     r->generation = g->id;
     hlog(HLOG_INFO, "reload: generation %llu live (%d plugins, %d rules, %d self-tests)",
@@ -424,6 +427,7 @@ int levy_host_reload(levy_host *h, levy_reload_report *r)
 {
     memset(r, 0, sizeof *r);
     r->generation = h->current ? h->current->id : 0;
+    levy_service_reloading();
     levy_err err;
     levy_err_clear(&err);
     char hash[65];
@@ -432,6 +436,7 @@ int levy_host_reload(levy_host *h, levy_reload_report *r)
         strcmp(hash, h->current->tree_hash) == 0 && !rates_changed(h)) {
         r->status = "unchanged";
         hlog(HLOG_INFO, "reload: unchanged (generation %llu)", (unsigned long long)r->generation);
+        levy_service_reloaded(r);
         return LEVY_OK;
     }
     levy_gen *g = NULL;
@@ -441,12 +446,15 @@ int levy_host_reload(levy_host *h, levy_reload_report *r)
             levy_gen_errors_add(&r->errors, err.source[0] ? err.source : "", err.line, err.message);
         r->status = "rejected";
         h->reload_failures++;
+        levy_metrics_inc("levy_reload_failures_total", NULL, 1, NULL);
         for (int i = 0; i < r->errors.n; i++)
             hlog(HLOG_WARN, "reload rejected: %s:%d: %s", r->errors.v[i].source,
                  r->errors.v[i].line, r->errors.v[i].message);
+        levy_service_reloaded(r);
         return rc;
     }
     swap_in(h, g, r);
+    levy_service_reloaded(r);
     return LEVY_OK;
 }
 
@@ -538,6 +546,7 @@ static void on_reload_done(evutil_socket_t fd, short what, void *arg)
         r.status = "unchanged";
         r.generation = h->current->id;
         hlog(HLOG_INFO, "reload: unchanged (generation %llu)", (unsigned long long)r.generation);
+        levy_service_reloaded(&r);
         waiter *w = rs->cur;
         rs->cur = NULL;
         notify(w, &r);
@@ -562,12 +571,14 @@ static void on_reload_done(evutil_socket_t fd, short what, void *arg)
             levy_gen_errors_add(&r.errors, rs->err.source, rs->err.line, rs->err.message);
         r.status = "rejected";
         h->reload_failures++;
+        levy_metrics_inc("levy_reload_failures_total", NULL, 1, NULL);
         for (int i = 0; i < r.errors.n; i++)
             hlog(HLOG_WARN, "reload rejected: %s:%d: %s", r.errors.v[i].source, r.errors.v[i].line,
                  r.errors.v[i].message);
     } else {
         swap_in(h, g, &r);
     }
+    levy_service_reloaded(&r);
     waiter *w = rs->cur;
     rs->cur = NULL;
     notify(w, &r);
@@ -585,6 +596,7 @@ static void start_build(levy_host *h)
     snprintf(rs->cur_hash, sizeof rs->cur_hash, "%s", h->current->tree_hash);
     levy_err_clear(&rs->err);
     rs->running = 1;
+    levy_service_reloading();
     if (pthread_create(&rs->th, NULL, reload_thread, h) != 0) {
         rs->running = 0;
         levy_reload_report r;
@@ -592,6 +604,7 @@ static void start_build(levy_host *h)
         r.status = "rejected";
         r.generation = h->current->id;
         levy_gen_errors_add(&r.errors, "", 0, "cannot start the reload thread");
+        levy_service_reloaded(&r);
         waiter *w = rs->cur;
         rs->cur = NULL;
         notify(w, &r);
@@ -701,6 +714,7 @@ void levy_host_stop(levy_host *h)
         return;
     h->stopping = 1;
     hlog(HLOG_INFO, "stopping: draining %d in-flight calls", h->calls);
+    levy_service_stopping(h->calls);
     levy_server_stop_accepting(h->server);
     levy_jobs_runner_stop(h);
     levy_schedule_stop(h);
@@ -995,6 +1009,17 @@ int levy_host_serve(levy_config *cfg)
     levy_gen_errors errs = {0};
     levy_log_set_format(cfg->log_json ? LEVY_LOG_JSON : LEVY_LOG_TEXT);
     signal(SIGPIPE, SIG_IGN);
+    if (cfg->data_dir_default) {
+        /* the default data dir lies in the current directory: say so, and where */
+        struct stat dst;
+        int existed = stat(cfg->data_dir, &dst) == 0;
+        char cwd[PATH_MAX];
+        fprintf(stderr,
+                "levy %s: data dir %s in the current directory %s (%s; --data-dir DIR or "
+                "LEVY_DATA_DIR puts it elsewhere)\n",
+                cfg->cmd, cfg->data_dir, getcwd(cwd, sizeof cwd) ? cwd : "?",
+                existed ? "the default, already there" : "the default, created now");
+    }
     if (mkdir_p(cfg->data_dir, 0700) != 0) {
         fprintf(stderr, "levy: cannot create data dir %s: %s\n", cfg->data_dir, strerror(errno));
         return 1;
@@ -1018,6 +1043,14 @@ int levy_host_serve(levy_config *cfg)
     int created = 0;
     if (load_token(cfg, &created, &err) != LEVY_OK) {
         fprintf(stderr, "levy: %s\n", err.message);
+        close(lock_fd);
+        return 1;
+    }
+    if (cfg->metrics_token[0] && strcmp(cfg->metrics_token, cfg->api_token) == 0) {
+        fprintf(stderr,
+                "levy: the metrics token (%s) is the API token of %s; give GET /metrics "
+                "its own token\n",
+                cfg->metrics_token_from, cfg->data_dir);
         close(lock_fd);
         return 1;
     }
@@ -1060,6 +1093,7 @@ int levy_host_serve(levy_config *cfg)
         goto done;
     if (h->store)
         levy_store_set_busy_budget(h->store, busy_ms);
+    levy_host_metrics_describe();
     if (levy_host_listen(h, &err) != LEVY_OK) {
         fprintf(stderr, "levy: %s\n", err.message);
         goto done;
@@ -1089,6 +1123,13 @@ int levy_host_serve(levy_config *cfg)
     levy_schedule_start(h);
     run_on_start(h);
     h->started = 1;
+    {
+        /* READY=1: listening, generation 1 loaded, on_start hooks ran (systemd Type=notify) */
+        char st[600];
+        snprintf(st, sizeof st, "serving on %s://%s:%d, generation 1 (%d plugins, %d rules)",
+                 scheme, cfg->host, port, h->current->nplugins, h->current->nrules);
+        levy_service_ready(h->base, st);
+    }
     /* the build (rule self-tests, rate-table loading) freed a few MB that glibc would keep */
     levy_vm_collect(h->current->vm);
     event_base_dispatch(h->base);
@@ -1097,6 +1138,7 @@ int levy_host_serve(levy_config *cfg)
     for (int i = 0; i < 3; i++)
         event_free(sigs[i]);
 done:
+    levy_service_close();
     reload_free(h);
     levy_gen_errors_free(&errs);
     levy_schedule_stop(h);

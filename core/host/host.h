@@ -143,6 +143,8 @@ void levy_host_release(levy_host *h);
 void levy_host_stop(levy_host *h);
 /** Runs `levy serve` / `levy sim`. Returns the process exit code. */
 int levy_host_serve(levy_config *cfg);
+/** Describes the core's metric families (HELP) and sets levy_build_info (core/host/routes.c). */
+void levy_host_metrics_describe(void);
 /** `levy check`. Returns 0/1. */
 int levy_host_check(levy_config *cfg);
 /** levy test [PATH]: runs plugins' Lua specs (core/host/spec.c); exit code 0 / 1. */

@@ -63,6 +63,17 @@ static int token_ok(levy_host *h, struct evhttp_request *req)
     return t && levy_auth_bearer_ok(h->cfg, t, n);
 }
 
+/* GET /metrics also opens with the read-only metrics token (--metrics-token,
+ * LEVY_METRICS_TOKEN[_FILE]), which opens nothing else: a scraper needs no admin token. */
+#define CROUTE_AUTH_METRICS 3
+
+static int metrics_token_ok(levy_host *h, struct evhttp_request *req)
+{
+    size_t n = 0, m = strlen(h->cfg->metrics_token);
+    const char *t = bearer_of(req, &n);
+    return t && m && n == m && CRYPTO_memcmp(t, h->cfg->metrics_token, m) == 0;
+}
+
 /* ---- C routes ------------------------------------------------------------------------- */
 
 /* 200 {"status":"ok",...,"store":"ok"}; 503 {"status":"degraded",...,"store":STATE} while the
@@ -101,6 +112,58 @@ static void set_jobs_gauge(void *ud, const char *kind, const char *state, int64_
     (void)ud;
     const char *labels[] = {"kind", kind, "state", state, NULL};
     levy_metrics_set("levy_jobs", labels, n, NULL);
+}
+
+static void set_jobs_age(void *ud, const char *kind, const char *state, int64_t age_ms)
+{
+    (void)ud;
+    (void)state;
+    const char *labels[] = {"kind", kind, NULL};
+    levy_metrics_set("levy_jobs_oldest_queued_age_seconds", labels, age_ms / 1000, NULL);
+}
+
+/* The families the core publishes (the plugins describe theirs: levy.metrics.describe), with
+ * their HELP text; levy_build_info is set here once. Called by levy serve before it listens. */
+void levy_host_metrics_describe(void)
+{
+    static const struct {
+        const char *name;
+        levy_metric_type type;
+        const char *help;
+    } core[] = {
+        {"levy_build_info", LEVY_METRIC_GAUGE,
+         "Always 1; the labels name the levy version and the commit it was built from."},
+        {"levy_http_requests_total", LEVY_METRIC_COUNTER,
+         "HTTP requests answered, by route template and status code."},
+        {"levy_http_accept_paused_total", LEVY_METRIC_COUNTER,
+         "Times levy paused accepting connections, by reason (connection_limit, accept_error)."},
+        {"levy_webhook_deliveries_total", LEVY_METRIC_COUNTER,
+         "Webhook deliveries received, by result (accepted, duplicate, ignored, "
+         "invalid_signature, missing_header, invalid_header, stale_timestamp, "
+         "unknown_connection, unavailable, too_large)."},
+        {"levy_jobs", LEVY_METRIC_GAUGE,
+         "Jobs in the queue table, by kind and state (queued, running, done, dead)."},
+        {"levy_jobs_oldest_queued_age_seconds", LEVY_METRIC_GAUGE,
+         "Age of the oldest queued job of each kind, in seconds since it was created."},
+        {"levy_rule_generation", LEVY_METRIC_GAUGE,
+         "Number of the rule and plugin generation serving requests."},
+        {"levy_reloads_total", LEVY_METRIC_COUNTER,
+         "Reloads that swapped a new generation in since levy started."},
+        {"levy_reload_failures_total", LEVY_METRIC_COUNTER,
+         "Reloads rejected since levy started (the previous generation kept serving)."},
+        {"levy_lua_memory_bytes", LEVY_METRIC_GAUGE,
+         "Lua heap of the serving generation, in bytes."},
+        {"levy_rates_stale_tables", LEVY_METRIC_GAUGE,
+         "Rate tables in use past their stale date (levy rates update)."},
+        {"levy_rates_update_failed", LEVY_METRIC_GAUGE,
+         "Sources that failed in the last levy rates update (their vintage in use stays)."},
+    };
+    for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)
+        levy_metrics_describe(core[i].name, core[i].type, core[i].help, NULL);
+    const char *build[] = {"version", LEVY_VERSION, "commit", LEVY_COMMIT, NULL};
+    levy_metrics_set("levy_build_info", build, 1, NULL);
+    levy_metrics_inc("levy_reloads_total", NULL, 0, NULL);
+    levy_metrics_inc("levy_reload_failures_total", NULL, 0, NULL);
 }
 
 /* DATA_DIR/rates-update.json (written by levy rates update) when it is one well-formed
@@ -182,13 +245,16 @@ static void refresh_gauges(levy_host *h)
             levy_metrics_set("levy_rates_update_failed", NULL, failed, NULL);
     }
     levy_metrics_set("levy_rule_generation", NULL, h->current ? (int64_t)h->current->id : 0, NULL);
-    levy_metrics_set("levy_reloads_total", NULL, (int64_t)h->reloads, NULL);
-    levy_metrics_set("levy_reload_failures_total", NULL, (int64_t)h->reload_failures, NULL);
     levy_metrics_set("levy_lua_memory_bytes", NULL,
                      h->current ? (int64_t)levy_vm_mem_used(h->current->vm) : 0, NULL);
     if (h->store) {
         levy_metrics_clear("levy_jobs");
         levy_jobs_counts(h->store, set_jobs_gauge, NULL, NULL);
+        levy_metrics_clear("levy_jobs_oldest_queued_age_seconds");
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        levy_jobs_oldest_queued(h->store, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+                                set_jobs_age, NULL, NULL);
     }
 }
 
@@ -206,6 +272,10 @@ static void r_metrics(levy_host *h, struct evhttp_request *req)
     struct evbuffer *b = evbuffer_new();
     evbuffer_add(b, text, len);
     free(text);
+    if (levy_metrics_render_process(&text, &len, NULL) == LEVY_OK) {
+        evbuffer_add(b, text, len);
+        free(text);
+    }
     levy_http_reply(req, 200, "text/plain; version=0.0.4", b);
     evbuffer_free(b);
 }
@@ -394,7 +464,7 @@ typedef struct croute {
 static const croute CROUTES[] = {
     {"GET", "/healthz", r_healthz, LEVY_AUTH_NONE},
     {"GET", "/openapi.yaml", r_openapi, LEVY_AUTH_NONE},
-    {"GET", "/metrics", r_metrics, LEVY_AUTH_TOKEN},
+    {"GET", "/metrics", r_metrics, CROUTE_AUTH_METRICS},
     {"POST", "/admin/reload", r_reload, LEVY_AUTH_TOKEN},
     {"GET", "/admin/generation", r_generation, LEVY_AUTH_TOKEN},
     {"GET", "/admin/rates", r_rates, LEVY_AUTH_TOKEN},
@@ -661,7 +731,8 @@ static void dispatch(void *ud, struct evhttp_request *req, const char *method, c
         known_open |= CROUTES[i].auth == LEVY_AUTH_NONE;
         if (strcmp(CROUTES[i].method, rmethod) != 0)
             continue;
-        if (CROUTES[i].auth != LEVY_AUTH_NONE && !token_ok(h, req)) {
+        if (CROUTES[i].auth != LEVY_AUTH_NONE && !token_ok(h, req) &&
+            !(CROUTES[i].auth == CROUTE_AUTH_METRICS && metrics_token_ok(h, req))) {
             levy_http_error(req, path, 401, "unauthorized", "missing or wrong API token");
             return;
         }

@@ -69,7 +69,7 @@ static int l_set(lua_State *L)
     return finish(L, levy_metrics_set(name, labels, v, &err), &err);
 }
 
-/* observe(name, labels, value_ms) */
+/* observe(name, labels, value_ms): a duration in milliseconds, exposed in seconds */
 static int l_observe(lua_State *L)
 {
     levy_lua_check_ctx(L, "levy.metrics.observe", LEVY_CTX_REQUEST);
@@ -81,8 +81,23 @@ static int l_observe(lua_State *L)
     return finish(L, levy_metrics_observe(name, labels, v, &err), &err);
 }
 
+/* describe(name, type, help): the family's # HELP text; type "counter" (name ends in _total),
+ * "gauge" or "histogram" (a duration: name ends in _seconds, observe() takes milliseconds) */
+static int l_describe(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.metrics.describe", LEVY_CTX_REQUEST);
+    const char *name = check_name(L);
+    static const char *const types[] = {"counter", "gauge", "histogram", NULL};
+    int t = luaL_checkoption(L, 2, NULL, types);
+    const char *help = luaL_checkstring(L, 3);
+    levy_err err;
+    return finish(
+        L, levy_metrics_describe(name, (levy_metric_type)(LEVY_METRIC_COUNTER + t), help, &err),
+        &err);
+}
+
 static const luaL_Reg metrics_funcs[] = {
-    {"inc", l_inc}, {"set", l_set}, {"observe", l_observe}, {NULL, NULL}};
+    {"inc", l_inc}, {"set", l_set}, {"observe", l_observe}, {"describe", l_describe}, {NULL, NULL}};
 
 int luaopen_levy_metrics(lua_State *L)
 {

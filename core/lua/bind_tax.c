@@ -89,6 +89,14 @@ enum {
     K_source,
     K_checked_at,
     K_number,
+    K_jurisdictions,
+    K_authority_code,
+    K_jurisdiction_note,
+    K_tax_code_parent,
+    K_resolution,
+    K_line1,
+    K_issued,
+    K_expires,
     K_N
 };
 static const char *const key_names[K_N] = {"id",
@@ -151,7 +159,15 @@ static const char *const key_names[K_N] = {"id",
                                            "status",
                                            "source",
                                            "checked_at",
-                                           "number"};
+                                           "number",
+                                           "jurisdictions",
+                                           "authority_code",
+                                           "jurisdiction_note",
+                                           "tax_code_parent",
+                                           "resolution",
+                                           "line1",
+                                           "issued",
+                                           "expires"};
 #define KEY_UPVALUE(k) lua_upvalueindex(2 + (k))
 
 /* Field access with pre-interned key strings held as upvalues of every levy.tax function:
@@ -483,6 +499,8 @@ static const field address_fields[] = {
     {K_state, FT_STR, .name = ".state", .check = check_state},
     {K_city, FT_STR, .at = AT(levy_tax_addr, city), .name = ".city"},
     {K_zip_code, FT_STR, .name = ".zip_code", .check = check_zip},
+    /* address precision: the street line of SST address records (core/tax/boundary.c) */
+    {K_line1, FT_STR, F_LAX, .at = AT(levy_tax_addr, line1)},
 };
 
 static void read_address(vctx *v, int tbl, const char *name, levy_tax_addr *a, int required)
@@ -571,7 +589,7 @@ static const field line_rest_fields[] = {
 /* Buffer of lines reused across calls (upvalue 1): avoids allocation on the hot path. */
 /* The C writers' keys (string literals, calc.h) by address -> key_names index (-1: not
  * there), direct-mapped, filled on first use: lua_out_key pushes the pre-interned upvalue. */
-#define KEY_CACHE 128 /* 2^7: the hash in lua_out_key */
+#define KEY_CACHE 256 /* 2^8: the hash in lua_out_key */
 
 typedef struct key_cache {
     const char *at[KEY_CACHE];
@@ -1063,8 +1081,8 @@ static void lua_out_key(levy_tax_out *o, const char *k, int first)
     lua_out *lo = (lua_out *)o;
     key_cache *c = lo->keys;
     (void)first;
-    unsigned h = (unsigned)(((uint64_t)(uintptr_t)k * 0x9E3779B97F4A7C15ull) >> 57); /* 7 bits */
-    while (c->at[h] && c->at[h] != k) /* open addressing: never full (K_N < KEY_CACHE / 2) */
+    unsigned h = (unsigned)(((uint64_t)(uintptr_t)k * 0x9E3779B97F4A7C15ull) >> 56); /* 8 bits */
+    while (c->at[h] && c->at[h] != k) /* open addressing: never full (the writers use < 128 keys) */
         h = (h + 1) % KEY_CACHE;
     if (!c->at[h]) { /* first use: look it up by name */
         int kk = -1;
@@ -1105,14 +1123,21 @@ static void lua_out_bool(levy_tax_out *o, int v)
     lua_out_put(lo);
 }
 
+static void lua_out_null(levy_tax_out *o)
+{
+    lua_out *lo = (lua_out *)o;
+    lua_pushlightuserdata(lo->L, NULL); /* json.null */
+    lua_out_put(lo);
+}
+
 /* A reader that leaves what it is written as one Lua value on top of the stack; mt: the stack
  * index of the arrays' metatable, 0 for none. Called inside a levy.tax function (the key
  * upvalues); it raises when out of memory. */
 static void lua_out_init(lua_out *lo, lua_State *L, int mt)
 {
     memset(lo, 0, sizeof *lo);
-    lo->o = (levy_tax_out){lua_out_open, lua_out_close, lua_out_key,
-                           lua_out_str,  lua_out_num,   lua_out_bool};
+    lo->o = (levy_tax_out){lua_out_open, lua_out_close, lua_out_key, lua_out_str,
+                           lua_out_num,  lua_out_bool,  lua_out_null};
     lo->L = L;
     lo->keys = &((tax_upv *)lua_touserdata(L, lua_upvalueindex(1)))->keys;
     lo->mt = mt;
@@ -1154,6 +1179,20 @@ static void push_entry(lua_State *L, const levy_tax_entry *en, int nrec)
     setk(L, -2, K_type);
     push_pct(L, en->rate);
     setk(L, -2, K_percentage);
+    if (en->title) { /* a tax with its own name (issue 19: local taxes outside sales tax) */
+        lua_pushstring(L, en->title);
+        setk(L, -2, K_name);
+    }
+    /* issue 19: authority code (FIPS, ISO), json.null when not established, and why */
+    if (en->code)
+        lua_pushstring(L, en->code);
+    else
+        lua_pushlightuserdata(L, NULL); /* json.null, as the JSON path writes */
+    lua_setfield(L, -2, "authority_code");
+    if (en->note) {
+        lua_pushstring(L, en->note);
+        lua_setfield(L, -2, "jurisdiction_note");
+    }
 }
 
 /* ------------------------------------------------------------------ regions / subscription */
@@ -1268,7 +1307,7 @@ static int call_region_on(void *ud, const char *region, int32_t date)
 /* A tax of ctx.lines[i].taxes as calculate(ctx) hands it back (a failure is the rule's: it
  * raises, naming the tax). */
 typedef struct ctx_tax {
-    const char *name;
+    const char *name, *title;
     int level, type;
     int64_t rate, fraction, unit_from, unit_to;
 } ctx_tax;
@@ -1276,6 +1315,7 @@ typedef struct ctx_tax {
 static const field ctx_tax_fields[] = {
     {K_jurisdiction, FT_STR, .flags = F_REQ, .at = AT(ctx_tax, name),
      .msg = "%s.jurisdiction must be a string"},
+    {K_name, FT_STR, .at = AT(ctx_tax, title), .msg = "%s.name must be a string"},
     {K_level, FT_ENUM, .flags = F_REQ, .at = AT(ctx_tax, level), .msg = "%s: bad level or type",
      .from = levy_tax_level_from, .dflt = -1},
     {K_type, FT_ENUM, .flags = F_REQ, .at = AT(ctx_tax, type), .msg = "%s: bad level or type",
@@ -1293,6 +1333,40 @@ static const field ctx_tax_fields[] = {
 
 /* The decision's calculate callback (levy_tax_calculate_fn): builds ctx for group g, calls
  * rule.calculate(ctx) in the pure context and reads the lines back. A failure raises. */
+/* ctx.notes = { {code = "local_tax_uncertain", message = "..."}, ... } that a rule's calculate
+ * left (issue 19: what the answer must say, e.g. a ZIP partly inside a city whose own tax
+ * levy did not charge): copied into the decision (levy_tax_decision_add_note), listed in the
+ * answer's `notes` after tax_id_invalid. Codes are [a-z0-9_], 1-47 bytes. */
+static void read_rule_notes(lua_State *L, int ctx, levy_tax_decision *d, const char *file)
+{
+    getk(L, ctx, K_notes);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    if (!lua_istable(L, -1) || lua_getmetatable(L, -1))
+        luaL_error(L, "%s: calculate(ctx): ctx.notes must be a plain table", file ? file : "rule");
+    int nt = lua_gettop(L);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, nt);
+    for (lua_Integer k = 1; k <= n; k++) {
+        lua_rawgeti(L, nt, k);
+        int et = lua_gettop(L);
+        if (!lua_istable(L, et))
+            luaL_error(L, "calculate(ctx): ctx.notes[%d] must be a table", (int)k);
+        getk(L, et, K_code);
+        getk(L, et, K_message);
+        const char *code = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        if (!code || !msg || levy_tax_decision_add_note(d, code, msg) != 0)
+            luaL_error(L,
+                       "calculate(ctx): ctx.notes[%d] needs code ([a-z0-9_], at most %d bytes) "
+                       "and message (a string); at most %d notes",
+                       (int)k, LEVY_TAX_NOTE_CODE_MAX - 1, LEVY_TAX_RULE_NOTES);
+        lua_pop(L, 3);
+    }
+    lua_pop(L, 1);
+}
+
 static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_decision *d, int g,
                                    levy_err *err)
 {
@@ -1391,7 +1465,8 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
                        .exponent = req->exponent};
             ctx_tax ct;
             read_fields(&tv, et, ctx_tax_fields, (int)LEVY_ARRAY_LEN(ctx_tax_fields), &ct, NULL);
-            en->name = ct.name; /* kept alive by ctx (on the stack) */
+            en->name = ct.name;   /* kept alive by ctx (on the stack) */
+            en->title = ct.title; /* NULL when absent (issue 19: a local tax's own name) */
             en->level = (uint8_t)ct.level;
             en->type = (uint8_t)ct.type;
             en->rate = ct.rate;
@@ -1409,8 +1484,9 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
             l->reason = LEVY_REASON_REVERSE_CHARGE;
         lua_pop(L, 2); /* taxes, line */
     }
-    /* keep ctx alive (jurisdiction strings) until the result is built: leave it on the stack */
     lua_pop(L, 1); /* lines */
+    read_rule_notes(L, ctx, d, cl->file[s]);
+    /* keep ctx alive (jurisdiction strings) until the result is built: leave it on the stack */
     lua_remove(L, fn);
     if (msgh)
         lua_remove(L, msgh);
@@ -1573,8 +1649,71 @@ static const field registry_fields[] = {
  * exempt, exemption_expires, exempt_regions, tax_id. Its strings stay referenced by opts.
  * exempt_regions: the first MAX_EXEMPT_REGIONS entries (more than levy has regions). */
 #define MAX_EXEMPT_REGIONS 256
+/* certificates (issue 20): the first MAX_CERTS, their regions from one pool */
+#define MAX_CERTS 64
+#define MAX_CERT_REGIONS 1024
 
-static void read_customer(lua_State *L, int opts, levy_tax_request *c, const char **regions)
+typedef struct cert_buf {
+    levy_tax_certificate certs[MAX_CERTS];
+    const char *regions[MAX_CERT_REGIONS];
+} cert_buf;
+
+/* A certificate's own fields (lax, as the stored record's): one without an id or issue date
+ * is skipped. */
+static const field cert_fields[] = {
+    {K_id, FT_STR, .flags = F_LAX, .at = AT(levy_tax_certificate, id)},
+    {K_number, FT_STR, .flags = F_LAX, .at = AT(levy_tax_certificate, number)},
+    {K_issued, FT_DATE, .flags = F_LAX, .at = AT(levy_tax_certificate, issued)},
+    {K_expires, FT_DATE, .flags = F_LAX, .at = AT(levy_tax_certificate, expires)},
+};
+
+/* opts.customers[id].certificates = { {id, number, issued, expires, regions = {...}}, ... }
+ * (plugins/api/db.lua customer_opts), read with cert_fields. Strings stay referenced by opts. */
+static void read_certs(lua_State *L, int ct, levy_tax_customer_rec *r, cert_buf *cb)
+{
+    lua_getfield(L, ct, "certificates");
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    int lt = lua_gettop(L);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, lt);
+    int nc = 0, pool = 0;
+    vctx cv;
+    vinit(&cv, L, &(levy_tax_problem){0});
+    for (lua_Integer k = 1; k <= n && nc < MAX_CERTS; k++) {
+        lua_rawgeti(L, lt, k);
+        int et = lua_gettop(L);
+        if (lua_istable(L, et)) {
+            levy_tax_certificate *c = &cb->certs[nc];
+            memset(c, 0, sizeof *c);
+            read_fields(&cv, et, cert_fields, (int)LEVY_ARRAY_LEN(cert_fields), c, NULL);
+            lua_getfield(L, et, "regions");
+            c->regions = cb->regions + pool;
+            if (lua_istable(L, -1)) {
+                lua_Integer nr = (lua_Integer)lua_rawlen(L, -1);
+                for (lua_Integer q = 1; q <= nr && pool < MAX_CERT_REGIONS; q++) {
+                    lua_rawgeti(L, -1, q);
+                    if (lua_type(L, -1) == LUA_TSTRING) {
+                        cb->regions[pool++] = lua_tostring(L, -1);
+                        c->nregions++;
+                    }
+                    lua_pop(L, 1);
+                }
+            }
+            lua_pop(L, 1);
+            if (c->id && c->issued)
+                nc++;
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    r->ncerts = nc;
+    r->certs = cb->certs;
+}
+
+static void read_customer(lua_State *L, int opts, levy_tax_request *c, const char **regions,
+                          cert_buf *cb)
 {
     if (!c->customer_id || !opts)
         return;
@@ -1602,6 +1741,7 @@ static void read_customer(lua_State *L, int opts, levy_tax_request *c, const cha
                 r->regions = regions;
             }
             lua_pop(L, 1);
+            read_certs(L, ct, r, cb);
         }
         lua_pop(L, 1);
     }
@@ -1809,7 +1949,8 @@ static int tax_calculate(lua_State *L)
     if (p.ndetails)
         return push_invalid(L, &p, NULL);
     const char *regions[MAX_EXEMPT_REGIONS];
-    read_customer(L, opts, &c, regions);
+    cert_buf cb;
+    read_customer(L, opts, &c, regions, &cb);
     if (opts) {
         /* the org's default customer type (settings.default_customer_type, plugins/api) */
         lua_getfield(L, opts, "customer_type");
@@ -1842,13 +1983,17 @@ static int tax_tax_codes(lua_State *L)
     lua_createtable(L, levy_tax_ncodes, 0);
     set_array_mt(L, -1);
     for (int i = 0; i < levy_tax_ncodes; i++) {
-        lua_createtable(L, 0, 3);
+        lua_createtable(L, 0, 4);
         lua_pushstring(L, levy_tax_codes[i].code);
         lua_setfield(L, -2, "code");
         lua_pushstring(L, levy_tax_codes[i].name);
         lua_setfield(L, -2, "name");
         lua_pushstring(L, levy_tax_codes[i].description);
         lua_setfield(L, -2, "description");
+        if (levy_tax_codes[i].parent) { /* absent for the ten roots */
+            lua_pushstring(L, levy_tax_codes[i].parent);
+            lua_setfield(L, -2, "parent");
+        }
         lua_rawseti(L, -2, i + 1);
     }
     return 1;
@@ -2030,7 +2175,7 @@ static int nexus_box_gc(lua_State *L)
 }
 
 /* tax.nexus_thresholds() -> array of {state, sales_threshold, transactions_threshold|nil,
- * combine|nil, period, effective_from|nil, source} read from <data root>/us/economic-nexus.csv;
+ * combine|nil, period, effective_from|nil, source, marketplace, marketplace_source|nil} read from <data root>/us/economic-nexus.csv;
  * raises when the file is missing or malformed (the table is shipped data). */
 static int tax_nexus_thresholds(lua_State *L)
 {
@@ -2057,7 +2202,7 @@ static int tax_nexus_thresholds(lua_State *L)
     set_array_mt(L, -1);
     for (size_t i = 0; i < nx->n; i++) {
         const levy_nexus_row *r = &nx->rows[i];
-        lua_createtable(L, 0, 7);
+        lua_createtable(L, 0, 9);
         lua_pushstring(L, r->state);
         lua_setfield(L, -2, "state");
         lua_pushstring(L, r->sales);
@@ -2076,6 +2221,12 @@ static int tax_nexus_thresholds(lua_State *L)
         }
         lua_pushstring(L, r->source);
         lua_setfield(L, -2, "source");
+        lua_pushstring(L, r->marketplace);
+        lua_setfield(L, -2, "marketplace");
+        if (r->marketplace_source) {
+            lua_pushstring(L, r->marketplace_source);
+            lua_setfield(L, -2, "marketplace_source");
+        }
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     levy_nexus_free(nx);
@@ -2107,7 +2258,7 @@ int luaopen_levy_tax(lua_State *L)
     lua_pushcfunction(L, linebuf_gc);
     lua_setfield(L, -2, "__gc");
     lua_setmetatable(L, -2);
-    luaL_checkstack(L, K_N, "levy.tax: the key upvalues"); /* more than LUA_MINSTACK */
+    luaL_checkstack(L, K_N + 4, "levy.tax: the key upvalues"); /* more than LUA_MINSTACK */
     for (int k = 0; k < K_N; k++)
         lua_pushstring(L, key_names[k]);
     luaL_setfuncs(L, funcs, 1 + K_N);

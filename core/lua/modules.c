@@ -18,6 +18,7 @@ const levy_module levy_modules[] = {
     {"levy.config", luaopen_levy_config},
     {"levy.tax", luaopen_levy_tax},
     {"levy.taxid", luaopen_levy_taxid}, /* core/lua/bind_taxid.c (issue 19) */
+    {"levy.files", luaopen_levy_files}, /* core/lua/bind_files.c (issue 20) */
     {"cjson.safe", luaopen_cjson_safe},
     {NULL, NULL},
 };

@@ -31,5 +31,6 @@ int luaopen_levy_http(lua_State *L);
 int luaopen_levy_metrics(lua_State *L);
 int luaopen_levy_config(lua_State *L);
 int luaopen_levy_tax(lua_State *L);
+int luaopen_levy_files(lua_State *L); /* bind_files.c (issue 20: certificates) */
 
 #endif

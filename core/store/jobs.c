@@ -406,3 +406,29 @@ int levy_jobs_counts(levy_store *st, levy_jobs_count_fn fn, void *ud, levy_err *
                ? LEVY_OK
                : levy_err_set(err, LEVY_EIO, "store", "jobs: %s", sqlite3_errmsg(db));
 }
+
+int levy_jobs_oldest_queued(levy_store *st, int64_t now_ms, levy_jobs_count_fn fn, void *ud,
+                            levy_err *err)
+{
+    /* its own statement, as levy_jobs_counts; jobs_kind_state serves the GROUP BY */
+    sqlite3 *db = levy_store_db(st);
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT kind, min(created_at) FROM jobs WHERE state = 'queued' "
+                           "GROUP BY kind",
+                           -1, &s, NULL) != SQLITE_OK) {
+        sqlite3_finalize(s);
+        return levy_err_set(err, LEVY_EIO, "store", "jobs: %s", sqlite3_errmsg(db));
+    }
+    int src;
+    while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *kind = (const char *)sqlite3_column_text(s, 0);
+        int64_t age = now_ms - sqlite3_column_int64(s, 1);
+        if (kind)
+            fn(ud, kind, "queued", age > 0 ? age : 0);
+    }
+    sqlite3_finalize(s);
+    return src == SQLITE_DONE
+               ? LEVY_OK
+               : levy_err_set(err, LEVY_EIO, "store", "jobs: %s", sqlite3_errmsg(db));
+}

@@ -74,6 +74,10 @@ int levy_jobs_next_run_at(levy_store *st, int64_t *ms, levy_err *err);
  * levy_jobs gauge of /metrics). Failures are returned, never recorded as the store's state. */
 typedef void (*levy_jobs_count_fn)(void *ud, const char *kind, const char *state, int64_t n);
 int levy_jobs_counts(levy_store *st, levy_jobs_count_fn fn, void *ud, levy_err *err);
+/* Calls fn(ud, kind, "queued", age_ms) for each kind with a queued job: age_ms = now_ms minus
+ * the creation time of its oldest queued job (levy_jobs_oldest_queued_age_seconds). */
+int levy_jobs_oldest_queued(levy_store *st, int64_t now_ms, levy_jobs_count_fn fn, void *ud,
+                            levy_err *err);
 
 /* Full-jitter exponential backoff: uniform in [0, min(max_ms, base_ms * 2^attempt)] drawn
  * from `random` (a uniformly random 64-bit value supplied by the caller). Never overflows. */

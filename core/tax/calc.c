@@ -71,29 +71,15 @@ static int rule_error(levy_tax_problem *p, levy_err *err, const char *msg)
     return levy_err_set(err, LEVY_EINVAL, "rule_error", "%s", msg);
 }
 
-/* ------------------------------------------------------------------ tax codes */
+/* The tax codes: core/tax/codes.c. */
 
-const levy_tax_code_info levy_tax_codes[] = {
-    {"general", "General tangible goods", "Tangible personal property; the default code"},
-    {"saas", "Software as a service", "Remotely accessed prewritten software (subscriptions)"},
-    {"software_download", "Downloaded software", "Prewritten software delivered electronically"},
-    {"digital_goods", "Digital goods", "E-books, music, video and other digital products"},
-    {"professional_services", "Professional services",
-     "Consulting, legal, accounting and similar personal services"},
-    {"training", "Training", "Training and education services, live or online"},
-    {"shipping", "Shipping", "Delivery and freight charges billed to the customer"},
-    {"clothing", "Clothing", "Clothing and footwear"},
-    {"food_grocery", "Groceries", "Food for home consumption"},
-    {"exempt", "Exempt", "Non-taxable item (no tax in any region)"},
-};
-const int levy_tax_ncodes = (int)LEVY_ARRAY_LEN(levy_tax_codes);
-
-int levy_tax_code_builtin(const char *c)
+void levy_tax_fallback_note(const levy_tax_decision *d, int g, int k, char *buf, size_t cap)
 {
-    for (int i = 0; i < levy_tax_ncodes; i++)
-        if (strcmp(levy_tax_codes[i].code, c) == 0)
-            return 1;
-    return 0;
+    snprintf(buf, cap,
+             "%s has no cited row for tax code '%s' (%s): taxed as its parent '%s'; the "
+             "region's law for this product may differ",
+             d->res.group_region[g], levy_tax_codes[k].code, levy_tax_codes[k].name,
+             levy_tax_codes[k].parent);
 }
 
 /* ------------------------------------------------------------------ rules */
@@ -134,6 +120,9 @@ int levy_tax_rule_knows(const levy_tax_rule *r, const char *code)
 int levy_tax_rule_treatment(const levy_tax_rule *r, const char *code)
 {
     const levy_tax_code_row *row = find_code(r, code);
+    const char *parent = row ? NULL : levy_tax_code_parent(code);
+    if (parent)
+        row = find_code(r, parent);
     if (!row)
         row = find_code(r, "default");
     return row ? row->treatment : -1;
@@ -722,9 +711,59 @@ static void source(const levy_tax_request *req, levy_tax_decision *d)
     levy_tax_resolution ores;
     levy_err oerr;
     levy_err_clear(&oerr);
-    if (levy_rates_resolve(req->rates, &sa, req->date, &ores, &oerr) == LEVY_OK &&
+    /* the seller's resolution, its precision (issue 19) included: its rates apply */
+    if (levy_rates_resolve_street(req->rates, &sa, s->line1, req->date, &ores, &oerr) == LEVY_OK &&
         strcmp(ores.region, d->res.region) == 0)
         d->res = ores; /* an unknown seller ZIP keeps destination rates */
+}
+
+/* 1 when one of regions is a region group of the sale. */
+static int covers(const levy_tax_decision *d, int n, const char *const *regions)
+{
+    for (int k = 0; k < n; k++)
+        for (int g = 0; regions[k] && g < d->res.ngroups; g++)
+            if (strcmp(regions[k], d->res.group_region[g]) == 0)
+                return 1;
+    return 0;
+}
+
+static void fmt_date(char *out, size_t cap, int32_t v)
+{
+    snprintf(out, cap, "%04d-%02d-%02d", (int)(v / 10000), (int)(v / 100 % 100), (int)(v % 100));
+}
+
+/* Issue 20: the customer's certificates decide. The first one covering a region of the sale
+ * and the date exempts it (d->certificate_id); else one covering the region but not the date
+ * (expired, or not yet issued) taxes the sale with the note exemption_certificate_expired. */
+static void certificates(const levy_tax_request *req, levy_tax_decision *d)
+{
+    const levy_tax_customer_rec *c = &req->stored;
+    const levy_tax_certificate *lapsed = NULL;
+    for (int k = 0; k < c->ncerts; k++) {
+        const levy_tax_certificate *ct = &c->certs[k];
+        if (!covers(d, ct->nregions, ct->regions))
+            continue;
+        if (req->date >= ct->issued && (!ct->expires || req->date <= ct->expires)) {
+            d->customer_exempt = 1;
+            d->certificate_id = ct->id;
+            return;
+        }
+        if (!lapsed || (ct->expires && lapsed->expires && ct->expires > lapsed->expires))
+            lapsed = ct;
+    }
+    if (!lapsed)
+        return;
+    char msg[LEVY_TAX_NOTE_MAX], a[16], b[16];
+    fmt_date(a, sizeof a, lapsed->issued);
+    fmt_date(b, sizeof b, lapsed->expires);
+    const char *num = lapsed->number && lapsed->number[0] ? lapsed->number : lapsed->id;
+    if (req->date < lapsed->issued)
+        snprintf(msg, sizeof msg,
+                 "Exemption certificate %s is not valid before %s; the sale was taxed", num, a);
+    else
+        snprintf(msg, sizeof msg, "Exemption certificate %s expired on %s; the sale was taxed", num,
+                 b);
+    levy_tax_decision_add_note(d, LEVY_TAX_NOTE_CERT_EXPIRED, msg);
 }
 
 /* The customer's exemption and tax id after the record stored in levy. */
@@ -735,6 +774,12 @@ static void customer(const levy_tax_request *req, levy_tax_decision *d)
     const levy_tax_customer_rec *c = &req->stored;
     if (d->customer_exempt || !req->customer_id || !c->found)
         return;
+    if (c->ncerts > 0) {
+        certificates(req, d);
+        if (!d->tax_id && tax_id_present(c->tax_id))
+            d->tax_id = c->tax_id;
+        return;
+    }
     int exm = c->exempt;
     if (exm && c->expires && req->date > c->expires)
         exm = 0;
@@ -764,6 +809,31 @@ static void customer_type(const levy_tax_request *req, levy_tax_decision *d)
         t == LEVY_CUSTOMER_INDIVIDUAL ? LEVY_CUSTOMER_INDIVIDUAL : LEVY_CUSTOMER_BUSINESS;
 }
 
+/* After a rule's calculate(ctx) (which returns each tax by name): every group-g entry gets
+ * the authority code and note of the resolution's jurisdiction of the same name and level;
+ * one the rule added itself is said to be the rule's (issue 19, names that file correctly). */
+#define NOTE_RULE_ADDED "jurisdiction added by the region's rule script: no authority code"
+static void restore_codes(const levy_tax_decision *d, levy_tax_request *req, int g)
+{
+    for (int i = 0; i < req->nlines; i++) {
+        levy_tax_line *l = &req->lines[i];
+        for (int k = 0; k < l->n; k++) {
+            levy_tax_entry *e = &l->e[k];
+            if (e->group != g || e->code || e->note)
+                continue;
+            e->note = NOTE_RULE_ADDED;
+            for (int r = 0; r < d->res.n; r++) {
+                const levy_tax_entry *re = &d->res.e[r];
+                if (re->group == g && re->level == e->level && same_name(re, e)) {
+                    e->code = re->code;
+                    e->note = re->note;
+                    break;
+                }
+            }
+        }
+    }
+}
+
 /* Before a delivery line follows the goods again (after calculate): its group-g entries are
  * the resolution's again (every jurisdiction at its rate, in the resolution's order; a
  * reverse-charged line keeps them at zero), the other groups' entries as they are. */
@@ -791,6 +861,35 @@ static void refollow_entries(const levy_tax_decision *d, levy_tax_line *l, int g
     l->n = n;
 }
 
+int levy_tax_decision_add_note(levy_tax_decision *d, const char *code, const char *message)
+{
+    size_t cl = strlen(code);
+    if (cl == 0 || cl >= LEVY_TAX_NOTE_CODE_MAX)
+        return -1;
+    for (size_t i = 0; i < cl; i++)
+        if (!((code[i] >= 'a' && code[i] <= 'z') || (code[i] >= '0' && code[i] <= '9') ||
+              code[i] == '_'))
+            return -1;
+    size_t ml = strlen(message);
+    if (ml >= LEVY_TAX_NOTE_MAX) { /* cut on a UTF-8 boundary */
+        ml = LEVY_TAX_NOTE_MAX - 1;
+        while (ml > 0 && ((unsigned char)message[ml] & 0xC0) == 0x80)
+            ml--;
+    }
+    for (int k = 0; k < d->nrule_notes; k++)
+        if (strcmp(d->rule_note[k].code, code) == 0 &&
+            strncmp(d->rule_note[k].message, message, ml) == 0 &&
+            d->rule_note[k].message[ml] == '\0')
+            return 0;
+    if (d->nrule_notes >= LEVY_TAX_RULE_NOTES)
+        return -1;
+    memcpy(d->rule_note[d->nrule_notes].code, code, cl + 1);
+    memcpy(d->rule_note[d->nrule_notes].message, message, ml);
+    d->rule_note[d->nrule_notes].message[ml] = '\0';
+    d->nrule_notes++;
+    return 0;
+}
+
 int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_problem *p, levy_err *err)
 {
     memset(d, 0, sizeof *d);
@@ -801,7 +900,8 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
     levy_err_clear(&rerr);
     levy_tax_address a = {req->ship_to.country, req->ship_to.state[0] ? req->ship_to.state : NULL,
                           req->ship_to.city, req->ship_to.zip};
-    if (levy_rates_resolve(req->rates, &a, req->date, &d->res, &rerr) != LEVY_OK) {
+    if (levy_rates_resolve_street(req->rates, &a, req->ship_to.line1, req->date, &d->res, &rerr) !=
+        LEVY_OK) {
         levy_tax_problem_set(p, LEVY_TAX_ERR_ADDRESS, rerr.code[0] ? rerr.code : NULL,
                              rerr.message);
         levy_tax_problem_add(p, -1,
@@ -893,7 +993,15 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
                 continue;
             const levy_tax_rule *r = d->rule[g];
             int t = r ? levy_tax_rule_treatment(r, tc) : -1;
-            if (apply_treatment(req, d, r, t, tc, i, g, 0, p, err) != LEVY_OK)
+            /* a code of the taxonomy the rule has no row for: its parent's row decides
+             * (levy_tax_rule_treatment), and the answer says so */
+            const char *use = tc;
+            int ci = levy_tax_code_index(tc);
+            if (r && ci >= 0 && levy_tax_codes[ci].parent && !levy_tax_rule_knows(r, tc)) {
+                use = levy_tax_codes[ci].parent;
+                d->fallback[g] |= (uint64_t)1 << ci;
+            }
+            if (apply_treatment(req, d, r, t, use, i, g, 0, p, err) != LEVY_OK)
                 return err->rc;
         }
         /* reverse charge where the rule declares it: the lines keep their would-be rate
@@ -924,6 +1032,7 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
             levy_err_clear(&cerr);
             if (req->calculate(req->ud, req, d, g, &cerr) != LEVY_OK)
                 return rule_error(p, err, cerr.message);
+            restore_codes(d, req, g);
             /* the delivery follows the goods as calculate left them (a clothing exemption
              * of the first $250, a unit cap): its entries' shares are decided again */
             for (int i = 0; i < req->nlines; i++) {
@@ -984,6 +1093,61 @@ static void js_cstr(levy_tax_out *b, const char *k, const char *v, int first)
     b->str(b, v, LEVY_TAX_CSTR);
 }
 
+/* Address precision (issue 19): "ambiguous_zip" {candidates, zip} when the ZIP5 spans
+ * several rates -- the answer's first key (keys in byte order). */
+static void js_ambiguous(levy_tax_out *b, const levy_tax_resolution *res)
+{
+    char t[48];
+    js_key(b, "ambiguous_zip", 1);
+    b->open(b, 0, 2);
+    js_key(b, "candidates", 1);
+    b->open(b, 1, res->ncand);
+    for (int c = 0; c < res->ncand; c++) {
+        const levy_tax_candidate *cd = &res->cand[c];
+        b->open(b, 0, 5);
+        js_key(b, "default", 1);
+        b->boolean(b, cd->is_default);
+        js_key(b, "jurisdictions", 0);
+        b->open(b, 1, cd->nj);
+        for (int k = 0; k < cd->nj; k++)
+            b->str(b, cd->jur[k], LEVY_TAX_CSTR);
+        b->close(b, 1);
+        js_key(b, "rate", 0);
+        b->str(b, t, levy_tax_fmt_percent(t, cd->rate));
+        js_key(b, "zip4_ranges", 0);
+        b->open(b, 1, cd->nranges);
+        for (int k = 0; k < cd->nranges; k++) {
+            levy_tax_zip4_range(t, cd->lo[k], cd->hi[k]);
+            b->str(b, t, strlen(t));
+        }
+        b->close(b, 1);
+        js_key(b, "zip4_ranges_total", 0);
+        b->num(b, cd->ranges_all);
+        b->close(b, 0);
+    }
+    b->close(b, 1);
+    js_cstr(b, "zip", res->zip5, 0);
+    b->close(b, 0);
+}
+
+void levy_tax_zip4_range(char *buf, uint32_t lo, uint32_t hi)
+{
+    if (lo == hi)
+        snprintf(buf, 24, "%05u-%04u", lo / 10000 % 100000, lo % 10000);
+    else
+        snprintf(buf, 24, "%05u-%04u..%05u-%04u", lo / 10000 % 100000, lo % 10000,
+                 hi / 10000 % 100000, hi % 10000);
+}
+
+/* A note {code, message, ...}: tax_id_invalid, a rule's own (2 keys). */
+static void js_note(levy_tax_out *b, const char *code, const char *message)
+{
+    b->open(b, 0, 2);
+    js_cstr(b, "code", code, 1);
+    js_cstr(b, "message", message, 0);
+    b->close(b, 0);
+}
+
 int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const levy_tax_decision *d,
                           const char *calc_id, size_t calc_id_len, const char *date,
                           const long long *generation, const char *rates_source,
@@ -991,8 +1155,11 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
 {
     int ex = req->exponent, bad = 0;
     char t[48];
-    b->open(b, 0, 10);
-    js_key(b, "calculation_id", 1);
+    int amb = d->res.ambiguous && d->res.ncand >= 2;
+    b->open(b, 0, 12);
+    if (amb)
+        js_ambiguous(b, &d->res);
+    js_key(b, "calculation_id", !amb);
     bad |= js_str(b, calc_id, calc_id_len);
     js_cstr(b, "currency", req->currency, 0);
     js_cstr(b, "date", date, 0);
@@ -1016,6 +1183,13 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
             const levy_tax_entry *en = &l->e[e];
             b->open(b, 0, 6);
             js_dec(b, "amount", en->amount, ex, 1);
+            /* issue 19: the jurisdiction's code at its authority (FIPS, ISO), null when the
+             * data does not establish it - then jurisdiction_note says why */
+            js_key(b, "authority_code", 0);
+            if (en->code)
+                bad |= js_str(b, en->code, LEVY_TAX_CSTR);
+            else
+                b->null(b);
             js_key(b, "jurisdiction", 0);
             if (en->suffix) {
                 size_t a = strlen(en->name), s2 = strlen(en->suffix);
@@ -1030,7 +1204,11 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
             } else {
                 bad |= js_str(b, en->name, LEVY_TAX_CSTR);
             }
+            if (en->note)
+                js_cstr(b, "jurisdiction_note", en->note, 0);
             js_cstr(b, "level", levy_tax_level_name(en->level), 0);
+            if (en->title) /* a tax with its own name (issue 19: local taxes) */
+                js_cstr(b, "name", en->title, 0);
             js_key(b, "percentage", 0);
             js_str(b, t, levy_tax_fmt_percent(t, en->rate));
             js_dec(b, "taxable_amount", levy_tax_entry_shown_taxable(l, en), ex, 0);
@@ -1041,16 +1219,39 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
         b->close(b, 0);
     }
     b->close(b, 1);
-    if (d->tax_id_note[0]) { /* notes (issue 19): only when there is one */
+    if (d->tax_id_note[0] || d->fallback[0] || d->fallback[1] ||
+        d->nrule_notes) { /* notes: only when any */
+        int nn = d->nrule_notes + (d->tax_id_note[0] != 0);
+        for (int g = 0; g < 2; g++)
+            for (int k = 0; k < levy_tax_ncodes; k++)
+                nn += (int)(d->fallback[g] >> k & 1);
         js_key(b, "notes", 0);
-        b->open(b, 1, 1);
-        b->open(b, 0, 2);
-        js_cstr(b, "code", LEVY_TAX_NOTE_TAX_ID_INVALID, 1);
-        js_cstr(b, "message", d->tax_id_note, 0);
-        b->close(b, 0);
+        b->open(b, 1, nn);
+        if (d->tax_id_note[0])
+            js_note(b, LEVY_TAX_NOTE_TAX_ID_INVALID, d->tax_id_note);
+        for (int g = 0; g < 2; g++) /* product taxonomy: a parent's row decided */
+            for (int k = 0; k < levy_tax_ncodes; k++) {
+                if (!(d->fallback[g] >> k & 1))
+                    continue;
+                char msg[LEVY_TAX_NOTE_MAX];
+                levy_tax_fallback_note(d, g, k, msg, sizeof msg);
+                b->open(b, 0, 5);
+                js_cstr(b, "code", LEVY_TAX_NOTE_TAXABILITY_FALLBACK, 1);
+                js_cstr(b, "message", msg, 0);
+                js_cstr(b, "region", d->res.group_region[g], 0);
+                js_cstr(b, "tax_code", levy_tax_codes[k].code, 0);
+                js_cstr(b, "parent", levy_tax_codes[k].parent, 0);
+                b->close(b, 0);
+            }
+        for (int k = 0; k < d->nrule_notes; k++)
+            js_note(b, d->rule_note[k].code, d->rule_note[k].message);
         b->close(b, 1);
     }
+    if (d->certificate_id) /* issue 20: the certificate that exempted the sale */
+        js_cstr(b, "exemption_certificate_id", d->certificate_id, 0);
     js_cstr(b, "region", d->res.region, 0);
+    if (levy_rates_precision_name(d->res.precision))
+        js_cstr(b, "resolution", levy_rates_precision_name(d->res.precision), 0);
     js_key(b, "rules", 0);
     b->open(b, 0, 3);
     if (generation) {
@@ -1157,6 +1358,13 @@ static void json_bool(levy_tax_out *o, int v)
     levy_buf_puts(j->b, v ? "true" : "false");
 }
 
+static void json_null(levy_tax_out *o)
+{
+    json_out *j = (json_out *)o;
+    json_member(j);
+    levy_buf_puts(j->b, "null");
+}
+
 static void json_num(levy_tax_out *o, long long v)
 {
     json_out *j = (json_out *)o;
@@ -1178,8 +1386,8 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
 }
 
 /* The JSON reader's steps, for another writer (tax/ctx.h: ctx as JSON, in tests). */
-const levy_tax_out levy_tax_json_out = {json_open, json_close, json_key,
-                                        json_str,  json_num,   json_bool};
+const levy_tax_out levy_tax_json_out = {json_open, json_close, json_key, json_str,
+                                        json_num,  json_bool,  json_null};
 
 int levy_tax_json_write(levy_buf *b, int (*write)(levy_tax_out *o, void *arg), void *arg)
 {

@@ -11,9 +11,11 @@
 #include "tax/rates.h"
 #include "tax/taxid.h"
 
-#define LEVY_TAX_MAX_DETAILS 50 /* validation details kept per request (more are dropped) */
-#define LEVY_TAX_MAX_DEPTH 4    /* thresholds nested at most this deep */
-#define LEVY_TAX_NOTE_MAX 400   /* bytes of a note's message, with its NUL */
+#define LEVY_TAX_MAX_DETAILS 50   /* validation details kept per request (more are dropped) */
+#define LEVY_TAX_MAX_DEPTH 4      /* thresholds nested at most this deep */
+#define LEVY_TAX_NOTE_MAX 400     /* bytes of a note's message, with its NUL */
+#define LEVY_TAX_NOTE_CODE_MAX 48 /* bytes of a rule note's code, with its NUL */
+#define LEVY_TAX_RULE_NOTES 4     /* notes a rule's calculate may add to one answer */
 
 /* ---- errors: the one table of what a decision can answer (code, HTTP status, message) */
 enum levy_tax_error {
@@ -112,8 +114,8 @@ typedef struct levy_tax_rule {
     const levy_tax_treatment *treat;
 } levy_tax_rule;
 
-/* The treatment index of code (its row, else the "default" row), or -1 (then: "exempt" ->
- * exempt, anything else taxable). */
+/* The treatment index of code (its row, else its parent's row (levy_tax_code_parent), else
+ * the "default" row), or -1 (then: an "exempt" root -> exempt, anything else taxable). */
 int levy_tax_rule_treatment(const levy_tax_rule *r, const char *code);
 /* Treatment t at date (YYYYMMDD): a dated row list resolves to the treatment of the row
  * whose window holds the date, else to the rule's "default" row (when that is not the same
@@ -122,13 +124,25 @@ int levy_tax_rule_at(const levy_tax_rule *r, int t, int32_t date);
 /* 1 when the rule's taxability names code. */
 int levy_tax_rule_knows(const levy_tax_rule *r, const char *code);
 
-/* The built-in tax codes (GET /v1/tax-codes). */
+/* The product tax codes (GET /v1/tax-codes; core/tax/codes.c, the one list: issue 19
+ * "Product taxonomy"). parent: NULL for the ten roots of CONTRACT section 2.4, else the root
+ * whose row a rule without a row for the code applies (with the note taxability_fallback). */
+#define LEVY_TAX_MAX_CODES 64 /* one bit each in levy_tax_decision.fallback */
 typedef struct levy_tax_code_info {
-    const char *code, *name, *description;
+    const char *code, *name, *description, *parent;
 } levy_tax_code_info;
 extern const levy_tax_code_info levy_tax_codes[];
 extern const int levy_tax_ncodes;
 int levy_tax_code_builtin(const char *code);
+/* The index of code in levy_tax_codes, or -1. */
+int levy_tax_code_index(const char *code);
+/* code's parent (NULL for a root or an unknown code). */
+const char *levy_tax_code_parent(const char *code);
+/* code's root: its parent, or code itself (a root, or a code only a rule names). */
+const char *levy_tax_code_root(const char *code);
+/* The note an answer carries for each (region, code) whose rule had no row of its own for the
+ * code and applied its parent's row (levy_tax_decision.fallback). */
+#define LEVY_TAX_NOTE_TAXABILITY_FALLBACK "taxability_fallback"
 
 /* ---- customer type (issue 19: business vs personal use; docs/rules.md "Customer type") */
 enum levy_tax_customer_type {
@@ -146,6 +160,7 @@ typedef struct levy_tax_addr {
     char country[3]; /* ISO 3166 upper case; "" when absent */
     char state[4];   /* upper case, "" when absent */
     const char *city, *zip;
+    const char *line1; /* street line, or NULL (SST address records: core/tax/boundary.c) */
     int present;
 } levy_tax_addr;
 
@@ -160,6 +175,17 @@ typedef struct levy_tax_line_meta {
                   * after every other line's treatment) */
 } levy_tax_line_meta;
 
+/* An exemption certificate on file for the customer (issue 20; plugins/api, table
+ * api_certificates): it exempts sales into any of its regions dated in [issued, expires]. */
+typedef struct levy_tax_certificate {
+    const char *id;     /* never NULL */
+    const char *number; /* the certificate's own number, NULL when none */
+    int32_t issued;     /* YYYYMMDD */
+    int32_t expires;    /* YYYYMMDD, 0 = no expiry */
+    int nregions;
+    const char *const *regions;
+} levy_tax_certificate;
+
 /* The customer record stored in levy (opts.customers[id] in the binding). */
 typedef struct levy_tax_customer_rec {
     int found;
@@ -169,6 +195,12 @@ typedef struct levy_tax_customer_rec {
     const char *const *regions;
     const char *tax_id; /* NULL or non-empty */
     int type;           /* enum levy_tax_customer_type (UNSET: the record does not say) */
+    /* Certificates on file (issue 20). When ncerts > 0 they alone decide the exemption (the
+     * exempt flag, regions and expiry above do not): exempt while one of them covers a region
+     * of the sale and the date; a covering one out of its dates taxes the sale and leaves the
+     * note exemption_certificate_expired. */
+    int ncerts;
+    const levy_tax_certificate *certs;
 } levy_tax_customer_rec;
 
 typedef struct levy_tax_request levy_tax_request;
@@ -221,15 +253,37 @@ struct levy_tax_decision {
     const levy_tax_rule *rule[2];
     int on[2];
     int customer_exempt; /* after the stored record */
-    const char *tax_id;  /* after the stored record */
-    int customer_type;   /* BUSINESS or INDIVIDUAL: request, else stored record, else default */
-    int reverse;         /* the sale is reverse-charged (B2B, foreign seller) where declared */
-    levy_tax_doc doc;    /* totals */
+    /* the id of the certificate that exempted the sale (issue 20), NULL when none did */
+    const char *certificate_id;
+    const char *tax_id; /* after the stored record */
+    int customer_type;  /* BUSINESS or INDIVIDUAL: request, else stored record, else default */
+    int reverse;        /* the sale is reverse-charged (B2B, foreign seller) where declared */
+    levy_tax_doc doc;   /* totals */
     /* "" or the message of the answer's note tax_id_invalid: a rule declares reverse charge,
      * the customer gave a tax id, and it is not usable (levy_tax_id_usable), so the sale was
      * taxed as a sale to a consumer. The result lists it as notes[{code, message}]. */
     char tax_id_note[LEVY_TAX_NOTE_MAX];
+    /* Per group, one bit per levy_tax_codes index: a line of that code was decided by its
+     * parent's row because the group's rule has no row for the code (the note
+     * taxability_fallback; levy_tax_fallback_note). */
+    uint64_t fallback[2];
+    /* Notes a rule's calculate(ctx) left in ctx.notes (issue 19: e.g. local_tax_uncertain, a
+     * ZIP partly inside a city whose own tax was not charged), listed after tax_id_invalid;
+     * levy_tax_decision_add_note. */
+    int nrule_notes;
+    struct {
+        char code[LEVY_TAX_NOTE_CODE_MAX];
+        char message[LEVY_TAX_NOTE_MAX];
+    } rule_note[LEVY_TAX_RULE_NOTES];
 };
+
+/* The message of the note taxability_fallback for group g and code index k into buf. */
+void levy_tax_fallback_note(const levy_tax_decision *d, int g, int k, char *buf, size_t cap);
+
+/* Adds a rule's note to d (code [a-z0-9_], 1..LEVY_TAX_NOTE_CODE_MAX-1 bytes; the message is
+ * cut at LEVY_TAX_NOTE_MAX-1 bytes on a UTF-8 boundary); the same code and message twice is
+ * kept once. 0, or -1 for a bad code or when LEVY_TAX_RULE_NOTES are there already. */
+int levy_tax_decision_add_note(levy_tax_decision *d, const char *code, const char *message);
 
 /* ---- reading a request: the checks on values (the caller checks their types) */
 /* A decimal string field -> *out scaled by 10^scale, at most max_scale decimals, |value| <=
@@ -305,6 +359,8 @@ int levy_tax_id_usable(const levy_tax_request *req, int eu, const char *tax_id, 
                        size_t note_size);
 /* The note code an answer carries when levy_tax_id_usable said no. */
 #define LEVY_TAX_NOTE_TAX_ID_INVALID "tax_id_invalid"
+/* The note of a sale a certificate covers by region but not by date (issue 20): taxed. */
+#define LEVY_TAX_NOTE_CERT_EXPIRED "exemption_certificate_expired"
 
 /* The decision: resolves the ship-to (origin sourcing where the rule declares it), checks
  * the tax codes, applies the customer's exemption, each line's treatment, reverse charge
@@ -324,7 +380,7 @@ int64_t levy_tax_entry_shown_taxable(const levy_tax_line *l, const levy_tax_entr
  * (core/lua/bind_tax.c) -- so a field it gains reaches both. The calls nest as JSON does:
  * open (an object, or an array when `array`, with room for n members), key (in an object,
  * before each value; k is a string literal, a reader may know it by its address; first: the
- * object's first key), a value (str, num, boolean or a nested open ... close), close. str
+ * object's first key), a value (str, num, boolean, null or a nested open ... close), close. str
  * returns -1 for a string the reader cannot carry. */
 typedef struct levy_tax_out levy_tax_out;
 /* str's n for a NUL-terminated string (a name from a table, a field of the request): a reader
@@ -336,7 +392,8 @@ struct levy_tax_out {
     void (*key)(levy_tax_out *o, const char *k, int first);
     int (*str)(levy_tax_out *o, const char *s, size_t n);
     void (*num)(levy_tax_out *o, long long v);
-    void (*boolean)(levy_tax_out *o, int v); /* ctx (tax/ctx.h); the answer has none */
+    void (*boolean)(levy_tax_out *o, int v);
+    void (*null)(levy_tax_out *o); /* JSON null (levy.json's json.null in a Lua table) */
 };
 
 /* Writes the result (CONTRACT section 2.5) to o, object keys in byte order.
@@ -348,6 +405,9 @@ int levy_tax_result_write(levy_tax_out *o, const levy_tax_request *req, const le
                           const char *region_rule);
 
 struct levy_buf;
+/* "55101-0002..55101-1609" (or "55101-0002" when lo == hi) of a ZIP+4 range held as 9 digits;
+ * buf >= 24 bytes. */
+void levy_tax_zip4_range(char *buf, uint32_t lo, uint32_t hi);
 /* Appends the result as JSON text to b (levy_tax_result_write): the bytes levy.json.encode
  * writes for the binding's result table (keys in byte order, empty arrays as []). Returns 0,
  * or -1 when b ran out of memory or a string needs the table path (a leading NUL: a

@@ -36,12 +36,14 @@ static int put_address(levy_tax_out *o, const char *k, const levy_tax_addr *a)
     return bad;
 }
 
-/* A tax of group g: its name (with the rate index's suffix), level, type, rate, share, band. */
-static int put_tax(levy_tax_out *o, const levy_tax_entry *en, int exponent)
+/* A jurisdiction's head: its name (with the rate index's suffix), level, type, rate, its own
+ * name when it has one (issue 19: local taxes), authority code (null when not established)
+ * and why. Leaves the object open for the caller's fields. */
+static int put_head(levy_tax_out *o, const levy_tax_entry *en, int n)
 {
     char t[256];
     int bad = 0;
-    o->open(o, 0, 7);
+    o->open(o, 0, n);
     size_t a = strlen(en->name), s = en->suffix ? strlen(en->suffix) : 0;
     o->key(o, "jurisdiction", 1);
     if (a + s < sizeof t) {
@@ -56,6 +58,23 @@ static int put_tax(levy_tax_out *o, const levy_tax_entry *en, int exponent)
     bad |= put_str(o, "type", levy_tax_type_name(en->type), 0);
     o->key(o, "percentage", 0);
     o->str(o, t, levy_tax_fmt_percent(t, en->rate));
+    if (en->title)
+        bad |= put_str(o, "name", en->title, 0);
+    o->key(o, "authority_code", 0);
+    if (en->code)
+        bad |= o->str(o, en->code, LEVY_TAX_CSTR);
+    else
+        o->null(o);
+    if (en->note)
+        bad |= put_str(o, "jurisdiction_note", en->note, 0);
+    return bad;
+}
+
+/* A tax of group g on a line: its head, share and band. */
+static int put_tax(levy_tax_out *o, const levy_tax_entry *en, int exponent)
+{
+    char t[48];
+    int bad = put_head(o, en, 10);
     o->key(o, "fraction", 0);
     o->str(o, t, levy_tax_fmt_fraction(t, en->fraction));
     if (en->unit_from >= 0)
@@ -66,12 +85,42 @@ static int put_tax(levy_tax_out *o, const levy_tax_entry *en, int exponent)
     return bad;
 }
 
+/* Issue 19, split ZIPs (scripts/_lib/local_tax.lua): where the SST boundary records list the
+ * ZIP's jurisdiction sets without matching the address, each set {percentage, jurisdictions
+ * [{jurisdiction, authority_code?}]}. */
+static int put_candidates(levy_tax_out *o, const levy_tax_resolution *res)
+{
+    char t[48];
+    int bad = 0;
+    o->key(o, "zip_candidates", 0);
+    o->open(o, 1, res->ncand);
+    for (int c = 0; c < res->ncand; c++) {
+        const levy_tax_candidate *cd = &res->cand[c];
+        o->open(o, 0, 2);
+        o->key(o, "percentage", 1);
+        o->str(o, t, levy_tax_fmt_percent(t, cd->rate));
+        o->key(o, "jurisdictions", 0);
+        o->open(o, 1, cd->nj);
+        for (int k = 0; k < cd->nj; k++) {
+            o->open(o, 0, 2);
+            bad |= put_str(o, "jurisdiction", cd->jur[k], 1);
+            if (cd->code[k])
+                bad |= put_str(o, "authority_code", cd->code[k], 0);
+            o->close(o, 0);
+        }
+        o->close(o, 1);
+        o->close(o, 0);
+    }
+    o->close(o, 1);
+    return bad;
+}
+
 int levy_tax_ctx_write(levy_tax_out *o, const levy_tax_request *req, const levy_tax_decision *d,
                        int g, const char *date)
 {
     int bad = 0, ex = req->exponent;
     char t[96];
-    o->open(o, 0, 8);
+    o->open(o, 0, 11);
     o->key(o, "region", 1);
     bad |= o->str(o, d->res.group_region[g], strlen(d->res.group_region[g]));
     bad |= put_str(o, "date", date, 0);
@@ -93,12 +142,14 @@ int levy_tax_ctx_write(levy_tax_out *o, const levy_tax_request *req, const levy_
     o->open(o, 1, req->nlines);
     for (int i = 0; i < req->nlines; i++) {
         const levy_tax_line *l = &req->lines[i];
-        o->open(o, 0, 12);
+        o->open(o, 0, 13);
         o->key(o, "id", 1);
         bad |= o->str(o, req->meta[i].id, req->meta[i].idlen);
         o->key(o, "index", 0);
         o->num(o, i + 1);
         bad |= put_str(o, "tax_code", req->meta[i].tax_code, 0);
+        /* its family: the root of the product taxonomy (issue 19, core/tax/codes.c) */
+        bad |= put_str(o, "tax_code_parent", levy_tax_code_root(req->meta[i].tax_code), 0);
         put_dec(o, "amount", l->amount - l->discount, ex);
         o->key(o, "quantity", 0);
         o->str(o, t, levy_tax_fmt_quantity(t, l->qty));
@@ -118,6 +169,25 @@ int levy_tax_ctx_write(levy_tax_out *o, const levy_tax_request *req, const levy_
         o->close(o, 0);
     }
     o->close(o, 1);
+    /* every jurisdiction of the group's resolution at its rate, whatever the lines' treatments
+     * removed (a local tax that reaches what the state exempts takes its rate from here:
+     * scripts/_lib/local_tax.lua, Denver's city tax on SaaS) */
+    int nj = 0;
+    for (int e = 0; e < d->res.n; e++)
+        nj += d->res.e[e].group == g;
+    o->key(o, "jurisdictions", 0);
+    o->open(o, 1, nj);
+    for (int e = 0; e < d->res.n; e++)
+        if (d->res.e[e].group == g) {
+            bad |= put_head(o, &d->res.e[e], 7);
+            o->close(o, 0);
+        }
+    o->close(o, 1);
+    const char *prec = levy_rates_precision_name(d->res.precision);
+    if (prec) /* issue 19: how precisely the address resolved */
+        bad |= put_str(o, "resolution", prec, 0);
+    if (g == 0 && d->res.ncand > 0)
+        bad |= put_candidates(o, &d->res);
     o->close(o, 0);
     return bad ? -1 : 0;
 }

@@ -24,6 +24,9 @@ enum levy_tax_type {
     LEVY_TYPE_HST,
     LEVY_TYPE_PST,
     LEVY_TYPE_QST,
+    /* a local tax outside sales tax, collected by the lessor (issue 19: Chicago's Personal
+     * Property Lease Transaction Tax on cloud software); added by a rule's calculate only */
+    LEVY_TYPE_LEASE,
     LEVY_TYPE_N
 };
 enum levy_tax_reason {
@@ -53,6 +56,13 @@ int levy_tax_reason_from(const char *s);
 typedef struct levy_tax_entry {
     const char *name;   /* jurisdiction, e.g. "CALIFORNIA" (borrowed) */
     const char *suffix; /* appended to name when non-NULL (borrowed), e.g. " DISTRICT" */
+    const char *title;  /* the tax's own name when it has one (borrowed; a rule's calculate
+                         * sets it: "Chicago Personal Property Lease Transaction Tax"), or NULL */
+    /* the jurisdiction's code at its authority (issue 19 "names that file correctly"): a US
+     * state's FIPS ("36"), a county's FIPS ("36029"), a country's or province's ISO code; NULL
+     * when the data does not establish it, and then note says why (borrowed) */
+    const char *code;
+    const char *note; /* NULL, or why the name or code is uncertain (borrowed, static) */
     uint8_t level, type;
     uint8_t group; /* caller's region group index */
     uint8_t zero;  /* listed with its would-be rate, amount forced to 0 */

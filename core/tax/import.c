@@ -209,7 +209,9 @@ int levy_rates_install(const char *file, const char *data_root, const char *data
     if (info.kind == RT_AVALARA && old)
         changed = zip_rows_changed(r, cur, old);
     else
-        changed = rows_changed(copy, old, info.kind != RT_SST && info.kind != RT_IBERICODE);
+        changed = rows_changed(copy, old,
+                               info.kind != RT_SST && info.kind != RT_SST_BOUNDARY &&
+                                   info.kind != RT_IBERICODE);
     /* write the new vintage atomically first, then remove the older vintage(s) of this
      * source: a failed write leaves the vintage in use in place */
     if (mkdir_p(keydir) != 0) {

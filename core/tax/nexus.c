@@ -20,10 +20,22 @@ const char *const levy_nexus_periods[] = {
     "four_quarters_ny",                  /* the preceding four NY sales-tax quarters (Mar-May...) */
     NULL};
 
-enum { COL_STATE, COL_SALES, COL_TXNS, COL_COMBINE, COL_PERIOD, COL_EFFECTIVE, COL_SOURCE, COL_N };
+enum {
+    COL_STATE,
+    COL_SALES,
+    COL_TXNS,
+    COL_COMBINE,
+    COL_PERIOD,
+    COL_EFFECTIVE,
+    COL_SOURCE,
+    COL_REQUIRED, /* the columns before this one are required */
+    COL_MARKETPLACE = COL_REQUIRED,
+    COL_MARKETPLACE_SOURCE,
+    COL_N
+};
 static const char *const col_names[COL_N] = {"state",   "sales_threshold", "transactions_threshold",
                                              "combine", "period",          "effective_from",
-                                             "source"};
+                                             "source",  "marketplace",     "marketplace_source"};
 
 #define MAXF 16
 
@@ -142,9 +154,27 @@ static int parse_row(levy_nexus_row *r, char *const *f, const int *col, const ch
     }
     if (!*src)
         return BAD("%s:%d: source is empty (every threshold needs its provenance)", path, lineno);
+    /* Marketplace-facilitated sales (issue 20): optional columns; without them (or with an
+     * empty cell) the rule is "unknown", which the report counts and flags. */
+    const char *mk = col[COL_MARKETPLACE] >= 0 ? f[col[COL_MARKETPLACE]] : "";
+    const char *msrc = col[COL_MARKETPLACE_SOURCE] >= 0 ? f[col[COL_MARKETPLACE_SOURCE]] : "";
+    if (!*mk)
+        mk = "unknown";
+    if (strcmp(mk, "included") != 0 && strcmp(mk, "excluded") != 0 && strcmp(mk, "unknown") != 0)
+        return BAD("%s:%d: marketplace must be included, excluded or unknown (got \"%s\")", path,
+                   lineno, mk);
+    if (strcmp(mk, "unknown") != 0 && !*msrc)
+        return BAD("%s:%d: marketplace \"%s\" without a marketplace_source (cite the rule)", path,
+                   lineno, mk);
+    snprintf(r->marketplace, sizeof r->marketplace, "%s", mk);
     r->source = strdup(src);
-    if (!r->source)
+    r->marketplace_source = *msrc ? strdup(msrc) : NULL;
+    if (!r->source || (*msrc && !r->marketplace_source)) {
+        free(r->source);
+        free(r->marketplace_source);
+        r->source = r->marketplace_source = NULL;
         return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+    }
     return rc;
 }
 
@@ -152,8 +182,10 @@ void levy_nexus_free(levy_nexus *n)
 {
     if (!n)
         return;
-    for (size_t i = 0; i < n->n; i++)
+    for (size_t i = 0; i < n->n; i++) {
         free(n->rows[i].source);
+        free(n->rows[i].marketplace_source);
+    }
     free(n->rows);
     free(n);
 }
@@ -195,7 +227,7 @@ int levy_nexus_parse(levy_nexus **out, const char *path, const char *text, levy_
                 for (int i = 0; i < nf; i++)
                     if (strcmp(f[i], col_names[c]) == 0)
                         col[c] = i;
-                if (col[c] < 0) {
+                if (col[c] < 0 && c < COL_REQUIRED) {
                     BAD("%s:%d: header lacks column \"%s\"", path, lineno, col_names[c]);
                     goto done;
                 }
@@ -226,6 +258,7 @@ int levy_nexus_parse(levy_nexus **out, const char *path, const char *text, levy_
                 BAD("%s:%d: duplicate row for %s effective \"%s\"", path, lineno, nx->rows[i].state,
                     nx->rows[i].effective_from);
                 free(nx->rows[nx->n].source);
+                free(nx->rows[nx->n].marketplace_source);
                 goto done;
             }
         nx->n++;

@@ -12,7 +12,52 @@ typedef struct zip_row {
     uint16_t table; /* index of the table (file set + vintage) the row came from */
     uint32_t name;  /* TaxRegionName, upper case */
     int32_t combined, state, county, city, special;
+    /* the county of the ZIP (levy_rates_finish, from the HUD ZIP-county crosswalk): index into
+     * counties + 1 (0 = not established), and how it was established (ZC_*) */
+    uint32_t county_ix;
+    uint8_t county_how;
 } zip_row;
+
+/* How a ZIP's county was established (issue 19, names that file correctly). */
+enum {
+    ZC_NONE = 0,
+    ZC_ONLY,
+    ZC_BY_NAME,
+    ZC_BY_REGION,
+    ZC_BY_RATE,
+    ZC_AMBIGUOUS,
+    ZC_RATE_NAMED,  /* the row's county rate is its region's namesake county's */
+    ZC_RATE_REGION, /* ... the county of its region's other ZIPs */
+    ZC_RATE_ODD     /* the crosswalk's county, whose usual rate differs from the row's */
+};
+
+/* Census county (or county-equivalent) FIPS code: data/us/census-fips/counties-2017.csv */
+typedef struct fips_county {
+    uint32_t fips; /* 36029 */
+    char st[2];
+    uint32_t name, code; /* "ERIE COUNTY" (upper case), "36029" */
+    uint32_t bare;       /* the name without " COUNTY" ("ORANGE"): California's (CDTFA) style */
+} fips_county;
+
+/* One (ZIP, county) pair of the ZIP-county crosswalk (data/us/census-fips/zip-county-*.csv) */
+typedef struct zip_county {
+    uint32_t zip, fips;
+    char st[2];
+} zip_county;
+
+/* Census place (FIPS 55 code) a US city tax can be filed to: data/us/census-fips/places-2010.csv */
+typedef struct fips_place {
+    char st[2];
+    uint32_t key;      /* place_key of the name without its description ("ST LOUIS") */
+    uint32_t code;     /* state + place FIPS, "2965000" */
+    uint32_t counties; /* ";"-separated upper-case county names */
+} fips_place;
+
+/* State FIPS code: data/us/census-fips/states.csv */
+typedef struct fips_state {
+    char st[3];
+    uint32_t code; /* "36" */
+} fips_state;
 
 typedef struct cdtfa_row {
     uint32_t name, county; /* upper case */
@@ -66,6 +111,34 @@ typedef struct eu_period {
     uint32_t exc_first, exc_n;
 } eu_period;
 
+/* A CSV row split in place (rates.c csv_split). */
+typedef struct csv_row {
+    int n;
+    char *f[64];
+    size_t len[64];
+} csv_row;
+
+/* State rate files (core/tax/stateformats.c). A Washington DOR ZIP+4 range -> location code
+ * with its state and local rates for one period; a location code's rates and name (the DOR
+ * "location codes and rate tables" file). */
+typedef struct statez4_row {
+    char st[3];
+    uint16_t table;
+    uint32_t zip;
+    uint16_t lo, hi; /* +4 range, inclusive */
+    uint32_t code;
+    uint32_t name; /* "LOCATION CODE 1726" (pool) until the rate table names it */
+    int32_t state, local, from, to;
+} statez4_row;
+
+typedef struct stateloc_row {
+    char st[3];
+    uint16_t table;
+    uint32_t code;
+    uint32_t name; /* upper case, " (CITY)" removed */
+    int32_t state, local, from, to;
+} stateloc_row;
+
 typedef struct rates_table_rec {
     uint32_t source, vintage, path, dir;
     long rows;
@@ -89,14 +162,40 @@ struct levy_rates {
     size_t neu, eu_cap;
     eu_exception *exc;
     size_t nexc, exc_cap;
+    fips_county *counties;
+    size_t ncounties, counties_cap;
+    zip_county *zc;
+    size_t nzc, zc_cap;
+    fips_state *stfips;
+    size_t nstfips, stfips_cap;
+    size_t *by_region; /* indices of zips sorted by (state, tax region name) */
+    fips_place *places;
+    size_t nplaces, places_cap;
+    statez4_row *z4;
+    size_t nz4, z4_cap;
+    stateloc_row *loc;
+    size_t nloc, loc_cap;
     rates_table_rec *tables;
     int ntables;
     size_t tables_cap;
     char *pool;
     size_t pool_len, pool_cap;
+    struct levy_boundary *bnd; /* SST boundary records + local rate rows (boundary.c) */
 };
 
-enum { RT_UNKNOWN = 0, RT_AVALARA, RT_CDTFA, RT_SST, RT_IBERICODE, RT_CA, RT_NATIONAL, RT_OVERLAY };
+enum {
+    RT_UNKNOWN = 0,
+    RT_AVALARA,
+    RT_CDTFA,
+    RT_SST,
+    RT_IBERICODE,
+    RT_CA,
+    RT_NATIONAL,
+    RT_OVERLAY,
+    RT_SST_BOUNDARY,
+    RT_WA_RATES,
+    RT_WA_ZIP4
+};
 
 typedef struct rates_file_info {
     int kind;
@@ -111,8 +210,69 @@ levy_rates *levy_rates_new(void);
 int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file_info *info,
                          levy_err *err);
 void levy_rates_finish(levy_rates *r);
+
+/* rates.c helpers shared with stateformats.c */
+int levy_rates_csv_split(char *line, csv_row *row);
+char *levy_rates_next_line(char **cur);
+int levy_rates_blank_line(const char *s);
+int levy_rates_parse_frac(const char *s, size_t len, int32_t *out);
+void levy_rates_upcase(char *d, const char *s, size_t cap);
+uint32_t levy_rates_pool_add(levy_rates *r, const char *s, size_t len);
+const char *levy_rates_pool(const levy_rates *r, uint32_t off);
+int levy_rates_grow(void **p, size_t *cap, size_t need, size_t elsz);
+
+/* stateformats.c: the state DOR files. detect: RT_WA_* from the header line or RT_UNKNOWN.
+ * load: rows into r, vintage (latest effective start), source key; errors name file:line. */
+int levy_stateformats_detect(const char *first_line);
+const char *levy_stateformats_source(int kind);
+void levy_stateformats_finish(levy_rates *r); /* sorts the ZIP+4 ranges */
+/* The day after the last EXPIRATION DATE / EFF_END of table i's rows (yyyymmdd); 0 when a
+ * row is open-ended. Past it the file no longer answers and the ZIP5 table does again. */
+int32_t levy_stateformats_stale_after(const levy_rates *r, int table);
+int levy_stateformats_load(levy_rates *r, int kind, const char *path, char *text, char *vintage_out,
+                           long *rows, char *key, size_t keycap, levy_err *err);
+/* Rows of the state files that decide a US address on date: the answer's resolution
+ * (LEVY_RES_ZIP4: the +4's range; LEVY_RES_ZIP5: the ZIP's one location code;
+ * LEVY_RES_ZIP5_CITY: a location code named as the city) with *state / *local / *name
+ * (pool string) / *table filled, 0 when these files do not decide it (no rows for the ZIP, or a
+ * ZIP5 whose +4 ranges carry different location codes on that date). plus4 < 0: ZIP5 only. */
+int levy_stateformats_find(const levy_rates *r, const char *st, uint32_t zip, int plus4,
+                           const char *city, int32_t date, int32_t *state, int32_t *local,
+                           const char **name, int *table);
 /* Validates file and installs it as DATA_DIR/rates/<key>/<name> (the new vintage written
  * before the older one is removed); prints rows read / changed. 0 on success. */
 int levy_rates_install(const char *file, const char *data_root, const char *data_dir);
+
+/* ---- rates.c helpers for boundary.c */
+const char *levy_rates_state_from_fips(const char *fips); /* "27" -> "MN", or NULL */
+const char *levy_rates_state_fips(const char *code);      /* "MN" -> "27", or NULL */
+levy_tax_entry *levy_rates_add_entry(levy_tax_resolution *res, const char *name, const char *suffix,
+                                     int level, int type, int64_t rate, int group);
+void levy_rates_use_table(levy_tax_resolution *res, int t);
+/* Census name of an SST boundary county (NULL when the shipped file does not list it). */
+const char *levy_rates_county_name(const levy_rates *r, const char *code5); /* "20091" */
+
+/* ---- SST boundary files and local rates (core/tax/boundary.c) */
+/* 1 if line (the file's first line) is an SST boundary record: record type z/4/a, >= 89 fields. */
+int levy_boundary_detect(const char *line, size_t len);
+/* Loads an SST boundary file (text modified in place); vintage "2026Q2" from the file name,
+ * state_out the USPS code of its records. */
+int levy_boundary_load(levy_rates *r, const char *path, char *text, char *vintage_out, long *rows,
+                       char *state_out, levy_err *err);
+/* One row of an SST rate file (every jurisdiction type), for the boundary records' codes. */
+int levy_boundary_add_rate(levy_rates *r, const char *st, const char *type, const char *code,
+                           int32_t rate, int32_t from, int32_t to);
+/* Rows loaded since the last claim belong to table t. */
+void levy_boundary_claim(levy_rates *r, int t);
+/* The state (USPS code) of boundary table t's records, or NULL when t is not one. */
+const char *levy_boundary_table_state(const levy_rates *r, int t);
+void levy_boundary_finish(levy_rates *r);
+void levy_boundary_free(levy_rates *r);
+/* Refines a US resolution (st, zip5, optional +4 / street line) with the boundary records
+ * valid at date: sets res->precision (zip4/address when a record matched: the entries are
+ * replaced by that record's jurisdictions at the SST rates) and an ambiguous ZIP5's
+ * candidates. Returns 1 when it replaced the entries. */
+int levy_boundary_resolve(const levy_rates *r, const char *st, const levy_tax_address *a,
+                          const char *line1, int32_t date, levy_tax_resolution *res);
 
 #endif

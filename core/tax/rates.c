@@ -161,12 +161,6 @@ static const char *P(const levy_rates *r, uint32_t off) { return r->pool + off; 
 
 /* ---------------------------------------------------------------- CSV */
 
-typedef struct csv_row {
-    int n;
-    char *f[64];
-    size_t len[64];
-} csv_row;
-
 /* Splits line (modified in place: quotes removed) into fields. Returns field count or -1. */
 static int csv_split(char *line, csv_row *row)
 {
@@ -358,6 +352,25 @@ static void upcase(char *d, const char *s, size_t cap)
     while (o && d[o - 1] == ' ')
         o--;
     d[o] = 0;
+}
+
+/* The CSV and pool helpers, for the state-file loaders in stateformats.c. */
+int levy_rates_csv_split(char *line, csv_row *row) { return csv_split(line, row); }
+char *levy_rates_next_line(char **cur) { return next_line(cur); }
+int levy_rates_blank_line(const char *s) { return blank(s); }
+int levy_rates_parse_frac(const char *s, size_t len, int32_t *out)
+{
+    return parse_frac(s, len, out);
+}
+void levy_rates_upcase(char *d, const char *s, size_t cap) { upcase(d, s, cap); }
+uint32_t levy_rates_pool_add(levy_rates *r, const char *s, size_t len)
+{
+    return pool_add(r, s, len);
+}
+const char *levy_rates_pool(const levy_rates *r, uint32_t off) { return P(r, off); }
+int levy_rates_grow(void **p, size_t *cap, size_t need, size_t elsz)
+{
+    return grow(p, cap, need, elsz);
 }
 
 /* ---------------------------------------------------------------- table registry */
@@ -566,6 +579,8 @@ static int load_sst(levy_rates *r, const char *path, char *text, char *vintage_o
         const char *st = us_state_from_fips(row.f[0]);
         if (!state_out[0])
             strcpy(state_out, st);
+        if (levy_boundary_add_rate(r, st, row.f[1], row.f[2], rates[0], from, to))
+            return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
         if (strcmp(row.f[1], "45") == 0) {
             if (PUSH(r, sst, nsst, sst_cap))
                 return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
@@ -1123,6 +1138,156 @@ done:
     return rc;
 }
 
+/* ---------------------------------------------------------------- authority codes */
+
+/* The Census FIPS files of data/us/census-fips/ (issue 19, names that file correctly): not rate
+ * tables (no source key, not importable), recognised by their header. */
+enum { FIPS_NONE = 0, FIPS_STATES, FIPS_COUNTIES, FIPS_ZIP_COUNTY, FIPS_PLACES };
+
+/* The key a place name is matched by: upper case, "." "-" "," as spaces, "'" dropped, words
+ * "SAINT" as "ST", single spaces ("St. Louis" and "SAINT LOUIS" -> "ST LOUIS"). The same rule
+ * built data/us/census-fips/places-2010.csv's key column (its README). */
+static void place_key(char *d, const char *s, size_t cap)
+{
+    size_t o = 0;
+    if (!cap)
+        return;
+    while (*s) {
+        char w[128];
+        size_t n = 0;
+        for (; *s; s++) { /* one word */
+            unsigned char c = (unsigned char)*s;
+            if (c == '.' || c == '-' || c == ',' || isspace(c))
+                break;
+            if (c != '\'' && n + 1 < sizeof w)
+                w[n++] = (char)toupper(c);
+        }
+        w[n] = 0;
+        while (*s && (*s == '.' || *s == '-' || *s == ',' || isspace((unsigned char)*s)))
+            s++;
+        if (!n)
+            continue;
+        const char *x = strcmp(w, "SAINT") == 0 ? "ST" : w;
+        size_t xl = strlen(x);
+        if (o + (o ? 1 : 0) + xl + 1 > cap)
+            break;
+        if (o)
+            d[o++] = ' ';
+        memcpy(d + o, x, xl);
+        o += xl;
+    }
+    d[o] = 0;
+}
+
+static int detect_fips(const char *text)
+{
+    if (strncmp(text, "state_fips,state,name", 21) == 0)
+        return FIPS_STATES;
+    if (strncmp(text, "state,county_fips,name", 22) == 0)
+        return FIPS_COUNTIES;
+    if (strncmp(text, "zip,state,county_fips", 21) == 0)
+        return FIPS_ZIP_COUNTY;
+    if (strncmp(text, "state,place_fips,name,type,key,counties", 39) == 0)
+        return FIPS_PLACES;
+    return FIPS_NONE;
+}
+
+static int digits(const char *s, size_t len, size_t want, uint32_t *out)
+{
+    if (len != want)
+        return -1;
+    uint32_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        v = v * 10 + (uint32_t)(s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int load_fips(levy_rates *r, int kind, const char *path, char *text, levy_err *err)
+{
+    static const char *hs[][4] = {{"", "", "", ""},
+                                  {"state_fips", "state", "name", NULL},
+                                  {"state", "county_fips", "name", NULL},
+                                  {"zip", "state", "county_fips", NULL},
+                                  {"state", "place_fips", "key", "counties"}};
+    csv_table tab;
+    csv_row row;
+    int col[4];
+    int more = csv_open(&tab, path, text, hs[kind], kind == FIPS_PLACES ? 4 : 3, col, err);
+    if (more != LEVY_OK)
+        return more;
+    long n = 0;
+    while ((more = csv_next(&tab, &row, err)) > 0) {
+        const int lineno = tab.lineno;
+        const char *a = row.f[col[0]], *b = row.f[col[1]], *c = row.f[col[2]];
+        size_t al = row.len[col[0]], bl = row.len[col[1]], cl = row.len[col[2]];
+        uint32_t v;
+        if (kind == FIPS_PLACES) {
+            const char *cs = row.f[col[3]];
+            if (al != 2 || digits(b, bl, 7, &v) || cl == 0)
+                return ROWERR("%s:%d: bad place row", path, lineno);
+            if (PUSH(r, places, nplaces, places_cap))
+                return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+            fips_place *f = &r->places[r->nplaces];
+            char k[128], up[512];
+            place_key(k, c, sizeof k);
+            upcase(up, cs, sizeof up);
+            memcpy(f->st, a, 2);
+            f->key = pool_add(r, k, strlen(k));
+            f->code = pool_add(r, b, 7);
+            f->counties = pool_add(r, up, strlen(up));
+            if (f->key == UINT32_MAX || f->code == UINT32_MAX || f->counties == UINT32_MAX)
+                return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+            r->nplaces++;
+        } else if (kind == FIPS_STATES) {
+            if (digits(a, al, 2, &v) || bl != 2)
+                return ROWERR("%s:%d: bad state FIPS row", path, lineno);
+            if (PUSH(r, stfips, nstfips, stfips_cap))
+                return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+            fips_state *f = &r->stfips[r->nstfips];
+            memcpy(f->st, b, 2);
+            f->st[2] = 0;
+            if ((f->code = pool_add(r, a, 2)) == UINT32_MAX)
+                return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+            r->nstfips++;
+        } else if (kind == FIPS_COUNTIES) {
+            if (al != 2 || digits(b, bl, 5, &v) || cl == 0)
+                return ROWERR("%s:%d: bad county FIPS row", path, lineno);
+            if (PUSH(r, counties, ncounties, counties_cap))
+                return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+            fips_county *f = &r->counties[r->ncounties];
+            char nm[128];
+            upcase(nm, c, sizeof nm);
+            f->fips = v;
+            memcpy(f->st, a, 2);
+            f->name = pool_add(r, nm, strlen(nm));
+            f->code = pool_add(r, b, 5);
+            size_t nl = strlen(nm);
+            f->bare =
+                nl > 7 && strcmp(nm + nl - 7, " COUNTY") == 0 ? pool_add(r, nm, nl - 7) : f->name;
+            if (f->name == UINT32_MAX || f->code == UINT32_MAX || f->bare == UINT32_MAX)
+                return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+            r->ncounties++;
+        } else {
+            uint32_t zip;
+            if (digits(a, al, 5, &zip) || bl != 2 || digits(c, cl, 5, &v))
+                return ROWERR("%s:%d: bad ZIP-county row", path, lineno);
+            if (PUSH(r, zc, nzc, zc_cap))
+                return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+            zip_county *z = &r->zc[r->nzc++];
+            z->zip = zip;
+            z->fips = v;
+            memcpy(z->st, b, 2);
+        }
+        n++;
+    }
+    long rows;
+    return csv_done(&tab, more, n, &rows, err);
+}
+
 /* ---------------------------------------------------------------- file dispatch */
 
 /* Detects a file's kind from its content. Returns RT_* or RT_UNKNOWN. */
@@ -1147,6 +1312,11 @@ static int detect_kind(const char *text)
         return RT_NATIONAL;
     if (strstr(first, "zip_from") && strncmp(first, "state,", 6) == 0)
         return RT_OVERLAY;
+    if (levy_boundary_detect(first, strlen(first)))
+        return RT_SST_BOUNDARY;
+    int sk = levy_stateformats_detect(first); /* state DOR files: core/tax/stateformats.c */
+    if (sk != RT_UNKNOWN)
+        return sk;
     /* SST rate file: 9 fields, first two are 2-digit codes */
     int commas = 0;
     for (size_t i = 0; i < l; i++)
@@ -1166,6 +1336,8 @@ static const char *kind_source(int kind)
         return "cdtfa";
     case RT_SST:
         return "sst";
+    case RT_SST_BOUNDARY:
+        return "sst-boundary";
     case RT_IBERICODE:
         return "ibericode-vat";
     case RT_CA:
@@ -1174,6 +1346,9 @@ static const char *kind_source(int kind)
         return "national";
     case RT_OVERLAY:
         return "us-overlays";
+    case RT_WA_RATES:
+    case RT_WA_ZIP4:
+        return levy_stateformats_source(kind);
     default:
         return "unknown";
     }
@@ -1186,7 +1361,7 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
     char vintage[16] = "unknown";
     long rows = 0;
     int rc;
-    size_t z0 = r->nzips, s0 = r->nsst;
+    size_t z0 = r->nzips, s0 = r->nsst, z40 = r->nz4, l0 = r->nloc;
     memset(info, 0, sizeof *info);
     info->kind = kind;
     /* source key: one per replaceable table */
@@ -1212,6 +1387,12 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
         snprintf(info->key, sizeof info->key, "sst-%s", st);
         break;
     }
+    case RT_SST_BOUNDARY: {
+        char st[3];
+        rc = levy_boundary_load(r, path, text, vintage, &rows, st, err);
+        snprintf(info->key, sizeof info->key, "sst-boundary-%s", st);
+        break;
+    }
     case RT_IBERICODE:
         rc = load_ibericode(r, path, text, vintage, &rows, err);
         snprintf(info->key, sizeof info->key, "ibericode-vat");
@@ -1228,10 +1409,16 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
         rc = load_overlays(r, path, text, vintage, &rows, err);
         snprintf(info->key, sizeof info->key, "us-overlays");
         break;
+    case RT_WA_RATES:
+    case RT_WA_ZIP4:
+        rc = levy_stateformats_load(r, kind, path, text, vintage, &rows, info->key,
+                                    sizeof info->key, err);
+        break;
     default:
         return levy_err_set(err, LEVY_EINVAL, "unsupported_rate_table",
-                            "%s: not a supported rate table (Avalara ZIP5, CDTFA, SST rate, "
-                            "ibericode JSON, ca/rates.csv, national.csv, overlays.csv)",
+                            "%s: not a supported rate table (Avalara ZIP5, CDTFA, SST rate or "
+                            "boundary, Washington DOR rate or ZIP+4 file, ibericode JSON, "
+                            "ca/rates.csv, national.csv, overlays.csv)",
                             path);
     }
     if (rc)
@@ -1245,6 +1432,11 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
         r->zips[i].table = (uint16_t)t;
     for (size_t i = s0; i < r->nsst; i++) /* an imported SST file names its own vintage */
         r->sst[i].table = (uint16_t)t;
+    levy_boundary_claim(r, t);
+    for (size_t i = z40; i < r->nz4; i++)
+        r->z4[i].table = (uint16_t)t;
+    for (size_t i = l0; i < r->nloc; i++)
+        r->loc[i].table = (uint16_t)t;
     info->table = t;
     return LEVY_OK;
 }
@@ -1268,10 +1460,318 @@ static int cdtfa_cmp(const void *a, const void *b)
     return (int)y->is_city - (int)x->is_city; /* cities first */
 }
 
+static int county_cmp(const void *a, const void *b)
+{
+    const fips_county *x = a, *y = b;
+    return x->fips < y->fips ? -1 : x->fips > y->fips;
+}
+static int zc_cmp(const void *a, const void *b)
+{
+    const zip_county *x = a, *y = b;
+    if (x->zip != y->zip)
+        return x->zip < y->zip ? -1 : 1;
+    int c = memcmp(x->st, y->st, 2);
+    if (c)
+        return c;
+    return x->fips < y->fips ? -1 : x->fips > y->fips;
+}
+static int place_cmp(const void *a, const void *b)
+{
+    const fips_place *x = a, *y = b;
+    int c = memcmp(x->st, y->st, 2);
+    return c ? c : strcmp(P(cmp_ctx, x->key), P(cmp_ctx, y->key));
+}
+static int stfips_cmp(const void *a, const void *b)
+{
+    return strcmp(((const fips_state *)a)->st, ((const fips_state *)b)->st);
+}
+typedef struct county_rate {
+    uint32_t fips;
+    int32_t rate;
+} county_rate;
+static int county_rate_cmp(const void *a, const void *b)
+{
+    const county_rate *x = a, *y = b;
+    if (x->fips != y->fips)
+        return x->fips < y->fips ? -1 : 1;
+    return x->rate < y->rate ? -1 : x->rate > y->rate;
+}
+
+/* Index (+1) of county fips, 0 if unknown. */
+static uint32_t county_index(const levy_rates *r, uint32_t fips)
+{
+    size_t lo = 0, hi = r->ncounties;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (r->counties[mid].fips < fips)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->ncounties && r->counties[lo].fips == fips ? (uint32_t)lo + 1 : 0;
+}
+
+/* 1 when county name cn ("HENRICO COUNTY") is region name rn ("HENRICO") with the Census's
+ * legal/statistical description, or rn itself. */
+static int county_named(const char *cn, const char *rn)
+{
+    static const char *const tails[] = {" COUNTY",      " PARISH",       " BOROUGH",
+                                        " CENSUS AREA", " MUNICIPALITY", " CITY AND BOROUGH"};
+    size_t rl = strlen(rn);
+    if (strncmp(cn, rn, rl) != 0)
+        return 0;
+    if (cn[rl] == 0)
+        return 1;
+    for (size_t i = 0; i < sizeof tails / sizeof *tails; i++)
+        if (strcmp(cn + rl, tails[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* The crosswalk rows of (zip, st): *first and the count. */
+static size_t zc_find(const levy_rates *r, uint32_t zip, const char *st, size_t *first)
+{
+    size_t lo = 0, hi = r->nzc;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const zip_county *z = &r->zc[mid];
+        if (z->zip < zip || (z->zip == zip && memcmp(z->st, st, 2) < 0))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t n = 0;
+    while (lo + n < r->nzc && r->zc[lo + n].zip == zip && memcmp(r->zc[lo + n].st, st, 2) == 0)
+        n++;
+    *first = lo;
+    return n;
+}
+
+static const levy_rates *region_ctx;
+static int region_cmp(const void *a, const void *b)
+{
+    const zip_row *x = &region_ctx->zips[*(const size_t *)a],
+                  *y = &region_ctx->zips[*(const size_t *)b];
+    int c = memcmp(x->st, y->st, 2);
+    return c ? c : strcmp(P(region_ctx, x->name), P(region_ctx, y->name));
+}
+
+/* The first position in ix (n rows sorted by region_cmp) of z's (state, tax region). */
+static size_t region_first(const levy_rates *r, const size_t *ix, size_t n, const zip_row *z)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const zip_row *m = &r->zips[ix[mid]];
+        int c = memcmp(m->st, z->st, 2);
+        if (!c)
+            c = strcmp(P(r, m->name), P(r, z->name));
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* A ZIP in several counties takes the county of its tax region's other ZIPs when every one of
+ * them whose county is established and among the ZIP's counties has the same county. */
+static void by_region(levy_rates *r)
+{
+    const size_t *ix = r->by_region, n = r->nzips;
+    if (!ix)
+        return;
+    for (size_t i = 0; i < r->nzips; i++) {
+        zip_row *z = &r->zips[i];
+        if (z->county_how != ZC_AMBIGUOUS)
+            continue;
+        size_t lo = region_first(r, ix, n, z);
+        size_t f, nc = zc_find(r, z->zip, z->st, &f);
+        uint32_t pick = 0;
+        int conflict = 0;
+        for (size_t k = lo; k < n && !conflict; k++) {
+            const zip_row *m = &r->zips[ix[k]];
+            if (memcmp(m->st, z->st, 2) != 0 || strcmp(P(r, m->name), P(r, z->name)) != 0)
+                break;
+            if (m->county_how != ZC_ONLY && m->county_how != ZC_BY_NAME)
+                continue;
+            for (size_t c = 0; c < nc; c++)
+                if (county_index(r, r->zc[f + c].fips) == m->county_ix) {
+                    if (pick && pick != m->county_ix)
+                        conflict = 1;
+                    pick = m->county_ix;
+                }
+        }
+        if (pick && !conflict) {
+            z->county_ix = pick;
+            z->county_how = ZC_BY_REGION;
+        }
+    }
+}
+
+/* The crosswalk's county of a ZIP the table gives another county's rate: a ZIP on a county
+ * line the table taxes at the rate of the county its tax region is named after ("MILWAUKEE"
+ * for Brookfield 53005, which HUD puts in Waukesha County; "LICKING" for 43069 in Franklin's).
+ * A county's usual rate is the most frequent county rate of its single-county ZIPs (none on a
+ * tie). A row whose county rate is not its county's usual rate takes the county named by its
+ * tax region, or else the county of its region's other ZIPs, with that usual rate; failing
+ * both it keeps the crosswalk's county with a note. */
+static void check_rates(levy_rates *r, county_rate *cr, size_t ncr)
+{
+    int32_t *usual = malloc(sizeof *usual * r->ncounties);
+    const size_t *ix = r->by_region, nix = r->nzips;
+    if (!usual || !ix) {
+        free(usual);
+        return;
+    }
+    for (size_t c = 0; c < r->ncounties; c++)
+        usual[c] = -1;
+    qsort(cr, ncr, sizeof *cr, county_rate_cmp);
+    for (size_t i = 0; i < ncr;) { /* runs of one county, sub-runs of one rate */
+        size_t j = i;
+        size_t best = 0;
+        int32_t rate = -1;
+        while (j < ncr && cr[j].fips == cr[i].fips) {
+            size_t k = j;
+            while (k < ncr && cr[k].fips == cr[j].fips && cr[k].rate == cr[j].rate)
+                k++;
+            if (k - j > best) {
+                best = k - j;
+                rate = cr[j].rate;
+            } else if (k - j == best) {
+                rate = -1;
+            }
+            j = k;
+        }
+        uint32_t ci = county_index(r, cr[i].fips);
+        if (ci)
+            usual[ci - 1] = rate;
+        i = j;
+    }
+    for (size_t i = 0; i < r->nzips; i++) {
+        zip_row *z = &r->zips[i];
+        if (!z->county_ix || z->county <= 0 || usual[z->county_ix - 1] < 0 ||
+            usual[z->county_ix - 1] == z->county)
+            continue;
+        const char *rn = P(r, z->name);
+        uint32_t pick = 0;
+        for (size_t c = 0; c < r->ncounties && !pick; c++)
+            if (memcmp(r->counties[c].st, z->st, 2) == 0 && usual[c] == z->county &&
+                county_named(P(r, r->counties[c].name), rn))
+                pick = (uint32_t)c + 1;
+        if (pick) {
+            z->county_ix = pick;
+            z->county_how = ZC_RATE_NAMED;
+            continue;
+        }
+        int conflict = 0;
+        for (size_t k = region_first(r, ix, nix, z); k < nix && !conflict; k++) {
+            const zip_row *m = &r->zips[ix[k]]; /* the region's other ZIPs */
+            if (memcmp(m->st, z->st, 2) != 0 || strcmp(P(r, m->name), rn) != 0)
+                break;
+            if (m == z || !m->county_ix || m->county_ix == z->county_ix ||
+                usual[m->county_ix - 1] != z->county)
+                continue;
+            if (pick && pick != m->county_ix)
+                conflict = 1;
+            pick = m->county_ix;
+        }
+        if (pick && !conflict) {
+            z->county_ix = pick;
+            z->county_how = ZC_RATE_REGION;
+        } else {
+            z->county_how = ZC_RATE_ODD;
+        }
+    }
+    free(usual);
+}
+
+/* The county of every ZIP row (issue 19, names that file correctly): the crosswalk's only
+ * county of the ZIP; for a ZIP the crosswalk puts in several counties, the one candidate whose
+ * single-county ZIPs carry the row's county rate ("by rate"); otherwise none (ambiguous: the
+ * county depends on the street address). */
+static void assign_counties(levy_rates *r)
+{
+    if (!r->ncounties || !r->nzc)
+        return;
+    qsort(r->counties, r->ncounties, sizeof *r->counties, county_cmp);
+    qsort(r->zc, r->nzc, sizeof *r->zc, zc_cmp);
+    county_rate *cr = malloc(sizeof *cr * (r->nzips ? r->nzips : 1));
+    size_t ncr = 0;
+    for (size_t i = 0; i < r->nzips; i++) {
+        zip_row *z = &r->zips[i];
+        size_t f, n = zc_find(r, z->zip, z->st, &f);
+        z->county_ix = 0;
+        z->county_how = n ? ZC_AMBIGUOUS : ZC_NONE;
+        if (n == 1 && (z->county_ix = county_index(r, r->zc[f].fips)) != 0) {
+            z->county_how = ZC_ONLY;
+            if (cr)
+                cr[ncr++] = (county_rate){r->zc[f].fips, z->county};
+        }
+    }
+    /* a ZIP in several counties whose tax region is named as one of them ("HENRICO" ->
+     * Henrico County) */
+    for (size_t i = 0; i < r->nzips; i++) {
+        zip_row *z = &r->zips[i];
+        if (z->county_how != ZC_AMBIGUOUS)
+            continue;
+        size_t f, n = zc_find(r, z->zip, z->st, &f);
+        for (size_t k = 0; k < n; k++) {
+            uint32_t ix = county_index(r, r->zc[f + k].fips);
+            if (ix && county_named(P(r, r->counties[ix - 1].name), P(r, z->name))) {
+                z->county_ix = ix;
+                z->county_how = ZC_BY_NAME;
+                break;
+            }
+        }
+    }
+    by_region(r);
+    if (!cr)
+        return;
+    qsort(cr, ncr, sizeof *cr, county_rate_cmp);
+    for (size_t i = 0; i < r->nzips; i++) {
+        zip_row *z = &r->zips[i];
+        if (z->county_how != ZC_AMBIGUOUS || z->county <= 0)
+            continue;
+        size_t f, n = zc_find(r, z->zip, z->st, &f);
+        uint32_t hit = 0;
+        int hits = 0;
+        for (size_t k = 0; k < n; k++) {
+            county_rate key = {r->zc[f + k].fips, z->county};
+            if (bsearch(&key, cr, ncr, sizeof *cr, county_rate_cmp)) {
+                hit = r->zc[f + k].fips;
+                hits++;
+            }
+        }
+        if (hits == 1 && (z->county_ix = county_index(r, hit)) != 0)
+            z->county_how = ZC_BY_RATE;
+    }
+    check_rates(r, cr, ncr);
+    free(cr);
+}
+
 void levy_rates_finish(levy_rates *r)
 {
+    levy_stateformats_finish(r);
     if (r->nzips)
         qsort(r->zips, r->nzips, sizeof *r->zips, zip_cmp);
+    if (r->nstfips)
+        qsort(r->stfips, r->nstfips, sizeof *r->stfips, stfips_cmp);
+    if (r->nplaces) {
+        cmp_ctx = r;
+        qsort(r->places, r->nplaces, sizeof *r->places, place_cmp);
+        cmp_ctx = NULL;
+    }
+    free(r->by_region); /* the rows of a tax region: assign_counties, name_city */
+    r->by_region = malloc(sizeof *r->by_region * (r->nzips ? r->nzips : 1));
+    if (r->by_region) {
+        for (size_t i = 0; i < r->nzips; i++)
+            r->by_region[i] = i;
+        region_ctx = r;
+        qsort(r->by_region, r->nzips, sizeof *r->by_region, region_cmp);
+        region_ctx = NULL;
+    }
+    assign_counties(r);
     /* a later file of the same state replaces earlier rows: drop exact (zip, st) dups,
      * keeping the last loaded (qsort is not stable, so tag order via seq) */
     if (r->ncdtfa) {
@@ -1279,6 +1779,7 @@ void levy_rates_finish(levy_rates *r)
         qsort(r->cdtfa, r->ncdtfa, sizeof *r->cdtfa, cdtfa_cmp);
         cmp_ctx = NULL;
     }
+    levy_boundary_finish(r);
 }
 
 levy_rates *levy_rates_new(void) { return calloc(1, sizeof(levy_rates)); }
@@ -1295,10 +1796,18 @@ void levy_rates_free(levy_rates *r)
     free(r->ca);
     free(r->nat);
     free(r->ovl);
+    free(r->z4);
+    free(r->loc);
     free(r->eu);
     free(r->exc);
+    free(r->by_region);
+    free(r->places);
+    free(r->counties);
+    free(r->zc);
+    free(r->stfips);
     free(r->tables);
     free(r->pool);
+    levy_boundary_free(r);
     free(r);
 }
 
@@ -1436,9 +1945,14 @@ int levy_rates_open(levy_rates **out, const char *data_root, const char *data_di
             if ((rc = levy_file_read(fl.v[i].path, 0, &text, &len, err)) != LEVY_OK)
                 break;
             int kind = detect_kind(text);
-            if (kind == RT_UNKNOWN) { /* READMEs as CSV, SST boundary files: not rate tables */
+            if (kind == RT_UNKNOWN) { /* READMEs as CSV: not rate tables; the Census FIPS files */
+                int fk = pass == 1 ? detect_fips(text) : FIPS_NONE; /* shipped only */
+                if (fk != FIPS_NONE)
+                    rc = load_fips(r, fk, fl.v[i].path, text, err);
                 free(text);
                 text = NULL;
+                if (rc)
+                    break;
                 continue;
             }
             /* compute the key without loading: load into a scratch index when needed */
@@ -1504,9 +2018,16 @@ void levy_rates_table_regions(const levy_rates *r, int i, char *buf, size_t cap)
         buf[0] = 0;
     char seen[64][2];
     int nseen = 0;
-    for (size_t k = 0; k < r->nzips + r->nsst && nseen < 64; k++) {
-        const char *st = k < r->nzips ? r->zips[k].st : r->sst[k - r->nzips].st;
-        int t = k < r->nzips ? r->zips[k].table : r->sst[k - r->nzips].table;
+    size_t nz = r->nzips, ns = r->nsst, n4 = r->nz4; /* ZIP, SST, then state-file rows */
+    for (size_t k = 0; k < nz + ns + n4 + r->nloc && nseen < 64; k++) {
+        const char *st = k < nz             ? r->zips[k].st
+                         : k < nz + ns      ? r->sst[k - nz].st
+                         : k < nz + ns + n4 ? r->z4[k - nz - ns].st
+                                            : r->loc[k - nz - ns - n4].st;
+        int t = k < nz             ? r->zips[k].table
+                : k < nz + ns      ? r->sst[k - nz].table
+                : k < nz + ns + n4 ? r->z4[k - nz - ns].table
+                                   : r->loc[k - nz - ns - n4].table;
         if (t != i)
             continue;
         int dup = 0;
@@ -1516,6 +2037,9 @@ void levy_rates_table_regions(const levy_rates *r, int i, char *buf, size_t cap)
             continue;
         memcpy(seen[nseen++], st, 2);
     }
+    const char *bst = nseen ? NULL : levy_boundary_table_state(r, i); /* an SST boundary file */
+    if (bst)
+        memcpy(seen[nseen++], bst, 2);
     for (int j = 0; j < nseen; j++) {
         int w = snprintf(buf + n, cap > n ? cap - n : 0, "%sUS-%.2s", j ? "," : "", seen[j]);
         if (w < 0 || (size_t)w >= (cap > n ? cap - n : 0))
@@ -1534,6 +2058,8 @@ int32_t levy_rates_table_stale_after(const levy_rates *r, int i)
     if (i < 0 || i >= r->ntables)
         return 0;
     const char *src = P(r, r->tables[i].source), *v = P(r, r->tables[i].vintage);
+    if (strncmp(src, "wa-dor-", 7) == 0) /* dated rows that all end: stale after the last */
+        return levy_stateformats_stale_after(r, i);
     if (strncmp(src, "avalara-zip5", 12) != 0 && strcmp(src, "cdtfa") != 0 &&
         strncmp(src, "sst", 3) != 0)
         return 0;
@@ -1620,6 +2146,258 @@ static levy_tax_entry *add_entry(levy_tax_resolution *res, const char *name, con
     return e;
 }
 
+/* Notes of a jurisdiction whose name or code the data does not establish (issue 19). */
+#define NOTE_COUNTY_BY_RATE                                                                        \
+    "the ZIP lies in several counties; this is the one whose rate the ZIP table carries"
+#define NOTE_COUNTY_BY_NAME                                                                        \
+    "the ZIP lies in several counties; this is the one the ZIP table's tax region is named after"
+#define NOTE_COUNTY_BY_REGION                                                                      \
+    "the ZIP lies in several counties; this is the county of the other ZIPs of its tax region"
+#define NOTE_COUNTY_RATE_NAMED                                                                     \
+    "the ZIP table's county rate is that of the county its tax region is named after, not of "     \
+    "the county the ZIP-county crosswalk gives this ZIP (a ZIP on their line)"
+#define NOTE_COUNTY_RATE_REGION                                                                    \
+    "the ZIP table's county rate is that of the county of its tax region's other ZIPs, not of "    \
+    "the county the ZIP-county crosswalk gives this ZIP (a ZIP on their line)"
+#define NOTE_COUNTY_RATE_ODD                                                                       \
+    "the ZIP table's county rate is not this county's usual rate: verify the county of the "       \
+    "street address"
+#define NOTE_COUNTY_AMBIGUOUS                                                                      \
+    "county not established: the ZIP lies in several counties and the ZIP table's county rate "    \
+    "does not single one out; the county depends on the street address"
+#define NOTE_COUNTY_NONE                                                                           \
+    "county not established: the ZIP is not in the shipped ZIP-county crosswalk; the name is "     \
+    "the ZIP table's tax region"
+static const char NOTE_CITY_NO_CODE[] =
+    "city named by the ZIP table's tax region; no Census place of that name (in the ZIP's county) "
+    "is shipped, so no code";
+#define NOTE_CITY_SHIP_TO                                                                          \
+    "city named after ship_to.city (a tax region of the same county with the same city rate); "    \
+    "the ZIP table names the ZIP after a neighbouring region"
+#define NOTE_CITY_REGION                                                                           \
+    "city named by the ZIP table's tax region, coded by the Census place of that name; the ZIP "   \
+    "may reach into a neighbouring city or town: ship_to.city decides"
+static const char NOTE_CITY_DISTRICT[] =
+    "levying city not established: the ZIP table names this local tax after a district, not a "
+    "city; give ship_to.city";
+#define NOTE_CITY_PREFIX                                                                           \
+    "city named after the leading words of the ZIP table's district-named tax region (a region "   \
+    "of the same county with the same city rate)"
+#define NOTE_CITY_COUNTY_EQ "independent city: its code is its county-equivalent FIPS code"
+#define NOTE_SPECIAL                                                                               \
+    "special district(s) not named: the ZIP table gives only the total special-district "          \
+    "rate of the ZIP, without names or codes"
+#define NOTE_CDTFA_DISTRICT                                                                        \
+    "district taxes of the city: CDTFA gives their total for the city, without their names or "    \
+    "codes"
+#define NOTE_CDTFA_CITY "city named by CDTFA; no Census place of that name in its county is shipped"
+#define NOTE_WA_LOCATION                                                                           \
+    "the WA DOR location code's combined local rate (city, county, transit): the DOR file "        \
+    "names no separate authority code"
+#define NOTE_OVERLAY "levy overlay (data/us/overlays.csv): no authority code recorded"
+
+/* State FIPS code ("36") of a USPS state code, or NULL. */
+static const char *state_code(const levy_rates *r, const char *st)
+{
+    fips_state key;
+    snprintf(key.st, sizeof key.st, "%.2s", st);
+    const fips_state *f = bsearch(&key, r->stfips, r->nstfips, sizeof *r->stfips, stfips_cmp);
+    return f ? P(r, f->code) : NULL;
+}
+
+/* The county of state st named name_upper ("ORANGE" or "ORANGE COUNTY"), or NULL. */
+static const fips_county *county_by_name(const levy_rates *r, const char *st,
+                                         const char *name_upper)
+{
+    size_t nl = strlen(name_upper);
+    for (size_t i = 0; i < r->ncounties; i++) {
+        const fips_county *c = &r->counties[i];
+        const char *cn = P(r, c->name);
+        if (memcmp(c->st, st, 2) == 0 && strncmp(cn, name_upper, nl) == 0 &&
+            (cn[nl] == 0 || strcmp(cn + nl, " COUNTY") == 0))
+            return c;
+    }
+    return NULL;
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t a = strlen(s), b = strlen(tail);
+    return a >= b && strcmp(s + a - b, tail) == 0;
+}
+
+/* 1 when a tax-region name names a district rather than a city (Memphis's "PEABODY HOTEL
+ * TOURISM DEVELOPMENT ZONE"). */
+static int district_name(const char *n)
+{
+    static const char *const words[] = {" ZONE",        " DISTRICT",  " AUTHORITY",  " IMPROVEMENT",
+                                        " TOURISM",     " TRANSIT",   " CONVENTION", " STADIUM",
+                                        " ENHANCEMENT", " EXPOSITION"};
+    static const char *const codes[] = {"SP",  "TDZ", "CID", "TDD", "TMD", "TOT",
+                                        "BIA", "CTD", "TPA", "MTA", "RTA", "CO"};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (strstr(n, words[i]))
+            return 1;
+    for (const char *w = strchr(n, ' '); w; w = strchr(w + 1, ' ')) /* a whole later word */
+        for (size_t i = 0; i < sizeof codes / sizeof *codes; i++) {
+            size_t l = strlen(codes[i]);
+            if (strncmp(w + 1, codes[i], l) == 0 && (w[1 + l] == ' ' || w[1 + l] == 0))
+                return 1;
+        }
+    return 0;
+}
+
+/* The independent city (a county-equivalent "<NAME> CITY": Virginia's, Baltimore, St. Louis,
+ * Carson City) of state st that region name rn names ("RICHMOND", "RICHMOND CITY"), or NULL. */
+static const fips_county *indep_city(const levy_rates *r, const char *st, const char *rn)
+{
+    size_t rl = strlen(rn);
+    for (size_t i = 0; i < r->ncounties; i++) {
+        const fips_county *c = &r->counties[i];
+        const char *cn = P(r, c->name);
+        if (memcmp(c->st, st, 2) == 0 && ends_with(cn, " CITY") && strncmp(cn, rn, rl) == 0 &&
+            (cn[rl] == 0 || strcmp(cn + rl, " CITY") == 0))
+            return c;
+    }
+    return NULL;
+}
+
+/* A ZIP row of tax region name_upper in row's state and county (when row's is known) with
+ * row's city rate, or NULL. */
+static const zip_row *same_city_region(const levy_rates *r, const zip_row *row,
+                                       const char *name_upper)
+{
+    if (!r->by_region)
+        return NULL;
+    size_t lo = 0, hi = r->nzips;
+    while (lo < hi) { /* the first row of (state, name) */
+        size_t mid = (lo + hi) / 2;
+        const zip_row *m = &r->zips[r->by_region[mid]];
+        int c = memcmp(m->st, row->st, 2);
+        if (!c)
+            c = strcmp(P(r, m->name), name_upper);
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < r->nzips; lo++) {
+        const zip_row *z = &r->zips[r->by_region[lo]];
+        if (memcmp(z->st, row->st, 2) != 0 || strcmp(P(r, z->name), name_upper) != 0)
+            break;
+        /* the same county when the ZIP's is known (a PO-box ZIP the crosswalk lacks: any) */
+        if (z->city == row->city && (!row->county_ix || z->county_ix == row->county_ix))
+            return z;
+    }
+    return NULL;
+}
+
+/* The FIPS place code ("2965000") of the Census place named name (a city tax's name) in state
+ * st and, when the ZIP's county is known, in that county; NULL when none or several differ. */
+static const char *place_code(const levy_rates *r, const char *st, const char *name,
+                              const fips_county *cty)
+{
+    char k[128];
+    place_key(k, name, sizeof k);
+    size_t lo = 0, hi = r->nplaces;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const fips_place *m = &r->places[mid];
+        int c = memcmp(m->st, st, 2);
+        if (!c)
+            c = strcmp(P(r, m->key), k);
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const char *code = NULL;
+    for (; lo < r->nplaces; lo++) {
+        const fips_place *m = &r->places[lo];
+        if (memcmp(m->st, st, 2) != 0 || strcmp(P(r, m->key), k) != 0)
+            break;
+        if (cty) { /* the county among the place's ("ERIE COUNTY;NIAGARA COUNTY") */
+            const char *cs = P(r, m->counties), *cn = P(r, cty->name), *hit = cs;
+            size_t cl = strlen(cn);
+            int in = 0;
+            while (!in && (hit = strstr(hit, cn)) != NULL) {
+                in = (hit == cs || hit[-1] == ';') && (hit[cl] == 0 || hit[cl] == ';');
+                hit += cl;
+            }
+            if (!in)
+                continue;
+        }
+        if (code && strcmp(code, P(r, m->code)) != 0)
+            return NULL; /* a town and a village of one name: not established */
+        code = P(r, m->code);
+    }
+    return code;
+}
+
+/* e names the tax region name, or the independent city it is ("ST. LOUIS" -> St. Louis city,
+ * 29510: one name and code for the city's tax whichever way it was found). */
+static void name_as_city(const levy_rates *r, const zip_row *row, levy_tax_entry *e,
+                         const char *name, const char *note)
+{
+    const fips_county *ic = indep_city(r, row->st, name);
+    e->name = ic ? P(r, ic->name) : name;
+    e->code = ic ? P(r, ic->code) : NULL;
+    e->note = note;
+}
+
+/* Names the city component of a ZIP row: the independent city that is the ZIP's
+ * county-equivalent, the ship-to's city when it is a tax region of the same county at the same
+ * city rate, else the table's region with a note. */
+static void name_city(const levy_rates *r, const zip_row *row, const fips_county *cty,
+                      const char *city_upper, levy_tax_entry *e)
+{
+    const char *rname = P(r, row->name);
+    /* a region named as an independent city of the state ("RICHMOND" -> Richmond city, a
+     * county-equivalent), even where the crosswalk puts the ZIP in a neighbour */
+    const fips_county *ic = indep_city(r, row->st, rname);
+    if (!ic && cty && ends_with(P(r, cty->name), " CITY") && memcmp(row->st, "VA", 2) == 0)
+        ic = cty; /* Virginia's local tax is the county's or the independent city's (Va. Code
+                   * 58.1-605/606): a city rate there is the ZIP's independent city's */
+    if (ic) {
+        e->name = P(r, ic->name);
+        e->code = P(r, ic->code);
+        e->note = NOTE_CITY_COUNTY_EQ;
+        return;
+    }
+    if (city_upper && city_upper[0] && strcmp(city_upper, rname) != 0) {
+        const zip_row *z = same_city_region(r, row, city_upper);
+        if (z) {
+            name_as_city(r, row, e, P(r, z->name), NOTE_CITY_SHIP_TO);
+            return;
+        }
+    }
+    if (district_name(rname)) {
+        /* "EL PASO CTD TRANSIT", "SACRAMENTO TMD ZONE 1": the longest leading words that are a
+         * tax region of the same county at the same city rate name the city */
+        char pre[128];
+        snprintf(pre, sizeof pre, "%s", rname);
+        char *sp;
+        while ((sp = strrchr(pre, ' ')) != NULL) {
+            *sp = 0;
+            const fips_county *pc = ends_with(pre, " CITY") ? indep_city(r, row->st, pre) : NULL;
+            if (pc) { /* "ALEXANDRIA CITY CO SP" */
+                e->name = P(r, pc->name);
+                e->code = P(r, pc->code);
+                e->note = NOTE_CITY_COUNTY_EQ;
+                return;
+            }
+            const zip_row *z = same_city_region(r, row, pre);
+            if (z) {
+                name_as_city(r, row, e, P(r, z->name), NOTE_CITY_PREFIX);
+                return;
+            }
+        }
+        e->note = NOTE_CITY_DISTRICT;
+        return;
+    }
+    e->note = NOTE_CITY_NO_CODE;
+}
+
 static const cdtfa_row *cdtfa_find(const levy_rates *r, const char *city_upper)
 {
     size_t lo = 0, hi = r->ncdtfa;
@@ -1636,8 +2414,8 @@ static const cdtfa_row *cdtfa_find(const levy_rates *r, const char *city_upper)
     return NULL;
 }
 
-static int resolve_us(const levy_rates *r, const levy_tax_address *a, int32_t date,
-                      levy_tax_resolution *res, levy_err *err)
+static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char *line1,
+                      int32_t date, levy_tax_resolution *res, levy_err *err)
 {
     const char *st = a->state;
     const char *stname = levy_rates_us_state_name(st);
@@ -1647,6 +2425,7 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, int32_t da
     snprintf(res->region, sizeof res->region, "US-%s", st);
     snprintf(res->group_region[0], 8, "%s", res->region);
     res->ngroups = 1;
+    const char *stcode = state_code(r, st);
     /* ZIP5 or ZIP+4 ("92614-1234" or "926141234") */
     const char *z = a->zip ? a->zip : "";
     size_t zl = strlen(z);
@@ -1659,6 +2438,28 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, int32_t da
     uint32_t zip = 0;
     for (int i = 0; i < 5; i++)
         zip = zip * 10 + (uint32_t)(z[i] - '0');
+    if (r->nz4 || r->nloc) { /* a state's own DOR files decide before the ZIP5 table */
+        int plus4 = -1;
+        if (zl > 5) {
+            const char *p4 = z + (zl == 10 ? 6 : 5);
+            plus4 = (p4[0] - '0') * 1000 + (p4[1] - '0') * 100 + (p4[2] - '0') * 10 + (p4[3] - '0');
+        }
+        int32_t srate, lrate;
+        const char *lname;
+        int t;
+        int how =
+            levy_stateformats_find(r, st, zip, plus4, a->city, date, &srate, &lrate, &lname, &t);
+        if (how) {
+            use_table(res, t);
+            res->precision = how; /* LEVY_RES_ZIP4, _ZIP5 (one location code) or _ZIP5_CITY */
+            levy_tax_entry *e =
+                add_entry(res, stname, NULL, LEVY_LEVEL_STATE, LEVY_TYPE_SALES_TAX, srate, 0);
+            e->code = stcode;
+            e = add_entry(res, lname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, lrate, 0);
+            e->note = NOTE_WA_LOCATION; /* the DOR's location code, not a Census code */
+            goto overlays;
+        }
+    }
     size_t lo = 0, hi = r->nzips;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -1678,6 +2479,7 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, int32_t da
         return levy_err_set(err, LEVY_ENOTFOUND, "address_unresolved",
                             any ? "ZIP %.5s is not in state %s" : "ZIP %.5s is unknown", z, st);
     use_table(res, row->table);
+    res->precision = LEVY_RES_ZIP5;
     const char *rname = P(r, row->name);
     const cdtfa_row *cd = NULL;
     if (strcmp(st, "CA") == 0 && r->ncdtfa) {
@@ -1688,13 +2490,23 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, int32_t da
         }
         if (cd && cd->rate >= 7250000) {
             use_table(res, table_of(r, "cdtfa"));
+            res->precision = LEVY_RES_ZIP5_CITY;
             const char *cname = P(r, cd->name), *county = P(r, cd->county);
-            add_entry(res, stname, NULL, LEVY_LEVEL_STATE, LEVY_TYPE_SALES_TAX, 6000000, 0);
-            add_entry(res, county, NULL, LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX, 250000, 0);
-            if (cd->rate > 7250000)
-                add_entry(res, cname, " DISTRICT TAX", LEVY_LEVEL_DISTRICT, LEVY_TYPE_SALES_TAX,
-                          cd->rate - 7250000, 0);
-            add_entry(res, cname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, 1000000, 0);
+            const fips_county *cc = county_by_name(r, "CA", county);
+            levy_tax_entry *e =
+                add_entry(res, stname, NULL, LEVY_LEVEL_STATE, LEVY_TYPE_SALES_TAX, 6000000, 0);
+            e->code = stcode;
+            e = add_entry(res, county, NULL, LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX, 250000, 0);
+            e->code = cc ? P(r, cc->code) : NULL;
+            e->note = cc ? NULL : NOTE_COUNTY_NONE;
+            if (cd->rate > 7250000) {
+                e = add_entry(res, cname, " DISTRICT TAX", LEVY_LEVEL_DISTRICT, LEVY_TYPE_SALES_TAX,
+                              cd->rate - 7250000, 0);
+                e->note = NOTE_CDTFA_DISTRICT;
+            }
+            e = add_entry(res, cname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, 1000000, 0);
+            e->code = place_code(r, "CA", cname, cc); /* the Census place CDTFA's city is */
+            e->note = e->code ? NULL : NOTE_CDTFA_CITY;
             goto overlays;
         }
         cd = cdtfa_find(r, rname); /* county name for the ZIP's own region */
@@ -1702,18 +2514,61 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, int32_t da
     {
         int64_t comps = (int64_t)row->state + row->county + row->city + row->special;
         int64_t special = row->special + (row->combined - comps); /* rounding slack */
-        add_entry(res, stname, NULL, LEVY_LEVEL_STATE, LEVY_TYPE_SALES_TAX, row->state, 0);
-        if (cd)
-            add_entry(res, P(r, cd->county), NULL, LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX,
-                      row->county, 0);
-        else
-            add_entry(res, rname, " (COUNTY)", LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX, row->county,
-                      0);
-        add_entry(res, rname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, row->city, 0);
-        add_entry(res, rname, " (SPECIAL)", LEVY_LEVEL_DISTRICT, LEVY_TYPE_SALES_TAX,
-                  special > 0 ? special : 0, 0);
+        /* names and codes (issue 19): the state's FIPS; the county of the ZIP from the
+         * crosswalk (assign_counties), not the tax region's name; the city as name_city says;
+         * special districts, which the table does not name, with a note */
+        const fips_county *cty = row->county_ix ? &r->counties[row->county_ix - 1] : NULL;
+        levy_tax_entry *e =
+            add_entry(res, stname, NULL, LEVY_LEVEL_STATE, LEVY_TYPE_SALES_TAX, row->state, 0);
+        e->code = stcode;
+        if (cd) {
+            const fips_county *cc = county_by_name(r, "CA", P(r, cd->county));
+            e = add_entry(res, P(r, cd->county), NULL, LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX,
+                          row->county, 0);
+            e->code = cc ? P(r, cc->code) : NULL;
+            e->note = cc ? NULL : NOTE_COUNTY_NONE;
+        } else if (cty) { /* California's counties as CDTFA names them ("ORANGE") */
+            e = add_entry(res, P(r, strcmp(st, "CA") == 0 ? cty->bare : cty->name), NULL,
+                          LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX, row->county, 0);
+            e->code = P(r, cty->code);
+            static const char *const how[] = {[ZC_BY_RATE] = NOTE_COUNTY_BY_RATE,
+                                              [ZC_BY_NAME] = NOTE_COUNTY_BY_NAME,
+                                              [ZC_BY_REGION] = NOTE_COUNTY_BY_REGION,
+                                              [ZC_RATE_NAMED] = NOTE_COUNTY_RATE_NAMED,
+                                              [ZC_RATE_REGION] = NOTE_COUNTY_RATE_REGION,
+                                              [ZC_RATE_ODD] = NOTE_COUNTY_RATE_ODD};
+            e->note = row->county_how < sizeof how / sizeof *how ? how[row->county_how] : NULL;
+        } else {
+            e = add_entry(res, rname, " (COUNTY)", LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX,
+                          row->county, 0);
+            e->note = row->county_how == ZC_AMBIGUOUS ? NOTE_COUNTY_AMBIGUOUS : NOTE_COUNTY_NONE;
+        }
+        e = add_entry(res, rname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, row->city, 0);
+        if (row->city > 0) {
+            char city[128];
+            if (a->city && a->city[0])
+                upcase(city, a->city, sizeof city);
+            name_city(r, row, cty, a->city && a->city[0] ? city : NULL, e);
+            /* the Census place of that name (in the ZIP's county): its FIPS place code */
+            const char *pc =
+                e->code || e->note == NOTE_CITY_DISTRICT ? NULL : place_code(r, st, e->name, cty);
+            if (pc) {
+                e->code = pc;
+                if (e->note == NOTE_CITY_NO_CODE) /* confirmed by ship_to.city, or a caution */
+                    e->note =
+                        a->city && a->city[0] && strcmp(city, rname) == 0 ? NULL : NOTE_CITY_REGION;
+            }
+        }
+        e = add_entry(res, rname, " (SPECIAL)", LEVY_LEVEL_DISTRICT, LEVY_TYPE_SALES_TAX,
+                      special > 0 ? special : 0, 0);
+        e->note = NOTE_SPECIAL;
     }
 overlays:
+    /* SST boundary records (core/tax/boundary.c): a ZIP+4 or street address answered at its
+     * own jurisdictions (the official files replace the ZIP table, its SST state row and the
+     * overlays), an ambiguous ZIP5's candidates listed */
+    if (levy_boundary_resolve(r, st, a, line1, date, res))
+        return LEVY_OK;
     /* SST state-level history (effective-dated): replaces the state component */
     for (size_t i = 0; i < r->nsst; i++) {
         const sst_row *s = &r->sst[i];
@@ -1730,7 +2585,10 @@ overlays:
             continue;
         use_table(res, table_of(r, "us-overlays"));
         if (o->op == OVERLAY_ADD) {
-            add_entry(res, P(r, o->name), NULL, o->level, LEVY_TYPE_SALES_TAX, o->rate, 0);
+            levy_tax_entry *e =
+                add_entry(res, P(r, o->name), NULL, o->level, LEVY_TYPE_SALES_TAX, o->rate, 0);
+            if (e)
+                e->note = NOTE_OVERLAY;
         } else {
             int done = 0;
             for (int k = 0; k < res->n; k++)
@@ -1739,8 +2597,12 @@ overlays:
                     done = 1;
                     break;
                 }
-            if (!done)
-                add_entry(res, P(r, o->name), NULL, o->level, LEVY_TYPE_SALES_TAX, o->rate, 0);
+            if (!done) {
+                levy_tax_entry *e =
+                    add_entry(res, P(r, o->name), NULL, o->level, LEVY_TYPE_SALES_TAX, o->rate, 0);
+                if (e)
+                    e->note = NOTE_OVERLAY;
+            }
         }
     }
     /* drop zero components */
@@ -1771,7 +2633,9 @@ static int resolve_ca(const levy_rates *r, const levy_tax_address *a, int32_t da
             res->ngroups = 2;
             g = 1;
         }
-        add_entry(res, P(r, c->name), NULL, c->level, c->type, c->rate, g);
+        levy_tax_entry *e = add_entry(res, P(r, c->name), NULL, c->level, c->type, c->rate, g);
+        if (e) /* ISO 3166: the country, or the province's subdivision code */
+            e->code = c->level == LEVY_LEVEL_COUNTRY ? "CA" : c->prov;
         use_table(res, table_of(r, "ca-rates"));
     }
     /* GST/HST first, provincial second */
@@ -1821,8 +2685,11 @@ static void resolve_eu(const levy_rates *r, const levy_tax_address *a, int32_t d
             }
         }
     }
-    if (std >= 0)
-        add_entry(res, name, suffix, LEVY_LEVEL_COUNTRY, LEVY_TYPE_VAT, std, 0);
+    if (std >= 0) {
+        levy_tax_entry *e = add_entry(res, name, suffix, LEVY_LEVEL_COUNTRY, LEVY_TYPE_VAT, std, 0);
+        if (e)
+            e->code = best->country; /* ISO 3166 alpha-2 */
+    }
 }
 
 static void resolve_national(const levy_rates *r, int32_t date, levy_tax_resolution *res)
@@ -1842,13 +2709,23 @@ static void resolve_national(const levy_rates *r, int32_t date, levy_tax_resolut
             res->key[res->nkeys] = key;
             res->key_rate[res->nkeys++] = n->rate;
         }
-        if (strcmp(key, "standard") == 0)
-            add_entry(res, P(r, n->name), NULL, LEVY_LEVEL_COUNTRY, n->type, n->rate, 0);
+        if (strcmp(key, "standard") == 0) {
+            levy_tax_entry *e =
+                add_entry(res, P(r, n->name), NULL, LEVY_LEVEL_COUNTRY, n->type, n->rate, 0);
+            if (e)
+                e->code = n->country; /* ISO 3166 alpha-2 */
+        }
     }
 }
 
 int levy_rates_resolve(const levy_rates *r, const levy_tax_address *a, int32_t date,
                        levy_tax_resolution *res, levy_err *err)
+{
+    return levy_rates_resolve_street(r, a, NULL, date, res, err);
+}
+
+int levy_rates_resolve_street(const levy_rates *r, const levy_tax_address *a, const char *line1,
+                              int32_t date, levy_tax_resolution *res, levy_err *err)
 {
     memset(res, 0, sizeof *res);
     const char *c = a->country ? a->country : "";
@@ -1869,12 +2746,12 @@ int levy_rates_resolve(const levy_rates *r, const levy_tax_address *a, int32_t d
     snprintf(res->country, sizeof res->country, "%s", c);
     res->territory = terr; /* kept by every resolver below (they do not clear res) */
     if (strcmp(c, "US") == 0)
-        return resolve_us(r, a, date, res, err);
+        return resolve_us(r, a, line1, date, res, err);
     if (strcmp(c, "PR") == 0) {
         levy_tax_address b = *a;
         b.country = "US";
         b.state = "PR";
-        int rc = resolve_us(r, &b, date, res, err);
+        int rc = resolve_us(r, &b, line1, date, res, err);
         snprintf(res->country, sizeof res->country, "US");
         return rc;
     }
@@ -1906,4 +2783,51 @@ int levy_rates_vat_key(const levy_tax_resolution *res, const char *key, int64_t 
                 return 0;
             }
     return -1;
+}
+
+/* ---------------------------------------------------------------- for core/tax/boundary.c */
+
+const char *levy_rates_state_from_fips(const char *fips) { return us_state_from_fips(fips); }
+
+const char *levy_rates_state_fips(const char *code)
+{
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(us_states); i++)
+        if (strcmp(us_states[i].code, code) == 0)
+            return us_states[i].fips;
+    return NULL;
+}
+
+/* The Census county of FIPS code5 ("20091"): its name ("JOHNSON COUNTY"), or NULL when the
+ * shipped county file (data/us/census-fips) does not list it. */
+const char *levy_rates_county_name(const levy_rates *r, const char *code5)
+{
+    uint32_t v;
+    if (digits(code5, strlen(code5), 5, &v))
+        return NULL;
+    uint32_t ix = county_index(r, v);
+    return ix ? P(r, r->counties[ix - 1].name) : NULL;
+}
+
+levy_tax_entry *levy_rates_add_entry(levy_tax_resolution *res, const char *name, const char *suffix,
+                                     int level, int type, int64_t rate, int group)
+{
+    return add_entry(res, name, suffix, level, type, rate, group);
+}
+
+void levy_rates_use_table(levy_tax_resolution *res, int t) { use_table(res, t); }
+
+const char *levy_rates_precision_name(int precision)
+{
+    switch (precision) {
+    case LEVY_RES_ZIP5:
+        return "zip5";
+    case LEVY_RES_ZIP5_CITY:
+        return "zip5_city";
+    case LEVY_RES_ZIP4:
+        return "zip4";
+    case LEVY_RES_ADDRESS:
+        return "address";
+    default:
+        return NULL;
+    }
 }

@@ -13,6 +13,31 @@ typedef struct levy_tax_address {
     const char *zip;     /* or NULL */
 } levy_tax_address;
 
+/* How precisely a US address was located (issue 19, "address precision"): the best data the
+ * resolution used. LEVY_RES_NONE for an address outside the US. */
+enum {
+    LEVY_RES_NONE = 0,
+    LEVY_RES_ZIP5,      /* the ZIP5 table (Avalara), whatever the ZIP+4 or city */
+    LEVY_RES_ZIP5_CITY, /* ZIP5 + a city that names its rate (CA: a CDTFA city) */
+    LEVY_RES_ZIP4,      /* an SST boundary ZIP+4 record (core/tax/boundary.c) */
+    LEVY_RES_ADDRESS    /* an SST boundary address record (street and house number) */
+};
+const char *levy_rates_precision_name(int precision);
+
+/* A ZIP5 that spans several rates (SST boundary records valid at the date): one candidate per
+ * distinct set of jurisdictions, with where it applies. Strings are the index's. */
+#define LEVY_TAX_MAX_CANDIDATES 8
+#define LEVY_TAX_CAND_RANGES 4
+typedef struct levy_tax_candidate {
+    int64_t rate; /* combined, 10^-8 */
+    int nj;
+    const char *jur[LEVY_TAX_MAX_ENTRIES];
+    const char *code[LEVY_TAX_MAX_ENTRIES]; /* each one's authority code, or NULL */
+    int is_default;          /* from a whole-ZIP record: addresses in no listed ZIP+4 range */
+    int nranges, ranges_all; /* ranges shown (<= LEVY_TAX_CAND_RANGES) and in all */
+    uint32_t lo[LEVY_TAX_CAND_RANGES], hi[LEVY_TAX_CAND_RANGES]; /* ZIP+4 as 9 digits */
+} levy_tax_candidate;
+
 #define LEVY_TAX_MAX_VAT_KEYS 8
 
 /* Result of a resolution: entries carry group = index into group_region. Group 0 is the
@@ -34,7 +59,15 @@ typedef struct levy_tax_resolution {
     int64_t key_rate[LEVY_TAX_MAX_VAT_KEYS];
     /* tables used (indices into the table list), for rules.rates_source */
     int ntables;
-    int table[4];
+    int table[6];
+    /* address precision (US): LEVY_RES_*; the jurisdiction sets of a ZIP5 that the SST
+     * boundary records list when none matched the address (ncand, ncand_all = all the distinct
+     * sets found; ambiguous when their rates differ) */
+    int precision;
+    char zip5[6];
+    int ncand, ncand_all;
+    int ambiguous; /* the candidates' rates differ: the answer's ambiguous_zip */
+    levy_tax_candidate cand[LEVY_TAX_MAX_CANDIDATES];
 } levy_tax_resolution;
 
 typedef struct levy_rates_table {
@@ -50,6 +83,11 @@ typedef struct levy_rates_table {
  * resolves to region = country code with no entries. */
 int levy_rates_resolve(const levy_rates *r, const levy_tax_address *a, int32_t date,
                        levy_tax_resolution *out, levy_err *err);
+
+/* levy_rates_resolve with the street line ("2000 Main St", or NULL), which SST boundary
+ * address records match (core/tax/boundary.c). */
+int levy_rates_resolve_street(const levy_rates *r, const levy_tax_address *a, const char *line1,
+                              int32_t date, levy_tax_resolution *out, levy_err *err);
 
 /* Named VAT/GST rate of a resolution ("reduced" = the first reduced rate); 0 if found. */
 int levy_rates_vat_key(const levy_tax_resolution *res, const char *key, int64_t *rate);

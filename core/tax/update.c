@@ -12,7 +12,8 @@
  *   source URL|PATH [format=F] [sha256=HEX] [sha256_url=URL] [min_rows=N]
  *   mirror DIR       every .csv/.json in DIR; DIR/SHA256SUMS (sha256sum format) is checked
  *                    for each file it lists
- * F: avalara, cdtfa, sst, ibericode, ca, national, overlay (as the importer detects it). */
+ * F: avalara, cdtfa, sst, sst-boundary, ibericode, ca, national, overlay (as the importer
+ * detects it). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -46,8 +47,9 @@ typedef struct upd_result {
     long rows;
 } upd_result;
 
-static const char *const KIND_NAMES[] = {"unknown",   "avalara", "cdtfa",    "sst",
-                                         "ibericode", "ca",      "national", "overlay"};
+static const char *const KIND_NAMES[] = {
+    "unknown",  "avalara", "cdtfa",        "sst",      "ibericode", "ca",
+    "national", "overlay", "sst-boundary", "wa-rates", "wa-zip4"}; /* indexed by RT_* */
 
 typedef struct buf {
     char *p;

@@ -8,6 +8,7 @@
 local json = require "levy.json"
 local config = require "levy.config"
 local util = require "levy.util"
+local ltime = require "levy.time"
 local taxid = require "levy.taxid" -- offline tax id check (issue 19)
 
 local has_store, store = pcall(require, "levy.store")
@@ -237,7 +238,8 @@ end
 ---------------------------------------------------------------- settings
 
 M.SETTINGS_DEFAULTS = { rounding = "line", default_customer_type = "business", sweep_interval_minutes = 15, sweep_overlap_seconds = 300,
-                       reconcile_interval_minutes = 1440, webhook_silent_minutes = 10, ca_gst_regime = "normal" }
+                       reconcile_interval_minutes = 1440, webhook_silent_minutes = 10, ca_gst_regime = "normal",
+                       certificate_max_bytes = 10485760 }
 
 -- {seller_address = table|nil, rounding = "line"|"document", sweep_interval_minutes = int,
 --  sweep_overlap_seconds = int, reconcile_interval_minutes = int, webhook_silent_minutes = int,
@@ -254,7 +256,8 @@ function M.settings(cid)
                 sweep_overlap_seconds = M.SETTINGS_DEFAULTS.sweep_overlap_seconds,
                 reconcile_interval_minutes = M.SETTINGS_DEFAULTS.reconcile_interval_minutes,
                 webhook_silent_minutes = M.SETTINGS_DEFAULTS.webhook_silent_minutes,
-                ca_gst_regime = M.SETTINGS_DEFAULTS.ca_gst_regime }
+                ca_gst_regime = M.SETTINGS_DEFAULTS.ca_gst_regime,
+                certificate_max_bytes = M.SETTINGS_DEFAULTS.certificate_max_bytes }
   for _, r in ipairs(rows) do
     local v = decode_json(r.value)
     if v ~= nil and v ~= json.null then out[r.key] = v end
@@ -525,6 +528,20 @@ function M.customer_public(row)
   out.exempt_regions = util.array(regions_list(row.exempt_regions))
   out.exemption_certificate = util.orjnull(row.exemption_certificate)
   out.exemption_expires = util.orjnull(row.exemption_expires)
+  -- issue 20: the certificates on file (certs.lua), counted by status on today's date; when
+  -- on_file > 0 they decide the exemption instead of exempt / exempt_regions / expires
+  local today = util.now_iso():sub(1, 10)
+  local soon = ltime.date((ltime.parse_iso(today .. "T00:00:00Z") // 86400000 + 30) * 86400000)
+  local cs = read(function()
+    return store.row([[SELECT count(*) AS n,
+        sum(CASE WHEN issued <= ?1 AND (expires IS NULL OR expires > ?2) THEN 1 ELSE 0 END) AS valid,
+        sum(CASE WHEN issued <= ?1 AND expires >= ?1 AND expires <= ?2 THEN 1 ELSE 0 END) AS expiring,
+        sum(CASE WHEN expires < ?1 THEN 1 ELSE 0 END) AS expired,
+        min(CASE WHEN expires >= ?1 THEN expires END) AS next_expiry
+      FROM api_certificates WHERE customer_id = ?3]], today, soon, row.id)
+  end, none) or {}
+  out.exemption_certificates = { on_file = cs.n or 0, valid = cs.valid or 0, expiring = cs.expiring or 0,
+                                 expired = cs.expired or 0, next_expiry = util.orjnull(cs.next_expiry) }
   out.tax_id = util.orjnull(row.tax_id)
   out.tax_id_source = util.orjnull(row.tax_id_source)
   -- where each value came from (issue 17): "external reference vat-id", "custom field VAT
@@ -558,8 +575,18 @@ function M.customer_page(limit, after) return id_page("customers", CUSTOMER_COLS
 function M.customer_opts(id)
   local row = M.customer_row(id)
   if row == nil then return nil end
+  -- issue 20: the certificates on file decide the exemption when there are any
+  local certs = read(function()
+    return store.rows("SELECT id, number, regions, issued, expires FROM api_certificates WHERE customer_id = ? ORDER BY issued, id", id)
+  end, empty)
+  local list = {}
+  for _, c in ipairs(certs) do
+    list[#list + 1] = { id = c.id, number = c.number, regions = regions_list(c.regions), issued = c.issued,
+                        expires = c.expires }
+  end
   return { exempt = bool(row.exempt), exempt_regions = regions_list(row.exempt_regions),
-           exemption_expires = row.exemption_expires, tax_id = row.tax_id, customer_type = row.customer_type }
+           exemption_expires = row.exemption_expires, tax_id = row.tax_id, customer_type = row.customer_type,
+           certificates = #list > 0 and list or nil }
 end
 
 local SOURCE_COLS = { "exempt", "exempt_regions", "exemption_certificate", "exemption_expires", "tax_id",

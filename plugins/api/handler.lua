@@ -13,6 +13,9 @@
 --       extra_opts.connection_id calculates as that connection (legal entity): its own
 --       regions and settings (seller address, rounding) over the global ones.
 --       err = {status=422, code="validation_failed"|"address_unresolved", message, details}.
+--   exemption_certificate(id) -> {id, customer_id, number, reason, reason_text, regions,
+--       issued, expires, status, file_url, ...} | nil: the certificate a calculate result's
+--       exemption_certificate_id names (issue 20).
 --   not_collecting(result) -> boolean: every line of a calculate result is `not_collecting`
 --       (false for a result without lines). Context: any.
 --   upsert_product{id, name, raw, updated_at, tax_code_hint} -> product, tax_code_changed
@@ -74,6 +77,7 @@ local db = require "db"
 local calc = require "calc"
 local sphere = require "sphere"
 local validate = require "validate"
+local certs = require "certs"
 local taxid = require "levy.taxid"
 local http = require "levy.http"
 
@@ -270,7 +274,10 @@ end
 local function list_tax_codes()
   local out = {}
   for _, c in ipairs(tax.tax_codes()) do
-    out[#out + 1] = { code = c.code, name = util.orjnull(c.name), description = util.orjnull(c.description) }
+    -- parent (issue 19, product taxonomy): null for the ten codes of CONTRACT 2.4, else the
+    -- old code whose row a region without a row of its own applies (note taxability_fallback)
+    out[#out + 1] = { code = c.code, name = util.orjnull(c.name), description = util.orjnull(c.description),
+                      parent = util.orjnull(c.parent) }
   end
   return 200, { data = util.array(out), next_cursor = json.null }
 end
@@ -321,6 +328,7 @@ local function settings_public(cid)
     webhook_silent_minutes = s.webhook_silent_minutes,
     tax_id_online = db.tax_id_online(s),
     ca_gst_regime = s.ca_gst_regime,
+    certificate_max_bytes = s.certificate_max_bytes,
   }
 end
 
@@ -356,6 +364,7 @@ local function conn_settings_public(cid)
   out.customer_data = nil -- organisation-wide: GET /v1/settings
   out.tax_id_online = nil -- organisation-wide too (tax ids are per customer)
   out.ca_gst_regime = nil -- organisation-wide (validate.lua SETTINGS_FIELDS)
+  out.certificate_max_bytes = nil -- organisation-wide too
   local own = {}
   for k in pairs(db.conn_settings(cid)) do own[#own + 1] = k end
   table.sort(own)
@@ -490,6 +499,73 @@ local function put_customer(req)
   return 200, with_requeue(db.customer_public(db.customer_row(id)), run)
 end
 
+---------------------------------------------------------------- exemption certificates
+-- Issue 20 (certs.lua): POST the file as the body with its details in the query; a change
+-- re-checks the customer's documents like PUT /v1/customers/{id} (api.customer_changed).
+
+local function cert_save(cid)
+  return function(fn) return with_recheck(fn, "api.customer_changed", { id = cid }) end
+end
+
+local function list_certs(req)
+  known_customer(req.params.id)
+  local today, out = certs.today(), {}
+  for _, r in ipairs(certs.rows_of(req.params.id)) do out[#out + 1] = certs.public(r, today) end
+  return 200, { data = util.array(out) }
+end
+
+local function post_cert(req)
+  local id = req.params.id
+  local meta = certs.validate(req.query or {}, known_region_codes())
+  known_customer(id)
+  local row, run = certs.create(id, req.body or "", meta, db.settings().certificate_max_bytes, cert_save(id))
+  return 201, with_requeue(certs.public(row), run)
+end
+
+local function must_cert(req)
+  local row = certs.row(req.params.id, req.params.cert)
+  if row == nil then util.fail(404, "not_found", "unknown exemption certificate") end
+  return row
+end
+
+local function get_cert_file(req)
+  local row = must_cert(req)
+  local data = certs.file(row.id)
+  if data == nil then
+    log.warn("exemption certificate " .. row.id .. ": its file is missing from the data dir (files/certificates)")
+    util.fail(500, "certificate_file_missing", "the certificate's file is missing from levy's data dir")
+  end
+  return 200, data, {
+    ["Content-Type"] = row.content_type,
+    ["Content-Disposition"] = 'attachment; filename="' .. row.filename .. '"',
+    ["Cache-Control"] = "no-store",
+  }
+end
+
+local function delete_cert(req)
+  local row = must_cert(req)
+  local run = certs.delete(row.customer_id, row.id, cert_save(row.customer_id))
+  return 200, with_requeue({ id = row.id, deleted = true }, run)
+end
+
+-- GET /v1/exemption-certificates?expiring_within_days=30: every customer's certificates that
+-- expire within that many days (not yet expired), soonest first (the dashboard's reminder).
+local function list_expiring(req)
+  local q = req.query or {}
+  local within = 30
+  if q.expiring_within_days ~= nil then
+    within = tonumber(q.expiring_within_days)
+    if within == nil or math.type(within) ~= "integer" or within < 0 or within > 3650 then
+      util.invalid("expiring_within_days", "must be an integer from 0 to 3650", "invalid query")
+    end
+  end
+  local limit = util.limit_arg(q, 100)
+  local rows = certs.expiring(within, limit)
+  local more = #rows > limit
+  if more then rows[#rows] = nil end
+  return 200, { data = util.array(rows), count = #rows, expiring_within_days = within, truncated = more }
+end
+
 -- Issue 19: the online check of a customer's tax id (setting tax_id_online, off by default).
 -- VIES REST API: GET {vies_url}/ms/{CC}/vat/{number} -> {isValid, requestDate, userError, name,
 -- address, requestIdentifier} (European Commission, "VIES REST API", the one behind
@@ -588,6 +664,15 @@ function exports.calculate(request, extra_opts)
 end
 
 exports.not_collecting = calc.not_collecting
+
+-- issue 20: a stored exemption certificate by id (the one a result's exemption_certificate_id
+-- names) -> {id, customer_id, number, reason, reason_text, regions, issued, expires, status,
+-- file_url, ...} | nil
+function exports.exemption_certificate(id)
+  if type(id) ~= "string" then return nil end
+  local row = store.row("SELECT customer_id FROM api_certificates WHERE id = ?", id)
+  return row and certs.public(certs.row(row.customer_id, id)) or nil
+end
 
 function exports.upsert_product(p)
   check_id(p, "upsert_product")
@@ -694,6 +779,7 @@ return {
   tables = {
     "regions", "regions_audit", "settings", "products", "customers", "api_version",
     "sphere_api_key", "connection_regions", "connection_settings", "api_tax_id_checks",
+    "api_certificates",
   },
   -- the events this plugin emits (levy.events; the header comment says what each carries)
   emits = {
@@ -725,6 +811,18 @@ return {
       handler = function(req) return page(req, customers_page, db.customer_public) end },
     { method = "GET", path = "/v1/customers/{id}", auth = "token", handler = get_customer },
     { method = "PUT", path = "/v1/customers/{id}", auth = "token", handler = put_customer },
+    -- issue 20: exemption certificates (the body cap is the host's ceiling; the setting
+    -- certificate_max_bytes, 10 MiB by default, answers 413 below it)
+    { method = "GET", path = "/v1/customers/{id}/exemption-certificates", auth = "token", handler = list_certs },
+    { method = "POST", path = "/v1/customers/{id}/exemption-certificates", auth = "token", handler = post_cert,
+      max_body = 67108864 },
+    { method = "GET", path = "/v1/customers/{id}/exemption-certificates/{cert}", auth = "token",
+      handler = function(req) return 200, certs.public(must_cert(req)) end },
+    { method = "GET", path = "/v1/customers/{id}/exemption-certificates/{cert}/file", auth = "token",
+      handler = get_cert_file },
+    { method = "DELETE", path = "/v1/customers/{id}/exemption-certificates/{cert}", auth = "token",
+      handler = delete_cert },
+    { method = "GET", path = "/v1/exemption-certificates", auth = "token", handler = list_expiring },
     { method = "POST", path = "/v1/customers/{id}/tax_id/verify", auth = "token", handler = verify_tax_id },
     { method = "POST", path = "/v1/calculate", auth = "token", handler = post_calculate },
     { method = "POST", path = "/tax_api/calculate_tax", auth = "none", handler = sphere.handle },

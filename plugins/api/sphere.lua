@@ -50,6 +50,8 @@ end
 -- "California Sales Tax", "Orange County Sales Tax", "Irvine District Tax", "Germany VAT".
 local LEVEL_WORD = { county = "County", city = "City" }
 local function display_name(t)
+  -- a tax with its own name (issue 19: Chicago's Personal Property Lease Transaction Tax)
+  if type(t.name) == "string" and t.name ~= "" then return t.name end
   local label = TYPE_LABEL[t.type] or tostring(t.type or "Tax")
   if t.jurisdiction == nil or t.jurisdiction == "" then return label end
   local name = title(t.jurisdiction)

@@ -110,7 +110,7 @@ local SETTINGS_FIELDS = { seller_address = true, rounding = true, default_custom
                           sweep_interval_minutes = true,
                           sweep_overlap_seconds = true, reconcile_interval_minutes = true,
                           webhook_silent_minutes = true, customer_data = true, tax_id_online = true,
-                          ca_gst_regime = true }
+                          ca_gst_regime = true, certificate_max_bytes = true }
 -- the settable keys a connection may set for itself (customer_data is organisation-wide:
 -- customers are not per subsidiary in Rillet; ca_gst_regime too: it only matters for a seller
 -- not established in Canada, and a connection whose seller address is in Canada charges
@@ -225,6 +225,8 @@ function M.settings(body)
     else changes.ca_gst_regime = body.ca_gst_regime end
   end
   int_setting(errs, changes, body, "webhook_silent_minutes", 1, 1440)
+  -- issue 20: the largest exemption certificate file accepted (1 KiB .. 64 MiB, the host's cap)
+  int_setting(errs, changes, body, "certificate_max_bytes", 1024, 67108864, " (64 MiB)")
   int_setting(errs, changes, body, "reconcile_interval_minutes", 1, 44640, " (31 days)")
   errs:raise()
   return changes

@@ -1,7 +1,10 @@
 -- reports: compliance views over what the rillet plugin imported, taxed and wrote (issues 8, 16).
 --
 --   GET /v1/reports/liability?from=YYYY-MM-DD&to=YYYY-MM-DD[&region=US-CA][&format=csv[&section=not_collected]]
---   GET /v1/reports/exposure[?as_of=YYYY-MM-DD]
+--   GET /v1/reports/exposure[?as_of=YYYY-MM-DD][&format=csv]   (exposure.lua)
+--   GET /v1/reports/exposure/{region}/documents[?as_of=...][&format=csv]
+--   GET|POST /v1/reports/presence, DELETE /v1/reports/presence/{id}
+--   GET /v1/reports/marketplace, PUT /v1/reports/marketplace/{customers|invoices|credit-memos}/{id}
 --
 -- Reads the rillet plugin's documents, calculations and write-backs through its exports
 -- (report_accepted_writes, report_calculated_documents, report_calculation_result,
@@ -14,13 +17,10 @@
 -- (reports_nexus_crossings) remembers which states' crossings were already logged.
 local json = require "levy.json"
 local http = require "levy.http"
-local store = require "levy.store"
 local plugin = require "levy.plugin"
 local money = require "levy.money"
 local time = require "levy.time"
-local log = require "levy.log"
-local tax = require "levy.tax"
-local dates = require "dates"
+local exposure = require "exposure"
 
 local LEVEL_ORDER = { country = 1, state = 2, province = 3, county = 4, city = 5, district = 6 }
 
@@ -348,13 +348,18 @@ local function liability(from, to, region)
     local seen = {}
     for _, line in ipairs(doc.result.lines or {}) do
       for _, t in ipairs(line.taxes or {}) do
+        -- issue 19: the jurisdiction's authority code (FIPS / ISO) as written; a row whose
+        -- documents disagree on it (or never had one) shows none
+        local code = type(t.authority_code) == "string" and t.authority_code or false
         local key2 = table.concat({ cur, tostring(doc.region), tostring(t.jurisdiction), tostring(t.level), tostring(t.type) }, "\0")
         local g = groups[key2]
         if not g then
           g = { currency = cur, region = doc.region, jurisdiction = t.jurisdiction, level = t.level, type = t.type,
-                taxable = 0, tax = 0, invoices = 0, credit_memos = 0 }
+                authority_code = code, taxable = 0, tax = 0, invoices = 0, credit_memos = 0 }
           groups[key2] = g
           order[#order + 1] = g
+        elseif g.authority_code ~= code then
+          g.authority_code = false
         end
         g.taxable = g.taxable + sign * parse_amount(t.taxable_amount, cur, "taxable_amount")
         g.tax = g.tax + sign * parse_amount(t.amount, cur, "tax amount")
@@ -377,7 +382,7 @@ local function liability(from, to, region)
   local data = {}
   for _, g in ipairs(order) do
     data[#data + 1] = { region = null(g.region), jurisdiction = null(g.jurisdiction), level = null(g.level),
-      type = null(g.type), currency = g.currency, taxable = money.format(g.taxable, g.currency),
+      type = null(g.type), authority_code = null(g.authority_code or nil), currency = g.currency, taxable = money.format(g.taxable, g.currency),
       tax = money.format(g.tax, g.currency), invoices = g.invoices, credit_memos = g.credit_memos }
   end
   local tout = {}
@@ -389,7 +394,9 @@ local function liability(from, to, region)
   return data, tout, nc, nc_totals
 end
 
-local CSV_COLUMNS = { "region", "jurisdiction", "level", "type", "currency", "taxable", "tax", "invoices", "credit_memos" }
+-- authority_code (issue 19) last: the published columns keep their places
+local CSV_COLUMNS = { "region", "jurisdiction", "level", "type", "currency", "taxable", "tax", "invoices", "credit_memos",
+                      "authority_code" }
 local NC_CSV_COLUMNS = { "type", "id", "number", "date", "region", "currency", "status", "tax_status",
                          "calculated_tax", "collected_tax", "not_collected_tax", "reason", "detail" }
 
@@ -425,150 +432,48 @@ local function get_liability(req)
 end
 
 ---------------------------------------------------------------- exposure
-
--- The threshold row in force at as_of for each state (latest effective_from <= as_of; a row
--- without effective_from is in force before any dated one).
-local function thresholds(as_of)
-  local by_state = {}
-  for _, r in ipairs(tax.nexus_thresholds()) do
-    local eff = r.effective_from or ""
-    if eff <= as_of then
-      local cur = by_state[r.state]
-      if not cur or (cur.effective_from or "") < eff then by_state[r.state] = r end
-    end
-  end
-  return by_state
-end
-
--- USD documents shipped to a US state, by state: {date, sign, minor}. The state is the
--- ship-to of the document's latest calculation request (what levy taxed or would tax);
--- the amount is the pre-tax net_amount Rillet holds (total_amount of the calculation when
--- absent). Documents never calculated yet (pending) are not counted.
-local function us_documents(since, to)
-  local by_state = {}
-  local r = rillet()
-  if not r then return by_state end
-  for _, t in ipairs({ { 1, "invoice" }, { -1, "credit_memo" } }) do
-    for _, row in ipairs(r.report_shipped_documents(t[2], since, to)) do
-      if row.currency == "USD" and type(row.country) == "string" and row.country:upper() == "US"
-         and type(row.state) == "string" and type(row.amount) == "string" then
-        local minor = money.parse(row.amount, "USD")
-        if minor then
-          local st = row.state:upper()
-          local l = by_state[st]
-          if not l then l = {}; by_state[st] = l end
-          l[#l + 1] = { date = row.date, sign = t[1], minor = minor }
-        end
-      end
-    end
-  end
-  return by_state
-end
-
-local RANK = { below = 0, approaching = 1, exceeded = 2 }
-
--- Status of one window: exceeded / approaching (>= 80 %) / below, by "or" / "and" / sales only.
-local function evaluate(th, sales, txns)
-  local thr = money.parse(th.sales_threshold, "USD")
-  local tthr = th.transactions_threshold
-  local s_met, s_near = sales >= thr, sales * 10 >= thr * 8
-  local status
-  if tthr then
-    local t_met, t_near = txns >= tthr, txns * 10 >= tthr * 8
-    if th.combine == "and" then
-      status = (s_met and t_met) and "exceeded" or ((s_near and t_near) and "approaching" or "below")
-    else
-      status = (s_met or t_met) and "exceeded" or ((s_near or t_near) and "approaching" or "below")
-    end
-  else
-    status = s_met and "exceeded" or (s_near and "approaching" or "below")
-  end
-  return status
-end
-
--- Share of the sales threshold in percent with one decimal, truncated ("84.0").
-local function percent(sales, th)
-  local thr = money.parse(th.sales_threshold, "USD")
-  local pm = (sales * 1000) // thr
-  return string.format("%d.%d", pm // 10, pm % 10)
-end
-
-local function exposure(as_of, persist)
-  local ths = thresholds(as_of)
-  -- subscribed globally or by one entity (connection) on its own (issue 17): api's tables
-  local api = plugin("api")
-  local registered = api and api.subscribed_codes() or {}
-  local since = as_of
-  local states = {}
-  for st, th in pairs(ths) do
-    states[#states + 1] = st
-    for _, w in ipairs(dates.windows(th.period, as_of)) do
-      if w[1] < since then since = w[1] end
-    end
-  end
-  table.sort(states)
-  local docs = us_documents(since, as_of)
-  local logged = {}
-  for r in store.query("SELECT state, logged_at FROM reports_nexus_crossings") do logged[r.state] = r.logged_at end
-  local now = time.iso(time.now_ms())
-  local data = {}
-  for _, st in ipairs(states) do
-    local th = ths[st]
-    local best
-    for _, w in ipairs(dates.windows(th.period, as_of)) do
-      local sales, txns = 0, 0
-      for _, d in ipairs(docs[st] or {}) do
-        if d.date >= w[1] and d.date <= w[2] then
-          sales = sales + d.sign * d.minor
-          if d.sign > 0 then txns = txns + 1 end
-        end
-      end
-      local status = evaluate(th, sales, txns)
-      -- alternatives (previous or current year): the worse status wins; ties -> the later
-      if not best or RANK[status] >= RANK[best.status] then
-        best = { from = w[1], to = w[2], sales = sales, txns = txns, status = status }
-      end
-    end
-    local region = "US-" .. st
-    local status = registered[region] and "registered" or best.status
-    if persist and best.status == "exceeded" and not logged[st] then
-      local n = store.exec([[INSERT OR IGNORE INTO reports_nexus_crossings(state, logged_at, as_of, period_start,
-        period_end, sales, transactions, sales_threshold, transactions_threshold, combine)
-        VALUES (?,?,?,?,?,?,?,?,?,?)]], st, now, as_of, best.from, best.to, money.format(best.sales, "USD"),
-        best.txns, th.sales_threshold, th.transactions_threshold, th.combine)
-      if n == 1 then
-        logged[st] = now
-        log.warn("economic nexus threshold crossed", { state = st, region = region,
-          sales = money.format(best.sales, "USD"), transactions = best.txns,
-          sales_threshold = th.sales_threshold, transactions_threshold = th.transactions_threshold,
-          combine = th.combine, period = th.period, period_start = best.from, period_end = best.to,
-          registered = registered[region] and "yes" or "no" })
-      end
-    end
-    data[#data + 1] = {
-      region = region, state = st, currency = "USD",
-      sales = money.format(best.sales, "USD"), transactions = best.txns,
-      sales_threshold = th.sales_threshold, transactions_threshold = null(th.transactions_threshold),
-      combine = null(th.combine), period = th.period, period_start = best.from, period_end = best.to,
-      percent = percent(best.sales, th), threshold_status = best.status, status = status,
-      effective_from = null(th.effective_from), source = th.source,
-      crossed_logged_at = null(logged[st]),
-    }
-  end
-  return data
-end
+-- plugins/reports/exposure.lua: economic thresholds, physical presence, marketplace sales.
 
 local function get_exposure(req)
   local q = req.query or {}
   local today = time.date(time.now_ms())
   local as_of = q.as_of
   if as_of == "" then as_of = nil end
+  local d = {}
   if as_of ~= nil and not time.valid_date(as_of) then
-    bad({ { field = "as_of", message = "must be a date YYYY-MM-DD" } })
+    d[#d + 1] = { field = "as_of", message = "must be a date YYYY-MM-DD" }
   end
+  local format = q.format
+  if format ~= nil and format ~= "" and format ~= "json" and format ~= "csv" then
+    d[#d + 1] = { field = "format", message = "must be json or csv" }
+  end
+  local only
+  if req.params and req.params.region then
+    only = exposure.state_of(req.params.region)
+    if not only then http.error(404, "not_found", "no economic-nexus threshold for region " .. tostring(req.params.region)) end
+  end
+  if #d > 0 then bad(d) end
+  as_of = as_of or today
   -- crossings are logged only for the live view (today), not for a what-if date
-  local data = exposure(as_of or today, as_of == nil or as_of == today)
-  return 200, { as_of = as_of or today, data = json.array(data) }
+  local data = exposure.exposure(as_of, as_of == today, only, only ~= nil)
+  if format == "csv" then
+    local rows, columns, name = {}, exposure.CSV_COLUMNS, "levy-exposure-" .. as_of .. ".csv"
+    if only then
+      rows, columns = data[1].documents, exposure.DOC_CSV_COLUMNS
+      name = "levy-exposure-US-" .. only .. "-" .. as_of .. "-documents.csv"
+    else
+      for i, r in ipairs(data) do rows[i] = exposure.csv_row(r) end
+    end
+    return 200, to_csv(rows, columns), { ["Content-Type"] = "text/csv; charset=utf-8",
+      ["Content-Disposition"] = 'attachment; filename="' .. name .. '"' }
+  end
+  if only then
+    local r = data[1]
+    local docs = r.documents
+    r.documents = nil
+    return 200, { as_of = as_of, region = r.region, exposure = r, data = docs }
+  end
+  return 200, { as_of = as_of, data = json.array(data) }
 end
 
 return {
@@ -580,20 +485,41 @@ return {
   -- SQL on another plugin's table (core/lua/bind_store.c).
   tables = {
     "reports_nexus_crossings",
+    "reports_presence",
+    "reports_marketplace_customers",
+    "reports_marketplace_documents",
   },
   roles = { "serve" },
   routes = {
     { method = "GET", path = "/v1/reports/liability", auth = "token", handler = get_liability },
     { method = "GET", path = "/v1/reports/exposure", auth = "token", handler = get_exposure },
+    -- issue 20: drill-down, physical presence, marketplace flags (plugins/reports/exposure.lua)
+    { method = "GET", path = "/v1/reports/exposure/{region}/documents", auth = "token", handler = get_exposure },
+    { method = "GET", path = "/v1/reports/presence", auth = "token",
+      handler = function() return 200, { data = json.array(exposure.presence_list()) } end },
+    { method = "POST", path = "/v1/reports/presence", auth = "token",
+      handler = function(req) return 201, exposure.presence_add(req:json()) end },
+    { method = "DELETE", path = "/v1/reports/presence/{id}", auth = "token",
+      handler = function(req) exposure.presence_delete(req.params.id); return 204, "" end },
+    { method = "GET", path = "/v1/reports/marketplace", auth = "token",
+      handler = function() return 200, exposure.marketplace_list() end },
+    { method = "PUT", path = "/v1/reports/marketplace/customers/{id}", auth = "token",
+      handler = function(req) return 200, exposure.marketplace_customer(req.params.id, req:json()) end },
+    { method = "PUT", path = "/v1/reports/marketplace/invoices/{id}", auth = "token",
+      handler = function(req) return 200, exposure.marketplace_document("invoice", req.params.id, req:json()) end },
+    { method = "PUT", path = "/v1/reports/marketplace/credit-memos/{id}", auth = "token",
+      handler = function(req) return 200, exposure.marketplace_document("credit_memo", req.params.id, req:json()) end },
   },
   schedule = {
     -- logs a crossing even when nobody opens the Reports page
     { name = "reports.exposure", every_ms = 3600000, run = function()
-        exposure(time.date(time.now_ms()), true)
+        exposure.exposure(time.date(time.now_ms()), true)
       end },
   },
   exports = {
     liability = liability,
-    exposure = function(as_of) return exposure(as_of, false) end,
+    -- rows per state (see docs/reports.md): the dashboard's nexus item reads nexus_status,
+    -- subscribed, problem, crossed_on / nexus_since
+    exposure = function(as_of) return exposure.exposure(as_of, false) end,
   },
 }

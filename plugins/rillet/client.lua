@@ -18,8 +18,28 @@ local lutil = require "levy.util"
 local config = require "levy.config"
 local crypto = require "levy.crypto"
 local health = require "health"
+local metrics = require "levy.metrics"
 
 local M = {}
+
+-- The endpoint of a request path for metrics: ids (any segment other than a plain word, e.g.
+-- a uuid) become {id}, so the label has a handful of values: "/invoices/{id}/taxes".
+function M.endpoint(path)
+  local out = {}
+  for seg in tostring(path):gmatch("[^/?]+") do
+    out[#out + 1] = (seg:match("^[%a_%-]+$") and #seg <= 40) and seg or "{id}"
+  end
+  return "/" .. table.concat(out, "/")
+end
+
+-- Rillet calls by endpoint and status class (2xx..5xx, "error" = no answer) and their
+-- durations (docs/operations.md section 7).
+local function count_call(method, path, status, started_ms)
+  local ep = method .. " " .. M.endpoint(path)
+  local class = status and (tostring(status // 100) .. "xx") or "error"
+  metrics.inc("levy_rillet_requests_total", { endpoint = ep, status_class = class })
+  metrics.observe("levy_rillet_request_duration_seconds", { endpoint = ep }, time.now_ms() - started_ms)
+end
 
 M.API_VERSION = "4"
 M.PAGE_SIZE = 100
@@ -247,9 +267,11 @@ function Client:request(method, path, query, body, opts)
   if opts.idempotency_key then headers["Idempotency-Key"] = opts.idempotency_key end
   if opts.request_id then headers["X-Request-Id"] = opts.request_id end
   local url = self.base .. path .. lutil.query(query or {})
+  local started = time.now_ms()
   local status, rh, rb = http.request {
     method = method, url = url, headers = headers, body = payload, timeout_ms = self.timeout_ms,
   }
+  count_call(method, path, status, started)
   local open_ms = self.bucket and M.outcome(self.bucket, not status or status >= 500, probe)
   if open_ms then
     -- the circuit is open: the caller waits like for a rate-limit token (no attempt counted)

@@ -293,6 +293,22 @@ local function get_doc(doc_type)
       }
     end
     out.lines = json.array(lines)
+    -- how precisely the ship-to was located (issue 19): zip5 | zip5_city | zip4 | address,
+    -- and for a ZIP5 spanning several rates its candidates (the UI asks for the fuller address)
+    out.resolution = result and opt(result.resolution) or json.null
+    out.ambiguous_zip = result and result.ambiguous_zip or json.null
+    local creq = row.calculation_id and store.row("SELECT request FROM calculations WHERE id = ?", row.calculation_id)
+    creq = creq and util.decode_obj(creq.request)
+    out.ship_to = creq and creq.ship_to or json.null
+    -- issue 20: the answer's notes (e.g. exemption_certificate_expired) and the exemption
+    -- certificate that exempted the document
+    out.notes = json.array(result and type(result.notes) == "table" and result.notes or {})
+    out.exemption_certificate = json.null
+    if result and type(result.exemption_certificate_id) == "string" then
+      local api = docs.api()
+      local ok, c = pcall(function() return api and api.exemption_certificate(result.exemption_certificate_id) end)
+      out.exemption_certificate = ok and c or { id = result.exemption_certificate_id }
+    end
     local hist = {}
     for _, h in ipairs(store.rows("SELECT * FROM history WHERE doc_type = ? AND doc_id = ? ORDER BY id", doc_type, row.id)) do
       hist[#hist + 1] = { at = h.at, kind = h.kind, request_id = opt(h.request_id),
@@ -417,9 +433,37 @@ local exports = {
 -- A JSON object body (the connection routes), else 415 / 400 invalid_json.
 local body = lutil.body_object
 
+-- The metric families this plugin publishes: their # HELP text (docs/operations.md section 7;
+-- levy_webhook_deliveries_total, which the core's intake gate counts too, is the core's).
+-- The write-back outcomes an alert watches start at 0, so increase() sees the first one.
+local METRICS = {
+  { "levy_writebacks_total", "counter", "Tax write-backs to Rillet, by outcome (written, retry, failed, " ..
+    "unverified, superseded, deleted, key_read_only)." },
+  { "levy_calculation_duration_seconds", "histogram", "Time to calculate the tax of an imported document, by source." },
+  { "levy_rillet_requests_total", "counter", "Requests levy sent to Rillet, by endpoint (method and path " ..
+    "template) and status class (2xx, 3xx, 4xx, 5xx; error = no answer)." },
+  { "levy_rillet_request_duration_seconds", "histogram", "Duration of requests to Rillet, by endpoint." },
+  { "levy_reconciliation_drift_total", "counter", "Documents reconciliation found to differ from what levy " ..
+    "last wrote, by action (repaired = written again or recalculated, flagged = left as drift, " ..
+    "deleted = gone in Rillet, imported = missing in levy)." },
+  { "levy_reconciliation_last_drift", "gauge", "Differences the last finished reconciliation run of each " ..
+    "connection found." },
+  { "levy_connection_health", "gauge", "1 for the health state each connection is in, 0 for the others." },
+  { "levy_inbox_pruned_total", "counter", "Processed webhook bodies deleted from the inbox after the retention." },
+}
+
+local function on_start()
+  for _, m in ipairs(METRICS) do metrics.describe(m[1], m[2], m[3]) end
+  for _, r in ipairs({ "written", "retry", "failed", "unverified" }) do
+    metrics.inc("levy_writebacks_total", { result = r }, 0)
+  end
+  reconcile.publish_drift()
+end
+
 return {
   name = "rillet",
   version = "0.1.0",
+  on_start = on_start,
   -- the tables this plugin's migrations create: no other plugin may use them (docs/plugins.md)
   tables = {
     "connections", "inbox", "invoices", "credit_memos", "calculations", "writebacks",

@@ -22,6 +22,19 @@ local function usable_address(a)
   return a
 end
 
+-- A US ZIP+4 as levy reads it: "66210 1050", "66210-1050" and "662101050" -> "66210-1050"
+-- (issue 19, address precision: the +4 locates an address in a ZIP5 that spans several
+-- rates; Rillet's Address.zip_code is a free string). Anything else is kept as written.
+local function us_zip(z)
+  local five, four = z:match("^%s*(%d%d%d%d%d)[%s%-]*(%d%d%d%d)%s*$")
+  if five then return five .. "-" .. four end
+  return (z:match("^%s*(%d%d%d%d%d)%s*$")) or z
+end
+M.us_zip = us_zip
+
+-- Rillet's Address (line1, line2, city, state, zip_code, country) as levy's request reads it:
+-- the street line and the city pass through with the ZIP+4, so a document is located as
+-- precisely as its address allows (an SST boundary file's ZIP+4 or street records).
 local function address(a)
   a = usable_address(a)
   if not a then return nil end
@@ -30,6 +43,7 @@ local function address(a)
     local v = nn(a[k])
     if type(v) == "string" and v ~= "" then out[k] = v end
   end
+  if out.zip_code and (out.country == "US" or out.country == "PR") then out.zip_code = us_zip(out.zip_code) end
   return out
 end
 M.address = address
@@ -73,6 +87,15 @@ end
 M.product_rules = {
   -- { account_code = "4100", tax_code = "saas" },
   -- { external_reference_type = "avalara", map = { SW052000 = "saas" } },
+  -- the product taxonomy's refinements (GET /v1/tax-codes; docs/rules.md section 2a), before
+  -- the broad words below that would catch them
+  { name = "gift card", tax_code = "gift_card" },
+  { name = "late fee", tax_code = "finance_charge" },
+  { name = "custom software", tax_code = "custom_software" },
+  { name = "custom development", tax_code = "custom_programming" },
+  { name = "webinar", tax_code = "online_course_live" },
+  { name = "on%-demand course", tax_code = "online_course_recorded" },
+  { name = "installation", tax_code = "installation" },
   { name = "subscription", tax_code = "saas" },
   { name = "saas", tax_code = "saas" },
   { name = "software licen[cs]e", tax_code = "saas" },
@@ -354,19 +377,29 @@ end
 --    Rillet knows only VAT and SALES_TAX: GST/HST/PST/QST are written as VAT.
 --    `group_by_level = true` would merge jurisdictions of the same level.
 ---------------------------------------------------------------------------------------
-M.rillet_type = { VAT = "VAT", GST = "VAT", HST = "VAT", PST = "VAT", QST = "VAT", SALES_TAX = "SALES_TAX" }
+--    A local tax outside sales tax (LEASE_TRANSACTION_TAX: Chicago's Personal Property Lease
+--    Transaction Tax) is a US tax the seller collects like a sales tax: written as SALES_TAX
+--    under its own name, one entry of its own (docs/rillet-assumptions.md).
+M.rillet_type = { VAT = "VAT", GST = "VAT", HST = "VAT", PST = "VAT", QST = "VAT", SALES_TAX = "SALES_TAX",
+                  LEASE_TRANSACTION_TAX = "SALES_TAX" }
 
 local function title(s)
   s = tostring(s or ""):lower()
   return (s:gsub("(%a)([%w']*)", function(a, b) return a:upper() .. b end))
 end
 
-local type_words = { SALES_TAX = "sales tax", VAT = "VAT", GST = "GST", HST = "HST", PST = "PST", QST = "QST" }
+local type_words = { SALES_TAX = "sales tax", VAT = "VAT", GST = "GST", HST = "HST", PST = "PST", QST = "QST",
+                     LEASE_TRANSACTION_TAX = "lease transaction tax" }
 
--- Description Rillet shows for a rate, e.g. "California state sales tax".
+-- Description Rillet shows for a rate, e.g. "California state sales tax"; a tax with its own
+-- name (the result's `name`, e.g. "Chicago Personal Property Lease Transaction Tax") is
+-- written under that name. A name that already says its level (issue 19: "ERIE COUNTY",
+-- "RICHMOND CITY") does not repeat it.
 function M.describe(tax)
+  if type(tax.name) == "string" and tax.name ~= "" then return tax.name end
   local j = title(tax.jurisdiction)
   local lvl = tax.level and tax.level ~= "country" and (" " .. tax.level) or ""
+  if lvl ~= "" and j:lower():sub(-#lvl) == lvl then lvl = "" end
   return j .. lvl .. " " .. (type_words[tax.type] or tostring(tax.type or "tax"))
 end
 

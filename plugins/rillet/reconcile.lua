@@ -5,6 +5,7 @@
 -- the tax differs) or flagged `drift` when levy must not write (a paid invoice).
 local jobs = require "levy.jobs"
 local log = require "levy.log"
+local metrics = require "levy.metrics"
 local store = require "levy.store"
 local time = require "levy.time"
 local client = require "client"
@@ -73,11 +74,17 @@ local function next_docs(cid, after_type, after_id, n)
   return out
 end
 
+-- the action label of levy_reconciliation_drift_total: flagged (left as drift), deleted (gone
+-- in Rillet), imported (Rillet has it, levy did not), repaired (recalculated or written again)
+local DRIFT_ACTION = { ["flagged drift"] = "flagged", ["marked deleted"] = "deleted",
+                       ["imported, calculation queued"] = "imported" }
+
 local function record(run, cid, r, rillet_tax, reason, action)
   store.exec([[INSERT INTO reconciliation(run_id, connection_id, doc_type, doc_id, number, rillet_tax, levy_tax,
     reason, action, found_at) VALUES (?,?,?,?,?,?,?,?,?,?)]], run.id, cid, r.doc_type, r.id, r.number,
     rillet_tax, r.levy_tax, reason, action, time.iso_ms(time.now_ms()))
   store.exec("UPDATE reconciliation_runs SET drift = drift + 1 WHERE id = ?", run.id)
+  metrics.inc("levy_reconciliation_drift_total", { action = DRIFT_ACTION[action] or "repaired" })
 end
 
 -- GET a document from Rillet: its copy; or, when Rillet answers 404, nil after marking it
@@ -251,6 +258,7 @@ local function finish_run(cid, run)
     store.exec("DELETE FROM reconciliation_seen WHERE run_id = ?", run.id)
   end)
   log.info("rillet reconciliation done", { connection = cid, run = run.id })
+  M.publish_drift()
 end
 
 -- rillet.reconcile (key = connection id): one run, resumable from its cursor. Phases: list
@@ -304,10 +312,20 @@ function M.run(job)
   finish_run(cid, run)
 end
 
+-- levy_reconciliation_last_drift{connection}: the differences the last finished run of each
+-- connection found, read from reconciliation_runs (so it is right after a restart too)
+function M.publish_drift()
+  for _, r in ipairs(store.rows([[SELECT c.id, (SELECT drift FROM reconciliation_runs x WHERE x.connection_id = c.id
+      AND x.state = 'done' ORDER BY x.id DESC LIMIT 1) AS drift FROM connections c WHERE c.deleted_at IS NULL]])) do
+    if r.drift ~= nil then metrics.set("levy_reconciliation_last_drift", { connection = r.id }, r.drift) end
+  end
+end
+
 -- Scheduled every --schedule-tick (default a minute): a connection whose last reconciliation started an interval ago
 -- (or, never reconciled, whose import finished an interval ago) gets one.
 function M.tick()
   local now = time.now_ms()
+  M.publish_drift()
   for _, r in ipairs(store.rows([[SELECT c.id, c.import_finished_at, (SELECT max(started_ms) FROM reconciliation_runs
       x WHERE x.connection_id = c.id) AS last FROM connections c WHERE c.deleted_at IS NULL
       AND c.status IN ('connected', 'error') AND c.import_state = 'done' AND c.api_key_sealed IS NOT NULL]])) do

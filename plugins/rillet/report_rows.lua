@@ -69,11 +69,13 @@ function M.calculation_result(id)
   return c and c.result
 end
 
--- Documents dated in [since, to], not deleted, with a calculation: {date, currency, country,
+-- Documents dated in [since, to], not deleted, with a calculation: {id, number, customer_id,
+-- date, currency, country,
 -- state (the ship-to of the calculation request), amount (Rillet's net_amount, else the
 -- calculation's total_amount)}.
 function M.shipped_documents(doc_type, since, to)
-  return rows([[SELECT d.doc_date AS date, d.currency AS currency,
+  return rows([[SELECT d.id AS id, d.number AS number, d.customer_id AS customer_id,
+      d.doc_date AS date, d.currency AS currency,
       json_extract(c.request, '$.ship_to.country') AS country, json_extract(c.request, '$.ship_to.state') AS state,
       COALESCE(json_extract(d.raw, '$.net_amount.amount'), json_extract(c.result, '$.total_amount')) AS amount
     FROM ]] .. doc_table(doc_type) .. [[ d JOIN calculations c ON c.id = d.calculation_id

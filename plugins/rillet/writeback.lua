@@ -104,6 +104,11 @@ function M.annotate(result, req)
   local cid = type(req.customer) == "table" and req.customer.id or nil
   local api = docs.api()
   for _, l in ipairs(result.lines or {}) do
+    if l.taxability_reason == "customer_exempt" and cert == nil and api and type(result.exemption_certificate_id) == "string" then
+      -- issue 20: the certificate on file that exempted the sale names its own number
+      local ok, c = pcall(api.exemption_certificate, result.exemption_certificate_id)
+      cert = (ok and type(c) == "table" and type(c.number) == "string") and c.number or nil
+    end
     if l.taxability_reason == "customer_exempt" and cert == nil and api and type(cid) == "string" then
       local ok, c = pcall(api.customer, cid)
       cert = (ok and type(c) == "table" and type(c.exemption_certificate) == "string") and c.exemption_certificate or false
@@ -213,7 +218,7 @@ function M.calculate(job)
   -- address, rounding) over the global ones
   local result, cerr = api.calculate(req, { connection_id = row.connection_id })
   if result then M.annotate(result, req) end
-  metrics.observe("levy_calculation_ms", { source = "rillet" }, time.now_ms() - started)
+  metrics.observe("levy_calculation_duration_seconds", { source = "rillet" }, time.now_ms() - started)
   local now = time.now_ms()
   local calc_id = (result and type(result.calculation_id) == "string" and result.calculation_id)
     or crypto.id("calc_")

@@ -8,6 +8,7 @@ local crypto = require "levy.crypto"
 local dec = require "dec"
 local db = require "db"
 local P = require "problem"
+local state = require "state"
 
 local M = {}
 
@@ -404,6 +405,37 @@ end
 
 -- Apply an UpdateTaxesRequest body to a document (invoice or credit memo) in place.
 -- Raises a 400 problem naming the field when invalid.
+-- The rates of a line as the simulator keeps them (setting tax_rates_per_line): as written,
+-- or folded to one per type (amounts and percentages summed exactly, the first description).
+local function dec_add(a, b)
+  local an, as = dec.parse(a)
+  local bn, bs = dec.parse(b)
+  local sc = math.max(as, bs)
+  local n = an * dec.pow10(sc - as) + bn * dec.pow10(sc - bs)
+  if sc == 0 then return string.format("%d", n) end
+  local neg, d = n < 0 and "-" or "", string.format("%0" .. (sc + 1) .. "d", n < 0 and -n or n)
+  return neg .. d:sub(1, #d - sc) .. "." .. d:sub(#d - sc + 1)
+end
+
+function M.keep_rates(rates, cur)
+  if state.config().tax_rates_per_line ~= "one_per_type" then return rates end
+  local out, by_type = json.array({}), {}
+  for _, tr in ipairs(rates) do
+    local k = by_type[tr.type]
+    if not k then
+      out[#out + 1] = { type = tr.type, country = tr.country, description = tr.description,
+                        percentage = json.number(M.numstr(tr.percentage)),
+                        tax_amount = { amount = tr.tax_amount.amount, currency = tr.tax_amount.currency } }
+      by_type[tr.type] = out[#out]
+    else
+      local a = money.parse(k.tax_amount.amount, cur) + money.parse(tr.tax_amount.amount, cur)
+      k.tax_amount.amount = M.m(a, cur).amount
+      k.percentage = json.number(dec_add(M.numstr(k.percentage), M.numstr(tr.percentage)))
+    end
+  end
+  return out
+end
+
 function M.apply_taxes(doc, extra, body, cur)
   local errs = P.errors()
   if not is_obj(body) then
@@ -449,7 +481,7 @@ function M.apply_taxes(doc, extra, body, cur)
             sum = sum + money.parse(tr.tax_amount.amount, cur)
           end
         end
-        updates[#updates + 1] = { id = it.id, sum = sum, rates = rates }
+        updates[#updates + 1] = { id = it.id, sum = sum, rates = M.keep_rates(rates, cur) }
       end
       ::continue::
     end

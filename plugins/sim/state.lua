@@ -37,11 +37,19 @@ M.DEFAULTS = {
   -- is not documented: "before_lookup" = 403 (permission checked first), "after_lookup" = 404
   -- (levy's write probe at connect then cannot tell; the first real write gets the 403).
   read_only_check = "before_lookup",
+  -- How Rillet keeps several TaxRate entries of one line (not documented; its docs call them
+  -- the "jurisdiction breakdown", but an invoice item created in Rillet takes a single
+  -- `tax_rate`): "each" = every entry kept as written (a local lease tax is its own line);
+  -- "one_per_type" = entries of one `type` folded into one (amounts and percentages summed,
+  -- the first one's description), so a SALES_TAX lease tax disappears into the sales tax
+  -- line while the line's taxed_amount stays right (docs/rillet-assumptions.md).
+  tax_rates_per_line = "each",
 }
 
 -- Allowed values of the string settings.
 M.ENUMS = { line_amounts = { net = true, gross = true },
-            read_only_check = { before_lookup = true, after_lookup = true } }
+            read_only_check = { before_lookup = true, after_lookup = true },
+            tax_rates_per_line = { each = true, one_per_type = true } }
 
 local cache_cfg, cache_raw
 

@@ -30,6 +30,9 @@ return {
     clothing = "taxable",
     food_grocery = "zero_rated", -- s38-2: food for human consumption is GST-free
     exempt = "exempt",
+    -- issue 19, product taxonomy (docs/rules.md section 2a); other refinements are taxed as
+    -- their parent, with the note taxability_fallback
+    prepared_food = "taxable", -- GST Act s38-3(1)(a)-(c): food for consumption on the premises, hot food and prepared meals are not GST-free
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
   selftest = {
@@ -54,6 +57,13 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "food_grocery" } },
       },
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "zero_rated" } } } },
+    { name = "issue 19: prepared food is not GST-free (groceries are)",
+      request = {
+        currency = "AUD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Sydney", zip_code = "2000", country = "AU" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "prepared_food" } },
+      },
+      expect = { total_tax = "10.00", lines = { { tax = "10.00", taxability_reason = "standard_rated" } } } },
     { name = "exempt tax code",
       request = {
         currency = "AUD", date = "2026-03-01",

@@ -40,9 +40,20 @@ return {
     clothing = "taxable",
     food_grocery = "zero_rated", -- ETA Schedule VI Part III: basic groceries zero-rated
     exempt = "exempt",
+    -- issue 19, product taxonomy (docs/rules.md section 2a); other refinements are taxed as
+    -- their parent, with the note taxability_fallback
+    prepared_food = "taxable", -- ETA Schedule VI Part III s. 1: the zero-rating of basic groceries excludes food heated for consumption, prepared meals, sandwiches and food sold for consumption on the premises; GST/HST at the full rate
   },
   reverse_charge = "b2b_simplified_regime", -- header above; docs/rules.md section 2
   selftest = {
+    -- issue 19, product taxonomy
+    { name = "Ontario prepared food: HST 13% (groceries are zero-rated)",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Toronto", state = "ON", zip_code = "M5V 3L9", country = "CA" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "prepared_food" } },
+      },
+      expect = { total_tax = "13.00", lines = { { tax = "13.00", taxability_reason = "standard_rated" } } } },
     -- tax-facts #11
     { name = "#11 Ontario HST 13%",
       request = {

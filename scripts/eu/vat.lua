@@ -34,9 +34,21 @@ return {
     clothing = "taxable",
     food_grocery = "reduced", -- Annex III (1): foodstuffs at the first reduced rate of the member state (DE 7, FR 5.5, NL 9, AT 10, BE 6, PL 5); no reduced rate (DK): standard. Doubt: IE zero-rates most food, SE food is its 12% (reduced2), IT/ES basic staples 4% (super_reduced)
     exempt = "exempt",
+    -- issue 19, product taxonomy (docs/rules.md section 2a); other refinements are taxed as
+    -- their parent, with the note taxability_fallback
+    gift_card = "exempt", -- Directive 2006/112/EC art. 30a-30b (Directive (EU) 2016/1065): a transfer of a multi-purpose voucher is not subject to VAT; the supply it is redeemed for is (single-purpose vouchers are taxed when issued: not this code)
+    finance_charge = "exempt", -- Directive 2006/112/EC art. 135(1)(b): granting credit is exempt; interest for deferred payment agreed separately is consideration for a credit, not for the goods (CJEU C-281/91 Muys' en De Winter's)
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
   selftest = {
+    -- issue 19, product taxonomy
+    { name = "multi-purpose gift card sold in Germany: no VAT at issue (art. 30b)",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Berlin", zip_code = "10115", country = "DE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "gift_card" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     -- tax-facts #15: EUR 100 net
     { name = "#15 Germany B2C: 19% since 2021-01-01",
       request = {

@@ -28,9 +28,58 @@ return {
     clothing = "taxable", -- adult clothing standard; children's clothing zero-rated (Sch 8 Group 16) is not separable under this code
     food_grocery = "zero_rated", -- VATA 1994 Sch 8 Group 1: food zero-rated
     exempt = "exempt",
+    -- issue 19, product taxonomy (docs/rules.md section 2a); other refinements are taxed as
+    -- their parent, with the note taxability_fallback
+    print_publication_subscription = "zero_rated", -- VATA 1994 Sch 8 Group 3: books, newspapers and periodicals zero-rated
+    digital_books = {
+      { "taxable", to = "2020-04-30", cite = "VATA 1994 Sch 8 Group 3 before SI 2020/459: electronic publications standard-rated" },
+      { "zero_rated", from = "2020-05-01", cite = "The Value Added Tax (Zero Rating of Electronic Publications) Order 2020 (SI 2020/459), VATA 1994 Sch 8 Group 3 as amended: e-books zero-rated from 2020-05-01" },
+    },
+    digital_publication_subscription = {
+      { "taxable", to = "2020-04-30", cite = "VATA 1994 Sch 8 Group 3 before SI 2020/459: electronic newspapers and periodicals standard-rated" },
+      { "zero_rated", from = "2020-05-01", cite = "SI 2020/459, VATA 1994 Sch 8 Group 3 as amended: electronic newspapers and periodicals zero-rated from 2020-05-01" },
+    },
+    prepared_food = "taxable", -- VATA 1994 Sch 8 Group 1 (a) and Note 3: catering, incl. hot take-away food, is standard-rated
+    gift_card = "exempt", -- VATA 1994 Sch 10A (face-value vouchers, Finance Act 2019 implementing Directive (EU) 2016/1065): issuing or transferring a multi-purpose voucher is not a supply; the redemption is
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
   selftest = {
+    -- issue 19, product taxonomy: the rows above, both sides of SI 2020/459
+    { name = "e-book 2020-04-30: standard-rated",
+      request = {
+        currency = "GBP", date = "2020-04-30",
+        ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "20.00", lines = { { tax = "20.00", taxability_reason = "standard_rated" } } } },
+    { name = "e-book 2020-05-01: zero-rated",
+      request = {
+        currency = "GBP", date = "2020-05-01",
+        ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "zero_rated" } } } },
+    { name = "digital newspaper subscription: zero-rated",
+      request = {
+        currency = "GBP", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_publication_subscription" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "zero_rated" } } } },
+    { name = "printed magazine subscription: zero-rated",
+      request = {
+        currency = "GBP", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "print_publication_subscription" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "zero_rated" } } } },
+    { name = "hot prepared food: standard-rated (groceries are zero-rated)",
+      request = {
+        currency = "GBP", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "London", zip_code = "SW1A 1AA", country = "GB" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "prepared_food" } },
+      },
+      expect = { total_tax = "20.00", lines = { { tax = "20.00", taxability_reason = "standard_rated" } } } },
     { name = "standard rate on GBP 100.00",
       request = {
         currency = "GBP", date = "2026-03-01",

@@ -50,7 +50,7 @@ return {
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
   calculate = function(ctx)
     for _, line in ipairs(ctx.lines) do
-      if line.reverse_charge and not CUSTOMER_ACCOUNTS[line.tax_code] then
+      if line.reverse_charge and not (CUSTOMER_ACCOUNTS[line.tax_code] or CUSTOMER_ACCOUNTS[line.tax_code_parent]) then
         line.reverse_charge = false -- LIVA art. 18-B: the seller charges a business customer too
         line.reason = "standard_rated"
       end

@@ -43,9 +43,60 @@ local DEFAULTS = {
   clothing = "taxable",
   food_grocery = "exempt",           -- groceries exempt in most states
   exempt = "exempt",
+  -- issue 19, product taxonomy (docs/rules.md section 2a): refinements whose treatment is the
+  -- same in every state that has a sales tax, with the law that makes it so. A refinement not
+  -- listed here or in the state's file is taxed as its parent, with the note
+  -- taxability_fallback in the answer.
+  hardware = "taxable",              -- tangible personal property (SSUTA Appendix C, Library of
+                                     -- Definitions "tangible personal property"; the same in
+                                     -- every non-member state's statute): taxed like general
+  prewritten_software_tangible = "taxable", -- SSUTA Appendix C: "prewritten computer software"
+                                     -- is tangible personal property; on a tangible medium it is
+                                     -- taxed in every sales-tax state (e.g. Cal. Reg. 1502(f)(1),
+                                     -- N.Y. Tax Law 1101(b)(6), Tex. Tax Code 151.009)
+  prepared_food = "taxable",         -- SSUTA Appendix C: "prepared food" is excluded from "food
+                                     -- and food ingredients", so grocery exemptions and reduced
+                                     -- grocery rates do not reach it (the general rate applies)
+  finance_charge = "exempt",         -- SSUTA Appendix C "sales price" excludes interest,
+                                     -- financing and carrying charges separately stated
 }
 
 M.DEFAULTS = DEFAULTS
+
+-- Streamlined Sales Tax full member states (SSUTA; streamlinedsalestax.org "State
+-- information"): they use the Agreement's Appendix C definitions.
+M.SST_MEMBERS = { AR = true, GA = true, IN = true, IA = true, KS = true, KY = true, MI = true,
+  MN = true, NE = true, NV = true, NJ = true, NC = true, ND = true, OH = true, OK = true, RI = true,
+  SD = true, UT = true, VT = true, WA = true, WV = true, WI = true, WY = true }
+
+M.SST_CUSTOM_SOFTWARE_EXEMPT = { AR = true, GA = true, IN = true, KS = true, MI = true, MN = true,
+  NV = true, NC = true, ND = true, OK = true, RI = true, UT = true, VT = true, WI = true }
+
+-- The branch of a treatment for one customer type ("business" | "individual"), through dated
+-- rows: { business = T1, individual = T2 } -> T1 or T2 (an absent branch is "taxable", as the
+-- engine reads it); a dated row or list of rows -> the same rows with each row's treatment
+-- branched; anything else is the same for both types.
+local function branch(t, which)
+  if type(t) ~= "table" then return t end
+  if t.business ~= nil or t.individual ~= nil then
+    local b = t[which]
+    if b == nil then return "taxable" end
+    return b
+  end
+  if t[1] == nil then return t end -- a fraction, a rate, a threshold...
+  local single = type(t[1]) ~= "table" or t.from ~= nil or t.to ~= nil or t.cite ~= nil
+  local function row(r)
+    local c = {}
+    for k, v in pairs(r) do c[k] = v end
+    c[1] = branch(r[1], which)
+    return c
+  end
+  if single then return row(t) end
+  local out = {}
+  for i, r in ipairs(t) do out[i] = row(r) end
+  return out
+end
+M.branch = branch
 
 -- Builds a state rule table.
 --   spec.code        two-letter code ("TX")
@@ -62,12 +113,46 @@ M.DEFAULTS = DEFAULTS
 --                          the engine finds no taxing jurisdiction and answers
 --                          no_tax_in_region; the flag records it for readers and UIs)
 --   spec.no_state_sales_tax true: no state-level tax, local taxes may apply (Alaska)
+--   spec.local_taxes       local taxes outside sales tax that the rule's calculate applies with
+--                          scripts/_lib/local_tax.lua (data, kept on the rule for readers)
 --   spec.calculate, spec.selftest as in docs/rules.md
 function M.state(spec)
   assert(type(spec.code) == "string" and #spec.code == 2, "state code")
   local tax = {}
   for k, v in pairs(DEFAULTS) do tax[k] = v end
   for k, v in pairs(spec.taxability or {}) do tax[k] = v end
+  -- SSUTA Appendix C, "mandatory computer software maintenance contract": part of the sale of
+  -- the prewritten software it comes with, so it follows the state's software_download row
+  -- (a state file may still say otherwise)
+  local own = spec.taxability or {}
+  if own.software_maintenance_mandatory == nil then
+    tax.software_maintenance_mandatory = tax.software_download
+  end
+  -- saas_business / saas_personal: the state's own SaaS row for that kind of buyer (the same
+  -- law and citation as the saas row, which decides by the customer's type where the state
+  -- distinguishes business and personal use; docs/rules.md "Customer type")
+  if own.saas_business == nil then tax.saas_business = branch(tax.saas, "business") end
+  if own.saas_personal == nil then tax.saas_personal = branch(tax.saas, "individual") end
+  -- digital_audio / digital_video / digital_books: exactly the three "specified digital
+  -- products" of SSUTA Appendix C (digital audio works, digital audio-visual works, digital
+  -- books) that the digital_goods row of every state file is about
+  for _, c in ipairs({ "digital_audio", "digital_video", "digital_books" }) do
+    if own[c] == nil then tax[c] = tax.digital_goods end
+  end
+  -- shipping_handling in a Streamlined member: SSUTA Appendix C "delivery charges" are the
+  -- charges for preparation and delivery, "including transportation, shipping, postage,
+  -- handling, crating, and packing", so handling follows the state's delivery row
+  -- custom_software in a Streamlined member that taxes software only as tangible personal
+  -- property: SSUTA Appendix C makes "prewritten computer software" tangible personal
+  -- property and excludes from it software "designed and developed ... to the specifications
+  -- of a specific purchaser"; the states that also tax it as a service are left out (SD: all
+  -- services; WA from 2025-10-01; OH computer services; IA, KY, WV, NE, WY: not verified)
+  if own.custom_software == nil and M.SST_CUSTOM_SOFTWARE_EXEMPT[spec.code] then
+    tax.custom_software = "exempt"
+  end
+  if own.shipping_handling == nil and M.SST_MEMBERS[spec.code] then
+    tax.shipping_handling = tax.shipping
+  end
   return {
     region = "US-" .. spec.code,
     name = spec.name,
@@ -76,6 +161,7 @@ function M.state(spec)
     sourcing = spec.sourcing or "destination",
     no_sales_tax = spec.no_sales_tax or nil,
     no_state_sales_tax = spec.no_state_sales_tax or nil,
+    local_taxes = spec.local_taxes, -- local taxes outside sales tax, as data (scripts/_lib/local_tax.lua)
     taxability = tax,
     calculate = spec.calculate,
     selftest = spec.selftest or {},
@@ -105,6 +191,13 @@ function M.is_taxed(line)
     return false
   end
   return line.taxes ~= nil and #line.taxes > 0
+end
+
+-- True when the line's tax code is `code` or one of its refinements in the product taxonomy
+-- (ctx.lines[i].tax_code_parent, docs/rules.md section 2a): a rule that treats "general"
+-- goods specially treats "hardware" the same way.
+function M.in_family(line, code)
+  return line.tax_code == code or line.tax_code_parent == code
 end
 
 -- Exempts the first `amount` of each unit's price of lines with `tax_code` (e.g.

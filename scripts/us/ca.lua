@@ -9,11 +9,25 @@ return common.state{
   name = "California",
   sourcing = "origin_intrastate", -- modified origin: state/county/city at the seller for in-state sales, district taxes at destination (CDTFA Pub 105)
   taxability = {
+    -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
+    -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    software_maintenance_optional = "exempt", -- Reg. 1502(f)(1)(D): updates transferred electronically, with no storage media, are not tangible personal property; an optional contract that delivers updates on storage media is 50% taxable under (f)(1)(C) (not this code)
+    custom_software = "exempt", -- Cal. Rev. & Tax. Code 6010.9; Reg. 1502: custom programs (other than basic operational programs) are not tangible personal property
     software_download = "exempt", -- Reg. 1502(f): software transferred electronically is not tangible personal property
     digital_goods = "exempt", -- digital products are not tangible personal property (CDTFA)
     shipping = "exempt", -- Reg. 1628: separately stated delivery by common carrier after the sale is not taxable; tax-facts #3, #6
   },
   selftest = {
+    -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "optional software maintenance (electronic updates): exempt",
+      request = common.request("CA", "Sacramento", "95814", "2025-12-15", { common.line("1", "100.00", "1", "software_maintenance_optional") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "mandatory software maintenance: follows the software (electronic: exempt)",
+      request = common.request("CA", "Sacramento", "95814", "2025-12-15", { common.line("1", "100.00", "1", "software_maintenance_mandatory") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "custom software: exempt",
+      request = common.request("CA", "Sacramento", "95814", "2025-12-15", { common.line("1", "100.00", "1", "custom_software") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "general goods at the ZIP rate (8.75%)",
       request = common.request("CA", "Sacramento", "95814", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "8.75", lines = { { tax = "8.75", taxability_reason = "standard_rated" } } } },

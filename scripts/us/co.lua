@@ -3,23 +3,85 @@
 -- listed here are the defaults of _common.lua. Self-test expectations are computed from the
 -- ZIP row 80202 of TAXRATES_ZIP5_CO202512.csv: state 2.9%, city 5.15%, district 1.1%
 local common = require "_common"
+local local_tax = require "_lib.local_tax"
+
+-- Denver, a home-rule city, administers its own sales tax and taxes software as a service
+-- although the state does not: denvergov.org, Treasury, "Sales Tax Rates" FAQ ("Services that
+-- are taxable when sold or furnished to customers in Denver include ... Software as a
+-- service"); Denver Tax Guide Topic No. 18 "Data Processing" (as summarised by
+-- salestaxcolorado.com, 2018). Only Denver's own city tax: the state (2.9 %), RTD and the
+-- Cultural Facilities District follow the state's exemption. The rate is the rate data's
+-- (the DENVER city entry of the ZIP row: 5.15 % in the Dec-2025 table).
+-- Which ZIP5 is in Denver (from TAXRATES_ZIP5_CO202512.csv, highest-rated region per ZIP):
+-- `zips` = Denver post office ZIPs (802xx) the table assigns to Denver; `partial_zips` =
+-- suburban post offices' ZIPs the table assigns to Denver (they touch the city). 802xx ZIPs
+-- the table assigns to a suburb (80215 80216 80225 80228 80229 80233 80234 80238 80241 80260)
+-- carry no Denver rate in the data: a Denver address there is not charged and noted.
+-- Other home-rule cities that may tax SaaS (Boulder, Aurora, Colorado Springs) have no stored
+-- source: not modelled (docs/rules.md section 9).
+local DENVER_SAAS = {
+  name = "Denver sales tax on software as a service",
+  jurisdiction = "DENVER", level = "city", type = "SALES_TAX", city = "DENVER", city_name = "Denver",
+  place_code = "0820000", -- Census place (data/us/census-fips/places-2010.csv): decides split ZIPs with boundary data
+  rate_from = { level = "city", jurisdiction = "DENVER" },
+  reason = "partially_taxable", -- the city taxes it, the state and the districts do not
+  codes = { saas = true, saas_business = true, saas_personal = true }, -- and the taxonomy's SaaS refinements (docs/rules.md 2a)
+  zips = {
+    "80201", "80202", "80203", "80204", "80205", "80206", "80207", "80208", "80209", "80210",
+    "80211", "80212", "80214", "80217", "80218", "80219", "80220", "80221", "80222", "80223",
+    "80224", "80226", "80227", "80230", "80231", "80232", "80235", "80236", "80237", "80239",
+    "80243", "80246", "80247", "80248", "80249", "80250", "80256", "80257", "80259", "80261",
+    "80263", "80264", "80265", "80266", "80271", "80273", "80274", "80281", "80290", "80291",
+    "80293", "80294", "80299",
+  },
+  partial_zips = {
+    "80002", "80010", "80012", "80014", "80019", "80033", "80110", "80111", "80113", "80123", "80127",
+  },
+}
 
 return common.state{
   code = "CO",
   name = "Colorado",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
-    saas = "exempt", -- [TF] not taxable at state level; some home-rule cities tax it (doubt: Denver does not)
+    saas = "exempt", -- [TF] not taxable at state level; Denver's own city tax on it is added by calculate (DENVER_SAAS above)
     digital_goods = "taxable", -- HB21-1312: digital goods are tangible personal property since 2021-07-01
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
   },
+  local_taxes = { DENVER_SAAS },
+  calculate = function(ctx)
+    local_tax.apply(ctx, DENVER_SAAS)
+  end,
   selftest = {
     { name = "general goods at the ZIP rate (9.15%)",
       request = common.request("CO", "Denver", "80202", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "9.15", lines = { { tax = "9.15", taxability_reason = "standard_rated" } } } },
-    { name = "SaaS subscription: exempt",
+    { name = "SaaS in Denver: Denver's city tax only (5.15%)",
       request = common.request("CO", "Denver", "80202", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "5.15", lines = { { tax = "5.15", taxability_reason = "partially_taxable",
+        taxes = { { jurisdiction = "DENVER", level = "city", type = "SALES_TAX", percentage = "5.15" } } } } } },
+    { name = "SaaS for personal use in Denver: the city's tax on SaaS too (5.15%)",
+      request = common.request("CO", "Denver", "80202", "2025-12-15", { common.line("1", "100.00", "1", "saas_personal") }),
+      expect = { total_tax = "5.15", lines = { { tax = "5.15", taxability_reason = "partially_taxable",
+        taxes = { { jurisdiction = "DENVER", level = "city", type = "SALES_TAX", percentage = "5.15" } } } } } },
+    { name = "SaaS in Denver without a city name: Denver ZIP, charged",
+      request = common.request("CO", nil, "80205", "2026-03-01", { common.line("1", "200.00", "1", "saas") }),
+      expect = { total_tax = "10.30" } },
+    { name = "SaaS in Boulder: exempt",
+      request = common.request("CO", "Boulder", "80302", "2026-03-01", { common.line("1", "100.00", "1", "saas") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "SaaS in Aurora, ZIP 80012 (the table: Denver): not charged, noted",
+      request = common.request("CO", "Aurora", "80012", "2026-03-01", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", notes = { { code = "local_tax_uncertain" } } } },
+    { name = "SaaS in Denver, ZIP 80012 (partly Denver): charged on the city name, noted",
+      request = common.request("CO", "Denver", "80012", "2026-03-01", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "5.15", notes = { { code = "local_tax_uncertain" } } } },
+    { name = "SaaS in Denver, ZIP 80216 (the table: Commerce City): not charged, noted",
+      request = common.request("CO", "Denver", "80216", "2026-03-01", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", notes = { { code = "local_tax_uncertain" } } } },
+    { name = "SaaS and goods in Denver: goods 9.15%, SaaS 5.15%",
+      request = common.request("CO", "Denver", "80202", "2026-03-01", { common.line("1", "100.00", "1", "general"), common.line("2", "100.00", "1", "saas") }),
+      expect = { total_tax = "14.30", lines = { { tax = "9.15" }, { tax = "5.15" } } } },
     { name = "shipping with taxable goods: exempt",
       request = common.request("CO", "Denver", "80202", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
       expect = { total_tax = "9.15", lines = { { tax = "9.15" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },

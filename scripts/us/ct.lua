@@ -31,6 +31,15 @@ return common.state{
   name = "Connecticut",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
+    -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    website_development = "exempt", -- DRS Policy Statement 2004(3): creating and maintaining a specific client's web site is not a computer and data processing service under 12-407(a)(37)(A)
+    repair_services = "taxable", -- Conn. Gen. Stat. 12-407(a)(37)(CC): repair or maintenance services to tangible personal property are taxable at 6.35%
+    iaas_paas = { rate = "1.00", level = "state" }, -- Conn. Gen. Stat. 12-407(a)(37)(A), 12-408(1)(H); Conn. Agencies Regs. 12-426-27: providing computer time, storage and access to computer equipment is a computer and data processing service, 1% for every buyer
+    data_processing = { rate = "1.00", level = "state" }, -- Conn. Gen. Stat. 12-407(a)(37)(A), 12-408(1)(H): computer and data processing services at 1% for every buyer
+    information_services = { rate = "1.00", level = "state" }, -- Conn. Gen. Stat. 12-407(a)(37)(A); Conn. Agencies Regs. 12-426-27: providing access to information and databases is a computer and data processing service, 1% (12-408(1)(H))
+    custom_programming = { rate = "1.00", level = "state" }, -- Conn. Gen. Stat. 12-407(a)(37)(A); Conn. Agencies Regs. 12-426-27: programming is a computer and data processing service, 1%
+    custom_software = { rate = "1.00", level = "state" }, -- Conn. Gen. Stat. 12-407(a)(37)(A), 12-408(1)(H); DRS Policy Statement 2004(3): custom software is a computer and data processing service, 1% (canned software is tangible personal property at 6.35%)
     -- business vs personal use (issue 19; docs/rules.md "Customer type"): SaaS and electronically
     -- delivered prewritten software bought for business use are computer and data processing
     -- services (Conn. Gen. Stat. 12-407(a)(37)(L)) taxed at 1 % (12-408(1)(H)); bought by an
@@ -43,6 +52,28 @@ return common.state{
   },
   calculate = calculate,
   selftest = {
+    -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "infrastructure as a service for an individual: 1% (SaaS for an individual is 6.35%)",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "iaas_paas") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated" } } } },
+    { name = "custom software: 1% (canned software for an individual is 6.35%)",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "custom_software") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated" } } } },
+    { name = "repair of goods: 6.35%",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "repair_services") }),
+      expect = { total_tax = "6.35", lines = { { tax = "6.35", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS for business use: 1% (computer and data processing services)",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "saas_business") }),
+      expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated" } } } },
+    { name = "SaaS for personal use: 6.35%",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "saas_personal") }),
+      expect = { total_tax = "6.35", lines = { { tax = "6.35", taxability_reason = "standard_rated" } } } },
+    { name = "data processing for an individual: 1% (SaaS for an individual is 6.35%)",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "data_processing") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated" } } } },
+    { name = "custom programming: 1%",
+      request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "custom_programming") }),
+      expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated" } } } },
     { name = "general goods at the ZIP rate (6.35%)",
       request = common.request("CT", "Hartford", "06103", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "6.35", lines = { { tax = "6.35", taxability_reason = "standard_rated" } } } },

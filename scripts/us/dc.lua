@@ -2,6 +2,16 @@
 -- (Avalara ZIP5 Dec-2025 tables); this file only says what is taxed. Treatments not
 -- listed here are the defaults of _common.lua. Self-test expectations are computed from the
 -- ZIP row 20001 of TAXRATES_ZIP5_DC202512.csv: state 6%
+-- The general rate (D.C. Code 47-2002(a)) with dates, as rows of data/us/overlays.csv:
+--   6 % until 2026-09-30 (the Dec-2025 ZIP table's rate; 6 % since 2018-10-01, FY2019 Budget
+--       Support Act, OTR notice 2018-09-05);
+--   the 6.5 % step the FY2025 Budget Support Act (B25-0784) scheduled for 2025-10-01 was
+--       repealed before it took effect by the FY2026 Budget Support Act (Act 26-146,
+--       applicable 2025-10-01; B26-0450): KPMG TWIST 2025-12-15, Thomson Reuters Checkpoint
+--       "District of Columbia Enacts 2026 Budget Support Legislation";
+--   7 % from 2026-10-01 (B25-0784, kept by the FY2026 act: KPMG TWIST 2025-12-15).
+-- Self-tests pin both sides of 2025-10-01 (no change) and 2026-10-01 (6 -> 7), also for the
+-- federal ZIPs 569xx that the DC ZIP table lists.
 local common = require "_common"
 
 return common.state{
@@ -9,11 +19,30 @@ return common.state{
   name = "District of Columbia",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
+    -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    custom_software = "taxable", -- 9 DCMR 474: the sale, lease or maintenance of computer software is taxable whether canned or customized
+    custom_programming = "taxable", -- D.C. Code 47-2001(n)(1)(N) and 9 DCMR 474: system and application programming is a data processing service (OTR "Sales Tax on Data Processing Services")
+    software_maintenance_optional = "taxable", -- 9 DCMR 474: maintenance of computer software is taxable
+    it_consulting = "taxable", -- OTR "Sales Tax on Data Processing Services": data processing consulting (hardware configurations, technical processing, programming) is taxable; a management study that only mentions the computer system is not (doubt at the edge)
+    iaas_paas = "taxable", -- D.C. Code 47-2001(n)(1)(N), 9 DCMR 474: computer time sharing and computerized data storage are data processing services
+    data_processing = "taxable", -- D.C. Code 47-2001(n)(1)(N), 9 DCMR 474: data processing services (storage, retrieval, payroll and accounting processing) are retail sales
+    information_services = "taxable", -- 9 DCMR 475: information services (news, financial, credit reports, electronic data retrieval) are taxable, by subscription or as needed; information compiled only for one client is excluded (not modelled)
     saas = "taxable", -- [TF] 6%
     digital_goods = "taxable", -- D.C. Code 47-2001(n)(1)(P): digital goods taxable since 2019-10-01
     shipping = "taxable", -- delivery charges are part of the taxable sales price [SHIP]
   },
   selftest = {
+    -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "custom software: taxable (9 DCMR 474)",
+      request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "100.00", "1", "custom_software") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
+    { name = "data processing: taxable",
+      request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "100.00", "1", "data_processing") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
+    { name = "information services: taxable",
+      request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "100.00", "1", "information_services") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
     { name = "general goods at the ZIP rate (6%)",
       request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
@@ -32,5 +61,27 @@ return common.state{
     { name = "exempt tax code",
       request = common.request("DC", "Washington", "20001", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    -- the general rate with dates (header)
+    { name = "2025-09-30: 6%",
+      request = common.request("DC", "Washington", "20001", "2025-09-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.00", lines = { { taxes = { { level = "state", percentage = "6.00" } } } } } },
+    { name = "2025-10-01: still 6% (the 6.5% step was repealed)",
+      request = common.request("DC", "Washington", "20001", "2025-10-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.00" } },
+    { name = "2026-09-30: 6%",
+      request = common.request("DC", "Washington", "20500", "2026-09-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.00" } },
+    { name = "2026-10-01: 7%",
+      request = common.request("DC", "Washington", "20500", "2026-10-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "7.00", lines = { { taxes = { { level = "state", percentage = "7.00" } } } } } },
+    { name = "SaaS 2026-10-01: 7%",
+      request = common.request("DC", "Washington", "20001", "2026-10-01", { common.line("1", "250.00", "1", "saas") }),
+      expect = { total_tax = "17.50" } },
+    { name = "federal ZIP 56901 2026-09-30: 6%",
+      request = common.request("DC", "Washington", "56901", "2026-09-30", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "6.00" } },
+    { name = "federal ZIP 56901 2026-10-01: 7%",
+      request = common.request("DC", "Washington", "56901", "2026-10-01", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "7.00" } },
   },
 }

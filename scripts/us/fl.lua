@@ -14,7 +14,7 @@ local ITEM_CODES = { general = true, clothing = true } -- tangible personal prop
 
 local function calculate(ctx)
   for _, line in ipairs(ctx.lines) do
-    if ITEM_CODES[line.tax_code] and common.is_taxed(line) then
+    if (ITEM_CODES[line.tax_code] or ITEM_CODES[line.tax_code_parent]) and common.is_taxed(line) then
       for _, t in ipairs(line.taxes) do
         if t.level ~= "state" then
           t.unit_to = SURTAX_CAP
@@ -29,11 +29,18 @@ return common.state{
   name = "Florida",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
+    -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    custom_software = "exempt", -- Rule 12A-1.032 F.A.C.: custom software is a nontaxable professional service
     software_download = "exempt", -- Rule 12A-1.032: software delivered electronically is not tangible personal property
     shipping = "exempt", -- Rule 12A-1.045(3) F.A.C., DOR FAQ 1277: separately stated delivery the purchaser can avoid (pick-up possible) is not taxable; mandatory delivery is (12A-1.045(3)(b)2., mail order): levy assumes avoidable (doubt for ship-only sellers)
   },
   calculate = calculate,
   selftest = {
+    -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "custom software: exempt",
+      request = common.request("FL", "Miami", "33130", "2025-12-15", { common.line("1", "100.00", "1", "custom_software") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "general goods at the ZIP rate (7%)",
       request = common.request("FL", "Miami", "33130", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
@@ -58,6 +65,10 @@ return common.state{
       expect = { total_tax = "350.00", lines = { { tax = "350.00", taxability_reason = "standard_rated" } } } },
     { name = "single item of $6,000.00: surtax on the first $5,000 only (360.00 + 50.00)",
       request = common.request("FL", "Miami", "33130", "2025-12-15", { common.line("1", "6000.00", "1", "general") }),
+      expect = { total_tax = "410.00", lines = { { tax = "410.00" } } } },
+    -- issue 19, product taxonomy: hardware is tangible goods (tax_code_parent "general")
+    { name = "single item of $6,000.00 of computer hardware (a refinement of general goods): the same caps",
+      request = common.request("FL", "Miami", "33130", "2025-12-15", { common.line("1", "6000.00", "1", "hardware") }),
       expect = { total_tax = "410.00", lines = { { tax = "410.00" } } } },
     { name = "2 items of $6,000.00 on one line: the cap is per item (720.00 + 100.00)",
       request = common.request("FL", "Miami", "33130", "2025-12-15", { common.line("1", "12000.00", "2", "general") }),

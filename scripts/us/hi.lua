@@ -9,6 +9,23 @@ return common.state{
   name = "Hawaii",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
+    -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    custom_software = "taxable", -- HRS 237-13(2), (6): the general excise tax applies to the gross income from selling software and services alike
+    software_maintenance_optional = "taxable", -- HRS 237-13(2), (6): the general excise tax applies to the gross income from selling software and services alike
+    iaas_paas = "taxable", -- HRS 237-13(6): the general excise tax applies to the gross income of every service business (no exemption for this service)
+    data_processing = "taxable", -- HRS 237-13(6): the general excise tax applies to the gross income of every service business (no exemption for this service)
+    information_services = "taxable", -- HRS 237-13(6): the general excise tax applies to the gross income of every service business (no exemption for this service)
+    custom_programming = "taxable", -- HRS 237-13(6): the general excise tax applies to the gross income of every service business (no exemption for this service)
+    it_consulting = "taxable", -- HRS 237-13(6): the general excise tax applies to the gross income of every service business (no exemption for this service)
+    it_support = "taxable", -- HRS 237-13(6): the general excise tax applies to the gross income of every service business (no exemption for this service)
+    website_development = "taxable", -- HRS 237-13(6): the general excise tax applies to the gross income of every service business (no exemption for this service)
+    installation = "taxable", -- HRS 237-13(6): the general excise tax applies to the gross income of every service business (no exemption for this service)
+    repair_services = "taxable", -- HRS 237-13(6): the general excise tax applies to the gross income of every service business (no exemption for this service)
+    advertising_services = "taxable", -- HRS 237-13(6): the general excise tax applies to the gross income of every service business (no exemption for this service)
+    online_course_live = "taxable", -- HRS 237-13(6): the general excise tax applies to the gross income of every service business (no exemption for this service)
+    online_course_recorded = "taxable", -- HRS 237-13(6): the general excise tax applies to the gross income of every service business (no exemption for this service)
+    training_in_person = "taxable", -- HRS 237-13(6): the general excise tax applies to the gross income of every service business (no exemption for this service)
     saas = "taxable", -- [TF] GET applies to nearly all business activity
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     professional_services = "taxable", -- GET: services are taxable
@@ -17,6 +34,13 @@ return common.state{
     food_grocery = "taxable", -- GET: no grocery exemption
   },
   selftest = {
+    -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "custom programming: general excise tax",
+      request = common.request("HI", "Honolulu", "96813", "2025-12-15", { common.line("1", "100.00", "1", "custom_programming") }),
+      expect = { total_tax = "4.50", lines = { { tax = "4.50", taxability_reason = "standard_rated" } } } },
+    { name = "recorded online course: general excise tax",
+      request = common.request("HI", "Honolulu", "96813", "2025-12-15", { common.line("1", "100.00", "1", "online_course_recorded") }),
+      expect = { total_tax = "4.50", lines = { { tax = "4.50", taxability_reason = "standard_rated" } } } },
     { name = "general goods at the ZIP rate (4.5%)",
       request = common.request("HI", "Honolulu", "96813", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "4.50", lines = { { tax = "4.50", taxability_reason = "standard_rated" } } } },

@@ -9,6 +9,10 @@ return common.state{
   name = "Massachusetts",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
+    -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    custom_software = "exempt", -- 830 CMR 64H.1.3: custom software is not taxable; only standardized (prewritten) software is tangible personal property (M.G.L. c.64H s.1)
+    print_publication_subscription = "exempt", -- M.G.L. c.64H s.6(m): newspapers and magazines exempt
     saas = "taxable", -- [TF] 830 CMR 64H.1.3: prewritten software however delivered, incl. remote access
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
     clothing = "taxable", -- M.G.L. c.64H s.6(k): only the part of an article's price above $175 is taxed (calculate below)
@@ -17,6 +21,16 @@ return common.state{
     common.exempt_first(ctx, "clothing", "175.00")
   end,
   selftest = {
+    -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "custom software: exempt (prewritten software_download is taxable)",
+      request = common.request("MA", "Boston", "02108", "2025-12-15", { common.line("1", "100.00", "1", "custom_software") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "prewritten software download: taxable",
+      request = common.request("MA", "Boston", "02108", "2025-12-15", { common.line("1", "100.00", "1", "software_download") }),
+      expect = { total_tax = "6.25", lines = { { tax = "6.25", taxability_reason = "standard_rated" } } } },
+    { name = "printed magazine subscription: exempt",
+      request = common.request("MA", "Boston", "02108", "2025-12-15", { common.line("1", "100.00", "1", "print_publication_subscription") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "general goods at the ZIP rate (6.25%)",
       request = common.request("MA", "Boston", "02108", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "6.25", lines = { { tax = "6.25", taxability_reason = "standard_rated" } } } },

@@ -9,6 +9,36 @@ return common.state{
   name = "Maryland",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
+    -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    data_processing = {
+      { "exempt", to = "2025-06-30", cite = "Md. Code Tax-Gen. 11-101: a service not listed as a taxable service is not a taxable sale (before HB 352)" },
+      { { rate = "3.00", level = "state" }, from = "2025-07-01", cite = "Ch. 604 of 2025 (HB 352, BRFA) sec. 4, Tax-Gen. 11-104(n): 3% on data or information technology services of NAICS 518, 519 and 5415 from 2025-07-01 (Comptroller Technical Bulletin No. 56; COMAR 03.06.01.48)" },
+    },
+    information_services = {
+      { "exempt", to = "2025-06-30", cite = "Md. Code Tax-Gen. 11-101: a service not listed as a taxable service is not a taxable sale (before HB 352)" },
+      { { rate = "3.00", level = "state" }, from = "2025-07-01", cite = "Ch. 604 of 2025 (HB 352, BRFA) sec. 4, Tax-Gen. 11-104(n): 3% on data or information technology services of NAICS 518, 519 and 5415 from 2025-07-01 (Comptroller Technical Bulletin No. 56; COMAR 03.06.01.48)" },
+    },
+    custom_programming = {
+      { "exempt", to = "2025-06-30", cite = "Md. Code Tax-Gen. 11-101: a service not listed as a taxable service is not a taxable sale (before HB 352)" },
+      { { rate = "3.00", level = "state" }, from = "2025-07-01", cite = "Ch. 604 of 2025 (HB 352, BRFA) sec. 4, Tax-Gen. 11-104(n): 3% on data or information technology services of NAICS 518, 519 and 5415 from 2025-07-01 (Comptroller Technical Bulletin No. 56; COMAR 03.06.01.48)" },
+    },
+    it_consulting = {
+      { "exempt", to = "2025-06-30", cite = "Md. Code Tax-Gen. 11-101: a service not listed as a taxable service is not a taxable sale (before HB 352)" },
+      { { rate = "3.00", level = "state" }, from = "2025-07-01", cite = "Ch. 604 of 2025 (HB 352, BRFA) sec. 4, Tax-Gen. 11-104(n): 3% on data or information technology services of NAICS 518, 519 and 5415 from 2025-07-01 (Comptroller Technical Bulletin No. 56; COMAR 03.06.01.48)" },
+    },
+    it_support = {
+      { "exempt", to = "2025-06-30", cite = "Md. Code Tax-Gen. 11-101: a service not listed as a taxable service is not a taxable sale (before HB 352)" },
+      { { rate = "3.00", level = "state" }, from = "2025-07-01", cite = "Ch. 604 of 2025 (HB 352, BRFA) sec. 4, Tax-Gen. 11-104(n): 3% on data or information technology services of NAICS 518, 519 and 5415 from 2025-07-01 (Comptroller Technical Bulletin No. 56; COMAR 03.06.01.48)" },
+    },
+    website_development = {
+      { "exempt", to = "2025-06-30", cite = "Md. Code Tax-Gen. 11-101: a service not listed as a taxable service is not a taxable sale (before HB 352)" },
+      { { rate = "3.00", level = "state" }, from = "2025-07-01", cite = "Ch. 604 of 2025 (HB 352, BRFA) sec. 4, Tax-Gen. 11-104(n): 3% on data or information technology services of NAICS 518, 519 and 5415 from 2025-07-01 (Comptroller Technical Bulletin No. 56; COMAR 03.06.01.48)" },
+    },
+    custom_software = {
+      { "exempt", to = "2025-06-30", cite = "Md. Code Tax-Gen. 11-101: a service not listed as a taxable service is not a taxable sale (before HB 352); custom computer software services exempt (Tax-Gen. 11-225)" },
+      { { rate = "3.00", level = "state" }, from = "2025-07-01", cite = "Ch. 604 of 2025 (HB 352, BRFA) sec. 4, Tax-Gen. 11-104(n): 3% on data or information technology services of NAICS 518, 519 and 5415 from 2025-07-01 (Comptroller Technical Bulletin No. 56; COMAR 03.06.01.48); the same act ended the custom software exemption" },
+    },
     -- business vs personal use (docs/rules.md "Customer type"): from 2025-07-01 SaaS bought for business
     -- use pays the 3 % data/IT rate, bought by an individual the general 6 % (digital product, Tax-Gen.
     -- 11-101(c-3)). Before: one row for both (a B2B exclusion from 2022-07-01 is noted in earlier
@@ -22,6 +52,34 @@ return common.state{
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
   },
   selftest = {
+    -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "SaaS for business use 2025-06-30: 6%",
+      request = common.request("MD", "Baltimore", "21201", "2025-06-30", { common.line("1", "100.00", "1", "saas_business") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS for business use 2025-07-01: 3%",
+      request = common.request("MD", "Baltimore", "21201", "2025-07-01", { common.line("1", "100.00", "1", "saas_business") }),
+      expect = { total_tax = "3.00", lines = { { tax = "3.00", taxability_reason = "reduced_rated" } } } },
+    { name = "SaaS for personal use 2025-07-01: 6%",
+      request = common.request("MD", "Baltimore", "21201", "2025-07-01", { common.line("1", "100.00", "1", "saas_personal") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
+    { name = "custom programming 2025-06-30: exempt",
+      request = common.request("MD", "Baltimore", "21201", "2025-06-30", { common.line("1", "100.00", "1", "custom_programming") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "custom programming 2025-07-01: 3% data/IT rate",
+      request = common.request("MD", "Baltimore", "21201", "2025-07-01", { common.line("1", "100.00", "1", "custom_programming") }),
+      expect = { total_tax = "3.00", lines = { { tax = "3.00", taxability_reason = "reduced_rated" } } } },
+    { name = "data processing 2025-06-30: exempt",
+      request = common.request("MD", "Baltimore", "21201", "2025-06-30", { common.line("1", "100.00", "1", "data_processing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "data processing 2025-07-01: 3% for an individual too",
+      request = common.request("MD", "Baltimore", "21201", "2025-07-01", { common.line("1", "100.00", "1", "data_processing") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "3.00", lines = { { tax = "3.00", taxability_reason = "reduced_rated" } } } },
+    { name = "custom software 2025-06-30: exempt (11-225)",
+      request = common.request("MD", "Baltimore", "21201", "2025-06-30", { common.line("1", "100.00", "1", "custom_software") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "custom software 2025-07-01: 3%",
+      request = common.request("MD", "Baltimore", "21201", "2025-07-01", { common.line("1", "100.00", "1", "custom_software") }),
+      expect = { total_tax = "3.00", lines = { { tax = "3.00", taxability_reason = "reduced_rated" } } } },
     { name = "general goods at the ZIP rate (6%)",
       request = common.request("MD", "Baltimore", "21201", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },

@@ -9,11 +9,24 @@ return common.state{
   name = "Minnesota",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
+    -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    clothing_accessories = "taxable", -- Minn. Stat. 297A.67 subd. 8: "clothing" excludes clothing accessories or equipment
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     shipping = "follows_goods", -- Minn. Stat. 297A.61 subd. 7 (sales price includes delivery charges) and SSUTA sec. 317 (MN member): delivery of exempt goods (clothing) exempt, a mixed shipment allocated by sales price
     clothing = "exempt", -- Minn. Stat. 297A.67 subd. 8: clothing exempt (fur and accessories excluded; not modelled)
   },
   selftest = {
+    -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "custom software: exempt (SSUTA: only prewritten software is tangible personal property)",
+      request = common.request("MN", "Minneapolis", "55401", "2025-12-15", { common.line("1", "100.00", "1", "custom_software") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "prewritten software download: taxable",
+      request = common.request("MN", "Minneapolis", "55401", "2025-12-15", { common.line("1", "100.00", "1", "software_download") }),
+      expect = { total_tax = "9.03", lines = { { tax = "9.03", taxability_reason = "standard_rated" } } } },
+    { name = "clothing accessory: taxable (clothing is exempt)",
+      request = common.request("MN", "Minneapolis", "55401", "2025-12-15", { common.line("1", "100.00", "1", "clothing_accessories") }),
+      expect = { total_tax = "9.03", lines = { { tax = "9.03", taxability_reason = "standard_rated" } } } },
     { name = "general goods at the ZIP rate (9.025%)",
       request = common.request("MN", "Minneapolis", "55401", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "9.03", lines = { { tax = "9.03", taxability_reason = "standard_rated" } } } },

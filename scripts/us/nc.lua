@@ -9,11 +9,18 @@ return common.state{
   name = "North Carolina",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
+    -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    custom_software = "exempt", -- N.C.G.S. 105-164.13(43a): custom computer software exempt
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     shipping = "follows_goods", -- N.C.G.S. 105-164.3 (sales price includes delivery charges); SSUTA sec. 317 (NC is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
     food_grocery = { rate = "2.00", level = "state" }, -- N.C.G.S. 105-164.13B: food exempt from state tax, a uniform 2% local rate applies
   },
   selftest = {
+    -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "custom software: exempt (prewritten software is taxable)",
+      request = common.request("NC", "Raleigh", "27601", "2025-12-15", { common.line("1", "100.00", "1", "custom_software") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "general goods at the ZIP rate (7.25%)",
       request = common.request("NC", "Raleigh", "27601", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "7.25", lines = { { tax = "7.25", taxability_reason = "standard_rated" } } } },

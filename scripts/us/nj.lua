@@ -9,6 +9,13 @@ return common.state{
   name = "New Jersey",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
+    -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    information_services = "taxable", -- N.J.S.A. 54:32B-3(b)(12), N.J.A.C. 18:24-35.4, Publication ANJ-29: information services (databases, credit reports, research access) taxable since 2006-10-01; personal or individual information not furnished to others is excluded (not modelled: doubt)
+    custom_software = "exempt", -- N.J.S.A. 54:32B-2: tangible personal property includes prewritten software only; custom software is not taxed
+    clothing_accessories = "taxable", -- N.J.S.A. 54:32B-8.4 exempts clothing as defined in 54:32B-2 (SSUTA), which excludes clothing accessories or equipment
+    repair_services = "taxable", -- N.J.S.A. 54:32B-3(b)(2): maintaining, servicing or repairing tangible personal property
+    installation = "taxable", -- N.J.S.A. 54:32B-3(b)(2): installing tangible personal property
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     -- prewritten software delivered electronically and used directly and exclusively in the
     -- conduct of the purchaser's business is exempt (N.J.S.A. 54:32B-8.56); personal use taxable.
@@ -18,6 +25,19 @@ return common.state{
     clothing = "exempt", -- N.J.S.A. 54:32B-8.4: clothing and footwear exempt
   },
   selftest = {
+    -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "shipping and handling of clothing only: exempt like delivery (SSUTA: delivery charges include handling)",
+      request = common.request("NJ", "Newark", "07102", "2025-12-15", { common.line("1", "100.00", "1", "clothing"), common.line("2", "10.00", "1", "shipping_handling") }),
+      expect = { total_tax = "0.00" } },
+    { name = "information services: taxable",
+      request = common.request("NJ", "Newark", "07102", "2025-12-15", { common.line("1", "100.00", "1", "information_services") }),
+      expect = { total_tax = "6.63", lines = { { tax = "6.63", taxability_reason = "standard_rated" } } } },
+    { name = "custom software: exempt",
+      request = common.request("NJ", "Newark", "07102", "2025-12-15", { common.line("1", "100.00", "1", "custom_software") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "clothing accessory: taxable (clothing is exempt)",
+      request = common.request("NJ", "Newark", "07102", "2025-12-15", { common.line("1", "100.00", "1", "clothing_accessories") }),
+      expect = { total_tax = "6.63", lines = { { tax = "6.63", taxability_reason = "standard_rated" } } } },
     { name = "general goods at the ZIP rate (6.625%)",
       request = common.request("NJ", "Newark", "07102", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "6.63", lines = { { tax = "6.63", taxability_reason = "standard_rated" } } } },

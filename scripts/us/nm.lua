@@ -9,6 +9,22 @@ return common.state{
   name = "New Mexico",
   sourcing = "destination", -- HB 6 (2019): destination-based gross receipts sourcing since 2021-07-01
   taxability = {
+    -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
+    -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    custom_software = "taxable", -- NMSA 1978 7-9-3.5: gross receipts include receipts from licensing software and performing services
+    software_maintenance_optional = "taxable", -- NMSA 1978 7-9-3.5: gross receipts include receipts from licensing software and performing services
+    iaas_paas = "taxable", -- NMSA 1978 7-9-3.5, 7-9-4: gross receipts include receipts from performing services in New Mexico (no deduction for this service)
+    data_processing = "taxable", -- NMSA 1978 7-9-3.5, 7-9-4: gross receipts include receipts from performing services in New Mexico (no deduction for this service)
+    information_services = "taxable", -- NMSA 1978 7-9-3.5, 7-9-4: gross receipts include receipts from performing services in New Mexico (no deduction for this service)
+    custom_programming = "taxable", -- NMSA 1978 7-9-3.5, 7-9-4: gross receipts include receipts from performing services in New Mexico (no deduction for this service)
+    it_consulting = "taxable", -- NMSA 1978 7-9-3.5, 7-9-4: gross receipts include receipts from performing services in New Mexico (no deduction for this service)
+    it_support = "taxable", -- NMSA 1978 7-9-3.5, 7-9-4: gross receipts include receipts from performing services in New Mexico (no deduction for this service)
+    website_development = "taxable", -- NMSA 1978 7-9-3.5, 7-9-4: gross receipts include receipts from performing services in New Mexico (no deduction for this service)
+    installation = "taxable", -- NMSA 1978 7-9-3.5, 7-9-4: gross receipts include receipts from performing services in New Mexico (no deduction for this service)
+    repair_services = "taxable", -- NMSA 1978 7-9-3.5, 7-9-4: gross receipts include receipts from performing services in New Mexico (no deduction for this service)
+    online_course_live = "taxable", -- NMSA 1978 7-9-3.5, 7-9-4: gross receipts include receipts from performing services in New Mexico (no deduction for this service)
+    online_course_recorded = "taxable", -- NMSA 1978 7-9-3.5, 7-9-4: gross receipts include receipts from performing services in New Mexico (no deduction for this service)
+    training_in_person = "taxable", -- NMSA 1978 7-9-3.5, 7-9-4: gross receipts include receipts from performing services in New Mexico (no deduction for this service)
     saas = "taxable", -- [TF] gross receipts tax
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     professional_services = "taxable", -- GRT applies to services performed in New Mexico
@@ -17,6 +33,10 @@ return common.state{
     food_grocery = "exempt", -- NMSA 7-9-92: food-retailer deduction
   },
   selftest = {
+    -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "IT support: gross receipts tax",
+      request = common.request("NM", "Albuquerque", "87101", "2025-12-15", { common.line("1", "100.00", "1", "it_support") }),
+      expect = { total_tax = "7.63", lines = { { tax = "7.63", taxability_reason = "standard_rated" } } } },
     { name = "general goods at the ZIP rate (7.625%)",
       request = common.request("NM", "Albuquerque", "87101", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "7.63", lines = { { tax = "7.63", taxability_reason = "standard_rated" } } } },

@@ -63,6 +63,14 @@ return common.state{
   name = "New York",
   sourcing = "destination", -- NY Tax Law 1111: destination (delivery point)
   taxability = {
+    -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
+    -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    information_services = "taxable", -- Tax Law 1105(c)(1): information services (collecting, compiling or analysing information and furnishing reports) taxable at state and local rates; personal or individual information not incorporated into reports to others is excluded (not modelled: doubt)
+    custom_software = "exempt", -- Tax Law 1101(b)(6), (14): only prewritten software is tangible personal property; custom software is not
+    repair_services = "taxable", -- Tax Law 1105(c)(3): maintaining, servicing or repairing tangible personal property
+    installation = "taxable", -- Tax Law 1105(c)(3): installing tangible personal property (not a capital improvement)
+    print_publication_subscription = "exempt", -- Tax Law 1115(a)(5): newspapers and periodicals exempt
+    clothing_accessories = "taxable", -- Tax Law 1115(a)(30) covers clothing and footwear only; TB-ST-530: jewelry, watches, handbags and similar accessories are not eligible
     saas = "taxable", -- [TF] taxable as a prewritten software licence (TSB-A-09(44)S)
     shipping = "follows_goods_any", -- Tax Bulletin ST-838 (TB-ST-838): delivery of exempt property is exempt; a shipment with any taxable item is taxed in full, per level (the engine decides it after calculate, from the goods as the local clothing exemption left them)
     clothing = { threshold = clothing.THRESHOLD, per = "unit",
@@ -71,6 +79,22 @@ return common.state{
   },
   calculate = calculate,
   selftest = {
+    -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "information services: taxable (professional services are not)",
+      request = req("New York", "10001", "2025-12-15", { L("1", "100.00", "1", "information_services") }),
+      expect = { total_tax = "8.88", lines = { { tax = "8.88", taxability_reason = "standard_rated" } } } },
+    { name = "custom software: exempt",
+      request = req("New York", "10001", "2025-12-15", { L("1", "100.00", "1", "custom_software") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "repair of goods: taxable",
+      request = req("New York", "10001", "2025-12-15", { L("1", "100.00", "1", "repair_services") }),
+      expect = { total_tax = "8.88", lines = { { tax = "8.88", taxability_reason = "standard_rated" } } } },
+    { name = "printed newspaper subscription: exempt",
+      request = req("New York", "10001", "2025-12-15", { L("1", "100.00", "1", "print_publication_subscription") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "clothing accessory under $110: taxed in full",
+      request = req("New York", "10001", "2025-12-15", { L("1", "100.00", "1", "clothing_accessories") }),
+      expect = { total_tax = "8.88", lines = { { tax = "8.88", taxability_reason = "standard_rated" } } } },
     -- tax-facts #22: New York 10001 at 8.875% on $100 (4.00 + 4.50 + 0.375 -> 0.38)
     { name = "#22 New York 10001 general $100 at 8.875%",
       request = req("New York", "10001", "2025-12-15", { L("1", "100.00", "1", "general") }),

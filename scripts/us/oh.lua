@@ -9,6 +9,13 @@ return common.state{
   name = "Ohio",
   sourcing = "origin", -- origin-based for sellers located in the state (intrastate); remote sellers collect at destination
   taxability = {
+    -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
+    -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    iaas_paas = { business = "taxable", individual = "exempt" }, -- R.C. 5739.01(B)(3)(e), (Y)(1)(a): providing computer time and storage is automatic data processing, a sale when bought for use in business
+    data_processing = { business = "taxable", individual = "exempt" }, -- R.C. 5739.01(B)(3)(e), (Y)(1)(a): automatic data processing is a sale when bought for use in business; not for personal use
+    information_services = { business = "taxable", individual = "exempt" }, -- R.C. 5739.01(B)(3)(e), (Y)(1)(c): electronic information services taxable when bought for use in business; not for personal use
+    repair_services = "taxable", -- R.C. 5739.01(B)(3)(a): repair of tangible personal property
+    installation = "taxable", -- R.C. 5739.01(B)(3)(b): installation of tangible personal property
     -- R.C. 5739.01(B)(3)(e) (Ohio Adm. Code 5703-9-46; ST 1999-04): automatic data processing,
     -- computer and electronic information services are a sale only when provided "for use in
     -- business"; bought by an individual for personal use they are not taxed. Customer type:
@@ -18,6 +25,25 @@ return common.state{
     shipping = "follows_goods", -- R.C. 5739.01(H) (price includes delivery charges); SSUTA sec. 317 (OH is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
   },
   selftest = {
+    -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "infrastructure as a service for an individual: not a sale",
+      request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "iaas_paas") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "SaaS for personal use: not a sale",
+      request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "saas_personal") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "SaaS for business use: taxable",
+      request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "saas_business") }),
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
+    { name = "information services for a business: taxable",
+      request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "information_services") }, { customer = { type = "business" } }),
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
+    { name = "information services for an individual: not a sale",
+      request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "information_services") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "repair of goods: taxable",
+      request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "repair_services") }),
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
     { name = "general goods at the ZIP rate (8%)",
       request = common.request("OH", "Columbus", "43201", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },

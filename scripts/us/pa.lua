@@ -9,12 +9,28 @@ return common.state{
   name = "Pennsylvania",
   sourcing = "origin", -- origin-based for sellers located in the state (intrastate); remote sellers collect at destination
   taxability = {
+    -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
+    -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    clothing_accessories = "taxable", -- 72 P.S. 7204(26): accessories, ornamental wear, formal day or evening apparel and fur articles are excluded from the clothing exemption
+    custom_software = "exempt", -- 72 P.S. 7201(m) (tangible personal property includes canned software only); 61 Pa. Code 60.19: custom software is not taxable
+    repair_services = "taxable", -- 72 P.S. 7201(k)(4): repairing or altering tangible personal property is a sale at retail
+    installation = "taxable", -- 72 P.S. 7201(k)(4): installing tangible personal property is a sale at retail
     saas = "taxable", -- [TF] 6% (+ Philadelphia 2%, Allegheny 1%): canned software however accessed (Act 84 of 2016)
     digital_goods = "taxable", -- Act 84 of 2016: digital products taxable
     shipping = "follows_goods_any", -- 61 Pa. Code 54.1(a)-(b): delivery charges with a taxable transaction are taxable even if separately stated, with a nontaxable one (clothing) not; a shipment with any taxable item: the whole charge (DOR guidance, secondary: doubt)
     clothing = "exempt", -- 72 P.S. 7204(26): clothing exempt (formal wear, fur excluded; not modelled)
   },
   selftest = {
+    -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "clothing accessory: taxable (clothing is exempt)",
+      request = common.request("PA", "Philadelphia", "19103", "2025-12-15", { common.line("1", "100.00", "1", "clothing_accessories") }),
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
+    { name = "custom software: exempt",
+      request = common.request("PA", "Philadelphia", "19103", "2025-12-15", { common.line("1", "100.00", "1", "custom_software") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "repair of goods: taxable",
+      request = common.request("PA", "Philadelphia", "19103", "2025-12-15", { common.line("1", "100.00", "1", "repair_services") }),
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
     { name = "general goods at the ZIP rate (8%)",
       request = common.request("PA", "Philadelphia", "19103", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },

@@ -9,6 +9,9 @@ return common.state{
   name = "Rhode Island",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
+    -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    clothing_accessories = "taxable", -- R.I. Gen. Laws 44-18-30(27) exempts clothing (the first $250) as defined by SSUTA, which excludes clothing accessories or equipment: taxed in full
     saas = "taxable", -- [TF] 7%
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     shipping = "follows_goods", -- R.I. Gen. Laws 44-18-12 (sales price includes delivery charges); SSUTA sec. 317 (RI is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
@@ -18,6 +21,10 @@ return common.state{
     common.exempt_first(ctx, "clothing", "250.00")
   end,
   selftest = {
+    -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "clothing accessory 1 x 100.00: taxed in full (clothing: first $250 exempt)",
+      request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "100.00", "1", "clothing_accessories") }),
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
     { name = "general goods at the ZIP rate (7%)",
       request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },

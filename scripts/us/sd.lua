@@ -9,6 +9,17 @@ return common.state{
   name = "South Dakota",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
+    -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    iaas_paas = "taxable", -- SDCL 10-45-4: receipts from services are taxable unless a statute exempts the service (computer and information services are not exempted; SD DOR Tax Fact "Computer Services")
+    data_processing = "taxable", -- SDCL 10-45-4: receipts from services are taxable unless a statute exempts the service (computer and information services are not exempted; SD DOR Tax Fact "Computer Services")
+    information_services = "taxable", -- SDCL 10-45-4: receipts from services are taxable unless a statute exempts the service (computer and information services are not exempted; SD DOR Tax Fact "Computer Services")
+    custom_programming = "taxable", -- SDCL 10-45-4: receipts from services are taxable unless a statute exempts the service (computer and information services are not exempted; SD DOR Tax Fact "Computer Services")
+    it_consulting = "taxable", -- SDCL 10-45-4: receipts from services are taxable unless a statute exempts the service (computer and information services are not exempted; SD DOR Tax Fact "Computer Services")
+    it_support = "taxable", -- SDCL 10-45-4: receipts from services are taxable unless a statute exempts the service (computer and information services are not exempted; SD DOR Tax Fact "Computer Services")
+    website_development = "taxable", -- SDCL 10-45-4: receipts from services are taxable unless a statute exempts the service (computer and information services are not exempted; SD DOR Tax Fact "Computer Services")
+    installation = "taxable", -- SDCL 10-45-4: receipts from services are taxable unless a statute exempts the service (computer and information services are not exempted; SD DOR Tax Fact "Computer Services")
+    repair_services = "taxable", -- SDCL 10-45-4: receipts from services are taxable unless a statute exempts the service (computer and information services are not exempted; SD DOR Tax Fact "Computer Services")
     saas = "taxable", -- [TF] taxable
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     professional_services = "taxable", -- SDCL 10-45-4: services are taxable unless specifically exempted (some professions are; doubt)
@@ -16,6 +27,10 @@ return common.state{
     food_grocery = "taxable", -- groceries are taxable at the full rate
   },
   selftest = {
+    -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "data processing: taxable service",
+      request = common.request("SD", "Sioux Falls", "57104", "2025-12-15", { common.line("1", "100.00", "1", "data_processing") }),
+      expect = { total_tax = "6.20", lines = { { tax = "6.20", taxability_reason = "standard_rated" } } } },
     { name = "general goods at the ZIP rate (6.2%)",
       request = common.request("SD", "Sioux Falls", "57104", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "6.20", lines = { { tax = "6.20", taxability_reason = "standard_rated" } } } },

@@ -29,7 +29,7 @@ return common.state{
   -- state rate applies to the whole price.
   calculate = function(ctx)
     for _, line in ipairs(ctx.lines) do
-      if SINGLE_ARTICLE[line.tax_code] and common.is_taxed(line) then
+      if (SINGLE_ARTICLE[line.tax_code] or SINGLE_ARTICLE[line.tax_code_parent]) and common.is_taxed(line) then
         local state
         for _, t in ipairs(line.taxes) do
           if t.level == "state" then
@@ -72,6 +72,10 @@ return common.state{
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "$2,000 article: 7% on 2000 + 2.25% on 1600 + 2.75% on 400",
       request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "2000.00", "1", "general") }),
+      expect = { total_tax = "187.00", lines = { { tax = "187.00", taxability_reason = "standard_rated" } } } },
+    -- issue 19, product taxonomy: hardware is tangible goods (tax_code_parent "general")
+    { name = "$2,000 article of computer hardware (a refinement of general goods): the same caps",
+      request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "2000.00", "1", "hardware") }),
       expect = { total_tax = "187.00", lines = { { tax = "187.00", taxability_reason = "standard_rated" } } } },
     { name = "2 x $2,000: caps apply per unit",
       request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "4000.00", "2", "general") }),

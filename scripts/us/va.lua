@@ -11,7 +11,10 @@ return common.state{
   taxability = {
     software_download = "exempt", -- Va. Dept. of Taxation rulings (e.g. P.D. 08-83): prewritten software delivered electronically, with no tangible medium, is not taxable (doubt on the ruling number)
     shipping = "exempt", -- Va. Code 58.1-609.5(3): transportation charges separately stated are exempt
-    food_grocery = { rate = "1.00", level = "state" }, -- Code of Va. 58.1-611.1: food 0% state from 2023-01-01, uniform 1% local tax (shown at the state level)
+    -- Code of Va. 58.1-611.1: food 0 % state from 2023-01-01; the uniform 1 % local tax stays, levied by
+    -- the county or independent city (58.1-605/606) - the ZIP table carries it as the county's
+    -- component, or the city's for an independent city - so it is filed as local, not state
+    food_grocery = { rate = "1.00", level = "county", keep_levels = { "city" } },
   },
   selftest = {
     { name = "general goods at the ZIP rate (6%)",
@@ -23,9 +26,14 @@ return common.state{
     { name = "shipping with taxable goods: exempt",
       request = common.request("VA", "Richmond", "23219", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
       expect = { total_tax = "6.00", lines = { { tax = "6.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },
-    { name = "groceries: state rate 1.00% only",
+    { name = "groceries: the 1.00% local tax only",
       request = common.request("VA", "Richmond", "23219", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
-      expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated" } } } },
+      expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated",
+                 taxes = { { level = "city", amount = "1.00" } } } } } }, -- Richmond city's
+    { name = "groceries in a county: the county's 1.00% local tax",
+      request = common.request("VA", "Henrico", "23228", "2025-12-15", { common.line("1", "100.00", "1", "food_grocery") }),
+      expect = { total_tax = "1.00", lines = { { tax = "1.00", taxability_reason = "reduced_rated",
+                 taxes = { { level = "county", amount = "1.00" } } } } } },
     { name = "professional services: exempt",
       request = common.request("VA", "Richmond", "23219", "2025-12-15", { common.line("1", "100.00", "1", "professional_services") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },

@@ -9,6 +9,46 @@ return common.state{
   name = "Washington",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
+    -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
+    software_maintenance_optional = "taxable", -- WAC 458-20-15502: a maintenance agreement for prewritten software (updates and support) is a retail sale (ETA 3242.2025: multiple points of use for software maintenance agreements)
+    custom_software = {
+      { "exempt", to = "2025-09-30", cite = "RCW 82.04.050 before ESSB 5814: custom software (WAC 458-20-15502) was not a retail sale (service B&O only)" },
+      { "taxable", from = "2025-10-01", cite = "ESSB 5814 (2025), RCW 82.04.050 as amended: custom software (WAC 458-20-15502) is a retail sale from 2025-10-01 (DOR 'Services newly subject to retail sales tax')" },
+    },
+    custom_programming = {
+      { "exempt", to = "2025-09-30", cite = "RCW 82.04.050 before ESSB 5814: custom software development (an information technology service) was not a retail sale (service B&O only)" },
+      { "taxable", from = "2025-10-01", cite = "ESSB 5814 (2025), RCW 82.04.050 as amended: custom software development (an information technology service) is a retail sale from 2025-10-01 (DOR 'Services newly subject to retail sales tax')" },
+    },
+    website_development = {
+      { "exempt", to = "2025-09-30", cite = "RCW 82.04.050 before ESSB 5814: custom website development (an information technology service) was not a retail sale (service B&O only)" },
+      { "taxable", from = "2025-10-01", cite = "ESSB 5814 (2025), RCW 82.04.050 as amended: custom website development (an information technology service) is a retail sale from 2025-10-01 (DOR 'Services newly subject to retail sales tax')" },
+    },
+    data_processing = {
+      { "exempt", to = "2025-09-30", cite = "RCW 82.04.050 before ESSB 5814: data processing (excluded from digital automated services, RCW 82.04.192(3)(b)) was not a retail sale (service B&O only)" },
+      { "taxable", from = "2025-10-01", cite = "ESSB 5814 (2025), RCW 82.04.050 as amended: data processing (excluded from digital automated services, RCW 82.04.192(3)(b)) is a retail sale from 2025-10-01 (DOR 'Services newly subject to retail sales tax')" },
+    },
+    it_support = {
+      { "exempt", to = "2025-09-30", cite = "RCW 82.04.050 before ESSB 5814: IT help desk and technical support (an information technology service) was not a retail sale (service B&O only)" },
+      { "taxable", from = "2025-10-01", cite = "ESSB 5814 (2025), RCW 82.04.050 as amended: IT help desk and technical support (an information technology service) is a retail sale from 2025-10-01 (DOR 'Services newly subject to retail sales tax')" },
+    },
+    temporary_staffing = {
+      { "exempt", to = "2025-09-30", cite = "RCW 82.04.050 before ESSB 5814: a temporary staffing service was not a retail sale (service B&O only)" },
+      { "taxable", from = "2025-10-01", cite = "ESSB 5814 (2025), RCW 82.04.050 as amended: a temporary staffing service is a retail sale from 2025-10-01 (DOR 'Services newly subject to retail sales tax')" },
+    },
+    online_course_live = {
+      { "exempt", to = "2025-09-30", cite = "RCW 82.04.050 before ESSB 5814: live presentations (in person or real-time online) were not retail sales (service B&O only)" },
+      { "taxable", from = "2025-10-01", cite = "ESSB 5814 (2025) sec. 101, RCW 82.04.050: live presentations, in person or real-time online, are retail sales from 2025-10-01 (DOR IGS Live Presentations)" },
+    },
+    training_in_person = {
+      { "exempt", to = "2025-09-30", cite = "RCW 82.04.050 before ESSB 5814: live presentations (in person or real-time online) were not retail sales (service B&O only)" },
+      { "taxable", from = "2025-10-01", cite = "ESSB 5814 (2025) sec. 101, RCW 82.04.050: live presentations, in person or real-time online, are retail sales from 2025-10-01 (DOR IGS Live Presentations)" },
+    },
+    advertising_services = { -- doubt: Comcast's suit under the Internet Tax Freedom Act (Thurston County, 2025) and 2026 repeal bills (HB 2130): verify after the 2026 session
+      { "exempt", to = "2025-09-30", cite = "RCW 82.04.050 before ESSB 5814: advertising services were not retail sales (service B&O only)" },
+      { "taxable", from = "2025-10-01", cite = "ESSB 5814 (2025), RCW 82.04.050 as amended: advertising services (digital and nondigital; newspapers, printing, broadcasting and out-of-home advertising excluded) are retail sales from 2025-10-01 (DOR IGS Advertising Services)" },
+    },
+    online_course_recorded = "taxable", -- RCW 82.04.050(8), 82.04.192(3)(a): a prerecorded online course is a digital automated service, taxable before and after ESSB 5814 (online educational programs of public or private schools are excluded: not modelled)
     saas = "taxable", -- [TF] RCW 82.04.050(6): remote access software and digital automated services
     -- digital goods bought by a business solely for business purposes are exempt with the
     -- buyer's exemption certificate (RCW 82.08.02087; not digital automated services or remote
@@ -21,6 +61,49 @@ return common.state{
     shipping = "follows_goods", -- RCW 82.08.145: a shipment of taxable and nontaxable property is taxed on the delivery share allocated by sales price (or weight); delivery of exempt goods exempt
   },
   selftest = {
+    -- issue 19, product taxonomy: the rows above (both sides of each dated row)
+    { name = "optional software maintenance: retail sale",
+      request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "software_maintenance_optional") }),
+      expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
+    { name = "e-book bought by a business: exempt like digital goods",
+      request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "digital_books") }, { customer = { type = "business" } }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "live online course 2025-09-30: exempt",
+      request = common.request("WA", "Seattle", "98101", "2025-09-30", { common.line("1", "100.00", "1", "online_course_live") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "live online course 2025-10-01: taxable",
+      request = common.request("WA", "Seattle", "98101", "2025-10-01", { common.line("1", "100.00", "1", "online_course_live") }),
+      expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
+    { name = "advertising services 2025-09-30: exempt",
+      request = common.request("WA", "Seattle", "98101", "2025-09-30", { common.line("1", "100.00", "1", "advertising_services") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "advertising services 2025-10-01: taxable",
+      request = common.request("WA", "Seattle", "98101", "2025-10-01", { common.line("1", "100.00", "1", "advertising_services") }),
+      expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
+    { name = "custom software 2025-09-30: not yet a retail sale",
+      request = common.request("WA", "Seattle", "98101", "2025-09-30", { common.line("1", "100.00", "1", "custom_software") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "custom software 2025-10-01: ESSB 5814, taxable",
+      request = common.request("WA", "Seattle", "98101", "2025-10-01", { common.line("1", "100.00", "1", "custom_software") }),
+      expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
+    { name = "data processing 2025-09-30: exempt",
+      request = common.request("WA", "Seattle", "98101", "2025-09-30", { common.line("1", "100.00", "1", "data_processing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "data processing 2025-10-01: taxable",
+      request = common.request("WA", "Seattle", "98101", "2025-10-01", { common.line("1", "100.00", "1", "data_processing") }),
+      expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
+    { name = "temporary staffing 2025-09-30: exempt",
+      request = common.request("WA", "Seattle", "98101", "2025-09-30", { common.line("1", "100.00", "1", "temporary_staffing") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "temporary staffing 2025-10-01: taxable",
+      request = common.request("WA", "Seattle", "98101", "2025-10-01", { common.line("1", "100.00", "1", "temporary_staffing") }),
+      expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
+    { name = "prerecorded online course 2025-09-30: a digital automated service, taxable (live training was not)",
+      request = common.request("WA", "Seattle", "98101", "2025-09-30", { common.line("1", "100.00", "1", "online_course_recorded") }),
+      expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
+    { name = "prerecorded online course 2025-10-01: taxable",
+      request = common.request("WA", "Seattle", "98101", "2025-10-01", { common.line("1", "100.00", "1", "online_course_recorded") }),
+      expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
     { name = "general goods at the ZIP rate (10.35%)",
       request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },

@@ -141,7 +141,7 @@ async function main() {
   let label = 'start';
   const consoleErrors = {};
   const allowed = {
-    connect: [/status of 422/, /status of 409/], rules: [/status of 422/], reports: [/status of 422/], calculator: [/status of 422/], customers: [/status of 422/],
+    connect: [/status of 422/, /status of 409/], rules: [/status of 422/], reports: [/status of 422/], calculator: [/status of 422/], customers: [/status of 422/, /status of 415/],
     signin: [/status of 401/]
   };
   const note = (text) => {
@@ -414,6 +414,28 @@ async function main() {
     await shot('products');
   });
 
+  /* issue 19, product taxonomy: the picker groups the 43 codes by parent (one optgroup per old
+     code), and a refinement saves like any code; the product goes back to its code after */
+  await check('products: pick a refinement of the taxonomy (grouped by parent)', async () => {
+    const row = page.locator('#products-table tbody tr[data-id="' + productId + '"]');
+    const sel = row.locator('select[name="tax_code"]');
+    const before = await sel.inputValue();
+    const groups = await sel.locator('optgroup').evaluateAll(gs => gs.map(g => ({
+      label: g.label, codes: Array.from(g.querySelectorAll('option')).map(o => o.value) })));
+    assert(groups.length === 10, 'optgroups: ' + groups.map(g => g.label).join(', '));
+    const sw = groups.find(g => g.codes[0] === 'software_download');
+    assert(sw && sw.label === 'Downloaded software' && sw.codes.includes('custom_software'),
+      'software group: ' + JSON.stringify(sw));
+    assert(groups.reduce((n, g) => n + g.codes.length, 0) >= 40, 'fewer than 40 codes in the picker');
+    for (const target of ['custom_software', before]) {
+      await sel.selectOption(target);
+      await until('product saved as ' + target, async () => {
+        const p = (await http('GET', base + '/v1/products/' + encodeURIComponent(productId), undefined, auth)).json;
+        return p && p.tax_code === target && p.tax_code_source === 'user';
+      }, 30000, 300);
+    }
+  });
+
   let invoiceId = null;
   await check('invoices: list shows documents taxed by levy', async () => {
     await nav('Invoices', 'invoices');
@@ -437,6 +459,9 @@ async function main() {
     await page.locator('#lines-table').waitFor();
     assert(await page.locator('#lines-table table.taxes tbody tr').count() > 0, 'no jurisdiction rows');
     assert(await page.locator('#history-table tbody tr').count() > 0, 'no history rows');
+    // issue 19: how precisely the ship-to was located (the demo's US ZIPs: the ZIP table)
+    const res = await page.locator('#doc-resolution').getAttribute('data-resolution');
+    assert(['zip5', 'zip5_city', 'zip4', 'address'].includes(res), 'located by ' + res);
     await shot('invoice-detail', true);
     await page.locator('#recalculate').click();
     await page.locator('#recalc-notice .notice.ok').waitFor();
@@ -537,6 +562,44 @@ async function main() {
     await shot('customers');
   });
 
+  await check('customers: exemption certificate upload, refusal of a non-PDF, status and download (issue 20)', async () => {
+    await nav('Customers', 'customers');
+    await page.locator('#customers-table tbody tr[data-id] a').first().click();
+    await page.locator('#certificate-form').waitFor();
+    const id = decodeURIComponent(page.url().split('#/customers/')[1]);
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), require('crypto').randomBytes(2048), Buffer.from('\n%%EOF\n')]);
+    const soon = new Date(Date.now() + 10 * 86400000).toISOString().slice(0, 10);
+    const form = page.locator('#certificate-form');
+    await form.getByLabel('File (PDF, PNG or JPEG)').setInputFiles({ name: 'resale.pdf', mimeType: 'application/pdf', buffer: pdf });
+    await form.getByLabel('Certificate number').fill('UI-CA-1');
+    await form.getByLabel('Reason for exemption').selectOption('sst_g');
+    await form.getByLabel('Regions it covers').selectOption(['US-CA', 'US-NY']);
+    await form.getByLabel('Issued').fill('2026-01-01');
+    await form.getByLabel('Expires').fill(soon);
+    await form.getByRole('button', { name: 'Upload certificate' }).click();
+    await form.locator('.notice.ok').waitFor();
+    const row = form.locator('#certificates-table tbody tr[data-id]');
+    await row.first().waitFor();
+    const status = await row.first().locator('.cert-status').getAttribute('data-status');
+    assert(status === 'expiring', 'status ' + status);
+    assert((await row.first().innerText()).includes('SST G: Resale'), 'row: ' + await row.first().innerText());
+    // an executable renamed .pdf is refused with the message in the form
+    await form.getByLabel('File (PDF, PNG or JPEG)').setInputFiles({ name: 'evil.pdf', mimeType: 'application/pdf', buffer: Buffer.from('MZ\x90\x00 not a pdf') });
+    await form.getByLabel('Certificate number').fill('UI-BAD');
+    await form.getByLabel('Regions it covers').selectOption(['US-CA']);
+    await form.getByLabel('Issued').fill('2026-01-01');
+    await form.getByRole('button', { name: 'Upload certificate' }).click();
+    await form.locator('.notice.error').waitFor();
+    assert((await form.locator('.notice.error').innerText()).includes('PDF, PNG or JPEG'), 'error: ' + await form.locator('.notice.error').innerText());
+    assert(await row.count() === 1, 'the refused file is listed');
+    const [dl] = await Promise.all([page.waitForEvent('download'), row.first().locator('.cert-download').click()]);
+    const got = fs.readFileSync(await dl.path());
+    assert(Buffer.compare(got, pdf) === 0, 'downloaded file differs (' + got.length + ' bytes)');
+    const list = (await http('GET', base + '/v1/exemption-certificates?expiring_within_days=30', undefined, auth)).json;
+    assert(list.data.some(c => c.customer_id === id && c.number === 'UI-CA-1'), 'dashboard list: ' + JSON.stringify(list));
+    await shot('customer-certificates');
+  });
+
   await check('customers: where the tax id came from; override and back to Rillet\'s value (issue 17)', async () => {
     // a seeded customer whose VAT id sits in the Rillet data (external reference vat-id or the
     // custom field "VAT number")
@@ -612,6 +675,10 @@ async function main() {
     await page.locator('#calc-total-tax').waitFor();
     const region = await page.locator('#calc-region').innerText();
     assert(region === 'US-CA', 'region ' + region);
+    // issue 19: each jurisdiction with its authority code, or "unknown" and the reason
+    const codes = await page.locator('table.taxes td.authority-code').allInnerTexts();
+    assert(codes.includes('06') && codes.includes('06059'), 'codes ' + JSON.stringify(codes));
+    assert(await page.locator('table.taxes .jurisdiction-note').count() > 0, 'no jurisdiction note');
     await shot('calculator', true);
   });
 
@@ -626,6 +693,20 @@ async function main() {
     await page.getByLabel('Customer type', { exact: true }).selectOption('');
   });
 
+  await check('calculator: a tax code without a cited row shows the taxability_fallback note (issue 19)', async () => {
+    await page.locator('#calc-form').waitFor();
+    const sel = page.locator('#calc-form select[name="tax_code"]').first();
+    await sel.selectOption('iaas_paas');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    const note = page.locator('#calc-notes .calc-note[data-code="taxability_fallback"]');
+    await note.waitFor();
+    const t = await note.innerText();
+    assert(/Taxed as the parent code/.test(t) && /iaas_paas/.test(t) && /'saas'/.test(t), 'note ' + t);
+    await sel.selectOption('general');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    await page.locator('#calc-notes').waitFor({ state: 'detached' });
+  });
+
   await check('calculator: a Canary Islands address is out of scope, with its reason (issue 19)', async () => {
     await page.locator('#calc-form').waitFor();
     await page.getByLabel('City', { exact: true }).fill('Las Palmas de Gran Canaria');
@@ -637,6 +718,53 @@ async function main() {
     const t = await page.locator('#calc-territory').innerText();
     assert(/Canary Islands \(ES-CN\)/.test(t) && /out of scope/.test(t) && /art\. 6/.test(t), 'territory ' + t);
     assert((await page.locator('#calc-region').innerText()) === 'ES-CN', 'region ' + await page.locator('#calc-region').innerText());
+  });
+
+  await check('calculator: Chicago SaaS shows the lease transaction tax by name and the ZIP note (issue 19)', async () => {
+    const before = (await http('GET', base + '/v1/regions/US-IL', undefined, auth)).json || {};
+    const was = before.subscribed === true && before.tax_calculation === true;
+    if (!was) {
+      const sub = await http('PUT', base + '/v1/regions/US-IL', { subscribed: true, tax_calculation: true }, auth);
+      assert(sub.status === 200, 'subscribe US-IL ' + sub.status);
+    }
+    await nav('Calculator', 'calculator');
+    await page.locator('#calc-form').waitFor();
+    await page.getByLabel('City', { exact: true }).fill('Chicago');
+    await page.getByLabel('State / province', { exact: true }).fill('IL');
+    await page.getByLabel('ZIP / postal code', { exact: true }).fill('60018');
+    await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
+    await page.getByLabel('Line 1 amount', { exact: true }).fill('100.00');
+    await page.getByLabel('Line 1 tax code', { exact: true }).selectOption('saas');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    await page.locator('.calc-note[data-code="local_tax_uncertain"]').waitFor();
+    const note = await page.locator('.calc-note[data-code="local_tax_uncertain"]').innerText();
+    assert(/Check the address/.test(note) && /60018/.test(note), 'note ' + note);
+    const taxes = await page.locator('table.taxes').first().innerText();
+    assert(/Chicago Personal Property Lease Transaction Tax/.test(taxes) && /Lease transaction tax/.test(taxes), 'taxes ' + taxes);
+    if (!was) await http('PUT', base + '/v1/regions/US-IL', { subscribed: before.subscribed === true, tax_calculation: before.tax_calculation === true }, auth);
+  });
+
+  await check('calculator: an ambiguous ZIP asks for the ZIP+4 with its candidates, a ZIP+4 is located exactly (issue 19)', async () => {
+    // the shipped Minnesota SST boundary excerpt (data/us/sst-2026q2): ZIP 55101 spanned four
+    // sets of jurisdictions in January 2019
+    await page.locator('#calc-form').waitFor();
+    await page.getByLabel('City', { exact: true }).fill('Saint Paul');
+    await page.getByLabel('State / province', { exact: true }).fill('MN');
+    await page.getByLabel('ZIP / postal code', { exact: true }).fill('55101');
+    await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
+    await page.getByLabel('Date', { exact: true }).fill('2019-01-15');
+    await page.getByLabel('Line 1 tax code', { exact: true }).selectOption('general');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    await page.locator('#calc-ambiguous').waitFor();
+    const amb = await page.locator('#calc-ambiguous').innerText();
+    assert(/ZIP 55101 spans several rates/.test(amb) && /ZIP\+4/.test(amb) && /7\.875/.test(amb) && /55101-0002/.test(amb), 'notice ' + amb);
+    assert((await page.locator('#calc-resolution').getAttribute('data-resolution')) === 'zip5', 'resolution not zip5');
+    await page.getByLabel('ZIP / postal code', { exact: true }).fill('55101-2393');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    await page.locator('#calc-resolution[data-resolution="zip4"]').waitFor();
+    assert((await page.locator('#calc-ambiguous').count()) === 0, 'still ambiguous with a ZIP+4');
+    assert(/ZIP\+4/.test(await page.locator('#calc-resolution').innerText()), 'resolution text');
+    await page.getByLabel('Date', { exact: true }).fill(new Date().toISOString().slice(0, 10));
   });
 
   await check('settings: seller address and rounding saved', async () => {

@@ -51,6 +51,7 @@ typedef struct fixture {
     int calls;                 /* calculate callbacks run */
     int64_t set_rate;          /* the callback sets entry 0's rate to this when >= 0 */
     int64_t set_unit_to;       /* the callback sets line 0's entries' unit_to when >= 0 */
+    int add_local;             /* the callback adds a named city lease tax and a note */
 } fixture;
 
 static const levy_tax_rule *rule_for(void *ud, const char *region)
@@ -69,7 +70,6 @@ static int region_on(void *ud, const char *region, int32_t date)
 static int calculate(void *ud, levy_tax_request *req, levy_tax_decision *d, int g, levy_err *err)
 {
     fixture *f = ud;
-    (void)d;
     (void)g;
     (void)err;
     f->calls++;
@@ -77,6 +77,22 @@ static int calculate(void *ud, levy_tax_request *req, levy_tax_decision *d, int 
         req->lines[0].e[0].rate = f->set_rate;
     for (int e = 0; f->set_unit_to >= 0 && e < req->lines[0].n; e++)
         req->lines[0].e[e].unit_to = f->set_unit_to;
+    if (f->add_local) { /* as scripts/_lib/local_tax.lua does through ctx */
+        levy_tax_line *l = &req->lines[0];
+        levy_tax_entry *en = &l->e[l->n++];
+        memset(en, 0, sizeof *en);
+        en->name = "CHICAGO";
+        en->title = "Chicago Personal Property Lease Transaction Tax";
+        en->level = LEVY_LEVEL_CITY;
+        en->type = LEVY_TYPE_LEASE;
+        en->rate = 15 * LEVY_TAX_RATE_ONE / 100;
+        en->fraction = LEVY_TAX_RATE_ONE;
+        en->unit_from = en->unit_to = -1;
+        l->reason = LEVY_REASON_STANDARD;
+        if (levy_tax_decision_add_note(d, "local_tax_uncertain", "ZIP \"60018\" partly") != 0 ||
+            levy_tax_decision_add_note(d, "local_tax_uncertain", "ZIP \"60018\" partly") != 0)
+            return LEVY_EINVAL;
+    }
     return LEVY_OK;
 }
 
@@ -183,13 +199,14 @@ static void t_exemptions(void)
     setup(&f, "USD", "100.00", "general");
     addr(&f.req.ship_to, "US", "TX", "78701");
     f.req.customer_id = "c1";
-    f.req.stored = (levy_tax_customer_rec){1, 1, 0, 1, tx, NULL, LEVY_CUSTOMER_UNSET};
+    f.req.stored = (levy_tax_customer_rec){1, 1, 0, 1, tx, NULL, LEVY_CUSTOMER_UNSET, 0, NULL};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_CUSTOMER_EXEMPT);
     f.req.stored.regions = ca;
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "8.25");
-    f.req.stored = (levy_tax_customer_rec){1, 1, 20260101, 0, NULL, NULL, LEVY_CUSTOMER_UNSET};
+    f.req.stored =
+        (levy_tax_customer_rec){1, 1, 20260101, 0, NULL, NULL, LEVY_CUSTOMER_UNSET, 0, NULL};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "8.25");
     f.req.stored.expires = 20261231;
@@ -197,6 +214,43 @@ static void t_exemptions(void)
     CHECK_EQ_STR(tax_of(&f, -1), "0.00");
     /* the rule's calculate does not run for an exempt customer */
     CHECK_EQ_INT(f.calls, 0);
+    /* issue 20: certificates on file decide (the flag, regions and expiry above do not): a
+     * certificate covering the region and the date exempts and names itself; one covering the
+     * region but out of its dates taxes with the note exemption_certificate_expired */
+    {
+        levy_tax_certificate certs[2] = {
+            {"cert-ca", "CA-1", 20250101, 20991231, 1, ca},
+            {"cert-tx", "TX-9", 20240101, 20241231, 1, tx},
+        };
+        setup(&f, "USD", "100.00", "general");
+        addr(&f.req.ship_to, "US", "TX", "78701");
+        f.req.customer_id = "c1";
+        f.req.stored =
+            (levy_tax_customer_rec){1, 1, 0, 0, NULL, NULL, LEVY_CUSTOMER_UNSET, 2, certs};
+        CHECK_EQ_INT(decide(&f), LEVY_OK);
+        CHECK_EQ_STR(tax_of(&f, -1),
+                     "8.25"); /* TX's certificate expired; the flag does not count */
+        CHECK(f.d.certificate_id == NULL);
+        CHECK_EQ_INT(f.d.nrule_notes, 1);
+        CHECK_EQ_STR(f.d.rule_note[0].code, LEVY_TAX_NOTE_CERT_EXPIRED);
+        CHECK(strstr(f.d.rule_note[0].message, "TX-9 expired on 2024-12-31") != NULL);
+        certs[1].expires = 0; /* no expiry: exempt, named */
+        CHECK_EQ_INT(decide(&f), LEVY_OK);
+        CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+        CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_CUSTOMER_EXEMPT);
+        CHECK(f.d.certificate_id && strcmp(f.d.certificate_id, "cert-tx") == 0);
+        CHECK_EQ_INT(f.d.nrule_notes, 0);
+        certs[1].issued = 20990101; /* not yet valid: taxed, noted */
+        CHECK_EQ_INT(decide(&f), LEVY_OK);
+        CHECK_EQ_STR(tax_of(&f, -1), "8.25");
+        CHECK(strstr(f.d.rule_note[0].message, "not valid before 2099-01-01") != NULL);
+        /* a request that says exempt stays exempt (CONTRACT), no certificate named */
+        f.req.customer_exempt = 1;
+        CHECK_EQ_INT(decide(&f), LEVY_OK);
+        CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+        CHECK(f.d.certificate_id == NULL);
+        f.req.customer_exempt = 0;
+    }
     /* product exempt: built-in code without a rule, and a rule's row */
     setup(&f, "USD", "100.00", "exempt");
     addr(&f.req.ship_to, "US", "TX", "78701");
@@ -250,7 +304,8 @@ static void t_reverse_charge(void)
     CHECK_EQ_STR(f.d.tax_id_note, ""); /* no id: nothing to say */
     /* the stored customer's tax id counts too */
     f.req.customer_id = "b";
-    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, NULL, "DE136695976", LEVY_CUSTOMER_UNSET};
+    f.req.stored =
+        (levy_tax_customer_rec){1, 0, 0, 0, NULL, "DE136695976", LEVY_CUSTOMER_UNSET, 0, NULL};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_REVERSE_CHARGE);
     /* the rule does not declare it: charged */
@@ -407,7 +462,7 @@ static void t_tax_id(void)
     /* the stored customer's id is judged the same way */
     f.req.tax_id = NULL;
     f.req.customer_id = "b";
-    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, NULL, "N/A", LEVY_CUSTOMER_UNSET};
+    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, NULL, "N/A", LEVY_CUSTOMER_UNSET, 0, NULL};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "19.00");
     CHECK(f.d.tax_id_note[0] != '\0');
@@ -597,6 +652,73 @@ end:
     levy_buf_free(&b);
 }
 
+/* Local taxes outside sales tax (issue 19): an entry a rule's calculate adds with its own
+ * type (LEASE_TRANSACTION_TAX) and name is computed and written like any other, with "name";
+ * the rule's notes follow tax_id_invalid in "notes"; levy_tax_decision_add_note checks codes,
+ * keeps a repeated note once, cuts a long message on a UTF-8 boundary and holds at most
+ * LEVY_TAX_RULE_NOTES. */
+static void t_local_tax(void)
+{
+    fixture f;
+    levy_buf b = {0};
+    static const levy_tax_rule il_calc = {
+        "US-IL", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 1, 0, NULL, 0, NULL};
+    setup(&f, "USD", "100.00", "saas");
+    addr(&f.req.ship_to, "US", "IL", "60601");
+    f.rule = &il_calc;
+    f.add_local = 1;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "25.25"); /* 10.25 sales tax (no rule table: taxable) + 15 */
+    CHECK_EQ_INT(f.d.nrule_notes, 1);
+    CHECK_EQ_STR(levy_tax_type_name(LEVY_TYPE_LEASE), "LEASE_TRANSACTION_TAX");
+    CHECK_EQ_INT(levy_tax_type_from("LEASE_TRANSACTION_TAX"), LEVY_TYPE_LEASE);
+    CHECK_EQ_INT(
+        levy_tax_result_json(&b, &f.req, &f.d, "calc_1", 6, "2026-03-01", NULL, "src", NULL), 0);
+    /* levied by the City of Chicago: its Census place code (issue 19, names that file) */
+    CHECK(strstr(b.data, "{\"amount\":\"15.00\",\"authority_code\":\"1714000\","
+                         "\"jurisdiction\":\"CHICAGO\","));
+    CHECK(strstr(b.data, "\"level\":\"city\","
+                         "\"name\":\"Chicago Personal Property Lease Transaction Tax\","
+                         "\"percentage\":\"15.00\",\"taxable_amount\":\"100.00\","
+                         "\"type\":\"LEASE_TRANSACTION_TAX\"}"));
+    CHECK(strstr(b.data, "\"notes\":[{\"code\":\"local_tax_uncertain\",\"message\":\"ZIP "
+                         "\\\"60018\\\" partly\"}],\"region\":\"US-IL\""));
+    /* a sales-tax entry has no name */
+    CHECK(strstr(b.data, "\"level\":\"state\",\"percentage\""));
+    levy_buf_free(&b);
+    memset(&b, 0, sizeof b);
+    /* with a tax_id_invalid note first */
+    snprintf(f.d.tax_id_note, sizeof f.d.tax_id_note, "bad id");
+    CHECK_EQ_INT(
+        levy_tax_result_json(&b, &f.req, &f.d, "calc_1", 6, "2026-03-01", NULL, "src", NULL), 0);
+    CHECK(strstr(b.data, "\"notes\":[{\"code\":\"tax_id_invalid\",\"message\":\"bad id\"},"
+                         "{\"code\":\"local_tax_uncertain\""));
+    /* the note's checks */
+    levy_tax_decision d;
+    memset(&d, 0, sizeof d);
+    CHECK_EQ_INT(levy_tax_decision_add_note(&d, "", "x"), -1);
+    CHECK_EQ_INT(levy_tax_decision_add_note(&d, "Bad-Code", "x"), -1);
+    char longc[LEVY_TAX_NOTE_CODE_MAX + 1];
+    memset(longc, 'a', sizeof longc - 1);
+    longc[sizeof longc - 1] = '\0';
+    CHECK_EQ_INT(levy_tax_decision_add_note(&d, longc, "x"), -1);
+    char longm[LEVY_TAX_NOTE_MAX + 8];
+    memset(longm, 'a', sizeof longm - 1);
+    longm[sizeof longm - 1] = '\0';
+    memcpy(longm + LEVY_TAX_NOTE_MAX - 2, "\xc3\xa9", 2); /* é across the cut */
+    CHECK_EQ_INT(levy_tax_decision_add_note(&d, "n0", longm), 0);
+    CHECK_EQ_INT((int)strlen(d.rule_note[0].message), LEVY_TAX_NOTE_MAX - 2);
+    for (int k = 1; k < LEVY_TAX_RULE_NOTES; k++) {
+        char c[8];
+        snprintf(c, sizeof c, "n%d", k);
+        CHECK_EQ_INT(levy_tax_decision_add_note(&d, c, "m"), 0);
+    }
+    CHECK_EQ_INT(levy_tax_decision_add_note(&d, "one_more", "m"), -1);
+    CHECK_EQ_INT(d.nrule_notes, LEVY_TAX_RULE_NOTES);
+end:
+    levy_buf_free(&b);
+}
+
 /* Customer type (issue 19, business vs personal use): { business =, individual = } picks the
  * treatment by the customer's type: the request's, else the stored record's, else the org
  * default, else business (levy's rules before customer types assumed business use). An
@@ -670,7 +792,7 @@ static void t_customer_type(void)
     /* the stored record's type wins over the default, the request's over the record */
     f.req.customer_type = LEVY_CUSTOMER_UNSET;
     f.req.customer_id = "c1";
-    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, none, NULL, LEVY_CUSTOMER_BUSINESS};
+    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, none, NULL, LEVY_CUSTOMER_BUSINESS, 0, NULL};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "1.00");
     f.req.org_customer_type = LEVY_CUSTOMER_UNSET;
@@ -1023,6 +1145,75 @@ static void t_ctx_values(void)
 end:;
 }
 
+/* Product taxonomy (issue 19): a refinement the rule has no row for is decided by its
+ * parent's row and flagged (the note taxability_fallback); a row of its own wins; the parent
+ * also decides the built-in fallback (gift_card -> exempt); no rule, no note. */
+static void t_taxonomy(void)
+{
+    fixture f;
+    levy_buf b = {0};
+    int k_iaas = levy_tax_code_index("iaas_paas");
+    CHECK(levy_tax_ncodes >= 40 && levy_tax_ncodes <= LEVY_TAX_MAX_CODES);
+    for (int i = 0; i < levy_tax_ncodes; i++) {
+        const char *par = levy_tax_codes[i].parent;
+        CHECK(i < 10 ? par == NULL
+                     : par && levy_tax_code_parent(par) == NULL && levy_tax_code_index(par) >= 0 &&
+                           levy_tax_code_index(par) < 10);
+    }
+    CHECK_EQ_STR(levy_tax_code_parent("custom_software"), "software_download");
+    CHECK_EQ_STR(levy_tax_code_root("general"), "general");
+    CHECK_EQ_STR(levy_tax_code_root("hardware"), "general");
+    CHECK(levy_tax_code_parent("saas") == NULL && levy_tax_code_parent("nope") == NULL);
+    /* no row for iaas_paas: the saas row (80 %), flagged */
+    setup(&f, "USD", "100.00", "iaas_paas");
+    f.rule = &tx_dest;
+    addr(&f.req.ship_to, "US", "TX", "78701");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "6.60");
+    CHECK(f.d.fallback[0] == (uint64_t)1 << k_iaas && f.d.fallback[1] == 0);
+    CHECK_EQ_INT(
+        levy_tax_result_json(&b, &f.req, &f.d, "calc_1", 6, "2026-03-01", NULL, "src", NULL), 0);
+    CHECK(b.data && strstr(b.data, "\"notes\":[{\"code\":\"taxability_fallback\",\"message\":"
+                                   "\"US-TX has no cited row for tax code 'iaas_paas'"));
+    CHECK(strstr(b.data, "\"region\":\"US-TX\",\"tax_code\":\"iaas_paas\",\"parent\":\"saas\"}]"));
+    levy_buf_free(&b);
+    memset(&b, 0, sizeof b);
+    /* the old code itself: no flag, no notes */
+    setup(&f, "USD", "100.00", "saas");
+    f.rule = &tx_dest;
+    addr(&f.req.ship_to, "US", "TX", "78701");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "6.60");
+    CHECK(f.d.fallback[0] == 0);
+    CHECK_EQ_INT(
+        levy_tax_result_json(&b, &f.req, &f.d, "calc_1", 6, "2026-03-01", NULL, "src", NULL), 0);
+    CHECK(b.data && !strstr(b.data, "\"notes\""));
+    levy_buf_free(&b);
+    memset(&b, 0, sizeof b);
+    /* data_processing -> professional_services (exempt) */
+    setup(&f, "USD", "100.00", "data_processing");
+    f.rule = &tx_dest;
+    addr(&f.req.ship_to, "US", "TX", "78701");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+    CHECK(f.d.fallback[0] == (uint64_t)1 << levy_tax_code_index("data_processing"));
+    /* gift_card: the rule has neither its row nor its parent's (exempt) nor a default: the
+     * built-in fallback of the parent, exempt */
+    setup(&f, "USD", "100.00", "gift_card");
+    f.rule = &tx_dest;
+    addr(&f.req.ship_to, "US", "TX", "78701");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "0.00");
+    /* no rule for the region: taxable, nothing to fall back from */
+    setup(&f, "USD", "100.00", "iaas_paas");
+    addr(&f.req.ship_to, "US", "TX", "78701");
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "8.25");
+    CHECK(f.d.fallback[0] == 0);
+end:
+    levy_buf_free(&b);
+}
+
 static void t_free(void)
 {
     levy_rates_free(R);
@@ -1038,10 +1229,12 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"errors", t_errors},
                                   {"ranges", t_ranges},
                                   {"json", t_json},
+                                  {"local_tax", t_local_tax},
                                   {"customer_type", t_customer_type},
                                   {"shipping", t_shipping},
                                   {"dated", t_dated},
                                   {"ctx_values", t_ctx_values},
+                                  {"taxonomy", t_taxonomy},
                                   {"free", t_free},
                                   {NULL, NULL}};
 

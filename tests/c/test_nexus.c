@@ -125,6 +125,52 @@ static void t_invalid(void)
 end:;
 }
 
-static const levy_test tests[] = {
-    {"shipped", t_shipped}, {"valid", t_valid}, {"invalid", t_invalid}, {NULL, NULL}};
+/* The marketplace rule (issue 20): optional columns; a cited included/excluded, unknown when
+ * absent or empty; an unknown value or a rule without its citation is rejected. The shipped
+ * file cites every state it says includes or excludes. */
+static void t_marketplace(void)
+{
+    static const char *MH = "state,sales_threshold,transactions_threshold,combine,period,"
+                            "effective_from,source,marketplace,marketplace_source\n";
+    char text[1024];
+    levy_err err;
+    levy_nexus *nx = NULL;
+    snprintf(text, sizeof text, "%s%s", MH,
+             "AL,250000,,,calendar_year_previous,,s,excluded,cite\n"
+             "CA,500000,,,calendar_year_previous,,s,,\n"
+             "TX,500000,,,calendar_year_previous,,s,included,\"a, b\"\n");
+    levy_err_clear(&err);
+    CHECK_EQ_INT(levy_nexus_parse(&nx, "t.csv", text, &err), LEVY_OK);
+    CHECK_EQ_INT((long)nx->n, 3);
+    CHECK_EQ_STR(nx->rows[0].marketplace, "excluded");
+    CHECK_EQ_STR(nx->rows[0].marketplace_source, "cite");
+    CHECK_EQ_STR(nx->rows[1].marketplace, "unknown");
+    CHECK(nx->rows[1].marketplace_source == NULL);
+    CHECK_EQ_STR(nx->rows[2].marketplace, "included");
+    CHECK_EQ_STR(nx->rows[2].marketplace_source, "a, b");
+    levy_nexus_free(nx);
+    nx = NULL;
+    snprintf(text, sizeof text, "%s%s", MH, "AL,250000,,,calendar_year_previous,,s,sometimes,c\n");
+    CHECK_EQ_INT(levy_nexus_parse(&nx, "t.csv", text, &err), LEVY_EINVAL);
+    CHECK(strstr(err.message, "marketplace") != NULL);
+    snprintf(text, sizeof text, "%s%s", MH, "AL,250000,,,calendar_year_previous,,s,excluded,\n");
+    CHECK_EQ_INT(levy_nexus_parse(&nx, "t.csv", text, &err), LEVY_EINVAL);
+    CHECK(strstr(err.message, "marketplace_source") != NULL);
+    CHECK(nx == NULL);
+    CHECK_EQ_INT(levy_nexus_load(&nx, "data/us/economic-nexus.csv", &err), LEVY_OK);
+    for (size_t i = 0; nx && i < nx->n; i++) {
+        CHECK(strcmp(nx->rows[i].marketplace, "unknown") == 0 ||
+              (nx->rows[i].marketplace_source && *nx->rows[i].marketplace_source));
+        if (strcmp(nx->rows[i].state, "AL") == 0)
+            CHECK_EQ_STR(nx->rows[i].marketplace, "excluded");
+    }
+end:
+    levy_nexus_free(nx);
+}
+
+static const levy_test tests[] = {{"shipped", t_shipped},
+                                  {"valid", t_valid},
+                                  {"invalid", t_invalid},
+                                  {"marketplace", t_marketplace},
+                                  {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

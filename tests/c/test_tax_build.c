@@ -91,9 +91,11 @@ static int write_ctx(levy_tax_out *o, void *arg)
     return levy_tax_ctx_write(o, a->req, a->d, a->g, "2026-03-01");
 }
 
-/* ctx of group 1: the line's amount after discount, its quantity and unit amount, only
- * group 1's taxes (with the rate index's suffix, fraction and band), the seller when known,
- * the customer's id, tax id, exemption and type; booleans as booleans, index as a number. */
+/* ctx of group 1: the line's amount after discount, its quantity and unit amount, its tax
+ * code's family, only group 1's taxes (with the rate index's suffix, own name, authority code
+ * -- null when unknown -- and note, fraction and band), the resolution's group 1
+ * jurisdictions and its precision, the seller when known, the customer's id, tax id,
+ * exemption and type; booleans as booleans, index as a number. */
 static void t_ctx(void)
 {
     levy_tax_request req;
@@ -136,7 +138,18 @@ static void t_ctx(void)
                                  .rate = 1000000,
                                  .fraction = 80000000,
                                  .unit_from = 1000,
-                                 .unit_to = -1};
+                                 .unit_to = -1,
+                                 .code = "4805000",
+                                 .title = "Austin MTA tax"};
+    d.res.n = 2;
+    d.res.e[0] = line.e[0];
+    d.res.e[1] = (levy_tax_entry){.name = "AUSTIN",
+                                  .group = 1,
+                                  .level = LEVY_LEVEL_CITY,
+                                  .type = LEVY_TYPE_SALES_TAX,
+                                  .rate = 2000000,
+                                  .note = "why"};
+    d.res.precision = LEVY_RES_ZIP4;
     memcpy(d.res.group_region[1], "US-TX", 6);
     d.tax_id = "DE136695976";
     d.customer_exempt = 0;
@@ -150,11 +163,16 @@ static void t_ctx(void)
         "\"seller\":{\"country\":\"DE\",\"city\":\"Berlin\"},"
         "\"customer\":{\"id\":\"c1\",\"tax_id\":\"DE136695976\",\"exempt\":false,"
         "\"type\":\"individual\"},"
-        "\"lines\":[{\"id\":\"L1\",\"index\":1,\"tax_code\":\"saas\",\"amount\":\"100.00\","
+        "\"lines\":[{\"id\":\"L1\",\"index\":1,\"tax_code\":\"saas\",\"tax_code_parent\":\"saas\","
+        "\"amount\":\"100.00\","
         "\"quantity\":\"2\",\"unit_amount\":\"50.00\",\"tax_inclusive\":true,"
         "\"reason\":\"standard_rated\",\"reverse_charge\":false,"
         "\"taxes\":[{\"jurisdiction\":\"AUSTIN MTA\",\"level\":\"city\",\"type\":\"SALES_TAX\","
-        "\"percentage\":\"1.00\",\"fraction\":\"0.8\",\"unit_from\":\"10.00\"}]}]}");
+        "\"percentage\":\"1.00\",\"name\":\"Austin MTA tax\",\"authority_code\":\"4805000\","
+        "\"fraction\":\"0.8\",\"unit_from\":\"10.00\"}]}],"
+        "\"jurisdictions\":[{\"jurisdiction\":\"AUSTIN\",\"level\":\"city\",\"type\":\"SALES_TAX\","
+        "\"percentage\":\"2.00\",\"authority_code\":null,\"jurisdiction_note\":\"why\"}],"
+        "\"resolution\":\"zip4\"}");
 end:
     levy_buf_free(&b);
 }

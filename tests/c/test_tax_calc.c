@@ -256,10 +256,10 @@ LUA_TEST(t_tennessee_caps_inclusive_credit,
          "eq(r.lines[2].taxable_amount, '4590.65', mode)\n"
          "  eq(r.lines[3].tax, '-438.00', mode); eq(r.lines[4].tax, '-409.35', mode)\n"
          "  local s, i, c = by(r.lines[1]), by(r.lines[2]), by(r.lines[3])\n"
-         "  eq(i['TENNESSEE'].amount, '321.35'); eq(i['NASHVILLE (COUNTY)'].amount, '36.00'); "
+         "  eq(i['TENNESSEE'].amount, '321.35'); eq(i['DAVIDSON COUNTY'].amount, '36.00'); "
          "eq(i['DAVIDSON TRANSIT'].amount, '8.00')\n"
-         "  eq(i['TENNESSEE SINGLE ARTICLE'].amount, '44.00'); eq(i['NASHVILLE "
-         "(COUNTY)'].taxable_amount, '1600.00')\n"
+         "  eq(i['TENNESSEE SINGLE ARTICLE'].amount, '44.00'); eq(i['DAVIDSON "
+         "COUNTY'].taxable_amount, '1600.00')\n"
          "  for k, x in pairs(s) do eq(c[k].amount, '-' .. x.amount, k); eq(c[k].taxable_amount, "
          "'-' .. x.taxable_amount, k) end\n"
          "  eq(r.total_tax, '0.00', mode)\n"
@@ -661,6 +661,30 @@ LUA_TEST(t_territory,
          "local ni = assert(tax.resolve({country='GB', zip_code='BT1 1AA'}, '2026-03-01')); "
          "eq(ni.region, 'GB'); eq(ni.territory.treatment, 'goods_eu_rules_services_uk')\n")
 
+/* issue 19, address precision: resolution and ambiguous_zip on both result paths (the table
+ * and the opts.encode JSON text, the same bytes), from the shipped MN SST boundary excerpt
+ * (ZIP 55101 spanned four sets of jurisdictions in January 2019) */
+LUA_TEST(
+    t_precision,
+    "local O = {all_regions=true, calculation_id='calc_p', generation=1}\n"
+    "local E = {all_regions=true, calculation_id='calc_p', generation=1, encode=true}\n"
+    "local amb = req(us('55101', 'MN', 'Saint Paul'), {line('100.00')}, {date='2019-01-15'})\n"
+    "local r = assert(tax.calculate(amb, O)); eq(r.resolution, 'zip5')\n"
+    "eq(r.ambiguous_zip.zip, '55101'); eq(#r.ambiguous_zip.candidates, 4)\n"
+    "local c = r.ambiguous_zip.candidates[2]; eq(c.rate, '7.875'); eq(c['default'], false)\n"
+    "eq(c.jurisdictions[2], 'RAMSEY COUNTY'); eq(c.zip4_ranges[1], '55101-0002..55101-1609')\n"
+    "eq(c.zip4_ranges_total, 10)\n"
+    "eq(assert(tax.calculate(amb, E)), json.encode(r))\n"
+    "local z4 = req(us('55101-2393', 'MN', 'Saint Paul'), {line('100.00')}, "
+    "{date='2019-01-15'})\n"
+    "local q = assert(tax.calculate(z4, O)); eq(q.resolution, 'zip4'); eq(q.ambiguous_zip, nil)\n"
+    "eq(q.total_tax, '7.38'); eq(assert(tax.calculate(z4, E)), json.encode(q))\n"
+    "local ca = assert(tax.calculate(req(us('92614', 'CA', 'Irvine'), {line('100.00')}), O))\n"
+    "eq(ca.resolution, 'zip5_city'); eq(ca.ambiguous_zip, nil)\n"
+    "local de = assert(tax.calculate(req({country='DE', zip_code='10115'}, {line('100.00')}, "
+    "{currency='EUR'}), O))\n"
+    "eq(de.resolution, nil)\n")
+
 static void t_free(void)
 {
     levy_rates_free(R);
@@ -726,8 +750,38 @@ LUA_TEST(
     "eq(assert(tax.calculate(body('DE136695976'), {all_regions=true, "
     "tax_id_registry=reg})).total_tax, '0.00')\n")
 
+/* issue 19, names that file correctly: each tax carries its authority code (json.null when not
+ * established, with a jurisdiction_note), in the table and in the JSON alike; a rule's
+ * calculate keeps them; Virginia's grocery 1 % is the independent city's local tax. */
+LUA_TEST(t_authority_codes,
+         "local E = {all_regions=true, calculation_id='calc_j', generation=1, encode=true}\n"
+         "local O = {all_regions=true, calculation_id='calc_j', generation=1}\n"
+         "local b = req(us('14201', 'NY', 'Buffalo'), {line('100.00')})\n"
+         "local r = assert(tax.calculate(b, O)); local t = r.lines[1].taxes\n"
+         "eq(t[1].authority_code, '36'); eq(t[2].jurisdiction, 'ERIE COUNTY'); "
+         "eq(t[2].level, 'county'); eq(t[2].authority_code, '36029'); eq(t[2].jurisdiction_note, "
+         "nil)\n"
+         "eq(assert(tax.calculate(b, E)), json.encode(r))\n"
+         "local m = req(us('38103', 'TN'), {line('100.00')})\n"
+         "local rm = assert(tax.calculate(m, O)); local c = rm.lines[1].taxes[3]\n"
+         "eq(c.level, 'city'); eq(c.authority_code, json.null); "
+         "assert(c.jurisdiction_note:find('not established'))\n"
+         "eq(assert(tax.calculate(m, E)), json.encode(rm))\n"
+         "local n = assert(tax.calculate(req(us('37201', 'TN', 'Nashville'), {line('5000.00')}), "
+         "O)).lines[1].taxes\n"
+         "local by = {} for _, x in ipairs(n) do by[x.jurisdiction] = x end\n"
+         "eq(by['DAVIDSON COUNTY'].authority_code, '47037')\n"
+         "assert(by['TENNESSEE SINGLE ARTICLE'].jurisdiction_note:find('rule'))\n"
+         "local va = {region='US-VA', name='Virginia', tax_type='SALES_TAX', taxability = { "
+         "food_grocery={rate='1.00', level='county', keep_levels={'city'}} } }\n"
+         "local g = assert(tax.calculate(req(us('23219', 'VA', 'Richmond'), {line('100.00', "
+         "{tax_code='food_grocery'})}), {all_regions=true, rule=va})).lines[1]\n"
+         "eq(#g.taxes, 1); eq(g.tax, '1.00'); eq(g.taxes[1].jurisdiction, 'RICHMOND CITY'); "
+         "eq(g.taxes[1].level, 'city'); eq(g.taxes[1].authority_code, '51760')\n")
+
 static const levy_test tests[] = {
     {"irvine", t_irvine},
+    {"authority_codes", t_authority_codes},
     {"calc_ids", t_calc_ids},
     {"examples_22", t_examples_22},
     {"texas_saas", t_texas_saas},
@@ -754,6 +808,7 @@ static const levy_test tests[] = {
     {"other_functions", t_other_functions},
     {"json_shape", t_json_shape},
     {"territory", t_territory},
+    {"precision", t_precision},
     {"notes", t_notes},
     {"rule_dates", t_rule_dates},
     {"free", t_free},

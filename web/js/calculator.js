@@ -156,18 +156,27 @@
         L.taxesTable(ln.taxes, cur));
     });
     var rules = r.rules || {};
+    var prec = L.precision(r.resolution, r.ambiguous_zip, 'calc'); // issue 19: address precision
     // notes attached to the answer (issue 19: tax_id_invalid = the tax id is not a
-    // valid number of the destination, so tax was charged instead of reverse-charged)
+    // valid number of the destination, so tax was charged instead of reverse-charged;
+    // taxability_fallback = the region's rule has no cited row for the line's tax code, so
+    // the code's parent decided: docs/rules.md section 2a; local_tax_uncertain = a city's own
+    // tax (Chicago's lease tax) and a ZIP only partly in it)
+    var NOTE_TITLES = { tax_id_invalid: 'Invalid tax id', taxability_fallback: 'Taxed as the parent code',
+      local_tax_uncertain: 'Check the address' };
     var notes = (r.notes || []).map(function (n) {
       return h('div', { class: 'notice warn calc-note', role: 'status', dataset: { code: n.code } },
-        h('strong', { text: (n.code === 'tax_id_invalid' ? 'Invalid tax id' : n.code) + ': ' }), n.message);
+        h('strong', { text: (NOTE_TITLES[n.code] || n.code) + ': ' }), n.message);
     });
     return h('div', null,
       h('h2', { text: 'Result' }),
       notes.length ? h('div', { id: 'calc-notes' }, notes) : null,
+      prec.notice,
       h('section', { class: 'card' },
         h('dl', { class: 'kv' },
           h('dt', { text: 'Region' }), h('dd', { id: 'calc-region', text: r.region || '—' }),
+          r.resolution ? h('dt', { text: 'Located by' }) : null,
+          r.resolution ? h('dd', null, prec.text) : null,
           // issue 19: a territory with its own VAT status (Canary Islands: out of scope; Monaco:
           // taxed as France) says so, with its legal reason
           r.territory ? h('dt', { text: 'Territory' }) : null,

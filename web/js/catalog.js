@@ -8,12 +8,28 @@
     if (L.taxCodes) return Promise.resolve(L.taxCodes);
     return L.fetchAll('/v1/tax-codes').then(function (d) { L.taxCodes = d; return d; });
   };
+  /* The tax code picker, grouped by parent (issue 19, product taxonomy): one <optgroup> per
+     old code, holding that code first and then its children (GET /v1/tax-codes `parent`). */
   L.taxCodeSelect = function (value, attrs) {
     var sel = h('select', attrs || null);
     var seen = false;
-    (L.taxCodes || []).forEach(function (t) {
-      if (t.code === value) seen = true;
-      sel.appendChild(h('option', { value: t.code, text: t.name ? t.name + ' (' + t.code + ')' : t.code, title: t.description || null }));
+    var codes = L.taxCodes || [];
+    var groups = {}, order = [];
+    codes.forEach(function (t) {
+      var root = t.parent || t.code;
+      if (!groups[root]) { groups[root] = []; order.push(root); }
+      if (t.parent) groups[root].push(t); else groups[root].unshift(t);
+    });
+    var byCode = {};
+    codes.forEach(function (t) { byCode[t.code] = t; });
+    order.forEach(function (root) {
+      var r = byCode[root];
+      var og = h('optgroup', { label: r && r.name ? r.name : root });
+      groups[root].forEach(function (t) {
+        if (t.code === value) seen = true;
+        og.appendChild(h('option', { value: t.code, text: (t.parent ? '\u2003' : '') + (t.name ? t.name + ' (' + t.code + ')' : t.code), title: t.description || null }));
+      });
+      sel.appendChild(og);
     });
     if (value && !seen) sel.appendChild(h('option', { value: value, text: value }));
     if (value) sel.value = value;
@@ -133,13 +149,26 @@
     var p = taxIdProblem(c);
     return p ? h('div', { class: 'field-error tax-id-invalid', style: 'font-size:.85rem', text: p }) : null;
   }
+  /* issue 20: the certificates on file (they decide when there are any), else the text field */
+  function certSummary(c) {
+    var s = c.exemption_certificates;
+    if (!s || !s.on_file) return document.createTextNode(c.exemption_certificate || '—');
+    var parts = [];
+    if (s.valid) parts.push(s.valid + ' valid');
+    if (s.expiring) parts.push(s.expiring + ' expiring soon');
+    if (s.expired) parts.push(s.expired + ' expired');
+    var other = s.on_file - s.valid - s.expiring - s.expired;
+    if (other > 0) parts.push(other + ' not valid yet');
+    return h('span', { class: 'cert-summary' + (s.expiring || (s.expired && !s.valid) ? ' warn' : ''), text: parts.join(', ') });
+  }
+
   function customerRow(c) {
     var href = '#/customers/' + encodeURIComponent(c.id);
     var tsrc = sourceText(c.tax_id_detail, c.tax_id_source);
     return h('tr', { dataset: { id: c.id } },
       h('td', null, h('a', { href: href, text: c.name || c.id })),
       h('td', null, exemptionText(c)),
-      h('td', { class: 'hide-sm', text: c.exemption_certificate || '—' }),
+      h('td', { class: 'hide-sm' }, certSummary(c)),
       h('td', null, h('span', { class: 'mono', text: c.tax_id || '—' }), taxIdBadge(c),
         tsrc ? h('div', { class: 'muted tax-id-source', style: 'font-size:.85rem', text: tsrc }) : null),
       h('td', null, h('a', { href: href, class: 'button secondary', 'aria-label': 'Edit ' + (c.name || c.id), text: 'Edit' })));
@@ -305,6 +334,127 @@
         h('dt', { text: 'External references' }), h('dd', { class: 'mono', text: refs || '—' }),
         h('dt', { text: 'Invoices' }), h('dd', null, h('a', { href: '#/invoices?customer_id=' + encodeURIComponent(c.id), text: 'Show invoices' }))),
       h('p', { class: 'muted', text: 'Which external reference types and custom fields hold tax ids and exemptions: Settings → Customer data (or mapping.lua).' }));
-    return h('div', null, form, info);
+    return h('div', null, form, certSection(c), info);
+  }
+
+  /* ---------- exemption certificates (issue 20) ---------- */
+  var CERT_REASONS = [
+    ['resale', 'Resale'], ['non_profit', 'Non-profit organization'], ['government', 'Government'],
+    ['manufacturing', 'Manufacturing / industrial production'], ['agricultural', 'Agricultural production'],
+    ['direct_pay', 'Direct pay permit'], ['other', 'Other'],
+    ['sst_a', 'SST A: Federal government (department)'], ['sst_b', 'SST B: State or local government'],
+    ['sst_c', 'SST C: Tribal government'], ['sst_d', 'SST D: Foreign diplomat'],
+    ['sst_e', 'SST E: Charitable organization'], ['sst_f', 'SST F: Religious organization'],
+    ['sst_g', 'SST G: Resale'], ['sst_h', 'SST H: Agricultural production'],
+    ['sst_i', 'SST I: Industrial production / manufacturing'], ['sst_j', 'SST J: Direct pay permit'],
+    ['sst_k', 'SST K: Direct mail'], ['sst_l', 'SST L: Other'], ['sst_m', 'SST M: Educational organization']];
+  var CERT_STATUS = { valid: 'Valid', expiring: 'Expiring soon', expired: 'Expired', not_yet_valid: 'Not valid yet' };
+
+  function certStatus(ct) {
+    var text = CERT_STATUS[ct.status] || ct.status;
+    if (ct.status === 'expiring') text += ' (in ' + ct.days_until_expiry + ' day' + (ct.days_until_expiry === 1 ? '' : 's') + ')';
+    return h('span', { class: 'badge cert-status ' + (ct.status === 'valid' ? 'ok' : ct.status === 'expired' ? 'bad' : 'warn'), 'data-status': ct.status, text: text });
+  }
+
+  L.certStatus = certStatus;
+
+  function certSection(c) {
+    var base = '/v1/customers/' + encodeURIComponent(c.id) + '/exemption-certificates';
+    var tbody = h('tbody');
+    var status = h('div');
+    var file = h('input', { type: 'file', name: 'file', accept: 'application/pdf,image/png,image/jpeg', id: L.uid('cf') });
+    var number = h('input', { type: 'text', name: 'number', autocomplete: 'off', id: L.uid('cf') });
+    var reason = h('select', { name: 'reason', id: L.uid('cf') }, CERT_REASONS.map(function (r) { return h('option', { value: r[0], text: r[1] }); }));
+    var regions = h('select', { name: 'regions', multiple: true, size: 6, id: L.uid('cf') });
+    var issued = h('input', { type: 'date', name: 'issued', id: L.uid('cf') });
+    var expires = h('input', { type: 'date', name: 'expires', id: L.uid('cf') });
+    var upload = h('button', { type: 'submit', text: 'Upload certificate' });
+    var bulk = L.bulkProgress('cert-bulk-progress');
+    L.api('GET', '/v1/regions').then(function (r) {
+      var list = (r.data || []).slice().sort(function (a, b) {
+        return (b.subscribed ? 1 : 0) - (a.subscribed ? 1 : 0) || String(a.code).localeCompare(String(b.code));
+      });
+      list.forEach(function (g) { regions.appendChild(h('option', { value: g.code, text: g.code + ' — ' + (g.name || g.code) + (g.subscribed ? '' : ' (not subscribed)') })); });
+    }, function (err) { L.showError(status, err); });
+
+    function download(ct) {
+      L.api('GET', ct.file_url, undefined, { blob: true }).then(function (blob) {
+        var a = h('a', { href: URL.createObjectURL(blob), download: ct.filename || ct.id });
+        document.body.appendChild(a); a.click(); a.remove();
+        setTimeout(function () { URL.revokeObjectURL(a.href); }, 10000);
+      }, function (err) { L.showError(L.clear(status), err); });
+    }
+    function remove(ct) {
+      L.confirm('Delete certificate ' + ct.number + '?', 'Documents of this customer are re-checked without it.', 'Delete').then(function (ok) {
+        if (!ok) return;
+        L.api('DELETE', base + '/' + encodeURIComponent(ct.id)).then(function (r) {
+          L.clear(status).appendChild(h('div', { class: 'notice ok', role: 'status', text: 'Certificate deleted.' }));
+          bulk.follow(r && r.requeue); load();
+        }, function (err) { L.showError(L.clear(status), err); });
+      });
+    }
+    function load() {
+      L.api('GET', base).then(function (r) {
+        L.clear(tbody);
+        var rows = r.data || [];
+        if (!rows.length) tbody.appendChild(h('tr', null, h('td', { colspan: 6, class: 'empty', text: 'No certificates on file. Without one, the exemption above decides.' })));
+        rows.forEach(function (ct) {
+          tbody.appendChild(h('tr', { 'data-id': ct.id },
+            h('td', null, h('div', { text: ct.number }), h('div', { class: 'muted', text: ct.reason_text })),
+            h('td', { text: (ct.regions || []).join(', ') }),
+            h('td', { text: ct.issued + ' – ' + (ct.expires || 'no expiry') }),
+            h('td', null, certStatus(ct)),
+            h('td', { class: 'hide-sm', text: ct.filename || '' }),
+            h('td', null,
+              h('button', { type: 'button', class: 'secondary small cert-download', text: 'Download', onclick: function () { download(ct); } }),
+              ' ',
+              h('button', { type: 'button', class: 'secondary small cert-delete', text: 'Delete', onclick: function () { remove(ct); } }))));
+        });
+      }, function (err) { L.showError(L.clear(status), err); });
+    }
+    var form = h('form', { class: 'card', novalidate: true, id: 'certificate-form' },
+      h('h2', { style: 'margin-top:0', text: 'Exemption certificates' }),
+      h('p', { class: 'muted', text: 'When certificates are on file they decide: a document is exempt in a region a certificate covers, dated between its issue and expiry dates. A document dated after expiry is taxed and flagged.' }),
+      L.tableWrap(['Certificate', 'Regions', 'Valid', 'Status', { text: 'File', cls: 'hide-sm' }, { sr: 'Actions' }], tbody, { id: 'certificates-table' }),
+      h('h3', { text: 'Upload a certificate' }),
+      L.field({ label: 'File (PDF, PNG or JPEG)', input: file, field: 'body' }),
+      h('div', { class: 'grid2' },
+        L.field({ label: 'Certificate number', input: number, field: 'number' }),
+        L.field({ label: 'Reason for exemption', input: reason, field: 'reason' })),
+      L.field({ label: 'Regions it covers', input: regions, field: 'regions', hint: 'Select one or more (Ctrl/Cmd-click for several).' }),
+      h('div', { class: 'grid2' },
+        L.field({ label: 'Issued', input: issued, field: 'issued' }),
+        L.field({ label: 'Expires', input: expires, field: 'expires', hint: 'Leave empty when it does not expire.' })),
+      status, bulk.el,
+      h('div', { class: 'actions' }, upload));
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      L.clear(status); L.clearFieldErrors(form);
+      var f = file.files && file.files[0];
+      if (!f) { L.showError(status, new Error('Choose the certificate file (PDF, PNG or JPEG).')); return; }
+      var picked = Array.prototype.filter.call(regions.options, function (o) { return o.selected; }).map(function (o) { return o.value; });
+      var q = L.qs({ number: number.value.trim(), reason: reason.value, regions: picked.join(','), issued: issued.value, expires: expires.value, filename: f.name });
+      var headers = { 'Content-Type': 'application/octet-stream' };
+      var tok = L.token();
+      if (tok) headers['Authorization'] = 'Bearer ' + tok;
+      L.busy(upload, true);
+      fetch(base + q, { method: 'POST', headers: headers, body: f, cache: 'no-store' }).then(function (res) {
+        return res.text().then(function (text) {
+          var data = null;
+          try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+          if (!res.ok) {
+            var e = data && data.error ? data.error : {};
+            throw new L.ApiError(res.status, e.code || 'http_' + res.status, e.message || ('HTTP ' + res.status), e.details, data);
+          }
+          return data;
+        });
+      }).then(function (ct) {
+        status.appendChild(h('div', { class: 'notice ok', role: 'status', text: 'Certificate ' + ct.number + ' uploaded. Documents of this customer are re-checked.' }));
+        bulk.follow(ct.requeue);
+        form.reset(); load();
+      }, function (err) { L.showError(status, err, form); }).then(function () { L.busy(upload, false); });
+    });
+    load();
+    return form;
   }
 })();

@@ -268,6 +268,37 @@
     return h('span', { class: 'badge ' + (TONE[v] || ''), text: v.replace(/_/g, ' ') });
   };
 
+  /* ---------- address precision (issue 19) ---------- */
+  var RESOLUTION = {
+    address: 'street address (SST address record)', zip4: 'ZIP+4 (SST boundary file)',
+    zip5_city: 'ZIP code and city', zip5: 'ZIP code only'
+  };
+  /* How precisely an answer located the ship-to (result.resolution) and, when its ZIP5 spans
+   * several rates (result.ambiguous_zip), a notice asking for the fuller address with the
+   * candidates. Returns {text: element for a <dd>, notice: element or null}. */
+  L.precision = function (resolution, amb, idp) {
+    idp = idp || 'calc';
+    var text = resolution ? h('span', { id: idp + '-resolution', dataset: { resolution: resolution } },
+      L.badge(resolution), ' ', RESOLUTION[resolution] || '') : h('span', { text: '—' });
+    var notice = null;
+    if (amb && amb.candidates && amb.candidates.length) {
+      var rows = amb.candidates.map(function (c) {
+        var where = c['default'] ? 'the rest of the ZIP' : (c.zip4_ranges || []).join(', ') +
+          (c.zip4_ranges_total > (c.zip4_ranges || []).length ? ' and ' + (c.zip4_ranges_total - c.zip4_ranges.length) + ' more' : '');
+        return h('tr', null, h('td', { class: 'num', text: L.percent(c.rate) }),
+          h('td', { text: (c.jurisdictions || []).join(', ') }), h('td', { text: where || '—' }));
+      });
+      notice = h('div', { class: 'notice warn', role: 'status', id: idp + '-ambiguous' },
+        h('strong', { text: 'ZIP ' + amb.zip + ' spans several rates.' }),
+        ' This answer used the ZIP code table; give the ZIP+4 (or the street address) to get the exact rate.',
+        h('table', { class: 'inner' },
+          h('thead', null, h('tr', null, ['Rate', 'Jurisdictions', 'Where (ZIP+4)'].map(function (t, i) {
+            return h('th', { scope: 'col', class: i === 0 ? 'num' : null, text: t });
+          }))), h('tbody', null, rows)));
+    }
+    return { text: text, notice: notice };
+  };
+
   /* ---------- dialogs ---------- */
   L.confirm = function (title, text, okLabel) {
     var dlg = document.getElementById('confirm');

@@ -199,12 +199,21 @@
           timer = setTimeout(function () { load(true); }, 2000);
         }, function (err) { L.busy(recalc, false); L.showError(notice, err); });
       });
-      var ship = d.shipping_address || d.customer_address || d.address;
+      var ship = d.ship_to || d.shipping_address || d.customer_address || d.address;
+      var prec = L.precision(d.resolution, d.ambiguous_zip, 'doc'); // issue 19: address precision
       var wrap = h('div');
       wrap.appendChild(h('section', { class: 'card' },
         h('dl', { class: 'kv' },
           h('dt', { text: 'Tax status' }), h('dd', { id: 'doc-tax-status' }, L.badge(d.tax_status)),
           h('dt', { text: 'Why' }), h('dd', { id: 'doc-reason', text: reasonText(d) || '—' }),
+          // issue 20: the certificate on file that exempted the document
+          d.exemption_certificate ? h('dt', { text: 'Exemption certificate' }) : null,
+          d.exemption_certificate ? h('dd', { id: 'doc-certificate' },
+            h('a', { href: '#/customers/' + encodeURIComponent(d.exemption_certificate.customer_id || d.customer_id || ''),
+              text: (d.exemption_certificate.number || d.exemption_certificate.id) +
+                (d.exemption_certificate.reason_text ? ' — ' + d.exemption_certificate.reason_text : '') }),
+            d.exemption_certificate.status ? ' ' : null,
+            d.exemption_certificate.status && L.certStatus ? L.certStatus(d.exemption_certificate) : null) : null,
           h('dt', { text: 'levy tax' }), h('dd', { id: 'doc-levy-tax' }, tp.levy),
           h('dt', { text: 'Taxed in Rillet' }), h('dd', { id: 'doc-rillet-tax' }, tp.rillet),
           h('dt', { text: 'Total' }), h('dd', { text: L.money(d.total, cur) }),
@@ -212,10 +221,16 @@
           h('dt', { text: 'Status' }), h('dd', { text: d.status ? String(d.status).replace(/_/g, ' ').toLowerCase() : '—' }),
           h('dt', { text: 'Customer' }), h('dd', null, d.customer_id ? h('a', { id: 'doc-customer', href: '#/customers/' + encodeURIComponent(d.customer_id), text: d.customer_name || d.customer_id }) : '—'),
           h('dt', { text: 'Ship-to' }), h('dd', { text: L.addr(ship) }),
+          d.resolution ? h('dt', { text: 'Located by' }) : null,
+          d.resolution ? h('dd', null, prec.text) : null,
           h('dt', { text: 'Calculation' }), h('dd', { class: 'mono', text: d.calculation_id || '—' }),
           h('dt', { text: 'Written to Rillet' }), h('dd', { text: L.time(d.written_at) }),
           h('dt', { text: 'Rillet id' }), h('dd', { class: 'mono', text: d.id })),
         d.last_error ? h('div', { class: 'notice error', role: 'alert' }, h('strong', { text: 'Last error: ' }), errText(d.last_error)) : null,
+        prec.notice ? h('div', null, prec.notice, h('p', { class: 'muted', text: 'Add the ZIP+4 to the customer\'s address in Rillet; levy recalculates the document when it changes.' })) : null,
+        // the answer's notes (e.g. exemption_certificate_expired: taxed, the certificate expired)
+        (d.notes || []).length ? h('div', { class: 'notice warn', id: 'doc-notes', role: 'status' },
+          (d.notes || []).map(function (n) { return h('p', { style: 'margin:.2rem 0', 'data-code': n.code, text: n.message || n.code }); })) : null,
         notice,
         h('div', { class: 'actions' }, recalc)));
       if (d.customer_id && !d.customer_name) {
@@ -231,14 +246,23 @@
     return K.one;
   }
 
+  /* Each jurisdiction with its authority code (FIPS / ISO, issue 19); where the data does not
+   * establish the code or the name was inferred, the answer's jurisdiction_note under the name
+   * (an answer stored before issue 19 has neither field: the code shows as a dash). */
   L.taxesTable = function (taxes, cur) {
     if (!taxes || !taxes.length) return h('p', { class: 'muted', style: 'margin:.2rem 0', text: 'No jurisdictions.' });
     return h('table', { class: 'inner taxes' },
-      h('thead', null, h('tr', null, ['Jurisdiction', 'Level', 'Type', 'Rate', 'Taxable', 'Tax'].map(function (t, i) {
-        return h('th', { scope: 'col', class: i >= 3 ? 'num' : null, text: t });
+      h('thead', null, h('tr', null, ['Jurisdiction', 'Level', 'Code', 'Type', 'Rate', 'Taxable', 'Tax'].map(function (t, i) {
+        return h('th', { scope: 'col', class: i >= 4 ? 'num' : null, text: t });
       }))),
       h('tbody', null, taxes.map(function (t) {
-        return h('tr', null, h('td', { text: t.jurisdiction || '—' }), h('td', { text: t.level || '—' }), h('td', { text: t.type || '—' }),
+        // a tax with its own name (issue 19: Chicago's Personal Property Lease Transaction Tax)
+        var type = t.type === 'LEASE_TRANSACTION_TAX' ? 'Lease transaction tax' : (t.type || '—');
+        var name = h('td', { class: 'jurisdiction' }, h('span', { text: t.name ? t.name + ' (' + (t.jurisdiction || '—') + ')' : (t.jurisdiction || '—') }));
+        if (t.jurisdiction_note) name.appendChild(h('div', { class: 'muted jurisdiction-note', style: 'font-size:.85em', text: t.jurisdiction_note }));
+        var code = t.authority_code ? h('td', { class: 'authority-code' }, h('code', { text: t.authority_code }))
+          : h('td', { class: 'authority-code muted', text: t.authority_code === null ? 'unknown' : '—' });
+        return h('tr', null, name, h('td', { text: t.level || '—' }), code, h('td', { text: type }),
           h('td', { class: 'num', text: L.percent(t.percentage) }), h('td', { class: 'num', text: L.money(t.taxable_amount, cur) }),
           h('td', { class: 'num', text: L.money(t.amount, cur) }));
       })));

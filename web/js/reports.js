@@ -129,11 +129,13 @@
   function liabilityTable(r) {
     var rows = (r && r.data) || [];
     var tbody = h('tbody');
-    if (!rows.length) tbody.appendChild(h('tr', null, h('td', { colspan: 8, class: 'empty', text: 'No tax collected in this period.' })));
+    if (!rows.length) tbody.appendChild(h('tr', null, h('td', { colspan: 9, class: 'empty', text: 'No tax collected in this period.' })));
     rows.forEach(function (x) {
       var cur = x.currency;
       tbody.appendChild(h('tr', null, h('td', null, h('code', { text: x.region || '—' })), h('td', { text: x.jurisdiction || '—' }),
-        h('td', { class: 'hide-sm', text: x.level || '—' }), h('td', { class: 'hide-sm', text: x.type || '—' }),
+        h('td', { class: 'hide-sm', text: x.level || '—' }),
+        x.authority_code ? h('td', { class: 'hide-sm authority-code' }, h('code', { text: x.authority_code })) : h('td', { class: 'hide-sm muted', text: '—' }),
+        h('td', { class: 'hide-sm', text: x.type || '—' }),
         h('td', { class: 'num', text: L.money(x.taxable, cur) }), h('td', { class: 'num', text: L.money(x.tax, cur) }),
         h('td', { class: 'num', text: x.invoices === undefined ? '—' : String(x.invoices) }),
         h('td', { class: 'num', text: x.credit_memos === undefined ? '—' : String(x.credit_memos) })));
@@ -144,12 +146,12 @@
     else if (t && typeof t === 'object') Object.keys(t).forEach(function (k) {
       if (t[k] && typeof t[k] === 'object') totals.push(Object.assign({ currency: k }, t[k]));
     });
-    var table = L.tableWrap(['Region', 'Jurisdiction', { text: 'Level', cls: 'hide-sm' }, { text: 'Type', cls: 'hide-sm' },
+    var table = L.tableWrap(['Region', 'Jurisdiction', { text: 'Level', cls: 'hide-sm' }, { text: 'Code', cls: 'hide-sm' }, { text: 'Type', cls: 'hide-sm' },
       { text: 'Taxable', cls: 'num' }, { text: 'Tax', cls: 'num' }, { text: 'Invoices', cls: 'num' }, { text: 'Credit memos', cls: 'num' }], tbody, { id: 'liability-table' });
     if (totals.length && rows.length) {
       table.querySelector('table').appendChild(h('tfoot', null, totals.map(function (tt) {
         return h('tr', null, h('td', { colspan: 2, text: 'Total' + (totals.length > 1 && tt.currency ? ' ' + tt.currency : '') }),
-          h('td', { class: 'hide-sm' }), h('td', { class: 'hide-sm' }),
+          h('td', { class: 'hide-sm' }), h('td', { class: 'hide-sm' }), h('td', { class: 'hide-sm' }),
           h('td', { class: 'num', text: L.money(tt.taxable, tt.currency) }), h('td', { class: 'num', text: L.money(tt.tax, tt.currency) }),
           h('td', { class: 'num', text: tt.invoices === undefined ? '' : String(tt.invoices) }),
           h('td', { class: 'num', text: tt.credit_memos === undefined ? '' : String(tt.credit_memos) }));

@@ -30,6 +30,8 @@
       main.appendChild(keySlot);
       L.api('GET', '/v1/sphere-api-key').then(function (k) { if (alive) L.clear(keySlot).appendChild(sphereKey(k || {})); },
         function (err) { if (alive) L.showError(L.clear(keySlot), err); });
+      /* physical presence per state (issue 20: web/js/exposure.js) */
+      if (L.presenceSection) main.appendChild(L.presenceSection());
       return 'Settings';
     }
   });

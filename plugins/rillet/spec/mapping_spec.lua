@@ -8,6 +8,20 @@ local GB = { line1 = "10 Downing St", city = "London", zip_code = "SW1A 2AA", co
 local DE = { line1 = "Unter den Linden 1", city = "Berlin", zip_code = "10117", country = "DE" }
 
 describe("ship_to", function()
+  it("passes the street line, the city and a ZIP+4 through, written as levy reads it (issue 19)", function()
+    local ks = { line1 = "7302 W 110th St", line2 = "Suite 4", city = "Overland Park", state = "KS",
+                 zip_code = "66210 1050", country = "US" }
+    local got = mapping.ship_to("invoice", { shipping_address = ks }, nil)
+    assert.same({ line1 = "7302 W 110th St", line2 = "Suite 4", city = "Overland Park", state = "KS",
+                  zip_code = "66210-1050", country = "US" }, got)
+    assert.equal("66210-1050", mapping.us_zip("662101050"))
+    assert.equal("66210-1050", mapping.us_zip("66210-1050"))
+    assert.equal("66210", mapping.us_zip(" 66210 "))
+    assert.equal("6621", mapping.us_zip("6621")) -- not a ZIP: kept, the engine says why
+    -- outside the US a postcode is kept as written
+    assert.equal("SW1A 2AA", mapping.ship_to("invoice", { shipping_address = GB }, nil).zip_code)
+  end)
+
   it("takes an invoice's shipping_address first", function()
     local doc = { shipping_address = US_CA, customer_address = US_NY }
     assert.same(US_CA, mapping.ship_to("invoice", doc, { address = GB }))
@@ -115,6 +129,22 @@ describe("product_tax_code", function()
     assert.equal("digital_goods", mapping.product_tax_code({ name = "E-book bundle" }))
   end)
 
+  it("maps to the taxonomy's refinements before the broad words (issue 19)", function()
+    assert.equal("custom_software", mapping.product_tax_code({ name = "Custom software build" }))
+    assert.equal("gift_card", mapping.product_tax_code({ name = "Gift card", description = "subscription credit" }))
+    assert.equal("online_course_recorded", mapping.product_tax_code({ name = "On-demand course" }))
+    assert.equal("installation", mapping.product_tax_code({ name = "Router installation" }))
+  end)
+
+  it("names only tax codes levy knows (GET /v1/tax-codes)", function()
+    local known = {}
+    for _, c in ipairs(require("levy.tax").tax_codes()) do known[c.code] = true end
+    for i, r in ipairs(mapping.product_rules) do
+      if r.tax_code then assert.equal(true, known[r.tax_code], "rule " .. i .. ": " .. r.tax_code) end
+      for _, code in pairs(r.map or {}) do assert.equal(true, known[code], "rule " .. i .. ": " .. code) end
+    end
+  end)
+
   it("returns nil (levy's default) when no rule matches", function()
     assert.is_nil(mapping.product_tax_code({ name = "Widget" }))
     assert.is_nil(mapping.product_tax_code(nil))
@@ -200,6 +230,20 @@ describe("tax_rates", function()
     assert.equal(1, #rates)
     assert.equal("SALES_TAX", rates[1].type)
     assert.equal("Exempt: customer exemption", rates[1].description)
+  end)
+
+  it("writes a local lease tax as its own SALES_TAX rate under its own name (issue 19)", function()
+    local rates = mapping.tax_rates({ tax = "40.25", taxes = {
+      { jurisdiction = "ILLINOIS", level = "state", type = "SALES_TAX", percentage = "6.25", amount = "12.50" },
+      { jurisdiction = "CHICAGO", level = "city", type = "LEASE_TRANSACTION_TAX", percentage = "15.00",
+        amount = "30.00", name = "Chicago Personal Property Lease Transaction Tax" },
+    } }, "US", "USD")
+    assert.equal(2, #rates)
+    assert.equal("Illinois state sales tax", rates[1].description)
+    assert.equal("SALES_TAX", rates[2].type)
+    assert.equal("Chicago Personal Property Lease Transaction Tax", rates[2].description)
+    assert.same({ amount = "30.00", currency = "USD" }, rates[2].tax_amount)
+    assert.equal("15.00", json.encode(rates[2].percentage))
   end)
 
   it("writes no rate for an untaxed line without a note", function()

@@ -51,6 +51,15 @@ describe("body", function()
     }, body.items[2].tax_rates)
   end)
 
+  it("names a jurisdiction once when its name says its level (issue 19)", function()
+    assert.equal("Erie County sales tax", mapping.describe({ jurisdiction = "ERIE COUNTY", level = "county",
+                                                             type = "SALES_TAX" }))
+    assert.equal("Richmond City sales tax", mapping.describe({ jurisdiction = "RICHMOND CITY", level = "city",
+                                                               type = "SALES_TAX" }))
+    assert.equal("Orange county sales tax", mapping.describe({ jurisdiction = "ORANGE", level = "county",
+                                                               type = "SALES_TAX" }))
+  end)
+
   it("sends percentages as JSON numbers and amounts as strings", function()
     local text = json.encode(writeback.body("invoice", DOC, RESULT, REQ, TS).items[1].tax_rates[1])
     assert.matches('"percentage":7%.25[,}]', text)

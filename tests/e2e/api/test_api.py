@@ -193,6 +193,19 @@ def test_calculate(c):
               and isinstance(b["lines"][0].get("taxes"), list) and "rules" in b, b)
         total = sum(int(t["amount"].replace(".", "")) for t in b["lines"][0]["taxes"])
         check("calc: taxes sum to line tax", total == int(b["lines"][0]["tax"].replace(".", "")), b)
+        # issue 19, names that file correctly: each tax has a level and an authority code (FIPS),
+        # or null and a jurisdiction_note saying why
+        taxes = b["lines"][0]["taxes"]
+        by = {t["level"]: t for t in taxes}
+        check("calc: authority codes (state 06, Orange County 06059)",
+              by.get("state", {}).get("authority_code") == "06"
+              and by.get("county", {}).get("authority_code") == "06059"
+              and by.get("county", {}).get("jurisdiction") == "ORANGE", taxes)
+        check("calc: every tax has a level and a code or a note",
+              all(t.get("level") and "authority_code" in t
+                  and (isinstance(t["authority_code"], str)
+                       or (t["authority_code"] is None and isinstance(t.get("jurisdiction_note"), str)
+                           and t["jurisdiction_note"])) for t in taxes), taxes)
     s, b = c.call("POST", "/v1/calculate", calc_body(addr("TX", "78701", "Austin"), [line(tax_code="saas")]))
     check("calc: TX SaaS -> 6.60 partially_taxable", s == 200 and b.get("total_tax") == "6.60"
           and b["lines"][0].get("taxability_reason") == "partially_taxable", b)

@@ -216,6 +216,26 @@ def main():
                   st == 200 and res["total_tax"] == "91.50" and "sst 2026Q3" in res["rules"]["rates_source"],
                   body[-700:])
 
+        # issue 19, address precision: an SST boundary file (format=sst-boundary) with its rate
+        # file, fetched and installed the same way; after a reload a ZIP+4 is located by it
+        for name in ("KSR2026Q3JUN01.csv", "KSB2026Q3JUN01.csv"):
+            shutil.copy(os.path.join(SRC, "tests/fixtures/sst", name), os.path.join(srv, name))
+        levy("PUT", "/v1/regions/US-KS", {"subscribed": True, "tax_calculation": True})
+        r, status = update(["source %sKSR2026Q3JUN01.csv format=sst" % base,
+                            "source %sKSB2026Q3JUN01.csv format=sst-boundary min_rows=6" % base])
+        check("SST boundary file: installed as sst-boundary-KS 2026Q3", r.returncode == 0 and
+              "installed sst-boundary-KS 2026Q3" in r.stdout and "installed sst-KS 2026Q3" in r.stdout,
+              (r.returncode, r.stdout, r.stderr))
+        r, _ = update(["source %sKSB2026Q3JUN01.csv format=sst" % base])
+        check("a boundary file is not an SST rate file (format checked)", r.returncode == 1, (r.stdout, r.stderr))
+        check("SST boundary: reload picks it up", reload() == "reloaded")
+        ks = dict(TX, ship_to={"line1": "1 Main St", "city": "Overland Park", "state": "KS",
+                               "zip_code": "66210-2050", "country": "US"})
+        st, res, body, _ = levy("POST", "/v1/calculate", ks)
+        check("SST boundary: 66210-2050 located by its ZIP+4 (7.975 % on 1000.00 = 79.75)",
+              st == 200 and res.get("resolution") == "zip4" and res["total_tax"] == "79.75"
+              and "sst-boundary 2026Q3" in res["rules"]["rates_source"], body[-700:])
+
         # levy rates import + reload (no restart) picks a vintage up too
         imp = os.path.join(tmp, "TAXRATES_ZIP5_TX202609.csv")
         with open(imp, "w") as f:

@@ -287,6 +287,10 @@ def run(tmp, sim_url, levy_url):
                 "taxable": Decimal(r["taxable"]), "tax": Decimal(r["tax"]),
                 "invoices": r["invoices"], "credit_memos": r["credit_memos"]}
         check(name + ": amounts are decimal strings", ok_strings, js["data"][:2])
+        # issue 19: each row carries the jurisdiction's authority code (FIPS), or null
+        check(name + ": rows carry authority_code", all("authority_code" in r and (r["authority_code"] is None
+              or isinstance(r["authority_code"], str)) for r in js["data"])
+              and any(r["level"] == "state" and r["authority_code"] for r in js["data"]), js["data"][:3])
         check(name + ": rows reconcile with the per-document taxes", got == exp,
               {"report": {str(k): v for k, v in got.items()}, "documents": {str(k): v for k, v in exp.items()}})
         tot_ok = set(js["totals"].keys()) == set(exp_tot.keys()) and all(
@@ -314,7 +318,7 @@ def run(tmp, sim_url, levy_url):
         rows = list(csv.DictReader(io.StringIO(text)))
         header = text.splitlines()[0].split(",") if text else []
         check("CSV: header row", header == ["region", "jurisdiction", "level", "type", "currency", "taxable",
-                                            "tax", "invoices", "credit_memos"], header)
+                                            "tax", "invoices", "credit_memos", "authority_code"], header)
         as_json = [{k: ("" if v is None else str(v)) for k, v in r.items()} for r in js["data"]]
         check("CSV round-trips to the JSON rows", rows == as_json, (rows[:3], as_json[:3]))
     js2 = reconcile("day 40-30 ago (only the older invoice)", d(today - D(days=60)), d(today - D(days=30)))

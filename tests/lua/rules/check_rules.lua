@@ -21,6 +21,24 @@ if DATA == nil then
   os.exit(77)
 end
 
+-- The product taxonomy's parents (docs/rules.md section 2a), read from the one list levy has,
+-- core/tax/codes.c: each entry {"code", "name", "description", "parent" | NULL}.
+local TAX_CODE_PARENT = {}
+do
+  local f = io.open(SCRIPTS .. "/../core/tax/codes.c", "r")
+  if f then
+    local text = f:read("a"); f:close()
+    local list = text:match("levy_tax_codes%[%]%s*=%s*(%b{})") or ""
+    for entry in list:sub(2, -2):gmatch("%b{}") do
+      local code = entry:match('^{%s*"([%w_]+)"')
+      local parent = entry:match('"([%w_]+)"%s*}$')
+      if code and parent and parent ~= code and not entry:match("NULL%s*}$") then
+        TAX_CODE_PARENT[code] = parent
+      end
+    end
+  end
+end
+
 ---------------------------------------------------------------------------------------------
 -- Exact decimals: { n = integer numerator, s = scale } meaning n / 10^s. No floats.
 local function dec(str)
@@ -287,14 +305,13 @@ local function apply(treat, line, taxes, reduced, ctype)
     return taxes, "partially_taxable"
   end
   if treat.rate then
-    local out, found = {}, false
+    -- as the engine (core/tax/calc.c LEVY_TREAT_RATE): the level's entries take the rate, the
+    -- keep_levels keep theirs, the others go; a level the address does not have adds nothing
+    -- (Virginia's grocery 1 % is the county's, or the independent city's where there is no county)
+    local out = {}
     for _, t in ipairs(taxes) do
-      if t.level == treat.level then t.percentage = treat.rate; out[#out + 1] = t; found = true
+      if t.level == treat.level then t.percentage = treat.rate; out[#out + 1] = t
       elseif contains(treat.keep_levels, t.level) then out[#out + 1] = t end
-    end
-    if not found then
-      out[#out + 1] = { jurisdiction = "SPECIAL", level = treat.level, type = "SALES_TAX",
-                        percentage = treat.rate, fraction = "1" }
     end
     return out, "reduced_rated"
   end
@@ -776,6 +793,15 @@ local function dated_at(treat, date, r, hops)
   return dated_at(def, date, r, hops + 1)
 end
 
+-- A percentage as the engine writes it: 2 to 6 decimals ("6" -> "6.00", "9.975" -> "9.975").
+local function pct_str(p)
+  local i, f = string.match(p, "^(%-?%d+)%.?(%d*)$")
+  if not i then return p end
+  f = f:gsub("0+$", "")
+  if #f < 2 then f = f .. string.rep("0", 2 - #f) end
+  return i .. "." .. f
+end
+
 local function run(rules, rule, test)
   local req = test.request
   local exp = CURRENCY_EXP[req.currency] or 2
@@ -787,14 +813,27 @@ local function run(rules, rule, test)
     local r = (reg.region == rule.region) and rule or rules[reg.region]
     assert(r, "no rule for " .. reg.region)
     local ctx = { region = reg.region, date = req.date, currency = req.currency, ship_to = req.ship_to,
-                  seller = req.ship_from, customer = req.customer or {}, lines = {} }
+                  seller = req.ship_from, customer = req.customer or {}, lines = {}, jurisdictions = {} }
+    -- ctx.jurisdictions: the resolution's entries at their rates, before any treatment
+    for _, t in ipairs(reg.taxes) do
+      local c = copy(t)
+      c.fraction = nil
+      ctx.jurisdictions[#ctx.jurisdictions + 1] = c
+    end
     local follows = {}
     for i, l in ipairs(req.lines) do
       local code = l.tax_code or "general"
+      local parent = TAX_CODE_PARENT[code] or code
       local treat = r.taxability[code]
+      -- the product taxonomy (docs/rules.md section 2a): a code without a row of its own
+      -- takes its parent's row, and the answer says so
+      if treat == nil and parent ~= code then
+        treat = r.taxability[parent]
+        notes[#notes + 1] = { code = "taxability_fallback", region = reg.region, tax_code = code, parent = parent }
+      end
       if treat == nil then treat = r.taxability.default or "taxable" end
       treat = dated_at(treat, req.date, r)
-      local line = { id = l.id, index = i, tax_code = code, amount = l.amount, quantity = l.quantity or "1",
+      local line = { id = l.id, index = i, tax_code = code, tax_code_parent = parent, amount = l.amount, quantity = l.quantity or "1",
                      tax_inclusive = l.tax_inclusive or false, reverse_charge = false }
       line.unit_amount = unit_amount(line.amount, line.quantity)
       local taxes = {}
@@ -829,8 +868,21 @@ local function run(rules, rule, test)
         end
       end
     end
-    if r.calculate then
+    -- a customer exemption: every jurisdiction listed at 0, the rule is not consulted
+    local cust_exempt = (req.customer or {}).exempt == true
+    if cust_exempt then
+      for _, line in ipairs(ctx.lines) do
+        if line.reason ~= "no_tax_in_region" then
+          line.taxes = {}
+          for _, t in ipairs(reg.taxes) do line.taxes[#line.taxes + 1] = copy(t) end
+          line.reason, line.zero = "customer_exempt", true
+        end
+      end
+    end
+    if r.calculate and not cust_exempt then
       r.calculate(ctx)
+      -- notes a rule's calculate left (ctx.notes: {code, message})
+      for _, n in ipairs(ctx.notes or {}) do notes[#notes + 1] = n end
       -- the delivery follows the goods as calculate left them
       for i, line in ipairs(ctx.lines) do
         if follows[i] and #reg.taxes > 0 then
@@ -849,11 +901,13 @@ local function run(rules, rule, test)
     for ri in ipairs(regions) do
       local line = ctx_lines_by_region[ri][i]
       local amounts, net, taxables = compute(line, exp)
+      local zero = line.reverse_charge or line.zero
       for j, t in ipairs(line.taxes) do
-        if not line.reverse_charge then tax = tax + amounts[j] end
-        taxes[#taxes + 1] = { jurisdiction = t.jurisdiction,
-                              amount = cents_str(line.reverse_charge and 0 or amounts[j], exp),
-                              taxable_amount = cents_str(taxables[j], exp) }
+        if not zero then tax = tax + amounts[j] end
+        taxes[#taxes + 1] = { jurisdiction = t.jurisdiction, level = t.level, type = t.type, name = t.name,
+                              percentage = pct_str(t.percentage),
+                              amount = cents_str(zero and 0 or amounts[j], exp),
+                              taxable_amount = cents_str(line.zero and 0 or taxables[j], exp) }
       end
       if line.reverse_charge then line.reason = "reverse_charge" end
       if reason == nil then reason = line.reason end

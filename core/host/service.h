@@ -1,0 +1,32 @@
+#ifndef LEVY_HOST_SERVICE_H
+#define LEVY_HOST_SERVICE_H
+/* levy as a systemd service (docs/operations.md, "systemd"): the sd_notify protocol through
+ * libsystemd (READY=1 once listening with generation 1 loaded, WATCHDOG=1 from the event
+ * loop at half of WATCHDOG_USEC, RELOADING=1 / READY=1 around every reload, STATUS= lines,
+ * STOPPING=1) and `levy reload`, the unit's ExecReload: POST /admin/reload on the running
+ * levy and exit 0 only when the reload took. Every notify call is a no-op when
+ * NOTIFY_SOCKET is unset (not under systemd). */
+#include "config.h"
+
+struct event_base;
+typedef struct levy_reload_report levy_reload_report;
+
+/** READY=1 + STATUS=<status>; starts the watchdog timer on base when systemd asked for one
+ * (WatchdogSec=, seen as WATCHDOG_USEC/WATCHDOG_PID). */
+void levy_service_ready(struct event_base *base, const char *status);
+/** RELOADING=1 (+ MONOTONIC_USEC) and a STATUS= line: a reload build starts. */
+void levy_service_reloading(void);
+/** READY=1 + STATUS= naming the reload's outcome (the generation live, or the first error of
+ * a rejected build and the generation still serving). */
+void levy_service_reloaded(const levy_reload_report *r);
+/** STOPPING=1 + STATUS=: draining. */
+void levy_service_stopping(int calls);
+/** Stops the watchdog timer (before the loop is freed). */
+void levy_service_close(void);
+
+/** `levy reload`: asks the levy listening on cfg->listen (0.0.0.0 / :: -> loopback) to
+ * reload, with the API token of cfg (flag, env, file) or DATA_DIR/api-token, and prints the
+ * outcome. 0 reloaded or unchanged; 1 rejected (the errors are printed) or no answer. */
+int levy_service_reload_cli(levy_config *cfg);
+
+#endif

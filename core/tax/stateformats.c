@@ -1,0 +1,375 @@
+/* State rate files published by a state's tax department, read by `levy rates import` /
+ * `levy rates update` and the loader beside the shipped tables (rates.c dispatches here by
+ * the file's header). Supported, with the field lists as the department documents them:
+ *
+ *  - Washington DOR "Location codes and rate tables" (the quarterly Rates file):
+ *    NAME, CODE, STATE, LOCAL, RTA, RATE, EFFECTIVE DATE, EXPIRATION DATE
+ *    (dor.wa.gov/taxes-rates/location-codes-and-rate-tables-field-descriptions).
+ *  - Washington DOR "ZIP+4 short" file (all 5-digit ZIPs with ZIP+4 low/high ranges):
+ *    ZIP, PLUS4_LOW, PLUS4_HIGH, CODE, STATE, LOCAL, TOT_RATE, EFF_START, EFF_END
+ *    (dor.wa.gov/taxes-rates/zip-plus-4-short-data-field-descriptions).
+ *
+ * Column names are matched case-insensitively with spaces and underscores ignored, in any
+ * order; rates are decimal fractions (0.065); dates YYYYMMDD, YYYY-MM-DD or M/D/YYYY. A row
+ * whose combined rate is not STATE + LOCAL is refused (the DOR defines RATE / TOT_RATE as
+ * the combined state and local rate). Texas, Colorado and Arizona: docs/operations.md
+ * section 4 says why they are not read (no documented machine-readable layout found). */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dec.h"
+#include "rates-internal.h"
+
+#define ROWERR(...) levy_err_set(err, LEVY_EINVAL, "bad_rate_table", __VA_ARGS__)
+
+enum { F_NAME, F_ZIP, F_LO, F_HI, F_CODE, F_STATE, F_LOCAL, F_RTA, F_RATE, F_FROM, F_TO, F_N };
+
+/* Field names as documented, normalised (upper case, no spaces or underscores); each field
+ * may have alternatives ("CODE" is "LOCATIONCODE" in some exports). */
+static const char *const wa_rates_fields[F_N] = {"NAME",
+                                                 NULL,
+                                                 NULL,
+                                                 NULL,
+                                                 "CODE|LOCATIONCODE",
+                                                 "STATE",
+                                                 "LOCAL",
+                                                 "RTA",
+                                                 "RATE|COMBINEDRATE",
+                                                 "EFFECTIVEDATE",
+                                                 "EXPIRATIONDATE"};
+static const char *const wa_zip4_fields[F_N] = {
+    NULL, "ZIP",     "PLUS4LOW", "PLUS4HIGH", "CODE|LOCATIONCODE", "STATE", "LOCAL",
+    NULL, "TOTRATE", "EFFSTART", "EFFEND"};
+
+static void norm(char *d, const char *s, size_t len, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 1 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == ' ' || c == '_' || c == '"' || c == '\t' || c == 0xEF || c == 0xBB || c == 0xBF)
+            continue; /* spacing, quotes and a UTF-8 byte-order mark */
+        d[o++] = (char)toupper(c);
+    }
+    d[o] = 0;
+}
+
+static int alt_match(const char *alts, const char *name)
+{
+    size_t nl = strlen(name);
+    for (const char *p = alts; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t l = bar ? (size_t)(bar - p) : strlen(p);
+        if (l == nl && memcmp(p, name, l) == 0)
+            return 1;
+        p += l + (bar ? 1 : 0);
+    }
+    return 0;
+}
+
+/* col[f] = index of field f in the header row, -1 when absent. */
+static void header_cols(const csv_row *hdr, const char *const *fields, int *col)
+{
+    for (int f = 0; f < F_N; f++) {
+        col[f] = -1;
+        if (!fields[f])
+            continue;
+        for (int i = 0; i < hdr->n && col[f] < 0; i++) {
+            char nm[64];
+            norm(nm, hdr->f[i], hdr->len[i], sizeof nm);
+            if (alt_match(fields[f], nm))
+                col[f] = i;
+        }
+    }
+}
+
+static int has_all(const int *col, const char *const *fields)
+{
+    for (int f = 0; f < F_N; f++)
+        if (fields[f] && f != F_RTA && col[f] < 0)
+            return 0;
+    return 1;
+}
+
+int levy_stateformats_detect(const char *first_line)
+{
+    char line[1024];
+    snprintf(line, sizeof line, "%s", first_line);
+    csv_row hdr;
+    if (levy_rates_csv_split(line, &hdr) < 4)
+        return RT_UNKNOWN;
+    int col[F_N];
+    header_cols(&hdr, wa_zip4_fields, col);
+    if (has_all(col, wa_zip4_fields))
+        return RT_WA_ZIP4;
+    header_cols(&hdr, wa_rates_fields, col);
+    if (has_all(col, wa_rates_fields))
+        return RT_WA_RATES;
+    return RT_UNKNOWN;
+}
+
+const char *levy_stateformats_source(int kind)
+{
+    return kind == RT_WA_ZIP4 ? "wa-dor-zip4" : kind == RT_WA_RATES ? "wa-dor-rates" : "unknown";
+}
+
+/* YYYYMMDD, YYYY-MM-DD or M/D/YYYY -> yyyymmdd; empty -> dflt. */
+static int parse_day(const char *s, size_t len, int32_t dflt, int32_t *out)
+{
+    char iso[40];
+    int y, m, d;
+    char tail;
+    if (len == 0) {
+        *out = dflt;
+        return 0;
+    }
+    if (len == 8 && strspn(s, "0123456789") == 8)
+        snprintf(iso, sizeof iso, "%.4s-%.2s-%.2s", s, s + 4, s + 6);
+    else if (len == 10 && s[4] == '-')
+        snprintf(iso, sizeof iso, "%.10s", s);
+    else if (len <= 10 && sscanf(s, "%2d/%2d/%4d%c", &m, &d, &y, &tail) == 3 && y >= 1000 &&
+             m >= 1 && m <= 12 && d >= 1 && d <= 31)
+        snprintf(iso, sizeof iso, "%04d-%02d-%02d", y, m, d);
+    else
+        return -1;
+    return levy_tax_date_parse(iso, 10, out);
+}
+
+static int parse_uint(const char *s, size_t len, size_t maxlen, uint32_t *out)
+{
+    if (len == 0 || len > maxlen)
+        return -1;
+    uint32_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        v = v * 10 + (uint32_t)(s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int levy_stateformats_load(levy_rates *r, int kind, const char *path, char *text, char *vintage_out,
+                           long *rows, char *key, size_t keycap, levy_err *err)
+{
+    const char *const *fields = kind == RT_WA_ZIP4 ? wa_zip4_fields : wa_rates_fields;
+    char *cur = text, *line = levy_rates_next_line(&cur);
+    csv_row hdr, row;
+    if (!line || levy_rates_csv_split(line, &hdr) < 0)
+        return ROWERR("%s:1: missing header", path);
+    int col[F_N];
+    header_cols(&hdr, fields, col);
+    for (int f = 0; f < F_N; f++)
+        if (fields[f] && f != F_RTA && col[f] < 0)
+            return ROWERR("%s:1: missing column %.*s", path, (int)strcspn(fields[f], "|"),
+                          fields[f]);
+    snprintf(key, keycap, "%s", levy_stateformats_source(kind));
+    strcpy(vintage_out, "unknown");
+    int32_t newest = 0;
+    int lineno = 1;
+    long n = 0;
+    while ((line = levy_rates_next_line(&cur))) {
+        lineno++;
+        if (levy_rates_blank_line(line))
+            continue;
+        if (levy_rates_csv_split(line, &row) < 0 || row.n < hdr.n)
+            return ROWERR("%s:%d: expected %d columns", path, lineno, hdr.n);
+#define FLD(k) row.f[col[k]], row.len[col[k]]
+        uint32_t code;
+        if (parse_uint(FLD(F_CODE), 6, &code))
+            return ROWERR("%s:%d: bad location code '%s'", path, lineno, row.f[col[F_CODE]]);
+        int32_t st, loc, tot, rta = 0, from, to;
+        if (levy_rates_parse_frac(FLD(F_STATE), &st))
+            return ROWERR("%s:%d: bad STATE rate '%s'", path, lineno, row.f[col[F_STATE]]);
+        if (levy_rates_parse_frac(FLD(F_LOCAL), &loc))
+            return ROWERR("%s:%d: bad LOCAL rate '%s'", path, lineno, row.f[col[F_LOCAL]]);
+        if (levy_rates_parse_frac(FLD(F_RATE), &tot))
+            return ROWERR("%s:%d: bad combined rate '%s'", path, lineno, row.f[col[F_RATE]]);
+        if (col[F_RTA] >= 0 && row.len[col[F_RTA]] && levy_rates_parse_frac(FLD(F_RTA), &rta))
+            return ROWERR("%s:%d: bad RTA rate '%s'", path, lineno, row.f[col[F_RTA]]);
+        (void)rta; /* included in LOCAL (DOR field description) */
+        if ((int64_t)st + loc != tot)
+            return ROWERR("%s:%d: combined rate %s is not STATE %s + LOCAL %s", path, lineno,
+                          row.f[col[F_RATE]], row.f[col[F_STATE]], row.f[col[F_LOCAL]]);
+        if (parse_day(FLD(F_FROM), 0, &from) || parse_day(FLD(F_TO), 99991231, &to) || from > to)
+            return ROWERR("%s:%d: bad effective dates '%s'..'%s'", path, lineno, row.f[col[F_FROM]],
+                          row.f[col[F_TO]]);
+        if (kind == RT_WA_ZIP4) {
+            uint32_t zip, lo, hi;
+            if (parse_uint(FLD(F_ZIP), 5, &zip) || row.len[col[F_ZIP]] != 5)
+                return ROWERR("%s:%d: bad ZIP '%s'", path, lineno, row.f[col[F_ZIP]]);
+            if (parse_uint(FLD(F_LO), 4, &lo) || parse_uint(FLD(F_HI), 4, &hi) || lo > hi)
+                return ROWERR("%s:%d: bad ZIP+4 range '%s'..'%s'", path, lineno, row.f[col[F_LO]],
+                              row.f[col[F_HI]]);
+            if (levy_rates_grow((void **)&r->z4, &r->z4_cap, r->nz4 + 1, sizeof *r->z4))
+                return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+            statez4_row *z = &r->z4[r->nz4++];
+            memset(z, 0, sizeof *z);
+            memcpy(z->st, "WA", 3);
+            if (r->nz4 > 1 && r->z4[r->nz4 - 2].code == code) {
+                z->name = r->z4[r->nz4 - 2].name; /* consecutive ranges share a code */
+            } else {
+                char label[32];
+                int ll = snprintf(label, sizeof label, "LOCATION CODE %04u", code);
+                if ((z->name = levy_rates_pool_add(r, label, (size_t)ll)) == UINT32_MAX)
+                    return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+            }
+            z->zip = zip;
+            z->lo = (uint16_t)lo;
+            z->hi = (uint16_t)hi;
+            z->code = code;
+            z->state = st;
+            z->local = loc;
+            z->from = from;
+            z->to = to;
+        } else {
+            char nm[128];
+            levy_rates_upcase(nm, row.f[col[F_NAME]], sizeof nm);
+            size_t l = strlen(nm);
+            if (l > 7 && strcmp(nm + l - 7, " (CITY)") == 0)
+                nm[l -= 7] = 0;
+            if (!l)
+                return ROWERR("%s:%d: empty NAME", path, lineno);
+            uint32_t name = levy_rates_pool_add(r, nm, l);
+            if (name == UINT32_MAX ||
+                levy_rates_grow((void **)&r->loc, &r->loc_cap, r->nloc + 1, sizeof *r->loc))
+                return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+            stateloc_row *c = &r->loc[r->nloc++];
+            memset(c, 0, sizeof *c);
+            memcpy(c->st, "WA", 3);
+            c->code = code;
+            c->name = name;
+            c->state = st;
+            c->local = loc;
+            c->from = from;
+            c->to = to;
+        }
+#undef FLD
+        if (from > newest)
+            newest = from;
+        n++;
+    }
+    if (n == 0)
+        return ROWERR("%s: no rows", path);
+    levy_tax_date_fmt(vintage_out, newest);
+    *rows = n;
+    return LEVY_OK;
+}
+
+/* The location code's name on date (rate table), or NULL. */
+static const stateloc_row *loc_of(const levy_rates *r, const char *st, uint32_t code, int32_t date)
+{
+    for (size_t i = 0; i < r->nloc; i++) {
+        const stateloc_row *c = &r->loc[i];
+        if (c->code == code && memcmp(c->st, st, 2) == 0 && date >= c->from && date <= c->to)
+            return c;
+    }
+    return NULL;
+}
+
+static int z4_cmp(const void *a, const void *b)
+{
+    const statez4_row *x = a, *y = b;
+    if (x->zip != y->zip)
+        return x->zip < y->zip ? -1 : 1;
+    if (x->lo != y->lo)
+        return x->lo < y->lo ? -1 : 1;
+    return x->from < y->from ? -1 : x->from > y->from;
+}
+
+void levy_stateformats_finish(levy_rates *r)
+{
+    if (r->nz4)
+        qsort(r->z4, r->nz4, sizeof *r->z4, z4_cmp);
+}
+
+int levy_stateformats_find(const levy_rates *r, const char *st, uint32_t zip, int plus4,
+                           const char *city, int32_t date, int32_t *state, int32_t *local,
+                           const char **name, int *table)
+{
+    const statez4_row *hit = NULL;
+    int differ = 0;
+    size_t lo = 0, hi = r->nz4;
+    while (lo < hi) { /* first row of the ZIP (sorted by levy_stateformats_finish) */
+        size_t mid = (lo + hi) / 2;
+        if (r->z4[mid].zip < zip)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < r->nz4 && r->z4[i].zip == zip; i++) {
+        const statez4_row *z = &r->z4[i];
+        if (memcmp(z->st, st, 2) != 0 || date < z->from || date > z->to)
+            continue;
+        if (plus4 >= 0) {
+            if (plus4 < z->lo || plus4 > z->hi)
+                continue;
+            hit = z; /* the range holding the ZIP+4 */
+            differ = 0;
+            break;
+        }
+        if (hit && hit->code != z->code)
+            differ = 1; /* a ZIP5 split between location codes: not decided here */
+        if (!hit)
+            hit = z;
+    }
+    if (hit && !differ) {
+        const stateloc_row *c = loc_of(r, st, hit->code, date);
+        *state = hit->state;
+        *local = hit->local;
+        *table = hit->table;
+        *name = levy_rates_pool(r, c ? c->name : hit->name);
+        return plus4 >= 0 ? LEVY_RES_ZIP4 : LEVY_RES_ZIP5; /* the answer's resolution */
+    }
+    /* No ZIP+4 file row: a city whose name is a location code of the rate table, as the
+     * CDTFA city rows are used for California. */
+    if (r->nloc && city && city[0]) {
+        char up[128];
+        levy_rates_upcase(up, city, sizeof up);
+        for (size_t i = 0; i < r->nloc; i++) {
+            const stateloc_row *c = &r->loc[i];
+            if (memcmp(c->st, st, 2) != 0 || date < c->from || date > c->to ||
+                strcmp(levy_rates_pool(r, c->name), up) != 0)
+                continue;
+            *state = c->state;
+            *local = c->local;
+            *table = c->table;
+            *name = levy_rates_pool(r, c->name);
+            return LEVY_RES_ZIP5_CITY;
+        }
+    }
+    return 0;
+}
+
+static int32_t day_after(int32_t d)
+{
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y = d / 10000, m = d / 100 % 100, day = d % 100;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    int last = mdays[m - 1] + (m == 2 && leap);
+    if (++day > last) {
+        day = 1;
+        if (++m > 12) {
+            m = 1;
+            y++;
+        }
+    }
+    return y * 10000 + m * 100 + day;
+}
+
+int32_t levy_stateformats_stale_after(const levy_rates *r, int table)
+{
+    int32_t last = 0;
+    for (size_t i = 0; i < r->nz4 + r->nloc; i++) {
+        int t = i < r->nz4 ? r->z4[i].table : r->loc[i - r->nz4].table;
+        int32_t to = i < r->nz4 ? r->z4[i].to : r->loc[i - r->nz4].to;
+        if (t != table)
+            continue;
+        if (to >= 99991231)
+            return 0;
+        if (to > last)
+            last = to;
+    }
+    return last ? day_after(last) : 0;
+}

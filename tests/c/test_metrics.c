@@ -1,0 +1,102 @@
+/* Metric registry (core/base/metrics.c, issue 20): Prometheus' naming conventions are enforced
+ * where a series is made (counters end in _total, histograms in _seconds, gauges never in
+ * _total); every family is rendered with # HELP and # TYPE before its samples; a described
+ * family shows even without a series; histograms observed in milliseconds are exposed in
+ * seconds (le="0.001" ... le="10", _sum exact); the process_* families. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "metrics.h"
+
+static char *render(void)
+{
+    char *out = NULL;
+    size_t len = 0;
+    if (levy_metrics_render(&out, &len, NULL) != LEVY_OK)
+        return NULL;
+    return out;
+}
+
+static void t_conventions(void)
+{
+    levy_err e;
+    const char *lab[] = {"result", "ok", NULL};
+    CHECK(levy_metrics_inc("levy_things", lab, 1, &e) == LEVY_EINVAL); /* counter without _total */
+    CHECK(strstr(e.message, "_total") != NULL);
+    CHECK(levy_metrics_set("levy_things_total", NULL, 1, &e) == LEVY_EINVAL); /* gauge _total */
+    CHECK(levy_metrics_observe("levy_call_ms", NULL, 5, &e) == LEVY_EINVAL);  /* not seconds */
+    CHECK(strstr(e.message, "_seconds") != NULL);
+    CHECK(levy_metrics_describe("levy_x", LEVY_METRIC_COUNTER, "x", &e) == LEVY_EINVAL);
+    CHECK(levy_metrics_describe("levy_x_total", LEVY_METRIC_COUNTER, "", &e) == LEVY_EINVAL);
+    CHECK(levy_metrics_inc("levy_things_total", lab, 2, &e) == LEVY_OK);
+    CHECK(levy_metrics_observe("levy_call_duration_seconds", NULL, 2500, &e) == LEVY_OK);
+    CHECK(levy_metrics_describe("levy_call_duration_seconds", LEVY_METRIC_GAUGE, "x", &e) ==
+          LEVY_EINVAL); /* another type than its series */
+end:
+    levy_metrics_reset();
+}
+
+static void t_render(void)
+{
+    char *txt = NULL;
+    levy_err e;
+    CHECK(levy_metrics_describe("levy_things_total", LEVY_METRIC_COUNTER,
+                                "Things done.\nSecond line \\ backslash.", &e) == LEVY_OK);
+    CHECK(levy_metrics_describe("levy_idle", LEVY_METRIC_GAUGE, "Never set.", &e) == LEVY_OK);
+    CHECK(levy_metrics_describe("levy_call_duration_seconds", LEVY_METRIC_HISTOGRAM, "Calls.",
+                                &e) == LEVY_OK);
+    const char *a[] = {"result", "a", NULL}, *b[] = {"result", "b", NULL};
+    CHECK(levy_metrics_inc("levy_things_total", b, 3, &e) == LEVY_OK);
+    CHECK(levy_metrics_inc("levy_things_total", a, 1, &e) == LEVY_OK);
+    CHECK(levy_metrics_set("levy_undescribed", NULL, 7, &e) == LEVY_OK);
+    CHECK(levy_metrics_observe("levy_call_duration_seconds", NULL, 1, &e) == LEVY_OK);
+    CHECK(levy_metrics_observe("levy_call_duration_seconds", NULL, 2501, &e) == LEVY_OK);
+    txt = render();
+    CHECK(txt != NULL);
+    CHECK(strstr(txt, "# HELP levy_things_total Things done.\\nSecond line \\\\ backslash.\n"
+                      "# TYPE levy_things_total counter\n"
+                      "levy_things_total{result=\"a\"} 1\n"
+                      "levy_things_total{result=\"b\"} 3\n") != NULL);
+    CHECK(strstr(txt, "# HELP levy_idle Never set.\n# TYPE levy_idle gauge\n") != NULL);
+    CHECK(strstr(txt, "# HELP levy_undescribed levy_undescribed (no description registered)\n"
+                      "# TYPE levy_undescribed gauge\nlevy_undescribed 7\n") != NULL);
+    CHECK(strstr(txt, "# TYPE levy_call_duration_seconds histogram\n"
+                      "levy_call_duration_seconds_bucket{le=\"0.001\"} 1\n"
+                      "levy_call_duration_seconds_bucket{le=\"0.005\"} 1\n") != NULL);
+    CHECK(strstr(txt, "levy_call_duration_seconds_bucket{le=\"2.5\"} 1\n"
+                      "levy_call_duration_seconds_bucket{le=\"5\"} 2\n") != NULL);
+    CHECK(strstr(txt, "levy_call_duration_seconds_bucket{le=\"+Inf\"} 2\n"
+                      "levy_call_duration_seconds_sum 2.502\n"
+                      "levy_call_duration_seconds_count 2\n") != NULL);
+    /* families sorted, each HELP/TYPE once */
+    const char *p1 = strstr(txt, "# HELP levy_call_duration_seconds");
+    const char *p2 = strstr(txt, "# HELP levy_idle");
+    const char *p3 = strstr(txt, "# HELP levy_things_total");
+    CHECK(p1 && p2 && p3 && p1 < p2 && p2 < p3);
+    CHECK(strstr(p3 + 1, "# HELP levy_things_total") == NULL);
+end:
+    free(txt);
+    levy_metrics_reset();
+}
+
+static void t_process(void)
+{
+    char *txt = NULL;
+    size_t len = 0;
+    CHECK(levy_metrics_render_process(&txt, &len, NULL) == LEVY_OK);
+    CHECK(strstr(txt, "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total ") !=
+          NULL);
+    CHECK(strstr(txt, "# TYPE process_resident_memory_bytes gauge\n") != NULL);
+    CHECK(strstr(txt, "# TYPE process_open_fds gauge\nprocess_open_fds ") != NULL);
+    const char *st = strstr(txt, "\nprocess_start_time_seconds ");
+    CHECK(st != NULL);
+    CHECK(strtod(st + 28, NULL) > 1.7e9);
+    CHECK(strstr(txt, "# HELP process_start_time_seconds ") != NULL);
+end:
+    free(txt);
+}
+
+static const levy_test tests[] = {
+    {"conventions", t_conventions}, {"render", t_render}, {"process", t_process}, {NULL, NULL}};
+LEVY_TEST_MAIN(tests)
