@@ -26,5 +26,6 @@ foreach(src ${LEVY_LAYERING_PROBES})
 endforeach()
 add_test(NAME layering
          COMMAND ${CMAKE_COMMAND} -DBUILD=${CMAKE_BINARY_DIR} -DSRC=${CMAKE_CURRENT_SOURCE_DIR}/layering
+                 -DCORE=${CMAKE_SOURCE_DIR}/core
                  "-DTARGETS=${LEVY_LAYERING_TARGETS}" -P ${CMAKE_CURRENT_SOURCE_DIR}/layering/check.cmake)
 set_tests_properties(layering PROPERTIES LABELS lint TIMEOUT 300)

@@ -5,6 +5,8 @@
  * exemptions, treatments, reverse charge and the error table live), runs a rule's
  * calculate(ctx) in the 'pure' context as the decision's callback, and pushes the CONTRACT
  * section 2.5 result. */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +16,9 @@
 #include "config.h"
 #include "json_scan.h"
 #include "lctx.h"
+#include "tax/build.h"
 #include "tax/calc.h"
+#include "tax/ctx.h"
 #include "tax/dec.h"
 #include "tax/engine.h"
 #include "tax/nexus.h"
@@ -61,11 +65,38 @@ enum {
     K_customer,
     K_seller,
     K_ship_to,
-    K_name,
+    K_calculation_id,
     K_notes,
     K_code,
     K_message,
+    K_rules,
+    K_generation,
+    K_rates_source,
+    K_region_rule,
+    K_territory,
+    K_name,
+    K_tax_country,
+    K_treatment,
+    K_total_amount,
+    K_total_tax,
+    K_total_taxable,
+    K_sourcing,
+    K_calculate,
+    K_exemption_expires,
+    K_exempt_regions,
+    K_customer_type,
+    K_status,
+    K_source,
+    K_checked_at,
+    K_number,
     K_jurisdictions,
+    K_authority_code,
+    K_jurisdiction_note,
+    K_tax_code_parent,
+    K_resolution,
+    K_line1,
+    K_issued,
+    K_expires,
     K_N
 };
 static const char *const key_names[K_N] = {"id",
@@ -105,11 +136,38 @@ static const char *const key_names[K_N] = {"id",
                                            "customer",
                                            "seller",
                                            "ship_to",
-                                           "name",
+                                           "calculation_id",
                                            "notes",
                                            "code",
                                            "message",
-                                           "jurisdictions"};
+                                           "rules",
+                                           "generation",
+                                           "rates_source",
+                                           "region_rule",
+                                           "territory",
+                                           "name",
+                                           "tax_country",
+                                           "treatment",
+                                           "total_amount",
+                                           "total_tax",
+                                           "total_taxable",
+                                           "sourcing",
+                                           "calculate",
+                                           "exemption_expires",
+                                           "exempt_regions",
+                                           "customer_type",
+                                           "status",
+                                           "source",
+                                           "checked_at",
+                                           "number",
+                                           "jurisdictions",
+                                           "authority_code",
+                                           "jurisdiction_note",
+                                           "tax_code_parent",
+                                           "resolution",
+                                           "line1",
+                                           "issued",
+                                           "expires"};
 #define KEY_UPVALUE(k) lua_upvalueindex(2 + (k))
 
 /* Field access with pre-interned key strings held as upvalues of every levy.tax function:
@@ -135,15 +193,25 @@ typedef struct vctx {
     lua_State *L;
     levy_tax_problem *p;
     int line; /* fields starting with '.' are relative to lines[line] */
+    /* read_fields (below) */
+    int raise;         /* 1: a failure raises (rule tables, ctx read back), 0: a detail */
+    const char *label; /* raise: the %s of a field's message (index > 0: its %d) */
+    int index;
+    const char *prefix;     /* a detail's field name is prefix + the field's name */
+    int exponent;           /* the currency's decimals: a decimal field of scale -1 */
+    int required;           /* what a check function may ask (an address that must be there) */
+    const char *max_amount; /* the largest amount, as the messages name it */
 } vctx;
 
 static void set_array_mt(lua_State *L, int idx);
 
 static void vinit(vctx *v, lua_State *L, levy_tax_problem *p)
 {
+    memset(v, 0, sizeof *v);
     v->L = L;
     v->p = p;
     v->line = -1;
+    v->exponent = 4;
     levy_tax_problem_clear(p);
 }
 
@@ -230,10 +298,214 @@ static int opt_bool(vctx *v, int tbl, int key, const char *field, int dflt)
     return r;
 }
 
+/* ------------------------------------------------------------------ the field reader */
+
+/* One reader of Lua tables into C structs, for the request (its body and options), a rule
+ * table when it is compiled and ctx when a rule's calculate(ctx) hands it back: a table of
+ * field descriptors, each {key, type, flags, offset, ...}, read in order. A failure is a
+ * detail of the problem (v->raise == 0: the request; the name of the detail is v->prefix +
+ * the field's name, relative to lines[v->line] when it starts with '.') or raises the field's
+ * message (v->raise: a rule's fault; %s in it is v->label). */
+enum {
+    FT_STR,  /* const char *: a string (report: not a JSON number) */
+    FT_BOOL, /* int: true / false (F_LAX: any value, as Lua's truth) */
+    FT_DEC,  /* int64_t: a decimal string, scaled by `scale` decimals (-1: the currency's) */
+    FT_ENUM, /* int: a name `from` knows (from(NULL) for an absent one) */
+    FT_DATE, /* int32_t: YYYY-MM-DD */
+    FT_FUNC  /* int: 1 when a function is there */
+};
+#define F_REQ 1  /* absent is a failure (report: `msg` is the detail) */
+#define F_LAX 2  /* a value of another type is as absent (stored records, a rule's names) */
+#define F_NEG 4  /* FT_DEC: may be negative */
+#define F_FULL 8 /* FT_STR: an empty string is as absent */
+
+struct field;
+/* A field's own check, called with the string read (NULL when absent or refused). */
+typedef void (*field_check)(vctx *v, const struct field *f, void *out, const char *name,
+                            const char *s, size_t len);
+
+typedef struct field {
+    unsigned char key, type, flags;
+    signed char scale;
+    unsigned short at; /* offsetof the value in the struct read */
+    const char *name;  /* how a detail names it */
+    const char *msg;   /* report: the detail when it is absent (F_REQ); raise: the failure */
+    field_check check; /* FT_STR: instead of storing the string */
+    int (*from)(const char *); /* FT_ENUM */
+    int64_t dflt;              /* FT_DEC, FT_BOOL, FT_ENUM: the value when absent (F_LAX: or bad) */
+    int64_t limit;             /* FT_DEC (report): the largest |value|, scaled */
+    const char *limit_text;    /* how the messages name it (NULL: v->max_amount) */
+} field;
+
+#define AT(type, member) ((unsigned short)offsetof(type, member))
+#define OUT(out, f, type) ((type *)((char *)(out) + (f)->at))
+
+static LEVY_LJMP void field_fail(vctx *v, const field *f, const char *name, const char *msg)
+{
+    if (v->raise) {
+        char label[96]; /* formatted only here: with index > 0 the label holds its %d */
+        if (v->index > 0)
+            snprintf(label, sizeof label, v->label, v->index);
+        else
+            snprintf(label, sizeof label, "%s", v->label ? v->label : "");
+        luaL_error(v->L, f->msg, label);
+    }
+    vfail(v, name, msg);
+}
+
+/* Reads the n fields fs of the table at tbl into out; got[i] (when not NULL): 1 read, 0 absent,
+ * -1 refused. */
+static LEVY_LJMP void read_fields(vctx *v, int tbl, const field *fs, int n, void *out,
+                                  signed char *got)
+{
+    lua_State *L = v->L;
+    tbl = lua_absindex(L, tbl);
+    for (int i = 0; i < n; i++) {
+        const field *f = &fs[i];
+        char nb[64];
+        const char *name = f->name;
+        if (v->prefix && name) { /* prefix + name, cut to nb (names are short) */
+            size_t a = strlen(v->prefix), b = strlen(name);
+            a = a < sizeof nb - 1 ? a : sizeof nb - 1;
+            b = b < sizeof nb - 1 - a ? b : sizeof nb - 1 - a;
+            memcpy(nb, v->prefix, a);
+            memcpy(nb + a, name, b);
+            nb[a + b] = '\0';
+            name = nb;
+        }
+        int st = 0, lax = f->flags & F_LAX;
+        if (f->type == FT_STR && !v->raise && !lax) { /* the request's strings */
+            size_t len = 0;
+            int before = v->p->ndetails;
+            const char *sv = opt_string(v, tbl, f->key, name, &len);
+            st = sv ? 1 : v->p->ndetails != before ? -1 : 0;
+            if (sv && (f->flags & F_FULL) && !sv[0])
+                sv = NULL;
+            if (st == 0 && (f->flags & F_REQ))
+                vfail(v, name, f->msg);
+            if (f->check)
+                f->check(v, f, out, name, sv, len);
+            else
+                *OUT(out, f, const char *) = sv;
+        } else if (f->type == FT_DEC && !v->raise) { /* the request's amounts */
+            int scale = f->scale < 0 ? v->exponent : f->scale;
+            int64_t *o = OUT(out, f, int64_t);
+            *o = f->dflt;
+            st = opt_decimal(v, tbl, f->key, name, scale, scale, (f->flags & F_NEG) != 0, f->limit,
+                             f->limit_text ? f->limit_text : v->max_amount, o);
+            if (st == 0 && (f->flags & F_REQ))
+                vfail(v, name, f->msg);
+        } else if (f->type == FT_BOOL && !lax) {
+            *OUT(out, f, int) = opt_bool(v, tbl, f->key, name, (int)f->dflt);
+        } else {
+            if (v->raise) { /* a rule's tables: through their metatables, as Lua reads them */
+                lua_pushvalue(L, KEY_UPVALUE(f->key));
+                lua_gettable(L, tbl);
+            } else {
+                getk(L, tbl, f->key);
+            }
+            int t = lua_type(L, -1);
+            int there = !absent(L, -1);
+            size_t len = 0;
+            const char *sv = t == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+            if (sv && (f->flags & F_FULL) && !len)
+                sv = NULL, there = 0;
+            switch (f->type) {
+            case FT_STR: /* raise or lax: another type is refused, or as absent */
+                if (there && !sv && !lax)
+                    field_fail(v, f, name, "must be a string");
+                if (!sv && (f->flags & F_REQ) && !lax)
+                    field_fail(v, f, name, f->msg);
+                if (f->check)
+                    f->check(v, f, out, name, sv, len);
+                else
+                    *OUT(out, f, const char *) = sv;
+                break;
+            case FT_BOOL: /* lax: Lua's truth */
+                *OUT(out, f, int) = t != LUA_TNIL ? lua_toboolean(L, -1) : (int)f->dflt;
+                break;
+            case FT_DEC: { /* raise: a rule's decimals */
+                int scale = f->scale < 0 ? v->exponent : f->scale;
+                int64_t *o = OUT(out, f, int64_t);
+                *o = f->dflt;
+                if (there || (f->flags & F_REQ)) {
+                    if (!sv || levy_tax_dec_parse(sv, len, scale, scale, 0, o))
+                        field_fail(v, f, name, "must be a decimal string");
+                }
+                break;
+            }
+            case FT_ENUM: {
+                int e = f->from(sv);
+                if (e < 0 && !(f->flags & F_REQ) && (lax || !there))
+                    e = (int)f->dflt;
+                else if (e < 0)
+                    field_fail(v, f, name, "is not a known value");
+                *OUT(out, f, int) = e;
+                break;
+            }
+            case FT_DATE: {
+                int32_t *o = OUT(out, f, int32_t);
+                if (!sv || levy_tax_date_parse(sv, len, o) != 0)
+                    *o = 0;
+                break;
+            }
+            case FT_FUNC:
+                *OUT(out, f, int) = lua_isfunction(L, -1);
+                break;
+            }
+            st = there;
+            lua_pop(L, 1); /* a string read stays alive: the table references it */
+        }
+        if (got)
+            got[i] = (signed char)st;
+    }
+}
+
+/* ---- the fields of the request and its options */
+
+static void check_country(vctx *v, const field *f, void *out, const char *name, const char *s,
+                          size_t len)
+{
+    (void)f;
+    levy_tax_addr_country(out, name, s, len, v->p);
+}
+
+static void check_state(vctx *v, const field *f, void *out, const char *name, const char *s,
+                        size_t len)
+{
+    (void)f;
+    levy_tax_addr_state(out, name, s, len, v->p);
+}
+
+static void check_zip(vctx *v, const field *f, void *out, const char *name, const char *s,
+                      size_t len)
+{
+    (void)f;
+    (void)len;
+    levy_tax_addr_zip(out, name, s, v->required, v->p);
+}
+
+static void check_customer_type(vctx *v, const field *f, void *out, const char *name, const char *s,
+                                size_t len)
+{
+    (void)name;
+    (void)len;
+    /* the request's type is checked; a stored record's unknown value does not say */
+    *OUT(out, f, int) = levy_tax_customer_type_field(s, (f->flags & F_LAX) ? NULL : v->p);
+}
+
+static const field address_fields[] = {
+    {K_country, FT_STR, .name = ".country", .check = check_country},
+    {K_state, FT_STR, .name = ".state", .check = check_state},
+    {K_city, FT_STR, .at = AT(levy_tax_addr, city), .name = ".city"},
+    {K_zip_code, FT_STR, .name = ".zip_code", .check = check_zip},
+    /* address precision: the street line of SST address records (core/tax/boundary.c) */
+    {K_line1, FT_STR, F_LAX, .at = AT(levy_tax_addr, line1)},
+};
+
 static void read_address(vctx *v, int tbl, const char *name, levy_tax_addr *a, int required)
 {
     lua_State *L = v->L;
-    char f[64];
     memset(a, 0, sizeof *a);
     lua_getfield(L, tbl, name);
     if (absent(L, -1)) {
@@ -247,32 +519,96 @@ static void read_address(vctx *v, int tbl, const char *name, levy_tax_addr *a, i
         lua_pop(L, 1);
         return;
     }
-    int t = lua_gettop(L);
-    size_t len;
-    snprintf(f, sizeof f, "%s.country", name);
-    const char *c = opt_string(v, t, K_country, f, &len);
-    levy_tax_addr_country(a, f, c, len, v->p);
-    snprintf(f, sizeof f, "%s.state", name);
-    const char *s = opt_string(v, t, K_state, f, &len);
-    levy_tax_addr_state(a, f, s, len, v->p);
-    snprintf(f, sizeof f, "%s.city", name);
-    a->city = opt_string(v, t, K_city, f, &len);
-    snprintf(f, sizeof f, "%s.zip_code", name);
-    levy_tax_addr_zip(a, f, opt_string(v, t, K_zip_code, f, &len), required, v->p);
-    lua_getfield(L, t, "line1"); /* address precision: SST address records (boundary.c) */
-    a->line1 = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-    lua_pop(L, 2);
+    vctx av = *v;
+    av.prefix = name;
+    av.required = required;
+    read_fields(&av, -1, address_fields, (int)LEVY_ARRAY_LEN(address_fields), a, NULL);
+    lua_pop(L, 1);
 }
+
+static void check_currency(vctx *v, const field *f, void *out, const char *name, const char *s,
+                           size_t len)
+{
+    (void)f;
+    if (s && levy_tax_request_currency(out, s, len) != 0)
+        vfail(v, name, "is not a known ISO 4217 currency code");
+}
+
+static void check_date(vctx *v, const field *f, void *out, const char *name, const char *s,
+                       size_t len)
+{
+    levy_tax_request *c = out;
+    (void)f;
+    if (!s)
+        c->date = levy_tax_today();
+    else if (levy_tax_date_parse(s, len, &c->date) != 0)
+        vfail(v, name, "must be a date YYYY-MM-DD");
+}
+
+/* the request body's own fields (the addresses, the customer and the lines below) */
+static const field request_fields[] = {
+    {K_currency, FT_STR, .flags = F_REQ, .name = "currency", .msg = "is required (ISO 4217 code)",
+     .check = check_currency},
+    {K_date, FT_STR, .name = "date", .check = check_date},
+};
+
+static const field customer_fields[] = {
+    {K_id, FT_STR, .at = AT(levy_tax_request, customer_id), .name = "customer.id"},
+    {K_tax_id, FT_STR, .flags = F_FULL, .at = AT(levy_tax_request, tax_id),
+     .name = "customer.tax_id"},
+    {K_exempt, FT_BOOL, .at = AT(levy_tax_request, customer_exempt), .name = "customer.exempt"},
+    {K_type, FT_STR, .at = AT(levy_tax_request, customer_type), .name = "customer.type",
+     .check = check_customer_type},
+};
+
+/* a line's amounts (read in this order: levy_tax_check_line takes their outcomes) */
+static const field line_fields[] = {
+    {K_amount, FT_DEC, .flags = F_REQ | F_NEG, .scale = -1, .at = AT(levy_tax_line, amount),
+     .name = ".amount", .msg = "is required (a decimal string)", .limit = LEVY_TAX_MAX_MINOR},
+    {K_discount, FT_DEC, .scale = -1, .at = AT(levy_tax_line, discount), .name = ".discount",
+     .limit = LEVY_TAX_MAX_MINOR},
+    {K_quantity, FT_DEC, .flags = F_NEG, .scale = 6, .at = AT(levy_tax_line, qty),
+     .name = ".quantity", .dflt = LEVY_TAX_QTY_ONE, .limit = LEVY_TAX_MAX_QTY,
+     .limit_text = "1000000000 with 6 decimals"},
+};
+
+/* then the rest of the line */
+typedef struct line_rest {
+    int inclusive;
+    const char *product_id, *tax_code;
+} line_rest;
+
+static const field line_rest_fields[] = {
+    {K_tax_inclusive, FT_BOOL, .at = AT(line_rest, inclusive), .name = ".tax_inclusive"},
+    {K_product_id, FT_STR, .at = AT(line_rest, product_id), .name = ".product_id"},
+    {K_tax_code, FT_STR, .at = AT(line_rest, tax_code), .name = ".tax_code"},
+};
 
 /* ------------------------------------------------------------------ line memory */
 
 /* Buffer of lines reused across calls (upvalue 1): avoids allocation on the hot path. */
+/* The C writers' keys (string literals, calc.h) by address -> key_names index (-1: not
+ * there), direct-mapped, filled on first use: lua_out_key pushes the pre-interned upvalue. */
+#define KEY_CACHE 256 /* 2^8: the hash in lua_out_key */
+
+typedef struct key_cache {
+    const char *at[KEY_CACHE];
+    short k[KEY_CACHE];
+} key_cache;
+
 typedef struct line_buf {
     int cap;
     int busy; /* claimed by a running tax.calculate (a lease below) */
     levy_tax_line *lines;
     levy_tax_line_meta *meta;
 } line_buf;
+
+/* Upvalue 1 of every levy.tax function: the shared line buffer (first: a line_buf * to it is a
+ * pointer to this) and the key cache. */
+typedef struct tax_upv {
+    line_buf lines;
+    key_cache keys;
+} tax_upv;
 
 static void linebuf_free(line_buf *b)
 {
@@ -325,18 +661,8 @@ static line_buf *lease_lines(lua_State *L, line_buf *shared, int nlines)
         l->shared = shared;
         use = shared;
     }
-    if (nlines > use->cap) {
-        int nc = nlines < 16 ? 16 : nlines;
-        levy_tax_line *nl = realloc(use->lines, sizeof *nl * (size_t)nc);
-        if (nl)
-            use->lines = nl;
-        levy_tax_line_meta *nm = nl ? realloc(use->meta, sizeof *nm * (size_t)nc) : NULL;
-        if (nm)
-            use->meta = nm;
-        if (!nl || !nm)
-            luaL_error(L, "out of memory");
-        use->cap = nc;
-    }
+    if (levy_tax_lines_reserve(&use->lines, &use->meta, &use->cap, nlines) != 0)
+        luaL_error(L, "out of memory");
     return use;
 }
 
@@ -370,37 +696,16 @@ static int dec_field(lua_State *L, int tbl, const char *key, int scale, int64_t 
     return bad ? -1 : 0;
 }
 
-static LEVY_LJMP int64_t rule_decimal(lua_State *L, int tbl, const char *key, int scale,
-                                      const char *what)
-{
-    int64_t v;
-    if (dec_field(L, tbl, key, scale, &v))
-        luaL_error(L, "rule taxability: %s must be a decimal string", what);
-    return v;
-}
-
 /* A compiled rule (core/tax/calc.h) in a userdata: uservalue 1 is the rule table (its strings
  * are borrowed), uservalue 2 a table anchoring the strings made while compiling. Cached in
  * the registry table "levy.tax.compiled" (weak keys: rule table -> userdata). */
 #define RULE_MT "levy.tax.rule"
 
-typedef struct crule {
-    levy_tax_rule r;
-    levy_tax_code_row *codes;
-    levy_tax_treatment *treat;
-    int cap_codes, cap_treat;
-} crule;
+typedef levy_tax_rule_build crule; /* core/tax/build.h */
 
 static int crule_gc(lua_State *L)
 {
-    crule *c = lua_touserdata(L, 1);
-    free(c->codes);
-    free(c->treat);
-    c->codes = NULL;
-    c->treat = NULL;
-    c->r.codes = NULL;
-    c->r.treat = NULL;
-    c->r.ncodes = c->r.ntreat = 0;
+    levy_tax_rule_build_free(lua_touserdata(L, 1));
     return 0;
 }
 
@@ -425,50 +730,29 @@ static void invalid(lua_State *L, int ci, crule *c, int i, const char *msg)
     lua_pop(L, 1);
 }
 
-/* Room for one more of n elements of size in the array p of *cap (doubled when full). */
-static LEVY_LJMP void *grow(lua_State *L, void *p, int n, int *cap, size_t size)
-{
-    if (n < *cap)
-        return p;
-    int nc = *cap ? 2 * *cap : 16;
-    void *np = realloc(p, size * (size_t)nc);
-    if (!np)
-        luaL_error(L, "out of memory"); /* p stays owned by the compiled rule (its __gc) */
-    *cap = nc;
-    return np;
-}
-
 static LEVY_LJMP int new_treat(lua_State *L, crule *c)
 {
-    c->treat = grow(L, c->treat, c->r.ntreat, &c->cap_treat, sizeof *c->treat);
-    c->r.treat = c->treat;
-    int i = c->r.ntreat++;
-    memset(&c->treat[i], 0, sizeof c->treat[i]);
-    c->treat[i].below = c->treat[i].above = -1;
-    c->treat[i].business = c->treat[i].individual = -1;
+    int i = levy_tax_rule_new_treatment(c);
+    if (i < 0)
+        luaL_error(L, "out of memory"); /* the arrays stay owned by the compiled rule (__gc) */
     return i;
 }
 
 static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, int depth);
 
-/* { business = T, individual = T } (issue 19, docs/rules.md): treatment i becomes
- * LEVY_TREAT_BY_CUSTOMER, each branch compiled (an absent branch is taxable). t is absolute. */
-static LEVY_LJMP int compile_by_customer(lua_State *L, int ci, crule *c, int t, int i, int depth)
+/* The two branches t[names[0]] and t[names[1]] of a treatment, each compiled, into out[]
+ * (an absent branch is -1: taxable): a threshold's below/above and a by-customer
+ * treatment's business/individual (issue 19, docs/rules.md). t is absolute. */
+static LEVY_LJMP void compile_branches(lua_State *L, int ci, crule *c, int t,
+                                       const char *const names[2], int out[2], int depth)
 {
-    c->treat[i].kind = LEVY_TREAT_BY_CUSTOMER;
-    int b = -1, ind = -1;
-    if (lua_getfield(L, t, "business") != LUA_TNIL)
-        b = compile_treatment(L, ci, c, -1, depth + 1);
-    lua_pop(L, 1);
-    if (lua_getfield(L, t, "individual") != LUA_TNIL)
-        ind = compile_treatment(L, ci, c, -1, depth + 1);
-    lua_pop(L, 1);
-    c->treat[i].business = b; /* c->treat may have moved */
-    c->treat[i].individual = ind;
-    return i;
+    for (int k = 0; k < 2; k++) {
+        out[k] = -1;
+        if (lua_getfield(L, t, names[k]) != LUA_TNIL)
+            out[k] = compile_treatment(L, ci, c, -1, depth + 1);
+        lua_pop(L, 1);
+    }
 }
-
-static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, int depth);
 
 /* Compiles the dated row at stack index row ({ T, from =, to = }) into treatment i. */
 static LEVY_LJMP void compile_dated_row(lua_State *L, int ci, crule *c, int i, int row, int depth)
@@ -637,27 +921,42 @@ static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, in
         lua_getfield(L, t, "per");
         tr->per_line = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "line") == 0;
         lua_pop(L, 1);
-        int below = -1, above = -1; /* an absent branch is taxable */
-        if (lua_getfield(L, t, "below") != LUA_TNIL)
-            below = compile_treatment(L, ci, c, -1, depth + 1);
-        lua_pop(L, 1);
-        if (lua_getfield(L, t, "above") != LUA_TNIL)
-            above = compile_treatment(L, ci, c, -1, depth + 1);
-        lua_pop(L, 1);
-        c->treat[i].below = below; /* c->treat may have moved */
-        c->treat[i].above = above;
+        static const char *const sides[2] = {"below", "above"};
+        int br[2];
+        compile_branches(L, ci, c, t, sides, br, depth);
+        c->treat[i].below = br[0]; /* c->treat may have moved */
+        c->treat[i].above = br[1];
         return i;
     }
     lua_pop(L, 1);
     if (lua_getfield(L, t, "business") != LUA_TNIL ||
         lua_getfield(L, t, "individual") != LUA_TNIL) {
         lua_settop(L, t);
-        return compile_by_customer(L, ci, c, t, i, depth);
+        static const char *const who[2] = {"business", "individual"};
+        int br[2];
+        compile_branches(L, ci, c, t, who, br, depth);
+        c->treat[i].kind = LEVY_TREAT_BY_CUSTOMER; /* c->treat may have moved */
+        c->treat[i].business = br[0];
+        c->treat[i].individual = br[1];
+        return i;
     }
     lua_settop(L, t);
     invalid(L, ci, c, i, "rule taxability: unknown treatment table");
     return i;
 }
+
+/* A rule table's own fields (its taxability is compiled below): names a rule may leave out
+ * or misspell are as absent (region "", sourcing destination), except reverse_charge. */
+static const field rule_name_fields[] = {
+    {K_region, FT_STR, .flags = F_LAX, .at = AT(levy_tax_rule, region)},
+    {K_sourcing, FT_ENUM, .flags = F_LAX, .at = AT(levy_tax_rule, sourcing),
+     .from = levy_tax_sourcing_from, .dflt = LEVY_SOURCING_DESTINATION},
+    {K_reverse_charge, FT_ENUM, .at = AT(levy_tax_rule, reverse_charge),
+     .msg = "rule %s: reverse_charge must be \"b2b_foreign_seller\" or \"b2b_simplified_regime\" "
+            "(docs/rules.md)",
+     .from = levy_tax_reverse_charge_from},
+    {K_calculate, FT_FUNC, .at = AT(levy_tax_rule, has_calculate)},
+};
 
 /* Pushes the compiled form of the rule table at idx (compiling it on first use). */
 static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
@@ -694,33 +993,21 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
     lua_setiuservalue(L, ci, 1);
     lua_newtable(L);
     lua_setiuservalue(L, ci, 2);
-    lua_getfield(L, idx, "region");
-    c->r.region = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
-    lua_pop(L, 1);
-    lua_getfield(L, idx, "sourcing");
-    c->r.sourcing = levy_tax_sourcing_from(lua_tostring(L, -1));
-    if (c->r.sourcing < 0)
-        c->r.sourcing = LEVY_SOURCING_DESTINATION;
-    lua_pop(L, 1);
-    lua_getfield(L, idx, "reverse_charge");
-    c->r.reverse_charge = levy_tax_reverse_charge_from(lua_tostring(L, -1));
-    if (c->r.reverse_charge < 0)
-        luaL_error(L,
-                   "rule %s: reverse_charge must be \"b2b_foreign_seller\" or "
-                   "\"b2b_simplified_regime\" (docs/rules.md)",
-                   c->r.region);
-    lua_pop(L, 1);
-    lua_getfield(L, idx, "calculate");
-    c->r.has_calculate = lua_isfunction(L, -1);
-    lua_pop(L, 1);
+    vctx rv = {.L = L, .raise = 1};
+    read_fields(&rv, idx, rule_name_fields, 1, &c->r, NULL);
+    if (!c->r.region)
+        c->r.region = "";
+    rv.label = c->r.region;
+    read_fields(&rv, idx, rule_name_fields + 1, (int)LEVY_ARRAY_LEN(rule_name_fields) - 1, &c->r,
+                NULL);
     if (lua_getfield(L, idx, "taxability") == LUA_TTABLE) {
         int tx = lua_gettop(L);
         lua_pushnil(L);
         while (lua_next(L, tx)) {
             if (lua_type(L, -2) == LUA_TSTRING && !lua_isnil(L, -1)) {
-                c->codes = grow(L, c->codes, c->r.ncodes, &c->cap_codes, sizeof *c->codes);
-                c->r.codes = c->codes;
-                int k = c->r.ncodes++;
+                int k = levy_tax_rule_new_code(c);
+                if (k < 0)
+                    luaL_error(L, "out of memory");
                 c->codes[k].code = lua_tostring(L, -2); /* a key of the rule table */
                 c->codes[k].treatment = compile_treatment(L, ci, c, -1, 0);
             }
@@ -735,14 +1022,129 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
     return &c->r;
 }
 
-/* ------------------------------------------------------------------ ctx for calculate(ctx) */
+/* ------------------------------------------------------------------ Lua tables from C writers */
 
-static void push_dec(lua_State *L, int64_t v, int scale)
+/* The reader of the C writers (calc.h levy_tax_out) that builds Lua tables: the answer
+ * (levy_tax_result_write: the table and the JSON text are shaped by one writer; its arrays
+ * carry levy.json's array metatable, they encode as [] when empty) and ctx
+ * (levy_tax_ctx_write, plain tables). */
+#define LUA_OUT_DEPTH 8
+
+typedef struct lua_out {
+    levy_tax_out o;
+    lua_State *L;
+    key_cache *keys;
+    int mt; /* stack index of levy.json's array metatable (nil when levy.json is not loaded) */
+    int depth;
+    unsigned char array[LUA_OUT_DEPTH];
+    int count[LUA_OUT_DEPTH];
+} lua_out;
+
+/* The value on top goes into its container: after the key in an object, next in an array. */
+static void lua_out_put(lua_out *lo)
 {
-    char b[48];
-    size_t n = levy_tax_fmt_scaled(b, v, scale);
-    lua_pushlstring(L, b, n);
+    if (lo->depth == 0)
+        return; /* the result itself stays on the stack */
+    if (lo->array[lo->depth - 1])
+        lua_rawseti(lo->L, -2, ++lo->count[lo->depth - 1]);
+    else
+        lua_rawset(lo->L, -3);
 }
+
+static LEVY_LJMP void lua_out_open(levy_tax_out *o, int array, int n)
+{
+    lua_out *lo = (lua_out *)o;
+    if (lo->depth == LUA_OUT_DEPTH)
+        luaL_error(lo->L, "levy.tax: result nested too deep");
+    lua_createtable(lo->L, array ? n : 0, array ? 0 : n);
+    if (array && lo->mt && lua_istable(lo->L, lo->mt)) {
+        lua_pushvalue(lo->L, lo->mt);
+        lua_setmetatable(lo->L, -2);
+    }
+    lo->array[lo->depth] = (unsigned char)array;
+    lo->count[lo->depth] = 0;
+    lo->depth++;
+}
+
+static void lua_out_close(levy_tax_out *o, int array)
+{
+    lua_out *lo = (lua_out *)o;
+    (void)array;
+    lo->depth--;
+    lua_out_put(lo);
+}
+
+/* Keys are the writer's string literals (calc.h): found by address in the module's cache,
+ * pushed as the pre-interned upvalue; a key not in key_names is pushed as a string. */
+static void lua_out_key(levy_tax_out *o, const char *k, int first)
+{
+    lua_out *lo = (lua_out *)o;
+    key_cache *c = lo->keys;
+    (void)first;
+    unsigned h = (unsigned)(((uint64_t)(uintptr_t)k * 0x9E3779B97F4A7C15ull) >> 56); /* 8 bits */
+    while (c->at[h] && c->at[h] != k) /* open addressing: never full (the writers use < 128 keys) */
+        h = (h + 1) % KEY_CACHE;
+    if (!c->at[h]) { /* first use: look it up by name */
+        int kk = -1;
+        for (int i = 0; i < K_N && kk < 0; i++)
+            if (strcmp(key_names[i], k) == 0)
+                kk = i;
+        c->at[h] = k;
+        c->k[h] = (short)kk;
+    }
+    if (c->k[h] >= 0)
+        lua_pushvalue(lo->L, KEY_UPVALUE(c->k[h]));
+    else
+        lua_pushstring(lo->L, k);
+}
+
+static int lua_out_str(levy_tax_out *o, const char *s, size_t n)
+{
+    lua_out *lo = (lua_out *)o;
+    if (n == LEVY_TAX_CSTR)
+        lua_pushstring(lo->L, s); /* found by address in Lua's C-string cache */
+    else
+        lua_pushlstring(lo->L, s, n);
+    lua_out_put(lo);
+    return 0;
+}
+
+static void lua_out_num(levy_tax_out *o, long long v)
+{
+    lua_out *lo = (lua_out *)o;
+    lua_pushinteger(lo->L, (lua_Integer)v);
+    lua_out_put(lo);
+}
+
+static void lua_out_bool(levy_tax_out *o, int v)
+{
+    lua_out *lo = (lua_out *)o;
+    lua_pushboolean(lo->L, v);
+    lua_out_put(lo);
+}
+
+static void lua_out_null(levy_tax_out *o)
+{
+    lua_out *lo = (lua_out *)o;
+    lua_pushlightuserdata(lo->L, NULL); /* json.null */
+    lua_out_put(lo);
+}
+
+/* A reader that leaves what it is written as one Lua value on top of the stack; mt: the stack
+ * index of the arrays' metatable, 0 for none. Called inside a levy.tax function (the key
+ * upvalues); it raises when out of memory. */
+static void lua_out_init(lua_out *lo, lua_State *L, int mt)
+{
+    memset(lo, 0, sizeof *lo);
+    lo->o = (levy_tax_out){lua_out_open, lua_out_close, lua_out_key, lua_out_str,
+                           lua_out_num,  lua_out_bool,  lua_out_null};
+    lo->L = L;
+    lo->keys = &((tax_upv *)lua_touserdata(L, lua_upvalueindex(1)))->keys;
+    lo->mt = mt;
+    luaL_checkstack(L, 2 * LUA_OUT_DEPTH + 4, "levy.tax: a result");
+}
+
+/* ------------------------------------------------------------------ ctx for calculate(ctx) */
 
 static void push_pct(lua_State *L, int64_t rate)
 {
@@ -790,25 +1192,6 @@ static void push_entry(lua_State *L, const levy_tax_entry *en, int nrec)
     if (en->note) {
         lua_pushstring(L, en->note);
         lua_setfield(L, -2, "jurisdiction_note");
-    }
-}
-
-static void push_address(lua_State *L, const levy_tax_addr *a)
-{
-    lua_createtable(L, 0, 4);
-    lua_pushstring(L, a->country);
-    setk(L, -2, K_country);
-    if (a->state[0]) {
-        lua_pushstring(L, a->state);
-        setk(L, -2, K_state);
-    }
-    if (a->city) {
-        lua_pushstring(L, a->city);
-        setk(L, -2, K_city);
-    }
-    if (a->zip) {
-        lua_pushstring(L, a->zip);
-        setk(L, -2, K_zip_code);
     }
 }
 
@@ -921,6 +1304,33 @@ static int call_region_on(void *ud, const char *region, int32_t date)
     return region_on(k->L, k->opts, region, date);
 }
 
+/* A tax of ctx.lines[i].taxes as calculate(ctx) hands it back (a failure is the rule's: it
+ * raises, naming the tax). */
+typedef struct ctx_tax {
+    const char *name, *title;
+    int level, type;
+    int64_t rate, fraction, unit_from, unit_to;
+} ctx_tax;
+
+static const field ctx_tax_fields[] = {
+    {K_jurisdiction, FT_STR, .flags = F_REQ, .at = AT(ctx_tax, name),
+     .msg = "%s.jurisdiction must be a string"},
+    {K_name, FT_STR, .at = AT(ctx_tax, title), .msg = "%s.name must be a string"},
+    {K_level, FT_ENUM, .flags = F_REQ, .at = AT(ctx_tax, level), .msg = "%s: bad level or type",
+     .from = levy_tax_level_from, .dflt = -1},
+    {K_type, FT_ENUM, .flags = F_REQ, .at = AT(ctx_tax, type), .msg = "%s: bad level or type",
+     .from = levy_tax_type_from, .dflt = -1},
+    {K_percentage, FT_DEC, .flags = F_REQ, .scale = 6, .at = AT(ctx_tax, rate),
+     .msg = "rule taxability: taxes[].percentage must be a decimal string"},
+    {K_fraction, FT_DEC, .scale = 8, .at = AT(ctx_tax, fraction),
+     .msg = "rule taxability: taxes[].fraction must be a decimal string",
+     .dflt = LEVY_TAX_RATE_ONE},
+    {K_unit_from, FT_DEC, .scale = -1, .at = AT(ctx_tax, unit_from),
+     .msg = "rule taxability: unit_from must be a decimal string", .dflt = -1},
+    {K_unit_to, FT_DEC, .scale = -1, .at = AT(ctx_tax, unit_to),
+     .msg = "rule taxability: unit_to must be a decimal string", .dflt = -1},
+};
+
 /* The decision's calculate callback (levy_tax_calculate_fn): builds ctx for group g, calls
  * rule.calculate(ctx) in the pure context and reads the lines back. A failure raises. */
 /* ctx.notes = { {code = "local_tax_uncertain", message = "..."}, ... } that a rule's calculate
@@ -967,127 +1377,10 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
     (void)err;
     lua_getfield(L, rule, "calculate");
     int fn = lua_gettop(L);
-    lua_createtable(L, 0, 8);
+    lua_out lo;
+    lua_out_init(&lo, L, 0);                          /* ctx's arrays are plain tables */
+    levy_tax_ctx_write(&lo.o, req, d, g, cl->date_s); /* tax/ctx.h; the Lua reader takes all */
     int ctx = lua_gettop(L);
-    lua_pushstring(L, d->res.group_region[g]);
-    setk(L, ctx, K_region);
-    lua_pushstring(L, cl->date_s);
-    setk(L, ctx, K_date);
-    lua_pushstring(L, req->currency);
-    setk(L, ctx, K_currency);
-    push_address(L, &req->ship_to);
-    setk(L, ctx, K_ship_to);
-    if (req->seller.present) {
-        push_address(L, &req->seller);
-        setk(L, ctx, K_seller);
-    }
-    lua_createtable(L, 0, 3);
-    if (req->customer_id) {
-        lua_pushstring(L, req->customer_id);
-        setk(L, -2, K_id);
-    }
-    if (d->tax_id) {
-        lua_pushstring(L, d->tax_id);
-        setk(L, -2, K_tax_id);
-    }
-    lua_pushboolean(L, d->customer_exempt);
-    setk(L, -2, K_exempt);
-    lua_pushstring(L, levy_tax_customer_type_name(d->customer_type));
-    setk(L, -2, K_type);
-    setk(L, ctx, K_customer);
-    lua_createtable(L, req->nlines, 0);
-    for (int i = 0; i < req->nlines; i++) {
-        levy_tax_line *l = &req->lines[i];
-        lua_createtable(L, 0, 12);
-        lua_pushlstring(L, req->meta[i].id, req->meta[i].idlen);
-        setk(L, -2, K_id);
-        lua_pushinteger(L, i + 1);
-        setk(L, -2, K_index);
-        lua_pushstring(L, req->meta[i].tax_code);
-        setk(L, -2, K_tax_code);
-        lua_pushstring(L, levy_tax_code_root(req->meta[i].tax_code)); /* its family */
-        lua_setfield(L, -2, "tax_code_parent");
-        push_dec(L, l->amount - l->discount, req->exponent);
-        setk(L, -2, K_amount);
-        char nb[96];
-        lua_pushlstring(L, nb, levy_tax_fmt_quantity(nb, l->qty));
-        setk(L, -2, K_quantity);
-        lua_pushlstring(L, nb, levy_tax_fmt_unit_amount(nb, l, req->exponent)); /* calc.h */
-        setk(L, -2, K_unit_amount);
-        lua_pushboolean(L, l->inclusive);
-        setk(L, -2, K_tax_inclusive);
-        lua_pushstring(L, levy_tax_reason_name(l->reason));
-        setk(L, -2, K_reason);
-        lua_pushboolean(L, l->reason == LEVY_REASON_REVERSE_CHARGE);
-        setk(L, -2, K_reverse_charge);
-        lua_createtable(L, l->n, 0);
-        int k = 0;
-        for (int e = 0; e < l->n; e++) {
-            const levy_tax_entry *en = &l->e[e];
-            if (en->group != g)
-                continue;
-            push_entry(L, en, 7);
-            char fb[32];
-            levy_tax_fmt_fraction(fb, en->fraction);
-            lua_pushstring(L, fb);
-            setk(L, -2, K_fraction);
-            if (en->unit_from >= 0) {
-                push_dec(L, en->unit_from, req->exponent);
-                setk(L, -2, K_unit_from);
-            }
-            if (en->unit_to >= 0) {
-                push_dec(L, en->unit_to, req->exponent);
-                setk(L, -2, K_unit_to);
-            }
-            lua_rawseti(L, -2, ++k);
-        }
-        setk(L, -2, K_taxes);
-        lua_rawseti(L, -2, i + 1);
-    }
-    setk(L, ctx, K_lines);
-    /* ctx.jurisdictions: every jurisdiction of the group's resolution at its rate, whatever
-     * the lines' treatments removed (a local tax that reaches what the state exempts takes its
-     * rate from here: scripts/_lib/local_tax.lua, Denver's city tax on SaaS) */
-    lua_createtable(L, d->res.n, 0);
-    for (int e = 0, k = 0; e < d->res.n; e++) {
-        if (d->res.e[e].group != g)
-            continue;
-        push_entry(L, &d->res.e[e], 4);
-        lua_rawseti(L, -2, ++k);
-    }
-    setk(L, ctx, K_jurisdictions);
-    /* issue 19, one mechanism for split ZIPs (_lib/local_tax.lua): ctx.resolution and, where
-     * the SST boundary records list the ZIP's jurisdiction sets without matching the address,
-     * ctx.zip_candidates = {{rate, jurisdictions = {{jurisdiction, authority_code}...}}...} */
-    const char *prec = levy_rates_precision_name(d->res.precision);
-    if (prec) {
-        lua_pushstring(L, prec);
-        lua_setfield(L, ctx, "resolution");
-    }
-    if (g == 0 && d->res.ncand > 0) {
-        lua_createtable(L, d->res.ncand, 0);
-        for (int c = 0; c < d->res.ncand; c++) {
-            const levy_tax_candidate *cd = &d->res.cand[c];
-            lua_createtable(L, 0, 2);
-            push_pct(L, cd->rate);
-            setk(L, -2, K_percentage);
-            lua_createtable(L, cd->nj, 0);
-            for (int k = 0; k < cd->nj; k++) {
-                lua_createtable(L, 0, 2);
-                lua_pushstring(L, cd->jur[k]);
-                setk(L, -2, K_jurisdiction);
-                if (cd->code[k]) {
-                    lua_pushstring(L, cd->code[k]);
-                    lua_setfield(L, -2, "authority_code");
-                }
-                lua_rawseti(L, -2, k + 1);
-            }
-            setk(L, -2, K_jurisdictions);
-            lua_rawseti(L, -2, c + 1);
-        }
-        lua_setfield(L, ctx, "zip_candidates");
-    }
-
     /* call in the pure context, with a traceback */
     levy_lctx *prev = levy_lua_ctx(L);
     levy_lctx pure;
@@ -1165,43 +1458,21 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
             levy_tax_entry *en = &l->e[l->n];
             memset(en, 0, sizeof *en);
             en->group = (uint8_t)g;
-            en->unit_from = en->unit_to = -1;
-            getk(L, et, K_jurisdiction);
-            if (lua_type(L, -1) != LUA_TSTRING)
-                luaL_error(L, "calculate(ctx): taxes[%d].jurisdiction must be a string", (int)k);
-            en->name = lua_tostring(L, -1); /* kept alive by ctx (on the stack) */
-            lua_pop(L, 1);
-            getk(L, et, K_name);
-            if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
-                luaL_error(L, "calculate(ctx): taxes[%d].name must be a string", (int)k);
-            en->title = lua_tostring(L, -1); /* NULL when absent; kept alive by ctx */
-            lua_pop(L, 1);
-            getk(L, et, K_level);
-            int lv = levy_tax_level_from(lua_tostring(L, -1));
-            lua_pop(L, 1);
-            getk(L, et, K_type);
-            int ty = levy_tax_type_from(lua_tostring(L, -1));
-            lua_pop(L, 1);
-            if (lv < 0 || ty < 0)
-                luaL_error(L, "calculate(ctx): taxes[%d]: bad level or type", (int)k);
-            en->level = (uint8_t)lv;
-            en->type = (uint8_t)ty;
-            en->rate = rule_decimal(L, et, "percentage", 6, "taxes[].percentage");
-            getk(L, et, K_fraction);
-            int hasf = !lua_isnil(L, -1);
-            lua_pop(L, 1);
-            en->fraction =
-                hasf ? rule_decimal(L, et, "fraction", 8, "taxes[].fraction") : LEVY_TAX_RATE_ONE;
-            getk(L, et, K_unit_from);
-            int hasfrom = !lua_isnil(L, -1);
-            lua_pop(L, 1);
-            if (hasfrom)
-                en->unit_from = rule_decimal(L, et, "unit_from", req->exponent, "unit_from");
-            getk(L, et, K_unit_to);
-            int hasto = !lua_isnil(L, -1);
-            lua_pop(L, 1);
-            if (hasto)
-                en->unit_to = rule_decimal(L, et, "unit_to", req->exponent, "unit_to");
+            vctx tv = {.L = L,
+                       .raise = 1,
+                       .label = "calculate(ctx): taxes[%d]",
+                       .index = (int)k,
+                       .exponent = req->exponent};
+            ctx_tax ct;
+            read_fields(&tv, et, ctx_tax_fields, (int)LEVY_ARRAY_LEN(ctx_tax_fields), &ct, NULL);
+            en->name = ct.name;   /* kept alive by ctx (on the stack) */
+            en->title = ct.title; /* NULL when absent (issue 19: a local tax's own name) */
+            en->level = (uint8_t)ct.level;
+            en->type = (uint8_t)ct.type;
+            en->rate = ct.rate;
+            en->fraction = ct.fraction;
+            en->unit_from = ct.unit_from;
+            en->unit_to = ct.unit_to;
             char why[128];
             if (levy_tax_entry_check(en, (int)k, why, sizeof why) != 0)
                 luaL_error(L, "%s", why); /* the rule's ranges (calc.h) */
@@ -1258,22 +1529,6 @@ static int push_invalid(lua_State *L, levy_tax_problem *p, const char *message)
     return 2;
 }
 
-/* Pushes levy.json's array metatable (registry "levy.json.array_mt", or nil when levy.json
- * is not loaded) so result arrays encode as JSON arrays even when empty. */
-static int push_array_mt(lua_State *L)
-{
-    lua_getfield(L, LUA_REGISTRYINDEX, "levy.json.array_mt");
-    return lua_gettop(L);
-}
-
-static void use_array_mt(lua_State *L, int mt)
-{
-    if (lua_istable(L, mt)) {
-        lua_pushvalue(L, mt);
-        lua_setmetatable(L, -2);
-    }
-}
-
 static void set_array_mt(lua_State *L, int idx)
 {
     idx = lua_absindex(L, idx);
@@ -1298,46 +1553,30 @@ static int jsbuf_gc(lua_State *L)
     return 0;
 }
 
-/* opts.encode == true: pushes the result as JSON text (what levy.json.encode writes for the
- * result table) and returns 1. Returns 0 with the stack unchanged when not asked, or when a
- * value needs the table path (a non-integer generation, a string with a leading NUL). The
- * buffer lives in a userdata so that a Lua error (out of memory) cannot leak it. */
-static int json_result(lua_State *L, int opts, const levy_tax_request *req,
+/* Pushes the answer (CONTRACT section 2.5) and returns 1: opts.encode == true, its JSON
+ * text (what levy.json.encode writes for the table), else -- or when a value needs the table
+ * (a generation that is not an integer, a string with a leading NUL) -- the table. Both come
+ * from levy_tax_result_write (core/tax/calc.c). The text's buffer lives in a userdata so
+ * that a Lua error (out of memory) cannot leak it. */
+static int push_result(lua_State *L, int opts, const levy_tax_request *req,
                        const levy_tax_decision *d, const call *k, const char *date_buf)
 {
-    lua_getfield(L, opts, "encode");
-    int want = lua_type(L, -1) == LUA_TBOOLEAN && lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    if (!want)
-        return 0;
     int top = lua_gettop(L);
-    lua_getfield(L, opts, "generation");
-    int has_gen = !lua_isnil(L, -1);
-    if (has_gen && !lua_isinteger(L, -1)) {
-        lua_settop(L, top);
-        return 0;
+    if (opts) {
+        lua_getfield(L, opts, "encode");         /* top + 1 */
+        lua_getfield(L, opts, "generation");     /* top + 2 */
+        lua_getfield(L, opts, "calculation_id"); /* top + 3, kept while its text is used */
+    } else {
+        lua_settop(L, top + 3);
     }
-    lua_Integer gen = has_gen ? lua_tointeger(L, -1) : 0;
-    lua_getfield(L, opts, "calculation_id"); /* top + 2, kept while its text is used */
-    levy_buf *b = lua_newuserdatauv(L, sizeof *b, 0);
-    memset(b, 0, sizeof *b);
-    /* one allocation for a typical answer (about 500 bytes per line) */
-    b->cap = 1024 + (size_t)req->nlines * 640;
-    b->data = malloc(b->cap);
-    if (!b->data)
-        b->cap = 0;
-    else
-        b->data[0] = '\0';
-    if (luaL_newmetatable(L, "levy.tax.jsonbuf")) {
-        lua_pushcfunction(L, jsbuf_gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
+    int want_text = lua_type(L, top + 1) == LUA_TBOOLEAN && lua_toboolean(L, top + 1);
+    int has_gen = !lua_isnil(L, top + 2), int_gen = lua_isinteger(L, top + 2);
+    long long gen = int_gen ? (long long)lua_tointeger(L, top + 2) : 0;
     const char *id;
     size_t idn;
     char idb[40];
-    if (lua_type(L, top + 2) == LUA_TSTRING) {
-        id = lua_tolstring(L, top + 2, &idn);
+    if (lua_type(L, top + 3) == LUA_TSTRING) {
+        id = lua_tolstring(L, top + 3, &idn);
     } else {
         new_calc_id(L, idb, sizeof idb);
         id = idb;
@@ -1345,20 +1584,66 @@ static int json_result(lua_State *L, int opts, const levy_tax_request *req,
     }
     char src[512];
     levy_rates_describe(req->rates, &d->res, src, sizeof src);
-    long long g = (long long)gen;
-    int bad =
-        levy_tax_result_json(b, req, d, id, idn, date_buf, has_gen ? &g : NULL, src, k->file[0]);
-    if (bad || b->oom) {
+    if (want_text && (int_gen || !has_gen)) {
+        levy_buf *b = lua_newuserdatauv(L, sizeof *b, 0); /* top + 4 */
+        memset(b, 0, sizeof *b);
+        /* one allocation for a typical answer (about 500 bytes per line) */
+        b->cap = 1024 + (size_t)req->nlines * 640;
+        b->data = malloc(b->cap);
+        if (!b->data)
+            b->cap = 0;
+        else
+            b->data[0] = '\0';
+        if (luaL_newmetatable(L, "levy.tax.jsonbuf")) {
+            lua_pushcfunction(L, jsbuf_gc);
+            lua_setfield(L, -2, "__gc");
+        }
+        lua_setmetatable(L, -2);
+        if (levy_tax_result_json(b, req, d, id, idn, date_buf, int_gen ? &gen : NULL, src,
+                                 k->file[0]) == 0) {
+            lua_pushlstring(L, b->data, b->len);
+            levy_buf_free(b);
+            lua_replace(L, top + 1);
+            lua_settop(L, top + 1);
+            return 1;
+        }
         levy_buf_free(b);
-        lua_settop(L, top);
-        return 0;
+        lua_settop(L, top + 3);
     }
-    lua_pushlstring(L, b->data, b->len);
-    levy_buf_free(b);
+    lua_getfield(L, LUA_REGISTRYINDEX, "levy.json.array_mt"); /* top + 4 */
+    lua_out lo;
+    lua_out_init(&lo, L, top + 4);
+    /* -1 only for a jurisdiction name of 256 bytes or more, written without its suffix */
+    (void)levy_tax_result_write(&lo.o, req, d, id, idn, date_buf, int_gen ? &gen : NULL, src,
+                                k->file[0]);
+    if (has_gen && !int_gen) { /* rules.generation as given */
+        lua_getfield(L, -1, "rules");
+        lua_pushvalue(L, top + 2);
+        lua_setfield(L, -2, "generation");
+        lua_pop(L, 1);
+    }
     lua_replace(L, top + 1);
     lua_settop(L, top + 1);
     return 1;
 }
+
+/* The customer record stored in levy and the registry's answer: what plugins/api wrote, read
+ * as it is (a value of another type is as absent). */
+static const field stored_fields[] = {
+    {K_exempt, FT_BOOL, .flags = F_LAX, .at = AT(levy_tax_customer_rec, exempt)},
+    {K_exemption_expires, FT_DATE, .flags = F_LAX, .at = AT(levy_tax_customer_rec, expires)},
+    {K_tax_id, FT_STR, .flags = F_LAX | F_FULL, .at = AT(levy_tax_customer_rec, tax_id)},
+    {K_customer_type, FT_STR, .flags = F_LAX, .at = AT(levy_tax_customer_rec, type),
+     .check = check_customer_type},
+};
+
+static const field registry_fields[] = {
+    {K_status, FT_STR, .flags = F_LAX, .at = AT(levy_taxid_registry, status)},
+    {K_source, FT_STR, .flags = F_LAX, .at = AT(levy_taxid_registry, source)},
+    {K_checked_at, FT_STR, .flags = F_LAX, .at = AT(levy_taxid_registry, checked_at)},
+    {K_country, FT_STR, .flags = F_LAX, .at = AT(levy_taxid_registry, country)},
+    {K_number, FT_STR, .flags = F_LAX, .at = AT(levy_taxid_registry, number)},
+};
 
 /* The customer record stored in levy, opts.customers[req->customer_id] (plugins/api/calc.lua):
  * exempt, exemption_expires, exempt_regions, tax_id. Its strings stay referenced by opts.
@@ -1373,23 +1658,17 @@ typedef struct cert_buf {
     const char *regions[MAX_CERT_REGIONS];
 } cert_buf;
 
-static int32_t opt_date_field(lua_State *L, int t, const char *k)
-{
-    int32_t v = 0;
-    lua_getfield(L, t, k);
-    if (lua_type(L, -1) == LUA_TSTRING) {
-        size_t n;
-        const char *s = lua_tolstring(L, -1, &n);
-        if (levy_tax_date_parse(s, n, &v) != 0)
-            v = 0;
-    }
-    lua_pop(L, 1);
-    return v;
-}
+/* A certificate's own fields (lax, as the stored record's): one without an id or issue date
+ * is skipped. */
+static const field cert_fields[] = {
+    {K_id, FT_STR, .flags = F_LAX, .at = AT(levy_tax_certificate, id)},
+    {K_number, FT_STR, .flags = F_LAX, .at = AT(levy_tax_certificate, number)},
+    {K_issued, FT_DATE, .flags = F_LAX, .at = AT(levy_tax_certificate, issued)},
+    {K_expires, FT_DATE, .flags = F_LAX, .at = AT(levy_tax_certificate, expires)},
+};
 
 /* opts.customers[id].certificates = { {id, number, issued, expires, regions = {...}}, ... }
- * (plugins/api/db.lua customer_opts); a certificate without an id or issue date is skipped.
- * Strings stay referenced by opts. */
+ * (plugins/api/db.lua customer_opts), read with cert_fields. Strings stay referenced by opts. */
 static void read_certs(lua_State *L, int ct, levy_tax_customer_rec *r, cert_buf *cb)
 {
     lua_getfield(L, ct, "certificates");
@@ -1400,20 +1679,15 @@ static void read_certs(lua_State *L, int ct, levy_tax_customer_rec *r, cert_buf 
     int lt = lua_gettop(L);
     lua_Integer n = (lua_Integer)lua_rawlen(L, lt);
     int nc = 0, pool = 0;
+    vctx cv;
+    vinit(&cv, L, &(levy_tax_problem){0});
     for (lua_Integer k = 1; k <= n && nc < MAX_CERTS; k++) {
         lua_rawgeti(L, lt, k);
         int et = lua_gettop(L);
         if (lua_istable(L, et)) {
             levy_tax_certificate *c = &cb->certs[nc];
             memset(c, 0, sizeof *c);
-            lua_getfield(L, et, "id");
-            c->id = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-            lua_pop(L, 1);
-            lua_getfield(L, et, "number");
-            c->number = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-            lua_pop(L, 1);
-            c->issued = opt_date_field(L, et, "issued");
-            c->expires = opt_date_field(L, et, "expires");
+            read_fields(&cv, et, cert_fields, (int)LEVY_ARRAY_LEN(cert_fields), c, NULL);
             lua_getfield(L, et, "regions");
             c->regions = cb->regions + pool;
             if (lua_istable(L, -1)) {
@@ -1450,17 +1724,9 @@ static void read_customer(lua_State *L, int opts, levy_tax_request *c, const cha
             int ct = lua_gettop(L);
             levy_tax_customer_rec *r = &c->stored;
             r->found = 1;
-            getk(L, ct, K_exempt);
-            r->exempt = lua_toboolean(L, -1);
-            lua_pop(L, 1);
-            lua_getfield(L, ct, "exemption_expires");
-            if (lua_type(L, -1) == LUA_TSTRING) {
-                size_t el;
-                const char *es = lua_tolstring(L, -1, &el);
-                if (levy_tax_date_parse(es, el, &r->expires) != 0)
-                    r->expires = 0;
-            }
-            lua_pop(L, 1);
+            vctx sv;
+            vinit(&sv, L, &(levy_tax_problem){0});
+            read_fields(&sv, ct, stored_fields, (int)LEVY_ARRAY_LEN(stored_fields), r, NULL);
             lua_getfield(L, ct, "exempt_regions");
             if (lua_istable(L, -1)) {
                 lua_Integer nr = luaL_len(L, -1);
@@ -1475,14 +1741,7 @@ static void read_customer(lua_State *L, int opts, levy_tax_request *c, const cha
                 r->regions = regions;
             }
             lua_pop(L, 1);
-            getk(L, ct, K_tax_id);
-            if (lua_type(L, -1) == LUA_TSTRING && lua_rawlen(L, -1) > 0)
-                r->tax_id = lua_tostring(L, -1);
-            lua_pop(L, 1);
             read_certs(L, ct, r, cb);
-            lua_getfield(L, ct, "customer_type"); /* an unknown value: the record does not say */
-            r->type = levy_tax_customer_type_field(lua_tostring(L, -1), NULL);
-            lua_pop(L, 1);
         }
         lua_pop(L, 1);
     }
@@ -1499,67 +1758,13 @@ static const levy_taxid_registry *read_registry(lua_State *L, int opts, levy_tax
     const levy_taxid_registry *out = NULL;
     lua_getfield(L, opts, "tax_id_registry");
     if (lua_istable(L, -1)) {
-        static const char *const keys[] = {"status", "source", "checked_at", "country", "number"};
-        const char **f[] = {&reg->status, &reg->source, &reg->checked_at, &reg->country,
-                            &reg->number};
-        for (int i = 0; i < 5; i++) {
-            lua_getfield(L, -1, keys[i]);
-            *f[i] = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-            lua_pop(L, 1);
-        }
+        vctx rv;
+        vinit(&rv, L, &(levy_tax_problem){0});
+        read_fields(&rv, -1, registry_fields, (int)LEVY_ARRAY_LEN(registry_fields), reg, NULL);
         out = reg;
     }
     lua_pop(L, 1);
     return out;
-}
-
-/* Address precision (issue 19): result.resolution and, for a ZIP5 spanning several rates,
- * result.ambiguous_zip = {zip, candidates = {{rate, jurisdictions, default, zip4_ranges,
- * zip4_ranges_total}...}} (the shape levy_tax_result_json writes). */
-static void push_precision(lua_State *L, int res, int amt, const levy_tax_resolution *r)
-{
-    const char *p = levy_rates_precision_name(r->precision);
-    if (p) {
-        lua_pushstring(L, p);
-        lua_setfield(L, res, "resolution");
-    }
-    if (!r->ambiguous || r->ncand < 2)
-        return;
-    char t[48];
-    lua_createtable(L, 0, 2);
-    lua_pushstring(L, r->zip5);
-    lua_setfield(L, -2, "zip");
-    lua_createtable(L, r->ncand, 0);
-    use_array_mt(L, amt);
-    for (int c = 0; c < r->ncand; c++) {
-        const levy_tax_candidate *cd = &r->cand[c];
-        lua_createtable(L, 0, 5);
-        lua_pushboolean(L, cd->is_default);
-        lua_setfield(L, -2, "default");
-        levy_tax_fmt_percent(t, cd->rate);
-        lua_pushstring(L, t);
-        lua_setfield(L, -2, "rate");
-        lua_createtable(L, cd->nj, 0);
-        use_array_mt(L, amt);
-        for (int k = 0; k < cd->nj; k++) {
-            lua_pushstring(L, cd->jur[k]);
-            lua_rawseti(L, -2, k + 1);
-        }
-        lua_setfield(L, -2, "jurisdictions");
-        lua_createtable(L, cd->nranges, 0);
-        use_array_mt(L, amt);
-        for (int k = 0; k < cd->nranges; k++) {
-            levy_tax_zip4_range(t, cd->lo[k], cd->hi[k]);
-            lua_pushstring(L, t);
-            lua_rawseti(L, -2, k + 1);
-        }
-        lua_setfield(L, -2, "zip4_ranges");
-        lua_pushinteger(L, cd->ranges_all);
-        lua_setfield(L, -2, "zip4_ranges_total");
-        lua_rawseti(L, -2, c + 1);
-    }
-    lua_setfield(L, -2, "candidates");
-    lua_setfield(L, res, "ambiguous_zip");
 }
 
 /* result.territory (issue 19): {code, name, reason, tax_country?, treatment} */
@@ -1597,23 +1802,9 @@ static int tax_calculate(lua_State *L)
     levy_tax_request c;
     memset(&c, 0, sizeof c);
     c.rates = rates;
-    size_t len;
-    /* currency */
-    const char *cur = opt_string(&v, 1, K_currency, "currency", &len);
     c.exponent = -1;
-    if (!cur)
-        vfail(&v, "currency", "is required (ISO 4217 code)");
-    else if (levy_tax_request_currency(&c, cur, len) != 0)
-        vfail(&v, "currency", "is not a known ISO 4217 currency code");
-    /* date */
-    const char *date_s = opt_string(&v, 1, K_date, "date", &len);
+    read_fields(&v, 1, request_fields, (int)LEVY_ARRAY_LEN(request_fields), &c, NULL);
     char date_buf[11];
-    if (date_s) {
-        if (levy_tax_date_parse(date_s, len, &c.date) != 0)
-            vfail(&v, "date", "must be a date YYYY-MM-DD");
-    } else {
-        c.date = levy_tax_today();
-    }
     levy_tax_date_fmt(date_buf, c.date);
     /* customer */
     lua_getfield(L, 1, "customer");
@@ -1629,13 +1820,7 @@ static int tax_calculate(lua_State *L)
             } else {
                 lua_pop(L, 1);
             }
-            c.customer_id = opt_string(&v, t, K_id, "customer.id", &len);
-            c.tax_id = opt_string(&v, t, K_tax_id, "customer.tax_id", &len);
-            if (c.tax_id && !c.tax_id[0])
-                c.tax_id = NULL;
-            c.customer_exempt = opt_bool(&v, t, K_exempt, "customer.exempt", 0);
-            const char *ty = opt_string(&v, t, K_type, "customer.type", &len);
-            c.customer_type = levy_tax_customer_type_field(ty, &p);
+            read_fields(&v, t, customer_fields, (int)LEVY_ARRAY_LEN(customer_fields), &c, NULL);
         }
     }
     lua_pop(L, 1);
@@ -1707,6 +1892,8 @@ static int tax_calculate(lua_State *L)
     /* the largest amount, as the messages name it: "10000000000.00 USD" */
     char max_amount[64];
     levy_tax_max_amount_text(max_amount, sizeof max_amount, &c);
+    v.max_amount = max_amount;
+    v.exponent = c.exponent >= 0 ? c.exponent : 4;
     for (int i = 0; i < nlines; i++) {
         const char *f;
         v.line = i;
@@ -1736,31 +1923,18 @@ static int tax_calculate(lua_State *L)
             vfail(&v, f, "must be a string");
         }
         lua_pop(L, 1);
-        int ex = c.exponent >= 0 ? c.exponent : 4;
         /* Ranges (dec.h; docs/rules.md "Ranges"): every amount, the amount after discount and
          * the unit price within LEVY_TAX_MAX_MINOR minor units, the quantity within
          * (0, LEVY_TAX_MAX_QTY]. Checked here so that no later step can overflow (issue 15:
          * 100000.00 / 0.000001 used to wrap to a negative unit price). */
-        f = ".amount";
-        int ra =
-            opt_decimal(&v, lt, K_amount, f, ex, ex, 1, LEVY_TAX_MAX_MINOR, max_amount, &l->amount);
-        if (ra == 0)
-            vfail(&v, f, "is required (a decimal string)");
-        f = ".discount";
-        l->discount = 0;
-        int rd = opt_decimal(&v, lt, K_discount, f, ex, ex, 0, LEVY_TAX_MAX_MINOR, max_amount,
-                             &l->discount);
-        f = ".quantity";
-        l->qty = LEVY_TAX_QTY_ONE;
-        int rq = opt_decimal(&v, lt, K_quantity, f, 6, 6, 1, LEVY_TAX_MAX_QTY,
-                             "1000000000 with 6 decimals", &l->qty);
-        levy_tax_check_line(&c, i, ra, rd, rq, max_amount, &p);
-        f = ".tax_inclusive";
-        l->inclusive = opt_bool(&v, lt, K_tax_inclusive, f, 0);
-        f = ".product_id";
-        const char *pid = opt_string(&v, lt, K_product_id, f, &len);
-        f = ".tax_code";
-        m->tax_code = opt_string(&v, lt, K_tax_code, f, &len);
+        signed char got[LEVY_ARRAY_LEN(line_fields)];
+        read_fields(&v, lt, line_fields, (int)LEVY_ARRAY_LEN(line_fields), l, got);
+        levy_tax_check_line(&c, i, got[0], got[1], got[2], max_amount, &p);
+        line_rest rest;
+        read_fields(&v, lt, line_rest_fields, (int)LEVY_ARRAY_LEN(line_rest_fields), &rest, NULL);
+        l->inclusive = rest.inclusive;
+        m->tax_code = rest.tax_code;
+        const char *pid = rest.product_id;
         if (!m->tax_code && pid && products) {
             lua_getfield(L, products, pid);
             if (lua_type(L, -1) == LUA_TSTRING)
@@ -1799,141 +1973,7 @@ static int tax_calculate(lua_State *L)
         push_problem(L, &p);
         return 2;
     }
-    /* result */
-    int ex = c.exponent;
-    if (opts && json_result(L, opts, &c, &d, &k, date_buf)) {
-        return 1;
-    }
-    int amt = push_array_mt(L);
-    lua_createtable(L, 0, 10);
-    int res = lua_gettop(L);
-    if (opts) {
-        lua_getfield(L, opts, "calculation_id");
-        if (lua_type(L, -1) != LUA_TSTRING) {
-            lua_pop(L, 1);
-            char id[40];
-            new_calc_id(L, id, sizeof id);
-            lua_pushstring(L, id);
-        }
-    } else {
-        char id[40];
-        new_calc_id(L, id, sizeof id);
-        lua_pushstring(L, id);
-    }
-    lua_setfield(L, res, "calculation_id");
-    lua_pushstring(L, c.currency);
-    setk(L, res, K_currency);
-    lua_pushstring(L, date_buf);
-    setk(L, res, K_date);
-    lua_pushstring(L, d.res.region);
-    lua_setfield(L, res, "region");
-    push_precision(L, res, amt, &d.res);
-    push_dec(L, d.doc.total_amount, ex);
-    lua_setfield(L, res, "total_amount");
-    push_dec(L, d.doc.total_taxable, ex);
-    lua_setfield(L, res, "total_taxable");
-    push_dec(L, d.doc.total_tax, ex);
-    lua_setfield(L, res, "total_tax");
-    lua_createtable(L, nlines, 0);
-    use_array_mt(L, amt);
-    for (int i = 0; i < nlines; i++) {
-        levy_tax_line *l = &c.lines[i];
-        lua_createtable(L, 0, 7);
-        lua_pushlstring(L, c.meta[i].id, c.meta[i].idlen);
-        setk(L, -2, K_id);
-        push_dec(L, l->amount, ex);
-        setk(L, -2, K_amount);
-        push_dec(L, l->taxable, ex);
-        setk(L, -2, K_taxable_amount);
-        push_dec(L, l->tax, ex);
-        setk(L, -2, K_tax);
-        lua_pushstring(L, levy_tax_reason_name(l->reason));
-        setk(L, -2, K_taxability_reason);
-        if (l->discount) {
-            push_dec(L, l->discount, ex);
-            setk(L, -2, K_discount);
-        }
-        int listed = levy_tax_line_listed(l);
-        lua_createtable(L, listed ? l->n : 0, 0);
-        use_array_mt(L, amt);
-        for (int e = 0; listed && e < l->n; e++) {
-            const levy_tax_entry *en = &l->e[e];
-            push_entry(L, en, 6);
-            push_dec(L, levy_tax_entry_shown_taxable(l, en), ex);
-            setk(L, -2, K_taxable_amount);
-            push_dec(L, en->amount, ex);
-            setk(L, -2, K_amount);
-            lua_rawseti(L, -2, e + 1);
-        }
-        setk(L, -2, K_taxes);
-        lua_rawseti(L, -2, i + 1);
-    }
-    lua_setfield(L, res, "lines");
-    if (d.tax_id_note[0] || d.fallback[0] || d.fallback[1] ||
-        d.nrule_notes) { /* notes: only when any */
-        int nn = 0;
-        lua_createtable(L, 1 + d.nrule_notes, 0);
-        use_array_mt(L, amt);
-        if (d.tax_id_note[0]) { /* issue 19: [{code, message}] */
-            lua_createtable(L, 0, 2);
-            lua_pushstring(L, LEVY_TAX_NOTE_TAX_ID_INVALID);
-            lua_setfield(L, -2, "code");
-            lua_pushstring(L, d.tax_id_note);
-            lua_setfield(L, -2, "message");
-            lua_rawseti(L, -2, ++nn);
-        }
-        for (int g = 0; g < 2; g++) /* issue 19, product taxonomy: a parent's row decided */
-            for (int tci = 0; tci < levy_tax_ncodes; tci++) {
-                if (!(d.fallback[g] >> tci & 1))
-                    continue;
-                char msg[LEVY_TAX_NOTE_MAX];
-                levy_tax_fallback_note(&d, g, tci, msg, sizeof msg);
-                lua_createtable(L, 0, 5);
-                lua_pushstring(L, LEVY_TAX_NOTE_TAXABILITY_FALLBACK);
-                lua_setfield(L, -2, "code");
-                lua_pushstring(L, msg);
-                lua_setfield(L, -2, "message");
-                lua_pushstring(L, d.res.group_region[g]);
-                lua_setfield(L, -2, "region");
-                lua_pushstring(L, levy_tax_codes[tci].code);
-                lua_setfield(L, -2, "tax_code");
-                lua_pushstring(L, levy_tax_codes[tci].parent);
-                lua_setfield(L, -2, "parent");
-                lua_rawseti(L, -2, ++nn);
-            }
-        for (int q = 0; q < d.nrule_notes; q++) {
-            lua_createtable(L, 0, 2);
-            lua_pushstring(L, d.rule_note[q].code);
-            lua_setfield(L, -2, "code");
-            lua_pushstring(L, d.rule_note[q].message);
-            lua_setfield(L, -2, "message");
-            lua_rawseti(L, -2, ++nn);
-        }
-        lua_setfield(L, res, "notes");
-    }
-    if (d.certificate_id) { /* issue 20: the certificate that exempted the sale */
-        lua_pushstring(L, d.certificate_id);
-        lua_setfield(L, res, "exemption_certificate_id");
-    }
-    lua_createtable(L, 0, 3);
-    if (opts) {
-        lua_getfield(L, opts, "generation");
-        lua_setfield(L, -2, "generation");
-    }
-    if (k.file[0]) {
-        lua_pushstring(L, k.file[0]);
-        lua_setfield(L, -2, "region_rule");
-    }
-    char src[512];
-    levy_rates_describe(rates, &d.res, src, sizeof src);
-    lua_pushstring(L, src);
-    lua_setfield(L, -2, "rates_source");
-    lua_setfield(L, res, "rules");
-    if (d.res.territory) {
-        push_territory(L, d.res.territory);
-        lua_setfield(L, res, "territory");
-    }
-    return 1;
+    return push_result(L, opts, &c, &d, &k, date_buf);
 }
 
 /* ------------------------------------------------------------------ other functions */
@@ -2212,14 +2252,13 @@ int luaopen_levy_tax(lua_State *L)
     }
     lua_pop(L, 1);
     /* shared line buffer as upvalue, freed by its __gc */
-    line_buf *b = lua_newuserdatauv(L, sizeof *b, 0);
+    tax_upv *b = lua_newuserdatauv(L, sizeof *b, 0);
     memset(b, 0, sizeof *b);
     lua_createtable(L, 0, 1);
     lua_pushcfunction(L, linebuf_gc);
     lua_setfield(L, -2, "__gc");
     lua_setmetatable(L, -2);
-    luaL_checkstack(L, K_N + 4,
-                    "levy.tax keys"); /* the keys are upvalues: more than LUA_MINSTACK */
+    luaL_checkstack(L, K_N + 4, "levy.tax: the key upvalues"); /* more than LUA_MINSTACK */
     for (int k = 0; k < K_N; k++)
         lua_pushstring(L, key_names[k]);
     luaL_setfuncs(L, funcs, 1 + K_N);

@@ -223,6 +223,20 @@ int levy_store_migrate_core(levy_store *st, levy_err *err)
     return levy_store_migrate_files(st, "core", files, n, err);
 }
 
+/* Opening is the store's (levy_store_connect); migrating it is this file's: the store does not
+ * call its migrations back (docs/architecture.md section 1). */
+int levy_store_open(levy_store **out, const char *path, int flags, levy_err *err)
+{
+    int rc = levy_store_connect(out, path, flags, err);
+    if (rc != LEVY_OK || (flags & (LEVY_STORE_READONLY | LEVY_STORE_NO_MIGRATE)))
+        return rc;
+    if ((rc = levy_store_migrate_core(*out, err)) != LEVY_OK) {
+        levy_store_close(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 int levy_store_migrate_dir(levy_store *st, const char *plugin, const char *dir, levy_err *err)
 {
     levy_migration_file *files = NULL;

@@ -241,7 +241,7 @@ int levy_store_probe(levy_store *st)
     return st->state;
 }
 
-int levy_store_open(levy_store **out, const char *path, int flags, levy_err *err)
+int levy_store_connect(levy_store **out, const char *path, int flags, levy_err *err)
 {
     int rc;
     *out = NULL;
@@ -266,9 +266,6 @@ int levy_store_open(levy_store **out, const char *path, int flags, levy_err *err
         goto fail;
     if ((rc = levy_store_exec(st, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", err)) !=
         LEVY_OK)
-        goto fail;
-    if (!(flags & (LEVY_STORE_READONLY | LEVY_STORE_NO_MIGRATE)) &&
-        (rc = levy_store_migrate_core(st, err)) != LEVY_OK)
         goto fail;
     *out = st;
     return LEVY_OK;

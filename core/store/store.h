@@ -28,8 +28,12 @@ typedef struct levy_store levy_store;
 #define LEVY_STORE_NO_MIGRATE 2 /* do not apply the core migrations */
 
 /* Opens (creating if needed, unless READONLY) the database at path (":memory:" allowed for
- * tests). *out = NULL on error. */
+ * tests) and applies the core migrations unless READONLY or NO_MIGRATE (core/store/migrate.c:
+ * the migrations call the store, never the other way). *out = NULL on error. */
 int levy_store_open(levy_store **out, const char *path, int flags, levy_err *err);
+/* Opens and configures the database only (WAL, synchronous=FULL, busy timeout, foreign keys;
+ * core/store/store.c): levy_store_open without the migrations. *out = NULL on error. */
+int levy_store_connect(levy_store **out, const char *path, int flags, levy_err *err);
 /* Closes (finalizes cached statements). NULL is a no-op. */
 void levy_store_close(levy_store *st);
 /* The underlying handle (for bindings and other core modules). */

@@ -1075,91 +1075,59 @@ int64_t levy_tax_entry_shown_taxable(const levy_tax_line *l, const levy_tax_entr
     return en->zero && l->reason == LEVY_REASON_CUSTOMER_EXEMPT ? 0 : en->taxable;
 }
 
-/*  * The same document levy.json.encode writes for the result table (keys in byte order, empty
- * arrays as []), written straight from the C structures: no result table, no key sort. A
- * string that levy.json would treat specially (a leading NUL: a number literal) makes the
- * caller fall back to the table. */
-static int js_str(levy_buf *b, const char *s, size_t len)
-{
-    if (len && s[0] == '\0')
-        return -1;
-    levy_json_escape(b, s, len);
-    return 0;
-}
+/* The writer's steps, through the reader o (calc.h: levy_tax_out). */
+static int js_str(levy_tax_out *b, const char *s, size_t len) { return b->str(b, s, len); }
 
-/* Writes `,"k":` (no comma when first); k is one of the fixed result keys (< 32 bytes). */
-static void js_key(levy_buf *b, const char *k, int first)
-{
-    char t[40];
-    size_t n = strlen(k), o = 0;
-    if (!first)
-        t[o++] = ',';
-    t[o++] = '"';
-    memcpy(t + o, k, n);
-    o += n;
-    t[o++] = '"';
-    t[o++] = ':';
-    levy_buf_put(b, t, o);
-}
+static void js_key(levy_tax_out *b, const char *k, int first) { b->key(b, k, first); }
 
-static void js_dec(levy_buf *b, const char *k, int64_t v, int scale, int first)
+static void js_dec(levy_tax_out *b, const char *k, int64_t v, int scale, int first)
 {
     char t[48];
     js_key(b, k, first);
-    t[0] = '"';
-    size_t n = levy_tax_fmt_scaled(t + 1, v, scale);
-    t[n + 1] = '"';
-    levy_buf_put(b, t, n + 2);
+    b->str(b, t, levy_tax_fmt_scaled(t, v, scale));
 }
 
-static void js_cstr(levy_buf *b, const char *k, const char *v, int first)
+static void js_cstr(levy_tax_out *b, const char *k, const char *v, int first)
 {
     js_key(b, k, first);
-    levy_json_escape(b, v, strlen(v));
+    b->str(b, v, LEVY_TAX_CSTR);
 }
 
-/* Address precision (issue 19): `"ambiguous_zip":{...},` written before the first key (keys
- * are in canonical order) when the ZIP5 spans several rates. */
-static void js_ambiguous(levy_buf *b, const levy_tax_resolution *res)
+/* Address precision (issue 19): "ambiguous_zip" {candidates, zip} when the ZIP5 spans
+ * several rates -- the answer's first key (keys in byte order). */
+static void js_ambiguous(levy_tax_out *b, const levy_tax_resolution *res)
 {
     char t[48];
-    if (!res->ambiguous || res->ncand < 2)
-        return;
-    levy_buf_puts(b, "\"ambiguous_zip\":{\"candidates\":[");
+    js_key(b, "ambiguous_zip", 1);
+    b->open(b, 0, 2);
+    js_key(b, "candidates", 1);
+    b->open(b, 1, res->ncand);
     for (int c = 0; c < res->ncand; c++) {
         const levy_tax_candidate *cd = &res->cand[c];
-        levy_buf_puts(b, c ? ",{" : "{");
+        b->open(b, 0, 5);
         js_key(b, "default", 1);
-        levy_buf_puts(b, cd->is_default ? "true" : "false");
+        b->boolean(b, cd->is_default);
         js_key(b, "jurisdictions", 0);
-        levy_buf_putc(b, '[');
-        for (int k = 0; k < cd->nj; k++) {
-            if (k)
-                levy_buf_putc(b, ',');
-            levy_json_escape(b, cd->jur[k], strlen(cd->jur[k]));
-        }
-        levy_buf_putc(b, ']');
+        b->open(b, 1, cd->nj);
+        for (int k = 0; k < cd->nj; k++)
+            b->str(b, cd->jur[k], LEVY_TAX_CSTR);
+        b->close(b, 1);
         js_key(b, "rate", 0);
-        levy_buf_putc(b, '"');
-        levy_buf_put(b, t, levy_tax_fmt_percent(t, cd->rate));
-        levy_buf_putc(b, '"');
+        b->str(b, t, levy_tax_fmt_percent(t, cd->rate));
         js_key(b, "zip4_ranges", 0);
-        levy_buf_putc(b, '[');
+        b->open(b, 1, cd->nranges);
         for (int k = 0; k < cd->nranges; k++) {
             levy_tax_zip4_range(t, cd->lo[k], cd->hi[k]);
-            if (k)
-                levy_buf_putc(b, ',');
-            levy_json_escape(b, t, strlen(t));
+            b->str(b, t, strlen(t));
         }
-        levy_buf_putc(b, ']');
-        snprintf(t, sizeof t, "%d", cd->ranges_all);
+        b->close(b, 1);
         js_key(b, "zip4_ranges_total", 0);
-        levy_buf_puts(b, t);
-        levy_buf_putc(b, '}');
+        b->num(b, cd->ranges_all);
+        b->close(b, 0);
     }
-    levy_buf_puts(b, "]");
+    b->close(b, 1);
     js_cstr(b, "zip", res->zip5, 0);
-    levy_buf_puts(b, "},");
+    b->close(b, 0);
 }
 
 void levy_tax_zip4_range(char *buf, uint32_t lo, uint32_t hi)
@@ -1171,28 +1139,35 @@ void levy_tax_zip4_range(char *buf, uint32_t lo, uint32_t hi)
                  hi / 10000 % 100000, hi % 10000);
 }
 
-/* Builds ctx for group g, calls rule.calculate(ctx) in the pure context, reads it back. */
+/* A note {code, message, ...}: tax_id_invalid, a rule's own (2 keys). */
+static void js_note(levy_tax_out *b, const char *code, const char *message)
+{
+    b->open(b, 0, 2);
+    js_cstr(b, "code", code, 1);
+    js_cstr(b, "message", message, 0);
+    b->close(b, 0);
+}
 
-int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_tax_decision *d,
-                         const char *calc_id, size_t calc_id_len, const char *date,
-                         const long long *generation, const char *rates_source,
-                         const char *region_rule)
+int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const levy_tax_decision *d,
+                          const char *calc_id, size_t calc_id_len, const char *date,
+                          const long long *generation, const char *rates_source,
+                          const char *region_rule)
 {
     int ex = req->exponent, bad = 0;
     char t[48];
-    levy_buf_putc(b, '{');
-    js_ambiguous(b, &d->res);
-    levy_buf_puts(b, "\"calculation_id\":");
+    int amb = d->res.ambiguous && d->res.ncand >= 2;
+    b->open(b, 0, 12);
+    if (amb)
+        js_ambiguous(b, &d->res);
+    js_key(b, "calculation_id", !amb);
     bad |= js_str(b, calc_id, calc_id_len);
     js_cstr(b, "currency", req->currency, 0);
     js_cstr(b, "date", date, 0);
     js_key(b, "lines", 0);
-    levy_buf_putc(b, '[');
+    b->open(b, 1, req->nlines);
     for (int i = 0; i < req->nlines; i++) {
         const levy_tax_line *l = &req->lines[i];
-        if (i)
-            levy_buf_putc(b, ',');
-        levy_buf_putc(b, '{');
+        b->open(b, 0, 7);
         js_dec(b, "amount", l->amount, ex, 1);
         if (l->discount)
             js_dec(b, "discount", l->discount, ex, 0);
@@ -1202,21 +1177,19 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
         js_cstr(b, "taxability_reason", levy_tax_reason_name(l->reason), 0);
         js_dec(b, "taxable_amount", l->taxable, ex, 0);
         js_key(b, "taxes", 0);
-        levy_buf_putc(b, '[');
         int listed = levy_tax_line_listed(l);
+        b->open(b, 1, listed ? l->n : 0);
         for (int e = 0; listed && e < l->n; e++) {
             const levy_tax_entry *en = &l->e[e];
-            if (e)
-                levy_buf_putc(b, ',');
-            levy_buf_putc(b, '{');
+            b->open(b, 0, 6);
             js_dec(b, "amount", en->amount, ex, 1);
             /* issue 19: the jurisdiction's code at its authority (FIPS, ISO), null when the
              * data does not establish it - then jurisdiction_note says why */
             js_key(b, "authority_code", 0);
             if (en->code)
-                levy_json_escape(b, en->code, strlen(en->code));
+                bad |= js_str(b, en->code, LEVY_TAX_CSTR);
             else
-                levy_buf_puts(b, "null");
+                b->null(b);
             js_key(b, "jurisdiction", 0);
             if (en->suffix) {
                 size_t a = strlen(en->name), s2 = strlen(en->suffix);
@@ -1224,12 +1197,12 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
                 if (a + s2 < sizeof nb) {
                     memcpy(nb, en->name, a);
                     memcpy(nb + a, en->suffix, s2);
-                    levy_json_escape(b, nb, a + s2);
+                    bad |= js_str(b, nb, a + s2);
                 } else {
-                    bad = 1;
+                    bad |= 1 | js_str(b, en->name, a);
                 }
             } else {
-                levy_json_escape(b, en->name, strlen(en->name));
+                bad |= js_str(b, en->name, LEVY_TAX_CSTR);
             }
             if (en->note)
                 js_cstr(b, "jurisdiction_note", en->note, 0);
@@ -1237,53 +1210,42 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
             if (en->title) /* a tax with its own name (issue 19: local taxes) */
                 js_cstr(b, "name", en->title, 0);
             js_key(b, "percentage", 0);
-            levy_buf_putc(b, '"');
-            levy_buf_put(b, t, levy_tax_fmt_percent(t, en->rate));
-            levy_buf_putc(b, '"');
+            js_str(b, t, levy_tax_fmt_percent(t, en->rate));
             js_dec(b, "taxable_amount", levy_tax_entry_shown_taxable(l, en), ex, 0);
             js_cstr(b, "type", levy_tax_type_name(en->type), 0);
-            levy_buf_putc(b, '}');
+            b->close(b, 0);
         }
-        levy_buf_put(b, "]}", 2);
+        b->close(b, 1);
+        b->close(b, 0);
     }
-    levy_buf_putc(b, ']');
+    b->close(b, 1);
     if (d->tax_id_note[0] || d->fallback[0] || d->fallback[1] ||
         d->nrule_notes) { /* notes: only when any */
-        js_key(b, "notes", 0);
-        levy_buf_putc(b, '[');
-        int nn = 0;
-        if (d->tax_id_note[0]) {
-            levy_buf_putc(b, '{');
-            js_cstr(b, "code", LEVY_TAX_NOTE_TAX_ID_INVALID, 1);
-            js_cstr(b, "message", d->tax_id_note, 0);
-            levy_buf_putc(b, '}');
-            nn++;
-        }
+        int nn = d->nrule_notes + (d->tax_id_note[0] != 0);
         for (int g = 0; g < 2; g++)
+            for (int k = 0; k < levy_tax_ncodes; k++)
+                nn += (int)(d->fallback[g] >> k & 1);
+        js_key(b, "notes", 0);
+        b->open(b, 1, nn);
+        if (d->tax_id_note[0])
+            js_note(b, LEVY_TAX_NOTE_TAX_ID_INVALID, d->tax_id_note);
+        for (int g = 0; g < 2; g++) /* product taxonomy: a parent's row decided */
             for (int k = 0; k < levy_tax_ncodes; k++) {
                 if (!(d->fallback[g] >> k & 1))
                     continue;
                 char msg[LEVY_TAX_NOTE_MAX];
                 levy_tax_fallback_note(d, g, k, msg, sizeof msg);
-                if (nn++)
-                    levy_buf_putc(b, ',');
-                levy_buf_putc(b, '{');
+                b->open(b, 0, 5);
                 js_cstr(b, "code", LEVY_TAX_NOTE_TAXABILITY_FALLBACK, 1);
                 js_cstr(b, "message", msg, 0);
                 js_cstr(b, "region", d->res.group_region[g], 0);
                 js_cstr(b, "tax_code", levy_tax_codes[k].code, 0);
                 js_cstr(b, "parent", levy_tax_codes[k].parent, 0);
-                levy_buf_putc(b, '}');
+                b->close(b, 0);
             }
-        for (int k = 0; k < d->nrule_notes; k++) {
-            if (nn++)
-                levy_buf_putc(b, ',');
-            levy_buf_putc(b, '{');
-            js_cstr(b, "code", d->rule_note[k].code, 1);
-            js_cstr(b, "message", d->rule_note[k].message, 0);
-            levy_buf_putc(b, '}');
-        }
-        levy_buf_putc(b, ']');
+        for (int k = 0; k < d->nrule_notes; k++)
+            js_note(b, d->rule_note[k].code, d->rule_note[k].message);
+        b->close(b, 1);
     }
     if (d->certificate_id) /* issue 20: the certificate that exempted the sale */
         js_cstr(b, "exemption_certificate_id", d->certificate_id, 0);
@@ -1291,31 +1253,145 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
     if (levy_rates_precision_name(d->res.precision))
         js_cstr(b, "resolution", levy_rates_precision_name(d->res.precision), 0);
     js_key(b, "rules", 0);
-    levy_buf_putc(b, '{');
+    b->open(b, 0, 3);
     if (generation) {
         js_key(b, "generation", 1);
-        snprintf(t, sizeof t, "%lld", *generation);
-        levy_buf_puts(b, t);
+        b->num(b, *generation);
     }
     js_cstr(b, "rates_source", rates_source, !generation);
     if (region_rule)
         js_cstr(b, "region_rule", region_rule, 0);
-    levy_buf_putc(b, '}');
+    b->close(b, 0);
     const levy_territory *tr = d->res.territory;
     if (tr) {
         js_key(b, "territory", 0);
-        levy_buf_putc(b, '{');
+        b->open(b, 0, 5);
         js_cstr(b, "code", tr->code, 1);
         js_cstr(b, "name", tr->name, 0);
         js_cstr(b, "reason", tr->reason, 0);
         if (tr->tax_country)
             js_cstr(b, "tax_country", tr->tax_country, 0);
         js_cstr(b, "treatment", tr->treatment, 0);
-        levy_buf_putc(b, '}');
+        b->close(b, 0);
     }
     js_dec(b, "total_amount", d->doc.total_amount, ex, 0);
     js_dec(b, "total_tax", d->doc.total_tax, ex, 0);
     js_dec(b, "total_taxable", d->doc.total_taxable, ex, 0);
-    levy_buf_putc(b, '}');
-    return bad || b->oom ? -1 : 0;
+    b->close(b, 0);
+    return bad ? -1 : 0;
+}
+
+/* ---- levy_tax_result_json: the writer's JSON reader */
+
+#define JSON_OUT_DEPTH 16
+
+typedef struct json_out {
+    levy_tax_out o;
+    levy_buf *b;
+    int depth;
+    unsigned char array[JSON_OUT_DEPTH]; /* per open container: an array? */
+    int count[JSON_OUT_DEPTH];           /* its members so far */
+} json_out;
+
+/* A value starts: in an array, after a comma unless it is the first member. */
+static void json_member(json_out *j)
+{
+    if (j->depth > 0 && j->array[j->depth - 1] && j->count[j->depth - 1]++)
+        levy_buf_putc(j->b, ',');
+}
+
+static void json_open(levy_tax_out *o, int array, int n)
+{
+    json_out *j = (json_out *)o;
+    (void)n;
+    json_member(j);
+    levy_buf_putc(j->b, array ? '[' : '{');
+    if (j->depth < JSON_OUT_DEPTH) {
+        j->array[j->depth] = (unsigned char)array;
+        j->count[j->depth] = 0;
+    }
+    j->depth++;
+}
+
+static void json_close(levy_tax_out *o, int array)
+{
+    json_out *j = (json_out *)o;
+    j->depth--;
+    levy_buf_putc(j->b, array ? ']' : '}');
+}
+
+/* Writes `,"k":` (no comma when first); k is one of the fixed result keys (< 32 bytes). */
+static void json_key(levy_tax_out *o, const char *k, int first)
+{
+    json_out *j = (json_out *)o;
+    char t[40];
+    size_t n = strlen(k), p = 0;
+    if (!first)
+        t[p++] = ',';
+    t[p++] = '"';
+    memcpy(t + p, k, n);
+    p += n;
+    t[p++] = '"';
+    t[p++] = ':';
+    levy_buf_put(j->b, t, p);
+}
+
+/* A string; one with a leading NUL (a levy.json number literal) needs the table path. */
+static int json_str(levy_tax_out *o, const char *s, size_t len)
+{
+    json_out *j = (json_out *)o;
+    json_member(j);
+    if (len == LEVY_TAX_CSTR)
+        len = strlen(s);
+    if (len && s[0] == '\0') {
+        levy_buf_puts(j->b, "\"\"");
+        return -1;
+    }
+    levy_json_escape(j->b, s, len);
+    return 0;
+}
+
+static void json_bool(levy_tax_out *o, int v)
+{
+    json_out *j = (json_out *)o;
+    json_member(j);
+    levy_buf_puts(j->b, v ? "true" : "false");
+}
+
+static void json_null(levy_tax_out *o)
+{
+    json_out *j = (json_out *)o;
+    json_member(j);
+    levy_buf_puts(j->b, "null");
+}
+
+static void json_num(levy_tax_out *o, long long v)
+{
+    json_out *j = (json_out *)o;
+    char t[32];
+    json_member(j);
+    snprintf(t, sizeof t, "%lld", v);
+    levy_buf_puts(j->b, t);
+}
+
+int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_tax_decision *d,
+                         const char *calc_id, size_t calc_id_len, const char *date,
+                         const long long *generation, const char *rates_source,
+                         const char *region_rule)
+{
+    json_out j = {levy_tax_json_out, b, 0, {0}, {0}};
+    int bad = levy_tax_result_write(&j.o, req, d, calc_id, calc_id_len, date, generation,
+                                    rates_source, region_rule);
+    return bad || b->oom || j.depth > JSON_OUT_DEPTH ? -1 : 0;
+}
+
+/* The JSON reader's steps, for another writer (tax/ctx.h: ctx as JSON, in tests). */
+const levy_tax_out levy_tax_json_out = {json_open, json_close, json_key, json_str,
+                                        json_num,  json_bool,  json_null};
+
+int levy_tax_json_write(levy_buf *b, int (*write)(levy_tax_out *o, void *arg), void *arg)
+{
+    json_out j = {levy_tax_json_out, b, 0, {0}, {0}};
+    int bad = write(&j.o, arg);
+    return bad || b->oom || j.depth > JSON_OUT_DEPTH ? -1 : 0;
 }

@@ -375,18 +375,50 @@ int levy_tax_line_listed(const levy_tax_line *l);
 /* The taxable amount an entry shows: 0 on a customer-exempt line, else its taxable. */
 int64_t levy_tax_entry_shown_taxable(const levy_tax_line *l, const levy_tax_entry *en);
 
+/* Where the answer goes: levy_tax_result_write shapes it once and hands it to one of two
+ * readers -- JSON text (levy_tax_result_json below) or levy.tax's result table
+ * (core/lua/bind_tax.c) -- so a field it gains reaches both. The calls nest as JSON does:
+ * open (an object, or an array when `array`, with room for n members), key (in an object,
+ * before each value; k is a string literal, a reader may know it by its address; first: the
+ * object's first key), a value (str, num, boolean, null or a nested open ... close), close. str
+ * returns -1 for a string the reader cannot carry. */
+typedef struct levy_tax_out levy_tax_out;
+/* str's n for a NUL-terminated string (a name from a table, a field of the request): a reader
+ * may find it by its address (Lua's C-string cache) instead of hashing its bytes. */
+#define LEVY_TAX_CSTR ((size_t)-1)
+struct levy_tax_out {
+    void (*open)(levy_tax_out *o, int array, int n);
+    void (*close)(levy_tax_out *o, int array);
+    void (*key)(levy_tax_out *o, const char *k, int first);
+    int (*str)(levy_tax_out *o, const char *s, size_t n);
+    void (*num)(levy_tax_out *o, long long v);
+    void (*boolean)(levy_tax_out *o, int v);
+    void (*null)(levy_tax_out *o); /* JSON null (levy.json's json.null in a Lua table) */
+};
+
+/* Writes the result (CONTRACT section 2.5) to o, object keys in byte order.
+ * generation: NULL when none; region_rule: NULL when none. Returns 0, or -1 when a string
+ * could not be carried (o's str refused it, or a jurisdiction name of 256 bytes or more). */
+int levy_tax_result_write(levy_tax_out *o, const levy_tax_request *req, const levy_tax_decision *d,
+                          const char *calc_id, size_t calc_id_len, const char *date,
+                          const long long *generation, const char *rates_source,
+                          const char *region_rule);
+
 struct levy_buf;
 /* "55101-0002..55101-1609" (or "55101-0002" when lo == hi) of a ZIP+4 range held as 9 digits;
  * buf >= 24 bytes. */
 void levy_tax_zip4_range(char *buf, uint32_t lo, uint32_t hi);
-/* Appends the result (CONTRACT section 2.5) as JSON text to b: the bytes levy.json.encode
- * writes for the binding's result table (keys in byte order, empty arrays as []).
- * generation: NULL when none; region_rule: NULL when none. Returns 0, or -1 when b ran out of
- * memory or a string needs the table path (a leading NUL: a levy.json number literal; a
- * jurisdiction name of 256 bytes or more). */
+/* Appends the result as JSON text to b (levy_tax_result_write): the bytes levy.json.encode
+ * writes for the binding's result table (keys in byte order, empty arrays as []). Returns 0,
+ * or -1 when b ran out of memory or a string needs the table path (a leading NUL: a
+ * levy.json number literal; a jurisdiction name of 256 bytes or more). */
 int levy_tax_result_json(struct levy_buf *b, const levy_tax_request *req,
                          const levy_tax_decision *d, const char *calc_id, size_t calc_id_len,
                          const char *date, const long long *generation, const char *rates_source,
                          const char *region_rule);
+/* The JSON reader's steps (a json_out needs its state: use levy_tax_json_write), and any
+ * writer's output as JSON text appended to b: 0, or -1 (write's -1, out of memory). */
+extern const levy_tax_out levy_tax_json_out;
+int levy_tax_json_write(struct levy_buf *b, int (*write)(levy_tax_out *o, void *arg), void *arg);
 
 #endif

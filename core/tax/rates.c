@@ -636,150 +636,175 @@ static int rate_tail(levy_rates *r, const csv_table *tab, const csv_row *row, co
     return LEVY_OK;
 }
 
-static int load_ca(levy_rates *r, const char *path, char *text, char *vintage_out, long *rows,
-                   levy_err *err)
+/* One row of a table whose rows end with rate_tail (load_ca, load_national, load_overlays):
+ * checks it, appends it to its array in r and sets *from to its effective_from. col: the
+ * header's columns in the order of the loader's names. */
+typedef int (*rate_row_fn)(levy_rates *r, const csv_table *tab, const csv_row *row, const int *col,
+                           int32_t *from, levy_err *err);
+
+#define RATE_ROWS_MAX_COLS 16
+
+/* The one row reader of those tables: header, every row through fn, the vintage (the latest
+ * effective_from) and the row count. */
+static int load_rate_rows(levy_rates *r, const char *path, char *text, const char *const *names,
+                          int ncol, rate_row_fn fn, char *vintage_out, long *rows, levy_err *err)
 {
     csv_table tab;
     csv_row row;
-    static const char *names[] = {"province",     "region",   "tax_type",       "level",
-                                  "jurisdiction", "rate_pct", "effective_from", "effective_to"};
-    int col[8];
-    int more = csv_open(&tab, path, text, names, 8, col, err);
+    int col[RATE_ROWS_MAX_COLS];
+    if (ncol > RATE_ROWS_MAX_COLS)
+        return levy_err_set(err, LEVY_EINVAL, "bad_rate_table", "too many columns");
+    int more = csv_open(&tab, path, text, names, ncol, col, err);
     if (more != LEVY_OK)
         return more;
     long n = 0;
     strcpy(vintage_out, "unknown");
     while ((more = csv_next(&tab, &row, err)) > 0) {
-        const int lineno = tab.lineno;
-        ca_row c;
-        memset(&c, 0, sizeof c);
-        if (!levy_rates_ca_province(row.f[col[0]]))
-            return ROWERR("%s:%d: bad province '%s'", path, lineno, row.f[col[0]]);
-        memcpy(c.prov, row.f[col[0]], 3);
-        const char *reg = row.f[col[1]];
-        if (!(strcmp(reg, "CA") == 0 ||
-              (strncmp(reg, "CA-", 3) == 0 && levy_rates_ca_province(reg + 3))))
-            return ROWERR("%s:%d: bad region '%s'", path, lineno, reg);
-        snprintf(c.region, sizeof c.region, "%s", reg);
-        int t = levy_tax_type_from(row.f[col[2]]), lv = levy_tax_level_from(row.f[col[3]]);
-        if (t < 0 || lv < 0)
-            return ROWERR("%s:%d: bad tax_type or level", path, lineno);
-        c.type = (uint8_t)t;
-        c.level = (uint8_t)lv;
-        int trc = rate_tail(r, &tab, &row, (const int[4]){col[5], col[6], col[7], col[4]}, &c.rate,
-                            &c.from, &c.to, &c.name, err);
-        if (trc != LEVY_OK)
-            return trc;
-        if (PUSH(r, ca, nca, ca_cap))
-            return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
-        r->ca[r->nca++] = c;
-        vintage_max(vintage_out, c.from);
+        int32_t from = 0;
+        int rc = fn(r, &tab, &row, col, &from, err);
+        if (rc != LEVY_OK)
+            return rc;
+        vintage_max(vintage_out, from);
         n++;
     }
     return csv_done(&tab, more, n, rows, err);
+}
+
+static int load_ca_row(levy_rates *r, const csv_table *tab, const csv_row *row, const int *col,
+                       int32_t *from, levy_err *err)
+{
+    const char *path = tab->path;
+    const int lineno = tab->lineno;
+    ca_row c;
+    memset(&c, 0, sizeof c);
+    if (!levy_rates_ca_province(row->f[col[0]]))
+        return ROWERR("%s:%d: bad province '%s'", path, lineno, row->f[col[0]]);
+    memcpy(c.prov, row->f[col[0]], 3);
+    const char *reg = row->f[col[1]];
+    if (!(strcmp(reg, "CA") == 0 ||
+          (strncmp(reg, "CA-", 3) == 0 && levy_rates_ca_province(reg + 3))))
+        return ROWERR("%s:%d: bad region '%s'", path, lineno, reg);
+    snprintf(c.region, sizeof c.region, "%s", reg);
+    int t = levy_tax_type_from(row->f[col[2]]), lv = levy_tax_level_from(row->f[col[3]]);
+    if (t < 0 || lv < 0)
+        return ROWERR("%s:%d: bad tax_type or level", path, lineno);
+    c.type = (uint8_t)t;
+    c.level = (uint8_t)lv;
+    int trc = rate_tail(r, tab, row, (const int[4]){col[5], col[6], col[7], col[4]}, &c.rate,
+                        &c.from, &c.to, &c.name, err);
+    if (trc != LEVY_OK)
+        return trc;
+    if (PUSH(r, ca, nca, ca_cap))
+        return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+    r->ca[r->nca++] = c;
+    *from = c.from;
+    return LEVY_OK;
+}
+
+static int load_ca(levy_rates *r, const char *path, char *text, char *vintage_out, long *rows,
+                   levy_err *err)
+{
+    static const char *names[] = {"province",     "region",   "tax_type",       "level",
+                                  "jurisdiction", "rate_pct", "effective_from", "effective_to"};
+    return load_rate_rows(r, path, text, names, 8, load_ca_row, vintage_out, rows, err);
+}
+
+static int load_national_row(levy_rates *r, const csv_table *tab, const csv_row *row,
+                             const int *col, int32_t *from, levy_err *err)
+{
+    const char *path = tab->path;
+    const int lineno = tab->lineno;
+    nat_row c;
+    memset(&c, 0, sizeof c);
+    if (row->len[col[0]] != 2 || !isupper((unsigned char)row->f[col[0]][0]) ||
+        !isupper((unsigned char)row->f[col[0]][1]))
+        return ROWERR("%s:%d: bad country '%s'", path, lineno, row->f[col[0]]);
+    memcpy(c.country, row->f[col[0]], 3);
+    if (row->len[col[1]] == 0 || row->len[col[1]] >= sizeof c.region)
+        return ROWERR("%s:%d: bad region", path, lineno);
+    memcpy(c.region, row->f[col[1]], row->len[col[1]] + 1);
+    int t = levy_tax_type_from(row->f[col[2]]);
+    if (t < 0)
+        return ROWERR("%s:%d: bad tax_type '%s'", path, lineno, row->f[col[2]]);
+    c.type = (uint8_t)t;
+    if (row->len[col[4]] == 0 || row->len[col[4]] > 31)
+        return ROWERR("%s:%d: bad rate_key", path, lineno);
+    c.key = pool_add(r, row->f[col[4]], row->len[col[4]]);
+    int trc = rate_tail(r, tab, row, (const int[4]){col[5], col[6], col[7], col[3]}, &c.rate,
+                        &c.from, &c.to, &c.name, err);
+    if (trc != LEVY_OK)
+        return trc;
+    if (c.key == UINT32_MAX || PUSH(r, nat, nnat, nat_cap))
+        return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+    r->nat[r->nnat++] = c;
+    *from = c.from;
+    return LEVY_OK;
 }
 
 static int load_national(levy_rates *r, const char *path, char *text, char *vintage_out, long *rows,
                          levy_err *err)
 {
-    csv_table tab;
-    csv_row row;
     static const char *names[] = {"country",  "region",   "tax_type",       "jurisdiction",
                                   "rate_key", "rate_pct", "effective_from", "effective_to"};
-    int col[8];
-    int more = csv_open(&tab, path, text, names, 8, col, err);
-    if (more != LEVY_OK)
-        return more;
-    long n = 0;
-    strcpy(vintage_out, "unknown");
-    while ((more = csv_next(&tab, &row, err)) > 0) {
-        const int lineno = tab.lineno;
-        nat_row c;
-        memset(&c, 0, sizeof c);
-        if (row.len[col[0]] != 2 || !isupper((unsigned char)row.f[col[0]][0]) ||
-            !isupper((unsigned char)row.f[col[0]][1]))
-            return ROWERR("%s:%d: bad country '%s'", path, lineno, row.f[col[0]]);
-        memcpy(c.country, row.f[col[0]], 3);
-        if (row.len[col[1]] == 0 || row.len[col[1]] >= sizeof c.region)
-            return ROWERR("%s:%d: bad region", path, lineno);
-        memcpy(c.region, row.f[col[1]], row.len[col[1]] + 1);
-        int t = levy_tax_type_from(row.f[col[2]]);
-        if (t < 0)
-            return ROWERR("%s:%d: bad tax_type '%s'", path, lineno, row.f[col[2]]);
-        c.type = (uint8_t)t;
-        if (row.len[col[4]] == 0 || row.len[col[4]] > 31)
-            return ROWERR("%s:%d: bad rate_key", path, lineno);
-        c.key = pool_add(r, row.f[col[4]], row.len[col[4]]);
-        int trc = rate_tail(r, &tab, &row, (const int[4]){col[5], col[6], col[7], col[3]}, &c.rate,
-                            &c.from, &c.to, &c.name, err);
-        if (trc != LEVY_OK)
-            return trc;
-        if (c.key == UINT32_MAX || PUSH(r, nat, nnat, nat_cap))
-            return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
-        r->nat[r->nnat++] = c;
-        vintage_max(vintage_out, c.from);
-        n++;
+    return load_rate_rows(r, path, text, names, 8, load_national_row, vintage_out, rows, err);
+}
+
+/* The columns of the overlay table (its error messages name the ZIP columns). */
+static const char *const overlay_cols[] = {"state",        "zip_from", "zip_to",   "level",
+                                           "jurisdiction", "op",       "rate_pct", "effective_from",
+                                           "effective_to", "status"};
+
+static int load_overlays_row(levy_rates *r, const csv_table *tab, const csv_row *row,
+                             const int *col, int32_t *from, levy_err *err)
+{
+    const char *path = tab->path;
+    const int lineno = tab->lineno;
+    overlay_row o;
+    memset(&o, 0, sizeof o);
+    if (row->len[col[0]] != 2 || !levy_rates_us_state_name(row->f[col[0]]))
+        return ROWERR("%s:%d: bad state '%s'", path, lineno, row->f[col[0]]);
+    memcpy(o.st, row->f[col[0]], 3);
+    for (int k = 0; k < 2; k++) {
+        const char *s = row->f[col[1 + k]];
+        if (row->len[col[1 + k]] != 5)
+            return ROWERR("%s:%d: bad %s '%s'", path, lineno, overlay_cols[1 + k], s);
+        uint32_t z = 0;
+        for (int i = 0; i < 5; i++) {
+            if (!isdigit((unsigned char)s[i]))
+                return ROWERR("%s:%d: bad %s '%s'", path, lineno, overlay_cols[1 + k], s);
+            z = z * 10 + (uint32_t)(s[i] - '0');
+        }
+        if (k == 0)
+            o.zfrom = z;
+        else
+            o.zto = z;
     }
-    return csv_done(&tab, more, n, rows, err);
+    int lv = levy_tax_level_from(row->f[col[3]]);
+    if (lv < 0 || o.zfrom > o.zto)
+        return ROWERR("%s:%d: bad level or ZIP range", path, lineno);
+    o.level = (uint8_t)lv;
+    if (strcmp(row->f[col[5]], "add") == 0)
+        o.op = OVERLAY_ADD;
+    else if (strcmp(row->f[col[5]], "set") == 0)
+        o.op = OVERLAY_SET;
+    else
+        return ROWERR("%s:%d: op must be add or set", path, lineno);
+    int trc = rate_tail(r, tab, row, (const int[4]){col[6], col[7], col[8], col[4]}, &o.rate,
+                        &o.from, &o.to, &o.name, err);
+    if (trc != LEVY_OK)
+        return trc;
+    if (PUSH(r, ovl, novl, ovl_cap))
+        return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+    r->ovl[r->novl++] = o;
+    *from = o.from;
+    return LEVY_OK;
 }
 
 static int load_overlays(levy_rates *r, const char *path, char *text, char *vintage_out, long *rows,
                          levy_err *err)
 {
-    csv_table tab;
-    csv_row row;
-    static const char *names[] = {"state",        "zip_from", "zip_to",   "level",
-                                  "jurisdiction", "op",       "rate_pct", "effective_from",
-                                  "effective_to", "status"};
-    int col[10];
-    int more = csv_open(&tab, path, text, names, 10, col, err);
-    if (more != LEVY_OK)
-        return more;
-    long n = 0;
-    strcpy(vintage_out, "unknown");
-    while ((more = csv_next(&tab, &row, err)) > 0) {
-        const int lineno = tab.lineno;
-        overlay_row o;
-        memset(&o, 0, sizeof o);
-        if (row.len[col[0]] != 2 || !levy_rates_us_state_name(row.f[col[0]]))
-            return ROWERR("%s:%d: bad state '%s'", path, lineno, row.f[col[0]]);
-        memcpy(o.st, row.f[col[0]], 3);
-        for (int k = 0; k < 2; k++) {
-            const char *s = row.f[col[1 + k]];
-            if (row.len[col[1 + k]] != 5)
-                return ROWERR("%s:%d: bad %s '%s'", path, lineno, names[1 + k], s);
-            uint32_t z = 0;
-            for (int i = 0; i < 5; i++) {
-                if (!isdigit((unsigned char)s[i]))
-                    return ROWERR("%s:%d: bad %s '%s'", path, lineno, names[1 + k], s);
-                z = z * 10 + (uint32_t)(s[i] - '0');
-            }
-            if (k == 0)
-                o.zfrom = z;
-            else
-                o.zto = z;
-        }
-        int lv = levy_tax_level_from(row.f[col[3]]);
-        if (lv < 0 || o.zfrom > o.zto)
-            return ROWERR("%s:%d: bad level or ZIP range", path, lineno);
-        o.level = (uint8_t)lv;
-        if (strcmp(row.f[col[5]], "add") == 0)
-            o.op = OVERLAY_ADD;
-        else if (strcmp(row.f[col[5]], "set") == 0)
-            o.op = OVERLAY_SET;
-        else
-            return ROWERR("%s:%d: op must be add or set", path, lineno);
-        int trc = rate_tail(r, &tab, &row, (const int[4]){col[6], col[7], col[8], col[4]}, &o.rate,
-                            &o.from, &o.to, &o.name, err);
-        if (trc != LEVY_OK)
-            return trc;
-        if (PUSH(r, ovl, novl, ovl_cap))
-            return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
-        r->ovl[r->novl++] = o;
-        vintage_max(vintage_out, o.from);
-        n++;
-    }
-    return csv_done(&tab, more, n, rows, err);
+    return load_rate_rows(r, path, text, overlay_cols, 10, load_overlays_row, vintage_out, rows,
+                          err);
 }
 
 /* ---------------------------------------------------------------- tiny JSON reader */

@@ -238,6 +238,19 @@ static int sums_lookup(const char *dir, const char *name, char out[65])
     return found;
 }
 
+/* The next of the *n sources read from path (a 'source' line, or one file of a 'mirror'),
+ * cleared; NULL with err set when there are MAX_SOURCES already. */
+static upd_src *new_source(const char *path, upd_src *v, int *n, char *err, size_t ecap)
+{
+    if (*n >= MAX_SOURCES) {
+        snprintf(err, ecap, "%.600s: more than %d sources", path, MAX_SOURCES);
+        return NULL;
+    }
+    upd_src *s = &v[(*n)++];
+    memset(s, 0, sizeof *s);
+    return s;
+}
+
 static int parse_sources(const char *path, upd_src *v, int *n, char *err, size_t ecap)
 {
     char *text = NULL;
@@ -283,13 +296,11 @@ static int parse_sources(const char *path, upd_src *v, int *n, char *err, size_t
                 base_name(de->d_name, bn, sizeof bn);
                 if (!bn[0])
                     continue;
-                if (*n >= MAX_SOURCES) {
-                    snprintf(err, ecap, "%.600s: more than %d sources", path, MAX_SOURCES);
+                upd_src *s = new_source(path, v, n, err, ecap);
+                if (!s) {
                     rc = -1;
                     break;
                 }
-                upd_src *s = &v[(*n)++];
-                memset(s, 0, sizeof *s);
                 snprintf(s->url, sizeof s->url, "%.700s/%.255s", arg, de->d_name);
                 if (sums_lookup(arg, de->d_name, s->sha) != 0)
                     s->sha[0] = 0;
@@ -302,13 +313,11 @@ static int parse_sources(const char *path, upd_src *v, int *n, char *err, size_t
             rc = -1;
             break;
         }
-        if (*n >= MAX_SOURCES) {
-            snprintf(err, ecap, "%.600s: more than %d sources", path, MAX_SOURCES);
+        upd_src *s = new_source(path, v, n, err, ecap);
+        if (!s) {
             rc = -1;
             break;
         }
-        upd_src *s = &v[(*n)++];
-        memset(s, 0, sizeof *s);
         snprintf(s->url, sizeof s->url, "%s", arg);
         for (char *kv = strtok_r(NULL, " \t\r", &tok_save); kv && rc == 0;
              kv = strtok_r(NULL, " \t\r", &tok_save)) {
