@@ -9,6 +9,12 @@ if(EXISTS /usr/bin/chromium AND LEVY_NODE AND LEVY_NPM)
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(browser_ui PROPERTIES LABELS "browser;e2e" TIMEOUT 300 SKIP_RETURN_CODE 77
                        ENVIRONMENT "LEVY_SOURCE=${CMAKE_SOURCE_DIR}")
+  # issue 20: the connect wizard's states and the phone-width menu, at 1280 and 390 px
+  add_test(NAME browser_wizard
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/browser/run.sh $<TARGET_FILE:levy> wizard.test.js
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(browser_wizard PROPERTIES LABELS "browser;e2e" TIMEOUT 300 SKIP_RETURN_CODE 77
+                       ENVIRONMENT "LEVY_SOURCE=${CMAKE_SOURCE_DIR}")
 else()
   message(STATUS "browser_ui test skipped: needs /usr/bin/chromium, node and npm")
 endif()
