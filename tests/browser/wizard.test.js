@@ -131,14 +131,35 @@ async function main() {
     { env: Object.assign({}, process.env, { LEVY_API_TOKEN: '' }) }).toString();
   const code = /#signin=([A-Za-z0-9_-]+)/.exec(out)[1];
 
+  const item = (id) => page.locator('#onboarding li[data-item="' + id + '"]');
+  const isDone = async (id) => (await item(id).getAttribute('data-done')) === 'true';
+  await check('onboarding: on first start the checklist shows connect, seller address, regions as not done', async () => {
+    await page.goto(base + '/#signin=' + code);
+    await page.locator('#onboarding').waitFor();
+    for (const id of ['connect', 'seller', 'regions']) assert(!(await isDone(id)), id + ' shown as done on a new levy');
+    assert(await item('seller').locator('a[href="#/settings"]').count() === 1, 'the seller address item does not link to Settings');
+    assert(/origin sourcing/.test(await item('seller').innerText()), 'the seller item does not say what the address decides');
+    await page.screenshot({ path: path.join(OUT, 'onboarding-new.png') });
+  });
+  await check('onboarding: seller address and a subscribed region tick their items (computed from levy\'s state)', async () => {
+    const st = await http('PUT', base + '/v1/settings', { seller_address: { line1: '1 Main St', city: 'Austin', state: 'TX', zip_code: '78701', country: 'US' } }, auth);
+    assert(st.status === 200, 'PUT /v1/settings ' + st.status + ' ' + st.text.slice(0, 200));
+    await page.reload();
+    await until('seller item done', async () => isDone('seller'), 15000);
+    assert(!(await isDone('regions')), 'regions done with none subscribed');
+    const rg = await http('PUT', base + '/v1/regions/US-TX', { subscribed: true, tax_calculation: true }, auth);
+    assert(rg.status === 200, 'PUT /v1/regions/US-TX ' + rg.status + ' ' + rg.text.slice(0, 200));
+    await page.reload();
+    await until('regions item done', async () => isDone('regions'), 15000);
+    assert(/Austin/.test(await item('seller').innerText()), 'the seller item does not show the address');
+  });
+
   for (const vp of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
     const W = vp.width + 'px: ';
     await page.setViewportSize(vp);
     let connId = null;
     await check(W + 'wizard: several subsidiaries, none pre-selected; Back on every step', async () => {
-      if (!connId && vp.width === 1280) {
-        await page.goto(base + '/#signin=' + code);
-      } else await page.goto(base + '/#/integrations');
+      await page.goto(base + '/#/integrations');
       await page.locator('#connect-rillet:not([disabled])').click();
       await modal.locator('form[data-step="intro"]').waitFor();
       assert(await modal.getByRole('button', { name: 'Cancel' }).count() === 1, 'no Cancel on the first step');
@@ -234,6 +255,33 @@ async function main() {
       await page.unroute(CONN_GET);
     });
   }
+
+  await check('onboarding: after the connection, connect is done and the products item counts those on the fallback code', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(base + '/#/integrations');
+    await page.locator('#onboarding').waitFor();
+    await until('connect item done', async () => isDone('connect'), 15000);
+    let all = [], cursor = null;
+    do {
+      const r = (await http('GET', base + '/v1/products?limit=500' + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''), undefined, auth)).json;
+      all = all.concat(r.data); cursor = r.next_cursor;
+    } while (cursor);
+    const fallback = all.filter(p => p.tax_code_source === 'default').length;
+    const text = await item('products').innerText();
+    if (fallback) {
+      assert(text.includes(fallback + (fallback === 1 ? ' product is' : ' products are')), 'products item says "' + text + '", the API ' + fallback + ' on the default code');
+      assert(!(await isDone('products')), 'products done with ' + fallback + ' on the fallback code');
+    } else assert(await isDone('products'), 'products not done with none on the fallback code');
+    await page.screenshot({ path: path.join(OUT, 'onboarding-connected.png') });
+  });
+  await check('onboarding: Dismiss hides the checklist for good', async () => {
+    await page.locator('#onboarding').getByRole('button', { name: 'Dismiss' }).click();
+    await until('checklist gone', async () => (await page.locator('#onboarding').count()) === 0, 5000);
+    await page.reload();
+    await page.locator('main h1').first().waitFor();
+    await sleep(1500);
+    assert(await page.locator('#onboarding').count() === 0, 'the checklist came back after a reload');
+  });
 
   await check('390px: a Menu button opens the nav; every nav item is reachable and its page fits the screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });

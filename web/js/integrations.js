@@ -44,6 +44,10 @@
       var listSlot = h('div', { id: 'connections' });
       var errSlot = h('div');
       main.appendChild(h('h1', { text: 'Integrations' }));
+      /* the onboarding checklist (onboarding.js) on the landing page until done or dismissed */
+      var onboard = h('div', { class: 'onboarding-slot' });
+      main.appendChild(onboard);
+      if (L.onboarding) L.onboarding(onboard);
       main.appendChild(errSlot);
       main.appendChild(h('div', { class: 'tiles' },
         h('section', { class: 'card tile', 'aria-labelledby': 'tile-rillet' },
