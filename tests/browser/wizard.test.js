@@ -39,6 +39,8 @@ function log(...a) { console.log(...a); }
 function ok(name) { passed++; log('ok   - ' + name); }
 function fail(name, err) { failed++; log('FAIL - ' + name + ': ' + (err && err.message ? err.message.split('\n')[0] : err)); }
 async function check(name, fn) {
+  /* LEVY_TEST_ONLY=<regex>: run only the matching checks (to see one fail against an older build) */
+  if (process.env.LEVY_TEST_ONLY && !new RegExp(process.env.LEVY_TEST_ONLY).test(name)) return undefined;
   try { const r = await fn(); ok(name); return r; } catch (e) { fail(name, e); return undefined; }
 }
 function assert(cond, msg) { if (!cond) throw new Error(msg); }
@@ -133,8 +135,9 @@ async function main() {
 
   const item = (id) => page.locator('#onboarding li[data-item="' + id + '"]');
   const isDone = async (id) => (await item(id).getAttribute('data-done')) === 'true';
+  await page.goto(base + '/#signin=' + code);
+  await page.locator('main h1').first().waitFor();
   await check('onboarding: on first start the checklist shows connect, seller address, regions as not done', async () => {
-    await page.goto(base + '/#signin=' + code);
     await page.locator('#onboarding').waitFor();
     for (const id of ['connect', 'seller', 'regions']) assert(!(await isDone(id)), id + ' shown as done on a new levy');
     assert(await item('seller').locator('a[href="#/settings"]').count() === 1, 'the seller address item does not link to Settings');
@@ -320,6 +323,35 @@ async function main() {
     await page.goto(base + '/#/integrations');
     assert(!(await page.locator('#menu-toggle').isVisible()), 'Menu button shown at 1280 px');
     for (const a of await page.locator('#nav a[data-route]').all()) assert(await a.isVisible(), 'nav item hidden at 1280 px');
+  });
+
+  await check('validation errors name the field in words and never show an API path (real 422 and 404 answers)', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(base + '/#/settings');
+    await page.locator('main h1').first().waitFor();
+    const shown = await page.evaluate(async () => {
+      const L = window.levy, out = [];
+      for (const [m, p, b] of [['PUT', '/v1/settings', { seller_address: { postal_code: '1' } }],
+        ['PUT', '/v1/settings', { sweep_interval_minutes: 0, rounding: 'sideways' }],
+        ['GET', '/v1/no-such-thing']]) {
+        try { await L.api(m, p, b); out.push({ ok: true }); } catch (e) {
+          const n = L.errorNotice(e, document.getElementById('settings-form'));
+          document.body.appendChild(n);
+          out.push({ raw: e.message + ' ' + JSON.stringify(e.details), visible: n.querySelector('strong').innerText + ' ' + Array.from(n.querySelectorAll(':scope > ul li')).map(li => li.innerText).join(' | '),
+            tech: n.querySelector('details.tech-details') ? n.querySelector('details.tech-details').open === false : null });
+          n.remove();
+        }
+      }
+      return out;
+    });
+    for (const s of shown) {
+      assert(!s.ok, 'a bad request was accepted');
+      assert(!/\/v1\/|\/admin\//.test(s.visible), 'an API path is shown: ' + s.visible);
+      assert(!/[a-z]+_[a-z_]+/.test(s.visible), 'a raw field name is shown: "' + s.visible + '" (from ' + s.raw + ')');
+      assert(s.tech === true, 'no closed Technical details for ' + s.raw);
+    }
+    assert(/Seller address postal code/i.test(shown[0].visible), 'the field is not named in words: ' + shown[0].visible);
+    assert(/Sweep interval/i.test(shown[1].visible) && /Rounding/.test(shown[1].visible), 'the fields are not named in words: ' + shown[1].visible);
   });
 
   await check('no page errors', async () => { assert(!errors.length, errors.slice(0, 3).join(' | ')); });
