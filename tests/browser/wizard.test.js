@@ -242,7 +242,12 @@ async function main() {
       await page.route(CONN_GET, async route => {
         const res = await route.fetch();
         const j = await res.json();
-        const fix = c => { if (c.id === connId) c.import_progress = { documents: 1200, decided: Math.min(1199, 100 + 40 * step) }; };
+        const fix = c => {
+          if (c.id !== connId) return;
+          /* still listing Rillet (400 records read so far) while the first documents are taxed */
+          c.import = Object.assign({}, c.import, { state: 'running', finished_at: null, customers: 150, products: 50, invoices: 200, credit_memos: 0 });
+          c.import_progress = { documents: 1200, decided: Math.min(1199, 100 + 40 * step) };
+        };
         if (Array.isArray(j.data)) j.data.forEach(fix); else if (j && j.id) fix(j);
         step++;
         await route.fulfill({ response: res, json: j });
@@ -251,6 +256,7 @@ async function main() {
       await page.goto(base + '/#/integrations');
       const card = page.locator('section.connection[data-id="' + connId + '"]');
       await card.locator('.import-n-of-m', { hasText: /^\d+ of 1,200 documents taxed$/ }).waitFor();
+      await card.locator('.import-reading', { hasText: 'Reading from Rillet: 400 records so far' }).waitFor();
       const bar = card.locator('progress.import-bar');
       assert(await bar.getAttribute('max') === '1200', 'bar max ' + await bar.getAttribute('max'));
       await card.locator('.import-estimate', { hasText: /minute|less than/ }).waitFor({ timeout: 30000 });

@@ -48,7 +48,7 @@
 
       var live = conns.filter(function (c) { return c.status === 'connected'; });
       items.push({ id: 'connect', done: live.length > 0, title: 'Connect Rillet', href: '#/integrations', link: 'Connect',
-        text: live.length ? 'Connected to ' + live.map(function (c) { return (c.subsidiary && c.subsidiary.trade_name) || (c.organization && c.organization.trade_name) || c.id; }).join(', ') + '.'
+        text: live.length ? 'Connected to ' + live.map(function (c) { return (c.subsidiary && c.subsidiary.trade_name) || (c.organization && c.organization.trade_name) || c.id; }).join(', ').replace(/\.?$/, '.')
           : conns.length ? 'A connection needs attention: see its card.' : 'levy imports your invoices from Rillet and writes the tax back.' });
 
       var sa = settings.seller_address;
