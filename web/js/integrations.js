@@ -689,7 +689,8 @@
         h('div', { class: 'field' }, h('label', { for: 'webhook-url', text: 'Endpoint URL' }), h('div', { class: 'copy' }, url, copy), copied),
         insecure ? h('div', { class: 'notice warn webhook-not-https', role: 'alert' },
           h('strong', { text: 'This address is not HTTPS. ' }),
-          'Rillet sends webhooks only to HTTPS endpoints, and a delivery over plain HTTP can be read on the way. Put levy behind an HTTPS proxy and start it with --public-url https://… (LEVY_PUBLIC_URL in /etc/default/levy), then open this wizard again: the URL shown here changes.') : null,
+          'Rillet sends webhooks only to HTTPS endpoints, and a delivery over plain HTTP can be read on the way. Put levy behind an HTTPS proxy and start it with ',
+          h('code', { text: '--public-url https://…' }), ' (', h('code', { text: 'LEVY_PUBLIC_URL' }), ' in /etc/levy/levy.env), then open this wizard again: the URL shown here changes.') : null,
         h('p', { text: 'Tick these events, for Invoice and Credit Memo, and (recommended) for Customer:' }),
         h('ul', { class: 'events' }, ['Invoice', 'Credit Memo'].map(function (ent) {
           return h('li', null, h('strong', { text: ent + ': ' }), EVENTS.join(', '));
