@@ -283,6 +283,27 @@ async function main() {
     } else assert(await isDone('products'), 'products not done with none on the fallback code');
     await page.screenshot({ path: path.join(OUT, 'onboarding-connected.png') });
   });
+  await check('onboarding: a customer marked exempt ticks the exemptions item; a region over its threshold is suggested', async () => {
+    assert(!(await isDone('exemptions')), 'exemptions done with no customer exempt and no field configured');
+    const cs = (await http('GET', base + '/v1/customers?limit=1', undefined, auth)).json.data;
+    const put = await http('PUT', base + '/v1/customers/' + encodeURIComponent(cs[0].id), { exempt: true, exempt_regions: ['US-TX'] }, auth);
+    assert(put.status === 200, 'PUT customer ' + put.status + ' ' + put.text.slice(0, 200));
+    /* the exposure report as a seller over Washington's threshold would see it */
+    const EXPO = /\/v1\/reports\/exposure(\?.*)?$/;
+    await page.route(EXPO, async route => {
+      const res = await route.fetch();
+      const j = await res.json();
+      j.data = (j.data || []).filter(x => x.region !== 'US-WA');
+      j.data.push(Object.assign({}, j.data[0] || {}, { region: 'US-WA', state: 'WA', status: 'exceeded', threshold_status: 'exceeded' }));
+      await route.fulfill({ response: res, json: j });
+    });
+    await page.reload();
+    await until('exemptions item done', async () => isDone('exemptions'), 15000);
+    assert(/1 customer is marked exempt/.test(await item('exemptions').innerText()), await item('exemptions').innerText());
+    await until('regions item suggests US-WA', async () => /US-WA \(over the threshold\)/.test(await item('regions').innerText()), 15000);
+    assert(!(await isDone('regions')), 'regions done while a region over its threshold is not subscribed');
+    await page.unroute(EXPO);
+  });
   await check('onboarding: Dismiss hides the checklist for good', async () => {
     await page.locator('#onboarding').getByRole('button', { name: 'Dismiss' }).click();
     await until('checklist gone', async () => (await page.locator('#onboarding').count()) === 0, 5000);
