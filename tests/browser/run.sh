@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs the web UI browser test: installs playwright-core (npm) next to it when missing,
 # then drives /usr/bin/chromium against a real levy serve + levy sim.
-# usage: run.sh /path/to/levy [test file, default ui.test.js]
+# usage: run.sh /path/to/levy   (LEVY_BROWSER_TEST=exposure.test.js runs another script of this directory)
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 [ -x /usr/bin/chromium ] || { echo "SKIP: /usr/bin/chromium not installed"; exit 77; }
@@ -9,4 +9,4 @@ command -v node >/dev/null 2>&1 || { echo "SKIP: node not installed"; exit 77; }
 if [ ! -f "$here/node_modules/playwright-core/package.json" ]; then
   (cd "$here" && npm install --no-audit --no-fund playwright-core@1)
 fi
-exec node "$here/${2:-ui.test.js}" "$1"
+exec node "$here/${LEVY_BROWSER_TEST:-ui.test.js}" "$@"
