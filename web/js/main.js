@@ -15,7 +15,12 @@
     toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
     nav.classList.toggle('open', open);
   }
-  toggle.addEventListener('click', function () { menu(toggle.getAttribute('aria-expanded') !== 'true'); });
+  toggle.addEventListener('click', function () {
+    var open = toggle.getAttribute('aria-expanded') !== 'true';
+    menu(open);
+    /* the panel comes before the button in the page: move focus into it */
+    if (open) (nav.querySelector('a[aria-current="page"]') || nav.querySelector('a')).focus();
+  });
   nav.addEventListener('click', function (ev) { if (ev.target.closest('a')) menu(false); });
   document.addEventListener('keydown', function (ev) {
     if (ev.key === 'Escape' && nav.classList.contains('open')) { menu(false); toggle.focus(); }
