@@ -4,6 +4,12 @@
 find_program(LEVY_NODE node)
 find_program(LEVY_NPM npm)
 if(EXISTS /usr/bin/chromium AND LEVY_NODE AND LEVY_NPM)
+  # issue 20: the connect wizard's states and the phone-width menu, at 1280 and 390 px
+  add_test(NAME browser_wizard
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/browser/run.sh $<TARGET_FILE:levy>
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(browser_wizard PROPERTIES LABELS "browser;e2e" TIMEOUT 300 SKIP_RETURN_CODE 77
+                       ENVIRONMENT "LEVY_SOURCE=${CMAKE_SOURCE_DIR};LEVY_BROWSER_TEST=wizard.test.js")
   add_test(NAME browser_ui
            COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/browser/run.sh $<TARGET_FILE:levy>
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})

@@ -151,6 +151,21 @@ local function counts(id)
   return c
 end
 
+-- Import progress (issue 20): Rillet's list endpoints carry no total (only
+-- pagination.next_cursor), so while the import reads them levy knows how many records it has
+-- read, not how many there are. Once documents are in, M is the connection's invoices and
+-- credit memos and N those levy has decided (calculated, or held with a reason such as
+-- customer_unknown): the UI's "N of M" with a bar and an estimate.
+local function doc_progress(id)
+  local m, n = 0, 0
+  for _, t in ipairs({ "invoices", "credit_memos" }) do
+    local r = store.row("SELECT COUNT(*) AS m, COALESCE(SUM(CASE WHEN tax_status <> 'pending' OR reason IS NOT NULL " ..
+      "THEN 1 ELSE 0 END), 0) AS n FROM " .. t .. " WHERE connection_id = ? AND deleted = 0", id)
+    m, n = m + (r and r.m or 0), n + (r and r.n or 0)
+  end
+  return m, n
+end
+
 local opt = lutil.orjnull
 
 -- The connection object (CONTRACT §2.3). Never contains a secret.
@@ -164,11 +179,13 @@ function M.view(row)
     if row.subsidiary_id and s.id == row.subsidiary_id then chosen = v end
   end
   local c = counts(row.id)
+  local m, n = doc_progress(row.id)
   local out = {
     id = row.id,
     provider = row.provider,
     status = row.status,
     environment = row.environment,
+    rillet_url = row.base_url or json.null,
     organization = pick(util.decode_obj(row.organization), ORG_FIELDS),
     subsidiaries = json.array(list),
     subsidiary = chosen,
@@ -182,6 +199,9 @@ function M.view(row)
       finished_at = opt(row.import_finished_at),
       error = opt(row.import_error),
     },
+    -- issue 20: the import's "N of M" (doc_progress above); outside `import`, whose fields
+    -- the contract lists
+    import_progress = { documents = m, decided = n },
     last_webhook_at = opt(row.last_webhook_at),
     last_sync_at = opt(row.last_sync_at),
     api_key_hint = row.api_key_hint or json.null,

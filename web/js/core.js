@@ -152,27 +152,74 @@
 
   /* Error display in place: a notice with the message and per-field details. Details
    * whose field matches an input's data-field inside `scope` are shown next to it. */
+  /* Plain words (issue 20): a validation error names the field as a person would (the label
+   * of the input it belongs to, else the API field path spelled out: "ship_to.zip_code" ->
+   * "Ship-to ZIP code", "lines[1].amount" -> "Line 2 amount") and never shows an API path;
+   * the error code and the raw field paths stay behind "Technical details". */
+  var WORDS = { api_key: 'API key', zip_code: 'ZIP code', ship_to: 'ship-to', ship_from: 'ship-from', id: 'ID',
+    tax_id: 'tax ID', subsidiary_id: 'subsidiary', customer_id: 'customer', product_id: 'product', url: 'URL',
+    vies_url: 'VIES URL', signing_token: 'webhook signing token', line1: 'address line 1', line2: 'address line 2',
+    tax_documents_from: 'tax documents dated from', lines: 'line', iso: 'ISO' };
+  function fieldLabel(input) {
+    var lab = input && input.labels && input.labels[0];
+    return lab ? lab.textContent.replace(/\s+/g, ' ').replace(/[\s:*]+$/, '').trim() : null;
+  }
+  L.fieldWords = function (path, scope) {
+    if (!path) return '';
+    var input = scope ? findField(scope, String(path)) : null;
+    var own = input && input.dataset.field === String(path) ? fieldLabel(input) : null;
+    if (own) return own;
+    var out = String(path).replace(/\[(\d+)\]/g, function (m, n) { return ' ' + (Number(n) + 1); }).split('.').map(function (part) {
+      var m = /^(\S+)( \d+)?$/.exec(part);
+      var name = m ? m[1] : part;
+      return (WORDS[name] || name.replace(/_/g, ' ')) + (m && m[2] ? m[2] : '');
+    }).join(' ');
+    return out.charAt(0).toUpperCase() + out.slice(1);
+  };
+  var PHRASES = { 'required string': 'is required', 'required': 'is required', 'unknown field': 'is not something levy accepts here',
+    'must be a string': 'must be text', 'must be an integer': 'must be a whole number', 'must be a boolean': 'must be yes or no' };
+  function plainDetail(m) { return PHRASES[m] || m || ''; }
+  /* an API path or endpoint in a message ("no route GET /v1/x") is left out */
+  function noPaths(msg) {
+    var t = String(msg).replace(/\b(GET|POST|PUT|PATCH|DELETE)\s+(?=\/)/g, '').replace(/\/(v1|admin|webhooks|_sim)\/[^\s,;)]*/g, 'levy').trim();
+    return t || 'levy could not do that.';
+  }
   L.errorNotice = function (err, scope) {
     var box = h('div', { class: 'notice error', role: 'alert' });
     L.clearFieldErrors(scope);
     if (!err) return box;
     var msg = err instanceof ApiError ? err.message : String(err && err.message || err);
+    var details = err.details || [];
+    var tech = [];
+    var named = details.filter(function (d) { return d.field; });
+    if (err.code === 'validation_failed' && named.length) {
+      tech.push(msg);
+      /* "field: message" (one detail) or a summary: say it with the field's words */
+      msg = details.length === 1
+        ? L.fieldWords(details[0].field, scope) + ' ' + plainDetail(details[0].message)
+        : 'Check ' + named.map(function (d) { return L.fieldWords(d.field, scope); }).join(', ') + '.';
+    } else if (noPaths(msg) !== msg) { tech.push(msg); msg = noPaths(msg); }
     box.appendChild(h('strong', { text: msg }));
-    if (err.code && err instanceof ApiError && err.status) box.appendChild(h('span', { class: 'muted', text: ' (' + err.code + ')' }));
+    if (err.code && err instanceof ApiError && err.status) tech.unshift('HTTP ' + err.status + ' ' + err.code);
     var rest = [];
-    (err.details || []).forEach(function (d) {
+    details.forEach(function (d) {
+      if (d.field) tech.push(d.field + ': ' + (d.message || ''));
       var input = scope && d.field ? findField(scope, d.field) : null;
       if (input) {
         input.setAttribute('aria-invalid', 'true');
         var slot = document.getElementById(input.id + '-err');
-        if (slot) { slot.textContent = d.message; return; }
+        if (slot) { var t = plainDetail(d.message); slot.textContent = /^(is|must)\b/.test(t) ? 'This ' + t + '.' : t; return; }
       }
       rest.push(d);
     });
-    if (rest.length) {
+    if (rest.length && !(details.length === 1 && named.length === 1)) {
       box.appendChild(h('ul', null, rest.map(function (d) {
-        return h('li', null, d.field ? h('code', { text: d.field }) : null, d.field ? ': ' : '', d.message || '');
+        return h('li', null, d.field ? L.fieldWords(d.field, scope) + ' ' : '', plainDetail(d.message));
       })));
+    }
+    if (tech.length) {
+      box.appendChild(h('details', { class: 'tech-details' }, h('summary', { text: 'Technical details' }),
+        h('ul', null, tech.map(function (t) { return h('li', null, h('code', { text: t })); }))));
     }
     return box;
   };

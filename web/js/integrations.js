@@ -44,6 +44,10 @@
       var listSlot = h('div', { id: 'connections' });
       var errSlot = h('div');
       main.appendChild(h('h1', { text: 'Integrations' }));
+      /* the onboarding checklist (onboarding.js) on the landing page until done or dismissed */
+      var onboard = h('div', { class: 'onboarding-slot' });
+      main.appendChild(onboard);
+      if (L.onboarding) L.onboarding(onboard);
       main.appendChild(errSlot);
       main.appendChild(h('div', { class: 'tiles' },
         h('section', { class: 'card tile', 'aria-labelledby': 'tile-rillet' },
@@ -89,8 +93,9 @@
 
       function sig(c) {
         var hs = c.health || {}, imp = c.import || {};
+        var pr = c.import_progress || {};
         return [c.status, c.last_webhook_at, c.last_sync_at, c.api_key_hint, hs.state, hs.count, hs.detail, imp.state,
-          imp.customers, imp.products, imp.invoices, imp.credit_memos, imp.error].join('|');
+          imp.customers, imp.products, imp.invoices, imp.credit_memos, imp.error, pr.documents, pr.decided].join('|');
       }
 
       function fill(box, c) {
@@ -110,7 +115,8 @@
         if (c.error && c.error.message) box.appendChild(h('div', { class: 'notice error', role: 'alert' }, h('strong', { text: c.error.message }), c.error.code ? ' (' + c.error.code + ')' : ''));
         box.appendChild(h('dl', { class: 'kv' },
           h('dt', { text: 'Subsidiary' }), h('dd', { class: 'conn-subsidiary', text: sub.trade_name ? sub.trade_name + (sub.currency ? ' (' + sub.currency + ')' : '') : '—' }),
-          h('dt', { text: 'Environment' }), h('dd', { text: c.environment || '—' }),
+          h('dt', { text: 'Environment' }), h('dd', { class: 'conn-environment' }, c.environment === 'sandbox' ? 'Sandbox' : c.environment === 'production' ? 'Production' : '—',
+            c.rillet_url ? h('span', { class: 'muted mono', text: ' · ' + c.rillet_url }) : null),
           h('dt', { text: 'API key' }), h('dd', { class: 'mono', text: c.api_key_hint || '—' }),
           h('dt', { text: 'Webhook URL' }), h('dd', { class: 'mono', text: c.webhook_url || '—' }),
           h('dt', { text: 'Last webhook' }), h('dd', { text: L.time(c.last_webhook_at) }),
@@ -129,8 +135,8 @@
           ['customers', 'products', 'invoices', 'credit_memos'].map(function (k) {
             return h('div', null, h('strong', { class: 'count-' + k, text: String(imp[k] === undefined || imp[k] === null ? 0 : imp[k]) }), k.replace('_', ' '));
           })));
-        box.appendChild(h('div', { class: 'progress-slot' }, running && c.status === 'connected'
-          ? h('progress', { 'aria-label': 'Import in progress' }) : null));
+        var prog = importProgress(c, box);
+        box.appendChild(h('div', { class: 'progress-slot' }, prog.node));
         if (imp.error) box.appendChild(h('div', { class: 'notice error', role: 'alert', text: 'Import error: ' + (imp.error.message || imp.error) }));
         box.appendChild(notice);
         box.appendChild(h('div', { class: 'actions' }, resync, disconnect));
@@ -155,7 +161,7 @@
             }, function (err) { L.busy(disconnect, false); L.showError(notice, err); });
           });
         });
-        if (running && c.status === 'connected') schedule(c.id, box, POLL_MS);
+        if ((running || prog.taxing) && c.status === 'connected') schedule(c.id, box, POLL_MS);
         else if (c.health && (c.health.state === 'awaiting_webhook' || c.health.state === 'webhook_failing')) schedule(c.id, box, POLL_MS * 2);
       }
 
@@ -418,6 +424,40 @@
         return sec;
       }
 
+      /* Import progress (issue 20). Rillet's lists carry no total, so while the import reads
+       * them the card says how many records it has read (an open-ended bar); the documents it
+       * brought in are then taxed, shown as "N of M" (GET /v1/connections: import_progress)
+       * with a bar and an estimate from the rate this page has seen (samples kept on the card). */
+      function importProgress(c, box) {
+        var imp = c.import || {}, pr = c.import_progress || {};
+        var m = pr.documents || 0, n = Math.min(pr.decided || 0, m);
+        var reading = (imp.state === 'running' || imp.state === 'pending') && c.status === 'connected';
+        var taxing = c.status === 'connected' && m > 0 && n < m;
+        if (!reading && !taxing) { box._samples = null; return { node: null, taxing: false }; }
+        var parts = [];
+        if (reading) {
+          var read = ['customers', 'products', 'invoices', 'credit_memos'].reduce(function (a, k) { return a + (imp[k] || 0); }, 0);
+          parts.push(h('p', { class: 'import-reading', role: 'status' },
+            'Reading from Rillet: ' + read.toLocaleString('en-US') + ' records so far. ',
+            h('span', { class: 'muted', text: 'Rillet does not say in advance how many there are.' })));
+        }
+        if (taxing) {
+          var now = Date.now(), smp = box._samples = (box._samples || []);
+          smp.push({ t: now, n: n });
+          while (smp.length > 30) smp.shift();
+          var first = smp[0], est = 'estimating the time left…';
+          if (n > first.n && now > first.t) {
+            var secs = Math.round((m - n) * (now - first.t) / (n - first.n) / 1000);
+            est = secs < 60 ? 'less than a minute left' : 'about ' + Math.ceil(secs / 60) + ' minute' + (secs > 60 ? 's' : '') + ' left';
+          }
+          parts.push(h('p', { class: 'import-progress', role: 'status' },
+            h('strong', { class: 'import-n-of-m', text: n.toLocaleString('en-US') + ' of ' + m.toLocaleString('en-US') + ' documents taxed' }),
+            h('span', { class: 'muted import-estimate', text: ' — ' + est })),
+            h('progress', { class: 'import-bar', max: String(m), value: String(n), 'aria-label': 'Documents taxed' }));
+        } else parts.push(h('progress', { class: 'import-bar', 'aria-label': 'Import in progress' }));
+        return { node: h('div', { class: 'import-progress-box' }, parts), taxing: taxing };
+      }
+
       function schedule(id, box, delay) {
         clearTimeout(timers[id]);
         timers[id] = setTimeout(function () {
@@ -428,7 +468,9 @@
             var typing = Array.prototype.some.call(box.querySelectorAll('.repair input'), function (i) { return i.value; }) ||
               (box.contains(document.activeElement) && /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName));
             if (typing || box._sig === sig(c)) {
+              var pr = c.import_progress || {};
               if (typing || (c.health && (c.health.state === 'awaiting_webhook' || c.health.state === 'webhook_failing')) ||
+                  (c.status === 'connected' && pr.decided < pr.documents) ||
                   (c.import && (c.import.state === 'running' || c.import.state === 'pending'))) schedule(id, box, POLL_MS * 2);
               return;
             }
@@ -495,20 +537,29 @@
         h('ul', null, h('li', { text: 'a Rillet API key with write access (Rillet → Organization Settings → API keys),' }),
           h('li', { text: 'permission to create a webhook in Rillet (Organization Settings → Webhooks).' })),
         h('p', { class: 'muted', text: 'It takes about two minutes.' })
-      ], [h('button', { type: 'submit', text: 'Get Started' })], function () { keyStep(); });
+      ], [h('button', { type: 'button', class: 'secondary', text: 'Cancel', onclick: function () { dlg.close(); } }),
+        h('button', { type: 'submit', text: 'Get Started' })], function () { keyStep(); });
     }
 
     function keyStep() {
-      var key = h('input', { type: 'password', name: 'api_key', autocomplete: 'off', spellcheck: 'false', required: true });
-      var env = h('select', { name: 'environment' },
+      /* Back from a later step: the connection exists with a checked key; Next goes on with it,
+       * a new key replaces it in place (POST …/api-key). The environment is fixed by then. */
+      var made = !!(conn && conn.id && conn.status !== 'connected');
+      var key = h('input', { type: 'password', name: 'api_key', autocomplete: 'off', spellcheck: 'false', required: !made });
+      var env = h('select', { name: 'environment', disabled: made },
         h('option', { value: 'production', text: 'Production (api.rillet.com)' }),
         h('option', { value: 'sandbox', text: 'Sandbox (sandbox.api.rillet.com)' }));
+      if (made && conn.environment) env.value = conn.environment;
       var from = h('input', { type: 'date', name: 'tax_documents_from' });
       var status = h('div');
       var next = h('button', { type: 'submit', text: 'Next' });
       frame('key', 'Paste your Rillet API key', [
-        L.field({ label: 'Rillet API key', input: key, field: 'api_key', hint: 'levy checks the key with Rillet, then stores it encrypted. It is never shown again.' }),
-        L.field({ label: 'Environment', input: env, field: 'environment' }),
+        L.field({ label: 'Rillet API key', input: key, field: 'api_key', hint: made
+          ? 'Rillet accepted the key ending ' + (conn.api_key_hint || '…') + '. Leave this empty to keep it, or paste another key to replace it.'
+          : 'levy checks the key with Rillet, then stores it encrypted. It is never shown again.' }),
+        L.field({ label: 'Environment', input: env, field: 'environment', hint: made
+          ? 'Fixed once the key is checked: levy talks to ' + (conn.rillet_url || 'Rillet') + '.'
+          : 'A Rillet key works only in the environment it was created in.' }),
         L.field({ label: 'Tax documents dated from (optional)', input: from, field: 'tax_documents_from',
           hint: 'Empty: today. Older invoices and credit memos are imported and shown with the tax levy would charge, but their tax in Rillet is left as it is. Paid, voided and credited documents and closed books periods are never changed.' }),
         status
@@ -516,6 +567,7 @@
         var v = key.value.trim();
         L.clearFieldErrors(form);
         L.clear(status);
+        if (!v && made) return advance();
         if (!v) {
           key.setAttribute('aria-invalid', 'true');
           document.getElementById(key.id + '-err').textContent = 'Paste the API key from Rillet.';
@@ -527,7 +579,7 @@
         var body = { provider: 'rillet', api_key: v, environment: env.value };
         if (from.value) body.tax_documents_from = from.value;
         /* a connection made with an earlier key of this wizard (read-only): replace its key in place */
-        var req = conn && conn.id && conn.health && conn.health.state === 'key_read_only'
+        var req = made || (conn && conn.id && conn.health && conn.health.state === 'key_read_only')
           ? L.api('POST', '/v1/connections/' + encodeURIComponent(conn.id) + '/api-key', { api_key: v })
           : L.api('POST', '/v1/connections', body);
         req.then(function (c) {
@@ -539,7 +591,8 @@
           next.textContent = 'Next';
           if (err.code === 'invalid_api_key') {
             key.setAttribute('aria-invalid', 'true');
-            document.getElementById(key.id + '-err').textContent = 'Rillet refused this key: ' + err.message;
+            document.getElementById(key.id + '-err').textContent = 'Rillet refused this key: ' + err.message +
+              (env.value === 'sandbox' ? ' Is it a sandbox key? A production key works only with Production.' : ' Is it a production key? A sandbox key works only with Sandbox.');
             key.focus();
           } else {
             showError(status, err, form);
@@ -560,7 +613,8 @@
           'levy could import and calculate, but Rillet would refuse every tax write. Create a key without “read-only” in Rillet (Organization Settings → API Access) and paste it here.',
           conn.health && conn.health.detail ? h('div', { class: 'muted', text: conn.health.detail }) : null),
         L.field({ label: 'Rillet API key with write access', input: key, field: 'api_key' })
-      ], [h('button', { type: 'button', class: 'secondary', text: 'Continue read-only', onclick: function () { advance(); } }), next], function (form) {
+      ], [h('button', { type: 'button', class: 'secondary', text: 'Back', onclick: keyStep }),
+        h('button', { type: 'button', class: 'secondary', text: 'Continue read-only', onclick: function () { advance(); } }), next], function (form) {
         var v = key.value.trim();
         L.clearFieldErrors(form);
         if (!v) { key.setAttribute('aria-invalid', 'true'); document.getElementById(key.id + '-err').textContent = 'Paste the API key from Rillet.'; key.focus(); return; }
@@ -585,7 +639,10 @@
       var fs = h('fieldset', { dataset: { field: 'subsidiary_id' }, id: L.uid('fs') },
         h('legend', { text: 'Subsidiary' }),
         subs.map(function (s, i) {
-          return h('label', { class: 'radio' }, h('input', { type: 'radio', name: name, value: s.id, checked: i === 0 }),
+          /* pre-selected only when it is the only one, or the one already chosen (Back): Rillet's
+           * Organization and Subsidiary carry no country to match (docs/rillet-assumptions.md) */
+          var chosen = conn.subsidiary && conn.subsidiary.id ? conn.subsidiary.id === s.id : subs.length === 1 && i === 0;
+          return h('label', { class: 'radio' }, h('input', { type: 'radio', name: name, value: s.id, checked: chosen }),
             h('span', null, s.trade_name || s.id, s.currency ? h('span', { class: 'muted', text: ' · ' + s.currency + (s.timezone ? ' · ' + s.timezone : '') }) : null));
         }),
         subs.length ? null : h('p', { class: 'muted', text: 'Rillet returned no subsidiaries for this key.' }));
@@ -595,11 +652,12 @@
       frame('subsidiary', 'Choose the subsidiary', [
         h('p', null, 'Connected to ', h('strong', { text: org.trade_name || 'your organization' }), '. levy taxes the invoices and credit memos of one subsidiary.'),
         fs, errSlot, status
-      ], [next], function (form) {
+      ], [h('button', { type: 'button', class: 'secondary', text: 'Back', onclick: keyStep }), next], function (form) {
         var sel = form.querySelector('input[name="' + name + '"]:checked');
         L.clearFieldErrors(form);
         L.clear(status);
         if (!sel) { errSlot.textContent = 'Choose a subsidiary.'; return; }
+        if (conn.subsidiary && conn.subsidiary.id === sel.value && conn.status !== 'needs_subsidiary') return advance();
         L.busy(next, true);
         L.api('POST', '/v1/connections/' + encodeURIComponent(conn.id) + '/subsidiary', { subsidiary_id: sel.value }).then(function (c) {
           conn = c;
@@ -625,16 +683,23 @@
           try { document.execCommand('copy'); done(); } catch (e) { copied.textContent = 'Press Ctrl+C'; }
         }
       });
+      var insecure = !/^https:\/\//i.test(url.value);
       frame('webhook', 'Create the webhook in Rillet', [
         h('p', { text: 'In Rillet, open Organization Settings → Webhooks → Create, and paste this endpoint URL:' }),
         h('div', { class: 'field' }, h('label', { for: 'webhook-url', text: 'Endpoint URL' }), h('div', { class: 'copy' }, url, copy), copied),
+        insecure ? h('div', { class: 'notice warn webhook-not-https', role: 'alert' },
+          h('strong', { text: 'This address is not HTTPS. ' }),
+          'Rillet sends webhooks only to HTTPS endpoints, and a delivery over plain HTTP can be read on the way. Put levy behind an HTTPS proxy and start it with ',
+          h('code', { text: '--public-url https://…' }), ' (', h('code', { text: 'LEVY_PUBLIC_URL' }), ' in /etc/levy/levy.env), then open this wizard again: the URL shown here changes.') : null,
         h('p', { text: 'Tick these events, for Invoice and Credit Memo, and (recommended) for Customer:' }),
         h('ul', { class: 'events' }, ['Invoice', 'Credit Memo'].map(function (ent) {
           return h('li', null, h('strong', { text: ent + ': ' }), EVENTS.join(', '));
         }).concat([h('li', { id: 'customer-events' }, h('strong', { text: 'Customer: ' }), 'Created, Updated, Deleted',
           h('span', { class: 'muted', text: ' — a new or changed customer (address, VAT number, exemption field) reaches levy at once; without it levy fetches an unknown customer when an invoice names it and picks up changes at the next sweep.' }))])),
         h('p', { class: 'muted', text: 'Rillet requires an HTTPS endpoint. Keep the webhook Enabled, save it, then copy its Webhook Token.' })
-      ], [h('button', { type: 'submit', text: 'I created the webhook' })], function () { tokenStep(); });
+      ], [h('button', { type: 'button', class: 'secondary', text: 'Back', onclick: function () {
+        return (conn.subsidiaries || []).length > 1 ? subsidiaryStep() : keyStep();
+      } }), h('button', { type: 'submit', text: 'I created the webhook' })], function () { tokenStep(); });
     }
 
     function tokenStep() {
@@ -676,7 +741,8 @@
         h('p', { text: 'The initial import has started. levy cannot check the signing token until Rillet sends a delivery signed with it: change or create an invoice in Rillet (levy’s first tax write also sends one).' }),
         slot,
         h('p', { class: 'muted', text: 'Subscribe the regions where you collect tax on the Regions page: levy only taxes ship-tos in subscribed regions with tax calculation on.' })
-      ], [h('button', { type: 'submit', text: 'Done' })], function () { dlg.close(); });
+      ], [h('button', { type: 'button', class: 'secondary', text: 'Back', onclick: function () { clearTimeout(timer); tokenStep(); } }),
+        h('button', { type: 'submit', text: 'Done' })], function () { dlg.close(); });
       var shown = null, timer = null;
       function render(c) {
         var st = (c.health && c.health.state) || 'awaiting_webhook';
