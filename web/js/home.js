@@ -22,6 +22,10 @@
       var chart = h('div', { id: 'home-chart' });
       var regions = h('div', { id: 'home-regions' });
       main.appendChild(h('h1', { text: 'Home' }));
+      // the getting-started checklist (web/js/onboarding.js) until it is done or dismissed
+      var onboard = h('div');
+      main.appendChild(onboard);
+      if (L.onboarding) L.onboarding(onboard);
       main.appendChild(h('section', { class: 'card', 'aria-labelledby': 'attention-title' },
         h('h2', { id: 'attention-title', text: 'Needs attention' }), attention));
       main.appendChild(h('section', { class: 'card', 'aria-labelledby': 'home-tax-title' },
