@@ -2199,6 +2199,8 @@ static const char NOTE_CITY_DISTRICT[] =
 /* State FIPS code ("36") of a USPS state code, or NULL. */
 static const char *state_code(const levy_rates *r, const char *st)
 {
+    if (!r->nstfips) /* no Census files loaded (a data dir of imported tables only) */
+        return NULL;
     fips_state key;
     snprintf(key.st, sizeof key.st, "%.2s", st);
     const fips_state *f = bsearch(&key, r->stfips, r->nstfips, sizeof *r->stfips, stfips_cmp);
