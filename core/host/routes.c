@@ -593,6 +593,39 @@ typedef struct req_setup {
     levy_route_match *m;
 } req_setup;
 
+/* [-0, +0, m] Sets the query's pairs into the table on top: "a=1&b=x+y" -> a="1", b="x y" (the
+ * value percent- and plus-decoded, the key as written, the last of a repeated key wins, as
+ * libevent's parser gives them). Unlike evhttp_parse_query_str, which drops the whole query
+ * when one pair is empty or has no '=' ("?a=1&&b=2" lost every filter and cursor, so a client
+ * paging that way read page 1 forever), an empty pair is skipped and a key without '=' is
+ * the empty string. */
+static void push_query(lua_State *co, const char *query)
+{
+    for (const char *p = query; *p;) {
+        const char *end = strchr(p, '&');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        const char *eq = memchr(p, '=', n);
+        size_t kl = eq ? (size_t)(eq - p) : n;
+        if (kl > 0) {
+            lua_pushlstring(co, p, kl); /* key */
+            char *v = NULL;
+            if (eq) {
+                char *raw = strndup(eq + 1, n - kl - 1);
+                v = raw ? evhttp_uridecode(raw, 1, NULL) : NULL;
+                free(raw);
+                if (!v)
+                    luaL_error(co, "out of memory");
+            }
+            lua_pushstring(co, v ? v : "");
+            free(v);
+            lua_settable(co, -3);
+        }
+        p += n;
+        if (*p == '&')
+            p++;
+    }
+}
+
 /* [-0, +1, m] Pushes the request fields table. */
 static void push_req_fields(lua_State *co, struct evhttp_request *req, const char *method,
                             const char *path, const char *query, levy_route_match *m,
@@ -616,18 +649,8 @@ static void push_req_fields(lua_State *co, struct evhttp_request *req, const cha
     }
     lua_setfield(co, -2, "params");
     lua_newtable(co);
-    if (query) {
-        struct evkeyvalq q;
-        q.tqh_first = NULL;
-        q.tqh_last = &q.tqh_first;
-        if (evhttp_parse_query_str(query, &q) == 0) {
-            for (struct evkeyval *kv = q.tqh_first; kv; kv = kv->next.tqe_next) {
-                lua_pushstring(co, kv->value);
-                lua_setfield(co, -2, kv->key);
-            }
-        }
-        evhttp_clear_headers(&q);
-    }
+    if (query)
+        push_query(co, query);
     lua_setfield(co, -2, "query");
     lua_newtable(co);
     struct evkeyvalq *ih = evhttp_request_get_input_headers(req);
