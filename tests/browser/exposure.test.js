@@ -10,58 +10,13 @@
  * Prints "N passed, N failed"; exit 0 only when nothing failed, 77 when Chromium is missing. */
 'use strict';
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const { spawn, execFileSync } = require('child_process');
-
-const CHROMIUM = process.env.LEVY_CHROMIUM || '/usr/bin/chromium';
-const ROOT = process.env.LEVY_SOURCE || path.resolve(__dirname, '..', '..');
-const OUT = path.join(ROOT, 'tests', 'out', 'screenshots');
-const LEVY = process.argv[2];
-const TOKEN = 'ui-test-' + require('crypto').randomBytes(12).toString('hex');
-
-if (!LEVY || !fs.existsSync(LEVY)) { console.error('usage: exposure.test.js /path/to/levy'); process.exit(2); }
-if (!fs.existsSync(CHROMIUM)) { console.log('SKIP: ' + CHROMIUM + ' not installed'); process.exit(77); }
-let chromium;
-try { ({ chromium } = require('playwright-core')); } catch (e) {
-  console.error('playwright-core missing: run npm install --no-audit --no-fund playwright-core@1 in tests/browser'); process.exit(1);
-}
-
-let passed = 0, failed = 0;
-const procs = [];
-const logs = [];
-let tmp = null;
-function log(...a) { console.log(...a); }
-async function check(name, fn) {
-  try { const r = await fn(); passed++; log('ok   - ' + name); return r; } catch (e) {
-    failed++; log('FAIL - ' + name + ': ' + (e && e.message ? e.message.split('\n')[0] : e)); return undefined;
-  }
-}
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
-function tail(p) { try { return fs.readFileSync(p.logFile, 'utf8').split('\n').slice(-15).join('\n'); } catch (e) { return ''; } }
-
-function startPair(args) {
-  const h = spawn(process.env.LEVY_PYTHON3 || 'python3', [path.join(ROOT, 'tests', 'e2e', 'harness.py'), 'pair'].concat(args),
-    { stdio: ['pipe', 'pipe', 'inherit'], env: Object.assign({}, process.env, { LEVY_LOG_FORMAT: 'text', LEVY_WEB: path.join(ROOT, 'web') }) });
-  h.on('exit', code => { h.exited = code === null ? 'signal' : code; });
-  procs.push(h);
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    h.stdout.on('data', d => {
-      buf += d;
-      const i = buf.indexOf('\n');
-      if (i < 0) return;
-      const info = JSON.parse(buf.slice(0, i));
-      logs.push({ label: 'sim', logFile: info.sim_log }, { label: 'levy', logFile: info.levy_log });
-      if (info.error) reject(new Error(info.error)); else resolve(info);
-    });
-    h.on('exit', code => reject(new Error('harness.py pair exited (' + code + ') before levy was up')));
-  });
-}
+const { execFileSync } = require('child_process');
+const t = require('./harness')('exposure.test.js'); // tests/browser/harness.js: checks, levy + sim, HTTP, the run
+const { CHROMIUM, ROOT, OUT, LEVY, TOKEN, EVENTS, chromium, log, check, assert, sleep, startPair, http, pickKey, pickToken } = t;
 
 async function main() {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'levy-ui-exposure-'));
-  fs.mkdirSync(OUT, { recursive: true });
+  const tmp = t.mkTmp('levy-ui-exposure-');
   const pair = await startPair([LEVY, ROOT, tmp, TOKEN, '--seed', '7', '--invoices', '0', '--public-url']);
   const base = pair.levy_url;
   const ctx = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
@@ -167,16 +122,4 @@ async function until(fn, ms) {
   while (Date.now() < end) { if (await fn()) return; await new Promise(r => setTimeout(r, 200)); }
   throw new Error('timed out');
 }
-function cleanup() { for (const p of procs) if (p.exited === undefined) { try { p.kill('SIGTERM'); } catch (e) { /* gone */ } } }
-process.on('exit', cleanup);
-const timer = setTimeout(() => { log('FAIL - whole test: timed out'); cleanup(); process.exit(1); }, 240000);
-main().catch(e => { failed++; log('FAIL - setup: ' + e.message); }).then(async () => {
-  clearTimeout(timer);
-  if (failed) for (const p of logs) log('--- ' + p.label + ' log tail ---\n' + tail(p));
-  cleanup();
-  const end = Date.now() + 20000;
-  while (Date.now() < end && !procs.every(p => p.exited !== undefined)) await new Promise(r => setTimeout(r, 100));
-  if (tmp && !failed) fs.rmSync(tmp, { recursive: true, force: true });
-  log(passed + ' passed, ' + failed + ' failed');
-  process.exit(failed ? 1 : 0);
-});
+t.run(main);

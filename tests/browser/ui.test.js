@@ -10,101 +10,13 @@
  * Prints "N passed, N failed"; exit 0 only when nothing failed, 77 when Chromium is missing. */
 'use strict';
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const { spawn, execFileSync } = require('child_process');
-
-const CHROMIUM = process.env.LEVY_CHROMIUM || '/usr/bin/chromium';
-const ROOT = process.env.LEVY_SOURCE || path.resolve(__dirname, '..', '..');
-const OUT = path.join(ROOT, 'tests', 'out', 'screenshots');
-const LEVY = process.argv[2];
-const TOKEN = 'ui-test-' + require('crypto').randomBytes(12).toString('hex');
-const EVENTS = ['CREATED', 'UPDATED', 'DELETED', 'PAYMENT_UPDATED'];
-
-if (!LEVY || !fs.existsSync(LEVY)) { console.error('usage: ui.test.js /path/to/levy'); process.exit(2); }
-if (!fs.existsSync(CHROMIUM)) { console.log('SKIP: ' + CHROMIUM + ' not installed'); process.exit(77); }
-let chromium;
-try { ({ chromium } = require('playwright-core')); } catch (e) {
-  console.error('playwright-core missing: run npm install --no-audit --no-fund playwright-core@1 in tests/browser'); process.exit(1);
-}
-
-let passed = 0, failed = 0;
-const procs = [];
-let tmp = null;
-
-function log(...a) { console.log(...a); }
-function ok(name) { passed++; log('ok   - ' + name); }
-function fail(name, err) { failed++; log('FAIL - ' + name + ': ' + (err && err.message ? err.message.split('\n')[0] : err)); }
-async function check(name, fn) {
-  try { const r = await fn(); ok(name); return r; } catch (e) { fail(name, e); return undefined; }
-}
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
-const sleep = ms => new Promise(r => setTimeout(r, ms));
-
-/* levy sim + levy serve come from the one e2e harness (tests/e2e/harness.py pair): it picks the
- * ports, starts both, waits for their health, prints their URLs and log paths as one JSON line,
- * and stops both when it gets SIGTERM or its stdin closes. */
-const logs = [];
-function startPair(args) {
-  const h = spawn(process.env.LEVY_PYTHON3 || 'python3', [path.join(ROOT, 'tests', 'e2e', 'harness.py'), 'pair'].concat(args),
-    { stdio: ['pipe', 'pipe', 'inherit'], env: Object.assign({}, process.env, { LEVY_LOG_FORMAT: 'text', LEVY_WEB: path.join(ROOT, 'web') }) });
-  h.label = 'harness';
-  h.on('exit', code => { h.exited = code === null ? 'signal' : code; });
-  procs.push(h);
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    h.stdout.on('data', d => {
-      buf += d;
-      const i = buf.indexOf('\n');
-      if (i < 0) return;
-      const info = JSON.parse(buf.slice(0, i));
-      logs.push({ label: 'sim', logFile: info.sim_log }, { label: 'levy', logFile: info.levy_log });
-      if (info.error) reject(new Error(info.error + ':\n' + logs.map(tail).join('\n')));
-      else resolve(info);
-    });
-    h.on('exit', code => reject(new Error('harness.py pair exited (' + code + ') before levy was up')));
-  });
-}
-function tail(p) {
-  try { return fs.readFileSync(p.logFile, 'utf8').split('\n').slice(-15).join('\n'); } catch (e) { return ''; }
-}
-
-async function http(method, url, body, headers) {
-  const init = { method, headers: Object.assign({}, headers || {}) };
-  if (body !== undefined) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
-  const res = await fetch(url, init);
-  const text = await res.text();
-  let json = null;
-  try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
-  return { status: res.status, json, text };
-}
-async function until(what, fn, ms, every) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
-    await sleep(every || 250);
-  }
-  throw new Error('timed out waiting for ' + what + (last instanceof Error ? ': ' + last.message : ''));
-}
-
-/* The simulator's control answers vary in shape only by naming; accept the obvious ones. */
-function pickKey(info) {
-  if (!info) return null;
-  const c = [info.api_key, info.apiKey, info.key, info.demo_api_key,
-    Array.isArray(info.api_keys) ? (info.api_keys[0] && (info.api_keys[0].key || info.api_keys[0])) : null,
-    Array.isArray(info.keys) ? (info.keys[0] && (info.keys[0].key || info.keys[0])) : null];
-  return c.find(x => typeof x === 'string' && x) || null;
-}
-function pickToken(r) {
-  if (!r) return null;
-  const c = [r.signing_token, r.token, r.webhook_token, r.secret, r.webhook && r.webhook.signing_token];
-  return c.find(x => typeof x === 'string' && x) || null;
-}
+const { execFileSync } = require('child_process');
+const t = require('./harness')('ui.test.js'); // tests/browser/harness.js: checks, levy + sim, HTTP, the run
+const { CHROMIUM, ROOT, OUT, LEVY, TOKEN, EVENTS, chromium, log, check, assert, sleep, startPair, http, until, pickKey, pickToken } = t;
 
 async function main() {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'levy-ui-'));
-  fs.mkdirSync(OUT, { recursive: true });
+  const tmp = t.mkTmp('levy-ui-');
   const scripts = path.join(tmp, 'scripts');
   fs.cpSync(path.join(ROOT, 'scripts'), scripts, { recursive: true });
   const pair = await startPair([LEVY, ROOT, tmp, TOKEN, '--seed', '7', '--invoices', '40', '--scripts', scripts, '--public-url']);
@@ -1205,22 +1117,4 @@ async function main() {
   log('screenshots: ' + shots.length + ' in ' + OUT);
 }
 
-function cleanup() {
-  for (const p of procs) if (p.exited === undefined) { try { p.kill('SIGTERM'); } catch (e) { /* gone */ } }
-}
-process.on('exit', cleanup);
-process.on('SIGINT', () => { cleanup(); process.exit(130); });
-
-const timer = setTimeout(() => { fail('whole test', 'timed out after 240 s'); log(passed + ' passed, ' + failed + ' failed'); cleanup(); process.exit(1); }, 240000);
-main().catch(e => fail('setup', e)).then(async () => {
-  clearTimeout(timer);
-  if (failed) {
-    for (const p of logs) log('--- ' + p.label + ' log tail ---\n' + tail(p));
-    if (tmp) log('logs and data kept in ' + tmp);
-  }
-  cleanup();
-  await until('levy and the simulator stopped', () => procs.every(p => p.exited !== undefined), 20000, 100).catch(() => {});
-  if (tmp && !failed) fs.rmSync(tmp, { recursive: true, force: true });
-  log(passed + ' passed, ' + failed + ' failed');
-  process.exit(failed ? 1 : 0);
-});
+t.run(main);
