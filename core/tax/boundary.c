@@ -66,21 +66,6 @@ struct levy_boundary {
     size_t plen, pcap;
 };
 
-static int bgrow(void **p, size_t *cap, size_t need, size_t elsz)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap * 2 : 256;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * elsz);
-    if (!q)
-        return -1;
-    *p = q;
-    *cap = n;
-    return 0;
-}
-
 static struct levy_boundary *bnd(levy_rates *r)
 {
     if (!r->bnd)
@@ -92,11 +77,11 @@ static uint32_t bpool(struct levy_boundary *b, const char *s)
 {
     size_t l = strlen(s);
     if (b->plen == 0) { /* offset 0 is "" */
-        if (bgrow((void **)&b->pool, &b->pcap, 1, 1))
+        if (levy_rates_grow((void **)&b->pool, &b->pcap, 1, 1))
             return UINT32_MAX;
         b->pool[b->plen++] = 0;
     }
-    if (bgrow((void **)&b->pool, &b->pcap, b->plen + l + 1, 1))
+    if (levy_rates_grow((void **)&b->pool, &b->pcap, b->plen + l + 1, 1))
         return UINT32_MAX;
     uint32_t off = (uint32_t)b->plen;
     memcpy(b->pool + b->plen, s, l + 1);
@@ -115,7 +100,7 @@ int levy_boundary_add_rate(levy_rates *r, const char *st, const char *type, cons
                            int32_t rate, int32_t from, int32_t to)
 {
     struct levy_boundary *b = bnd(r);
-    if (!b || bgrow((void **)&b->jur, &b->jcap, b->njur + 1, sizeof *b->jur))
+    if (!b || levy_rates_grow((void **)&b->jur, &b->jcap, b->njur + 1, sizeof *b->jur))
         return -1;
     bjur *j = &b->jur[b->njur];
     memset(j, 0, sizeof *j);
@@ -368,7 +353,7 @@ int levy_boundary_load(levy_rates *r, const char *path, char *text, char *vintag
                 return BERR("%s:%d: bad special district '%s' type '%s'", path, lineno, code, type);
             if (strcmp(type, "45") == 0)
                 continue;
-            if (bgrow((void **)&b->codes, &b->ccap, b->ncodes + 1, sizeof *b->codes))
+            if (levy_rates_grow((void **)&b->codes, &b->ccap, b->ncodes + 1, sizeof *b->codes))
                 return BOOM();
             bcode *c = &b->codes[b->ncodes++];
             memcpy(c->code, code, cl + 1);
@@ -379,8 +364,8 @@ int levy_boundary_load(levy_rates *r, const char *path, char *text, char *vintag
         if (b->nidx + (z1 - z0) + 1 > BND_MAX_INDEX)
             return BERR("%s:%d: too many ZIP5s in the boundary records (over %d)", path, lineno,
                         BND_MAX_INDEX);
-        if (bgrow((void **)&b->rec, &b->rcap, b->nrec + 1, sizeof *b->rec) ||
-            bgrow((void **)&b->idx, &b->icap, b->nidx + (z1 - z0) + 1, sizeof *b->idx))
+        if (levy_rates_grow((void **)&b->rec, &b->rcap, b->nrec + 1, sizeof *b->rec) ||
+            levy_rates_grow((void **)&b->idx, &b->icap, b->nidx + (z1 - z0) + 1, sizeof *b->idx))
             return BOOM();
         for (uint32_t z = z0; z <= z1; z++)
             b->idx[b->nidx++] = (bidx){z, (uint32_t)b->nrec};

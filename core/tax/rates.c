@@ -136,6 +136,8 @@ static int grow(void **p, size_t *cap, size_t need, size_t elsz)
     size_t nc = *cap ? *cap * 2 : 64;
     while (nc < need)
         nc *= 2;
+    if (elsz && nc > SIZE_MAX / elsz) /* never a wrapped size */
+        return -1;
     void *np = realloc(*p, nc * elsz);
     if (!np)
         return -1;
