@@ -62,7 +62,7 @@ static void t_backup_restore(void)
     CHECK_EQ_INT(levy_store_begin(writer, &e), LEVY_OK);
     CHECK_EQ_INT(levy_store_exec(writer, "INSERT INTO meta(key, value) VALUES ('c', '3')", &e),
                  LEVY_OK);
-    CHECK_EQ_INT(levy_backup_run(data, bak, &pages, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_backup_run(data, bak, &pages, NULL, &e), LEVY_OK);
     CHECK(pages > 0);
     CHECK_EQ_INT(levy_store_commit(writer, &e), LEVY_OK);
     CHECK_EQ_INT(one_int(bak, "SELECT count(*) FROM meta"), 2); /* the snapshot, not 'c' */
@@ -73,10 +73,10 @@ static void t_backup_restore(void)
     char wal[192];
     snprintf(wal, sizeof wal, "%s-wal", bak);
     CHECK(access(wal, F_OK) != 0);
-    CHECK_EQ_INT(levy_backup_run(data, bak2, NULL, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_backup_run(data, bak2, NULL, NULL, &e), LEVY_OK);
     CHECK_EQ_INT(one_int(bak2, "SELECT count(*) FROM meta"), 3);
     /* restore creates the dir, WAL mode */
-    CHECK_EQ_INT(levy_backup_restore(rdir, bak, 0, &pages, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_backup_restore(rdir, bak, 0, &pages, NULL, &e), LEVY_OK);
     CHECK_EQ_INT(one_int(rdb, "SELECT count(*) FROM meta"), 2);
     CHECK(stat(rdir, &sb) == 0 && (sb.st_mode & 0777) == 0700);
     {
@@ -92,9 +92,9 @@ static void t_backup_restore(void)
         CHECK(ok);
     }
     /* refuse to replace unless forced */
-    CHECK_EQ_INT(levy_backup_restore(rdir, bak2, 0, NULL, &e), LEVY_ECONFLICT);
+    CHECK_EQ_INT(levy_backup_restore(rdir, bak2, 0, NULL, NULL, &e), LEVY_ECONFLICT);
     CHECK_EQ_INT(one_int(rdb, "SELECT count(*) FROM meta"), 2);
-    CHECK_EQ_INT(levy_backup_restore(rdir, bak2, 1, NULL, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_backup_restore(rdir, bak2, 1, NULL, NULL, &e), LEVY_OK);
     CHECK_EQ_INT(one_int(rdb, "SELECT count(*) FROM meta"), 3);
 end:
     levy_store_close(writer);
@@ -109,22 +109,22 @@ static void t_bad_inputs(void)
     levy_err e;
     snprintf(nd, sizeof nd, "%s/new", dir);
     snprintf(p, sizeof p, "%s/missing.db", dir);
-    CHECK_EQ_INT(levy_backup_restore(nd, p, 0, NULL, &e), LEVY_ENOTFOUND);
-    CHECK_EQ_INT(levy_backup_run(nd, p, NULL, &e), LEVY_ENOTFOUND);
+    CHECK_EQ_INT(levy_backup_restore(nd, p, 0, NULL, NULL, &e), LEVY_ENOTFOUND);
+    CHECK_EQ_INT(levy_backup_run(nd, p, NULL, NULL, &e), LEVY_ENOTFOUND);
     snprintf(p, sizeof p, "%s/garbage.db", dir);
     FILE *f = fopen(p, "w");
     CHECK(f);
     for (int i = 0; i < 4096; i++)
         fputc(i * 7 & 0xff, f);
     fclose(f);
-    CHECK(levy_backup_restore(nd, p, 0, NULL, &e) != LEVY_OK);
+    CHECK(levy_backup_restore(nd, p, 0, NULL, NULL, &e) != LEVY_OK);
     snprintf(p, sizeof p, "%s/other.db", dir);
     sqlite3 *db = NULL;
     CHECK(sqlite3_open(p, &db) == SQLITE_OK);
     int rc = sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1)", NULL, NULL, NULL);
     sqlite3_close(db);
     CHECK_EQ_INT(rc, SQLITE_OK);
-    CHECK_EQ_INT(levy_backup_restore(nd, p, 0, NULL, &e), LEVY_EINVAL);
+    CHECK_EQ_INT(levy_backup_restore(nd, p, 0, NULL, NULL, &e), LEVY_EINVAL);
     CHECK(access(nd, F_OK) != 0); /* nothing created on refusal */
 end:
     rm_tmp();
