@@ -180,12 +180,12 @@ static int add_files(sqlite3 *dst, const char *data_dir, int *nfiles, levy_err *
         }
         struct dirent *fe;
         while (rc == LEVY_OK && (fe = readdir(fd)) != NULL) {
-            char path[PATH_MAX], rel[2 * SEG_MAX + 2], hex[2 * LEVY_SHA256_LEN + 1];
+            char path[PATH_MAX], rel[2 * sizeof fe->d_name + 2], hex[2 * LEVY_SHA256_LEN + 1];
             if (!seg_ok(fe->d_name, strlen(fe->d_name)) ||
                 snprintf(path, sizeof path, "%s/%s", folder, fe->d_name) >= (int)sizeof path ||
-                stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+                stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+                snprintf(rel, sizeof rel, "%s/%s", de->d_name, fe->d_name) >= (int)sizeof rel)
                 continue;
-            snprintf(rel, sizeof rel, "%s/%s", de->d_name, fe->d_name);
             char *buf = NULL;
             size_t len = 0;
             if ((rc = levy_file_read(path, 0, &buf, &len, err)) != LEVY_OK) {
