@@ -110,7 +110,7 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
     if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0) {
         levy_err e;
         levy_err_clear(&e);
-        int pages = 0, restore = cmd[0] == 'r', lock_fd = -1;
+        int pages = 0, nfiles = 0, restore = cmd[0] == 'r', lock_fd = -1;
         struct stat dst;
         /* a restore replaces the store: not under a running levy (a backup only reads) */
         if (restore && stat(cfg->data_dir, &dst) == 0 &&
@@ -118,8 +118,9 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
             fprintf(stderr, "levy restore: %s; stop it first\n", e.message);
             return 1;
         }
-        int rc = restore ? levy_backup_restore(cfg->data_dir, cfg->args[0], cfg->force, &pages, &e)
-                         : levy_backup_run(cfg->data_dir, cfg->args[0], &pages, &e);
+        int rc = restore ? levy_backup_restore(cfg->data_dir, cfg->args[0], cfg->force, &pages,
+                                               &nfiles, &e)
+                         : levy_backup_run(cfg->data_dir, cfg->args[0], &pages, &nfiles, &e);
         if (lock_fd >= 0)
             close(lock_fd);
         if (rc != LEVY_OK) {
@@ -127,8 +128,9 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
             return 1;
         }
         if (restore) {
-            printf("restored %s into %s/levy.db (%d pages, integrity ok)\n", cfg->args[0],
-                   cfg->data_dir, pages);
+            printf("restored %s into %s/levy.db (%d pages, integrity ok) and %d file(s) into "
+                   "%s/files (size and SHA-256 checked)\n",
+                   cfg->args[0], cfg->data_dir, pages, nfiles, cfg->data_dir);
             char key[1100];
             snprintf(key, sizeof key, "%s/master.key", cfg->data_dir);
             const char *env = getenv("LEVY_MASTER_KEY");
@@ -139,8 +141,9 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
                         "the levy that wrote the backup (docs/operations.md)\n",
                         cfg->data_dir);
         } else
-            printf("backed up %s/levy.db to %s (%d pages, integrity ok)\n", cfg->data_dir,
-                   cfg->args[0], pages);
+            printf("backed up %s/levy.db and %d file(s) from %s/files to %s (%d pages, "
+                   "integrity ok)\n",
+                   cfg->data_dir, nfiles, cfg->data_dir, cfg->args[0], pages);
         return 0;
     }
     return 2;

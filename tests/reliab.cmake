@@ -227,3 +227,4 @@ levy_reliab_test(reliab_certificates certificates 240 24000)
 # (CO, unknown), the date a threshold was crossed (checked independently), physical presence
 # giving nexus with no sales (NV), drill-down and CSV. Ports 24200-24249.
 levy_reliab_test(reliab_exposure exposure 180 24200)
+levy_reliab_test(reliab_backup_files backup_files 240 24400)

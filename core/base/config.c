@@ -77,11 +77,15 @@ static const command COMMANDS[] = {
      "source's older vintage. levy rates update [SOURCES_FILE]: fetch, verify and install the\n"
      "official rate files listed in SOURCES_FILE (default DATA_DIR/rates-sources.conf)."},
     {"backup", C_BACKUP, "FILE [flags]",
-     "consistent copy of the data dir's database (safe while serving)", NULL},
+     "consistent copy of the data dir's database and files (safe while serving)",
+     "Writes one SQLite file: a snapshot of the database, then every file under DATA_DIR/files\n"
+     "(exemption certificates) with its size and SHA-256. The master key is not in it."},
     {"restore", C_RESTORE, "FILE [--force] [flags]",
      "restore a backup into the data dir (levy stopped)",
-     "Restores a backup made by levy backup into the data dir; --force replaces an existing\n"
-     "database. Refused while a levy serves the data dir."},
+     "Restores a backup made by levy backup into the data dir: its files (each checked against\n"
+     "its size and SHA-256 first) into DATA_DIR/files, then the database. --force replaces an\n"
+     "existing database. Refused while a levy serves the data dir. A backup of an older levy\n"
+     "(the database only) restores too."},
     {"rotate-master-key", C_ROTATE, "[--new-key-file FILE] [--yes-env] [flags]",
      "re-seal stored secrets under a new master key (levy stopped)", NULL},
     {"version", C_VERSION, "", "print levy's and its libraries' versions", NULL},

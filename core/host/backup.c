@@ -1,17 +1,23 @@
 /* levy backup / levy restore: SQLite online backup API (see backup.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "file.h"
+#include "crypto/crypto.h"
 #include "host/backup.h"
 
 #define BUSY_MS 10000
+#define SEG_MAX 64 /* as levy.files (core/lua/bind_files.c): [A-Za-z0-9_-], 1..64 bytes */
+#define FILES_TABLE "levy_backup_files"
 
 static int db_err(sqlite3 *db, int rc, const char *what, levy_err *err)
 {
@@ -90,7 +96,132 @@ static void dir_of(const char *path, char *out, size_t cap)
         *s = '\0';
 }
 
-int levy_backup_run(const char *data_dir, const char *file, int *pages, levy_err *err)
+/* A folder or file name levy.files can have written: [A-Za-z0-9_-], 1..SEG_MAX bytes (so a
+ * temporary "<name>.tmp.<pid>" of an upload in progress is not one). */
+static int seg_ok(const char *s, size_t n)
+{
+    if (n < 1 || n > SEG_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* "dir/name" with both parts seg_ok: the only shape a backup's file path may have (a restore
+ * never writes outside DATA_DIR/files/). */
+static int rel_ok(const char *rel)
+{
+    const char *slash = strchr(rel, '/');
+    return slash && seg_ok(rel, (size_t)(slash - rel)) && seg_ok(slash + 1, strlen(slash + 1));
+}
+
+static void hex_of(const uint8_t *d, size_t n, char *out)
+{
+    static const char hx[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hx[d[i] >> 4];
+        out[2 * i + 1] = hx[d[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static int sha256_hex(const void *data, size_t len, char out[2 * LEVY_SHA256_LEN + 1],
+                      levy_err *err)
+{
+    uint8_t d[LEVY_SHA256_LEN];
+    int rc = levy_crypto_sha256(data, len, d, err);
+    if (rc == LEVY_OK)
+        hex_of(d, sizeof d, out);
+    return rc;
+}
+
+/* Adds every file DATA_DIR/files/<dir>/<name> (both names as levy.files writes them) to the
+ * backup's FILES_TABLE with its size and SHA-256, in one transaction. Runs after the database
+ * copy, so every file a copied row names is here (it was durable before its row committed); a
+ * file written since is in too, and harmless (a file without its row is never listed). */
+static int add_files(sqlite3 *dst, const char *data_dir, int *nfiles, levy_err *err)
+{
+    char top[PATH_MAX];
+    snprintf(top, sizeof top, "%s/files", data_dir);
+    int rc = LEVY_OK, n = 0;
+    sqlite3_stmt *ins = NULL;
+    if (sqlite3_exec(dst,
+                     "CREATE TABLE " FILES_TABLE " (path TEXT PRIMARY KEY, size INTEGER NOT "
+                     "NULL, sha256 TEXT NOT NULL, data BLOB NOT NULL); BEGIN",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        return db_err(dst, SQLITE_ERROR, "create " FILES_TABLE, err);
+    if (sqlite3_prepare_v2(dst, "INSERT INTO " FILES_TABLE " VALUES (?, ?, ?, ?)", -1, &ins,
+                           NULL) != SQLITE_OK) {
+        rc = db_err(dst, SQLITE_ERROR, "insert " FILES_TABLE, err);
+        goto done;
+    }
+    DIR *td = opendir(top);
+    if (!td) {
+        if (errno != ENOENT)
+            rc = levy_err_set(err, LEVY_EIO, "io", "cannot read %s: %s", top, strerror(errno));
+        goto done;
+    }
+    struct dirent *de;
+    while (rc == LEVY_OK && (de = readdir(td)) != NULL) {
+        char folder[PATH_MAX];
+        struct stat sb;
+        if (!seg_ok(de->d_name, strlen(de->d_name)) ||
+            snprintf(folder, sizeof folder, "%s/%s", top, de->d_name) >= (int)sizeof folder ||
+            stat(folder, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            continue;
+        DIR *fd = opendir(folder);
+        if (!fd) {
+            rc = levy_err_set(err, LEVY_EIO, "io", "cannot read %s: %s", folder, strerror(errno));
+            break;
+        }
+        struct dirent *fe;
+        while (rc == LEVY_OK && (fe = readdir(fd)) != NULL) {
+            char path[PATH_MAX], rel[2 * sizeof fe->d_name + 2], hex[2 * LEVY_SHA256_LEN + 1];
+            if (!seg_ok(fe->d_name, strlen(fe->d_name)) ||
+                snprintf(path, sizeof path, "%s/%s", folder, fe->d_name) >= (int)sizeof path ||
+                stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+                snprintf(rel, sizeof rel, "%s/%s", de->d_name, fe->d_name) >= (int)sizeof rel)
+                continue;
+            char *buf = NULL;
+            size_t len = 0;
+            if ((rc = levy_file_read(path, 0, &buf, &len, err)) != LEVY_OK) {
+                if (rc == LEVY_ENOTFOUND) { /* removed (DELETE) since the listing: not wanted */
+                    levy_err_clear(err);
+                    rc = LEVY_OK;
+                }
+                continue;
+            }
+            if ((rc = sha256_hex(buf, len, hex, err)) == LEVY_OK) {
+                sqlite3_reset(ins);
+                sqlite3_bind_text(ins, 1, rel, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_int64(ins, 2, (sqlite3_int64)len);
+                sqlite3_bind_text(ins, 3, hex, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_blob64(ins, 4, buf, len, SQLITE_TRANSIENT);
+                if (sqlite3_step(ins) != SQLITE_DONE)
+                    rc = db_err(dst, SQLITE_ERROR, "insert " FILES_TABLE, err);
+                else
+                    n++;
+            }
+            free(buf);
+        }
+        closedir(fd);
+    }
+    closedir(td);
+done:
+    sqlite3_finalize(ins);
+    if (sqlite3_exec(dst, rc == LEVY_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK &&
+        rc == LEVY_OK)
+        rc = db_err(dst, SQLITE_ERROR, "commit " FILES_TABLE, err);
+    if (nfiles)
+        *nfiles = n;
+    return rc;
+}
+
+int levy_backup_run(const char *data_dir, const char *file, int *pages, int *nfiles, levy_err *err)
 {
     char src_path[PATH_MAX], tmp[PATH_MAX], dir[PATH_MAX];
     sqlite3 *src = NULL, *dst = NULL;
@@ -121,6 +252,9 @@ int levy_backup_run(const char *data_dir, const char *file, int *pages, levy_err
     /* the copied header says WAL; make the backup one self-contained file */
     char mode[32];
     if ((rc = pragma_text(dst, "PRAGMA journal_mode=DELETE", mode, sizeof mode, err)) != LEVY_OK)
+        goto done;
+    /* the files after the rows: every file a copied row names is then in the backup */
+    if ((rc = add_files(dst, data_dir, nfiles, err)) != LEVY_OK)
         goto done;
     if ((rc = integrity_ok(dst, "the backup", err)) != LEVY_OK)
         goto done;
@@ -157,7 +291,135 @@ static int mkdir_p(const char *path, mode_t mode)
     return 0;
 }
 
-int levy_backup_restore(const char *data_dir, const char *file, int force, int *pages,
+/* Whether the backup carries FILES_TABLE (a backup older than it is a bare database). */
+static int has_files_table(sqlite3 *src)
+{
+    sqlite3_stmt *st = NULL;
+    int yes =
+        sqlite3_prepare_v2(
+            src, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '" FILES_TABLE "'",
+            -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return yes;
+}
+
+/* Checks every file of the backup before anything is written: a path of the shape levy.files
+ * writes, the stored size and SHA-256 equal to the bytes. */
+static int check_files(sqlite3 *src, const char *file, int *nfiles, levy_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = LEVY_OK, n = 0;
+    if (sqlite3_prepare_v2(src, "SELECT path, size, sha256, data FROM " FILES_TABLE, -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_err(src, SQLITE_ERROR, file, err);
+    int step;
+    while (rc == LEVY_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *rel = (const char *)sqlite3_column_text(st, 0);
+        const char *want = (const char *)sqlite3_column_text(st, 2);
+        const void *data = sqlite3_column_blob(st, 3);
+        size_t len = (size_t)sqlite3_column_bytes(st, 3);
+        char hex[2 * LEVY_SHA256_LEN + 1];
+        if (!rel || !rel_ok(rel))
+            rc = levy_err_set(err, LEVY_EINVAL, "corrupt", "%s names a file outside files/: %.80s",
+                              file, rel ? rel : "(null)");
+        else if (sqlite3_column_int64(st, 1) != (sqlite3_int64)len)
+            rc = levy_err_set(err, LEVY_EIO, "corrupt",
+                              "%s: files/%s has %zu bytes, the backup recorded %lld", file, rel,
+                              len, (long long)sqlite3_column_int64(st, 1));
+        else if ((rc = sha256_hex(data ? data : "", len, hex, err)) == LEVY_OK &&
+                 (!want || strcmp(want, hex) != 0))
+            rc = levy_err_set(err, LEVY_EIO, "corrupt",
+                              "%s: files/%s does not match its SHA-256 (the backup is damaged)",
+                              file, rel);
+        n++;
+    }
+    if (rc == LEVY_OK && step != SQLITE_DONE)
+        rc = db_err(src, step, file, err);
+    sqlite3_finalize(st);
+    if (nfiles)
+        *nfiles = n;
+    return rc;
+}
+
+/* Writes data durably to path (temporary file, fsync, rename, as levy.files does). */
+static int write_file(const char *path, const void *data, size_t len, levy_err *err)
+{
+    char tmp[PATH_MAX + 32];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return levy_err_set(err, LEVY_EIO, "io", "cannot create %s: %s", tmp, strerror(errno));
+    size_t off = 0;
+    int ok = 1;
+    while (ok && off < len) {
+        ssize_t w = write(fd, (const char *)data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            ok = 0;
+        else
+            off += (size_t)w;
+    }
+    if (ok && fsync(fd) != 0)
+        ok = 0;
+    int e = errno;
+    if (close(fd) != 0 && ok) {
+        ok = 0;
+        e = errno;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        ok = 0;
+        e = errno;
+    }
+    if (!ok) {
+        unlink(tmp);
+        return levy_err_set(err, LEVY_EIO, "io", "cannot write %s: %s", path, strerror(e));
+    }
+    return LEVY_OK;
+}
+
+/* Puts every (checked) file of the backup back under DATA_DIR/files/, replacing one of the
+ * same name. Files the data dir has and the backup does not stay (no row names them). */
+static int restore_files(sqlite3 *src, const char *data_dir, levy_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = LEVY_OK, step;
+    char top[PATH_MAX];
+    snprintf(top, sizeof top, "%s/files", data_dir);
+    if (sqlite3_prepare_v2(src, "SELECT path, data FROM " FILES_TABLE " ORDER BY path", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_err(src, SQLITE_ERROR, "read " FILES_TABLE, err);
+    while (rc == LEVY_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *rel = (const char *)sqlite3_column_text(st, 0);
+        const void *data = sqlite3_column_blob(st, 1);
+        size_t len = (size_t)sqlite3_column_bytes(st, 1);
+        char folder[PATH_MAX], path[PATH_MAX];
+        const char *slash = NULL;
+        if (!rel || !(slash = strchr(rel, '/')) ||
+            snprintf(folder, sizeof folder, "%s/%.*s", top, (int)(slash - rel), rel) >=
+                (int)sizeof folder ||
+            snprintf(path, sizeof path, "%s/%s", top, rel) >= (int)sizeof path) {
+            rc = levy_err_set(err, LEVY_EINVAL, "path", "data dir path too long");
+            break;
+        }
+        if ((mkdir(top, 0700) != 0 && errno != EEXIST) ||
+            (mkdir(folder, 0700) != 0 && errno != EEXIST)) {
+            rc = levy_err_set(err, LEVY_EIO, "io", "cannot create %s: %s", folder, strerror(errno));
+            break;
+        }
+        if ((rc = write_file(path, data ? data : "", len, err)) != LEVY_OK)
+            break;
+        fsync_path(folder, 1);
+    }
+    if (rc == LEVY_OK && step != SQLITE_DONE)
+        rc = db_err(src, step, "read " FILES_TABLE, err);
+    sqlite3_finalize(st);
+    fsync_path(top, 1);
+    return rc;
+}
+
+int levy_backup_restore(const char *data_dir, const char *file, int force, int *pages, int *nfiles,
                         levy_err *err)
 {
     char dst_path[PATH_MAX];
@@ -188,6 +450,11 @@ int levy_backup_restore(const char *data_dir, const char *file, int force, int *
     }
     sqlite3_finalize(st);
     st = NULL;
+    int files = has_files_table(src);
+    if (nfiles)
+        *nfiles = 0;
+    if (files && (rc = check_files(src, file, nfiles, err)) != LEVY_OK)
+        goto done;
     if (stat(dst_path, &sb) == 0 && !force) {
         rc = levy_err_set(err, LEVY_ECONFLICT, "exists",
                           "%s already exists; "
@@ -199,6 +466,10 @@ int levy_backup_restore(const char *data_dir, const char *file, int force, int *
         rc = levy_err_set(err, LEVY_EIO, "io", "cannot create %s: %s", data_dir, strerror(errno));
         goto done;
     }
+    /* the files before the rows: a row restored is never without its file (a file without its
+     * row, if the database copy fails, is harmless) */
+    if (files && (rc = restore_files(src, data_dir, err)) != LEVY_OK)
+        goto done;
     int dst_rc = sqlite3_open_v2(dst_path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (dst_rc != SQLITE_OK) {
         rc = db_err(dst, dst_rc, dst_path, err);
@@ -211,6 +482,11 @@ int levy_backup_restore(const char *data_dir, const char *file, int force, int *
     char mode[32];
     if ((rc = pragma_text(dst, "PRAGMA journal_mode=WAL", mode, sizeof mode, err)) != LEVY_OK)
         goto done;
+    /* the files are back in DATA_DIR/files/: the store does not keep the backup's copy */
+    if (files && sqlite3_exec(dst, "DROP TABLE " FILES_TABLE, NULL, NULL, NULL) != SQLITE_OK) {
+        rc = db_err(dst, SQLITE_ERROR, "drop " FILES_TABLE, err);
+        goto done;
+    }
     if ((rc = integrity_ok(dst, dst_path, err)) != LEVY_OK)
         goto done;
     sqlite3_close(dst);

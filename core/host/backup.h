@@ -12,15 +12,26 @@
  * API (so a forced restore over a database another process holds open is still atomic for
  * it), puts the database back in WAL mode and checks integrity again.
  *
+ * Files: the backup also holds every file levy.files keeps (DATA_DIR/files/<dir>/<name>:
+ * exemption certificates, issue 20) in its table levy_backup_files(path "dir/name", size,
+ * sha256 hex, data), added after the database copy (so every file a copied row names is in;
+ * a newer file without its row is harmless). The backup stays ONE SQLite file: integrity_check
+ * covers the files too, `sqlite3` opens it, and an old backup is simply one without the
+ * table. Restore checks every file's path shape, size and SHA-256 before it writes anything,
+ * writes the files (temporary file, fsync, rename) before the database, and drops the table
+ * from the restored levy.db.
+ *
  * Neither touches DATA_DIR/master.key or DATA_DIR/api-token: the backup holds sealed secrets
  * only, and the master key must be kept (and restored) separately. */
 #include "levy.h"
 
-/** Writes a consistent copy of DATA_DIR/levy.db to file. *pages = pages copied. */
-int levy_backup_run(const char *data_dir, const char *file, int *pages, levy_err *err);
-/** Restores file into DATA_DIR/levy.db (creating DATA_DIR 0700). force: replace an
- * existing database. */
-int levy_backup_restore(const char *data_dir, const char *file, int force, int *pages,
+/** Writes a consistent copy of DATA_DIR/levy.db, with the files under DATA_DIR/files/, to
+ * file. *pages = pages copied, *nfiles = files added (either may be NULL). */
+int levy_backup_run(const char *data_dir, const char *file, int *pages, int *nfiles, levy_err *err);
+/** Restores file into DATA_DIR/levy.db and its files into DATA_DIR/files/ (creating DATA_DIR
+ * 0700). force: replace an existing database. A bare database (a backup made before files
+ * were kept) restores as before. *nfiles = files restored (may be NULL). */
+int levy_backup_restore(const char *data_dir, const char *file, int force, int *pages, int *nfiles,
                         levy_err *err);
 
 #endif

@@ -31,7 +31,8 @@ def table_digest(path):
     out = {}
     try:
         for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table' "
-                                  "AND name NOT LIKE 'sqlite_%' ORDER BY name"):
+                                  "AND name NOT LIKE 'sqlite_%' "
+                                  "AND name <> 'levy_backup_files' ORDER BY name"):
             ncols = len(db.execute('SELECT * FROM "%s" LIMIT 0' % name).description)
             order = ",".join(str(i + 1) for i in range(ncols))
             h = hashlib.sha256()
