@@ -195,11 +195,17 @@ end
 -- Is the region collecting on this date (subscribed, tax calculation on, effective_from
 -- on or before the date)? nil when levy has no regions table. cid: the document's connection,
 -- whose own value of the region (connection_regions, issue 17) replaces the global one.
-local function region_collecting(code, date, cid)
+local function region_collecting(code, date, cid, memo)
   if type(code) ~= "string" then return false end
   local api = plugin("api") -- it owns regions and connection_regions
   if not api then return nil end
-  local r = api.region_subscription(code, cid)
+  -- memo: one report's subscriptions by region and connection (one query each, not one per document)
+  local mk = code .. "\0" .. tostring(cid)
+  local r = memo and memo[mk]
+  if r == nil then
+    r = api.region_subscription(code, cid) or false
+    if memo then memo[mk] = r end
+  end
   if not r or r.subscribed ~= 1 or r.tax_calculation ~= 1 then return false end
   return r.effective_from == nil or r.effective_from == "" or type(date) ~= "string" or r.effective_from <= date
 end
@@ -211,7 +217,7 @@ local KNOWN_STATES = { pending = true, calculated = true, written = true, not_co
 -- document's state; a reason levy's document state names itself (a `tax_reason` / `reason`
 -- column, or a tax_status this report does not know, such as outside_window,
 -- manual_tax_kept or closed_period) passes through unchanged.
-local function not_collected_reason(doc_type, row, has_write)
+local function not_collected_reason(doc_type, row, has_write, memo)
   local own = row.tax_reason or row.reason
   if type(own) == "string" and own ~= "" and own ~= "written" then
     return own, row.reason_detail or row.last_error
@@ -227,18 +233,20 @@ local function not_collected_reason(doc_type, row, has_write)
       and "paid in Rillet before levy's latest calculation was written; Rillet keeps the tax written earlier"
       or "paid in Rillet before levy calculated its tax; levy does not write tax to paid invoices"
   end
-  if region_collecting(row.calc_region, row.doc_date, row.connection_id) == false then
+  if region_collecting(row.calc_region, row.doc_date, row.connection_id, memo) == false then
     return "not_collecting", "region " .. tostring(row.calc_region) .. " is not collecting on " .. tostring(row.doc_date)
   end
   return "write_pending", row.last_error or "queued for write-back to Rillet"
 end
 
 -- One document for not_collected: listed when its current calculation's tax differs from
--- what Rillet holds per levy's accepted writes (w, or none).
-local function not_collected_row(out, doc_type, row, w)
+-- what Rillet holds per levy's accepted writes (w, or none). calcs: the stored calculations
+-- of the candidates, read in one query (report_calculations); memo: region_collecting's.
+local function not_collected_row(out, doc_type, row, w, calcs, memo)
   local result
   if row.has_result == 1 then
-    local text = rillet().report_calculation_result(row.calculation_id)
+    local c = calcs[row.calculation_id]
+    local text = c and c.result
     result = text and json.decode(text)
     if type(result) ~= "table" then error("stored calculation " .. tostring(row.calculation_id) .. " is not JSON") end
   end
@@ -250,7 +258,7 @@ local function not_collected_row(out, doc_type, row, w)
     listed = true -- Rillet's tax changed after levy's write: always shown for review
   elseif not result then
     listed = true -- the calculation failed: nothing levy could write
-  elseif plugin("api").not_collecting(result) then
+  elseif memo.api.not_collecting(result) then
     listed = false -- the region stopped collecting: what was written stays collected
   else
     listed = calculated ~= collected
@@ -263,7 +271,7 @@ local function not_collected_row(out, doc_type, row, w)
       "levy last wrote " .. money.format(w.drift.written, cur) .. " and does not write it again" ..
       (type(row.last_error) == "string" and row.last_error ~= "" and (" (" .. row.last_error .. ")") or "")
   else
-    reason, detail = not_collected_reason(doc_type, row, w ~= nil)
+    reason, detail = not_collected_reason(doc_type, row, w ~= nil, memo)
   end
   out[#out + 1] = {
     type = doc_type, id = row.id, number = null(row.number), date = null(row.doc_date),
@@ -287,22 +295,28 @@ end
 -- effective_from moved) is not listed: what was written stays collected. A failed
 -- calculation is listed with no calculated amount. Only the calculations that can differ
 -- are read and decoded (not the written one, not a zero-tax one with nothing written).
-local function not_collected(from, to, region, writes)
+local function not_collected(from, to, region, writes, calculated)
   local out = {}
   local rl = rillet()
   if not rl then return out end
+  -- the candidates first, then their calculations in one query (not one per document)
+  local cand, ids = {}, {}
   for _, t in ipairs(DOC_TABLES) do
-    for _, row in ipairs(rl.report_calculated_documents(t[1], from, to, region)) do
+    local rows = calculated and calculated[t[1]] or rl.report_calculated_documents(t[1], from, to, region)
+    for _, row in ipairs(rows) do
       local w = writes[t[1] .. ":" .. row.id]
-      if w then
-        -- the current calculation is the one written: Rillet holds it (most documents)
-        -- ... unless Rillet's tax changed after the write (drift): listed with what Rillet holds
-        if w.drift or w.calculation_id ~= row.calculation_id then not_collected_row(out, t[1], row, w) end
-      elseif row.has_result ~= 1 or not is_zero(row.total_tax) then
-        not_collected_row(out, t[1], row, nil)
+      -- written: the current calculation is the one written, Rillet holds it (most documents)
+      -- ... unless Rillet's tax changed after the write (drift): listed with what Rillet holds
+      if (w and (w.drift or w.calculation_id ~= row.calculation_id))
+        or (not w and (row.has_result ~= 1 or not is_zero(row.total_tax))) then
+        cand[#cand + 1] = { t[1], row, w }
+        if row.has_result == 1 then ids[#ids + 1] = row.calculation_id end
       end
     end
   end
+  local calcs = #ids > 0 and rl.report_calculations(ids) or {}
+  local memo = { api = plugin("api") }
+  for _, c in ipairs(cand) do not_collected_row(out, c[1], c[2], c[3], calcs, memo) end
   table.sort(out, function(a, b)
     if a.date ~= b.date then return tostring(a.date) < tostring(b.date) end
     if a.type ~= b.type then return a.type < b.type end
@@ -471,17 +485,26 @@ local function filing_docs(p)
       written_at = w.written_at, drift = w.drift }
   end
   local rl = rillet()
+  local calculated, zero, ids = {}, {}, {}
   for _, t in ipairs(rl and DOC_TABLES or {}) do
-    for _, row in ipairs(rl.report_calculated_documents(t[1], p.from, p.to, p.region)) do
+    calculated[t[1]] = rl.report_calculated_documents(t[1], p.from, p.to, p.region)
+    for _, row in ipairs(calculated[t[1]]) do
       if not writes[t[1] .. ":" .. row.id] and row.has_result == 1 and is_zero(row.total_tax) then
-        local text = rl.report_calculation_result(row.calculation_id)
-        local result = text and json.decode(text)
-        if type(result) ~= "table" then error("stored calculation " .. tostring(row.calculation_id) .. " is not JSON") end
-        docs[#docs + 1] = { type = t[1], id = row.id, number = row.number, date = row.doc_date,
-          region = row.calc_region or result.region, currency = row.currency or result.currency,
-          basis = "no_tax_due", result = result, calculation_id = row.calculation_id }
+        zero[#zero + 1] = { t[1], row }
+        ids[#ids + 1] = row.calculation_id
       end
     end
+  end
+  -- the zero-tax documents' results in one query (not one per document)
+  local calcs = #ids > 0 and rl.report_calculations(ids) or {}
+  for _, z in ipairs(zero) do
+    local row = z[2]
+    local c = calcs[row.calculation_id]
+    local result = c and c.result and json.decode(c.result)
+    if type(result) ~= "table" then error("stored calculation " .. tostring(row.calculation_id) .. " is not JSON") end
+    docs[#docs + 1] = { type = z[1], id = row.id, number = row.number, date = row.doc_date,
+      region = row.calc_region or result.region, currency = row.currency or result.currency,
+      basis = "no_tax_due", result = result, calculation_id = row.calculation_id }
   end
   for _, d in ipairs(docs) do
     d.frequency = p.frequency or freqs[d.region] or filing.DEFAULT_FREQUENCY
@@ -494,7 +517,7 @@ local function filing_docs(p)
     if a.type ~= b.type then return a.type < b.type end
     return a.id < b.id
   end)
-  return docs, writes
+  return docs, writes, rl and calculated
 end
 
 local function in_jurisdiction(d, name)
@@ -577,7 +600,7 @@ end
 -- credit-memo adjustments, tax due = collected + adjustments, calculated-not-collected
 -- beside it) with its jurisdictions; totals per currency; the not-collected list with periods.
 local function filing_summary(p)
-  local docs, writes = filing_docs(p)
+  local docs, writes, calculated = filing_docs(p)
   local freqs = frequencies()
   local groups, order, totals = {}, {}, {}
   local function group(period, pstart, pend, freq, region, cur)
@@ -603,7 +626,7 @@ local function filing_summary(p)
     end
     add_doc(t, d)
   end
-  local nc = not_collected(p.from, p.to, p.region, writes)
+  local nc = not_collected(p.from, p.to, p.region, writes, calculated)
   for _, r in ipairs(nc) do
     local freq = p.frequency or freqs[r.region] or filing.DEFAULT_FREQUENCY
     local date = r.date ~= json.null and r.date or p.from
@@ -796,12 +819,18 @@ end
 local function get_filing_documents(req)
   local p = filing_query(req)
   local docs = filing_docs(p)
-  local list = {}
+  local list, picked, ids = {}, {}, {}
   local rl = rillet()
   for _, d in ipairs(docs) do
     if (p.period == nil or d.period == p.period) and (p.jurisdiction == nil or in_jurisdiction(d, p.jurisdiction)) then
-      list[#list + 1] = detail_doc(d, d.calculation_id and rl.report_calculation(d.calculation_id))
+      picked[#picked + 1] = d
+      if d.calculation_id then ids[#ids + 1] = d.calculation_id end
     end
+  end
+  -- the audit records (inputs, created_at) of every listed document in one query
+  local calcs = rl and #ids > 0 and rl.report_calculations(ids, true) or {}
+  for _, d in ipairs(picked) do
+    list[#list + 1] = detail_doc(d, d.calculation_id and calcs[d.calculation_id])
   end
   if p.csv then
     return csv_reply(to_csv(detail_csv_rows(list), DETAIL_CSV), filing_name(p, "documents-"))

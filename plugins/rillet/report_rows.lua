@@ -4,6 +4,7 @@
 -- report makes of them (collected / not collected, exposure) stays in plugins/reports.
 -- doc_type: "invoice" | "credit_memo".
 local store = require "levy.store"
+local json = require "levy.json"
 
 local M = {}
 
@@ -74,6 +75,23 @@ end
 -- result (JSON text or nil), generation, created_at}, or nil.
 function M.calculation(id)
   return store.row("SELECT request, result, generation, created_at FROM calculations WHERE id = ?", id)
+end
+
+-- Many stored calculations in ONE query (a report over a year of documents must not ask once
+-- per document: issue 20, reportperf): {[id] = {result, request, generation, created_at}};
+-- request (JSON text) only when with_request. ids: a list of calculation ids (nil entries
+-- skipped); an id with no row is absent from the answer.
+function M.calculations(ids, with_request)
+  local list = {}
+  for _, id in pairs(ids) do
+    if math.type(id) == "integer" then list[#list + 1] = id end
+  end
+  local out = {}
+  if #list == 0 then return out end
+  local sql = "SELECT id, result, generation, created_at" .. (with_request and ", request" or "") ..
+    " FROM calculations WHERE id IN (SELECT value FROM json_each(?))"
+  for row in store.query(sql, json.encode(json.array(list))) do out[row.id] = row end
+  return out
 end
 
 -- Documents dated in [since, to], not deleted, with a calculation: {id, number, customer_id,
