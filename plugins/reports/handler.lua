@@ -15,6 +15,10 @@
 -- accepted (accepted_writes, the one place that decides it); tax calculated but not in
 -- Rillet is a separate list with a reason per document. Its own table
 -- (reports_nexus_crossings) remembers which states' crossings were already logged.
+-- Globals used per document, as locals: a global read in a plugin goes through the sandbox's
+-- __index function (core/lua/runtime/sandbox.lua), a Lua call each, which a report over a year
+-- of documents paid hundreds of thousands of times (issue 20 follow-up, bench/reports.py).
+local type, ipairs, pairs, tostring, error, table = type, ipairs, pairs, tostring, error, table
 local json = require "levy.json"
 local http = require "levy.http"
 local store = require "levy.store"
@@ -506,9 +510,14 @@ local function filing_docs(p)
       region = row.calc_region or result.region, currency = row.currency or result.currency,
       basis = "no_tax_due", result = result, calculation_id = row.calculation_id }
   end
+  local periods = {} -- filing.period per date and frequency, once (many documents share a day)
   for _, d in ipairs(docs) do
     d.frequency = p.frequency or freqs[d.region] or filing.DEFAULT_FREQUENCY
-    d.period, d.period_start, d.period_end = filing.period(d.date or d.result.date, d.frequency)
+    local date = d.date or d.result.date
+    local pk = tostring(date) .. d.frequency
+    local pp = periods[pk]
+    if not pp then pp = { filing.period(date, d.frequency) }; periods[pk] = pp end
+    d.period, d.period_start, d.period_end = pp[1], pp[2], pp[3]
     d.sign = d.type == "invoice" and 1 or -1
     d.f = filing.figures(d.result, d.currency)
   end

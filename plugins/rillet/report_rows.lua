@@ -84,7 +84,7 @@ end
 function M.calculations(ids, with_request)
   local list = {}
   for _, id in pairs(ids) do
-    if math.type(id) == "integer" then list[#list + 1] = id end
+    if type(id) == "string" or math.type(id) == "integer" then list[#list + 1] = id end
   end
   local out = {}
   if #list == 0 then return out end
