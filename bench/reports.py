@@ -108,7 +108,7 @@ def on_data(levy, src, data):
                                    60, 0.1):
                 raise SystemExit("levy did not start: " + common.tail(os.path.join(tmp, "levy.log")))
             print("liability totals:", counts(url, token), flush=True)
-            if any(r[1] != 200 for r in time_reports(url, token)):
+            if any(r[1] != 200 for r in time_reports(url, token)) or os.environ.get("BENCH_LOG"):
                 shutil.copy(os.path.join(tmp, "levy.log"), os.environ.get("BENCH_LOG", "/tmp/levy-bench-reports.log"))
                 print("levy.log copied to", os.environ.get("BENCH_LOG", "/tmp/levy-bench-reports.log"))
         finally:
