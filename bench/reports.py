@@ -49,6 +49,9 @@ def time_reports(url, token):
             st, _, text, _ = req("GET", url + path, None, auth, timeout=300)
             times.append(time.monotonic() - t0)
             status, size = st, len(text or "")
+            if os.environ.get("BENCH_SAVE"):  # the answers, to compare two checkouts' output
+                with open(os.path.join(os.environ["BENCH_SAVE"], name), "w") as f:
+                    f.write(text or "")
             if st != 200:
                 print("  %s: %s" % (name, (text or "")[:300]), flush=True)
                 break

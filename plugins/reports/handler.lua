@@ -168,14 +168,21 @@ end
 -- calculation's (changing or unsubscribing a region afterwards does not move or drop it).
 -- Returns {["invoice:<id>"] = {type, id, currency, region, result, calculation_id, written_at}}
 -- and the keys in a stable order.
-local function accepted_writes(from, to, region)
+-- lazy: results are decoded only for documents in drift; the others keep the stored text
+-- (`text`, decoded by write_result when needed): the liability report sums them in SQL.
+local function accepted_writes(from, to, region, lazy)
   local out, keys = {}, {}
   local r = rillet()
   if not r then return out, keys end
   for _, t in ipairs(DOC_TABLES) do
     for _, row in ipairs(r.report_accepted_writes(t[1], from, to, region)) do
-      local result = json.decode(row.result)
-      if type(result) == "table" then
+      local result = (not lazy or row.tax_status == "drift") and json.decode(row.result) or nil
+      if lazy and result == nil then
+        keys[#keys + 1] = t[1] .. ":" .. row.id
+        out[keys[#keys]] = { type = t[1], id = row.id, number = row.number, date = row.doc_date,
+                             region = row.region, currency = row.currency, text = row.result, in_sql = true,
+                             calculation_id = row.calculation_id, written_at = row.attempted_at }
+      elseif type(result) == "table" then
         local key = t[1] .. ":" .. row.id
         local cur = row.currency or result.currency
         out[key] = { type = t[1], id = row.id, number = row.number, date = row.doc_date,
@@ -194,6 +201,18 @@ local function accepted_writes(from, to, region)
     end
   end
   return out, keys
+end
+
+-- An accepted write's result (decoded now when accepted_writes was lazy).
+local function write_result(w)
+  if w.result == nil then
+    local result = json.decode(w.text)
+    if type(result) ~= "table" then error("stored calculation " .. tostring(w.calculation_id) .. " is not JSON") end
+    w.result = result
+    w.currency = w.currency or result.currency
+    w.region = w.region or result.region
+  end
+  return w.result
 end
 
 -- Is the region collecting on this date (subscribed, tax calculation on, effective_from
@@ -255,7 +274,7 @@ local function not_collected_row(out, doc_type, row, w, calcs, memo)
     if type(result) ~= "table" then error("stored calculation " .. tostring(row.calculation_id) .. " is not JSON") end
   end
   local cur = row.currency or (result and result.currency) or (w and w.currency)
-  local collected = w and result_tax(w.result, cur) or 0
+  local collected = w and result_tax(write_result(w), cur) or 0
   local calculated = result and result_tax(result, cur) or nil
   local listed
   if w and w.drift then
@@ -354,9 +373,58 @@ end
 -- jurisdiction, level and type, plus the documents calculated but not collected.
 local function liability(from, to, region)
   local groups, order, totals = {}, {}, {}
-  local writes, keys = accepted_writes(from, to, region)
+  local writes, keys = accepted_writes(from, to, region, true)
+  -- the written documents not in drift summed in SQL (report_collected_sums): no decoding per
+  -- document; when any stored amount is not canonical, every document is summed here instead
+  local summed = false
+  local rl = rillet()
+  if rl and rl.report_collected_sums then
+    local exps, n = {}, 0
+    for _, key in ipairs(keys) do
+      local cur = writes[key].currency
+      if type(cur) == "string" and exps[cur] == nil then exps[cur] = money.exponent(cur); n = n + 1 end
+    end
+    local parts, nbad = {}, 0
+    for _, t in ipairs(DOC_TABLES) do
+      local g, tt, b = rl.report_collected_sums(t[1], from, to, region, exps)
+      parts[#parts + 1] = { t[1], g, tt }
+      nbad = nbad + b
+    end
+    if nbad == 0 or n == 0 then
+      summed = true
+      for _, part in ipairs(parts) do
+        local is_inv, sign = part[1] == "invoice", part[1] == "invoice" and 1 or -1
+        for _, r in ipairs(part[3]) do
+          local tot = totals[r.currency]
+          if not tot then tot = { taxable = 0, tax = 0, invoices = 0, credit_memos = 0 }; totals[r.currency] = tot end
+          if is_inv then tot.invoices = tot.invoices + r.docs else tot.credit_memos = tot.credit_memos + r.docs end
+          tot.taxable = tot.taxable + sign * r.taxable
+        end
+        for _, r in ipairs(part[2]) do
+          local cur = r.currency
+          local code = r.n_code == r.n and r.code_min == r.code_max and r.code_min or false
+          local key2 = table.concat({ cur, tostring(r.region), tostring(r.jurisdiction), tostring(r.level), tostring(r.type) }, "\0")
+          local g = groups[key2]
+          if not g then
+            g = { currency = cur, region = r.region, jurisdiction = r.jurisdiction, level = r.level, type = r.type,
+                  authority_code = code, taxable = 0, tax = 0, invoices = 0, credit_memos = 0 }
+            groups[key2] = g
+            order[#order + 1] = g
+          elseif g.authority_code ~= code then
+            g.authority_code = false
+          end
+          g.taxable = g.taxable + sign * r.taxable
+          g.tax = g.tax + sign * r.tax
+          totals[cur].tax = totals[cur].tax + sign * r.tax
+          if is_inv then g.invoices = g.invoices + r.docs else g.credit_memos = g.credit_memos + r.docs end
+        end
+      end
+    end
+  end
   for _, key in ipairs(keys) do
     local doc = writes[key]
+    if summed and doc.in_sql then goto continue end
+    write_result(doc)
     local cur = doc.currency
     local sign = doc.type == "invoice" and 1 or -1
     local tot = totals[cur]
@@ -391,6 +459,7 @@ local function liability(from, to, region)
         end
       end
     end
+    ::continue::
   end
   table.sort(order, function(a, b)
     if a.currency ~= b.currency then return a.currency < b.currency end
