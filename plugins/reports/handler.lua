@@ -897,18 +897,26 @@ end
 local function get_filing_documents(req)
   local p = filing_query(req)
   local docs = filing_docs(p)
-  local list, picked, ids = {}, {}, {}
+  local list, picked = {}, {}
   local rl = rillet()
   for _, d in ipairs(docs) do
     if (p.period == nil or d.period == p.period) and (p.jurisdiction == nil or in_jurisdiction(d, p.jurisdiction)) then
       picked[#picked + 1] = d
-      if d.calculation_id then ids[#ids + 1] = d.calculation_id end
     end
   end
-  -- the audit records (inputs, created_at) of every listed document in one query
-  local calcs = rl and #ids > 0 and rl.report_calculations(ids, true) or {}
-  for _, d in ipairs(picked) do
-    list[#list + 1] = detail_doc(d, d.calculation_id and calcs[d.calculation_id])
+  -- the audit records (inputs, created_at) of the listed documents, one query per 500 (not one
+  -- per document; not all at once either: the stored inputs' text would sit in memory beside
+  -- their decoded tables, and a year's export is tens of MB)
+  for i = 1, #picked, 500 do
+    local chunk = {}
+    for k = i, math.min(i + 499, #picked) do
+      if picked[k].calculation_id then chunk[#chunk + 1] = picked[k].calculation_id end
+    end
+    local calcs = rl and #chunk > 0 and rl.report_calculations(chunk, true) or {}
+    for k = i, math.min(i + 499, #picked) do
+      local d = picked[k]
+      list[#list + 1] = detail_doc(d, d.calculation_id and calcs[d.calculation_id])
+    end
   end
   if p.csv then
     return csv_reply(to_csv(detail_csv_rows(list), DETAIL_CSV), filing_name(p, "documents-"))
