@@ -1,5 +1,9 @@
 -- Calendar arithmetic on "YYYY-MM-DD" strings (proleptic Gregorian, integers only) and the
 -- economic-nexus measurement periods named in data/us/economic-nexus.csv.
+-- Globals used per document, as locals: a global read in a plugin goes through the sandbox's
+-- __index function (core/lua/runtime/sandbox.lua), a Lua call each, which a report over a year
+-- of documents paid hundreds of thousands of times (issue 20 follow-up, bench/reports.py).
+local tostring, tonumber, error, string, math = tostring, tonumber, error, string, math
 local time = require "levy.time"
 
 local M = {}

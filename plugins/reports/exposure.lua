@@ -14,6 +14,10 @@
 -- (reports_marketplace_customers, reports_marketplace_documents; a document's own flag wins).
 --
 -- Money is integer minor units (USD cents) throughout; amounts leave as decimal strings.
+-- Globals used per document, as locals: a global read in a plugin goes through the sandbox's
+-- __index function (core/lua/runtime/sandbox.lua), a Lua call each, which a report over a year
+-- of documents paid hundreds of thousands of times (issue 20 follow-up, bench/reports.py).
+local type, ipairs, pairs, tostring, tonumber, table, string, math = type, ipairs, pairs, tostring, tonumber, table, string, math
 local json = require "levy.json"
 local http = require "levy.http"
 local store = require "levy.store"

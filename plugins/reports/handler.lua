@@ -15,6 +15,10 @@
 -- accepted (accepted_writes, the one place that decides it); tax calculated but not in
 -- Rillet is a separate list with a reason per document. Its own table
 -- (reports_nexus_crossings) remembers which states' crossings were already logged.
+-- Globals used per document, as locals: a global read in a plugin goes through the sandbox's
+-- __index function (core/lua/runtime/sandbox.lua), a Lua call each, which a report over a year
+-- of documents paid hundreds of thousands of times (issue 20 follow-up, bench/reports.py).
+local type, ipairs, pairs, tostring, error, table = type, ipairs, pairs, tostring, error, table
 local json = require "levy.json"
 local http = require "levy.http"
 local store = require "levy.store"
@@ -164,14 +168,21 @@ end
 -- calculation's (changing or unsubscribing a region afterwards does not move or drop it).
 -- Returns {["invoice:<id>"] = {type, id, currency, region, result, calculation_id, written_at}}
 -- and the keys in a stable order.
-local function accepted_writes(from, to, region)
+-- lazy: results are decoded only for documents in drift; the others keep the stored text
+-- (`text`, decoded by write_result when needed): the liability report sums them in SQL.
+local function accepted_writes(from, to, region, lazy)
   local out, keys = {}, {}
   local r = rillet()
   if not r then return out, keys end
   for _, t in ipairs(DOC_TABLES) do
     for _, row in ipairs(r.report_accepted_writes(t[1], from, to, region)) do
-      local result = json.decode(row.result)
-      if type(result) == "table" then
+      local result = (not lazy or row.tax_status == "drift") and json.decode(row.result) or nil
+      if lazy and result == nil then
+        keys[#keys + 1] = t[1] .. ":" .. row.id
+        out[keys[#keys]] = { type = t[1], id = row.id, number = row.number, date = row.doc_date,
+                             region = row.region, currency = row.currency, text = row.result, in_sql = true,
+                             calculation_id = row.calculation_id, written_at = row.attempted_at }
+      elseif type(result) == "table" then
         local key = t[1] .. ":" .. row.id
         local cur = row.currency or result.currency
         out[key] = { type = t[1], id = row.id, number = row.number, date = row.doc_date,
@@ -192,14 +203,32 @@ local function accepted_writes(from, to, region)
   return out, keys
 end
 
+-- An accepted write's result (decoded now when accepted_writes was lazy).
+local function write_result(w)
+  if w.result == nil then
+    local result = json.decode(w.text)
+    if type(result) ~= "table" then error("stored calculation " .. tostring(w.calculation_id) .. " is not JSON") end
+    w.result = result
+    w.currency = w.currency or result.currency
+    w.region = w.region or result.region
+  end
+  return w.result
+end
+
 -- Is the region collecting on this date (subscribed, tax calculation on, effective_from
 -- on or before the date)? nil when levy has no regions table. cid: the document's connection,
 -- whose own value of the region (connection_regions, issue 17) replaces the global one.
-local function region_collecting(code, date, cid)
+local function region_collecting(code, date, cid, memo)
   if type(code) ~= "string" then return false end
   local api = plugin("api") -- it owns regions and connection_regions
   if not api then return nil end
-  local r = api.region_subscription(code, cid)
+  -- memo: one report's subscriptions by region and connection (one query each, not one per document)
+  local mk = code .. "\0" .. tostring(cid)
+  local r = memo and memo[mk]
+  if r == nil then
+    r = api.region_subscription(code, cid) or false
+    if memo then memo[mk] = r end
+  end
   if not r or r.subscribed ~= 1 or r.tax_calculation ~= 1 then return false end
   return r.effective_from == nil or r.effective_from == "" or type(date) ~= "string" or r.effective_from <= date
 end
@@ -211,7 +240,7 @@ local KNOWN_STATES = { pending = true, calculated = true, written = true, not_co
 -- document's state; a reason levy's document state names itself (a `tax_reason` / `reason`
 -- column, or a tax_status this report does not know, such as outside_window,
 -- manual_tax_kept or closed_period) passes through unchanged.
-local function not_collected_reason(doc_type, row, has_write)
+local function not_collected_reason(doc_type, row, has_write, memo)
   local own = row.tax_reason or row.reason
   if type(own) == "string" and own ~= "" and own ~= "written" then
     return own, row.reason_detail or row.last_error
@@ -227,30 +256,32 @@ local function not_collected_reason(doc_type, row, has_write)
       and "paid in Rillet before levy's latest calculation was written; Rillet keeps the tax written earlier"
       or "paid in Rillet before levy calculated its tax; levy does not write tax to paid invoices"
   end
-  if region_collecting(row.calc_region, row.doc_date, row.connection_id) == false then
+  if region_collecting(row.calc_region, row.doc_date, row.connection_id, memo) == false then
     return "not_collecting", "region " .. tostring(row.calc_region) .. " is not collecting on " .. tostring(row.doc_date)
   end
   return "write_pending", row.last_error or "queued for write-back to Rillet"
 end
 
 -- One document for not_collected: listed when its current calculation's tax differs from
--- what Rillet holds per levy's accepted writes (w, or none).
-local function not_collected_row(out, doc_type, row, w)
+-- what Rillet holds per levy's accepted writes (w, or none). calcs: the stored calculations
+-- of the candidates, read in one query (report_calculations); memo: region_collecting's.
+local function not_collected_row(out, doc_type, row, w, calcs, memo)
   local result
   if row.has_result == 1 then
-    local text = rillet().report_calculation_result(row.calculation_id)
+    local c = calcs[row.calculation_id]
+    local text = c and c.result
     result = text and json.decode(text)
     if type(result) ~= "table" then error("stored calculation " .. tostring(row.calculation_id) .. " is not JSON") end
   end
   local cur = row.currency or (result and result.currency) or (w and w.currency)
-  local collected = w and result_tax(w.result, cur) or 0
+  local collected = w and result_tax(write_result(w), cur) or 0
   local calculated = result and result_tax(result, cur) or nil
   local listed
   if w and w.drift then
     listed = true -- Rillet's tax changed after levy's write: always shown for review
   elseif not result then
     listed = true -- the calculation failed: nothing levy could write
-  elseif plugin("api").not_collecting(result) then
+  elseif memo.api.not_collecting(result) then
     listed = false -- the region stopped collecting: what was written stays collected
   else
     listed = calculated ~= collected
@@ -263,7 +294,7 @@ local function not_collected_row(out, doc_type, row, w)
       "levy last wrote " .. money.format(w.drift.written, cur) .. " and does not write it again" ..
       (type(row.last_error) == "string" and row.last_error ~= "" and (" (" .. row.last_error .. ")") or "")
   else
-    reason, detail = not_collected_reason(doc_type, row, w ~= nil)
+    reason, detail = not_collected_reason(doc_type, row, w ~= nil, memo)
   end
   out[#out + 1] = {
     type = doc_type, id = row.id, number = null(row.number), date = null(row.doc_date),
@@ -287,22 +318,28 @@ end
 -- effective_from moved) is not listed: what was written stays collected. A failed
 -- calculation is listed with no calculated amount. Only the calculations that can differ
 -- are read and decoded (not the written one, not a zero-tax one with nothing written).
-local function not_collected(from, to, region, writes)
+local function not_collected(from, to, region, writes, calculated)
   local out = {}
   local rl = rillet()
   if not rl then return out end
+  -- the candidates first, then their calculations in one query (not one per document)
+  local cand, ids = {}, {}
   for _, t in ipairs(DOC_TABLES) do
-    for _, row in ipairs(rl.report_calculated_documents(t[1], from, to, region)) do
+    local rows = calculated and calculated[t[1]] or rl.report_calculated_documents(t[1], from, to, region)
+    for _, row in ipairs(rows) do
       local w = writes[t[1] .. ":" .. row.id]
-      if w then
-        -- the current calculation is the one written: Rillet holds it (most documents)
-        -- ... unless Rillet's tax changed after the write (drift): listed with what Rillet holds
-        if w.drift or w.calculation_id ~= row.calculation_id then not_collected_row(out, t[1], row, w) end
-      elseif row.has_result ~= 1 or not is_zero(row.total_tax) then
-        not_collected_row(out, t[1], row, nil)
+      -- written: the current calculation is the one written, Rillet holds it (most documents)
+      -- ... unless Rillet's tax changed after the write (drift): listed with what Rillet holds
+      if (w and (w.drift or w.calculation_id ~= row.calculation_id))
+        or (not w and (row.has_result ~= 1 or not is_zero(row.total_tax))) then
+        cand[#cand + 1] = { t[1], row, w }
+        if row.has_result == 1 then ids[#ids + 1] = row.calculation_id end
       end
     end
   end
+  local calcs = #ids > 0 and rl.report_calculations(ids) or {}
+  local memo = { api = plugin("api") }
+  for _, c in ipairs(cand) do not_collected_row(out, c[1], c[2], c[3], calcs, memo) end
   table.sort(out, function(a, b)
     if a.date ~= b.date then return tostring(a.date) < tostring(b.date) end
     if a.type ~= b.type then return a.type < b.type end
@@ -336,9 +373,58 @@ end
 -- jurisdiction, level and type, plus the documents calculated but not collected.
 local function liability(from, to, region)
   local groups, order, totals = {}, {}, {}
-  local writes, keys = accepted_writes(from, to, region)
+  local writes, keys = accepted_writes(from, to, region, true)
+  -- the written documents not in drift summed in SQL (report_collected_sums): no decoding per
+  -- document; when any stored amount is not canonical, every document is summed here instead
+  local summed = false
+  local rl = rillet()
+  if rl and rl.report_collected_sums then
+    local exps, n = {}, 0
+    for _, key in ipairs(keys) do
+      local cur = writes[key].currency
+      if type(cur) == "string" and exps[cur] == nil then exps[cur] = money.exponent(cur); n = n + 1 end
+    end
+    local parts, nbad = {}, 0
+    for _, t in ipairs(DOC_TABLES) do
+      local g, tt, b = rl.report_collected_sums(t[1], from, to, region, exps)
+      parts[#parts + 1] = { t[1], g, tt }
+      nbad = nbad + b
+    end
+    if nbad == 0 or n == 0 then
+      summed = true
+      for _, part in ipairs(parts) do
+        local is_inv, sign = part[1] == "invoice", part[1] == "invoice" and 1 or -1
+        for _, r in ipairs(part[3]) do
+          local tot = totals[r.currency]
+          if not tot then tot = { taxable = 0, tax = 0, invoices = 0, credit_memos = 0 }; totals[r.currency] = tot end
+          if is_inv then tot.invoices = tot.invoices + r.docs else tot.credit_memos = tot.credit_memos + r.docs end
+          tot.taxable = tot.taxable + sign * r.taxable
+        end
+        for _, r in ipairs(part[2]) do
+          local cur = r.currency
+          local code = r.n_code == r.n and r.code_min == r.code_max and r.code_min or false
+          local key2 = table.concat({ cur, tostring(r.region), tostring(r.jurisdiction), tostring(r.level), tostring(r.type) }, "\0")
+          local g = groups[key2]
+          if not g then
+            g = { currency = cur, region = r.region, jurisdiction = r.jurisdiction, level = r.level, type = r.type,
+                  authority_code = code, taxable = 0, tax = 0, invoices = 0, credit_memos = 0 }
+            groups[key2] = g
+            order[#order + 1] = g
+          elseif g.authority_code ~= code then
+            g.authority_code = false
+          end
+          g.taxable = g.taxable + sign * r.taxable
+          g.tax = g.tax + sign * r.tax
+          totals[cur].tax = totals[cur].tax + sign * r.tax
+          if is_inv then g.invoices = g.invoices + r.docs else g.credit_memos = g.credit_memos + r.docs end
+        end
+      end
+    end
+  end
   for _, key in ipairs(keys) do
     local doc = writes[key]
+    if summed and doc.in_sql then goto continue end
+    write_result(doc)
     local cur = doc.currency
     local sign = doc.type == "invoice" and 1 or -1
     local tot = totals[cur]
@@ -373,6 +459,7 @@ local function liability(from, to, region)
         end
       end
     end
+    ::continue::
   end
   table.sort(order, function(a, b)
     if a.currency ~= b.currency then return a.currency < b.currency end
@@ -471,21 +558,35 @@ local function filing_docs(p)
       written_at = w.written_at, drift = w.drift }
   end
   local rl = rillet()
+  local calculated, zero, ids = {}, {}, {}
   for _, t in ipairs(rl and DOC_TABLES or {}) do
-    for _, row in ipairs(rl.report_calculated_documents(t[1], p.from, p.to, p.region)) do
+    calculated[t[1]] = rl.report_calculated_documents(t[1], p.from, p.to, p.region)
+    for _, row in ipairs(calculated[t[1]]) do
       if not writes[t[1] .. ":" .. row.id] and row.has_result == 1 and is_zero(row.total_tax) then
-        local text = rl.report_calculation_result(row.calculation_id)
-        local result = text and json.decode(text)
-        if type(result) ~= "table" then error("stored calculation " .. tostring(row.calculation_id) .. " is not JSON") end
-        docs[#docs + 1] = { type = t[1], id = row.id, number = row.number, date = row.doc_date,
-          region = row.calc_region or result.region, currency = row.currency or result.currency,
-          basis = "no_tax_due", result = result, calculation_id = row.calculation_id }
+        zero[#zero + 1] = { t[1], row }
+        ids[#ids + 1] = row.calculation_id
       end
     end
   end
+  -- the zero-tax documents' results in one query (not one per document)
+  local calcs = #ids > 0 and rl.report_calculations(ids) or {}
+  for _, z in ipairs(zero) do
+    local row = z[2]
+    local c = calcs[row.calculation_id]
+    local result = c and c.result and json.decode(c.result)
+    if type(result) ~= "table" then error("stored calculation " .. tostring(row.calculation_id) .. " is not JSON") end
+    docs[#docs + 1] = { type = z[1], id = row.id, number = row.number, date = row.doc_date,
+      region = row.calc_region or result.region, currency = row.currency or result.currency,
+      basis = "no_tax_due", result = result, calculation_id = row.calculation_id }
+  end
+  local periods = {} -- filing.period per date and frequency, once (many documents share a day)
   for _, d in ipairs(docs) do
     d.frequency = p.frequency or freqs[d.region] or filing.DEFAULT_FREQUENCY
-    d.period, d.period_start, d.period_end = filing.period(d.date or d.result.date, d.frequency)
+    local date = d.date or d.result.date
+    local pk = tostring(date) .. d.frequency
+    local pp = periods[pk]
+    if not pp then pp = { filing.period(date, d.frequency) }; periods[pk] = pp end
+    d.period, d.period_start, d.period_end = pp[1], pp[2], pp[3]
     d.sign = d.type == "invoice" and 1 or -1
     d.f = filing.figures(d.result, d.currency)
   end
@@ -494,7 +595,7 @@ local function filing_docs(p)
     if a.type ~= b.type then return a.type < b.type end
     return a.id < b.id
   end)
-  return docs, writes
+  return docs, writes, rl and calculated
 end
 
 local function in_jurisdiction(d, name)
@@ -577,7 +678,7 @@ end
 -- credit-memo adjustments, tax due = collected + adjustments, calculated-not-collected
 -- beside it) with its jurisdictions; totals per currency; the not-collected list with periods.
 local function filing_summary(p)
-  local docs, writes = filing_docs(p)
+  local docs, writes, calculated = filing_docs(p)
   local freqs = frequencies()
   local groups, order, totals = {}, {}, {}
   local function group(period, pstart, pend, freq, region, cur)
@@ -603,7 +704,7 @@ local function filing_summary(p)
     end
     add_doc(t, d)
   end
-  local nc = not_collected(p.from, p.to, p.region, writes)
+  local nc = not_collected(p.from, p.to, p.region, writes, calculated)
   for _, r in ipairs(nc) do
     local freq = p.frequency or freqs[r.region] or filing.DEFAULT_FREQUENCY
     local date = r.date ~= json.null and r.date or p.from
@@ -796,11 +897,25 @@ end
 local function get_filing_documents(req)
   local p = filing_query(req)
   local docs = filing_docs(p)
-  local list = {}
+  local list, picked = {}, {}
   local rl = rillet()
   for _, d in ipairs(docs) do
     if (p.period == nil or d.period == p.period) and (p.jurisdiction == nil or in_jurisdiction(d, p.jurisdiction)) then
-      list[#list + 1] = detail_doc(d, d.calculation_id and rl.report_calculation(d.calculation_id))
+      picked[#picked + 1] = d
+    end
+  end
+  -- the audit records (inputs, created_at) of the listed documents, one query per 500 (not one
+  -- per document; not all at once either: the stored inputs' text would sit in memory beside
+  -- their decoded tables, and a year's export is tens of MB)
+  for i = 1, #picked, 500 do
+    local chunk = {}
+    for k = i, math.min(i + 499, #picked) do
+      if picked[k].calculation_id then chunk[#chunk + 1] = picked[k].calculation_id end
+    end
+    local calcs = rl and #chunk > 0 and rl.report_calculations(chunk, true) or {}
+    for k = i, math.min(i + 499, #picked) do
+      local d = picked[k]
+      list[#list + 1] = detail_doc(d, d.calculation_id and calcs[d.calculation_id])
     end
   end
   if p.csv then

@@ -504,6 +504,8 @@ local exports = {
   report_calculated_documents = report_rows.calculated_documents,
   report_calculation_result = report_rows.calculation_result,
   report_calculation = report_rows.calculation,
+  report_calculations = report_rows.calculations,
+  report_collected_sums = report_rows.collected_sums,
   report_shipped_documents = report_rows.shipped_documents,
 }
 
