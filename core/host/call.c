@@ -163,15 +163,10 @@ void levy_call_log_error(levy_call *c, const char *what)
     const char *msg = levy_call_error_text(co, -1, buf, sizeof buf);
     if (c->budget.tripped)
         msg = levy_budget_message(&c->budget);
-    lua_State *L = levy_vm_state(c->gen->vm);
-    if (lua_checkstack(L, 2)) {
-        luaL_traceback(L, co, msg, 0);
-        hlog_src(HLOG_ERROR, c->plugin[0] ? c->plugin : "core", "%s %s failed: %s", what, c->id,
-                 lua_tostring(L, -1));
-        lua_pop(L, 1);
-    } else {
-        hlog_src(HLOG_ERROR, c->plugin, "%s %s failed: %s", what, c->id, msg);
-    }
+    char tb[4096];
+    int rc = levy_vm_traceback(levy_vm_state(c->gen->vm), co, msg, tb, sizeof tb);
+    hlog_src(HLOG_ERROR, c->plugin[0] ? c->plugin : "core", "%s %s failed: %s%s", what, c->id, tb,
+             rc ? " (no traceback: the Lua memory is full)" : "");
 }
 
 void levy_call_fail(levy_call *c)

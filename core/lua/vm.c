@@ -13,9 +13,9 @@
 
 struct levy_vm {
     lua_State *L;
-    size_t used, cap;
-    size_t peak, base; /* high-water mark since the last trim; bytes held after it */
-    long fail_after;   /* testing: fail the n-th allocation */
+    size_t used, cap, cap0; /* cap0: the cap it was made with (levy_vm_set_mem_cap) */
+    size_t peak, base;      /* high-water mark since the last trim; bytes held after it */
+    long fail_after;        /* testing: fail the n-th allocation */
     uint64_t instr_budget;
     int64_t time_ns;
     levy_budget budget; /* for threads without a call */
@@ -189,7 +189,7 @@ int levy_vm_new(levy_vm **out, const levy_vm_limits *lim, levy_err *err)
     levy_vm *vm = calloc(1, sizeof *vm);
     if (!vm)
         return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
-    vm->cap = lim && lim->mem_max ? lim->mem_max : LEVY_VM_DEFAULT_MEM;
+    vm->cap = vm->cap0 = lim && lim->mem_max ? lim->mem_max : LEVY_VM_DEFAULT_MEM;
     vm->instr_budget = lim && lim->instr_budget ? lim->instr_budget : LEVY_VM_DEFAULT_INSTR;
     vm->time_ns = (int64_t)(lim && lim->time_ms ? lim->time_ms : LEVY_VM_DEFAULT_TIME_MS) * 1000000;
     const char *tm = getenv("LEVY_LUA_TIME_MS"), *ins = getenv("LEVY_LUA_INSTR");
@@ -254,6 +254,7 @@ int levy_vm_trim(levy_vm *vm)
 }
 uint64_t levy_vm_instr_budget(const levy_vm *vm) { return vm->instr_budget; }
 void levy_vm_fail_after(levy_vm *vm, long n) { vm->fail_after = n; }
+void levy_vm_set_mem_cap(levy_vm *vm, size_t cap) { vm->cap = cap ? cap : vm->cap0; }
 
 void levy_vm_err_from_msg(levy_err *err, const char *code, const char *msg)
 {
@@ -283,9 +284,30 @@ void levy_vm_err_from_msg(levy_err *err, const char *code, const char *msg)
     }
 }
 
-void levy_vm_traceback(lua_State *L, lua_State *co, const char *msg)
+/* [-2, +1, m] luaL_traceback of the coroutine (argument 1, a light userdata) with the message
+ * (argument 2, a light userdata). */
+static int traceback_cf(lua_State *L)
 {
-    luaL_traceback(L, co, msg, 0);
+    luaL_traceback(L, lua_touserdata(L, 1), lua_touserdata(L, 2), 0);
+    return 1;
+}
+
+int levy_vm_traceback(lua_State *L, lua_State *co, const char *msg, char *out, size_t cap)
+{
+    int rc = -1;
+    if (lua_checkstack(L, 3)) {
+        lua_pushcfunction(L, traceback_cf);
+        lua_pushlightuserdata(L, co);
+        lua_pushlightuserdata(L, (void *)msg);
+        if (lua_pcall(L, 2, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
+            snprintf(out, cap, "%s", lua_tostring(L, -1));
+            rc = 0;
+        }
+        lua_pop(L, 1);
+    }
+    if (rc)
+        snprintf(out, cap, "%s", msg ? msg : "?");
+    return rc;
 }
 
 /* [-1, +1, m] Message handler: normalise the error to a string and append a traceback.

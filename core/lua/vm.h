@@ -65,6 +65,8 @@ size_t levy_vm_mem_used(const levy_vm *vm);
 uint64_t levy_vm_instr_budget(const levy_vm *vm);
 /** Testing hook: the n-th allocation from now fails (0 = off). */
 void levy_vm_fail_after(levy_vm *vm, long n);
+/** Testing hook: the VM's memory cap in bytes from now on (0 = the one it was made with). */
+void levy_vm_set_mem_cap(levy_vm *vm, size_t cap);
 
 /** Starts a fresh budget (limit from the VM) and arms the hook on thread L. */
 void levy_vm_budget_start(levy_vm *vm, lua_State *L, levy_budget *b);
@@ -100,7 +102,11 @@ int levy_vm_pcall_on(lua_State *L, int nargs, int nres, levy_err *err);
 /** Fills err from a Lua error message "chunk:line: text" (source/line split out). */
 void levy_vm_err_from_msg(levy_err *err, const char *code, const char *msg);
 
-/** [-0, +1, m] Pushes a traceback of co (a dead or suspended coroutine) with msg on L. */
-void levy_vm_traceback(lua_State *L, lua_State *co, const char *msg);
+/** [-0, +0, -] Writes a traceback of co (a dead or suspended coroutine) with msg into out (cut at
+ * cap-1 bytes). Built under lua_pcall on L: a coroutine that died of LUA_ERRMEM still holds
+ * what filled the VM (an errored coroutine's stack is not unwound), so the text may not be
+ * buildable; then out is msg alone and -1 is returned (an unprotected luaL_traceback was a
+ * Lua panic: abort() of the whole server). 0 otherwise. */
+int levy_vm_traceback(lua_State *L, lua_State *co, const char *msg, char *out, size_t cap);
 
 #endif

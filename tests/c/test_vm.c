@@ -171,6 +171,33 @@ end:
     levy_vm_free(vm);
 }
 
+/* A coroutine that died holding what filled the VM: its traceback cannot be built, and asking
+ * for it must not end the process (an unprotected luaL_traceback was a Lua panic, abort() of
+ * levy, when a request filled the memory cap: core/host/call.c levy_call_log_error). */
+static void t_traceback_when_full(void)
+{
+    levy_vm *vm = mkvm(0, 0);
+    CHECK(vm);
+    lua_State *L = levy_vm_state(vm);
+    lua_State *co = lua_newthread(L);
+    CHECK_EQ_INT(luaL_loadstring(co,
+                                 "local t = {} for i = 1, 100 do t[i] = ('x'):rep(100) .. i end "
+                                 "error('boom')"),
+                 LUA_OK);
+    int nres = 0;
+    CHECK_EQ_INT(lua_resume(co, L, 0, &nres), LUA_ERRRUN);
+    char out[1024];
+    levy_vm_set_mem_cap(vm, 1); /* nothing more can be allocated, not even after a full GC */
+    CHECK_EQ_INT(levy_vm_traceback(L, co, "boom", out, sizeof out), -1);
+    CHECK_EQ_STR(out, "boom");
+    levy_vm_set_mem_cap(vm, 0);
+    CHECK_EQ_INT(levy_vm_traceback(L, co, "boom", out, sizeof out), 0);
+    CHECK(strncmp(out, "boom", 4) == 0 && strstr(out, "stack traceback") != NULL);
+    CHECK_EQ_INT(lua_gettop(L), 1); /* only co: nothing left behind */
+end:
+    levy_vm_free(vm);
+}
+
 /* A call that went near the cap leaves garbage: levy_vm_trim collects it (and hands the
  * pages back); an ordinary call does not trigger it. */
 static void t_trim_after_big_call(void)
@@ -310,6 +337,7 @@ static const levy_test tests[] = {
     {"budget_names_limit", t_budget_names_limit},
     {"budget_used", t_budget_used},
     {"oom_cap", t_oom_cap},
+    {"traceback_when_full", t_traceback_when_full},
     {"trim_after_big_call", t_trim_after_big_call},
     {"failing_allocator", t_failing_allocator},
     {"context_gating", t_context_gating},
