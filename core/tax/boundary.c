@@ -374,13 +374,7 @@ int levy_boundary_load(levy_rates *r, const char *path, char *text, char *vintag
     }
     if (n == 0)
         return BERR("%s: no rows", path);
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    const char *q = strchr(base, 'Q');
-    if (q && q - base >= 4 && isdigit((unsigned char)q[1]))
-        snprintf(vintage_out, 16, "%.4sQ%c", q - 4, q[1]);
-    else
-        strcpy(vintage_out, "unknown");
+    levy_rates_sst_vintage(path, vintage_out);
     *rows = n;
     return LEVY_OK;
 }

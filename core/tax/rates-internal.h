@@ -219,6 +219,9 @@ int levy_rates_parse_frac(const char *s, size_t len, int32_t *out);
 void levy_rates_upcase(char *d, const char *s, size_t cap);
 uint32_t levy_rates_pool_add(levy_rates *r, const char *s, size_t len);
 const char *levy_rates_pool(const levy_rates *r, uint32_t off);
+/* The vintage an SST rate or boundary file names ("MNR2026Q2FEB18.csv" -> "2026Q2"; out holds 16
+ * bytes), "unknown" when its name carries none. */
+void levy_rates_sst_vintage(const char *path, char *out);
 int levy_rates_grow(void **p, size_t *cap, size_t need, size_t elsz);
 
 /* stateformats.c: the state DOR files. detect: RT_WA_* from the header line or RT_UNKNOWN.

@@ -370,6 +370,16 @@ uint32_t levy_rates_pool_add(levy_rates *r, const char *s, size_t len)
     return pool_add(r, s, len);
 }
 const char *levy_rates_pool(const levy_rates *r, uint32_t off) { return P(r, off); }
+void levy_rates_sst_vintage(const char *path, char *out)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *q = strchr(base, 'Q');
+    if (q && q - base >= 4 && isdigit((unsigned char)q[1]))
+        snprintf(out, 16, "%.4sQ%c", q - 4, q[1]);
+    else
+        strcpy(out, "unknown");
+}
 int levy_rates_grow(void **p, size_t *cap, size_t need, size_t elsz)
 {
     return grow(p, cap, need, elsz);
@@ -596,13 +606,7 @@ static int load_sst(levy_rates *r, const char *path, char *text, char *vintage_o
     }
     if (n == 0)
         return ROWERR("%s: no rows", path);
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    const char *q = strchr(base, 'Q');
-    if (q && q - base >= 4 && isdigit((unsigned char)q[1]))
-        snprintf(vintage_out, 16, "%.4sQ%c", q - 4, q[1]);
-    else
-        strcpy(vintage_out, "unknown");
+    levy_rates_sst_vintage(path, vintage_out);
     *rows = n;
     return LEVY_OK;
 }
