@@ -34,8 +34,12 @@ typedef struct levy_config {
     char data_root[1024]; /* the project's data/ (rate tables) */
     char web_dir[1024];
     char public_url[512];
-    char api_token[520];            /* empty until loaded; 16..512 chars (host/auth.h rule) */
-    const char *api_token_from;     /* where api_token came from, for messages ("--api-token"...) */
+    char api_token[520];        /* empty until loaded; 16..512 chars (host/auth.h rule) */
+    const char *api_token_from; /* where api_token came from, for messages ("--api-token"...) */
+    char metrics_listen[256];   /* empty = none: a second listener serving GET /metrics only
+                                     * (--metrics-listen / LEVY_METRICS_LISTEN) */
+    char metrics_host[200];     /* from metrics_listen */
+    int metrics_port;
     char metrics_token[520];        /* empty = none; opens GET /metrics only (same rule) */
     const char *metrics_token_from; /* "--metrics-token", "LEVY_METRICS_TOKEN_FILE"... */
     char rillet_url[512];
