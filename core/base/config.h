@@ -20,6 +20,11 @@
 #define LEVY_SCHEDULE_TICK_DEFAULT 60 /* seconds */
 #define LEVY_SCHEDULE_TICK_MIN 1
 #define LEVY_SCHEDULE_TICK_MAX 3600
+/* levy.files.remove moves a file to <data>/files/.removed/<dir>/<name> (its ctime = when) and
+ * drops those older than this; `levy backup` takes those removed since it began, so a row its
+ * database snapshot holds is never without its file (core/host/backup.c) */
+#define LEVY_FILES_REMOVED_DIR ".removed"
+#define LEVY_FILES_REMOVED_KEEP_S 86400
 
 typedef struct levy_config {
     const char *cmd;  /* "serve", "sim", "check", "calc", "demo", "version" */
