@@ -216,7 +216,7 @@ levy_reliab_test(reliab_address_precision address_precision 180 23500)
 # and TYPE, counters end in _total, durations are _seconds histograms; build_info, process_*,
 # Rillet calls by endpoint and status class, write-back outcomes, reconciliation drift, queue
 # depth and age; the read-only metrics token; promtool when installed. Ports 23600-23619.
-levy_reliab_test(reliab_metrics_conventions metrics_conventions 240 23600)
+levy_reliab_test(reliab_metrics_conventions metrics_conventions 240 23600 25200)
 # Issue 20, the command line by the conventions: every command's own --help (exit 0), a wrong
 # flag is one line + "see levy <command> --help" (exit 2), URLs and addresses checked at start,
 # levy sim says where its default data dir is, levy demo removes its temporary data dirs on

@@ -131,6 +131,11 @@ static const flag_doc FLAGS[] = {
      C_SERVE, C_SERVE},
     {"--metrics-token TOKEN", "LEVY_METRICS_TOKEN", "the same inline (prefer the file)", C_SERVE,
      C_SERVE},
+    {"--metrics-listen ADDR", "LEVY_METRICS_LISTEN",
+     "host:port of a second, plain-HTTP listener that serves\n"
+     "GET /metrics only, for a scraper on a private address (no token\n"
+     "there unless a metrics token is set); default: none",
+     C_SERVE, C_SERVE},
     {"--rillet-url URL", "LEVY_RILLET_URL",
      "http(s) base URL of Rillet's API; default https://api.rillet.com", C_SERVE, C_CONTRACT},
     {"--rillet-rate-limit N", "LEVY_RILLET_RATE_LIMIT",
@@ -334,27 +339,28 @@ static void set_from(char *dst, size_t cap, const char *env, const char *def)
         snprintf(dst, cap, "%s", def);
 }
 
-/* host:port, host a name, an IPv4 address or [IPv6]; port 0..65535 (0: the system picks) */
-static int parse_listen(levy_config *c)
+/* host:port, host a name, an IPv4 address or [IPv6]; port 0..65535 (0: the system picks).
+ * host (cap bytes) and *port_out are set on success. */
+static int parse_listen(const char *listen, char *host, size_t cap, int *port_out)
 {
-    const char *colon = strrchr(c->listen, ':');
+    const char *colon = strrchr(listen, ':');
     if (!colon)
         return -1;
-    size_t hl = (size_t)(colon - c->listen);
-    if (hl == 0 || hl >= sizeof c->host)
+    size_t hl = (size_t)(colon - listen);
+    if (hl == 0 || hl >= cap)
         return -1;
-    memcpy(c->host, c->listen, hl);
-    c->host[hl] = '\0';
-    if (c->host[0] == '[') { /* [::1]:8080 */
-        if (c->host[hl - 1] != ']' || hl < 3)
+    memcpy(host, listen, hl);
+    host[hl] = '\0';
+    if (host[0] == '[') { /* [::1]:8080 */
+        if (host[hl - 1] != ']' || hl < 3)
             return -1;
-        memmove(c->host, c->host + 1, hl - 2);
-        c->host[hl - 2] = '\0';
-        for (const char *q = c->host; *q; q++)
+        memmove(host, host + 1, hl - 2);
+        host[hl - 2] = '\0';
+        for (const char *q = host; *q; q++)
             if (!isxdigit((unsigned char)*q) && *q != ':' && *q != '.')
                 return -1;
     } else {
-        for (const char *q = c->host; *q; q++)
+        for (const char *q = host; *q; q++)
             if (!isalnum((unsigned char)*q) && *q != '-' && *q != '.')
                 return -1;
     }
@@ -367,7 +373,7 @@ static int parse_listen(levy_config *c)
     long port = strtol(ps, NULL, 10);
     if (port > 65535)
         return -1;
-    c->port = (int)port;
+    *port_out = (int)port;
     return 0;
 }
 
@@ -525,6 +531,7 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
                                                       : "serve";
     int sim = strcmp(cmd, "sim") == 0;
     set_from(c->listen, sizeof c->listen, "LEVY_LISTEN", sim ? "127.0.0.1:8081" : "127.0.0.1:8080");
+    set_from(c->metrics_listen, sizeof c->metrics_listen, "LEVY_METRICS_LISTEN", NULL);
     set_from(c->data_dir, sizeof c->data_dir, "LEVY_DATA_DIR",
              sim ? "./levy-sim-data" : "./levy-data");
     char def[1024];
@@ -590,7 +597,7 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
     const char *tok_file = NULL; /* --api-token-file value */
     char *mtok_flag = NULL;      /* --metrics-token value (copy) */
     const char *mtok_file = NULL;
-    int listen_flag = 0, public_flag = 0, rillet_flag = 0, data_dir_flag = 0;
+    int listen_flag = 0, public_flag = 0, rillet_flag = 0, data_dir_flag = 0, mlisten_flag = 0;
     const command *me = command_of(cmd);
     int rc = 0;
 
@@ -601,6 +608,7 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
         int *given;
     } sflags[] = {
         {"--listen", c->listen, sizeof c->listen, &listen_flag},
+        {"--metrics-listen", c->metrics_listen, sizeof c->metrics_listen, &mlisten_flag},
         {"--data-dir", c->data_dir, sizeof c->data_dir, &data_dir_flag},
         {"--plugins", c->plugins_dir, sizeof c->plugins_dir, NULL},
         {"--scripts", c->scripts_dir, sizeof c->scripts_dir, NULL},
@@ -762,9 +770,22 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
                            "the metrics token (%s) must not be the API token (%s): it "
                            "opens GET /metrics only",
                            c->metrics_token_from, c->api_token_from);
-    if (parse_listen(c) != 0)
+    if (parse_listen(c->listen, c->host, sizeof c->host, &c->port) != 0)
         return usage_error(cmd, "bad %s address '%s' (want host:port, port 0..65535)",
                            listen_flag ? "--listen" : "LEVY_LISTEN", c->listen);
+    if (c->metrics_listen[0] && uses(me, "--metrics-listen")) {
+        const char *mname = mlisten_flag ? "--metrics-listen" : "LEVY_METRICS_LISTEN";
+        if (parse_listen(c->metrics_listen, c->metrics_host, sizeof c->metrics_host,
+                         &c->metrics_port) != 0)
+            return usage_error(cmd, "bad %s address '%s' (want host:port, port 0..65535)", mname,
+                               c->metrics_listen);
+        if (c->metrics_port != 0 && c->metrics_port == c->port &&
+            strcmp(c->metrics_host, c->host) == 0)
+            return usage_error(cmd, "%s '%s' is the --listen address: give /metrics its own port",
+                               mname, c->metrics_listen);
+    } else {
+        c->metrics_listen[0] = '\0';
+    }
     if ((c->tls_cert[0] != 0) != (c->tls_key[0] != 0))
         return usage_error(cmd, "--tls-cert and --tls-key go together");
     if (c->public_url[0] && uses(me, "--public-url") && !levy_config_valid_base_url(c->public_url))

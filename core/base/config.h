@@ -20,6 +20,11 @@
 #define LEVY_SCHEDULE_TICK_DEFAULT 60 /* seconds */
 #define LEVY_SCHEDULE_TICK_MIN 1
 #define LEVY_SCHEDULE_TICK_MAX 3600
+/* levy.files.remove moves a file to <data>/files/.removed/<dir>/<name> (its ctime = when) and
+ * drops those older than this; `levy backup` takes those removed since it began, so a row its
+ * database snapshot holds is never without its file (core/host/backup.c) */
+#define LEVY_FILES_REMOVED_DIR ".removed"
+#define LEVY_FILES_REMOVED_KEEP_S 86400
 
 typedef struct levy_config {
     const char *cmd;  /* "serve", "sim", "check", "calc", "demo", "version" */
@@ -34,8 +39,12 @@ typedef struct levy_config {
     char data_root[1024]; /* the project's data/ (rate tables) */
     char web_dir[1024];
     char public_url[512];
-    char api_token[520];            /* empty until loaded; 16..512 chars (host/auth.h rule) */
-    const char *api_token_from;     /* where api_token came from, for messages ("--api-token"...) */
+    char api_token[520];        /* empty until loaded; 16..512 chars (host/auth.h rule) */
+    const char *api_token_from; /* where api_token came from, for messages ("--api-token"...) */
+    char metrics_listen[256];   /* empty = none: a second listener serving GET /metrics only
+                                     * (--metrics-listen / LEVY_METRICS_LISTEN) */
+    char metrics_host[200];     /* from metrics_listen */
+    int metrics_port;
     char metrics_token[520];        /* empty = none; opens GET /metrics only (same rule) */
     const char *metrics_token_from; /* "--metrics-token", "LEVY_METRICS_TOKEN_FILE"... */
     char rillet_url[512];

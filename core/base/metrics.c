@@ -274,6 +274,72 @@ void levy_metrics_clear(const char *name)
     nall = j;
 }
 
+/* 1 when the canonical label string have (k="v",k2="v2") holds the pair canonical one
+ * (k="v") as one of its pairs: pairs are walked whole, so a value cannot match by accident */
+static int has_pair(const char *have, const char *one)
+{
+    size_t n1 = strlen(one);
+    const char *p = have;
+    while (*p) {
+        const char *start = p;
+        while (*p && *p != '"')
+            p++;
+        if (*p)
+            p++; /* the opening quote */
+        while (*p && *p != '"')
+            p += p[0] == '\\' && p[1] ? 2 : 1;
+        if (*p)
+            p++; /* the closing quote */
+        if ((size_t)(p - start) == n1 && memcmp(start, one, n1) == 0)
+            return 1;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+int levy_metrics_remove(const char *name, const char *const *labels, int *removed, levy_err *err)
+{
+    if (removed)
+        *removed = 0;
+    int npairs = 0;
+    for (int i = 0; labels && labels[i]; i += 2, npairs++)
+        if (!labels[i + 1] || !levy_metrics_valid_name(labels[i]))
+            return levy_err_set(err, LEVY_EINVAL, "bad_metric", "bad metric label");
+    char **want = calloc((size_t)npairs + 1, sizeof *want);
+    if (!want)
+        return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+    for (int k = 0; k < npairs; k++) {
+        const char *pair[3] = {labels[2 * k], labels[2 * k + 1], NULL};
+        if (!(want[k] = canon(pair))) {
+            for (int j = 0; j < k; j++)
+                free(want[j]);
+            free(want);
+            return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+        }
+    }
+    int j = 0, gone = 0;
+    for (int i = 0; i < nall; i++) {
+        int match = strcmp(all[i].name, name) == 0;
+        for (int k = 0; match && k < npairs; k++)
+            match = has_pair(all[i].labels, want[k]);
+        if (match) {
+            free(all[i].name);
+            free(all[i].labels);
+            gone++;
+        } else {
+            all[j++] = all[i];
+        }
+    }
+    nall = j;
+    for (int k = 0; k < npairs; k++)
+        free(want[k]);
+    free(want);
+    if (removed)
+        *removed = gone;
+    return LEVY_OK;
+}
+
 void levy_metrics_reset(void)
 {
     for (int i = 0; i < nall; i++) {

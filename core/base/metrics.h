@@ -25,6 +25,10 @@ int levy_metrics_set(const char *name, const char *const *labels, int64_t v, lev
 int levy_metrics_observe(const char *name, const char *const *labels, int64_t ms, levy_err *err);
 /** Removes every series of name (gauges recomputed at scrape time). */
 void levy_metrics_clear(const char *name);
+/** Removes the series of name whose labels include every pair of labels (key, value, ...,
+ * NULL; NULL or empty: all of them), e.g. {"connection", id} when a connection is removed.
+ * *removed (may be NULL) is set to the number of series removed. */
+int levy_metrics_remove(const char *name, const char *const *labels, int *removed, levy_err *err);
 /** Appends the text exposition to a malloc'd string (*out, caller frees). */
 int levy_metrics_render(char **out, size_t *len, levy_err *err);
 /** The process_* families (CPU seconds, resident and virtual memory, open and max fds, start

@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "config.h"
 #include "file.h"
 #include "crypto/crypto.h"
 #include "host/backup.h"
@@ -139,31 +141,47 @@ static int sha256_hex(const void *data, size_t len, char out[2 * LEVY_SHA256_LEN
     return rc;
 }
 
-/* Adds every file DATA_DIR/files/<dir>/<name> (both names as levy.files writes them) to the
- * backup's FILES_TABLE with its size and SHA-256, in one transaction. Runs after the database
- * copy, so every file a copied row names is here (it was durable before its row committed); a
- * file written since is in too, and harmless (a file without its row is never listed). */
-static int add_files(sqlite3 *dst, const char *data_dir, int *nfiles, levy_err *err)
+/* Reads path into the backup as rel (INSERT OR IGNORE: a name already in wins); 0 when the
+ * file is gone. */
+static int add_one(sqlite3 *dst, sqlite3_stmt *ins, const char *path, const char *rel, int *n,
+                   levy_err *err)
 {
-    char top[PATH_MAX];
-    snprintf(top, sizeof top, "%s/files", data_dir);
-    int rc = LEVY_OK, n = 0;
-    sqlite3_stmt *ins = NULL;
-    if (sqlite3_exec(dst,
-                     "CREATE TABLE " FILES_TABLE " (path TEXT PRIMARY KEY, size INTEGER NOT "
-                     "NULL, sha256 TEXT NOT NULL, data BLOB NOT NULL); BEGIN",
-                     NULL, NULL, NULL) != SQLITE_OK)
-        return db_err(dst, SQLITE_ERROR, "create " FILES_TABLE, err);
-    if (sqlite3_prepare_v2(dst, "INSERT INTO " FILES_TABLE " VALUES (?, ?, ?, ?)", -1, &ins,
-                           NULL) != SQLITE_OK) {
-        rc = db_err(dst, SQLITE_ERROR, "insert " FILES_TABLE, err);
-        goto done;
+    char *buf = NULL, hex[2 * LEVY_SHA256_LEN + 1];
+    size_t len = 0;
+    int rc = levy_file_read(path, 0, &buf, &len, err);
+    if (rc == LEVY_ENOTFOUND) { /* removed since the listing: the .removed pass finds it */
+        levy_err_clear(err);
+        return LEVY_OK;
     }
+    if (rc != LEVY_OK)
+        return rc;
+    if ((rc = sha256_hex(buf, len, hex, err)) == LEVY_OK) {
+        sqlite3_reset(ins);
+        sqlite3_bind_text(ins, 1, rel, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(ins, 2, (sqlite3_int64)len);
+        sqlite3_bind_text(ins, 3, hex, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_blob64(ins, 4, buf, len, SQLITE_TRANSIENT);
+        if (sqlite3_step(ins) != SQLITE_DONE)
+            rc = db_err(dst, SQLITE_ERROR, "insert " FILES_TABLE, err);
+        else
+            *n += sqlite3_changes(dst) > 0;
+    }
+    free(buf);
+    return rc;
+}
+
+/* Adds every file under folder top (top/<dir>/<name>, both names as levy.files writes them)
+ * as <dir>/<name>; since > 0: only those whose ctime is at or after it (the .removed folder:
+ * files removed since the backup began). */
+static int add_tree(sqlite3 *dst, sqlite3_stmt *ins, const char *top, time_t since, int *n,
+                    levy_err *err)
+{
+    int rc = LEVY_OK;
     DIR *td = opendir(top);
     if (!td) {
         if (errno != ENOENT)
             rc = levy_err_set(err, LEVY_EIO, "io", "cannot read %s: %s", top, strerror(errno));
-        goto done;
+        return rc;
     }
     struct dirent *de;
     while (rc == LEVY_OK && (de = readdir(td)) != NULL) {
@@ -180,37 +198,49 @@ static int add_files(sqlite3 *dst, const char *data_dir, int *nfiles, levy_err *
         }
         struct dirent *fe;
         while (rc == LEVY_OK && (fe = readdir(fd)) != NULL) {
-            char path[PATH_MAX], rel[2 * sizeof fe->d_name + 2], hex[2 * LEVY_SHA256_LEN + 1];
+            char path[PATH_MAX], rel[2 * sizeof fe->d_name + 2];
             if (!seg_ok(fe->d_name, strlen(fe->d_name)) ||
                 snprintf(path, sizeof path, "%s/%s", folder, fe->d_name) >= (int)sizeof path ||
-                stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+                lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || (since && sb.st_ctime < since) ||
                 snprintf(rel, sizeof rel, "%s/%s", de->d_name, fe->d_name) >= (int)sizeof rel)
                 continue;
-            char *buf = NULL;
-            size_t len = 0;
-            if ((rc = levy_file_read(path, 0, &buf, &len, err)) != LEVY_OK) {
-                if (rc == LEVY_ENOTFOUND) { /* removed (DELETE) since the listing: not wanted */
-                    levy_err_clear(err);
-                    rc = LEVY_OK;
-                }
-                continue;
-            }
-            if ((rc = sha256_hex(buf, len, hex, err)) == LEVY_OK) {
-                sqlite3_reset(ins);
-                sqlite3_bind_text(ins, 1, rel, -1, SQLITE_TRANSIENT);
-                sqlite3_bind_int64(ins, 2, (sqlite3_int64)len);
-                sqlite3_bind_text(ins, 3, hex, -1, SQLITE_TRANSIENT);
-                sqlite3_bind_blob64(ins, 4, buf, len, SQLITE_TRANSIENT);
-                if (sqlite3_step(ins) != SQLITE_DONE)
-                    rc = db_err(dst, SQLITE_ERROR, "insert " FILES_TABLE, err);
-                else
-                    n++;
-            }
-            free(buf);
+            rc = add_one(dst, ins, path, rel, n, err);
         }
         closedir(fd);
     }
     closedir(td);
+    return rc;
+}
+
+/* Adds every file DATA_DIR/files/<dir>/<name> to the backup's FILES_TABLE with its size and
+ * SHA-256, in one transaction, after the database copy: every file a copied row names was
+ * durable before its row committed, so it is either still there or was removed since the
+ * backup began (the row deleted first, then the file) and sits in files/.removed/ (levy.files
+ * moves it there and keeps it a day), which is read next, for files whose removal (ctime) is
+ * at or after `began` (a second early: ctime and time() round differently). A file written
+ * or removed meanwhile whose row the copy does not hold is in too, and harmless (a file
+ * without its row is never listed). */
+static int add_files(sqlite3 *dst, const char *data_dir, time_t began, int *nfiles, levy_err *err)
+{
+    char top[PATH_MAX];
+    snprintf(top, sizeof top, "%s/files", data_dir);
+    int rc = LEVY_OK, n = 0;
+    sqlite3_stmt *ins = NULL;
+    if (sqlite3_exec(dst,
+                     "CREATE TABLE " FILES_TABLE " (path TEXT PRIMARY KEY, size INTEGER NOT "
+                     "NULL, sha256 TEXT NOT NULL, data BLOB NOT NULL); BEGIN",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        return db_err(dst, SQLITE_ERROR, "create " FILES_TABLE, err);
+    if (sqlite3_prepare_v2(dst, "INSERT OR IGNORE INTO " FILES_TABLE " VALUES (?, ?, ?, ?)", -1,
+                           &ins, NULL) != SQLITE_OK) {
+        rc = db_err(dst, SQLITE_ERROR, "insert " FILES_TABLE, err);
+        goto done;
+    }
+    if ((rc = add_tree(dst, ins, top, 0, &n, err)) == LEVY_OK) {
+        char trash[PATH_MAX + 16];
+        snprintf(trash, sizeof trash, "%s/" LEVY_FILES_REMOVED_DIR, top);
+        rc = add_tree(dst, ins, trash, began > 1 ? began - 1 : 1, &n, err);
+    }
 done:
     sqlite3_finalize(ins);
     if (sqlite3_exec(dst, rc == LEVY_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK &&
@@ -246,7 +276,8 @@ int levy_backup_run(const char *data_dir, const char *file, int *pages, int *nfi
         goto done;
     }
     sqlite3_busy_timeout(dst, BUSY_MS);
-    chmod(tmp, 0600); /* the copy holds sealed secrets and customer data */
+    chmod(tmp, 0600);          /* the copy holds sealed secrets and customer data */
+    time_t began = time(NULL); /* files removed from now on are taken from files/.removed */
     if ((rc = copy_db(dst, src, pages, err)) != LEVY_OK)
         goto done;
     /* the copied header says WAL; make the backup one self-contained file */
@@ -254,7 +285,7 @@ int levy_backup_run(const char *data_dir, const char *file, int *pages, int *nfi
     if ((rc = pragma_text(dst, "PRAGMA journal_mode=DELETE", mode, sizeof mode, err)) != LEVY_OK)
         goto done;
     /* the files after the rows: every file a copied row names is then in the backup */
-    if ((rc = add_files(dst, data_dir, nfiles, err)) != LEVY_OK)
+    if ((rc = add_files(dst, data_dir, began, nfiles, err)) != LEVY_OK)
         goto done;
     if ((rc = integrity_ok(dst, "the backup", err)) != LEVY_OK)
         goto done;

@@ -690,9 +690,16 @@ static void on_stop_poll(evutil_socket_t fd, short what, void *arg)
     (void)what;
     levy_host *h = arg;
     static int ticks;
-    if ((h->calls == 0 && !levy_jobs_runner_busy(h) && !reload_busy(h)) || ++ticks > 600) {
+    /* an answer not yet written to the end is waited for too: the loop ending frees it with
+     * its connection (a call that ended in the same loop pass as this poll came due had its
+     * reply in the output buffer still, and the client saw the connection closed unanswered) */
+    if ((h->calls == 0 && !levy_jobs_runner_busy(h) && !reload_busy(h) &&
+         !levy_host_listen_busy(h)) ||
+        ++ticks > 600) {
         if (h->calls)
             hlog(HLOG_WARN, "stop: %d calls still running after 30 s; exiting", h->calls);
+        else if (levy_host_listen_busy(h))
+            hlog(HLOG_WARN, "stop: answers still being written after 30 s; exiting");
         event_base_loopexit(h->base, NULL);
         return;
     }
@@ -715,7 +722,7 @@ void levy_host_stop(levy_host *h)
     h->stopping = 1;
     hlog(HLOG_INFO, "stopping: draining %d in-flight calls", h->calls);
     levy_service_stopping(h->calls);
-    levy_server_stop_accepting(h->server);
+    levy_host_listen_stop(h);
     levy_jobs_runner_stop(h);
     levy_schedule_stop(h);
     if (h->watch_ev)
@@ -1143,8 +1150,7 @@ done:
     levy_gen_errors_free(&errs);
     levy_schedule_stop(h);
     levy_jobs_runner_stop(h);
-    levy_server_free(h->server);
-    h->server = NULL;
+    levy_host_listen_free(h);
     if (h->stop_timer)
         event_free(h->stop_timer);
     if (h->watch_ev)

@@ -88,6 +88,8 @@ struct levy_host {
     struct levy_store *store; /* NULL for subcommands without a store (check) */
     levy_http_client *client;
     levy_server *server;
+    levy_server *metrics_server; /* --metrics-listen: GET /metrics only; NULL when not set */
+    levy_config *metrics_cfg;    /* its listener's copy of cfg (address, no TLS) */
     uint64_t reloads, reload_failures;
     int stopping;
     int calls; /* live calls of any kind */
@@ -163,7 +165,14 @@ void levy_schedule_stop(levy_host *h);
 int levy_jobs_runner_busy(levy_host *h);
 
 /* HTTP (host/routes.c): starts h->server (core/http/server.h) with the host's dispatch:
- * auth, C routes, the current generation's Lua routes, route body caps, static files. */
+ * auth, C routes, the current generation's Lua routes, route body caps, static files; and,
+ * with --metrics-listen, h->metrics_server, which serves GET /metrics only (plain HTTP; the
+ * metrics or API token is asked there only when a metrics token is set). */
 int levy_host_listen(levy_host *h, levy_err *err);
+/* Stops accepting on both listeners (graceful stop) / frees them. */
+void levy_host_listen_stop(levy_host *h);
+/* 1 while an answer on either listener is not written to the end (levy_server_busy). */
+int levy_host_listen_busy(levy_host *h);
+void levy_host_listen_free(levy_host *h);
 
 #endif

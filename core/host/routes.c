@@ -826,8 +826,83 @@ static uint64_t body_cap(void *ud, const char *method, const char *path, int *we
 
 /* ---- the server ----------------------------------------------------------------------- */
 
+/* The metrics listener's dispatch: GET (HEAD) /metrics and nothing else. It is meant for a
+ * private address a scraper reaches (docs/operations.md): open there, unless a metrics token
+ * is set, when that token (or the API token) is asked as on the public listener. */
+static void metrics_dispatch(void *ud, struct evhttp_request *req, const char *method,
+                             const char *path, const char *query)
+{
+    (void)query;
+    levy_host *h = ud;
+    if (strcmp(path, "/metrics") != 0) {
+        levy_http_error(req, "unmatched", 404, "not_found",
+                        "this listener (--metrics-listen) serves GET /metrics only");
+        return;
+    }
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        levy_http_error(req, "/metrics", 405, "method_not_allowed",
+                        "method not allowed on this path");
+        return;
+    }
+    if (h->cfg->metrics_token[0] && !metrics_token_ok(h, req) && !token_ok(h, req)) {
+        levy_http_error(req, "/metrics", 401, "unauthorized", "missing or wrong metrics token");
+        return;
+    }
+    r_metrics(h, req);
+}
+
+static uint64_t metrics_body_cap(void *ud, const char *method, const char *path, int *webhook)
+{
+    (void)ud;
+    (void)method;
+    (void)path;
+    *webhook = 0;
+    return 0; /* a scrape has no body */
+}
+
 int levy_host_listen(levy_host *h, levy_err *err)
 {
     const levy_server_ops ops = {dispatch, body_cap, h};
-    return levy_server_start(&h->server, h->base, h->cfg, &ops, err);
+    int rc = levy_server_start(&h->server, h->base, h->cfg, &ops, err);
+    if (rc != LEVY_OK || !h->cfg->metrics_listen[0])
+        return rc;
+    /* the server reads its address, TLS and limits from a config: a copy with the metrics
+     * address, plain HTTP (a scraper on a private network) and no webhook routes */
+    h->metrics_cfg = malloc(sizeof *h->metrics_cfg);
+    if (!h->metrics_cfg)
+        return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+    *h->metrics_cfg = *h->cfg;
+    levy_config *mc = h->metrics_cfg;
+    snprintf(mc->listen, sizeof mc->listen, "%s", h->cfg->metrics_listen);
+    snprintf(mc->host, sizeof mc->host, "%s", h->cfg->metrics_host);
+    mc->port = h->cfg->metrics_port;
+    mc->tls_cert[0] = mc->tls_key[0] = '\0';
+    mc->webhook_max_body = 0;
+    const levy_server_ops mops = {metrics_dispatch, metrics_body_cap, h};
+    rc = levy_server_start(&h->metrics_server, h->base, mc, &mops, err);
+    if (rc == LEVY_OK)
+        hlog(HLOG_INFO, "metrics on http://%s:%d/metrics (--metrics-listen)", mc->host,
+             levy_server_port(h->metrics_server));
+    return rc;
+}
+
+int levy_host_listen_busy(levy_host *h)
+{
+    return levy_server_busy(h->server) || levy_server_busy(h->metrics_server);
+}
+
+void levy_host_listen_stop(levy_host *h)
+{
+    levy_server_stop_accepting(h->server);
+    levy_server_stop_accepting(h->metrics_server);
+}
+
+void levy_host_listen_free(levy_host *h)
+{
+    levy_server_free(h->server);
+    h->server = NULL;
+    levy_server_free(h->metrics_server);
+    h->metrics_server = NULL;
+    free(h->metrics_cfg);
+    h->metrics_cfg = NULL;
 }

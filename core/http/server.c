@@ -909,6 +909,16 @@ int levy_server_start(levy_server **out, struct event_base *base, const levy_con
 
 int levy_server_port(const levy_server *s) { return s ? s->port : 0; }
 
+int levy_server_busy(const levy_server *s)
+{
+    /* g->req: set when evhttp hands the request over (guard_release), cleared when the last
+     * byte of its answer was written (on_req_complete); the guard goes with the connection */
+    for (const guard *g = s ? s->guards : NULL; g; g = g->next)
+        if (g->req)
+            return 1;
+    return 0;
+}
+
 void levy_server_stop_accepting(levy_server *s)
 {
     if (s)

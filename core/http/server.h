@@ -39,6 +39,10 @@ int levy_server_start(levy_server **out, struct event_base *base, const levy_con
  * "server is shutting down". */
 void levy_server_stop_accepting(levy_server *s);
 void levy_server_free(levy_server *s);
+/** 1 while a request on an open connection has not been answered to the end: dispatched and
+ * not answered yet, or its answer still (partly) in the connection's output buffer. A
+ * graceful stop waits for it (the loop ending frees the buffer with the connection). */
+int levy_server_busy(const levy_server *s);
 /** The port it listens on (cfg->port 0 picks one). */
 int levy_server_port(const levy_server *s);
 

@@ -8,6 +8,9 @@
  *       so a crash leaves at most an unlisted file, never a row without its file.
  *   files.get(dir, name[, max]) -> data | nil (no such file) | raises (other I/O error)
  *   files.remove(dir, name) -> true (removed) | false (there was none) | raises
+ *       Moved to <data_dir>/files/.removed/<dir>/<name>, kept there a day (dropped by a later
+ *       remove): a `levy backup` running meanwhile still finds the file of a row its database
+ *       snapshot holds (the row is deleted first, then the file removed). Never listed or got.
  *   files.list(dir) -> { {name, mtime}, ... } (seconds since the epoch; {} without the folder)
  *
  * Not for rule scripts (sandbox.lua RULE_MODULES). */
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -141,15 +145,44 @@ static int f_get(lua_State *L)
     return 1;
 }
 
+/* Drops the entries of a .removed folder older than LEVY_FILES_REMOVED_KEEP_S. */
+static void purge_removed(const char *trash)
+{
+    DIR *d = opendir(trash);
+    if (!d)
+        return;
+    time_t now = time(NULL);
+    struct dirent *e;
+    char path[4096 + 300];
+    while ((e = readdir(d)) != NULL) {
+        struct stat st;
+        if (e->d_name[0] == '.' ||
+            snprintf(path, sizeof path, "%s/%s", trash, e->d_name) >= (int)sizeof path ||
+            lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (now - st.st_ctime > LEVY_FILES_REMOVED_KEEP_S)
+            unlink(path);
+    }
+    closedir(d);
+}
+
 static int f_remove(lua_State *L)
 {
     levy_lua_check_ctx(L, "levy.files.remove", LEVY_CTX_REQUEST);
     const char *dir = seg(L, 1, "dir");
     const char *name = seg(L, 2, "name");
-    char folder[4096], path[4096];
+    char top[4096], folder[4096], path[4096], tbase[4200], trash[4300], tpath[4400];
+    path_of(L, top, sizeof top, NULL, NULL);
     path_of(L, folder, sizeof folder, dir, NULL);
     path_of(L, path, sizeof path, dir, name);
-    if (unlink(path) != 0) {
+    snprintf(tbase, sizeof tbase, "%s/" LEVY_FILES_REMOVED_DIR, top);
+    snprintf(trash, sizeof trash, "%s/%s", tbase, dir);
+    snprintf(tpath, sizeof tpath, "%s/%s", trash, name);
+    int kept = (mkdir(tbase, 0700) == 0 || errno == EEXIST) &&
+               (mkdir(trash, 0700) == 0 || errno == EEXIST);
+    /* rename keeps the bytes for a backup in progress (its ctime says when); without the
+     * folder (cannot be made) the file is unlinked as before */
+    if (kept ? rename(path, tpath) != 0 : unlink(path) != 0) {
         if (errno == ENOENT) {
             lua_pushboolean(L, 0);
             return 1;
@@ -157,6 +190,10 @@ static int f_remove(lua_State *L)
         return luaL_error(L, "levy.files: cannot remove %s: %s", path, strerror(errno));
     }
     fsync_dir(folder);
+    if (kept) {
+        fsync_dir(trash);
+        purge_removed(trash);
+    }
     lua_pushboolean(L, 1);
     return 1;
 }

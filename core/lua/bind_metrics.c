@@ -96,8 +96,25 @@ static int l_describe(lua_State *L)
         &err);
 }
 
-static const luaL_Reg metrics_funcs[] = {
-    {"inc", l_inc}, {"set", l_set}, {"observe", l_observe}, {"describe", l_describe}, {NULL, NULL}};
+/* remove(name, labels) -> n: drops the series of name whose labels include all of labels
+ * (a removed connection's gauges: remove(name, {connection = id})) */
+static int l_remove(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.metrics.remove", LEVY_CTX_REQUEST);
+    const char *name = check_name(L);
+    const char *labels[2 * MAX_LABELS + 1];
+    check_labels(L, 2, labels);
+    levy_err err;
+    int n = 0;
+    if (levy_metrics_remove(name, labels, &n, &err) != LEVY_OK)
+        return luaL_error(L, "%s", err.message);
+    lua_pushinteger(L, n);
+    return 1;
+}
+
+static const luaL_Reg metrics_funcs[] = {{"inc", l_inc},         {"set", l_set},
+                                         {"observe", l_observe}, {"describe", l_describe},
+                                         {"remove", l_remove},   {NULL, NULL}};
 
 int luaopen_levy_metrics(lua_State *L)
 {

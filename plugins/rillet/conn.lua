@@ -6,6 +6,7 @@ local store = require "levy.store"
 local jobs = require "levy.jobs"
 local time = require "levy.time"
 local log = require "levy.log"
+local metrics = require "levy.metrics"
 local config = require "levy.config"
 local client = require "client"
 local health = require "health"
@@ -489,7 +490,9 @@ function M.delete(id)
   M.must(id)
   store.exec([[UPDATE connections SET api_key_sealed = NULL, signing_token_sealed = NULL,
     deleted_at = ? WHERE id = ?]], now_iso(), id)
+  -- its series leave /metrics now (a scrape must not show a removed connection until a restart)
   health.gauge(id, nil)
+  metrics.remove("levy_reconciliation_last_drift", { connection = id })
   log.info("rillet connection deleted", { connection = id })
 end
 

@@ -120,9 +120,13 @@ function M.refresh(id, row)
   return h
 end
 
--- levy_connection_health{connection, state}: 1 for the connection's state, 0 for the others
--- (all 0 once it is deleted).
+-- levy_connection_health{connection, state}: 1 for the connection's state, 0 for the others;
+-- a deleted connection's series are removed (state nil), not kept at 0 until a restart.
 function M.gauge(id, state)
+  if state == nil then
+    metrics.remove("levy_connection_health", { connection = id })
+    return
+  end
   for _, s in ipairs(M.STATES) do
     metrics.set("levy_connection_health", { connection = id, state = s }, s == state and 1 or 0)
   end
@@ -133,7 +137,7 @@ end
 function M.refresh_all()
   for _, r in ipairs(store.rows("SELECT * FROM connections")) do
     if r.deleted_at then
-      -- zeroed once (a deleted connection's series are not re-created after a restart)
+      -- its series removed once (and not re-created after a restart)
       if r.health_state ~= "deleted" then
         store.exec("UPDATE connections SET health_state = 'deleted', health_since = ? WHERE id = ?", now_iso(), r.id)
         M.gauge(r.id, nil)

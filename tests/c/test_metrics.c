@@ -97,6 +97,47 @@ end:
     free(txt);
 }
 
-static const levy_test tests[] = {
-    {"conventions", t_conventions}, {"render", t_render}, {"process", t_process}, {NULL, NULL}};
+/* A removed connection's series go (issue 20 follow-up): remove() drops exactly the series
+ * of the family whose labels hold the pair, whole pairs only (a value that contains the text
+ * of another pair does not match), and leaves other families alone. */
+static void t_remove(void)
+{
+    levy_metrics_reset();
+    char *txt = NULL;
+    const char *a_ok[] = {"connection", "con_a", "state", "ok", NULL};
+    const char *a_bad[] = {"connection", "con_a", "state", "error", NULL};
+    const char *b_ok[] = {"connection", "con_b", "state", "ok", NULL};
+    const char *tricky[] = {"note", "connection=\"con_a\"", "state", "ok", NULL};
+    const char *drift_a[] = {"connection", "con_a", NULL};
+    const char *sel[] = {"connection", "con_a", NULL};
+    int n = -1;
+    CHECK(levy_metrics_set("levy_health", a_ok, 1, NULL) == LEVY_OK);
+    CHECK(levy_metrics_set("levy_health", a_bad, 0, NULL) == LEVY_OK);
+    CHECK(levy_metrics_set("levy_health", b_ok, 1, NULL) == LEVY_OK);
+    CHECK(levy_metrics_set("levy_health", tricky, 1, NULL) == LEVY_OK);
+    CHECK(levy_metrics_set("levy_drift", drift_a, 3, NULL) == LEVY_OK);
+    CHECK(levy_metrics_remove("levy_health", sel, &n, NULL) == LEVY_OK);
+    CHECK(n == 2);
+    CHECK((txt = render()) != NULL);
+    CHECK(strstr(txt, "levy_health{connection=\"con_a\"") == NULL);
+    CHECK(strstr(txt, "levy_health{connection=\"con_b\",state=\"ok\"} 1") != NULL);
+    CHECK(strstr(txt, "levy_health{note=") != NULL);                  /* not a whole pair */
+    CHECK(strstr(txt, "levy_drift{connection=\"con_a\"} 3") != NULL); /* another family */
+    free(txt);
+    txt = NULL;
+    CHECK(levy_metrics_remove("levy_drift", sel, &n, NULL) == LEVY_OK && n == 1);
+    CHECK(levy_metrics_remove("levy_drift", sel, &n, NULL) == LEVY_OK && n == 0);
+    const char *bad[] = {"bad label", "x", NULL};
+    CHECK(levy_metrics_remove("levy_health", bad, &n, NULL) == LEVY_EINVAL);
+    CHECK(levy_metrics_remove("levy_health", NULL, &n, NULL) == LEVY_OK && n == 2);
+end:
+    free(txt);
+    levy_metrics_reset();
+}
+
+static const levy_test tests[] = {{"conventions", t_conventions},
+                                  {"render", t_render},
+                                  {"process", t_process},
+                                  {"remove", t_remove},
+                                  {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

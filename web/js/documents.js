@@ -55,6 +55,10 @@
       var reason = h('select', { name: 'reason' }, h('option', { value: '', text: 'Any' }),
         REASON_KEYS.map(function (r) { return h('option', { value: r, text: REASONS[r] }); }));
       reason.value = q.reason || '';
+      // issue 20: documents whose address was located at ZIP level only (the dashboard's link)
+      var precision = h('select', { name: 'precision' }, h('option', { value: '', text: 'Any' }),
+        h('option', { value: 'imprecise', text: 'Located by ZIP only' }));
+      precision.value = q.precision === 'imprecise' ? 'imprecise' : '';
       var customer = h('input', { type: 'text', name: 'customer_id', size: 24, spellcheck: 'false', placeholder: 'Rillet customer id' });
       var search = h('input', { type: 'search', name: 'q', size: 14, spellcheck: 'false', placeholder: 'INV-0001', value: q.q || '' });
       var dFrom = h('input', { type: 'date', name: 'from', value: q.from || '' });
@@ -83,6 +87,7 @@
         L.field({ label: 'Tax status', input: taxStatus }),
         L.field({ label: 'Status', input: status }),
         L.field({ label: 'Why', input: reason }),
+        L.field({ label: 'Address', input: precision, field: 'precision' }),
         L.field({ label: 'Customer id', input: customer }),
         L.field({ label: 'Sort', input: sort, field: 'sort' }),
         h('button', { type: 'submit', class: 'secondary', text: 'Apply' }));
@@ -95,7 +100,7 @@
       function run() {
         if (list) list.stop();
         var params = { q: search.value.trim(), from: dFrom.value, to: dTo.value, region: region.value, tax_status: taxStatus.value,
-          status: status.value, reason: reason.value, customer_id: customer.value.trim(), sort: sort.value };
+          status: status.value, reason: reason.value, precision: precision.value, customer_id: customer.value.trim(), sort: sort.value };
         current = params;
         history.replaceState(null, '', '#/' + kindKey + L.qs(params));
         L.clear(tbody).appendChild(L.loadingRow(8));
@@ -111,7 +116,7 @@
         });
       }
       filters.addEventListener('submit', function (ev) { ev.preventDefault(); run(); });
-      [taxStatus, status, reason, region, sort].forEach(function (el) { el.addEventListener('change', run); });
+      [taxStatus, status, reason, precision, region, sort].forEach(function (el) { el.addEventListener('change', run); });
       run();
       return K.title;
     };

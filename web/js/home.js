@@ -1,6 +1,6 @@
 /* Home dashboard (issue 20): tax due by month and by region this year, and what needs
- * attention — connection health, failed and drifting write-backs, manual tax kept, products
- * on the fallback tax code, regions over or near their economic-nexus threshold — each with
+ * attention — connection health, failed and drifting write-backs, manual tax kept, addresses
+ * located at ZIP level only, products on the fallback tax code, regions over or near their economic-nexus threshold — each with
  * the link to the filtered list that resolves it. Built from the public API only. */
 (function () {
   'use strict';
@@ -81,6 +81,16 @@
         }));
         check(count('/v1/' + k[0], { reason: 'manual_tax_kept' }).then(function (c) {
           if (c.n) add('warn', plural(c.n, k[1], k[2]) + ' keep tax typed by hand in Rillet (levy did not overwrite it).', '#/' + k[0] + '?reason=manual_tax_kept', 'Review them');
+        }));
+        // addresses located at ZIP level only (a ZIP spanning several rates, or a city tax the
+        // address could not settle): the list's total, one small request
+        check(L.api('GET', '/v1/' + k[0] + L.qs({ precision: 'imprecise', limit: 1 })).then(function (r) {
+          var n = (r && r.total) || 0;
+          if (n) {
+            add('warn', plural(n, k[1] + ' was', k[2] + ' were') + ' taxed at a ZIP-level rate: the address matches more than one rate. Add the ZIP+4 or the street to the customer\'s address in Rillet to be sure.',
+              '#/' + k[0] + '?precision=imprecise', 'Show them');
+            items[items.length - 1].id = 'attention-precision-' + k[0];
+          }
         }));
       });
       check(count('/v1/products').then(function (c) {

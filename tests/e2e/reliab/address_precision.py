@@ -24,6 +24,9 @@ outside the city (7.975 %).
   4. The connector against `levy sim`: a Rillet customer whose address is "66210 2050" (the
      +4 written with a space), an invoice to it: levy taxes it at 7.98 with resolution zip4 on
      the document; a customer at plain 66210: the document says zip5 with the candidates.
+  6. The home dashboard's "taxed at a ZIP-level rate" item reads GET /v1/invoices?precision=
+     imprecise: the plain-66210 invoice and a SaaS invoice to Des Plaines 60018 (local_tax_uncertain)
+     and not the ZIP+4 one; its CSV the same two; a bad value 422.
 
 usage: address_precision.py LEVY SRC BASE_PORT
 """
@@ -146,14 +149,18 @@ def main():
         if not check("a product sold as goods", prod, text[:300]):
             return
 
-        def invoice(zip_code):
-            addr = ks(zip_code)
-            st, cust, text, _ = env.S("POST", "/customers", {"name": "KS " + zip_code, "address": addr})
+        saas_prod = next((x for x in (js or {}).get("products", []) if x.get("name") == "Platform subscription"), None)
+        check("a product sold as SaaS", saas_prod, text[:300])
+
+        def invoice(zip_code, addr=None, product=None):
+            addr = addr or ks(zip_code)
+            product = product or prod
+            st, cust, text, _ = env.S("POST", "/customers", {"name": "%s %s" % (addr["state"], zip_code), "address": addr})
             if not check("customer at %s created in Rillet" % zip_code, st == 200, text[:300]):
                 return None
             inv = {"customer_id": cust["id"], "subsidiary_id": env.sub["id"], "invoice_date": "2026-03-02",
-                   "items": [{"description": "Edge router", "price": {
-                       "product_id": prod["id"], "quantity": 1,
+                   "items": [{"description": product["name"], "price": {
+                       "product_id": product["id"], "quantity": 1,
                        "amount_per_unit": {"amount": "100.00", "currency": "USD"}}}]}
             st, doc, text, _ = env.S("POST", "/invoices", inv)
             if not check("invoice to %s created in Rillet" % zip_code, st in (200, 201), text[:300]):
@@ -171,11 +178,36 @@ def main():
             check("... and taxed at 7.98", [ln.get("tax") for ln in d.get("lines", [])] == ["7.98"], str(d)[:800])
             check("... the request carried the ZIP+4 as levy reads it",
                   (d.get("ship_to") or {}).get("zip_code") == "66210-2050", d.get("ship_to"))
+        precise = d
         d = invoice("66210")
         if d is not None:
             check("the invoice to plain 66210 says zip5 and lists the candidates",
                   d.get("resolution") == "zip5" and len((d.get("ambiguous_zip") or {}).get("candidates", [])) == 3,
                   str(d)[:800])
+        ambiguous = d
+
+        # 6. the dashboard's "taxed at a ZIP-level rate" (issue 20): GET /v1/invoices?precision=imprecise
+        # lists the documents located by an ambiguous ZIP5 or noted local_tax_uncertain, and no other
+        uncertain = invoice("60018", {"line1": "1 Main St", "city": "Des Plaines", "state": "IL", "zip_code": "60018",
+                                      "country": "US"},
+                            saas_prod) if saas_prod else None
+        if uncertain is not None:
+            check("the SaaS invoice to Des Plaines 60018 (partly Chicago) carries the note local_tax_uncertain",
+                  "local_tax_uncertain" in [n.get("code") for n in uncertain.get("notes", [])], str(uncertain)[:800])
+        st, js, text, _ = env.L("GET", "/v1/invoices?precision=imprecise&limit=100")
+        got = sorted(x["id"] for x in (js or {}).get("data", []))
+        want = sorted(x["id"] for x in (ambiguous, uncertain) if x and x.get("id"))
+        check("?precision=imprecise lists the ambiguous-ZIP and the local_tax_uncertain invoices, total 2",
+              st == 200 and len(want) == 2 and got == want and js.get("total") == 2, (got, want, text[:300]))
+        check("... and not the invoice located by its ZIP+4", precise is None or precise.get("id") not in got, got)
+        st, _, csv_text, rh = env.L("GET", "/v1/invoices?precision=imprecise&format=csv")
+        rows = [ln for ln in csv_text.splitlines()[1:] if ln.strip()]
+        check("... its CSV export holds the same 2 documents", st == 200 and len(rows) == 2
+              and all(any(i in r for r in rows) for i in want), csv_text[:600])
+        st, js, text, _ = env.L("GET", "/v1/invoices?precision=zip")
+        check("?precision=zip -> 422 naming the field", st == 422 and "precision" in text, text[:300])
+        st, js, text, _ = env.L("GET", "/v1/credit-memos?precision=imprecise&limit=1")
+        check("credit memos take the filter too (none here)", st == 200 and js.get("total") == 0, text[:300])
     except Exception:  # a step that raised must not pass as "returned early"
         check("the scenario ran without an exception", False, traceback.format_exc()[-1500:])
     finally:

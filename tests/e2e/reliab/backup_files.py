@@ -16,6 +16,10 @@ Against the real simulator, checked here:
      restores: exit 0, 0 files, levy starts and lists the certificate (its file missing: 500
      certificate_file_missing, as before).
   5. A backup naming a path outside files/ is refused (exit 1), nothing written outside.
+  1b. A certificate deleted while a backup runs (held after its database copy by a test-only
+     LD_PRELOAD shim, pauseshim.c): the backup holds its row (copied first) and its file too
+     (levy.files.remove moves a file to files/.removed/, and the backup takes those removed
+     since it began); before, the row was there without its file.
 
 usage: backup_files.py LEVY SRC BASE_PORT
 """
@@ -92,6 +96,50 @@ def main():
         check("the backup is one SQLite file holding the certificate with its size and SHA-256",
               ok == "ok" and rows == [("certificates/" + cid, len(PDF), hashlib.sha256(PDF).hexdigest(), PDF)],
               [(p, s, h) for p, s, h, _ in rows])
+
+        # 1b. a certificate deleted while the backup runs (docs/operations.md section 5 said such a
+        # backup held its row without its file): the backup is held after its database copy
+        # (a test-only LD_PRELOAD shim on the unmodified binary), the certificate deleted, then
+        # the backup goes on; every certificate row it holds must have its file
+        shim = os.path.join(env.tmp, "pauseshim.so")
+        ccr = subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", shim,
+                              os.path.join(os.path.dirname(os.path.abspath(__file__)), "pauseshim.c"), "-ldl"],
+                             capture_output=True, text=True, timeout=120)
+        if check("the pause shim builds", ccr.returncode == 0, ccr.stderr[-800:]):
+            q2 = urllib.parse.urlencode({"number": "CA-RESALE-10", "reason": "resale", "regions": "US-CA",
+                                         "issued": "2026-01-01"})
+            st, b = raw(env, "POST", base + "?" + q2, PDF + b"2", "application/pdf")
+            cid2 = json.loads(b.decode())["id"] if st == 201 else None
+            check("upload a second certificate -> 201", st == 201, b[:300])
+            at, go = os.path.join(env.tmp, "pause-at"), os.path.join(env.tmp, "pause-go")
+            bfile2 = os.path.join(env.tmp, "levy-backup-2.db")
+            benv = dict(os.environ, LD_PRELOAD=shim, LEVY_PAUSE_MATCH="/files", LEVY_PAUSE_AT=at,
+                        LEVY_PAUSE_GO=go)
+            bp = subprocess.Popen([LEVY, "backup", bfile2, "--data-dir", env.levy_dir], env=benv,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                held = common.wait_for(lambda: os.path.exists(at) or bp.poll() is not None, 60, 0.05)
+                check("the backup is held after its database copy", held and os.path.exists(at), bp.poll())
+                st, b = raw(env, "DELETE", base + "/" + (cid2 or "none"))
+                check("the second certificate deleted meanwhile", st in (200, 204), (st, b[:300]))
+            finally:
+                open(go, "w").close()
+                out, errt = bp.communicate(timeout=120)
+            check("that backup -> 0", bp.returncode == 0, out + errt)
+            db = sqlite3.connect(bfile2)
+            certs = [r[0] for r in db.execute("SELECT id FROM api_certificates")]
+            files = {r[0]: r[1] for r in db.execute("SELECT path, data FROM levy_backup_files")}
+            db.close()
+            check("the deleted certificate's row is in that backup (its database copy came first)", cid2 in certs,
+                  certs)
+            check("every certificate row of that backup has its file, byte for byte",
+                  all("certificates/" + c in files for c in certs)
+                  and files.get("certificates/" + (cid2 or "")) == PDF + b"2", (certs, sorted(files)))
+            st, b = raw(env, "GET", base + "/%s/file" % (cid2 or "none"))
+            check("the deleted certificate is gone from the running levy (404)", st == 404, (st, b[:200]))
+            st, b = raw(env, "GET", base)
+            check("... and not listed", st == 200 and cid2 not in [c["id"] for c in json.loads(b.decode())["data"]],
+                  b[:300])
 
         # 2. wipe, restore, serve
         env.close()

@@ -13,16 +13,23 @@ reconciliation that finds a difference, a reload) levy is scraped and every fami
     oldest queued age by job kind, reloads as counters;
   * a read-only metrics token (LEVY_METRICS_TOKEN) opens GET /metrics and nothing else; no
     token -> 401; a metrics token equal to the API token is refused at start (exit 2);
+  * --metrics-listen ADDR (LEVY_METRICS_LISTEN) serves GET /metrics on a listener of its own
+    and nothing else there: open without a metrics token, the metrics token asked with one;
+    a bad address, or the --listen address, is refused at start (exit 2);
+  * a removed connection's series (levy_connection_health, levy_reconciliation_last_drift)
+    leave /metrics when it is removed, and a schedule tick does not bring them back;
   * when Debian's promtool is installed: `promtool check metrics` on the scrape and
     `promtool check rules docs/alerts.yml` (the example alert rules of docs/operations.md).
 
-Usage: metrics_conventions.py LEVY_BINARY SOURCE_DIR [BASE_PORT=23600]
+Usage: metrics_conventions.py LEVY_BINARY SOURCE_DIR [BASE_PORT=23600] [METRICS_PORT_BASE=25200]
 """
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 
@@ -33,6 +40,7 @@ from common import check  # noqa: E402
 LEVY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("build/levy")
 SRC = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.getcwd()
 BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 23600
+MPORT_BASE = int(sys.argv[4]) if len(sys.argv) > 4 else 25200
 
 NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
@@ -158,12 +166,60 @@ def token_refusals():
                             "levy-reliab-metrics-args-")
 
 
+def metrics_listen_open():
+    """--metrics-listen without a metrics token: /metrics there needs no token (a private
+    address), the public port still asks for one, and the metrics listener serves nothing
+    else. Bad addresses are refused at start."""
+    common.refused_settings(LEVY, ((["--metrics-listen", "localhost"], {}, "--metrics-listen"),
+                                   ([], {"LEVY_METRICS_LISTEN": "127.0.0.1:99999"}, "LEVY_METRICS_LISTEN"),
+                                   (["--metrics-listen", "127.0.0.1:%d" % (MPORT_BASE + 40), "--listen",
+                                     "127.0.0.1:%d" % (MPORT_BASE + 40)], {}, "--metrics-listen")),
+                            "levy-reliab-metrics-args-")
+    tmp = tempfile.mkdtemp(prefix="levy-reliab-mlisten-")
+    port = common.free_port(MPORT_BASE, 20)
+    mport = common.free_port(port + 1, 20)
+    url, murl = "http://127.0.0.1:%d" % port, "http://127.0.0.1:%d" % mport
+    token = "reliab-token-" + uuid.uuid4().hex[:12]
+    p = common.start(common.levy_cmd(LEVY, port, os.path.join(tmp, "data"), token, "http://127.0.0.1:9", SRC,
+                                     extra=("--metrics-listen", "127.0.0.1:%d" % mport)),
+                     os.path.join(tmp, "levy.log"), keep_levy_env=False)
+    try:
+        up = common.wait_for(lambda: p.poll() is None and common.req("GET", url + "/healthz", timeout=2)[0] == 200,
+                             60, 0.1)
+        if not check("levy serve --metrics-listen starts", up, common.tail(os.path.join(tmp, "levy.log"))):
+            return
+        st, _, text, rh = common.req("GET", murl + "/metrics")
+        fams, bad = parse(text if st == 200 else "")
+        check("GET /metrics on the metrics listener, no token -> 200 text/plain, the whole exposition",
+              st == 200 and rh.get("Content-Type", "").startswith("text/plain") and not bad and
+              samples(fams, "levy_build_info") and "process_open_fds" in fams, (st, text[:300]))
+        st, _, _, _ = common.req("GET", url + "/metrics")
+        check("the public port still asks a token for /metrics (401)", st == 401, st)
+        for method, path, want in (("GET", "/healthz", 404), ("GET", "/v1/invoices", 404), ("GET", "/", 404),
+                                   ("POST", "/metrics", 405)):
+            st, js, text, _ = common.req(method, murl + path, headers={"Authorization": "Bearer " + token})
+            check("the metrics listener serves /metrics only: %s %s -> %d" % (method, path, want),
+                  st == want and isinstance(js, dict) and js.get("error", {}).get("code"), (st, text[:200]))
+        log = open(os.path.join(tmp, "levy.log")).read()
+        check("the start names the metrics address", "metrics on http://127.0.0.1:%d/metrics" % mport in log,
+              log[-600:])
+        p.send_signal(15)
+        check("stops cleanly", p.wait(60) == 0, "")
+    finally:
+        common.stop(p)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     token_refusals()
+    metrics_listen_open()
     env = common.new_env(LEVY, SRC, "levy-reliab-metrics-", BASE_PORT, invoices=8)
     env.fast_schedule()
     mtoken = "metrics-" + uuid.uuid4().hex
     env.levy_env["LEVY_METRICS_TOKEN"] = mtoken
+    mport = common.free_port(MPORT_BASE + 50, 40)
+    murl = "http://127.0.0.1:%d" % mport
+    env.levy_env["LEVY_METRICS_LISTEN"] = "127.0.0.1:%d" % mport
     url = env.levy_url
     with common.running(env):
         if not check("simulator and levy start", env.start_sim() and env.start_levy()):
@@ -218,6 +274,13 @@ def main():
               rh.get("Content-Type", "").startswith("text/plain"), (st, rh))
         st2, _, text2, _ = env.L("GET", "/metrics")
         check("GET /metrics with the API token still -> 200", st2 == 200, st2)
+        # the metrics listener (LEVY_METRICS_LISTEN) with a metrics token set: asked there too
+        st3, _, _, _ = common.req("GET", murl + "/metrics")
+        check("metrics listener with a metrics token set: no token -> 401", st3 == 401, st3)
+        st3, _, text3, _ = common.req("GET", murl + "/metrics", headers={"Authorization": "Bearer " + mtoken})
+        check("metrics listener: the metrics token -> 200, the same families",
+              st3 == 200 and set(parse(text3)[0]) >= set(n for n in parse(text2)[0] if not n.startswith("process_")),
+              (st3, text3[:200]))
         if st != 200:
             text = text2  # the checks below judge the exposition whichever token opened it
 
@@ -286,6 +349,31 @@ def main():
         check("levy_http_requests_total by route and status",
               value(fams, "levy_http_requests_total", route="/admin/reload", status="200") == 1,
               samples(fams, "levy_http_requests_total")[:5])
+
+        # -- a removed connection's series leave /metrics (and a schedule tick does not bring them back)
+        def conn_series(t):
+            return [ln for ln in t.splitlines() if not ln.startswith("#") and 'connection="%s"' % env.cid in ln]
+        check("the connection's series are there before its removal",
+              any(ln.startswith("levy_connection_health{") for ln in conn_series(text)) and
+              any(ln.startswith("levy_reconciliation_last_drift{") for ln in conn_series(text)), conn_series(text))
+        st, _, dtext, _ = env.L("DELETE", "/v1/connections/" + env.cid)
+        check("the connection is removed", st in (200, 204), dtext[:200])
+        st, _, after, _ = env.L("GET", "/metrics")
+        check("right after its removal no series names the connection", st == 200 and not conn_series(after),
+              conn_series(after))
+        # the connector's tick marks a removed connection 'deleted' (and publishes the gauges of
+        # the others): once it has, a scrape still shows none of its series
+        def health_state():
+            c = sqlite3.connect(os.path.join(env.levy_dir, "levy.db"), timeout=20)  # a WAL reader
+            try:
+                return c.execute("SELECT health_state FROM connections WHERE id = ?", (env.cid,)).fetchone()[0]
+            finally:
+                c.close()
+        ticked = common.wait_for(lambda: health_state() == "deleted", 60, 0.2)
+        check("a schedule tick ran after the removal", ticked, "")
+        st, _, after, _ = env.L("GET", "/metrics")
+        check("after a schedule tick no series names the removed connection", st == 200 and not conn_series(after),
+              conn_series(after))
 
         # -- promtool, when installed (Debian's prometheus package)
         promtool = shutil.which("promtool")
