@@ -275,22 +275,38 @@ end
 -- what Rillet holds per levy's accepted writes (w, or none). calcs: the stored calculations
 -- of the candidates, read in one query (report_calculations); memo: region_collecting's.
 local function not_collected_row(out, doc_type, row, w, calcs, memo)
-  local result
-  if row.has_result == 1 then
-    local c = calcs[row.calculation_id]
-    local text = c and c.result
-    result = text and json.decode(text)
-    if type(result) ~= "table" then error("stored calculation " .. tostring(row.calculation_id) .. " is not JSON") end
+  -- the tax of the current and of the written calculation, summed in SQL from their integer
+  -- columns (report_not_collected_candidates: calc_tax / w_tax with the decimals seen) when
+  -- every amount is canonical for the currency; else read from the stored results
+  local cur0 = row.currency
+  local e = type(cur0) == "string" and money.exponent(cur0)
+  local function sql_sum(v, lo, hi)
+    if lo == nil and hi == nil then return e and 0 or nil end -- no tax rows: no tax
+    if not e or math.type(v) ~= "integer" then return nil end
+    if (lo == e or lo == 99) and (hi == e or hi == -99) then return v end
   end
-  local cur = row.currency or (result and result.currency) or (w and w.currency)
-  local collected = w and result_tax(write_result(w), cur) or 0
-  local calculated = result and result_tax(result, cur) or nil
+  local result, calculated, collected
+  if row.has_result == 1 then
+    calculated = sql_sum(row.calc_tax or 0, row.calc_lo, row.calc_hi)
+    -- a result whose every line is not collecting carries no tax (api's not_collecting): only
+    -- a zero-tax result is read to ask it
+    if calculated == nil or calculated == 0 then
+      local c = calcs[row.calculation_id]
+      local text = c and c.result
+      result = text and json.decode(text)
+      if type(result) ~= "table" then error("stored calculation " .. tostring(row.calculation_id) .. " is not JSON") end
+    end
+  end
+  local cur = cur0 or (result and result.currency) or (w and w.currency)
+  if w and not w.drift then collected = sql_sum(row.w_tax or 0, row.w_lo, row.w_hi) end
+  collected = collected or (w and result_tax(write_result(w), cur) or 0)
+  if calculated == nil and result then calculated = result_tax(result, cur) end
   local listed
   if w and w.drift then
     listed = true -- Rillet's tax changed after levy's write: always shown for review
-  elseif not result then
+  elseif row.has_result ~= 1 then
     listed = true -- the calculation failed: nothing levy could write
-  elseif memo.api.not_collecting(result) then
+  elseif result and memo.api.not_collecting(result) then
     listed = false -- the region stopped collecting: what was written stays collected
   else
     listed = calculated ~= collected
@@ -343,7 +359,10 @@ local function not_collected(from, to, region)
           attempted_at = row.w_attempted_at, tax_status = row.tax_status, rillet_tax = row.rillet_tax }, true)
       end
       cand[#cand + 1] = { t[1], row, w }
-      if row.has_result == 1 then ids[#ids + 1] = row.calculation_id end
+      -- read only the results not summed in SQL or with no tax (see not_collected_row)
+      if row.has_result == 1 and (row.calc_tax == nil or row.calc_tax == 0 or row.calc_lo ~= row.calc_hi) then
+        ids[#ids + 1] = row.calculation_id
+      end
     end
   end
   local calcs = #ids > 0 and rl.report_calculations(ids) or {}
@@ -821,11 +840,14 @@ local function filing_summary(p)
   for _, r in ipairs(nc) do
     local freq = p.frequency or freqs[r.region] or filing.DEFAULT_FREQUENCY
     local date = r.date ~= json.null and r.date or p.from
-    r.period = filing.period(date, freq)
+    local pk = date .. freq
+    local pp = periods[pk]
+    if not pp then pp = { filing.period(date, freq) }; periods[pk] = pp end
+    r.period = pp[1]
     if r.not_collected_tax ~= json.null then
       local minor = filing.amount(r.not_collected_tax, r.currency, "not_collected_tax")
       local sign = r.type == "invoice" and 1 or -1
-      local _, ps, pe = filing.period(date, freq)
+      local ps, pe = pp[2], pp[3]
       local g = group(r.period, ps, pe, freq, r.region ~= json.null and r.region or nil, r.currency)
       g.not_collected_tax = g.not_collected_tax + sign * minor
       g.not_collected_documents = g.not_collected_documents + 1

@@ -110,9 +110,6 @@ end
 -- accepted_writes' drift rows). The results are not in it (join calculations on
 -- calculation_id): the relation is a compound SELECT that SQLite builds whole, and sorting
 -- thousands of results to page through them cost more than the page.
-local function object_sql(x)
-  return "(CASE WHEN json_valid(" .. x .. ") THEN (CASE WHEN json_type(" .. x .. ") = 'object' THEN " .. x .. " END) END)"
-end
 local function zero_sql(x)
   return "(typeof(" .. x .. ") = 'text' AND ltrim(replace(" .. x .. ", '.', ''), '-') <> '' AND " ..
     "ltrim(replace(replace(" .. x .. ", '.', ''), '-', ''), '0') = '')"
@@ -120,22 +117,21 @@ end
 
 local function filing_relation(from, to)
   local parts, args = {}, {}
-  local cr = object_sql("c.result")
   for _, dt in ipairs({ "invoice", "credit_memo" }) do
     local t = DOC_TABLE[dt]
-    local common = "d.id, d.number, d.doc_date, COALESCE(d.currency, json_extract(" .. cr .. ", '$.currency')), " ..
-      "COALESCE(c.region, d.region, json_extract(" .. cr .. ", '$.region'))"
+    local common = "d.id, d.number, d.doc_date, COALESCE(d.currency, h.result_currency), " ..
+      "COALESCE(h.region, d.region, h.result_region)"
     local written = "(SELECT max(w2.id) FROM writebacks w2 WHERE w2.doc_type = '" .. dt ..
       "' AND w2.doc_id = d.id AND w2.outcome = 'written')"
-    parts[#parts + 1] = "SELECT '" .. dt .. "', " .. common .. ", 'collected', c.id" ..
+    parts[#parts + 1] = "SELECT '" .. dt .. "', " .. common .. ", 'collected', h.calculation_id" ..
       ", w.attempted_at, d.tax_status, (SELECT r.rillet_tax FROM reconciliation r WHERE r.doc_type = '" .. dt ..
       "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) FROM " .. t .. " d JOIN writebacks w ON w.id = " .. written ..
-      " JOIN calculations c ON c.id = w.calculation_id" ..
-      " WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND c.result IS NOT NULL"
-    parts[#parts + 1] = "SELECT '" .. dt .. "', " .. common .. ", 'no_tax_due', c.id" ..
-      ", NULL, d.tax_status, NULL FROM " .. t .. " d JOIN calculations c ON c.id = d.calculation_id" ..
-      " WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND c.result IS NOT NULL AND " ..
-      zero_sql("c.total_tax") .. " AND " .. written .. " IS NULL"
+      " JOIN rillet_calc_heads h ON h.calculation_id = w.calculation_id" ..
+      " WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0 AND h.has_result = 1"
+    parts[#parts + 1] = "SELECT '" .. dt .. "', " .. common .. ", 'no_tax_due', h.calculation_id" ..
+      ", NULL, d.tax_status, NULL FROM " .. t .. " d JOIN rillet_calc_heads h ON h.calculation_id = d.calculation_id" ..
+      " WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0 AND h.has_result = 1 AND " ..
+      zero_sql("h.total_tax") .. " AND " .. written .. " IS NULL"
     for _ = 1, 2 do args[#args + 1] = from; args[#args + 1] = to end
   end
   return "f0(type, id, number, doc_date, currency, region, basis, calculation_id, written_at, " ..
@@ -249,23 +245,30 @@ end
 -- candidates, chosen in SQL so a report does not walk every document): the latest accepted
 -- write is of another calculation or in drift, or there is none and the current calculation
 -- failed or has tax. calculated_documents' columns plus the latest accepted write: w_calculation_id,
--- w_result (text), w_attempted_at, rillet_tax (latest reconciliation's).
+-- w_result (text), w_attempted_at, rillet_tax (latest reconciliation's); calc_tax / w_tax: the
+-- current / written calculation's tax as the integer sum of its amounts without their points,
+-- with calc_lo, calc_hi / w_lo, w_hi the decimals seen (NULL: no tax rows; -1: not canonical).
 function M.not_collected_candidates(doc_type, from, to, region)
   local t = doc_table(doc_type)
+  local written = "(SELECT max(w2.id) FROM writebacks w2 WHERE w2.doc_type = '" .. doc_type ..
+    "' AND w2.doc_id = d.id AND w2.outcome = 'written')"
+  -- chosen on the report index and rillet_calc_heads; the other columns read for the few chosen
   local sql = "SELECT d.id, d.connection_id, d.number, d.doc_date, d.currency, d.status, d.tax_status, d.last_error, " ..
     "d.calculation_id" .. M.reason_columns(t) .. ", COALESCE(c.region, d.region) AS calc_region, " ..
-    "c.total_tax, c.error AS calc_error, c.result IS NOT NULL AS has_result, wc.id AS w_calculation_id, " ..
-    "wc.result AS w_result, w.attempted_at AS w_attempted_at, COALESCE(wc.region, d.region) AS w_region, " ..
+    "c.total_tax, (SELECT c2.error FROM calculations c2 WHERE c2.id = d.calculation_id) AS calc_error, " ..
+    "c.has_result, c.tax AS calc_tax, c.tax_lo AS calc_lo, c.tax_hi AS calc_hi, " ..
+    "wc.calculation_id AS w_calculation_id, (SELECT c3.result FROM calculations c3 WHERE c3.id = wc.calculation_id) " ..
+    "AS w_result, w.attempted_at AS w_attempted_at, COALESCE(wc.region, d.region) AS w_region, " ..
+    "wc.tax AS w_tax, wc.tax_lo AS w_lo, wc.tax_hi AS w_hi, " ..
     "(SELECT r.rillet_tax FROM reconciliation r WHERE r.doc_type = '" .. doc_type ..
-    "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) AS rillet_tax FROM " .. t .. [[ d
-    LEFT JOIN calculations c ON c.id = d.calculation_id
-    LEFT JOIN writebacks w ON w.id = (SELECT max(w2.id) FROM writebacks w2
-                                      WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written')
-    LEFT JOIN calculations wc ON wc.id = w.calculation_id AND wc.result IS NOT NULL
-    WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND d.calculation_id IS NOT NULL
-      AND ((wc.id IS NOT NULL AND (d.tax_status IS 'drift' OR wc.id IS NOT d.calculation_id))
-        OR (wc.id IS NULL AND (c.result IS NULL OR NOT ]] .. zero_sql("c.total_tax") .. ")))"
-  local args = { doc_type, from, to }
+    "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) AS rillet_tax FROM " .. t .. " d " ..
+    "LEFT JOIN rillet_calc_heads c ON c.calculation_id = d.calculation_id " ..
+    "LEFT JOIN writebacks w ON w.id = " .. written .. " " ..
+    "LEFT JOIN rillet_calc_heads wc ON wc.calculation_id = w.calculation_id AND wc.has_result = 1 " ..
+    "WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0 AND d.calculation_id IS NOT NULL " ..
+    "AND ((wc.calculation_id IS NOT NULL AND (d.tax_status IS 'drift' OR wc.calculation_id IS NOT d.calculation_id)) " ..
+    "OR (wc.calculation_id IS NULL AND (c.has_result IS NOT 1 OR NOT " .. zero_sql("c.total_tax") .. ")))"
+  local args = { from, to }
   if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
   return rows(sql .. " ORDER BY d.doc_date, d.id", table.unpack(args))
 end

@@ -29,6 +29,27 @@ CREATE TABLE rillet_calc_taxes (
 );
 CREATE INDEX rillet_calc_taxes_calc ON rillet_calc_taxes(calculation_id);
 
+-- One row per calculation: what the reports choose documents by, so they need not read the
+-- calculations' rows (their request and result are most of the store): whether it has a
+-- result, its total_tax and region as stored, the result's own currency and region, and its
+-- tax summed from rillet_calc_taxes (tax_lo / tax_hi: the lowest and highest decimals of the
+-- amounts, NULL when it has none; -1 when one is not a decimal string).
+CREATE TABLE rillet_calc_heads (
+  calculation_id TEXT PRIMARY KEY,
+  has_result INTEGER NOT NULL,
+  total_tax TEXT,
+  region TEXT,
+  result_currency TEXT,
+  result_region TEXT,
+  tax INTEGER, tax_lo INTEGER, tax_hi INTEGER
+) WITHOUT ROWID;
+
+-- the reports' scans of a year of documents read these indexes, not the documents' rows
+-- (which carry Rillet's raw JSON)
+CREATE INDEX invoices_report ON invoices(doc_date, deleted, calculation_id, tax_status, currency, region, id, number);
+CREATE INDEX credit_memos_report ON credit_memos(doc_date, deleted, calculation_id, tax_status, currency, region, id, number);
+CREATE INDEX writebacks_written ON writebacks(doc_type, doc_id, outcome, id);
+
 CREATE TRIGGER rillet_calc_figures_insert AFTER INSERT ON calculations BEGIN
   INSERT INTO rillet_calc_lines(calculation_id, line, reason, amount, amount_dp, discount, discount_dp, taxable, taxable_dp)
     SELECT NEW.id, -1, NULL, NULL, -1, NULL, NULL, NULL, NULL
@@ -52,9 +73,16 @@ CREATE TRIGGER rillet_calc_figures_insert AFTER INSERT ON calculations BEGIN
                  json_extract(tx.value, '$.taxable_amount') AS t
           FROM json_each(CASE WHEN json_valid(NEW.result) THEN NEW.result END, '$.lines') li, json_each(CASE WHEN li.type = 'object' THEN li.value END, '$.taxes') tx
           WHERE json_type(CASE WHEN json_valid(NEW.result) THEN NEW.result END, '$.lines') = 'array' AND tx.type = 'object') x;
+  INSERT OR REPLACE INTO rillet_calc_heads(calculation_id, has_result, total_tax, region, result_currency,
+    result_region, tax, tax_lo, tax_hi)
+    SELECT NEW.id, NEW.result IS NOT NULL, NEW.total_tax, NEW.region, json_extract(CASE WHEN json_valid(NEW.result) AND json_type(NEW.result) = 'object' THEN NEW.result END, '$.currency'),
+      json_extract(CASE WHEN json_valid(NEW.result) AND json_type(NEW.result) = 'object' THEN NEW.result END, '$.region'),
+      (SELECT sum(t.amount) FROM rillet_calc_taxes t WHERE t.calculation_id = NEW.id),
+      (SELECT min(COALESCE(t.amount_dp, -1)) FROM rillet_calc_taxes t WHERE t.calculation_id = NEW.id),
+      (SELECT max(COALESCE(t.amount_dp, -1)) FROM rillet_calc_taxes t WHERE t.calculation_id = NEW.id);
 END;
 
-CREATE TRIGGER rillet_calc_figures_update AFTER UPDATE OF result ON calculations BEGIN
+CREATE TRIGGER rillet_calc_figures_update AFTER UPDATE OF result, total_tax, region ON calculations BEGIN
   DELETE FROM rillet_calc_lines WHERE calculation_id = OLD.id;
   DELETE FROM rillet_calc_taxes WHERE calculation_id = OLD.id;
   INSERT INTO rillet_calc_lines(calculation_id, line, reason, amount, amount_dp, discount, discount_dp, taxable, taxable_dp)
@@ -79,11 +107,19 @@ CREATE TRIGGER rillet_calc_figures_update AFTER UPDATE OF result ON calculations
                  json_extract(tx.value, '$.taxable_amount') AS t
           FROM json_each(CASE WHEN json_valid(NEW.result) THEN NEW.result END, '$.lines') li, json_each(CASE WHEN li.type = 'object' THEN li.value END, '$.taxes') tx
           WHERE json_type(CASE WHEN json_valid(NEW.result) THEN NEW.result END, '$.lines') = 'array' AND tx.type = 'object') x;
+  INSERT OR REPLACE INTO rillet_calc_heads(calculation_id, has_result, total_tax, region, result_currency,
+    result_region, tax, tax_lo, tax_hi)
+    SELECT NEW.id, NEW.result IS NOT NULL, NEW.total_tax, NEW.region, json_extract(CASE WHEN json_valid(NEW.result) AND json_type(NEW.result) = 'object' THEN NEW.result END, '$.currency'),
+      json_extract(CASE WHEN json_valid(NEW.result) AND json_type(NEW.result) = 'object' THEN NEW.result END, '$.region'),
+      (SELECT sum(t.amount) FROM rillet_calc_taxes t WHERE t.calculation_id = NEW.id),
+      (SELECT min(COALESCE(t.amount_dp, -1)) FROM rillet_calc_taxes t WHERE t.calculation_id = NEW.id),
+      (SELECT max(COALESCE(t.amount_dp, -1)) FROM rillet_calc_taxes t WHERE t.calculation_id = NEW.id);
 END;
 
 CREATE TRIGGER rillet_calc_figures_delete AFTER DELETE ON calculations BEGIN
   DELETE FROM rillet_calc_lines WHERE calculation_id = OLD.id;
   DELETE FROM rillet_calc_taxes WHERE calculation_id = OLD.id;
+  DELETE FROM rillet_calc_heads WHERE calculation_id = OLD.id;
 END;
 
 -- the calculations stored before this migration
@@ -109,3 +145,11 @@ INSERT INTO rillet_calc_taxes(calculation_id, line, reason, jurisdiction, level,
                  json_extract(tx.value, '$.taxable_amount') AS t
           FROM calculations c, json_each(CASE WHEN json_valid(c.result) THEN c.result END, '$.lines') li, json_each(CASE WHEN li.type = 'object' THEN li.value END, '$.taxes') tx
           WHERE json_type(CASE WHEN json_valid(c.result) THEN c.result END, '$.lines') = 'array' AND tx.type = 'object') x;
+INSERT OR REPLACE INTO rillet_calc_heads(calculation_id, has_result, total_tax, region, result_currency,
+    result_region, tax, tax_lo, tax_hi)
+    SELECT c.id, c.result IS NOT NULL, c.total_tax, c.region, json_extract(CASE WHEN json_valid(c.result) AND json_type(c.result) = 'object' THEN c.result END, '$.currency'),
+      json_extract(CASE WHEN json_valid(c.result) AND json_type(c.result) = 'object' THEN c.result END, '$.region'),
+      (SELECT sum(t.amount) FROM rillet_calc_taxes t WHERE t.calculation_id = c.id),
+      (SELECT min(COALESCE(t.amount_dp, -1)) FROM rillet_calc_taxes t WHERE t.calculation_id = c.id),
+      (SELECT max(COALESCE(t.amount_dp, -1)) FROM rillet_calc_taxes t WHERE t.calculation_id = c.id)
+    FROM calculations c;
