@@ -115,28 +115,30 @@ local function zero_sql(x)
     "ltrim(replace(replace(" .. x .. ", '.', ''), '-', ''), '0') = '')"
 end
 
-local function filing_relation(from, to)
+local function filing_relation(from, to, drift_only)
   local parts, args = {}, {}
   for _, dt in ipairs({ "invoice", "credit_memo" }) do
-    local t = DOC_TABLE[dt]
-    local common = "d.id, d.number, d.doc_date, COALESCE(d.currency, h.result_currency), " ..
-      "COALESCE(h.region, d.region, h.result_region)"
+    -- one pass per type: the latest accepted write (wid) decides the basis and the calculation
     local written = "(SELECT max(w2.id) FROM writebacks w2 WHERE w2.doc_type = '" .. dt ..
       "' AND w2.doc_id = d.id AND w2.outcome = 'written')"
-    parts[#parts + 1] = "SELECT '" .. dt .. "', " .. common .. ", 'collected', h.calculation_id" ..
-      ", w.attempted_at, d.tax_status, (SELECT r.rillet_tax FROM reconciliation r WHERE r.doc_type = '" .. dt ..
-      "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) FROM " .. t .. " d JOIN writebacks w ON w.id = " .. written ..
-      " JOIN rillet_calc_heads h ON h.calculation_id = w.calculation_id" ..
-      " WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0 AND h.has_result = 1"
-    parts[#parts + 1] = "SELECT '" .. dt .. "', " .. common .. ", 'no_tax_due', h.calculation_id" ..
-      ", NULL, d.tax_status, NULL FROM " .. t .. " d JOIN rillet_calc_heads h ON h.calculation_id = d.calculation_id" ..
-      " WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0 AND h.has_result = 1 AND " ..
-      zero_sql("h.total_tax") .. " AND " .. written .. " IS NULL"
-    for _ = 1, 2 do args[#args + 1] = from; args[#args + 1] = to end
+    parts[#parts + 1] = "SELECT '" .. dt .. "' AS type, d.id AS id, d.number AS number, d.doc_date AS doc_date, " ..
+      "COALESCE(d.currency, h.result_currency) AS currency, COALESCE(h.region, d.region, h.result_region) AS region, " ..
+      "CASE WHEN d.wid IS NULL THEN 'no_tax_due' ELSE 'collected' END AS basis, h.calculation_id AS calculation_id, " ..
+      "w.attempted_at AS written_at, d.tax_status AS tax_status, " ..
+      "CASE WHEN d.wid IS NOT NULL AND d.tax_status = 'drift' THEN (SELECT r.rillet_tax FROM reconciliation r " ..
+      "WHERE r.doc_type = '" .. dt .. "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) END AS rillet_tax " ..
+      "FROM (SELECT d.id, d.number, d.doc_date, d.currency, d.region, d.tax_status, d.calculation_id, " .. written ..
+      " AS wid FROM " .. DOC_TABLE[dt] .. " d WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0" ..
+      (drift_only and " AND d.tax_status = 'drift'" or "") ..
+      -- LIMIT: not flattened into the join, so wid is looked up once per document
+      " LIMIT -1) d " ..
+      "LEFT JOIN writebacks w ON w.id = d.wid " ..
+      "JOIN rillet_calc_heads h ON h.calculation_id = (CASE WHEN d.wid IS NULL THEN d.calculation_id " ..
+      "ELSE w.calculation_id END) WHERE h.has_result = 1 AND (d.wid IS NOT NULL OR " .. zero_sql("h.total_tax") .. ")"
+    args[#args + 1] = from; args[#args + 1] = to
   end
-  return "f0(type, id, number, doc_date, currency, region, basis, calculation_id, written_at, " ..
-    "tax_status, rillet_tax) AS (" .. table.concat(parts, " UNION ALL ") .. "), f AS (SELECT f0.*, " ..
-    "(f0.basis = 'collected' AND f0.tax_status IS 'drift' AND typeof(f0.rillet_tax) = 'text') AS restate FROM f0)", args
+  return "f AS (SELECT f0.*, (f0.basis = 'collected' AND f0.tax_status IS 'drift' AND " ..
+    "typeof(f0.rillet_tax) = 'text') AS restate FROM (" .. table.concat(parts, " UNION ALL ") .. ") f0)", args
 end
 
 -- A page of the filing report's documents (filing_relation), in the report's order (date,
@@ -148,7 +150,8 @@ end
 function M.filing_documents(from, to, opts)
   opts = opts or {}
   if opts.after and type(opts.after[1]) == "string" and opts.after[1] > from then from = opts.after[1] end
-  local rel, args = filing_relation(from, to)
+  -- only the documents in drift: chosen on the index (tax_status), not by walking every document
+  local rel, args = filing_relation(from, to, opts.restate == true)
   local where = {}
   if opts.region then where[#where + 1] = "f.region = ?"; args[#args + 1] = opts.region end
   if opts.regions then -- regions_in: only these regions; else every region (and none) but these
@@ -182,7 +185,7 @@ end
 -- work per document), over filing_relation's documents not in drift (restate = 0: the caller
 -- restates those from what Rillet holds), per month (YYYY-MM of the document's date), type,
 -- region and currency, in exact minor units of the currency, from the integer columns of
--- rillet_calc_lines and rillet_calc_taxes (migration 0013: the stored results' figures, kept
+-- rillet_calc_sales (per calculation and line reason) and rillet_calc_taxes (migration 0013: the stored results' figures, kept
 -- by triggers, so no JSON is read here):
 --   docs:  {month, type, region, currency, docs}
 --   lines: {month, type, region, currency, reason (taxability_reason), sale (Σ amount -
@@ -199,26 +202,24 @@ function M.filing_sums(from, to, region, untaxed)
   if region then args[#args + 1] = region end
   args[#args + 1] = json.encode(json.array(untaxed or {}))
   -- one statement: the documents (fm) are chosen once and read by the three parts; the
-  -- decimals (dp) of every amount come back as the lowest and highest per group (99 / -99:
-  -- none), checked against the currency's exponent below
+  -- decimals of the amounts come back as the fewest and most per group (99 / -99: none),
+  -- checked against the currency's exponent below
   local key = "fm.month, fm.type, fm.region, fm.currency"
   local all = rows("WITH " .. rel .. ", fm AS MATERIALIZED (SELECT f.id, f.calculation_id, " ..
     "substr(f.doc_date, 1, 7) AS month, f.type, f.region, f.currency, (f.region IS NULL OR f.currency IS NULL OR " ..
-    "f.doc_date NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*') AS bad FROM f WHERE NOT f.restate" ..
+    "f.doc_date NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' OR NOT h.readable) AS bad FROM f " ..
+    "JOIN rillet_calc_heads h ON h.calculation_id = f.calculation_id WHERE NOT f.restate" ..
     (region and " AND f.region = ?" or "") .. ") " ..
     "SELECT 'docs' AS kind, " .. key .. ", NULL AS reason, NULL AS jurisdiction, NULL AS level, NULL AS tax_type, " ..
     "NULL AS authority_code, count(*) AS n, NULL AS sale, NULL AS taxable, NULL AS tax, NULL AS rates, " ..
     "sum(fm.bad) AS bad, 99 AS lo, -99 AS hi FROM fm GROUP BY 2, 3, 4, 5 " ..
-    "UNION ALL SELECT 'lines', " .. key .. ", l.reason, NULL, NULL, NULL, NULL, count(*), " ..
-    "sum(COALESCE(l.amount, 0) - COALESCE(l.discount, 0)), sum(COALESCE(l.taxable, 0)), NULL, NULL, 0, " ..
-    "min(min(COALESCE(l.amount_dp, 99), COALESCE(l.discount_dp, 99), COALESCE(l.taxable_dp, 99))), " ..
-    "max(max(COALESCE(l.amount_dp, -99), COALESCE(l.discount_dp, -99), COALESCE(l.taxable_dp, -99))) " ..
-    "FROM fm JOIN rillet_calc_lines l ON l.calculation_id = fm.calculation_id GROUP BY 2, 3, 4, 5, 6 " ..
+    "UNION ALL SELECT 'lines', " .. key .. ", s.reason, NULL, NULL, NULL, NULL, sum(s.lines), " ..
+    "sum(s.amount - s.discount), sum(s.taxable), NULL, NULL, 0, min(s.dp_lo), max(s.dp_hi) " ..
+    "FROM fm JOIN rillet_calc_sales s ON s.calculation_id = fm.calculation_id GROUP BY 2, 3, 4, 5, 6 " ..
     "UNION ALL SELECT 'taxes', " .. key .. ", NULL, t.jurisdiction, t.level, t.type, t.authority_code, " ..
-    "count(DISTINCT fm.id), NULL, sum(CASE WHEN COALESCE(t.reason, '') IN (SELECT value FROM json_each(?)) " ..
-    "THEN 0 ELSE COALESCE(t.taxable, 0) END), sum(t.amount), json_group_array(DISTINCT t.rate), 0, " ..
-    "min(min(COALESCE(t.amount_dp, -1), COALESCE(t.taxable_dp, 99))), " ..
-    "max(max(COALESCE(t.amount_dp, -1), COALESCE(t.taxable_dp, -99))) " ..
+    "count(DISTINCT fm.id), NULL, sum(CASE WHEN t.reason IN (SELECT value FROM json_each(?)) " ..
+    "THEN 0 ELSE t.taxable END), sum(t.amount), json_group_array(DISTINCT t.rate), sum(t.amount IS NULL), " ..
+    "min(t.dp_lo), max(t.dp_hi) " ..
     "FROM fm JOIN rillet_calc_taxes t ON t.calculation_id = fm.calculation_id GROUP BY 2, 3, 4, 5, 7, 8, 9, 10",
     table.unpack(args))
   local out = { docs = {}, lines = {}, taxes = {}, bad = 0 }
@@ -233,8 +234,9 @@ function M.filing_sums(from, to, region, untaxed)
     if (r.bad or 0) > 0 or not e or (r.lo ~= 99 and r.lo ~= e) or (r.hi ~= -99 and r.hi ~= e) then
       out.bad = out.bad + 1
     end
+    if r.kind ~= "lines" then r.docs = r.n end
+    if r.reason == "" then r.reason = nil end
     local list = out[r.kind]
-    if r.kind == "docs" then r.docs = r.n elseif r.kind == "taxes" then r.docs = r.n end
     list[#list + 1] = r
   end
   return out
