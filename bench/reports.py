@@ -30,13 +30,15 @@ from harness import req, start, stop, levy_cmd, free_port  # noqa: E402
 BASE_PORT = int(os.environ.get("BASE_PORT", "24500"))
 RUNS = int(os.environ.get("RUNS", "3"))
 
-REPORTS = [
+REPORTS_ALL = [
     ("liability", "/v1/reports/liability?from=2026-01-01&to=2026-12-31"),
     ("filing", "/v1/reports/filing?from=2026-01-01&to=2026-12-31"),
     ("filing_documents", "/v1/reports/filing/documents?from=2026-01-01&to=2026-12-31"),
     ("filing_documents_csv", "/v1/reports/filing/documents?from=2026-01-01&to=2026-12-31&format=csv"),
     ("exposure", "/v1/reports/exposure"),
 ]
+# BENCH_ONLY="filing liability": only those reports (and no export with BENCH_NO_EXPORT=1)
+REPORTS = [r for r in REPORTS_ALL if not os.environ.get("BENCH_ONLY") or r[0] in os.environ["BENCH_ONLY"].split()]
 
 
 def time_reports(url, token):
@@ -58,7 +60,36 @@ def time_reports(url, token):
         out.append((name, status, statistics.median(times) * 1000, size))
         print("%-22s HTTP %s  %8.0f ms  %9d bytes" % (name, status, statistics.median(times) * 1000, size),
               flush=True)
+    if not os.environ.get("BENCH_NO_EXPORT"):
+        out.append(time_export(url, auth))
     return out
+
+
+def time_export(url, auth):
+    """The year's audit CSV as an export job (POST /v1/reports/filing/exports, reportperf II):
+    wall time from the POST to the last part downloaded, and the largest part request."""
+    t0 = time.monotonic()
+    st, x, text, _ = req("POST", url + "/v1/reports/filing/exports", {"from": "2026-01-01", "to": "2026-12-31"},
+                         auth, timeout=300)
+    if st != 202:
+        print("%-22s HTTP %s  (%s)" % ("export_csv_job", st, (text or "")[:120]), flush=True)
+        return ("export_csv_job", st, 0, 0)
+    while x.get("state") == "running":
+        time.sleep(0.2)
+        st, x, text, _ = req("GET", url + "/v1/reports/filing/exports/" + x["id"], None, auth, timeout=300)
+    size, worst, status = 0, 0, 200 if x.get("state") == "done" else 500
+    for u in x.get("part_urls") or []:
+        t1 = time.monotonic()
+        st, _, text, _ = req("GET", url + u, None, auth, timeout=300)
+        worst = max(worst, time.monotonic() - t1)
+        size += len(text or "")
+        if st != 200:
+            status = st
+    ms = (time.monotonic() - t0) * 1000
+    print("%-22s HTTP %s  %8.0f ms  %9d bytes  (%s, %d documents, %d parts, slowest part %.0f ms)" % (
+        "export_csv_job", status, ms, size, x.get("state"), x.get("done", 0), x.get("parts", 0), worst * 1000),
+        flush=True)
+    return ("export_csv_job", status, ms, size)
 
 
 def counts(url, token):

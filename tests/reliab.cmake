@@ -120,6 +120,9 @@ levy_reliab_test(reliab_liability_collected liability_collected 300 20020)
 levy_reliab_test(reliab_liability_drift liability_drift 300 20100)
 # Issue 20: the filing-ready liability report (periods, sales split, drill-down, CSV). Ports 23700-23719.
 levy_reliab_test(reliab_filing_report filing_report 300 23700)
+# Issue 20 (reportperf II): the filing summary, drill-down pages and the export job over 3,000
+# invoices answer within the default Lua budget (main answered 500). Ports 25100-25119.
+levy_reliab_test(reliab_filing_large filing_large 900 25100)
 # Issue 20: the lists (invoices, credit memos, customers, products): search, filters, sort,
 # total and CSV of exactly what the filters select. Ports 23720-23739.
 levy_reliab_test(reliab_list_csv list_csv 300 23720)

@@ -170,32 +170,41 @@ end
 -- and the keys in a stable order.
 -- lazy: results are decoded only for documents in drift; the others keep the stored text
 -- (`text`, decoded by write_result when needed): the liability report sums them in SQL.
+-- One accepted write (a row of report_accepted_writes' shape: id, number, doc_date, region,
+-- currency, result, calculation_id, attempted_at, tax_status, rillet_tax) -> the entry
+-- accepted_writes keeps per document, or nil when its stored result is not a JSON object.
+local function write_entry(doc_type, row, lazy)
+  local result = (not lazy or row.tax_status == "drift") and json.decode(row.result) or nil
+  if lazy and result == nil then
+    return { type = doc_type, id = row.id, number = row.number, date = row.doc_date,
+             region = row.region, currency = row.currency, text = row.result, in_sql = true,
+             calculation_id = row.calculation_id, written_at = row.attempted_at }
+  elseif type(result) == "table" then
+    local cur = row.currency or result.currency
+    local w = { type = doc_type, id = row.id, number = row.number, date = row.doc_date,
+                region = row.region or result.region, currency = cur, result = result,
+                calculation_id = row.calculation_id, written_at = row.attempted_at }
+    if row.tax_status == "drift" and type(row.rillet_tax) == "string" then
+      -- Rillet's tax changed after levy's verified write and levy may not write it back
+      -- (a paid invoice): Rillet holds what the latest reconciliation read, not levy's write
+      local held = parse_amount(row.rillet_tax, cur, "reconciliation rillet_tax")
+      w.drift = { held = held, written = result_tax(result, cur) }
+      w.result = held_result(result, cur, held)
+    end
+    return w
+  end
+end
+
 local function accepted_writes(from, to, region, lazy)
   local out, keys = {}, {}
   local r = rillet()
   if not r then return out, keys end
   for _, t in ipairs(DOC_TABLES) do
     for _, row in ipairs(r.report_accepted_writes(t[1], from, to, region)) do
-      local result = (not lazy or row.tax_status == "drift") and json.decode(row.result) or nil
-      if lazy and result == nil then
-        keys[#keys + 1] = t[1] .. ":" .. row.id
-        out[keys[#keys]] = { type = t[1], id = row.id, number = row.number, date = row.doc_date,
-                             region = row.region, currency = row.currency, text = row.result, in_sql = true,
-                             calculation_id = row.calculation_id, written_at = row.attempted_at }
-      elseif type(result) == "table" then
+      local w = write_entry(t[1], row, lazy)
+      if w then
         local key = t[1] .. ":" .. row.id
-        local cur = row.currency or result.currency
-        out[key] = { type = t[1], id = row.id, number = row.number, date = row.doc_date,
-                     region = row.region or result.region,
-                     currency = cur, result = result,
-                     calculation_id = row.calculation_id, written_at = row.attempted_at }
-        if row.tax_status == "drift" and type(row.rillet_tax) == "string" then
-          -- Rillet's tax changed after levy's verified write and levy may not write it back
-          -- (a paid invoice): Rillet holds what the latest reconciliation read, not levy's write
-          local held = parse_amount(row.rillet_tax, cur, "reconciliation rillet_tax")
-          out[key].drift = { held = held, written = result_tax(result, cur) }
-          out[key].result = held_result(result, cur, held)
-        end
+        out[key] = w
         keys[#keys + 1] = key
       end
     end
@@ -266,22 +275,38 @@ end
 -- what Rillet holds per levy's accepted writes (w, or none). calcs: the stored calculations
 -- of the candidates, read in one query (report_calculations); memo: region_collecting's.
 local function not_collected_row(out, doc_type, row, w, calcs, memo)
-  local result
-  if row.has_result == 1 then
-    local c = calcs[row.calculation_id]
-    local text = c and c.result
-    result = text and json.decode(text)
-    if type(result) ~= "table" then error("stored calculation " .. tostring(row.calculation_id) .. " is not JSON") end
+  -- the tax of the current and of the written calculation, summed in SQL from their integer
+  -- columns (report_not_collected_candidates: calc_tax / w_tax with the decimals seen) when
+  -- every amount is canonical for the currency; else read from the stored results
+  local cur0 = row.currency
+  local e = type(cur0) == "string" and money.exponent(cur0)
+  local function sql_sum(v, lo, hi)
+    if lo == nil and hi == nil then return e and 0 or nil end -- no tax rows: no tax
+    if not e or math.type(v) ~= "integer" then return nil end
+    if (lo == e or lo == 99) and (hi == e or hi == -99) then return v end
   end
-  local cur = row.currency or (result and result.currency) or (w and w.currency)
-  local collected = w and result_tax(write_result(w), cur) or 0
-  local calculated = result and result_tax(result, cur) or nil
+  local result, calculated, collected
+  if row.has_result == 1 then
+    calculated = sql_sum(row.calc_tax or 0, row.calc_lo, row.calc_hi)
+    -- a result whose every line is not collecting carries no tax (api's not_collecting): only
+    -- a zero-tax result is read to ask it
+    if calculated == nil or calculated == 0 then
+      local c = calcs[row.calculation_id]
+      local text = c and c.result
+      result = text and json.decode(text)
+      if type(result) ~= "table" then error("stored calculation " .. tostring(row.calculation_id) .. " is not JSON") end
+    end
+  end
+  local cur = cur0 or (result and result.currency) or (w and w.currency)
+  if w and not w.drift then collected = sql_sum(row.w_tax or 0, row.w_lo, row.w_hi) end
+  collected = collected or (w and result_tax(write_result(w), cur) or 0)
+  if calculated == nil and result then calculated = result_tax(result, cur) end
   local listed
   if w and w.drift then
     listed = true -- Rillet's tax changed after levy's write: always shown for review
-  elseif not result then
+  elseif row.has_result ~= 1 then
     listed = true -- the calculation failed: nothing levy could write
-  elseif memo.api.not_collecting(result) then
+  elseif result and memo.api.not_collecting(result) then
     listed = false -- the region stopped collecting: what was written stays collected
   else
     listed = calculated ~= collected
@@ -318,22 +343,25 @@ end
 -- effective_from moved) is not listed: what was written stays collected. A failed
 -- calculation is listed with no calculated amount. Only the calculations that can differ
 -- are read and decoded (not the written one, not a zero-tax one with nothing written).
-local function not_collected(from, to, region, writes, calculated)
+local function not_collected(from, to, region)
   local out = {}
   local rl = rillet()
-  if not rl then return out end
-  -- the candidates first, then their calculations in one query (not one per document)
+  if not rl then return out, {} end
+  -- the candidates chosen in SQL (report_not_collected_candidates: not every document of the
+  -- window), then their calculations in one query (not one per document)
   local cand, ids = {}, {}
   for _, t in ipairs(DOC_TABLES) do
-    local rows = calculated and calculated[t[1]] or rl.report_calculated_documents(t[1], from, to, region)
-    for _, row in ipairs(rows) do
-      local w = writes[t[1] .. ":" .. row.id]
-      -- written: the current calculation is the one written, Rillet holds it (most documents)
-      -- ... unless Rillet's tax changed after the write (drift): listed with what Rillet holds
-      if (w and (w.drift or w.calculation_id ~= row.calculation_id))
-        or (not w and (row.has_result ~= 1 or not is_zero(row.total_tax))) then
-        cand[#cand + 1] = { t[1], row, w }
-        if row.has_result == 1 then ids[#ids + 1] = row.calculation_id end
+    for _, row in ipairs(rl.report_not_collected_candidates(t[1], from, to, region)) do
+      local w
+      if row.w_calculation_id ~= nil then
+        w = write_entry(t[1], { id = row.id, number = row.number, doc_date = row.doc_date, region = row.w_region,
+          currency = row.currency, result = row.w_result, calculation_id = row.w_calculation_id,
+          attempted_at = row.w_attempted_at, tax_status = row.tax_status, rillet_tax = row.rillet_tax }, true)
+      end
+      cand[#cand + 1] = { t[1], row, w }
+      -- read only the results not summed in SQL or with no tax (see not_collected_row)
+      if row.has_result == 1 and (row.calc_tax == nil or row.calc_tax == 0 or row.calc_lo ~= row.calc_hi) then
+        ids[#ids + 1] = row.calculation_id
       end
     end
   end
@@ -480,7 +508,7 @@ local function liability(from, to, region)
     tout[cur] = { taxable = money.format(t.taxable, cur), tax = money.format(t.tax, cur),
                   invoices = t.invoices, credit_memos = t.credit_memos }
   end
-  local nc, nc_totals = not_collected(from, to, region, writes)
+  local nc, nc_totals = not_collected(from, to, region)
   return data, tout, nc, nc_totals
 end
 
@@ -547,6 +575,43 @@ end
 -- written: an exempt or non-taxable sale, which a return still reports). Documents with tax
 -- levy calculated but Rillet does not hold are the not_collected list, never in these sums.
 -- Also returns the writes (for not_collected).
+local function prep_doc(d, p, freqs, periods)
+  d.frequency = p.frequency or freqs[d.region] or filing.DEFAULT_FREQUENCY
+  local date = d.date or d.result.date
+  local pk = tostring(date) .. d.frequency
+  local pp = periods[pk]
+  if not pp then pp = { filing.period(date, d.frequency) }; periods[pk] = pp end
+  d.period, d.period_start, d.period_end = pp[1], pp[2], pp[3]
+  d.sign = d.type == "invoice" and 1 or -1
+  d.f = filing.figures(d.result, d.currency)
+  return d
+end
+
+-- A row of report_filing_documents -> a filing document (its result decoded; a document in
+-- drift restated to what Rillet holds, as accepted_writes does).
+local function filing_doc(row, p, freqs, periods)
+  local d
+  if row.basis == "collected" then
+    local w = write_entry(row.type, { id = row.id, number = row.number, doc_date = row.doc_date, region = row.region,
+      currency = row.currency, result = row.result, calculation_id = row.calculation_id,
+      attempted_at = row.written_at, tax_status = row.tax_status, rillet_tax = row.rillet_tax }, false)
+    if not w then error("stored calculation " .. tostring(row.calculation_id) .. " is not JSON") end
+    d = { type = w.type, id = w.id, number = w.number, date = w.date, region = w.region, currency = w.currency,
+          basis = "collected", result = w.result, calculation_id = w.calculation_id, written_at = w.written_at,
+          drift = w.drift }
+  else
+    local result = json.decode(row.result)
+    if type(result) ~= "table" then error("stored calculation " .. tostring(row.calculation_id) .. " is not JSON") end
+    d = { type = row.type, id = row.id, number = row.number, date = row.doc_date,
+          region = row.region or result.region, currency = row.currency or result.currency,
+          basis = "no_tax_due", result = result, calculation_id = row.calculation_id }
+  end
+  return prep_doc(d, p, freqs, periods)
+end
+
+-- Every document of the filing report, decoded in Lua: the summary's fallback when a stored
+-- amount is not canonical (report_filing_sums' bad > 0) or the rillet plugin predates
+-- report_filing_sums.
 local function filing_docs(p)
   local writes, keys = accepted_writes(p.from, p.to, p.region)
   local freqs = frequencies()
@@ -558,10 +623,9 @@ local function filing_docs(p)
       written_at = w.written_at, drift = w.drift }
   end
   local rl = rillet()
-  local calculated, zero, ids = {}, {}, {}
+  local zero, ids = {}, {}
   for _, t in ipairs(rl and DOC_TABLES or {}) do
-    calculated[t[1]] = rl.report_calculated_documents(t[1], p.from, p.to, p.region)
-    for _, row in ipairs(calculated[t[1]]) do
+    for _, row in ipairs(rl.report_calculated_documents(t[1], p.from, p.to, p.region)) do
       if not writes[t[1] .. ":" .. row.id] and row.has_result == 1 and is_zero(row.total_tax) then
         zero[#zero + 1] = { t[1], row }
         ids[#ids + 1] = row.calculation_id
@@ -580,27 +644,8 @@ local function filing_docs(p)
       basis = "no_tax_due", result = result, calculation_id = row.calculation_id }
   end
   local periods = {} -- filing.period per date and frequency, once (many documents share a day)
-  for _, d in ipairs(docs) do
-    d.frequency = p.frequency or freqs[d.region] or filing.DEFAULT_FREQUENCY
-    local date = d.date or d.result.date
-    local pk = tostring(date) .. d.frequency
-    local pp = periods[pk]
-    if not pp then pp = { filing.period(date, d.frequency) }; periods[pk] = pp end
-    d.period, d.period_start, d.period_end = pp[1], pp[2], pp[3]
-    d.sign = d.type == "invoice" and 1 or -1
-    d.f = filing.figures(d.result, d.currency)
-  end
-  table.sort(docs, function(a, b)
-    if a.date ~= b.date then return tostring(a.date) < tostring(b.date) end
-    if a.type ~= b.type then return a.type < b.type end
-    return a.id < b.id
-  end)
-  return docs, writes, rl and calculated
-end
-
-local function in_jurisdiction(d, name)
-  for _, j in ipairs(d.f.juris) do if j.jurisdiction == name then return true end end
-  return false
+  for _, d in ipairs(docs) do prep_doc(d, p, freqs, periods) end
+  return docs
 end
 
 local SUM_FIELDS = { "gross_sales", "exempt_sales", "non_taxable_sales", "taxable_sales", "tax_collected",
@@ -614,44 +659,85 @@ local function new_sums(fields)
   return s
 end
 
+-- The reasons whose sales are not taxable (filing.CLASS): a jurisdiction's taxable sales
+-- leave their lines out (report_filing_sums sums the others).
+local UNTAXED_REASONS = {}
+for r, class in pairs(filing.CLASS) do if class ~= "taxable" then UNTAXED_REASONS[#UNTAXED_REASONS + 1] = r end end
+table.sort(UNTAXED_REASONS)
+
+-- The parts of a row's sums (minor units; sign 1 invoice, -1 credit memo), shared by the
+-- per-document reading (add_doc) and the SQL sums (filing_summary).
+local function add_count(g, sign, n)
+  if sign > 0 then g.invoices = g.invoices + n else g.credit_memos = g.credit_memos + n end
+end
+
+-- a line's sale (amount less discount) and taxable amount, by its taxability reason
+local function add_line(g, sign, reason, sale, taxable)
+  local class = filing.CLASS[reason] or "taxable"
+  local t = class == "taxable" and taxable or 0
+  if sign > 0 then
+    g.gross_sales = g.gross_sales + sale
+    if class == "taxable" then
+      g.taxable_sales = g.taxable_sales + t
+      g.non_taxable_sales = g.non_taxable_sales + (sale - t)
+    elseif class == "exempt" then
+      g.exempt_sales = g.exempt_sales + sale
+      g.exempt_by_reason[reason] = (g.exempt_by_reason[reason] or 0) + sale
+    else
+      g.non_taxable_sales = g.non_taxable_sales + sale
+    end
+  else
+    g.credit_memo_sales = g.credit_memo_sales - sale
+    g.credit_memo_taxable = g.credit_memo_taxable - t
+  end
+  g.net_taxable_sales = g.net_taxable_sales + sign * t
+end
+
+local function add_tax(g, sign, tax)
+  if sign > 0 then g.tax_collected = g.tax_collected + tax else g.credit_memo_tax = g.credit_memo_tax - tax end
+  g.tax_due = g.tax_due + sign * tax
+end
+
+local function jrow(g, jurisdiction, level, ty, code)
+  local key = table.concat({ tostring(jurisdiction), tostring(level), tostring(ty), tostring(code) }, "\0")
+  local jr = g.jmap[key]
+  if not jr then
+    jr = new_sums(J_FIELDS)
+    jr.jurisdiction, jr.level, jr.type, jr.authority_code = jurisdiction, level, ty, code
+    jr.rates, jr.docs, jr.ndocs = {}, {}, 0
+    g.jmap[key] = jr
+    g.jlist[#g.jlist + 1] = jr
+  end
+  return jr
+end
+
+local function add_juris(jr, sign, taxable, tax)
+  if sign > 0 then
+    jr.taxable_sales = jr.taxable_sales + taxable
+    jr.tax_collected = jr.tax_collected + tax
+  else
+    jr.credit_memo_taxable = jr.credit_memo_taxable - taxable
+    jr.credit_memo_tax = jr.credit_memo_tax - tax
+  end
+  jr.tax_due = jr.tax_due + sign * tax
+end
+
 -- Adds one document's figures to a region row (g) and its jurisdiction rows.
 local function add_doc(g, d)
-  local f = d.f
-  if d.sign > 0 then
-    g.invoices = g.invoices + 1
-    g.gross_sales = g.gross_sales + f.gross
-    g.exempt_sales = g.exempt_sales + f.exempt
-    for r, v in pairs(f.exempt_by) do g.exempt_by_reason[r] = (g.exempt_by_reason[r] or 0) + v end
-    g.non_taxable_sales = g.non_taxable_sales + f.non_taxable
-    g.taxable_sales = g.taxable_sales + f.taxable
-    g.tax_collected = g.tax_collected + f.tax
-  else
-    g.credit_memos = g.credit_memos + 1
-    g.credit_memo_sales = g.credit_memo_sales - f.gross
-    g.credit_memo_taxable = g.credit_memo_taxable - f.taxable
-    g.credit_memo_tax = g.credit_memo_tax - f.tax
+  local f, sign = d.f, d.sign
+  add_count(g, sign, 1)
+  for _, line in ipairs(d.result.lines or {}) do
+    local cur = d.currency
+    local sale = filing.amount(line.amount or "0", cur, "line amount")
+    if line.discount ~= nil then sale = sale - filing.amount(line.discount, cur, "line discount") end
+    local class = filing.CLASS[line.taxability_reason] or "taxable"
+    local taxable = class == "taxable" and filing.amount(line.taxable_amount or "0", cur, "line taxable_amount") or 0
+    add_line(g, sign, line.taxability_reason, sale, taxable)
   end
-  g.net_taxable_sales = g.net_taxable_sales + d.sign * f.taxable
-  g.tax_due = g.tax_due + d.sign * f.tax
+  add_tax(g, sign, f.tax)
   for _, j in ipairs(f.juris) do
-    local key = table.concat({ tostring(j.jurisdiction), tostring(j.level), tostring(j.type),
-                               tostring(j.authority_code) }, "\0")
-    local jr = g.jmap[key]
-    if not jr then
-      jr = new_sums(J_FIELDS)
-      jr.jurisdiction, jr.level, jr.type, jr.authority_code = j.jurisdiction, j.level, j.type, j.authority_code
-      jr.rates, jr.docs = {}, {}
-      g.jmap[key] = jr
-      g.jlist[#g.jlist + 1] = jr
-    end
-    if d.sign > 0 then
-      jr.taxable_sales = jr.taxable_sales + j.taxable
-      jr.tax_collected = jr.tax_collected + j.tax
-    else
-      jr.credit_memo_taxable = jr.credit_memo_taxable - j.taxable
-      jr.credit_memo_tax = jr.credit_memo_tax - j.tax
-    end
-    jr.tax_due = jr.tax_due + d.sign * j.tax
+    local jr = jrow(g, j.jurisdiction, j.level, j.type, j.authority_code)
+    add_juris(jr, sign, j.taxable, j.tax)
     if j.rate then jr.rates[j.rate] = true end
     jr.docs[d.type .. ":" .. d.id] = true
   end
@@ -678,7 +764,6 @@ end
 -- credit-memo adjustments, tax due = collected + adjustments, calculated-not-collected
 -- beside it) with its jurisdictions; totals per currency; the not-collected list with periods.
 local function filing_summary(p)
-  local docs, writes, calculated = filing_docs(p)
   local freqs = frequencies()
   local groups, order, totals = {}, {}, {}
   local function group(period, pstart, pend, freq, region, cur)
@@ -694,34 +779,79 @@ local function filing_summary(p)
     end
     return g
   end
-  for _, d in ipairs(docs) do
-    add_doc(group(d.period, d.period_start, d.period_end, d.frequency, d.region, d.currency), d)
-    local t = totals[d.currency]
+  local function total(cur)
+    local t = totals[cur]
     if not t then
       t = new_sums(SUM_FIELDS)
       t.invoices, t.credit_memos, t.not_collected_documents, t.jmap, t.jlist = 0, 0, 0, {}, {}
-      totals[d.currency] = t
+      totals[cur] = t
     end
-    add_doc(t, d)
+    return t
   end
-  local nc = not_collected(p.from, p.to, p.region, writes, calculated)
+  local periods = {}
+  local rl = rillet()
+  local sums = rl and rl.report_filing_sums and rl.report_filing_sums(p.from, p.to, p.region, UNTAXED_REASONS)
+  if sums and sums.bad == 0 then
+    -- summed in SQL per month (report_filing_sums: exact minor units, no Lua work per
+    -- document); a month lies in one filing period whatever the region's frequency
+    local function at(r)
+      local freq = p.frequency or freqs[r.region] or filing.DEFAULT_FREQUENCY
+      local pk = r.month .. freq
+      local pp = periods[pk]
+      if not pp then pp = { filing.period(r.month .. "-01", freq) }; periods[pk] = pp end
+      return group(pp[1], pp[2], pp[3], freq, r.region, r.currency), total(r.currency),
+        r.type == "invoice" and 1 or -1
+    end
+    for _, r in ipairs(sums.docs) do
+      local g, t, sign = at(r)
+      add_count(g, sign, r.docs)
+      add_count(t, sign, r.docs)
+    end
+    for _, r in ipairs(sums.lines) do
+      local g, t, sign = at(r)
+      add_line(g, sign, r.reason, r.sale, r.taxable)
+      add_line(t, sign, r.reason, r.sale, r.taxable)
+    end
+    for _, r in ipairs(sums.taxes) do
+      local g, t, sign = at(r)
+      local rates = json.decode(r.rates)
+      add_tax(g, sign, r.tax)
+      add_tax(t, sign, r.tax)
+      local jr = jrow(g, r.jurisdiction, r.level, r.tax_type, r.authority_code)
+      add_juris(jr, sign, r.taxable, r.tax)
+      for _, rate in ipairs(type(rates) == "table" and rates or {}) do
+        if rate ~= json.null and rate ~= nil then jr.rates[rate] = true end
+      end
+      jr.ndocs = jr.ndocs + r.docs
+    end
+    -- documents in drift: restated in Lua from what Rillet holds (few)
+    for _, row in ipairs(rl.report_filing_documents(p.from, p.to, { region = p.region, restate = true })) do
+      local d = filing_doc(row, p, freqs, periods)
+      add_doc(group(d.period, d.period_start, d.period_end, d.frequency, d.region, d.currency), d)
+      add_doc(total(d.currency), d)
+    end
+  else
+    for _, d in ipairs(filing_docs(p)) do
+      add_doc(group(d.period, d.period_start, d.period_end, d.frequency, d.region, d.currency), d)
+      add_doc(total(d.currency), d)
+    end
+  end
+  local nc = not_collected(p.from, p.to, p.region)
   for _, r in ipairs(nc) do
     local freq = p.frequency or freqs[r.region] or filing.DEFAULT_FREQUENCY
     local date = r.date ~= json.null and r.date or p.from
-    r.period = filing.period(date, freq)
+    local pk = date .. freq
+    local pp = periods[pk]
+    if not pp then pp = { filing.period(date, freq) }; periods[pk] = pp end
+    r.period = pp[1]
     if r.not_collected_tax ~= json.null then
       local minor = filing.amount(r.not_collected_tax, r.currency, "not_collected_tax")
       local sign = r.type == "invoice" and 1 or -1
-      local _, ps, pe = filing.period(date, freq)
+      local ps, pe = pp[2], pp[3]
       local g = group(r.period, ps, pe, freq, r.region ~= json.null and r.region or nil, r.currency)
       g.not_collected_tax = g.not_collected_tax + sign * minor
       g.not_collected_documents = g.not_collected_documents + 1
-      local t = totals[r.currency]
-      if not t then
-        t = new_sums(SUM_FIELDS)
-        t.invoices, t.credit_memos, t.not_collected_documents, t.jmap, t.jlist = 0, 0, 0, {}, {}
-        totals[r.currency] = t
-      end
+      local t = total(r.currency)
       t.not_collected_tax = t.not_collected_tax + sign * minor
       t.not_collected_documents = t.not_collected_documents + 1
     end
@@ -744,7 +874,7 @@ local function filing_summary(p)
     for _, jr in ipairs(g.jlist) do
       local o = { jurisdiction = null(jr.jurisdiction), level = null(jr.level), type = null(jr.type),
                   authority_code = null(jr.authority_code), rates = json.array(sorted_keys(jr.rates)),
-                  documents = #sorted_keys(jr.docs) }
+                  documents = jr.ndocs + #sorted_keys(jr.docs) }
       fmt_sums(o, jr, J_FIELDS, cur)
       js[#js + 1] = o
     end
@@ -894,36 +1024,252 @@ local function detail_csv_rows(list)
   return out
 end
 
+-- The documents of the drill-down and the audit export, a page at a time in the report's
+-- order (date, type, id) from report_filing_documents, so any number of documents is read
+-- within the running-time budget (issue 20, reportperf II). p: filing_query's. after: the
+-- keyset {date, type, id} of the last document of the previous page, or nil. Returns the
+-- detail documents (detail_doc), the keyset of the last row read (nil: no more rows) and
+-- whether more may follow.
+local PAGE_MAX = 200
+
+-- A period key -> its frequency and first and last day ("2026-Q1" -> "quarter", ...).
+local function period_range(key)
+  local freq = key:match("^%d%d%d%d$") and "year" or key:match("Q") and "quarter" or "month"
+  local first = freq == "year" and key .. "-01-01" or freq == "quarter"
+    and string.format("%s-%02d-01", key:sub(1, 4), (tonumber(key:sub(7, 7)) - 1) * 3 + 1) or key .. "-01"
+  local _, ps, pe = filing.period(first, freq)
+  return freq, ps, pe
+end
+
+-- report_filing_documents' options for p (region, jurisdiction, period: the period's dates and
+-- the regions that file by its frequency), and the date range; nil when no document can match.
+local function page_query(p)
+  local from, to = p.from, p.to
+  local o = { region = p.region, jurisdiction = p.jurisdiction }
+  if p.period then
+    local freq, ps, pe = period_range(p.period)
+    if ps > from then from = ps end
+    if pe < to then to = pe end
+    if from > to then return nil end
+    if p.frequency then
+      if p.frequency ~= freq then return nil end
+    else
+      local list = {}
+      for region, f in pairs(frequencies()) do
+        if (f == freq) ~= (freq == filing.DEFAULT_FREQUENCY) then list[#list + 1] = region end
+      end
+      table.sort(list)
+      o.regions = list
+      o.regions_in = freq ~= filing.DEFAULT_FREQUENCY -- else: every region but those listed
+    end
+  end
+  return o, from, to
+end
+
+local function filing_page(p, after, limit)
+  local rl = rillet()
+  local o, from, to = page_query(p)
+  if not rl or not o then return {}, nil, false end
+  o.after, o.limit = after, limit
+  local rows = rl.report_filing_documents(from, to, o)
+  local freqs, periods, docs, ids = frequencies(), {}, {}, {}
+  for _, row in ipairs(rows) do
+    local d = filing_doc(row, p, freqs, periods)
+    docs[#docs + 1] = d
+    if d.calculation_id then ids[#ids + 1] = d.calculation_id end
+  end
+  -- the audit records (inputs, created_at) of the page in one query
+  local calcs = #ids > 0 and rl.report_calculations(ids, true) or {}
+  local list = {}
+  for _, d in ipairs(docs) do list[#list + 1] = detail_doc(d, d.calculation_id and calcs[d.calculation_id]) end
+  local last = rows[#rows]
+  return list, last and { last.doc_date, last.type, last.id }, #rows == limit
+end
+
+-- How many documents filing_page would list over all pages.
+local function filing_count(p)
+  local rl = rillet()
+  local o, from, to = page_query(p)
+  if not rl or not o then return 0 end
+  o.count = true
+  return rl.report_filing_documents(from, to, o)
+end
+
+-- A keyset as an opaque cursor (hex of its JSON) and back; nil for a malformed cursor.
+local function cursor_of(k)
+  return (json.encode(json.array(k)):gsub(".", function(c) return string.format("%02x", c:byte()) end))
+end
+local function keyset_of(c)
+  if type(c) ~= "string" or #c > 2000 or #c % 2 ~= 0 or c:find("[^0-9a-f]") then return nil end
+  local ok, k = pcall(json.decode, (c:gsub("%x%x", function(x) return string.char(tonumber(x, 16)) end)))
+  if not ok or type(k) ~= "table" or #k ~= 3 then return nil end
+  for i = 1, 3 do if type(k[i]) ~= "string" then return nil end end
+  return k
+end
+
 local function get_filing_documents(req)
   local p = filing_query(req)
-  local docs = filing_docs(p)
-  local list, picked = {}, {}
-  local rl = rillet()
-  for _, d in ipairs(docs) do
-    if (p.period == nil or d.period == p.period) and (p.jurisdiction == nil or in_jurisdiction(d, p.jurisdiction)) then
-      picked[#picked + 1] = d
+  local q = req.query or {}
+  local e = require("levy.util").errors()
+  local limit = PAGE_MAX
+  if q.limit ~= nil and q.limit ~= "" then
+    limit = tonumber(q.limit)
+    if not limit or limit % 1 ~= 0 or limit < 1 or limit > PAGE_MAX then
+      e:add("limit", "must be a whole number from 1 to " .. PAGE_MAX)
     end
   end
-  -- the audit records (inputs, created_at) of the listed documents, one query per 500 (not one
-  -- per document; not all at once either: the stored inputs' text would sit in memory beside
-  -- their decoded tables, and a year's export is tens of MB)
-  for i = 1, #picked, 500 do
-    local chunk = {}
-    for k = i, math.min(i + 499, #picked) do
-      if picked[k].calculation_id then chunk[#chunk + 1] = picked[k].calculation_id end
-    end
-    local calcs = rl and #chunk > 0 and rl.report_calculations(chunk, true) or {}
-    for k = i, math.min(i + 499, #picked) do
-      local d = picked[k]
-      list[#list + 1] = detail_doc(d, d.calculation_id and calcs[d.calculation_id])
-    end
+  local after
+  if q.cursor ~= nil and q.cursor ~= "" then
+    after = keyset_of(q.cursor)
+    if not after then e:add("cursor", "is not a cursor this report gave (next_cursor)") end
   end
+  local total = filing_count(p)
+  if p.csv and after == nil and total > PAGE_MAX then
+    e:add("format", "CSV of " .. total .. " documents is more than one answer holds (" .. PAGE_MAX ..
+      "): export them with POST /v1/reports/filing/exports")
+  end
+  e:raise("invalid query")
+  local list, last, more = filing_page(p, after, p.csv and PAGE_MAX or limit)
   if p.csv then
     return csv_reply(to_csv(detail_csv_rows(list), DETAIL_CSV), filing_name(p, "documents-"))
   end
   return 200, { from = p.from, to = p.to, region = null(p.region), frequency = null(p.frequency),
-                period = null(p.period), jurisdiction = null(p.jurisdiction), total = #list,
-                data = json.array(list) }
+                period = null(p.period), jurisdiction = null(p.jurisdiction), total = total,
+                data = json.array(list), next_cursor = more and last and cursor_of(last) or json.null }
+end
+
+---------------------------------------------------------------- audit export as a job
+
+-- POST /v1/reports/filing/exports: the documents export of any size (issue 20, reportperf
+-- II). A job (reports.export) writes it EXPORT_BATCH documents a run, each run's text a part
+-- (reports_export_parts); the parts in order are the file (CSV: the header in part 1;
+-- ndjson: one document a line). GET .../exports/{id} reports progress, GET
+-- .../exports/{id}/parts/{n} answers part n once the export is done.
+local jobs = require "levy.jobs"
+local EXPORT_BATCH = 200
+local EXPORT_KEEP_DAYS = 7
+local EXPORT_FORMATS = { csv = true, ndjson = true }
+
+local function export_view(x)
+  local parts = json.array({})
+  if x.state == "done" then
+    for n = 1, x.parts do parts[n] = "/v1/reports/filing/exports/" .. x.id .. "/parts/" .. n end
+  end
+  return { id = x.id, state = x.state, format = x.format, params = json.decode(x.params), total = x.total,
+           done = x.done_docs, parts = x.parts, bytes = x.bytes, created_at = x.created_at,
+           finished_at = null(x.finished_at), error = null(x.error), part_urls = parts,
+           filename = x.filename }
+end
+
+local function export_row(id)
+  local x = type(id) == "string" and store.row("SELECT * FROM reports_exports WHERE id = ?", id)
+  if not x then http.error(404, "not_found", "no export " .. tostring(id)) end
+  return x
+end
+
+local function post_export(req)
+  local util = require "levy.util"
+  local body = util.body_object(req)
+  local e = util.errors()
+  util.check_unknown(e, body, { from = true, to = true, region = true, period = true, jurisdiction = true,
+                                frequency = true, format = true })
+  local format = body.format
+  if format == nil or format == json.null then format = "csv" end
+  if not EXPORT_FORMATS[format] then e:add("format", "must be csv or ndjson") end
+  for _, k in ipairs({ "from", "to", "region", "period", "jurisdiction", "frequency" }) do
+    if body[k] ~= nil and body[k] ~= json.null and type(body[k]) ~= "string" then e:add(k, "must be a string") end
+  end
+  e:raise()
+  local q = {}
+  for _, k in ipairs({ "from", "to", "region", "period", "jurisdiction", "frequency" }) do
+    if type(body[k]) == "string" then q[k] = body[k] end
+  end
+  local p = filing_query({ query = q })
+  local params = { from = p.from, to = p.to, region = p.region, period = p.period,
+                   jurisdiction = p.jurisdiction, frequency = p.frequency }
+  local total = filing_count(p)
+  local now = time.now_ms()
+  local id = require("levy.crypto").id("exp_")
+  local filename = filing_name(p, "documents-"):gsub("%.csv$", format == "csv" and ".csv" or ".ndjson")
+  store.transaction(function()
+    -- exports older than EXPORT_KEEP_DAYS go (their parts with them)
+    local old = time.iso(now - EXPORT_KEEP_DAYS * 86400000)
+    store.exec("DELETE FROM reports_export_parts WHERE export_id IN (SELECT id FROM reports_exports WHERE created_at < ?)", old)
+    store.exec("DELETE FROM reports_exports WHERE created_at < ?", old)
+    store.exec([[INSERT INTO reports_exports(id, params, format, filename, state, total, done_docs, parts, bytes,
+      created_at) VALUES (?, ?, ?, ?, 'running', ?, 0, 0, 0, ?)]], id, json.encode(params), format, filename, total,
+      time.iso(now))
+    jobs.enqueue { kind = "reports.export", key = id, payload = { id = id } }
+  end)
+  return 202, export_view(export_row(id)), { Location = "/v1/reports/filing/exports/" .. id }
+end
+
+-- One run of the export job: the next EXPORT_BATCH documents as the next part.
+local function run_export(job)
+  local id = type(job.payload) == "table" and job.payload.id
+  local x = type(id) == "string" and store.row("SELECT * FROM reports_exports WHERE id = ?", id)
+  if not x or x.state ~= "running" then return end
+  local params = json.decode(x.params)
+  local p = filing_query({ query = params })
+  local after = x.cursor and json.decode(x.cursor) or nil
+  local ok, list, last, more = pcall(filing_page, p, after, EXPORT_BATCH)
+  if not ok then
+    -- a stored record levy cannot read: the export fails with the reason (a budget or store
+    -- error is retried by the job runner instead)
+    if job.attempts < 3 then error(list) end
+    store.exec("UPDATE reports_exports SET state = 'failed', error = ?, finished_at = ? WHERE id = ?",
+      tostring(list), time.iso(time.now_ms()), id)
+    return
+  end
+  local text
+  if x.format == "csv" then
+    text = to_csv(detail_csv_rows(list), DETAIL_CSV)
+    if x.parts > 0 then text = text:gsub("^[^\n]*\n", "", 1) end -- the header once, in part 1
+  else
+    local lines = {}
+    for i, d in ipairs(list) do lines[i] = json.encode(d) end
+    text = #lines > 0 and (table.concat(lines, "\n") .. "\n") or ""
+  end
+  store.transaction(function()
+    if #list > 0 or x.parts == 0 then
+      store.exec("INSERT INTO reports_export_parts(export_id, seq, body) VALUES (?, ?, ?)", id, x.parts + 1, text)
+    end
+    local added = (#list > 0 or x.parts == 0) and 1 or 0
+    store.exec([[UPDATE reports_exports SET cursor = ?, done_docs = done_docs + ?, parts = parts + ?,
+      bytes = bytes + ?, state = ?, finished_at = ? WHERE id = ?]],
+      last and json.encode(json.array(last)) or x.cursor, #list, added, added == 1 and #text or 0,
+      more and "running" or "done", not more and time.iso(time.now_ms()) or nil, id)
+  end)
+  if more then return jobs.retry(0, "export " .. id .. ": " .. (x.done_docs + #list) .. " documents") end
+end
+
+local function get_export(req)
+  return 200, export_view(export_row(req.params.id))
+end
+
+local function list_exports()
+  local data = {}
+  for x in store.query("SELECT * FROM reports_exports ORDER BY created_at DESC, id DESC LIMIT 20") do
+    data[#data + 1] = export_view(x)
+  end
+  return 200, { data = json.array(data) }
+end
+
+local function get_export_part(req)
+  local x = export_row(req.params.id)
+  local n = tonumber(req.params.n)
+  if not n or n % 1 ~= 0 or n < 1 then http.error(404, "not_found", "no part " .. tostring(req.params.n)) end
+  if x.state ~= "done" then
+    http.error(409, "not_ready", "export " .. x.id .. " is " .. x.state .. " (" .. x.done_docs .. " of " ..
+      x.total .. " documents): download it when it is done")
+  end
+  local part = store.row("SELECT body FROM reports_export_parts WHERE export_id = ? AND seq = ?", x.id, n)
+  if not part then http.error(404, "not_found", "export " .. x.id .. " has " .. x.parts .. " parts") end
+  return 200, part.body, {
+    ["Content-Type"] = x.format == "csv" and "text/csv; charset=utf-8" or "application/x-ndjson",
+    ["Content-Disposition"] = 'attachment; filename="' .. (x.parts == 1 and x.filename or
+      x.filename:gsub("(%.%w+)$", "-part" .. n .. "%1")) .. '"',
+    ["X-Levy-Export-Parts"] = tostring(x.parts) }
 end
 
 local function list_frequencies()
@@ -1012,6 +1358,13 @@ return {
     "reports_marketplace_customers",
     "reports_marketplace_documents",
     "reports_filing_frequency",
+    "reports_exports",
+    "reports_export_parts",
+  },
+  jobs = {
+    -- the documents export (POST /v1/reports/filing/exports): EXPORT_BATCH documents a run
+    ["reports.export"] = { run = run_export, max_attempts = 100000, concurrency = 1,
+                           base_delay_ms = 1000, max_delay_ms = 60000 },
   },
   roles = { "serve" },
   routes = {
@@ -1035,6 +1388,10 @@ return {
       handler = function(req) return 200, exposure.marketplace_document("credit_memo", req.params.id, req:json()) end },
     { method = "GET", path = "/v1/reports/filing", auth = "token", handler = get_filing },
     { method = "GET", path = "/v1/reports/filing/documents", auth = "token", handler = get_filing_documents },
+    { method = "POST", path = "/v1/reports/filing/exports", auth = "token", handler = post_export },
+    { method = "GET", path = "/v1/reports/filing/exports", auth = "token", handler = list_exports },
+    { method = "GET", path = "/v1/reports/filing/exports/{id}", auth = "token", handler = get_export },
+    { method = "GET", path = "/v1/reports/filing/exports/{id}/parts/{n}", auth = "token", handler = get_export_part },
     { method = "GET", path = "/v1/reports/filing-frequencies", auth = "token", handler = list_frequencies },
     { method = "PUT", path = "/v1/reports/filing-frequencies/{region}", auth = "token", handler = put_frequency },
   },

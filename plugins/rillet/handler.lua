@@ -521,6 +521,9 @@ local exports = {
   report_calculation = report_rows.calculation,
   report_calculations = report_rows.calculations,
   report_collected_sums = report_rows.collected_sums,
+  report_filing_documents = report_rows.filing_documents,
+  report_filing_sums = report_rows.filing_sums,
+  report_not_collected_candidates = report_rows.not_collected_candidates,
   report_shipped_documents = report_rows.shipped_documents,
 }
 
@@ -563,7 +566,7 @@ return {
     "connections", "inbox", "invoices", "credit_memos", "calculations", "writebacks",
     "history", "sync_checkpoints", "rillet_rate", "rillet_rate_log", "sync_watermarks",
     "reconciliation_runs", "reconciliation", "reconciliation_seen", "backfills", "bulk_runs",
-    "inbox_seen", "rillet_fields",
+    "inbox_seen", "rillet_fields", "rillet_calc_sales", "rillet_calc_taxes", "rillet_calc_heads",
   },
   events = events,
   routes = {

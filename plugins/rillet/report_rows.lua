@@ -5,6 +5,7 @@
 -- doc_type: "invoice" | "credit_memo".
 local store = require "levy.store"
 local json = require "levy.json"
+local money = require "levy.money"
 
 local M = {}
 
@@ -99,10 +100,185 @@ function M.collected_sums(doc_type, from, to, region, exps)
   return groups, totals, bad
 end
 
+-- The filing report's documents (issue 20, reportperf II): every document dated in [from, to],
+-- not deleted, that the filing report counts, as one SQL relation `f` over both types:
+-- basis 'collected' (the latest write-back Rillet accepted and the calculation it sent: exactly
+-- accepted_writes' rows) and basis 'no_tax_due' (no accepted write, the current calculation has
+-- a result and zero total tax). Columns: type, id, number, doc_date, currency, region, basis,
+-- calculation_id, written_at, tax_status, rillet_tax (the latest reconciliation's, for drift)
+-- and restate (1: a collected document in drift whose held tax the caller restates:
+-- accepted_writes' drift rows). The results are not in it (join calculations on
+-- calculation_id): the relation is a compound SELECT that SQLite builds whole, and sorting
+-- thousands of results to page through them cost more than the page.
+local function zero_sql(x)
+  return "(typeof(" .. x .. ") = 'text' AND ltrim(replace(" .. x .. ", '.', ''), '-') <> '' AND " ..
+    "ltrim(replace(replace(" .. x .. ", '.', ''), '-', ''), '0') = '')"
+end
+
+local function filing_relation(from, to, drift_only)
+  local parts, args = {}, {}
+  for _, dt in ipairs({ "invoice", "credit_memo" }) do
+    -- one pass per type: the latest accepted write (wid) decides the basis and the calculation
+    local written = "(SELECT max(w2.id) FROM writebacks w2 WHERE w2.doc_type = '" .. dt ..
+      "' AND w2.doc_id = d.id AND w2.outcome = 'written')"
+    parts[#parts + 1] = "SELECT '" .. dt .. "' AS type, d.id AS id, d.number AS number, d.doc_date AS doc_date, " ..
+      "COALESCE(d.currency, h.result_currency) AS currency, COALESCE(h.region, d.region, h.result_region) AS region, " ..
+      "CASE WHEN d.wid IS NULL THEN 'no_tax_due' ELSE 'collected' END AS basis, h.calculation_id AS calculation_id, " ..
+      "w.attempted_at AS written_at, d.tax_status AS tax_status, " ..
+      "CASE WHEN d.wid IS NOT NULL AND d.tax_status = 'drift' THEN (SELECT r.rillet_tax FROM reconciliation r " ..
+      "WHERE r.doc_type = '" .. dt .. "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) END AS rillet_tax " ..
+      "FROM (SELECT d.id, d.number, d.doc_date, d.currency, d.region, d.tax_status, d.calculation_id, " .. written ..
+      " AS wid FROM " .. DOC_TABLE[dt] .. " d WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0" ..
+      (drift_only and " AND d.tax_status = 'drift'" or "") ..
+      -- LIMIT: not flattened into the join, so wid is looked up once per document
+      " LIMIT -1) d " ..
+      "LEFT JOIN writebacks w ON w.id = d.wid " ..
+      "JOIN rillet_calc_heads h ON h.calculation_id = (CASE WHEN d.wid IS NULL THEN d.calculation_id " ..
+      "ELSE w.calculation_id END) WHERE h.has_result = 1 AND (d.wid IS NOT NULL OR " .. zero_sql("h.total_tax") .. ")"
+    args[#args + 1] = from; args[#args + 1] = to
+  end
+  return "f AS (SELECT f0.*, (f0.basis = 'collected' AND f0.tax_status IS 'drift' AND " ..
+    "typeof(f0.rillet_tax) = 'text') AS restate FROM (" .. table.concat(parts, " UNION ALL ") .. ") f0)", args
+end
+
+-- A page of the filing report's documents (filing_relation), in the report's order (date,
+-- type, id). opts: region, after = {date, type, id} (keyset: the page after that document),
+-- limit, regions (a list) with regions_in (true: only those regions, false: all others),
+-- jurisdiction (only documents with a tax line of that jurisdiction), restate (true: only the
+-- documents in drift; false: all others; nil: all), count (true: answer the number of
+-- documents, not rows). Rows: f's columns and result (the stored result's text).
+function M.filing_documents(from, to, opts)
+  opts = opts or {}
+  if opts.after and type(opts.after[1]) == "string" and opts.after[1] > from then from = opts.after[1] end
+  -- only the documents in drift: chosen on the index (tax_status), not by walking every document
+  local rel, args = filing_relation(from, to, opts.restate == true)
+  local where = {}
+  if opts.region then where[#where + 1] = "f.region = ?"; args[#args + 1] = opts.region end
+  if opts.regions then -- regions_in: only these regions; else every region (and none) but these
+    where[#where + 1] = (opts.regions_in and "" or "(f.region IS NULL OR ") .. "f.region " ..
+      (opts.regions_in and "IN" or "NOT IN") .. " (SELECT value FROM json_each(?))" .. (opts.regions_in and "" or ")")
+    args[#args + 1] = json.encode(json.array(opts.regions))
+  end
+  if opts.after then
+    where[#where + 1] = "(f.doc_date, f.type, f.id) > (?, ?, ?)"
+    args[#args + 1] = opts.after[1]; args[#args + 1] = opts.after[2]; args[#args + 1] = opts.after[3]
+  end
+  if opts.jurisdiction then
+    where[#where + 1] = "EXISTS (SELECT 1 FROM rillet_calc_taxes t WHERE t.calculation_id = f.calculation_id " ..
+      "AND t.jurisdiction = ?)"
+    args[#args + 1] = opts.jurisdiction
+  end
+  if opts.restate ~= nil then where[#where + 1] = opts.restate and "f.restate" or "NOT f.restate" end
+  local w = #where > 0 and (" WHERE " .. table.concat(where, " AND ")) or ""
+  if opts.count then
+    local r = store.row("WITH " .. rel .. " SELECT count(*) AS n FROM f" .. w, table.unpack(args))
+    return r and r.n or 0
+  end
+  local page = "SELECT f.* FROM f" .. w .. " ORDER BY f.doc_date, f.type, f.id"
+  if opts.limit then page = page .. " LIMIT ?"; args[#args + 1] = opts.limit end
+  return rows("WITH " .. rel .. ", k AS (" .. page .. ") SELECT k.type, k.id, k.number, k.doc_date, k.currency, " ..
+    "k.region, k.basis, k.calculation_id, c.result, k.written_at, k.tax_status, k.rillet_tax, k.restate FROM k " ..
+    "JOIN calculations c ON c.id = k.calculation_id ORDER BY k.doc_date, k.type, k.id", table.unpack(args))
+end
+
+-- The filing report's sums in SQL (issue 20, reportperf II: a year of documents without Lua
+-- work per document), over filing_relation's documents not in drift (restate = 0: the caller
+-- restates those from what Rillet holds), per month (YYYY-MM of the document's date), type,
+-- region and currency, in exact minor units of the currency, from the integer columns of
+-- rillet_calc_sales (per calculation and line reason) and rillet_calc_taxes (migration 0013: the stored results' figures, kept
+-- by triggers, so no JSON is read here):
+--   docs:  {month, type, region, currency, docs}
+--   lines: {month, type, region, currency, reason (taxability_reason), sale (Σ amount -
+--           discount), taxable (Σ taxable_amount)}
+--   taxes: {month, type, region, currency, jurisdiction, level, tax_type, authority_code, tax,
+--           taxable (Σ taxable_amount of the lines whose reason is not in `untaxed`), docs,
+--           rates (JSON array of the distinct percentages)}
+-- and bad: the number of values that are not canonical (an amount not a decimal string with
+-- the currency's exponent, an unknown currency, a result that is not an object, a missing
+-- region or date): the sums are to be used only when bad == 0. A missing optional amount
+-- (line amount, discount, taxable_amount) counts 0, as the report's Lua reading does.
+function M.filing_sums(from, to, region, untaxed)
+  local rel, args = filing_relation(from, to)
+  if region then args[#args + 1] = region end
+  args[#args + 1] = json.encode(json.array(untaxed or {}))
+  -- one statement: the documents (fm) are chosen once and read by the three parts; the
+  -- decimals of the amounts come back as the fewest and most per group (99 / -99: none),
+  -- checked against the currency's exponent below
+  local key = "fm.month, fm.type, fm.region, fm.currency"
+  local all = rows("WITH " .. rel .. ", fm AS MATERIALIZED (SELECT f.id, f.calculation_id, " ..
+    "substr(f.doc_date, 1, 7) AS month, f.type, f.region, f.currency, (f.region IS NULL OR f.currency IS NULL OR " ..
+    "f.doc_date NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' OR NOT h.readable) AS bad FROM f " ..
+    "JOIN rillet_calc_heads h ON h.calculation_id = f.calculation_id WHERE NOT f.restate" ..
+    (region and " AND f.region = ?" or "") .. ") " ..
+    "SELECT 'docs' AS kind, " .. key .. ", NULL AS reason, NULL AS jurisdiction, NULL AS level, NULL AS tax_type, " ..
+    "NULL AS authority_code, count(*) AS n, NULL AS sale, NULL AS taxable, NULL AS tax, NULL AS rates, " ..
+    "sum(fm.bad) AS bad, 99 AS lo, -99 AS hi FROM fm GROUP BY 2, 3, 4, 5 " ..
+    "UNION ALL SELECT 'lines', " .. key .. ", s.reason, NULL, NULL, NULL, NULL, sum(s.lines), " ..
+    "sum(s.amount - s.discount), sum(s.taxable), NULL, NULL, 0, min(s.dp_lo), max(s.dp_hi) " ..
+    "FROM fm JOIN rillet_calc_sales s ON s.calculation_id = fm.calculation_id GROUP BY 2, 3, 4, 5, 6 " ..
+    "UNION ALL SELECT 'taxes', " .. key .. ", NULL, t.jurisdiction, t.level, t.type, t.authority_code, " ..
+    "count(DISTINCT fm.id), NULL, sum(CASE WHEN t.reason IN (SELECT value FROM json_each(?)) " ..
+    "THEN 0 ELSE t.taxable END), sum(t.amount), json_group_array(DISTINCT t.rate), sum(t.amount IS NULL), " ..
+    "min(t.dp_lo), max(t.dp_hi) " ..
+    "FROM fm JOIN rillet_calc_taxes t ON t.calculation_id = fm.calculation_id GROUP BY 2, 3, 4, 5, 7, 8, 9, 10",
+    table.unpack(args))
+  local out = { docs = {}, lines = {}, taxes = {}, bad = 0 }
+  local exps = {}
+  for _, r in ipairs(all) do
+    local cur = r.currency
+    local e = exps[cur or ""]
+    if e == nil then
+      e = type(cur) == "string" and cur:match("^%u%u%u$") and money.exponent(cur) or false
+      exps[cur or ""] = e
+    end
+    if (r.bad or 0) > 0 or not e or (r.lo ~= 99 and r.lo ~= e) or (r.hi ~= -99 and r.hi ~= e) then
+      out.bad = out.bad + 1
+    end
+    if r.kind ~= "lines" then r.docs = r.n end
+    if r.reason == "" then r.reason = nil end
+    local list = out[r.kind]
+    list[#list + 1] = r
+  end
+  return out
+end
+
+-- The documents of one type dated in [from, to], not deleted, with a calculation, whose tax
+-- may not be what Rillet holds (the liability report's "calculated, not collected"
+-- candidates, chosen in SQL so a report does not walk every document): the latest accepted
+-- write is of another calculation or in drift, or there is none and the current calculation
+-- failed or has tax. calculated_documents' columns plus the latest accepted write: w_calculation_id,
+-- w_result (text), w_attempted_at, rillet_tax (latest reconciliation's); calc_tax / w_tax: the
+-- current / written calculation's tax as the integer sum of its amounts without their points,
+-- with calc_lo, calc_hi / w_lo, w_hi the decimals seen (NULL: no tax rows; -1: not canonical).
+function M.not_collected_candidates(doc_type, from, to, region)
+  local t = doc_table(doc_type)
+  local written = "(SELECT max(w2.id) FROM writebacks w2 WHERE w2.doc_type = '" .. doc_type ..
+    "' AND w2.doc_id = d.id AND w2.outcome = 'written')"
+  -- chosen on the report index and rillet_calc_heads; the other columns read for the few chosen
+  local sql = "SELECT d.id, d.connection_id, d.number, d.doc_date, d.currency, d.status, d.tax_status, d.last_error, " ..
+    "d.calculation_id" .. M.reason_columns(t) .. ", COALESCE(c.region, d.region) AS calc_region, " ..
+    "c.total_tax, (SELECT c2.error FROM calculations c2 WHERE c2.id = d.calculation_id) AS calc_error, " ..
+    "c.has_result, c.tax AS calc_tax, c.tax_lo AS calc_lo, c.tax_hi AS calc_hi, " ..
+    "wc.calculation_id AS w_calculation_id, (SELECT c3.result FROM calculations c3 WHERE c3.id = wc.calculation_id) " ..
+    "AS w_result, w.attempted_at AS w_attempted_at, COALESCE(wc.region, d.region) AS w_region, " ..
+    "wc.tax AS w_tax, wc.tax_lo AS w_lo, wc.tax_hi AS w_hi, " ..
+    "(SELECT r.rillet_tax FROM reconciliation r WHERE r.doc_type = '" .. doc_type ..
+    "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) AS rillet_tax FROM " .. t .. " d " ..
+    "LEFT JOIN rillet_calc_heads c ON c.calculation_id = d.calculation_id " ..
+    "LEFT JOIN writebacks w ON w.id = " .. written .. " " ..
+    "LEFT JOIN rillet_calc_heads wc ON wc.calculation_id = w.calculation_id AND wc.has_result = 1 " ..
+    "WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0 AND d.calculation_id IS NOT NULL " ..
+    "AND ((wc.calculation_id IS NOT NULL AND (d.tax_status IS 'drift' OR wc.calculation_id IS NOT d.calculation_id)) " ..
+    "OR (wc.calculation_id IS NULL AND (c.has_result IS NOT 1 OR NOT " .. zero_sql("c.total_tax") .. ")))"
+  local args = { from, to }
+  if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
+  return rows(sql .. " ORDER BY d.doc_date, d.id", table.unpack(args))
+end
+
 -- Reason columns this plugin may record on a document (passed through when present).
 local REASON_COLUMNS = { "tax_reason", "reason", "reason_detail" }
 
-local function reason_columns(tbl)
+function M.reason_columns(tbl)
   local have, out = {}, {}
   for r in store.query("SELECT name FROM pragma_table_info(?)", tbl) do have[r.name] = true end
   for _, c in ipairs(REASON_COLUMNS) do
@@ -116,7 +292,7 @@ end
 function M.calculated_documents(doc_type, from, to, region)
   local t = doc_table(doc_type)
   local sql = "SELECT d.id, d.connection_id, d.number, d.doc_date, d.currency, d.status, d.tax_status, d.last_error, " ..
-    "d.calculation_id" .. reason_columns(t) .. ", COALESCE(c.region, d.region) AS calc_region, " ..
+    "d.calculation_id" .. M.reason_columns(t) .. ", COALESCE(c.region, d.region) AS calc_region, " ..
     "c.total_tax, c.error AS calc_error, c.result IS NOT NULL AS has_result FROM " .. t .. [[ d
     LEFT JOIN calculations c ON c.id = d.calculation_id
     WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND d.calculation_id IS NOT NULL]]

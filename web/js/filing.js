@@ -48,6 +48,41 @@
     a.click();
     setTimeout(function () { URL.revokeObjectURL(url); a.remove(); }, 1000);
   }
+  /* The documents export as a job (POST /v1/reports/filing/exports: any number of documents,
+   * issue 20): its progress in `status` ("N of M documents"), then its parts fetched in order
+   * and saved as one file. alive(): the page is still shown. */
+  function exportDocs(q, format, status, btn, alive) {
+    var body = { format: format };
+    Object.keys(q).forEach(function (k) { if (q[k] !== '' && q[k] !== null && q[k] !== undefined) body[k] = q[k]; });
+    L.busy(btn, true);
+    status.textContent = 'Preparing the export…';
+    return L.api('POST', '/v1/reports/filing/exports', body).then(function (x0) {
+      return new Promise(function (resolve, reject) {
+        (function poll(x) {
+          if (!alive()) return reject(null);
+          status.textContent = 'Exporting: ' + L.groupDigits(String(x.done)) + ' of ' + L.groupDigits(String(x.total)) + ' documents…';
+          if (x.state === 'done') return resolve(x);
+          if (x.state === 'failed') return reject({ message: 'The export failed: ' + (x.error || 'no reason given') });
+          setTimeout(function () { L.api('GET', '/v1/reports/filing/exports/' + encodeURIComponent(x.id)).then(poll, reject); }, 700);
+        })(x0);
+      });
+    }).then(function (x) {
+      var parts = [];
+      return x.part_urls.reduce(function (p, url, i) {
+        return p.then(function () {
+          if (x.parts > 1) status.textContent = 'Downloading part ' + (i + 1) + ' of ' + x.parts + '…';
+          return L.api('GET', url, undefined, { blob: true }).then(function (b) { parts.push(b); });
+        });
+      }, Promise.resolve()).then(function () {
+        saveBlob(new Blob(parts, { type: format === 'csv' ? 'text/csv' : 'application/x-ndjson' }), x.filename);
+        status.textContent = L.groupDigits(String(x.total)) + ' document' + (x.total === 1 ? '' : 's') + ' exported: ' + x.filename;
+      });
+    }).then(function () { L.busy(btn, false); }, function (err) {
+      L.busy(btn, false);
+      status.textContent = '';
+      if (err) throw err;
+    });
+  }
   function exemptText(byReason, cur) {
     var keys = Object.keys(byReason || {});
     if (!keys.length) return '';
@@ -75,13 +110,15 @@
         h('option', { value: 'year', text: 'Yearly' }));
       freq.value = hp.frequency || '';
       var csv = h('button', { type: 'button', class: 'secondary', id: 'filing-csv', text: 'Download CSV' });
+      var allDocs = h('button', { type: 'button', class: 'secondary', id: 'filing-docs-export', text: 'Export all documents (audit CSV)' });
+      var exportStatus = h('p', { class: 'muted', id: 'filing-export-status', 'aria-live': 'polite' });
       var showZero = h('input', { type: 'checkbox', name: 'show-zero', checked: hp.all === '1' });
       var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'Filing period' },
         L.field({ label: 'Year', input: year, field: 'from' }), L.field({ label: 'Period', input: period, field: 'period' }),
         L.field({ label: 'Region', input: region, field: 'region' }),
         L.field({ label: 'Filing periods', input: freq, field: 'frequency' }),
         h('label', { class: 'check' }, showZero, ' Show regions with no tax due'),
-        h('button', { type: 'submit', text: 'Show' }), csv);
+        h('button', { type: 'submit', text: 'Show' }), csv, allDocs);
       var chart = h('div', { id: 'filing-chart', class: 'card' });
       var table = h('div', { id: 'filing', style: 'min-height:6rem' });
       var docs = h('section', { id: 'filing-docs', 'aria-live': 'polite' });
@@ -89,6 +126,7 @@
       main.appendChild(h('h1', { text: 'Filing report' }));
       main.appendChild(h('p', { class: 'muted', text: 'What you owe for each filing period and region: sales (exempt, non-taxable, taxable), the tax Rillet holds, credit-memo adjustments and the tax due. Tax levy calculated but Rillet does not hold is shown separately and is not in the tax due.' }));
       main.appendChild(form);
+      main.appendChild(exportStatus);
       main.appendChild(chart);
       main.appendChild(table);
       main.appendChild(docs);
@@ -142,6 +180,12 @@
         }, function (err) { L.clear(table).appendChild(L.errorNotice(err, form)); }).then(function () { L.busy(csv, false); });
       });
 
+      allDocs.addEventListener('click', function () {
+        var p = params();
+        exportDocs({ from: p.from, to: p.to, region: p.region, frequency: p.frequency }, 'csv', exportStatus, allDocs,
+          function () { return alive; }).then(null, function (err) { L.clear(table).appendChild(L.errorNotice(err, form)); });
+      });
+
       function showDocs(row, p) {
         var q = { from: p.from, to: p.to, region: row.region || '', period: row.period, frequency: p.frequency };
         var label = (row.region || 'No region') + ', ' + row.period;
@@ -151,18 +195,32 @@
         docs.appendChild(h('div', { class: 'toolbar' }, dcsv));
         var slot = h('div', null, h('p', { class: 'loading', text: 'Loading…' }));
         docs.appendChild(slot);
+        var dstatus = h('p', { class: 'muted', id: 'filing-docs-export-status', 'aria-live': 'polite' });
+        docs.appendChild(dstatus);
         dcsv.addEventListener('click', function () {
-          L.busy(dcsv, true);
-          L.api('GET', '/v1/reports/filing/documents' + L.qs(Object.assign({ format: 'csv' }, q)), undefined, { blob: true }).then(function (blob) {
-            saveBlob(blob, 'levy-filing-documents-' + (row.region || 'all') + '-' + row.period + '.csv');
-          }, function (err) { L.clear(slot).appendChild(L.errorNotice(err)); }).then(function () { L.busy(dcsv, false); });
+          exportDocs(q, 'csv', dstatus, dcsv, function () { return alive; }).then(null, function (err) {
+            L.clear(slot).appendChild(L.errorNotice(err));
+          });
         });
-        L.api('GET', '/v1/reports/filing/documents' + L.qs(q)).then(function (r) {
-          if (!alive) return;
-          L.clear(slot).appendChild(docTable(r));
-          var t = document.getElementById('filing-docs-title');
-          if (t) { t.focus({ preventScroll: true }); t.scrollIntoView({ block: 'start' }); }
-        }, function (err) { if (alive) L.clear(slot).appendChild(L.errorNotice(err)); });
+        /* a page of documents at a time (GET /v1/reports/filing/documents: limit, next_cursor) */
+        var acc = [];
+        function load(cursor) {
+          L.api('GET', '/v1/reports/filing/documents' + L.qs(Object.assign({}, q, cursor ? { cursor: cursor } : {}))).then(function (r) {
+            if (!alive) return;
+            acc = acc.concat((r && r.data) || []);
+            L.clear(slot).appendChild(docTable({ data: acc, total: r.total }));
+            if (r.next_cursor) {
+              var more = h('button', { type: 'button', class: 'secondary', id: 'filing-docs-more',
+                text: 'Show more (' + L.groupDigits(String(acc.length)) + ' of ' + L.groupDigits(String(r.total)) + ' shown)' });
+              more.addEventListener('click', function () { L.busy(more, true); load(r.next_cursor); });
+              slot.appendChild(more);
+            }
+            if (cursor) return;
+            var t = document.getElementById('filing-docs-title');
+            if (t) { t.focus({ preventScroll: true }); t.scrollIntoView({ block: 'start' }); }
+          }, function (err) { if (alive) L.clear(slot).appendChild(L.errorNotice(err)); });
+        }
+        load(null);
       }
 
       function summaryTable(r, p) {

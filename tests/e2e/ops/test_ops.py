@@ -594,6 +594,13 @@ def case_openapi(tmp):
         api("GET", "/v1/reports/filing?from=2026-01-01&to=2026-12-31&format=csv")
         api("GET", "/v1/reports/filing?from=2026-01-01&to=2026-12-31&frequency=weekly")  # 422
         api("GET", "/v1/reports/filing/documents?from=2026-01-01&to=2026-12-31&region=US-CA")
+        # reportperf II: the documents export as a job, its progress and its parts
+        st, x, _, _ = api("POST", "/v1/reports/filing/exports", {"from": "2026-01-01", "to": "2026-12-31"})
+        api("POST", "/v1/reports/filing/exports", {"from": "2026-01-01", "to": "2026-12-31", "format": "x"})  # 422
+        api("GET", "/v1/reports/filing/exports")
+        if st == 202:
+            wait_for(lambda: api("GET", "/v1/reports/filing/exports/" + x["id"])[1].get("state") == "done", 60)
+            api("GET", "/v1/reports/filing/exports/" + x["id"] + "/parts/1")
         # issue 20: the lists' search, filters, sort, total and CSV
         api("GET", "/v1/invoices?q=INV&from=2026-01-01&to=2026-12-31&sort=-date&limit=5")
         api("GET", "/v1/invoices?format=csv")
