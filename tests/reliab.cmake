@@ -227,7 +227,11 @@ levy_reliab_test(reliab_metrics_conventions metrics_conventions 240 23600 25200)
 levy_reliab_test(reliab_cli_conventions cli_conventions 240 23640)
 levy_reliab_test(reliab_certificates certificates 240 24000)
 # Issue 20, the Exposure report: marketplace sales excluded (AZ, cited) or counted and flagged
-# (CO, unknown), the date a threshold was crossed (checked independently), physical presence
+# (ID, unknown), the date a threshold was crossed (checked independently), physical presence
 # giving nexus with no sales (NV), drill-down and CSV. Ports 24200-24249.
 levy_reliab_test(reliab_exposure exposure 180 24200)
 levy_reliab_test(reliab_backup_files backup_files 240 24400)
+# Issue 19, address precision in California: a ZIP that the shipped files show spanning several
+# rates answers ambiguous_zip with CDTFA candidates (cities, unincorporated areas); ship_to.city
+# picks a city of the ZIP's counties. Ports 25300-25349.
+levy_reliab_test(reliab_ca_zip_candidates ca_zip_candidates 180 25300)

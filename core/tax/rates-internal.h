@@ -61,6 +61,7 @@ typedef struct fips_state {
 
 typedef struct cdtfa_row {
     uint32_t name, county; /* upper case */
+    uint32_t uninc; /* a county row: "LOS ANGELES COUNTY (UNINCORPORATED)", its candidate name */
     int32_t rate;
     uint8_t is_city;
 } cdtfa_row;

@@ -529,7 +529,14 @@ static int load_cdtfa(levy_rates *r, const char *path, char *text, char *vintage
         c.name = pool_add(r, nm, strlen(nm));
         c.county = pool_add(r, county, strlen(county));
         c.is_city = (uint8_t)is_city;
-        if (c.name == UINT32_MAX || c.county == UINT32_MAX || PUSH(r, cdtfa, ncdtfa, cdtfa_cap))
+        c.uninc = 0;
+        if (is_county) {
+            char un[160];
+            snprintf(un, sizeof un, "%s (UNINCORPORATED)", nm);
+            c.uninc = pool_add(r, un, strlen(un));
+        }
+        if (c.name == UINT32_MAX || c.county == UINT32_MAX || c.uninc == UINT32_MAX ||
+            PUSH(r, cdtfa, ncdtfa, cdtfa_cap))
             return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
         r->cdtfa[r->ncdtfa++] = c;
         n++;
@@ -2406,20 +2413,180 @@ static void name_city(const levy_rates *r, const zip_row *row, const fips_county
     e->note = NOTE_CITY_NO_CODE;
 }
 
-static const cdtfa_row *cdtfa_find(const levy_rates *r, const char *city_upper)
+/* The CDTFA row named name_upper: a city (want_city) or a county's unincorporated area
+ * ("LOS ANGELES COUNTY"); NULL if none. */
+static const cdtfa_row *cdtfa_lookup(const levy_rates *r, const char *name_upper, int want_city)
 {
     size_t lo = 0, hi = r->ncdtfa;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = strcmp(P(r, r->cdtfa[mid].name), city_upper);
+        int c = strcmp(P(r, r->cdtfa[mid].name), name_upper);
         if (c < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo < r->ncdtfa && strcmp(P(r, r->cdtfa[lo].name), city_upper) == 0 && r->cdtfa[lo].is_city)
-        return &r->cdtfa[lo];
+    for (; lo < r->ncdtfa && strcmp(P(r, r->cdtfa[lo].name), name_upper) == 0; lo++)
+        if (r->cdtfa[lo].is_city == (want_city != 0))
+            return &r->cdtfa[lo];
     return NULL;
+}
+
+static const cdtfa_row *cdtfa_find(const levy_rates *r, const char *city_upper)
+{
+    return cdtfa_lookup(r, city_upper, 1);
+}
+
+/* The unincorporated area of the CDTFA county named bare ("LOS ANGELES"), or NULL. */
+static const cdtfa_row *cdtfa_county(const levy_rates *r, const char *bare)
+{
+    char k[160];
+    snprintf(k, sizeof k, "%s COUNTY", bare);
+    return cdtfa_lookup(r, k, 0);
+}
+
+/* California (issue 19, address precision): the counties a ZIP lies in, as CDTFA names them
+ * ("LOS ANGELES"), from the HUD ZIP-county crosswalk; at most cap, the count returned. */
+static int ca_zip_counties(const levy_rates *r, uint32_t zip, const char **out, int cap)
+{
+    size_t f, n = zc_find(r, zip, "CA", &f);
+    int k = 0;
+    for (size_t i = 0; i < n && k < cap; i++) {
+        uint32_t ix = county_index(r, r->zc[f + i].fips);
+        if (ix)
+            out[k++] = P(r, r->counties[ix - 1].bare);
+    }
+    return k;
+}
+
+/* 1 when the CDTFA city cd may lie in the ZIP: its CDTFA county or one of its Census place's
+ * counties is a county of the ZIP (or the crosswalk does not list the ZIP: not refuted). */
+static int ca_city_fits(const levy_rates *r, const cdtfa_row *cd, const char **cty, int ncty)
+{
+    if (ncty == 0)
+        return 1;
+    char k[128];
+    place_key(k, P(r, cd->name), sizeof k);
+    for (int i = 0; i < ncty; i++) {
+        if (strcmp(cty[i], P(r, cd->county)) == 0)
+            return 1;
+        for (size_t p = 0; p < r->nplaces; p++) { /* a city in two counties (places-2010) */
+            const fips_place *m = &r->places[p];
+            if (memcmp(m->st, "CA", 2) != 0 || strcmp(P(r, m->key), k) != 0)
+                continue;
+            char cn[160];
+            snprintf(cn, sizeof cn, "%s COUNTY", cty[i]);
+            const char *cs = P(r, m->counties), *hit = cs;
+            size_t cl = strlen(cn);
+            while ((hit = strstr(hit, cn)) != NULL) {
+                if ((hit == cs || hit[-1] == ';') && (hit[cl] == 0 || hit[cl] == ';'))
+                    return 1;
+                hit += cl;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Adds a California candidate (a CDTFA city or a county's unincorporated area) unless the
+ * same one is listed. */
+static void ca_add_cand(const levy_rates *r, levy_tax_resolution *res, const char *stcode,
+                        const cdtfa_row *cd)
+{
+    const char *name = cd->is_city ? P(r, cd->name) : P(r, cd->uninc);
+    for (int c = 0; c < res->ncand; c++)
+        if (res->cand[c].nj == 3 && strcmp(res->cand[c].jur[2], name) == 0 &&
+            res->cand[c].rate == cd->rate)
+            return;
+    res->ncand_all++;
+    if (res->ncand == LEVY_TAX_MAX_CANDIDATES)
+        return;
+    levy_tax_candidate *nc = &res->cand[res->ncand++];
+    memset(nc, 0, sizeof *nc);
+    nc->rate = cd->rate;
+    const fips_county *cc = county_by_name(r, "CA", P(r, cd->county));
+    nc->jur[0] = "CALIFORNIA";
+    nc->code[0] = stcode;
+    nc->jur[1] = P(r, cd->county);
+    nc->code[1] = cc ? P(r, cc->code) : NULL;
+    nc->jur[2] = name;
+    nc->code[2] = cd->is_city ? place_code(r, "CA", name, cc) : NULL;
+    nc->nj = 3;
+    nc->city = cd->is_city ? name : NULL;
+}
+
+/* California ZIPs that span several cities or district taxes (issue 19, address precision).
+ * The shipped files have no ZIP-to-city table, so a ZIP is listed as spanning several rates
+ * only where they show it: the crosswalk puts it in several counties; its ZIP-table tax region
+ * is not a CDTFA city (a district, "WEST HOLLYWOOD TOURISM IMPROVEMENT DISTRICT", or a county
+ * area, "KERN"); the CDTFA rate of the city it names differs from the ZIP row's (the ZIP table
+ * took the rate of another part of the ZIP: 90016 "CULVER CITY" 10.5 within Los Angeles); or
+ * ship_to.city names a CDTFA city outside the ZIP's counties (given). Candidates: the ZIP
+ * table's answer (default, what levy charges: res->e), the CDTFA city the region names (or
+ * its leading words), the given city, and the unincorporated area of each of the ZIP's
+ * counties, each at its CDTFA rate. ship_to.city then picks the city's rate. */
+static void ca_candidates(const levy_rates *r, const zip_row *row, uint32_t zip, const char *stcode,
+                          const cdtfa_row *given, levy_tax_resolution *res)
+{
+    const char *rname = P(r, row->name);
+    const char *cty[8];
+    int ncty = ca_zip_counties(r, zip, cty, 8);
+    const cdtfa_row *named = cdtfa_find(r, rname), *area = NULL;
+    int exact = named != NULL;
+    if (!named) { /* "LONG BEACH TOURISM BIA" -> LONG BEACH; "SAN DIEGO CO LOCAL TAX SL" and
+                   * "KERN" -> that county's unincorporated area */
+        char pre[128];
+        snprintf(pre, sizeof pre, "%s", rname);
+        area = cdtfa_county(r, pre);
+        char *sp;
+        while (!area && !named && (sp = strrchr(pre, ' ')) != NULL) {
+            int county_word = strcmp(sp + 1, "CO") == 0 || strcmp(sp + 1, "COUNTY") == 0;
+            *sp = 0;
+            if (county_word)
+                area = cdtfa_county(r, pre);
+            else
+                named = cdtfa_find(r, pre);
+        }
+    }
+    if (exact && named->rate != row->combined) { /* "SAN BERNARDINO" at the county's rate: the
+                                                   * county's unincorporated area, not the city */
+        const cdtfa_row *u = cdtfa_county(r, rname);
+        if (u && u->rate == row->combined) {
+            named = NULL;
+            area = u;
+        }
+    }
+    int spans = ncty > 1 || !exact || (named && named->rate != row->combined) || given;
+    if (!spans)
+        return;
+    snprintf(res->zip5, sizeof res->zip5, "%05u", (unsigned)(zip % 100000));
+    /* the ZIP table's answer: its jurisdictions as listed (one name each) */
+    levy_tax_candidate *c0 = &res->cand[0];
+    memset(c0, 0, sizeof *c0);
+    c0->is_default = 1;
+    for (int k = 0; k < res->n; k++) {
+        if (res->e[k].rate <= 0)
+            continue;
+        c0->rate += res->e[k].rate;
+        if (c0->nj && strcmp(c0->jur[c0->nj - 1], res->e[k].name) == 0)
+            continue;
+        c0->code[c0->nj] = res->e[k].code;
+        c0->jur[c0->nj++] = res->e[k].name;
+    }
+    res->ncand = res->ncand_all = 1;
+    if (named)
+        ca_add_cand(r, res, stcode, named);
+    if (given)
+        ca_add_cand(r, res, stcode, given);
+    if (area)
+        ca_add_cand(r, res, stcode, area);
+    for (int i = 0; i < ncty; i++) {
+        const cdtfa_row *u = cdtfa_county(r, cty[i]);
+        if (u)
+            ca_add_cand(r, res, stcode, u);
+    }
+    for (int c = 1; c < res->ncand; c++)
+        res->ambiguous |= res->cand[c].rate != res->cand[0].rate;
 }
 
 static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char *line1,
@@ -2489,12 +2656,21 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
     use_table(res, row->table);
     res->precision = LEVY_RES_ZIP5;
     const char *rname = P(r, row->name);
-    const cdtfa_row *cd = NULL;
-    if (strcmp(st, "CA") == 0 && r->ncdtfa) {
+    const cdtfa_row *cd = NULL, *given = NULL;
+    int is_ca = strcmp(st, "CA") == 0 && r->ncdtfa;
+    if (is_ca) {
         char city[128];
         if (a->city && a->city[0]) {
             upcase(city, a->city, sizeof city);
             cd = cdtfa_find(r, city);
+        }
+        if (cd) { /* a city outside the ZIP's counties does not pick the rate: listed instead */
+            const char *cty[8];
+            int ncty = ca_zip_counties(r, zip, cty, 8);
+            if (!ca_city_fits(r, cd, cty, ncty)) {
+                given = cd;
+                cd = NULL;
+            }
         }
         if (cd && cd->rate >= 7250000) {
             use_table(res, table_of(r, "cdtfa"));
@@ -2570,6 +2746,8 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
         e = add_entry(res, rname, " (SPECIAL)", LEVY_LEVEL_DISTRICT, LEVY_TYPE_SALES_TAX,
                       special > 0 ? special : 0, 0);
         e->note = NOTE_SPECIAL;
+        if (is_ca)
+            ca_candidates(r, row, zip, stcode, given, res);
     }
 overlays:
     /* SST boundary records (core/tax/boundary.c): a ZIP+4 or street address answered at its

@@ -9,6 +9,8 @@ return common.state{
   name = "California",
   sourcing = "origin_intrastate", -- modified origin: state/county/city at the seller for in-state sales, district taxes at destination (CDTFA Pub 105)
   taxability = {
+    -- issue 19, taxonomy II: gift cards and streaming where a stored source states the rule
+    gift_card = "exempt", -- CDTFA Business Taxes Law Guide, Sales and Use Tax Annotation 280.0585 (Regulation 1670): for sales and use tax purposes a gift certificate is the same as cash when used to purchase tangible personal property (its sale is not a sale of tangible personal property)
     -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
     software_maintenance_optional = "exempt", -- Reg. 1502(f)(1)(D): updates transferred electronically, with no storage media, are not tangible personal property; an optional contract that delivers updates on storage media is 50% taxable under (f)(1)(C) (not this code)
@@ -18,6 +20,9 @@ return common.state{
     shipping = "exempt", -- Reg. 1628: separately stated delivery by common carrier after the sale is not taxable; tax-facts #3, #6
   },
   selftest = {
+    { name = "gift card: not taxed when sold (cited row, no fallback note)",
+      request = common.request("CA", "Sacramento", "95814", "2026-03-01", { common.line("1", "100.00", "1", "gift_card") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
     { name = "optional software maintenance (electronic updates): exempt",
       request = common.request("CA", "Sacramento", "95814", "2025-12-15", { common.line("1", "100.00", "1", "software_maintenance_optional") }),

@@ -9,10 +9,19 @@ return common.state{
   name = "Indiana",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, taxonomy II: gift cards and streaming where a stored source states the rule
+    streaming_audio = "exempt", -- Indiana taxes specified digital products only when sold with a right of permanent use (IC 6-2.5-4-16.4; as described by Avalara VATlive "US digital services sales tax", 2020-01-07: e-books with rights of less than permanent use are not taxed); streaming grants no permanent right - secondary source, verify against the statute
+    streaming_video = "exempt", -- Indiana taxes specified digital products only when sold with a right of permanent use (IC 6-2.5-4-16.4; as described by Avalara VATlive "US digital services sales tax", 2020-01-07: e-books with rights of less than permanent use are not taxed); streaming grants no permanent right - secondary source, verify against the statute
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     shipping = "follows_goods", -- IC 6-2.5-1-5 (gross retail income includes delivery charges); SSUTA sec. 317 (IN is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
   },
   selftest = {
+    { name = "streaming_video: not taxed",
+      request = common.request("IN", "Indianapolis", "46204", "2026-03-01", { common.line("1", "100.00", "1", "streaming_video") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "streaming_audio: not taxed",
+      request = common.request("IN", "Indianapolis", "46204", "2026-03-01", { common.line("1", "100.00", "1", "streaming_audio") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "general goods at the ZIP rate (7%)",
       request = common.request("IN", "Indianapolis", "46204", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },

@@ -9,6 +9,8 @@ return common.state{
   name = "Minnesota",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, taxonomy II: gift cards and streaming where a stored source states the rule
+    gift_card = "exempt", -- MN DOR, "Nontaxable Sales" (revenue.state.mn.us, updated 2017-03-24): gift certificates and gift cards are not taxable when sold; tax applies to the taxable portion of the purchase they redeem
     -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
     clothing_accessories = "taxable", -- Minn. Stat. 297A.67 subd. 8: "clothing" excludes clothing accessories or equipment
@@ -17,6 +19,9 @@ return common.state{
     clothing = "exempt", -- Minn. Stat. 297A.67 subd. 8: clothing exempt (fur and accessories excluded; not modelled)
   },
   selftest = {
+    { name = "gift card: not taxed when sold (cited row, no fallback note)",
+      request = common.request("MN", "Minneapolis", "55401", "2026-03-01", { common.line("1", "100.00", "1", "gift_card") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
     { name = "custom software: exempt (SSUTA: only prewritten software is tangible personal property)",
       request = common.request("MN", "Minneapolis", "55401", "2025-12-15", { common.line("1", "100.00", "1", "custom_software") }),

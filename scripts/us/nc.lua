@@ -9,6 +9,8 @@ return common.state{
   name = "North Carolina",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, taxonomy II: gift cards and streaming where a stored source states the rule
+    gift_card = "exempt", -- 17 NCAC 07B .3804 (readopted 2024-01-01): charges for gift certificates or gift cards are not subject to sales and use tax at the time of initial sale; the redemption is taxed as the item bought
     -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
     custom_software = "exempt", -- N.C.G.S. 105-164.13(43a): custom computer software exempt
@@ -17,6 +19,9 @@ return common.state{
     food_grocery = { rate = "2.00", level = "state" }, -- N.C.G.S. 105-164.13B: food exempt from state tax, a uniform 2% local rate applies
   },
   selftest = {
+    { name = "gift card: not taxed when sold (cited row, no fallback note)",
+      request = common.request("NC", "Raleigh", "27601", "2026-03-01", { common.line("1", "100.00", "1", "gift_card") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
     { name = "custom software: exempt (prewritten software is taxable)",
       request = common.request("NC", "Raleigh", "27601", "2025-12-15", { common.line("1", "100.00", "1", "custom_software") }),

@@ -9,11 +9,16 @@ return common.state{
   name = "Oklahoma",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, taxonomy II: gift cards and streaming where a stored source states the rule
+    gift_card = "exempt", -- Okla. Admin. Code 710:65-19-126: the sale of gift certificates and similar documents is not subject to tax; tax is due on the selling price of what they are redeemed for
     software_download = "exempt", -- OAC 710:65-19-52: software delivered electronically is not tangible personal property
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
     food_grocery = { exempt_levels = { "state" } }, -- HB 1955 (2024): state rate on groceries 0% from 2024-08-29; local taxes apply
   },
   selftest = {
+    { name = "gift card: not taxed when sold (cited row, no fallback note)",
+      request = common.request("OK", "Oklahoma City", "73102", "2026-03-01", { common.line("1", "100.00", "1", "gift_card") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "general goods at the ZIP rate (8.625%)",
       request = common.request("OK", "Oklahoma City", "73102", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "8.63", lines = { { tax = "8.63", taxability_reason = "standard_rated" } } } },

@@ -9,6 +9,9 @@ return common.state{
   name = "Pennsylvania",
   sourcing = "origin", -- origin-based for sellers located in the state (intrastate); remote sellers collect at destination
   taxability = {
+    -- issue 19, taxonomy II: gift cards and streaming where a stored source states the rule
+    streaming_audio = "taxable", -- Act 84 of 2016, 72 P.S. 7201(m) as amended (PA DOR "Digital Products", revenue.pa.gov): digital video and audio streamed, or a subscription to a streaming service, are taxable from 2016-08-01
+    streaming_video = "taxable", -- Act 84 of 2016, 72 P.S. 7201(m) as amended (PA DOR "Digital Products", revenue.pa.gov): digital video and audio streamed, or a subscription to a streaming service, are taxable from 2016-08-01
     -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
     clothing_accessories = "taxable", -- 72 P.S. 7204(26): accessories, ornamental wear, formal day or evening apparel and fur articles are excluded from the clothing exemption
@@ -21,6 +24,12 @@ return common.state{
     clothing = "exempt", -- 72 P.S. 7204(26): clothing exempt (formal wear, fur excluded; not modelled)
   },
   selftest = {
+    { name = "streaming_video: taxed",
+      request = common.request("PA", "Philadelphia", "19103", "2026-03-01", { common.line("1", "100.00", "1", "streaming_video") }),
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
+    { name = "streaming_audio: taxed",
+      request = common.request("PA", "Philadelphia", "19103", "2026-03-01", { common.line("1", "100.00", "1", "streaming_audio") }),
+      expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
     { name = "clothing accessory: taxable (clothing is exempt)",
       request = common.request("PA", "Philadelphia", "19103", "2025-12-15", { common.line("1", "100.00", "1", "clothing_accessories") }),

@@ -9,6 +9,9 @@ return common.state{
   name = "South Dakota",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, taxonomy II: gift cards and streaming where a stored source states the rule
+    streaming_audio = "taxable", -- SDCL 10-46-2.8 (SL 2008, ch 51): products transferred electronically are taxed whether the seller grants a permanent or less than permanent right of use, conditioned or not on continued payment
+    streaming_video = "taxable", -- SDCL 10-46-2.8 (SL 2008, ch 51): products transferred electronically are taxed whether the seller grants a permanent or less than permanent right of use, conditioned or not on continued payment
     -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
     iaas_paas = "taxable", -- SDCL 10-45-4: receipts from services are taxable unless a statute exempts the service (computer and information services are not exempted; SD DOR Tax Fact "Computer Services")
@@ -27,6 +30,12 @@ return common.state{
     food_grocery = "taxable", -- groceries are taxable at the full rate
   },
   selftest = {
+    { name = "streaming_video: taxed",
+      request = common.request("SD", "Sioux Falls", "57104", "2026-03-01", { common.line("1", "100.00", "1", "streaming_video") }),
+      expect = { total_tax = "6.20", lines = { { tax = "6.20", taxability_reason = "standard_rated" } } } },
+    { name = "streaming_audio: taxed",
+      request = common.request("SD", "Sioux Falls", "57104", "2026-03-01", { common.line("1", "100.00", "1", "streaming_audio") }),
+      expect = { total_tax = "6.20", lines = { { tax = "6.20", taxability_reason = "standard_rated" } } } },
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
     { name = "data processing: taxable service",
       request = common.request("SD", "Sioux Falls", "57104", "2025-12-15", { common.line("1", "100.00", "1", "data_processing") }),

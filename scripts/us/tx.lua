@@ -9,6 +9,8 @@ return common.state{
   name = "Texas",
   sourcing = "origin", -- origin-based for sellers located in the state (intrastate); remote sellers collect at destination
   taxability = {
+    -- issue 19, taxonomy II: gift cards and streaming where a stored source states the rule
+    gift_card = "exempt", -- Texas Comptroller Letter No. 200702942L (2007-02-07; as summarised by the Sales Tax Institute): a gift card is not taxable, it represents an intangible right to a future purchase; tax is calculated when it is redeemed
     -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
     data_processing = { fraction = "0.80" }, -- Tax Code 151.0035 (data processing service taxable), 151.351 (20% of the charge exempt); 34 TAC 3.330
@@ -24,6 +26,9 @@ return common.state{
     shipping = "follows_goods", -- 34 TAC 3.303(a): delivery charges are taxable when a taxable item is sold, even if separately stated; delivery of nontaxable items is not (Tax Code 151.007); a mixed shipment allocated by price (Comptroller guidance, secondary: doubt)
   },
   selftest = {
+    { name = "gift card: not taxed when sold (cited row, no fallback note)",
+      request = common.request("TX", "Austin", "78701", "2026-03-01", { common.line("1", "100.00", "1", "gift_card") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
     { name = "contract programming (all rights to the customer): not taxable",
       request = common.request("TX", "Austin", "78701", "2025-12-15", { common.line("1", "100.00", "1", "custom_programming") }),

@@ -9,6 +9,10 @@ return common.state{
   name = "Washington",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, taxonomy II: gift cards and streaming where a stored source states the rule
+    gift_card = "exempt", -- WA DOR, "Gift cards, gift certificates, and layaway purchases" (dor.wa.gov): taxes do not apply to gift cards and gift certificates at the time of sale; retail sales tax applies when redeemed for a taxable sale
+    streaming_audio = { business = "exempt", individual = "taxable" }, -- WA DOR Q&A "What digital products are subject to tax?" (ESHB 2075 (2009) secs. 301(8), 305(1)(e); SHB 2620): streamed and accessed digital goods are taxed like downloaded ones, permanent or not; bought by a business solely for business purposes exempt with its certificate (RCW 82.08.02087), as the digital_goods row
+    streaming_video = { business = "exempt", individual = "taxable" }, -- WA DOR Q&A "What digital products are subject to tax?" (ESHB 2075 (2009) secs. 301(8), 305(1)(e); SHB 2620): streamed and accessed digital goods are taxed like downloaded ones, permanent or not; bought by a business solely for business purposes exempt with its certificate (RCW 82.08.02087), as the digital_goods row
     -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
     software_maintenance_optional = "taxable", -- WAC 458-20-15502: a maintenance agreement for prewritten software (updates and support) is a retail sale (ETA 3242.2025: multiple points of use for software maintenance agreements)
@@ -61,6 +65,18 @@ return common.state{
     shipping = "follows_goods", -- RCW 82.08.145: a shipment of taxable and nontaxable property is taxed on the delivery share allocated by sales price (or weight); delivery of exempt goods exempt
   },
   selftest = {
+    { name = "gift card: not taxed when sold (cited row, no fallback note)",
+      request = common.request("WA", "Seattle", "98101", "2026-03-01", { common.line("1", "100.00", "1", "gift_card") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "streaming_video for an individual: taxed",
+      request = common.request("WA", "Seattle", "98101", "2026-03-01", { common.line("1", "100.00", "1", "streaming_video") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
+    { name = "streaming_audio for an individual: taxed",
+      request = common.request("WA", "Seattle", "98101", "2026-03-01", { common.line("1", "100.00", "1", "streaming_audio") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "10.35", lines = { { tax = "10.35", taxability_reason = "standard_rated" } } } },
+    { name = "streaming_video for a business: exempt like digital goods",
+      request = common.request("WA", "Seattle", "98101", "2026-03-01", { common.line("1", "100.00", "1", "streaming_video") }, { customer = { type = "business" } }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
     { name = "optional software maintenance: retail sale",
       request = common.request("WA", "Seattle", "98101", "2025-12-15", { common.line("1", "100.00", "1", "software_maintenance_optional") }),

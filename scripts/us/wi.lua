@@ -9,10 +9,15 @@ return common.state{
   name = "Wisconsin",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, taxonomy II: gift cards and streaming where a stored source states the rule
+    gift_card = "exempt", -- Wis. Admin. Code Tax 11.28 (gifts and other advertising specialties), example: the sale of a $50 gift certificate redeemable for any item the retailer sells is not subject to Wisconsin sales tax
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     shipping = "follows_goods", -- Wis. Stat. 77.51(15b) (sales price includes delivery charges); SSUTA sec. 317 (WI is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
   },
   selftest = {
+    { name = "gift card: not taxed when sold (cited row, no fallback note)",
+      request = common.request("WI", "Milwaukee", "53202", "2026-03-01", { common.line("1", "100.00", "1", "gift_card") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "general goods at the ZIP rate (7.9%)",
       request = common.request("WI", "Milwaukee", "53202", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "7.90", lines = { { tax = "7.90", taxability_reason = "standard_rated" } } } },

@@ -9,11 +9,16 @@ return common.state{
   name = "West Virginia",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
+    -- issue 19, taxonomy II: gift cards and streaming where a stored source states the rule
+    gift_card = "exempt", -- W. Va. Code R. 110-15F-9 (State Tax Department legislative rule): the sale of a gift certificate is not taxable
     saas = "taxable", -- [TF] taxable
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     shipping = "follows_goods", -- W. Va. Code 11-15B-2 (sales price includes delivery charges); SSUTA sec. 317 (WV is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
   },
   selftest = {
+    { name = "gift card: not taxed when sold (cited row, no fallback note)",
+      request = common.request("WV", "Charleston", "25301", "2026-03-01", { common.line("1", "100.00", "1", "gift_card") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "general goods at the ZIP rate (7%)",
       request = common.request("WV", "Charleston", "25301", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },

@@ -679,6 +679,28 @@ async function main() {
     await page.getByLabel('Date', { exact: true }).fill(new Date().toISOString().slice(0, 10));
   });
 
+  await check('calculator: a California ZIP spanning several cities asks for the city with CDTFA candidates, the city picks its rate (issue 19)', async () => {
+    // ZIP 90016: the ZIP table names it CULVER CITY (10.5 %); CDTFA's Culver City is 10.75 %,
+    // the rest of the ZIP (Los Angeles) is at the county's 9.75 %
+    await page.locator('#calc-form').waitFor();
+    await page.getByLabel('City', { exact: true }).fill('');
+    await page.getByLabel('State / province', { exact: true }).fill('CA');
+    await page.getByLabel('ZIP / postal code', { exact: true }).fill('90016');
+    await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
+    await page.getByLabel('Date', { exact: true }).fill('2026-03-01');
+    await page.getByLabel('Line 1 tax code', { exact: true }).selectOption('general');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    await page.locator('#calc-ambiguous').waitFor();
+    const amb = await page.locator('#calc-ambiguous').innerText();
+    assert(/ZIP 90016 spans several rates/.test(amb) && /give the city/.test(amb) && /city CULVER CITY/.test(amb)
+      && /10\.75/.test(amb) && /9\.75/.test(amb) && !/ZIP\+4/.test(amb), 'notice ' + amb);
+    await page.getByLabel('City', { exact: true }).fill('Culver City');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    await page.locator('#calc-resolution[data-resolution="zip5_city"]').waitFor();
+    assert((await page.locator('#calc-ambiguous').count()) === 0, 'still ambiguous with the city');
+    await page.getByLabel('Date', { exact: true }).fill(new Date().toISOString().slice(0, 10));
+  });
+
   await check('settings: seller address and rounding saved', async () => {
     await nav('Settings', 'settings');
     await page.locator('#settings-form').waitFor();

@@ -163,6 +163,16 @@ static void t_marketplace(void)
               (nx->rows[i].marketplace_source && *nx->rows[i].marketplace_source));
         if (strcmp(nx->rows[i].state, "AL") == 0)
             CHECK_EQ_STR(nx->rows[i].marketplace, "excluded");
+        /* issue 19 (marketplace rule, more states): Colorado excludes marketplace sales from a
+         * seller's own threshold (HB19-1240), Texas counts them (34 TAC 3.286: gross revenue) */
+        if (strcmp(nx->rows[i].state, "CO") == 0) {
+            CHECK_EQ_STR(nx->rows[i].marketplace, "excluded");
+            CHECK(strstr(nx->rows[i].marketplace_source, "HB19-1240") != NULL);
+        }
+        if (strcmp(nx->rows[i].state, "TX") == 0) {
+            CHECK_EQ_STR(nx->rows[i].marketplace, "included");
+            CHECK(strstr(nx->rows[i].marketplace_source, "3.286") != NULL);
+        }
     }
 end:
     levy_nexus_free(nx);

@@ -198,6 +198,78 @@ static void t_sst(void)
 end:;
 }
 
+/* California ZIPs that span several cities or district taxes (issue 19, address precision):
+ * the candidates come from CDTFA's city and county rates, the ZIP-county crosswalk and the ZIP
+ * table's tax-region name; ship_to.city picks a city that lies in the ZIP's counties. */
+static const levy_tax_candidate *cand_named(const levy_tax_resolution *res, const char *jur2)
+{
+    for (int c = 0; c < res->ncand; c++)
+        if (res->cand[c].nj == 3 && strcmp(res->cand[c].jur[2], jur2) == 0 &&
+            !res->cand[c].is_default)
+            return &res->cand[c];
+    return NULL;
+}
+
+static void t_ca_candidates(void)
+{
+    levy_tax_resolution res;
+    levy_err err;
+    const levy_tax_candidate *c;
+    /* 90016: the ZIP table names it CULVER CITY at 10.5; CDTFA's Culver City is 10.75 and the
+     * rest of the ZIP (Los Angeles) is at the county's 9.75 */
+    CHECK_EQ_INT(resolve("US", "CA", NULL, "90016", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
+    CHECK_EQ_INT(total(&res), 10500000);
+    CHECK(res.ambiguous);
+    CHECK_EQ_STR(res.zip5, "90016");
+    CHECK(res.ncand >= 3);
+    CHECK(res.cand[0].is_default);
+    CHECK_EQ_INT(res.cand[0].rate, 10500000);
+    CHECK((c = cand_named(&res, "CULVER CITY")) != NULL);
+    CHECK_EQ_INT(c->rate, 10750000);
+    CHECK_EQ_STR(c->city, "CULVER CITY");
+    CHECK_EQ_STR(c->jur[1], "LOS ANGELES");
+    CHECK_EQ_STR(c->code[1], "06037");
+    CHECK((c = cand_named(&res, "LOS ANGELES COUNTY (UNINCORPORATED)")) != NULL);
+    CHECK_EQ_INT(c->rate, 9750000);
+    CHECK(c->city == NULL);
+    /* the city decides */
+    CHECK_EQ_INT(resolve("US", "CA", "Culver City", "90016", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5_CITY);
+    CHECK_EQ_INT(total(&res), 10750000);
+    CHECK(!res.ambiguous);
+    CHECK_EQ_INT(res.ncand, 0);
+    CHECK_EQ_INT(resolve("US", "CA", "Los Angeles", "90016", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 9750000);
+    CHECK(!res.ambiguous);
+    /* a city outside the ZIP's county does not pick the rate: listed beside the others */
+    CHECK_EQ_INT(resolve("US", "CA", "Oakland", "90016", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
+    CHECK_EQ_INT(total(&res), 10500000);
+    CHECK(res.ambiguous);
+    CHECK((c = cand_named(&res, "OAKLAND")) != NULL);
+    CHECK_EQ_STR(c->jur[1], "ALAMEDA");
+    /* 90210 is named after a district (WEST HOLLYWOOD TOURISM IMPROVEMENT DISTRICT) */
+    CHECK_EQ_INT(resolve("US", "CA", NULL, "90210", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK((c = cand_named(&res, "WEST HOLLYWOOD")) != NULL);
+    CHECK_EQ_INT(c->rate, 10500000);
+    /* 94505 lies in Alameda and Contra Costa counties (the crosswalk) */
+    CHECK_EQ_INT(resolve("US", "CA", NULL, "94505", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK((c = cand_named(&res, "CONTRA COSTA COUNTY (UNINCORPORATED)")) != NULL);
+    CHECK_EQ_INT(c->rate, 8750000);
+    /* one county, a city at its CDTFA rate: one rate, nothing listed */
+    CHECK_EQ_INT(resolve("US", "CA", NULL, "90001", "2026-03-01", &res, &err), 0);
+    CHECK(!res.ambiguous);
+    CHECK_EQ_INT(res.ncand, 0);
+    /* "SAN BERNARDINO" at the county's 7.75 is the county's unincorporated area, not the city
+     * (8.75): not ambiguous */
+    CHECK_EQ_INT(resolve("US", "CA", NULL, "92256", "2026-03-01", &res, &err), 0);
+    CHECK(!res.ambiguous);
+end:;
+}
+
 static void t_canada(void)
 {
     levy_tax_resolution res;
@@ -514,6 +586,7 @@ static const levy_test tests[] = {{"load", t_load},
                                   {"zip_two_states", t_zip_two_states},
                                   {"unknown_zip", t_unknown_zip},
                                   {"cdtfa", t_cdtfa},
+                                  {"ca_candidates", t_ca_candidates},
                                   {"overlays", t_overlays},
                                   {"sst", t_sst},
                                   {"canada", t_canada},

@@ -329,17 +329,22 @@
       L.badge(resolution), ' ', RESOLUTION[resolution] || '') : h('span', { text: '—' });
     var notice = null;
     if (amb && amb.candidates && amb.candidates.length) {
+      // California (no ZIP+4 data): a candidate is picked by the city (c.city), the ZIP table's
+      // answer is the default; elsewhere by its ZIP+4 ranges
+      var byCity = amb.candidates.some(function (c) { return !c['default'] && !(c.zip4_ranges || []).length; });
       var rows = amb.candidates.map(function (c) {
-        var where = c['default'] ? 'the rest of the ZIP' : (c.zip4_ranges || []).join(', ') +
+        var where = byCity ? (c['default'] ? 'the ZIP code table (used)' : c.city ? 'city ' + c.city : 'outside any city') :
+          c['default'] ? 'the rest of the ZIP' : (c.zip4_ranges || []).join(', ') +
           (c.zip4_ranges_total > (c.zip4_ranges || []).length ? ' and ' + (c.zip4_ranges_total - c.zip4_ranges.length) + ' more' : '');
         return h('tr', null, h('td', { class: 'num', text: L.percent(c.rate) }),
           h('td', { text: (c.jurisdictions || []).join(', ') }), h('td', { text: where || '—' }));
       });
       notice = h('div', { class: 'notice warn', role: 'status', id: idp + '-ambiguous' },
         h('strong', { text: 'ZIP ' + amb.zip + ' spans several rates.' }),
-        ' This answer used the ZIP code table; give the ZIP+4 (or the street address) to get the exact rate.',
+        byCity ? ' This answer used the ZIP code table; give the city of the address to get its rate.'
+          : ' This answer used the ZIP code table; give the ZIP+4 (or the street address) to get the exact rate.',
         h('table', { class: 'inner' },
-          h('thead', null, h('tr', null, ['Rate', 'Jurisdictions', 'Where (ZIP+4)'].map(function (t, i) {
+          h('thead', null, h('tr', null, ['Rate', 'Jurisdictions', byCity ? 'Where' : 'Where (ZIP+4)'].map(function (t, i) {
             return h('th', { scope: 'col', class: i === 0 ? 'num' : null, text: t });
           }))), h('tbody', null, rows)));
     }

@@ -11,12 +11,12 @@ for a direct customer D and a customer M that sells through a marketplace facili
     M invoice 50,000 (04-01, marketplace: excluded), D credit memo 5,000 (06-01), M invoice
     10,000 (08-01) that its own document flag says was sold directly (counted). Counting the
     marketplace invoice would cross on 04-01; excluding it, the threshold is crossed on 05-20.
-  * CO ($100,000; rule unknown: marketplace sales COUNTED and flagged): D 60,000 (03-01), M
+  * ID ($100,000; rule unknown: marketplace sales COUNTED and flagged): D 60,000 (03-01), M
     45,000 (04-10) -> crossed on 04-10 only because the marketplace sale counts.
   * NV: no sales, inventory from 2025-03-01 (Settings): nexus from that date.
 The expected figures (sales, crossing date, running totals) are computed here from the
 documents the test created, independently of levy; the report is read with as_of=2025-12-31.
-Also: US-CO subscribed -> no problem; AZ and NV not subscribed -> a problem each; the
+Also: US-ID subscribed -> no problem; AZ and NV not subscribed -> a problem each; the
 drill-down lists the documents with counted/marketplace and a running total; JSON and CSV
 agree; bad input is a 422 naming the field, an unknown region a 404.
 """
@@ -32,8 +32,8 @@ LEVY, SRC = sys.argv[1], sys.argv[2]
 BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 24200
 AS_OF = "2025-12-31"
 
-ADDR = {"AZ": ("Phoenix", "85004"), "CO": ("Denver", "80202")}
-EXCLUDES = {"AZ": True, "CO": False}  # the shipped table's rule for each state
+ADDR = {"AZ": ("Phoenix", "85004"), "ID": ("Boise", "83702")}
+EXCLUDES = {"AZ": True, "ID": False}  # the shipped table's rule for each state
 THRESHOLD = Decimal("100000.00")
 
 
@@ -91,10 +91,10 @@ def run(env):
     invoice("AZ", "2025-05-20", "30000.00", D)
     memo("AZ", "2025-06-01", "5000.00", D)
     direct = invoice("AZ", "2025-08-01", "10000.00", M, flag=False)
-    invoice("CO", "2025-03-01", "60000.00", D)
-    invoice("CO", "2025-04-10", "45000.00", M)
+    invoice("ID", "2025-03-01", "60000.00", D)
+    invoice("ID", "2025-04-10", "45000.00", M)
 
-    env.connect(regions=("US-CO",))
+    env.connect(regions=("US-ID",))
 
     def calculated():
         for (_, t, i, *_rest) in made:
@@ -160,7 +160,7 @@ def run(env):
     if not check("GET exposure as_of 2025-12-31 -> 200", st == 200, text):
         return
     by = {r["region"]: r for r in rep["data"]}
-    az, co, nv = by.get("US-AZ"), by.get("US-CO"), by.get("US-NV")
+    az, co, nv = by.get("US-AZ"), by.get("US-ID"), by.get("US-NV")
     e_sales, e_cross, e_run, e_mk = expect("AZ")
     check("AZ: expected (independent) crossing 2025-05-20 and sales 115000.00",
           (e_cross, e_sales) == ("2025-05-20", Decimal("115000.00")), (e_cross, e_sales))
@@ -173,9 +173,9 @@ def run(env):
           and Decimal(az["marketplace_counted"]) == 0 and az["marketplace_unverified"] is False
           and az["status"] == "exceeded" and az["percent"] == "115.0" and az["period_start"] == "2025-01-01",
           az)
-    c_sales, c_cross, c_run, c_mk = expect("CO")
-    check("CO: expected crossing 2025-04-10 (marketplace counted)", c_cross == "2025-04-10", c_cross)
-    check("CO: sales %s, crossed_on %s, rule unknown -> counted and flagged, subscribed -> no problem" % (
+    c_sales, c_cross, c_run, c_mk = expect("ID")
+    check("ID: expected crossing 2025-04-10 (marketplace counted)", c_cross == "2025-04-10", c_cross)
+    check("ID: sales %s, crossed_on %s, rule unknown -> counted and flagged, subscribed -> no problem" % (
           co and co["sales"], co and co["crossed_on"]),
           co and Decimal(co["sales"]) == c_sales and co["crossed_on"] == c_cross and co["nexus_status"] == "nexus"
           and co["subscribed"] is True and co["problem"] is None and co["status"] == "registered"

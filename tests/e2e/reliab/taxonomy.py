@@ -14,7 +14,8 @@ Against the real simulator (MA NY TX WA subscribed), checked here:
      TX data processing taxable on 80 % (Tax Code 151.351, 34 TAC 3.330) while professional
      services are exempt; WA a prerecorded course is a digital automated service, taxable on
      2025-09-30 when live training was not, and custom software exempt on 2025-09-30,
-     taxable from 2025-10-01 (ESSB 5814). None of these carries a fallback note.
+     taxable from 2025-10-01 (ESSB 5814); a gift card in WA and TX and streaming in WA have
+     cited rows (taxonomy II). None of these carries a fallback note.
   3. A code a state has no row for (NY iaas_paas) answers as its parent (saas, 8.88) and says
      so: notes [{code taxability_fallback, region US-NY, tax_code iaas_paas, parent saas}].
   4. The ten old codes answer exactly as before in TX 78701 (amounts, reasons, no notes).
@@ -120,7 +121,11 @@ def main():
                 ("WA", "online_course_recorded", "2025-09-30", "10.35", "standard_rated", "WA prerecorded course on 2025-09-30: a digital automated service"),
                 ("WA", "training", "2025-09-30", "0.00", "product_exempt", "WA live training (the parent) on 2025-09-30: exempt"),
                 ("WA", "custom_software", "2025-09-30", "0.00", "product_exempt", "WA custom software on 2025-09-30: exempt"),
-                ("WA", "custom_software", "2025-10-01", "10.35", "standard_rated", "WA custom software from 2025-10-01 (ESSB 5814): taxable")]:
+                ("WA", "custom_software", "2025-10-01", "10.35", "standard_rated", "WA custom software from 2025-10-01 (ESSB 5814): taxable"),
+                # taxonomy II: cited rows where a note used to say "taxed as its parent"
+                ("WA", "gift_card", "2026-03-01", "0.00", "product_exempt", "WA gift card: not taxed when sold (DOR)"),
+                ("TX", "gift_card", "2026-03-01", "0.00", "product_exempt", "TX gift card: not taxed when sold (Comptroller letter)"),
+                ("WA", "streaming_video", "2026-03-01", "0.00", "product_exempt", "WA streaming for a business (the default type): exempt (RCW 82.08.02087)")]:
             t, r, notes, text = answer(state, code, date)
             check(label + " (%s, %s)" % (want, reason), t == want and r == reason and notes is None, text[:500])
 
