@@ -21,6 +21,7 @@
 #include "tax/ctx.h"
 #include "tax/dec.h"
 #include "tax/engine.h"
+#include "tax/info.h"
 #include "tax/nexus.h"
 #include "tax/rates.h"
 #include "tax/territory.h"
@@ -202,8 +203,6 @@ typedef struct vctx {
     int required;           /* what a check function may ask (an address that must be there) */
     const char *max_amount; /* the largest amount, as the messages name it */
 } vctx;
-
-static void set_array_mt(lua_State *L, int idx);
 
 static void vinit(vctx *v, lua_State *L, levy_tax_problem *p)
 {
@@ -1080,7 +1079,10 @@ static void lua_out_key(levy_tax_out *o, const char *k, int first)
 {
     lua_out *lo = (lua_out *)o;
     key_cache *c = lo->keys;
-    (void)first;
+    if (first & LEVY_TAX_KEY_TEXT) { /* not a literal: not kept by its address */
+        lua_pushstring(lo->L, k);
+        return;
+    }
     unsigned h = (unsigned)(((uint64_t)(uintptr_t)k * 0x9E3779B97F4A7C15ull) >> 56); /* 8 bits */
     while (c->at[h] && c->at[h] != k) /* open addressing: never full (the writers use < 128 keys) */
         h = (h + 1) % KEY_CACHE;
@@ -1144,56 +1146,21 @@ static void lua_out_init(lua_out *lo, lua_State *L, int mt)
     luaL_checkstack(L, 2 * LUA_OUT_DEPTH + 4, "levy.tax: a result");
 }
 
+/* lua_out_init with levy.json's array metatable for the arrays (pushed below the value). */
+static void lua_out_begin(lua_out *lo, lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, "levy.json.array_mt");
+    lua_out_init(lo, L, lua_gettop(L));
+}
+
+/* After lua_out_begin and a writer: leaves the value written on top; returns 1. */
+static int lua_out_end(lua_State *L)
+{
+    lua_remove(L, -2);
+    return 1;
+}
+
 /* ------------------------------------------------------------------ ctx for calculate(ctx) */
-
-static void push_pct(lua_State *L, int64_t rate)
-{
-    char b[48];
-    size_t n = levy_tax_fmt_percent(b, rate);
-    lua_pushlstring(L, b, n);
-}
-
-static void push_name(lua_State *L, const levy_tax_entry *e)
-{
-    if (e->suffix) {
-        luaL_Buffer B;
-        luaL_buffinit(L, &B);
-        luaL_addstring(&B, e->name);
-        luaL_addstring(&B, e->suffix);
-        luaL_pushresult(&B);
-    } else {
-        lua_pushstring(L, e->name);
-    }
-}
-
-/* Pushes a new table (room for nrec fields) with an entry's jurisdiction, level, type and
- * percentage: the head of a tax in ctx, in the result and in tax.resolve. */
-static void push_entry(lua_State *L, const levy_tax_entry *en, int nrec)
-{
-    lua_createtable(L, 0, nrec);
-    push_name(L, en);
-    setk(L, -2, K_jurisdiction);
-    lua_pushstring(L, levy_tax_level_name(en->level));
-    setk(L, -2, K_level);
-    lua_pushstring(L, levy_tax_type_name(en->type));
-    setk(L, -2, K_type);
-    push_pct(L, en->rate);
-    setk(L, -2, K_percentage);
-    if (en->title) { /* a tax with its own name (issue 19: local taxes outside sales tax) */
-        lua_pushstring(L, en->title);
-        setk(L, -2, K_name);
-    }
-    /* issue 19: authority code (FIPS, ISO), json.null when not established, and why */
-    if (en->code)
-        lua_pushstring(L, en->code);
-    else
-        lua_pushlightuserdata(L, NULL); /* json.null, as the JSON path writes */
-    lua_setfield(L, -2, "authority_code");
-    if (en->note) {
-        lua_pushstring(L, en->note);
-        lua_setfield(L, -2, "jurisdiction_note");
-    }
-}
 
 /* ------------------------------------------------------------------ regions / subscription */
 
@@ -1499,26 +1466,10 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
 static void push_problem(lua_State *L, const levy_tax_problem *p)
 {
     lua_pushnil(L);
-    lua_createtable(L, 0, 4);
-    lua_pushinteger(L, levy_tax_error_status(p->error));
-    lua_setfield(L, -2, "status");
-    lua_pushstring(L, p->code);
-    lua_setfield(L, -2, "code");
-    lua_pushstring(L, p->message);
-    lua_setfield(L, -2, "message");
-    if (p->ndetails) {
-        lua_createtable(L, p->ndetails, 0);
-        set_array_mt(L, -1);
-        for (int i = 0; i < p->ndetails; i++) {
-            lua_createtable(L, 0, 2);
-            lua_pushstring(L, p->details[i].field);
-            lua_setfield(L, -2, "field");
-            lua_pushstring(L, p->details[i].message);
-            lua_setfield(L, -2, "message");
-            lua_rawseti(L, -2, i + 1);
-        }
-        lua_setfield(L, -2, "details");
-    }
+    lua_out lo;
+    lua_out_begin(&lo, L);
+    levy_tax_problem_write(&lo.o, p); /* tax/info.h */
+    lua_out_end(L);
 }
 
 /* A validation problem found while reading (p->ndetails > 0): pushes it, returns 2. */
@@ -1527,15 +1478,6 @@ static int push_invalid(lua_State *L, levy_tax_problem *p, const char *message)
     levy_tax_problem_set(p, LEVY_TAX_ERR_VALIDATION, NULL, message);
     push_problem(L, p);
     return 2;
-}
-
-static void set_array_mt(lua_State *L, int idx)
-{
-    idx = lua_absindex(L, idx);
-    if (lua_getfield(L, LUA_REGISTRYINDEX, "levy.json.array_mt") == LUA_TTABLE)
-        lua_setmetatable(L, idx);
-    else
-        lua_pop(L, 1);
 }
 
 /* Ids come from the one generator (levy_crypto_id, as levy.crypto.id("calc_") in plugins);
@@ -1767,24 +1709,6 @@ static const levy_taxid_registry *read_registry(lua_State *L, int opts, levy_tax
     return out;
 }
 
-/* result.territory (issue 19): {code, name, reason, tax_country?, treatment} */
-static void push_territory(lua_State *L, const levy_territory *tr)
-{
-    lua_createtable(L, 0, 5);
-    lua_pushstring(L, tr->code);
-    lua_setfield(L, -2, "code");
-    lua_pushstring(L, tr->name);
-    lua_setfield(L, -2, "name");
-    lua_pushstring(L, tr->reason);
-    lua_setfield(L, -2, "reason");
-    if (tr->tax_country) {
-        lua_pushstring(L, tr->tax_country);
-        lua_setfield(L, -2, "tax_country");
-    }
-    lua_pushstring(L, tr->treatment);
-    lua_setfield(L, -2, "treatment");
-}
-
 static int tax_calculate(lua_State *L)
 {
     const levy_rates *rates = levy_lua_host(L, LEVY_HOST_RATES);
@@ -1980,114 +1904,56 @@ static int tax_calculate(lua_State *L)
 
 static int tax_tax_codes(lua_State *L)
 {
-    lua_createtable(L, levy_tax_ncodes, 0);
-    set_array_mt(L, -1);
-    for (int i = 0; i < levy_tax_ncodes; i++) {
-        lua_createtable(L, 0, 4);
-        lua_pushstring(L, levy_tax_codes[i].code);
-        lua_setfield(L, -2, "code");
-        lua_pushstring(L, levy_tax_codes[i].name);
-        lua_setfield(L, -2, "name");
-        lua_pushstring(L, levy_tax_codes[i].description);
-        lua_setfield(L, -2, "description");
-        if (levy_tax_codes[i].parent) { /* absent for the ten roots */
-            lua_pushstring(L, levy_tax_codes[i].parent);
-            lua_setfield(L, -2, "parent");
-        }
-        lua_rawseti(L, -2, i + 1);
-    }
-    return 1;
+    lua_out lo;
+    lua_out_begin(&lo, L);
+    levy_tax_codes_write(&lo.o); /* tax/info.h */
+    return lua_out_end(L);
 }
 
 static int tax_rates_info(lua_State *L)
 {
-    const levy_rates *r = levy_lua_host(L, LEVY_HOST_RATES);
-    lua_newtable(L);
-    set_array_mt(L, -1);
-    if (!r)
-        return 1;
-    int n = levy_rates_ntables(r);
-    for (int i = 0; i < n; i++) {
-        const levy_rates_table *t = levy_rates_table_at(r, i);
-        lua_createtable(L, 0, 4);
-        lua_pushstring(L, t->source);
-        lua_setfield(L, -2, "source");
-        lua_pushstring(L, t->vintage);
-        lua_setfield(L, -2, "vintage");
-        lua_pushinteger(L, t->rows);
-        lua_setfield(L, -2, "rows");
-        lua_pushstring(L, t->path);
-        lua_setfield(L, -2, "path");
-        lua_rawseti(L, -2, i + 1);
-    }
-    return 1;
+    lua_out lo;
+    lua_out_begin(&lo, L);
+    levy_tax_rates_info_write(&lo.o, levy_lua_host(L, LEVY_HOST_RATES));
+    return lua_out_end(L);
 }
 
-static int cmp_code(lua_State *L)
-{
-    lua_getfield(L, 1, "code");
-    lua_getfield(L, 2, "code");
-    int lt = lua_compare(L, -2, -1, LUA_OPLT);
-    lua_pop(L, 2);
-    lua_pushboolean(L, lt);
-    return 1;
-}
-
+/* The regions levy has rules for: levy.rules and levy.rule_files handed to
+ * levy_tax_regions_write (sorted and shaped there) in a userdata the GC frees. */
 static int tax_regions(lua_State *L)
 {
-    lua_newtable(L);
-    set_array_mt(L, -1);
-    int out = lua_gettop(L);
     int n = 0;
-    lua_getfield(L, LUA_REGISTRYINDEX, "levy.rules");
-    if (!lua_istable(L, -1)) {
-        lua_pop(L, 1);
-        return 1;
-    }
-    int rules = lua_gettop(L);
-    lua_getfield(L, LUA_REGISTRYINDEX, "levy.rule_files");
-    int files = lua_gettop(L);
-    lua_pushnil(L);
-    while (lua_next(L, rules)) {
-        if (lua_type(L, -2) == LUA_TSTRING && lua_istable(L, -1)) {
-            int rt = lua_gettop(L);
-            const char *code = lua_tostring(L, -2);
-            lua_createtable(L, 0, 5);
-            lua_pushstring(L, code);
-            lua_setfield(L, -2, "code");
-            lua_getfield(L, rt, "name");
-            lua_setfield(L, -2, "name");
-            getk(L, rt, K_country);
-            if (lua_isnil(L, -1)) {
-                lua_pop(L, 1);
-                lua_pushlstring(L, code, strlen(code) >= 2 ? 2 : strlen(code));
-            }
-            setk(L, -2, K_country);
-            lua_getfield(L, rt, "tax_type");
-            lua_setfield(L, -2, "tax_type");
-            if (lua_istable(L, files)) {
-                lua_getfield(L, files, code);
-                lua_setfield(L, -2, "rule");
-            }
-            lua_rawseti(L, out, ++n);
-        }
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 2);
-    /* sort by code */
-    lua_getglobal(L, "table");
-    if (lua_istable(L, -1)) {
-        lua_getfield(L, -1, "sort");
-        if (lua_isfunction(L, -1)) {
-            lua_pushvalue(L, out);
-            lua_pushcfunction(L, cmp_code);
-            lua_call(L, 2, 0);
-        } else {
+    lua_settop(L, 0);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "levy.rules") != LUA_TTABLE)
+        n = -1;
+    lua_getfield(L, LUA_REGISTRYINDEX, "levy.rule_files"); /* 2 */
+    for (lua_pushnil(L); n >= 0 && lua_next(L, 1); lua_pop(L, 1))
+        n++;
+    levy_tax_region_info *r = lua_newuserdatauv(L, sizeof *r * (size_t)(n > 0 ? n : 1), 0); /* 3 */
+    int k = 0;
+    for (lua_pushnil(L); n > 0 && lua_next(L, 1); lua_pop(L, 1)) {
+        if (lua_type(L, -2) != LUA_TSTRING || !lua_istable(L, -1) || k == n)
+            continue;
+        /* strings borrowed: the rule tables and levy.rule_files hold them */
+        const char *code = lua_tostring(L, -2);
+        r[k] = (levy_tax_region_info){.code = code};
+        static const char *const keys[3] = {"name", "country", "tax_type"};
+        const char **at[3] = {&r[k].name, &r[k].country, &r[k].tax_type};
+        for (int f = 0; f < 3; f++) {
+            if (lua_getfield(L, -1, keys[f]) == LUA_TSTRING)
+                *at[f] = lua_tostring(L, -1);
             lua_pop(L, 1);
         }
+        if (lua_istable(L, 2) && lua_getfield(L, 2, code) == LUA_TSTRING)
+            r[k].rule = lua_tostring(L, -1);
+        if (lua_istable(L, 2))
+            lua_pop(L, 1);
+        k++;
     }
-    lua_pop(L, 1);
-    return 1;
+    lua_out lo;
+    lua_out_begin(&lo, L);
+    levy_tax_regions_write(&lo.o, r, k);
+    return lua_out_end(L);
 }
 
 static int tax_resolve(lua_State *L)
@@ -2125,42 +1991,10 @@ static int tax_resolve(lua_State *L)
         push_problem(L, &p);
         return 2;
     }
-    lua_createtable(L, 0, 4);
-    lua_pushstring(L, res.region);
-    lua_setfield(L, -2, "region");
-    lua_createtable(L, res.ngroups, 0);
-    for (int g = 0; g < res.ngroups; g++) {
-        lua_pushstring(L, res.group_region[g]);
-        lua_rawseti(L, -2, g + 1);
-    }
-    lua_setfield(L, -2, "regions");
-    lua_createtable(L, res.n, 0);
-    set_array_mt(L, -1);
-    for (int i = 0; i < res.n; i++) {
-        const levy_tax_entry *e = &res.e[i];
-        push_entry(L, e, 5);
-        lua_pushstring(L, res.group_region[e->group]);
-        lua_setfield(L, -2, "region");
-        lua_rawseti(L, -2, i + 1);
-    }
-    setk(L, -2, K_taxes);
-    if (res.territory) {
-        push_territory(L, res.territory);
-        lua_setfield(L, -2, "territory");
-    }
-    if (res.nkeys) {
-        lua_createtable(L, 0, res.nkeys);
-        for (int k = 0; k < res.nkeys; k++) {
-            push_pct(L, res.key_rate[k]);
-            lua_setfield(L, -2, res.key[k]);
-        }
-        lua_setfield(L, -2, "rates");
-    }
-    char src[512];
-    levy_rates_describe(rates, &res, src, sizeof src);
-    lua_pushstring(L, src);
-    lua_setfield(L, -2, "rates_source");
-    return 1;
+    lua_out lo;
+    lua_out_begin(&lo, L);
+    levy_tax_resolution_write(&lo.o, rates, &res); /* tax/info.h */
+    return lua_out_end(L);
 }
 
 /* [-1, +0, -] __gc of the box holding a loaded nexus table (NULL once freed). */
@@ -2197,41 +2031,12 @@ static int tax_nexus_thresholds(lua_State *L)
     levy_err_clear(&err);
     if (levy_nexus_load(box, path, &err) != LEVY_OK)
         return luaL_error(L, "levy.tax.nexus_thresholds: %s", err.message);
-    levy_nexus *nx = *box;
-    lua_createtable(L, (int)nx->n, 0);
-    set_array_mt(L, -1);
-    for (size_t i = 0; i < nx->n; i++) {
-        const levy_nexus_row *r = &nx->rows[i];
-        lua_createtable(L, 0, 9);
-        lua_pushstring(L, r->state);
-        lua_setfield(L, -2, "state");
-        lua_pushstring(L, r->sales);
-        lua_setfield(L, -2, "sales_threshold");
-        if (r->transactions >= 0) {
-            lua_pushinteger(L, (lua_Integer)r->transactions);
-            lua_setfield(L, -2, "transactions_threshold");
-            lua_pushstring(L, r->combine);
-            lua_setfield(L, -2, "combine");
-        }
-        lua_pushstring(L, r->period);
-        lua_setfield(L, -2, "period");
-        if (r->effective_from[0]) {
-            lua_pushstring(L, r->effective_from);
-            lua_setfield(L, -2, "effective_from");
-        }
-        lua_pushstring(L, r->source);
-        lua_setfield(L, -2, "source");
-        lua_pushstring(L, r->marketplace);
-        lua_setfield(L, -2, "marketplace");
-        if (r->marketplace_source) {
-            lua_pushstring(L, r->marketplace_source);
-            lua_setfield(L, -2, "marketplace_source");
-        }
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-    levy_nexus_free(nx);
+    lua_out lo;
+    lua_out_begin(&lo, L);
+    levy_tax_nexus_write(&lo.o, *box); /* tax/info.h */
+    levy_nexus_free(*box);
     *box = NULL;
-    return 1;
+    return lua_out_end(L);
 }
 
 int luaopen_levy_tax(lua_State *L)
