@@ -18,6 +18,7 @@
 #include "lctx.h"
 #include "tax/build.h"
 #include "tax/calc.h"
+#include "tax/compile.h"
 #include "tax/ctx.h"
 #include "tax/dec.h"
 #include "tax/engine.h"
@@ -667,37 +668,9 @@ static line_buf *lease_lines(lua_State *L, line_buf *shared, int nlines)
 
 /* ------------------------------------------------------------------ rules: table -> struct */
 
-static unsigned level_mask(lua_State *L, int idx)
-{
-    unsigned mask = 0;
-    if (!lua_istable(L, idx))
-        return 0;
-    lua_Integer n = luaL_len(L, idx);
-    for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, idx, i);
-        int lv = levy_tax_level_from(lua_tostring(L, -1));
-        if (lv >= 0)
-            mask |= 1u << lv;
-        lua_pop(L, 1);
-    }
-    return mask;
-}
-
-/* tbl[key] as a scaled decimal: 0, or -1 when it is not a decimal string. */
-static int dec_field(lua_State *L, int tbl, const char *key, int scale, int64_t *v)
-{
-    lua_getfield(L, tbl, key);
-    size_t len;
-    const char *s = lua_tolstring(L, -1, &len);
-    *v = 0;
-    int bad = lua_type(L, -1) != LUA_TSTRING || levy_tax_dec_parse(s, len, scale, scale, 0, v);
-    lua_pop(L, 1);
-    return bad ? -1 : 0;
-}
-
-/* A compiled rule (core/tax/calc.h) in a userdata: uservalue 1 is the rule table (its strings
- * are borrowed), uservalue 2 a table anchoring the strings made while compiling. Cached in
- * the registry table "levy.tax.compiled" (weak keys: rule table -> userdata). */
+/* A compiled rule (core/tax/build.h) in a userdata; its uservalue is the rule table (its region
+ * string is borrowed; the compiled taxability owns its texts). Cached in the registry table
+ * "levy.tax.compiled" (weak keys: rule table -> userdata). */
 #define RULE_MT "levy.tax.rule"
 
 typedef levy_tax_rule_build crule; /* core/tax/build.h */
@@ -708,241 +681,59 @@ static int crule_gc(lua_State *L)
     return 0;
 }
 
-/* Keeps the string at idx alive with the compiled rule at ci; returns it. */
-static const char *anchor(lua_State *L, int ci, int idx, size_t *len)
-{
-    idx = lua_absindex(L, idx);
-    const char *s = lua_tolstring(L, idx, len);
-    lua_getiuservalue(L, ci, 2);
-    lua_pushvalue(L, idx);
-    lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
-    lua_pop(L, 1);
-    return s;
-}
+/* The Lua stack as levy_tax_in (core/tax/compile.h): a rule's taxability handed to the
+ * compiler value by value, read as Lua reads it. */
+typedef struct lua_in {
+    levy_tax_in in;
+    lua_State *L;
+} lua_in;
 
-/* Pushes an invalid treatment at index i with a message (raised when a line uses it). */
-static void invalid(lua_State *L, int ci, crule *c, int i, const char *msg)
+static int lin_type(levy_tax_in *in)
 {
-    lua_pushstring(L, msg);
-    c->treat[i].kind = LEVY_TREAT_INVALID;
-    c->treat[i].text = anchor(L, ci, -1, &c->treat[i].text_len);
-    lua_pop(L, 1);
-}
-
-static LEVY_LJMP int new_treat(lua_State *L, crule *c)
-{
-    int i = levy_tax_rule_new_treatment(c);
-    if (i < 0)
-        luaL_error(L, "out of memory"); /* the arrays stay owned by the compiled rule (__gc) */
-    return i;
-}
-
-static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, int depth);
-
-/* The two branches t[names[0]] and t[names[1]] of a treatment, each compiled, into out[]
- * (an absent branch is -1: taxable): a threshold's below/above and a by-customer
- * treatment's business/individual (issue 19, docs/rules.md). t is absolute. */
-static LEVY_LJMP void compile_branches(lua_State *L, int ci, crule *c, int t,
-                                       const char *const names[2], int out[2], int depth)
-{
-    for (int k = 0; k < 2; k++) {
-        out[k] = -1;
-        if (lua_getfield(L, t, names[k]) != LUA_TNIL)
-            out[k] = compile_treatment(L, ci, c, -1, depth + 1);
-        lua_pop(L, 1);
+    switch (lua_type(((lua_in *)in)->L, -1)) {
+    case LUA_TNIL:
+        return LEVY_IN_NIL;
+    case LUA_TSTRING:
+        return LEVY_IN_STRING;
+    case LUA_TNUMBER:
+        return LEVY_IN_NUMBER;
+    case LUA_TTABLE:
+        return LEVY_IN_TABLE;
+    default:
+        return LEVY_IN_OTHER;
     }
 }
 
-/* Compiles the dated row at stack index row ({ T, from =, to = }) into treatment i. */
-static LEVY_LJMP void compile_dated_row(lua_State *L, int ci, crule *c, int i, int row, int depth)
+static int lin_field(levy_tax_in *in, const char *name)
 {
-    row = lua_absindex(L, row);
-    int32_t w[2] = {0, 0};
-    static const char *const keys[2] = {"from", "to"};
-    for (int k = 0; k < 2; k++) {
-        int ty = lua_getfield(L, row, keys[k]);
-        if (ty != LUA_TNIL) {
-            size_t n = 0;
-            const char *ds = ty == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
-            int32_t dv; /* the one date parser (dec.h): a real calendar day, else -1 */
-            w[k] = ds && levy_tax_date_parse(ds, n, &dv) == 0 ? dv : -1;
-        }
-        lua_pop(L, 1);
-    }
-    if (w[0] < 0 || w[1] < 0 || (w[0] && w[1] && w[0] > w[1])) {
-        invalid(L, ci, c, i,
-                "rule taxability: a dated row needs from/to as YYYY-MM-DD, from <= to");
-        return;
-    }
-    lua_rawgeti(L, row, 1);
-    int inner = compile_treatment(L, ci, c, -1, depth + 1);
-    lua_pop(L, 1);
-    c->treat[i].kind = LEVY_TREAT_DATED; /* c->treat may have moved */
-    c->treat[i].from = w[0];
-    c->treat[i].to = w[1];
-    c->treat[i].inner = inner;
-    c->treat[i].next = -1;
+    lua_State *L = ((lua_in *)in)->L;
+    luaL_checkstack(L, 4, "levy.tax: rule taxability nested too deep");
+    lua_getfield(L, -1, name);
+    return lin_type(in);
 }
 
-/* Compiles the treatment at stack index t (a rule's taxability value); returns its index.
- * What the engine cannot apply becomes LEVY_TREAT_INVALID with the message the decision
- * raises when a line uses it (as before compiling: an unused bad row is no error). */
-static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, int depth)
+static int lin_item(levy_tax_in *in, long long i)
 {
-    t = lua_absindex(L, t);
-    luaL_checkstack(L, 6, "levy.tax: rule taxability nested too deep");
-    int i = new_treat(L, c);
-    levy_tax_treatment *tr = &c->treat[i];
-    int64_t v;
-    if (depth > LEVY_TAX_MAX_DEPTH) {
-        invalid(L, ci, c, i, "rule taxability: thresholds nested too deep");
-        return i;
-    }
-    if (lua_type(L, t) == LUA_TSTRING) {
-        const char *s = lua_tostring(L, t);
-        if (strcmp(s, "taxable") == 0) {
-            tr->kind = LEVY_TREAT_TAXABLE;
-        } else if (strcmp(s, "exempt") == 0) {
-            tr->kind = LEVY_TREAT_EXEMPT;
-        } else if (strcmp(s, "zero_rated") == 0) {
-            tr->kind = LEVY_TREAT_ZERO;
-        } else if (strcmp(s, "reduced") == 0) {
-            tr->kind = LEVY_TREAT_REDUCED;
-        } else if (strcmp(s, "follows_goods") == 0) {
-            tr->kind = LEVY_TREAT_FOLLOWS;
-        } else if (strcmp(s, "follows_goods_any") == 0) {
-            tr->kind = LEVY_TREAT_FOLLOWS_ANY;
-        } else {
-            lua_pushfstring(L, "rule taxability: unknown treatment '%s'", s);
-            invalid(L, ci, c, i, lua_tostring(L, -1));
-            lua_pop(L, 1);
-        }
-        return i;
-    }
-    if (!lua_istable(L, t)) {
-        invalid(L, ci, c, i, "rule taxability: a treatment is a string or a table");
-        return i;
-    }
-    /* dated taxability (docs/rules.md section 2): one row { T, from =, to = } or a list of
-     * such rows */
-    {
-        int has_from = lua_getfield(L, t, "from") != LUA_TNIL;
-        has_from |= lua_getfield(L, t, "to") != LUA_TNIL;
-        int first = lua_rawgeti(L, t, 1);
-        lua_pop(L, 3);
-        if (has_from) {
-            compile_dated_row(L, ci, c, i, t, depth);
-            return i;
-        }
-        if (first == LUA_TTABLE) {
-            int prev = -1, head = i;
-            lua_Integer n = (lua_Integer)lua_rawlen(L, t);
-            for (lua_Integer k = 1; k <= n; k++) {
-                int ri = k == 1 ? i : new_treat(L, c);
-                lua_rawgeti(L, t, k);
-                if (lua_istable(L, -1))
-                    compile_dated_row(L, ci, c, ri, -1, depth);
-                else
-                    invalid(L, ci, c, ri,
-                            "rule taxability: a dated row list holds { T, from =, to = } rows");
-                lua_pop(L, 1);
-                if (c->treat[ri].kind != LEVY_TREAT_DATED)
-                    return ri == head ? head : (c->treat[head] = c->treat[ri], head);
-                if (prev >= 0)
-                    c->treat[prev].next = ri;
-                prev = ri;
-            }
-            return head;
-        }
-    }
-    if (lua_getfield(L, t, "reduced") != LUA_TNIL) {
-        tr->kind = LEVY_TREAT_REDUCED;
-        if (lua_type(L, -1) == LUA_TSTRING)
-            tr->text = anchor(L, ci, -1, &tr->text_len);
-        lua_pop(L, 1);
-        return i;
-    }
-    lua_pop(L, 1);
-    if (lua_getfield(L, t, "fraction") != LUA_TNIL) {
-        lua_pop(L, 1);
-        if (dec_field(L, t, "fraction", 8, &v))
-            invalid(L, ci, c, i, "rule taxability: fraction must be a decimal string");
-        else if (v > LEVY_TAX_RATE_ONE)
-            invalid(L, ci, c, i, "rule taxability: fraction must be between 0 and 1");
-        else
-            *tr = (levy_tax_treatment){
-                .kind = LEVY_TREAT_FRACTION, .value = v, .below = -1, .above = -1};
-        return i;
-    }
-    lua_pop(L, 1);
-    if (lua_getfield(L, t, "rate") != LUA_TNIL) {
-        lua_pop(L, 1);
-        /* percent * 10^6 = 10^-8 */
-        if (dec_field(L, t, "rate", 6, &v)) {
-            invalid(L, ci, c, i, "rule taxability: rate must be a decimal string");
-            return i;
-        }
-        if (v > LEVY_TAX_MAX_RATE) {
-            invalid(L, ci, c, i, "rule taxability: rate must be at most 1000 (percent)");
-            return i;
-        }
-        lua_getfield(L, t, "level");
-        int lv = levy_tax_level_from(lua_tostring(L, -1));
-        lua_pop(L, 1);
-        if (lv < 0) {
-            invalid(L, ci, c, i, "rule taxability: { rate = } needs level = state|county|city|...");
-            return i;
-        }
-        lua_getfield(L, t, "keep_levels");
-        unsigned keep = level_mask(L, -1);
-        lua_pop(L, 1);
-        *tr = (levy_tax_treatment){.kind = LEVY_TREAT_RATE,
-                                   .level = lv,
-                                   .mask = keep,
-                                   .value = v,
-                                   .below = -1,
-                                   .above = -1};
-        return i;
-    }
-    lua_pop(L, 1);
-    if (lua_getfield(L, t, "exempt_levels") != LUA_TNIL) {
-        tr->kind = LEVY_TREAT_EXEMPT_LEVELS;
-        tr->mask = level_mask(L, -1);
-        lua_pop(L, 1);
-        return i;
-    }
-    lua_pop(L, 1);
-    if (lua_getfield(L, t, "threshold") != LUA_TNIL) {
-        tr->kind = LEVY_TREAT_THRESHOLD;
-        if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER)
-            tr->text = anchor(L, ci, -1, &tr->text_len); /* parsed per currency */
-        lua_pop(L, 1);
-        lua_getfield(L, t, "per");
-        tr->per_line = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "line") == 0;
-        lua_pop(L, 1);
-        static const char *const sides[2] = {"below", "above"};
-        int br[2];
-        compile_branches(L, ci, c, t, sides, br, depth);
-        c->treat[i].below = br[0]; /* c->treat may have moved */
-        c->treat[i].above = br[1];
-        return i;
-    }
-    lua_pop(L, 1);
-    if (lua_getfield(L, t, "business") != LUA_TNIL ||
-        lua_getfield(L, t, "individual") != LUA_TNIL) {
-        lua_settop(L, t);
-        static const char *const who[2] = {"business", "individual"};
-        int br[2];
-        compile_branches(L, ci, c, t, who, br, depth);
-        c->treat[i].kind = LEVY_TREAT_BY_CUSTOMER; /* c->treat may have moved */
-        c->treat[i].business = br[0];
-        c->treat[i].individual = br[1];
-        return i;
-    }
-    lua_settop(L, t);
-    invalid(L, ci, c, i, "rule taxability: unknown treatment table");
-    return i;
+    lua_State *L = ((lua_in *)in)->L;
+    luaL_checkstack(L, 4, "levy.tax: rule taxability nested too deep");
+    lua_rawgeti(L, -1, (lua_Integer)i);
+    return lin_type(in);
 }
+
+static long long lin_len(levy_tax_in *in, int raw)
+{
+    lua_State *L = ((lua_in *)in)->L;
+    return raw ? (long long)lua_rawlen(L, -1) : (long long)luaL_len(L, -1);
+}
+
+static const char *lin_text(levy_tax_in *in, size_t *len)
+{
+    lua_State *L = ((lua_in *)in)->L;
+    int t = lua_type(L, -1);
+    return t == LUA_TSTRING || t == LUA_TNUMBER ? lua_tolstring(L, -1, len) : NULL;
+}
+
+static void lin_pop(levy_tax_in *in) { lua_pop(((lua_in *)in)->L, 1); }
 
 /* A rule table's own fields (its taxability is compiled below): names a rule may leave out
  * or misspell are as absent (region "", sourcing destination), except reverse_charge. */
@@ -980,7 +771,7 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
         return &c->r;
     }
     lua_pop(L, 1);
-    crule *c = lua_newuserdatauv(L, sizeof *c, 2);
+    crule *c = lua_newuserdatauv(L, sizeof *c, 1);
     memset(c, 0, sizeof *c); /* nothing to free if we raise below */
     if (luaL_newmetatable(L, RULE_MT)) {
         lua_pushcfunction(L, crule_gc);
@@ -990,8 +781,6 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
     int ci = lua_gettop(L);
     lua_pushvalue(L, idx);
     lua_setiuservalue(L, ci, 1);
-    lua_newtable(L);
-    lua_setiuservalue(L, ci, 2);
     vctx rv = {.L = L, .raise = 1};
     read_fields(&rv, idx, rule_name_fields, 1, &c->r, NULL);
     if (!c->r.region)
@@ -999,16 +788,16 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
     rv.label = c->r.region;
     read_fields(&rv, idx, rule_name_fields + 1, (int)LEVY_ARRAY_LEN(rule_name_fields) - 1, &c->r,
                 NULL);
-    if (lua_getfield(L, idx, "taxability") == LUA_TTABLE) {
+    if (lua_getfield(L, idx, "taxability") == LUA_TTABLE) { /* each row compiled in C */
         int tx = lua_gettop(L);
+        lua_in in = {{lin_type, lin_field, lin_item, lin_len, lin_text, lin_pop}, L};
         lua_pushnil(L);
         while (lua_next(L, tx)) {
             if (lua_type(L, -2) == LUA_TSTRING && !lua_isnil(L, -1)) {
-                int k = levy_tax_rule_new_code(c);
-                if (k < 0)
-                    luaL_error(L, "out of memory");
-                c->codes[k].code = lua_tostring(L, -2); /* a key of the rule table */
-                c->codes[k].treatment = compile_treatment(L, ci, c, -1, 0);
+                size_t n;
+                const char *code = lua_tolstring(L, -2, &n);
+                if (levy_tax_rule_add_code(c, &in.in, code, n) != 0)
+                    luaL_error(L, "out of memory"); /* what was built is the userdata's (__gc) */
             }
             lua_pop(L, 1);
         }
