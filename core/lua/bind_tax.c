@@ -1,10 +1,11 @@
 /* levy.tax: the Lua face of the tax decision (docs/rules.md section 4). Table <-> struct glue
- * only: reads the decoded /v1/calculate body and its options into a levy_tax_request,
- * compiles each rule table once into a levy_tax_rule (cached per rule table: rules are
- * immutable per generation), calls levy_tax_decide (core/tax/calc.c, where sourcing,
- * exemptions, treatments, reverse charge and the error table live), runs a rule's
- * calculate(ctx) in the 'pure' context as the decision's callback, and pushes the CONTRACT
- * section 2.5 result. */
+ * only: reads the decoded /v1/calculate body and its options into a levy_tax_request, hands
+ * each rule table's taxability once to the compiler (core/tax/compile.c, through levy_tax_in;
+ * cached per rule table: rules are immutable per generation), calls levy_tax_decide
+ * (core/tax/calc.c, where sourcing, exemptions, treatments, reverse charge and the error table
+ * live), runs a rule's calculate(ctx) in the 'pure' context as the decision's callback, and
+ * builds Lua tables from the C writers (the CONTRACT section 2.5 result and ctx in
+ * core/tax/calc.c and ctx.c, the other functions' answers in core/tax/info.c). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -825,8 +826,6 @@ static int lua_out_end(lua_State *L)
     lua_remove(L, -2);
     return 1;
 }
-
-/* ------------------------------------------------------------------ ctx for calculate(ctx) */
 
 /* ------------------------------------------------------------------ regions / subscription */
 
