@@ -1,10 +1,11 @@
 /* levy.tax: the Lua face of the tax decision (docs/rules.md section 4). Table <-> struct glue
- * only: reads the decoded /v1/calculate body and its options into a levy_tax_request,
- * compiles each rule table once into a levy_tax_rule (cached per rule table: rules are
- * immutable per generation), calls levy_tax_decide (core/tax/calc.c, where sourcing,
- * exemptions, treatments, reverse charge and the error table live), runs a rule's
- * calculate(ctx) in the 'pure' context as the decision's callback, and pushes the CONTRACT
- * section 2.5 result. */
+ * only: reads the decoded /v1/calculate body and its options into a levy_tax_request, hands
+ * each rule table's taxability once to the compiler (core/tax/compile.c, through levy_tax_in;
+ * cached per rule table: rules are immutable per generation), calls levy_tax_decide
+ * (core/tax/calc.c, where sourcing, exemptions, treatments, reverse charge and the error table
+ * live), runs a rule's calculate(ctx) in the 'pure' context as the decision's callback, and
+ * builds Lua tables from the C writers (the CONTRACT section 2.5 result and ctx in
+ * core/tax/calc.c and ctx.c, the other functions' answers in core/tax/info.c). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,156 +19,35 @@
 #include "lctx.h"
 #include "tax/build.h"
 #include "tax/calc.h"
+#include "tax/compile.h"
 #include "tax/ctx.h"
 #include "tax/dec.h"
 #include "tax/engine.h"
+#include "tax/info.h"
 #include "tax/nexus.h"
 #include "tax/rates.h"
 #include "tax/territory.h"
 
 int luaopen_levy_tax(lua_State *L);
 
-enum {
-    K_id,
-    K_amount,
-    K_taxable_amount,
-    K_tax,
-    K_taxability_reason,
-    K_taxes,
-    K_jurisdiction,
-    K_level,
-    K_type,
-    K_percentage,
-    K_discount,
-    K_quantity,
-    K_tax_code,
-    K_product_id,
-    K_tax_inclusive,
-    K_currency,
-    K_date,
-    K_tax_id,
-    K_exempt,
-    K_country,
-    K_state,
-    K_city,
-    K_zip_code,
-    K_taxability,
-    K_default,
-    K_index,
-    K_unit_amount,
-    K_reason,
-    K_reverse_charge,
-    K_fraction,
-    K_unit_from,
-    K_unit_to,
-    K_region,
-    K_lines,
-    K_customer,
-    K_seller,
-    K_ship_to,
-    K_calculation_id,
-    K_notes,
-    K_code,
-    K_message,
-    K_rules,
-    K_generation,
-    K_rates_source,
-    K_region_rule,
-    K_territory,
-    K_name,
-    K_tax_country,
-    K_treatment,
-    K_total_amount,
-    K_total_tax,
-    K_total_taxable,
-    K_sourcing,
-    K_calculate,
-    K_exemption_expires,
-    K_exempt_regions,
-    K_customer_type,
-    K_status,
-    K_source,
-    K_checked_at,
-    K_number,
-    K_jurisdictions,
-    K_authority_code,
-    K_jurisdiction_note,
-    K_tax_code_parent,
-    K_resolution,
-    K_line1,
-    K_issued,
-    K_expires,
-    K_N
-};
-static const char *const key_names[K_N] = {"id",
-                                           "amount",
-                                           "taxable_amount",
-                                           "tax",
-                                           "taxability_reason",
-                                           "taxes",
-                                           "jurisdiction",
-                                           "level",
-                                           "type",
-                                           "percentage",
-                                           "discount",
-                                           "quantity",
-                                           "tax_code",
-                                           "product_id",
-                                           "tax_inclusive",
-                                           "currency",
-                                           "date",
-                                           "tax_id",
-                                           "exempt",
-                                           "country",
-                                           "state",
-                                           "city",
-                                           "zip_code",
-                                           "taxability",
-                                           "default",
-                                           "index",
-                                           "unit_amount",
-                                           "reason",
-                                           "reverse_charge",
-                                           "fraction",
-                                           "unit_from",
-                                           "unit_to",
-                                           "region",
-                                           "lines",
-                                           "customer",
-                                           "seller",
-                                           "ship_to",
-                                           "calculation_id",
-                                           "notes",
-                                           "code",
-                                           "message",
-                                           "rules",
-                                           "generation",
-                                           "rates_source",
-                                           "region_rule",
-                                           "territory",
-                                           "name",
-                                           "tax_country",
-                                           "treatment",
-                                           "total_amount",
-                                           "total_tax",
-                                           "total_taxable",
-                                           "sourcing",
-                                           "calculate",
-                                           "exemption_expires",
-                                           "exempt_regions",
-                                           "customer_type",
-                                           "status",
-                                           "source",
-                                           "checked_at",
-                                           "number",
-                                           "jurisdictions",
-                                           "authority_code",
-                                           "jurisdiction_note",
-                                           "tax_code_parent",
-                                           "resolution",
-                                           "line1",
-                                           "issued",
-                                           "expires"};
+/* The keys levy.tax reads and writes, pre-interned as upvalues (one list: the enum and the
+ * names come from it). */
+#define TAX_KEYS(X)                                                                                \
+    X(id), X(amount), X(taxable_amount), X(tax), X(taxability_reason), X(taxes), X(jurisdiction),  \
+        X(level), X(type), X(percentage), X(discount), X(quantity), X(tax_code), X(product_id),    \
+        X(tax_inclusive), X(currency), X(date), X(tax_id), X(exempt), X(country), X(state),        \
+        X(city), X(zip_code), X(taxability), X(default), X(index), X(unit_amount), X(reason),      \
+        X(reverse_charge), X(fraction), X(unit_from), X(unit_to), X(region), X(lines),             \
+        X(customer), X(seller), X(ship_to), X(calculation_id), X(notes), X(code), X(message),      \
+        X(rules), X(generation), X(rates_source), X(region_rule), X(territory), X(name),           \
+        X(tax_country), X(treatment), X(total_amount), X(total_tax), X(total_taxable),             \
+        X(sourcing), X(calculate), X(exemption_expires), X(exempt_regions), X(customer_type),      \
+        X(status), X(source), X(checked_at), X(number), X(jurisdictions), X(authority_code),       \
+        X(jurisdiction_note), X(tax_code_parent), X(resolution), X(line1), X(issued), X(expires)
+#define KEY_ENUM(k) K_##k
+#define KEY_NAME(k) #k
+enum { TAX_KEYS(KEY_ENUM), K_N };
+static const char *const key_names[K_N] = {TAX_KEYS(KEY_NAME)};
 #define KEY_UPVALUE(k) lua_upvalueindex(2 + (k))
 
 /* Field access with pre-interned key strings held as upvalues of every levy.tax function:
@@ -202,8 +82,6 @@ typedef struct vctx {
     int required;           /* what a check function may ask (an address that must be there) */
     const char *max_amount; /* the largest amount, as the messages name it */
 } vctx;
-
-static void set_array_mt(lua_State *L, int idx);
 
 static void vinit(vctx *v, lua_State *L, levy_tax_problem *p)
 {
@@ -668,37 +546,9 @@ static line_buf *lease_lines(lua_State *L, line_buf *shared, int nlines)
 
 /* ------------------------------------------------------------------ rules: table -> struct */
 
-static unsigned level_mask(lua_State *L, int idx)
-{
-    unsigned mask = 0;
-    if (!lua_istable(L, idx))
-        return 0;
-    lua_Integer n = luaL_len(L, idx);
-    for (lua_Integer i = 1; i <= n; i++) {
-        lua_rawgeti(L, idx, i);
-        int lv = levy_tax_level_from(lua_tostring(L, -1));
-        if (lv >= 0)
-            mask |= 1u << lv;
-        lua_pop(L, 1);
-    }
-    return mask;
-}
-
-/* tbl[key] as a scaled decimal: 0, or -1 when it is not a decimal string. */
-static int dec_field(lua_State *L, int tbl, const char *key, int scale, int64_t *v)
-{
-    lua_getfield(L, tbl, key);
-    size_t len;
-    const char *s = lua_tolstring(L, -1, &len);
-    *v = 0;
-    int bad = lua_type(L, -1) != LUA_TSTRING || levy_tax_dec_parse(s, len, scale, scale, 0, v);
-    lua_pop(L, 1);
-    return bad ? -1 : 0;
-}
-
-/* A compiled rule (core/tax/calc.h) in a userdata: uservalue 1 is the rule table (its strings
- * are borrowed), uservalue 2 a table anchoring the strings made while compiling. Cached in
- * the registry table "levy.tax.compiled" (weak keys: rule table -> userdata). */
+/* A compiled rule (core/tax/build.h) in a userdata; its uservalue is the rule table (its region
+ * string is borrowed; the compiled taxability owns its texts). Cached in the registry table
+ * "levy.tax.compiled" (weak keys: rule table -> userdata). */
 #define RULE_MT "levy.tax.rule"
 
 typedef levy_tax_rule_build crule; /* core/tax/build.h */
@@ -709,241 +559,59 @@ static int crule_gc(lua_State *L)
     return 0;
 }
 
-/* Keeps the string at idx alive with the compiled rule at ci; returns it. */
-static const char *anchor(lua_State *L, int ci, int idx, size_t *len)
-{
-    idx = lua_absindex(L, idx);
-    const char *s = lua_tolstring(L, idx, len);
-    lua_getiuservalue(L, ci, 2);
-    lua_pushvalue(L, idx);
-    lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
-    lua_pop(L, 1);
-    return s;
-}
+/* The Lua stack as levy_tax_in (core/tax/compile.h): a rule's taxability handed to the
+ * compiler value by value, read as Lua reads it. */
+typedef struct lua_in {
+    levy_tax_in in;
+    lua_State *L;
+} lua_in;
 
-/* Pushes an invalid treatment at index i with a message (raised when a line uses it). */
-static void invalid(lua_State *L, int ci, crule *c, int i, const char *msg)
+static int lin_type(levy_tax_in *in)
 {
-    lua_pushstring(L, msg);
-    c->treat[i].kind = LEVY_TREAT_INVALID;
-    c->treat[i].text = anchor(L, ci, -1, &c->treat[i].text_len);
-    lua_pop(L, 1);
-}
-
-static LEVY_LJMP int new_treat(lua_State *L, crule *c)
-{
-    int i = levy_tax_rule_new_treatment(c);
-    if (i < 0)
-        luaL_error(L, "out of memory"); /* the arrays stay owned by the compiled rule (__gc) */
-    return i;
-}
-
-static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, int depth);
-
-/* The two branches t[names[0]] and t[names[1]] of a treatment, each compiled, into out[]
- * (an absent branch is -1: taxable): a threshold's below/above and a by-customer
- * treatment's business/individual (issue 19, docs/rules.md). t is absolute. */
-static LEVY_LJMP void compile_branches(lua_State *L, int ci, crule *c, int t,
-                                       const char *const names[2], int out[2], int depth)
-{
-    for (int k = 0; k < 2; k++) {
-        out[k] = -1;
-        if (lua_getfield(L, t, names[k]) != LUA_TNIL)
-            out[k] = compile_treatment(L, ci, c, -1, depth + 1);
-        lua_pop(L, 1);
+    switch (lua_type(((lua_in *)in)->L, -1)) {
+    case LUA_TNIL:
+        return LEVY_IN_NIL;
+    case LUA_TSTRING:
+        return LEVY_IN_STRING;
+    case LUA_TNUMBER:
+        return LEVY_IN_NUMBER;
+    case LUA_TTABLE:
+        return LEVY_IN_TABLE;
+    default:
+        return LEVY_IN_OTHER;
     }
 }
 
-/* Compiles the dated row at stack index row ({ T, from =, to = }) into treatment i. */
-static LEVY_LJMP void compile_dated_row(lua_State *L, int ci, crule *c, int i, int row, int depth)
+static int lin_field(levy_tax_in *in, const char *name)
 {
-    row = lua_absindex(L, row);
-    int32_t w[2] = {0, 0};
-    static const char *const keys[2] = {"from", "to"};
-    for (int k = 0; k < 2; k++) {
-        int ty = lua_getfield(L, row, keys[k]);
-        if (ty != LUA_TNIL) {
-            size_t n = 0;
-            const char *ds = ty == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
-            int32_t dv; /* the one date parser (dec.h): a real calendar day, else -1 */
-            w[k] = ds && levy_tax_date_parse(ds, n, &dv) == 0 ? dv : -1;
-        }
-        lua_pop(L, 1);
-    }
-    if (w[0] < 0 || w[1] < 0 || (w[0] && w[1] && w[0] > w[1])) {
-        invalid(L, ci, c, i,
-                "rule taxability: a dated row needs from/to as YYYY-MM-DD, from <= to");
-        return;
-    }
-    lua_rawgeti(L, row, 1);
-    int inner = compile_treatment(L, ci, c, -1, depth + 1);
-    lua_pop(L, 1);
-    c->treat[i].kind = LEVY_TREAT_DATED; /* c->treat may have moved */
-    c->treat[i].from = w[0];
-    c->treat[i].to = w[1];
-    c->treat[i].inner = inner;
-    c->treat[i].next = -1;
+    lua_State *L = ((lua_in *)in)->L;
+    luaL_checkstack(L, 4, "levy.tax: rule taxability nested too deep");
+    lua_getfield(L, -1, name);
+    return lin_type(in);
 }
 
-/* Compiles the treatment at stack index t (a rule's taxability value); returns its index.
- * What the engine cannot apply becomes LEVY_TREAT_INVALID with the message the decision
- * raises when a line uses it (as before compiling: an unused bad row is no error). */
-static LEVY_LJMP int compile_treatment(lua_State *L, int ci, crule *c, int t, int depth)
+static int lin_item(levy_tax_in *in, long long i)
 {
-    t = lua_absindex(L, t);
-    luaL_checkstack(L, 6, "levy.tax: rule taxability nested too deep");
-    int i = new_treat(L, c);
-    levy_tax_treatment *tr = &c->treat[i];
-    int64_t v;
-    if (depth > LEVY_TAX_MAX_DEPTH) {
-        invalid(L, ci, c, i, "rule taxability: thresholds nested too deep");
-        return i;
-    }
-    if (lua_type(L, t) == LUA_TSTRING) {
-        const char *s = lua_tostring(L, t);
-        if (strcmp(s, "taxable") == 0) {
-            tr->kind = LEVY_TREAT_TAXABLE;
-        } else if (strcmp(s, "exempt") == 0) {
-            tr->kind = LEVY_TREAT_EXEMPT;
-        } else if (strcmp(s, "zero_rated") == 0) {
-            tr->kind = LEVY_TREAT_ZERO;
-        } else if (strcmp(s, "reduced") == 0) {
-            tr->kind = LEVY_TREAT_REDUCED;
-        } else if (strcmp(s, "follows_goods") == 0) {
-            tr->kind = LEVY_TREAT_FOLLOWS;
-        } else if (strcmp(s, "follows_goods_any") == 0) {
-            tr->kind = LEVY_TREAT_FOLLOWS_ANY;
-        } else {
-            lua_pushfstring(L, "rule taxability: unknown treatment '%s'", s);
-            invalid(L, ci, c, i, lua_tostring(L, -1));
-            lua_pop(L, 1);
-        }
-        return i;
-    }
-    if (!lua_istable(L, t)) {
-        invalid(L, ci, c, i, "rule taxability: a treatment is a string or a table");
-        return i;
-    }
-    /* dated taxability (docs/rules.md section 2): one row { T, from =, to = } or a list of
-     * such rows */
-    {
-        int has_from = lua_getfield(L, t, "from") != LUA_TNIL;
-        has_from |= lua_getfield(L, t, "to") != LUA_TNIL;
-        int first = lua_rawgeti(L, t, 1);
-        lua_pop(L, 3);
-        if (has_from) {
-            compile_dated_row(L, ci, c, i, t, depth);
-            return i;
-        }
-        if (first == LUA_TTABLE) {
-            int prev = -1, head = i;
-            lua_Integer n = (lua_Integer)lua_rawlen(L, t);
-            for (lua_Integer k = 1; k <= n; k++) {
-                int ri = k == 1 ? i : new_treat(L, c);
-                lua_rawgeti(L, t, k);
-                if (lua_istable(L, -1))
-                    compile_dated_row(L, ci, c, ri, -1, depth);
-                else
-                    invalid(L, ci, c, ri,
-                            "rule taxability: a dated row list holds { T, from =, to = } rows");
-                lua_pop(L, 1);
-                if (c->treat[ri].kind != LEVY_TREAT_DATED)
-                    return ri == head ? head : (c->treat[head] = c->treat[ri], head);
-                if (prev >= 0)
-                    c->treat[prev].next = ri;
-                prev = ri;
-            }
-            return head;
-        }
-    }
-    if (lua_getfield(L, t, "reduced") != LUA_TNIL) {
-        tr->kind = LEVY_TREAT_REDUCED;
-        if (lua_type(L, -1) == LUA_TSTRING)
-            tr->text = anchor(L, ci, -1, &tr->text_len);
-        lua_pop(L, 1);
-        return i;
-    }
-    lua_pop(L, 1);
-    if (lua_getfield(L, t, "fraction") != LUA_TNIL) {
-        lua_pop(L, 1);
-        if (dec_field(L, t, "fraction", 8, &v))
-            invalid(L, ci, c, i, "rule taxability: fraction must be a decimal string");
-        else if (v > LEVY_TAX_RATE_ONE)
-            invalid(L, ci, c, i, "rule taxability: fraction must be between 0 and 1");
-        else
-            *tr = (levy_tax_treatment){
-                .kind = LEVY_TREAT_FRACTION, .value = v, .below = -1, .above = -1};
-        return i;
-    }
-    lua_pop(L, 1);
-    if (lua_getfield(L, t, "rate") != LUA_TNIL) {
-        lua_pop(L, 1);
-        /* percent * 10^6 = 10^-8 */
-        if (dec_field(L, t, "rate", 6, &v)) {
-            invalid(L, ci, c, i, "rule taxability: rate must be a decimal string");
-            return i;
-        }
-        if (v > LEVY_TAX_MAX_RATE) {
-            invalid(L, ci, c, i, "rule taxability: rate must be at most 1000 (percent)");
-            return i;
-        }
-        lua_getfield(L, t, "level");
-        int lv = levy_tax_level_from(lua_tostring(L, -1));
-        lua_pop(L, 1);
-        if (lv < 0) {
-            invalid(L, ci, c, i, "rule taxability: { rate = } needs level = state|county|city|...");
-            return i;
-        }
-        lua_getfield(L, t, "keep_levels");
-        unsigned keep = level_mask(L, -1);
-        lua_pop(L, 1);
-        *tr = (levy_tax_treatment){.kind = LEVY_TREAT_RATE,
-                                   .level = lv,
-                                   .mask = keep,
-                                   .value = v,
-                                   .below = -1,
-                                   .above = -1};
-        return i;
-    }
-    lua_pop(L, 1);
-    if (lua_getfield(L, t, "exempt_levels") != LUA_TNIL) {
-        tr->kind = LEVY_TREAT_EXEMPT_LEVELS;
-        tr->mask = level_mask(L, -1);
-        lua_pop(L, 1);
-        return i;
-    }
-    lua_pop(L, 1);
-    if (lua_getfield(L, t, "threshold") != LUA_TNIL) {
-        tr->kind = LEVY_TREAT_THRESHOLD;
-        if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER)
-            tr->text = anchor(L, ci, -1, &tr->text_len); /* parsed per currency */
-        lua_pop(L, 1);
-        lua_getfield(L, t, "per");
-        tr->per_line = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "line") == 0;
-        lua_pop(L, 1);
-        static const char *const sides[2] = {"below", "above"};
-        int br[2];
-        compile_branches(L, ci, c, t, sides, br, depth);
-        c->treat[i].below = br[0]; /* c->treat may have moved */
-        c->treat[i].above = br[1];
-        return i;
-    }
-    lua_pop(L, 1);
-    if (lua_getfield(L, t, "business") != LUA_TNIL ||
-        lua_getfield(L, t, "individual") != LUA_TNIL) {
-        lua_settop(L, t);
-        static const char *const who[2] = {"business", "individual"};
-        int br[2];
-        compile_branches(L, ci, c, t, who, br, depth);
-        c->treat[i].kind = LEVY_TREAT_BY_CUSTOMER; /* c->treat may have moved */
-        c->treat[i].business = br[0];
-        c->treat[i].individual = br[1];
-        return i;
-    }
-    lua_settop(L, t);
-    invalid(L, ci, c, i, "rule taxability: unknown treatment table");
-    return i;
+    lua_State *L = ((lua_in *)in)->L;
+    luaL_checkstack(L, 4, "levy.tax: rule taxability nested too deep");
+    lua_rawgeti(L, -1, (lua_Integer)i);
+    return lin_type(in);
 }
+
+static long long lin_len(levy_tax_in *in, int raw)
+{
+    lua_State *L = ((lua_in *)in)->L;
+    return raw ? (long long)lua_rawlen(L, -1) : (long long)luaL_len(L, -1);
+}
+
+static const char *lin_text(levy_tax_in *in, size_t *len)
+{
+    lua_State *L = ((lua_in *)in)->L;
+    int t = lua_type(L, -1);
+    return t == LUA_TSTRING || t == LUA_TNUMBER ? lua_tolstring(L, -1, len) : NULL;
+}
+
+static void lin_pop(levy_tax_in *in) { lua_pop(((lua_in *)in)->L, 1); }
 
 /* A rule table's own fields (its taxability is compiled below): names a rule may leave out
  * or misspell are as absent (region "", sourcing destination), except reverse_charge. */
@@ -981,7 +649,7 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
         return &c->r;
     }
     lua_pop(L, 1);
-    crule *c = lua_newuserdatauv(L, sizeof *c, 2);
+    crule *c = lua_newuserdatauv(L, sizeof *c, 1);
     memset(c, 0, sizeof *c); /* nothing to free if we raise below */
     if (luaL_newmetatable(L, RULE_MT)) {
         lua_pushcfunction(L, crule_gc);
@@ -991,8 +659,6 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
     int ci = lua_gettop(L);
     lua_pushvalue(L, idx);
     lua_setiuservalue(L, ci, 1);
-    lua_newtable(L);
-    lua_setiuservalue(L, ci, 2);
     vctx rv = {.L = L, .raise = 1};
     read_fields(&rv, idx, rule_name_fields, 1, &c->r, NULL);
     if (!c->r.region)
@@ -1000,16 +666,16 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
     rv.label = c->r.region;
     read_fields(&rv, idx, rule_name_fields + 1, (int)LEVY_ARRAY_LEN(rule_name_fields) - 1, &c->r,
                 NULL);
-    if (lua_getfield(L, idx, "taxability") == LUA_TTABLE) {
+    if (lua_getfield(L, idx, "taxability") == LUA_TTABLE) { /* each row compiled in C */
         int tx = lua_gettop(L);
+        lua_in in = {{lin_type, lin_field, lin_item, lin_len, lin_text, lin_pop}, L};
         lua_pushnil(L);
         while (lua_next(L, tx)) {
             if (lua_type(L, -2) == LUA_TSTRING && !lua_isnil(L, -1)) {
-                int k = levy_tax_rule_new_code(c);
-                if (k < 0)
-                    luaL_error(L, "out of memory");
-                c->codes[k].code = lua_tostring(L, -2); /* a key of the rule table */
-                c->codes[k].treatment = compile_treatment(L, ci, c, -1, 0);
+                size_t n;
+                const char *code = lua_tolstring(L, -2, &n);
+                if (levy_tax_rule_add_code(c, &in.in, code, n) != 0)
+                    luaL_error(L, "out of memory"); /* what was built is the userdata's (__gc) */
             }
             lua_pop(L, 1);
         }
@@ -1080,7 +746,10 @@ static void lua_out_key(levy_tax_out *o, const char *k, int first)
 {
     lua_out *lo = (lua_out *)o;
     key_cache *c = lo->keys;
-    (void)first;
+    if (first & LEVY_TAX_KEY_TEXT) { /* not a literal: not kept by its address */
+        lua_pushstring(lo->L, k);
+        return;
+    }
     unsigned h = (unsigned)(((uint64_t)(uintptr_t)k * 0x9E3779B97F4A7C15ull) >> 56); /* 8 bits */
     while (c->at[h] && c->at[h] != k) /* open addressing: never full (the writers use < 128 keys) */
         h = (h + 1) % KEY_CACHE;
@@ -1144,55 +813,18 @@ static void lua_out_init(lua_out *lo, lua_State *L, int mt)
     luaL_checkstack(L, 2 * LUA_OUT_DEPTH + 4, "levy.tax: a result");
 }
 
-/* ------------------------------------------------------------------ ctx for calculate(ctx) */
-
-static void push_pct(lua_State *L, int64_t rate)
+/* lua_out_init with levy.json's array metatable for the arrays (pushed below the value). */
+static void lua_out_begin(lua_out *lo, lua_State *L)
 {
-    char b[48];
-    size_t n = levy_tax_fmt_percent(b, rate);
-    lua_pushlstring(L, b, n);
+    lua_getfield(L, LUA_REGISTRYINDEX, "levy.json.array_mt");
+    lua_out_init(lo, L, lua_gettop(L));
 }
 
-static void push_name(lua_State *L, const levy_tax_entry *e)
+/* After lua_out_begin and a writer: leaves the value written on top; returns 1. */
+static int lua_out_end(lua_State *L)
 {
-    if (e->suffix) {
-        luaL_Buffer B;
-        luaL_buffinit(L, &B);
-        luaL_addstring(&B, e->name);
-        luaL_addstring(&B, e->suffix);
-        luaL_pushresult(&B);
-    } else {
-        lua_pushstring(L, e->name);
-    }
-}
-
-/* Pushes a new table (room for nrec fields) with an entry's jurisdiction, level, type and
- * percentage: the head of a tax in ctx, in the result and in tax.resolve. */
-static void push_entry(lua_State *L, const levy_tax_entry *en, int nrec)
-{
-    lua_createtable(L, 0, nrec);
-    push_name(L, en);
-    setk(L, -2, K_jurisdiction);
-    lua_pushstring(L, levy_tax_level_name(en->level));
-    setk(L, -2, K_level);
-    lua_pushstring(L, levy_tax_type_name(en->type));
-    setk(L, -2, K_type);
-    push_pct(L, en->rate);
-    setk(L, -2, K_percentage);
-    if (en->title) { /* a tax with its own name (issue 19: local taxes outside sales tax) */
-        lua_pushstring(L, en->title);
-        setk(L, -2, K_name);
-    }
-    /* issue 19: authority code (FIPS, ISO), json.null when not established, and why */
-    if (en->code)
-        lua_pushstring(L, en->code);
-    else
-        lua_pushlightuserdata(L, NULL); /* json.null, as the JSON path writes */
-    lua_setfield(L, -2, "authority_code");
-    if (en->note) {
-        lua_pushstring(L, en->note);
-        lua_setfield(L, -2, "jurisdiction_note");
-    }
+    lua_remove(L, -2);
+    return 1;
 }
 
 /* ------------------------------------------------------------------ regions / subscription */
@@ -1499,26 +1131,10 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
 static void push_problem(lua_State *L, const levy_tax_problem *p)
 {
     lua_pushnil(L);
-    lua_createtable(L, 0, 4);
-    lua_pushinteger(L, levy_tax_error_status(p->error));
-    lua_setfield(L, -2, "status");
-    lua_pushstring(L, p->code);
-    lua_setfield(L, -2, "code");
-    lua_pushstring(L, p->message);
-    lua_setfield(L, -2, "message");
-    if (p->ndetails) {
-        lua_createtable(L, p->ndetails, 0);
-        set_array_mt(L, -1);
-        for (int i = 0; i < p->ndetails; i++) {
-            lua_createtable(L, 0, 2);
-            lua_pushstring(L, p->details[i].field);
-            lua_setfield(L, -2, "field");
-            lua_pushstring(L, p->details[i].message);
-            lua_setfield(L, -2, "message");
-            lua_rawseti(L, -2, i + 1);
-        }
-        lua_setfield(L, -2, "details");
-    }
+    lua_out lo;
+    lua_out_begin(&lo, L);
+    levy_tax_problem_write(&lo.o, p); /* tax/info.h */
+    lua_out_end(L);
 }
 
 /* A validation problem found while reading (p->ndetails > 0): pushes it, returns 2. */
@@ -1527,15 +1143,6 @@ static int push_invalid(lua_State *L, levy_tax_problem *p, const char *message)
     levy_tax_problem_set(p, LEVY_TAX_ERR_VALIDATION, NULL, message);
     push_problem(L, p);
     return 2;
-}
-
-static void set_array_mt(lua_State *L, int idx)
-{
-    idx = lua_absindex(L, idx);
-    if (lua_getfield(L, LUA_REGISTRYINDEX, "levy.json.array_mt") == LUA_TTABLE)
-        lua_setmetatable(L, idx);
-    else
-        lua_pop(L, 1);
 }
 
 /* Ids come from the one generator (levy_crypto_id, as levy.crypto.id("calc_") in plugins);
@@ -1767,24 +1374,6 @@ static const levy_taxid_registry *read_registry(lua_State *L, int opts, levy_tax
     return out;
 }
 
-/* result.territory (issue 19): {code, name, reason, tax_country?, treatment} */
-static void push_territory(lua_State *L, const levy_territory *tr)
-{
-    lua_createtable(L, 0, 5);
-    lua_pushstring(L, tr->code);
-    lua_setfield(L, -2, "code");
-    lua_pushstring(L, tr->name);
-    lua_setfield(L, -2, "name");
-    lua_pushstring(L, tr->reason);
-    lua_setfield(L, -2, "reason");
-    if (tr->tax_country) {
-        lua_pushstring(L, tr->tax_country);
-        lua_setfield(L, -2, "tax_country");
-    }
-    lua_pushstring(L, tr->treatment);
-    lua_setfield(L, -2, "treatment");
-}
-
 static int tax_calculate(lua_State *L)
 {
     const levy_rates *rates = levy_lua_host(L, LEVY_HOST_RATES);
@@ -1980,114 +1569,56 @@ static int tax_calculate(lua_State *L)
 
 static int tax_tax_codes(lua_State *L)
 {
-    lua_createtable(L, levy_tax_ncodes, 0);
-    set_array_mt(L, -1);
-    for (int i = 0; i < levy_tax_ncodes; i++) {
-        lua_createtable(L, 0, 4);
-        lua_pushstring(L, levy_tax_codes[i].code);
-        lua_setfield(L, -2, "code");
-        lua_pushstring(L, levy_tax_codes[i].name);
-        lua_setfield(L, -2, "name");
-        lua_pushstring(L, levy_tax_codes[i].description);
-        lua_setfield(L, -2, "description");
-        if (levy_tax_codes[i].parent) { /* absent for the ten roots */
-            lua_pushstring(L, levy_tax_codes[i].parent);
-            lua_setfield(L, -2, "parent");
-        }
-        lua_rawseti(L, -2, i + 1);
-    }
-    return 1;
+    lua_out lo;
+    lua_out_begin(&lo, L);
+    levy_tax_codes_write(&lo.o); /* tax/info.h */
+    return lua_out_end(L);
 }
 
 static int tax_rates_info(lua_State *L)
 {
-    const levy_rates *r = levy_lua_host(L, LEVY_HOST_RATES);
-    lua_newtable(L);
-    set_array_mt(L, -1);
-    if (!r)
-        return 1;
-    int n = levy_rates_ntables(r);
-    for (int i = 0; i < n; i++) {
-        const levy_rates_table *t = levy_rates_table_at(r, i);
-        lua_createtable(L, 0, 4);
-        lua_pushstring(L, t->source);
-        lua_setfield(L, -2, "source");
-        lua_pushstring(L, t->vintage);
-        lua_setfield(L, -2, "vintage");
-        lua_pushinteger(L, t->rows);
-        lua_setfield(L, -2, "rows");
-        lua_pushstring(L, t->path);
-        lua_setfield(L, -2, "path");
-        lua_rawseti(L, -2, i + 1);
-    }
-    return 1;
+    lua_out lo;
+    lua_out_begin(&lo, L);
+    levy_tax_rates_info_write(&lo.o, levy_lua_host(L, LEVY_HOST_RATES));
+    return lua_out_end(L);
 }
 
-static int cmp_code(lua_State *L)
-{
-    lua_getfield(L, 1, "code");
-    lua_getfield(L, 2, "code");
-    int lt = lua_compare(L, -2, -1, LUA_OPLT);
-    lua_pop(L, 2);
-    lua_pushboolean(L, lt);
-    return 1;
-}
-
+/* The regions levy has rules for: levy.rules and levy.rule_files handed to
+ * levy_tax_regions_write (sorted and shaped there) in a userdata the GC frees. */
 static int tax_regions(lua_State *L)
 {
-    lua_newtable(L);
-    set_array_mt(L, -1);
-    int out = lua_gettop(L);
     int n = 0;
-    lua_getfield(L, LUA_REGISTRYINDEX, "levy.rules");
-    if (!lua_istable(L, -1)) {
-        lua_pop(L, 1);
-        return 1;
-    }
-    int rules = lua_gettop(L);
-    lua_getfield(L, LUA_REGISTRYINDEX, "levy.rule_files");
-    int files = lua_gettop(L);
-    lua_pushnil(L);
-    while (lua_next(L, rules)) {
-        if (lua_type(L, -2) == LUA_TSTRING && lua_istable(L, -1)) {
-            int rt = lua_gettop(L);
-            const char *code = lua_tostring(L, -2);
-            lua_createtable(L, 0, 5);
-            lua_pushstring(L, code);
-            lua_setfield(L, -2, "code");
-            lua_getfield(L, rt, "name");
-            lua_setfield(L, -2, "name");
-            getk(L, rt, K_country);
-            if (lua_isnil(L, -1)) {
-                lua_pop(L, 1);
-                lua_pushlstring(L, code, strlen(code) >= 2 ? 2 : strlen(code));
-            }
-            setk(L, -2, K_country);
-            lua_getfield(L, rt, "tax_type");
-            lua_setfield(L, -2, "tax_type");
-            if (lua_istable(L, files)) {
-                lua_getfield(L, files, code);
-                lua_setfield(L, -2, "rule");
-            }
-            lua_rawseti(L, out, ++n);
-        }
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 2);
-    /* sort by code */
-    lua_getglobal(L, "table");
-    if (lua_istable(L, -1)) {
-        lua_getfield(L, -1, "sort");
-        if (lua_isfunction(L, -1)) {
-            lua_pushvalue(L, out);
-            lua_pushcfunction(L, cmp_code);
-            lua_call(L, 2, 0);
-        } else {
+    lua_settop(L, 0);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "levy.rules") != LUA_TTABLE)
+        n = -1;
+    lua_getfield(L, LUA_REGISTRYINDEX, "levy.rule_files"); /* 2 */
+    for (lua_pushnil(L); n >= 0 && lua_next(L, 1); lua_pop(L, 1))
+        n++;
+    levy_tax_region_info *r = lua_newuserdatauv(L, sizeof *r * (size_t)(n > 0 ? n : 1), 0); /* 3 */
+    int k = 0;
+    for (lua_pushnil(L); n > 0 && lua_next(L, 1); lua_pop(L, 1)) {
+        if (lua_type(L, -2) != LUA_TSTRING || !lua_istable(L, -1) || k == n)
+            continue;
+        /* strings borrowed: the rule tables and levy.rule_files hold them */
+        const char *code = lua_tostring(L, -2);
+        r[k] = (levy_tax_region_info){.code = code};
+        static const char *const keys[3] = {"name", "country", "tax_type"};
+        const char **at[3] = {&r[k].name, &r[k].country, &r[k].tax_type};
+        for (int f = 0; f < 3; f++) {
+            if (lua_getfield(L, -1, keys[f]) == LUA_TSTRING)
+                *at[f] = lua_tostring(L, -1);
             lua_pop(L, 1);
         }
+        if (lua_istable(L, 2) && lua_getfield(L, 2, code) == LUA_TSTRING)
+            r[k].rule = lua_tostring(L, -1);
+        if (lua_istable(L, 2))
+            lua_pop(L, 1);
+        k++;
     }
-    lua_pop(L, 1);
-    return 1;
+    lua_out lo;
+    lua_out_begin(&lo, L);
+    levy_tax_regions_write(&lo.o, r, k);
+    return lua_out_end(L);
 }
 
 static int tax_resolve(lua_State *L)
@@ -2125,42 +1656,10 @@ static int tax_resolve(lua_State *L)
         push_problem(L, &p);
         return 2;
     }
-    lua_createtable(L, 0, 4);
-    lua_pushstring(L, res.region);
-    lua_setfield(L, -2, "region");
-    lua_createtable(L, res.ngroups, 0);
-    for (int g = 0; g < res.ngroups; g++) {
-        lua_pushstring(L, res.group_region[g]);
-        lua_rawseti(L, -2, g + 1);
-    }
-    lua_setfield(L, -2, "regions");
-    lua_createtable(L, res.n, 0);
-    set_array_mt(L, -1);
-    for (int i = 0; i < res.n; i++) {
-        const levy_tax_entry *e = &res.e[i];
-        push_entry(L, e, 5);
-        lua_pushstring(L, res.group_region[e->group]);
-        lua_setfield(L, -2, "region");
-        lua_rawseti(L, -2, i + 1);
-    }
-    setk(L, -2, K_taxes);
-    if (res.territory) {
-        push_territory(L, res.territory);
-        lua_setfield(L, -2, "territory");
-    }
-    if (res.nkeys) {
-        lua_createtable(L, 0, res.nkeys);
-        for (int k = 0; k < res.nkeys; k++) {
-            push_pct(L, res.key_rate[k]);
-            lua_setfield(L, -2, res.key[k]);
-        }
-        lua_setfield(L, -2, "rates");
-    }
-    char src[512];
-    levy_rates_describe(rates, &res, src, sizeof src);
-    lua_pushstring(L, src);
-    lua_setfield(L, -2, "rates_source");
-    return 1;
+    lua_out lo;
+    lua_out_begin(&lo, L);
+    levy_tax_resolution_write(&lo.o, rates, &res); /* tax/info.h */
+    return lua_out_end(L);
 }
 
 /* [-1, +0, -] __gc of the box holding a loaded nexus table (NULL once freed). */
@@ -2197,41 +1696,12 @@ static int tax_nexus_thresholds(lua_State *L)
     levy_err_clear(&err);
     if (levy_nexus_load(box, path, &err) != LEVY_OK)
         return luaL_error(L, "levy.tax.nexus_thresholds: %s", err.message);
-    levy_nexus *nx = *box;
-    lua_createtable(L, (int)nx->n, 0);
-    set_array_mt(L, -1);
-    for (size_t i = 0; i < nx->n; i++) {
-        const levy_nexus_row *r = &nx->rows[i];
-        lua_createtable(L, 0, 9);
-        lua_pushstring(L, r->state);
-        lua_setfield(L, -2, "state");
-        lua_pushstring(L, r->sales);
-        lua_setfield(L, -2, "sales_threshold");
-        if (r->transactions >= 0) {
-            lua_pushinteger(L, (lua_Integer)r->transactions);
-            lua_setfield(L, -2, "transactions_threshold");
-            lua_pushstring(L, r->combine);
-            lua_setfield(L, -2, "combine");
-        }
-        lua_pushstring(L, r->period);
-        lua_setfield(L, -2, "period");
-        if (r->effective_from[0]) {
-            lua_pushstring(L, r->effective_from);
-            lua_setfield(L, -2, "effective_from");
-        }
-        lua_pushstring(L, r->source);
-        lua_setfield(L, -2, "source");
-        lua_pushstring(L, r->marketplace);
-        lua_setfield(L, -2, "marketplace");
-        if (r->marketplace_source) {
-            lua_pushstring(L, r->marketplace_source);
-            lua_setfield(L, -2, "marketplace_source");
-        }
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-    levy_nexus_free(nx);
+    lua_out lo;
+    lua_out_begin(&lo, L);
+    levy_tax_nexus_write(&lo.o, *box); /* tax/info.h */
+    levy_nexus_free(*box);
     *box = NULL;
-    return 1;
+    return lua_out_end(L);
 }
 
 int luaopen_levy_tax(lua_State *L)

@@ -45,8 +45,28 @@ int levy_tax_rule_new_code(levy_tax_rule_build *b)
     return k;
 }
 
+const char *levy_tax_rule_keep(levy_tax_rule_build *b, const char *s, size_t len)
+{
+    void *p = b->kept;
+    if (grow(&p, b->nkept, &b->cap_kept, sizeof *b->kept))
+        return NULL;
+    b->kept = p;
+    char *k = malloc(len + 1);
+    if (!k)
+        return NULL;
+    memcpy(k, s, len);
+    k[len] = '\0';
+    b->kept[b->nkept++] = k;
+    return k;
+}
+
 void levy_tax_rule_build_free(levy_tax_rule_build *b)
 {
+    for (int i = 0; i < b->nkept; i++)
+        free(b->kept[i]);
+    free(b->kept);
+    b->kept = NULL;
+    b->nkept = b->cap_kept = 0;
     free(b->codes);
     free(b->treat);
     b->codes = NULL;

@@ -1150,6 +1150,27 @@ static void js_note(levy_tax_out *b, const char *code, const char *message)
     b->close(b, 0);
 }
 
+int levy_tax_territory_write(levy_tax_out *b, const struct levy_territory *tr)
+{
+    int bad = 0;
+    js_key(b, "territory", 0);
+    b->open(b, 0, 5);
+    js_key(b, "code", 1);
+    bad |= js_str(b, tr->code, LEVY_TAX_CSTR);
+    js_key(b, "name", 0);
+    bad |= js_str(b, tr->name, LEVY_TAX_CSTR);
+    js_key(b, "reason", 0);
+    bad |= js_str(b, tr->reason, LEVY_TAX_CSTR);
+    if (tr->tax_country) {
+        js_key(b, "tax_country", 0);
+        bad |= js_str(b, tr->tax_country, LEVY_TAX_CSTR);
+    }
+    js_key(b, "treatment", 0);
+    bad |= js_str(b, tr->treatment, LEVY_TAX_CSTR);
+    b->close(b, 0);
+    return bad;
+}
+
 int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const levy_tax_decision *d,
                           const char *calc_id, size_t calc_id_len, const char *date,
                           const long long *generation, const char *rates_source,
@@ -1264,18 +1285,8 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
     if (region_rule)
         js_cstr(b, "region_rule", region_rule, 0);
     b->close(b, 0);
-    const levy_territory *tr = d->res.territory;
-    if (tr) {
-        js_key(b, "territory", 0);
-        b->open(b, 0, 5);
-        js_cstr(b, "code", tr->code, 1);
-        js_cstr(b, "name", tr->name, 0);
-        js_cstr(b, "reason", tr->reason, 0);
-        if (tr->tax_country)
-            js_cstr(b, "tax_country", tr->tax_country, 0);
-        js_cstr(b, "treatment", tr->treatment, 0);
-        b->close(b, 0);
-    }
+    if (d->res.territory)
+        bad |= levy_tax_territory_write(b, d->res.territory);
     js_dec(b, "total_amount", d->doc.total_amount, ex, 0);
     js_dec(b, "total_tax", d->doc.total_tax, ex, 0);
     js_dec(b, "total_taxable", d->doc.total_taxable, ex, 0);
@@ -1322,12 +1333,20 @@ static void json_close(levy_tax_out *o, int array)
     levy_buf_putc(j->b, array ? ']' : '}');
 }
 
-/* Writes `,"k":` (no comma when first); k is one of the fixed result keys (< 32 bytes). */
+/* Writes `,"k":` (no comma when first); k is one of the fixed result keys (< 32 bytes), or
+ * with LEVY_TAX_KEY_TEXT any text, escaped. */
 static void json_key(levy_tax_out *o, const char *k, int first)
 {
     json_out *j = (json_out *)o;
     char t[40];
     size_t n = strlen(k), p = 0;
+    if (first & LEVY_TAX_KEY_TEXT) {
+        if (!(first & 1))
+            levy_buf_putc(j->b, ',');
+        levy_json_escape(j->b, k, n);
+        levy_buf_putc(j->b, ':');
+        return;
+    }
     if (!first)
         t[p++] = ',';
     t[p++] = '"';

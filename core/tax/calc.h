@@ -383,6 +383,9 @@ int64_t levy_tax_entry_shown_taxable(const levy_tax_line *l, const levy_tax_entr
  * object's first key), a value (str, num, boolean, null or a nested open ... close), close. str
  * returns -1 for a string the reader cannot carry. */
 typedef struct levy_tax_out levy_tax_out;
+/* key's first may carry this bit: k is not a string literal (a rate key of the rate index), a
+ * reader must not know it by its address. */
+#define LEVY_TAX_KEY_TEXT 2
 /* str's n for a NUL-terminated string (a name from a table, a field of the request): a reader
  * may find it by its address (Lua's C-string cache) instead of hashing its bytes. */
 #define LEVY_TAX_CSTR ((size_t)-1)
@@ -403,6 +406,10 @@ int levy_tax_result_write(levy_tax_out *o, const levy_tax_request *req, const le
                           const char *calc_id, size_t calc_id_len, const char *date,
                           const long long *generation, const char *rates_source,
                           const char *region_rule);
+
+/* `"territory": {code, name, reason, tax_country?, treatment}` (issue 19), not the object's
+ * first key: the answer's and levy.tax.resolve's. Returns 0, or -1 (a string refused). */
+int levy_tax_territory_write(levy_tax_out *o, const struct levy_territory *tr);
 
 struct levy_buf;
 /* "55101-0002..55101-1609" (or "55101-0002" when lo == hi) of a ZIP+4 range held as 9 digits;

@@ -36,10 +36,7 @@ static int put_address(levy_tax_out *o, const char *k, const levy_tax_addr *a)
     return bad;
 }
 
-/* A jurisdiction's head: its name (with the rate index's suffix), level, type, rate, its own
- * name when it has one (issue 19: local taxes), authority code (null when not established)
- * and why. Leaves the object open for the caller's fields. */
-static int put_head(levy_tax_out *o, const levy_tax_entry *en, int n)
+int levy_tax_entry_head_write(levy_tax_out *o, const levy_tax_entry *en, int n)
 {
     char t[256];
     int bad = 0;
@@ -74,7 +71,7 @@ static int put_head(levy_tax_out *o, const levy_tax_entry *en, int n)
 static int put_tax(levy_tax_out *o, const levy_tax_entry *en, int exponent)
 {
     char t[48];
-    int bad = put_head(o, en, 10);
+    int bad = levy_tax_entry_head_write(o, en, 10);
     o->key(o, "fraction", 0);
     o->str(o, t, levy_tax_fmt_fraction(t, en->fraction));
     if (en->unit_from >= 0)
@@ -179,7 +176,7 @@ int levy_tax_ctx_write(levy_tax_out *o, const levy_tax_request *req, const levy_
     o->open(o, 1, nj);
     for (int e = 0; e < d->res.n; e++)
         if (d->res.e[e].group == g) {
-            bad |= put_head(o, &d->res.e[e], 7);
+            bad |= levy_tax_entry_head_write(o, &d->res.e[e], 7);
             o->close(o, 0);
         }
     o->close(o, 1);

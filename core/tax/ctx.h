@@ -17,4 +17,11 @@
 int levy_tax_ctx_write(levy_tax_out *o, const levy_tax_request *req, const levy_tax_decision *d,
                        int g, const char *date);
 
+/* A jurisdiction's head: an object (room for n members) with its name (with the rate index's
+ * suffix; a name of 256 bytes or more is written without it, and -1 returned), level, type,
+ * percentage, its own name when it has one (issue 19: local taxes), authority_code (null when
+ * not established) and jurisdiction_note; left open for the caller's members (ctx's taxes and
+ * jurisdictions, levy.tax.resolve's taxes: core/tax/info.c). Returns 0 or -1. */
+int levy_tax_entry_head_write(levy_tax_out *o, const levy_tax_entry *en, int n);
+
 #endif

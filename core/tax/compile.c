@@ -1,0 +1,314 @@
+/* A rule's taxability compiled into treatments (tax/compile.h). */
+#include "tax/compile.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tax/dec.h"
+
+/* The treatments a rule names by a string. */
+static const struct {
+    const char *name;
+    int kind;
+} named[] = {
+    {"taxable", LEVY_TREAT_TAXABLE},       {"exempt", LEVY_TREAT_EXEMPT},
+    {"zero_rated", LEVY_TREAT_ZERO},       {"reduced", LEVY_TREAT_REDUCED},
+    {"follows_goods", LEVY_TREAT_FOLLOWS}, {"follows_goods_any", LEVY_TREAT_FOLLOWS_ANY},
+};
+
+/* The fields of a treatment table, each read into the treatment in its row's order; the
+ * first that is not valid makes the treatment LEVY_TREAT_INVALID with its message. */
+enum {
+    RF_TEXT,   /* text: a string kept with the rule (RF_NUM: a number too, as text) */
+    RF_DEC,    /* int64_t at: a decimal string scaled by `scale`, at most `max` */
+    RF_LEVEL,  /* int at: a level name (required) */
+    RF_LEVELS, /* unsigned at: a list of level names, one bit each (absent: none) */
+    RF_PER,    /* int at: 1 for "line" */
+    RF_BRANCH  /* int at: a nested treatment's index (absent: -1, taxable) */
+};
+#define RF_NUM 1
+
+typedef struct row_field {
+    const char *key;
+    unsigned char type, flags;
+    signed char scale;
+    unsigned short at; /* offsetof the value in levy_tax_treatment */
+    int64_t max;
+    const char *bad;     /* the message when the value is not valid */
+    const char *too_big; /* RF_DEC: the message above max */
+} row_field;
+
+#define AT(member) ((unsigned short)offsetof(levy_tax_treatment, member))
+
+static const row_field reduced_row[] = {{"reduced", RF_TEXT, .flags = 0}};
+static const row_field fraction_row[] = {
+    {"fraction", RF_DEC, .scale = 8, .at = AT(value), .max = LEVY_TAX_RATE_ONE,
+     .bad = "rule taxability: fraction must be a decimal string",
+     .too_big = "rule taxability: fraction must be between 0 and 1"}};
+static const row_field rate_row[] = {
+    /* percent x 10^6 = 10^-8 */
+    {"rate", RF_DEC, .scale = 6, .at = AT(value), .max = LEVY_TAX_MAX_RATE,
+     .bad = "rule taxability: rate must be a decimal string",
+     .too_big = "rule taxability: rate must be at most 1000 (percent)"},
+    {"level", RF_LEVEL, .at = AT(level),
+     .bad = "rule taxability: { rate = } needs level = state|county|city|..."},
+    {"keep_levels", RF_LEVELS, .at = AT(mask)}};
+static const row_field levels_row[] = {{"exempt_levels", RF_LEVELS, .at = AT(mask)}};
+static const row_field threshold_row[] = {
+    {"threshold", RF_TEXT, .flags = RF_NUM}, /* parsed per currency */
+    {"per", RF_PER, .at = AT(per_line)},
+    {"below", RF_BRANCH, .at = AT(below)},
+    {"above", RF_BRANCH, .at = AT(above)}};
+static const row_field customer_row[] = {{"business", RF_BRANCH, .at = AT(business)},
+                                         {"individual", RF_BRANCH, .at = AT(individual)}};
+
+/* The row kinds of a treatment table, tried in this order: the first whose key is there. */
+static const struct row_kind {
+    const char *key;
+    int kind, n;
+    const row_field *fields;
+} kinds[] = {
+    {"reduced", LEVY_TREAT_REDUCED, 1, reduced_row},
+    {"fraction", LEVY_TREAT_FRACTION, 1, fraction_row},
+    {"rate", LEVY_TREAT_RATE, 3, rate_row},
+    {"exempt_levels", LEVY_TREAT_EXEMPT_LEVELS, 1, levels_row},
+    {"threshold", LEVY_TREAT_THRESHOLD, 4, threshold_row},
+    {"business", LEVY_TREAT_BY_CUSTOMER, 2, customer_row},
+    {"individual", LEVY_TREAT_BY_CUSTOMER, 2, customer_row},
+};
+
+#define OOM (-2) /* out of memory, through the recursion */
+
+static int compile(levy_tax_rule_build *b, levy_tax_in *in, int depth);
+
+/* Treatment i cannot be applied: msg (a literal, or kept) is raised when a line uses it. */
+static void invalid(levy_tax_rule_build *b, int i, const char *msg)
+{
+    b->treat[i].kind = LEVY_TREAT_INVALID;
+    b->treat[i].text = msg;
+    b->treat[i].text_len = strlen(msg);
+}
+
+/* The levels listed in the table on top (a level name each; others are skipped). */
+static unsigned level_mask(levy_tax_in *in)
+{
+    unsigned mask = 0;
+    long long n = in->len(in, 0);
+    for (long long k = 1; k <= n; k++) {
+        in->item(in, k);
+        int lv = levy_tax_level_from(in->text(in, &(size_t){0}));
+        if (lv >= 0)
+            mask |= 1u << lv;
+        in->pop(in);
+    }
+    return mask;
+}
+
+/* Reads field f of the table on top into treatment i: 0, -1 when it made i invalid, OOM. */
+static int read_field(levy_tax_rule_build *b, levy_tax_in *in, int i, const row_field *f, int depth)
+{
+    int ty = in->field(in, f->key), rc = 0;
+    size_t len = 0;
+    const char *s = ty == LEVY_IN_STRING || (ty == LEVY_IN_NUMBER && (f->flags & RF_NUM))
+                        ? in->text(in, &len)
+                        : NULL;
+    char *at = (char *)&b->treat[i] + f->at;
+    switch (f->type) {
+    case RF_TEXT:
+        if (s) {
+            const char *k = levy_tax_rule_keep(b, s, len);
+            if (!k) {
+                rc = OOM;
+                break;
+            }
+            b->treat[i].text = k;
+            b->treat[i].text_len = len;
+        }
+        break;
+    case RF_DEC: {
+        int64_t v = 0;
+        if (!s || levy_tax_dec_parse(s, len, f->scale, f->scale, 0, &v))
+            invalid(b, i, f->bad), rc = -1;
+        else if (v > f->max)
+            invalid(b, i, f->too_big), rc = -1;
+        else
+            *(int64_t *)at = v;
+        break;
+    }
+    case RF_LEVEL: {
+        int lv = levy_tax_level_from(s);
+        if (lv < 0)
+            invalid(b, i, f->bad), rc = -1;
+        else
+            *(int *)at = lv;
+        break;
+    }
+    case RF_LEVELS:
+        *(unsigned *)at = ty == LEVY_IN_TABLE ? level_mask(in) : 0;
+        break;
+    case RF_PER:
+        *(int *)at = s && strcmp(s, "line") == 0;
+        break;
+    case RF_BRANCH: {
+        int t = ty == LEVY_IN_NIL ? -1 : compile(b, in, depth + 1);
+        if (t == OOM)
+            rc = OOM;
+        else /* b->treat may have moved */
+            *(int *)((char *)&b->treat[i] + f->at) = t;
+        break;
+    }
+    }
+    in->pop(in);
+    return rc;
+}
+
+/* The dated row on top ({ T, from =, to = }) into treatment i: OOM or 0. */
+static int dated_row(levy_tax_rule_build *b, levy_tax_in *in, int i, int depth)
+{
+    int32_t w[2] = {0, 0};
+    static const char *const keys[2] = {"from", "to"};
+    for (int k = 0; k < 2; k++) {
+        int ty = in->field(in, keys[k]);
+        if (ty != LEVY_IN_NIL) {
+            size_t n = 0;
+            const char *ds = ty == LEVY_IN_STRING ? in->text(in, &n) : NULL;
+            int32_t dv; /* the one date parser (dec.h): a real calendar day, else -1 */
+            w[k] = ds && levy_tax_date_parse(ds, n, &dv) == 0 ? dv : -1;
+        }
+        in->pop(in);
+    }
+    if (w[0] < 0 || w[1] < 0 || (w[0] && w[1] && w[0] > w[1])) {
+        invalid(b, i, "rule taxability: a dated row needs from/to as YYYY-MM-DD, from <= to");
+        return 0;
+    }
+    in->item(in, 1);
+    int inner = compile(b, in, depth + 1);
+    in->pop(in);
+    if (inner == OOM)
+        return OOM;
+    levy_tax_treatment *tr = &b->treat[i]; /* b->treat may have moved */
+    tr->kind = LEVY_TREAT_DATED;
+    tr->from = w[0];
+    tr->to = w[1];
+    tr->inner = inner;
+    tr->next = -1;
+    return 0;
+}
+
+/* A list of dated rows on top (docs/rules.md section 2), its first row in treatment i: the
+ * rows chained through `next`; a row that is not a dated one makes the list that row. */
+static int dated_list(levy_tax_rule_build *b, levy_tax_in *in, int i, int depth)
+{
+    int prev = -1;
+    long long n = in->len(in, 1);
+    for (long long k = 1; k <= n; k++) {
+        int ri = k == 1 ? i : levy_tax_rule_new_treatment(b);
+        if (ri < 0)
+            return OOM;
+        int rc = 0;
+        if (in->item(in, k) == LEVY_IN_TABLE)
+            rc = dated_row(b, in, ri, depth);
+        else
+            invalid(b, ri, "rule taxability: a dated row list holds { T, from =, to = } rows");
+        in->pop(in);
+        if (rc == OOM)
+            return OOM;
+        if (b->treat[ri].kind != LEVY_TREAT_DATED) {
+            if (ri != i)
+                b->treat[i] = b->treat[ri];
+            return i;
+        }
+        if (prev >= 0)
+            b->treat[prev].next = ri;
+        prev = ri;
+    }
+    return i;
+}
+
+/* The treatment on top: a new treatment's index, or OOM. */
+static int compile(levy_tax_rule_build *b, levy_tax_in *in, int depth)
+{
+    int i = levy_tax_rule_new_treatment(b);
+    if (i < 0)
+        return OOM;
+    if (depth > LEVY_TAX_MAX_DEPTH) {
+        invalid(b, i, "rule taxability: thresholds nested too deep");
+        return i;
+    }
+    int ty = in->type(in);
+    if (ty == LEVY_IN_STRING) { /* one of the named treatments */
+        const char *s = in->text(in, &(size_t){0});
+        for (size_t k = 0; k < sizeof named / sizeof named[0]; k++)
+            if (strcmp(s, named[k].name) == 0) {
+                b->treat[i].kind = named[k].kind;
+                return i;
+            }
+        int n = snprintf(NULL, 0, "rule taxability: unknown treatment '%s'", s);
+        char *msg = malloc((size_t)n + 1);
+        if (!msg)
+            return OOM;
+        snprintf(msg, (size_t)n + 1, "rule taxability: unknown treatment '%s'", s);
+        const char *kept = levy_tax_rule_keep(b, msg, (size_t)n);
+        free(msg);
+        if (!kept)
+            return OOM;
+        invalid(b, i, kept);
+        return i;
+    }
+    if (ty != LEVY_IN_TABLE) {
+        invalid(b, i, "rule taxability: a treatment is a string or a table");
+        return i;
+    }
+    /* dated taxability (docs/rules.md section 2): one row { T, from =, to = } or a list of
+     * such rows */
+    int dated = in->field(in, "from") != LEVY_IN_NIL;
+    in->pop(in);
+    dated |= in->field(in, "to") != LEVY_IN_NIL;
+    in->pop(in);
+    if (dated)
+        return dated_row(b, in, i, depth) == OOM ? OOM : i;
+    int first = in->item(in, 1);
+    in->pop(in);
+    if (first == LEVY_IN_TABLE)
+        return dated_list(b, in, i, depth);
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        const struct row_kind *rk = &kinds[k];
+        int there = in->field(in, rk->key) != LEVY_IN_NIL;
+        in->pop(in);
+        if (!there)
+            continue;
+        b->treat[i].kind = rk->kind;
+        for (int f = 0; f < rk->n; f++) {
+            int rc = read_field(b, in, i, &rk->fields[f], depth);
+            if (rc == OOM)
+                return OOM;
+            if (rc < 0)
+                break;
+        }
+        return i;
+    }
+    invalid(b, i, "rule taxability: unknown treatment table");
+    return i;
+}
+
+int levy_tax_compile_treatment(levy_tax_rule_build *b, levy_tax_in *in)
+{
+    int t = compile(b, in, 0);
+    return t < 0 ? -1 : t;
+}
+
+int levy_tax_rule_add_code(levy_tax_rule_build *b, levy_tax_in *in, const char *code, size_t len)
+{
+    const char *kept = levy_tax_rule_keep(b, code, len);
+    int k = kept ? levy_tax_rule_new_code(b) : -1;
+    if (k < 0)
+        return -1;
+    b->codes[k].code = kept;
+    int t = compile(b, in, 0);
+    if (t < 0)
+        return -1;
+    b->codes[k].treatment = t;
+    return 0;
+}

@@ -1,0 +1,47 @@
+#ifndef LEVY_TAX_COMPILE_H
+#define LEVY_TAX_COMPILE_H
+/* Compiling a rule's taxability (docs/rules.md section 2) into a levy_tax_rule, once per rule
+ * and generation (core/tax/compile.c): each treatment a row kind of one table, as the binding's
+ * field reader reads fields. Plain C: the values come through levy_tax_in from the caller's
+ * own representation (core/lua/bind_tax.c: the Lua stack; tests/c/test_tax_compile.c: a tree
+ * of its own). What the decision cannot apply becomes LEVY_TREAT_INVALID with the message it
+ * raises when a line uses it: an unused bad row is no error. */
+#include "tax/build.h"
+
+/* The kinds of value levy_tax_in hands. */
+enum levy_tax_in_type {
+    LEVY_IN_NIL = 0,
+    LEVY_IN_STRING,
+    LEVY_IN_NUMBER,
+    LEVY_IN_TABLE,
+    LEVY_IN_OTHER /* a boolean, a function... */
+};
+
+/* A stack of the caller's values; every step reads the value on top. field and item push a
+ * value (pop removes it); the compiler pops what it pushed. A step may longjmp (a Lua error):
+ * the compiler holds nothing but the rule being built across one. */
+typedef struct levy_tax_in levy_tax_in;
+struct levy_tax_in {
+    /* The type of the value on top. */
+    int (*type)(levy_tax_in *in);
+    /* Pushes top[name] of the table on top, as the caller's language reads it; its type. */
+    int (*field)(levy_tax_in *in, const char *name);
+    /* Pushes top[i] (i >= 1) of the table on top, read raw; its type. */
+    int (*item)(levy_tax_in *in, long long i);
+    /* The length of the table on top: raw (a border of its array part) or as the language's
+     * length operator. */
+    long long (*len)(levy_tax_in *in, int raw);
+    /* The text of the value on top: a string's, a number's as the language writes it (1000,
+     * 1000.0); NULL for another type. Valid until it is popped. */
+    const char *(*text)(levy_tax_in *in, size_t *len);
+    void (*pop)(levy_tax_in *in);
+};
+
+/* Adds the row of code (len bytes, kept with the rule) to b, its treatment the value on top of
+ * in, compiled. 0, or -1 when out of memory (b stays whole: free it). */
+int levy_tax_rule_add_code(levy_tax_rule_build *b, levy_tax_in *in, const char *code, size_t len);
+
+/* Compiles the treatment on top of in into b; its index, or -1 when out of memory. */
+int levy_tax_compile_treatment(levy_tax_rule_build *b, levy_tax_in *in);
+
+#endif
