@@ -228,3 +228,10 @@ levy_reliab_test(reliab_certificates certificates 240 24000)
 # giving nexus with no sales (NV), drill-down and CSV. Ports 24200-24249.
 levy_reliab_test(reliab_exposure exposure 180 24200)
 levy_reliab_test(reliab_backup_files backup_files 240 24400)
+# Issue 22: levy on PostgreSQL (tests/pg/cluster.sh: a throwaway cluster; the example plugin's
+# migrations/postgres/): two processes on one database, jobs once, a lease reclaimed, a replica
+# with another master key refused, /healthz while PostgreSQL is down. Ports 24920-24929.
+find_program(LEVY_PG_INITDB initdb PATHS /usr/lib/postgresql/15/bin /usr/lib/postgresql/16/bin)
+if(LEVY_PG_INITDB)
+  levy_reliab_test(reliab_pg_store pg_store 300 24920)
+endif()
