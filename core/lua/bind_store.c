@@ -1,13 +1,16 @@
-/* levy.store (docs/plugins.md §3) over core/store/store.h.
- * Context: request; load may run read-only statements (sqlite3_stmt_readonly).
+/* levy.store (docs/plugins.md §3) over core/store/store.h, on either engine (SQLite or
+ * PostgreSQL: the store's levy_stmt API; no sqlite3 type here).
+ * Context: request; load may run read-only statements (levy_stmt_readonly).
  * Values: integer ↔ INTEGER, string ↔ TEXT (BLOB columns come back as strings), nil /
  * json.null → NULL, boolean → 0/1; a float parameter raises. A REAL column (never written by
- * levy) is returned as its decimal text so no float reaches Lua.
- * Errors: SQLITE_BUSY/LOCKED and I/O-class errors raise the API error 503 "unavailable"
- * (Retry-After: 1); other SQL errors raise a plain error; try_exec returns nil, msg, code
- * ("constraint", "busy", "io", "sql"). */
+ * levy; PostgreSQL: a numeric that is not an integer) is returned as its decimal text so no
+ * float reaches Lua. exec returns (changes, last insert rowid); the rowid is 0 on PostgreSQL
+ * (use RETURNING).
+ * Errors: a busy or unreachable store (LEVY_EBUSY: SQLite's BUSY/LOCKED, PostgreSQL's lock
+ * timeouts, serialization failures and lost connections) and I/O-class errors raise the API
+ * error 503 "unavailable" (Retry-After: 1); other SQL errors raise a plain error; try_exec
+ * returns nil, msg, code ("constraint", "busy", "unavailable", "io", "sql"). */
 #include <ctype.h>
-#include <sqlite3.h>
 #include <string.h>
 
 #include "lctx.h"
@@ -125,7 +128,8 @@ static void set_array_mt(lua_State *L)
  * (docs/plugins.md §1, "tables"). The plugin is the one whose file called levy.store (its
  * chunk name, "@plugins/<name>/<file>.lua", mapped by the loader in levy.chunk_plugin; C
  * functions and chunks made with load are their caller's); the
- * tables are the ones SQLite's authorizer reports while preparing the statement (reads,
+ * tables are the ones SQLite's authorizer reports while preparing the statement
+ * (levy_store_tables_of; on PostgreSQL the declared tables the SQL text names: pg_tables) (reads,
  * inserts, updates, deletes; not those a trigger touches). A statement's verdict is cached
  * per calling file and SQL text in the generation (levy.table_check), so the extra prepare
  * happens once per statement text. Code that is no plugin's (rules, specs' own files, the
@@ -141,29 +145,19 @@ typedef struct table_set {
     char name[TABLE_CHECK_MAX][64];
 } table_set;
 
-static int collect_tables(void *ud, int action, const char *a1, const char *a2, const char *db,
-                          const char *inner)
+static void collect_table(void *ud, const char *name)
 {
-    (void)a2;
-    (void)db;
     table_set *ts = ud;
-    if (inner || !a1)
-        return SQLITE_OK;
-    if (action != SQLITE_READ && action != SQLITE_INSERT && action != SQLITE_UPDATE &&
-        action != SQLITE_DELETE)
-        return SQLITE_OK;
     for (int i = 0; i < ts->n; i++)
-        if (strcmp(ts->name[i], a1) == 0)
-            return SQLITE_OK;
-    if (ts->n == TABLE_CHECK_MAX || strlen(a1) >= sizeof ts->name[0]) {
+        if (strcmp(ts->name[i], name) == 0)
+            return;
+    if (ts->n == TABLE_CHECK_MAX || strlen(name) >= sizeof ts->name[0]) {
         ts->overflow = 1;
-        return SQLITE_OK;
+        return;
     }
-    strcpy(ts->name[ts->n++], a1);
-    return SQLITE_OK;
+    strcpy(ts->name[ts->n++], name);
 }
 
-/* [-0, +1, m] Pushes the verdict for (plugin, sql): true, or the error message. */
 /* PostgreSQL has no authorizer: every identifier of the SQL text (outside literals and
  * comments; unquoted ones folded to lower case, as the server does) that names a declared
  * table is one the statement uses. A column named like another plugin's table would be
@@ -217,23 +211,17 @@ static void pg_tables(lua_State *L, const char *sql, table_set *ts)
     lua_pop(L, 1);
 }
 
+/* [-0, +1, m] Pushes the verdict for (plugin, sql): true, or the error message. */
 static void table_verdict(lua_State *L, levy_store *st, const char *plugin, const char *sql)
 {
     table_set ts = {0};
-    sqlite3 *db = levy_store_db(st);
-    if (db) {
-        sqlite3_stmt *tmp = NULL;
-        sqlite3_set_authorizer(db, collect_tables, &ts);
-        int src = sqlite3_prepare_v2(db, sql, -1, &tmp, NULL);
-        sqlite3_set_authorizer(db, NULL, NULL);
-        sqlite3_finalize(tmp);
-        if (src != SQLITE_OK) { /* the real prepare reports the error; decide again next time */
-            lua_pushnil(L);
-            return;
-        }
-    } else {
-        pg_tables(L, sql, &ts);
+    int rc = levy_store_tables_of(st, sql, collect_table, &ts);
+    if (rc == LEVY_EINVAL) { /* the real prepare reports the error; decide again next time */
+        lua_pushnil(L);
+        return;
     }
+    if (rc != LEVY_OK) /* PostgreSQL: no authorizer */
+        pg_tables(L, sql, &ts);
     if (ts.overflow) { /* no statement of levy's comes near: refuse what cannot be checked */
         lua_pushfstring(L,
                         "plugin '%s': a statement using more than %d tables (or a table name "

@@ -627,3 +627,38 @@ int levy_store_lock_migrations(levy_store *st, int lock, levy_err *err)
 {
     return PG(st) ? levy_pg_lock_migrations(st, lock, err) : LEVY_OK;
 }
+
+/* ---- the tables a statement uses (SQLite's authorizer) ---------------------------------- */
+
+typedef struct tables_ud {
+    void (*fn)(void *, const char *);
+    void *ud;
+} tables_ud;
+
+static int collect_tables(void *ud, int action, const char *a1, const char *a2, const char *db,
+                          const char *inner)
+{
+    (void)a2;
+    (void)db;
+    tables_ud *t = ud;
+    if (inner || !a1)
+        return SQLITE_OK;
+    if (action == SQLITE_READ || action == SQLITE_INSERT || action == SQLITE_UPDATE ||
+        action == SQLITE_DELETE)
+        t->fn(t->ud, a1);
+    return SQLITE_OK;
+}
+
+int levy_store_tables_of(levy_store *st, const char *sql, void (*fn)(void *ud, const char *table),
+                         void *ud)
+{
+    if (PG(st))
+        return LEVY_EINTERNAL;
+    tables_ud t = {fn, ud};
+    sqlite3_stmt *tmp = NULL;
+    sqlite3_set_authorizer(st->db, collect_tables, &t);
+    int src = sqlite3_prepare_v2(st->db, sql, -1, &tmp, NULL);
+    sqlite3_set_authorizer(st->db, NULL, NULL);
+    sqlite3_finalize(tmp);
+    return src == SQLITE_OK ? LEVY_OK : LEVY_EINVAL;
+}

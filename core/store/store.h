@@ -160,6 +160,14 @@ int64_t levy_store_changes(levy_store *st);
 /* SQLite's last_insert_rowid; 0 on PostgreSQL (use RETURNING). */
 int64_t levy_store_last_insert_rowid(levy_store *st);
 
+/* Calls fn(ud, table) for each table the statement reads or writes, as SQLite's authorizer
+ * reports them while preparing it (not those a trigger touches; a name may repeat).
+ * LEVY_EINVAL when the SQL does not prepare; LEVY_EINTERNAL on PostgreSQL, which has no
+ * authorizer (the caller looks at the text itself). Installing the authorizer marks the
+ * connection's prepared statements expired in SQLite's advisory way. */
+int levy_store_tables_of(levy_store *st, const char *sql, void (*fn)(void *ud, const char *table),
+                         void *ud);
+
 /* Serialises migrations between processes sharing a database (PostgreSQL: an advisory
  * lock; SQLite: nothing, its write lock does it). */
 int levy_store_lock_migrations(levy_store *st, int lock, levy_err *err);
