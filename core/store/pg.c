@@ -3,7 +3,8 @@
  * from one event loop, so statements never overlap on a connection. Results are fetched
  * whole at the first step (PQexecParams); parameters travel as text with their types left
  * to the server, as SQLite's affinity does, except where the server cannot infer one
- * (`? IS NULL`: SQLSTATE 42P18), where integers are sent as int8 and the rest as text. */
+ * (`? IS NULL`: SQLSTATE 42P18 / 42P08), where integers are sent as int8 and the rest as
+ * text. */
 #include <ctype.h>
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -463,8 +464,8 @@ static int run(levy_stmt *s, Oid *types, PGresult **out, levy_err *err)
     if (t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK || t == PGRES_EMPTY_QUERY)
         return LEVY_OK;
     const char *code = *out ? PQresultErrorField(*out, PG_DIAG_SQLSTATE) : NULL;
-    if (code && strcmp(code, "42P18") == 0 && !types)
-        return 1; /* indeterminate type: run again with types */
+    if (code && (strcmp(code, "42P18") == 0 || strcmp(code, "42P08") == 0) && !types)
+        return 1; /* indeterminate or ambiguous type: run again with types */
     return fail(s->st, *out, err);
 }
 
