@@ -22,6 +22,24 @@ void levy_jobs_set_lease(int64_t ms, const char *owner)
 
 #define PG(st) (levy_store_engine(st) == LEVY_STORE_POSTGRES)
 
+int levy_jobs_renew_leases(levy_store *st, int64_t now_ms, levy_err *err)
+{
+    static int64_t last; /* one process, one runner: renewed every quarter lease */
+    if (!PG(st) || (last && now_ms - last < lease_ms / 4 && now_ms >= last))
+        return LEVY_OK;
+    levy_stmt *s = levy_store_prepare_cached(
+        st, "UPDATE jobs SET lease_until=? WHERE state='running' AND claimed_by=?", err);
+    if (!s)
+        return err ? err->rc : LEVY_EINTERNAL;
+    levy_stmt_bind_int64(s, 1, now_ms + lease_ms);
+    levy_stmt_bind_text(s, 2, lease_owner, -1);
+    int rc = levy_stmt_step(s, err);
+    levy_store_release(st, s);
+    if (rc == LEVY_OK)
+        last = now_ms;
+    return rc == LEVY_STMT_ROW ? LEVY_OK : rc;
+}
+
 void levy_jobs_set_notify(void (*fn)(void *ud), void *ud)
 {
     notify_fn = fn;
@@ -358,11 +376,14 @@ int levy_jobs_requeue_running(levy_store *st, int *n, levy_err *err)
      * ran out (their runner died) are requeued */
     levy_stmt *s = prep(st,
                         PG(st) ? "SELECT id FROM jobs WHERE state='running' AND "
-                                 "(lease_until IS NULL OR lease_until<?) ORDER BY rowid"
+                                 "(lease_until IS NULL OR lease_until<?1 OR claimed_by=?2) "
+                                 "ORDER BY rowid"
                                : "SELECT id FROM jobs WHERE state='running' ORDER BY rowid",
                         err);
-    if (s && PG(st))
+    if (s && PG(st)) {
         levy_stmt_bind_int64(s, 1, now);
+        levy_stmt_bind_text(s, 2, lease_owner, -1); /* this replica's previous life */
+    }
     if (!s) {
         rc = err ? err->rc : LEVY_EINTERNAL;
         goto done;

@@ -33,9 +33,15 @@
  * jobs.lease_until) in the name of owner (the replica id, jobs.claimed_by); a running job
  * whose lease ran out is claimed again by whichever process claims next, and only such jobs
  * are requeued at start. SQLite ignores both: one process owns the queue and requeues every
- * running job at start. ms <= 0: the default (10 minutes). No renewal: a handler that runs
- * longer than the lease may run twice. */
+ * running job at start (on PostgreSQL also those claimed under this process's own replica id:
+ * a previous life of it). ms <= 0: the default (10 minutes). The runner renews its leases
+ * while they run (levy_jobs_renew_leases), so only a process that stops renewing (crashed,
+ * hung, cut off from the database for a lease) loses its jobs. The replica id must be unique
+ * among the processes sharing the database. */
 void levy_jobs_set_lease(int64_t ms, const char *owner);
+/* PostgreSQL: pushes lease_until of every running job this process claimed to now_ms + the
+ * lease, at most every quarter lease (a cheap no-op between); SQLite: nothing. */
+int levy_jobs_renew_leases(levy_store *st, int64_t now_ms, levy_err *err);
 
 /* A claimed job. payload and key are malloc'd (free with levy_job_free / levy_jobs_free). */
 typedef struct levy_job {

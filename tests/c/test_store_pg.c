@@ -302,10 +302,14 @@ static void t_jobs_two_connections(void)
     /* running under a's lease: not b's */
     CHECK_EQ_INT(levy_jobs_claim(b, "t.kind", 2000, 4, jb, &nb, &e), LEVY_OK);
     CHECK_EQ_INT(nb, 0);
+    /* a lives: it renews its lease, so past the first lease b still does not claim it */
+    int64_t t0 = levy_clock_now_ms();
+    CHECK_EQ_INT(levy_jobs_renew_leases(a, t0 + 50000, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_jobs_claim(b, "t.kind", t0 + 70000, 4, jb, &nb, &e), LEVY_OK);
+    CHECK_EQ_INT(nb, 0);
     /* a died: past the lease b claims it again */
     levy_jobs_set_lease(60000, "b");
-    CHECK_EQ_INT(levy_jobs_claim(b, "t.kind", levy_clock_now_ms() + 120000, 4, jb, &nb, &e),
-                 LEVY_OK);
+    CHECK_EQ_INT(levy_jobs_claim(b, "t.kind", t0 + 120000, 4, jb, &nb, &e), LEVY_OK);
     CHECK_EQ_INT(nb, 1);
     CHECK_EQ_STR(jb[0].id, id);
     CHECK_EQ_INT(jb[0].attempts, 2);
@@ -314,11 +318,17 @@ static void t_jobs_two_connections(void)
     CHECK_EQ_INT(levy_jobs_enqueue(a, "t.kind", NULL, "{}", 0, 3, id, &e), LEVY_OK);
     levy_jobs_free(ja, na);
     na = 0;
+    levy_jobs_set_lease(60000, "a");
     CHECK_EQ_INT(levy_jobs_claim(a, "t.kind", levy_clock_now_ms(), 4, ja, &na, &e), LEVY_OK);
     CHECK_EQ_INT(na, 1);
+    levy_jobs_set_lease(60000, "b");
     int n = -1;
     CHECK_EQ_INT(levy_jobs_requeue_running(b, &n, &e), LEVY_OK);
     CHECK_EQ_INT(n, 0);
+    /* ... but takes back those of its own previous life (the same replica id) */
+    levy_jobs_set_lease(60000, "a");
+    CHECK_EQ_INT(levy_jobs_requeue_running(b, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 1);
 end:
     levy_jobs_free(ja, na);
     levy_jobs_free(jb, nb);
