@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "store_engine.h"
@@ -20,7 +21,17 @@ struct levy_pg {
     PGconn *conn;
     char *url;
     int64_t changes;
+    int64_t last_connect; /* monotonic ms of the last (re)connection attempt */
 };
+
+#define RECONNECT_EVERY_MS 1000 /* a blocking connect at most once a second while it fails */
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 struct levy_pgstmt {
     char *sql;   /* as given (one statement) */
@@ -93,6 +104,7 @@ static int connect_now(levy_store *st, levy_err *err)
     struct levy_pg *pg = st->pg;
     if (pg->conn)
         PQfinish(pg->conn);
+    pg->last_connect = mono_ms();
     /* later keywords win: the URL's own connect_timeout / options override these */
     const char *keys[] = {"connect_timeout", "application_name", "options", "dbname", NULL};
     const char *vals[] = {"5", "levy", "-c lock_timeout=5000 -c statement_timeout=30000", pg->url,
@@ -149,6 +161,13 @@ static int ensure_conn(levy_store *st, levy_err *err)
         return levy_err_set(err, LEVY_EBUSY, "unavailable",
                             "store %s: connection lost inside a transaction", st->path);
     }
+    /* libpq's connect blocks the loop (up to connect_timeout): while the server is away,
+     * requests fail at once between attempts */
+    int64_t now = mono_ms();
+    if (st->pg->last_connect && now - st->pg->last_connect < RECONNECT_EVERY_MS &&
+        now >= st->pg->last_connect)
+        return levy_err_set(err, LEVY_EBUSY, "unavailable",
+                            "store %s cannot be reached (next attempt within a second)", st->path);
     return connect_now(st, err);
 }
 

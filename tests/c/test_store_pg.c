@@ -356,7 +356,14 @@ static void t_unreachable(void)
     levy_store_release(st, s);
     s = NULL;
     CHECK_EQ_INT(cluster("start", the_port), 0);
-    CHECK_EQ_INT(levy_store_ping(st, &e), LEVY_OK); /* reconnected */
+    /* reconnected (an attempt at most once a second: poll) */
+    int pr = LEVY_EBUSY;
+    for (int i = 0; i < 300 && pr != LEVY_OK; i++) {
+        pr = levy_store_ping(st, &e);
+        if (pr != LEVY_OK)
+            usleep(100000);
+    }
+    CHECK_EQ_INT(pr, LEVY_OK);
     CHECK_EQ_STR(levy_store_state_name(levy_store_state(st)), "ok");
 end:
     levy_store_release(st, s);
