@@ -126,8 +126,39 @@ static int connect_now(levy_store *st, levy_err *err)
     return LEVY_OK;
 }
 
+/* The URL's password (user:PASSWORD@ and ?password=), as written, to the logger's secrets: a
+ * line that ever carried it (a plugin's error text, a libpq message) is masked. */
+static void register_password(const char *url)
+{
+    char buf[512];
+    const char *p = strstr(url, "://");
+    if (!p)
+        return;
+    p += 3;
+    size_t hl = strcspn(p, "/?#");
+    const char *at = NULL;
+    for (const char *c = p; c < p + hl; c++)
+        if (*c == '@')
+            at = c;
+    const char *colon = at ? memchr(p, ':', (size_t)(at - p)) : NULL;
+    if (colon && (size_t)(at - colon - 1) < sizeof buf) {
+        memcpy(buf, colon + 1, (size_t)(at - colon - 1));
+        buf[at - colon - 1] = 0;
+        levy_log_add_secret(buf);
+    }
+    for (const char *q = strstr(url, "password="); q; q = strstr(q + 9, "password=")) {
+        size_t n = strcspn(q + 9, "&#");
+        if ((q[-1] == '?' || q[-1] == '&') && n < sizeof buf) {
+            memcpy(buf, q + 9, n);
+            buf[n] = 0;
+            levy_log_add_secret(buf);
+        }
+    }
+}
+
 int levy_pg_connect(levy_store *st, const char *url, levy_err *err)
 {
+    register_password(url);
     st->pg = calloc(1, sizeof *st->pg);
     if (!st->pg || !(st->pg->url = strdup(url)))
         return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
