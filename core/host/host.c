@@ -1078,6 +1078,10 @@ int levy_host_serve(levy_config *cfg)
             levy_jobs_set_lease(ms, cfg->replica_id);
         }
         levy_store *st = NULL;
+        /* only `levy serve` takes --database: `levy sim` (the simulator, and levy demo's)
+         * keeps its own SQLite store even when LEVY_DATABASE_URL is in the environment */
+        if (strcmp(cfg->cmd, "serve") != 0)
+            cfg->database[0] = 0;
         if (levy_store_open(&st, cfg->database[0] ? cfg->database : dbpath, 0, &err) != LEVY_OK) {
             if (cfg->database[0]) {
                 /* never the URL itself: it may hold the password (err names the redacted one) */
