@@ -111,7 +111,7 @@ static const flag_doc FLAGS[] = {
      "postgres://user:password@host[:port]/db[?sslmode=verify-full...]:\n"
      "keep the store in PostgreSQL (several levy processes may share it);\n"
      "default: SQLite, DIR/levy.db. libpq reads the URL (TLS: sslmode, sslrootcert)",
-     C_SERVE, C_SERVE},
+     C_SERVE | C_CALC, C_SERVE | C_CALC},
     {"--replica-id ID", "LEVY_REPLICA_ID",
      "this process's name among those sharing a database (/healthz,\n"
      "levy_replica_info, the jobs it claims); default hostname:pid",

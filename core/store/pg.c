@@ -22,6 +22,7 @@ struct levy_pg {
     char *url;
     int64_t changes;
     int64_t last_connect; /* monotonic ms of the last (re)connection attempt */
+    int readonly;         /* LEVY_STORE_READONLY: every transaction read-only */
 };
 
 #define RECONNECT_EVERY_MS 1000 /* a blocking connect at most once a second while it fails */
@@ -123,6 +124,14 @@ static int connect_now(levy_store *st, levy_err *err)
                             msg);
     }
     PQsetNoticeProcessor(pg->conn, quiet_notice, NULL);
+    if (pg->readonly) {
+        PGresult *r = PQexec(pg->conn, "SET default_transaction_read_only = on");
+        int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+        PQclear(r);
+        if (!ok)
+            return levy_err_set(err, LEVY_EBUSY, "unavailable", "%s: cannot make it read-only",
+                                st->path);
+    }
     return LEVY_OK;
 }
 
@@ -156,12 +165,13 @@ static void register_password(const char *url)
     }
 }
 
-int levy_pg_connect(levy_store *st, const char *url, levy_err *err)
+int levy_pg_connect(levy_store *st, const char *url, int readonly, levy_err *err)
 {
     register_password(url);
     st->pg = calloc(1, sizeof *st->pg);
     if (!st->pg || !(st->pg->url = strdup(url)))
         return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+    st->pg->readonly = readonly;
     int rc = connect_now(st, err);
     if (rc == LEVY_OK)
         st->state = LEVY_STORE_STATE_OK;

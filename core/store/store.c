@@ -271,7 +271,7 @@ int levy_store_connect(levy_store **out, const char *path, int flags, levy_err *
     }
     if (levy_store_is_url(path)) {
         st->engine = LEVY_STORE_POSTGRES;
-        if ((rc = levy_pg_connect(st, path, err)) != LEVY_OK)
+        if ((rc = levy_pg_connect(st, path, (flags & LEVY_STORE_READONLY) != 0, err)) != LEVY_OK)
             goto fail;
         *out = st;
         return LEVY_OK;

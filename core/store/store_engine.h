@@ -42,7 +42,7 @@ struct levy_store {
 void levy_store_note_state(levy_store *st, int state, const char *msg);
 
 /* core/store/pg.c */
-int levy_pg_connect(levy_store *st, const char *url, levy_err *err);
+int levy_pg_connect(levy_store *st, const char *url, int readonly, levy_err *err);
 void levy_pg_close(levy_store *st);
 int levy_pg_exec(levy_store *st, const char *sql, levy_err *err);
 int levy_pg_in_transaction(levy_store *st);

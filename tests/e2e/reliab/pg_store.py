@@ -8,10 +8,11 @@ migrations/postgres/ twin is applied):
   - a third process without the master key, or with another one, refuses to start (non-zero exit, clear message);
   - /healthz 503 "unreachable" while PostgreSQL is stopped, 200 again after it restarts;
   - the URL's password never reaches a log;
-  - the shipped plugins on their own database: PUT /v1/regions, POST /v1/calculate (when
-    plugins/api/migrations/postgres/ exists).
+  - the shipped plugins on their own database: PUT /v1/regions, POST /v1/calculate and
+    `levy calc --database` reading that region (when plugins/api/migrations/postgres/ exists).
 Usage: pg_store.py LEVY SRC BASE_PORT (ports BASE..BASE+9)."""
 import base64
+import json
 import os
 import shutil
 import subprocess
@@ -183,6 +184,18 @@ def main():
                                     body=calc, headers=auth)
             check("POST /v1/calculate on PostgreSQL", st == 200 and body
                   and body.get("total_tax") == "8.25", "%s %s" % (st, text[:400]))
+            # levy calc reads the served store (the region subscribed above), read-only
+            e = {k: v for k, v in os.environ.items() if not k.startswith("LEVY_")}
+            pc = subprocess.run([levy, "calc", "--data-dir", d, "--plugins",
+                                 os.path.join(tree, "plugins"), "--scripts",
+                                 os.path.join(tree, "scripts"), "--database", url2],
+                                input=json.dumps(calc), capture_output=True, text=True,
+                                timeout=120, env=e)
+            out = json.loads(pc.stdout) if pc.stdout.strip().startswith("{") else {}
+            check("levy calc --database reads the PostgreSQL store", pc.returncode == 0
+                  and out.get("total_tax") == "8.25", "%s %s %s" % (pc.returncode,
+                                                                    pc.stdout[:300],
+                                                                    pc.stderr[-300:]))
         else:
             print("skip - /v1/calculate: plugins/api has no migrations/postgres/ yet", flush=True)
         for p in procs:
