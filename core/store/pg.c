@@ -124,6 +124,11 @@ static int connect_now(levy_store *st, levy_err *err)
                             msg);
     }
     PQsetNoticeProcessor(pg->conn, quiet_notice, NULL);
+    if (st->busy_budget_ms > 0) { /* levy_store_set_busy_budget, kept across reconnects */
+        char sql[64];
+        snprintf(sql, sizeof sql, "SET lock_timeout = %d", st->busy_budget_ms);
+        PQclear(PQexec(pg->conn, sql));
+    }
     if (pg->readonly) {
         PGresult *r = PQexec(pg->conn, "SET default_transaction_read_only = on");
         int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -630,4 +635,11 @@ size_t levy_pg_column_bytes(levy_stmt *s, int i)
     if (PQftype(p->res, i) == 16)
         return 1;
     return (size_t)PQgetlength(p->res, p->cur, i);
+}
+
+int levy_pg_set_lock_timeout(levy_store *st, int ms, levy_err *err)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "SET lock_timeout = %d", ms > 0 ? ms : 5000);
+    return levy_pg_exec(st, sql, err);
 }

@@ -185,8 +185,10 @@ void levy_store_set_busy_budget(levy_store *st, int ms)
 {
     st->busy_budget_ms = ms;
     st->busy_deadline = 0;
-    if (PG(st))
-        return; /* PostgreSQL: lock_timeout, set at connect (pg.c) */
+    if (PG(st)) { /* PostgreSQL: a row lock another process holds is waited for as long */
+        levy_pg_set_lock_timeout(st, ms, NULL);
+        return;
+    }
     if (ms > 0)
         sqlite3_busy_handler(st->db, busy_handler, st);
     else

@@ -90,7 +90,9 @@ int levy_store_quick_check(levy_store *st, char *detail, size_t cap, levy_err *e
 /* Bounds the time this connection waits for another process's lock: every wait draws on one
  * window of ms milliseconds; once spent, waits give up at once (SQLITE_BUSY → LEVY_EBUSY)
  * for a second, so a caller running several statements waits about ms in total. A commit
- * opens a new window. ms <= 0: SQLite's plain 5 s busy timeout (the default). */
+ * opens a new window. ms <= 0: SQLite's plain 5 s busy timeout (the default). PostgreSQL:
+ * lock_timeout = ms per statement (default 5 s), so a row lock held by another process
+ * holds the loop no longer than SQLite's budget would. */
 void levy_store_set_busy_budget(levy_store *st, int ms);
 
 /* Maps a SQLite result code to a LEVY_E* code and fills err with sqlite3_errmsg (the SQLite

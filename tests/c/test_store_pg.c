@@ -371,6 +371,40 @@ end:
     levy_store_close(st);
 }
 
+static void t_lock_budget(void)
+{
+    if (!pg())
+        return;
+    levy_store *a = open_pg(), *b = open_pg();
+    levy_stmt *s = NULL;
+    levy_err e = {0};
+    CHECK(a && b);
+    CHECK_EQ_INT(levy_store_exec(a,
+                                 "DROP TABLE IF EXISTS w; CREATE TABLE w(id BIGINT PRIMARY KEY, "
+                                 "n BIGINT); INSERT INTO w VALUES (1, 0)",
+                                 &e),
+                 LEVY_OK);
+    levy_store_set_busy_budget(b, 50);
+    CHECK_EQ_INT(levy_store_prepare(b, "SHOW lock_timeout", &s, NULL, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_STMT_ROW);
+    CHECK_EQ_STR(levy_stmt_column_text(s, 0), "50ms"); /* the budget, not the 5 s default */
+    levy_stmt_finalize(s);
+    s = NULL;
+    CHECK_EQ_INT(levy_store_begin(a, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(a, "UPDATE w SET n = n + 1 WHERE id = 1", &e), LEVY_OK);
+    /* a holds the row: b gives up after its budget (lock_timeout), busy, not an error */
+    CHECK_EQ_INT(levy_store_exec(b, "UPDATE w SET n = n + 1 WHERE id = 1", &e), LEVY_EBUSY);
+    CHECK_EQ_STR(e.code, "busy");
+    CHECK_EQ_INT(levy_store_commit(a, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(b, "UPDATE w SET n = n + 1 WHERE id = 1", &e), LEVY_OK);
+end:
+    levy_stmt_finalize(s);
+    if (a && levy_store_depth(a))
+        levy_store_rollback(a, NULL);
+    levy_store_close(a);
+    levy_store_close(b);
+}
+
 static void t_bad_url(void)
 {
     levy_store *st = NULL;
@@ -392,11 +426,9 @@ end:
     levy_store_close(st);
 }
 
-static const levy_test tests[] = {{"values", t_values},
-                                  {"transactions", t_transactions},
-                                  {"migrations", t_migrations},
-                                  {"jobs_two_connections", t_jobs_two_connections},
-                                  {"unreachable", t_unreachable},
-                                  {"bad_url", t_bad_url},
-                                  {NULL, NULL}};
+static const levy_test tests[] = {
+    {"values", t_values},           {"transactions", t_transactions},
+    {"migrations", t_migrations},   {"jobs_two_connections", t_jobs_two_connections},
+    {"unreachable", t_unreachable}, {"lock_budget", t_lock_budget},
+    {"bad_url", t_bad_url},         {NULL, NULL}};
 LEVY_TEST_MAIN(tests)
