@@ -284,12 +284,23 @@ int levy_pg_ping(levy_store *st, levy_err *err)
     return levy_pg_exec(st, "SELECT 1", err);
 }
 
+int levy_pg_set_lock_timeout(levy_store *st, int ms, levy_err *err)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "SET lock_timeout = %d", ms > 0 ? ms : 5000);
+    return levy_pg_exec(st, sql, err);
+}
+
 int levy_pg_lock_migrations(levy_store *st, int lock, levy_err *err)
 {
-    return levy_pg_exec(st,
-                        lock ? "SELECT pg_advisory_lock(" MIGRATION_LOCK_KEY ")"
-                             : "SELECT pg_advisory_unlock(" MIGRATION_LOCK_KEY ")",
-                        err);
+    if (!lock)
+        return levy_pg_exec(st, "SELECT pg_advisory_unlock(" MIGRATION_LOCK_KEY ")", err);
+    /* another process's migrations may take longer than any lock budget: wait them out */
+    int rc = levy_pg_exec(st, "SET lock_timeout = 0", err);
+    if (rc == LEVY_OK)
+        rc = levy_pg_exec(st, "SELECT pg_advisory_lock(" MIGRATION_LOCK_KEY ")", err);
+    levy_pg_set_lock_timeout(st, st->busy_budget_ms, NULL);
+    return rc;
 }
 
 int64_t levy_pg_changes(levy_store *st) { return st->pg->changes; }
@@ -635,11 +646,4 @@ size_t levy_pg_column_bytes(levy_stmt *s, int i)
     if (PQftype(p->res, i) == 16)
         return 1;
     return (size_t)PQgetlength(p->res, p->cur, i);
-}
-
-int levy_pg_set_lock_timeout(levy_store *st, int ms, levy_err *err)
-{
-    char sql[64];
-    snprintf(sql, sizeof sql, "SET lock_timeout = %d", ms > 0 ? ms : 5000);
-    return levy_pg_exec(st, sql, err);
 }
