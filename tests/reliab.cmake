@@ -235,3 +235,10 @@ levy_reliab_test(reliab_backup_files backup_files 240 24400)
 # rates answers ambiguous_zip with CDTFA candidates (cities, unincorporated areas); ship_to.city
 # picks a city of the ZIP's counties. Ports 25300-25349.
 levy_reliab_test(reliab_ca_zip_candidates ca_zip_candidates 180 25300)
+# Issue 22: levy on PostgreSQL (tests/pg/cluster.sh: a throwaway cluster; the example plugin's
+# migrations/postgres/): two processes on one database, jobs once, a lease reclaimed, a replica
+# with another master key refused, /healthz while PostgreSQL is down. Ports 24920-24929.
+find_program(LEVY_PG_INITDB initdb PATHS /usr/lib/postgresql/15/bin /usr/lib/postgresql/16/bin)
+if(LEVY_PG_INITDB)
+  levy_reliab_test(reliab_pg_store pg_store 300 24920)
+endif()

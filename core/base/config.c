@@ -107,6 +107,15 @@ static const flag_doc FLAGS[] = {
      "the data dir (created 0700); default ./levy-data (sim: ./levy-sim-data)",
      C_SERVE | C_SIM | C_CALC | C_SIGNIN | C_RATES | C_BACKUP | C_RESTORE | C_ROTATE | C_RELOAD,
      C_CONTRACT | C_SIM | C_SIGNIN | C_RATES | C_BACKUP | C_RESTORE | C_ROTATE | C_TEST | C_RELOAD},
+    {"--database URL", "LEVY_DATABASE_URL",
+     "postgres://user:password@host[:port]/db[?sslmode=verify-full...]:\n"
+     "keep the store in PostgreSQL (several levy processes may share it);\n"
+     "default: SQLite, DIR/levy.db. libpq reads the URL (TLS: sslmode, sslrootcert)",
+     C_SERVE | C_CALC, C_SERVE | C_CALC},
+    {"--replica-id ID", "LEVY_REPLICA_ID",
+     "this process's name among those sharing a database (/healthz,\n"
+     "levy_replica_info, the jobs it claims); default hostname:pid",
+     C_SERVE, C_SERVE},
     {"--plugins DIR", "LEVY_PLUGINS", "the plugins tree; default: the installed plugins/", C_LOADS,
      C_LOADS},
     {"--scripts DIR", "LEVY_SCRIPTS", "the rule scripts tree; default: the installed scripts/",
@@ -545,6 +554,8 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
     set_from(c->web_dir, sizeof c->web_dir, "LEVY_WEB", def);
     set_from(c->public_url, sizeof c->public_url, "LEVY_PUBLIC_URL", NULL);
     set_from(c->rillet_url, sizeof c->rillet_url, "LEVY_RILLET_URL", "https://api.rillet.com");
+    set_from(c->database, sizeof c->database, "LEVY_DATABASE_URL", NULL);
+    set_from(c->replica_id, sizeof c->replica_id, "LEVY_REPLICA_ID", NULL);
     c->rillet_rate_limit = 60;
     c->webhook_tolerance_s = 604800;
     c->webhook_max_body = LEVY_WEBHOOK_MAX_BODY_DEFAULT;
@@ -610,6 +621,8 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
         {"--listen", c->listen, sizeof c->listen, &listen_flag},
         {"--metrics-listen", c->metrics_listen, sizeof c->metrics_listen, &mlisten_flag},
         {"--data-dir", c->data_dir, sizeof c->data_dir, &data_dir_flag},
+        {"--database", c->database, sizeof c->database, NULL},
+        {"--replica-id", c->replica_id, sizeof c->replica_id, NULL},
         {"--plugins", c->plugins_dir, sizeof c->plugins_dir, NULL},
         {"--scripts", c->scripts_dir, sizeof c->scripts_dir, NULL},
         {"--public-url", c->public_url, sizeof c->public_url, &public_flag},
@@ -798,6 +811,14 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
                            "%s '%s' is not an http(s) URL (want https://host[:port][/path], no "
                            "query or user info)",
                            rillet_flag ? "--rillet-url" : "LEVY_RILLET_URL", c->rillet_url);
+    if (c->database[0] && uses(me, "--database") && strncmp(c->database, "postgres://", 11) != 0 &&
+        strncmp(c->database, "postgresql://", 13) != 0)
+        return usage_error(cmd, "--database / LEVY_DATABASE_URL must be a postgres:// or "
+                                "postgresql:// URL (SQLite needs none: DIR/levy.db)");
+    for (const char *r = c->replica_id; *r; r++)
+        if ((unsigned char)*r <= ' ' || *r == '"' || *r == '\\' || (unsigned char)*r >= 127)
+            return usage_error(cmd, "--replica-id: printable ASCII without spaces, quotes or "
+                                    "backslashes");
     c->data_dir_default = !data_dir_flag && !(getenv("LEVY_DATA_DIR") && *getenv("LEVY_DATA_DIR"));
     if (!c->public_url[0])
         snprintf(c->public_url, sizeof c->public_url, "%s://%s", c->tls_cert[0] ? "https" : "http",

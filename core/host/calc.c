@@ -100,7 +100,16 @@ int levy_host_calc(levy_config *cfg)
     char dbpath[PATH_MAX];
     snprintf(dbpath, sizeof dbpath, "%s/levy.db", cfg->data_dir);
     struct stat st;
-    if (stat(dbpath, &st) == 0) {
+    if (cfg->database[0]) { /* the served PostgreSQL store, read-only */
+        levy_store *s = NULL;
+        if (levy_store_open(&s, cfg->database, LEVY_STORE_READONLY, &err) == LEVY_OK)
+            h->store = s;
+        else
+            fprintf(stderr,
+                    "levy calc: the PostgreSQL store is not readable (%s); continuing "
+                    "without\n",
+                    err.message);
+    } else if (stat(dbpath, &st) == 0) {
         levy_store *s = NULL;
         if (levy_store_open(&s, dbpath, LEVY_STORE_READONLY, &err) == LEVY_OK)
             h->store = s;

@@ -1069,8 +1069,32 @@ int levy_host_serve(levy_config *cfg)
     {
         char dbpath[PATH_MAX];
         snprintf(dbpath, sizeof dbpath, "%s/levy.db", cfg->data_dir);
+        if (!cfg->replica_id[0]) {
+            char hn[64] = "";
+            gethostname(hn, sizeof hn - 1);
+            snprintf(cfg->replica_id, sizeof cfg->replica_id, "%s:%ld", hn[0] ? hn : "levy",
+                     (long)getpid());
+        }
+        {
+            const char *lease = getenv("LEVY_JOB_LEASE_MS");
+            long ms = lease && *lease ? strtol(lease, NULL, 10) : 0;
+            if (lease && *lease && (ms < 1000 || ms > 86400000)) {
+                fprintf(stderr, "levy: LEVY_JOB_LEASE_MS must be an integer 1000..86400000 (ms)\n");
+                goto done;
+            }
+            levy_jobs_set_lease(ms, cfg->replica_id);
+        }
         levy_store *st = NULL;
-        if (levy_store_open(&st, dbpath, 0, &err) != LEVY_OK) {
+        /* only `levy serve` takes --database: `levy sim` (the simulator, and levy demo's)
+         * keeps its own SQLite store even when LEVY_DATABASE_URL is in the environment */
+        if (strcmp(cfg->cmd, "serve") != 0)
+            cfg->database[0] = 0;
+        if (levy_store_open(&st, cfg->database[0] ? cfg->database : dbpath, 0, &err) != LEVY_OK) {
+            if (cfg->database[0]) {
+                /* never the URL itself: it may hold the password (err names the redacted one) */
+                fprintf(stderr, "levy: cannot open the PostgreSQL store: %s\n", err.message);
+                goto done;
+            }
             fprintf(stderr, "levy: cannot open the store %s: %s\n", dbpath, err.message);
             if (strcmp(err.code, "io") == 0)
                 fprintf(stderr,
@@ -1080,7 +1104,10 @@ int levy_host_serve(levy_config *cfg)
             goto done;
         }
         h->store = st;
-        if (store_startup_checks(h, dbpath, &busy_ms) != 0)
+        if (cfg->database[0])
+            hlog(HLOG_INFO, "store: PostgreSQL %s (replica %s)", levy_store_path(st),
+                 cfg->replica_id);
+        if (store_startup_checks(h, levy_store_path(st), &busy_ms) != 0)
             goto done;
     }
     {
@@ -1101,6 +1128,17 @@ int levy_host_serve(levy_config *cfg)
     if (h->store)
         levy_store_set_busy_budget(h->store, busy_ms);
     levy_host_metrics_describe();
+    {
+        levy_metrics_describe("levy_replica_info", LEVY_METRIC_GAUGE,
+                              "Always 1; the labels name this levy process among those sharing "
+                              "a database (--replica-id) and the store engine (sqlite, "
+                              "postgres).",
+                              NULL);
+        const char *rl[] = {
+            "replica", cfg->replica_id, "engine",
+            levy_store_engine(h->store) == LEVY_STORE_POSTGRES ? "postgres" : "sqlite", NULL};
+        levy_metrics_set("levy_replica_info", rl, 1, NULL);
+    }
     if (levy_host_listen(h, &err) != LEVY_OK) {
         fprintf(stderr, "levy: %s\n", err.message);
         goto done;

@@ -513,6 +513,9 @@ static void poll_jobs(evutil_socket_t fd, short what, void *arg)
         hlog(POLL_LEVEL(h), "jobs: cannot mark finished jobs done: %s", e.message);
     if (rc == LEVY_OK && (rc = flush_requeue(r, now, &e)) != LEVY_OK)
         hlog(POLL_LEVEL(h), "jobs: cannot requeue jobs: %s", e.message);
+    /* PostgreSQL: the jobs this process runs stay its own while it lives (their lease) */
+    if (rc == LEVY_OK && r->running > 0 && levy_jobs_renew_leases(h->store, now, &e) != LEVY_OK)
+        hlog(POLL_LEVEL(h), "jobs: cannot renew the leases of running jobs: %s", e.message);
     for (int k = 0; rc == LEVY_OK && k < g->njobs && total < CLAIM_MAX; k++) {
         levy_job_kind *jk = &g->jobs[k];
         kind_state *ks = kind_of(r, jk->kind);

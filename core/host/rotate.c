@@ -571,9 +571,91 @@ static int read_fingerprint(sqlite3 *db, char out[LEVY_ROTATE_FP_LEN + 1], levy_
     return r == SQLITE_ROW || r == SQLITE_DONE ? LEVY_OK : db_fail(db, "meta", err);
 }
 
+/* meta's master_key_fingerprint over the store API (both engines); "" when none. */
+static int meta_fingerprint(levy_store *store, char out[LEVY_ROTATE_FP_LEN + 1], levy_err *err)
+{
+    levy_stmt *s = NULL;
+    out[0] = 0;
+    int rc = levy_store_prepare(
+        store, "SELECT value FROM meta WHERE key = 'master_key_fingerprint'", &s, NULL, err);
+    if (rc)
+        return rc;
+    rc = levy_stmt_step(s, err);
+    if (rc == LEVY_STMT_ROW) {
+        const char *v = levy_stmt_column_text(s, 0);
+        snprintf(out, LEVY_ROTATE_FP_LEN + 1, "%s", v ? v : "");
+        rc = LEVY_OK;
+    }
+    levy_stmt_finalize(s);
+    return rc;
+}
+
+/* PostgreSQL: every levy process sharing the database must hold the same master key (each
+ * opens what the others sealed). The first one to start records its key's fingerprint in
+ * meta; a process whose key has another fingerprint, or has no key while one is recorded,
+ * refuses to start. */
+static int verify_key_shared(const char *dir, levy_store *store, uint8_t key[LEVY_KEY_LEN],
+                             char *note, size_t cap, levy_err *err)
+{
+    const char *env = getenv("LEVY_MASTER_KEY");
+    int use_env = env && *env, rc;
+    char keyp[PATH_MAX], fp[LEVY_ROTATE_FP_LEN + 1], stored[LEVY_ROTATE_FP_LEN + 1];
+    if ((rc = path_in(keyp, sizeof keyp, dir, "master.key", err)))
+        return rc;
+    if ((rc = meta_fingerprint(store, stored, err)) != LEVY_OK)
+        return rc;
+    int have_key = use_env || access(keyp, F_OK) == 0;
+    if (!have_key && stored[0]) {
+        snprintf(note, cap,
+                 "master key missing: %s does not exist and LEVY_MASTER_KEY is unset, but the "
+                 "PostgreSQL database %s records a master key (fingerprint %s) that the other "
+                 "levy processes sharing it seal with. Copy that key to %s or set "
+                 "LEVY_MASTER_KEY (docs/operations.md, PostgreSQL)",
+                 keyp, levy_store_path(store), stored, keyp);
+        return levy_err_set(err, LEVY_ENOTFOUND, "key_missing", "master key missing");
+    }
+    if ((rc = levy_crypto_master_key_load(dir, key, err)) != LEVY_OK)
+        return rc;
+    if (!have_key)
+        snprintf(note, cap, "created a new master key");
+    if ((rc = fingerprint(key, fp, err)) != LEVY_OK)
+        goto fail;
+    if (!stored[0]) { /* the first process: record it (another may race: re-read) */
+        levy_stmt *s = NULL;
+        if ((rc = levy_store_prepare(store,
+                                     "INSERT INTO meta(key, value) VALUES "
+                                     "('master_key_fingerprint', ?) ON CONFLICT(key) DO NOTHING",
+                                     &s, NULL, err)) != LEVY_OK)
+            goto fail;
+        levy_stmt_bind_text(s, 1, fp, -1);
+        rc = levy_stmt_step(s, err);
+        levy_stmt_finalize(s);
+        if (rc != LEVY_OK || (rc = meta_fingerprint(store, stored, err)) != LEVY_OK)
+            goto fail;
+    }
+    if (strcmp(stored, fp) != 0) {
+        snprintf(note, cap,
+                 "master key does not match the PostgreSQL database %s: the key from %s has "
+                 "fingerprint %s, the database records %s (the key of the levy processes "
+                 "sharing it). Give every levy process the same key (docs/operations.md, "
+                 "PostgreSQL)",
+                 levy_store_path(store), use_env ? "LEVY_MASTER_KEY" : keyp, fp, stored);
+        rc = levy_err_set(err, LEVY_ECONFLICT, "key_mismatch", "master key does not match");
+        goto fail;
+    }
+    return LEVY_OK;
+fail:
+    OPENSSL_cleanse(key, LEVY_KEY_LEN);
+    return rc;
+}
+
 int levy_rotate_verify_key(const char *dir, levy_store *store, levy_gen *gen,
                            uint8_t key[LEVY_KEY_LEN], char *note, size_t cap, levy_err *err)
 {
+    if (levy_store_engine(store) == LEVY_STORE_POSTGRES) {
+        note[0] = 0;
+        return verify_key_shared(dir, store, key, note, cap, err);
+    }
     const char *env = getenv("LEVY_MASTER_KEY");
     int use_env = env && *env;
     char keyp[PATH_MAX], prevp[PATH_MAX], src[PATH_MAX + 16], fp[LEVY_ROTATE_FP_LEN + 1],

@@ -86,7 +86,7 @@ static void r_healthz(levy_host *h, struct evhttp_request *req)
     const char *sname = "ok";
     if (h->store) {
         levy_err e;
-        if (levy_store_exec(h->store, "SELECT 1 FROM sqlite_master LIMIT 1", &e) != LEVY_OK &&
+        if (levy_store_ping(h->store, &e) != LEVY_OK &&
             levy_store_state(h->store) == LEVY_STORE_STATE_OK)
             state = LEVY_STORE_STATE_IOERR;
         else
@@ -97,9 +97,12 @@ static void r_healthz(levy_host *h, struct evhttp_request *req)
     struct evbuffer *b = evbuffer_new();
     evbuffer_add_printf(b,
                         "{\"status\":\"%s\",\"version\":\"%s\",\"generation\":%llu,"
-                        "\"store\":\"%s\"}",
+                        "\"store\":\"%s\",\"engine\":\"%s\",\"replica\":\"%s\"}",
                         ok ? "ok" : "degraded", LEVY_VERSION,
-                        (unsigned long long)(h->current ? h->current->id : 0), sname);
+                        (unsigned long long)(h->current ? h->current->id : 0), sname,
+                        h->store && levy_store_engine(h->store) == LEVY_STORE_POSTGRES ? "postgres"
+                                                                                       : "sqlite",
+                        h->cfg->replica_id);
     if (!ok)
         evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
     levy_http_reply(req, ok ? 200 : 503, "application/json", b);

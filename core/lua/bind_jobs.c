@@ -146,14 +146,14 @@ static int l_stats(lua_State *L)
     levy_lua_check_ctx(L, "levy.jobs.stats", CTX);
     levy_store *st = get_store(L);
     levy_err err = {0};
-    sqlite3_stmt *s = levy_store_prepare_cached(
+    levy_stmt *s = levy_store_prepare_cached(
         st, "SELECT kind, state, count(*) FROM jobs GROUP BY kind, state", &err);
     if (!s)
         return raise_err(L, &err, "levy.jobs.stats");
     lua_newtable(L);
     int src;
-    while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *kind = (const char *)sqlite3_column_text(s, 0);
+    while ((src = levy_stmt_step(s, &err)) == LEVY_STMT_ROW) {
+        const char *kind = levy_stmt_column_text(s, 0);
         if (lua_getfield(L, -1, kind) != LUA_TTABLE) {
             lua_pop(L, 1);
             lua_createtable(L, 0, 4);
@@ -165,13 +165,12 @@ static int l_stats(lua_State *L)
             lua_pushvalue(L, -1);
             lua_setfield(L, -3, kind);
         }
-        lua_pushinteger(L, (lua_Integer)sqlite3_column_int64(s, 2));
-        lua_setfield(L, -2, (const char *)sqlite3_column_text(s, 1));
+        lua_pushinteger(L, (lua_Integer)levy_stmt_column_int64(s, 2));
+        lua_setfield(L, -2, levy_stmt_column_text(s, 1));
         lua_pop(L, 1);
     }
     levy_store_release(st, s);
-    if (src != SQLITE_DONE) {
-        levy_store_rc(st, src, &err);
+    if (src != LEVY_OK) {
         return raise_err(L, &err, "levy.jobs.stats");
     }
     return 1;
@@ -198,7 +197,7 @@ static int l_list(lua_State *L)
         limit = 1000;
     levy_store *st = get_store(L);
     levy_err err = {0};
-    sqlite3_stmt *s = levy_store_prepare_cached(
+    levy_stmt *s = levy_store_prepare_cached(
         st,
         "SELECT id, kind, key, payload, state, attempts, max_attempts, run_at, created_at, "
         "updated_at, last_error FROM jobs WHERE (?1 IS NULL OR kind=?1) AND (?2 IS NULL OR "
@@ -207,29 +206,28 @@ static int l_list(lua_State *L)
     if (!s)
         return raise_err(L, &err, "levy.jobs.list");
     if (kind)
-        sqlite3_bind_text(s, 1, kind, -1, SQLITE_TRANSIENT);
+        levy_stmt_bind_text(s, 1, kind, -1);
     if (state)
-        sqlite3_bind_text(s, 2, state, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 3, limit);
+        levy_stmt_bind_text(s, 2, state, -1);
+    levy_stmt_bind_int64(s, 3, limit);
     lua_newtable(L);
     int rows = lua_gettop(L), src, n = 0;
-    while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((src = levy_stmt_step(s, &err)) == LEVY_STMT_ROW) {
         lua_createtable(L, 0, 11);
-        for (int i = 0; i < sqlite3_column_count(s); i++) {
-            int t = sqlite3_column_type(s, i);
-            if (t == SQLITE_NULL)
+        for (int i = 0; i < levy_stmt_column_count(s); i++) {
+            int t = levy_stmt_column_type(s, i);
+            if (t == LEVY_COL_NULL)
                 continue;
-            if (t == SQLITE_INTEGER)
-                lua_pushinteger(L, (lua_Integer)sqlite3_column_int64(s, i));
+            if (t == LEVY_COL_INT)
+                lua_pushinteger(L, (lua_Integer)levy_stmt_column_int64(s, i));
             else
-                lua_pushstring(L, (const char *)sqlite3_column_text(s, i));
-            lua_setfield(L, -2, sqlite3_column_name(s, i));
+                lua_pushstring(L, levy_stmt_column_text(s, i));
+            lua_setfield(L, -2, levy_stmt_column_name(s, i));
         }
         lua_rawseti(L, rows, ++n);
     }
     levy_store_release(st, s);
-    if (src != SQLITE_DONE) {
-        levy_store_rc(st, src, &err);
+    if (src != LEVY_OK) {
         return raise_err(L, &err, "levy.jobs.list");
     }
     /* decode payloads (outside the statement) */
@@ -308,30 +306,29 @@ static int l_count(lua_State *L)
     }
     levy_store *st = get_store(L);
     levy_err err = {0};
-    sqlite3_stmt *s = levy_store_prepare_cached(
+    levy_stmt *s = levy_store_prepare_cached(
         st,
         "SELECT count(*) FROM jobs WHERE kind IN (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
         "AND (?9 IS NULL OR key = ?9) AND (?10 IS NULL OR id <> ?10) "
-        "AND ((?11 AND state = 'queued') OR (?12 AND state = 'queued' AND run_at <= ?14) "
-        "OR (?13 AND state = 'running'))",
+        "AND ((?11 = 1 AND state = 'queued') OR (?12 = 1 AND state = 'queued' AND run_at <= ?14) "
+        "OR (?13 = 1 AND state = 'running'))",
         &err);
     if (!s)
         return raise_err(L, &err, "levy.jobs.count");
     for (int i = 0; i < nk; i++)
-        sqlite3_bind_text(s, i + 1, kinds[i], -1, SQLITE_TRANSIENT);
+        levy_stmt_bind_text(s, i + 1, kinds[i], -1);
     if (lua_type(L, 4) == LUA_TSTRING)
-        sqlite3_bind_text(s, 9, lua_tostring(L, 4), -1, SQLITE_TRANSIENT);
+        levy_stmt_bind_text(s, 9, lua_tostring(L, 4), -1);
     if (lua_type(L, 5) == LUA_TSTRING)
-        sqlite3_bind_text(s, 10, lua_tostring(L, 5), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(s, 11, queued);
-    sqlite3_bind_int(s, 12, due);
-    sqlite3_bind_int(s, 13, running);
-    sqlite3_bind_int64(s, 14, (sqlite3_int64)levy_clock_now_ms());
-    int src = sqlite3_step(s);
-    lua_Integer n = src == SQLITE_ROW ? (lua_Integer)sqlite3_column_int64(s, 0) : 0;
+        levy_stmt_bind_text(s, 10, lua_tostring(L, 5), -1);
+    levy_stmt_bind_int64(s, 11, queued);
+    levy_stmt_bind_int64(s, 12, due);
+    levy_stmt_bind_int64(s, 13, running);
+    levy_stmt_bind_int64(s, 14, (int64_t)levy_clock_now_ms());
+    int src = levy_stmt_step(s, &err);
+    lua_Integer n = src == LEVY_STMT_ROW ? (lua_Integer)levy_stmt_column_int64(s, 0) : 0;
     levy_store_release(st, s);
-    if (src != SQLITE_ROW) {
-        levy_store_rc(st, src, &err);
+    if (src != LEVY_STMT_ROW) {
         return raise_err(L, &err, "levy.jobs.count");
     }
     lua_pushinteger(L, n);

@@ -1,11 +1,16 @@
-/* levy.store (docs/plugins.md §3) over core/store/store.h.
- * Context: request; load may run read-only statements (sqlite3_stmt_readonly).
+/* levy.store (docs/plugins.md §3) over core/store/store.h, on either engine (SQLite or
+ * PostgreSQL: the store's levy_stmt API; no sqlite3 type here).
+ * Context: request; load may run read-only statements (levy_stmt_readonly).
  * Values: integer ↔ INTEGER, string ↔ TEXT (BLOB columns come back as strings), nil /
  * json.null → NULL, boolean → 0/1; a float parameter raises. A REAL column (never written by
- * levy) is returned as its decimal text so no float reaches Lua.
- * Errors: SQLITE_BUSY/LOCKED and I/O-class errors raise the API error 503 "unavailable"
- * (Retry-After: 1); other SQL errors raise a plain error; try_exec returns nil, msg, code
- * ("constraint", "busy", "io", "sql"). */
+ * levy; PostgreSQL: a numeric that is not an integer) is returned as its decimal text so no
+ * float reaches Lua. exec returns (changes, last insert rowid); the rowid is 0 on PostgreSQL
+ * (use RETURNING).
+ * Errors: a busy or unreachable store (LEVY_EBUSY: SQLite's BUSY/LOCKED, PostgreSQL's lock
+ * timeouts, serialization failures and lost connections) and I/O-class errors raise the API
+ * error 503 "unavailable" (Retry-After: 1); other SQL errors raise a plain error; try_exec
+ * returns nil, msg, code ("constraint", "busy", "unavailable", "io", "sql"). */
+#include <ctype.h>
 #include <string.h>
 
 #include "lctx.h"
@@ -18,7 +23,7 @@ int luaopen_levy_store(lua_State *L);
 #define ARRAY_MT_KEY "levy.json.array_mt"
 
 typedef struct lstmt {
-    sqlite3_stmt *stmt; /* NULL when closed */
+    levy_stmt *stmt; /* NULL when closed */
     levy_store *st;
 } lstmt;
 
@@ -36,14 +41,12 @@ static int ctx_kind(lua_State *L)
     return c ? c->kind : LEVY_CTX_LOAD;
 }
 
-/* Raises for a failed SQLite call (never returns). */
-static int raise_sql(lua_State *L, levy_store *st, int src, const char *what)
+/* Raises for a failed store call (rc, err from it; never returns). */
+static int raise_sql(lua_State *L, int rc, const levy_err *err, const char *what)
 {
-    levy_err err = {0};
-    int rc = levy_store_rc(st, src, &err);
     if (rc == LEVY_EBUSY || rc == LEVY_EIO)
         return levy_lua_api_error(L, 503, "unavailable", "the store is temporarily unavailable", 1);
-    return luaL_error(L, "%s: %s", what, err.message);
+    return luaL_error(L, "%s: %s", what, err->message);
 }
 
 /* Checks the parameters first, so nothing is held when it raises. */
@@ -61,57 +64,53 @@ static void check_params(lua_State *L, int first, int last, const char *fname)
     }
 }
 
-static int bind_params(lua_State *L, sqlite3_stmt *s, int first, int last)
+static int bind_params(lua_State *L, levy_stmt *s, int first, int last)
 {
     int n = last - first + 1;
-    if (n != sqlite3_bind_parameter_count(s))
-        return -1;
+    if (n != levy_stmt_param_count(s))
+        return 1; /* a count mismatch: the LEVY_E* codes are negative */
     for (int i = 0; i < n; i++) {
-        int idx = first + i, src = SQLITE_OK;
+        int idx = first + i, src = LEVY_OK;
         switch (lua_type(L, idx)) {
         case LUA_TNUMBER:
-            src = sqlite3_bind_int64(s, i + 1, (sqlite3_int64)lua_tointeger(L, idx));
+            src = levy_stmt_bind_int64(s, i + 1, (int64_t)lua_tointeger(L, idx));
             break;
         case LUA_TBOOLEAN:
-            src = sqlite3_bind_int(s, i + 1, lua_toboolean(L, idx));
+            src = levy_stmt_bind_int64(s, i + 1, lua_toboolean(L, idx));
             break;
         case LUA_TSTRING: {
             size_t len;
             const char *v = lua_tolstring(L, idx, &len);
-            src = sqlite3_bind_text64(s, i + 1, v, len, SQLITE_TRANSIENT, SQLITE_UTF8);
+            src = levy_stmt_bind_text(s, i + 1, v, (long)len);
             break;
         }
         default:
-            src = sqlite3_bind_null(s, i + 1);
+            src = levy_stmt_bind_null(s, i + 1);
             break;
         }
-        if (src != SQLITE_OK)
+        if (src != LEVY_OK)
             return src;
     }
-    return SQLITE_OK;
+    return LEVY_OK;
 }
 
-static void push_row(lua_State *L, sqlite3_stmt *s)
+static void push_row(lua_State *L, levy_stmt *s)
 {
-    int n = sqlite3_column_count(s);
+    int n = levy_stmt_column_count(s);
     lua_createtable(L, 0, n);
     for (int i = 0; i < n; i++) {
-        switch (sqlite3_column_type(s, i)) {
-        case SQLITE_INTEGER:
-            lua_pushinteger(L, (lua_Integer)sqlite3_column_int64(s, i));
+        switch (levy_stmt_column_type(s, i)) {
+        case LEVY_COL_INT:
+            lua_pushinteger(L, (lua_Integer)levy_stmt_column_int64(s, i));
             break;
-        case SQLITE_NULL:
+        case LEVY_COL_NULL:
             continue;
-        case SQLITE_BLOB: {
-            const void *p = sqlite3_column_blob(s, i);
-            lua_pushlstring(L, p ? p : "", (size_t)sqlite3_column_bytes(s, i));
-            break;
+        default: { /* TEXT, BLOB, and REAL (SQLite) / numeric (PostgreSQL) as its text form */
+            const char *t = levy_stmt_column_text(s, i);
+            lua_pushlstring(L, t ? t : "", levy_stmt_column_bytes(s, i));
         }
-        default: /* TEXT, and REAL as its text form */
-            lua_pushlstring(L, (const char *)sqlite3_column_text(s, i),
-                            (size_t)sqlite3_column_bytes(s, i));
         }
-        lua_setfield(L, -2, sqlite3_column_name(s, i));
+        lua_setfield(L, -2, levy_stmt_column_name(s, i));
     }
 }
 
@@ -129,7 +128,8 @@ static void set_array_mt(lua_State *L)
  * (docs/plugins.md §1, "tables"). The plugin is the one whose file called levy.store (its
  * chunk name, "@plugins/<name>/<file>.lua", mapped by the loader in levy.chunk_plugin; C
  * functions and chunks made with load are their caller's); the
- * tables are the ones SQLite's authorizer reports while preparing the statement (reads,
+ * tables are the ones SQLite's authorizer reports while preparing the statement
+ * (levy_store_tables_of; on PostgreSQL the declared tables the SQL text names: pg_tables) (reads,
  * inserts, updates, deletes; not those a trigger touches). A statement's verdict is cached
  * per calling file and SQL text in the generation (levy.table_check), so the extra prepare
  * happens once per statement text. Code that is no plugin's (rules, specs' own files, the
@@ -145,42 +145,83 @@ typedef struct table_set {
     char name[TABLE_CHECK_MAX][64];
 } table_set;
 
-static int collect_tables(void *ud, int action, const char *a1, const char *a2, const char *db,
-                          const char *inner)
+static void collect_table(void *ud, const char *name)
 {
-    (void)a2;
-    (void)db;
     table_set *ts = ud;
-    if (inner || !a1)
-        return SQLITE_OK;
-    if (action != SQLITE_READ && action != SQLITE_INSERT && action != SQLITE_UPDATE &&
-        action != SQLITE_DELETE)
-        return SQLITE_OK;
     for (int i = 0; i < ts->n; i++)
-        if (strcmp(ts->name[i], a1) == 0)
-            return SQLITE_OK;
-    if (ts->n == TABLE_CHECK_MAX || strlen(a1) >= sizeof ts->name[0]) {
+        if (strcmp(ts->name[i], name) == 0)
+            return;
+    if (ts->n == TABLE_CHECK_MAX || strlen(name) >= sizeof ts->name[0]) {
         ts->overflow = 1;
-        return SQLITE_OK;
+        return;
     }
-    strcpy(ts->name[ts->n++], a1);
-    return SQLITE_OK;
+    strcpy(ts->name[ts->n++], name);
+}
+
+/* PostgreSQL has no authorizer: every identifier of the SQL text (outside literals and
+ * comments; unquoted ones folded to lower case, as the server does) that names a declared
+ * table is one the statement uses. A column named like another plugin's table would be
+ * refused too: tables carry their plugin's prefix, so none is. */
+static void pg_tables(lua_State *L, const char *sql, table_set *ts)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "levy.table_owner") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return;
+    }
+    char id[64];
+    for (const char *p = sql; *p;) {
+        size_t n = 0;
+        int quoted = 0;
+        if (*p == '\'' || (*p == '-' && p[1] == '-') || (*p == '/' && p[1] == '*')) {
+            const char *e = *p == '\'' ? "'" : *p == '-' ? "\n" : "*/";
+            p = strstr(p + (*p == '\'' ? 1 : 2), e);
+            if (!p)
+                break;
+            p += strlen(e);
+            continue;
+        }
+        if (*p == '"') {
+            quoted = 1;
+            for (p++; *p && *p != '"'; p++)
+                if (n + 1 < sizeof id)
+                    id[n++] = *p;
+            if (*p)
+                p++;
+        } else if (isalpha((unsigned char)*p) || *p == '_') {
+            for (; isalnum((unsigned char)*p) || *p == '_' || *p == '$'; p++)
+                if (n + 1 < sizeof id)
+                    id[n++] = (char)tolower((unsigned char)*p);
+        } else {
+            p++;
+            continue;
+        }
+        id[n] = 0;
+        (void)quoted;
+        if (lua_getfield(L, -1, id) == LUA_TSTRING) {
+            int seen = 0;
+            for (int i = 0; i < ts->n; i++)
+                seen |= strcmp(ts->name[i], id) == 0;
+            if (!seen && ts->n < TABLE_CHECK_MAX)
+                strcpy(ts->name[ts->n++], id);
+            else if (!seen)
+                ts->overflow = 1;
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
 }
 
 /* [-0, +1, m] Pushes the verdict for (plugin, sql): true, or the error message. */
 static void table_verdict(lua_State *L, levy_store *st, const char *plugin, const char *sql)
 {
     table_set ts = {0};
-    sqlite3 *db = levy_store_db(st);
-    sqlite3_stmt *tmp = NULL;
-    sqlite3_set_authorizer(db, collect_tables, &ts);
-    int src = sqlite3_prepare_v2(db, sql, -1, &tmp, NULL);
-    sqlite3_set_authorizer(db, NULL, NULL);
-    sqlite3_finalize(tmp);
-    if (src != SQLITE_OK) { /* the real prepare reports the error; decide again next time */
+    int rc = levy_store_tables_of(st, sql, collect_table, &ts);
+    if (rc == LEVY_EINVAL) { /* the real prepare reports the error; decide again next time */
         lua_pushnil(L);
         return;
     }
+    if (rc != LEVY_OK) /* PostgreSQL: no authorizer */
+        pg_tables(L, sql, &ts);
     if (ts.overflow) { /* no statement of levy's comes near: refuse what cannot be checked */
         lua_pushfstring(L,
                         "plugin '%s': a statement using more than %d tables (or a table name "
@@ -305,53 +346,51 @@ enum { MODE_EXEC, MODE_ROW, MODE_ROWS };
 #define SQL_PROGRESS_OPS 1000
 static int progress_cb(void *ud) { return levy_vm_account(ud, SQL_PROGRESS_OPS) != 0; }
 
-static int budget_step(lua_State *L, sqlite3_stmt *s)
+static int budget_step(lua_State *L, levy_stmt *s, levy_err *err)
 {
-    sqlite3 *db = sqlite3_db_handle(s);
-    sqlite3_progress_handler(db, SQL_PROGRESS_OPS, progress_cb, L);
-    int src = sqlite3_step(s);
-    sqlite3_progress_handler(db, 0, NULL, NULL);
-    return src;
+    return levy_stmt_step_progress(s, SQL_PROGRESS_OPS, progress_cb, L, err);
 }
 
-/* [-0, +0, v] After a statement ended with SQLITE_INTERRUPT: raise the budget error when the
- * budget tripped (nothing else interrupts levy's statements). */
-static void raise_if_budget(lua_State *L, int src)
+/* [-0, +0, v] After a statement was interrupted: raise the budget error when the budget
+ * tripped (nothing else interrupts levy's statements). */
+static void raise_if_budget(lua_State *L, int src, const levy_err *err)
 {
-    if (src == SQLITE_INTERRUPT)
+    if (src != LEVY_OK && src != LEVY_STMT_ROW && strcmp(err->code, "interrupted") == 0)
         levy_vm_charge(L, 0);
 }
 
 /* Runs a prepared statement with params [first, last] and pushes the results for mode.
  * try: on failure push nil, msg, code and return 3 (else raise). The statement is reset
  * before anything can raise. */
-static int run(lua_State *L, levy_store *st, sqlite3_stmt *s, int first, int last, int mode,
-               int try, int cached, const char *fname)
+static int run(lua_State *L, levy_store *st, levy_stmt *s, int first, int last, int mode, int try,
+               int cached, const char *fname)
 {
-    sqlite3 *db = levy_store_db(st);
-    if (ctx_kind(L) != LEVY_CTX_REQUEST && !sqlite3_stmt_readonly(s)) {
-        sqlite3_reset(s);
+    levy_err err = {0};
+    if (ctx_kind(L) != LEVY_CTX_REQUEST && !levy_stmt_readonly(s)) {
+        levy_stmt_reset(s);
         if (cached)
             levy_store_release(st, s);
         return luaL_error(L, "%s: writes are not available in the '%s' context", fname,
                           levy_ctx_name(ctx_kind(L)));
     }
     int src = bind_params(L, s, first, last);
-    if (src < 0) {
-        int want = sqlite3_bind_parameter_count(s);
-        sqlite3_reset(s);
+    if (src == 1) {
+        int want = levy_stmt_param_count(s);
+        levy_stmt_reset(s);
         if (cached)
             levy_store_release(st, s);
         return luaL_error(L, "%s: %d parameter(s) expected, %d given", fname, want,
                           last - first + 1);
     }
+    if (src != LEVY_OK)
+        levy_err_set(&err, src, "sql", "cannot bind a parameter");
     int nrows = 0;
     if (mode == MODE_ROWS) {
         lua_newtable(L);
         set_array_mt(L);
     }
-    if (src == SQLITE_OK) {
-        while ((src = budget_step(L, s)) == SQLITE_ROW) {
+    if (src == LEVY_OK) {
+        while ((src = budget_step(L, s, &err)) == LEVY_STMT_ROW) {
             if (mode == MODE_ROW) {
                 if (nrows++ == 0)
                     push_row(L, s);
@@ -363,22 +402,18 @@ static int run(lua_State *L, levy_store *st, sqlite3_stmt *s, int first, int las
             }
         }
     }
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    levy_stmt_reset(s);
     if (cached)
         levy_store_release(st, s);
-    if (src != SQLITE_DONE && src != SQLITE_ROW) {
-        raise_if_budget(L, src);
-        if (try) {
-            levy_err err = {0};
-            levy_store_rc(st, src, &err);
+    if (src != LEVY_OK && src != LEVY_STMT_ROW) {
+        raise_if_budget(L, src, &err);
+        if (try)
             return levy_lua_fail(L, err.code, err.message);
-        }
-        return raise_sql(L, st, src, fname);
+        return raise_sql(L, src, &err, fname);
     }
     if (mode == MODE_EXEC) {
-        lua_pushinteger(L, sqlite3_changes(db));
-        lua_pushinteger(L, (lua_Integer)sqlite3_last_insert_rowid(db));
+        lua_pushinteger(L, (lua_Integer)levy_store_changes(st));
+        lua_pushinteger(L, (lua_Integer)levy_store_last_insert_rowid(st));
         return 2;
     }
     if (mode == MODE_ROW && nrows == 0)
@@ -396,7 +431,7 @@ static int sql_call(lua_State *L, int mode, int try, const char *fname)
     levy_store *st = get_store(L);
     check_tables(L, st, fname);
     levy_err err = {0};
-    sqlite3_stmt *s = levy_store_prepare_cached(st, sql, &err);
+    levy_stmt *s = levy_store_prepare_cached(st, sql, &err);
     if (!s) {
         if (try && (err.rc == LEVY_EBUSY || err.rc == LEVY_EIO))
             return levy_lua_fail(L, err.code, err.message);
@@ -430,7 +465,7 @@ static int stmt_gc(lua_State *L)
 {
     lstmt *p = luaL_checkudata(L, 1, STMT_MT);
     if (p->stmt) {
-        sqlite3_finalize(p->stmt);
+        levy_stmt_finalize(p->stmt);
         p->stmt = NULL;
     }
     return 0;
@@ -445,11 +480,10 @@ static lstmt *new_stmt(lua_State *L, const char *sql, const char *fname)
     p->st = st;
     luaL_setmetatable(L, STMT_MT);
     const char *tail = NULL;
-    int src = sqlite3_prepare_v2(levy_store_db(st), sql, -1, &p->stmt, &tail);
-    if (src != SQLITE_OK)
-        raise_sql(L, st, src, fname);
-    if (!p->stmt)
-        luaL_error(L, "%s: empty SQL", fname);
+    levy_err err = {0};
+    int src = levy_store_prepare(st, sql, &p->stmt, &tail, &err);
+    if (src != LEVY_OK)
+        raise_sql(L, src, &err, fname);
     while (tail &&
            (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == '\r' || *tail == ';'))
         tail++;
@@ -482,7 +516,7 @@ static int stmt_rows(lua_State *L) { return stmt_call(L, MODE_ROWS, "Stmt:rows")
 static int stmt_tostring(lua_State *L)
 {
     lstmt *p = luaL_checkudata(L, 1, STMT_MT);
-    lua_pushfstring(L, "levy.Stmt (%s)", p->stmt ? sqlite3_sql(p->stmt) : "closed");
+    lua_pushfstring(L, "levy.Stmt (%s)", p->stmt ? levy_stmt_sql(p->stmt) : "closed");
     return 1;
 }
 
@@ -492,16 +526,17 @@ static int query_next(lua_State *L)
     lstmt *p = luaL_checkudata(L, lua_upvalueindex(1), STMT_MT);
     if (!p->stmt)
         return 0;
-    int src = budget_step(L, p->stmt);
-    if (src == SQLITE_ROW) {
+    levy_err err = {0};
+    int src = budget_step(L, p->stmt, &err);
+    if (src == LEVY_STMT_ROW) {
         push_row(L, p->stmt);
         return 1;
     }
-    sqlite3_finalize(p->stmt);
+    levy_stmt_finalize(p->stmt);
     p->stmt = NULL;
-    raise_if_budget(L, src);
-    if (src != SQLITE_DONE)
-        return raise_sql(L, p->st, src, "levy.store.query");
+    raise_if_budget(L, src, &err);
+    if (src != LEVY_OK)
+        return raise_sql(L, src, &err, "levy.store.query");
     return 0;
 }
 
@@ -513,15 +548,18 @@ static int l_query(lua_State *L)
     check_params(L, 2, top, "levy.store.query");
     lstmt *p = new_stmt(L, sql, "levy.store.query");
     int ud = lua_gettop(L);
-    if (ctx_kind(L) != LEVY_CTX_REQUEST && !sqlite3_stmt_readonly(p->stmt))
+    if (ctx_kind(L) != LEVY_CTX_REQUEST && !levy_stmt_readonly(p->stmt))
         return luaL_error(L, "levy.store.query: writes are not available in the '%s' context",
                           levy_ctx_name(ctx_kind(L)));
     int src = bind_params(L, p->stmt, 2, top);
-    if (src < 0)
+    if (src == 1)
         return luaL_error(L, "levy.store.query: %d parameter(s) expected, %d given",
-                          sqlite3_bind_parameter_count(p->stmt), top - 1);
-    if (src != SQLITE_OK)
-        return raise_sql(L, p->st, src, "levy.store.query");
+                          levy_stmt_param_count(p->stmt), top - 1);
+    if (src != LEVY_OK) {
+        levy_err err = {0};
+        levy_err_set(&err, src, "sql", "cannot bind a parameter");
+        return raise_sql(L, src, &err, "levy.store.query");
+    }
     lua_pushvalue(L, ud);
     lua_pushcclosure(L, query_next, 1);
     lua_pushnil(L);

@@ -10,6 +10,35 @@
 
 static void (*notify_fn)(void *);
 static void *notify_ud;
+static int64_t lease_ms = LEVY_JOB_DEFAULT_LEASE_MS;
+static char lease_owner[128] = "levy";
+
+void levy_jobs_set_lease(int64_t ms, const char *owner)
+{
+    lease_ms = ms > 0 ? ms : LEVY_JOB_DEFAULT_LEASE_MS;
+    if (owner)
+        snprintf(lease_owner, sizeof lease_owner, "%s", owner);
+}
+
+#define PG(st) (levy_store_engine(st) == LEVY_STORE_POSTGRES)
+
+int levy_jobs_renew_leases(levy_store *st, int64_t now_ms, levy_err *err)
+{
+    static int64_t last; /* one process, one runner: renewed every quarter lease */
+    if (!PG(st) || (last && now_ms - last < lease_ms / 4 && now_ms >= last))
+        return LEVY_OK;
+    levy_stmt *s = levy_store_prepare_cached(
+        st, "UPDATE jobs SET lease_until=? WHERE state='running' AND claimed_by=?", err);
+    if (!s)
+        return err ? err->rc : LEVY_EINTERNAL;
+    levy_stmt_bind_int64(s, 1, now_ms + lease_ms);
+    levy_stmt_bind_text(s, 2, lease_owner, -1);
+    int rc = levy_stmt_step(s, err);
+    levy_store_release(st, s);
+    if (rc == LEVY_OK)
+        last = now_ms;
+    return rc == LEVY_STMT_ROW ? LEVY_OK : rc;
+}
 
 void levy_jobs_set_notify(void (*fn)(void *ud), void *ud)
 {
@@ -46,26 +75,19 @@ int64_t levy_jobs_backoff_ms(int attempt, int64_t base_ms, int64_t max_ms, uint6
 }
 
 /* Prepared (cached) statement helpers. */
-static sqlite3_stmt *prep(levy_store *st, const char *sql, levy_err *err)
+static levy_stmt *prep(levy_store *st, const char *sql, levy_err *err)
 {
     return levy_store_prepare_cached(st, sql, err);
 }
 
-static int step_done(levy_store *st, sqlite3_stmt *s, levy_err *err)
+static int step_done(levy_store *st, levy_stmt *s, levy_err *err)
 {
-    int rc = sqlite3_step(s);
-    int out = rc == SQLITE_DONE || rc == SQLITE_ROW ? LEVY_OK : levy_store_rc(st, rc, err);
+    int rc = levy_stmt_step(s, err);
     levy_store_release(st, s);
-    return out;
+    return rc == LEVY_STMT_ROW ? LEVY_OK : rc;
 }
 
-static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(s, i);
-}
+#define bind_text_or_null levy_stmt_bind_text_or_null
 
 /* Ends a transaction opened by begin: commit on rc == OK, else rollback. */
 static int finish(levy_store *st, int rc, levy_err *err)
@@ -92,19 +114,19 @@ int levy_jobs_enqueue(levy_store *st, const char *kind, const char *key, const c
     int64_t now = levy_clock_now_ms();
     if ((rc = levy_store_begin(st, err)))
         return rc;
-    sqlite3_stmt *s;
+    levy_stmt *s;
     if (key) {
         s = prep(st, "SELECT id, run_at FROM jobs WHERE kind=? AND key=? AND state='queued'", err);
         if (!s) {
             rc = err ? err->rc : LEVY_EINTERNAL;
             goto done;
         }
-        sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-        int src = sqlite3_step(s);
-        if (src == SQLITE_ROW) {
-            snprintf(id_out, LEVY_JOB_ID_MAX, "%s", (const char *)sqlite3_column_text(s, 0));
-            int64_t old = sqlite3_column_int64(s, 1);
+        levy_stmt_bind_text(s, 1, kind, -1);
+        levy_stmt_bind_text(s, 2, key, -1);
+        int src = levy_stmt_step(s, err);
+        if (src == LEVY_STMT_ROW) {
+            snprintf(id_out, LEVY_JOB_ID_MAX, "%s", levy_stmt_column_text(s, 0));
+            int64_t old = levy_stmt_column_int64(s, 1);
             levy_store_release(st, s);
             s = prep(st,
                      "UPDATE jobs SET payload=?, run_at=?, max_attempts=?, updated_at=? "
@@ -114,17 +136,17 @@ int levy_jobs_enqueue(levy_store *st, const char *kind, const char *key, const c
                 rc = err ? err->rc : LEVY_EINTERNAL;
                 goto done;
             }
-            sqlite3_bind_text(s, 1, payload_json, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(s, 2, old < run_at_ms ? old : run_at_ms);
-            sqlite3_bind_int(s, 3, max_attempts);
-            sqlite3_bind_int64(s, 4, now);
-            sqlite3_bind_text(s, 5, id_out, -1, SQLITE_STATIC);
+            levy_stmt_bind_text(s, 1, payload_json, -1);
+            levy_stmt_bind_int64(s, 2, old < run_at_ms ? old : run_at_ms);
+            levy_stmt_bind_int64(s, 3, max_attempts);
+            levy_stmt_bind_int64(s, 4, now);
+            levy_stmt_bind_text(s, 5, id_out, -1);
             rc = step_done(st, s, err);
             goto done;
         }
         levy_store_release(st, s);
-        if (src != SQLITE_DONE) {
-            rc = levy_store_rc(st, src, err);
+        if (src != LEVY_OK) {
+            rc = src;
             goto done;
         }
     }
@@ -138,14 +160,14 @@ int levy_jobs_enqueue(levy_store *st, const char *kind, const char *key, const c
         rc = err ? err->rc : LEVY_EINTERNAL;
         goto done;
     }
-    sqlite3_bind_text(s, 1, id_out, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+    levy_stmt_bind_text(s, 1, id_out, -1);
+    levy_stmt_bind_text(s, 2, kind, -1);
     bind_text_or_null(s, 3, key);
-    sqlite3_bind_text(s, 4, payload_json, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 5, max_attempts);
-    sqlite3_bind_int64(s, 6, run_at_ms);
-    sqlite3_bind_int64(s, 7, now);
-    sqlite3_bind_int64(s, 8, now);
+    levy_stmt_bind_text(s, 4, payload_json, -1);
+    levy_stmt_bind_int64(s, 5, max_attempts);
+    levy_stmt_bind_int64(s, 6, run_at_ms);
+    levy_stmt_bind_int64(s, 7, now);
+    levy_stmt_bind_int64(s, 8, now);
     rc = step_done(st, s, err);
 done:
     rc = finish(st, rc, err);
@@ -154,10 +176,10 @@ done:
     return rc;
 }
 
-static char *dup_col(sqlite3_stmt *s, int i)
+static char *dup_col(levy_stmt *s, int i)
 {
-    const unsigned char *t = sqlite3_column_text(s, i);
-    return t ? strdup((const char *)t) : NULL;
+    const char *t = levy_stmt_column_text(s, i);
+    return t ? strdup(t) : NULL;
 }
 
 int levy_jobs_claim(levy_store *st, const char *kind, int64_t now_ms, int limit, levy_job *out,
@@ -170,56 +192,76 @@ int levy_jobs_claim(levy_store *st, const char *kind, int64_t now_ms, int limit,
     if ((rc = levy_store_begin(st, err)))
         return rc;
     int64_t now = levy_clock_now_ms();
-    /* by kind: index jobs_kind_state_run_at gives the order without scanning other kinds */
-    sqlite3_stmt *s = prep(st,
-                           kind ? "SELECT id, kind, key, payload, attempts, max_attempts, run_at, "
-                                  "created_at FROM jobs WHERE kind=?2 AND state='queued' AND "
-                                  "run_at<=?1 ORDER BY run_at, created_at, rowid LIMIT ?3"
-                                : "SELECT id, kind, key, payload, attempts, max_attempts, run_at, "
-                                  "created_at FROM jobs WHERE state='queued' AND run_at<=?1 AND "
-                                  "?2 IS NULL ORDER BY run_at, created_at, rowid LIMIT ?3",
-                           err);
+    /* PostgreSQL: several levy processes claim from one queue. FOR UPDATE SKIP LOCKED hands
+     * each row to one of them; a running job whose lease ran out (its runner died) is claimed
+     * again. */
+    const char *sql;
+    if (PG(st))
+        sql = kind ? "SELECT id, kind, key, payload, attempts, max_attempts, run_at, created_at "
+                     "FROM jobs WHERE kind=?2 AND ((state='queued' AND run_at<=?1) OR "
+                     "(state='running' AND lease_until<?1)) ORDER BY run_at, created_at, rowid "
+                     "LIMIT ?3 FOR UPDATE SKIP LOCKED"
+                   : "SELECT id, kind, key, payload, attempts, max_attempts, run_at, created_at "
+                     "FROM jobs WHERE ((state='queued' AND run_at<=?1) OR (state='running' AND "
+                     "lease_until<?1)) AND ?2::text IS NULL ORDER BY run_at, created_at, rowid "
+                     "LIMIT ?3 FOR UPDATE SKIP LOCKED";
+    else
+        /* by kind: index jobs_kind_state_run_at gives the order without scanning other kinds */
+        sql = kind ? "SELECT id, kind, key, payload, attempts, max_attempts, run_at, "
+                     "created_at FROM jobs WHERE kind=?2 AND state='queued' AND "
+                     "run_at<=?1 ORDER BY run_at, created_at, rowid LIMIT ?3"
+                   : "SELECT id, kind, key, payload, attempts, max_attempts, run_at, "
+                     "created_at FROM jobs WHERE state='queued' AND run_at<=?1 AND "
+                     "?2 IS NULL ORDER BY run_at, created_at, rowid LIMIT ?3";
+    levy_stmt *s = prep(st, sql, err);
     if (!s) {
         rc = err ? err->rc : LEVY_EINTERNAL;
         goto done;
     }
-    sqlite3_bind_int64(s, 1, now_ms);
+    levy_stmt_bind_int64(s, 1, now_ms);
     bind_text_or_null(s, 2, kind);
-    sqlite3_bind_int(s, 3, limit);
+    levy_stmt_bind_int64(s, 3, limit);
     int src;
-    while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((src = levy_stmt_step(s, err)) == LEVY_STMT_ROW) {
         levy_job *j = &out[got];
         memset(j, 0, sizeof *j);
-        snprintf(j->id, sizeof j->id, "%s", (const char *)sqlite3_column_text(s, 0));
-        snprintf(j->kind, sizeof j->kind, "%s", (const char *)sqlite3_column_text(s, 1));
+        snprintf(j->id, sizeof j->id, "%s", levy_stmt_column_text(s, 0));
+        snprintf(j->kind, sizeof j->kind, "%s", levy_stmt_column_text(s, 1));
         j->key = dup_col(s, 2);
         j->payload = dup_col(s, 3);
-        j->attempts = sqlite3_column_int(s, 4) + 1;
-        j->max_attempts = sqlite3_column_int(s, 5);
-        j->run_at = sqlite3_column_int64(s, 6);
-        j->created_at = sqlite3_column_int64(s, 7);
+        j->attempts = (int)levy_stmt_column_int64(s, 4) + 1;
+        j->max_attempts = (int)levy_stmt_column_int64(s, 5);
+        j->run_at = levy_stmt_column_int64(s, 6);
+        j->created_at = levy_stmt_column_int64(s, 7);
         got++;
-        if (!j->payload || (sqlite3_column_type(s, 2) != SQLITE_NULL && !j->key)) {
+        if (!j->payload || (levy_stmt_column_type(s, 2) != LEVY_COL_NULL && !j->key)) {
             levy_store_release(st, s);
             rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
             goto done;
         }
     }
     levy_store_release(st, s);
-    if (src != SQLITE_DONE) {
-        rc = levy_store_rc(st, src, err);
+    if (src != LEVY_OK) {
+        rc = src;
         goto done;
     }
     for (int i = 0; i < got; i++) {
         s = prep(st,
-                 "UPDATE jobs SET state='running', attempts=attempts+1, updated_at=? WHERE id=?",
+                 PG(st) ? "UPDATE jobs SET state='running', attempts=attempts+1, updated_at=?1, "
+                          "lease_until=?3, claimed_by=?4 WHERE id=?2"
+                        : "UPDATE jobs SET state='running', attempts=attempts+1, updated_at=? "
+                          "WHERE id=?",
                  err);
         if (!s) {
             rc = err ? err->rc : LEVY_EINTERNAL;
             goto done;
         }
-        sqlite3_bind_int64(s, 1, now);
-        sqlite3_bind_text(s, 2, out[i].id, -1, SQLITE_STATIC);
+        levy_stmt_bind_int64(s, 1, now);
+        levy_stmt_bind_text(s, 2, out[i].id, -1);
+        if (PG(st)) {
+            levy_stmt_bind_int64(s, 3, now + lease_ms);
+            levy_stmt_bind_text(s, 4, lease_owner, -1);
+        }
         if ((rc = step_done(st, s, err)))
             goto done;
     }
@@ -237,15 +279,15 @@ done:
 static int transition(levy_store *st, const char *sql, const char *id, int64_t run_at,
                       const char *error_text, levy_err *err)
 {
-    sqlite3_stmt *s = prep(st, sql, err);
+    levy_stmt *s = prep(st, sql, err);
     if (!s)
         return err ? err->rc : LEVY_EINTERNAL;
-    sqlite3_bind_int64(s, 1, levy_clock_now_ms());
+    levy_stmt_bind_int64(s, 1, levy_clock_now_ms());
     bind_text_or_null(s, 2, error_text);
-    sqlite3_bind_int64(s, 3, run_at);
-    sqlite3_bind_text(s, 4, id, -1, SQLITE_STATIC);
+    levy_stmt_bind_int64(s, 3, run_at);
+    levy_stmt_bind_text(s, 4, id, -1);
     int rc = step_done(st, s, err);
-    if (rc == LEVY_OK && sqlite3_changes(levy_store_db(st)) == 0)
+    if (rc == LEVY_OK && levy_store_changes(st) == 0)
         rc = levy_err_set(err, LEVY_ENOTFOUND, "not_found", "job %.40s is not running", id);
     return rc;
 }
@@ -270,20 +312,23 @@ int levy_jobs_dead(levy_store *st, const char *id, const char *error_text, levy_
  * the successor's run_at forward to run_at. */
 static int supersede(levy_store *st, const char *id, int64_t run_at, levy_err *err)
 {
-    sqlite3_stmt *s = prep(st,
-                           "SELECT q.id FROM jobs r JOIN jobs q ON q.kind=r.kind AND q.key=r.key "
-                           "AND q.state='queued' WHERE r.id=?",
-                           err);
+    levy_stmt *s = prep(st,
+                        "SELECT q.id FROM jobs r JOIN jobs q ON q.kind=r.kind AND q.key=r.key "
+                        "AND q.state='queued' WHERE r.id=?",
+                        err);
     if (!s)
         return err ? err->rc : LEVY_EINTERNAL;
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    levy_stmt_bind_text(s, 1, id, -1);
     char qid[LEVY_JOB_ID_MAX] = "";
-    int src = sqlite3_step(s);
-    if (src == SQLITE_ROW)
-        snprintf(qid, sizeof qid, "%s", (const char *)sqlite3_column_text(s, 0));
+    int src = levy_stmt_step(s, err);
+    if (src == LEVY_STMT_ROW)
+        snprintf(qid, sizeof qid, "%s", levy_stmt_column_text(s, 0));
     levy_store_release(st, s);
-    if (src != SQLITE_ROW)
-        return levy_store_rc(st, src == SQLITE_DONE ? SQLITE_CONSTRAINT : src, err);
+    if (src == LEVY_OK)
+        return levy_err_set(err, LEVY_ECONFLICT, "constraint", "job %.40s: no queued successor",
+                            id);
+    if (src != LEVY_STMT_ROW)
+        return src;
     char why[96];
     snprintf(why, sizeof why, "superseded by %s", qid);
     int rc = transition(st,
@@ -292,11 +337,14 @@ static int supersede(levy_store *st, const char *id, int64_t run_at, levy_err *e
                         id, 0, why, err);
     if (rc)
         return rc;
-    s = prep(st, "UPDATE jobs SET run_at=min(run_at, ?) WHERE id=?", err);
+    s = prep(st,
+             PG(st) ? "UPDATE jobs SET run_at=least(run_at, ?) WHERE id=?"
+                    : "UPDATE jobs SET run_at=min(run_at, ?) WHERE id=?",
+             err);
     if (!s)
         return err ? err->rc : LEVY_EINTERNAL;
-    sqlite3_bind_int64(s, 1, run_at);
-    sqlite3_bind_text(s, 2, qid, -1, SQLITE_STATIC);
+    levy_stmt_bind_int64(s, 1, run_at);
+    levy_stmt_bind_text(s, 2, qid, -1);
     return step_done(st, s, err);
 }
 
@@ -310,8 +358,8 @@ int levy_jobs_retry(levy_store *st, const char *id, int64_t run_at_ms, const cha
                     count_attempt ? "UPDATE jobs SET state='queued', updated_at=?1, last_error=?2, "
                                     "run_at=?3 WHERE id=?4 AND state='running'"
                                   : "UPDATE jobs SET state='queued', updated_at=?1, last_error=?2, "
-                                    "run_at=?3, attempts=max(attempts-1,0) WHERE id=?4 AND "
-                                    "state='running'",
+                                    "run_at=?3, attempts=CASE WHEN attempts>0 THEN attempts-1 "
+                                    "ELSE 0 END WHERE id=?4 AND state='running'",
                     id, run_at_ms, error_text, err);
     if (rc == LEVY_ECONFLICT)
         rc = supersede(st, id, run_at_ms, err);
@@ -324,14 +372,25 @@ int levy_jobs_requeue_running(levy_store *st, int *n, levy_err *err)
     if (rc)
         return rc;
     int64_t now = levy_clock_now_ms();
-    sqlite3_stmt *s = prep(st, "SELECT id FROM jobs WHERE state='running' ORDER BY rowid", err);
+    /* PostgreSQL: the other levy processes' running jobs are theirs: only jobs whose lease
+     * ran out (their runner died) are requeued */
+    levy_stmt *s = prep(st,
+                        PG(st) ? "SELECT id FROM jobs WHERE state='running' AND "
+                                 "(lease_until IS NULL OR lease_until<?1 OR claimed_by=?2) "
+                                 "ORDER BY rowid"
+                               : "SELECT id FROM jobs WHERE state='running' ORDER BY rowid",
+                        err);
+    if (s && PG(st)) {
+        levy_stmt_bind_int64(s, 1, now);
+        levy_stmt_bind_text(s, 2, lease_owner, -1); /* this replica's previous life */
+    }
     if (!s) {
         rc = err ? err->rc : LEVY_EINTERNAL;
         goto done;
     }
     char(*ids)[LEVY_JOB_ID_MAX] = NULL;
     int cap = 0, src;
-    while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((src = levy_stmt_step(s, err)) == LEVY_STMT_ROW) {
         if (count == cap) {
             cap = cap ? cap * 2 : 16;
             void *nb = realloc(ids, (size_t)cap * sizeof *ids);
@@ -341,11 +400,11 @@ int levy_jobs_requeue_running(levy_store *st, int *n, levy_err *err)
             }
             ids = nb;
         }
-        snprintf(ids[count++], LEVY_JOB_ID_MAX, "%s", (const char *)sqlite3_column_text(s, 0));
+        snprintf(ids[count++], LEVY_JOB_ID_MAX, "%s", levy_stmt_column_text(s, 0));
     }
     levy_store_release(st, s);
-    if (rc == LEVY_OK && src != SQLITE_DONE)
-        rc = levy_store_rc(st, src, err);
+    if (rc == LEVY_OK && src != LEVY_OK)
+        rc = src;
     for (int i = 0; rc == LEVY_OK && i < count; i++) {
         rc = transition(st,
                         "UPDATE jobs SET state='queued', updated_at=?1, "
@@ -365,19 +424,19 @@ done:
 
 int levy_jobs_next_run_at(levy_store *st, int64_t *ms, levy_err *err)
 {
-    sqlite3_stmt *s = prep(st, "SELECT min(run_at) FROM jobs WHERE state='queued'", err);
+    levy_stmt *s = prep(st, "SELECT min(run_at) FROM jobs WHERE state='queued'", err);
     if (!s)
         return err ? err->rc : LEVY_EINTERNAL;
-    int src = sqlite3_step(s), rc;
-    if (src == SQLITE_ROW) {
-        if (sqlite3_column_type(s, 0) == SQLITE_NULL) {
+    int src = levy_stmt_step(s, err), rc;
+    if (src == LEVY_STMT_ROW) {
+        if (levy_stmt_column_type(s, 0) == LEVY_COL_NULL) {
             rc = LEVY_ENOTFOUND;
         } else {
-            *ms = sqlite3_column_int64(s, 0);
+            *ms = levy_stmt_column_int64(s, 0);
             rc = LEVY_OK;
         }
     } else {
-        rc = levy_store_rc(st, src, err);
+        rc = src;
     }
     levy_store_release(st, s);
     return rc;
@@ -387,48 +446,44 @@ int levy_jobs_counts(levy_store *st, levy_jobs_count_fn fn, void *ud, levy_err *
 {
     /* its own statement on the connection, not a cached one: a scrape must not record a
      * store failure (levy_store_rc) or hold a statement another caller expects idle */
-    sqlite3 *db = levy_store_db(st);
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT kind, state, count(*) FROM jobs GROUP BY kind, state", -1,
-                           &s, NULL) != SQLITE_OK) {
-        sqlite3_finalize(s);
-        return levy_err_set(err, LEVY_EIO, "store", "jobs: %s", sqlite3_errmsg(db));
-    }
+    levy_stmt *s = NULL;
+    levy_err e;
+    levy_err_clear(&e);
+    if (levy_store_prepare(st, "SELECT kind, state, count(*) FROM jobs GROUP BY kind, state", &s,
+                           NULL, &e) != LEVY_OK)
+        return levy_err_set(err, LEVY_EIO, "store", "jobs: %s", e.message);
+    levy_stmt_quiet(s);
     int src;
-    while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *kind = (const char *)sqlite3_column_text(s, 0);
-        const char *state = (const char *)sqlite3_column_text(s, 1);
+    while ((src = levy_stmt_step(s, &e)) == LEVY_STMT_ROW) {
+        const char *kind = levy_stmt_column_text(s, 0);
+        const char *state = levy_stmt_column_text(s, 1);
         if (kind && state)
-            fn(ud, kind, state, sqlite3_column_int64(s, 2));
+            fn(ud, kind, state, levy_stmt_column_int64(s, 2));
     }
-    sqlite3_finalize(s);
-    return src == SQLITE_DONE
-               ? LEVY_OK
-               : levy_err_set(err, LEVY_EIO, "store", "jobs: %s", sqlite3_errmsg(db));
+    levy_stmt_finalize(s);
+    return src == LEVY_OK ? LEVY_OK : levy_err_set(err, LEVY_EIO, "store", "jobs: %s", e.message);
 }
 
 int levy_jobs_oldest_queued(levy_store *st, int64_t now_ms, levy_jobs_count_fn fn, void *ud,
                             levy_err *err)
 {
     /* its own statement, as levy_jobs_counts; jobs_kind_state serves the GROUP BY */
-    sqlite3 *db = levy_store_db(st);
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db,
+    levy_stmt *s = NULL;
+    levy_err e;
+    levy_err_clear(&e);
+    if (levy_store_prepare(st,
                            "SELECT kind, min(created_at) FROM jobs WHERE state = 'queued' "
                            "GROUP BY kind",
-                           -1, &s, NULL) != SQLITE_OK) {
-        sqlite3_finalize(s);
-        return levy_err_set(err, LEVY_EIO, "store", "jobs: %s", sqlite3_errmsg(db));
-    }
+                           &s, NULL, &e) != LEVY_OK)
+        return levy_err_set(err, LEVY_EIO, "store", "jobs: %s", e.message);
+    levy_stmt_quiet(s);
     int src;
-    while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *kind = (const char *)sqlite3_column_text(s, 0);
-        int64_t age = now_ms - sqlite3_column_int64(s, 1);
+    while ((src = levy_stmt_step(s, &e)) == LEVY_STMT_ROW) {
+        const char *kind = levy_stmt_column_text(s, 0);
+        int64_t age = now_ms - levy_stmt_column_int64(s, 1);
         if (kind)
             fn(ud, kind, "queued", age > 0 ? age : 0);
     }
-    sqlite3_finalize(s);
-    return src == SQLITE_DONE
-               ? LEVY_OK
-               : levy_err_set(err, LEVY_EIO, "store", "jobs: %s", sqlite3_errmsg(db));
+    levy_stmt_finalize(s);
+    return src == LEVY_OK ? LEVY_OK : levy_err_set(err, LEVY_EIO, "store", "jobs: %s", e.message);
 }

@@ -7,7 +7,7 @@
  *        last_error TEXT NULL)
  *   UNIQUE (kind, key) WHERE state = 'queued'   -- de-duplication of pending work
  *   INDEX (state, run_at)
- * Times come from levy_clock_now_ms() (injectable). All calls are synchronous SQLite work
+ * Times come from levy_clock_now_ms() (injectable). All calls are synchronous store work
  * and join the caller's open transaction if any (levy_store_begin / store.transaction),
  * else commit on their own. The runner (claiming and running Lua) belongs to the host.
  *
@@ -27,6 +27,21 @@
 #define LEVY_JOB_ID_MAX 40
 #define LEVY_JOB_KIND_MAX 128
 #define LEVY_JOB_DEFAULT_MAX_ATTEMPTS 8
+#define LEVY_JOB_DEFAULT_LEASE_MS (10 * 60 * 1000)
+
+/* PostgreSQL (several levy processes on one queue): a claim holds the job for ms (its lease,
+ * jobs.lease_until) in the name of owner (the replica id, jobs.claimed_by); a running job
+ * whose lease ran out is claimed again by whichever process claims next, and only such jobs
+ * are requeued at start. SQLite ignores both: one process owns the queue and requeues every
+ * running job at start (on PostgreSQL also those claimed under this process's own replica id:
+ * a previous life of it). ms <= 0: the default (10 minutes). The runner renews its leases
+ * while they run (levy_jobs_renew_leases), so only a process that stops renewing (crashed,
+ * hung, cut off from the database for a lease) loses its jobs. The replica id must be unique
+ * among the processes sharing the database. */
+void levy_jobs_set_lease(int64_t ms, const char *owner);
+/* PostgreSQL: pushes lease_until of every running job this process claimed to now_ms + the
+ * lease, at most every quarter lease (a cheap no-op between); SQLite: nothing. */
+int levy_jobs_renew_leases(levy_store *st, int64_t now_ms, levy_err *err);
 
 /* A claimed job. payload and key are malloc'd (free with levy_job_free / levy_jobs_free). */
 typedef struct levy_job {

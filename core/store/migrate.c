@@ -14,6 +14,7 @@
 #include "store.h"
 
 #define CORE_PREFIX "core/store/migrations/"
+#define PG_DIR "postgres" /* the PostgreSQL files of a migrations directory */
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -52,40 +53,43 @@ static void sha_hex(const char *data, size_t len, char out[65])
 
 int levy_store_schema_version(levy_store *st, const char *plugin, int *version, levy_err *err)
 {
-    sqlite3_stmt *s = NULL;
+    levy_stmt *s = NULL;
     int rc = levy_store_exec(st, schema_sql, err);
     if (rc)
         return rc;
-    int src = sqlite3_prepare_v2(
-        levy_store_db(st), "SELECT coalesce(max(version),0) FROM schema_migrations WHERE plugin=?",
-        -1, &s, NULL);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_text(s, 1, plugin, -1, SQLITE_STATIC);
-    if (src == SQLITE_OK && (src = sqlite3_step(s)) == SQLITE_ROW) {
-        *version = sqlite3_column_int(s, 0);
-        src = SQLITE_OK;
+    if ((rc = levy_store_prepare(
+             st, "SELECT coalesce(max(version),0) FROM schema_migrations WHERE plugin=?", &s, NULL,
+             err)) != LEVY_OK)
+        return rc;
+    levy_stmt_bind_text(s, 1, plugin, -1);
+    rc = levy_stmt_step(s, err);
+    if (rc == LEVY_STMT_ROW) {
+        *version = (int)levy_stmt_column_int64(s, 0);
+        rc = LEVY_OK;
     }
-    if (src != SQLITE_OK)
-        rc = levy_store_rc(st, src, err);
-    sqlite3_finalize(s);
+    levy_stmt_finalize(s);
     return rc;
 }
 
 int levy_store_migrate_files(levy_store *st, const char *plugin, const levy_migration_file *files,
                              size_t n, levy_err *err)
 {
-    sqlite3 *db = levy_store_db(st);
-    sqlite3_stmt *sel = NULL, *ins = NULL;
+    levy_stmt *sel = NULL, *ins = NULL;
     mfile *ms = NULL;
-    int rc;
+    int rc, src;
     if (levy_store_depth(st) != 0)
         return levy_err_set(err, LEVY_EINVAL, "migration_failed",
                             "migrations cannot run inside a transaction");
-    if ((rc = levy_store_exec(st, schema_sql, err)) != LEVY_OK)
+    /* two processes starting on one PostgreSQL database: one migrates, the other waits */
+    if ((rc = levy_store_lock_migrations(st, 1, err)) != LEVY_OK)
         return rc;
+    if ((rc = levy_store_exec(st, schema_sql, err)) != LEVY_OK)
+        goto done;
     ms = calloc(n ? n : 1, sizeof *ms);
-    if (!ms)
-        return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+    if (!ms) {
+        rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+        goto done;
+    }
     for (size_t i = 0; i < n; i++) {
         ms[i].f = &files[i];
         ms[i].version = migration_version(files[i].name);
@@ -106,20 +110,17 @@ int levy_store_migrate_files(levy_store *st, const char *plugin, const levy_migr
             goto done;
         }
     /* Every applied version must still exist unchanged. */
-    int src = sqlite3_prepare_v2(db,
+    if ((rc = levy_store_prepare(st,
                                  "SELECT version, name, sha256 FROM schema_migrations "
                                  "WHERE plugin=? ORDER BY version",
-                                 -1, &sel, NULL);
-    if (src != SQLITE_OK) {
-        rc = levy_store_rc(st, src, err);
+                                 &sel, NULL, err)) != LEVY_OK)
         goto done;
-    }
-    sqlite3_bind_text(sel, 1, plugin, -1, SQLITE_STATIC);
+    levy_stmt_bind_text(sel, 1, plugin, -1);
     long applied = 0;
-    while ((src = sqlite3_step(sel)) == SQLITE_ROW) {
-        long v = (long)sqlite3_column_int64(sel, 0);
-        const char *name = (const char *)sqlite3_column_text(sel, 1);
-        const char *sha = (const char *)sqlite3_column_text(sel, 2);
+    while ((src = levy_stmt_step(sel, err)) == LEVY_STMT_ROW) {
+        long v = (long)levy_stmt_column_int64(sel, 0);
+        const char *name = levy_stmt_column_text(sel, 1);
+        const char *sha = levy_stmt_column_text(sel, 2);
         if (v < 1 || (size_t)v > n) {
             rc = levy_err_set(err, LEVY_EINVAL, "migration_missing",
                               "%s: applied migration %ld (%s) has no file any more", plugin, v,
@@ -140,18 +141,15 @@ int levy_store_migrate_files(levy_store *st, const char *plugin, const levy_migr
         if (v > applied)
             applied = v;
     }
-    if (src != SQLITE_DONE) {
-        rc = levy_store_rc(st, src, err);
+    if (src != LEVY_OK) {
+        rc = src;
         goto done;
     }
-    src = sqlite3_prepare_v2(db,
-                             "INSERT INTO schema_migrations(plugin, version, name, sha256, "
-                             "applied_at) VALUES (?,?,?,?,?)",
-                             -1, &ins, NULL);
-    if (src != SQLITE_OK) {
-        rc = levy_store_rc(st, src, err);
+    if ((rc = levy_store_prepare(st,
+                                 "INSERT INTO schema_migrations(plugin, version, name, sha256, "
+                                 "applied_at) VALUES (?,?,?,?,?)",
+                                 &ins, NULL, err)) != LEVY_OK)
         goto done;
-    }
     for (size_t i = (size_t)applied; i < n; i++) {
         const levy_migration_file *f = ms[i].f;
         char hex[65], now[LEVY_TIME_BUFSZ];
@@ -167,29 +165,30 @@ int levy_store_migrate_files(levy_store *st, const char *plugin, const levy_migr
         }
         memcpy(sql, f->sql, f->len);
         sql[f->len] = 0;
-        char *emsg = NULL;
-        src = sqlite3_exec(db, sql, NULL, NULL, &emsg);
+        levy_err e2;
+        levy_err_clear(&e2);
+        src = levy_store_exec(st, sql, &e2);
         free(sql);
-        if (src != SQLITE_OK) {
+        if (src != LEVY_OK) {
             levy_store_rollback(st, NULL);
-            rc =
-                levy_err_set(err, src == SQLITE_BUSY ? LEVY_EBUSY : LEVY_EINVAL, "migration_failed",
-                             "%s: %s: %s", plugin, f->name, emsg ? emsg : sqlite3_errstr(src));
+            rc = levy_err_set(err, src == LEVY_EBUSY ? LEVY_EBUSY : LEVY_EINVAL, "migration_failed",
+                              "%s: %s: %s", plugin, f->name, e2.message);
             if (err)
                 snprintf(err->source, sizeof err->source, "%s", f->name);
-            sqlite3_free(emsg);
             goto done;
         }
-        sqlite3_reset(ins);
-        sqlite3_bind_text(ins, 1, plugin, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ins, 2, ms[i].version);
-        sqlite3_bind_text(ins, 3, f->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 4, hex, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 5, now, -1, SQLITE_STATIC);
-        src = sqlite3_step(ins);
-        if (src != SQLITE_DONE) {
-            rc = levy_store_rc(st, src, err);
+        levy_stmt_reset(ins);
+        levy_stmt_bind_text(ins, 1, plugin, -1);
+        levy_stmt_bind_int64(ins, 2, ms[i].version);
+        levy_stmt_bind_text(ins, 3, f->name, -1);
+        levy_stmt_bind_text(ins, 4, hex, -1);
+        levy_stmt_bind_text(ins, 5, now, -1);
+        src = levy_stmt_step(ins, err);
+        if (src != LEVY_OK) {
+            rc = src == LEVY_STMT_ROW ? LEVY_OK : src;
             levy_store_rollback(st, NULL);
+            if (rc == LEVY_OK)
+                rc = levy_err_set(err, LEVY_EINTERNAL, "internal", "INSERT returned a row");
             goto done;
         }
         if ((rc = levy_store_commit(st, err)) != LEVY_OK) {
@@ -200,18 +199,23 @@ int levy_store_migrate_files(levy_store *st, const char *plugin, const levy_migr
     }
     rc = LEVY_OK;
 done:
-    sqlite3_finalize(sel);
-    sqlite3_finalize(ins);
+    levy_stmt_finalize(sel);
+    levy_stmt_finalize(ins);
     free(ms);
+    levy_store_lock_migrations(st, 0, NULL);
     return rc;
 }
 
 int levy_store_migrate_core(levy_store *st, levy_err *err)
 {
     levy_migration_file files[64];
-    size_t n = 0, pl = strlen(CORE_PREFIX);
+    /* the engine's own files: the .sql files of core/store/migrations/ for SQLite, those of
+     * core/store/migrations/postgres/ for PostgreSQL (the same numbers) */
+    const char *prefix =
+        levy_store_engine(st) == LEVY_STORE_POSTGRES ? CORE_PREFIX PG_DIR "/" : CORE_PREFIX;
+    size_t n = 0, pl = strlen(prefix);
     for (const levy_embedded *e = levy_embedded_files; e->path; e++) {
-        if (strncmp(e->path, CORE_PREFIX, pl) != 0)
+        if (strncmp(e->path, prefix, pl) != 0 || strchr(e->path + pl, '/'))
             continue;
         if (n == LEVY_ARRAY_LEN(files))
             return levy_err_set(err, LEVY_EINTERNAL, "internal", "too many core migrations");
@@ -242,6 +246,13 @@ int levy_store_migrate_dir(levy_store *st, const char *plugin, const char *dir, 
     levy_migration_file *files = NULL;
     size_t n = 0, cap = 0;
     int rc = LEVY_OK;
+    char pgdir[4096];
+    if (levy_store_engine(st) == LEVY_STORE_POSTGRES) {
+        if (strlen(dir) + sizeof PG_DIR + 1 > sizeof pgdir)
+            return levy_err_set(err, LEVY_EINVAL, "io", "path too long: %.100s", dir);
+        snprintf(pgdir, sizeof pgdir, "%.4000s/" PG_DIR, dir);
+        dir = pgdir;
+    }
     DIR *d = opendir(dir);
     if (!d) {
         if (errno == ENOENT || errno == ENOTDIR)
@@ -263,7 +274,7 @@ int levy_store_migrate_dir(levy_store *st, const char *plugin, const char *dir, 
             }
             files = nf;
         }
-        char path[4096];
+        char path[4096 + 300];
         snprintf(path, sizeof path, "%s/%s", dir, name);
         char *data;
         size_t len;

@@ -1,36 +1,28 @@
-/* SQLite store: open, pragmas, error mapping, transactions, statement cache. See store.h. */
+/* The store: open, pragmas, error mapping, transactions, statement cache, and the statement
+ * API over the two engines (SQLite here, PostgreSQL in pg.c). See store.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "log.h"
-#include "store.h"
+#include "store_engine.h"
 
-#define CACHE_SIZE 64
+#define CACHE_SIZE LEVY_STORE_CACHE_SIZE
 #define BUSY_COOL_MS 1000 /* after a spent busy budget, no new wait for this long */
 #define PROBE_EVERY_MS 1000
 
-struct levy_store {
-    sqlite3 *db;
-    char *path;
-    int depth;
-    unsigned tick;
-    int state;             /* LEVY_STORE_STATE_* of the last failure (OK after a commit) */
-    int busy_budget_ms;    /* 0: SQLite's 5 s busy timeout; else the shared wait budget */
-    int64_t busy_deadline; /* monotonic ms: end of the current busy wait window (0 = none) */
-    int64_t last_probe;    /* monotonic ms of the last levy_store_probe write */
-    struct {
-        char *sql;
-        sqlite3_stmt *stmt;
-        unsigned used;
-        int busy;
-    } cache[CACHE_SIZE];
-};
-
-sqlite3 *levy_store_db(levy_store *st) { return st->db; }
+struct sqlite3 *levy_store_db(levy_store *st) { return st->db; }
 const char *levy_store_path(levy_store *st) { return st->path; }
 int levy_store_depth(levy_store *st) { return st->depth; }
+int levy_store_engine(levy_store *st) { return st->engine; }
+#define PG(st) ((st)->engine == LEVY_STORE_POSTGRES)
+
+int levy_store_is_url(const char *path)
+{
+    return path &&
+           (strncmp(path, "postgres://", 11) == 0 || strncmp(path, "postgresql://", 13) == 0);
+}
 
 static int64_t mono_ms(void)
 {
@@ -39,11 +31,12 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static const char *const STATE_NAMES[] = {"ok", "busy", "disk_full", "io_error", "corrupt"};
+static const char *const STATE_NAMES[] = {"ok",       "busy",    "disk_full",
+                                          "io_error", "corrupt", "unreachable"};
 
 const char *levy_store_state_name(int state)
 {
-    return state >= 0 && state <= LEVY_STORE_STATE_CORRUPT ? STATE_NAMES[state] : "io_error";
+    return state >= 0 && state <= LEVY_STORE_STATE_UNREACHABLE ? STATE_NAMES[state] : "io_error";
 }
 
 int levy_store_state(levy_store *st) { return st ? st->state : LEVY_STORE_STATE_OK; }
@@ -72,8 +65,10 @@ static int state_of(int rc)
 
 /* One log line per episode: when the state changes, not per failed request. A corrupt store
  * stays corrupt (only a restart, which runs quick_check, clears it). */
-static void note_state(levy_store *st, int state, const char *msg)
+void levy_store_note_state(levy_store *st, int state, const char *msg)
 {
+    if (st && st->quiet)
+        return;
     if (!st || state == st->state || st->state == LEVY_STORE_STATE_CORRUPT)
         return;
     int was = st->state;
@@ -95,6 +90,12 @@ static void note_state(levy_store *st, int state, const char *msg)
                  "answer 503 + Retry-After until space is freed",
                  st->path, msg);
         break;
+    case LEVY_STORE_STATE_UNREACHABLE:
+        levy_log(LEVY_LOG_ERROR, "store",
+                 "store %s cannot be reached (%s); requests that use it answer 503 + "
+                 "Retry-After and /healthz 503 until it answers again",
+                 st->path, msg);
+        break;
     case LEVY_STORE_STATE_CORRUPT:
         levy_log(LEVY_LOG_ERROR, "store",
                  "store %s is corrupt (%s): stop levy and restore it "
@@ -114,7 +115,7 @@ int levy_store_rc(levy_store *st, int rc, levy_err *err)
     const char *msg = st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc);
     int state = state_of(rc);
     if (state != LEVY_STORE_STATE_OK)
-        note_state(st, state, msg);
+        levy_store_note_state(st, state, msg);
     switch (rc & 0xff) {
     case SQLITE_OK:
     case SQLITE_DONE:
@@ -135,6 +136,8 @@ int levy_store_rc(levy_store *st, int rc, levy_err *err)
         return levy_err_set(err, LEVY_ECONFLICT, "constraint", "%s", msg);
     case SQLITE_NOMEM:
         return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+    case SQLITE_INTERRUPT:
+        return levy_err_set(err, LEVY_EINVAL, "interrupted", "%s", msg);
     default:
         return levy_err_set(err, LEVY_EINVAL, "sql", "%s", msg);
     }
@@ -142,6 +145,8 @@ int levy_store_rc(levy_store *st, int rc, levy_err *err)
 
 int levy_store_exec(levy_store *st, const char *sql, levy_err *err)
 {
+    if (PG(st))
+        return levy_pg_exec(st, sql, err);
     int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? LEVY_OK : levy_store_rc(st, rc, err);
 }
@@ -154,7 +159,7 @@ static int wal_hook(void *ud, sqlite3 *db, const char *name, int frames)
     if (frames >= 1000)
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     st->busy_deadline = 0;
-    note_state(st, LEVY_STORE_STATE_OK, "");
+    levy_store_note_state(st, LEVY_STORE_STATE_OK, "");
     return SQLITE_OK;
 }
 
@@ -180,6 +185,10 @@ void levy_store_set_busy_budget(levy_store *st, int ms)
 {
     st->busy_budget_ms = ms;
     st->busy_deadline = 0;
+    if (PG(st)) { /* PostgreSQL: a row lock another process holds is waited for as long */
+        levy_pg_set_lock_timeout(st, ms, NULL);
+        return;
+    }
     if (ms > 0)
         sqlite3_busy_handler(st->db, busy_handler, st);
     else
@@ -190,6 +199,8 @@ int levy_store_quick_check(levy_store *st, char *detail, size_t cap, levy_err *e
 {
     sqlite3_stmt *s = NULL;
     detail[0] = 0;
+    if (PG(st))
+        return LEVY_OK; /* the server checks its own pages */
     int rc = sqlite3_prepare_v2(st->db, "PRAGMA quick_check(5)", -1, &s, NULL);
     if (rc != SQLITE_OK)
         return levy_store_rc(st, rc, err);
@@ -217,14 +228,24 @@ int levy_store_quick_check(levy_store *st, char *detail, size_t cap, levy_err *e
         return r == LEVY_EBUSY ? r : levy_err_set(err, LEVY_EIO, "corrupt", "%s", detail);
     }
     if (bad) {
-        note_state(st, LEVY_STORE_STATE_CORRUPT, detail);
+        levy_store_note_state(st, LEVY_STORE_STATE_CORRUPT, detail);
         return levy_err_set(err, LEVY_EIO, "corrupt", "%s", detail);
     }
     return LEVY_OK;
 }
 
+int levy_store_ping(levy_store *st, levy_err *err)
+{
+    if (PG(st))
+        return levy_pg_ping(st, err);
+    return levy_store_exec(st, "SELECT 1 FROM sqlite_master LIMIT 1", err);
+}
+
 int levy_store_probe(levy_store *st)
 {
+    if (PG(st)) /* a write probe is a ping there: the state is reachability */
+        return st->state == LEVY_STORE_STATE_OK ? st->state
+                                                : (levy_store_ping(st, NULL), st->state);
     if (st->state == LEVY_STORE_STATE_OK || st->state == LEVY_STORE_STATE_CORRUPT || st->depth > 0)
         return st->state;
     int64_t now = mono_ms();
@@ -246,9 +267,16 @@ int levy_store_connect(levy_store **out, const char *path, int flags, levy_err *
     int rc;
     *out = NULL;
     levy_store *st = calloc(1, sizeof *st);
-    if (!st || !(st->path = strdup(path))) {
+    if (!st || !(st->path = levy_store_is_url(path) ? levy_pg_redact_url(path) : strdup(path))) {
         free(st);
         return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+    }
+    if (levy_store_is_url(path)) {
+        st->engine = LEVY_STORE_POSTGRES;
+        if ((rc = levy_pg_connect(st, path, (flags & LEVY_STORE_READONLY) != 0, err)) != LEVY_OK)
+            goto fail;
+        *out = st;
+        return LEVY_OK;
     }
     int oflags = (flags & LEVY_STORE_READONLY) ? SQLITE_OPEN_READONLY
                                                : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -279,19 +307,27 @@ void levy_store_close(levy_store *st)
     if (!st)
         return;
     for (int i = 0; i < CACHE_SIZE; i++) {
-        sqlite3_finalize(st->cache[i].stmt);
+        levy_stmt_finalize(st->cache[i].stmt);
         free(st->cache[i].sql);
     }
-    sqlite3_close_v2(st->db);
+    if (st->db)
+        sqlite3_close_v2(st->db);
+    if (st->pg)
+        levy_pg_close(st);
     free(st->path);
     free(st);
+}
+
+static int in_transaction(levy_store *st)
+{
+    return PG(st) ? levy_pg_in_transaction(st) : !sqlite3_get_autocommit(st->db);
 }
 
 int levy_store_begin(levy_store *st, levy_err *err)
 {
     char sql[48];
     if (st->depth == 0)
-        snprintf(sql, sizeof sql, "BEGIN IMMEDIATE");
+        snprintf(sql, sizeof sql, PG(st) ? "BEGIN" : "BEGIN IMMEDIATE");
     else
         snprintf(sql, sizeof sql, "SAVEPOINT levy_%d", st->depth);
     int rc = levy_store_exec(st, sql, err);
@@ -312,8 +348,10 @@ int levy_store_commit(levy_store *st, levy_err *err)
     int rc = levy_store_exec(st, sql, err);
     if (rc == LEVY_OK)
         st->depth--;
-    else if (st->depth == 1 && sqlite3_get_autocommit(st->db))
-        st->depth = 0; /* SQLite rolled back on its own */
+    else if (st->depth == 1 && !in_transaction(st))
+        st->depth = 0; /* the engine rolled back on its own */
+    if (rc == LEVY_OK && st->depth == 0 && PG(st))
+        levy_store_note_state(st, LEVY_STORE_STATE_OK, ""); /* SQLite: the WAL hook */
     return rc;
 }
 
@@ -328,20 +366,79 @@ int levy_store_rollback(levy_store *st, levy_err *err)
         snprintf(sql, sizeof sql, "ROLLBACK TO levy_%d; RELEASE levy_%d", st->depth - 1,
                  st->depth - 1);
     st->depth--;
-    if (st->depth == 0 && sqlite3_get_autocommit(st->db))
-        return LEVY_OK; /* already rolled back by SQLite (e.g. after SQLITE_FULL) */
+    if (st->depth == 0 && !in_transaction(st))
+        return LEVY_OK; /* already rolled back (SQLite after SQLITE_FULL; a lost connection) */
     return levy_store_exec(st, sql, err);
 }
 
-sqlite3_stmt *levy_store_prepare_cached(levy_store *st, const char *sql, levy_err *err)
+static levy_stmt *stmt_new(levy_store *st, const char *sql, int persistent, const char **tail,
+                           levy_err *err)
+{
+    levy_stmt *s = calloc(1, sizeof *s);
+    if (!s) {
+        levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+        return NULL;
+    }
+    s->st = st;
+    if (PG(st)) {
+        if (levy_pg_prepare(st, sql, s, tail, err) != LEVY_OK) {
+            free(s);
+            return NULL;
+        }
+        return s;
+    }
+    int rc = sqlite3_prepare_v3(st->db, sql, -1, persistent ? SQLITE_PREPARE_PERSISTENT : 0,
+                                &s->lite, tail);
+    if (rc != SQLITE_OK) {
+        levy_store_rc(st, rc, err);
+        sqlite3_finalize(s->lite);
+        free(s);
+        return NULL;
+    }
+    if (!s->lite) {
+        levy_err_set(err, LEVY_EINVAL, "sql", "empty SQL");
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int levy_store_prepare(levy_store *st, const char *sql, levy_stmt **out, const char **tail,
+                       levy_err *err)
+{
+    *out = stmt_new(st, sql, 0, tail, err);
+    return *out ? LEVY_OK : (err ? err->rc : LEVY_EINTERNAL);
+}
+
+void levy_stmt_finalize(levy_stmt *s)
+{
+    if (!s)
+        return;
+    if (s->lite)
+        sqlite3_finalize(s->lite);
+    if (s->pg)
+        levy_pg_stmt_free(s);
+    free(s);
+}
+
+void levy_stmt_reset(levy_stmt *s)
+{
+    if (s->lite) {
+        sqlite3_reset(s->lite);
+        sqlite3_clear_bindings(s->lite);
+    } else {
+        levy_pg_reset(s);
+    }
+}
+
+levy_stmt *levy_store_prepare_cached(levy_store *st, const char *sql, levy_err *err)
 {
     int free_slot = -1, lru = -1;
     for (int i = 0; i < CACHE_SIZE; i++) {
         if (st->cache[i].sql && !st->cache[i].busy && strcmp(st->cache[i].sql, sql) == 0) {
             st->cache[i].busy = 1;
             st->cache[i].used = ++st->tick;
-            sqlite3_reset(st->cache[i].stmt);
-            sqlite3_clear_bindings(st->cache[i].stmt);
+            levy_stmt_reset(st->cache[i].stmt);
             return st->cache[i].stmt;
         }
         if (!st->cache[i].sql) {
@@ -351,21 +448,18 @@ sqlite3_stmt *levy_store_prepare_cached(levy_store *st, const char *sql, levy_er
             lru = i;
         }
     }
-    sqlite3_stmt *stmt = NULL;
-    int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
-    if (rc != SQLITE_OK) {
-        levy_store_rc(st, rc, err);
+    levy_stmt *stmt = stmt_new(st, sql, 1, NULL, err);
+    if (!stmt)
         return NULL;
-    }
     int slot = free_slot >= 0 ? free_slot : lru;
     char *copy = slot >= 0 ? strdup(sql) : NULL;
     if (!copy) { /* cache full of busy statements (or OOM): hand out an uncached one */
-        sqlite3_finalize(stmt);
+        levy_stmt_finalize(stmt);
         levy_err_set(err, LEVY_ENOMEM, "nomem", "statement cache exhausted");
         return NULL;
     }
     if (st->cache[slot].sql) {
-        sqlite3_finalize(st->cache[slot].stmt);
+        levy_stmt_finalize(st->cache[slot].stmt);
         free(st->cache[slot].sql);
     }
     st->cache[slot].sql = copy;
@@ -375,15 +469,198 @@ sqlite3_stmt *levy_store_prepare_cached(levy_store *st, const char *sql, levy_er
     return stmt;
 }
 
-void levy_store_release(levy_store *st, sqlite3_stmt *stmt)
+void levy_store_release(levy_store *st, levy_stmt *stmt)
 {
     if (!stmt)
         return;
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
+    levy_stmt_reset(stmt);
     for (int i = 0; i < CACHE_SIZE; i++)
         if (st->cache[i].stmt == stmt) {
             st->cache[i].busy = 0;
             return;
         }
+}
+
+/* ---- the statement API ------------------------------------------------------------------ */
+
+static int lite_bind_rc(levy_stmt *s, int rc)
+{
+    /* an index past the statement's parameters is ignored, as SQLite's callers relied on */
+    return rc == SQLITE_OK || rc == SQLITE_RANGE ? LEVY_OK : levy_store_rc(s->st, rc, NULL);
+}
+
+int levy_stmt_bind_int64(levy_stmt *s, int i, int64_t v)
+{
+    if (s->lite)
+        return lite_bind_rc(s, sqlite3_bind_int64(s->lite, i, (sqlite3_int64)v));
+    char buf[24];
+    snprintf(buf, sizeof buf, "%lld", (long long)v);
+    return levy_pg_bind(s, i, buf, -1, 1);
+}
+
+int levy_stmt_bind_text(levy_stmt *s, int i, const char *v, long len)
+{
+    if (s->lite)
+        return lite_bind_rc(s, sqlite3_bind_text64(s->lite, i, v,
+                                                   len < 0 ? strlen(v) : (sqlite3_uint64)len,
+                                                   SQLITE_TRANSIENT, SQLITE_UTF8));
+    return levy_pg_bind(s, i, v, len, 0);
+}
+
+int levy_stmt_bind_null(levy_stmt *s, int i)
+{
+    if (s->lite)
+        return lite_bind_rc(s, sqlite3_bind_null(s->lite, i));
+    return levy_pg_bind(s, i, NULL, 0, 0);
+}
+
+int levy_stmt_bind_text_or_null(levy_stmt *s, int i, const char *v)
+{
+    return v ? levy_stmt_bind_text(s, i, v, -1) : levy_stmt_bind_null(s, i);
+}
+
+int levy_stmt_param_count(levy_stmt *s)
+{
+    return s->lite ? sqlite3_bind_parameter_count(s->lite) : levy_pg_param_count(s);
+}
+
+int levy_stmt_readonly(levy_stmt *s)
+{
+    return s->lite ? sqlite3_stmt_readonly(s->lite) : levy_pg_readonly(s);
+}
+
+const char *levy_stmt_sql(levy_stmt *s) { return s->lite ? sqlite3_sql(s->lite) : levy_pg_sql(s); }
+
+static int step(levy_stmt *s, levy_err *err)
+{
+    if (!s->lite)
+        return levy_pg_step(s, err);
+    int rc = sqlite3_step(s->lite);
+    if (rc == SQLITE_ROW)
+        return LEVY_STMT_ROW;
+    if (rc == SQLITE_DONE)
+        return LEVY_OK;
+    return levy_store_rc(s->st, rc, err);
+}
+
+int levy_stmt_step(levy_stmt *s, levy_err *err)
+{
+    s->st->quiet = s->quiet;
+    int rc = step(s, err);
+    s->st->quiet = 0;
+    return rc;
+}
+
+void levy_stmt_quiet(levy_stmt *s) { s->quiet = 1; }
+
+int levy_stmt_step_progress(levy_stmt *s, int ops, int (*fn)(void *), void *ud, levy_err *err)
+{
+    if (!s->lite)
+        return levy_pg_step(s, err);
+    sqlite3_progress_handler(s->st->db, ops, fn, ud);
+    int rc = levy_stmt_step(s, err);
+    sqlite3_progress_handler(s->st->db, 0, NULL, NULL);
+    return rc;
+}
+
+int levy_stmt_column_count(levy_stmt *s)
+{
+    return s->lite ? sqlite3_column_count(s->lite) : levy_pg_column_count(s);
+}
+
+const char *levy_stmt_column_name(levy_stmt *s, int i)
+{
+    return s->lite ? sqlite3_column_name(s->lite, i) : levy_pg_column_name(s, i);
+}
+
+int levy_stmt_column_type(levy_stmt *s, int i)
+{
+    if (!s->lite)
+        return levy_pg_column_type(s, i);
+    switch (sqlite3_column_type(s->lite, i)) {
+    case SQLITE_INTEGER:
+        return LEVY_COL_INT;
+    case SQLITE_NULL:
+        return LEVY_COL_NULL;
+    default: /* TEXT, BLOB, and REAL as its text form */
+        return LEVY_COL_TEXT;
+    }
+}
+
+int64_t levy_stmt_column_int64(levy_stmt *s, int i)
+{
+    if (s->lite)
+        return sqlite3_column_int64(s->lite, i);
+    const char *t = levy_pg_column_text(s, i);
+    if (!t)
+        return 0;
+    if (t[0] == 't' && !t[1])
+        return 1;
+    return strtoll(t, NULL, 10);
+}
+
+const char *levy_stmt_column_text(levy_stmt *s, int i)
+{
+    if (!s->lite)
+        return levy_pg_column_text(s, i);
+    if (sqlite3_column_type(s->lite, i) == SQLITE_BLOB) {
+        const void *p = sqlite3_column_blob(s->lite, i);
+        return p ? p : "";
+    }
+    return (const char *)sqlite3_column_text(s->lite, i);
+}
+
+size_t levy_stmt_column_bytes(levy_stmt *s, int i)
+{
+    return s->lite ? (size_t)sqlite3_column_bytes(s->lite, i) : levy_pg_column_bytes(s, i);
+}
+
+int64_t levy_store_changes(levy_store *st)
+{
+    return PG(st) ? levy_pg_changes(st) : sqlite3_changes64(st->db);
+}
+
+int64_t levy_store_last_insert_rowid(levy_store *st)
+{
+    return PG(st) ? 0 : sqlite3_last_insert_rowid(st->db);
+}
+
+int levy_store_lock_migrations(levy_store *st, int lock, levy_err *err)
+{
+    return PG(st) ? levy_pg_lock_migrations(st, lock, err) : LEVY_OK;
+}
+
+/* ---- the tables a statement uses (SQLite's authorizer) ---------------------------------- */
+
+typedef struct tables_ud {
+    void (*fn)(void *, const char *);
+    void *ud;
+} tables_ud;
+
+static int collect_tables(void *ud, int action, const char *a1, const char *a2, const char *db,
+                          const char *inner)
+{
+    (void)a2;
+    (void)db;
+    tables_ud *t = ud;
+    if (inner || !a1)
+        return SQLITE_OK;
+    if (action == SQLITE_READ || action == SQLITE_INSERT || action == SQLITE_UPDATE ||
+        action == SQLITE_DELETE)
+        t->fn(t->ud, a1);
+    return SQLITE_OK;
+}
+
+int levy_store_tables_of(levy_store *st, const char *sql, void (*fn)(void *ud, const char *table),
+                         void *ud)
+{
+    if (PG(st))
+        return LEVY_EINTERNAL;
+    tables_ud t = {fn, ud};
+    sqlite3_stmt *tmp = NULL;
+    sqlite3_set_authorizer(st->db, collect_tables, &t);
+    int src = sqlite3_prepare_v2(st->db, sql, -1, &tmp, NULL);
+    sqlite3_set_authorizer(st->db, NULL, NULL);
+    sqlite3_finalize(tmp);
+    return src == SQLITE_OK ? LEVY_OK : LEVY_EINVAL;
 }

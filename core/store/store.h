@@ -14,30 +14,52 @@
  * "migration_gap" / "migration_missing"). A failing migration rolls back and reports
  * LEVY_EINVAL "migration_failed" with err->source = file, message = SQLite's message.
  *
- * Error mapping of SQLite result codes (levy_store_rc):
+ * Error mapping of SQLite result codes (store.c):
  *   BUSY/LOCKED → LEVY_EBUSY "busy"; IOERR/FULL/CANTOPEN/CORRUPT/NOTADB/READONLY → LEVY_EIO
  *   "io"; CONSTRAINT → LEVY_ECONFLICT "constraint"; NOMEM → LEVY_ENOMEM; else LEVY_EINVAL
  *   "sql". */
-#include <sqlite3.h>
+#include <stdint.h>
 
 #include "levy.h"
 
+/* Engines. SQLite (a path) is the default and the fast path; PostgreSQL (a URL
+ * postgres://… or postgresql://…, libpq: core/store/pg.c) lets several levy processes share one
+ * database. Both sit behind the same API: statements (levy_stmt), transactions, exec, the
+ * error mapping. On PostgreSQL, statements keep SQLite's `?` / `?NNN` placeholders (rewritten
+ * to $n outside string literals, identifiers and comments); integer columns come back as
+ * integers (int2/4/8, bool as 0/1, an integral numeric such as sum(bigint)), NULL as NULL,
+ * everything else as text; a statement inside a transaction runs under its own savepoint, so
+ * a failed statement (a constraint caught by try_exec) leaves the transaction usable, as on
+ * SQLite; a lost connection is re-established at the next call outside a transaction.
+ * Errors: SQLSTATE 40001/40P01/55P03/57014/53xxx/08xxx/57P0x → LEVY_EBUSY (503 +
+ * Retry-After), 23xxx → LEVY_ECONFLICT "constraint", the rest LEVY_EINVAL "sql". */
+#define LEVY_STORE_SQLITE 0
+#define LEVY_STORE_POSTGRES 1
+
 typedef struct levy_store levy_store;
+typedef struct levy_stmt levy_stmt;
 
 #define LEVY_STORE_READONLY 1   /* open read-only; no migrations applied (check only) */
 #define LEVY_STORE_NO_MIGRATE 2 /* do not apply the core migrations */
 
+/* 1 when path names a PostgreSQL database (postgres:// or postgresql://). */
+int levy_store_is_url(const char *path);
 /* Opens (creating if needed, unless READONLY) the database at path (":memory:" allowed for
- * tests) and applies the core migrations unless READONLY or NO_MIGRATE (core/store/migrate.c:
- * the migrations call the store, never the other way). *out = NULL on error. */
+ * tests; a postgres:// URL opens the PostgreSQL engine) and applies the core migrations
+ * unless READONLY or NO_MIGRATE (core/store/migrate.c: the migrations call the store, never
+ * the other way). *out = NULL on error. */
 int levy_store_open(levy_store **out, const char *path, int flags, levy_err *err);
 /* Opens and configures the database only (WAL, synchronous=FULL, busy timeout, foreign keys;
  * core/store/store.c): levy_store_open without the migrations. *out = NULL on error. */
 int levy_store_connect(levy_store **out, const char *path, int flags, levy_err *err);
 /* Closes (finalizes cached statements). NULL is a no-op. */
 void levy_store_close(levy_store *st);
-/* The underlying handle (for bindings and other core modules). */
-sqlite3 *levy_store_db(levy_store *st);
+/* LEVY_STORE_SQLITE or LEVY_STORE_POSTGRES. */
+int levy_store_engine(levy_store *st);
+/* The SQLite handle, for the SQLite-only modules (core/host/rotate.c, backup.c); NULL on
+ * PostgreSQL. */
+struct sqlite3 *levy_store_db(levy_store *st);
+/* The path, or the URL with its password replaced by "***" (safe to log). */
 const char *levy_store_path(levy_store *st);
 
 /* Store state: what the last failed call said about the store, for /healthz and the log.
@@ -50,23 +72,31 @@ const char *levy_store_path(levy_store *st);
 #define LEVY_STORE_STATE_FULL 2
 #define LEVY_STORE_STATE_IOERR 3
 #define LEVY_STORE_STATE_CORRUPT 4
+#define LEVY_STORE_STATE_UNREACHABLE 5 /* PostgreSQL: the server cannot be reached */
 int levy_store_state(levy_store *st);
-/* "ok", "busy", "disk_full", "io_error", "corrupt". */
+/* "ok", "busy", "disk_full", "io_error", "corrupt", "unreachable". */
 const char *levy_store_state_name(int state);
 /* When the state is BUSY, FULL or IOERR and no transaction is open: tries a one-row write
  * (meta 'store_probe'; at most once a second) so the state clears without traffic once the
  * cause is gone. Returns the state after it. */
 int levy_store_probe(levy_store *st);
-/* PRAGMA quick_check: LEVY_OK, or LEVY_EIO "corrupt" with SQLite's first findings in detail
+/* Checks the store answers a read now (/healthz): SQLite reads its schema; PostgreSQL runs
+ * SELECT 1 (reconnecting first when the connection was lost), and a failure sets the state
+ * UNREACHABLE, a success clears it. Returns LEVY_OK or the failure. */
+int levy_store_ping(levy_store *st, levy_err *err);
+/* PRAGMA quick_check (PostgreSQL: LEVY_OK, the server checks its own pages): LEVY_OK, or LEVY_EIO "corrupt" with SQLite's first findings in detail
  * (and the state CORRUPT); LEVY_EBUSY when it cannot read. */
 int levy_store_quick_check(levy_store *st, char *detail, size_t cap, levy_err *err);
 /* Bounds the time this connection waits for another process's lock: every wait draws on one
  * window of ms milliseconds; once spent, waits give up at once (SQLITE_BUSY → LEVY_EBUSY)
  * for a second, so a caller running several statements waits about ms in total. A commit
- * opens a new window. ms <= 0: SQLite's plain 5 s busy timeout (the default). */
+ * opens a new window. ms <= 0: SQLite's plain 5 s busy timeout (the default). PostgreSQL:
+ * lock_timeout = ms per statement (default 5 s), so a row lock held by another process
+ * holds the loop no longer than SQLite's budget would. */
 void levy_store_set_busy_budget(levy_store *st, int ms);
 
-/* Maps a SQLite result code to a LEVY_E* code and fills err with sqlite3_errmsg. */
+/* Maps a SQLite result code to a LEVY_E* code and fills err with sqlite3_errmsg (the SQLite
+ * engine's mapping; store.c). */
 int levy_store_rc(levy_store *st, int sqlite_rc, levy_err *err);
 
 /* Runs SQL text (one or more statements, no parameters). */
@@ -82,12 +112,72 @@ int levy_store_depth(levy_store *st);
 /* Prepared statement cache keyed by SQL text (bounded, LRU-ish). The returned statement is
  * reset and has cleared bindings; do NOT finalize it; call levy_store_release() when done
  * (resets it). Returns NULL with err set on a prepare error. */
-sqlite3_stmt *levy_store_prepare_cached(levy_store *st, const char *sql, levy_err *err);
-void levy_store_release(levy_store *st, sqlite3_stmt *stmt);
+levy_stmt *levy_store_prepare_cached(levy_store *st, const char *sql, levy_err *err);
+void levy_store_release(levy_store *st, levy_stmt *stmt);
+/* An uncached statement (one statement; *tail, when not NULL, gets the text after it),
+ * finalized by levy_stmt_finalize. */
+int levy_store_prepare(levy_store *st, const char *sql, levy_stmt **out, const char **tail,
+                       levy_err *err);
+void levy_stmt_finalize(levy_stmt *s);
+
+/* Parameters are numbered from 1; text is copied (len < 0: strlen). */
+int levy_stmt_bind_int64(levy_stmt *s, int i, int64_t v);
+int levy_stmt_bind_text(levy_stmt *s, int i, const char *v, long len);
+int levy_stmt_bind_null(levy_stmt *s, int i);
+/* bind_text, or bind_null when v is NULL */
+int levy_stmt_bind_text_or_null(levy_stmt *s, int i, const char *v);
+int levy_stmt_param_count(levy_stmt *s);
+/* 1 when the statement cannot write (SQLite's own answer; PostgreSQL: SELECT/VALUES/SHOW, or
+ * WITH without a data-modifying verb). */
+int levy_stmt_readonly(levy_stmt *s);
+const char *levy_stmt_sql(levy_stmt *s);
+
+/* Runs the statement one row further: LEVY_STMT_ROW (a row is ready), LEVY_OK (done), or a
+ * LEVY_E* code with err set and the store's state noted. code "interrupted" when a progress
+ * callback stopped it (levy_stmt_step_progress). */
+#define LEVY_STMT_ROW 1
+int levy_stmt_step(levy_stmt *s, levy_err *err);
+/* step with fn(ud) called every ops SQLite VM steps (nonzero: interrupt). PostgreSQL runs the
+ * statement in the server: fn is not called (statement_timeout bounds it). */
+int levy_stmt_step_progress(levy_stmt *s, int ops, int (*fn)(void *), void *ud, levy_err *err);
+/* Marks s so that its failures are returned but not recorded as the store's state (a
+ * /metrics scrape must not turn /healthz degraded). */
+void levy_stmt_quiet(levy_stmt *s);
+/* Back to before the first step, bindings cleared. */
+void levy_stmt_reset(levy_stmt *s);
+
+#define LEVY_COL_NULL 0
+#define LEVY_COL_INT 1
+#define LEVY_COL_TEXT 2
+int levy_stmt_column_count(levy_stmt *s);
+const char *levy_stmt_column_name(levy_stmt *s, int i);
+int levy_stmt_column_type(levy_stmt *s, int i);
+int64_t levy_stmt_column_int64(levy_stmt *s, int i);
+/* text of any column (an integer's decimal form); NULL for NULL */
+const char *levy_stmt_column_text(levy_stmt *s, int i);
+size_t levy_stmt_column_bytes(levy_stmt *s, int i);
+
+/* Rows changed by the last INSERT/UPDATE/DELETE on this connection. */
+int64_t levy_store_changes(levy_store *st);
+/* SQLite's last_insert_rowid; 0 on PostgreSQL (use RETURNING). */
+int64_t levy_store_last_insert_rowid(levy_store *st);
+
+/* Calls fn(ud, table) for each table the statement reads or writes, as SQLite's authorizer
+ * reports them while preparing it (not those a trigger touches; a name may repeat).
+ * LEVY_EINVAL when the SQL does not prepare; LEVY_EINTERNAL on PostgreSQL, which has no
+ * authorizer (the caller looks at the text itself). Installing the authorizer marks the
+ * connection's prepared statements expired in SQLite's advisory way. */
+int levy_store_tables_of(levy_store *st, const char *sql, void (*fn)(void *ud, const char *table),
+                         void *ud);
+
+/* Serialises migrations between processes sharing a database (PostgreSQL: an advisory
+ * lock; SQLite: nothing, its write lock does it). */
+int levy_store_lock_migrations(levy_store *st, int lock, levy_err *err);
 
 /* Applies the embedded core migrations (done by levy_store_open unless NO_MIGRATE). */
 int levy_store_migrate_core(levy_store *st, levy_err *err);
-/* Applies a plugin's migrations from dir (missing dir = no migrations = OK). */
+/* Applies a plugin's migrations from dir (missing dir = no migrations = OK). On PostgreSQL
+ * they are read from dir/postgres/ (the same numbers as the SQLite files in dir). */
 int levy_store_migrate_dir(levy_store *st, const char *plugin, const char *dir, levy_err *err);
 /* One migration source file (for callers with in-memory files). */
 typedef struct levy_migration_file {

@@ -897,6 +897,10 @@ async function main() {
     await page.locator('#files-table tbody tr td.mono').first().waitFor();
     const g = await page.locator('#generation').innerText();
     assert(/^\d+$/.test(g), 'generation ' + g);
+    /* the store engine and this process's replica id, from /healthz (issue 22) */
+    await page.waitForFunction(() => document.querySelector('#store-engine').textContent !== '…');
+    const se = await page.locator('#store-engine').innerText();
+    assert(/^SQLite · replica \S+ · ok$/.test(se), 'store ' + se);
     await shot('rules');
   });
 

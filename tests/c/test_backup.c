@@ -1,5 +1,6 @@
 /* levy backup / restore (core/host/backup.c): a consistent snapshot while another connection
  * holds an open write transaction, restore into a new dir, --force, bad inputs. */
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>

@@ -1,6 +1,7 @@
 /* Lua-visible behaviour of levy.money, json, crypto, store, jobs, log, time on a plain
  * lua_State with a levy_lctx: floats rejected, context gating, error tiers, API errors,
  * statements' __close, transactions with savepoints, job outcome markers. */
+#include <sqlite3.h>
 #include <lualib.h>
 #include <stdlib.h>
 

@@ -1,5 +1,6 @@
 /* Jobs with an injected clock: enqueue/dedupe, claim order, retry/done/dead, requeue at
  * start, next_run_at, backoff bounds, notify hook. */
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 

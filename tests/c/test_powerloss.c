@@ -408,7 +408,7 @@ static int insert_row(levy_store *st, long id, levy_err *e)
         id, id % 977, (int)(id % 150), 0);
     if (levy_store_begin(st, e) != LEVY_OK)
         return 0;
-    sqlite3_stmt *s = levy_store_prepare_cached(
+    levy_stmt *s = levy_store_prepare_cached(
         st,
         "INSERT INTO inbox(delivery_id, connection_id, entity, event, received_at, body) "
         "VALUES (?,?,?,?,?,?)",
@@ -417,16 +417,15 @@ static int insert_row(levy_store *st, long id, levy_err *e)
         levy_store_rollback(st, NULL);
         return 0;
     }
-    sqlite3_bind_text(s, 1, did, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, "con_test", -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, "INVOICE", -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, "CREATED", -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, "2026-11-24T00:00:00Z", -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 6, body, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(s);
+    levy_stmt_bind_text(s, 1, did, -1);
+    levy_stmt_bind_text(s, 2, "con_test", -1);
+    levy_stmt_bind_text(s, 3, "INVOICE", -1);
+    levy_stmt_bind_text(s, 4, "CREATED", -1);
+    levy_stmt_bind_text(s, 5, "2026-11-24T00:00:00Z", -1);
+    levy_stmt_bind_text(s, 6, body, -1);
+    int rc = levy_stmt_step(s, e);
     levy_store_release(st, s);
-    if (rc != SQLITE_DONE) {
-        levy_store_rc(st, rc, e);
+    if (rc != LEVY_OK) {
         levy_store_rollback(st, NULL);
         return 0;
     }

@@ -1,5 +1,6 @@
 /* Store: open + pragmas, core migrations idempotent, plugin migration dirs (order, gap,
  * changed file, failing file), nested transactions, error mapping, statement cache. */
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -67,15 +68,15 @@ static void t_open_core(void)
     CHECK_EQ_STR(one_text(st, "PRAGMA journal_mode", buf, sizeof buf), "wal");
     CHECK_EQ_INT(one_int(st, "PRAGMA synchronous"), 2); /* FULL */
     CHECK_EQ_INT(one_int(st, "PRAGMA foreign_keys"), 1);
-    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM schema_migrations WHERE plugin='core'"), 2);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM schema_migrations WHERE plugin='core'"), 3);
     CHECK_EQ_INT(levy_store_schema_version(st, "core", &v, &e), LEVY_OK);
-    CHECK_EQ_INT(v, 2);
+    CHECK_EQ_INT(v, 3);
     CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM jobs"), 0);
     levy_store_close(st);
     st = NULL;
     /* reopen: no-op */
     CHECK_EQ_INT(levy_store_open(&st, path, 0, &e), LEVY_OK);
-    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM schema_migrations"), 2);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM schema_migrations"), 3);
     levy_store_close(st);
     st = NULL;
     /* read-only open works and refuses writes */
@@ -178,22 +179,22 @@ static void t_transactions(void)
     CHECK_EQ_INT(levy_store_exec(st, "SELEC 1", &e), LEVY_EINVAL);
     CHECK_EQ_STR(e.code, "sql");
     /* statement cache */
-    sqlite3_stmt *a = levy_store_prepare_cached(st, "SELECT x FROM t ORDER BY x", &e);
-    sqlite3_stmt *b = levy_store_prepare_cached(st, "SELECT x FROM t ORDER BY x", &e);
+    levy_stmt *a = levy_store_prepare_cached(st, "SELECT x FROM t ORDER BY x", &e);
+    levy_stmt *b = levy_store_prepare_cached(st, "SELECT x FROM t ORDER BY x", &e);
     CHECK(a && b && a != b); /* a is busy: b is a second statement */
     levy_store_release(st, a);
     levy_store_release(st, b);
-    sqlite3_stmt *c = levy_store_prepare_cached(st, "SELECT x FROM t ORDER BY x", &e);
+    levy_stmt *c = levy_store_prepare_cached(st, "SELECT x FROM t ORDER BY x", &e);
     CHECK(c == a || c == b);
     levy_store_release(st, c);
     CHECK(levy_store_prepare_cached(st, "SELEC x", &e) == NULL);
     for (int i = 0; i < 200; i++) { /* eviction */
         char sql[64];
         snprintf(sql, sizeof sql, "SELECT %d", i);
-        sqlite3_stmt *s = levy_store_prepare_cached(st, sql, &e);
+        levy_stmt *s = levy_store_prepare_cached(st, sql, &e);
         CHECK(s != NULL);
-        CHECK_EQ_INT(sqlite3_step(s), SQLITE_ROW);
-        CHECK_EQ_INT(sqlite3_column_int(s, 0), i);
+        CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_STMT_ROW);
+        CHECK_EQ_INT((int)levy_stmt_column_int64(s, 0), i);
         levy_store_release(st, s);
     }
 end:

@@ -35,7 +35,7 @@ whole_core() {
 #!/bin/sh
 exec clang $CFLAGS -fsanitize=fuzzer-no-link,address,undefined -DLEVY_VERSION='"fuzz"' \\
   -DLEVY_SOURCE_DIR='"$SRC"' -DLEVY_INSTALL_DATADIR='"/nonexistent"' -I'$SRC/core/base' -I'$SRC/core' -I'$SRC/core/lua' \\
-  $(pkg-config --cflags lua5.4 libevent) -c "\$1" -o "\$2"
+  $(pkg-config --cflags lua5.4 libevent libpq) -c "\$1" -o "\$2"
 CC
   { find "$SRC/core" -name '*.c' ! -name main.c; echo "$OBJ/embedded.c"; } | while read -r f; do
     o="$OBJ/$(echo "${f#"$SRC"/}" | tr '/' '_').o"
@@ -43,7 +43,7 @@ CC
   done | xargs -r -P2 -n2 sh "$OBJ/cc.sh"
   touch "$OBJ/stamp"
   CORE="$OBJ/*.o"
-  LIBS="-llua5.4-cjson $(pkg-config --libs libevent_core libevent_extra libevent_openssl libssl libcrypto libcurl sqlite3 libsystemd)"
+  LIBS="-llua5.4-cjson $(pkg-config --libs libevent_core libevent_extra libevent_openssl libssl libcrypto libcurl sqlite3 libpq libsystemd)"
 }
 case $T in
   fuzz_webhook_verify) CORE="$CORE $SRC/core/lua/bind_crypto.c $SRC/core/crypto/crypto.c $SRC/core/lua/bind_time.c $SRC/core/base/log.c $SRC/core/base/clock.c $SRC/core/lua/bind_money.c $SRC/core/base/money.c"; LIBS="-lcrypto -levent" ;;

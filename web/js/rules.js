@@ -13,7 +13,8 @@
         h('dt', { text: 'Loaded at' }), h('dd', { id: 'loaded-at', text: '…' }),
         h('dt', { text: 'Files' }), h('dd', { id: 'file-count', text: '…' }),
         h('dt', { text: 'Tree hash' }), h('dd', { id: 'tree-hash', class: 'mono', style: 'overflow-wrap:anywhere', text: '…' }),
-        h('dt', { text: 'Rate data' }), h('dd', { id: 'rate-sources', text: '…' }));
+        h('dt', { text: 'Rate data' }), h('dd', { id: 'rate-sources', text: '…' }),
+        h('dt', { text: 'Store' }), h('dd', { id: 'store-engine', text: '…' }));
       var reload = h('button', { type: 'button', id: 'reload', text: 'Reload rules and plugins' });
       var result = h('div', { id: 'reload-result' });
       var kind = h('select', { name: 'kind' }, h('option', { value: '', text: 'All' }), h('option', { value: 'rule', text: 'Rules' }), h('option', { value: 'plugin', text: 'Plugins' }));
@@ -38,7 +39,19 @@
         });
       }
       kind.addEventListener('change', draw);
+      /* /healthz: the store engine (SQLite or PostgreSQL), this process's replica id and the
+       * store's state (503 while degraded still carries the JSON) */
+      function loadStore() {
+        var slot = summary.querySelector('#store-engine');
+        return fetch('/healthz', { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (hz) {
+          if (!alive) return;
+          slot.textContent = [hz.engine === 'postgres' ? 'PostgreSQL' : 'SQLite',
+            hz.replica ? 'replica ' + hz.replica : null,
+            hz.store && hz.store !== 'ok' ? 'degraded: ' + hz.store : 'ok'].filter(Boolean).join(' · ');
+        }, function () { if (alive) slot.textContent = 'unknown (/healthz did not answer)'; });
+      }
       function load() {
+        loadStore();
         return L.api('GET', '/admin/generation').then(function (g) {
           if (!alive) return;
           files = (g.files || []).slice().sort(function (a, b) { return a.path < b.path ? -1 : a.path > b.path ? 1 : 0; });

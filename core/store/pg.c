@@ -1,0 +1,649 @@
+/* The PostgreSQL store engine (libpq), behind store.h's API (issue 22). See store.h for the
+ * value and error mapping. One connection per store, as SQLite has one handle: levy serves
+ * from one event loop, so statements never overlap on a connection. Results are fetched
+ * whole at the first step (PQexecParams); parameters travel as text with their types left
+ * to the server, as SQLite's affinity does, except where the server cannot infer one
+ * (`? IS NULL`: SQLSTATE 42P18 / 42P08), where integers are sent as int8 and the rest as
+ * text. */
+#include <ctype.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "store_engine.h"
+
+#define MIGRATION_LOCK_KEY "7413370022" /* pg_advisory_lock key of levy's migrations */
+
+struct levy_pg {
+    PGconn *conn;
+    char *url;
+    int64_t changes;
+    int64_t last_connect; /* monotonic ms of the last (re)connection attempt */
+    int readonly;         /* LEVY_STORE_READONLY: every transaction read-only */
+};
+
+#define RECONNECT_EVERY_MS 1000 /* a blocking connect at most once a second while it fails */
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct levy_pgstmt {
+    char *sql;   /* as given (one statement) */
+    char *pgsql; /* ? → $n */
+    int nparams;
+    char **vals;
+    int *lens;
+    unsigned char *isint;
+    PGresult *res;
+    int row;      /* next row to hand out */
+    int cur;      /* the current row (after a step returned ROW) */
+    int ran;      /* executed since the last reset */
+    int ro;       /* read-only statement */
+    int *coltype; /* LEVY_COL_* per column of res (NULL column values aside) */
+};
+
+static void quiet_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message; /* "relation already exists, skipping" and the like */
+}
+
+char *levy_pg_redact_url(const char *url)
+{
+    char *out = malloc(strlen(url) + 8 + 16);
+    if (!out)
+        return NULL;
+    const char *p = strstr(url, "://");
+    size_t o = 0;
+    if (!p) {
+        strcpy(out, url);
+        return out;
+    }
+    p += 3;
+    memcpy(out, url, (size_t)(p - url));
+    o = (size_t)(p - url);
+    const char *at = p, *end = p + strcspn(p, "/?#");
+    const char *atp = NULL;
+    for (; at < end; at++)
+        if (*at == '@')
+            atp = at;
+    if (atp) {
+        const char *colon = memchr(p, ':', (size_t)(atp - p));
+        if (colon) {
+            memcpy(out + o, p, (size_t)(colon - p));
+            o += (size_t)(colon - p);
+            memcpy(out + o, ":***", 4);
+            o += 4;
+            p = atp;
+        }
+    }
+    /* the rest, with password=… in the query masked */
+    while (*p) {
+        if ((p[-1] == '?' || p[-1] == '&') && strncmp(p, "password=", 9) == 0) {
+            memcpy(out + o, "password=***", 12);
+            o += 12;
+            p += 9;
+            while (*p && *p != '&')
+                p++;
+            continue;
+        }
+        out[o++] = *p++;
+    }
+    out[o] = 0;
+    return out;
+}
+
+static int connect_now(levy_store *st, levy_err *err)
+{
+    struct levy_pg *pg = st->pg;
+    if (pg->conn)
+        PQfinish(pg->conn);
+    pg->last_connect = mono_ms();
+    /* later keywords win: the URL's own connect_timeout / options override these */
+    const char *keys[] = {"connect_timeout", "application_name", "options", "dbname", NULL};
+    const char *vals[] = {"5", "levy", "-c lock_timeout=5000 -c statement_timeout=30000", pg->url,
+                          NULL};
+    pg->conn = PQconnectdbParams(keys, vals, 1);
+    if (!pg->conn)
+        return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+    if (PQstatus(pg->conn) != CONNECTION_OK) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "%s", PQerrorMessage(pg->conn));
+        for (char *c = msg; *c; c++)
+            if (*c == '\n')
+                *c = *(c + 1) ? ' ' : 0;
+        levy_store_note_state(st, LEVY_STORE_STATE_UNREACHABLE, msg);
+        return levy_err_set(err, LEVY_EBUSY, "unavailable", "cannot connect to %s: %s", st->path,
+                            msg);
+    }
+    PQsetNoticeProcessor(pg->conn, quiet_notice, NULL);
+    if (st->busy_budget_ms > 0) { /* levy_store_set_busy_budget, kept across reconnects */
+        char sql[64];
+        snprintf(sql, sizeof sql, "SET lock_timeout = %d", st->busy_budget_ms);
+        PQclear(PQexec(pg->conn, sql));
+    }
+    if (pg->readonly) {
+        PGresult *r = PQexec(pg->conn, "SET default_transaction_read_only = on");
+        int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+        PQclear(r);
+        if (!ok)
+            return levy_err_set(err, LEVY_EBUSY, "unavailable", "%s: cannot make it read-only",
+                                st->path);
+    }
+    return LEVY_OK;
+}
+
+/* The URL's password (user:PASSWORD@ and ?password=), as written, to the logger's secrets: a
+ * line that ever carried it (a plugin's error text, a libpq message) is masked. */
+static void register_password(const char *url)
+{
+    char buf[512];
+    const char *p = strstr(url, "://");
+    if (!p)
+        return;
+    p += 3;
+    size_t hl = strcspn(p, "/?#");
+    const char *at = NULL;
+    for (const char *c = p; c < p + hl; c++)
+        if (*c == '@')
+            at = c;
+    const char *colon = at ? memchr(p, ':', (size_t)(at - p)) : NULL;
+    if (colon && (size_t)(at - colon - 1) < sizeof buf) {
+        memcpy(buf, colon + 1, (size_t)(at - colon - 1));
+        buf[at - colon - 1] = 0;
+        levy_log_add_secret(buf);
+    }
+    for (const char *q = strstr(url, "password="); q; q = strstr(q + 9, "password=")) {
+        size_t n = strcspn(q + 9, "&#");
+        if ((q[-1] == '?' || q[-1] == '&') && n < sizeof buf) {
+            memcpy(buf, q + 9, n);
+            buf[n] = 0;
+            levy_log_add_secret(buf);
+        }
+    }
+}
+
+int levy_pg_connect(levy_store *st, const char *url, int readonly, levy_err *err)
+{
+    register_password(url);
+    st->pg = calloc(1, sizeof *st->pg);
+    if (!st->pg || !(st->pg->url = strdup(url)))
+        return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+    st->pg->readonly = readonly;
+    int rc = connect_now(st, err);
+    if (rc == LEVY_OK)
+        st->state = LEVY_STORE_STATE_OK;
+    return rc;
+}
+
+void levy_pg_close(levy_store *st)
+{
+    if (!st->pg)
+        return;
+    if (st->pg->conn)
+        PQfinish(st->pg->conn);
+    if (st->pg->url) {
+        memset(st->pg->url, 0, strlen(st->pg->url)); /* it holds the password */
+        free(st->pg->url);
+    }
+    free(st->pg);
+    st->pg = NULL;
+}
+
+/* Outside a transaction, a lost connection is made again. */
+static int ensure_conn(levy_store *st, levy_err *err)
+{
+    if (st->pg->conn && PQstatus(st->pg->conn) == CONNECTION_OK)
+        return LEVY_OK;
+    if (st->depth > 0) {
+        levy_store_note_state(st, LEVY_STORE_STATE_UNREACHABLE, "connection lost");
+        return levy_err_set(err, LEVY_EBUSY, "unavailable",
+                            "store %s: connection lost inside a transaction", st->path);
+    }
+    /* libpq's connect blocks the loop (up to connect_timeout): while the server is away,
+     * requests fail at once between attempts */
+    int64_t now = mono_ms();
+    if (st->pg->last_connect && now - st->pg->last_connect < RECONNECT_EVERY_MS &&
+        now >= st->pg->last_connect)
+        return levy_err_set(err, LEVY_EBUSY, "unavailable",
+                            "store %s cannot be reached (next attempt within a second)", st->path);
+    return connect_now(st, err);
+}
+
+int levy_pg_in_transaction(levy_store *st)
+{
+    if (!st->pg->conn || PQstatus(st->pg->conn) != CONNECTION_OK)
+        return 0;
+    PGTransactionStatusType t = PQtransactionStatus(st->pg->conn);
+    return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+/* A failed result (or none) → LEVY_E*, noting the store's state. */
+static int fail(levy_store *st, PGresult *res, levy_err *err)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    char msg[400];
+    const char *m = res ? PQresultErrorMessage(res) : "";
+    if (!m || !*m)
+        m = PQerrorMessage(st->pg->conn);
+    snprintf(msg, sizeof msg, "%s", m && *m ? m : "no result");
+    for (char *c = msg; *c; c++)
+        if (*c == '\n')
+            *c = *(c + 1) ? ' ' : 0;
+    if (PQstatus(st->pg->conn) != CONNECTION_OK || !state || strncmp(state, "08", 2) == 0 ||
+        strncmp(state, "57P", 3) == 0) {
+        levy_store_note_state(st, LEVY_STORE_STATE_UNREACHABLE, msg);
+        return levy_err_set(err, LEVY_EBUSY, "unavailable", "store unavailable: %s", msg);
+    }
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0 ||
+        strcmp(state, "57014") == 0 || strncmp(state, "53", 2) == 0) {
+        levy_store_note_state(st, LEVY_STORE_STATE_BUSY, msg);
+        return levy_err_set(err, LEVY_EBUSY, "busy", "store busy: %s", msg);
+    }
+    if (strncmp(state, "23", 2) == 0)
+        return levy_err_set(err, LEVY_ECONFLICT, "constraint", "%s", msg);
+    return levy_err_set(err, LEVY_EINVAL, "sql", "%s", msg);
+}
+
+static void ok_again(levy_store *st)
+{
+    if (st->state != LEVY_STORE_STATE_OK && st->state != LEVY_STORE_STATE_CORRUPT)
+        levy_store_note_state(st, LEVY_STORE_STATE_OK, "");
+}
+
+int levy_pg_exec(levy_store *st, const char *sql, levy_err *err)
+{
+    int rc = ensure_conn(st, err);
+    if (rc)
+        return rc;
+    PGresult *res = PQexec(st->pg->conn, sql);
+    ExecStatusType t = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK && t != PGRES_EMPTY_QUERY) {
+        rc = fail(st, res, err);
+    } else if (strcmp(PQcmdStatus(res), "ROLLBACK") == 0 && strncmp(sql, "COMMIT", 6) == 0) {
+        rc = levy_err_set(err, LEVY_EINVAL, "sql", "the transaction was aborted");
+    } else {
+        st->pg->changes = atoll(PQcmdTuples(res));
+        ok_again(st);
+    }
+    PQclear(res);
+    return rc;
+}
+
+int levy_pg_ping(levy_store *st, levy_err *err)
+{
+    if (st->depth > 0)
+        return LEVY_OK;
+    return levy_pg_exec(st, "SELECT 1", err);
+}
+
+int levy_pg_set_lock_timeout(levy_store *st, int ms, levy_err *err)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "SET lock_timeout = %d", ms > 0 ? ms : 5000);
+    return levy_pg_exec(st, sql, err);
+}
+
+int levy_pg_lock_migrations(levy_store *st, int lock, levy_err *err)
+{
+    if (!lock)
+        return levy_pg_exec(st, "SELECT pg_advisory_unlock(" MIGRATION_LOCK_KEY ")", err);
+    /* another process's migrations may take longer than any lock budget: wait them out */
+    int rc = levy_pg_exec(st, "SET lock_timeout = 0", err);
+    if (rc == LEVY_OK)
+        rc = levy_pg_exec(st, "SELECT pg_advisory_lock(" MIGRATION_LOCK_KEY ")", err);
+    levy_pg_set_lock_timeout(st, st->busy_budget_ms, NULL);
+    return rc;
+}
+
+int64_t levy_pg_changes(levy_store *st) { return st->pg->changes; }
+
+/* ---- statements ---------------------------------------------------------------------- */
+
+/* SQLite's placeholders → PostgreSQL's: `?NNN` → `$NNN`, `?` → `$(largest so far + 1)`,
+ * outside '…' literals, "…" identifiers and comments. Stops at the first `;` outside them
+ * (*end: where). Returns the largest index (the parameter count) or -1 on OOM. */
+static int rewrite(const char *sql, char **out, const char **end)
+{
+    size_t n = strlen(sql);
+    char *o = malloc(n * 2 + 2), *w = o;
+    if (!o)
+        return -1;
+    int max = 0;
+    const char *p = sql;
+    while (*p) {
+        char c = *p;
+        if (c == '\'' || c == '"') {
+            *w++ = *p++;
+            while (*p) {
+                if (*p == c && p[1] == c) {
+                    *w++ = *p++;
+                    *w++ = *p++;
+                    continue;
+                }
+                if (*p == c)
+                    break;
+                *w++ = *p++;
+            }
+            if (*p)
+                *w++ = *p++;
+        } else if (c == '-' && p[1] == '-') {
+            while (*p && *p != '\n')
+                *w++ = *p++;
+        } else if (c == '/' && p[1] == '*') {
+            *w++ = *p++;
+            *w++ = *p++;
+            while (*p && !(*p == '*' && p[1] == '/'))
+                *w++ = *p++;
+            if (*p) {
+                *w++ = *p++;
+                *w++ = *p++;
+            }
+        } else if (c == '?') {
+            p++;
+            int idx;
+            if (isdigit((unsigned char)*p)) {
+                idx = (int)strtol(p, (char **)&p, 10);
+            } else {
+                idx = max + 1;
+            }
+            if (idx > max)
+                max = idx;
+            w += sprintf(w, "$%d", idx);
+        } else if (c == ';') {
+            break;
+        } else {
+            *w++ = *p++;
+        }
+    }
+    *w = 0;
+    if (end)
+        *end = p;
+    *out = o;
+    return max;
+}
+
+static int word_at(const char *p, const char *w)
+{
+    size_t n = strlen(w);
+    return strncasecmp(p, w, n) == 0 && !isalnum((unsigned char)p[n]) && p[n] != '_';
+}
+
+/* Read-only: SELECT/VALUES/SHOW/TABLE/EXPLAIN, or WITH … without a data-modifying verb
+ * (looked for as whole words outside literals: rewrite() left them in place). */
+static int readonly_sql(const char *sql)
+{
+    const char *p = sql;
+    while (*p && (isspace((unsigned char)*p) || *p == '('))
+        p++;
+    if (word_at(p, "select") || word_at(p, "values") || word_at(p, "show") || word_at(p, "table") ||
+        word_at(p, "explain"))
+        return 1;
+    if (!word_at(p, "with"))
+        return 0;
+    char q = 0;
+    for (const char *c = p; *c; c++) {
+        if (q) {
+            if (*c == q)
+                q = 0;
+            continue;
+        }
+        if (*c == '\'' || *c == '"') {
+            q = *c;
+            continue;
+        }
+        if ((c == p || !isalnum((unsigned char)c[-1])) &&
+            (word_at(c, "insert") || word_at(c, "update") || word_at(c, "delete") ||
+             word_at(c, "merge")))
+            return 0;
+    }
+    return 1;
+}
+
+int levy_pg_prepare(levy_store *st, const char *sql, levy_stmt *s, const char **tail, levy_err *err)
+{
+    (void)st;
+    struct levy_pgstmt *p = calloc(1, sizeof *p);
+    if (!p)
+        return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+    const char *end = NULL;
+    int n = rewrite(sql, &p->pgsql, &end);
+    if (n < 0) {
+        free(p);
+        return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+    }
+    if (tail) {
+        *tail = *end ? end + 1 : end;
+    } else if (*end) { /* the cache's statements are one statement: ignore trailing `;` */
+        const char *q = end;
+        while (*q == ';' || isspace((unsigned char)*q))
+            q++;
+        if (*q) {
+            free(p->pgsql);
+            free(p);
+            return levy_err_set(err, LEVY_EINVAL, "sql", "one statement per call");
+        }
+    }
+    const char *q = p->pgsql;
+    while (isspace((unsigned char)*q))
+        q++;
+    if (!*q) {
+        free(p->pgsql);
+        free(p);
+        return levy_err_set(err, LEVY_EINVAL, "sql", "empty SQL");
+    }
+    p->sql = strndup(sql, (size_t)(end - sql));
+    p->nparams = n;
+    p->vals = calloc((size_t)n + 1, sizeof *p->vals);
+    p->lens = calloc((size_t)n + 1, sizeof *p->lens);
+    p->isint = calloc((size_t)n + 1, 1);
+    if (!p->sql || !p->vals || !p->lens || !p->isint) {
+        s->pg = p;
+        levy_pg_stmt_free(s);
+        return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+    }
+    p->ro = readonly_sql(p->pgsql);
+    s->pg = p;
+    return LEVY_OK;
+}
+
+static void clear_result(struct levy_pgstmt *p)
+{
+    PQclear(p->res);
+    p->res = NULL;
+    free(p->coltype);
+    p->coltype = NULL;
+    p->row = p->cur = 0;
+    p->ran = 0;
+}
+
+void levy_pg_reset(levy_stmt *s)
+{
+    struct levy_pgstmt *p = s->pg;
+    clear_result(p);
+    for (int i = 0; i < p->nparams; i++) {
+        free(p->vals[i]);
+        p->vals[i] = NULL;
+        p->isint[i] = 0;
+    }
+}
+
+void levy_pg_stmt_free(levy_stmt *s)
+{
+    struct levy_pgstmt *p = s->pg;
+    if (!p)
+        return;
+    if (p->vals)
+        levy_pg_reset(s);
+    else
+        clear_result(p);
+    free(p->vals);
+    free(p->lens);
+    free(p->isint);
+    free(p->sql);
+    free(p->pgsql);
+    free(p);
+    s->pg = NULL;
+}
+
+int levy_pg_bind(levy_stmt *s, int i, const char *v, long len, int is_int)
+{
+    struct levy_pgstmt *p = s->pg;
+    if (i < 1 || i > p->nparams)
+        return LEVY_OK; /* as SQLite's callers expect of an unused index */
+    if (p->ran)
+        clear_result(p);
+    free(p->vals[i - 1]);
+    p->vals[i - 1] = NULL;
+    p->isint[i - 1] = (unsigned char)is_int;
+    if (!v)
+        return LEVY_OK;
+    size_t n = len < 0 ? strlen(v) : (size_t)len;
+    if (memchr(v, 0, n))
+        return levy_err_set(NULL, LEVY_EINVAL, "sql", "NUL in text");
+    if (!(p->vals[i - 1] = strndup(v, n)))
+        return LEVY_ENOMEM;
+    p->lens[i - 1] = (int)n;
+    return LEVY_OK;
+}
+
+int levy_pg_param_count(levy_stmt *s) { return s->pg->nparams; }
+int levy_pg_readonly(levy_stmt *s) { return s->pg->ro; }
+const char *levy_pg_sql(levy_stmt *s) { return s->pg->sql; }
+
+/* integral numeric text (sum(bigint) is numeric) that fits an int64 */
+static int integral(const char *t)
+{
+    const char *d = t + (*t == '-');
+    size_t n = strlen(d);
+    if (n == 0 || n > 18)
+        return 0;
+    for (; *d; d++)
+        if (!isdigit((unsigned char)*d))
+            return 0;
+    return 1;
+}
+
+static int run(levy_stmt *s, Oid *types, PGresult **out, levy_err *err)
+{
+    struct levy_pgstmt *p = s->pg;
+    *out = PQexecParams(s->st->pg->conn, p->pgsql, p->nparams, types, (const char *const *)p->vals,
+                        p->lens, NULL, 0);
+    ExecStatusType t = *out ? PQresultStatus(*out) : PGRES_FATAL_ERROR;
+    if (t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK || t == PGRES_EMPTY_QUERY)
+        return LEVY_OK;
+    const char *code = *out ? PQresultErrorField(*out, PG_DIAG_SQLSTATE) : NULL;
+    if (code && (strcmp(code, "42P18") == 0 || strcmp(code, "42P08") == 0) && !types)
+        return 1; /* indeterminate or ambiguous type: run again with types */
+    return fail(s->st, *out, err);
+}
+
+int levy_pg_step(levy_stmt *s, levy_err *err)
+{
+    struct levy_pgstmt *p = s->pg;
+    levy_store *st = s->st;
+    if (!p->ran) {
+        int rc = ensure_conn(st, err);
+        if (rc)
+            return rc;
+        int sp = st->depth > 0;
+        if (sp && (rc = levy_pg_exec(st, "SAVEPOINT levy_stmt", err)) != LEVY_OK)
+            return rc;
+        PGresult *res = NULL;
+        rc = run(s, NULL, &res, err);
+        if (rc == 1) {
+            Oid *types = calloc((size_t)p->nparams + 1, sizeof *types);
+            if (!types) {
+                rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+            } else {
+                for (int i = 0; i < p->nparams; i++)
+                    types[i] = p->isint[i] ? 20 /* int8 */ : 25 /* text */;
+                PQclear(res);
+                if (sp && levy_pg_exec(st, "ROLLBACK TO SAVEPOINT levy_stmt", err) != LEVY_OK)
+                    rc = err ? err->rc : LEVY_EBUSY;
+                else
+                    rc = run(s, types, &res, err);
+                free(types);
+            }
+        }
+        if (sp) {
+            if (rc == LEVY_OK) {
+                levy_pg_exec(st, "RELEASE SAVEPOINT levy_stmt", NULL);
+            } else if (PQstatus(st->pg->conn) == CONNECTION_OK) {
+                levy_pg_exec(st, "ROLLBACK TO SAVEPOINT levy_stmt", NULL);
+                levy_pg_exec(st, "RELEASE SAVEPOINT levy_stmt", NULL);
+            }
+        }
+        if (rc != LEVY_OK) {
+            PQclear(res);
+            return rc;
+        }
+        p->res = res;
+        p->ran = 1;
+        p->row = 0;
+        st->pg->changes = PQresultStatus(res) == PGRES_COMMAND_OK ? atoll(PQcmdTuples(res)) : 0;
+        int nc = PQnfields(res);
+        p->coltype = calloc((size_t)nc + 1, sizeof *p->coltype);
+        if (!p->coltype)
+            return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+        for (int i = 0; i < nc; i++) {
+            Oid t = PQftype(res, i);
+            p->coltype[i] =
+                t == 20 || t == 21 || t == 23 || t == 26 || t == 16 ? LEVY_COL_INT : LEVY_COL_TEXT;
+            if (t == 1700) /* numeric: an integer when every value is one */
+                p->coltype[i] = -1;
+        }
+        if (st->depth == 0)
+            ok_again(st);
+    }
+    if (p->row < PQntuples(p->res)) {
+        p->cur = p->row++;
+        return LEVY_STMT_ROW;
+    }
+    return LEVY_OK;
+}
+
+int levy_pg_column_count(levy_stmt *s) { return s->pg->res ? PQnfields(s->pg->res) : 0; }
+
+const char *levy_pg_column_name(levy_stmt *s, int i)
+{
+    return s->pg->res ? PQfname(s->pg->res, i) : NULL;
+}
+
+int levy_pg_column_type(levy_stmt *s, int i)
+{
+    struct levy_pgstmt *p = s->pg;
+    if (!p->res || i < 0 || i >= PQnfields(p->res) || PQgetisnull(p->res, p->cur, i))
+        return LEVY_COL_NULL;
+    if (p->coltype[i] == -1)
+        return integral(PQgetvalue(p->res, p->cur, i)) ? LEVY_COL_INT : LEVY_COL_TEXT;
+    return p->coltype[i];
+}
+
+const char *levy_pg_column_text(levy_stmt *s, int i)
+{
+    struct levy_pgstmt *p = s->pg;
+    if (!p->res || i < 0 || i >= PQnfields(p->res) || PQgetisnull(p->res, p->cur, i))
+        return NULL;
+    const char *v = PQgetvalue(p->res, p->cur, i);
+    if (PQftype(p->res, i) == 16) /* bool → 1/0, as SQLite stores it */
+        return v[0] == 't' ? "1" : "0";
+    return v;
+}
+
+size_t levy_pg_column_bytes(levy_stmt *s, int i)
+{
+    struct levy_pgstmt *p = s->pg;
+    if (!p->res || i < 0 || i >= PQnfields(p->res) || PQgetisnull(p->res, p->cur, i))
+        return 0;
+    if (PQftype(p->res, i) == 16)
+        return 1;
+    return (size_t)PQgetlength(p->res, p->cur, i);
+}

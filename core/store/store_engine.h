@@ -1,0 +1,70 @@
+#ifndef LEVY_STORE_ENGINE_H
+#define LEVY_STORE_ENGINE_H
+/* Inside the store only (store.c, pg.c): the store and statement structures and the
+ * PostgreSQL engine's entry points. Callers use store.h. */
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define LEVY_STORE_CACHE_SIZE 64
+
+struct levy_pg;
+struct levy_pgstmt;
+
+struct levy_stmt {
+    levy_store *st;
+    sqlite3_stmt *lite;     /* SQLite */
+    int quiet;              /* its failures are not the store's state (levy_stmt_quiet) */
+    struct levy_pgstmt *pg; /* PostgreSQL */
+};
+
+struct levy_store {
+    int engine;         /* LEVY_STORE_SQLITE / LEVY_STORE_POSTGRES */
+    sqlite3 *db;        /* SQLite */
+    struct levy_pg *pg; /* PostgreSQL */
+    char *path;         /* the path, or the URL without its password */
+    int depth;
+    int quiet; /* while a quiet statement steps */
+    unsigned tick;
+    int state;             /* LEVY_STORE_STATE_* of the last failure (OK after a commit) */
+    int busy_budget_ms;    /* 0: SQLite's 5 s busy timeout; else the shared wait budget */
+    int64_t busy_deadline; /* monotonic ms: end of the current busy wait window (0 = none) */
+    int64_t last_probe;    /* monotonic ms of the last levy_store_probe write */
+    struct {
+        char *sql;
+        levy_stmt *stmt;
+        unsigned used;
+        int busy;
+    } cache[LEVY_STORE_CACHE_SIZE];
+};
+
+/* Records a state change (one log line per episode); store.c. */
+void levy_store_note_state(levy_store *st, int state, const char *msg);
+
+/* core/store/pg.c */
+int levy_pg_connect(levy_store *st, const char *url, int readonly, levy_err *err);
+void levy_pg_close(levy_store *st);
+int levy_pg_exec(levy_store *st, const char *sql, levy_err *err);
+int levy_pg_in_transaction(levy_store *st);
+int levy_pg_prepare(levy_store *st, const char *sql, levy_stmt *s, const char **tail,
+                    levy_err *err);
+void levy_pg_stmt_free(levy_stmt *s);
+int levy_pg_bind(levy_stmt *s, int i, const char *v, long len, int is_int);
+int levy_pg_step(levy_stmt *s, levy_err *err);
+void levy_pg_reset(levy_stmt *s);
+int levy_pg_param_count(levy_stmt *s);
+int levy_pg_readonly(levy_stmt *s);
+const char *levy_pg_sql(levy_stmt *s);
+int levy_pg_column_count(levy_stmt *s);
+const char *levy_pg_column_name(levy_stmt *s, int i);
+int levy_pg_column_type(levy_stmt *s, int i);
+const char *levy_pg_column_text(levy_stmt *s, int i);
+size_t levy_pg_column_bytes(levy_stmt *s, int i);
+int64_t levy_pg_changes(levy_store *st);
+int levy_pg_ping(levy_store *st, levy_err *err);
+int levy_pg_lock_migrations(levy_store *st, int lock, levy_err *err);
+int levy_pg_set_lock_timeout(levy_store *st, int ms, levy_err *err);
+/* "postgres://user:***@host/db": the URL with the password masked (malloc'd). */
+char *levy_pg_redact_url(const char *url);
+
+#endif

@@ -1,0 +1,434 @@
+/* The PostgreSQL store engine (core/store/pg.c) against a real throwaway cluster
+ * (tests/pg/cluster.sh; skipped when no PostgreSQL server binaries are installed): value
+ * types, placeholders, transactions with a failed statement inside, migrations from
+ * migrations/postgres/, job claims across two connections (SKIP LOCKED, the lease), an
+ * unreachable server and its return, the URL's password kept out of the store's name.
+ * Ports 24940-24949 (run in `unshare -n`). */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "harness.h"
+#include "log.h"
+#include "store/jobs.h"
+#include "store/store.h"
+
+static char dir[64], url[512], password[64];
+static int have_pg = -1;
+
+static int port_free(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((unsigned short)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+static int cluster(const char *cmd, int port)
+{
+    char line[256];
+    snprintf(line, sizeof line, "sh tests/pg/cluster.sh %s %s/c %d 2>&1", cmd, dir, port);
+    if (port < 0)
+        snprintf(line, sizeof line, "sh tests/pg/cluster.sh %s %s/c 2>&1", cmd, dir);
+    FILE *p = popen(line, "r");
+    if (!p)
+        return -1;
+    char out[512] = "";
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    int rc = pclose(p);
+    if (rc == 0 && strcmp(cmd, "start") == 0) {
+        out[strcspn(out, "\n")] = 0;
+        snprintf(url, sizeof url, "%s", out);
+    } else if (rc != 0) {
+        fprintf(stderr, "cluster.sh %s: %s\n", cmd, out);
+    }
+    return rc;
+}
+
+static int the_port;
+
+static void stop_cluster(void)
+{
+    cluster("stop", -1);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cleanup failed\n");
+}
+
+/* 1: a cluster runs (url set); 0: no PostgreSQL here (the tests pass as skipped). */
+static int pg(void)
+{
+    if (have_pg >= 0)
+        return have_pg;
+    have_pg = 0;
+    if (system("command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb "
+               ">/dev/null 2>&1") != 0) {
+        fprintf(stderr, "skip: no PostgreSQL server binaries (Debian package postgresql)\n");
+        return 0;
+    }
+    snprintf(dir, sizeof dir, "/tmp/levy-pgtest-XXXXXX");
+    if (!mkdtemp(dir))
+        abort();
+    for (int port = 24940; port < 24950 && !have_pg; port++) {
+        if (!port_free(port))
+            continue;
+        if (cluster("start", port) == 0) {
+            have_pg = 1;
+            the_port = port;
+        }
+    }
+    if (!have_pg) {
+        fprintf(stderr, "no cluster could start on ports 24940-24949\n");
+        abort();
+    }
+    char pf[128];
+    snprintf(pf, sizeof pf, "%s/c/password", dir);
+    FILE *f = fopen(pf, "r");
+    if (!f || !fgets(password, sizeof password, f))
+        abort();
+    fclose(f);
+    password[strcspn(password, "\n")] = 0;
+    atexit(stop_cluster);
+    return 1;
+}
+
+static levy_store *open_pg(void)
+{
+    levy_store *st = NULL;
+    levy_err e = {0};
+    if (levy_store_open(&st, url, 0, &e) != LEVY_OK) {
+        fprintf(stderr, "open: %s\n", e.message);
+        return NULL;
+    }
+    return st;
+}
+
+static void t_values(void)
+{
+    if (!pg())
+        return;
+    levy_store *st = open_pg();
+    levy_stmt *s = NULL;
+    levy_err e = {0};
+    CHECK(st != NULL);
+    CHECK_EQ_INT(levy_store_engine(st), LEVY_STORE_POSTGRES);
+    CHECK(strstr(levy_store_path(st), ":***@") != NULL);
+    CHECK(strstr(levy_store_path(st), password) == NULL);
+    CHECK_EQ_INT(levy_store_exec(st,
+                                 "DROP TABLE IF EXISTS t; CREATE TABLE t(id BIGINT PRIMARY KEY, "
+                                 "s TEXT, b BOOLEAN, n NUMERIC)",
+                                 &e),
+                 LEVY_OK);
+    s = levy_store_prepare_cached(st, "INSERT INTO t(id, s, b, n) VALUES (?, ?, ?, ?)", &e);
+    CHECK(s != NULL);
+    CHECK_EQ_INT(levy_stmt_param_count(s), 4);
+    CHECK_EQ_INT(levy_stmt_readonly(s), 0);
+    levy_stmt_bind_int64(s, 1, 1);
+    levy_stmt_bind_text(s, 2, "it's ?", -1);
+    levy_stmt_bind_int64(s, 3, 1);
+    levy_stmt_bind_text(s, 4, "1.50", -1);
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_changes(st), 1);
+    levy_stmt_reset(s);
+    levy_stmt_bind_int64(s, 1, 2);
+    levy_stmt_bind_null(s, 2);
+    levy_stmt_bind_int64(s, 3, 0);
+    levy_stmt_bind_text(s, 4, "7", -1);
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_OK);
+    levy_store_release(st, s);
+    /* placeholders inside literals stay; numbered ones map; types as docs/plugins.md says */
+    s = levy_store_prepare_cached(st,
+                                  "SELECT sum(id) AS total, '?' AS q, max(s) AS s, bool_or(b) AS "
+                                  "b, min(n) AS one, max(n) AS seven, NULL AS z FROM t WHERE id "
+                                  "<= ?2 AND id >= ?1",
+                                  &e);
+    CHECK(s != NULL);
+    CHECK_EQ_INT(levy_stmt_param_count(s), 2);
+    CHECK_EQ_INT(levy_stmt_readonly(s), 1);
+    levy_stmt_bind_int64(s, 1, 1);
+    levy_stmt_bind_int64(s, 2, 2);
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_STMT_ROW);
+    CHECK_EQ_STR(levy_stmt_column_name(s, 0), "total");
+    CHECK_EQ_INT(levy_stmt_column_type(s, 0), LEVY_COL_INT); /* numeric sum of bigints */
+    CHECK_EQ_INT(levy_stmt_column_int64(s, 0), 3);
+    CHECK_EQ_STR(levy_stmt_column_text(s, 1), "?");
+    CHECK_EQ_STR(levy_stmt_column_text(s, 2), "it's ?");
+    CHECK_EQ_INT(levy_stmt_column_type(s, 3), LEVY_COL_INT); /* boolean → 1/0 */
+    CHECK_EQ_INT(levy_stmt_column_int64(s, 3), 1);
+    CHECK_EQ_INT(levy_stmt_column_type(s, 4), LEVY_COL_TEXT); /* never a float */
+    CHECK_EQ_STR(levy_stmt_column_text(s, 4), "1.50");
+    CHECK_EQ_INT(levy_stmt_column_type(s, 5), LEVY_COL_INT);
+    CHECK_EQ_INT(levy_stmt_column_type(s, 6), LEVY_COL_NULL);
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_OK);
+    levy_store_release(st, s);
+    /* a parameter whose type only its value tells (SQLSTATE 42P18, sent again typed) */
+    s = levy_store_prepare_cached(st, "SELECT count(*) FROM t WHERE ? IS NULL OR s = ?1", &e);
+    CHECK(s != NULL);
+    levy_stmt_bind_null(s, 1);
+    int r42 = levy_stmt_step(s, &e);
+    if (r42 != LEVY_STMT_ROW)
+        fprintf(stderr, "%s\n", e.message);
+    CHECK_EQ_INT(r42, LEVY_STMT_ROW);
+    CHECK_EQ_INT(levy_stmt_column_int64(s, 0), 2);
+    levy_store_release(st, s);
+    s = levy_store_prepare_cached(
+        st, "WITH x AS (DELETE FROM t WHERE id = 99 RETURNING id) SELECT count(*) FROM x", &e);
+    CHECK(s != NULL);
+    CHECK_EQ_INT(levy_stmt_readonly(s), 0);
+    levy_store_release(st, s);
+    s = NULL;
+    CHECK(levy_store_prepare_cached(st, "SELECT 1; SELECT 2", &e) == NULL);
+    CHECK_EQ_STR(e.code, "sql");
+    CHECK_EQ_INT(levy_store_exec(st, "SELEC 1", &e), LEVY_EINVAL);
+    CHECK_EQ_STR(e.code, "sql");
+end:
+    levy_store_close(st);
+}
+
+static void t_transactions(void)
+{
+    if (!pg())
+        return;
+    levy_store *st = open_pg();
+    levy_stmt *s = NULL;
+    levy_err e = {0};
+    CHECK(st != NULL);
+    CHECK_EQ_INT(
+        levy_store_exec(st, "DROP TABLE IF EXISTS u; CREATE TABLE u(id BIGINT PRIMARY KEY)", &e),
+        LEVY_OK);
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);
+    s = levy_store_prepare_cached(st, "INSERT INTO u(id) VALUES (?)", &e);
+    CHECK(s != NULL);
+    levy_stmt_bind_int64(s, 1, 1);
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_OK);
+    levy_stmt_reset(s);
+    levy_stmt_bind_int64(s, 1, 1); /* a duplicate: the statement fails, the transaction lives */
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_ECONFLICT);
+    CHECK_EQ_STR(e.code, "constraint");
+    levy_stmt_reset(s);
+    levy_stmt_bind_int64(s, 1, 2);
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_OK);
+    levy_store_release(st, s);
+    s = NULL;
+    /* nested: a savepoint rolled back keeps the outer work */
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(st, "INSERT INTO u(id) VALUES (3)", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_rollback(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_depth(st), 1);
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_depth(st), 0);
+    s = levy_store_prepare_cached(st, "SELECT count(*), sum(id) FROM u", &e);
+    CHECK(s != NULL);
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_STMT_ROW);
+    CHECK_EQ_INT(levy_stmt_column_int64(s, 0), 2);
+    CHECK_EQ_INT(levy_stmt_column_int64(s, 1), 3);
+end:
+    levy_store_release(st, s);
+    levy_store_close(st);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        abort();
+    fputs(text, f);
+    fclose(f);
+}
+
+static void t_migrations(void)
+{
+    if (!pg())
+        return;
+    levy_store *st = open_pg();
+    levy_err e = {0};
+    int v = 0;
+    char md[128], p[192];
+    snprintf(md, sizeof md, "%s/mig", dir);
+    mkdir(md, 0700);
+    snprintf(p, sizeof p, "%s/postgres", md);
+    mkdir(p, 0700);
+    /* the SQLite file is not PostgreSQL's (AUTOINCREMENT): only postgres/ is read */
+    snprintf(p, sizeof p, "%s/0001_x.sql", md);
+    write_file(p, "CREATE TABLE x_t(id INTEGER PRIMARY KEY AUTOINCREMENT);");
+    snprintf(p, sizeof p, "%s/postgres/0001_x.sql", md);
+    write_file(p, "CREATE TABLE x_t(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY);");
+    CHECK(st != NULL);
+    CHECK_EQ_INT(levy_store_schema_version(st, "core", &v, &e), LEVY_OK);
+    CHECK_EQ_INT(v, 3);
+    CHECK_EQ_INT(levy_store_migrate_dir(st, "x", md, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_schema_version(st, "x", &v, &e), LEVY_OK);
+    CHECK_EQ_INT(v, 1);
+    CHECK_EQ_INT(levy_store_migrate_dir(st, "x", md, &e), LEVY_OK); /* again: nothing */
+    snprintf(p, sizeof p, "%s/postgres/0002_bad.sql", md);
+    write_file(p, "CREATE TABLE y_t(id INTEGER PRIMARY KEY AUTOINCREMENT);");
+    CHECK_EQ_INT(levy_store_migrate_dir(st, "x", md, &e), LEVY_EINVAL);
+    CHECK_EQ_STR(e.code, "migration_failed");
+    CHECK_EQ_INT(levy_store_depth(st), 0);
+    CHECK_EQ_INT(levy_store_schema_version(st, "x", &v, &e), LEVY_OK);
+    CHECK_EQ_INT(v, 1);
+end:
+    levy_store_close(st);
+}
+
+static void t_jobs_two_connections(void)
+{
+    if (!pg())
+        return;
+    levy_store *a = open_pg(), *b = open_pg();
+    levy_err e = {0};
+    levy_job ja[4], jb[4];
+    int na = 0, nb = 0;
+    char id[LEVY_JOB_ID_MAX];
+    CHECK(a && b);
+    levy_jobs_set_lease(60000, "a");
+    CHECK_EQ_INT(levy_jobs_enqueue(a, "t.kind", NULL, "{}", 0, 3, id, &e), LEVY_OK);
+    /* a holds the row (its claim's transaction still open): b skips it, does not wait */
+    CHECK_EQ_INT(levy_store_begin(a, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_jobs_claim(a, "t.kind", 1000, 4, ja, &na, &e), LEVY_OK);
+    CHECK_EQ_INT(na, 1);
+    CHECK_EQ_INT(levy_jobs_claim(b, "t.kind", 1000, 4, jb, &nb, &e), LEVY_OK);
+    CHECK_EQ_INT(nb, 0);
+    CHECK_EQ_INT(levy_store_commit(a, &e), LEVY_OK);
+    /* running under a's lease: not b's */
+    CHECK_EQ_INT(levy_jobs_claim(b, "t.kind", 2000, 4, jb, &nb, &e), LEVY_OK);
+    CHECK_EQ_INT(nb, 0);
+    /* a lives: it renews its lease, so past the first lease b still does not claim it */
+    int64_t t0 = levy_clock_now_ms();
+    CHECK_EQ_INT(levy_jobs_renew_leases(a, t0 + 50000, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_jobs_claim(b, "t.kind", t0 + 70000, 4, jb, &nb, &e), LEVY_OK);
+    CHECK_EQ_INT(nb, 0);
+    /* a died: past the lease b claims it again */
+    levy_jobs_set_lease(60000, "b");
+    CHECK_EQ_INT(levy_jobs_claim(b, "t.kind", t0 + 120000, 4, jb, &nb, &e), LEVY_OK);
+    CHECK_EQ_INT(nb, 1);
+    CHECK_EQ_STR(jb[0].id, id);
+    CHECK_EQ_INT(jb[0].attempts, 2);
+    CHECK_EQ_INT(levy_jobs_done(b, id, &e), LEVY_OK);
+    /* requeue at start leaves another process's running jobs alone */
+    CHECK_EQ_INT(levy_jobs_enqueue(a, "t.kind", NULL, "{}", 0, 3, id, &e), LEVY_OK);
+    levy_jobs_free(ja, na);
+    na = 0;
+    levy_jobs_set_lease(60000, "a");
+    CHECK_EQ_INT(levy_jobs_claim(a, "t.kind", levy_clock_now_ms(), 4, ja, &na, &e), LEVY_OK);
+    CHECK_EQ_INT(na, 1);
+    levy_jobs_set_lease(60000, "b");
+    int n = -1;
+    CHECK_EQ_INT(levy_jobs_requeue_running(b, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 0);
+    /* ... but takes back those of its own previous life (the same replica id) */
+    levy_jobs_set_lease(60000, "a");
+    CHECK_EQ_INT(levy_jobs_requeue_running(b, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 1);
+end:
+    levy_jobs_free(ja, na);
+    levy_jobs_free(jb, nb);
+    levy_store_close(a);
+    levy_store_close(b);
+}
+
+static void t_unreachable(void)
+{
+    if (!pg())
+        return;
+    levy_store *st = open_pg();
+    levy_err e = {0};
+    levy_stmt *s = NULL;
+    CHECK(st != NULL);
+    CHECK_EQ_INT(levy_store_ping(st, &e), LEVY_OK);
+    CHECK_EQ_INT(cluster("pause", -1), 0);
+    CHECK_EQ_INT(levy_store_ping(st, &e), LEVY_EBUSY);
+    CHECK_EQ_STR(e.code, "unavailable");
+    CHECK(strstr(e.message, password) == NULL);
+    CHECK_EQ_STR(levy_store_state_name(levy_store_state(st)), "unreachable");
+    s = levy_store_prepare_cached(st, "SELECT 1", &e);
+    CHECK(s != NULL);
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_EBUSY); /* a request answers 503 */
+    levy_store_release(st, s);
+    s = NULL;
+    CHECK_EQ_INT(cluster("start", the_port), 0);
+    /* reconnected (an attempt at most once a second: poll) */
+    int pr = LEVY_EBUSY;
+    for (int i = 0; i < 300 && pr != LEVY_OK; i++) {
+        pr = levy_store_ping(st, &e);
+        if (pr != LEVY_OK)
+            usleep(100000);
+    }
+    CHECK_EQ_INT(pr, LEVY_OK);
+    CHECK_EQ_STR(levy_store_state_name(levy_store_state(st)), "ok");
+end:
+    levy_store_release(st, s);
+    levy_store_close(st);
+}
+
+static void t_lock_budget(void)
+{
+    if (!pg())
+        return;
+    levy_store *a = open_pg(), *b = open_pg();
+    levy_stmt *s = NULL;
+    levy_err e = {0};
+    CHECK(a && b);
+    CHECK_EQ_INT(levy_store_exec(a,
+                                 "DROP TABLE IF EXISTS w; CREATE TABLE w(id BIGINT PRIMARY KEY, "
+                                 "n BIGINT); INSERT INTO w VALUES (1, 0)",
+                                 &e),
+                 LEVY_OK);
+    levy_store_set_busy_budget(b, 50);
+    CHECK_EQ_INT(levy_store_prepare(b, "SHOW lock_timeout", &s, NULL, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_STMT_ROW);
+    CHECK_EQ_STR(levy_stmt_column_text(s, 0), "50ms"); /* the budget, not the 5 s default */
+    levy_stmt_finalize(s);
+    s = NULL;
+    CHECK_EQ_INT(levy_store_begin(a, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(a, "UPDATE w SET n = n + 1 WHERE id = 1", &e), LEVY_OK);
+    /* a holds the row: b gives up after its budget (lock_timeout), busy, not an error */
+    CHECK_EQ_INT(levy_store_exec(b, "UPDATE w SET n = n + 1 WHERE id = 1", &e), LEVY_EBUSY);
+    CHECK_EQ_STR(e.code, "busy");
+    CHECK_EQ_INT(levy_store_commit(a, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(b, "UPDATE w SET n = n + 1 WHERE id = 1", &e), LEVY_OK);
+end:
+    levy_stmt_finalize(s);
+    if (a && levy_store_depth(a))
+        levy_store_rollback(a, NULL);
+    levy_store_close(a);
+    levy_store_close(b);
+}
+
+static void t_bad_url(void)
+{
+    levy_store *st = NULL;
+    levy_err e = {0};
+    /* nothing listens on port 1: a clear error naming the server, never the password */
+    char *line = NULL;
+    CHECK_EQ_INT(
+        levy_store_open(&st, "postgres://u:sekrit-pw-1@127.0.0.1:1/db?sslmode=disable", 0, &e),
+        LEVY_EBUSY);
+    CHECK(st == NULL);
+    CHECK(strstr(e.message, "sekrit") == NULL);
+    CHECK(strstr(e.message, "postgres://u:***@127.0.0.1:1/db?sslmode=disable") != NULL);
+    /* and the logger masks it wherever a line carries it */
+    line = levy_log_redact("plugin said: sekrit-pw-1", 0);
+    CHECK(line && strstr(line, "sekrit-pw-1") == NULL);
+end:
+    free(line);
+    levy_log_clear_secrets();
+    levy_store_close(st);
+}
+
+static const levy_test tests[] = {
+    {"values", t_values},           {"transactions", t_transactions},
+    {"migrations", t_migrations},   {"jobs_two_connections", t_jobs_two_connections},
+    {"unreachable", t_unreachable}, {"lock_budget", t_lock_budget},
+    {"bad_url", t_bad_url},         {NULL, NULL}};
+LEVY_TEST_MAIN(tests)
