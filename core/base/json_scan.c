@@ -187,6 +187,14 @@ static const unsigned char json_plain[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
+size_t levy_json_plain_len(const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len && json_plain[(unsigned char)s[i]])
+        i++;
+    return i;
+}
+
 void levy_json_escape(levy_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -194,9 +202,7 @@ void levy_json_escape(levy_buf *b, const char *s, size_t len)
         return;
     /* the common case (issue 21: ~10 % of a /v1/calculate answer's instructions went here, one
      * test per byte): a string of plain bytes is copied in one piece */
-    size_t i = 0;
-    while (i < len && json_plain[(unsigned char)s[i]])
-        i++;
+    size_t i = levy_json_plain_len(s, len);
     if (i == len) {
         char *d = b->data + b->len;
         d[0] = '"';
