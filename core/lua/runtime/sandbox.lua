@@ -1101,6 +1101,8 @@ end
 -- Encodes a handler's body value to a string.
 function H.render_body(body)
   if type(body) == "string" then return body end
+  -- a body held in C (levy.tax.calculate's opts.encode = "body"): the host sends its bytes
+  if type(body) == "userdata" and C.is_body(body) then return body end
   if body == nil then return "" end
   return json_encode(body)
 end
