@@ -54,9 +54,9 @@ if [[ $MODE == ir ]]; then
     --toggle-collect=bufferevent_run_readcb_
   for s in $SETS; do
     client "$TMP/$s.txt" 40
-    callgrind_control -z "$P" >/dev/null
+    callgrind_control -z "$P" >/dev/null 2>&1
     client "$TMP/$s.txt" "$N"
-    callgrind_control -d "$s" "$P" >/dev/null
+    callgrind_control -d "$s" "$P" >/dev/null 2>&1
   done
   kill "$P"; wait "$P" 2>/dev/null || true
   for s in $SETS; do
