@@ -2,6 +2,7 @@
 # Issue 21: where a POST /v1/calculate goes, per body set (bench/mkreq.py bodies).
 #   bash bench/calcprof.sh ir [LEVY] [N]       instructions per request (callgrind, deterministic:
 #                                               the machine is shared and wall-clock swings 2x)
+#   bash bench/calcprof.sh peer [N]            the same count for the nginx + ngx_lua peer
 #   bash bench/calcprof.sh flame [LEVY] [OUT]   perf record (dwarf stacks) of levy under wrk -c50 on
 #                                               the mixed set -> OUT.folded + OUT.svg (bench/flame.py)
 # LEVY defaults to build/levy; the scripts, plugins and data of ROOT (default: this checkout)
@@ -62,6 +63,26 @@ if [[ $MODE == ir ]]; then
   for s in $SETS; do
     f=$(grep -l "^desc: Trigger: dump $s\$" "$TMP"/cg.out.* | head -1)
     echo "$s $(($(awk '/^summary:/{print $2}' "$f") / N)) Ir/request"
+  done
+elif [[ $MODE == peer ]]; then
+  N=${2:-600}
+  mkdir -p "$TMP/ngx"
+  sed -e "s#@TMP@#$TMP/ngx#g; s#@PORT@#$PORT#; s#@BENCH@#$HERE#; s#@DATA@#$ROOT/data#" \
+    "$HERE/nginx/nginx.conf.in" >"$TMP/ngx/nginx.conf"
+  valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.out" --dump-instr=no \
+    nginx -p "$TMP/ngx" -c "$TMP/ngx/nginx.conf" -e "$TMP/ngx/err.log" >"$TMP/serve.log" 2>&1 &
+  P=$!
+  for _ in $(seq 600); do curl -s -o /dev/null "http://127.0.0.1:$PORT/v1/example/hello" && break; sleep 0.2; done
+  for s in $SETS; do
+    client "$TMP/$s.txt" 40
+    callgrind_control -z "$P" >/dev/null 2>&1
+    client "$TMP/$s.txt" "$N"
+    callgrind_control -d "$s" "$P" >/dev/null 2>&1
+  done
+  kill "$P"; wait "$P" 2>/dev/null || true
+  for s in $SETS; do
+    f=$(grep -l "^desc: Trigger: dump $s\$" "$TMP"/cg.out.* | head -1)
+    echo "$s $(($(awk '/^summary:/{print $2}' "$f") / N)) Ir/request (peer)"
   done
 elif [[ $MODE == flame ]]; then
   OUT=${3:-$ROOT/bench/flame/calc}
