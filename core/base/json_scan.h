@@ -44,6 +44,9 @@ int levy_utf8_valid(const char *s, size_t len);
  * \uXXXX; well-formed UTF-8 passed through; every ill-formed UTF-8 subpart replaced by
  * U+FFFD, so the output is always valid UTF-8). */
 void levy_json_escape(levy_buf *b, const char *s, size_t len);
+/* The number of leading bytes of s that a JSON string holds as themselves (printable ASCII
+ * but '"' and '\\'): no escape, no UTF-8 check needed. */
+size_t levy_json_plain_len(const char *s, size_t len);
 /* Decodes the string token starting at the opening quote s[0]=='"'. Appends the unescaped
  * bytes to out (\uXXXX incl. surrogate pairs → UTF-8), *used = bytes consumed including both
  * quotes. Rejects raw control characters, ill-formed UTF-8 (levy_utf8_seq), bad escapes,

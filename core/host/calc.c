@@ -20,6 +20,7 @@
 #include <lauxlib.h>
 
 #include "file.h"
+#include "json_scan.h"
 #include "hlog.h"
 #include "host/auth.h"
 #include "host/host.h"
@@ -36,7 +37,10 @@ typedef struct calc_out {
 static void keep_body(lua_State *co, calc_out *o, int st)
 {
     size_t n = 0;
-    const char *s = lua_tolstring(co, -1, &n);
+    const levy_buf *cb = luaL_testudata(co, -1, LEVY_BODY_MT); /* a body held in C */
+    const char *s = cb ? cb->data : lua_tolstring(co, -1, &n);
+    if (cb)
+        n = cb->len;
     o->status = st;
     o->body = malloc(n + 1);
     if (o->body) {

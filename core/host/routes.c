@@ -21,6 +21,7 @@
 #include <openssl/crypto.h>
 
 #include "config.h"
+#include "json_scan.h"
 #include "hlog.h"
 #include "host/auth.h"
 #include "host/host.h"
@@ -482,6 +483,13 @@ typedef struct http_call {
     const char *route; /* owned by the generation (alive while the call holds it) */
 } http_call;
 
+static void free_body(const void *data, size_t len, void *arg)
+{
+    (void)data;
+    (void)len;
+    free(arg);
+}
+
 static void lua_reply(levy_call *call, int status, int nres)
 {
     http_call *hc = call->ud;
@@ -580,10 +588,21 @@ static void lua_reply(levy_call *call, int status, int nres)
         return;
     }
     size_t n = 0;
-    const char *s = lua_tolstring(co, -1, &n);
     struct evbuffer *b = evbuffer_new();
-    if (st != 204 && st != 304)
-        evbuffer_add(b, s, n);
+    levy_buf *cb = luaL_testudata(co, -1, LEVY_BODY_MT);
+    if (cb) { /* a body held in C (lctx.h): its bytes go to the reply without a copy */
+        n = cb->len;
+        if (st != 204 && st != 304 && n) {
+            if (evbuffer_add_reference(b, cb->data, n, free_body, cb->data) == 0)
+                memset(cb, 0, sizeof *cb); /* the evbuffer frees the bytes now */
+            else
+                evbuffer_add(b, cb->data, n);
+        }
+    } else {
+        const char *s = lua_tolstring(co, -1, &n);
+        if (st != 204 && st != 304)
+            evbuffer_add(b, s, n);
+    }
     levy_http_reply(req, st, (n || st == 200) ? "application/json" : NULL, b);
     evbuffer_free(b);
     levy_http_count(hc->route, st);

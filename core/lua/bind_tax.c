@@ -1161,7 +1161,9 @@ static int jsbuf_gc(lua_State *L)
 }
 
 /* Pushes the answer (CONTRACT section 2.5) and returns 1: opts.encode == true, its JSON
- * text (what levy.json.encode writes for the table), else -- or when a value needs the table
+ * text (what levy.json.encode writes for the table); opts.encode == "body", the same bytes as
+ * a LEVY_BODY_MT userdata (lctx.h: no Lua string of them is made); else -- or when a value
+ * needs the table
  * (a generation that is not an integer, a string with a leading NUL) -- the table. Both come
  * from levy_tax_result_write (core/tax/calc.c). The text's buffer lives in a userdata so
  * that a Lua error (out of memory) cannot leak it. */
@@ -1176,7 +1178,10 @@ static int push_result(lua_State *L, int opts, const levy_tax_request *req,
     } else {
         lua_settop(L, top + 3);
     }
-    int want_text = lua_type(L, top + 1) == LUA_TBOOLEAN && lua_toboolean(L, top + 1);
+    int want_body =
+        lua_type(L, top + 1) == LUA_TSTRING && strcmp(lua_tostring(L, top + 1), "body") == 0;
+    int want_text =
+        want_body || (lua_type(L, top + 1) == LUA_TBOOLEAN && lua_toboolean(L, top + 1));
     int has_gen = !lua_isnil(L, top + 2), int_gen = lua_isinteger(L, top + 2);
     long long gen = int_gen ? (long long)lua_tointeger(L, top + 2) : 0;
     const char *id;
@@ -1201,13 +1206,18 @@ static int push_result(lua_State *L, int opts, const levy_tax_request *req,
             b->cap = 0;
         else
             b->data[0] = '\0';
-        if (luaL_newmetatable(L, "levy.tax.jsonbuf")) {
+        if (luaL_newmetatable(L, LEVY_BODY_MT)) {
             lua_pushcfunction(L, jsbuf_gc);
             lua_setfield(L, -2, "__gc");
         }
         lua_setmetatable(L, -2);
         if (levy_tax_result_json(b, req, d, id, idn, date_buf, int_gen ? &gen : NULL, src,
                                  k->file[0]) == 0) {
+            if (want_body && !b->oom) { /* the userdata itself */
+                lua_replace(L, top + 1);
+                lua_settop(L, top + 1);
+                return 1;
+            }
             lua_pushlstring(L, b->data, b->len);
             levy_buf_free(b);
             lua_replace(L, top + 1);

@@ -82,4 +82,10 @@ LEVY_LJMP int levy_lua_api_error(lua_State *L, int status, const char *code, con
 /* [-0, +0, -] True if the value at idx is an API error table. */
 int levy_lua_is_api_error(lua_State *L, int idx);
 
+/* A response body held in C (issue 21): a full userdata of this metatable over a levy_buf
+ * (core/base/json_scan.h; its __gc frees the bytes). levy.tax.calculate returns one for
+ * opts.encode = "body"; a handler may return it as its body and the host sends its bytes
+ * without making a Lua string of them (core/host/routes.c lua_reply, core/host/calc.c). */
+#define LEVY_BODY_MT "levy.body"
+
 #endif

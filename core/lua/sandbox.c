@@ -77,6 +77,13 @@ static int h_has_module(lua_State *L)
     return 1;
 }
 
+/* is_body(v): v is a response body held in C (LEVY_BODY_MT, lctx.h). */
+static int h_is_body(lua_State *L)
+{
+    lua_pushboolean(L, luaL_testudata(L, 1, LEVY_BODY_MT) != NULL);
+    return 1;
+}
+
 static int h_open_module(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
@@ -167,6 +174,7 @@ static const luaL_Reg host_helpers[] = {
     {"read_file", h_read_file},
     {"embedded", h_embedded},
     {"has_module", h_has_module},
+    {"is_body", h_is_body},
     {"open_module", h_open_module},
     {"set_registry", h_set_registry},
     {"co_create", h_co_create},

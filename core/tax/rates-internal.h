@@ -165,6 +165,7 @@ struct levy_rates {
     size_t nexc, exc_cap;
     fips_county *counties;
     size_t ncounties, counties_cap;
+    size_t *indep, nindep; /* indices of the counties named "<NAME> CITY" (indep_city) */
     zip_county *zc;
     size_t nzc, zc_cap;
     fips_state *stfips;

@@ -1699,6 +1699,25 @@ static void check_rates(levy_rates *r, county_rate *cr, size_t ncr)
     free(usual);
 }
 
+static int ends_with(const char *s, const char *tail);
+
+/* The counties indep_city looks among (issue 21: it scanned all 3,220 counties for each ZIP
+ * row it named, ~38,000 instructions, for a few per request). */
+static void index_indep_cities(levy_rates *r)
+{
+    free(r->indep);
+    r->indep = NULL;
+    r->nindep = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < r->ncounties; i++)
+        n += ends_with(P(r, r->counties[i].name), " CITY");
+    if (!n || !(r->indep = malloc(sizeof *r->indep * n)))
+        return;
+    for (size_t i = 0; i < r->ncounties; i++)
+        if (ends_with(P(r, r->counties[i].name), " CITY"))
+            r->indep[r->nindep++] = i;
+}
+
 /* The county of every ZIP row (issue 19, names that file correctly): the crosswalk's only
  * county of the ZIP; for a ZIP the crosswalk puts in several counties, the one candidate whose
  * single-county ZIPs carry the row's county rate ("by rate"); otherwise none (ambiguous: the
@@ -1785,6 +1804,7 @@ void levy_rates_finish(levy_rates *r)
         region_ctx = NULL;
     }
     assign_counties(r);
+    index_indep_cities(r);
     /* a later file of the same state replaces earlier rows: drop exact (zip, st) dups,
      * keeping the last loaded (qsort is not stable, so tag order via seq) */
     if (r->ncdtfa) {
@@ -1816,6 +1836,7 @@ void levy_rates_free(levy_rates *r)
     free(r->by_region);
     free(r->places);
     free(r->counties);
+    free(r->indep);
     free(r->zc);
     free(r->stfips);
     free(r->tables);
@@ -2267,8 +2288,9 @@ static int district_name(const char *n)
 static const fips_county *indep_city(const levy_rates *r, const char *st, const char *rn)
 {
     size_t rl = strlen(rn);
-    for (size_t i = 0; i < r->ncounties; i++) {
-        const fips_county *c = &r->counties[i];
+    size_t n = r->indep ? r->nindep : r->ncounties; /* all of them when the index is missing */
+    for (size_t k = 0; k < n; k++) {
+        const fips_county *c = &r->counties[r->indep ? r->indep[k] : k];
         const char *cn = P(r, c->name);
         if (memcmp(c->st, st, 2) == 0 && ends_with(cn, " CITY") && strncmp(cn, rn, rl) == 0 &&
             (cn[rl] == 0 || strcmp(cn + rl, " CITY") == 0))

@@ -195,7 +195,8 @@ end
 -- extra.connection_id (optional, never passed to the engine): calculate as that connection
 -- (its regions and settings over the global ones).
 -- encode = true: the result comes back as its JSON text (levy.tax's opts.encode: the same
--- bytes json.encode would write for the table, without building the table).
+-- bytes json.encode would write for the table, without building the table); encode = "body":
+-- those bytes as a body held in C (levy.tax's opts.encode = "body"), for a handler to return.
 -- A result in which every line is `not_collecting` (the ship-to is in no subscribed region
 -- with tax calculation on) or `out_of_scope` (a territory outside the VAT area); false for a result without lines. The one reading of it, for
 -- the connector (status not_collecting) and the reports (what was written stays collected).
@@ -226,7 +227,7 @@ function M.run(request, extra, encode)
     extra = rest
   end
   local opts = merge(M.build_opts(request, cid), extra)
-  if encode then opts.encode = true end
+  if encode then opts.encode = encode end
   local result, err = tax.calculate(request, opts)
   if result == nil then
     if type(err) ~= "table" then
@@ -237,7 +238,7 @@ function M.run(request, extra, encode)
     err.message = err.message or "calculation failed"
     return nil, err
   end
-  if type(result) == "string" then return result end
+  if type(result) ~= "table" then return result end -- the JSON text or body (encode)
   return fix_arrays(result)
 end
 

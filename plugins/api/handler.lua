@@ -689,7 +689,7 @@ local function post_calculate(req)
   local extra
   local cid = req.query and req.query.connection_id
   if cid ~= nil and cid ~= "" then extra = { connection_id = must_connection(cid) } end
-  local result, err = calc.run(body, extra, true) -- JSON text, served as is
+  local result, err = calc.run(body, extra, "body") -- the answer's bytes, served as they are
   if result == nil then
     local details = err.details
     if type(details) == "table" then details = util.array(details) end

@@ -421,6 +421,45 @@ end:
     lua_close(L);
 }
 
+/* Issue 21: the decoder moves members into their table 16 at a time (sized tables): objects
+ * and arrays of every size around that boundary decode to the same values, a repeated key is
+ * found in the pending members and in the table, last-wins holds across the boundary. */
+static void t_decode_chunks(void)
+{
+    lua_State *L = new_state();
+    CHECK(run(
+        L,
+        "for n = 0, 40 do\n"
+        "  local keys, vals = {}, {}\n"
+        "  for i = 1, n do keys[i] = string.format('\"k%d\":%d', i, i); vals[i] = tostring(i) end\n"
+        "  local o = assert(json.decode('{' .. table.concat(keys, ',') .. '}'))\n"
+        "  local a = assert(json.decode('[' .. table.concat(vals, ',') .. ']'))\n"
+        "  local c = 0\n"
+        "  for k, v in pairs(o) do c = c + 1; assert(k == 'k' .. v, k) end\n"
+        "  assert(c == n, 'object of ' .. n)\n"
+        "  assert(#a == n and getmetatable(a) == json.array_mt, 'array of ' .. n)\n"
+        "  for i = 1, n do assert(a[i] == i) end\n"
+        "  assert(json.encode(a) == '[' .. table.concat(vals, ',') .. ']')\n"
+        "  for d = 1, n do\n"
+        "    local t = {}\n"
+        "    for i = 1, n do t[i] = keys[i] end\n"
+        "    t[#t + 1] = string.format('\"k%d\":0', d)\n"
+        "    local s = '{' .. table.concat(t, ',') .. '}'\n"
+        "    local v, msg = json.decode(s)\n"
+        "    assert(v == nil and msg:find('duplicate object key \"k' .. d .. '\"', 1, true), s)\n"
+        "    v = assert(json.decode(s, { duplicate_keys = 'last' }))\n"
+        "    assert(v['k' .. d] == 0)\n"
+        "  end\n"
+        "end\n"
+        "local v = assert(json.decode('{\"a\":[' .. string.rep('{\"x\":[1,2],\"y\":{}},', 40) .. "
+        "'[]]}'))\n"
+        "assert(#v.a == 41 and v.a[40].x[2] == 2 and next(v.a[40].y) == nil and #v.a[41] == 0)\n"
+        "local e = assert(json.decode([[{\"\\u00e9\":\"caf\\u00e9\",\"b\":\"x\\\"y\"}]]))\n"
+        "assert(e['\\u{e9}'] == 'caf\\u{e9}' and e.b == 'x\"y')\n"));
+end:
+    lua_close(L);
+}
+
 static const levy_test tests[] = {{"scan_numbers", t_scan_numbers},
                                   {"validate", t_validate},
                                   {"decode_values", t_decode_values},
@@ -432,5 +471,6 @@ static const levy_test tests[] = {{"scan_numbers", t_scan_numbers},
                                   {"fuzz", t_fuzz},
                                   {"utf8", t_utf8},
                                   {"duplicate_keys", t_duplicate_keys},
+                                  {"decode_chunks", t_decode_chunks},
                                   {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

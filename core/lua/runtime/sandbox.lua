@@ -284,12 +284,15 @@ local function new_env(kind, label, require_fn, extra)
   end
   g.require = require_fn
   for k, v in pairs(extra or {}) do g[k] = v end
+  -- A global read finds g's value through a table __index, without a Lua call (issue 21: a
+  -- function here made every `type`, `pairs`, `ipairs`... of plugin and rule code a call of
+  -- it); an unknown name still raises, from g's own __index, at the reader's level.
+  setmetatable(g, {
+    __index = function(_, k) error(fmt("unknown global '%s'", tostring(k)), 2) end,
+    __metatable = false,
+  })
   local env = setmetatable({}, {
-    __index = function(_, k)
-      local v = g[k]
-      if v == nil then error(fmt("unknown global '%s'", tostring(k)), 2) end
-      return v
-    end,
+    __index = g,
     __newindex = function(_, k)
       error(fmt("assignment to global '%s' (use local)", tostring(k)), 2)
     end,
@@ -1101,6 +1104,8 @@ end
 -- Encodes a handler's body value to a string.
 function H.render_body(body)
   if type(body) == "string" then return body end
+  -- a body held in C (levy.tax.calculate's opts.encode = "body"): the host sends its bytes
+  if type(body) == "userdata" and C.is_body(body) then return body end
   if body == nil then return "" end
   return json_encode(body)
 end
