@@ -8,7 +8,8 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       liblua5.4-dev lua5.4 lua-cjson lua-cjson-dev
       libevent-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev sqlite3
-      libsystemd-dev curl ca-certificates)  # libsystemd-dev: sd_notify (core/host/service.c)
+      libsystemd-dev curl ca-certificates  # libsystemd-dev: sd_notify (core/host/service.c)
+      libpq-dev)  # libpq: the PostgreSQL store engine (core/store/pg.c, issue 22)
 if [ "${1:-}" = "--test" ]; then
   # python3-yaml: the OpenAPI test; dpkg-dev: cpack -G DEB (dpkg-shlibdeps) in the package test
   PKGS+=(valgrind python3 python3-yaml procps openssl chromium dpkg-dev)
@@ -22,6 +23,9 @@ if [ "${1:-}" = "--test" ]; then
   # prometheus: its promtool checks /metrics and the example rules docs/alerts.yml
   # (reliab_metrics_conventions; without it the test's own Python checker still runs)
   PKGS+=(prometheus)
+  # postgresql: the server binaries (initdb, pg_ctl) tests/pg/cluster.sh runs a throwaway
+  # cluster with, for the tests of the PostgreSQL store engine (issue 22)
+  PKGS+=(postgresql libpq-dev)
   # node/npm for the browser test driver (playwright-core) and the rate oracle: Debian's
   # packages unless a node is already installed some other way (its own npm would conflict).
   command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
