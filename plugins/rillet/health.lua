@@ -177,8 +177,8 @@ end
 
 -- Rillet refused the key: kind "invalid" (401, 403 on a read) or "read_only" (403 on a write).
 function M.key_refused(id, kind, detail)
-  store.exec([[UPDATE connections SET key_problem_count = CASE WHEN key_problem IS ? THEN key_problem_count + 1 ELSE 1 END,
-    key_problem_at = CASE WHEN key_problem IS ? THEN key_problem_at ELSE ? END,
+  store.exec([[UPDATE connections SET key_problem_count = CASE WHEN key_problem IS NOT DISTINCT FROM ? THEN key_problem_count + 1 ELSE 1 END,
+    key_problem_at = CASE WHEN key_problem IS NOT DISTINCT FROM ? THEN key_problem_at ELSE ? END,
     key_problem = ?, key_problem_detail = ? WHERE id = ?]], kind, kind, now_iso(), kind, detail, id)
   M.refresh(id)
 end

@@ -4,9 +4,11 @@
 -- report makes of them (collected / not collected, exposure) stays in plugins/reports.
 -- doc_type: "invoice" | "credit_memo".
 local store = require "levy.store"
-local json = require "levy.json"
 
 local M = {}
+
+-- ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+local IN_CHUNK = 500
 
 local DOC_TABLE = { invoice = "invoices", credit_memo = "credit_memos" }
 
@@ -74,7 +76,7 @@ function M.collected_sums(doc_type, from, to, region, exps)
                                  WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written')
     JOIN calculations c ON c.id = w.calculation_id
     WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND c.result IS NOT NULL
-      AND d.tax_status IS NOT 'drift']] .. (region and " AND COALESCE(c.region, d.region) = ?" or "") .. ") "
+      AND d.tax_status IS DISTINCT FROM 'drift']] .. (region and " AND COALESCE(c.region, d.region) = ?" or "") .. ") "
   local args = { doc_type, from, to }
   if region then args[#args + 1] = region end
   local ta, tt = "json_extract(tx.value, '$.amount')", "json_extract(tx.value, '$.taxable_amount')"
@@ -147,10 +149,13 @@ function M.calculations(ids, with_request)
     if type(id) == "string" or math.type(id) == "integer" then list[#list + 1] = id end
   end
   local out = {}
-  if #list == 0 then return out end
-  local sql = "SELECT id, result, generation, created_at" .. (with_request and ", request" or "") ..
-    " FROM calculations WHERE id IN (SELECT value FROM json_each(?))"
-  for row in store.query(sql, json.encode(json.array(list))) do out[row.id] = row end
+  -- IN (?, ...) of at most IN_CHUNK ids per query, not json_each (SQLite only; issue 22)
+  for first = 1, #list, IN_CHUNK do
+    local last = math.min(#list, first + IN_CHUNK - 1)
+    local sql = "SELECT id, result, generation, created_at" .. (with_request and ", request" or "") ..
+      " FROM calculations WHERE id IN (?" .. string.rep(", ?", last - first) .. ")"
+    for row in store.query(sql, table.unpack(list, first, last)) do out[row.id] = row end
+  end
   return out
 end
 
@@ -162,7 +167,7 @@ function M.shipped_documents(doc_type, since, to)
   return rows([[SELECT d.id AS id, d.number AS number, d.customer_id AS customer_id,
       d.doc_date AS date, d.currency AS currency,
       json_extract(c.request, '$.ship_to.country') AS country, json_extract(c.request, '$.ship_to.state') AS state,
-      COALESCE(json_extract(d.raw, '$.net_amount.amount'), json_extract(c.result, '$.total_amount')) AS amount
+      COALESCE(d.net_amount, json_extract(c.result, '$.total_amount')) AS amount
     FROM ]] .. doc_table(doc_type) .. [[ d JOIN calculations c ON c.id = d.calculation_id
     WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ?]], since, to)
 end

@@ -570,7 +570,7 @@ function M.writeback(job)
   -- recalculation with the same outcome keeps counting, so the key stays fresh)
   local unverified = store.row([[SELECT count(*) AS n FROM writebacks w JOIN calculations c
     ON c.id = w.calculation_id WHERE w.doc_type = ? AND w.doc_id = ? AND w.outcome = 'unverified'
-    AND c.fingerprint = ? AND c.result_hash IS ? AND w.id > coalesce((SELECT max(id) FROM writebacks
+    AND c.fingerprint = ? AND c.result_hash IS NOT DISTINCT FROM ? AND w.id > coalesce((SELECT max(id) FROM writebacks
     WHERE doc_type = ? AND doc_id = ? AND outcome = 'written'), 0)]],
     doc_type, id, calc.fingerprint, calc.result_hash, doc_type, id).n
   local ikey = M.idempotency_key(id, calc.fingerprint, calc.result_hash or M.result_hash(result), doc, unverified)
