@@ -203,7 +203,8 @@ end
 function M.rate_limited(id, wait_ms)
   local now = time.now_ms()
   store.exec([[UPDATE connections SET rate_limited_count = rate_limited_count + 1, rate_limited_at = ?,
-    rate_limited_until_ms = max(coalesce(rate_limited_until_ms, 0), ?) WHERE id = ?]], time.iso(now), now + wait_ms, id)
+    rate_limited_until_ms = CASE WHEN coalesce(rate_limited_until_ms, 0) > ? THEN rate_limited_until_ms ELSE ? END
+    WHERE id = ?]], time.iso(now), now + wait_ms, now + wait_ms, id)
   M.refresh(id)
 end
 

@@ -101,25 +101,18 @@ function M.collected_sums(doc_type, from, to, region, exps)
   return groups, totals, bad
 end
 
--- Reason columns this plugin may record on a document (passed through when present).
-local REASON_COLUMNS = { "tax_reason", "reason", "reason_detail" }
-
-local function reason_columns(tbl)
-  local have, out = {}, {}
-  for r in store.query("SELECT name FROM pragma_table_info(?)", tbl) do have[r.name] = true end
-  for _, c in ipairs(REASON_COLUMNS) do
-    if have[c] then out[#out + 1] = ", d." .. c end
-  end
-  return table.concat(out)
-end
+-- The reason columns this plugin records on a document (migration 0005), passed through to
+-- the report. They were probed with pragma_table_info (SQLite only; issue 22) for a
+-- `tax_reason` column that no migration ever made: the columns are this plugin's own.
+local REASON_COLUMNS = ", d.reason, d.reason_detail"
 
 -- Documents dated in [from, to], not deleted, with a calculation: the document's state and
 -- its current calculation's region, total tax and error (has_result: 1 when it has a result).
 function M.calculated_documents(doc_type, from, to, region)
   local t = doc_table(doc_type)
   local sql = "SELECT d.id, d.connection_id, d.number, d.doc_date, d.currency, d.status, d.tax_status, d.last_error, " ..
-    "d.calculation_id" .. reason_columns(t) .. ", COALESCE(c.region, d.region) AS calc_region, " ..
-    "c.total_tax, c.error AS calc_error, c.result IS NOT NULL AS has_result FROM " .. t .. [[ d
+    "d.calculation_id" .. REASON_COLUMNS .. ", COALESCE(c.region, d.region) AS calc_region, " ..
+    "c.total_tax, c.error AS calc_error, CASE WHEN c.result IS NOT NULL THEN 1 ELSE 0 END AS has_result FROM " .. t .. [[ d
     LEFT JOIN calculations c ON c.id = d.calculation_id
     WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND d.calculation_id IS NOT NULL]]
   local args = { from, to }

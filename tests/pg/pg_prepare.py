@@ -84,7 +84,24 @@ def to_dollar_masked(sql):
     return re.sub(r"'(?:[^']|'')*'", "''", sql)
 
 
-def statements(paths):
+def norm(sql):
+    return " ".join(strip_comments(sql).rstrip(";").split())
+
+
+def migration_statements(src):
+    """The normalised statements of every SQLite migration file (pg_schema checks those)."""
+    out = set()
+    for _owner, d in pg_schema.migration_dirs(src):
+        for f in pg_schema.sql_files(d):
+            text = open(os.path.join(d, f), encoding="utf-8").read()
+            text = "\n".join(line for line in text.splitlines() if not line.strip().startswith("--"))
+            for part in text.split(";"):
+                if part.strip():
+                    out.add(norm(part))
+    return out
+
+
+def statements(paths, skip=frozenset()):
     seen = []
     have = set()
     for p in paths:
@@ -93,10 +110,12 @@ def statements(paths):
                 s = strip_comments(s).rstrip(";").strip()
                 # a migration file's text (sqlite3_exec prepares it statement by statement,
                 # the rest of the file each time) is pg_schema's business
-                if not s or SKIP.match(s) or ";" in to_dollar_masked(s) or s in have:
+                if not s or SKIP.match(s) or ";" in to_dollar_masked(s) or s in have or \
+                        re.search(r"\bsqlite_(master|schema|temp_master)\b", s):
                     continue
                 have.add(s)
-                seen.append(s)
+                if norm(s) not in skip:
+                    seen.append(s)
     return seen
 
 
@@ -157,7 +176,8 @@ def main():
             for t in {x[0] for x in pg.query("SELECT table_name FROM information_schema.tables "
                                              "WHERE table_schema = 'public'")} - before:
                 owner_of[t] = owner
-        for s in statements(logs):
+        owner_of["schema_migrations"] = "core"   # the migration runner's own table
+        for s in statements(logs, migration_statements(src)):
             q = to_dollar(s)
             res = pg.run(["-c", "PREPARE levy_stmt AS " + q])
             if res.returncode == 0:

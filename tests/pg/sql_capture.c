@@ -2,7 +2,9 @@
  * every statement SQLite prepares to the file named by SQL_CAPTURE_LOG, one record per
  * statement ended by '\x1e'. levy runs unchanged; the SQL its plugins really send (built by
  * concatenation at run time) is then checked against the PostgreSQL schema. Not part of levy. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <sqlite3.h>
