@@ -549,7 +549,7 @@ return {
     "connections", "inbox", "invoices", "credit_memos", "calculations", "writebacks",
     "history", "sync_checkpoints", "rillet_rate", "rillet_rate_log", "sync_watermarks",
     "reconciliation_runs", "reconciliation", "reconciliation_seen", "backfills", "bulk_runs",
-    "inbox_seen", "rillet_fields",
+    "inbox_seen", "rillet_fields", "rillet_calc_totals", "rillet_calc_taxes",
   },
   events = events,
   routes = {

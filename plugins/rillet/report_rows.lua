@@ -41,25 +41,16 @@ function M.accepted_writes(doc_type, from, to, region)
   return rows(sql .. " ORDER BY d.doc_date, d.id", table.unpack(args))
 end
 
--- SQL for an amount (decimal string in a JSON value) in minor units of currency exponent e
--- (a bound parameter's place is the caller's), and for "this is not a canonical amount": the
--- sums below are exact only over canonical amounts, and a caller falls back to decoding the
--- results when any is not (issue 20 follow-up: a year of documents summed in SQL, not in Lua).
-local function minor_sql(x)
-  return "CAST(replace(" .. x .. ", '.', '') AS INTEGER)"
-end
-local function bad_sql(x, e)
-  return "(" .. x .. " IS NULL OR typeof(" .. x .. ") <> 'text' OR length(" .. x .. ") > 18 OR " ..
-    "ltrim(replace(" .. x .. ", '.', ''), '-') = '' OR ltrim(replace(" .. x .. ", '.', ''), '-') GLOB '*[^0-9]*' OR " ..
-    "(CASE WHEN instr(" .. x .. ", '.') = 0 THEN 0 ELSE length(" .. x .. ") - instr(" .. x .. ", '.') END) <> " .. e .. ")"
-end
-
 -- The collected tax of the accepted writes (accepted_writes' documents) summed in SQL per
 -- currency, region, jurisdiction, level and type, without the documents in drift (the caller
 -- restates those from what Rillet holds). exps: {[currency] = exponent} of the currencies to
 -- sum; a document in another currency counts as not summable. Returns groups {currency, region,
 -- jurisdiction, level, type, code_min, code_max, n_code, n, taxable, tax, docs}, totals
--- {currency, docs, taxable} and bad (> 0: some amount is not canonical, sums not to be used).
+-- {currency, docs, taxable} and bad (> 0: some amount is not canonical, or a calculation has no
+-- rows, so the sums are not to be used: the caller decodes the results instead). The sums read
+-- the rows calc_rows.lua keeps per calculation (rillet_calc_totals, rillet_calc_taxes: amounts
+-- in minor units with their decimals), not the result JSON (issue 22: the same SQL on SQLite
+-- and PostgreSQL; issue 20 reportperf: no decoding per document).
 function M.collected_sums(doc_type, from, to, region, exps)
   local t = doc_table(doc_type)
   local cases = {}
@@ -70,31 +61,32 @@ function M.collected_sums(doc_type, from, to, region, exps)
   end
   if #cases == 0 then return {}, {}, 1 end
   local e = "(CASE l.currency " .. table.concat(cases, " ") .. " ELSE -1 END)"
-  local latest = "WITH l AS (SELECT d.id, d.currency, COALESCE(c.region, d.region) AS region, " ..
-    "CASE WHEN json_valid(c.result) THEN (CASE WHEN json_type(c.result) = 'object' THEN c.result END) END AS result FROM " .. t .. [[ d
+  local latest = "WITH l AS (SELECT d.id, d.currency, COALESCE(c.region, d.region) AS region, c.id AS calc_id, " ..
+    "k.result_object, k.total_taxable, k.total_taxable_minor, k.total_taxable_scale FROM " .. t .. [[ d
     JOIN writebacks w ON w.id = (SELECT max(w2.id) FROM writebacks w2
                                  WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written')
     JOIN calculations c ON c.id = w.calculation_id
+    LEFT JOIN rillet_calc_totals k ON k.calculation_id = c.id
     WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND c.result IS NOT NULL
       AND d.tax_status IS DISTINCT FROM 'drift']] .. (region and " AND COALESCE(c.region, d.region) = ?" or "") .. ") "
   local args = { doc_type, from, to }
   if region then args[#args + 1] = region end
-  local ta, tt = "json_extract(tx.value, '$.amount')", "json_extract(tx.value, '$.taxable_amount')"
-  local code = "json_extract(tx.value, '$.authority_code')"
-  local groups = rows(latest .. "SELECT l.currency AS currency, l.region AS region, " ..
-    "json_extract(tx.value, '$.jurisdiction') AS jurisdiction, json_extract(tx.value, '$.level') AS level, " ..
-    "json_extract(tx.value, '$.type') AS type, min(CASE WHEN typeof(" .. code .. ") = 'text' THEN " .. code ..
-    " END) AS code_min, max(CASE WHEN typeof(" .. code .. ") = 'text' THEN " .. code .. " END) AS code_max, " ..
-    "count(CASE WHEN typeof(" .. code .. ") = 'text' THEN 1 END) AS n_code, count(*) AS n, " ..
-    "sum(" .. minor_sql(tt) .. ") AS taxable, sum(" .. minor_sql(ta) .. ") AS tax, count(DISTINCT l.id) AS docs, " ..
-    "sum(" .. bad_sql(ta, e) .. " OR " .. bad_sql(tt, e) .. " OR json_extract(tx.value, '$.jurisdiction') IS NULL" ..
-    " OR json_extract(tx.value, '$.level') IS NULL OR json_extract(tx.value, '$.type') IS NULL) AS bad " ..
-    "FROM l, json_each(l.result, '$.lines') li, json_each(li.value, '$.taxes') tx " ..
-    "GROUP BY 1, 2, 3, 4, 5", table.unpack(args))
-  local tx = "json_extract(l.result, '$.total_taxable')"
-  local totals = rows(latest .. "SELECT l.currency AS currency, count(*) AS docs, sum(" ..
-    minor_sql("COALESCE(" .. tx .. ", '0')") .. ") AS taxable, sum(" .. tx .. " IS NOT NULL AND " .. bad_sql(tx, e) ..
-    ") + sum(l.currency IS NULL OR l.region IS NULL OR l.result IS NULL) AS bad FROM l GROUP BY 1", table.unpack(args))
+  -- sums are CAST to BIGINT: PostgreSQL's sum of a BIGINT is a NUMERIC
+  local groups = rows(latest .. "SELECT l.currency AS currency, l.region AS region, x.jurisdiction AS jurisdiction, " ..
+    "x.level AS level, x.type AS type, min(x.authority_code) AS code_min, max(x.authority_code) AS code_max, " ..
+    "count(x.authority_code) AS n_code, count(*) AS n, CAST(sum(x.taxable_minor) AS BIGINT) AS taxable, " ..
+    "CAST(sum(x.amount_minor) AS BIGINT) AS tax, count(DISTINCT l.id) AS docs, " ..
+    "CAST(sum(CASE WHEN x.amount_minor IS NULL OR x.amount_scale <> " .. e .. " OR x.taxable_minor IS NULL OR " ..
+    "x.taxable_scale <> " .. e .. " OR x.jurisdiction IS NULL OR x.level IS NULL OR x.type IS NULL " ..
+    "THEN 1 ELSE 0 END) AS BIGINT) AS bad " ..
+    "FROM l JOIN rillet_calc_taxes x ON x.calculation_id = l.calc_id " ..
+    "GROUP BY l.currency, l.region, x.jurisdiction, x.level, x.type", table.unpack(args))
+  local totals = rows(latest .. "SELECT l.currency AS currency, count(*) AS docs, " ..
+    "CAST(sum(COALESCE(l.total_taxable_minor, 0)) AS BIGINT) AS taxable, " ..
+    "CAST(sum(CASE WHEN l.total_taxable IS NOT NULL AND (l.total_taxable_minor IS NULL OR " ..
+    "l.total_taxable_scale <> " .. e .. ") THEN 1 ELSE 0 END) + sum(CASE WHEN l.currency IS NULL OR " ..
+    "l.region IS NULL OR l.result_object IS NULL OR l.result_object <> 1 THEN 1 ELSE 0 END) AS BIGINT) AS bad " ..
+    "FROM l GROUP BY l.currency", table.unpack(args))
   local bad = 0
   for _, g in ipairs(groups) do bad = bad + (g.bad or 0) end
   for _, g in ipairs(totals) do bad = bad + (g.bad or 0) end
@@ -159,9 +151,9 @@ end
 function M.shipped_documents(doc_type, since, to)
   return rows([[SELECT d.id AS id, d.number AS number, d.customer_id AS customer_id,
       d.doc_date AS date, d.currency AS currency,
-      json_extract(c.request, '$.ship_to.country') AS country, json_extract(c.request, '$.ship_to.state') AS state,
-      COALESCE(d.net_amount, json_extract(c.result, '$.total_amount')) AS amount
+      k.ship_country AS country, k.ship_state AS state, COALESCE(d.net_amount, k.total_amount) AS amount
     FROM ]] .. doc_table(doc_type) .. [[ d JOIN calculations c ON c.id = d.calculation_id
+    LEFT JOIN rillet_calc_totals k ON k.calculation_id = c.id
     WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ?]], since, to)
 end
 

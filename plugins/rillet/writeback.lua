@@ -7,6 +7,7 @@ local metrics = require "levy.metrics"
 local money = require "levy.money"
 local store = require "levy.store"
 local time = require "levy.time"
+local calc_rows = require "calc_rows"
 local conn = require "conn"
 local customers = require "customers"
 local docs = require "docs"
@@ -232,6 +233,7 @@ function M.calculate(job)
       result and type(result.rules) == "table" and math.type(result.rules.generation) == "integer"
         and result.rules.generation or nil,
       time.iso_ms(now), now)
+    calc_rows.record(calc_id, req, result)   -- what the reports read, as rows (migration 0013)
     if not result then
       local msg = "calculation failed: " .. err_text(cerr)
       store.exec("UPDATE " .. T.table .. [[ SET tax_status = 'failed', last_error = ?, calculation_id = ?,
