@@ -269,7 +269,10 @@ local function list_where(q)
     if not key or not SORTS[key] then
       e:add("sort", "must be date or number, with - in front for descending")
     else
-      order = SORTS[key] .. (desc == "-" and " DESC" or "") .. ", rowid" .. (desc == "-" and " DESC" or "")
+      -- documents without the value first (ascending) or last (descending), as SQLite orders
+      -- NULL; said explicitly so that PostgreSQL (NULL last ascending) lists them alike (issue 22)
+      local d = desc == "-" and " DESC" or ""
+      order = "CASE WHEN " .. SORTS[key] .. " IS NULL THEN 0 ELSE 1 END" .. d .. ", " .. SORTS[key] .. d .. ", rowid" .. d
     end
   end
   if q.format ~= nil and q.format ~= "" and q.format ~= "json" and q.format ~= "csv" then
