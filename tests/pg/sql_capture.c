@@ -1,12 +1,16 @@
 /* Test tool (issue 22, tests/pg/pg_prepare.py): an LD_PRELOAD library that appends the text of
  * every statement SQLite prepares to the file named by SQL_CAPTURE_LOG, one record per
- * statement ended by '\x1e'. levy runs unchanged; the SQL its plugins really send (built by
+ * statement ended by '\x1e', and for every parameter bound (sqlite3_bind_int64 / int / text64 /
+ * null, what levy.store uses) a record "\x02" TYPE "\x1f" INDEX "\x1f" SQL '\x1e' (TYPE: integer,
+ * boolean, text, null), so the checker can compare the types levy sends with the ones
+ * PostgreSQL infers. levy runs unchanged; the SQL its plugins really send (built by
  * concatenation at run time) is then checked against the PostgreSQL schema. Not part of levy. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,16 +35,18 @@ static void *real_fn(const char *name)
     return f;
 }
 
-static void capture(const char *sql, int n)
+static void capture_pre(const char *pre, const char *sql, int n)
 {
     const char *path = getenv("SQL_CAPTURE_LOG");
     if (!path || !sql)
         return;
-    size_t len = n < 0 ? strlen(sql) : strnlen(sql, (size_t)n);
-    char *buf = malloc(len + 1);
+    size_t len = n < 0 ? strlen(sql) : strnlen(sql, (size_t)n), pl = strlen(pre);
+    char *buf = malloc(pl + len + 1);
     if (!buf)
         return;
-    memcpy(buf, sql, len);
+    memcpy(buf, pre, pl);
+    memcpy(buf + pl, sql, len);
+    len += pl;
     buf[len] = '\x1e';
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd >= 0) {
@@ -49,6 +55,58 @@ static void capture(const char *sql, int n)
         close(fd);
     }
     free(buf);
+}
+
+static void capture(const char *sql, int n) { capture_pre("", sql, n); }
+
+static void capture_bind(sqlite3_stmt *st, const char *type, int idx)
+{
+    char pre[64];
+    snprintf(pre, sizeof pre, "\x02%s\x1f%d\x1f", type, idx);
+    capture_pre(pre, sqlite3_sql(st), -1);
+}
+
+typedef int (*bind_i64_fn)(sqlite3_stmt *, int, sqlite3_int64);
+typedef int (*bind_int_fn)(sqlite3_stmt *, int, int);
+typedef int (*bind_null_fn)(sqlite3_stmt *, int);
+typedef int (*bind_text64_fn)(sqlite3_stmt *, int, const char *, sqlite3_uint64, void (*)(void *),
+                              unsigned char);
+
+int sqlite3_bind_int64(sqlite3_stmt *st, int i, sqlite3_int64 v)
+{
+    static bind_i64_fn real;
+    if (!real)
+        real = (bind_i64_fn)real_fn("sqlite3_bind_int64");
+    capture_bind(st, "integer", i);
+    return real(st, i, v);
+}
+
+int sqlite3_bind_int(sqlite3_stmt *st, int i, int v)
+{
+    static bind_int_fn real;
+    if (!real)
+        real = (bind_int_fn)real_fn("sqlite3_bind_int");
+    capture_bind(st, "boolean", i); /* levy.store binds a Lua boolean so, an integer with int64 */
+    return real(st, i, v);
+}
+
+int sqlite3_bind_null(sqlite3_stmt *st, int i)
+{
+    static bind_null_fn real;
+    if (!real)
+        real = (bind_null_fn)real_fn("sqlite3_bind_null");
+    capture_bind(st, "null", i);
+    return real(st, i);
+}
+
+int sqlite3_bind_text64(sqlite3_stmt *st, int i, const char *v, sqlite3_uint64 n, void (*d)(void *),
+                        unsigned char enc)
+{
+    static bind_text64_fn real;
+    if (!real)
+        real = (bind_text64_fn)real_fn("sqlite3_bind_text64");
+    capture_bind(st, "text", i);
+    return real(st, i, v, n, d, enc);
 }
 
 int sqlite3_prepare_v2(sqlite3 *db, const char *sql, int n, sqlite3_stmt **st, const char **tail)
