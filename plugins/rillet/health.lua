@@ -155,7 +155,7 @@ function M.signature_failed(crow, h)
   local warn = not crow.sig_warn_ms or now - crow.sig_warn_ms >= M.WARN_EVERY_MS
   store.exec([[UPDATE connections SET sig_fail_count = sig_fail_count + 1,
     sig_fail_first_at = COALESCE(sig_fail_first_at, ?), sig_fail_last_at = ?,
-    sig_warn_ms = CASE WHEN ? THEN ? ELSE sig_warn_ms END WHERE id = ?]], at, at, warn and 1 or 0, now, crow.id)
+    sig_warn_ms = CASE WHEN ? = 1 THEN ? ELSE sig_warn_ms END WHERE id = ?]], at, at, warn and 1 or 0, now, crow.id)
   if warn then
     local r = store.row("SELECT sig_fail_count, sig_fail_first_at FROM connections WHERE id = ?", crow.id)
     log.warn("webhook delivery refused: the signature does not match the connection's signing token " ..
