@@ -2,8 +2,9 @@
 """pg_prepare (issue 22): does the SQL levy's plugins really send prepare on PostgreSQL?
 
 usage: pg_prepare.py SRC PORT CAPTURE_LOG...
-       pg_prepare.py --run LEVY SHIM SRC PORT     (ctest pg_prepare: the plugins' specs,
-                                                    `levy test plugins`, are the workload)
+       pg_prepare.py --run LEVY SHIM SRC PORT     (ctest pg_prepare: the workload is the
+                                                    plugins' specs, `levy test plugins`, and
+                                                    the reliab scripts of WORKLOAD)
 
 CAPTURE_LOG: files written by tests/pg/sql_capture.c (LD_PRELOAD, SQL_CAPTURE_LOG=FILE) while
 levy ran, e.g.
@@ -29,6 +30,9 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pg_schema  # noqa: E402
+
+# the end-to-end scripts (tests/e2e/reliab/SCRIPT.py LEVY SRC BASE_PORT) run under the capture
+WORKLOAD = ("health_token", "list_csv", "liability_collected", "exposure")
 
 SKIP = re.compile(r"^\s*(CREATE|DROP|ALTER|PRAGMA|BEGIN|COMMIT|ROLLBACK|END|SAVEPOINT|RELEASE|"
                   r"ANALYZE|VACUUM|REINDEX|ATTACH|DETACH)\b", re.I)
@@ -160,6 +164,17 @@ def main():
             print(r.stdout[-4000:], r.stderr[-4000:])
             print("FAIL - levy test plugins under the SQL capture")
             return 1
+        # and a few short end-to-end runs (levy serve + levy sim) for the paths specs do not
+        # reach: webhooks, write-backs, health, lists, the reports (ports from port + 20)
+        for i, script in enumerate(WORKLOAD):
+            r = subprocess.run([sys.executable, os.path.join(src, "tests/e2e/reliab", script + ".py"), levy, src,
+                                str(port + 20 + 16 * i)],
+                               env=dict(os.environ, SQL_CAPTURE_LOG=logs[0], LD_PRELOAD=shim),
+                               capture_output=True, text=True, timeout=600)
+            if r.returncode != 0:
+                print(r.stdout[-4000:], r.stderr[-4000:])
+                print("FAIL - %s under the SQL capture" % script)
+                return 1
     else:
         src, port, logs = os.path.abspath(args[0]), int(args[1]), args[2:]
     cluster = os.path.join(src, "tests/pg/cluster.sh")
