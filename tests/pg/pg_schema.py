@@ -10,7 +10,8 @@ usage: pg_schema.py LEVY SRC PORT
 3. `levy serve` and `levy sim` migrate a fresh SQLite data dir each (the shipped plugins).
 4. Per table: the same tables; the same columns in the same order, with the same type class
    (INTEGER ↔ bigint, TEXT ↔ text, BLOB ↔ bytea), NOT NULL, default and primary key; the same
-   named indexes (columns, UNIQUE, partial or not) and the same trigger names. A PostgreSQL
+   named indexes (columns, UNIQUE, partial or not), UNIQUE constraints (columns), number of
+   CHECK constraints and trigger names. A PostgreSQL
    table may have one column more, `rowid` (an identity column standing for SQLite's implicit
    rowid, which statements use), and only where the SQLite table has a rowid.
 
@@ -71,8 +72,10 @@ def sqlite_schema(path, only=None):
         # SQLite lets a non-INTEGER primary key column hold NULL unless declared NOT NULL;
         # PostgreSQL's PRIMARY KEY implies NOT NULL: a primary key column counts as NOT NULL
         cols = [(c[0], c[1], c[2] or bool(c[4]), c[3], c[4]) for c in cols]
-        idx = {}
+        idx, uniq = {}, set()
         for _seq, iname, unique, origin, partial in db.execute("PRAGMA index_list(%s)" % name):
+            if origin == "u":          # a UNIQUE constraint: compared as the constraint's columns
+                uniq.add(tuple(r[2] for r in db.execute("PRAGMA index_info(%s)" % iname)))
             if origin != "c":          # pk / unique constraint autoindexes are the columns' own
                 continue
             icols = [r[2] for r in db.execute("PRAGMA index_info(%s)" % iname)]
@@ -80,7 +83,10 @@ def sqlite_schema(path, only=None):
         trig = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
                                          "AND tbl_name = ?", (name,))}
         without_rowid = bool(re.search(r"WITHOUT\s+ROWID\s*$", sql.strip(), re.I))
+        # CHECK constraints: how many the table's CREATE TABLE (and its columns) declares
+        checks = len(re.findall(r"\bCHECK\s*\(", sql, re.I))
         out[name] = {"cols": cols, "rowid": not without_rowid, "indexes": idx, "triggers": trig,
+                     "unique": uniq, "checks": checks,
                      "pk": [c[0] for c in sorted(pkcols, key=lambda c: c[4])]}
     db.close()
     return out
@@ -130,7 +136,18 @@ def pg_schema(pg):
                                      "WHERE table_schema = 'public' AND table_type = 'BASE TABLE' "
                                      "ORDER BY table_name")]
     for t in tables:
-        out[t] = {"cols": [], "indexes": {}, "triggers": set(), "pk": []}
+        out[t] = {"cols": [], "indexes": {}, "triggers": set(), "pk": [], "unique": set(), "checks": 0}
+    for t, kind, cols in pg.query(
+            "SELECT t.relname, c.contype, (SELECT string_agg(a.attname, ',' ORDER BY k.ord) "
+            " FROM unnest(c.conkey) WITH ORDINALITY k(attnum, ord) JOIN pg_attribute a "
+            " ON a.attrelid = t.oid AND a.attnum = k.attnum) FROM pg_constraint c "
+            "JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
+            "WHERE n.nspname = 'public' AND c.contype IN ('u', 'c')"):
+        if t in out:
+            if kind == "u":
+                out[t]["unique"].add(tuple(cols.split(",")))
+            else:
+                out[t]["checks"] += 1
     for t, c, typ, nullable, dflt, ident in pg.query(
             "SELECT table_name, column_name, data_type, is_nullable, coalesce(column_default, '\x01'), "
             "is_identity FROM information_schema.columns WHERE table_schema = 'public' "
@@ -208,6 +225,10 @@ def compare(lite, pg, owner_of):
         check("%s: %s has the same primary key" % (who, t), L["pk"] == P["pk"], "%s vs %s" % (L["pk"], P["pk"]))
         check("%s: %s has the same indexes" % (who, t), L["indexes"] == P["indexes"],
               "sqlite %s\n      pg     %s" % (L["indexes"], P["indexes"]))
+        check("%s: %s has the same UNIQUE constraints" % (who, t), L["unique"] == P["unique"],
+              "sqlite %s vs pg %s" % (sorted(L["unique"]), sorted(P["unique"])))
+        check("%s: %s has as many CHECK constraints" % (who, t), L["checks"] == P["checks"],
+              "sqlite %d vs pg %d" % (L["checks"], P["checks"]))
         check("%s: %s has the same triggers" % (who, t), L["triggers"] == P["triggers"],
               "sqlite %s vs pg %s" % (sorted(L["triggers"]), sorted(P["triggers"])))
 
