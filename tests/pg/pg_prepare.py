@@ -227,14 +227,16 @@ def main():
     for title, rows in (("does not prepare on PostgreSQL", bad),
                         ("prepares only with typed parameters", untyped)):
         for s, err, tabs in rows:
-            if re.search(r"\b(sqlite_\w+|pragma_\w+)", s):
+            why = next((w for f, w in known if f in s), None)
+            if why:
+                kind = "known SQLite-only: " + why
+            elif re.search(r"\b(sqlite_\w+|pragma_\w+)", s):
                 kind = "SQLite catalogue (engine)"
             elif tabs and all(t.endswith("(core)") for t in tabs):
                 kind = "core (engine)"
             else:
-                why = next((w for f, w in known if f in s), None)
-                kind = "known SQLite-only: " + why if why else "PLUGIN"
-                if not why and title == "does not prepare on PostgreSQL":
+                kind = "PLUGIN"
+                if title == "does not prepare on PostgreSQL":
                     unknown += 1
             print("---- %s [%s] %s\n%s\n  => %s" % (title, ", ".join(tabs) or "no table", kind, s, err))
     # informational: a parameter PostgreSQL infers as one type while levy binds another (how the
