@@ -17,6 +17,7 @@ endif()
 if(PYTHON3 AND TARGET levy)
   add_library(levy_sql_capture MODULE ${CMAKE_CURRENT_SOURCE_DIR}/pg/sql_capture.c)
   target_link_libraries(levy_sql_capture PRIVATE PkgConfig::SQLITE ${CMAKE_DL_LIBS})
+  target_compile_options(levy_sql_capture PRIVATE ${LEVY_WARN})
   add_test(NAME pg_prepare
            COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/pg/pg_prepare.py --run $<TARGET_FILE:levy>
                    $<TARGET_FILE:levy_sql_capture> ${CMAKE_SOURCE_DIR} 25010
