@@ -64,7 +64,7 @@ describe("report_rows.calculations (IN lists, not json_each)", function()
   it("answers every id of a list longer than one IN chunk, skipping unknown ones", function()
     local ids = {}
     store.transaction(function()
-      for i = 1, 1203 do
+      for i = 1, 1001 do
         ids[i] = string.format("calc_%05d", i)
         store.exec([[INSERT INTO calculations(id, doc_type, doc_id, fingerprint, request, result, created_at,
           created_ms) VALUES (?, 'invoice', ?, 'fp', '{}', ?, '2026-01-01T00:00:00Z', 0)]],
@@ -79,8 +79,8 @@ describe("report_rows.calculations (IN lists, not json_each)", function()
       assert.equal(id, row.id)
       assert.equal("{}", row.request)
     end
-    assert.equal(1203, n)
-    assert.equal('{"n":1203}', got.calc_01203.result)
+    assert.equal(1001, n)
+    assert.equal('{"n":1001}', got.calc_01001.result)
     assert.same({}, report_rows.calculations({}))
   end)
 end)
