@@ -9,6 +9,14 @@ local money = require "levy.money"
 
 local M = {}
 
+-- ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+local IN_CHUNK = 500
+
+-- The reason columns this plugin records on a document (migration 0005), passed through to
+-- the report. They were probed with pragma_table_info (SQLite only; issue 22) for a
+-- `tax_reason` column that no migration ever made: the columns are this plugin's own.
+local REASON_COLUMNS = ", d.reason, d.reason_detail"
+
 local DOC_TABLE = { invoice = "invoices", credit_memo = "credit_memos" }
 
 local function doc_table(doc_type)
@@ -40,25 +48,16 @@ function M.accepted_writes(doc_type, from, to, region)
   return rows(sql .. " ORDER BY d.doc_date, d.id", table.unpack(args))
 end
 
--- SQL for an amount (decimal string in a JSON value) in minor units of currency exponent e
--- (a bound parameter's place is the caller's), and for "this is not a canonical amount": the
--- sums below are exact only over canonical amounts, and a caller falls back to decoding the
--- results when any is not (issue 20 follow-up: a year of documents summed in SQL, not in Lua).
-local function minor_sql(x)
-  return "CAST(replace(" .. x .. ", '.', '') AS INTEGER)"
-end
-local function bad_sql(x, e)
-  return "(" .. x .. " IS NULL OR typeof(" .. x .. ") <> 'text' OR length(" .. x .. ") > 18 OR " ..
-    "ltrim(replace(" .. x .. ", '.', ''), '-') = '' OR ltrim(replace(" .. x .. ", '.', ''), '-') GLOB '*[^0-9]*' OR " ..
-    "(CASE WHEN instr(" .. x .. ", '.') = 0 THEN 0 ELSE length(" .. x .. ") - instr(" .. x .. ", '.') END) <> " .. e .. ")"
-end
-
 -- The collected tax of the accepted writes (accepted_writes' documents) summed in SQL per
 -- currency, region, jurisdiction, level and type, without the documents in drift (the caller
 -- restates those from what Rillet holds). exps: {[currency] = exponent} of the currencies to
 -- sum; a document in another currency counts as not summable. Returns groups {currency, region,
 -- jurisdiction, level, type, code_min, code_max, n_code, n, taxable, tax, docs}, totals
--- {currency, docs, taxable} and bad (> 0: some amount is not canonical, sums not to be used).
+-- {currency, docs, taxable} and bad (> 0: some amount is not canonical, or a calculation has no
+-- rows, so the sums are not to be used: the caller decodes the results instead). The sums read
+-- the rows calc_rows.lua keeps per calculation (rillet_calc_heads, rillet_calc_taxes: amounts
+-- in minor units with their decimals), not the result JSON (issue 22: the same SQL on SQLite
+-- and PostgreSQL; issue 20 reportperf: no decoding per document).
 function M.collected_sums(doc_type, from, to, region, exps)
   local t = doc_table(doc_type)
   local cases = {}
@@ -69,36 +68,48 @@ function M.collected_sums(doc_type, from, to, region, exps)
   end
   if #cases == 0 then return {}, {}, 1 end
   local e = "(CASE l.currency " .. table.concat(cases, " ") .. " ELSE -1 END)"
-  local latest = "WITH l AS (SELECT d.id, d.currency, COALESCE(c.region, d.region) AS region, " ..
-    "CASE WHEN json_valid(c.result) THEN (CASE WHEN json_type(c.result) = 'object' THEN c.result END) END AS result FROM " .. t .. [[ d
+  local latest = "WITH l AS (SELECT d.id, d.currency, COALESCE(c.region, d.region) AS region, c.id AS calc_id, " ..
+    "k.result_object, k.total_taxable, k.total_taxable_minor, k.total_taxable_scale FROM " .. t .. [[ d
     JOIN writebacks w ON w.id = (SELECT max(w2.id) FROM writebacks w2
                                  WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written')
     JOIN calculations c ON c.id = w.calculation_id
+    LEFT JOIN rillet_calc_heads k ON k.calculation_id = c.id
     WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND c.result IS NOT NULL
-      AND d.tax_status IS NOT 'drift']] .. (region and " AND COALESCE(c.region, d.region) = ?" or "") .. ") "
+      AND d.tax_status IS DISTINCT FROM 'drift']] .. (region and " AND COALESCE(c.region, d.region) = ?" or "") .. ") "
   local args = { doc_type, from, to }
   if region then args[#args + 1] = region end
-  local ta, tt = "json_extract(tx.value, '$.amount')", "json_extract(tx.value, '$.taxable_amount')"
-  local code = "json_extract(tx.value, '$.authority_code')"
-  local groups = rows(latest .. "SELECT l.currency AS currency, l.region AS region, " ..
-    "json_extract(tx.value, '$.jurisdiction') AS jurisdiction, json_extract(tx.value, '$.level') AS level, " ..
-    "json_extract(tx.value, '$.type') AS type, min(CASE WHEN typeof(" .. code .. ") = 'text' THEN " .. code ..
-    " END) AS code_min, max(CASE WHEN typeof(" .. code .. ") = 'text' THEN " .. code .. " END) AS code_max, " ..
-    "count(CASE WHEN typeof(" .. code .. ") = 'text' THEN 1 END) AS n_code, count(*) AS n, " ..
-    "sum(" .. minor_sql(tt) .. ") AS taxable, sum(" .. minor_sql(ta) .. ") AS tax, count(DISTINCT l.id) AS docs, " ..
-    "sum(" .. bad_sql(ta, e) .. " OR " .. bad_sql(tt, e) .. " OR json_extract(tx.value, '$.jurisdiction') IS NULL" ..
-    " OR json_extract(tx.value, '$.level') IS NULL OR json_extract(tx.value, '$.type') IS NULL) AS bad " ..
-    "FROM l, json_each(l.result, '$.lines') li, json_each(li.value, '$.taxes') tx " ..
-    "GROUP BY 1, 2, 3, 4, 5", table.unpack(args))
-  local tx = "json_extract(l.result, '$.total_taxable')"
-  local totals = rows(latest .. "SELECT l.currency AS currency, count(*) AS docs, sum(" ..
-    minor_sql("COALESCE(" .. tx .. ", '0')") .. ") AS taxable, sum(" .. tx .. " IS NOT NULL AND " .. bad_sql(tx, e) ..
-    ") + sum(l.currency IS NULL OR l.region IS NULL OR l.result IS NULL) AS bad FROM l GROUP BY 1", table.unpack(args))
+  -- sums are CAST to BIGINT: PostgreSQL's sum of a BIGINT is a NUMERIC
+  local groups = rows(latest .. "SELECT l.currency AS currency, l.region AS region, x.jurisdiction AS jurisdiction, " ..
+    "x.level AS level, x.type AS type, min(x.authority_code) AS code_min, max(x.authority_code) AS code_max, " ..
+    -- rillet_calc_taxes holds a row per line reason, authority code and rate: n counts tax rows;
+    -- bad: an amount missing or with other decimals than the currency's (dp_lo = dp_hi = -1 /
+    -- another), a taxable_amount missing, or no jurisdiction, level or type
+    "CAST(sum(CASE WHEN x.authority_code IS NOT NULL THEN x.n ELSE 0 END) AS BIGINT) AS n_code, " ..
+    "CAST(sum(x.n) AS BIGINT) AS n, CAST(sum(x.taxable) AS BIGINT) AS taxable, " ..
+    "CAST(sum(x.amount) AS BIGINT) AS tax, count(DISTINCT l.id) AS docs, " ..
+    "CAST(sum(CASE WHEN x.amount IS NULL OR x.dp_lo <> " .. e .. " OR x.dp_hi <> " .. e .. " OR " ..
+    "x.taxable_missing > 0 OR x.jurisdiction IS NULL OR x.level IS NULL OR x.type IS NULL " ..
+    "THEN 1 ELSE 0 END) AS BIGINT) AS bad " ..
+    "FROM l JOIN rillet_calc_taxes x ON x.calculation_id = l.calc_id " ..
+    "GROUP BY l.currency, l.region, x.jurisdiction, x.level, x.type", table.unpack(args))
+  local totals = rows(latest .. "SELECT l.currency AS currency, count(*) AS docs, " ..
+    "CAST(sum(COALESCE(l.total_taxable_minor, 0)) AS BIGINT) AS taxable, " ..
+    "CAST(sum(CASE WHEN l.total_taxable IS NOT NULL AND (l.total_taxable_minor IS NULL OR " ..
+    "l.total_taxable_scale <> " .. e .. ") THEN 1 ELSE 0 END) + sum(CASE WHEN l.currency IS NULL OR " ..
+    "l.region IS NULL OR l.result_object IS NULL OR l.result_object <> 1 THEN 1 ELSE 0 END) AS BIGINT) AS bad " ..
+    "FROM l GROUP BY l.currency", table.unpack(args))
   local bad = 0
   for _, g in ipairs(groups) do bad = bad + (g.bad or 0) end
   for _, g in ipairs(totals) do bad = bad + (g.bad or 0) end
   return groups, totals, bad
 end
+
+-- x is text holding a zero amount ("0", "0.00", "-0.0"); portable (no typeof: x is a TEXT column)
+local function zero_sql(x)
+  return "(" .. x .. " IS NOT NULL AND ltrim(replace(" .. x .. ", '.', ''), '-') <> '' AND " ..
+    "ltrim(replace(replace(" .. x .. ", '.', ''), '-', ''), '0') = '')"
+end
+
 
 -- The filing report's documents (issue 20, reportperf II): every document dated in [from, to],
 -- not deleted, that the filing report counts, as one SQL relation `f` over both types:
@@ -110,11 +121,6 @@ end
 -- accepted_writes' drift rows). The results are not in it (join calculations on
 -- calculation_id): the relation is a compound SELECT that SQLite builds whole, and sorting
 -- thousands of results to page through them cost more than the page.
-local function zero_sql(x)
-  return "(typeof(" .. x .. ") = 'text' AND ltrim(replace(" .. x .. ", '.', ''), '-') <> '' AND " ..
-    "ltrim(replace(replace(" .. x .. ", '.', ''), '-', ''), '0') = '')"
-end
-
 local function filing_relation(from, to, drift_only)
   local parts, args = {}, {}
   for _, dt in ipairs({ "invoice", "credit_memo" }) do
@@ -256,7 +262,7 @@ function M.not_collected_candidates(doc_type, from, to, region)
     "' AND w2.doc_id = d.id AND w2.outcome = 'written')"
   -- chosen on the report index and rillet_calc_heads; the other columns read for the few chosen
   local sql = "SELECT d.id, d.connection_id, d.number, d.doc_date, d.currency, d.status, d.tax_status, d.last_error, " ..
-    "d.calculation_id" .. M.reason_columns(t) .. ", COALESCE(c.region, d.region) AS calc_region, " ..
+    "d.calculation_id" .. REASON_COLUMNS .. ", COALESCE(c.region, d.region) AS calc_region, " ..
     "c.total_tax, (SELECT c2.error FROM calculations c2 WHERE c2.id = d.calculation_id) AS calc_error, " ..
     "c.has_result, c.tax AS calc_tax, c.tax_lo AS calc_lo, c.tax_hi AS calc_hi, " ..
     "wc.calculation_id AS w_calculation_id, (SELECT c3.result FROM calculations c3 WHERE c3.id = wc.calculation_id) " ..
@@ -268,32 +274,22 @@ function M.not_collected_candidates(doc_type, from, to, region)
     "LEFT JOIN writebacks w ON w.id = " .. written .. " " ..
     "LEFT JOIN rillet_calc_heads wc ON wc.calculation_id = w.calculation_id AND wc.has_result = 1 " ..
     "WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0 AND d.calculation_id IS NOT NULL " ..
-    "AND ((wc.calculation_id IS NOT NULL AND (d.tax_status IS 'drift' OR wc.calculation_id IS NOT d.calculation_id)) " ..
-    "OR (wc.calculation_id IS NULL AND (c.has_result IS NOT 1 OR NOT " .. zero_sql("c.total_tax") .. ")))"
+    "AND ((wc.calculation_id IS NOT NULL AND (d.tax_status IS NOT DISTINCT FROM 'drift' OR " ..
+    "wc.calculation_id IS DISTINCT FROM d.calculation_id)) " ..
+    "OR (wc.calculation_id IS NULL AND (c.has_result IS DISTINCT FROM 1 OR NOT " .. zero_sql("c.total_tax") .. ")))"
   local args = { from, to }
   if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
   return rows(sql .. " ORDER BY d.doc_date, d.id", table.unpack(args))
 end
 
--- Reason columns this plugin may record on a document (passed through when present).
-local REASON_COLUMNS = { "tax_reason", "reason", "reason_detail" }
-
-function M.reason_columns(tbl)
-  local have, out = {}, {}
-  for r in store.query("SELECT name FROM pragma_table_info(?)", tbl) do have[r.name] = true end
-  for _, c in ipairs(REASON_COLUMNS) do
-    if have[c] then out[#out + 1] = ", d." .. c end
-  end
-  return table.concat(out)
-end
 
 -- Documents dated in [from, to], not deleted, with a calculation: the document's state and
 -- its current calculation's region, total tax and error (has_result: 1 when it has a result).
 function M.calculated_documents(doc_type, from, to, region)
   local t = doc_table(doc_type)
   local sql = "SELECT d.id, d.connection_id, d.number, d.doc_date, d.currency, d.status, d.tax_status, d.last_error, " ..
-    "d.calculation_id" .. M.reason_columns(t) .. ", COALESCE(c.region, d.region) AS calc_region, " ..
-    "c.total_tax, c.error AS calc_error, c.result IS NOT NULL AS has_result FROM " .. t .. [[ d
+    "d.calculation_id" .. REASON_COLUMNS .. ", COALESCE(c.region, d.region) AS calc_region, " ..
+    "c.total_tax, c.error AS calc_error, CASE WHEN c.result IS NOT NULL THEN 1 ELSE 0 END AS has_result FROM " .. t .. [[ d
     LEFT JOIN calculations c ON c.id = d.calculation_id
     WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND d.calculation_id IS NOT NULL]]
   local args = { from, to }
@@ -323,10 +319,13 @@ function M.calculations(ids, with_request)
     if type(id) == "string" or math.type(id) == "integer" then list[#list + 1] = id end
   end
   local out = {}
-  if #list == 0 then return out end
-  local sql = "SELECT id, result, generation, created_at" .. (with_request and ", request" or "") ..
-    " FROM calculations WHERE id IN (SELECT value FROM json_each(?))"
-  for row in store.query(sql, json.encode(json.array(list))) do out[row.id] = row end
+  -- IN (?, ...) of at most IN_CHUNK ids per query, not json_each (SQLite only; issue 22)
+  for first = 1, #list, IN_CHUNK do
+    local last = math.min(#list, first + IN_CHUNK - 1)
+    local sql = "SELECT id, result, generation, created_at" .. (with_request and ", request" or "") ..
+      " FROM calculations WHERE id IN (?" .. string.rep(", ?", last - first) .. ")"
+    for row in store.query(sql, table.unpack(list, first, last)) do out[row.id] = row end
+  end
   return out
 end
 
@@ -337,9 +336,9 @@ end
 function M.shipped_documents(doc_type, since, to)
   return rows([[SELECT d.id AS id, d.number AS number, d.customer_id AS customer_id,
       d.doc_date AS date, d.currency AS currency,
-      json_extract(c.request, '$.ship_to.country') AS country, json_extract(c.request, '$.ship_to.state') AS state,
-      COALESCE(json_extract(d.raw, '$.net_amount.amount'), json_extract(c.result, '$.total_amount')) AS amount
+      k.ship_country AS country, k.ship_state AS state, COALESCE(d.net_amount, k.total_amount) AS amount
     FROM ]] .. doc_table(doc_type) .. [[ d JOIN calculations c ON c.id = d.calculation_id
+    LEFT JOIN rillet_calc_heads k ON k.calculation_id = c.id
     WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ?]], since, to)
 end
 
