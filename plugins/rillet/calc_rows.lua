@@ -8,7 +8,7 @@
 --   rillet_calc_sales: per line taxability_reason ('' for none): lines, Σ amount, Σ discount,
 --     Σ taxable_amount (a missing one counts 0) and the fewest / most decimals seen;
 --   rillet_calc_taxes: per line reason and jurisdiction, level, type, authority code and
---     percentage: tax rows n, Σ amount (NULL when none had one), Σ taxable_amount, decimals,
+--     percentage (as text): tax rows n, Σ amount (NULL when none had one), Σ taxable_amount, decimals,
 --     and how many had no taxable_amount (taxable_missing);
 --   rillet_calc_heads: one row: has_result, readable, total_tax and region as stored, the
 --     result's currency and region, Σ tax with its decimals; result_object, total_taxable (its
@@ -112,7 +112,7 @@ function M.record(id, request, result, total_tax, region)
               k = table.concat(k, "\0")
               local g = taxes[k]
               if not g then
-                g = { key = key, rate = t.percentage, n = 0, taxable = 0, lo = 99, hi = -99, missing = 0 }
+                g = { key = key, n = 0, taxable = 0, lo = 99, hi = -99, missing = 0 }
                 taxes[k] = g; taxes_order[#taxes_order + 1] = g
               end
               g.n = g.n + 1
@@ -138,14 +138,9 @@ function M.record(id, request, result, total_tax, region)
   end
   local tax, tax_lo, tax_hi
   for _, g in ipairs(taxes_order) do
-    local rate = g.rate
-    -- the percentage as written: text, or a number (SQLite keeps it a number; json_extract did)
-    if absent(rate) then rate = nil
-    elseif type(rate) == "string" and not is_text(rate) then rate = tonumber(rate:sub(2)) or rate:sub(2)
-    elseif type(rate) ~= "string" and type(rate) ~= "number" then rate = g.key[6] end
     store.exec([[INSERT INTO rillet_calc_taxes(calculation_id, reason, jurisdiction, level, type, authority_code,
       rate, n, amount, taxable, dp_lo, dp_hi, taxable_missing) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)]],
-      id, g.key[1], g.key[2], g.key[3], g.key[4], g.key[5], rate, g.n, g.amount, g.taxable, g.lo, g.hi, g.missing)
+      id, g.key[1], g.key[2], g.key[3], g.key[4], g.key[5], g.key[6], g.n, g.amount, g.taxable, g.lo, g.hi, g.missing)
     if g.amount then tax = (tax or 0) + g.amount end
     tax_lo = tax_lo and math.min(tax_lo, g.lo) or g.lo
     tax_hi = tax_hi and math.max(tax_hi, g.hi) or g.hi

@@ -31,7 +31,7 @@ CREATE TABLE rillet_calc_taxes (
   calculation_id TEXT NOT NULL,
   reason TEXT NOT NULL,            -- the lines' taxability_reason ('' for none)
   jurisdiction TEXT, level TEXT, type TEXT, authority_code TEXT,
-  rate,                            -- the tax's percentage as stored (text or number)
+  rate TEXT,                       -- the tax's percentage as written (a number as its text)
   n INTEGER NOT NULL,              -- tax rows summed
   amount INTEGER,                  -- Σ amount (NULL: one had none)
   taxable INTEGER NOT NULL,        -- Σ taxable_amount

@@ -19,7 +19,7 @@ CREATE TABLE rillet_calc_taxes (
   calculation_id TEXT NOT NULL,
   reason TEXT NOT NULL,
   jurisdiction TEXT, level TEXT, type TEXT, authority_code TEXT,
-  rate TEXT,                       -- the percentage as written (SQLite keeps a number a number)
+  rate TEXT,                       -- the percentage as written (a number as its text)
   n BIGINT NOT NULL,
   amount BIGINT,
   taxable BIGINT NOT NULL,
