@@ -191,8 +191,10 @@ end
 -- work per document), over filing_relation's documents not in drift (restate = 0: the caller
 -- restates those from what Rillet holds), per month (YYYY-MM of the document's date), type,
 -- region and currency, in exact minor units of the currency, from the integer columns of
--- rillet_calc_sales (per calculation and line reason) and rillet_calc_taxes (migration 0013: the stored results' figures, kept
--- by triggers, so no JSON is read here):
+-- rillet_calc_sales (per calculation and line reason) and rillet_calc_taxes (migration 0013: the
+-- stored results' figures, written by calc_rows.lua with each calculation, so no JSON is read
+-- here). Still SQLite's SQL (json_each, json_group_array, GLOB, typeof): docs/architecture.md
+-- section 8 item 7.
 --   docs:  {month, type, region, currency, docs}
 --   lines: {month, type, region, currency, reason (taxability_reason), sale (Σ amount -
 --           discount), taxable (Σ taxable_amount)}
