@@ -412,8 +412,9 @@ end
 local function list_where(tbl, filt)
   local where, args = {}, {}
   if filt and filt.q then
-    where[#where + 1] = "(instr(lower(COALESCE(name, '')), lower(?)) > 0 OR id = ?)"
-    args[#args + 1], args[#args + 2] = filt.q, filt.q
+    -- LIKE with the text's wildcards escaped, not instr() (SQLite only; issue 22)
+    where[#where + 1] = "(lower(COALESCE(name, '')) LIKE ? ESCAPE '!' OR id = ?)"
+    args[#args + 1], args[#args + 2] = "%" .. filt.q:lower():gsub("[!%%_]", "!%0") .. "%", filt.q
   end
   if filt and filt.source and tbl == "products" then
     where[#where + 1] = "tax_code_source = ?"

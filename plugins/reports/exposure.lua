@@ -111,9 +111,11 @@ function M.presence_add(b)
     d[#d + 1] = { field = "note", message = "must be text of at most 200 characters" }
   end
   if #d > 0 then bad(d) end
-  store.exec("INSERT INTO reports_presence(state, kind, from_date, to_date, note, created_at) VALUES (?,?,?,?,?,?)",
-    st, b.kind, b.from, to, note, now_iso())
-  local r = store.row("SELECT * FROM reports_presence WHERE id = last_insert_rowid()")
+  -- RETURNING, not last_insert_rowid() (SQLite only; issue 22); rows, not row: the statement
+  -- is stepped to its end, so a failed commit raises here instead of passing unseen
+  local r = store.rows([[INSERT INTO reports_presence(state, kind, from_date, to_date, note, created_at)
+    VALUES (?,?,?,?,?,?) RETURNING id, state, kind, from_date, to_date, note, created_at]],
+    st, b.kind, b.from, to, note, now_iso())[1]
   return presence_row(r)
 end
 
@@ -382,9 +384,9 @@ function M.exposure(as_of, persist, only, want_docs)
     local subscribed = registered[region] and true or false
     local pres = presence[st]
     if persist and best.status == "exceeded" and not logged[st] then
-      local n = store.exec([[INSERT OR IGNORE INTO reports_nexus_crossings(state, logged_at, as_of, period_start,
+      local n = store.exec([[INSERT INTO reports_nexus_crossings(state, logged_at, as_of, period_start,
         period_end, sales, transactions, sales_threshold, transactions_threshold, combine)
-        VALUES (?,?,?,?,?,?,?,?,?,?)]], st, now, as_of, best.from, best.to, money.format(best.sales, "USD"),
+        VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING]], st, now, as_of, best.from, best.to, money.format(best.sales, "USD"),
         best.txns, th.sales_threshold, th.transactions_threshold, th.combine)
       if n == 1 then
         logged[st] = now

@@ -49,11 +49,11 @@ local ORDER = { "invoice", "credit_memo" }
 local function count_candidates(cid, from, to, cap)
   local n = 0
   for _, dt in ipairs(ORDER) do
-    local sql = "SELECT id FROM " .. docs.TYPES[dt].table .. CANDIDATES
+    local sql = "SELECT id FROM " .. docs.TYPES[dt].table .. CANDIDATES   -- (…) s: PostgreSQL 15 wants the alias
     if cap then
-      n = n + store.row("SELECT count(*) AS n FROM (" .. sql .. " LIMIT ?)", cid, from, to, cap + 1).n
+      n = n + store.row("SELECT count(*) AS n FROM (" .. sql .. " LIMIT ?) s", cid, from, to, cap + 1).n
     else
-      n = n + store.row("SELECT count(*) AS n FROM (" .. sql .. ")", cid, from, to).n
+      n = n + store.row("SELECT count(*) AS n FROM (" .. sql .. ") s", cid, from, to).n
     end
   end
   return n

@@ -152,7 +152,8 @@ end
 function M.block(bucket, wait_ms)
   local now = time.now_ms()
   store.exec("INSERT INTO rillet_rate(bucket, tokens, updated_ms, blocked_until_ms) VALUES (?, 0, ?, ?) " ..
-    "ON CONFLICT(bucket) DO UPDATE SET blocked_until_ms = max(blocked_until_ms, excluded.blocked_until_ms)",
+    "ON CONFLICT(bucket) DO UPDATE SET blocked_until_ms = CASE WHEN rillet_rate.blocked_until_ms > " ..
+    "excluded.blocked_until_ms THEN rillet_rate.blocked_until_ms ELSE excluded.blocked_until_ms END",
     bucket, now, now + wait_ms)
 end
 

@@ -459,7 +459,7 @@ function M.queue_import(id, fresh)
       AND entity IN ('customers', 'products', 'invoices', 'credit_memos')]], id)
   end
   store.exec([[UPDATE connections SET import_state = 'running', import_error = NULL, import_finished_at = NULL,
-    import_started_at = CASE WHEN ? THEN ? ELSE COALESCE(import_started_at, ?) END WHERE id = ?]],
+    import_started_at = CASE WHEN ? = 1 THEN ? ELSE COALESCE(import_started_at, ?) END WHERE id = ?]],
     fresh and 1 or 0, now_iso(), now_iso(), id)
   return jobs.enqueue { kind = "rillet.import", key = id, payload = { connection_id = id } }
 end

@@ -227,18 +227,21 @@ function M.apply(conn, doc_type, doc, source, raw_text)
   local raw = raw_text or util.encode(doc) -- a webhook's exact bytes when given
   local status = nn(doc.status)
   local now = time.iso(time.now_ms())
+  -- net_amount.amount as its own column (migration 0013; read without json_extract)
+  local net = util.amount(doc.net_amount)
+  if math.type(net) == "integer" then net = tostring(net) elseif type(net) ~= "string" then net = nil end
   local cols = {
     connection_id = conn.id, subsidiary_id = sub, number = nn(doc[T.number]),
     customer_id = nn(doc.customer_id), status = type(status) == "string" and status or nil,
     currency = M.currency(doc), doc_date = nn(doc[T.date]), total = util.amount(doc.total),
     rillet_taxed_amount = util.amount(doc.taxed_amount), product_ids = product_ids(doc),
     updated_at = updated_at, updated_ms = updated_ms, raw = raw, fingerprint = fp,
-    fingerprint_version = M.FP_VERSION,
+    fingerprint_version = M.FP_VERSION, net_amount = net,
   }
   if doc_type == "credit_memo" then cols.applied_invoice_id = M.applied_invoice_id(doc) end
   local order = { "connection_id", "subsidiary_id", "number", "customer_id", "status", "currency",
                   "doc_date", "total", "rillet_taxed_amount", "product_ids", "updated_at", "updated_ms",
-                  "raw", "fingerprint", "fingerprint_version" }
+                  "raw", "fingerprint", "fingerprint_version", "net_amount" }
   if doc_type == "credit_memo" then order[#order + 1] = "applied_invoice_id" end
   local sets, ph, binds = {}, {}, { id }
   for i, k in ipairs(order) do

@@ -222,7 +222,7 @@ local SORTS = { date = "doc_date", number = "number" }
 local CSV_COLS = { "id", "number", "date", "customer_id", "status", "tax_status", "reason", "region", "currency",
                    "net_amount", "levy_tax", "rillet_taxed_amount", "written_at" }
 local CSV_SELECT = "id, number, doc_date AS date, customer_id, status, tax_status, reason, region, currency, " ..
-  "json_extract(raw, '$.net_amount.amount') AS net_amount, levy_tax, rillet_taxed_amount, written_at"
+  "net_amount, levy_tax, rillet_taxed_amount, written_at"
 local CSV_MAX = 100000
 
 -- The WHERE of a document list from its query (filters of FILTERS, q = number or id, from/to =
@@ -240,8 +240,9 @@ local function list_where(q)
   if q.q ~= nil and q.q ~= "" then
     if #q.q > 200 then e:add("q", "must be at most 200 characters") end
     -- number contains the text (case-insensitive), or the id is the text
-    where[#where + 1] = "(instr(lower(COALESCE(number, '')), lower(?)) > 0 OR id = ?)"
-    args[#args + 1], args[#args + 2] = q.q, q.q
+    -- LIKE with the text's wildcards escaped, not instr() (SQLite only; issue 22)
+    where[#where + 1] = "(lower(COALESCE(number, '')) LIKE ? ESCAPE '!' OR id = ?)"
+    args[#args + 1], args[#args + 2] = "%" .. q.q:lower():gsub("[!%%_]", "!%0") .. "%", q.q
   end
   for _, k in ipairs({ "from", "to" }) do
     local v = q[k]
@@ -283,7 +284,10 @@ local function list_where(q)
     if not key or not SORTS[key] then
       e:add("sort", "must be date or number, with - in front for descending")
     else
-      order = SORTS[key] .. (desc == "-" and " DESC" or "") .. ", rowid" .. (desc == "-" and " DESC" or "")
+      -- documents without the value first (ascending) or last (descending), as SQLite orders
+      -- NULL; said explicitly so that PostgreSQL (NULL last ascending) lists them alike (issue 22)
+      local d = desc == "-" and " DESC" or ""
+      order = "CASE WHEN " .. SORTS[key] .. " IS NULL THEN 0 ELSE 1 END" .. d .. ", " .. SORTS[key] .. d .. ", rowid" .. d
     end
   end
   if q.format ~= nil and q.format ~= "" and q.format ~= "json" and q.format ~= "csv" then

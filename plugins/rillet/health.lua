@@ -159,7 +159,7 @@ function M.signature_failed(crow, h)
   local warn = not crow.sig_warn_ms or now - crow.sig_warn_ms >= M.WARN_EVERY_MS
   store.exec([[UPDATE connections SET sig_fail_count = sig_fail_count + 1,
     sig_fail_first_at = COALESCE(sig_fail_first_at, ?), sig_fail_last_at = ?,
-    sig_warn_ms = CASE WHEN ? THEN ? ELSE sig_warn_ms END WHERE id = ?]], at, at, warn and 1 or 0, now, crow.id)
+    sig_warn_ms = CASE WHEN ? = 1 THEN ? ELSE sig_warn_ms END WHERE id = ?]], at, at, warn and 1 or 0, now, crow.id)
   if warn then
     local r = store.row("SELECT sig_fail_count, sig_fail_first_at FROM connections WHERE id = ?", crow.id)
     log.warn("webhook delivery refused: the signature does not match the connection's signing token " ..
@@ -181,8 +181,8 @@ end
 
 -- Rillet refused the key: kind "invalid" (401, 403 on a read) or "read_only" (403 on a write).
 function M.key_refused(id, kind, detail)
-  store.exec([[UPDATE connections SET key_problem_count = CASE WHEN key_problem IS ? THEN key_problem_count + 1 ELSE 1 END,
-    key_problem_at = CASE WHEN key_problem IS ? THEN key_problem_at ELSE ? END,
+  store.exec([[UPDATE connections SET key_problem_count = CASE WHEN key_problem IS NOT DISTINCT FROM ? THEN key_problem_count + 1 ELSE 1 END,
+    key_problem_at = CASE WHEN key_problem IS NOT DISTINCT FROM ? THEN key_problem_at ELSE ? END,
     key_problem = ?, key_problem_detail = ? WHERE id = ?]], kind, kind, now_iso(), kind, detail, id)
   M.refresh(id)
 end
@@ -207,7 +207,8 @@ end
 function M.rate_limited(id, wait_ms)
   local now = time.now_ms()
   store.exec([[UPDATE connections SET rate_limited_count = rate_limited_count + 1, rate_limited_at = ?,
-    rate_limited_until_ms = max(coalesce(rate_limited_until_ms, 0), ?) WHERE id = ?]], time.iso(now), now + wait_ms, id)
+    rate_limited_until_ms = CASE WHEN coalesce(rate_limited_until_ms, 0) > ? THEN rate_limited_until_ms ELSE ? END
+    WHERE id = ?]], time.iso(now), now + wait_ms, now + wait_ms, id)
   M.refresh(id)
 end
 

@@ -45,8 +45,9 @@ function M.prune()
       local marks = {}
       for i, r in ipairs(ids) do marks[i] = r.id end
       local list = table.concat(marks, ",")
-      store.exec("INSERT OR IGNORE INTO inbox_seen(delivery_id, connection_id, received_at) " ..
-        "SELECT delivery_id, connection_id, received_at FROM inbox WHERE id IN (" .. list .. ")")
+      store.exec("INSERT INTO inbox_seen(delivery_id, connection_id, received_at) " ..
+        "SELECT delivery_id, connection_id, received_at FROM inbox WHERE id IN (" .. list .. ") " ..
+        "ON CONFLICT DO NOTHING")
       store.exec("DELETE FROM inbox WHERE id IN (" .. list .. ")")
       return #ids
     end)

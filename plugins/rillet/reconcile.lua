@@ -196,7 +196,7 @@ local function list_page(c, crow, run, dt)
     for _, item in ipairs(items) do
       local id = type(item) == "table" and nn(item.id)
       if type(id) == "string" then
-        store.exec("INSERT OR IGNORE INTO reconciliation_seen(run_id, doc_type, doc_id) VALUES (?,?,?)",
+        store.exec("INSERT INTO reconciliation_seen(run_id, doc_type, doc_id) VALUES (?,?,?) ON CONFLICT DO NOTHING",
           run.id, dt, id)
         -- documents levy holds are compared by the check phase (those it wrote) and kept
         -- current by deliveries and the sweep; one levy never received is imported here
@@ -244,7 +244,7 @@ local function check_missing(c, crow, run, r)
     return true
   end
   store.transaction(function()
-    store.exec("INSERT OR IGNORE INTO reconciliation_seen(run_id, doc_type, doc_id) VALUES (?,?,?)",
+    store.exec("INSERT INTO reconciliation_seen(run_id, doc_type, doc_id) VALUES (?,?,?) ON CONFLICT DO NOTHING",
       run.id, r.doc_type, r.id)
     docs.apply(crow, r.doc_type, got, "reconciliation")
   end)

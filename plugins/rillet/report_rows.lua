@@ -9,6 +9,14 @@ local money = require "levy.money"
 
 local M = {}
 
+-- ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
+local IN_CHUNK = 500
+
+-- The reason columns this plugin records on a document (migration 0005), passed through to
+-- the report. They were probed with pragma_table_info (SQLite only; issue 22) for a
+-- `tax_reason` column that no migration ever made: the columns are this plugin's own.
+local REASON_COLUMNS = ", d.reason, d.reason_detail"
+
 local DOC_TABLE = { invoice = "invoices", credit_memo = "credit_memos" }
 
 local function doc_table(doc_type)
@@ -40,25 +48,16 @@ function M.accepted_writes(doc_type, from, to, region)
   return rows(sql .. " ORDER BY d.doc_date, d.id", table.unpack(args))
 end
 
--- SQL for an amount (decimal string in a JSON value) in minor units of currency exponent e
--- (a bound parameter's place is the caller's), and for "this is not a canonical amount": the
--- sums below are exact only over canonical amounts, and a caller falls back to decoding the
--- results when any is not (issue 20 follow-up: a year of documents summed in SQL, not in Lua).
-local function minor_sql(x)
-  return "CAST(replace(" .. x .. ", '.', '') AS INTEGER)"
-end
-local function bad_sql(x, e)
-  return "(" .. x .. " IS NULL OR typeof(" .. x .. ") <> 'text' OR length(" .. x .. ") > 18 OR " ..
-    "ltrim(replace(" .. x .. ", '.', ''), '-') = '' OR ltrim(replace(" .. x .. ", '.', ''), '-') GLOB '*[^0-9]*' OR " ..
-    "(CASE WHEN instr(" .. x .. ", '.') = 0 THEN 0 ELSE length(" .. x .. ") - instr(" .. x .. ", '.') END) <> " .. e .. ")"
-end
-
 -- The collected tax of the accepted writes (accepted_writes' documents) summed in SQL per
 -- currency, region, jurisdiction, level and type, without the documents in drift (the caller
 -- restates those from what Rillet holds). exps: {[currency] = exponent} of the currencies to
 -- sum; a document in another currency counts as not summable. Returns groups {currency, region,
 -- jurisdiction, level, type, code_min, code_max, n_code, n, taxable, tax, docs}, totals
--- {currency, docs, taxable} and bad (> 0: some amount is not canonical, sums not to be used).
+-- {currency, docs, taxable} and bad (> 0: some amount is not canonical, or a calculation has no
+-- rows, so the sums are not to be used: the caller decodes the results instead). The sums read
+-- the rows calc_rows.lua keeps per calculation (rillet_calc_heads, rillet_calc_taxes: amounts
+-- in minor units with their decimals), not the result JSON (issue 22: the same SQL on SQLite
+-- and PostgreSQL; issue 20 reportperf: no decoding per document).
 function M.collected_sums(doc_type, from, to, region, exps)
   local t = doc_table(doc_type)
   local cases = {}
@@ -69,36 +68,48 @@ function M.collected_sums(doc_type, from, to, region, exps)
   end
   if #cases == 0 then return {}, {}, 1 end
   local e = "(CASE l.currency " .. table.concat(cases, " ") .. " ELSE -1 END)"
-  local latest = "WITH l AS (SELECT d.id, d.currency, COALESCE(c.region, d.region) AS region, " ..
-    "CASE WHEN json_valid(c.result) THEN (CASE WHEN json_type(c.result) = 'object' THEN c.result END) END AS result FROM " .. t .. [[ d
+  local latest = "WITH l AS (SELECT d.id, d.currency, COALESCE(c.region, d.region) AS region, c.id AS calc_id, " ..
+    "k.result_object, k.total_taxable, k.total_taxable_minor, k.total_taxable_scale FROM " .. t .. [[ d
     JOIN writebacks w ON w.id = (SELECT max(w2.id) FROM writebacks w2
                                  WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written')
     JOIN calculations c ON c.id = w.calculation_id
+    LEFT JOIN rillet_calc_heads k ON k.calculation_id = c.id
     WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND c.result IS NOT NULL
-      AND d.tax_status IS NOT 'drift']] .. (region and " AND COALESCE(c.region, d.region) = ?" or "") .. ") "
+      AND d.tax_status IS DISTINCT FROM 'drift']] .. (region and " AND COALESCE(c.region, d.region) = ?" or "") .. ") "
   local args = { doc_type, from, to }
   if region then args[#args + 1] = region end
-  local ta, tt = "json_extract(tx.value, '$.amount')", "json_extract(tx.value, '$.taxable_amount')"
-  local code = "json_extract(tx.value, '$.authority_code')"
-  local groups = rows(latest .. "SELECT l.currency AS currency, l.region AS region, " ..
-    "json_extract(tx.value, '$.jurisdiction') AS jurisdiction, json_extract(tx.value, '$.level') AS level, " ..
-    "json_extract(tx.value, '$.type') AS type, min(CASE WHEN typeof(" .. code .. ") = 'text' THEN " .. code ..
-    " END) AS code_min, max(CASE WHEN typeof(" .. code .. ") = 'text' THEN " .. code .. " END) AS code_max, " ..
-    "count(CASE WHEN typeof(" .. code .. ") = 'text' THEN 1 END) AS n_code, count(*) AS n, " ..
-    "sum(" .. minor_sql(tt) .. ") AS taxable, sum(" .. minor_sql(ta) .. ") AS tax, count(DISTINCT l.id) AS docs, " ..
-    "sum(" .. bad_sql(ta, e) .. " OR " .. bad_sql(tt, e) .. " OR json_extract(tx.value, '$.jurisdiction') IS NULL" ..
-    " OR json_extract(tx.value, '$.level') IS NULL OR json_extract(tx.value, '$.type') IS NULL) AS bad " ..
-    "FROM l, json_each(l.result, '$.lines') li, json_each(li.value, '$.taxes') tx " ..
-    "GROUP BY 1, 2, 3, 4, 5", table.unpack(args))
-  local tx = "json_extract(l.result, '$.total_taxable')"
-  local totals = rows(latest .. "SELECT l.currency AS currency, count(*) AS docs, sum(" ..
-    minor_sql("COALESCE(" .. tx .. ", '0')") .. ") AS taxable, sum(" .. tx .. " IS NOT NULL AND " .. bad_sql(tx, e) ..
-    ") + sum(l.currency IS NULL OR l.region IS NULL OR l.result IS NULL) AS bad FROM l GROUP BY 1", table.unpack(args))
+  -- sums are CAST to BIGINT: PostgreSQL's sum of a BIGINT is a NUMERIC
+  local groups = rows(latest .. "SELECT l.currency AS currency, l.region AS region, x.jurisdiction AS jurisdiction, " ..
+    "x.level AS level, x.type AS type, min(x.authority_code) AS code_min, max(x.authority_code) AS code_max, " ..
+    -- rillet_calc_taxes holds a row per line reason, authority code and rate: n counts tax rows;
+    -- bad: an amount missing or with other decimals than the currency's (dp_lo = dp_hi = -1 /
+    -- another), a taxable_amount missing, or no jurisdiction, level or type
+    "CAST(sum(CASE WHEN x.authority_code IS NOT NULL THEN x.n ELSE 0 END) AS BIGINT) AS n_code, " ..
+    "CAST(sum(x.n) AS BIGINT) AS n, CAST(sum(x.taxable) AS BIGINT) AS taxable, " ..
+    "CAST(sum(x.amount) AS BIGINT) AS tax, count(DISTINCT l.id) AS docs, " ..
+    "CAST(sum(CASE WHEN x.amount IS NULL OR x.dp_lo <> " .. e .. " OR x.dp_hi <> " .. e .. " OR " ..
+    "x.taxable_missing > 0 OR x.jurisdiction IS NULL OR x.level IS NULL OR x.type IS NULL " ..
+    "THEN 1 ELSE 0 END) AS BIGINT) AS bad " ..
+    "FROM l JOIN rillet_calc_taxes x ON x.calculation_id = l.calc_id " ..
+    "GROUP BY l.currency, l.region, x.jurisdiction, x.level, x.type", table.unpack(args))
+  local totals = rows(latest .. "SELECT l.currency AS currency, count(*) AS docs, " ..
+    "CAST(sum(COALESCE(l.total_taxable_minor, 0)) AS BIGINT) AS taxable, " ..
+    "CAST(sum(CASE WHEN l.total_taxable IS NOT NULL AND (l.total_taxable_minor IS NULL OR " ..
+    "l.total_taxable_scale <> " .. e .. ") THEN 1 ELSE 0 END) + sum(CASE WHEN l.currency IS NULL OR " ..
+    "l.region IS NULL OR l.result_object IS NULL OR l.result_object <> 1 THEN 1 ELSE 0 END) AS BIGINT) AS bad " ..
+    "FROM l GROUP BY l.currency", table.unpack(args))
   local bad = 0
   for _, g in ipairs(groups) do bad = bad + (g.bad or 0) end
   for _, g in ipairs(totals) do bad = bad + (g.bad or 0) end
   return groups, totals, bad
 end
+
+-- x is text holding a zero amount ("0", "0.00", "-0.0"); portable (no typeof: x is a TEXT column)
+local function zero_sql(x)
+  return "(" .. x .. " IS NOT NULL AND ltrim(replace(" .. x .. ", '.', ''), '-') <> '' AND " ..
+    "ltrim(replace(replace(" .. x .. ", '.', ''), '-', ''), '0') = '')"
+end
+
 
 -- The filing report's documents (issue 20, reportperf II): every document dated in [from, to],
 -- not deleted, that the filing report counts, as one SQL relation `f` over both types:
@@ -110,11 +121,6 @@ end
 -- accepted_writes' drift rows). The results are not in it (join calculations on
 -- calculation_id): the relation is a compound SELECT that SQLite builds whole, and sorting
 -- thousands of results to page through them cost more than the page.
-local function zero_sql(x)
-  return "(typeof(" .. x .. ") = 'text' AND ltrim(replace(" .. x .. ", '.', ''), '-') <> '' AND " ..
-    "ltrim(replace(replace(" .. x .. ", '.', ''), '-', ''), '0') = '')"
-end
-
 local function filing_relation(from, to, drift_only)
   local parts, args = {}, {}
   for _, dt in ipairs({ "invoice", "credit_memo" }) do
@@ -130,15 +136,19 @@ local function filing_relation(from, to, drift_only)
       "FROM (SELECT d.id, d.number, d.doc_date, d.currency, d.region, d.tax_status, d.calculation_id, " .. written ..
       " AS wid FROM " .. DOC_TABLE[dt] .. " d WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0" ..
       (drift_only and " AND d.tax_status = 'drift'" or "") ..
-      -- LIMIT: not flattened into the join, so wid is looked up once per document
-      " LIMIT -1) d " ..
+      -- LIMIT: not flattened into the join, so wid is looked up once per document (the
+      -- largest BIGINT, not -1: PostgreSQL refuses a negative LIMIT)
+      " LIMIT 9223372036854775807) d " ..
       "LEFT JOIN writebacks w ON w.id = d.wid " ..
       "JOIN rillet_calc_heads h ON h.calculation_id = (CASE WHEN d.wid IS NULL THEN d.calculation_id " ..
       "ELSE w.calculation_id END) WHERE h.has_result = 1 AND (d.wid IS NOT NULL OR " .. zero_sql("h.total_tax") .. ")"
     args[#args + 1] = from; args[#args + 1] = to
   end
-  return "f AS (SELECT f0.*, (f0.basis = 'collected' AND f0.tax_status IS 'drift' AND " ..
-    "typeof(f0.rillet_tax) = 'text') AS restate FROM (" .. table.concat(parts, " UNION ALL ") .. ") f0)", args
+  -- restate as 1/0 (a comparison's value is a boolean on PostgreSQL); rillet_tax is a TEXT
+  -- column, so "is text" is "is not NULL"
+  return "f AS (SELECT f0.*, CASE WHEN f0.basis = 'collected' AND f0.tax_status IS NOT DISTINCT FROM 'drift' AND " ..
+    "f0.rillet_tax IS NOT NULL THEN 1 ELSE 0 END AS restate FROM (" .. table.concat(parts, " UNION ALL ") ..
+    ") f0)", args
 end
 
 -- A page of the filing report's documents (filing_relation), in the report's order (date,
@@ -155,9 +165,14 @@ function M.filing_documents(from, to, opts)
   local where = {}
   if opts.region then where[#where + 1] = "f.region = ?"; args[#args + 1] = opts.region end
   if opts.regions then -- regions_in: only these regions; else every region (and none) but these
-    where[#where + 1] = (opts.regions_in and "" or "(f.region IS NULL OR ") .. "f.region " ..
-      (opts.regions_in and "IN" or "NOT IN") .. " (SELECT value FROM json_each(?))" .. (opts.regions_in and "" or ")")
-    args[#args + 1] = json.encode(json.array(opts.regions))
+    if #opts.regions == 0 then
+      where[#where + 1] = opts.regions_in and "1 = 0" or "1 = 1"
+    else -- IN (?, ...), not json_each (SQLite only; issue 22): a few regions
+      where[#where + 1] = (opts.regions_in and "" or "(f.region IS NULL OR ") .. "f.region " ..
+        (opts.regions_in and "IN" or "NOT IN") .. " (?" .. string.rep(", ?", #opts.regions - 1) .. ")" ..
+        (opts.regions_in and "" or ")")
+      for _, r in ipairs(opts.regions) do args[#args + 1] = r end
+    end
   end
   if opts.after then
     where[#where + 1] = "(f.doc_date, f.type, f.id) > (?, ?, ?)"
@@ -168,7 +183,7 @@ function M.filing_documents(from, to, opts)
       "AND t.jurisdiction = ?)"
     args[#args + 1] = opts.jurisdiction
   end
-  if opts.restate ~= nil then where[#where + 1] = opts.restate and "f.restate" or "NOT f.restate" end
+  if opts.restate ~= nil then where[#where + 1] = opts.restate and "f.restate = 1" or "f.restate = 0" end
   local w = #where > 0 and (" WHERE " .. table.concat(where, " AND ")) or ""
   if opts.count then
     local r = store.row("WITH " .. rel .. " SELECT count(*) AS n FROM f" .. w, table.unpack(args))
@@ -185,8 +200,11 @@ end
 -- work per document), over filing_relation's documents not in drift (restate = 0: the caller
 -- restates those from what Rillet holds), per month (YYYY-MM of the document's date), type,
 -- region and currency, in exact minor units of the currency, from the integer columns of
--- rillet_calc_sales (per calculation and line reason) and rillet_calc_taxes (migration 0013: the stored results' figures, kept
--- by triggers, so no JSON is read here):
+-- rillet_calc_sales (per calculation and line reason) and rillet_calc_taxes (migration 0013: the
+-- stored results' figures, written by calc_rows.lua with each calculation, so no JSON is read
+-- here). The same SQL on SQLite and PostgreSQL (issue 22): the distinct rates of a taxes row
+-- come as rows of their own (kind 'rates', no json_group_array) and are joined into its
+-- `rates` here.
 --   docs:  {month, type, region, currency, docs}
 --   lines: {month, type, region, currency, reason (taxability_reason), sale (Σ amount -
 --           discount), taxable (Σ taxable_amount)}
@@ -200,31 +218,66 @@ end
 function M.filing_sums(from, to, region, untaxed)
   local rel, args = filing_relation(from, to)
   if region then args[#args + 1] = region end
-  args[#args + 1] = json.encode(json.array(untaxed or {}))
+  untaxed = untaxed or {}
+  for _, u in ipairs(untaxed) do args[#args + 1] = u end
+  local untaxed_in = #untaxed == 0 and "1 = 0" or ("t.reason IN (?" .. string.rep(", ?", #untaxed - 1) .. ")")
   -- one statement: the documents (fm) are chosen once and read by the three parts; the
   -- decimals of the amounts come back as the fewest and most per group (99 / -99: none),
   -- checked against the currency's exponent below
   local key = "fm.month, fm.type, fm.region, fm.currency"
   local all = rows("WITH " .. rel .. ", fm AS MATERIALIZED (SELECT f.id, f.calculation_id, " ..
-    "substr(f.doc_date, 1, 7) AS month, f.type, f.region, f.currency, (f.region IS NULL OR f.currency IS NULL OR " ..
-    "f.doc_date NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' OR NOT h.readable) AS bad FROM f " ..
-    "JOIN rillet_calc_heads h ON h.calculation_id = f.calculation_id WHERE NOT f.restate" ..
+    "substr(f.doc_date, 1, 7) AS month, f.type, f.region, f.currency, CASE WHEN f.region IS NULL OR " ..
+    -- the date is YYYY-MM-DD... (digits where digits go; no GLOB on PostgreSQL)
+    "f.currency IS NULL OR length(f.doc_date) < 10 OR substr(f.doc_date, 5, 1) <> '-' OR " ..
+    "substr(f.doc_date, 8, 1) <> '-' OR ltrim(substr(f.doc_date, 1, 4) || substr(f.doc_date, 6, 2) || " ..
+    "substr(f.doc_date, 9, 2), '0123456789') <> '' OR h.readable = 0 THEN 1 ELSE 0 END AS bad FROM f " ..
+    "JOIN rillet_calc_heads h ON h.calculation_id = f.calculation_id WHERE f.restate = 0" ..
     (region and " AND f.region = ?" or "") .. ") " ..
     "SELECT 'docs' AS kind, " .. key .. ", NULL AS reason, NULL AS jurisdiction, NULL AS level, NULL AS tax_type, " ..
-    "NULL AS authority_code, count(*) AS n, NULL AS sale, NULL AS taxable, NULL AS tax, NULL AS rates, " ..
-    "sum(fm.bad) AS bad, 99 AS lo, -99 AS hi FROM fm GROUP BY 2, 3, 4, 5 " ..
-    "UNION ALL SELECT 'lines', " .. key .. ", s.reason, NULL, NULL, NULL, NULL, sum(s.lines), " ..
-    "sum(s.amount - s.discount), sum(s.taxable), NULL, NULL, 0, min(s.dp_lo), max(s.dp_hi) " ..
+    "NULL AS authority_code, count(*) AS n, CAST(NULL AS BIGINT) AS sale, CAST(NULL AS BIGINT) AS taxable, " ..
+    -- typed NULLs: PostgreSQL types an untyped NULL of the first two parts as text
+    "CAST(NULL AS BIGINT) AS tax, NULL AS rates, " ..
+    "CAST(sum(fm.bad) AS BIGINT) AS bad, 99 AS lo, -99 AS hi FROM fm GROUP BY 2, 3, 4, 5 " ..
+    "UNION ALL SELECT 'lines', " .. key .. ", s.reason, NULL, NULL, NULL, NULL, CAST(sum(s.lines) AS BIGINT), " ..
+    "CAST(sum(s.amount - s.discount) AS BIGINT), CAST(sum(s.taxable) AS BIGINT), CAST(NULL AS BIGINT), NULL, 0, " ..
+    "min(s.dp_lo), " ..
+    "max(s.dp_hi) " ..
     "FROM fm JOIN rillet_calc_sales s ON s.calculation_id = fm.calculation_id GROUP BY 2, 3, 4, 5, 6 " ..
     "UNION ALL SELECT 'taxes', " .. key .. ", NULL, t.jurisdiction, t.level, t.type, t.authority_code, " ..
-    "count(DISTINCT fm.id), NULL, sum(CASE WHEN t.reason IN (SELECT value FROM json_each(?)) " ..
-    "THEN 0 ELSE t.taxable END), sum(t.amount), json_group_array(DISTINCT t.rate), sum(t.amount IS NULL), " ..
-    "min(t.dp_lo), max(t.dp_hi) " ..
-    "FROM fm JOIN rillet_calc_taxes t ON t.calculation_id = fm.calculation_id GROUP BY 2, 3, 4, 5, 7, 8, 9, 10",
+    "count(DISTINCT fm.id), CAST(NULL AS BIGINT), CAST(sum(CASE WHEN " .. untaxed_in .. " " ..
+    "THEN 0 ELSE t.taxable END) AS BIGINT), CAST(sum(t.amount) AS BIGINT), NULL, " ..
+    "CAST(sum(CASE WHEN t.amount IS NULL THEN 1 ELSE 0 END) AS BIGINT), min(t.dp_lo), max(t.dp_hi) " ..
+    "FROM fm JOIN rillet_calc_taxes t ON t.calculation_id = fm.calculation_id GROUP BY 2, 3, 4, 5, 7, 8, 9, 10 " ..
+    "UNION ALL SELECT DISTINCT 'rates', " .. key .. ", NULL, t.jurisdiction, t.level, t.type, t.authority_code, " ..
+    "0, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), t.rate, 0, 99, -99 " ..
+    "FROM fm JOIN rillet_calc_taxes t ON t.calculation_id = fm.calculation_id WHERE t.rate IS NOT NULL",
     table.unpack(args))
+  -- the distinct rates of each taxes row, as the JSON array it carries
+  local function tkey(r)
+    local k = {}
+    for i, f in ipairs({ "month", "type", "region", "currency", "jurisdiction", "level", "tax_type",
+                         "authority_code" }) do
+      k[i] = r[f] == nil and "\1" or ("\2" .. tostring(r[f]))
+    end
+    return table.concat(k, "\0")
+  end
+  local rates = {}
+  for _, r in ipairs(all) do
+    if r.kind == "rates" then
+      local k = tkey(r)
+      rates[k] = rates[k] or {}
+      table.insert(rates[k], r.rates)
+    end
+  end
   local out = { docs = {}, lines = {}, taxes = {}, bad = 0 }
   local exps = {}
   for _, r in ipairs(all) do
+    if r.kind == "rates" then goto continue end
+    if r.kind == "taxes" then
+      local list = rates[tkey(r)] or {}
+      table.sort(list)
+      r.rates = json.encode(json.array(list))
+    end
     local cur = r.currency
     local e = exps[cur or ""]
     if e == nil then
@@ -238,6 +291,7 @@ function M.filing_sums(from, to, region, untaxed)
     if r.reason == "" then r.reason = nil end
     local list = out[r.kind]
     list[#list + 1] = r
+    ::continue::
   end
   return out
 end
@@ -256,7 +310,7 @@ function M.not_collected_candidates(doc_type, from, to, region)
     "' AND w2.doc_id = d.id AND w2.outcome = 'written')"
   -- chosen on the report index and rillet_calc_heads; the other columns read for the few chosen
   local sql = "SELECT d.id, d.connection_id, d.number, d.doc_date, d.currency, d.status, d.tax_status, d.last_error, " ..
-    "d.calculation_id" .. M.reason_columns(t) .. ", COALESCE(c.region, d.region) AS calc_region, " ..
+    "d.calculation_id" .. REASON_COLUMNS .. ", COALESCE(c.region, d.region) AS calc_region, " ..
     "c.total_tax, (SELECT c2.error FROM calculations c2 WHERE c2.id = d.calculation_id) AS calc_error, " ..
     "c.has_result, c.tax AS calc_tax, c.tax_lo AS calc_lo, c.tax_hi AS calc_hi, " ..
     "wc.calculation_id AS w_calculation_id, (SELECT c3.result FROM calculations c3 WHERE c3.id = wc.calculation_id) " ..
@@ -268,32 +322,22 @@ function M.not_collected_candidates(doc_type, from, to, region)
     "LEFT JOIN writebacks w ON w.id = " .. written .. " " ..
     "LEFT JOIN rillet_calc_heads wc ON wc.calculation_id = w.calculation_id AND wc.has_result = 1 " ..
     "WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0 AND d.calculation_id IS NOT NULL " ..
-    "AND ((wc.calculation_id IS NOT NULL AND (d.tax_status IS 'drift' OR wc.calculation_id IS NOT d.calculation_id)) " ..
-    "OR (wc.calculation_id IS NULL AND (c.has_result IS NOT 1 OR NOT " .. zero_sql("c.total_tax") .. ")))"
+    "AND ((wc.calculation_id IS NOT NULL AND (d.tax_status IS NOT DISTINCT FROM 'drift' OR " ..
+    "wc.calculation_id IS DISTINCT FROM d.calculation_id)) " ..
+    "OR (wc.calculation_id IS NULL AND (c.has_result IS DISTINCT FROM 1 OR NOT " .. zero_sql("c.total_tax") .. ")))"
   local args = { from, to }
   if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
   return rows(sql .. " ORDER BY d.doc_date, d.id", table.unpack(args))
 end
 
--- Reason columns this plugin may record on a document (passed through when present).
-local REASON_COLUMNS = { "tax_reason", "reason", "reason_detail" }
-
-function M.reason_columns(tbl)
-  local have, out = {}, {}
-  for r in store.query("SELECT name FROM pragma_table_info(?)", tbl) do have[r.name] = true end
-  for _, c in ipairs(REASON_COLUMNS) do
-    if have[c] then out[#out + 1] = ", d." .. c end
-  end
-  return table.concat(out)
-end
 
 -- Documents dated in [from, to], not deleted, with a calculation: the document's state and
 -- its current calculation's region, total tax and error (has_result: 1 when it has a result).
 function M.calculated_documents(doc_type, from, to, region)
   local t = doc_table(doc_type)
   local sql = "SELECT d.id, d.connection_id, d.number, d.doc_date, d.currency, d.status, d.tax_status, d.last_error, " ..
-    "d.calculation_id" .. M.reason_columns(t) .. ", COALESCE(c.region, d.region) AS calc_region, " ..
-    "c.total_tax, c.error AS calc_error, c.result IS NOT NULL AS has_result FROM " .. t .. [[ d
+    "d.calculation_id" .. REASON_COLUMNS .. ", COALESCE(c.region, d.region) AS calc_region, " ..
+    "c.total_tax, c.error AS calc_error, CASE WHEN c.result IS NOT NULL THEN 1 ELSE 0 END AS has_result FROM " .. t .. [[ d
     LEFT JOIN calculations c ON c.id = d.calculation_id
     WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND d.calculation_id IS NOT NULL]]
   local args = { from, to }
@@ -323,10 +367,13 @@ function M.calculations(ids, with_request)
     if type(id) == "string" or math.type(id) == "integer" then list[#list + 1] = id end
   end
   local out = {}
-  if #list == 0 then return out end
-  local sql = "SELECT id, result, generation, created_at" .. (with_request and ", request" or "") ..
-    " FROM calculations WHERE id IN (SELECT value FROM json_each(?))"
-  for row in store.query(sql, json.encode(json.array(list))) do out[row.id] = row end
+  -- IN (?, ...) of at most IN_CHUNK ids per query, not json_each (SQLite only; issue 22)
+  for first = 1, #list, IN_CHUNK do
+    local last = math.min(#list, first + IN_CHUNK - 1)
+    local sql = "SELECT id, result, generation, created_at" .. (with_request and ", request" or "") ..
+      " FROM calculations WHERE id IN (?" .. string.rep(", ?", last - first) .. ")"
+    for row in store.query(sql, table.unpack(list, first, last)) do out[row.id] = row end
+  end
   return out
 end
 
@@ -337,9 +384,9 @@ end
 function M.shipped_documents(doc_type, since, to)
   return rows([[SELECT d.id AS id, d.number AS number, d.customer_id AS customer_id,
       d.doc_date AS date, d.currency AS currency,
-      json_extract(c.request, '$.ship_to.country') AS country, json_extract(c.request, '$.ship_to.state') AS state,
-      COALESCE(json_extract(d.raw, '$.net_amount.amount'), json_extract(c.result, '$.total_amount')) AS amount
+      k.ship_country AS country, k.ship_state AS state, COALESCE(d.net_amount, k.total_amount) AS amount
     FROM ]] .. doc_table(doc_type) .. [[ d JOIN calculations c ON c.id = d.calculation_id
+    LEFT JOIN rillet_calc_heads k ON k.calculation_id = c.id
     WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ?]], since, to)
 end
 

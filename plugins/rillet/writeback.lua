@@ -7,6 +7,7 @@ local metrics = require "levy.metrics"
 local money = require "levy.money"
 local store = require "levy.store"
 local time = require "levy.time"
+local calc_rows = require "calc_rows"
 local conn = require "conn"
 local customers = require "customers"
 local docs = require "docs"
@@ -232,6 +233,8 @@ function M.calculate(job)
       result and type(result.rules) == "table" and math.type(result.rules.generation) == "integer"
         and result.rules.generation or nil,
       time.iso_ms(now), now)
+    -- what the reports read, as rows (migration 0013)
+    calc_rows.record(calc_id, req, result, result and result.total_tax or nil, region)
     if not result then
       local msg = "calculation failed: " .. err_text(cerr)
       store.exec("UPDATE " .. T.table .. [[ SET tax_status = 'failed', last_error = ?, calculation_id = ?,
@@ -570,7 +573,7 @@ function M.writeback(job)
   -- recalculation with the same outcome keeps counting, so the key stays fresh)
   local unverified = store.row([[SELECT count(*) AS n FROM writebacks w JOIN calculations c
     ON c.id = w.calculation_id WHERE w.doc_type = ? AND w.doc_id = ? AND w.outcome = 'unverified'
-    AND c.fingerprint = ? AND c.result_hash IS ? AND w.id > coalesce((SELECT max(id) FROM writebacks
+    AND c.fingerprint = ? AND c.result_hash IS NOT DISTINCT FROM ? AND w.id > coalesce((SELECT max(id) FROM writebacks
     WHERE doc_type = ? AND doc_id = ? AND outcome = 'written'), 0)]],
     doc_type, id, calc.fingerprint, calc.result_hash, doc_type, id).n
   local ikey = M.idempotency_key(id, calc.fingerprint, calc.result_hash or M.result_hash(result), doc, unverified)

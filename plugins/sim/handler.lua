@@ -771,7 +771,9 @@ end
 -- Demo data and control endpoints (/_sim/*: no Rillet auth, test-only)
 
 local function register_key(key, name, read_only, created_ms)
-  store.exec("INSERT OR REPLACE INTO sim_api_keys(key_hash, name, hint, read_only, created_at) VALUES (?,?,?,?,?)",
+  store.exec("INSERT INTO sim_api_keys(key_hash, name, hint, read_only, created_at) VALUES (?,?,?,?,?) " ..
+             "ON CONFLICT (key_hash) DO UPDATE SET name = excluded.name, hint = excluded.hint, " ..
+             "read_only = excluded.read_only, created_at = excluded.created_at",
              crypto.hex(crypto.sha256(key)), name, key:sub(-4), read_only and 1 or 0, time.iso(created_ms))
 end
 

@@ -72,10 +72,11 @@ local function enqueue(seq, delay)
 end
 
 local function insert_delivery(hook_id, id, entity, event, entity_id, ts, body, st, note)
-  local _, rowid = store.exec(
+  -- RETURNING, not exec's last_insert_rowid (SQLite's; issue 22)
+  return store.rows(
     "INSERT INTO sim_deliveries(id, webhook_id, entity, event, entity_id, ts, body, state, note, created_ms) "
-    .. "VALUES (?,?,?,?,?,?,?,?,?,?)", id, hook_id, entity, event, entity_id, ts, body, st, note, state.now())
-  return rowid
+    .. "VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING seq", id, hook_id, entity, event, entity_id, ts, body, st, note,
+    state.now())[1].seq
 end
 
 -- Queue deliveries of one change to every subscribed, enabled webhook. Call inside the

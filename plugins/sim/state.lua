@@ -126,7 +126,7 @@ end
 
 function M.next_counter(name)
   store.exec("INSERT INTO sim_counters(name, value) VALUES (?, 1) "
-             .. "ON CONFLICT(name) DO UPDATE SET value = value + 1", name)
+             .. "ON CONFLICT(name) DO UPDATE SET value = sim_counters.value + 1", name)
   return store.row("SELECT value FROM sim_counters WHERE name = ?", name).value
 end
 

@@ -1,0 +1,70 @@
+-- calc_rows.lua (issue 22): what the reports read of a calculation, kept as rows, and the
+-- liability sums over them (report_rows.collected_sums) — the same SQL on SQLite and PostgreSQL.
+local store = require "levy.store"
+local calc_rows = require "calc_rows"
+local report_rows = require "report_rows"
+local json = require "levy.json"
+
+describe("decimal", function()
+  it("takes canonical decimal strings only", function()
+    assert.same({ 12345, 2 }, { calc_rows.decimal("123.45") })
+    assert.same({ -5, 0 }, { calc_rows.decimal("-5") })
+    assert.same({ 7, 3 }, { calc_rows.decimal("0.007") })
+    for _, bad in ipairs({ "", "1.", ".5", "-", "--5", "+5", "1.2.3", "1e3", " 1", "1234567890123456789", 5 }) do
+      assert.is_nil(calc_rows.decimal(bad), tostring(bad))
+    end
+  end)
+end)
+
+local function doc(id, currency, region, result)
+  store.exec([[INSERT INTO invoices(id, connection_id, currency, doc_date, raw, region, tax_status, imported_at)
+    VALUES (?, 'c', ?, '2026-03-01', '{}', ?, 'written', 'x')]], id, currency, region)
+  local calc = "calc_" .. id
+  store.exec([[INSERT INTO calculations(id, doc_type, doc_id, fingerprint, request, result, region, created_at,
+    created_ms) VALUES (?, 'invoice', ?, 'f', '{}', ?, ?, 'x', 0)]], calc, id, json.encode(result), region)
+  calc_rows.record(calc, { ship_to = { country = "US", state = region:sub(4) } }, result, nil, region)
+  store.exec([[INSERT INTO writebacks(doc_type, doc_id, calculation_id, idempotency_key, outcome, attempted_at)
+    VALUES ('invoice', ?, ?, 'k', 'written', 'x')]], id, calc)
+  store.exec("UPDATE invoices SET calculation_id = ? WHERE id = ?", calc, id)
+end
+
+local function tax(j, level, amount, taxable, code)
+  return { jurisdiction = j, level = level, type = "sales", amount = amount, taxable_amount = taxable,
+           authority_code = code }
+end
+
+describe("collected_sums", function()
+  it("sums per currency, region, jurisdiction, level and type in minor units", function()
+    doc("i1", "USD", "US-CA", { total_taxable = "100.00", lines = {
+      { taxes = { tax("CA", "state", "6.00", "100.00", "06"), tax("LA", "county", "2.25", "100.00") } } } })
+    doc("i2", "USD", "US-CA", { total_taxable = "50.00", lines = {
+      { taxes = { tax("CA", "state", "3.00", "50.00", "06") } }, { taxes = {} } } })
+    local groups, totals, bad = report_rows.collected_sums("invoice", "2026-01-01", "2026-12-31", nil, { USD = 2 })
+    assert.equal(0, bad)
+    assert.same({ { currency = "USD", docs = 2, taxable = 15000, bad = 0 } }, totals)
+    table.sort(groups, function(a, b) return a.jurisdiction < b.jurisdiction end)
+    assert.equal(2, #groups)
+    local ca, la = groups[1], groups[2]
+    assert.same({ "CA", "state", 900, 15000, 2, 2, 2, "06", "06" },
+                { ca.jurisdiction, ca.level, ca.tax, ca.taxable, ca.docs, ca.n, ca.n_code, ca.code_min, ca.code_max })
+    assert.same({ "LA", 225, 0, 1 }, { la.jurisdiction, la.tax, la.n_code, la.docs })
+  end)
+
+  it("says an amount is not canonical (the report then decodes the results)", function()
+    doc("i3", "USD", "US-TX", { total_taxable = "10.00",
+      lines = { { taxes = { tax("TX", "state", "0.625", "10.00") } } } })
+    local _, _, bad = report_rows.collected_sums("invoice", "2026-01-01", "2026-12-31", "US-TX", { USD = 2 })
+    assert.equal(1, bad)
+    doc("i4", "USD", "US-WA", { total_taxable = 10, lines = {} })
+    _, _, bad = report_rows.collected_sums("invoice", "2026-01-01", "2026-12-31", "US-WA", { USD = 2 })
+    assert.equal(1, bad)
+  end)
+
+  it("lists the ship-to and the calculation's total for the exposure report", function()
+    doc("i5", "USD", "US-NY", { total_taxable = "1.00", total_amount = "1.08", lines = {} })
+    local r = report_rows.shipped_documents("invoice", "2026-01-01", "2026-12-31")
+    local got
+    for _, row in ipairs(r) do if row.id == "i5" then got = row end end
+    assert.same({ "US", "NY", "1.08" }, { got.country, got.state, got.amount })
+  end)
+end)
