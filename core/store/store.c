@@ -1,4 +1,5 @@
 /* SQLite store: open, pragmas, error mapping, transactions, statement cache. See store.h. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +17,11 @@ struct levy_store {
     char *path;
     int depth;
     unsigned tick;
-    int state;             /* LEVY_STORE_STATE_* of the last failure (OK after a commit) */
-    int busy_budget_ms;    /* 0: SQLite's 5 s busy timeout; else the shared wait budget */
-    int64_t busy_deadline; /* monotonic ms: end of the current busy wait window (0 = none) */
-    int64_t last_probe;    /* monotonic ms of the last levy_store_probe write */
+    int state;                  /* LEVY_STORE_STATE_* of the last failure (OK after a commit) */
+    int busy_budget_ms;         /* 0: SQLite's 5 s busy timeout; else the shared wait budget */
+    int64_t busy_deadline;      /* monotonic ms: end of the current busy wait window (0 = none) */
+    int64_t last_probe;         /* monotonic ms of the last levy_store_probe write */
+    _Atomic int64_t *wait_mark; /* levy_store_set_wait_mark */
     struct {
         char *sql;
         sqlite3_stmt *stmt;
@@ -38,6 +40,10 @@ static int64_t mono_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+int64_t levy_store_mono_ms(void) { return mono_ms(); }
+
+void levy_store_set_wait_mark(levy_store *st, _Atomic int64_t *mark) { st->wait_mark = mark; }
 
 static const char *const STATE_NAMES[] = {"ok", "busy", "disk_full", "io_error", "corrupt"};
 
@@ -165,6 +171,8 @@ static int busy_handler(void *ud, int count)
 {
     levy_store *st = ud;
     int64_t now = mono_ms();
+    if (st->wait_mark)
+        atomic_store(st->wait_mark, now);
     if (count == 0 && (st->busy_deadline == 0 || now > st->busy_deadline + BUSY_COOL_MS))
         st->busy_deadline = now + st->busy_budget_ms;
     int64_t left = st->busy_deadline - now;

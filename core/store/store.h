@@ -65,6 +65,12 @@ int levy_store_quick_check(levy_store *st, char *detail, size_t cap, levy_err *e
  * for a second, so a caller running several statements waits about ms in total. A commit
  * opens a new window. ms <= 0: SQLite's plain 5 s busy timeout (the default). */
 void levy_store_set_busy_budget(levy_store *st, int ms);
+/* Each wait of this connection for a lock (under a busy budget) stores the monotonic ms of
+ * the wait in *mark, atomically: another thread (the writer, writer.h) reads it to leave this
+ * connection a turn. NULL: none. */
+void levy_store_set_wait_mark(levy_store *st, _Atomic int64_t *mark);
+/* Monotonic milliseconds (CLOCK_MONOTONIC), the clock of the busy budget and wait marks. */
+int64_t levy_store_mono_ms(void);
 
 /* Maps a SQLite result code to a LEVY_E* code and fills err with sqlite3_errmsg. */
 int levy_store_rc(levy_store *st, int sqlite_rc, levy_err *err);
