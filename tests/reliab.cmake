@@ -228,3 +228,4 @@ levy_reliab_test(reliab_certificates certificates 240 24000)
 # giving nexus with no sales (NV), drill-down and CSV. Ports 24200-24249.
 levy_reliab_test(reliab_exposure exposure 180 24200)
 levy_reliab_test(reliab_backup_files backup_files 240 24400)
+levy_reliab_test(reliab_writer_burst writer_burst 240 24700)

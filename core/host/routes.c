@@ -251,11 +251,16 @@ static void refresh_gauges(levy_host *h)
             levy_metrics_set("levy_rates_update_failed", NULL, failed, NULL);
     }
     levy_metrics_set("levy_rule_generation", NULL, h->current ? (int64_t)h->current->id : 0, NULL);
-    if (h->writer) {
+    if (h->writer) { /* counters: add what the writer thread counted since the last render */
+        static uint64_t seen_units, seen_groups;
         uint64_t units, groups;
         levy_writer_counts(h->writer, &units, &groups);
-        levy_metrics_set("levy_store_writer_units_total", NULL, (int64_t)units, NULL);
-        levy_metrics_set("levy_store_writer_groups_total", NULL, (int64_t)groups, NULL);
+        levy_metrics_inc("levy_store_writer_units_total", NULL, (int64_t)(units - seen_units),
+                         NULL);
+        levy_metrics_inc("levy_store_writer_groups_total", NULL, (int64_t)(groups - seen_groups),
+                         NULL);
+        seen_units = units;
+        seen_groups = groups;
     }
     levy_metrics_set("levy_lua_memory_bytes", NULL,
                      h->current ? (int64_t)levy_vm_mem_used(h->current->vm) : 0, NULL);
