@@ -751,6 +751,7 @@ static int push_unit_outcome(lua_State *L, levy_store *st, const levy_wunit *u)
     if (u->rc == LEVY_OK) {
         lua_pushboolean(L, 1);
         push_unit_result(L, u);
+        levy_store_note_ok(st); /* a commit: the store takes writes (healthz, the log) */
         if (u->jobs)
             levy_jobs_notify();
         return 2;

@@ -11,6 +11,7 @@
 #define CACHE_SIZE 64
 #define BUSY_COOL_MS 1000 /* after a spent busy budget, no new wait for this long */
 #define PROBE_EVERY_MS 1000
+#define SIBLING_MAX_MS 2000 /* the longest wait for the writer thread's transaction */
 
 struct levy_store {
     sqlite3 *db;
@@ -22,6 +23,9 @@ struct levy_store {
     int64_t busy_deadline;      /* monotonic ms: end of the current busy wait window (0 = none) */
     int64_t last_probe;         /* monotonic ms of the last levy_store_probe write */
     _Atomic int64_t *wait_mark; /* levy_store_set_wait_mark */
+    _Atomic int *sibling;       /* levy_store_set_sibling: 1 while it holds the write lock */
+    int64_t sibling_since;      /* monotonic ms: the current wait for the sibling began */
+    int quiet;                  /* levy_store_set_quiet: no state log lines */
     struct {
         char *sql;
         sqlite3_stmt *stmt;
@@ -34,6 +38,8 @@ sqlite3 *levy_store_db(levy_store *st) { return st->db; }
 const char *levy_store_path(levy_store *st) { return st->path; }
 int levy_store_depth(levy_store *st) { return st->depth; }
 
+static void note_state(levy_store *st, int state, const char *msg);
+
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -44,6 +50,16 @@ static int64_t mono_ms(void)
 int64_t levy_store_mono_ms(void) { return mono_ms(); }
 
 void levy_store_set_wait_mark(levy_store *st, _Atomic int64_t *mark) { st->wait_mark = mark; }
+
+void levy_store_set_sibling(levy_store *st, _Atomic int *in_tx) { st->sibling = in_tx; }
+
+void levy_store_set_quiet(levy_store *st, int quiet) { st->quiet = quiet; }
+
+void levy_store_note_ok(levy_store *st)
+{
+    if (st && st->state != LEVY_STORE_STATE_OK)
+        note_state(st, LEVY_STORE_STATE_OK, "");
+}
 
 static const char *const STATE_NAMES[] = {"ok", "busy", "disk_full", "io_error", "corrupt"};
 
@@ -84,6 +100,8 @@ static void note_state(levy_store *st, int state, const char *msg)
         return;
     int was = st->state;
     st->state = state;
+    if (st->quiet)
+        return;
     switch (state) {
     case LEVY_STORE_STATE_OK:
         levy_log(LEVY_LOG_WARN, "store", "store %s: writes succeed again (was %s)", st->path,
@@ -173,6 +191,19 @@ static int busy_handler(void *ud, int count)
     int64_t now = mono_ms();
     if (st->wait_mark)
         atomic_store(st->wait_mark, now);
+    /* the lock is this process's own writer thread's (a group commit: short, bounded): wait
+     * for it without spending the budget, which is for locks other processes hold */
+    if (st->sibling && atomic_load(st->sibling)) {
+        if (count == 0 || st->sibling_since == 0)
+            st->sibling_since = now;
+        if (now - st->sibling_since < SIBLING_MAX_MS) {
+            struct timespec ts1 = {0, 1000000};
+            nanosleep(&ts1, NULL);
+            return 1;
+        }
+    } else {
+        st->sibling_since = 0;
+    }
     if (count == 0 && (st->busy_deadline == 0 || now > st->busy_deadline + BUSY_COOL_MS))
         st->busy_deadline = now + st->busy_budget_ms;
     int64_t left = st->busy_deadline - now;

@@ -69,6 +69,15 @@ void levy_store_set_busy_budget(levy_store *st, int ms);
  * the wait in *mark, atomically: another thread (the writer, writer.h) reads it to leave this
  * connection a turn. NULL: none. */
 void levy_store_set_wait_mark(levy_store *st, _Atomic int64_t *mark);
+/* *in_tx is 1 while another connection of this process (the writer thread) holds the write
+ * lock: this connection's waits for it do not spend the busy budget (they are bounded at
+ * 2 s), so only a lock held by another process answers 503 within the budget. NULL: none. */
+void levy_store_set_sibling(levy_store *st, _Atomic int *in_tx);
+/* No log lines for state changes of this connection (the writer thread's: its failures are
+ * noted on the loop's connection, which logs them once). */
+void levy_store_set_quiet(levy_store *st, int quiet);
+/* Sets the state back to OK (a write succeeded on another connection), logging the change. */
+void levy_store_note_ok(levy_store *st);
 /* Monotonic milliseconds (CLOCK_MONOTONIC), the clock of the busy budget and wait marks. */
 int64_t levy_store_mono_ms(void);
 

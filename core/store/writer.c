@@ -26,6 +26,7 @@ struct levy_writer {
     int busy_ms;
     int pipe[2];
     _Atomic int64_t loop_wait; /* levy_store_set_wait_mark of the loop's store */
+    _Atomic int in_tx;         /* levy_store_set_sibling of the loop's store */
     _Atomic uint64_t units, groups;
 };
 
@@ -215,6 +216,9 @@ static void run_group(levy_writer *w, levy_wunit *head)
             post_done(w, head, tail);
             return;
         }
+        /* it holds the write lock now (not while it waited for it: a lock another process
+         * holds keeps costing the loop its short budget only) */
+        atomic_store(&w->in_tx, 1);
         int broken = 0; /* the transaction was rolled back by SQLite under us */
         for (levy_wunit *u = head; u; u = u->next) {
             last = u;
@@ -249,6 +253,7 @@ static void run_group(levy_writer *w, levy_wunit *head)
             atomic_fetch_add(&w->units, n);
             atomic_fetch_add(&w->groups, 1);
         }
+        atomic_store(&w->in_tx, 0);
         post_done(w, first, last);
         head = rest;
     }
@@ -300,6 +305,7 @@ int levy_writer_start(levy_writer **out, const char *path, int busy_ms, levy_err
         return rc;
     }
     w->busy_ms = busy_ms;
+    levy_store_set_quiet(w->st, 1); /* its failures are logged once, by the loop's store */
     if (busy_ms > 0)
         levy_store_set_busy_budget(w->st, busy_ms);
     if (pipe(w->pipe) != 0) {
@@ -394,4 +400,5 @@ void levy_writer_counts(levy_writer *w, uint64_t *units, uint64_t *groups)
 void levy_writer_watch_store(levy_writer *w, levy_store *st)
 {
     levy_store_set_wait_mark(st, &w->loop_wait);
+    levy_store_set_sibling(st, &w->in_tx);
 }

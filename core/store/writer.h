@@ -18,10 +18,12 @@
  * levy_writer_complete, which runs each unit's `done` callback on the loop's thread, in
  * submission order.
  *
- * Fairness with the loop's own connection: the loop still writes through its own connection
- * (jobs, handlers' store.exec). A writer under constant load would hold the write lock almost
- * all the time, so the loop's store announces its waits (levy_store_note_waiter) and the writer
- * leaves a short gap after a commit while the loop has waited recently.
+ * Sharing the lock with the loop's own connection (levy_writer_watch_store): the loop still
+ * writes through its own connection (jobs, handlers' store.exec). Its waits for the writer's
+ * transaction do not spend its busy budget, which is meant for locks of other processes
+ * (levy_store_set_sibling: bounded at 2 s); and since a writer under constant load would hold
+ * the lock almost all the time, the loop's store marks its waits (levy_store_set_wait_mark)
+ * and the writer leaves a 3 ms gap after a commit while the loop has waited recently.
  *
  * Stop: levy_writer_stop refuses new units, lets the thread finish every queued unit (a
  * drain: nothing accepted is dropped), joins it, runs the remaining completions and frees. */
