@@ -36,6 +36,10 @@ local TICK_MS = (math.type(config.schedule_tick_s) == "integer" and config.sched
 
 local USED = { INVOICE = true, CREDIT_MEMO = true, CUSTOMER = true }
 local DUPLICATE = '{"duplicate":true,"received":true}'
+local RECEIVED = '{"duplicate":false,"received":true}' -- the same JSON, not encoded per delivery
+-- the payload of a connection's rillet.process_inbox job, encoded once per connection id (a
+-- generation lives until the next reload; connections are few)
+local PROCESS_PAYLOAD = {}
 
 local function intake(req)
   local cid = req.params.connection_id
@@ -132,8 +136,12 @@ local function intake(req)
   -- its read of the inbox) by the time this unit commits; a queued one absorbs this (one
   -- queued job per connection: the enqueue updates it)
   if used then
-    unit[#unit + 1] = { job = { kind = "rillet.process_inbox", key = cid,
-      payload = json.encode { connection_id = cid } } }
+    local payload = PROCESS_PAYLOAD[cid]
+    if not payload then
+      payload = json.encode { connection_id = cid }
+      PROCESS_PAYLOAD[cid] = payload
+    end
+    unit[#unit + 1] = { job = { kind = "rillet.process_inbox", key = cid, payload = payload } }
   end
   local res = store.durable(unit)
   local duplicate = res.stopped == 1
@@ -146,7 +154,7 @@ local function intake(req)
   metrics.inc("levy_webhook_deliveries_total", { result = duplicate and "duplicate" or (used and "accepted" or "ignored") })
   -- the first verified delivery: awaiting_webhook -> connected
   if (not crow.last_webhook_at and not duplicate) or silent_changed then health.refresh(cid) end
-  return 200, { received = true, duplicate = duplicate }
+  return 200, duplicate and DUPLICATE or RECEIVED
 end
 
 ---------------------------------------------------------------- documents API
