@@ -26,6 +26,7 @@ struct levy_store {
     _Atomic int *sibling;       /* levy_store_set_sibling: 1 while it holds the write lock */
     int64_t sibling_since;      /* monotonic ms: the current wait for the sibling began */
     int quiet;                  /* levy_store_set_quiet: no state log lines */
+    _Atomic int *holding;       /* levy_store_set_holding: 1 while a transaction is open */
     struct {
         char *sql;
         sqlite3_stmt *stmt;
@@ -54,6 +55,15 @@ void levy_store_set_wait_mark(levy_store *st, _Atomic int64_t *mark) { st->wait_
 void levy_store_set_sibling(levy_store *st, _Atomic int *in_tx) { st->sibling = in_tx; }
 
 void levy_store_set_quiet(levy_store *st, int quiet) { st->quiet = quiet; }
+
+void levy_store_set_holding(levy_store *st, _Atomic int *flag) { st->holding = flag; }
+
+/* The outermost transaction began or ended (levy_store_set_holding). */
+static void set_holding(levy_store *st, int on)
+{
+    if (st->holding)
+        atomic_store(st->holding, on);
+}
 
 void levy_store_note_ok(levy_store *st)
 {
@@ -334,8 +344,8 @@ int levy_store_begin(levy_store *st, levy_err *err)
     else
         snprintf(sql, sizeof sql, "SAVEPOINT levy_%d", st->depth);
     int rc = levy_store_exec(st, sql, err);
-    if (rc == LEVY_OK)
-        st->depth++;
+    if (rc == LEVY_OK && st->depth++ == 0)
+        set_holding(st, 1); /* BEGIN IMMEDIATE: the write lock is held */
     return rc;
 }
 
@@ -353,6 +363,8 @@ int levy_store_commit(levy_store *st, levy_err *err)
         st->depth--;
     else if (st->depth == 1 && sqlite3_get_autocommit(st->db))
         st->depth = 0; /* SQLite rolled back on its own */
+    if (st->depth == 0)
+        set_holding(st, 0);
     return rc;
 }
 
@@ -367,9 +379,14 @@ int levy_store_rollback(levy_store *st, levy_err *err)
         snprintf(sql, sizeof sql, "ROLLBACK TO levy_%d; RELEASE levy_%d", st->depth - 1,
                  st->depth - 1);
     st->depth--;
-    if (st->depth == 0 && sqlite3_get_autocommit(st->db))
+    if (st->depth == 0 && sqlite3_get_autocommit(st->db)) {
+        set_holding(st, 0);
         return LEVY_OK; /* already rolled back by SQLite (e.g. after SQLITE_FULL) */
-    return levy_store_exec(st, sql, err);
+    }
+    int rc = levy_store_exec(st, sql, err);
+    if (st->depth == 0)
+        set_holding(st, 0);
+    return rc;
 }
 
 sqlite3_stmt *levy_store_prepare_cached(levy_store *st, const char *sql, levy_err *err)

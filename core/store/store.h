@@ -73,6 +73,10 @@ void levy_store_set_wait_mark(levy_store *st, _Atomic int64_t *mark);
  * lock: this connection's waits for it do not spend the busy budget (they are bounded at
  * 2 s), so only a lock held by another process answers 503 within the budget. NULL: none. */
 void levy_store_set_sibling(levy_store *st, _Atomic int *in_tx);
+/* *flag is set to 1 while this connection has a transaction open (levy_store_begin at depth
+ * 0 succeeded: BEGIN IMMEDIATE holds the write lock) and to 0 when it ends: what another
+ * connection of this process passes to levy_store_set_sibling. NULL: none. */
+void levy_store_set_holding(levy_store *st, _Atomic int *flag);
 /* No log lines for state changes of this connection (the writer thread's: its failures are
  * noted on the loop's connection, which logs them once). */
 void levy_store_set_quiet(levy_store *st, int quiet);

@@ -27,6 +27,7 @@ struct levy_writer {
     int pipe[2];
     _Atomic int64_t loop_wait; /* levy_store_set_wait_mark of the loop's store */
     _Atomic int in_tx;         /* levy_store_set_sibling of the loop's store */
+    _Atomic int loop_tx;       /* the loop's store has a transaction open (set_holding) */
     _Atomic uint64_t units, groups;
 };
 
@@ -401,4 +402,8 @@ void levy_writer_watch_store(levy_writer *w, levy_store *st)
 {
     levy_store_set_wait_mark(st, &w->loop_wait);
     levy_store_set_sibling(st, &w->in_tx);
+    /* and the other way round: a job's transaction on the loop (50 deliveries processed per
+     * commit, slow on a loaded machine) is waited for, not answered with 503s */
+    levy_store_set_holding(st, &w->loop_tx);
+    levy_store_set_sibling(w->st, &w->loop_tx);
 }

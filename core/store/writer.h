@@ -21,7 +21,8 @@
  * Sharing the lock with the loop's own connection (levy_writer_watch_store): the loop still
  * writes through its own connection (jobs, handlers' store.exec). Its waits for the writer's
  * transaction do not spend its busy budget, which is meant for locks of other processes
- * (levy_store_set_sibling: bounded at 2 s); and since a writer under constant load would hold
+ * (levy_store_set_sibling: bounded at 2 s), and the writer waits the same way for a
+ * transaction the loop's connection holds (levy_store_set_holding); and since a writer under constant load would hold
  * the lock almost all the time, the loop's store marks its waits (levy_store_set_wait_mark)
  * and the writer leaves a 3 ms gap after a commit while the loop has waited recently.
  *

@@ -40,6 +40,8 @@ local RECEIVED = '{"duplicate":false,"received":true}' -- the same JSON, not enc
 -- the payload of a connection's rillet.process_inbox job, encoded once per connection id (a
 -- generation lives until the next reload; connections are few)
 local PROCESS_PAYLOAD = {}
+-- the labels of the outcomes every delivery counts (metrics.inc only reads them)
+local R_DUPLICATE, R_ACCEPTED, R_IGNORED = { result = "duplicate" }, { result = "accepted" }, { result = "ignored" }
 
 local function intake(req)
   local cid = req.params.connection_id
@@ -90,7 +92,7 @@ local function intake(req)
   -- delivery that is already committed. No transaction is ever open across a yield, so this
   -- read sees committed rows only; the INSERT below still decides for a first delivery.
   if inbox.seen(h["x-rillet-id"]) then
-    metrics.inc("levy_webhook_deliveries_total", { result = "duplicate" })
+    metrics.inc("levy_webhook_deliveries_total", R_DUPLICATE)
     return 200, DUPLICATE
   end
   -- Replay window (checked after the signature and the duplicate answer: a late retry of a
@@ -151,7 +153,7 @@ local function intake(req)
   if not duplicate and (crow.silent_count or 0) > 0 then
     silent_changed = store.transaction(function() return health.delivery_verified(crow, entity) end)
   end
-  metrics.inc("levy_webhook_deliveries_total", { result = duplicate and "duplicate" or (used and "accepted" or "ignored") })
+  metrics.inc("levy_webhook_deliveries_total", duplicate and R_DUPLICATE or (used and R_ACCEPTED or R_IGNORED))
   -- the first verified delivery: awaiting_webhook -> connected
   if (not crow.last_webhook_at and not duplicate) or silent_changed then health.refresh(cid) end
   return 200, duplicate and DUPLICATE or RECEIVED
