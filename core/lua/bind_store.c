@@ -8,6 +8,7 @@
  * ("constraint", "busy", "io", "sql"). */
 #include <string.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "clock.h"
@@ -756,8 +757,12 @@ static int push_unit_outcome(lua_State *L, levy_store *st, const levy_wunit *u)
             levy_jobs_notify();
         return 2;
     }
-    if (st && u->sqlite_rc)
-        levy_store_rc(st, u->sqlite_rc, NULL); /* the state and its log line */
+    if (st && u->sqlite_rc) { /* the state and its log line, with the writer's own message */
+        char msg[300];
+        snprintf(msg, sizeof msg, "writer thread: %s (SQLite code %d)", u->err.message,
+                 u->sqlite_rc);
+        levy_store_note_failure(st, u->sqlite_rc, msg);
+    }
     if (u->rc == LEVY_EBUSY || u->rc == LEVY_EIO)
         lua_pushinteger(L, 503);
     else

@@ -40,6 +40,7 @@ const char *levy_store_path(levy_store *st) { return st->path; }
 int levy_store_depth(levy_store *st) { return st->depth; }
 
 static void note_state(levy_store *st, int state, const char *msg);
+static int state_of(int rc);
 
 static int64_t mono_ms(void)
 {
@@ -63,6 +64,13 @@ static void set_holding(levy_store *st, int on)
 {
     if (st->holding)
         atomic_store(st->holding, on);
+}
+
+void levy_store_note_failure(levy_store *st, int sqlite_rc, const char *msg)
+{
+    int state = state_of(sqlite_rc);
+    if (st && state != LEVY_STORE_STATE_OK)
+        note_state(st, state, msg);
 }
 
 void levy_store_note_ok(levy_store *st)
@@ -211,11 +219,16 @@ static int busy_handler(void *ud, int count)
             nanosleep(&ts1, NULL);
             return 1;
         }
-    } else {
-        st->sibling_since = 0;
     }
-    if (count == 0 && (st->busy_deadline == 0 || now > st->busy_deadline + BUSY_COOL_MS))
+    if (st->sibling_since) {
+        /* the sibling let go (or its wait ran out) and someone else holds the lock now: the
+         * budget's window starts here, not at this wait's first call, which was the
+         * sibling's (a window never opened would give up at once) */
+        st->sibling_since = 0;
         st->busy_deadline = now + st->busy_budget_ms;
+    } else if (count == 0 && (st->busy_deadline == 0 || now > st->busy_deadline + BUSY_COOL_MS)) {
+        st->busy_deadline = now + st->busy_budget_ms;
+    }
     int64_t left = st->busy_deadline - now;
     if (left <= 0)
         return 0;

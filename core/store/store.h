@@ -80,6 +80,9 @@ void levy_store_set_holding(levy_store *st, _Atomic int *flag);
 /* No log lines for state changes of this connection (the writer thread's: its failures are
  * noted on the loop's connection, which logs them once). */
 void levy_store_set_quiet(levy_store *st, int quiet);
+/* Notes a failure another connection of this process met (sqlite_rc, its message) as this
+ * store's state, logging the change as levy_store_rc would. */
+void levy_store_note_failure(levy_store *st, int sqlite_rc, const char *msg);
 /* Sets the state back to OK (a write succeeded on another connection), logging the change. */
 void levy_store_note_ok(levy_store *st);
 /* Monotonic milliseconds (CLOCK_MONOTONIC), the clock of the busy budget and wait marks. */
