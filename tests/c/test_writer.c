@@ -3,6 +3,7 @@
  * queue, and a write lock held by another connection fails the unit with LEVY_EBUSY instead
  * of hanging. No timing is asserted: completions are waited for by polling the pipe. */
 #include <poll.h>
+#include <time.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -228,6 +229,34 @@ end:
     teardown();
 }
 
+/* The loop's own connection holds a transaction (a job committing many rows) for longer than
+ * the writer's budget: the writer waits for it (its sibling), the unit commits after it. */
+static void t_waits_for_loop(void)
+{
+    setup();
+    levy_err err = {0};
+    levy_writer *w = NULL;
+    levy_store *st = open_main();
+    CHECK(st);
+    levy_store_set_busy_budget(st, 50);
+    CHECK_EQ_INT(levy_writer_start(&w, path, 50, &err), LEVY_OK);
+    levy_writer_watch_store(w, st);
+    CHECK_EQ_INT(levy_store_begin(st, &err), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(st, "INSERT INTO t(id, v) VALUES (100, 'loop')", &err), LEVY_OK);
+    CHECK_EQ_INT(levy_writer_submit(w, insert_unit(1, 0), &err), LEVY_OK);
+    struct timespec ts = {0, 300 * 1000000L}; /* six budgets: a unit that gave up has by now */
+    nanosleep(&ts, NULL);
+    CHECK_EQ_INT(levy_store_commit(st, &err), LEVY_OK);
+    wait_done(w, 1);
+    CHECK_EQ_INT(done_units[0]->rc, LEVY_OK);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM t"), 2);
+end:
+    free_done();
+    levy_writer_stop(w);
+    levy_store_close(st);
+    teardown();
+}
+
 /* Without a writer (levy test, levy check): the same unit runs on the caller's connection. */
 static void t_run_here(void)
 {
@@ -252,6 +281,7 @@ static const levy_test tests[] = {{"group_isolation", t_group_isolation},
                                   {"stop_if_none_and_job", t_stop_if_none_and_job},
                                   {"stop_drains", t_stop_drains},
                                   {"busy", t_busy},
+                                  {"waits_for_loop", t_waits_for_loop},
                                   {"run_here", t_run_here},
                                   {NULL, NULL}};
 LEVY_TEST_MAIN(tests)
