@@ -688,8 +688,10 @@ static void fill_step(lua_State *L, levy_store *st, levy_wunit *u, int i, int t)
         lua_getfield(L, j, "payload");
         lua_getfield(L, j, "delay_ms");
         lua_getfield(L, j, "max_attempts");
-        if (lua_type(L, j + 1) != LUA_TSTRING)
-            luaL_error(L, "%s: step %d: job.kind (a string) is required", F, i);
+        if (lua_type(L, j + 1) != LUA_TSTRING || lua_rawlen(L, j + 1) == 0 ||
+            lua_rawlen(L, j + 1) >= LEVY_JOB_KIND_MAX)
+            luaL_error(L, "%s: step %d: job.kind (a string of 1..%d bytes) is required", F, i,
+                       LEVY_JOB_KIND_MAX - 1);
         if (!lua_isnil(L, j + 2) && lua_type(L, j + 2) != LUA_TSTRING)
             luaL_error(L, "%s: step %d: job.key must be a string", F, i);
         if (!lua_isnil(L, j + 3) && lua_type(L, j + 3) != LUA_TSTRING)

@@ -393,6 +393,8 @@ int levy_store_in_transaction(levy_store *st) { return in_transaction(st); }
 int levy_store_begin(levy_store *st, levy_err *err)
 {
     char sql[48];
+    st->fail_state = LEVY_STORE_STATE_OK; /* levy_store_last_failure: this level's own */
+    st->fail_code = 0;
     if (st->depth == 0)
         snprintf(sql, sizeof sql, PG(st) ? "BEGIN" : "BEGIN IMMEDIATE");
     else

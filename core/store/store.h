@@ -117,8 +117,10 @@ void levy_store_set_log_quiet(levy_store *st, int quiet);
 /* What the last failed call on this connection implied about the store: the
  * LEVY_STORE_STATE_* (OK when it said nothing about the store: a constraint, bad SQL), and in
  * *code (when not NULL) the engine's code of it (SQLite's extended result code; 0 on
- * PostgreSQL). Meaningful right after a failure; for a connection whose failures another
- * one reports (the writer's, levy_store_note_failure). */
+ * PostgreSQL). Cleared by levy_store_begin, so after a failure inside a transaction or
+ * savepoint it is that failure's, never an older one's (a failure that was not the store's,
+ * such as a job kind too long, leaves OK). For a connection whose failures another one
+ * reports (the writer's, levy_store_note_failure). */
 int levy_store_last_failure(levy_store *st, int *code);
 /* Notes a failure another connection of this process met (state: LEVY_STORE_STATE_*, as
  * levy_store_last_failure gave it; msg: its message) as this store's state, logging the

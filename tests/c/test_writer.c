@@ -231,6 +231,43 @@ end:
     teardown();
 }
 
+/* A unit's failure carries what it says about the store, not what an earlier one said: after
+ * a busy group, a unit failing for a reason of its own (a job kind too long) has the state
+ * OK, so the loop's store is not marked busy again for it. */
+static void t_failure_state_fresh(void)
+{
+    setup();
+    levy_err err = {0};
+    levy_writer *w = NULL;
+    levy_store *other = NULL;
+    levy_store *st = open_main();
+    CHECK(st);
+    CHECK_EQ_INT(levy_store_connect(&other, path, 0, &err), LEVY_OK);
+    CHECK_EQ_INT(levy_writer_start(&w, path, 50, &err), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(other, "BEGIN IMMEDIATE", &err), LEVY_OK);
+    CHECK_EQ_INT(levy_writer_submit(w, insert_unit(1, 0), &err), LEVY_OK);
+    wait_done(w, 1);
+    CHECK_EQ_INT(done_units[0]->state, LEVY_STORE_STATE_BUSY);
+    CHECK_EQ_INT(levy_store_exec(other, "ROLLBACK", &err), LEVY_OK);
+    levy_wunit *u = levy_wunit_new(1);
+    char kind[200];
+    memset(kind, 'k', sizeof kind - 1);
+    kind[sizeof kind - 1] = 0;
+    u->steps[0].kind = LEVY_WSTEP_JOB;
+    u->steps[0].job_kind = strdup(kind);
+    u->done = on_done;
+    CHECK_EQ_INT(levy_writer_submit(w, u, &err), LEVY_OK);
+    wait_done(w, 2);
+    CHECK_EQ_INT(done_units[1]->rc, LEVY_EINVAL);
+    CHECK_EQ_INT(done_units[1]->state, LEVY_STORE_STATE_OK);
+end:
+    free_done();
+    levy_writer_stop(w);
+    levy_store_close(other);
+    levy_store_close(st);
+    teardown();
+}
+
 /* The loop's own connection holds a transaction (a job committing many rows) for longer than
  * the writer's budget: the writer waits for it (its sibling), the unit commits after it. */
 static void t_waits_for_loop(void)
@@ -284,6 +321,7 @@ static const levy_test tests[] = {{"group_isolation", t_group_isolation},
                                   {"stop_if_none_and_job", t_stop_if_none_and_job},
                                   {"stop_drains", t_stop_drains},
                                   {"busy", t_busy},
+                                  {"failure_state_fresh", t_failure_state_fresh},
                                   {"waits_for_loop", t_waits_for_loop},
                                   {"run_here", t_run_here},
                                   {NULL, NULL}};
