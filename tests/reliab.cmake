@@ -242,3 +242,7 @@ find_program(LEVY_PG_INITDB initdb PATHS /usr/lib/postgresql/15/bin /usr/lib/pos
 if(LEVY_PG_INITDB)
   levy_reliab_test(reliab_pg_store pg_store 300 24920)
 endif()
+# Issue 21, group commit (core/store/writer.c): concurrent unique deliveries land exactly once,
+# a lock another process holds answers 503 + Retry-After, kill -9 loses no acknowledged delivery.
+# Ports 24700-24749.
+levy_reliab_test(reliab_writer_burst writer_burst 240 24700)

@@ -28,6 +28,7 @@
 #include "host/service.h"
 #include "metrics.h"
 #include "host/rotate.h"
+#include "store/writer.h"
 #include "http/client.h"
 #include "http/server.h"
 #include "lua/sandbox.h"
@@ -303,6 +304,8 @@ static int build(levy_host *h, uint64_t id, levy_gen **out, levy_gen_errors *err
         o.migrate_ud = h->store;
     }
     int rc = levy_gen_build(out, &o, errs, nselftests, err);
+    if (rc == LEVY_OK && *out && with_migrations && h->writer)
+        levy_lua_set_host(levy_vm_state((*out)->vm), LEVY_HOST_WRITER, h->writer);
     if (rc == LEVY_OK && *out && set) {
         (*out)->release = rates_set_unref;
         (*out)->release_ud = rates_set_ref(set);
@@ -559,8 +562,11 @@ static void on_reload_done(evutil_socket_t fd, short what, void *arg)
     memset(&rs->errs, 0, sizeof rs->errs);
     levy_gen *g = rs->gen;
     rs->gen = NULL;
-    if (g)
+    if (g) {
         levy_lua_set_host(levy_vm_state(g->vm), LEVY_HOST_STORE, h->store);
+        if (h->writer)
+            levy_lua_set_host(levy_vm_state(g->vm), LEVY_HOST_WRITER, h->writer);
+    }
     if (rs->rc == LEVY_OK && g && levy_host_migrate(h, g, &r.errors) != LEVY_OK) {
         levy_gen_unref(g);
         g = NULL;
@@ -973,6 +979,52 @@ static int store_startup_checks(levy_host *h, const char *dbpath, int *busy_ms)
     return 0;
 }
 
+/* Completions of the writer thread: the parked calls resume on the loop. */
+static void on_writer_done(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    levy_host *h = arg;
+    levy_writer_complete(h->writer);
+}
+
+/* The writer thread (writer.h) with its own connection, unless LEVY_STORE_WRITER=0 or the
+ * store is PostgreSQL (then store.durable commits on the loop's connection, one transaction
+ * per unit: the writer's group commit is SQLite's, writer.h). Its lock waits
+ * share the loop's busy budget: a held lock answers 503 + Retry-After as fast. */
+static int start_writer(levy_host *h, const char *dbpath, int busy_ms)
+{
+    const char *v = getenv("LEVY_STORE_WRITER");
+    if (v && *v && strcmp(v, "0") != 0 && strcmp(v, "1") != 0) {
+        fprintf(stderr, "levy: LEVY_STORE_WRITER must be 1 (default) or 0\n");
+        return 1;
+    }
+    if ((v && strcmp(v, "0") == 0) || strcmp(h->cfg->role, "calc") == 0)
+        return 0;
+    if (levy_store_engine(h->store) != LEVY_STORE_SQLITE) {
+        hlog(HLOG_INFO, "store: PostgreSQL: no writer thread, store.durable units commit on the "
+                        "serving loop's connection");
+        return 0;
+    }
+    levy_err e;
+    levy_err_clear(&e);
+    /* the writer is not the loop: it may wait longer than the loop's own budget for a lock
+     * the loop's connection holds (a job's transaction), and still answers a lock held by
+     * another process within a quarter of a second */
+    if (levy_writer_start(&h->writer, dbpath, busy_ms > 250 ? busy_ms : 250, &e) != LEVY_OK) {
+        fprintf(stderr, "levy: cannot start the store's writer: %s\n", e.message);
+        return 1;
+    }
+    h->writer_ev =
+        event_new(h->base, levy_writer_fd(h->writer), EV_READ | EV_PERSIST, on_writer_done, h);
+    if (!h->writer_ev || event_add(h->writer_ev, NULL) != 0) {
+        fprintf(stderr, "levy: cannot watch the store's writer\n");
+        return 1;
+    }
+    levy_writer_watch_store(h->writer, h->store);
+    return 0;
+}
+
 /* The master key, checked against the sealed data of the store (rotate.h); sets it. */
 static int verify_master_key(levy_host *h)
 {
@@ -1109,6 +1161,8 @@ int levy_host_serve(levy_config *cfg)
                  cfg->replica_id);
         if (store_startup_checks(h, levy_store_path(st), &busy_ms) != 0)
             goto done;
+        if (start_writer(h, dbpath, busy_ms) != 0)
+            goto done;
     }
     {
         int n = 0;
@@ -1183,6 +1237,13 @@ int levy_host_serve(levy_config *cfg)
     for (int i = 0; i < 3; i++)
         event_free(sigs[i]);
 done:
+    /* the loop ran until every call ended (a parked one waits for its unit): what is left in
+     * the queue (a stop past the drain deadline) is committed and completed here */
+    levy_writer_stop(h->writer);
+    h->writer = NULL;
+    if (h->writer_ev)
+        event_free(h->writer_ev);
+    h->writer_ev = NULL;
     levy_service_close();
     reload_free(h);
     levy_gen_errors_free(&errs);

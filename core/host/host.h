@@ -113,6 +113,10 @@ struct levy_host {
     struct levy_rates *rates;         /* the current rate index (of rates_set) */
     struct levy_rates *shipped_rates; /* data/ only, for rule self-tests, when DATA_DIR/rates
                                        * holds imported vintages (else NULL) */
+    /* The store's writer thread (core/store/writer.h; levy serve, unless LEVY_STORE_WRITER=0):
+     * store.durable units are group-committed there; its completions come back on writer_ev. */
+    struct levy_writer *writer;
+    struct event *writer_ev;
 };
 
 /** Builds generation id for the host's role and config (store migrations and self-tests

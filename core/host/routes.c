@@ -25,6 +25,7 @@
 #include "hlog.h"
 #include "host/auth.h"
 #include "host/host.h"
+#include "store/writer.h"
 #include "http/server.h"
 #include "lua/sandbox.h"
 #include "metrics.h"
@@ -161,6 +162,11 @@ void levy_host_metrics_describe(void)
          "Rate tables in use past their stale date (levy rates update)."},
         {"levy_rates_update_failed", LEVY_METRIC_GAUGE,
          "Sources that failed in the last levy rates update (their vintage in use stays)."},
+        {"levy_store_writer_units_total", LEVY_METRIC_COUNTER,
+         "Write units (store.durable: e.g. one webhook delivery) the writer thread committed."},
+        {"levy_store_writer_groups_total", LEVY_METRIC_COUNTER,
+         "Transactions (one WAL fsync each) the writer thread committed them in; units / "
+         "groups is the mean group size."},
     };
     for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)
         levy_metrics_describe(core[i].name, core[i].type, core[i].help, NULL);
@@ -249,6 +255,17 @@ static void refresh_gauges(levy_host *h)
             levy_metrics_set("levy_rates_update_failed", NULL, failed, NULL);
     }
     levy_metrics_set("levy_rule_generation", NULL, h->current ? (int64_t)h->current->id : 0, NULL);
+    if (h->writer) { /* counters: add what the writer thread counted since the last render */
+        static uint64_t seen_units, seen_groups;
+        uint64_t units, groups;
+        levy_writer_counts(h->writer, &units, &groups);
+        levy_metrics_inc("levy_store_writer_units_total", NULL, (int64_t)(units - seen_units),
+                         NULL);
+        levy_metrics_inc("levy_store_writer_groups_total", NULL, (int64_t)(groups - seen_groups),
+                         NULL);
+        seen_units = units;
+        seen_groups = groups;
+    }
     levy_metrics_set("levy_lua_memory_bytes", NULL,
                      h->current ? (int64_t)levy_vm_mem_used(h->current->vm) : 0, NULL);
     if (h->store) {

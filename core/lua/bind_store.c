@@ -13,9 +13,16 @@
 #include <ctype.h>
 #include <string.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "clock.h"
+#include "json_scan.h"
 #include "lctx.h"
 #include "vm.h"
+#include "store/jobs.h"
 #include "store/store.h"
+#include "store/writer.h"
 
 int luaopen_levy_store(lua_State *L);
 
@@ -265,9 +272,10 @@ static void table_verdict(lua_State *L, levy_store *st, const char *plugin, cons
  * text at stack index 1. The cache is keyed by the chunk's source text (its address: a file's
  * chunks live as long as the generation, and no other chunk is named "@...") and the SQL
  * string itself, so a cached verdict costs no string copy. */
-static void check_tables(lua_State *L, levy_store *st, const char *fname)
+static void check_tables_at(lua_State *L, levy_store *st, int sql_idx, const char *fname)
 {
-    const char *sql = lua_tostring(L, 1);
+    sql_idx = lua_absindex(L, sql_idx);
+    const char *sql = lua_tostring(L, sql_idx);
     lua_Debug ar;
     /* the nearest function from a file: pcall(store.exec, ...) and a chunk made with load
      * (never named "@...", sandbox.lua) are the calls of the file that made them */
@@ -295,7 +303,7 @@ static void check_tables(lua_State *L, levy_store *st, const char *fname)
         lua_pushvalue(L, -2);
         lua_rawset(L, -4);
     }
-    lua_pushvalue(L, 1);
+    lua_pushvalue(L, sql_idx);
     int t = lua_rawget(L, -2);
     if (t == LUA_TNIL) {
         lua_pop(L, 1);
@@ -325,7 +333,7 @@ static void check_tables(lua_State *L, levy_store *st, const char *fname)
         }
         lua_replace(L, -3); /* check, bysql, verdict, chunk_plugin -> verdict in place */
         lua_pop(L, 1);
-        lua_pushvalue(L, 1);
+        lua_pushvalue(L, sql_idx);
         lua_pushvalue(L, -2);
         lua_rawset(L, -4);
         t = lua_type(L, -1);
@@ -335,6 +343,11 @@ static void check_tables(lua_State *L, levy_store *st, const char *fname)
         luaL_error(L, "%s: %s", fname, msg);
     }
     lua_settop(L, top);
+}
+
+static void check_tables(lua_State *L, levy_store *st, const char *fname)
+{
+    check_tables_at(L, st, 1, fname);
 }
 
 enum { MODE_EXEC, MODE_ROW, MODE_ROWS };
@@ -599,7 +612,285 @@ static int l_transaction(lua_State *L)
     return lua_gettop(L) - base + 1;
 }
 
+/* ---------------------------------------------------------------- durable */
+
+/* store.durable(steps) (docs/plugins.md §3): one write unit, committed by the writer thread
+ * in a group with the units of other calls (core/store/writer.h); the calling coroutine is
+ * parked until the group is durable. Steps:
+ *   { "SQL", p1, p2, ..., stop_if_none = true? }  -- parameters as for store.exec
+ *   { job = { kind = "...", key = "..."?, payload = "JSON text"?, delay_ms = n?,
+ *             max_attempts = n? } }                -- levy.jobs.enqueue
+ * Returns a table: [i] = {changes = n, rowid = n} (SQL) or {job_id = "job_…"} (job) for each
+ * step that ran; .stopped = i when step i (stop_if_none) changed no row, which ends the unit
+ * there (the steps before it commit). A failed unit changes nothing and raises: 503
+ * "unavailable" + Retry-After: 1 for a busy store or an I/O-class error (the store's state
+ * and log note it), else a plain error. Without a writer (levy test, levy check), inside an
+ * open store.transaction, or where the caller cannot park, the unit runs at once on the
+ * loop's connection with the same results. Everything is checked before anything is queued:
+ * the table ownership of each statement, its parameters (prepared on the loop's connection),
+ * the job fields. */
+#define DURABLE_MAX_STEPS 64
+#define UNIT_MT "levy.WriteUnit"
+
+typedef struct unit_box {
+    levy_wunit *u; /* owned until submitted */
+} unit_box;
+
+static int unit_gc(lua_State *L)
+{
+    unit_box *b = luaL_checkudata(L, 1, UNIT_MT);
+    levy_wunit_free(b->u);
+    b->u = NULL;
+    return 0;
+}
+
+static int copy_param(lua_State *L, int idx, levy_wparam *p)
+{
+    switch (lua_type(L, idx)) {
+    case LUA_TNUMBER:
+        p->type = LEVY_WPARAM_INT;
+        p->i = (int64_t)lua_tointeger(L, idx);
+        return LEVY_OK;
+    case LUA_TBOOLEAN:
+        p->type = LEVY_WPARAM_INT;
+        p->i = lua_toboolean(L, idx);
+        return LEVY_OK;
+    case LUA_TSTRING: {
+        size_t len;
+        const char *v = lua_tolstring(L, idx, &len);
+        return levy_wparam_text(p, v, len);
+    }
+    default:
+        p->type = LEVY_WPARAM_NULL;
+        return LEVY_OK;
+    }
+}
+
+static char *dup_str(lua_State *L, const char *s)
+{
+    char *d = s ? strdup(s) : NULL;
+    if (s && !d)
+        luaL_error(L, "not enough memory");
+    return d;
+}
+
+/* [-0, +0, v] Fills step i (1-based, table at t) of u. */
+static void fill_step(lua_State *L, levy_store *st, levy_wunit *u, int i, int t)
+{
+    const char *F = "levy.store.durable";
+    levy_wstep *s = &u->steps[i - 1];
+    int top = lua_gettop(L);
+    if (lua_getfield(L, t, "job") != LUA_TNIL) {
+        luaL_checktype(L, -1, LUA_TTABLE);
+        int j = lua_gettop(L);
+        lua_getfield(L, j, "kind");
+        lua_getfield(L, j, "key");
+        lua_getfield(L, j, "payload");
+        lua_getfield(L, j, "delay_ms");
+        lua_getfield(L, j, "max_attempts");
+        if (lua_type(L, j + 1) != LUA_TSTRING || lua_rawlen(L, j + 1) == 0 ||
+            lua_rawlen(L, j + 1) >= LEVY_JOB_KIND_MAX)
+            luaL_error(L, "%s: step %d: job.kind (a string of 1..%d bytes) is required", F, i,
+                       LEVY_JOB_KIND_MAX - 1);
+        if (!lua_isnil(L, j + 2) && lua_type(L, j + 2) != LUA_TSTRING)
+            luaL_error(L, "%s: step %d: job.key must be a string", F, i);
+        if (!lua_isnil(L, j + 3) && lua_type(L, j + 3) != LUA_TSTRING)
+            luaL_error(L, "%s: step %d: job.payload must be JSON text (json.encode it)", F, i);
+        levy_lua_no_float(L, j + 4, F);
+        levy_lua_no_float(L, j + 5, F);
+        lua_Integer delay = lua_isnil(L, j + 4) ? 0 : luaL_checkinteger(L, j + 4);
+        lua_Integer maxa = lua_isnil(L, j + 5) ? 0 : luaL_checkinteger(L, j + 5);
+        size_t plen = 0;
+        const char *payload = lua_isnil(L, j + 3) ? "{}" : lua_tolstring(L, j + 3, &plen);
+        levy_err err = {0};
+        if (!lua_isnil(L, j + 3) &&
+            levy_json_validate(payload, plen, LEVY_JSON_MAX_DEPTH, &err) != LEVY_OK)
+            luaL_error(L, "%s: step %d: job.payload: %s", F, i, err.message);
+        s->kind = LEVY_WSTEP_JOB;
+        s->job_kind = dup_str(L, lua_tostring(L, j + 1));
+        s->job_key = dup_str(L, lua_tostring(L, j + 2));
+        s->job_payload = dup_str(L, payload);
+        s->job_run_at = levy_clock_now_ms() + (delay > 0 ? (int64_t)delay : 0);
+        s->job_max_attempts = maxa > 0 && maxa < 1000000 ? (int)maxa : 0;
+        lua_settop(L, top);
+        return;
+    }
+    lua_pop(L, 1);
+    if (lua_rawgeti(L, t, 1) != LUA_TSTRING)
+        luaL_error(L, "%s: step %d: a SQL string (or job = {...}) is required", F, i);
+    int sqli = lua_gettop(L);
+    check_tables_at(L, st, sqli, F);
+    const char *sql = lua_tostring(L, sqli);
+    levy_err err = {0};
+    levy_stmt *stmt = levy_store_prepare_cached(st, sql, &err);
+    if (!stmt) {
+        if (err.rc == LEVY_EBUSY || err.rc == LEVY_EIO)
+            levy_lua_api_error(L, 503, "unavailable", "the store is temporarily unavailable", 1);
+        luaL_error(L, "%s: step %d: %s", F, i, err.message);
+    }
+    int np = levy_stmt_param_count(stmt);
+    levy_store_release(st, stmt);
+    int given = (int)lua_rawlen(L, t) - 1;
+    if (given > np)
+        luaL_error(L, "%s: step %d: %d parameter(s) expected, %d given", F, i, np, given);
+    lua_getfield(L, t, "stop_if_none");
+    s->flags = lua_toboolean(L, -1) ? LEVY_WSTEP_STOP_IF_NONE : 0;
+    lua_pop(L, 1);
+    s->kind = LEVY_WSTEP_SQL;
+    s->sql = dup_str(L, sql);
+    if (np > 0 && !(s->params = calloc((size_t)np, sizeof *s->params)))
+        luaL_error(L, "not enough memory");
+    s->nparams = np;
+    for (int k = 0; k < np; k++) {
+        int v = lua_gettop(L) + 1;
+        lua_rawgeti(L, t, k + 2);
+        int ty = lua_type(L, v);
+        if (ty == LUA_TNUMBER)
+            levy_lua_no_float(L, v, F);
+        else if (ty == LUA_TLIGHTUSERDATA && lua_touserdata(L, v) == NULL)
+            ;
+        else if (ty != LUA_TNIL && ty != LUA_TSTRING && ty != LUA_TBOOLEAN)
+            luaL_error(L, "%s: step %d: parameter %d: cannot bind a %s", F, i, k + 1,
+                       luaL_typename(L, v));
+        if (copy_param(L, v, &s->params[k]) != LEVY_OK)
+            luaL_error(L, "not enough memory");
+        lua_pop(L, 1);
+    }
+    lua_settop(L, top);
+}
+
+/* [-0, +1, m] The result table of a completed unit. */
+static void push_unit_result(lua_State *L, const levy_wunit *u)
+{
+    lua_createtable(L, u->nsteps, 1);
+    for (int i = 0; i < u->nsteps; i++) {
+        const levy_wstep *s = &u->steps[i];
+        if (!s->ran)
+            continue;
+        lua_createtable(L, 0, 2);
+        if (s->kind == LEVY_WSTEP_JOB) {
+            lua_pushstring(L, s->job_id);
+            lua_setfield(L, -2, "job_id");
+        } else {
+            lua_pushinteger(L, (lua_Integer)s->changes);
+            lua_setfield(L, -2, "changes");
+            lua_pushinteger(L, (lua_Integer)s->rowid);
+            lua_setfield(L, -2, "rowid");
+        }
+        lua_rawseti(L, -2, i + 1);
+    }
+    if (u->stopped) {
+        lua_pushinteger(L, u->stopped);
+        lua_setfield(L, -2, "stopped");
+    }
+}
+
+/* [-0, +2, m] (true, result) or (false, message) for u; a busy / I/O failure the writer
+ * thread met (on_writer: on its own connection) is noted on the loop's store (its state,
+ * /healthz, the log: a unit run on the loop's connection noted its own) and answered as 503
+ * by durable_k. */
+static int push_unit_outcome(lua_State *L, levy_store *st, const levy_wunit *u, int on_writer)
+{
+    if (u->rc == LEVY_OK) {
+        lua_pushboolean(L, 1);
+        push_unit_result(L, u);
+        levy_store_note_ok(st); /* a commit: the store takes writes (healthz, the log) */
+        if (u->jobs)
+            levy_jobs_notify();
+        return 2;
+    }
+    if (st && on_writer && u->state != LEVY_STORE_STATE_OK) {
+        /* the state and its log line, with the writer's own message */
+        char msg[300];
+        snprintf(msg, sizeof msg, "writer thread: %s (SQLite code %d)", u->err.message, u->code);
+        levy_store_note_failure(st, u->state, msg);
+    }
+    if (u->rc == LEVY_EBUSY || u->rc == LEVY_EIO)
+        lua_pushinteger(L, 503);
+    else
+        lua_pushboolean(L, 0);
+    lua_pushstring(L, u->err.message[0] ? u->err.message : "the write failed");
+    return 2;
+}
+
+/* Continuation (and the synchronous path's tail): values (ok|503|false, result|message). */
+static int durable_k(lua_State *L, int status, lua_KContext kctx)
+{
+    (void)status;
+    (void)kctx;
+    int top = lua_gettop(L);
+    if (top < 2)
+        return luaL_error(L, "levy.store.durable: the outcome of the write was lost");
+    if (lua_toboolean(L, top - 1) && !lua_isinteger(L, top - 1))
+        return 1; /* the result table */
+    if (lua_isinteger(L, top - 1))
+        return levy_lua_api_error(L, 503, "unavailable", "the store is temporarily unavailable", 1);
+    return luaL_error(L, "levy.store.durable: %s", lua_tostring(L, top));
+}
+
+/* Runs on the loop (levy_writer_complete): the parked call resumes with the outcome. */
+static void durable_done(levy_wunit *u)
+{
+    levy_lctx *ctx = u->ud;
+    lua_State *co = ctx->co;
+    levy_store *st = levy_lua_host(co, LEVY_HOST_STORE);
+    int n = 2;
+    if (!lua_checkstack(co, 4)) {
+        n = 0; /* cannot happen (the stack was emptied before the yield) */
+    } else {
+        n = push_unit_outcome(co, st, u, 1);
+    }
+    levy_wunit_free(u);
+    ctx->resume(ctx, n);
+}
+
+static int l_durable(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.store.durable", LEVY_CTX_REQUEST);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    levy_store *st = get_store(L);
+    int n = (int)lua_rawlen(L, 1);
+    luaL_argcheck(L, n >= 1 && n <= DURABLE_MAX_STEPS, 1, "1..64 steps");
+    unit_box *b = lua_newuserdatauv(L, sizeof *b, 0); /* 2: owns the unit until submitted */
+    b->u = NULL;
+    luaL_setmetatable(L, UNIT_MT);
+    if (!(b->u = levy_wunit_new(n)))
+        return luaL_error(L, "not enough memory");
+    for (int i = 1; i <= n; i++) {
+        if (lua_rawgeti(L, 1, i) != LUA_TTABLE)
+            return luaL_error(L, "levy.store.durable: step %d must be a table", i);
+        fill_step(L, st, b->u, i, lua_gettop(L));
+        lua_pop(L, 1);
+    }
+    levy_writer *w = levy_lua_host(L, LEVY_HOST_WRITER);
+    levy_lctx *ctx = levy_lua_ctx(L);
+    int park =
+        w && ctx && ctx->resume && ctx->co == L && lua_isyieldable(L) && levy_store_depth(st) == 0;
+    if (park) {
+        levy_wunit *u = b->u;
+        u->done = durable_done;
+        u->ud = ctx;
+        levy_err err = {0};
+        if (levy_writer_submit(w, u, &err) == LEVY_OK) {
+            b->u = NULL; /* the writer's now; durable_done frees it */
+            lua_settop(L, 0);
+            ctx->waiting = 1;
+            return lua_yieldk(L, 0, 0, durable_k);
+        }
+        /* the writer is stopping: run it here (the loop still has its connection) */
+    }
+    levy_wunit *u = b->u;
+    levy_wunit_run(st, u);
+    lua_settop(L, 2);
+    push_unit_outcome(L, st, u, 0);
+    levy_wunit_free(u);
+    b->u = NULL;
+    return durable_k(L, LUA_OK, 0);
+}
+
 static const luaL_Reg store_funcs[] = {{"exec", l_exec},
+                                       {"durable", l_durable},
                                        {"try_exec", l_try_exec},
                                        {"row", l_row},
                                        {"rows", l_rows},
@@ -619,6 +910,11 @@ static const luaL_Reg stmt_meta[] = {{"__gc", stmt_gc},
 
 int luaopen_levy_store(lua_State *L)
 {
+    if (luaL_newmetatable(L, UNIT_MT)) {
+        lua_pushcfunction(L, unit_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_pop(L, 1);
     if (luaL_newmetatable(L, STMT_MT)) {
         luaL_setfuncs(L, stmt_meta, 0);
         luaL_newlib(L, stmt_methods);

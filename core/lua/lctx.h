@@ -47,6 +47,7 @@ struct levy_lctx {
 #define LEVY_HOST_CONFIG "levy.host.config" /* levy_config *  */
 #define LEVY_HOST_CLIENT "levy.host.client" /* levy_http_client * */
 #define LEVY_HOST_RATES "levy.host.rates"   /* levy_rates * (current rate index) */
+#define LEVY_HOST_WRITER "levy.host.writer" /* levy_writer * (levy serve; else none) */
 
 /* [-0, +0, -] Sets / gets the context pointer of thread L (NULL when none). */
 void levy_lua_set_ctx(lua_State *L, levy_lctx *ctx);

@@ -98,9 +98,15 @@ static int finish(levy_store *st, int rc, levy_err *err)
     return rc;
 }
 
-int levy_jobs_enqueue(levy_store *st, const char *kind, const char *key, const char *payload_json,
-                      int64_t run_at_ms, int max_attempts, char id_out[LEVY_JOB_ID_MAX],
-                      levy_err *err)
+void levy_jobs_notify(void)
+{
+    if (notify_fn)
+        notify_fn(notify_ud);
+}
+
+static int enqueue(levy_store *st, const char *kind, const char *key, const char *payload_json,
+                   int64_t run_at_ms, int max_attempts, char id_out[LEVY_JOB_ID_MAX], int notify,
+                   levy_err *err)
 {
     int rc;
     if (!kind || !*kind || strlen(kind) >= LEVY_JOB_KIND_MAX)
@@ -171,9 +177,23 @@ int levy_jobs_enqueue(levy_store *st, const char *kind, const char *key, const c
     rc = step_done(st, s, err);
 done:
     rc = finish(st, rc, err);
-    if (rc == LEVY_OK && notify_fn)
+    if (rc == LEVY_OK && notify && notify_fn)
         notify_fn(notify_ud);
     return rc;
+}
+
+int levy_jobs_enqueue(levy_store *st, const char *kind, const char *key, const char *payload_json,
+                      int64_t run_at_ms, int max_attempts, char id_out[LEVY_JOB_ID_MAX],
+                      levy_err *err)
+{
+    return enqueue(st, kind, key, payload_json, run_at_ms, max_attempts, id_out, 1, err);
+}
+
+int levy_jobs_enqueue_quiet(levy_store *st, const char *kind, const char *key,
+                            const char *payload_json, int64_t run_at_ms, int max_attempts,
+                            char id_out[LEVY_JOB_ID_MAX], levy_err *err)
+{
+    return enqueue(st, kind, key, payload_json, run_at_ms, max_attempts, id_out, 0, err);
 }
 
 static char *dup_col(levy_stmt *s, int i)

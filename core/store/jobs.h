@@ -65,6 +65,13 @@ void levy_jobs_free(levy_job *jobs, int n); /* levy_job_free on each */
 int levy_jobs_enqueue(levy_store *st, const char *kind, const char *key, const char *payload_json,
                       int64_t run_at_ms, int max_attempts, char id_out[LEVY_JOB_ID_MAX],
                       levy_err *err);
+/* The same without the notify hook, for a thread other than the loop's (the writer thread,
+ * writer.h): the loop calls levy_jobs_notify once the unit is complete. */
+int levy_jobs_enqueue_quiet(levy_store *st, const char *kind, const char *key,
+                            const char *payload_json, int64_t run_at_ms, int max_attempts,
+                            char id_out[LEVY_JOB_ID_MAX], levy_err *err);
+/* Calls the notify hook (levy_jobs_set_notify), if any. */
+void levy_jobs_notify(void);
 
 /* Claims up to limit due jobs (state queued, run_at <= now_ms; kind NULL = any kind) in
  * run_at, then created_at order, marking them running with attempts+1, in one transaction.

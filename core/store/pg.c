@@ -100,6 +100,16 @@ char *levy_pg_redact_url(const char *url)
     return out;
 }
 
+/* A failure: what it implies about the store (levy_store_last_failure) and, unless OK, the
+ * store's state. */
+static void failed(levy_store *st, int state, const char *msg)
+{
+    st->fail_state = state;
+    st->fail_code = 0;
+    if (state != LEVY_STORE_STATE_OK)
+        levy_store_note_state(st, state, msg);
+}
+
 static int connect_now(levy_store *st, levy_err *err)
 {
     struct levy_pg *pg = st->pg;
@@ -119,7 +129,7 @@ static int connect_now(levy_store *st, levy_err *err)
         for (char *c = msg; *c; c++)
             if (*c == '\n')
                 *c = *(c + 1) ? ' ' : 0;
-        levy_store_note_state(st, LEVY_STORE_STATE_UNREACHABLE, msg);
+        failed(st, LEVY_STORE_STATE_UNREACHABLE, msg);
         return levy_err_set(err, LEVY_EBUSY, "unavailable", "cannot connect to %s: %s", st->path,
                             msg);
     }
@@ -203,7 +213,7 @@ static int ensure_conn(levy_store *st, levy_err *err)
     if (st->pg->conn && PQstatus(st->pg->conn) == CONNECTION_OK)
         return LEVY_OK;
     if (st->depth > 0) {
-        levy_store_note_state(st, LEVY_STORE_STATE_UNREACHABLE, "connection lost");
+        failed(st, LEVY_STORE_STATE_UNREACHABLE, "connection lost");
         return levy_err_set(err, LEVY_EBUSY, "unavailable",
                             "store %s: connection lost inside a transaction", st->path);
     }
@@ -211,9 +221,11 @@ static int ensure_conn(levy_store *st, levy_err *err)
      * requests fail at once between attempts */
     int64_t now = mono_ms();
     if (st->pg->last_connect && now - st->pg->last_connect < RECONNECT_EVERY_MS &&
-        now >= st->pg->last_connect)
+        now >= st->pg->last_connect) {
+        failed(st, LEVY_STORE_STATE_UNREACHABLE, "reconnecting");
         return levy_err_set(err, LEVY_EBUSY, "unavailable",
                             "store %s cannot be reached (next attempt within a second)", st->path);
+    }
     return connect_now(st, err);
 }
 
@@ -239,14 +251,15 @@ static int fail(levy_store *st, PGresult *res, levy_err *err)
             *c = *(c + 1) ? ' ' : 0;
     if (PQstatus(st->pg->conn) != CONNECTION_OK || !state || strncmp(state, "08", 2) == 0 ||
         strncmp(state, "57P", 3) == 0) {
-        levy_store_note_state(st, LEVY_STORE_STATE_UNREACHABLE, msg);
+        failed(st, LEVY_STORE_STATE_UNREACHABLE, msg);
         return levy_err_set(err, LEVY_EBUSY, "unavailable", "store unavailable: %s", msg);
     }
     if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0 ||
         strcmp(state, "57014") == 0 || strncmp(state, "53", 2) == 0) {
-        levy_store_note_state(st, LEVY_STORE_STATE_BUSY, msg);
+        failed(st, LEVY_STORE_STATE_BUSY, msg);
         return levy_err_set(err, LEVY_EBUSY, "busy", "store busy: %s", msg);
     }
+    failed(st, LEVY_STORE_STATE_OK, msg);
     if (strncmp(state, "23", 2) == 0)
         return levy_err_set(err, LEVY_ECONFLICT, "constraint", "%s", msg);
     return levy_err_set(err, LEVY_EINVAL, "sql", "%s", msg);

@@ -1,5 +1,6 @@
 /* The store: open, pragmas, error mapping, transactions, statement cache, and the statement
  * API over the two engines (SQLite here, PostgreSQL in pg.c). See store.h. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #define CACHE_SIZE LEVY_STORE_CACHE_SIZE
 #define BUSY_COOL_MS 1000 /* after a spent busy budget, no new wait for this long */
 #define PROBE_EVERY_MS 1000
+#define SIBLING_MAX_MS 2000 /* the longest wait for the writer thread's transaction */
 
 struct sqlite3 *levy_store_db(levy_store *st) { return st->db; }
 const char *levy_store_path(levy_store *st) { return st->path; }
@@ -33,6 +35,42 @@ static int64_t mono_ms(void)
 
 static const char *const STATE_NAMES[] = {"ok",       "busy",    "disk_full",
                                           "io_error", "corrupt", "unreachable"};
+
+int64_t levy_store_mono_ms(void) { return mono_ms(); }
+
+void levy_store_set_wait_mark(levy_store *st, _Atomic int64_t *mark) { st->wait_mark = mark; }
+
+void levy_store_set_sibling(levy_store *st, _Atomic int *in_tx) { st->sibling = in_tx; }
+
+void levy_store_set_log_quiet(levy_store *st, int quiet) { st->log_quiet = quiet; }
+
+void levy_store_set_holding(levy_store *st, _Atomic int *flag) { st->holding = flag; }
+
+/* The outermost transaction began or ended (levy_store_set_holding). */
+static void set_holding(levy_store *st, int on)
+{
+    if (st->holding)
+        atomic_store(st->holding, on);
+}
+
+void levy_store_note_failure(levy_store *st, int state, const char *msg)
+{
+    if (st && state != LEVY_STORE_STATE_OK)
+        levy_store_note_state(st, state, msg);
+}
+
+void levy_store_note_ok(levy_store *st)
+{
+    if (st && st->state != LEVY_STORE_STATE_OK)
+        levy_store_note_state(st, LEVY_STORE_STATE_OK, "");
+}
+
+int levy_store_last_failure(levy_store *st, int *code)
+{
+    if (code)
+        *code = st->fail_code;
+    return st->fail_state;
+}
 
 const char *levy_store_state_name(int state)
 {
@@ -73,6 +111,8 @@ void levy_store_note_state(levy_store *st, int state, const char *msg)
         return;
     int was = st->state;
     st->state = state;
+    if (st->log_quiet)
+        return;
     switch (state) {
     case LEVY_STORE_STATE_OK:
         levy_log(LEVY_LOG_WARN, "store", "store %s: writes succeed again (was %s)", st->path,
@@ -114,6 +154,11 @@ int levy_store_rc(levy_store *st, int rc, levy_err *err)
 {
     const char *msg = st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc);
     int state = state_of(rc);
+    int prim = rc & 0xff;
+    if (st && prim != SQLITE_OK && prim != SQLITE_DONE && prim != SQLITE_ROW) {
+        st->fail_state = state; /* levy_store_last_failure */
+        st->fail_code = rc;
+    }
     if (state != LEVY_STORE_STATE_OK)
         levy_store_note_state(st, state, msg);
     switch (rc & 0xff) {
@@ -170,8 +215,28 @@ static int busy_handler(void *ud, int count)
 {
     levy_store *st = ud;
     int64_t now = mono_ms();
-    if (count == 0 && (st->busy_deadline == 0 || now > st->busy_deadline + BUSY_COOL_MS))
+    if (st->wait_mark)
+        atomic_store(st->wait_mark, now);
+    /* the lock is this process's own writer thread's (a group commit: short, bounded): wait
+     * for it without spending the budget, which is for locks other processes hold */
+    if (st->sibling && atomic_load(st->sibling)) {
+        if (count == 0 || st->sibling_since == 0)
+            st->sibling_since = now;
+        if (now - st->sibling_since < SIBLING_MAX_MS) {
+            struct timespec ts1 = {0, 1000000};
+            nanosleep(&ts1, NULL);
+            return 1;
+        }
+    }
+    if (st->sibling_since) {
+        /* the sibling let go (or its wait ran out) and someone else holds the lock now: the
+         * budget's window starts here, not at this wait's first call, which was the
+         * sibling's (a window never opened would give up at once) */
+        st->sibling_since = 0;
         st->busy_deadline = now + st->busy_budget_ms;
+    } else if (count == 0 && (st->busy_deadline == 0 || now > st->busy_deadline + BUSY_COOL_MS)) {
+        st->busy_deadline = now + st->busy_budget_ms;
+    }
     int64_t left = st->busy_deadline - now;
     if (left <= 0)
         return 0;
@@ -323,16 +388,20 @@ static int in_transaction(levy_store *st)
     return PG(st) ? levy_pg_in_transaction(st) : !sqlite3_get_autocommit(st->db);
 }
 
+int levy_store_in_transaction(levy_store *st) { return in_transaction(st); }
+
 int levy_store_begin(levy_store *st, levy_err *err)
 {
     char sql[48];
+    st->fail_state = LEVY_STORE_STATE_OK; /* levy_store_last_failure: this level's own */
+    st->fail_code = 0;
     if (st->depth == 0)
         snprintf(sql, sizeof sql, PG(st) ? "BEGIN" : "BEGIN IMMEDIATE");
     else
         snprintf(sql, sizeof sql, "SAVEPOINT levy_%d", st->depth);
     int rc = levy_store_exec(st, sql, err);
-    if (rc == LEVY_OK)
-        st->depth++;
+    if (rc == LEVY_OK && st->depth++ == 0)
+        set_holding(st, 1); /* BEGIN IMMEDIATE: the write lock is held */
     return rc;
 }
 
@@ -352,6 +421,8 @@ int levy_store_commit(levy_store *st, levy_err *err)
         st->depth = 0; /* the engine rolled back on its own */
     if (rc == LEVY_OK && st->depth == 0 && PG(st))
         levy_store_note_state(st, LEVY_STORE_STATE_OK, ""); /* SQLite: the WAL hook */
+    if (st->depth == 0)
+        set_holding(st, 0);
     return rc;
 }
 
@@ -366,9 +437,14 @@ int levy_store_rollback(levy_store *st, levy_err *err)
         snprintf(sql, sizeof sql, "ROLLBACK TO levy_%d; RELEASE levy_%d", st->depth - 1,
                  st->depth - 1);
     st->depth--;
-    if (st->depth == 0 && !in_transaction(st))
+    if (st->depth == 0 && !in_transaction(st)) {
+        set_holding(st, 0);
         return LEVY_OK; /* already rolled back (SQLite after SQLITE_FULL; a lost connection) */
-    return levy_store_exec(st, sql, err);
+    }
+    int rc = levy_store_exec(st, sql, err);
+    if (st->depth == 0)
+        set_holding(st, 0);
+    return rc;
 }
 
 static levy_stmt *stmt_new(levy_store *st, const char *sql, int persistent, const char **tail,

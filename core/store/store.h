@@ -18,6 +18,7 @@
  *   BUSY/LOCKED → LEVY_EBUSY "busy"; IOERR/FULL/CANTOPEN/CORRUPT/NOTADB/READONLY → LEVY_EIO
  *   "io"; CONSTRAINT → LEVY_ECONFLICT "constraint"; NOMEM → LEVY_ENOMEM; else LEVY_EINVAL
  *   "sql". */
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "levy.h"
@@ -94,6 +95,45 @@ int levy_store_quick_check(levy_store *st, char *detail, size_t cap, levy_err *e
  * lock_timeout = ms per statement (default 5 s), so a row lock held by another process
  * holds the loop no longer than SQLite's budget would. */
 void levy_store_set_busy_budget(levy_store *st, int ms);
+/* Group commit (core/store/writer.h): SQLite only, where the writer thread's connection and
+ * the loop's share the database's one write lock; on PostgreSQL these hooks are never set
+ * (no writer runs there) and do nothing.
+ * Each wait of this connection for a lock (under a busy budget) stores the monotonic ms of
+ * the wait in *mark, atomically: another thread (the writer, writer.h) reads it to leave this
+ * connection a turn. NULL: none. */
+void levy_store_set_wait_mark(levy_store *st, _Atomic int64_t *mark);
+/* *in_tx is 1 while another connection of this process (the writer thread) holds the write
+ * lock: this connection's waits for it do not spend the busy budget (they are bounded at
+ * 2 s), so only a lock held by another process answers 503 within the budget. NULL: none. */
+void levy_store_set_sibling(levy_store *st, _Atomic int *in_tx);
+/* *flag is set to 1 while this connection has a transaction open (levy_store_begin at depth
+ * 0 succeeded: BEGIN IMMEDIATE holds the write lock) and to 0 when it ends: what another
+ * connection of this process passes to levy_store_set_sibling. NULL: none. */
+void levy_store_set_holding(levy_store *st, _Atomic int *flag);
+/* No log lines for state changes of this connection (the writer thread's: its failures are
+ * noted on the loop's connection, which logs them once). Unlike levy_stmt_quiet, the state
+ * itself is still kept. */
+void levy_store_set_log_quiet(levy_store *st, int quiet);
+/* What the last failed call on this connection implied about the store: the
+ * LEVY_STORE_STATE_* (OK when it said nothing about the store: a constraint, bad SQL), and in
+ * *code (when not NULL) the engine's code of it (SQLite's extended result code; 0 on
+ * PostgreSQL). Cleared by levy_store_begin, so after a failure inside a transaction or
+ * savepoint it is that failure's, never an older one's (a failure that was not the store's,
+ * such as a job kind too long, leaves OK). For a connection whose failures another one
+ * reports (the writer's, levy_store_note_failure). */
+int levy_store_last_failure(levy_store *st, int *code);
+/* Notes a failure another connection of this process met (state: LEVY_STORE_STATE_*, as
+ * levy_store_last_failure gave it; msg: its message) as this store's state, logging the
+ * change as the store's own failures are. OK: nothing. */
+void levy_store_note_failure(levy_store *st, int state, const char *msg);
+/* Sets the state back to OK (a write succeeded on another connection), logging the change. */
+void levy_store_note_ok(levy_store *st);
+/* 1 while the engine has a transaction open on this connection (it may have ended one on its
+ * own: SQLite rolls back after SQLITE_FULL and some I/O errors, PostgreSQL when the
+ * connection is lost, while levy_store_depth still counts it). */
+int levy_store_in_transaction(levy_store *st);
+/* Monotonic milliseconds (CLOCK_MONOTONIC), the clock of the busy budget and wait marks. */
+int64_t levy_store_mono_ms(void);
 
 /* Maps a SQLite result code to a LEVY_E* code and fills err with sqlite3_errmsg (the SQLite
  * engine's mapping; store.c). */

@@ -3,6 +3,7 @@
 /* Inside the store only (store.c, pg.c): the store and statement structures and the
  * PostgreSQL engine's entry points. Callers use store.h. */
 #include <sqlite3.h>
+#include <stdatomic.h>
 
 #include "store.h"
 
@@ -30,6 +31,14 @@ struct levy_store {
     int busy_budget_ms;    /* 0: SQLite's 5 s busy timeout; else the shared wait budget */
     int64_t busy_deadline; /* monotonic ms: end of the current busy wait window (0 = none) */
     int64_t last_probe;    /* monotonic ms of the last levy_store_probe write */
+    int fail_state;        /* levy_store_last_failure: the state the last failure implies */
+    int fail_code;         /* ... and the engine's code (SQLite's extended result code) */
+    int log_quiet;         /* levy_store_set_log_quiet: state changes are not logged */
+    /* group commit (core/store/writer.h; SQLite only) */
+    _Atomic int64_t *wait_mark; /* levy_store_set_wait_mark */
+    _Atomic int *sibling;       /* levy_store_set_sibling: 1 while it holds the write lock */
+    int64_t sibling_since;      /* monotonic ms: the current wait for the sibling began */
+    _Atomic int *holding;       /* levy_store_set_holding: 1 while a transaction is open */
     struct {
         char *sql;
         levy_stmt *stmt;

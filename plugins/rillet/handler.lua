@@ -36,6 +36,12 @@ local TICK_MS = (math.type(config.schedule_tick_s) == "integer" and config.sched
 
 local USED = { INVOICE = true, CREDIT_MEMO = true, CUSTOMER = true }
 local DUPLICATE = '{"duplicate":true,"received":true}'
+local RECEIVED = '{"duplicate":false,"received":true}' -- the same JSON, not encoded per delivery
+-- the payload of a connection's rillet.process_inbox job, encoded once per connection id (a
+-- generation lives until the next reload; connections are few)
+local PROCESS_PAYLOAD = {}
+-- the labels of the outcomes every delivery counts (metrics.inc only reads them)
+local R_DUPLICATE, R_ACCEPTED, R_IGNORED = { result = "duplicate" }, { result = "accepted" }, { result = "ignored" }
 
 local function intake(req)
   local cid = req.params.connection_id
@@ -86,7 +92,7 @@ local function intake(req)
   -- delivery that is already committed. No transaction is ever open across a yield, so this
   -- read sees committed rows only; the INSERT below still decides for a first delivery.
   if inbox.seen(h["x-rillet-id"]) then
-    metrics.inc("levy_webhook_deliveries_total", { result = "duplicate" })
+    metrics.inc("levy_webhook_deliveries_total", R_DUPLICATE)
     return 200, DUPLICATE
   end
   -- Replay window (checked after the signature and the duplicate answer: a late retry of a
@@ -109,38 +115,48 @@ local function intake(req)
   local event = util.norm(h["x-rillet-event"])
   local used = USED[entity] and true or false
   local now = time.iso_ms(time.now_ms())
-  local duplicate, silent_changed = false, false
-  store.transaction(function()
-    if inbox.pruned(h["x-rillet-id"]) then -- pruned since the read above
-      duplicate = true
-      return
-    end
-    local n = store.exec([[INSERT INTO inbox(delivery_id, connection_id, entity, event, received_at, body,
-      processed_at, outcome) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(delivery_id) DO NOTHING]],
+  -- One write unit, group-committed by the store's writer thread (store.durable, issue 21):
+  -- this call is parked until the group holding the row is durable, and only then answers
+  -- 2xx. The row is inserted unless the id was pruned since the read above (inbox_seen) or
+  -- another delivery of it got in first (ON CONFLICT); either way the unit stops there and
+  -- the answer is a duplicate's.
+  local unit = {
+    { [[INSERT INTO inbox(delivery_id, connection_id, entity, event, received_at, body,
+      processed_at, outcome) SELECT ?,?,?,?,?,?,?,? WHERE NOT EXISTS
+      (SELECT 1 FROM inbox_seen WHERE delivery_id = ?) ON CONFLICT(delivery_id) DO NOTHING]],
       h["x-rillet-id"], cid, entity, event, now, req.body or "",
-      (not used) and now or nil, (not used) and "ignored" or nil)
-    if n == 0 then
-      duplicate = true
-      return
+      (not used) and now or nil, (not used) and "ignored" or nil, h["x-rillet-id"],
+      stop_if_none = true },
+  }
+  -- fewer pages per commit: last_webhook_at has second resolution, so most deliveries
+  -- would rewrite the connection row with the value it already holds
+  local seen = time.iso(time.now_ms())
+  if crow.last_webhook_at ~= seen then
+    unit[#unit + 1] = { "UPDATE connections SET last_webhook_at = ? WHERE id = ?", seen, cid }
+  end
+  -- always in the unit: a process_inbox job that is due now may already be running (and past
+  -- its read of the inbox) by the time this unit commits; a queued one absorbs this (one
+  -- queued job per connection: the enqueue updates it)
+  if used then
+    local payload = PROCESS_PAYLOAD[cid]
+    if not payload then
+      payload = json.encode { connection_id = cid }
+      PROCESS_PAYLOAD[cid] = payload
     end
-    -- fewer pages per commit: last_webhook_at has second resolution, so most deliveries
-    -- would rewrite the connection row with the value it already holds; and a queued (not yet
-    -- running) process_inbox job reads the inbox when it starts, so it will see this row
-    -- (a running one may have read it already: then a new job is queued)
-    local seen = time.iso(time.now_ms())
-    if crow.last_webhook_at ~= seen then
-      store.exec("UPDATE connections SET last_webhook_at = ? WHERE id = ?", seen, cid)
-    end
-    -- deliveries of this kind flow again: webhook_silent ends for it (health.lua)
-    if health.delivery_verified(crow, entity) then silent_changed = true end
-    if used and jobs.count { kind = "rillet.process_inbox", key = cid, states = { "due" } } == 0 then
-      jobs.enqueue { kind = "rillet.process_inbox", key = cid, payload = { connection_id = cid } }
-    end
-  end)
-  metrics.inc("levy_webhook_deliveries_total", { result = duplicate and "duplicate" or (used and "accepted" or "ignored") })
+    unit[#unit + 1] = { job = { kind = "rillet.process_inbox", key = cid, payload = payload } }
+  end
+  local res = store.durable(unit)
+  local duplicate = res.stopped == 1
+  -- deliveries of this kind flow again: webhook_silent ends for it (health.lua; a write only
+  -- while the connection is flagged silent)
+  local silent_changed = false
+  if not duplicate and (crow.silent_count or 0) > 0 then
+    silent_changed = store.transaction(function() return health.delivery_verified(crow, entity) end)
+  end
+  metrics.inc("levy_webhook_deliveries_total", duplicate and R_DUPLICATE or (used and R_ACCEPTED or R_IGNORED))
   -- the first verified delivery: awaiting_webhook -> connected
   if (not crow.last_webhook_at and not duplicate) or silent_changed then health.refresh(cid) end
-  return 200, { received = true, duplicate = duplicate }
+  return 200, duplicate and DUPLICATE or RECEIVED
 end
 
 ---------------------------------------------------------------- documents API

@@ -22,14 +22,10 @@ function M.retention_days()
 end
 
 -- Was this X-Rillet-Id ever accepted (in the inbox, or pruned from it)?
+-- One statement (it runs for every delivery): both primary-key lookups.
 function M.seen(delivery_id)
-  return store.row("SELECT 1 AS x FROM inbox WHERE delivery_id = ?", delivery_id) ~= nil
-    or store.row("SELECT 1 AS x FROM inbox_seen WHERE delivery_id = ?", delivery_id) ~= nil
-end
-
--- Only the pruned table: the intake's INSERT ... ON CONFLICT covers the inbox itself.
-function M.pruned(delivery_id)
-  return store.row("SELECT 1 AS x FROM inbox_seen WHERE delivery_id = ?", delivery_id) ~= nil
+  return store.row([[SELECT EXISTS (SELECT 1 FROM inbox WHERE delivery_id = ?1)
+    OR EXISTS (SELECT 1 FROM inbox_seen WHERE delivery_id = ?1) AS x]], delivery_id).x == 1
 end
 
 -- One pass (schedule rillet.inbox_prune_tick, every --schedule-tick): moves up to BATCH * BATCHES

@@ -57,6 +57,7 @@ end
 -- (no '.') and the timestamp's strict grammar, `timestamp "." id "." entity "." event "."`
 -- splits one way only, so a signature cannot be re-used under other header values
 -- (e.g. timestamp "…T10:00:00" with id "123Z.<uuid>" for "…T10:00:00.123Z" + "<uuid>").
+local WORD_HEADERS = { { "x-rillet-entity", "X-Rillet-Entity" }, { "x-rillet-event", "X-Rillet-Event" } }
 function M.check(h)
   if not h["x-rillet-id"]:match(UUID) then
     return nil, "X-Rillet-Id must be a UUID (8-4-4-4-12 hex digits)"
@@ -64,7 +65,7 @@ function M.check(h)
   if not M.parse_timestamp(h["x-rillet-timestamp"]) then
     return nil, "X-Rillet-Timestamp must be an RFC 3339 date-time, e.g. 2026-08-01T12:00:00Z"
   end
-  for _, p in ipairs({ { "x-rillet-entity", "X-Rillet-Entity" }, { "x-rillet-event", "X-Rillet-Event" } }) do
+  for _, p in ipairs(WORD_HEADERS) do
     local v, label = h[p[1]], p[2]
     if #v > M.MAX_WORD or not v:match(WORD) then
       return nil, label .. " must be a word of letters, digits, '_' or '-' (at most 64)"

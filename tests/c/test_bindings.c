@@ -255,6 +255,33 @@ end:
     close_state(L);
 }
 
+/* store.durable without a writer (levy test; PostgreSQL): the unit runs at once on the
+ * store's connection, same results; a job kind too long is refused before anything runs (it
+ * failed inside the unit, where a stale busy state could be reported with it). */
+static void t_store_durable(void)
+{
+    lua_State *L = new_state();
+    CHECK(run(
+        L, "store.exec('CREATE TABLE d(id INTEGER PRIMARY KEY, v TEXT NOT NULL)')\n"
+           "local u = { { 'INSERT INTO d(id, v) VALUES (?, ?) ON CONFLICT DO NOTHING', 1, 'a',\n"
+           "              stop_if_none = true },\n"
+           "            { job = { kind = 'demo.k', key = '1', payload = '{\"id\":1}' } } }\n"
+           "local r = store.durable(u)\n"
+           "assert(r[1].changes == 1 and r[2].job_id:sub(1, 4) == 'job_' and not r.stopped)\n"
+           "r = store.durable(u)\n"
+           "assert(r.stopped == 1 and r[2] == nil)\n"
+           "raises('NOT NULL', store.durable, { { 'INSERT INTO d(id, v) VALUES (2, ?)' } })\n"
+           "raises('step 2: job.kind (a string of 1..127 bytes)', store.durable,\n"
+           "       { { 'INSERT INTO d(id, v) VALUES (3, 3)' }, { job = { kind = ('k'):rep(200) } } "
+           "})\n"
+           "raises('step 1: job.kind', store.durable, { { job = { kind = '' } } })\n"
+           "assert(store.row('SELECT count(*) AS n FROM d').n == 1)\n"
+           "assert(store.row(\"SELECT count(*) AS n FROM jobs WHERE kind = 'demo.k'\").n == 1)\n"));
+    CHECK_EQ_INT(levy_store_depth(store), 0);
+end:
+    close_state(L);
+}
+
 /* Table ownership (docs/plugins.md, "tables"): plugin b's code may not use plugin a's table
  * nor the core's, whatever the call path; a's export called by b is a's code; the verdict
  * cache starts over past its bound; a statement too wide to check is refused. */
@@ -461,6 +488,7 @@ end:
 static const levy_test tests[] = {{"money", t_money},
                                   {"crypto", t_crypto},
                                   {"store", t_store},
+                                  {"store_durable", t_store_durable},
                                   {"store_table_owner", t_store_table_owner},
                                   {"store_busy_api_error", t_store_busy_api_error},
                                   {"jobs", t_jobs},

@@ -2,7 +2,9 @@
  * (tests/pg/cluster.sh; skipped when no PostgreSQL server binaries are installed): value
  * types, placeholders, transactions with a failed statement inside, migrations from
  * migrations/postgres/, job claims across two connections (SKIP LOCKED, the lease), an
- * unreachable server and its return, the URL's password kept out of the store's name.
+ * unreachable server and its return, the URL's password kept out of the store's name, and a
+ * store.durable unit (core/store/writer.h) run on the caller's connection: no writer thread
+ * on PostgreSQL.
  * Ports 24940-24949 (run in `unshare -n`). */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "log.h"
 #include "store/jobs.h"
 #include "store/store.h"
+#include "store/writer.h"
 
 static char dir[64], url[512], password[64];
 static int have_pg = -1;
@@ -405,6 +408,119 @@ end:
     levy_store_close(b);
 }
 
+/* A store.durable unit: INSERT (stop_if_none), UPDATE, a job. */
+static levy_wunit *pg_unit(int64_t id, const char *v)
+{
+    levy_wunit *u = levy_wunit_new(3);
+    u->steps[0].kind = LEVY_WSTEP_SQL;
+    u->steps[0].sql = strdup("INSERT INTO d(id, v) VALUES (?, ?) ON CONFLICT DO NOTHING");
+    u->steps[0].flags = LEVY_WSTEP_STOP_IF_NONE;
+    u->steps[0].nparams = 2;
+    u->steps[0].params = calloc(2, sizeof(levy_wparam));
+    u->steps[0].params[0].type = LEVY_WPARAM_INT;
+    u->steps[0].params[0].i = id;
+    if (v)
+        levy_wparam_text(&u->steps[0].params[1], v, strlen(v));
+    u->steps[1].kind = LEVY_WSTEP_SQL;
+    u->steps[1].sql = strdup("UPDATE d SET n = n + 1 WHERE id = ?");
+    u->steps[1].nparams = 1;
+    u->steps[1].params = calloc(1, sizeof(levy_wparam));
+    u->steps[1].params[0].type = LEVY_WPARAM_INT;
+    u->steps[1].params[0].i = id;
+    u->steps[2].kind = LEVY_WSTEP_JOB;
+    u->steps[2].job_kind = strdup("test.durable");
+    u->steps[2].job_payload = strdup("{}");
+    return u;
+}
+
+static int64_t pg_int(levy_store *st, const char *sql)
+{
+    levy_stmt *s = NULL;
+    int64_t v = -1;
+    if (levy_store_prepare(st, sql, &s, NULL, NULL) == LEVY_OK &&
+        levy_stmt_step(s, NULL) == LEVY_STMT_ROW)
+        v = levy_stmt_column_int64(s, 0);
+    levy_stmt_finalize(s);
+    return v;
+}
+
+/* store.durable on PostgreSQL: no writer thread (levy_writer_start refuses the URL, levy serve
+ * starts none); the unit runs on the caller's connection through the statement API with the
+ * same results as on SQLite: stop_if_none, a job, a failing step rolls back its unit alone
+ * (inside an open transaction too), a lock held elsewhere fails it busy. */
+static void t_durable_unit(void)
+{
+    if (!pg())
+        return;
+    levy_store *st = open_pg(), *other = open_pg();
+    levy_writer *w = NULL;
+    levy_err e = {0};
+    levy_wunit *u1 = NULL, *u2 = NULL, *bad = NULL, *in_tx = NULL, *busy = NULL;
+    CHECK(st && other);
+    CHECK_EQ_INT(levy_writer_start(&w, url, 250, &e), LEVY_EINVAL);
+    CHECK(w == NULL);
+    CHECK_EQ_STR(e.code, "engine");
+    CHECK_EQ_INT(levy_store_exec(st,
+                                 "DROP TABLE IF EXISTS d; CREATE TABLE d(id BIGINT PRIMARY KEY, "
+                                 "v TEXT NOT NULL, n BIGINT NOT NULL DEFAULT 0); DELETE FROM jobs "
+                                 "WHERE kind = 'test.durable'",
+                                 &e),
+                 LEVY_OK);
+    u1 = pg_unit(1, "a");
+    CHECK_EQ_INT(levy_wunit_run(st, u1), LEVY_OK);
+    CHECK_EQ_INT(u1->stopped, 0);
+    CHECK_EQ_INT(u1->jobs, 1);
+    CHECK_EQ_INT(u1->steps[0].changes, 1);
+    CHECK_EQ_INT(u1->steps[1].changes, 1);
+    CHECK(strncmp(u1->steps[2].job_id, "job_", 4) == 0);
+    CHECK_EQ_INT(levy_store_depth(st), 0);
+    u2 = pg_unit(1, "a"); /* the row is there: the unit ends at step 1, nothing else runs */
+    CHECK_EQ_INT(levy_wunit_run(st, u2), LEVY_OK);
+    CHECK_EQ_INT(u2->stopped, 1);
+    CHECK_EQ_INT(u2->steps[1].ran, 0);
+    CHECK_EQ_INT(u2->jobs, 0);
+    CHECK_EQ_INT(pg_int(other, "SELECT n FROM d WHERE id = 1"), 1);
+    CHECK_EQ_INT(pg_int(other, "SELECT count(*) FROM jobs WHERE kind = 'test.durable'"), 1);
+    bad = pg_unit(2, NULL); /* v NULL: NOT NULL fails the unit, which leaves nothing */
+    CHECK_EQ_INT(levy_wunit_run(st, bad), LEVY_ECONFLICT);
+    CHECK_EQ_INT(bad->state, LEVY_STORE_STATE_OK);
+    CHECK_EQ_INT(levy_store_depth(st), 0);
+    CHECK_EQ_INT(pg_int(other, "SELECT count(*) FROM d"), 1);
+    /* inside an open transaction: a savepoint; a failed unit leaves the outer work usable */
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(st, "INSERT INTO d(id, v) VALUES (10, 'outer')", &e), LEVY_OK);
+    levy_wunit_free(bad);
+    bad = pg_unit(11, NULL);
+    CHECK_EQ_INT(levy_wunit_run(st, bad), LEVY_ECONFLICT);
+    CHECK_EQ_INT(levy_store_depth(st), 1);
+    in_tx = pg_unit(12, "b");
+    CHECK_EQ_INT(levy_wunit_run(st, in_tx), LEVY_OK);
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(pg_int(other, "SELECT count(*) FROM d WHERE id IN (10, 12)"), 2);
+    CHECK_EQ_INT(pg_int(other, "SELECT count(*) FROM d WHERE id = 11"), 0);
+    /* another process holds the row: busy within the budget, the store's state says so */
+    levy_store_set_busy_budget(st, 50);
+    CHECK_EQ_INT(levy_store_begin(other, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(other, "UPDATE d SET n = n + 1 WHERE id = 1", &e), LEVY_OK);
+    busy = pg_unit(1, "a");
+    busy->steps[0].flags = 0; /* go on to the UPDATE of the held row */
+    CHECK_EQ_INT(levy_wunit_run(st, busy), LEVY_EBUSY);
+    CHECK_EQ_INT(busy->state, LEVY_STORE_STATE_BUSY);
+    CHECK_EQ_INT(levy_store_depth(st), 0);
+    CHECK_EQ_INT(levy_store_commit(other, &e), LEVY_OK);
+    CHECK_EQ_INT(pg_int(other, "SELECT n FROM d WHERE id = 1"), 2);
+end:
+    levy_wunit_free(u1);
+    levy_wunit_free(u2);
+    levy_wunit_free(bad);
+    levy_wunit_free(in_tx);
+    levy_wunit_free(busy);
+    if (other && levy_store_depth(other))
+        levy_store_rollback(other, NULL);
+    levy_store_close(other);
+    levy_store_close(st);
+}
+
 static void t_bad_url(void)
 {
     levy_store *st = NULL;
@@ -426,9 +542,13 @@ end:
     levy_store_close(st);
 }
 
-static const levy_test tests[] = {
-    {"values", t_values},           {"transactions", t_transactions},
-    {"migrations", t_migrations},   {"jobs_two_connections", t_jobs_two_connections},
-    {"unreachable", t_unreachable}, {"lock_budget", t_lock_budget},
-    {"bad_url", t_bad_url},         {NULL, NULL}};
+static const levy_test tests[] = {{"values", t_values},
+                                  {"transactions", t_transactions},
+                                  {"migrations", t_migrations},
+                                  {"jobs_two_connections", t_jobs_two_connections},
+                                  {"unreachable", t_unreachable},
+                                  {"lock_budget", t_lock_budget},
+                                  {"bad_url", t_bad_url},
+                                  {"durable_unit", t_durable_unit},
+                                  {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

@@ -5,6 +5,8 @@ migrations/postgres/ twin is applied):
   - a durable write + job through each process: every job runs exactly once (processed == 1,
     one attempt), whichever process claims it (FOR UPDATE SKIP LOCKED);
   - a running job whose lease ran out (a crashed runner) is claimed again and finished;
+  - store.durable units (issue 21) commit on each process's own connection, into PostgreSQL
+    (no writer thread, no SQLite file), once each, their jobs run once;
   - a third process without the master key, or with another one, refuses to start (non-zero exit, clear message);
   - /healthz 503 "unreachable" while PostgreSQL is stopped, 200 again after it restarts;
   - the URL's password never reaches a log;
@@ -112,6 +114,32 @@ def main():
               psql("SELECT state, attempts, claimed_by FROM jobs WHERE id='job_crashed'"))
         check("... and ran once more", psql("SELECT processed FROM example_things WHERE "
                                             "id='crashed'") == "1")
+
+        # store.durable (issue 21) on PostgreSQL: no writer thread (its group commit is
+        # SQLite's); the unit commits at once on the loop's connection, into PostgreSQL: each
+        # row and job there once, a repeated id a no-op, and no SQLite file beside it
+        for i in range(10):
+            port, d = (base + 1, da) if i % 2 == 0 else (base + 2, db)
+            for want in (201, 200):  # new, then a repeat (stop_if_none: nothing more)
+                st, body, text, _ = req("POST", "http://127.0.0.1:%d/v1/example/durable-things"
+                                        % port, body={"id": "dur%d" % i, "name": "d%d" % i},
+                                        headers={"Authorization": "Bearer " + token(d)})
+                if st != want or not body or body.get("new") != (want == 201):
+                    check("POST /v1/example/durable-things dur%d answers %d" % (i, want), False,
+                          "%s %s" % (st, text[:300]))
+        check("store.durable rows are in PostgreSQL, once each",
+              psql("SELECT count(*) FROM example_things WHERE id LIKE 'dur%'") == "10",
+              psql("SELECT id FROM example_things WHERE id LIKE 'dur%'"))
+        ok = wait_for(lambda: psql("SELECT count(*) FROM jobs WHERE kind='example.thing' AND "
+                                   "key LIKE 'dur%' AND state='done' AND attempts=1") == "10", 90)
+        check("... with one job each, run once", ok and psql(
+            "SELECT count(*) FROM example_things WHERE id LIKE 'dur%' AND processed <> 1") == "0",
+            psql("SELECT key, state, attempts FROM jobs WHERE key LIKE 'dur%'"))
+        check("no SQLite store beside the PostgreSQL one",
+              not any(os.path.exists(os.path.join(d, "levy.db")) for d in (da, db)),
+              os.listdir(da))
+        check("the log says store.durable commits on the loop",
+              "no writer thread" in tail(os.path.join(tmp, "a.log"), 10 ** 6))
 
         # no key, or another master key: refused
         def third(extra_env):

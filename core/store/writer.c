@@ -1,0 +1,412 @@
+/* The writer thread: group commit of write units. See writer.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jobs.h"
+#include "log.h"
+#include "writer.h"
+
+#define GROUP_MAX 512  /* units per transaction: bounds the time the write lock is held */
+#define LOOP_TURN_MS 3 /* the gap left after a commit while the loop's connection waits */
+
+struct levy_writer {
+    levy_store *st;
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    levy_wunit *q_head, *q_tail;       /* queued */
+    levy_wunit *done_head, *done_tail; /* complete, for levy_writer_complete */
+    int stopping;
+    int busy_ms;
+    int pipe[2];
+    _Atomic int64_t loop_wait; /* levy_store_set_wait_mark of the loop's store */
+    _Atomic int in_tx;         /* levy_store_set_sibling of the loop's store */
+    _Atomic int loop_tx;       /* the loop's store has a transaction open (set_holding) */
+    _Atomic uint64_t units, groups;
+};
+
+levy_wunit *levy_wunit_new(int nsteps)
+{
+    levy_wunit *u = calloc(1, sizeof *u);
+    if (!u)
+        return NULL;
+    if (nsteps > 0 && !(u->steps = calloc((size_t)nsteps, sizeof *u->steps))) {
+        free(u);
+        return NULL;
+    }
+    u->nsteps = nsteps;
+    return u;
+}
+
+void levy_wunit_free(levy_wunit *u)
+{
+    if (!u)
+        return;
+    for (int i = 0; i < u->nsteps; i++) {
+        levy_wstep *s = &u->steps[i];
+        for (int k = 0; k < s->nparams; k++)
+            free(s->params[k].s);
+        free(s->params);
+        free(s->sql);
+        free(s->job_kind);
+        free(s->job_key);
+        free(s->job_payload);
+    }
+    free(u->steps);
+    free(u);
+}
+
+int levy_wparam_text(levy_wparam *p, const char *s, size_t len)
+{
+    p->type = LEVY_WPARAM_TEXT;
+    p->len = len;
+    if (!(p->s = malloc(len + 1)))
+        return LEVY_ENOMEM;
+    memcpy(p->s, s, len);
+    p->s[len] = 0;
+    return LEVY_OK;
+}
+
+/* ------------------------------------------------------------------ the thread's work */
+
+static void fail_unit(levy_wunit *u, int rc, int state, int code, const levy_err *err)
+{
+    u->rc = rc ? rc : LEVY_EINTERNAL;
+    u->state = state;
+    u->code = code;
+    if (err)
+        u->err = *err;
+}
+
+/* Fails u with rc and what the store's last failure implied (levy_store_last_failure). */
+static void fail_unit_store(levy_store *st, levy_wunit *u, int rc, const levy_err *err)
+{
+    int code = 0;
+    int state = levy_store_last_failure(st, &code);
+    fail_unit(u, rc, state, code, err);
+}
+
+/* Runs one SQL step (the statement API: either engine). LEVY_OK, or the failure with err
+ * set. */
+static int run_sql(levy_store *st, levy_wstep *s, levy_err *err)
+{
+    levy_stmt *stmt = levy_store_prepare_cached(st, s->sql, err);
+    if (!stmt)
+        return err->rc ? err->rc : LEVY_EINTERNAL;
+    int np = levy_stmt_param_count(stmt);
+    if (s->nparams != np) {
+        levy_store_release(st, stmt);
+        return levy_err_set(err, LEVY_EINVAL, "sql", "%d parameter(s) expected, %d given", np,
+                            s->nparams);
+    }
+    int rc = LEVY_OK;
+    for (int k = 0; k < s->nparams && rc == LEVY_OK; k++) {
+        levy_wparam *p = &s->params[k];
+        if (p->type == LEVY_WPARAM_INT)
+            rc = levy_stmt_bind_int64(stmt, k + 1, p->i);
+        else if (p->type == LEVY_WPARAM_TEXT)
+            rc = levy_stmt_bind_text(stmt, k + 1, p->s, (long)p->len);
+        else
+            rc = levy_stmt_bind_null(stmt, k + 1);
+    }
+    if (rc != LEVY_OK)
+        levy_err_set(err, rc, "sql", "cannot bind a parameter");
+    while (rc == LEVY_OK && (rc = levy_stmt_step(stmt, err)) == LEVY_STMT_ROW)
+        rc = LEVY_OK;
+    if (rc == LEVY_OK) {
+        s->changes = levy_store_changes(st);
+        s->rowid = levy_store_last_insert_rowid(st);
+    }
+    levy_store_release(st, stmt);
+    return rc;
+}
+
+int levy_wunit_run(levy_store *st, levy_wunit *u)
+{
+    levy_err err;
+    levy_err_clear(&err);
+    int depth = levy_store_depth(st); /* 0 alone; in a group (or a transaction): a SAVEPOINT */
+    int rc = levy_store_begin(st, &err);
+    if (rc != LEVY_OK) {
+        fail_unit_store(st, u, rc, &err);
+        return u->rc;
+    }
+    for (int i = 0; i < u->nsteps && rc == LEVY_OK; i++) {
+        levy_wstep *s = &u->steps[i];
+        if (s->kind == LEVY_WSTEP_SQL) {
+            if ((rc = run_sql(st, s, &err)) != LEVY_OK)
+                break;
+            s->ran = 1;
+            if ((s->flags & LEVY_WSTEP_STOP_IF_NONE) && s->changes == 0) {
+                u->stopped = i + 1;
+                break;
+            }
+        } else {
+            rc = levy_jobs_enqueue_quiet(st, s->job_kind, s->job_key, s->job_payload, s->job_run_at,
+                                         s->job_max_attempts, s->job_id, &err);
+            if (rc != LEVY_OK)
+                break;
+            s->ran = 1;
+            u->jobs++;
+        }
+    }
+    if (rc != LEVY_OK) {
+        fail_unit_store(st, u, rc, &err);
+        levy_store_rollback(st, NULL);
+        return u->rc;
+    }
+    if ((rc = levy_store_commit(st, &err)) != LEVY_OK) { /* RELEASE (COMMIT when alone) */
+        fail_unit_store(st, u, rc, &err);
+        if (levy_store_depth(st) > depth) /* still open: end this unit's level */
+            levy_store_rollback(st, NULL);
+        return u->rc;
+    }
+    return LEVY_OK;
+}
+
+static void post_done(levy_writer *w, levy_wunit *head, levy_wunit *tail)
+{
+    if (!head)
+        return;
+    pthread_mutex_lock(&w->mu);
+    int wake = w->done_head == NULL;
+    if (w->done_tail)
+        w->done_tail->next = head;
+    else
+        w->done_head = head;
+    w->done_tail = tail;
+    pthread_mutex_unlock(&w->mu);
+    if (wake) {
+        char b = 1;
+        ssize_t n;
+        do
+            n = write(w->pipe[1], &b, 1);
+        while (n < 0 && errno == EINTR);
+        /* EAGAIN: the pipe is full of wake-ups already; the loop drains everything anyway */
+    }
+}
+
+/* One group: units [head .. up to GROUP_MAX] taken from the queue. */
+static void run_group(levy_writer *w, levy_wunit *head)
+{
+    levy_store *st = w->st;
+    while (head) {
+        levy_err err;
+        levy_err_clear(&err);
+        levy_wunit *first = head, *last = NULL;
+        if (w->busy_ms > 0) /* each group waits at most busy_ms for the lock */
+            levy_store_set_busy_budget(st, w->busy_ms);
+        int rc = levy_store_begin(st, &err); /* BEGIN IMMEDIATE */
+        if (rc != LEVY_OK) {
+            int code = 0;
+            int state = levy_store_last_failure(st, &code);
+            levy_wunit *tail = head;
+            for (levy_wunit *u = head; u; u = u->next) {
+                fail_unit(u, rc, state, code, &err);
+                tail = u;
+            }
+            post_done(w, head, tail);
+            return;
+        }
+        /* it holds the write lock now (not while it waited for it: a lock another process
+         * holds keeps costing the loop its short budget only) */
+        atomic_store(&w->in_tx, 1);
+        int broken = 0; /* the transaction was rolled back by SQLite under us */
+        for (levy_wunit *u = head; u; u = u->next) {
+            last = u;
+            if (levy_wunit_run(st, u) != LEVY_OK && !levy_store_in_transaction(st)) {
+                broken = 1;
+                break;
+            }
+        }
+        levy_wunit *rest = last ? last->next : NULL;
+        if (last)
+            last->next = NULL;
+        if (broken) {
+            /* the units before the failing one are not durable either: fail them with its
+             * error; the rest run in a new transaction */
+            while (levy_store_depth(st) > 0)
+                levy_store_rollback(st, NULL);
+            for (levy_wunit *u = first; u != last; u = u->next)
+                if (u->rc == LEVY_OK)
+                    fail_unit(u, last->rc, last->state, last->code, &last->err);
+        } else if ((rc = levy_store_commit(st, &err)) != LEVY_OK) {
+            int code = 0;
+            int state = levy_store_last_failure(st, &code);
+            if (levy_store_depth(st) > 0)
+                levy_store_rollback(st, NULL);
+            for (levy_wunit *u = first; u; u = u->next)
+                if (u->rc == LEVY_OK)
+                    fail_unit(u, rc, state, code, &err);
+        } else {
+            uint64_t n = 0;
+            for (levy_wunit *u = first; u; u = u->next)
+                n++;
+            atomic_fetch_add(&w->units, n);
+            atomic_fetch_add(&w->groups, 1);
+        }
+        atomic_store(&w->in_tx, 0);
+        post_done(w, first, last);
+        head = rest;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    levy_writer *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        while (!w->q_head && !w->stopping)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (!w->q_head) { /* stopping, and nothing left */
+            pthread_mutex_unlock(&w->mu);
+            break;
+        }
+        levy_wunit *head = w->q_head, *u = head;
+        for (int n = 1; n < GROUP_MAX && u->next; n++)
+            u = u->next;
+        w->q_head = u->next;
+        if (!w->q_head)
+            w->q_tail = NULL;
+        u->next = NULL;
+        pthread_mutex_unlock(&w->mu);
+        run_group(w, head);
+        /* the loop's own connection waited for the lock recently: leave it a turn before the
+         * next BEGIN IMMEDIATE (its busy handler retries within a few ms) */
+        int64_t waited = atomic_load(&w->loop_wait);
+        if (waited && levy_store_mono_ms() - waited < 20) {
+            struct timespec ts = {0, LOOP_TURN_MS * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ the submitter's side */
+
+int levy_writer_start(levy_writer **out, const char *path, int busy_ms, levy_err *err)
+{
+    *out = NULL;
+    levy_writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+    w->pipe[0] = w->pipe[1] = -1;
+    if (levy_store_is_url(path)) { /* PostgreSQL: no writer (writer.h) */
+        free(w);
+        return levy_err_set(err, LEVY_EINVAL, "engine",
+                            "the writer thread group-commits SQLite only; on PostgreSQL "
+                            "store.durable runs on the caller's connection");
+    }
+    int rc = levy_store_connect(&w->st, path, 0, err);
+    if (rc != LEVY_OK) {
+        free(w);
+        return rc;
+    }
+    w->busy_ms = busy_ms;
+    levy_store_set_log_quiet(w->st, 1); /* its failures are logged once, by the loop's store */
+    if (busy_ms > 0)
+        levy_store_set_busy_budget(w->st, busy_ms);
+    if (pipe(w->pipe) != 0) {
+        levy_store_close(w->st);
+        free(w);
+        return levy_err_set(err, LEVY_EIO, "io", "writer: pipe: %s", strerror(errno));
+    }
+    for (int i = 0; i < 2; i++) {
+        fcntl(w->pipe[i], F_SETFL, fcntl(w->pipe[i], F_GETFL) | O_NONBLOCK);
+        fcntl(w->pipe[i], F_SETFD, FD_CLOEXEC);
+    }
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    if (pthread_create(&w->th, NULL, writer_main, w) != 0) {
+        close(w->pipe[0]);
+        close(w->pipe[1]);
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+        levy_store_close(w->st);
+        free(w);
+        return levy_err_set(err, LEVY_EINTERNAL, "thread", "cannot start the writer thread");
+    }
+    *out = w;
+    return LEVY_OK;
+}
+
+int levy_writer_submit(levy_writer *w, levy_wunit *u, levy_err *err)
+{
+    u->next = NULL;
+    u->rc = LEVY_OK;
+    pthread_mutex_lock(&w->mu);
+    if (w->stopping) {
+        pthread_mutex_unlock(&w->mu);
+        return levy_err_set(err, LEVY_EBUSY, "stopping", "the store's writer is stopping");
+    }
+    if (w->q_tail)
+        w->q_tail->next = u;
+    else
+        w->q_head = u;
+    w->q_tail = u;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    return LEVY_OK;
+}
+
+int levy_writer_fd(levy_writer *w) { return w->pipe[0]; }
+
+int levy_writer_complete(levy_writer *w)
+{
+    char buf[64];
+    while (read(w->pipe[0], buf, sizeof buf) > 0)
+        ;
+    pthread_mutex_lock(&w->mu);
+    levy_wunit *u = w->done_head;
+    w->done_head = w->done_tail = NULL;
+    pthread_mutex_unlock(&w->mu);
+    int n = 0;
+    while (u) {
+        levy_wunit *next = u->next;
+        u->next = NULL;
+        u->done(u); /* owns u from here */
+        u = next;
+        n++;
+    }
+    return n;
+}
+
+void levy_writer_stop(levy_writer *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stopping = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->th, NULL); /* the thread ends once the queue is empty */
+    levy_writer_complete(w);
+    close(w->pipe[0]);
+    close(w->pipe[1]);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    levy_store_close(w->st);
+    free(w);
+}
+
+void levy_writer_counts(levy_writer *w, uint64_t *units, uint64_t *groups)
+{
+    *units = w ? atomic_load(&w->units) : 0;
+    *groups = w ? atomic_load(&w->groups) : 0;
+}
+
+void levy_writer_watch_store(levy_writer *w, levy_store *st)
+{
+    levy_store_set_wait_mark(st, &w->loop_wait);
+    levy_store_set_sibling(st, &w->in_tx);
+    /* and the other way round: a job's transaction on the loop (50 deliveries processed per
+     * commit, slow on a loaded machine) is waited for, not answered with 503s */
+    levy_store_set_holding(st, &w->loop_tx);
+    levy_store_set_sibling(w->st, &w->loop_tx);
+}

@@ -1,0 +1,132 @@
+#ifndef LEVY_WRITER_H
+#define LEVY_WRITER_H
+/* The store's writer thread (issue 21, group commit): one thread with its own connection to
+ * the store takes write units from a queue and commits them in groups: one BEGIN IMMEDIATE,
+ * each unit inside its own SAVEPOINT, one COMMIT (one WAL fsync with synchronous=FULL) for
+ * every unit that was waiting when the group began. A unit is complete only once its group's
+ * COMMIT returned, i.e. once it is durable.
+ *
+ * Failure isolation: a unit whose step fails is rolled back to its savepoint and fails alone
+ * (its neighbours in the group commit); a failed BEGIN or COMMIT (busy, disk full, I/O) fails
+ * every unit of the group, since none of them is durable. When a step's error made SQLite
+ * roll back the whole transaction (SQLITE_FULL, some I/O errors), the units of the group
+ * before it fail too, and the units after it run in a new group.
+ *
+ * Completion: the writer never calls back into the submitter's thread. Completed units are
+ * put on a done list and one byte is written to a pipe (levy_writer_fd) when that list goes
+ * from empty to non-empty; the submitter's loop watches the pipe and calls
+ * levy_writer_complete, which runs each unit's `done` callback on the loop's thread, in
+ * submission order.
+ *
+ * Sharing the lock with the loop's own connection (levy_writer_watch_store): the loop still
+ * writes through its own connection (jobs, handlers' store.exec). Its waits for the writer's
+ * transaction do not spend its busy budget, which is meant for locks of other processes
+ * (levy_store_set_sibling: bounded at 2 s), and the writer waits the same way for a
+ * transaction the loop's connection holds (levy_store_set_holding); and since a writer under constant load would hold
+ * the lock almost all the time, the loop's store marks its waits (levy_store_set_wait_mark)
+ * and the writer leaves a 3 ms gap after a commit while the loop has waited recently.
+ *
+ * Stop: levy_writer_stop refuses new units, lets the thread finish every queued unit (a
+ * drain: nothing accepted is dropped), joins it, runs the remaining completions and frees.
+ *
+ * Engines: the writer thread is SQLite's (group commit is worth one fsync per group there,
+ * and its connection shares the database's one write lock with the loop's); levy_writer_start
+ * refuses a PostgreSQL URL. On PostgreSQL each unit runs at once on the caller's connection
+ * with levy_wunit_run, the path also taken where no writer runs (levy test,
+ * LEVY_STORE_WRITER=0): units and steps go through the engine-neutral statement API
+ * (store.h), so they mean the same on both engines. */
+#include <stdint.h>
+
+#include "levy.h"
+#include "store.h"
+
+typedef struct levy_writer levy_writer;
+
+/* A bound parameter: the value is copied into the unit (the writer runs later, elsewhere). */
+enum { LEVY_WPARAM_NULL = 0, LEVY_WPARAM_INT, LEVY_WPARAM_TEXT };
+typedef struct levy_wparam {
+    int type;
+    int64_t i;
+    char *s; /* TEXT: malloc'd, len bytes (+ NUL) */
+    size_t len;
+} levy_wparam;
+
+/* One step of a unit: a SQL statement with parameters, or a job to enqueue. */
+enum { LEVY_WSTEP_SQL = 1, LEVY_WSTEP_JOB };
+#define LEVY_WSTEP_STOP_IF_NONE 1 /* the statement changed no row: the unit ends here (the */
+                                  /* steps before it commit, the rest are skipped) */
+typedef struct levy_wstep {
+    int kind;
+    int flags;
+    /* SQL */
+    char *sql;
+    levy_wparam *params;
+    int nparams;
+    /* JOB (levy_jobs_enqueue: kind, key (NULL = none), payload JSON, run_at, max_attempts) */
+    char *job_kind, *job_key, *job_payload;
+    int64_t job_run_at;
+    int job_max_attempts;
+    /* results */
+    int ran;         /* 1 when the step ran */
+    int64_t changes; /* SQL: levy_store_changes */
+    int64_t rowid;   /* SQL: levy_store_last_insert_rowid (0 on PostgreSQL: use RETURNING) */
+    char job_id[40]; /* JOB: the id */
+} levy_wstep;
+
+typedef struct levy_wunit levy_wunit;
+struct levy_wunit {
+    levy_wstep *steps;
+    int nsteps;
+    /* results: rc LEVY_OK, or the error (err; state the LEVY_STORE_STATE_* the failure
+     * implies, OK when none, e.g. a constraint; code the engine's code of it, SQLite's
+     * extended result code or 0 on PostgreSQL: levy_store_last_failure); stopped = 1-based
+     * index of the STOP_IF_NONE step that ended the unit, or 0; jobs = number of jobs
+     * enqueued */
+    int rc;
+    int state;
+    int code;
+    levy_err err;
+    int stopped;
+    int jobs;
+    /* run on the loop's thread by levy_writer_complete (or by levy_writer_stop) */
+    void (*done)(levy_wunit *u);
+    void *ud;
+    levy_wunit *next; /* the writer's */
+};
+
+/* A unit of n zeroed steps (calloc); NULL on OOM. Free with levy_wunit_free. */
+levy_wunit *levy_wunit_new(int nsteps);
+void levy_wunit_free(levy_wunit *u);
+/* Copies text into a parameter (LEVY_ENOMEM on failure). */
+int levy_wparam_text(levy_wparam *p, const char *s, size_t len);
+
+/* Runs u at once on st, in the caller's thread, on either engine: inside a transaction of its
+ * own (BEGIN [IMMEDIATE] ... COMMIT) or, when one is open, a savepoint of it. Fills u's
+ * results (rc, err, state, code, stopped, jobs, the steps'); the notify hook of levy.jobs is
+ * not called. Returns u->rc (LEVY_OK on success). What the writer thread runs for each unit
+ * of a group; also the path where no writer runs (PostgreSQL, levy test, levy check,
+ * LEVY_STORE_WRITER=0). */
+int levy_wunit_run(levy_store *st, levy_wunit *u);
+
+/* Opens the writer's own connection to path (levy_store_connect: WAL, synchronous=FULL,
+ * no migrations: the store is already migrated by its opener) and starts the thread.
+ * LEVY_EINVAL "engine" for a PostgreSQL URL (no writer there, see above). Each
+ * group waits at most busy_ms for the write lock (a fresh levy_store_set_busy_budget window
+ * per group; <= 0: SQLite's 5 s), then fails with LEVY_EBUSY. */
+int levy_writer_start(levy_writer **out, const char *path, int busy_ms, levy_err *err);
+/* Queues u (u->done must be set). LEVY_EBUSY "stopping" when the writer is stopping; the unit
+ * is then not taken (the caller still owns it). */
+int levy_writer_submit(levy_writer *w, levy_wunit *u, levy_err *err);
+/* The read end of the completion pipe: readable when levy_writer_complete has work. */
+int levy_writer_fd(levy_writer *w);
+/* Drains the pipe and runs the `done` callback of every completed unit (the callback owns
+ * the unit and frees it). Returns the number completed. */
+int levy_writer_complete(levy_writer *w);
+/* Drains the queue, joins the thread, completes what is left, closes. NULL: no-op. */
+void levy_writer_stop(levy_writer *w);
+/* Counters for /metrics and tests: units and groups committed since the start. */
+void levy_writer_counts(levy_writer *w, uint64_t *units, uint64_t *groups);
+/* The loop's store (st) announces its lock waits to this writer (see above). */
+void levy_writer_watch_store(levy_writer *w, levy_store *st);
+
+#endif

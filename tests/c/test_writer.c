@@ -1,0 +1,328 @@
+/* The store's writer thread (core/store/writer.h, issue 21): units commit in groups, a
+ * failing unit fails alone, stop_if_none ends a unit, a job step enqueues, a stop drains the
+ * queue, and a write lock held by another connection fails the unit with LEVY_EBUSY instead
+ * of hanging. No timing is asserted: completions are waited for by polling the pipe. */
+#include <poll.h>
+#include <sqlite3.h>
+#include <time.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "store/jobs.h"
+#include "store/store.h"
+#include "store/writer.h"
+
+static char dir[64], path[128];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/levy-writer-XXXXXX");
+    if (!mkdtemp(dir))
+        abort();
+    snprintf(path, sizeof path, "%s/levy.db", dir);
+}
+
+static void teardown(void)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cleanup failed\n");
+}
+
+static int64_t one_int(levy_store *st, const char *sql)
+{
+    levy_stmt *s = NULL;
+    int64_t v = -1;
+    if (levy_store_prepare(st, sql, &s, NULL, NULL) == LEVY_OK &&
+        levy_stmt_step(s, NULL) == LEVY_STMT_ROW)
+        v = levy_stmt_column_int64(s, 0);
+    levy_stmt_finalize(s);
+    return v;
+}
+
+/* completed units land here, in completion order */
+#define MAXU 600
+static levy_wunit *done_units[MAXU];
+static int ndone;
+
+static void on_done(levy_wunit *u)
+{
+    if (ndone < MAXU)
+        done_units[ndone++] = u;
+    else
+        levy_wunit_free(u);
+}
+
+static void free_done(void)
+{
+    for (int i = 0; i < ndone; i++)
+        levy_wunit_free(done_units[i]);
+    ndone = 0;
+}
+
+/* Waits (no deadline but the test's own timeout) until n units completed. */
+static void wait_done(levy_writer *w, int n)
+{
+    while (ndone < n) {
+        struct pollfd p = {levy_writer_fd(w), POLLIN, 0};
+        poll(&p, 1, 1000);
+        levy_writer_complete(w);
+    }
+}
+
+/* A unit inserting (id, v) into t; v NULL when v_null. */
+static levy_wunit *insert_unit(int64_t id, int v_null)
+{
+    levy_wunit *u = levy_wunit_new(1);
+    u->steps[0].kind = LEVY_WSTEP_SQL;
+    u->steps[0].sql = strdup("INSERT INTO t(id, v) VALUES (?, ?)");
+    u->steps[0].nparams = 2;
+    u->steps[0].params = calloc(2, sizeof(levy_wparam));
+    u->steps[0].params[0].type = LEVY_WPARAM_INT;
+    u->steps[0].params[0].i = id;
+    if (!v_null)
+        levy_wparam_text(&u->steps[0].params[1], "x", 1);
+    u->done = on_done;
+    return u;
+}
+
+static levy_store *open_main(void)
+{
+    levy_store *st = NULL;
+    levy_err err = {0};
+    if (levy_store_open(&st, path, 0, &err) != LEVY_OK)
+        return NULL;
+    if (levy_store_exec(st, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL)", &err))
+        return NULL;
+    return st;
+}
+
+static void t_group_isolation(void)
+{
+    setup();
+    levy_err err = {0};
+    levy_writer *w = NULL;
+    levy_store *st = open_main();
+    CHECK(st);
+    CHECK_EQ_INT(levy_writer_start(&w, path, 250, &err), LEVY_OK);
+    /* 200 units, every 10th one fails (NOT NULL): only those fail */
+    for (int i = 1; i <= 200; i++)
+        CHECK_EQ_INT(levy_writer_submit(w, insert_unit(i, i % 10 == 0), &err), LEVY_OK);
+    wait_done(w, 200);
+    int failed = 0;
+    for (int i = 0; i < ndone; i++) {
+        levy_wunit *u = done_units[i];
+        int64_t id = u->steps[0].params[0].i;
+        if (id % 10 == 0) {
+            CHECK_EQ_INT(u->rc, LEVY_ECONFLICT);
+            failed++;
+        } else {
+            CHECK_EQ_INT(u->rc, LEVY_OK);
+            CHECK_EQ_INT(u->steps[0].changes, 1);
+        }
+    }
+    CHECK_EQ_INT(failed, 20);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM t"), 180);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM t WHERE id % 10 = 0"), 0);
+    uint64_t units, groups;
+    levy_writer_counts(w, &units, &groups);
+    CHECK(groups >= 1 && groups <= units); /* how many groups depends on the scheduler */
+end:
+    free_done();
+    levy_writer_stop(w);
+    levy_store_close(st);
+    teardown();
+}
+
+static void t_stop_if_none_and_job(void)
+{
+    setup();
+    levy_err err = {0};
+    levy_writer *w = NULL;
+    levy_store *st = open_main();
+    CHECK(st);
+    CHECK_EQ_INT(levy_writer_start(&w, path, 250, &err), LEVY_OK);
+    for (int round = 0; round < 2; round++) {
+        levy_wunit *u = levy_wunit_new(3);
+        u->steps[0].kind = LEVY_WSTEP_SQL;
+        u->steps[0].sql = strdup("INSERT INTO t(id, v) VALUES (7, 'a') ON CONFLICT DO NOTHING");
+        u->steps[0].flags = LEVY_WSTEP_STOP_IF_NONE;
+        u->steps[1].kind = LEVY_WSTEP_SQL;
+        u->steps[1].sql = strdup("UPDATE t SET v = v || 'b' WHERE id = 7");
+        u->steps[2].kind = LEVY_WSTEP_JOB;
+        u->steps[2].job_kind = strdup("test.kind");
+        u->steps[2].job_key = strdup("k1");
+        u->steps[2].job_payload = strdup("{\"n\":1}");
+        u->done = on_done;
+        CHECK_EQ_INT(levy_writer_submit(w, u, &err), LEVY_OK);
+        wait_done(w, round + 1);
+    }
+    CHECK_EQ_INT(done_units[0]->rc, LEVY_OK);
+    CHECK_EQ_INT(done_units[0]->stopped, 0);
+    CHECK_EQ_INT(done_units[0]->jobs, 1);
+    CHECK(strncmp(done_units[0]->steps[2].job_id, "job_", 4) == 0);
+    CHECK_EQ_INT(done_units[1]->rc, LEVY_OK);
+    CHECK_EQ_INT(done_units[1]->stopped, 1); /* the row was there: the rest was skipped */
+    CHECK_EQ_INT(done_units[1]->steps[1].ran, 0);
+    CHECK_EQ_INT(one_int(st, "SELECT length(v) FROM t WHERE id = 7"), 2); /* "ab", once */
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM jobs WHERE kind = 'test.kind'"), 1);
+end:
+    free_done();
+    levy_writer_stop(w);
+    levy_store_close(st);
+    teardown();
+}
+
+/* levy_writer_stop right after submitting: every queued unit is committed and completed. */
+static void t_stop_drains(void)
+{
+    setup();
+    levy_err err = {0};
+    levy_writer *w = NULL;
+    levy_store *st = open_main();
+    CHECK(st);
+    CHECK_EQ_INT(levy_writer_start(&w, path, 250, &err), LEVY_OK);
+    for (int i = 1; i <= 300; i++)
+        CHECK_EQ_INT(levy_writer_submit(w, insert_unit(i, 0), &err), LEVY_OK);
+    levy_writer_stop(w);
+    w = NULL;
+    CHECK_EQ_INT(ndone, 300);
+    for (int i = 0; i < ndone; i++)
+        CHECK_EQ_INT(done_units[i]->rc, LEVY_OK);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM t"), 300);
+end:
+    free_done();
+    levy_writer_stop(w);
+    levy_store_close(st);
+    teardown();
+}
+
+/* Another connection (as another process would) holds BEGIN IMMEDIATE: the unit fails with
+ * LEVY_EBUSY once the group's budget is spent (not after SQLite's 5 s, not never), and the
+ * next unit commits once the lock is released. */
+static void t_busy(void)
+{
+    setup();
+    levy_err err = {0};
+    levy_writer *w = NULL;
+    levy_store *other = NULL;
+    levy_store *st = open_main();
+    CHECK(st);
+    CHECK_EQ_INT(levy_store_connect(&other, path, 0, &err), LEVY_OK);
+    CHECK_EQ_INT(levy_writer_start(&w, path, 50, &err), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(other, "BEGIN IMMEDIATE", &err), LEVY_OK);
+    CHECK_EQ_INT(levy_writer_submit(w, insert_unit(1, 0), &err), LEVY_OK);
+    wait_done(w, 1);
+    CHECK_EQ_INT(done_units[0]->rc, LEVY_EBUSY);
+    CHECK_EQ_INT(done_units[0]->state, LEVY_STORE_STATE_BUSY);
+    CHECK_EQ_INT(done_units[0]->code & 0xff, SQLITE_BUSY);
+    CHECK_EQ_INT(levy_store_exec(other, "ROLLBACK", &err), LEVY_OK);
+    CHECK_EQ_INT(levy_writer_submit(w, insert_unit(2, 0), &err), LEVY_OK);
+    wait_done(w, 2);
+    CHECK_EQ_INT(done_units[1]->rc, LEVY_OK);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM t"), 1);
+end:
+    free_done();
+    levy_writer_stop(w);
+    levy_store_close(other);
+    levy_store_close(st);
+    teardown();
+}
+
+/* A unit's failure carries what it says about the store, not what an earlier one said: after
+ * a busy group, a unit failing for a reason of its own (a job kind too long) has the state
+ * OK, so the loop's store is not marked busy again for it. */
+static void t_failure_state_fresh(void)
+{
+    setup();
+    levy_err err = {0};
+    levy_writer *w = NULL;
+    levy_store *other = NULL;
+    levy_store *st = open_main();
+    CHECK(st);
+    CHECK_EQ_INT(levy_store_connect(&other, path, 0, &err), LEVY_OK);
+    CHECK_EQ_INT(levy_writer_start(&w, path, 50, &err), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(other, "BEGIN IMMEDIATE", &err), LEVY_OK);
+    CHECK_EQ_INT(levy_writer_submit(w, insert_unit(1, 0), &err), LEVY_OK);
+    wait_done(w, 1);
+    CHECK_EQ_INT(done_units[0]->state, LEVY_STORE_STATE_BUSY);
+    CHECK_EQ_INT(levy_store_exec(other, "ROLLBACK", &err), LEVY_OK);
+    levy_wunit *u = levy_wunit_new(1);
+    char kind[200];
+    memset(kind, 'k', sizeof kind - 1);
+    kind[sizeof kind - 1] = 0;
+    u->steps[0].kind = LEVY_WSTEP_JOB;
+    u->steps[0].job_kind = strdup(kind);
+    u->done = on_done;
+    CHECK_EQ_INT(levy_writer_submit(w, u, &err), LEVY_OK);
+    wait_done(w, 2);
+    CHECK_EQ_INT(done_units[1]->rc, LEVY_EINVAL);
+    CHECK_EQ_INT(done_units[1]->state, LEVY_STORE_STATE_OK);
+end:
+    free_done();
+    levy_writer_stop(w);
+    levy_store_close(other);
+    levy_store_close(st);
+    teardown();
+}
+
+/* The loop's own connection holds a transaction (a job committing many rows) for longer than
+ * the writer's budget: the writer waits for it (its sibling), the unit commits after it. */
+static void t_waits_for_loop(void)
+{
+    setup();
+    levy_err err = {0};
+    levy_writer *w = NULL;
+    levy_store *st = open_main();
+    CHECK(st);
+    levy_store_set_busy_budget(st, 50);
+    CHECK_EQ_INT(levy_writer_start(&w, path, 50, &err), LEVY_OK);
+    levy_writer_watch_store(w, st);
+    CHECK_EQ_INT(levy_store_begin(st, &err), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(st, "INSERT INTO t(id, v) VALUES (100, 'loop')", &err), LEVY_OK);
+    CHECK_EQ_INT(levy_writer_submit(w, insert_unit(1, 0), &err), LEVY_OK);
+    struct timespec ts = {0, 300 * 1000000L}; /* six budgets: a unit that gave up has by now */
+    nanosleep(&ts, NULL);
+    CHECK_EQ_INT(levy_store_commit(st, &err), LEVY_OK);
+    wait_done(w, 1);
+    CHECK_EQ_INT(done_units[0]->rc, LEVY_OK);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM t"), 2);
+end:
+    free_done();
+    levy_writer_stop(w);
+    levy_store_close(st);
+    teardown();
+}
+
+/* Without a writer (levy test, levy check): the same unit runs on the caller's connection. */
+static void t_run_here(void)
+{
+    setup();
+    levy_store *st = open_main();
+    levy_wunit *ok = insert_unit(1, 0), *bad = insert_unit(2, 1);
+    CHECK(st);
+    CHECK_EQ_INT(levy_wunit_run(st, ok), LEVY_OK);
+    CHECK_EQ_INT(ok->rc, LEVY_OK);
+    CHECK_EQ_INT(levy_wunit_run(st, bad), LEVY_ECONFLICT);
+    CHECK_EQ_INT(bad->rc, LEVY_ECONFLICT);
+    CHECK_EQ_INT(bad->state, LEVY_STORE_STATE_OK); /* a constraint says nothing of the store */
+    CHECK_EQ_INT(levy_store_depth(st), 0);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM t"), 1);
+end:
+    levy_wunit_free(ok);
+    levy_wunit_free(bad);
+    levy_store_close(st);
+    teardown();
+}
+
+static const levy_test tests[] = {{"group_isolation", t_group_isolation},
+                                  {"stop_if_none_and_job", t_stop_if_none_and_job},
+                                  {"stop_drains", t_stop_drains},
+                                  {"busy", t_busy},
+                                  {"failure_state_fresh", t_failure_state_fresh},
+                                  {"waits_for_loop", t_waits_for_loop},
+                                  {"run_here", t_run_here},
+                                  {NULL, NULL}};
+LEVY_TEST_MAIN(tests)
