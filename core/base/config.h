@@ -25,6 +25,8 @@
  * database snapshot holds is never without its file (core/host/backup.c) */
 #define LEVY_FILES_REMOVED_DIR ".removed"
 #define LEVY_FILES_REMOVED_KEEP_S 86400
+/* how often the host erases removed files past LEVY_FILES_REMOVED_KEEP_S (core/base/removed.h) */
+#define LEVY_FILES_PURGE_EVERY_S 3600
 
 typedef struct levy_config {
     const char *cmd;  /* "serve", "sim", "check", "calc", "demo", "version" */

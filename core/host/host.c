@@ -27,6 +27,7 @@
 #include "host/host.h"
 #include "host/service.h"
 #include "metrics.h"
+#include "removed.h"
 #include "host/rotate.h"
 #include "store/writer.h"
 #include "http/client.h"
@@ -713,6 +714,9 @@ static void on_stop_poll(evutil_socket_t fd, short what, void *arg)
     evtimer_add(h->stop_timer, &tv);
 }
 
+/* levy.files.remove keeps a removed file a day for a backup in progress and erases older ones
+ * when it runs again; this timer erases them when no removal follows (core/base/removed.h). */
+static struct event *files_purge;
 /* the scheduled rate update (see "scheduled rate updates" below) */
 static struct {
     struct event *timer, *out;
@@ -735,6 +739,8 @@ void levy_host_stop(levy_host *h)
         event_del(h->watch_ev);
     if (rupd.timer)
         event_del(rupd.timer);
+    if (files_purge)
+        event_del(files_purge);
     h->stop_timer = evtimer_new(h->base, on_stop_poll, h);
     struct timeval tv = {0, 0};
     evtimer_add(h->stop_timer, &tv);
@@ -938,6 +944,31 @@ static void start_rates_update(levy_host *h)
     hlog(HLOG_INFO, "rates update: every %d s (levy rates update, DATA_DIR/rates-sources.conf)",
          h->cfg->rates_update_s);
     rates_update_arm(h);
+}
+
+/* ---- removed files --------------------------------------------------------------------- */
+
+static void on_files_purge(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    levy_host *h = arg;
+    int n = levy_files_purge_removed(h->cfg->data_dir, NULL);
+    if (n > 0)
+        hlog(HLOG_INFO, "files: erased %d removed file(s) kept for more than %d s", n,
+             LEVY_FILES_REMOVED_KEEP_S);
+}
+
+static void start_files_purge(levy_host *h)
+{
+    if (strcmp(h->cfg->role, "calc") == 0 || !h->cfg->data_dir[0])
+        return;
+    files_purge = event_new(h->base, -1, EV_PERSIST, on_files_purge, h);
+    if (!files_purge)
+        return;
+    struct timeval tv = {LEVY_FILES_PURGE_EVERY_S, 0};
+    event_add(files_purge, &tv);
+    on_files_purge(-1, 0, h); /* and once at the start: a restart does not wait an hour */
 }
 
 /* ---- serve ---------------------------------------------------------------------------- */
@@ -1209,6 +1240,7 @@ int levy_host_serve(levy_config *cfg)
     if (cfg->watch)
         start_watch(h);
     start_rates_update(h);
+    start_files_purge(h);
     int port = levy_server_port(h->server);
     const char *scheme = cfg->tls_cert[0] ? "https" : "http";
     hlog(HLOG_INFO, "levy %s (%s) listening on %s://%s:%d, generation 1 (%d plugins, %d rules)",
@@ -1307,6 +1339,9 @@ void levy_host_release(levy_host *h)
     if (rupd.timer)
         event_free(rupd.timer);
     rupd.out = rupd.timer = NULL;
+    if (files_purge)
+        event_free(files_purge);
+    files_purge = NULL;
     if (h->base)
         event_base_free(h->base);
     h->base = NULL;

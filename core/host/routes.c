@@ -31,6 +31,8 @@
 #include "metrics.h"
 #include "store/jobs.h"
 #include "store/store.h"
+#include "json_scan.h"
+#include "tax/info.h"
 #include "tax/rates.h"
 
 /* ---- helpers -------------------------------------------------------------------------- */
@@ -364,46 +366,73 @@ static void r_generation(levy_host *h, struct evhttp_request *req)
 }
 
 /* GET /admin/rates: the rate tables in use (source, vintage, file, rows, the regions of its
- * ZIP rows, when it goes stale) and the outcome of the last levy rates update. */
-static void r_rates(levy_host *h, struct evhttp_request *req)
+ * ZIP rows, when it goes stale) and the outcome of the last levy rates update. A table's
+ * source, vintage, path and rows are levy.tax.rates_info's members, written by its writer
+ * (core/tax/info.c) in this route's order; the route adds where the table came from, its
+ * regions and staleness. */
+typedef struct rates_doc {
+    const levy_host *h;
+    int32_t today;
+} rates_doc;
+
+static int write_rates_tables(levy_tax_out *o, void *arg)
 {
-    struct evbuffer *b = evbuffer_new();
-    int32_t today = today_ymd();
-    evbuffer_add_printf(b, "{\"tables\":[");
-    int n = h->rates ? levy_rates_ntables(h->rates) : 0;
+    static const char *const shared[] = {"source", "vintage", "path", "rows"};
+    const rates_doc *d = arg;
+    const levy_rates *rates = d->h->rates;
+    const char *data_dir = d->h->cfg->data_dir;
+    int bad = 0, n = rates ? levy_rates_ntables(rates) : 0;
+    o->open(o, 1, n);
     for (int i = 0; i < n; i++) {
-        const levy_rates_table *t = levy_rates_table_at(h->rates, i);
-        evbuffer_add_printf(b, "%s{\"source\":", i ? "," : "");
-        levy_http_json_str(b, t->source);
-        evbuffer_add_printf(b, ",\"vintage\":");
-        levy_http_json_str(b, t->vintage);
-        evbuffer_add_printf(b, ",\"path\":");
-        levy_http_json_str(b, t->path);
-        evbuffer_add_printf(b, ",\"rows\":%ld,\"imported\":%s,\"regions\":[", t->rows,
-                            strncmp(t->path, h->cfg->data_dir, strlen(h->cfg->data_dir)) == 0 &&
-                                    h->cfg->data_dir[0]
-                                ? "true"
-                                : "false");
+        o->open(o, 0, 8);
+        bad |= levy_tax_rates_table_members_write(o, rates, i, shared, 4, 1);
+        const levy_rates_table *t = levy_rates_table_at(rates, i);
+        o->key(o, "imported", 0);
+        o->boolean(o, data_dir[0] && strncmp(t->path, data_dir, strlen(data_dir)) == 0);
+        o->key(o, "regions", 0);
         char regs[64 * 6 + 1];
-        levy_rates_table_regions(h->rates, i, regs, sizeof regs);
-        int first = 1;
+        levy_rates_table_regions(rates, i, regs, sizeof regs);
+        o->open(o, 1, 0);
         for (char *p = regs, *e; *p; p = *e ? e + 1 : e) {
             e = strchr(p, ',');
             if (!e)
                 e = p + strlen(p);
-            evbuffer_add_printf(b, "%s\"%.*s\"", first ? "" : ",", (int)(e - p), p);
-            first = 0;
+            bad |= o->str(o, p, (size_t)(e - p));
         }
-        int32_t sa = levy_rates_table_stale_after(h->rates, i);
-        if (sa)
-            evbuffer_add_printf(b, "],\"stale_after\":\"%04d-%02d-%02d\",\"stale\":%s}", sa / 10000,
-                                sa / 100 % 100, sa % 100, today >= sa ? "true" : "false");
-        else
-            evbuffer_add_printf(b, "],\"stale_after\":null,\"stale\":false}");
+        o->close(o, 1);
+        int32_t sa = levy_rates_table_stale_after(rates, i);
+        char date[16];
+        o->key(o, "stale_after", 0);
+        if (sa) {
+            snprintf(date, sizeof date, "%04d-%02d-%02d", sa / 10000, sa / 100 % 100, sa % 100);
+            bad |= o->str(o, date, LEVY_TAX_CSTR);
+        } else {
+            o->null(o);
+        }
+        o->key(o, "stale", 0);
+        o->boolean(o, sa && d->today >= sa);
+        o->close(o, 0);
     }
+    o->close(o, 1);
+    return bad ? -1 : 0;
+}
+
+static void r_rates(levy_host *h, struct evhttp_request *req)
+{
+    rates_doc d = {h, today_ymd()};
+    levy_buf tables = {0};
+    if (levy_tax_json_write(&tables, write_rates_tables, &d) != 0) {
+        levy_buf_free(&tables);
+        levy_http_error(req, "/admin/rates", 500, "internal", "cannot write the rate tables");
+        return;
+    }
+    struct evbuffer *b = evbuffer_new();
     char *st = read_update_status(h);
-    evbuffer_add_printf(b, "],\"update\":%s}", st ? st : "null");
+    evbuffer_add_printf(b, "{\"tables\":");
+    evbuffer_add(b, tables.data, tables.len);
+    evbuffer_add_printf(b, ",\"update\":%s}", st ? st : "null");
     free(st);
+    levy_buf_free(&tables);
     levy_http_reply(req, 200, "application/json", b);
     evbuffer_free(b);
     levy_http_count("/admin/rates", 200);

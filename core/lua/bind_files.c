@@ -8,8 +8,8 @@
  *       so a crash leaves at most an unlisted file, never a row without its file.
  *   files.get(dir, name[, max]) -> data | nil (no such file) | raises (other I/O error)
  *   files.remove(dir, name) -> true (removed) | false (there was none) | raises
- *       Moved to <data_dir>/files/.removed/<dir>/<name>, kept there a day (dropped by a later
- *       remove): a `levy backup` running meanwhile still finds the file of a row its database
+ *       Moved to <data_dir>/files/.removed/<dir>/<name>, kept there a day (then erased by a
+ *       later remove or the host's hourly timer, core/base/removed.h): a `levy backup` running meanwhile still finds the file of a row its database
  *       snapshot holds (the row is deleted first, then the file removed). Never listed or got.
  *   files.list(dir) -> { {name, mtime}, ... } (seconds since the epoch; {} without the folder)
  *
@@ -29,6 +29,7 @@
 #include "file.h"
 #include "lctx.h"
 #include "modules.h"
+#include "removed.h"
 
 #define SEG_MAX 64
 
@@ -145,27 +146,6 @@ static int f_get(lua_State *L)
     return 1;
 }
 
-/* Drops the entries of a .removed folder older than LEVY_FILES_REMOVED_KEEP_S. */
-static void purge_removed(const char *trash)
-{
-    DIR *d = opendir(trash);
-    if (!d)
-        return;
-    time_t now = time(NULL);
-    struct dirent *e;
-    char path[4096 + 300];
-    while ((e = readdir(d)) != NULL) {
-        struct stat st;
-        if (e->d_name[0] == '.' ||
-            snprintf(path, sizeof path, "%s/%s", trash, e->d_name) >= (int)sizeof path ||
-            lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
-            continue;
-        if (now - st.st_ctime > LEVY_FILES_REMOVED_KEEP_S)
-            unlink(path);
-    }
-    closedir(d);
-}
-
 static int f_remove(lua_State *L)
 {
     levy_lua_check_ctx(L, "levy.files.remove", LEVY_CTX_REQUEST);
@@ -192,7 +172,8 @@ static int f_remove(lua_State *L)
     fsync_dir(folder);
     if (kept) {
         fsync_dir(trash);
-        purge_removed(trash);
+        levy_config *c = levy_lua_host(L, LEVY_HOST_CONFIG);
+        levy_files_purge_removed(c->data_dir, dir);
     }
     lua_pushboolean(L, 1);
     return 1;

@@ -30,28 +30,35 @@ typedef struct out_field {
     unsigned short at; /* offsetof the member */
 } out_field;
 
+/* The member f of the record at rec into an open object (*first: none written yet; cleared
+ * when it is written). Returns -1 when o refused a string. */
+static int put_member(levy_tax_out *o, const void *rec, const out_field *f, int *first)
+{
+    const char *at = (const char *)rec + f->at;
+    if (f->type == OF_LONG) {
+        long v = *(const long *)at;
+        if (v < 0 && (f->flags & OF_OPT))
+            return 0;
+        o->key(o, f->key, *first);
+        o->num(o, (long long)v);
+        *first = 0;
+        return 0;
+    }
+    const char *v = f->type == OF_STR ? *(const char *const *)at : at;
+    if (!v || (!v[0] && (f->flags & OF_OPT)))
+        return 0;
+    int bad = put_str(o, f->key, v, *first);
+    *first = 0;
+    return bad;
+}
+
 /* An object of the n members fs of the record at rec. */
 static int put_record(levy_tax_out *o, const void *rec, const out_field *fs, int n)
 {
     int bad = 0, first = 1;
     o->open(o, 0, n);
-    for (int i = 0; i < n; i++) {
-        const out_field *f = &fs[i];
-        const char *at = (const char *)rec + f->at;
-        if (f->type == OF_LONG) {
-            long v = *(const long *)at;
-            if (v < 0 && (f->flags & OF_OPT))
-                continue;
-            o->key(o, f->key, first);
-            o->num(o, (long long)v);
-        } else {
-            const char *v = f->type == OF_STR ? *(const char *const *)at : at;
-            if (!v || (!v[0] && (f->flags & OF_OPT)))
-                continue;
-            bad |= put_str(o, f->key, v, first);
-        }
-        first = 0;
-    }
+    for (int i = 0; i < n; i++)
+        bad |= put_member(o, rec, &fs[i], &first);
     o->close(o, 0);
     return bad;
 }
@@ -161,6 +168,25 @@ int levy_tax_rates_info_write(levy_tax_out *o, const levy_rates *rates)
         bad |= put_record(o, levy_rates_table_at(rates, i), table_fields,
                           (int)(sizeof table_fields / sizeof table_fields[0]));
     o->close(o, 1);
+    return bad ? -1 : 0;
+}
+
+int levy_tax_rates_table_members_write(levy_tax_out *o, const levy_rates *rates, int i,
+                                       const char *const *keys, int nkeys, int first)
+{
+    const levy_rates_table *t = rates ? levy_rates_table_at(rates, i) : NULL;
+    if (!t)
+        return -1;
+    int bad = 0;
+    for (int k = 0; k < nkeys; k++) {
+        const out_field *f = NULL;
+        for (size_t j = 0; j < sizeof table_fields / sizeof table_fields[0]; j++)
+            if (strcmp(table_fields[j].key, keys[k]) == 0)
+                f = &table_fields[j];
+        if (!f)
+            return -1;
+        bad |= put_member(o, t, f, &first);
+    }
     return bad ? -1 : 0;
 }
 

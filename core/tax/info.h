@@ -32,6 +32,14 @@ int levy_tax_resolution_write(levy_tax_out *o, const levy_rates *rates,
 /* The rate tables loaded (rates NULL: none): [{path, rows, source, vintage}]. */
 int levy_tax_rates_info_write(levy_tax_out *o, const levy_rates *rates);
 
+/* The members of rate table i that levy_tax_rates_info_write writes ("path", "rows",
+ * "source", "vintage": one field table), those named by keys in that order, into an object
+ * o has open (first: none written in it yet). GET /admin/rates (core/host/routes.c) writes
+ * them in its own order and adds its members. Returns 0, or -1 (no table i, a key not among
+ * them, a string refused). */
+int levy_tax_rates_table_members_write(levy_tax_out *o, const levy_rates *rates, int i,
+                                       const char *const *keys, int nkeys, int first);
+
 /* The nexus thresholds: [{combine?, effective_from?, marketplace, marketplace_source?,
  * period, sales_threshold, source, state, transactions_threshold?}] (combine and
  * transactions_threshold only for a state with a transaction count). */

@@ -10,13 +10,17 @@ local docs = require "docs"
 
 local M = {}
 
--- Real addresses; every US ZIP exists in data/us/avalara-zip5-2025-12.
+-- Real addresses; every US ZIP exists in data/us/avalara-zip5-2025-12. Denver 80123 (south-west
+-- Denver; the ZIP also reaches Littleton and unincorporated Jefferson County) is one levy
+-- locates at ZIP level only: Denver's city tax on SaaS is charged on the city name with the
+-- note local_tax_uncertain (scripts/us/co.lua `partial_zips`), the Home item "N invoices were
+-- taxed at a ZIP-level rate".
 M.US = {
   { "Irvine", "CA", "92614" }, { "Los Angeles", "CA", "90002" }, { "San Francisco", "CA", "94103" },
   { "Austin", "TX", "78701" }, { "Dallas", "TX", "75201" }, { "Chicago", "IL", "60601" },
   { "New York", "NY", "10001" }, { "Brooklyn", "NY", "11201" }, { "Seattle", "WA", "98101" },
   { "Nashville", "TN", "37203" }, { "Ramsey", "NJ", "07446" }, { "Portland", "OR", "97201" },
-  { "Hartford", "CT", "06103" }, { "Miami", "FL", "33101" }, { "Denver", "CO", "80202" },
+  { "Hartford", "CT", "06103" }, { "Miami", "FL", "33101" }, { "Denver", "CO", "80123" },
   { "Atlanta", "GA", "30303" }, { "Boston", "MA", "02108" }, { "Philadelphia", "PA", "19103" },
   { "Phoenix", "AZ", "85004" }, { "Las Vegas", "NV", "89101" }, { "Minneapolis", "MN", "55401" },
   { "St. Louis", "MO", "63101" }, { "Columbus", "OH", "43215" }, { "Detroit", "MI", "48226" },
@@ -81,8 +85,11 @@ function M.api_key(seed)
 end
 
 -- The first invoices of every seed are unpaid USD invoices shipping to these ZIPs, so a
--- demo always shows tax being written (CA, NY, TX, WA, IL, NJ) whatever the seed.
-M.SHOWCASE = { "92614", "10001", "78701", "98101", "60601", "07446" }
+-- demo always shows tax being written (CA, NY, TX, WA, IL, NJ) whatever the seed; the
+-- seventh (M.ZIP_LEVEL) ships to Denver 80123 with the SaaS platform subscription on its first
+-- line, so a demo also shows an address located at ZIP level only.
+M.SHOWCASE = { "92614", "10001", "78701", "98101", "60601", "07446", "80123" }
+M.ZIP_LEVEL = 7
 
 local BASE_MS = 1767225600000 -- 2026-01-01T00:00:00Z
 M.FIRST_DATE = "2026-01-01"   -- no demo document is dated earlier (levy demo --auto taxes from here)
@@ -138,6 +145,9 @@ function M.base(seed)
                                state = st, zip_code = zip, country = country }
       end
     end
+    -- the ZIP-level customer ships to its own address (drawn as the others, then dropped, so
+    -- that every seed's draws stay what they were)
+    if zip == M.SHOWCASE[M.ZIP_LEVEL] then c.shipping_address = nil end
     if vat and M.VAT_IN_FIELD[vat] then
       -- kept in the custom field "VAT number" (issue 17: levy resolves fields by name)
       c.fields = json.array({ { field_id = M.FIELD_VAT, field_value_id = vat_values[vat] } })
@@ -208,8 +218,9 @@ function M.invoices(seed, from, to)
     local cur = sub.currency
     local nlines = r:int(1, 10)
     local items = {}
-    for _ = 1, nlines do
+    for k = 1, nlines do
       local p = products[r:int(1, #products)]
+      if k == 1 and i == M.ZIP_LEVEL then p = products[1] end -- the platform subscription (SaaS)
       local q
       if p.kind == "services" and r:chance(1, 3) then q = docs.number(r:int(1, 9) .. ".5")
       else q = r:int(1, 5) end

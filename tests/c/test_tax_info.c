@@ -133,6 +133,57 @@ end:
     levy_buf_free(&b);
 }
 
+/* GET /admin/rates writes a table's source, vintage, path and rows through the members
+ * writer, in its own order, from the field table levy.tax.rates_info uses (one shape). */
+typedef struct members_args {
+    const levy_rates *r;
+    const char *const *keys;
+    int nkeys, table;
+} members_args;
+static int w_members(levy_tax_out *o, void *a)
+{
+    members_args *m = a;
+    o->open(o, 0, m->nkeys);
+    int rc = levy_tax_rates_table_members_write(o, m->r, m->table, m->keys, m->nkeys, 1);
+    o->close(o, 0);
+    return rc;
+}
+static int w_rates_of(levy_tax_out *o, void *a)
+{
+    return levy_tax_rates_info_write(o, ((members_args *)a)->r);
+}
+
+static void t_rates_members(void)
+{
+    static const char *const admin[] = {"source", "vintage", "path", "rows"};
+    static const char *const bad[] = {"source", "nope"};
+    levy_buf b = {0}, info = {0};
+    levy_rates *r = NULL;
+    levy_err err;
+    levy_err_clear(&err);
+    CHECK_EQ_INT(levy_rates_open_file(&r, "data/ca/rates.csv", &err), 0);
+    members_args m = {r, admin, 4, 0};
+    CHECK_EQ_INT(levy_tax_json_write(&b, w_members, &m), 0);
+    CHECK_EQ_INT(levy_tax_json_write(&info, w_rates_of, &m), 0);
+    CHECK_EQ_STR(b.data, "{\"source\":\"ca-rates\",\"vintage\":\"2025-04-01\",\"path\":\"data/ca/"
+                         "rates.csv\",\"rows\":24}");
+    CHECK_EQ_STR(info.data, "[{\"path\":\"data/ca/rates.csv\",\"rows\":24,\"source\":\"ca-rates\","
+                            "\"vintage\":\"2025-04-01\"}]");
+    levy_buf_free(&b);
+    m.keys = bad;
+    m.nkeys = 2;
+    CHECK_EQ_INT(levy_tax_json_write(&b, w_members, &m), -1); /* a key not among them */
+    levy_buf_free(&b);
+    m.keys = admin;
+    m.nkeys = 4;
+    m.table = 1;
+    CHECK_EQ_INT(levy_tax_json_write(&b, w_members, &m), -1); /* no table 1 */
+end:
+    levy_buf_free(&b);
+    levy_buf_free(&info);
+    levy_rates_free(r);
+}
+
 /* A state with a transaction count says how the two combine; one without leaves both out;
  * effective_from and marketplace_source only when known. */
 static void t_nexus(void)
@@ -219,12 +270,9 @@ end:
     levy_buf_free(&b);
 }
 
-static const levy_test tests[] = {{"regions", t_regions},
-                                  {"resolution", t_resolution},
-                                  {"rates_info", t_rates_info},
-                                  {"nexus", t_nexus},
-                                  {"codes", t_codes},
-                                  {"problem", t_problem},
-                                  {NULL, NULL}};
+static const levy_test tests[] = {{"regions", t_regions},       {"resolution", t_resolution},
+                                  {"rates_info", t_rates_info}, {"rates_members", t_rates_members},
+                                  {"nexus", t_nexus},           {"codes", t_codes},
+                                  {"problem", t_problem},       {NULL, NULL}};
 
 LEVY_TEST_MAIN(tests)

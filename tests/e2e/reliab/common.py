@@ -312,11 +312,16 @@ def refused_settings(levy, cases, prefix):
 
 def resave(env, iid):
     """Full-replace update of a simulator invoice with the same content: Rillet's PUT drops
-    the lines' tax. Returns (status, new invoice, text)."""
+    the lines' tax. A line's discount is kept (as the amount off the line), so the tax inputs
+    stay what they were. Returns (status, new invoice, text)."""
     st, inv, text, _ = env.S("GET", "/invoices/" + iid)
-    items = [{"id": it["id"], "description": it.get("description") or "item",
-              "price": {"product_id": it["product_id"], "quantity": it["quantity"],
-                        "amount_per_unit": it["gross_rate"]}} for it in inv["items"]]
+    items = []
+    for it in inv["items"]:
+        price = {"product_id": it["product_id"], "quantity": it["quantity"], "amount_per_unit": it["gross_rate"]}
+        disc = it.get("total_discount") or {}
+        if disc.get("amount") not in (None, "0", "0.00"):
+            price["discount"] = {"type": "AMOUNT", "amount_off": disc}
+        items.append({"id": it["id"], "description": it.get("description") or "item", "price": price})
     st, new, text, _ = env.S("PUT", "/invoices/" + iid, {"items": items, "invoice_date": inv["invoice_date"]})
     return st, new, text
 

@@ -40,13 +40,15 @@ EVENTS = {"INVOICE": ["CREATED", "UPDATED", "DELETED", "PAYMENT_UPDATED"],
 
 def put_items(env, iid, quantities):
     """Full-replace update of the invoice (Rillet's PUT): the given first-line quantity, line
-    ids kept, no tax on any line."""
+    ids and discounts (the amount off a line) kept, no tax on any line."""
     st, inv, text, _ = env.S("GET", "/invoices/" + iid)
     items = []
     for i, it in enumerate(inv["items"]):
-        items.append({"id": it["id"], "description": it.get("description") or "item",
-                      "price": {"product_id": it["product_id"], "quantity": quantities[i],
-                                "amount_per_unit": it["gross_rate"]}})
+        price = {"product_id": it["product_id"], "quantity": quantities[i], "amount_per_unit": it["gross_rate"]}
+        disc = it.get("total_discount") or {}
+        if disc.get("amount") not in (None, "0", "0.00"):
+            price["discount"] = {"type": "AMOUNT", "amount_off": disc}
+        items.append({"id": it["id"], "description": it.get("description") or "item", "price": price})
     st, new, text, _ = env.S("PUT", "/invoices/" + iid, {"items": items, "invoice_date": inv["invoice_date"]})
     return st, new, text
 
