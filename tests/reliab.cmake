@@ -235,3 +235,5 @@ levy_reliab_test(reliab_backup_files backup_files 240 24400)
 # rates answers ambiguous_zip with CDTFA candidates (cities, unincorporated areas); ship_to.city
 # picks a city of the ZIP's counties. Ports 25300-25349.
 levy_reliab_test(reliab_ca_zip_candidates ca_zip_candidates 180 25300)
+# Issue 20: the EU One-Stop-Shop view in EUR (ECB rate import, conversion, missing rate). Ports 25500-25519.
+levy_reliab_test(reliab_oss_report oss_report 300 25500)

@@ -1300,6 +1300,181 @@ local function put_frequency(req)
   return 200, { region = region, frequency = body.frequency }
 end
 
+
+---------------------------------------------------------------- EU One-Stop-Shop (issue 20)
+-- plugins/reports/oss.lua: the ECB rate files and the conversion to EUR.
+local oss = require "oss"
+
+local FX_MAX_BODY = 16777216 -- eurofxref-hist.csv is about 2 MB
+local OSS_CSV = { "member_state", "member_state_name", "rate", "rate_type", "currency", "taxable_amount", "vat",
+  "fx_rate", "fx_date", "taxable_amount_eur", "vat_eur", "line_taxable_amount_eur", "line_vat_eur", "documents" }
+
+local function fx_files()
+  local texts = {}
+  for r in store.query("SELECT body FROM reports_fx_files ORDER BY id DESC") do texts[#texts + 1] = r.body end
+  return texts
+end
+
+local function fx_view(r)
+  return { id = r.id, imported_at = r.imported_at, first_date = r.first_date, last_date = r.last_date,
+           days = r.days, currencies = json.decode(r.currencies), sha256 = r.sha256 }
+end
+
+-- POST /v1/reports/fx-rates: the ECB's eurofxref-hist.csv as the body (text/csv). Checked
+-- line by line; a file with any malformed line is refused whole (422 naming the line).
+local function post_fx(req)
+  local body = req.body or ""
+  local info, msg = oss.check_file(body)
+  if not info then
+    require("levy.util").invalid("file", msg, "not an ECB reference-rate file")
+  end
+  local crypto = require "levy.crypto"
+  local sha = crypto.hex(crypto.sha256(body))
+  local now = time.iso(time.now_ms())
+  local same = store.row("SELECT id FROM reports_fx_files WHERE sha256 = ?", sha)
+  if same then
+    return 200, fx_view(store.row("SELECT * FROM reports_fx_files WHERE id = ?", same.id))
+  end
+  store.exec([[INSERT INTO reports_fx_files(imported_at, first_date, last_date, days, currencies, sha256, body)
+    VALUES (?, ?, ?, ?, ?, ?, ?)]], now, info.first, info.last, info.days, json.encode(json.array(info.currencies)),
+    sha, body)
+  local r = store.row("SELECT * FROM reports_fx_files WHERE sha256 = ?", sha)
+  require("levy.log").info("ECB reference rates imported", { days = info.days, first = info.first, last = info.last })
+  return 201, fx_view(r)
+end
+
+local function list_fx()
+  local data = {}
+  for r in store.query([[SELECT id, imported_at, first_date, last_date, days, currencies, sha256
+    FROM reports_fx_files ORDER BY id DESC]]) do data[#data + 1] = fx_view(r) end
+  return 200, { data = json.array(data) }
+end
+
+-- The member state of consumption of a tax entry of region EU: its ISO code (authority_code),
+-- else its name.
+local TAXED = { standard_rated = "standard", reduced_rated = "reduced", partially_taxable = "standard" }
+
+-- GET /v1/reports/oss?period=YYYY-Qn: per member state of consumption and rate, taxable
+-- amount and VAT in EUR, from the filing report's documents of region EU (collected, drift
+-- restated to what Rillet holds). Amounts are summed exactly per line of the return and
+-- currency in the currency's minor units and converted once at the ECB rate of the period's
+-- last day (else the next publication), half away from zero to the cent; the line's EUR
+-- amounts are the sums of those. A currency without a rate -> 422 fx_rate_missing naming it.
+local function get_oss(req)
+  local q = req.query or {}
+  local e = require("levy.util").errors()
+  local period = q.period
+  local ps, pe = oss.quarter(period)
+  if period == nil or period == "" then e:add("period", "is required: a quarter such as 2026-Q3")
+  elseif not ps then e:add("period", "must be a quarter such as 2026-Q3") end
+  local format = q.format
+  if format ~= nil and format ~= "" and format ~= "json" and format ~= "csv" then
+    e:add("format", "must be json or csv")
+  end
+  e:raise("invalid query")
+  local docs = filing_docs({ from = ps, to = pe, region = "EU" })
+  local lines, order, currencies = {}, {}, {}
+  local invoices, memos = {}, {}
+  for _, d in ipairs(docs) do
+    local cur = d.currency
+    if d.region == "EU" and type(cur) == "string" then
+      for _, line in ipairs(d.result.lines or {}) do
+        local kind = TAXED[line.taxability_reason]
+        for _, t in ipairs(kind and line.taxes or {}) do
+          local ms = type(t.authority_code) == "string" and t.authority_code or tostring(t.jurisdiction)
+          local rate = tostring(t.percentage)
+          local key = ms .. "\0" .. rate
+          local l = lines[key]
+          if not l then
+            l = { member_state = ms, name = t.jurisdiction, rate = rate, rate_type = kind, by = {}, docs = {},
+                  invoices = 0, credit_memos = 0 }
+            lines[key] = l
+            order[#order + 1] = l
+          end
+          local c = l.by[cur]
+          if not c then c = { taxable = 0, vat = 0 }; l.by[cur] = c end
+          c.taxable = c.taxable + d.sign * filing.amount(t.taxable_amount or "0", cur, "taxable_amount")
+          c.vat = c.vat + d.sign * filing.amount(t.amount, cur, "tax amount")
+          local dk = d.type .. ":" .. d.id
+          if not l.docs[dk] then
+            l.docs[dk] = true
+            if d.type == "invoice" then l.invoices = l.invoices + 1 else l.credit_memos = l.credit_memos + 1 end
+          end
+          if d.type == "invoice" then invoices[dk] = true else memos[dk] = true end
+          currencies[cur] = true
+        end
+      end
+    end
+  end
+  -- the rates: EUR needs none; any other currency the ECB rate of the last day (or the next
+  -- publication an imported file holds), never a guess
+  local files = fx_files()
+  local until_day = pe
+  for r in store.query("SELECT max(last_date) AS m FROM reports_fx_files") do
+    if r.m and r.m > until_day then until_day = r.m end
+  end
+  local rates, missing = {}, {}
+  for _, cur in ipairs(sorted_keys(currencies)) do
+    if cur ~= "EUR" then
+      local rate, day = oss.rate_for(files, cur, pe, until_day)
+      if rate then rates[cur] = { currency = cur, rate = rate, date = day }
+      else missing[#missing + 1] = { field = "period", currency = cur, date = pe,
+        message = "no ECB reference rate for " .. cur .. " on " .. pe .. " or a later publication day: import the ECB's eurofxref-hist.csv (Settings → Exchange rates, or POST /v1/reports/fx-rates)" }
+      end
+    end
+  end
+  if #missing > 0 then
+    local names = {}
+    for i, m in ipairs(missing) do names[i] = m.currency end
+    http.error(422, "fx_rate_missing", "no ECB exchange rate for " .. table.concat(names, ", ") .. " on " .. pe ..
+      " (the last day of " .. period .. ") or a later publication day", missing)
+  end
+  table.sort(order, function(a, b)
+    if a.member_state ~= b.member_state then return a.member_state < b.member_state end
+    return (tonumber(a.rate) or 0) > (tonumber(b.rate) or 0)
+  end)
+  local data, tot_taxable, tot_vat = {}, 0, 0
+  for _, l in ipairs(order) do
+    local taxable, vat, by = 0, 0, {}
+    for _, cur in ipairs(sorted_keys(l.by)) do
+      local c = l.by[cur]
+      local r = rates[cur]
+      local te = oss.to_eur(c.taxable, cur, r and r.rate or "1")
+      local ve = oss.to_eur(c.vat, cur, r and r.rate or "1")
+      taxable, vat = taxable + te, vat + ve
+      by[#by + 1] = { currency = cur, taxable_amount = money.format(c.taxable, cur), vat = money.format(c.vat, cur),
+                      fx_rate = r and r.rate or json.null, fx_date = r and r.date or json.null,
+                      taxable_amount_eur = money.format(te, "EUR"), vat_eur = money.format(ve, "EUR") }
+    end
+    tot_taxable, tot_vat = tot_taxable + taxable, tot_vat + vat
+    data[#data + 1] = { member_state = l.member_state, member_state_name = null(l.name), rate = l.rate,
+      rate_type = l.rate_type, taxable_amount = money.format(taxable, "EUR"), vat = money.format(vat, "EUR"),
+      documents = l.invoices + l.credit_memos, invoices = l.invoices, credit_memos = l.credit_memos,
+      by_currency = json.array(by) }
+  end
+  local rlist = {}
+  for _, cur in ipairs(sorted_keys(rates)) do rlist[#rlist + 1] = rates[cur] end
+  local ndocs = 0
+  for _ in pairs(invoices) do ndocs = ndocs + 1 end
+  for _ in pairs(memos) do ndocs = ndocs + 1 end
+  if format == "csv" then
+    local rows = {}
+    for _, l in ipairs(data) do
+      for _, c in ipairs(l.by_currency) do
+        rows[#rows + 1] = { member_state = l.member_state, member_state_name = l.member_state_name, rate = l.rate,
+          rate_type = l.rate_type, currency = c.currency, taxable_amount = c.taxable_amount, vat = c.vat,
+          fx_rate = c.fx_rate, fx_date = c.fx_date, taxable_amount_eur = c.taxable_amount_eur, vat_eur = c.vat_eur,
+          line_taxable_amount_eur = l.taxable_amount, line_vat_eur = l.vat, documents = l.documents }
+      end
+    end
+    return csv_reply(to_csv(rows, OSS_CSV), "levy-oss-" .. period .. ".csv")
+  end
+  return 200, { period = period, period_start = ps, period_end = pe, currency = "EUR",
+    rounding = "per line of the return and currency: the exact sum converted once at the ECB rate, half away from zero to the cent",
+    data = json.array(data), totals = { taxable_amount = money.format(tot_taxable, "EUR"),
+    vat = money.format(tot_vat, "EUR"), documents = ndocs }, fx_rates = json.array(rlist) }
+end
+
 ---------------------------------------------------------------- exposure
 -- plugins/reports/exposure.lua: economic thresholds, physical presence, marketplace sales.
 
@@ -1360,6 +1535,7 @@ return {
     "reports_filing_frequency",
     "reports_exports",
     "reports_export_parts",
+    "reports_fx_files",
   },
   jobs = {
     -- the documents export (POST /v1/reports/filing/exports): EXPORT_BATCH documents a run
@@ -1393,6 +1569,10 @@ return {
     { method = "GET", path = "/v1/reports/filing/exports/{id}", auth = "token", handler = get_export },
     { method = "GET", path = "/v1/reports/filing/exports/{id}/parts/{n}", auth = "token", handler = get_export_part },
     { method = "GET", path = "/v1/reports/filing-frequencies", auth = "token", handler = list_frequencies },
+    -- the EU One-Stop-Shop view in EUR and the ECB rate files it converts with
+    { method = "GET", path = "/v1/reports/oss", auth = "token", handler = get_oss },
+    { method = "GET", path = "/v1/reports/fx-rates", auth = "token", handler = list_fx },
+    { method = "POST", path = "/v1/reports/fx-rates", auth = "token", handler = post_fx, max_body = FX_MAX_BODY },
     { method = "PUT", path = "/v1/reports/filing-frequencies/{region}", auth = "token", handler = put_frequency },
   },
   schedule = {
