@@ -1309,44 +1309,89 @@ local FX_MAX_BODY = 16777216 -- eurofxref-hist.csv is about 2 MB
 local OSS_CSV = { "member_state", "member_state_name", "rate", "rate_type", "currency", "taxable_amount", "vat",
   "fx_rate", "fx_date", "taxable_amount_eur", "vat_eur", "line_taxable_amount_eur", "line_vat_eur", "documents" }
 
+-- A file up to FX_INLINE bytes is checked in the request (201); a larger one (the whole
+-- history, about 2 MB) by the job reports.fx_check, whose running time is 10x a request's
+-- (202, state checking): checking 7,000 lines takes about half a request's 80 ms.
+local FX_INLINE = 262144
+
 local function fx_files()
   local texts = {}
-  for r in store.query("SELECT body FROM reports_fx_files ORDER BY id DESC") do texts[#texts + 1] = r.body end
+  for r in store.query("SELECT body FROM reports_fx_files WHERE state = 'ready' ORDER BY id DESC") do
+    texts[#texts + 1] = r.body
+  end
   return texts
 end
 
 local function fx_view(r)
-  return { id = r.id, imported_at = r.imported_at, first_date = r.first_date, last_date = r.last_date,
-           days = r.days, currencies = json.decode(r.currencies), sha256 = r.sha256 }
+  return { id = r.id, imported_at = r.imported_at, state = r.state, error = null(r.error),
+           first_date = null(r.first_date), last_date = null(r.last_date), days = null(r.days),
+           currencies = r.currencies and json.decode(r.currencies) or json.null, bytes = r.bytes, sha256 = r.sha256 }
 end
 
--- POST /v1/reports/fx-rates: the ECB's eurofxref-hist.csv as the body (text/csv). Checked
--- line by line; a file with any malformed line is refused whole (422 naming the line).
+local FX_COLS = "id, imported_at, state, error, first_date, last_date, days, currencies, bytes, sha256"
+
+local function fx_row(id)
+  local r = store.row("SELECT " .. FX_COLS .. " FROM reports_fx_files WHERE id = ?", id)
+  if not r then http.error(404, "not_found", "no exchange-rate file " .. tostring(id)) end
+  return r
+end
+
+-- check_file's answer stored on the file's row: ready with its days, or refused with the reason.
+local function fx_checked(id, info, msg)
+  if info then
+    store.exec([[UPDATE reports_fx_files SET state = 'ready', error = NULL, first_date = ?, last_date = ?, days = ?,
+      currencies = ? WHERE id = ?]], info.first, info.last, info.days, json.encode(json.array(info.currencies)), id)
+    require("levy.log").info("ECB reference rates imported", { file = id, days = info.days, first = info.first,
+      last = info.last })
+  else
+    store.exec("UPDATE reports_fx_files SET state = 'refused', error = ? WHERE id = ?", msg, id)
+    require("levy.log").warn("ECB reference-rate file refused", { file = id, reason = msg })
+  end
+end
+
+-- POST /v1/reports/fx-rates: the ECB's eurofxref-hist.csv as the body (text/csv). Every line
+-- is checked; a file with any malformed line is refused whole, naming the line (422 at once for
+-- a small file; state refused with error for a large one). The same file again: its row.
 local function post_fx(req)
-  local body = req.body or ""
-  local info, msg = oss.check_file(body)
-  if not info then
-    require("levy.util").invalid("file", msg, "not an ECB reference-rate file")
+  local util = require "levy.util"
+  local body = (req.body or ""):gsub("^\239\187\191", "")
+  local header = body:match("^([^\r\n]*)")
+  if body == "" or not header:match("^Date,") then
+    util.invalid("file", "the first line must be the ECB header Date,USD,JPY,... (eurofxref-hist.csv)",
+      "not an ECB reference-rate file")
+  end
+  local info, msg
+  if #body <= FX_INLINE then
+    info, msg = oss.check_file(body)
+    if not info then util.invalid("file", msg, "not an ECB reference-rate file") end
   end
   local crypto = require "levy.crypto"
   local sha = crypto.hex(crypto.sha256(body))
-  local now = time.iso(time.now_ms())
-  local same = store.row("SELECT id FROM reports_fx_files WHERE sha256 = ?", sha)
-  if same then
-    return 200, fx_view(store.row("SELECT * FROM reports_fx_files WHERE id = ?", same.id))
-  end
-  store.exec([[INSERT INTO reports_fx_files(imported_at, first_date, last_date, days, currencies, sha256, body)
-    VALUES (?, ?, ?, ?, ?, ?, ?)]], now, info.first, info.last, info.days, json.encode(json.array(info.currencies)),
-    sha, body)
-  local r = store.row("SELECT * FROM reports_fx_files WHERE sha256 = ?", sha)
-  require("levy.log").info("ECB reference rates imported", { days = info.days, first = info.first, last = info.last })
-  return 201, fx_view(r)
+  local same = store.row("SELECT id FROM reports_fx_files WHERE sha256 = ? AND state <> 'refused'", sha)
+  if same then return 200, fx_view(fx_row(same.id)) end
+  local id
+  store.transaction(function()
+    store.exec([[INSERT INTO reports_fx_files(imported_at, state, bytes, sha256, body) VALUES (?, 'checking', ?, ?, ?)]],
+      time.iso(time.now_ms()), #body, sha, body)
+    id = store.row("SELECT max(id) AS id FROM reports_fx_files WHERE sha256 = ?", sha).id
+    if info then fx_checked(id, info)
+    else jobs.enqueue { kind = "reports.fx_check", key = "fx" .. id, payload = { id = id } } end
+  end)
+  return info and 201 or 202, fx_view(fx_row(id)), { Location = "/v1/reports/fx-rates/" .. id }
+end
+
+local function run_fx_check(job)
+  local id = type(job.payload) == "table" and job.payload.id
+  local r = id and store.row("SELECT id, state, body FROM reports_fx_files WHERE id = ?", id)
+  if not r or r.state ~= "checking" then return end
+  fx_checked(r.id, oss.check_file(r.body))
 end
 
 local function list_fx()
   local data = {}
-  for r in store.query([[SELECT id, imported_at, first_date, last_date, days, currencies, sha256
-    FROM reports_fx_files ORDER BY id DESC]]) do data[#data + 1] = fx_view(r) end
+  for r in store.query("SELECT " .. FX_COLS .. " FROM reports_fx_files ORDER BY id DESC") do
+    data[#data + 1] = fx_view(r)
+  end
   return 200, { data = json.array(data) }
 end
 
@@ -1410,7 +1455,7 @@ local function get_oss(req)
   -- publication an imported file holds), never a guess
   local files = fx_files()
   local until_day = pe
-  for r in store.query("SELECT max(last_date) AS m FROM reports_fx_files") do
+  for r in store.query("SELECT max(last_date) AS m FROM reports_fx_files WHERE state = 'ready'") do
     if r.m and r.m > until_day then until_day = r.m end
   end
   local rates, missing = {}, {}
@@ -1426,8 +1471,10 @@ local function get_oss(req)
   if #missing > 0 then
     local names = {}
     for i, m in ipairs(missing) do names[i] = m.currency end
+    local checking = store.row("SELECT count(*) AS n FROM reports_fx_files WHERE state = 'checking'").n
     http.error(422, "fx_rate_missing", "no ECB exchange rate for " .. table.concat(names, ", ") .. " on " .. pe ..
-      " (the last day of " .. period .. ") or a later publication day", missing)
+      " (the last day of " .. period .. ") or a later publication day" .. (checking > 0 and
+      " (an imported rate file is still being checked: ask again in a moment)" or ""), missing)
   end
   table.sort(order, function(a, b)
     if a.member_state ~= b.member_state then return a.member_state < b.member_state end
@@ -1541,6 +1588,9 @@ return {
     -- the documents export (POST /v1/reports/filing/exports): EXPORT_BATCH documents a run
     ["reports.export"] = { run = run_export, max_attempts = 100000, concurrency = 1,
                            base_delay_ms = 1000, max_delay_ms = 60000 },
+    -- an imported ECB rate file larger than a request checks (POST /v1/reports/fx-rates)
+    ["reports.fx_check"] = { run = run_fx_check, max_attempts = 5, concurrency = 1,
+                             base_delay_ms = 1000, max_delay_ms = 60000 },
   },
   roles = { "serve" },
   routes = {
@@ -1572,6 +1622,8 @@ return {
     -- the EU One-Stop-Shop view in EUR and the ECB rate files it converts with
     { method = "GET", path = "/v1/reports/oss", auth = "token", handler = get_oss },
     { method = "GET", path = "/v1/reports/fx-rates", auth = "token", handler = list_fx },
+    { method = "GET", path = "/v1/reports/fx-rates/{id}", auth = "token",
+      handler = function(req) return 200, fx_view(fx_row(tonumber(req.params.id) or -1)) end },
     { method = "POST", path = "/v1/reports/fx-rates", auth = "token", handler = post_fx, max_body = FX_MAX_BODY },
     { method = "PUT", path = "/v1/reports/filing-frequencies/{region}", auth = "token", handler = put_frequency },
   },

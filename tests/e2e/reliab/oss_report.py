@@ -87,6 +87,22 @@ def connect_second(env, currency):
     return cid, sub
 
 
+def history():
+    """A file of the ECB history's size and layout: 7,000 weekdays back from 2026-09-25 (before
+    the quarter's end, so the small file's 1 Oct rate still decides), 41 currencies."""
+    import datetime
+    cur = ("USD,JPY,BGN,CYP,CZK,DKK,EEK,GBP,HUF,LTL,LVL,MTL,PLN,ROL,RON,SEK,SIT,SKK,CHF,ISK,NOK,HRK,RUB,TRL,TRY,"
+           "AUD,BRL,CAD,CNY,HKD,IDR,ILS,INR,KRW,MXN,MYR,NZD,PHP,SGD,THB,ZAR").split(",")
+    out, d, i = ["Date," + ",".join(cur) + ","], datetime.date(2026, 9, 25), 0
+    while len(out) <= 7000:
+        if d.weekday() < 5:
+            i += 1
+            out.append(d.isoformat() + "," + ",".join("N/A" if (i + k) % 7 == 0 else "%d.%04d" % (1 + k, i % 9973)
+                                                      for k in range(len(cur))) + ",")
+        d -= datetime.timedelta(days=1)
+    return "\n".join(out) + "\n", 6543
+
+
 def post_file(env, text):
     return harness.req("POST", env.levy_url + "/v1/reports/fx-rates", raw=text,
                        headers={"Authorization": "Bearer " + env.token, "Content-Type": "text/csv"})
@@ -167,6 +183,26 @@ def run(env):
     st, js, text, _ = env.L("GET", "/v1/reports/fx-rates")
     check("two files listed, newest first", st == 200 and [f["last_date"] for f in js["data"]] ==
           ["2026-10-02", "2026-09-29"], text[:300])
+    # the whole history (about 2 MB, 7,000 days, as the ECB publishes it) is checked by a job:
+    # 202, then ready; the same file with one bad line far down is refused naming that line
+    big, bad_line = history()
+    st, js, text, _ = post_file(env, big)
+    check("ECB history file accepted for checking (202, state checking)", st == 202 and js.get("state") == "checking",
+          (st, text[:300]))
+    fid = (js or {}).get("id")
+    done = common.wait_for(lambda: (lambda s, j: j if s == 200 and j.get("state") != "checking" else None)(
+        *env.L("GET", "/v1/reports/fx-rates/%s" % fid)[:2]), 120, 0.3)
+    check("ECB history file checked: ready, 7,000 days", done and done.get("state") == "ready" and
+          done.get("days") == 7000 and done.get("last_date") == "2026-09-25", done)
+    lines = big.split("\n")
+    lines[bad_line - 1] = lines[bad_line - 1].replace(",", ",,", 1)
+    st, js, text, _ = post_file(env, "\n".join(lines))
+    fid = (js or {}).get("id")
+    done = common.wait_for(lambda: (lambda s, j: j if s == 200 and j.get("state") != "checking" else None)(
+        *env.L("GET", "/v1/reports/fx-rates/%s" % fid)[:2]), 120, 0.3)
+    check("a history file with one bad line is refused, naming line %d" % bad_line,
+          st == 202 and done and done.get("state") == "refused" and ("line %d " % bad_line) in (done.get("error") or ""),
+          done)
     st, rep, text, _ = env.L("GET", "/v1/reports/oss?period=2026-Q3")
     if not check("OSS report 200", st == 200 and rep, (st, text[:400])):
         return
