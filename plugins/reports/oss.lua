@@ -57,8 +57,8 @@ function M.check_file(text)
       if not line:match("^%d%d%d%d%-%d%d%-%d%d,") then
         return nil, "line " .. lineno .. " does not start with a date YYYY-MM-DD: " .. line:sub(1, 40)
       end
-      return nil, "line " .. lineno .. " (" .. line:sub(1, 10) .. ") does not hold " .. fields ..
-        " rates or N/A as the header names (another number of columns, or something other than a rate)"
+      return nil, "line " .. lineno .. " (" .. line:sub(1, 10) .. ") has another number of columns than the header," ..
+        " or something other than a rate or N/A"
     end
     local pos, lineno = 1, 2
     while pos <= #body do
@@ -68,8 +68,8 @@ function M.check_file(text)
         if not line:match("^%d%d%d%d%-%d%d%-%d%d,") then
           return nil, "line " .. lineno .. " does not start with a date YYYY-MM-DD: " .. line:sub(1, 40)
         end
-        return nil, "line " .. lineno .. " (" .. line:sub(1, 10) .. ") does not hold " .. (fields) ..
-          " rates or N/A as the header names (another number of columns, or something other than a rate)"
+        return nil, "line " .. lineno .. " (" .. line:sub(1, 10) .. ") has another number of columns than the header," ..
+          " or something other than a rate or N/A"
       end
       pos, lineno = e + 1, lineno + 1
     end

@@ -519,6 +519,7 @@
           return data;
         });
       }).then(function (x) {
+        L.clearFieldErrors(importForm);
         importMsg.appendChild(h('div', { class: 'notice ok', role: 'status', text: x.state === 'checking' ? 'File received: levy is checking it (a minute at most).' : 'Rates imported.' }));
         file.value = '';
         return loadFiles();
