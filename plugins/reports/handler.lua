@@ -1427,7 +1427,7 @@ local function get_oss(req)
         local kind = TAXED[line.taxability_reason]
         for _, t in ipairs(kind and line.taxes or {}) do
           local ms = type(t.authority_code) == "string" and t.authority_code or tostring(t.jurisdiction)
-          local rate = tostring(t.percentage)
+          local rate = oss.rate_key(t.percentage)
           local key = ms .. "\0" .. rate
           local l = lines[key]
           if not l then

@@ -160,6 +160,16 @@ function M.to_eur(minor, cur, rate)
   return div_half_up(num, den)
 end
 
+-- A VAT percentage as one line of the return names it, whatever decimals the calculation wrote
+-- ("19", "19.0", "19.000" -> "19.00"; "5.5" -> "5.50"; "7.125" stays): string work, no float.
+function M.rate_key(p)
+  local int, frac = tostring(p):match("^(%d+)%.?(%d*)$")
+  if not int then return tostring(p) end
+  frac = frac:gsub("0+$", "")
+  if #frac < 2 then frac = frac .. ("0"):rep(2 - #frac) end
+  return (int:gsub("^0+(%d)", "%1")) .. "." .. frac
+end
+
 -- A period key of the OSS return (quarterly: "2026-Q3") -> first and last day, or nil.
 function M.quarter(key)
   local y, q = tostring(key):match("^(%d%d%d%d)%-Q([1-4])$")
