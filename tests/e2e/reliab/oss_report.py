@@ -20,6 +20,7 @@ No timing assertion: every wait polls for a state.
 import csv
 import io
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -186,14 +187,28 @@ def run(env):
     # the whole history (about 2 MB, 7,000 days, as the ECB publishes it) is checked by a job:
     # 202, then ready; the same file with one bad line far down is refused naming that line
     big, bad_line = history()
-    st, js, text, _ = post_file(env, big)
-    check("ECB history file accepted for checking (202, state checking)", st == 202 and js.get("state") == "checking",
-          (st, text[:300]))
-    fid = (js or {}).get("id")
-    done = common.wait_for(lambda: (lambda s, j: j if s == 200 and j.get("state") != "checking" else None)(
-        *env.L("GET", "/v1/reports/fx-rates/%s" % fid)[:2]), 120, 0.3)
-    check("ECB history file checked: ready, 7,000 days", done and done.get("state") == "ready" and
-          done.get("days") == 7000 and done.get("last_date") == "2026-09-25", done)
+    # through the command line: levy fx import FILE sends it and waits while levy checks it
+    path = os.path.join(env.tmp, "eurofxref-hist.csv")
+    with open(path, "w") as f:
+        f.write(big)
+    cli = [LEVY, "fx", "import", path, "--listen", "127.0.0.1:%d" % env.levy_port, "--api-token", env.token]
+    r = subprocess.run(cli, capture_output=True, text=True, timeout=600)
+    check("levy fx import: the 7,000-day file is checked by the job and ready (exit 0)",
+          r.returncode == 0 and '"state":"ready"' in r.stdout and '"days":7000' in r.stdout, (r.returncode, r.stdout[-300:],
+                                                                                          r.stderr[-300:]))
+    st, js, text, _ = env.L("GET", "/v1/reports/fx-rates")
+    done = next((x for x in (js or {}).get("data") or [] if x.get("days") == 7000), None)
+    check("ECB history file listed: ready, 7,000 days, to 2026-09-25", done and done.get("state") == "ready" and
+          done.get("last_date") == "2026-09-25", text[:300])
+    bad_small = os.path.join(env.tmp, "bad.csv")
+    with open(bad_small, "w") as f:
+        f.write("Date,USD,\n2026-10-01,1.1657,\n2026-09-30,one,\n")
+    r = subprocess.run(cli[:3] + [bad_small] + cli[4:], capture_output=True, text=True, timeout=120)
+    check("levy fx import of a bad file: exit 1 naming line 3", r.returncode == 1 and "line 3" in r.stderr,
+          (r.returncode, r.stderr[-300:]))
+    r = subprocess.run([LEVY, "fx", "import"], capture_output=True, text=True, timeout=30)
+    check("levy fx import without FILE: usage, exit 2", r.returncode == 2 and "levy fx --help" in r.stderr,
+          (r.returncode, r.stderr))
     lines = big.split("\n")
     lines[bad_line - 1] = lines[bad_line - 1].replace(",", ",,", 1)
     st, js, text, _ = post_file(env, "\n".join(lines))
