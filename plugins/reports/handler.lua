@@ -1400,8 +1400,8 @@ end
 local TAXED = { standard_rated = "standard", reduced_rated = "reduced", partially_taxable = "standard" }
 
 -- GET /v1/reports/oss?period=YYYY-Qn: per member state of consumption and rate, taxable
--- amount and VAT in EUR, from the filing report's documents of region EU (collected, drift
--- restated to what Rillet holds). Amounts are summed exactly per line of the return and
+-- amount and VAT in EUR, from the documents of region EU whose tax Rillet holds (the filing
+-- report's "collected": accepted_writes, drift restated to what Rillet holds). Amounts are summed exactly per line of the return and
 -- currency in the currency's minor units and converted once at the ECB rate of the period's
 -- last day (else the next publication), half away from zero to the cent; the line's EUR
 -- amounts are the sums of those. A currency without a rate -> 422 fx_rate_missing naming it.
@@ -1417,10 +1417,14 @@ local function get_oss(req)
     e:add("format", "must be json or csv")
   end
   e:raise("invalid query")
-  local docs = filing_docs({ from = ps, to = pe, region = "EU" })
+  -- what Rillet holds (accepted_writes, drift restated): a document with no tax Rillet holds
+  -- has no OSS line, so the no-tax-due documents the filing report also counts are not read
+  local writes, keys = accepted_writes(ps, pe, "EU")
   local lines, order, currencies = {}, {}, {}
   local invoices, memos = {}, {}
-  for _, d in ipairs(docs) do
+  for _, wk in ipairs(keys) do
+    local d = writes[wk]
+    d.sign = d.type == "invoice" and 1 or -1
     local cur = d.currency
     if d.region == "EU" and type(cur) == "string" then
       for _, line in ipairs(d.result.lines or {}) do
