@@ -82,6 +82,8 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
         return levy_host_serve(cfg);
     if (strcmp(cmd, "reload") == 0)
         return levy_service_reload_cli(cfg);
+    if (strcmp(cmd, "fx") == 0)
+        return levy_service_fx_cli(cfg, cfg->args[1]); /* config.c: "import FILE" checked */
     if (strcmp(cmd, "check") == 0)
         return levy_host_check(cfg);
     if (strcmp(cmd, "signin") == 0)

@@ -246,3 +246,5 @@ endif()
 # a lock another process holds answers 503 + Retry-After, kill -9 loses no acknowledged delivery.
 # Ports 24700-24749.
 levy_reliab_test(reliab_writer_burst writer_burst 240 24700)
+# Issue 20: the EU One-Stop-Shop view in EUR (ECB rate import, conversion, missing rate). Ports 25500-25519.
+levy_reliab_test(reliab_oss_report oss_report 300 25500)

@@ -27,6 +27,7 @@ enum {
     C_ROTATE = 1 << 10,
     C_SIGNIN = 1 << 11,
     C_RELOAD = 1 << 12,
+    C_FX = 1 << 13,
 };
 /* CONTRACT §1: the flags common to serve, demo, check and calc are accepted by all four */
 #define C_CONTRACT (C_SERVE | C_DEMO | C_CHECK | C_CALC)
@@ -71,6 +72,13 @@ static const command COMMANDS[] = {
      "DIR/api-token) to reload plugins and rules, waits for the result and prints it. Exit 0\n"
      "when the new generation serves or nothing changed, 1 when the reload was rejected (the\n"
      "old generation keeps serving) or levy cannot be reached. The unit's ExecReload."},
+    {"fx", C_FX, "import FILE [flags]",
+     "import the ECB's euro reference rates (eurofxref-hist.csv) into the levy serving",
+     "Sends FILE, the ECB's euro reference rates as published (eurofxref-hist.csv, unzipped),\n"
+     "to the levy serving on --listen (POST /v1/reports/fx-rates; its token as for levy\n"
+     "reload) for the EU One-Stop-Shop report, and waits while levy checks every line. Exit 0\n"
+     "when the rates are ready, 1 when the file was refused (the line is named) or levy cannot\n"
+     "be reached."},
     {"rates", C_RATES, "import FILE... | update [SOURCES_FILE] [flags]",
      "load rate tables (import) or fetch and install the official files (update)",
      "levy rates import FILE...: load rate tables into the data dir, replacing the same\n"
@@ -102,11 +110,13 @@ typedef struct flag_doc {
 
 static const flag_doc FLAGS[] = {
     {"--listen ADDR", "LEVY_LISTEN", "host:port to serve on; default 127.0.0.1:8080 (sim: :8081)",
-     C_SERVE | C_SIM | C_RELOAD, C_CONTRACT | C_SIM | C_SIGNIN | C_RELOAD},
+     C_SERVE | C_SIM | C_RELOAD | C_FX, C_CONTRACT | C_SIM | C_SIGNIN | C_RELOAD | C_FX},
     {"--data-dir DIR", "LEVY_DATA_DIR",
      "the data dir (created 0700); default ./levy-data (sim: ./levy-sim-data)",
-     C_SERVE | C_SIM | C_CALC | C_SIGNIN | C_RATES | C_BACKUP | C_RESTORE | C_ROTATE | C_RELOAD,
-     C_CONTRACT | C_SIM | C_SIGNIN | C_RATES | C_BACKUP | C_RESTORE | C_ROTATE | C_TEST | C_RELOAD},
+     C_SERVE | C_SIM | C_CALC | C_SIGNIN | C_RATES | C_BACKUP | C_RESTORE | C_ROTATE | C_RELOAD |
+         C_FX,
+     C_CONTRACT | C_SIM | C_SIGNIN | C_RATES | C_BACKUP | C_RESTORE | C_ROTATE | C_TEST | C_RELOAD |
+         C_FX},
     {"--database URL", "LEVY_DATABASE_URL",
      "postgres://user:password@host[:port]/db[?sslmode=verify-full...]:\n"
      "keep the store in PostgreSQL (several levy processes may share it);\n"
@@ -131,9 +141,9 @@ static const flag_doc FLAGS[] = {
     {"--api-token-file FILE", "LEVY_API_TOKEN_FILE",
      "the API token (16-512 printable ASCII, no spaces) read from\n"
      "FILE; default: generated into DIR/api-token",
-     C_SERVE | C_RELOAD, C_CONTRACT | C_SIM | C_RELOAD},
+     C_SERVE | C_RELOAD | C_FX, C_CONTRACT | C_SIM | C_RELOAD | C_FX},
     {"--api-token TOKEN", "LEVY_API_TOKEN", "the same inline (visible in ps: prefer the file)",
-     C_SERVE | C_RELOAD, C_CONTRACT | C_SIM | C_RELOAD},
+     C_SERVE | C_RELOAD | C_FX, C_CONTRACT | C_SIM | C_RELOAD | C_FX},
     {"--metrics-token-file FILE", "LEVY_METRICS_TOKEN_FILE",
      "a read-only token for GET /metrics only (same rule as the\n"
      "API token, and not the API token), read from FILE; default: none",
@@ -174,11 +184,11 @@ static const flag_doc FLAGS[] = {
     {"--watch", "LEVY_WATCH=1", "reload when plugins/ or scripts/ change", C_SERVE | C_SIM,
      C_CONTRACT | C_SIM},
     {"--log-format text|json", "LEVY_LOG_FORMAT", "default text", C_SERVE | C_SIM,
-     C_CONTRACT | C_SIM | C_TEST | C_RELOAD},
+     C_CONTRACT | C_SIM | C_TEST | C_RELOAD | C_FX},
     {"--tls-cert FILE", "LEVY_TLS_CERT", "serve HTTPS directly (with --tls-key)",
-     C_SERVE | C_SIM | C_RELOAD, C_CONTRACT | C_SIM | C_RELOAD},
-    {"--tls-key FILE", "LEVY_TLS_KEY", "the key of --tls-cert", C_SERVE | C_SIM | C_RELOAD,
-     C_CONTRACT | C_SIM | C_RELOAD},
+     C_SERVE | C_SIM | C_RELOAD | C_FX, C_CONTRACT | C_SIM | C_RELOAD | C_FX},
+    {"--tls-key FILE", "LEVY_TLS_KEY", "the key of --tls-cert", C_SERVE | C_SIM | C_RELOAD | C_FX,
+     C_CONTRACT | C_SIM | C_RELOAD | C_FX},
     {"--seed N", NULL, "demo data seed (deterministic), default 1", C_SIM, C_SIM},
     {"--invoices N", NULL, "demo invoices to generate, default 25", C_SIM, C_SIM},
     {"--no-rate-limit", NULL, "switch off the simulated 60-per-60 s rate limit", C_SIM, C_SIM},
@@ -757,6 +767,9 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
     } else if (rc == 0 && strcmp(cmd, "test") == 0) {
         if (c->nargs > 1)
             rc = usage_error(cmd, "at most one PATH");
+    } else if (rc == 0 && strcmp(cmd, "fx") == 0) {
+        if (c->nargs != 2 || strcmp(c->args[0], "import") != 0)
+            rc = usage_error(cmd, "needs: import FILE");
     } else if (rc == 0 && c->nargs && strcmp(cmd, "rates") != 0) {
         rc = usage_error(cmd, "unexpected argument %s", c->args[0]);
     }

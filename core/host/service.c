@@ -114,8 +114,9 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
     return n;
 }
 
-/* The token from flag/env/file (config.c) or DATA_DIR/api-token (never created here). */
-static int reload_token(levy_config *cfg, char *tok, size_t cap)
+/* The token from flag/env/file (config.c) or DATA_DIR/api-token (never created here). `who`
+ * names the command in messages ("levy reload"). */
+static int serving_token(levy_config *cfg, const char *who, char *tok, size_t cap)
 {
     if (cfg->api_token[0]) {
         snprintf(tok, cap, "%s", cfg->api_token);
@@ -126,9 +127,9 @@ static int reload_token(levy_config *cfg, char *tok, size_t cap)
     FILE *f = fopen(path, "r");
     if (!f) {
         fprintf(stderr,
-                "levy reload: no API token: %s: %s (give --data-dir of the running levy, or "
+                "%s: no API token: %s: %s (give --data-dir of the running levy, or "
                 "--api-token-file)\n",
-                path, strerror(errno));
+                who, path, strerror(errno));
         return -1;
     }
     size_t n = fread(tok, 1, cap - 1, f);
@@ -137,18 +138,24 @@ static int reload_token(levy_config *cfg, char *tok, size_t cap)
         n--;
     tok[n] = '\0';
     if (!n) {
-        fprintf(stderr, "levy reload: %s is empty\n", path);
+        fprintf(stderr, "%s: %s is empty\n", who, path);
         return -1;
     }
     return 0;
 }
 
-int levy_service_reload_cli(levy_config *cfg)
+/* One request to the levy serving on cfg->listen (a wildcard address is reached on loopback;
+ * with --tls-cert over HTTPS, our own certificate the trust anchor): method path, the body
+ * data/len (data NULL: none) as ctype, the answer into b and *status. url: the URL asked (for
+ * messages). Returns the transport's CURLcode (CURLE_OK when levy answered), or -1 when the
+ * token or libcurl is missing (already said). */
+static int serving_request(levy_config *cfg, const char *who, const char *method, const char *path,
+                           const char *data, size_t len, const char *ctype, long timeout_s, body *b,
+                           long *status, char *url, size_t urlcap)
 {
     char tok[sizeof cfg->api_token];
-    if (reload_token(cfg, tok, sizeof tok) != 0)
-        return 1;
-    /* a wildcard listen address is reached on loopback */
+    if (serving_token(cfg, who, tok, sizeof tok) != 0)
+        return -1;
     const char *host = cfg->host;
     int v6 = strchr(host, ':') != NULL;
     if (strcmp(host, "0.0.0.0") == 0 || host[0] == '\0')
@@ -156,36 +163,48 @@ int levy_service_reload_cli(levy_config *cfg)
     else if (strcmp(host, "::") == 0)
         host = "::1";
     int tls = cfg->tls_cert[0] != '\0';
-    char url[400], auth[600];
-    snprintf(url, sizeof url, "%s://%s%s%s:%d/admin/reload", tls ? "https" : "http", v6 ? "[" : "",
-             host, v6 ? "]" : "", cfg->port);
+    char auth[600], ct[120];
+    snprintf(url, urlcap, "%s://%s%s%s:%d%s", tls ? "https" : "http", v6 ? "[" : "", host,
+             v6 ? "]" : "", cfg->port, path);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
     OPENSSL_cleanse(tok, sizeof tok);
     CURL *c = curl_easy_init();
     if (!c) {
-        fprintf(stderr, "levy reload: cannot start libcurl\n");
-        return 1;
+        OPENSSL_cleanse(auth, sizeof auth);
+        fprintf(stderr, "%s: cannot start libcurl\n", who);
+        return -1;
     }
     struct curl_slist *hdr = curl_slist_append(NULL, auth);
     OPENSSL_cleanse(auth, sizeof auth);
-    body *b = calloc(1, sizeof *b);
-    if (!b || !hdr) {
-        curl_easy_cleanup(c);
-        curl_slist_free_all(hdr);
-        free(b);
-        return 1;
+    if (hdr && ctype) {
+        snprintf(ct, sizeof ct, "Content-Type: %s", ctype);
+        struct curl_slist *h2 = curl_slist_append(hdr, ct);
+        if (!h2) {
+            curl_slist_free_all(hdr);
+            hdr = NULL;
+        } else {
+            hdr = h2;
+        }
     }
+    if (!hdr) {
+        curl_easy_cleanup(c);
+        fprintf(stderr, "%s: out of memory\n", who);
+        return -1;
+    }
+    b->n = 0;
+    b->buf[0] = '\0';
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (data) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, data);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-    /* a reload builds every plugin and rule and runs the self-tests: seconds on a busy box;
-     * systemd's TimeoutSec bounds ExecReload anyway */
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
     if (tls) {
         /* our own certificate is the trust anchor (curl allows a partial chain); the name is
          * not checked: we connect to the address levy listens on, not to its public name */
@@ -193,14 +212,30 @@ int levy_service_reload_cli(levy_config *cfg)
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
     }
     CURLcode cr = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    *status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     curl_slist_free_all(hdr);
     curl_easy_cleanup(c);
+    return (int)cr;
+}
+
+int levy_service_reload_cli(levy_config *cfg)
+{
+    body *b = calloc(1, sizeof *b);
+    if (!b)
+        return 1;
+    char url[400];
+    long status = 0;
+    /* a reload builds every plugin and rule and runs the self-tests: seconds on a busy box;
+     * systemd's TimeoutSec bounds ExecReload anyway */
+    int cr = serving_request(cfg, "levy reload", "POST", "/admin/reload", "", 0, NULL, 300L, b,
+                             &status, url, sizeof url);
     int rc = 1;
-    if (cr != CURLE_OK) {
+    if (cr < 0) {
+        /* said */
+    } else if (cr != CURLE_OK) {
         fprintf(stderr, "levy reload: %s: %s (is levy serving on %s?)\n", url,
-                curl_easy_strerror(cr), cfg->listen);
+                curl_easy_strerror((CURLcode)cr), cfg->listen);
     } else if (status == 200) {
         printf("levy reload: %s\n", b->buf);
         rc = 0;
@@ -210,6 +245,107 @@ int levy_service_reload_cli(levy_config *cfg)
     } else {
         fprintf(stderr, "levy reload: %s answered %ld: %s\n", url, status, b->buf);
     }
+    free(b);
+    return rc;
+}
+
+/* ---- levy fx import ----------------------------------------------------------------------- */
+
+#define FX_MAX_FILE (16u * 1024u * 1024u) /* the route's max_body (plugins/reports/handler.lua) */
+
+/* The value of "key":"..." or "key":N in a flat JSON answer of levy's (its encoder writes no
+ * spaces); "" when absent. */
+static void json_field(const char *js, const char *key, char *out, size_t cap)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(js, pat);
+    out[0] = '\0';
+    if (!p || cap == 0)
+        return;
+    p += strlen(pat);
+    size_t n = 0;
+    if (*p == '"') {
+        for (p++; *p && *p != '"' && n + 1 < cap; p++)
+            out[n++] = *p;
+    } else {
+        for (; *p && *p != ',' && *p != '}' && n + 1 < cap; p++)
+            out[n++] = *p;
+    }
+    out[n] = '\0';
+}
+
+int levy_service_fx_cli(levy_config *cfg, const char *file)
+{
+    FILE *f = fopen(file, "rb");
+    if (!f) {
+        fprintf(stderr, "levy fx import: %s: %s\n", file, strerror(errno));
+        return 1;
+    }
+    char *data = malloc(FX_MAX_FILE + 1);
+    size_t len = data ? fread(data, 1, FX_MAX_FILE + 1, f) : 0;
+    int rerr = ferror(f);
+    fclose(f);
+    if (!data || rerr || len == 0 || len > FX_MAX_FILE) {
+        fprintf(stderr, "levy fx import: %s: %s\n", file,
+                !data      ? "out of memory"
+                : rerr     ? "read error"
+                : len == 0 ? "the file is empty"
+                           : "larger than 16 MiB (eurofxref-hist.csv is about 2 MB)");
+        free(data);
+        return 1;
+    }
+    body *b = calloc(1, sizeof *b);
+    if (!b) {
+        free(data);
+        return 1;
+    }
+    char url[400], id[32], state[32], path[96];
+    long status = 0;
+    int cr = serving_request(cfg, "levy fx import", "POST", "/v1/reports/fx-rates", data, len,
+                             "text/csv", 120L, b, &status, url, sizeof url);
+    free(data);
+    int rc = 1;
+    if (cr < 0)
+        goto done;
+    if (cr != CURLE_OK) {
+        fprintf(stderr, "levy fx import: %s: %s (is levy serving on %s?)\n", url,
+                curl_easy_strerror((CURLcode)cr), cfg->listen);
+        goto done;
+    }
+    if (status == 422) {
+        fprintf(stderr, "levy fx import: %s refused: %s\n", file, b->buf);
+        goto done;
+    }
+    if (status != 200 && status != 201 && status != 202) {
+        fprintf(stderr, "levy fx import: %s answered %ld: %s\n", url, status, b->buf);
+        goto done;
+    }
+    /* 202: a large file is checked by the job reports.fx_check; wait for its outcome */
+    json_field(b->buf, "id", id, sizeof id);
+    json_field(b->buf, "state", state, sizeof state);
+    for (int i = 0; strcmp(state, "checking") == 0 && i < 600; i++) {
+        struct timespec ts = {0, 500000000L};
+        nanosleep(&ts, NULL);
+        snprintf(path, sizeof path, "/v1/reports/fx-rates/%s", id);
+        cr = serving_request(cfg, "levy fx import", "GET", path, NULL, 0, NULL, 30L, b, &status,
+                             url, sizeof url);
+        if (cr != CURLE_OK || status != 200) {
+            fprintf(stderr, "levy fx import: %s: %s %ld: %s\n", url,
+                    cr > 0 ? curl_easy_strerror((CURLcode)cr) : "answered", status, b->buf);
+            goto done;
+        }
+        json_field(b->buf, "state", state, sizeof state);
+    }
+    if (strcmp(state, "ready") == 0) {
+        printf("levy fx import: %s: %s\n", file, b->buf);
+        rc = 0;
+    } else if (strcmp(state, "refused") == 0) {
+        fprintf(stderr, "levy fx import: %s refused: %s\n", file, b->buf);
+    } else {
+        fprintf(stderr, "levy fx import: %s still %s after 5 minutes: %s\n", file, state, b->buf);
+    }
+done:
     free(b);
     return rc;
 }

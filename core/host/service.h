@@ -29,4 +29,9 @@ void levy_service_close(void);
  * outcome. 0 reloaded or unchanged; 1 rejected (the errors are printed) or no answer. */
 int levy_service_reload_cli(levy_config *cfg);
 
+/** `levy fx import FILE`: sends the ECB reference-rate file FILE (eurofxref-hist.csv) to the
+ * levy serving on cfg->listen (POST /v1/reports/fx-rates, the same token as levy reload) and
+ * waits while levy checks a large one. 0 ready; 1 refused (the reason printed) or no answer. */
+int levy_service_fx_cli(levy_config *cfg, const char *file);
+
 #endif

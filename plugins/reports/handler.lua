@@ -1300,6 +1300,232 @@ local function put_frequency(req)
   return 200, { region = region, frequency = body.frequency }
 end
 
+
+---------------------------------------------------------------- EU One-Stop-Shop (issue 20)
+-- plugins/reports/oss.lua: the ECB rate files and the conversion to EUR.
+local oss = require "oss"
+
+local FX_MAX_BODY = 16777216 -- eurofxref-hist.csv is about 2 MB
+local OSS_CSV = { "member_state", "member_state_name", "rate", "rate_type", "currency", "taxable_amount", "vat",
+  "fx_rate", "fx_date", "taxable_amount_eur", "vat_eur", "line_taxable_amount_eur", "line_vat_eur", "documents" }
+
+-- A file up to FX_INLINE bytes is checked in the request (201); a larger one (the whole
+-- history, about 2 MB) by the job reports.fx_check, whose running time is 10x a request's
+-- (202, state checking): checking 7,000 lines takes about half a request's 80 ms.
+local FX_INLINE = 262144
+
+local function fx_files()
+  local texts = {}
+  for r in store.query("SELECT body FROM reports_fx_files WHERE state = 'ready' ORDER BY id DESC") do
+    texts[#texts + 1] = r.body
+  end
+  return texts
+end
+
+local function fx_view(r)
+  return { id = r.id, imported_at = r.imported_at, state = r.state, error = null(r.error),
+           first_date = null(r.first_date), last_date = null(r.last_date), days = null(r.days),
+           currencies = r.currencies and json.decode(r.currencies) or json.null, bytes = r.bytes, sha256 = r.sha256 }
+end
+
+local FX_COLS = "id, imported_at, state, error, first_date, last_date, days, currencies, bytes, sha256"
+
+local function fx_row(id)
+  local r = store.row("SELECT " .. FX_COLS .. " FROM reports_fx_files WHERE id = ?", id)
+  if not r then http.error(404, "not_found", "no exchange-rate file " .. tostring(id)) end
+  return r
+end
+
+-- check_file's answer stored on the file's row: ready with its days, or refused with the reason.
+local function fx_checked(id, info, msg)
+  if info then
+    store.exec([[UPDATE reports_fx_files SET state = 'ready', error = NULL, first_date = ?, last_date = ?, days = ?,
+      currencies = ? WHERE id = ?]], info.first, info.last, info.days, json.encode(json.array(info.currencies)), id)
+    require("levy.log").info("ECB reference rates imported", { file = id, days = info.days, first = info.first,
+      last = info.last })
+  else
+    store.exec("UPDATE reports_fx_files SET state = 'refused', error = ? WHERE id = ?", msg, id)
+    require("levy.log").warn("ECB reference-rate file refused", { file = id, reason = msg })
+  end
+end
+
+-- POST /v1/reports/fx-rates: the ECB's eurofxref-hist.csv as the body (text/csv). Every line
+-- is checked; a file with any malformed line is refused whole, naming the line (422 at once for
+-- a small file; state refused with error for a large one). The same file again: its row.
+local function post_fx(req)
+  local util = require "levy.util"
+  local body = (req.body or ""):gsub("^\239\187\191", "")
+  local header = body:match("^([^\r\n]*)")
+  if body == "" or not header:match("^Date,") then
+    util.invalid("file", "the first line must be the ECB header Date,USD,JPY,... (eurofxref-hist.csv)",
+      "not an ECB reference-rate file")
+  end
+  local info, msg
+  if #body <= FX_INLINE then
+    info, msg = oss.check_file(body)
+    if not info then util.invalid("file", msg, "not an ECB reference-rate file") end
+  end
+  local crypto = require "levy.crypto"
+  local sha = crypto.hex(crypto.sha256(body))
+  local same = store.row("SELECT id FROM reports_fx_files WHERE sha256 = ? AND state <> 'refused'", sha)
+  if same then return 200, fx_view(fx_row(same.id)) end
+  local id
+  store.transaction(function()
+    store.exec([[INSERT INTO reports_fx_files(imported_at, state, bytes, sha256, body) VALUES (?, 'checking', ?, ?, ?)]],
+      time.iso(time.now_ms()), #body, sha, body)
+    id = store.row("SELECT max(id) AS id FROM reports_fx_files WHERE sha256 = ?", sha).id
+    if info then fx_checked(id, info)
+    else jobs.enqueue { kind = "reports.fx_check", key = "fx" .. id, payload = { id = id } } end
+  end)
+  return info and 201 or 202, fx_view(fx_row(id)), { Location = "/v1/reports/fx-rates/" .. id }
+end
+
+local function run_fx_check(job)
+  local id = type(job.payload) == "table" and job.payload.id
+  local r = id and store.row("SELECT id, state, body FROM reports_fx_files WHERE id = ?", id)
+  if not r or r.state ~= "checking" then return end
+  fx_checked(r.id, oss.check_file(r.body))
+end
+
+local function list_fx()
+  local data = {}
+  for r in store.query("SELECT " .. FX_COLS .. " FROM reports_fx_files ORDER BY id DESC") do
+    data[#data + 1] = fx_view(r)
+  end
+  return 200, { data = json.array(data) }
+end
+
+-- The member state of consumption of a tax entry of region EU: its ISO code (authority_code),
+-- else its name.
+local TAXED = { standard_rated = "standard", reduced_rated = "reduced", partially_taxable = "standard" }
+
+-- GET /v1/reports/oss?period=YYYY-Qn: per member state of consumption and rate, taxable
+-- amount and VAT in EUR, from the documents of region EU whose tax Rillet holds (the filing
+-- report's "collected": accepted_writes, drift restated to what Rillet holds). Amounts are summed exactly per line of the return and
+-- currency in the currency's minor units and converted once at the ECB rate of the period's
+-- last day (else the next publication), half away from zero to the cent; the line's EUR
+-- amounts are the sums of those. A currency without a rate -> 422 fx_rate_missing naming it.
+local function get_oss(req)
+  local q = req.query or {}
+  local e = require("levy.util").errors()
+  local period = q.period
+  local ps, pe = oss.quarter(period)
+  if period == nil or period == "" then e:add("period", "is required: a quarter such as 2026-Q3")
+  elseif not ps then e:add("period", "must be a quarter such as 2026-Q3") end
+  local format = q.format
+  if format ~= nil and format ~= "" and format ~= "json" and format ~= "csv" then
+    e:add("format", "must be json or csv")
+  end
+  e:raise("invalid query")
+  -- what Rillet holds (accepted_writes, drift restated): a document with no tax Rillet holds
+  -- has no OSS line, so the no-tax-due documents the filing report also counts are not read
+  local writes, keys = accepted_writes(ps, pe, "EU")
+  local lines, order, currencies = {}, {}, {}
+  local invoices, memos = {}, {}
+  for _, wk in ipairs(keys) do
+    local d = writes[wk]
+    d.sign = d.type == "invoice" and 1 or -1
+    local cur = d.currency
+    if d.region == "EU" and type(cur) == "string" then
+      for _, line in ipairs(d.result.lines or {}) do
+        local kind = TAXED[line.taxability_reason]
+        for _, t in ipairs(kind and line.taxes or {}) do
+          local ms = type(t.authority_code) == "string" and t.authority_code or tostring(t.jurisdiction)
+          local rate = oss.rate_key(t.percentage)
+          local key = ms .. "\0" .. rate
+          local l = lines[key]
+          if not l then
+            l = { member_state = ms, name = t.jurisdiction, rate = rate, rate_type = kind, by = {}, docs = {},
+                  invoices = 0, credit_memos = 0 }
+            lines[key] = l
+            order[#order + 1] = l
+          end
+          local c = l.by[cur]
+          if not c then c = { taxable = 0, vat = 0 }; l.by[cur] = c end
+          c.taxable = c.taxable + d.sign * filing.amount(t.taxable_amount or "0", cur, "taxable_amount")
+          c.vat = c.vat + d.sign * filing.amount(t.amount, cur, "tax amount")
+          local dk = d.type .. ":" .. d.id
+          if not l.docs[dk] then
+            l.docs[dk] = true
+            if d.type == "invoice" then l.invoices = l.invoices + 1 else l.credit_memos = l.credit_memos + 1 end
+          end
+          if d.type == "invoice" then invoices[dk] = true else memos[dk] = true end
+          currencies[cur] = true
+        end
+      end
+    end
+  end
+  -- the rates: EUR needs none; any other currency the ECB rate of the last day (or the next
+  -- publication an imported file holds), never a guess
+  local files = fx_files()
+  local until_day = pe
+  for r in store.query("SELECT max(last_date) AS m FROM reports_fx_files WHERE state = 'ready'") do
+    if r.m and r.m > until_day then until_day = r.m end
+  end
+  local rates, missing = {}, {}
+  for _, cur in ipairs(sorted_keys(currencies)) do
+    if cur ~= "EUR" then
+      local rate, day = oss.rate_for(files, cur, pe, until_day)
+      if rate then rates[cur] = { currency = cur, rate = rate, date = day }
+      else missing[#missing + 1] = { field = "period", currency = cur, date = pe,
+        message = "no ECB reference rate for " .. cur .. " on " .. pe .. " or a later publication day: import the ECB's eurofxref-hist.csv (Settings → Exchange rates, or POST /v1/reports/fx-rates)" }
+      end
+    end
+  end
+  if #missing > 0 then
+    local names = {}
+    for i, m in ipairs(missing) do names[i] = m.currency end
+    local checking = store.row("SELECT count(*) AS n FROM reports_fx_files WHERE state = 'checking'").n
+    http.error(422, "fx_rate_missing", "no ECB exchange rate for " .. table.concat(names, ", ") .. " on " .. pe ..
+      " (the last day of " .. period .. ") or a later publication day" .. (checking > 0 and
+      " (an imported rate file is still being checked: ask again in a moment)" or ""), missing)
+  end
+  table.sort(order, function(a, b)
+    if a.member_state ~= b.member_state then return a.member_state < b.member_state end
+    return (tonumber(a.rate) or 0) > (tonumber(b.rate) or 0)
+  end)
+  local data, tot_taxable, tot_vat = {}, 0, 0
+  for _, l in ipairs(order) do
+    local taxable, vat, by = 0, 0, {}
+    for _, cur in ipairs(sorted_keys(l.by)) do
+      local c = l.by[cur]
+      local r = rates[cur]
+      local te = oss.to_eur(c.taxable, cur, r and r.rate or "1")
+      local ve = oss.to_eur(c.vat, cur, r and r.rate or "1")
+      taxable, vat = taxable + te, vat + ve
+      by[#by + 1] = { currency = cur, taxable_amount = money.format(c.taxable, cur), vat = money.format(c.vat, cur),
+                      fx_rate = r and r.rate or json.null, fx_date = r and r.date or json.null,
+                      taxable_amount_eur = money.format(te, "EUR"), vat_eur = money.format(ve, "EUR") }
+    end
+    tot_taxable, tot_vat = tot_taxable + taxable, tot_vat + vat
+    data[#data + 1] = { member_state = l.member_state, member_state_name = null(l.name), rate = l.rate,
+      rate_type = l.rate_type, taxable_amount = money.format(taxable, "EUR"), vat = money.format(vat, "EUR"),
+      documents = l.invoices + l.credit_memos, invoices = l.invoices, credit_memos = l.credit_memos,
+      by_currency = json.array(by) }
+  end
+  local rlist = {}
+  for _, cur in ipairs(sorted_keys(rates)) do rlist[#rlist + 1] = rates[cur] end
+  local ndocs = 0
+  for _ in pairs(invoices) do ndocs = ndocs + 1 end
+  for _ in pairs(memos) do ndocs = ndocs + 1 end
+  if format == "csv" then
+    local rows = {}
+    for _, l in ipairs(data) do
+      for _, c in ipairs(l.by_currency) do
+        rows[#rows + 1] = { member_state = l.member_state, member_state_name = l.member_state_name, rate = l.rate,
+          rate_type = l.rate_type, currency = c.currency, taxable_amount = c.taxable_amount, vat = c.vat,
+          fx_rate = c.fx_rate, fx_date = c.fx_date, taxable_amount_eur = c.taxable_amount_eur, vat_eur = c.vat_eur,
+          line_taxable_amount_eur = l.taxable_amount, line_vat_eur = l.vat, documents = l.documents }
+      end
+    end
+    return csv_reply(to_csv(rows, OSS_CSV), "levy-oss-" .. period .. ".csv")
+  end
+  return 200, { period = period, period_start = ps, period_end = pe, currency = "EUR",
+    rounding = "per line of the return and currency: the exact sum converted once at the ECB rate, half away from zero to the cent",
+    data = json.array(data), totals = { taxable_amount = money.format(tot_taxable, "EUR"),
+    vat = money.format(tot_vat, "EUR"), documents = ndocs }, fx_rates = json.array(rlist) }
+end
+
 ---------------------------------------------------------------- exposure
 -- plugins/reports/exposure.lua: economic thresholds, physical presence, marketplace sales.
 
@@ -1360,11 +1586,15 @@ return {
     "reports_filing_frequency",
     "reports_exports",
     "reports_export_parts",
+    "reports_fx_files",
   },
   jobs = {
     -- the documents export (POST /v1/reports/filing/exports): EXPORT_BATCH documents a run
     ["reports.export"] = { run = run_export, max_attempts = 100000, concurrency = 1,
                            base_delay_ms = 1000, max_delay_ms = 60000 },
+    -- an imported ECB rate file larger than a request checks (POST /v1/reports/fx-rates)
+    ["reports.fx_check"] = { run = run_fx_check, max_attempts = 5, concurrency = 1,
+                             base_delay_ms = 1000, max_delay_ms = 60000 },
   },
   roles = { "serve" },
   routes = {
@@ -1393,6 +1623,12 @@ return {
     { method = "GET", path = "/v1/reports/filing/exports/{id}", auth = "token", handler = get_export },
     { method = "GET", path = "/v1/reports/filing/exports/{id}/parts/{n}", auth = "token", handler = get_export_part },
     { method = "GET", path = "/v1/reports/filing-frequencies", auth = "token", handler = list_frequencies },
+    -- the EU One-Stop-Shop view in EUR and the ECB rate files it converts with
+    { method = "GET", path = "/v1/reports/oss", auth = "token", handler = get_oss },
+    { method = "GET", path = "/v1/reports/fx-rates", auth = "token", handler = list_fx },
+    { method = "GET", path = "/v1/reports/fx-rates/{id}", auth = "token",
+      handler = function(req) return 200, fx_view(fx_row(tonumber(req.params.id) or -1)) end },
+    { method = "POST", path = "/v1/reports/fx-rates", auth = "token", handler = post_fx, max_body = FX_MAX_BODY },
     { method = "PUT", path = "/v1/reports/filing-frequencies/{region}", auth = "token", handler = put_frequency },
   },
   schedule = {

@@ -134,6 +134,7 @@
       main.appendChild(h('p', { class: 'muted', text: 'Documents in the period with tax levy calculated that Rillet does not hold. Not in the tax due above.' }));
       main.appendChild(nc);
       main.appendChild(frequencyCard());
+      main.appendChild(ossCard(function () { return alive; }));
 
       L.api('GET', '/v1/regions').then(function (r) {
         if (!alive) return;
@@ -390,6 +391,141 @@
       }, function (err) { msg.appendChild(L.errorNotice(err, form)); });
     });
     load();
+    return card;
+  }
+
+  /* The EU One-Stop-Shop return in euros (GET /v1/reports/oss): per EU country of the customer
+   * and VAT rate, the sales and VAT converted at the European Central Bank's rate of the
+   * quarter's last day (or the next day the ECB published one), and the ECB rate file import
+   * it needs (POST /v1/reports/fx-rates). */
+  function ossCard(alive) {
+    var card = h('section', { class: 'card', id: 'oss' });
+    var thisYear = Number(L.today().slice(0, 4));
+    var year = h('select', { name: 'oss-year' }, [thisYear, thisYear - 1, thisYear - 2].map(function (y) {
+      return h('option', { value: String(y), text: String(y) });
+    }));
+    var quarter = h('select', { name: 'oss-quarter' }, ['Q1', 'Q2', 'Q3', 'Q4'].map(function (q) {
+      return h('option', { value: q, text: q.replace('Q', 'Quarter ') });
+    }));
+    quarter.value = 'Q' + (Math.floor((Number(L.today().slice(5, 7)) - 1) / 3) + 1);
+    var csvBtn = h('button', { type: 'button', class: 'secondary', id: 'oss-csv', text: 'Download CSV' });
+    var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'OSS quarter' },
+      L.field({ label: 'Year', input: year, field: 'year' }), L.field({ label: 'Quarter', input: quarter, field: 'period' }),
+      h('button', { type: 'submit', class: 'secondary', text: 'Show OSS return' }), csvBtn);
+    var out = h('div', { id: 'oss-result', 'aria-live': 'polite' });
+    var file = h('input', { type: 'file', name: 'oss-rates', accept: '.csv,text/csv' });
+    var importBtn = h('button', { type: 'submit', class: 'secondary', text: 'Import rates' });
+    var importForm = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'ECB exchange rates' },
+      L.field({ label: 'ECB rate file (eurofxref-hist.csv)', input: file, field: 'file' }), importBtn);
+    var files = h('ul', { class: 'plain', id: 'oss-rate-files' });
+    var importMsg = h('div');
+    card.appendChild(h('h2', { text: 'EU One-Stop-Shop (OSS) return, in euros' }));
+    card.appendChild(h('p', { class: 'muted', text: 'The VAT you report in your quarterly OSS return: for each EU country your customers are in and each VAT rate, the sales and the VAT, in euros. Sales in another currency are converted at the European Central Bank rate of the last day of the quarter (or of the next day the ECB published one), as the EU VAT rules require. Credit memos of the quarter are subtracted.' }));
+    card.appendChild(form);
+    card.appendChild(out);
+    card.appendChild(h('h3', { text: 'Exchange rates' }));
+    card.appendChild(h('p', { class: 'muted', text: 'levy does not go online for exchange rates. Download the euro reference rates from the ECB website (the full history, eurofxref-hist.csv, unzipped) and import the file here after each quarter ends.' }));
+    card.appendChild(importForm);
+    card.appendChild(importMsg);
+    card.appendChild(files);
+
+    function period() { return year.value + '-' + quarter.value; }
+    function longDate(d) {
+      var p = String(d).split('-');
+      return Number(p[2]) + ' ' + MONTHS[Number(p[1]) - 1] + ' ' + p[0];
+    }
+    function show() {
+      L.clear(out).appendChild(h('p', { class: 'muted', text: 'Loading…' }));
+      L.api('GET', '/v1/reports/oss' + L.qs({ period: period() })).then(function (r) {
+        if (!alive()) return;
+        L.clear(out);
+        if (!r.data.length) {
+          out.appendChild(h('p', { class: 'muted', text: 'No EU VAT in ' + quarter.value.replace('Q', 'quarter ') + ' ' + year.value + ': nothing to report for this quarter.' }));
+          return;
+        }
+        var tbody = h('tbody', null, r.data.map(function (x) {
+          var how = x.by_currency.map(function (c) {
+            return c.currency === 'EUR' ? L.money(c.taxable_amount, 'EUR') + ' in euros'
+              : L.money(c.taxable_amount, c.currency) + ' (VAT ' + L.money(c.vat, c.currency) + ') at ' + c.fx_rate + ' ' + c.currency + ' per euro = ' + L.money(c.taxable_amount_eur, 'EUR') + ' (VAT ' + L.money(c.vat_eur, 'EUR') + ')';
+          }).join('; ');
+          return h('tr', null, h('td', { text: (x.member_state_name ? x.member_state_name.charAt(0) + x.member_state_name.slice(1).toLowerCase() + ' ' : '') + '(' + x.member_state + ')' }),
+            h('td', { class: 'num', text: x.rate + ' %' }), h('td', { text: x.rate_type === 'reduced' ? 'Reduced' : 'Standard' }),
+            h('td', { class: 'num', text: L.money(x.taxable_amount, 'EUR') }), h('td', { class: 'num', text: L.money(x.vat, 'EUR') }),
+            h('td', { class: 'num', text: String(x.documents) }), h('td', { class: 'muted', text: how }));
+        }));
+        out.appendChild(h('div', { class: 'table-wrap' }, h('table', { id: 'oss-table' },
+          h('thead', null, h('tr', null, ['Country', 'VAT rate', 'Rate type', 'Sales (EUR)', 'VAT (EUR)', 'Documents', 'How it was converted'].map(function (t) { return h('th', { text: t }); }))),
+          tbody, h('tfoot', null, h('tr', null, h('th', { text: 'Total' }), h('td'), h('td'),
+            h('td', { class: 'num', text: L.money(r.totals.taxable_amount, 'EUR') }), h('td', { class: 'num', text: L.money(r.totals.vat, 'EUR') }),
+            h('td', { class: 'num', text: String(r.totals.documents) }), h('td'))))));
+        if (r.fx_rates.length) {
+          out.appendChild(h('p', { class: 'muted', id: 'oss-rates-used', text: 'ECB rates used: ' + r.fx_rates.map(function (x) {
+            return '1 EUR = ' + x.rate + ' ' + x.currency + ' (published ' + longDate(x.date) + ')';
+          }).join('; ') + '. Amounts are summed per country, rate and currency, then converted once and rounded to the cent.' }));
+        }
+      }, function (err) {
+        if (!alive()) return;
+        L.clear(out);
+        if (err && err.code === 'fx_rate_missing') {
+          var cur = (err.details || []).map(function (d) { return d.currency; }).join(', ');
+          var d0 = (err.details || [])[0];
+          out.appendChild(h('div', { class: 'notice warn', role: 'alert', id: 'oss-missing' },
+            h('strong', { text: 'No ECB exchange rate for ' + cur + ' on ' + (d0 ? longDate(d0.date) : 'the last day of the quarter') + ' (the last day of the quarter) or a later day.' }),
+            ' levy will not guess a rate. Import the ECB reference rates below, then show the return again.'));
+        } else {
+          out.appendChild(L.errorNotice(err, form));
+        }
+      });
+    }
+    form.addEventListener('submit', function (ev) { ev.preventDefault(); show(); });
+    csvBtn.addEventListener('click', function () {
+      L.busy(csvBtn, true);
+      L.api('GET', '/v1/reports/oss' + L.qs({ period: period(), format: 'csv' }), undefined, { blob: true }).then(function (blob) {
+        saveBlob(blob, 'levy-oss-' + period() + '.csv');
+      }, function (err) { L.clear(out).appendChild(L.errorNotice(err, form)); }).then(function () { L.busy(csvBtn, false); });
+    });
+
+    function loadFiles() {
+      return L.api('GET', '/v1/reports/fx-rates').then(function (r) {
+        if (!alive()) return;
+        L.clear(files);
+        if (!r.data.length) files.appendChild(h('li', { class: 'muted', text: 'No exchange rates imported yet.' }));
+        var checking = false;
+        r.data.forEach(function (x) {
+          var words = x.state === 'ready' ? 'Ready: ' + L.groupDigits(String(x.days)) + ' days of rates, ' + longDate(x.first_date) + ' to ' + longDate(x.last_date)
+            : x.state === 'checking' ? 'Checking the file…' : 'Not used: ' + (x.error || 'the file was refused');
+          if (x.state === 'checking') checking = true;
+          files.appendChild(h('li', { class: x.state === 'refused' ? 'error' : '' }, 'Imported ' + longDate(String(x.imported_at).slice(0, 10)) + ' — ' + words));
+        });
+        if (checking) setTimeout(function () { if (alive()) loadFiles(); }, 1000);
+      }, function (err) { L.clear(importMsg).appendChild(L.errorNotice(err)); });
+    }
+    importForm.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      L.clear(importMsg);
+      var f = file.files && file.files[0];
+      if (!f) { importMsg.appendChild(h('div', { class: 'notice error', role: 'alert', text: 'Choose the ECB rate file first.' })); return; }
+      L.busy(importBtn, true);
+      var headers = { 'Content-Type': 'text/csv', 'Accept': 'application/json' };
+      if (L.token()) headers.Authorization = 'Bearer ' + L.token();
+      fetch('/v1/reports/fx-rates', { method: 'POST', headers: headers, body: f, cache: 'no-store' }).then(function (res) {
+        return res.text().then(function (t) {
+          var data = null;
+          try { data = JSON.parse(t); } catch (e) { data = null; }
+          if (!res.ok) {
+            var e = (data && data.error) || {};
+            throw new L.ApiError(res.status, e.code || 'http_' + res.status, e.message || 'HTTP ' + res.status, e.details, data);
+          }
+          return data;
+        });
+      }).then(function (x) {
+        L.clearFieldErrors(importForm);
+        importMsg.appendChild(h('div', { class: 'notice ok', role: 'status', text: x.state === 'checking' ? 'File received: levy is checking it (a minute at most).' : 'Rates imported.' }));
+        file.value = '';
+        return loadFiles();
+      }, function (err) { importMsg.appendChild(L.errorNotice(err, importForm)); }).then(function () { L.busy(importBtn, false); });
+    });
+    loadFiles();
     return card;
   }
 })();

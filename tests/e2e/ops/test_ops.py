@@ -601,6 +601,17 @@ def case_openapi(tmp):
         if st == 202:
             wait_for(lambda: api("GET", "/v1/reports/filing/exports/" + x["id"])[1].get("state") == "done", 60)
             api("GET", "/v1/reports/filing/exports/" + x["id"] + "/parts/1")
+        # issue 20: the EU OSS view in EUR and the ECB rate files it converts with
+        ecb = ("Date,USD,JPY,GBP,CAD,AUD,CHF,SEK,NZD,SGD,\n" +
+               "".join("%s,1.0850,160.10,0.85210,1.4700,1.6500,0.9500,11.2000,1.7900,1.4500,\n" % d
+                       for d in ("2026-12-31", "2026-09-30", "2026-06-30", "2026-03-31")))
+        st, fx, _, _ = api("POST", "/v1/reports/fx-rates", raw=ecb, headers={"Content-Type": "text/csv"})
+        api("POST", "/v1/reports/fx-rates", raw="Date,USD,\n2026-03-31,x,\n", headers={"Content-Type": "text/csv"})  # 422
+        api("GET", "/v1/reports/fx-rates")
+        api("GET", "/v1/reports/fx-rates/%s" % ((fx or {}).get("id") or 0))
+        api("GET", "/v1/reports/oss?period=2026-Q1")
+        api("GET", "/v1/reports/oss?period=2026-Q1&format=csv")
+        api("GET", "/v1/reports/oss?period=2026-13")  # 422
         # issue 20: the lists' search, filters, sort, total and CSV
         api("GET", "/v1/invoices?q=INV&from=2026-01-01&to=2026-12-31&sort=-date&limit=5")
         api("GET", "/v1/invoices?format=csv")
