@@ -195,12 +195,12 @@ local function write_entry(doc_type, row, lazy)
   end
 end
 
-local function accepted_writes(from, to, region, lazy)
+local function accepted_writes(from, to, region, lazy, drift_only)
   local out, keys = {}, {}
   local r = rillet()
   if not r then return out, keys end
   for _, t in ipairs(DOC_TABLES) do
-    for _, row in ipairs(r.report_accepted_writes(t[1], from, to, region)) do
+    for _, row in ipairs(r.report_accepted_writes(t[1], from, to, region, drift_only)) do
       local w = write_entry(t[1], row, lazy)
       if w then
         local key = t[1] .. ":" .. row.id
@@ -229,9 +229,10 @@ end
 -- whose own value of the region (connection_regions, issue 17) replaces the global one.
 local function region_collecting(code, date, cid, memo)
   if type(code) ~= "string" then return false end
-  local api = plugin("api") -- it owns regions and connection_regions
+  -- memo: one report's subscriptions by region and connection (one query each, not one per
+  -- document) and the api plugin (looked up once: plugin() is a sandbox call each time)
+  local api = memo and memo.api or plugin("api") -- it owns regions and connection_regions
   if not api then return nil end
-  -- memo: one report's subscriptions by region and connection (one query each, not one per document)
   local mk = code .. "\0" .. tostring(cid)
   local r = memo and memo[mk]
   if r == nil then
@@ -401,24 +402,21 @@ end
 -- jurisdiction, level and type, plus the documents calculated but not collected.
 local function liability(from, to, region)
   local groups, order, totals = {}, {}, {}
-  local writes, keys = accepted_writes(from, to, region, true)
-  -- the written documents not in drift summed in SQL (report_collected_sums): no decoding per
-  -- document; when any stored amount is not canonical, every document is summed here instead
+  -- the written documents not in drift summed in SQL (report_collected_sums, on the integer
+  -- columns rillet's triggers keep): no stored result is read or decoded for them, only the
+  -- documents in drift (restated below from what Rillet holds); when any stored amount is not
+  -- canonical, every document is decoded and summed here instead
   local summed = false
   local rl = rillet()
+  local writes, keys
   if rl and rl.report_collected_sums then
-    local exps, n = {}, 0
-    for _, key in ipairs(keys) do
-      local cur = writes[key].currency
-      if type(cur) == "string" and exps[cur] == nil then exps[cur] = money.exponent(cur); n = n + 1 end
-    end
     local parts, nbad = {}, 0
     for _, t in ipairs(DOC_TABLES) do
-      local g, tt, b = rl.report_collected_sums(t[1], from, to, region, exps)
+      local g, tt, b = rl.report_collected_sums(t[1], from, to, region)
       parts[#parts + 1] = { t[1], g, tt }
       nbad = nbad + b
     end
-    if nbad == 0 or n == 0 then
+    if nbad == 0 then
       summed = true
       for _, part in ipairs(parts) do
         local is_inv, sign = part[1] == "invoice", part[1] == "invoice" and 1 or -1
@@ -449,9 +447,9 @@ local function liability(from, to, region)
       end
     end
   end
+  writes, keys = accepted_writes(from, to, region, false, summed)
   for _, key in ipairs(keys) do
     local doc = writes[key]
-    if summed and doc.in_sql then goto continue end
     write_result(doc)
     local cur = doc.currency
     local sign = doc.type == "invoice" and 1 or -1
@@ -487,7 +485,6 @@ local function liability(from, to, region)
         end
       end
     end
-    ::continue::
   end
   table.sort(order, function(a, b)
     if a.currency ~= b.currency then return a.currency < b.currency end

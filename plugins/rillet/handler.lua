@@ -566,7 +566,7 @@ return {
     "connections", "inbox", "invoices", "credit_memos", "calculations", "writebacks",
     "history", "sync_checkpoints", "rillet_rate", "rillet_rate_log", "sync_watermarks",
     "reconciliation_runs", "reconciliation", "reconciliation_seen", "backfills", "bulk_runs",
-    "inbox_seen", "rillet_fields", "rillet_calc_sales", "rillet_calc_taxes", "rillet_calc_heads",
+    "inbox_seen", "rillet_fields", "rillet_calc_sales", "rillet_calc_taxes", "rillet_calc_heads", "rillet_calc_totals",
   },
   events = events,
   routes = {

@@ -25,8 +25,9 @@ end
 
 -- The latest accepted write-back per document dated in [from, to], not deleted, with the
 -- written calculation (region, result), and the tax the latest reconciliation read
--- (rillet_tax). region: only documents whose written calculation is in it.
-function M.accepted_writes(doc_type, from, to, region)
+-- (rillet_tax). region: only documents whose written calculation is in it. drift_only: only
+-- the documents in drift (the liability report sums the others in SQL: collected_sums).
+function M.accepted_writes(doc_type, from, to, region, drift_only)
   local sql = "SELECT d.id, d.number, d.doc_date, d.currency, COALESCE(c.region, d.region) AS region, " ..
     "c.id AS calculation_id, " ..
     "c.result, w.attempted_at, d.tax_status, (SELECT r.rillet_tax FROM reconciliation r WHERE r.doc_type = '" ..
@@ -34,69 +35,59 @@ function M.accepted_writes(doc_type, from, to, region)
     JOIN writebacks w ON w.id = (SELECT max(w2.id) FROM writebacks w2
                                  WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written')
     JOIN calculations c ON c.id = w.calculation_id
-    WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND c.result IS NOT NULL]]
+    WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND c.result IS NOT NULL]] ..
+    (drift_only and " AND d.tax_status = 'drift'" or "")
   local args = { doc_type, from, to }
   if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
   return rows(sql .. " ORDER BY d.doc_date, d.id", table.unpack(args))
 end
 
--- SQL for an amount (decimal string in a JSON value) in minor units of currency exponent e
--- (a bound parameter's place is the caller's), and for "this is not a canonical amount": the
--- sums below are exact only over canonical amounts, and a caller falls back to decoding the
--- results when any is not (issue 20 follow-up: a year of documents summed in SQL, not in Lua).
-local function minor_sql(x)
-  return "CAST(replace(" .. x .. ", '.', '') AS INTEGER)"
-end
-local function bad_sql(x, e)
-  return "(" .. x .. " IS NULL OR typeof(" .. x .. ") <> 'text' OR length(" .. x .. ") > 18 OR " ..
-    "ltrim(replace(" .. x .. ", '.', ''), '-') = '' OR ltrim(replace(" .. x .. ", '.', ''), '-') GLOB '*[^0-9]*' OR " ..
-    "(CASE WHEN instr(" .. x .. ", '.') = 0 THEN 0 ELSE length(" .. x .. ") - instr(" .. x .. ", '.') END) <> " .. e .. ")"
-end
-
 -- The collected tax of the accepted writes (accepted_writes' documents) summed in SQL per
 -- currency, region, jurisdiction, level and type, without the documents in drift (the caller
--- restates those from what Rillet holds). exps: {[currency] = exponent} of the currencies to
--- sum; a document in another currency counts as not summable. Returns groups {currency, region,
--- jurisdiction, level, type, code_min, code_max, n_code, n, taxable, tax, docs}, totals
--- {currency, docs, taxable} and bad (> 0: some amount is not canonical, sums not to be used).
-function M.collected_sums(doc_type, from, to, region, exps)
+-- restates those from what Rillet holds), from the integer columns the triggers keep
+-- (rillet_calc_taxes, rillet_calc_heads: migration 0013; rillet_calc_totals: 0014), so no
+-- stored JSON is read (issue 20: a year of 10,000 written documents within a request's
+-- budget). Returns groups {currency, region, jurisdiction, level, type, code_min, code_max,
+-- n_code, n, taxable, tax, docs}, totals {currency, docs, taxable} and bad (> 0: some amount
+-- is not a decimal string with its currency's decimals, a document has no currency or
+-- region, or a result is not readable: the sums are not to be used; the caller decodes the
+-- results instead). A missing taxable_amount counts 0.
+function M.collected_sums(doc_type, from, to, region)
   local t = doc_table(doc_type)
-  local cases = {}
-  for cur, e in pairs(exps) do
-    if type(cur) == "string" and cur:match("^%u%u%u$") and math.type(e) == "integer" then
-      cases[#cases + 1] = "WHEN '" .. cur .. "' THEN " .. e
-    end
-  end
-  if #cases == 0 then return {}, {}, 1 end
-  local e = "(CASE l.currency " .. table.concat(cases, " ") .. " ELSE -1 END)"
-  local latest = "WITH l AS (SELECT d.id, d.currency, COALESCE(c.region, d.region) AS region, " ..
-    "CASE WHEN json_valid(c.result) THEN (CASE WHEN json_type(c.result) = 'object' THEN c.result END) END AS result FROM " .. t .. [[ d
-    JOIN writebacks w ON w.id = (SELECT max(w2.id) FROM writebacks w2
-                                 WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written')
-    JOIN calculations c ON c.id = w.calculation_id
-    WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND c.result IS NOT NULL
-      AND d.tax_status IS NOT 'drift']] .. (region and " AND COALESCE(c.region, d.region) = ?" or "") .. ") "
+  local latest = "WITH l AS MATERIALIZED (SELECT d.id, d.currency, COALESCE(h.region, d.region) AS region, " ..
+    "h.calculation_id, h.readable FROM (SELECT d.id, d.currency, d.region, (SELECT max(w2.id) FROM writebacks w2 " ..
+    "WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written') AS wid FROM " .. t .. " d " ..
+    "WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0 AND d.tax_status IS NOT 'drift' LIMIT -1) d " ..
+    "JOIN writebacks w ON w.id = d.wid JOIN rillet_calc_heads h ON h.calculation_id = w.calculation_id " ..
+    "WHERE h.has_result = 1" .. (region and " AND COALESCE(h.region, d.region) = ?" or "") .. ") "
   local args = { doc_type, from, to }
   if region then args[#args + 1] = region end
-  local ta, tt = "json_extract(tx.value, '$.amount')", "json_extract(tx.value, '$.taxable_amount')"
-  local code = "json_extract(tx.value, '$.authority_code')"
-  local groups = rows(latest .. "SELECT l.currency AS currency, l.region AS region, " ..
-    "json_extract(tx.value, '$.jurisdiction') AS jurisdiction, json_extract(tx.value, '$.level') AS level, " ..
-    "json_extract(tx.value, '$.type') AS type, min(CASE WHEN typeof(" .. code .. ") = 'text' THEN " .. code ..
-    " END) AS code_min, max(CASE WHEN typeof(" .. code .. ") = 'text' THEN " .. code .. " END) AS code_max, " ..
-    "count(CASE WHEN typeof(" .. code .. ") = 'text' THEN 1 END) AS n_code, count(*) AS n, " ..
-    "sum(" .. minor_sql(tt) .. ") AS taxable, sum(" .. minor_sql(ta) .. ") AS tax, count(DISTINCT l.id) AS docs, " ..
-    "sum(" .. bad_sql(ta, e) .. " OR " .. bad_sql(tt, e) .. " OR json_extract(tx.value, '$.jurisdiction') IS NULL" ..
-    " OR json_extract(tx.value, '$.level') IS NULL OR json_extract(tx.value, '$.type') IS NULL) AS bad " ..
-    "FROM l, json_each(l.result, '$.lines') li, json_each(li.value, '$.taxes') tx " ..
-    "GROUP BY 1, 2, 3, 4, 5", table.unpack(args))
-  local tx = "json_extract(l.result, '$.total_taxable')"
-  local totals = rows(latest .. "SELECT l.currency AS currency, count(*) AS docs, sum(" ..
-    minor_sql("COALESCE(" .. tx .. ", '0')") .. ") AS taxable, sum(" .. tx .. " IS NOT NULL AND " .. bad_sql(tx, e) ..
-    ") + sum(l.currency IS NULL OR l.region IS NULL OR l.result IS NULL) AS bad FROM l GROUP BY 1", table.unpack(args))
-  local bad = 0
-  for _, g in ipairs(groups) do bad = bad + (g.bad or 0) end
-  for _, g in ipairs(totals) do bad = bad + (g.bad or 0) end
+  local all = rows(latest .. "SELECT 'g' AS kind, l.currency AS currency, l.region AS region, " ..
+    "x.jurisdiction AS jurisdiction, x.level AS level, x.type AS type, " ..
+    "min(CASE WHEN typeof(x.authority_code) = 'text' THEN x.authority_code END) AS code_min, " ..
+    "max(CASE WHEN typeof(x.authority_code) = 'text' THEN x.authority_code END) AS code_max, " ..
+    "sum(CASE WHEN typeof(x.authority_code) = 'text' THEN x.n ELSE 0 END) AS n_code, sum(x.n) AS n, " ..
+    "sum(x.taxable) AS taxable, sum(x.amount) AS tax, count(DISTINCT l.id) AS docs, " ..
+    "sum(x.amount IS NULL OR x.jurisdiction IS NULL OR x.level IS NULL OR x.type IS NULL) AS bad, " ..
+    "min(x.dp_lo) AS lo, max(x.dp_hi) AS hi " ..
+    "FROM l JOIN rillet_calc_taxes x ON x.calculation_id = l.calculation_id GROUP BY 2, 3, 4, 5, 6 " ..
+    "UNION ALL SELECT 't', l.currency, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, " ..
+    "sum(COALESCE(tt.total_taxable, 0)), NULL, count(*), " ..
+    "sum(l.currency IS NULL OR l.region IS NULL OR NOT l.readable OR tt.dp < 0), " ..
+    "min(COALESCE(tt.dp, 99)), max(COALESCE(tt.dp, -99)) " ..
+    "FROM l LEFT JOIN rillet_calc_totals tt ON tt.calculation_id = l.calculation_id GROUP BY 2",
+    table.unpack(args))
+  local groups, totals, bad, exps = {}, {}, 0, {}
+  for _, r in ipairs(all) do
+    local cur = r.currency
+    local e = exps[cur or ""]
+    if e == nil then
+      e = type(cur) == "string" and cur:match("^%u%u%u$") and money.exponent(cur) or false
+      exps[cur or ""] = e
+    end
+    if (r.bad or 0) > 0 or not e or (r.lo ~= 99 and r.lo ~= e) or (r.hi ~= -99 and r.hi ~= e) then bad = bad + 1 end
+    if r.kind == "g" then groups[#groups + 1] = r else totals[#totals + 1] = r end
+  end
   return groups, totals, bad
 end
 
