@@ -525,6 +525,7 @@ local exports = {
   report_filing_sums = report_rows.filing_sums,
   report_not_collected_candidates = report_rows.not_collected_candidates,
   report_shipped_documents = report_rows.shipped_documents,
+  report_shipped_us_documents = report_rows.shipped_us_documents,
 }
 
 -- A JSON object body (the connection routes), else 415 / 400 invalid_json.
@@ -566,7 +567,7 @@ return {
     "connections", "inbox", "invoices", "credit_memos", "calculations", "writebacks",
     "history", "sync_checkpoints", "rillet_rate", "rillet_rate_log", "sync_watermarks",
     "reconciliation_runs", "reconciliation", "reconciliation_seen", "backfills", "bulk_runs",
-    "inbox_seen", "rillet_fields", "rillet_calc_sales", "rillet_calc_taxes", "rillet_calc_heads", "rillet_calc_totals",
+    "inbox_seen", "rillet_fields", "rillet_calc_sales", "rillet_calc_taxes", "rillet_calc_heads", "rillet_calc_totals", "rillet_calc_ship", "rillet_doc_net",
   },
   events = events,
   routes = {
