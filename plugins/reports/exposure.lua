@@ -206,13 +206,37 @@ end
 -- Documents never calculated yet (pending) are not counted. Chosen and sorted in SQL
 -- (report_shipped_us_documents: columns kept by rillet's triggers, no JSON read):
 -- a year of 10,000 invoices within a request's budget (issue 20).
-local function us_documents(since, to)
+local function us_documents(since, to, only, want_docs)
   local by_state = {}
   local r = plugin("rillet")
   if not r then return by_state end
   local cust, docflag = marketplace_flags()
+  if not want_docs and r.report_shipped_us_days then
+    -- the overview: each state's documents summed per day, type and marketplace flag in SQL
+    -- (entries {date, type, sign, minor, n, marketplace}: n documents of that day), unless an
+    -- amount is not a plain two-decimal string (then one by one, below)
+    local flags, custs = {}, {}
+    for k, v in pairs(docflag) do
+      local dt, id = k:match("^([%w_]+):(.*)$")
+      flags[#flags + 1] = json.array({ dt, id, v })
+    end
+    for c in pairs(cust) do custs[#custs + 1] = c end
+    local days, nbad = r.report_shipped_us_days(since, to, json.encode(json.array(flags)), json.encode(json.array(custs)))
+    if nbad == 0 then
+      for _, row in ipairs(days) do
+        if not only or row.state == only then
+          local l = by_state[row.state]
+          if not l then l = {}; by_state[row.state] = l end
+          l[#l + 1] = { type = row.type, date = row.date, sign = row.type == "invoice" and 1 or -1,
+                        minor = row.minor, n = row.n,
+                        marketplace = row.marketplace == 1 }
+        end
+      end
+      return by_state
+    end
+  end
   local parse = money.parse
-  for _, row in ipairs(r.report_shipped_us_documents(since, to)) do
+  for _, row in ipairs(r.report_shipped_us_documents(since, to, only)) do
     local minor = parse(row.amount, "USD")
     if minor then
       local st = row.state
@@ -277,7 +301,7 @@ local function crossed_on(th, docs, w1, w2, rolling)
       local d = docs[j]
       if (rolling or day >= w1) and day <= w2 and counts(th, d) then
         sales = sales + d.sign * d.minor
-        if d.sign > 0 then txns = txns + 1 end
+        if d.sign > 0 then txns = txns + (d.n or 1) end
       end
       j = j + 1
     end
@@ -287,7 +311,7 @@ local function crossed_on(th, docs, w1, w2, rolling)
         local d = docs[lo]
         if counts(th, d) then
           sales = sales - d.sign * d.minor
-          if d.sign > 0 then txns = txns - 1 end
+          if d.sign > 0 then txns = txns - (d.n or 1) end
         end
         lo = lo + 1
       end
@@ -316,7 +340,7 @@ local function measure(th, docs, as_of)
         end
         if counts(th, d) then
           sales = sales + d.sign * d.minor
-          if d.sign > 0 then txns = txns + 1 end
+          if d.sign > 0 then txns = txns + (d.n or 1) end
           if d.marketplace then mk_counted = mk_counted + d.sign * d.minor end
         end
       end
@@ -360,7 +384,7 @@ function M.exposure(as_of, persist, only, want_docs)
   local states = {}
   for st in pairs(ths) do states[#states + 1] = st end
   table.sort(states)
-  local docs = us_documents(earliest(ths, as_of), as_of)
+  local docs = us_documents(earliest(ths, as_of), as_of, only, want_docs)
   local presence = presence_at(as_of)
   local logged = {}
   for r in store.query("SELECT state, logged_at FROM reports_nexus_crossings") do logged[r.state] = r.logged_at end

@@ -338,18 +338,49 @@ end
 -- shipped_documents' rows of both types that are USD and shipped to a US state with an amount
 -- as text, with type and state (upper case), in the report's order (state, date, type, id),
 -- so the report neither filters nor sorts them in Lua.
-function M.shipped_us_documents(since, to)
-  local parts = {}
-  for _, dt in ipairs({ "invoice", "credit_memo" }) do
-    parts[#parts + 1] = "SELECT '" .. dt .. "' AS type, d.id AS id, d.number AS number, d.customer_id AS customer_id, " ..
-      "d.doc_date AS date, upper(s.state) AS state, COALESCE(n.net_amount, s.total_amount) AS amount FROM " ..
-      DOC_TABLE[dt] .. " d JOIN rillet_calc_ship s ON s.calculation_id = d.calculation_id " ..
-      "LEFT JOIN rillet_doc_net n ON n.doc_type = '" .. dt .. "' AND n.doc_id = d.id " ..
-      "WHERE d.deleted = 0 AND d.doc_date >= ?1 AND d.doc_date <= ?2 AND d.currency = 'USD' " ..
-      "AND typeof(s.country) = 'text' AND upper(s.country) = 'US' AND typeof(s.state) = 'text' " ..
-      "AND typeof(COALESCE(n.net_amount, s.total_amount)) = 'text'"
+local function shipped_us_sql(dt, extra)
+  return "SELECT '" .. dt .. "' AS type, d.id AS id, d.number AS number, d.customer_id AS customer_id, " ..
+    "d.doc_date AS date, upper(s.state) AS state, COALESCE(n.net_amount, s.total_amount) AS amount FROM " ..
+    DOC_TABLE[dt] .. " d JOIN rillet_calc_ship s ON s.calculation_id = d.calculation_id " ..
+    "LEFT JOIN rillet_doc_net n ON n.doc_type = '" .. dt .. "' AND n.doc_id = d.id " ..
+    "WHERE d.deleted = 0 AND d.doc_date >= ?1 AND d.doc_date <= ?2 AND d.currency = 'USD' " ..
+    "AND typeof(s.country) = 'text' AND upper(s.country) = 'US' AND typeof(s.state) = 'text' " ..
+    "AND typeof(COALESCE(n.net_amount, s.total_amount)) = 'text'" .. (extra or "")
+end
+
+-- state: only that state (upper case), or nil for all.
+function M.shipped_us_documents(since, to, state)
+  local extra = state and " AND upper(s.state) = ?3" or nil
+  local sql = "SELECT * FROM (" .. shipped_us_sql("invoice", extra) .. " UNION ALL " ..
+    shipped_us_sql("credit_memo", extra) .. ") ORDER BY state, date, type, id"
+  if state then return rows(sql, since, to, state) end
+  return rows(sql, since, to)
+end
+
+-- The same documents summed per state, date, type and marketplace flag (the exposure
+-- overview needs no single document: its thresholds are tested on each day's totals):
+-- {state, date, type, marketplace (0/1), n (documents), minor (Σ amount in cents)} in the
+-- report's order, and bad: the number of amounts that are not a plain decimal with two
+-- decimals (the caller then reads the documents one by one: shipped_us_documents).
+-- doc_flags: JSON array of [type, id, marketplace (true/false)] (the reports plugin's flags
+-- per document); customers: JSON array of the marketplace customers' ids.
+function M.shipped_us_days(since, to, doc_flags, customers)
+  local function part(dt)
+    return "SELECT x.state, x.date, x.type, CASE WHEN mf.f IS NOT NULL THEN mf.f ELSE " ..
+      "(x.customer_id IS NOT NULL AND x.customer_id IN (SELECT value FROM json_each(?4))) END AS marketplace, " ..
+      "x.amount FROM (" .. shipped_us_sql(dt) .. ") x LEFT JOIN (SELECT json_extract(value, '$[0]') AS t, " ..
+      "json_extract(value, '$[1]') AS i, json_extract(value, '$[2]') AS f FROM json_each(?3)) mf " ..
+      "ON mf.t = x.type AND mf.i = x.id"
   end
-  return rows("SELECT * FROM (" .. table.concat(parts, " UNION ALL ") .. ") ORDER BY state, date, type, id", since, to)
+  local ok = "(length(y.amount) <= 18 AND ltrim(y.amount, '-') GLOB '[0-9]*.[0-9][0-9]' " ..
+    "AND NOT replace(ltrim(y.amount, '-'), '.', '') GLOB '*[^0-9]*')"
+  local out = rows("SELECT y.state, y.date, y.type, y.marketplace, count(*) AS n, " ..
+    "sum(CASE WHEN " .. ok .. " THEN CAST(replace(y.amount, '.', '') AS INTEGER) ELSE 0 END) AS minor, " ..
+    "sum(NOT " .. ok .. ") AS bad FROM (" .. part("invoice") .. " UNION ALL " .. part("credit_memo") .. ") y " ..
+    "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4", since, to, doc_flags, customers)
+  local bad = 0
+  for _, r in ipairs(out) do bad = bad + (r.bad or 0) end
+  return out, bad
 end
 
 return M
