@@ -227,9 +227,10 @@ local function us_documents(since, to, only, want_docs)
         if not only or row.state == only then
           local l = by_state[row.state]
           if not l then l = {}; by_state[row.state] = l end
-          l[#l + 1] = { type = row.type, date = row.date, sign = row.type == "invoice" and 1 or -1,
-                        minor = row.minor, n = row.n,
-                        marketplace = row.marketplace == 1 }
+          -- the row is the entry (no second table per row)
+          row.sign = row.type == "invoice" and 1 or -1
+          row.marketplace = row.marketplace == 1
+          l[#l + 1] = row
         end
       end
       return by_state
