@@ -212,8 +212,8 @@ local function us_documents(since, to, only, want_docs)
   if not r then return by_state end
   local cust, docflag = marketplace_flags()
   if not want_docs and r.report_shipped_us_days then
-    -- the overview: each state's documents summed per day, type and marketplace flag in SQL
-    -- (entries {date, type, sign, minor, n, marketplace}: n documents of that day), unless an
+    -- the overview: each state's documents summed per day and marketplace flag in SQL
+    -- (entries {date, sign = 1, minor (signed sum), n (invoices), marketplace}), unless an
     -- amount is not a plain two-decimal string (then one by one, below)
     local flags, custs = {}, {}
     for k, v in pairs(docflag) do
@@ -228,7 +228,7 @@ local function us_documents(since, to, only, want_docs)
           local l = by_state[row.state]
           if not l then l = {}; by_state[row.state] = l end
           -- the row is the entry (no second table per row)
-          row.sign = row.type == "invoice" and 1 or -1
+          row.sign = 1 -- minor: the day's invoices less its credit memos; n: its invoices
           row.marketplace = row.marketplace == 1
           l[#l + 1] = row
         end

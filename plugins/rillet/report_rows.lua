@@ -357,9 +357,9 @@ function M.shipped_us_documents(since, to, state)
   return rows(sql, since, to)
 end
 
--- The same documents summed per state, date, type and marketplace flag (the exposure
--- overview needs no single document: its thresholds are tested on each day's totals):
--- {state, date, type, marketplace (0/1), n (documents), minor (Σ amount in cents)} in the
+-- The same documents summed per state, date and marketplace flag (the exposure overview
+-- needs no single document: its thresholds are tested on each day's totals): {state, date,
+-- marketplace (0/1), n (invoices), minor (Σ invoice amounts - Σ credit memo amounts, cents)} in the
 -- report's order, and bad: the number of amounts that are not a plain decimal with two
 -- decimals (the caller then reads the documents one by one: shipped_us_documents).
 -- doc_flags: JSON array of [type, id, marketplace (true/false)] (the reports plugin's flags
@@ -385,10 +385,11 @@ function M.shipped_us_days(since, to, doc_flags, customers)
   end
   local ok = "(length(y.amount) <= 18 AND ltrim(y.amount, '-') GLOB '[0-9]*.[0-9][0-9]' " ..
     "AND NOT replace(ltrim(y.amount, '-'), '.', '') GLOB '*[^0-9]*')"
-  local out = rows("SELECT y.state, y.date, y.type, y.marketplace, count(*) AS n, " ..
-    "sum(CASE WHEN " .. ok .. " THEN CAST(replace(y.amount, '.', '') AS INTEGER) ELSE 0 END) AS minor, " ..
+  local out = rows("SELECT y.state, y.date, y.marketplace, sum(y.type = 'invoice') AS n, " ..
+    "sum(CASE WHEN " .. ok .. " THEN (CASE y.type WHEN 'invoice' THEN 1 ELSE -1 END) * " ..
+    "CAST(replace(y.amount, '.', '') AS INTEGER) ELSE 0 END) AS minor, " ..
     "sum(NOT " .. ok .. ") AS bad FROM (" .. part("invoice") .. " UNION ALL " .. part("credit_memo") .. ") y " ..
-    "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4", since, to, doc_flags, customers)
+    "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", since, to, doc_flags, customers)
   local bad = 0
   for _, r in ipairs(out) do bad = bad + (r.bad or 0) end
   return out, bad
