@@ -291,6 +291,10 @@ end
 -- years, CT's year to 30 September, NY's four quarters): the running total from w1, all
 -- documents of a day counted before the test. Rolling periods (previous_12_months): the
 -- total over the 12 months ending that day. nil when never met.
+-- the first day of the 12 months ending a day, per day (a pure function of the date, asked
+-- once per state and day: kept for the process, at most one entry per calendar day seen)
+local ROLL_START = {}
+
 local function crossed_on(th, docs, w1, w2, rolling)
   local sales, txns = 0, 0
   local lo = 1 -- rolling: first document still inside the 12 months ending the current day
@@ -307,7 +311,8 @@ local function crossed_on(th, docs, w1, w2, rolling)
       j = j + 1
     end
     if rolling then
-      local start = dates.add_days(dates.year_before(day), 1)
+      local start = ROLL_START[day]
+      if not start then start = dates.add_days(dates.year_before(day), 1); ROLL_START[day] = start end
       while lo < j and docs[lo].date < start do
         local d = docs[lo]
         if counts(th, d) then
@@ -325,8 +330,6 @@ end
 
 M._crossed_on = crossed_on -- for plugins/reports/spec/exposure_spec.lua
 
-local function in_window(d, w) return d.date >= w[1] and d.date <= w[2] end
-
 -- One state's measurement at as_of: the window that decides (alternatives, e.g. previous
 -- or current year: the worse status wins, the later on a tie) with its sums and crossing.
 local function measure(th, docs, as_of)
@@ -334,12 +337,14 @@ local function measure(th, docs, as_of)
   local rolling = th.period == "previous_12_months"
   for _, w in ipairs(dates.windows(th.period, as_of)) do
     local sales, txns, mk_sales, mk_counted = 0, 0, 0, 0
+    local w1, w2, excluded = w[1], w[2], th.marketplace == "excluded"
     for _, d in ipairs(docs) do
-      if in_window(d, w) then
+      local day = d.date
+      if day >= w1 and day <= w2 then
         if d.marketplace then
           mk_sales = mk_sales + d.sign * d.minor
         end
-        if counts(th, d) then
+        if not (excluded and d.marketplace) then -- counts(th, d), inline: once per document and window
           sales = sales + d.sign * d.minor
           if d.sign > 0 then txns = txns + (d.n or 1) end
           if d.marketplace then mk_counted = mk_counted + d.sign * d.minor end
