@@ -275,20 +275,24 @@ end
 -- One document for not_collected: listed when its current calculation's tax differs from
 -- what Rillet holds per levy's accepted writes (w, or none). calcs: the stored calculations
 -- of the candidates, read in one query (report_calculations); memo: region_collecting's.
+-- A tax summed in SQL (v, with the fewest and most decimals seen: lo, hi) in minor units of
+-- exponent e, or nil when it is not canonical (read the result instead).
+local function sql_sum(e, v, lo, hi)
+  if lo == nil and hi == nil then return e and 0 or nil end -- no tax rows: no tax
+  if not e or math.type(v) ~= "integer" then return nil end
+  if (lo == e or lo == 99) and (hi == e or hi == -99) then return v end
+end
+
 local function not_collected_row(out, doc_type, row, w, calcs, memo)
   -- the tax of the current and of the written calculation, summed in SQL from their integer
   -- columns (report_not_collected_candidates: calc_tax / w_tax with the decimals seen) when
   -- every amount is canonical for the currency; else read from the stored results
   local cur0 = row.currency
-  local e = type(cur0) == "string" and money.exponent(cur0)
-  local function sql_sum(v, lo, hi)
-    if lo == nil and hi == nil then return e and 0 or nil end -- no tax rows: no tax
-    if not e or math.type(v) ~= "integer" then return nil end
-    if (lo == e or lo == 99) and (hi == e or hi == -99) then return v end
-  end
+  local e = type(cur0) == "string" and (memo.exp[cur0] or money.exponent(cur0))
+  if e then memo.exp[cur0] = e end
   local result, calculated, collected
   if row.has_result == 1 then
-    calculated = sql_sum(row.calc_tax or 0, row.calc_lo, row.calc_hi)
+    calculated = sql_sum(e, row.calc_tax or 0, row.calc_lo, row.calc_hi)
     -- a result whose every line is not collecting carries no tax (api's not_collecting): only
     -- a zero-tax result is read to ask it
     if calculated == nil or calculated == 0 then
@@ -299,7 +303,7 @@ local function not_collected_row(out, doc_type, row, w, calcs, memo)
     end
   end
   local cur = cur0 or (result and result.currency) or (w and w.currency)
-  if w and not w.drift then collected = sql_sum(row.w_tax or 0, row.w_lo, row.w_hi) end
+  if w and not w.drift then collected = sql_sum(e, row.w_tax or 0, row.w_lo, row.w_hi) end
   collected = collected or (w and result_tax(write_result(w), cur) or 0)
   if calculated == nil and result then calculated = result_tax(result, cur) end
   local listed
@@ -367,13 +371,21 @@ local function not_collected(from, to, region)
     end
   end
   local calcs = #ids > 0 and rl.report_calculations(ids) or {}
-  local memo = { api = plugin("api") }
-  for _, c in ipairs(cand) do not_collected_row(out, c[1], c[2], c[3], calcs, memo) end
-  table.sort(out, function(a, b)
-    if a.date ~= b.date then return tostring(a.date) < tostring(b.date) end
-    if a.type ~= b.type then return a.type < b.type end
-    return a.id < b.id
-  end)
+  local memo = { api = plugin("api"), exp = {} }
+  -- the candidates come per type in (date, id) order (report_not_collected_candidates'
+  -- ORDER BY): merged into (date, type, id) order, not sorted again
+  local per = { credit_memo = {}, invoice = {} }
+  for _, c in ipairs(cand) do not_collected_row(per[c[1]], c[1], c[2], c[3], calcs, memo) end
+  local cm, inv, i, j = per.credit_memo, per.invoice, 1, 1
+  while i <= #cm or j <= #inv do
+    local a, b = cm[i], inv[j]
+    -- a credit memo first on the same date ("credit_memo" < "invoice")
+    if b == nil or (a ~= nil and tostring(a.date) <= tostring(b.date)) then
+      out[#out + 1] = a; i = i + 1
+    else
+      out[#out + 1] = b; j = j + 1
+    end
+  end
   local totals = {}
   for _, r in ipairs(out) do
     local cur = r.currency
