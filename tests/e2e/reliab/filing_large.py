@@ -187,14 +187,13 @@ def run(env):
                                     timeout=120)
             if not check("exposure drill-down %s answers 200" % r["region"], st == 200, (st, text[:300])):
                 continue
-            d = (dd.get("data") or [{}])[0]
-            docs = d.get("documents") or []
+            d, docs = dd.get("exposure") or {}, dd.get("data") or []
             check("exposure %s: overview sales/transactions == drill-down's" % r["region"],
                   (r["sales"], r["transactions"]) == (d.get("sales"), d.get("transactions")),
                   (r["sales"], r["transactions"], d.get("sales"), d.get("transactions")))
             counted = sum(D(x["amount"]) for x in docs if x["counted"])
             check("exposure %s: drill-down documents add up to its sales" % r["region"],
-                  counted == D(d.get("sales")) and (not docs or D(docs[-1]["running_sales"]) == counted),
+                  docs and counted == D(d.get("sales")) and D(docs[-1]["running_sales"]) == counted,
                   (counted, d.get("sales"), docs[-1]["running_sales"] if docs else None))
 
 
