@@ -1,6 +1,7 @@
--- rillet plugin (issue 20, reports at 10,000 invoices): each stored calculation's
--- total_taxable as an integer, so the liability report sums a year of written documents from
--- rillet_calc_taxes (0013) and this table without reading their JSON. Kept by triggers on
+-- rillet plugin (issue 20, reports at 10,000 invoices): the figures the liability and exposure
+-- reports read, kept beside the stored JSON so a report over a year of documents reads none of
+-- it. First each stored calculation's total_taxable as an integer, so the liability report sums
+-- a year of written documents from rillet_calc_taxes (0013) and this table. Kept by triggers on
 -- calculations (stored, result changed, removed) and, below, filled for the calculations
 -- stored before this migration.
 -- total_taxable: the decimal string without its point (minor units when its decimals are the
