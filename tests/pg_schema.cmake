@@ -10,10 +10,10 @@ if(PYTHON3 AND TARGET levy)
   set_tests_properties(pg_schema PROPERTIES LABELS "pg" TIMEOUT 300 SKIP_RETURN_CODE 77)
 endif()
 
-# The SQL the plugins send (captured while their specs and four short reliab scripts run:
+# The SQL the plugins send (captured while their specs and five short reliab scripts run:
 # tests/pg/sql_capture.c, an LD_PRELOAD library over sqlite3_prepare_v2/v3 and the binds)
 # prepares on the PostgreSQL schema, except the statements tests/pg/sqlite_only.txt lists with
-# the reason they stay SQLite-only (ports 25010-25099).
+# the reason they stay SQLite-only (ports 25010-25099; the filing_report script 25760-25775).
 if(PYTHON3 AND TARGET levy)
   add_library(levy_sql_capture MODULE ${CMAKE_CURRENT_SOURCE_DIR}/pg/sql_capture.c)
   target_link_libraries(levy_sql_capture PRIVATE PkgConfig::SQLITE ${CMAKE_DL_LIBS})

@@ -147,15 +147,19 @@ local function filing_relation(from, to, drift_only)
       "FROM (SELECT d.id, d.number, d.doc_date, d.currency, d.region, d.tax_status, d.calculation_id, " .. written ..
       " AS wid FROM " .. DOC_TABLE[dt] .. " d WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0" ..
       (drift_only and " AND d.tax_status = 'drift'" or "") ..
-      -- LIMIT: not flattened into the join, so wid is looked up once per document
-      " LIMIT -1) d " ..
+      -- LIMIT: not flattened into the join, so wid is looked up once per document (the
+      -- largest BIGINT, not -1: PostgreSQL refuses a negative LIMIT)
+      " LIMIT 9223372036854775807) d " ..
       "LEFT JOIN writebacks w ON w.id = d.wid " ..
       "JOIN rillet_calc_heads h ON h.calculation_id = (CASE WHEN d.wid IS NULL THEN d.calculation_id " ..
       "ELSE w.calculation_id END) WHERE h.has_result = 1 AND (d.wid IS NOT NULL OR " .. zero_sql("h.total_tax") .. ")"
     args[#args + 1] = from; args[#args + 1] = to
   end
-  return "f AS (SELECT f0.*, (f0.basis = 'collected' AND f0.tax_status IS 'drift' AND " ..
-    "typeof(f0.rillet_tax) = 'text') AS restate FROM (" .. table.concat(parts, " UNION ALL ") .. ") f0)", args
+  -- restate as 1/0 (a comparison's value is a boolean on PostgreSQL); rillet_tax is a TEXT
+  -- column, so "is text" is "is not NULL"
+  return "f AS (SELECT f0.*, CASE WHEN f0.basis = 'collected' AND f0.tax_status IS NOT DISTINCT FROM 'drift' AND " ..
+    "f0.rillet_tax IS NOT NULL THEN 1 ELSE 0 END AS restate FROM (" .. table.concat(parts, " UNION ALL ") ..
+    ") f0)", args
 end
 
 -- A page of the filing report's documents (filing_relation), in the report's order (date,
@@ -172,9 +176,14 @@ function M.filing_documents(from, to, opts)
   local where = {}
   if opts.region then where[#where + 1] = "f.region = ?"; args[#args + 1] = opts.region end
   if opts.regions then -- regions_in: only these regions; else every region (and none) but these
-    where[#where + 1] = (opts.regions_in and "" or "(f.region IS NULL OR ") .. "f.region " ..
-      (opts.regions_in and "IN" or "NOT IN") .. " (SELECT value FROM json_each(?))" .. (opts.regions_in and "" or ")")
-    args[#args + 1] = json.encode(json.array(opts.regions))
+    if #opts.regions == 0 then
+      where[#where + 1] = opts.regions_in and "1 = 0" or "1 = 1"
+    else -- IN (?, ...), not json_each (SQLite only; issue 22): a few regions
+      where[#where + 1] = (opts.regions_in and "" or "(f.region IS NULL OR ") .. "f.region " ..
+        (opts.regions_in and "IN" or "NOT IN") .. " (?" .. string.rep(", ?", #opts.regions - 1) .. ")" ..
+        (opts.regions_in and "" or ")")
+      for _, r in ipairs(opts.regions) do args[#args + 1] = r end
+    end
   end
   if opts.after then
     where[#where + 1] = "(f.doc_date, f.type, f.id) > (?, ?, ?)"
@@ -185,7 +194,7 @@ function M.filing_documents(from, to, opts)
       "AND t.jurisdiction = ?)"
     args[#args + 1] = opts.jurisdiction
   end
-  if opts.restate ~= nil then where[#where + 1] = opts.restate and "f.restate" or "NOT f.restate" end
+  if opts.restate ~= nil then where[#where + 1] = opts.restate and "f.restate = 1" or "f.restate = 0" end
   local w = #where > 0 and (" WHERE " .. table.concat(where, " AND ")) or ""
   if opts.count then
     local r = store.row("WITH " .. rel .. " SELECT count(*) AS n FROM f" .. w, table.unpack(args))
@@ -204,8 +213,9 @@ end
 -- region and currency, in exact minor units of the currency, from the integer columns of
 -- rillet_calc_sales (per calculation and line reason) and rillet_calc_taxes (migration 0013: the
 -- stored results' figures, written by calc_rows.lua with each calculation, so no JSON is read
--- here). Still SQLite's SQL (json_each, json_group_array, GLOB, typeof): docs/architecture.md
--- section 8 item 7.
+-- here). The same SQL on SQLite and PostgreSQL (issue 22): the distinct rates of a taxes row
+-- come as rows of their own (kind 'rates', no json_group_array) and are joined into its
+-- `rates` here.
 --   docs:  {month, type, region, currency, docs}
 --   lines: {month, type, region, currency, reason (taxability_reason), sale (Σ amount -
 --           discount), taxable (Σ taxable_amount)}
@@ -219,31 +229,66 @@ end
 function M.filing_sums(from, to, region, untaxed)
   local rel, args = filing_relation(from, to)
   if region then args[#args + 1] = region end
-  args[#args + 1] = json.encode(json.array(untaxed or {}))
+  untaxed = untaxed or {}
+  for _, u in ipairs(untaxed) do args[#args + 1] = u end
+  local untaxed_in = #untaxed == 0 and "1 = 0" or ("t.reason IN (?" .. string.rep(", ?", #untaxed - 1) .. ")")
   -- one statement: the documents (fm) are chosen once and read by the three parts; the
   -- decimals of the amounts come back as the fewest and most per group (99 / -99: none),
   -- checked against the currency's exponent below
   local key = "fm.month, fm.type, fm.region, fm.currency"
   local all = rows("WITH " .. rel .. ", fm AS MATERIALIZED (SELECT f.id, f.calculation_id, " ..
-    "substr(f.doc_date, 1, 7) AS month, f.type, f.region, f.currency, (f.region IS NULL OR f.currency IS NULL OR " ..
-    "f.doc_date NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' OR NOT h.readable) AS bad FROM f " ..
-    "JOIN rillet_calc_heads h ON h.calculation_id = f.calculation_id WHERE NOT f.restate" ..
+    "substr(f.doc_date, 1, 7) AS month, f.type, f.region, f.currency, CASE WHEN f.region IS NULL OR " ..
+    -- the date is YYYY-MM-DD... (digits where digits go; no GLOB on PostgreSQL)
+    "f.currency IS NULL OR length(f.doc_date) < 10 OR substr(f.doc_date, 5, 1) <> '-' OR " ..
+    "substr(f.doc_date, 8, 1) <> '-' OR ltrim(substr(f.doc_date, 1, 4) || substr(f.doc_date, 6, 2) || " ..
+    "substr(f.doc_date, 9, 2), '0123456789') <> '' OR h.readable = 0 THEN 1 ELSE 0 END AS bad FROM f " ..
+    "JOIN rillet_calc_heads h ON h.calculation_id = f.calculation_id WHERE f.restate = 0" ..
     (region and " AND f.region = ?" or "") .. ") " ..
     "SELECT 'docs' AS kind, " .. key .. ", NULL AS reason, NULL AS jurisdiction, NULL AS level, NULL AS tax_type, " ..
-    "NULL AS authority_code, count(*) AS n, NULL AS sale, NULL AS taxable, NULL AS tax, NULL AS rates, " ..
-    "sum(fm.bad) AS bad, 99 AS lo, -99 AS hi FROM fm GROUP BY 2, 3, 4, 5 " ..
-    "UNION ALL SELECT 'lines', " .. key .. ", s.reason, NULL, NULL, NULL, NULL, sum(s.lines), " ..
-    "sum(s.amount - s.discount), sum(s.taxable), NULL, NULL, 0, min(s.dp_lo), max(s.dp_hi) " ..
+    "NULL AS authority_code, count(*) AS n, CAST(NULL AS BIGINT) AS sale, CAST(NULL AS BIGINT) AS taxable, " ..
+    -- typed NULLs: PostgreSQL types an untyped NULL of the first two parts as text
+    "CAST(NULL AS BIGINT) AS tax, NULL AS rates, " ..
+    "CAST(sum(fm.bad) AS BIGINT) AS bad, 99 AS lo, -99 AS hi FROM fm GROUP BY 2, 3, 4, 5 " ..
+    "UNION ALL SELECT 'lines', " .. key .. ", s.reason, NULL, NULL, NULL, NULL, CAST(sum(s.lines) AS BIGINT), " ..
+    "CAST(sum(s.amount - s.discount) AS BIGINT), CAST(sum(s.taxable) AS BIGINT), CAST(NULL AS BIGINT), NULL, 0, " ..
+    "min(s.dp_lo), " ..
+    "max(s.dp_hi) " ..
     "FROM fm JOIN rillet_calc_sales s ON s.calculation_id = fm.calculation_id GROUP BY 2, 3, 4, 5, 6 " ..
     "UNION ALL SELECT 'taxes', " .. key .. ", NULL, t.jurisdiction, t.level, t.type, t.authority_code, " ..
-    "count(DISTINCT fm.id), NULL, sum(CASE WHEN t.reason IN (SELECT value FROM json_each(?)) " ..
-    "THEN 0 ELSE t.taxable END), sum(t.amount), json_group_array(DISTINCT t.rate), sum(t.amount IS NULL), " ..
-    "min(t.dp_lo), max(t.dp_hi) " ..
-    "FROM fm JOIN rillet_calc_taxes t ON t.calculation_id = fm.calculation_id GROUP BY 2, 3, 4, 5, 7, 8, 9, 10",
+    "count(DISTINCT fm.id), CAST(NULL AS BIGINT), CAST(sum(CASE WHEN " .. untaxed_in .. " " ..
+    "THEN 0 ELSE t.taxable END) AS BIGINT), CAST(sum(t.amount) AS BIGINT), NULL, " ..
+    "CAST(sum(CASE WHEN t.amount IS NULL THEN 1 ELSE 0 END) AS BIGINT), min(t.dp_lo), max(t.dp_hi) " ..
+    "FROM fm JOIN rillet_calc_taxes t ON t.calculation_id = fm.calculation_id GROUP BY 2, 3, 4, 5, 7, 8, 9, 10 " ..
+    "UNION ALL SELECT DISTINCT 'rates', " .. key .. ", NULL, t.jurisdiction, t.level, t.type, t.authority_code, " ..
+    "0, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), t.rate, 0, 99, -99 " ..
+    "FROM fm JOIN rillet_calc_taxes t ON t.calculation_id = fm.calculation_id WHERE t.rate IS NOT NULL",
     table.unpack(args))
+  -- the distinct rates of each taxes row, as the JSON array it carries
+  local function tkey(r)
+    local k = {}
+    for i, f in ipairs({ "month", "type", "region", "currency", "jurisdiction", "level", "tax_type",
+                         "authority_code" }) do
+      k[i] = r[f] == nil and "\1" or ("\2" .. tostring(r[f]))
+    end
+    return table.concat(k, "\0")
+  end
+  local rates = {}
+  for _, r in ipairs(all) do
+    if r.kind == "rates" then
+      local k = tkey(r)
+      rates[k] = rates[k] or {}
+      table.insert(rates[k], r.rates)
+    end
+  end
   local out = { docs = {}, lines = {}, taxes = {}, bad = 0 }
   local exps = {}
   for _, r in ipairs(all) do
+    if r.kind == "rates" then goto continue end
+    if r.kind == "taxes" then
+      local list = rates[tkey(r)] or {}
+      table.sort(list)
+      r.rates = json.encode(json.array(list))
+    end
     local cur = r.currency
     local e = exps[cur or ""]
     if e == nil then
@@ -257,6 +302,7 @@ function M.filing_sums(from, to, region, untaxed)
     if r.reason == "" then r.reason = nil end
     local list = out[r.kind]
     list[#list + 1] = r
+    ::continue::
   end
   return out
 end

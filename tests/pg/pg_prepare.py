@@ -32,7 +32,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pg_schema  # noqa: E402
 
 # the end-to-end scripts (tests/e2e/reliab/SCRIPT.py LEVY SRC BASE_PORT) run under the capture
-WORKLOAD = ("health_token", "list_csv", "liability_collected", "exposure")
+WORKLOAD = ("health_token", "list_csv", "liability_collected", "exposure", "filing_report")
+# a script added later runs on its own port range (the first four: port + 20 + 16 * i)
+WORKLOAD_PORT = {"filing_report": 25760}
 
 SKIP = re.compile(r"^\s*(CREATE|DROP|ALTER|PRAGMA|BEGIN|COMMIT|ROLLBACK|END|SAVEPOINT|RELEASE|"
                   r"ANALYZE|VACUUM|REINDEX|ATTACH|DETACH)\b", re.I)
@@ -168,7 +170,7 @@ def main():
         # reach: webhooks, write-backs, health, lists, the reports (ports from port + 20)
         for i, script in enumerate(WORKLOAD):
             r = subprocess.run([sys.executable, os.path.join(src, "tests/e2e/reliab", script + ".py"), levy, src,
-                                str(port + 20 + 16 * i)],
+                                str(WORKLOAD_PORT.get(script, port + 20 + 16 * i))],
                                env=dict(os.environ, SQL_CAPTURE_LOG=logs[0], LD_PRELOAD=shim),
                                capture_output=True, text=True, timeout=600)
             if r.returncode != 0:
