@@ -205,35 +205,52 @@ end
 -- {type, id, number, customer_id, date, sign, minor, marketplace}. The state is the ship-to
 -- of the document's latest calculation request (what levy taxed or would tax); the amount
 -- is the pre-tax net_amount Rillet holds (total_amount of the calculation when absent).
--- Documents never calculated yet (pending) are not counted.
-local function us_documents(since, to)
+-- Documents never calculated yet (pending) are not counted. Chosen and sorted in SQL
+-- (report_shipped_us_documents: columns kept by rillet's triggers, no JSON read):
+-- a year of 10,000 invoices within a request's budget (issue 20).
+local function us_documents(since, to, only, want_docs)
   local by_state = {}
   local r = plugin("rillet")
   if not r then return by_state end
   local cust, docflag = marketplace_flags()
-  for _, t in ipairs({ { 1, "invoice" }, { -1, "credit_memo" } }) do
-    for _, row in ipairs(r.report_shipped_documents(t[2], since, to)) do
-      if row.currency == "USD" and type(row.country) == "string" and row.country:upper() == "US"
-         and type(row.state) == "string" and type(row.amount) == "string" then
-        local minor = money.parse(row.amount, "USD")
-        if minor then
-          local st = row.state:upper()
-          local l = by_state[st]
-          if not l then l = {}; by_state[st] = l end
-          local mk = docflag[t[2] .. ":" .. tostring(row.id)]
-          if mk == nil then mk = row.customer_id ~= nil and cust[row.customer_id] == true end
-          l[#l + 1] = { type = t[2], id = row.id, number = row.number, customer_id = row.customer_id,
-                        date = row.date, sign = t[1], minor = minor, marketplace = mk }
+  if not want_docs and r.report_shipped_us_days then
+    -- the overview: each state's documents summed per day and marketplace flag in SQL
+    -- (entries {date, sign = 1, minor (signed sum), n (invoices), marketplace}), unless an
+    -- amount is not a plain two-decimal string (then one by one, below)
+    local flags, custs = {}, {}
+    for k, v in pairs(docflag) do
+      local dt, id = k:match("^([%w_]+):(.*)$")
+      flags[#flags + 1] = json.array({ dt, id, v })
+    end
+    for c in pairs(cust) do custs[#custs + 1] = c end
+    local days, nbad = r.report_shipped_us_days(since, to, json.encode(json.array(flags)), json.encode(json.array(custs)))
+    if nbad == 0 then
+      for _, row in ipairs(days) do
+        if not only or row.state == only then
+          local l = by_state[row.state]
+          if not l then l = {}; by_state[row.state] = l end
+          -- the row is the entry (no second table per row)
+          row.sign = 1 -- minor: the day's invoices less its credit memos; n: its invoices
+          row.marketplace = row.marketplace == 1
+          l[#l + 1] = row
         end
       end
+      return by_state
     end
   end
-  for _, l in pairs(by_state) do
-    table.sort(l, function(a, b)
-      if a.date ~= b.date then return a.date < b.date end
-      if a.type ~= b.type then return a.type < b.type end
-      return tostring(a.id) < tostring(b.id)
-    end)
+  local parse = money.parse
+  for _, row in ipairs(r.report_shipped_us_documents(since, to, only)) do
+    local minor = parse(row.amount, "USD")
+    if minor then
+      local st = row.state
+      local l = by_state[st]
+      if not l then l = {}; by_state[st] = l end
+      local dt = row.type
+      local mk = docflag[dt .. ":" .. tostring(row.id)]
+      if mk == nil then mk = row.customer_id ~= nil and cust[row.customer_id] == true end
+      l[#l + 1] = { type = dt, id = row.id, number = row.number, customer_id = row.customer_id,
+                    date = row.date, sign = dt == "invoice" and 1 or -1, minor = minor, marketplace = mk }
+    end
   end
   return by_state
 end
@@ -276,6 +293,10 @@ end
 -- years, CT's year to 30 September, NY's four quarters): the running total from w1, all
 -- documents of a day counted before the test. Rolling periods (previous_12_months): the
 -- total over the 12 months ending that day. nil when never met.
+-- the first day of the 12 months ending a day, per day (a pure function of the date, asked
+-- once per state and day: kept for the process, at most one entry per calendar day seen)
+local ROLL_START = {}
+
 local function crossed_on(th, docs, w1, w2, rolling)
   local sales, txns = 0, 0
   local lo = 1 -- rolling: first document still inside the 12 months ending the current day
@@ -287,17 +308,18 @@ local function crossed_on(th, docs, w1, w2, rolling)
       local d = docs[j]
       if (rolling or day >= w1) and day <= w2 and counts(th, d) then
         sales = sales + d.sign * d.minor
-        if d.sign > 0 then txns = txns + 1 end
+        if d.sign > 0 then txns = txns + (d.n or 1) end
       end
       j = j + 1
     end
     if rolling then
-      local start = dates.add_days(dates.year_before(day), 1)
+      local start = ROLL_START[day]
+      if not start then start = dates.add_days(dates.year_before(day), 1); ROLL_START[day] = start end
       while lo < j and docs[lo].date < start do
         local d = docs[lo]
         if counts(th, d) then
           sales = sales - d.sign * d.minor
-          if d.sign > 0 then txns = txns - 1 end
+          if d.sign > 0 then txns = txns - (d.n or 1) end
         end
         lo = lo + 1
       end
@@ -310,8 +332,6 @@ end
 
 M._crossed_on = crossed_on -- for plugins/reports/spec/exposure_spec.lua
 
-local function in_window(d, w) return d.date >= w[1] and d.date <= w[2] end
-
 -- One state's measurement at as_of: the window that decides (alternatives, e.g. previous
 -- or current year: the worse status wins, the later on a tie) with its sums and crossing.
 local function measure(th, docs, as_of)
@@ -319,14 +339,16 @@ local function measure(th, docs, as_of)
   local rolling = th.period == "previous_12_months"
   for _, w in ipairs(dates.windows(th.period, as_of)) do
     local sales, txns, mk_sales, mk_counted = 0, 0, 0, 0
+    local w1, w2, excluded = w[1], w[2], th.marketplace == "excluded"
     for _, d in ipairs(docs) do
-      if in_window(d, w) then
+      local day = d.date
+      if day >= w1 and day <= w2 then
         if d.marketplace then
           mk_sales = mk_sales + d.sign * d.minor
         end
-        if counts(th, d) then
+        if not (excluded and d.marketplace) then -- counts(th, d), inline: once per document and window
           sales = sales + d.sign * d.minor
-          if d.sign > 0 then txns = txns + 1 end
+          if d.sign > 0 then txns = txns + (d.n or 1) end
           if d.marketplace then mk_counted = mk_counted + d.sign * d.minor end
         end
       end
@@ -370,7 +392,7 @@ function M.exposure(as_of, persist, only, want_docs)
   local states = {}
   for st in pairs(ths) do states[#states + 1] = st end
   table.sort(states)
-  local docs = us_documents(earliest(ths, as_of), as_of)
+  local docs = us_documents(earliest(ths, as_of), as_of, only, want_docs)
   local presence = presence_at(as_of)
   local logged = {}
   for r in store.query("SELECT state, logged_at FROM reports_nexus_crossings") do logged[r.state] = r.logged_at end

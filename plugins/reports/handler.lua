@@ -195,12 +195,12 @@ local function write_entry(doc_type, row, lazy)
   end
 end
 
-local function accepted_writes(from, to, region, lazy)
+local function accepted_writes(from, to, region, lazy, drift_only)
   local out, keys = {}, {}
   local r = rillet()
   if not r then return out, keys end
   for _, t in ipairs(DOC_TABLES) do
-    for _, row in ipairs(r.report_accepted_writes(t[1], from, to, region)) do
+    for _, row in ipairs(r.report_accepted_writes(t[1], from, to, region, drift_only)) do
       local w = write_entry(t[1], row, lazy)
       if w then
         local key = t[1] .. ":" .. row.id
@@ -229,9 +229,10 @@ end
 -- whose own value of the region (connection_regions, issue 17) replaces the global one.
 local function region_collecting(code, date, cid, memo)
   if type(code) ~= "string" then return false end
-  local api = plugin("api") -- it owns regions and connection_regions
+  -- memo: one report's subscriptions by region and connection (one query each, not one per
+  -- document) and the api plugin (looked up once: plugin() is a sandbox call each time)
+  local api = memo and memo.api or plugin("api") -- it owns regions and connection_regions
   if not api then return nil end
-  -- memo: one report's subscriptions by region and connection (one query each, not one per document)
   local mk = code .. "\0" .. tostring(cid)
   local r = memo and memo[mk]
   if r == nil then
@@ -274,20 +275,24 @@ end
 -- One document for not_collected: listed when its current calculation's tax differs from
 -- what Rillet holds per levy's accepted writes (w, or none). calcs: the stored calculations
 -- of the candidates, read in one query (report_calculations); memo: region_collecting's.
+-- A tax summed in SQL (v, with the fewest and most decimals seen: lo, hi) in minor units of
+-- exponent e, or nil when it is not canonical (read the result instead).
+local function sql_sum(e, v, lo, hi)
+  if lo == nil and hi == nil then return e and 0 or nil end -- no tax rows: no tax
+  if not e or math.type(v) ~= "integer" then return nil end
+  if (lo == e or lo == 99) and (hi == e or hi == -99) then return v end
+end
+
 local function not_collected_row(out, doc_type, row, w, calcs, memo)
   -- the tax of the current and of the written calculation, summed in SQL from their integer
   -- columns (report_not_collected_candidates: calc_tax / w_tax with the decimals seen) when
   -- every amount is canonical for the currency; else read from the stored results
   local cur0 = row.currency
-  local e = type(cur0) == "string" and money.exponent(cur0)
-  local function sql_sum(v, lo, hi)
-    if lo == nil and hi == nil then return e and 0 or nil end -- no tax rows: no tax
-    if not e or math.type(v) ~= "integer" then return nil end
-    if (lo == e or lo == 99) and (hi == e or hi == -99) then return v end
-  end
+  local e = type(cur0) == "string" and (memo.exp[cur0] or money.exponent(cur0))
+  if e then memo.exp[cur0] = e end
   local result, calculated, collected
   if row.has_result == 1 then
-    calculated = sql_sum(row.calc_tax or 0, row.calc_lo, row.calc_hi)
+    calculated = sql_sum(e, row.calc_tax or 0, row.calc_lo, row.calc_hi)
     -- a result whose every line is not collecting carries no tax (api's not_collecting): only
     -- a zero-tax result is read to ask it
     if calculated == nil or calculated == 0 then
@@ -298,7 +303,7 @@ local function not_collected_row(out, doc_type, row, w, calcs, memo)
     end
   end
   local cur = cur0 or (result and result.currency) or (w and w.currency)
-  if w and not w.drift then collected = sql_sum(row.w_tax or 0, row.w_lo, row.w_hi) end
+  if w and not w.drift then collected = sql_sum(e, row.w_tax or 0, row.w_lo, row.w_hi) end
   collected = collected or (w and result_tax(write_result(w), cur) or 0)
   if calculated == nil and result then calculated = result_tax(result, cur) end
   local listed
@@ -366,13 +371,21 @@ local function not_collected(from, to, region)
     end
   end
   local calcs = #ids > 0 and rl.report_calculations(ids) or {}
-  local memo = { api = plugin("api") }
-  for _, c in ipairs(cand) do not_collected_row(out, c[1], c[2], c[3], calcs, memo) end
-  table.sort(out, function(a, b)
-    if a.date ~= b.date then return tostring(a.date) < tostring(b.date) end
-    if a.type ~= b.type then return a.type < b.type end
-    return a.id < b.id
-  end)
+  local memo = { api = plugin("api"), exp = {} }
+  -- the candidates come per type in (date, id) order (report_not_collected_candidates'
+  -- ORDER BY): merged into (date, type, id) order, not sorted again
+  local per = { credit_memo = {}, invoice = {} }
+  for _, c in ipairs(cand) do not_collected_row(per[c[1]], c[1], c[2], c[3], calcs, memo) end
+  local cm, inv, i, j = per.credit_memo, per.invoice, 1, 1
+  while i <= #cm or j <= #inv do
+    local a, b = cm[i], inv[j]
+    -- a credit memo first on the same date ("credit_memo" < "invoice")
+    if b == nil or (a ~= nil and tostring(a.date) <= tostring(b.date)) then
+      out[#out + 1] = a; i = i + 1
+    else
+      out[#out + 1] = b; j = j + 1
+    end
+  end
   local totals = {}
   for _, r in ipairs(out) do
     local cur = r.currency
@@ -401,24 +414,21 @@ end
 -- jurisdiction, level and type, plus the documents calculated but not collected.
 local function liability(from, to, region)
   local groups, order, totals = {}, {}, {}
-  local writes, keys = accepted_writes(from, to, region, true)
-  -- the written documents not in drift summed in SQL (report_collected_sums): no decoding per
-  -- document; when any stored amount is not canonical, every document is summed here instead
+  -- the written documents not in drift summed in SQL (report_collected_sums, on the integer
+  -- columns rillet's triggers keep): no stored result is read or decoded for them, only the
+  -- documents in drift (restated below from what Rillet holds); when any stored amount is not
+  -- canonical, every document is decoded and summed here instead
   local summed = false
   local rl = rillet()
+  local writes, keys
   if rl and rl.report_collected_sums then
-    local exps, n = {}, 0
-    for _, key in ipairs(keys) do
-      local cur = writes[key].currency
-      if type(cur) == "string" and exps[cur] == nil then exps[cur] = money.exponent(cur); n = n + 1 end
-    end
     local parts, nbad = {}, 0
     for _, t in ipairs(DOC_TABLES) do
-      local g, tt, b = rl.report_collected_sums(t[1], from, to, region, exps)
+      local g, tt, b = rl.report_collected_sums(t[1], from, to, region)
       parts[#parts + 1] = { t[1], g, tt }
       nbad = nbad + b
     end
-    if nbad == 0 or n == 0 then
+    if nbad == 0 then
       summed = true
       for _, part in ipairs(parts) do
         local is_inv, sign = part[1] == "invoice", part[1] == "invoice" and 1 or -1
@@ -449,9 +459,9 @@ local function liability(from, to, region)
       end
     end
   end
+  writes, keys = accepted_writes(from, to, region, false, summed)
   for _, key in ipairs(keys) do
     local doc = writes[key]
-    if summed and doc.in_sql then goto continue end
     write_result(doc)
     local cur = doc.currency
     local sign = doc.type == "invoice" and 1 or -1
@@ -487,7 +497,6 @@ local function liability(from, to, region)
         end
       end
     end
-    ::continue::
   end
   table.sort(order, function(a, b)
     if a.currency ~= b.currency then return a.currency < b.currency end

@@ -545,6 +545,8 @@ local exports = {
   report_filing_sums = report_rows.filing_sums,
   report_not_collected_candidates = report_rows.not_collected_candidates,
   report_shipped_documents = report_rows.shipped_documents,
+  report_shipped_us_documents = report_rows.shipped_us_documents,
+  report_shipped_us_days = report_rows.shipped_us_days,
 }
 
 -- A JSON object body (the connection routes), else 415 / 400 invalid_json.

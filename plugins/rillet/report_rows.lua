@@ -33,8 +33,9 @@ end
 
 -- The latest accepted write-back per document dated in [from, to], not deleted, with the
 -- written calculation (region, result), and the tax the latest reconciliation read
--- (rillet_tax). region: only documents whose written calculation is in it.
-function M.accepted_writes(doc_type, from, to, region)
+-- (rillet_tax). region: only documents whose written calculation is in it. drift_only: only
+-- the documents in drift (the liability report sums the others in SQL: collected_sums).
+function M.accepted_writes(doc_type, from, to, region, drift_only)
   local sql = "SELECT d.id, d.number, d.doc_date, d.currency, COALESCE(c.region, d.region) AS region, " ..
     "c.id AS calculation_id, " ..
     "c.result, w.attempted_at, d.tax_status, (SELECT r.rillet_tax FROM reconciliation r WHERE r.doc_type = '" ..
@@ -42,7 +43,8 @@ function M.accepted_writes(doc_type, from, to, region)
     JOIN writebacks w ON w.id = (SELECT max(w2.id) FROM writebacks w2
                                  WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written')
     JOIN calculations c ON c.id = w.calculation_id
-    WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND c.result IS NOT NULL]]
+    WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND c.result IS NOT NULL]] ..
+    (drift_only and " AND d.tax_status = 'drift'" or "")
   local args = { doc_type, from, to }
   if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
   return rows(sql .. " ORDER BY d.doc_date, d.id", table.unpack(args))
@@ -50,57 +52,66 @@ end
 
 -- The collected tax of the accepted writes (accepted_writes' documents) summed in SQL per
 -- currency, region, jurisdiction, level and type, without the documents in drift (the caller
--- restates those from what Rillet holds). exps: {[currency] = exponent} of the currencies to
--- sum; a document in another currency counts as not summable. Returns groups {currency, region,
--- jurisdiction, level, type, code_min, code_max, n_code, n, taxable, tax, docs}, totals
--- {currency, docs, taxable} and bad (> 0: some amount is not canonical, or a calculation has no
--- rows, so the sums are not to be used: the caller decodes the results instead). The sums read
--- the rows calc_rows.lua keeps per calculation (rillet_calc_heads, rillet_calc_taxes: amounts
--- in minor units with their decimals), not the result JSON (issue 22: the same SQL on SQLite
--- and PostgreSQL; issue 20 reportperf: no decoding per document).
-function M.collected_sums(doc_type, from, to, region, exps)
+-- restates those from what Rillet holds), from the rows calc_rows.lua keeps per calculation
+-- (rillet_calc_heads, rillet_calc_taxes: migration 0013; amounts in minor units with their
+-- decimals), so no stored JSON is read (issue 20: a year of 10,000 written documents within a
+-- request's budget; issue 22: the same SQL on SQLite and PostgreSQL). Returns groups
+-- {currency, region, jurisdiction, level, type, code_min, code_max, n_code, n, taxable, tax,
+-- docs}, totals {currency, docs, taxable} and bad (> 0: some amount is missing or not a
+-- decimal string with its currency's decimals, a tax row has no taxable_amount, jurisdiction,
+-- level or type, a document has no currency or region, or a result is not a readable object:
+-- the sums are not to be used; the caller decodes the results instead).
+function M.collected_sums(doc_type, from, to, region)
   local t = doc_table(doc_type)
-  local cases = {}
-  for cur, e in pairs(exps) do
-    if type(cur) == "string" and cur:match("^%u%u%u$") and math.type(e) == "integer" then
-      cases[#cases + 1] = "WHEN '" .. cur .. "' THEN " .. e
-    end
-  end
-  if #cases == 0 then return {}, {}, 1 end
-  local e = "(CASE l.currency " .. table.concat(cases, " ") .. " ELSE -1 END)"
-  local latest = "WITH l AS (SELECT d.id, d.currency, COALESCE(c.region, d.region) AS region, c.id AS calc_id, " ..
-    "k.result_object, k.total_taxable, k.total_taxable_minor, k.total_taxable_scale FROM " .. t .. [[ d
-    JOIN writebacks w ON w.id = (SELECT max(w2.id) FROM writebacks w2
-                                 WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written')
-    JOIN calculations c ON c.id = w.calculation_id
-    LEFT JOIN rillet_calc_heads k ON k.calculation_id = c.id
-    WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND c.result IS NOT NULL
-      AND d.tax_status IS DISTINCT FROM 'drift']] .. (region and " AND COALESCE(c.region, d.region) = ?" or "") .. ") "
+  -- the documents first (their index), each with its latest written write-back (one lookup per
+  -- document), then that write's calculation's head row: both CTEs materialized, so the
+  -- lookup runs once per document and the two sums below read the same rows
+  local latest = "WITH dw AS MATERIALIZED (SELECT d.id, d.currency, d.region, (SELECT max(w2.id) FROM writebacks w2 " ..
+    "WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written') AS wid FROM " .. t .. " d " ..
+    "WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0 AND d.tax_status IS DISTINCT FROM 'drift'), " ..
+    "l AS MATERIALIZED (SELECT dw.id, dw.currency, COALESCE(h.region, dw.region) AS region, h.calculation_id, " ..
+    "h.readable, h.result_object, h.total_taxable, h.total_taxable_minor, h.total_taxable_scale " ..
+    "FROM dw JOIN writebacks w ON w.id = dw.wid JOIN rillet_calc_heads h ON h.calculation_id = w.calculation_id " ..
+    "WHERE h.has_result = 1" .. (region and " AND COALESCE(h.region, dw.region) = ?" or "") .. ") "
   local args = { doc_type, from, to }
   if region then args[#args + 1] = region end
-  -- sums are CAST to BIGINT: PostgreSQL's sum of a BIGINT is a NUMERIC
-  local groups = rows(latest .. "SELECT l.currency AS currency, l.region AS region, x.jurisdiction AS jurisdiction, " ..
-    "x.level AS level, x.type AS type, min(x.authority_code) AS code_min, max(x.authority_code) AS code_max, " ..
-    -- rillet_calc_taxes holds a row per line reason, authority code and rate: n counts tax rows;
-    -- bad: an amount missing or with other decimals than the currency's (dp_lo = dp_hi = -1 /
-    -- another), a taxable_amount missing, or no jurisdiction, level or type
+  -- rillet_calc_taxes holds a row per line reason, authority code and rate: n counts tax rows;
+  -- sums are CAST to BIGINT (PostgreSQL's sum of a BIGINT is a NUMERIC); lo / hi: the fewest
+  -- and most decimals seen (99 / -99: none), checked against the currency's exponent below
+  local all = rows(latest .. "SELECT 'g' AS kind, l.currency AS currency, l.region AS region, " ..
+    "x.jurisdiction AS jurisdiction, x.level AS level, x.type AS type, " ..
+    "min(x.authority_code) AS code_min, max(x.authority_code) AS code_max, " ..
     "CAST(sum(CASE WHEN x.authority_code IS NOT NULL THEN x.n ELSE 0 END) AS BIGINT) AS n_code, " ..
     "CAST(sum(x.n) AS BIGINT) AS n, CAST(sum(x.taxable) AS BIGINT) AS taxable, " ..
     "CAST(sum(x.amount) AS BIGINT) AS tax, count(DISTINCT l.id) AS docs, " ..
-    "CAST(sum(CASE WHEN x.amount IS NULL OR x.dp_lo <> " .. e .. " OR x.dp_hi <> " .. e .. " OR " ..
-    "x.taxable_missing > 0 OR x.jurisdiction IS NULL OR x.level IS NULL OR x.type IS NULL " ..
-    "THEN 1 ELSE 0 END) AS BIGINT) AS bad " ..
-    "FROM l JOIN rillet_calc_taxes x ON x.calculation_id = l.calc_id " ..
-    "GROUP BY l.currency, l.region, x.jurisdiction, x.level, x.type", table.unpack(args))
-  local totals = rows(latest .. "SELECT l.currency AS currency, count(*) AS docs, " ..
-    "CAST(sum(COALESCE(l.total_taxable_minor, 0)) AS BIGINT) AS taxable, " ..
-    "CAST(sum(CASE WHEN l.total_taxable IS NOT NULL AND (l.total_taxable_minor IS NULL OR " ..
-    "l.total_taxable_scale <> " .. e .. ") THEN 1 ELSE 0 END) + sum(CASE WHEN l.currency IS NULL OR " ..
-    "l.region IS NULL OR l.result_object IS NULL OR l.result_object <> 1 THEN 1 ELSE 0 END) AS BIGINT) AS bad " ..
+    "CAST(sum(CASE WHEN x.amount IS NULL OR x.taxable_missing > 0 OR x.jurisdiction IS NULL " ..
+    "OR x.level IS NULL OR x.type IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS bad, " ..
+    "min(x.dp_lo) AS lo, max(x.dp_hi) AS hi " ..
+    "FROM l JOIN rillet_calc_taxes x ON x.calculation_id = l.calculation_id " ..
+    "GROUP BY l.currency, l.region, x.jurisdiction, x.level, x.type " ..
+    -- per currency: the documents and their total_taxable (decimals -1: present, not canonical)
+    "UNION ALL SELECT 't', l.currency, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, " ..
+    "CAST(sum(COALESCE(l.total_taxable_minor, 0)) AS BIGINT), NULL, count(*), " ..
+    "CAST(sum(CASE WHEN l.currency IS NULL OR l.region IS NULL OR l.readable <> 1 OR l.result_object <> 1 " ..
+    "THEN 1 ELSE 0 END) AS BIGINT), " ..
+    "min(CASE WHEN l.total_taxable IS NULL THEN 99 WHEN l.total_taxable_minor IS NULL THEN -1 " ..
+    "ELSE l.total_taxable_scale END), " ..
+    "max(CASE WHEN l.total_taxable IS NULL THEN -99 WHEN l.total_taxable_minor IS NULL THEN -1 " ..
+    "ELSE l.total_taxable_scale END) " ..
     "FROM l GROUP BY l.currency", table.unpack(args))
-  local bad = 0
-  for _, g in ipairs(groups) do bad = bad + (g.bad or 0) end
-  for _, g in ipairs(totals) do bad = bad + (g.bad or 0) end
+  local groups, totals, bad, exps = {}, {}, 0, {}
+  for _, r in ipairs(all) do
+    local cur = r.currency
+    local e = exps[cur or ""]
+    if e == nil then
+      e = type(cur) == "string" and cur:match("^%u%u%u$") and money.exponent(cur) or false
+      exps[cur or ""] = e
+    end
+    if (r.bad or 0) > 0 or not e or (r.lo ~= 99 and r.lo ~= e) or (r.hi ~= -99 and r.hi ~= e) then bad = bad + 1 end
+    local kind = r.kind
+    r.kind, r.lo, r.hi = nil, nil, nil
+    if kind == "g" then groups[#groups + 1] = r else totals[#totals + 1] = r end
+  end
   return groups, totals, bad
 end
 
@@ -380,14 +391,114 @@ end
 -- Documents dated in [since, to], not deleted, with a calculation: {id, number, customer_id,
 -- date, currency, country,
 -- state (the ship-to of the calculation request), amount (Rillet's net_amount, else the
--- calculation's total_amount)}.
+-- calculation's total_amount)}. Read from rillet_calc_heads (migration 0013, written by
+-- calc_rows.lua) and the documents' net_amount column (0014), not from the requests' and
+-- documents' JSON.
 function M.shipped_documents(doc_type, since, to)
   return rows([[SELECT d.id AS id, d.number AS number, d.customer_id AS customer_id,
       d.doc_date AS date, d.currency AS currency,
       k.ship_country AS country, k.ship_state AS state, COALESCE(d.net_amount, k.total_amount) AS amount
-    FROM ]] .. doc_table(doc_type) .. [[ d JOIN calculations c ON c.id = d.calculation_id
-    LEFT JOIN rillet_calc_heads k ON k.calculation_id = c.id
+    FROM ]] .. doc_table(doc_type) .. [[ d JOIN rillet_calc_heads k ON k.calculation_id = d.calculation_id
     WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ?]], since, to)
+end
+
+-- The exposure report's documents (issue 20: 10,000 invoices within a request's budget):
+-- shipped_documents' rows of both types that are USD and shipped to a US state with an amount,
+-- with type and state (upper case), in the report's order (state, date, type, id), so the
+-- report neither filters nor sorts them in Lua. cols: the columns besides type, date, state,
+-- amount; extra: more conditions. (ship_country, ship_state and the amounts are text or NULL:
+-- calc_rows.lua and docs.lua keep nothing else.)
+local function shipped_us_sql(dt, cols, extra)
+  return "SELECT '" .. dt .. "' AS type, " .. cols .. "d.doc_date AS date, upper(k.ship_state) AS state, " ..
+    "COALESCE(d.net_amount, k.total_amount) AS amount FROM " .. DOC_TABLE[dt] .. " d " ..
+    "JOIN rillet_calc_heads k ON k.calculation_id = d.calculation_id " ..
+    "WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND d.currency = 'USD' " ..
+    "AND upper(k.ship_country) = 'US' AND k.ship_state IS NOT NULL " ..
+    "AND COALESCE(d.net_amount, k.total_amount) IS NOT NULL" .. (extra or "")
+end
+
+-- state: only that state (upper case), or nil for all.
+function M.shipped_us_documents(since, to, state)
+  local cols = "d.id AS id, d.number AS number, d.customer_id AS customer_id, "
+  local extra = state and " AND upper(k.ship_state) = ?" or nil
+  local sql = "SELECT * FROM (" .. shipped_us_sql("invoice", cols, extra) .. " UNION ALL " ..
+    shipped_us_sql("credit_memo", cols, extra) .. ") s ORDER BY state, date, type, id"
+  if state then return rows(sql, since, to, state, since, to, state) end
+  return rows(sql, since, to, since, to)
+end
+
+-- "(x IN (?, ...) OR x IN (?, ...))" over values (chunks of IN_CHUNK), appended to args
+local function in_list(x, values, args)
+  local parts = {}
+  for i = 1, #values, IN_CHUNK do
+    local marks = {}
+    for j = i, math.min(i + IN_CHUNK - 1, #values) do
+      marks[#marks + 1] = "?"; args[#args + 1] = values[j]
+    end
+    parts[#parts + 1] = x .. " IN (" .. table.concat(marks, ", ") .. ")"
+  end
+  return "(" .. table.concat(parts, " OR ") .. ")"
+end
+
+-- an amount with exactly two decimals: an optional "-", digits, "." and two digits, at most
+-- 18 characters (LIKE, ltrim and rtrim with a set of characters, not GLOB: PostgreSQL has no
+-- GLOB, SQLite no regex; the trims are a third of the CPU of a replace per digit)
+local function two_decimals(a)
+  local b = "(CASE WHEN " .. a .. " LIKE '-%' THEN substr(" .. a .. ", 2) ELSE " .. a .. " END)"
+  return "(length(" .. a .. ") <= 18 AND " .. b .. " LIKE '_%.__' AND ltrim(" .. b .. ", '0123456789') = substr(" ..
+    b .. ", length(" .. b .. ") - 2) AND rtrim(" .. b .. ", '0123456789') = substr(" .. b .. ", 1, length(" .. b .. ") - 2))"
+end
+
+-- The same documents summed per state, date and marketplace flag (the exposure overview
+-- needs no single document: its thresholds are tested on each day's totals): {state, date,
+-- marketplace (0/1), n (invoices), minor (Σ invoice amounts - Σ credit memo amounts, cents)} in the
+-- report's order, and bad: the number of amounts that are not a plain decimal with two
+-- decimals (the caller then reads the documents one by one: shipped_us_documents).
+-- doc_flags: JSON array of [type, id, marketplace (true/false)] (the reports plugin's flags
+-- per document); customers: JSON array of the marketplace customers' ids. The flags are bound
+-- as IN (?, ...) lists (not json_each: issue 22).
+function M.shipped_us_days(since, to, doc_flags, customers)
+  local flags = json.decode(doc_flags)
+  local custs = json.decode(customers)
+  if type(flags) ~= "table" then flags = {} end
+  if type(custs) ~= "table" then custs = {} end
+  local on, off = { invoice = {}, credit_memo = {} }, { invoice = {}, credit_memo = {} }
+  for _, f in ipairs(flags) do
+    local l = (f[3] == true and on or off)[f[1]]
+    if l and type(f[2]) == "string" then l[#l + 1] = f[2] end
+  end
+  local cust = {}
+  for _, c in ipairs(custs) do
+    if type(c) == "string" then cust[#cust + 1] = c end
+  end
+  -- too many to bind (SQLite takes 32,766 parameters): the caller reads the documents instead
+  if #flags + 2 * #cust > 30000 then return {}, 1 end
+  local args = {}
+  local function part(dt)
+    -- the marketplace column comes before the WHERE: its arguments first, then the dates
+    local whens = {}
+    if #on[dt] > 0 then whens[#whens + 1] = "WHEN " .. in_list("d.id", on[dt], args) .. " THEN 1" end
+    if #off[dt] > 0 then whens[#whens + 1] = "WHEN " .. in_list("d.id", off[dt], args) .. " THEN 0" end
+    if #cust > 0 then
+      whens[#whens + 1] = "WHEN d.customer_id IS NOT NULL AND " .. in_list("d.customer_id", cust, args) .. " THEN 1"
+    end
+    args[#args + 1] = since; args[#args + 1] = to
+    local mk = #whens == 0 and "0" or ("CASE " .. table.concat(whens, " ") .. " ELSE 0 END")
+    -- ok: the amount checked once per document (the sums below read the flag)
+    return "SELECT p.type, p.marketplace, p.date, p.state, p.amount, CASE WHEN " .. two_decimals("p.amount") ..
+      " THEN 1 ELSE 0 END AS ok FROM (" .. shipped_us_sql(dt, mk .. " AS marketplace, ") .. ") p"
+  end
+  local sql = "SELECT y.state AS state, y.date AS date, y.marketplace AS marketplace, " ..
+    "CAST(sum(CASE WHEN y.type = 'invoice' THEN 1 ELSE 0 END) AS BIGINT) AS n, " ..
+    "CAST(sum(CASE WHEN y.ok = 1 THEN (CASE y.type WHEN 'invoice' THEN 1 ELSE -1 END) * " ..
+    "CAST(replace(y.amount, '.', '') AS BIGINT) ELSE 0 END) AS BIGINT) AS minor, " ..
+    "CAST(sum(1 - y.ok) AS BIGINT) AS bad FROM (" .. part("invoice") ..
+    " UNION ALL " .. part("credit_memo") .. ") y " ..
+    "GROUP BY y.state, y.date, y.marketplace ORDER BY y.state, y.date, y.marketplace"
+  local out = rows(sql, table.unpack(args))
+  local bad = 0
+  for _, r in ipairs(out) do bad = bad + (r.bad or 0) end
+  return out, bad
 end
 
 return M

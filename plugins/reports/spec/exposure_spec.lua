@@ -47,3 +47,23 @@ describe("crossed_on, rolling 12 months", function()
     assert.equal("2025-02-28", crossed_on(SALES, docs2, "2024-12-01", "2025-11-30", true))
   end)
 end)
+
+-- issue 20: the overview passes each state's day totals (report_shipped_us_days: sign 1, minor
+-- = the day's invoices less its credit memos, n = its invoices), not single documents
+describe("crossed_on, day totals", function()
+  local function day(date, cents, n, marketplace)
+    return { date = date, sign = 1, minor = cents, n = n, marketplace = marketplace or false }
+  end
+  it("crosses on the same day as the documents of those days", function()
+    local docs = { doc("2025-01-10", 6000000), doc("2025-02-01", 5000000), doc("2025-02-01", 2000000, { memo = true }),
+                   doc("2025-04-01", 1000000) }
+    local days = { day("2025-01-10", 6000000, 1), day("2025-02-01", 3000000, 1), day("2025-04-01", 1000000, 1) }
+    assert.equal(crossed_on(SALES, docs, "2025-01-01", "2025-12-31", false),
+                 crossed_on(SALES, days, "2025-01-01", "2025-12-31", false))
+  end)
+  it("counts a day's invoices as its transactions (a credit memo is none)", function()
+    local days = { day("2025-01-01", 200, 2), day("2025-01-02", -100, 0), day("2025-01-03", 100, 1) }
+    assert.equal("2025-01-03", crossed_on(OR200, days, "2025-01-01", "2025-12-31", false))
+    assert.equal("2025-01-03", crossed_on(OR200, days, "2024-01-01", "2025-12-31", true))
+  end)
+end)

@@ -39,7 +39,7 @@ describe("collected_sums", function()
       { taxes = { tax("CA", "state", "6.00", "100.00", "06"), tax("LA", "county", "2.25", "100.00") } } } })
     doc("i2", "USD", "US-CA", { total_taxable = "50.00", lines = {
       { taxes = { tax("CA", "state", "3.00", "50.00", "06") } }, { taxes = {} } } })
-    local groups, totals, bad = report_rows.collected_sums("invoice", "2026-01-01", "2026-12-31", nil, { USD = 2 })
+    local groups, totals, bad = report_rows.collected_sums("invoice", "2026-01-01", "2026-12-31", nil)
     assert.equal(0, bad)
     assert.same({ { currency = "USD", docs = 2, taxable = 15000, bad = 0 } }, totals)
     table.sort(groups, function(a, b) return a.jurisdiction < b.jurisdiction end)
@@ -53,10 +53,10 @@ describe("collected_sums", function()
   it("says an amount is not canonical (the report then decodes the results)", function()
     doc("i3", "USD", "US-TX", { total_taxable = "10.00",
       lines = { { taxes = { tax("TX", "state", "0.625", "10.00") } } } })
-    local _, _, bad = report_rows.collected_sums("invoice", "2026-01-01", "2026-12-31", "US-TX", { USD = 2 })
+    local _, _, bad = report_rows.collected_sums("invoice", "2026-01-01", "2026-12-31", "US-TX")
     assert.equal(1, bad)
     doc("i4", "USD", "US-WA", { total_taxable = 10, lines = {} })
-    _, _, bad = report_rows.collected_sums("invoice", "2026-01-01", "2026-12-31", "US-WA", { USD = 2 })
+    _, _, bad = report_rows.collected_sums("invoice", "2026-01-01", "2026-12-31", "US-WA")
     assert.equal(1, bad)
   end)
 
@@ -66,5 +66,41 @@ describe("collected_sums", function()
     local got
     for _, row in ipairs(r) do if row.id == "i5" then got = row end end
     assert.same({ "US", "NY", "1.08" }, { got.country, got.state, got.amount })
+  end)
+
+  it("sums the exposure report's US documents per state, day and marketplace flag", function()
+    doc("e1", "USD", "US-NJ", { total_amount = "10.00", lines = {} })
+    doc("e2", "USD", "US-NJ", { total_amount = "-2.50", lines = {} })
+    doc("e3", "USD", "US-NJ", { total_amount = "7.25", lines = {} })
+    store.exec("UPDATE invoices SET customer_id = 'mk' WHERE id = 'e3'")
+    store.exec("UPDATE invoices SET net_amount = '4.00' WHERE id = 'e2'")
+    local function nj(days)
+      local out = {}
+      for _, r in ipairs(days) do
+        if r.state == "NJ" then out[#out + 1] = { r.date, r.marketplace, r.n, r.minor } end
+      end
+      return out
+    end
+    local days, bad = report_rows.shipped_us_days("2026-01-01", "2026-12-31", "[]", "[]")
+    assert.equal(0, bad)
+    assert.same({ { "2026-03-01", 0, 3, 2125 } }, nj(days))
+    -- e1 flagged as a marketplace sale, e3's customer a marketplace, e3 itself flagged not one
+    days, bad = report_rows.shipped_us_days("2026-01-01", "2026-12-31",
+      json.encode(json.array({ json.array({ "invoice", "e1", true }), json.array({ "invoice", "e3", false }) })),
+      json.encode(json.array({ "mk" })))
+    assert.equal(0, bad)
+    assert.same({ { "2026-03-01", 0, 2, 1125 }, { "2026-03-01", 1, 1, 1000 } }, nj(days))
+    days = report_rows.shipped_us_days("2026-01-01", "2026-12-31", "[]", json.encode(json.array({ "mk" })))
+    assert.same({ { "2026-03-01", 0, 2, 1400 }, { "2026-03-01", 1, 1, 725 } }, nj(days))
+    -- an amount that is not a plain two-decimal string: the caller reads the documents instead
+    for _, a in ipairs({ "1.5", "1.2.34", "--1.00", "1e2.00", "12345678901234567.00" }) do
+      store.exec("UPDATE invoices SET net_amount = ? WHERE id = 'e2'", a)
+      _, bad = report_rows.shipped_us_days("2026-01-01", "2026-12-31", "[]", "[]")
+      assert.equal(1, bad, a)
+    end
+    local docs = report_rows.shipped_us_documents("2026-01-01", "2026-12-31", "NJ")
+    local ids = {}
+    for _, d in ipairs(docs) do ids[#ids + 1] = d.id .. " " .. d.amount end
+    assert.same({ "e1 10.00", "e2 12345678901234567.00", "e3 7.25" }, ids)
   end)
 end)

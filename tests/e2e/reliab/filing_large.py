@@ -21,6 +21,11 @@ Asserts, with the default budget:
     (ndjson: one document a line, the same documents); a part is 409 while running (when seen)
     and 404 past the last; an unknown export is 404; a bad format is 422.
  5. GET /v1/reports/liability answers 200 and its collected tax equals the filing tax_due.
+ 6. GET /v1/reports/exposure answers 200 (main answered 500 "running-time budget exceeded" at
+    this size: it read every request's and document's JSON and sorted every document in Lua);
+    for the states with the most sales its sales and transactions (day totals summed in SQL)
+    equal its drill-down's (GET /v1/reports/exposure/{region}/documents: the documents one by
+    one), and the drill-down's last running_sales is the state's sales.
 """
 import csv
 import io
@@ -171,6 +176,25 @@ def run(env):
         check("liability collected tax == filing tax_due",
               D((lia["totals"].get("USD") or {}).get("tax")) == D(tot.get("tax_due")),
               ((lia["totals"].get("USD") or {}).get("tax"), tot.get("tax_due")))
+
+    # 6. the exposure report at this size (issue 20)
+    st, ex, text, _ = env.L("GET", "/v1/reports/exposure?as_of=" + TO, timeout=120)
+    if check("exposure report answers 200", st == 200, (st, text[:300])):
+        rows = sorted(ex.get("data") or [], key=lambda r: -D(r["sales"]))
+        check("exposure: some state has sales", rows and D(rows[0]["sales"]) > 0, text[:200])
+        for r in rows[:3]:
+            st, dd, text, _ = env.L("GET", "/v1/reports/exposure/%s/documents?as_of=%s" % (r["region"], TO),
+                                    timeout=120)
+            if not check("exposure drill-down %s answers 200" % r["region"], st == 200, (st, text[:300])):
+                continue
+            d, docs = dd.get("exposure") or {}, dd.get("data") or []
+            check("exposure %s: overview sales/transactions == drill-down's" % r["region"],
+                  (r["sales"], r["transactions"]) == (d.get("sales"), d.get("transactions")),
+                  (r["sales"], r["transactions"], d.get("sales"), d.get("transactions")))
+            counted = sum(D(x["amount"]) for x in docs if x["counted"])
+            check("exposure %s: drill-down documents add up to its sales" % r["region"],
+                  docs and counted == D(d.get("sales")) and D(docs[-1]["running_sales"]) == counted,
+                  (counted, d.get("sales"), docs[-1]["running_sales"] if docs else None))
 
 
 if __name__ == "__main__":
