@@ -104,8 +104,10 @@ void levy_jobs_notify(void)
         notify_fn(notify_ud);
 }
 
+#define ENQ_NOTIFY 0x100 /* call the notify hook (not the writer thread's quiet enqueue) */
+
 static int enqueue(levy_store *st, const char *kind, const char *key, const char *payload_json,
-                   int64_t run_at_ms, int max_attempts, char id_out[LEVY_JOB_ID_MAX], int notify,
+                   int64_t run_at_ms, int max_attempts, char id_out[LEVY_JOB_ID_MAX], int flags,
                    levy_err *err)
 {
     int rc;
@@ -126,15 +128,16 @@ static int enqueue(levy_store *st, const char *kind, const char *key, const char
      * the unique index jobs_queued_key (the second waits for the first and updates its row)
      * instead of both reading "none queued" and both inserting. On a conflict the queued job
      * keeps its id; its run_at moves earlier only when no retry of the runner set it (a job
-     * backing off, last_error set, keeps its back-off: new work does not defeat it). */
+     * backing off, last_error set, keeps its back-off: new work does not defeat it), unless
+     * the caller asks for it (LEVY_JOB_SKIP_BACKOFF: a user's explicit "now"). */
     levy_stmt *s =
         prep(st,
              "INSERT INTO jobs(id, kind, key, payload, state, attempts, max_attempts, run_at, "
              "created_at, updated_at) VALUES (?1,?2,?3,?4,'queued',0,?5,?6,?7,?7) "
              "ON CONFLICT (kind, key) WHERE state = 'queued' AND key IS NOT NULL DO UPDATE SET "
              "payload=excluded.payload, max_attempts=excluded.max_attempts, "
-             "updated_at=excluded.updated_at, run_at=CASE WHEN jobs.last_error IS NULL AND "
-             "excluded.run_at < jobs.run_at THEN excluded.run_at ELSE jobs.run_at END "
+             "updated_at=excluded.updated_at, run_at=CASE WHEN (jobs.last_error IS NULL OR "
+             "?8 = 1) AND excluded.run_at < jobs.run_at THEN excluded.run_at ELSE jobs.run_at END "
              "RETURNING id",
              err);
     if (!s) {
@@ -148,6 +151,7 @@ static int enqueue(levy_store *st, const char *kind, const char *key, const char
     levy_stmt_bind_int64(s, 5, max_attempts);
     levy_stmt_bind_int64(s, 6, run_at_ms);
     levy_stmt_bind_int64(s, 7, now);
+    levy_stmt_bind_int64(s, 8, (flags & LEVY_JOB_SKIP_BACKOFF) ? 1 : 0);
     rc = levy_stmt_step(s, err);
     if (rc == LEVY_STMT_ROW) {
         snprintf(id_out, LEVY_JOB_ID_MAX, "%s", levy_stmt_column_text(s, 0));
@@ -158,7 +162,7 @@ static int enqueue(levy_store *st, const char *kind, const char *key, const char
     levy_store_release(st, s);
 done:
     rc = finish(st, rc, err);
-    if (rc == LEVY_OK && notify && notify_fn)
+    if (rc == LEVY_OK && (flags & ENQ_NOTIFY) && notify_fn)
         notify_fn(notify_ud);
     return rc;
 }
@@ -167,7 +171,15 @@ int levy_jobs_enqueue(levy_store *st, const char *kind, const char *key, const c
                       int64_t run_at_ms, int max_attempts, char id_out[LEVY_JOB_ID_MAX],
                       levy_err *err)
 {
-    return enqueue(st, kind, key, payload_json, run_at_ms, max_attempts, id_out, 1, err);
+    return enqueue(st, kind, key, payload_json, run_at_ms, max_attempts, id_out, ENQ_NOTIFY, err);
+}
+
+int levy_jobs_enqueue_flags(levy_store *st, const char *kind, const char *key,
+                            const char *payload_json, int64_t run_at_ms, int max_attempts,
+                            int flags, char id_out[LEVY_JOB_ID_MAX], levy_err *err)
+{
+    return enqueue(st, kind, key, payload_json, run_at_ms, max_attempts, id_out,
+                   ENQ_NOTIFY | (flags & LEVY_JOB_SKIP_BACKOFF), err);
 }
 
 int levy_jobs_enqueue_quiet(levy_store *st, const char *kind, const char *key,

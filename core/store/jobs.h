@@ -70,6 +70,13 @@ void levy_jobs_free(levy_job *jobs, int n); /* levy_job_free on each */
 int levy_jobs_enqueue(levy_store *st, const char *kind, const char *key, const char *payload_json,
                       int64_t run_at_ms, int max_attempts, char id_out[LEVY_JOB_ID_MAX],
                       levy_err *err);
+/* The same with flags: LEVY_JOB_SKIP_BACKOFF pulls a queued job of the key forward to run_at
+ * even while it is backing off (attempts kept): a user's explicit "do it now" (the Rillet
+ * connection's Sync now / Import), never new work arriving on its own. */
+#define LEVY_JOB_SKIP_BACKOFF 1
+int levy_jobs_enqueue_flags(levy_store *st, const char *kind, const char *key,
+                            const char *payload_json, int64_t run_at_ms, int max_attempts,
+                            int flags, char id_out[LEVY_JOB_ID_MAX], levy_err *err);
 /* The same without the notify hook, for a thread other than the loop's (the writer thread,
  * writer.h): the loop calls levy_jobs_notify once the unit is complete. */
 int levy_jobs_enqueue_quiet(levy_store *st, const char *kind, const char *key,

@@ -322,6 +322,15 @@ static void t_backoff_not_defeated(void)
     CHECK_EQ_INT(att, 2);
     CHECK_EQ_INT(levy_jobs_claim(st, "k", fake_now, 4, out, &n, &e), LEVY_OK);
     CHECK_EQ_INT(n, 0); /* not due: the deliveries did not re-run it */
+    /* a user's explicit "now" (Sync now) may pull it forward: attempts kept */
+    CHECK_EQ_INT(levy_jobs_enqueue_flags(st, "k", "inbox", "{\"v\":20}", fake_now + 1000, 0,
+                                         LEVY_JOB_SKIP_BACKOFF, b, &e),
+                 LEVY_OK);
+    CHECK_EQ_STR(b, a);
+    CHECK_EQ_INT(job_run_at(st, a), fake_now + 1000);
+    CHECK_EQ_STR(job_state(st, a, &att), "queued");
+    CHECK_EQ_INT(att, 2);
+    backoff = fake_now + 1000;
     /* a not-counted retry (Retry-After style) is a back-off as well */
     fake_now = backoff;
     CHECK_EQ_INT(levy_jobs_claim(st, "k", fake_now, 4, out, &n, &e), LEVY_OK);
