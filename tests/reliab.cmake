@@ -248,3 +248,6 @@ endif()
 levy_reliab_test(reliab_writer_burst writer_burst 240 24700)
 # Issue 20: the EU One-Stop-Shop view in EUR (ECB rate import, conversion, missing rate). Ports 25500-25519.
 levy_reliab_test(reliab_oss_report oss_report 300 25500)
+# issue 21: webhook deliveries while Rillet is down leave the inbox job's back-off alone, and
+# every delivery is processed once Rillet answers (ports 26100-26139)
+levy_reliab_test(reliab_inbox_backoff inbox_backoff 240 26100)

@@ -104,8 +104,10 @@ void levy_jobs_notify(void)
         notify_fn(notify_ud);
 }
 
+#define ENQ_NOTIFY 0x100 /* call the notify hook (not the writer thread's quiet enqueue) */
+
 static int enqueue(levy_store *st, const char *kind, const char *key, const char *payload_json,
-                   int64_t run_at_ms, int max_attempts, char id_out[LEVY_JOB_ID_MAX], int notify,
+                   int64_t run_at_ms, int max_attempts, char id_out[LEVY_JOB_ID_MAX], int flags,
                    levy_err *err)
 {
     int rc;
@@ -118,49 +120,25 @@ static int enqueue(levy_store *st, const char *kind, const char *key, const char
     if (max_attempts <= 0)
         max_attempts = LEVY_JOB_DEFAULT_MAX_ATTEMPTS;
     int64_t now = levy_clock_now_ms();
+    if ((rc = levy_crypto_id("job_", id_out, LEVY_JOB_ID_MAX, err)))
+        return rc;
     if ((rc = levy_store_begin(st, err)))
         return rc;
-    levy_stmt *s;
-    if (key) {
-        s = prep(st, "SELECT id, run_at FROM jobs WHERE kind=? AND key=? AND state='queued'", err);
-        if (!s) {
-            rc = err ? err->rc : LEVY_EINTERNAL;
-            goto done;
-        }
-        levy_stmt_bind_text(s, 1, kind, -1);
-        levy_stmt_bind_text(s, 2, key, -1);
-        int src = levy_stmt_step(s, err);
-        if (src == LEVY_STMT_ROW) {
-            snprintf(id_out, LEVY_JOB_ID_MAX, "%s", levy_stmt_column_text(s, 0));
-            int64_t old = levy_stmt_column_int64(s, 1);
-            levy_store_release(st, s);
-            s = prep(st,
-                     "UPDATE jobs SET payload=?, run_at=?, max_attempts=?, updated_at=? "
-                     "WHERE id=?",
-                     err);
-            if (!s) {
-                rc = err ? err->rc : LEVY_EINTERNAL;
-                goto done;
-            }
-            levy_stmt_bind_text(s, 1, payload_json, -1);
-            levy_stmt_bind_int64(s, 2, old < run_at_ms ? old : run_at_ms);
-            levy_stmt_bind_int64(s, 3, max_attempts);
-            levy_stmt_bind_int64(s, 4, now);
-            levy_stmt_bind_text(s, 5, id_out, -1);
-            rc = step_done(st, s, err);
-            goto done;
-        }
-        levy_store_release(st, s);
-        if (src != LEVY_OK) {
-            rc = src;
-            goto done;
-        }
-    }
-    if ((rc = levy_crypto_id("job_", id_out, LEVY_JOB_ID_MAX, err)))
-        goto done;
-    s = prep(st,
+    /* One statement on both engines: two processes enqueueing the same key at once meet on
+     * the unique index jobs_queued_key (the second waits for the first and updates its row)
+     * instead of both reading "none queued" and both inserting. On a conflict the queued job
+     * keeps its id; its run_at moves earlier only when no retry of the runner set it (a job
+     * backing off, last_error set, keeps its back-off: new work does not defeat it), unless
+     * the caller asks for it (LEVY_JOB_SKIP_BACKOFF: a user's explicit "now"). */
+    levy_stmt *s =
+        prep(st,
              "INSERT INTO jobs(id, kind, key, payload, state, attempts, max_attempts, run_at, "
-             "created_at, updated_at) VALUES (?,?,?,?,'queued',0,?,?,?,?)",
+             "created_at, updated_at) VALUES (?1,?2,?3,?4,'queued',0,?5,?6,?7,?7) "
+             "ON CONFLICT (kind, key) WHERE state = 'queued' AND key IS NOT NULL DO UPDATE SET "
+             "payload=excluded.payload, max_attempts=excluded.max_attempts, "
+             "updated_at=excluded.updated_at, run_at=CASE WHEN (jobs.last_error IS NULL OR "
+             "?8 = 1) AND excluded.run_at < jobs.run_at THEN excluded.run_at ELSE jobs.run_at END "
+             "RETURNING id",
              err);
     if (!s) {
         rc = err ? err->rc : LEVY_EINTERNAL;
@@ -173,11 +151,18 @@ static int enqueue(levy_store *st, const char *kind, const char *key, const char
     levy_stmt_bind_int64(s, 5, max_attempts);
     levy_stmt_bind_int64(s, 6, run_at_ms);
     levy_stmt_bind_int64(s, 7, now);
-    levy_stmt_bind_int64(s, 8, now);
-    rc = step_done(st, s, err);
+    levy_stmt_bind_int64(s, 8, (flags & LEVY_JOB_SKIP_BACKOFF) ? 1 : 0);
+    rc = levy_stmt_step(s, err);
+    if (rc == LEVY_STMT_ROW) {
+        snprintf(id_out, LEVY_JOB_ID_MAX, "%s", levy_stmt_column_text(s, 0));
+        rc = LEVY_OK;
+    } else if (rc == LEVY_OK) {
+        rc = levy_err_set(err, LEVY_EINTERNAL, "internal", "jobs: enqueue returned no id");
+    }
+    levy_store_release(st, s);
 done:
     rc = finish(st, rc, err);
-    if (rc == LEVY_OK && notify && notify_fn)
+    if (rc == LEVY_OK && (flags & ENQ_NOTIFY) && notify_fn)
         notify_fn(notify_ud);
     return rc;
 }
@@ -186,7 +171,15 @@ int levy_jobs_enqueue(levy_store *st, const char *kind, const char *key, const c
                       int64_t run_at_ms, int max_attempts, char id_out[LEVY_JOB_ID_MAX],
                       levy_err *err)
 {
-    return enqueue(st, kind, key, payload_json, run_at_ms, max_attempts, id_out, 1, err);
+    return enqueue(st, kind, key, payload_json, run_at_ms, max_attempts, id_out, ENQ_NOTIFY, err);
+}
+
+int levy_jobs_enqueue_flags(levy_store *st, const char *kind, const char *key,
+                            const char *payload_json, int64_t run_at_ms, int max_attempts,
+                            int flags, char id_out[LEVY_JOB_ID_MAX], levy_err *err)
+{
+    return enqueue(st, kind, key, payload_json, run_at_ms, max_attempts, id_out,
+                   ENQ_NOTIFY | (flags & LEVY_JOB_SKIP_BACKOFF), err);
 }
 
 int levy_jobs_enqueue_quiet(levy_store *st, const char *kind, const char *key,
@@ -328,27 +321,36 @@ int levy_jobs_dead(levy_store *st, const char *id, const char *error_text, levy_
                       id, 0, error_text, err);
 }
 
-/* A running job whose (kind, key) has a queued successor: mark it done (superseded) and pull
- * the successor's run_at forward to run_at. */
-static int supersede(levy_store *st, const char *id, int64_t run_at, levy_err *err)
+/* A running job whose (kind, key) has a queued successor (enqueued while it ran): mark it
+ * done (superseded) and hand its retry to the successor, which carries the work from now on:
+ * the retry's run_at (the runner's back-off: new work queued meanwhile does not defeat it),
+ * its error (so later enqueues leave that back-off alone) and its attempts (with
+ * count_attempt 0 the claim's increment undone, as in levy_jobs_retry). */
+static int supersede(levy_store *st, const char *id, int64_t run_at, const char *error_text,
+                     int count_attempt, levy_err *err)
 {
     levy_stmt *s = prep(st,
-                        "SELECT q.id FROM jobs r JOIN jobs q ON q.kind=r.kind AND q.key=r.key "
-                        "AND q.state='queued' WHERE r.id=?",
+                        "SELECT q.id, r.attempts FROM jobs r JOIN jobs q ON q.kind=r.kind AND "
+                        "q.key=r.key AND q.state='queued' WHERE r.id=?",
                         err);
     if (!s)
         return err ? err->rc : LEVY_EINTERNAL;
     levy_stmt_bind_text(s, 1, id, -1);
     char qid[LEVY_JOB_ID_MAX] = "";
+    int64_t attempts = 0;
     int src = levy_stmt_step(s, err);
-    if (src == LEVY_STMT_ROW)
+    if (src == LEVY_STMT_ROW) {
         snprintf(qid, sizeof qid, "%s", levy_stmt_column_text(s, 0));
+        attempts = levy_stmt_column_int64(s, 1);
+    }
     levy_store_release(st, s);
     if (src == LEVY_OK)
         return levy_err_set(err, LEVY_ECONFLICT, "constraint", "job %.40s: no queued successor",
                             id);
     if (src != LEVY_STMT_ROW)
         return src;
+    if (!count_attempt && attempts > 0)
+        attempts--;
     char why[96];
     snprintf(why, sizeof why, "superseded by %s", qid);
     int rc = transition(st,
@@ -357,14 +359,15 @@ static int supersede(levy_store *st, const char *id, int64_t run_at, levy_err *e
                         id, 0, why, err);
     if (rc)
         return rc;
-    s = prep(st,
-             PG(st) ? "UPDATE jobs SET run_at=least(run_at, ?) WHERE id=?"
-                    : "UPDATE jobs SET run_at=min(run_at, ?) WHERE id=?",
+    s = prep(st, "UPDATE jobs SET run_at=?1, last_error=?2, attempts=?3, updated_at=?4 WHERE id=?5",
              err);
     if (!s)
         return err ? err->rc : LEVY_EINTERNAL;
     levy_stmt_bind_int64(s, 1, run_at);
-    levy_stmt_bind_text(s, 2, qid, -1);
+    levy_stmt_bind_text(s, 2, error_text ? error_text : "retry", -1);
+    levy_stmt_bind_int64(s, 3, attempts);
+    levy_stmt_bind_int64(s, 4, levy_clock_now_ms());
+    levy_stmt_bind_text(s, 5, qid, -1);
     return step_done(st, s, err);
 }
 
@@ -375,14 +378,16 @@ int levy_jobs_retry(levy_store *st, const char *id, int64_t run_at_ms, const cha
     if (rc)
         return rc;
     rc = transition(st,
-                    count_attempt ? "UPDATE jobs SET state='queued', updated_at=?1, last_error=?2, "
-                                    "run_at=?3 WHERE id=?4 AND state='running'"
-                                  : "UPDATE jobs SET state='queued', updated_at=?1, last_error=?2, "
-                                    "run_at=?3, attempts=CASE WHEN attempts>0 THEN attempts-1 "
-                                    "ELSE 0 END WHERE id=?4 AND state='running'",
+                    count_attempt ? "UPDATE jobs SET state='queued', updated_at=?1, "
+                                    "last_error=coalesce(?2, 'retry'), run_at=?3 WHERE id=?4 AND "
+                                    "state='running'"
+                                  : "UPDATE jobs SET state='queued', updated_at=?1, "
+                                    "last_error=coalesce(?2, 'retry'), run_at=?3, "
+                                    "attempts=CASE WHEN attempts>0 THEN attempts-1 ELSE 0 END "
+                                    "WHERE id=?4 AND state='running'",
                     id, run_at_ms, error_text, err);
     if (rc == LEVY_ECONFLICT)
-        rc = supersede(st, id, run_at_ms, err);
+        rc = supersede(st, id, run_at_ms, error_text, count_attempt, err);
     return finish(st, rc, err);
 }
 
@@ -432,7 +437,7 @@ int levy_jobs_requeue_running(levy_store *st, int *n, levy_err *err)
                         "state='running'",
                         ids[i], now, "interrupted (requeued at start)", err);
         if (rc == LEVY_ECONFLICT)
-            rc = supersede(st, ids[i], now, err);
+            rc = supersede(st, ids[i], now, "interrupted (requeued at start)", 1, err);
     }
     free(ids);
 done:

@@ -18,7 +18,9 @@
  * every running job back to queued (run_at = now). When a retry or a requeue would collide with
  * a job of the same (kind, key) queued meanwhile (unique index), the newer queued job carries
  * the work: the older one is marked done with last_error "superseded by job_…" and the queued
- * one's run_at becomes min(its run_at, the retry's run_at). */
+ * one takes the retry's run_at, error (never NULL: "retry") and attempts: a back-off is not
+ * defeated by work queued while the job ran. A queued job with last_error set was put back by
+ * a retry or requeue: it is backing off (docs/host.md "Keyed jobs and back-off"). */
 #include <stdint.h>
 
 #include "levy.h"
@@ -60,11 +62,21 @@ void levy_jobs_free(levy_job *jobs, int n); /* levy_job_free on each */
 
 /* Enqueues (kind non-empty < 128 bytes; payload_json valid JSON, NULL → "{}";
  * max_attempts <= 0 → LEVY_JOB_DEFAULT_MAX_ATTEMPTS). With a key and an existing queued job
- * of the same (kind, key): its payload is replaced, run_at becomes min(old, new), max_attempts
- * updated, and its id is returned. id_out gets the job id. Calls the notify hook on success. */
+ * of the same (kind, key): its payload and max_attempts are replaced, run_at becomes
+ * min(old, new) unless it is backing off (last_error set by a retry: run_at and attempts
+ * kept), and its id is returned. One INSERT … ON CONFLICT on both engines: concurrent
+ * enqueues of one key (several processes on PostgreSQL) leave one queued row. id_out gets
+ * the job id. Calls the notify hook on success. */
 int levy_jobs_enqueue(levy_store *st, const char *kind, const char *key, const char *payload_json,
                       int64_t run_at_ms, int max_attempts, char id_out[LEVY_JOB_ID_MAX],
                       levy_err *err);
+/* The same with flags: LEVY_JOB_SKIP_BACKOFF pulls a queued job of the key forward to run_at
+ * even while it is backing off (attempts kept): a user's explicit "do it now" (the Rillet
+ * connection's Sync now / Import), never new work arriving on its own. */
+#define LEVY_JOB_SKIP_BACKOFF 1
+int levy_jobs_enqueue_flags(levy_store *st, const char *kind, const char *key,
+                            const char *payload_json, int64_t run_at_ms, int max_attempts,
+                            int flags, char id_out[LEVY_JOB_ID_MAX], levy_err *err);
 /* The same without the notify hook, for a thread other than the loop's (the writer thread,
  * writer.h): the loop calls levy_jobs_notify once the unit is complete. */
 int levy_jobs_enqueue_quiet(levy_store *st, const char *kind, const char *key,

@@ -461,7 +461,8 @@ function M.queue_import(id, fresh)
   store.exec([[UPDATE connections SET import_state = 'running', import_error = NULL, import_finished_at = NULL,
     import_started_at = CASE WHEN ? = 1 THEN ? ELSE COALESCE(import_started_at, ?) END WHERE id = ?]],
     fresh and 1 or 0, now_iso(), now_iso(), id)
-  return jobs.enqueue { kind = "rillet.import", key = id, payload = { connection_id = id } }
+  -- the user asked for it: an import backing off (Rillet was unreachable) runs now
+  return jobs.enqueue { kind = "rillet.import", key = id, payload = { connection_id = id }, skip_backoff = true }
 end
 
 -- POST /v1/connections/{id}/import: resume a failed (or stalled) import where it stopped, or
@@ -502,7 +503,9 @@ function M.sync_now(id)
   if row.status ~= "connected" and row.status ~= "error" then
     http.error(409, "conflict", "the connection is not connected yet")
   end
-  local jid = jobs.enqueue { kind = "rillet.sweep", key = id, payload = { connection_id = id, products = true } }
+  -- Sync now: a sweep backing off (Rillet was unreachable) runs now, as the user asked
+  local jid = jobs.enqueue { kind = "rillet.sweep", key = id, payload = { connection_id = id, products = true },
+                             skip_backoff = true }
   return { status = "queued", connection_id = id, job_id = jid }
 end
 

@@ -262,6 +262,127 @@ end:
     levy_clock_set(NULL, NULL);
 }
 
+static int64_t job_run_at(levy_store *st, const char *id)
+{
+    int64_t v = -1;
+    sqlite3_stmt *s;
+    sqlite3_prepare_v2(levy_store_db(st), "SELECT run_at FROM jobs WHERE id=?", -1, &s, NULL);
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+/* Issue 21: a keyed job backing off (its runner's retry set run_at) is not pulled forward by
+ * new work of the same key: N enqueues leave its run_at and attempts alone and it runs once at
+ * its back-off with the newest payload. A job merely scheduled is still pulled forward, and an
+ * enqueue while the job runs queues one successor that runs right after a success or, after
+ * a failure, inherits the failure's back-off and attempts. */
+static void t_backoff_not_defeated(void)
+{
+    levy_store *st = open_store();
+    char a[LEVY_JOB_ID_MAX], b[LEVY_JOB_ID_MAX], c[LEVY_JOB_ID_MAX];
+    levy_job out[4];
+    int n = 0, att = -1;
+    levy_err e = {0};
+    /* merely scheduled: an enqueue for now pulls it forward */
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "s", "{}", fake_now + 60000, 0, c, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "s", "{}", fake_now, 0, b, &e), LEVY_OK);
+    CHECK_EQ_STR(b, c);
+    CHECK_EQ_INT(job_run_at(st, c), fake_now);
+    CHECK_EQ_INT(levy_jobs_claim(st, "k", fake_now, 4, out, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(levy_jobs_done(st, c, &e), LEVY_OK);
+    levy_jobs_free(out, n);
+    n = 0;
+    /* the job fails twice and backs off */
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "inbox", "{\"v\":0}", fake_now, 0, a, &e), LEVY_OK);
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ_INT(levy_jobs_claim(st, "k", fake_now, 4, out, &n, &e), LEVY_OK);
+        CHECK_EQ_INT(n, 1);
+        CHECK_EQ_STR(out[0].id, a);
+        CHECK_EQ_INT(levy_jobs_retry(st, a, fake_now + 30000, "unreachable", 1, &e), LEVY_OK);
+        levy_jobs_free(out, n);
+        n = 0;
+        fake_now += 30000;
+    }
+    fake_now -= 29000; /* 1 s into the second back-off */
+    int64_t backoff = job_run_at(st, a);
+    CHECK_EQ_INT(backoff, fake_now + 29000);
+    /* N deliveries during the back-off: same job, run_at and attempts untouched */
+    for (int i = 1; i <= 20; i++) {
+        char p[32];
+        snprintf(p, sizeof p, "{\"v\":%d}", i);
+        CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "inbox", p, fake_now, 0, b, &e), LEVY_OK);
+        CHECK_EQ_STR(b, a);
+    }
+    CHECK_EQ_INT(job_run_at(st, a), backoff);
+    CHECK_EQ_STR(job_state(st, a, &att), "queued");
+    CHECK_EQ_INT(att, 2);
+    CHECK_EQ_INT(levy_jobs_claim(st, "k", fake_now, 4, out, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 0); /* not due: the deliveries did not re-run it */
+    /* a user's explicit "now" (Sync now) may pull it forward: attempts kept */
+    CHECK_EQ_INT(levy_jobs_enqueue_flags(st, "k", "inbox", "{\"v\":20}", fake_now + 1000, 0,
+                                         LEVY_JOB_SKIP_BACKOFF, b, &e),
+                 LEVY_OK);
+    CHECK_EQ_STR(b, a);
+    CHECK_EQ_INT(job_run_at(st, a), fake_now + 1000);
+    CHECK_EQ_STR(job_state(st, a, &att), "queued");
+    CHECK_EQ_INT(att, 2);
+    backoff = fake_now + 1000;
+    /* a not-counted retry (Retry-After style) is a back-off as well */
+    fake_now = backoff;
+    CHECK_EQ_INT(levy_jobs_claim(st, "k", fake_now, 4, out, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(out[0].attempts, 3);
+    CHECK_EQ_STR(out[0].payload, "{\"v\":20}"); /* the newest work is carried */
+    levy_jobs_free(out, n);
+    n = 0;
+    CHECK_EQ_INT(levy_jobs_retry(st, a, fake_now + 5000, "429", 0, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "inbox", "{}", fake_now, 0, b, &e), LEVY_OK);
+    CHECK_EQ_STR(b, a);
+    CHECK_EQ_INT(job_run_at(st, a), fake_now + 5000);
+    CHECK_EQ_STR(job_state(st, a, &att), "queued");
+    CHECK_EQ_INT(att, 2);
+    /* while it runs (and fails again), a delivery queues a successor: it inherits the
+     * failure's back-off and attempts instead of re-running the failing job at once */
+    fake_now += 5000;
+    CHECK_EQ_INT(levy_jobs_claim(st, "k", fake_now, 4, out, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 1);
+    levy_jobs_free(out, n);
+    n = 0;
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "inbox", "{\"v\":21}", fake_now, 0, b, &e), LEVY_OK);
+    CHECK(strcmp(a, b) != 0);
+    CHECK_EQ_INT(levy_jobs_retry(st, a, fake_now + 40000, "unreachable", 1, &e), LEVY_OK);
+    CHECK_EQ_STR(job_state(st, a, NULL), "done"); /* superseded by b */
+    CHECK_EQ_STR(job_state(st, b, &att), "queued");
+    CHECK_EQ_INT(att, 3);
+    CHECK_EQ_INT(job_run_at(st, b), fake_now + 40000);
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "inbox", "{\"v\":22}", fake_now, 0, c, &e), LEVY_OK);
+    CHECK_EQ_STR(c, b);
+    CHECK_EQ_INT(job_run_at(st, b), fake_now + 40000);
+    /* Rillet answers again: the job runs at its back-off, succeeds; a delivery during that
+     * run queues a successor due at once (no delivery waits for a sweep) */
+    fake_now += 40000;
+    CHECK_EQ_INT(levy_jobs_claim(st, "k", fake_now, 4, out, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_STR(out[0].payload, "{\"v\":22}");
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k", "inbox", "{\"v\":23}", fake_now, 0, c, &e), LEVY_OK);
+    CHECK(strcmp(c, b) != 0);
+    CHECK_EQ_INT(levy_jobs_done(st, b, &e), LEVY_OK);
+    levy_jobs_free(out, n);
+    n = 0;
+    CHECK_EQ_INT(levy_jobs_claim(st, "k", fake_now, 4, out, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_STR(out[0].id, c);
+    CHECK_EQ_INT(out[0].attempts, 1);
+end:
+    levy_jobs_free(out, n);
+    levy_store_close(st);
+    levy_clock_set(NULL, NULL);
+}
+
 /* levy_jobs_counts: one call per (kind, state) with its count - the levy_jobs gauge of
  * /metrics, which the server computed with its own SQL before the layering (issue 18). */
 typedef struct counts_seen {
@@ -365,6 +486,7 @@ static const levy_test tests[] = {{"enqueue_dedupe", t_enqueue_dedupe},
                                   {"claim_kind_behind_backlog", t_claim_kind_behind_backlog},
                                   {"retry_dead_after_max", t_retry_dead_after_max},
                                   {"requeue_running", t_requeue_running},
+                                  {"backoff_not_defeated", t_backoff_not_defeated},
                                   {"transaction_join", t_transaction_join},
                                   {"backoff", t_backoff},
                                   {"counts", t_counts},

@@ -7,9 +7,11 @@
  * on PostgreSQL.
  * Ports 24940-24949 (run in `unshare -n`). */
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -542,10 +544,89 @@ end:
     levy_store_close(st);
 }
 
+static int64_t count_of(levy_store *st, const char *sql)
+{
+    levy_stmt *s = NULL;
+    levy_err e = {0};
+    int64_t v = -1;
+    if (levy_store_prepare(st, sql, &s, NULL, &e) != LEVY_OK)
+        return -1;
+    if (levy_stmt_step(s, &e) == LEVY_STMT_ROW)
+        v = levy_stmt_column_int64(s, 0);
+    levy_stmt_finalize(s);
+    return v;
+}
+
+typedef struct racer {
+    levy_store *st;
+    char id[LEVY_JOB_ID_MAX];
+    int rc;
+    levy_err e;
+} racer;
+
+static void *race_enqueue(void *arg)
+{
+    racer *r = arg;
+    r->rc = levy_jobs_enqueue(r->st, "t.race", "k1", "{\"from\":\"b\"}", 0, 3, r->id, &r->e);
+    return NULL;
+}
+
+/* Issue 22: two processes enqueue the same keyed job at once. a's insert is not committed
+ * yet when b enqueues: b waits on the unique index and then updates a's row (one statement,
+ * INSERT … ON CONFLICT), instead of reading "none queued", inserting as well and failing on
+ * the index when a commits. Exactly one queued row, one id, both calls succeed. */
+static void t_jobs_keyed_race(void)
+{
+    if (!pg())
+        return;
+    levy_store *a = open_pg(), *b = open_pg(), *watch = open_pg();
+    levy_err e = {0};
+    char id[LEVY_JOB_ID_MAX];
+    racer r = {0};
+    int started = 0, waited = 0;
+    pthread_t th;
+    CHECK(a && b && watch);
+    r.st = b;
+    CHECK_EQ_INT(levy_store_begin(a, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_jobs_enqueue(a, "t.race", "k1", "{\"from\":\"a\"}", 0, 3, id, &e), LEVY_OK);
+    CHECK_EQ_INT(pthread_create(&th, NULL, race_enqueue, &r), 0);
+    started = 1;
+    /* poll until b waits for a's row lock (no fixed sleep decides the outcome) */
+    for (int i = 0; i < 6000 && !waited; i++) {
+        waited = count_of(watch, "SELECT count(*) FROM pg_stat_activity WHERE "
+                                 "wait_event_type = 'Lock' AND query LIKE '%jobs%'") > 0;
+        if (!waited) {
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    CHECK(waited);
+    CHECK_EQ_INT(levy_store_commit(a, &e), LEVY_OK);
+    pthread_join(th, NULL);
+    started = 0;
+    if (r.rc != LEVY_OK)
+        fprintf(stderr, "b: %s\n", r.e.message);
+    CHECK_EQ_INT(r.rc, LEVY_OK);
+    CHECK_EQ_STR(r.id, id);
+    CHECK_EQ_INT(count_of(watch, "SELECT count(*) FROM jobs WHERE kind = 't.race'"), 1);
+    CHECK_EQ_INT(count_of(watch, "SELECT count(*) FROM jobs WHERE kind = 't.race' AND "
+                                 "payload LIKE '%\"b\"%'"),
+                 1);
+end:
+    if (started) {
+        levy_store_rollback(a, NULL);
+        pthread_join(th, NULL);
+    }
+    levy_store_close(a);
+    levy_store_close(b);
+    levy_store_close(watch);
+}
+
 static const levy_test tests[] = {{"values", t_values},
                                   {"transactions", t_transactions},
                                   {"migrations", t_migrations},
                                   {"jobs_two_connections", t_jobs_two_connections},
+                                  {"jobs_keyed_race", t_jobs_keyed_race},
                                   {"unreachable", t_unreachable},
                                   {"lock_budget", t_lock_budget},
                                   {"bad_url", t_bad_url},
