@@ -53,6 +53,17 @@ def migrate(url, env):
                           env={k: v for k, v in os.environ.items() if not k.startswith("LEVY_")})
 
 
+def psql(url, sql):
+    """One query through the cluster's psql (the same binaries tests/pg/cluster.sh uses)."""
+    import glob
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql")) or ["psql"]
+    if os.environ.get("PG_BIN"):
+        bins = [os.path.join(os.environ["PG_BIN"], "psql")]
+    r = subprocess.run([bins[-1], "-XAtq", "-d", url, "-c", sql], capture_output=True, text=True,
+                       timeout=60)
+    return r.returncode, r.stdout.strip(), r.stderr
+
+
 def snapshot(env, cust, cert_id):
     """What the API answers: the documents and reports compared across the two engines."""
     out = {}
@@ -115,6 +126,27 @@ def main():
               and lines["invoices"][1] == lines["invoices"][2] != "0"
               and "DIFFERS" not in r.stdout, r.stdout[-3000:])
         check("the password is not printed", url.split(":")[2].split("@")[0] not in r.stdout + r.stderr)
+
+        # every identity column's sequence is past the copied values (a new row gets a new id)
+        rc, cols, err = psql(url, "SELECT table_name || '.' || column_name FROM information_schema.columns "
+                                  "WHERE table_schema = current_schema() AND is_identity = 'YES' ORDER BY 1")
+        check("psql lists the identity columns", rc == 0 and "jobs.rowid" in cols.split(), (cols, err))
+        behind = []
+        for tc in cols.split():
+            t, c = tc.split(".")
+            seq = psql(url, "SELECT pg_get_serial_sequence('%s', '%s')" % (t, c))[1]
+            rc, out, err = psql(url, "SELECT coalesce((SELECT max(%s) FROM %s), 0) <= (SELECT CASE WHEN "
+                                     "is_called THEN last_value ELSE last_value - 1 END FROM %s)" % (c, t, seq))
+            if rc != 0 or out != "t":
+                behind.append((tc, out, err))
+        rc, nrows, _ = psql(url, "SELECT count(*) FROM invoices")
+        check("the copy holds the invoices", rc == 0 and int(nrows or 0) > 0, nrows)
+        check("every identity sequence is set past the copied values", not behind, behind)
+
+        # usage errors
+        r = subprocess.run([LEVY, "migrate-store", "--from", env.levy_dir], capture_output=True, text=True,
+                           env={k: v for k, v in os.environ.items() if not k.startswith("LEVY_")})
+        check("no --to: usage, exit 2", r.returncode == 2 and "--to" in r.stderr, (r.returncode, r.stderr))
 
         # 4. re-run: a no-op
         r = migrate(url, env)
