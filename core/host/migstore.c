@@ -458,6 +458,14 @@ int levy_migstore_cli(levy_config *cfg)
         fprintf(stderr, "levy migrate-store: the target database: %s\n", e.message);
         goto out;
     }
+    /* the migrations' advisory lock for the whole run: a levy serve starting on the target
+     * waits at its migrations until the copy committed or rolled back, and a second
+     * migrate-store waits, then finds "already copied" (session-level: the plugin migrations
+     * below take it again, re-entrantly; closing the connection releases it) */
+    if ((rc = levy_store_lock_migrations(dst, 1, &e)) != LEVY_OK) {
+        fprintf(stderr, "levy migrate-store: locking the target: %s\n", e.message);
+        goto out;
+    }
     /* 1. schema versions: every plugin the source has, migrated to the same version */
     if ((rc = levy_store_prepare(src,
                                  "SELECT plugin, max(version) FROM schema_migrations GROUP BY "

@@ -22,6 +22,8 @@
  *   5. before COMMIT, per table: row count and checksum on both sides (SHA-256 over the
  *      sorted SHA-256 of each row's column texts, NULL marked apart from ''), computed the
  *      same way from both engines' text forms; any difference rolls back.
+ * The run holds the target's migration lock (levy_store_lock_migrations), so a levy serve
+ * starting on it, or a second migrate-store, waits until the copy is done.
  * Prints one line per table and the total; exit 0 only when every table matches. */
 #include "config.h"
 
