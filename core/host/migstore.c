@@ -248,7 +248,8 @@ static int copy_table(levy_store *src, levy_store *dst, mtable *t, levy_err *err
     for (int k = 0; k < t->ncols; k++)
         cap += strlen(t->srcx[k]) + strlen(t->cols[k]) + 4;
     char *sel = malloc(cap), *head = malloc(cap);
-    char *ins = malloc(cap + (size_t)BATCH_ROWS * ((size_t)t->ncols * 2 + 4));
+    /* per row "(" + "?" + ", ?" per column + ")" + ", " */
+    char *ins = malloc(cap + (size_t)BATCH_ROWS * ((size_t)t->ncols * 3 + 6));
     levy_stmt *s = NULL, *w = NULL;
     if (!sel || !head || !ins) {
         rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
