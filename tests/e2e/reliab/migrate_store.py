@@ -12,6 +12,9 @@ PostgreSQL with one command (a throwaway cluster: tests/pg/cluster.sh).
      and the file's bytes), the liability report, a calculation; its store is PostgreSQL.
   6. A write through the PostgreSQL levy, then migrate-store again: the target differs from the
      source, refused (exit 1, "refusing"), and the target keeps its data.
+  7. A source row PostgreSQL refuses (text in a BIGINT column) fails the copy into a fresh
+     database: exit 1 naming the table, and nothing of the copy is committed.
+Also: every identity sequence is past the copied values; a missing --to is a usage error.
 
 usage: migrate_store.py LEVY SRC BASE_PORT (ports BASE..BASE+19)
 """
@@ -178,6 +181,22 @@ def main():
         st, regs, text, _ = env.L("GET", "/v1/regions")
         tx = [x for x in (regs or {}).get("data", []) if x.get("code") == "US-TX"]
         check("the refused run left the target's data", tx and tx[0].get("tax_calculation") is False, text[:500])
+        common.stop(env.levy)
+
+        # 7. one transaction: a row PostgreSQL cannot take (text in a BIGINT column, which SQLite
+        #    stores as it is) fails the copy into a fresh database, and nothing of it stays
+        rc, _, err = psql(url, "CREATE DATABASE levy_b")
+        check("a second database", rc == 0, err)
+        url_b = url.rsplit("/", 1)[0] + "/levy_b"
+        db = env.db()
+        with db:
+            db.execute("UPDATE jobs SET attempts = 'many' WHERE rowid = (SELECT max(rowid) FROM jobs)")
+        db.close()
+        r = migrate(url_b, env)
+        check("a row the target refuses fails the copy (exit 1, the table named)",
+              r.returncode == 1 and "copying table jobs" in r.stderr, (r.returncode, r.stdout[-1500:], r.stderr))
+        counts = [psql(url_b, "SELECT count(*) FROM %s" % t)[1] for t in ("meta", "invoices", "api_certificates")]
+        check("nothing of the failed copy was committed", counts == ["0", "0", "0"], counts)
     finally:
         subprocess.run(["sh", cluster, "stop", cdir], capture_output=True, timeout=120)
         common.cleanup(env, 6000)
