@@ -14,6 +14,7 @@
 #include "host/backup.h"
 #include "config.h"
 #include "host/host.h"
+#include "host/migstore.h"
 #include "host/auth.h"
 #include "host/rotate.h"
 #include "host/service.h"
@@ -107,6 +108,8 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
         }
         return levy_rates_cli_import(cfg->nargs - 1, cfg->args + 1, cfg->data_root, cfg->data_dir);
     }
+    if (strcmp(cmd, "migrate-store") == 0)
+        return levy_migstore_cli(cfg);
     /* SQLite-only for now (issue 22): on PostgreSQL they would act on a levy.db that is not
      * the store */
     if ((strcmp(cmd, "rotate-master-key") == 0 || strcmp(cmd, "backup") == 0 ||

@@ -241,6 +241,9 @@ levy_reliab_test(reliab_ca_zip_candidates ca_zip_candidates 180 25300)
 find_program(LEVY_PG_INITDB initdb PATHS /usr/lib/postgresql/15/bin /usr/lib/postgresql/16/bin)
 if(LEVY_PG_INITDB)
   levy_reliab_test(reliab_pg_store pg_store 300 24920)
+  # levy migrate-store: a SQLite data dir copied onto PostgreSQL, verified, re-run a no-op, the
+  # copy served with the same answers, a target with other data refused. Ports 26000-26019.
+  levy_reliab_test(reliab_migrate_store migrate_store 300 26000)
 endif()
 # Issue 21, group commit (core/store/writer.c): concurrent unique deliveries land exactly once,
 # a lock another process holds answers 503 + Retry-After, kill -9 loses no acknowledged delivery.

@@ -28,6 +28,7 @@ enum {
     C_SIGNIN = 1 << 11,
     C_RELOAD = 1 << 12,
     C_FX = 1 << 13,
+    C_MIGSTORE = 1 << 14,
 };
 /* CONTRACT §1: the flags common to serve, demo, check and calc are accepted by all four */
 #define C_CONTRACT (C_SERVE | C_DEMO | C_CHECK | C_CALC)
@@ -96,6 +97,16 @@ static const command COMMANDS[] = {
      "(the database only) restores too."},
     {"rotate-master-key", C_ROTATE, "[--new-key-file FILE] [--yes-env] [flags]",
      "re-seal stored secrets under a new master key (levy stopped)", NULL},
+    {"migrate-store", C_MIGSTORE, "--from DIR --to URL [--plugins DIR]",
+     "copy a SQLite data dir's store into an empty PostgreSQL database (levy stopped)",
+     "Copies the store of data dir DIR (DIR/levy.db, read-only; refused while a levy serves\n"
+     "DIR) into the PostgreSQL database URL: migrates it to the same schema versions (core and\n"
+     "every plugin of DIR from --plugins), copies every table in one transaction, then checks\n"
+     "each table's row count and checksum on both sides and prints them; nothing is committed\n"
+     "unless all match. A database that already holds levy data is refused, unless it equals\n"
+     "DIR's (\"already copied\", exit 0: a re-run is safe). Sealed secrets are copied sealed:\n"
+     "serve the copy with DIR's master key (levy serve --data-dir DIR --database URL). Exit 0\n"
+     "copied or already copied, 1 refused or failed, 2 usage."},
     {"version", C_VERSION, "", "print levy's and its libraries' versions", NULL},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
@@ -116,18 +127,22 @@ static const flag_doc FLAGS[] = {
      C_SERVE | C_SIM | C_CALC | C_SIGNIN | C_RATES | C_BACKUP | C_RESTORE | C_ROTATE | C_RELOAD |
          C_FX,
      C_CONTRACT | C_SIM | C_SIGNIN | C_RATES | C_BACKUP | C_RESTORE | C_ROTATE | C_TEST | C_RELOAD |
-         C_FX},
+         C_FX | C_MIGSTORE},
+    {"--from DIR", NULL, "the data dir whose SQLite store to copy (same as --data-dir)", C_MIGSTORE,
+     C_MIGSTORE},
+    {"--to URL", NULL, "postgres://...: the target database (same as --database)", C_MIGSTORE,
+     C_MIGSTORE},
     {"--database URL", "LEVY_DATABASE_URL",
      "postgres://user:password@host[:port]/db[?sslmode=verify-full...]:\n"
      "keep the store in PostgreSQL (several levy processes may share it);\n"
      "default: SQLite, DIR/levy.db. libpq reads the URL (TLS: sslmode, sslrootcert)",
-     C_SERVE | C_CALC, C_SERVE | C_CALC},
+     C_SERVE | C_CALC, C_SERVE | C_CALC | C_MIGSTORE},
     {"--replica-id ID", "LEVY_REPLICA_ID",
      "this process's name among those sharing a database (/healthz,\n"
      "levy_replica_info, the jobs it claims); default hostname:pid",
      C_SERVE, C_SERVE},
-    {"--plugins DIR", "LEVY_PLUGINS", "the plugins tree; default: the installed plugins/", C_LOADS,
-     C_LOADS},
+    {"--plugins DIR", "LEVY_PLUGINS", "the plugins tree; default: the installed plugins/",
+     C_LOADS | C_MIGSTORE, C_LOADS | C_MIGSTORE},
     {"--scripts DIR", "LEVY_SCRIPTS", "the rule scripts tree; default: the installed scripts/",
      C_LOADS & ~C_SIM, C_LOADS},
     {"--data DIR", "LEVY_DATA", "the shipped rate data; default: the installed data/",
@@ -632,6 +647,8 @@ int levy_config_parse(levy_config *c, const char *cmd, int argc, char **argv)
         {"--metrics-listen", c->metrics_listen, sizeof c->metrics_listen, &mlisten_flag},
         {"--data-dir", c->data_dir, sizeof c->data_dir, &data_dir_flag},
         {"--database", c->database, sizeof c->database, NULL},
+        {"--from", c->data_dir, sizeof c->data_dir, &data_dir_flag},
+        {"--to", c->database, sizeof c->database, NULL},
         {"--replica-id", c->replica_id, sizeof c->replica_id, NULL},
         {"--plugins", c->plugins_dir, sizeof c->plugins_dir, NULL},
         {"--scripts", c->scripts_dir, sizeof c->scripts_dir, NULL},

@@ -88,8 +88,8 @@ static int write_key_file(const char *path, const uint8_t key[LEVY_KEY_LEN], lev
     return LEVY_OK;
 }
 
-static int fingerprint(const uint8_t key[LEVY_KEY_LEN], char out[LEVY_ROTATE_FP_LEN + 1],
-                       levy_err *err)
+int levy_rotate_fingerprint(const uint8_t key[LEVY_KEY_LEN], char out[LEVY_ROTATE_FP_LEN + 1],
+                            levy_err *err)
 {
     uint8_t d[LEVY_SHA256_LEN];
     char hex[2 * LEVY_SHA256_LEN + 1];
@@ -216,7 +216,7 @@ int levy_rotate_recover(const char *data_dir, const char **what, levy_err *err)
         return LEVY_OK;
     rc = read_key_file(newp, key, err);
     if (rc == LEVY_OK)
-        rc = fingerprint(key, fp_new, err);
+        rc = levy_rotate_fingerprint(key, fp_new, err);
     OPENSSL_cleanse(key, sizeof key);
     if (rc == LEVY_EINVAL) { /* torn write before the commit: it was never used */
         fp_new[0] = 0;
@@ -618,7 +618,7 @@ static int verify_key_shared(const char *dir, levy_store *store, uint8_t key[LEV
         return rc;
     if (!have_key)
         snprintf(note, cap, "created a new master key");
-    if ((rc = fingerprint(key, fp, err)) != LEVY_OK)
+    if ((rc = levy_rotate_fingerprint(key, fp, err)) != LEVY_OK)
         goto fail;
     if (!stored[0]) { /* the first process: record it (another may race: re-read) */
         levy_stmt *s = NULL;
@@ -702,7 +702,7 @@ int levy_rotate_verify_key(const char *dir, levy_store *store, levy_gen *gen,
                              "gone, but no sealed secret was stored)"
                            : "created a new master key");
     }
-    if ((rc = fingerprint(key, fp, err)) != LEVY_OK)
+    if ((rc = levy_rotate_fingerprint(key, fp, err)) != LEVY_OK)
         goto done;
     if (sc.rows && stored[0] && strcmp(stored, fp) != 0) {
         rc = levy_err_set(err, LEVY_ECONFLICT, "key_mismatch", "master key does not match");
@@ -817,7 +817,7 @@ static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
         rc = levy_err_set(err, LEVY_EINVAL, "same_key", "the new key is the current key");
         goto done;
     }
-    if ((rc = fingerprint(new_key, fp, err)) != LEVY_OK)
+    if ((rc = levy_rotate_fingerprint(new_key, fp, err)) != LEVY_OK)
         goto done;
     if (sqlite3_open_v2(dbp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
         rc = db_fail(db, dbp, err);

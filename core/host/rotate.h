@@ -17,6 +17,11 @@
 
 #define LEVY_ROTATE_FP_LEN 16 /* hex chars of SHA-256(key) kept in meta */
 
+/** The fingerprint of key kept in meta('master_key_fingerprint'): the first
+ * LEVY_ROTATE_FP_LEN hex chars of SHA-256(key). */
+int levy_rotate_fingerprint(const uint8_t key[LEVY_KEY_LEN], char out[LEVY_ROTATE_FP_LEN + 1],
+                            levy_err *err);
+
 /* What rotation needs from the host, given as a callback so that rotate.c does not call the
  * host back (host.c calls rotate.c, never the reverse): build(cfg, visit, ud, err) builds a
  * check-role generation of cfg's plugins (no store, no migrations; load errors printed to

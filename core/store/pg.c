@@ -325,8 +325,13 @@ int64_t levy_pg_changes(levy_store *st) { return st->pg->changes; }
  * (*end: where). Returns the largest index (the parameter count) or -1 on OOM. */
 static int rewrite(const char *sql, char **out, const char **end)
 {
-    size_t n = strlen(sql);
-    char *o = malloc(n * 2 + 2), *w = o;
+    /* each `?` becomes `$` + at most 11 characters (an int's decimal form); a `?NNN` no
+     * longer than that. Twice the length was not enough: "?, " (3) → "$1000, " (7) from the
+     * 1000th parameter on (a batched INSERT of levy migrate-store wrote past the buffer) */
+    size_t n = strlen(sql), q = 0;
+    for (const char *c = sql; *c; c++)
+        q += *c == '?';
+    char *o = malloc(n + q * 12 + 2), *w = o;
     if (!o)
         return -1;
     int max = 0;

@@ -622,7 +622,42 @@ end:
     levy_store_close(watch);
 }
 
+/* A statement with thousands of `?` (levy migrate-store's batched INSERTs): each becomes
+ * `$NNNN`, longer than the `?, ` it replaces; the rewrite wrote past its buffer from the
+ * 1000th placeholder on (heap corruption; valgrind_test_store_pg and the sanitizer build see
+ * it). The statement must prepare, bind and answer. */
+static void t_many_placeholders(void)
+{
+    if (!pg())
+        return;
+    enum { N = 5000 };
+    levy_store *st = open_pg();
+    levy_stmt *s = NULL;
+    levy_err e = {0};
+    char *sql = malloc(64 + (size_t)N * 3);
+    CHECK(st != NULL);
+    CHECK(sql != NULL);
+    strcpy(sql, "SELECT 4999 IN (");
+    char *w = sql + strlen(sql);
+    for (int i = 0; i < N; i++) {
+        memcpy(w, i ? ", ?" : "?", i ? 3 : 1);
+        w += i ? 3 : 1;
+    }
+    strcpy(w, ")");
+    CHECK_EQ_INT(levy_store_prepare(st, sql, &s, NULL, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_stmt_param_count(s), N);
+    for (int i = 0; i < N; i++)
+        levy_stmt_bind_int64(s, i + 1, i);
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_STMT_ROW);
+    CHECK_EQ_INT(levy_stmt_column_int64(s, 0), 1);
+end:
+    free(sql);
+    levy_stmt_finalize(s);
+    levy_store_close(st);
+}
+
 static const levy_test tests[] = {{"values", t_values},
+                                  {"many_placeholders", t_many_placeholders},
                                   {"transactions", t_transactions},
                                   {"migrations", t_migrations},
                                   {"jobs_two_connections", t_jobs_two_connections},
