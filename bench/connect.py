@@ -36,7 +36,10 @@ if have < ninv:
         if r.status >= 300:
             print("topup invoice", i, r.status, d[:200], file=sys.stderr)
     print("topped up %d invoices in %.1f s" % (ninv - have, time.time() - t), file=sys.stderr)
-con = call(lport, "POST", "/v1/connections", {"provider": "rillet", "api_key": key}, tok)
+# Tax the imported history too (issue 16 made the default window start at the connection's day,
+# so without this the import is calculated for no document and the drain measures nothing).
+con = call(lport, "POST", "/v1/connections", {"provider": "rillet", "api_key": key,
+                                              "tax_documents_from": "2000-01-01"}, tok)
 if con["status"] == "needs_subsidiary":
     org = con.get("organization") or {}
     pick = con["subsidiaries"][0]
