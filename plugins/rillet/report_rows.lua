@@ -350,11 +350,11 @@ function M.not_collected_candidates(doc_type, from, to, region)
   local t = doc_table(doc_type)
   local written = "(SELECT max(w2.id) FROM writebacks w2 WHERE w2.doc_type = '" .. doc_type ..
     "' AND w2.doc_id = d.id AND w2.outcome = 'written')"
-  -- chosen and read on the candidates index (migration 0016: the document columns the report
-  -- shows, so no document row is read: last_error and the reason columns come after Rillet's
-  -- raw JSON, and reading them walked each candidate's overflow pages) and rillet_calc_heads;
-  -- the calculation's error (after its request and result JSON) only for a failed document,
-  -- the one state the report names it for (reports handler not_collected_reason)
+  -- chosen on the report index and rillet_calc_heads; the other columns read for the few chosen.
+  -- The calculation's error (after its request and result JSON: reading it walks the row's
+  -- overflow pages) only for a failed document, the one state the report names it for (reports
+  -- handler not_collected_reason); not in an index: free text, and a PostgreSQL B-tree entry
+  -- is limited to about 2.7 kB
   local sql = "SELECT d.id, d.connection_id, d.number, d.doc_date, d.currency, d.status, d.tax_status, d.last_error, " ..
     "d.calculation_id" .. REASON_COLUMNS .. ", COALESCE(c.region, d.region) AS calc_region, " ..
     "c.total_tax, CASE WHEN d.tax_status = 'failed' THEN (SELECT c2.error FROM calculations c2 " ..
