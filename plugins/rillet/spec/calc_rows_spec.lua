@@ -121,9 +121,11 @@ describe("filing_sums rates", function()
       taxable_amount = "10.00", taxes = { rtax("A", "6", "0.60"), rtax("B", "1", "0.10"), rtax("C", "7", "0.70"),
         rtax("N", nil, "0.00") } } } })
     doc("r2", "USD", "US-CA", { currency = "USD", total_taxable = "10.00", lines = { { amount = "10.00",
-      taxable_amount = "10.00", taxes = { rtax("A", "6", "0.60"), rtax("B", "2", "0.20"), rtax("C", "7.25", "0.73") } } } })
+      taxable_amount = "10.00", taxes = { rtax("A", "6", "0.60"), rtax("B", "2", "0.20"),
+        rtax("C", "7.25", "0.73") } } } })
     doc("r3", "USD", "US-CA", { currency = "USD", total_taxable = "10.00", lines = { { amount = "10.00",
-      taxable_amount = "10.00", taxes = { rtax("A", "6", "0.60"), rtax("B", "1", "0.10"), rtax("C", "10", "1.00") } } } })
+      taxable_amount = "10.00", taxes = { rtax("A", "6", "0.60"), rtax("B", "1", "0.10"),
+        rtax("C", "10", "1.00") } } } })
     local sums = report_rows.filing_sums("2026-01-01", "2026-12-31", nil, {})
     assert.equal(0, sums.bad)
     local a, ra = rates_of(sums, "A")
