@@ -132,7 +132,7 @@ end
 -- accepted_writes' drift rows). The results are not in it (join calculations on
 -- calculation_id): the relation is a compound SELECT that SQLite builds whole, and sorting
 -- thousands of results to page through them cost more than the page.
-local function filing_relation(from, to, drift_only)
+local function filing_parts(from, to, drift_only)
   local parts, args = {}, {}
   for _, dt in ipairs({ "invoice", "credit_memo" }) do
     -- one pass per type: the latest accepted write (wid) decides the basis and the calculation
@@ -141,7 +141,7 @@ local function filing_relation(from, to, drift_only)
     parts[#parts + 1] = "SELECT '" .. dt .. "' AS type, d.id AS id, d.number AS number, d.doc_date AS doc_date, " ..
       "COALESCE(d.currency, h.result_currency) AS currency, COALESCE(h.region, d.region, h.result_region) AS region, " ..
       "CASE WHEN d.wid IS NULL THEN 'no_tax_due' ELSE 'collected' END AS basis, h.calculation_id AS calculation_id, " ..
-      "w.attempted_at AS written_at, d.tax_status AS tax_status, " ..
+      "w.attempted_at AS written_at, d.tax_status AS tax_status, h.readable AS readable, " ..
       "CASE WHEN d.wid IS NOT NULL AND d.tax_status = 'drift' THEN (SELECT r.rillet_tax FROM reconciliation r " ..
       "WHERE r.doc_type = '" .. dt .. "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) END AS rillet_tax " ..
       "FROM (SELECT d.id, d.number, d.doc_date, d.currency, d.region, d.tax_status, d.calculation_id, " .. written ..
@@ -155,6 +155,11 @@ local function filing_relation(from, to, drift_only)
       "ELSE w.calculation_id END) WHERE h.has_result = 1 AND (d.wid IS NOT NULL OR " .. zero_sql("h.total_tax") .. ")"
     args[#args + 1] = from; args[#args + 1] = to
   end
+  return parts, args
+end
+
+local function filing_relation(from, to, drift_only)
+  local parts, args = filing_parts(from, to, drift_only)
   -- restate as 1/0 (a comparison's value is a boolean on PostgreSQL); rillet_tax is a TEXT
   -- column, so "is text" is "is not NULL"
   return "f AS (SELECT f0.*, CASE WHEN f0.basis = 'collected' AND f0.tax_status IS NOT DISTINCT FROM 'drift' AND " ..
@@ -227,8 +232,25 @@ end
 -- region or date): the sums are to be used only when bad == 0. A missing optional amount
 -- (line amount, discount, taxable_amount) counts 0, as the report's Lua reading does.
 function M.filing_sums(from, to, region, untaxed)
-  local rel, args = filing_relation(from, to)
-  if region then args[#args + 1] = region end
+  -- fm: the documents not restated (restate = 0), one part per type (filing_parts), written
+  -- once (MATERIALIZED) and read by the parts below. Not built over filing_relation's `f`: a
+  -- compound SELECT in a CTE is itself materialized, so every document was written twice
+  -- (issue 20: at 10,000 invoices the summary's SQL alone was over a request's budget).
+  local parts, pargs = filing_parts(from, to)
+  local fparts, args = {}, {}
+  for i, part in ipairs(parts) do
+    fparts[i] = "SELECT f.id, f.calculation_id, substr(f.doc_date, 1, 7) AS month, f.type, f.region, f.currency, " ..
+      "CASE WHEN f.region IS NULL OR " ..
+      -- the date is YYYY-MM-DD... (digits where digits go; no GLOB on PostgreSQL)
+      "f.currency IS NULL OR length(f.doc_date) < 10 OR substr(f.doc_date, 5, 1) <> '-' OR " ..
+      "substr(f.doc_date, 8, 1) <> '-' OR ltrim(substr(f.doc_date, 1, 4) || substr(f.doc_date, 6, 2) || " ..
+      "substr(f.doc_date, 9, 2), '0123456789') <> '' OR f.readable = 0 THEN 1 ELSE 0 END AS bad FROM (" .. part ..
+      ") f WHERE NOT (f.basis = 'collected' AND f.tax_status IS NOT DISTINCT FROM 'drift' AND " ..
+      "f.rillet_tax IS NOT NULL)" .. (region and " AND f.region = ?" or "")
+    args[#args + 1] = pargs[2 * i - 1]; args[#args + 1] = pargs[2 * i]
+    if region then args[#args + 1] = region end
+  end
+  local nfm = #args
   untaxed = untaxed or {}
   for _, u in ipairs(untaxed) do args[#args + 1] = u end
   local untaxed_in = #untaxed == 0 and "1 = 0" or ("t.reason IN (?" .. string.rep(", ?", #untaxed - 1) .. ")")
@@ -236,32 +258,24 @@ function M.filing_sums(from, to, region, untaxed)
   -- decimals of the amounts come back as the fewest and most per group (99 / -99: none),
   -- checked against the currency's exponent below
   local key = "fm.month, fm.type, fm.region, fm.currency"
-  local all = rows("WITH " .. rel .. ", fm AS MATERIALIZED (SELECT f.id, f.calculation_id, " ..
-    "substr(f.doc_date, 1, 7) AS month, f.type, f.region, f.currency, CASE WHEN f.region IS NULL OR " ..
-    -- the date is YYYY-MM-DD... (digits where digits go; no GLOB on PostgreSQL)
-    "f.currency IS NULL OR length(f.doc_date) < 10 OR substr(f.doc_date, 5, 1) <> '-' OR " ..
-    "substr(f.doc_date, 8, 1) <> '-' OR ltrim(substr(f.doc_date, 1, 4) || substr(f.doc_date, 6, 2) || " ..
-    "substr(f.doc_date, 9, 2), '0123456789') <> '' OR h.readable = 0 THEN 1 ELSE 0 END AS bad FROM f " ..
-    "JOIN rillet_calc_heads h ON h.calculation_id = f.calculation_id WHERE f.restate = 0" ..
-    (region and " AND f.region = ?" or "") .. ") " ..
-    "SELECT 'docs' AS kind, " .. key .. ", NULL AS reason, NULL AS jurisdiction, NULL AS level, NULL AS tax_type, " ..
+  local with_fm = "WITH fm AS MATERIALIZED (" .. table.concat(fparts, " UNION ALL ") .. ") "
+  local all = rows(with_fm .. "SELECT 'docs' AS kind, " .. key .. ", NULL AS reason, NULL AS jurisdiction, NULL AS level, NULL AS tax_type, " ..
     "NULL AS authority_code, count(*) AS n, CAST(NULL AS BIGINT) AS sale, CAST(NULL AS BIGINT) AS taxable, " ..
     -- typed NULLs: PostgreSQL types an untyped NULL of the first two parts as text
     "CAST(NULL AS BIGINT) AS tax, NULL AS rates, " ..
-    "CAST(sum(fm.bad) AS BIGINT) AS bad, 99 AS lo, -99 AS hi FROM fm GROUP BY 2, 3, 4, 5 " ..
+    "CAST(sum(fm.bad) AS BIGINT) AS bad, 99 AS lo, -99 AS hi, NULL AS rate_lo, NULL AS rate_hi, 0 AS n_rates " ..
+    "FROM fm GROUP BY 2, 3, 4, 5 " ..
     "UNION ALL SELECT 'lines', " .. key .. ", s.reason, NULL, NULL, NULL, NULL, CAST(sum(s.lines) AS BIGINT), " ..
     "CAST(sum(s.amount - s.discount) AS BIGINT), CAST(sum(s.taxable) AS BIGINT), CAST(NULL AS BIGINT), NULL, 0, " ..
     "min(s.dp_lo), " ..
-    "max(s.dp_hi) " ..
+    "max(s.dp_hi), NULL, NULL, 0 " ..
     "FROM fm JOIN rillet_calc_sales s ON s.calculation_id = fm.calculation_id GROUP BY 2, 3, 4, 5, 6 " ..
     "UNION ALL SELECT 'taxes', " .. key .. ", NULL, t.jurisdiction, t.level, t.type, t.authority_code, " ..
     "count(DISTINCT fm.id), CAST(NULL AS BIGINT), CAST(sum(CASE WHEN " .. untaxed_in .. " " ..
     "THEN 0 ELSE t.taxable END) AS BIGINT), CAST(sum(t.amount) AS BIGINT), NULL, " ..
-    "CAST(sum(CASE WHEN t.amount IS NULL THEN 1 ELSE 0 END) AS BIGINT), min(t.dp_lo), max(t.dp_hi) " ..
-    "FROM fm JOIN rillet_calc_taxes t ON t.calculation_id = fm.calculation_id GROUP BY 2, 3, 4, 5, 7, 8, 9, 10 " ..
-    "UNION ALL SELECT DISTINCT 'rates', " .. key .. ", NULL, t.jurisdiction, t.level, t.type, t.authority_code, " ..
-    "0, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), t.rate, 0, 99, -99 " ..
-    "FROM fm JOIN rillet_calc_taxes t ON t.calculation_id = fm.calculation_id WHERE t.rate IS NOT NULL",
+    "CAST(sum(CASE WHEN t.amount IS NULL THEN 1 ELSE 0 END) AS BIGINT), min(t.dp_lo), max(t.dp_hi), " ..
+    "min(t.rate) AS rate_lo, max(t.rate) AS rate_hi, count(DISTINCT t.rate) AS n_rates " ..
+    "FROM fm JOIN rillet_calc_taxes t ON t.calculation_id = fm.calculation_id GROUP BY 2, 3, 4, 5, 7, 8, 9, 10",
     table.unpack(args))
   -- the distinct rates of each taxes row, as the JSON array it carries
   local function tkey(r)
@@ -272,23 +286,41 @@ function M.filing_sums(from, to, region, untaxed)
     end
     return table.concat(k, "\0")
   end
-  local rates = {}
+  -- the taxes rows carry their fewest and most rate and the number of distinct rates (the
+  -- same pass over the tax rows): with at most two, those are the rates; only a group with
+  -- more (a jurisdiction taxed at three rates in a month) has its rates read in a second
+  -- statement, as rows of their own (no json_group_array on PostgreSQL)
+  local rates, more = {}, false
   for _, r in ipairs(all) do
-    if r.kind == "rates" then
+    if r.kind == "taxes" then
+      if (r.n_rates or 0) > 2 then more = true end
+      local list = {}
+      if (r.n_rates or 0) >= 1 then list[1] = r.rate_lo end
+      if (r.n_rates or 0) == 2 then list[2] = r.rate_hi end
+      rates[tkey(r)] = list
+    end
+  end
+  if more then
+    rates = {}
+    local rargs = { table.unpack(args, 1, nfm) }
+    for _, r in ipairs(rows(with_fm .. "SELECT DISTINCT fm.month, fm.type, fm.region, fm.currency, " ..
+        "t.jurisdiction, t.level, t.type AS tax_type, t.authority_code, t.rate FROM fm " ..
+        "JOIN rillet_calc_taxes t ON t.calculation_id = fm.calculation_id WHERE t.rate IS NOT NULL",
+        table.unpack(rargs))) do
       local k = tkey(r)
       rates[k] = rates[k] or {}
-      table.insert(rates[k], r.rates)
+      table.insert(rates[k], r.rate)
     end
   end
   local out = { docs = {}, lines = {}, taxes = {}, bad = 0 }
   local exps = {}
   for _, r in ipairs(all) do
-    if r.kind == "rates" then goto continue end
     if r.kind == "taxes" then
       local list = rates[tkey(r)] or {}
       table.sort(list)
       r.rates = json.encode(json.array(list))
     end
+    r.rate_lo, r.rate_hi, r.n_rates = nil, nil, nil
     local cur = r.currency
     local e = exps[cur or ""]
     if e == nil then
@@ -302,7 +334,6 @@ function M.filing_sums(from, to, region, untaxed)
     if r.reason == "" then r.reason = nil end
     local list = out[r.kind]
     list[#list + 1] = r
-    ::continue::
   end
   return out
 end
@@ -319,10 +350,15 @@ function M.not_collected_candidates(doc_type, from, to, region)
   local t = doc_table(doc_type)
   local written = "(SELECT max(w2.id) FROM writebacks w2 WHERE w2.doc_type = '" .. doc_type ..
     "' AND w2.doc_id = d.id AND w2.outcome = 'written')"
-  -- chosen on the report index and rillet_calc_heads; the other columns read for the few chosen
+  -- chosen on the report index and rillet_calc_heads; the other columns read for the few chosen.
+  -- The calculation's error (after its request and result JSON: reading it walks the row's
+  -- overflow pages) only for a failed document, the one state the report names it for (reports
+  -- handler not_collected_reason); not in an index: free text, and a PostgreSQL B-tree entry
+  -- is limited to about 2.7 kB
   local sql = "SELECT d.id, d.connection_id, d.number, d.doc_date, d.currency, d.status, d.tax_status, d.last_error, " ..
     "d.calculation_id" .. REASON_COLUMNS .. ", COALESCE(c.region, d.region) AS calc_region, " ..
-    "c.total_tax, (SELECT c2.error FROM calculations c2 WHERE c2.id = d.calculation_id) AS calc_error, " ..
+    "c.total_tax, CASE WHEN d.tax_status = 'failed' THEN (SELECT c2.error FROM calculations c2 " ..
+    "WHERE c2.id = d.calculation_id) END AS calc_error, " ..
     "c.has_result, c.tax AS calc_tax, c.tax_lo AS calc_lo, c.tax_hi AS calc_hi, " ..
     "wc.calculation_id AS w_calculation_id, (SELECT c3.result FROM calculations c3 WHERE c3.id = wc.calculation_id) " ..
     "AS w_result, w.attempted_at AS w_attempted_at, COALESCE(wc.region, d.region) AS w_region, " ..

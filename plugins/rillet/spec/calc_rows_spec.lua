@@ -104,3 +104,38 @@ describe("collected_sums", function()
     assert.same({ "e1 10.00", "e2 12345678901234567.00", "e3 7.25" }, ids)
   end)
 end)
+
+-- filing_sums (issue 20, the filing summary at 10,000 invoices): a taxes group's rates come
+-- from the same pass as its sums (fewest, most and number of distinct rates); only a group
+-- with three or more rates reads them in a second statement. Each way answers the same rates.
+describe("filing_sums rates", function()
+  local function rtax(j, rate, amount)
+    return { jurisdiction = j, level = "state", type = "sales", amount = amount, taxable_amount = "10.00",
+             percentage = rate }
+  end
+  local function rates_of(sums, j)
+    for _, r in ipairs(sums.taxes) do if r.jurisdiction == j then return json.decode(r.rates), r end end
+  end
+  it("lists every distinct rate of a group: none, one, two and three or more", function()
+    doc("r1", "USD", "US-CA", { currency = "USD", total_taxable = "10.00", lines = { { amount = "10.00",
+      taxable_amount = "10.00", taxes = { rtax("A", "6", "0.60"), rtax("B", "1", "0.10"), rtax("C", "7", "0.70"),
+        rtax("N", nil, "0.00") } } } })
+    doc("r2", "USD", "US-CA", { currency = "USD", total_taxable = "10.00", lines = { { amount = "10.00",
+      taxable_amount = "10.00", taxes = { rtax("A", "6", "0.60"), rtax("B", "2", "0.20"),
+        rtax("C", "7.25", "0.73") } } } })
+    doc("r3", "USD", "US-CA", { currency = "USD", total_taxable = "10.00", lines = { { amount = "10.00",
+      taxable_amount = "10.00", taxes = { rtax("A", "6", "0.60"), rtax("B", "1", "0.10"),
+        rtax("C", "10", "1.00") } } } })
+    local sums = report_rows.filing_sums("2026-01-01", "2026-12-31", nil, {})
+    assert.equal(0, sums.bad)
+    local a, ra = rates_of(sums, "A")
+    assert.same({ "6" }, a)
+    assert.same({ 180, 3 }, { ra.tax, ra.docs })
+    assert.same({ "1", "2" }, (rates_of(sums, "B")))
+    local c, rc = rates_of(sums, "C")
+    assert.same({ "10", "7", "7.25" }, c) -- three rates: the second statement, sorted as text
+    assert.same({ 243, 3 }, { rc.tax, rc.docs })
+    assert.same({}, (rates_of(sums, "N")))
+    for _, r in ipairs(sums.taxes) do assert.is_nil(r.n_rates) end
+  end)
+end)
