@@ -269,6 +269,11 @@ if(LEVY_PG_INITDB)
     levy_pg_variant(reliab_${script}_pg ${port} ${_rel}/${script}.py $<TARGET_FILE:levy>
                     ${CMAKE_SOURCE_DIR} ${sport})
   endforeach()
+  # Several replicas on one database behind one URL (a round-robin proxy in the test): the
+  # connect flow, a webhook burst with kill -9 of a replica in the middle (0 acknowledged
+  # deliveries lost, 0 tax writes applied twice, no job dead), one scheduled sweep per interval
+  # across the replicas, /healthz naming each replica. Ports 26350-26359.
+  levy_reliab_test(reliab_replicas replicas 300 26350 2)
 endif()
 # Issue 21, group commit (core/store/writer.c): concurrent unique deliveries land exactly once,
 # a lock another process holds answers 503 + Retry-After, kill -9 loses no acknowledged delivery.
