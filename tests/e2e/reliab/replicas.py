@@ -17,14 +17,12 @@ No timing assertions: every wait polls a state.
 Usage: replicas.py LEVY SRC BASE_PORT [REPLICAS=2] (ports BASE..BASE+9)."""
 import base64
 import glob
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
-import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
