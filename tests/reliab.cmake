@@ -272,8 +272,9 @@ if(LEVY_PG_INITDB)
   # Several replicas on one database behind one URL (a round-robin proxy in the test): the
   # connect flow, a webhook burst with kill -9 of a replica in the middle (0 acknowledged
   # deliveries lost, 0 tax writes applied twice, no job dead), one scheduled sweep per interval
-  # across the replicas, /healthz naming each replica. Ports 26350-26359.
+  # across the replicas, /healthz naming each replica; two and three replicas. Ports 26350-26369.
   levy_reliab_test(reliab_replicas replicas 300 26350 2)
+  levy_reliab_test(reliab_replicas3 replicas 300 26360 3)
 endif()
 # Issue 21, group commit (core/store/writer.c): concurrent unique deliveries land exactly once,
 # a lock another process holds answers 503 + Retry-After, kill -9 loses no acknowledged delivery.
