@@ -188,21 +188,41 @@ def main():
 
         def idle():
             return sql("SELECT count(*) FROM jobs WHERE kind = 'rillet.sweep' AND state IN ('queued','running')")[0][0] == "0"
+        def rillet_requests():
+            st, rq, _, _ = env.S("GET", "/_sim/requests")
+            return sum(k.get("requests", 0) for k in (rq or {}).get("keys", []))
         rounds, got = 3, []
         for k in range(rounds):
             wait_for(idle, 120, 0.3)
             before = sweeps()
+            req0 = rillet_requests()
             sql("UPDATE connections SET last_sync_ms = 0 WHERE id = '%s'" % env.cid)
             ran = wait_for(lambda: int(sql("SELECT last_sync_ms FROM connections WHERE id = '%s'" % env.cid)[0][0] or 0) > 0
                            and idle(), 120, 0.3)
             # a later tick that still saw the old last_sync_ms would queue a second sweep: let the
             # live replicas tick a few more times (polled on the schedule, not a sleep)
-            ticks0 = sql("SELECT count(*) FROM jobs")[0][0]
             wait_for(lambda: False, 3, 0.5)
             wait_for(idle, 120, 0.3)
-            got.append((bool(ran), sweeps() - before, ticks0))
+            got.append((bool(ran), sweeps() - before, rillet_requests() - req0))
         check("the scheduled sweep ran once per interval across the replicas (%d intervals)" % rounds,
               all(r and d == 1 for r, d, _ in got), got)
+        # a sweep longer than the schedule's tick (each Rillet request slowed to 1.5 s): the
+        # ticks that fall while it runs queue a successor, which must not sweep the interval
+        # again (it did: twice the Rillet requests of one sweep)
+        st, _, text, _ = env.S("POST", "/_sim/faults", {"latency_ms": 1500})
+        check("simulator: slow requests", st == 200, text[:200])
+        wait_for(idle, 120, 0.3)
+        req0 = rillet_requests()
+        sql("UPDATE connections SET last_sync_ms = 0 WHERE id = '%s'" % env.cid)
+        ran = wait_for(lambda: int(sql("SELECT last_sync_ms FROM connections WHERE id = '%s'" % env.cid)[0][0] or 0) > 0
+                       and idle(), 180, 0.3)
+        slow = rillet_requests() - req0
+        env.S("DELETE", "/_sim/faults")
+        one = got[-1][2]
+        check("a sweep longer than the tick swept once (Rillet requests %d, one sweep %d)" % (slow, one),
+              ran and 0 < slow <= one,
+              sql("SELECT state, attempts, created_at, updated_at FROM jobs WHERE kind = 'rillet.sweep' "
+                  "ORDER BY created_at DESC LIMIT 4"))
     except Exception as e:  # noqa: BLE001
         check("no exception", False, "%r\n%s" % (e, "".join(tail(r["log"], 1500) for r in reps)))
     finally:
