@@ -248,7 +248,7 @@ if(LEVY_PG_INITDB)
   # cluster (a fresh database per test), runs the same script with levy wrapped to carry
   # LEVY_DATABASE_URL, checks levy used that database, and stops the cluster. The scripts that
   # pass unchanged and run in seconds (bulk_jobs also passes but takes ~80 s; the scripts that
-  # open levy.db with Python's sqlite3, e2e_api among them, cannot). Ports 26200-26339.
+  # open levy.db with Python's sqlite3 cannot). Ports 26200-26349.
   function(levy_pg_variant name pgport)
     add_test(NAME ${name}
              COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/pg/run_on_pg.py ${CMAKE_SOURCE_DIR}
@@ -260,6 +260,11 @@ if(LEVY_PG_INITDB)
   levy_pg_variant(e2e_reports_pg 26200 ${CMAKE_CURRENT_SOURCE_DIR}/e2e/reports/test_reports.py
                   $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR})
   set_tests_properties(e2e_reports_pg PROPERTIES ENVIRONMENT REPORTS_E2E_PORT=26201)
+  # e2e_api writes a few rows straight into the store: through psql on PostgreSQL
+  # (LEVY_DATABASE_URL set: test_api.py's PgCon); the one check of an empty data dir's levy calc
+  # has no PostgreSQL twin (the store is the database)
+  levy_pg_variant(e2e_api_pg 26340 ${CMAKE_CURRENT_SOURCE_DIR}/e2e/api/test_api.py $<TARGET_FILE:levy>)
+  set_tests_properties(e2e_api_pg PROPERTIES ENVIRONMENT LEVY_E2E_PORT=26341)
   foreach(pair exposure:26220 filing_report:26240 liability_drift:26260 reconcile:26280
                certificates:26300 list_csv:26320)
     string(REPLACE ":" ";" pair ${pair})
