@@ -245,6 +245,11 @@ function M.sweep(job)
   local crow = conn.get(cid)
   if not crow or not crow.api_key_sealed or not crow.subsidiary_id then return end
   if crow.import_state ~= "done" then return end -- the import is still the source of truth
+  -- a scheduled sweep asked for while another sweep of the connection ran (a tick, on this
+  -- replica or another, that fell in a sweep longer than the tick: the interval had passed,
+  -- last_sync_ms is written when a sweep completes) is done once that sweep completed after
+  -- the ask: it covered the interval (a second full sweep ran right after it)
+  if p.asked_ms and crow.last_sync_ms and crow.last_sync_ms >= p.asked_ms then return end
   -- one sweep of a connection at a time (the job runner does not serialise one key's jobs:
   -- a sweep asked for while one runs would share its checkpoints)
   if jobs.count { kind = "rillet.sweep", key = job.key or cid, states = { "running" }, except = job.id or "" } > 0 then
@@ -347,7 +352,8 @@ function M.tick()
   for _, r in ipairs(store.rows([[SELECT id, last_sync_ms FROM connections WHERE deleted_at IS NULL
       AND status IN ('connected', 'error') AND import_state = 'done' AND api_key_sealed IS NOT NULL]])) do
     if not r.last_sync_ms or now - r.last_sync_ms >= sweep_minutes(api, r.id) * 60000 then
-      jobs.enqueue { kind = "rillet.sweep", key = r.id, payload = { connection_id = r.id } }
+      -- asked_ms: a sweep that completes after this moment covers the interval (see M.sweep)
+      jobs.enqueue { kind = "rillet.sweep", key = r.id, payload = { connection_id = r.id, asked_ms = now } }
     end
   end
   -- a failed import is not terminal (issue 17): once a sweep interval has passed it resumes
