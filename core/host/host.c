@@ -445,6 +445,10 @@ static void gen_beat(levy_host *h)
         return;
     if (h->current->seq == 0)
         gen_register(h, h->current, h->current_from_reload);
+    /* heartbeat rows only where replicas can share the store: a SQLite data dir has one
+     * process (the data-dir lock), which GET /admin/generation lists as itself */
+    if (levy_store_engine(h->store) != LEVY_STORE_POSTGRES)
+        return;
     levy_err e;
     levy_err_clear(&e);
     if (levy_genreg_beat(h->store, h->cfg->replica_id, h->current, h->serving_since_ms,
@@ -1334,7 +1338,8 @@ int levy_host_serve(levy_config *cfg)
     /* the build (rule self-tests, rate-table loading) freed a few MB that glibc would keep */
     levy_vm_collect(h->current->vm);
     event_base_dispatch(h->base);
-    if (genreg_on(h)) { /* a stopped replica leaves the list of live ones at once */
+    if (genreg_on(h) && levy_store_engine(h->store) == LEVY_STORE_POSTGRES) {
+        /* a stopped replica leaves the list of live ones at once */
         levy_err fe;
         levy_genreg_forget(h->store, h->cfg->replica_id, &fe);
     }

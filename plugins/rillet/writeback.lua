@@ -244,6 +244,16 @@ function M.calculate(job)
       docs.FP_VERSION, id)
   end
   local rtext = docs.reading_text(lr)
+  local gen = config.generation_info() or {}
+  local pre = M.newer_generation(doc_type, id, gen.seq)
+  if pre and pre.fingerprint ~= fp then
+    -- a newer generation calculated this document, and it changed since: this replica's older
+    -- rules must not decide it. Nothing is stored; the job waits for a replica on the newer
+    -- generation (any replica may claim it) or for this one's reload
+    return jobs.retry(M.GENERATION_WAIT_MS, "document changed since generation " ..
+      tostring(pre.generation_seq) .. "'s calculation; this replica serves generation " ..
+      tostring(gen.seq) .. ": waiting for a replica on the newer generation")
+  end
   local api = docs.api()
   if not api then error("api plugin not loaded") end
   local started = time.now_ms()
@@ -257,7 +267,6 @@ function M.calculate(job)
     or crypto.id("calc_")
   local region = region_of(result, req)
   local rhash = result and M.result_hash(result) or nil
-  local gen = config.generation_info() or {}
   local older -- set when a newer generation's calculation of this document is stored
   store.transaction(function()
     -- the document's row first: on PostgreSQL this holds its row lock until commit, so two
