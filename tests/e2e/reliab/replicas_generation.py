@@ -12,6 +12,8 @@ stopped with SIGSTOP at the time, so which replica runs a job is decided, not ra
   - r1 stopped, r2 (still on the older generation) asked to recalculate the invoice: its
     calculation is recorded with its generation, its write-back recorded as superseded,
     nothing sent to Rillet (the simulator counts one tax write; the document keeps r1's tax);
+  - the invoice changes while r1 is stopped: r2's calculation of it waits (nothing stored, nothing
+    written) until r1, continued, calculates and writes the new content on the newer rate;
   - r2 reloads onto the same content: it gets seq 2 too (not a newer one), the window closes;
   - a replica stopped gracefully leaves the list.
 No timing assertions: every wait polls a state.
@@ -220,6 +222,42 @@ def main():
         check("still one tax write of 85.00 after both replicas ran", sim_tax() == ("85.00", 1), sim_tax())
         written = sql("SELECT count(*) FROM writebacks WHERE doc_id = '%s' AND outcome = 'written'" % iid)
         check("one write-back row written for the document", written == [["1"]], written)
+
+        # the document changes while r1 is stopped: r2 (older generation) must not decide it --
+        # its calculation job waits, storing nothing, until a replica on the newer generation
+        # (r1, continued) calculates and writes the new content
+        os.kill(reps["r1"]["proc"].pid, signal.SIGSTOP)
+        active["id"] = "r2"
+        st, cur, text, _ = env.S("GET", "/invoices/" + iid)
+        it0 = cur["items"][0]
+        st, _, text, _ = env.S("PUT", "/invoices/" + iid, {
+            "invoice_date": cur["invoice_date"],
+            "items": [{"id": it0["id"], "description": it0.get("description") or "item",
+                       "price": {"product_id": it0["product_id"], "quantity": 1,
+                                 "amount_per_unit": {"amount": "2000.00", "currency": "USD"}}}]})
+        check("simulator: the invoice's amount changed to 2000.00", st == 200, text[:300])
+        ncalc = len(sql("SELECT id FROM calculations WHERE doc_id = '%s'" % iid))
+        st, _, text, _ = env.L("POST", "/v1/connections/%s/sync" % env.cid, {})
+        check("POST /v1/connections/{id}/sync through r2", st == 202, text[:300])
+
+        def waiting():
+            r = sql("SELECT last_error FROM jobs WHERE kind = 'rillet.calculate' AND key = 'invoice:%s' "
+                    "AND state = 'queued'" % iid)
+            return r and "waiting for a replica on the newer generation" in (r[0][0] or "")
+        check("r2's calculation of the changed document waits for the newer generation",
+              wait_for(waiting, 90, 0.3),
+              sql("SELECT kind, key, state, last_error FROM jobs WHERE state <> 'done'"))
+        check("r2 stored no calculation of it, wrote nothing",
+              len(sql("SELECT id FROM calculations WHERE doc_id = '%s'" % iid)) == ncalc and sim_tax()[1] == 1,
+              (sql("SELECT id, total_tax FROM calculations WHERE doc_id = '%s'" % iid), sim_tax()))
+        os.kill(reps["r2"]["proc"].pid, signal.SIGSTOP)
+        os.kill(reps["r1"]["proc"].pid, signal.SIGCONT)
+        active["id"] = "r1"
+        check("r1 (newer generation) calculates and writes the new content: 170.00, the second tax write",
+              wait_for(lambda: sim_tax() == ("170.00", 2), 120, 0.3), sim_tax())
+        os.kill(reps["r2"]["proc"].pid, signal.SIGCONT)
+        check("both replicas settle again", wait_for(idle, 60, 0.3))
+        check("still two tax writes after both ran", sim_tax() == ("170.00", 2), sim_tax())
 
         # r2 catches up: the same content keeps seq 2 (not a newer one), the window closes
         ok, out = import_into("r2")
