@@ -119,6 +119,24 @@ static int issue(levy_store *st, levy_gen *g, const char *rates_text, int known,
     return step_done(st, s, err);
 }
 
+/* 1 when a live replica other than this one serves a content newer than seq: this process
+ * started on older files in the middle of a rollout. */
+static int newer_live(levy_store *st, const char *replica, int64_t seq, levy_err *err)
+{
+    levy_stmt *s = levy_store_prepare_cached(
+        st,
+        "SELECT count(*) FROM replicas WHERE id <> ? AND last_seen_ms >= ? AND generation_seq > ?",
+        err);
+    if (!s)
+        return 0;
+    levy_stmt_bind_text(s, 1, replica ? replica : "", -1);
+    levy_stmt_bind_int64(s, 2, levy_clock_now_ms() - (int64_t)LEVY_GENREG_LIVE_S * 1000);
+    levy_stmt_bind_int64(s, 3, seq);
+    int n = levy_stmt_step(s, err) == LEVY_STMT_ROW ? (int)levy_stmt_column_int64(s, 0) : 0;
+    levy_store_release(st, s);
+    return n > 0;
+}
+
 int levy_genreg_register(levy_store *st, levy_gen *g, const levy_rates *rates, int reload,
                          const char *replica, levy_err *err)
 {
@@ -135,7 +153,10 @@ int levy_genreg_register(levy_store *st, levy_gen *g, const levy_rates *rates, i
         if ((rc = levy_store_begin(st, err)))
             break;
         rc = read_seqs(st, g->content_hash, &seq, &max_seq, max_hash, err);
-        if (rc == LEVY_OK && seq > 0 && (!reload || seq == max_seq)) {
+        /* known content keeps its seq when it is the newest, or at a start while another live
+         * replica serves newer content (this one is the stale one of a rollout) */
+        if (rc == LEVY_OK && seq > 0 &&
+            (seq == max_seq || (!reload && newer_live(st, replica, seq, NULL)))) {
             rc = levy_store_commit(st, err);
             if (rc == LEVY_OK)
                 g->seq = seq;
@@ -156,6 +177,29 @@ int levy_genreg_register(levy_store *st, levy_gen *g, const levy_rates *rates, i
         hlog(HLOG_INFO, "generation %llu: content %.12s is seq %lld across replicas",
              (unsigned long long)g->id, g->content_hash, (long long)g->seq);
     return rc;
+}
+
+int levy_genreg_refresh(levy_store *st, levy_gen *g, levy_err *err)
+{
+    if (!st || !g || g->seq <= 0)
+        return LEVY_OK;
+    levy_stmt *s = levy_store_prepare_cached(st, "SELECT seq FROM generations WHERE hash = ?", err);
+    if (!s)
+        return err ? err->rc : LEVY_EINTERNAL;
+    levy_stmt_bind_text(s, 1, g->content_hash, -1);
+    int rc = levy_stmt_step(s, err);
+    int64_t seq = rc == LEVY_STMT_ROW ? levy_stmt_column_int64(s, 0) : 0;
+    levy_store_release(st, s);
+    if (rc != LEVY_STMT_ROW && rc != LEVY_OK)
+        return rc;
+    if (seq > 0 && seq != g->seq) {
+        hlog(HLOG_INFO,
+             "generation %llu: content %.12s is seq %lld now (was %lld): another replica "
+             "reloaded onto it",
+             (unsigned long long)g->id, g->content_hash, (long long)seq, (long long)g->seq);
+        g->seq = seq;
+    }
+    return LEVY_OK;
 }
 
 int levy_genreg_beat(levy_store *st, const char *replica, const levy_gen *g, int64_t started_ms,

@@ -9,11 +9,12 @@
  * Each replica keeps a heartbeat row (table `replicas`) naming what it serves; GET
  * /admin/generation lists the live ones, so an operator sees a mixed-generation window.
  *
- * Ordering rule of seq: a content a replica loads at start keeps the seq it already has (a
- * replica restarted on the files it ran before is not "newer"); new content gets max + 1. A
- * reload -- an operator's act -- makes its content the newest: the content that already has
- * the highest seq keeps it (the second replica catching up), any other (new, or a rollback to
- * an earlier content) gets max + 1. */
+ * Ordering rule of seq: new content gets max + 1. Known content keeps its seq when it is the
+ * newest (the second replica catching up, a restart on the same files). Otherwise a reload --
+ * an operator's act -- or a start makes it the newest (max + 1: a rollback, a downgrade),
+ * except a start while another live replica serves newer content: that replica was restarted
+ * on older files in the middle of a rollout and is not "newer". Every replica serving a content
+ * re-reads its seq on each heartbeat (another replica may have moved it up). */
 #include <stdint.h>
 
 #include "levy.h"
@@ -36,6 +37,9 @@ char *levy_genreg_rates_text(const levy_rates *rates);
  * generation of this process. Retries a concurrent replica's clash on seq. */
 int levy_genreg_register(levy_store *st, levy_gen *g, const levy_rates *rates, int reload,
                          const char *replica, levy_err *err);
+
+/** Re-reads g's seq (another replica may have made its content the newest since). */
+int levy_genreg_refresh(levy_store *st, levy_gen *g, levy_err *err);
 
 /** Writes this replica's heartbeat row (what it serves, now_ms as last seen). */
 int levy_genreg_beat(levy_store *st, const char *replica, const levy_gen *g, int64_t started_ms,

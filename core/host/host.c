@@ -451,6 +451,8 @@ static void gen_beat(levy_host *h)
         return;
     levy_err e;
     levy_err_clear(&e);
+    if (levy_genreg_refresh(h->store, h->current, &e) != LEVY_OK)
+        hlog(HLOG_DEBUG, "generation seq not re-read: %s", e.message);
     if (levy_genreg_beat(h->store, h->cfg->replica_id, h->current, h->serving_since_ms,
                          levy_clock_now_ms(), &e) != LEVY_OK)
         hlog(HLOG_DEBUG, "replica heartbeat not written: %s", e.message);

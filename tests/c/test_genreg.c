@@ -3,6 +3,7 @@
  * a rollback by reload newer again) and the heartbeat rows. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness.h"
 #include "host/genreg.h"
@@ -78,21 +79,41 @@ end:;
 static void t_order(void)
 {
     levy_store *st = open_store();
+    levy_err e;
+    levy_gen live;
+    int64_t now = 0;
     /* two replicas start on content A: one seq */
     CHECK_EQ_INT(load(st, 'a', 0, "r1"), 1);
     CHECK_EQ_INT(load(st, 'a', 0, "r2"), 1);
-    /* r1 reloads onto B: newer */
-    CHECK_EQ_INT(load(st, 'b', 1, "r1"), 2);
-    /* r2 restarted on the old files mid-rollout: A keeps its seq, it is not newer */
+    /* r1 reloads onto B: newer; r1 is live serving it */
+    gen_of(&live, 2, 'b');
+    CHECK_EQ_INT(levy_genreg_register(st, &live, NULL, 1, "r1", &e), LEVY_OK);
+    CHECK_EQ_INT(live.seq, 2);
+    {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    }
+    CHECK_EQ_INT(levy_genreg_beat(st, "r1", &live, now, now, &e), LEVY_OK);
+    /* r2 restarted on the old files mid-rollout, r1 live on B: A keeps its seq, not newer */
     CHECK_EQ_INT(load(st, 'a', 0, "r2"), 1);
     /* r2 reloads onto B, the newest already: the same seq */
     CHECK_EQ_INT(load(st, 'b', 1, "r2"), 2);
     /* a rollback by reload (r1 back onto A) is the newest now; r2 following gets the same */
     CHECK_EQ_INT(load(st, 'a', 1, "r1"), 3);
     CHECK_EQ_INT(load(st, 'a', 1, "r2"), 3);
-    CHECK_EQ_INT(load(st, 'b', 0, "r3"), 2); /* a start on B: B keeps its (older) seq */
+    /* r1 (still heartbeating B's old seq 2) re-reads B's seq: unchanged; A's row moved */
+    CHECK_EQ_INT(levy_genreg_refresh(st, &live, &e), LEVY_OK);
+    CHECK_EQ_INT(live.seq, 2);
     /* new content at a start: newest */
     CHECK_EQ_INT(load(st, 'z', 0, "r3"), 4);
+    /* a downgrade by restart with no live replica on newer content (one process, SQLite):
+     * the operator's choice is the newest */
+    CHECK_EQ_INT(levy_genreg_forget(st, "r1", &e), LEVY_OK);
+    CHECK_EQ_INT(load(st, 'b', 0, "r1"), 5);
+    /* a replica serving B since before re-reads B's seq on its heartbeat */
+    CHECK_EQ_INT(levy_genreg_refresh(st, &live, &e), LEVY_OK);
+    CHECK_EQ_INT(live.seq, 5);
 end:
     levy_store_close(st);
     rm_tmp();

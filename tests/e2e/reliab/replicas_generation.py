@@ -8,6 +8,7 @@ stopped with SIGSTOP at the time, so which replica runs a job is decided, not ra
   - r1 alone takes a newer Texas rate (`levy rates import` into its data dir, POST
     /admin/reload): its hash changes, seq 2; both replicas' GET /admin/generation show the
     mixed window (`mixed`, each replica's hash and seq);
+  - r2 restarted on its older files mid-rollout keeps seq 1 (not "newer");
   - an Austin invoice, calculated by r1 (r2 stopped): Rillet holds the newer 8.5 % tax;
   - r1 stopped, r2 (still on the older generation) asked to recalculate the invoice: its
     calculation is recorded with its generation, its write-back recorded as superseded,
@@ -70,7 +71,7 @@ def main():
         check("simulator up", env.start_sim())
         key = base64.b64encode(os.urandom(32)).decode()
         proxy_url = "http://127.0.0.1:%d" % proxy_port
-        for i, rid in enumerate(("r1", "r2")):
+        def start_replica(i, rid):
             port = base + 2 + i
             d = os.path.join(tmp, rid)
             p = start(levy_cmd(levy, port, d, env.token, env.sim_url, src,
@@ -82,6 +83,9 @@ def main():
             up = wait_for(lambda: p.poll() is None and
                           req("GET", "http://127.0.0.1:%d/healthz" % port, timeout=2)[0] == 200, 60)
             check("replica %s serves on the shared database" % rid, up, tail(reps[rid]["log"]))
+
+        for i, rid in enumerate(("r1", "r2")):
+            start_replica(i, rid)
 
         def gen(rid):
             st, body, text, _ = req("GET", "http://127.0.0.1:%d/admin/generation" % reps[rid]["port"],
@@ -150,6 +154,14 @@ def main():
             return g.get("mixed") is True and ls.get("r1") == (g1.get("hash"), 2) and ls.get("r2") == (old_hash, 1)
         check("both replicas show the mixed-generation window (each replica's hash and seq)",
               wait_for(lambda: mixed_seen("r1") and mixed_seen("r2"), 30, 0.3), (listed(gen("r1")), listed(gen("r2"))))
+
+        # r2 restarted on its (older) files in the middle of the rollout, r1 live on the newer
+        # content: r2 keeps seq 1, it does not become "newer"
+        stop(reps["r2"]["proc"])
+        start_replica(1, "r2")
+        g2 = gen("r2")
+        check("r2 restarted mid-rollout on the older files keeps seq 1",
+              g2.get("hash") == old_hash and g2.get("seq") == 1, (g2.get("hash"), g2.get("seq")))
 
         # an Austin customer and invoice, calculated by r1 alone
         st, cust, text, _ = env.S("POST", "/customers", {"name": "Austin Generation Co", "address": AUSTIN,
