@@ -280,6 +280,11 @@ if(LEVY_PG_INITDB)
   # across the replicas, /healthz naming each replica; two and three replicas. Ports 26350-26369.
   levy_reliab_test(reliab_replicas replicas 300 26350 2)
   levy_reliab_test(reliab_replicas3 replicas 300 26360 3)
+  # Hot reload per replica (issue 22): one replica reloaded onto a newer Texas rate, the other
+  # not; GET /admin/generation shows the mixed window; the older generation's recalculation is
+  # recorded and its write-back superseded: Rillet keeps the newer tax, written once. Ports
+  # 27000-27009.
+  levy_reliab_test(reliab_replicas_generation replicas_generation 300 27000)
 endif()
 # Issue 21, group commit (core/store/writer.c): concurrent unique deliveries land exactly once,
 # a lock another process holds answers 503 + Retry-After, kill -9 loses no acknowledged delivery.

@@ -21,8 +21,10 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "clock.h"
 #include "crypto/crypto.h"
 #include "host/auth.h"
+#include "host/genreg.h"
 #include "hlog.h"
 #include "host/host.h"
 #include "host/service.h"
@@ -408,9 +410,80 @@ static void run_on_start(levy_host *h)
     lua_pop(L, 1);
 }
 
+/* ---- generations across replicas (host/genreg.h) ------------------------------------- */
+
+static const levy_rates *gen_rates(levy_host *h, levy_gen *g)
+{
+    if (g->release == rates_set_unref && g->release_ud)
+        return ((levy_rates_set *)g->release_ud)->rates;
+    return h->rates;
+}
+
+static int genreg_on(levy_host *h) { return h->store && strcmp(h->cfg->role, "serve") == 0; }
+
+/* Content hash of g, and its seq from the store (reload: the reload rule) before it serves. A
+ * store that cannot answer now (PostgreSQL down) leaves seq 0: the heartbeat retries. */
+static void gen_register(levy_host *h, levy_gen *g, int reload)
+{
+    if (!g->content_hash[0])
+        levy_genreg_hash(g, gen_rates(h, g));
+    if (!genreg_on(h) || levy_store_depth(h->store) > 0)
+        return;
+    levy_err e;
+    levy_err_clear(&e);
+    if (levy_genreg_register(h->store, g, gen_rates(h, g), reload, h->cfg->replica_id, &e) !=
+        LEVY_OK)
+        hlog(HLOG_WARN,
+             "generation %llu: cannot register its content in the store (%s); its "
+             "calculations carry no generation order until it is (retried every %d s)",
+             (unsigned long long)g->id, e.message, LEVY_GENREG_BEAT_S);
+}
+
+static void gen_beat(levy_host *h)
+{
+    if (!genreg_on(h) || !h->current || levy_store_depth(h->store) > 0)
+        return;
+    if (h->current->seq == 0)
+        gen_register(h, h->current, h->current_from_reload);
+    /* heartbeat rows only where replicas can share the store: a SQLite data dir has one
+     * process (the data-dir lock), which GET /admin/generation lists as itself */
+    if (levy_store_engine(h->store) != LEVY_STORE_POSTGRES)
+        return;
+    levy_err e;
+    levy_err_clear(&e);
+    if (levy_genreg_refresh(h->store, h->current, &e) != LEVY_OK)
+        hlog(HLOG_DEBUG, "generation seq not re-read: %s", e.message);
+    if (levy_genreg_beat(h->store, h->cfg->replica_id, h->current, h->serving_since_ms,
+                         levy_clock_now_ms(), &e) != LEVY_OK)
+        hlog(HLOG_DEBUG, "replica heartbeat not written: %s", e.message);
+}
+
+static void on_beat(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    gen_beat(arg);
+}
+
+static void start_beat(levy_host *h)
+{
+    h->serving_since_ms = levy_clock_now_ms();
+    gen_register(h, h->current, 0);
+    if (!genreg_on(h))
+        return;
+    gen_beat(h);
+    h->beat_ev = event_new(h->base, -1, EV_PERSIST, on_beat, h);
+    if (h->beat_ev) {
+        struct timeval tv = {LEVY_GENREG_BEAT_S, 0};
+        event_add(h->beat_ev, &tv);
+    }
+}
+
 /* Makes g current (takes its reference) and restarts schedules; fills r. */
 static void swap_in(levy_host *h, levy_gen *g, levy_reload_report *r)
 {
+    /* its identity across replicas first: no call may run on it without its seq */
+    gen_register(h, g, 1);
     levy_gen *old = h->current;
     h->current = g;
     if (g->release == rates_set_unref)
@@ -425,6 +498,8 @@ static void swap_in(levy_host *h, levy_gen *g, levy_reload_report *r)
     levy_schedule_start(h);
     levy_jobs_runner_kick(h);
     levy_gen_unref(old);
+    h->current_from_reload = 1;
+    gen_beat(h);
 }
 
 int levy_host_reload(levy_host *h, levy_reload_report *r)
@@ -1250,6 +1325,7 @@ int levy_host_serve(levy_config *cfg)
     if (created)
         print_first_start(cfg);
     fflush(stdout);
+    start_beat(h);
     levy_jobs_runner_start(h);
     levy_schedule_start(h);
     run_on_start(h);
@@ -1264,6 +1340,11 @@ int levy_host_serve(levy_config *cfg)
     /* the build (rule self-tests, rate-table loading) freed a few MB that glibc would keep */
     levy_vm_collect(h->current->vm);
     event_base_dispatch(h->base);
+    if (genreg_on(h) && levy_store_engine(h->store) == LEVY_STORE_POSTGRES) {
+        /* a stopped replica leaves the list of live ones at once */
+        levy_err fe;
+        levy_genreg_forget(h->store, h->cfg->replica_id, &fe);
+    }
     hlog(HLOG_INFO, "stopped");
     code = 0;
     for (int i = 0; i < 3; i++)
@@ -1277,6 +1358,9 @@ done:
         event_free(h->writer_ev);
     h->writer_ev = NULL;
     levy_service_close();
+    if (h->beat_ev)
+        event_free(h->beat_ev);
+    h->beat_ev = NULL;
     reload_free(h);
     levy_gen_errors_free(&errs);
     levy_schedule_stop(h);

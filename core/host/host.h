@@ -117,6 +117,12 @@ struct levy_host {
      * store.durable units are group-committed there; its completions come back on writer_ev. */
     struct levy_writer *writer;
     struct event *writer_ev;
+    /* Generations across replicas (host/genreg.h): the heartbeat timer, when this process
+     * started serving, and whether the current generation came from a reload (its seq is
+     * issued by the reload rule when registration is retried). */
+    struct event *beat_ev;
+    int64_t serving_since_ms;
+    int current_from_reload;
 };
 
 /** Builds generation id for the host's role and config (store migrations and self-tests

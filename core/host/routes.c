@@ -20,10 +20,12 @@
 #include <lauxlib.h>
 #include <openssl/crypto.h>
 
+#include "clock.h"
 #include "config.h"
 #include "json_scan.h"
 #include "hlog.h"
 #include "host/auth.h"
+#include "host/genreg.h"
 #include "host/host.h"
 #include "store/writer.h"
 #include "http/server.h"
@@ -341,25 +343,108 @@ static void r_reload(levy_host *h, struct evhttp_request *req)
     h->reload_async(h, reload_reply, req);
 }
 
+static void iso_ms(int64_t ms, char out[40])
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(out, 40, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* GET /admin/generation: this replica's generation (its number here, the content hash every
+ * replica loading the same files and rate vintages shares, the store-issued order seq, when
+ * it was loaded, the rate vintages, the files) and every live replica's, from their
+ * heartbeat rows (host/genreg.h): `mixed` is true while they serve different contents. */
 static void r_generation(levy_host *h, struct evhttp_request *req)
 {
     levy_gen *g = h->current;
     struct evbuffer *b = evbuffer_new();
     char iso[40] = "";
-    time_t secs = (time_t)(g->loaded_at_ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    evbuffer_add_printf(
-        b, "{\"generation\":%llu,\"loaded_at\":\"%s\",\"tree_sha256\":\"%s\",\"files\":[",
-        (unsigned long long)g->id, iso, g->tree_hash);
+    iso_ms(g->loaded_at_ms, iso);
+    evbuffer_add_printf(b, "{\"generation\":%llu,\"replica\":", (unsigned long long)g->id);
+    levy_http_json_str(b, h->cfg->replica_id);
+    evbuffer_add_printf(b, ",\"hash\":\"%s\",\"seq\":", g->content_hash);
+    if (g->seq > 0)
+        evbuffer_add_printf(b, "%lld", (long long)g->seq);
+    else
+        evbuffer_add_printf(b, "null");
+    evbuffer_add_printf(b,
+                        ",\"loaded_at\":\"%s\",\"loaded_at_ms\":%lld,\"tree_sha256\":\"%s\","
+                        "\"rules\":%d,\"plugins\":%d,\"rates\":[",
+                        iso, (long long)g->loaded_at_ms, g->tree_hash, g->nrules, g->nplugins);
+    int nt = h->rates ? levy_rates_ntables(h->rates) : 0;
+    for (int i = 0; i < nt; i++) {
+        const levy_rates_table *t = levy_rates_table_at(h->rates, i);
+        evbuffer_add_printf(b, "%s{\"source\":", i ? "," : "");
+        levy_http_json_str(b, t->source ? t->source : "");
+        evbuffer_add_printf(b, ",\"vintage\":");
+        levy_http_json_str(b, t->vintage ? t->vintage : "");
+        evbuffer_add_printf(b, ",\"rows\":%ld}", t->rows);
+    }
+    evbuffer_add_printf(b, "],\"files\":[");
     for (int i = 0; i < g->nfiles; i++) {
         evbuffer_add_printf(b, "%s{\"path\":", i ? "," : "");
         levy_http_json_str(b, g->files[i].path ? g->files[i].path : "");
         evbuffer_add_printf(b, ",\"sha256\":\"%s\",\"kind\":\"%s\"}", g->files[i].sha256,
                             g->files[i].is_rule ? "rule" : "plugin");
     }
-    evbuffer_add_printf(b, "]}");
+    evbuffer_add_printf(b, "]");
+    /* the replicas: what each serves, from the store (this one answers for itself when the
+     * store cannot: replicas_error says why the list is short) */
+    levy_genreg_replica *reps = NULL;
+    int nreps = 0;
+    levy_err e;
+    levy_err_clear(&e);
+    int64_t now = levy_clock_now_ms();
+    int lrc = h->store && strcmp(h->cfg->role, "serve") == 0
+                  ? levy_genreg_live(h->store, now, &reps, &nreps, &e)
+                  : LEVY_OK;
+    int self_listed = 0, mixed = 0;
+    evbuffer_add_printf(b, ",\"replicas\":[");
+    for (int i = 0; i < nreps; i++) {
+        const levy_genreg_replica *r = &reps[i];
+        int self = strcmp(r->id, h->cfg->replica_id) == 0;
+        self_listed |= self;
+        /* this replica's own row may lag its reload by a beat: it answers what it serves */
+        const char *hash = self ? g->content_hash : r->hash;
+        int64_t seq = self ? g->seq : r->seq;
+        if (strcmp(hash, g->content_hash) != 0)
+            mixed = 1;
+        char la[40], ls[40];
+        iso_ms(self ? g->loaded_at_ms : r->loaded_at_ms, la);
+        iso_ms(r->last_seen_ms, ls);
+        evbuffer_add_printf(b, "%s{\"replica\":", i ? "," : "");
+        levy_http_json_str(b, r->id);
+        evbuffer_add_printf(
+            b, ",\"self\":%s,\"generation\":%llu,\"hash\":\"%s\",\"seq\":", self ? "true" : "false",
+            (unsigned long long)(self ? g->id : r->generation), hash);
+        if (seq > 0)
+            evbuffer_add_printf(b, "%lld", (long long)seq);
+        else
+            evbuffer_add_printf(b, "null");
+        evbuffer_add_printf(b, ",\"loaded_at\":\"%s\",\"last_seen\":\"%s\",\"version\":", la, ls);
+        levy_http_json_str(b, r->version);
+        evbuffer_add_printf(b, "}");
+    }
+    if (!self_listed) {
+        evbuffer_add_printf(b, "%s{\"replica\":", nreps ? "," : "");
+        levy_http_json_str(b, h->cfg->replica_id);
+        evbuffer_add_printf(b, ",\"self\":true,\"generation\":%llu,\"hash\":\"%s\",\"seq\":",
+                            (unsigned long long)g->id, g->content_hash);
+        if (g->seq > 0)
+            evbuffer_add_printf(b, "%lld", (long long)g->seq);
+        else
+            evbuffer_add_printf(b, "null");
+        evbuffer_add_printf(b, ",\"loaded_at\":\"%s\",\"last_seen\":null,\"version\":\"%s\"}", iso,
+                            LEVY_VERSION);
+    }
+    evbuffer_add_printf(b, "],\"mixed\":%s", mixed ? "true" : "false");
+    if (lrc != LEVY_OK) {
+        evbuffer_add_printf(b, ",\"replicas_error\":");
+        levy_http_json_str(b, e.message);
+    }
+    evbuffer_add_printf(b, "}");
+    free(reps);
     levy_http_reply(req, 200, "application/json", b);
     evbuffer_free(b);
     levy_http_count("/admin/generation", 200);

@@ -2,6 +2,7 @@
 #include <lauxlib.h>
 
 #include "config.h"
+#include "gen.h"
 #include "lctx.h"
 #include "modules.h"
 
@@ -14,6 +15,33 @@ static void set_str(lua_State *L, const char *k, const char *v)
     lua_setfield(L, -2, k);
 }
 
+/* levy.config.generation_info() -> {id, hash, seq} of the generation the calling code runs
+ * on (issue 22): hash is the content hash every replica that loaded the same plugins, scripts
+ * and rate vintages shares, seq the store-issued order of that content (nil while the
+ * generation is not registered in the store, e.g. `levy calc`). A call that started on an
+ * older generation keeps answering that generation's identity. */
+static int config_generation_info(lua_State *L)
+{
+    levy_lctx *ctx = levy_lua_ctx(L);
+    const levy_gen *g = ctx ? ctx->gen : NULL;
+    if (!g) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, (lua_Integer)g->id);
+    lua_setfield(L, -2, "id");
+    if (g->content_hash[0]) {
+        lua_pushstring(L, g->content_hash);
+        lua_setfield(L, -2, "hash");
+    }
+    if (g->seq > 0) {
+        lua_pushinteger(L, (lua_Integer)g->seq);
+        lua_setfield(L, -2, "seq");
+    }
+    return 1;
+}
+
 int luaopen_levy_config(lua_State *L)
 {
     levy_config *c = levy_lua_host(L, LEVY_HOST_CONFIG);
@@ -24,6 +52,8 @@ int luaopen_levy_config(lua_State *L)
     lua_setfield(L, -2, "role");
     lua_getfield(L, LUA_REGISTRYINDEX, "levy.generation");
     lua_setfield(L, -2, "generation");
+    lua_pushcfunction(L, config_generation_info);
+    lua_setfield(L, -2, "generation_info");
     if (!c)
         return 1;
     set_str(L, "listen", c->listen);

@@ -45,6 +45,12 @@ typedef struct levy_gen {
     int refs; /* the host's "current" pointer counts as one */
     int64_t loaded_at_ms;
     char tree_hash[65];
+    /* Identity across replicas (issue 22; core/host/genreg.c): content_hash is the sha256 of
+     * tree_hash and the rate vintages the generation was built on, the same on every replica
+     * that loaded the same files; seq is the store-issued order of that content (higher =
+     * newer), set on the loop before the generation goes live; 0 while not registered. */
+    char content_hash[65];
+    int64_t seq;
     levy_route *routes;
     int nroutes;
     levy_gen_file *files;

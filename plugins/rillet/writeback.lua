@@ -1,4 +1,5 @@
 -- Calculation (rillet.calculate jobs) and write-back (rillet.writeback jobs).
+local config = require "levy.config"
 local crypto = require "levy.crypto"
 local json = require "levy.json"
 local jobs = require "levy.jobs"
@@ -26,6 +27,9 @@ M.GIVE_UP_MS = 3 * 86400 * 1000
 M.MAX_WRITES_PER_HOUR = 10
 M.BASE_DELAY_MS = 1000
 M.MAX_DELAY_MS = 300000
+-- A document that changed after a newer generation calculated it, picked up by a replica on an
+-- older generation, waits this long for a replica on the newer one (or this one's reload).
+M.GENERATION_WAIT_MS = 5000
 
 local nn = lutil.nn
 
@@ -51,6 +55,34 @@ local function superseded_since(doc_type, id, calc_id)
 end
 
 local amt = lutil.decimal_or_zero
+
+-- Generations across replicas (issue 22). Hot reload is per replica: in a rollout one replica
+-- may calculate on reloaded rules or rates while another still runs the previous ones. Each
+-- calculation records its generation (levy.config.generation_info(): the content hash every
+-- replica loading the same files and rate vintages shares, and seq, the store-issued order of
+-- that content: higher = newer). A result of an older generation than one already stored for
+-- the same document never replaces it in Rillet: this is the newest such calculation, or nil.
+function M.newer_generation(doc_type, id, seq)
+  if math.type(seq) ~= "integer" then return nil end
+  return store.row([[SELECT id, generation_seq, generation_hash, fingerprint FROM calculations
+    WHERE doc_type = ? AND doc_id = ? AND generation_seq > ?
+    ORDER BY generation_seq DESC, created_ms DESC LIMIT 1]], doc_type, id, seq)
+end
+
+-- Records that calculation calc_id (generation seq) is not written to Rillet because newer
+-- (a calculation row of a newer generation) exists: a `superseded` write-back and a history
+-- entry, in the caller's transaction.
+function M.supersede_by_generation(doc_type, id, calc_id, seq, newer)
+  local msg = "not written to Rillet: calculated by an older generation (seq " .. tostring(seq) ..
+    ") than calculation " .. tostring(newer.id) .. " (seq " .. tostring(newer.generation_seq) ..
+    ", " .. tostring(newer.generation_hash):sub(1, 12) .. "): a replica serving older rules or rates"
+  store.exec([[INSERT INTO writebacks(doc_type, doc_id, calculation_id, idempotency_key, request_id,
+    http_status, outcome, response, attempted_at) VALUES (?,?,?,?,?,?,?,?,?)]],
+    doc_type, id, calc_id, "", nil, nil, "superseded", msg, time.iso_ms(time.now_ms()))
+  docs.history(doc_type, id, { kind = "writeback", calculation_id = calc_id, outcome = "superseded",
+    message = msg })
+  return msg
+end
 
 -- Does the result differ from the tax Rillet holds (per line and in total)?
 function M.differs(doc, result)
@@ -212,6 +244,16 @@ function M.calculate(job)
       docs.FP_VERSION, id)
   end
   local rtext = docs.reading_text(lr)
+  local gen = config.generation_info() or {}
+  local pre = M.newer_generation(doc_type, id, gen.seq)
+  if pre and pre.fingerprint ~= fp then
+    -- a newer generation calculated this document, and it changed since: this replica's older
+    -- rules must not decide it. Nothing is stored; the job waits for a replica on the newer
+    -- generation (any replica may claim it) or for this one's reload
+    return jobs.retry(M.GENERATION_WAIT_MS, "document changed since generation " ..
+      tostring(pre.generation_seq) .. "'s calculation; this replica serves generation " ..
+      tostring(gen.seq) .. ": waiting for a replica on the newer generation")
+  end
   local api = docs.api()
   if not api then error("api plugin not loaded") end
   local started = time.now_ms()
@@ -225,16 +267,28 @@ function M.calculate(job)
     or crypto.id("calc_")
   local region = region_of(result, req)
   local rhash = result and M.result_hash(result) or nil
+  local older -- set when a newer generation's calculation of this document is stored
   store.transaction(function()
+    -- the document's row first: on PostgreSQL this holds its row lock until commit, so two
+    -- replicas storing a calculation of one document at once take turns, and the check below
+    -- sees the other's committed row (SQLite's write transaction is one at a time anyway)
+    store.exec("UPDATE " .. T.table .. " SET calculation_id = calculation_id WHERE id = ?", id)
+    local newer = M.newer_generation(doc_type, id, gen.seq)
     store.exec([[INSERT INTO calculations(id, doc_type, doc_id, fingerprint, request, result, error,
-      total_tax, result_hash, region, generation, created_at, created_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)]],
+      total_tax, result_hash, region, generation, created_at, created_ms, generation_hash, generation_seq)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)]],
       calc_id, doc_type, id, fp, util.encode(req), result and util.encode(result) or nil,
       (not result) and err_text(cerr) or nil, result and result.total_tax or nil, rhash, region,
       result and type(result.rules) == "table" and math.type(result.rules.generation) == "integer"
         and result.rules.generation or nil,
-      time.iso_ms(now), now)
+      time.iso_ms(now), now, gen.hash, gen.seq)
     -- what the reports read, as rows (migration 0013)
     calc_rows.record(calc_id, req, result, result and result.total_tax or nil, region)
+    if newer then
+      -- kept as a record, never the document's calculation, never written
+      older = { newer = newer, message = M.supersede_by_generation(doc_type, id, calc_id, gen.seq, newer) }
+      return
+    end
     if not result then
       local msg = "calculation failed: " .. err_text(cerr)
       store.exec("UPDATE " .. T.table .. [[ SET tax_status = 'failed', last_error = ?, calculation_id = ?,
@@ -288,6 +342,20 @@ function M.calculate(job)
         (p.reason and ("; trigger: " .. tostring(p.reason)) or "") .. (rtext and ("; " .. rtext) or "") ..
         notes_text(result) })
   end)
+  if older then
+    metrics.inc("levy_writebacks_total", { result = "superseded" })
+    log.warn("rillet calculation of an older generation not written: a newer generation's calculation of the " ..
+      "document is stored (replicas serve different generations: GET /admin/generation)",
+      { document = id, calculation = calc_id, generation_seq = gen.seq, newer = older.newer.id,
+        newer_seq = older.newer.generation_seq })
+    if older.newer.fingerprint ~= fp then
+      -- the document changed since the newer generation calculated it: it needs a calculation
+      -- of what levy holds now on the newer rules -- another replica, or this one once reloaded
+      return jobs.retry(M.GENERATION_WAIT_MS, "document changed since generation " ..
+        tostring(older.newer.generation_seq) .. "'s calculation; this replica serves generation " ..
+        tostring(gen.seq) .. ": waiting for a replica on the newer generation")
+    end
+  end
 end
 
 -- UpdateTaxesRequest for a document and a result.
@@ -528,6 +596,17 @@ function M.writeback(job)
   end
   local calc = store.row("SELECT * FROM calculations WHERE id = ?", p.calculation_id)
   if not calc or not calc.result then return end
+  -- a result of an older generation than another calculation of the document never replaces
+  -- it in Rillet (a calculation stored before generations were recorded has no seq: no order)
+  local newer = M.newer_generation(doc_type, id, calc.generation_seq)
+  if newer then
+    store.transaction(function()
+      M.supersede_by_generation(doc_type, id, calc.id, calc.generation_seq, newer)
+      docs.enqueue_calc(doc_type, id, "write-back of an older generation's calculation superseded", true)
+    end)
+    metrics.inc("levy_writebacks_total", { result = "superseded" })
+    return
+  end
   local result = util.decode_obj(calc.result)
   local req = util.decode_obj(calc.request)
   local doc = util.decode_obj(row.raw)

@@ -901,6 +901,16 @@ async function main() {
     await page.waitForFunction(() => document.querySelector('#store-engine').textContent !== '…');
     const se = await page.locator('#store-engine').innerText();
     assert(/^SQLite · replica \S+ · ok$/.test(se), 'store ' + se);
+    /* the generation's identity across replicas and the replicas sharing the store (issue 22):
+     * one process here, on seq 1, not a mixed window */
+    const gh = await page.locator('#generation-hash').innerText();
+    assert(/^[0-9a-f]{16}… \(seq \d+\)$/.test(gh), 'content ' + gh);
+    await page.locator('#replicas-table tbody tr[data-replica]').first().waitFor();
+    const rows = await page.locator('#replicas-table tbody tr[data-replica]').count();
+    assert(rows === 1, 'replica rows ' + rows);
+    const row = await page.locator('#replicas-table tbody tr[data-replica]').first().innerText();
+    assert(/this one/.test(row) && /[0-9a-f]{16}/.test(row), 'replica row ' + row);
+    assert(await page.locator('#replicas-mixed .notice').count() === 0, 'no mixed-window notice');
     await shot('rules');
   });
 

@@ -10,6 +10,7 @@
       L.onLeave(function () { alive = false; });
       var summary = h('dl', { class: 'kv', id: 'generation-summary' },
         h('dt', { text: 'Generation' }), h('dd', { id: 'generation', text: '…' }),
+        h('dt', { text: 'Content' }), h('dd', { id: 'generation-hash', class: 'mono', style: 'overflow-wrap:anywhere', text: '…' }),
         h('dt', { text: 'Loaded at' }), h('dd', { id: 'loaded-at', text: '…' }),
         h('dt', { text: 'Files' }), h('dd', { id: 'file-count', text: '…' }),
         h('dt', { text: 'Tree hash' }), h('dd', { id: 'tree-hash', class: 'mono', style: 'overflow-wrap:anywhere', text: '…' }),
@@ -20,10 +21,20 @@
       var kind = h('select', { name: 'kind' }, h('option', { value: '', text: 'All' }), h('option', { value: 'rule', text: 'Rules' }), h('option', { value: 'plugin', text: 'Plugins' }));
       var tbody = h('tbody', null, L.loadingRow(3));
       var errSlot = h('div');
+      /* every live replica sharing the store and the generation each serves (issue 22): a
+       * rollout reloads replicas one by one; while they differ, an older generation's result
+       * never replaces a newer one's in Rillet */
+      var repsNote = h('div', { id: 'replicas-mixed' });
+      var repsBody = h('tbody', null, L.loadingRow(6));
       main.appendChild(h('h1', { text: 'Rules' }));
       main.appendChild(h('section', { class: 'card' },
         h('p', { class: 'muted', style: 'margin-top:0', text: 'levy builds a new generation from plugins/ and scripts/, runs every self-test, and swaps it in only if all pass. A rejected reload keeps the current generation serving.' }),
         summary, result, h('div', { class: 'actions' }, reload)));
+      main.appendChild(h('section', { class: 'card', id: 'replicas' },
+        h('h2', { text: 'Replicas' }),
+        h('p', { class: 'muted', style: 'margin-top:0', text: 'Every levy process sharing this store, with the generation it serves (content hash of its plugins, scripts and rate vintages; seq orders contents across replicas, higher is newer). Reload is per replica.' }),
+        repsNote,
+        L.tableWrap(['Replica', 'Generation', 'Content', 'Seq', 'Loaded at', 'Last seen'], repsBody, { id: 'replicas-table' })));
       main.appendChild(errSlot);
       main.appendChild(h('div', { class: 'toolbar' }, L.field({ label: 'Kind', input: kind })));
       main.appendChild(L.tableWrap(['File', 'Kind', 'SHA-256'], tbody, { id: 'files-table' }));
@@ -39,6 +50,27 @@
         });
       }
       kind.addEventListener('change', draw);
+      function drawReplicas(g) {
+        var reps = g.replicas || [];
+        L.clear(repsBody);
+        L.clear(repsNote);
+        if (!reps.length) repsBody.appendChild(h('tr', null, h('td', { colspan: 6, class: 'empty', text: 'No replica seen.' })));
+        reps.forEach(function (r) {
+          repsBody.appendChild(h('tr', { dataset: { replica: r.replica } },
+            h('td', null, h('span', { class: 'mono', text: r.replica }), r.self ? ' ' : null, r.self ? L.badge('this one') : null),
+            h('td', { text: String(r.generation) }),
+            h('td', { class: 'mono', title: r.hash || '', text: (r.hash || '—').slice(0, 16) }),
+            h('td', { text: r.seq == null ? '—' : String(r.seq) }),
+            h('td', { text: r.loaded_at ? L.time(r.loaded_at) : '—' }),
+            h('td', { text: r.last_seen ? L.time(r.last_seen) : '—' })));
+        });
+        if (g.mixed) {
+          repsNote.appendChild(h('div', { class: 'notice warn', role: 'status' },
+            h('strong', { text: 'Replicas serve different generations. ' }),
+            'Reload the others (or restart them on the same files and rate vintages). Meanwhile a calculation by an older generation is recorded but not written to Rillet when a newer generation has calculated the document.'));
+        }
+        if (g.replicas_error) repsNote.appendChild(h('div', { class: 'notice error', role: 'alert', text: 'The replica list could not be read: ' + g.replicas_error }));
+      }
       /* /healthz: the store engine (SQLite or PostgreSQL), this process's replica id and the
        * store's state (503 while degraded still carries the JSON) */
       function loadStore() {
@@ -56,6 +88,8 @@
           if (!alive) return;
           files = (g.files || []).slice().sort(function (a, b) { return a.path < b.path ? -1 : a.path > b.path ? 1 : 0; });
           summary.querySelector('#generation').textContent = String(g.generation);
+          summary.querySelector('#generation-hash').textContent = g.hash ? g.hash.slice(0, 16) + '… (seq ' + (g.seq == null ? 'not registered' : g.seq) + ')' : '—';
+          drawReplicas(g);
           summary.querySelector('#loaded-at').textContent = L.time(g.loaded_at);
           summary.querySelector('#file-count').textContent = files.filter(function (f) { return f.kind === 'rule'; }).length + ' rules, ' +
             files.filter(function (f) { return f.kind === 'plugin'; }).length + ' plugin files';
