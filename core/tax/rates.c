@@ -1700,6 +1700,7 @@ static void check_rates(levy_rates *r, county_rate *cr, size_t ncr)
 }
 
 static int ends_with(const char *s, const char *tail);
+static void mark_partial_districts(levy_rates *r);
 
 /* The counties indep_city looks among (issue 21: it scanned all 3,220 counties for each ZIP
  * row it named, ~38,000 instructions, for a few per request). */
@@ -1805,6 +1806,7 @@ void levy_rates_finish(levy_rates *r)
     }
     assign_counties(r);
     index_indep_cities(r);
+    mark_partial_districts(r);
     /* a later file of the same state replaces earlier rows: drop exact (zip, st) dups,
      * keeping the last loaded (qsort is not stable, so tag order via seq) */
     if (r->ncdtfa) {
@@ -2228,6 +2230,19 @@ static const char NOTE_CITY_DISTRICT[] =
 #define NOTE_WA_LOCATION                                                                           \
     "the WA DOR location code's combined local rate (city, county, transit): the DOR file "        \
     "names no separate authority code"
+#define NOTE_CITY_DISTRICT_PLACE                                                                   \
+    "city named after the leading words of the ZIP table's district-named tax region: the Census " \
+    "place of that name in the ZIP's county"
+#define NOTE_DISTRICT_CITY                                                                         \
+    "the ZIP table names this ZIP after a special district that covers only part of it (a "        \
+    "community improvement, transportation development or business district): charged at the "     \
+    "special rate of the rest of its city, outside the district; give the ZIP+4 or street "        \
+    "address of an address inside it (ambiguous_zip)"
+#define NOTE_DISTRICT_COUNTY                                                                       \
+    "the ZIP table names this ZIP after a special district that covers only part of it (a "        \
+    "community improvement, transportation development or business district): charged at the "     \
+    "county's area-wide special rate (the lowest of its other places), outside the district; "     \
+    "give the ZIP+4 or street address of an address inside it (ambiguous_zip)"
 #define NOTE_OVERLAY "levy overlay (data/us/overlays.csv): no authority code recorded"
 
 /* State FIPS code ("36") of a USPS state code, or NULL. */
@@ -2281,6 +2296,147 @@ static int district_name(const char *n)
                 return 1;
         }
     return 0;
+}
+
+/* Partial-ZIP special districts (issue 19, address precision). A tax region of the ZIP table
+ * named after a district that property owners or a city form for a few parcels or streets --
+ * Missouri's and Kansas's community improvement (CID) and transportation development (TDD)
+ * districts, Illinois's business districts (BD, BDD), Louisiana's economic development
+ * districts (EDD), Colorado's metropolitan and local improvement districts -- covers only part
+ * of a ZIP: the ZIP table's rate (the district's region's) holds a district most addresses of
+ * the ZIP are not in. Area-wide districts (transit, RTA, T-SPLOST, hospital, ambulance,
+ * emergency services, a county's "CO SP") are not named so and are not flagged. */
+static int partial_district_name(const char *n)
+{
+    static const char *const words[] = {"COMMUNITY IMPROVEMENT", "TRANSPORTATION DEVELOPMENT",
+                                        "BUSINESS DISTRICT",     "BUSINESS DEVELOPMENT",
+                                        "BUSINESS DIST",         "BUS DIST",
+                                        "METROPOLITAN DISTRICT", "DEVELOPMENT DISTRICT",
+                                        "DEVELOPMENT ZONE",      "COM DEV",
+                                        "IMPROVEMENT DISTRICT"};
+    static const char *const codes[] = {"CID", "TDD", "TDZ", "BD", "BDD", "EDD", "LID", "TL"};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (strstr(n, words[i]))
+            return 1;
+    for (const char *w = n; (w = strpbrk(w, " /")) != NULL; w++) /* a whole later word */
+        for (size_t i = 0; i < sizeof codes / sizeof *codes; i++) {
+            size_t l = strlen(codes[i]);
+            if (strncmp(w + 1, codes[i], l) == 0 &&
+                (w[1 + l] == ' ' || w[1 + l] == '/' || w[1 + l] == 0))
+                return 1;
+        }
+    return 0;
+}
+
+/* A row that names no district at all: its special rate is its place's area-wide one. */
+static int plain_row(const levy_rates *r, const zip_row *z)
+{
+    const char *n = P(r, z->name);
+    return !district_name(n) && !partial_district_name(n);
+}
+
+static const levy_rates *plain_ctx;
+static int plain_cmp(const void *a, const void *b)
+{
+    const zip_row *x = &plain_ctx->zips[*(const size_t *)a],
+                  *y = &plain_ctx->zips[*(const size_t *)b];
+    if (x->county_ix != y->county_ix)
+        return x->county_ix < y->county_ix ? -1 : 1;
+    if (x->county != y->county)
+        return x->county < y->county ? -1 : 1;
+    return x->special < y->special ? -1 : x->special > y->special;
+}
+
+/* The largest district rate levy takes for a partial-ZIP district: the statutes' caps as we
+ * read them (MO CID and TDD 1 %, KS CID 2 %, IL business district 1 %, LA EDD 2 %); a larger
+ * difference means the outside rate found is not this place's, and the row is left alone. */
+#define DIST_MAX 2000000
+
+/* For each ZIP row named after a partial-ZIP district (partial_district_name; not California,
+ * whose CDTFA mechanism lists its candidates: ca_candidates), the special rate outside the
+ * district, from the table's own rows: (1) the region its leading words name ("OVERLAND PARK"
+ * for "OVERLAND PARK THE VUE CID SP") with the same county and city rates, a plain name and a
+ * lower special rate: that city's special rate; or else (2) the lowest special rate of the
+ * plain-named rows of the ZIP's county (the crosswalk's) with the same county rate: the
+ * county's area-wide special districts. Flagged (dist_base >= 0) when that rate is below the
+ * row's by at most DIST_MAX. */
+static void mark_partial_districts(levy_rates *r)
+{
+    size_t *pl = malloc(sizeof *pl * (r->nzips ? r->nzips : 1)), npl = 0;
+    for (size_t i = 0; i < r->nzips; i++) {
+        r->zips[i].dist_base = -1;
+        r->zips[i].dist_how = DIST_NONE;
+        if (r->zips[i].county_ix && plain_row(r, &r->zips[i]) && pl)
+            pl[npl++] = i;
+    }
+    if (pl) {
+        plain_ctx = r;
+        qsort(pl, npl, sizeof *pl, plain_cmp);
+        plain_ctx = NULL;
+    }
+    for (size_t i = 0; i < r->nzips; i++) {
+        zip_row *z = &r->zips[i];
+        if (z->special <= 0 || memcmp(z->st, "CA", 2) == 0 || !partial_district_name(P(r, z->name)))
+            continue;
+        int32_t base = -1;
+        int how = DIST_NONE;
+        char pre[128];
+        snprintf(pre, sizeof pre, "%s", P(r, z->name));
+        char *cut;
+        while (base < 0 && r->by_region && (cut = strrchr(pre, ' ')) != NULL) {
+            char *sl = strrchr(pre, '/');
+            if (sl && sl > cut)
+                cut = sl;
+            *cut = 0;
+            while (cut > pre && (cut[-1] == ' ' || cut[-1] == '/'))
+                *--cut = 0;
+            /* the rows of region (st, pre) */
+            size_t lo = 0, hi = r->nzips;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                const zip_row *m = &r->zips[r->by_region[mid]];
+                int c = memcmp(m->st, z->st, 2);
+                if (!c)
+                    c = strcmp(P(r, m->name), pre);
+                if (c < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            for (; lo < r->nzips; lo++) {
+                const zip_row *m = &r->zips[r->by_region[lo]];
+                if (memcmp(m->st, z->st, 2) != 0 || strcmp(P(r, m->name), pre) != 0)
+                    break;
+                if (m->county == z->county && m->city == z->city && m->special < z->special &&
+                    plain_row(r, m) && (base < 0 || m->special < base))
+                    base = m->special;
+            }
+            if (base >= 0)
+                how = DIST_BY_CITY;
+        }
+        if (base < 0 && z->county_ix && pl) { /* the county's lowest plain special rate */
+            size_t lo = 0, hi = npl;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                const zip_row *m = &r->zips[pl[mid]];
+                if (m->county_ix < z->county_ix ||
+                    (m->county_ix == z->county_ix && m->county < z->county))
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo < npl && r->zips[pl[lo]].county_ix == z->county_ix &&
+                r->zips[pl[lo]].county == z->county) {
+                base = r->zips[pl[lo]].special;
+                how = DIST_BY_COUNTY;
+            }
+        }
+        if (base >= 0 && base < z->special && z->special - base <= DIST_MAX) {
+            z->dist_base = base;
+            z->dist_how = (uint8_t)how;
+        }
+    }
+    free(pl);
 }
 
 /* The independent city (a county-equivalent "<NAME> CITY": Virginia's, Baltimore, St. Louis,
@@ -2611,6 +2767,84 @@ static void ca_candidates(const levy_rates *r, const zip_row *row, uint32_t zip,
         res->ambiguous |= res->cand[c].rate != res->cand[0].rate;
 }
 
+/* A ZIP whose ZIP-table region is a partial-ZIP district (mark_partial_districts): two
+ * candidates, outside the district (default: what levy charges) and inside it (the ZIP
+ * table's rate), their rates exact sums of the table's components; the special entry charged
+ * at the rate outside. Outside is the default because such a district covers a few parcels
+ * (a shopping centre, a hotel, a business street) of a ZIP of thousands of addresses: most
+ * addresses of the ZIP are outside it (docs/rules.md section 5, "Partial-ZIP districts"). */
+static void district_candidates(const levy_rates *r, const zip_row *row, levy_tax_entry *sp,
+                                levy_tax_resolution *res)
+{
+    int64_t dist = (int64_t)row->special - row->dist_base;
+    snprintf(res->zip5, sizeof res->zip5, "%05u", (unsigned)(row->zip % 100000));
+    /* the city the district lies in, when the table has no region of its own: the Census
+     * place of the ZIP's county that the region's leading words name ("CHESTERFIELD") */
+    const fips_county *cty = row->county_ix ? &r->counties[row->county_ix - 1] : NULL;
+    for (int k = 0; k < res->n; k++) {
+        levy_tax_entry *e = &res->e[k];
+        if (e->level != LEVY_LEVEL_CITY || e->note != NOTE_CITY_DISTRICT)
+            continue;
+        char pre[128], key[128];
+        snprintf(pre, sizeof pre, "%s", P(r, row->name));
+        char *cut;
+        const char *code = NULL;
+        while (!code && (cut = strpbrk(pre, " /")) != NULL) {
+            char *last = strrchr(pre, ' '), *sl = strrchr(pre, '/');
+            *(sl && sl > last ? sl : last) = 0;
+            code = place_code(r, row->st, pre, cty);
+            (void)cut;
+        }
+        if (!code)
+            break;
+        place_key(key, pre, sizeof key);
+        for (size_t p = 0; p < r->nplaces; p++)
+            if (strcmp(P(r, r->places[p].code), code) == 0) {
+                e->name = P(r, r->places[p].key);
+                e->code = code;
+                e->note = NOTE_CITY_DISTRICT_PLACE;
+                break;
+            }
+        break;
+    }
+    levy_tax_candidate *out = &res->cand[0], *in = &res->cand[1];
+    memset(out, 0, sizeof *out);
+    memset(in, 0, sizeof *in);
+    out->is_default = 1;
+    in->district = P(r, row->name);
+    const char *place = NULL; /* the city (or else county) the district lies in */
+    for (int k = 0; k < res->n; k++) {
+        const levy_tax_entry *e = &res->e[k];
+        if (e->rate <= 0)
+            continue;
+        in->rate += e->rate;
+        if (!in->nj || strcmp(in->jur[in->nj - 1], e->name) != 0) {
+            in->code[in->nj] = e->code;
+            in->jur[in->nj++] = e->name;
+        }
+        const char *name = e == sp && place ? place : e->name;
+        int64_t rate = e == sp ? e->rate - dist : e->rate;
+        if (rate <= 0)
+            continue;
+        out->rate += rate;
+        if (!out->nj || strcmp(out->jur[out->nj - 1], name) != 0) {
+            out->code[out->nj] = e == sp ? NULL : e->code;
+            out->jur[out->nj++] = name;
+        }
+        if (e == sp)
+            continue;
+        if (e->level == LEVY_LEVEL_CITY || (!place && e->level == LEVY_LEVEL_COUNTY))
+            place = e->name;
+    }
+    res->ncand = res->ncand_all = 2;
+    res->ambiguous = 1;
+    /* charged: the rate outside the district, under the name of the place it belongs to */
+    sp->rate -= dist;
+    if (place)
+        sp->name = place;
+    sp->note = row->dist_how == DIST_BY_CITY ? NOTE_DISTRICT_CITY : NOTE_DISTRICT_COUNTY;
+}
+
 static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char *line1,
                       int32_t date, levy_tax_resolution *res, levy_err *err)
 {
@@ -2770,6 +3004,8 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
         e->note = NOTE_SPECIAL;
         if (is_ca)
             ca_candidates(r, row, zip, stcode, given, res);
+        else if (row->dist_base >= 0 && e)
+            district_candidates(r, row, e, res);
     }
 overlays:
     /* SST boundary records (core/tax/boundary.c): a ZIP+4 or street address answered at its

@@ -35,6 +35,9 @@ typedef struct levy_tax_candidate {
     const char *code[LEVY_TAX_MAX_ENTRIES]; /* each one's authority code, or NULL */
     int is_default;   /* from a whole-ZIP record: addresses in no listed ZIP+4 range */
     const char *city; /* California: the ship_to.city that selects it (a CDTFA city), or NULL */
+    /* a partial-ZIP district (issue 19): the ZIP table's region naming the district this
+     * candidate is inside of, or NULL (the candidate outside it) */
+    const char *district;
     int nranges, ranges_all; /* ranges shown (<= LEVY_TAX_CAND_RANGES) and in all */
     uint32_t lo[LEVY_TAX_CAND_RANGES], hi[LEVY_TAX_CAND_RANGES]; /* ZIP+4 as 9 digits */
 } levy_tax_candidate;
