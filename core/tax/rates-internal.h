@@ -72,6 +72,8 @@ typedef struct cdtfa_row {
     uint32_t uninc; /* a county row: "LOS ANGELES COUNTY (UNINCORPORATED)", its candidate name */
     int32_t rate;
     uint8_t is_city;
+    uint16_t table; /* the table (file + vintage) the row came from */
+    int32_t from;   /* its effective date (yyyymmdd, the file's vintage; 0 = unknown) */
 } cdtfa_row;
 
 typedef struct sst_row {

@@ -1367,6 +1367,25 @@ static const char *kind_source(int kind)
     }
 }
 
+/* The first day a table's vintage speaks for (yyyymmdd): "2026-01-01" (an effective date, CDTFA)
+ * itself, "2025-12" (a month, the ZIP table) its first day, "2026Q2" (a quarter, SST) the
+ * quarter's first day; 0 when the vintage is not a date. Which of two sources pricing the same
+ * place wins at a date: the one with the latest such day on or before it (newer_wins). */
+static int32_t vintage_from(const char *v)
+{
+    int y = 0, m = 0, d = 0, q = 0;
+    char c = 0;
+    if (sscanf(v, "%4d-%2d-%2d%c", &y, &m, &d, &c) == 3 && m >= 1 && m <= 12 && d >= 1 && d <= 31)
+        return y * 10000 + m * 100 + d;
+    if (sscanf(v, "%4d-%2d%c", &y, &m, &c) == 2 && m >= 1 && m <= 12)
+        return y * 10000 + m * 100 + 1;
+    if (sscanf(v, "%4dQ%1d%c", &y, &q, &c) == 2 && q >= 1 && q <= 4)
+        return y * 10000 + (q * 3 - 2) * 100 + 1;
+    return 0;
+}
+
+int32_t levy_rates_vintage_from(const char *vintage) { return vintage_from(vintage); }
+
 int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file_info *info,
                          levy_err *err)
 {
@@ -1374,7 +1393,7 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
     char vintage[16] = "unknown";
     long rows = 0;
     int rc;
-    size_t z0 = r->nzips, s0 = r->nsst, z40 = r->nz4, l0 = r->nloc;
+    size_t z0 = r->nzips, s0 = r->nsst, z40 = r->nz4, l0 = r->nloc, c0 = r->ncdtfa;
     memset(info, 0, sizeof *info);
     info->kind = kind;
     /* source key: one per replaceable table */
@@ -1443,6 +1462,10 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
         return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
     for (size_t i = z0; i < r->nzips; i++) /* rows name their own vintage in rates_source */
         r->zips[i].table = (uint16_t)t;
+    for (size_t i = c0; i < r->ncdtfa; i++) { /* and their effective date (vintage_from) */
+        r->cdtfa[i].table = (uint16_t)t;
+        r->cdtfa[i].from = vintage_from(vintage);
+    }
     for (size_t i = s0; i < r->nsst; i++) /* an imported SST file names its own vintage */
         r->sst[i].table = (uint16_t)t;
     levy_boundary_claim(r, t);
@@ -1470,7 +1493,9 @@ static int cdtfa_cmp(const void *a, const void *b)
     int c = strcmp(P(cmp_ctx, x->name), P(cmp_ctx, y->name));
     if (c)
         return c;
-    return (int)y->is_city - (int)x->is_city; /* cities first */
+    if (x->is_city != y->is_city)
+        return (int)y->is_city - (int)x->is_city;      /* cities first */
+    return x->from > y->from ? -1 : x->from < y->from; /* the newest file first */
 }
 
 static int county_cmp(const void *a, const void *b)
@@ -2592,8 +2617,10 @@ static void name_city(const levy_rates *r, const zip_row *row, const fips_county
 }
 
 /* The CDTFA row named name_upper: a city (want_city) or a county's unincorporated area
- * ("LOS ANGELES COUNTY"); NULL if none. */
-static const cdtfa_row *cdtfa_lookup(const levy_rates *r, const char *name_upper, int want_city)
+ * ("LOS ANGELES COUNTY"), of the newest file in effect at date (the oldest file when none is
+ * yet); NULL if none. */
+static const cdtfa_row *cdtfa_lookup(const levy_rates *r, const char *name_upper, int want_city,
+                                     int32_t date)
 {
     size_t lo = 0, hi = r->ncdtfa;
     while (lo < hi) {
@@ -2604,23 +2631,40 @@ static const cdtfa_row *cdtfa_lookup(const levy_rates *r, const char *name_upper
         else
             hi = mid;
     }
+    const cdtfa_row *oldest = NULL;
     for (; lo < r->ncdtfa && strcmp(P(r, r->cdtfa[lo].name), name_upper) == 0; lo++)
-        if (r->cdtfa[lo].is_city == (want_city != 0))
-            return &r->cdtfa[lo];
-    return NULL;
+        if (r->cdtfa[lo].is_city == (want_city != 0)) {
+            if (r->cdtfa[lo].from <= date)
+                return &r->cdtfa[lo];
+            oldest = &r->cdtfa[lo];
+        }
+    return oldest;
 }
 
-static const cdtfa_row *cdtfa_find(const levy_rates *r, const char *city_upper)
+static const cdtfa_row *cdtfa_find(const levy_rates *r, const char *city_upper, int32_t date)
 {
-    return cdtfa_lookup(r, city_upper, 1);
+    return cdtfa_lookup(r, city_upper, 1, date);
 }
 
 /* The unincorporated area of the CDTFA county named bare ("LOS ANGELES"), or NULL. */
-static const cdtfa_row *cdtfa_county(const levy_rates *r, const char *bare)
+static const cdtfa_row *cdtfa_county(const levy_rates *r, const char *bare, int32_t date)
 {
     char k[160];
     snprintf(k, sizeof k, "%s COUNTY", bare);
-    return cdtfa_lookup(r, k, 0);
+    return cdtfa_lookup(r, k, 0, date);
+}
+
+/* 1 when the official file of table tnew, which prices a place the older table told prices
+ * too, speaks for date: it took effect on or before date and after told's vintage (issue 19:
+ * CDTFA's 2026-01-01 rates over the December 2025 ZIP table from 2026-01-01 on, the ZIP
+ * table's before). */
+static int newer_wins(const levy_rates *r, int tnew, int told, int32_t date)
+{
+    if (tnew < 0 || tnew >= r->ntables || told < 0 || told >= r->ntables)
+        return 0;
+    int32_t fn = vintage_from(P(r, r->tables[tnew].vintage)),
+            fo = vintage_from(P(r, r->tables[told].vintage));
+    return fn && fn <= date && fn > fo;
 }
 
 /* California (issue 19, address precision): the counties a ZIP lies in, as CDTFA names them
@@ -2704,31 +2748,31 @@ static void ca_add_cand(const levy_rates *r, levy_tax_resolution *res, const cha
  * its leading words), the given city, and the unincorporated area of each of the ZIP's
  * counties, each at its CDTFA rate. ship_to.city then picks the city's rate. */
 static void ca_candidates(const levy_rates *r, const zip_row *row, uint32_t zip, const char *stcode,
-                          const cdtfa_row *given, levy_tax_resolution *res)
+                          const cdtfa_row *given, int32_t date, levy_tax_resolution *res)
 {
     const char *rname = P(r, row->name);
     const char *cty[8];
     int ncty = ca_zip_counties(r, zip, cty, 8);
-    const cdtfa_row *named = cdtfa_find(r, rname), *area = NULL;
+    const cdtfa_row *named = cdtfa_find(r, rname, date), *area = NULL;
     int exact = named != NULL;
     if (!named) { /* "LONG BEACH TOURISM BIA" -> LONG BEACH; "SAN DIEGO CO LOCAL TAX SL" and
                    * "KERN" -> that county's unincorporated area */
         char pre[128];
         snprintf(pre, sizeof pre, "%s", rname);
-        area = cdtfa_county(r, pre);
+        area = cdtfa_county(r, pre, date);
         char *sp;
         while (!area && !named && (sp = strrchr(pre, ' ')) != NULL) {
             int county_word = strcmp(sp + 1, "CO") == 0 || strcmp(sp + 1, "COUNTY") == 0;
             *sp = 0;
             if (county_word)
-                area = cdtfa_county(r, pre);
+                area = cdtfa_county(r, pre, date);
             else
-                named = cdtfa_find(r, pre);
+                named = cdtfa_find(r, pre, date);
         }
     }
     if (exact && named->rate != row->combined) { /* "SAN BERNARDINO" at the county's rate: the
                                                    * county's unincorporated area, not the city */
-        const cdtfa_row *u = cdtfa_county(r, rname);
+        const cdtfa_row *u = cdtfa_county(r, rname, date);
         if (u && u->rate == row->combined) {
             named = NULL;
             area = u;
@@ -2759,7 +2803,7 @@ static void ca_candidates(const levy_rates *r, const zip_row *row, uint32_t zip,
     if (area)
         ca_add_cand(r, res, stcode, area);
     for (int i = 0; i < ncty; i++) {
-        const cdtfa_row *u = cdtfa_county(r, cty[i]);
+        const cdtfa_row *u = cdtfa_county(r, cty[i], date);
         if (u)
             ca_add_cand(r, res, stcode, u);
     }
@@ -2913,12 +2957,12 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
     res->precision = LEVY_RES_ZIP5;
     const char *rname = P(r, row->name);
     const cdtfa_row *cd = NULL, *given = NULL;
-    int is_ca = strcmp(st, "CA") == 0 && r->ncdtfa;
+    int is_ca = strcmp(st, "CA") == 0 && r->ncdtfa, older_city = 0;
     if (is_ca) {
         char city[128];
         if (a->city && a->city[0]) {
             upcase(city, a->city, sizeof city);
-            cd = cdtfa_find(r, city);
+            cd = cdtfa_find(r, city, date);
         }
         if (cd) { /* a city outside the ZIP's counties does not pick the rate: listed instead */
             const char *cty[8];
@@ -2928,9 +2972,25 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
                 cd = NULL;
             }
         }
+        /* the ZIP table's region names a CDTFA city (not the county area at the county's
+         * rate): two official sources price it, and where they differ the newer one in effect
+         * at the date wins (newer_wins: CDTFA's file from its effective date, the ZIP table
+         * before) -- for the ZIP's default answer, and for a ship_to.city naming that city */
+        const cdtfa_row *own = cdtfa_find(r, rname, date), *ownc = cdtfa_county(r, rname, date);
+        int own_differs =
+            own && own->rate != row->combined && !(ownc && ownc->rate == row->combined);
+        int own_newer = own_differs && newer_wins(r, own->table, row->table, date);
+        int by_vintage = 0;
+        if (cd && cd == own && own_differs && !own_newer) {
+            older_city = 1; /* the ZIP table's rate for the city, before CDTFA's file */
+            cd = NULL;
+        } else if (!cd && own_newer) {
+            cd = own;
+            by_vintage = 1;
+        }
         if (cd && cd->rate >= 7250000) {
-            use_table(res, table_of(r, "cdtfa"));
-            res->precision = LEVY_RES_ZIP5_CITY;
+            use_table(res, cd->table);
+            res->precision = by_vintage ? LEVY_RES_ZIP5 : LEVY_RES_ZIP5_CITY;
             const char *cname = P(r, cd->name), *county = P(r, cd->county);
             const fips_county *cc = county_by_name(r, "CA", county);
             levy_tax_entry *e =
@@ -2947,9 +3007,13 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
             e = add_entry(res, cname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, 1000000, 0);
             e->code = place_code(r, "CA", cname, cc); /* the Census place CDTFA's city is */
             e->note = e->code ? NULL : NOTE_CDTFA_CITY;
+            if (by_vintage) /* the ZIP's other candidates, this one the default */
+                ca_candidates(r, row, zip, stcode, given, date, res);
             goto overlays;
         }
-        cd = cdtfa_find(r, rname); /* county name for the ZIP's own region */
+        cd = cdtfa_find(r, rname, date); /* county name for the ZIP's own region */
+        if (older_city)
+            res->precision = LEVY_RES_ZIP5_CITY;
     }
     {
         int64_t comps = (int64_t)row->state + row->county + row->city + row->special;
@@ -3002,8 +3066,8 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
         e = add_entry(res, rname, " (SPECIAL)", LEVY_LEVEL_DISTRICT, LEVY_TYPE_SALES_TAX,
                       special > 0 ? special : 0, 0);
         e->note = NOTE_SPECIAL;
-        if (is_ca)
-            ca_candidates(r, row, zip, stcode, given, res);
+        if (is_ca && !older_city)
+            ca_candidates(r, row, zip, stcode, given, date, res);
         else if (row->dist_base >= 0 && e)
             district_candidates(r, row, e, res);
     }

@@ -24,6 +24,11 @@ enum {
 };
 const char *levy_rates_precision_name(int precision);
 
+/* The first day (yyyymmdd) a table's vintage ("2026-01-01", "2025-12", "2026Q2") speaks for;
+ * 0 when it is not a date. Of two official sources pricing one place, the newer one in effect
+ * at the date wins (issue 19). */
+int32_t levy_rates_vintage_from(const char *vintage);
+
 /* A ZIP5 that spans several rates (SST boundary records valid at the date): one candidate per
  * distinct set of jurisdictions, with where it applies. Strings are the index's. */
 #define LEVY_TAX_MAX_CANDIDATES 8
