@@ -3007,8 +3007,11 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
             e = add_entry(res, cname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, 1000000, 0);
             e->code = place_code(r, "CA", cname, cc); /* the Census place CDTFA's city is */
             e->note = e->code ? NULL : NOTE_CDTFA_CITY;
-            if (by_vintage) /* the ZIP's other candidates, this one the default */
+            if (by_vintage) { /* the ZIP's other candidates, this one the default */
                 ca_candidates(r, row, zip, stcode, given, date, res);
+                if (res->ncand)
+                    res->cand[0].city = cname; /* the ship_to.city that picks it too */
+            }
             goto overlays;
         }
         cd = cdtfa_find(r, rname, date); /* county name for the ZIP's own region */
