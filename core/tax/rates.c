@@ -2333,12 +2333,15 @@ static int district_name(const char *n)
  * emergency services, a county's "CO SP") are not named so and are not flagged. */
 static int partial_district_name(const char *n)
 {
-    static const char *const words[] = {"COMMUNITY IMPROVEMENT", "TRANSPORTATION DEVELOPMENT",
-                                        "BUSINESS DISTRICT",     "BUSINESS DEVELOPMENT",
-                                        "BUSINESS DIST",         "BUS DIST",
-                                        "METROPOLITAN DISTRICT", "DEVELOPMENT DISTRICT",
-                                        "DEVELOPMENT ZONE",      "COM DEV",
-                                        "IMPROVEMENT DISTRICT"};
+    static const char *const words[] = {"COMMUNITY IMPROVEMENT",
+                                        "TRANSPORTATION DEVELOPMENT",
+                                        "BUSINESS DISTRICT",
+                                        "BUSINESS DEVELOPMENT",
+                                        "BUSINESS DIST",
+                                        "BUS DIST",
+                                        "METROPOLITAN DISTRICT",
+                                        "DEVELOPMENT ZONE",
+                                        "COM DEV"};
     static const char *const codes[] = {"CID", "TDD", "TDZ", "BD", "BDD", "EDD", "LID", "TL"};
     for (size_t i = 0; i < sizeof words / sizeof *words; i++)
         if (strstr(n, words[i]))
