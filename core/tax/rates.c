@@ -2258,6 +2258,10 @@ static const char NOTE_CITY_DISTRICT[] =
 #define NOTE_CITY_DISTRICT_PLACE                                                                   \
     "city named after the leading words of the ZIP table's district-named tax region: the Census " \
     "place of that name in the ZIP's county"
+#define NOTE_CITY_GIVEN_DISTRICT                                                                   \
+    "city named by ship_to.city, its city and special rates the ZIP table's for that city in the " \
+    "ZIP's county, outside any district: the ZIP table names the ZIP after a district of "         \
+    "another place"
 #define NOTE_DISTRICT_CITY                                                                         \
     "the ZIP table names this ZIP after a special district that covers only part of it (a "        \
     "community improvement, transportation development or business district): charged at the "     \
@@ -2814,6 +2818,79 @@ static void ca_candidates(const levy_rates *r, const zip_row *row, uint32_t zip,
         res->ambiguous |= res->cand[c].rate != res->cand[0].rate;
 }
 
+/* A partial-ZIP district's ZIP with ship_to.city naming another place (issue 19): the address is
+ * then outside the district, which lies inside its own city, and the ZIP table's rows of the
+ * named place in the ZIP's county (same county rate: plain rows at their special rate, or
+ * district-named ones at their rate outside the district) give its city and special rates when
+ * they agree. Returns 1 when that decided the answer (city entry ce and special entry sp set). */
+static int district_city_decides(const levy_rates *r, const zip_row *row, const char *city_upper,
+                                 levy_tax_entry *ce, levy_tax_entry *sp, levy_tax_resolution *res)
+{
+    const char *rname = P(r, row->name);
+    size_t cl = strlen(city_upper);
+    if (!cl || !r->by_region || strcmp(rname, city_upper) == 0 ||
+        (strncmp(rname, city_upper, cl) == 0 && (rname[cl] == ' ' || rname[cl] == '/')))
+        return 0; /* the district's own city: inside or outside, the city cannot say */
+    size_t lo = 0, hi = r->nzips;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const zip_row *m = &r->zips[r->by_region[mid]];
+        int c = memcmp(m->st, row->st, 2);
+        if (!c)
+            c = strcmp(P(r, m->name), city_upper);
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    int found = 0;
+    int32_t city = 0, special = 0;
+    const char *pname = NULL; /* the place's own region name, when it has a plain row */
+    for (; lo < r->nzips; lo++) {
+        const zip_row *m = &r->zips[r->by_region[lo]];
+        const char *mn = P(r, m->name);
+        if (memcmp(m->st, row->st, 2) != 0 || strncmp(mn, city_upper, cl) != 0)
+            break;
+        if (mn[cl] != 0 && mn[cl] != ' ' && mn[cl] != '/')
+            continue; /* "CHESTERFIELDS" */
+        if (m->county_ix != row->county_ix || m->county != row->county)
+            continue;
+        int32_t s;
+        if (mn[cl] == 0 && plain_row(r, m)) {
+            s = m->special;
+            pname = mn;
+        } else if (m->dist_base >= 0)
+            s = m->dist_base;
+        else
+            continue;
+        if (found && (m->city != city || s != special))
+            return 0; /* the place's rows disagree: not decided */
+        found = 1;
+        city = m->city;
+        special = s;
+    }
+    if (!found || city <= 0)
+        return 0;
+    const fips_county *cty = row->county_ix ? &r->counties[row->county_ix - 1] : NULL;
+    const char *code = place_code(r, row->st, city_upper, cty), *name = pname;
+    for (size_t p = 0; code && !name && p < r->nplaces; p++)
+        if (strcmp(P(r, r->places[p].code), code) == 0)
+            name = P(r, r->places[p].key);
+    if (!name)
+        return 0;
+    int64_t slack =
+        (int64_t)row->combined - ((int64_t)row->state + row->county + row->city + row->special);
+    ce->name = name;
+    ce->code = code;
+    ce->rate = city;
+    ce->note = NOTE_CITY_GIVEN_DISTRICT;
+    sp->name = name;
+    sp->rate = special + slack > 0 ? special + slack : 0;
+    sp->note = NOTE_SPECIAL;
+    res->precision = LEVY_RES_ZIP5_CITY;
+    return 1;
+}
+
 /* A ZIP whose ZIP-table region is a partial-ZIP district (mark_partial_districts): two
  * candidates, outside the district (default: what levy charges) and inside it (the ZIP
  * table's rate), their rates exact sums of the table's components; the special entry charged
@@ -3074,8 +3151,17 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
         e->note = NOTE_SPECIAL;
         if (is_ca && !older_city)
             ca_candidates(r, row, zip, stcode, given, date, res);
-        else if (row->dist_base >= 0 && e)
-            district_candidates(r, row, e, res);
+        else if (row->dist_base >= 0 && e) {
+            levy_tax_entry *ce = NULL;
+            for (int k = 0; k < res->n; k++)
+                if (res->e[k].level == LEVY_LEVEL_CITY)
+                    ce = &res->e[k];
+            char city[128] = "";
+            if (a->city && a->city[0])
+                upcase(city, a->city, sizeof city);
+            if (!ce || !city[0] || !district_city_decides(r, row, city, ce, e, res))
+                district_candidates(r, row, e, res);
+        }
     }
 overlays:
     /* SST boundary records (core/tax/boundary.c): a ZIP+4 or street address answered at its

@@ -317,6 +317,21 @@ static void t_partial_districts(void)
     CHECK(city >= 0);
     CHECK_EQ_STR(res.e[city].name, "CHESTERFIELD");
     CHECK_EQ_STR(res.e[city].code, "2913600");
+    /* ship_to.city naming the district's own city cannot say inside or outside */
+    CHECK_EQ_INT(resolve("US", "MO", "Chesterfield", "63005", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(total(&res), 8738000);
+    /* another place decides: 63017's region is Town and Country's TDD (9.488; 8.988 outside);
+     * Chesterfield's rates in St. Louis County come from 63005's row outside its district --
+     * 8.738, the city's published rate for 63017 (chesterfield.mo.us/tax-information.html) */
+    CHECK_EQ_INT(resolve("US", "MO", NULL, "63017", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(total(&res), 8988000);
+    CHECK_EQ_INT(resolve("US", "MO", "Chesterfield", "63017", "2026-03-01", &res, &err), 0);
+    CHECK(!res.ambiguous);
+    CHECK_EQ_INT(res.ncand, 0);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5_CITY);
+    CHECK_EQ_INT(total(&res), 8738000);
     /* KS 66204 "OVERLAND PARK THE VUE CID SP": the rest of Overland Park (its own region, same
      * county and city rates) has no special rate */
     CHECK_EQ_INT(resolve("US", "KS", NULL, "66204", "2026-03-01", &res, &err), 0);

@@ -10,6 +10,8 @@ Through POST /v1/calculate (levy serve, US-MO, US-KS, US-IL, US-CA subscribed), 
      rate), resolution zip5, ambiguous_zip with two candidates -- outside (default, 8.738) and
      inside (10.113, `district` naming the ZIP table's region); the city entry is the Census
      place CHESTERFIELD (2913600); the special entry carries a jurisdiction_note.
+     63017 (Town and Country's TDD) with ship_to.city Chesterfield: Chesterfield's 8.738 (its
+     rows outside the district in the same county), zip5_city, not ambiguous.
   2. KS 66204 ("OVERLAND PARK THE VUE CID SP"): 9.35 outside (Overland Park's own region),
      10.35 inside.
   3. IL 60601 (Chicago's Metropolitan Pier and Exposition Authority, area-wide) and MO 63011
@@ -82,6 +84,14 @@ def main():
         check("... the special rate charged is 1.25 with a note saying why",
               len(dist) == 1 and dist[0].get("percentage") == "1.25"
               and "only part" in (dist[0].get("jurisdiction_note") or ""), dist)
+
+        # 1b. ship_to.city naming another place decides: 63017 (Town and Country's TDD) in
+        # Chesterfield is Chesterfield's 8.738 (the city's published rate for 63017)
+        st, js, text, _ = env.L("POST", "/v1/calculate", dict(calc_req("MO", "63017"), ship_to={
+            "line1": "1 Main St", "city": "Chesterfield", "state": "MO", "zip_code": "63017", "country": "US"}))
+        check("63017 + Chesterfield: 8.738 (873.80), zip5_city, not ambiguous",
+              st == 200 and js.get("total_tax") == "873.80" and js.get("resolution") == "zip5_city"
+              and "ambiguous_zip" not in js, text[:1500])
 
         # 2. a Kansas CID inside a city with a region of its own
         js, text = calc("KS", "66204")
