@@ -16,6 +16,9 @@ Through POST /v1/calculate (levy serve, US-MO, US-KS, US-IL, US-CA subscribed), 
      10.35 inside.
   3. IL 60601 (Chicago's Metropolitan Pier and Exposition Authority, area-wide) and MO 63011
      (ELLISVILLE, no district in its name): not ambiguous.
+     IL 60643 (Blue Island's business district; partly Chicago by the IL rule's list): SaaS
+     without a city still answers the note local_tax_uncertain (the district's candidate sets
+     are not handed to rules as the ZIP's places).
   4. CA 90016 (the vintage rule): 10.50 on 2025-12-31 (the ZIP table of 2025-12), 10.75 on
      2026-01-01 (CDTFA's file of 2026-01-01 for the city the ZIP table names).
 
@@ -104,6 +107,17 @@ def main():
             js, text = calc(st_, z)
             check("%s %s: not ambiguous" % (st_, z), js.get("total_tax") and "ambiguous_zip" not in js,
                   text[:800])
+
+        # 3b. a district's inside/outside sets are not the ZIP's places: Chicago's lease tax on
+        # SaaS at 60643 (the ZIP table: Blue Island's business district; Chicago's rule lists the
+        # ZIP as partly in Chicago) still answers its note, not "outside Chicago"
+        st, js, text, _ = env.L("POST", "/v1/calculate", {
+            "currency": "USD", "date": "2026-03-01",
+            "ship_to": {"line1": "1 Main St", "state": "IL", "zip_code": "60643", "country": "US"},
+            "lines": [{"id": "1", "amount": "100.00", "quantity": "1", "tax_code": "saas"}]})
+        codes = [n.get("code") for n in (js.get("notes") or [])] if st == 200 else []
+        check("IL 60643 SaaS without a city: the note local_tax_uncertain (the ZIP is partly Chicago)",
+              "local_tax_uncertain" in codes, text[:1500])
 
         # 4. which vintage wins by date
         js, text = calc("CA", "90016", "2025-12-31")
