@@ -2415,10 +2415,9 @@ static void mark_partial_districts(levy_rates *r)
         char pre[128];
         snprintf(pre, sizeof pre, "%s", P(r, z->name));
         char *cut;
-        while (base < 0 && r->by_region && (cut = strrchr(pre, ' ')) != NULL) {
-            char *sl = strrchr(pre, '/');
-            if (sl && sl > cut)
-                cut = sl;
+        while (base < 0 && r->by_region && strpbrk(pre, " /") != NULL) {
+            char *sp = strrchr(pre, ' '), *sl = strrchr(pre, '/');
+            cut = sp && (!sl || sp > sl) ? sp : sl; /* "WILDWOOD/CROSS" -> "WILDWOOD" */
             *cut = 0;
             while (cut > pre && (cut[-1] == ' ' || cut[-1] == '/'))
                 *--cut = 0;
