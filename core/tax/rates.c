@@ -2367,16 +2367,19 @@ static int plain_row(const levy_rates *r, const zip_row *z)
     return !district_name(n) && !partial_district_name(n);
 }
 
-static const levy_rates *plain_ctx;
-static int plain_cmp(const void *a, const void *b)
+/* A county (index, county rate) whose plain rows' lowest special rate a partial-ZIP district
+ * of it needs (mark_partial_districts). */
+typedef struct dist_county {
+    uint32_t county_ix;
+    int32_t county, min;
+} dist_county;
+
+static int dist_county_cmp(const void *a, const void *b)
 {
-    const zip_row *x = &plain_ctx->zips[*(const size_t *)a],
-                  *y = &plain_ctx->zips[*(const size_t *)b];
+    const dist_county *x = a, *y = b;
     if (x->county_ix != y->county_ix)
         return x->county_ix < y->county_ix ? -1 : 1;
-    if (x->county != y->county)
-        return x->county < y->county ? -1 : 1;
-    return x->special < y->special ? -1 : x->special > y->special;
+    return x->county < y->county ? -1 : x->county > y->county;
 }
 
 /* The largest district rate levy takes for a partial-ZIP district: the statutes' caps as we
@@ -2394,22 +2397,42 @@ static int plain_cmp(const void *a, const void *b)
  * row's by at most DIST_MAX. */
 static void mark_partial_districts(levy_rates *r)
 {
-    size_t *pl = malloc(sizeof *pl * (r->nzips ? r->nzips : 1)), npl = 0;
-    for (size_t i = 0; i < r->nzips; i++) {
-        r->zips[i].dist_base = -1;
-        r->zips[i].dist_how = DIST_NONE;
-        if (r->zips[i].county_ix && plain_row(r, &r->zips[i]) && pl)
-            pl[npl++] = i;
-    }
-    if (pl) {
-        plain_ctx = r;
-        qsort(pl, npl, sizeof *pl, plain_cmp);
-        plain_ctx = NULL;
-    }
+    /* the district-named rows, and the counties whose plain rows they need */
+    size_t *cand = NULL, ncand = 0, ccap = 0, nkeys = 0;
+    dist_county *keys = NULL;
     for (size_t i = 0; i < r->nzips; i++) {
         zip_row *z = &r->zips[i];
+        z->dist_base = -1;
+        z->dist_how = DIST_NONE;
         if (z->special <= 0 || memcmp(z->st, "CA", 2) == 0 || !partial_district_name(P(r, z->name)))
             continue;
+        if (grow((void **)&cand, &ccap, ncand + 1, sizeof *cand))
+            break;
+        cand[ncand++] = i;
+    }
+    if (ncand && (keys = malloc(sizeof *keys * ncand)) != NULL) {
+        for (size_t k = 0; k < ncand; k++) {
+            const zip_row *z = &r->zips[cand[k]];
+            if (z->county_ix)
+                keys[nkeys++] = (dist_county){z->county_ix, z->county, INT32_MAX};
+        }
+        qsort(keys, nkeys, sizeof *keys, dist_county_cmp);
+        size_t u = 0; /* one entry per county and rate */
+        for (size_t k = 0; k < nkeys; k++)
+            if (!u || dist_county_cmp(&keys[u - 1], &keys[k]) != 0)
+                keys[u++] = keys[k];
+        nkeys = u;
+        for (size_t i = 0; nkeys && i < r->nzips; i++) { /* their lowest plain special rate */
+            const zip_row *m = &r->zips[i];
+            dist_county key = {m->county_ix, m->county, 0};
+            dist_county *hit =
+                m->county_ix ? bsearch(&key, keys, nkeys, sizeof *keys, dist_county_cmp) : NULL;
+            if (hit && m->special < hit->min && plain_row(r, m))
+                hit->min = m->special;
+        }
+    }
+    for (size_t k = 0; k < ncand; k++) {
+        zip_row *z = &r->zips[cand[k]];
         int32_t base = -1;
         int how = DIST_NONE;
         char pre[128];
@@ -2445,20 +2468,11 @@ static void mark_partial_districts(levy_rates *r)
             if (base >= 0)
                 how = DIST_BY_CITY;
         }
-        if (base < 0 && z->county_ix && pl) { /* the county's lowest plain special rate */
-            size_t lo = 0, hi = npl;
-            while (lo < hi) {
-                size_t mid = (lo + hi) / 2;
-                const zip_row *m = &r->zips[pl[mid]];
-                if (m->county_ix < z->county_ix ||
-                    (m->county_ix == z->county_ix && m->county < z->county))
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            if (lo < npl && r->zips[pl[lo]].county_ix == z->county_ix &&
-                r->zips[pl[lo]].county == z->county) {
-                base = r->zips[pl[lo]].special;
+        if (base < 0 && z->county_ix && keys) { /* the county's lowest plain special rate */
+            dist_county key = {z->county_ix, z->county, 0};
+            const dist_county *hit = bsearch(&key, keys, nkeys, sizeof *keys, dist_county_cmp);
+            if (hit && hit->min != INT32_MAX) {
+                base = hit->min;
                 how = DIST_BY_COUNTY;
             }
         }
@@ -2467,7 +2481,8 @@ static void mark_partial_districts(levy_rates *r)
             z->dist_how = (uint8_t)how;
         }
     }
-    free(pl);
+    free(keys);
+    free(cand);
 }
 
 /* The independent city (a county-equivalent "<NAME> CITY": Virginia's, Baltimore, St. Louis,
