@@ -2383,7 +2383,8 @@ static int dist_county_cmp(const void *a, const void *b)
 }
 
 /* The largest district rate levy takes for a partial-ZIP district: the statutes' caps as we
- * read them (MO CID and TDD 1 %, KS CID 2 %, IL business district 1 %, LA EDD 2 %); a larger
+ * read them (IL business district 1 %, 65 ILCS 5/11-74.3-6; KS CID 2 %; MO CID and TDD 1 %;
+ * LA EDD 2 %: docs/rules.md section 5); a larger
  * difference means the outside rate found is not this place's, and the row is left alone. */
 #define DIST_MAX 2000000
 
