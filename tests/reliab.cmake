@@ -235,6 +235,11 @@ levy_reliab_test(reliab_backup_files backup_files 240 24400)
 # rates answers ambiguous_zip with CDTFA candidates (cities, unincorporated areas); ship_to.city
 # picks a city of the ZIP's counties. Ports 25300-25349.
 levy_reliab_test(reliab_ca_zip_candidates ca_zip_candidates 180 25300)
+# Issue 19, partial-ZIP districts: a ZIP whose ZIP-table region is a district covering only part
+# of it (MO/KS CID and TDD, IL business district) answers ambiguous_zip with the candidates
+# outside (default, charged) and inside; CDTFA's newer rate wins from its effective date.
+# Ports 29500-29549.
+levy_reliab_test(reliab_partial_districts partial_districts 180 29500)
 # Issue 22: levy on PostgreSQL (tests/pg/cluster.sh: a throwaway cluster; the example plugin's
 # migrations/postgres/): two processes on one database, jobs once, a lease reclaimed, a replica
 # with another master key refused, /healthz while PostgreSQL is down. Ports 24920-24929.

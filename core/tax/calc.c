@@ -1106,11 +1106,13 @@ static void js_ambiguous(levy_tax_out *b, const levy_tax_resolution *res)
     b->open(b, 1, res->ncand);
     for (int c = 0; c < res->ncand; c++) {
         const levy_tax_candidate *cd = &res->cand[c];
-        b->open(b, 0, cd->city ? 6 : 5);
+        b->open(b, 0, 5 + (cd->city != NULL) + (cd->district != NULL));
         if (cd->city) /* California: the ship_to.city that picks this candidate */
             js_cstr(b, "city", cd->city, 1);
         js_key(b, "default", !cd->city);
         b->boolean(b, cd->is_default);
+        if (cd->district) /* a partial-ZIP district: the candidate inside it */
+            js_cstr(b, "district", cd->district, 0);
         js_key(b, "jurisdictions", 0);
         b->open(b, 1, cd->nj);
         for (int k = 0; k < cd->nj; k++)

@@ -85,6 +85,18 @@ static int put_tax(levy_tax_out *o, const levy_tax_entry *en, int exponent)
 /* Issue 19, split ZIPs (scripts/_lib/local_tax.lua): where the SST boundary records list the
  * ZIP's jurisdiction sets without matching the address, each set {percentage, jurisdictions
  * [{jurisdiction, authority_code?}]}. */
+/* 1 when the candidates are a partial-ZIP district's inside / outside sets (issue 19,
+ * core/tax/rates.c district_candidates): they say where a district lies within one place, not
+ * which places the ZIP spans, so a rule's zip_candidates (scripts/_lib/local_tax.lua: is the ZIP
+ * inside a city?) does not get them and its own lists decide. */
+static int district_sets(const levy_tax_resolution *res)
+{
+    for (int c = 0; c < res->ncand; c++)
+        if (res->cand[c].district)
+            return 1;
+    return 0;
+}
+
 static int put_candidates(levy_tax_out *o, const levy_tax_resolution *res)
 {
     char t[48];
@@ -183,7 +195,7 @@ int levy_tax_ctx_write(levy_tax_out *o, const levy_tax_request *req, const levy_
     const char *prec = levy_rates_precision_name(d->res.precision);
     if (prec) /* issue 19: how precisely the address resolved */
         bad |= put_str(o, "resolution", prec, 0);
-    if (g == 0 && d->res.ncand > 0)
+    if (g == 0 && d->res.ncand > 0 && !district_sets(&d->res))
         bad |= put_candidates(o, &d->res);
     o->close(o, 0);
     return bad ? -1 : 0;

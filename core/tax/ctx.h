@@ -11,8 +11,8 @@
  * g's: {jurisdiction, level, type, percentage, name?, authority_code (null when unknown),
  * jurisdiction_note?, fraction, unit_from?, unit_to?}]}], jurisdictions [the resolution's
  * group g entries: {jurisdiction, level, type, percentage, name?, authority_code,
- * jurisdiction_note?}], resolution?, zip_candidates? (group 0 only: [{percentage,
- * jurisdictions [{jurisdiction, authority_code?}]}])}. date: the request's, YYYY-MM-DD.
+ * jurisdiction_note?}], resolution?, zip_candidates? (group 0 only, not a partial-ZIP
+ * district's sets: [{percentage, jurisdictions [{jurisdiction, authority_code?}]}])}. date: the request's, YYYY-MM-DD.
  * Returns 0, or -1 when o refused a string. */
 int levy_tax_ctx_write(levy_tax_out *o, const levy_tax_request *req, const levy_tax_decision *d,
                        int g, const char *date);

@@ -16,7 +16,15 @@ typedef struct zip_row {
      * counties + 1 (0 = not established), and how it was established (ZC_*) */
     uint32_t county_ix;
     uint8_t county_how;
+    /* a region named after a district that covers only part of the ZIP (issue 19, partial-ZIP
+     * districts; levy_rates_finish, mark_partial_districts): the special rate outside the
+     * district, or -1 when the row names none; dist_how says where it came from (DIST_*) */
+    int32_t dist_base;
+    uint8_t dist_how;
 } zip_row;
+
+/* Where a partial-ZIP district's outside special rate came from. */
+enum { DIST_NONE = 0, DIST_BY_CITY, DIST_BY_COUNTY };
 
 /* How a ZIP's county was established (issue 19, names that file correctly). */
 enum {
@@ -64,6 +72,8 @@ typedef struct cdtfa_row {
     uint32_t uninc; /* a county row: "LOS ANGELES COUNTY (UNINCORPORATED)", its candidate name */
     int32_t rate;
     uint8_t is_city;
+    uint16_t table; /* the table (file + vintage) the row came from */
+    int32_t from;   /* its effective date (yyyymmdd, the file's vintage; 0 = unknown) */
 } cdtfa_row;
 
 typedef struct sst_row {

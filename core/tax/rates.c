@@ -1367,6 +1367,25 @@ static const char *kind_source(int kind)
     }
 }
 
+/* The first day a table's vintage speaks for (yyyymmdd): "2026-01-01" (an effective date, CDTFA)
+ * itself, "2025-12" (a month, the ZIP table) its first day, "2026Q2" (a quarter, SST) the
+ * quarter's first day; 0 when the vintage is not a date. Which of two sources pricing the same
+ * place wins at a date: the one with the latest such day on or before it (newer_wins). */
+static int32_t vintage_from(const char *v)
+{
+    int y = 0, m = 0, d = 0, q = 0;
+    char c = 0;
+    if (sscanf(v, "%4d-%2d-%2d%c", &y, &m, &d, &c) == 3 && m >= 1 && m <= 12 && d >= 1 && d <= 31)
+        return y * 10000 + m * 100 + d;
+    if (sscanf(v, "%4d-%2d%c", &y, &m, &c) == 2 && m >= 1 && m <= 12)
+        return y * 10000 + m * 100 + 1;
+    if (sscanf(v, "%4dQ%1d%c", &y, &q, &c) == 2 && q >= 1 && q <= 4)
+        return y * 10000 + (q * 3 - 2) * 100 + 1;
+    return 0;
+}
+
+int32_t levy_rates_vintage_from(const char *vintage) { return vintage_from(vintage); }
+
 int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file_info *info,
                          levy_err *err)
 {
@@ -1374,7 +1393,7 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
     char vintage[16] = "unknown";
     long rows = 0;
     int rc;
-    size_t z0 = r->nzips, s0 = r->nsst, z40 = r->nz4, l0 = r->nloc;
+    size_t z0 = r->nzips, s0 = r->nsst, z40 = r->nz4, l0 = r->nloc, c0 = r->ncdtfa;
     memset(info, 0, sizeof *info);
     info->kind = kind;
     /* source key: one per replaceable table */
@@ -1443,6 +1462,10 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
         return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
     for (size_t i = z0; i < r->nzips; i++) /* rows name their own vintage in rates_source */
         r->zips[i].table = (uint16_t)t;
+    for (size_t i = c0; i < r->ncdtfa; i++) { /* and their effective date (vintage_from) */
+        r->cdtfa[i].table = (uint16_t)t;
+        r->cdtfa[i].from = vintage_from(vintage);
+    }
     for (size_t i = s0; i < r->nsst; i++) /* an imported SST file names its own vintage */
         r->sst[i].table = (uint16_t)t;
     levy_boundary_claim(r, t);
@@ -1470,7 +1493,9 @@ static int cdtfa_cmp(const void *a, const void *b)
     int c = strcmp(P(cmp_ctx, x->name), P(cmp_ctx, y->name));
     if (c)
         return c;
-    return (int)y->is_city - (int)x->is_city; /* cities first */
+    if (x->is_city != y->is_city)
+        return (int)y->is_city - (int)x->is_city;      /* cities first */
+    return x->from > y->from ? -1 : x->from < y->from; /* the newest file first */
 }
 
 static int county_cmp(const void *a, const void *b)
@@ -1700,6 +1725,7 @@ static void check_rates(levy_rates *r, county_rate *cr, size_t ncr)
 }
 
 static int ends_with(const char *s, const char *tail);
+static void mark_partial_districts(levy_rates *r);
 
 /* The counties indep_city looks among (issue 21: it scanned all 3,220 counties for each ZIP
  * row it named, ~38,000 instructions, for a few per request). */
@@ -1805,6 +1831,7 @@ void levy_rates_finish(levy_rates *r)
     }
     assign_counties(r);
     index_indep_cities(r);
+    mark_partial_districts(r);
     /* a later file of the same state replaces earlier rows: drop exact (zip, st) dups,
      * keeping the last loaded (qsort is not stable, so tag order via seq) */
     if (r->ncdtfa) {
@@ -2228,6 +2255,23 @@ static const char NOTE_CITY_DISTRICT[] =
 #define NOTE_WA_LOCATION                                                                           \
     "the WA DOR location code's combined local rate (city, county, transit): the DOR file "        \
     "names no separate authority code"
+#define NOTE_CITY_DISTRICT_PLACE                                                                   \
+    "city named after the leading words of the ZIP table's district-named tax region: the Census " \
+    "place of that name in the ZIP's county"
+#define NOTE_CITY_GIVEN_DISTRICT                                                                   \
+    "city named by ship_to.city, its city and special rates the ZIP table's for that city in the " \
+    "ZIP's county, outside any district: the ZIP table names the ZIP after a district of "         \
+    "another place"
+#define NOTE_DISTRICT_CITY                                                                         \
+    "the ZIP table names this ZIP after a special district that covers only part of it (a "        \
+    "community improvement, transportation development or business district): charged at the "     \
+    "special rate of the rest of its city, outside the district; give the ZIP+4 or street "        \
+    "address of an address inside it (ambiguous_zip)"
+#define NOTE_DISTRICT_COUNTY                                                                       \
+    "the ZIP table names this ZIP after a special district that covers only part of it (a "        \
+    "community improvement, transportation development or business district): charged at the "     \
+    "county's area-wide special rate (the lowest of its other places), outside the district; "     \
+    "give the ZIP+4 or street address of an address inside it (ambiguous_zip)"
 #define NOTE_OVERLAY "levy overlay (data/us/overlays.csv): no authority code recorded"
 
 /* State FIPS code ("36") of a USPS state code, or NULL. */
@@ -2281,6 +2325,165 @@ static int district_name(const char *n)
                 return 1;
         }
     return 0;
+}
+
+/* Partial-ZIP special districts (issue 19, address precision). A tax region of the ZIP table
+ * named after a district that property owners or a city form for a few parcels or streets --
+ * Missouri's and Kansas's community improvement (CID) and transportation development (TDD)
+ * districts, Illinois's business districts (BD, BDD), Louisiana's economic development
+ * districts (EDD), Colorado's metropolitan and local improvement districts -- covers only part
+ * of a ZIP: the ZIP table's rate (the district's region's) holds a district most addresses of
+ * the ZIP are not in. Area-wide districts (transit, RTA, T-SPLOST, hospital, ambulance,
+ * emergency services, a county's "CO SP") are not named so and are not flagged. */
+static int partial_district_name(const char *n)
+{
+    static const char *const words[] = {"COMMUNITY IMPROVEMENT",
+                                        "TRANSPORTATION DEVELOPMENT",
+                                        "BUSINESS DISTRICT",
+                                        "BUSINESS DEVELOPMENT",
+                                        "BUSINESS DIST",
+                                        "BUS DIST",
+                                        "METROPOLITAN DISTRICT",
+                                        "DEVELOPMENT ZONE",
+                                        "COM DEV"};
+    static const char *const codes[] = {"CID", "TDD", "TDZ", "BD", "BDD", "EDD", "LID", "TL"};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (strstr(n, words[i]))
+            return 1;
+    for (const char *w = n; (w = strpbrk(w, " /")) != NULL; w++) /* a whole later word */
+        for (size_t i = 0; i < sizeof codes / sizeof *codes; i++) {
+            size_t l = strlen(codes[i]);
+            if (strncmp(w + 1, codes[i], l) == 0 &&
+                (w[1 + l] == ' ' || w[1 + l] == '/' || w[1 + l] == 0))
+                return 1;
+        }
+    return 0;
+}
+
+/* A row that names no district at all: its special rate is its place's area-wide one. */
+static int plain_row(const levy_rates *r, const zip_row *z)
+{
+    const char *n = P(r, z->name);
+    return !district_name(n) && !partial_district_name(n);
+}
+
+/* A county (index, county rate) whose plain rows' lowest special rate a partial-ZIP district
+ * of it needs (mark_partial_districts). */
+typedef struct dist_county {
+    uint32_t county_ix;
+    int32_t county, min;
+} dist_county;
+
+static int dist_county_cmp(const void *a, const void *b)
+{
+    const dist_county *x = a, *y = b;
+    if (x->county_ix != y->county_ix)
+        return x->county_ix < y->county_ix ? -1 : 1;
+    return x->county < y->county ? -1 : x->county > y->county;
+}
+
+/* The largest district rate levy takes for a partial-ZIP district: the statutes' caps as we
+ * read them (IL business district 1 %, 65 ILCS 5/11-74.3-6; KS CID 2 %; MO CID and TDD 1 %;
+ * LA EDD 2 %: docs/rules.md section 5); a larger
+ * difference means the outside rate found is not this place's, and the row is left alone. */
+#define DIST_MAX 2000000
+
+/* For each ZIP row named after a partial-ZIP district (partial_district_name; not California,
+ * whose CDTFA mechanism lists its candidates: ca_candidates), the special rate outside the
+ * district, from the table's own rows: (1) the region its leading words name ("OVERLAND PARK"
+ * for "OVERLAND PARK THE VUE CID SP") with the same county and city rates, a plain name and a
+ * lower special rate: that city's special rate; or else (2) the lowest special rate of the
+ * plain-named rows of the ZIP's county (the crosswalk's) with the same county rate: the
+ * county's area-wide special districts. Flagged (dist_base >= 0) when that rate is below the
+ * row's by at most DIST_MAX. */
+static void mark_partial_districts(levy_rates *r)
+{
+    /* the district-named rows, and the counties whose plain rows they need */
+    size_t *cand = NULL, ncand = 0, ccap = 0, nkeys = 0;
+    dist_county *keys = NULL;
+    for (size_t i = 0; i < r->nzips; i++) {
+        zip_row *z = &r->zips[i];
+        z->dist_base = -1;
+        z->dist_how = DIST_NONE;
+        if (z->special <= 0 || memcmp(z->st, "CA", 2) == 0 || !partial_district_name(P(r, z->name)))
+            continue;
+        if (grow((void **)&cand, &ccap, ncand + 1, sizeof *cand))
+            break;
+        cand[ncand++] = i;
+    }
+    if (ncand && (keys = malloc(sizeof *keys * ncand)) != NULL) {
+        for (size_t k = 0; k < ncand; k++) {
+            const zip_row *z = &r->zips[cand[k]];
+            if (z->county_ix)
+                keys[nkeys++] = (dist_county){z->county_ix, z->county, INT32_MAX};
+        }
+        qsort(keys, nkeys, sizeof *keys, dist_county_cmp);
+        size_t u = 0; /* one entry per county and rate */
+        for (size_t k = 0; k < nkeys; k++)
+            if (!u || dist_county_cmp(&keys[u - 1], &keys[k]) != 0)
+                keys[u++] = keys[k];
+        nkeys = u;
+        for (size_t i = 0; nkeys && i < r->nzips; i++) { /* their lowest plain special rate */
+            const zip_row *m = &r->zips[i];
+            dist_county key = {m->county_ix, m->county, 0};
+            dist_county *hit =
+                m->county_ix ? bsearch(&key, keys, nkeys, sizeof *keys, dist_county_cmp) : NULL;
+            if (hit && m->special < hit->min && plain_row(r, m))
+                hit->min = m->special;
+        }
+    }
+    for (size_t k = 0; k < ncand; k++) {
+        zip_row *z = &r->zips[cand[k]];
+        int32_t base = -1;
+        int how = DIST_NONE;
+        char pre[128];
+        snprintf(pre, sizeof pre, "%s", P(r, z->name));
+        char *cut;
+        while (base < 0 && r->by_region && strpbrk(pre, " /") != NULL) {
+            char *sp = strrchr(pre, ' '), *sl = strrchr(pre, '/');
+            cut = sp && (!sl || sp > sl) ? sp : sl; /* "WILDWOOD/CROSS" -> "WILDWOOD" */
+            *cut = 0;
+            while (cut > pre && (cut[-1] == ' ' || cut[-1] == '/'))
+                *--cut = 0;
+            /* the rows of region (st, pre) */
+            size_t lo = 0, hi = r->nzips;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                const zip_row *m = &r->zips[r->by_region[mid]];
+                int c = memcmp(m->st, z->st, 2);
+                if (!c)
+                    c = strcmp(P(r, m->name), pre);
+                if (c < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            for (; lo < r->nzips; lo++) {
+                const zip_row *m = &r->zips[r->by_region[lo]];
+                if (memcmp(m->st, z->st, 2) != 0 || strcmp(P(r, m->name), pre) != 0)
+                    break;
+                if (m->county == z->county && m->city == z->city && m->special < z->special &&
+                    plain_row(r, m) && (base < 0 || m->special < base))
+                    base = m->special;
+            }
+            if (base >= 0)
+                how = DIST_BY_CITY;
+        }
+        if (base < 0 && z->county_ix && keys) { /* the county's lowest plain special rate */
+            dist_county key = {z->county_ix, z->county, 0};
+            const dist_county *hit = bsearch(&key, keys, nkeys, sizeof *keys, dist_county_cmp);
+            if (hit && hit->min != INT32_MAX) {
+                base = hit->min;
+                how = DIST_BY_COUNTY;
+            }
+        }
+        if (base >= 0 && base < z->special && z->special - base <= DIST_MAX) {
+            z->dist_base = base;
+            z->dist_how = (uint8_t)how;
+        }
+    }
+    free(keys);
+    free(cand);
 }
 
 /* The independent city (a county-equivalent "<NAME> CITY": Virginia's, Baltimore, St. Louis,
@@ -2436,8 +2639,10 @@ static void name_city(const levy_rates *r, const zip_row *row, const fips_county
 }
 
 /* The CDTFA row named name_upper: a city (want_city) or a county's unincorporated area
- * ("LOS ANGELES COUNTY"); NULL if none. */
-static const cdtfa_row *cdtfa_lookup(const levy_rates *r, const char *name_upper, int want_city)
+ * ("LOS ANGELES COUNTY"), of the newest file in effect at date (the oldest file when none is
+ * yet); NULL if none. */
+static const cdtfa_row *cdtfa_lookup(const levy_rates *r, const char *name_upper, int want_city,
+                                     int32_t date)
 {
     size_t lo = 0, hi = r->ncdtfa;
     while (lo < hi) {
@@ -2448,23 +2653,40 @@ static const cdtfa_row *cdtfa_lookup(const levy_rates *r, const char *name_upper
         else
             hi = mid;
     }
+    const cdtfa_row *oldest = NULL;
     for (; lo < r->ncdtfa && strcmp(P(r, r->cdtfa[lo].name), name_upper) == 0; lo++)
-        if (r->cdtfa[lo].is_city == (want_city != 0))
-            return &r->cdtfa[lo];
-    return NULL;
+        if (r->cdtfa[lo].is_city == (want_city != 0)) {
+            if (r->cdtfa[lo].from <= date)
+                return &r->cdtfa[lo];
+            oldest = &r->cdtfa[lo];
+        }
+    return oldest;
 }
 
-static const cdtfa_row *cdtfa_find(const levy_rates *r, const char *city_upper)
+static const cdtfa_row *cdtfa_find(const levy_rates *r, const char *city_upper, int32_t date)
 {
-    return cdtfa_lookup(r, city_upper, 1);
+    return cdtfa_lookup(r, city_upper, 1, date);
 }
 
 /* The unincorporated area of the CDTFA county named bare ("LOS ANGELES"), or NULL. */
-static const cdtfa_row *cdtfa_county(const levy_rates *r, const char *bare)
+static const cdtfa_row *cdtfa_county(const levy_rates *r, const char *bare, int32_t date)
 {
     char k[160];
     snprintf(k, sizeof k, "%s COUNTY", bare);
-    return cdtfa_lookup(r, k, 0);
+    return cdtfa_lookup(r, k, 0, date);
+}
+
+/* 1 when the official file of table tnew, which prices a place the older table told prices
+ * too, speaks for date: it took effect on or before date and after told's vintage (issue 19:
+ * CDTFA's 2026-01-01 rates over the December 2025 ZIP table from 2026-01-01 on, the ZIP
+ * table's before). */
+static int newer_wins(const levy_rates *r, int tnew, int told, int32_t date)
+{
+    if (tnew < 0 || tnew >= r->ntables || told < 0 || told >= r->ntables)
+        return 0;
+    int32_t fn = vintage_from(P(r, r->tables[tnew].vintage)),
+            fo = vintage_from(P(r, r->tables[told].vintage));
+    return fn && fn <= date && fn > fo;
 }
 
 /* California (issue 19, address precision): the counties a ZIP lies in, as CDTFA names them
@@ -2548,31 +2770,31 @@ static void ca_add_cand(const levy_rates *r, levy_tax_resolution *res, const cha
  * its leading words), the given city, and the unincorporated area of each of the ZIP's
  * counties, each at its CDTFA rate. ship_to.city then picks the city's rate. */
 static void ca_candidates(const levy_rates *r, const zip_row *row, uint32_t zip, const char *stcode,
-                          const cdtfa_row *given, levy_tax_resolution *res)
+                          const cdtfa_row *given, int32_t date, levy_tax_resolution *res)
 {
     const char *rname = P(r, row->name);
     const char *cty[8];
     int ncty = ca_zip_counties(r, zip, cty, 8);
-    const cdtfa_row *named = cdtfa_find(r, rname), *area = NULL;
+    const cdtfa_row *named = cdtfa_find(r, rname, date), *area = NULL;
     int exact = named != NULL;
     if (!named) { /* "LONG BEACH TOURISM BIA" -> LONG BEACH; "SAN DIEGO CO LOCAL TAX SL" and
                    * "KERN" -> that county's unincorporated area */
         char pre[128];
         snprintf(pre, sizeof pre, "%s", rname);
-        area = cdtfa_county(r, pre);
+        area = cdtfa_county(r, pre, date);
         char *sp;
         while (!area && !named && (sp = strrchr(pre, ' ')) != NULL) {
             int county_word = strcmp(sp + 1, "CO") == 0 || strcmp(sp + 1, "COUNTY") == 0;
             *sp = 0;
             if (county_word)
-                area = cdtfa_county(r, pre);
+                area = cdtfa_county(r, pre, date);
             else
-                named = cdtfa_find(r, pre);
+                named = cdtfa_find(r, pre, date);
         }
     }
     if (exact && named->rate != row->combined) { /* "SAN BERNARDINO" at the county's rate: the
                                                    * county's unincorporated area, not the city */
-        const cdtfa_row *u = cdtfa_county(r, rname);
+        const cdtfa_row *u = cdtfa_county(r, rname, date);
         if (u && u->rate == row->combined) {
             named = NULL;
             area = u;
@@ -2603,12 +2825,163 @@ static void ca_candidates(const levy_rates *r, const zip_row *row, uint32_t zip,
     if (area)
         ca_add_cand(r, res, stcode, area);
     for (int i = 0; i < ncty; i++) {
-        const cdtfa_row *u = cdtfa_county(r, cty[i]);
+        const cdtfa_row *u = cdtfa_county(r, cty[i], date);
         if (u)
             ca_add_cand(r, res, stcode, u);
     }
     for (int c = 1; c < res->ncand; c++)
         res->ambiguous |= res->cand[c].rate != res->cand[0].rate;
+}
+
+/* A partial-ZIP district's ZIP with ship_to.city naming another place (issue 19): the address is
+ * then outside the district, which lies inside its own city, and the ZIP table's rows of the
+ * named place in the ZIP's county (same county rate: plain rows at their special rate, or
+ * district-named ones at their rate outside the district) give its city and special rates when
+ * they agree. Returns 1 when that decided the answer (city entry ce and special entry sp set). */
+static int district_city_decides(const levy_rates *r, const zip_row *row, const char *city_upper,
+                                 levy_tax_entry *ce, levy_tax_entry *sp, levy_tax_resolution *res)
+{
+    const char *rname = P(r, row->name);
+    size_t cl = strlen(city_upper);
+    if (!cl || !r->by_region || strcmp(rname, city_upper) == 0 ||
+        (strncmp(rname, city_upper, cl) == 0 && (rname[cl] == ' ' || rname[cl] == '/')))
+        return 0; /* the district's own city: inside or outside, the city cannot say */
+    size_t lo = 0, hi = r->nzips;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const zip_row *m = &r->zips[r->by_region[mid]];
+        int c = memcmp(m->st, row->st, 2);
+        if (!c)
+            c = strcmp(P(r, m->name), city_upper);
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    int found = 0;
+    int32_t city = 0, special = 0;
+    const char *pname = NULL; /* the place's own region name, when it has a plain row */
+    for (; lo < r->nzips; lo++) {
+        const zip_row *m = &r->zips[r->by_region[lo]];
+        const char *mn = P(r, m->name);
+        if (memcmp(m->st, row->st, 2) != 0 || strncmp(mn, city_upper, cl) != 0)
+            break;
+        if (mn[cl] != 0 && mn[cl] != ' ' && mn[cl] != '/')
+            continue; /* "CHESTERFIELDS" */
+        if (m->county_ix != row->county_ix || m->county != row->county)
+            continue;
+        int32_t s;
+        if (mn[cl] == 0 && plain_row(r, m)) {
+            s = m->special;
+            pname = mn;
+        } else if (m->dist_base >= 0)
+            s = m->dist_base;
+        else
+            continue;
+        if (found && (m->city != city || s != special))
+            return 0; /* the place's rows disagree: not decided */
+        found = 1;
+        city = m->city;
+        special = s;
+    }
+    if (!found || city <= 0)
+        return 0;
+    const fips_county *cty = row->county_ix ? &r->counties[row->county_ix - 1] : NULL;
+    const char *code = place_code(r, row->st, city_upper, cty), *name = pname;
+    for (size_t p = 0; code && !name && p < r->nplaces; p++)
+        if (strcmp(P(r, r->places[p].code), code) == 0)
+            name = P(r, r->places[p].key);
+    if (!name)
+        return 0;
+    int64_t slack =
+        (int64_t)row->combined - ((int64_t)row->state + row->county + row->city + row->special);
+    ce->name = name;
+    ce->code = code;
+    ce->rate = city;
+    ce->note = NOTE_CITY_GIVEN_DISTRICT;
+    sp->name = name;
+    sp->rate = special + slack > 0 ? special + slack : 0;
+    sp->note = NOTE_SPECIAL;
+    res->precision = LEVY_RES_ZIP5_CITY;
+    return 1;
+}
+
+/* A ZIP whose ZIP-table region is a partial-ZIP district (mark_partial_districts): two
+ * candidates, outside the district (default: what levy charges) and inside it (the ZIP
+ * table's rate), their rates exact sums of the table's components; the special entry charged
+ * at the rate outside. Outside is the default because such a district covers a few parcels
+ * (a shopping centre, a hotel, a business street) of a ZIP of thousands of addresses: most
+ * addresses of the ZIP are outside it (docs/rules.md section 5, "Partial-ZIP districts"). */
+static void district_candidates(const levy_rates *r, const zip_row *row, levy_tax_entry *sp,
+                                levy_tax_resolution *res)
+{
+    int64_t dist = (int64_t)row->special - row->dist_base;
+    snprintf(res->zip5, sizeof res->zip5, "%05u", (unsigned)(row->zip % 100000));
+    /* the city the district lies in, when the table has no region of its own: the Census
+     * place of the ZIP's county that the region's leading words name ("CHESTERFIELD") */
+    const fips_county *cty = row->county_ix ? &r->counties[row->county_ix - 1] : NULL;
+    for (int k = 0; k < res->n; k++) {
+        levy_tax_entry *e = &res->e[k];
+        if (e->level != LEVY_LEVEL_CITY || e->note != NOTE_CITY_DISTRICT)
+            continue;
+        char pre[128], key[128];
+        snprintf(pre, sizeof pre, "%s", P(r, row->name));
+        char *cut;
+        const char *code = NULL;
+        while (!code && (cut = strpbrk(pre, " /")) != NULL) {
+            char *last = strrchr(pre, ' '), *sl = strrchr(pre, '/');
+            *(sl && sl > last ? sl : last) = 0;
+            code = place_code(r, row->st, pre, cty);
+            (void)cut;
+        }
+        if (!code)
+            break;
+        place_key(key, pre, sizeof key);
+        for (size_t p = 0; p < r->nplaces; p++)
+            if (strcmp(P(r, r->places[p].code), code) == 0) {
+                e->name = P(r, r->places[p].key);
+                e->code = code;
+                e->note = NOTE_CITY_DISTRICT_PLACE;
+                break;
+            }
+        break;
+    }
+    levy_tax_candidate *out = &res->cand[0], *in = &res->cand[1];
+    memset(out, 0, sizeof *out);
+    memset(in, 0, sizeof *in);
+    out->is_default = 1;
+    in->district = P(r, row->name);
+    const char *place = NULL; /* the city (or else county) the district lies in */
+    for (int k = 0; k < res->n; k++) {
+        const levy_tax_entry *e = &res->e[k];
+        if (e->rate <= 0)
+            continue;
+        in->rate += e->rate;
+        if (!in->nj || strcmp(in->jur[in->nj - 1], e->name) != 0) {
+            in->code[in->nj] = e->code;
+            in->jur[in->nj++] = e->name;
+        }
+        const char *name = e == sp && place ? place : e->name;
+        int64_t rate = e == sp ? e->rate - dist : e->rate;
+        if (rate <= 0)
+            continue;
+        out->rate += rate;
+        if (!out->nj || strcmp(out->jur[out->nj - 1], name) != 0) {
+            out->code[out->nj] = e == sp ? NULL : e->code;
+            out->jur[out->nj++] = name;
+        }
+        if (e == sp)
+            continue;
+        if (e->level == LEVY_LEVEL_CITY || (!place && e->level == LEVY_LEVEL_COUNTY))
+            place = e->name;
+    }
+    res->ncand = res->ncand_all = 2;
+    res->ambiguous = 1;
+    /* charged: the rate outside the district, under the name of the place it belongs to */
+    sp->rate -= dist;
+    if (place)
+        sp->name = place;
+    sp->note = row->dist_how == DIST_BY_CITY ? NOTE_DISTRICT_CITY : NOTE_DISTRICT_COUNTY;
 }
 
 static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char *line1,
@@ -2679,12 +3052,12 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
     res->precision = LEVY_RES_ZIP5;
     const char *rname = P(r, row->name);
     const cdtfa_row *cd = NULL, *given = NULL;
-    int is_ca = strcmp(st, "CA") == 0 && r->ncdtfa;
+    int is_ca = strcmp(st, "CA") == 0 && r->ncdtfa, older_city = 0;
     if (is_ca) {
         char city[128];
         if (a->city && a->city[0]) {
             upcase(city, a->city, sizeof city);
-            cd = cdtfa_find(r, city);
+            cd = cdtfa_find(r, city, date);
         }
         if (cd) { /* a city outside the ZIP's counties does not pick the rate: listed instead */
             const char *cty[8];
@@ -2694,9 +3067,25 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
                 cd = NULL;
             }
         }
+        /* the ZIP table's region names a CDTFA city (not the county area at the county's
+         * rate): two official sources price it, and where they differ the newer one in effect
+         * at the date wins (newer_wins: CDTFA's file from its effective date, the ZIP table
+         * before) -- for the ZIP's default answer, and for a ship_to.city naming that city */
+        const cdtfa_row *own = cdtfa_find(r, rname, date), *ownc = cdtfa_county(r, rname, date);
+        int own_differs =
+            own && own->rate != row->combined && !(ownc && ownc->rate == row->combined);
+        int own_newer = own_differs && newer_wins(r, own->table, row->table, date);
+        int by_vintage = 0;
+        if (cd && cd == own && own_differs && !own_newer) {
+            older_city = 1; /* the ZIP table's rate for the city, before CDTFA's file */
+            cd = NULL;
+        } else if (!cd && own_newer) {
+            cd = own;
+            by_vintage = 1;
+        }
         if (cd && cd->rate >= 7250000) {
-            use_table(res, table_of(r, "cdtfa"));
-            res->precision = LEVY_RES_ZIP5_CITY;
+            use_table(res, cd->table);
+            res->precision = by_vintage ? LEVY_RES_ZIP5 : LEVY_RES_ZIP5_CITY;
             const char *cname = P(r, cd->name), *county = P(r, cd->county);
             const fips_county *cc = county_by_name(r, "CA", county);
             levy_tax_entry *e =
@@ -2713,9 +3102,16 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
             e = add_entry(res, cname, NULL, LEVY_LEVEL_CITY, LEVY_TYPE_SALES_TAX, 1000000, 0);
             e->code = place_code(r, "CA", cname, cc); /* the Census place CDTFA's city is */
             e->note = e->code ? NULL : NOTE_CDTFA_CITY;
+            if (by_vintage) { /* the ZIP's other candidates, this one the default */
+                ca_candidates(r, row, zip, stcode, given, date, res);
+                if (res->ncand)
+                    res->cand[0].city = cname; /* the ship_to.city that picks it too */
+            }
             goto overlays;
         }
-        cd = cdtfa_find(r, rname); /* county name for the ZIP's own region */
+        cd = cdtfa_find(r, rname, date); /* county name for the ZIP's own region */
+        if (older_city)
+            res->precision = LEVY_RES_ZIP5_CITY;
     }
     {
         int64_t comps = (int64_t)row->state + row->county + row->city + row->special;
@@ -2768,8 +3164,19 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
         e = add_entry(res, rname, " (SPECIAL)", LEVY_LEVEL_DISTRICT, LEVY_TYPE_SALES_TAX,
                       special > 0 ? special : 0, 0);
         e->note = NOTE_SPECIAL;
-        if (is_ca)
-            ca_candidates(r, row, zip, stcode, given, res);
+        if (is_ca && !older_city)
+            ca_candidates(r, row, zip, stcode, given, date, res);
+        else if (row->dist_base >= 0 && e) {
+            levy_tax_entry *ce = NULL;
+            for (int k = 0; k < res->n; k++)
+                if (res->e[k].level == LEVY_LEVEL_CITY)
+                    ce = &res->e[k];
+            char city[128] = "";
+            if (a->city && a->city[0])
+                upcase(city, a->city, sizeof city);
+            if (!ce || !city[0] || !district_city_decides(r, row, city, ce, e, res))
+                district_candidates(r, row, e, res);
+        }
     }
 overlays:
     /* SST boundary records (core/tax/boundary.c): a ZIP+4 or street address answered at its

@@ -24,6 +24,11 @@ enum {
 };
 const char *levy_rates_precision_name(int precision);
 
+/* The first day (yyyymmdd) a table's vintage ("2026-01-01", "2025-12", "2026Q2") speaks for;
+ * 0 when it is not a date. Of two official sources pricing one place, the newer one in effect
+ * at the date wins (issue 19). */
+int32_t levy_rates_vintage_from(const char *vintage);
+
 /* A ZIP5 that spans several rates (SST boundary records valid at the date): one candidate per
  * distinct set of jurisdictions, with where it applies. Strings are the index's. */
 #define LEVY_TAX_MAX_CANDIDATES 8
@@ -35,6 +40,9 @@ typedef struct levy_tax_candidate {
     const char *code[LEVY_TAX_MAX_ENTRIES]; /* each one's authority code, or NULL */
     int is_default;   /* from a whole-ZIP record: addresses in no listed ZIP+4 range */
     const char *city; /* California: the ship_to.city that selects it (a CDTFA city), or NULL */
+    /* a partial-ZIP district (issue 19): the ZIP table's region naming the district this
+     * candidate is inside of, or NULL (the candidate outside it) */
+    const char *district;
     int nranges, ranges_all; /* ranges shown (<= LEVY_TAX_CAND_RANGES) and in all */
     uint32_t lo[LEVY_TAX_CAND_RANGES], hi[LEVY_TAX_CAND_RANGES]; /* ZIP+4 as 9 digits */
 } levy_tax_candidate;

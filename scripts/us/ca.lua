@@ -20,6 +20,18 @@ return common.state{
     shipping = "exempt", -- Reg. 1628: separately stated delivery by common carrier after the sale is not taxable; tax-facts #3, #6
   },
   selftest = {
+    -- issue 19, which vintage wins: 90016 and Culver City are 10.5 % in the December 2025 ZIP
+    -- table and 10.75 % in CDTFA's file effective 2026-01-01 -- the ZIP table before, CDTFA on
+    -- and after (docs/rules.md section 5)
+    { name = "90016 Culver City on 2025-12-31: the ZIP table's 10.5% (before CDTFA's file)",
+      request = common.request("CA", "Culver City", "90016", "2025-12-31", { common.line("1", "1000.00", "1", "general") }),
+      expect = { total_tax = "105.00", lines = { { tax = "105.00", taxability_reason = "standard_rated" } } } },
+    { name = "90016 Culver City on 2026-01-01: CDTFA's 10.75%",
+      request = common.request("CA", "Culver City", "90016", "2026-01-01", { common.line("1", "1000.00", "1", "general") }),
+      expect = { total_tax = "107.50", lines = { { tax = "107.50", taxability_reason = "standard_rated" } } } },
+    { name = "90016 without a city on 2026-01-01: CDTFA's rate for the city the ZIP table names",
+      request = common.request("CA", nil, "90016", "2026-01-01", { common.line("1", "1000.00", "1", "general") }),
+      expect = { total_tax = "107.50", lines = { { tax = "107.50", taxability_reason = "standard_rated" } } } },
     { name = "gift card: not taxed when sold (cited row, no fallback note)",
       request = common.request("CA", "Sacramento", "95814", "2026-03-01", { common.line("1", "100.00", "1", "gift_card") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },

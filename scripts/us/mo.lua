@@ -14,6 +14,17 @@ return common.state{
     food_grocery = common.state_rate("1.225"), -- RSMo 144.014: state rate on food 1.225%; local rates apply
   },
   selftest = {
+    -- issue 19, partial-ZIP districts (docs/rules.md section 5): 63005's ZIP-table region is the
+    -- Chesterfield Blue Valley CID (10.113 %); charged outside it, 8.738 % = 4.225 + St. Louis
+    -- County 2.263 + Chesterfield 1.0 + the county's special 1.25 (42.25 + 22.63 + 10.00 + 12.50)
+    { name = "partial-ZIP district: 63005 charged outside the Blue Valley CID (8.738%)",
+      request = common.request("MO", nil, "63005", "2026-03-01", { common.line("1", "1000.00", "1", "general") }),
+      expect = { total_tax = "87.38", lines = { { tax = "87.38", taxability_reason = "standard_rated" } } } },
+    -- 63017's region is Town and Country's TDD; ship_to.city Chesterfield decides: 8.738 %, the
+    -- city's published rate for 63017 (chesterfield.mo.us/tax-information.html)
+    { name = "partial-ZIP district: 63017 in Chesterfield at the city's rate (8.738%)",
+      request = common.request("MO", "Chesterfield", "63017", "2026-03-01", { common.line("1", "1000.00", "1", "general") }),
+      expect = { total_tax = "87.38", lines = { { tax = "87.38", taxability_reason = "standard_rated" } } } },
     { name = "general goods at the ZIP rate (11.975%)",
       request = common.request("MO", "Kansas City", "64106", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "11.99", lines = { { tax = "11.99", taxability_reason = "standard_rated" } } } },

@@ -701,6 +701,26 @@ async function main() {
     await page.getByLabel('Date', { exact: true }).fill(new Date().toISOString().slice(0, 10));
   });
 
+  await check('calculator: a ZIP whose rate holds a district covering only part of it lists the candidates inside and outside (issue 19)', async () => {
+    // ZIP 63005: the ZIP table names it after the Chesterfield Blue Valley CID (10.113 %); levy
+    // charges the rate outside the district (8.738 %) and asks for the ZIP+4 of an address inside
+    await page.locator('#calc-form').waitFor();
+    await page.getByLabel('City', { exact: true }).fill('');
+    await page.getByLabel('State / province', { exact: true }).fill('MO');
+    await page.getByLabel('ZIP / postal code', { exact: true }).fill('63005');
+    await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
+    await page.getByLabel('Date', { exact: true }).fill('2026-03-01');
+    await page.getByLabel('Line 1 tax code', { exact: true }).selectOption('general');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    await page.locator('#calc-ambiguous').waitFor();
+    const amb = await page.locator('#calc-ambiguous').innerText();
+    assert(/ZIP 63005 spans several rates/.test(amb) && /special district covers only part/.test(amb) && /ZIP\+4/.test(amb)
+      && /8\.738/.test(amb) && /10\.113/.test(amb) && /inside CHESTERFIELD BLUE VALLEY COMMUNITY IMPROVEMENT DISTRICT/.test(amb)
+      && /outside the district \(charged\)/.test(amb), 'notice ' + amb);
+    assert((await page.locator('#calc-resolution').getAttribute('data-resolution')) === 'zip5', 'resolution not zip5');
+    await page.getByLabel('Date', { exact: true }).fill(new Date().toISOString().slice(0, 10));
+  });
+
   await check('settings: seller address and rounding saved', async () => {
     await nav('Settings', 'settings');
     await page.locator('#settings-form').waitFor();

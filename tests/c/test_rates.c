@@ -215,9 +215,10 @@ static void t_ca_candidates(void)
     levy_tax_resolution res;
     levy_err err;
     const levy_tax_candidate *c;
-    /* 90016: the ZIP table names it CULVER CITY at 10.5; CDTFA's Culver City is 10.75 and the
-     * rest of the ZIP (Los Angeles) is at the county's 9.75 */
-    CHECK_EQ_INT(resolve("US", "CA", NULL, "90016", "2026-03-01", &res, &err), 0);
+    /* 90016: the ZIP table (2025-12) names it CULVER CITY at 10.5; CDTFA's file of 2026-01-01
+     * has Culver City at 10.75 and the rest of the ZIP (Los Angeles) at the county's 9.75.
+     * Before CDTFA's date the ZIP table's rate is the default (issue 19, which vintage wins) */
+    CHECK_EQ_INT(resolve("US", "CA", NULL, "90016", "2025-12-15", &res, &err), 0);
     CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
     CHECK_EQ_INT(total(&res), 10500000);
     CHECK(res.ambiguous);
@@ -230,6 +231,23 @@ static void t_ca_candidates(void)
     CHECK_EQ_STR(c->city, "CULVER CITY");
     CHECK_EQ_STR(c->jur[1], "LOS ANGELES");
     CHECK_EQ_STR(c->code[1], "06037");
+    /* ... the city given: the ZIP table's rate for it, before CDTFA's file */
+    CHECK_EQ_INT(resolve("US", "CA", "Culver City", "90016", "2025-12-31", &res, &err), 0);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5_CITY);
+    CHECK_EQ_INT(total(&res), 10500000);
+    CHECK(!res.ambiguous);
+    /* on and after 2026-01-01 CDTFA's newer rate is the default, the old one not listed */
+    CHECK_EQ_INT(resolve("US", "CA", NULL, "90016", "2026-01-01", &res, &err), 0);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
+    CHECK_EQ_INT(total(&res), 10750000);
+    CHECK(res.ambiguous);
+    CHECK(res.cand[0].is_default);
+    CHECK_EQ_INT(res.cand[0].rate, 10750000);
+    CHECK_EQ_STR(res.cand[0].jur[2], "CULVER CITY");
+    for (int k = 0; k < res.ncand; k++)
+        CHECK(res.cand[k].rate != 10500000);
+    CHECK_EQ_INT(resolve("US", "CA", NULL, "90016", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 10750000);
     CHECK((c = cand_named(&res, "LOS ANGELES COUNTY (UNINCORPORATED)")) != NULL);
     CHECK_EQ_INT(c->rate, 9750000);
     CHECK(c->city == NULL);
@@ -245,7 +263,7 @@ static void t_ca_candidates(void)
     /* a city outside the ZIP's county does not pick the rate: listed beside the others */
     CHECK_EQ_INT(resolve("US", "CA", "Oakland", "90016", "2026-03-01", &res, &err), 0);
     CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
-    CHECK_EQ_INT(total(&res), 10500000);
+    CHECK_EQ_INT(total(&res), 10750000); /* the default: CDTFA's Culver City at the date */
     CHECK(res.ambiguous);
     CHECK((c = cand_named(&res, "OAKLAND")) != NULL);
     CHECK_EQ_STR(c->jur[1], "ALAMEDA");
@@ -267,6 +285,84 @@ static void t_ca_candidates(void)
      * (8.75): not ambiguous */
     CHECK_EQ_INT(resolve("US", "CA", NULL, "92256", "2026-03-01", &res, &err), 0);
     CHECK(!res.ambiguous);
+end:;
+}
+
+/* A ZIP whose ZIP-table region is a district covering only part of it (issue 19): candidates
+ * outside (default, charged) and inside the district, rates exact sums of the components. */
+static void t_partial_districts(void)
+{
+    levy_tax_resolution res;
+    levy_err err;
+    /* MO 63005 "CHESTERFIELD BLUE VALLEY COMMUNITY IMPROVEMENT DISTRICT SP": 4.225 + 2.263 +
+     * 1.0 + special 2.625; St. Louis County's lowest plain special rate is 1.25 */
+    CHECK_EQ_INT(resolve("US", "MO", NULL, "63005", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
+    CHECK_EQ_INT(total(&res), 8738000);
+    CHECK(res.ambiguous);
+    CHECK_EQ_STR(res.zip5, "63005");
+    CHECK_EQ_INT(res.ncand, 2);
+    CHECK(res.cand[0].is_default);
+    CHECK(res.cand[0].district == NULL);
+    CHECK_EQ_INT(res.cand[0].rate, 8738000);
+    CHECK(!res.cand[1].is_default);
+    CHECK_EQ_INT(res.cand[1].rate, 10113000);
+    CHECK_EQ_STR(res.cand[1].district,
+                 "CHESTERFIELD BLUE VALLEY COMMUNITY IMPROVEMENT DISTRICT SP");
+    /* the city entry: the Census place the region's leading words name */
+    int city = -1;
+    for (int k = 0; k < res.n; k++)
+        if (res.e[k].level == LEVY_LEVEL_CITY)
+            city = k;
+    CHECK(city >= 0);
+    CHECK_EQ_STR(res.e[city].name, "CHESTERFIELD");
+    CHECK_EQ_STR(res.e[city].code, "2913600");
+    /* ship_to.city naming the district's own city cannot say inside or outside */
+    CHECK_EQ_INT(resolve("US", "MO", "Chesterfield", "63005", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(total(&res), 8738000);
+    /* another place decides: 63017's region is Town and Country's TDD (9.488; 8.988 outside);
+     * Chesterfield's rates in St. Louis County come from 63005's row outside its district --
+     * 8.738, the city's published rate for 63017 (chesterfield.mo.us/tax-information.html) */
+    CHECK_EQ_INT(resolve("US", "MO", NULL, "63017", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(total(&res), 8988000);
+    CHECK_EQ_INT(resolve("US", "MO", "Chesterfield", "63017", "2026-03-01", &res, &err), 0);
+    CHECK(!res.ambiguous);
+    CHECK_EQ_INT(res.ncand, 0);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5_CITY);
+    CHECK_EQ_INT(total(&res), 8738000);
+    /* KS 66204 "OVERLAND PARK THE VUE CID SP": the rest of Overland Park (its own region, same
+     * county and city rates) has no special rate */
+    CHECK_EQ_INT(resolve("US", "KS", NULL, "66204", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(total(&res), 9350000);
+    CHECK_EQ_INT(res.cand[0].rate, 9350000);
+    CHECK_EQ_INT(res.cand[1].rate, 10350000);
+    /* IL 60436 "JOLIET RT53 LARAWAY BD SP": Joliet's special 0.75, the business district 1.0 */
+    CHECK_EQ_INT(resolve("US", "IL", NULL, "60436", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(total(&res), 8750000);
+    CHECK_EQ_INT(res.cand[1].rate, 9750000);
+    /* area-wide districts are not flagged: Chicago's MPEA (60601), El Paso's transit (79901),
+     * a county T-SPLOST (31901), an ordinary city (63011 ELLISVILLE), a regional transit authority (80106) */
+    const char *const whole[][2] = {
+        {"IL", "60601"}, {"TX", "79901"}, {"GA", "31901"}, {"MO", "63011"}, {"CO", "80106"}};
+    for (size_t i = 0; i < sizeof whole / sizeof *whole; i++) {
+        CHECK_EQ_INT(resolve("US", whole[i][0], NULL, whole[i][1], "2026-03-01", &res, &err), 0);
+        CHECK(!res.ambiguous);
+        CHECK_EQ_INT(res.ncand, 0);
+    }
+end:;
+}
+
+static void t_vintage_from(void)
+{
+    CHECK_EQ_INT(levy_rates_vintage_from("2026-01-01"), 20260101);
+    CHECK_EQ_INT(levy_rates_vintage_from("2025-12"), 20251201);
+    CHECK_EQ_INT(levy_rates_vintage_from("2026Q2"), 20260401);
+    CHECK_EQ_INT(levy_rates_vintage_from("unknown"), 0);
+    CHECK_EQ_INT(levy_rates_vintage_from("2026-13"), 0);
 end:;
 }
 
@@ -587,6 +683,8 @@ static const levy_test tests[] = {{"load", t_load},
                                   {"unknown_zip", t_unknown_zip},
                                   {"cdtfa", t_cdtfa},
                                   {"ca_candidates", t_ca_candidates},
+                                  {"partial_districts", t_partial_districts},
+                                  {"vintage_from", t_vintage_from},
                                   {"overlays", t_overlays},
                                   {"sst", t_sst},
                                   {"canada", t_canada},

@@ -331,9 +331,13 @@
     if (amb && amb.candidates && amb.candidates.length) {
       // California (no ZIP+4 data): a candidate is picked by the city (c.city), the ZIP table's
       // answer is the default; elsewhere by its ZIP+4 ranges
-      var byCity = amb.candidates.some(function (c) { return !c['default'] && !(c.zip4_ranges || []).length; });
+      // a special district covering only part of the ZIP (c.district: the candidate inside it;
+      // the one outside is the default, charged)
+      var byDistrict = amb.candidates.some(function (c) { return !!c.district; });
+      var byCity = !byDistrict && amb.candidates.some(function (c) { return !c['default'] && !(c.zip4_ranges || []).length; });
       var rows = amb.candidates.map(function (c) {
-        var where = byCity ? (c['default'] ? 'the ZIP code table (used)' : c.city ? 'city ' + c.city : 'outside any city') :
+        var where = byDistrict ? (c.district ? 'inside ' + c.district : 'outside the district' + (c['default'] ? ' (charged)' : '')) :
+          byCity ? (c['default'] ? 'charged (default)' + (c.city ? ': city ' + c.city : '') : c.city ? 'city ' + c.city : 'outside any city') :
           c['default'] ? 'the rest of the ZIP' : (c.zip4_ranges || []).join(', ') +
           (c.zip4_ranges_total > (c.zip4_ranges || []).length ? ' and ' + (c.zip4_ranges_total - c.zip4_ranges.length) + ' more' : '');
         return h('tr', null, h('td', { class: 'num', text: L.percent(c.rate) }),
@@ -341,10 +345,11 @@
       });
       notice = h('div', { class: 'notice warn', role: 'status', id: idp + '-ambiguous' },
         h('strong', { text: 'ZIP ' + amb.zip + ' spans several rates.' }),
-        byCity ? ' This answer used the ZIP code table; give the city of the address to get its rate.'
+        byDistrict ? ' A special district covers only part of this ZIP; this answer charges the rate outside it. Give the ZIP+4 (or the street address) of an address inside the district to get its rate.'
+          : byCity ? ' This answer charged the default candidate; give the city of the address to get its rate.'
           : ' This answer used the ZIP code table; give the ZIP+4 (or the street address) to get the exact rate.',
         h('table', { class: 'inner' },
-          h('thead', null, h('tr', null, ['Rate', 'Jurisdictions', byCity ? 'Where' : 'Where (ZIP+4)'].map(function (t, i) {
+          h('thead', null, h('tr', null, ['Rate', 'Jurisdictions', byCity || byDistrict ? 'Where' : 'Where (ZIP+4)'].map(function (t, i) {
             return h('th', { scope: 'col', class: i === 0 ? 'num' : null, text: t });
           }))), h('tbody', null, rows)));
     }

@@ -5,14 +5,17 @@ candidates were listed), and a ship_to.city anywhere in California picked its CD
 when it lay in another county than the ZIP.
 
 Through POST /v1/calculate (levy serve, US-CA subscribed):
-  1. ZIP 90016 without a city: the ZIP table's 10.50 (it names the ZIP CULVER CITY), resolution
-     zip5, and ambiguous_zip with the candidates built from CDTFA's rates: Culver City 10.75
-     (city "CULVER CITY", the ship_to.city that picks it) and the unincorporated area of Los
-     Angeles County 9.75; the ZIP table's answer is the default.
+  1. ZIP 90016 without a city on 2025-12-15, before CDTFA's file of 2026-01-01: the ZIP table's
+     10.50 (it names the ZIP CULVER CITY), resolution zip5, and ambiguous_zip with the
+     candidates built from CDTFA's rates: Culver City 10.75 (city "CULVER CITY", the
+     ship_to.city that picks it) and the unincorporated area of Los Angeles County 9.75; the ZIP
+     table's answer is the default. From 2026-01-01 CDTFA's newer rate for the city the ZIP
+     table names wins: 10.75 is the default (issue 19, which vintage wins by date).
   2. The same ZIP with ship_to.city "Culver City": 10.75, resolution zip5_city, no ambiguous_zip;
      with "Los Angeles": 9.75.
   3. ship_to.city "Oakland" (Alameda County) with 90016 (Los Angeles County): the city does not
-     pick the rate; the ZIP table's 10.50 with Oakland listed among the candidates.
+     pick the rate; the default (CDTFA's Culver City 10.75 at 2026-03-01) with Oakland listed
+     among the candidates.
   4. ZIP 94505 (Alameda and Contra Costa counties in the HUD crosswalk): Contra Costa's
      unincorporated 8.75 is a candidate.
   5. ZIP 90001 (Huntington Park, one county, the ZIP row at the city's CDTFA rate): no
@@ -35,11 +38,11 @@ SRC = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.getcwd()
 BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 25300
 
 
-def calc_req(zip_code, city=None):
+def calc_req(zip_code, city=None, date="2026-03-01"):
     ship_to = {"line1": "1 Main St", "state": "CA", "zip_code": zip_code, "country": "US"}
     if city:
         ship_to["city"] = city
-    return {"currency": "USD", "date": "2026-03-01", "ship_to": ship_to,
+    return {"currency": "USD", "date": date, "ship_to": ship_to,
             "lines": [{"id": "1", "amount": "100.00", "quantity": "1", "tax_code": "general"}]}
 
 
@@ -53,13 +56,13 @@ def main():
         st, _, text, _ = env.L("PUT", "/v1/regions/US-CA", {"subscribed": True, "tax_calculation": True})
         check("PUT /v1/regions/US-CA subscribes", st == 200, (st, text[:200]))
 
-        def calc(zip_code, city=None):
-            st, js, text, _ = env.L("POST", "/v1/calculate", calc_req(zip_code, city))
+        def calc(zip_code, city=None, date="2026-03-01"):
+            st, js, text, _ = env.L("POST", "/v1/calculate", calc_req(zip_code, city, date))
             return (js if st == 200 else {}), text
 
         # 1. a ZIP the ZIP table names after the city with the highest rate in it
-        js, text = calc("90016")
-        check("90016 without a city: the ZIP table's 10.50, resolution zip5",
+        js, text = calc("90016", None, "2025-12-15")
+        check("90016 without a city on 2025-12-15: the ZIP table's 10.50, resolution zip5",
               js.get("total_tax") == "10.50" and js.get("resolution") == "zip5", text[:600])
         amb = js.get("ambiguous_zip") or {}
         cands = amb.get("candidates") or []
@@ -76,6 +79,11 @@ def main():
         d = [c for c in cands if c.get("default")]
         check("... the ZIP table's answer is the default candidate",
               len(d) == 1 and d[0].get("rate") == "10.50", d)
+        js, text = calc("90016", None, "2026-01-01")
+        d = [c for c in (js.get("ambiguous_zip") or {}).get("candidates", []) if c.get("default")]
+        check("90016 on 2026-01-01: CDTFA's newer 10.75 for Culver City is charged and the default",
+              js.get("total_tax") == "10.75" and js.get("resolution") == "zip5" and len(d) == 1
+              and d[0].get("rate") == "10.75", text[:1500])
 
         # 2. the city decides
         js, text = calc("90016", "Culver City")
@@ -88,8 +96,8 @@ def main():
         # 3. a city of another county does not pick the rate
         js, text = calc("90016", "Oakland")
         names = [(c.get("jurisdictions") or [None])[-1] for c in (js.get("ambiguous_zip") or {}).get("candidates", [])]
-        check("90016 + Oakland (Alameda County): the ZIP table's 10.50, zip5, Oakland among the candidates",
-              js.get("total_tax") == "10.50" and js.get("resolution") == "zip5" and "OAKLAND" in names,
+        check("90016 + Oakland (Alameda County): the default 10.75, zip5, Oakland among the candidates",
+              js.get("total_tax") == "10.75" and js.get("resolution") == "zip5" and "OAKLAND" in names,
               text[:1500])
 
         # 4. a ZIP in two counties

@@ -101,6 +101,7 @@ local function zip_table(state)
           name = cols[hdr.TaxRegionName],
           state = cols[hdr.StateRate], county = cols[hdr.EstimatedCountyRate],
           city = cols[hdr.EstimatedCityRate], district = cols[hdr.EstimatedSpecialRate],
+          combined = cols[hdr.EstimatedCombinedRate],
         }
       end
     end
@@ -188,10 +189,14 @@ local CURRENCY_EXP = { JPY = 0, KRW = 0, ISK = 0, CLP = 0 }   -- others: 2 (core
 
 -- California: a ship-to city found in CDTFA's table (Type "City", rate >= 7.25%) wins over the
 -- ZIP row, split as the engine does: state 6, county 0.25, city 1, district = rate - 7.25.
-local CDTFA
+-- Which vintage wins (issue 19): CDTFA's file "SalesTaxRates1-1-26" takes effect 2026-01-01,
+-- after the ZIP table's December 2025; from that date its rate for the city the ZIP table names
+-- wins over the ZIP row, before it the ZIP row does (also for a ship_to.city naming that city).
+local CDTFA, CDTFA_COUNTY
+local CDTFA_FROM = "2026-01-01"
 local function cdtfa_city(city)
   if CDTFA == nil then
-    CDTFA = {}
+    CDTFA, CDTFA_COUNTY = {}, {}
     local ok, lines = pcall(read_lines, DATA .. "/us/cdtfa-2026-01/SalesTaxRates1-1-26.csv")
     if ok then
       for i, l in ipairs(lines) do
@@ -199,6 +204,8 @@ local function cdtfa_city(city)
         for v in string.gmatch(l .. ",", "([^,]*),") do c[#c + 1] = v end
         if i > 1 and c[5] == "City" and c[3] and string.match(c[3], "^%d") then
           CDTFA[string.upper(c[1])] = c[3]
+        elseif i > 1 and c[5] == "County" and c[3] and string.match(c[3], "^%d") then
+          CDTFA_COUNTY[string.upper(c[1])] = c[3]
         end
       end
     end
@@ -211,6 +218,121 @@ local function sub_pct(a, b)          -- a - b for percent strings, exact
   return cents_str(rescale(x, sc) - rescale(y, sc), sc)
 end
 
+-- Partial-ZIP districts (issue 19, docs/rules.md section 5), re-implemented from the text: a
+-- ZIP-table region named after a CID / TDD / business district ... (outside California) is
+-- charged the special rate outside the district: the region its leading words name (same
+-- county and city rates, a plain name, a lower special rate), else the lowest special rate of
+-- the plain-named rows sharing a county with the ZIP at the same county rate; only when the
+-- district's part is above 0 and at most 2 %.
+local function later_word(n, codes)
+  local first = true
+  for w in string.gmatch(n, "[^ /]+") do
+    if not first then for _, c in ipairs(codes) do if w == c then return true end end end
+    first = false
+  end
+  return false
+end
+local function district_named(n)
+  for _, w in ipairs({ " ZONE", " DISTRICT", " AUTHORITY", " IMPROVEMENT", " TOURISM", " TRANSIT",
+                       " CONVENTION", " STADIUM", " ENHANCEMENT", " EXPOSITION" }) do
+    if string.find(n, w, 1, true) then return true end
+  end
+  -- (the engine's district_name splits words at spaces only)
+  local first = true
+  for w in string.gmatch(n, "[^ ]+") do
+    if not first then
+      for _, c in ipairs({ "SP", "TDZ", "CID", "TDD", "TMD", "TOT", "BIA", "CTD", "TPA", "MTA", "RTA", "CO" }) do
+        if w == c then return true end
+      end
+    end
+    first = false
+  end
+  return false
+end
+local function partial_named(n)
+  for _, w in ipairs({ "COMMUNITY IMPROVEMENT", "TRANSPORTATION DEVELOPMENT", "BUSINESS DISTRICT",
+                       "BUSINESS DEVELOPMENT", "BUSINESS DIST", "BUS DIST", "METROPOLITAN DISTRICT",
+                       "DEVELOPMENT ZONE", "COM DEV" }) do
+    if string.find(n, w, 1, true) then return true end
+  end
+  return later_word(n, { "CID", "TDD", "TDZ", "BD", "BDD", "EDD", "LID", "TL" })
+end
+local function plain_named(n) return not district_named(n) and not partial_named(n) end
+local ZIP_COUNTIES
+local function zip_counties(st, zip)
+  if ZIP_COUNTIES == nil then
+    ZIP_COUNTIES = {}
+    local ok, lines = pcall(read_lines, DATA .. "/us/census-fips/zip-county-2017q2.csv")
+    if ok then
+      for i, l in ipairs(lines) do
+        local z, s2, c = l:match("^(%d+),(%u%u),(%d+)")
+        if i > 1 and z then
+          local k = s2 .. z
+          ZIP_COUNTIES[k] = ZIP_COUNTIES[k] or {}
+          ZIP_COUNTIES[k][c] = true
+        end
+      end
+    end
+  end
+  return ZIP_COUNTIES[st .. zip] or {}
+end
+local function share_county(st, z1, z2)
+  local a = zip_counties(st, z1)
+  for c in pairs(zip_counties(st, z2)) do if a[c] then return true end end
+  return false
+end
+local function micro(f) return rescale(dec(f), 6) end  -- a fraction "0.026250" in 10^-6
+local function district_base(st, zip, row)
+  if st == "CA" or micro(row.district) <= 0 or not partial_named(row.name) then return nil end
+  local sp, base = micro(row.district), nil
+  local pre = row.name
+  while base == nil do
+    local shorter = pre:match("^(.*)[ /][^ /]*$")
+    if shorter == nil then break end
+    pre = shorter:gsub("[ /]+$", "")
+    for _, r in pairs(zip_table(st)) do
+      if r.name == pre and plain_named(r.name) and micro(r.county) == micro(row.county)
+          and micro(r.city) == micro(row.city) and micro(r.district) < sp then
+        base = math.min(base or math.maxinteger, micro(r.district))
+      end
+    end
+  end
+  if base == nil then
+    for z, r in pairs(zip_table(st)) do
+      if plain_named(r.name) and micro(r.county) == micro(row.county) and share_county(st, zip, z) then
+        base = math.min(base or math.maxinteger, micro(r.district))
+      end
+    end
+  end
+  if base ~= nil and base < sp and sp - base <= 20000 then return base end
+  return nil
+end
+-- ship_to.city naming another place than the district's: that place's rows in a county shared
+-- with the ZIP, at the same county rate (plain: their special; district-named: outside it)
+local function district_city(st, zip, row, city)
+  local c = city and string.upper(city)
+  if c == nil or c == "" or row.name == c or row.name:sub(1, #c + 1) == c .. " "
+      or row.name:sub(1, #c + 1) == c .. "/" then
+    return nil
+  end
+  local got
+  for z, r in pairs(zip_table(st)) do
+    local sep = r.name:sub(#c + 1, #c + 1)
+    if r.name:sub(1, #c) == c and (sep == "" or sep == " " or sep == "/")
+        and micro(r.county) == micro(row.county) and share_county(st, zip, z) then
+      local s
+      if sep == "" and plain_named(r.name) then s = micro(r.district)
+      else s = district_base(st, z, r) end
+      if s ~= nil then
+        if got and (got.city ~= micro(r.city) or got.special ~= s) then return nil end
+        got = { city = micro(r.city), special = s }
+      end
+    end
+  end
+  if got == nil or got.city <= 0 then return nil end
+  return got
+end
+
 -- Returns { {region=, taxes={...}, reduced=} ... } (a ship-to may fall in two regions: CA + CA-QC).
 local function resolve(req)
   local st = req.ship_to or {}
@@ -221,25 +343,50 @@ local function resolve(req)
     assert(row, "unknown ZIP " .. tostring(st.zip_code))
     local taxes = {}
     local city_rate = st.state == "CA" and cdtfa_city(st.city)
+    local city_name = st.city
+    if st.state == "CA" then
+      cdtfa_city(nil)
+      local combined = pct_of_fraction(row.combined)
+      local own = CDTFA[row.name]
+      local own_county = CDTFA_COUNTY[row.name .. " COUNTY"]
+      local own_differs = own ~= nil and cmp(own, combined) ~= 0
+          and not (own_county ~= nil and cmp(own_county, combined) == 0)
+      local newer = req.date >= CDTFA_FROM
+      if city_rate and own_differs and string.upper(st.city) == row.name and not newer then
+        city_rate = nil            -- the ZIP table's rate for the city, before CDTFA's file
+      elseif not city_rate and own_differs and newer then
+        city_rate, city_name = own, row.name
+      end
+    end
     if city_rate and cmp(city_rate, "7.25") >= 0 then
       taxes = {
         { jurisdiction = "CALIFORNIA", level = "state", type = "SALES_TAX", percentage = "6", fraction = "1" },
         { jurisdiction = "COUNTY", level = "county", type = "SALES_TAX", percentage = "0.25", fraction = "1" },
-        { jurisdiction = st.city, level = "city", type = "SALES_TAX", percentage = "1", fraction = "1" },
+        { jurisdiction = city_name, level = "city", type = "SALES_TAX", percentage = "1", fraction = "1" },
       }
       if cmp(city_rate, "7.25") > 0 then
-        taxes[4] = { jurisdiction = st.city .. " DISTRICT TAX", level = "district", type = "SALES_TAX",
+        taxes[4] = { jurisdiction = city_name .. " DISTRICT TAX", level = "district", type = "SALES_TAX",
                      percentage = sub_pct(city_rate, "7.25"), fraction = "1" }
       end
       return { { region = "US-CA", taxes = taxes } }
     end
-    for _, lv in ipairs({ "state", "county", "city", "district" }) do
-      if cmp(row[lv], "0") ~= 0 then
-        taxes[#taxes + 1] = { jurisdiction = lv == "state" and st.state or row.name, level = lv,
-                              type = "SALES_TAX", percentage = pct_of_fraction(row[lv]), fraction = "1" }
+    local zip5 = string.sub(st.zip_code, 1, 5)
+    local rates = { state = row.state, county = row.county, city = row.city, district = row.district }
+    local base = district_base(st.state, zip5, row)
+    if base ~= nil then              -- a partial-ZIP district: outside it, or the place the city names
+      local other = district_city(st.state, zip5, row, st.city)
+      if other then
+        rates.city, rates.district = cents_str(other.city, 6), cents_str(other.special, 6)
+      else
+        rates.district = cents_str(base, 6)
       end
     end
-    local zip5 = string.sub(st.zip_code, 1, 5)
+    for _, lv in ipairs({ "state", "county", "city", "district" }) do
+      if cmp(rates[lv], "0") ~= 0 then
+        taxes[#taxes + 1] = { jurisdiction = lv == "state" and st.state or row.name, level = lv,
+                              type = "SALES_TAX", percentage = pct_of_fraction(rates[lv]), fraction = "1" }
+      end
+    end
     for _, o in ipairs(OVERLAYS) do
       if o.st == st.state and zip5 >= o.zf and zip5 <= o.zt and req.date >= o.from and req.date <= o.to then
         local done = false
