@@ -966,6 +966,10 @@ end
 -- (`requests`), how many were answered 429 by the rate limit (`rate_limited`) and the most
 -- received in any rolling window (`max_in_window`, default the rate-limit window, 60 s).
 local function ctl_requests(req)
+  if req.method == "DELETE" then -- a fresh count (tests: one phase's requests only)
+    request_log = {}
+    return ok(200, { keys = json.array({}) })
+  end
   local cfg = state.config()
   local wq = (req.query or {}).window_ms
   local win = wq and math.tointeger(tonumber(wq)) or cfg.rate_limit_window_ms
@@ -1191,6 +1195,7 @@ route("POST", "/_sim/faults", ctl_faults)
 route("DELETE", "/_sim/faults", ctl_faults)
 route("GET", "/_sim/api-keys", ctl_list_keys)
 route("GET", "/_sim/requests", ctl_requests)
+route("DELETE", "/_sim/requests", ctl_requests)
 route("POST", "/_sim/api-keys", ctl_create_key)
 route("GET", "/_sim/webhooks", ctl_list_webhooks)
 route("POST", "/_sim/webhooks", ctl_create_webhook)
