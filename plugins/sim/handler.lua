@@ -120,7 +120,10 @@ local function apply_faults(req)
     if fail.retry_after then h = { ["Retry-After"] = tostring(fail.retry_after) } end
     P.raise(fail.status, "Injected fault (simulator).", nil, h)
   end
-  if (f.latency_ms or 0) > 0 then
+  -- `latency_path`: only requests whose path contains it are slowed (e.g. "/taxes": a
+  -- write-back in flight while the reads around it are quick)
+  if (f.latency_ms or 0) > 0 and (f.latency_path == nil or
+      (type(req.path) == "string" and req.path:find(f.latency_path, 1, true) ~= nil)) then
     parked = parked + 1
     if parked > parked_max then parked_max = parked end
     local okp, slept = pcall(sleep_ms, f.latency_ms)
@@ -938,6 +941,15 @@ local function ctl_faults(req)
         path = nil
       end
       f.fail = { remaining = n, status = st, retry_after = ra, path = path }
+    end
+    if b.latency_path ~= nil then
+      if type(b.latency_path) ~= "string" or b.latency_path == "" or #b.latency_path > 200 then
+        errs[#errs + 1] = { field = "latency_path", message = "must be a non-empty string (a part of the request path)" }
+      else
+        f.latency_path = b.latency_path
+      end
+    elseif b.latency_ms ~= nil then
+      f.latency_path = nil -- a new latency without a path slows every request
     end
     for _, k in ipairs({ "latency_ms", "drop", "duplicate", "reorder", "replay_taxes" }) do
       local v = int(k, 0, k == "latency_ms" and 60000 or nil)

@@ -9,10 +9,12 @@ Modes (argv[4]):
                   answer slower than a generous bound), the replicas reconnect by themselves,
                   every acknowledged delivery is in the inbox once and processed, every tax
                   written once, no job dead.
-  writeback_kill  two replicas, the simulator slowed so write-backs are in flight; kill -9 of
-                  the replica that holds running write-back jobs: each invoice's tax written
-                  once (the write the dead replica sent is not applied a second time), its
-                  leased jobs reclaimed by the other replica after the lease, nothing lost.
+  writeback_kill  two replicas, the simulator's tax writes slowed (latency_path "/taxes") so
+                  write-backs are in flight; kill -9 of a replica running one while its write
+                  is parked at the simulator (applied there after the replica died): each
+                  invoice's tax written once (the dead replica's write is not applied a second
+                  time by the job's next run), its leased jobs reclaimed by the other replica
+                  after the lease, nothing lost.
   rate            three replicas with a small request budget (LEVY_RILLET_RATE_LIMIT) and more
                   work than it allows: the simulator's count of requests in any rolling 60 s
                   never exceeds the budget across all replicas (the window is in the database:
@@ -109,30 +111,39 @@ def pg_restart(rig):
 def writeback_kill(rig):
     env = rig.env
     rig.connect()
-    # write-backs in flight: every Rillet request takes 1.5 s
-    st, _, text, _ = env.S("POST", "/_sim/faults", {"latency_ms": 1500})
-    check("simulator: slow requests", st == 200, text[:200])
+    # write-backs in flight: every POST …/taxes waits 3 s at the simulator before it is applied
+    # (the reads around it stay quick)
+    st, _, text, _ = env.S("POST", "/_sim/faults", {"latency_ms": 3000, "latency_path": "/taxes"})
+    check("simulator: slow tax writes", st == 200, text[:200])
     ids = rig.new_invoices(12, "writeback")
     check("invoices created in the simulator", len(ids) == 12, len(ids))
 
-    def running_writebacks():
-        return rig.sql("SELECT id, claimed_by FROM jobs WHERE kind = 'rillet.writeback' AND state = 'running'")
-    held = wait_for(lambda: [r for r in running_writebacks() if r[1]], 180, 0.1)
-    if not check("write-backs running on a replica", held, rig.sql("SELECT kind, state, claimed_by FROM jobs "
-                                                                   "WHERE state <> 'done'")):
+    def in_flight():
+        # a replica runs a write-back job and a tax write is parked at the simulator
+        st, f, _, _ = env.S("GET", "/_sim/faults")
+        if not (f or {}).get("latency_parked"):
+            return None
+        return [r for r in rig.sql("SELECT id, claimed_by FROM jobs WHERE kind = 'rillet.writeback' "
+                                   "AND state = 'running'") if r[1]]
+    held = wait_for(in_flight, 180, 0.1)
+    if not check("a tax write in flight at the simulator, its job running on a replica", held,
+                 rig.sql("SELECT kind, state, claimed_by FROM jobs WHERE state <> 'done'")):
         return
     victim = next(r for r in rig.reps if r["id"] == held[0][1])
     kill9(victim["proc"])
     jobs = [r[0] for r in rig.sql("SELECT id FROM jobs WHERE state = 'running' AND claimed_by = '%s'" % victim["id"])]
-    check("replica %s killed (-9) with write-backs running (%d jobs leased)" % (victim["id"], len(jobs)),
+    check("replica %s killed (-9) with write-backs in flight (%d jobs leased)" % (victim["id"], len(jobs)),
           victim["proc"].poll() is not None and jobs, jobs)
+    # the parked writes go on at the simulator (the dead replica never sees their answer); the
+    # rest of the run at full speed
+    wait_for(lambda: not env.S("GET", "/_sim/faults")[1].get("latency_parked"), 60, 0.2)
     env.S("DELETE", "/_sim/faults")
     rig.check_exactly_once(ids)
     if jobs:
         left = rig.sql("SELECT id, kind, state, claimed_by FROM jobs WHERE id IN ('%s') AND "
                        "(state <> 'done' OR claimed_by = '%s')" % ("','".join(jobs), victim["id"]))
         check("the dead replica's leased jobs were reclaimed and done by another", not left, left)
-    # the values: what the simulator holds is levy's calculation of each invoice
+    # the values: every invoice carries levy's taxes, written once
     for iid in ids:
         td = rig.tax_detail(iid)
         check("invoice %s: taxes written (%s writes)" % (iid, td.get("tax_writes")),
