@@ -290,6 +290,15 @@ if(LEVY_PG_INITDB)
   # recorded and its write-back superseded: Rillet keeps the newer tax, written once. Ports
   # 27000-27009.
   levy_reliab_test(reliab_replicas_generation replicas_generation 300 27000)
+  # tests/e2e/reliab/replicas_ha.py over replica_rig.py (the cluster, the simulator, N replicas,
+  # the round-robin proxy): PostgreSQL stopped and started under a webhook + API burst (503 +
+  # Retry-After in the gap, never 500 nor a hang; replicas reconnect; every acknowledged delivery
+  # once, every tax write once), kill -9 of a replica with write-backs in flight (each tax written
+  # once, its leased jobs reclaimed), and one Rillet request budget across three replicas (never
+  # more than the budget in any 60 s at the simulator). Ports 26500-26559.
+  levy_reliab_test(reliab_pg_restart replicas_ha 300 26500 pg_restart)
+  levy_reliab_test(reliab_replicas_writeback_kill replicas_ha 300 26520 writeback_kill)
+  levy_reliab_test(reliab_replicas_rate replicas_ha 300 26540 rate)
 endif()
 # Issue 21, group commit (core/store/writer.c): concurrent unique deliveries land exactly once,
 # a lock another process holds answers 503 + Retry-After, kill -9 loses no acknowledged delivery.

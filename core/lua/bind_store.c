@@ -589,6 +589,7 @@ static int l_transaction(lua_State *L)
     luaL_checktype(L, 1, LUA_TFUNCTION);
     levy_store *st = get_store(L);
     levy_err err = {0};
+    int depth = levy_store_depth(st); /* the level this call opens is depth + 1 */
     int rc = levy_store_begin(st, &err);
     if (rc == LEVY_EBUSY || rc == LEVY_EIO)
         return levy_lua_api_error(L, 503, "unavailable", "the store is temporarily unavailable", 1);
@@ -602,7 +603,7 @@ static int l_transaction(lua_State *L)
     }
     rc = levy_store_commit(st, &err);
     if (rc) {
-        if (levy_store_depth(st) > 0)
+        if (levy_store_depth(st) > depth) /* (a failed commit ends its level already) */
             levy_store_rollback(st, NULL);
         if (rc == LEVY_EBUSY || rc == LEVY_EIO)
             return levy_lua_api_error(L, 503, "unavailable", "the store is temporarily unavailable",

@@ -415,10 +415,22 @@ int levy_store_commit(levy_store *st, levy_err *err)
     else
         snprintf(sql, sizeof sql, "RELEASE levy_%d", st->depth - 1);
     int rc = levy_store_exec(st, sql, err);
-    if (rc == LEVY_OK)
+    if (rc == LEVY_OK) {
         st->depth--;
-    else if (st->depth == 1 && !in_transaction(st))
+    } else if (st->depth == 1 && !in_transaction(st)) {
         st->depth = 0; /* the engine rolled back on its own */
+    } else {
+        /* A failed commit ends its level too (rolled back), so no caller can leave a level
+         * behind: a nested unit whose RELEASE failed on a lost PostgreSQL connection (the
+         * job runner's claim inside its poll) kept the depth above 0 for ever, and every
+         * later statement answered "connection lost inside a transaction" instead of
+         * reconnecting — a replica stayed 503 after PostgreSQL came back. The failure's
+         * state is the commit's, not the rollback's. */
+        int fs = st->fail_state, fc = st->fail_code;
+        levy_store_rollback(st, NULL);
+        st->fail_state = fs;
+        st->fail_code = fc;
+    }
     if (rc == LEVY_OK && st->depth == 0 && PG(st))
         levy_store_note_state(st, LEVY_STORE_STATE_OK, ""); /* SQLite: the WAL hook */
     if (st->depth == 0)

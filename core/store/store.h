@@ -143,7 +143,8 @@ int levy_store_rc(levy_store *st, int sqlite_rc, levy_err *err);
 int levy_store_exec(levy_store *st, const char *sql, levy_err *err);
 
 /* Transactions. begin uses BEGIN IMMEDIATE at depth 0, SAVEPOINT levy_N when nested;
- * commit / rollback end the innermost level. depth() is the current nesting (0 = none). */
+ * commit / rollback end the innermost level (a failed commit too: rolled back, its error
+ * returned). depth() is the current nesting (0 = none). */
 int levy_store_begin(levy_store *st, levy_err *err);
 int levy_store_commit(levy_store *st, levy_err *err);
 int levy_store_rollback(levy_store *st, levy_err *err);

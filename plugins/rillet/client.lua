@@ -74,12 +74,21 @@ end
 -- window): returns 0 and records the request when one may be sent now, else the wait in
 -- ms (second result: true for the circuit's probe; third: the failure streak when an open
 -- circuit is what holds the request back). Synchronous store statements only (no
--- yield), so it is atomic on the event loop.
+-- yield), so it is atomic on the event loop; and across processes (several replicas on one
+-- PostgreSQL, one budget per API key): the first statement writes the bucket's row, which
+-- locks it until the transaction ends, so a second process's take on the same bucket waits
+-- and then counts the window with this one's request in it. Without the lock each replica
+-- counted the window while the others' requests were uncommitted and all of them took the
+-- last token (reliab_replicas_rate: 9 requests in a window of 8). On SQLite the
+-- transaction's write lock does the same.
 function M.take_token(bucket)
   local now = time.now_ms()
   local cap = M.capacity()
   return store.transaction(function()
-    local row = store.row("SELECT blocked_until_ms, fail_streak, circuit_open FROM rillet_rate WHERE bucket = ?", bucket)
+    -- (rows, not row: the statement is stepped to its end)
+    local row = store.rows("INSERT INTO rillet_rate(bucket, tokens, updated_ms, blocked_until_ms) VALUES (?, 0, ?, 0) " ..
+      "ON CONFLICT(bucket) DO UPDATE SET updated_ms = excluded.updated_ms " ..
+      "RETURNING blocked_until_ms, fail_streak, circuit_open", bucket, now)[1]
     if row and row.blocked_until_ms > now then
       return row.blocked_until_ms - now, false, row.circuit_open == 1 and row.fail_streak or nil
     end

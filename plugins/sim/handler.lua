@@ -120,7 +120,10 @@ local function apply_faults(req)
     if fail.retry_after then h = { ["Retry-After"] = tostring(fail.retry_after) } end
     P.raise(fail.status, "Injected fault (simulator).", nil, h)
   end
-  if (f.latency_ms or 0) > 0 then
+  -- `latency_path`: only requests whose path contains it are slowed (e.g. "/taxes": a
+  -- write-back in flight while the reads around it are quick)
+  if (f.latency_ms or 0) > 0 and (f.latency_path == nil or
+      (type(req.path) == "string" and req.path:find(f.latency_path, 1, true) ~= nil)) then
     parked = parked + 1
     if parked > parked_max then parked_max = parked end
     local okp, slept = pcall(sleep_ms, f.latency_ms)
@@ -939,6 +942,15 @@ local function ctl_faults(req)
       end
       f.fail = { remaining = n, status = st, retry_after = ra, path = path }
     end
+    if b.latency_path ~= nil then
+      if type(b.latency_path) ~= "string" or b.latency_path == "" or #b.latency_path > 200 then
+        errs[#errs + 1] = { field = "latency_path", message = "must be a non-empty string (a part of the request path)" }
+      else
+        f.latency_path = b.latency_path
+      end
+    elseif b.latency_ms ~= nil then
+      f.latency_path = nil -- a new latency without a path slows every request
+    end
     for _, k in ipairs({ "latency_ms", "drop", "duplicate", "reorder", "replay_taxes" }) do
       local v = int(k, 0, k == "latency_ms" and 60000 or nil)
       if v then f[k] = v end
@@ -966,6 +978,10 @@ end
 -- (`requests`), how many were answered 429 by the rate limit (`rate_limited`) and the most
 -- received in any rolling window (`max_in_window`, default the rate-limit window, 60 s).
 local function ctl_requests(req)
+  if req.method == "DELETE" then -- a fresh count (tests: one phase's requests only)
+    request_log = {}
+    return ok(200, { keys = json.array({}) })
+  end
   local cfg = state.config()
   local wq = (req.query or {}).window_ms
   local win = wq and math.tointeger(tonumber(wq)) or cfg.rate_limit_window_ms
@@ -1191,6 +1207,7 @@ route("POST", "/_sim/faults", ctl_faults)
 route("DELETE", "/_sim/faults", ctl_faults)
 route("GET", "/_sim/api-keys", ctl_list_keys)
 route("GET", "/_sim/requests", ctl_requests)
+route("DELETE", "/_sim/requests", ctl_requests)
 route("POST", "/_sim/api-keys", ctl_create_key)
 route("GET", "/_sim/webhooks", ctl_list_webhooks)
 route("POST", "/_sim/webhooks", ctl_create_webhook)

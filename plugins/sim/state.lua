@@ -130,7 +130,7 @@ function M.next_counter(name)
   return store.row("SELECT value FROM sim_counters WHERE name = ?", name).value
 end
 
--- Faults: {fail = {remaining, status, retry_after}, latency_ms, drop, duplicate, reorder, reorder_held}
+-- Faults: {fail = {remaining, status, retry_after}, latency_ms, latency_path, drop, duplicate, reorder, reorder_held}
 function M.faults()
   local row = store.row("SELECT value FROM sim_faults WHERE name = 'faults'")
   return row and json.decode(row.value) or {}

@@ -376,6 +376,62 @@ end:
     levy_store_close(st);
 }
 
+/* The connection lost between a nested level's SAVEPOINT and its RELEASE (the job runner's
+ * claim inside its poll when PostgreSQL stops): the failed commits end their levels, the
+ * depth returns to 0 and the next statement reconnects. Before, the failed RELEASE left the
+ * level open: depth stayed above 0 and every statement answered "connection lost inside a
+ * transaction" for ever (a replica 503 after PostgreSQL was back: reliab_pg_restart). */
+static void t_lost_in_savepoint(void)
+{
+    if (!pg())
+        return;
+    levy_store *a = open_pg(), *b = open_pg();
+    levy_stmt *s = NULL;
+    levy_err e = {0};
+    char pid[32] = "";
+    CHECK(a && b);
+    CHECK_EQ_INT(levy_store_prepare(a, "SELECT pg_backend_pid()", &s, NULL, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_STMT_ROW);
+    snprintf(pid, sizeof pid, "%s", levy_stmt_column_text(s, 0));
+    levy_stmt_finalize(s);
+    s = NULL;
+    CHECK_EQ_INT(levy_store_begin(a, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_begin(a, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_depth(a), 2);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%s)", pid);
+    CHECK_EQ_INT(levy_store_exec(b, sql, &e), LEVY_OK);
+    /* the backend is gone (it ends asynchronously): poll */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", pid);
+    int gone = 0;
+    for (int i = 0; i < 100 && !gone; i++) {
+        CHECK_EQ_INT(levy_store_prepare(b, sql, &s, NULL, &e), LEVY_OK);
+        CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_STMT_ROW);
+        gone = levy_stmt_column_int64(s, 0) == 0;
+        levy_stmt_finalize(s);
+        s = NULL;
+        if (!gone)
+            usleep(50000);
+    }
+    CHECK(gone);
+    CHECK_EQ_INT(levy_store_commit(a, &e), LEVY_EBUSY); /* RELEASE: the connection is lost */
+    CHECK_EQ_INT(levy_store_depth(a), 1);               /* ... and the level ended */
+    CHECK_EQ_INT(levy_store_commit(a, &e), LEVY_EBUSY);
+    CHECK_EQ_INT(levy_store_depth(a), 0);
+    int pr = LEVY_EBUSY;
+    for (int i = 0; i < 300 && pr != LEVY_OK; i++) {
+        pr = levy_store_ping(a, &e);
+        if (pr != LEVY_OK)
+            usleep(100000);
+    }
+    CHECK_EQ_INT(pr, LEVY_OK); /* reconnected */
+    CHECK_EQ_STR(levy_store_state_name(levy_store_state(a)), "ok");
+end:
+    levy_stmt_finalize(s);
+    levy_store_close(a);
+    levy_store_close(b);
+}
+
 static void t_lock_budget(void)
 {
     if (!pg())
@@ -663,6 +719,7 @@ static const levy_test tests[] = {{"values", t_values},
                                   {"jobs_two_connections", t_jobs_two_connections},
                                   {"jobs_keyed_race", t_jobs_keyed_race},
                                   {"unreachable", t_unreachable},
+                                  {"lost_in_savepoint", t_lost_in_savepoint},
                                   {"lock_budget", t_lock_budget},
                                   {"bad_url", t_bad_url},
                                   {"durable_unit", t_durable_unit},
