@@ -280,6 +280,10 @@ if(LEVY_PG_INITDB)
   # across the replicas, /healthz naming each replica; two and three replicas. Ports 26350-26369.
   levy_reliab_test(reliab_replicas replicas 300 26350 2)
   levy_reliab_test(reliab_replicas3 replicas 300 26360 3)
+  # levy.files on PostgreSQL: a certificate uploaded through one replica downloads with the
+  # same bytes through the other; deleted through one, gone on both; bodies in the core files
+  # table, none in a data dir; the size limit unchanged. Ports 27500-27509.
+  levy_reliab_test(reliab_pg_files pg_files 300 27500)
 endif()
 # Issue 21, group commit (core/store/writer.c): concurrent unique deliveries land exactly once,
 # a lock another process holds answers 503 + Retry-After, kill -9 loses no acknowledged delivery.

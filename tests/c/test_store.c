@@ -68,15 +68,16 @@ static void t_open_core(void)
     CHECK_EQ_STR(one_text(st, "PRAGMA journal_mode", buf, sizeof buf), "wal");
     CHECK_EQ_INT(one_int(st, "PRAGMA synchronous"), 2); /* FULL */
     CHECK_EQ_INT(one_int(st, "PRAGMA foreign_keys"), 1);
-    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM schema_migrations WHERE plugin='core'"), 3);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM schema_migrations WHERE plugin='core'"),
+                 4); /* 0001..0004_files */
     CHECK_EQ_INT(levy_store_schema_version(st, "core", &v, &e), LEVY_OK);
-    CHECK_EQ_INT(v, 3);
+    CHECK_EQ_INT(v, 4);
     CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM jobs"), 0);
     levy_store_close(st);
     st = NULL;
     /* reopen: no-op */
     CHECK_EQ_INT(levy_store_open(&st, path, 0, &e), LEVY_OK);
-    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM schema_migrations"), 3);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM schema_migrations"), 4);
     levy_store_close(st);
     st = NULL;
     /* read-only open works and refuses writes */

@@ -270,7 +270,7 @@ static void t_migrations(void)
     write_file(p, "CREATE TABLE x_t(id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY);");
     CHECK(st != NULL);
     CHECK_EQ_INT(levy_store_schema_version(st, "core", &v, &e), LEVY_OK);
-    CHECK_EQ_INT(v, 3);
+    CHECK_EQ_INT(v, 4); /* 0001..0004_files */
     CHECK_EQ_INT(levy_store_migrate_dir(st, "x", md, &e), LEVY_OK);
     CHECK_EQ_INT(levy_store_schema_version(st, "x", &v, &e), LEVY_OK);
     CHECK_EQ_INT(v, 1);
