@@ -284,6 +284,9 @@ if(LEVY_PG_INITDB)
   # same bytes through the other; deleted through one, gone on both; bodies in the core files
   # table, none in a data dir; the size limit unchanged. Ports 27500-27509.
   levy_reliab_test(reliab_pg_files pg_files 300 27500)
+  # levy backup / restore on PostgreSQL print the exact pg_dump / pg_restore commands (no
+  # password); run as printed they back up and restore what levy serves. Ports 27510-27529.
+  levy_reliab_test(reliab_pg_backup pg_backup 300 27510)
 endif()
 # Issue 21, group commit (core/store/writer.c): concurrent unique deliveries land exactly once,
 # a lock another process holds answers 503 + Retry-After, kill -9 loses no acknowledged delivery.
