@@ -287,6 +287,11 @@ if(LEVY_PG_INITDB)
   # levy backup / restore on PostgreSQL print the exact pg_dump / pg_restore commands (no
   # password); run as printed they back up and restore what levy serves. Ports 27510-27529.
   levy_reliab_test(reliab_pg_backup pg_backup 300 27510)
+  # levy rotate-master-key on PostgreSQL: refused while a replica serves (its data dir, or any
+  # other levy connected to the database), then re-seals in one transaction; a replica with
+  # the old key refuses to start; an interrupted rotation is completed at the next start.
+  # Ports 27530-27549.
+  levy_reliab_test(reliab_pg_rotate pg_rotate 300 27530)
 endif()
 # Issue 21, group commit (core/store/writer.c): concurrent unique deliveries land exactly once,
 # a lock another process holds answers 503 + Retry-After, kill -9 loses no acknowledged delivery.
