@@ -201,11 +201,13 @@ for n in 1 2 3; do
   ((n > 1)) && start_replica $n
   ports=(); for k in $(seq $n); do ports+=($((P_R + k))); done
   proxy "${ports[@]}"
+  X0=$(psqlc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'levy'")
   T0=($(ticks "${REPS[@]}")); N0=$(psqlc "SELECT count(*) FROM inbox")
   I=$(ingest http://127.0.0.1:$P_PROXY)
   T1=($(ticks "${REPS[@]}")); N1=$(psqlc "SELECT count(*) FROM inbox")
+  X1=$(psqlc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'levy'")
   HZ=$(getconf CLK_TCK)
-  CPU="per 1,000 stored deliveries: levy $(awk -v t=$((T1[0] - T0[0])) -v n=$((N1 - N0)) -v hz="$HZ" 'BEGIN{printf "%.2f", n ? t / hz / n * 1000 : 0}') CPU s, PostgreSQL $(awk -v t=$((T1[1] - T0[1])) -v n=$((N1 - N0)) -v hz="$HZ" 'BEGIN{printf "%.2f", n ? t / hz / n * 1000 : 0}') CPU s"
+  CPU="per 1,000 stored deliveries: levy $(awk -v t=$((T1[0] - T0[0])) -v n=$((N1 - N0)) -v hz="$HZ" 'BEGIN{printf "%.2f", n ? t / hz / n * 1000 : 0}') CPU s, PostgreSQL $(awk -v t=$((T1[1] - T0[1])) -v n=$((N1 - N0)) -v hz="$HZ" 'BEGIN{printf "%.2f", n ? t / hz / n * 1000 : 0}') CPU s; $(awk -v x=$((X1 - X0)) -v n=$((N1 - N0)) 'BEGIN{printf "%.1f", n ? x / n : 0}') commits per delivery"
   C=$(calc http://127.0.0.1:$P_PROXY)
   CONNS_PG=$(psqlc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'levy'")
   log "PostgreSQL, $n replica(s): ingest $(fmt "$I") [$CPU]; calculate $(fmt "$C") ($CONNS_PG levy connections)"
