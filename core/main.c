@@ -110,19 +110,10 @@ static int run(levy_config *cfg, const char *cmd, const char *argv0)
     }
     if (strcmp(cmd, "migrate-store") == 0)
         return levy_migstore_cli(cfg);
-    /* SQLite-only for now (issue 22): on PostgreSQL they would act on a levy.db that is not
-     * the store */
-    if ((strcmp(cmd, "rotate-master-key") == 0 || strcmp(cmd, "backup") == 0 ||
-         strcmp(cmd, "restore") == 0) &&
-        cfg->database[0]) {
-        fprintf(stderr,
-                "levy %s: LEVY_DATABASE_URL names a PostgreSQL store; levy %s works on the "
-                "SQLite store (DIR/levy.db) only. On PostgreSQL back up with pg_dump / restore "
-                "with pg_restore (docs/operations.md, \"Running on PostgreSQL\"); rotating the "
-                "master key there is not supported yet\n",
-                cmd, cmd);
-        return 1;
-    }
+    /* levy backup / restore copy DATA_DIR/levy.db: on PostgreSQL they print the pg_dump /
+     * pg_restore command for the URL's database instead (issue 22) */
+    if ((strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0) && cfg->database[0])
+        return levy_backup_pg_refusal(cmd, cfg->database, cfg->nargs > 0 ? cfg->args[0] : NULL);
     if (strcmp(cmd, "rotate-master-key") == 0)
         return levy_rotate_master_key(cfg, levy_host_with_generation);
     if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0) {

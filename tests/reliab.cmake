@@ -299,6 +299,18 @@ if(LEVY_PG_INITDB)
   levy_reliab_test(reliab_pg_restart replicas_ha 300 26500 pg_restart)
   levy_reliab_test(reliab_replicas_writeback_kill replicas_ha 300 26520 writeback_kill)
   levy_reliab_test(reliab_replicas_rate replicas_ha 300 26540 rate)
+  # levy.files on PostgreSQL: a certificate uploaded through one replica downloads with the
+  # same bytes through the other; deleted through one, gone on both; bodies in the core files
+  # table, none in a data dir; the size limit unchanged. Ports 27500-27509.
+  levy_reliab_test(reliab_pg_files pg_files 300 27500)
+  # levy backup / restore on PostgreSQL print the exact pg_dump / pg_restore commands (no
+  # password); run as printed they back up and restore what levy serves. Ports 27510-27529.
+  levy_reliab_test(reliab_pg_backup pg_backup 300 27510)
+  # levy rotate-master-key on PostgreSQL: refused while a replica serves (its data dir, or any
+  # other levy connected to the database), then re-seals in one transaction; a replica with
+  # the old key refuses to start; an interrupted rotation is completed at the next start.
+  # Ports 27530-27549.
+  levy_reliab_test(reliab_pg_rotate pg_rotate 300 27530)
 endif()
 # Issue 21, group commit (core/store/writer.c): concurrent unique deliveries land exactly once,
 # a lock another process holds answers 503 + Retry-After, kill -9 loses no acknowledged delivery.

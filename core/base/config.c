@@ -88,20 +88,28 @@ static const command COMMANDS[] = {
     {"backup", C_BACKUP, "FILE [flags]",
      "consistent copy of the data dir's database and files (safe while serving)",
      "Writes one SQLite file: a snapshot of the database, then every file under DATA_DIR/files\n"
-     "(exemption certificates) with its size and SHA-256. The master key is not in it."},
+     "(exemption certificates) with its size and SHA-256. The master key is not in it.\n"
+     "With a PostgreSQL store (LEVY_DATABASE_URL) it writes nothing and prints the pg_dump\n"
+     "command for that database instead (exit 1)."},
     {"restore", C_RESTORE, "FILE [--force] [flags]",
      "restore a backup into the data dir (levy stopped)",
      "Restores a backup made by levy backup into the data dir: its files (each checked against\n"
      "its size and SHA-256 first) into DATA_DIR/files, then the database. --force replaces an\n"
      "existing database. Refused while a levy serves the data dir. A backup of an older levy\n"
-     "(the database only) restores too."},
+     "(the database only) restores too. With a PostgreSQL store (LEVY_DATABASE_URL) it writes\n"
+     "nothing and prints the pg_restore command for that database instead (exit 1)."},
     {"rotate-master-key", C_ROTATE, "[--new-key-file FILE] [--yes-env] [flags]",
-     "re-seal stored secrets under a new master key (levy stopped)", NULL},
+     "re-seal stored secrets under a new master key (levy stopped)",
+     "Re-seals every stored secret under a new key in one transaction and swaps\n"
+     "DATA_DIR/master.key (the previous one kept as master.key.prev). On PostgreSQL\n"
+     "(LEVY_DATABASE_URL) every replica must be stopped (refused while another levy is\n"
+     "connected to the database); copy the new key to each before starting it."},
     {"migrate-store", C_MIGSTORE, "--from DIR --to URL [--plugins DIR]",
      "copy a SQLite data dir's store into an empty PostgreSQL database (levy stopped)",
      "Copies the store of data dir DIR (DIR/levy.db, read-only; refused while a levy serves\n"
      "DIR) into the PostgreSQL database URL: migrates it to the same schema versions (core and\n"
-     "every plugin of DIR from --plugins), copies every table in one transaction, then checks\n"
+     "every plugin of DIR from --plugins), copies every table and the files under DIR/files\n"
+     "(exemption certificates, into the files table) in one transaction, then checks\n"
      "each table's row count and checksum on both sides and prints them; nothing is committed\n"
      "unless all match. A database that already holds levy data is refused, unless it equals\n"
      "DIR's (\"already copied\", exit 0: a re-run is safe). Sealed secrets are copied sealed:\n"

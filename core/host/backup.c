@@ -16,6 +16,7 @@
 #include "file.h"
 #include "crypto/crypto.h"
 #include "host/backup.h"
+#include "store/store.h"
 
 #define BUSY_MS 10000
 #define SEG_MAX 64 /* as levy.files (core/lua/bind_files.c): [A-Za-z0-9_-], 1..64 bytes */
@@ -529,4 +530,71 @@ done:
     sqlite3_close(dst);
     sqlite3_close(src);
     return rc;
+}
+
+/* s in single quotes for a POSIX shell (' as '\\''). */
+static void shell_quote(const char *s, char *out, size_t cap)
+{
+    size_t o = 0;
+    if (cap < 3) {
+        out[0] = 0;
+        return;
+    }
+    out[o++] = '\'';
+    for (; *s && o + 6 < cap; s++) {
+        if (*s == '\'') {
+            memcpy(out + o, "'\\''", 4);
+            o += 4;
+        } else
+            out[o++] = *s;
+    }
+    out[o++] = '\'';
+    out[o] = 0;
+}
+
+int levy_backup_pg_refusal(const char *cmd, const char *url, const char *file)
+{
+    char ci[2048], qci[4200], qfile[2 * PATH_MAX + 8];
+    char *shown = NULL;
+    int restore = strcmp(cmd, "restore") == 0;
+    if (levy_store_pg_conninfo(url, ci, sizeof ci) != LEVY_OK) {
+        fprintf(stderr,
+                "levy %s: the store is PostgreSQL (LEVY_DATABASE_URL / --database), and levy %s "
+                "copies the SQLite store DATA_DIR/levy.db only; the URL does not parse as a "
+                "libpq connection URL, so use PostgreSQL's own %s with your database's "
+                "connection parameters (docs/operations.md, \"Backup and restore on "
+                "PostgreSQL\")\n",
+                cmd, cmd, restore ? "pg_restore" : "pg_dump");
+        return 1;
+    }
+    shell_quote(ci, qci, sizeof qci);
+    shell_quote(file && *file ? file : (restore ? "levy.dump" : "levy.dump"), qfile, sizeof qfile);
+    shown = levy_store_redact_url(url);
+    if (!restore)
+        fprintf(stderr,
+                "levy backup: the store is PostgreSQL (%s), and levy backup copies the SQLite "
+                "store DATA_DIR/levy.db only. Back up with PostgreSQL's own tool: one consistent "
+                "snapshot of every table, the certificates' files (table files) included, while "
+                "the replicas keep serving:\n\n"
+                "  pg_dump --format=custom --file=%s --dbname=%s\n\n"
+                "The password comes from PGPASSWORD or ~/.pgpass (never from this command). Keep "
+                "the master key (DATA_DIR/master.key or LEVY_MASTER_KEY) apart from the dump: it "
+                "holds secrets sealed with that key. Restore with pg_restore (levy restore "
+                "prints the command; docs/operations.md, \"Backup and restore on "
+                "PostgreSQL\")\n",
+                shown ? shown : "postgres://…", qfile, qci);
+    else
+        fprintf(stderr,
+                "levy restore: the store is PostgreSQL (%s), and levy restore writes the SQLite "
+                "store DATA_DIR/levy.db only. Restore a pg_dump backup with PostgreSQL's own "
+                "tool, with every levy replica stopped first (it replaces levy's tables):\n\n"
+                "  pg_restore --clean --if-exists --single-transaction --no-owner --dbname=%s "
+                "%s\n\n"
+                "The password comes from PGPASSWORD or ~/.pgpass (never from this command). Start "
+                "the replicas with the master key the dump was sealed with (their start-up check "
+                "compares its fingerprint; docs/operations.md, \"Backup and restore on "
+                "PostgreSQL\")\n",
+                shown ? shown : "postgres://…", qci, qfile);
+    free(shown);
+    return 1;
 }

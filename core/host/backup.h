@@ -33,5 +33,11 @@ int levy_backup_run(const char *data_dir, const char *file, int *pages, int *nfi
  * were kept) restores as before. *nfiles = files restored (may be NULL). */
 int levy_backup_restore(const char *data_dir, const char *file, int force, int *pages, int *nfiles,
                         levy_err *err);
+/** `levy backup FILE` / `levy restore FILE` with a PostgreSQL store (url): neither applies
+ * (they copy DATA_DIR/levy.db). Prints to stderr why, and the exact pg_dump (backup) or
+ * pg_restore (restore) command for FILE and the URL's database: every connection parameter of
+ * the URL but its password (libpq takes that from PGPASSWORD or ~/.pgpass), shell-quoted.
+ * Returns the exit code, 1. */
+int levy_backup_pg_refusal(const char *cmd, const char *url, const char *file);
 
 #endif

@@ -1197,7 +1197,9 @@ int levy_host_serve(levy_config *cfg)
     }
     {
         const char *what = "";
-        if (levy_rotate_recover(cfg->data_dir, &what, &err) != LEVY_OK) {
+        /* on PostgreSQL the store's fingerprint decides, once it is open
+         * (levy_rotate_verify_key); DATA_DIR/levy.db is not the store there */
+        if (!cfg->database[0] && levy_rotate_recover(cfg->data_dir, &what, &err) != LEVY_OK) {
             fprintf(stderr, "levy: master key: %s\n", err.message);
             close(lock_fd);
             return 1;

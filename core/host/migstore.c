@@ -1,13 +1,16 @@
 /* levy migrate-store: a SQLite data dir onto PostgreSQL (see migstore.h). */
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "crypto/crypto.h"
+#include "file.h"
 #include "host/migstore.h"
 #include "host/rotate.h"
 #include "store/store.h"
@@ -20,6 +23,7 @@ typedef struct mtable {
     char **srcx; /* the source expression of each (the column, or rowid) */
     int *ident;  /* 1: an identity/serial column (setval after the copy) */
     int ncols;
+    int files; /* 1: the files table, filled from DIR/files/ (levy.files), not from levy.db */
     long long src_rows, dst_rows;
     uint8_t src_sum[LEVY_SHA256_LEN], dst_sum[LEVY_SHA256_LEN];
 } mtable;
@@ -374,6 +378,210 @@ done:
     return rc;
 }
 
+/* ---- the data dir's files (levy.files) into the files table ---------------------------- */
+
+/* A segment levy.files accepts ([A-Za-z0-9_-], 1..64 bytes): what lies under DIR/files/ in
+ * another shape (the trash folder .removed, a put's temporary file) no plugin can read. */
+static int file_seg(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || *s == '-'))
+            return 0;
+    return 1;
+}
+
+typedef struct dfile {
+    char dir[72], name[72];
+    long long mtime;
+} dfile;
+
+static int cmp_dfile(const void *a, const void *b)
+{
+    const dfile *x = a, *y = b;
+    int c = strcmp(x->dir, y->dir);
+    return c ? c : strcmp(x->name, y->name);
+}
+
+/* The files levy.files.get would find under DIR/files/ (sorted; *n = 0 without the folder). */
+static int list_data_files(const char *data_dir, dfile **out, int *n, levy_err *err)
+{
+    char top[PATH_MAX], sub[PATH_MAX], path[PATH_MAX];
+    *out = NULL;
+    *n = 0;
+    snprintf(top, sizeof top, "%s/files", data_dir);
+    DIR *d = opendir(top);
+    if (!d)
+        return LEVY_OK; /* no file was ever put */
+    int cap = 0, rc = LEVY_OK;
+    struct dirent *e;
+    while (rc == LEVY_OK && (e = readdir(d)) != NULL) {
+        if (!file_seg(e->d_name))
+            continue;
+        if (snprintf(sub, sizeof sub, "%s/%s", top, e->d_name) >= (int)sizeof sub)
+            continue;
+        DIR *f = opendir(sub);
+        if (!f)
+            continue;
+        struct dirent *g;
+        while ((g = readdir(f)) != NULL) {
+            struct stat st;
+            if (!file_seg(g->d_name))
+                continue;
+            if (snprintf(path, sizeof path, "%s/%s", sub, g->d_name) >= (int)sizeof path)
+                continue;
+            if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+                continue;
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 64;
+                dfile *nf = realloc(*out, (size_t)cap * sizeof *nf);
+                if (!nf) {
+                    rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+                    break;
+                }
+                *out = nf;
+            }
+            dfile *x = &(*out)[(*n)++];
+            snprintf(x->dir, sizeof x->dir, "%s", e->d_name);
+            snprintf(x->name, sizeof x->name, "%s", g->d_name);
+            x->mtime = (long long)st.st_mtime;
+        }
+        closedir(f);
+    }
+    closedir(d);
+    if (rc == LEVY_OK && *n)
+        qsort(*out, (size_t)*n, sizeof **out, cmp_dfile);
+    return rc;
+}
+
+/* One file's entry in the files checksum: SHA-256 of "dir/name" NUL hex(SHA-256(body)). */
+static int file_digest(const char *dir, const char *name, const char *body_hex,
+                       uint8_t out[LEVY_SHA256_LEN], levy_err *err)
+{
+    char buf[72 * 2 + 2 * LEVY_SHA256_LEN + 4];
+    int n = snprintf(buf, sizeof buf, "%s/%s", dir, name);
+    buf[n++] = 0;
+    memcpy(buf + n, body_hex, 2 * LEVY_SHA256_LEN);
+    return levy_crypto_sha256(buf, (size_t)n + 2 * LEVY_SHA256_LEN, out, err);
+}
+
+static int sum_digests(uint8_t *digests, size_t n, uint8_t sum[LEVY_SHA256_LEN], levy_err *err)
+{
+    if (n)
+        qsort(digests, n, LEVY_SHA256_LEN, cmp_digest);
+    return levy_crypto_sha256(digests ? digests : (uint8_t *)"", n * LEVY_SHA256_LEN, sum, err);
+}
+
+/* Count and checksum of the data dir's files (read from disk). */
+static int files_checksum_src(const char *data_dir, const dfile *f, int n, long long *rows,
+                              uint8_t sum[LEVY_SHA256_LEN], levy_err *err)
+{
+    uint8_t *digests = calloc((size_t)n + 1, LEVY_SHA256_LEN);
+    if (!digests)
+        return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+    int rc = LEVY_OK;
+    for (int i = 0; rc == LEVY_OK && i < n; i++) {
+        char path[PATH_MAX], *body = NULL, hex[2 * LEVY_SHA256_LEN + 1];
+        uint8_t h[LEVY_SHA256_LEN];
+        size_t len = 0;
+        snprintf(path, sizeof path, "%s/files/%s/%s", data_dir, f[i].dir, f[i].name);
+        if ((rc = levy_file_read(path, 0, &body, &len, err)) != LEVY_OK)
+            break;
+        rc = levy_crypto_sha256(body, len, h, err);
+        free(body);
+        if (rc == LEVY_OK) {
+            levy_crypto_hex(h, sizeof h, hex);
+            rc = file_digest(f[i].dir, f[i].name, hex, digests + (size_t)i * LEVY_SHA256_LEN, err);
+        }
+    }
+    if (rc == LEVY_OK)
+        rc = sum_digests(digests, (size_t)n, sum, err);
+    *rows = n;
+    free(digests);
+    return rc;
+}
+
+/* Count and checksum of the target's files table (the server hashes each body). */
+static int files_checksum_dst(levy_store *dst, long long *rows, uint8_t sum[LEVY_SHA256_LEN],
+                              levy_err *err)
+{
+    levy_stmt *s = NULL;
+    int rc = levy_store_prepare(dst, "SELECT dir, name, encode(sha256(data), 'hex') FROM files", &s,
+                                NULL, err);
+    if (rc)
+        return rc;
+    uint8_t *digests = NULL;
+    size_t n = 0, cap = 0;
+    while ((rc = levy_stmt_step(s, err)) == LEVY_STMT_ROW) {
+        const char *d = levy_stmt_column_text(s, 0), *nm = levy_stmt_column_text(s, 1),
+                   *hx = levy_stmt_column_text(s, 2);
+        if (!d || !nm || !hx || strlen(d) > 64 || strlen(nm) > 64 ||
+            strlen(hx) != 2 * LEVY_SHA256_LEN) {
+            rc = levy_err_set(err, LEVY_EINVAL, "schema", "unexpected row in the files table");
+            break;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            uint8_t *nd = realloc(digests, cap * LEVY_SHA256_LEN);
+            if (!nd) {
+                rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+                break;
+            }
+            digests = nd;
+        }
+        if ((rc = file_digest(d, nm, hx, digests + n * LEVY_SHA256_LEN, err)) != LEVY_OK)
+            break;
+        n++;
+        rc = LEVY_OK;
+    }
+    levy_stmt_finalize(s);
+    if (rc == LEVY_OK)
+        rc = sum_digests(digests, n, sum, err);
+    *rows = (long long)n;
+    free(digests);
+    return rc;
+}
+
+/* Writes every data dir file into the target's files table (its open transaction). */
+static int copy_files(const char *data_dir, levy_store *dst, const dfile *f, int n, levy_err *err)
+{
+    int rc = levy_store_exec(dst, "DELETE FROM files", err);
+    levy_stmt *w = NULL;
+    if (rc == LEVY_OK)
+        rc = levy_store_prepare(dst,
+                                "INSERT INTO files(dir, name, data, size, mtime) VALUES (?, ?, "
+                                "decode(?, 'hex'), ?, ?)",
+                                &w, NULL, err);
+    for (int i = 0; rc == LEVY_OK && i < n; i++) {
+        char path[PATH_MAX], *body = NULL, *hex = NULL;
+        size_t len = 0;
+        snprintf(path, sizeof path, "%s/files/%s/%s", data_dir, f[i].dir, f[i].name);
+        if ((rc = levy_file_read(path, 0, &body, &len, err)) != LEVY_OK)
+            break;
+        hex = malloc(2 * len + 1);
+        if (!hex) {
+            free(body);
+            rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+            break;
+        }
+        levy_crypto_hex(body, len, hex);
+        free(body);
+        levy_stmt_reset(w);
+        levy_stmt_bind_text(w, 1, f[i].dir, -1);
+        levy_stmt_bind_text(w, 2, f[i].name, -1);
+        levy_stmt_bind_text(w, 3, hex, (long)(2 * len));
+        levy_stmt_bind_int64(w, 4, (int64_t)len);
+        levy_stmt_bind_int64(w, 5, (int64_t)f[i].mtime);
+        rc = levy_stmt_step(w, err);
+        free(hex);
+    }
+    levy_stmt_finalize(w);
+    return rc;
+}
+
 static void summary(mtable *t, int n, const char *dst_label)
 {
     printf("%-32s %10s %10s  %s\n", "table", "sqlite", dst_label, "checksum");
@@ -382,8 +590,8 @@ static void summary(mtable *t, int n, const char *dst_label)
         levy_crypto_hex(t[i].src_sum, 8, hex);
         int same = t[i].src_rows == t[i].dst_rows &&
                    memcmp(t[i].src_sum, t[i].dst_sum, LEVY_SHA256_LEN) == 0;
-        printf("%-32s %10lld %10lld  %s %s\n", t[i].name, t[i].src_rows, t[i].dst_rows, hex,
-               same ? "ok" : "DIFFERS");
+        printf("%-32s %10lld %10lld  %s %s\n", t[i].files ? "files (DIR/files/)" : t[i].name,
+               t[i].src_rows, t[i].dst_rows, hex, same ? "ok" : "DIFFERS");
     }
 }
 
@@ -409,6 +617,8 @@ int levy_migstore_cli(levy_config *cfg)
     levy_store *src = NULL, *dst = NULL;
     mtable *tabs = NULL;
     levy_stmt *s = NULL;
+    dfile *dfiles = NULL;
+    int ndfiles = 0;
     if (levy_datadir_lock(dir, &lock_fd, &e) != LEVY_OK) {
         fprintf(stderr,
                 "levy migrate-store: %s; stop it first (the copy must be of a store no "
@@ -513,8 +723,8 @@ int levy_migstore_cli(levy_config *cfg)
     /* 2. the tables */
     if ((rc = levy_store_prepare(src,
                                  "SELECT name FROM sqlite_master WHERE type = 'table' AND name "
-                                 "NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY "
-                                 "name",
+                                 "NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' AND name "
+                                 "<> 'files' ORDER BY name",
                                  &s, NULL, &e)) != LEVY_OK)
         goto fail;
     int cap = 0;
@@ -543,11 +753,30 @@ int levy_migstore_cli(levy_config *cfg)
     s = NULL;
     if (rc != LEVY_OK)
         goto fail;
+    /* the files of levy.files: on SQLite under DIR/files/, on PostgreSQL in the files table
+     * (core/lua/bind_files.c), copied and verified like a table */
+    if (ntab == cap) {
+        mtable *nt = realloc(tabs, (size_t)(cap + 1) * sizeof *nt);
+        if (!nt) {
+            rc = levy_err_set(&e, LEVY_ENOMEM, "nomem", "out of memory");
+            goto fail;
+        }
+        tabs = nt;
+    }
+    memset(&tabs[ntab], 0, sizeof tabs[ntab]);
+    snprintf(tabs[ntab].name, sizeof tabs[ntab].name, "files");
+    tabs[ntab].files = 1;
+    ntab++;
+    if ((rc = list_data_files(dir, &dfiles, &ndfiles, &e)) != LEVY_OK)
+        goto fail;
     for (int i = 0; i < ntab; i++)
-        if ((rc = pair_columns(src, dst, &tabs[i], &e)) != LEVY_OK)
+        if (!tabs[i].files && (rc = pair_columns(src, dst, &tabs[i], &e)) != LEVY_OK)
             goto fail;
     for (int i = 0; i < ntab; i++)
-        if ((rc = checksum(src, &tabs[i], 1, &tabs[i].src_rows, tabs[i].src_sum, &e)) != LEVY_OK)
+        if ((rc = tabs[i].files ? files_checksum_src(dir, dfiles, ndfiles, &tabs[i].src_rows,
+                                                     tabs[i].src_sum, &e)
+                                : checksum(src, &tabs[i], 1, &tabs[i].src_rows, tabs[i].src_sum,
+                                           &e)) != LEVY_OK)
             goto fail;
     /* 3. a target that was served or copied already */
     char nmeta[32];
@@ -557,7 +786,9 @@ int levy_migstore_cli(levy_config *cfg)
     if (atoll(nmeta) > 0) {
         int same = 1;
         for (int i = 0; i < ntab; i++) {
-            if ((rc = checksum(dst, &tabs[i], 0, &tabs[i].dst_rows, tabs[i].dst_sum, &e)) !=
+            if ((rc = tabs[i].files
+                          ? files_checksum_dst(dst, &tabs[i].dst_rows, tabs[i].dst_sum, &e)
+                          : checksum(dst, &tabs[i], 0, &tabs[i].dst_rows, tabs[i].dst_sum, &e)) !=
                 LEVY_OK)
                 goto fail;
             same &= tabs[i].src_rows == tabs[i].dst_rows &&
@@ -592,7 +823,8 @@ int levy_migstore_cli(levy_config *cfg)
             goto fail;
     }
     for (int i = 0; i < ntab; i++) {
-        if ((rc = copy_table(src, dst, &tabs[i], &e)) != LEVY_OK) {
+        if ((rc = tabs[i].files ? copy_files(dir, dst, dfiles, ndfiles, &e)
+                                : copy_table(src, dst, &tabs[i], &e)) != LEVY_OK) {
             fprintf(stderr, "levy migrate-store: copying table %s: %s\n", tabs[i].name, e.message);
             goto out;
         }
@@ -604,7 +836,9 @@ int levy_migstore_cli(levy_config *cfg)
             goto fail;
     }
     for (int i = 0; i < ntab; i++) {
-        if ((rc = checksum(dst, &tabs[i], 0, &tabs[i].dst_rows, tabs[i].dst_sum, &e)) != LEVY_OK)
+        if ((rc = tabs[i].files ? files_checksum_dst(dst, &tabs[i].dst_rows, tabs[i].dst_sum, &e)
+                                : checksum(dst, &tabs[i], 0, &tabs[i].dst_rows, tabs[i].dst_sum,
+                                           &e)) != LEVY_OK)
             goto fail;
         same &= tabs[i].src_rows == tabs[i].dst_rows &&
                 memcmp(tabs[i].src_sum, tabs[i].dst_sum, LEVY_SHA256_LEN) == 0;
@@ -619,8 +853,9 @@ int levy_migstore_cli(levy_config *cfg)
     if ((rc = levy_store_commit(dst, &e)) != LEVY_OK)
         goto fail;
     began = 0;
-    printf("copied %lld rows in %d tables from %s to %s; counts and checksums match\n", total, ntab,
-           dbp, levy_store_path(dst));
+    printf("copied %lld rows in %d tables (the files of %s/files/ among them) from %s to %s; "
+           "counts and checksums match\n",
+           total, ntab, dir, dbp, levy_store_path(dst));
     if (fp_src[0])
         printf("serve it with the master key of %s (fingerprint %s): levy serve --data-dir %s "
                "--database URL, or LEVY_MASTER_KEY\n",
@@ -636,6 +871,7 @@ out:
         levy_store_rollback(dst, &e2);
     }
     levy_stmt_finalize(s);
+    free(dfiles);
     if (tabs)
         free_tables(tabs, ntab);
     levy_store_close(dst);

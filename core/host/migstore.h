@@ -22,6 +22,11 @@
  *   5. before COMMIT, per table: row count and checksum on both sides (SHA-256 over the
  *      sorted SHA-256 of each row's column texts, NULL marked apart from ''), computed the
  *      same way from both engines' text forms; any difference rolls back.
+ *   The files of levy.files (DIR/files/<dir>/<name>, the trash folder .removed aside) go into
+ *   the target's core table `files` (bodies as bytea: levy.files reads them there on
+ *   PostgreSQL, core/lua/bind_files.c) in the same transaction, verified as a table: count and
+ *   a checksum over each file's "dir/name" and SHA-256 (the target's hashed by the server);
+ *   the source's own `files` table (empty on SQLite) is not copied.
  * The run holds the target's migration lock (levy_store_lock_migrations), so a levy serve
  * starting on it, or a second migrate-store, waits until the copy is done.
  * Prints one line per table and the total; exit 0 only when every table matches. */

@@ -604,6 +604,36 @@ static int verify_key_shared(const char *dir, levy_store *store, uint8_t key[LEV
         return rc;
     if ((rc = meta_fingerprint(store, stored, err)) != LEVY_OK)
         return rc;
+    /* a rotate-master-key interrupted between its commit and the rename of master.key.new:
+     * the database's fingerprint says whether the new key is the one it seals with */
+    char newp[PATH_MAX];
+    if (!use_env && (rc = path_in(newp, sizeof newp, dir, "master.key.new", err)) != LEVY_OK)
+        return rc;
+    if (!use_env && access(newp, F_OK) == 0) {
+        char fp_new[LEVY_ROTATE_FP_LEN + 1] = "";
+        levy_err e2;
+        levy_err_clear(&e2);
+        if (read_key_file(newp, key, &e2) == LEVY_OK &&
+            levy_rotate_fingerprint(key, fp_new, &e2) != LEVY_OK)
+            fp_new[0] = 0;
+        OPENSSL_cleanse(key, LEVY_KEY_LEN);
+        if (fp_new[0] && stored[0] && strcmp(fp_new, stored) == 0) {
+            if (rename(newp, keyp) != 0)
+                return levy_err_set(err, LEVY_EIO, "io", "cannot rename %s to %s: %s", newp, keyp,
+                                    strerror(errno));
+            snprintf(note, cap,
+                     "completed an interrupted master key rotation (master.key.new -> "
+                     "master.key: the database seals with it)");
+        } else {
+            if (unlink(newp) != 0)
+                return levy_err_set(err, LEVY_EIO, "io", "cannot remove %s: %s", newp,
+                                    strerror(errno));
+            snprintf(note, cap,
+                     "removed master.key.new of a master key rotation that never committed");
+        }
+        if ((rc = fsync_dir(dir, err)) != LEVY_OK)
+            return rc;
+    }
     int have_key = use_env || access(keyp, F_OK) == 0;
     if (!have_key && stored[0]) {
         snprintf(note, cap,
@@ -908,11 +938,300 @@ done:
     return rc;
 }
 
+/* ---- PostgreSQL (issue 22) -------------------------------------------------------------- */
+
+/* One query's first column as text into out ("" when no row). */
+static int pg_text(levy_store *st, const char *sql, const char *arg, char *out, size_t cap,
+                   levy_err *err)
+{
+    levy_stmt *s = NULL;
+    int rc = levy_store_prepare(st, sql, &s, NULL, err);
+    if (rc)
+        return rc;
+    if (arg)
+        levy_stmt_bind_text(s, 1, arg, -1);
+    out[0] = 0;
+    rc = levy_stmt_step(s, err);
+    if (rc == LEVY_STMT_ROW) {
+        const char *v = levy_stmt_column_text(s, 0);
+        snprintf(out, cap, "%s", v ? v : "");
+        rc = LEVY_OK;
+    }
+    levy_stmt_finalize(s);
+    return rc;
+}
+
+/* Re-seals every non-NULL value of one declared column over the store API (PostgreSQL, inside
+ * the open transaction; rows by the declared key, which is the table's primary key). */
+static int reseal_column_store(levy_store *st, sealed_col *c, const uint8_t old_key[LEVY_KEY_LEN],
+                               const uint8_t new_key[LEVY_KEY_LEN], levy_err *err)
+{
+    char sql[600], n[16];
+    levy_stmt *sel = NULL, *upd = NULL;
+    int rc = pg_text(st,
+                     "SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+                     "current_schema() AND table_name = ?",
+                     c->table, n, sizeof n, err);
+    if (rc != LEVY_OK || atoi(n) == 0)
+        return rc; /* the plugin's migrations never ran here: nothing is sealed */
+    snprintf(sql, sizeof sql,
+             "SELECT \"%s\", \"%s\" FROM \"%s\" WHERE \"%s\" IS NOT NULL ORDER BY 1 FOR UPDATE",
+             c->key, c->column, c->table, c->column);
+    if ((rc = levy_store_prepare(st, sql, &sel, NULL, err)) != LEVY_OK) {
+        char why[sizeof err->message];
+        snprintf(why, sizeof why, "%s", err->message);
+        return levy_err_set(err, LEVY_EINVAL, "invalid",
+                            "plugin %s declares sealed column %s.%s (key %s): %s", c->plugin,
+                            c->table, c->column, c->key, why);
+    }
+    snprintf(sql, sizeof sql, "UPDATE \"%s\" SET \"%s\" = ? WHERE \"%s\" = ?", c->table, c->column,
+             c->key);
+    if ((rc = levy_store_prepare(st, sql, &upd, NULL, err)) != LEVY_OK)
+        goto done;
+    while ((rc = levy_stmt_step(sel, err)) == LEVY_STMT_ROW) {
+        const char *id = levy_stmt_column_text(sel, 0);
+        const char *v = levy_stmt_column_text(sel, 1);
+        char aad[512], *fresh = NULL;
+        if (!id || strlen(id) + strlen(c->field) + 2 > sizeof aad) {
+            rc = levy_err_set(err, LEVY_EINVAL, "invalid", "%s has a NULL or too long %s", c->table,
+                              c->key);
+            goto done;
+        }
+        if (snprintf(aad, sizeof aad, "%s:%s", id, c->field) >= (int)sizeof aad) {
+            rc = levy_err_set(err, LEVY_EINVAL, "invalid", "%s.%s is too long", c->table, c->key);
+            goto done;
+        }
+        rc = reseal_one(old_key, new_key, v, levy_stmt_column_bytes(sel, 1), aad, &fresh, err);
+        if (rc != LEVY_OK) {
+            char why[sizeof err->message];
+            snprintf(why, sizeof why, "%s", err->message);
+            rc = levy_err_set(err, rc, "bad_ciphertext",
+                              "cannot open %s.%s of the row with %s = '%s' under the current "
+                              "master key (%s); nothing was changed",
+                              c->table, c->column, c->key, id, why);
+            goto done;
+        }
+        levy_stmt_reset(upd);
+        levy_stmt_bind_text(upd, 1, fresh, -1);
+        levy_stmt_bind_text(upd, 2, id, -1);
+        free(fresh);
+        if ((rc = levy_stmt_step(upd, err)) != LEVY_OK)
+            goto done;
+        c->count++;
+    }
+done:
+    levy_stmt_finalize(sel);
+    levy_stmt_finalize(upd);
+    return rc;
+}
+
+/* The other levy processes connected to the store's database (levy connects with
+ * application_name "levy"): their number and where from, for the refusal. */
+static int pg_other_levys(levy_store *st, long *count, char *from, size_t cap, levy_err *err)
+{
+    char n[32];
+    int rc = pg_text(st,
+                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                     "AND pid <> pg_backend_pid() AND application_name = 'levy'",
+                     NULL, n, sizeof n, err);
+    if (rc == LEVY_OK)
+        rc = pg_text(st,
+                     "SELECT coalesce(string_agg(DISTINCT coalesce(host(client_addr), 'a local "
+                     "socket'), ', '), '') FROM pg_stat_activity WHERE datname = "
+                     "current_database() AND pid <> pg_backend_pid() AND application_name = "
+                     "'levy'",
+                     NULL, from, cap, err);
+    *count = atol(n);
+    return rc;
+}
+
+/* rotate-master-key on a PostgreSQL store: every replica stopped (the data dir's lock for
+ * this host; for the others, no other levy connection to the database, and the migrations'
+ * advisory lock held throughout, so a replica starting meanwhile waits at its migrations and
+ * then meets the new fingerprint), the declared sealed columns re-sealed and meta's
+ * fingerprint replaced in one transaction, the key files as on SQLite (master.key.prev and
+ * master.key.new durable before the commit; master.key.new renamed after it, or at the next
+ * start: levy_rotate_verify_key). */
+static int rotate_pg(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
+{
+    const char *dir = cfg->data_dir;
+    const char *env = getenv("LEVY_MASTER_KEY");
+    int use_env = env && *env;
+    char keyp[PATH_MAX], newp[PATH_MAX], prevp[PATH_MAX], prevtmp[PATH_MAX];
+    char fp[LEVY_ROTATE_FP_LEN + 1], fp_old[LEVY_ROTATE_FP_LEN + 1], stored[LEVY_ROTATE_FP_LEN + 1],
+        from[400];
+    uint8_t old_key[LEVY_KEY_LEN], new_key[LEVY_KEY_LEN];
+    sealed_col *cols = NULL;
+    int ncols = 0, lock_fd = -1, rc, in_tx = 0, wrote_new = 0;
+    long others = 0;
+    levy_store *st = NULL;
+    memset(old_key, 0, sizeof old_key);
+    memset(new_key, 0, sizeof new_key);
+    if ((rc = path_in(keyp, sizeof keyp, dir, "master.key", err)) ||
+        (rc = path_in(newp, sizeof newp, dir, "master.key.new", err)) ||
+        (rc = path_in(prevp, sizeof prevp, dir, "master.key.prev", err)) ||
+        (rc = path_in(prevtmp, sizeof prevtmp, dir, "master.key.prev.tmp", err)))
+        return rc;
+    if (use_env && !cfg->yes_env)
+        return levy_err_set(err, LEVY_EINVAL, "env_key",
+                            "LEVY_MASTER_KEY is set: the new key "
+                            "cannot be written to %s. Re-run with --yes-env: the new key is then "
+                            "printed once on stdout and you must put it in LEVY_MASTER_KEY of "
+                            "every replica before starting them again",
+                            keyp);
+    if (!use_env && access(keyp, F_OK) != 0)
+        return levy_err_set(err, LEVY_ENOTFOUND, "not_found",
+                            "no master key %s (and LEVY_MASTER_KEY is unset)", keyp);
+    rc = lock_file(dir, LOCK_EX, &lock_fd, err);
+    if (rc == LEVY_ECONFLICT) {
+        char why[sizeof err->message];
+        snprintf(why, sizeof why, "%s", err->message);
+        rc = levy_err_set(err, LEVY_ECONFLICT, "busy",
+                          "%s: levy is running on it (or another rotation is): stop every "
+                          "replica first",
+                          why);
+        goto done;
+    }
+    if (rc)
+        goto done;
+    if ((rc = levy_store_connect(&st, cfg->database, 0, err)) != LEVY_OK)
+        goto done;
+    if ((rc = levy_store_lock_migrations(st, 1, err)) != LEVY_OK)
+        goto done;
+    if ((rc = pg_other_levys(st, &others, from, sizeof from, err)) != LEVY_OK)
+        goto done;
+    if (others > 0) {
+        rc = levy_err_set(err, LEVY_ECONFLICT, "replicas_live",
+                          "%ld other levy connection(s) to %s (from %s): a replica (or a levy "
+                          "calc) is running. Stop every replica first: one still serving with "
+                          "the old key could not open the re-sealed secrets; nothing was changed",
+                          others, levy_store_path(st), from);
+        goto done;
+    }
+    if ((rc = levy_crypto_master_key_load(dir, old_key, err)) != LEVY_OK ||
+        (rc = levy_rotate_fingerprint(old_key, fp_old, err)) != LEVY_OK ||
+        (rc = meta_fingerprint(st, stored, err)) != LEVY_OK)
+        goto done;
+    if (stored[0] && strcmp(stored, fp_old) != 0) {
+        rc = levy_err_set(err, LEVY_ECONFLICT, "key_mismatch",
+                          "the master key from %s has fingerprint %s, but %s records %s (the "
+                          "key the replicas seal with): rotate with that key; nothing was "
+                          "changed",
+                          use_env ? "LEVY_MASTER_KEY" : keyp, fp_old, levy_store_path(st), stored);
+        goto done;
+    }
+    if ((rc = load_declarations(cfg, build, &cols, &ncols, err)) != LEVY_OK)
+        goto done;
+    if (cfg->new_key_file[0]) {
+        if ((rc = read_key_file(cfg->new_key_file, new_key, err)) != LEVY_OK)
+            goto done;
+    } else if ((rc = levy_crypto_random(new_key, sizeof new_key, err)) != LEVY_OK) {
+        goto done;
+    }
+    if (levy_crypto_equal(old_key, sizeof old_key, new_key, sizeof new_key)) {
+        rc = levy_err_set(err, LEVY_EINVAL, "same_key", "the new key is the current key");
+        goto done;
+    }
+    if ((rc = levy_rotate_fingerprint(new_key, fp, err)) != LEVY_OK)
+        goto done;
+    if ((rc = levy_store_begin(st, err)) != LEVY_OK)
+        goto done;
+    in_tx = 1;
+    for (int i = 0; i < ncols; i++)
+        if ((rc = reseal_column_store(st, &cols[i], old_key, new_key, err)) != LEVY_OK)
+            goto done;
+    {
+        levy_stmt *s = NULL;
+        if ((rc = levy_store_prepare(st,
+                                     "INSERT INTO meta(key, value) VALUES "
+                                     "('master_key_fingerprint', ?) ON CONFLICT(key) DO UPDATE "
+                                     "SET value = excluded.value",
+                                     &s, NULL, err)) != LEVY_OK)
+            goto done;
+        levy_stmt_bind_text(s, 1, fp, -1);
+        rc = levy_stmt_step(s, err);
+        levy_stmt_finalize(s);
+        if (rc != LEVY_OK)
+            goto done;
+    }
+    if (!use_env) {
+        if ((rc = write_key_file(prevtmp, old_key, err)) != LEVY_OK)
+            goto done;
+        if (rename(prevtmp, prevp) != 0) {
+            rc =
+                levy_err_set(err, LEVY_EIO, "io", "cannot rename %s: %s", prevtmp, strerror(errno));
+            unlink(prevtmp);
+            goto done;
+        }
+        if ((rc = write_key_file(newp, new_key, err)) != LEVY_OK)
+            goto done;
+        wrote_new = 1;
+        if ((rc = fsync_dir(dir, err)) != LEVY_OK)
+            goto done;
+    }
+    test_crash("before_commit");
+    if ((rc = levy_store_commit(st, err)) != LEVY_OK)
+        goto done;
+    in_tx = 0;
+    wrote_new = 0;
+    test_crash("after_commit");
+    if (!use_env) {
+        if (rename(newp, keyp) != 0) {
+            rc = levy_err_set(err, LEVY_EIO, "io",
+                              "the secrets are re-sealed but %s could not be renamed to %s (%s); "
+                              "the next levy start completes it",
+                              newp, keyp, strerror(errno));
+            goto done;
+        }
+        if ((rc = fsync_dir(dir, err)) != LEVY_OK)
+            goto done;
+    }
+    long total = 0;
+    for (int i = 0; i < ncols; i++) {
+        printf("re-sealed %ld value(s) of %s.%s (plugin %s)\n", cols[i].count, cols[i].table,
+               cols[i].column, cols[i].plugin);
+        total += cols[i].count;
+    }
+    printf("master key rotated on %s: %ld value(s) re-sealed, key fingerprint %s\n",
+           levy_store_path(st), total, fp);
+    if (use_env) {
+        char text[KEY_TEXT_CAP];
+        levy_b64_encode(new_key, sizeof new_key, 0, text);
+        printf("LEVY_MASTER_KEY is set: replace its value with this new key on every replica "
+               "before starting them (it is shown only once; the old key no longer opens the "
+               "secrets):\n%s\n",
+               text);
+        OPENSSL_cleanse(text, sizeof text);
+    } else {
+        printf("new key in %s; the previous key is kept in %s for recovery. Copy %s to every "
+               "other replica's data dir (or its LEVY_MASTER_KEY) before starting it: a replica "
+               "with the old key refuses to start (fingerprint check). Once they run fine, "
+               "delete %s (shred -u)\n",
+               keyp, prevp, keyp, prevp);
+    }
+    fflush(stdout);
+done:
+    if (in_tx) {
+        levy_err e2;
+        levy_err_clear(&e2);
+        levy_store_rollback(st, &e2);
+    }
+    if (wrote_new)
+        unlink(newp);
+    levy_store_close(st);
+    if (lock_fd >= 0)
+        close(lock_fd);
+    free(cols);
+    OPENSSL_cleanse(old_key, sizeof old_key);
+    OPENSSL_cleanse(new_key, sizeof new_key);
+    return rc;
+}
+
 int levy_rotate_master_key(levy_config *cfg, levy_rotate_build_fn build)
 {
     levy_err err;
     levy_err_clear(&err);
-    if (rotate(cfg, build, &err) != LEVY_OK) {
+    if ((cfg->database[0] ? rotate_pg(cfg, build, &err) : rotate(cfg, build, &err)) != LEVY_OK) {
         fprintf(stderr, "levy rotate-master-key: %s\n", err.message);
         return 1;
     }

@@ -5,7 +5,12 @@
  * Crash safety: the transaction stores meta('master_key_fingerprint') = the first 16 hex
  * chars of SHA-256(new key) and DATA_DIR/master.key.new is written (fsync) before the
  * commit; levy_rotate_recover (every start) renames master.key.new over master.key when
- * its fingerprint is the committed one, and deletes it otherwise. */
+ * its fingerprint is the committed one, and deletes it otherwise.
+ * On PostgreSQL (cfg->database, issue 22) the store is shared: the rotation refuses while any
+ * other levy is connected to the database (pg_stat_activity, application_name "levy") or the
+ * data dir is locked, holds the migrations' advisory lock throughout, and the start-up check
+ * (levy_rotate_verify_key) settles master.key.new against the database's fingerprint instead
+ * of levy_rotate_recover (which reads DATA_DIR/levy.db). */
 #include <stddef.h>
 #include <stdint.h>
 

@@ -55,6 +55,48 @@ static void quiet_notice(void *arg, const char *message)
     (void)message; /* "relation already exists, skipping" and the like */
 }
 
+int levy_store_pg_conninfo(const char *url, char *out, size_t cap)
+{
+    char *msg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(url, &msg);
+    if (!opts) {
+        PQfreemem(msg);
+        return LEVY_EINVAL;
+    }
+    size_t o = 0;
+    int rc = LEVY_OK;
+    out[0] = 0;
+    for (PQconninfoOption *p = opts; p->keyword && rc == LEVY_OK; p++) {
+        if (!p->val || !p->val[0] || strcmp(p->keyword, "password") == 0)
+            continue;
+        /* value as libpq reads it: bare when plain, else in '...' with \ and \' escaped */
+        int plain = 1;
+        for (const char *c = p->val; *c; c++)
+            if (!(isalnum((unsigned char)*c) || strchr("._-/:@,+", *c)))
+                plain = 0;
+        size_t need = strlen(p->keyword) + 2 * strlen(p->val) + 5;
+        if (o + need >= cap) {
+            rc = LEVY_EINVAL;
+            break;
+        }
+        o += (size_t)snprintf(out + o, cap - o, "%s%s=", o ? " " : "", p->keyword);
+        if (!plain)
+            out[o++] = '\'';
+        for (const char *c = p->val; *c; c++) {
+            if (!plain && (*c == '\'' || *c == '\\'))
+                out[o++] = '\\';
+            out[o++] = *c;
+        }
+        if (!plain)
+            out[o++] = '\'';
+        out[o] = 0;
+    }
+    PQconninfoFree(opts);
+    return rc;
+}
+
+char *levy_store_redact_url(const char *url) { return levy_pg_redact_url(url); }
+
 char *levy_pg_redact_url(const char *url)
 {
     char *out = malloc(strlen(url) + 8 + 16);

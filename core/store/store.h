@@ -45,6 +45,14 @@ typedef struct levy_stmt levy_stmt;
 
 /* 1 when path names a PostgreSQL database (postgres:// or postgresql://). */
 int levy_store_is_url(const char *path);
+/* The libpq connection string of a PostgreSQL URL with every parameter it sets except the
+ * password ("host=db port=5432 user=levy dbname=levy sslmode=verify-full"; values quoted as
+ * libpq wants), for the pg_dump / pg_restore commands levy prints. LEVY_EINVAL when libpq
+ * cannot parse the URL, LEVY_ENOMEM, or LEVY_EINVAL when out is too small. */
+int levy_store_pg_conninfo(const char *url, char *out, size_t cap);
+/* "postgres://user:***@host/db": the URL with its password masked (malloc'd; NULL: out of
+ * memory). */
+char *levy_store_redact_url(const char *url);
 /* Opens (creating if needed, unless READONLY) the database at path (":memory:" allowed for
  * tests; a postgres:// URL opens the PostgreSQL engine) and applies the core migrations
  * unless READONLY or NO_MIGRATE (core/store/migrate.c: the migrations call the store, never

@@ -1,8 +1,9 @@
 -- api plugin: exemption certificates on file per customer (issue 20; docs/connector.md
 -- "Exemption certificates", docs/openapi.yaml). The document (PDF, PNG or JPEG, told by its
--- bytes) is a file in the data dir, <data>/files/certificates/<id> (levy.files: fsync'd before
--- put returns); its row in api_certificates is inserted only after that, so a listing never
--- shows a certificate whose file is not durable. Deleting removes the row first, then the file.
+-- bytes) is a levy.files file: <data>/files/certificates/<id> (fsync'd before put returns; on
+-- PostgreSQL a row of the core files table, committed, which every replica reads); its row
+-- in api_certificates is inserted only after that, so a listing never shows a certificate
+-- whose file is not durable. Deleting removes the row first, then the file.
 -- The certificates on file decide a stored customer's exemption (core/tax/calc.c
 -- certificates(): exempt in a region of a certificate while the document's date lies in
 -- [issued, expires]; plugins/api/db.lua customer_opts hands them to the engine).
@@ -185,7 +186,7 @@ function M.create(customer_id, body, meta, max_bytes, save)
   if not put_ok then
     log.warn("exemption certificate upload: cannot store the file: " .. tostring(put_err))
     util.fail(503, "certificate_not_stored",
-      "levy could not store the file in its data dir (disk full or not writable; see levy's log); nothing was recorded")
+      "levy could not store the file (its data dir full or not writable, or the PostgreSQL database unavailable; see levy's log); nothing was recorded")
   end
   local row = {
     id = id, customer_id = customer_id, number = meta.number, reason = meta.reason,

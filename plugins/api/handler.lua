@@ -580,7 +580,7 @@ local function get_cert_file(req)
   local row = must_cert(req)
   local data = certs.file(row.id)
   if data == nil then
-    log.warn("exemption certificate " .. row.id .. ": its file is missing from the data dir (files/certificates)")
+    log.warn("exemption certificate " .. row.id .. ": its file is missing from the store (files/certificates in the data dir; the files table on PostgreSQL)")
     util.fail(500, "certificate_file_missing", "the certificate's file is missing from levy's data dir")
   end
   return 200, data, {

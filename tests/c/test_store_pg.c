@@ -727,6 +727,31 @@ end:
     levy_store_close(st);
 }
 
+/* levy_store_pg_conninfo (the --dbname of the pg_dump / pg_restore commands levy backup and
+ * restore print on PostgreSQL): every parameter of the URL except the password, as libpq
+ * reads it (a value with a space or quote quoted and escaped); not a URL: LEVY_EINVAL. No
+ * server needed. */
+static void t_conninfo(void)
+{
+    char out[512];
+    CHECK_EQ_INT(levy_store_pg_conninfo("postgres://levy:s3cr%40t@db.internal:5433/levy?sslmode="
+                                        "verify-full&application_name=a%20b'c",
+                                        out, sizeof out),
+                 LEVY_OK);
+    CHECK_EQ_STR(out, "user=levy dbname=levy host=db.internal port=5433 application_name='a "
+                      "b\\'c' sslmode=verify-full");
+    CHECK(strstr(out, "s3cr") == NULL);
+    CHECK_EQ_INT(
+        levy_store_pg_conninfo("postgresql://u@/d?host=/run/pg&password=pw", out, sizeof out),
+        LEVY_OK);
+    CHECK_EQ_STR(out, "user=u dbname=d host=/run/pg");
+    CHECK_EQ_INT(levy_store_pg_conninfo("postgres://h/d?nosuchparam=1", out, sizeof out),
+                 LEVY_EINVAL);
+    char tiny[8];
+    CHECK_EQ_INT(levy_store_pg_conninfo("postgres://levy@db/levy", tiny, sizeof tiny), LEVY_EINVAL);
+end:;
+}
+
 static const levy_test tests[] = {{"values", t_values},
                                   {"many_placeholders", t_many_placeholders},
                                   {"transactions", t_transactions},
@@ -738,5 +763,6 @@ static const levy_test tests[] = {{"values", t_values},
                                   {"lock_budget", t_lock_budget},
                                   {"bad_url", t_bad_url},
                                   {"durable_unit", t_durable_unit},
+                                  {"conninfo", t_conninfo},
                                   {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

@@ -322,7 +322,8 @@ local RULE_MODULE_LIST = "levy.money, levy.json, levy.taxid"
 -- Table ownership (docs/plugins.md §1, "tables"): levy.store refuses a statement of a plugin's
 -- code on a table another plugin (or the core) owns (core/lua/bind_store.c reads these
 -- registry tables).
-local CORE_TABLES = { "jobs", "meta", "schema_migrations", "generations", "replicas" } -- core/store/migrations, migrate.c
+local CORE_TABLES = { "jobs", "meta", "schema_migrations", "generations", "replicas", "files" } -- core/store/migrations, migrate.c
+-- ("files": levy.files' bodies on PostgreSQL, reached through levy.files only)
 local table_owner = {}   -- table name -> plugin name, or "core"
 local chunk_plugin = {}  -- chunk name folder ("plugins/rillet") -> plugin name
 for _, t in ipairs(CORE_TABLES) do table_owner[t] = "core" end

@@ -21,12 +21,17 @@ Against the real simulator (CA, NY, TX subscribed), checked here:
      the file.
   7. A certificate for an invoice's customer re-checks its documents; the invoice (GET
      /v1/invoices/{id}) then shows the certificate that exempted it and tax 0.00.
+On PostgreSQL (LEVY_DATABASE_URL set: tests/pg/run_on_pg.py, ctest reliab_certificates_pg) the
+files are rows of the core `files` table, not files in the data dir: steps 0 and 6 then block
+the table's inserts with a trigger, and plant and inspect the orphans as rows, through psql.
 
 usage: certificates.py LEVY SRC BASE_PORT
 """
 import datetime
+import glob
 import json
 import os
+import subprocess
 import sys
 import traceback
 import urllib.error
@@ -43,6 +48,24 @@ BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 24000
 LA = {"line1": "1 Main St", "city": "Los Angeles", "state": "CA", "zip_code": "90012", "country": "US"}
 NYC = {"line1": "1 Broadway", "city": "New York", "state": "NY", "zip_code": "10004", "country": "US"}
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 8 + b"\n%%EOF\n"
+PG_URL = os.environ.get("LEVY_DATABASE_URL", "")  # tests/pg/run_on_pg.py: levy's store is PostgreSQL
+
+
+def psql(q):
+    """One statement through psql on levy's PostgreSQL database: its rows (tab-separated)."""
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql")) or ["psql"]
+    r = subprocess.run([bins[-1], "-XqAt", "-F", "\t", "-d", PG_URL, "-c", q], capture_output=True, text=True,
+                       timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError("psql: %s: %s" % (q, r.stderr))
+    return [ln.split("\t") for ln in r.stdout.splitlines() if ln]
+
+
+def pg_files():
+    """{name: mtime} of the certificates in the files table."""
+    return {r[0]: int(r[1]) for r in psql("SELECT name, mtime FROM files WHERE dir = 'certificates'")}
+
+
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 200 + b"This program cannot be run in DOS mode"
 
 
@@ -100,17 +123,27 @@ def main():
         today = datetime.datetime.now(datetime.timezone.utc).date()
         soon = (today + datetime.timedelta(days=10)).isoformat()
 
-        # 0. the data dir cannot take the file (here: a plain file where the folder goes)
+        # 0. the data dir cannot take the file (here: a plain file where the folder goes; on
+        #    PostgreSQL a trigger refusing the files table's inserts)
         blocker = os.path.join(env.levy_dir, "files", "certificates")
-        os.makedirs(os.path.dirname(blocker), exist_ok=True)
-        with open(blocker, "w") as f:
-            f.write("not a folder")
+        if PG_URL:
+            psql("CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                 "$$ BEGIN RAISE EXCEPTION 'no space (test)'; END $$")
+            psql("CREATE TRIGGER test_refuse BEFORE INSERT ON files FOR EACH ROW EXECUTE FUNCTION test_refuse()")
+        else:
+            os.makedirs(os.path.dirname(blocker), exist_ok=True)
+            with open(blocker, "w") as f:
+                f.write("not a folder")
         st, b, _ = upload(env, cust, PDF, number="NOSPACE-1", reason="resale", regions="US-CA", issued="2026-01-01")
         check("the file cannot be stored -> 503 certificate_not_stored, a WARN, nothing recorded",
               st == 503 and error_code(b)[0] == "certificate_not_stored"
               and "cannot store the file" in common.tail(os.path.join(env.tmp, "levy.log"), 20000)
               and js(raw(env, "GET", base)[1]).get("data") == [], b[:300])
-        os.remove(blocker)
+        if PG_URL:
+            psql("DROP TRIGGER test_refuse ON files")
+            psql("DROP FUNCTION test_refuse()")
+        else:
+            os.remove(blocker)
 
         # 1. uploads
         st, b, _ = upload(env, cust, PDF, number="CA-RESALE-1", reason="resale", regions="US-CA",
@@ -220,23 +253,34 @@ def main():
 
         # 6. an orphan file is not listed; delete removes row and file
         folder = os.path.join(env.levy_dir, "files", "certificates")
-        check("the files live in <data>/files/certificates/<id>, nothing left of the refused uploads",
-              len(os.listdir(folder)) == 4 and {c1["id"], c2["id"]} <= set(os.listdir(folder)), os.listdir(folder))
-        orphan = os.path.join(folder, "cert_000000000000000000000000")
-        young = os.path.join(folder, "cert_111111111111111111111111")
-        for path in (orphan, young):
-            with open(path, "wb") as f:
-                f.write(PDF)
+        orphan_id, young_id = "cert_000000000000000000000000", "cert_111111111111111111111111"
+        orphan = os.path.join(folder, orphan_id)
+        young = os.path.join(folder, young_id)
         old = datetime.datetime.now().timestamp() - 7200
-        os.utime(orphan, (old, old))  # left two hours ago; `young` could be an upload in progress
+        if PG_URL:
+            names = pg_files()
+            check("the files are rows of the files table, nothing left of the refused uploads, none on disk",
+                  len(names) == 4 and {c1["id"], c2["id"]} <= set(names) and not os.path.exists(folder), names)
+            for name, mtime in ((orphan_id, int(old)), (young_id, int(datetime.datetime.now().timestamp()))):
+                psql("INSERT INTO files(dir, name, data, size, mtime) VALUES ('certificates', '%s', "
+                     "decode('%s', 'hex'), %d, %d)" % (name, PDF.hex(), len(PDF), mtime))
+        else:
+            check("the files live in <data>/files/certificates/<id>, nothing left of the refused uploads",
+                  len(os.listdir(folder)) == 4 and {c1["id"], c2["id"]} <= set(os.listdir(folder)),
+                  os.listdir(folder))
+            for path in (orphan, young):
+                with open(path, "wb") as f:
+                    f.write(PDF)
+            os.utime(orphan, (old, old))  # left two hours ago; `young` could be an upload in progress
         st, b, _ = raw(env, "GET", base)
         check("a file without its row is not listed", len(js(b).get("data", [])) == 2, b[:300])
         st, b, _ = raw(env, "DELETE", base + "/" + c2["id"])
         check("DELETE -> 200", st == 200 and js(b).get("deleted") is True, b[:300])
         st, b, _ = raw(env, "GET", base)
-        check("DELETE: gone from the list and the data dir",
+        check("DELETE: gone from the list and the data dir (the files table on PostgreSQL)",
               [c["id"] for c in js(b).get("data", [])] == [c1["id"]]
-              and not os.path.exists(os.path.join(folder, c2["id"])), b[:300])
+              and (c2["id"] not in pg_files() if PG_URL else not os.path.exists(os.path.join(folder, c2["id"]))),
+              b[:300])
         st, b, _ = download(c2["id"])
         check("DELETE: its download is 404", st == 404, st)
 
@@ -253,8 +297,13 @@ def main():
         c3 = js(b)
         check("a certificate for the invoice's customer (every US region, no expiry) -> 201 with a re-check",
               st == 201 and c3.get("expires") is None and c3.get("requeue") is not None, b[:400])
-        check("the next upload removed the orphan file older than an hour, not the young one",
-              not os.path.exists(orphan) and os.path.exists(young), os.listdir(folder))
+        if PG_URL:
+            names = pg_files()
+            check("the next upload removed the orphan file older than an hour, not the young one",
+                  orphan_id not in names and young_id in names, names)
+        else:
+            check("the next upload removed the orphan file older than an hour, not the young one",
+                  not os.path.exists(orphan) and os.path.exists(young), os.listdir(folder))
 
         def exempted():
             st, d, _, _ = env.L("GET", "/v1/invoices/" + inv["id"])

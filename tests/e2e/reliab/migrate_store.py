@@ -7,9 +7,12 @@ PostgreSQL with one command (a throwaway cluster: tests/pg/cluster.sh).
   2. While that levy serves the dir, migrate-store refuses ("stop it first").
   3. Stopped: migrate-store copies (exit 0, a per-table summary, "counts and checksums match").
   4. Run again: "already copied", exit 0, nothing written.
-  5. `levy serve --database URL` on the same data dir (its master key, its files) answers the
-     same documents and reports as on SQLite: invoices, customers, regions, certificates (list
-     and the file's bytes), the liability report, a calculation; its store is PostgreSQL.
+  5. `levy serve --database URL` on the same data dir (its master key) answers the same
+     documents and reports as on SQLite: invoices, customers, regions, certificates (list and
+     the file's bytes), the liability report, a calculation; its store is PostgreSQL. The data
+     dir's files/ is moved away meanwhile: the certificate's bytes come from the copy (the core
+     files table, which migrate-store filled from DIR/files/ and verified), as every replica
+     reads them.
   6. A write through the PostgreSQL levy, then migrate-store again: the target differs from the
      source, refused (exit 1, "refusing"), and the target keeps its data.
   7. A source row PostgreSQL refuses (text in a BIGINT column) fails the copy into a fresh
@@ -18,6 +21,7 @@ Also: every identity sequence is past the copied values; a missing --to is a usa
 
 usage: migrate_store.py LEVY SRC BASE_PORT (ports BASE..BASE+19)
 """
+import hashlib
 import json
 import os
 import subprocess
@@ -76,7 +80,8 @@ def snapshot(env, cust, cert_id):
                  "/v1/connections/%s" % env.cid):
         st, body = raw(env, "GET", path)
         out[path] = (st, body.decode(errors="replace"))
-    st, body = raw(env, "GET", "/v1/exemption-certificates/%s/file" % cert_id)
+    st, body = raw(env, "GET", "/v1/customers/%s/exemption-certificates/%s/file"
+                   % (urllib.parse.quote(cust), cert_id))
     out["certificate file"] = (st, body)
     body = {"currency": "USD", "date": "2026-03-01", "ship_to": LA, "customer": cust,
             "lines": [{"id": "1", "amount": "100.00", "quantity": "1", "tax_code": "general"}]}
@@ -111,6 +116,8 @@ def main():
         st, _, text, _ = env.L("PUT", "/v1/regions/US-NY", {"subscribed": True, "tax_calculation": False})
         check("region setting saved", st == 200, text)
         before = snapshot(env, cust, cert_id)
+        check("the certificate's file on SQLite", before["certificate file"] == (200, PDF),
+              before["certificate file"][0])
         check("documents on SQLite", before["/v1/invoices?limit=100"][0] == 200
               and json.loads(before["/v1/invoices?limit=100"][1])["data"], before["/v1/invoices?limit=100"])
 
@@ -129,6 +136,14 @@ def main():
               and lines["invoices"][1] == lines["invoices"][2] != "0"
               and "DIFFERS" not in r.stdout, r.stdout[-3000:])
         check("the password is not printed", url.split(":")[2].split("@")[0] not in r.stdout + r.stderr)
+        fl = [ln.split() for ln in r.stdout.splitlines() if ln.startswith("files (DIR/files/)")]
+        check("a summary line for the data dir's files: 1 on each side, ok",
+              fl and fl[0][2:4] == ["1", "1"] and fl[0][-1] == "ok", r.stdout[-3000:])
+        rc, out, err = psql(url, "SELECT dir || '/' || name || ' ' || size || ' ' || encode(sha256(data), 'hex') "
+                                 "FROM files")
+        check("the certificate's file is in the files table, its bytes intact",
+              rc == 0 and out == "certificates/%s %d %s" % (cert_id, len(PDF), hashlib.sha256(PDF).hexdigest()),
+              (out, err))
 
         # every identity column's sequence is past the copied values (a new row gets a new id)
         rc, cols, err = psql(url, "SELECT table_name || '.' || column_name FROM information_schema.columns "
@@ -158,6 +173,8 @@ def main():
 
         # 5. levy on PostgreSQL answers the same
         env.levy_env["LEVY_DATABASE_URL"] = url
+        files_dir = os.path.join(env.levy_dir, "files")
+        os.rename(files_dir, files_dir + ".away")
         if not check("levy serves the copy on PostgreSQL", env.start_levy(60),
                      common.tail(os.path.join(env.tmp, "levy.log"))):
             return
@@ -171,6 +188,7 @@ def main():
         st, _, text, _ = env.L("PUT", "/v1/regions/US-TX", {"subscribed": True, "tax_calculation": False})
         check("a write on the copy", st == 200, text)
         common.stop(env.levy)
+        os.rename(files_dir + ".away", files_dir)
 
         # 6. the target now differs from the source: refused, kept
         r = migrate(url, env)

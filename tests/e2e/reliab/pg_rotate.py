@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Issue 22: `levy rotate-master-key` on a PostgreSQL store shared by two replicas.
+
+A throwaway cluster (tests/pg/cluster.sh), the simulator, replicas a and b on one database,
+each with its own data dir holding the same master.key (no LEVY_MASTER_KEY):
+  1. connect through a (the Rillet API key and the webhook signing token sealed in
+     rillet's connections table);
+  2. rotate with a serving its data dir -> refused ("stop every replica"), nothing changed;
+  3. a stopped, b still serving -> refused (another levy connected to the database), nothing
+     changed;
+  4. both stopped -> exit 0, both sealed values re-sealed (their text changed), meta's key
+     fingerprint replaced, master.key.prev kept;
+  5. b with the old key refuses to start (fingerprint); with the new key copied it starts;
+  6. the re-sealed secrets work: a new invoice in the simulator, delivered by its signed
+     webhook to a, gets its tax written once (the API key opened);
+  7. a rotation interrupted after its commit (LEVY_TEST_ROTATE_CRASH=after_commit) leaves
+     master.key.new; the next start of a completes it (renamed, logged) and serves.
+No timing assertions: every wait polls a state.
+Usage: pg_rotate.py LEVY SRC BASE_PORT (ports BASE..BASE+19)."""
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+from common import check, req, start, stop, tail, wait_for, levy_cmd  # noqa: E402
+
+
+def psql_bin():
+    return shutil.which("psql") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))), None)
+
+
+def main():
+    levy, src, base = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), int(sys.argv[3])
+    cluster = os.path.join(src, "tests", "pg", "cluster.sh")
+    tmp = tempfile.mkdtemp(prefix="levy-pgrotate-")
+    cdir = os.path.join(tmp, "cluster")
+    env = common.Env(levy, src, tmp, base + 1, base + 2, invoices=2)
+    reps = {}
+    try:
+        url = subprocess.run(["sh", cluster, "start", cdir, str(base)], check=True,
+                             capture_output=True, text=True, timeout=120).stdout.strip()
+        psql = psql_bin()
+
+        def sql(q):
+            r = subprocess.run([psql, url, "-qAt", "-F", "\t", "-c", q], capture_output=True, text=True,
+                               timeout=60)
+            if r.returncode != 0:
+                raise RuntimeError("psql: %s: %s" % (q, r.stderr))
+            return [line.split("\t") for line in r.stdout.splitlines() if line]
+
+        def launch(rid, expect_up=True):
+            port = base + 2 + (0 if rid == "a" else 1)
+            d = os.path.join(tmp, rid)
+            log = os.path.join(tmp, rid + ".log")
+            p = start(levy_cmd(levy, port, d, env.token, env.sim_url, src, extra=["--replica-id", rid]), log,
+                      {"LEVY_DATABASE_URL": url}, keep_levy_env=False)
+            reps[rid] = {"port": port, "proc": p, "log": log, "dir": d}
+            if not expect_up:
+                return wait_for(lambda: p.poll() is not None, 60)
+            return wait_for(lambda: p.poll() is None and
+                            req("GET", "http://127.0.0.1:%d/healthz" % port, timeout=2)[0] == 200, 60)
+
+        def rotate(extra_env=None):
+            e = {k: v for k, v in os.environ.items() if not k.startswith("LEVY_")}
+            e.update({"LEVY_DATABASE_URL": url}, **(extra_env or {}))
+            return subprocess.run([levy, "rotate-master-key", "--data-dir", os.path.join(tmp, "a"),
+                                   "--plugins", os.path.join(src, "plugins")],
+                                  capture_output=True, text=True, timeout=120, env=e)
+
+        def sealed():
+            return sql("SELECT api_key_sealed, signing_token_sealed FROM connections ORDER BY id")
+
+        def fingerprint():
+            return sql("SELECT value FROM meta WHERE key = 'master_key_fingerprint'")
+
+        check("simulator up", env.start_sim())
+        if not check("replica a serves on the database", launch("a"), tail(os.path.join(tmp, "a.log"))):
+            return
+        os.makedirs(os.path.join(tmp, "b"), mode=0o700)
+        shutil.copy(os.path.join(tmp, "a", "master.key"), os.path.join(tmp, "b", "master.key"))
+        os.chmod(os.path.join(tmp, "b", "master.key"), 0o600)
+        if not check("replica b serves with the same key file", launch("b"), tail(os.path.join(tmp, "b.log"))):
+            return
+        env.connect(events={"INVOICE": ["CREATED"]})  # through a: the webhook URL is a's
+        before, fp0 = sealed(), fingerprint()
+        check("the connection's secrets are sealed in the database", before and all(v for v in before[0]), before)
+
+        # 2. a serving its data dir
+        r = rotate()
+        check("rotate while a serves its data dir: refused", r.returncode == 1 and "stop every replica" in r.stderr,
+              (r.returncode, r.stdout, r.stderr))
+        # 3. b still connected
+        stop(reps["a"]["proc"])
+        r = rotate()
+        check("rotate while b serves the database: refused, naming the other levy connection",
+              r.returncode == 1 and "other levy connection" in r.stderr, (r.returncode, r.stdout, r.stderr))
+        check("nothing changed by the refusals", sealed() == before and fingerprint() == fp0)
+        # 4. all stopped
+        stop(reps["b"]["proc"])
+        old_key = open(os.path.join(tmp, "a", "master.key")).read()
+        r = rotate()
+        check("rotate with every replica stopped: exit 0, both secrets re-sealed",
+              r.returncode == 0 and "master key rotated" in r.stdout
+              and "re-sealed 1 value(s) of connections.api_key_sealed" in r.stdout
+              and "re-sealed 1 value(s) of connections.signing_token_sealed" in r.stdout,
+              (r.returncode, r.stdout, r.stderr))
+        after = sealed()
+        check("the sealed texts changed, the fingerprint too",
+              after and after[0][0] != before[0][0] and after[0][1] != before[0][1] and fingerprint() != fp0,
+              (before, after))
+        check("the new key in a's master.key, the old one kept as master.key.prev",
+              open(os.path.join(tmp, "a", "master.key")).read() != old_key
+              and open(os.path.join(tmp, "a", "master.key.prev")).read() == old_key)
+        # 5. b's old key is refused; the new one works
+        check("b with the old key refuses to start (exit 1, the key does not match)",
+              launch("b", expect_up=False) and reps["b"]["proc"].returncode == 1
+              and "does not match" in tail(reps["b"]["log"], 4000), tail(reps["b"]["log"], 2000))
+        shutil.copy(os.path.join(tmp, "a", "master.key"), os.path.join(tmp, "b", "master.key"))
+        check("b with the new key starts", launch("b"), tail(reps["b"]["log"], 2000))
+        check("a starts on the rotated database", launch("a"), tail(reps["a"]["log"], 2000))
+
+        # 6. the secrets open: a signed webhook is verified, the tax written with the API key
+        def new_invoice(n):
+            st, page, text, _ = env.S("GET", "/invoices?limit=1")
+            lst = (page or {}).get("data") or (page or {}).get("invoices") or []
+            st, tpl, text, _ = env.S("GET", "/invoices/" + lst[0]["id"])
+            item = tpl["items"][0]
+            st, inv, text, _ = env.S("POST", "/invoices", {
+                "customer_id": tpl["customer_id"], "subsidiary_id": env.sub["id"], "invoice_date": "2026-06-01",
+                "items": [{"description": "after rotation %d" % n,
+                           "price": {"product_id": item["product_id"], "quantity": 1,
+                                     "amount_per_unit": {"amount": "%d.00" % (200 + n), "currency": "USD"}}}]})
+            return inv["id"] if st == 200 and inv else None
+
+        def writes(iid):
+            st, td, _, _ = env.S("GET", "/_sim/invoices/%s/tax-detail" % iid)
+            return td.get("tax_writes", 0) if st == 200 and td else 0
+        def deliveries():
+            return env.S("GET", "/_sim/deliveries?limit=5")[2][:1500]
+        iid = new_invoice(1)
+        check("after the rotation a signed webhook is verified and the tax written once",
+              iid and wait_for(lambda: writes(iid) == 1, 90) and writes(iid) == 1, (iid, deliveries()))
+
+        # 7. interrupted after the commit: completed at the next start
+        stop(reps["a"]["proc"])
+        stop(reps["b"]["proc"])
+        fp1 = fingerprint()
+        r = rotate({"LEVY_TEST_ROTATE_CRASH": "after_commit"})
+        newp = os.path.join(tmp, "a", "master.key.new")
+        check("a rotation killed after its commit leaves master.key.new",
+              r.returncode == 3 and os.path.exists(newp) and fingerprint() != fp1, (r.returncode, r.stderr))
+        new_key = open(newp).read() if os.path.exists(newp) else ""
+        check("a's next start completes it", launch("a") and not os.path.exists(newp)
+              and open(os.path.join(tmp, "a", "master.key")).read() == new_key
+              and "completed an interrupted master key rotation" in tail(reps["a"]["log"], 20000),
+              tail(reps["a"]["log"], 2000))
+        iid = new_invoice(2)
+        check("and serves with it: the next webhook's tax written once",
+              iid and wait_for(lambda: writes(iid) == 1, 90) and writes(iid) == 1, (iid, deliveries()))
+    finally:
+        for r in reps.values():
+            stop(r["proc"])
+        env.close()
+        subprocess.run(["sh", cluster, "stop", cdir], capture_output=True, timeout=120)
+        if common.failed:
+            for rid, r in reps.items():
+                print("--- %s log" % rid)
+                print(tail(r["log"], 3000))
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as e:  # noqa: BLE001
+        import traceback
+        traceback.print_exc()
+        check("no exception", False, repr(e))
+    sys.exit(common.summary())
