@@ -402,6 +402,18 @@ case("taxonomy", "GB printed newspaper subscription zero-rated", "VATA 1994 Sch.
      intl("GB", [("100.00", "print_publication_subscription")], pc="SW1A 1AA", cur="GBP"), total_tax="0.00")
 case("taxonomy", "GB e-books zero-rated since 2020-05-01", "VATA 1994 Sch. 8 Group 3 item 1A (SI 2020/459)",
      intl("GB", [("100.00", "digital_books")], pc="SW1A 1AA", cur="GBP"), total_tax="0.00")
+case("taxonomy", "DE e-book B2C: 7 % (electronic publications)", "UStG 12(2) Nr. 14; Directive (EU) 2018/1713",
+     intl("DE", [("100.00", "digital_books")], pc="10115"), total_tax="7.00")
+case("taxonomy", "DE e-book 2019-12-17: 19 % (before the JStG 2019)", "UStG 12(2) Nr. 14 from 2019-12-18",
+     intl("DE", [("100.00", "digital_books")], pc="10115", date="2019-12-17"), total_tax="19.00")
+case("taxonomy", "FR e-book B2C: 5.5 %", "CGI art. 278-0 bis A",
+     intl("FR", [("100.00", "digital_books")], pc="75001"), total_tax="5.50")
+case("taxonomy", "IE e-book 2022-05-01: zero-rated", "VATCA 2010 Sch. 2 (Finance Act 2021); Revenue eBrief 100/22",
+     intl("IE", [("100.00", "digital_books")], pc="D02 X285", date="2022-05-01"), total_tax="0.00", reason="zero_rated")
+case("taxonomy", "DK e-book: 25 % (no reduced rate)", "Momsloven 33",
+     intl("DK", [("100.00", "digital_books")], pc="1050"), total_tax="25.00")
+case("taxonomy", "DE e-book to a business, US seller: reverse charge", "Directive 2006/112/EC art. 44, 196",
+     intl("DE", [("100.00", "digital_books")], pc="10115", tax_id="DE136695976", seller="US"), total_tax="0.00", reason="reverse_charge")
 case("taxonomy", "NJ information services taxable", "N.J.S.A. 54:32B-3(b)(7)",
      us("NJ", "07102", [("100.00", "information_services")], city="Newark"), total_tax="6.63")
 case("taxonomy", "TX gift card not taxed when sold", "Comptroller letter 200702942L",
