@@ -800,8 +800,10 @@ static int load_overlays_row(levy_rates *r, const csv_table *tab, const csv_row 
         o.op = OVERLAY_ADD;
     else if (strcmp(row->f[col[5]], "set") == 0)
         o.op = OVERLAY_SET;
+    else if (strcmp(row->f[col[5]], "name") == 0)
+        o.op = OVERLAY_NAME;
     else
-        return ROWERR("%s:%d: op must be add or set", path, lineno);
+        return ROWERR("%s:%d: op must be add, set or name", path, lineno);
     int trc = rate_tail(r, tab, row, (const int[4]){col[6], col[7], col[8], col[4]}, &o.rate,
                         &o.from, &o.to, &o.name, err);
     if (trc != LEVY_OK)
@@ -2229,6 +2231,9 @@ static const char NOTE_CITY_DISTRICT[] =
     "the WA DOR location code's combined local rate (city, county, transit): the DOR file "        \
     "names no separate authority code"
 #define NOTE_OVERLAY "levy overlay (data/us/overlays.csv): no authority code recorded"
+#define NOTE_OVERLAY_NAMED                                                                         \
+    "district named by levy's overlay (data/us/overlays.csv, op name: the district of that rate "  \
+    "in these ZIPs); no authority code recorded"
 
 /* State FIPS code ("36") of a USPS state code, or NULL. */
 static const char *state_code(const levy_rates *r, const char *st)
@@ -2791,6 +2796,15 @@ overlays:
         if (memcmp(o->st, st, 2) != 0 || zip < o->zfrom || zip > o->zto || date < o->from ||
             date > o->to)
             continue;
+        if (o->op == OVERLAY_NAME) { /* names, changes no rate */
+            for (int k = 0; k < res->n; k++)
+                if (res->e[k].level == o->level && res->e[k].rate == o->rate) {
+                    res->e[k].name = P(r, o->name);
+                    res->e[k].suffix = NULL;
+                    res->e[k].note = NOTE_OVERLAY_NAMED;
+                }
+            continue;
+        }
         use_table(res, table_of(r, "us-overlays"));
         if (o->op == OVERLAY_ADD) {
             levy_tax_entry *e =

@@ -181,6 +181,40 @@ static void t_overlays(void)
     CHECK_EQ_INT(total(&res), 9250000);
     CHECK_EQ_INT(resolve("US", "TN", "Nashville", "37201", "2025-02-01", &res, &err), 0);
     CHECK_EQ_INT(total(&res), 9750000);
+    /* op name (issue 19, names that file correctly): a county-wide district the ZIP table names
+     * after a tax region gets its own name; the rate stays the table's */
+    static const struct {
+        const char *st, *city, *zip, *name, *not_name;
+        int64_t rate, total;
+    } named[] = {
+        {"OH", "Columbus", "43215", "CENTRAL OHIO TRANSIT AUTHORITY", "GRANDVIEW", 1000000,
+         8000000},
+        {"OH", "Toledo", "43604", "TOLEDO AREA REGIONAL TRANSIT AUTHORITY", NULL, 500000, 7750000},
+        {"NY", "Carmel", "10512", "METROPOLITAN COMMUTER TRANSPORTATION DISTRICT", "SOMERS", 375000,
+         8375000},
+        {"NY", "New York", "10001", "METROPOLITAN COMMUTER TRANSPORTATION DISTRICT", NULL, 375000,
+         8875000},
+    };
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++) {
+        CHECK_EQ_INT(
+            resolve("US", named[i].st, named[i].city, named[i].zip, "2026-03-01", &res, &err), 0);
+        CHECK_EQ_INT(total(&res), named[i].total);
+        int found = 0;
+        for (int k = 0; k < res.n; k++) {
+            if (res.e[k].level != LEVY_LEVEL_DISTRICT)
+                continue;
+            CHECK_EQ_STR(res.e[k].name, named[i].name);
+            CHECK(res.e[k].suffix == NULL);
+            CHECK_EQ_INT(res.e[k].rate, named[i].rate);
+            CHECK(res.e[k].note != NULL && strstr(res.e[k].note, "overlays.csv") != NULL);
+            found = 1;
+        }
+        CHECK(found);
+    }
+    /* a district of another rate in the same ZIP range keeps its name: NC's, untouched */
+    CHECK_EQ_INT(resolve("US", "NC", "Charlotte", "28202", "2026-03-01", &res, &err), 0);
+    for (int k = 0; k < res.n; k++)
+        CHECK(strcmp(res.e[k].name, "METROPOLITAN COMMUTER TRANSPORTATION DISTRICT") != 0);
 end:;
 }
 

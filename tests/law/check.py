@@ -381,11 +381,9 @@ case("business vs consumer", "OH SaaS for personal use: not a sale", "R.C. 5739.
 # ---------------------------------------------------------------- jurisdiction names, levels, codes
 case("names", "Buffalo 14201: county tax is ERIE COUNTY (FIPS 36029)", "Census FIPS; NY Pub 718",
      us("NY", "14201", G, city="Buffalo"), has_jur=[("ERIE COUNTY", "county", "36029")], no_jur="BUFFALO (COUNTY)")
-case("names", "Columbus 43215: county FRANKLIN COUNTY, no Grandview Heights", "Census FIPS 39049; Ohio DOT rate table (Franklin County, COTA)",
+case("names", "Columbus 43215: county FRANKLIN COUNTY, transit CENTRAL OHIO TRANSIT AUTHORITY (not Grandview Heights)", "Census FIPS 39049; Ohio Dept. of Taxation rate table (Franklin County 8 %: county 1.25, COTA transit 1.00); R.C. 5739.023",
      us("OH", "43215", G, city="Columbus"), has_jur=[("FRANKLIN COUNTY", "county", "39049")], no_jur="GRANDVIEW",
-     known="the 1 % special rate is the Central Ohio Transit Authority's (county-wide), but the district keeps the "
-           "ZIP table's tax-region name 'GRANDVIEW HEIGHTS (SPECIAL)': naming county-wide districts needs a "
-           "district table in core/tax/rates.c (being changed on h-districts)")
+     has_jur2=[("CENTRAL OHIO TRANSIT AUTHORITY", "district", None)])
 case("names", "Montpelier 05602: local option tax is MONTPELIER's", "VT DoT local option tax list; Census place 5046000",
      us("VT", "05602", G, city="Montpelier"), has_jur=[("MONTPELIER", "city", "5046000")], no_jur="BERLIN")
 case("names", "Memphis 38103: the city tax is MEMPHIS's (not a hotel zone)", "TN DOR local rates (Memphis); Census place 4748000",
@@ -397,8 +395,7 @@ case("names", "New York state tax carries FIPS 36", "Census FIPS",
 
 case("names", "Carmel 10512 (Putnam County, in the MCTD): the 0.375 % is the MCTD's", "NY Tax Law 1109; Pub 718 (MCTD)",
      us("NY", "10512", G, city="Carmel"), no_jur="SOMERS",
-     known="the MCTD surcharge keeps the ZIP table's tax-region name 'SOMERS (SPECIAL)'; same mechanism as Columbus's transit "
-           "district (a district table in core/tax/rates.c)")
+     has_jur2=[("METROPOLITAN COMMUTER TRANSPORTATION DISTRICT", "district", None)])
 
 # ---------------------------------------------------------------- taxonomy
 case("taxonomy", "NY information services taxable", "Tax Law 1105(c)(1)",
@@ -511,7 +508,7 @@ def check(c, res):
     if "note" in e and e["note"] not in notes:
         bad.append("note %s missing (%s)" % (e["note"], notes))
     taxes = [t for l in res["lines"] for t in l.get("taxes", [])]
-    for name, level, code in e.get("has_jur", []):
+    for name, level, code in e.get("has_jur", []) + e.get("has_jur2", []):
         if not any(t.get("jurisdiction") == name and t.get("level") == level and t.get("authority_code") == code
                    for t in taxes):
             bad.append("no %s %s %s in %s" % (level, name, code,
