@@ -165,6 +165,11 @@ case("shipping", "DC: delivery charges part of the taxable price", "D.C. Code 47
 case("shipping", "OH: delivery of taxable goods taxed", "R.C. 5739.01(H)(1)(a)(iii)",
      us("OH", "43215", [("100.00", "general"), ("10.00", "shipping")], city="Columbus"), line_taxable={2: "10.00"})
 
+case("shipping", "OK: separately stated delivery not taxed", "Okla. Admin. Code 710:65-19-70(b)",
+     us("OK", "73102", [("100.00", "general"), ("10.00", "shipping")], city="Oklahoma City"), line_tax={2: "0.00"})
+case("shipping", "WY: separately stated outbound freight exempt", "WY DOR bulletin 'Freight and Transportation Charges' (2014)",
+     us("WY", "82001", [("100.00", "general"), ("10.00", "shipping")], city="Cheyenne"), line_tax={2: "0.00"})
+
 # ---------------------------------------------------------------- caps and thresholds on the price
 case("caps", "FL: discretionary surtax only on the first $5,000 of a single item ($10,000 → 600 + 50)", "Fla. Stat. 212.054(2)(b)1.",
      us("FL", "33130", [("10000.00", "general")], city="Miami"), total_tax="650.00")
@@ -231,6 +236,11 @@ case("dated taxability", "VT SaaS 2024-06-30: exempt", "32 V.S.A. 9771 (2015 exe
      us("VT", "05401", S, date="2024-06-30", city="Burlington"), total_tax="0.00")
 case("dated taxability", "VT SaaS 2024-07-01: taxable", "Act 181 of 2024 (H.887)",
      us("VT", "05401", S, date="2024-07-01", city="Burlington"), reason="standard_rated")
+
+case("dated taxability", "RI SaaS 2018-09-30: not taxable", "280-RICR-20-70-46.7(C) (vendor-hosted software)",
+     us("RI", "02903", S, date="2018-09-30", city="Providence"), total_tax="0.00")
+case("dated taxability", "RI SaaS 2018-10-01: 7 %", "R.I. Gen. Laws 44-18-7.1(g)(v); Advisory 2018-38",
+     us("RI", "02903", S, date="2018-10-01", city="Providence"), total_tax="7.00")
 
 # ---------------------------------------------------------------- reverse charge / B2B
 case("reverse charge", "CH: registered foreign seller charges 8.1 % to a Swiss business", "MWSTG Art. 45 para. 1 lit. a, Art. 10 para. 2 lit. b",
@@ -438,6 +448,10 @@ case("taxonomy", "DK e-book: 25 % (no reduced rate)", "Momsloven 33",
      intl("DK", [("100.00", "digital_books")], pc="1050"), total_tax="25.00")
 case("taxonomy", "DE e-book to a business, US seller: reverse charge", "Directive 2006/112/EC art. 44, 196",
      intl("DE", [("100.00", "digital_books")], pc="10115", tax_id="DE136695976", seller="US"), total_tax="0.00", reason="reverse_charge")
+case("taxonomy", "RI e-book (specified digital product): not taxable", "280-RICR-20-70-46.7(F); Division of Taxation Advisory 2018-38",
+     us("RI", "02903", [("100.00", "digital_books")], city="Providence"), total_tax="0.00")
+case("taxonomy", "RI streaming video: not taxable", "Advisory 2018-38 (digital video, music downloaded or streamed stay exempt)",
+     us("RI", "02903", [("100.00", "streaming_video")], city="Providence"), total_tax="0.00")
 case("taxonomy", "NJ information services taxable", "N.J.S.A. 54:32B-3(b)(7)",
      us("NJ", "07102", [("100.00", "information_services")], city="Newark"), total_tax="6.63")
 case("taxonomy", "TX gift card not taxed when sold", "Comptroller letter 200702942L",
