@@ -452,6 +452,10 @@ case("taxonomy", "RI e-book (specified digital product): not taxable", "280-RICR
      us("RI", "02903", [("100.00", "digital_books")], city="Providence"), total_tax="0.00")
 case("taxonomy", "RI streaming video: not taxable", "Advisory 2018-38 (digital video, music downloaded or streamed stay exempt)",
      us("RI", "02903", [("100.00", "streaming_video")], city="Providence"), total_tax="0.00")
+case("taxonomy", "AR e-book 2017-12-31: not taxed", "Act 141 of 2017 (from 2018-01-01)",
+     us("AR", "72201", [("100.00", "digital_books")], city="Little Rock", date="2017-12-31"), total_tax="0.00")
+case("taxonomy", "AR streaming video 2026: taxable (less than permanent use)", "Act 141 of 2017, Ark. Code 26-52-301",
+     us("AR", "72201", [("100.00", "streaming_video")], city="Little Rock"), reason="standard_rated")
 case("taxonomy", "NJ information services taxable", "N.J.S.A. 54:32B-3(b)(7)",
      us("NJ", "07102", [("100.00", "information_services")], city="Newark"), total_tax="6.63")
 case("taxonomy", "TX gift card not taxed when sold", "Comptroller letter 200702942L",
