@@ -242,6 +242,11 @@ case("dated taxability", "RI SaaS 2018-09-30: not taxable", "280-RICR-20-70-46.7
 case("dated taxability", "RI SaaS 2018-10-01: 7 %", "R.I. Gen. Laws 44-18-7.1(g)(v); Advisory 2018-38",
      us("RI", "02903", S, date="2018-10-01", city="Providence"), total_tax="7.00")
 
+case("dated taxability", "IA SaaS for personal use 2018-12-31: not taxable", "Iowa DOR 'Taxation of Specified Digital Products, Software, and Related Services' (S.F. 2417 from 2019-01-01)",
+     us("IA", "50309", S, date="2018-12-31", city="Des Moines", ctype="individual"), total_tax="0.00")
+case("dated taxability", "IA SaaS for personal use 2019-01-01: 6 % + 1 % local", "S.F. 2417 (2018), Iowa Code 423.2(6)\"bu\"",
+     us("IA", "50309", S, date="2019-01-01", city="Des Moines", ctype="individual"), total_tax="7.00")
+
 # ---------------------------------------------------------------- reverse charge / B2B
 case("reverse charge", "CH: registered foreign seller charges 8.1 % to a Swiss business", "MWSTG Art. 45 para. 1 lit. a, Art. 10 para. 2 lit. b",
      intl("CH", S, pc="8001", tax_id="CHE-116.281.710 MWST", seller="US", cur="CHF"), total_tax="8.10")

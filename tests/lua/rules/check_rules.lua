@@ -247,7 +247,12 @@ local function resolve(req)
     for _, o in ipairs(OVERLAYS) do
       if o.st == st.state and zip5 >= o.zf and zip5 <= o.zt and req.date >= o.from and req.date <= o.to then
         local done = false
-        if o.op == "set" then
+        if o.op == "name" then -- names the district of that rate; no rate changes (data/README.md)
+          for _, t in ipairs(taxes) do
+            if t.level == o.level and cmp(t.percentage, o.pct) == 0 then t.jurisdiction = o.name end
+          end
+          done = true
+        elseif o.op == "set" then
           for _, t in ipairs(taxes) do if t.level == o.level then t.percentage = o.pct; done = true; break end end
         end
         if not done then
