@@ -2897,9 +2897,18 @@ static void resolve_eu(const levy_rates *r, const levy_tax_address *a, int32_t d
     }
     const char *name = cname, *suffix = NULL;
     if (a->zip && a->zip[0]) {
+        /* the postcode as the patterns write it: digits and letters only (Portugal writes
+         * "9000-001", the pattern is 9[0-4]\d{2,}; as core/tax/territory.c, spaces and dashes
+         * are ignored) */
+        char pc[32];
+        size_t n = 0;
+        for (const char *c = a->zip; *c && n + 1 < sizeof pc; c++)
+            if (*c != ' ' && *c != '-')
+                pc[n++] = *c;
+        pc[n] = 0;
         for (uint32_t x = 0; x < best->exc_n; x++) {
             const eu_exception *ex = &r->exc[best->exc_first + x];
-            if (regexec(&ex->re, a->zip, 0, NULL, 0) == 0) {
+            if (regexec(&ex->re, pc, 0, NULL, 0) == 0) {
                 std = ex->standard;
                 name = P(r, ex->name);
                 res->nkeys = 0; /* territory: only its standard rate is known */

@@ -354,6 +354,19 @@ static void t_eu(void)
     CHECK_EQ_INT(res.e[0].rate, 0);
     CHECK_EQ_INT(resolve("ES", NULL, NULL, "28001", "2025-01-01", &res, &err), 0);
     CHECK_EQ_INT(res.e[0].rate, 21000000);
+    /* Portugal's autonomous regions by postcode, written as Portugal writes it ("9000-001":
+     * spaces and dashes ignored, issue 19): Madeira 22 %, the Azores 18 % then 16 % from
+     * 2021-07-01 (levy's period in the ibericode file, data/README.md); mainland 23 % */
+    CHECK_EQ_INT(resolve("PT", NULL, NULL, "9000-001", "2026-01-01", &res, &err), 0);
+    CHECK_EQ_STR(res.e[0].name, "MADEIRA");
+    CHECK_EQ_INT(res.e[0].rate, 22000000);
+    CHECK_EQ_INT(resolve("PT", NULL, NULL, "9500-001", "2021-06-30", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 18000000);
+    CHECK_EQ_INT(resolve("PT", NULL, NULL, "9500 001", "2021-07-01", &res, &err), 0);
+    CHECK_EQ_STR(res.e[0].name, "AZORES");
+    CHECK_EQ_INT(res.e[0].rate, 16000000);
+    CHECK_EQ_INT(resolve("PT", NULL, NULL, "1000-001", "2026-01-01", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 23000000);
     /* AT: "reduced" is reduced1 */
     CHECK_EQ_INT(resolve("AT", NULL, NULL, NULL, "2025-01-01", &res, &err), 0);
     CHECK_EQ_INT(levy_rates_vat_key(&res, "reduced", &red), 0);

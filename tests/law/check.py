@@ -352,6 +352,15 @@ case("territory", "Northern Ireland (BT1): UK VAT 20 % on goods", "Windsor Frame
 case("territory", "Liechtenstein: Swiss VAT 8.1 %", "MWSTG art. 3 lit. a; CH-FL treaty 1994",
      intl("LI", S, pc="9490", cur="CHF"), total_tax="8.10")
 
+case("territory", "Madeira (9000-001): Portuguese VAT at Madeira's 22 %", "Directive 2006/112/EC art. 105; CIVA art. 18(3) (Decreto Legislativo Regional 2/2012/M)",
+     intl("PT", S, pc="9000-001"), total_tax="22.00")
+case("territory", "Azores (9500-001) 2021-06-30: 18 %", "CIVA art. 18(3) (Azores rates before 2021-07-01)",
+     intl("PT", S, pc="9500-001", date="2021-06-30"), total_tax="18.00")
+case("territory", "Azores (9500-001) 2026: 16 %", "SEAF Order 194/2021-XXII; AT circular 30237 (2021-06-22): 16 % from 2021-07-01",
+     intl("PT", S, pc="9500-001"), total_tax="16.00")
+case("territory", "Mainland Portugal (1000-001): 23 %", "CIVA art. 18(1)(c)",
+     intl("PT", S, pc="1000-001"), total_tax="23.00")
+
 # ---------------------------------------------------------------- digital-services countries (B2C SaaS, 100)
 for cc, cur, amt, tax, src in [
         ("MX", "MXN", "100.00", "16.00", "LIVA art. 1, 18-B"), ("ZA", "ZAR", "100.00", "15.00", "VAT Act s. 7(1)"),
