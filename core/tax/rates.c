@@ -2232,8 +2232,12 @@ static const char NOTE_CITY_DISTRICT[] =
     "names no separate authority code"
 #define NOTE_OVERLAY "levy overlay (data/us/overlays.csv): no authority code recorded"
 #define NOTE_OVERLAY_NAMED                                                                         \
-    "district named by levy's overlay (data/us/overlays.csv, op name: the district of that rate "  \
-    "in these ZIPs); no authority code recorded"
+    "named by levy's overlay (data/us/overlays.csv, op name: the jurisdiction of that rate in "    \
+    "these ZIPs, which the ZIP table names after a tax region or district); no authority code "    \
+    "recorded"
+#define NOTE_OVERLAY_NAMED_CITY                                                                    \
+    "named by levy's overlay (data/us/overlays.csv, op name: the ZIP table names this city's tax " \
+    "after a district); the code is the Census place of that name"
 
 /* State FIPS code ("36") of a USPS state code, or NULL. */
 static const char *state_code(const levy_rates *r, const char *st)
@@ -2802,6 +2806,12 @@ overlays:
                     res->e[k].name = P(r, o->name);
                     res->e[k].suffix = NULL;
                     res->e[k].note = NOTE_OVERLAY_NAMED;
+                    res->e[k].code = NULL;
+                    if (o->level == LEVY_LEVEL_CITY) { /* its Census place, one of that name */
+                        res->e[k].code = place_code(r, st, P(r, o->name), NULL);
+                        res->e[k].note =
+                            res->e[k].code ? NOTE_OVERLAY_NAMED_CITY : NOTE_OVERLAY_NAMED;
+                    }
                 }
             continue;
         }

@@ -211,6 +211,20 @@ static void t_overlays(void)
         }
         CHECK(found);
     }
+    /* a city tax the table names after a district: Memphis 38103 (no ship_to.city), the Census
+     * place's code */
+    CHECK_EQ_INT(resolve("US", "TN", NULL, "38103", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 9750000);
+    {
+        int city = 0;
+        for (int k = 0; k < res.n; k++)
+            if (res.e[k].level == LEVY_LEVEL_CITY) {
+                CHECK_EQ_STR(res.e[k].name, "MEMPHIS");
+                CHECK(res.e[k].code && strcmp(res.e[k].code, "4748000") == 0);
+                city = 1;
+            }
+        CHECK(city);
+    }
     /* a district of another rate in the same ZIP range keeps its name: NC's, untouched */
     CHECK_EQ_INT(resolve("US", "NC", "Charlotte", "28202", "2026-03-01", &res, &err), 0);
     for (int k = 0; k < res.n; k++)

@@ -412,6 +412,8 @@ case("names", "Montpelier 05602: local option tax is MONTPELIER's", "VT DoT loca
      us("VT", "05602", G, city="Montpelier"), has_jur=[("MONTPELIER", "city", "5046000")], no_jur="BERLIN")
 case("names", "Memphis 38103: the city tax is MEMPHIS's (not a hotel zone)", "TN DOR local rates (Memphis); Census place 4748000",
      us("TN", "38103", G, city="Memphis"), has_jur=[("MEMPHIS", "city", "4748000")], no_jur="PEABODY")
+case("names", "Memphis 38103 without a city: the city tax is MEMPHIS's, not the Peabody hotel zone's", "TN DOR local rates (Memphis 0.50 %); Tenn. Code Ann. 7-88-103 (a TDZ levies no tax); Census place 4748000",
+     us("TN", "38103", G), has_jur=[("MEMPHIS", "city", "4748000")], no_jur="PEABODY")
 case("names", "Virginia grocery 1 % is local, not state", "Va. Code 58.1-611.1 (state part repealed 2023-01-01), 58.1-605",
      us("VA", "23219", [("100.00", "food_grocery")], city="Richmond"), total_tax="1.00", no_level="state")
 case("names", "New York state tax carries FIPS 36", "Census FIPS",
