@@ -247,6 +247,13 @@ case("dated taxability", "IA SaaS for personal use 2018-12-31: not taxable", "Io
 case("dated taxability", "IA SaaS for personal use 2019-01-01: 6 % + 1 % local", "S.F. 2417 (2018), Iowa Code 423.2(6)\"bu\"",
      us("IA", "50309", S, date="2019-01-01", city="Des Moines", ctype="individual"), total_tax="7.00")
 
+case("dated taxability", "LA SaaS 2024-12-31: not taxable", "H.B. 10 (2024 3rd ES; from 2025-01-01), LDR summary 2024-12-16",
+     us("LA", "70113", S, date="2024-12-31", city="New Orleans"), total_tax="0.00")
+case("dated taxability", "LA SaaS 2025-01-01: state 5 % + parish", "H.B. 10 (2024 3rd ES): prewritten computer software access",
+     us("LA", "70113", S, date="2025-01-01", city="New Orleans"), reason="standard_rated")
+case("dated taxability", "LA state rate 2024-12-31: 4.45 %", "La. R.S. 47:302, 321, 321.1, 331; 51:1286 (H.B. 8 digest); 5 % from 2025-01-01 (Act 11)",
+     us("LA", "70113", G, date="2024-12-31", city="New Orleans"), total_tax="10.45")
+
 # ---------------------------------------------------------------- reverse charge / B2B
 case("reverse charge", "CH: registered foreign seller charges 8.1 % to a Swiss business", "MWSTG Art. 45 para. 1 lit. a, Art. 10 para. 2 lit. b",
      intl("CH", S, pc="8001", tax_id="CHE-116.281.710 MWST", seller="US", cur="CHF"), total_tax="8.10")
