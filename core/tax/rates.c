@@ -2808,7 +2808,17 @@ overlays:
                     res->e[k].note = NOTE_OVERLAY_NAMED;
                     res->e[k].code = NULL;
                     if (o->level == LEVY_LEVEL_CITY) { /* its Census place, one of that name */
-                        res->e[k].code = place_code(r, st, P(r, o->name), NULL);
+                        const char *nm = P(r, o->name);
+                        res->e[k].code = place_code(r, st, nm, NULL);
+                        size_t nl = strlen(nm);
+                        if (!res->e[k].code && nl > 5 && nl < 128 &&
+                            strcmp(nm + nl - 5, " CITY") ==
+                                0) { /* "NEW YORK CITY": New York city */
+                            char bare[128];
+                            memcpy(bare, nm, nl - 5);
+                            bare[nl - 5] = 0;
+                            res->e[k].code = place_code(r, st, bare, NULL);
+                        }
                         res->e[k].note =
                             res->e[k].code ? NOTE_OVERLAY_NAMED_CITY : NOTE_OVERLAY_NAMED;
                     }

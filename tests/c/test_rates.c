@@ -225,6 +225,20 @@ static void t_overlays(void)
             }
         CHECK(city);
     }
+    /* New York City's 4.5 %: its Census place code; Staten Island's ZIPs, which the table names
+     * "RICHMOND" after the county, are the city's too */
+    static const char *const nyc[] = {"10001", "10301", "11201"};
+    for (size_t i = 0; i < sizeof nyc / sizeof *nyc; i++) {
+        CHECK_EQ_INT(resolve("US", "NY", NULL, nyc[i], "2026-03-01", &res, &err), 0);
+        int city = 0;
+        for (int k = 0; k < res.n; k++)
+            if (res.e[k].level == LEVY_LEVEL_CITY) {
+                CHECK_EQ_STR(res.e[k].name, "NEW YORK CITY");
+                CHECK(res.e[k].code && strcmp(res.e[k].code, "3651000") == 0);
+                city = 1;
+            }
+        CHECK(city);
+    }
     /* a district of another rate in the same ZIP range keeps its name: NC's, untouched */
     CHECK_EQ_INT(resolve("US", "NC", "Charlotte", "28202", "2026-03-01", &res, &err), 0);
     for (int k = 0; k < res.n; k++)

@@ -421,6 +421,10 @@ case("names", "Memphis 38103: the city tax is MEMPHIS's (not a hotel zone)", "TN
      us("TN", "38103", G, city="Memphis"), has_jur=[("MEMPHIS", "city", "4748000")], no_jur="PEABODY")
 case("names", "Memphis 38103 without a city: the city tax is MEMPHIS's, not the Peabody hotel zone's", "TN DOR local rates (Memphis 0.50 %); Tenn. Code Ann. 7-88-103 (a TDZ levies no tax); Census place 4748000",
      us("TN", "38103", G), has_jur=[("MEMPHIS", "city", "4748000")], no_jur="PEABODY")
+case("names", "New York City's 4.5 % carries the Census place code 3651000", "NY Tax Law 1107; Census place 3651000 (New York city)",
+     us("NY", "10001", G, city="New York"), has_jur=[("NEW YORK CITY", "city", "3651000")])
+case("names", "Staten Island 10301: the city tax is New York City's, not 'RICHMOND'", "NY Tax Law 1107 (the five boroughs); Pub 718",
+     us("NY", "10301", G, city="Staten Island"), has_jur=[("NEW YORK CITY", "city", "3651000")], no_jur="RICHMOND")
 case("names", "Virginia grocery 1 % is local, not state", "Va. Code 58.1-611.1 (state part repealed 2023-01-01), 58.1-605",
      us("VA", "23219", [("100.00", "food_grocery")], city="Richmond"), total_tax="1.00", no_level="state")
 case("names", "New York state tax carries FIPS 36", "Census FIPS",
