@@ -98,7 +98,10 @@ typedef struct nat_row {
     int32_t rate, from, to;
 } nat_row;
 
-enum { OVERLAY_ADD = 1, OVERLAY_SET = 2 };
+/* add: a jurisdiction; set: the rate of that level; name (issue 19, names that file correctly):
+ * the entry of that level at exactly that rate is this jurisdiction (a county-wide district the
+ * ZIP table names after a tax region: "GRANDVIEW HEIGHTS (SPECIAL)" is COTA's 1 %) */
+enum { OVERLAY_ADD = 1, OVERLAY_SET = 2, OVERLAY_NAME = 3 };
 typedef struct overlay_row {
     char st[3];
     uint32_t zfrom, zto;

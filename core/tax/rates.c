@@ -800,8 +800,10 @@ static int load_overlays_row(levy_rates *r, const csv_table *tab, const csv_row 
         o.op = OVERLAY_ADD;
     else if (strcmp(row->f[col[5]], "set") == 0)
         o.op = OVERLAY_SET;
+    else if (strcmp(row->f[col[5]], "name") == 0)
+        o.op = OVERLAY_NAME;
     else
-        return ROWERR("%s:%d: op must be add or set", path, lineno);
+        return ROWERR("%s:%d: op must be add, set or name", path, lineno);
     int trc = rate_tail(r, tab, row, (const int[4]){col[6], col[7], col[8], col[4]}, &o.rate,
                         &o.from, &o.to, &o.name, err);
     if (trc != LEVY_OK)
@@ -2273,6 +2275,13 @@ static const char NOTE_CITY_DISTRICT[] =
     "county's area-wide special rate (the lowest of its other places), outside the district; "     \
     "give the ZIP+4 or street address of an address inside it (ambiguous_zip)"
 #define NOTE_OVERLAY "levy overlay (data/us/overlays.csv): no authority code recorded"
+#define NOTE_OVERLAY_NAMED                                                                         \
+    "named by levy's overlay (data/us/overlays.csv, op name: the jurisdiction of that rate in "    \
+    "these ZIPs, which the ZIP table names after a tax region or district); no authority code "    \
+    "recorded"
+#define NOTE_OVERLAY_NAMED_CITY                                                                    \
+    "named by levy's overlay (data/us/overlays.csv, op name: the ZIP table names this city's tax " \
+    "after a district); the code is the Census place of that name"
 
 /* State FIPS code ("36") of a USPS state code, or NULL. */
 static const char *state_code(const levy_rates *r, const char *st)
@@ -3198,6 +3207,31 @@ overlays:
         if (memcmp(o->st, st, 2) != 0 || zip < o->zfrom || zip > o->zto || date < o->from ||
             date > o->to)
             continue;
+        if (o->op == OVERLAY_NAME) { /* names, changes no rate */
+            for (int k = 0; k < res->n; k++)
+                if (res->e[k].level == o->level && res->e[k].rate == o->rate) {
+                    res->e[k].name = P(r, o->name);
+                    res->e[k].suffix = NULL;
+                    res->e[k].note = NOTE_OVERLAY_NAMED;
+                    res->e[k].code = NULL;
+                    if (o->level == LEVY_LEVEL_CITY) { /* its Census place, one of that name */
+                        const char *nm = P(r, o->name);
+                        res->e[k].code = place_code(r, st, nm, NULL);
+                        size_t nl = strlen(nm);
+                        if (!res->e[k].code && nl > 5 && nl < 128 &&
+                            strcmp(nm + nl - 5, " CITY") ==
+                                0) { /* "NEW YORK CITY": New York city */
+                            char bare[128];
+                            memcpy(bare, nm, nl - 5);
+                            bare[nl - 5] = 0;
+                            res->e[k].code = place_code(r, st, bare, NULL);
+                        }
+                        res->e[k].note =
+                            res->e[k].code ? NOTE_OVERLAY_NAMED_CITY : NOTE_OVERLAY_NAMED;
+                    }
+                }
+            continue;
+        }
         use_table(res, table_of(r, "us-overlays"));
         if (o->op == OVERLAY_ADD) {
             levy_tax_entry *e =
@@ -3290,9 +3324,18 @@ static void resolve_eu(const levy_rates *r, const levy_tax_address *a, int32_t d
     }
     const char *name = cname, *suffix = NULL;
     if (a->zip && a->zip[0]) {
+        /* the postcode as the patterns write it: digits and letters only (Portugal writes
+         * "9000-001", the pattern is 9[0-4]\d{2,}; as core/tax/territory.c, spaces and dashes
+         * are ignored) */
+        char pc[32];
+        size_t n = 0;
+        for (const char *c = a->zip; *c && n + 1 < sizeof pc; c++)
+            if (*c != ' ' && *c != '-')
+                pc[n++] = *c;
+        pc[n] = 0;
         for (uint32_t x = 0; x < best->exc_n; x++) {
             const eu_exception *ex = &r->exc[best->exc_first + x];
-            if (regexec(&ex->re, a->zip, 0, NULL, 0) == 0) {
+            if (regexec(&ex->re, pc, 0, NULL, 0) == 0) {
                 std = ex->standard;
                 name = P(r, ex->name);
                 res->nkeys = 0; /* territory: only its standard rate is known */

@@ -17,6 +17,30 @@
 -- not its registration, decides). An OSS- or locally-registered non-EU seller still does not
 -- charge an EU business: reverse charge.
 
+-- E-books (tax code digital_books): Directive (EU) 2018/1713 let member states apply to books
+-- supplied electronically the reduced (or a super-reduced or zero) rate they apply to printed
+-- books. Where a member state did, its rate and date with the national law; the other member
+-- states (and dates before these) charge the standard rate. Only the member states whose law
+-- is cited here are modelled; for the others the standard rate applies (doubt: several more
+-- reduced e-books, e.g. AT, BE, PL, PT, FI, CZ, LU, not yet cited here).
+local EBOOK_RATES = {
+  DE = { { rate = "7.00", from = "2019-12-18", cite = "UStG 12(2) Nr. 14 (Jahressteuergesetz 2019): electronic publications at 7 % from 2019-12-18" } },
+  FR = { { rate = "5.50", from = "2014-01-01", cite = "CGI art. 278-0 bis A (loi 2012-1510 art. 68): livres numeriques at the rate of printed books, 5.5 % from 2014-01-01" } },
+  IT = { { rate = "4.00", from = "2015-01-01", cite = "DPR 633/1972 Tab. A parte II n. 18 (L. 190/2014 art. 1 c. 667): e-books with ISBN at 4 % from 2015-01-01" } },
+  ES = { { rate = "4.00", from = "2020-04-23", cite = "Ley 37/1992 art. 91.Dos.1.2 (RDL 15/2020 art. 7): libros electronicos at 4 % from 2020-04-23" } },
+  NL = { { rate = "9.00", from = "2020-01-01", cite = "Wet OB 1968 Tabel I post a.6 (Belastingplan 2020): elektronische publicaties at 9 % from 2020-01-01" } },
+  SE = { { rate = "6.00", from = "2019-07-01", cite = "Mervardesskattelag (2023:200) 9 kap. 13 (earlier ML 7 kap. 1 st. 3, SFS 2019:358): e-books at 6 % from 2019-07-01" } },
+  IE = { { rate = "9.00", from = "2019-01-01", to = "2022-04-30", cite = "VATCA 2010 Sch. 3 (Finance Act 2018): e-books and e-newspapers at the 9 % rate from 2019-01-01 (doubt: start date from secondary summaries)" },
+         { rate = "0.00", from = "2022-05-01", cite = "VATCA 2010 Sch. 2 para. 13 (Finance Act 2021 s. 52, Revenue eBrief 100/22): e-books and audiobooks zero-rated from 2022-05-01" } },
+}
+
+local function ebook_rate(country, date)
+  for _, r in ipairs(EBOOK_RATES[country] or {}) do
+    if (not r.from or date >= r.from) and (not r.to or date <= r.to) then return r.rate end
+  end
+  return nil
+end
+
 return {
   region = "EU",
   name = "European Union (OSS)",
@@ -27,7 +51,8 @@ return {
     general = "taxable", -- standard rate of the member state of destination
     saas = "taxable", -- electronically supplied services: standard rate (art. 58, Annex II)
     software_download = "taxable", -- electronically supplied service: standard rate
-    digital_goods = "taxable", -- standard; e-books may be reduced since Directive 2018/1713 (member-state option, not modelled)
+    digital_goods = "taxable", -- standard; e-books may be reduced since Directive 2018/1713 (member-state option: digital_books below)
+    digital_books = "taxable", -- electronically supplied books: the standard rate unless the member state uses the option of art. 98(2) as amended by Directive (EU) 2018/1713 (in force 2018-12-04); where it does, calculate sets the rate (EBOOK_RATES)
     professional_services = "taxable",
     training = "taxable", -- commercial training: standard; art. 132(1)(i) exempts only recognised bodies (doubt)
     shipping = "taxable", -- ancillary to the goods: standard here (mixed reduced orders: doubt)
@@ -40,8 +65,106 @@ return {
     finance_charge = "exempt", -- Directive 2006/112/EC art. 135(1)(b): granting credit is exempt; interest for deferred payment agreed separately is consideration for a credit, not for the goods (CJEU C-281/91 Muys' en De Winter's)
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  calculate = function(ctx)
+    for _, line in ipairs(ctx.lines) do
+      if line.tax_code == "digital_books" and line.reason ~= "product_exempt" and line.reason ~= "customer_exempt" then
+        for _, t in ipairs(line.taxes) do
+          local r = t.level == "country" and type(t.authority_code) == "string" and ebook_rate(t.authority_code, ctx.date)
+          if r then
+            t.percentage = r
+            if not line.reverse_charge then line.reason = r == "0.00" and "zero_rated" or "reduced_rated" end
+          end
+        end
+      end
+    end
+  end,
   selftest = {
     -- issue 19, product taxonomy
+    -- e-books (EBOOK_RATES): both sides of each date
+    { name = "e-book Germany 2019-12-17: 19%",
+      request = {
+        currency = "EUR", date = "2019-12-17",
+        ship_to = { line1 = "1 Main Street", city = "X", zip_code = "10115", country = "DE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "19.00", lines = { { tax = "19.00", taxability_reason = "standard_rated" } } } },
+    { name = "e-book Germany 2019-12-18: 7%",
+      request = {
+        currency = "EUR", date = "2019-12-18",
+        ship_to = { line1 = "1 Main Street", city = "X", zip_code = "10115", country = "DE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "reduced_rated" } } } },
+    { name = "e-book France 2026: 5.5%",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "X", zip_code = "75001", country = "FR" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "5.50", lines = { { tax = "5.50", taxability_reason = "reduced_rated" } } } },
+    { name = "e-book Spain 2020-04-22: 21%",
+      request = {
+        currency = "EUR", date = "2020-04-22",
+        ship_to = { line1 = "1 Main Street", city = "X", zip_code = "28001", country = "ES" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "21.00", lines = { { tax = "21.00", taxability_reason = "standard_rated" } } } },
+    { name = "e-book Spain 2020-04-23: 4%",
+      request = {
+        currency = "EUR", date = "2020-04-23",
+        ship_to = { line1 = "1 Main Street", city = "X", zip_code = "28001", country = "ES" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "4.00", lines = { { tax = "4.00", taxability_reason = "reduced_rated" } } } },
+    { name = "e-book Ireland 2022-04-30: 9%",
+      request = {
+        currency = "EUR", date = "2022-04-30",
+        ship_to = { line1 = "1 Main Street", city = "X", zip_code = "D02 X285", country = "IE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "9.00", lines = { { tax = "9.00", taxability_reason = "reduced_rated" } } } },
+    { name = "e-book Ireland 2022-05-01: 0%",
+      request = {
+        currency = "EUR", date = "2022-05-01",
+        ship_to = { line1 = "1 Main Street", city = "X", zip_code = "D02 X285", country = "IE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "zero_rated" } } } },
+    { name = "e-book Denmark: standard 25% (no reduced rate)",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "X", zip_code = "1050", country = "DK" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "25.00", lines = { { tax = "25.00", taxability_reason = "standard_rated" } } } },
+    { name = "e-book Netherlands 2019-12-31: 21%",
+      request = {
+        currency = "EUR", date = "2019-12-31",
+        ship_to = { line1 = "1 Main Street", city = "X", zip_code = "1011", country = "NL" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "21.00", lines = { { tax = "21.00", taxability_reason = "standard_rated" } } } },
+    { name = "e-book Netherlands 2020-01-01: 9%",
+      request = {
+        currency = "EUR", date = "2020-01-01",
+        ship_to = { line1 = "1 Main Street", city = "X", zip_code = "1011", country = "NL" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "9.00", lines = { { tax = "9.00", taxability_reason = "reduced_rated" } } } },
+    { name = "e-book Sweden 2019-07-01: 6%",
+      request = {
+        currency = "EUR", date = "2019-07-01",
+        ship_to = { line1 = "1 Main Street", city = "X", zip_code = "11120", country = "SE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "reduced_rated" } } } },
+    { name = "e-book Italy: 4%",
+      request = {
+        currency = "EUR", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "X", zip_code = "00100", country = "IT" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "4.00", lines = { { tax = "4.00", taxability_reason = "reduced_rated" } } } },
     { name = "multi-purpose gift card sold in Germany: no VAT at issue (art. 30b)",
       request = {
         currency = "EUR", date = "2026-03-01",

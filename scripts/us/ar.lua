@@ -10,11 +10,20 @@ return common.state{
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     software_download = "exempt", -- [SST] Arkansas taxability matrix: prewritten software delivered electronically exempt
-    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    digital_goods = {
+      { "exempt", to = "2017-12-31", cite = "before Act 141 of 2017: digital products delivered electronically were not taxed (TTR 2017-02-10 on HB 1162)" },
+      { "taxable", from = "2018-01-01", cite = "Act 141 of 2017 (HB 1162), Ark. Code 26-52-301: specified digital products (digital audio, audio-visual works, books) and digital codes taxable from 2018-01-01, with a permanent or less than permanent right of use (streaming subscriptions too); Sales Tax Institute; KPMG TWIST 2017-02-20; DFA Revenue Legal Counsel Opinion 20180921" },
+    },
     shipping = "follows_goods", -- Ark. Code Ann. 26-52-103 (sales price includes delivery charges); SSUTA sec. 317 (AR is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
     food_grocery = common.state_rate("0.125"), -- Ark. Code 26-52-317: state food rate 0.125%, local rates apply in full
   },
   selftest = {
+    { name = "e-book 2017-12-31: not taxed (before Act 141 of 2017)",
+      request = common.request("AR", "Little Rock", "72201", "2017-12-31", { common.line("1", "100.00", "1", "digital_books") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "e-book 2018-01-01: taxable (Act 141 of 2017)",
+      request = common.request("AR", "Little Rock", "72201", "2018-01-01", { common.line("1", "100.00", "1", "digital_books") }),
+      expect = { total_tax = "8.63", lines = { { taxability_reason = "standard_rated" } } } },
     { name = "general goods at the ZIP rate (8.625%)",
       request = common.request("AR", "Little Rock", "72201", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "8.63", lines = { { tax = "8.63", taxability_reason = "standard_rated" } } } },

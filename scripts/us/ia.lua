@@ -13,12 +13,37 @@ return common.state{
     -- prewritten software and SaaS (423.2(6)"bu") sold to a commercial enterprise for its
     -- exclusive use are exempt; sold to an individual for personal use they are taxable
     -- (r. 701-211.35). Customer type: docs/rules.md.
-    saas = { business = "exempt", individual = "taxable" }, -- [TF] Iowa Code 423.3(104), 423.2(6)"bu"
-    software_download = { business = "exempt", individual = "taxable" }, -- Iowa Code 423.3(104): prewritten software
-    digital_goods = { business = "exempt", individual = "taxable" }, -- specified digital products: taxable (423.2(6)"bv"), exempt for a commercial enterprise (423.3(104))
+    -- Before 2019-01-01 every product delivered electronically was exempt and SaaS was not an
+    -- enumerated service (Iowa DOR "Taxation of Specified Digital Products, Software, and Related
+    -- Services"); S.F. 2417 (2018 Iowa Acts ch. 1161) taxed them, with the commercial enterprise
+    -- exemption, from 2019-01-01.
+    saas = {
+      { "exempt", to = "2018-12-31", cite = "Iowa DOR guidance on S.F. 2417: before 2019-01-01 SaaS was not a taxable enumerated service" },
+      { { business = "exempt", individual = "taxable" }, from = "2019-01-01", cite = "[TF] S.F. 2417 (2018), Iowa Code 423.2(6)\"bu\", 423.3(104), from 2019-01-01" },
+    },
+    software_download = {
+      { "exempt", to = "2018-12-31", cite = "Iowa DOR guidance on S.F. 2417: before 2019-01-01 prewritten software delivered electronically was exempt" },
+      { { business = "exempt", individual = "taxable" }, from = "2019-01-01", cite = "S.F. 2417 (2018), Iowa Code 423.3(104): prewritten software however delivered, from 2019-01-01" },
+    },
+    digital_goods = {
+      { "exempt", to = "2018-12-31", cite = "Iowa DOR guidance on S.F. 2417: before 2019-01-01 products delivered electronically were exempt" },
+      { { business = "exempt", individual = "taxable" }, from = "2019-01-01", cite = "S.F. 2417 (2018): specified digital products taxable (423.2(6)\"bv\"), exempt for a commercial enterprise (423.3(104)), from 2019-01-01" },
+    },
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
   },
   selftest = {
+    { name = "SaaS for an individual 2018-12-31: not taxable (before S.F. 2417)",
+      request = common.request("IA", "Des Moines", "50309", "2018-12-31", { common.line("1", "100.00", "1", "saas") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "SaaS for an individual 2019-01-01: taxable (S.F. 2417)",
+      request = common.request("IA", "Des Moines", "50309", "2019-01-01", { common.line("1", "100.00", "1", "saas") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
+    { name = "e-book for an individual 2018-12-31: not taxable",
+      request = common.request("IA", "Des Moines", "50309", "2018-12-31", { common.line("1", "100.00", "1", "digital_books") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "e-book for an individual 2019-01-01: taxable",
+      request = common.request("IA", "Des Moines", "50309", "2019-01-01", { common.line("1", "100.00", "1", "digital_books") }, { customer = { type = "individual" } }),
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
     { name = "general goods at the ZIP rate (7%)",
       request = common.request("IA", "Des Moines", "50309", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },

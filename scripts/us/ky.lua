@@ -9,7 +9,10 @@ return common.state{
   name = "Kentucky",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
-    saas = "taxable", -- [TF] KRS 139.010 (HB 8, 2022): prewritten computer software access services taxable since 2023-01-01
+    saas = {
+      { "exempt", to = "2022-12-31", cite = "KRS 139.200 before HB 8 (2022): remote access to prewritten software was not an enumerated taxable service" },
+      { "taxable", from = "2023-01-01", cite = "[TF] HB 8 (2022, veto overridden 2022-04-13), KRS 139.010 and 139.200(2)(g): prewritten computer software access services taxable from 2023-01-01 (PwC 'Kentucky enacts major sales tax base expansion' 2022-04; Sovos 2022-04)" },
+    },
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     shipping = "follows_goods", -- KRS 139.010 (sales price includes delivery charges); SSUTA sec. 317 (KY is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
   },
@@ -19,6 +22,12 @@ return common.state{
       expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
     { name = "SaaS subscription: taxable",
       request = common.request("KY", "Louisville", "40202", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS 2022-12-31: not taxable (before HB 8)",
+      request = common.request("KY", "Louisville", "40202", "2022-12-31", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "SaaS 2023-01-01: taxable (HB 8)",
+      request = common.request("KY", "Louisville", "40202", "2023-01-01", { common.line("1", "100.00", "1", "saas") }),
       expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
     { name = "shipping with taxable goods: taxable",
       request = common.request("KY", "Louisville", "40202", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),

@@ -9,8 +9,24 @@ return common.state{
   name = "Louisiana",
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
-    saas = "taxable", -- [TF] Act 5 of the 2024 3rd Extraordinary Session: digital products incl. remote software taxable from 2025-01-01
-    digital_goods = "taxable", -- same Act 5 (2024 3rd ES), from 2025-01-01
+    -- 2024 3rd Extraordinary Session (tax reform, from 2025-01-01): Act 10 (H.B. 8) added digital
+    -- products (audiovisual, audio works, books, codes, applications and games, periodicals) to the
+    -- base; H.B. 10 added two taxable services, prewritten computer software access and information
+    -- services (LDR 2024 3rd ES legislative summaries, 2024-12-16, as summarised by Deloitte
+    -- 2025-01-10; LDR FAQ "What things are not digital products?"). Before: not in the state base
+    -- (local parishes that taxed them earlier: doubt, not modelled).
+    saas = {
+      { "exempt", to = "2024-12-31", cite = "before H.B. 10 (2024 3rd ES): prewritten computer software access not a taxable service" },
+      { "taxable", from = "2025-01-01", cite = "[TF] H.B. 10 (2024 3rd ES), R.S. 47:301(14): prewritten computer software access a taxable service from 2025-01-01 (LDR summary 2024-12-16)" },
+    },
+    digital_goods = {
+      { "exempt", to = "2024-12-31", cite = "before Act 10 (H.B. 8, 2024 3rd ES): digital products not tangible personal property" },
+      { "taxable", from = "2025-01-01", cite = "Act 10 (H.B. 8, 2024 3rd ES), R.S. 47:301.3: digital products taxable as tangible personal property from 2025-01-01" },
+    },
+    information_services = {
+      { "exempt", to = "2024-12-31", cite = "before H.B. 10 (2024 3rd ES): information services not a taxable service" },
+      { "taxable", from = "2025-01-01", cite = "H.B. 10 (2024 3rd ES): information services (newsletters, research publications, reports, database subscriptions) taxable from 2025-01-01 (LDR summary 2024-12-16)" },
+    },
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
     food_grocery = { exempt_levels = { "state" } }, -- La. R.S. 47:305(D)(1)(n): food for home consumption exempt from state tax; parish taxes apply
   },
@@ -21,6 +37,27 @@ return common.state{
     { name = "SaaS subscription: taxable",
       request = common.request("LA", "New Orleans", "70113", "2025-12-15", { common.line("1", "100.00", "1", "saas") }),
       expect = { total_tax = "11.00", lines = { { tax = "11.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS 2024-12-31: not taxable (before H.B. 10)",
+      request = common.request("LA", "New Orleans", "70113", "2024-12-31", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "SaaS 2025-01-01: taxable (H.B. 10)",
+      request = common.request("LA", "New Orleans", "70113", "2025-01-01", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "11.00", lines = { { tax = "11.00", taxability_reason = "standard_rated" } } } },
+    { name = "information services 2024-12-31: not taxable",
+      request = common.request("LA", "New Orleans", "70113", "2024-12-31", { common.line("1", "100.00", "1", "information_services") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "information services 2025-01-01: taxable",
+      request = common.request("LA", "New Orleans", "70113", "2025-01-01", { common.line("1", "100.00", "1", "information_services") }),
+      expect = { total_tax = "11.00", lines = { { tax = "11.00", taxability_reason = "standard_rated" } } } },
+    { name = "e-book 2024-12-31: not taxable; 2025-01-01: taxable",
+      request = common.request("LA", "New Orleans", "70113", "2024-12-31", { common.line("1", "100.00", "1", "digital_books") }),
+      expect = { total_tax = "0.00" } },
+    { name = "e-book 2025-01-01: taxable",
+      request = common.request("LA", "New Orleans", "70113", "2025-01-01", { common.line("1", "100.00", "1", "digital_books") }),
+      expect = { total_tax = "11.00" } },
+    { name = "state rate 2024-12-31: 4.45 % (overlays.csv)",
+      request = common.request("LA", "New Orleans", "70113", "2024-12-31", { common.line("1", "100.00", "1", "general") }),
+      expect = { total_tax = "10.45", lines = { { taxes = { { level = "state", percentage = "4.45" } } } } } },
     { name = "shipping with taxable goods: exempt",
       request = common.request("LA", "New Orleans", "70113", "2025-12-15", { common.line("1", "100.00", "1", "general"), common.line("2", "10.00", "1", "shipping") }),
       expect = { total_tax = "11.00", lines = { { tax = "11.00" }, { tax = "0.00", taxability_reason = "product_exempt" } } } },

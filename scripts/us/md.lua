@@ -41,11 +41,15 @@ return common.state{
     },
     -- business vs personal use (docs/rules.md "Customer type"): from 2025-07-01 SaaS bought for business
     -- use pays the 3 % data/IT rate, bought by an individual the general 6 % (digital product, Tax-Gen.
-    -- 11-101(c-3)). Before: one row for both (a B2B exclusion from 2022-07-01 is noted in earlier
-    -- versions of this file but its act is not verified here: not modelled).
+    -- 11-101(c-3)). From 2022-07-01 to 2025-06-30 SaaS bought solely for commercial purposes was not a
+    -- "digital product" (Ch. 535 of 2022, SB 723 / HB 791, Tax-Gen. 11-101(c-3)(2)(v); Comptroller
+    -- Business Tax Tip #29 rev. 2022-07-01; PwC "Maryland enacts digital products sales tax
+    -- exclusions" 2022-06): `business` exempt, `individual` 6 %. The act speaks of software "in an
+    -- enterprise computer system"; levy reads every business purchase of SaaS as that (doubt at the edge).
     saas = {
       { "exempt", to = "2021-03-13", cite = "Md. Code Tax-Gen. 11-101 before Ch. 37 of 2021: remotely accessed software not a taxable sale" },
-      { "taxable", from = "2021-03-14", to = "2025-06-30", cite = "Ch. 37 of 2021 (HB 932), Tax-Gen. 11-101: digital products and codes incl. SaaS taxable at 6% from 2021-03-14" },
+      { "taxable", from = "2021-03-14", to = "2022-06-30", cite = "Ch. 37 of 2021 (HB 932), Tax-Gen. 11-101: digital products and codes incl. SaaS taxable at 6% from 2021-03-14" },
+      { { business = "exempt", individual = "taxable" }, from = "2022-07-01", to = "2025-06-30", cite = "Ch. 535 of 2022 (SB 723 / HB 791), Tax-Gen. 11-101(c-3)(2): SaaS purchased or licensed solely for commercial purposes in an enterprise computer system is not a digital product, from 2022-07-01 (Comptroller Business Tax Tip #29; Aprio 2022-06-09; PwC 2022-06)" },
       { { business = { rate = "3.00", level = "state" }, individual = "taxable" }, from = "2025-07-01", cite = "[TF] HB 352 (BRFA 2025), Tax-Gen. 11-104(n): 3% on data/IT services and software publishing from 2025-07-01" },
     },
     digital_goods = "taxable", -- Md. Code Tax-Gen. 11-101: digital products taxable since 2021-03-14
@@ -53,8 +57,17 @@ return common.state{
   },
   selftest = {
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
-    { name = "SaaS for business use 2025-06-30: 6%",
+    { name = "SaaS for business use 2022-06-30: 6% (before Ch. 535 of 2022)",
+      request = common.request("MD", "Baltimore", "21201", "2022-06-30", { common.line("1", "100.00", "1", "saas_business") }),
+      expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS for business use 2022-07-01: exempt (Ch. 535 of 2022)",
+      request = common.request("MD", "Baltimore", "21201", "2022-07-01", { common.line("1", "100.00", "1", "saas_business") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "SaaS for business use 2025-06-30: exempt",
       request = common.request("MD", "Baltimore", "21201", "2025-06-30", { common.line("1", "100.00", "1", "saas_business") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "SaaS for personal use 2025-06-30: 6%",
+      request = common.request("MD", "Baltimore", "21201", "2025-06-30", { common.line("1", "100.00", "1", "saas_personal") }),
       expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
     { name = "SaaS for business use 2025-07-01: 3%",
       request = common.request("MD", "Baltimore", "21201", "2025-07-01", { common.line("1", "100.00", "1", "saas_business") }),
@@ -105,8 +118,8 @@ return common.state{
       request = common.request("MD", "Baltimore", "21201", "2025-12-15", { common.line("1", "100.00", "1", "exempt") }),
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     -- issue 19, taxability with dates: the 3% rate from 2025-07-01 and what applied before
-    { name = "SaaS 2025-06-30: 6% (digital product) before the 3% rate",
-      request = common.request("MD", "Baltimore", "21201", "2025-06-30", { common.line("1", "100.00", "1", "saas") }),
+    { name = "SaaS for an individual 2025-06-30: 6% (digital product) before the 3% rate",
+      request = common.request("MD", "Baltimore", "21201", "2025-06-30", { common.line("1", "100.00", "1", "saas") }, { customer = { type = "individual" } }),
       expect = { total_tax = "6.00", lines = { { tax = "6.00", taxability_reason = "standard_rated" } } } },
     { name = "SaaS 2025-07-01: 3% data/IT rate",
       request = common.request("MD", "Baltimore", "21201", "2025-07-01", { common.line("1", "100.00", "1", "saas") }),

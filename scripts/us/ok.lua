@@ -12,7 +12,7 @@ return common.state{
     -- issue 19, taxonomy II: gift cards and streaming where a stored source states the rule
     gift_card = "exempt", -- Okla. Admin. Code 710:65-19-126: the sale of gift certificates and similar documents is not subject to tax; tax is due on the selling price of what they are redeemed for
     software_download = "exempt", -- OAC 710:65-19-52: software delivered electronically is not tangible personal property
-    shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
+    shipping = "exempt", -- Okla. Admin. Code 710:65-19-70(b): separately stated delivery charges (transportation, shipping, postage, handling) are not subject to sales tax; included in the price they are (c)
     food_grocery = { exempt_levels = { "state" } }, -- HB 1955 (2024): state rate on groceries 0% from 2024-08-29; local taxes apply
   },
   selftest = {

@@ -12,8 +12,13 @@ return common.state{
     -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
     clothing_accessories = "taxable", -- R.I. Gen. Laws 44-18-30(27) exempts clothing (the first $250) as defined by SSUTA, which excludes clothing accessories or equipment: taxed in full
-    saas = "taxable", -- [TF] 7%
-    digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
+    saas = {
+      { "exempt", to = "2018-09-30", cite = "280-RICR-20-70-46.7(C) (earlier Reg. SU 94-25): vendor-hosted software accessed by the customer without download is not prewritten software delivered electronically, not taxable" },
+      { "taxable", from = "2018-10-01", cite = "[TF] R.I. Gen. Laws 44-18-7.1(g)(v) (FY2019 budget, H 7200 Art. 4, enacted 2018-06-22): vendor-hosted prewritten computer software (SaaS) taxable at 7 % from 2018-10-01; Division of Taxation Advisory 2018-38; Grant Thornton SALT alert 2018-09-26" },
+    },
+    -- specified digital products (e-books, music, video) are not prewritten software and not taxable,
+    -- downloaded or streamed: 280-RICR-20-70-46.7(F); Advisory 2018-38 (Sales Tax Institute 2018-09)
+    digital_goods = "exempt",
     shipping = "follows_goods", -- R.I. Gen. Laws 44-18-12 (sales price includes delivery charges); SSUTA sec. 317 (RI is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
     clothing = "taxable", -- R.I. Gen. Laws 44-18-30(27): clothing exempt up to $250 per item, tax on the excess (calculate below)
   },
@@ -25,6 +30,15 @@ return common.state{
     { name = "clothing accessory 1 x 100.00: taxed in full (clothing: first $250 exempt)",
       request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "100.00", "1", "clothing_accessories") }),
       expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
+    { name = "SaaS 2018-09-30: not taxable (vendor-hosted, 46.7(C))",
+      request = common.request("RI", "Providence", "02903", "2018-09-30", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "SaaS 2018-10-01: 7% (44-18-7.1(g)(v))",
+      request = common.request("RI", "Providence", "02903", "2018-10-01", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
+    { name = "e-book: not taxable (46.7(F))",
+      request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "100.00", "1", "digital_books") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
     { name = "general goods at the ZIP rate (7%)",
       request = common.request("RI", "Providence", "02903", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },

@@ -12,12 +12,21 @@ return common.state{
     -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
     clothing_accessories = "taxable", -- 32 V.S.A. 9741(45) exempts clothing as defined in 9701 (SSUTA), which excludes clothing accessories or equipment
-    saas = "taxable", -- [TF] taxable again since 2024-07-01 (H.887 repealed the 2015 exemption)
+    saas = {
+      { "exempt", to = "2024-06-30", cite = "2015 Acts and Resolves No. 51, Sec. G.8: prewritten software accessed remotely exempt (VT Dept. of Taxes 'Prewritten Computer Software': exempt since 2015; earlier periods not modelled)" },
+      { "taxable", from = "2024-07-01", cite = "[TF] Act 183 (H.887) of 2024, 32 V.S.A. 9701(7): prewritten software taxable however delivered or accessed, from 2024-07-01 (tax.vermont.gov 'Prewritten Computer Software')" },
+    },
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     shipping = "follows_goods", -- 32 V.S.A. 9701 (sales price includes delivery charges); SSUTA sec. 317 (VT is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
     clothing = "exempt", -- 32 V.S.A. 9741(45): clothing exempt
   },
   selftest = {
+    { name = "SaaS 2024-06-30: exempt (2015 exemption)",
+      request = common.request("VT", "Burlington", "05401", "2024-06-30", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "product_exempt" } } } },
+    { name = "SaaS 2024-07-01: taxable (Act 183 of 2024)",
+      request = common.request("VT", "Burlington", "05401", "2024-07-01", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
     { name = "clothing accessory: taxable (clothing is exempt)",
       request = common.request("VT", "Burlington", "05401", "2025-12-15", { common.line("1", "100.00", "1", "clothing_accessories") }),

@@ -10,7 +10,7 @@ return common.state{
   sourcing = "destination", -- destination-based: tax at the ship-to for in-state and remote sellers
   taxability = {
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
-    shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
+    shipping = "exempt", -- WY DOR bulletin "Freight and Transportation Charges" (rev. 2014-08-01): separately stated outbound freight (shipping, delivery, shipping and handling) is exempt, intrastate and interstate
   },
   selftest = {
     { name = "general goods at the ZIP rate (6%)",

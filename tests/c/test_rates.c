@@ -181,6 +181,68 @@ static void t_overlays(void)
     CHECK_EQ_INT(total(&res), 9250000);
     CHECK_EQ_INT(resolve("US", "TN", "Nashville", "37201", "2025-02-01", &res, &err), 0);
     CHECK_EQ_INT(total(&res), 9750000);
+    /* op name (issue 19, names that file correctly): a county-wide district the ZIP table names
+     * after a tax region gets its own name; the rate stays the table's */
+    static const struct {
+        const char *st, *city, *zip, *name, *not_name;
+        int64_t rate, total;
+    } named[] = {
+        {"OH", "Columbus", "43215", "CENTRAL OHIO TRANSIT AUTHORITY", "GRANDVIEW", 1000000,
+         8000000},
+        {"OH", "Toledo", "43604", "TOLEDO AREA REGIONAL TRANSIT AUTHORITY", NULL, 500000, 7750000},
+        {"NY", "Carmel", "10512", "METROPOLITAN COMMUTER TRANSPORTATION DISTRICT", "SOMERS", 375000,
+         8375000},
+        {"NY", "New York", "10001", "METROPOLITAN COMMUTER TRANSPORTATION DISTRICT", NULL, 375000,
+         8875000},
+    };
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++) {
+        CHECK_EQ_INT(
+            resolve("US", named[i].st, named[i].city, named[i].zip, "2026-03-01", &res, &err), 0);
+        CHECK_EQ_INT(total(&res), named[i].total);
+        int found = 0;
+        for (int k = 0; k < res.n; k++) {
+            if (res.e[k].level != LEVY_LEVEL_DISTRICT)
+                continue;
+            CHECK_EQ_STR(res.e[k].name, named[i].name);
+            CHECK(res.e[k].suffix == NULL);
+            CHECK_EQ_INT(res.e[k].rate, named[i].rate);
+            CHECK(res.e[k].note != NULL && strstr(res.e[k].note, "overlays.csv") != NULL);
+            found = 1;
+        }
+        CHECK(found);
+    }
+    /* a city tax the table names after a district: Memphis 38103 (no ship_to.city), the Census
+     * place's code */
+    CHECK_EQ_INT(resolve("US", "TN", NULL, "38103", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(total(&res), 9750000);
+    {
+        int city = 0;
+        for (int k = 0; k < res.n; k++)
+            if (res.e[k].level == LEVY_LEVEL_CITY) {
+                CHECK_EQ_STR(res.e[k].name, "MEMPHIS");
+                CHECK(res.e[k].code && strcmp(res.e[k].code, "4748000") == 0);
+                city = 1;
+            }
+        CHECK(city);
+    }
+    /* New York City's 4.5 %: its Census place code; Staten Island's ZIPs, which the table names
+     * "RICHMOND" after the county, are the city's too */
+    static const char *const nyc[] = {"10001", "10301", "11201"};
+    for (size_t i = 0; i < sizeof nyc / sizeof *nyc; i++) {
+        CHECK_EQ_INT(resolve("US", "NY", NULL, nyc[i], "2026-03-01", &res, &err), 0);
+        int city = 0;
+        for (int k = 0; k < res.n; k++)
+            if (res.e[k].level == LEVY_LEVEL_CITY) {
+                CHECK_EQ_STR(res.e[k].name, "NEW YORK CITY");
+                CHECK(res.e[k].code && strcmp(res.e[k].code, "3651000") == 0);
+                city = 1;
+            }
+        CHECK(city);
+    }
+    /* a district of another rate in the same ZIP range keeps its name: NC's, untouched */
+    CHECK_EQ_INT(resolve("US", "NC", "Charlotte", "28202", "2026-03-01", &res, &err), 0);
+    for (int k = 0; k < res.n; k++)
+        CHECK(strcmp(res.e[k].name, "METROPOLITAN COMMUTER TRANSPORTATION DISTRICT") != 0);
 end:;
 }
 
@@ -416,6 +478,19 @@ static void t_eu(void)
     CHECK_EQ_INT(res.e[0].rate, 0);
     CHECK_EQ_INT(resolve("ES", NULL, NULL, "28001", "2025-01-01", &res, &err), 0);
     CHECK_EQ_INT(res.e[0].rate, 21000000);
+    /* Portugal's autonomous regions by postcode, written as Portugal writes it ("9000-001":
+     * spaces and dashes ignored, issue 19): Madeira 22 %, the Azores 18 % then 16 % from
+     * 2021-07-01 (levy's period in the ibericode file, data/README.md); mainland 23 % */
+    CHECK_EQ_INT(resolve("PT", NULL, NULL, "9000-001", "2026-01-01", &res, &err), 0);
+    CHECK_EQ_STR(res.e[0].name, "MADEIRA");
+    CHECK_EQ_INT(res.e[0].rate, 22000000);
+    CHECK_EQ_INT(resolve("PT", NULL, NULL, "9500-001", "2021-06-30", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 18000000);
+    CHECK_EQ_INT(resolve("PT", NULL, NULL, "9500 001", "2021-07-01", &res, &err), 0);
+    CHECK_EQ_STR(res.e[0].name, "AZORES");
+    CHECK_EQ_INT(res.e[0].rate, 16000000);
+    CHECK_EQ_INT(resolve("PT", NULL, NULL, "1000-001", "2026-01-01", &res, &err), 0);
+    CHECK_EQ_INT(res.e[0].rate, 23000000);
     /* AT: "reduced" is reduced1 */
     CHECK_EQ_INT(resolve("AT", NULL, NULL, NULL, "2025-01-01", &res, &err), 0);
     CHECK_EQ_INT(levy_rates_vat_key(&res, "reduced", &red), 0);

@@ -146,7 +146,7 @@ EXPECTED = [
     # MCTD 0.375 % = 0.5625 -> 0.56; total 13.31. The -150.00 credit: -13.31 (was 0.00).
     ("NYC clothing credit -150.00", body("USD", "nyc", "-150.00", "1", "clothing"), "-13.31",
      [("NEW YORK", "-6.00", "-150.00"), ("NEW YORK CITY", "-6.75", "-150.00"),
-      ("NEW YORK CITY (SPECIAL)", "-0.56", "-150.00")], "standard_rated"),
+      ("METROPOLITAN COMMUTER TRANSPORTATION DISTRICT", "-0.56", "-150.00")], "standard_rated"),
     # MA clothing sale 300.00: 6.25 % x (300 - 175) = 7.8125 -> 7.81; the credit: -7.81
     # (was 0.00, product_exempt)
     ("MA clothing credit -300.00", body("USD", "boston", "-300.00", "1", "clothing"), "-7.81",

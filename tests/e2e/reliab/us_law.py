@@ -8,7 +8,7 @@ and `levy calc`, a user gets
     (N.J.A.C. 18:24-27.2(c)); in PA a shipment with a taxable item is taxed in full;
   * taxability that changes with the date: WA live presentations (training) taxable from
     2025-10-01 (ESSB 5814), Manitoba RST on SaaS from 2026-01-01, MD SaaS at 6 % before and
-    3 % from 2025-07-01;
+    3 % from 2025-07-01 (a business buyer: exempt from 2022-07-01 to 2025-06-30, Ch. 535 of 2022);
   * caps and thresholds on the price: Florida's surtax only on the first $5,000 of an item,
     Connecticut clothing over $1,000 per article at 7.75 %.
 
@@ -47,10 +47,13 @@ ADDR = {
 REGIONS = ("US-PA", "US-NJ", "US-WA", "US-MD", "US-FL", "US-CT", "CA", "CA-MB")
 
 
-def doc(st, date, lines, currency="USD"):
-    return {"currency": currency, "date": date, "ship_to": ADDR[st],
-            "lines": [{"id": str(i + 1), "amount": a, "quantity": q, "tax_code": c}
-                      for i, (a, q, c) in enumerate(lines)]}
+def doc(st, date, lines, currency="USD", ctype=None):
+    d = {"currency": currency, "date": date, "ship_to": ADDR[st],
+         "lines": [{"id": str(i + 1), "amount": a, "quantity": q, "tax_code": c}
+                   for i, (a, q, c) in enumerate(lines)]}
+    if ctype:
+        d["customer"] = {"type": ctype}
+    return d
 
 
 # (name, request, total_tax, {line index: (tax, reason or None)})
@@ -71,7 +74,10 @@ CASES = [
      doc("WA", "2025-09-30", [("100.00", "1", "training")]), "0.00", {0: ("0.00", "product_exempt")}),
     ("WA training 2025-10-01: ESSB 5814",
      doc("WA", "2025-10-01", [("100.00", "1", "training")]), "10.35", {0: ("10.35", "standard_rated")}),
-    ("MD SaaS 2025-06-30: 6 %", doc("MD", "2025-06-30", [("100.00", "1", "saas")]), "6.00", {}),
+    ("MD SaaS for an individual 2025-06-30: 6 %",
+     doc("MD", "2025-06-30", [("100.00", "1", "saas")], ctype="individual"), "6.00", {}),
+    ("MD SaaS for a business 2025-06-30: not a digital product (Ch. 535 of 2022)",
+     doc("MD", "2025-06-30", [("100.00", "1", "saas")], ctype="business"), "0.00", {}),
     ("MD SaaS 2025-07-01: 3 %", doc("MD", "2025-07-01", [("100.00", "1", "saas")]), "3.00", {}),
     ("MB SaaS 2025-12-31: GST only", doc("MB", "2025-12-31", [("100.00", "1", "saas")], "CAD"), "5.00", {}),
     ("MB SaaS 2026-01-01: GST + RST", doc("MB", "2026-01-01", [("100.00", "1", "saas")], "CAD"), "12.00", {}),

@@ -150,6 +150,10 @@ local VAT = {
   IE = { { "2021-03-01", "23", "9" } },
   DK = { { "0000-01-01", "25", nil } },
   GR = { { "2016-06-01", "24", "6" } }, -- ibericode: reduced1 6, reduced2 13; "EL" (VIES) is Greece
+  ES = { { "2012-09-01", "21", "10" } }, -- the e-book self-tests of eu/vat.lua (EBOOK_RATES)
+  IT = { { "2013-10-01", "22", "10" } },
+  NL = { { "2019-01-01", "21", "9" } },
+  SE = { { "0000-01-01", "25", "12" } },
 }
 -- National rates (GB AU NZ CH NO SG JP IN and the digital-services countries MX ZA KR TR SA AE
 -- IS CL CO MY TH ID PH TW KE NG EG IL): read from the engine's data/intl/national.csv (country,
@@ -390,7 +394,12 @@ local function resolve(req)
     for _, o in ipairs(OVERLAYS) do
       if o.st == st.state and zip5 >= o.zf and zip5 <= o.zt and req.date >= o.from and req.date <= o.to then
         local done = false
-        if o.op == "set" then
+        if o.op == "name" then -- names the district of that rate; no rate changes (data/README.md)
+          for _, t in ipairs(taxes) do
+            if t.level == o.level and cmp(t.percentage, o.pct) == 0 then t.jurisdiction = o.name end
+          end
+          done = true
+        elseif o.op == "set" then
           for _, t in ipairs(taxes) do if t.level == o.level then t.percentage = o.pct; done = true; break end end
         end
         if not done then
@@ -414,7 +423,7 @@ local function resolve(req)
     for _, period in ipairs(VAT[cc]) do
       if req.date >= period[1] then
         return { { region = "EU", reduced = period[3], taxes = { { jurisdiction = cc, level = "country",
-          type = "VAT", percentage = period[2], fraction = "1" } } } }
+          type = "VAT", percentage = period[2], fraction = "1", authority_code = cc } } } }
       end
     end
   elseif NATIONAL[cc] then

@@ -1,0 +1,608 @@
+#!/usr/bin/env python3
+"""levy's own sourced check set (issue 19): each case is a question of law put to `levy calc`
+as a /v1/calculate request, with the answer the cited source gives. The cases cover every
+category of issue 19 (shipping follows the goods, caps and thresholds on the price,
+taxability with dates, reverse charge, territories, the digital-services countries, local
+taxes outside sales tax, business vs consumer, jurisdiction names and codes, the taxonomy)
+and the worked examples of /work/shared/docs/tax-facts.md section 4. Where an expected amount
+depends on a local rate, the case pins the rate the law gives (tax-facts.md or the authority
+page named in `source`); otherwise it pins what the law decides (taxed or not, which share,
+which level, who accounts for the tax).
+
+usage: check.py /path/to/levy [--markdown FILE]   (exit 1 when a case fails)
+The table tests/law/cases.md is written by --markdown (category, case, source, levy's answer,
+right/wrong).
+"""
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+LEVY = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "levy")
+
+CASES = []
+
+
+def case(cat, name, source, req, known=None, **expect):
+    """known: a wrong answer levy gives today and why it is not fixed yet (listed as wrong in the
+    table and in the output, not failing the test; a known case that passes is reported)."""
+    CASES.append({"cat": cat, "name": name, "source": source, "req": req, "expect": expect, "known": known})
+
+
+def line(i, amount, code, qty=None):
+    l = {"id": str(i), "amount": amount, "tax_code": code}
+    if qty:
+        l["quantity"] = qty
+    return l
+
+
+def us(st, zip_code, lines, date="2026-03-01", city="", ctype=None):
+    b = {"currency": "USD", "date": date,
+         "lines": [line(i + 1, *l) for i, l in enumerate(lines)],
+         "ship_to": {"country": "US", "state": st, "zip_code": zip_code, "city": city or "X", "line1": "1 Main St"}}
+    if ctype:
+        b["customer"] = {"type": ctype}
+    return b
+
+
+def intl(cc, lines, pc=None, date="2026-03-01", tax_id=None, seller=None, state=None, cur="EUR", ctype=None,
+         regime=None):
+    b = {"currency": cur, "date": date,
+         "lines": [line(i + 1, *l) for i, l in enumerate(lines)],
+         "ship_to": {"country": cc, "city": "X", "line1": "1 Main St"}}
+    if pc:
+        b["ship_to"]["zip_code"] = pc
+    if state:
+        b["ship_to"]["state"] = state
+    cu = {}
+    if tax_id:
+        cu["tax_id"] = tax_id
+    if ctype:
+        cu["type"] = ctype
+    if cu:
+        b["customer"] = cu
+    if seller == "US":
+        b["ship_from"] = {"country": "US", "state": "NY", "zip_code": "10001", "city": "New York", "line1": "2 Main St"}
+    elif seller:
+        b["ship_from"] = {"country": seller, "city": "Y", "line1": "2 Main St"}
+    if regime:
+        b["_settings"] = {"ca_gst_regime": regime}
+    return b
+
+
+G = [("100.00", "general")]
+S = [("100.00", "saas")]
+
+# ---------------------------------------------------------------- worked examples (tax-facts.md 4)
+case("worked example", "#1 ZIP 92615 CA, $100 general: 7.75 %", "tax-facts #1 (Avalara SDK fixture); CDTFA rate for Huntington Beach 7.75 %",
+     us("CA", "92615", G), total_tax="7.75")
+case("worked example", "#3 Los Angeles 90002: $1.50 separately stated freight not taxed", "tax-facts #3 (TaxJar API docs); CA Reg. 1628(b)(3)",
+     us("CA", "90002", [("15.00", "general"), ("1.50", "shipping")]), line_tax={2: "0.00"})
+case("worked example", "#4 Ramsey NJ 07446: $15 + $1.50 shipping taxed, 6.625 % → 1.09", "tax-facts #4 (taxjar-node mock); N.J.S.A. 54:32B-2(oo)",
+     us("NJ", "07446", [("15.00", "general"), ("1.50", "shipping")]), total_tax="1.09")
+case("worked example", "#6 Monterey 93940: $15 shipping exempt, tax on the $100 only", "tax-facts #6; CA Reg. 1628",
+     us("CA", "93940", [("100.00", "general", "2"), ("15.00", "shipping")]), line_tax={2: "0.00"})
+case("worked example", "#10 Québec $100: GST 5.00 + QST 9.975 % rounded half up 9.98", "tax-facts #10 (Revenu Québec: each tax rounded, half up)",
+     intl("CA", G, state="QC", cur="CAD"), total_tax="14.98")
+case("worked example", "#11 Ontario $100: HST 13 %", "tax-facts #11 (Excise Tax Act Sch. VIII: ON 8 % + 5 %)",
+     intl("CA", G, state="ON", cur="CAD"), total_tax="13.00")
+case("worked example", "#12 Nova Scotia 2025-03-31: HST 15 %", "tax-facts #12 (NS HST 14 % from 2025-04-01)",
+     intl("CA", G, state="NS", cur="CAD", date="2025-03-31"), total_tax="15.00")
+case("worked example", "#12 Nova Scotia 2025-04-01: HST 14 %", "tax-facts #12",
+     intl("CA", G, state="NS", cur="CAD", date="2025-04-01"), total_tax="14.00")
+case("worked example", "#13 UK £100 standard-rated: £20", "tax-facts #13 (HMRC VAT rates)",
+     intl("GB", G, pc="SW1A 1AA", cur="GBP"), total_tax="20.00")
+case("worked example", "#15 Germany B2C 2026: 19 %", "tax-facts #15 (UStG §12(1))",
+     intl("DE", G, pc="10115"), total_tax="19.00")
+case("worked example", "#15 Germany B2C 2020-10-01: 16 % (temporary cut Jul-Dec 2020)", "tax-facts #15 (Zweites Corona-Steuerhilfegesetz)",
+     intl("DE", G, pc="10115", date="2020-10-01"), total_tax="16.00")
+case("worked example", "#16 Romania 2025-07-31: 19 %", "tax-facts #16 (Law 141/2025: 21 % from 2025-08-01)",
+     intl("RO", G, date="2025-07-31", cur="RON"), total_tax="19.00")
+case("worked example", "#16 Romania 2025-08-01: 21 %", "tax-facts #16",
+     intl("RO", G, date="2025-08-01", cur="RON"), total_tax="21.00")
+case("worked example", "#17 French seller to a German business with a valid VAT number: reverse charge", "tax-facts #17; Directive 2006/112/EC art. 44, 196",
+     intl("DE", G, pc="10115", tax_id="DE136695976", seller="FR"), total_tax="0.00", reason="reverse_charge")
+case("worked example", "#20 Austin 78701 SaaS $100: 8.25 % on 80 % → 6.60", "tax-facts #20; Tex. Tax Code 151.351, 34 TAC 3.330",
+     us("TX", "78701", S), total_tax="6.60")
+case("worked example", "#22 Chicago 60601 general: 10.25 %", "tax-facts #22",
+     us("IL", "60601", G, city="Chicago"), total_tax="10.25")
+case("worked example", "#22 New York 10001 general: 8.875 % → 8.88", "tax-facts #22; NY DTF Pub 718",
+     us("NY", "10001", G, city="New York"), total_tax="8.88")
+case("worked example", "Estonia 2025-06-30: 22 %", "tax-facts 4.1 (KMS §15: 24 % from 2025-07-01)",
+     intl("EE", G, date="2025-06-30"), total_tax="22.00")
+case("worked example", "Estonia 2025-07-01: 24 %", "tax-facts 4.1",
+     intl("EE", G, date="2025-07-01"), total_tax="24.00")
+case("worked example", "Finland 2024-09-01: 25.5 %", "tax-facts 4.1 (AVL 84 §, 1185/2024)",
+     intl("FI", G, pc="00100", date="2024-09-01"), total_tax="25.50")
+case("worked example", "Slovakia 2025-01-01: 23 %", "tax-facts 4.1 (Act 278/2024)",
+     intl("SK", G, date="2025-01-01"), total_tax="23.00")
+
+# ---------------------------------------------------------------- shipping follows the goods
+case("shipping", "PA: delivery of clothing (exempt) is exempt", "61 Pa. Code 54.1(b)",
+     us("PA", "19103", [("100.00", "clothing"), ("10.00", "shipping")], city="Philadelphia"), total_tax="0.00")
+case("shipping", "PA: delivery of taxable goods is taxed (Philadelphia 8 %)", "61 Pa. Code 54.1(a)",
+     us("PA", "19103", [("100.00", "general"), ("10.00", "shipping")], city="Philadelphia"), total_tax="8.80")
+case("shipping", "NJ: delivery of clothing is exempt", "N.J.A.C. 18:24-27.2(c) Example 1",
+     us("NJ", "07102", [("100.00", "clothing"), ("10.00", "shipping")], city="Newark"), total_tax="0.00")
+case("shipping", "NJ: delivery of taxable goods taxed, 6.625 % × 110 → 7.29", "N.J.S.A. 54:32B-2(oo)",
+     us("NJ", "07102", [("100.00", "general"), ("10.00", "shipping")], city="Newark"), total_tax="7.29")
+case("shipping", "MN: mixed shipment (taxable + clothing) – delivery taxed on the taxable share by price (50 %)", "Minn. Stat. 297A.61 subd. 7; SSUTA sec. 317",
+     us("MN", "55401", [("100.00", "general"), ("100.00", "clothing"), ("10.00", "shipping")], city="Minneapolis"), line_taxable={3: "5.00"})
+case("shipping", "TX: $100 taxable + $300 exempt + $20 delivery → $5 of the delivery taxed (0.41)", "34 TAC 3.303; docs/rules.md example",
+     us("TX", "78701", [("100.00", "general"), ("300.00", "food_grocery"), ("20.00", "shipping")]), line_tax={3: "0.41"}, line_taxable={3: "5.00"})
+case("shipping", "TX: delivery of exempt goods (groceries) exempt", "34 TAC 3.303(a); Tex. Tax Code 151.007",
+     us("TX", "78701", [("100.00", "food_grocery"), ("20.00", "shipping")]), total_tax="0.00")
+case("shipping", "CA: separately stated delivery by common carrier not taxed", "CA Reg. 1628(b)(3)",
+     us("CA", "94103", [("100.00", "general"), ("10.00", "shipping")], city="San Francisco"), line_tax={2: "0.00"})
+case("shipping", "NY: delivery of taxable goods taxed (8.875 % on $10)", "Tax Bulletin ST-838",
+     us("NY", "10001", [("100.00", "general"), ("10.00", "shipping")], city="New York"), line_tax={2: "0.89"})
+case("shipping", "NY: delivery of exempt clothing (NYC, under $110) exempt", "Tax Bulletin ST-838; Tax Law 1115(a)(30)",
+     us("NY", "10001", [("50.00", "clothing"), ("10.00", "shipping")], city="New York"), total_tax="0.00")
+case("shipping", "WA: delivery of taxable goods taxed in full", "RCW 82.08.010(1)(a) (selling price includes delivery), RCW 82.08.145",
+     us("WA", "98101", [("100.00", "general"), ("10.00", "shipping")], city="Seattle"), line_taxable={2: "10.00"})
+case("shipping", "FL: separately stated, avoidable delivery not taxed", "Rule 12A-1.045(3) F.A.C.",
+     us("FL", "33130", [("100.00", "general"), ("10.00", "shipping")], city="Miami"), line_tax={2: "0.00"})
+case("shipping", "VA: separately stated transportation charges exempt", "Va. Code 58.1-609.5(3)",
+     us("VA", "23219", [("100.00", "general"), ("10.00", "shipping")], city="Richmond"), line_tax={2: "0.00"})
+case("shipping", "MS: delivery with taxable goods is gross proceeds", "35 Miss. Admin. Code Pt. 4, 4-02-03-100",
+     us("MS", "39201", [("100.00", "general"), ("10.00", "shipping")], city="Jackson"), line_taxable={2: "10.00"})
+case("shipping", "CT: delivery of exempt groceries exempt", "Conn. Gen. Stat. 12-407(a)(8); DRS",
+     us("CT", "06103", [("100.00", "food_grocery"), ("10.00", "shipping")], city="Hartford"), total_tax="0.00")
+case("shipping", "CT: delivery of taxable goods taxed 6.35 %", "Conn. Gen. Stat. 12-407(a)(8)(A)(iii)",
+     us("CT", "06103", [("100.00", "general"), ("10.00", "shipping")], city="Hartford"), line_tax={2: "0.64"})
+case("shipping", "MI: mixed shipment allocated by price (6 % on $5)", "MCL 205.51(1)(d); Treasury IPD 2004-8",
+     us("MI", "48226", [("100.00", "general"), ("100.00", "food_grocery"), ("10.00", "shipping")], city="Detroit"), line_tax={3: "0.30"})
+case("shipping", "WI: delivery of exempt groceries exempt", "Wis. Stat. 77.51(15b)(a)4; SSUTA sec. 317",
+     us("WI", "53202", [("100.00", "food_grocery"), ("10.00", "shipping")], city="Milwaukee"), total_tax="0.00")
+case("shipping", "CO: separately stated delivery not taxed", "1 CCR 201-4 Reg. 39-26-102.13",
+     us("CO", "80202", [("100.00", "general"), ("10.00", "shipping")], city="Denver"), line_tax={2: "0.00"})
+case("shipping", "DC: delivery charges part of the taxable price", "D.C. Code 47-2001(n)(1) and (s) (gross receipts include delivery)",
+     us("DC", "20001", [("100.00", "general"), ("10.00", "shipping")], city="Washington"), line_taxable={2: "10.00"})
+case("shipping", "OH: delivery of taxable goods taxed", "R.C. 5739.01(H)(1)(a)(iii)",
+     us("OH", "43215", [("100.00", "general"), ("10.00", "shipping")], city="Columbus"), line_taxable={2: "10.00"})
+
+case("shipping", "OK: separately stated delivery not taxed", "Okla. Admin. Code 710:65-19-70(b)",
+     us("OK", "73102", [("100.00", "general"), ("10.00", "shipping")], city="Oklahoma City"), line_tax={2: "0.00"})
+case("shipping", "WY: separately stated outbound freight exempt", "WY DOR bulletin 'Freight and Transportation Charges' (2014)",
+     us("WY", "82001", [("100.00", "general"), ("10.00", "shipping")], city="Cheyenne"), line_tax={2: "0.00"})
+
+# ---------------------------------------------------------------- caps and thresholds on the price
+case("caps", "FL: discretionary surtax only on the first $5,000 of a single item ($10,000 → 600 + 50)", "Fla. Stat. 212.054(2)(b)1.",
+     us("FL", "33130", [("10000.00", "general")], city="Miami"), total_tax="650.00")
+case("caps", "FL: two $5,000 items: surtax on each in full", "Fla. Stat. 212.054(2)(b)1. (per item)",
+     us("FL", "33130", [("10000.00", "general", "2")], city="Miami"), total_tax="700.00")
+case("caps", "CT: clothing over $1,000 per article at 7.75 % on the whole price", "Conn. Gen. Stat. 12-408(1)(H)",
+     us("CT", "06103", [("1200.00", "clothing")], city="Hartford"), total_tax="93.00")
+case("caps", "CT: clothing of $1,000.00 exactly at 6.35 %", "Conn. Gen. Stat. 12-408(1)(H) (more than $1,000)",
+     us("CT", "06103", [("1000.00", "clothing")], city="Hartford"), total_tax="63.50")
+case("caps", "TN: single article $2,000 in Memphis (state 7 %, local 2.75 % to $1,600, 2.75 % on 1,600.01-3,200)", "Tenn. Code Ann. 67-6-702(a), 67-6-202(a)",
+     us("TN", "38103", [("2000.00", "general")], city="Memphis"), total_tax="195.00")
+case("caps", "TN: two articles of $1,800 (per unit)", "Tenn. Code Ann. 67-6-702(a), 67-6-202(a)",
+     us("TN", "38103", [("3600.00", "general", "2")], city="Memphis"), total_tax="351.00")
+case("caps", "RI: clothing, first $250 of each item exempt ($300 → 7 % × 50)", "R.I. Gen. Laws 44-18-30(27)",
+     us("RI", "02903", [("300.00", "clothing")], city="Providence"), total_tax="3.50")
+case("caps", "MA: clothing, first $175 exempt ($200 → 6.25 % × 25)", "M.G.L. c. 64H 6(k)",
+     us("MA", "02108", [("200.00", "clothing")], city="Boston"), total_tax="1.56")
+case("caps", "NY: clothing under $110 in NYC fully exempt", "Tax Law 1115(a)(30); Pub 718-C",
+     us("NY", "10001", [("100.00", "clothing")], city="New York"), total_tax="0.00")
+case("caps", "NY: clothing of $110 in NYC taxed in full (8.875 %)", "Tax Law 1115(a)(30) (less than $110)",
+     us("NY", "10001", [("110.00", "clothing")], city="New York"), total_tax="9.76")
+case("caps", "NY: clothing under $110 in Buffalo: state exempt, Erie County 4.75 % applies", "Pub 718-C (Erie County did not enact the exemption)",
+     us("NY", "14201", [("100.00", "clothing")], city="Buffalo"), total_tax="4.75")
+case("caps", "VT: clothing exempt", "32 V.S.A. 9741(45)",
+     us("VT", "05401", [("100.00", "clothing")], city="Burlington"), total_tax="0.00")
+case("caps", "MN: clothing exempt", "Minn. Stat. 297A.67 subd. 8",
+     us("MN", "55401", [("100.00", "clothing")], city="Minneapolis"), total_tax="0.00")
+case("caps", "PA: clothing exempt", "72 P.S. 7204(26)",
+     us("PA", "17101", [("100.00", "clothing")], city="Harrisburg"), total_tax="0.00")
+
+case("caps", "NY Putnam County clothing under $110 2024-03-01: county and MCTD exempt too", "Pub 718-C; Putnam County local law (from 2024-03-01)",
+     us("NY", "10512", [("100.00", "clothing")], city="Carmel", date="2024-03-01"), total_tax="0.00")
+case("caps", "NY Putnam County clothing under $110 2024-02-29: county 4 % + MCTD 0.375 %", "Pub 718-C (before Putnam's exemption)",
+     us("NY", "10512", [("100.00", "clothing")], city="Carmel", date="2024-02-29"), total_tax="4.38")
+case("shipping", "NY Buffalo: delivery of clothing under $110 follows it: state exempt, Erie County taxed", "Tax Bulletin ST-838; Pub 718-C",
+     us("NY", "14201", [("50.00", "clothing"), ("10.00", "shipping")], city="Buffalo"), line_tax={2: "0.48"})
+
+# ---------------------------------------------------------------- taxability with dates
+case("dated taxability", "Manitoba 2025-12-31: RST not on cloud services (GST only)", "Manitoba Budget 2025, RST Act s. 2(1) amended from 2026-01-01",
+     intl("CA", S, state="MB", cur="CAD", date="2025-12-31"), total_tax="5.00")
+case("dated taxability", "Manitoba 2026-01-01: RST 7 % on cloud computing", "Manitoba RST Bulletin 'Cloud computing services' (2026-01-01)",
+     intl("CA", S, state="MB", cur="CAD", date="2026-01-01"), total_tax="12.00")
+case("dated taxability", "WA custom software 2025-09-30: exempt", "RCW 82.04.050 before ESSB 5814",
+     us("WA", "98101", [("100.00", "custom_software")], date="2025-09-30", city="Seattle"), total_tax="0.00")
+case("dated taxability", "WA custom software 2025-10-01: retail sale (ESSB 5814)", "ESSB 5814 s. 101 (RCW 82.04.050)",
+     us("WA", "98101", [("100.00", "custom_software")], date="2025-10-01", city="Seattle"), reason="standard_rated")
+case("dated taxability", "WA IT support 2025-10-01: retail sale (ESSB 5814)", "ESSB 5814; WA DOR interim guidance 'Information technology services'",
+     us("WA", "98101", [("100.00", "it_support")], date="2025-10-01", city="Seattle"), reason="standard_rated")
+case("dated taxability", "MD SaaS for business 2025-06-30: exempt", "Md. Code Tax-Gen. 11-225 (digital products for business use)",
+     us("MD", "21201", S, date="2025-06-30", city="Baltimore", ctype="business"), total_tax="0.00")
+case("dated taxability", "MD SaaS for business 2025-07-01: 3 %", "HB 352 (2025), Md. Code Tax-Gen. 11-104(n); Technical Bulletin 56",
+     us("MD", "21201", S, date="2025-07-01", city="Baltimore", ctype="business"), total_tax="3.00")
+case("dated taxability", "MD SaaS for an individual 2025-07-01: 6 %", "Md. Code Tax-Gen. 11-101(c-3), 11-104(a)",
+     us("MD", "21201", S, date="2025-07-01", city="Baltimore", ctype="individual"), total_tax="6.00")
+case("dated taxability", "DC 2026-09-30: 6 %", "D.C. Code 47-2002(a)",
+     us("DC", "20001", G, date="2026-09-30", city="Washington"), total_tax="6.00")
+case("dated taxability", "DC 2026-10-01: 7 %", "D.C. Code 47-2002(a) (FY2025 BSA, kept by FY2026 BSA)",
+     us("DC", "20001", G, date="2026-10-01", city="Washington"), total_tax="7.00")
+case("dated taxability", "KY SaaS 2022-12-31: not taxable", "KRS 139.200(2)(g) (HB 8, 2022: from 2023-01-01)",
+     us("KY", "40202", S, date="2022-12-31", city="Louisville"), total_tax="0.00")
+case("dated taxability", "KY SaaS 2023-01-01: 6 %", "KRS 139.200(2)(g) (prewritten computer software access services)",
+     us("KY", "40202", S, date="2023-01-01", city="Louisville"), total_tax="6.00")
+case("dated taxability", "VT SaaS 2024-06-30: exempt", "32 V.S.A. 9771 (2015 exemption, repealed by Act 181 of 2024 / H.887)",
+     us("VT", "05401", S, date="2024-06-30", city="Burlington"), total_tax="0.00")
+case("dated taxability", "VT SaaS 2024-07-01: taxable", "Act 181 of 2024 (H.887)",
+     us("VT", "05401", S, date="2024-07-01", city="Burlington"), reason="standard_rated")
+
+case("dated taxability", "RI SaaS 2018-09-30: not taxable", "280-RICR-20-70-46.7(C) (vendor-hosted software)",
+     us("RI", "02903", S, date="2018-09-30", city="Providence"), total_tax="0.00")
+case("dated taxability", "RI SaaS 2018-10-01: 7 %", "R.I. Gen. Laws 44-18-7.1(g)(v); Advisory 2018-38",
+     us("RI", "02903", S, date="2018-10-01", city="Providence"), total_tax="7.00")
+
+case("dated taxability", "IA SaaS for personal use 2018-12-31: not taxable", "Iowa DOR 'Taxation of Specified Digital Products, Software, and Related Services' (S.F. 2417 from 2019-01-01)",
+     us("IA", "50309", S, date="2018-12-31", city="Des Moines", ctype="individual"), total_tax="0.00")
+case("dated taxability", "IA SaaS for personal use 2019-01-01: 6 % + 1 % local", "S.F. 2417 (2018), Iowa Code 423.2(6)\"bu\"",
+     us("IA", "50309", S, date="2019-01-01", city="Des Moines", ctype="individual"), total_tax="7.00")
+
+case("dated taxability", "LA SaaS 2024-12-31: not taxable", "H.B. 10 (2024 3rd ES; from 2025-01-01), LDR summary 2024-12-16",
+     us("LA", "70113", S, date="2024-12-31", city="New Orleans"), total_tax="0.00")
+case("dated taxability", "LA SaaS 2025-01-01: state 5 % + parish", "H.B. 10 (2024 3rd ES): prewritten computer software access",
+     us("LA", "70113", S, date="2025-01-01", city="New Orleans"), reason="standard_rated")
+case("dated taxability", "LA state rate 2024-12-31: 4.45 %", "La. R.S. 47:302, 321, 321.1, 331; 51:1286 (H.B. 8 digest); 5 % from 2025-01-01 (Act 11)",
+     us("LA", "70113", G, date="2024-12-31", city="New Orleans"), total_tax="10.45")
+
+# ---------------------------------------------------------------- reverse charge / B2B
+case("reverse charge", "CH: registered foreign seller charges 8.1 % to a Swiss business", "MWSTG Art. 45 para. 1 lit. a, Art. 10 para. 2 lit. b",
+     intl("CH", S, pc="8001", tax_id="CHE-116.281.710 MWST", seller="US", cur="CHF"), total_tax="8.10")
+case("reverse charge", "EU: US seller, German business with a valid VAT number: reverse charge", "Directive 2006/112/EC art. 44, 196",
+     intl("DE", S, pc="10115", tax_id="DE136695976", seller="US"), total_tax="0.00", reason="reverse_charge")
+case("reverse charge", "EU: 'DE123456789' (wrong check digit) is no VAT number: 19 % and a note", "UStG §27a; BZSt check-digit method (ISO 7064 MOD 11,10)",
+     intl("DE", S, pc="10115", tax_id="DE123456789", seller="US"), total_tax="19.00", note="tax_id_invalid")
+case("reverse charge", "EU: 'N/A' as tax id: consumer sale", "Directive 2006/112/EC art. 58 (B2C place of supply); Implementing Reg. 282/2011 art. 18",
+     intl("DE", S, pc="10115", tax_id="N/A", seller="US"), total_tax="19.00", note="tax_id_invalid")
+case("reverse charge", "EU: French seller to a French business: domestic 20 %", "CGI art. 256, 278",
+     intl("FR", S, pc="75001", tax_id="FR40303265045", seller="FR"), total_tax="20.00")
+case("reverse charge", "GB: US seller to a UK business with a VAT number: reverse charge", "VATA 1994 s. 8; HMRC Notice 741A",
+     intl("GB", S, pc="SW1A 1AA", tax_id="GB980780684", seller="US", cur="GBP"), total_tax="0.00", reason="reverse_charge")
+case("reverse charge", "AU: business with an ABN: not charged", "GST Act 1999 s. 84-5, s. 9-26; ATO 'GST on imported services and digital products'",
+     intl("AU", S, tax_id="51824753556", seller="US", cur="AUD"), total_tax="0.00")
+case("reverse charge", "NZ: GST-registered business: not charged", "GST Act 1985 s. 8(4D), 8(4B)",
+     intl("NZ", S, tax_id="49-091-850", seller="US", cur="NZD"), total_tax="0.00")
+case("reverse charge", "NO: business with an MVA number: not charged (VOEC is B2C only)", "Merverdiavgiftsloven §3-30",
+     intl("NO", S, tax_id="NO923609016MVA", seller="US", cur="NOK"), total_tax="0.00")
+case("reverse charge", "CA simplified regime: GST registrant with BN not charged", "Excise Tax Act s. 211.1, 211.17",
+     intl("CA", S, state="AB", tax_id="123456782RT0001", seller="US", cur="CAD", regime="simplified"), total_tax="0.00")
+case("reverse charge", "CA normal regime: GST registrant charged 5 %", "Excise Tax Act s. 165(1)",
+     intl("CA", S, state="AB", tax_id="123456782RT0001", seller="US", cur="CAD", regime="normal"), total_tax="5.00")
+case("reverse charge", "JP: business customer: reverse charge on B2B electronic services", "Consumption Tax Act art. 4(1), 5(1) (2015 amendment)",
+     intl("JP", [("10000", "saas")], tax_id="T1234567890123", seller="US", cur="JPY"), total_tax="0")
+case("reverse charge", "SG: GST-registered business: not charged under OVR", "GST Act s. 14D; IRAS e-Tax Guide 'GST: Taxing imported services by way of reverse charge'",
+     intl("SG", S, tax_id="M90312345A", seller="US", cur="SGD"), total_tax="0.00")
+case("reverse charge", "IN: business with a GSTIN: OIDAR B2B reverse charge", "IGST Act s. 5(3), 14; Notification 10/2017-IT (Rate)",
+     intl("IN", S, tax_id="27AAPFU0939F1ZV", seller="US", cur="INR"), total_tax="0.00")
+case("reverse charge", "ZA: electronic services charged to a business too", "VAT Act s. 1 'enterprise' (b)(vi); ESS Regulations 2019",
+     intl("ZA", S, tax_id="4123456789", seller="US", cur="ZAR"), total_tax="15.00")
+case("reverse charge", "ID: PMSE charged to a business too", "PMK 60/2022",
+     intl("ID", S, tax_id="01.312.166.0-091.000", seller="US", cur="IDR"), total_tax="11.00")
+case("reverse charge", "NG: non-resident supplier charges VAT to a business too", "VAT Act s. 10 (Finance Act 2019/2020)",
+     intl("NG", S, tax_id="12345678-0001", seller="US", cur="NGN"), total_tax="7.50")
+case("reverse charge", "MX: SaaS to a business with an RFC: the business self-assesses", "LIVA art. 24 fr. V, art. 18-B",
+     intl("MX", S, tax_id="MAB-930714-8T4", seller="US", cur="MXN"), total_tax="0.00")
+case("reverse charge", "MX: digital content (art. 18-B) charged to a business too", "LIVA art. 18-B fr. I, 18-D",
+     intl("MX", [("100.00", "digital_goods")], tax_id="MAB-930714-8T4", seller="US", cur="MXN"), total_tax="16.00")
+case("reverse charge", "KR: business customer self-assesses", "VAT Act art. 52, 53-2",
+     intl("KR", [("10000", "saas")], tax_id="116-82-00276", seller="US", cur="KRW"), total_tax="0")
+case("reverse charge", "TR: business customer accounts for the VAT (reverse charge)", "KDV Law art. 9(1)",
+     intl("TR", S, tax_id="4540536920", seller="US", cur="TRY"), total_tax="0.00")
+case("reverse charge", "SA: VAT-registered business self-accounts", "KSA VAT Implementing Regulations art. 47(3)",
+     intl("SA", S, tax_id="399999999900003", seller="US", cur="SAR"), total_tax="0.00")
+case("reverse charge", "AE: registered business self-accounts", "Federal Decree-Law 8/2017 art. 48",
+     intl("AE", S, tax_id="100123456700003", seller="US", cur="AED"), total_tax="0.00")
+case("reverse charge", "TW: business buyer self-assesses", "VAT and Non-VAT Business Tax Act art. 36",
+     intl("TW", [("100.00", "saas")], tax_id="04595257", seller="US", cur="TWD"), total_tax="0.00")
+case("reverse charge", "TH: VAT-registered business self-assesses", "Revenue Code s. 83/6 (e-Service, 2021)",
+     intl("TH", S, tax_id="0-99-4-000-61772-1", seller="US", cur="THB"), total_tax="0.00")
+case("reverse charge", "GB: an EIN ('12-3456789') is no UK VAT number: 20 % and a note", "VATA 1994 Sch. 4A para. 16 (B2C place of supply); HMRC VAT number format (9 digits, mod 97)",
+     intl("GB", S, pc="SW1A 1AA", tax_id="12-3456789", seller="US", cur="GBP"), total_tax="20.00", note="tax_id_invalid")
+case("reverse charge", "AU: an ABN with a wrong check digit: GST charged and a note", "ATO 'Format of the ABN' (mod 89 check)",
+     intl("AU", S, tax_id="51824753557", seller="US", cur="AUD"), total_tax="10.00", note="tax_id_invalid")
+case("reverse charge", "CH: German seller (registered in CH) to a Swiss business: 8.1 %", "MWSTG Art. 45 para. 1 lit. a (acquisition tax only for unregistered suppliers)",
+     intl("CH", S, pc="8001", tax_id="CHE-116.281.710 MWST", seller="DE", cur="CHF"), total_tax="8.10")
+case("countries", "IN B2C SaaS (OIDAR): IGST 18 %", "IGST Act s. 14; Notification 1/2017-IT (Rate)",
+     intl("IN", S, cur="INR"), total_tax="18.00")
+case("countries", "JP B2C SaaS: 10 %", "Consumption Tax Act art. 29",
+     intl("JP", [("1000", "saas")], cur="JPY"), total_tax="100")
+case("reverse charge", "Monaco business, French seller: domestic French VAT", "Convention franco-monégasque 1963; Directive art. 7(1)",
+     intl("MC", S, pc="98000", tax_id="FR40303265045", seller="FR"), total_tax="20.00")
+
+# ---------------------------------------------------------------- territories
+T = "Directive 2006/112/EC art. 6"
+case("territory", "Monaco: taxed as France (20 %)", "Directive 2006/112/EC art. 7(1)",
+     intl("MC", S, pc="98000"), total_tax="20.00", territory="taxed_as")
+case("territory", "Monaco by French postcode 98000: taxed as France", "Directive 2006/112/EC art. 7(1)",
+     intl("FR", S, pc="98000"), total_tax="20.00")
+case("territory", "Isle of Man: UK VAT 20 %", "VAT (Isle of Man) Order 1982; VATA 1994 s. 16",
+     intl("IM", S, pc="IM1 1AA", cur="GBP"), total_tax="20.00")
+case("territory", "Canary Islands (35001): outside EU VAT", T + "(1)(b)",
+     intl("ES", S, pc="35001"), total_tax="0.00", reason="out_of_scope")
+case("territory", "Tenerife (38001): outside EU VAT", T + "(1)(b)",
+     intl("ES", S, pc="38001"), reason="out_of_scope")
+case("territory", "Ceuta (51001): outside EU VAT", T + "(2)(c)",
+     intl("ES", S, pc="51001"), reason="out_of_scope")
+case("territory", "Melilla (52001): outside EU VAT", T + "(2)(d)",
+     intl("ES", S, pc="52001"), reason="out_of_scope")
+case("territory", "Åland (22100): outside EU VAT", T + "(1)(d)",
+     intl("FI", S, pc="22100"), reason="out_of_scope")
+case("territory", "Mount Athos (63086): outside EU VAT", T + "(1)(a)",
+     intl("GR", S, pc="63086"), reason="out_of_scope")
+case("territory", "Büsingen (78266): Swiss VAT 8.1 %", T + "(2)(b); MWSTG art. 3 lit. a",
+     intl("DE", S, pc="78266"), total_tax="8.10")
+case("territory", "Livigno (23041): outside EU VAT", T + "(2)(f); DPR 633/1972 art. 7",
+     intl("IT", S, pc="23041"), reason="out_of_scope")
+case("territory", "Campione d'Italia (22061): outside EU VAT", T + "(2)(g)",
+     intl("IT", S, pc="22061"), reason="out_of_scope")
+case("territory", "Heligoland (27498): outside EU VAT", T + "(2)(a)",
+     intl("DE", S, pc="27498"), reason="out_of_scope")
+case("territory", "Guadeloupe (97110): outside EU VAT", T + "(1)(c)",
+     intl("FR", S, pc="97110"), reason="out_of_scope")
+case("territory", "Réunion (RE): outside EU VAT", T + "(1)(c)",
+     intl("RE", S, pc="97400"), reason="out_of_scope")
+case("territory", "Jersey: outside UK VAT", "HMRC VAT Notice 700 para. 3.2 (Channel Islands)",
+     intl("JE", S, pc="JE2 3AB", cur="GBP"), reason="out_of_scope")
+case("territory", "Guernsey by postcode GY1: outside UK VAT", "HMRC VAT Notice 700 para. 3.2",
+     intl("GB", S, pc="GY1 1AA", cur="GBP"), reason="out_of_scope")
+case("territory", "Northern Ireland (BT1): UK VAT 20 % on goods", "Windsor Framework art. 8; VATA 1994 Sch. 9ZA",
+     intl("GB", G, pc="BT1 1AA", cur="GBP"), total_tax="20.00", territory="goods_eu_rules_services_uk")
+case("territory", "Liechtenstein: Swiss VAT 8.1 %", "MWSTG art. 3 lit. a; CH-FL treaty 1994",
+     intl("LI", S, pc="9490", cur="CHF"), total_tax="8.10")
+
+case("territory", "Madeira (9000-001): Portuguese VAT at Madeira's 22 %", "Directive 2006/112/EC art. 105; CIVA art. 18(3) (Decreto Legislativo Regional 2/2012/M)",
+     intl("PT", S, pc="9000-001"), total_tax="22.00")
+case("territory", "Azores (9500-001) 2021-06-30: 18 %", "CIVA art. 18(3) (Azores rates before 2021-07-01)",
+     intl("PT", S, pc="9500-001", date="2021-06-30"), total_tax="18.00")
+case("territory", "Azores (9500-001) 2026: 16 %", "SEAF Order 194/2021-XXII; AT circular 30237 (2021-06-22): 16 % from 2021-07-01",
+     intl("PT", S, pc="9500-001"), total_tax="16.00")
+case("territory", "Mainland Portugal (1000-001): 23 %", "CIVA art. 18(1)(c)",
+     intl("PT", S, pc="1000-001"), total_tax="23.00")
+
+# ---------------------------------------------------------------- digital-services countries (B2C SaaS, 100)
+for cc, cur, amt, tax, src in [
+        ("MX", "MXN", "100.00", "16.00", "LIVA art. 1, 18-B"), ("ZA", "ZAR", "100.00", "15.00", "VAT Act s. 7(1)"),
+        ("KR", "KRW", "10000", "1000", "VAT Act art. 30, 53-2"), ("TR", "TRY", "100.00", "20.00", "KDV Law art. 28; PD 2023/7315"),
+        ("SA", "SAR", "100.00", "15.00", "VAT Law (15 % from 2020-07-01)"), ("AE", "AED", "100.00", "5.00", "Federal Decree-Law 8/2017 art. 3"),
+        ("IS", "ISK", "10000", "2400", "Act 50/1988 art. 14"), ("CL", "CLP", "10000", "1900", "DL 825 art. 8 n), 14"),
+        ("MY", "MYR", "100.00", "8.00", "Service Tax Act 2018 Part IVA; 8 % from 2024-03-01"), ("TH", "THB", "100.00", "7.00", "Revenue Code s. 80; Royal Decree 790"),
+        ("ID", "IDR", "100.00", "11.00", "PMK 131/2024 (12 % × 11/12)"), ("PH", "PHP", "100.00", "12.00", "RA 12023 (NRC 108-A)"),
+        ("TW", "TWD", "100.00", "5.00", "VAT and Non-VAT Business Tax Act art. 10"), ("KE", "KES", "100.00", "16.00", "VAT Act 2013 s. 5"),
+        ("NG", "NGN", "100.00", "7.50", "VAT Act s. 4 (Finance Act 2019)"), ("EG", "EGP", "100.00", "14.00", "VAT Law 67/2016 art. 2"),
+        ("IL", "ILS", "100.00", "18.00", "VAT Law s. 2 (18 % from 2025-01-01)"), ("CO", "COP", "100.00", "0.00", "ET art. 476 no. 21 (cloud computing excluded)")]:
+    case("countries", "%s: B2C SaaS" % cc, src, intl(cc, [(amt, "saas")], cur=cur), total_tax=tax)
+case("countries", "CO: B2C digital goods 19 %", "ET art. 420 par. 2, 468",
+     intl("CO", [("100.00", "digital_goods")], cur="COP"), total_tax="19.00")
+case("countries", "IL 2024-12-31: 17 %", "VAT Law s. 2 (17 % until 2024-12-31)",
+     intl("IL", S, cur="ILS", date="2024-12-31"), total_tax="17.00")
+
+# ---------------------------------------------------------------- local taxes outside sales tax
+case("local taxes", "Chicago PPLTT on SaaS 2024-12-31: 9 %", "Chicago Municipal Code 3-32-030; chicago.gov PPLTT page",
+     us("IL", "60601", S, date="2024-12-31", city="Chicago"), total_tax="9.00")
+case("local taxes", "Chicago PPLTT on SaaS 2025-01-01: 11 %", "2025 budget ordinance (9 → 11 %)",
+     us("IL", "60601", S, date="2025-01-01", city="Chicago"), total_tax="11.00")
+case("local taxes", "Chicago PPLTT on SaaS 2026-01-01: 15 %", "2026 budget ordinance SO2025-0021719 (11 → 15 %)",
+     us("IL", "60601", S, date="2026-01-01", city="Chicago"), total_tax="15.00")
+case("local taxes", "Illinois outside Chicago (Springfield): SaaS not taxed", "35 ILCS 120 (ROT applies to tangible personal property)",
+     us("IL", "62701", S, city="Springfield"), total_tax="0.00")
+
+# ---------------------------------------------------------------- business vs consumer
+case("business vs consumer", "CT SaaS for business: 1 %", "Conn. Gen. Stat. 12-408(1)(H)",
+     us("CT", "06103", S, city="Hartford", ctype="business"), total_tax="1.00")
+case("business vs consumer", "CT SaaS for personal use: 6.35 %", "Conn. Gen. Stat. 12-407(a)(37); DRS",
+     us("CT", "06103", S, city="Hartford", ctype="individual"), total_tax="6.35")
+case("business vs consumer", "IA SaaS for business: exempt", "Iowa Code 423.3(104)",
+     us("IA", "50309", S, city="Des Moines", ctype="business"), total_tax="0.00")
+case("business vs consumer", "IA SaaS for personal use: 6 % + local 1 % (Des Moines)", "Iowa Code 423.2(6)",
+     us("IA", "50309", S, city="Des Moines", ctype="individual"), total_tax="7.00")
+case("business vs consumer", "OH SaaS for business: automatic data processing, taxable", "R.C. 5739.01(B)(3)(e)",
+     us("OH", "43215", S, city="Columbus", ctype="business"), reason="standard_rated")
+case("business vs consumer", "OH SaaS for personal use: not a sale", "R.C. 5739.01(B)(3)(e) (used in business)",
+     us("OH", "43215", S, city="Columbus", ctype="individual"), total_tax="0.00")
+
+# ---------------------------------------------------------------- jurisdiction names, levels, codes
+case("names", "Buffalo 14201: county tax is ERIE COUNTY (FIPS 36029)", "Census FIPS; NY Pub 718",
+     us("NY", "14201", G, city="Buffalo"), has_jur=[("ERIE COUNTY", "county", "36029")], no_jur="BUFFALO (COUNTY)")
+case("names", "Columbus 43215: county FRANKLIN COUNTY, transit CENTRAL OHIO TRANSIT AUTHORITY (not Grandview Heights)", "Census FIPS 39049; Ohio Dept. of Taxation rate table (Franklin County 8 %: county 1.25, COTA transit 1.00); R.C. 5739.023",
+     us("OH", "43215", G, city="Columbus"), has_jur=[("FRANKLIN COUNTY", "county", "39049")], no_jur="GRANDVIEW",
+     has_jur2=[("CENTRAL OHIO TRANSIT AUTHORITY", "district", None)])
+case("names", "Montpelier 05602: local option tax is MONTPELIER's", "VT DoT local option tax list; Census place 5046000",
+     us("VT", "05602", G, city="Montpelier"), has_jur=[("MONTPELIER", "city", "5046000")], no_jur="BERLIN")
+case("names", "Memphis 38103: the city tax is MEMPHIS's (not a hotel zone)", "TN DOR local rates (Memphis); Census place 4748000",
+     us("TN", "38103", G, city="Memphis"), has_jur=[("MEMPHIS", "city", "4748000")], no_jur="PEABODY")
+case("names", "Memphis 38103 without a city: the city tax is MEMPHIS's, not the Peabody hotel zone's", "TN DOR local rates (Memphis 0.50 %); Tenn. Code Ann. 7-88-103 (a TDZ levies no tax); Census place 4748000",
+     us("TN", "38103", G), has_jur=[("MEMPHIS", "city", "4748000")], no_jur="PEABODY")
+case("names", "New York City's 4.5 % carries the Census place code 3651000", "NY Tax Law 1107; Census place 3651000 (New York city)",
+     us("NY", "10001", G, city="New York"), has_jur=[("NEW YORK CITY", "city", "3651000")])
+case("names", "Staten Island 10301: the city tax is New York City's, not 'RICHMOND'", "NY Tax Law 1107 (the five boroughs); Pub 718",
+     us("NY", "10301", G, city="Staten Island"), has_jur=[("NEW YORK CITY", "city", "3651000")], no_jur="RICHMOND")
+case("names", "Virginia grocery 1 % is local, not state", "Va. Code 58.1-611.1 (state part repealed 2023-01-01), 58.1-605",
+     us("VA", "23219", [("100.00", "food_grocery")], city="Richmond"), total_tax="1.00", no_level="state")
+case("names", "New York state tax carries FIPS 36", "Census FIPS",
+     us("NY", "10001", G, city="New York"), has_jur=[("NEW YORK", "state", "36")])
+
+case("names", "Carmel 10512 (Putnam County, in the MCTD): the 0.375 % is the MCTD's", "NY Tax Law 1109; Pub 718 (MCTD)",
+     us("NY", "10512", G, city="Carmel"), no_jur="SOMERS",
+     has_jur2=[("METROPOLITAN COMMUTER TRANSPORTATION DISTRICT", "district", None)])
+
+# ---------------------------------------------------------------- taxonomy
+case("taxonomy", "NY information services taxable", "Tax Law 1105(c)(1)",
+     us("NY", "10001", [("100.00", "information_services")], city="New York"), total_tax="8.88")
+case("taxonomy", "NY professional services not taxable", "Tax Law 1105(c) (enumerated services only)",
+     us("NY", "10001", [("100.00", "professional_services")], city="New York"), total_tax="0.00")
+case("taxonomy", "NY custom software exempt", "Tax Law 1101(b)(6), (14)",
+     us("NY", "10001", [("100.00", "custom_software")], city="New York"), total_tax="0.00")
+case("taxonomy", "MA custom software exempt", "830 CMR 64H.1.3(3)",
+     us("MA", "02108", [("100.00", "custom_software")], city="Boston"), total_tax="0.00")
+case("taxonomy", "MA SaaS taxable 6.25 %", "830 CMR 64H.1.3(14)",
+     us("MA", "02108", S, city="Boston"), total_tax="6.25")
+case("taxonomy", "TX data processing: 80 % taxable", "Tex. Tax Code 151.351; 34 TAC 3.330",
+     us("TX", "78701", [("100.00", "data_processing")]), total_tax="6.60")
+case("taxonomy", "TX information services: 80 % taxable", "Tex. Tax Code 151.351; 34 TAC 3.342",
+     us("TX", "78701", [("100.00", "information_services")]), total_tax="6.60")
+case("taxonomy", "CA SaaS not taxable", "CDTFA Pub 109; Reg. 1502(f)",
+     us("CA", "94103", S, city="San Francisco"), total_tax="0.00")
+case("taxonomy", "CA custom software exempt", "CA Reg. 1502(f)(1)(A)",
+     us("CA", "94103", [("100.00", "custom_software")], city="San Francisco"), total_tax="0.00")
+case("taxonomy", "FL SaaS not taxable", "Fla. DOR TAA 14A-012",
+     us("FL", "33130", S, city="Miami"), total_tax="0.00")
+case("taxonomy", "PA SaaS taxable 6 % (Harrisburg)", "72 P.S. 7201(m); Act 84 of 2016",
+     us("PA", "17101", S, city="Harrisburg"), total_tax="6.00")
+case("taxonomy", "WA prerecorded online course: digital automated service", "RCW 82.04.192(3); ESSB 5814",
+     us("WA", "98101", [("100.00", "online_course_recorded")], city="Seattle"), reason="standard_rated")
+case("taxonomy", "GB printed newspaper subscription zero-rated", "VATA 1994 Sch. 8 Group 3",
+     intl("GB", [("100.00", "print_publication_subscription")], pc="SW1A 1AA", cur="GBP"), total_tax="0.00")
+case("taxonomy", "GB e-books zero-rated since 2020-05-01", "VATA 1994 Sch. 8 Group 3 item 1A (SI 2020/459)",
+     intl("GB", [("100.00", "digital_books")], pc="SW1A 1AA", cur="GBP"), total_tax="0.00")
+case("taxonomy", "DE e-book B2C: 7 % (electronic publications)", "UStG 12(2) Nr. 14; Directive (EU) 2018/1713",
+     intl("DE", [("100.00", "digital_books")], pc="10115"), total_tax="7.00")
+case("taxonomy", "DE e-book 2019-12-17: 19 % (before the JStG 2019)", "UStG 12(2) Nr. 14 from 2019-12-18",
+     intl("DE", [("100.00", "digital_books")], pc="10115", date="2019-12-17"), total_tax="19.00")
+case("taxonomy", "FR e-book B2C: 5.5 %", "CGI art. 278-0 bis A",
+     intl("FR", [("100.00", "digital_books")], pc="75001"), total_tax="5.50")
+case("taxonomy", "IE e-book 2022-05-01: zero-rated", "VATCA 2010 Sch. 2 (Finance Act 2021); Revenue eBrief 100/22",
+     intl("IE", [("100.00", "digital_books")], pc="D02 X285", date="2022-05-01"), total_tax="0.00", reason="zero_rated")
+case("taxonomy", "DK e-book: 25 % (no reduced rate)", "Momsloven 33",
+     intl("DK", [("100.00", "digital_books")], pc="1050"), total_tax="25.00")
+case("taxonomy", "DE e-book to a business, US seller: reverse charge", "Directive 2006/112/EC art. 44, 196",
+     intl("DE", [("100.00", "digital_books")], pc="10115", tax_id="DE136695976", seller="US"), total_tax="0.00", reason="reverse_charge")
+case("taxonomy", "RI e-book (specified digital product): not taxable", "280-RICR-20-70-46.7(F); Division of Taxation Advisory 2018-38",
+     us("RI", "02903", [("100.00", "digital_books")], city="Providence"), total_tax="0.00")
+case("taxonomy", "RI streaming video: not taxable", "Advisory 2018-38 (digital video, music downloaded or streamed stay exempt)",
+     us("RI", "02903", [("100.00", "streaming_video")], city="Providence"), total_tax="0.00")
+case("taxonomy", "AR e-book 2017-12-31: not taxed", "Act 141 of 2017 (from 2018-01-01)",
+     us("AR", "72201", [("100.00", "digital_books")], city="Little Rock", date="2017-12-31"), total_tax="0.00")
+case("taxonomy", "AR streaming video 2026: taxable (less than permanent use)", "Act 141 of 2017, Ark. Code 26-52-301",
+     us("AR", "72201", [("100.00", "streaming_video")], city="Little Rock"), reason="standard_rated")
+case("taxonomy", "NJ information services taxable", "N.J.S.A. 54:32B-3(b)(7)",
+     us("NJ", "07102", [("100.00", "information_services")], city="Newark"), total_tax="6.63")
+case("taxonomy", "TX gift card not taxed when sold", "Comptroller letter 200702942L",
+     us("TX", "78701", [("100.00", "gift_card")]), total_tax="0.00")
+
+
+def run(req):
+    env = dict(os.environ)
+    req = dict(req)
+    settings = req.pop("_settings", None)
+    with tempfile.TemporaryDirectory() as dd:
+        args = [LEVY, "calc", "--all-regions", "--data-dir", dd,
+                "--scripts", os.path.join(ROOT, "scripts"), "--data", os.path.join(ROOT, "data"),
+                "--plugins", os.path.join(ROOT, "plugins")]
+        if settings:
+            # organisation settings (PUT /v1/settings) live in the store's `settings` table, which
+            # `levy calc` reads from the data dir: a minimal store holding just that table
+            db = sqlite3.connect(os.path.join(dd, "levy.db"))
+            db.execute("CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT)")
+            db.executemany("INSERT INTO settings VALUES (?, ?)", [(k, json.dumps(v)) for k, v in settings.items()])
+            db.commit()
+            db.close()
+        p = subprocess.run(args, input=json.dumps(req), capture_output=True, text=True, env=env)
+    try:
+        return json.loads(p.stdout)
+    except ValueError:
+        return {"error": {"code": "no_json", "message": (p.stdout + p.stderr)[:300]}}
+
+
+def summary(res):
+    if "lines" not in res:
+        return "error %s" % res.get("error", {}).get("code")
+    parts = ["tax %s" % res.get("total_tax")]
+    reasons = sorted({l.get("taxability_reason") for l in res["lines"]})
+    parts.append("/".join(r for r in reasons if r))
+    if res.get("territory"):
+        parts.append("territory %s" % res["territory"].get("treatment"))
+    notes = [n.get("code") for n in res.get("notes", [])]
+    if notes:
+        parts.append("notes " + ",".join(notes))
+    return "; ".join(parts)
+
+
+def check(c, res):
+    e = c["expect"]
+    if "lines" not in res:
+        return ["no answer: %s" % json.dumps(res)[:200]]
+    bad = []
+    if "total_tax" in e and res.get("total_tax") != e["total_tax"]:
+        bad.append("total_tax %s, want %s" % (res.get("total_tax"), e["total_tax"]))
+    if "reason" in e:
+        got = res["lines"][0].get("taxability_reason")
+        if got != e["reason"]:
+            bad.append("reason %s, want %s" % (got, e["reason"]))
+    for i, want in e.get("line_tax", {}).items():
+        got = res["lines"][i - 1].get("tax")
+        if got != want:
+            bad.append("line %d tax %s, want %s" % (i, got, want))
+    for i, want in e.get("line_taxable", {}).items():
+        got = res["lines"][i - 1].get("taxable_amount")
+        if got != want:
+            bad.append("line %d taxable %s, want %s" % (i, got, want))
+    if "territory" in e:
+        got = (res.get("territory") or {}).get("treatment")
+        if got != e["territory"]:
+            bad.append("territory %s, want %s" % (got, e["territory"]))
+    notes = [n.get("code") for n in res.get("notes", [])]
+    if "note" in e and e["note"] not in notes:
+        bad.append("note %s missing (%s)" % (e["note"], notes))
+    taxes = [t for l in res["lines"] for t in l.get("taxes", [])]
+    for name, level, code in e.get("has_jur", []) + e.get("has_jur2", []):
+        if not any(t.get("jurisdiction") == name and t.get("level") == level and t.get("authority_code") == code
+                   for t in taxes):
+            bad.append("no %s %s %s in %s" % (level, name, code,
+                                              [(t.get("jurisdiction"), t.get("level"), t.get("authority_code")) for t in taxes]))
+    if "no_jur" in e:
+        for t in taxes:
+            if e["no_jur"] in (t.get("jurisdiction") or ""):
+                bad.append("jurisdiction %s named" % t.get("jurisdiction"))
+    if "no_level" in e:
+        for t in taxes:
+            if t.get("level") == e["no_level"]:
+                bad.append("a %s-level tax: %s" % (t.get("level"), t.get("jurisdiction")))
+    return bad
+
+
+def main():
+    md = None
+    if "--markdown" in sys.argv:
+        md = sys.argv[sys.argv.index("--markdown") + 1]
+    rows, failed, wrong = [], 0, 0
+    for n, c in enumerate(CASES, 1):
+        res = run(c["req"])
+        bad = check(c, res)
+        if bad:
+            wrong += 1
+            if c["known"]:
+                print("KNOWN %d [%s] %s: %s (%s)" % (n, c["cat"], c["name"], "; ".join(bad), c["known"]), flush=True)
+            else:
+                failed += 1
+                print("FAIL %d [%s] %s: %s" % (n, c["cat"], c["name"], "; ".join(bad)), flush=True)
+        elif c["known"]:
+            print("NOW RIGHT %d [%s] %s: drop its `known`" % (n, c["cat"], c["name"]), flush=True)
+        rows.append((n, c, summary(res), not bad))
+    total = len(CASES)
+    print("%d/%d cases right (%d wrong and not known)" % (total - wrong, total, failed))
+    if md:
+        with open(md, "w") as f:
+            f.write("# levy's sourced check set (issue 19)\n\n")
+            f.write("Generated by `python3 tests/law/check.py build/levy --markdown tests/law/cases.md` "
+                    "(ctest `law_cases` runs the same cases). Each case is a `/v1/calculate` request run "
+                    "through `levy calc --all-regions`; the expected answer is the cited source's. "
+                    "%d/%d right.\n\n" % (total - wrong, total))
+            f.write("| # | category | case | source | levy's answer | right |\n|---|---|---|---|---|---|\n")
+            for n, c, s, ok in rows:
+                f.write("| %d | %s | %s | %s | %s | %s |\n" % (n, c["cat"], c["name"].replace("|", "/"),
+                                                            c["source"].replace("|", "/"), s,
+                                                            "yes" if ok else "**no** (%s)" % (c["known"] or "")))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
