@@ -455,36 +455,6 @@ static int lua_out_end(lua_State *L)
 
 /* ------------------------------------------------------------------ regions / subscription */
 
-static int region_on(lua_State *L, int opts, const char *code, int32_t date)
-{
-    if (!opts)
-        return 0;
-    lua_getfield(L, opts, "all_regions");
-    int all = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    if (all)
-        return 1;
-    lua_getfield(L, opts, "regions");
-    if (!lua_istable(L, -1)) {
-        lua_pop(L, 1);
-        return 0;
-    }
-    lua_getfield(L, -1, code);
-    int on = 0;
-    if (lua_istable(L, -1)) {
-        lua_getfield(L, -1, "subscribed");
-        lua_getfield(L, -2, "tax_calculation");
-        lua_getfield(L, -3, "effective_from");
-        size_t len = 0;
-        const char *from = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
-        on = levy_tax_subscription_on(
-            lua_toboolean(L, -3), lua_isnil(L, -2) ? -1 : lua_toboolean(L, -2), from, len, date);
-        lua_pop(L, 3);
-    }
-    lua_pop(L, 2);
-    return on;
-}
-
 /* Pushes the rule table for region (opts.rule if its region matches, else levy.rules[region])
  * or nothing; returns its stack index or 0. Also sets *file from levy.rule_files. */
 static int push_rule(lua_State *L, int opts, const char *region, const char **file)
@@ -559,7 +529,13 @@ static LEVY_LJMP const levy_tax_rule *call_rule(void *ud, const char *region)
 static int call_region_on(void *ud, const char *region, int32_t date)
 {
     call *k = ud;
-    return region_on(k->L, k->opts, region, date);
+    if (!k->opts)
+        return 0;
+    lua_in li;
+    lua_in_begin(&li, k->L, k->opts);
+    int on = levy_tax_read_region_on(&li.in, region, date); /* tax/request.h */
+    lua_in_end(&li);
+    return on;
 }
 
 /* A tax of ctx.lines[i].taxes as calculate(ctx) hands it back (a failure is the rule's: it
@@ -822,10 +798,6 @@ static void read_opts_records(lua_State *L, int opts, levy_tax_request *c, opts_
         }
         lua_pop(L, 1);
     }
-    /* the org's default customer type (settings.default_customer_type, plugins/api) */
-    lua_getfield(L, opts, "customer_type");
-    c->org_customer_type = levy_tax_customer_type_field(lua_tostring(L, -1), NULL);
-    lua_pop(L, 1);
     lua_getfield(L, opts, "tax_id_registry");
     if (lua_istable(L, -1)) {
         memset(&ob->reg, 0, sizeof ob->reg);
@@ -990,23 +962,14 @@ static int tax_calculate(lua_State *L)
         }
         lua_pop(L, 1); /* strings stay referenced by opts.seller */
     }
-    /* the seller's GST/HST regime in Canada (setting ca_gst_regime, docs/rules.md section 2):
-     * "simplified" or "normal" (the default); anything else is the caller's error */
-    if (opts) {
-        lua_getfield(L, opts, "ca_gst_regime");
-        if (!lua_isnil(L, -1)) {
-            const char *reg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-            if (reg && strcmp(reg, "simplified") == 0)
-                c.simplified_regime = 1;
-            else if (!reg || strcmp(reg, "normal") != 0)
-                return luaL_error(L, "levy.tax.calculate: opts.ca_gst_regime must be "
-                                     "\"simplified\" or \"normal\"");
-        }
-        lua_pop(L, 1);
-        lua_getfield(L, opts, "rounding");
-        if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "document") == 0)
-            c.document_rounding = 1;
-        lua_pop(L, 1);
+    if (opts) { /* ca_gst_regime, rounding, the org's customer type */
+        char why[128];
+        lua_in oi;
+        lua_in_begin(&oi, L, opts);
+        int bad = levy_tax_read_options(&oi.in, &c, why, sizeof why);
+        lua_in_end(&oi);
+        if (bad)
+            return luaL_error(L, "%s", why);
     }
     int nlines = levy_tax_request_count_lines(in, &p);
     if (!doc)
@@ -1030,8 +993,8 @@ static int tax_calculate(lua_State *L)
         lua_in_end(&li);
     if (p.ndetails)
         return push_invalid(L, &p, NULL);
-    opts_buf *ob = lua_newuserdatauv(L, sizeof *ob, 0); /* the records' pointers */
-    read_opts_records(L, opts, &c, ob);
+    opts_buf ob; /* the records' pointers (on the C stack: no Lua allocation per call) */
+    read_opts_records(L, opts, &c, &ob);
     /* decide */
     call k = {L, opts, 0, {"", ""}, {0, 0}, {NULL, NULL}, date_buf};
     c.rule_for = call_rule;

@@ -675,3 +675,67 @@ void levy_tax_read_ctx_lines(levy_tax_in *in, levy_tax_request *req, int g, levy
     }
     in->pop(in); /* lines */
 }
+
+/* ---- levy.tax's options: the switches */
+
+/* Lua's truth of the value on top: nil and false are false. */
+static int truth_of(levy_tax_in *in, int t)
+{
+    return t == LEVY_IN_NIL ? 0 : t == LEVY_IN_BOOLEAN ? in->truth(in) : 1;
+}
+
+int levy_tax_read_options(levy_tax_in *in, levy_tax_request *req, char *msg, size_t cap)
+{
+    size_t len;
+    /* the seller's GST/HST regime in Canada (setting ca_gst_regime, docs/rules.md section 2):
+     * "simplified" or "normal" (the default); anything else is the caller's error */
+    int t = in->field(in, "ca_gst_regime");
+    if (t != LEVY_IN_NIL) {
+        const char *reg = t == LEVY_IN_STRING ? in->text(in, &len) : NULL;
+        if (reg && strcmp(reg, "simplified") == 0) {
+            req->simplified_regime = 1;
+        } else if (!reg || strcmp(reg, "normal") != 0) {
+            in->pop(in);
+            snprintf(msg, cap,
+                     "levy.tax.calculate: opts.ca_gst_regime must be \"simplified\" or "
+                     "\"normal\"");
+            return -1;
+        }
+    }
+    in->pop(in);
+    if (in->field(in, "rounding") == LEVY_IN_STRING && strcmp(in->text(in, &len), "document") == 0)
+        req->document_rounding = 1;
+    in->pop(in);
+    /* the org's default customer type (settings.default_customer_type, plugins/api) */
+    t = in->field(in, "customer_type");
+    req->org_customer_type = levy_tax_customer_type_field(
+        t == LEVY_IN_STRING || t == LEVY_IN_NUMBER ? in->text(in, &len) : NULL, NULL);
+    in->pop(in);
+    return 0;
+}
+
+int levy_tax_read_region_on(levy_tax_in *in, const char *code, int32_t date)
+{
+    int on = 0;
+    int all = truth_of(in, in->field(in, "all_regions"));
+    in->pop(in);
+    if (all)
+        return 1;
+    if (in->field(in, "regions") == LEVY_IN_TABLE) {
+        if (in->field(in, code) == LEVY_IN_TABLE) {
+            int sub = truth_of(in, in->field(in, "subscribed"));
+            in->pop(in);
+            int t = in->field(in, "tax_calculation");
+            int calc = t == LEVY_IN_NIL ? -1 : truth_of(in, t);
+            in->pop(in);
+            size_t len = 0;
+            const char *from =
+                in->field(in, "effective_from") == LEVY_IN_STRING ? in->text(in, &len) : NULL;
+            on = levy_tax_subscription_on(sub, calc, from, len, date);
+            in->pop(in);
+        }
+        in->pop(in); /* regions[code] */
+    }
+    in->pop(in); /* regions */
+    return on;
+}

@@ -100,6 +100,14 @@ void levy_tax_read_customer_rec(levy_tax_in *in, levy_tax_customer_rec *r, const
 /* The latest registry answer (opts.tax_id_registry, the table on top of in) into reg. */
 void levy_tax_read_registry(levy_tax_in *in, levy_taxid_registry *reg);
 
+/* The switches of opts (on top of in) into req: ca_gst_regime ("simplified" / "normal"),
+ * rounding ("document"), customer_type (the org's default). 0, or -1 with the caller's error
+ * in msg (a ca_gst_regime levy does not know). */
+int levy_tax_read_options(levy_tax_in *in, levy_tax_request *req, char *msg, size_t cap);
+/* Whether region code is on at date by opts (on top of in): all_regions, or regions[code]
+ * subscribed with tax calculation on from its effective_from (levy_tax_subscription_on). */
+int levy_tax_read_region_on(levy_tax_in *in, const char *code, int32_t date);
+
 /* ---- a rule's tables: a failure is the rule's fault, raised */
 /* A rule table's own fields (on top of in; its taxability: compile.h): region (absent: ""),
  * sourcing (unknown: destination), reverse_charge (unknown: raised), has_calculate. */
