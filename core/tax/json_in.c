@@ -44,7 +44,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
         return 0;
-    size_t c = *cap ? *cap * 2 : 64;
+    size_t c = *cap ? *cap * 2 : need > 64 ? need : 64;
     while (c < need)
         c *= 2;
     void *q = realloc(*p, c * size);
@@ -384,6 +384,15 @@ int levy_json_doc_parse(levy_json_doc *doc, const char *text, size_t len, char *
     d.doc = doc;
     d.s = text;
     d.len = len;
+    /* room for a typical body at once (a node per ~10 bytes of text, every string's bytes):
+     * one allocation of each array instead of a chain of doublings */
+    size_t room = doc->capnodes;
+    if (grow((void **)&doc->nodes, &room, len / 10 + 16, sizeof *doc->nodes) == 0)
+        doc->capnodes = (uint32_t)room;
+    room = doc->capkids;
+    if (grow((void **)&doc->kids, &room, len / 10 + 16, sizeof *doc->kids) == 0)
+        doc->capkids = (uint32_t)room;
+    grow((void **)&doc->strs, &doc->capstrs, len + 64, 1);
     long root = parse_value(&d);
     if (root >= 0) {
         skip_ws(&d);
@@ -428,11 +437,12 @@ static int j_field(levy_tax_in *in, const char *name)
 {
     const levy_json_node *t = jtop(in);
     const levy_json_doc *doc = ((levy_json_in *)in)->doc;
-    if (t && t->type == LEVY_IN_TABLE && !t->array) {
+    if (t && t->type == LEVY_IN_TABLE && !t->array && t->n) {
         size_t len = strlen(name);
         for (uint32_t k = 0; k < t->n; k++) {
             uint32_t m = doc->kids[t->at + k];
-            if (doc->nodes[m].klen == len && memcmp(doc->strs + doc->nodes[m].key, name, len) == 0)
+            const char *key = doc->strs + doc->nodes[m].key;
+            if (doc->nodes[m].klen == len && key[0] == name[0] && memcmp(key, name, len) == 0)
                 return jpush(in, m);
         }
     }
