@@ -104,7 +104,7 @@ static int lin_type(levy_tax_in *in)
 static int lin_field(levy_tax_in *in, const char *name)
 {
     lua_State *L = ((lua_in *)in)->L;
-    luaL_checkstack(L, 4, "levy.tax: a table nested too deep");
+    luaL_checkstack(L, 4, "levy.tax: rule taxability nested too deep");
     lua_getfield(L, -1, name);
     return lin_type(in);
 }
@@ -112,7 +112,7 @@ static int lin_field(levy_tax_in *in, const char *name)
 static int lin_item(levy_tax_in *in, long long i)
 {
     lua_State *L = ((lua_in *)in)->L;
-    luaL_checkstack(L, 4, "levy.tax: a table nested too deep");
+    luaL_checkstack(L, 4, "levy.tax: rule taxability nested too deep");
     lua_rawgeti(L, -1, (lua_Integer)i);
     return lin_type(in);
 }
