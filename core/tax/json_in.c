@@ -23,7 +23,7 @@ typedef struct jp {
     char msg[320];
 } jp;
 
-static void skip_ws(jp *d)
+static inline void skip_ws(jp *d)
 {
     while (d->i < d->len) {
         char c = d->s[d->i];
@@ -122,6 +122,14 @@ static int push_member(jp *d, uint32_t node)
     return 0;
 }
 
+/* A key's bit in its object's filter (an object's ival: the OR of its keys' bits), so that
+ * looking up a key the object does not have is mostly one test. */
+static inline uint64_t key_bit(const char *k, size_t n)
+{
+    unsigned h = (unsigned)n * 31u + (n ? (unsigned char)k[0] * 7u + (unsigned char)k[n - 1] : 0u);
+    return 1ull << (h & 63u);
+}
+
 /* Moves the members pushed since `first` into the doc's kids, as table t's. */
 static int close_table(jp *d, uint32_t t, size_t first)
 {
@@ -135,6 +143,14 @@ static int close_table(jp *d, uint32_t t, size_t first)
         memcpy(doc->kids + doc->nkids, d->stk + first, n * sizeof *d->stk);
     doc->nodes[t].at = doc->nkids;
     doc->nodes[t].n = (uint32_t)n;
+    if (!doc->nodes[t].array) {
+        uint64_t bits = 0;
+        for (size_t k = 0; k < n; k++) {
+            const levy_json_node *m = &doc->nodes[d->stk[first + k]];
+            bits |= key_bit(doc->strs + m->key, m->klen);
+        }
+        doc->nodes[t].ival = (long long)bits;
+    }
     doc->nkids += (uint32_t)n;
     d->nstk = first;
     return 0;
@@ -439,6 +455,8 @@ static int j_field(levy_tax_in *in, const char *name)
     const levy_json_doc *doc = ((levy_json_in *)in)->doc;
     if (t && t->type == LEVY_IN_TABLE && !t->array && t->n) {
         size_t len = strlen(name);
+        if (!((uint64_t)t->ival & key_bit(name, len)))
+            return jpush(in, NIL_NODE); /* not among the object's keys */
         for (uint32_t k = 0; k < t->n; k++) {
             uint32_t m = doc->kids[t->at + k];
             const char *key = doc->strs + doc->nodes[m].key;

@@ -18,7 +18,7 @@ typedef struct levy_json_node {
     uint32_t at;    /* STRING: offset in strs (NUL-terminated); TABLE: first member in kids */
     uint32_t key;   /* a member of an object: its key's offset in strs */
     uint32_t klen;  /* and length */
-    long long ival; /* NUMBER */
+    long long ival; /* NUMBER: its value; an object: the filter of its keys */
 } levy_json_node;
 
 /* A parsed text: the nodes (node 0 is the value), the members of each table (indexes into
