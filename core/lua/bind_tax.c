@@ -45,7 +45,9 @@ int luaopen_levy_tax(lua_State *L);
         X(tax_country), X(treatment), X(total_amount), X(total_tax), X(total_taxable),             \
         X(sourcing), X(calculate), X(exemption_expires), X(exempt_regions), X(customer_type),      \
         X(status), X(source), X(checked_at), X(number), X(jurisdictions), X(authority_code),       \
-        X(jurisdiction_note), X(tax_code_parent), X(resolution), X(line1), X(issued), X(expires)
+        X(jurisdiction_note), X(tax_code_parent), X(resolution), X(line1), X(issued), X(expires),  \
+        X(ship_from), X(ca_gst_regime), X(rounding), X(all_regions), X(regions), X(subscribed),    \
+        X(tax_calculation), X(effective_from), X(certificates)
 #define KEY_ENUM(k) K_##k
 #define KEY_NAME(k) #k
 enum { TAX_KEYS(KEY_ENUM), K_N };
@@ -73,12 +75,28 @@ static inline void setk(lua_State *L, int tbl, int k)
 /* The Lua stack as levy_tax_in (core/tax/compile.h): a request table, levy.tax's options, a
  * rule's taxability and the tables calculate(ctx) hands back, read by core/tax (request.c,
  * compile.c) value by value as Lua reads them. */
+typedef struct key_cache key_cache;
+static int key_index(key_cache *c, const char *k);
+
 typedef struct lua_in {
     levy_tax_in in;
     lua_State *L;
+    key_cache *keys; /* the module's (upvalue 1): a field name -> its pre-interned key */
+    int room;        /* values the reader may still push before it checks the stack */
 } lua_in;
 
-static int lin_type(levy_tax_in *in)
+#define LUA_IN_ROOM 16
+
+/* Before a push: the stack checked once per LUA_IN_ROOM pushes, not at each. */
+static inline void lin_room(lua_in *li)
+{
+    if (--li->room <= 0) {
+        luaL_checkstack(li->L, LUA_IN_ROOM + 2, "levy.tax: rule taxability nested too deep");
+        li->room = LUA_IN_ROOM;
+    }
+}
+
+static inline int lin_type(levy_tax_in *in)
 {
     lua_State *L = ((lua_in *)in)->L;
     switch (lua_type(L, -1)) {
@@ -103,17 +121,39 @@ static int lin_type(levy_tax_in *in)
 
 static int lin_field(levy_tax_in *in, const char *name)
 {
-    lua_State *L = ((lua_in *)in)->L;
-    luaL_checkstack(L, 4, "levy.tax: rule taxability nested too deep");
-    lua_getfield(L, -1, name);
+    lua_in *li = (lua_in *)in;
+    lua_State *L = li->L;
+    lin_room(li);
+    int k = key_index(li->keys, name);
+    if (k >= 0) { /* the pre-interned key: no string lookup */
+        /* raw, then through the metatable only when the raw value is nil and there is one:
+         * Lua's t[k] */
+        lua_pushvalue(L, KEY_UPVALUE(k));
+        if (lua_rawget(L, -2) == LUA_TNIL && lua_getmetatable(L, -2)) {
+            lua_pop(L, 2);
+            lua_pushvalue(L, KEY_UPVALUE(k));
+            lua_gettable(L, -2);
+        }
+    } else {
+        lua_getfield(L, -1, name);
+    }
     return lin_type(in);
 }
 
 static int lin_item(levy_tax_in *in, long long i)
 {
     lua_State *L = ((lua_in *)in)->L;
-    luaL_checkstack(L, 4, "levy.tax: rule taxability nested too deep");
+    lin_room((lua_in *)in);
     lua_rawgeti(L, -1, (lua_Integer)i);
+    return lin_type(in);
+}
+
+/* field_text: a name that is not a literal, looked up as a string */
+static int lin_field_text(levy_tax_in *in, const char *name)
+{
+    lua_State *L = ((lua_in *)in)->L;
+    lin_room((lua_in *)in);
+    lua_getfield(L, -1, name);
     return lin_type(in);
 }
 
@@ -144,11 +184,11 @@ static int lin_integer(levy_tax_in *in, long long *v)
 }
 
 /* A reader over the value at idx (pushed on top: pop it with lua_in_end). */
+static void lua_in_init(lua_in *li, lua_State *L);
+
 static void lua_in_begin(lua_in *li, lua_State *L, int idx)
 {
-    li->in = (levy_tax_in){lin_type, lin_field, lin_item,  lin_len,
-                           lin_text, lin_pop,   lin_truth, lin_integer};
-    li->L = L;
+    lua_in_init(li, L);
     lua_pushvalue(L, idx);
 }
 
@@ -164,10 +204,11 @@ static LEVY_LJMP void lua_raise(void *ud, const char *msg) { luaL_error(ud, "%s"
  * there), direct-mapped, filled on first use: lua_out_key pushes the pre-interned upvalue. */
 #define KEY_CACHE 256 /* 2^8: the hash in lua_out_key */
 
-typedef struct key_cache {
+struct key_cache {
     const char *at[KEY_CACHE];
     short k[KEY_CACHE];
-} key_cache;
+    int n; /* entries kept: at most KEY_CACHE / 2, the cache never fills */
+};
 
 typedef struct line_buf {
     int cap;
@@ -182,6 +223,42 @@ typedef struct tax_upv {
     line_buf lines;
     key_cache keys;
 } tax_upv;
+
+static int key_scan(const char *k)
+{
+    for (int i = 0; i < K_N; i++)
+        if (strcmp(key_names[i], k) == 0)
+            return i;
+    return -1;
+}
+
+/* The key_names index of the string literal k (-1: not a key), found by its address in the
+ * cache. Past KEY_CACHE / 2 entries a literal is looked up by name, not kept (the cache never
+ * fills; the writers and readers use about 100 literals). */
+static int key_index(key_cache *c, const char *k)
+{
+    unsigned h = (unsigned)(((uint64_t)(uintptr_t)k * 0x9E3779B97F4A7C15ull) >> 56); /* 8 bits */
+    while (c->at[h] && c->at[h] != k)
+        h = (h + 1) % KEY_CACHE;
+    if (c->at[h])
+        return c->k[h];
+    int kk = key_scan(k);
+    if (c->n < KEY_CACHE / 2) {
+        c->at[h] = k;
+        c->k[h] = (short)kk;
+        c->n++;
+    }
+    return kk;
+}
+
+static void lua_in_init(lua_in *li, lua_State *L)
+{
+    li->in = (levy_tax_in){lin_type, lin_field, lin_item,    lin_len,       lin_text,
+                           lin_pop,  lin_truth, lin_integer, lin_field_text};
+    li->L = L;
+    li->keys = &((tax_upv *)lua_touserdata(L, lua_upvalueindex(1)))->keys;
+    li->room = 0; /* the first push checks the stack */
+}
 
 static void linebuf_free(line_buf *b)
 {
@@ -293,8 +370,8 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
     lua_in_end(&li);
     if (lua_getfield(L, idx, "taxability") == LUA_TTABLE) { /* each row compiled in C */
         int tx = lua_gettop(L);
-        lua_in in = {
-            {lin_type, lin_field, lin_item, lin_len, lin_text, lin_pop, lin_truth, lin_integer}, L};
+        lua_in in;
+        lua_in_init(&in, L);
         lua_pushnil(L);
         while (lua_next(L, tx)) {
             if (lua_type(L, -2) == LUA_TSTRING && !lua_isnil(L, -1)) {
@@ -376,19 +453,9 @@ static void lua_out_key(levy_tax_out *o, const char *k, int first)
         lua_pushstring(lo->L, k);
         return;
     }
-    unsigned h = (unsigned)(((uint64_t)(uintptr_t)k * 0x9E3779B97F4A7C15ull) >> 56); /* 8 bits */
-    while (c->at[h] && c->at[h] != k) /* open addressing: never full (the writers use < 128 keys) */
-        h = (h + 1) % KEY_CACHE;
-    if (!c->at[h]) { /* first use: look it up by name */
-        int kk = -1;
-        for (int i = 0; i < K_N && kk < 0; i++)
-            if (strcmp(key_names[i], k) == 0)
-                kk = i;
-        c->at[h] = k;
-        c->k[h] = (short)kk;
-    }
-    if (c->k[h] >= 0)
-        lua_pushvalue(lo->L, KEY_UPVALUE(c->k[h]));
+    int kk = key_index(c, k);
+    if (kk >= 0)
+        lua_pushvalue(lo->L, KEY_UPVALUE(kk));
     else
         lua_pushstring(lo->L, k);
 }

@@ -30,7 +30,8 @@ typedef struct levy_tax_in levy_tax_in;
 struct levy_tax_in {
     /* The type of the value on top. */
     int (*type)(levy_tax_in *in);
-    /* Pushes top[name] of the table on top, as the caller's language reads it; its type. */
+    /* Pushes top[name] of the table on top, as the caller's language reads it; its type. name
+     * is a string literal: a reader may know it by its address (field_text for another). */
     int (*field)(levy_tax_in *in, const char *name);
     /* Pushes top[i] (i >= 1) of the table on top, read raw; its type. */
     int (*item)(levy_tax_in *in, long long i);
@@ -47,6 +48,9 @@ struct levy_tax_in {
     /* 1 when the value on top is an integer number (a JSON integer, a Lua integer), *v its
      * value; may be NULL where no reader asks it. */
     int (*integer)(levy_tax_in *in, long long *v);
+    /* field for a name that is not a string literal (a region code); may be NULL where no
+     * reader asks it. */
+    int (*field_text)(levy_tax_in *in, const char *name);
 };
 
 /* Adds the row of code (len bytes, kept with the rule) to b, its treatment the value on top of

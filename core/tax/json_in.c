@@ -524,7 +524,8 @@ static int j_integer(levy_tax_in *in, long long *v)
 void levy_json_in_init(levy_json_in *ji, const levy_json_doc *doc)
 {
     memset(ji, 0, sizeof *ji);
-    ji->in = (levy_tax_in){j_type, j_field, j_item, j_len, j_text, j_pop, j_truth, j_integer};
+    ji->in =
+        (levy_tax_in){j_type, j_field, j_item, j_len, j_text, j_pop, j_truth, j_integer, j_field};
     ji->doc = doc;
     ji->stack[0] = doc->nnodes ? 0 : NIL_NODE;
 }

@@ -722,7 +722,7 @@ int levy_tax_read_region_on(levy_tax_in *in, const char *code, int32_t date)
     if (all)
         return 1;
     if (in->field(in, "regions") == LEVY_IN_TABLE) {
-        if (in->field(in, code) == LEVY_IN_TABLE) {
+        if (in->field_text(in, code) == LEVY_IN_TABLE) {
             int sub = truth_of(in, in->field(in, "subscribed"));
             in->pop(in);
             int t = in->field(in, "tax_calculation");
