@@ -24,8 +24,10 @@
 #include "tax/dec.h"
 #include "tax/engine.h"
 #include "tax/info.h"
+#include "tax/json_in.h"
 #include "tax/nexus.h"
 #include "tax/rates.h"
+#include "tax/request.h"
 #include "tax/territory.h"
 
 int luaopen_levy_tax(lua_State *L);
@@ -43,7 +45,9 @@ int luaopen_levy_tax(lua_State *L);
         X(tax_country), X(treatment), X(total_amount), X(total_tax), X(total_taxable),             \
         X(sourcing), X(calculate), X(exemption_expires), X(exempt_regions), X(customer_type),      \
         X(status), X(source), X(checked_at), X(number), X(jurisdictions), X(authority_code),       \
-        X(jurisdiction_note), X(tax_code_parent), X(resolution), X(line1), X(issued), X(expires)
+        X(jurisdiction_note), X(tax_code_parent), X(resolution), X(line1), X(issued), X(expires),  \
+        X(ship_from), X(ca_gst_regime), X(rounding), X(all_regions), X(regions), X(subscribed),    \
+        X(tax_calculation), X(effective_from), X(certificates)
 #define KEY_ENUM(k) K_##k
 #define KEY_NAME(k) #k
 enum { TAX_KEYS(KEY_ENUM), K_N };
@@ -66,401 +70,132 @@ static inline void setk(lua_State *L, int tbl, int k)
     lua_rawset(L, tbl);
 }
 
-/* ------------------------------------------------------------------ validation helpers */
+/* ------------------------------------------------------------------ the Lua stack as reader */
 
-/* Reading a request: failures are details of the problem (core/tax/calc.h). */
-typedef struct vctx {
+/* The Lua stack as levy_tax_in (core/tax/compile.h): a request table, levy.tax's options, a
+ * rule's taxability and the tables calculate(ctx) hands back, read by core/tax (request.c,
+ * compile.c) value by value as Lua reads them. */
+typedef struct key_cache key_cache;
+static int key_index(key_cache *c, const char *k);
+
+typedef struct lua_in {
+    levy_tax_in in;
     lua_State *L;
-    levy_tax_problem *p;
-    int line; /* fields starting with '.' are relative to lines[line] */
-    /* read_fields (below) */
-    int raise;         /* 1: a failure raises (rule tables, ctx read back), 0: a detail */
-    const char *label; /* raise: the %s of a field's message (index > 0: its %d) */
-    int index;
-    const char *prefix;     /* a detail's field name is prefix + the field's name */
-    int exponent;           /* the currency's decimals: a decimal field of scale -1 */
-    int required;           /* what a check function may ask (an address that must be there) */
-    const char *max_amount; /* the largest amount, as the messages name it */
-} vctx;
+    key_cache *keys; /* the module's (upvalue 1): a field name -> its pre-interned key */
+    int room;        /* values the reader may still push before it checks the stack */
+} lua_in;
 
-static void vinit(vctx *v, lua_State *L, levy_tax_problem *p)
-{
-    memset(v, 0, sizeof *v);
-    v->L = L;
-    v->p = p;
-    v->line = -1;
-    v->exponent = 4;
-    levy_tax_problem_clear(p);
-}
+#define LUA_IN_ROOM 16
 
-static void vfail(vctx *v, const char *field, const char *msg)
+/* Before a push: the stack checked once per LUA_IN_ROOM pushes, not at each. */
+static inline void lin_room(lua_in *li)
 {
-    levy_tax_problem_add(v->p, v->line, field, msg);
-}
-
-static int absent(lua_State *L, int idx)
-{
-    int t = lua_type(L, idx);
-    return t == LUA_TNIL || (t == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL);
-}
-
-/* Reads an optional string field; returns NULL if absent; reports a non-string. */
-static const char *opt_string(vctx *v, int tbl, int key, const char *field, size_t *len)
-{
-    lua_State *L = v->L;
-    getk(L, tbl, key);
-    const char *s = NULL;
-    if (absent(L, -1)) {
-        lua_pop(L, 1);
-        return NULL;
+    if (--li->room <= 0) {
+        luaL_checkstack(li->L, LUA_IN_ROOM + 2, "levy.tax: rule taxability nested too deep");
+        li->room = LUA_IN_ROOM;
     }
-    if (lua_type(L, -1) != LUA_TSTRING) {
-        vfail(v, field,
-              lua_type(L, -1) == LUA_TNUMBER ? "must be a string, not a JSON number"
-                                             : "must be a string");
-        lua_pop(L, 1);
-        return NULL;
-    }
-    s = lua_tolstring(L, -1, len);
-    lua_pop(L, 1);               /* the string stays alive: it is referenced by the table */
-    if (s[0] == 0 && *len > 0) { /* levy.json number literal ("\0" prefix) */
-        vfail(v, field, "must be a string, not a JSON number");
-        return NULL;
-    }
-    return s;
 }
 
-/* A decimal string field -> scaled int64 in *out. limit: the largest |value| accepted
- * (scaled), limit_text: how the message names it. Returns 1 if present and valid, 0 if
- * absent, -1 if invalid (reported on `field`). */
-static int opt_decimal(vctx *v, int tbl, int key, const char *field, int max_scale, int scale,
-                       int allow_neg, int64_t limit, const char *limit_text, int64_t *out)
+static inline int lin_type(levy_tax_in *in)
 {
-    lua_State *L = v->L;
-    getk(L, tbl, key);
+    lua_State *L = ((lua_in *)in)->L;
+    switch (lua_type(L, -1)) {
+    case LUA_TNIL:
+        return LEVY_IN_NIL;
+    case LUA_TSTRING:
+        return LEVY_IN_STRING;
+    case LUA_TNUMBER:
+        return LEVY_IN_NUMBER;
+    case LUA_TTABLE:
+        return LEVY_IN_TABLE;
+    case LUA_TBOOLEAN:
+        return LEVY_IN_BOOLEAN;
+    case LUA_TFUNCTION:
+        return LEVY_IN_FUNCTION;
+    case LUA_TLIGHTUSERDATA: /* json.null */
+        return lua_touserdata(L, -1) == NULL ? LEVY_IN_NULL : LEVY_IN_OTHER;
+    default:
+        return LEVY_IN_OTHER;
+    }
+}
+
+static int lin_field(levy_tax_in *in, const char *name)
+{
+    lua_in *li = (lua_in *)in;
+    lua_State *L = li->L;
+    lin_room(li);
+    int k = key_index(li->keys, name);
+    if (k >= 0) { /* the pre-interned key: no string lookup */
+        /* raw, then through the metatable only when the raw value is nil and there is one:
+         * Lua's t[k] */
+        lua_pushvalue(L, KEY_UPVALUE(k));
+        if (lua_rawget(L, -2) == LUA_TNIL && lua_getmetatable(L, -2)) {
+            lua_pop(L, 2);
+            lua_pushvalue(L, KEY_UPVALUE(k));
+            lua_gettable(L, -2);
+        }
+    } else {
+        lua_getfield(L, -1, name);
+    }
+    return lin_type(in);
+}
+
+static int lin_item(levy_tax_in *in, long long i)
+{
+    lua_State *L = ((lua_in *)in)->L;
+    lin_room((lua_in *)in);
+    lua_rawgeti(L, -1, (lua_Integer)i);
+    return lin_type(in);
+}
+
+/* field_text: a name that is not a literal, looked up as a string */
+static int lin_field_text(levy_tax_in *in, const char *name)
+{
+    lua_State *L = ((lua_in *)in)->L;
+    lin_room((lua_in *)in);
+    lua_getfield(L, -1, name);
+    return lin_type(in);
+}
+
+static long long lin_len(levy_tax_in *in, int raw)
+{
+    lua_State *L = ((lua_in *)in)->L;
+    return raw ? (long long)lua_rawlen(L, -1) : (long long)luaL_len(L, -1);
+}
+
+static const char *lin_text(levy_tax_in *in, size_t *len)
+{
+    lua_State *L = ((lua_in *)in)->L;
     int t = lua_type(L, -1);
-    if (absent(L, -1)) {
-        lua_pop(L, 1);
+    return t == LUA_TSTRING || t == LUA_TNUMBER ? lua_tolstring(L, -1, len) : NULL;
+}
+
+static void lin_pop(levy_tax_in *in) { lua_pop(((lua_in *)in)->L, 1); }
+
+static int lin_truth(levy_tax_in *in) { return lua_toboolean(((lua_in *)in)->L, -1); }
+
+static int lin_integer(levy_tax_in *in, long long *v)
+{
+    lua_State *L = ((lua_in *)in)->L;
+    if (!lua_isinteger(L, -1))
         return 0;
-    }
-    if (t != LUA_TSTRING) {
-        vfail(v, field,
-              t == LUA_TNUMBER ? "must be a decimal string (e.g. \"12.34\"), not a JSON number"
-                               : "must be a decimal string");
-        lua_pop(L, 1);
-        return -1;
-    }
-    size_t len;
-    const char *s = lua_tolstring(L, -1, &len);
-    lua_pop(L, 1);
-    if (len > 0 && s[0] == 0) {
-        vfail(v, field, "must be a decimal string (e.g. \"12.34\"), not a JSON number");
-        return -1;
-    }
-    return levy_tax_decimal_field(s, len, v->line, field, max_scale, scale, allow_neg, limit,
-                                  limit_text, out, v->p);
+    *v = (long long)lua_tointeger(L, -1);
+    return 1;
 }
 
-static int opt_bool(vctx *v, int tbl, int key, const char *field, int dflt)
+/* A reader over the value at idx (pushed on top: pop it with lua_in_end). */
+static void lua_in_init(lua_in *li, lua_State *L);
+
+static void lua_in_begin(lua_in *li, lua_State *L, int idx)
 {
-    lua_State *L = v->L;
-    getk(L, tbl, key);
-    int r = dflt;
-    if (!absent(L, -1)) {
-        if (lua_type(L, -1) == LUA_TBOOLEAN)
-            r = lua_toboolean(L, -1);
-        else
-            vfail(v, field, "must be true or false");
-    }
-    lua_pop(L, 1);
-    return r;
+    lua_in_init(li, L);
+    lua_pushvalue(L, idx);
 }
 
-/* ------------------------------------------------------------------ the field reader */
+static void lua_in_end(lua_in *li) { lua_pop(li->L, 1); }
 
-/* One reader of Lua tables into C structs, for the request (its body and options), a rule
- * table when it is compiled and ctx when a rule's calculate(ctx) hands it back: a table of
- * field descriptors, each {key, type, flags, offset, ...}, read in order. A failure is a
- * detail of the problem (v->raise == 0: the request; the name of the detail is v->prefix +
- * the field's name, relative to lines[v->line] when it starts with '.') or raises the field's
- * message (v->raise: a rule's fault; %s in it is v->label). */
-enum {
-    FT_STR,  /* const char *: a string (report: not a JSON number) */
-    FT_BOOL, /* int: true / false (F_LAX: any value, as Lua's truth) */
-    FT_DEC,  /* int64_t: a decimal string, scaled by `scale` decimals (-1: the currency's) */
-    FT_ENUM, /* int: a name `from` knows (from(NULL) for an absent one) */
-    FT_DATE, /* int32_t: YYYY-MM-DD */
-    FT_FUNC  /* int: 1 when a function is there */
-};
-#define F_REQ 1  /* absent is a failure (report: `msg` is the detail) */
-#define F_LAX 2  /* a value of another type is as absent (stored records, a rule's names) */
-#define F_NEG 4  /* FT_DEC: may be negative */
-#define F_FULL 8 /* FT_STR: an empty string is as absent */
-
-struct field;
-/* A field's own check, called with the string read (NULL when absent or refused). */
-typedef void (*field_check)(vctx *v, const struct field *f, void *out, const char *name,
-                            const char *s, size_t len);
-
-typedef struct field {
-    unsigned char key, type, flags;
-    signed char scale;
-    unsigned short at; /* offsetof the value in the struct read */
-    const char *name;  /* how a detail names it */
-    const char *msg;   /* report: the detail when it is absent (F_REQ); raise: the failure */
-    field_check check; /* FT_STR: instead of storing the string */
-    int (*from)(const char *); /* FT_ENUM */
-    int64_t dflt;              /* FT_DEC, FT_BOOL, FT_ENUM: the value when absent (F_LAX: or bad) */
-    int64_t limit;             /* FT_DEC (report): the largest |value|, scaled */
-    const char *limit_text;    /* how the messages name it (NULL: v->max_amount) */
-} field;
-
-#define AT(type, member) ((unsigned short)offsetof(type, member))
-#define OUT(out, f, type) ((type *)((char *)(out) + (f)->at))
-
-static LEVY_LJMP void field_fail(vctx *v, const field *f, const char *name, const char *msg)
-{
-    if (v->raise) {
-        char label[96]; /* formatted only here: with index > 0 the label holds its %d */
-        if (v->index > 0)
-            snprintf(label, sizeof label, v->label, v->index);
-        else
-            snprintf(label, sizeof label, "%s", v->label ? v->label : "");
-        luaL_error(v->L, f->msg, label);
-    }
-    vfail(v, name, msg);
-}
-
-/* Reads the n fields fs of the table at tbl into out; got[i] (when not NULL): 1 read, 0 absent,
- * -1 refused. */
-static LEVY_LJMP void read_fields(vctx *v, int tbl, const field *fs, int n, void *out,
-                                  signed char *got)
-{
-    lua_State *L = v->L;
-    tbl = lua_absindex(L, tbl);
-    for (int i = 0; i < n; i++) {
-        const field *f = &fs[i];
-        char nb[64];
-        const char *name = f->name;
-        if (v->prefix && name) { /* prefix + name, cut to nb (names are short) */
-            size_t a = strlen(v->prefix), b = strlen(name);
-            a = a < sizeof nb - 1 ? a : sizeof nb - 1;
-            b = b < sizeof nb - 1 - a ? b : sizeof nb - 1 - a;
-            memcpy(nb, v->prefix, a);
-            memcpy(nb + a, name, b);
-            nb[a + b] = '\0';
-            name = nb;
-        }
-        int st = 0, lax = f->flags & F_LAX;
-        if (f->type == FT_STR && !v->raise && !lax) { /* the request's strings */
-            size_t len = 0;
-            int before = v->p->ndetails;
-            const char *sv = opt_string(v, tbl, f->key, name, &len);
-            st = sv ? 1 : v->p->ndetails != before ? -1 : 0;
-            if (sv && (f->flags & F_FULL) && !sv[0])
-                sv = NULL;
-            if (st == 0 && (f->flags & F_REQ))
-                vfail(v, name, f->msg);
-            if (f->check)
-                f->check(v, f, out, name, sv, len);
-            else
-                *OUT(out, f, const char *) = sv;
-        } else if (f->type == FT_DEC && !v->raise) { /* the request's amounts */
-            int scale = f->scale < 0 ? v->exponent : f->scale;
-            int64_t *o = OUT(out, f, int64_t);
-            *o = f->dflt;
-            st = opt_decimal(v, tbl, f->key, name, scale, scale, (f->flags & F_NEG) != 0, f->limit,
-                             f->limit_text ? f->limit_text : v->max_amount, o);
-            if (st == 0 && (f->flags & F_REQ))
-                vfail(v, name, f->msg);
-        } else if (f->type == FT_BOOL && !lax) {
-            *OUT(out, f, int) = opt_bool(v, tbl, f->key, name, (int)f->dflt);
-        } else {
-            if (v->raise) { /* a rule's tables: through their metatables, as Lua reads them */
-                lua_pushvalue(L, KEY_UPVALUE(f->key));
-                lua_gettable(L, tbl);
-            } else {
-                getk(L, tbl, f->key);
-            }
-            int t = lua_type(L, -1);
-            int there = !absent(L, -1);
-            size_t len = 0;
-            const char *sv = t == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
-            if (sv && (f->flags & F_FULL) && !len)
-                sv = NULL, there = 0;
-            switch (f->type) {
-            case FT_STR: /* raise or lax: another type is refused, or as absent */
-                if (there && !sv && !lax)
-                    field_fail(v, f, name, "must be a string");
-                if (!sv && (f->flags & F_REQ) && !lax)
-                    field_fail(v, f, name, f->msg);
-                if (f->check)
-                    f->check(v, f, out, name, sv, len);
-                else
-                    *OUT(out, f, const char *) = sv;
-                break;
-            case FT_BOOL: /* lax: Lua's truth */
-                *OUT(out, f, int) = t != LUA_TNIL ? lua_toboolean(L, -1) : (int)f->dflt;
-                break;
-            case FT_DEC: { /* raise: a rule's decimals */
-                int scale = f->scale < 0 ? v->exponent : f->scale;
-                int64_t *o = OUT(out, f, int64_t);
-                *o = f->dflt;
-                if (there || (f->flags & F_REQ)) {
-                    if (!sv || levy_tax_dec_parse(sv, len, scale, scale, 0, o))
-                        field_fail(v, f, name, "must be a decimal string");
-                }
-                break;
-            }
-            case FT_ENUM: {
-                int e = f->from(sv);
-                if (e < 0 && !(f->flags & F_REQ) && (lax || !there))
-                    e = (int)f->dflt;
-                else if (e < 0)
-                    field_fail(v, f, name, "is not a known value");
-                *OUT(out, f, int) = e;
-                break;
-            }
-            case FT_DATE: {
-                int32_t *o = OUT(out, f, int32_t);
-                if (!sv || levy_tax_date_parse(sv, len, o) != 0)
-                    *o = 0;
-                break;
-            }
-            case FT_FUNC:
-                *OUT(out, f, int) = lua_isfunction(L, -1);
-                break;
-            }
-            st = there;
-            lua_pop(L, 1); /* a string read stays alive: the table references it */
-        }
-        if (got)
-            got[i] = (signed char)st;
-    }
-}
-
-/* ---- the fields of the request and its options */
-
-static void check_country(vctx *v, const field *f, void *out, const char *name, const char *s,
-                          size_t len)
-{
-    (void)f;
-    levy_tax_addr_country(out, name, s, len, v->p);
-}
-
-static void check_state(vctx *v, const field *f, void *out, const char *name, const char *s,
-                        size_t len)
-{
-    (void)f;
-    levy_tax_addr_state(out, name, s, len, v->p);
-}
-
-static void check_zip(vctx *v, const field *f, void *out, const char *name, const char *s,
-                      size_t len)
-{
-    (void)f;
-    (void)len;
-    levy_tax_addr_zip(out, name, s, v->required, v->p);
-}
-
-static void check_customer_type(vctx *v, const field *f, void *out, const char *name, const char *s,
-                                size_t len)
-{
-    (void)name;
-    (void)len;
-    /* the request's type is checked; a stored record's unknown value does not say */
-    *OUT(out, f, int) = levy_tax_customer_type_field(s, (f->flags & F_LAX) ? NULL : v->p);
-}
-
-static const field address_fields[] = {
-    {K_country, FT_STR, .name = ".country", .check = check_country},
-    {K_state, FT_STR, .name = ".state", .check = check_state},
-    {K_city, FT_STR, .at = AT(levy_tax_addr, city), .name = ".city"},
-    {K_zip_code, FT_STR, .name = ".zip_code", .check = check_zip},
-    /* address precision: the street line of SST address records (core/tax/boundary.c) */
-    {K_line1, FT_STR, F_LAX, .at = AT(levy_tax_addr, line1)},
-};
-
-static void read_address(vctx *v, int tbl, const char *name, levy_tax_addr *a, int required)
-{
-    lua_State *L = v->L;
-    memset(a, 0, sizeof *a);
-    lua_getfield(L, tbl, name);
-    if (absent(L, -1)) {
-        if (required)
-            vfail(v, name, "is required");
-        lua_pop(L, 1);
-        return;
-    }
-    if (!lua_istable(L, -1)) {
-        vfail(v, name, "must be an object");
-        lua_pop(L, 1);
-        return;
-    }
-    vctx av = *v;
-    av.prefix = name;
-    av.required = required;
-    read_fields(&av, -1, address_fields, (int)LEVY_ARRAY_LEN(address_fields), a, NULL);
-    lua_pop(L, 1);
-}
-
-static void check_currency(vctx *v, const field *f, void *out, const char *name, const char *s,
-                           size_t len)
-{
-    (void)f;
-    if (s && levy_tax_request_currency(out, s, len) != 0)
-        vfail(v, name, "is not a known ISO 4217 currency code");
-}
-
-static void check_date(vctx *v, const field *f, void *out, const char *name, const char *s,
-                       size_t len)
-{
-    levy_tax_request *c = out;
-    (void)f;
-    if (!s)
-        c->date = levy_tax_today();
-    else if (levy_tax_date_parse(s, len, &c->date) != 0)
-        vfail(v, name, "must be a date YYYY-MM-DD");
-}
-
-/* the request body's own fields (the addresses, the customer and the lines below) */
-static const field request_fields[] = {
-    {K_currency, FT_STR, .flags = F_REQ, .name = "currency", .msg = "is required (ISO 4217 code)",
-     .check = check_currency},
-    {K_date, FT_STR, .name = "date", .check = check_date},
-};
-
-static const field customer_fields[] = {
-    {K_id, FT_STR, .at = AT(levy_tax_request, customer_id), .name = "customer.id"},
-    {K_tax_id, FT_STR, .flags = F_FULL, .at = AT(levy_tax_request, tax_id),
-     .name = "customer.tax_id"},
-    {K_exempt, FT_BOOL, .at = AT(levy_tax_request, customer_exempt), .name = "customer.exempt"},
-    {K_type, FT_STR, .at = AT(levy_tax_request, customer_type), .name = "customer.type",
-     .check = check_customer_type},
-};
-
-/* a line's amounts (read in this order: levy_tax_check_line takes their outcomes) */
-static const field line_fields[] = {
-    {K_amount, FT_DEC, .flags = F_REQ | F_NEG, .scale = -1, .at = AT(levy_tax_line, amount),
-     .name = ".amount", .msg = "is required (a decimal string)", .limit = LEVY_TAX_MAX_MINOR},
-    {K_discount, FT_DEC, .scale = -1, .at = AT(levy_tax_line, discount), .name = ".discount",
-     .limit = LEVY_TAX_MAX_MINOR},
-    {K_quantity, FT_DEC, .flags = F_NEG, .scale = 6, .at = AT(levy_tax_line, qty),
-     .name = ".quantity", .dflt = LEVY_TAX_QTY_ONE, .limit = LEVY_TAX_MAX_QTY,
-     .limit_text = "1000000000 with 6 decimals"},
-};
-
-/* then the rest of the line */
-typedef struct line_rest {
-    int inclusive;
-    const char *product_id, *tax_code;
-} line_rest;
-
-static const field line_rest_fields[] = {
-    {K_tax_inclusive, FT_BOOL, .at = AT(line_rest, inclusive), .name = ".tax_inclusive"},
-    {K_product_id, FT_STR, .at = AT(line_rest, product_id), .name = ".product_id"},
-    {K_tax_code, FT_STR, .at = AT(line_rest, tax_code), .name = ".tax_code"},
-};
+/* levy_tax_raise_fn: a rule's fault raised as a Lua error. */
+static LEVY_LJMP void lua_raise(void *ud, const char *msg) { luaL_error(ud, "%s", msg); }
 
 /* ------------------------------------------------------------------ line memory */
 
@@ -469,10 +204,11 @@ static const field line_rest_fields[] = {
  * there), direct-mapped, filled on first use: lua_out_key pushes the pre-interned upvalue. */
 #define KEY_CACHE 256 /* 2^8: the hash in lua_out_key */
 
-typedef struct key_cache {
+struct key_cache {
     const char *at[KEY_CACHE];
     short k[KEY_CACHE];
-} key_cache;
+    int n; /* entries kept: at most KEY_CACHE / 2, the cache never fills */
+};
 
 typedef struct line_buf {
     int cap;
@@ -487,6 +223,42 @@ typedef struct tax_upv {
     line_buf lines;
     key_cache keys;
 } tax_upv;
+
+static int key_scan(const char *k)
+{
+    for (int i = 0; i < K_N; i++)
+        if (strcmp(key_names[i], k) == 0)
+            return i;
+    return -1;
+}
+
+/* The key_names index of the string literal k (-1: not a key), found by its address in the
+ * cache. Past KEY_CACHE / 2 entries a literal is looked up by name, not kept (the cache never
+ * fills; the writers and readers use about 100 literals). */
+static int key_index(key_cache *c, const char *k)
+{
+    unsigned h = (unsigned)(((uint64_t)(uintptr_t)k * 0x9E3779B97F4A7C15ull) >> 56); /* 8 bits */
+    while (c->at[h] && c->at[h] != k)
+        h = (h + 1) % KEY_CACHE;
+    if (c->at[h])
+        return c->k[h];
+    int kk = key_scan(k);
+    if (c->n < KEY_CACHE / 2) {
+        c->at[h] = k;
+        c->k[h] = (short)kk;
+        c->n++;
+    }
+    return kk;
+}
+
+static void lua_in_init(lua_in *li, lua_State *L)
+{
+    li->in = (levy_tax_in){lin_type, lin_field, lin_item,    lin_len,       lin_text,
+                           lin_pop,  lin_truth, lin_integer, lin_field_text};
+    li->L = L;
+    li->keys = &((tax_upv *)lua_touserdata(L, lua_upvalueindex(1)))->keys;
+    li->room = 0; /* the first push checks the stack */
+}
 
 static void linebuf_free(line_buf *b)
 {
@@ -559,73 +331,6 @@ static int crule_gc(lua_State *L)
     return 0;
 }
 
-/* The Lua stack as levy_tax_in (core/tax/compile.h): a rule's taxability handed to the
- * compiler value by value, read as Lua reads it. */
-typedef struct lua_in {
-    levy_tax_in in;
-    lua_State *L;
-} lua_in;
-
-static int lin_type(levy_tax_in *in)
-{
-    switch (lua_type(((lua_in *)in)->L, -1)) {
-    case LUA_TNIL:
-        return LEVY_IN_NIL;
-    case LUA_TSTRING:
-        return LEVY_IN_STRING;
-    case LUA_TNUMBER:
-        return LEVY_IN_NUMBER;
-    case LUA_TTABLE:
-        return LEVY_IN_TABLE;
-    default:
-        return LEVY_IN_OTHER;
-    }
-}
-
-static int lin_field(levy_tax_in *in, const char *name)
-{
-    lua_State *L = ((lua_in *)in)->L;
-    luaL_checkstack(L, 4, "levy.tax: rule taxability nested too deep");
-    lua_getfield(L, -1, name);
-    return lin_type(in);
-}
-
-static int lin_item(levy_tax_in *in, long long i)
-{
-    lua_State *L = ((lua_in *)in)->L;
-    luaL_checkstack(L, 4, "levy.tax: rule taxability nested too deep");
-    lua_rawgeti(L, -1, (lua_Integer)i);
-    return lin_type(in);
-}
-
-static long long lin_len(levy_tax_in *in, int raw)
-{
-    lua_State *L = ((lua_in *)in)->L;
-    return raw ? (long long)lua_rawlen(L, -1) : (long long)luaL_len(L, -1);
-}
-
-static const char *lin_text(levy_tax_in *in, size_t *len)
-{
-    lua_State *L = ((lua_in *)in)->L;
-    int t = lua_type(L, -1);
-    return t == LUA_TSTRING || t == LUA_TNUMBER ? lua_tolstring(L, -1, len) : NULL;
-}
-
-static void lin_pop(levy_tax_in *in) { lua_pop(((lua_in *)in)->L, 1); }
-
-/* A rule table's own fields (its taxability is compiled below): names a rule may leave out
- * or misspell are as absent (region "", sourcing destination), except reverse_charge. */
-static const field rule_name_fields[] = {
-    {K_region, FT_STR, .flags = F_LAX, .at = AT(levy_tax_rule, region)},
-    {K_sourcing, FT_ENUM, .flags = F_LAX, .at = AT(levy_tax_rule, sourcing),
-     .from = levy_tax_sourcing_from, .dflt = LEVY_SOURCING_DESTINATION},
-    {K_reverse_charge, FT_ENUM, .at = AT(levy_tax_rule, reverse_charge),
-     .msg = "rule %s: reverse_charge must be \"b2b_foreign_seller\" or \"b2b_simplified_regime\" "
-            "(docs/rules.md)",
-     .from = levy_tax_reverse_charge_from},
-    {K_calculate, FT_FUNC, .at = AT(levy_tax_rule, has_calculate)},
-};
-
 /* Pushes the compiled form of the rule table at idx (compiling it on first use). */
 static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
 {
@@ -659,16 +364,14 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
     int ci = lua_gettop(L);
     lua_pushvalue(L, idx);
     lua_setiuservalue(L, ci, 1);
-    vctx rv = {.L = L, .raise = 1};
-    read_fields(&rv, idx, rule_name_fields, 1, &c->r, NULL);
-    if (!c->r.region)
-        c->r.region = "";
-    rv.label = c->r.region;
-    read_fields(&rv, idx, rule_name_fields + 1, (int)LEVY_ARRAY_LEN(rule_name_fields) - 1, &c->r,
-                NULL);
+    lua_in li;
+    lua_in_begin(&li, L, idx);
+    levy_tax_read_rule_names(&li.in, &c->r, lua_raise, L); /* tax/request.h */
+    lua_in_end(&li);
     if (lua_getfield(L, idx, "taxability") == LUA_TTABLE) { /* each row compiled in C */
         int tx = lua_gettop(L);
-        lua_in in = {{lin_type, lin_field, lin_item, lin_len, lin_text, lin_pop}, L};
+        lua_in in;
+        lua_in_init(&in, L);
         lua_pushnil(L);
         while (lua_next(L, tx)) {
             if (lua_type(L, -2) == LUA_TSTRING && !lua_isnil(L, -1)) {
@@ -750,19 +453,9 @@ static void lua_out_key(levy_tax_out *o, const char *k, int first)
         lua_pushstring(lo->L, k);
         return;
     }
-    unsigned h = (unsigned)(((uint64_t)(uintptr_t)k * 0x9E3779B97F4A7C15ull) >> 56); /* 8 bits */
-    while (c->at[h] && c->at[h] != k) /* open addressing: never full (the writers use < 128 keys) */
-        h = (h + 1) % KEY_CACHE;
-    if (!c->at[h]) { /* first use: look it up by name */
-        int kk = -1;
-        for (int i = 0; i < K_N && kk < 0; i++)
-            if (strcmp(key_names[i], k) == 0)
-                kk = i;
-        c->at[h] = k;
-        c->k[h] = (short)kk;
-    }
-    if (c->k[h] >= 0)
-        lua_pushvalue(lo->L, KEY_UPVALUE(c->k[h]));
+    int kk = key_index(c, k);
+    if (kk >= 0)
+        lua_pushvalue(lo->L, KEY_UPVALUE(kk));
     else
         lua_pushstring(lo->L, k);
 }
@@ -828,36 +521,6 @@ static int lua_out_end(lua_State *L)
 }
 
 /* ------------------------------------------------------------------ regions / subscription */
-
-static int region_on(lua_State *L, int opts, const char *code, int32_t date)
-{
-    if (!opts)
-        return 0;
-    lua_getfield(L, opts, "all_regions");
-    int all = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    if (all)
-        return 1;
-    lua_getfield(L, opts, "regions");
-    if (!lua_istable(L, -1)) {
-        lua_pop(L, 1);
-        return 0;
-    }
-    lua_getfield(L, -1, code);
-    int on = 0;
-    if (lua_istable(L, -1)) {
-        lua_getfield(L, -1, "subscribed");
-        lua_getfield(L, -2, "tax_calculation");
-        lua_getfield(L, -3, "effective_from");
-        size_t len = 0;
-        const char *from = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
-        on = levy_tax_subscription_on(
-            lua_toboolean(L, -3), lua_isnil(L, -2) ? -1 : lua_toboolean(L, -2), from, len, date);
-        lua_pop(L, 3);
-    }
-    lua_pop(L, 2);
-    return on;
-}
 
 /* Pushes the rule table for region (opts.rule if its region matches, else levy.rules[region])
  * or nothing; returns its stack index or 0. Also sets *file from levy.rule_files. */
@@ -933,36 +596,17 @@ static LEVY_LJMP const levy_tax_rule *call_rule(void *ud, const char *region)
 static int call_region_on(void *ud, const char *region, int32_t date)
 {
     call *k = ud;
-    return region_on(k->L, k->opts, region, date);
+    if (!k->opts)
+        return 0;
+    lua_in li;
+    lua_in_begin(&li, k->L, k->opts);
+    int on = levy_tax_read_region_on(&li.in, region, date); /* tax/request.h */
+    lua_in_end(&li);
+    return on;
 }
 
 /* A tax of ctx.lines[i].taxes as calculate(ctx) hands it back (a failure is the rule's: it
  * raises, naming the tax). */
-typedef struct ctx_tax {
-    const char *name, *title;
-    int level, type;
-    int64_t rate, fraction, unit_from, unit_to;
-} ctx_tax;
-
-static const field ctx_tax_fields[] = {
-    {K_jurisdiction, FT_STR, .flags = F_REQ, .at = AT(ctx_tax, name),
-     .msg = "%s.jurisdiction must be a string"},
-    {K_name, FT_STR, .at = AT(ctx_tax, title), .msg = "%s.name must be a string"},
-    {K_level, FT_ENUM, .flags = F_REQ, .at = AT(ctx_tax, level), .msg = "%s: bad level or type",
-     .from = levy_tax_level_from, .dflt = -1},
-    {K_type, FT_ENUM, .flags = F_REQ, .at = AT(ctx_tax, type), .msg = "%s: bad level or type",
-     .from = levy_tax_type_from, .dflt = -1},
-    {K_percentage, FT_DEC, .flags = F_REQ, .scale = 6, .at = AT(ctx_tax, rate),
-     .msg = "rule taxability: taxes[].percentage must be a decimal string"},
-    {K_fraction, FT_DEC, .scale = 8, .at = AT(ctx_tax, fraction),
-     .msg = "rule taxability: taxes[].fraction must be a decimal string",
-     .dflt = LEVY_TAX_RATE_ONE},
-    {K_unit_from, FT_DEC, .scale = -1, .at = AT(ctx_tax, unit_from),
-     .msg = "rule taxability: unit_from must be a decimal string", .dflt = -1},
-    {K_unit_to, FT_DEC, .scale = -1, .at = AT(ctx_tax, unit_to),
-     .msg = "rule taxability: unit_to must be a decimal string", .dflt = -1},
-};
-
 /* The decision's calculate callback (levy_tax_calculate_fn): builds ctx for group g, calls
  * rule.calculate(ctx) in the pure context and reads the lines back. A failure raises. */
 /* ctx.notes = { {code = "local_tax_uncertain", message = "..."}, ... } that a rule's calculate
@@ -1049,74 +693,11 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
         luaL_error(L, "%s: calculate(ctx) failed: %s", cl->file[s] ? cl->file[s] : "rule",
                    msg ? msg : "(error object)");
     }
-    /* read back */
-    getk(L, ctx, K_lines);
-    if (!lua_istable(L, -1))
-        luaL_error(L, "calculate(ctx): ctx.lines must stay a table");
-    int lines = lua_gettop(L);
-    for (int i = 0; i < req->nlines; i++) {
-        levy_tax_line *l = &req->lines[i];
-        lua_rawgeti(L, lines, i + 1);
-        if (!lua_istable(L, -1))
-            luaL_error(L, "calculate(ctx): ctx.lines[%d] must stay a table", i + 1);
-        int lt = lua_gettop(L);
-        getk(L, lt, K_reason);
-        if (lua_type(L, -1) == LUA_TSTRING) {
-            int r = levy_tax_reason_from(lua_tostring(L, -1));
-            if (r < 0)
-                luaL_error(L, "calculate(ctx): unknown reason '%s'", lua_tostring(L, -1));
-            l->reason = r;
-        }
-        lua_pop(L, 1);
-        getk(L, lt, K_reverse_charge);
-        int rcg = lua_toboolean(L, -1);
-        lua_pop(L, 1);
-        /* drop this group's entries and re-read them */
-        for (int e = l->n - 1; e >= 0; e--)
-            if (l->e[e].group == g)
-                levy_tax_line_remove(l, e);
-        getk(L, lt, K_taxes);
-        if (!lua_istable(L, -1))
-            luaL_error(L, "calculate(ctx): ctx.lines[%d].taxes must be a table", i + 1);
-        int tt = lua_gettop(L);
-        lua_Integer nt = luaL_len(L, tt);
-        for (lua_Integer k = 1; k <= nt; k++) {
-            lua_rawgeti(L, tt, k);
-            int et = lua_gettop(L);
-            if (!lua_istable(L, et))
-                luaL_error(L, "calculate(ctx): taxes[%d] must be a table", (int)k);
-            if (l->n >= LEVY_TAX_MAX_ENTRIES)
-                luaL_error(L, "calculate(ctx): more than %d taxes on a line", LEVY_TAX_MAX_ENTRIES);
-            levy_tax_entry *en = &l->e[l->n];
-            memset(en, 0, sizeof *en);
-            en->group = (uint8_t)g;
-            vctx tv = {.L = L,
-                       .raise = 1,
-                       .label = "calculate(ctx): taxes[%d]",
-                       .index = (int)k,
-                       .exponent = req->exponent};
-            ctx_tax ct;
-            read_fields(&tv, et, ctx_tax_fields, (int)LEVY_ARRAY_LEN(ctx_tax_fields), &ct, NULL);
-            en->name = ct.name;   /* kept alive by ctx (on the stack) */
-            en->title = ct.title; /* NULL when absent (issue 19: a local tax's own name) */
-            en->level = (uint8_t)ct.level;
-            en->type = (uint8_t)ct.type;
-            en->rate = ct.rate;
-            en->fraction = ct.fraction;
-            en->unit_from = ct.unit_from;
-            en->unit_to = ct.unit_to;
-            char why[128];
-            if (levy_tax_entry_check(en, (int)k, why, sizeof why) != 0)
-                luaL_error(L, "%s", why); /* the rule's ranges (calc.h) */
-            en->zero = (uint8_t)(rcg || l->reason == LEVY_REASON_CUSTOMER_EXEMPT);
-            l->n++;
-            lua_pop(L, 1);
-        }
-        if (rcg)
-            l->reason = LEVY_REASON_REVERSE_CHARGE;
-        lua_pop(L, 2); /* taxes, line */
-    }
-    lua_pop(L, 1); /* lines */
+    /* read back (tax/request.h) */
+    lua_in li;
+    lua_in_begin(&li, L, ctx);
+    levy_tax_read_ctx_lines(&li.in, req, g, lua_raise, L);
+    lua_in_end(&li);
     read_rule_notes(L, ctx, d, cl->file[s]);
     /* keep ctx alive (jurisdiction strings) until the result is built: leave it on the stack */
     lua_remove(L, fn);
@@ -1246,144 +827,153 @@ static int push_result(lua_State *L, int opts, const levy_tax_request *req,
 
 /* The customer record stored in levy and the registry's answer: what plugins/api wrote, read
  * as it is (a value of another type is as absent). */
-static const field stored_fields[] = {
-    {K_exempt, FT_BOOL, .flags = F_LAX, .at = AT(levy_tax_customer_rec, exempt)},
-    {K_exemption_expires, FT_DATE, .flags = F_LAX, .at = AT(levy_tax_customer_rec, expires)},
-    {K_tax_id, FT_STR, .flags = F_LAX | F_FULL, .at = AT(levy_tax_customer_rec, tax_id)},
-    {K_customer_type, FT_STR, .flags = F_LAX, .at = AT(levy_tax_customer_rec, type),
-     .check = check_customer_type},
-};
+/* ---- levy.tax's options (plugins/api/calc.lua build_opts), read by core/tax/request.c */
 
-static const field registry_fields[] = {
-    {K_status, FT_STR, .flags = F_LAX, .at = AT(levy_taxid_registry, status)},
-    {K_source, FT_STR, .flags = F_LAX, .at = AT(levy_taxid_registry, source)},
-    {K_checked_at, FT_STR, .flags = F_LAX, .at = AT(levy_taxid_registry, checked_at)},
-    {K_country, FT_STR, .flags = F_LAX, .at = AT(levy_taxid_registry, country)},
-    {K_number, FT_STR, .flags = F_LAX, .at = AT(levy_taxid_registry, number)},
-};
-
-/* The customer record stored in levy, opts.customers[req->customer_id] (plugins/api/calc.lua):
- * exempt, exemption_expires, exempt_regions, tax_id. Its strings stay referenced by opts.
- * exempt_regions: the first MAX_EXEMPT_REGIONS entries (more than levy has regions). */
+/* exempt_regions: the first MAX_EXEMPT_REGIONS entries (more than levy has regions);
+ * certificates (issue 20): the first MAX_CERTS, their regions from one pool */
 #define MAX_EXEMPT_REGIONS 256
-/* certificates (issue 20): the first MAX_CERTS, their regions from one pool */
 #define MAX_CERTS 64
 #define MAX_CERT_REGIONS 1024
 
-typedef struct cert_buf {
+typedef struct opts_buf {
+    const char *regions[MAX_EXEMPT_REGIONS];
     levy_tax_certificate certs[MAX_CERTS];
-    const char *regions[MAX_CERT_REGIONS];
-} cert_buf;
+    const char *cert_regions[MAX_CERT_REGIONS];
+    levy_taxid_registry reg;
+} opts_buf;
 
-/* A certificate's own fields (lax, as the stored record's): one without an id or issue date
- * is skipped. */
-static const field cert_fields[] = {
-    {K_id, FT_STR, .flags = F_LAX, .at = AT(levy_tax_certificate, id)},
-    {K_number, FT_STR, .flags = F_LAX, .at = AT(levy_tax_certificate, number)},
-    {K_issued, FT_DATE, .flags = F_LAX, .at = AT(levy_tax_certificate, issued)},
-    {K_expires, FT_DATE, .flags = F_LAX, .at = AT(levy_tax_certificate, expires)},
-};
-
-/* opts.customers[id].certificates = { {id, number, issued, expires, regions = {...}}, ... }
- * (plugins/api/db.lua customer_opts), read with cert_fields. Strings stay referenced by opts. */
-static void read_certs(lua_State *L, int ct, levy_tax_customer_rec *r, cert_buf *cb)
-{
-    lua_getfield(L, ct, "certificates");
-    if (!lua_istable(L, -1)) {
-        lua_pop(L, 1);
-        return;
-    }
-    int lt = lua_gettop(L);
-    lua_Integer n = (lua_Integer)lua_rawlen(L, lt);
-    int nc = 0, pool = 0;
-    vctx cv;
-    vinit(&cv, L, &(levy_tax_problem){0});
-    for (lua_Integer k = 1; k <= n && nc < MAX_CERTS; k++) {
-        lua_rawgeti(L, lt, k);
-        int et = lua_gettop(L);
-        if (lua_istable(L, et)) {
-            levy_tax_certificate *c = &cb->certs[nc];
-            memset(c, 0, sizeof *c);
-            read_fields(&cv, et, cert_fields, (int)LEVY_ARRAY_LEN(cert_fields), c, NULL);
-            lua_getfield(L, et, "regions");
-            c->regions = cb->regions + pool;
-            if (lua_istable(L, -1)) {
-                lua_Integer nr = (lua_Integer)lua_rawlen(L, -1);
-                for (lua_Integer q = 1; q <= nr && pool < MAX_CERT_REGIONS; q++) {
-                    lua_rawgeti(L, -1, q);
-                    if (lua_type(L, -1) == LUA_TSTRING) {
-                        cb->regions[pool++] = lua_tostring(L, -1);
-                        c->nregions++;
-                    }
-                    lua_pop(L, 1);
-                }
-            }
-            lua_pop(L, 1);
-            if (c->id && c->issued)
-                nc++;
-        }
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    r->ncerts = nc;
-    r->certs = cb->certs;
-}
-
-static void read_customer(lua_State *L, int opts, levy_tax_request *c, const char **regions,
-                          cert_buf *cb)
-{
-    if (!c->customer_id || !opts)
-        return;
-    lua_getfield(L, opts, "customers");
-    if (lua_istable(L, -1)) {
-        lua_getfield(L, -1, c->customer_id);
-        if (lua_istable(L, -1)) {
-            int ct = lua_gettop(L);
-            levy_tax_customer_rec *r = &c->stored;
-            r->found = 1;
-            vctx sv;
-            vinit(&sv, L, &(levy_tax_problem){0});
-            read_fields(&sv, ct, stored_fields, (int)LEVY_ARRAY_LEN(stored_fields), r, NULL);
-            lua_getfield(L, ct, "exempt_regions");
-            if (lua_istable(L, -1)) {
-                lua_Integer nr = luaL_len(L, -1);
-                if (nr > MAX_EXEMPT_REGIONS)
-                    nr = MAX_EXEMPT_REGIONS;
-                for (lua_Integer k = 1; k <= nr; k++) {
-                    lua_rawgeti(L, -1, k);
-                    regions[k - 1] = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-                    lua_pop(L, 1);
-                }
-                r->nregions = nr > 0 ? (int)nr : 0;
-                r->regions = regions;
-            }
-            lua_pop(L, 1);
-            read_certs(L, ct, r, cb);
-        }
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-}
-
-/* opts.tax_id_registry (plugins/api/calc.lua, setting tax_id_online): the latest online
- * registry answer {status, source, checked_at, country, number} for the customer's number,
- * into *reg; NULL when none. Its strings stay referenced by opts. */
-static const levy_taxid_registry *read_registry(lua_State *L, int opts, levy_taxid_registry *reg)
+/* The customer record stored in levy, opts.customers[req->customer_id], and the registry's
+ * latest answer, opts.tax_id_registry (setting tax_id_online). Their strings stay referenced
+ * by opts. */
+static void read_opts_records(lua_State *L, int opts, levy_tax_request *c, opts_buf *ob)
 {
     if (!opts)
-        return NULL;
-    const levy_taxid_registry *out = NULL;
+        return;
+    lua_in li;
+    if (c->customer_id) {
+        lua_getfield(L, opts, "customers");
+        if (lua_istable(L, -1)) {
+            lua_getfield(L, -1, c->customer_id);
+            if (lua_istable(L, -1)) {
+                lua_in_begin(&li, L, -1);
+                levy_tax_read_customer_rec(&li.in, &c->stored, ob->regions, MAX_EXEMPT_REGIONS,
+                                           ob->certs, MAX_CERTS, ob->cert_regions,
+                                           MAX_CERT_REGIONS);
+                lua_in_end(&li);
+            }
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
     lua_getfield(L, opts, "tax_id_registry");
     if (lua_istable(L, -1)) {
-        vctx rv;
-        vinit(&rv, L, &(levy_tax_problem){0});
-        read_fields(&rv, -1, registry_fields, (int)LEVY_ARRAY_LEN(registry_fields), reg, NULL);
-        out = reg;
+        memset(&ob->reg, 0, sizeof ob->reg);
+        lua_in_begin(&li, L, -1);
+        levy_tax_read_registry(&li.in, &ob->reg);
+        lua_in_end(&li);
+        c->tax_id_registry = &ob->reg;
     }
     lua_pop(L, 1);
-    return out;
 }
 
+/* levy_tax_product_fn: opts.products[product_id] (a string there), referenced by opts. */
+typedef struct products_at {
+    lua_State *L;
+    int idx; /* opts.products */
+} products_at;
+
+static const char *opts_product(void *ud, const char *pid)
+{
+    products_at *pa = ud;
+    const char *code = NULL;
+    if (lua_getfield(pa->L, pa->idx, pid) == LUA_TSTRING)
+        code = lua_tostring(pa->L, -1);
+    lua_pop(pa->L, 1);
+    return code;
+}
+
+/* ---- a request parsed from its JSON text (issue 21): tax.parse(text) */
+#define REQUEST_MT "levy.tax.request"
+
+static int request_gc(lua_State *L)
+{
+    levy_json_doc *doc = luaL_checkudata(L, 1, REQUEST_MT);
+    levy_json_doc_free(doc);
+    return 0;
+}
+
+/* tax.parse(text) -> request, view | nil, message: the JSON text parsed in C once (the same
+ * values and refusals as levy.json.decode, its message word for word), for tax.calculate.
+ * view: what plugins/api's build_opts reads of a request -- {customer = {id, tax_id},
+ * ship_to = {country}, lines = {{product_id}...}}, the strings only (a value of another
+ * type is left out, as build_opts leaves it) -- or false when the text is not an object. */
+static int tax_parse(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    levy_json_doc *doc = lua_newuserdatauv(L, sizeof *doc, 0);
+    memset(doc, 0, sizeof *doc);
+    luaL_setmetatable(L, REQUEST_MT);
+    char msg[320];
+    if (levy_json_doc_parse(doc, s, len, msg, sizeof msg) != 0) {
+        levy_json_doc_free(doc);
+        luaL_pushfail(L);
+        lua_pushstring(L, msg);
+        return 2;
+    }
+    const levy_json_node *root = &doc->nodes[0];
+    if (root->type != LEVY_IN_TABLE || root->array) {
+        lua_pushboolean(L, 0);
+        return 2;
+    }
+    levy_json_in ji;
+    levy_json_in_init(&ji, doc);
+    levy_tax_in *in = &ji.in;
+    size_t n;
+    lua_createtable(L, 0, 3);
+    static const char *const objs[2] = {"customer", "ship_to"};
+    static const char *const keys[2][2] = {{"id", "tax_id"}, {"country", NULL}};
+    for (int o = 0; o < 2; o++) {
+        if (in->field(in, objs[o]) == LEVY_IN_TABLE && !doc->nodes[ji.stack[ji.top]].array) {
+            lua_createtable(L, 0, 2);
+            for (int k = 0; k < 2 && keys[o][k]; k++) {
+                if (in->field(in, keys[o][k]) == LEVY_IN_STRING) {
+                    const char *v = in->text(in, &n);
+                    lua_pushlstring(L, v, n);
+                    lua_setfield(L, -2, keys[o][k]);
+                }
+                in->pop(in);
+            }
+            lua_setfield(L, -2, objs[o]);
+        }
+        in->pop(in);
+    }
+    if (in->field(in, "lines") == LEVY_IN_TABLE) {
+        long long nl = in->len(in, 1);
+        int k = 0;
+        lua_createtable(L, 0, 0);
+        for (long long i = 1; i <= nl; i++) {
+            if (in->item(in, i) == LEVY_IN_TABLE) {
+                if (in->field(in, "product_id") == LEVY_IN_STRING) {
+                    const char *v = in->text(in, &n);
+                    lua_createtable(L, 0, 1);
+                    lua_pushlstring(L, v, n);
+                    lua_setfield(L, -2, "product_id");
+                    lua_rawseti(L, -2, ++k);
+                }
+                in->pop(in);
+            }
+            in->pop(in);
+        }
+        lua_setfield(L, -2, "lines");
+    }
+    in->pop(in);
+    return 2;
+}
+
+/* tax.calculate(request, opts): request a table (a rule's, a plugin's, levy.json's) or a
+ * tax.parse result; both read by core/tax/request.c, the first through the Lua stack, the
+ * second from the parsed text. */
 static int tax_calculate(lua_State *L)
 {
     const levy_rates *rates = levy_lua_host(L, LEVY_HOST_RATES);
@@ -1392,89 +982,65 @@ static int tax_calculate(lua_State *L)
     int opts = lua_istable(L, 2) ? 2 : 0;
     lua_settop(L, 2);
     levy_tax_problem p;
-    vctx v;
-    vinit(&v, L, &p);
-    if (!lua_istable(L, 1)) {
-        vfail(&v, "body", "must be a JSON object");
+    levy_tax_problem_clear(&p);
+    levy_json_doc *doc = luaL_testudata(L, 1, REQUEST_MT);
+    if (!doc && !lua_istable(L, 1)) {
+        levy_tax_problem_add(&p, -1, "body", "must be a JSON object");
         return push_invalid(L, &p, "request body must be a JSON object");
     }
-    levy_tax_request c;
-    memset(&c, 0, sizeof c);
-    c.rates = rates;
-    c.exponent = -1;
-    read_fields(&v, 1, request_fields, (int)LEVY_ARRAY_LEN(request_fields), &c, NULL);
-    char date_buf[11];
-    levy_tax_date_fmt(date_buf, c.date);
-    /* customer */
-    lua_getfield(L, 1, "customer");
-    if (!absent(L, -1)) {
-        if (!lua_istable(L, -1)) {
-            vfail(&v, "customer", "must be an object");
-        } else {
-            int t = lua_gettop(L);
-            getk(L, t, K_id);
+    /* the reader of the request: the parsed text, or the table */
+    levy_json_in ji;
+    lua_in li;
+    levy_tax_in *in;
+    if (doc) {
+        levy_json_in_init(&ji, doc);
+        in = &ji.in;
+    } else {
+        lua_getfield(L, 1, "customer"); /* an integer customer.id becomes its string */
+        if (lua_istable(L, -1)) {
+            getk(L, -1, K_id);
             if (lua_isinteger(L, -1)) {
                 lua_tostring(L, -1);
-                setk(L, t, K_id); /* normalise an integer id to its string */
+                setk(L, -2, K_id);
             } else {
                 lua_pop(L, 1);
             }
-            read_fields(&v, t, customer_fields, (int)LEVY_ARRAY_LEN(customer_fields), &c, NULL);
         }
+        lua_pop(L, 1);
+        lua_in_begin(&li, L, 1); /* the table stays on top while it is read */
+        in = &li.in;
     }
-    lua_pop(L, 1);
-    /* addresses */
-    read_address(&v, 1, "ship_to", &c.ship_to, 1);
-    read_address(&v, 1, "ship_from", &c.seller, 0);
-    if (!c.seller.present && opts) {
+    levy_tax_request c;
+    c.rates = rates;
+    levy_tax_request_read_head(&c, in, &p);
+    char date_buf[11];
+    levy_tax_date_fmt(date_buf, c.date);
+    if (!c.seller.present && opts) { /* the settings address; a bad one is ignored */
         lua_getfield(L, opts, "seller");
         if (lua_istable(L, -1)) {
-            int top = lua_gettop(L);
-            int before = p.ndetails;
-            lua_createtable(L, 0, 1);
-            lua_pushvalue(L, top);
-            lua_setfield(L, -2, "seller");
-            read_address(&v, top + 1, "seller", &c.seller, 0);
-            if (p.ndetails != before) {
-                c.seller.present = 0; /* a bad settings address is ignored */
-                p.ndetails = before;
-            }
-            lua_settop(L, top);
+            levy_tax_problem sp;
+            sp.ndetails = 0;
+            lua_in si;
+            lua_in_begin(&si, L, opts);
+            levy_tax_read_address(&si.in, "seller", &c.seller, 0, &sp);
+            lua_in_end(&si);
+            if (sp.ndetails)
+                c.seller.present = 0;
         }
         lua_pop(L, 1); /* strings stay referenced by opts.seller */
     }
-    /* the seller's GST/HST regime in Canada (setting ca_gst_regime, docs/rules.md section 2):
-     * "simplified" or "normal" (the default); anything else is the caller's error */
-    if (opts) {
-        lua_getfield(L, opts, "ca_gst_regime");
-        if (!lua_isnil(L, -1)) {
-            const char *reg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-            if (reg && strcmp(reg, "simplified") == 0)
-                c.simplified_regime = 1;
-            else if (!reg || strcmp(reg, "normal") != 0)
-                return luaL_error(L, "levy.tax.calculate: opts.ca_gst_regime must be "
-                                     "\"simplified\" or \"normal\"");
-        }
-        lua_pop(L, 1);
+    if (opts) { /* ca_gst_regime, rounding, the org's customer type */
+        char why[128];
+        lua_in oi;
+        lua_in_begin(&oi, L, opts);
+        int bad = levy_tax_read_options(&oi.in, &c, why, sizeof why);
+        lua_in_end(&oi);
+        if (bad)
+            return luaL_error(L, "%s", why);
     }
-    /* rounding */
-    if (opts) {
-        lua_getfield(L, opts, "rounding");
-        if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "document") == 0)
-            c.document_rounding = 1;
-        lua_pop(L, 1);
-    }
-    /* lines */
-    lua_getfield(L, 1, "lines");
-    int lines_idx = lua_gettop(L);
-    int nlines = 0;
-    if (absent(L, lines_idx)) {
-        vfail(&v, "lines", "is required (a non-empty array)");
-    } else if (!lua_istable(L, lines_idx)) {
-        vfail(&v, "lines", "must be an array");
-    } else {
-        nlines = levy_tax_lines_count((long long)luaL_len(L, lines_idx), &p);
-    }
+    int nlines = levy_tax_request_count_lines(in, &p);
+    if (!doc)
+        lua_pop(L, 1); /* the table read: below the lease, read again from its index */
     /* line buffer (upvalue), grown as needed, released by the lease on every exit */
     line_buf *use = lease_lines(L, lua_touserdata(L, lua_upvalueindex(1)), nlines);
     c.lines = use->lines;
@@ -1485,79 +1051,17 @@ static int tax_calculate(lua_State *L)
         lua_getfield(L, opts, "products");
         if (lua_istable(L, -1))
             products = lua_gettop(L);
-        else
-            lua_pop(L, 1);
     }
-    /* the largest amount, as the messages name it: "10000000000.00 USD" */
-    char max_amount[64];
-    levy_tax_max_amount_text(max_amount, sizeof max_amount, &c);
-    v.max_amount = max_amount;
-    v.exponent = c.exponent >= 0 ? c.exponent : 4;
-    for (int i = 0; i < nlines; i++) {
-        const char *f;
-        v.line = i;
-        levy_tax_line *l = &c.lines[i];
-        levy_tax_line_meta *m = &c.meta[i];
-        memset(m, 0, sizeof *m);
-        l->n = 0;
-        l->reason = LEVY_REASON_STANDARD;
-        lua_rawgeti(L, lines_idx, i + 1);
-        int lt = lua_gettop(L);
-        if (!lua_istable(L, lt)) {
-            f = ".";
-            vfail(&v, f, "must be an object");
-            lua_pop(L, 1);
-            continue;
-        }
-        /* id: string, or an integer turned into one */
-        getk(L, lt, K_id);
-        if (lua_isinteger(L, -1)) {
-            levy_tax_line_id_number(m, (long long)lua_tointeger(L, -1));
-        } else if (lua_type(L, -1) == LUA_TSTRING) {
-            m->id = lua_tolstring(L, -1, &m->idlen);
-        } else if (absent(L, -1)) {
-            levy_tax_line_id_number(m, i + 1); /* its position */
-        } else {
-            f = ".id";
-            vfail(&v, f, "must be a string");
-        }
-        lua_pop(L, 1);
-        /* Ranges (dec.h; docs/rules.md "Ranges"): every amount, the amount after discount and
-         * the unit price within LEVY_TAX_MAX_MINOR minor units, the quantity within
-         * (0, LEVY_TAX_MAX_QTY]. Checked here so that no later step can overflow (issue 15:
-         * 100000.00 / 0.000001 used to wrap to a negative unit price). */
-        signed char got[LEVY_ARRAY_LEN(line_fields)];
-        read_fields(&v, lt, line_fields, (int)LEVY_ARRAY_LEN(line_fields), l, got);
-        levy_tax_check_line(&c, i, got[0], got[1], got[2], max_amount, &p);
-        line_rest rest;
-        read_fields(&v, lt, line_rest_fields, (int)LEVY_ARRAY_LEN(line_rest_fields), &rest, NULL);
-        l->inclusive = rest.inclusive;
-        m->tax_code = rest.tax_code;
-        const char *pid = rest.product_id;
-        if (!m->tax_code && pid && products) {
-            lua_getfield(L, products, pid);
-            if (lua_type(L, -1) == LUA_TSTRING)
-                m->tax_code = lua_tostring(L, -1); /* referenced by opts.products */
-            lua_pop(L, 1);
-        }
-        if (!m->tax_code)
-            m->tax_code = "general";
-        lua_pop(L, 1);
-    }
-    v.line = -1;
+    if (!doc)
+        lua_in_begin(&li, L, 1);
+    products_at pa = {L, products};
+    levy_tax_request_read_lines(&c, in, products ? opts_product : NULL, &pa, &p);
+    if (!doc)
+        lua_in_end(&li);
     if (p.ndetails)
         return push_invalid(L, &p, NULL);
-    const char *regions[MAX_EXEMPT_REGIONS];
-    cert_buf cb;
-    read_customer(L, opts, &c, regions, &cb);
-    if (opts) {
-        /* the org's default customer type (settings.default_customer_type, plugins/api) */
-        lua_getfield(L, opts, "customer_type");
-        c.org_customer_type = levy_tax_customer_type_field(lua_tostring(L, -1), NULL);
-        lua_pop(L, 1);
-    }
-    levy_taxid_registry reg;
-    c.tax_id_registry = read_registry(L, opts, &reg);
+    opts_buf ob; /* the records' pointers (on the C stack: no Lua allocation per call) */
+    read_opts_records(L, opts, &c, &ob);
     /* decide */
     call k = {L, opts, 0, {"", ""}, {0, 0}, {NULL, NULL}, date_buf};
     c.rule_for = call_rule;
@@ -1639,13 +1143,15 @@ static int tax_resolve(lua_State *L)
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 2);
     levy_tax_problem p;
-    vctx v;
-    vinit(&v, L, &p);
+    levy_tax_problem_clear(&p);
     lua_createtable(L, 0, 1);
     lua_pushvalue(L, 1);
     lua_setfield(L, -2, "address");
     levy_tax_addr a;
-    read_address(&v, lua_gettop(L), "address", &a, 1);
+    lua_in li;
+    lua_in_begin(&li, L, -1);
+    levy_tax_read_address(&li.in, "address", &a, 1, &p); /* tax/request.h */
+    lua_in_end(&li);
     int32_t date;
     if (lua_isnoneornil(L, 2)) {
         date = levy_tax_today();
@@ -1653,7 +1159,7 @@ static int tax_resolve(lua_State *L)
         size_t len;
         const char *s = luaL_checklstring(L, 2, &len);
         if (levy_tax_date_parse(s, len, &date) != 0)
-            vfail(&v, "date", "must be a date YYYY-MM-DD");
+            levy_tax_problem_add(&p, -1, "date", "must be a date YYYY-MM-DD");
     }
     if (p.ndetails)
         return push_invalid(L, &p, "invalid address");
@@ -1717,6 +1223,7 @@ static int tax_nexus_thresholds(lua_State *L)
 int luaopen_levy_tax(lua_State *L)
 {
     static const luaL_Reg funcs[] = {{"calculate", tax_calculate},
+                                     {"parse", tax_parse},
                                      {"regions", tax_regions},
                                      {"tax_codes", tax_tax_codes},
                                      {"rates_info", tax_rates_info},
@@ -1724,6 +1231,11 @@ int luaopen_levy_tax(lua_State *L)
                                      {"nexus_thresholds", tax_nexus_thresholds},
                                      {NULL, NULL}};
     lua_createtable(L, 0, (int)LEVY_ARRAY_LEN(funcs));
+    if (luaL_newmetatable(L, REQUEST_MT)) {
+        lua_pushcfunction(L, request_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_pop(L, 1);
     if (luaL_newmetatable(L, LINES_LEASE_MT)) {
         lua_pushcfunction(L, lease_close);
         lua_setfield(L, -2, "__gc");

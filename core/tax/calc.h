@@ -224,6 +224,7 @@ struct levy_tax_request {
     levy_tax_addr ship_to;
     levy_tax_addr seller;    /* ship_from, else the settings address; present = 0: unknown */
     const char *customer_id; /* NULL when none */
+    char customer_idbuf[24]; /* the text of an integer customer.id */
     const char *tax_id;      /* NULL or non-empty (request's customer.tax_id) */
     int customer_exempt;     /* request's customer.exempt */
     int customer_type;       /* request's customer.type (enum levy_tax_customer_type) */

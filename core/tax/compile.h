@@ -14,17 +14,24 @@ enum levy_tax_in_type {
     LEVY_IN_STRING,
     LEVY_IN_NUMBER,
     LEVY_IN_TABLE,
-    LEVY_IN_OTHER /* a boolean, a function... */
+    LEVY_IN_OTHER,    /* a userdata, a thread... */
+    LEVY_IN_FUNCTION, /* a Lua function (a rule's calculate) */
+    LEVY_IN_BOOLEAN,  /* true / false (truth) */
+    LEVY_IN_NULL      /* JSON null (levy.json's json.null): a request reads it as absent */
 };
 
-/* A stack of the caller's values; every step reads the value on top. field and item push a
+/* A stack of the caller's values; every step reads the value on top. The one reader of a
+ * caller's values: a rule's taxability (this file), the /v1/calculate request and levy.tax's
+ * options (core/tax/request.c); implemented over the Lua stack (core/lua/bind_tax.c), over
+ * parsed JSON text (core/tax/json_in.c) and over a C test's own tree. field and item push a
  * value (pop removes it); the compiler pops what it pushed. A step may longjmp (a Lua error):
  * the compiler holds nothing but the rule being built across one. */
 typedef struct levy_tax_in levy_tax_in;
 struct levy_tax_in {
     /* The type of the value on top. */
     int (*type)(levy_tax_in *in);
-    /* Pushes top[name] of the table on top, as the caller's language reads it; its type. */
+    /* Pushes top[name] of the table on top, as the caller's language reads it; its type. name
+     * is a string literal: a reader may know it by its address (field_text for another). */
     int (*field)(levy_tax_in *in, const char *name);
     /* Pushes top[i] (i >= 1) of the table on top, read raw; its type. */
     int (*item)(levy_tax_in *in, long long i);
@@ -35,6 +42,15 @@ struct levy_tax_in {
      * 1000.0); NULL for another type. Valid until it is popped. */
     const char *(*text)(levy_tax_in *in, size_t *len);
     void (*pop)(levy_tax_in *in);
+    /* 1 when the value on top is true (a boolean); may be NULL where no reader asks it (the
+     * compiler does not). */
+    int (*truth)(levy_tax_in *in);
+    /* 1 when the value on top is an integer number (a JSON integer, a Lua integer), *v its
+     * value; may be NULL where no reader asks it. */
+    int (*integer)(levy_tax_in *in, long long *v);
+    /* field for a name that is not a string literal (a region code); may be NULL where no
+     * reader asks it. */
+    int (*field_text)(levy_tax_in *in, const char *name);
 };
 
 /* Adds the row of code (len bytes, kept with the rule) to b, its treatment the value on top of

@@ -211,7 +211,9 @@ function M.not_collecting(result)
   return true
 end
 
-function M.run(request, extra, encode)
+-- parsed (optional): the same request as levy.tax.parse made it from the body's text (then
+-- `request` is its view: the fields build_opts reads); levy.tax reads it instead of the table.
+function M.run(request, extra, encode, parsed)
   if not util.is_object(request) then
     return nil, { status = 422, code = "validation_failed", message = "request must be an object",
                   details = json.array({ { field = "", message = "must be an object" } }) }
@@ -228,7 +230,7 @@ function M.run(request, extra, encode)
   end
   local opts = merge(M.build_opts(request, cid), extra)
   if encode then opts.encode = encode end
-  local result, err = tax.calculate(request, opts)
+  local result, err = tax.calculate(parsed or request, opts)
   if result == nil then
     if type(err) ~= "table" then
       err = { status = 422, code = "validation_failed", message = tostring(err) }

@@ -684,12 +684,15 @@ end
 ---------------------------------------------------------------- calculate
 
 local function post_calculate(req)
-  local body = util.body_object(req)
+  -- issue 21: the body is parsed once in C (levy.tax.parse) and read there by levy.tax; no Lua
+  -- table of it is built. `view` holds the few fields the options need (customer id and tax
+  -- id, ship-to country, product ids).
+  local parsed, view = util.body_object(req, tax.parse)
   -- ?connection_id=: calculate as that connection (legal entity): its regions and settings
   local extra
   local cid = req.query and req.query.connection_id
   if cid ~= nil and cid ~= "" then extra = { connection_id = must_connection(cid) } end
-  local result, err = calc.run(body, extra, "body") -- the answer's bytes, served as they are
+  local result, err = calc.run(view, extra, "body", parsed) -- the answer's bytes, served as they are
   if result == nil then
     local details = err.details
     if type(details) == "table" then details = util.array(details) end

@@ -100,7 +100,7 @@ static void t_pop(levy_tax_in *in) { ((tree_in *)in)->top--; }
 static void tree_init(tree_in *t, const val *v)
 {
     memset(t, 0, sizeof *t);
-    t->in = (levy_tax_in){t_type, t_field, t_item, t_len, t_text, t_pop};
+    t->in = (levy_tax_in){t_type, t_field, t_item, t_len, t_text, t_pop, NULL, NULL, NULL};
     t->stack[0] = v;
 }
 

@@ -3,7 +3,11 @@
  *
  * Two modes, chosen by the first input byte:
  *  - raw: the rest is JSON decoded with lua-cjson and handed to levy.tax calculate() with all
- *    regions on; any Lua error other than a clean validation result is a finding.
+ *    regions on; any Lua error other than a clean validation result is a finding. The same
+ *    text is also read both ways levy reads a body (issue 21): levy.json.decode + the Lua-table
+ *    reader, and levy.tax.parse (the body parsed in C, core/tax/json_in.c) + the same reader
+ *    over the parsed text; both must refuse alike (the same message) or answer the same bytes
+ *    (the same answer, or the same error).
  *  - structured (most inputs): the bytes drive a generator that builds a well-formed request
  *    for a ship-to taken from some rule's self-tests (so every rule file runs, with its
  *    calculate(ctx)), in a currency of every ISO 4217 exponent (0, 2, 3, 4), with amounts,
@@ -39,6 +43,7 @@ int luaopen_levy_tax(lua_State *L);
 int luaopen_levy_money(lua_State *L);
 int luaopen_levy_taxid(lua_State *L);
 int luaopen_cjson(lua_State *L);
+int luaopen_levy_json(lua_State *L);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int __real_levy_tax_compute(levy_tax_doc *doc, levy_err *err);
 int __wrap_levy_tax_compute(levy_tax_doc *doc, levy_err *err);
@@ -793,7 +798,7 @@ static int l_end(lua_State *Ls)
 }
 
 static const char *driver =
-    "local cjson, tax, money, taxid, rule_paths, begin, finish = ...\n"
+    "local cjson, tax, money, taxid, rule_paths, begin, finish, json = ...\n"
     "package.loaded['levy.money'] = money\n"
     "package.loaded['levy.taxid'] = taxid\n" /* rules may require it (sandbox.lua RULE_MODULES) */
     "package.loaded['levy.tax'] = tax\n"
@@ -834,7 +839,30 @@ static const char *driver =
     "  {'CAD', 2}, {'GBP', 2}, {'ISK', 0}, {'OMR', 3}, {'UYW', 4}, {'XCG', 2}, {'CHF', 2} }\n"
     "local DATES = { '2025-12-15', '2024-02-29', '2024-03-01', '2026-03-01', '2025-01-31', "
     "'2026-10-01' }\n"
+    /* one body, two readers: the same refusal, or the same answer's bytes */
+    "local function both(s, rounding)\n"
+    "  local t, terr = json.decode(s)\n"
+    "  local p, view = tax.parse(s)\n"
+    "  if t == nil or p == nil then\n"
+    "    assert(t == nil and p == nil and terr == view, 'parse: ' .. tostring(terr) .. ' / ' .. "
+    "tostring(view))\n"
+    "    return\n"
+    "  end\n"
+    "  assert((view ~= false) == (type(t) == 'table' and getmetatable(t) == nil and t[1] == nil), "
+    "'view')\n"
+    "  if not view then return end\n"
+    "  local function run(req)\n"
+    "    local r, err = tax.calculate(req, {all_regions = true, rounding = rounding, encode = "
+    "true, "
+    "calculation_id = 'calc_fuzz'})\n"
+    "    if r == nil then return 'E' .. json.encode(err) end\n"
+    "    return type(r) == 'string' and r or json.encode(r)\n"
+    "  end\n"
+    "  local a, b = run(t), run(p)\n"
+    "  assert(a == b, 'table and parsed text answer differently:\\n' .. a .. '\\n' .. b)\n"
+    "end\n"
     "local function raw(s)\n"
+    "  both(s, (#s % 2 == 0) and 'document' or 'line')\n"
     "  local ok, body = pcall(cjson.decode, s)\n"
     "  if not ok then return end\n"
     "  local r, err = tax.calculate(body, {all_regions=true, rounding=(#s % 2 == 0) and 'document' "
@@ -970,7 +998,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         push_rule_paths(L);
         lua_pushcfunction(L, l_begin);
         lua_pushcfunction(L, l_end);
-        if (lua_pcall(L, 7, 1, 0) != LUA_OK) {
+        luaopen_levy_json(L);
+        if (lua_pcall(L, 8, 1, 0) != LUA_OK) {
             fprintf(stderr, "%s\n", lua_tostring(L, -1));
             abort();
         }

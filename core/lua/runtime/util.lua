@@ -171,7 +171,9 @@ end
 -- Parses the request body as a JSON object (CONTRACT 2.1): a body sent with a Content-Type
 -- other than application/json (or +json) -> 415; not JSON or not an object -> 400
 -- invalid_json. Raises API errors; returns the decoded table.
-function M.body_object(req)
+-- parse (optional): the parser, text -> value, view | nil, message (levy.tax.parse: the body
+-- parsed in C for levy.tax.calculate, view false when not an object); default json.decode.
+function M.body_object(req, parse)
   local body = req.body or ""
   local mt = media_type(req)
   if body ~= "" and mt ~= nil and mt ~= "application/json" and not mt:match("%+json$") then
@@ -179,6 +181,16 @@ function M.body_object(req)
   end
   if body:match("^%s*$") then
     M.fail(400, "invalid_json", "a JSON object body is required")
+  end
+  if parse ~= nil then
+    local v, view_or_msg = parse(body)
+    if v == nil then
+      M.fail(400, "invalid_json", "body is not valid JSON: " .. tostring(view_or_msg))
+    end
+    if not view_or_msg then
+      M.fail(400, "invalid_json", "body must be a JSON object")
+    end
+    return v, view_or_msg
   end
   local v, msg = json.decode(body)
   if v == nil then

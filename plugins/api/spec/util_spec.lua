@@ -127,6 +127,28 @@ describe("API errors", function()
       headers = { ["content-type"] = "application/merge-patch+json; charset=utf-8" } }))
   end)
 
+  it("body_object with levy.tax.parse refuses as json.decode does and gives the options' view", function()
+    local tax = require "levy.tax"
+    local function outcome(body, parse)
+      local ok, v, view = pcall(util.body_object, { body = body, headers = {} }, parse)
+      if ok then return "ok", view end
+      return v.status, v.code, v.message
+    end
+    -- the refusals of the C parse (issue 21) are json.decode's, message and all
+    for _, body in ipairs({ "", " ", "{", "[1]", '"x"', "12", '{"a":1,"a":2}', '{"a":1} x',
+                            '{"a":"\\ud800"}', '{"a":tru}', string.rep("[", 201) .. string.rep("]", 201) }) do
+      assert.same({ outcome(body) }, { outcome(body, tax.parse) }, body)
+    end
+    local status, view = outcome('{"customer":{"id":"c1","tax_id":5},"ship_to":{"country":"DE"},'
+      .. '"lines":[{"product_id":"p1"},{"product_id":7},[],{"product_id":"p2","amount":"1"}],"currency":"EUR"}',
+      tax.parse)
+    assert.equal("ok", status)
+    assert.same({ customer = { id = "c1" }, ship_to = { country = "DE" },
+                  lines = { { product_id = "p1" }, { product_id = "p2" } } }, view)
+    local _, v2 = outcome('{"customer":[],"ship_to":"x","lines":{}}', tax.parse)
+    assert.same({ lines = {} }, v2)
+  end)
+
   it("page_args reads limit and cursor, cursor_for writes the cursor", function()
     local limit, after = util.page_args({ query = { limit = "7", cursor = util.cursor_for("k9") } })
     assert.equal(7, limit)

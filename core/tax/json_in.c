@@ -1,0 +1,531 @@
+/* JSON text read through levy_tax_in without Lua (json_in.h): a parser that makes of a text
+ * what levy.json's decoder (core/lua/bind_json.c, dec_*) makes of it -- the same values, the
+ * same refusals, the same messages at the same offsets -- into a flat array of nodes, and the
+ * reader over them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_scan.h"
+#include "tax/json_in.h"
+
+#define NIL_NODE UINT32_MAX
+#define DUP_LINEAR 16 /* an object's keys checked for repeats one by one up to this many */
+
+typedef struct jp {
+    levy_json_doc *doc;
+    const char *s;
+    size_t len, i;
+    int depth;
+    uint32_t *stk; /* members of the open tables (node indexes) */
+    size_t nstk, capstk;
+    levy_buf tmp;
+    char msg[320];
+} jp;
+
+static inline void skip_ws(jp *d)
+{
+    while (d->i < d->len) {
+        char c = d->s[d->i];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            break;
+        d->i++;
+    }
+}
+
+static int jfail(jp *d, const char *what)
+{
+    if (!d->msg[0])
+        snprintf(d->msg, sizeof d->msg, "%s at offset %zu", what, d->i);
+    return -1;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : need > 64 ? need : 64;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(*p, c * size);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+/* A new node; its index, or -1 when out of memory. */
+static long new_node(jp *d, int type)
+{
+    levy_json_doc *doc = d->doc;
+    size_t cap = doc->capnodes;
+    if (doc->nnodes == NIL_NODE - 1 ||
+        grow((void **)&doc->nodes, &cap, (size_t)doc->nnodes + 1, sizeof *doc->nodes))
+        return jfail(d, "out of memory");
+    doc->capnodes = (uint32_t)cap;
+    levy_json_node *n = &doc->nodes[doc->nnodes];
+    memset(n, 0, sizeof *n);
+    n->type = (uint8_t)type;
+    return (long)doc->nnodes++;
+}
+
+/* Appends s[0..n) and a NUL to the strings; its offset, or -1 when out of memory. */
+static long put_str(jp *d, const char *s, size_t n, int lead_nul)
+{
+    levy_json_doc *doc = d->doc;
+    size_t need = doc->nstrs + n + 2;
+    if (need > UINT32_MAX || grow((void **)&doc->strs, &doc->capstrs, need, 1))
+        return jfail(d, "out of memory");
+    size_t at = doc->nstrs;
+    if (lead_nul)
+        doc->strs[doc->nstrs++] = '\0';
+    memcpy(doc->strs + doc->nstrs, s, n);
+    doc->nstrs += n;
+    doc->strs[doc->nstrs++] = '\0';
+    return (long)at;
+}
+
+/* The string token at d->i: its offset in strs and *n its length, or -1. */
+static long parse_string(jp *d, uint32_t *n)
+{
+    const char *p = d->s + d->i + 1;
+    size_t pl = levy_json_plain_len(p, d->len - d->i - 1);
+    if (pl < d->len - d->i - 1 && p[pl] == '"') { /* plain bytes: straight from the text */
+        long at = put_str(d, p, pl, 0);
+        d->i += pl + 2;
+        *n = (uint32_t)pl;
+        return at;
+    }
+    levy_err e;
+    size_t used;
+    d->tmp.len = 0;
+    if (levy_json_unescape(d->s + d->i, d->len - d->i, 1, &d->tmp, &used, &e) != LEVY_OK) {
+        snprintf(d->msg, sizeof d->msg, "%s (string at offset %zu)", e.message, d->i);
+        return -1;
+    }
+    if (d->tmp.oom)
+        return jfail(d, "out of memory");
+    long at = put_str(d, d->tmp.data ? d->tmp.data : "", d->tmp.len, 0);
+    d->i += used;
+    *n = (uint32_t)d->tmp.len;
+    return at;
+}
+
+static long parse_value(jp *d);
+
+static int push_member(jp *d, uint32_t node)
+{
+    if (grow((void **)&d->stk, &d->capstk, d->nstk + 1, sizeof *d->stk))
+        return jfail(d, "out of memory");
+    d->stk[d->nstk++] = node;
+    return 0;
+}
+
+/* A key's bit in its object's filter (an object's ival: the OR of its keys' bits), so that
+ * looking up a key the object does not have is mostly one test. */
+static inline uint64_t key_bit(const char *k, size_t n)
+{
+    unsigned h = (unsigned)n * 31u + (n ? (unsigned char)k[0] * 7u + (unsigned char)k[n - 1] : 0u);
+    return 1ull << (h & 63u);
+}
+
+/* Moves the members pushed since `first` into the doc's kids, as table t's. */
+static int close_table(jp *d, uint32_t t, size_t first)
+{
+    levy_json_doc *doc = d->doc;
+    size_t n = d->nstk - first, cap = doc->capkids;
+    if ((size_t)doc->nkids + n > UINT32_MAX ||
+        grow((void **)&doc->kids, &cap, (size_t)doc->nkids + n, sizeof *doc->kids))
+        return jfail(d, "out of memory");
+    doc->capkids = (uint32_t)cap;
+    if (n)
+        memcpy(doc->kids + doc->nkids, d->stk + first, n * sizeof *d->stk);
+    doc->nodes[t].at = doc->nkids;
+    doc->nodes[t].n = (uint32_t)n;
+    if (!doc->nodes[t].array) {
+        uint64_t bits = 0;
+        for (size_t k = 0; k < n; k++) {
+            const levy_json_node *m = &doc->nodes[d->stk[first + k]];
+            bits |= key_bit(doc->strs + m->key, m->klen);
+        }
+        doc->nodes[t].ival = (long long)bits;
+    }
+    doc->nkids += (uint32_t)n;
+    d->nstk = first;
+    return 0;
+}
+
+static long parse_array(jp *d)
+{
+    long t = new_node(d, LEVY_IN_TABLE);
+    if (t < 0)
+        return -1;
+    d->doc->nodes[t].array = 1;
+    size_t first = d->nstk;
+    d->i++;
+    skip_ws(d);
+    if (d->i < d->len && d->s[d->i] == ']') {
+        d->i++;
+        return close_table(d, (uint32_t)t, first) ? -1 : t;
+    }
+    for (;;) {
+        long v = parse_value(d);
+        if (v < 0 || push_member(d, (uint32_t)v))
+            return -1;
+        skip_ws(d);
+        if (d->i >= d->len)
+            return jfail(d, "unterminated array");
+        char c = d->s[d->i++];
+        if (c == ']')
+            return close_table(d, (uint32_t)t, first) ? -1 : t;
+        if (c != ',') {
+            d->i--;
+            return jfail(d, "expected ',' or ']'");
+        }
+    }
+}
+
+/* The keys of an object with more than DUP_LINEAR members: open addressing over (offset + 1,
+ * length) pairs. */
+typedef struct keyset {
+    uint32_t *slot; /* 2 per entry */
+    size_t cap, n;
+} keyset;
+
+static size_t key_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return (size_t)h;
+}
+
+/* 1 when the key is there already, else adds it (0); -1 when out of memory. */
+static int keyset_add(keyset *ks, const char *strs, uint32_t off, uint32_t len)
+{
+    if ((ks->n + 1) * 2 > ks->cap) {
+        size_t cap = ks->cap ? ks->cap * 2 : 64;
+        uint32_t *ns = calloc(cap * 2, sizeof *ns);
+        if (!ns)
+            return -1;
+        for (size_t k = 0; k < ks->cap; k++) {
+            if (!ks->slot[2 * k])
+                continue;
+            size_t h = key_hash(strs + ks->slot[2 * k] - 1, ks->slot[2 * k + 1]) & (cap - 1);
+            while (ns[2 * h])
+                h = (h + 1) & (cap - 1);
+            ns[2 * h] = ks->slot[2 * k];
+            ns[2 * h + 1] = ks->slot[2 * k + 1];
+        }
+        free(ks->slot);
+        ks->slot = ns;
+        ks->cap = cap;
+    }
+    size_t h = key_hash(strs + off, len) & (ks->cap - 1);
+    while (ks->slot[2 * h]) {
+        if (ks->slot[2 * h + 1] == len && memcmp(strs + ks->slot[2 * h] - 1, strs + off, len) == 0)
+            return 1;
+        h = (h + 1) & (ks->cap - 1);
+    }
+    ks->slot[2 * h] = off + 1;
+    ks->slot[2 * h + 1] = len;
+    ks->n++;
+    return 0;
+}
+
+static long parse_object_members(jp *d, long t, size_t first, keyset *ks)
+{
+    levy_json_doc *doc = d->doc;
+    for (;;) {
+        skip_ws(d);
+        if (d->i >= d->len || d->s[d->i] != '"')
+            return jfail(d, "expected a string key");
+        size_t key_at = d->i;
+        uint32_t klen;
+        long koff = parse_string(d, &klen);
+        if (koff < 0)
+            return -1;
+        /* a repeated key is refused, as levy.json.decode refuses it */
+        size_t n = d->nstk - first;
+        int dup = 0;
+        if (n < DUP_LINEAR) {
+            for (size_t k = first; k < d->nstk && !dup; k++) {
+                const levy_json_node *m = &doc->nodes[d->stk[k]];
+                dup = m->klen == klen && memcmp(doc->strs + m->key, doc->strs + koff, klen) == 0;
+            }
+        } else {
+            if (n == DUP_LINEAR) /* the first DUP_LINEAR keys into the set */
+                for (size_t k = first; k < d->nstk; k++) {
+                    const levy_json_node *m = &doc->nodes[d->stk[k]];
+                    if (keyset_add(ks, doc->strs, m->key, m->klen) < 0)
+                        return jfail(d, "out of memory");
+                }
+            int r = keyset_add(ks, doc->strs, (uint32_t)koff, klen);
+            if (r < 0)
+                return jfail(d, "out of memory");
+            dup = r;
+        }
+        if (dup) {
+            const char *k = doc->strs + koff;
+            snprintf(d->msg, sizeof d->msg, "duplicate object key \"%.*s%s\" at offset %zu",
+                     (int)(klen > 64 ? 64 : klen), k, klen > 64 ? "..." : "", key_at);
+            return -1;
+        }
+        skip_ws(d);
+        if (d->i >= d->len || d->s[d->i] != ':')
+            return jfail(d, "expected ':'");
+        d->i++;
+        long v = parse_value(d);
+        if (v < 0 || push_member(d, (uint32_t)v))
+            return -1;
+        doc->nodes[v].key = (uint32_t)koff;
+        doc->nodes[v].klen = klen;
+        skip_ws(d);
+        if (d->i >= d->len)
+            return jfail(d, "unterminated object");
+        char c = d->s[d->i++];
+        if (c == '}')
+            return close_table(d, (uint32_t)t, first) ? -1 : t;
+        if (c != ',') {
+            d->i--;
+            return jfail(d, "expected ',' or '}'");
+        }
+    }
+}
+
+static long parse_object(jp *d)
+{
+    long t = new_node(d, LEVY_IN_TABLE);
+    if (t < 0)
+        return -1;
+    size_t first = d->nstk;
+    d->i++;
+    skip_ws(d);
+    if (d->i < d->len && d->s[d->i] == '}') {
+        d->i++;
+        return close_table(d, (uint32_t)t, first) ? -1 : t;
+    }
+    keyset ks = {0};
+    long r = parse_object_members(d, t, first, &ks);
+    free(ks.slot);
+    return r;
+}
+
+static long parse_value(jp *d)
+{
+    skip_ws(d);
+    if (d->i >= d->len)
+        return jfail(d, "unexpected end of input");
+    const char *p = d->s + d->i;
+    size_t rest = d->len - d->i;
+    long v;
+    switch (*p) {
+    case '{':
+    case '[':
+        if (d->depth >= LEVY_JSON_MAX_DEPTH)
+            return jfail(d, "nesting deeper than 200");
+        d->depth++;
+        v = *p == '{' ? parse_object(d) : parse_array(d);
+        d->depth--;
+        return v;
+    case '"': {
+        uint32_t n;
+        v = new_node(d, LEVY_IN_STRING);
+        long at = v < 0 ? -1 : parse_string(d, &n);
+        if (at < 0)
+            return -1;
+        d->doc->nodes[v].at = (uint32_t)at;
+        d->doc->nodes[v].n = n;
+        return v;
+    }
+    case 't':
+    case 'f':
+        if ((*p == 't' && rest >= 4 && memcmp(p, "true", 4) == 0) ||
+            (*p == 'f' && rest >= 5 && memcmp(p, "false", 5) == 0)) {
+            v = new_node(d, LEVY_IN_BOOLEAN);
+            if (v < 0)
+                return -1;
+            d->doc->nodes[v].array = *p == 't';
+            d->i += *p == 't' ? 4 : 5;
+            return v;
+        }
+        break;
+    case 'n':
+        if (rest >= 4 && memcmp(p, "null", 4) == 0) {
+            v = new_node(d, LEVY_IN_NULL);
+            d->i += 4;
+            return v;
+        }
+        break;
+    default: {
+        size_t n = levy_json_number_len(p, rest);
+        if (!n)
+            break;
+        int64_t iv;
+        if (levy_json_int_literal(p, n, &iv)) {
+            v = new_node(d, LEVY_IN_NUMBER);
+            if (v < 0)
+                return -1;
+            d->doc->nodes[v].ival = (long long)iv;
+        } else { /* levy.json's number literal: the string "\0<literal>" */
+            v = new_node(d, LEVY_IN_STRING);
+            long at = v < 0 ? -1 : put_str(d, p, n, 1);
+            if (at < 0)
+                return -1;
+            d->doc->nodes[v].at = (uint32_t)at;
+            d->doc->nodes[v].n = (uint32_t)n + 1;
+        }
+        d->i += n;
+        return v;
+    }
+    }
+    return jfail(d, "unexpected character");
+}
+
+void levy_json_doc_free(levy_json_doc *doc)
+{
+    free(doc->nodes);
+    free(doc->kids);
+    free(doc->strs);
+    memset(doc, 0, sizeof *doc);
+}
+
+int levy_json_doc_parse(levy_json_doc *doc, const char *text, size_t len, char *msg, size_t cap)
+{
+    doc->nnodes = doc->nkids = 0;
+    doc->nstrs = 0;
+    jp d;
+    memset(&d, 0, sizeof d);
+    d.doc = doc;
+    d.s = text;
+    d.len = len;
+    /* room for a typical body at once (a node per ~10 bytes of text, every string's bytes):
+     * one allocation of each array instead of a chain of doublings */
+    size_t room = doc->capnodes;
+    if (grow((void **)&doc->nodes, &room, len / 10 + 16, sizeof *doc->nodes) == 0)
+        doc->capnodes = (uint32_t)room;
+    room = doc->capkids;
+    if (grow((void **)&doc->kids, &room, len / 10 + 16, sizeof *doc->kids) == 0)
+        doc->capkids = (uint32_t)room;
+    grow((void **)&doc->strs, &doc->capstrs, len + 64, 1);
+    long root = parse_value(&d);
+    if (root >= 0) {
+        skip_ws(&d);
+        if (d.i != d.len)
+            root = jfail(&d, "trailing characters");
+    }
+    free(d.stk);
+    levy_buf_free(&d.tmp);
+    if (root < 0) {
+        if (msg && cap)
+            snprintf(msg, cap, "%s", d.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the reader */
+
+static const levy_json_node *jtop(levy_tax_in *in)
+{
+    levy_json_in *ji = (levy_json_in *)in;
+    uint32_t k = ji->stack[ji->top];
+    return k == NIL_NODE ? NULL : &ji->doc->nodes[k];
+}
+
+static int jpush(levy_tax_in *in, uint32_t k)
+{
+    levy_json_in *ji = (levy_json_in *)in;
+    if (ji->top < LEVY_JSON_IN_DEPTH - 1)
+        ji->top++;
+    ji->stack[ji->top] = k;
+    return k == NIL_NODE ? LEVY_IN_NIL : ji->doc->nodes[k].type;
+}
+
+static int j_type(levy_tax_in *in)
+{
+    const levy_json_node *n = jtop(in);
+    return n ? n->type : LEVY_IN_NIL;
+}
+
+static int j_field(levy_tax_in *in, const char *name)
+{
+    const levy_json_node *t = jtop(in);
+    const levy_json_doc *doc = ((levy_json_in *)in)->doc;
+    if (t && t->type == LEVY_IN_TABLE && !t->array && t->n) {
+        size_t len = strlen(name);
+        if (!((uint64_t)t->ival & key_bit(name, len)))
+            return jpush(in, NIL_NODE); /* not among the object's keys */
+        for (uint32_t k = 0; k < t->n; k++) {
+            uint32_t m = doc->kids[t->at + k];
+            const char *key = doc->strs + doc->nodes[m].key;
+            if (doc->nodes[m].klen == len && key[0] == name[0] && memcmp(key, name, len) == 0)
+                return jpush(in, m);
+        }
+    }
+    return jpush(in, NIL_NODE);
+}
+
+static int j_item(levy_tax_in *in, long long i)
+{
+    const levy_json_node *t = jtop(in);
+    const levy_json_doc *doc = ((levy_json_in *)in)->doc;
+    if (t && t->type == LEVY_IN_TABLE && t->array && i >= 1 && i <= (long long)t->n)
+        return jpush(in, doc->kids[t->at + (uint32_t)(i - 1)]);
+    return jpush(in, NIL_NODE);
+}
+
+static long long j_len(levy_tax_in *in, int raw)
+{
+    (void)raw;
+    const levy_json_node *t = jtop(in);
+    return t && t->type == LEVY_IN_TABLE && t->array ? (long long)t->n : 0;
+}
+
+static const char *j_text(levy_tax_in *in, size_t *len)
+{
+    levy_json_in *ji = (levy_json_in *)in;
+    const levy_json_node *n = jtop(in);
+    if (n && n->type == LEVY_IN_STRING) {
+        *len = n->n;
+        return ji->doc->strs + n->at;
+    }
+    if (n && n->type == LEVY_IN_NUMBER) { /* as Lua writes an integer */
+        int w = snprintf(ji->num, sizeof ji->num, "%lld", n->ival);
+        *len = (size_t)w;
+        return ji->num;
+    }
+    return NULL;
+}
+
+static void j_pop(levy_tax_in *in)
+{
+    levy_json_in *ji = (levy_json_in *)in;
+    if (ji->top > 0)
+        ji->top--;
+}
+
+static int j_truth(levy_tax_in *in)
+{
+    const levy_json_node *n = jtop(in);
+    return n && n->type == LEVY_IN_BOOLEAN && n->array;
+}
+
+static int j_integer(levy_tax_in *in, long long *v)
+{
+    const levy_json_node *n = jtop(in);
+    if (!n || n->type != LEVY_IN_NUMBER)
+        return 0;
+    *v = n->ival;
+    return 1;
+}
+
+void levy_json_in_init(levy_json_in *ji, const levy_json_doc *doc)
+{
+    memset(ji, 0, sizeof *ji);
+    ji->in =
+        (levy_tax_in){j_type, j_field, j_item, j_len, j_text, j_pop, j_truth, j_integer, j_field};
+    ji->doc = doc;
+    ji->stack[0] = doc->nnodes ? 0 : NIL_NODE;
+}

@@ -1,0 +1,315 @@
+/* Without a Lua state (issues 18 and 21): a /v1/calculate body parsed from its JSON text
+ * (core/tax/json_in.c) and read into a levy_tax_request by the one request reader
+ * (core/tax/request.c). The refusals and details are those levy answered before the reader
+ * moved out of the Lua binding: each expected text below was taken from `levy calc` of the
+ * base build (git 15f8808) on the same body ("body is not valid JSON: " + the message, or the
+ * answer's details). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "tax/dec.h"
+#include "tax/json_in.h"
+#include "tax/request.h"
+
+/* ---- the parser: levy.json.decode's refusals, word for word */
+
+static void t_parse_errors(void)
+{
+    static const struct {
+        const char *text, *msg;
+    } cases[] = {
+        {"{\"a\":", "unexpected end of input at offset 5"},
+        {"{\"a\":1} x", "trailing characters at offset 8"},
+        {"{\"a\" 1}", "expected ':' at offset 5"},
+        {"{a:1}", "expected a string key at offset 1"},
+        {"{\"a\":1,}", "expected a string key at offset 7"},
+        {"[1,2", "unterminated array at offset 4"},
+        {"{\"a\":\"\\x\"}", "invalid escape at offset 3 (string at offset 5)"},
+        {"{\"a\":\"\x01\"}", "control character in string at offset 1 (string at offset 5)"},
+        {"{\"a\":tru}", "unexpected character at offset 5"},
+        {"{\"a\":-}", "unexpected character at offset 5"},
+        {"{\"a\":1,\"a\":2}", "duplicate object key \"a\" at offset 7"},
+        {"{\"a\":\"\\ud800\"}", "invalid surrogate pair at offset 7 (string at offset 5)"},
+        {"{\"a\":\"\\u0000\"}",
+         "\\u0000 is not accepted in strings (offset 7) (string at offset 5)"},
+        {"{\"a\":1 \"b\":2}", "expected ',' or '}' at offset 7"},
+        {"{\"a\":[1 2]}", "expected ',' or ']' at offset 8"},
+        {"", "unexpected end of input at offset 0"},
+    };
+    levy_json_doc doc = {0};
+    char msg[320];
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        int rc = levy_json_doc_parse(&doc, cases[k].text, strlen(cases[k].text), msg, sizeof msg);
+        CHECK_EQ_INT(rc, -1);
+        CHECK_EQ_STR(msg, cases[k].msg);
+    }
+    /* a repeated key among more than 16 (the key set, not the linear scan) */
+    char big[600];
+    size_t n = 0;
+    n += (size_t)snprintf(big + n, sizeof big - n, "{");
+    for (int i = 0; i < 20; i++)
+        n += (size_t)snprintf(big + n, sizeof big - n, "\"k%d\":%d,", i, i);
+    snprintf(big + n, sizeof big - n, "\"k17\":0}");
+    CHECK_EQ_INT(levy_json_doc_parse(&doc, big, strlen(big), msg, sizeof msg), -1);
+    CHECK_EQ_STR(msg, "duplicate object key \"k17\" at offset 161");
+    /* 40 distinct keys: no repeat found */
+    n = (size_t)snprintf(big, sizeof big, "{");
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(big + n, sizeof big - n, "%s\"k%d\":%d", i ? "," : "", i, i);
+    snprintf(big + n, sizeof big - n, "}");
+    CHECK_EQ_INT(levy_json_doc_parse(&doc, big, strlen(big), msg, sizeof msg), 0);
+    /* a long repeated key is named by its first 64 bytes */
+    const char *lk =
+        "{\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\":1,"
+        "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\":2}";
+    CHECK_EQ_INT(levy_json_doc_parse(&doc, lk, strlen(lk), msg, sizeof msg), -1);
+    CHECK_EQ_STR(msg, "duplicate object key "
+                      "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...\" at "
+                      "offset 76");
+    /* nesting: 200 deep is refused at the 201st bracket */
+    char deep[404];
+    memset(deep, '[', 201);
+    memset(deep + 201, ']', 201);
+    CHECK_EQ_INT(levy_json_doc_parse(&doc, deep, 402, msg, sizeof msg), -1);
+    CHECK_EQ_STR(msg, "nesting deeper than 200 at offset 200");
+    CHECK_EQ_INT(levy_json_doc_parse(&doc, deep + 1, 400, msg, sizeof msg), 0);
+end:
+    levy_json_doc_free(&doc);
+}
+
+/* The values as levy.json makes them: integers, number literals "\0<literal>", null. */
+static void t_values(void)
+{
+    levy_json_doc doc = {0};
+    char msg[320];
+    const char *text =
+        " {\"i\": -12, \"f\": 1.50, \"e\": 1e3, \"s\": \"a\\u00e9\\\"\", \"t\": true,"
+        " \"n\": null, \"a\": [1, {\"x\": []}], \"o\": {}} ";
+    CHECK_EQ_INT(levy_json_doc_parse(&doc, text, strlen(text), msg, sizeof msg), 0);
+    levy_json_in ji;
+    levy_json_in_init(&ji, &doc);
+    levy_tax_in *in = &ji.in;
+    long long v = 0;
+    size_t len = 0;
+    CHECK_EQ_INT(in->type(in), LEVY_IN_TABLE);
+    CHECK_EQ_INT(in->len(in, 0), 0); /* an object has no items */
+    CHECK_EQ_INT(in->field(in, "i"), LEVY_IN_NUMBER);
+    CHECK(in->integer(in, &v));
+    CHECK_EQ_INT(v, -12);
+    CHECK_EQ_STR(in->text(in, &len), "-12");
+    in->pop(in);
+    CHECK_EQ_INT(in->field(in, "f"), LEVY_IN_STRING);
+    const char *f = in->text(in, &len);
+    CHECK_EQ_INT((long long)len, 5);
+    CHECK(f[0] == '\0' && memcmp(f + 1, "1.50", 4) == 0);
+    CHECK(!in->integer(in, &v));
+    in->pop(in);
+    CHECK_EQ_INT(in->field(in, "e"), LEVY_IN_STRING); /* 1e3: a literal, not an integer */
+    in->pop(in);
+    CHECK_EQ_INT(in->field(in, "s"), LEVY_IN_STRING);
+    CHECK_EQ_STR(in->text(in, &len), "a\xc3\xa9\"");
+    in->pop(in);
+    CHECK_EQ_INT(in->field(in, "t"), LEVY_IN_BOOLEAN);
+    CHECK(in->truth(in));
+    in->pop(in);
+    CHECK_EQ_INT(in->field(in, "n"), LEVY_IN_NULL);
+    in->pop(in);
+    CHECK_EQ_INT(in->field(in, "missing"), LEVY_IN_NIL);
+    in->pop(in);
+    CHECK_EQ_INT(in->field(in, "a"), LEVY_IN_TABLE);
+    CHECK_EQ_INT(in->len(in, 0), 2);
+    CHECK_EQ_INT(in->field(in, "x"), LEVY_IN_NIL); /* an array has no fields */
+    in->pop(in);
+    CHECK_EQ_INT(in->item(in, 0), LEVY_IN_NIL);
+    in->pop(in);
+    CHECK_EQ_INT(in->item(in, 3), LEVY_IN_NIL);
+    in->pop(in);
+    CHECK_EQ_INT(in->item(in, 2), LEVY_IN_TABLE);
+    CHECK_EQ_INT(in->field(in, "x"), LEVY_IN_TABLE);
+    CHECK_EQ_INT(in->len(in, 1), 0);
+    in->pop(in);
+    in->pop(in);
+    in->pop(in);
+    CHECK_EQ_INT(ji.top, 0);
+end:
+    levy_json_doc_free(&doc);
+}
+
+/* ---- the request reader */
+
+/* Reads body (JSON text) as levy.tax.calculate does; the details as "field: message|...". */
+static int read_body(const char *body, levy_tax_request *req, levy_tax_line *lines,
+                     levy_tax_line_meta *meta, int cap, levy_tax_problem *p, char *out,
+                     size_t outcap, levy_json_doc *doc)
+{
+    char msg[320];
+    if (levy_json_doc_parse(doc, body, strlen(body), msg, sizeof msg) != 0)
+        return -1;
+    levy_json_in ji;
+    levy_json_in_init(&ji, doc);
+    levy_tax_problem_clear(p);
+    memset(req, 0, sizeof *req);
+    levy_tax_request_read_head(req, &ji.in, p);
+    int n = levy_tax_request_count_lines(&ji.in, p);
+    req->nlines = n < cap ? n : cap;
+    req->lines = lines;
+    req->meta = meta;
+    levy_tax_request_read_lines(req, &ji.in, NULL, NULL, p);
+    size_t w = 0;
+    out[0] = '\0';
+    for (int i = 0; i < p->ndetails && w < outcap; i++)
+        w += (size_t)snprintf(out + w, outcap - w, "%s%s: %s", i ? "|" : "", p->details[i].field,
+                              p->details[i].message);
+    return ji.top; /* 0: every push popped */
+}
+
+#define MAXL 8
+static levy_tax_line L_[MAXL];
+static levy_tax_line_meta M_[MAXL];
+
+static void t_bad_requests(void)
+{
+    static const struct {
+        const char *body, *details;
+    } cases[] = {
+        {"{\"currency\":1,\"lines\":[{\"amount\":2.5,\"id\":1.5}],\"customer\":{\"id\":7}}",
+         "currency: must be a string, not a JSON number|ship_to: is required|lines[0].amount: "
+         "must be a decimal string (e.g. \"12.34\"), not a JSON number"},
+        {"{\"currency\":\"USD\",\"ship_to\":{\"country\":\"US\",\"state\":\"TX\",\"zip_code\":"
+         "\"78701\"},\"lines\":[{\"id\":7,\"amount\":\"1.00\"},{\"amount\":\"2.00\"},{\"id\":\"x\","
+         "\"amount\":\"3\",\"discount\":\"4\",\"quantity\":\"0\"}]}",
+         "lines[2].quantity: must be greater than zero"},
+        {"{\"currency\":\"USD\",\"ship_to\":{\"country\":\"US\",\"state\":\"TX\",\"zip_code\":"
+         "\"78701\"},\"lines\":{}}",
+         "lines: must have at least one line"},
+        {"{\"currency\":\"USD\",\"ship_to\":[],\"lines\":[[]]}",
+         "ship_to.country: is required (ISO 3166 two-letter code)|lines[0].amount: is required (a "
+         "decimal string)"},
+        {"{\"currency\":\"USD\",\"ship_to\":{\"country\":\"US\",\"state\":\"TX\",\"zip_code\":"
+         "\"78701\"},\"customer\":[],\"lines\":[{\"amount\":\"1.00\",\"tax_inclusive\":\"yes\"}]}",
+         "lines[0].tax_inclusive: must be true or false"},
+        {"{\"currency\":\"USD\",\"ship_to\":{\"country\":\"US\",\"state\":\"TX\",\"zip_code\":"
+         "\"78701\"},\"customer\":{\"id\":\"c1\",\"exempt\":\"true\",\"type\":\"robot\",\"tax_id\":"
+         "\"\"},\"lines\":[{\"amount\":\"1.00\"}]}",
+         "customer.exempt: must be true or false|customer.type: must be \"business\" or "
+         "\"individual\""},
+        {"{\"currency\":\"EUR\",\"date\":\"2026-02-30\",\"ship_to\":{\"country\":\"DE\"},"
+         "\"ship_from\":{\"country\":\"FR\"},\"customer\":{\"tax_id\":\"DE123456789\"},\"lines\":[{"
+         "\"amount\":\"100.00\",\"tax_code\":\"saas\"}]}",
+         "date: must be a date YYYY-MM-DD"},
+        {"{\"currency\":\"EUR\",\"ship_to\":{\"country\":\"DE\",\"city\":\"Berlin\"},\"ship_from\":"
+         "\"FR\",\"lines\":[{\"amount\":\"100.00\"}]}",
+         "ship_from: must be an object"},
+        {"{\"currency\":\"JPY\",\"ship_to\":{\"country\":\"CA\",\"state\":\"BC\",\"zip_code\":"
+         "\"V6B "
+         "1A1\"},\"lines\":[{\"amount\":\"100.5\",\"tax_code\":\"saas\"}]}",
+         "lines[0].amount: has more than 0 decimals"},
+        {"{\"currency\":\"usd\",\"ship_to\":null,\"lines\":[null,1,\"a\",true]}",
+         "ship_to: is required|lines[0]: must be an object|lines[1]: must be an object|lines[2]: "
+         "must be an object|lines[3]: must be an object"},
+        {"{\"currency\":\"XYZ\",\"ship_to\":{\"country\":\"USA\"},\"lines\":[{\"amount\":\"1\","
+         "\"id\":true,\"product_id\":5,\"tax_code\":\"\\u0000\"}]}",
+         NULL},
+    };
+    levy_json_doc doc = {0};
+    levy_tax_request req;
+    static levy_tax_problem p;
+    char got[2048];
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        int rc = read_body(cases[k].body, &req, L_, M_, MAXL, &p, got, sizeof got, &doc);
+        if (!cases[k].details) { /* "\u0000": refused by the parser */
+            CHECK_EQ_INT(rc, -1);
+            continue;
+        }
+        CHECK_EQ_INT(rc, 0);
+        if (strcmp(got, cases[k].details) != 0)
+            fprintf(stderr, "  case %zu: %s\n", k, got);
+        CHECK_EQ_STR(got, cases[k].details);
+    }
+end:
+    levy_json_doc_free(&doc);
+}
+
+static void t_good_request(void)
+{
+    const char *body =
+        "{\"currency\":\"usd\",\"date\":\"2026-03-01\",\"customer\":{\"id\":12345,\"exempt\":true,"
+        "\"type\":\"individual\",\"tax_id\":\"\"},\"ship_to\":{\"country\":\"us\",\"state\":\"tx\","
+        "\"city\":\"Austin\",\"zip_code\":\"78701\",\"line1\":\"1 Main\"},\"lines\":[{\"id\":7,"
+        "\"amount\":\"100.00\",\"discount\":\"0.50\",\"quantity\":\"2\",\"tax_code\":\"saas\","
+        "\"tax_inclusive\":true},{\"amount\":\"-3.10\",\"id\":\"b\"}]}";
+    levy_json_doc doc = {0};
+    levy_tax_request req;
+    static levy_tax_problem p;
+    char got[512];
+    CHECK_EQ_INT(read_body(body, &req, L_, M_, MAXL, &p, got, sizeof got, &doc), 0);
+    CHECK_EQ_STR(got, "");
+    CHECK_EQ_STR(req.currency, "USD");
+    CHECK_EQ_INT(req.exponent, 2);
+    CHECK_EQ_INT(req.date, 20260301);
+    CHECK_EQ_STR(req.customer_id, "12345");
+    CHECK(req.tax_id == NULL); /* "" is as absent */
+    CHECK_EQ_INT(req.customer_exempt, 1);
+    CHECK_EQ_INT(req.customer_type, LEVY_CUSTOMER_INDIVIDUAL);
+    CHECK_EQ_STR(req.ship_to.country, "US");
+    CHECK_EQ_STR(req.ship_to.state, "TX");
+    CHECK_EQ_STR(req.ship_to.city, "Austin");
+    CHECK_EQ_STR(req.ship_to.zip, "78701");
+    CHECK_EQ_STR(req.ship_to.line1, "1 Main");
+    CHECK_EQ_INT(req.seller.present, 0);
+    CHECK_EQ_INT(req.nlines, 2);
+    CHECK_EQ_INT(L_[0].amount, 10000);
+    CHECK_EQ_INT(L_[0].discount, 50);
+    CHECK_EQ_INT(L_[0].qty, 2 * LEVY_TAX_QTY_ONE);
+    CHECK_EQ_INT(L_[0].inclusive, 1);
+    CHECK_EQ_STR(M_[0].id, "7");
+    CHECK_EQ_STR(M_[0].tax_code, "saas");
+    CHECK_EQ_INT(L_[1].amount, -310);
+    CHECK_EQ_INT(L_[1].qty, LEVY_TAX_QTY_ONE);
+    CHECK_EQ_INT((long long)M_[1].idlen, 1);
+    CHECK_EQ_STR(M_[1].tax_code, "general");
+end:
+    levy_json_doc_free(&doc);
+}
+
+/* The stored records of levy.tax's options, read as they are (another type: absent). */
+static void t_options(void)
+{
+    const char *rec = "{\"exempt\":1,\"exemption_expires\":\"2027-01-31\",\"tax_id\":\"\","
+                      "\"customer_type\":\"robot\",\"exempt_regions\":[\"US-TX\",5,\"US-CA\"],"
+                      "\"certificates\":[{\"id\":\"c1\",\"issued\":\"2026-01-01\",\"regions\":"
+                      "[\"US-NY\",null]},{\"id\":\"c2\"},7]}";
+    levy_json_doc doc = {0};
+    char msg[320];
+    CHECK_EQ_INT(levy_json_doc_parse(&doc, rec, strlen(rec), msg, sizeof msg), 0);
+    levy_json_in ji;
+    levy_json_in_init(&ji, &doc);
+    levy_tax_customer_rec r;
+    memset(&r, 0, sizeof r);
+    const char *regions[4], *cregions[4];
+    levy_tax_certificate certs[4];
+    levy_tax_read_customer_rec(&ji.in, &r, regions, 4, certs, 4, cregions, 4);
+    CHECK_EQ_INT(ji.top, 0);
+    CHECK_EQ_INT(r.found, 1);
+    CHECK_EQ_INT(r.exempt, 1); /* Lua's truth: 1 is true */
+    CHECK_EQ_INT(r.expires, 20270131);
+    CHECK(r.tax_id == NULL);
+    CHECK_EQ_INT(r.type, LEVY_CUSTOMER_UNSET);
+    CHECK_EQ_INT(r.nregions, 3);
+    CHECK_EQ_STR(r.regions[0], "US-TX");
+    CHECK(r.regions[1] == NULL);
+    CHECK_EQ_INT(r.ncerts, 1); /* c2 has no issue date */
+    CHECK_EQ_STR(r.certs[0].id, "c1");
+    CHECK_EQ_INT(r.certs[0].issued, 20260101);
+    CHECK_EQ_INT(r.certs[0].nregions, 1);
+    CHECK_EQ_STR(r.certs[0].regions[0], "US-NY");
+end:
+    levy_json_doc_free(&doc);
+}
+
+static const levy_test tests[] = {
+    {"parse_errors", t_parse_errors}, {"values", t_values},   {"bad_requests", t_bad_requests},
+    {"good_request", t_good_request}, {"options", t_options}, {NULL, NULL}};
+LEVY_TEST_MAIN(tests)
