@@ -98,13 +98,17 @@ before=$(count)
 [[ -n ${CALLGRIND:-} ]] && callgrind_control -z $LP >/dev/null
 perf stat -e task-clock -x, -o "$TMP/perf.txt" -p $LP &
 PP=$!
+# PERF=OUT: also a cpu-clock sample profile of the counted part (perf report -i OUT)
+[[ -n ${PERF:-} ]] && { perf record -e cpu-clock -F 4999 -g -p $LP -o "$PERF" 2>/dev/null & }
+PR=$!
 sleep 0.3
 t0=$(date +%s.%N)
 send "$TMP/run.req" $M
 t1=$(date +%s.%N)
 sleep 0.3
 kill -INT $PP
-wait $PP 2>/dev/null || true
+[[ -n ${PERF:-} ]] && kill -INT $PR
+wait $PP $PR 2>/dev/null || true
 after=$(count)
 if [[ -n ${CALLGRIND:-} ]]; then
   callgrind_control -d $LP >/dev/null
