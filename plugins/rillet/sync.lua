@@ -507,6 +507,8 @@ function M.process_inbox(job)
         local msg = type(outcome) == "table" and tostring(outcome.message) or tostring(outcome)
         log.error("rillet inbox item failed", { connection = cid, inbox = item.id, error = msg,
                                                 attempt = job.attempts })
+        -- job.attempts also counts Rillet failures (job_error): after a long outage a raise
+        -- here is final sooner than the 5th (the sweep is the backstop)
         if (job.attempts or 1) < 5 then error(outcome, 0) end
         -- a poison delivery must not block the ones behind it; the sweep is the backstop
         done("error: " .. msg:sub(1, 300))
