@@ -321,3 +321,6 @@ levy_reliab_test(reliab_oss_report oss_report 300 25500)
 # issue 21: webhook deliveries while Rillet is down leave the inbox job's back-off alone, and
 # every delivery is processed once Rillet answers (ports 26100-26139)
 levy_reliab_test(reliab_inbox_backoff inbox_backoff 240 26100)
+# issue 21: the inbox job's back-off grows (capped) during a long Rillet outage: a bounded
+# number of fetches in 45 s, and the delivery processed once Rillet answers (ports 29100-29139)
+levy_reliab_test(reliab_inbox_outage inbox_outage 240 29100)

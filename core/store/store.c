@@ -375,6 +375,10 @@ void levy_store_close(levy_store *st)
         levy_stmt_finalize(st->cache[i].stmt);
         free(st->cache[i].sql);
     }
+    for (int i = 0; i < LEVY_STORE_TXN_STMTS; i++) {
+        sqlite3_finalize(st->txn_open[i]);
+        sqlite3_finalize(st->txn_close[i]);
+    }
     if (st->db)
         sqlite3_close_v2(st->db);
     if (st->pg)
@@ -390,6 +394,26 @@ static int in_transaction(levy_store *st)
 
 int levy_store_in_transaction(levy_store *st) { return in_transaction(st); }
 
+/* A transaction-control statement (BEGIN IMMEDIATE, COMMIT, SAVEPOINT/RELEASE levy_<depth>):
+ * on SQLite the depth's statement is prepared once and stepped again at each use (same locks,
+ * busy handler and result codes as sqlite3_exec of the text, without parsing it every time);
+ * deeper levels than the cache and PostgreSQL run the text. */
+static int txn_exec(levy_store *st, struct sqlite3_stmt **slot, const char *sql, levy_err *err)
+{
+    if (PG(st) || !slot)
+        return levy_store_exec(st, sql, err);
+    if (!*slot &&
+        sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
+        sqlite3_finalize(*slot);
+        *slot = NULL;
+        return levy_store_exec(st, sql, err);
+    }
+    int rc = sqlite3_step(*slot);
+    int out = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? LEVY_OK : levy_store_rc(st, rc, err);
+    sqlite3_reset(*slot);
+    return out;
+}
+
 int levy_store_begin(levy_store *st, levy_err *err)
 {
     char sql[48];
@@ -399,7 +423,8 @@ int levy_store_begin(levy_store *st, levy_err *err)
         snprintf(sql, sizeof sql, PG(st) ? "BEGIN" : "BEGIN IMMEDIATE");
     else
         snprintf(sql, sizeof sql, "SAVEPOINT levy_%d", st->depth);
-    int rc = levy_store_exec(st, sql, err);
+    int rc =
+        txn_exec(st, st->depth < LEVY_STORE_TXN_STMTS ? &st->txn_open[st->depth] : NULL, sql, err);
     if (rc == LEVY_OK && st->depth++ == 0)
         set_holding(st, 1); /* BEGIN IMMEDIATE: the write lock is held */
     return rc;
@@ -414,7 +439,8 @@ int levy_store_commit(levy_store *st, levy_err *err)
         snprintf(sql, sizeof sql, "COMMIT");
     else
         snprintf(sql, sizeof sql, "RELEASE levy_%d", st->depth - 1);
-    int rc = levy_store_exec(st, sql, err);
+    int rc = txn_exec(
+        st, st->depth - 1 < LEVY_STORE_TXN_STMTS ? &st->txn_close[st->depth - 1] : NULL, sql, err);
     if (rc == LEVY_OK) {
         st->depth--;
     } else if (st->depth == 1 && !in_transaction(st)) {

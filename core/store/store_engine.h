@@ -8,6 +8,7 @@
 #include "store.h"
 
 #define LEVY_STORE_CACHE_SIZE 64
+#define LEVY_STORE_TXN_STMTS 8
 
 struct levy_pg;
 struct levy_pgstmt;
@@ -45,6 +46,10 @@ struct levy_store {
         unsigned used;
         int busy;
     } cache[LEVY_STORE_CACHE_SIZE];
+    /* SQLite: BEGIN IMMEDIATE / COMMIT (index 0) and SAVEPOINT / RELEASE levy_<depth> (index
+     * depth), prepared once: a group commit opens and releases a savepoint per unit, and
+     * sqlite3_exec parsed each of those texts again (store.c txn_exec) */
+    struct sqlite3_stmt *txn_open[LEVY_STORE_TXN_STMTS], *txn_close[LEVY_STORE_TXN_STMTS];
 };
 
 /* Records a state change (one log line per episode); store.c. */

@@ -44,6 +44,18 @@ function M.get(id)
   return store.row("SELECT * FROM connections WHERE id = ? AND deleted_at IS NULL", id)
 end
 
+-- The columns the webhook intake reads of its connection (handler.lua intake: the signing
+-- token, last_webhook_at; health.lua signature_failed / signature_verified /
+-- delivery_verified: sig_*, silent_*), not the whole row: the intake reads it for every
+-- delivery, and `SELECT *` made a Lua table of ~35 columns each time (issue 21). A column the
+-- intake starts to read must be added here.
+local INTAKE_SQL = [[SELECT id, signing_token_sealed, last_webhook_at, silent_count, silent_kinds,
+  sig_fail_count, sig_warn_ms FROM connections WHERE id = ? AND deleted_at IS NULL]]
+function M.get_intake(id)
+  if type(id) ~= "string" then return nil end
+  return store.row(INTAKE_SQL, id)
+end
+
 function M.must(id)
   local row = M.get(id)
   if not row then http.error(404, "not_found", "connection not found") end

@@ -45,7 +45,7 @@ local R_DUPLICATE, R_ACCEPTED, R_IGNORED = { result = "duplicate" }, { result = 
 
 local function intake(req)
   local cid = req.params.connection_id
-  local crow = conn.get(cid)
+  local crow = conn.get_intake(cid)
   if not crow then
     metrics.inc("levy_webhook_deliveries_total", { result = "unknown_connection" })
     http.error(404, "not_found", "unknown or disconnected connection")

@@ -15,7 +15,6 @@ local util = require "util"
 local lutil = require "levy.util"
 local watermark = require "watermark"
 local webhook = require "webhook"
-local writeback = require "writeback"
 
 local M = {}
 
@@ -66,9 +65,20 @@ local function job_error(job, crow, err, what)
     return "fatal", err.message
   end
   if err.retryable then
-    local delay = err.retry_after_ms or writeback.backoff_ms(math.min(job.attempts or 1, 8))
-    log.info("rillet " .. what .. " will retry", { connection = crow.id, error = err.message, delay_ms = delay })
-    return jobs.retry(delay, what .. ": " .. err.message)
+    -- a wait Rillet asked for (Retry-After) is not an attempt
+    if err.retry_after_ms then
+      log.info("rillet " .. what .. " will retry", { connection = crow.id, error = err.message,
+                                                   delay_ms = err.retry_after_ms })
+      return jobs.retry(err.retry_after_ms, what .. ": " .. err.message)
+    end
+    -- A failure is an attempt: the runner's back-off for the job kind (full jitter, doubling
+    -- from its base_delay_ms up to its max_delay_ms) grows while Rillet keeps failing. An
+    -- explicit delay would not count the attempt, so it would stay at the first step (0-2 s)
+    -- for the whole outage, e.g. a gateway's 200 maintenance page, which the circuit breaker
+    -- (transport errors and 5xx only) does not see.
+    log.info("rillet " .. what .. " will retry", { connection = crow.id, error = err.message,
+                                                 attempt = job.attempts })
+    return jobs.retry(nil, what .. ": " .. err.message)
   end
   return "fatal", err.message
 end
@@ -497,6 +507,8 @@ function M.process_inbox(job)
         local msg = type(outcome) == "table" and tostring(outcome.message) or tostring(outcome)
         log.error("rillet inbox item failed", { connection = cid, inbox = item.id, error = msg,
                                                 attempt = job.attempts })
+        -- job.attempts also counts Rillet failures (job_error): after a long outage a raise
+        -- here is final sooner than the 5th (the sweep is the backstop)
         if (job.attempts or 1) < 5 then error(outcome, 0) end
         -- a poison delivery must not block the ones behind it; the sweep is the backstop
         done("error: " .. msg:sub(1, 300))

@@ -120,24 +120,41 @@ function M.verify(token, h, body)
   return M.verify_keys(M.keys(token), h, body)
 end
 
--- Same, with the keys already derived (M.keys) from a non-empty token.
+-- Same, with the keys already derived (M.keys) from a non-empty token. Every candidate
+-- signature is compared (crypto.equal, constant time) with the HMAC of each key; the key that
+-- verified last time (keys.hit, kept in the list the connection's cache holds: conn.signing_keys)
+-- is tried first and, when it verifies, the other key's HMAC over the ~2 KB signed bytes is not
+-- computed (issue 21: one HMAC per delivery instead of two). A refused delivery always computes
+-- every key's HMAC; an early accept tells the sender only that the signature is valid, which
+-- the answer tells anyway.
+M.hmac = crypto.hmac_sha256 -- (a field: the spec counts the calls)
 function M.verify_keys(keys, h, body)
-  local msg = M.signed_bytes(h, body)
-  local macs = {}
-  for _, k in ipairs(keys) do macs[#macs + 1] = crypto.hmac_sha256(k, msg) end
-  local ok, n = false, 0
+  local raws, n = {}, 0
   for part in (h["x-rillet-signature"] .. ","):gmatch("([^,]*),") do
     n = n + 1
     if n > M.MAX_SIGNATURES then break end
     local sig = lutil.trim(part)
     local raw = sig ~= "" and (crypto.b64decode(sig) or crypto.b64decode(sig, true)) or nil
-    if raw then
-      for _, mac in ipairs(macs) do
-        if crypto.equal(raw, mac) then ok = true end
-      end
+    if raw then raws[#raws + 1] = raw end
+  end
+  if #raws == 0 then return false end
+  local msg = M.signed_bytes(h, body)
+  local first = keys.hit or 1
+  local function matches(k)
+    local mac, ok = M.hmac(k, msg), false
+    for _, raw in ipairs(raws) do
+      if crypto.equal(raw, mac) then ok = true end
+    end
+    return ok
+  end
+  if keys[first] and matches(keys[first]) then return true end
+  for i, k in ipairs(keys) do
+    if i ~= first and matches(k) then
+      keys.hit = i
+      return true
     end
   end
-  return ok
+  return false
 end
 
 -- Body of a DELETED event: a JSON string uuid, or a bare uuid (or an object with id).

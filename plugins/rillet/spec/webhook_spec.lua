@@ -56,6 +56,31 @@ describe("verify", function()
     assert.equal(false, webhook.verify(TEXT_TOKEN, headers(""), BODY))
   end)
 
+  it("computes one HMAC per delivery once a key has verified, and every key's for a refusal", function()
+    local keys = webhook.keys(B64_TOKEN)
+    assert.equal(2, #keys)
+    local real, calls = webhook.hmac, 0
+    webhook.hmac = function(k, m) calls = calls + 1; return real(k, m) end
+    local ok, err = pcall(function()
+      local by_text = headers(sign(B64_TOKEN, TS, ID, "INVOICE", "INVOICE_UPDATED", BODY))
+      assert.equal(true, webhook.verify_keys(keys, by_text, BODY))  -- the second key verifies
+      assert.equal(2, calls)
+      calls = 0
+      assert.equal(true, webhook.verify_keys(keys, by_text, BODY))  -- it is tried first now
+      assert.equal(1, calls)
+      calls = 0
+      local by_decoded = headers(sign(crypto.b64decode(B64_TOKEN), TS, ID, "INVOICE", "INVOICE_UPDATED", BODY))
+      assert.equal(true, webhook.verify_keys(keys, by_decoded, BODY))  -- the other key still verifies
+      assert.equal(2, calls)
+      calls = 0
+      local forged = headers(sign("another token", TS, ID, "INVOICE", "INVOICE_UPDATED", BODY))
+      assert.equal(false, webhook.verify_keys(keys, forged, BODY))
+      assert.equal(2, calls)
+    end)
+    webhook.hmac = real
+    assert(ok, err)
+  end)
+
   it("accepts any one of several comma-separated signatures", function()
     local good = sign(TEXT_TOKEN, TS, ID, "INVOICE", "INVOICE_UPDATED", BODY)
     local bad = sign("old token", TS, ID, "INVOICE", "INVOICE_UPDATED", BODY)
