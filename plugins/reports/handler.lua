@@ -957,6 +957,21 @@ local function get_filing(req)
                 not_collected = json.array(nc) }
 end
 
+-- GET /v1/reports/filing/sums, POST .../sums/check, POST .../sums/rebuild: the state of the
+-- filing summary's kept sums (ready: complete; the rebuild's progress otherwise) and of the
+-- last check (state never / running / ok / mismatch, the differences found: month, key, the
+-- kept value and the value summed from the documents' rows); a check or a rebuild is a job
+local function filing_sums_call(op, status)
+  return function()
+    local rl = rillet()
+    local f = rl and rl["report_filing_sums_" .. op]
+    if not f then
+      http.error(503, "unavailable", "the rillet plugin keeps no filing sums")
+    end
+    return status, f()
+  end
+end
+
 local function money_or_null(v, cur) return v and money.format(v, cur) or json.null end
 
 -- One document of the drill-down (signed: a credit memo's amounts are negative, so the
@@ -1627,6 +1642,12 @@ return {
       handler = function(req) return 200, exposure.marketplace_document("credit_memo", req.params.id, req:json()) end },
     { method = "GET", path = "/v1/reports/filing", auth = "token", handler = get_filing },
     { method = "GET", path = "/v1/reports/filing/documents", auth = "token", handler = get_filing_documents },
+    -- the filing summary's sums kept on write (rillet filing_sums.lua): state, check, rebuild
+    { method = "GET", path = "/v1/reports/filing/sums", auth = "token", handler = filing_sums_call("status", 200) },
+    { method = "POST", path = "/v1/reports/filing/sums/check", auth = "token",
+      handler = filing_sums_call("check", 202) },
+    { method = "POST", path = "/v1/reports/filing/sums/rebuild", auth = "token",
+      handler = filing_sums_call("rebuild", 202) },
     { method = "POST", path = "/v1/reports/filing/exports", auth = "token", handler = post_export },
     { method = "GET", path = "/v1/reports/filing/exports", auth = "token", handler = list_exports },
     { method = "GET", path = "/v1/reports/filing/exports/{id}", auth = "token", handler = get_export },
