@@ -290,3 +290,5 @@ levy_reliab_test(reliab_oss_report oss_report 300 25500)
 # issue 21: webhook deliveries while Rillet is down leave the inbox job's back-off alone, and
 # every delivery is processed once Rillet answers (ports 26100-26139)
 levy_reliab_test(reliab_inbox_backoff inbox_backoff 240 26100)
+# the filing summary's kept sums through edits, deletes, payments and credit memos; the check (ports 28000-28039)
+levy_reliab_test(reliab_filing_sums filing_sums 300 28000)

@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""Issue 20: the filing summary's sums kept on write (rillet migration 0016, filing_sums.lua).
+
+Usage: filing_sums.py LEVY_BINARY SOURCE_DIR [BASE_PORT]
+
+levy serve + levy sim seeded with N invoices, connected with invoice and credit-memo webhooks
+in several US states (taxed and untaxed documents). Asserts:
+ 1. GET /v1/reports/filing/sums reaches ready (the rebuild after the migration; on main the
+    endpoint does not exist: 404); a check (POST .../sums/check) ends "ok" with 0 mismatches;
+ 2. after many rounds of changes in Rillet (invoices edited — amount and date moved to another
+    month —, deleted, paid, credit memos created and deleted, new invoices), each delivered by
+    webhook and processed: the check is again "ok" (the kept sums equal, month by month, the sums
+    of the documents' rows), the summary's counts follow the changes (a deleted invoice leaves
+    it, a moved one changes month) and its tax_due equals the signed tax of its drill-down
+    documents (read one by one, not from the kept sums);
+ 3. the summary is the same after a rebuild from scratch (POST .../sums/rebuild): the sums kept
+    through the changes equal the sums of the documents as they are; also for a range that
+    starts and ends inside a month (those parts summed from the rows) and for one region;
+ 4. a kept sum changed behind levy's back (the test edits the store) is found by the check:
+    state "mismatch", the difference shown (month, key, kept, rows), a WARN in the log; a
+    rebuild repairs it.
+"""
+import random
+import sqlite3
+import sys
+from decimal import Decimal
+
+import common
+from common import check, wait_for
+
+LEVY, SRC = sys.argv[1], sys.argv[2]
+BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 28000
+N = 150
+FROM, TO = "2026-01-01", "2026-12-31"
+EVENTS = {"INVOICE": ["CREATED", "UPDATED", "DELETED", "PAYMENT_UPDATED"],
+          "CREDIT_MEMO": ["CREATED", "UPDATED", "DELETED"], "CUSTOMER": ["DELETED"]}
+
+
+def D(s):
+    return Decimal(s) if s not in (None, "") else Decimal(0)
+
+
+def main():
+    env = common.new_env(LEVY, SRC, "levy-reliab-filing-sums-", BASE_PORT, invoices=N)
+    with common.running(env):
+        if check("simulator starts", env.start_sim()) and check("levy starts", env.start_levy()):
+            run(env)
+
+
+def sums_state(env):
+    st, js, _, _ = env.L("GET", "/v1/reports/filing/sums")
+    return js if st == 200 else None
+
+
+def run_check(env, what):
+    st, js, text, _ = env.L("POST", "/v1/reports/filing/sums/check")
+    if not check("%s: check accepted (202)" % what, st == 202, (st, text[:300])):
+        return None
+
+    def done():
+        s = sums_state(env)
+        return s if s and s["ready"] and s["check"]["state"] not in ("running",) else None
+    return wait_for(done, 300, 0.3)
+
+
+def quiet(env):
+    """Every delivery processed and every calculation and write-back finished."""
+    work = ("rillet.import", "rillet.process_inbox", "rillet.calculate", "rillet.bulk", "rillet.writeback",
+            "rillet.filing_sums")
+
+    def idle():
+        if common.sim_pending(env):
+            return False
+        busy = common.levy_busy(env)
+        return busy is not None and not any(k.split("/")[0] in work for k in busy)
+    ok = wait_for(idle, 300, 0.3)
+    return ok and wait_for(idle, 30, 0.3)  # twice: a write-back's answer may queue a last delivery
+
+
+def summary(env, q=""):
+    st, js, text, _ = env.L("GET", "/v1/reports/filing?from=%s&to=%s%s" % (FROM, TO, q), timeout=120)
+    check("summary%s answers 200" % q, st == 200, (st, text[:300]))
+    if st != 200:
+        return None
+    for r in js.get("not_collected") or []:
+        r.pop("detail", None)  # a live error text (a time in it) may differ between two reads
+    return js
+
+
+def drill_tax(env):
+    tax, n, cursor = Decimal(0), 0, None
+    for _ in range(100):
+        st, js, text, _ = env.L("GET", "/v1/reports/filing/documents?from=%s&to=%s&limit=200%s" % (
+            FROM, TO, "&cursor=" + cursor if cursor else ""), timeout=120)
+        if st != 200:
+            check("drill-down answers 200", False, (st, text[:300]))
+            return None, None
+        for d in js["data"]:
+            if d["currency"] == "USD":
+                tax += D(d["tax"])
+            n += 1
+        cursor = js.get("next_cursor")
+        if not cursor:
+            break
+    return tax, n
+
+
+def run(env):
+    check("simulator seeded", wait_for(lambda: env.S("GET", "/_sim/info")[1].get("seeding") is False, 300, 0.3))
+    env.connect(regions=("US-CA", "US-NY", "US-TX", "US-WA", "US-IL"), events=EVENTS)
+    check("import processed", quiet(env))
+
+    # 1. ready, and the check agrees
+    st, js, text, _ = env.L("GET", "/v1/reports/filing/sums")
+    if not check("GET /v1/reports/filing/sums answers 200", st == 200, (st, text[:200])):
+        return
+    check("kept sums ready (the rebuild after the migration)", wait_for(lambda: (sums_state(env) or {}).get("ready"),
+                                                                       300, 0.3))
+    c = run_check(env, "after the import")
+    check("check after the import: ok, 0 mismatches", c and c["check"]["state"] == "ok" and
+          c["check"]["mismatches"] == 0 and c["check"]["months"] >= 1, c and c["check"])
+    before = summary(env)
+    if not before:
+        return
+    tot0 = before["totals"].get("USD") or {}
+
+    # 2. many rounds of changes in Rillet
+    rnd = random.Random(20)
+    st, js, _, _ = env.S("GET", "/invoices?limit=100")
+    invs = [i for i in (js or {}).get("invoices") or [] if i.get("invoice_date", "") >= "2026-01-01"]
+    check("the simulator lists invoices", len(invs) >= 40, len(invs))
+    deleted, moved = [], []
+    rnd.shuffle(invs)
+    for rnd_no in range(3):
+        batch = invs[rnd_no * 12:(rnd_no + 1) * 12]
+        for k, inv in enumerate(batch):
+            iid = inv["id"]
+            st, full, _, _ = env.S("GET", "/invoices/" + iid)
+            if st != 200:
+                continue
+            op = k % 6
+            if op == 0:   # deleted
+                st, _, text, _ = env.S("DELETE", "/invoices/" + iid)
+                if st in (200, 204):
+                    deleted.append(iid)
+            elif op in (1, 2):  # edited: amount, and (op 2) the date moved to another month
+                items = []
+                for it in full.get("items") or []:
+                    gross = dict(it["gross_rate"])
+                    gross["amount"] = str((D(gross["amount"]) * Decimal("1.5")).quantize(Decimal("0.01")))
+                    price = {"product_id": it["product_id"], "quantity": it["quantity"], "amount_per_unit": gross}
+                    disc = it.get("total_discount") or {}
+                    if disc.get("amount") not in (None, "0", "0.00"):
+                        price["discount"] = {"type": "AMOUNT", "amount_off": disc}
+                    items.append({"id": it["id"], "description": it.get("description") or "item", "price": price})
+                body = {"items": items, "invoice_date": full["invoice_date"]}
+                if op == 2:
+                    m = int(full["invoice_date"][5:7])
+                    body["invoice_date"] = "2026-%02d-15" % (m % 12 + 1)
+                st, _, text, _ = env.S("PUT", "/invoices/" + iid, body)
+                check("invoice %s edited in Rillet (%s)" % (iid[:8], "date moved" if op == 2 else "amount"), st == 200,
+                      (st, text[:300]))
+                if op == 2 and st == 200:
+                    moved.append(iid)
+            elif op == 3:  # paid
+                due = (full.get("amount_due") or {}).get("amount")
+                if due and D(due) > 0:
+                    env.S("POST", "/invoices/%s/payments" % iid, {"amount": {"amount": due, "currency": full.get(
+                        "currency") or "USD"}, "date": full["invoice_date"]})
+            elif op == 4:  # a credit memo against it (then, one round later, deleted)
+                addr = full.get("shipping_address") or full.get("address")
+                items = [{"description": "refund", "price": {"product_id": it["product_id"],
+                          "quantity": 1, "amount_per_unit": {"amount": "10.00", "currency": it["gross_rate"]["currency"]}}}
+                         for it in (full.get("items") or [])[:1]]
+                st, memo, text, _ = env.S("POST", "/credit-memos", {
+                    "customer_id": full.get("customer_id"), "subsidiary_id": full.get("subsidiary_id"),
+                    "credit_memo_date": full["invoice_date"], "address": addr, "items": items})
+                check("a credit memo in Rillet", st in (200, 201), (st, text[:300]))
+                if st in (200, 201) and rnd_no == 0:
+                    env.S("DELETE", "/credit-memos/" + memo["id"])
+            else:  # a new invoice in another month
+                body = {"customer_id": full.get("customer_id"), "subsidiary_id": full.get("subsidiary_id"),
+                        "invoice_date": "2026-%02d-03" % (rnd_no + 2),
+                        "shipping_address": full.get("shipping_address") or full.get("address"),
+                        "items": [{"description": it.get("description") or "x", "price": {
+                            "product_id": it["product_id"], "quantity": it["quantity"],
+                            "amount_per_unit": it["gross_rate"]}} for it in (full.get("items") or [])[:2]]}
+                st, _, text, _ = env.S("POST", "/invoices", body)
+                check("a new invoice in Rillet", st in (200, 201), (st, text[:300]))
+        check("round %d processed" % (rnd_no + 1), quiet(env))
+        c = run_check(env, "round %d" % (rnd_no + 1))
+        check("check after round %d: ok, 0 mismatches" % (rnd_no + 1),
+              c and c["check"]["state"] == "ok" and c["check"]["mismatches"] == 0, c and c["check"])
+    check("some invoices deleted and some moved to another month", deleted and moved, (deleted, moved))
+
+    after = summary(env)
+    if not after:
+        return
+    tot1 = after["totals"].get("USD") or {}
+    check("the summary changed with the documents", tot1 != tot0, (tot0, tot1))
+    tax, n = drill_tax(env)
+    check("summary tax_due == the drill-down's signed tax (documents one by one)",
+          tax is not None and tax == D(tot1.get("tax_due")), (tax, tot1.get("tax_due")))
+    check("summary documents == the drill-down's", n == tot1.get("invoices", 0) + tot1.get("credit_memos", 0),
+          (n, tot1))
+    part = summary(env, "&frequency=month")
+    region = summary(env, "&region=US-CA")
+    st, inner, text, _ = env.L("GET", "/v1/reports/filing?from=2026-02-10&to=2026-05-20&frequency=month", timeout=120)
+    check("a range inside months answers 200", st == 200, (st, text[:200]))
+
+    # 3. a rebuild from scratch gives the same answers
+    st, js, text, _ = env.L("POST", "/v1/reports/filing/sums/rebuild")
+    check("rebuild accepted (202)", st == 202, (st, text[:200]))
+    check("rebuilt", wait_for(lambda: (sums_state(env) or {}).get("ready"), 300, 0.3))
+    again = summary(env)
+    check("summary after a rebuild from scratch == the summary kept through the changes",
+          again and again["data"] == after["data"] and again["totals"] == after["totals"])
+    check("monthly summary the same after the rebuild", summary(env, "&frequency=month") == part)
+    check("one region's summary the same after the rebuild", summary(env, "&region=US-CA") == region)
+    st, inner2, _, _ = env.L("GET", "/v1/reports/filing?from=2026-02-10&to=2026-05-20&frequency=month", timeout=120)
+    check("a range inside months the same after the rebuild", inner2.get("data") == inner.get("data"))
+
+    # 4. a sum changed behind levy's back is found and shown
+    db = sqlite3.connect(env.levy_dir + "/levy.db", timeout=30)
+    row = db.execute("SELECT k, month FROM rillet_filing_sums WHERE kind = 'taxes' AND tax > 0 LIMIT 1").fetchone()
+    db.execute("UPDATE rillet_filing_sums SET tax = tax + 1 WHERE k = ?", (row[0],))
+    db.commit()
+    db.close()
+    c = run_check(env, "after a sum was changed in the store")
+    diffs = (c or {}).get("check", {}).get("differences") or []
+    check("check finds the changed sum: mismatch, shown with its month and both values",
+          c and c["check"]["state"] == "mismatch" and c["check"]["mismatches"] >= 1 and
+          any(d["month"] == row[1] and d["kept"] != d["rows"] for d in diffs), c and c["check"])
+    check("the mismatch is logged at WARN", wait_for(
+        lambda: "filing sums differ" in open(env.tmp + "/levy.log").read(), 10, 0.3))
+    env.L("POST", "/v1/reports/filing/sums/rebuild")
+    check("rebuilt after the mismatch", wait_for(lambda: (sums_state(env) or {}).get("ready"), 300, 0.3))
+    c = run_check(env, "after the rebuild")
+    check("check after the rebuild: ok", c and c["check"]["state"] == "ok", c and c["check"])
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(common.summary())
