@@ -266,7 +266,7 @@ if(LEVY_PG_INITDB)
   levy_pg_variant(e2e_api_pg 26340 ${CMAKE_CURRENT_SOURCE_DIR}/e2e/api/test_api.py $<TARGET_FILE:levy>)
   set_tests_properties(e2e_api_pg PROPERTIES ENVIRONMENT LEVY_E2E_PORT=26341)
   foreach(pair exposure:26220 filing_report:26240 liability_drift:26260 reconcile:26280
-               certificates:26300 list_csv:26320)
+               certificates:26300 list_csv:26320 filing_sums:28040)
     string(REPLACE ":" ";" pair ${pair})
     list(GET pair 0 script)
     list(GET pair 1 port)

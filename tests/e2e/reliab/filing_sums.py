@@ -20,8 +20,12 @@ in several US states (taxed and untaxed documents). Asserts:
     state "mismatch", the difference shown (month, key, kept, rows), a WARN in the log; a
     rebuild repairs it.
 """
+import glob
+import os
 import random
+import shutil
 import sqlite3
+import subprocess
 import sys
 from decimal import Decimal
 
@@ -103,6 +107,25 @@ def drill_tax(env):
         if not cursor:
             break
     return tax, n
+
+
+def store_exec(env, sql):
+    """One statement on levy's store while levy runs: SQLite (WAL), or PostgreSQL through psql
+    when the test runs there (tests/pg/run_on_pg.py sets LEVY_DATABASE_URL)."""
+    url = os.environ.get("LEVY_DATABASE_URL")
+    if url:
+        psql = shutil.which("psql") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))), "psql")
+        r = subprocess.run([psql, url, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql], capture_output=True, text=True,
+                           timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("psql: %s: %s" % (sql, r.stderr))
+        return [tuple(line.split("|")) for line in r.stdout.split("\n") if line]
+    db = sqlite3.connect(os.path.join(env.levy_dir, "levy.db"), timeout=30)
+    try:
+        with db:
+            return db.execute(sql).fetchall()
+    finally:
+        db.close()
 
 
 def run(env):
@@ -221,11 +244,10 @@ def run(env):
     check("a range inside months the same after the rebuild", inner2.get("data") == inner.get("data"))
 
     # 4. a sum changed behind levy's back is found and shown
-    db = sqlite3.connect(env.levy_dir + "/levy.db", timeout=30)
-    row = db.execute("SELECT k, month FROM rillet_filing_sums WHERE kind = 'taxes' AND tax > 0 LIMIT 1").fetchone()
-    db.execute("UPDATE rillet_filing_sums SET tax = tax + 1 WHERE k = ?", (row[0],))
-    db.commit()
-    db.close()
+    pick = "SELECT k FROM rillet_filing_sums WHERE kind = 'taxes' AND tax > 0 ORDER BY k LIMIT 1"
+    month = store_exec(env, "SELECT month FROM rillet_filing_sums WHERE k = (%s)" % pick)[0][0]
+    store_exec(env, "UPDATE rillet_filing_sums SET tax = tax + 1 WHERE k = (%s)" % pick)
+    row = (None, month)
     c = run_check(env, "after a sum was changed in the store")
     diffs = (c or {}).get("check", {}).get("differences") or []
     check("check finds the changed sum: mismatch, shown with its month and both values",
