@@ -417,7 +417,7 @@ local function check_step(filing_sums_sql)
   local st = store.row("SELECT check_state, check_after, check_months, check_diffs, check_mismatches " ..
     "FROM rillet_filing_state WHERE id = 1")
   if not st or st.check_state ~= "running" then return true end
-  if not M.ready() then return false end -- after the rebuild
+  if not M.ready() then return false, 1000 end -- after the rebuild (asked again in a second)
   -- every month with kept sums or with documents (both sides: a month missing on one is a
   -- difference)
   local months = {}
@@ -477,9 +477,9 @@ function M.job(filing_sums_sql)
     local p = job.payload
     if type(p) == "string" then p = json.decode(p) end
     local op = type(p) == "table" and p.op or "rebuild"
-    local done
-    if op == "check" then done = check_step(filing_sums_sql) else done = rebuild_step() end
-    if not done then return require("levy.jobs").retry(0, op .. ": next batch") end
+    local done, wait
+    if op == "check" then done, wait = check_step(filing_sums_sql) else done = rebuild_step() end
+    if not done then return require("levy.jobs").retry(wait or 0, op .. ": next batch") end
   end
 end
 
