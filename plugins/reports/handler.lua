@@ -1162,6 +1162,131 @@ local function get_filing_documents(req)
                 data = json.array(list), next_cursor = more and last and cursor_of(last) or json.null }
 end
 
+---------------------------------------------------------------- calculated, not collected: paged
+
+-- GET /v1/reports/not-collected?from=&to=[&region=][&limit=][&cursor=][&format=csv] (issue 20):
+-- the liability report's "calculated, not collected" list a page at a time, in its order
+-- (date, type, id), so a year with thousands of documents waiting for their write-back is read
+-- in pages (the whole list in one answer is over a request's budget at 10,000 invoices). The
+-- candidates are chosen in SQL after the cursor (report_not_collected_candidates' keyset, a
+-- window per type); only the page's are decided and reasoned in Lua. CSV: the page shown.
+local NC_PAGE_MAX = 500
+local NC_PAGE_DEFAULT = 100
+
+local function key_less(a, b)
+  if a[1] ~= b[1] then return tostring(a[1]) < tostring(b[1]) end
+  if a[2] ~= b[2] then return a[2] < b[2] end
+  return tostring(a[3]) < tostring(b[3])
+end
+
+-- candidates ({type, row} in the report's order) -> the listed rows, each with its key
+local function nc_rows(rl, list)
+  local cand, ids = {}, {}
+  for _, c in ipairs(list) do
+    local t, row = c[1], c[2]
+    local w
+    if row.w_calculation_id ~= nil then
+      w = write_entry(t, { id = row.id, number = row.number, doc_date = row.doc_date, region = row.w_region,
+        currency = row.currency, result = row.w_result, calculation_id = row.w_calculation_id,
+        attempted_at = row.w_attempted_at, tax_status = row.tax_status, rillet_tax = row.rillet_tax }, true)
+    end
+    cand[#cand + 1] = { t, row, w }
+    if row.has_result == 1 and (row.calc_tax == nil or row.calc_tax == 0 or row.calc_lo ~= row.calc_hi) then
+      ids[#ids + 1] = row.calculation_id
+    end
+  end
+  local calcs = #ids > 0 and rl.report_calculations(ids) or {}
+  local memo = { api = plugin("api"), exp = {} }
+  local out, keys = {}, {}
+  for _, c in ipairs(cand) do
+    local n = #out
+    not_collected_row(out, c[1], c[2], c[3], calcs, memo)
+    if #out > n then keys[#out] = { c[2].doc_date, c[1], c[2].id } end
+  end
+  for _, r in ipairs(out) do r._minor = nil end
+  return out, keys
+end
+
+-- One page after `after` ({date, type, id} or nil): rows, and the key to continue after (nil
+-- when the list ends here)
+local function not_collected_page(from, to, region, after, limit)
+  local rl = rillet()
+  local out = {}
+  if not rl then return out, nil end
+  local chunk = limit + 1
+  local pos = after
+  while true do
+    local per, full = {}, {}
+    for _, t in ipairs({ "credit_memo", "invoice" }) do
+      per[t] = rl.report_not_collected_candidates(t, from, to, region, { after = pos, limit = chunk })
+      full[t] = #per[t] == chunk
+    end
+    -- a type that filled its window: the other's candidates past its last one wait for the
+    -- next window (the order is not known beyond it)
+    local horizon
+    for _, t in ipairs({ "credit_memo", "invoice" }) do
+      if full[t] then
+        local l = per[t][#per[t]]
+        local k = { l.doc_date, t, l.id }
+        if not horizon or key_less(k, horizon) then horizon = k end
+      end
+    end
+    local merged, i, j, cm, inv = {}, 1, 1, per.credit_memo, per.invoice
+    while i <= #cm or j <= #inv do
+      local a, b = cm[i], inv[j]
+      local m
+      if b == nil or (a ~= nil and tostring(a.doc_date) <= tostring(b.doc_date)) then
+        m = { "credit_memo", a }; i = i + 1
+      else
+        m = { "invoice", b }; j = j + 1
+      end
+      if horizon and key_less(horizon, { m[2].doc_date, m[1], m[2].id }) then break end
+      merged[#merged + 1] = m
+    end
+    local rows, keys = nc_rows(rl, merged)
+    for n, r in ipairs(rows) do
+      out[#out + 1] = r
+      if #out == limit then
+        -- full: continue after this row, unless every candidate was read and none after it
+        -- is listed
+        local more = horizon ~= nil or n < #rows
+        return out, more and keys[n] or nil
+      end
+    end
+    if not horizon then return out, nil end
+    pos = horizon
+  end
+end
+
+local function get_not_collected(req)
+  local q = req.query or {}
+  local from, to, region, csv = liability_query({ from = q.from, to = q.to, region = q.region, format = q.format })
+  local e = require("levy.util").errors()
+  local limit = NC_PAGE_DEFAULT
+  if q.limit ~= nil and q.limit ~= "" then
+    limit = tonumber(q.limit)
+    if not limit or limit % 1 ~= 0 or limit < 1 or limit > NC_PAGE_MAX then
+      e:add("limit", "must be a whole number from 1 to " .. NC_PAGE_MAX)
+    end
+  end
+  local after
+  if q.cursor ~= nil and q.cursor ~= "" then
+    after = keyset_of(q.cursor)
+    if not after or (after[2] ~= "invoice" and after[2] ~= "credit_memo") then
+      e:add("cursor", "is not a cursor this report gave (next_cursor)")
+    end
+  end
+  e:raise("invalid query")
+  local rows, last = not_collected_page(from, to, region, after, limit)
+  if csv then
+    local name = "levy-not-collected-" .. from .. "-to-" .. to .. (region and ("-" .. region) or "") ..
+      (after and "-from-" .. tostring(after[1]) or "") .. ".csv"
+    return csv_reply(to_csv(rows, NC_CSV_COLUMNS), name)
+  end
+  return 200, { from = from, to = to, region = null(region), limit = limit, data = json.array(rows),
+                next_cursor = last and cursor_of(last) or json.null }
+end
+
 ---------------------------------------------------------------- audit export as a job
 
 -- POST /v1/reports/filing/exports: the documents export of any size (issue 20, reportperf
@@ -1623,6 +1748,7 @@ return {
   roles = { "serve" },
   routes = {
     { method = "GET", path = "/v1/reports/liability", auth = "token", handler = get_liability },
+    { method = "GET", path = "/v1/reports/not-collected", auth = "token", handler = get_not_collected },
     { method = "GET", path = "/v1/reports/exposure", auth = "token", handler = get_exposure },
     -- issue 20: drill-down, physical presence, marketplace flags (plugins/reports/exposure.lua)
     { method = "GET", path = "/v1/reports/exposure/{region}/documents", auth = "token", handler = get_exposure },

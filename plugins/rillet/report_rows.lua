@@ -407,7 +407,9 @@ end
 -- w_result (text), w_attempted_at, rillet_tax (latest reconciliation's); calc_tax / w_tax: the
 -- current / written calculation's tax as the integer sum of its amounts without their points,
 -- with calc_lo, calc_hi / w_lo, w_hi the decimals seen (NULL: no tax rows; -1: not canonical).
-function M.not_collected_candidates(doc_type, from, to, region)
+-- opts (a page of them, issue 20): after = {date, type, id} (only the documents after it in the
+-- report's order: date, type, id), limit.
+function M.not_collected_candidates(doc_type, from, to, region, opts)
   local t = doc_table(doc_type)
   local written = "(SELECT max(w2.id) FROM writebacks w2 WHERE w2.doc_type = '" .. doc_type ..
     "' AND w2.doc_id = d.id AND w2.outcome = 'written')"
@@ -435,7 +437,20 @@ function M.not_collected_candidates(doc_type, from, to, region)
     "OR (wc.calculation_id IS NULL AND (c.has_result IS DISTINCT FROM 1 OR NOT " .. zero_sql("c.total_tax") .. ")))"
   local args = { from, to }
   if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
-  return rows(sql .. " ORDER BY d.doc_date, d.id", table.unpack(args))
+  local after = opts and opts.after
+  if after then
+    -- (date, type, id) > after: a credit memo comes before an invoice of the same date
+    if after[2] == doc_type then
+      sql = sql .. " AND (d.doc_date, d.id) > (?, ?)"; args[#args + 1] = after[1]; args[#args + 1] = after[3]
+    elseif doc_type < after[2] then
+      sql = sql .. " AND d.doc_date > ?"; args[#args + 1] = after[1]
+    else
+      sql = sql .. " AND d.doc_date >= ?"; args[#args + 1] = after[1]
+    end
+  end
+  sql = sql .. " ORDER BY d.doc_date, d.id"
+  if opts and opts.limit then sql = sql .. " LIMIT ?"; args[#args + 1] = opts.limit end
+  return rows(sql, table.unpack(args))
 end
 
 
