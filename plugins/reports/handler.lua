@@ -410,6 +410,114 @@ local function not_collected(from, to, region)
   return out, tout
 end
 
+---------------------------------------------------------------- calculated, not collected: paged
+
+-- GET /v1/reports/not-collected?from=&to=[&region=][&limit=][&cursor=][&format=csv] (issue 20):
+-- the liability report's "calculated, not collected" list a page at a time, in its order
+-- (date, type, id), so a year with thousands of documents waiting for their write-back is read
+-- in pages (the whole list in one answer is over a request's budget at 10,000 invoices). The
+-- candidates are chosen in SQL after the cursor (report_not_collected_candidates' keyset, a
+-- window per type); only the page's are decided and reasoned in Lua. CSV: the page shown.
+local NC_PAGE_MAX = 500
+local NC_PAGE_DEFAULT = 100
+
+local function key_less(a, b)
+  if a[1] ~= b[1] then return tostring(a[1]) < tostring(b[1]) end
+  if a[2] ~= b[2] then return a[2] < b[2] end
+  return tostring(a[3]) < tostring(b[3])
+end
+
+-- candidates ({type, row} in the report's order) -> the listed rows, each with its key
+local function nc_rows(rl, list)
+  local cand, ids = {}, {}
+  for _, c in ipairs(list) do
+    local t, row = c[1], c[2]
+    local w
+    if row.w_calculation_id ~= nil then
+      w = write_entry(t, { id = row.id, number = row.number, doc_date = row.doc_date, region = row.w_region,
+        currency = row.currency, result = row.w_result, calculation_id = row.w_calculation_id,
+        attempted_at = row.w_attempted_at, tax_status = row.tax_status, rillet_tax = row.rillet_tax }, true)
+    end
+    cand[#cand + 1] = { t, row, w }
+    if row.has_result == 1 and (row.calc_tax == nil or row.calc_tax == 0 or row.calc_lo ~= row.calc_hi) then
+      ids[#ids + 1] = row.calculation_id
+    end
+  end
+  local calcs = #ids > 0 and rl.report_calculations(ids) or {}
+  local memo = { api = plugin("api"), exp = {} }
+  local out, keys = {}, {}
+  for _, c in ipairs(cand) do
+    local n = #out
+    not_collected_row(out, c[1], c[2], c[3], calcs, memo)
+    if #out > n then keys[#out] = { c[2].doc_date, c[1], c[2].id } end
+  end
+  for _, r in ipairs(out) do r._minor = nil end
+  return out, keys
+end
+
+-- One page after `after` ({date, type, id} or nil): rows, and the key to continue after (nil
+-- when the list ends here)
+local function not_collected_page(from, to, region, after, limit)
+  local rl = rillet()
+  local out = {}
+  if not rl then return out, nil end
+  local chunk = limit + 1
+  local pos = after
+  while true do
+    local per, full = {}, {}
+    for _, t in ipairs({ "credit_memo", "invoice" }) do
+      per[t] = rl.report_not_collected_candidates(t, from, to, region, { after = pos, limit = chunk })
+      full[t] = #per[t] == chunk
+    end
+    -- a type that filled its window: the other's candidates past its last one wait for the
+    -- next window (the order is not known beyond it)
+    local horizon
+    for _, t in ipairs({ "credit_memo", "invoice" }) do
+      if full[t] then
+        local l = per[t][#per[t]]
+        local k = { l.doc_date, t, l.id }
+        if not horizon or key_less(k, horizon) then horizon = k end
+      end
+    end
+    local merged, i, j, cm, inv = {}, 1, 1, per.credit_memo, per.invoice
+    while i <= #cm or j <= #inv do
+      local a, b = cm[i], inv[j]
+      local m
+      if b == nil or (a ~= nil and tostring(a.doc_date) <= tostring(b.doc_date)) then
+        m = { "credit_memo", a }; i = i + 1
+      else
+        m = { "invoice", b }; j = j + 1
+      end
+      if horizon and key_less(horizon, { m[2].doc_date, m[1], m[2].id }) then break end
+      merged[#merged + 1] = m
+    end
+    local rows, keys = nc_rows(rl, merged)
+    for n, r in ipairs(rows) do
+      out[#out + 1] = r
+      if #out == limit then
+        -- full: continue after this row, unless every candidate was read and none after it
+        -- is listed
+        local more = horizon ~= nil or n < #rows
+        return out, more and keys[n] or nil
+      end
+    end
+    if not horizon then return out, nil end
+    pos = horizon
+  end
+end
+
+-- a keyset {date, type, id} as an opaque cursor, and back (nil: not one this report gave)
+local function cursor_of(k)
+  return (json.encode(json.array(k)):gsub(".", function(c) return string.format("%02x", c:byte()) end))
+end
+local function keyset_of(c)
+  if type(c) ~= "string" or #c > 2000 or #c % 2 ~= 0 or c:find("[^0-9a-f]") then return nil end
+  local ok, k = pcall(json.decode, (c:gsub("%x%x", function(x) return string.char(tonumber(x, 16)) end)))
+  if not ok or type(k) ~= "table" or #k ~= 3 then return nil end
+  for i = 1, 3 do if type(k[i]) ~= "string" then return nil end end
+  return k
+end
+
 -- Collected tax (what Rillet holds per levy's accepted writes) per currency, region,
 -- jurisdiction, level and type, plus the documents calculated but not collected.
 local function liability(from, to, region)
@@ -845,25 +953,73 @@ local function filing_summary(p)
       add_doc(total(d.currency), d)
     end
   end
-  local nc = not_collected(p.from, p.to, p.region)
-  for _, r in ipairs(nc) do
-    local freq = p.frequency or freqs[r.region] or filing.DEFAULT_FREQUENCY
-    local date = r.date ~= json.null and r.date or p.from
+  -- calculated, not collected: per row's period, region and currency. The documents whose
+  -- amounts follow from integer columns are summed in SQL (report_not_collected_candidates
+  -- sums), the others decided in Lua; the list itself is the first page (the rest:
+  -- GET /v1/reports/not-collected, not_collected_next_cursor)
+  local function nc_period(date, region)
+    local freq = p.frequency or freqs[region] or filing.DEFAULT_FREQUENCY
     local pk = date .. freq
     local pp = periods[pk]
     if not pp then pp = { filing.period(date, freq) }; periods[pk] = pp end
-    r.period = pp[1]
+    return pp, freq
+  end
+  local function nc_add(date, region, cur, sign, minor, docs)
+    local pp, freq = nc_period(date, region)
+    local g = group(pp[1], pp[2], pp[3], freq, region, cur)
+    g.not_collected_tax = g.not_collected_tax + sign * minor
+    g.not_collected_documents = g.not_collected_documents + docs
+    local t = total(cur)
+    t.not_collected_tax = t.not_collected_tax + sign * minor
+    t.not_collected_documents = t.not_collected_documents + docs
+  end
+  local function nc_listed(r)
     if r.not_collected_tax ~= json.null then
       local minor = filing.amount(r.not_collected_tax, r.currency, "not_collected_tax")
-      local sign = r.type == "invoice" and 1 or -1
-      local ps, pe = pp[2], pp[3]
-      local g = group(r.period, ps, pe, freq, r.region ~= json.null and r.region or nil, r.currency)
-      g.not_collected_tax = g.not_collected_tax + sign * minor
-      g.not_collected_documents = g.not_collected_documents + 1
-      local t = total(r.currency)
-      t.not_collected_tax = t.not_collected_tax + sign * minor
-      t.not_collected_documents = t.not_collected_documents + 1
+      nc_add(r.date ~= json.null and r.date or p.from, r.region ~= json.null and r.region or nil, r.currency,
+        r.type == "invoice" and 1 or -1, minor, 1)
     end
+  end
+  local nc, nc_next
+  local sums_nc = rl and rl.report_not_collected_candidates and {}
+  local n_complex = 0
+  if sums_nc then
+    for _, t in ipairs({ "credit_memo", "invoice" }) do
+      for _, r in ipairs(rl.report_not_collected_candidates(t, p.from, p.to, p.region, { sums = true }) or {}) do
+        n_complex = n_complex + (r.complex or 0)
+        if (r.docs or 0) > 0 then
+          local e = type(r.currency) == "string" and r.currency:match("^%u%u%u$") and money.exponent(r.currency)
+          if not e or r.calc_lo ~= e or r.calc_hi ~= e or (r.w_lo ~= nil and r.w_lo ~= e) or
+              (r.w_hi ~= nil and r.w_hi ~= e) or math.type(r.minor) ~= "integer" then
+            sums_nc = nil
+            break
+          end
+          r.sign = t == "invoice" and 1 or -1
+          sums_nc[#sums_nc + 1] = r
+        end
+      end
+      if not sums_nc then break end
+    end
+  end
+  if sums_nc then
+    for _, r in ipairs(sums_nc) do nc_add(r.month .. "-01", r.region, r.currency, r.sign, r.minor, r.docs) end
+    -- the others (drift, a failed or zero-tax calculation, mixed decimals, no currency): in Lua
+    local complex = {}
+    for _, t in ipairs(n_complex > 0 and { "credit_memo", "invoice" } or {}) do
+      for _, row in ipairs(rl.report_not_collected_candidates(t, p.from, p.to, p.region, { complex = true })) do
+        complex[#complex + 1] = { t, row }
+      end
+    end
+    for _, r in ipairs((nc_rows(rl, complex))) do nc_listed(r) end
+    local last
+    nc, last = not_collected_page(p.from, p.to, p.region, nil, NC_PAGE_DEFAULT)
+    nc_next = last and cursor_of(last) or nil
+  else
+    nc = not_collected(p.from, p.to, p.region)
+    for _, r in ipairs(nc) do nc_listed(r) end
+  end
+  for _, r in ipairs(nc) do
+    r.period = nc_period(r.date ~= json.null and r.date or p.from, r.region ~= json.null and r.region or nil)[1]
   end
   table.sort(order, function(a, b)
     if a.period_start ~= b.period_start then return a.period_start < b.period_start end
@@ -901,7 +1057,7 @@ local function filing_summary(p)
     fmt_sums(o, t, SUM_FIELDS, cur)
     tout[cur] = o
   end
-  return rows, tout, nc
+  return rows, tout, nc, nc_next
 end
 
 local SUMMARY_CSV = { "row", "period", "period_start", "period_end", "frequency", "region", "jurisdiction", "level",
@@ -948,13 +1104,13 @@ end
 
 local function get_filing(req)
   local p = filing_query(req)
-  local rows, totals, nc = filing_summary(p)
+  local rows, totals, nc, nc_next = filing_summary(p)
   if p.csv then
     return csv_reply(to_csv(summary_csv_rows(rows), SUMMARY_CSV), filing_name(p, ""))
   end
   return 200, { from = p.from, to = p.to, region = null(p.region), frequency = null(p.frequency),
                 default_frequency = filing.DEFAULT_FREQUENCY, data = json.array(rows), totals = totals,
-                not_collected = json.array(nc) }
+                not_collected = json.array(nc), not_collected_next_cursor = nc_next or json.null }
 end
 
 -- GET /v1/reports/filing/sums, POST .../sums/check, POST .../sums/rebuild: the state of the
@@ -1120,17 +1276,6 @@ local function filing_count(p)
 end
 
 -- A keyset as an opaque cursor (hex of its JSON) and back; nil for a malformed cursor.
-local function cursor_of(k)
-  return (json.encode(json.array(k)):gsub(".", function(c) return string.format("%02x", c:byte()) end))
-end
-local function keyset_of(c)
-  if type(c) ~= "string" or #c > 2000 or #c % 2 ~= 0 or c:find("[^0-9a-f]") then return nil end
-  local ok, k = pcall(json.decode, (c:gsub("%x%x", function(x) return string.char(tonumber(x, 16)) end)))
-  if not ok or type(k) ~= "table" or #k ~= 3 then return nil end
-  for i = 1, 3 do if type(k[i]) ~= "string" then return nil end end
-  return k
-end
-
 local function get_filing_documents(req)
   local p = filing_query(req)
   local q = req.query or {}
@@ -1160,102 +1305,6 @@ local function get_filing_documents(req)
   return 200, { from = p.from, to = p.to, region = null(p.region), frequency = null(p.frequency),
                 period = null(p.period), jurisdiction = null(p.jurisdiction), total = total,
                 data = json.array(list), next_cursor = more and last and cursor_of(last) or json.null }
-end
-
----------------------------------------------------------------- calculated, not collected: paged
-
--- GET /v1/reports/not-collected?from=&to=[&region=][&limit=][&cursor=][&format=csv] (issue 20):
--- the liability report's "calculated, not collected" list a page at a time, in its order
--- (date, type, id), so a year with thousands of documents waiting for their write-back is read
--- in pages (the whole list in one answer is over a request's budget at 10,000 invoices). The
--- candidates are chosen in SQL after the cursor (report_not_collected_candidates' keyset, a
--- window per type); only the page's are decided and reasoned in Lua. CSV: the page shown.
-local NC_PAGE_MAX = 500
-local NC_PAGE_DEFAULT = 100
-
-local function key_less(a, b)
-  if a[1] ~= b[1] then return tostring(a[1]) < tostring(b[1]) end
-  if a[2] ~= b[2] then return a[2] < b[2] end
-  return tostring(a[3]) < tostring(b[3])
-end
-
--- candidates ({type, row} in the report's order) -> the listed rows, each with its key
-local function nc_rows(rl, list)
-  local cand, ids = {}, {}
-  for _, c in ipairs(list) do
-    local t, row = c[1], c[2]
-    local w
-    if row.w_calculation_id ~= nil then
-      w = write_entry(t, { id = row.id, number = row.number, doc_date = row.doc_date, region = row.w_region,
-        currency = row.currency, result = row.w_result, calculation_id = row.w_calculation_id,
-        attempted_at = row.w_attempted_at, tax_status = row.tax_status, rillet_tax = row.rillet_tax }, true)
-    end
-    cand[#cand + 1] = { t, row, w }
-    if row.has_result == 1 and (row.calc_tax == nil or row.calc_tax == 0 or row.calc_lo ~= row.calc_hi) then
-      ids[#ids + 1] = row.calculation_id
-    end
-  end
-  local calcs = #ids > 0 and rl.report_calculations(ids) or {}
-  local memo = { api = plugin("api"), exp = {} }
-  local out, keys = {}, {}
-  for _, c in ipairs(cand) do
-    local n = #out
-    not_collected_row(out, c[1], c[2], c[3], calcs, memo)
-    if #out > n then keys[#out] = { c[2].doc_date, c[1], c[2].id } end
-  end
-  for _, r in ipairs(out) do r._minor = nil end
-  return out, keys
-end
-
--- One page after `after` ({date, type, id} or nil): rows, and the key to continue after (nil
--- when the list ends here)
-local function not_collected_page(from, to, region, after, limit)
-  local rl = rillet()
-  local out = {}
-  if not rl then return out, nil end
-  local chunk = limit + 1
-  local pos = after
-  while true do
-    local per, full = {}, {}
-    for _, t in ipairs({ "credit_memo", "invoice" }) do
-      per[t] = rl.report_not_collected_candidates(t, from, to, region, { after = pos, limit = chunk })
-      full[t] = #per[t] == chunk
-    end
-    -- a type that filled its window: the other's candidates past its last one wait for the
-    -- next window (the order is not known beyond it)
-    local horizon
-    for _, t in ipairs({ "credit_memo", "invoice" }) do
-      if full[t] then
-        local l = per[t][#per[t]]
-        local k = { l.doc_date, t, l.id }
-        if not horizon or key_less(k, horizon) then horizon = k end
-      end
-    end
-    local merged, i, j, cm, inv = {}, 1, 1, per.credit_memo, per.invoice
-    while i <= #cm or j <= #inv do
-      local a, b = cm[i], inv[j]
-      local m
-      if b == nil or (a ~= nil and tostring(a.doc_date) <= tostring(b.doc_date)) then
-        m = { "credit_memo", a }; i = i + 1
-      else
-        m = { "invoice", b }; j = j + 1
-      end
-      if horizon and key_less(horizon, { m[2].doc_date, m[1], m[2].id }) then break end
-      merged[#merged + 1] = m
-    end
-    local rows, keys = nc_rows(rl, merged)
-    for n, r in ipairs(rows) do
-      out[#out + 1] = r
-      if #out == limit then
-        -- full: continue after this row, unless every candidate was read and none after it
-        -- is listed
-        local more = horizon ~= nil or n < #rows
-        return out, more and keys[n] or nil
-      end
-    end
-    if not horizon then return out, nil end
-    pos = horizon
-  end
 end
 
 local function get_not_collected(req)

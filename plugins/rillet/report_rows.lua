@@ -408,7 +408,21 @@ end
 -- current / written calculation's tax as the integer sum of its amounts without their points,
 -- with calc_lo, calc_hi / w_lo, w_hi the decimals seen (NULL: no tax rows; -1: not canonical).
 -- opts (a page of them, issue 20): after = {date, type, id} (only the documents after it in the
--- report's order: date, type, id), limit.
+-- report's order: date, type, id), limit; complex = true: only those the reports plugin must
+-- decide in Lua (not NC_SIMPLE); sums = true: instead of rows, the simple ones that are listed
+-- summed per month, region and currency ({month, region, currency, docs, minor = Σ calculated
+-- - written tax, calc_lo, calc_hi, w_lo, w_hi}; minor units when the decimals are the
+-- currency's exponent: the caller checks).
+-- A candidate whose listing and amount follow from integer columns alone (the reports
+-- plugin's not_collected_row for it reads no result): not in drift, its calculation has a
+-- result with a non-zero tax summed from amounts of one scale, the document has a currency,
+-- and the written calculation (if any) has no tax rows or amounts of one scale.
+-- (1 or 0, never NULL: a CASE, so that "= 0" takes every candidate "= 1" does not)
+local NC_SIMPLE = "(CASE WHEN d.tax_status IS DISTINCT FROM 'drift' AND c.has_result = 1 AND c.tax IS NOT NULL AND " ..
+  "c.tax <> 0 AND c.tax_lo = c.tax_hi AND c.tax_lo >= 0 AND d.currency IS NOT NULL AND " ..
+  "(wc.calculation_id IS NULL OR (wc.tax IS NULL AND wc.tax_lo IS NULL) OR " ..
+  "(wc.tax IS NOT NULL AND wc.tax_lo = wc.tax_hi AND wc.tax_lo >= 0)) THEN 1 ELSE 0 END)"
+
 function M.not_collected_candidates(doc_type, from, to, region, opts)
   local t = doc_table(doc_type)
   local written = "(SELECT max(w2.id) FROM writebacks w2 WHERE w2.doc_type = '" .. doc_type ..
@@ -437,6 +451,23 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
     "OR (wc.calculation_id IS NULL AND (c.has_result IS DISTINCT FROM 1 OR NOT " .. zero_sql("c.total_tax") .. ")))"
   local args = { from, to }
   if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
+  if opts and opts.complex then sql = sql .. " AND " .. NC_SIMPLE .. " = 0" end
+  if opts and opts.sums then
+    -- the simple candidates that are listed (their tax differs from the written one), summed
+    -- per month, region and currency, with the decimals seen for the caller's check; complex:
+    -- the candidates of the group the caller decides in Lua (complex = true)
+    local listed = "(" .. NC_SIMPLE .. " = 1 AND c.tax <> COALESCE(wc.tax, 0))"
+    return rows("SELECT substr(d.doc_date, 1, 7) AS month, COALESCE(c.region, d.region) AS region, " ..
+      "d.currency AS currency, CAST(sum(CASE WHEN " .. listed .. " THEN 1 ELSE 0 END) AS BIGINT) AS docs, " ..
+      "CAST(sum(CASE WHEN " .. listed .. " THEN c.tax - COALESCE(wc.tax, 0) ELSE 0 END) AS BIGINT) AS minor, " ..
+      "min(CASE WHEN " .. listed .. " THEN c.tax_lo END) AS calc_lo, " ..
+      "max(CASE WHEN " .. listed .. " THEN c.tax_hi END) AS calc_hi, " ..
+      "min(CASE WHEN " .. listed .. " THEN wc.tax_lo END) AS w_lo, " ..
+      "max(CASE WHEN " .. listed .. " THEN wc.tax_hi END) AS w_hi, " ..
+      "CAST(sum(CASE WHEN " .. NC_SIMPLE .. " = 1 THEN 0 ELSE 1 END) AS BIGINT) AS complex" ..
+      sql:sub((sql:find(" FROM " .. t .. " d ", 1, true))) ..
+      " GROUP BY substr(d.doc_date, 1, 7), COALESCE(c.region, d.region), d.currency", table.unpack(args))
+  end
   local after = opts and opts.after
   if after then
     -- (date, type, id) > after: a credit memo comes before an invoice of the same date
