@@ -634,6 +634,9 @@ local CSV_COLUMNS = { "region", "jurisdiction", "level", "type", "currency", "ta
                       "authority_code" }
 local NC_CSV_COLUMNS = { "type", "id", "number", "date", "region", "currency", "status", "tax_status",
                          "calculated_tax", "collected_tax", "not_collected_tax", "reason", "detail" }
+-- the paged list's CSV (GET /v1/reports/not-collected): the same columns and the filing period
+local NC_PAGE_CSV_COLUMNS = { table.unpack(NC_CSV_COLUMNS) }
+NC_PAGE_CSV_COLUMNS[#NC_PAGE_CSV_COLUMNS + 1] = "period"
 
 local to_csv = require("levy.util").csv
 
@@ -1325,12 +1328,21 @@ local function get_not_collected(req)
       e:add("cursor", "is not a cursor this report gave (next_cursor)")
     end
   end
+  local freq = q.frequency
+  if freq == "" then freq = nil end
+  if freq ~= nil and not filing.FREQUENCIES[freq] then e:add("frequency", "must be month, quarter or year") end
   e:raise("invalid query")
   local rows, last = not_collected_page(from, to, region, after, limit)
+  -- each row's filing period (the region's filing frequency, or `frequency` for every region)
+  local freqs = frequencies()
+  for _, r in ipairs(rows) do
+    local f = freq or freqs[r.region] or filing.DEFAULT_FREQUENCY
+    r.period = filing.period(r.date ~= json.null and r.date or from, f)
+  end
   if csv then
     local name = "levy-not-collected-" .. from .. "-to-" .. to .. (region and ("-" .. region) or "") ..
       (after and "-from-" .. tostring(after[1]) or "") .. ".csv"
-    return csv_reply(to_csv(rows, NC_CSV_COLUMNS), name)
+    return csv_reply(to_csv(rows, NC_PAGE_CSV_COLUMNS), name)
   end
   return 200, { from = from, to = to, region = null(region), limit = limit, data = json.array(rows),
                 next_cursor = last and cursor_of(last) or json.null }

@@ -602,6 +602,8 @@ def case_openapi(tmp):
             wait_for(lambda: api("GET", "/v1/reports/filing/exports/" + x["id"])[1].get("state") == "done", 60)
             api("GET", "/v1/reports/filing/exports/" + x["id"] + "/parts/1")
         # the filing summary's kept sums: state, a check, a rebuild
+        api("GET", "/v1/reports/not-collected?from=2026-01-01&to=2026-12-31&limit=5")
+        api("GET", "/v1/reports/not-collected?from=2026-01-01&to=2026-12-31&limit=0")  # 422
         api("GET", "/v1/reports/filing/sums")
         api("POST", "/v1/reports/filing/sums/check")
         api("POST", "/v1/reports/filing/sums/rebuild")

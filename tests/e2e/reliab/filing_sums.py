@@ -234,13 +234,32 @@ def run(env):
         if not check("not-collected page %d answers 200" % (pages + 1), st == 200, (st, text[:300])):
             break
         check("a page holds at most limit rows", len(js["data"]) <= 2 and js["limit"] == 2, js)
-        paged += [{k: v for k, v in r.items() if k != "detail"} for r in js["data"]]
+        paged += [{k: v for k, v in r.items() if k not in ("detail", "period")} for r in js["data"]]
         pages += 1
         cursor = js.get("next_cursor")
         if not cursor:
             break
     check("the pages (limit 2) hold the liability report's not-collected list, in its order",
           paged == whole, (len(paged), len(whole)))
+    # the summary: its not-collected sums (in SQL, the rest in Lua) == the list's; its list is
+    # the first page, each row with its period
+    st, summ, text, _ = env.L("GET", "/v1/reports/filing?from=%s&to=%s" % (FROM, TO), timeout=120)
+    tot = {}
+    for r in (liab or {}).get("not_collected") or []:
+        if r.get("not_collected_tax") is not None:
+            t = tot.setdefault(r["currency"], [Decimal(0), 0])
+            t[0] += (1 if r["type"] == "invoice" else -1) * D(r["not_collected_tax"])
+            t[1] += 1
+    got = {c: [D(v["not_collected_tax"]), v["not_collected_documents"]] for c, v in ((summ or {}).get("totals") or {}).items()
+           if v.get("not_collected_documents")}
+    check("summary's not-collected totals == the list's (tax, documents)", got == tot, (got, tot))
+    first = [{k: v for k, v in r.items() if k not in ("detail", "period")} for r in (summ or {}).get("not_collected") or []]
+    check("summary's not_collected is the list's first page", first == whole[:len(first)] and len(first) >= 1,
+          (len(first), len(whole)))
+    check("each row of the summary's list has its period", all(r.get("period") for r in summ["not_collected"]))
+    st, js, text, _ = env.L("GET", "/v1/reports/not-collected?from=%s&to=%s&limit=3&frequency=month" % (FROM, TO))
+    check("a page's rows carry their filing period", st == 200 and all(
+        r.get("period") == (r.get("date") or "")[:7] for r in js["data"]), (st, text[:300]))
     st, _, text, _ = env.L("GET", "/v1/reports/not-collected?from=%s&to=%s&limit=1&format=csv" % (FROM, TO))
     lines = [x for x in (text or "").splitlines() if x]
     check("CSV of a page: its header and the page's row", st == 200 and len(lines) == 2 and
