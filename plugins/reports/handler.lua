@@ -410,6 +410,114 @@ local function not_collected(from, to, region)
   return out, tout
 end
 
+---------------------------------------------------------------- calculated, not collected: paged
+
+-- GET /v1/reports/not-collected?from=&to=[&region=][&limit=][&cursor=][&format=csv] (issue 20):
+-- the liability report's "calculated, not collected" list a page at a time, in its order
+-- (date, type, id), so a year with thousands of documents waiting for their write-back is read
+-- in pages (the whole list in one answer is over a request's budget at 10,000 invoices). The
+-- candidates are chosen in SQL after the cursor (report_not_collected_candidates' keyset, a
+-- window per type); only the page's are decided and reasoned in Lua. CSV: the page shown.
+local NC_PAGE_MAX = 500
+local NC_PAGE_DEFAULT = 100
+
+local function key_less(a, b)
+  if a[1] ~= b[1] then return tostring(a[1]) < tostring(b[1]) end
+  if a[2] ~= b[2] then return a[2] < b[2] end
+  return tostring(a[3]) < tostring(b[3])
+end
+
+-- candidates ({type, row} in the report's order) -> the listed rows, each with its key
+local function nc_rows(rl, list)
+  local cand, ids = {}, {}
+  for _, c in ipairs(list) do
+    local t, row = c[1], c[2]
+    local w
+    if row.w_calculation_id ~= nil then
+      w = write_entry(t, { id = row.id, number = row.number, doc_date = row.doc_date, region = row.w_region,
+        currency = row.currency, result = row.w_result, calculation_id = row.w_calculation_id,
+        attempted_at = row.w_attempted_at, tax_status = row.tax_status, rillet_tax = row.rillet_tax }, true)
+    end
+    cand[#cand + 1] = { t, row, w }
+    if row.has_result == 1 and (row.calc_tax == nil or row.calc_tax == 0 or row.calc_lo ~= row.calc_hi) then
+      ids[#ids + 1] = row.calculation_id
+    end
+  end
+  local calcs = #ids > 0 and rl.report_calculations(ids) or {}
+  local memo = { api = plugin("api"), exp = {} }
+  local out, keys = {}, {}
+  for _, c in ipairs(cand) do
+    local n = #out
+    not_collected_row(out, c[1], c[2], c[3], calcs, memo)
+    if #out > n then keys[#out] = { c[2].doc_date, c[1], c[2].id } end
+  end
+  for _, r in ipairs(out) do r._minor = nil end
+  return out, keys
+end
+
+-- One page after `after` ({date, type, id} or nil): rows, and the key to continue after (nil
+-- when the list ends here)
+local function not_collected_page(from, to, region, after, limit)
+  local rl = rillet()
+  local out = {}
+  if not rl then return out, nil end
+  local chunk = limit + 1
+  local pos = after
+  while true do
+    local per, full = {}, {}
+    for _, t in ipairs({ "credit_memo", "invoice" }) do
+      per[t] = rl.report_not_collected_candidates(t, from, to, region, { after = pos, limit = chunk })
+      full[t] = #per[t] == chunk
+    end
+    -- a type that filled its window: the other's candidates past its last one wait for the
+    -- next window (the order is not known beyond it)
+    local horizon
+    for _, t in ipairs({ "credit_memo", "invoice" }) do
+      if full[t] then
+        local l = per[t][#per[t]]
+        local k = { l.doc_date, t, l.id }
+        if not horizon or key_less(k, horizon) then horizon = k end
+      end
+    end
+    local merged, i, j, cm, inv = {}, 1, 1, per.credit_memo, per.invoice
+    while i <= #cm or j <= #inv do
+      local a, b = cm[i], inv[j]
+      local m
+      if b == nil or (a ~= nil and tostring(a.doc_date) <= tostring(b.doc_date)) then
+        m = { "credit_memo", a }; i = i + 1
+      else
+        m = { "invoice", b }; j = j + 1
+      end
+      if horizon and key_less(horizon, { m[2].doc_date, m[1], m[2].id }) then break end
+      merged[#merged + 1] = m
+    end
+    local rows, keys = nc_rows(rl, merged)
+    for n, r in ipairs(rows) do
+      out[#out + 1] = r
+      if #out == limit then
+        -- full: continue after this row, unless every candidate was read and none after it
+        -- is listed
+        local more = horizon ~= nil or n < #rows
+        return out, more and keys[n] or nil
+      end
+    end
+    if not horizon then return out, nil end
+    pos = horizon
+  end
+end
+
+-- a keyset {date, type, id} as an opaque cursor, and back (nil: not one this report gave)
+local function cursor_of(k)
+  return (json.encode(json.array(k)):gsub(".", function(c) return string.format("%02x", c:byte()) end))
+end
+local function keyset_of(c)
+  if type(c) ~= "string" or #c > 2000 or #c % 2 ~= 0 or c:find("[^0-9a-f]") then return nil end
+  local ok, k = pcall(json.decode, (c:gsub("%x%x", function(x) return string.char(tonumber(x, 16)) end)))
+  if not ok or type(k) ~= "table" or #k ~= 3 then return nil end
+  for i = 1, 3 do if type(k[i]) ~= "string" then return nil end end
+  return k
+end
+
 -- Collected tax (what Rillet holds per levy's accepted writes) per currency, region,
 -- jurisdiction, level and type, plus the documents calculated but not collected.
 local function liability(from, to, region)
@@ -526,6 +634,9 @@ local CSV_COLUMNS = { "region", "jurisdiction", "level", "type", "currency", "ta
                       "authority_code" }
 local NC_CSV_COLUMNS = { "type", "id", "number", "date", "region", "currency", "status", "tax_status",
                          "calculated_tax", "collected_tax", "not_collected_tax", "reason", "detail" }
+-- the paged list's CSV (GET /v1/reports/not-collected): the same columns and the filing period
+local NC_PAGE_CSV_COLUMNS = { table.unpack(NC_CSV_COLUMNS) }
+NC_PAGE_CSV_COLUMNS[#NC_PAGE_CSV_COLUMNS + 1] = "period"
 
 local to_csv = require("levy.util").csv
 
@@ -845,25 +956,73 @@ local function filing_summary(p)
       add_doc(total(d.currency), d)
     end
   end
-  local nc = not_collected(p.from, p.to, p.region)
-  for _, r in ipairs(nc) do
-    local freq = p.frequency or freqs[r.region] or filing.DEFAULT_FREQUENCY
-    local date = r.date ~= json.null and r.date or p.from
+  -- calculated, not collected: per row's period, region and currency. The documents whose
+  -- amounts follow from integer columns are summed in SQL (report_not_collected_candidates
+  -- sums), the others decided in Lua; the list itself is the first page (the rest:
+  -- GET /v1/reports/not-collected, not_collected_next_cursor)
+  local function nc_period(date, region)
+    local freq = p.frequency or freqs[region] or filing.DEFAULT_FREQUENCY
     local pk = date .. freq
     local pp = periods[pk]
     if not pp then pp = { filing.period(date, freq) }; periods[pk] = pp end
-    r.period = pp[1]
+    return pp, freq
+  end
+  local function nc_add(date, region, cur, sign, minor, docs)
+    local pp, freq = nc_period(date, region)
+    local g = group(pp[1], pp[2], pp[3], freq, region, cur)
+    g.not_collected_tax = g.not_collected_tax + sign * minor
+    g.not_collected_documents = g.not_collected_documents + docs
+    local t = total(cur)
+    t.not_collected_tax = t.not_collected_tax + sign * minor
+    t.not_collected_documents = t.not_collected_documents + docs
+  end
+  local function nc_listed(r)
     if r.not_collected_tax ~= json.null then
       local minor = filing.amount(r.not_collected_tax, r.currency, "not_collected_tax")
-      local sign = r.type == "invoice" and 1 or -1
-      local ps, pe = pp[2], pp[3]
-      local g = group(r.period, ps, pe, freq, r.region ~= json.null and r.region or nil, r.currency)
-      g.not_collected_tax = g.not_collected_tax + sign * minor
-      g.not_collected_documents = g.not_collected_documents + 1
-      local t = total(r.currency)
-      t.not_collected_tax = t.not_collected_tax + sign * minor
-      t.not_collected_documents = t.not_collected_documents + 1
+      nc_add(r.date ~= json.null and r.date or p.from, r.region ~= json.null and r.region or nil, r.currency,
+        r.type == "invoice" and 1 or -1, minor, 1)
     end
+  end
+  local nc, nc_next
+  local sums_nc = rl and rl.report_not_collected_candidates and {}
+  local n_complex = 0
+  if sums_nc then
+    for _, t in ipairs({ "credit_memo", "invoice" }) do
+      for _, r in ipairs(rl.report_not_collected_candidates(t, p.from, p.to, p.region, { sums = true }) or {}) do
+        n_complex = n_complex + (r.complex or 0)
+        if (r.docs or 0) > 0 then
+          local e = type(r.currency) == "string" and r.currency:match("^%u%u%u$") and money.exponent(r.currency)
+          if not e or r.calc_lo ~= e or r.calc_hi ~= e or (r.w_lo ~= nil and r.w_lo ~= e) or
+              (r.w_hi ~= nil and r.w_hi ~= e) or math.type(r.minor) ~= "integer" then
+            sums_nc = nil
+            break
+          end
+          r.sign = t == "invoice" and 1 or -1
+          sums_nc[#sums_nc + 1] = r
+        end
+      end
+      if not sums_nc then break end
+    end
+  end
+  if sums_nc then
+    for _, r in ipairs(sums_nc) do nc_add(r.month .. "-01", r.region, r.currency, r.sign, r.minor, r.docs) end
+    -- the others (drift, a failed or zero-tax calculation, mixed decimals, no currency): in Lua
+    local complex = {}
+    for _, t in ipairs(n_complex > 0 and { "credit_memo", "invoice" } or {}) do
+      for _, row in ipairs(rl.report_not_collected_candidates(t, p.from, p.to, p.region, { complex = true })) do
+        complex[#complex + 1] = { t, row }
+      end
+    end
+    for _, r in ipairs((nc_rows(rl, complex))) do nc_listed(r) end
+    local last
+    nc, last = not_collected_page(p.from, p.to, p.region, nil, NC_PAGE_DEFAULT)
+    nc_next = last and cursor_of(last) or nil
+  else
+    nc = not_collected(p.from, p.to, p.region)
+    for _, r in ipairs(nc) do nc_listed(r) end
+  end
+  for _, r in ipairs(nc) do
+    r.period = nc_period(r.date ~= json.null and r.date or p.from, r.region ~= json.null and r.region or nil)[1]
   end
   table.sort(order, function(a, b)
     if a.period_start ~= b.period_start then return a.period_start < b.period_start end
@@ -901,7 +1060,7 @@ local function filing_summary(p)
     fmt_sums(o, t, SUM_FIELDS, cur)
     tout[cur] = o
   end
-  return rows, tout, nc
+  return rows, tout, nc, nc_next
 end
 
 local SUMMARY_CSV = { "row", "period", "period_start", "period_end", "frequency", "region", "jurisdiction", "level",
@@ -948,13 +1107,28 @@ end
 
 local function get_filing(req)
   local p = filing_query(req)
-  local rows, totals, nc = filing_summary(p)
+  local rows, totals, nc, nc_next = filing_summary(p)
   if p.csv then
     return csv_reply(to_csv(summary_csv_rows(rows), SUMMARY_CSV), filing_name(p, ""))
   end
   return 200, { from = p.from, to = p.to, region = null(p.region), frequency = null(p.frequency),
                 default_frequency = filing.DEFAULT_FREQUENCY, data = json.array(rows), totals = totals,
-                not_collected = json.array(nc) }
+                not_collected = json.array(nc), not_collected_next_cursor = nc_next or json.null }
+end
+
+-- GET /v1/reports/filing/sums, POST .../sums/check, POST .../sums/rebuild: the state of the
+-- filing summary's kept sums (ready: complete; the rebuild's progress otherwise) and of the
+-- last check (state never / running / ok / mismatch, the differences found: month, key, the
+-- kept value and the value summed from the documents' rows); a check or a rebuild is a job
+local function filing_sums_call(op, status)
+  return function()
+    local rl = rillet()
+    local f = rl and rl["report_filing_sums_" .. op]
+    if not f then
+      http.error(503, "unavailable", "the rillet plugin keeps no filing sums")
+    end
+    return status, f()
+  end
 end
 
 local function money_or_null(v, cur) return v and money.format(v, cur) or json.null end
@@ -1105,17 +1279,6 @@ local function filing_count(p)
 end
 
 -- A keyset as an opaque cursor (hex of its JSON) and back; nil for a malformed cursor.
-local function cursor_of(k)
-  return (json.encode(json.array(k)):gsub(".", function(c) return string.format("%02x", c:byte()) end))
-end
-local function keyset_of(c)
-  if type(c) ~= "string" or #c > 2000 or #c % 2 ~= 0 or c:find("[^0-9a-f]") then return nil end
-  local ok, k = pcall(json.decode, (c:gsub("%x%x", function(x) return string.char(tonumber(x, 16)) end)))
-  if not ok or type(k) ~= "table" or #k ~= 3 then return nil end
-  for i = 1, 3 do if type(k[i]) ~= "string" then return nil end end
-  return k
-end
-
 local function get_filing_documents(req)
   local p = filing_query(req)
   local q = req.query or {}
@@ -1145,6 +1308,44 @@ local function get_filing_documents(req)
   return 200, { from = p.from, to = p.to, region = null(p.region), frequency = null(p.frequency),
                 period = null(p.period), jurisdiction = null(p.jurisdiction), total = total,
                 data = json.array(list), next_cursor = more and last and cursor_of(last) or json.null }
+end
+
+local function get_not_collected(req)
+  local q = req.query or {}
+  local from, to, region, csv = liability_query({ from = q.from, to = q.to, region = q.region, format = q.format })
+  local e = require("levy.util").errors()
+  local limit = NC_PAGE_DEFAULT
+  if q.limit ~= nil and q.limit ~= "" then
+    limit = tonumber(q.limit)
+    if not limit or limit % 1 ~= 0 or limit < 1 or limit > NC_PAGE_MAX then
+      e:add("limit", "must be a whole number from 1 to " .. NC_PAGE_MAX)
+    end
+  end
+  local after
+  if q.cursor ~= nil and q.cursor ~= "" then
+    after = keyset_of(q.cursor)
+    if not after or (after[2] ~= "invoice" and after[2] ~= "credit_memo") then
+      e:add("cursor", "is not a cursor this report gave (next_cursor)")
+    end
+  end
+  local freq = q.frequency
+  if freq == "" then freq = nil end
+  if freq ~= nil and not filing.FREQUENCIES[freq] then e:add("frequency", "must be month, quarter or year") end
+  e:raise("invalid query")
+  local rows, last = not_collected_page(from, to, region, after, limit)
+  -- each row's filing period (the region's filing frequency, or `frequency` for every region)
+  local freqs = frequencies()
+  for _, r in ipairs(rows) do
+    local f = freq or freqs[r.region] or filing.DEFAULT_FREQUENCY
+    r.period = filing.period(r.date ~= json.null and r.date or from, f)
+  end
+  if csv then
+    local name = "levy-not-collected-" .. from .. "-to-" .. to .. (region and ("-" .. region) or "") ..
+      (after and "-from-" .. tostring(after[1]) or "") .. ".csv"
+    return csv_reply(to_csv(rows, NC_PAGE_CSV_COLUMNS), name)
+  end
+  return 200, { from = from, to = to, region = null(region), limit = limit, data = json.array(rows),
+                next_cursor = last and cursor_of(last) or json.null }
 end
 
 ---------------------------------------------------------------- audit export as a job
@@ -1608,6 +1809,7 @@ return {
   roles = { "serve" },
   routes = {
     { method = "GET", path = "/v1/reports/liability", auth = "token", handler = get_liability },
+    { method = "GET", path = "/v1/reports/not-collected", auth = "token", handler = get_not_collected },
     { method = "GET", path = "/v1/reports/exposure", auth = "token", handler = get_exposure },
     -- issue 20: drill-down, physical presence, marketplace flags (plugins/reports/exposure.lua)
     { method = "GET", path = "/v1/reports/exposure/{region}/documents", auth = "token", handler = get_exposure },
@@ -1627,6 +1829,12 @@ return {
       handler = function(req) return 200, exposure.marketplace_document("credit_memo", req.params.id, req:json()) end },
     { method = "GET", path = "/v1/reports/filing", auth = "token", handler = get_filing },
     { method = "GET", path = "/v1/reports/filing/documents", auth = "token", handler = get_filing_documents },
+    -- the filing summary's sums kept on write (rillet filing_sums.lua): state, check, rebuild
+    { method = "GET", path = "/v1/reports/filing/sums", auth = "token", handler = filing_sums_call("status", 200) },
+    { method = "POST", path = "/v1/reports/filing/sums/check", auth = "token",
+      handler = filing_sums_call("check", 202) },
+    { method = "POST", path = "/v1/reports/filing/sums/rebuild", auth = "token",
+      handler = filing_sums_call("rebuild", 202) },
     { method = "POST", path = "/v1/reports/filing/exports", auth = "token", handler = post_export },
     { method = "GET", path = "/v1/reports/filing/exports", auth = "token", handler = list_exports },
     { method = "GET", path = "/v1/reports/filing/exports/{id}", auth = "token", handler = get_export },

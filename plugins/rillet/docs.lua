@@ -9,6 +9,7 @@ local plugin = require "levy.plugin"
 local mapping = require "mapping"
 local util = require "util"
 local lutil = require "levy.util"
+local filing_sums = require "filing_sums"
 
 local M = {}
 
@@ -201,7 +202,7 @@ M.enqueue_calc = enqueue_calc
 -- Upsert one document from Rillet JSON. Must run inside store.transaction.
 -- Returns an outcome: "created", "updated", "unchanged", "stale", "deleted",
 -- "other_subsidiary", "invalid".
-function M.apply(conn, doc_type, doc, source, raw_text)
+local function apply_doc(conn, doc_type, doc, source, raw_text)
   local T = M.TYPES[doc_type]
   if type(doc) ~= "table" or type(nn(doc.id)) ~= "string" then return "invalid" end
   local sub = nn(doc.subsidiary_id)
@@ -294,6 +295,15 @@ function M.apply(conn, doc_type, doc, source, raw_text)
   return "unchanged"
 end
 
+-- (the document's part of the filing summary's kept sums follows its copy: filing_sums.lua)
+function M.apply(conn, doc_type, doc, source, raw_text)
+  local outcome = apply_doc(conn, doc_type, doc, source, raw_text)
+  if outcome == "created" or outcome == "updated" or outcome == "unchanged" then
+    filing_sums.refresh(doc_type, doc.id)
+  end
+  return outcome
+end
+
 -- A document levy wrote (status `written`) whose copy from Rillet holds another tax total.
 -- Not for the answers to levy's own writes (writeback.lua verifies those itself).
 function M.lost_written_tax(doc_type, row, status, rillet_tax, source)
@@ -311,6 +321,7 @@ function M.mark_deleted(doc_type, id, how)
   local T = M.TYPES[doc_type]
   local n = store.exec("UPDATE " .. T.table .. " SET deleted = 1, tax_status = 'deleted' WHERE id = ? AND deleted = 0", id)
   if n > 0 then
+    filing_sums.refresh(doc_type, id)
     M.history(doc_type, id, { kind = "event", outcome = "deleted",
       message = "deleted in Rillet" .. (how and (" (" .. how .. ")") or "") })
   end

@@ -18,6 +18,7 @@ local docs = require "docs"
 local health = require "health"
 local reconcile = require "reconcile"
 local report_rows = require "report_rows"
+local filing_sums = require "filing_sums"
 local sync = require "sync"
 local util = require "util"
 local lutil = require "levy.util"
@@ -543,6 +544,11 @@ local exports = {
   report_collected_sums = report_rows.collected_sums,
   report_filing_documents = report_rows.filing_documents,
   report_filing_sums = report_rows.filing_sums,
+  -- the filing summary's kept sums (filing_sums.lua): their state and last check, a check
+  -- (compares every month with the documents' rows), a rebuild from scratch
+  report_filing_sums_status = filing_sums.check_status,
+  report_filing_sums_check = filing_sums.start_check,
+  report_filing_sums_rebuild = function() filing_sums.start_rebuild(true); return filing_sums.check_status() end,
   report_not_collected_candidates = report_rows.not_collected_candidates,
   report_shipped_documents = report_rows.shipped_documents,
   report_shipped_us_documents = report_rows.shipped_us_documents,
@@ -577,6 +583,7 @@ local function on_start()
     metrics.inc("levy_writebacks_total", { result = r }, 0)
   end
   reconcile.publish_drift()
+  filing_sums.on_start()
 end
 
 return {
@@ -589,6 +596,7 @@ return {
     "history", "sync_checkpoints", "rillet_rate", "rillet_rate_log", "sync_watermarks",
     "reconciliation_runs", "reconciliation", "reconciliation_seen", "backfills", "bulk_runs",
     "inbox_seen", "rillet_fields", "rillet_calc_sales", "rillet_calc_taxes", "rillet_calc_heads",
+    "rillet_filing_docs", "rillet_filing_sums", "rillet_filing_state",
   },
   events = events,
   routes = {
@@ -657,6 +665,10 @@ return {
     -- custom fields or the customer_data setting changed: every customer read again
     ["rillet.customers_remap"] = { run = customers.remap, max_attempts = 100, concurrency = 1,
                                    base_delay_ms = 1000, max_delay_ms = 60000 },
+    -- the filing summary's kept sums: the rebuild after migration 0017 (or an operator's) and
+    -- the check, a batch a run (filing_sums.lua)
+    ["rillet.filing_sums"] = { run = filing_sums.job(report_rows.filing_sums_sql), max_attempts = 100,
+                               concurrency = 1, base_delay_ms = 1000, max_delay_ms = 60000 },
     ["rillet.reconcile"] = { run = reconcile.run, max_attempts = 1000, concurrency = 1,
                              base_delay_ms = 1000, max_delay_ms = 300000 },
   },

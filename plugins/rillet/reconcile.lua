@@ -15,6 +15,7 @@ local util = require "util"
 local lutil = require "levy.util"
 local scope = require "scope"
 local writeback = require "writeback"
+local filing_sums = require "filing_sums"
 
 local M = {}
 
@@ -85,6 +86,8 @@ local function record(run, cid, r, rillet_tax, reason, action)
     rillet_tax, r.levy_tax, reason, action, time.iso_ms(time.now_ms()))
   store.exec("UPDATE reconciliation_runs SET drift = drift + 1 WHERE id = ?", run.id)
   metrics.inc("levy_reconciliation_drift_total", { action = DRIFT_ACTION[action] or "repaired" })
+  -- what Rillet holds restates a document in drift in the filing summary (filing_sums.lua)
+  filing_sums.refresh(r.doc_type, r.id)
 end
 
 -- GET a document from Rillet: its copy; or, when Rillet answers 404, nil after marking it

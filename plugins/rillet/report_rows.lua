@@ -6,6 +6,7 @@
 local store = require "levy.store"
 local json = require "levy.json"
 local money = require "levy.money"
+local filing_sums = require "filing_sums"
 
 local M = {}
 
@@ -231,7 +232,7 @@ end
 -- the currency's exponent, an unknown currency, a result that is not an object, a missing
 -- region or date): the sums are to be used only when bad == 0. A missing optional amount
 -- (line amount, discount, taxable_amount) counts 0, as the report's Lua reading does.
-function M.filing_sums(from, to, region, untaxed)
+function M.filing_sums_sql(from, to, region, untaxed)
   -- fm: the documents not restated (restate = 0), one part per type (filing_parts), written
   -- once (MATERIALIZED) and read by the parts below. Not built over filing_relation's `f`: a
   -- compound SELECT in a CTE is itself materialized, so every document was written twice
@@ -338,6 +339,66 @@ function M.filing_sums(from, to, region, untaxed)
   return out
 end
 
+-- The filing report's sums (filing_sums_sql's answer) from the sums kept on write
+-- (filing_sums.lua, migration 0017: issue 20, a year of 10,000 or 50,000 documents within a
+-- request's budget) for the whole months of [from, to], and from filing_sums_sql for a month
+-- the range covers only in part; filing_sums_sql alone while the kept sums are not complete
+-- (the rebuild after the migration) or a document of those months has a date that is not a day
+-- of its month. The same answer either way (reliab_filing_sums compares them).
+local function month_of(d) return d:sub(1, 7) end
+local function month_first(m) return m .. "-01" end
+local function month_last(m)
+  local y, mo = m:match("^(%d%d%d%d)%-(%d%d)$")
+  return string.format("%s-%02d", m, filing_sums.last_day(tonumber(y), tonumber(mo)))
+end
+local function next_month(m)
+  local y, mo = m:match("^(%d%d%d%d)%-(%d%d)$")
+  y, mo = tonumber(y), tonumber(mo) + 1
+  if mo == 13 then y, mo = y + 1, 1 end
+  return string.format("%04d-%02d", y, mo)
+end
+local function prev_month(m)
+  local y, mo = m:match("^(%d%d%d%d)%-(%d%d)$")
+  y, mo = tonumber(y), tonumber(mo) - 1
+  if mo == 0 then y, mo = y - 1, 12 end
+  return string.format("%04d-%02d", y, mo)
+end
+
+function M.filing_sums(from, to, region, untaxed)
+  if type(from) ~= "string" or type(to) ~= "string" or not from:match("^%d%d%d%d%-%d%d%-%d%d$") or
+      not to:match("^%d%d%d%d%-%d%d%-%d%d$") or from > to then
+    return M.filing_sums_sql(from, to, region, untaxed)
+  end
+  -- whole months m1..m2; a part month at either end from the rows
+  local m1, m2 = month_of(from), month_of(to)
+  local head, tail
+  if from ~= month_first(m1) then head = { from, to < month_last(m1) and to or month_last(m1) } end
+  if to ~= month_last(m2) and not (head and m1 == m2) then tail = { month_first(m2), to } end
+  if head then m1 = next_month(m1) end
+  if tail then m2 = prev_month(m2) end
+  local out
+  if m1 <= m2 then
+    -- the odd-date guard over every month the range touches (a part month too)
+    out = filing_sums.read(m1, m2, region, untaxed)
+    if not out then return M.filing_sums_sql(from, to, region, untaxed) end
+    local o = store.row("SELECT count(*) AS n FROM rillet_filing_docs WHERE odd = 1 AND month >= ? AND month <= ?",
+      month_of(from), month_of(to))
+    if o and o.n > 0 then return M.filing_sums_sql(from, to, region, untaxed) end
+  else
+    out = { docs = {}, lines = {}, taxes = {}, bad = 0 }
+  end
+  for _, seg in ipairs({ head, tail }) do
+    if seg then
+      local s = M.filing_sums_sql(seg[1], seg[2], region, untaxed)
+      out.bad = out.bad + s.bad
+      for _, kind in ipairs({ "docs", "lines", "taxes" }) do
+        for _, r in ipairs(s[kind]) do table.insert(out[kind], r) end
+      end
+    end
+  end
+  return out
+end
+
 -- The documents of one type dated in [from, to], not deleted, with a calculation, whose tax
 -- may not be what Rillet holds (the liability report's "calculated, not collected"
 -- candidates, chosen in SQL so a report does not walk every document): the latest accepted
@@ -346,7 +407,23 @@ end
 -- w_result (text), w_attempted_at, rillet_tax (latest reconciliation's); calc_tax / w_tax: the
 -- current / written calculation's tax as the integer sum of its amounts without their points,
 -- with calc_lo, calc_hi / w_lo, w_hi the decimals seen (NULL: no tax rows; -1: not canonical).
-function M.not_collected_candidates(doc_type, from, to, region)
+-- opts (a page of them, issue 20): after = {date, type, id} (only the documents after it in the
+-- report's order: date, type, id), limit; complex = true: only those the reports plugin must
+-- decide in Lua (not NC_SIMPLE); sums = true: instead of rows, the simple ones that are listed
+-- summed per month, region and currency ({month, region, currency, docs, minor = Σ calculated
+-- - written tax, calc_lo, calc_hi, w_lo, w_hi}; minor units when the decimals are the
+-- currency's exponent: the caller checks).
+-- A candidate whose listing and amount follow from integer columns alone (the reports
+-- plugin's not_collected_row for it reads no result): not in drift, its calculation has a
+-- result with a non-zero tax summed from amounts of one scale, the document has a currency,
+-- and the written calculation (if any) has no tax rows or amounts of one scale.
+-- (1 or 0, never NULL: a CASE, so that "= 0" takes every candidate "= 1" does not)
+local NC_SIMPLE = "(CASE WHEN d.tax_status IS DISTINCT FROM 'drift' AND c.has_result = 1 AND c.tax IS NOT NULL AND " ..
+  "c.tax <> 0 AND c.tax_lo = c.tax_hi AND c.tax_lo >= 0 AND d.currency IS NOT NULL AND " ..
+  "(wc.calculation_id IS NULL OR (wc.tax IS NULL AND wc.tax_lo IS NULL) OR " ..
+  "(wc.tax IS NOT NULL AND wc.tax_lo = wc.tax_hi AND wc.tax_lo >= 0)) THEN 1 ELSE 0 END)"
+
+function M.not_collected_candidates(doc_type, from, to, region, opts)
   local t = doc_table(doc_type)
   local written = "(SELECT max(w2.id) FROM writebacks w2 WHERE w2.doc_type = '" .. doc_type ..
     "' AND w2.doc_id = d.id AND w2.outcome = 'written')"
@@ -374,7 +451,37 @@ function M.not_collected_candidates(doc_type, from, to, region)
     "OR (wc.calculation_id IS NULL AND (c.has_result IS DISTINCT FROM 1 OR NOT " .. zero_sql("c.total_tax") .. ")))"
   local args = { from, to }
   if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
-  return rows(sql .. " ORDER BY d.doc_date, d.id", table.unpack(args))
+  if opts and opts.complex then sql = sql .. " AND " .. NC_SIMPLE .. " = 0" end
+  if opts and opts.sums then
+    -- the simple candidates that are listed (their tax differs from the written one), summed
+    -- per month, region and currency, with the decimals seen for the caller's check; complex:
+    -- the candidates of the group the caller decides in Lua (complex = true)
+    local listed = "(" .. NC_SIMPLE .. " = 1 AND c.tax <> COALESCE(wc.tax, 0))"
+    return rows("SELECT substr(d.doc_date, 1, 7) AS month, COALESCE(c.region, d.region) AS region, " ..
+      "d.currency AS currency, CAST(sum(CASE WHEN " .. listed .. " THEN 1 ELSE 0 END) AS BIGINT) AS docs, " ..
+      "CAST(sum(CASE WHEN " .. listed .. " THEN c.tax - COALESCE(wc.tax, 0) ELSE 0 END) AS BIGINT) AS minor, " ..
+      "min(CASE WHEN " .. listed .. " THEN c.tax_lo END) AS calc_lo, " ..
+      "max(CASE WHEN " .. listed .. " THEN c.tax_hi END) AS calc_hi, " ..
+      "min(CASE WHEN " .. listed .. " THEN wc.tax_lo END) AS w_lo, " ..
+      "max(CASE WHEN " .. listed .. " THEN wc.tax_hi END) AS w_hi, " ..
+      "CAST(sum(CASE WHEN " .. NC_SIMPLE .. " = 1 THEN 0 ELSE 1 END) AS BIGINT) AS complex" ..
+      sql:sub((sql:find(" FROM " .. t .. " d ", 1, true))) ..
+      " GROUP BY substr(d.doc_date, 1, 7), COALESCE(c.region, d.region), d.currency", table.unpack(args))
+  end
+  local after = opts and opts.after
+  if after then
+    -- (date, type, id) > after: a credit memo comes before an invoice of the same date
+    if after[2] == doc_type then
+      sql = sql .. " AND (d.doc_date, d.id) > (?, ?)"; args[#args + 1] = after[1]; args[#args + 1] = after[3]
+    elseif doc_type < after[2] then
+      sql = sql .. " AND d.doc_date > ?"; args[#args + 1] = after[1]
+    else
+      sql = sql .. " AND d.doc_date >= ?"; args[#args + 1] = after[1]
+    end
+  end
+  sql = sql .. " ORDER BY d.doc_date, d.id"
+  if opts and opts.limit then sql = sql .. " LIMIT ?"; args[#args + 1] = opts.limit end
+  return rows(sql, table.unpack(args))
 end
 
 

@@ -9,6 +9,7 @@ local money = require "levy.money"
 local store = require "levy.store"
 local time = require "levy.time"
 local calc_rows = require "calc_rows"
+local filing_sums = require "filing_sums"
 local conn = require "conn"
 local customers = require "customers"
 local docs = require "docs"
@@ -211,7 +212,7 @@ function M.calculate(job)
       local waits = ferr.kind == "rate" or (ferr.retryable and not refused)
       local msg = "customer " .. cust_id .. (notfound and " not found in Rillet" or " could not be read from Rillet") ..
         ": " .. tostring(ferr.message) .. "; not taxed until levy has the customer"
-      store.transaction(function()
+      filing_sums.tx(doc_type, id, function()
         -- waiting (rate limit, outage: retried) stays pending; Rillet's 404 / a refused key /
         -- another error is failed (a Customer webhook or the sweep that brings the customer
         -- re-checks the document: docs.requeue_customer)
@@ -268,7 +269,7 @@ function M.calculate(job)
   local region = region_of(result, req)
   local rhash = result and M.result_hash(result) or nil
   local older -- set when a newer generation's calculation of this document is stored
-  store.transaction(function()
+  filing_sums.tx(doc_type, id, function()
     -- the document's row first: on PostgreSQL this holds its row lock until commit, so two
     -- replicas storing a calculation of one document at once take turns, and the check below
     -- sees the other's committed row (SQLite's write transaction is one at a time anyway)
@@ -428,8 +429,10 @@ end
 
 local function fail(doc_type, id, message, extra)
   local T = docs.TYPES[doc_type]
-  store.exec("UPDATE " .. T.table .. " SET tax_status = 'failed', last_error = ? WHERE id = ?", message, id)
-  scope.set(doc_type, id, "failed", message)
+  filing_sums.tx(doc_type, id, function()
+    store.exec("UPDATE " .. T.table .. " SET tax_status = 'failed', last_error = ? WHERE id = ?", message, id)
+    scope.set(doc_type, id, "failed", message)
+  end)
   metrics.inc("levy_writebacks_total", { result = "failed" })
   log.warn("rillet write-back failed", { doc_type = doc_type, id = id, error = message })
   return extra
@@ -450,7 +453,7 @@ function M.check_after_write(c, crow, row, calc, result, ikey, rid, status, unve
   if not got then
     -- cannot tell yet: the next run writes the same version under the same key (Rillet
     -- replays) and reads again
-    store.transaction(function()
+    filing_sums.tx(doc_type, id, function()
       docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, request_id = rid,
         http_status = status, outcome = "retry",
         message = why .. "; re-reading the document failed (" .. tostring(gerr.message) .. "): will check again" })
@@ -460,7 +463,7 @@ function M.check_after_write(c, crow, row, calc, result, ikey, rid, status, unve
       "write-back check: " .. tostring(gerr.message))
   end
   local outcome
-  store.transaction(function()
+  filing_sums.tx(doc_type, id, function()
     local holds = type(got) == "table" and nn(got.id) == id and not M.differs(got, result)
     local held = type(got) == "table" and tostring(util.amount(got.taxed_amount)) or "?"
     store.exec([[INSERT INTO writebacks(doc_type, doc_id, calculation_id, idempotency_key, request_id,
@@ -531,7 +534,7 @@ function M.rejected(c, crow, calc, err, request_id, ikey, at)
     got, gerr = c:get(T.path .. "/" .. id)
     if not got and not (gerr.kind == "http" and gerr.status == 404) then
       -- cannot tell whether the rejection is about a stale copy: try again later
-      store.transaction(function()
+      filing_sums.tx(doc_type, id, function()
         record("retry", "Rillet refused the write (" .. tostring(err.message) .. "); re-reading the document " ..
           "failed (" .. tostring(gerr.message) .. "): will try again")
       end)
@@ -542,7 +545,7 @@ function M.rejected(c, crow, calc, err, request_id, ikey, at)
     end
   end
   if not got then
-    store.transaction(function()
+    filing_sums.tx(doc_type, id, function()
       record("deleted", "Rillet answered " .. tostring(err.status) .. " (" .. tostring(err.message) ..
         ")" .. (err.status == 404 and "" or "; GET answers 404") .. ": the document no longer exists in Rillet")
       docs.mark_deleted(doc_type, id, "write-back: Rillet answers 404 for the document")
@@ -551,7 +554,7 @@ function M.rejected(c, crow, calc, err, request_id, ikey, at)
     return {}
   end
   local done = false
-  store.transaction(function()
+  filing_sums.tx(doc_type, id, function()
     if type(got) ~= "table" or nn(got.id) ~= id then return end
     local outcome = docs.apply(crow, doc_type, got, "write-back check")
     -- the calculation was for other tax inputs than Rillet's document has now: levy may hold
@@ -600,7 +603,7 @@ function M.writeback(job)
   -- it in Rillet (a calculation stored before generations were recorded has no seq: no order)
   local newer = M.newer_generation(doc_type, id, calc.generation_seq)
   if newer then
-    store.transaction(function()
+    filing_sums.tx(doc_type, id, function()
       M.supersede_by_generation(doc_type, id, calc.id, calc.generation_seq, newer)
       docs.enqueue_calc(doc_type, id, "write-back of an older generation's calculation superseded", true)
     end)
@@ -612,9 +615,11 @@ function M.writeback(job)
   local doc = util.decode_obj(row.raw)
   if not result or not req or not doc then return jobs.dead("stored calculation is not JSON") end
   if not M.differs(doc, result) and not M.note_unwritten(doc_type, id, doc, result, calc.result_hash) then
-    store.exec("UPDATE " .. T.table .. " SET tax_status = ? WHERE id = ?",
-      row.written_at and "written" or "calculated", id)
-    scope.set(doc_type, id, money.cmp(amt(result.total_tax), "0") == 0 and "no_tax_due" or "written", nil)
+    filing_sums.tx(doc_type, id, function()
+      store.exec("UPDATE " .. T.table .. " SET tax_status = ? WHERE id = ?",
+        row.written_at and "written" or "calculated", id)
+      scope.set(doc_type, id, money.cmp(amt(result.total_tax), "0") == 0 and "no_tax_due" or "written", nil)
+    end)
     return
   end
   -- the document may have changed since the calculation (paid, voided, tax typed by hand):
@@ -623,7 +628,7 @@ function M.writeback(job)
   if not crow0 then return end
   local why, info = scope.decide(crow0, doc_type, row, doc)
   if why then
-    store.transaction(function()
+    filing_sums.tx(doc_type, id, function()
       store.exec("UPDATE " .. T.table .. " SET tax_status = ?, last_error = ? WHERE id = ?",
         why == "failed" and "failed" or "calculated", why == "failed" and info or nil, id)
       scope.set(doc_type, id, why, info)
@@ -640,7 +645,7 @@ function M.writeback(job)
   if recent >= M.MAX_WRITES_PER_HOUR and not p.manual then
     local msg = "write-back loop suspected: written " .. recent .. " times in the last hour; " ..
       "check mapping.lua (line amounts must exclude tax); POST .../recalculate to retry"
-    store.transaction(function()
+    filing_sums.tx(doc_type, id, function()
       fail(doc_type, id, msg)
       docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, outcome = "failed", message = msg })
     end)
@@ -660,7 +665,7 @@ function M.writeback(job)
   if not crow then return end
   local c, cerr = conn.client(crow)
   if not c then
-    store.transaction(function()
+    filing_sums.tx(doc_type, id, function()
       fail(doc_type, id, "write-back impossible: " .. tostring(cerr))
       docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, outcome = "failed",
         message = tostring(cerr) })
@@ -673,7 +678,7 @@ function M.writeback(job)
   if crow.key_problem == "read_only" then
     local msg = "not written: the API key is read-only (" .. tostring(crow.key_problem_detail) ..
       "); replace it: POST /v1/connections/" .. crow.id .. "/api-key"
-    store.transaction(function()
+    filing_sums.tx(doc_type, id, function()
       fail(doc_type, id, msg)
       docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, outcome = "failed", message = msg })
     end)
@@ -689,7 +694,7 @@ function M.writeback(job)
       local msg = "Rillet's last closed books period could not be read (" .. tostring(perr.message) ..
         "); nothing is written until it can"
       if row.reason ~= "held" or row.reason_detail ~= msg then
-        store.transaction(function()
+        filing_sums.tx(doc_type, id, function()
           scope.set(doc_type, id, "held", msg)
           store.exec("UPDATE " .. T.table .. " SET last_error = ? WHERE id = ?", msg, id)
           docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, outcome = "held", message = msg })
@@ -699,7 +704,7 @@ function M.writeback(job)
     end
     local msg = "gave up: Rillet's closed books period could not be read for " .. (M.GIVE_UP_MS // 86400000) ..
       " days (" .. tostring(perr.message) .. ")"
-    store.transaction(function()
+    filing_sums.tx(doc_type, id, function()
       fail(doc_type, id, msg)
       scope.set(doc_type, id, "failed", msg)
       docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, outcome = "failed", message = msg })
@@ -708,7 +713,7 @@ function M.writeback(job)
   end
   if closed and type(date) == "string" and date <= closed then
     local msg = "dated " .. date .. ", in a books period Rillet has closed (through " .. closed .. ")"
-    store.transaction(function()
+    filing_sums.tx(doc_type, id, function()
       store.exec("UPDATE " .. T.table .. " SET tax_status = 'calculated', last_error = NULL WHERE id = ?", id)
       scope.set(doc_type, id, "closed_period", msg)
       docs.history(doc_type, id, { kind = "writeback", calculation_id = calc.id, outcome = "closed_period",
@@ -729,7 +734,7 @@ function M.writeback(job)
       return M.check_after_write(c, crow, row, calc, result, ikey, rid, status, unverified, unproven)
     end
     local stale = false
-    store.transaction(function()
+    filing_sums.tx(doc_type, id, function()
       store.exec([[INSERT INTO writebacks(doc_type, doc_id, calculation_id, idempotency_key, request_id,
         http_status, outcome, response, attempted_at, doc_version) VALUES (?,?,?,?,?,?,?,?,?,?)]],
         doc_type, id, calc.id, ikey, rid, status, "written", nil, at,
@@ -788,7 +793,7 @@ function M.writeback(job)
   else
     outcome = "failed"
   end
-  store.transaction(function()
+  filing_sums.tx(doc_type, id, function()
     store.exec([[INSERT INTO writebacks(doc_type, doc_id, calculation_id, idempotency_key, request_id,
       http_status, outcome, response, attempted_at) VALUES (?,?,?,?,?,?,?,?,?)]],
       doc_type, id, calc.id, ikey, request_id, http_status, outcome, err.message, at)

@@ -161,7 +161,8 @@
           if (!alive) return;
           last = [r, p];
           L.clear(table).appendChild(summaryTable(r, p));
-          L.clear(nc).appendChild(ncList(r));
+          L.clear(nc).appendChild(ncList(r, p));
+          sumsNotice(table);
         }, function (err) {
           if (!alive) return;
           L.clear(table).appendChild(L.errorNotice(err, form));
@@ -308,18 +309,73 @@
         { text: 'Taxable', cls: 'num hide-sm' }, { text: 'Tax', cls: 'num' }, { text: 'Details', cls: 'hide-sm' }], tbody, { id: 'filing-docs-table' }));
   }
 
-  function ncList(r) {
-    var rows = (r && r.not_collected) || [];
+  /* The summary's sums are kept on write (docs/reports.md): when the last check found them
+   * different from the documents, say so above the summary, with the rebuild. */
+  function sumsNotice(where) {
+    L.api('GET', '/v1/reports/filing/sums').then(function (s) {
+      if (!s || !s.check || s.check.state !== 'mismatch') return;
+      var btn = h('button', { type: 'button', class: 'secondary', id: 'filing-sums-rebuild', text: 'Rebuild the sums from the documents' });
+      var box = h('div', { class: 'notice warn', role: 'status', id: 'filing-sums-mismatch' },
+        h('p', { text: 'The last check (' + (s.check.finished_at ? L.time(s.check.finished_at) : 'recently') + ') found ' +
+          s.check.mismatches + ' difference' + (s.check.mismatches === 1 ? '' : 's') +
+          ' between this report\'s kept sums and the documents. The figures below may be wrong until the sums are rebuilt.' }), btn);
+      btn.addEventListener('click', function () {
+        btn.disabled = true;
+        L.api('POST', '/v1/reports/filing/sums/rebuild').then(function () {
+          L.clear(box).appendChild(h('p', { text: 'Rebuilding the sums from the documents; the report reads the documents meanwhile. Reload in a minute.' }));
+        }, function (err) { btn.disabled = false; box.appendChild(L.errorNotice(err)); });
+      });
+      where.insertBefore(box, where.firstChild);
+    }, function () { /* older rillet plugin: nothing to show */ });
+  }
+
+  /* The calculated-not-collected list: the summary carries its first page; "Show more" reads
+   * the next from GET /v1/reports/not-collected (cursor); "CSV of these rows" downloads
+   * exactly the rows shown (the same list from its start, limit = the rows shown, up to 500). */
+  function ncList(r, p) {
+    var rows = ((r && r.not_collected) || []).slice();
     if (!rows.length) return h('p', { class: 'empty', text: 'None: Rillet holds all the tax levy calculated for this period.' });
-    return L.tableWrap(['Period', 'Document', { text: 'Region', cls: 'hide-sm' }, { text: 'Not collected', cls: 'num' }, 'Why'],
-      h('tbody', null, rows.map(function (x) {
+    var next = r.not_collected_next_cursor || null;
+    var q = { from: p.from, to: p.to, region: p.region || '', frequency: p.frequency || '' };
+    var tbody = h('tbody');
+    function add(list) {
+      list.forEach(function (x) {
         var kind = x.type === 'credit_memo' ? 'credit-memos' : 'invoices';
-        return h('tr', null, h('td', { text: x.period || '—' }),
+        tbody.appendChild(h('tr', null, h('td', { text: x.period || '—' }),
           h('td', null, h('a', { href: '#/' + kind + '/' + encodeURIComponent(x.id), text: (x.type === 'credit_memo' ? 'Credit memo ' : 'Invoice ') + (x.number || x.id) })),
           h('td', { class: 'hide-sm' }, h('code', { text: x.region || '—' })),
           h('td', { class: 'num', text: x.not_collected_tax === null ? '—' : L.money(x.not_collected_tax, x.currency) }),
-          h('td', { text: (L.notCollectedText ? L.notCollectedText(x.reason) : String(x.reason).replace(/_/g, ' ')) }, x.detail ? h('div', { class: 'muted', text: x.detail }) : null));
-      })), { id: 'filing-nc-table' });
+          h('td', { text: (L.notCollectedText ? L.notCollectedText(x.reason) : String(x.reason).replace(/_/g, ' ')) }, x.detail ? h('div', { class: 'muted', text: x.detail }) : null)));
+      });
+    }
+    add(rows);
+    var count = h('p', { class: 'muted', id: 'filing-nc-count' });
+    var more = h('button', { type: 'button', class: 'secondary', id: 'filing-nc-more', text: 'Show more' });
+    var csvBtn = h('button', { type: 'button', class: 'secondary', id: 'filing-nc-csv', text: 'CSV of these rows' });
+    function status() {
+      count.textContent = rows.length + ' document' + (rows.length === 1 ? '' : 's') + ' shown' + (next ? ' (more below)' : '');
+      more.hidden = !next;
+    }
+    more.addEventListener('click', function () {
+      L.busy(more, true);
+      L.api('GET', '/v1/reports/not-collected' + L.qs(Object.assign({}, q, { cursor: next, limit: 100 }))).then(function (pg) {
+        rows = rows.concat(pg.data || []);
+        add(pg.data || []);
+        next = pg.next_cursor || null;
+        status();
+      }, function (err) { more.parentNode.appendChild(L.errorNotice(err)); }).then(function () { L.busy(more, false); });
+    });
+    csvBtn.addEventListener('click', function () {
+      L.busy(csvBtn, true);
+      L.api('GET', '/v1/reports/not-collected' + L.qs(Object.assign({}, q, { limit: Math.min(rows.length, 500), format: 'csv' })),
+        undefined, { blob: true }).then(function (blob) {
+        saveBlob(blob, 'levy-not-collected-' + p.from + '-to-' + p.to + (p.region ? '-' + p.region : '') + '.csv');
+      }, function (err) { csvBtn.parentNode.appendChild(L.errorNotice(err)); }).then(function () { L.busy(csvBtn, false); });
+    });
+    status();
+    return h('div', null, count,
+      L.tableWrap(['Period', 'Document', { text: 'Region', cls: 'hide-sm' }, { text: 'Not collected', cls: 'num' }, 'Why'], tbody, { id: 'filing-nc-table' }),
+      h('p', null, more, ' ', csvBtn));
   }
 
   /* Tax due by month of the year (one currency: the one with most tax; the others named

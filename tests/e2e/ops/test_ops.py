@@ -601,6 +601,12 @@ def case_openapi(tmp):
         if st == 202:
             wait_for(lambda: api("GET", "/v1/reports/filing/exports/" + x["id"])[1].get("state") == "done", 60)
             api("GET", "/v1/reports/filing/exports/" + x["id"] + "/parts/1")
+        # the filing summary's kept sums: state, a check, a rebuild
+        api("GET", "/v1/reports/not-collected?from=2026-01-01&to=2026-12-31&limit=5")
+        api("GET", "/v1/reports/not-collected?from=2026-01-01&to=2026-12-31&limit=0")  # 422
+        api("GET", "/v1/reports/filing/sums")
+        api("POST", "/v1/reports/filing/sums/check")
+        api("POST", "/v1/reports/filing/sums/rebuild")
         # issue 20: the EU OSS view in EUR and the ECB rate files it converts with
         ecb = ("Date,USD,JPY,GBP,CAD,AUD,CHF,SEK,NZD,SGD,\n" +
                "".join("%s,1.0850,160.10,0.85210,1.4700,1.6500,0.9500,11.2000,1.7900,1.4500,\n" % d

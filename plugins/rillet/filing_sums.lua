@@ -1,0 +1,494 @@
+-- The filing summary's sums kept on write (issue 20: a year of 10,000 or 50,000 invoices within
+-- a request's budget; summing the documents' figure rows at read time cost 52-59 ms of CPU at
+-- 10,000 against the 80 ms budget). Migration 0017.
+--
+-- What a document adds to the filing summary (report_rows.filing_sums: its basis, month,
+-- region, currency and the calculation whose figures count) depends on the document's row
+-- (date, deleted, currency, region, tax_status, calculation_id), its latest accepted
+-- write-back and the latest reconciliation (a document in drift is restated by the report
+-- from what Rillet holds, so it is not in the sums). Every writer of those calls
+-- M.refresh(doc_type, id) in the same transaction (docs.lua apply / mark_deleted,
+-- writeback.lua, reconcile.lua: through M.tx): refresh reads what the document added before
+-- (rillet_filing_docs), subtracts it, works out what it adds now by the report's own rules
+-- and adds that. A calculation's figure rows (calc_rows.lua) never change once written, so the
+-- old part is read from the old calculation's rows: the sums cannot drift from the rows.
+--
+--   rillet_filing_docs: per counted document: doc_date, month, region, currency, calculation,
+--     readable, bad (the report's per-document checks), odd (the date is not a day of its
+--     month: a month's sums would not be the sums of the dates in it; the reader then sums
+--     from the rows as before);
+--   rillet_filing_sums: per kind and key (k: the key as text), additive columns:
+--     docs  (month, type, region, currency): documents, bad (checks failed: not used);
+--     lines (+ reason): lines n, sale (Σ amount - discount), taxable;
+--     taxes (+ jurisdiction, level, tax_type, authority_code): documents, tax rows n, tax,
+--           tax_null (tax rows without an amount: not used);
+--     taxable (taxes key + reason): Σ taxable_amount (the reader leaves out the untaxed
+--           reasons it is given);
+--     rate  (taxes key + rate): documents with that rate (the distinct rates: docs > 0).
+--   A row whose documents reach 0 is deleted.
+--   rillet_filing_state: ready (1: every document refreshed: the sums are complete), the
+--     rebuild's cursor, and the last check's outcome.
+local store = require "levy.store"
+local json = require "levy.json"
+local money = require "levy.money"
+local log = require "levy.log"
+local time = require "levy.time"
+
+local M = {}
+
+local DOC_TABLE = { invoice = "invoices", credit_memo = "credit_memos" }
+
+-- the key of a sums row as text (PostgreSQL's text holds no NUL: \30 = nil, \31 between)
+local function key(...)
+  local n = select("#", ...)
+  local k = {}
+  for i = 1, n do
+    local v = select(i, ...)
+    k[i] = v == nil and "\30" or tostring(v)
+  end
+  return table.concat(k, "\31")
+end
+
+-- report_rows' zero_sql in Lua: text holding a zero amount ("0", "0.00", "-0.0")
+local function is_zero(x)
+  if math.type(x) == "integer" then x = tostring(x) end
+  if type(x) ~= "string" then return false end
+  local a = x:gsub("%.", "")
+  if a:gsub("^%-*", "") == "" then return false end
+  return (a:gsub("%-", ""):gsub("^0*", "")) == ""
+end
+
+-- report_rows.filing_sums' per-document check: the date is YYYY-MM-DD... (digits where digits
+-- go), region and currency known, the result readable
+local function doc_bad(d, region, currency, readable)
+  if region == nil or currency == nil or readable == 0 then return 1 end
+  if #d < 10 or d:sub(5, 5) ~= "-" or d:sub(8, 8) ~= "-" then return 1 end
+  if not (d:sub(1, 4) .. d:sub(6, 7) .. d:sub(9, 10)):match("^%d*$") then return 1 end
+  return 0
+end
+
+local DAYS = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 }
+local function last_day(y, m)
+  if m == 2 and ((y % 4 == 0 and y % 100 ~= 0) or y % 400 == 0) then return 29 end
+  return DAYS[m]
+end
+M.last_day = last_day
+
+-- 0 when the date lies between the first and the last day of the month its first seven
+-- characters name (then a month's sums are exactly the sums of the dates in it), else 1
+local function odd(d)
+  local y, m = d:match("^(%d%d%d%d)%-(%d%d)")
+  y, m = tonumber(y), tonumber(m)
+  if not y or m < 1 or m > 12 then return 1 end
+  local p = d:sub(1, 7)
+  if d < p .. "-01" or d > string.format("%s-%02d", p, last_day(y, m)) then return 1 end
+  return 0
+end
+
+-- What the document adds now (report_rows.filing_parts for one document, without the ones the
+-- report restates): {doc_date, month, region, currency, calculation_id, readable, bad, odd}, or nil.
+local function member(doc_type, id)
+  local t = DOC_TABLE[doc_type]
+  local d = store.row("SELECT d.doc_date, d.deleted, d.currency, d.region, d.tax_status, d.calculation_id, " ..
+    "(SELECT max(w2.id) FROM writebacks w2 WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written') " ..
+    "AS wid FROM " .. t .. " d WHERE d.id = ?", doc_type, id)
+  if not d or d.deleted ~= 0 or type(d.doc_date) ~= "string" then return nil end
+  local calc_id = d.calculation_id
+  if d.wid ~= nil then
+    local w = store.row("SELECT calculation_id FROM writebacks WHERE id = ?", d.wid)
+    calc_id = w and w.calculation_id
+  end
+  if calc_id == nil then return nil end
+  local h = store.row("SELECT has_result, readable, total_tax, region, result_currency, result_region " ..
+    "FROM rillet_calc_heads WHERE calculation_id = ?", calc_id)
+  if not h or h.has_result ~= 1 then return nil end
+  if d.wid == nil and not is_zero(h.total_tax) then return nil end
+  if d.wid ~= nil and d.tax_status == "drift" then
+    local r = store.row("SELECT rillet_tax FROM reconciliation WHERE doc_type = ? AND doc_id = ? " ..
+      "ORDER BY id DESC LIMIT 1", doc_type, id)
+    if r and r.rillet_tax ~= nil then return nil end -- restated from what Rillet holds
+  end
+  local currency = d.currency
+  if currency == nil then currency = h.result_currency end
+  local region = h.region
+  if region == nil then region = d.region end
+  if region == nil then region = h.result_region end
+  local readable = h.readable
+  return { doc_date = d.doc_date, month = d.doc_date:sub(1, 7), region = region, currency = currency,
+           calculation_id = calc_id, readable = readable,
+           bad = doc_bad(d.doc_date, region, currency, readable), odd = odd(d.doc_date) }
+end
+
+local exps = {}
+local function exponent(cur)
+  local e = exps[cur or ""]
+  if e == nil then
+    e = type(cur) == "string" and cur:match("^%u%u%u$") and money.exponent(cur) or false
+    exps[cur or ""] = e
+  end
+  return e
+end
+
+-- the rows of one document's part: {k, kind, reason, jurisdiction, level, tax_type,
+-- authority_code, rate, docs, n, sale, taxable, tax, tax_null, bad}
+local function parts(doc_type, m)
+  local e = exponent(m.currency)
+  local bad = m.bad + (e and 0 or 1)
+  local function scale_ok(lo, hi)
+    return (lo == 99 or lo == e) and (hi == -99 or hi == e)
+  end
+  local base = { m.month, doc_type, m.region, m.currency }
+  local out = {}
+  local function row(kind, f)
+    local r = { kind = kind, docs = 1, n = f.n or 0, sale = f.sale or 0, taxable = f.taxable or 0, tax = f.tax or 0,
+                tax_null = f.tax_null or 0, bad = 0, reason = f.reason, jurisdiction = f.jurisdiction,
+                level = f.level, tax_type = f.tax_type, authority_code = f.authority_code, rate = f.rate }
+    r.k = key(kind, base[1], base[2], base[3], base[4], r.reason, r.jurisdiction, r.level, r.tax_type,
+      r.authority_code, r.rate)
+    out[#out + 1] = r
+    return r
+  end
+  for s in store.query("SELECT reason, lines, amount, discount, taxable, dp_lo, dp_hi FROM rillet_calc_sales " ..
+      "WHERE calculation_id = ?", m.calculation_id) do
+    if not scale_ok(s.dp_lo, s.dp_hi) then bad = bad + 1 end
+    row("lines", { reason = s.reason, n = s.lines, sale = s.amount - s.discount, taxable = s.taxable })
+  end
+  local groups, rates, reasons = {}, {}, {}
+  for t in store.query("SELECT reason, jurisdiction, level, type, authority_code, rate, n, amount, taxable, " ..
+      "dp_lo, dp_hi FROM rillet_calc_taxes WHERE calculation_id = ?", m.calculation_id) do
+    if not scale_ok(t.dp_lo, t.dp_hi) then bad = bad + 1 end
+    local gk = key(t.jurisdiction, t.level, t.type, t.authority_code)
+    local g = groups[gk]
+    if not g then
+      g = row("taxes", { jurisdiction = t.jurisdiction, level = t.level, tax_type = t.type,
+                         authority_code = t.authority_code })
+      groups[gk] = g
+    end
+    g.n = g.n + t.n
+    if t.amount == nil then g.tax_null = g.tax_null + 1 else g.tax = g.tax + t.amount end
+    local rk = gk .. "\31" .. t.reason
+    local tr = reasons[rk]
+    if not tr then
+      tr = row("taxable", { jurisdiction = t.jurisdiction, level = t.level, tax_type = t.type,
+                            authority_code = t.authority_code, reason = t.reason })
+      reasons[rk] = tr
+    end
+    tr.taxable = tr.taxable + t.taxable
+    if t.rate ~= nil then
+      local ratek = gk .. "\31" .. t.rate
+      if not rates[ratek] then
+        rates[ratek] = row("rate", { jurisdiction = t.jurisdiction, level = t.level, tax_type = t.type,
+                                     authority_code = t.authority_code, rate = t.rate })
+      end
+    end
+  end
+  local d = row("docs", {})
+  d.bad = bad
+  return out
+end
+
+local UPSERT = "INSERT INTO rillet_filing_sums(k, kind, month, type, region, currency, reason, jurisdiction, level, " ..
+  "tax_type, authority_code, rate, docs, n, sale, taxable, tax, tax_null, bad) " ..
+  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(k) DO UPDATE SET " ..
+  "docs = rillet_filing_sums.docs + excluded.docs, n = rillet_filing_sums.n + excluded.n, " ..
+  "sale = rillet_filing_sums.sale + excluded.sale, taxable = rillet_filing_sums.taxable + excluded.taxable, " ..
+  "tax = rillet_filing_sums.tax + excluded.tax, tax_null = rillet_filing_sums.tax_null + excluded.tax_null, " ..
+  "bad = rillet_filing_sums.bad + excluded.bad"
+
+local function apply(doc_type, m, sign)
+  for _, r in ipairs(parts(doc_type, m)) do
+    store.exec(UPSERT, r.k, r.kind, m.month, doc_type, m.region, m.currency, r.reason, r.jurisdiction, r.level,
+      r.tax_type, r.authority_code, r.rate, sign * r.docs, sign * r.n, sign * r.sale, sign * r.taxable,
+      sign * r.tax, sign * r.tax_null, sign * r.bad)
+    if sign < 0 then store.exec("DELETE FROM rillet_filing_sums WHERE k = ? AND docs = 0", r.k) end
+  end
+end
+
+local function same(a, b)
+  return a.doc_date == b.doc_date and a.region == b.region and a.currency == b.currency and
+    a.calculation_id == b.calculation_id and a.readable == b.readable
+end
+
+-- Brings the kept sums in line with the document's current state. Inside the transaction
+-- that changed the document (its own savepoint when called outside one: a transaction).
+function M.refresh(doc_type, id)
+  if not DOC_TABLE[doc_type] or id == nil then return end
+  store.transaction(function()
+    local old = store.row("SELECT doc_date, month, region, currency, calculation_id, readable, bad, odd " ..
+      "FROM rillet_filing_docs WHERE doc_type = ? AND doc_id = ?", doc_type, id)
+    local new = member(doc_type, id)
+    if old and new and same(old, new) then return end
+    if old then
+      apply(doc_type, old, -1)
+      store.exec("DELETE FROM rillet_filing_docs WHERE doc_type = ? AND doc_id = ?", doc_type, id)
+    end
+    if new then
+      apply(doc_type, new, 1)
+      store.exec("INSERT INTO rillet_filing_docs(doc_type, doc_id, doc_date, month, region, currency, " ..
+        "calculation_id, readable, bad, odd) VALUES (?,?,?,?,?,?,?,?,?,?)", doc_type, id, new.doc_date, new.month,
+        new.region, new.currency, new.calculation_id, new.readable, new.bad, new.odd)
+    end
+  end)
+end
+
+-- fn(...) in a transaction, then the document's sums refreshed in it (what every writer of a
+-- document's report state runs: an early return in fn still refreshes)
+function M.tx(doc_type, id, fn, ...)
+  local args = table.pack(...)
+  return store.transaction(function()
+    local r = table.pack(fn(table.unpack(args, 1, args.n)))
+    M.refresh(doc_type, id)
+    return table.unpack(r, 1, r.n)
+  end)
+end
+
+-- ---------------------------------------------------------------------------------------
+-- the rebuild (migration 0017 leaves ready = 0: the documents stored before it are brought
+-- in by this job, the same code on SQLite and PostgreSQL; the reports sum from the rows until
+-- it is done) and the check
+
+M.REBUILD_BATCH = 200
+
+local function state()
+  return store.row("SELECT ready, phase, after_id, rebuild_started_at FROM rillet_filing_state WHERE id = 1") or
+    { ready = 0 }
+end
+
+function M.ready()
+  return state().ready == 1
+end
+
+-- Starts a rebuild (every document refreshed again, in batches); reset: the kept sums are
+-- emptied first (an operator's answer to a mismatch the check found).
+function M.start_rebuild(reset)
+  store.transaction(function()
+    if reset then
+      store.exec("DELETE FROM rillet_filing_sums")
+      store.exec("DELETE FROM rillet_filing_docs")
+      store.exec("UPDATE rillet_filing_state SET ready = 0, phase = 'invoice', after_id = NULL, " ..
+        "rebuild_started_at = ? WHERE id = 1", time.iso_ms(time.now_ms()))
+    end
+    require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "rebuild", payload = { op = "rebuild" } }
+  end)
+end
+
+local function rebuild_step()
+  local st = state()
+  if st.ready == 1 then return true end
+  local phase = st.phase or "invoice"
+  local t = DOC_TABLE[phase]
+  local ids = {}
+  local sql = "SELECT id FROM " .. t .. (st.after_id and " WHERE id > ?" or "") .. " ORDER BY id LIMIT " ..
+    M.REBUILD_BATCH
+  local args = st.after_id and { st.after_id } or {}
+  for r in store.query(sql, table.unpack(args)) do ids[#ids + 1] = r.id end
+  store.transaction(function()
+    for _, id in ipairs(ids) do M.refresh(phase, id) end
+    if #ids < M.REBUILD_BATCH then
+      if phase == "invoice" then
+        store.exec("UPDATE rillet_filing_state SET phase = 'credit_memo', after_id = NULL WHERE id = 1")
+      else
+        store.exec("UPDATE rillet_filing_state SET ready = 1, phase = NULL, after_id = NULL, rebuilt_at = ? " ..
+          "WHERE id = 1", time.iso_ms(time.now_ms()))
+      end
+    else
+      store.exec("UPDATE rillet_filing_state SET after_id = ? WHERE id = 1", ids[#ids])
+    end
+  end)
+  return M.ready()
+end
+
+-- ---------------------------------------------------------------------------------------
+-- reading
+
+-- The kept sums of the months [m1, m2] (YYYY-MM) in report_rows.filing_sums' form, or nil when
+-- they cannot answer (not rebuilt yet, or a document of those months has an odd date).
+-- raw: whatever the rebuild and the dates (the check compares them with every date of the month).
+function M.read(m1, m2, region, untaxed, raw)
+  if not raw then
+    if not M.ready() then return nil end
+    local o = store.row("SELECT count(*) AS n FROM rillet_filing_docs WHERE odd = 1 AND month >= ? AND month <= ?",
+      m1, m2)
+    if o and o.n > 0 then return nil end
+  end
+  local un = {}
+  for _, u in ipairs(untaxed or {}) do un[u] = true end
+  local out = { docs = {}, lines = {}, taxes = {}, bad = 0 }
+  local taxes, rates, taxable = {}, {}, {}
+  local sql = "SELECT kind, month, type, region, currency, reason, jurisdiction, level, tax_type, authority_code, " ..
+    "rate, docs, n, sale, taxable, tax, tax_null, bad FROM rillet_filing_sums WHERE month >= ? AND month <= ?" ..
+    (region and " AND region = ?" or "") .. " AND docs > 0"
+  for r in store.query(sql, m1, m2, table.unpack(region and { region } or {})) do
+    local tk = key(r.month, r.type, r.region, r.currency, r.jurisdiction, r.level, r.tax_type, r.authority_code)
+    if r.kind == "docs" then
+      out.bad = out.bad + r.bad
+      out.docs[#out.docs + 1] = { month = r.month, type = r.type, region = r.region, currency = r.currency,
+                                  docs = r.docs, n = r.docs }
+    elseif r.kind == "lines" then
+      out.lines[#out.lines + 1] = { month = r.month, type = r.type, region = r.region, currency = r.currency,
+        reason = r.reason ~= "" and r.reason or nil, n = r.n, sale = r.sale, taxable = r.taxable }
+    elseif r.kind == "taxes" then
+      out.bad = out.bad + r.tax_null
+      taxes[#taxes + 1] = { tk = tk, month = r.month, type = r.type, region = r.region, currency = r.currency,
+        jurisdiction = r.jurisdiction, level = r.level, tax_type = r.tax_type, authority_code = r.authority_code,
+        docs = r.docs, n = r.docs, tax = r.tax }
+    elseif r.kind == "taxable" then
+      if not un[r.reason] then taxable[tk] = (taxable[tk] or 0) + r.taxable end
+    elseif r.kind == "rate" then
+      local l = rates[tk]
+      if not l then l = {}; rates[tk] = l end
+      l[#l + 1] = r.rate
+    end
+  end
+  for _, t in ipairs(taxes) do
+    local l = rates[t.tk] or {}
+    table.sort(l)
+    t.rates = json.encode(json.array(l))
+    t.taxable = taxable[t.tk] or 0
+    t.tk = nil
+    out.taxes[#out.taxes + 1] = t
+  end
+  return out
+end
+
+-- ---------------------------------------------------------------------------------------
+-- the check: the kept sums of each month against the same month summed from the rows
+-- (report_rows.filing_sums_sql over every date of the month), both without untaxed reasons
+
+local function canon(s)
+  local out = {}
+  for _, kind in ipairs({ "docs", "lines", "taxes" }) do
+    for _, r in ipairs(s[kind]) do
+      local k
+      if kind == "docs" then
+        k = key(kind, r.month, r.type, r.region, r.currency)
+        out[k] = tostring(r.docs)
+      elseif kind == "lines" then
+        k = key(kind, r.month, r.type, r.region, r.currency, r.reason)
+        out[k] = table.concat({ r.sale, r.taxable }, " ")
+      else
+        k = key(kind, r.month, r.type, r.region, r.currency, r.jurisdiction, r.level, r.tax_type, r.authority_code)
+        out[k] = table.concat({ r.docs, tostring(r.tax), r.taxable, r.rates }, " ")
+      end
+    end
+  end
+  return out
+end
+
+local function readable_key(k)
+  return (k:gsub("\30", "-"):gsub("\31", " "))
+end
+
+-- Compares one month; returns the differences: {month, key, kept, rows}.
+function M.check_month(month, filing_sums_sql)
+  local kept = M.read(month, month, nil, {}, true)
+  local fresh = filing_sums_sql(month, month .. "~", nil, {})
+  local a, b = canon(kept), canon(fresh)
+  local diffs = {}
+  for k, v in pairs(a) do
+    if b[k] ~= v then diffs[#diffs + 1] = { month = month, key = readable_key(k), kept = v, rows = b[k] or json.null } end
+  end
+  for k, v in pairs(b) do
+    if a[k] == nil then diffs[#diffs + 1] = { month = month, key = readable_key(k), kept = json.null, rows = v } end
+  end
+  if (kept.bad > 0) ~= (fresh.bad > 0) then
+    diffs[#diffs + 1] = { month = month, key = "bad", kept = tostring(kept.bad), rows = tostring(fresh.bad) }
+  end
+  table.sort(diffs, function(x, y) return x.key < y.key end)
+  return diffs
+end
+
+-- The check as a job (a year of months is more than a request's budget at 50,000 documents):
+-- a batch of months per run; the outcome in rillet_filing_state (check_state ok / mismatch,
+-- check_diffs as JSON, at most 50 shown), a mismatch logged at WARN.
+M.CHECK_MONTHS = 6
+
+function M.start_check()
+  store.transaction(function()
+    store.exec("UPDATE rillet_filing_state SET check_state = 'running', check_started_at = ?, check_after = NULL, " ..
+      "check_months = 0, check_diffs = NULL, check_mismatches = 0, check_finished_at = NULL WHERE id = 1",
+      time.iso_ms(time.now_ms()))
+    require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "check", payload = { op = "check" } }
+  end)
+  return M.check_status()
+end
+
+local function check_step(filing_sums_sql)
+  local st = store.row("SELECT check_state, check_after, check_months, check_diffs, check_mismatches " ..
+    "FROM rillet_filing_state WHERE id = 1")
+  if not st or st.check_state ~= "running" then return true end
+  if not M.ready() then return false, 1000 end -- after the rebuild (asked again in a second)
+  -- every month with kept sums or with documents (both sides: a month missing on one is a
+  -- difference)
+  local months = {}
+  local seen = {}
+  local function add(m) if m and not seen[m] then seen[m] = true; months[#months + 1] = m end end
+  local after = st.check_after and { st.check_after } or {}
+  for r in store.query("SELECT DISTINCT month FROM rillet_filing_sums" ..
+      (st.check_after and " WHERE month > ?" or "") .. " ORDER BY month LIMIT " .. M.CHECK_MONTHS, table.unpack(after)) do
+    add(r.month)
+  end
+  for _, t in ipairs({ "invoices", "credit_memos" }) do
+    for r in store.query("SELECT DISTINCT substr(doc_date, 1, 7) AS month FROM " .. t .. " WHERE doc_date IS NOT NULL" ..
+        (st.check_after and " AND substr(doc_date, 1, 7) > ?" or "") .. " ORDER BY 1 LIMIT " .. M.CHECK_MONTHS,
+        table.unpack(after)) do
+      add(r.month)
+    end
+  end
+  table.sort(months)
+  while #months > M.CHECK_MONTHS do months[#months] = nil end
+  local diffs = st.check_diffs and json.decode(st.check_diffs) or {}
+  local n = st.check_mismatches or 0
+  for _, m in ipairs(months) do
+    for _, d in ipairs(M.check_month(m, filing_sums_sql)) do
+      n = n + 1
+      if #diffs < 50 then diffs[#diffs + 1] = d end
+    end
+  end
+  local done = #months < M.CHECK_MONTHS
+  store.exec("UPDATE rillet_filing_state SET check_after = ?, check_months = ?, check_diffs = ?, " ..
+    "check_mismatches = ?, check_state = ?, check_finished_at = ? WHERE id = 1",
+    months[#months] or st.check_after, (st.check_months or 0) + #months, json.encode(json.array(diffs)), n,
+    done and (n == 0 and "ok" or "mismatch") or "running", done and time.iso_ms(time.now_ms()) or nil)
+  if done and n > 0 then
+    log.warn("rillet filing sums differ from the documents' rows: the filing summary may be wrong; " ..
+      "POST /v1/reports/filing/sums/rebuild rebuilds them", { mismatches = n })
+  end
+  return done
+end
+
+function M.check_status()
+  local st = store.row("SELECT ready, phase, after_id, rebuild_started_at, rebuilt_at, check_state, check_started_at, " ..
+    "check_finished_at, check_months, check_mismatches, check_diffs FROM rillet_filing_state WHERE id = 1") or {}
+  local diffs = st.check_diffs and json.decode(st.check_diffs) or {}
+  return {
+    ready = st.ready == 1,
+    rebuild = st.ready == 1 and json.null or { phase = st.phase or "invoice", after_id = st.after_id or json.null },
+    rebuilt_at = st.rebuilt_at or json.null,
+    check = { state = st.check_state or "never", started_at = st.check_started_at or json.null,
+              finished_at = st.check_finished_at or json.null, months = st.check_months or 0,
+              mismatches = st.check_mismatches or 0, differences = json.array(diffs) },
+  }
+end
+
+-- the job rillet.filing_sums: {op = "rebuild" | "check"}; one batch per run, then again
+function M.job(filing_sums_sql)
+  return function(job)
+    local p = job.payload
+    if type(p) == "string" then p = json.decode(p) end
+    local op = type(p) == "table" and p.op or "rebuild"
+    local done, wait
+    if op == "check" then done, wait = check_step(filing_sums_sql) else done = rebuild_step() end
+    if not done then return require("levy.jobs").retry(wait or 0, op .. ": next batch") end
+  end
+end
+
+function M.on_start()
+  if not M.ready() then
+    store.transaction(function()
+      require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "rebuild", payload = { op = "rebuild" } }
+    end)
+  end
+end
+
+return M
