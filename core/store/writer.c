@@ -170,17 +170,23 @@ int levy_wunit_run(levy_store *st, levy_wunit *u)
     return LEVY_OK;
 }
 
+/* Appends the chain first..last to the list *head..*tail (the queue or the done list). */
+static void append(levy_wunit **head, levy_wunit **tail, levy_wunit *first, levy_wunit *last)
+{
+    if (*tail)
+        (*tail)->next = first;
+    else
+        *head = first;
+    *tail = last;
+}
+
 static void post_done(levy_writer *w, levy_wunit *head, levy_wunit *tail)
 {
     if (!head)
         return;
     pthread_mutex_lock(&w->mu);
     int wake = w->done_head == NULL;
-    if (w->done_tail)
-        w->done_tail->next = head;
-    else
-        w->done_head = head;
-    w->done_tail = tail;
+    append(&w->done_head, &w->done_tail, head, tail);
     pthread_mutex_unlock(&w->mu);
     if (wake) {
         char b = 1;
@@ -345,11 +351,7 @@ int levy_writer_submit(levy_writer *w, levy_wunit *u, levy_err *err)
         pthread_mutex_unlock(&w->mu);
         return levy_err_set(err, LEVY_EBUSY, "stopping", "the store's writer is stopping");
     }
-    if (w->q_tail)
-        w->q_tail->next = u;
-    else
-        w->q_head = u;
-    w->q_tail = u;
+    append(&w->q_head, &w->q_tail, u, u);
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
     return LEVY_OK;
