@@ -296,6 +296,17 @@ static void *writer_main(void *arg)
 
 /* ------------------------------------------------------------------ the submitter's side */
 
+/* Closes what levy_writer_start made once the thread is gone (or never started). */
+static void writer_free(levy_writer *w)
+{
+    close(w->pipe[0]);
+    close(w->pipe[1]);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    levy_store_close(w->st);
+    free(w);
+}
+
 int levy_writer_start(levy_writer **out, const char *path, int busy_ms, levy_err *err)
 {
     *out = NULL;
@@ -330,12 +341,7 @@ int levy_writer_start(levy_writer **out, const char *path, int busy_ms, levy_err
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     if (pthread_create(&w->th, NULL, writer_main, w) != 0) {
-        close(w->pipe[0]);
-        close(w->pipe[1]);
-        pthread_mutex_destroy(&w->mu);
-        pthread_cond_destroy(&w->cv);
-        levy_store_close(w->st);
-        free(w);
+        writer_free(w);
         return levy_err_set(err, LEVY_EINTERNAL, "thread", "cannot start the writer thread");
     }
     *out = w;
@@ -389,12 +395,7 @@ void levy_writer_stop(levy_writer *w)
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->th, NULL); /* the thread ends once the queue is empty */
     levy_writer_complete(w);
-    close(w->pipe[0]);
-    close(w->pipe[1]);
-    pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->cv);
-    levy_store_close(w->st);
-    free(w);
+    writer_free(w);
 }
 
 void levy_writer_counts(levy_writer *w, uint64_t *units, uint64_t *groups)
