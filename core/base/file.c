@@ -1,6 +1,9 @@
 /* Whole-file reading. See file.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -111,4 +114,41 @@ int levy_file_read_into(const char *path, char *buf, size_t cap, size_t *len, le
     buf[r] = '\0';
     *len = (size_t)r;
     return LEVY_OK;
+}
+
+uint64_t levy_dir_each(const char *dir, int nofollow, levy_dir_fn fn, void *ud)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    uint64_t sum = 0;
+    struct dirent *e;
+    char path[PATH_MAX];
+    while ((e = readdir(d)) != NULL) {
+        struct stat st;
+        if (e->d_name[0] == '.' ||
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path ||
+            (nofollow ? lstat(path, &st) : stat(path, &st)) != 0)
+            continue;
+        sum += fn(ud, path, &st);
+    }
+    closedir(d);
+    return sum;
+}
+
+int levy_mkdir_p(const char *path, mode_t mode)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return mkdir(tmp, mode) != 0 && errno != EEXIST ? -1 : 0;
 }

@@ -10,6 +10,8 @@
  *   LEVY_EINVAL    "too_large"  more than max (or cap - 1) bytes ("<path> is larger than N bytes")
  *   LEVY_ENOMEM    "out_of_memory" */
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
 
 #include "levy.h"
 
@@ -23,5 +25,17 @@ int levy_file_read(const char *path, size_t max, char **out, size_t *len, levy_e
  * must not be copied to the heap): at most cap - 1 bytes, NUL-terminated; a longer file is
  * "too_large" and leaves buf zeroed. cap >= 1. */
 int levy_file_read_into(const char *path, char *buf, size_t cap, size_t *len, levy_err *err);
+
+/* Creates path and its missing parents with mode (an existing folder is fine). 0 ok, -1 with
+ * errno set (ENAMETOOLONG when path does not fit PATH_MAX). */
+int levy_mkdir_p(const char *path, mode_t mode);
+
+/* The one folder walk: calls fn(ud, path, st) for each entry of dir whose name does not start
+ * with '.', path being "dir/name" and st its stat (lstat when nofollow: a link is reported as
+ * a link, not followed). An entry whose path does not fit PATH_MAX or that cannot be stat'ed
+ * is passed over. Returns the sum of fn's results (unsigned, wrapping); 0 when dir cannot be
+ * opened. fn may unlink the entry it is given. */
+typedef uint64_t (*levy_dir_fn)(void *ud, const char *path, const struct stat *st);
+uint64_t levy_dir_each(const char *dir, int nofollow, levy_dir_fn fn, void *ud);
 
 #endif

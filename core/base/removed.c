@@ -1,6 +1,5 @@
 #include "removed.h"
 
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,27 +8,25 @@
 
 #include "clock.h"
 #include "config.h"
+#include "file.h"
+
+/* one regular file of a .removed folder: erased when removed over the keep time ago */
+static uint64_t purge_file(void *ud, const char *path, const struct stat *st)
+{
+    int64_t now_s = *(const int64_t *)ud;
+    return S_ISREG(st->st_mode) && now_s - (int64_t)st->st_ctime > LEVY_FILES_REMOVED_KEEP_S &&
+           unlink(path) == 0;
+}
 
 /* one folder of .removed: its regular files older than the keep time */
 static int purge_folder(const char *trash, int64_t now_s)
 {
-    DIR *d = opendir(trash);
-    if (!d)
-        return 0;
-    int n = 0;
-    struct dirent *e;
-    char path[4096 + 300];
-    while ((e = readdir(d)) != NULL) {
-        struct stat st;
-        if (e->d_name[0] == '.' ||
-            snprintf(path, sizeof path, "%s/%s", trash, e->d_name) >= (int)sizeof path ||
-            lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
-            continue;
-        if (now_s - (int64_t)st.st_ctime > LEVY_FILES_REMOVED_KEEP_S && unlink(path) == 0)
-            n++;
-    }
-    closedir(d);
-    return n;
+    return (int)levy_dir_each(trash, 1, purge_file, &now_s);
+}
+
+static uint64_t purge_entry(void *ud, const char *path, const struct stat *st)
+{
+    return S_ISDIR(st->st_mode) ? (uint64_t)purge_folder(path, *(const int64_t *)ud) : 0;
 }
 
 int levy_files_purge_removed(const char *data_dir, const char *dir)
@@ -43,19 +40,5 @@ int levy_files_purge_removed(const char *data_dir, const char *dir)
         snprintf(trash, sizeof trash, "%s/%s", base, dir);
         return purge_folder(trash, now_s);
     }
-    DIR *d = opendir(base);
-    if (!d)
-        return 0;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        struct stat st;
-        if (e->d_name[0] == '.' ||
-            snprintf(trash, sizeof trash, "%s/%s", base, e->d_name) >= (int)sizeof trash ||
-            lstat(trash, &st) != 0 || !S_ISDIR(st.st_mode))
-            continue;
-        n += purge_folder(trash, now_s);
-    }
-    closedir(d);
-    return n;
+    return (int)levy_dir_each(base, 1, purge_entry, &now_s);
 }

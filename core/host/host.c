@@ -23,6 +23,7 @@
 
 #include "clock.h"
 #include "crypto/crypto.h"
+#include "file.h"
 #include "host/auth.h"
 #include "host/genreg.h"
 #include "hlog.h"
@@ -41,23 +42,6 @@
 #include "store/jobs.h"
 
 /* ---- data dir and token --------------------------------------------------------------- */
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, mode) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    }
-    if (mkdir(tmp, mode) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
 
 /* API token: flag/env value (checked by config.c), else DATA_DIR/api-token (created 0600 on
  * first start), which must follow the same rule (host/auth.h). */
@@ -168,37 +152,26 @@ static void rates_set_unref(void *p)
     }
 }
 
+static uint64_t stamp_dir(const char *dir, int depth);
+
+static uint64_t stamp_entry(void *ud, const char *p, const struct stat *st)
+{
+    int depth = *(const int *)ud;
+    if (S_ISDIR(st->st_mode))
+        return depth < 4 ? stamp_dir(p, depth + 1) : 0;
+    char e[PATH_MAX + 64];
+    int n = snprintf(e, sizeof e, "%s|%lld|%lld.%09ld", p, (long long)st->st_size,
+                     (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec);
+    uint64_t hsh = 1469598103934665603ULL;
+    for (int i = 0; i < n && i < (int)sizeof e; i++)
+        hsh = (hsh ^ (unsigned char)e[i]) * 1099511628211ULL;
+    return hsh;
+}
+
 /* Order-independent FNV-1a over (path, size, mtime) of every file under dir (depth <= 4). */
 static uint64_t stamp_dir(const char *dir, int depth)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
-    uint64_t sum = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        char p[PATH_MAX];
-        snprintf(p, sizeof p, "%.3000s/%.255s", dir, de->d_name);
-        struct stat st;
-        if (stat(p, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            if (depth < 4)
-                sum += stamp_dir(p, depth + 1);
-            continue;
-        }
-        char e[PATH_MAX + 64];
-        int n = snprintf(e, sizeof e, "%s|%lld|%lld.%09ld", p, (long long)st.st_size,
-                         (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
-        uint64_t hsh = 1469598103934665603ULL;
-        for (int i = 0; i < n && i < (int)sizeof e; i++)
-            hsh = (hsh ^ (unsigned char)e[i]) * 1099511628211ULL;
-        sum += hsh;
-    }
-    closedir(d);
-    return sum;
+    return levy_dir_each(dir, 0, stamp_entry, &depth);
 }
 
 static void rates_stamp(const levy_config *cfg, char out[17])
@@ -833,6 +806,22 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     levy_host_stop(h);
 }
 
+struct watch_tree {
+    levy_host *h;
+    int depth;
+};
+
+static void add_watch_tree(levy_host *h, const char *dir, int depth);
+
+static uint64_t add_watch_entry(void *ud, const char *path, const struct stat *st)
+{
+    const struct watch_tree *w = ud;
+    if (S_ISDIR(st->st_mode))
+        add_watch_tree(w->h, path, w->depth + 1);
+    return 0;
+}
+
+/* Watches dir and its subdirectories (to depth 6) for the hot reload. */
 static void add_watch_tree(levy_host *h, const char *dir, int depth)
 {
     if (depth > 6)
@@ -840,23 +829,8 @@ static void add_watch_tree(levy_host *h, const char *dir, int depth)
     inotify_add_watch(h->watch_fd, dir,
                       IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM |
                           IN_DELETE_SELF);
-    char cmd[PATH_MAX];
-    (void)cmd;
-    /* subdirectories */
-    struct stat st;
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        char sub[PATH_MAX];
-        snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name);
-        if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-            add_watch_tree(h, sub, depth + 1);
-    }
-    closedir(d);
+    struct watch_tree w = {h, depth};
+    levy_dir_each(dir, 0, add_watch_entry, &w);
 }
 
 static void on_watch_debounce(evutil_socket_t fd, short what, void *arg)
@@ -1185,7 +1159,7 @@ int levy_host_serve(levy_config *cfg)
                 cfg->cmd, cfg->data_dir, getcwd(cwd, sizeof cwd) ? cwd : "?",
                 existed ? "the default, already there" : "the default, created now");
     }
-    if (mkdir_p(cfg->data_dir, 0700) != 0) {
+    if (levy_mkdir_p(cfg->data_dir, 0700) != 0) {
         fprintf(stderr, "levy: cannot create data dir %s: %s\n", cfg->data_dir, strerror(errno));
         return 1;
     }

@@ -240,6 +240,20 @@ static int pair_columns(levy_store *src, levy_store *dst, mtable *t, levy_err *e
     return rc;
 }
 
+/* ALTER TABLE ... DISABLE or ENABLE TRIGGER USER on every table of the copy. */
+static int set_triggers(levy_store *dst, const mtable *tabs, int ntab, const char *how,
+                        levy_err *err)
+{
+    for (int i = 0; i < ntab; i++) {
+        char q[200];
+        snprintf(q, sizeof q, "ALTER TABLE \"%s\" %s TRIGGER USER", tabs[i].name, how);
+        int rc = levy_store_exec(dst, q, err);
+        if (rc != LEVY_OK)
+            return rc;
+    }
+    return LEVY_OK;
+}
+
 /* Copies t's rows from src into dst (in dst's open transaction), then sets its sequences. */
 static int copy_table(levy_store *src, levy_store *dst, mtable *t, levy_err *err)
 {
@@ -816,12 +830,8 @@ int levy_migstore_cli(levy_config *cfg)
     /* the rows as they are: no trigger of the target (the api plugin's cache stamp) runs
      * while they are written; ALTER TABLE is transactional, so they come back at COMMIT or
      * ROLLBACK alike */
-    for (int i = 0; i < ntab; i++) {
-        char q[200];
-        snprintf(q, sizeof q, "ALTER TABLE \"%s\" DISABLE TRIGGER USER", tabs[i].name);
-        if ((rc = levy_store_exec(dst, q, &e)) != LEVY_OK)
-            goto fail;
-    }
+    if ((rc = set_triggers(dst, tabs, ntab, "DISABLE", &e)) != LEVY_OK)
+        goto fail;
     for (int i = 0; i < ntab; i++) {
         if ((rc = tabs[i].files ? copy_files(dir, dst, dfiles, ndfiles, &e)
                                 : copy_table(src, dst, &tabs[i], &e)) != LEVY_OK) {
@@ -829,12 +839,8 @@ int levy_migstore_cli(levy_config *cfg)
             goto out;
         }
     }
-    for (int i = 0; i < ntab; i++) {
-        char q[200];
-        snprintf(q, sizeof q, "ALTER TABLE \"%s\" ENABLE TRIGGER USER", tabs[i].name);
-        if ((rc = levy_store_exec(dst, q, &e)) != LEVY_OK)
-            goto fail;
-    }
+    if ((rc = set_triggers(dst, tabs, ntab, "ENABLE", &e)) != LEVY_OK)
+        goto fail;
     for (int i = 0; i < ntab; i++) {
         if ((rc = tabs[i].files ? files_checksum_dst(dst, &tabs[i].dst_rows, tabs[i].dst_sum, &e)
                                 : checksum(dst, &tabs[i], 0, &tabs[i].dst_rows, tabs[i].dst_sum,

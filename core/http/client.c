@@ -7,6 +7,7 @@
 #include <event2/event.h>
 
 #include "http/client.h"
+#include "json_scan.h"
 
 struct levy_http_client {
     struct event_base *base;
@@ -21,9 +22,8 @@ typedef struct xfer {
     struct xfer *prev, *next;
     CURL *easy;
     struct curl_slist *hdrs;
-    char *body; /* request body copy */
-    char *resp;
-    size_t resp_len, resp_cap;
+    char *body;    /* request body copy */
+    levy_buf resp; /* the response body */
     int too_large;
     levy_http_header *h;
     int nh, caph;
@@ -68,7 +68,7 @@ static void xfer_free(xfer *x)
         curl_easy_cleanup(x->easy);
     curl_slist_free_all(x->hdrs);
     free(x->body);
-    free(x->resp);
+    levy_buf_free(&x->resp);
     free_headers(x);
     free(x->h);
     free(x);
@@ -78,23 +78,13 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     xfer *x = ud;
     size_t n = size * nmemb;
-    if (x->resp_len + n > LEVY_HTTP_MAX_RESPONSE) {
+    if (x->resp.len + n > LEVY_HTTP_MAX_RESPONSE) {
         x->too_large = 1;
         return 0;
     }
-    if (x->resp_len + n + 1 > x->resp_cap) {
-        size_t cap = x->resp_cap ? x->resp_cap : 4096;
-        while (cap < x->resp_len + n + 1)
-            cap *= 2;
-        char *r = realloc(x->resp, cap);
-        if (!r)
-            return 0;
-        x->resp = r;
-        x->resp_cap = cap;
-    }
-    memcpy(x->resp + x->resp_len, ptr, n);
-    x->resp_len += n;
-    x->resp[x->resp_len] = '\0';
+    levy_buf_put(&x->resp, ptr, n);
+    if (x->resp.oom)
+        return 0;
     return n;
 }
 
@@ -245,8 +235,8 @@ static void check_multi(levy_http_client *c)
             curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &res.status);
             res.headers = x->h;
             res.nheaders = x->nh;
-            res.body = x->resp ? x->resp : "";
-            res.body_len = x->resp_len;
+            res.body = x->resp.data ? x->resp.data : "";
+            res.body_len = x->resp.len;
         } else {
             res.code = map_code(rc, x->too_large);
             snprintf(res.message, sizeof res.message, "%s",

@@ -40,6 +40,7 @@
 #include "hlog.h"
 #include "http/gate.h"
 #include "http/server.h"
+#include "json_scan.h"
 #include "metrics.h"
 
 /* The request gate: a callback on the socket bufferevent's input buffer sees every byte as
@@ -101,34 +102,16 @@ static struct levy_server *g_servers; /* the listener's error callback gets the 
 
 /* ---- small helpers -------------------------------------------------------------------- */
 
+/* the one JSON string escaper (levy_json_escape: valid UTF-8 out, every control escaped) */
 void levy_http_json_str(struct evbuffer *b, const char *s)
 {
-    evbuffer_add(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"':
-            evbuffer_add(b, "\\\"", 2);
-            break;
-        case '\\':
-            evbuffer_add(b, "\\\\", 2);
-            break;
-        case '\n':
-            evbuffer_add(b, "\\n", 2);
-            break;
-        case '\r':
-            evbuffer_add(b, "\\r", 2);
-            break;
-        case '\t':
-            evbuffer_add(b, "\\t", 2);
-            break;
-        default:
-            if (*p < 0x20)
-                evbuffer_add_printf(b, "\\u%04x", *p);
-            else
-                evbuffer_add(b, p, 1);
-        }
-    }
-    evbuffer_add(b, "\"", 1);
+    levy_buf t = {0};
+    levy_json_escape(&t, s, strlen(s));
+    if (t.oom)
+        evbuffer_add(b, "\"\"", 2); /* still valid JSON */
+    else
+        evbuffer_add(b, t.data, t.len);
+    levy_buf_free(&t);
 }
 
 static const char *reason(int status)

@@ -59,7 +59,7 @@ void levy_http_error(struct evhttp_request *req, const char *route, int status, 
                      const char *message);
 /** levy_http_requests_total{route, status} += 1. */
 void levy_http_count(const char *route, int status);
-/** Appends s as a JSON string literal. */
+/** Appends s as a JSON string literal (levy_json_escape: ill-formed UTF-8 becomes U+FFFD). */
 void levy_http_json_str(struct evbuffer *b, const char *s);
 /** Serves the file path (canonical request path) under web_dir ("/" is index.html, a
  * directory its index.html; realpath must stay inside web_dir): 1 when answered, 0 when

@@ -9,31 +9,26 @@ int luaopen_levy_crypto(lua_State *L);
 
 #define CTX (LEVY_CTX_LOAD | LEVY_CTX_REQUEST)
 
-static int l_hmac_sha256(lua_State *L)
+/* levy.crypto.hmac_sha256(key, message) (keyed) and levy.crypto.sha256(message): the raw
+   32-byte digest. */
+static int digest(lua_State *L, const char *fname, int keyed)
 {
-    levy_lua_check_ctx(L, "levy.crypto.hmac_sha256", CTX);
-    size_t kl, ml;
-    const char *k = luaL_checklstring(L, 1, &kl), *m = luaL_checklstring(L, 2, &ml);
+    levy_lua_check_ctx(L, fname, CTX);
+    size_t kl = 0, ml;
+    const char *k = keyed ? luaL_checklstring(L, 1, &kl) : NULL;
+    const char *m = luaL_checklstring(L, keyed ? 2 : 1, &ml);
     uint8_t out[LEVY_SHA256_LEN];
     levy_err err = {0};
-    if (levy_crypto_hmac_sha256(k, kl, m, ml, out, &err))
+    if (keyed ? levy_crypto_hmac_sha256(k, kl, m, ml, out, &err)
+              : levy_crypto_sha256(m, ml, out, &err))
         return luaL_error(L, "%s", err.message);
     lua_pushlstring(L, (const char *)out, sizeof out);
     return 1;
 }
 
-static int l_sha256(lua_State *L)
-{
-    levy_lua_check_ctx(L, "levy.crypto.sha256", CTX);
-    size_t n;
-    const char *s = luaL_checklstring(L, 1, &n);
-    uint8_t out[LEVY_SHA256_LEN];
-    levy_err err = {0};
-    if (levy_crypto_sha256(s, n, out, &err))
-        return luaL_error(L, "%s", err.message);
-    lua_pushlstring(L, (const char *)out, sizeof out);
-    return 1;
-}
+static int l_hmac_sha256(lua_State *L) { return digest(L, "levy.crypto.hmac_sha256", 1); }
+
+static int l_sha256(lua_State *L) { return digest(L, "levy.crypto.sha256", 0); }
 
 static int l_hex(lua_State *L)
 {

@@ -27,6 +27,16 @@ static int raise_err(lua_State *L, const levy_err *err, const char *fname)
     return luaL_error(L, "%s: %s", fname, err->message);
 }
 
+/* The cached statement for sql on the store; raises (as raise_err) when it cannot be made. */
+static levy_stmt *prepare(lua_State *L, levy_store *st, const char *sql, const char *fname)
+{
+    levy_err err = {0};
+    levy_stmt *s = levy_store_prepare_cached(st, sql, &err);
+    if (!s)
+        raise_err(L, &err, fname);
+    return s;
+}
+
 /* Calls json.<fn>(value at idx) from the module table in upvalue 1; leaves 1 result. */
 static void json_call(lua_State *L, const char *fn, int idx)
 {
@@ -148,10 +158,8 @@ static int l_stats(lua_State *L)
     levy_lua_check_ctx(L, "levy.jobs.stats", CTX);
     levy_store *st = get_store(L);
     levy_err err = {0};
-    levy_stmt *s = levy_store_prepare_cached(
-        st, "SELECT kind, state, count(*) FROM jobs GROUP BY kind, state", &err);
-    if (!s)
-        return raise_err(L, &err, "levy.jobs.stats");
+    levy_stmt *s = prepare(L, st, "SELECT kind, state, count(*) FROM jobs GROUP BY kind, state",
+                           "levy.jobs.stats");
     lua_newtable(L);
     int src;
     while ((src = levy_stmt_step(s, &err)) == LEVY_STMT_ROW) {
@@ -199,14 +207,12 @@ static int l_list(lua_State *L)
         limit = 1000;
     levy_store *st = get_store(L);
     levy_err err = {0};
-    levy_stmt *s = levy_store_prepare_cached(
-        st,
-        "SELECT id, kind, key, payload, state, attempts, max_attempts, run_at, created_at, "
-        "updated_at, last_error FROM jobs WHERE (?1 IS NULL OR kind=?1) AND (?2 IS NULL OR "
-        "state=?2) ORDER BY created_at DESC, rowid DESC LIMIT ?3",
-        &err);
-    if (!s)
-        return raise_err(L, &err, "levy.jobs.list");
+    levy_stmt *s =
+        prepare(L, st,
+                "SELECT id, kind, key, payload, state, attempts, max_attempts, run_at, created_at, "
+                "updated_at, last_error FROM jobs WHERE (?1 IS NULL OR kind=?1) AND (?2 IS NULL OR "
+                "state=?2) ORDER BY created_at DESC, rowid DESC LIMIT ?3",
+                "levy.jobs.list");
     if (kind)
         levy_stmt_bind_text(s, 1, kind, -1);
     if (state)
@@ -308,15 +314,13 @@ static int l_count(lua_State *L)
     }
     levy_store *st = get_store(L);
     levy_err err = {0};
-    levy_stmt *s = levy_store_prepare_cached(
-        st,
+    levy_stmt *s = prepare(
+        L, st,
         "SELECT count(*) FROM jobs WHERE kind IN (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
         "AND (?9 IS NULL OR key = ?9) AND (?10 IS NULL OR id <> ?10) "
         "AND ((?11 = 1 AND state = 'queued') OR (?12 = 1 AND state = 'queued' AND run_at <= ?14) "
         "OR (?13 = 1 AND state = 'running'))",
-        &err);
-    if (!s)
-        return raise_err(L, &err, "levy.jobs.count");
+        "levy.jobs.count");
     for (int i = 0; i < nk; i++)
         levy_stmt_bind_text(s, i + 1, kinds[i], -1);
     if (lua_type(L, 4) == LUA_TSTRING)

@@ -44,41 +44,32 @@ static int finish(lua_State *L, int rc, levy_err *err)
     return 0;
 }
 
-/* inc(name, labels[, n]) */
-static int l_inc(lua_State *L)
+typedef int (*update_fn)(const char *name, const char *const *labels, int64_t v, levy_err *err);
+
+/* inc, set and observe: (name, labels, value) checked alike, then fn */
+static int update(lua_State *L, const char *fname, update_fn fn, int is_counter)
 {
-    levy_lua_check_ctx(L, "levy.metrics.inc", LEVY_CTX_REQUEST);
+    levy_lua_check_ctx(L, fname, LEVY_CTX_REQUEST);
     const char *name = check_name(L);
     const char *labels[2 * MAX_LABELS + 1];
     check_labels(L, 2, labels);
-    lua_Integer n = luaL_optinteger(L, 3, 1);
-    luaL_argcheck(L, n >= 0, 3, "counters only go up");
+    lua_Integer v = is_counter ? luaL_optinteger(L, 3, 1) : luaL_checkinteger(L, 3);
+    if (is_counter)
+        luaL_argcheck(L, v >= 0, 3, "counters only go up");
     levy_err err;
-    return finish(L, levy_metrics_inc(name, labels, n, &err), &err);
+    return finish(L, fn(name, labels, v, &err), &err);
 }
 
+/* inc(name, labels[, n]) */
+static int l_inc(lua_State *L) { return update(L, "levy.metrics.inc", levy_metrics_inc, 1); }
+
 /* set(name, labels, value) */
-static int l_set(lua_State *L)
-{
-    levy_lua_check_ctx(L, "levy.metrics.set", LEVY_CTX_REQUEST);
-    const char *name = check_name(L);
-    const char *labels[2 * MAX_LABELS + 1];
-    check_labels(L, 2, labels);
-    lua_Integer v = luaL_checkinteger(L, 3);
-    levy_err err;
-    return finish(L, levy_metrics_set(name, labels, v, &err), &err);
-}
+static int l_set(lua_State *L) { return update(L, "levy.metrics.set", levy_metrics_set, 0); }
 
 /* observe(name, labels, value_ms): a duration in milliseconds, exposed in seconds */
 static int l_observe(lua_State *L)
 {
-    levy_lua_check_ctx(L, "levy.metrics.observe", LEVY_CTX_REQUEST);
-    const char *name = check_name(L);
-    const char *labels[2 * MAX_LABELS + 1];
-    check_labels(L, 2, labels);
-    lua_Integer v = luaL_checkinteger(L, 3);
-    levy_err err;
-    return finish(L, levy_metrics_observe(name, labels, v, &err), &err);
+    return update(L, "levy.metrics.observe", levy_metrics_observe, 0);
 }
 
 /* describe(name, type, help): the family's # HELP text; type "counter" (name ends in _total),

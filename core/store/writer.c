@@ -170,17 +170,23 @@ int levy_wunit_run(levy_store *st, levy_wunit *u)
     return LEVY_OK;
 }
 
+/* Appends the chain first..last to the list *head..*tail (the queue or the done list). */
+static void append(levy_wunit **head, levy_wunit **tail, levy_wunit *first, levy_wunit *last)
+{
+    if (*tail)
+        (*tail)->next = first;
+    else
+        *head = first;
+    *tail = last;
+}
+
 static void post_done(levy_writer *w, levy_wunit *head, levy_wunit *tail)
 {
     if (!head)
         return;
     pthread_mutex_lock(&w->mu);
     int wake = w->done_head == NULL;
-    if (w->done_tail)
-        w->done_tail->next = head;
-    else
-        w->done_head = head;
-    w->done_tail = tail;
+    append(&w->done_head, &w->done_tail, head, tail);
     pthread_mutex_unlock(&w->mu);
     if (wake) {
         char b = 1;
@@ -290,6 +296,17 @@ static void *writer_main(void *arg)
 
 /* ------------------------------------------------------------------ the submitter's side */
 
+/* Closes what levy_writer_start made once the thread is gone (or never started). */
+static void writer_free(levy_writer *w)
+{
+    close(w->pipe[0]);
+    close(w->pipe[1]);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    levy_store_close(w->st);
+    free(w);
+}
+
 int levy_writer_start(levy_writer **out, const char *path, int busy_ms, levy_err *err)
 {
     *out = NULL;
@@ -324,12 +341,7 @@ int levy_writer_start(levy_writer **out, const char *path, int busy_ms, levy_err
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     if (pthread_create(&w->th, NULL, writer_main, w) != 0) {
-        close(w->pipe[0]);
-        close(w->pipe[1]);
-        pthread_mutex_destroy(&w->mu);
-        pthread_cond_destroy(&w->cv);
-        levy_store_close(w->st);
-        free(w);
+        writer_free(w);
         return levy_err_set(err, LEVY_EINTERNAL, "thread", "cannot start the writer thread");
     }
     *out = w;
@@ -345,11 +357,7 @@ int levy_writer_submit(levy_writer *w, levy_wunit *u, levy_err *err)
         pthread_mutex_unlock(&w->mu);
         return levy_err_set(err, LEVY_EBUSY, "stopping", "the store's writer is stopping");
     }
-    if (w->q_tail)
-        w->q_tail->next = u;
-    else
-        w->q_head = u;
-    w->q_tail = u;
+    append(&w->q_head, &w->q_tail, u, u);
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
     return LEVY_OK;
@@ -387,12 +395,7 @@ void levy_writer_stop(levy_writer *w)
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->th, NULL); /* the thread ends once the queue is empty */
     levy_writer_complete(w);
-    close(w->pipe[0]);
-    close(w->pipe[1]);
-    pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->cv);
-    levy_store_close(w->st);
-    free(w);
+    writer_free(w);
 }
 
 void levy_writer_counts(levy_writer *w, uint64_t *units, uint64_t *groups)

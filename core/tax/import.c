@@ -111,64 +111,53 @@ static long zip_rows_changed(const levy_rates *neu, const char *old_path, char *
     return changed;
 }
 
+struct find_current {
+    const char *key;
+    char *out;
+    size_t cap;
+    int depth, found;
+};
+
+static int find_current(const char *dir, const char *key, char *out, size_t cap, int depth);
+
+/* One entry of find_current's walk: a folder (to depth 3) or a .csv / .json table file. */
+static uint64_t find_current_entry(void *ud, const char *path, const struct stat *st)
+{
+    struct find_current *f = ud;
+    if (f->found)
+        return 0;
+    if (S_ISDIR(st->st_mode)) {
+        if (f->depth < 3)
+            f->found = find_current(path, f->key, f->out, f->cap, f->depth + 1);
+        return 0;
+    }
+    size_t l = strlen(path);
+    if (!((l > 4 && strcmp(path + l - 4, ".csv") == 0) ||
+          (l > 5 && strcmp(path + l - 5, ".json") == 0)))
+        return 0;
+    size_t len;
+    char *text = NULL;
+    if (levy_file_read(path, 0, &text, &len, NULL) != LEVY_OK)
+        return 0;
+    levy_rates *r = levy_rates_new();
+    rates_file_info info;
+    levy_err err;
+    if (r && levy_rates_load_text(r, path, text, &info, &err) == LEVY_OK &&
+        strcmp(info.key, f->key) == 0) {
+        snprintf(f->out, f->cap, "%s", path);
+        f->found = 1;
+    }
+    levy_rates_free(r);
+    free(text);
+    return 0;
+}
+
 /* Finds the current file of source key under dir (recursively); writes its path. */
 static int find_current(const char *dir, const char *key, char *out, size_t cap, int depth)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
-    struct dirent *de;
-    int found = 0;
-    while (!found && (de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            if (depth < 3)
-                found = find_current(path, key, out, cap, depth + 1);
-            continue;
-        }
-        size_t l = strlen(de->d_name);
-        if (!((l > 4 && strcmp(de->d_name + l - 4, ".csv") == 0) ||
-              (l > 5 && strcmp(de->d_name + l - 5, ".json") == 0)))
-            continue;
-        size_t len;
-        char *text = NULL;
-        if (levy_file_read(path, 0, &text, &len, NULL) != LEVY_OK)
-            continue;
-        levy_rates *r = levy_rates_new();
-        rates_file_info info;
-        levy_err err;
-        if (r && levy_rates_load_text(r, path, text, &info, &err) == LEVY_OK &&
-            strcmp(info.key, key) == 0) {
-            snprintf(out, cap, "%s", path);
-            found = 1;
-        }
-        levy_rates_free(r);
-        free(text);
-    }
-    closedir(d);
-    return found;
-}
-
-static int mkdir_p(const char *path)
-{
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
+    struct find_current f = {key, out, cap, depth, 0};
+    levy_dir_each(dir, 0, find_current_entry, &f);
+    return f.found;
 }
 
 int levy_rates_install(const char *file, const char *data_root, const char *data_dir)
@@ -214,7 +203,7 @@ int levy_rates_install(const char *file, const char *data_root, const char *data
                                    info.kind != RT_IBERICODE);
     /* write the new vintage atomically first, then remove the older vintage(s) of this
      * source: a failed write leaves the vintage in use in place */
-    if (mkdir_p(keydir) != 0) {
+    if (levy_mkdir_p(keydir, 0700) != 0) {
         fprintf(stderr, "levy rates import: %s: %s\n", keydir, strerror(errno));
         goto done;
     }

@@ -27,6 +27,7 @@
 #include <openssl/evp.h>
 
 #include "file.h"
+#include "json_scan.h"
 #include "rates-internal.h"
 
 #define MAX_SOURCES 256
@@ -51,30 +52,15 @@ static const char *const KIND_NAMES[] = {
     "unknown",  "avalara", "cdtfa",        "sst",      "ibericode", "ca",
     "national", "overlay", "sst-boundary", "wa-rates", "wa-zip4"}; /* indexed by RT_* */
 
-typedef struct buf {
-    char *p;
-    size_t n, cap;
-} buf;
-
 static size_t on_data(char *d, size_t sz, size_t nm, void *ud)
 {
-    buf *b = ud;
+    levy_buf *b = ud;
     size_t n = sz * nm;
-    if (b->n + n + 1 > MAX_FETCH)
+    if (b->len + n + 1 > MAX_FETCH)
         return 0;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 65536;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np)
-            return 0;
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, d, n);
-    b->n += n;
-    b->p[b->n] = 0;
+    levy_buf_put(b, d, n);
+    if (b->oom)
+        return 0;
     return n;
 }
 
@@ -102,7 +88,7 @@ static int fetch(const char *url, char **out, size_t *len, char *err, size_t eca
         snprintf(err, ecap, "cannot start the HTTP client");
         return -1;
     }
-    buf b = {0};
+    levy_buf b = {0};
     char ebuf[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
@@ -122,18 +108,18 @@ static int fetch(const char *url, char **out, size_t *len, char *err, size_t eca
     curl_easy_cleanup(c);
     if (rc != CURLE_OK) {
         snprintf(err, ecap, "fetch failed: %s", ebuf[0] ? ebuf : curl_easy_strerror(rc));
-        free(b.p);
+        levy_buf_free(&b);
         return -1;
     }
-    if (!b.p) {
-        b.p = calloc(1, 1);
-        if (!b.p) {
+    if (!b.data) {
+        b.data = calloc(1, 1);
+        if (!b.data) {
             snprintf(err, ecap, "out of memory");
             return -1;
         }
     }
-    *out = b.p;
-    *len = b.n;
+    *out = b.data;
+    *len = b.len;
     return 0;
 }
 
@@ -178,20 +164,6 @@ static void base_name(const char *url, char *out, size_t cap)
         !((l > 4 && strcmp(out + l - 4, ".csv") == 0) ||
           (l > 5 && strcmp(out + l - 5, ".json") == 0)))
         out[0] = 0;
-}
-
-static int mkdir_p(const char *path)
-{
-    char tmp[2048];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return mkdir(tmp, 0700) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 static int write_file(const char *path, const char *p, size_t n)
@@ -451,7 +423,7 @@ static void update_one(const upd_src *s, const char *stage, const char *data_roo
     }
     char staged[2048];
     snprintf(staged, sizeof staged, "%s/%s", stage, name);
-    if (mkdir_p(stage) != 0 || write_file(staged, text, len) != 0) {
+    if (levy_mkdir_p(stage, 0700) != 0 || write_file(staged, text, len) != 0) {
         snprintf(r->error, sizeof r->error, "%.300s: %s", staged, strerror(errno));
         goto done;
     }
@@ -564,7 +536,7 @@ int levy_rates_cli_update(int nargs, char **args, const char *data_root, const c
     }
     int n = 0;
     char err[4096];
-    if (mkdir_p(data_dir) != 0) {
+    if (levy_mkdir_p(data_dir, 0700) != 0) {
         fprintf(stderr, "levy rates update: %s: %s\n", data_dir, strerror(errno));
         free(v);
         free(r);

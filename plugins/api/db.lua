@@ -130,6 +130,16 @@ local function state_json(s)
   })
 end
 
+-- A region state with `changes` applied (json.null clears a field); `before` is not touched.
+local function with_changes(before, changes)
+  local after = {}
+  for k, v in pairs(before) do after[k] = v end
+  for k, v in pairs(changes) do
+    if v == json.null then after[k] = nil else after[k] = v end
+  end
+  return after
+end
+
 -- Applies `changes` (subset of the settable fields; json.null clears a string field) to
 -- region `code` and appends an audit row, in one transaction.
 -- Returns before_state, after_state, changed.
@@ -137,11 +147,7 @@ function M.put_region(code, changes, now_iso)
   return store.transaction(function()
     local row = store.row("SELECT code, subscribed, tax_calculation, registration_number, effective_from FROM regions WHERE code = ?", code)
     local before = M.region_state(row)
-    local after = {}
-    for k, v in pairs(before) do after[k] = v end
-    for k, v in pairs(changes) do
-      if v == json.null then after[k] = nil else after[k] = v end
-    end
+    local after = with_changes(before, changes)
     store.exec([[INSERT INTO regions(code, subscribed, tax_calculation, registration_number, effective_from, updated_at)
                  VALUES (?, ?, ?, ?, ?, ?)
                  ON CONFLICT(code) DO UPDATE SET subscribed = excluded.subscribed,
@@ -197,11 +203,7 @@ function M.put_conn_region(cid, code, changes, now_iso)
     local own = store.row("SELECT " .. CR_COLS .. " FROM connection_regions WHERE connection_id = ? AND code = ?", cid, code)
     local base = own or store.row("SELECT " .. CR_COLS .. " FROM regions WHERE code = ?", code)
     local before = M.region_state(base)
-    local after = {}
-    for k, v in pairs(before) do after[k] = v end
-    for k, v in pairs(changes) do
-      if v == json.null then after[k] = nil else after[k] = v end
-    end
+    local after = with_changes(before, changes)
     store.exec([[INSERT INTO connection_regions(connection_id, code, subscribed, tax_calculation,
                    registration_number, effective_from, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
                  ON CONFLICT(connection_id, code) DO UPDATE SET subscribed = excluded.subscribed,

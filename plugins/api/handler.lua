@@ -494,17 +494,30 @@ local function get_product(req)
   return 200, db.product_public(row)
 end
 
+-- PUT /v1/products/{id} and PUT /v1/customers/{id}: write() (nil: the row is gone, 404) in a
+-- transaction that emits api.<what>_changed when it changed something (with_recheck), then
+-- answers the row as it is now, with the re-queue outcome (with_requeue).
+local ENTITY = {
+  product = { row = db.product_row, public = db.product_public },
+  customer = { row = db.customer_row, public = db.customer_public },
+}
+
+local function write_and_recheck(id, what, write)
+  local run = with_recheck(function()
+    local changed = write()
+    if changed == nil then util.fail(404, "not_found", "unknown " .. what) end
+    return changed
+  end, "api." .. what .. "_changed", { id = id })
+  local e = ENTITY[what]
+  return 200, with_requeue(e.public(e.row(id)), run)
+end
+
 local function put_product(req)
   local id = req.params.id
   if db.product_row(id) == nil then util.fail(404, "not_found", "unknown product") end
   local body = util.body_object(req)
   local code = validate.product(body, known_tax_codes())
-  local run = with_recheck(function()
-    local changed = db.set_product_tax_code(id, code)
-    if changed == nil then util.fail(404, "not_found", "unknown product") end
-    return changed
-  end, "api.product_changed", { id = id })
-  return 200, with_requeue(db.product_public(db.product_row(id)), run)
+  return write_and_recheck(id, "product", function() return db.set_product_tax_code(id, code) end)
 end
 
 
@@ -539,12 +552,7 @@ local function put_customer(req)
   local body = util.body_object(req)
   local changes = validate.customer(body, known_region_codes()) -- a bad body asks Rillet nothing
   known_customer(id)
-  local run = with_recheck(function()
-    local changed = db.put_customer(id, changes)
-    if changed == nil then util.fail(404, "not_found", "unknown customer") end
-    return changed
-  end, "api.customer_changed", { id = id })
-  return 200, with_requeue(db.customer_public(db.customer_row(id)), run)
+  return write_and_recheck(id, "customer", function() return db.put_customer(id, changes) end)
 end
 
 ---------------------------------------------------------------- exemption certificates

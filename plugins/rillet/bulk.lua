@@ -25,6 +25,9 @@ local function conn_code(t)
   return cid or "", (code or ""):upper()
 end
 
+-- the target as the one bound argument (a product, customer, connection id or setting name)
+local function as_is(t) return t end
+
 local KINDS = {
   region = {
     where = "(d.region = ? OR (d.region IS NULL AND d.tax_status IN ('not_collecting', 'failed')))",
@@ -32,15 +35,15 @@ local KINDS = {
     reason = function(t) return "region " .. t:upper() .. " changed" end },
   product = {
     where = "d.product_ids LIKE '%,' || ? || ',%'",
-    arg = function(t) return t end,
+    arg = as_is,
     reason = function(t) return "product " .. t .. " changed" end },
   customer = {
     where = "d.customer_id = ?",
-    arg = function(t) return t end,
+    arg = as_is,
     reason = function(t) return "customer " .. t .. " changed" end },
   connection = {
     where = "d.connection_id = ?",
-    arg = function(t) return t end,
+    arg = as_is,
     reason = function() return "tax scope settings changed" end },
   -- a region toggled for one connection (legal entity): only that connection's documents
   connection_region = {
@@ -51,13 +54,13 @@ local KINDS = {
   -- the seller address or rounding of one connection changed
   connection_settings = {
     where = "d.connection_id = ?",
-    arg = function(t) return t end,
+    arg = as_is,
     reason = function(t) return "settings of connection " .. t .. " changed" end },
   -- a global tax setting changed (target: its name, e.g. default_customer_type): every
   -- connection's documents (one that overrides the setting recalculates to the same tax)
   settings = {
     where = "? <> ''",
-    arg = function(t) return t end,
+    arg = as_is,
     reason = function(t) return "setting " .. t .. " changed" end },
 }
 M.KINDS = KINDS

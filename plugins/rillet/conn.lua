@@ -359,12 +359,23 @@ function M.create(body, opts)
   return M.view(M.get(id))
 end
 
--- Step 2: POST /v1/connections/{id}/subsidiary
-function M.set_subsidiary(id, body)
+-- The connection (404 when there is none) and the one string field a connect step's body
+-- carries (400 invalid_json: not an object; 422: missing or empty; with only, also any other
+-- field).
+local function step_input(id, body, field, only)
   local row = M.must(id)
   if not lutil.is_object(body) then http.error(400, "invalid_json", "body must be a JSON object") end
-  local sid = lutil.nn(body.subsidiary_id)
-  if type(sid) ~= "string" or sid == "" then validation("subsidiary_id", "required string") end
+  if only then
+    for k in pairs(body) do if k ~= field then validation(tostring(k), "unknown field") end end
+  end
+  local v = lutil.nn(body[field])
+  if type(v) ~= "string" or v == "" then validation(field, "required string") end
+  return row, v
+end
+
+-- Step 2: POST /v1/connections/{id}/subsidiary
+function M.set_subsidiary(id, body)
+  local row, sid = step_input(id, body, "subsidiary_id")
   if row.status == "connected" or (row.status == "error" and row.signing_token_sealed) then
     if row.subsidiary_id == sid then return M.view(row) end
     http.error(409, "conflict", "the subsidiary cannot change once the connection is connected")
@@ -382,10 +393,7 @@ end
 
 -- Step 4: POST /v1/connections/{id}/webhook-secret
 function M.set_secret(id, body)
-  local row = M.must(id)
-  if not lutil.is_object(body) then http.error(400, "invalid_json", "body must be a JSON object") end
-  local token = lutil.nn(body.signing_token)
-  if type(token) ~= "string" or token == "" then validation("signing_token", "required string") end
+  local row, token = step_input(id, body, "signing_token")
   if #token > 4096 or token:find("[%c]") then validation("signing_token", "not a valid signing token") end
   if not row.subsidiary_id then
     http.error(409, "conflict", "choose a subsidiary first (POST /v1/connections/{id}/subsidiary)")
@@ -421,11 +429,7 @@ end
 -- the `error` status; a failed import resumes; documents whose write failed for the key are
 -- re-checked (bulk run).
 function M.set_api_key(id, body)
-  local row = M.must(id)
-  if not lutil.is_object(body) then http.error(400, "invalid_json", "body must be a JSON object") end
-  for k in pairs(body) do if k ~= "api_key" then validation(tostring(k), "unknown field") end end
-  local key = lutil.nn(body.api_key)
-  if type(key) ~= "string" or key == "" then validation("api_key", "required string") end
+  local row, key = step_input(id, body, "api_key", true)
   if #key > 4096 or key:find("[%c%s]") then validation("api_key", "not a valid API key") end
   -- the check draws on the new key's request budget (shared by its connections)
   local c = client.new { base_url = row.base_url, api_key = key, bucket = M.key_bucket(row.base_url, key) }

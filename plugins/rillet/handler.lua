@@ -577,6 +577,25 @@ local METRICS = {
   { "levy_inbox_pruned_total", "counter", "Processed webhook bodies deleted from the inbox after the retention." },
 }
 
+-- A job's settings (docs/plugins.md "jobs"): a connector job retries up to 1000 times, one at a
+-- time, backing off from 1 s to 1 min, unless its row says otherwise.
+local function job(t)
+  t.max_attempts = t.max_attempts or 1000
+  t.concurrency = t.concurrency or 1
+  t.base_delay_ms = t.base_delay_ms or 1000
+  t.max_delay_ms = t.max_delay_ms or 60000
+  return t
+end
+
+-- A connect-flow route over the export exports[name](id[, body]) (conn.lua and the others),
+-- answering status with what it returns.
+local function conn_route(status, name, with_body)
+  return function(req)
+    if with_body then return status, exports[name](req.params.id, body(req)) end
+    return status, exports[name](req.params.id)
+  end
+end
+
 local function on_start()
   for _, m in ipairs(METRICS) do metrics.describe(m[1], m[2], m[3]) end
   for _, r in ipairs({ "written", "retry", "failed", "unverified" }) do
@@ -616,61 +635,50 @@ return {
     { method = "GET", path = "/v1/connections", auth = "token",
       handler = function() return 200, { data = json.array(exports.connection_list()), next_cursor = json.null } end },
     { method = "GET", path = "/v1/connections/{id}", auth = "token",
-      handler = function(req) return 200, exports.connection_get(req.params.id) end },
+      handler = conn_route(200, "connection_get") },
     { method = "DELETE", path = "/v1/connections/{id}", auth = "token",
       handler = function(req) exports.connection_delete(req.params.id); return 204, "" end },
     { method = "POST", path = "/v1/connections/{id}/subsidiary", auth = "token",
-      handler = function(req) return 200, exports.connection_subsidiary(req.params.id, body(req)) end },
+      handler = conn_route(200, "connection_subsidiary", true) },
     { method = "POST", path = "/v1/connections/{id}/webhook-secret", auth = "token",
-      handler = function(req) return 200, exports.connection_secret(req.params.id, body(req)) end },
+      handler = conn_route(200, "connection_secret", true) },
     { method = "POST", path = "/v1/connections/{id}/api-key", auth = "token",
-      handler = function(req) return 200, exports.connection_api_key(req.params.id, body(req)) end },
+      handler = conn_route(200, "connection_api_key", true) },
     { method = "POST", path = "/v1/connections/{id}/import", auth = "token",
-      handler = function(req) return 202, exports.connection_import(req.params.id) end },
+      handler = conn_route(202, "connection_import") },
     { method = "PATCH", path = "/v1/connections/{id}", auth = "token",
-      handler = function(req) return 200, exports.connection_scope(req.params.id, body(req)) end },
+      handler = conn_route(200, "connection_scope", true) },
     { method = "POST", path = "/v1/connections/{id}/backfill", auth = "token",
       handler = function(req) return exports.connection_backfill(req.params.id, body(req), req.query) end },
     { method = "GET", path = "/v1/connections/{id}/backfill", auth = "token",
-      handler = function(req) return 200, exports.connection_backfills(req.params.id) end },
+      handler = conn_route(200, "connection_backfills") },
     { method = "GET", path = "/v1/connections/{id}/backfill/previews/{preview_id}", auth = "token",
       handler = function(req)
         return 200, exports.connection_backfill_preview(req.params.id, req.params.preview_id)
       end },
     { method = "POST", path = "/v1/connections/{id}/sync", auth = "token",
-      handler = function(req) return 202, exports.connection_sync(req.params.id) end },
+      handler = conn_route(202, "connection_sync") },
     { method = "POST", path = "/v1/connections/{id}/reconcile", auth = "token",
-      handler = function(req) return 202, exports.connection_reconcile(req.params.id) end },
+      handler = conn_route(202, "connection_reconcile") },
   },
   jobs = {
-    ["rillet.import"] = { run = sync.import, max_attempts = 1000, concurrency = 2,
-                          base_delay_ms = 1000, max_delay_ms = 300000 },
-    ["rillet.sweep"] = { run = sync.sweep, max_attempts = 1000, concurrency = 2,
-                         base_delay_ms = 1000, max_delay_ms = 300000 },
-    ["rillet.process_inbox"] = { run = sync.process_inbox, max_attempts = 1000, concurrency = 1,
-                                 base_delay_ms = 500, max_delay_ms = 60000 },
-    ["rillet.calculate"] = { run = writeback.calculate, max_attempts = 10, concurrency = 4,
-                             base_delay_ms = 500, max_delay_ms = 60000 },
+    ["rillet.import"] = job{ run = sync.import, concurrency = 2, max_delay_ms = 300000 },
+    ["rillet.sweep"] = job{ run = sync.sweep, concurrency = 2, max_delay_ms = 300000 },
+    ["rillet.process_inbox"] = job{ run = sync.process_inbox, base_delay_ms = 500 },
+    ["rillet.calculate"] = job{ run = writeback.calculate, max_attempts = 10, concurrency = 4, base_delay_ms = 500 },
     -- low priority: runs only while no live work is due (backfill.lua)
-    ["rillet.backfill"] = { run = backfill.run, max_attempts = 1000, concurrency = 1,
-                            base_delay_ms = 1000, max_delay_ms = 60000 },
+    ["rillet.backfill"] = job{ run = backfill.run },
     -- a backfill preview too large for one request (backfill.lua): reads the store only
-    ["rillet.backfill_preview"] = { run = backfill.run_preview, max_attempts = 100, concurrency = 1,
-                                    base_delay_ms = 1000, max_delay_ms = 60000 },
-    ["rillet.writeback"] = { run = writeback.writeback, max_attempts = 1000, concurrency = 8,
-                             base_delay_ms = 1000, max_delay_ms = 300000 },
+    ["rillet.backfill_preview"] = job{ run = backfill.run_preview, max_attempts = 100 },
+    ["rillet.writeback"] = job{ run = writeback.writeback, concurrency = 8, max_delay_ms = 300000 },
     -- bulk re-checks (region, product, customer, tax scope changes): BATCH documents a run
-    ["rillet.bulk"] = { run = bulk.run, max_attempts = 1000, concurrency = 1,
-                        base_delay_ms = 1000, max_delay_ms = 60000 },
+    ["rillet.bulk"] = job{ run = bulk.run },
     -- custom fields or the customer_data setting changed: every customer read again
-    ["rillet.customers_remap"] = { run = customers.remap, max_attempts = 100, concurrency = 1,
-                                   base_delay_ms = 1000, max_delay_ms = 60000 },
+    ["rillet.customers_remap"] = job{ run = customers.remap, max_attempts = 100 },
     -- the filing summary's kept sums: the rebuild after migration 0017 (or an operator's) and
     -- the check, a batch a run (filing_sums.lua)
-    ["rillet.filing_sums"] = { run = filing_sums.job(report_rows.filing_sums_sql), max_attempts = 100,
-                               concurrency = 1, base_delay_ms = 1000, max_delay_ms = 60000 },
-    ["rillet.reconcile"] = { run = reconcile.run, max_attempts = 1000, concurrency = 1,
-                             base_delay_ms = 1000, max_delay_ms = 300000 },
+    ["rillet.filing_sums"] = job{ run = filing_sums.job(report_rows.filing_sums_sql), max_attempts = 100 },
+    ["rillet.reconcile"] = job{ run = reconcile.run, max_delay_ms = 300000 },
   },
   -- secrets sealed with levy.crypto.seal, AAD = id .. ":" .. field (levy rotate-master-key)
   sealed = {

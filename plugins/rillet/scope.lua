@@ -59,6 +59,12 @@ M.LINE_AMOUNTS = { net = true, gross = true }
 
 local invalid = lutil.invalid
 
+-- The scope fields that take one of a set of names (the column has the field's name).
+local ENUMS = {
+  { field = "manual_tax", set = "MANUAL_POLICIES", message = "must be \"respect_manual\" or \"overwrite\"" },
+  { field = "line_amounts", set = "LINE_AMOUNTS", message = "must be \"net\" or \"gross\"" },
+}
+
 -- Validates the scope fields present in `body` (others are ignored here; callers refuse
 -- unknown fields). Returns { column = value } for the fields given.
 function M.parse(body)
@@ -77,19 +83,12 @@ function M.parse(body)
       cols[f] = b and 1 or 0
     end
   end
-  v = body.manual_tax
-  if v ~= nil then
-    if type(v) ~= "string" or not M.MANUAL_POLICIES[v] then
-      invalid("manual_tax", "must be \"respect_manual\" or \"overwrite\"")
+  for _, e in ipairs(ENUMS) do
+    v = body[e.field]
+    if v ~= nil then
+      if type(v) ~= "string" or not M[e.set][v] then invalid(e.field, e.message) end
+      cols[e.field] = v
     end
-    cols.manual_tax = v
-  end
-  v = body.line_amounts
-  if v ~= nil then
-    if type(v) ~= "string" or not M.LINE_AMOUNTS[v] then
-      invalid("line_amounts", "must be \"net\" or \"gross\"")
-    end
-    cols.line_amounts = v
   end
   return cols
 end

@@ -289,30 +289,26 @@ local function list_customers(req)
   return ok(200, db.list("customer", "customers", {}, gt, limit, cursor, true, sort_arg(req)))
 end
 
-local function create_customer(req)
+-- POST /customers (old nil) and PUT /customers/{id} (old: the stored customer): one body check,
+-- one write and its webhook (CREATED or UPDATED).
+local function save_customer(req, old)
   local b = parse_body(req)
   local errs = P.errors()
-  local c = docs.customer_from(b, errs, docs.uuid())
+  local c = docs.customer_from(b, errs, old and old.id or docs.uuid())
   errs.raise()
   store.transaction(function()
-    db.insert("customer", c)
-    hooks.emit_doc("CUSTOMER", "CREATED", c)
+    if old then db.update("customer", c) else db.insert("customer", c) end
+    hooks.emit_doc("CUSTOMER", old and "UPDATED" or "CREATED", c)
   end)
   return ok(200, c)
 end
 
+local function create_customer(req) return save_customer(req, nil) end
+
 local function update_customer(req)
   local old = db.row("customer", req.params.id)
   if not old then not_found("Customer", req.params.id) end
-  local b = parse_body(req)
-  local errs = P.errors()
-  local c = docs.customer_from(b, errs, old.id)
-  errs.raise()
-  store.transaction(function()
-    db.update("customer", c)
-    hooks.emit_doc("CUSTOMER", "UPDATED", c)
-  end)
-  return ok(200, c)
+  return save_customer(req, old)
 end
 
 local function delete_customer(req)
@@ -405,23 +401,25 @@ local function product_cols(p)
   return { status = p.status, currency = p.price and p.price.amount and p.price.amount.currency or nil }
 end
 
-local function create_product(req)
+-- POST /products (id nil: a new one) and PUT /products/{id}: one body check and one write.
+local function save_product(req, id)
   local b = parse_body(req)
   local errs = P.errors()
-  local p = docs.product_from(b, errs, docs.uuid())
+  local p = docs.product_from(b, errs, id or docs.uuid())
   errs.raise()
-  db.insert("product", p, product_cols(p), nil, nil, true)
+  if id then
+    db.update("product", p, product_cols(p), nil, true)
+  else
+    db.insert("product", p, product_cols(p), nil, nil, true)
+  end
   return ok(200, p)
 end
 
+local function create_product(req) return save_product(req, nil) end
+
 local function update_product(req)
   if not db.row("product", req.params.id) then not_found("Product", req.params.id) end
-  local b = parse_body(req)
-  local errs = P.errors()
-  local p = docs.product_from(b, errs, req.params.id)
-  errs.raise()
-  db.update("product", p, product_cols(p), nil, true)
-  return ok(200, p)
+  return save_product(req, req.params.id)
 end
 
 local function delete_product(req)

@@ -1,5 +1,5 @@
--- The simulator web UI (plugins cannot read files, so the page from web/index.html is
--- embedded here; regenerate with tests/e2e/sim/embed_ui.py after editing it).
+-- The simulator web UI: the one copy of its page (plugins cannot read files, so the page
+-- lives here, not beside it as an .html file). Edit it here; `GET /` and `GET /ui` serve it.
 local M = {}
 
 local PAGE = [==[

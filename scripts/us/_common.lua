@@ -193,6 +193,24 @@ function M.is_taxed(line)
   return line.taxes ~= nil and #line.taxes > 0
 end
 
+-- The lines of ctx that still carry tax (M.is_taxed) and pass match(line): the lines a rule's
+-- calculate(ctx) adjusts (e.g. `function(l) return l.tax_code == "clothing" end`).
+function M.taxed_lines(ctx, match)
+  local out = {}
+  for _, line in ipairs(ctx.lines) do
+    if match(line) and M.is_taxed(line) then
+      out[#out + 1] = line
+    end
+  end
+  return out
+end
+
+-- The magnitude of a line's unit price: a credit (negative amount) mirrors the sale it
+-- refunds, and the engine applies per-unit windows (unit_from, unit_to) to |amount|.
+function M.unit_magnitude(line)
+  return (line.unit_amount:gsub("^%-", ""))
+end
+
 -- True when the line's tax code is `code` or one of its refinements in the product taxonomy
 -- (ctx.lines[i].tax_code_parent, docs/rules.md section 2a): a rule that treats "general"
 -- goods specially treats "hardware" the same way.
@@ -204,20 +222,17 @@ end
 -- Massachusetts clothing: only the part of an item's price above $175 is taxed). Every tax
 -- entry of the line gets unit_from = amount (keeping a larger unit_from if one is set).
 function M.exempt_first(ctx, tax_code, amount)
-  for _, line in ipairs(ctx.lines) do
-    if line.tax_code == tax_code and M.is_taxed(line) then
-      for _, t in ipairs(line.taxes) do
-        if t.unit_from == nil or money.cmp(t.unit_from, amount) < 0 then
-          t.unit_from = amount
-        end
+  for _, line in ipairs(M.taxed_lines(ctx, function(l) return l.tax_code == tax_code end)) do
+    for _, t in ipairs(line.taxes) do
+      if t.unit_from == nil or money.cmp(t.unit_from, amount) < 0 then
+        t.unit_from = amount
       end
-      -- a credit mirrors the sale it refunds: compare the unit price's magnitude
-      if money.cmp((line.unit_amount:gsub("^%-", "")), amount) <= 0 then
-        line.taxes = {}
-        line.reason = "product_exempt"
-      else
-        line.reason = "partially_taxable"
-      end
+    end
+    if money.cmp(M.unit_magnitude(line), amount) <= 0 then
+      line.taxes = {}
+      line.reason = "product_exempt"
+    else
+      line.reason = "partially_taxable"
     end
   end
 end

@@ -13,10 +13,8 @@ local LUXURY_OVER = "1000.00"
 local LUXURY_RATE = "7.75"
 
 local function calculate(ctx)
-  for _, line in ipairs(ctx.lines) do
-    -- a credit mirrors the sale it refunds: compare the unit price's magnitude
-    local unit = (line.unit_amount:gsub("^%-", ""))
-    if line.tax_code == "clothing" and common.is_taxed(line) and money.cmp(unit, LUXURY_OVER) > 0 then
+  for _, line in ipairs(common.taxed_lines(ctx, function(l) return l.tax_code == "clothing" end)) do
+    if money.cmp(common.unit_magnitude(line), LUXURY_OVER) > 0 then
       for _, t in ipairs(line.taxes) do
         if t.level == "state" then
           t.percentage = LUXURY_RATE

@@ -13,12 +13,10 @@ local SURTAX_CAP = "5000.00"
 local ITEM_CODES = { general = true, clothing = true } -- tangible personal property sold per item
 
 local function calculate(ctx)
-  for _, line in ipairs(ctx.lines) do
-    if (ITEM_CODES[line.tax_code] or ITEM_CODES[line.tax_code_parent]) and common.is_taxed(line) then
-      for _, t in ipairs(line.taxes) do
-        if t.level ~= "state" then
-          t.unit_to = SURTAX_CAP
-        end
+  for _, line in ipairs(common.taxed_lines(ctx, function(l) return ITEM_CODES[l.tax_code] or ITEM_CODES[l.tax_code_parent] end)) do
+    for _, t in ipairs(line.taxes) do
+      if t.level ~= "state" then
+        t.unit_to = SURTAX_CAP
       end
     end
   end

@@ -37,11 +37,8 @@ end
 
 local function calculate(ctx)
   -- 1. Local clothing exemption where the locality enacted it.
-  for _, line in ipairs(ctx.lines) do
-    -- a credit mirrors the sale it refunds: compare the unit price's magnitude (as tn.lua)
-    local unit = (line.unit_amount:gsub("^%-", ""))
-    if line.tax_code == "clothing" and common.is_taxed(line)
-       and money.cmp(unit, clothing.THRESHOLD) < 0 then
+  for _, line in ipairs(common.taxed_lines(ctx, function(l) return l.tax_code == "clothing" end)) do
+    if money.cmp(common.unit_magnitude(line), clothing.THRESHOLD) < 0 then
       local loc = clothing.find(ctx.ship_to, ctx.date, line.taxes)
       filter(line, function(t)
         if t.level == "state" then

@@ -28,26 +28,22 @@ return common.state{
   -- a state single-article tax of 2.75% applies to the part from $1,600.01 to $3,200; the 7%
   -- state rate applies to the whole price.
   calculate = function(ctx)
-    for _, line in ipairs(ctx.lines) do
-      if (SINGLE_ARTICLE[line.tax_code] or SINGLE_ARTICLE[line.tax_code_parent]) and common.is_taxed(line) then
-        local state
-        for _, t in ipairs(line.taxes) do
-          if t.level == "state" then
-            state = t
-          else
-            t.unit_to = LOCAL_CAP
-          end
+    local single = function(l) return SINGLE_ARTICLE[l.tax_code] or SINGLE_ARTICLE[l.tax_code_parent] end
+    for _, line in ipairs(common.taxed_lines(ctx, single)) do
+      local state
+      for _, t in ipairs(line.taxes) do
+        if t.level == "state" then
+          state = t
+        else
+          t.unit_to = LOCAL_CAP
         end
-        -- a credit (negative amount) mirrors the sale it refunds: compare the unit price's
-        -- magnitude, the engine applies the caps to |amount| and negates
-        local unit = (line.unit_amount:gsub("^%-", ""))
-        if state and money.cmp(unit, LOCAL_CAP) > 0 then
-          line.taxes[#line.taxes + 1] = {
-            jurisdiction = "TENNESSEE SINGLE ARTICLE", level = "state", type = "SALES_TAX",
-            percentage = "2.75", fraction = state.fraction or "1",
-            unit_from = LOCAL_CAP, unit_to = ARTICLE_CAP,
-          }
-        end
+      end
+      if state and money.cmp(common.unit_magnitude(line), LOCAL_CAP) > 0 then
+        line.taxes[#line.taxes + 1] = {
+          jurisdiction = "TENNESSEE SINGLE ARTICLE", level = "state", type = "SALES_TAX",
+          percentage = "2.75", fraction = state.fraction or "1",
+          unit_from = LOCAL_CAP, unit_to = ARTICLE_CAP,
+        }
       end
     end
   end,

@@ -117,8 +117,75 @@ static void t_into(void)
 end:;
 }
 
-static const levy_test tests[] = {{"read", t_read},     {"large", t_large}, {"limits", t_limits},
-                                  {"errors", t_errors}, {"into", t_into},   {NULL, NULL}};
+/* levy_dir_each: each entry not starting with '.', as "dir/name" with its stat; lstat when
+ * nofollow; 0 for a folder that cannot be opened; the results summed */
+static uint64_t count_entry(void *ud, const char *path, const struct stat *st)
+{
+    int *kinds = ud;
+    const char *name = strrchr(path, '/') + 1;
+    if (strncmp(path, dir, strlen(dir)) != 0 || name[-1] != '/')
+        kinds[3]++;
+    if (S_ISREG(st->st_mode))
+        kinds[0]++;
+    else if (S_ISDIR(st->st_mode))
+        kinds[1]++;
+    else if (S_ISLNK(st->st_mode))
+        kinds[2]++;
+    return 10;
+}
+
+static void t_dir_each(void)
+{
+    char top[300], p[400];
+    snprintf(top, sizeof top, "%s/walk", dir);
+    CHECK_EQ_INT(mkdir(top, 0700), 0);
+    const char *files[] = {"a", "b", ".hidden"};
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(files); i++) {
+        snprintf(p, sizeof p, "%s/%s", top, files[i]);
+        FILE *f = fopen(p, "w");
+        CHECK(f != NULL);
+        fclose(f);
+    }
+    snprintf(p, sizeof p, "%s/sub", top);
+    CHECK_EQ_INT(mkdir(p, 0700), 0);
+    snprintf(p, sizeof p, "%s/link", top);
+    CHECK_EQ_INT(symlink("a", p), 0);
+    int kinds[4] = {0};
+    CHECK_EQ_INT(levy_dir_each(top, 0, count_entry, kinds), 40); /* a, b, sub, link: not .hidden */
+    CHECK_EQ_INT(kinds[0], 3);                                   /* the link followed: a file */
+    CHECK_EQ_INT(kinds[1], 1);
+    CHECK_EQ_INT(kinds[3], 0);
+    memset(kinds, 0, sizeof kinds);
+    CHECK_EQ_INT(levy_dir_each(top, 1, count_entry, kinds), 40);
+    CHECK_EQ_INT(kinds[0], 2);
+    CHECK_EQ_INT(kinds[2], 1); /* nofollow: the link as a link */
+    snprintf(p, sizeof p, "%s/missing", top);
+    CHECK_EQ_INT(levy_dir_each(p, 0, count_entry, kinds), 0);
+end:;
+}
+
+/* levy_mkdir_p: parents made, an existing folder fine, a file in the way an error */
+static void t_mkdir_p(void)
+{
+    char p[400];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/m/n/o", dir);
+    CHECK_EQ_INT(levy_mkdir_p(p, 0700), 0);
+    CHECK(stat(p, &st) == 0 && S_ISDIR(st.st_mode));
+    CHECK_EQ_INT(st.st_mode & 0777, 0700);
+    CHECK_EQ_INT(levy_mkdir_p(p, 0700), 0);
+    snprintf(p, sizeof p, "%s/m/file", dir);
+    FILE *f = fopen(p, "w");
+    CHECK(f != NULL);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/m/file/x", dir);
+    CHECK_EQ_INT(levy_mkdir_p(p, 0700), -1);
+end:;
+}
+
+static const levy_test tests[] = {
+    {"read", t_read}, {"large", t_large},       {"limits", t_limits},   {"errors", t_errors},
+    {"into", t_into}, {"dir_each", t_dir_each}, {"mkdir_p", t_mkdir_p}, {NULL, NULL}};
 
 int main(int argc, char **argv)
 {

@@ -9,11 +9,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
+
 #include "gen.h"
 #include "harness.h"
 #include "config.h"
 #include "host/host.h"
 #include "http/gate.h"
+#include "http/server.h"
 
 static void t_canonical(void)
 {
@@ -280,10 +283,28 @@ static void t_gate(void)
 end:;
 }
 
+/* levy_http_json_str is the one JSON string escaper (levy_json_escape): a control character
+ * escaped as JSON names it, DEL escaped, ill-formed UTF-8 replaced by U+FFFD (a body levy
+ * sends is valid JSON and UTF-8), valid UTF-8 kept. */
+static void t_json_str(void)
+{
+    struct evbuffer *b = evbuffer_new();
+    char out[128] = "";
+    CHECK(b != NULL);
+    levy_http_json_str(b, "a\"b\\\n\b\f\x01\x7f \xc3\xa9 \xff.");
+    size_t n = evbuffer_get_length(b);
+    CHECK(n < sizeof out);
+    evbuffer_remove(b, out, n);
+    CHECK_EQ_STR(out, "\"a\\\"b\\\\\\n\\b\\f\\u0001\\u007f \xc3\xa9 \xef\xbf\xbd.\"");
+end:
+    if (b)
+        evbuffer_free(b);
+}
+
 static const levy_test tests[] = {
-    {"gate", t_gate},       {"canonical", t_canonical},
-    {"refused", t_refused}, {"route_table", t_route_table},
-    {NULL, NULL},
+    {"gate", t_gate},         {"canonical", t_canonical},
+    {"refused", t_refused},   {"route_table", t_route_table},
+    {"json_str", t_json_str}, {NULL, NULL},
 };
 
 LEVY_TEST_MAIN(tests)
