@@ -409,7 +409,7 @@ static int file_seg(const char *s)
 }
 
 typedef struct dfile {
-    char dir[72], name[72];
+    char dir[72], name[72]; /* file_seg names: at most 64 characters */
     long long mtime;
 } dfile;
 
@@ -459,8 +459,9 @@ static int list_data_files(const char *data_dir, dfile **out, int *n, levy_err *
                 *out = nf;
             }
             dfile *x = &(*out)[(*n)++];
-            snprintf(x->dir, sizeof x->dir, "%s", e->d_name);
-            snprintf(x->name, sizeof x->name, "%s", g->d_name);
+            /* file_seg: at most 64 characters, so both fit with their NUL */
+            memcpy(x->dir, e->d_name, strlen(e->d_name) + 1);
+            memcpy(x->name, g->d_name, strlen(g->d_name) + 1);
             x->mtime = (long long)st.st_mtime;
         }
         closedir(f);
