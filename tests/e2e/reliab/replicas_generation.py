@@ -14,7 +14,9 @@ stopped with SIGSTOP at the time, so which replica runs a job is decided, not ra
     calculation is recorded with its generation, its write-back recorded as superseded,
     nothing sent to Rillet (the simulator counts one tax write; the document keeps r1's tax);
   - the invoice changes while r1 is stopped: r2's calculation of it waits (nothing stored, nothing
-    written) until r1, continued, calculates and writes the new content on the newer rate;
+    written) until r1, continued, calculates and writes the new content on the newer rate; while
+    it waits the document's last_error says so, r2 logs one WARN line and counts one document in
+    levy_documents_waiting_generation_total however often the job retries;
   - r2 reloads onto the same content: it gets seq 2 too (not a newer one), the window closes;
   - a replica stopped gracefully leaves the list.
 No timing assertions: every wait polls a state.
@@ -259,6 +261,27 @@ def main():
         check("r2's calculation of the changed document waits for the newer generation",
               wait_for(waiting, 90, 0.3),
               sql("SELECT kind, key, state, last_error FROM jobs WHERE state <> 'done'"))
+        # visible while it waits (once per document, not per 5 s retry): the reason on the
+        # document (API last_error, the Documents page), a WARN line, a counter in /metrics
+        def run_at():
+            r = sql("SELECT run_at FROM jobs WHERE kind = 'rillet.calculate' AND key = 'invoice:%s' "
+                    "AND state = 'queued'" % iid)
+            return int(r[0][0]) if r else None
+        for n in (1, 2):
+            ra = run_at()
+            check("the waiting job is retried (%d)" % n,
+                  wait_for(lambda: run_at() is not None and run_at() != ra, 90, 0.3), (ra, run_at()))
+        st, d, text, _ = env.L("GET", "/v1/invoices/" + iid)
+        check("the document's last_error says it waits for a replica on the newer rules",
+              st == 200 and ((d or {}).get("last_error") or "").startswith("waiting for a replica on the newer rules")
+              and "serves generation 1" in d["last_error"], text[:600])
+        warns = [ln for ln in tail(reps["r2"]["log"], 200000).splitlines()
+                 if "WARN" in ln and "waits for a replica on the newer rules" in ln]
+        check("one WARN line for the document on r2, not one per retry", len(warns) == 1, warns)
+        st, _, mtext, _ = env.L("GET", "/metrics")
+        check("r2's /metrics counts one document waiting for the newer generation",
+              "levy_documents_waiting_generation_total 1" in (mtext or ""),
+              [ln for ln in (mtext or "").splitlines() if "waiting_generation" in ln])
         check("r2 stored no calculation of it, wrote nothing",
               len(sql("SELECT id FROM calculations WHERE doc_id = '%s'" % iid)) == ncalc and sim_tax()[1] == 1,
               (sql("SELECT id, total_tax FROM calculations WHERE doc_id = '%s'" % iid), sim_tax()))
@@ -269,6 +292,9 @@ def main():
               wait_for(lambda: sim_tax() == ("170.00", 2), 120, 0.3), sim_tax())
         os.kill(reps["r2"]["proc"].pid, signal.SIGCONT)
         check("both replicas settle again", wait_for(idle, 60, 0.3))
+        st, d, text, _ = env.L("GET", "/v1/invoices/" + iid)
+        check("the newer generation's calculation cleared the waiting reason",
+              st == 200 and not (d or {}).get("last_error"), text[:600])
         check("still two tax writes after both ran", sim_tax() == ("170.00", 2), sim_tax())
 
         # r2 catches up: the same content keeps seq 2 (not a newer one), the window closes
