@@ -287,13 +287,14 @@ if(LEVY_PG_INITDB)
   levy_reliab_test(reliab_replicas3 replicas 300 26360 3)
   # Hot reload per replica (issue 22): one replica reloaded onto a newer Texas rate, the other
   # not; GET /admin/generation shows the mixed window; the older generation's recalculation is
-  # recorded and its write-back superseded: Rillet keeps the newer tax, written once. Ports
-  # 27000-27009.
+  # recorded and its write-back superseded: Rillet keeps the newer tax, written once; a changed
+  # document waits for the newer generation, visibly (last_error, one WARN line, a counter).
+  # Over replica_rig.py (its proxy pinned to the active replica). Ports 27000-27009.
   levy_reliab_test(reliab_replicas_generation replicas_generation 300 27000)
   # tests/e2e/reliab/replicas_ha.py over replica_rig.py (the cluster, the simulator, N replicas,
   # the round-robin proxy): PostgreSQL stopped and started under a webhook + API burst (503 +
   # Retry-After in the gap, never 500 nor a hang; replicas reconnect; every acknowledged delivery
-  # once, every tax write once), kill -9 of a replica with write-backs in flight (each tax written
+  # once, every tax write once; a schedule task's failure logged once per outage, not per tick), kill -9 of a replica with write-backs in flight (each tax written
   # once, its leased jobs reclaimed), and one Rillet request budget across three replicas (never
   # more than the budget in any 60 s at the simulator). Ports 26500-26559.
   levy_reliab_test(reliab_pg_restart replicas_ha 300 26500 pg_restart)

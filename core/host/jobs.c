@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <lauxlib.h>
@@ -28,7 +29,22 @@ typedef struct sched_entry {
     char name[96];
     char plugin[64];
     struct levy_schedules *set;
+    /* failing since the last success: the first failure is logged at ERROR, then at most one
+     * line a minute (SCHED_ERR_EVERY_MS, with the count of the ones not logged) until the task
+     * succeeds again (an INFO line). A database outage otherwise logs every task every tick. */
+    long failures;  /* consecutive failed runs */
+    long unlogged;  /* failed runs since the last ERROR line */
+    int64_t err_at; /* monotonic ms of the last ERROR line */
 } sched_entry;
+
+#define SCHED_ERR_EVERY_MS 60000
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* One set per generation's schedule list; referenced by the host (until stopped) and by
  * each running task, so a reload during a task frees it when the task ends. */
@@ -50,8 +66,29 @@ static void sched_done(levy_call *call, int status, int nres)
 {
     (void)nres;
     sched_entry *e = call->ud;
-    if (status != LUA_OK)
-        levy_call_log_error(call, "schedule");
+    if (status != LUA_OK) {
+        int64_t now = mono_ms();
+        e->failures++;
+        if (e->failures == 1 || now - e->err_at >= SCHED_ERR_EVERY_MS) {
+            char what[200];
+            if (e->failures == 1)
+                snprintf(what, sizeof what, "schedule %s", e->name);
+            else
+                snprintf(what, sizeof what,
+                         "schedule %s (still failing: %ld failed run(s) in a row, %ld not logged "
+                         "since the last line)",
+                         e->name, e->failures, e->unlogged);
+            levy_call_log_error(call, what);
+            e->err_at = now;
+            e->unlogged = 0;
+        } else {
+            e->unlogged++;
+        }
+    } else if (e->failures) {
+        hlog_src(HLOG_INFO, e->plugin[0] ? e->plugin : "core",
+                 "schedule %s succeeds again after %ld failed run(s)", e->name, e->failures);
+        e->failures = e->unlogged = 0;
+    }
     e->running = 0;
     set_unref(e->set);
 }

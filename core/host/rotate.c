@@ -13,8 +13,10 @@
 #include <openssl/crypto.h>
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "crypto/crypto.h"
 #include "file.h"
+#include "host/genreg.h"
 #include "host/rotate.h"
 #include "lua/sandbox.h"
 #include "store/store.h"
@@ -1045,6 +1047,21 @@ static int pg_other_levys(levy_store *st, long *count, char *from, size_t cap, l
     return rc;
 }
 
+/* The replicas whose heartbeat row (table replicas, written every LEVY_GENREG_BEAT_S by each
+ * serving replica, deleted at a graceful stop) was seen within LEVY_GENREG_LIVE_S: their ids
+ * and how long ago, for the refusal. This catches a replica pg_other_levys cannot see (a URL
+ * setting its own application_name) or one between two reconnects. */
+static int pg_live_replicas(levy_store *st, char *ids, size_t cap, levy_err *err)
+{
+    char sql[400];
+    int64_t now = levy_clock_now_ms();
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(string_agg(id || ' (last seen ' || ((%lld - last_seen_ms) / 1000) "
+             "|| ' s ago)', ', ' ORDER BY id), '') FROM replicas WHERE last_seen_ms >= %lld",
+             (long long)now, (long long)(now - (int64_t)LEVY_GENREG_LIVE_S * 1000));
+    return pg_text(st, sql, NULL, ids, cap, err);
+}
+
 /* rotate-master-key on a PostgreSQL store: every replica stopped (the data dir's lock for
  * this host; for the others, no other levy connection to the database, and the migrations'
  * advisory lock held throughout, so a replica starting meanwhile waits at its migrations and
@@ -1106,6 +1123,18 @@ static int rotate_pg(levy_config *cfg, levy_rotate_build_fn build, levy_err *err
                           "calc) is running. Stop every replica first: one still serving with "
                           "the old key could not open the re-sealed secrets; nothing was changed",
                           others, levy_store_path(st), from);
+        goto done;
+    }
+    if ((rc = pg_live_replicas(st, from, sizeof from, err)) != LEVY_OK)
+        goto done;
+    if (from[0]) {
+        rc = levy_err_set(err, LEVY_ECONFLICT, "replicas_live",
+                          "replica %s: a heartbeat in %s within the last %d s, so it may still "
+                          "serve. Stop every replica first: one still serving with the old key "
+                          "could not open the re-sealed secrets (a replica killed without a "
+                          "graceful stop counts as live for %d s after its last heartbeat); "
+                          "nothing was changed",
+                          from, levy_store_path(st), LEVY_GENREG_LIVE_S, LEVY_GENREG_LIVE_S);
         goto done;
     }
     if ((rc = levy_crypto_master_key_load(dir, old_key, err)) != LEVY_OK ||

@@ -7,7 +7,8 @@
  * commit; levy_rotate_recover (every start) renames master.key.new over master.key when
  * its fingerprint is the committed one, and deletes it otherwise.
  * On PostgreSQL (cfg->database, issue 22) the store is shared: the rotation refuses while any
- * other levy is connected to the database (pg_stat_activity, application_name "levy") or the
+ * other levy is connected to the database (pg_stat_activity, application_name "levy"), a
+ * replica's heartbeat row (table replicas) was seen within LEVY_GENREG_LIVE_S, or the
  * data dir is locked, holds the migrations' advisory lock throughout, and the start-up check
  * (levy_rotate_verify_key) settles master.key.new against the database's fingerprint instead
  * of levy_rotate_recover (which reads DATA_DIR/levy.db). */

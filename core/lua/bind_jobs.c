@@ -57,6 +57,7 @@ static int l_enqueue(lua_State *L)
     lua_getfield(L, 1, "delay_ms");     /* 5 */
     lua_getfield(L, 1, "max_attempts"); /* 6 */
     lua_getfield(L, 1, "skip_backoff"); /* 7 */
+    lua_getfield(L, 1, "keep_payload"); /* 8 */
     if (lua_type(L, 2) != LUA_TSTRING)
         luaL_error(L, "levy.jobs.enqueue: kind (a string) is required");
     const char *kind = lua_tostring(L, 2);
@@ -86,7 +87,8 @@ static int l_enqueue(lua_State *L)
     levy_store *st = get_store(L);
     char id[LEVY_JOB_ID_MAX];
     levy_err err = {0};
-    int flags = lua_toboolean(L, 7) ? LEVY_JOB_SKIP_BACKOFF : 0;
+    int flags = (lua_toboolean(L, 7) ? LEVY_JOB_SKIP_BACKOFF : 0) |
+                (lua_toboolean(L, 8) ? LEVY_JOB_KEEP_PAYLOAD : 0);
     if (levy_jobs_enqueue_flags(st, kind, key, payload, levy_clock_now_ms() + (int64_t)delay,
                                 (int)max_attempts, flags, id, &err) != LEVY_OK)
         return raise_err(L, &err, "levy.jobs.enqueue");

@@ -129,13 +129,15 @@ static int enqueue(levy_store *st, const char *kind, const char *key, const char
      * instead of both reading "none queued" and both inserting. On a conflict the queued job
      * keeps its id; its run_at moves earlier only when no retry of the runner set it (a job
      * backing off, last_error set, keeps its back-off: new work does not defeat it), unless
-     * the caller asks for it (LEVY_JOB_SKIP_BACKOFF: a user's explicit "now"). */
+     * the caller asks for it (LEVY_JOB_SKIP_BACKOFF: a user's explicit "now"); its payload is
+     * replaced unless the caller asks to keep it (LEVY_JOB_KEEP_PAYLOAD). */
     levy_stmt *s =
         prep(st,
              "INSERT INTO jobs(id, kind, key, payload, state, attempts, max_attempts, run_at, "
              "created_at, updated_at) VALUES (?1,?2,?3,?4,'queued',0,?5,?6,?7,?7) "
              "ON CONFLICT (kind, key) WHERE state = 'queued' AND key IS NOT NULL DO UPDATE SET "
-             "payload=excluded.payload, max_attempts=excluded.max_attempts, "
+             "payload=CASE WHEN ?9 = 1 THEN jobs.payload ELSE excluded.payload END, "
+             "max_attempts=excluded.max_attempts, "
              "updated_at=excluded.updated_at, run_at=CASE WHEN (jobs.last_error IS NULL OR "
              "?8 = 1) AND excluded.run_at < jobs.run_at THEN excluded.run_at ELSE jobs.run_at END "
              "RETURNING id",
@@ -152,6 +154,7 @@ static int enqueue(levy_store *st, const char *kind, const char *key, const char
     levy_stmt_bind_int64(s, 6, run_at_ms);
     levy_stmt_bind_int64(s, 7, now);
     levy_stmt_bind_int64(s, 8, (flags & LEVY_JOB_SKIP_BACKOFF) ? 1 : 0);
+    levy_stmt_bind_int64(s, 9, (flags & LEVY_JOB_KEEP_PAYLOAD) ? 1 : 0);
     rc = levy_stmt_step(s, err);
     if (rc == LEVY_STMT_ROW) {
         snprintf(id_out, LEVY_JOB_ID_MAX, "%s", levy_stmt_column_text(s, 0));
@@ -179,7 +182,7 @@ int levy_jobs_enqueue_flags(levy_store *st, const char *kind, const char *key,
                             int flags, char id_out[LEVY_JOB_ID_MAX], levy_err *err)
 {
     return enqueue(st, kind, key, payload_json, run_at_ms, max_attempts, id_out,
-                   ENQ_NOTIFY | (flags & LEVY_JOB_SKIP_BACKOFF), err);
+                   ENQ_NOTIFY | (flags & (LEVY_JOB_SKIP_BACKOFF | LEVY_JOB_KEEP_PAYLOAD)), err);
 }
 
 int levy_jobs_enqueue_quiet(levy_store *st, const char *kind, const char *key,

@@ -74,6 +74,10 @@ int levy_jobs_enqueue(levy_store *st, const char *kind, const char *key, const c
  * even while it is backing off (attempts kept): a user's explicit "do it now" (the Rillet
  * connection's Sync now / Import), never new work arriving on its own. */
 #define LEVY_JOB_SKIP_BACKOFF 1
+/* LEVY_JOB_KEEP_PAYLOAD: a queued job of the key keeps its own payload (the enqueue only asks
+ * for one more run; its run_at moves as above). Scheduled work that must not overwrite what a
+ * user's queued request asked for (the schedule tick's sweep vs a queued Sync now). */
+#define LEVY_JOB_KEEP_PAYLOAD 2
 int levy_jobs_enqueue_flags(levy_store *st, const char *kind, const char *key,
                             const char *payload_json, int64_t run_at_ms, int max_attempts,
                             int flags, char id_out[LEVY_JOB_ID_MAX], levy_err *err);

@@ -574,6 +574,9 @@ local METRICS = {
   { "levy_reconciliation_last_drift", "gauge", "Differences the last finished reconciliation run of each " ..
     "connection found." },
   { "levy_connection_health", "gauge", "1 for the health state each connection is in, 0 for the others." },
+  { "levy_documents_waiting_generation_total", "counter", "Documents that began waiting for a replica on " ..
+    "the newer rules: a newer generation calculated them, they changed since, and only replicas on an " ..
+    "older generation ran their calculation (a rollout stuck half-way)." },
   { "levy_inbox_pruned_total", "counter", "Processed webhook bodies deleted from the inbox after the retention." },
 }
 
@@ -601,6 +604,7 @@ local function on_start()
   for _, r in ipairs({ "written", "retry", "failed", "unverified" }) do
     metrics.inc("levy_writebacks_total", { result = r }, 0)
   end
+  metrics.inc("levy_documents_waiting_generation_total", {}, 0)
   reconcile.publish_drift()
   filing_sums.on_start()
 end

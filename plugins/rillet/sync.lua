@@ -362,8 +362,11 @@ function M.tick()
   for _, r in ipairs(store.rows([[SELECT id, last_sync_ms FROM connections WHERE deleted_at IS NULL
       AND status IN ('connected', 'error') AND import_state = 'done' AND api_key_sealed IS NOT NULL]])) do
     if not r.last_sync_ms or now - r.last_sync_ms >= sweep_minutes(api, r.id) * 60000 then
-      -- asked_ms: a sweep that completes after this moment covers the interval (see M.sweep)
-      jobs.enqueue { kind = "rillet.sweep", key = r.id, payload = { connection_id = r.id, asked_ms = now } }
+      -- asked_ms: a sweep that completes after this moment covers the interval (see M.sweep).
+      -- keep_payload: a sweep already queued keeps what it was asked with -- a user's Sync now
+      -- (products = true, no asked_ms: never skipped as covered) must not become this tick's
+      jobs.enqueue { kind = "rillet.sweep", key = r.id, payload = { connection_id = r.id, asked_ms = now },
+                     keep_payload = true }
     end
   end
   -- a failed import is not terminal (issue 17): once a sweep interval has passed it resumes

@@ -34,6 +34,35 @@ M.GENERATION_WAIT_MS = 5000
 
 local nn = lutil.nn
 
+-- The reason a document waiting for a replica on the newer generation shows (last_error: the
+-- API's `last_error`, the Documents page), until a calculation on the newer rules clears it.
+M.GENERATION_WAIT_REASON = "waiting for a replica on the newer rules"
+
+-- A document a newer generation calculated changed since, and this replica serves an older
+-- one: nothing is decided here, the job waits (M.GENERATION_WAIT_MS, no attempt counted) for
+-- a replica on the newer generation. Made visible once per wait: the reason on the document,
+-- and at its first wait a WARN line and levy_documents_waiting_generation_total (a rollout
+-- stuck half-way would otherwise wait forever in silence: only older replicas run).
+local function wait_generation(T, doc_type, row, newer_seq, seq)
+  local msg = M.GENERATION_WAIT_REASON .. ": the document changed since generation " ..
+    tostring(newer_seq) .. " calculated it, and this replica serves generation " .. tostring(seq) ..
+    " (GET /admin/generation lists what each replica serves)"
+  local prev = type(row.last_error) == "string" and row.last_error or ""
+  if prev ~= msg then
+    store.exec("UPDATE " .. T.table .. " SET last_error = ? WHERE id = ?", msg, row.id)
+  end
+  if prev:sub(1, #M.GENERATION_WAIT_REASON) ~= M.GENERATION_WAIT_REASON then
+    metrics.inc("levy_documents_waiting_generation_total", {})
+    log.warn("rillet document waits for a replica on the newer rules: a newer generation calculated it, " ..
+      "it changed since, and this replica serves an older generation (finish the rollout or reload: " ..
+      "GET /admin/generation)", { document = row.id, doc_type = doc_type, generation_seq = seq,
+        newer_seq = newer_seq })
+  end
+  return jobs.retry(M.GENERATION_WAIT_MS, "document changed since generation " .. tostring(newer_seq) ..
+    "'s calculation; this replica serves generation " .. tostring(seq) ..
+    ": waiting for a replica on the newer generation")
+end
+
 -- Full jitter: random(0, min(max, base * 2^attempt)), the job runner's own backoff.
 function M.backoff_ms(attempt)
   return jobs.backoff_ms(attempt, M.BASE_DELAY_MS, M.MAX_DELAY_MS)
@@ -251,9 +280,7 @@ function M.calculate(job)
     -- a newer generation calculated this document, and it changed since: this replica's older
     -- rules must not decide it. Nothing is stored; the job waits for a replica on the newer
     -- generation (any replica may claim it) or for this one's reload
-    return jobs.retry(M.GENERATION_WAIT_MS, "document changed since generation " ..
-      tostring(pre.generation_seq) .. "'s calculation; this replica serves generation " ..
-      tostring(gen.seq) .. ": waiting for a replica on the newer generation")
+    return wait_generation(T, doc_type, row, pre.generation_seq, gen.seq)
   end
   local api = docs.api()
   if not api then error("api plugin not loaded") end
@@ -352,9 +379,7 @@ function M.calculate(job)
     if older.newer.fingerprint ~= fp then
       -- the document changed since the newer generation calculated it: it needs a calculation
       -- of what levy holds now on the newer rules -- another replica, or this one once reloaded
-      return jobs.retry(M.GENERATION_WAIT_MS, "document changed since generation " ..
-        tostring(older.newer.generation_seq) .. "'s calculation; this replica serves generation " ..
-        tostring(gen.seq) .. ": waiting for a replica on the newer generation")
+      return wait_generation(T, doc_type, row, older.newer.generation_seq, gen.seq)
     end
   end
 end

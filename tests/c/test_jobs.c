@@ -481,7 +481,49 @@ static void t_backoff(void)
 end:;
 }
 
+/* LEVY_JOB_KEEP_PAYLOAD (issue 22, the schedule tick vs a queued Sync now): an enqueue of a
+ * queued key keeps the queued job's payload (its run_at still moves earlier); without a queued
+ * job it inserts its own payload; a later plain enqueue replaces the payload as before. */
+static void t_keep_payload(void)
+{
+    levy_store *st = open_store();
+    char a[LEVY_JOB_ID_MAX], b[LEVY_JOB_ID_MAX];
+    levy_job out[2];
+    int n = 0;
+    levy_err e = {0};
+    CHECK_EQ_INT(
+        levy_jobs_enqueue(st, "sw", "c1", "{\"products\":true}", fake_now + 5000, 0, a, &e),
+        LEVY_OK);
+    CHECK_EQ_INT(levy_jobs_enqueue_flags(st, "sw", "c1", "{\"asked_ms\":7}", fake_now, 0,
+                                         LEVY_JOB_KEEP_PAYLOAD, b, &e),
+                 LEVY_OK);
+    CHECK_EQ_STR(b, a);
+    CHECK_EQ_INT(job_run_at(st, a), fake_now);
+    CHECK_EQ_INT(levy_jobs_claim(st, "sw", fake_now, 2, out, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_STR(out[0].payload, "{\"products\":true}");
+    CHECK_EQ_INT(levy_jobs_done(st, a, &e), LEVY_OK);
+    levy_jobs_free(out, n);
+    n = 0;
+    /* nothing queued: the flag's own payload */
+    CHECK_EQ_INT(levy_jobs_enqueue_flags(st, "sw", "c1", "{\"asked_ms\":8}", fake_now, 0,
+                                         LEVY_JOB_KEEP_PAYLOAD, a, &e),
+                 LEVY_OK);
+    /* a plain enqueue still replaces it */
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "sw", "c1", "{\"products\":true}", fake_now, 0, b, &e),
+                 LEVY_OK);
+    CHECK_EQ_STR(b, a);
+    CHECK_EQ_INT(levy_jobs_claim(st, "sw", fake_now, 2, out, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_STR(out[0].payload, "{\"products\":true}");
+end:
+    levy_jobs_free(out, n);
+    levy_store_close(st);
+    levy_clock_set(NULL, NULL);
+}
+
 static const levy_test tests[] = {{"enqueue_dedupe", t_enqueue_dedupe},
+                                  {"keep_payload", t_keep_payload},
                                   {"claim_order_and_due", t_claim_order_and_due},
                                   {"claim_kind_behind_backlog", t_claim_kind_behind_backlog},
                                   {"retry_dead_after_max", t_retry_dead_after_max},

@@ -6,8 +6,9 @@ each with its own data dir holding the same master.key (no LEVY_MASTER_KEY):
   1. connect through a (the Rillet API key and the webhook signing token sealed in
      rillet's connections table);
   2. rotate with a serving its data dir -> refused ("stop every replica"), nothing changed;
-  3. a stopped, b still serving -> refused (another levy connected to the database), nothing
-     changed;
+  3. a stopped, b still serving -> refused, nothing changed; b's URL sets its own
+     application_name ("other"), which hides it from pg_stat_activity's application_name=levy,
+     so the refusal comes from b's heartbeat row in the replicas table and names replica b;
   4. both stopped -> exit 0, both sealed values re-sealed (their text changed), meta's key
      fingerprint replaced, master.key.prev kept;
   5. b with the old key refuses to start (fingerprint); with the new key copied it starts;
@@ -56,8 +57,10 @@ def main():
             port = base + 2 + (0 if rid == "a" else 1)
             d = os.path.join(tmp, rid)
             log = os.path.join(tmp, rid + ".log")
+            # b names itself to PostgreSQL as "other": the rotation must still see it
+            rurl = url + ("&" if "?" in url else "?") + "application_name=other" if rid == "b" else url
             p = start(levy_cmd(levy, port, d, env.token, env.sim_url, src, extra=["--replica-id", rid]), log,
-                      {"LEVY_DATABASE_URL": url}, keep_levy_env=False)
+                      {"LEVY_DATABASE_URL": rurl}, keep_levy_env=False)
             reps[rid] = {"port": port, "proc": p, "log": log, "dir": d}
             if not expect_up:
                 return wait_for(lambda: p.poll() is not None, 60)
@@ -96,8 +99,11 @@ def main():
         # 3. b still connected
         stop(reps["a"]["proc"])
         r = rotate()
-        check("rotate while b serves the database: refused, naming the other levy connection",
-              r.returncode == 1 and "other levy connection" in r.stderr, (r.returncode, r.stdout, r.stderr))
+        check("b connects as application_name=other",
+              sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'other'")[0][0] != "0")
+        check("rotate while b serves the database under application_name=other: refused, naming replica b "
+              "from its heartbeat row", r.returncode == 1 and "replica b (last seen" in r.stderr,
+              (r.returncode, r.stdout, r.stderr))
         check("nothing changed by the refusals", sealed() == before and fingerprint() == fp0)
         # 4. all stopped
         stop(reps["b"]["proc"])

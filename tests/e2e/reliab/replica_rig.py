@@ -1,16 +1,19 @@
 """Issue 22: N `levy serve` replicas on one throwaway PostgreSQL behind a round-robin proxy.
 
-Shared by the replica tests (replicas_ha.py): tests/pg/cluster.sh's cluster, the simulator,
+Shared by the replica tests (replicas_ha.py, replicas_generation.py): tests/pg/cluster.sh's cluster, the simulator,
 N replicas sharing the database and the master key (LEVY_MASTER_KEY), each with its own
 --replica-id and data dir, and a small round-robin HTTP proxy that is the one URL levy
 publishes (--public-url): a replica that refuses the connection is skipped, as a load
 balancer's health check would; one that dies mid-request answers 502 (not acknowledged).
+With rig.active set to a replica id, the proxy sends everything to that replica instead (a
+test that decides which replica runs what, the others stopped with SIGSTOP).
 Ports BASE..BASE+9: BASE the cluster, BASE+1 the simulator, BASE+2.. the replicas, BASE+9
 the proxy."""
 import base64
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -42,6 +45,7 @@ class Rig:
         self.proxy = None
         self.url = None
         self.served = {}
+        self.active = None  # a replica id: the proxy forwards only to it
         self.lock = threading.Lock()
 
     # -- the database
@@ -76,7 +80,7 @@ class Rig:
         p = start(levy_cmd(self.levy, port, os.path.join(self.tmp, rid), self.env.token, self.env.sim_url,
                            self.src, extra=["--replica-id", rid, "--public-url", self.proxy_url]),
                   log, e, keep_levy_env=False)
-        r = {"id": rid, "port": port, "proc": p, "log": log}
+        r = {"id": rid, "port": port, "proc": p, "log": log, "dir": os.path.join(self.tmp, rid)}
         if i < len(self.reps):
             self.reps[i] = r
         else:
@@ -92,6 +96,10 @@ class Rig:
             stop(r["proc"])
         return all([self.start_replica(i, extra_env) for i in range(len(self.reps))])
 
+    def rep(self, rid):
+        """The replica dict of id rid (its current process after a restart)."""
+        return next(r for r in self.reps if r["id"] == rid)
+
     def healthz(self, r):
         return req("GET", "http://127.0.0.1:%d/healthz" % r["port"], timeout=5)
 
@@ -99,6 +107,16 @@ class Rig:
     def _handle(self, h):
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else None
+        if self.active:
+            try:
+                st, hdrs, data = common.proxy_forward(h, self.rep(self.active)["port"], body)
+            except OSError:
+                common.proxy_reply(h, 502, [], b'{"error":{"code":"bad_gateway","message":"upstream"}}')
+                return
+            with self.lock:
+                self.served[self.active] += 1
+            common.proxy_reply(h, st, hdrs, data)
+            return
         with self.lock:
             start_at = self.rr
             self.rr = (self.rr + 1) % len(self.reps)
@@ -141,6 +159,8 @@ class Rig:
         if self.proxy:
             self.proxy.shutdown()
         for r in self.reps:
+            if r["proc"].poll() is None:
+                os.kill(r["proc"].pid, signal.SIGCONT)  # one a test left stopped
             stop(r["proc"])
         stop(self.env.sim)
         if common.harness.failed:

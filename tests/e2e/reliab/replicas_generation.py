@@ -1,8 +1,8 @@
 """Issue 22: hot reload is per replica -- generations across two replicas on one PostgreSQL.
 
-A throwaway cluster, the simulator, two `levy serve` replicas r1 and r2 sharing the database
-and the master key, each with its own data dir, and a small proxy in this script that is the
-one URL levy publishes: it forwards to the replica the test makes "active" (the other one is
+On replica_rig.py: a throwaway cluster, the simulator, two `levy serve` replicas r1 and r2
+sharing the database and the master key, each with its own data dir, and the rig's proxy that
+is the one URL levy publishes, here forwarding to the replica the test makes active (the other one is
 stopped with SIGSTOP at the time, so which replica runs a job is decided, not raced).
   - GET /admin/generation: both replicas serve one content (same hash, seq 1), each lists both;
   - r1 alone takes a newer Texas rate (`levy rates import` into its data dir, POST
@@ -14,78 +14,56 @@ stopped with SIGSTOP at the time, so which replica runs a job is decided, not ra
     calculation is recorded with its generation, its write-back recorded as superseded,
     nothing sent to Rillet (the simulator counts one tax write; the document keeps r1's tax);
   - the invoice changes while r1 is stopped: r2's calculation of it waits (nothing stored, nothing
-    written) until r1, continued, calculates and writes the new content on the newer rate;
+    written) until r1, continued, calculates and writes the new content on the newer rate; while
+    it waits the document's last_error says so, r2 logs one WARN line and counts one document in
+    levy_documents_waiting_generation_total however often the job retries;
   - r2 reloads onto the same content: it gets seq 2 too (not a newer one), the window closes;
   - a replica stopped gracefully leaves the list.
 No timing assertions: every wait polls a state.
 Usage: replicas_generation.py LEVY SRC BASE_PORT (ports BASE..BASE+9)."""
-import base64
-import glob
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
-from common import check, req, start, stop, tail, wait_for, levy_cmd  # noqa: E402
+from common import check, req, stop, tail, wait_for  # noqa: E402
+from replica_rig import Rig  # noqa: E402
 
 OLD_ROW = "TX,78701,AUSTIN,0.082500,0.062500,0.000000,0.010000,0.010000,0"
 NEW_ROW = "TX,78701,AUSTIN,0.085000,0.062500,0.000000,0.012500,0.010000,0"
 AUSTIN = {"line1": "1 Congress Ave", "city": "Austin", "state": "TX", "zip_code": "78701", "country": "US"}
 
 
-def psql_bin():
-    return shutil.which("psql") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))), None)
+class _Reps:
+    """reps["r1"]: the rig's replica of that id (its current process after a restart)."""
+    def __init__(self, rig):
+        self.rig = rig
+
+    def __getitem__(self, rid):
+        return self.rig.rep(rid)
+
+    def values(self):
+        return list(self.rig.reps)
 
 
 def main():
     levy, src, base = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), int(sys.argv[3])
-    cluster = os.path.join(src, "tests", "pg", "cluster.sh")
-    tmp = tempfile.mkdtemp(prefix="levy-replicas-gen-")
-    cdir = os.path.join(tmp, "cluster")
-    proxy_port = base + 9
-    env = common.Env(levy, src, tmp, base + 1, proxy_port, invoices=4)
-    reps = {}
-    proxy = None
-    active = {"id": "r1"}
+    # the default schedule tick (a minute, as before this test moved onto the rig): no sweep
+    # of its own in the middle of the generation steps
+    rig = Rig(levy, src, base, n=2, invoices=4, levy_env={"LEVY_SCHEDULE_TICK_S": "60"})
+    rig.active = "r1"  # the proxy forwards to the replica the test makes active
+    env, tmp, sql, reps = rig.env, rig.tmp, rig.sql, _Reps(rig)
     try:
-        url = subprocess.run(["sh", cluster, "start", cdir, str(base)], check=True,
-                             capture_output=True, text=True).stdout.strip()
-        psql = psql_bin()
-
-        def sql(q):
-            r = subprocess.run([psql, url, "-qAt", "-F", "\t", "-c", q], capture_output=True, text=True)
-            if r.returncode != 0:
-                raise RuntimeError("psql: %s: %s" % (q, r.stderr))
-            return [line.split("\t") for line in r.stdout.splitlines() if line]
+        if not rig.start():
+            return common.summary()
 
         def sql_or_error(q):  # a check's query that may fail on a schema without the columns
             try:
                 return sql(q)
             except RuntimeError as e:
                 return [[str(e)[:300]]]
-
-        check("simulator up", env.start_sim())
-        key = base64.b64encode(os.urandom(32)).decode()
-        proxy_url = "http://127.0.0.1:%d" % proxy_port
-        def start_replica(i, rid):
-            port = base + 2 + i
-            d = os.path.join(tmp, rid)
-            p = start(levy_cmd(levy, port, d, env.token, env.sim_url, src,
-                               extra=["--replica-id", rid, "--public-url", proxy_url]),
-                      os.path.join(tmp, rid + ".log"),
-                      {"LEVY_DATABASE_URL": url, "LEVY_MASTER_KEY": key, "LEVY_RILLET_RATE_LIMIT": "0",
-                       "LEVY_JOB_LEASE_MS": "3000"}, keep_levy_env=False)
-            reps[rid] = {"id": rid, "port": port, "proc": p, "dir": d, "log": os.path.join(tmp, rid + ".log")}
-            up = wait_for(lambda: p.poll() is None and
-                          req("GET", "http://127.0.0.1:%d/healthz" % port, timeout=2)[0] == 200, 60)
-            check("replica %s serves on the shared database" % rid, up, tail(reps[rid]["log"]))
-
-        for i, rid in enumerate(("r1", "r2")):
-            start_replica(i, rid)
 
         def gen(rid):
             st, body, text, _ = req("GET", "http://127.0.0.1:%d/admin/generation" % reps[rid]["port"],
@@ -104,22 +82,9 @@ def main():
               (listed(g1), listed(g2), g1.get("mixed")))
         old_hash = g1.get("hash")
 
-        # the proxy: everything to the active replica
-        def handle(h):
-            length = int(h.headers.get("Content-Length") or 0)
-            body = h.rfile.read(length) if length else None
-            try:
-                st, hdrs, data = common.proxy_forward(h, reps[active["id"]]["port"], body)
-            except OSError:
-                common.proxy_reply(h, 502, [], b'{"error":{"code":"bad_gateway","message":"upstream"}}')
-                return
-            common.proxy_reply(h, st, hdrs, data)
-        proxy = common.serve_proxy(proxy_port, handle)
-        env.connect(events={"INVOICE": ["CREATED"]})
+        rig.connect()
 
-        def idle():
-            return sql("SELECT count(*) FROM jobs WHERE state IN ('queued','running') AND kind IN "
-                       "('rillet.process_inbox','rillet.calculate','rillet.writeback')")[0][0] == "0"
+        idle = rig.pipeline_idle
         check("the import's calculations and write-backs done", wait_for(idle, 180, 0.3))
 
         # r1 alone takes a newer Texas rate: a vintage imported into its data dir, reloaded
@@ -158,7 +123,7 @@ def main():
         # r2 restarted on its (older) files in the middle of the rollout, r1 live on the newer
         # content: r2 keeps seq 1, it does not become "newer"
         stop(reps["r2"]["proc"])
-        start_replica(1, "r2")
+        rig.start_replica(1)
         g2 = gen("r2")
         check("r2 restarted mid-rollout on the older files keeps seq 1",
               g2.get("hash") == old_hash and g2.get("seq") == 1, (g2.get("hash"), g2.get("seq")))
@@ -172,7 +137,7 @@ def main():
         st, tpl, text, _ = env.S("GET", "/invoices/" + lst[0]["id"])
         item = tpl["items"][0]
         os.kill(reps["r2"]["proc"].pid, signal.SIGSTOP)
-        active["id"] = "r1"
+        rig.active = "r1"
         st, inv, text, _ = env.S("POST", "/invoices", {
             "customer_id": cust["id"], "subsidiary_id": env.sub["id"], "invoice_date": "2026-06-01",
             "items": [{"description": "generation test",
@@ -198,7 +163,7 @@ def main():
         # r2, still on the older generation, recalculates the document: recorded, never written
         os.kill(reps["r2"]["proc"].pid, signal.SIGCONT)
         os.kill(reps["r1"]["proc"].pid, signal.SIGSTOP)
-        active["id"] = "r2"
+        rig.active = "r2"
         st, body, text, _ = env.L("POST", "/v1/invoices/%s/recalculate" % iid, {})
         check("POST /v1/invoices/{id}/recalculate through r2", st == 202, text[:300])
 
@@ -229,7 +194,7 @@ def main():
 
         # both running again: r1's queue drains, nothing more is written
         os.kill(reps["r1"]["proc"].pid, signal.SIGCONT)
-        active["id"] = "r1"
+        rig.active = "r1"
         check("both replicas settle", wait_for(idle, 60, 0.3))
         check("still one tax write of 85.00 after both replicas ran", sim_tax() == ("85.00", 1), sim_tax())
         written = sql("SELECT count(*) FROM writebacks WHERE doc_id = '%s' AND outcome = 'written'" % iid)
@@ -239,7 +204,7 @@ def main():
         # its calculation job waits, storing nothing, until a replica on the newer generation
         # (r1, continued) calculates and writes the new content
         os.kill(reps["r1"]["proc"].pid, signal.SIGSTOP)
-        active["id"] = "r2"
+        rig.active = "r2"
         st, cur, text, _ = env.S("GET", "/invoices/" + iid)
         it0 = cur["items"][0]
         st, _, text, _ = env.S("PUT", "/invoices/" + iid, {
@@ -259,16 +224,40 @@ def main():
         check("r2's calculation of the changed document waits for the newer generation",
               wait_for(waiting, 90, 0.3),
               sql("SELECT kind, key, state, last_error FROM jobs WHERE state <> 'done'"))
+        # visible while it waits (once per document, not per 5 s retry): the reason on the
+        # document (API last_error, the Documents page), a WARN line, a counter in /metrics
+        def run_at():
+            r = sql("SELECT run_at FROM jobs WHERE kind = 'rillet.calculate' AND key = 'invoice:%s' "
+                    "AND state = 'queued'" % iid)
+            return int(r[0][0]) if r else None
+        for n in (1, 2):
+            ra = run_at()
+            check("the waiting job is retried (%d)" % n,
+                  wait_for(lambda: run_at() is not None and run_at() != ra, 90, 0.3), (ra, run_at()))
+        st, d, text, _ = env.L("GET", "/v1/invoices/" + iid)
+        check("the document's last_error says it waits for a replica on the newer rules",
+              st == 200 and ((d or {}).get("last_error") or "").startswith("waiting for a replica on the newer rules")
+              and "serves generation 1" in d["last_error"], text[:600])
+        warns = [ln for ln in tail(reps["r2"]["log"], 200000).splitlines()
+                 if "WARN" in ln and "waits for a replica on the newer rules" in ln]
+        check("one WARN line for the document on r2, not one per retry", len(warns) == 1, warns)
+        st, _, mtext, _ = env.L("GET", "/metrics")
+        check("r2's /metrics counts one document waiting for the newer generation",
+              "levy_documents_waiting_generation_total 1" in (mtext or ""),
+              [ln for ln in (mtext or "").splitlines() if "waiting_generation" in ln])
         check("r2 stored no calculation of it, wrote nothing",
               len(sql("SELECT id FROM calculations WHERE doc_id = '%s'" % iid)) == ncalc and sim_tax()[1] == 1,
               (sql("SELECT id, total_tax FROM calculations WHERE doc_id = '%s'" % iid), sim_tax()))
         os.kill(reps["r2"]["proc"].pid, signal.SIGSTOP)
         os.kill(reps["r1"]["proc"].pid, signal.SIGCONT)
-        active["id"] = "r1"
+        rig.active = "r1"
         check("r1 (newer generation) calculates and writes the new content: 170.00, the second tax write",
               wait_for(lambda: sim_tax() == ("170.00", 2), 120, 0.3), sim_tax())
         os.kill(reps["r2"]["proc"].pid, signal.SIGCONT)
         check("both replicas settle again", wait_for(idle, 60, 0.3))
+        st, d, text, _ = env.L("GET", "/v1/invoices/" + iid)
+        check("the newer generation's calculation cleared the waiting reason",
+              st == 200 and not (d or {}).get("last_error"), text[:600])
         check("still two tax writes after both ran", sim_tax() == ("170.00", 2), sim_tax())
 
         # r2 catches up: the same content keeps seq 2 (not a newer one), the window closes
@@ -289,19 +278,7 @@ def main():
     except Exception as e:  # noqa: BLE001
         check("no exception", False, "%r\n%s" % (e, "".join(tail(r["log"], 1500) for r in reps.values())))
     finally:
-        if proxy:
-            proxy.shutdown()
-        for r in reps.values():
-            if r["proc"].poll() is None:
-                os.kill(r["proc"].pid, signal.SIGCONT)
-            stop(r["proc"])
-        stop(env.sim)
-        if common.harness.failed:
-            for r in reps.values():
-                print("---- %s.log (tail) ----\n%s" % (r["id"], tail(r["log"], 3000)), flush=True)
-        subprocess.run(["sh", cluster, "stop", cdir], capture_output=True)
-        if not os.environ.get("RELIAB_KEEP"):
-            shutil.rmtree(tmp, ignore_errors=True)
+        rig.close()
     return common.summary()
 
 

@@ -8,7 +8,10 @@ Modes (argv[4]):
                   started again: requests in the gap get 503 + Retry-After (never 500, never an
                   answer slower than a generous bound), the replicas reconnect by themselves,
                   every acknowledged delivery is in the inbox once and processed, every tax
-                  written once, no job dead.
+                  written once, no job dead. The schedule tasks (ticking every second) log
+                  their failure in an outage once at ERROR, not once per tick: per replica at
+                  most one ERROR line per task and outage, and an INFO line when they succeed
+                  again.
   writeback_kill  two replicas, the simulator's tax writes slowed (latency_path "/taxes") so
                   write-backs are in flight; kill -9 of a replica running one while its write
                   is parked at the simulator (applied there after the replica died): each
@@ -22,6 +25,7 @@ Modes (argv[4]):
 No timing assertions: every wait polls a state.
 Usage: replicas_ha.py LEVY SRC BASE_PORT MODE (ports BASE..BASE+9)."""
 import os
+import re
 import sys
 import threading
 import time
@@ -116,6 +120,19 @@ def pg_restart(rig):
     wrong = [a for a in attempts if a.get("status") not in (None, 200, 201, 202, 204, 503)]
     check("every webhook attempt was answered 2xx or 503 (%d attempts, %d 503)" %
           (len(attempts), sum(1 for a in attempts if a.get("status") == 503)), not wrong, wrong[:10])
+    # the schedule tasks tick every second: an outage logs each task's failure once at ERROR
+    # (then at most once a minute), not once per tick
+    for r in rig.reps:
+        with open(r["log"], errors="replace") as f:
+            text = f.read()
+        m = re.search(r"schedules: (.*)", text)
+        tasks = len(m.group(1).split(", ")) if m else 0
+        errs = [ln for ln in text.splitlines() if re.search(r"Z ERROR .*\bschedule \S+.* failed: ", ln)]
+        check("replica %s: at most one schedule ERROR line per task and outage (%d tasks, 2 outages, %d lines)"
+              % (r["id"], tasks, len(errs)), tasks > 0 and len(errs) <= 2 * tasks, errs[:12])
+        if errs:
+            check("replica %s: a failing schedule task logs when it succeeds again" % r["id"],
+                  "succeeds again after" in text)
 
 
 def writeback_kill(rig):
