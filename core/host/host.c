@@ -59,6 +59,27 @@ static int mkdir_p(const char *path, mode_t mode)
     return 0;
 }
 
+/* API token: flag/env value (checked by config.c), else DATA_DIR/api-token (created 0600 on
+ * first start), which must follow the same rule (host/auth.h). */
+static int load_token(levy_config *c, int *created, levy_err *err)
+{
+    char tok[sizeof c->api_token];
+    int rc = levy_crypto_token_load(c->data_dir, c->api_token[0] ? c->api_token : NULL, tok,
+                                    sizeof tok, created, err);
+    if (rc == LEVY_OK) {
+        const char *rule = levy_auth_token_rule(tok, strlen(tok));
+        if (rule && !c->api_token_from)
+            rc = levy_err_set(err, LEVY_EINVAL, "invalid",
+                              "the API token in %s/api-token %s (16-512 printable ASCII "
+                              "characters, no spaces, not one character repeated)",
+                              c->data_dir, rule);
+        else
+            snprintf(c->api_token, sizeof c->api_token, "%s", tok);
+    }
+    OPENSSL_cleanse(tok, sizeof tok);
+    return rc;
+}
+
 /* The default replica id (no --replica-id / LEVY_REPLICA_ID): hostname:ID, ID 8 hex chars
  * kept in DATA_DIR/replica-id (created on first start, under the data dir's lock). It stays
  * the same across restarts of the process serving this data dir, so on PostgreSQL a levy
@@ -112,27 +133,6 @@ static void default_replica_id(levy_config *cfg, int keep)
     hlog(HLOG_WARN, "cannot keep a replica id in %s (%s): this life's replica id is hostname:pid",
          path, strerror(errno));
     snprintf(cfg->replica_id, sizeof cfg->replica_id, "%s:%ld", host, (long)getpid());
-}
-
-/* API token: flag/env value (checked by config.c), else DATA_DIR/api-token (created 0600 on
- * first start), which must follow the same rule (host/auth.h). */
-static int load_token(levy_config *c, int *created, levy_err *err)
-{
-    char tok[sizeof c->api_token];
-    int rc = levy_crypto_token_load(c->data_dir, c->api_token[0] ? c->api_token : NULL, tok,
-                                    sizeof tok, created, err);
-    if (rc == LEVY_OK) {
-        const char *rule = levy_auth_token_rule(tok, strlen(tok));
-        if (rule && !c->api_token_from)
-            rc = levy_err_set(err, LEVY_EINVAL, "invalid",
-                              "the API token in %s/api-token %s (16-512 printable ASCII "
-                              "characters, no spaces, not one character repeated)",
-                              c->data_dir, rule);
-        else
-            snprintf(c->api_token, sizeof c->api_token, "%s", tok);
-    }
-    OPENSSL_cleanse(tok, sizeof tok);
-    return rc;
 }
 
 /* First start: the token went into DATA_DIR/api-token; stdout (the journal under systemd)
