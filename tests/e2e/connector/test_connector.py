@@ -655,6 +655,7 @@ def run_restart(tmp):
                                                           "events": events, "enabled": True})
         st, con, text, _ = levy("POST", "/v1/connections/%s/webhook-secret" % cid, {"signing_token": hook["signing_token"]})
         check("restart: connected", st == 200, text)
+        replica = (levy("GET", "/healthz")[1] or {}).get("replica")
         lp.kill()                      # kill -9 right after the acknowledged connect
         lp.wait()
         lp = start(levy_args, os.path.join(tmp, "levy-r2.log"), env)
@@ -668,6 +669,12 @@ def run_restart(tmp):
         lp = start(levy_args, os.path.join(tmp, "levy-r3.log"), env)
         procs[1] = lp
         harness.wait_up(levy_url=levy_url)
+        if harness.PG_URL:
+            # PostgreSQL: the jobs the killed levy held are leased to its replica id; the same
+            # id (DATA_DIR/replica-id) takes them back at once, not after LEVY_JOB_LEASE_MS
+            again = (levy("GET", "/healthz")[1] or {}).get("replica")
+            check("restart: levy started again under the same replica id", replica and again == replica,
+                  (replica, again))
 
         def done():
             s2, c, _, _ = levy("GET", "/v1/connections/" + cid)
