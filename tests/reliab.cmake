@@ -270,6 +270,12 @@ if(LEVY_PG_INITDB)
   # has no PostgreSQL twin (the store is the database)
   levy_pg_variant(e2e_api_pg 26340 ${CMAKE_CURRENT_SOURCE_DIR}/e2e/api/test_api.py $<TARGET_FILE:levy>)
   set_tests_properties(e2e_api_pg PROPERTIES ENVIRONMENT LEVY_E2E_PORT=26341)
+  # e2e_connector reads the store (inbox, jobs) through tests/e2e/harness.py store(): psql on
+  # PostgreSQL; its secrets grep covers a pg_dump of the database; its kill -9 restart run gets
+  # a database of its own (levy_restart). Ports 31500-31549.
+  levy_pg_variant(e2e_connector_pg 31500 ${CMAKE_CURRENT_SOURCE_DIR}/e2e/connector/test_connector.py
+                  $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR})
+  set_tests_properties(e2e_connector_pg PROPERTIES ENVIRONMENT CONNECTOR_E2E_PORT=31510 TIMEOUT 600)
   foreach(pair exposure:26220 filing_report:26240 liability_drift:26260 reconcile:26280
                certificates:26300 list_csv:26320 filing_sums:28040)
     string(REPLACE ":" ";" pair ${pair})

@@ -147,7 +147,8 @@ static const flag_doc FLAGS[] = {
      C_SERVE | C_CALC, C_SERVE | C_CALC | C_MIGSTORE},
     {"--replica-id ID", "LEVY_REPLICA_ID",
      "this process's name among those sharing a database (/healthz,\n"
-     "levy_replica_info, the jobs it claims); default hostname:pid",
+     "levy_replica_info, the jobs it claims); default hostname:ID,\n"
+     "ID kept in DATA_DIR/replica-id",
      C_SERVE, C_SERVE},
     {"--plugins DIR", "LEVY_PLUGINS", "the plugins tree; default: the installed plugins/",
      C_LOADS | C_MIGSTORE, C_LOADS | C_MIGSTORE},

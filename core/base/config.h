@@ -35,8 +35,9 @@ typedef struct levy_config {
     char host[200]; /* from listen */
     int port;
     char data_dir[1024];
-    char database[1024];  /* --database / LEVY_DATABASE_URL: postgres://…; empty = SQLite */
-    char replica_id[128]; /* --replica-id / LEVY_REPLICA_ID; empty = hostname:pid */
+    char database[1024]; /* --database / LEVY_DATABASE_URL: postgres://…; empty = SQLite */
+    char replica_id
+        [128]; /* --replica-id / LEVY_REPLICA_ID; empty = hostname:ID (DATA_DIR/replica-id) */
     int data_dir_default; /* neither --data-dir nor LEVY_DATA_DIR: ./levy-data, ./levy-sim-data */
     char plugins_dir[1024];
     char scripts_dir[1024];

@@ -64,6 +64,61 @@ static int load_token(levy_config *c, int *created, levy_err *err)
     return rc;
 }
 
+/* The default replica id (no --replica-id / LEVY_REPLICA_ID): hostname:ID, ID 8 hex chars
+ * kept in DATA_DIR/replica-id (created on first start, under the data dir's lock). It stays
+ * the same across restarts of the process serving this data dir, so on PostgreSQL a levy
+ * killed and started again takes its previous life's running jobs back at once
+ * (levy_jobs_requeue_running) instead of leaving them leased for LEVY_JOB_LEASE_MS (10 minutes of
+ * stalled write-backs after every crash of a single levy, with hostname:pid); and it is
+ * unique among replicas, which each have a data dir of their own. A file that cannot be read
+ * or written: hostname:pid, as before (logged). On SQLite (keep 0: one process owns the
+ * store and requeues every running job at start) the id only names the process: hostname:pid,
+ * and no file. */
+static void default_replica_id(levy_config *cfg, int keep)
+{
+    char hn[64] = "", path[PATH_MAX], id[17] = "";
+    gethostname(hn, sizeof hn - 1);
+    const char *host = hn[0] ? hn : "levy";
+    for (char *c = hn; *c; c++)
+        if (*c <= ' ' || *c > '~' || *c == '"' || *c == '\'')
+            *c = '-';
+    if (!keep) { /* SQLite (one process owns the store): the id only names the process */
+        snprintf(cfg->replica_id, sizeof cfg->replica_id, "%s:%ld", host, (long)getpid());
+        return;
+    }
+    snprintf(path, sizeof path, "%s/replica-id", cfg->data_dir);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (fgets(id, sizeof id, f))
+            id[strcspn(id, "\r\n")] = 0;
+        fclose(f);
+        if (strlen(id) != 8 || strspn(id, "0123456789abcdef") != 8)
+            id[0] = 0;
+    }
+    if (!id[0]) {
+        unsigned char r[4];
+        levy_err e = {0};
+        int fd = -1;
+        if (levy_crypto_random(r, sizeof r, &e) == LEVY_OK)
+            fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            snprintf(id, sizeof id, "%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
+            char line[16];
+            int n = snprintf(line, sizeof line, "%s\n", id);
+            if (write(fd, line, (size_t)n) != n || fsync(fd) != 0)
+                id[0] = 0;
+            close(fd);
+        }
+    }
+    if (id[0]) {
+        snprintf(cfg->replica_id, sizeof cfg->replica_id, "%s:%s", host, id);
+        return;
+    }
+    hlog(HLOG_WARN, "cannot keep a replica id in %s (%s): this life's replica id is hostname:pid",
+         path, strerror(errno));
+    snprintf(cfg->replica_id, sizeof cfg->replica_id, "%s:%ld", host, (long)getpid());
+}
+
 /* First start: the token went into DATA_DIR/api-token; stdout (the journal under systemd)
  * gets where it is and a one-time sign-in link for the web UI, never the token itself. */
 static void print_first_start(const levy_config *c)
@@ -1203,12 +1258,8 @@ int levy_host_serve(levy_config *cfg)
     {
         char dbpath[PATH_MAX];
         snprintf(dbpath, sizeof dbpath, "%s/levy.db", cfg->data_dir);
-        if (!cfg->replica_id[0]) {
-            char hn[64] = "";
-            gethostname(hn, sizeof hn - 1);
-            snprintf(cfg->replica_id, sizeof cfg->replica_id, "%s:%ld", hn[0] ? hn : "levy",
-                     (long)getpid());
-        }
+        if (!cfg->replica_id[0])
+            default_replica_id(cfg, cfg->database[0] && strcmp(cfg->cmd, "serve") == 0);
         {
             const char *lease = getenv("LEVY_JOB_LEASE_MS");
             long ms = lease && *lease ? strtol(lease, NULL, 10) : 0;

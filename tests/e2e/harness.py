@@ -11,13 +11,17 @@ a test imports it with
     import harness
 """
 import base64
+import decimal
+import glob
 import hashlib
 import hmac
 import json
 import os
 import re
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -137,6 +141,106 @@ def sign(token, ts, wid, entity, event, body):
         key = token.encode()
     msg = (ts + "." + wid + "." + entity + "." + event + ".").encode() + body
     return base64.b64encode(hmac.new(key, msg, hashlib.sha256).digest()).decode()
+
+
+# -- levy's store, read and written by a test: SQLite or PostgreSQL
+
+PG_URL = os.environ.get("LEVY_DATABASE_URL", "")  # tests/pg/run_on_pg.py: levy's store is PostgreSQL
+
+
+def pg_bin(name):
+    """The path of a PostgreSQL client program (psql, pg_dump): PATH, else Debian's bindir."""
+    return shutil.which(name) or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/" + name))[-1:]), name)
+
+
+class PgCon:
+    """The few sqlite3.Connection calls the e2e tests make, on the PostgreSQL store through
+    psql: execute(sql, params) with '?' parameters inlined as quoted literals, then fetchone()
+    / fetchall(); every statement commits on its own. A SELECT's rows come back typed as
+    sqlite3 gives them (integers as int, NULL as None, text as str; numeric as Decimal) through
+    row_to_json, so a check compares the same values on both engines."""
+
+    def __init__(self, url=None):
+        self.url = url or PG_URL
+        self.psql = pg_bin("psql")
+
+    def execute(self, sql, params=()):
+        def lit(v):
+            if v is None:
+                return "NULL"
+            if isinstance(v, bool):
+                return "1" if v else "0"
+            if isinstance(v, int):
+                return str(v)
+            if isinstance(v, bytes):
+                v = v.decode()
+            return "'" + str(v).replace("'", "''") + "'"
+        parts = sql.split("?")
+        if len(parts) - 1 != len(params):
+            raise ValueError("PgCon: %d '?' for %d parameters: %s" % (len(parts) - 1, len(params), sql))
+        q = parts[0] + "".join(lit(v) + rest for v, rest in zip(params, parts[1:]))
+        select = q.lstrip().split(None, 1)[0].upper() in ("SELECT", "WITH")
+        if select:
+            q = "SELECT row_to_json(levy_e2e_row) FROM (%s) AS levy_e2e_row" % q
+        r = subprocess.run([self.psql, self.url, "-XqAt", "-v", "ON_ERROR_STOP=1", "-c", q],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("psql: %s: %s" % (q[:200], r.stderr))
+        rows = []
+        if select:
+            for line in r.stdout.split("\n"):
+                if line:
+                    rows.append(tuple(json.loads(line, parse_float=decimal.Decimal).values()))
+        return _Rows(rows)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+    def close(self):
+        pass
+
+
+class _Rows:
+    def __init__(self, rows):
+        self.rows = rows
+
+    def fetchall(self):
+        return self.rows
+
+    def fetchone(self):
+        return self.rows[0] if self.rows else None
+
+
+def store(levy_dir, readonly=True):
+    """A connection to the store of the levy serving levy_dir: its levy.db (read-only unless
+    readonly is False), or PostgreSQL when the test runs there (LEVY_DATABASE_URL set). Only
+    SQL both engines take. Close it when done."""
+    if PG_URL:
+        return PgCon(PG_URL)
+    path = os.path.join(levy_dir, "levy.db")
+    if readonly:
+        return sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)
+    return sqlite3.connect(path, timeout=10)
+
+
+def store_dump(levy_dir):
+    """Every byte of levy's store that a secrets grep must cover: the data dir's files on
+    SQLite (database, WAL and the rest), plus a pg_dump of the database on PostgreSQL.
+    [(name, bytes)]."""
+    out = []
+    for root, _, files in os.walk(levy_dir):
+        for fn in files:
+            with open(os.path.join(root, fn), "rb") as f:
+                out.append((fn, f.read()))
+    if PG_URL:
+        r = subprocess.run([pg_bin("pg_dump"), "--no-owner", "-d", PG_URL], capture_output=True, timeout=120)
+        if r.returncode != 0:
+            raise RuntimeError("pg_dump: %s" % r.stderr.decode(errors="replace"))
+        out.append(("pg_dump", r.stdout))
+    return out
 
 
 # -- processes

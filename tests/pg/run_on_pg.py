@@ -1,7 +1,8 @@
 """Runs an e2e script against PostgreSQL (issue 22): starts a throwaway cluster
 (tests/pg/cluster.sh, a fresh database for this one test), writes a wrapper around LEVY that
-sets LEVY_DATABASE_URL (and one LEVY_MASTER_KEY, so every levy the script starts, whatever its
-data dir, seals with the key the database recorded), runs COMMAND with every argument equal to
+sets LEVY_DATABASE_URL (unless the environment levy is started with names another database
+of the cluster) and one LEVY_MASTER_KEY (so every levy the script starts, whatever its data
+dir, seals with the key the database recorded), runs COMMAND with every argument equal to
 LEVY replaced by the wrapper (the e2e harnesses start levy without the caller's LEVY_*
 variables, so the environment alone would not reach it), stops and deletes the cluster, and
 exits with COMMAND's status. `levy sim` ignores LEVY_DATABASE_URL (the simulator keeps its own
@@ -33,7 +34,9 @@ def main():
         key = base64.b64encode(os.urandom(32)).decode()
         wrapper = os.path.join(tmp, "levy")
         with open(wrapper, "w") as f:
-            f.write("#!/bin/sh\nLEVY_DATABASE_URL='%s' LEVY_MASTER_KEY='%s' exec '%s' \"$@\"\n"
+            # a script may point one levy at another database of the cluster by setting
+            # LEVY_DATABASE_URL itself (tests/e2e/connector: a fresh store for its second run)
+            f.write("#!/bin/sh\nLEVY_DATABASE_URL=\"${LEVY_DATABASE_URL:-%s}\" LEVY_MASTER_KEY='%s' exec '%s' \"$@\"\n"
                     % (url, key, levy))
         os.chmod(wrapper, 0o700)
         cmd = [wrapper if os.path.abspath(a) == levy else a for a in cmd]

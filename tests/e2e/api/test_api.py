@@ -14,7 +14,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import types
 import urllib.error
 import urllib.request
 
@@ -90,41 +89,7 @@ def line(amount="100.00", tax_code=None, **kw):
     return d
 
 
-PG_URL = os.environ.get("LEVY_DATABASE_URL", "")  # tests/pg/run_on_pg.py: levy's store is PostgreSQL
-
-
-class PgCon:
-    """The few sqlite3.Connection calls this test makes, on the PostgreSQL store (psql; '?'
-    parameters inlined as quoted literals; every statement commits on its own)."""
-
-    def __init__(self, url):
-        self.url = url
-        self.psql = shutil.which("psql") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))), "psql")
-
-    def execute(self, sql, params=()):
-        def lit(v):
-            if v is None:
-                return "NULL"
-            if isinstance(v, int):
-                return str(v)
-            return "'" + str(v).replace("'", "''") + "'"
-        parts = sql.split("?")
-        q = parts[0] + "".join(lit(v) + rest for v, rest in zip(params, parts[1:]))
-        r = subprocess.run([self.psql, self.url, "-qAt", "-F", "\x1f", "-P", "null=\x1e", "-v", "ON_ERROR_STOP=1",
-                            "-c", q], capture_output=True, text=True, timeout=60)
-        if r.returncode != 0:
-            raise RuntimeError("psql: %s: %s" % (q[:200], r.stderr))
-        rows = [tuple(None if c == "\x1e" else c for c in line.split("\x1f")) for line in r.stdout.split("\n") if line]
-        return types.SimpleNamespace(fetchall=lambda: rows)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        return False
-
-    def close(self):
-        pass
+PG_URL = harness.PG_URL  # tests/pg/run_on_pg.py: levy's store is PostgreSQL
 
 
 def find_db(data_dir):
@@ -361,7 +326,7 @@ def test_products_customers(c, data_dir):
     check("customers: unknown -> 404", s == 404 and err_code(b) == "not_found", b)
 
     if PG_URL:
-        con = PgCon(PG_URL)
+        con = harness.PgCon(PG_URL)
     else:
         db = find_db(data_dir)
         check("store: data dir has an SQLite database", db is not None, data_dir)

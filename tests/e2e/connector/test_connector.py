@@ -13,7 +13,6 @@ import hmac
 import json
 import os
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -126,7 +125,7 @@ def run(tmp, sim_url, levy_url, levy_dir):
             return st == 200 and not js.get("deliveries")
         if not sim_idle():
             return False
-        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(levy_dir, "levy.db"), uri=True, timeout=10)
+        db = harness.store(levy_dir)
         try:
             n = db.execute("SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0]
             q = db.execute("SELECT count(*) FROM jobs WHERE kind IN ('rillet.process_inbox', 'rillet.calculate', "
@@ -213,7 +212,7 @@ def run(tmp, sim_url, levy_url, levy_dir):
     check("import customers count", imp["customers"] == len(sim_customers), (imp, len(sim_customers)))
     check("import products count", imp["products"] == len(sim_products), (imp, len(sim_products)))
     check("import invoices count", imp["invoices"] == len(sim_invoices), (imp, len(sim_invoices)))
-    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(levy_dir, "levy.db"), uri=True, timeout=10)
+    db = harness.store(levy_dir)
     ij = db.execute("SELECT state, attempts, last_error FROM jobs WHERE kind = 'rillet.import'").fetchall()
     db.close()
     check("import went on in several runs (3 pages each), none counted as a failure",
@@ -321,7 +320,7 @@ def run(tmp, sim_url, levy_url, levy_dir):
           st == 200 and js == {"received": True, "duplicate": True}, text)
     st, js, text, _ = deliver(body, wid, sig=base64.b64encode(b"y" * 32).decode())
     check("repeated X-Rillet-Id with a bad signature -> 401", st == 401 and js["error"]["code"] == "invalid_signature", text)
-    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(levy_dir, "levy.db"), uri=True, timeout=10)
+    db = harness.store(levy_dir)
     stored = db.execute("SELECT count(*), max(body) FROM inbox WHERE delivery_id = ?", (wid,)).fetchone()
     db.close()
     check("duplicate stored once with the first body", stored[0] == 1 and stored[1] == body.decode(), stored[0])
@@ -348,7 +347,7 @@ def run(tmp, sim_url, levy_url, levy_dir):
     check("burst of 25 deliveries -> 200", st == 200, text)
 
     def inbox_left():
-        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(levy_dir, "levy.db"), uri=True, timeout=10)
+        db = harness.store(levy_dir)
         n = db.execute("SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0]
         q = db.execute("SELECT count(*) FROM jobs WHERE kind = 'rillet.process_inbox' AND state IN ('queued', 'running')").fetchone()[0]
         db.close()
@@ -603,16 +602,14 @@ def run(tmp, sim_url, levy_url, levy_dir):
     st, js, text, _ = levy("GET", "/v1/invoices/" + inv["id"])
     check("imported data kept after disconnect", st == 200, text[:100])
 
-    # secrets never at rest in plaintext (db + WAL + everything in the data dir)
+    # secrets never at rest in plaintext (db + WAL + everything in the data dir; on
+    # PostgreSQL also a pg_dump of the database)
     hits = []
-    for root, _, files in os.walk(levy_dir):
-        for fn in files:
-            with open(os.path.join(root, fn), "rb") as f:
-                data = f.read()
-            for name, secret in (("api key", key), ("signing token", signing_token)):
-                if secret.encode() in data:
-                    hits.append((fn, name))
-    check("no plaintext API key or signing token in the data dir", not hits, hits)
+    for fn, data in harness.store_dump(levy_dir):
+        for name, secret in (("api key", key), ("signing token", signing_token)):
+            if secret.encode() in data:
+                hits.append((fn, name))
+    check("no plaintext API key or signing token in the data dir or the database", not hits, hits)
     with open(os.path.join(tmp, "levy.log"), "rb") as f:
         logdata = f.read()
     check("no secret in levy's log", key.encode() not in logdata and signing_token.encode() not in logdata, "")
@@ -628,6 +625,11 @@ def run_restart(tmp):
     sim_url = "http://127.0.0.1:%d" % sim_port
     levy_url = "http://127.0.0.1:%d" % levy_port
     env = {"LEVY_MASTER_KEY": base64.b64encode(os.urandom(32)).decode()}
+    if harness.PG_URL:
+        # a store of its own, as the fresh data dir on SQLite: the first run's documents
+        # (kept after its disconnect) would otherwise be counted here
+        harness.PgCon().execute("CREATE DATABASE levy_restart")
+        env["LEVY_DATABASE_URL"] = harness.PG_URL.rsplit("/", 1)[0] + "/levy_restart"
     levy_args = levy_cmd(LEVY, levy_port, levy_dir, TOKEN, sim_url, SRC)
     sp = start(sim_cmd(LEVY, sim_port, sim_dir, SRC, 7, 120, no_rate_limit=False), os.path.join(tmp, "sim-r.log"))
     lp = start(levy_args, os.path.join(tmp, "levy-r.log"), env)
@@ -653,6 +655,7 @@ def run_restart(tmp):
                                                           "events": events, "enabled": True})
         st, con, text, _ = levy("POST", "/v1/connections/%s/webhook-secret" % cid, {"signing_token": hook["signing_token"]})
         check("restart: connected", st == 200, text)
+        replica = (levy("GET", "/healthz")[1] or {}).get("replica")
         lp.kill()                      # kill -9 right after the acknowledged connect
         lp.wait()
         lp = start(levy_args, os.path.join(tmp, "levy-r2.log"), env)
@@ -666,6 +669,12 @@ def run_restart(tmp):
         lp = start(levy_args, os.path.join(tmp, "levy-r3.log"), env)
         procs[1] = lp
         harness.wait_up(levy_url=levy_url)
+        if harness.PG_URL:
+            # PostgreSQL: the jobs the killed levy held are leased to its replica id; the same
+            # id (DATA_DIR/replica-id) takes them back at once, not after LEVY_JOB_LEASE_MS
+            again = (levy("GET", "/healthz")[1] or {}).get("replica")
+            check("restart: levy started again under the same replica id", replica and again == replica,
+                  (replica, again))
 
         def done():
             s2, c, _, _ = levy("GET", "/v1/connections/" + cid)

@@ -20,12 +20,8 @@ in several US states (taxed and untaxed documents). Asserts:
     state "mismatch", the difference shown (month, key, kept, rows), a WARN in the log; a
     rebuild repairs it.
 """
-import glob
 import os
 import random
-import shutil
-import sqlite3
-import subprocess
 import sys
 from decimal import Decimal
 
@@ -111,16 +107,8 @@ def drill_tax(env):
 
 def store_exec(env, sql):
     """One statement on levy's store while levy runs: SQLite (WAL), or PostgreSQL through psql
-    when the test runs there (tests/pg/run_on_pg.py sets LEVY_DATABASE_URL)."""
-    url = os.environ.get("LEVY_DATABASE_URL")
-    if url:
-        psql = shutil.which("psql") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))), "psql")
-        r = subprocess.run([psql, url, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql], capture_output=True, text=True,
-                           timeout=60)
-        if r.returncode != 0:
-            raise RuntimeError("psql: %s: %s" % (sql, r.stderr))
-        return [tuple(line.split("|")) for line in r.stdout.split("\n") if line]
-    db = sqlite3.connect(os.path.join(env.levy_dir, "levy.db"), timeout=30)
+    when the test runs there (tests/pg/run_on_pg.py sets LEVY_DATABASE_URL): harness.store."""
+    db = common.harness.store(env.levy_dir, readonly=False)
     try:
         with db:
             return db.execute(sql).fetchall()
