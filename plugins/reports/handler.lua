@@ -640,8 +640,23 @@ NC_PAGE_CSV_COLUMNS[#NC_PAGE_CSV_COLUMNS + 1] = "period"
 
 local to_csv = require("levy.util").csv
 
+-- JSON: the not-collected list's first page (not_collected_limit rows, default 100, at most
+-- 500) and the cursor of the next (GET /v1/reports/not-collected?cursor=...), so an answer
+-- over a year with thousands of documents waiting for their write-back stays a page; its
+-- totals (not_collected_totals, not_collected_count) still count every document. The CSV
+-- (section=not_collected) is the whole list, a download.
 local function get_liability(req)
-  local from, to, region, csv, nc_section = liability_query(req.query or {})
+  local q = req.query or {}
+  local from, to, region, csv, nc_section = liability_query(q)
+  local limit = NC_PAGE_DEFAULT
+  if q.not_collected_limit ~= nil and q.not_collected_limit ~= "" then
+    limit = tonumber(q.not_collected_limit)
+    if not limit or limit % 1 ~= 0 or limit < 1 or limit > NC_PAGE_MAX then
+      local e = require("levy.util").errors()
+      e:add("not_collected_limit", "must be a whole number from 1 to " .. NC_PAGE_MAX)
+      e:raise("invalid query")
+    end
+  end
   local data, totals, nc, nc_totals = liability(from, to, region)
   if csv then
     local name = "levy-liability-" .. (nc_section and "not-collected-" or "") .. from .. "-to-" .. to ..
@@ -650,8 +665,17 @@ local function get_liability(req)
       { ["Content-Type"] = "text/csv; charset=utf-8",
         ["Content-Disposition"] = 'attachment; filename="' .. name .. '"' }
   end
+  -- the list is in the paged list's order (date, type, id): the next page starts after the
+  -- last row shown
+  local page, next_cursor = nc, json.null
+  if #nc > limit then
+    page = table.move(nc, 1, limit, 1, {})
+    local last = nc[limit]
+    next_cursor = cursor_of({ tostring(last.date), last.type, last.id })
+  end
   return 200, { from = from, to = to, region = null(region), data = json.array(data), totals = totals,
-                not_collected = json.array(nc), not_collected_totals = nc_totals }
+                not_collected = json.array(page), not_collected_next_cursor = next_cursor,
+                not_collected_count = #nc, not_collected_limit = limit, not_collected_totals = nc_totals }
 end
 
 ---------------------------------------------------------------- filing-ready liability (issue 20)
