@@ -277,7 +277,7 @@ if(LEVY_PG_INITDB)
                   $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR})
   set_tests_properties(e2e_connector_pg PROPERTIES ENVIRONMENT CONNECTOR_E2E_PORT=31510 TIMEOUT 600)
   foreach(pair exposure:26220 filing_report:26240 liability_drift:26260 reconcile:26280
-               certificates:26300 list_csv:26320 filing_sums:28040)
+               certificates:26300 list_csv:26320 filing_sums:28040 oss_report:32200)
     string(REPLACE ":" ";" pair ${pair})
     list(GET pair 0 script)
     list(GET pair 1 port)
@@ -325,6 +325,10 @@ endif()
 levy_reliab_test(reliab_writer_burst writer_burst 240 24700)
 # Issue 20: the EU One-Stop-Shop view in EUR (ECB rate import, conversion, missing rate). Ports 25500-25519.
 levy_reliab_test(reliab_oss_report oss_report 300 25500)
+# The OSS return at scale (issue 20): oss_report's quarter copied to ~3,000 documents in the
+# store; the figure rows summed in SQL answer exactly the small quarter's sums times the copies,
+# converted once, and exactly what decoding every result answers. Ports 32240-32259.
+levy_reliab_test(reliab_oss_large oss_large 300 32240)
 # issue 21: webhook deliveries while Rillet is down leave the inbox job's back-off alone, and
 # every delivery is processed once Rillet answers (ports 26100-26139)
 levy_reliab_test(reliab_inbox_backoff inbox_backoff 240 26100)

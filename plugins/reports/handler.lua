@@ -640,8 +640,23 @@ NC_PAGE_CSV_COLUMNS[#NC_PAGE_CSV_COLUMNS + 1] = "period"
 
 local to_csv = require("levy.util").csv
 
+-- JSON: the not-collected list's first page (not_collected_limit rows, default 100, at most
+-- 500) and the cursor of the next (GET /v1/reports/not-collected?cursor=...), so an answer
+-- over a year with thousands of documents waiting for their write-back stays a page; its
+-- totals (not_collected_totals, not_collected_count) still count every document. The CSV
+-- (section=not_collected) is the whole list, a download.
 local function get_liability(req)
-  local from, to, region, csv, nc_section = liability_query(req.query or {})
+  local q = req.query or {}
+  local from, to, region, csv, nc_section = liability_query(q)
+  local limit = NC_PAGE_DEFAULT
+  if q.not_collected_limit ~= nil and q.not_collected_limit ~= "" then
+    limit = tonumber(q.not_collected_limit)
+    if not limit or limit % 1 ~= 0 or limit < 1 or limit > NC_PAGE_MAX then
+      local e = require("levy.util").errors()
+      e:add("not_collected_limit", "must be a whole number from 1 to " .. NC_PAGE_MAX)
+      e:raise("invalid query")
+    end
+  end
   local data, totals, nc, nc_totals = liability(from, to, region)
   if csv then
     local name = "levy-liability-" .. (nc_section and "not-collected-" or "") .. from .. "-to-" .. to ..
@@ -650,8 +665,17 @@ local function get_liability(req)
       { ["Content-Type"] = "text/csv; charset=utf-8",
         ["Content-Disposition"] = 'attachment; filename="' .. name .. '"' }
   end
+  -- the list is in the paged list's order (date, type, id): the next page starts after the
+  -- last row shown
+  local page, next_cursor = nc, json.null
+  if #nc > limit then
+    page = table.move(nc, 1, limit, 1, {})
+    local last = nc[limit]
+    next_cursor = cursor_of({ tostring(last.date), last.type, last.id })
+  end
   return 200, { from = from, to = to, region = null(region), data = json.array(data), totals = totals,
-                not_collected = json.array(nc), not_collected_totals = nc_totals }
+                not_collected = json.array(page), not_collected_next_cursor = next_cursor,
+                not_collected_count = #nc, not_collected_limit = limit, not_collected_totals = nc_totals }
 end
 
 ---------------------------------------------------------------- filing-ready liability (issue 20)
@@ -1609,6 +1633,104 @@ end
 -- else its name.
 local TAXED = { standard_rated = "standard", reduced_rated = "reduced", partially_taxable = "standard" }
 
+-- The OSS return's line of a member state and rate ({lines, order} in acc), made on first use.
+-- A line met again under another name or rate type marks acc.conflict (the decoding path keeps
+-- the first, in the documents' order, which SQL sums do not know).
+local function oss_line(acc, ms, name, rate, kind)
+  local key = ms .. "\0" .. rate
+  local l = acc.lines[key]
+  if not l then
+    l = { member_state = ms, name = name, rate = rate, rate_type = kind, by = {}, docs = {},
+          invoices = 0, credit_memos = 0 }
+    acc.lines[key] = l
+    acc.order[#acc.order + 1] = l
+  elseif l.name ~= name or l.rate_type ~= kind then
+    acc.conflict = true
+  end
+  return l
+end
+
+-- The decoding path: each accepted write's result (writes, keys: accepted_writes') read in Lua,
+-- its taxed entries added to acc's lines per currency in minor units.
+local function oss_decoded(acc, writes, keys)
+  for _, wk in ipairs(keys) do
+    local d = writes[wk]
+    d.sign = d.type == "invoice" and 1 or -1
+    local cur = d.currency
+    if d.region == "EU" and type(cur) == "string" then
+      for _, line in ipairs(d.result.lines or {}) do
+        local kind = TAXED[line.taxability_reason]
+        for _, t in ipairs(kind and line.taxes or {}) do
+          local ms = type(t.authority_code) == "string" and t.authority_code or tostring(t.jurisdiction)
+          local l = oss_line(acc, ms, t.jurisdiction, oss.rate_key(t.percentage), kind)
+          local c = l.by[cur]
+          if not c then c = { taxable = 0, vat = 0 }; l.by[cur] = c end
+          c.taxable = c.taxable + d.sign * filing.amount(t.taxable_amount or "0", cur, "taxable_amount")
+          c.vat = c.vat + d.sign * filing.amount(t.amount, cur, "tax amount")
+          local dk = d.type .. ":" .. d.id
+          if not l.docs[dk] then
+            l.docs[dk] = true
+            if d.type == "invoice" then l.invoices = l.invoices + 1 else l.credit_memos = l.credit_memos + 1 end
+          end
+          if not acc.docs[dk] then acc.docs[dk] = true; acc.ndocs = acc.ndocs + 1 end
+          acc.currencies[cur] = true
+        end
+      end
+    end
+  end
+end
+
+local function oss_acc()
+  return { lines = {}, order = {}, currencies = {}, docs = {}, ndocs = 0 }
+end
+
+-- The OSS return's lines of [ps, pe] in minor units per currency: what Rillet holds (accepted
+-- writes, drift restated) of the documents of region EU; a document with no tax Rillet holds has
+-- no line. The writes not in drift are summed in SQL from the figure rows (report_oss_sums: no
+-- stored result decoded, issue 20 OSS at scale), the few in drift decoded and restated here.
+-- When the figure rows cannot answer exactly (an amount not canonical, a line under two names
+-- or rate types, a rate written two ways) every result is decoded instead, as before.
+local function oss_collect(ps, pe)
+  local rl = rillet()
+  if rl and rl.report_oss_sums then
+    local acc, ok = oss_acc(), true
+    for _, t in ipairs(DOC_TABLES) do
+      local groups, docs, nbad = rl.report_oss_sums(t[1], ps, pe, "EU")
+      if nbad > 0 then ok = false; break end
+      local is_inv, sign = t[1] == "invoice", t[1] == "invoice" and 1 or -1
+      for _, g in ipairs(groups) do
+        local kind = (g.n_reduced == 0 and "standard") or (g.n_reduced == g.n and "reduced") or nil
+        if not kind or g.name_min ~= g.name_max or (g.name_min ~= nil and g.n_noname > 0) then ok = false; break end
+        local l = oss_line(acc, g.ms == nil and "nil" or g.ms, g.name_min, oss.rate_key(g.rate), kind)
+        local c = l.by[g.currency]
+        if not c then c = { taxable = 0, vat = 0, [t[1]] = true }; l.by[g.currency] = c
+        elseif c[t[1]] then acc.conflict = true -- two rate texts of one line: a document may be in both
+        else c[t[1]] = true end
+        c.taxable = c.taxable + sign * g.taxable
+        c.vat = c.vat + sign * g.tax
+        if is_inv then l.invoices = l.invoices + g.docs else l.credit_memos = l.credit_memos + g.docs end
+        acc.currencies[g.currency] = true
+      end
+      if not ok then break end
+      acc.ndocs = acc.ndocs + docs
+    end
+    if ok then
+      local writes, keys = accepted_writes(ps, pe, "EU", false, true)
+      oss_decoded(acc, writes, keys)
+      if not acc.conflict then
+        for _, l in ipairs(acc.order) do
+          for _, c in pairs(l.by) do c.invoice, c.credit_memo = nil, nil end
+        end
+        return acc
+      end
+    end
+  end
+  local acc = oss_acc()
+  local writes, keys = accepted_writes(ps, pe, "EU")
+  oss_decoded(acc, writes, keys)
+  return acc
+end
+
 -- GET /v1/reports/oss?period=YYYY-Qn: per member state of consumption and rate, taxable
 -- amount and VAT in EUR, from the documents of region EU whose tax Rillet holds (the filing
 -- report's "collected": accepted_writes, drift restated to what Rillet holds). Amounts are summed exactly per line of the return and
@@ -1627,44 +1749,8 @@ local function get_oss(req)
     e:add("format", "must be json or csv")
   end
   e:raise("invalid query")
-  -- what Rillet holds (accepted_writes, drift restated): a document with no tax Rillet holds
-  -- has no OSS line, so the no-tax-due documents the filing report also counts are not read
-  local writes, keys = accepted_writes(ps, pe, "EU")
-  local lines, order, currencies = {}, {}, {}
-  local invoices, memos = {}, {}
-  for _, wk in ipairs(keys) do
-    local d = writes[wk]
-    d.sign = d.type == "invoice" and 1 or -1
-    local cur = d.currency
-    if d.region == "EU" and type(cur) == "string" then
-      for _, line in ipairs(d.result.lines or {}) do
-        local kind = TAXED[line.taxability_reason]
-        for _, t in ipairs(kind and line.taxes or {}) do
-          local ms = type(t.authority_code) == "string" and t.authority_code or tostring(t.jurisdiction)
-          local rate = oss.rate_key(t.percentage)
-          local key = ms .. "\0" .. rate
-          local l = lines[key]
-          if not l then
-            l = { member_state = ms, name = t.jurisdiction, rate = rate, rate_type = kind, by = {}, docs = {},
-                  invoices = 0, credit_memos = 0 }
-            lines[key] = l
-            order[#order + 1] = l
-          end
-          local c = l.by[cur]
-          if not c then c = { taxable = 0, vat = 0 }; l.by[cur] = c end
-          c.taxable = c.taxable + d.sign * filing.amount(t.taxable_amount or "0", cur, "taxable_amount")
-          c.vat = c.vat + d.sign * filing.amount(t.amount, cur, "tax amount")
-          local dk = d.type .. ":" .. d.id
-          if not l.docs[dk] then
-            l.docs[dk] = true
-            if d.type == "invoice" then l.invoices = l.invoices + 1 else l.credit_memos = l.credit_memos + 1 end
-          end
-          if d.type == "invoice" then invoices[dk] = true else memos[dk] = true end
-          currencies[cur] = true
-        end
-      end
-    end
-  end
+  local acc = oss_collect(ps, pe)
+  local order, currencies = acc.order, acc.currencies
   -- the rates: EUR needs none; any other currency the ECB rate of the last day (or the next
   -- publication an imported file holds), never a guess
   local files = fx_files()
@@ -1715,9 +1801,7 @@ local function get_oss(req)
   end
   local rlist = {}
   for _, cur in ipairs(sorted_keys(rates)) do rlist[#rlist + 1] = rates[cur] end
-  local ndocs = 0
-  for _ in pairs(invoices) do ndocs = ndocs + 1 end
-  for _ in pairs(memos) do ndocs = ndocs + 1 end
+  local ndocs = acc.ndocs
   if format == "csv" then
     local rows = {}
     for _, l in ipairs(data) do

@@ -543,6 +543,7 @@ local exports = {
   report_calculations = report_rows.calculations,
   report_collected_sums = report_rows.collected_sums,
   report_filing_documents = report_rows.filing_documents,
+  report_oss_sums = report_rows.oss_sums,
   report_filing_sums = report_rows.filing_sums,
   -- the filing summary's kept sums (filing_sums.lua): their state and last check, a check
   -- (compares every month with the documents' rows), a rebuild from scratch

@@ -62,11 +62,12 @@ end
 -- decimal string with its currency's decimals, a tax row has no taxable_amount, jurisdiction,
 -- level or type, a document has no currency or region, or a result is not a readable object:
 -- the sums are not to be used; the caller decodes the results instead).
-function M.collected_sums(doc_type, from, to, region)
+-- The CTE `l` of the accepted writes not in drift (collected_sums, oss_sums): the documents
+-- first (their index), each with its latest written write-back (one lookup per document), then
+-- that write's calculation's head row: both CTEs materialized, so the lookup runs once per
+-- document and the sums read the same rows. Returns the SQL and its arguments.
+local function latest_writes(doc_type, from, to, region)
   local t = doc_table(doc_type)
-  -- the documents first (their index), each with its latest written write-back (one lookup per
-  -- document), then that write's calculation's head row: both CTEs materialized, so the
-  -- lookup runs once per document and the two sums below read the same rows
   local latest = "WITH dw AS MATERIALIZED (SELECT d.id, d.currency, d.region, (SELECT max(w2.id) FROM writebacks w2 " ..
     "WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written') AS wid FROM " .. t .. " d " ..
     "WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0 AND d.tax_status IS DISTINCT FROM 'drift'), " ..
@@ -76,6 +77,11 @@ function M.collected_sums(doc_type, from, to, region)
     "WHERE h.has_result = 1" .. (region and " AND COALESCE(h.region, dw.region) = ?" or "") .. ") "
   local args = { doc_type, from, to }
   if region then args[#args + 1] = region end
+  return latest, args
+end
+
+function M.collected_sums(doc_type, from, to, region)
+  local latest, args = latest_writes(doc_type, from, to, region)
   -- rillet_calc_taxes holds a row per line reason, authority code and rate: n counts tax rows;
   -- sums are CAST to BIGINT (PostgreSQL's sum of a BIGINT is a NUMERIC); lo / hi: the fewest
   -- and most decimals seen (99 / -99: none), checked against the currency's exponent below
@@ -114,6 +120,55 @@ function M.collected_sums(doc_type, from, to, region)
     if kind == "g" then groups[#groups + 1] = r else totals[#totals + 1] = r end
   end
   return groups, totals, bad
+end
+
+-- The EU One-Stop-Shop return's sums (issue 20, the reports plugin's GET /v1/reports/oss) of
+-- the accepted writes not in drift (the caller restates those from what Rillet holds), from the
+-- figure rows (rillet_calc_taxes), so no stored JSON is decoded: per currency, member state of
+-- consumption (the tax row's authority code, else its jurisdiction) and rate as written, the
+-- taxed rows (reason standard_rated, reduced_rated or partially_taxable) summed exactly in
+-- minor units. Returns groups {currency, ms, rate, name_min, name_max, n_noname, n, n_reduced,
+-- taxable, tax, docs}, docs (how many documents have a taxed row) and bad (> 0: some amount is missing
+-- or not a decimal string with its currency's decimals, a document has no currency or its
+-- result is not a readable object: the caller decodes the results instead).
+local OSS_TAXED = "('standard_rated', 'reduced_rated', 'partially_taxable')"
+function M.oss_sums(doc_type, from, to, region)
+  local latest, args = latest_writes(doc_type, from, to, region)
+  local all = rows(latest .. "SELECT 'g' AS kind, l.currency AS currency, " ..
+    "COALESCE(x.authority_code, x.jurisdiction) AS ms, x.rate AS rate, " ..
+    "min(x.jurisdiction) AS name_min, max(x.jurisdiction) AS name_max, " ..
+    "CAST(sum(CASE WHEN x.jurisdiction IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS n_noname, CAST(sum(x.n) AS BIGINT) AS n, " ..
+    "CAST(sum(CASE WHEN x.reason = 'reduced_rated' THEN x.n ELSE 0 END) AS BIGINT) AS n_reduced, " ..
+    "CAST(sum(x.taxable) AS BIGINT) AS taxable, CAST(sum(x.amount) AS BIGINT) AS tax, " ..
+    "count(DISTINCT l.id) AS docs, " ..
+    "CAST(sum(CASE WHEN x.amount IS NULL OR x.rate IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS bad, " ..
+    "min(x.dp_lo) AS lo, max(x.dp_hi) AS hi " ..
+    "FROM l JOIN rillet_calc_taxes x ON x.calculation_id = l.calculation_id " ..
+    "WHERE x.reason IN " .. OSS_TAXED .. " " ..
+    "GROUP BY l.currency, COALESCE(x.authority_code, x.jurisdiction), x.rate " ..
+    -- the documents with a taxed row, and any whose figures cannot stand for its result
+    "UNION ALL SELECT 't', NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, " ..
+    "count(DISTINCT CASE WHEN x.reason IN " .. OSS_TAXED .. " THEN l.id END), " ..
+    "CAST(sum(CASE WHEN l.currency IS NULL OR l.readable <> 1 OR l.result_object <> 1 THEN 1 ELSE 0 END) " ..
+    "AS BIGINT), 99, -99 " ..
+    "FROM l LEFT JOIN rillet_calc_taxes x ON x.calculation_id = l.calculation_id", table.unpack(args))
+  local groups, docs, bad, exps = {}, 0, 0, {}
+  for _, r in ipairs(all) do
+    if r.kind == "t" then
+      docs, bad = r.docs or 0, bad + (r.bad or 0)
+    else
+      local cur = r.currency
+      local e = exps[cur or ""]
+      if e == nil then
+        e = type(cur) == "string" and cur:match("^%u%u%u$") and money.exponent(cur) or false
+        exps[cur or ""] = e
+      end
+      if (r.bad or 0) > 0 or not e or (r.lo ~= 99 and r.lo ~= e) or (r.hi ~= -99 and r.hi ~= e) then bad = bad + 1 end
+      r.kind, r.lo, r.hi, r.bad = nil, nil, nil, nil
+      groups[#groups + 1] = r
+    end
+  end
+  return groups, docs, bad
 end
 
 -- x is text holding a zero amount ("0", "0.00", "-0.0"); portable (no typeof: x is a TEXT column)

@@ -957,6 +957,35 @@ async function main() {
     /* issue 16: the documents whose calculated tax Rillet does not hold, with their reason */
     await page.locator('#not-collected-table').waitFor();
     assert(await page.locator('#not-collected-csv').isVisible(), 'no not-collected CSV link');
+    /* issue 20: the list is a page; "Show more" reads the next from /v1/reports/not-collected
+     * (the report asked with not_collected_limit=1 so that a second row is a second page) */
+    const onePage = route => {
+      const u = new URL(route.request().url());
+      if (!u.searchParams.has('format')) u.searchParams.set('not_collected_limit', '1');
+      return route.continue({ url: u.toString() });
+    };
+    const liabilityUrl = u => u.pathname === '/v1/reports/liability';
+    await page.route(liabilityUrl, onePage);
+    try {
+      await page.click('form.toolbar button[type=submit]');
+      await page.waitForFunction(() => /^1 of/.test((document.getElementById('not-collected-count') || {}).textContent || ''),
+        null, { timeout: 30000 }).catch(() => {});
+      const cnt = await page.locator('#not-collected-count').innerText();
+      const m = /^(\d+) of (\d+) document/.exec(cnt);
+      assert(m && m[1] === '1', 'not-collected count: ' + cnt);
+      assert(Number(m[2]) >= 2, 'the browser data has fewer than two not-collected documents: ' + cnt);
+      assert(await page.locator('#not-collected-more').isVisible(), 'no Show more with ' + cnt);
+      await page.locator('#not-collected-more').click();
+      /* the next page (up to 100) holds the rest: every document shown, no Show more */
+      const all = m[2];
+      await page.waitForFunction(n => ((document.getElementById('not-collected-count') || {}).textContent || '').startsWith(n + ' of'),
+        all, { timeout: 30000 }).catch(() => {});
+      const after = await page.locator('#not-collected-count').innerText();
+      assert(after.startsWith(all + ' of ' + all), 'after Show more: ' + after);
+      assert(!(await page.locator('#not-collected-more').isVisible()), 'Show more still visible: ' + after);
+      const rows = await page.locator('#not-collected-table tbody tr').count();
+      assert(rows === Number(all), 'rows after Show more: ' + rows);
+    } finally { await page.unroute(liabilityUrl, onePage); }
     await page.locator('#exposure svg').waitFor();
     const bars = await page.locator('#exposure-chart g.bar').count();
     assert(bars >= 40, 'exposure chart has ' + bars + ' state bars');

@@ -32,9 +32,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pg_schema  # noqa: E402
 
 # the end-to-end scripts (tests/e2e/reliab/SCRIPT.py LEVY SRC BASE_PORT) run under the capture
-WORKLOAD = ("health_token", "list_csv", "liability_collected", "exposure", "filing_report")
+WORKLOAD = ("health_token", "list_csv", "liability_collected", "exposure", "filing_report", "oss_report")
 # a script added later runs on its own port range (the first four: port + 20 + 16 * i)
-WORKLOAD_PORT = {"filing_report": 25760}
+WORKLOAD_PORT = {"filing_report": 25760, "oss_report": 32220}
 
 SKIP = re.compile(r"^\s*(CREATE|DROP|ALTER|PRAGMA|BEGIN|COMMIT|ROLLBACK|END|SAVEPOINT|RELEASE|"
                   r"ANALYZE|VACUUM|REINDEX|ATTACH|DETACH)\b", re.I)

@@ -162,12 +162,17 @@
   }
 
   /* Documents whose calculated tax Rillet does not hold: date, document, region, calculated,
-   * collected, not collected, reason (in words; the code and levy's detail on hover/below). */
+   * collected, not collected, reason (in words; the code and levy's detail on hover/below).
+   * The report carries the list's first page; "Show more" reads the next from
+   * GET /v1/reports/not-collected (cursor); the totals row counts every document. */
   function notCollectedTable(r) {
     var rows = (r && r.not_collected) || [];
+    var shown = rows.length, all = (r && r.not_collected_count) || rows.length;
+    var next = (r && r.not_collected_next_cursor) || null;
     var tbody = h('tbody');
     if (!rows.length) tbody.appendChild(h('tr', null, h('td', { colspan: 7, class: 'empty', text: 'None: Rillet holds all the tax levy calculated for this period.' })));
-    rows.forEach(function (x) {
+    function add(list) { list.forEach(addRow); }
+    function addRow(x) {
       var cur = x.currency, kind = x.type === 'credit_memo' ? 'credit-memos' : 'invoices';
       var label = (x.type === 'credit_memo' ? 'Credit memo ' : 'Invoice ') + (x.number || x.id);
       tbody.appendChild(h('tr', { 'data-reason': x.reason || '' },
@@ -179,7 +184,8 @@
         h('td', { class: 'num', text: x.not_collected_tax === null ? '—' : L.money(x.not_collected_tax, cur) }),
         h('td', { title: x.reason || '' }, reasonText(x.reason),
           x.detail ? h('div', { class: 'muted', text: x.detail }) : null)));
-    });
+    }
+    add(rows);
     var t = (r && r.not_collected_totals) || {}, totals = Object.keys(t);
     var table = L.tableWrap([{ text: 'Date', cls: 'hide-sm' }, 'Document', { text: 'Region', cls: 'hide-sm' },
       { text: 'Calculated', cls: 'num' }, { text: 'In Rillet', cls: 'num hide-sm' }, { text: 'Not collected', cls: 'num' }, 'Why'],
@@ -192,7 +198,25 @@
           h('td', { class: 'num', text: L.money(t[cur].tax, cur) }), h('td'));
       })));
     }
-    return table;
+    if (!rows.length) return table;
+    var count = h('p', { class: 'muted', id: 'not-collected-count' });
+    var more = h('button', { type: 'button', class: 'secondary', id: 'not-collected-more', text: 'Show more' });
+    function status() {
+      count.textContent = L.groupDigits(String(shown)) + ' of ' + L.groupDigits(String(all)) + ' document' +
+        (all === 1 ? '' : 's') + ' shown' + (next ? ' (more below)' : '') + '; the total counts all of them.';
+      more.hidden = !next;
+    }
+    more.addEventListener('click', function () {
+      L.busy(more, true);
+      L.api('GET', '/v1/reports/not-collected' + L.qs({ from: r.from, to: r.to, region: r.region || '', cursor: next, limit: 100 })).then(function (pg) {
+        add(pg.data || []);
+        shown += (pg.data || []).length;
+        next = pg.next_cursor || null;
+        status();
+      }, function (err) { more.parentNode.appendChild(L.errorNotice(err)); }).then(function () { L.busy(more, false); });
+    });
+    status();
+    return h('div', null, count, table, h('p', null, more));
   }
 
   /* Horizontal bars: each state's sales as a share of its threshold (exact BigInt ratio,

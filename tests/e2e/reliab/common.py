@@ -35,6 +35,24 @@ class _Counts(types.ModuleType):
 sys.modules[__name__].__class__ = _Counts
 
 
+def not_collected_all(env, js, frm, to, region=None, period=False):
+    """The whole calculated-not-collected list of a report answer (js: GET /v1/reports/liability's
+    or /v1/reports/filing's JSON, which carry its first page and not_collected_next_cursor): the
+    first page, then the rest a page at a time from GET /v1/reports/not-collected. The paged rows
+    carry their filing `period`, the liability report's do not: dropped unless period=True."""
+    rows = list((js or {}).get("not_collected") or [])
+    cursor = (js or {}).get("not_collected_next_cursor")
+    pages = 0
+    while cursor and pages < 1000:
+        q = "from=%s&to=%s%s&limit=500&cursor=%s" % (frm, to, "&region=" + region if region else "", cursor)
+        st, pg, text, _ = env.L("GET", "/v1/reports/not-collected?" + q, timeout=120)
+        if st != 200:
+            raise RuntimeError("not-collected page: %s %s" % (st, text[:300]))
+        rows += [r if period else {k: v for k, v in r.items() if k != "period"} for r in pg["data"]]
+        cursor, pages = pg.get("next_cursor"), pages + 1
+    return rows
+
+
 def wait_for(fn, timeout=60, interval=0.2):
     return harness.wait_for(fn, timeout, interval)
 

@@ -141,7 +141,7 @@ def run(env):
             c.get("address") or {}
         return "%s-%s" % (a.get("country"), a.get("state")) if a.get("country") == "US" else a.get("country")
 
-    nc_ids = {(r["type"], r["id"]) for r in rep.get("not_collected") or []}
+    nc_ids = {(r["type"], r["id"]) for r in common.not_collected_all(env, rep, frm, to)}
     mine = {}   # (period, region) -> sums
     counted = {}
     for kind, path, docs, date_f in (("invoice", "invoices", sim_inv, "invoice_date"),

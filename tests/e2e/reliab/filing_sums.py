@@ -18,7 +18,11 @@ in several US states (taxed and untaxed documents). Asserts:
     starts and ends inside a month (those parts summed from the rows) and for one region;
  4. a kept sum changed behind levy's back (the test edits the store) is found by the check:
     state "mismatch", the difference shown (month, key, kept, rows), a WARN in the log; a
-    rebuild repairs it.
+    rebuild repairs it;
+ 5. the liability report's not-collected list is paged (issue 20): with not_collected_limit=1
+    its first row and a cursor that GET /v1/reports/not-collected continues to the whole list
+    (== the pages of limit 2), not_collected_count and the totals over every document; a bad
+    limit refused (422).
 """
 import os
 import random
@@ -213,8 +217,28 @@ def run(env):
     # the calculated-not-collected list a page at a time == the liability report's whole list
     st, liab, text, _ = env.L("GET", "/v1/reports/liability?from=%s&to=%s" % (FROM, TO), timeout=120)
     check("liability answers 200", st == 200, (st, text[:200]))
-    whole = [{k: v for k, v in r.items() if k != "detail"} for r in (liab or {}).get("not_collected") or []]
+    whole_rows = common.not_collected_all(env, liab, FROM, TO)
+    whole = [{k: v for k, v in r.items() if k != "detail"} for r in whole_rows]
     check("some documents calculated, not collected (refused write-backs)", len(whole) >= 2, len(whole))
+    # the liability report pages its list (not_collected_limit, default 100) and counts it all
+    check("liability: its list is a page of at most 100, not_collected_count counts every row",
+          len((liab or {}).get("not_collected") or []) <= 100 and (liab or {}).get("not_collected_count") == len(whole),
+          ((liab or {}).get("not_collected_count"), len(whole)))
+    st, l1, text, _ = env.L("GET", "/v1/reports/liability?from=%s&to=%s&not_collected_limit=1" % (FROM, TO), timeout=120)
+    first1 = [{k: v for k, v in r.items() if k != "detail"} for r in (l1 or {}).get("not_collected") or []]
+    check("liability with not_collected_limit=1: the list's first row and a next cursor",
+          st == 200 and first1 == whole[:1] and bool(l1.get("not_collected_next_cursor")) and
+          l1.get("not_collected_limit") == 1, (st, text[:300]))
+    check("... its not-collected totals still over every document (== the whole page's totals)",
+          st == 200 and l1.get("not_collected_totals") == liab.get("not_collected_totals") and
+          l1.get("not_collected_count") == len(whole), (l1 or {}).get("not_collected_totals"))
+    rest = [{k: v for k, v in r.items() if k != "detail"} for r in common.not_collected_all(env, l1, FROM, TO)]
+    check("... and the cursor continues on GET /v1/reports/not-collected to the whole list", rest == whole,
+          (len(rest), len(whole)))
+    for bad_limit in ("0", "501", "x"):
+        st, js, text, _ = env.L("GET", "/v1/reports/liability?from=%s&to=%s&not_collected_limit=%s" % (FROM, TO, bad_limit))
+        check("not_collected_limit=%s refused (422 naming it)" % bad_limit, st == 422 and "not_collected_limit" in text,
+              (st, text[:200]))
     paged, cursor, pages = [], None, 0
     while pages < 200:
         st, js, text, _ = env.L("GET", "/v1/reports/not-collected?from=%s&to=%s&limit=2%s" % (
@@ -233,7 +257,7 @@ def run(env):
     # the first page, each row with its period
     st, summ, text, _ = env.L("GET", "/v1/reports/filing?from=%s&to=%s" % (FROM, TO), timeout=120)
     tot = {}
-    for r in (liab or {}).get("not_collected") or []:
+    for r in whole_rows:
         if r.get("not_collected_tax") is not None:
             t = tot.setdefault(r["currency"], [Decimal(0), 0])
             t[0] += (1 if r["type"] == "invoice" else -1) * D(r["not_collected_tax"])
