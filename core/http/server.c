@@ -171,19 +171,32 @@ void levy_http_reply(struct evhttp_request *req, int status, const char *ctype,
                      struct evbuffer *body)
 {
     struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
-    if (ctype && !evhttp_find_header(oh, "Content-Type"))
-        evhttp_add_header(oh, "Content-Type", ctype);
     /* every answer: no MIME sniffing, no framing (clickjacking), no Referer to elsewhere;
-     * JSON is data, never a document: it may load nothing */
+     * JSON is data, never a document: it may load nothing. One pass over the headers the
+     * handler set says which of these it set itself (those are kept as they are). */
     static const char *const H[][2] = {{"X-Content-Type-Options", "nosniff"},
                                        {"X-Frame-Options", "DENY"},
                                        {"Referrer-Policy", "no-referrer"}};
+    int has[3] = {0, 0, 0}, has_csp = 0;
+    const char *ct = NULL;
+    for (struct evkeyval *kv = oh->tqh_first; kv; kv = kv->next.tqe_next) {
+        if (!ct && evutil_ascii_strcasecmp(kv->key, "Content-Type") == 0)
+            ct = kv->value;
+        else if (evutil_ascii_strcasecmp(kv->key, "Content-Security-Policy") == 0)
+            has_csp = 1;
+        else
+            for (size_t i = 0; i < sizeof H / sizeof H[0]; i++)
+                if (evutil_ascii_strcasecmp(kv->key, H[i][0]) == 0)
+                    has[i] = 1;
+    }
+    if (ctype && !ct) {
+        evhttp_add_header(oh, "Content-Type", ctype);
+        ct = ctype;
+    }
     for (size_t i = 0; i < sizeof H / sizeof H[0]; i++)
-        if (!evhttp_find_header(oh, H[i][0]))
+        if (!has[i])
             evhttp_add_header(oh, H[i][0], H[i][1]);
-    const char *ct = evhttp_find_header(oh, "Content-Type");
-    if (ct && strncmp(ct, "application/json", 16) == 0 &&
-        !evhttp_find_header(oh, "Content-Security-Policy"))
+    if (ct && strncmp(ct, "application/json", 16) == 0 && !has_csp)
         evhttp_add_header(oh, "Content-Security-Policy",
                           "default-src 'none'; frame-ancestors 'none'");
     evhttp_send_reply(req, status, reason(status), body);
