@@ -337,3 +337,6 @@ levy_reliab_test(reliab_inbox_backoff inbox_backoff 240 26100)
 levy_reliab_test(reliab_inbox_outage inbox_outage 240 29100)
 # the filing summary's kept sums through edits, deletes, payments and credit memos; the check (ports 28000-28039)
 levy_reliab_test(reliab_filing_sums filing_sums 300 28000)
+# Issue 21 (the host's per-request cost): the reply's header set on HTTP/1.0 and 1.1 (Date,
+# security headers, CSP, Content-Type, X-Request-Id) on C and Lua routes. Ports 32000-32039.
+levy_reliab_test(reliab_reply_headers reply_headers 120 32000)

@@ -703,20 +703,25 @@ static void lua_reply(levy_call *call, int status, int nres)
             lua_pop(co, 1);
         }
     }
-    /* encode the body on the finished coroutine (reusable after a normal return) */
-    levy_sandbox_push_api(co, "render_body");
-    lua_pushvalue(co, nres >= 2 ? base + 1 : base - 1 + 0);
-    if (nres < 2) {
-        lua_pop(co, 1);
-        lua_pushnil(co);
-    }
+    /* encode the body on the finished coroutine (reusable after a normal return); a string or
+     * a body held in C is what render_body would return as it is: no Lua call for those */
     levy_err e;
-    if (levy_vm_pcall_on(co, 1, 1, &e) != LEVY_OK) {
-        hlog_src(HLOG_ERROR, call->plugin, "request %s: cannot encode response: %s", call->id,
-                 e.message);
-        levy_http_error(req, hc->route, 500, "internal", "internal error");
-        free(hc);
-        return;
+    if (nres >= 2 &&
+        (lua_type(co, base + 1) == LUA_TSTRING || luaL_testudata(co, base + 1, LEVY_BODY_MT))) {
+        lua_pushvalue(co, base + 1);
+    } else {
+        levy_sandbox_push_api(co, "render_body");
+        if (nres >= 2)
+            lua_pushvalue(co, base + 1);
+        else
+            lua_pushnil(co);
+        if (levy_vm_pcall_on(co, 1, 1, &e) != LEVY_OK) {
+            hlog_src(HLOG_ERROR, call->plugin, "request %s: cannot encode response: %s", call->id,
+                     e.message);
+            levy_http_error(req, hc->route, 500, "internal", "internal error");
+            free(hc);
+            return;
+        }
     }
     size_t n = 0;
     struct evbuffer *b = evbuffer_new();
@@ -805,8 +810,11 @@ static void push_req_fields(lua_State *co, struct evhttp_request *req, const cha
     if (query)
         push_query(co, query);
     lua_setfield(co, -2, "query");
-    lua_newtable(co);
     struct evkeyvalq *ih = evhttp_request_get_input_headers(req);
+    int nh = 0; /* the table made at its size: no rehash per header */
+    for (struct evkeyval *kv = ih->tqh_first; kv; kv = kv->next.tqe_next)
+        nh++;
+    lua_createtable(co, 0, nh);
     for (struct evkeyval *kv = ih->tqh_first; kv; kv = kv->next.tqe_next) {
         char name[128];
         size_t i = 0;

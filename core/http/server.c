@@ -32,6 +32,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h> /* major, minor: the request's HTTP version */
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <openssl/err.h>
@@ -161,7 +162,14 @@ static const char *reason(int status)
 void levy_http_count(const char *route, int status)
 {
     char st[8];
-    snprintf(st, sizeof st, "%d", status);
+    if (status >= 100 && status <= 999) { /* every answer's counter: no snprintf */
+        st[0] = (char)('0' + status / 100);
+        st[1] = (char)('0' + status / 10 % 10);
+        st[2] = (char)('0' + status % 10);
+        st[3] = '\0';
+    } else {
+        snprintf(st, sizeof st, "%d", status);
+    }
     const char *labels[] = {"route", route, "status", st, NULL};
     levy_metrics_inc("levy_http_requests_total", labels, 1, NULL);
 }
@@ -171,21 +179,51 @@ void levy_http_reply(struct evhttp_request *req, int status, const char *ctype,
                      struct evbuffer *body)
 {
     struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
-    if (ctype && !evhttp_find_header(oh, "Content-Type"))
-        evhttp_add_header(oh, "Content-Type", ctype);
     /* every answer: no MIME sniffing, no framing (clickjacking), no Referer to elsewhere;
-     * JSON is data, never a document: it may load nothing */
+     * JSON is data, never a document: it may load nothing. One pass over the headers the
+     * handler set says which of these it set itself (those are kept as they are). */
     static const char *const H[][2] = {{"X-Content-Type-Options", "nosniff"},
                                        {"X-Frame-Options", "DENY"},
                                        {"Referrer-Policy", "no-referrer"}};
+    int has[3] = {0, 0, 0}, has_csp = 0, has_date = 0;
+    const char *ct = NULL;
+    for (struct evkeyval *kv = oh->tqh_first; kv; kv = kv->next.tqe_next) {
+        if (!ct && evutil_ascii_strcasecmp(kv->key, "Content-Type") == 0)
+            ct = kv->value;
+        else if (evutil_ascii_strcasecmp(kv->key, "Content-Security-Policy") == 0)
+            has_csp = 1;
+        else if (evutil_ascii_strcasecmp(kv->key, "Date") == 0)
+            has_date = 1;
+        else
+            for (size_t i = 0; i < sizeof H / sizeof H[0]; i++)
+                if (evutil_ascii_strcasecmp(kv->key, H[i][0]) == 0)
+                    has[i] = 1;
+    }
+    if (ctype && !ct) {
+        evhttp_add_header(oh, "Content-Type", ctype);
+        ct = ctype;
+    }
     for (size_t i = 0; i < sizeof H / sizeof H[0]; i++)
-        if (!evhttp_find_header(oh, H[i][0]))
+        if (!has[i])
             evhttp_add_header(oh, H[i][0], H[i][1]);
-    const char *ct = evhttp_find_header(oh, "Content-Type");
-    if (ct && strncmp(ct, "application/json", 16) == 0 &&
-        !evhttp_find_header(oh, "Content-Security-Policy"))
+    if (ct && strncmp(ct, "application/json", 16) == 0 && !has_csp)
         evhttp_add_header(oh, "Content-Security-Policy",
                           "default-src 'none'; frame-ancestors 'none'");
+    /* the Date evhttp writes on an HTTP/1.1 answer (evhttp_maybe_add_date_header: its own
+     * evutil_date_rfc1123), formatted once a second instead of once per answer; HTTP/1.0
+     * answers keep having none, as evhttp sends them */
+    static time_t date_at = (time_t)-1;
+    static char date[64];
+    time_t now = time(NULL);
+    if (now != date_at) {
+        struct tm tm;
+        if (gmtime_r(&now, &tm) && evutil_date_rfc1123(date, sizeof date, &tm) > 0)
+            date_at = now;
+        else
+            date_at = (time_t)-1;
+    }
+    if (!has_date && date_at != (time_t)-1 && req->major == 1 && req->minor >= 1)
+        evhttp_add_header(oh, "Date", date);
     evhttp_send_reply(req, status, reason(status), body);
 }
 

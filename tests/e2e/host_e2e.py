@@ -200,6 +200,12 @@ def case_http():
         check(st == 200 and js["hello"] == "hello, world", "lua route")
         st, js, _, _ = lv.req("GET", "/example/public/x%20y?q=1", token=False)
         check(st == 200 and js["name"] == "x y" and js["q"] == "1", "auth=none route, decoded params")
+        st, js, _, _ = lv.req("GET", "/v1/example/req/a%20b?q=x+y", headers={"Accept": "application/json"})
+        check(st == 200 and js == {"method": "GET", "path": "/v1/example/req/a%20b", "id": "a b", "q": "x y",
+                                   "accept": "application/json", "has_json": True, "has_body": True,
+                                   "nope": True, "wrote": False, "werr": True, "mt": True, "raw": True,
+                                   "pairs": 0, "same_after": "GET"},
+              "req: fields, params, query and headers read; read-only, no metatable, no raw fields: %s" % js)
         st, js, _, _ = lv.req("GET", "/v1/nothing/here")
         check(st == 404 and err_shape(js, "not_found"), "404 not_found")
         st, js, _, _ = lv.req("DELETE", "/v1/example/hello")

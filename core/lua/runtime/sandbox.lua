@@ -1082,18 +1082,14 @@ function REQ_METHODS.json(req)
   return open_module("levy.util").body_object(req)
 end
 
--- Wraps the request fields (built by C) into a read-only object with methods.
+-- Wraps the request fields (built by C) into a read-only object with methods. No closure and
+-- no function call per read (issue 21): the proxy's `__index` is the fields table itself, whose
+-- shared metatable falls back to REQ_METHODS; the fields stay unreachable (`__metatable`).
+local REQ_FIELDS_MT = { __index = REQ_METHODS }
+local REQ_RO = ro_error("req")
 function H.make_req(fields)
-  local proxy = {}
-  return setmetatable(proxy, {
-    __index = function(_, k)
-      local v = fields[k]
-      if v ~= nil then return v end
-      return REQ_METHODS[k]
-    end,
-    __newindex = ro_error("req"),
-    __metatable = false,
-  })
+  setmetatable(fields, REQ_FIELDS_MT)
+  return setmetatable({}, { __index = fields, __newindex = REQ_RO, __metatable = false })
 end
 
 -- Renders an API error table (from levy.http.error) to status, body, headers.
