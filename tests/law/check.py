@@ -380,6 +380,18 @@ for cc, cur, amt, tax, src in [
         ("NG", "NGN", "100.00", "7.50", "VAT Act s. 4 (Finance Act 2019)"), ("EG", "EGP", "100.00", "14.00", "VAT Law 67/2016 art. 2"),
         ("IL", "ILS", "100.00", "18.00", "VAT Law s. 2 (18 % from 2025-01-01)"), ("CO", "COP", "100.00", "0.00", "ET art. 476 no. 21 (cloud computing excluded)")]:
     case("countries", "%s: B2C SaaS" % cc, src, intl(cc, [(amt, "saas")], cur=cur), total_tax=tax)
+case("countries", "TH 2021-08-31, US seller: e-service VAT not yet in force: out of scope", "Revenue Code s. 85/1-85/20 (Amendment Act No. 53 B.E. 2564, in force 2021-09-01); EY Global Tax News 2021-5920",
+     intl("TH", S, cur="THB", date="2021-08-31", seller="US"), total_tax="0.00", reason="out_of_scope", note="regime_not_in_force")
+case("countries", "TH 2021-09-01, US seller: 7 %", "Revenue Code s. 85/1 (in force 2021-09-01)",
+     intl("TH", S, cur="THB", date="2021-09-01", seller="US"), total_tax="7.00")
+case("countries", "PH 2025-06-01, US seller: VAT on digital services not yet in force", "RA 12023; RR 3-2025, RR 14-2025 (non-resident DSPs subject to VAT from 2025-06-02)",
+     intl("PH", S, cur="PHP", date="2025-06-01", seller="US"), total_tax="0.00", reason="out_of_scope", note="regime_not_in_force")
+case("countries", "PH 2025-06-02, US seller: 12 %", "RR 14-2025",
+     intl("PH", S, cur="PHP", date="2025-06-02", seller="US"), total_tax="12.00")
+case("countries", "ID 2020-06-30, US seller: PMSE VAT not yet in force", "PMK 48/PMK.03/2020 (in force 2020-07-01)",
+     intl("ID", S, cur="IDR", date="2020-06-30", seller="US"), total_tax="0.00", reason="out_of_scope", note="regime_not_in_force")
+case("countries", "ID 2020-07-01, US seller: 10 %", "PMK 48/PMK.03/2020; UU 8/1983 art. 7 (10 % until 2022-03-31)",
+     intl("ID", S, cur="IDR", date="2020-07-01", seller="US"), total_tax="10.00")
 case("countries", "CO: B2C digital goods 19 %", "ET art. 420 par. 2, 468",
      intl("CO", [("100.00", "digital_goods")], cur="COP"), total_tax="19.00")
 case("countries", "IL 2024-12-31: 17 %", "VAT Law s. 2 (17 % until 2024-12-31)",
@@ -471,6 +483,26 @@ case("taxonomy", "FR e-book B2C: 5.5 %", "CGI art. 278-0 bis A",
      intl("FR", [("100.00", "digital_books")], pc="75001"), total_tax="5.50")
 case("taxonomy", "IE e-book 2022-05-01: zero-rated", "VATCA 2010 Sch. 2 (Finance Act 2021); Revenue eBrief 100/22",
      intl("IE", [("100.00", "digital_books")], pc="D02 X285", date="2022-05-01"), total_tax="0.00", reason="zero_rated")
+case("taxonomy", "AT e-book 2020-01-01: 10 % (electronic publications)", "UStG 1994 10(2) Z 1 lit. a, Anlage 1 Z 33; Avalara VATLive 'Harmonised e-publications VAT rates'",
+     intl("AT", [("100.00", "digital_books")], pc="1010", date="2020-01-01"), total_tax="10.00")
+case("taxonomy", "AT e-book 2021-06-01: 5 % (COVID-19 rate on publications incl. e-books)", "PwC Austrian Tax News 2020-07-13; Sovos 2021-01-05 (extension to 2021-12-31, periodicals excluded)",
+     intl("AT", [("100.00", "digital_books")], pc="1010", date="2021-06-01"), total_tax="5.00")
+case("taxonomy", "BE e-book: 6 %", "VAT Code, Royal Decree No. 20 Table A; Avalara VATLive (from 2019-04-01)",
+     intl("BE", [("100.00", "digital_books")], pc="1000"), total_tax="6.00")
+case("taxonomy", "PL e-book: 5 %", "Ustawa o VAT; Avalara VATLive (from 2019-11-01)",
+     intl("PL", [("100.00", "digital_books")], pc="00-001"), total_tax="5.00")
+case("taxonomy", "PT e-book: 6 %", "CIVA Lista I; Avalara VATLive (from 2019-01-01)",
+     intl("PT", [("100.00", "digital_books")], pc="1000-001"), total_tax="6.00")
+case("taxonomy", "FI e-book 2024-06-01: 10 %", "Arvonlisaverolaki; Avalara VATLive (from 2019-07-01)",
+     intl("FI", [("100.00", "digital_books")], pc="00100", date="2024-06-01"), total_tax="10.00")
+case("taxonomy", "FI e-book 2026: 14 % (books moved from 10 to 14 % in 2025)", "Tungsten 'Finland VAT re-classifications'; vero.fi via vatupdate 2026-01-10",
+     intl("FI", [("100.00", "digital_books")], pc="00100"), total_tax="14.00")
+case("taxonomy", "CZ e-book 2023-06-01: 10 %", "Act 235/2004; Czech MoF via vatupdate 2020-05-16 (from 2020-05-01)",
+     intl("CZ", [("100.00", "digital_books")], pc="110 00", date="2023-06-01"), total_tax="10.00")
+case("taxonomy", "CZ e-book 2026: 0 % (books exempt with right of deduction from 2024)", "Sovos 'Czech Republic VAT law changes' (Government Bill 488)",
+     intl("CZ", [("100.00", "digital_books")], pc="110 00"), total_tax="0.00", reason="zero_rated")
+case("taxonomy", "LU e-book: 3 %", "Loi TVA (super-reduced rate); Avalara VATLive (from 2019-01-01)",
+     intl("LU", [("100.00", "digital_books")], pc="1111"), total_tax="3.00")
 case("taxonomy", "DK e-book: 25 % (no reduced rate)", "Momsloven 33",
      intl("DK", [("100.00", "digital_books")], pc="1050"), total_tax="25.00")
 case("taxonomy", "DE e-book to a business, US seller: reverse charge", "Directive 2006/112/EC art. 44, 196",
