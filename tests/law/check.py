@@ -392,6 +392,18 @@ case("countries", "ID 2020-06-30, US seller: PMSE VAT not yet in force", "PMK 48
      intl("ID", S, cur="IDR", date="2020-06-30", seller="US"), total_tax="0.00", reason="out_of_scope", note="regime_not_in_force")
 case("countries", "ID 2020-07-01, US seller: 10 %", "PMK 48/PMK.03/2020; UU 8/1983 art. 7 (10 % until 2022-03-31)",
      intl("ID", S, cur="IDR", date="2020-07-01", seller="US"), total_tax="10.00")
+for cc, cur, amt, code, start, src in [
+        ("MX", "MXN", "100.00", "saas", "2020-06-01", "LIVA art. 18-B to 18-M (Chapter III Bis, in force 2020-06-01)"),
+        ("KR", "KRW", "10000", "saas", "2015-07-01", "VAT Act art. 53-2 (since 2015-07-01)"),
+        ("TR", "TRY", "100.00", "saas", "2018-01-01", "KDV Law art. 9(1) as amended by Law 7061 (in force 2018-01-01)"),
+        ("CL", "CLP", "10000", "saas", "2020-06-01", "Ley 21.210 (DL 825 art. 8 n), in force 2020-06-01)"),
+        ("CO", "COP", "100.00", "digital_goods", "2018-07-01", "ET art. 437 par. 2 (Ley 1819 de 2016; Resolución DIAN 51 de 2018, from 2018-07-01)"),
+        ("TW", "TWD", "100.00", "saas", "2017-05-01", "Business Tax Act art. 28-1 (in force 2017-05-01)"),
+        ("ZA", "ZAR", "100.00", "saas", "2019-04-01", "Electronic Services Regulations GN R429 (in force 2019-04-01)")]:
+    import datetime as _dt
+    prev = (_dt.date.fromisoformat(start) - _dt.timedelta(days=1)).isoformat()
+    case("countries", "%s %s, US seller: foreign-seller regime not yet in force" % (cc, prev), src,
+         intl(cc, [(amt, code)], cur=cur, date=prev, seller="US"), reason="out_of_scope", note="regime_not_in_force")
 case("countries", "CO: B2C digital goods 19 %", "ET art. 420 par. 2, 468",
      intl("CO", [("100.00", "digital_goods")], cur="COP"), total_tax="19.00")
 case("countries", "IL 2024-12-31: 17 %", "VAT Law s. 2 (17 % until 2024-12-31)",
