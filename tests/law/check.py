@@ -416,6 +416,13 @@ case("local taxes", "Chicago PPLTT on SaaS 2025-01-01: 11 %", "2025 budget ordin
      us("IL", "60601", S, date="2025-01-01", city="Chicago"), total_tax="11.00")
 case("local taxes", "Chicago PPLTT on SaaS 2026-01-01: 15 %", "2026 budget ordinance SO2025-0021719 (11 → 15 %)",
      us("IL", "60601", S, date="2026-01-01", city="Chicago"), total_tax="15.00")
+case("local taxes", "Chicago amusement tax on streaming video 2015-08-31: not yet", "Amusement Tax Ruling #5 (2015-06-09; periods on or after 2015-09-01)",
+     us("IL", "60601", [("100.00", "streaming_video")], date="2015-08-31", city="Chicago"), total_tax="0.00")
+case("local taxes", "Chicago amusement tax on streaming video 2015-09-01: 9 %", "Mun. Code of Chicago 4-156-020; Amusement Tax Ruling #5; Reed Smith 2018-05 (Labell v. City of Chicago)",
+     us("IL", "60601", [("100.00", "streaming_video")], date="2015-09-01", city="Chicago"), total_tax="9.00",
+     has_jur=[("CHICAGO", "city", "1714000")])
+case("local taxes", "Chicago amusement tax on streaming audio 2026: 9 %", "Mun. Code of Chicago 4-156-020; Amusement Tax Ruling #5",
+     us("IL", "60601", [("100.00", "streaming_audio")], city="Chicago"), total_tax="9.00")
 case("local taxes", "Illinois outside Chicago (Springfield): SaaS not taxed", "35 ILCS 120 (ROT applies to tangible personal property)",
      us("IL", "62701", S, city="Springfield"), total_tax="0.00")
 
