@@ -416,6 +416,14 @@ case("local taxes", "Chicago PPLTT on SaaS 2025-01-01: 11 %", "2025 budget ordin
      us("IL", "60601", S, date="2025-01-01", city="Chicago"), total_tax="11.00")
 case("local taxes", "Chicago PPLTT on SaaS 2026-01-01: 15 %", "2026 budget ordinance SO2025-0021719 (11 → 15 %)",
      us("IL", "60601", S, date="2026-01-01", city="Chicago"), total_tax="15.00")
+case("taxability dates", "TN SaaS 2015-06-30: not taxed (before the Revenue Modernization Act)", "Pub. Ch. 514 of 2015 (RMA); TN DOR Notice 15-14 (from billing periods on or after 2015-07-01)",
+     us("TN", "37902", S, date="2015-06-30", city="Knoxville"), total_tax="0.00")
+case("taxability dates", "TN SaaS 2015-07-01: remotely accessed software taxed", "T.C.A. 67-6-231; TN DOR Notice 15-14",
+     us("TN", "37902", S, date="2015-07-01", city="Knoxville"), reason="standard_rated")
+case("taxability dates", "PA streaming video 2016-07-31: not taxed (before Act 84)", "Act 84 of 2016; PA DOR 'Digital Products' (from 2016-08-01)",
+     us("PA", "19103", [("100.00", "streaming_video")], date="2016-07-31", city="Philadelphia"), total_tax="0.00")
+case("taxability dates", "PA digital goods 2016-08-01: taxed", "Act 84 of 2016, 72 P.S. 7201(m)",
+     us("PA", "19103", [("100.00", "digital_goods")], date="2016-08-01", city="Philadelphia"), reason="standard_rated")
 case("local taxes", "Chicago amusement tax on streaming video 2015-08-31: not yet", "Amusement Tax Ruling #5 (2015-06-09; periods on or after 2015-09-01)",
      us("IL", "60601", [("100.00", "streaming_video")], date="2015-08-31", city="Chicago"), total_tax="0.00")
 case("local taxes", "Chicago amusement tax on streaming video 2015-09-01: 9 %", "Mun. Code of Chicago 4-156-020; Amusement Tax Ruling #5; Reed Smith 2018-05 (Labell v. City of Chicago)",
