@@ -10,7 +10,7 @@
 static const char *const level_names[LEVY_LEVEL_N] = {"country", "state", "province",
                                                       "county",  "city",  "district"};
 static const char *const type_names[LEVY_TYPE_N] = {
-    "SALES_TAX", "VAT", "GST", "HST", "PST", "QST", "LEASE_TRANSACTION_TAX"};
+    "SALES_TAX", "VAT", "GST", "HST", "PST", "QST", "LEASE_TRANSACTION_TAX", "AMUSEMENT_TAX"};
 static const char *const reason_names[LEVY_REASON_N] = {
     "standard_rated",  "reduced_rated",  "zero_rated",     "partially_taxable", "product_exempt",
     "customer_exempt", "reverse_charge", "not_collecting", "no_tax_in_region",  "out_of_scope"};

@@ -27,6 +27,9 @@ enum levy_tax_type {
     /* a local tax outside sales tax, collected by the lessor (issue 19: Chicago's Personal
      * Property Lease Transaction Tax on cloud software); added by a rule's calculate only */
     LEVY_TYPE_LEASE,
+    /* a city amusement tax on electronically delivered amusements (issue 19: Chicago's
+     * Amusement Tax on streaming, Ruling #5); added by a rule's calculate only */
+    LEVY_TYPE_AMUSEMENT,
     LEVY_TYPE_N
 };
 enum levy_tax_reason {

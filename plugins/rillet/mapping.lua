@@ -378,10 +378,11 @@ end
 --    `group_by_level = true` would merge jurisdictions of the same level.
 ---------------------------------------------------------------------------------------
 --    A local tax outside sales tax (LEASE_TRANSACTION_TAX: Chicago's Personal Property Lease
---    Transaction Tax) is a US tax the seller collects like a sales tax: written as SALES_TAX
+--    Transaction Tax; AMUSEMENT_TAX: Chicago's Amusement Tax on streaming) is a US tax the
+--    seller collects like a sales tax: written as SALES_TAX
 --    under its own name, one entry of its own (docs/rillet-assumptions.md).
 M.rillet_type = { VAT = "VAT", GST = "VAT", HST = "VAT", PST = "VAT", QST = "VAT", SALES_TAX = "SALES_TAX",
-                  LEASE_TRANSACTION_TAX = "SALES_TAX" }
+                  LEASE_TRANSACTION_TAX = "SALES_TAX", AMUSEMENT_TAX = "SALES_TAX" }
 
 local function title(s)
   s = tostring(s or ""):lower()
@@ -389,7 +390,7 @@ local function title(s)
 end
 
 local type_words = { SALES_TAX = "sales tax", VAT = "VAT", GST = "GST", HST = "HST", PST = "PST", QST = "QST",
-                     LEASE_TRANSACTION_TAX = "lease transaction tax" }
+                     LEASE_TRANSACTION_TAX = "lease transaction tax", AMUSEMENT_TAX = "amusement tax" }
 
 -- Description Rillet shows for a rate, e.g. "California state sales tax"; a tax with its own
 -- name (the result's `name`, e.g. "Chicago Personal Property Lease Transaction Tax") is

@@ -14,6 +14,13 @@
 -- taxpayers; a taxpayer customer accounts itself (art. 3, SII Circular 42/2020) even when the
 -- provider is registered.
 
+local foreign_regime = require "_lib.foreign_regime"
+
+local REGIME = {
+  { from = "2020-06-01", codes = { "saas", "software_download", "digital_goods" },
+    cite = "DL 825 art. 8 n) and the simplified regime as amended by Ley 21.210 (in force 2020-06-01)" },
+}
+
 return {
   region = "CL",
   name = "Chile",
@@ -34,7 +41,36 @@ return {
     exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  foreign_seller_regime = REGIME, -- start of the foreign-seller regime (scripts/_lib/foreign_regime.lua)
+  calculate = function(ctx)
+    foreign_regime.apply(ctx, REGIME, "CL")
+  end,
   selftest = {
+    { name = "foreign seller 2020-05-31 (the day before the regime): saas out of scope, note regime_not_in_force",
+      request = {
+        currency = "CLP", date = "2020-05-31",
+        ship_to = { line1 = "1 Main Street", city = "Santiago", zip_code = "8320000", country = "CL" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0", lines = { { tax = "0", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2020-06-01 (the regime's first day): saas taxed",
+      request = {
+        currency = "CLP", date = "2020-06-01",
+        ship_to = { line1 = "1 Main Street", city = "Santiago", zip_code = "8320000", country = "CL" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "1900", lines = { { tax = "1900", taxability_reason = "standard_rated" } } } },
+    { name = "seller established here, 2020-05-31 (before the regime): saas taxed as a domestic supply",
+      request = {
+        currency = "CLP", date = "2020-05-31",
+        ship_to = { line1 = "1 Main Street", city = "Santiago", zip_code = "8320000", country = "CL" },
+        ship_from = { line1 = "2 Main Street", city = "Santiago", zip_code = "8320000", country = "CL" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
     { name = "standard rate on CLP 10000",
       request = {
         currency = "CLP", date = "2026-03-01",

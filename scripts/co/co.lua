@@ -14,6 +14,13 @@
 -- 100 % withholding (art. 437-2 no. 3) applies, registered provider or not (DIAN Concepto
 -- General IVA servicios desde el exterior, 2018).
 
+local foreign_regime = require "_lib.foreign_regime"
+
+local REGIME = {
+  { from = "2018-07-01", codes = { "saas", "software_download", "digital_goods" },
+    cite = "Estatuto Tributario art. 437 par. 2 (Ley 1819 de 2016; in force 2018-07-01, Resolucion DIAN 51 de 2018)" },
+}
+
 return {
   region = "CO",
   name = "Colombia",
@@ -34,7 +41,36 @@ return {
     exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  foreign_seller_regime = REGIME, -- start of the foreign-seller regime (scripts/_lib/foreign_regime.lua)
+  calculate = function(ctx)
+    foreign_regime.apply(ctx, REGIME, "CO")
+  end,
   selftest = {
+    { name = "foreign seller 2018-06-30 (the day before the regime): digital_goods out of scope, note regime_not_in_force",
+      request = {
+        currency = "COP", date = "2018-06-30",
+        ship_to = { line1 = "1 Main Street", city = "Bogotá", zip_code = "110111", country = "CO" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_goods" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2018-07-01 (the regime's first day): digital_goods taxed",
+      request = {
+        currency = "COP", date = "2018-07-01",
+        ship_to = { line1 = "1 Main Street", city = "Bogotá", zip_code = "110111", country = "CO" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_goods" } },
+      },
+      expect = { total_tax = "19.00", lines = { { tax = "19.00", taxability_reason = "standard_rated" } } } },
+    { name = "seller established here, 2018-06-30 (before the regime): digital_goods taxed as a domestic supply",
+      request = {
+        currency = "COP", date = "2018-06-30",
+        ship_to = { line1 = "1 Main Street", city = "Bogotá", zip_code = "110111", country = "CO" },
+        ship_from = { line1 = "2 Main Street", city = "Bogotá", zip_code = "110111", country = "CO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_goods" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
     { name = "standard rate on COP 100.00",
       request = {
         currency = "COP", date = "2026-03-01",
@@ -60,6 +96,7 @@ return {
       request = {
         currency = "COP", date = "2016-12-31",
         ship_to = { line1 = "1 Main Street", city = "Bogotá", zip_code = "110111", country = "CO" },
+        ship_from = { line1 = "2 Main Street", city = "Bogotá", zip_code = "110111", country = "CO" }, -- a domestic seller: before the foreign-seller regime (2018-07-01) only it charged
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_goods" } },
       },
       expect = { total_tax = "16.00", lines = { { tax = "16.00", taxability_reason = "standard_rated" } } } },
@@ -67,6 +104,7 @@ return {
       request = {
         currency = "COP", date = "2017-01-01",
         ship_to = { line1 = "1 Main Street", city = "Bogotá", zip_code = "110111", country = "CO" },
+        ship_from = { line1 = "2 Main Street", city = "Bogotá", zip_code = "110111", country = "CO" }, -- a domestic seller (see above)
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_goods" } },
       },
       expect = { total_tax = "19.00", lines = { { tax = "19.00", taxability_reason = "standard_rated" } } } },

@@ -13,6 +13,13 @@
 -- Registered foreign seller (issue 19): unchanged. A designated PMSE seller collects PPN from
 -- every buyer, businesses included (above); there is no B2B exclusion.
 
+local foreign_regime = require "_lib.foreign_regime"
+
+local REGIME = {
+  { from = "2020-07-01", codes = { "saas", "software_download", "digital_goods" },
+    cite = "PMK 48/PMK.03/2020 (2020-05-05, in force 2020-07-01): VAT on intangible goods and services from outside the customs area through electronic systems (PMSE), now PMK 60/2022 (BDO Indirect Tax News 2020-10; gnv.id 2020-06-05)" },
+}
+
 return {
   region = "ID",
   name = "Indonesia",
@@ -32,7 +39,44 @@ return {
     food_grocery = "exempt", -- art. 16B, PP 49/2022: basic necessities not collected
     exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
+  foreign_seller_regime = REGIME, -- start of the foreign-seller regime (scripts/_lib/foreign_regime.lua)
+  calculate = function(ctx)
+    foreign_regime.apply(ctx, REGIME, "ID")
+  end,
   selftest = {
+    { name = "foreign seller 2020-06-30 (the day before the regime): SaaS out of scope, note regime_not_in_force",
+      request = {
+        currency = "IDR", date = "2020-06-30",
+        ship_to = { line1 = "1 Main Street", city = "Jakarta", zip_code = "10110", country = "ID" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2020-07-01 (the regime's first day): SaaS taxed (10 % until 2022-03-31)",
+      request = {
+        currency = "IDR", date = "2020-07-01",
+        ship_to = { line1 = "1 Main Street", city = "Jakarta", zip_code = "10110", country = "ID" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "10.00", lines = { { tax = "10.00", taxability_reason = "standard_rated" } } } },
+    { name = "seller established here, 2020-06-30 (before the regime): SaaS taxed as a domestic supply",
+      request = {
+        currency = "IDR", date = "2020-06-30",
+        ship_to = { line1 = "1 Main Street", city = "Jakarta", zip_code = "10110", country = "ID" },
+        ship_from = { line1 = "2 Main Street", city = "Jakarta", zip_code = "10110", country = "ID" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
+    { name = "foreign seller 2020-06-30 (before the regime): goods are not the regime's, the rule's answer stands",
+      request = {
+        currency = "IDR", date = "2020-06-30",
+        ship_to = { line1 = "1 Main Street", city = "Jakarta", zip_code = "10110", country = "ID" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
     { name = "standard rate on IDR 100.00",
       request = {
         currency = "IDR", date = "2026-03-01",

@@ -13,6 +13,13 @@
 -- does not charge a business with a business registration number; the recipient pays by proxy
 -- where art. 52 requires it.
 
+local foreign_regime = require "_lib.foreign_regime"
+
+local REGIME = {
+  { from = "2015-07-01", codes = { "saas", "software_download", "digital_goods" },
+    cite = "VAT Act art. 53-2 (electronic services by foreign providers, since 2015-07-01)" },
+}
+
 return {
   region = "KR",
   name = "South Korea",
@@ -33,7 +40,36 @@ return {
     exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  foreign_seller_regime = REGIME, -- start of the foreign-seller regime (scripts/_lib/foreign_regime.lua)
+  calculate = function(ctx)
+    foreign_regime.apply(ctx, REGIME, "KR")
+  end,
   selftest = {
+    { name = "foreign seller 2015-06-30 (the day before the regime): saas out of scope, note regime_not_in_force",
+      request = {
+        currency = "KRW", date = "2015-06-30",
+        ship_to = { line1 = "1 Main Street", city = "Seoul", zip_code = "04524", country = "KR" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0", lines = { { tax = "0", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2015-07-01 (the regime's first day): saas taxed",
+      request = {
+        currency = "KRW", date = "2015-07-01",
+        ship_to = { line1 = "1 Main Street", city = "Seoul", zip_code = "04524", country = "KR" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "1000", lines = { { tax = "1000", taxability_reason = "standard_rated" } } } },
+    { name = "seller established here, 2015-06-30 (before the regime): saas taxed as a domestic supply",
+      request = {
+        currency = "KRW", date = "2015-06-30",
+        ship_to = { line1 = "1 Main Street", city = "Seoul", zip_code = "04524", country = "KR" },
+        ship_from = { line1 = "2 Main Street", city = "Seoul", zip_code = "04524", country = "KR" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
     { name = "standard rate on KRW 10000",
       request = {
         currency = "KRW", date = "2026-03-01",

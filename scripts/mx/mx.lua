@@ -28,6 +28,13 @@ local CUSTOMER_ACCOUNTS = { saas = true, software_download = true, professional_
 -- SaaS / software use stay an import of services taxed on the business recipient (art. 24
 -- fr. III and V) whether or not the seller holds an RFC under art. 18-D.
 
+local foreign_regime = require "_lib.foreign_regime"
+
+local REGIME = {
+  { from = "2020-06-01", codes = { "saas", "software_download", "digital_goods" },
+    cite = "LIVA art. 18-B to 18-M (Chapter III Bis, in force 2020-06-01)" },
+}
+
 return {
   region = "MX",
   name = "Mexico",
@@ -48,7 +55,9 @@ return {
     exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  foreign_seller_regime = REGIME, -- start of the foreign-seller regime (scripts/_lib/foreign_regime.lua)
   calculate = function(ctx)
+    foreign_regime.apply(ctx, REGIME, "MX")
     for _, line in ipairs(ctx.lines) do
       if line.reverse_charge and not (CUSTOMER_ACCOUNTS[line.tax_code] or CUSTOMER_ACCOUNTS[line.tax_code_parent]) then
         line.reverse_charge = false -- LIVA art. 18-B: the seller charges a business customer too
@@ -57,6 +66,31 @@ return {
     end
   end,
   selftest = {
+    { name = "foreign seller 2020-05-31 (the day before the regime): saas out of scope, note regime_not_in_force",
+      request = {
+        currency = "MXN", date = "2020-05-31",
+        ship_to = { line1 = "1 Main Street", city = "Ciudad de México", zip_code = "06600", country = "MX" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2020-06-01 (the regime's first day): saas taxed",
+      request = {
+        currency = "MXN", date = "2020-06-01",
+        ship_to = { line1 = "1 Main Street", city = "Ciudad de México", zip_code = "06600", country = "MX" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "16.00", lines = { { tax = "16.00", taxability_reason = "standard_rated" } } } },
+    { name = "seller established here, 2020-05-31 (before the regime): saas taxed as a domestic supply",
+      request = {
+        currency = "MXN", date = "2020-05-31",
+        ship_to = { line1 = "1 Main Street", city = "Ciudad de México", zip_code = "06600", country = "MX" },
+        ship_from = { line1 = "2 Main Street", city = "Ciudad de México", zip_code = "06600", country = "MX" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
     { name = "standard rate on MXN 100.00",
       request = {
         currency = "MXN", date = "2026-03-01",

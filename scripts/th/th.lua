@@ -16,6 +16,13 @@
 -- self-assesses under s. 83/6 (P.P.36) even when the provider is e-service registered (RD
 -- notification on e-service, customer gives its VAT number).
 
+local foreign_regime = require "_lib.foreign_regime"
+
+local REGIME = {
+  { from = "2021-09-01", codes = { "saas", "software_download", "digital_goods" },
+    cite = "Revenue Code s. 77/2 para. 2, s. 85/1-85/20 (Revenue Code Amendment Act No. 53 B.E. 2564, gazetted 2021-02-10, in force 2021-09-01); EY Global Tax News 2021-5920" },
+}
+
 return {
   region = "TH",
   name = "Thailand",
@@ -36,7 +43,44 @@ return {
     exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  foreign_seller_regime = REGIME, -- start of the foreign-seller regime (scripts/_lib/foreign_regime.lua)
+  calculate = function(ctx)
+    foreign_regime.apply(ctx, REGIME, "TH")
+  end,
   selftest = {
+    { name = "foreign seller 2021-08-31 (the day before the regime): SaaS out of scope, note regime_not_in_force",
+      request = {
+        currency = "THB", date = "2021-08-31",
+        ship_to = { line1 = "1 Main Street", city = "Bangkok", zip_code = "10110", country = "TH" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2021-09-01 (the regime's first day): SaaS taxed",
+      request = {
+        currency = "THB", date = "2021-09-01",
+        ship_to = { line1 = "1 Main Street", city = "Bangkok", zip_code = "10110", country = "TH" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
+    { name = "seller established here, 2021-08-31 (before the regime): SaaS taxed as a domestic supply",
+      request = {
+        currency = "THB", date = "2021-08-31",
+        ship_to = { line1 = "1 Main Street", city = "Bangkok", zip_code = "10110", country = "TH" },
+        ship_from = { line1 = "2 Main Street", city = "Bangkok", zip_code = "10110", country = "TH" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
+    { name = "foreign seller 2021-08-31 (before the regime): goods are not the regime's, the rule's answer stands",
+      request = {
+        currency = "THB", date = "2021-08-31",
+        ship_to = { line1 = "1 Main Street", city = "Bangkok", zip_code = "10110", country = "TH" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
     { name = "standard rate on THB 100.00",
       request = {
         currency = "THB", date = "2026-03-01",

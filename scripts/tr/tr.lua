@@ -16,6 +16,13 @@
 -- taxpayer the responsible-party reverse charge of art. 9(1) (KDV General Implementation
 -- Communiqué, I/C-2.1.3) applies whatever the foreign provider's registration.
 
+local foreign_regime = require "_lib.foreign_regime"
+
+local REGIME = {
+  { from = "2018-01-01", codes = { "saas", "software_download", "digital_goods" },
+    cite = "KDV Law 3065 art. 9(1) second paragraph added by Law 7061 (in force 2018-01-01)" },
+}
+
 return {
   region = "TR",
   name = "Turkey",
@@ -36,7 +43,36 @@ return {
     exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  foreign_seller_regime = REGIME, -- start of the foreign-seller regime (scripts/_lib/foreign_regime.lua)
+  calculate = function(ctx)
+    foreign_regime.apply(ctx, REGIME, "TR")
+  end,
   selftest = {
+    { name = "foreign seller 2017-12-31 (the day before the regime): saas out of scope, note regime_not_in_force",
+      request = {
+        currency = "TRY", date = "2017-12-31",
+        ship_to = { line1 = "1 Main Street", city = "İstanbul", zip_code = "34000", country = "TR" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2018-01-01 (the regime's first day): saas taxed",
+      request = {
+        currency = "TRY", date = "2018-01-01",
+        ship_to = { line1 = "1 Main Street", city = "İstanbul", zip_code = "34000", country = "TR" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "18.00", lines = { { tax = "18.00", taxability_reason = "standard_rated" } } } },
+    { name = "seller established here, 2017-12-31 (before the regime): saas taxed as a domestic supply",
+      request = {
+        currency = "TRY", date = "2017-12-31",
+        ship_to = { line1 = "1 Main Street", city = "İstanbul", zip_code = "34000", country = "TR" },
+        ship_from = { line1 = "2 Main Street", city = "İstanbul", zip_code = "34000", country = "TR" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
     { name = "standard rate on TRY 100.00",
       request = {
         currency = "TRY", date = "2026-03-01",

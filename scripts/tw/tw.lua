@@ -12,6 +12,13 @@
 -- to individuals; a business buyer with a unified business number pays the tax itself
 -- (art. 36 para. 1), whether or not the foreign provider is registered.
 
+local foreign_regime = require "_lib.foreign_regime"
+
+local REGIME = {
+  { from = "2017-05-01", codes = { "saas", "software_download", "digital_goods" },
+    cite = "Business Tax Act art. 6 no. 4, art. 28-1 (in force 2017-05-01)" },
+}
+
 return {
   region = "TW",
   name = "Taiwan",
@@ -32,7 +39,36 @@ return {
     exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  foreign_seller_regime = REGIME, -- start of the foreign-seller regime (scripts/_lib/foreign_regime.lua)
+  calculate = function(ctx)
+    foreign_regime.apply(ctx, REGIME, "TW")
+  end,
   selftest = {
+    { name = "foreign seller 2017-04-30 (the day before the regime): saas out of scope, note regime_not_in_force",
+      request = {
+        currency = "TWD", date = "2017-04-30",
+        ship_to = { line1 = "1 Main Street", city = "Taipei", zip_code = "100", country = "TW" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2017-05-01 (the regime's first day): saas taxed",
+      request = {
+        currency = "TWD", date = "2017-05-01",
+        ship_to = { line1 = "1 Main Street", city = "Taipei", zip_code = "100", country = "TW" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "5.00", lines = { { tax = "5.00", taxability_reason = "standard_rated" } } } },
+    { name = "seller established here, 2017-04-30 (before the regime): saas taxed as a domestic supply",
+      request = {
+        currency = "TWD", date = "2017-04-30",
+        ship_to = { line1 = "1 Main Street", city = "Taipei", zip_code = "100", country = "TW" },
+        ship_from = { line1 = "2 Main Street", city = "Taipei", zip_code = "100", country = "TW" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
     { name = "standard rate on TWD 100.00",
       request = {
         currency = "TWD", date = "2026-03-01",

@@ -58,6 +58,30 @@ local CHICAGO_PPLTT = {
   },
 }
 
+-- Chicago Amusement Tax, Municipal Code of Chicago ch. 4-156 (4-156-020: 9 % of the charges
+-- paid for the privilege to enter, witness, view or participate in an amusement). Department of
+-- Finance Amusement Tax Ruling #5 (2015-06-09, for periods on or after 2015-09-01): it includes
+-- amusements delivered electronically -- television shows, movies and videos, music, games --
+-- when rented (streamed or temporarily downloaded), not when bought to own (Reed Smith client
+-- alert 2018-05; Avalara 2015-09-15; Mondaq 2015-09-03); upheld in Labell v. City of Chicago
+-- (Ill. App. 2019; leave to appeal denied 2020-03-25, Eversheds Sutherland). Charged to a
+-- customer whose residential or primary business street address is in Chicago (billing address
+-- or ZIP): levy uses the ship-to, located as for the PPLTT. Not a sales tax: its own type
+-- AMUSEMENT_TAX, level city. Not modelled: the exemptions of 4-156-020 (e.g. small live
+-- performances), irrelevant to streaming; games (no tax code of their own).
+local CHICAGO_AMUSEMENT = {
+  name = "Chicago Amusement Tax",
+  entry_name = "Chicago Amusement Tax",
+  jurisdiction = "CHICAGO", level = "city", type = "AMUSEMENT_TAX", city = "CHICAGO", city_name = "Chicago",
+  place_code = CHICAGO_PPLTT.place_code,
+  codes = { streaming_audio = true, streaming_video = true }, -- rentals: a download to own (digital_audio/video) is not
+  rates = {
+    { rate = "9.00", from = "2015-09-01", cite = "Mun. Code 4-156-020 (9 %); Amusement Tax Ruling #5 (2015-06-09), periods on or after 2015-09-01 (Reed Smith 2018-05). The rate is not re-checked against the 2025 and 2026 budget ordinances" },
+  },
+  zips = CHICAGO_PPLTT.zips,
+  partial_zips = CHICAGO_PPLTT.partial_zips,
+}
+
 return common.state{
   code = "IL",
   name = "Illinois",
@@ -68,16 +92,19 @@ return common.state{
     software_maintenance_optional = "exempt", -- 86 Ill. Adm. Code 130.1935(b), 140.301: a software maintenance agreement sold separately from the software is not a taxable sale (IDOR ST 06-0010-PLR)
     custom_software = "exempt", -- 86 Ill. Adm. Code 130.1935(c): custom computer programs are not tangible personal property
     saas = "exempt", -- [TF] not taxable at state level (ROT); Chicago's PPLTT, a city lease tax, is added by calculate (CHICAGO_PPLTT above)
+    streaming_audio = "exempt", -- 35 ILCS 120/2: the ROT taxes tangible personal property; a stream is not (as for saas); Chicago's amusement tax is added by calculate (CHICAGO_AMUSEMENT)
+    streaming_video = "exempt", -- same
     shipping = "exempt", -- 86 Ill. Adm. Code 130.415: delivery charges separately contracted for are not part of gross receipts (doubt when delivery is mandatory)
     food_grocery = "exempt", -- P.A. 103-0781: the 1% state grocery tax ends 2026-01-01; municipal 1% grocery taxes are not in the rate data (doubt)
   },
   -- P.A. 103-0781: the 1% state rate on groceries applies until 2025-12-31
-  local_taxes = { CHICAGO_PPLTT },
+  local_taxes = { CHICAGO_PPLTT, CHICAGO_AMUSEMENT },
   calculate = function(ctx)
     common.dated_state_rate(ctx, "food_grocery", {
       { before = "2026-01-01", rate = "1.00" },
     }, "ILLINOIS")
     local_tax.apply(ctx, CHICAGO_PPLTT)
+    local_tax.apply(ctx, CHICAGO_AMUSEMENT)
   end,
   selftest = {
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)
@@ -93,6 +120,20 @@ return common.state{
     { name = "general goods at the ZIP rate (10.25%)",
       request = common.request("IL", "Chicago", "60601", "2026-03-01", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "10.25", lines = { { tax = "10.25", taxability_reason = "standard_rated" } } } },
+    -- streaming in Chicago: the city's amusement tax (CHICAGO_AMUSEMENT), both sides of its date
+    { name = "streaming video in Chicago 2015-08-31: no amusement tax yet",
+      request = common.request("IL", "Chicago", "60601", "2015-08-31", { common.line("1", "100.00", "1", "streaming_video") }),
+      expect = { lines = { { taxes = { } } } } },
+    { name = "streaming video in Chicago 2015-09-01: amusement tax 9 % (Ruling #5)",
+      request = common.request("IL", "Chicago", "60601", "2015-09-01", { common.line("1", "100.00", "1", "streaming_video") }),
+      expect = { total_tax = "9.00", lines = { { tax = "9.00",
+        taxes = { { jurisdiction = "CHICAGO", level = "city", type = "AMUSEMENT_TAX", name = "Chicago Amusement Tax", percentage = "9.00", amount = "9.00" } } } } } },
+    { name = "streaming audio in Chicago 2026: amusement tax 9 %",
+      request = common.request("IL", "Chicago", "60601", "2026-03-01", { common.line("1", "100.00", "1", "streaming_audio") }),
+      expect = { total_tax = "9.00" } },
+    { name = "streaming video in Springfield: no amusement tax",
+      request = common.request("IL", "Springfield", "62701", "2026-03-01", { common.line("1", "100.00", "1", "streaming_video") }),
+      expect = { total_tax = "0.00" } },
     -- SaaS: no Illinois sales tax; in Chicago the city's lease transaction tax (CHICAGO_PPLTT)
     { name = "SaaS in Chicago 2026: no sales tax, PPLTT 15%",
       request = common.request("IL", "Chicago", "60601", "2026-03-01", { common.line("1", "100.00", "1", "saas") }),

@@ -10,8 +10,14 @@ return common.state{
   sourcing = "origin", -- origin-based for sellers located in the state (intrastate); remote sellers collect at destination
   taxability = {
     -- issue 19, taxonomy II: gift cards and streaming where a stored source states the rule
-    streaming_audio = "taxable", -- Act 84 of 2016, 72 P.S. 7201(m) as amended (PA DOR "Digital Products", revenue.pa.gov): digital video and audio streamed, or a subscription to a streaming service, are taxable from 2016-08-01
-    streaming_video = "taxable", -- Act 84 of 2016, 72 P.S. 7201(m) as amended (PA DOR "Digital Products", revenue.pa.gov): digital video and audio streamed, or a subscription to a streaming service, are taxable from 2016-08-01
+    streaming_audio = { -- Act 84 of 2016, 72 P.S. 7201(m) as amended (PA DOR "Digital Products", revenue.pa.gov): digital video and audio streamed, or a subscription to a streaming service, are taxable from 2016-08-01
+      { "exempt", to = "2016-07-31", cite = "before Act 84 of 2016 (PA DOR 'Digital Products': taxable from 2016-08-01)" },
+      { "taxable", from = "2016-08-01", cite = "Act 84 of 2016, 72 P.S. 7201(m); PA DOR 'Digital Products'" },
+    },
+    streaming_video = { -- Act 84 of 2016, 72 P.S. 7201(m) as amended (PA DOR "Digital Products", revenue.pa.gov): digital video and audio streamed, or a subscription to a streaming service, are taxable from 2016-08-01
+      { "exempt", to = "2016-07-31", cite = "before Act 84 of 2016 (PA DOR 'Digital Products': taxable from 2016-08-01)" },
+      { "taxable", from = "2016-08-01", cite = "Act 84 of 2016, 72 P.S. 7201(m); PA DOR 'Digital Products'" },
+    },
     -- issue 19, product taxonomy (docs/rules.md section 2a): rows for codes whose treatment here differs from
     -- their parent's or is cited; a code without a row is taxed as its parent, with the note taxability_fallback
     clothing_accessories = "taxable", -- 72 P.S. 7204(26): accessories, ornamental wear, formal day or evening apparel and fur articles are excluded from the clothing exemption
@@ -19,11 +25,26 @@ return common.state{
     repair_services = "taxable", -- 72 P.S. 7201(k)(4): repairing or altering tangible personal property is a sale at retail
     installation = "taxable", -- 72 P.S. 7201(k)(4): installing tangible personal property is a sale at retail
     saas = "taxable", -- [TF] 6% (+ Philadelphia 2%, Allegheny 1%): canned software however accessed (Act 84 of 2016)
-    digital_goods = "taxable", -- Act 84 of 2016: digital products taxable
+    digital_goods = { -- Act 84 of 2016, 72 P.S. 7201(m) as amended (PA DOR "Digital Products"): digital products taxable from 2016-08-01
+      { "exempt", to = "2016-07-31", cite = "before Act 84 of 2016 digital products (video, photographs, books, music...) were not tangible personal property in PA (PA DOR 'Digital Products': taxable from 2016-08-01)" },
+      { "taxable", from = "2016-08-01", cite = "Act 84 of 2016, 72 P.S. 7201(m), PA DOR 'Digital Products' (revenue.pa.gov)" },
+    },
     shipping = "follows_goods_any", -- 61 Pa. Code 54.1(a)-(b): delivery charges with a taxable transaction are taxable even if separately stated, with a nontaxable one (clothing) not; a shipment with any taxable item: the whole charge (DOR guidance, secondary: doubt)
     clothing = "exempt", -- 72 P.S. 7204(26): clothing exempt (formal wear, fur excluded; not modelled)
   },
   selftest = {
+    { name = "streaming_video 2016-07-31: not yet taxed (Act 84 of 2016)",
+      request = common.request("PA", "Philadelphia", "19103", "2016-07-31", { common.line("1", "100.00", "1", "streaming_video") }),
+      expect = { total_tax = "0.00", lines = { { taxability_reason = "product_exempt" } } } },
+    { name = "streaming_video 2016-08-01: taxed",
+      request = common.request("PA", "Philadelphia", "19103", "2016-08-01", { common.line("1", "100.00", "1", "streaming_video") }),
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
+    { name = "digital_goods 2016-07-31: not yet taxed (Act 84 of 2016)",
+      request = common.request("PA", "Philadelphia", "19103", "2016-07-31", { common.line("1", "100.00", "1", "digital_goods") }),
+      expect = { total_tax = "0.00", lines = { { taxability_reason = "product_exempt" } } } },
+    { name = "digital_goods 2016-08-01: taxed",
+      request = common.request("PA", "Philadelphia", "19103", "2016-08-01", { common.line("1", "100.00", "1", "digital_goods") }),
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
     { name = "streaming_video: taxed",
       request = common.request("PA", "Philadelphia", "19103", "2026-03-01", { common.line("1", "100.00", "1", "streaming_video") }),
       expect = { total_tax = "8.00", lines = { { tax = "8.00", taxability_reason = "standard_rated" } } } },

@@ -18,7 +18,10 @@ return common.state{
   name = "Tennessee",
   sourcing = "origin", -- origin-based for sellers located in the state (intrastate); remote sellers collect at destination
   taxability = {
-    saas = "taxable", -- [TF] T.C.A. 67-6-231: remotely accessed software taxable
+    saas = { -- T.C.A. 67-6-102, 67-6-231 as amended by the Revenue Modernization Act (Pub. Ch. 514 of 2015, H.B. 644)
+      { "exempt", to = "2015-06-30", cite = "before the Revenue Modernization Act remotely accessed software was not a taxable use of software by statute (doubt: the Department taxed SaaS sold under a software license agreement, Sales Tax Support 2015; levy cannot see the contract)" },
+      { "taxable", from = "2015-07-01", cite = "Revenue Modernization Act: access and use of remotely accessed software taxable from 2015-07-01; TN DOR Notice 15-14 (billing periods beginning on or after 2015-07-01); TN DOR RAS-1" },
+    },
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     shipping = "follows_goods", -- Tenn. Code Ann. 67-6-102 (sales price includes delivery charges); SSUTA sec. 317 (TN associate member): delivery of exempt goods exempt, a mixed shipment allocated by sales price
     food_grocery = common.state_rate("4.00"), -- T.C.A. 67-6-228: state rate on food 4%; local rates apply
@@ -48,6 +51,12 @@ return common.state{
     end
   end,
   selftest = {
+    { name = "SaaS 2015-06-30: before the Revenue Modernization Act, not taxed",
+      request = common.request("TN", "Knoxville", "37902", "2015-06-30", { common.line("1", "100.00", "1", "saas") }),
+      expect = { total_tax = "0.00", lines = { { taxability_reason = "product_exempt" } } } },
+    { name = "SaaS 2015-07-01: remotely accessed software taxed",
+      request = common.request("TN", "Knoxville", "37902", "2015-07-01", { common.line("1", "100.00", "1", "saas") }),
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
     { name = "general goods at the ZIP rate (9.25%)",
       request = common.request("TN", "Knoxville", "37902", "2025-12-15", { common.line("1", "100.00", "1", "general") }),
       expect = { total_tax = "9.25", lines = { { tax = "9.25", taxability_reason = "standard_rated" } } } },

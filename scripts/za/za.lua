@@ -17,6 +17,15 @@
 -- charges every recipient, businesses included (above); the recipient's own reverse charge on
 -- imported services (s. 7(1)(c)) applies only where the supplier did not charge.
 
+local foreign_regime = require "_lib.foreign_regime"
+
+local REGIME = {
+  { from = "2014-06-01", codes = { "software_download", "digital_goods" },
+    cite = "VAT Act s. 1 'enterprise' (b)(vi) and the Electronic Services Regulations of 2014 (in force 2014-06-01: e-books, films, music, games, software applications, subscription services)" },
+  { from = "2019-04-01", codes = { "saas" },
+    cite = "Electronic Services Regulations GN R429 (2019-03-18, in force 2019-04-01): all electronic services, SaaS included" },
+}
+
 return {
   region = "ZA",
   name = "South Africa",
@@ -36,7 +45,61 @@ return {
     food_grocery = "taxable", -- s11(1)(j) zero-rates only the listed basic foodstuffs (Schedule 2 Part B): groceries in general are standard-rated (doubt: a basic-food code would be zero_rated)
     exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
+  foreign_seller_regime = REGIME, -- start of the foreign-seller regime (scripts/_lib/foreign_regime.lua)
+  calculate = function(ctx)
+    foreign_regime.apply(ctx, REGIME, "ZA")
+  end,
   selftest = {
+    { name = "foreign seller 2014-05-31 (the day before the regime): digital_goods out of scope, note regime_not_in_force",
+      request = {
+        currency = "ZAR", date = "2014-05-31",
+        ship_to = { line1 = "1 Main Street", city = "Johannesburg", zip_code = "2001", country = "ZA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_goods" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2014-06-01 (the regime's first day): digital_goods taxed",
+      request = {
+        currency = "ZAR", date = "2014-06-01",
+        ship_to = { line1 = "1 Main Street", city = "Johannesburg", zip_code = "2001", country = "ZA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_goods" } },
+      },
+      expect = { total_tax = "14.00", lines = { { tax = "14.00", taxability_reason = "standard_rated" } } } },
+    { name = "seller established here, 2014-05-31 (before the regime): digital_goods taxed as a domestic supply",
+      request = {
+        currency = "ZAR", date = "2014-05-31",
+        ship_to = { line1 = "1 Main Street", city = "Johannesburg", zip_code = "2001", country = "ZA" },
+        ship_from = { line1 = "2 Main Street", city = "Johannesburg", zip_code = "2001", country = "ZA" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_goods" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
+    { name = "foreign seller 2019-03-31 (the day before the regime): saas out of scope, note regime_not_in_force",
+      request = {
+        currency = "ZAR", date = "2019-03-31",
+        ship_to = { line1 = "1 Main Street", city = "Johannesburg", zip_code = "2001", country = "ZA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2019-04-01 (the regime's first day): saas taxed",
+      request = {
+        currency = "ZAR", date = "2019-04-01",
+        ship_to = { line1 = "1 Main Street", city = "Johannesburg", zip_code = "2001", country = "ZA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "15.00", lines = { { tax = "15.00", taxability_reason = "standard_rated" } } } },
+    { name = "seller established here, 2019-03-31 (before the regime): saas taxed as a domestic supply",
+      request = {
+        currency = "ZAR", date = "2019-03-31",
+        ship_to = { line1 = "1 Main Street", city = "Johannesburg", zip_code = "2001", country = "ZA" },
+        ship_from = { line1 = "2 Main Street", city = "Johannesburg", zip_code = "2001", country = "ZA" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
     { name = "standard rate on ZAR 100.00",
       request = {
         currency = "ZAR", date = "2026-03-01",
@@ -55,6 +118,7 @@ return {
       request = {
         currency = "ZAR", date = "2018-03-31",
         ship_to = { line1 = "1 Main Street", city = "Johannesburg", zip_code = "2001", country = "ZA" },
+        ship_from = { line1 = "2 Main Street", city = "Johannesburg", zip_code = "2001", country = "ZA" }, -- a domestic seller: SaaS from abroad only from 2019-04-01
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "14.00", lines = { { tax = "14.00", taxability_reason = "standard_rated" } } } },
@@ -62,6 +126,7 @@ return {
       request = {
         currency = "ZAR", date = "2018-04-01",
         ship_to = { line1 = "1 Main Street", city = "Johannesburg", zip_code = "2001", country = "ZA" },
+        ship_from = { line1 = "2 Main Street", city = "Johannesburg", zip_code = "2001", country = "ZA" }, -- a domestic seller (see above)
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "15.00", lines = { { tax = "15.00", taxability_reason = "standard_rated" } } } },

@@ -672,6 +672,8 @@ static void t_local_tax(void)
     CHECK_EQ_INT(f.d.nrule_notes, 1);
     CHECK_EQ_STR(levy_tax_type_name(LEVY_TYPE_LEASE), "LEASE_TRANSACTION_TAX");
     CHECK_EQ_INT(levy_tax_type_from("LEASE_TRANSACTION_TAX"), LEVY_TYPE_LEASE);
+    CHECK_EQ_STR(levy_tax_type_name(LEVY_TYPE_AMUSEMENT), "AMUSEMENT_TAX");
+    CHECK_EQ_INT(levy_tax_type_from("AMUSEMENT_TAX"), LEVY_TYPE_AMUSEMENT);
     CHECK_EQ_INT(
         levy_tax_result_json(&b, &f.req, &f.d, "calc_1", 6, "2026-03-01", NULL, "src", NULL), 0);
     /* levied by the City of Chicago: its Census place code (issue 19, names that file) */

@@ -380,6 +380,30 @@ for cc, cur, amt, tax, src in [
         ("NG", "NGN", "100.00", "7.50", "VAT Act s. 4 (Finance Act 2019)"), ("EG", "EGP", "100.00", "14.00", "VAT Law 67/2016 art. 2"),
         ("IL", "ILS", "100.00", "18.00", "VAT Law s. 2 (18 % from 2025-01-01)"), ("CO", "COP", "100.00", "0.00", "ET art. 476 no. 21 (cloud computing excluded)")]:
     case("countries", "%s: B2C SaaS" % cc, src, intl(cc, [(amt, "saas")], cur=cur), total_tax=tax)
+case("countries", "TH 2021-08-31, US seller: e-service VAT not yet in force: out of scope", "Revenue Code s. 85/1-85/20 (Amendment Act No. 53 B.E. 2564, in force 2021-09-01); EY Global Tax News 2021-5920",
+     intl("TH", S, cur="THB", date="2021-08-31", seller="US"), total_tax="0.00", reason="out_of_scope", note="regime_not_in_force")
+case("countries", "TH 2021-09-01, US seller: 7 %", "Revenue Code s. 85/1 (in force 2021-09-01)",
+     intl("TH", S, cur="THB", date="2021-09-01", seller="US"), total_tax="7.00")
+case("countries", "PH 2025-06-01, US seller: VAT on digital services not yet in force", "RA 12023; RR 3-2025, RR 14-2025 (non-resident DSPs subject to VAT from 2025-06-02)",
+     intl("PH", S, cur="PHP", date="2025-06-01", seller="US"), total_tax="0.00", reason="out_of_scope", note="regime_not_in_force")
+case("countries", "PH 2025-06-02, US seller: 12 %", "RR 14-2025",
+     intl("PH", S, cur="PHP", date="2025-06-02", seller="US"), total_tax="12.00")
+case("countries", "ID 2020-06-30, US seller: PMSE VAT not yet in force", "PMK 48/PMK.03/2020 (in force 2020-07-01)",
+     intl("ID", S, cur="IDR", date="2020-06-30", seller="US"), total_tax="0.00", reason="out_of_scope", note="regime_not_in_force")
+case("countries", "ID 2020-07-01, US seller: 10 %", "PMK 48/PMK.03/2020; UU 8/1983 art. 7 (10 % until 2022-03-31)",
+     intl("ID", S, cur="IDR", date="2020-07-01", seller="US"), total_tax="10.00")
+for cc, cur, amt, code, start, src in [
+        ("MX", "MXN", "100.00", "saas", "2020-06-01", "LIVA art. 18-B to 18-M (Chapter III Bis, in force 2020-06-01)"),
+        ("KR", "KRW", "10000", "saas", "2015-07-01", "VAT Act art. 53-2 (since 2015-07-01)"),
+        ("TR", "TRY", "100.00", "saas", "2018-01-01", "KDV Law art. 9(1) as amended by Law 7061 (in force 2018-01-01)"),
+        ("CL", "CLP", "10000", "saas", "2020-06-01", "Ley 21.210 (DL 825 art. 8 n), in force 2020-06-01)"),
+        ("CO", "COP", "100.00", "digital_goods", "2018-07-01", "ET art. 437 par. 2 (Ley 1819 de 2016; Resolución DIAN 51 de 2018, from 2018-07-01)"),
+        ("TW", "TWD", "100.00", "saas", "2017-05-01", "Business Tax Act art. 28-1 (in force 2017-05-01)"),
+        ("ZA", "ZAR", "100.00", "saas", "2019-04-01", "Electronic Services Regulations GN R429 (in force 2019-04-01)")]:
+    import datetime as _dt
+    prev = (_dt.date.fromisoformat(start) - _dt.timedelta(days=1)).isoformat()
+    case("countries", "%s %s, US seller: foreign-seller regime not yet in force" % (cc, prev), src,
+         intl(cc, [(amt, code)], cur=cur, date=prev, seller="US"), reason="out_of_scope", note="regime_not_in_force")
 case("countries", "CO: B2C digital goods 19 %", "ET art. 420 par. 2, 468",
      intl("CO", [("100.00", "digital_goods")], cur="COP"), total_tax="19.00")
 case("countries", "IL 2024-12-31: 17 %", "VAT Law s. 2 (17 % until 2024-12-31)",
@@ -392,6 +416,21 @@ case("local taxes", "Chicago PPLTT on SaaS 2025-01-01: 11 %", "2025 budget ordin
      us("IL", "60601", S, date="2025-01-01", city="Chicago"), total_tax="11.00")
 case("local taxes", "Chicago PPLTT on SaaS 2026-01-01: 15 %", "2026 budget ordinance SO2025-0021719 (11 → 15 %)",
      us("IL", "60601", S, date="2026-01-01", city="Chicago"), total_tax="15.00")
+case("taxability dates", "TN SaaS 2015-06-30: not taxed (before the Revenue Modernization Act)", "Pub. Ch. 514 of 2015 (RMA); TN DOR Notice 15-14 (from billing periods on or after 2015-07-01)",
+     us("TN", "37902", S, date="2015-06-30", city="Knoxville"), total_tax="0.00")
+case("taxability dates", "TN SaaS 2015-07-01: remotely accessed software taxed", "T.C.A. 67-6-231; TN DOR Notice 15-14",
+     us("TN", "37902", S, date="2015-07-01", city="Knoxville"), reason="standard_rated")
+case("taxability dates", "PA streaming video 2016-07-31: not taxed (before Act 84)", "Act 84 of 2016; PA DOR 'Digital Products' (from 2016-08-01)",
+     us("PA", "19103", [("100.00", "streaming_video")], date="2016-07-31", city="Philadelphia"), total_tax="0.00")
+case("taxability dates", "PA digital goods 2016-08-01: taxed", "Act 84 of 2016, 72 P.S. 7201(m)",
+     us("PA", "19103", [("100.00", "digital_goods")], date="2016-08-01", city="Philadelphia"), reason="standard_rated")
+case("local taxes", "Chicago amusement tax on streaming video 2015-08-31: not yet", "Amusement Tax Ruling #5 (2015-06-09; periods on or after 2015-09-01)",
+     us("IL", "60601", [("100.00", "streaming_video")], date="2015-08-31", city="Chicago"), total_tax="0.00")
+case("local taxes", "Chicago amusement tax on streaming video 2015-09-01: 9 %", "Mun. Code of Chicago 4-156-020; Amusement Tax Ruling #5; Reed Smith 2018-05 (Labell v. City of Chicago)",
+     us("IL", "60601", [("100.00", "streaming_video")], date="2015-09-01", city="Chicago"), total_tax="9.00",
+     has_jur=[("CHICAGO", "city", "1714000")])
+case("local taxes", "Chicago amusement tax on streaming audio 2026: 9 %", "Mun. Code of Chicago 4-156-020; Amusement Tax Ruling #5",
+     us("IL", "60601", [("100.00", "streaming_audio")], city="Chicago"), total_tax="9.00")
 case("local taxes", "Illinois outside Chicago (Springfield): SaaS not taxed", "35 ILCS 120 (ROT applies to tangible personal property)",
      us("IL", "62701", S, city="Springfield"), total_tax="0.00")
 
@@ -471,6 +510,26 @@ case("taxonomy", "FR e-book B2C: 5.5 %", "CGI art. 278-0 bis A",
      intl("FR", [("100.00", "digital_books")], pc="75001"), total_tax="5.50")
 case("taxonomy", "IE e-book 2022-05-01: zero-rated", "VATCA 2010 Sch. 2 (Finance Act 2021); Revenue eBrief 100/22",
      intl("IE", [("100.00", "digital_books")], pc="D02 X285", date="2022-05-01"), total_tax="0.00", reason="zero_rated")
+case("taxonomy", "AT e-book 2020-01-01: 10 % (electronic publications)", "UStG 1994 10(2) Z 1 lit. a, Anlage 1 Z 33; Avalara VATLive 'Harmonised e-publications VAT rates'",
+     intl("AT", [("100.00", "digital_books")], pc="1010", date="2020-01-01"), total_tax="10.00")
+case("taxonomy", "AT e-book 2021-06-01: 5 % (COVID-19 rate on publications incl. e-books)", "PwC Austrian Tax News 2020-07-13; Sovos 2021-01-05 (extension to 2021-12-31, periodicals excluded)",
+     intl("AT", [("100.00", "digital_books")], pc="1010", date="2021-06-01"), total_tax="5.00")
+case("taxonomy", "BE e-book: 6 %", "VAT Code, Royal Decree No. 20 Table A; Avalara VATLive (from 2019-04-01)",
+     intl("BE", [("100.00", "digital_books")], pc="1000"), total_tax="6.00")
+case("taxonomy", "PL e-book: 5 %", "Ustawa o VAT; Avalara VATLive (from 2019-11-01)",
+     intl("PL", [("100.00", "digital_books")], pc="00-001"), total_tax="5.00")
+case("taxonomy", "PT e-book: 6 %", "CIVA Lista I; Avalara VATLive (from 2019-01-01)",
+     intl("PT", [("100.00", "digital_books")], pc="1000-001"), total_tax="6.00")
+case("taxonomy", "FI e-book 2024-06-01: 10 %", "Arvonlisaverolaki; Avalara VATLive (from 2019-07-01)",
+     intl("FI", [("100.00", "digital_books")], pc="00100", date="2024-06-01"), total_tax="10.00")
+case("taxonomy", "FI e-book 2026: 14 % (books moved from 10 to 14 % in 2025)", "Tungsten 'Finland VAT re-classifications'; vero.fi via vatupdate 2026-01-10",
+     intl("FI", [("100.00", "digital_books")], pc="00100"), total_tax="14.00")
+case("taxonomy", "CZ e-book 2023-06-01: 10 %", "Act 235/2004; Czech MoF via vatupdate 2020-05-16 (from 2020-05-01)",
+     intl("CZ", [("100.00", "digital_books")], pc="110 00", date="2023-06-01"), total_tax="10.00")
+case("taxonomy", "CZ e-book 2026: 0 % (books exempt with right of deduction from 2024)", "Sovos 'Czech Republic VAT law changes' (Government Bill 488)",
+     intl("CZ", [("100.00", "digital_books")], pc="110 00"), total_tax="0.00", reason="zero_rated")
+case("taxonomy", "LU e-book: 3 %", "Loi TVA (super-reduced rate); Avalara VATLive (from 2019-01-01)",
+     intl("LU", [("100.00", "digital_books")], pc="1111"), total_tax="3.00")
 case("taxonomy", "DK e-book: 25 % (no reduced rate)", "Momsloven 33",
      intl("DK", [("100.00", "digital_books")], pc="1050"), total_tax="25.00")
 case("taxonomy", "DE e-book to a business, US seller: reverse charge", "Directive 2006/112/EC art. 44, 196",

@@ -246,6 +246,17 @@ describe("tax_rates", function()
     assert.equal("15.00", json.encode(rates[2].percentage))
   end)
 
+  it("writes Chicago's amusement tax as its own SALES_TAX rate under its own name (issue 19)", function()
+    local rates = mapping.tax_rates({ tax = "9.00", taxes = {
+      { jurisdiction = "CHICAGO", level = "city", type = "AMUSEMENT_TAX", percentage = "9.00",
+        amount = "9.00", name = "Chicago Amusement Tax" },
+    } }, "US", "USD")
+    assert.equal(1, #rates)
+    assert.equal("SALES_TAX", rates[1].type)
+    assert.equal("Chicago Amusement Tax", rates[1].description)
+    assert.same({ amount = "9.00", currency = "USD" }, rates[1].tax_amount)
+  end)
+
   it("writes no rate for an untaxed line without a note", function()
     assert.equal("[]", json.encode(mapping.tax_rates({ tax = "0.00", taxes = {} }, "US", "USD")))
   end)

@@ -154,6 +154,13 @@ local VAT = {
   IT = { { "2013-10-01", "22", "10" } },
   NL = { { "2019-01-01", "21", "9" } },
   SE = { { "0000-01-01", "25", "12" } },
+  -- audit19b: the standard rates of the further e-book self-tests (EBOOK_RATES)
+  AT = { { "0000-01-01", "20", "10" } },
+  BE = { { "0000-01-01", "21", "6" } },
+  CZ = { { "0000-01-01", "21", "12" } },
+  LU = { { "0000-01-01", "17", "8" } }, -- 2019 dates only (16 % in 2023)
+  PL = { { "0000-01-01", "23", "8" } },
+  PT = { { "0000-01-01", "23", "6" } },
 }
 -- National rates (GB AU NZ CH NO SG JP IN and the digital-services countries MX ZA KR TR SA AE
 -- IS CL CO MY TH ID PH TW KE NG EG IL): read from the engine's data/intl/national.csv (country,
