@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 22: levy on PostgreSQL with 1, 2 and 3 replicas behind one proxy, against PostgreSQL's
 # own commit rate (the ceiling) and a single levy on SQLite, all in one run.
-# Usage: bash bench/replicas.sh        (env LEVY_BUILD=build dir, default build; RUNS=3 DUR=5)
+# Usage: bash bench/replicas.sh        (env LEVY_BUILD=build dir, default build; RUNS=3 DUR=5;
+#                                      REPLICAS="1 2 3")
 #   - a throwaway cluster (tests/pg/cluster.sh) switched back to durable commits (fsync,
 #     synchronous_commit, full_page_writes on; the test default is off);
 #   - the ceiling: pgbench, 50 clients, one single-row INSERT per transaction;
@@ -18,6 +19,7 @@ BENCH=$ROOT/bench
 BUILD=${LEVY_BUILD:-$ROOT/build}
 LEVY=$BUILD/levy
 RUNS=${RUNS:-3}; DUR=${DUR:-5}; CONNS=${CONNS:-50}
+REPLICAS=${REPLICAS:-1 2 3}   # e.g. REPLICAS=1: only the one-replica point
 P_PG=27600 P_SIM=27601 P_PROXY=27602 P_LITE=27603 P_R=27610   # replicas: 27611..27613
 TOKEN=bench-token-$$-0123456789
 TMP=$(mktemp -d /tmp/levy-bench-replicas.XXXXXX)
@@ -197,17 +199,28 @@ start_replica 1
 proxy $((P_R + 1))
 connect $P_PROXY
 kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null
-for n in 1 2 3; do
-  ((n > 1)) && start_replica $n
+# the replicas' store round trips (levy_store_round_trips_total, summed; "-" before it existed)
+trips() {
+  local k sum=0 v
+  for k in $(seq "$1"); do
+    v=$(curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$((P_R + k))/metrics" |
+      awk '$1=="levy_store_round_trips_total"{print $2}')
+    [[ -n $v ]] || { echo -; return; }
+    sum=$((sum + ${v%.*}))
+  done
+  echo "$sum"
+}
+for n in $REPLICAS; do
+  while ((${#REPS[@]} < n)); do start_replica $((${#REPS[@]} + 1)); done
   ports=(); for k in $(seq $n); do ports+=($((P_R + k))); done
   proxy "${ports[@]}"
   X0=$(psqlc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'levy'")
-  T0=($(ticks "${REPS[@]}")); N0=$(psqlc "SELECT count(*) FROM inbox")
+  R0=$(trips "$n"); T0=($(ticks "${REPS[@]}")); N0=$(psqlc "SELECT count(*) FROM inbox")
   I=$(ingest http://127.0.0.1:$P_PROXY)
-  T1=($(ticks "${REPS[@]}")); N1=$(psqlc "SELECT count(*) FROM inbox")
+  T1=($(ticks "${REPS[@]}")); N1=$(psqlc "SELECT count(*) FROM inbox"); R1=$(trips "$n")
   X1=$(psqlc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'levy'")
   HZ=$(getconf CLK_TCK)
-  CPU="per 1,000 stored deliveries: levy $(awk -v t=$((T1[0] - T0[0])) -v n=$((N1 - N0)) -v hz="$HZ" 'BEGIN{printf "%.2f", n ? t / hz / n * 1000 : 0}') CPU s, PostgreSQL $(awk -v t=$((T1[1] - T0[1])) -v n=$((N1 - N0)) -v hz="$HZ" 'BEGIN{printf "%.2f", n ? t / hz / n * 1000 : 0}') CPU s; $(awk -v x=$((X1 - X0)) -v n=$((N1 - N0)) 'BEGIN{printf "%.1f", n ? x / n : 0}') commits per delivery"
+  CPU="per 1,000 stored deliveries: levy $(awk -v t=$((T1[0] - T0[0])) -v n=$((N1 - N0)) -v hz="$HZ" 'BEGIN{printf "%.2f", n ? t / hz / n * 1000 : 0}') CPU s, PostgreSQL $(awk -v t=$((T1[1] - T0[1])) -v n=$((N1 - N0)) -v hz="$HZ" 'BEGIN{printf "%.2f", n ? t / hz / n * 1000 : 0}') CPU s; $(awk -v x=$((X1 - X0)) -v n=$((N1 - N0)) 'BEGIN{printf "%.1f", n ? x / n : 0}') commits per delivery; $( [[ $R0 == - || $R1 == - ]] && echo - || awk -v r=$((R1 - R0)) -v n=$((N1 - N0)) 'BEGIN{printf "%.1f", n ? r / n : 0}') round trips per delivery"
   C=$(calc http://127.0.0.1:$P_PROXY)
   CONNS_PG=$(psqlc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'levy'")
   log "PostgreSQL, $n replica(s): ingest $(fmt "$I") [$CPU]; calculate $(fmt "$C") ($CONNS_PG levy connections)"

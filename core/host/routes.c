@@ -171,6 +171,9 @@ void levy_host_metrics_describe(void)
         {"levy_store_writer_groups_total", LEVY_METRIC_COUNTER,
          "Transactions (one WAL fsync each) the writer thread committed them in; units / "
          "groups is the mean group size."},
+        {"levy_store_round_trips_total", LEVY_METRIC_COUNTER,
+         "Requests the serving store connection waited for the database's answer to "
+         "(PostgreSQL: network round trips; 0 on SQLite)."},
     };
     for (size_t i = 0; i < sizeof core / sizeof core[0]; i++)
         levy_metrics_describe(core[i].name, core[i].type, core[i].help, NULL);
@@ -273,6 +276,12 @@ static void refresh_gauges(levy_host *h)
     levy_metrics_set("levy_lua_memory_bytes", NULL,
                      h->current ? (int64_t)levy_vm_mem_used(h->current->vm) : 0, NULL);
     if (h->store) {
+        static int64_t seen_trips;
+        int64_t trips = levy_store_round_trips(h->store);
+        if (trips < seen_trips) /* another store connection since (a reopen): counted afresh */
+            seen_trips = 0;
+        levy_metrics_inc("levy_store_round_trips_total", NULL, trips - seen_trips, NULL);
+        seen_trips = trips;
         levy_metrics_clear("levy_jobs");
         levy_jobs_counts(h->store, set_jobs_gauge, NULL, NULL);
         levy_metrics_clear("levy_jobs_oldest_queued_age_seconds");

@@ -23,6 +23,7 @@ struct levy_pg {
     int64_t changes;
     int64_t last_connect; /* monotonic ms of the last (re)connection attempt */
     int readonly;         /* LEVY_STORE_READONLY: every transaction read-only */
+    int64_t round_trips;  /* requests that waited for the server (levy_store_round_trips) */
 };
 
 #define RECONNECT_EVERY_MS 1000 /* a blocking connect at most once a second while it fails */
@@ -318,6 +319,7 @@ int levy_pg_exec(levy_store *st, const char *sql, levy_err *err)
     int rc = ensure_conn(st, err);
     if (rc)
         return rc;
+    st->pg->round_trips++;
     PGresult *res = PQexec(st->pg->conn, sql);
     ExecStatusType t = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK && t != PGRES_EMPTY_QUERY) {
@@ -359,6 +361,7 @@ int levy_pg_lock_migrations(levy_store *st, int lock, levy_err *err)
 }
 
 int64_t levy_pg_changes(levy_store *st) { return st->pg->changes; }
+int64_t levy_pg_round_trips(levy_store *st) { return st->pg->round_trips; }
 
 /* ---- statements ---------------------------------------------------------------------- */
 
@@ -591,18 +594,115 @@ static int integral(const char *t)
     return 1;
 }
 
-static int run(levy_stmt *s, Oid *types, PGresult **out, levy_err *err)
+/* The connection is beyond use (a pipeline that could not be left): dropped, so the next use
+ * outside a transaction connects again and one inside fails as "connection lost". */
+static void drop_conn(levy_store *st)
+{
+    PQfinish(st->pg->conn);
+    st->pg->conn = NULL;
+    failed(st, LEVY_STORE_STATE_UNREACHABLE, "connection lost");
+}
+
+/* SAVEPOINT, the statement and RELEASE sent together and answered in one round trip (libpq
+ * pipeline mode): a statement inside a transaction keeps its own savepoint, so a caught error
+ * (a constraint) leaves the transaction usable as on SQLite, without waiting for the server
+ * three times. res[0..2]: each query's result, NULL where none came (a broken connection);
+ * the server skips what follows a failed query up to the sync (PGRES_PIPELINE_ABORTED). */
+static void run_savepointed(levy_stmt *s, const Oid *types, PGresult *res[3])
 {
     struct levy_pgstmt *p = s->pg;
-    *out = PQexecParams(s->st->pg->conn, p->pgsql, p->nparams, types, (const char *const *)p->vals,
-                        p->lens, NULL, 0);
-    ExecStatusType t = *out ? PQresultStatus(*out) : PGRES_FATAL_ERROR;
-    if (t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK || t == PGRES_EMPTY_QUERY)
-        return LEVY_OK;
-    const char *code = *out ? PQresultErrorField(*out, PG_DIAG_SQLSTATE) : NULL;
-    if (code && (strcmp(code, "42P18") == 0 || strcmp(code, "42P08") == 0) && !types)
-        return 1; /* indeterminate or ambiguous type: run again with types */
-    return fail(s->st, *out, err);
+    levy_store *st = s->st;
+    PGconn *c = st->pg->conn;
+    res[0] = res[1] = res[2] = NULL;
+    if (!PQenterPipelineMode(c))
+        return;
+    int sent = PQsendQueryParams(c, "SAVEPOINT levy_stmt", 0, NULL, NULL, NULL, NULL, 0) &&
+               PQsendQueryParams(c, p->pgsql, p->nparams, types, (const char *const *)p->vals,
+                                 p->lens, NULL, 0) &&
+               PQsendQueryParams(c, "RELEASE SAVEPOINT levy_stmt", 0, NULL, NULL, NULL, NULL, 0) &&
+               PQpipelineSync(c);
+    if (sent) {
+        for (int i = 0; i < 3; i++) {
+            if (!(res[i] = PQgetResult(c)))
+                break;
+            PGresult *x; /* each query's results end with a NULL */
+            while ((x = PQgetResult(c)))
+                PQclear(x);
+        }
+        PGresult *sync = PQgetResult(c); /* PGRES_PIPELINE_SYNC */
+        PQclear(sync);
+    }
+    if (!PQexitPipelineMode(c)) {
+        /* results left (a send failed half-way): take what is there, then give up on it */
+        for (int n = 0; n < 16 && PQpipelineStatus(c) != PQ_PIPELINE_OFF; n++) {
+            PGresult *x = PQgetResult(c);
+            PQclear(x);
+            if (!x && PQexitPipelineMode(c))
+                break;
+        }
+        if (PQpipelineStatus(c) != PQ_PIPELINE_OFF) {
+            for (int i = 0; i < 3; i++) {
+                PQclear(res[i]);
+                res[i] = NULL;
+            }
+            drop_conn(st);
+        }
+    }
+}
+
+static int good(PGresult *r)
+{
+    ExecStatusType t = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    return t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK || t == PGRES_EMPTY_QUERY;
+}
+
+/* The statement, under a savepoint when sp: LEVY_OK with *out its result, 1 when it should
+ * be sent again with types (nothing left behind), else LEVY_E* (the savepoint rolled back). */
+static int run(levy_stmt *s, Oid *types, int sp, PGresult **out, levy_err *err)
+{
+    struct levy_pgstmt *p = s->pg;
+    levy_store *st = s->st;
+    PGresult *res[3] = {NULL, NULL, NULL};
+    st->pg->round_trips++;
+    if (sp) {
+        run_savepointed(s, types, res);
+        if (!st->pg->conn)
+            return levy_err_set(err, LEVY_EBUSY, "unavailable",
+                                "store %s: connection lost inside a transaction", st->path);
+        if (!good(res[0])) { /* no savepoint taken: nothing to roll back to */
+            int rc = fail(st, res[0], err);
+            for (int i = 0; i < 3; i++)
+                PQclear(res[i]);
+            return rc;
+        }
+        PQclear(res[0]);
+        *out = res[1];
+    } else {
+        *out = PQexecParams(st->pg->conn, p->pgsql, p->nparams, types, (const char *const *)p->vals,
+                            p->lens, NULL, 0);
+    }
+    int rc = LEVY_OK;
+    if (!good(*out)) {
+        const char *code = *out ? PQresultErrorField(*out, PG_DIAG_SQLSTATE) : NULL;
+        if (code && (strcmp(code, "42P18") == 0 || strcmp(code, "42P08") == 0) && !types)
+            rc = 1; /* indeterminate or ambiguous type: run again with types */
+        else
+            rc = fail(st, *out, err);
+    } else if (sp && !good(res[2])) {
+        rc = fail(st, res[2], err);
+    }
+    PQclear(res[2]);
+    if (rc != LEVY_OK) {
+        PQclear(*out);
+        *out = NULL;
+        /* the transaction as it was before the statement, usable again: one round trip */
+        if (sp && PQstatus(st->pg->conn) == CONNECTION_OK &&
+            levy_pg_exec(st, "ROLLBACK TO SAVEPOINT levy_stmt; RELEASE SAVEPOINT levy_stmt",
+                         rc == 1 ? err : NULL) != LEVY_OK &&
+            rc == 1)
+            rc = err ? err->rc : LEVY_EBUSY;
+    }
+    return rc;
 }
 
 int levy_pg_step(levy_stmt *s, levy_err *err)
@@ -614,10 +714,8 @@ int levy_pg_step(levy_stmt *s, levy_err *err)
         if (rc)
             return rc;
         int sp = st->depth > 0;
-        if (sp && (rc = levy_pg_exec(st, "SAVEPOINT levy_stmt", err)) != LEVY_OK)
-            return rc;
         PGresult *res = NULL;
-        rc = run(s, NULL, &res, err);
+        rc = run(s, NULL, sp, &res, err);
         if (rc == 1) {
             Oid *types = calloc((size_t)p->nparams + 1, sizeof *types);
             if (!types) {
@@ -625,20 +723,8 @@ int levy_pg_step(levy_stmt *s, levy_err *err)
             } else {
                 for (int i = 0; i < p->nparams; i++)
                     types[i] = p->isint[i] ? 20 /* int8 */ : 25 /* text */;
-                PQclear(res);
-                if (sp && levy_pg_exec(st, "ROLLBACK TO SAVEPOINT levy_stmt", err) != LEVY_OK)
-                    rc = err ? err->rc : LEVY_EBUSY;
-                else
-                    rc = run(s, types, &res, err);
+                rc = run(s, types, sp, &res, err);
                 free(types);
-            }
-        }
-        if (sp) {
-            if (rc == LEVY_OK) {
-                levy_pg_exec(st, "RELEASE SAVEPOINT levy_stmt", NULL);
-            } else if (PQstatus(st->pg->conn) == CONNECTION_OK) {
-                levy_pg_exec(st, "ROLLBACK TO SAVEPOINT levy_stmt", NULL);
-                levy_pg_exec(st, "RELEASE SAVEPOINT levy_stmt", NULL);
             }
         }
         if (rc != LEVY_OK) {

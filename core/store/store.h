@@ -208,6 +208,10 @@ size_t levy_stmt_column_bytes(levy_stmt *s, int i);
 
 /* Rows changed by the last INSERT/UPDATE/DELETE on this connection. */
 int64_t levy_store_changes(levy_store *st);
+/* Requests this store's connection sent and waited for the server's answer to (PostgreSQL:
+ * each one network round trip; a statement inside a transaction is one, its savepoint
+ * included); 0 on SQLite, which answers in process. */
+int64_t levy_store_round_trips(levy_store *st);
 /* SQLite's last_insert_rowid; 0 on PostgreSQL (use RETURNING). */
 int64_t levy_store_last_insert_rowid(levy_store *st);
 

@@ -75,6 +75,7 @@ int levy_pg_column_type(levy_stmt *s, int i);
 const char *levy_pg_column_text(levy_stmt *s, int i);
 size_t levy_pg_column_bytes(levy_stmt *s, int i);
 int64_t levy_pg_changes(levy_store *st);
+int64_t levy_pg_round_trips(levy_store *st);
 int levy_pg_ping(levy_store *st, levy_err *err);
 int levy_pg_lock_migrations(levy_store *st, int lock, levy_err *err);
 int levy_pg_set_lock_timeout(levy_store *st, int ms, levy_err *err);

@@ -232,11 +232,44 @@ static void t_transactions(void)
     levy_stmt_bind_int64(s, 1, 1);
     CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_OK);
     levy_stmt_reset(s);
+    /* issue 22: a statement inside a transaction, its own savepoint included, is one round
+     * trip (SAVEPOINT, statement and RELEASE pipelined), not three */
+    int64_t trips = levy_store_round_trips(st);
+    levy_stmt_bind_int64(s, 1, 10);
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_round_trips(st) - trips, 1);
+    CHECK_EQ_INT(levy_store_changes(st), 1);
+    levy_stmt_reset(s);
+    trips = levy_store_round_trips(st);
     levy_stmt_bind_int64(s, 1, 1); /* a duplicate: the statement fails, the transaction lives */
     CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_ECONFLICT);
     CHECK_EQ_STR(e.code, "constraint");
+    /* the statement, then the rollback to its savepoint */
+    CHECK_EQ_INT(levy_store_round_trips(st) - trips, 2);
     levy_stmt_reset(s);
     levy_stmt_bind_int64(s, 1, 2);
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_OK);
+    levy_stmt_reset(s);
+    /* a failed statement (a type error) inside the transaction leaves it usable as well */
+    {
+        levy_stmt *q = levy_store_prepare_cached(st, "SELECT 1 / (count(*) - count(*)) FROM u", &e);
+        CHECK(q != NULL);
+        CHECK_EQ_INT(levy_stmt_step(q, &e), LEVY_EINVAL);
+        levy_store_release(st, q);
+    }
+    levy_stmt_bind_int64(s, 1, 11);
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_OK);
+    levy_stmt_reset(s);
+    {
+        /* 42P18 inside a transaction: sent again typed under a fresh savepoint */
+        levy_stmt *q = levy_store_prepare_cached(st, "SELECT count(*) FROM u WHERE ? IS NULL", &e);
+        CHECK(q != NULL);
+        levy_stmt_bind_null(q, 1);
+        CHECK_EQ_INT(levy_stmt_step(q, &e), LEVY_STMT_ROW);
+        CHECK_EQ_INT(levy_stmt_column_int64(q, 0), 4);
+        levy_store_release(st, q);
+    }
+    levy_stmt_bind_int64(s, 1, 12);
     CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_OK);
     levy_store_release(st, s);
     s = NULL;
@@ -250,8 +283,8 @@ static void t_transactions(void)
     s = levy_store_prepare_cached(st, "SELECT count(*), sum(id) FROM u", &e);
     CHECK(s != NULL);
     CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_STMT_ROW);
-    CHECK_EQ_INT(levy_stmt_column_int64(s, 0), 2);
-    CHECK_EQ_INT(levy_stmt_column_int64(s, 1), 3);
+    CHECK_EQ_INT(levy_stmt_column_int64(s, 0), 5);
+    CHECK_EQ_INT(levy_stmt_column_int64(s, 1), 36);
 end:
     levy_store_release(st, s);
     levy_store_close(st);

@@ -69,6 +69,11 @@ def main():
                              headers={"Authorization": "Bearer " + token(db)})
         check("levy_replica_info on /metrics",
               'levy_replica_info{replica="b",engine="postgres"} 1' in text, text[:300])
+        # issue 22: the store's round trips are counted where an operator looks
+        trips = [l for l in (text or "").splitlines()
+                 if l.startswith("levy_store_round_trips_total ")]
+        check("levy_store_round_trips_total on /metrics, counting",
+              len(trips) == 1 and int(float(trips[0].split()[1])) > 0, trips)
 
         # writes + jobs through both processes
         ids = []
