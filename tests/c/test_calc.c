@@ -1294,6 +1294,54 @@ end:
     levy_buf_free(&b);
 }
 
+/* A rule's calculate_for (issues 18/21): the callback runs only for a request with a line whose
+ * code, or its parent, is listed; a rule without the declaration gets it for every request. */
+static void t_calc_for(void)
+{
+    fixture f;
+    static const levy_tax_rule tx_books = {.region = "US-TX",
+                                           .sourcing = LEVY_SOURCING_DESTINATION,
+                                           .has_calculate = 1,
+                                           .ncalc_for = 2,
+                                           .calc_for = {"training", "digital_goods"}};
+    static const levy_tax_rule tx_always = {
+        .region = "US-TX", .sourcing = LEVY_SOURCING_DESTINATION, .has_calculate = 1};
+    /* no line listed: not called, the answer as without calculate */
+    setup(&f, "USD", "100.00", "general");
+    addr(&f.req.ship_to, "US", "TX", "78701");
+    f.rule = &tx_books;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.calls, 0);
+    CHECK_EQ_STR(tax_of(&f, -1), "8.25");
+    /* a listed code */
+    setup(&f, "USD", "100.00", "training");
+    addr(&f.req.ship_to, "US", "TX", "78701");
+    f.rule = &tx_books;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.calls, 1);
+    /* a code whose parent is listed (digital_books -> digital_goods), as the second line */
+    setup(&f, "USD", "100.00", "general");
+    addr(&f.req.ship_to, "US", "TX", "78701");
+    f.req.nlines = 2;
+    f.lines[1] = f.lines[0];
+    f.meta[1] = f.meta[0];
+    f.meta[1].id = "2";
+    f.meta[1].tax_code = "digital_books";
+    f.rule = &tx_books;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.calls, 1);
+    CHECK_EQ_INT(levy_tax_rule_calc_wanted(&tx_books, f.meta, 1), 0);
+    CHECK_EQ_INT(levy_tax_rule_calc_wanted(&tx_books, f.meta, 2), 1);
+    /* no declaration: called for any line */
+    setup(&f, "USD", "100.00", "general");
+    addr(&f.req.ship_to, "US", "TX", "78701");
+    f.rule = &tx_always;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.calls, 1);
+    CHECK_EQ_INT(levy_tax_rule_calc_wanted(NULL, f.meta, 1), 0);
+end:;
+}
+
 static void t_free(void)
 {
     levy_rates_free(R);
@@ -1313,6 +1361,7 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"customer_type", t_customer_type},
                                   {"shipping", t_shipping},
                                   {"dated", t_dated},
+                                  {"calc_for", t_calc_for},
                                   {"ctx_values", t_ctx_values},
                                   {"taxonomy", t_taxonomy},
                                   {"free", t_free},
