@@ -384,6 +384,18 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
         }
     }
     lua_pop(L, 1);
+    lua_getfield(L, idx, "calculate_for"); /* after the taxability: it may name its rows */
+    {
+        lua_in in;
+        lua_in_init(&in, L);
+        char msg[256];
+        int rc = levy_tax_rule_calc_for(c, &in.in, msg, sizeof msg); /* tax/compile.h */
+        if (rc == -1)
+            luaL_error(L, "out of memory");
+        if (rc == -2)
+            luaL_error(L, "%s", msg);
+    }
+    lua_pop(L, 1);
     lua_pushvalue(L, idx);
     lua_pushvalue(L, ci);
     lua_rawset(L, cache);
@@ -907,6 +919,15 @@ static int request_gc(lua_State *L)
  * view: what plugins/api's build_opts reads of a request -- {customer = {id, tax_id},
  * ship_to = {country}, lines = {{product_id}...}}, the strings only (a value of another
  * type is left out, as build_opts leaves it) -- or false when the text is not an object. */
+/* tax.check_rule(rule): compiles the rule table as a calculation would (cached), raising what
+ * the rule table itself gets wrong (calculate_for); the loader calls it for every rule. */
+static int tax_check_rule(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    compiled_rule(L, 1);
+    return 0;
+}
+
 static int tax_parse(lua_State *L)
 {
     size_t len;
@@ -1224,6 +1245,7 @@ int luaopen_levy_tax(lua_State *L)
 {
     static const luaL_Reg funcs[] = {{"calculate", tax_calculate},
                                      {"parse", tax_parse},
+                                     {"check_rule", tax_check_rule},
                                      {"regions", tax_regions},
                                      {"tax_codes", tax_tax_codes},
                                      {"rates_info", tax_rates_info},

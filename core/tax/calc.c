@@ -119,6 +119,27 @@ int levy_tax_rule_knows(const levy_tax_rule *r, const char *code)
     return find_code(r, code) != NULL;
 }
 
+static int calc_for_lists(const levy_tax_rule *r, const char *code)
+{
+    for (int k = 0; code && k < r->ncalc_for; k++)
+        if (strcmp(r->calc_for[k], code) == 0)
+            return 1;
+    return 0;
+}
+
+int levy_tax_rule_calc_wanted(const levy_tax_rule *r, const levy_tax_line_meta *meta, int n)
+{
+    if (!r || !r->has_calculate)
+        return 0;
+    if (!r->ncalc_for)
+        return 1;
+    for (int i = 0; i < n; i++)
+        if (calc_for_lists(r, meta[i].tax_code) ||
+            calc_for_lists(r, levy_tax_code_parent(meta[i].tax_code)))
+            return 1;
+    return 0;
+}
+
 int levy_tax_rule_treatment(const levy_tax_rule *r, const char *code)
 {
     const levy_tax_code_row *row = find_code(r, code);
@@ -1028,7 +1049,8 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
     /* rule.calculate(ctx), per subscribed group whose rule defines it */
     if (calc_groups && !d->customer_exempt && req->calculate) {
         for (int g = 0; g < d->res.ngroups; g++) {
-            if (!d->on[g] || !d->rule[g] || !d->rule[g]->has_calculate)
+            /* skipped (and ctx not built) when the rule's calculate_for lists no line's code */
+            if (!d->on[g] || !levy_tax_rule_calc_wanted(d->rule[g], req->meta, req->nlines))
                 continue;
             levy_err cerr;
             levy_err_clear(&cerr);

@@ -103,6 +103,8 @@ typedef struct levy_tax_code_row {
     int treatment;    /* index into levy_tax_rule.treat */
 } levy_tax_code_row;
 
+#define LEVY_TAX_CALC_FOR_MAX 16 /* tax codes a rule's calculate_for may list */
+
 typedef struct levy_tax_rule {
     const char *region; /* "US-TX" */
     int sourcing;       /* enum levy_tax_sourcing */
@@ -112,6 +114,10 @@ typedef struct levy_tax_rule {
     const levy_tax_code_row *codes;
     int ntreat;
     const levy_tax_treatment *treat;
+    /* calculate_for (docs/rules.md section 3): 0 = calculate runs for every request; else only
+     * for a request with a line whose code, or its parent, is one of these (borrowed) */
+    int ncalc_for;
+    const char *calc_for[LEVY_TAX_CALC_FOR_MAX];
 } levy_tax_rule;
 
 /* The treatment index of code (its row, else its parent's row (levy_tax_code_parent), else
@@ -121,6 +127,10 @@ int levy_tax_rule_treatment(const levy_tax_rule *r, const char *code);
  * whose window holds the date, else to the rule's "default" row (when that is not the same
  * list), else -1 (the built-in fallback); any other treatment is returned as is. */
 int levy_tax_rule_at(const levy_tax_rule *r, int t, int32_t date);
+struct levy_tax_line_meta;
+/* 1 when the rule's calculate(ctx) is to run for lines[0..n) (meta: their codes): it has one,
+ * and it declares no calculate_for or a line's code or parent is listed there. */
+int levy_tax_rule_calc_wanted(const levy_tax_rule *r, const struct levy_tax_line_meta *meta, int n);
 /* 1 when the rule's taxability names code. */
 int levy_tax_rule_knows(const levy_tax_rule *r, const char *code);
 

@@ -312,3 +312,43 @@ int levy_tax_rule_add_code(levy_tax_rule_build *b, levy_tax_in *in, const char *
     b->codes[k].treatment = t;
     return 0;
 }
+
+int levy_tax_rule_calc_for(levy_tax_rule_build *b, levy_tax_in *in, char *msg, size_t cap)
+{
+    const char *region = b->r.region ? b->r.region : "";
+    b->r.ncalc_for = 0;
+    int type = in->type(in);
+    if (type == LEVY_IN_NIL)
+        return 0;
+    long long n = type == LEVY_IN_TABLE ? in->len(in, 1) : 0;
+    if (n < 1 || n > LEVY_TAX_CALC_FOR_MAX) {
+        snprintf(msg, cap, "rule %s: calculate_for must be a list of 1 to %d tax codes", region,
+                 LEVY_TAX_CALC_FOR_MAX);
+        return -2;
+    }
+    if (!b->r.has_calculate) {
+        snprintf(msg, cap, "rule %s: calculate_for without calculate", region);
+        return -2;
+    }
+    for (long long k = 1; k <= n; k++) {
+        size_t len = 0;
+        const char *code = in->item(in, k) == LEVY_IN_STRING ? in->text(in, &len) : NULL;
+        int known = code && (levy_tax_code_builtin(code) || levy_tax_rule_knows(&b->r, code));
+        const char *kept = known ? levy_tax_rule_keep(b, code, len) : NULL;
+        if (!code)
+            snprintf(msg, cap, "rule %s: calculate_for[%lld] must be a tax code (string)", region,
+                     k);
+        else if (!known)
+            snprintf(msg, cap,
+                     "rule %s: calculate_for: unknown tax code '%.100s' (GET /v1/tax-codes or a "
+                     "taxability row of the rule)",
+                     region, code);
+        in->pop(in);
+        if (!known)
+            return -2;
+        if (!kept)
+            return -1;
+        b->r.calc_for[b->r.ncalc_for++] = kept;
+    }
+    return 0;
+}

@@ -57,6 +57,12 @@ struct levy_tax_in {
  * in, compiled. 0, or -1 when out of memory (b stays whole: free it). */
 int levy_tax_rule_add_code(levy_tax_rule_build *b, levy_tax_in *in, const char *code, size_t len);
 
+/* Reads the rule's calculate_for (the value on top of in: nil, or a list of tax codes, each
+ * built-in or a taxability row of the rule: read the taxability first) into b->r. 0; -1 when
+ * out of memory; -2 when it is not such a list, with the message (naming the rule and the
+ * code) in msg. */
+int levy_tax_rule_calc_for(levy_tax_rule_build *b, levy_tax_in *in, char *msg, size_t cap);
+
 /* Compiles the treatment on top of in into b; its index, or -1 when out of memory. */
 int levy_tax_compile_treatment(levy_tax_rule_build *b, levy_tax_in *in);
 

@@ -80,6 +80,7 @@ return {
     finance_charge = "exempt", -- Directive 2006/112/EC art. 135(1)(b): granting credit is exempt; interest for deferred payment agreed separately is consideration for a credit, not for the goods (CJEU C-281/91 Muys' en De Winter's)
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  calculate_for = { "digital_books" }, -- calculate acts on e-books only: other requests skip it
   calculate = function(ctx)
     for _, line in ipairs(ctx.lines) do
       if line.tax_code == "digital_books" and line.reason ~= "product_exempt" and line.reason ~= "customer_exempt" then

@@ -163,6 +163,7 @@ function M.state(spec)
     no_state_sales_tax = spec.no_state_sales_tax or nil,
     local_taxes = spec.local_taxes, -- local taxes outside sales tax, as data (scripts/_lib/local_tax.lua)
     taxability = tax,
+    calculate_for = spec.calculate_for, -- the codes calculate acts on (docs/rules.md section 3)
     calculate = spec.calculate,
     selftest = spec.selftest or {},
   }
@@ -209,6 +210,22 @@ end
 -- refunds, and the engine applies per-unit windows (unit_from, unit_to) to |amount|.
 function M.unit_magnitude(line)
   return (line.unit_amount:gsub("^%-", ""))
+end
+
+-- The keys of the sets given (tables code -> true), sorted: a rule's calculate_for made from
+-- the tables its calculate matches lines with, so the two cannot drift apart.
+function M.codes(...)
+  local seen, out = {}, {}
+  for _, set in ipairs({ ... }) do
+    for code in pairs(set) do
+      if not seen[code] then
+        seen[code] = true
+        out[#out + 1] = code
+      end
+    end
+  end
+  table.sort(out)
+  return out
 end
 
 -- True when the line's tax code is `code` or one of its refinements in the product taxonomy

@@ -15,6 +15,7 @@ return common.state{
     food_grocery = common.state_rate("2.00"), -- Act 2023-554: state food rate 4% -> 3% (2023-09-01) -> 2% (2025-09-01); local rates still apply
   },
   -- Act 2023-554: 4% until 2023-08-31, 3% until 2025-08-31
+  calculate_for = { "food_grocery" }, -- calculate acts on these lines only
   calculate = function(ctx)
     common.dated_state_rate(ctx, "food_grocery", {
       { before = "2023-09-01", rate = "4.00", reason = "standard_rated" },

@@ -49,6 +49,7 @@ return common.state{
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
   },
   local_taxes = { DENVER_SAAS },
+  calculate_for = common.codes(DENVER_SAAS.codes), -- local_tax.apply acts on these lines only
   calculate = function(ctx)
     local_tax.apply(ctx, DENVER_SAAS)
   end,

@@ -48,6 +48,7 @@ return common.state{
     digital_goods = "taxable", -- specified digital products (e-books, music, video) are taxable [SST/state DOR]
     shipping = "follows_goods_any", -- Conn. Gen. Stat. 12-407(a)(8)(A)(iii) (sales price includes delivery charges); DRS Answer 454: delivery of exempt items not taxable; a shipment with any taxable item: the whole charge (secondary: doubt)
   },
+  calculate_for = { "clothing" }, -- calculate acts on these lines only
   calculate = calculate,
   selftest = {
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)

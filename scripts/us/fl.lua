@@ -33,6 +33,7 @@ return common.state{
     software_download = "exempt", -- Rule 12A-1.032: software delivered electronically is not tangible personal property
     shipping = "exempt", -- Rule 12A-1.045(3) F.A.C., DOR FAQ 1277: separately stated delivery the purchaser can avoid (pick-up possible) is not taxable; mandatory delivery is (12A-1.045(3)(b)2., mail order): levy assumes avoidable (doubt for ship-only sellers)
   },
+  calculate_for = common.codes(ITEM_CODES), -- calculate acts on these lines only
   calculate = calculate,
   selftest = {
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)

@@ -99,6 +99,9 @@ return common.state{
   },
   -- P.A. 103-0781: the 1% state rate on groceries applies until 2025-12-31
   local_taxes = { CHICAGO_PPLTT, CHICAGO_AMUSEMENT },
+  -- calculate acts on these lines only (dated_state_rate: food_grocery; local_tax.apply: the
+  -- codes of each tax)
+  calculate_for = common.codes({ food_grocery = true }, CHICAGO_PPLTT.codes, CHICAGO_AMUSEMENT.codes),
   calculate = function(ctx)
     common.dated_state_rate(ctx, "food_grocery", {
       { before = "2026-01-01", rate = "1.00" },

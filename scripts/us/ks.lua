@@ -13,6 +13,7 @@ return common.state{
     food_grocery = { exempt_levels = { "state" } }, -- SB 1 (2024): state rate on food 0% from 2025-01-01; local sales taxes still apply
   },
   -- HB 2106 (2022): 6.5% -> 4% (2023) -> 2% (2024) -> 0% (2025)
+  calculate_for = { "food_grocery" }, -- calculate acts on these lines only
   calculate = function(ctx)
     common.dated_state_rate(ctx, "food_grocery", {
       { before = "2023-01-01", rate = "6.50", reason = "standard_rated" },

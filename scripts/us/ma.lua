@@ -17,6 +17,7 @@ return common.state{
     shipping = "exempt", -- separately stated delivery charges are not taxable [SHIP]
     clothing = "taxable", -- M.G.L. c.64H s.6(k): only the part of an article's price above $175 is taxed (calculate below)
   },
+  calculate_for = { "clothing" }, -- calculate acts on these lines only
   calculate = function(ctx)
     common.exempt_first(ctx, "clothing", "175.00")
   end,

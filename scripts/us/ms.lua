@@ -15,6 +15,7 @@ return common.state{
     food_grocery = common.state_rate("5.00"), -- HB 1 (2025): state rate on groceries 7% -> 5% from 2025-07-01
   },
   -- HB 1 (2025): 7% until 2025-06-30
+  calculate_for = { "food_grocery" }, -- calculate acts on these lines only
   calculate = function(ctx)
     common.dated_state_rate(ctx, "food_grocery", {
       { before = "2025-07-01", rate = "7.00", reason = "standard_rated" },

@@ -74,6 +74,7 @@ return common.state{
                  below = { exempt_levels = { "state" } }, above = "taxable" },
                  -- NY Tax Law 1115(a)(30): under $110 per item exempt from the 4% state tax
   },
+  calculate_for = { "clothing" }, -- calculate acts on these lines only
   calculate = calculate,
   selftest = {
     -- issue 19, product taxonomy: the rows above (both sides of each dated row)

@@ -22,6 +22,7 @@ return common.state{
     shipping = "follows_goods", -- R.I. Gen. Laws 44-18-12 (sales price includes delivery charges); SSUTA sec. 317 (RI is a Streamlined member): delivery of exempt goods is exempt, a shipment of taxable and exempt goods is taxed on the share allocated by sales price
     clothing = "taxable", -- R.I. Gen. Laws 44-18-30(27): clothing exempt up to $250 per item, tax on the excess (calculate below)
   },
+  calculate_for = { "clothing" }, -- calculate acts on these lines only
   calculate = function(ctx)
     common.exempt_first(ctx, "clothing", "250.00")
   end,

@@ -30,6 +30,7 @@ return common.state{
   -- personal property the local rate applies only to the first $1,600 of the unit price, and
   -- a state single-article tax of 2.75% applies to the part from $1,600.01 to $3,200; the 7%
   -- state rate applies to the whole price.
+  calculate_for = common.codes(SINGLE_ARTICLE), -- calculate acts on these lines only
   calculate = function(ctx)
     local single = function(l) return SINGLE_ARTICLE[l.tax_code] or SINGLE_ARTICLE[l.tax_code_parent] end
     for _, line in ipairs(common.taxed_lines(ctx, single)) do

@@ -17,10 +17,22 @@ static const levy_tax_treatment tx_treat[] = {
     {.kind = LEVY_TREAT_EXEMPT, .below = -1, .above = -1},
 };
 static const levy_tax_code_row tx_codes[] = {{"saas", 0}, {"professional_services", 1}};
-static const levy_tax_rule tx_dest = {
-    "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 0, 2, tx_codes, 2, tx_treat};
-static const levy_tax_rule tx_origin = {
-    "US-TX", LEVY_SOURCING_ORIGIN, LEVY_RC_NONE, 0, 2, tx_codes, 2, tx_treat};
+static const levy_tax_rule tx_dest = {.region = "US-TX",
+                                      .sourcing = LEVY_SOURCING_DESTINATION,
+                                      .reverse_charge = LEVY_RC_NONE,
+                                      .has_calculate = 0,
+                                      .ncodes = 2,
+                                      .codes = tx_codes,
+                                      .ntreat = 2,
+                                      .treat = tx_treat};
+static const levy_tax_rule tx_origin = {.region = "US-TX",
+                                        .sourcing = LEVY_SOURCING_ORIGIN,
+                                        .reverse_charge = LEVY_RC_NONE,
+                                        .has_calculate = 0,
+                                        .ncodes = 2,
+                                        .codes = tx_codes,
+                                        .ntreat = 2,
+                                        .treat = tx_treat};
 
 static const levy_tax_treatment vat_treat[] = {
     {.kind = LEVY_TREAT_ZERO, .below = -1, .above = -1},
@@ -31,12 +43,30 @@ static const levy_tax_treatment vat_treat[] = {
      .above = -1},
 };
 static const levy_tax_code_row vat_codes[] = {{"food_grocery", 0}, {"exempt", 1}, {"training", 2}};
-static const levy_tax_rule eu_rc = {
-    "EU", LEVY_SOURCING_DESTINATION, LEVY_RC_B2B_FOREIGN_SELLER, 0, 3, vat_codes, 3, vat_treat};
-static const levy_tax_rule ca_simplified = {
-    "CA", LEVY_SOURCING_DESTINATION, LEVY_RC_B2B_SIMPLIFIED_REGIME, 0, 3, vat_codes, 3, vat_treat};
-static const levy_tax_rule eu_plain = {
-    "EU", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 0, 3, vat_codes, 3, vat_treat};
+static const levy_tax_rule eu_rc = {.region = "EU",
+                                    .sourcing = LEVY_SOURCING_DESTINATION,
+                                    .reverse_charge = LEVY_RC_B2B_FOREIGN_SELLER,
+                                    .has_calculate = 0,
+                                    .ncodes = 3,
+                                    .codes = vat_codes,
+                                    .ntreat = 3,
+                                    .treat = vat_treat};
+static const levy_tax_rule ca_simplified = {.region = "CA",
+                                            .sourcing = LEVY_SOURCING_DESTINATION,
+                                            .reverse_charge = LEVY_RC_B2B_SIMPLIFIED_REGIME,
+                                            .has_calculate = 0,
+                                            .ncodes = 3,
+                                            .codes = vat_codes,
+                                            .ntreat = 3,
+                                            .treat = vat_treat};
+static const levy_tax_rule eu_plain = {.region = "EU",
+                                       .sourcing = LEVY_SOURCING_DESTINATION,
+                                       .reverse_charge = LEVY_RC_NONE,
+                                       .has_calculate = 0,
+                                       .ncodes = 3,
+                                       .codes = vat_codes,
+                                       .ntreat = 3,
+                                       .treat = vat_treat};
 
 /* ---- a request builder */
 typedef struct fixture {
@@ -613,8 +643,14 @@ static void t_ranges(void)
     levy_tax_addr_state(&a, "ship_to.state", "tx", 2, &f.p);
     CHECK(f.p.ndetails == 2 && strcmp(a.state, "TX") == 0);
     /* a calculate callback's rate beyond the engine's range */
-    static const levy_tax_rule tx_calc = {
-        "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 1, 0, NULL, 0, NULL};
+    static const levy_tax_rule tx_calc = {.region = "US-TX",
+                                          .sourcing = LEVY_SOURCING_DESTINATION,
+                                          .reverse_charge = LEVY_RC_NONE,
+                                          .has_calculate = 1,
+                                          .ncodes = 0,
+                                          .codes = NULL,
+                                          .ntreat = 0,
+                                          .treat = NULL};
     setup(&f, "USD", "100.00", "general");
     addr(&f.req.ship_to, "US", "TX", "78701");
     f.rule = &tx_calc;
@@ -661,8 +697,14 @@ static void t_local_tax(void)
 {
     fixture f;
     levy_buf b = {0};
-    static const levy_tax_rule il_calc = {
-        "US-IL", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 1, 0, NULL, 0, NULL};
+    static const levy_tax_rule il_calc = {.region = "US-IL",
+                                          .sourcing = LEVY_SOURCING_DESTINATION,
+                                          .reverse_charge = LEVY_RC_NONE,
+                                          .has_calculate = 1,
+                                          .ncodes = 0,
+                                          .codes = NULL,
+                                          .ntreat = 0,
+                                          .treat = NULL};
     setup(&f, "USD", "100.00", "saas");
     addr(&f.req.ship_to, "US", "IL", "60601");
     f.rule = &il_calc;
@@ -751,8 +793,14 @@ static const levy_tax_treatment ct_treat[] = {
      .individual = -1},
 };
 static const levy_tax_code_row ct_codes[] = {{"saas", 0}, {"training", 3}, {"digital_goods", 5}};
-static const levy_tax_rule ct_rule = {
-    "US-CT", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 0, 3, ct_codes, 7, ct_treat};
+static const levy_tax_rule ct_rule = {.region = "US-CT",
+                                      .sourcing = LEVY_SOURCING_DESTINATION,
+                                      .reverse_charge = LEVY_RC_NONE,
+                                      .has_calculate = 0,
+                                      .ncodes = 3,
+                                      .codes = ct_codes,
+                                      .ntreat = 7,
+                                      .treat = ct_treat};
 
 static void ct_setup(fixture *f, const char *amount, const char *code)
 {
@@ -853,14 +901,32 @@ static const levy_tax_treatment ship_treat[] = {
 };
 static const levy_tax_code_row ship_codes[] = {
     {"shipping", 0}, {"food_grocery", 1}, {"clothing", 2}, {"training", 4}};
-static const levy_tax_rule ship_rule = {
-    "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 0, 4, ship_codes, 5, ship_treat};
-static const levy_tax_rule ship_rule_calc = {
-    "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 1, 4, ship_codes, 5, ship_treat};
+static const levy_tax_rule ship_rule = {.region = "US-TX",
+                                        .sourcing = LEVY_SOURCING_DESTINATION,
+                                        .reverse_charge = LEVY_RC_NONE,
+                                        .has_calculate = 0,
+                                        .ncodes = 4,
+                                        .codes = ship_codes,
+                                        .ntreat = 5,
+                                        .treat = ship_treat};
+static const levy_tax_rule ship_rule_calc = {.region = "US-TX",
+                                             .sourcing = LEVY_SOURCING_DESTINATION,
+                                             .reverse_charge = LEVY_RC_NONE,
+                                             .has_calculate = 1,
+                                             .ncodes = 4,
+                                             .codes = ship_codes,
+                                             .ntreat = 5,
+                                             .treat = ship_treat};
 static const levy_tax_code_row ship_any_codes[] = {
     {"shipping", 3}, {"food_grocery", 1}, {"clothing", 2}};
-static const levy_tax_rule ship_any_rule = {
-    "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 0, 3, ship_any_codes, 5, ship_treat};
+static const levy_tax_rule ship_any_rule = {.region = "US-TX",
+                                            .sourcing = LEVY_SOURCING_DESTINATION,
+                                            .reverse_charge = LEVY_RC_NONE,
+                                            .has_calculate = 0,
+                                            .ncodes = 3,
+                                            .codes = ship_any_codes,
+                                            .ntreat = 5,
+                                            .treat = ship_treat};
 
 static void add_line(fixture *f, const char *amount, const char *code)
 {
@@ -970,11 +1036,23 @@ static const levy_tax_treatment dated_treat[] = {
     {.kind = LEVY_TREAT_DATED, .from = 20260101, .inner = 3, .next = -1, .below = -1, .above = -1},
 };
 static const levy_tax_code_row dated_codes[] = {{"saas", 0}, {"training", 4}};
-static const levy_tax_rule dated_rule = {
-    "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 0, 2, dated_codes, 5, dated_treat};
+static const levy_tax_rule dated_rule = {.region = "US-TX",
+                                         .sourcing = LEVY_SOURCING_DESTINATION,
+                                         .reverse_charge = LEVY_RC_NONE,
+                                         .has_calculate = 0,
+                                         .ncodes = 2,
+                                         .codes = dated_codes,
+                                         .ntreat = 5,
+                                         .treat = dated_treat};
 static const levy_tax_code_row dated_def_codes[] = {{"training", 4}, {"default", 2}};
-static const levy_tax_rule dated_def_rule = {
-    "US-TX", LEVY_SOURCING_DESTINATION, LEVY_RC_NONE, 0, 2, dated_def_codes, 5, dated_treat};
+static const levy_tax_rule dated_def_rule = {.region = "US-TX",
+                                             .sourcing = LEVY_SOURCING_DESTINATION,
+                                             .reverse_charge = LEVY_RC_NONE,
+                                             .has_calculate = 0,
+                                             .ncodes = 2,
+                                             .codes = dated_def_codes,
+                                             .ntreat = 5,
+                                             .treat = dated_treat};
 
 static void t_dated(void)
 {
@@ -1216,6 +1294,54 @@ end:
     levy_buf_free(&b);
 }
 
+/* A rule's calculate_for (issues 18/21): the callback runs only for a request with a line whose
+ * code, or its parent, is listed; a rule without the declaration gets it for every request. */
+static void t_calc_for(void)
+{
+    fixture f;
+    static const levy_tax_rule tx_books = {.region = "US-TX",
+                                           .sourcing = LEVY_SOURCING_DESTINATION,
+                                           .has_calculate = 1,
+                                           .ncalc_for = 2,
+                                           .calc_for = {"training", "digital_goods"}};
+    static const levy_tax_rule tx_always = {
+        .region = "US-TX", .sourcing = LEVY_SOURCING_DESTINATION, .has_calculate = 1};
+    /* no line listed: not called, the answer as without calculate */
+    setup(&f, "USD", "100.00", "general");
+    addr(&f.req.ship_to, "US", "TX", "78701");
+    f.rule = &tx_books;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.calls, 0);
+    CHECK_EQ_STR(tax_of(&f, -1), "8.25");
+    /* a listed code */
+    setup(&f, "USD", "100.00", "training");
+    addr(&f.req.ship_to, "US", "TX", "78701");
+    f.rule = &tx_books;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.calls, 1);
+    /* a code whose parent is listed (digital_books -> digital_goods), as the second line */
+    setup(&f, "USD", "100.00", "general");
+    addr(&f.req.ship_to, "US", "TX", "78701");
+    f.req.nlines = 2;
+    f.lines[1] = f.lines[0];
+    f.meta[1] = f.meta[0];
+    f.meta[1].id = "2";
+    f.meta[1].tax_code = "digital_books";
+    f.rule = &tx_books;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.calls, 1);
+    CHECK_EQ_INT(levy_tax_rule_calc_wanted(&tx_books, f.meta, 1), 0);
+    CHECK_EQ_INT(levy_tax_rule_calc_wanted(&tx_books, f.meta, 2), 1);
+    /* no declaration: called for any line */
+    setup(&f, "USD", "100.00", "general");
+    addr(&f.req.ship_to, "US", "TX", "78701");
+    f.rule = &tx_always;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_INT(f.calls, 1);
+    CHECK_EQ_INT(levy_tax_rule_calc_wanted(NULL, f.meta, 1), 0);
+end:;
+}
+
 static void t_free(void)
 {
     levy_rates_free(R);
@@ -1235,6 +1361,7 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"customer_type", t_customer_type},
                                   {"shipping", t_shipping},
                                   {"dated", t_dated},
+                                  {"calc_for", t_calc_for},
                                   {"ctx_values", t_ctx_values},
                                   {"taxonomy", t_taxonomy},
                                   {"free", t_free},

@@ -152,6 +152,15 @@ static const reject_case REJECTS[] = {
      "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', reverse_charge = 'always', "
      "taxability = {} }\n",
      "scripts/xx/one.lua", "reverse_charge must be b2b_foreign_seller", 0},
+    /* issues 18/21: calculate_for names known tax codes, and only beside a calculate */
+    {"scripts/xx/one.lua",
+     "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', taxability = {}, calculate_for = "
+     "{ 'digital_bookz' }, calculate = function(ctx) end }\n",
+     "scripts/xx/one.lua", "rule XX-ONE: calculate_for: unknown tax code 'digital_bookz'", 0},
+    {"scripts/xx/one.lua",
+     "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', taxability = {}, calculate_for = "
+     "{ 'saas' } }\n",
+     "scripts/xx/one.lua", "calculate_for without calculate", 0},
     /* issue 19: shipping treatments and dated rows are checked at load */
     {"scripts/xx/one.lua",
      "return { region = 'XX-ONE', name = 'One', tax_type = 'VAT', taxability = { shipping = "

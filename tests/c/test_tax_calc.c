@@ -274,6 +274,36 @@ LUA_TEST(t_pure_context,
          "{quantity='4'})}), {all_regions=true, rule=rule})\n"
          "assert(not ok and tostring(err):find('boom')); eq(seen, '2.50/4/US-TX')\n")
 
+/* Issues 18/21: a rule's calculate_for, read by the binding's compiler: calculate runs only
+ * for a request with a listed line (its code, its parent, or the rule's own row); without the
+ * declaration, for every request; an unknown code is the rule's error (tax.check_rule, the
+ * loader's check, and tax.calculate) naming the code. */
+LUA_TEST(t_calc_for,
+         "local n = 0\n"
+         "local function rule(decl) return {region='US-TX', name='T', tax_type='SALES_TAX', "
+         "taxability={ebook_own='taxable'}, calculate_for=decl, calculate=function(ctx) n = n + 1 "
+         "end} end\n"
+         "local tx = us('78701', 'TX', 'Austin')\n"
+         "local o = {all_regions=true, rule=rule({'digital_goods', 'ebook_own'})}\n"
+         "eq(assert(tax.calculate(req(tx, {line('100.00')}), o)).total_tax, '8.25')\n"
+         "eq(n, 0, 'general')\n"
+         "assert(tax.calculate(req(tx, {line('100.00'), line('5.00', {id='2', "
+         "tax_code='digital_books'})}), o))\n"
+         "eq(n, 1, 'parent listed')\n"
+         "assert(tax.calculate(req(tx, {line('100.00', {tax_code='ebook_own'})}), o))\n"
+         "eq(n, 2, 'own row')\n"
+         "assert(tax.calculate(req(tx, {line('100.00')}), {all_regions=true, rule=rule(nil)}))\n"
+         "eq(n, 3, 'undeclared')\n"
+         "tax.check_rule(rule({'saas'}))\n"
+         "local ok, e = pcall(tax.check_rule, rule({'saas', 'nope'}))\n"
+         "assert(not ok and tostring(e):find(\"calculate_for: unknown tax code 'nope'\", 1, true), "
+         "tostring(e))\n"
+         "ok, e = pcall(tax.calculate, req(tx, {line('100.00')}), {all_regions=true, "
+         "rule=rule({})})\n"
+         "assert(not ok and tostring(e):find('calculate_for must be a list', 1, true), "
+         "tostring(e))\n"
+         "eq(n, 3)\n")
+
 /* Issue 18: a rule whose calculate(ctx) raises used to leave the shared line buffer marked
  * busy (the error skipped the hand-written release), so every later call took a private
  * buffer and each later raising call leaked it (valgrind: ~31 KB definitely lost over three
@@ -811,6 +841,7 @@ static const levy_test tests[] = {
     {"precision", t_precision},
     {"notes", t_notes},
     {"rule_dates", t_rule_dates},
+    {"calc_for", t_calc_for},
     {"free", t_free},
     {NULL, NULL}};
 

@@ -295,8 +295,52 @@ end:
     levy_tax_rule_build_free(&b);
 }
 
-static const levy_test tests[] = {{"named", t_named},         {"kinds", t_kinds},
-                                  {"threshold", t_threshold}, {"dated", t_dated},
-                                  {"codes", t_codes},         {NULL, NULL}};
+/* calculate_for: built-in codes and the rule's own rows kept with the rule; anything else (an
+ * unknown code, a non-string, not a list, too long a list, no calculate) refused with the rule
+ * and the code named; nil leaves it undeclared. */
+static void t_calc_for(void)
+{
+    levy_tax_rule_build b;
+    memset(&b, 0, sizeof b);
+    char msg[256] = "";
+    tree_in t;
+    b.r.region = "EU";
+    b.r.has_calculate = 1;
+    tree_init(&t, S("taxable"));
+    CHECK_EQ_INT(levy_tax_rule_add_code(&b, &t.in, "ebook_own", 9), 0);
+    tree_init(&t, &nil);
+    CHECK_EQ_INT(levy_tax_rule_calc_for(&b, &t.in, msg, sizeof msg), 0);
+    CHECK_EQ_INT(b.r.ncalc_for, 0);
+    tree_init(&t, T(I(S("digital_books")), I(S("ebook_own"))));
+    CHECK_EQ_INT(levy_tax_rule_calc_for(&b, &t.in, msg, sizeof msg), 0);
+    CHECK_EQ_INT(t.top, 0);
+    CHECK_EQ_INT(b.r.ncalc_for, 2);
+    CHECK_EQ_STR(b.r.calc_for[0], "digital_books");
+    CHECK_EQ_STR(b.r.calc_for[1], "ebook_own");
+    tree_init(&t, T(I(S("digital_books")), I(S("digital_bookz"))));
+    CHECK_EQ_INT(levy_tax_rule_calc_for(&b, &t.in, msg, sizeof msg), -2);
+    CHECK_EQ_INT(t.top, 0);
+    CHECK_EQ_STR(msg, "rule EU: calculate_for: unknown tax code 'digital_bookz' (GET "
+                      "/v1/tax-codes or a taxability row of the rule)");
+    tree_init(&t, T(I(NUM("1"))));
+    CHECK_EQ_INT(levy_tax_rule_calc_for(&b, &t.in, msg, sizeof msg), -2);
+    CHECK_EQ_STR(msg, "rule EU: calculate_for[1] must be a tax code (string)");
+    tree_init(&t, S("digital_books"));
+    CHECK_EQ_INT(levy_tax_rule_calc_for(&b, &t.in, msg, sizeof msg), -2);
+    CHECK_EQ_STR(msg, "rule EU: calculate_for must be a list of 1 to 16 tax codes");
+    tree_init(&t, T(F("x", S("saas"))));
+    CHECK_EQ_INT(levy_tax_rule_calc_for(&b, &t.in, msg, sizeof msg), -2);
+    b.r.has_calculate = 0;
+    tree_init(&t, T(I(S("saas"))));
+    CHECK_EQ_INT(levy_tax_rule_calc_for(&b, &t.in, msg, sizeof msg), -2);
+    CHECK_EQ_STR(msg, "rule EU: calculate_for without calculate");
+end:
+    levy_tax_rule_build_free(&b);
+}
+
+static const levy_test tests[] = {
+    {"named", t_named}, {"kinds", t_kinds}, {"threshold", t_threshold},
+    {"dated", t_dated}, {"codes", t_codes}, {"calc_for", t_calc_for},
+    {NULL, NULL}};
 
 LEVY_TEST_MAIN(tests)

@@ -876,6 +876,11 @@ local function validate_rule(file, r)
     if e then fail(file, 0, e) end
   end
   if r.calculate ~= nil and type(r.calculate) ~= "function" then fail(file, 0, "calculate must be a function") end
+  -- calculate_for (and what else of the table C compiles): checked by the compiler itself
+  if r.calculate_for ~= nil and C.has_module("levy.tax") then
+    local ok, e = pcall(open_module("levy.tax").check_rule, r)
+    if not ok then fail(file, 0, tostring(e)) end
+  end
   if r.selftest ~= nil then
     if type(r.selftest) ~= "table" then fail(file, 0, "selftest must be an array") end
     for i, c in ipairs(r.selftest) do

@@ -1042,7 +1042,15 @@ local function run(rules, rule, test)
         end
       end
     end
-    if r.calculate and not cust_exempt then
+    -- calculate_for (docs/rules.md section 3): calculate runs only when a line's code or its
+    -- parent is listed; without the declaration, always
+    local wanted = r.calculate_for == nil
+    for _, c in ipairs(r.calculate_for or {}) do
+      for _, line in ipairs(ctx.lines) do
+        if line.tax_code == c or TAX_CODE_PARENT[line.tax_code] == c then wanted = true end
+      end
+    end
+    if r.calculate and wanted and not cust_exempt then
       r.calculate(ctx)
       -- notes a rule's calculate left (ctx.notes: {code, message})
       for _, n in ipairs(ctx.notes or {}) do notes[#notes + 1] = n end
