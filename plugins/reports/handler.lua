@@ -645,18 +645,20 @@ local to_csv = require("levy.util").csv
 -- over a year with thousands of documents waiting for their write-back stays a page; its
 -- totals (not_collected_totals, not_collected_count) still count every document. The CSV
 -- (section=not_collected) is the whole list, a download.
+-- A page size from the query (levy.util.page_size: digits only, 1..max; tonumber let 1e2 or
+-- 2.0 through as a float that reached SQL's LIMIT as a 500). Adds the error to `e`.
+local function page_limit(e, raw, name, default, max)
+  local n = require("levy.util").page_size(raw ~= "" and raw or nil, default, max)
+  if not n then e:add(name, "must be a whole number from 1 to " .. max) end
+  return n
+end
+
 local function get_liability(req)
   local q = req.query or {}
   local from, to, region, csv, nc_section = liability_query(q)
-  local limit = NC_PAGE_DEFAULT
-  if q.not_collected_limit ~= nil and q.not_collected_limit ~= "" then
-    limit = tonumber(q.not_collected_limit)
-    if not limit or limit % 1 ~= 0 or limit < 1 or limit > NC_PAGE_MAX then
-      local e = require("levy.util").errors()
-      e:add("not_collected_limit", "must be a whole number from 1 to " .. NC_PAGE_MAX)
-      e:raise("invalid query")
-    end
-  end
+  local le = require("levy.util").errors()
+  local limit = page_limit(le, q.not_collected_limit, "not_collected_limit", NC_PAGE_DEFAULT, NC_PAGE_MAX)
+  le:raise("invalid query")
   local data, totals, nc, nc_totals = liability(from, to, region)
   if csv then
     local name = "levy-liability-" .. (nc_section and "not-collected-" or "") .. from .. "-to-" .. to ..
@@ -1307,13 +1309,7 @@ local function get_filing_documents(req)
   local p = filing_query(req)
   local q = req.query or {}
   local e = require("levy.util").errors()
-  local limit = PAGE_MAX
-  if q.limit ~= nil and q.limit ~= "" then
-    limit = tonumber(q.limit)
-    if not limit or limit % 1 ~= 0 or limit < 1 or limit > PAGE_MAX then
-      e:add("limit", "must be a whole number from 1 to " .. PAGE_MAX)
-    end
-  end
+  local limit = page_limit(e, q.limit, "limit", PAGE_MAX, PAGE_MAX)
   local after
   if q.cursor ~= nil and q.cursor ~= "" then
     after = keyset_of(q.cursor)
@@ -1338,13 +1334,7 @@ local function get_not_collected(req)
   local q = req.query or {}
   local from, to, region, csv = liability_query({ from = q.from, to = q.to, region = q.region, format = q.format })
   local e = require("levy.util").errors()
-  local limit = NC_PAGE_DEFAULT
-  if q.limit ~= nil and q.limit ~= "" then
-    limit = tonumber(q.limit)
-    if not limit or limit % 1 ~= 0 or limit < 1 or limit > NC_PAGE_MAX then
-      e:add("limit", "must be a whole number from 1 to " .. NC_PAGE_MAX)
-    end
-  end
+  local limit = page_limit(e, q.limit, "limit", NC_PAGE_DEFAULT, NC_PAGE_MAX)
   local after
   if q.cursor ~= nil and q.cursor ~= "" then
     after = keyset_of(q.cursor)

@@ -205,11 +205,17 @@ end
 local LIMIT_MESSAGE = "must be an integer from 1 to 500"
 
 -- ?limit= of query table q: an integer from 1 to 500, `default` when absent, nil when bad.
+-- A page size from a query value: digits only, 1..max (a float such as 1e2 or 2.0, hex or a sign
+-- is not one); `default` when absent; nil when it is not one.
+function M.page_size(raw, default, max)
+  if raw == nil then return default end
+  local n = tostring(raw):match("^%d+$") and math.tointeger(tonumber(raw))
+  if not n or n < 1 or n > max then return nil end
+  return n
+end
+
 local function limit_of(q, default)
-  if q.limit == nil then return default end
-  local limit = tostring(q.limit):match("^%d+$") and math.tointeger(tonumber(q.limit))
-  if not limit or limit < 1 or limit > 500 then return nil end
-  return limit
+  return M.page_size(q.limit, default, 500)
 end
 
 -- ?limit= of query table q (1..500, `default` when absent); raises 422 "invalid query"

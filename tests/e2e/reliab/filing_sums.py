@@ -235,7 +235,7 @@ def run(env):
     rest = [{k: v for k, v in r.items() if k != "detail"} for r in common.not_collected_all(env, l1, FROM, TO)]
     check("... and the cursor continues on GET /v1/reports/not-collected to the whole list", rest == whole,
           (len(rest), len(whole)))
-    for bad_limit in ("0", "501", "x"):
+    for bad_limit in ("0", "501", "x", "1e2", "2.0", "0x10"):
         st, js, text, _ = env.L("GET", "/v1/reports/liability?from=%s&to=%s&not_collected_limit=%s" % (FROM, TO, bad_limit))
         check("not_collected_limit=%s refused (422 naming it)" % bad_limit, st == 422 and "not_collected_limit" in text,
               (st, text[:200]))
@@ -278,8 +278,12 @@ def run(env):
           lines[0].startswith("type,id,number,date"), (st, text[:300]))
     st, _, text, _ = env.L("GET", "/v1/reports/not-collected?from=%s&to=%s&cursor=zz" % (FROM, TO))
     check("a bad cursor is 422 naming cursor", st == 422 and "cursor" in text, (st, text[:200]))
-    st, _, text, _ = env.L("GET", "/v1/reports/not-collected?from=%s&to=%s&limit=0" % (FROM, TO))
-    check("limit 0 is 422 naming limit", st == 422 and "limit" in text, (st, text[:200]))
+    for bad_limit in ("0", "1e2", "3.0"):
+        st, _, text, _ = env.L("GET", "/v1/reports/not-collected?from=%s&to=%s&limit=%s" % (FROM, TO, bad_limit))
+        check("limit %s is 422 naming limit" % bad_limit, st == 422 and "limit" in text, (st, text[:200]))
+    st, _, text, _ = env.L("GET", "/v1/reports/filing/documents?from=%s&to=%s&limit=1e2" % (FROM, TO))
+    check("the drill-down's limit=1e2 is 422 naming limit (a whole number in digits)",
+          st == 422 and "limit" in text, (st, text[:200]))
 
     after = summary(env)
     if not after:
