@@ -20,21 +20,8 @@
 #include "store/jobs.h"
 #include "store/store.h"
 #include "store/writer.h"
-#include "embedded.h"
+#include "core_migrations.h"
 #include <string.h>
-
-/* the number of core migrations levy carries (the .sql files of core/store/migrations, embedded): a new
- * core migration must not need this test edited */
-static int core_migrations(void)
-{
-    static const char prefix[] = "core/store/migrations/";
-    int n = 0;
-    for (const levy_embedded *f = levy_embedded_files; f->path; f++)
-        if (strncmp(f->path, prefix, sizeof prefix - 1) == 0 &&
-            !strchr(f->path + sizeof prefix - 1, '/'))
-            n++;
-    return n;
-}
 
 static char dir[64], url[512], password[64];
 static int have_pg = -1;
