@@ -474,6 +474,8 @@ local function needs_fetch(item)
 end
 
 M.BATCH = 50
+-- a delivery whose processing raised this many times is given up (outcome 'error: ...')
+M.GIVE_UP_RAISES = 5
 
 function M.process_inbox(job)
   local cid = (job.payload or {}).connection_id
@@ -508,11 +510,15 @@ function M.process_inbox(job)
       local ok1, outcome, err = pcall(process_one, crow, item, done)
       if not ok1 then
         local msg = type(outcome) == "table" and tostring(outcome.message) or tostring(outcome)
+        -- Counted on the delivery's own row (process_one's transaction rolled back; this
+        -- statement commits on its own), not by job.attempts: those also count the Rillet
+        -- failures job_error retries, so after a long outage a delivery would be given up at
+        -- its first raise.
+        store.exec("UPDATE inbox SET raises = raises + 1 WHERE id = ?", item.id)
+        local raises = tonumber(store.row("SELECT raises FROM inbox WHERE id = ?", item.id).raises)
         log.error("rillet inbox item failed", { connection = cid, inbox = item.id, error = msg,
-                                                attempt = job.attempts })
-        -- job.attempts also counts Rillet failures (job_error): after a long outage a raise
-        -- here is final sooner than the 5th (the sweep is the backstop)
-        if (job.attempts or 1) < 5 then error(outcome, 0) end
+                                                raises = raises, attempt = job.attempts })
+        if raises < M.GIVE_UP_RAISES then error(outcome, 0) end
         -- a poison delivery must not block the ones behind it; the sweep is the backstop
         done("error: " .. msg:sub(1, 300))
       elseif outcome == nil and err then
