@@ -15,6 +15,9 @@
 
 local foreign_regime = require "_lib.foreign_regime"
 
+-- Start of the foreign-seller regime (issue 19): before its date a seller not established here had
+-- nothing to collect on these services; levy answers out_of_scope with the note regime_not_in_force
+-- (scripts/_lib/foreign_regime.lua). Each row cites its source; "Doubt" marks disagreeing sources.
 local REGIME = {
   { from = "2023-06-22", codes = { "saas", "software_download", "digital_goods" },
     cite = "VAT Law 67/2016 as amended by Law 3/2022 (simplified registration of non-residents); Ministerial Decree 160 of 2023 (2023-03-22), registration duty from 2023-06-22 (KPMG Egypt, Orbitax). Doubt: secondary sources only; EY 2023-0848 reads six months from the Executive Regulations of 2023-01-11" },

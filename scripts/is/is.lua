@@ -16,6 +16,9 @@
 
 local foreign_regime = require "_lib.foreign_regime"
 
+-- Start of the foreign-seller regime (issue 19): before its date a seller not established here had
+-- nothing to collect on these services; levy answers out_of_scope with the note regime_not_in_force
+-- (scripts/_lib/foreign_regime.lua). Each row cites its source; "Doubt" marks disagreeing sources.
 local REGIME = {
   { from = "2011-11-01", codes = { "saas", "software_download", "digital_goods" },
     cite = "Act 50/1988 art. 35 a (electronically supplied services by sellers not established in Iceland, in force 2011-11-01); Nordik Legal tax alert 2012-01-07; Avalara VATlive Iceland guide" },

@@ -15,6 +15,9 @@
 
 local foreign_regime = require "_lib.foreign_regime"
 
+-- Start of the foreign-seller regime (issue 19): before its date a seller not established here had
+-- nothing to collect on these services; levy answers out_of_scope with the note regime_not_in_force
+-- (scripts/_lib/foreign_regime.lua). Each row cites its source; "Doubt" marks disagreeing sources.
 local REGIME = {
   { from = "2021-04-10", codes = { "saas", "software_download", "digital_goods" },
     cite = "VAT Act 2013 s. 8(3); VAT (Digital Marketplace Supply) Regulations 2020, L.N. 190 of 2020: registration within six months of publication, in force for collection 2021-04-10 (Digital Policy Alert). Doubt: sources give the publication as 2020-09-09 or 2020-10-09; earlier notes said 2021-04-01" },

@@ -16,6 +16,9 @@
 
 local foreign_regime = require "_lib.foreign_regime"
 
+-- Start of the foreign-seller regime (issue 19): before its date a seller not established here had
+-- nothing to collect on these services; levy answers out_of_scope with the note regime_not_in_force
+-- (scripts/_lib/foreign_regime.lua). Each row cites its source; "Doubt" marks disagreeing sources.
 local REGIME = {
   { from = "2022-01-01", codes = { "saas", "software_download", "digital_goods" },
     cite = "VAT Act s. 10 as amended by Finance Act 2020; FIRS Information Circular 2021/19 (Simplified Compliance Regime for Non-Resident Suppliers, 2021-10-11), in force 2022-01-01 for services and intangibles (KPMG Nigeria, BDO). Doubt: s. 10 (Finance Act 2020) already obliged non-residents from 2021-01-01, and non-resident companies had to register since 1993 with the customer withholding" },
