@@ -13,6 +13,16 @@
 -- digital products", LCR 2017/1): not charged; the recipient reverse-charges only when not
 -- fully creditable (Div 84-A, s. 84-5).
 
+local foreign_regime = require "_lib.foreign_regime"
+
+-- Start of the foreign-seller regime (issue 19): before its date a seller not established here had
+-- nothing to collect on these services; levy answers out_of_scope with the note regime_not_in_force
+-- (scripts/_lib/foreign_regime.lua). Each row cites its source; "Doubt" marks disagreeing sources.
+local REGIME = {
+  { from = "2017-07-01", codes = { "saas", "software_download", "digital_goods", "professional_services" },
+    cite = "A New Tax System (Goods and Services Tax) Act 1999 s. 9-26(1)(b), s. 84-5 (inbound intangible consumer supplies; Tax and Superannuation Laws Amendment (2016 Measures No. 1) Act 2016, from 2017-07-01); ATO 'GST on imported services and digital products'" },
+}
+
 return {
   region = "AU",
   name = "Australia",
@@ -35,7 +45,44 @@ return {
     prepared_food = "taxable", -- GST Act s38-3(1)(a)-(c): food for consumption on the premises, hot food and prepared meals are not GST-free
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  foreign_seller_regime = REGIME, -- start of the foreign-seller regime (scripts/_lib/foreign_regime.lua)
+  calculate = function(ctx)
+    foreign_regime.apply(ctx, REGIME, "AU")
+  end,
   selftest = {
+    { name = "foreign seller 2017-06-30 (the day before the regime): SaaS out of scope, note regime_not_in_force",
+      request = {
+        currency = "AUD", date = "2017-06-30",
+        ship_to = { line1 = "1 Main Street", city = "Sydney", zip_code = "2000", country = "AU" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2017-07-01 (the regime's first day): SaaS taxed",
+      request = {
+        currency = "AUD", date = "2017-07-01",
+        ship_to = { line1 = "1 Main Street", city = "Sydney", zip_code = "2000", country = "AU" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "10.00", lines = { { tax = "10.00", taxability_reason = "standard_rated" } } } },
+    { name = "seller established here, 2017-06-30 (before the regime): SaaS taxed as a domestic supply",
+      request = {
+        currency = "AUD", date = "2017-06-30",
+        ship_to = { line1 = "1 Main Street", city = "Sydney", zip_code = "2000", country = "AU" },
+        ship_from = { line1 = "2 Main Street", city = "Sydney", zip_code = "2000", country = "AU" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
+    { name = "foreign seller 2017-06-30 (before the regime): goods are not the regime's, the rule's answer stands",
+      request = {
+        currency = "AUD", date = "2017-06-30",
+        ship_to = { line1 = "1 Main Street", city = "Sydney", zip_code = "2000", country = "AU" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
     { name = "standard rate on AUD 100.00",
       request = {
         currency = "AUD", date = "2026-03-01",

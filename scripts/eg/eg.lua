@@ -13,6 +13,16 @@
 -- imported services itself (Executive Regulations art. 6), registered supplier or not. Doubt:
 -- secondary sources only.
 
+local foreign_regime = require "_lib.foreign_regime"
+
+-- Start of the foreign-seller regime (issue 19): before its date a seller not established here had
+-- nothing to collect on these services; levy answers out_of_scope with the note regime_not_in_force
+-- (scripts/_lib/foreign_regime.lua). Each row cites its source; "Doubt" marks disagreeing sources.
+local REGIME = {
+  { from = "2023-06-22", codes = { "saas", "software_download", "digital_goods" },
+    cite = "VAT Law 67/2016 as amended by Law 3/2022 (simplified registration of non-residents); Ministerial Decree 160 of 2023 (2023-03-22), registration duty from 2023-06-22 (KPMG Egypt, Orbitax). Doubt: secondary sources only; EY 2023-0848 reads six months from the Executive Regulations of 2023-01-11" },
+}
+
 return {
   region = "EG",
   name = "Egypt",
@@ -33,7 +43,44 @@ return {
     exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  foreign_seller_regime = REGIME, -- start of the foreign-seller regime (scripts/_lib/foreign_regime.lua)
+  calculate = function(ctx)
+    foreign_regime.apply(ctx, REGIME, "EG")
+  end,
   selftest = {
+    { name = "foreign seller 2023-06-21 (the day before the regime): SaaS out of scope, note regime_not_in_force",
+      request = {
+        currency = "EGP", date = "2023-06-21",
+        ship_to = { line1 = "1 Main Street", city = "Cairo", zip_code = "11511", country = "EG" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2023-06-22 (the regime's first day): SaaS taxed",
+      request = {
+        currency = "EGP", date = "2023-06-22",
+        ship_to = { line1 = "1 Main Street", city = "Cairo", zip_code = "11511", country = "EG" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "14.00", lines = { { tax = "14.00", taxability_reason = "standard_rated" } } } },
+    { name = "seller established here, 2023-06-21 (before the regime): SaaS taxed as a domestic supply",
+      request = {
+        currency = "EGP", date = "2023-06-21",
+        ship_to = { line1 = "1 Main Street", city = "Cairo", zip_code = "11511", country = "EG" },
+        ship_from = { line1 = "2 Main Street", city = "Cairo", zip_code = "11511", country = "EG" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
+    { name = "foreign seller 2023-06-21 (before the regime): goods are not the regime's, the rule's answer stands",
+      request = {
+        currency = "EGP", date = "2023-06-21",
+        ship_to = { line1 = "1 Main Street", city = "Cairo", zip_code = "11511", country = "EG" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
     { name = "standard rate on EGP 100.00",
       request = {
         currency = "EGP", date = "2026-03-01",
@@ -48,17 +95,19 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "14.00", lines = { { tax = "14.00", taxability_reason = "standard_rated" } } } },
-    { name = "last day of 13 %: 2017-06-30",
+    { name = "last day of 13 %: 2017-06-30, seller established here (SaaS from abroad is outside the regime before 2023-06-22)",
       request = {
         currency = "EGP", date = "2017-06-30",
         ship_to = { line1 = "1 Main Street", city = "Cairo", zip_code = "11511", country = "EG" },
+        ship_from = { line1 = "2 Main Street", city = "Cairo", zip_code = "11511", country = "EG" },
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "13.00", lines = { { tax = "13.00", taxability_reason = "standard_rated" } } } },
-    { name = "first day of 14 %: 2017-07-01",
+    { name = "first day of 14 %: 2017-07-01, seller established here (SaaS from abroad is outside the regime before 2023-06-22)",
       request = {
         currency = "EGP", date = "2017-07-01",
         ship_to = { line1 = "1 Main Street", city = "Cairo", zip_code = "11511", country = "EG" },
+        ship_from = { line1 = "2 Main Street", city = "Cairo", zip_code = "11511", country = "EG" },
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "14.00", lines = { { tax = "14.00", taxability_reason = "standard_rated" } } } },

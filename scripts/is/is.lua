@@ -14,6 +14,16 @@
 -- services bought from abroad (art. 35). Doubt: a foreign seller with an ordinary registration
 -- through a representative (art. 5 para. 3) is not separately modelled.
 
+local foreign_regime = require "_lib.foreign_regime"
+
+-- Start of the foreign-seller regime (issue 19): before its date a seller not established here had
+-- nothing to collect on these services; levy answers out_of_scope with the note regime_not_in_force
+-- (scripts/_lib/foreign_regime.lua). Each row cites its source; "Doubt" marks disagreeing sources.
+local REGIME = {
+  { from = "2011-11-01", codes = { "saas", "software_download", "digital_goods" },
+    cite = "Act 50/1988 art. 35 a (electronically supplied services by sellers not established in Iceland, in force 2011-11-01); Nordik Legal tax alert 2012-01-07; Avalara VATlive Iceland guide" },
+}
+
 return {
   region = "IS",
   name = "Iceland",
@@ -34,7 +44,44 @@ return {
     exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  foreign_seller_regime = REGIME, -- start of the foreign-seller regime (scripts/_lib/foreign_regime.lua)
+  calculate = function(ctx)
+    foreign_regime.apply(ctx, REGIME, "IS")
+  end,
   selftest = {
+    { name = "foreign seller 2011-10-31 (the day before the regime): SaaS out of scope, note regime_not_in_force",
+      request = {
+        currency = "ISK", date = "2011-10-31",
+        ship_to = { line1 = "1 Main Street", city = "Reykjavík", zip_code = "101", country = "IS" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0", lines = { { tax = "0", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2011-11-01 (the regime's first day): SaaS taxed",
+      request = {
+        currency = "ISK", date = "2011-11-01",
+        ship_to = { line1 = "1 Main Street", city = "Reykjavík", zip_code = "101", country = "IS" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "2550", lines = { { tax = "2550", taxability_reason = "standard_rated" } } } },
+    { name = "seller established here, 2011-10-31 (before the regime): SaaS taxed as a domestic supply",
+      request = {
+        currency = "ISK", date = "2011-10-31",
+        ship_to = { line1 = "1 Main Street", city = "Reykjavík", zip_code = "101", country = "IS" },
+        ship_from = { line1 = "2 Main Street", city = "Reykjavík", zip_code = "101", country = "IS" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
+    { name = "foreign seller 2011-10-31 (before the regime): goods are not the regime's, the rule's answer stands",
+      request = {
+        currency = "ISK", date = "2011-10-31",
+        ship_to = { line1 = "1 Main Street", city = "Reykjavík", zip_code = "101", country = "IS" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "general" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
     { name = "standard rate on ISK 10000",
       request = {
         currency = "ISK", date = "2026-03-01",

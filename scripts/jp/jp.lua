@@ -12,6 +12,16 @@
 -- owes the tax. The seller states that the recipient pays (art. 62). B2C: the foreign seller
 -- charges (platform taxation from 2025-04-01, art. 15-2, not a B2B rule).
 
+local foreign_regime = require "_lib.foreign_regime"
+
+-- Start of the foreign-seller regime (issue 19): before its date a seller not established here had
+-- nothing to collect on these services; levy answers out_of_scope with the note regime_not_in_force
+-- (scripts/_lib/foreign_regime.lua). Each row cites its source; "Doubt" marks disagreeing sources.
+local REGIME = {
+  { from = "2015-10-01", codes = { "saas", "software_download", "digital_goods" },
+    cite = "Consumption Tax Act art. 2(1)(viii-3), art. 4(3)(iii) as amended by Act No. 9 of 2015 (electronic services by foreign businesses, from 2015-10-01); MOF 'FY2015 Tax Reform: Revision of Consumption Taxation on Cross-Border Supplies of Services'" },
+}
+
 return {
   region = "JP",
   name = "Japan",
@@ -31,7 +41,44 @@ return {
     exempt = "exempt",
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  foreign_seller_regime = REGIME, -- start of the foreign-seller regime (scripts/_lib/foreign_regime.lua)
+  calculate = function(ctx)
+    foreign_regime.apply(ctx, REGIME, "JP")
+  end,
   selftest = {
+    { name = "foreign seller 2015-09-30 (the day before the regime): SaaS out of scope, note regime_not_in_force",
+      request = {
+        currency = "JPY", date = "2015-09-30",
+        ship_to = { line1 = "1 Main Street", city = "Tokyo", zip_code = "100-0001", country = "JP" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0", lines = { { tax = "0", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2015-10-01 (the regime's first day): SaaS taxed",
+      request = {
+        currency = "JPY", date = "2015-10-01",
+        ship_to = { line1 = "1 Main Street", city = "Tokyo", zip_code = "100-0001", country = "JP" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "800", lines = { { tax = "800", taxability_reason = "standard_rated" } } } },
+    { name = "seller established here, 2015-09-30 (before the regime): SaaS taxed as a domestic supply",
+      request = {
+        currency = "JPY", date = "2015-09-30",
+        ship_to = { line1 = "1 Main Street", city = "Tokyo", zip_code = "100-0001", country = "JP" },
+        ship_from = { line1 = "2 Main Street", city = "Tokyo", zip_code = "100-0001", country = "JP" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
+    { name = "foreign seller 2015-09-30 (before the regime): goods are not the regime's, the rule's answer stands",
+      request = {
+        currency = "JPY", date = "2015-09-30",
+        ship_to = { line1 = "1 Main Street", city = "Tokyo", zip_code = "100-0001", country = "JP" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "10000", quantity = "1", tax_code = "general" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
     { name = "standard rate on JPY 1000",
       request = {
         currency = "JPY", date = "2026-03-01",

@@ -1,6 +1,6 @@
 -- Kenya (KE): VAT. Rate: data/intl/national.csv (16 % since 2013-09-02, VAT Act 2013 s5(2)(a)).
 -- Digital marketplace supplies by non-residents: VAT Act s8(3) and the VAT (Digital Marketplace
--- Supply) Regulations 2023 (the 2020 regulations took effect 2021-04-01): the non-resident
+-- Supply) Regulations 2023 (the 2020 regulations, L.N. 190 of 2020, from 2021-04-10: REGIME below): the non-resident
 -- registers (simplified) and charges VAT on B2C supplies. A registered business customer
 -- accounts for VAT on imported services itself (VAT Act s10, reverse charge). (The Digital
 -- Service Tax / Significant Economic Presence Tax is an income tax: not modelled.)
@@ -12,6 +12,16 @@
 -- (simplified, VAT Act s. 8(3)) covers B2C supplies; a registered business customer accounts for
 -- imported services (s. 10) whatever the supplier's registration (VAT (Digital Marketplace
 -- Supply) Regulations 2023, reg. 5: B2B supplies excluded).
+
+local foreign_regime = require "_lib.foreign_regime"
+
+-- Start of the foreign-seller regime (issue 19): before its date a seller not established here had
+-- nothing to collect on these services; levy answers out_of_scope with the note regime_not_in_force
+-- (scripts/_lib/foreign_regime.lua). Each row cites its source; "Doubt" marks disagreeing sources.
+local REGIME = {
+  { from = "2021-04-10", codes = { "saas", "software_download", "digital_goods" },
+    cite = "VAT Act 2013 s. 8(3); VAT (Digital Marketplace Supply) Regulations 2020, L.N. 190 of 2020: registration within six months of publication, in force for collection 2021-04-10 (Digital Policy Alert). Doubt: sources give the publication as 2020-09-09 or 2020-10-09; earlier notes said 2021-04-01" },
+}
 
 return {
   region = "KE",
@@ -33,7 +43,44 @@ return {
     exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  foreign_seller_regime = REGIME, -- start of the foreign-seller regime (scripts/_lib/foreign_regime.lua)
+  calculate = function(ctx)
+    foreign_regime.apply(ctx, REGIME, "KE")
+  end,
   selftest = {
+    { name = "foreign seller 2021-04-09 (the day before the regime): SaaS out of scope, note regime_not_in_force",
+      request = {
+        currency = "KES", date = "2021-04-09",
+        ship_to = { line1 = "1 Main Street", city = "Nairobi", zip_code = "00100", country = "KE" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2021-04-10 (the regime's first day): SaaS taxed",
+      request = {
+        currency = "KES", date = "2021-04-10",
+        ship_to = { line1 = "1 Main Street", city = "Nairobi", zip_code = "00100", country = "KE" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "16.00", lines = { { tax = "16.00", taxability_reason = "standard_rated" } } } },
+    { name = "seller established here, 2021-04-09 (before the regime): SaaS taxed as a domestic supply",
+      request = {
+        currency = "KES", date = "2021-04-09",
+        ship_to = { line1 = "1 Main Street", city = "Nairobi", zip_code = "00100", country = "KE" },
+        ship_from = { line1 = "2 Main Street", city = "Nairobi", zip_code = "00100", country = "KE" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
+    { name = "foreign seller 2021-04-09 (before the regime): goods are not the regime's, the rule's answer stands",
+      request = {
+        currency = "KES", date = "2021-04-09",
+        ship_to = { line1 = "1 Main Street", city = "Nairobi", zip_code = "00100", country = "KE" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
     { name = "standard rate on KES 100.00",
       request = {
         currency = "KES", date = "2026-03-01",

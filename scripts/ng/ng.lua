@@ -14,6 +14,16 @@
 -- Registered foreign seller (issue 19): unchanged. The registered non-resident charges every
 -- Nigerian customer, businesses included (above).
 
+local foreign_regime = require "_lib.foreign_regime"
+
+-- Start of the foreign-seller regime (issue 19): before its date a seller not established here had
+-- nothing to collect on these services; levy answers out_of_scope with the note regime_not_in_force
+-- (scripts/_lib/foreign_regime.lua). Each row cites its source; "Doubt" marks disagreeing sources.
+local REGIME = {
+  { from = "2022-01-01", codes = { "saas", "software_download", "digital_goods" },
+    cite = "VAT Act s. 10 as amended by Finance Act 2020; FIRS Information Circular 2021/19 (Simplified Compliance Regime for Non-Resident Suppliers, 2021-10-11), in force 2022-01-01 for services and intangibles (KPMG Nigeria, BDO). Doubt: s. 10 (Finance Act 2020) already obliged non-residents from 2021-01-01, and non-resident companies had to register since 1993 with the customer withholding" },
+}
+
 return {
   region = "NG",
   name = "Nigeria",
@@ -33,7 +43,44 @@ return {
     food_grocery = "exempt", -- First Schedule Part I: basic food items exempt
     exempt = "exempt", -- levy's exempt tax code: the seller says the line is exempt
   },
+  foreign_seller_regime = REGIME, -- start of the foreign-seller regime (scripts/_lib/foreign_regime.lua)
+  calculate = function(ctx)
+    foreign_regime.apply(ctx, REGIME, "NG")
+  end,
   selftest = {
+    { name = "foreign seller 2021-12-31 (the day before the regime): SaaS out of scope, note regime_not_in_force",
+      request = {
+        currency = "NGN", date = "2021-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Lagos", zip_code = "100001", country = "NG" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2022-01-01 (the regime's first day): SaaS taxed",
+      request = {
+        currency = "NGN", date = "2022-01-01",
+        ship_to = { line1 = "1 Main Street", city = "Lagos", zip_code = "100001", country = "NG" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "7.50", lines = { { tax = "7.50", taxability_reason = "standard_rated" } } } },
+    { name = "seller established here, 2021-12-31 (before the regime): SaaS taxed as a domestic supply",
+      request = {
+        currency = "NGN", date = "2021-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Lagos", zip_code = "100001", country = "NG" },
+        ship_from = { line1 = "2 Main Street", city = "Lagos", zip_code = "100001", country = "NG" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
+    { name = "foreign seller 2021-12-31 (before the regime): goods are not the regime's, the rule's answer stands",
+      request = {
+        currency = "NGN", date = "2021-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Lagos", zip_code = "100001", country = "NG" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
     { name = "standard rate on NGN 100.00",
       request = {
         currency = "NGN", date = "2026-03-01",
@@ -48,17 +95,19 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "7.50", lines = { { tax = "7.50", taxability_reason = "standard_rated" } } } },
-    { name = "last day of 5 %: 2020-01-31",
+    { name = "last day of 5 %: 2020-01-31, seller established here (SaaS from abroad is outside the regime before 2022-01-01)",
       request = {
         currency = "NGN", date = "2020-01-31",
         ship_to = { line1 = "1 Main Street", city = "Lagos", zip_code = "100001", country = "NG" },
+        ship_from = { line1 = "2 Main Street", city = "Lagos", zip_code = "100001", country = "NG" },
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "5.00", lines = { { tax = "5.00", taxability_reason = "standard_rated" } } } },
-    { name = "first day of 7.5 %: 2020-02-01",
+    { name = "first day of 7.5 %: 2020-02-01, seller established here (SaaS from abroad is outside the regime before 2022-01-01)",
       request = {
         currency = "NGN", date = "2020-02-01",
         ship_to = { line1 = "1 Main Street", city = "Lagos", zip_code = "100001", country = "NG" },
+        ship_from = { line1 = "2 Main Street", city = "Lagos", zip_code = "100001", country = "NG" },
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "7.50", lines = { { tax = "7.50", taxability_reason = "standard_rated" } } } },

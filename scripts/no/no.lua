@@ -13,6 +13,16 @@
 -- representative (§ 2-1 (6), § 14-1) is not separately modelled; the recipient-liability of
 -- § 11-1 does not depend on the supplier's registration.
 
+local foreign_regime = require "_lib.foreign_regime"
+
+-- Start of the foreign-seller regime (issue 19): before its date a seller not established here had
+-- nothing to collect on these services; levy answers out_of_scope with the note regime_not_in_force
+-- (scripts/_lib/foreign_regime.lua). Each row cites its source; "Doubt" marks disagreeing sources.
+local REGIME = {
+  { from = "2011-07-01", codes = { "saas", "software_download", "digital_goods" },
+    cite = "Merverdiavgiftsloven s. 3-30 (electronic services from abroad to non-business recipients, in force 2011-07-01; 2011 Fiscal Budget); Skatteetaten 'VAT on electronic services: legal information' (VOES)" },
+}
+
 return {
   region = "NO",
   name = "Norway",
@@ -32,7 +42,44 @@ return {
     exempt = "exempt",
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  foreign_seller_regime = REGIME, -- start of the foreign-seller regime (scripts/_lib/foreign_regime.lua)
+  calculate = function(ctx)
+    foreign_regime.apply(ctx, REGIME, "NO")
+  end,
   selftest = {
+    { name = "foreign seller 2011-06-30 (the day before the regime): SaaS out of scope, note regime_not_in_force",
+      request = {
+        currency = "NOK", date = "2011-06-30",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2011-07-01 (the regime's first day): SaaS taxed",
+      request = {
+        currency = "NOK", date = "2011-07-01",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "25.00", lines = { { tax = "25.00", taxability_reason = "standard_rated" } } } },
+    { name = "seller established here, 2011-06-30 (before the regime): SaaS taxed as a domestic supply",
+      request = {
+        currency = "NOK", date = "2011-06-30",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        ship_from = { line1 = "2 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
+    { name = "foreign seller 2011-06-30 (before the regime): goods are not the regime's, the rule's answer stands",
+      request = {
+        currency = "NOK", date = "2011-06-30",
+        ship_to = { line1 = "1 Main Street", city = "Oslo", zip_code = "0150", country = "NO" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
     { name = "standard rate on NOK 100.00",
       request = {
         currency = "NOK", date = "2026-03-01",

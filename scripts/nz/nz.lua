@@ -12,6 +12,16 @@
 -- QB 16/07), so the business is not charged; it reverse-charges only where s. 8(4B)/s. 20(3JB)
 -- applies to it (less than 95 % taxable use). Answered as reverse_charge (amount 0).
 
+local foreign_regime = require "_lib.foreign_regime"
+
+-- Start of the foreign-seller regime (issue 19): before its date a seller not established here had
+-- nothing to collect on these services; levy answers out_of_scope with the note regime_not_in_force
+-- (scripts/_lib/foreign_regime.lua). Each row cites its source; "Doubt" marks disagreeing sources.
+local REGIME = {
+  { from = "2016-10-01", codes = { "saas", "software_download", "digital_goods", "professional_services" },
+    cite = "GST Act 1985 s. 8(3)(c), s. 8(4)-(4D) (remote services by non-residents to NZ residents; Taxation (Residential Land Withholding Tax, GST on Online Services, and Student Loans) Act 2016, supplies on or after 2016-10-01); IRD 'GST on remote services'" },
+}
+
 return {
   region = "NZ",
   name = "New Zealand",
@@ -31,7 +41,44 @@ return {
     exempt = "exempt",
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  foreign_seller_regime = REGIME, -- start of the foreign-seller regime (scripts/_lib/foreign_regime.lua)
+  calculate = function(ctx)
+    foreign_regime.apply(ctx, REGIME, "NZ")
+  end,
   selftest = {
+    { name = "foreign seller 2016-09-30 (the day before the regime): SaaS out of scope, note regime_not_in_force",
+      request = {
+        currency = "NZD", date = "2016-09-30",
+        ship_to = { line1 = "1 Main Street", city = "Auckland", zip_code = "1010", country = "NZ" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2016-10-01 (the regime's first day): SaaS taxed",
+      request = {
+        currency = "NZD", date = "2016-10-01",
+        ship_to = { line1 = "1 Main Street", city = "Auckland", zip_code = "1010", country = "NZ" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "15.00", lines = { { tax = "15.00", taxability_reason = "standard_rated" } } } },
+    { name = "seller established here, 2016-09-30 (before the regime): SaaS taxed as a domestic supply",
+      request = {
+        currency = "NZD", date = "2016-09-30",
+        ship_to = { line1 = "1 Main Street", city = "Auckland", zip_code = "1010", country = "NZ" },
+        ship_from = { line1 = "2 Main Street", city = "Auckland", zip_code = "1010", country = "NZ" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
+    { name = "foreign seller 2016-09-30 (before the regime): goods are not the regime's, the rule's answer stands",
+      request = {
+        currency = "NZD", date = "2016-09-30",
+        ship_to = { line1 = "1 Main Street", city = "Auckland", zip_code = "1010", country = "NZ" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
     { name = "standard rate on NZD 100.00",
       request = {
         currency = "NZD", date = "2026-03-01",

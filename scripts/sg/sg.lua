@@ -14,6 +14,18 @@
 -- foreign vendor registered under the normal regime (not OVR) may have to charge GST to
 -- Singapore businesses; levy assumes OVR.
 
+local foreign_regime = require "_lib.foreign_regime"
+
+-- Start of the foreign-seller regime (issue 19): before its date a seller not established here had
+-- nothing to collect on these services; levy answers out_of_scope with the note regime_not_in_force
+-- (scripts/_lib/foreign_regime.lua). Each row cites its source; "Doubt" marks disagreeing sources.
+local REGIME = {
+  { from = "2020-01-01", codes = { "saas", "software_download", "digital_goods" },
+    cite = "GST Act s. 14D ff. (overseas vendor registration for digital services, Goods and Services Tax (Amendment) Act 2018, from 2020-01-01); IRAS e-Tax Guide 'Taxing imported services by way of an overseas vendor registration regime'" },
+  { from = "2023-01-01", codes = { "professional_services" },
+    cite = "GST Act s. 14D ff. as extended to remote (non-digital) services from 2023-01-01 (Budget 2021; IRAS e-Tax Guide 'Taxing imported remote services by way of the overseas vendor registration regime')" },
+}
+
 return {
   region = "SG",
   name = "Singapore",
@@ -33,7 +45,61 @@ return {
     exempt = "exempt",
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
+  foreign_seller_regime = REGIME, -- start of the foreign-seller regime (scripts/_lib/foreign_regime.lua)
+  calculate = function(ctx)
+    foreign_regime.apply(ctx, REGIME, "SG")
+  end,
   selftest = {
+    { name = "foreign seller 2019-12-31 (the day before the regime): SaaS out of scope, note regime_not_in_force",
+      request = {
+        currency = "SGD", date = "2019-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Singapore", zip_code = "018989", country = "SG" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2020-01-01 (the regime's first day): SaaS taxed",
+      request = {
+        currency = "SGD", date = "2020-01-01",
+        ship_to = { line1 = "1 Main Street", city = "Singapore", zip_code = "018989", country = "SG" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } } } },
+    { name = "seller established here, 2019-12-31 (before the regime): SaaS taxed as a domestic supply",
+      request = {
+        currency = "SGD", date = "2019-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Singapore", zip_code = "018989", country = "SG" },
+        ship_from = { line1 = "2 Main Street", city = "Singapore", zip_code = "018989", country = "SG" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
+    { name = "foreign seller 2019-12-31 (before the regime): goods are not the regime's, the rule's answer stands",
+      request = {
+        currency = "SGD", date = "2019-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Singapore", zip_code = "018989", country = "SG" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
+    { name = "foreign seller 2022-12-31: professional services not yet in the regime (remote services from 2023-01-01)",
+      request = {
+        currency = "SGD", date = "2022-12-31",
+        ship_to = { line1 = "1 Main Street", city = "Singapore", zip_code = "018989", country = "SG" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "professional_services" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "foreign seller 2023-01-01: professional services in the regime (remote services)",
+      request = {
+        currency = "SGD", date = "2023-01-01",
+        ship_to = { line1 = "1 Main Street", city = "Singapore", zip_code = "018989", country = "SG" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "professional_services" } },
+      },
+      expect = { lines = { { taxability_reason = "standard_rated" } } } },
     { name = "standard rate on SGD 100.00",
       request = {
         currency = "SGD", date = "2026-03-01",

@@ -399,11 +399,32 @@ for cc, cur, amt, code, start, src in [
         ("CL", "CLP", "10000", "saas", "2020-06-01", "Ley 21.210 (DL 825 art. 8 n), in force 2020-06-01)"),
         ("CO", "COP", "100.00", "digital_goods", "2018-07-01", "ET art. 437 par. 2 (Ley 1819 de 2016; Resolución DIAN 51 de 2018, from 2018-07-01)"),
         ("TW", "TWD", "100.00", "saas", "2017-05-01", "Business Tax Act art. 28-1 (in force 2017-05-01)"),
-        ("ZA", "ZAR", "100.00", "saas", "2019-04-01", "Electronic Services Regulations GN R429 (in force 2019-04-01)")]:
+        ("ZA", "ZAR", "100.00", "saas", "2019-04-01", "Electronic Services Regulations GN R429 (in force 2019-04-01)"),
+        ("IS", "ISK", "10000", "saas", "2011-11-01", "Act 50/1988 art. 35 a (in force 2011-11-01); Nordik Legal tax alert 2012-01-07"),
+        ("KE", "KES", "100.00", "saas", "2021-04-10", "VAT (Digital Marketplace Supply) Regulations 2020, L.N. 190 of 2020 (six months after publication; doubt: secondary sources disagree on the day)"),
+        ("NG", "NGN", "100.00", "saas", "2022-01-01", "VAT Act s. 10; FIRS Information Circular 2021/19 (in force 2022-01-01 for services; doubt: s. 10 as amended by Finance Act 2020 reads earlier)"),
+        ("EG", "EGP", "100.00", "saas", "2023-06-22", "VAT Law 67/2016 as amended by Law 3/2022; Ministerial Decree 160 of 2023 (registration from 2023-06-22; doubt: secondary sources only)"),
+        ("AU", "AUD", "100.00", "saas", "2017-07-01", "GST Act 1999 s. 9-26(1)(b), s. 84-5 (from 2017-07-01); ATO 'GST on imported services and digital products'"),
+        ("JP", "JPY", "10000", "saas", "2015-10-01", "Consumption Tax Act art. 4(3)(iii) as amended by Act No. 9 of 2015 (from 2015-10-01); MOF FY2015 tax reform"),
+        ("NO", "NOK", "100.00", "saas", "2011-07-01", "Merverdiavgiftsloven s. 3-30 (from 2011-07-01); Skatteetaten VOES legal information"),
+        ("NZ", "NZD", "100.00", "saas", "2016-10-01", "GST Act 1985 s. 8(3)(c), s. 8(4) (remote services, supplies on or after 2016-10-01); IRD"),
+        ("SG", "SGD", "100.00", "saas", "2020-01-01", "GST Act s. 14D ff. (overseas vendor registration, from 2020-01-01); IRAS e-Tax Guide")]:
     import datetime as _dt
     prev = (_dt.date.fromisoformat(start) - _dt.timedelta(days=1)).isoformat()
     case("countries", "%s %s, US seller: foreign-seller regime not yet in force" % (cc, prev), src,
          intl(cc, [(amt, code)], cur=cur, date=prev, seller="US"), reason="out_of_scope", note="regime_not_in_force")
+for cc, cur, amt, start, tax, src in [
+        ("IS", "ISK", "10000", "2011-11-01", "2550", "Act 50/1988 art. 35 a (in force 2011-11-01); 25.5 % (art. 14, Act 130/2009)"),
+        ("KE", "KES", "100.00", "2021-04-10", "16.00", "VAT Act 2013 s. 8(3), s. 5(2)(a); L.N. 190 of 2020"),
+        ("NG", "NGN", "100.00", "2022-01-01", "7.50", "VAT Act s. 4, s. 10; FIRS Information Circular 2021/19"),
+        ("EG", "EGP", "100.00", "2023-06-22", "14.00", "VAT Law 67/2016 art. 3; Ministerial Decree 160 of 2023"),
+        ("AU", "AUD", "100.00", "2017-07-01", "10.00", "GST Act 1999 s. 9-70, s. 84-5"),
+        ("JP", "JPY", "10000", "2015-10-01", "800", "Consumption Tax Act art. 4(3)(iii), 8 % (6.3 % + 1.7 % local)"),
+        ("NO", "NOK", "100.00", "2011-07-01", "25.00", "Merverdiavgiftsloven s. 3-30, s. 5-1"),
+        ("NZ", "NZD", "100.00", "2016-10-01", "15.00", "GST Act 1985 s. 8(1), s. 8(3)(c)"),
+        ("SG", "SGD", "100.00", "2020-01-01", "7.00", "GST Act s. 14D ff.; 7 % (s. 16)")]:
+    case("countries", "%s %s, US seller: foreign-seller regime in force" % (cc, start), src,
+         intl(cc, [(amt, "saas")], cur=cur, date=start, seller="US"), total_tax=tax)
 case("countries", "CO: B2C digital goods 19 %", "ET art. 420 par. 2, 468",
      intl("CO", [("100.00", "digital_goods")], cur="COP"), total_tax="19.00")
 case("countries", "IL 2024-12-31: 17 %", "VAT Law s. 2 (17 % until 2024-12-31)",
