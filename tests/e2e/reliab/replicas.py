@@ -93,8 +93,13 @@ def main():
         slow = rillet_requests() - req0
         env.S("DELETE", "/_sim/faults")
         one = got[-1][2]
-        check("a sweep longer than the tick swept once (Rillet requests %d, one sweep %d)" % (slow, one),
-              ran and 0 < slow <= one,
+        # a second sweep of the interval doubles the listing (the bug: 6 requests for one
+        # sweep's 3); the slow window is seconds long, so another of levy's Rillet requests may
+        # fall in it (4 for 3 seen once in CI at -j3: the simulator counts per key, not per
+        # path, so which one is not known), which is not a second sweep
+        check("a sweep longer than the tick swept once (Rillet requests %d, one sweep %d: fewer "
+              "than two sweeps' worth)" % (slow, one),
+              ran and 0 < slow < 2 * one,
               sql("SELECT state, attempts, created_at, updated_at FROM jobs WHERE kind = 'rillet.sweep' "
                   "ORDER BY created_at DESC LIMIT 4"))
     except Exception as e:  # noqa: BLE001
