@@ -952,7 +952,7 @@ static void dispatch(void *ud, struct evhttp_request *req, const char *method, c
             evhttp_add_header(oh, "Connection", "close");
             levy_http_error(req, m.route->path, 413, "payload_too_large",
                             "request body is over the limit");
-        } else {
+        } else if (!(m.route->fast && levy_fasthook_try(h, req, &m))) {
             dispatch_lua(h, req, rmethod, path, query, &m);
         }
         levy_route_match_free(&m);
