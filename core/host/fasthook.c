@@ -197,7 +197,27 @@ static int fill_sql(levy_wstep *s, const levy_fast_step *fs, const values *vals)
     return LEVY_OK;
 }
 
+static uint64_t n_c, n_lua; /* levy_fasthook_counts: the loop's thread only */
+
+void levy_fasthook_counts(uint64_t *c, uint64_t *lua)
+{
+    *c = n_c;
+    *lua = n_lua;
+}
+
+static int try_c(levy_host *h, struct evhttp_request *req, const levy_route_match *m);
+
 int levy_fasthook_try(levy_host *h, struct evhttp_request *req, const levy_route_match *m)
+{
+    int r = try_c(h, req, m);
+    if (r)
+        n_c++;
+    else
+        n_lua++;
+    return r;
+}
+
+static int try_c(levy_host *h, struct evhttp_request *req, const levy_route_match *m)
 {
     const levy_route *r = m->route;
     const levy_route_fast *f = r->fast;

@@ -68,6 +68,8 @@ void levy_call_request_id(char *out, size_t cap);
  * handler must take it (anything the C path does not decide). */
 struct evhttp_request;
 int levy_fasthook_try(levy_host *h, struct evhttp_request *req, const levy_route_match *m);
+/** Deliveries to fast routes so far: answered in C, and left to Lua. */
+void levy_fasthook_counts(uint64_t *c, uint64_t *lua);
 /** Ends a call that could not start, with the error value on top of co (finish sees an
  * error status), and frees it. */
 void levy_call_fail(levy_call *call);
