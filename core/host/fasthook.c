@@ -120,8 +120,8 @@ static void answer(struct evhttp_request *req, const levy_route *r, const char *
     levy_call_request_id(id, sizeof id);
     evhttp_add_header(evhttp_request_get_output_headers(req), "X-Request-Id", id);
     struct evbuffer *b = evbuffer_new();
-    if (b)
-        evbuffer_add_reference(b, body, strlen(body), NULL, NULL);
+    if (b) /* copied: the generation that holds body may be freed before the bytes are sent */
+        evbuffer_add(b, body, strlen(body));
     levy_http_reply(req, 200, "application/json", b);
     if (b)
         evbuffer_free(b);
