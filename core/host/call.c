@@ -11,6 +11,11 @@
 
 static uint64_t call_seq;
 
+void levy_call_request_id(char *out, size_t cap)
+{
+    snprintf(out, cap, "req_%llx", (unsigned long long)++call_seq);
+}
+
 static int64_t now_ms(void)
 {
     struct timespec ts;

@@ -60,6 +60,16 @@ void levy_call_resume(levy_call *call, int nargs);
 /** A helper thread of L's state anchored in the registry under *ref (luaL_unref it when
  * done); NULL when the state is out of memory. Never raises. */
 lua_State *levy_aux_thread(lua_State *L, int *ref);
+/** A request id (X-Request-Id) from the calls' sequence, for a request answered without a call
+ * (the fast webhook path, host/fasthook.c). */
+void levy_call_request_id(char *out, size_t cap);
+/** The fast webhook path of a route that declares one (host/fasthook.c, gen.h
+ * levy_route_fast): 1 when req was answered or handed to the writer, 0 when the route's Lua
+ * handler must take it (anything the C path does not decide). */
+struct evhttp_request;
+int levy_fasthook_try(levy_host *h, struct evhttp_request *req, const levy_route_match *m);
+/** Deliveries to fast routes so far: answered in C, and left to Lua. */
+void levy_fasthook_counts(uint64_t *c, uint64_t *lua);
 /** Ends a call that could not start, with the error value on top of co (finish sees an
  * error status), and frees it. */
 void levy_call_fail(levy_call *call);

@@ -171,6 +171,11 @@ void levy_host_metrics_describe(void)
         {"levy_store_writer_groups_total", LEVY_METRIC_COUNTER,
          "Transactions (one WAL fsync each) the writer thread committed them in; units / "
          "groups is the mean group size."},
+        {"levy_webhook_fast_path_total", LEVY_METRIC_COUNTER,
+         "Deliveries to a route with a fast path (the Rillet webhook) by the path that answered: "
+         "c (verified, deduplicated and stored without entering Lua) or lua (everything the C "
+         "path leaves to the plugin: refusals, a connection's first delivery, health to clear, "
+         "PostgreSQL)."},
         {"levy_store_round_trips_total", LEVY_METRIC_COUNTER,
          "Requests the serving store connection waited for the database's answer to "
          "(PostgreSQL: network round trips; 0 on SQLite)."},
@@ -272,6 +277,16 @@ static void refresh_gauges(levy_host *h)
                          NULL);
         seen_units = units;
         seen_groups = groups;
+    }
+    {
+        static uint64_t seen_c, seen_lua;
+        uint64_t c, lua;
+        levy_fasthook_counts(&c, &lua);
+        static const char *const lc[] = {"path", "c", NULL}, *const ll[] = {"path", "lua", NULL};
+        levy_metrics_inc("levy_webhook_fast_path_total", lc, (int64_t)(c - seen_c), NULL);
+        levy_metrics_inc("levy_webhook_fast_path_total", ll, (int64_t)(lua - seen_lua), NULL);
+        seen_c = c;
+        seen_lua = lua;
     }
     levy_metrics_set("levy_lua_memory_bytes", NULL,
                      h->current ? (int64_t)levy_vm_mem_used(h->current->vm) : 0, NULL);
@@ -952,7 +967,7 @@ static void dispatch(void *ud, struct evhttp_request *req, const char *method, c
             evhttp_add_header(oh, "Connection", "close");
             levy_http_error(req, m.route->path, 413, "payload_too_large",
                             "request body is over the limit");
-        } else {
+        } else if (!(m.route->fast && levy_fasthook_try(h, req, &m))) {
             dispatch_lua(h, req, rmethod, path, query, &m);
         }
         levy_route_match_free(&m);

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
+#include "crypto/hook.h"
 #include "lctx.h"
 #include "log.h"
 
@@ -161,7 +162,111 @@ static int l_open(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg crypto_funcs[] = {{"hmac_sha256", l_hmac_sha256},
+/* ---- signed webhooks (core/crypto/hook.h): the checks the host's fast path makes too ---- */
+
+/* webhook_check(timestamp, id, entity, event) -> timestamp ms | nil, message */
+static int l_webhook_check(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.crypto.webhook_check", CTX);
+    size_t tl, il, el, vl;
+    const char *ts = luaL_checklstring(L, 1, &tl), *id = luaL_checklstring(L, 2, &il);
+    const char *ent = luaL_checklstring(L, 3, &el), *ev = luaL_checklstring(L, 4, &vl);
+    int64_t ms = 0;
+    const char *why = levy_hook_check(ts, tl, id, il, ent, el, ev, vl, &ms);
+    if (why) {
+        lua_pushnil(L);
+        lua_pushstring(L, why);
+        return 2;
+    }
+    lua_pushinteger(L, (lua_Integer)ms);
+    return 1;
+}
+
+/* webhook_timestamp(s) -> ms | nil */
+static int l_webhook_timestamp(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.crypto.webhook_timestamp", CTX);
+    size_t n = 0;
+    const char *s = lua_tolstring(L, 1, &n);
+    int64_t ms = 0;
+    if (s && levy_hook_timestamp(s, n, &ms))
+        lua_pushinteger(L, (lua_Integer)ms);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+/* webhook_fresh(ts_ms, now_ms, tolerance_s, future_s) -> "ok" | "old" | "future", age_s */
+static int l_webhook_fresh(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.crypto.webhook_fresh", CTX);
+    int64_t age = 0;
+    int r = levy_hook_fresh(luaL_checkinteger(L, 1), luaL_checkinteger(L, 2),
+                            luaL_optinteger(L, 3, 0), luaL_checkinteger(L, 4), &age);
+    lua_pushstring(L, r == LEVY_HOOK_FRESH ? "ok" : r == LEVY_HOOK_OLD ? "old" : "future");
+    lua_pushinteger(L, (lua_Integer)age);
+    return 2;
+}
+
+/* webhook_keys(token) -> { key, ... } (the candidate HMAC keys) | nil */
+static int l_webhook_keys(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.crypto.webhook_keys", CTX);
+    size_t n = 0;
+    const char *t = luaL_checklstring(L, 1, &n);
+    levy_hook_keys k;
+    if (levy_hook_keys_derive(t, n, &k) != 0) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_createtable(L, k.n, 1);
+    for (int i = 0; i < k.n; i++) {
+        lua_pushlstring(L, (const char *)k.key[i], k.len[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    memset(&k, 0, sizeof k);
+    return 1;
+}
+
+/* webhook_verify(keys, signature_header, signed_bytes, max_signatures) -> ok, hmacs computed.
+ * keys.hit (1-based) is the key tried first, and is set to the key that verified. */
+static int l_webhook_verify(lua_State *L)
+{
+    levy_lua_check_ctx(L, "levy.crypto.webhook_verify", CTX);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    size_t sl, ml;
+    const char *sig = luaL_checklstring(L, 2, &sl);
+    const char *msg = luaL_checklstring(L, 3, &ml);
+    lua_Integer max = luaL_checkinteger(L, 4);
+    const uint8_t *kp[2];
+    size_t kl[2];
+    int n = 0;
+    for (int i = 1; i <= 2; i++) {
+        lua_rawgeti(L, 1, i); /* stays on the stack: the strings live while the call runs */
+        if (lua_type(L, -1) != LUA_TSTRING)
+            break;
+        kp[n] = (const uint8_t *)lua_tolstring(L, -1, &kl[n]);
+        n++;
+    }
+    lua_getfield(L, 1, "hit");
+    int hit = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) - 1 : 0;
+    int nh = 0;
+    int k = levy_hook_verify(kp, kl, n, &hit, sig, sl, max < 1 ? 1 : (int)max, msg, ml, &nh);
+    if (k >= 0) {
+        lua_pushinteger(L, k + 1);
+        lua_setfield(L, 1, "hit");
+    }
+    lua_pushboolean(L, k >= 0);
+    lua_pushinteger(L, nh);
+    return 2;
+}
+
+static const luaL_Reg crypto_funcs[] = {{"webhook_check", l_webhook_check},
+                                        {"webhook_timestamp", l_webhook_timestamp},
+                                        {"webhook_fresh", l_webhook_fresh},
+                                        {"webhook_keys", l_webhook_keys},
+                                        {"webhook_verify", l_webhook_verify},
+                                        {"hmac_sha256", l_hmac_sha256},
                                         {"sha256", l_sha256},
                                         {"hex", l_hex},
                                         {"equal", l_equal},

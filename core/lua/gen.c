@@ -209,6 +209,25 @@ void levy_gen_files_free(levy_gen_file *files, int n)
 
 /* ---- generation ----------------------------------------------------------------------- */
 
+static void fast_free(levy_route_fast *f)
+{
+    if (!f)
+        return;
+    char **strs[] = {&f->param,           &f->h_sig,   &f->h_ts,   &f->h_id,
+                     &f->h_entity,        &f->h_event, &f->lookup, &f->answer_duplicate,
+                     &f->answer_received, &f->metric};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        free(*strs[i]);
+    for (int i = 0; i < f->nused; i++)
+        free(f->used[i]);
+    for (int i = 0; i < f->nsteps; i++) {
+        free(f->steps[i].sql);
+        free(f->steps[i].job_kind);
+        free(f->steps[i].job_payload_field);
+    }
+    free(f);
+}
+
 static void gen_free(levy_gen *g)
 {
     if (!g)
@@ -220,6 +239,7 @@ static void gen_free(levy_gen *g)
             free(g->routes[i].segs[j]);
         free(g->routes[i].segs);
         free(g->routes[i].plugin);
+        fast_free(g->routes[i].fast);
     }
     free(g->routes);
     for (int i = 0; i < g->nfiles; i++)
@@ -273,6 +293,146 @@ static int split_route(levy_route *r, const char *path)
     return 0;
 }
 
+/* ---- a route's fast path (gen.h levy_route_fast) -------------------------------------- */
+
+/* The string field k of the table at t (copied), or NULL (with *bad set) when it is not a
+ * non-empty string. */
+static char *fast_str(lua_State *L, int t, const char *k, const char **bad)
+{
+    lua_getfield(L, t, k);
+    char *v =
+        lua_type(L, -1) == LUA_TSTRING && lua_rawlen(L, -1) ? strdup(lua_tostring(L, -1)) : NULL;
+    lua_pop(L, 1);
+    if (!v && !*bad)
+        *bad = k;
+    return v;
+}
+
+static int fast_value(const char *s)
+{
+    static const char *names[] = {"id",     "param", "entity",     "event",          "received_at",
+                                  "second", "body",  "ignored_at", "ignored_outcome"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(s, names[i]) == 0)
+            return (int)i + 1; /* LEVY_FV_* in this order */
+    return 0;
+}
+
+/* [-0, +0, m] Reads the route's `fast` table at t into *out (route i). LEVY_EINVAL with the
+ * field named when it is not of the shape docs/plugins.md gives. */
+static int fast_read(lua_State *L, int t, const char *path, levy_route_fast **out, levy_err *err)
+{
+    t = lua_absindex(L, t);
+    levy_route_fast *f = calloc(1, sizeof *f);
+    if (!f)
+        return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+    const char *bad = NULL;
+    f->param = fast_str(L, t, "param", &bad);
+    f->lookup = fast_str(L, t, "lookup", &bad);
+    f->metric = fast_str(L, t, "metric", &bad);
+    lua_getfield(L, t, "headers");
+    if (lua_istable(L, -1)) {
+        int h = lua_gettop(L);
+        f->h_sig = fast_str(L, h, "signature", &bad);
+        f->h_ts = fast_str(L, h, "timestamp", &bad);
+        f->h_id = fast_str(L, h, "id", &bad);
+        f->h_entity = fast_str(L, h, "entity", &bad);
+        f->h_event = fast_str(L, h, "event", &bad);
+    } else if (!bad) {
+        bad = "headers";
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, t, "answers");
+    if (lua_istable(L, -1)) {
+        f->answer_duplicate = fast_str(L, lua_gettop(L), "duplicate", &bad);
+        f->answer_received = fast_str(L, lua_gettop(L), "received", &bad);
+    } else if (!bad) {
+        bad = "answers";
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, t, "max_signatures");
+    f->max_signatures = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 0;
+    lua_pop(L, 1);
+    if (!bad && (f->max_signatures < 1 || f->max_signatures > 16))
+        bad = "max_signatures (1..16)";
+    lua_getfield(L, t, "future_skew_s");
+    f->future_skew_s = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : -1;
+    lua_pop(L, 1);
+    if (!bad && f->future_skew_s < 0)
+        bad = "future_skew_s";
+    lua_getfield(L, t, "used");
+    if (lua_istable(L, -1)) {
+        int n = (int)lua_rawlen(L, -1);
+        for (int i = 1; i <= n && !bad; i++) {
+            lua_rawgeti(L, -1, i);
+            if (lua_type(L, -1) == LUA_TSTRING && f->nused < LEVY_FAST_MAX_USED)
+                f->used[f->nused++] = strdup(lua_tostring(L, -1));
+            else
+                bad = "used";
+            lua_pop(L, 1);
+        }
+    } else if (!bad) {
+        bad = "used";
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, t, "unit");
+    if (lua_istable(L, -1) && !bad) {
+        int u = lua_gettop(L);
+        int n = (int)lua_rawlen(L, u);
+        if (n < 1 || n > LEVY_FAST_MAX_STEPS)
+            bad = "unit (1..4 steps)";
+        for (int i = 1; i <= n && !bad; i++) {
+            levy_fast_step *s = &f->steps[f->nsteps++];
+            lua_rawgeti(L, u, i);
+            int st = lua_gettop(L);
+            lua_getfield(L, st, "when");
+            const char *w = lua_tostring(L, -1);
+            s->when = !w                          ? LEVY_FW_ALWAYS
+                      : strcmp(w, "used") == 0    ? LEVY_FW_USED
+                      : strcmp(w, "changed") == 0 ? LEVY_FW_CHANGED
+                                                  : -1;
+            lua_pop(L, 1);
+            if (s->when < 0)
+                bad = "unit[].when (\"used\" or \"changed\")";
+            lua_getfield(L, st, "stop_if_none");
+            s->stop_if_none = lua_toboolean(L, -1);
+            lua_pop(L, 1);
+            lua_getfield(L, st, "job");
+            int job = lua_type(L, -1) == LUA_TSTRING;
+            lua_pop(L, 1);
+            if (job) {
+                s->job_kind = fast_str(L, st, "job", &bad);
+                s->job_payload_field = fast_str(L, st, "payload_field", &bad);
+            } else {
+                s->sql = fast_str(L, st, "sql", &bad);
+                lua_getfield(L, st, "params");
+                int np = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : -1;
+                if (np < 0 || np > LEVY_FAST_MAX_PARAMS)
+                    bad = "unit[].params";
+                for (int k = 1; k <= np && !bad; k++) {
+                    lua_rawgeti(L, -1, k);
+                    const char *v = lua_tostring(L, -1);
+                    if (!v || !(s->params[s->nparams++] = fast_value(v)))
+                        bad = "unit[].params (a value name)";
+                    lua_pop(L, 1);
+                }
+                lua_pop(L, 1);
+            }
+            lua_settop(L, st - 1);
+        }
+    } else if (!bad) {
+        bad = "unit";
+    }
+    lua_pop(L, 1);
+    if (bad) {
+        fast_free(f);
+        return levy_err_set(err, LEVY_EINVAL, "fast", "route %s: fast.%s is missing or malformed",
+                            path, bad);
+    }
+    *out = f;
+    return LEVY_OK;
+}
+
 /* [-0, +0, -] Copies the prelude's routes and job kinds into C arrays. */
 static int extract(levy_gen *g, levy_err *err)
 {
@@ -314,6 +474,14 @@ static int extract(levy_gen *g, levy_err *err)
         lua_pop(L, 6);
         if (!r->path || !r->plugin || split_route(r, r->path))
             return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
+        levy_sandbox_push_api(L, "route_fast");
+        lua_pushinteger(L, i);
+        if (levy_vm_pcall(g->vm, 1, 1, err))
+            return err ? err->rc : LEVY_EINVAL;
+        int frc = lua_istable(L, -1) ? fast_read(L, -1, r->path, &r->fast, err) : LEVY_OK;
+        lua_pop(L, 1);
+        if (frc != LEVY_OK)
+            return frc;
     }
     levy_sandbox_push_api(L, "job_kinds");
     if (levy_vm_pcall(g->vm, 0, 1, err))

@@ -15,6 +15,43 @@ enum { LEVY_AUTH_DEFAULT = 0, LEVY_AUTH_TOKEN = 1, LEVY_AUTH_NONE = 2 };
 /* levy_gen_match's *path_known: which kinds of route have the path with another method */
 enum { LEVY_PATH_KNOWN_PROTECTED = 1, LEVY_PATH_KNOWN_OPEN = 2 };
 
+/* A route's fast path (issue 21, core/host/fasthook.c): a signed-webhook intake the host may
+ * answer in C, declared by the plugin as data (the route's `fast` table, docs/plugins.md
+ * "Fast webhook intake"); what the C path cannot decide goes to the route's Lua handler. */
+enum {                          /* the values a step's parameter names */
+       LEVY_FV_ID = 1,          /* the id header, verbatim */
+       LEVY_FV_PARAM,           /* the route's capture `param` */
+       LEVY_FV_ENTITY,          /* the entity header, upper-case, '-' -> '_' */
+       LEVY_FV_EVENT,           /* the event header, likewise */
+       LEVY_FV_RECEIVED_AT,     /* now, ISO 8601 UTC with milliseconds */
+       LEVY_FV_SECOND,          /* now, ISO 8601 UTC to the second */
+       LEVY_FV_BODY,            /* the raw body */
+       LEVY_FV_IGNORED_AT,      /* now (ms) when the entity is not `used`, else NULL */
+       LEVY_FV_IGNORED_OUTCOME, /* "ignored" when the entity is not `used`, else NULL */
+};
+enum { LEVY_FW_ALWAYS = 0, LEVY_FW_USED, LEVY_FW_CHANGED }; /* a step's `when` */
+#define LEVY_FAST_MAX_STEPS 4
+#define LEVY_FAST_MAX_PARAMS 16
+#define LEVY_FAST_MAX_USED 16
+typedef struct levy_fast_step {
+    char *sql; /* SQL step; NULL for a job step */
+    int nparams, params[LEVY_FAST_MAX_PARAMS];
+    int stop_if_none, when;
+    char *job_kind, *job_payload_field; /* job step: payload {"<field>": param}, key = param */
+} levy_fast_step;
+typedef struct levy_route_fast {
+    char *param;                                    /* capture holding the connection id */
+    char *h_sig, *h_ts, *h_id, *h_entity, *h_event; /* header names, lower case */
+    int max_signatures;
+    int64_t future_skew_s;
+    char *lookup; /* ?1 param, ?2 id -> sealed token, its AAD, last second, fast, seen */
+    char *used[LEVY_FAST_MAX_USED];
+    int nused;
+    levy_fast_step steps[LEVY_FAST_MAX_STEPS];
+    int nsteps;
+    char *answer_duplicate, *answer_received, *metric;
+} levy_route_fast;
+
 typedef struct levy_route {
     char method[8];
     char *path;  /* pattern as written: "/v1/things/{id}" */
@@ -23,7 +60,8 @@ typedef struct levy_route {
     int auth;        /* LEVY_AUTH_* */
     size_t max_body; /* request body cap in bytes; 0 = the host's default (1 MiB) */
     char *plugin;
-    int index; /* 1-based index in the prelude's route list */
+    int index;             /* 1-based index in the prelude's route list */
+    levy_route_fast *fast; /* NULL: Lua only */
 } levy_route;
 
 typedef struct levy_gen_file {

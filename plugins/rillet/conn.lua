@@ -50,7 +50,20 @@ end
 -- delivery, and `SELECT *` made a Lua table of ~35 columns each time (issue 21). A column the
 -- intake starts to read must be added here.
 local INTAKE_SQL = [[SELECT id, signing_token_sealed, last_webhook_at, silent_count, silent_kinds,
-  sig_fail_count, sig_warn_ms FROM connections WHERE id = ? AND deleted_at IS NULL]]
+  sig_fail_count, sig_warn_ms, ]] .. health.QUIET_SQL .. [[ AS quiet
+  FROM connections WHERE id = ? AND deleted_at IS NULL]]
+
+-- The host's fast path (handler.lua, the intake route's `fast`; core/host/fasthook.c) reads
+-- this for every delivery it may answer in C: ?1 the connection id, ?2 the X-Rillet-Id. One
+-- row for a live connection: the sealed signing token and the AAD it was sealed with (seal()
+-- below), last_webhook_at, health.QUIET_SQL (0: the Lua intake takes the delivery), and
+-- whether the id was ever accepted (inbox.seen's two lookups: a duplicate is answered from
+-- this read).
+M.FAST_SQL = [[SELECT signing_token_sealed, id || ':signing_token', last_webhook_at,
+  ]] .. health.QUIET_SQL .. [[,
+  CASE WHEN EXISTS (SELECT 1 FROM inbox WHERE delivery_id = ?2)
+    OR EXISTS (SELECT 1 FROM inbox_seen WHERE delivery_id = ?2) THEN 1 ELSE 0 END
+  FROM connections WHERE id = ?1 AND deleted_at IS NULL]]
 function M.get_intake(id)
   if type(id) ~= "string" then return nil end
   return store.row(INTAKE_SQL, id)

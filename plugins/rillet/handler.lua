@@ -35,12 +35,71 @@ local TICK_MS = (math.type(config.schedule_tick_s) == "integer" and config.sched
 
 ---------------------------------------------------------------- webhook intake
 
-local USED = { INVOICE = true, CREDIT_MEMO = true, CUSTOMER = true }
 local DUPLICATE = '{"duplicate":true,"received":true}'
 local RECEIVED = '{"duplicate":false,"received":true}' -- the same JSON, not encoded per delivery
--- the payload of a connection's rillet.process_inbox job, encoded once per connection id (a
--- generation lives until the next reload; connections are few)
-local PROCESS_PAYLOAD = {}
+
+-- What a delivery stores, declared once (issue 21): the intake below builds its write unit
+-- from it, and the host answers the common case from it without entering Lua (the route's
+-- `fast`, docs/plugins.md "Fast webhook intake", core/host/fasthook.c). The values a step's
+-- params name: id (X-Rillet-Id), param (the connection id), entity / event (util.norm),
+-- received_at (now, ms), second (now, s), body (raw), ignored_at / ignored_outcome (now /
+-- "ignored" when the entity is not `used`, else NULL). A step runs always, `when = "used"`
+-- (a used entity) or `when = "changed"` (last_webhook_at is not this second).
+--   1. the body into `inbox` unless the id was pruned since the read (inbox_seen) or another
+--      delivery of it got in first (ON CONFLICT); either way the unit stops there and the
+--      answer is a duplicate's;
+--   2. last_webhook_at, second resolution, only when it changes (fewer pages per commit);
+--   3. always for a used entity: a process_inbox job that is due now may already be running
+--      (and past its read of the inbox) by the time this unit commits; a queued one absorbs
+--      this (one queued job per connection: the enqueue updates it).
+local INTAKE = {
+  param = "connection_id",
+  headers = webhook.HEADER_OF,
+  max_signatures = webhook.MAX_SIGNATURES,
+  future_skew_s = webhook.FUTURE_SKEW_S,
+  lookup = conn.FAST_SQL,
+  used = { "INVOICE", "CREDIT_MEMO", "CUSTOMER" },
+  unit = {
+    { sql = [[INSERT INTO inbox(delivery_id, connection_id, entity, event, received_at, body,
+      processed_at, outcome) SELECT ?,?,?,?,?,?,?,? WHERE NOT EXISTS
+      (SELECT 1 FROM inbox_seen WHERE delivery_id = ?) ON CONFLICT(delivery_id) DO NOTHING]],
+      params = { "id", "param", "entity", "event", "received_at", "body", "ignored_at", "ignored_outcome", "id" },
+      stop_if_none = true },
+    { sql = "UPDATE connections SET last_webhook_at = ? WHERE id = ?", params = { "second", "param" },
+      when = "changed" },
+    { job = "rillet.process_inbox", payload_field = "connection_id", when = "used" },
+  },
+  answers = { duplicate = DUPLICATE, received = RECEIVED },
+  metric = "levy_webhook_deliveries_total",
+}
+local USED = {}
+for _, e in ipairs(INTAKE.used) do USED[e] = true end
+-- job payloads, encoded once per connection id (a generation lives until the next reload;
+-- connections are few)
+local PAYLOAD = {}
+
+-- The write unit of INTAKE for the values v (named as above).
+local function intake_unit(v, used, changed)
+  local unit = {}
+  for _, s in ipairs(INTAKE.unit) do
+    if not s.when or (s.when == "used" and used) or (s.when == "changed" and changed) then
+      if s.job then
+        local payload = PAYLOAD[v.param]
+        if not payload then
+          payload = json.encode { [s.payload_field] = v.param }
+          PAYLOAD[v.param] = payload
+        end
+        unit[#unit + 1] = { job = { kind = s.job, key = v.param, payload = payload } }
+      else
+        local step = { s.sql, stop_if_none = s.stop_if_none }
+        for i, name in ipairs(s.params) do step[i + 1] = v[name] end
+        unit[#unit + 1] = step
+      end
+    end
+  end
+  return unit
+end
+
 -- the labels of the outcomes every delivery counts (metrics.inc only reads them)
 local R_DUPLICATE, R_ACCEPTED, R_IGNORED = { result = "duplicate" }, { result = "accepted" }, { result = "ignored" }
 
@@ -87,8 +146,10 @@ local function intake(req)
     end
     http.error(401, "invalid_signature", "webhook signature does not match")
   end
-  -- a verified delivery (even a duplicate) proves the token: the failures end
-  if health.signature_verified(crow) then health.refresh(cid) end
+  -- a verified delivery (even a duplicate) proves the token: the failures end (nothing to do
+  -- while the connection is quiet: health.QUIET_SQL)
+  local quiet = crow.quiet == 1
+  if not quiet and health.signature_verified(crow) then health.refresh(cid) end
   -- A repeated X-Rillet-Id is answered from a read: no write transaction (and no fsync) for a
   -- delivery that is already committed. No transaction is ever open across a yield, so this
   -- read sees committed rows only; the INSERT below still decides for a first delivery.
@@ -113,50 +174,27 @@ local function intake(req)
       or ("X-Rillet-Timestamp is %d s ahead of this server's clock; at most %d s is accepted"):format(-age_s, webhook.FUTURE_SKEW_S))
   end
   local entity = util.norm(h["x-rillet-entity"])
-  local event = util.norm(h["x-rillet-event"])
   local used = USED[entity] and true or false
-  local now = time.iso_ms(time.now_ms())
-  -- One write unit, group-committed by the store's writer thread (store.durable, issue 21):
-  -- this call is parked until the group holding the row is durable, and only then answers
-  -- 2xx. The row is inserted unless the id was pruned since the read above (inbox_seen) or
-  -- another delivery of it got in first (ON CONFLICT); either way the unit stops there and
-  -- the answer is a duplicate's.
-  local unit = {
-    { [[INSERT INTO inbox(delivery_id, connection_id, entity, event, received_at, body,
-      processed_at, outcome) SELECT ?,?,?,?,?,?,?,? WHERE NOT EXISTS
-      (SELECT 1 FROM inbox_seen WHERE delivery_id = ?) ON CONFLICT(delivery_id) DO NOTHING]],
-      h["x-rillet-id"], cid, entity, event, now, req.body or "",
-      (not used) and now or nil, (not used) and "ignored" or nil, h["x-rillet-id"],
-      stop_if_none = true },
-  }
-  -- fewer pages per commit: last_webhook_at has second resolution, so most deliveries
-  -- would rewrite the connection row with the value it already holds
-  local seen = time.iso(time.now_ms())
-  if crow.last_webhook_at ~= seen then
-    unit[#unit + 1] = { "UPDATE connections SET last_webhook_at = ? WHERE id = ?", seen, cid }
-  end
-  -- always in the unit: a process_inbox job that is due now may already be running (and past
-  -- its read of the inbox) by the time this unit commits; a queued one absorbs this (one
-  -- queued job per connection: the enqueue updates it)
-  if used then
-    local payload = PROCESS_PAYLOAD[cid]
-    if not payload then
-      payload = json.encode { connection_id = cid }
-      PROCESS_PAYLOAD[cid] = payload
-    end
-    unit[#unit + 1] = { job = { kind = "rillet.process_inbox", key = cid, payload = payload } }
-  end
+  local now_ms = time.now_ms()
+  local now, seen = time.iso_ms(now_ms), time.iso(now_ms)
+  -- One write unit (INTAKE.unit), group-committed by the store's writer thread
+  -- (store.durable, issue 21): this call is parked until the group holding the row is
+  -- durable, and only then answers 2xx.
+  local unit = intake_unit({ id = h["x-rillet-id"], param = cid, entity = entity,
+    event = util.norm(h["x-rillet-event"]), received_at = now, second = seen, body = req.body or "",
+    ignored_at = (not used) and now or nil, ignored_outcome = (not used) and "ignored" or nil },
+    used, crow.last_webhook_at ~= seen)
   local res = store.durable(unit)
   local duplicate = res.stopped == 1
   -- deliveries of this kind flow again: webhook_silent ends for it (health.lua; a write only
   -- while the connection is flagged silent)
   local silent_changed = false
-  if not duplicate and (crow.silent_count or 0) > 0 then
+  if not duplicate and not quiet and (crow.silent_count or 0) > 0 then
     silent_changed = store.transaction(function() return health.delivery_verified(crow, entity) end)
   end
   metrics.inc("levy_webhook_deliveries_total", duplicate and R_DUPLICATE or (used and R_ACCEPTED or R_IGNORED))
   -- the first verified delivery: awaiting_webhook -> connected
-  if (not crow.last_webhook_at and not duplicate) or silent_changed then health.refresh(cid) end
+  if (not quiet and not crow.last_webhook_at and not duplicate) or silent_changed then health.refresh(cid) end
   return 200, duplicate and DUPLICATE or RECEIVED
 end
 
@@ -624,7 +662,7 @@ return {
   },
   events = events,
   routes = {
-    { method = "POST", path = "/webhooks/rillet/{connection_id}", auth = "none", handler = intake },
+    { method = "POST", path = "/webhooks/rillet/{connection_id}", auth = "none", handler = intake, fast = INTAKE },
     { method = "GET", path = "/v1/invoices", auth = "token", handler = list_docs("invoice") },
     { method = "GET", path = "/v1/invoices/{id}", auth = "token", handler = get_doc("invoice") },
     { method = "POST", path = "/v1/invoices/{id}/recalculate", auth = "token", handler = recalculate("invoice") },

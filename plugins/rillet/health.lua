@@ -153,6 +153,14 @@ end
 -- A delivery whose signature does not match (webhook intake). Counted with its time; a WARN
 -- line at most once a minute per connection (delivery id, entity, event; never the token or
 -- the signature).
+-- A delivery needs none of the bookkeeping below (signature_verified, delivery_verified, the
+-- first delivery's refresh in the intake) when this holds: no signature failures counted, no
+-- silent kinds flagged, a delivery seen before. An SQL expression over `connections`, read by
+-- the intake's connection read (conn.lua: column `quiet`) and by the host's fast path (the
+-- route's `fast.lookup`, which leaves every other connection to the Lua intake).
+M.QUIET_SQL = [[(CASE WHEN sig_fail_count = 0 AND silent_count = 0 AND last_webhook_at IS NOT NULL
+  THEN 1 ELSE 0 END)]]
+
 function M.signature_failed(crow, h)
   local now = time.now_ms()
   local at = time.iso(now)

@@ -5,14 +5,17 @@
 --                  and (additionally, or otherwise) the token's text bytes
 --   X-Rillet-Signature may carry up to 10 signatures separated by ","; any match accepts.
 local crypto = require "levy.crypto"
-local time = require "levy.time"
 local util = require "util"
 local lutil = require "levy.util"
 
 local M = {}
 
-M.HEADERS = { "x-rillet-signature", "x-rillet-timestamp", "x-rillet-id",
-              "x-rillet-entity", "x-rillet-event" }
+-- The signed headers by role (the route's `fast` declaration hands them to the host), and
+-- in the order a missing one is listed.
+M.HEADER_OF = { signature = "x-rillet-signature", timestamp = "x-rillet-timestamp", id = "x-rillet-id",
+                entity = "x-rillet-entity", event = "x-rillet-event" }
+M.HEADERS = { M.HEADER_OF.signature, M.HEADER_OF.timestamp, M.HEADER_OF.id, M.HEADER_OF.entity,
+              M.HEADER_OF.event }
 M.MAX_SIGNATURES = 10
 
 -- Case-insensitive header lookup (the host lower-cases names; be defensive anyway).
@@ -25,64 +28,39 @@ local function header(headers, name)
   return nil
 end
 
--- X-Rillet-Id: a UUID, 8-4-4-4-12 hex digits (any case) — the OAS says `format: uuid`.
-local UUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
--- X-Rillet-Entity / X-Rillet-Event: enum words (INVOICE, PAYMENT_UPDATED, credit-memo).
-local WORD = "^[%w_%-]+$"
 M.MAX_WORD = 64
 
+-- The grammar of the signed headers, the freshness window and the signature check are the
+-- core's (core/crypto/hook.c, through levy.crypto.webhook_*): the one implementation that
+-- the host's fast path (core/host/fasthook.c, the route's `fast` declaration in handler.lua)
+-- uses too, so both paths accept and refuse the same deliveries.
+--
 -- X-Rillet-Timestamp: an RFC 3339 date-time (the OAS says `format: date-time`), strictly
 --   YYYY-MM-DD "T" hh:mm:ss [ "." 1-9 digits ] ( "Z" | ("+"|"-") hh:mm )   ("t", "z" allowed)
 -- with real calendar and clock ranges (no leap second). Returns ms since the epoch, or nil.
--- The grammar has a '.' only before the fraction digits and always ends in a zone, so no
--- other split of `timestamp "." id` into a timestamp and a UUID exists (see M.check).
 function M.parse_timestamp(s)
-  if type(s) ~= "string" or #s > 40 then return nil end
-  local rest = s:match("^%d%d%d%d%-%d%d%-%d%d[Tt]%d%d:%d%d:%d%d(.*)$")
-  if not rest then return nil end
-  local frac, zone = rest:match("^%.(%d+)(.*)$")
-  if frac then
-    if #frac > 9 then return nil end
-  else
-    zone = rest
-  end
-  if zone ~= "Z" and zone ~= "z" and not zone:match("^[+-]%d%d:%d%d$") then return nil end
-  -- the calendar, clock and offset ranges and the milliseconds (first three fraction digits):
-  -- levy.time's one ISO 8601 reader (core/clock.c), which this grammar narrows
-  return (time.parse_iso(s))
+  return crypto.webhook_timestamp(s)
 end
 
 -- Format checks of the headers that form the signed string, before any secret is used.
--- Returns true, or nil, message. With the id a UUID (no '.'), entity and event words
--- (no '.') and the timestamp's strict grammar, `timestamp "." id "." entity "." event "."`
--- splits one way only, so a signature cannot be re-used under other header values
--- (e.g. timestamp "…T10:00:00" with id "123Z.<uuid>" for "…T10:00:00.123Z" + "<uuid>").
-local WORD_HEADERS = { { "x-rillet-entity", "X-Rillet-Entity" }, { "x-rillet-event", "X-Rillet-Event" } }
+-- Returns true, or nil, message. X-Rillet-Id a UUID (8-4-4-4-12 hex digits, any case: the OAS
+-- says `format: uuid`), X-Rillet-Entity / X-Rillet-Event words of letters, digits, '_' or '-'
+-- (at most 64): with no '.' in those and the timestamp's strict grammar,
+-- `timestamp "." id "." entity "." event "."` splits one way only, so a signature cannot be
+-- re-used under other header values (e.g. timestamp "…T10:00:00" with id "123Z.<uuid>" for
+-- "…T10:00:00.123Z" + "<uuid>").
 function M.check(h)
-  if not h["x-rillet-id"]:match(UUID) then
-    return nil, "X-Rillet-Id must be a UUID (8-4-4-4-12 hex digits)"
-  end
-  if not M.parse_timestamp(h["x-rillet-timestamp"]) then
-    return nil, "X-Rillet-Timestamp must be an RFC 3339 date-time, e.g. 2026-08-01T12:00:00Z"
-  end
-  for _, p in ipairs(WORD_HEADERS) do
-    local v, label = h[p[1]], p[2]
-    if #v > M.MAX_WORD or not v:match(WORD) then
-      return nil, label .. " must be a word of letters, digits, '_' or '-' (at most 64)"
-    end
-  end
+  local ms, why = crypto.webhook_check(h["x-rillet-timestamp"], h["x-rillet-id"],
+    h["x-rillet-entity"], h["x-rillet-event"])
+  if not ms then return nil, why end
   return true
 end
 
 -- Freshness: "ok", or "old" / "future" with the age in seconds (negative: ahead of us).
--- tolerance_s 0 = not checked. future_s: how far ahead of levy's clock Rillet's may be.
+-- tolerance_s 0 = not checked. FUTURE_SKEW_S: how far ahead of levy's clock Rillet's may be.
 M.FUTURE_SKEW_S = 300
 function M.freshness(ts_ms, now_ms, tolerance_s)
-  local age_ms = now_ms - ts_ms
-  if not tolerance_s or tolerance_s <= 0 then return "ok", age_ms // 1000 end
-  if age_ms > tolerance_s * 1000 then return "old", age_ms // 1000 end
-  if -age_ms > M.FUTURE_SKEW_S * 1000 then return "future", age_ms // 1000 end
-  return "ok", age_ms // 1000
+  return crypto.webhook_fresh(ts_ms, now_ms, tolerance_s or 0, M.FUTURE_SKEW_S)
 end
 
 -- Returns the five header values, or nil, list_of_missing_names.
@@ -100,13 +78,10 @@ function M.headers(headers)
   return h
 end
 
--- Candidate HMAC keys derived from the token.
+-- Candidate HMAC keys derived from the token: its Base64-decoded bytes when it is valid
+-- Base64, then its text bytes.
 function M.keys(token)
-  local keys = {}
-  local decoded = crypto.b64decode(token)
-  if decoded and #decoded > 0 then keys[#keys + 1] = decoded end
-  keys[#keys + 1] = token
-  return keys
+  return crypto.webhook_keys(token) or {}
 end
 
 function M.signed_bytes(h, body)
@@ -121,40 +96,15 @@ function M.verify(token, h, body)
 end
 
 -- Same, with the keys already derived (M.keys) from a non-empty token. Every candidate
--- signature is compared (crypto.equal, constant time) with the HMAC of each key; the key that
--- verified last time (keys.hit, kept in the list the connection's cache holds: conn.signing_keys)
--- is tried first and, when it verifies, the other key's HMAC over the ~2 KB signed bytes is not
--- computed (issue 21: one HMAC per delivery instead of two). A refused delivery always computes
--- every key's HMAC; an early accept tells the sender only that the signature is valid, which
--- the answer tells anyway.
-M.hmac = crypto.hmac_sha256 -- (a field: the spec counts the calls)
+-- signature (at most MAX_SIGNATURES, comma-separated, trimmed, standard or URL-safe Base64) is
+-- compared in constant time with the HMAC of each key; the key that verified last time
+-- (keys.hit, kept in the list the connection's cache holds: conn.signing_keys) is tried first
+-- and, when it verifies, the other key's HMAC over the ~2 KB signed bytes is not computed
+-- (issue 21: one HMAC per delivery instead of two). A refused delivery always computes every
+-- key's HMAC; an early accept tells the sender only that the signature is valid, which the
+-- answer tells anyway. Returns ok, and the number of HMACs computed.
 function M.verify_keys(keys, h, body)
-  local raws, n = {}, 0
-  for part in (h["x-rillet-signature"] .. ","):gmatch("([^,]*),") do
-    n = n + 1
-    if n > M.MAX_SIGNATURES then break end
-    local sig = lutil.trim(part)
-    local raw = sig ~= "" and (crypto.b64decode(sig) or crypto.b64decode(sig, true)) or nil
-    if raw then raws[#raws + 1] = raw end
-  end
-  if #raws == 0 then return false end
-  local msg = M.signed_bytes(h, body)
-  local first = keys.hit or 1
-  local function matches(k)
-    local mac, ok = M.hmac(k, msg), false
-    for _, raw in ipairs(raws) do
-      if crypto.equal(raw, mac) then ok = true end
-    end
-    return ok
-  end
-  if keys[first] and matches(keys[first]) then return true end
-  for i, k in ipairs(keys) do
-    if i ~= first and matches(k) then
-      keys.hit = i
-      return true
-    end
-  end
-  return false
+  return crypto.webhook_verify(keys, h["x-rillet-signature"], M.signed_bytes(h, body), M.MAX_SIGNATURES)
 end
 
 -- Body of a DELETED event: a JSON string uuid, or a bare uuid (or an object with id).

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "crypto/crypto.h"
+#include "crypto/hook.h"
 #include "harness.h"
 #include "log.h"
 
@@ -336,6 +337,139 @@ static void t_hmac_key_changes(void)
 end:;
 }
 
+/* core/crypto/hook.c: the signed headers' grammar (issue 21: one implementation for the fast
+ * path and the Lua intake) */
+static void t_hook_check(void)
+{
+    const char *id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    int64_t ms = 0;
+#define HC(ts, i, e, v)                                                                            \
+    levy_hook_check(ts, strlen(ts), i, strlen(i), e, strlen(e), v, strlen(v), &ms)
+    CHECK(HC("2026-08-01T12:00:00Z", id, "INVOICE", "INVOICE_UPDATED") == NULL);
+    CHECK_EQ_INT(ms, 1785585600000LL);
+    CHECK(HC("2026-08-01T14:00:00.123+02:00", id, "credit-memo", "x") == NULL);
+    CHECK_EQ_INT(ms, 1785585600123LL);
+    CHECK(HC("2026-08-01t12:00:00.999999999z", id, "A", "B") == NULL);
+    CHECK_EQ_INT(ms, 1785585600999LL);
+    const char *bad_ids[] = {
+        "123Z.0f8fad5b-d9cb-469f-a165-70867728950e", "0f8fad5bd9cb469fa16570867728950e",
+        "0f8fad5b-d9cb-469f-a165-70867728950e0",     "0f8fad5b-d9cb-469f-a165-70867728950",
+        "g f8fad5b-d9cb-469f-a165-70867728950e",     ""};
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(bad_ids); i++) {
+        const char *m = HC("2026-08-01T12:00:00Z", bad_ids[i], "A", "B");
+        CHECK(m && strstr(m, "UUID"));
+    }
+    const char *bad_ts[] = {
+        "2026-08-01 12:00:00Z",     "2026-08-01T12:00:00",    "2026-08-01T12:00Z",
+        "2026-08-01T12:00:00+0000", "2026-08-01T12:00:00.Z",  "2026-08-01T12:00:00.1234567890Z",
+        "2026-02-30T10:00:00Z",     "2026-13-01T10:00:00Z",   "2026-12-06T24:00:00Z",
+        "2026-12-06T10:60:00Z",     "2026-12-06T10:00:60Z",   "2026-12-06T10:00:00+24:00",
+        "+2026-12-06T10:00:00Z",    "2026-12-06T10:00:00,5Z", "1785585600",
+        "2026-08-01T12:00:00ZZ"};
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(bad_ts); i++) {
+        const char *m = HC(bad_ts[i], id, "A", "B");
+        CHECK(m && strstr(m, "RFC 3339"));
+    }
+    CHECK(HC("2026-08-01T12:00:00Z", id, "A.B", "C") != NULL);
+    CHECK(HC("2026-08-01T12:00:00Z", id, "A", "") != NULL);
+    char w65[66];
+    memset(w65, 'A', 65);
+    w65[65] = 0;
+    CHECK(HC("2026-08-01T12:00:00Z", id, w65, "B") != NULL);
+    w65[64] = 0;
+    CHECK(HC("2026-08-01T12:00:00Z", id, w65, "B") == NULL);
+#undef HC
+end:;
+}
+
+static void t_hook_fresh(void)
+{
+    int64_t age = 0, now = 1785585600000LL;
+    CHECK_EQ_INT(levy_hook_fresh(now - 8 * 86400000LL, now, 604800, 300, &age), LEVY_HOOK_OLD);
+    CHECK_EQ_INT(age, 8 * 86400);
+    CHECK_EQ_INT(levy_hook_fresh(now - 604800000LL, now, 604800, 300, &age), LEVY_HOOK_FRESH);
+    CHECK_EQ_INT(levy_hook_fresh(now + 301000, now, 604800, 300, &age), LEVY_HOOK_FUTURE);
+    CHECK_EQ_INT(age, -301);
+    CHECK_EQ_INT(levy_hook_fresh(now + 1500, now, 604800, 300, &age), LEVY_HOOK_FRESH);
+    CHECK_EQ_INT(age, -2);                                                /* floor, as Lua's // */
+    CHECK_EQ_INT(levy_hook_fresh(0, now, 0, 300, &age), LEVY_HOOK_FRESH); /* 0: not checked */
+end:;
+}
+
+static void hook_sign(const uint8_t *key, size_t kl, const char *msg, char out[64])
+{
+    uint8_t mac[32];
+    levy_crypto_hmac_sha256(key, kl, msg, strlen(msg), mac, NULL);
+    levy_b64_encode(mac, 32, 0, out);
+}
+
+static void t_hook_verify(void)
+{
+    const char *token = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="; /* Base64 */
+    levy_hook_keys k;
+    CHECK_EQ_INT(levy_hook_keys_derive(token, strlen(token), &k), 0);
+    CHECK_EQ_INT(k.n, 2);
+    CHECK_EQ_INT(k.len[0], 32);
+    CHECK(memcmp(k.key[0], "0123456789abcdef0123456789abcdef", 32) == 0);
+    CHECK_EQ_INT(k.len[1], strlen(token));
+    levy_hook_keys t;
+    CHECK_EQ_INT(levy_hook_keys_derive("whsec plain text!", 17, &t), 0);
+    CHECK_EQ_INT(t.n, 1);
+    CHECK_EQ_INT(levy_hook_keys_derive("", 0, &t), -1);
+    const char *msg = "2026-08-01T12:00:00Z.id.INVOICE.CREATED.{}";
+    const uint8_t *kp[2] = {k.key[0], k.key[1]};
+    char by_text[64], by_dec[64], other[64], sig[1024];
+    hook_sign(k.key[1], k.len[1], msg, by_text);
+    hook_sign(k.key[0], k.len[0], msg, by_dec);
+    hook_sign((const uint8_t *)"nope", 4, msg, other);
+    int hit = 0, nh = 0;
+    CHECK_EQ_INT(
+        levy_hook_verify(kp, k.len, 2, &hit, by_text, strlen(by_text), 10, msg, strlen(msg), &nh),
+        1);
+    CHECK_EQ_INT(nh, 2);
+    CHECK_EQ_INT(hit, 1);
+    CHECK_EQ_INT(
+        levy_hook_verify(kp, k.len, 2, &hit, by_text, strlen(by_text), 10, msg, strlen(msg), &nh),
+        1);
+    CHECK_EQ_INT(nh, 1); /* the key that verified last is tried first */
+    CHECK_EQ_INT(
+        levy_hook_verify(kp, k.len, 2, &hit, by_dec, strlen(by_dec), 10, msg, strlen(msg), &nh), 0);
+    CHECK_EQ_INT(nh, 2);
+    CHECK_EQ_INT(
+        levy_hook_verify(kp, k.len, 2, &hit, other, strlen(other), 10, msg, strlen(msg), &nh), -1);
+    CHECK_EQ_INT(nh, 2); /* a refusal hashes with every key */
+    /* several, spaces, URL-safe */
+    char url[64];
+    snprintf(url, sizeof url, "%s", by_dec);
+    for (char *c = url; *c; c++)
+        *c = *c == '+' ? '-' : *c == '/' ? '_' : *c;
+    snprintf(sig, sizeof sig, " %s ,\t%s ", other, url);
+    CHECK_EQ_INT(levy_hook_verify(kp, k.len, 2, NULL, sig, strlen(sig), 10, msg, strlen(msg), NULL),
+                 0);
+    /* at most max_sigs parts (an empty part counts): the good one 11th is not looked at */
+    sig[0] = 0;
+    for (int i = 0; i < 10; i++)
+        strcat(strcat(sig, other), ",");
+    strcat(sig, by_dec);
+    CHECK_EQ_INT(levy_hook_verify(kp, k.len, 2, NULL, sig, strlen(sig), 10, msg, strlen(msg), NULL),
+                 -1);
+    snprintf(sig, sizeof sig, ",,,,,,,,,%s", by_dec);
+    CHECK_EQ_INT(levy_hook_verify(kp, k.len, 2, NULL, sig, strlen(sig), 10, msg, strlen(msg), NULL),
+                 0);
+    snprintf(sig, sizeof sig, ",,,,,,,,,,%s", by_dec);
+    CHECK_EQ_INT(levy_hook_verify(kp, k.len, 2, NULL, sig, strlen(sig), 10, msg, strlen(msg), NULL),
+                 -1);
+    CHECK_EQ_INT(levy_hook_verify(kp, k.len, 2, NULL, " , ,", 4, 10, msg, strlen(msg), NULL), -1);
+    CHECK_EQ_INT(levy_hook_verify(kp, k.len, 2, NULL, by_dec, strlen(by_dec) - 4, 10, msg,
+                                  strlen(msg), NULL),
+                 -1);
+    /* another message */
+    CHECK_EQ_INT(levy_hook_verify(kp, k.len, 2, NULL, by_dec, strlen(by_dec), 10, msg,
+                                  strlen(msg) - 1, NULL),
+                 -1);
+end:;
+}
+
 static const levy_test tests[] = {{"hmac_vs_openssl", t_hmac_vs_openssl},
                                   {"hmac_key_changes", t_hmac_key_changes},
                                   {"hmac_rfc4231", t_hmac_rfc4231},
@@ -346,5 +480,8 @@ static const levy_test tests[] = {{"hmac_vs_openssl", t_hmac_vs_openssl},
                                   {"ids_random", t_ids_random},
                                   {"rillet_vector", t_rillet_vector},
                                   {"key_files", t_key_files},
+                                  {"hook_check", t_hook_check},
+                                  {"hook_fresh", t_hook_fresh},
+                                  {"hook_verify", t_hook_verify},
                                   {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

@@ -46,7 +46,7 @@ CC
   LIBS="-llua5.4-cjson $(pkg-config --libs libevent_core libevent_extra libevent_openssl libssl libcrypto libcurl sqlite3 libpq libsystemd)"
 }
 case $T in
-  fuzz_webhook_verify) CORE="$CORE $SRC/core/lua/bind_crypto.c $SRC/core/crypto/crypto.c $SRC/core/lua/bind_time.c $SRC/core/base/log.c $SRC/core/base/clock.c $SRC/core/lua/bind_money.c $SRC/core/base/money.c"; LIBS="-lcrypto -levent" ;;
+  fuzz_webhook_verify) CORE="$CORE $SRC/core/lua/bind_crypto.c $SRC/core/crypto/crypto.c $SRC/core/crypto/hook.c $SRC/core/lua/bind_time.c $SRC/core/base/log.c $SRC/core/base/clock.c $SRC/core/lua/bind_money.c $SRC/core/base/money.c"; LIBS="-lcrypto -levent" ;;
   fuzz_json_codec) LIBS="" ;;
   fuzz_rillet_mapping) CORE="$CORE $SRC/core/lua/bind_crypto.c $SRC/core/crypto/crypto.c $SRC/core/lua/bind_time.c $SRC/core/base/log.c $SRC/core/base/clock.c $SRC/core/lua/bind_money.c $SRC/core/base/money.c"; LIBS="-lcrypto -levent" ;;
   fuzz_tax_decimal) CORE="$TAX"; LIBS="-llua5.4-cjson -lcrypto" ;;

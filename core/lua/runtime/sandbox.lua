@@ -544,6 +544,9 @@ local function validate_plugin(name, file, p, role)
       if r.max_body ~= nil and (not is_int(r.max_body) or r.max_body < 1 or r.max_body > 64 * 1024 * 1024) then
         fail(file, line, where .. ": max_body must be an integer number of bytes from 1 to 67108864")
       end
+      if r.fast ~= nil and (type(r.fast) ~= "table" or r.method ~= "POST" or r.auth ~= "none") then
+        fail(file, line, where .. ": fast must be a table, on a POST route with auth = \"none\"")
+      end
     end
   end
   if p.jobs ~= nil then
@@ -661,7 +664,7 @@ function H.load_plugin(name, dir, relpath, src, role)
     end
     route_keys[key] = name
     routes[#routes + 1] = { method = r.method, path = r.path, auth = r.auth or "", plugin = name, handler = r.handler,
-                            max_body = r.max_body }
+                            max_body = r.max_body, fast = r.fast }
   end
   for kind, j in pairs(p.jobs or {}) do
     if jobs[kind] then fail(relpath, fn_line(j.run), fmt("job kind '%s' already defined by plugin '%s'", kind, jobs[kind].plugin)) end
@@ -759,6 +762,8 @@ function H.route(i)
   local r = routes[i]
   return r.method, r.path, r.auth, r.plugin, r.handler, r.max_body
 end
+-- the route's fast-path declaration (docs/plugins.md "Fast webhook intake"), read by gen.c
+function H.route_fast(i) return routes[i].fast end
 function H.job_kinds()
   local out = {}
   for kind, j in pairs(jobs) do out[#out + 1] = { kind = kind, plugin = j.plugin, max_attempts = j.max_attempts,
