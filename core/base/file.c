@@ -120,7 +120,7 @@ uint64_t levy_dir_each(const char *dir, int nofollow, levy_dir_fn fn, void *ud)
 {
     DIR *d = opendir(dir);
     if (!d)
-        return 0;
+        return 0; /* errno: opendir's */
     uint64_t sum = 0;
     struct dirent *e;
     char path[PATH_MAX];
@@ -133,6 +133,7 @@ uint64_t levy_dir_each(const char *dir, int nofollow, levy_dir_fn fn, void *ud)
         sum += fn(ud, path, &st);
     }
     closedir(d);
+    errno = 0; /* walked: not a stat's or fn's leftover */
     return sum;
 }
 

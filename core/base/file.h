@@ -34,7 +34,9 @@ int levy_mkdir_p(const char *path, mode_t mode);
  * with '.', path being "dir/name" and st its stat (lstat when nofollow: a link is reported as
  * a link, not followed). An entry whose path does not fit PATH_MAX or that cannot be stat'ed
  * is passed over. Returns the sum of fn's results (unsigned, wrapping); 0 when dir cannot be
- * opened. fn may unlink the entry it is given. */
+ * opened, errno then saying why (ENOENT: no such folder), and errno 0 after a walk, so a
+ * caller that must tell a folder it cannot read from an empty one (levy backup, levy.files
+ * list) reads errno after the call. fn may unlink the entry it is given. */
 typedef uint64_t (*levy_dir_fn)(void *ud, const char *path, const struct stat *st);
 uint64_t levy_dir_each(const char *dir, int nofollow, levy_dir_fn fn, void *ud);
 

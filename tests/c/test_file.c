@@ -1,5 +1,6 @@
 /* core/base/file.c: the one whole-file reader (issue 18 "one of each": it replaced seven copies,
  * some of which took a read error — e.g. a directory — for an empty file). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -161,6 +162,19 @@ static void t_dir_each(void)
     CHECK_EQ_INT(kinds[2], 1); /* nofollow: the link as a link */
     snprintf(p, sizeof p, "%s/missing", top);
     CHECK_EQ_INT(levy_dir_each(p, 0, count_entry, kinds), 0);
+    /* errno tells a folder that cannot be read from an empty one (backup, levy.files.list):
+     * the reason when it cannot be opened, 0 after a walk whatever it was before */
+    CHECK_EQ_INT(errno, ENOENT);
+    snprintf(p, sizeof p, "%s/a", top);
+    CHECK_EQ_INT(levy_dir_each(p, 0, count_entry, kinds), 0);
+    CHECK_EQ_INT(errno, ENOTDIR);
+    errno = EINVAL;
+    snprintf(p, sizeof p, "%s/sub", top);
+    CHECK_EQ_INT(levy_dir_each(p, 0, count_entry, kinds), 0);
+    CHECK_EQ_INT(errno, 0);
+    errno = EINVAL;
+    CHECK_EQ_INT(levy_dir_each(top, 0, count_entry, kinds), 40);
+    CHECK_EQ_INT(errno, 0);
 end:;
 }
 
