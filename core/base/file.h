@@ -26,6 +26,14 @@ int levy_file_read(const char *path, size_t max, char **out, size_t *len, levy_e
  * "too_large" and leaves buf zeroed. cap >= 1. */
 int levy_file_read_into(const char *path, char *buf, size_t cap, size_t *len, levy_err *err);
 
+/* The one whole-file writer: data written aside to tmp (NULL: "<path>.tmp.<pid>"; created
+ * with mode, less the umask), fsync'd, then renamed over path, so a reader sees the old file
+ * or the whole new one, never a part. On failure tmp is removed and path is untouched:
+ * LEVY_EIO "io" "cannot create <tmp>: <strerror>" or "cannot write <path>: <strerror>". The
+ * folder itself is not fsync'd (the caller knows which folders a rename must survive in). */
+int levy_file_write(const char *path, const char *tmp, const void *data, size_t len, mode_t mode,
+                    levy_err *err);
+
 /* Creates path and its missing parents with mode (an existing folder is fine). 0 ok, -1 with
  * errno set (ENAMETOOLONG when path does not fit PATH_MAX). */
 int levy_mkdir_p(const char *path, mode_t mode);

@@ -365,43 +365,6 @@ static int check_files(sqlite3 *src, const char *file, int *nfiles, levy_err *er
     return rc;
 }
 
-/* Writes data durably to path (temporary file, fsync, rename, as levy.files does). */
-static int write_file(const char *path, const void *data, size_t len, levy_err *err)
-{
-    char tmp[PATH_MAX + 32];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return levy_err_set(err, LEVY_EIO, "io", "cannot create %s: %s", tmp, strerror(errno));
-    size_t off = 0;
-    int ok = 1;
-    while (ok && off < len) {
-        ssize_t w = write(fd, (const char *)data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            ok = 0;
-        else
-            off += (size_t)w;
-    }
-    if (ok && fsync(fd) != 0)
-        ok = 0;
-    int e = errno;
-    if (close(fd) != 0 && ok) {
-        ok = 0;
-        e = errno;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        ok = 0;
-        e = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        return levy_err_set(err, LEVY_EIO, "io", "cannot write %s: %s", path, strerror(e));
-    }
-    return LEVY_OK;
-}
-
 /* Puts every (checked) file of the backup back under DATA_DIR/files/, replacing one of the
  * same name. Files the data dir has and the backup does not stay (no row names them). */
 static int restore_files(sqlite3 *src, const char *data_dir, levy_err *err)
@@ -430,7 +393,7 @@ static int restore_files(sqlite3 *src, const char *data_dir, levy_err *err)
             rc = levy_err_set(err, LEVY_EIO, "io", "cannot create %s: %s", folder, strerror(errno));
             break;
         }
-        if ((rc = write_file(path, data ? data : "", len, err)) != LEVY_OK)
+        if ((rc = levy_file_write(path, NULL, data ? data : "", len, 0600, err)) != LEVY_OK)
             break;
         fsync_path(folder, 1);
     }

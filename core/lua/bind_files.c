@@ -243,44 +243,16 @@ static int f_put(lua_State *L)
     levy_store *pst = pg_store(L);
     if (pst)
         return pg_put(L, pst, dir, name, data, len);
-    char top[4096], folder[4096], path[4096], tmp[4200];
+    char top[4096], folder[4096], path[4096];
     path_of(L, top, sizeof top, NULL, NULL);
     path_of(L, folder, sizeof folder, dir, NULL);
     path_of(L, path, sizeof path, dir, name);
     if (levy_mkdir_p(folder, 0700) != 0)
         return luaL_error(L, "levy.files: cannot create %s: %s", folder, strerror(errno));
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return luaL_error(L, "levy.files: cannot create %s: %s", tmp, strerror(errno));
-    size_t off = 0;
-    int ok = 1;
-    while (ok && off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            ok = 0;
-        else
-            off += (size_t)w;
-    }
-    int e = errno;
-    if (ok && fsync(fd) != 0) {
-        ok = 0;
-        e = errno;
-    }
-    if (close(fd) != 0 && ok) {
-        ok = 0;
-        e = errno;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        ok = 0;
-        e = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        return luaL_error(L, "levy.files: cannot write %s: %s", path, strerror(e));
-    }
+    levy_err err;
+    levy_err_clear(&err);
+    if (levy_file_write(path, NULL, data, len, 0600, &err) != LEVY_OK)
+        return luaL_error(L, "levy.files: %s", err.message);
     if (fsync_dir(folder) != 0 || fsync_dir(top) != 0)
         return luaL_error(L, "levy.files: cannot sync %s: %s", folder, strerror(errno));
     lua_pushboolean(L, 1);
