@@ -190,29 +190,12 @@ static int table_exists(levy_store *st, const char *table, int *yes, levy_err *e
     return rc == LEVY_STMT_ROW ? LEVY_OK : rc;
 }
 
-/* One query's first column as text into out ("" when no row). */
-static int query_text(levy_store *st, const char *sql, char *out, size_t cap, levy_err *err)
-{
-    levy_stmt *s = NULL;
-    int rc = levy_store_prepare(st, sql, &s, NULL, err);
-    if (rc)
-        return rc;
-    out[0] = 0;
-    rc = levy_stmt_step(s, err);
-    if (rc == LEVY_STMT_ROW) {
-        const char *v = levy_stmt_column_text(s, 0);
-        snprintf(out, cap, "%s", v ? v : "");
-        rc = LEVY_OK;
-    }
-    levy_stmt_finalize(s);
-    return rc;
-}
-
 /* meta's master_key_fingerprint into out ("" when none). */
 static int meta_fingerprint(levy_store *store, char out[LEVY_ROTATE_FP_LEN + 1], levy_err *err)
 {
-    return query_text(store, "SELECT value FROM meta WHERE key = 'master_key_fingerprint'", out,
-                      LEVY_ROTATE_FP_LEN + 1, err);
+    return levy_store_query_text(store,
+                                 "SELECT value FROM meta WHERE key = 'master_key_fingerprint'",
+                                 NULL, out, LEVY_ROTATE_FP_LEN + 1, err);
 }
 
 /* Records fp as meta's master_key_fingerprint: replace = 1 over any recorded one, 0 only
@@ -750,17 +733,19 @@ static void test_crash(const char *point)
 static int pg_other_levys(levy_store *st, long *count, char *from, size_t cap, levy_err *err)
 {
     char n[32];
-    int rc = query_text(st,
-                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                        "AND pid <> pg_backend_pid() AND application_name = 'levy'",
-                        n, sizeof n, err);
+    int rc = levy_store_query_text(
+        st,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND application_name = 'levy'",
+        NULL, n, sizeof n, err);
     if (rc == LEVY_OK)
-        rc = query_text(st,
-                        "SELECT coalesce(string_agg(DISTINCT coalesce(host(client_addr), 'a local "
-                        "socket'), ', '), '') FROM pg_stat_activity WHERE datname = "
-                        "current_database() AND pid <> pg_backend_pid() AND application_name = "
-                        "'levy'",
-                        from, cap, err);
+        rc = levy_store_query_text(
+            st,
+            "SELECT coalesce(string_agg(DISTINCT coalesce(host(client_addr), 'a local "
+            "socket'), ', '), '') FROM pg_stat_activity WHERE datname = "
+            "current_database() AND pid <> pg_backend_pid() AND application_name = "
+            "'levy'",
+            NULL, from, cap, err);
     *count = atol(n);
     return rc;
 }
@@ -777,7 +762,7 @@ static int pg_live_replicas(levy_store *st, char *ids, size_t cap, levy_err *err
              "SELECT coalesce(string_agg(id || ' (last seen ' || ((%lld - last_seen_ms) / 1000) "
              "|| ' s ago)', ', ' ORDER BY id), '') FROM replicas WHERE last_seen_ms >= %lld",
              (long long)now, (long long)(now - (int64_t)LEVY_GENREG_LIVE_S * 1000));
-    return query_text(st, sql, ids, cap, err);
+    return levy_store_query_text(st, sql, NULL, ids, cap, err);
 }
 
 /* Opens the store for the rotation, refusing while anything else may use it; the one step
