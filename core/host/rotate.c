@@ -432,7 +432,7 @@ done:
 static int reseal_column(levy_store *st, sealed_col *c, const uint8_t old_key[LEVY_KEY_LEN],
                          const uint8_t new_key[LEVY_KEY_LEN], levy_err *err)
 {
-    char sql[600];
+    char sql[800]; /* five identifiers of up to 127 bytes (sealed_col) */
     levy_stmt *sel = NULL, *upd = NULL;
     int rc = LEVY_OK, exists = 0;
     if ((rc = table_exists(st, c->table, &exists, err)) != LEVY_OK || !exists)
