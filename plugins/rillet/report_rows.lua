@@ -378,15 +378,7 @@ function M.filing_sums_sql(from, to, region, untaxed)
       r.rates = json.encode(json.array(list))
     end
     r.rate_lo, r.rate_hi, r.n_rates = nil, nil, nil
-    local cur = r.currency
-    local e = exps[cur or ""]
-    if e == nil then
-      e = type(cur) == "string" and cur:match("^%u%u%u$") and money.exponent(cur) or false
-      exps[cur or ""] = e
-    end
-    if (r.bad or 0) > 0 or not e or (r.lo ~= 99 and r.lo ~= e) or (r.hi ~= -99 and r.hi ~= e) then
-      out.bad = out.bad + 1
-    end
+    if summed_row_bad(r, exps) then out.bad = out.bad + 1 end
     if r.kind ~= "lines" then r.docs = r.n end
     if r.reason == "" then r.reason = nil end
     local list = out[r.kind]
