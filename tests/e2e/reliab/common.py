@@ -453,9 +453,7 @@ class OutageProxy:
 
 
 def outage_env(levy_bin, src, prefix, base_port, down_answer=UNAVAILABLE):
-    """The Rillet-outage rig of the inbox tests: the simulator behind an OutageProxy
-    (proxied_env, 4 invoices). Returns (proxy, env); then, inside the test's try,
-    outage_ready(env). The caller closes both (proxy.close(), cleanup(env, ...))."""
+    """The simulator behind an OutageProxy (proxied_env, 4 invoices): (proxy, env)."""
     return proxied_env(levy_bin, src, prefix, base_port, OutageProxy.make(down_answer), invoices=4)
 
 
@@ -473,6 +471,23 @@ def outage_ready(env, min_invoices=1):
     if not check("invoices imported (%d)" % len(ids), len(ids) >= min_invoices, (st, text[:200])):
         return None, db
     return ids, db
+
+
+def outage_main(levy_bin, src, prefix, base_port, body, min_invoices=1, down_answer=UNAVAILABLE):
+    """The Rillet-outage rig of the inbox tests (inbox_backoff, inbox_outage): outage_env,
+    outage_ready, then body(proxy, env, ids, db) with Rillet still up (the body takes it down
+    with proxy.set_down(True)); an exception is a failed check with levy's log; the proxy and
+    env are closed at the end."""
+    proxy, env = outage_env(levy_bin, src, prefix, base_port, down_answer)
+    try:
+        ids, db = outage_ready(env, min_invoices)
+        if ids:
+            body(proxy, env, ids, db)
+    except Exception as e:  # noqa: BLE001
+        check("no exception", False, "%r\n%s" % (e, tail(os.path.join(env.tmp, "levy.log"))))
+    finally:
+        proxy.close()
+        cleanup(env, 4000)
 
 
 def store_one(db, sql, *args):

@@ -34,41 +34,35 @@ MAX_FETCHES = 12
 MAINTENANCE = (200, [("Content-Type", "text/html")], b"<html><body><h1>Down for maintenance</h1></body></html>")
 
 
+def run(proxy, env, ids, db):
+    proxy.set_down(True)
+    st, text = common.thin_delivery(env, ids[0])
+    check("the delivery is acknowledged while Rillet is down", st == 200, (st, text[:200]))
+    first = common.wait_for(lambda: proxy.fetches({ids[0]}) or None, 60)
+    if not check("levy tried to fetch the invoice", first is not None):
+        return
+    start = time.time()
+    while time.time() - start < OUTAGE_S:
+        time.sleep(1)
+    fetched = proxy.fetches({ids[0]})
+    check("a %d s outage (%s): %d fetches of the invoice, at most %d (a back-off that grows)"
+          % (OUTAGE_S, MODE, len(fetched), MAX_FETCHES), len(fetched) <= MAX_FETCHES, len(fetched))
+    pending = common.inbox_pending(db)
+    check("the delivery still waits in the inbox", pending == 1, pending)
+    job = common.store_one(db, "SELECT state, attempts, last_error FROM jobs WHERE kind = "
+                           "'rillet.process_inbox' ORDER BY created_at DESC LIMIT 1")
+    check("the inbox job is still queued, with its error (%s)" % (job,),
+          job is not None and job[0] == "queued" and job[2], job)
+    # Rillet answers again; the job's wait is cut short: the delivery is processed
+    proxy.set_down(False)
+    env.live_exec("UPDATE jobs SET run_at = 0 WHERE kind = 'rillet.process_inbox' AND state = 'queued'")
+    check("the delivery is processed once Rillet answers",
+          common.wait_for(lambda: common.inbox_pending(db) == 0, 120), common.inbox_pending(db))
+
+
 def main():
-    proxy, env = common.outage_env(LEVY, SRC, "levy-reliab-outage-", BASE_PORT,
-                                   common.UNAVAILABLE if MODE == "503" else MAINTENANCE)
-    try:
-        ids, db = common.outage_ready(env, 1)
-        if not ids:
-            return
-        proxy.set_down(True)
-        st, text = common.thin_delivery(env, ids[0])
-        check("the delivery is acknowledged while Rillet is down", st == 200, (st, text[:200]))
-        first = common.wait_for(lambda: proxy.fetches({ids[0]}) or None, 60)
-        if not check("levy tried to fetch the invoice", first is not None):
-            return
-        start = time.time()
-        while time.time() - start < OUTAGE_S:
-            time.sleep(1)
-        fetched = proxy.fetches({ids[0]})
-        check("a %d s outage (%s): %d fetches of the invoice, at most %d (a back-off that grows)"
-              % (OUTAGE_S, MODE, len(fetched), MAX_FETCHES), len(fetched) <= MAX_FETCHES, len(fetched))
-        pending = common.inbox_pending(db)
-        check("the delivery still waits in the inbox", pending == 1, pending)
-        job = common.store_one(db, "SELECT state, attempts, last_error FROM jobs WHERE kind = "
-                               "'rillet.process_inbox' ORDER BY created_at DESC LIMIT 1")
-        check("the inbox job is still queued, with its error (%s)" % (job,),
-              job is not None and job[0] == "queued" and job[2], job)
-        # Rillet answers again; the job's wait is cut short: the delivery is processed
-        proxy.set_down(False)
-        env.live_exec("UPDATE jobs SET run_at = 0 WHERE kind = 'rillet.process_inbox' AND state = 'queued'")
-        check("the delivery is processed once Rillet answers",
-              common.wait_for(lambda: common.inbox_pending(db) == 0, 120), common.inbox_pending(db))
-    except Exception as e:  # noqa: BLE001
-        check("no exception", False, "%r\n%s" % (e, common.tail(os.path.join(env.tmp, "levy.log"))))
-    finally:
-        proxy.close()
-        common.cleanup(env, 4000)
+    common.outage_main(LEVY, SRC, "levy-reliab-outage-", BASE_PORT, run, 1,
+                       common.UNAVAILABLE if MODE == "503" else MAINTENANCE)
 
 
 if __name__ == "__main__":
