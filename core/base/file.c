@@ -1,4 +1,4 @@
-/* Whole-file reading. See file.h. */
+/* Whole-file reading and writing, the folder walk, mkdir -p. See file.h. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -120,7 +120,7 @@ uint64_t levy_dir_each(const char *dir, int nofollow, levy_dir_fn fn, void *ud)
 {
     DIR *d = opendir(dir);
     if (!d)
-        return 0;
+        return 0; /* errno: opendir's */
     uint64_t sum = 0;
     struct dirent *e;
     char path[PATH_MAX];
@@ -133,6 +133,7 @@ uint64_t levy_dir_each(const char *dir, int nofollow, levy_dir_fn fn, void *ud)
         sum += fn(ud, path, &st);
     }
     closedir(d);
+    errno = 0; /* walked: not a stat's or fn's leftover */
     return sum;
 }
 
@@ -151,4 +152,48 @@ int levy_mkdir_p(const char *path, mode_t mode)
             *p = '/';
         }
     return mkdir(tmp, mode) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int levy_file_write(const char *path, const char *tmp, const void *data, size_t len, mode_t mode,
+                    levy_err *err)
+{
+    char own[PATH_MAX + 32];
+    if (!tmp) {
+        if (snprintf(own, sizeof own, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof own)
+            return levy_err_set(err, LEVY_EINVAL, "io", "%s: path too long", path);
+        tmp = own;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0)
+        return levy_err_set(err, LEVY_EIO, "io", "cannot create %s: %s", tmp, strerror(errno));
+    size_t off = 0;
+    int ok = 1, e = 0;
+    while (ok && off < len) {
+        ssize_t w = write(fd, (const char *)data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            ok = 0;
+            e = w < 0 ? errno : EIO;
+        } else {
+            off += (size_t)w;
+        }
+    }
+    if (ok && fsync(fd) != 0) {
+        ok = 0;
+        e = errno;
+    }
+    if (close(fd) != 0 && ok) {
+        ok = 0;
+        e = errno;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        ok = 0;
+        e = errno;
+    }
+    if (!ok) {
+        unlink(tmp);
+        return levy_err_set(err, LEVY_EIO, "io", "cannot write %s: %s", path, strerror(e));
+    }
+    return LEVY_OK;
 }

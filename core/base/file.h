@@ -26,6 +26,14 @@ int levy_file_read(const char *path, size_t max, char **out, size_t *len, levy_e
  * "too_large" and leaves buf zeroed. cap >= 1. */
 int levy_file_read_into(const char *path, char *buf, size_t cap, size_t *len, levy_err *err);
 
+/* The one whole-file writer: data written aside to tmp (NULL: "<path>.tmp.<pid>"; created
+ * with mode, less the umask), fsync'd, then renamed over path, so a reader sees the old file
+ * or the whole new one, never a part. On failure tmp is removed and path is untouched:
+ * LEVY_EIO "io" "cannot create <tmp>: <strerror>" or "cannot write <path>: <strerror>". The
+ * folder itself is not fsync'd (the caller knows which folders a rename must survive in). */
+int levy_file_write(const char *path, const char *tmp, const void *data, size_t len, mode_t mode,
+                    levy_err *err);
+
 /* Creates path and its missing parents with mode (an existing folder is fine). 0 ok, -1 with
  * errno set (ENAMETOOLONG when path does not fit PATH_MAX). */
 int levy_mkdir_p(const char *path, mode_t mode);
@@ -34,7 +42,9 @@ int levy_mkdir_p(const char *path, mode_t mode);
  * with '.', path being "dir/name" and st its stat (lstat when nofollow: a link is reported as
  * a link, not followed). An entry whose path does not fit PATH_MAX or that cannot be stat'ed
  * is passed over. Returns the sum of fn's results (unsigned, wrapping); 0 when dir cannot be
- * opened. fn may unlink the entry it is given. */
+ * opened, errno then saying why (ENOENT: no such folder), and errno 0 after a walk, so a
+ * caller that must tell a folder it cannot read from an empty one (levy backup, levy.files
+ * list) reads errno after the call. fn may unlink the entry it is given. */
 typedef uint64_t (*levy_dir_fn)(void *ud, const char *path, const struct stat *st);
 uint64_t levy_dir_each(const char *dir, int nofollow, levy_dir_fn fn, void *ud);
 

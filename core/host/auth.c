@@ -1,5 +1,4 @@
 /* API token rule, one-time sign-in codes and browser sessions (see auth.h). */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +16,7 @@
 #include "crypto/crypto.h"
 #include "host/auth.h"
 #include "config.h"
+#include "file.h"
 #include "json_scan.h"
 
 /* ---- the API token's shape ------------------------------------------------------------ */
@@ -54,26 +54,21 @@ static int64_t code_expiry(const char *path)
     return (int64_t)v;
 }
 
+static uint64_t sweep_code(void *ud, const char *path, const struct stat *st)
+{
+    (void)st;
+    if (strlen(strrchr(path, '/') + 1) == 2 * LEVY_SHA256_LEN && code_expiry(path) < *(int64_t *)ud)
+        unlink(path);
+    return 0;
+}
+
 /* Removes code files whose expiry has passed (or that cannot be read). */
 static void sweep_codes(const char *data_dir)
 {
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/signin", data_dir);
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
     int64_t now = (int64_t)time(NULL);
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (strlen(de->d_name) != 2 * LEVY_SHA256_LEN)
-            continue;
-        char p[PATH_MAX + 2 * LEVY_SHA256_LEN + 2];
-        snprintf(p, sizeof p, "%s/%.64s", dir, de->d_name);
-        int64_t exp = code_expiry(p);
-        if (exp < now)
-            unlink(p);
-    }
-    closedir(d);
+    levy_dir_each(dir, 1, sweep_code, &now);
 }
 
 int levy_auth_signin_new(const char *data_dir, int ttl_s, char *code, size_t cap, levy_err *err)

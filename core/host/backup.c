@@ -1,5 +1,4 @@
 /* levy backup / levy restore: SQLite online backup API (see backup.h). */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -171,46 +170,55 @@ static int add_one(sqlite3 *dst, sqlite3_stmt *ins, const char *path, const char
     return rc;
 }
 
+/* One walk of add_tree: the statement, the ctime bound, the count, the first failure (the
+ * walk goes on but does nothing after it). */
+typedef struct tree_walk {
+    sqlite3 *dst;
+    sqlite3_stmt *ins;
+    time_t since;
+    int *n, rc;
+    levy_err *err;
+    const char *dir; /* the <dir> of the folder being walked */
+} tree_walk;
+
+static uint64_t add_file_entry(void *ud, const char *path, const struct stat *sb)
+{
+    tree_walk *w = ud;
+    const char *name = strrchr(path, '/') + 1;
+    char rel[2 * (SEG_MAX + 1) + 2];
+    if (w->rc != LEVY_OK || !seg_ok(name, strlen(name)) || !S_ISREG(sb->st_mode) ||
+        (w->since && sb->st_ctime < w->since) ||
+        snprintf(rel, sizeof rel, "%s/%s", w->dir, name) >= (int)sizeof rel)
+        return 0;
+    w->rc = add_one(w->dst, w->ins, path, rel, w->n, w->err);
+    return 0;
+}
+
+static uint64_t add_folder_entry(void *ud, const char *folder, const struct stat *sb)
+{
+    tree_walk *w = ud;
+    const char *name = strrchr(folder, '/') + 1;
+    if (w->rc != LEVY_OK || !seg_ok(name, strlen(name)) || !S_ISDIR(sb->st_mode))
+        return 0;
+    w->dir = name;
+    levy_dir_each(folder, 1, add_file_entry, w);
+    if (errno != 0 && w->rc == LEVY_OK)
+        w->rc = levy_err_set(w->err, LEVY_EIO, "io", "cannot read %s: %s", folder, strerror(errno));
+    return 0;
+}
+
 /* Adds every file under folder top (top/<dir>/<name>, both names as levy.files writes them)
  * as <dir>/<name>; since > 0: only those whose ctime is at or after it (the .removed folder:
- * files removed since the backup began). */
+ * files removed since the backup began). A folder that cannot be read fails the backup; no
+ * top folder is none to add. */
 static int add_tree(sqlite3 *dst, sqlite3_stmt *ins, const char *top, time_t since, int *n,
                     levy_err *err)
 {
-    int rc = LEVY_OK;
-    DIR *td = opendir(top);
-    if (!td) {
-        if (errno != ENOENT)
-            rc = levy_err_set(err, LEVY_EIO, "io", "cannot read %s: %s", top, strerror(errno));
-        return rc;
-    }
-    struct dirent *de;
-    while (rc == LEVY_OK && (de = readdir(td)) != NULL) {
-        char folder[PATH_MAX];
-        struct stat sb;
-        if (!seg_ok(de->d_name, strlen(de->d_name)) ||
-            snprintf(folder, sizeof folder, "%s/%s", top, de->d_name) >= (int)sizeof folder ||
-            stat(folder, &sb) != 0 || !S_ISDIR(sb.st_mode))
-            continue;
-        DIR *fd = opendir(folder);
-        if (!fd) {
-            rc = levy_err_set(err, LEVY_EIO, "io", "cannot read %s: %s", folder, strerror(errno));
-            break;
-        }
-        struct dirent *fe;
-        while (rc == LEVY_OK && (fe = readdir(fd)) != NULL) {
-            char path[PATH_MAX], rel[2 * sizeof fe->d_name + 2];
-            if (!seg_ok(fe->d_name, strlen(fe->d_name)) ||
-                snprintf(path, sizeof path, "%s/%s", folder, fe->d_name) >= (int)sizeof path ||
-                lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || (since && sb.st_ctime < since) ||
-                snprintf(rel, sizeof rel, "%s/%s", de->d_name, fe->d_name) >= (int)sizeof rel)
-                continue;
-            rc = add_one(dst, ins, path, rel, n, err);
-        }
-        closedir(fd);
-    }
-    closedir(td);
-    return rc;
+    tree_walk w = {dst, ins, since, n, LEVY_OK, err, ""};
+    levy_dir_each(top, 0, add_folder_entry, &w);
+    if (errno != 0 && errno != ENOENT && w.rc == LEVY_OK)
+        w.rc = levy_err_set(err, LEVY_EIO, "io", "cannot read %s: %s", top, strerror(errno));
+    return w.rc;
 }
 
 /* Adds every file DATA_DIR/files/<dir>/<name> to the backup's FILES_TABLE with its size and
@@ -306,23 +314,6 @@ done:
     return rc;
 }
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, mode) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, mode) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
 /* Whether the backup carries FILES_TABLE (a backup older than it is a bare database). */
 static int has_files_table(sqlite3 *src)
 {
@@ -374,43 +365,6 @@ static int check_files(sqlite3 *src, const char *file, int *nfiles, levy_err *er
     return rc;
 }
 
-/* Writes data durably to path (temporary file, fsync, rename, as levy.files does). */
-static int write_file(const char *path, const void *data, size_t len, levy_err *err)
-{
-    char tmp[PATH_MAX + 32];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return levy_err_set(err, LEVY_EIO, "io", "cannot create %s: %s", tmp, strerror(errno));
-    size_t off = 0;
-    int ok = 1;
-    while (ok && off < len) {
-        ssize_t w = write(fd, (const char *)data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            ok = 0;
-        else
-            off += (size_t)w;
-    }
-    if (ok && fsync(fd) != 0)
-        ok = 0;
-    int e = errno;
-    if (close(fd) != 0 && ok) {
-        ok = 0;
-        e = errno;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        ok = 0;
-        e = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        return levy_err_set(err, LEVY_EIO, "io", "cannot write %s: %s", path, strerror(e));
-    }
-    return LEVY_OK;
-}
-
 /* Puts every (checked) file of the backup back under DATA_DIR/files/, replacing one of the
  * same name. Files the data dir has and the backup does not stay (no row names them). */
 static int restore_files(sqlite3 *src, const char *data_dir, levy_err *err)
@@ -435,12 +389,11 @@ static int restore_files(sqlite3 *src, const char *data_dir, levy_err *err)
             rc = levy_err_set(err, LEVY_EINVAL, "path", "data dir path too long");
             break;
         }
-        if ((mkdir(top, 0700) != 0 && errno != EEXIST) ||
-            (mkdir(folder, 0700) != 0 && errno != EEXIST)) {
+        if (levy_mkdir_p(folder, 0700) != 0) {
             rc = levy_err_set(err, LEVY_EIO, "io", "cannot create %s: %s", folder, strerror(errno));
             break;
         }
-        if ((rc = write_file(path, data ? data : "", len, err)) != LEVY_OK)
+        if ((rc = levy_file_write(path, NULL, data ? data : "", len, 0600, err)) != LEVY_OK)
             break;
         fsync_path(folder, 1);
     }
@@ -494,7 +447,7 @@ int levy_backup_restore(const char *data_dir, const char *file, int force, int *
                           dst_path);
         goto done;
     }
-    if (mkdir_p(data_dir, 0700) != 0) {
+    if (levy_mkdir_p(data_dir, 0700) != 0) {
         rc = levy_err_set(err, LEVY_EIO, "io", "cannot create %s: %s", data_dir, strerror(errno));
         goto done;
     }

@@ -135,27 +135,6 @@ done:
     return rc;
 }
 
-/* One query's first column as text into out ("" when no row). */
-static int query_text(levy_store *st, const char *sql, const char *arg, char *out, size_t cap,
-                      levy_err *err)
-{
-    levy_stmt *s = NULL;
-    int rc = levy_store_prepare(st, sql, &s, NULL, err);
-    if (rc)
-        return rc;
-    if (arg)
-        levy_stmt_bind_text(s, 1, arg, -1);
-    out[0] = 0;
-    rc = levy_stmt_step(s, err);
-    if (rc == LEVY_STMT_ROW) {
-        const char *v = levy_stmt_column_text(s, 0);
-        snprintf(out, cap, "%s", v ? v : "");
-        rc = LEVY_OK;
-    }
-    levy_stmt_finalize(s);
-    return rc;
-}
-
 /* The target's columns of t (information_schema, in order), each paired with the source's. */
 static int pair_columns(levy_store *src, levy_store *dst, mtable *t, levy_err *err)
 {
@@ -226,7 +205,7 @@ static int pair_columns(levy_store *src, levy_store *dst, mtable *t, levy_err *e
     if (rc == LEVY_OK) { /* every source column must have its target */
         char sql[256], n[16];
         snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info(?)");
-        if ((rc = query_text(src, sql, t->name, n, sizeof n, err)) == LEVY_OK) {
+        if ((rc = levy_store_query_text(src, sql, t->name, n, sizeof n, err)) == LEVY_OK) {
             int in_rowid = 0;
             for (int k = 0; k < t->ncols; k++)
                 in_rowid += strcmp(t->srcx[k], "rowid") == 0;
@@ -379,7 +358,7 @@ static int copy_table(levy_store *src, levy_store *dst, mtable *t, levy_err *err
                  "max(%s) AS m FROM \"%s\") x WHERE m IS NOT NULL",
                  t->name, bare, t->cols[k], t->name);
         char out[64];
-        if ((rc = query_text(dst, q, NULL, out, sizeof out, err)) != LEVY_OK)
+        if ((rc = levy_store_query_text(dst, q, NULL, out, sizeof out, err)) != LEVY_OK)
             goto done;
     }
     rc = LEVY_OK;
@@ -648,8 +627,9 @@ int levy_migstore_cli(levy_config *cfg)
     /* the master key: the copy keeps the sealed bytes, so the key that serves it must be the
      * one the source records */
     char fp_src[LEVY_ROTATE_FP_LEN + 1 + 8];
-    if ((rc = query_text(src, "SELECT value FROM meta WHERE key = 'master_key_fingerprint'", NULL,
-                         fp_src, sizeof fp_src, &e)) != LEVY_OK) {
+    if ((rc = levy_store_query_text(src,
+                                    "SELECT value FROM meta WHERE key = 'master_key_fingerprint'",
+                                    NULL, fp_src, sizeof fp_src, &e)) != LEVY_OK) {
         fprintf(stderr, "levy migrate-store: %s: %s\n", dbp, e.message);
         goto out;
     }
@@ -795,8 +775,8 @@ int levy_migstore_cli(levy_config *cfg)
             goto fail;
     /* 3. a target that was served or copied already */
     char nmeta[32];
-    if ((rc = query_text(dst, "SELECT count(*) FROM meta", NULL, nmeta, sizeof nmeta, &e)) !=
-        LEVY_OK)
+    if ((rc = levy_store_query_text(dst, "SELECT count(*) FROM meta", NULL, nmeta, sizeof nmeta,
+                                    &e)) != LEVY_OK)
         goto fail;
     if (atoll(nmeta) > 0) {
         int same = 1;

@@ -11,7 +11,6 @@
 
 #include <lua.h>
 #include <openssl/crypto.h>
-#include <sqlite3.h>
 
 #include "clock.h"
 #include "crypto/crypto.h"
@@ -168,54 +167,88 @@ int levy_rotate_serve_lock(const char *data_dir, int *fd, levy_err *err)
     return rc;
 }
 
-/* meta('master_key_fingerprint') of DATA_DIR/levy.db into out ("" when absent). */
-static int stored_fingerprint(const char *db_path, char out[LEVY_ROTATE_FP_LEN + 1], levy_err *err)
+/* ---- the store, on either engine ------------------------------------------------------ */
+
+static int is_pg(levy_store *st) { return levy_store_engine(st) == LEVY_STORE_POSTGRES; }
+
+/* *yes = 1 when the table exists (SQLite: sqlite_master; PostgreSQL: the current schema). */
+static int table_exists(levy_store *st, const char *table, int *yes, levy_err *err)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    int rc = LEVY_OK;
-    out[0] = 0;
-    if (access(db_path, F_OK) != 0)
-        return LEVY_OK;
-    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        rc = levy_err_set(err, LEVY_EIO, "io", "cannot open %s: %s", db_path, sqlite3_errmsg(db));
-        goto done;
-    }
-    sqlite3_busy_timeout(db, 5000);
-    int prc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'master_key_fingerprint'",
-                                 -1, &st, NULL);
-    if (prc != SQLITE_OK)
-        goto done; /* no meta table yet: nothing was ever rotated */
-    prc = sqlite3_step(st);
-    if (prc == SQLITE_ROW) {
-        const char *v = (const char *)sqlite3_column_text(st, 0);
-        snprintf(out, LEVY_ROTATE_FP_LEN + 1, "%s", v ? v : "");
-    } else if (prc != SQLITE_DONE) {
-        rc = levy_err_set(err, LEVY_EIO, "io", "cannot read %s: %s", db_path, sqlite3_errmsg(db));
-    }
-done:
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    levy_stmt *s = NULL;
+    int rc = levy_store_prepare(st,
+                                is_pg(st) ? "SELECT 1 FROM information_schema.tables WHERE "
+                                            "table_schema = current_schema() AND table_name = ?"
+                                          : "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                            "name = ?",
+                                &s, NULL, err);
+    if (rc)
+        return rc;
+    levy_stmt_bind_text(s, 1, table, -1);
+    rc = levy_stmt_step(s, err);
+    *yes = rc == LEVY_STMT_ROW;
+    levy_stmt_finalize(s);
+    return rc == LEVY_STMT_ROW ? LEVY_OK : rc;
+}
+
+/* meta's master_key_fingerprint into out ("" when none). */
+static int meta_fingerprint(levy_store *store, char out[LEVY_ROTATE_FP_LEN + 1], levy_err *err)
+{
+    return levy_store_query_text(store,
+                                 "SELECT value FROM meta WHERE key = 'master_key_fingerprint'",
+                                 NULL, out, LEVY_ROTATE_FP_LEN + 1, err);
+}
+
+/* Records fp as meta's master_key_fingerprint: replace = 1 over any recorded one, 0 only
+ * when none is (a replica racing another to record its key: the caller re-reads). */
+static int set_fingerprint(levy_store *store, const char *fp, int replace, levy_err *err)
+{
+    levy_stmt *s = NULL;
+    int rc = levy_store_prepare(store,
+                                replace ? "INSERT INTO meta(key, value) VALUES "
+                                          "('master_key_fingerprint', ?) ON CONFLICT(key) DO "
+                                          "UPDATE SET value = excluded.value"
+                                        : "INSERT INTO meta(key, value) VALUES "
+                                          "('master_key_fingerprint', ?) ON CONFLICT(key) DO "
+                                          "NOTHING",
+                                &s, NULL, err);
+    if (rc)
+        return rc;
+    levy_stmt_bind_text(s, 1, fp, -1);
+    rc = levy_stmt_step(s, err);
+    levy_stmt_finalize(s);
     return rc;
 }
 
-int levy_rotate_recover(const char *data_dir, const char **what, levy_err *err)
+/* meta's master_key_fingerprint of DATA_DIR/levy.db, read-only, into out ("" when there is
+ * no database or no meta table yet: nothing was ever rotated). */
+static int stored_fingerprint(const char *db_path, char out[LEVY_ROTATE_FP_LEN + 1], levy_err *err)
 {
-    char newp[PATH_MAX], keyp[PATH_MAX], dbp[PATH_MAX];
-    char fp_new[LEVY_ROTATE_FP_LEN + 1], fp_db[LEVY_ROTATE_FP_LEN + 1];
+    levy_store *st = NULL;
+    int rc, yes = 0;
+    out[0] = 0;
+    if (access(db_path, F_OK) != 0)
+        return LEVY_OK;
+    if ((rc = levy_store_connect(&st, db_path, LEVY_STORE_READONLY, err)) == LEVY_OK &&
+        (rc = table_exists(st, "meta", &yes, err)) == LEVY_OK && yes)
+        rc = meta_fingerprint(st, out, err);
+    levy_store_close(st);
+    return rc;
+}
+
+/* A rotation interrupted between its commit and the rename of master.key.new: fp_db, the
+ * fingerprint the database records, says whether master.key.new is the key it seals with
+ * (renamed over master.key) or one that never committed (removed; a torn write of it too).
+ * *what gets done's note or the removal's. Both engines: levy_rotate_recover (SQLite,
+ * every start and every rotation) and the PostgreSQL start-up check. */
+static int settle_new_key(const char *dir, const char *fp_db, const char *done, const char **what,
+                          levy_err *err)
+{
+    char newp[PATH_MAX], keyp[PATH_MAX], fp_new[LEVY_ROTATE_FP_LEN + 1];
     uint8_t key[LEVY_KEY_LEN];
     int rc;
-    if (what)
-        *what = "";
-    const char *env = getenv("LEVY_MASTER_KEY");
-    if (env && *env)
-        return LEVY_OK;
-    if ((rc = path_in(newp, sizeof newp, data_dir, "master.key.new", err)) ||
-        (rc = path_in(keyp, sizeof keyp, data_dir, "master.key", err)) ||
-        (rc = path_in(dbp, sizeof dbp, data_dir, "levy.db", err)))
+    if ((rc = path_in(newp, sizeof newp, dir, "master.key.new", err)) ||
+        (rc = path_in(keyp, sizeof keyp, dir, "master.key", err)))
         return rc;
-    if (access(newp, F_OK) != 0)
-        return LEVY_OK;
     rc = read_key_file(newp, key, err);
     if (rc == LEVY_OK)
         rc = levy_rotate_fingerprint(key, fp_new, err);
@@ -224,21 +257,45 @@ int levy_rotate_recover(const char *data_dir, const char **what, levy_err *err)
         fp_new[0] = 0;
         rc = LEVY_OK;
     }
-    if (rc || (rc = stored_fingerprint(dbp, fp_db, err)) != LEVY_OK)
+    if (rc)
         return rc;
     if (fp_new[0] && strcmp(fp_new, fp_db) == 0) {
         if (rename(newp, keyp) != 0)
             return levy_err_set(err, LEVY_EIO, "io", "cannot rename %s to %s: %s", newp, keyp,
                                 strerror(errno));
-        if (what)
-            *what = "completed an interrupted master key rotation (master.key.new -> master.key)";
+        *what = done;
     } else {
         if (unlink(newp) != 0)
             return levy_err_set(err, LEVY_EIO, "io", "cannot remove %s: %s", newp, strerror(errno));
-        if (what)
-            *what = "removed master.key.new of a master key rotation that never committed";
+        *what = "removed master.key.new of a master key rotation that never committed";
     }
-    return fsync_dir(data_dir, err);
+    return fsync_dir(dir, err);
+}
+
+int levy_rotate_recover(const char *data_dir, const char **what, levy_err *err)
+{
+    char newp[PATH_MAX], dbp[PATH_MAX], fp_db[LEVY_ROTATE_FP_LEN + 1];
+    const char *note = "";
+    int rc;
+    if (what)
+        *what = "";
+    const char *env = getenv("LEVY_MASTER_KEY");
+    if (env && *env)
+        return LEVY_OK;
+    if ((rc = path_in(newp, sizeof newp, data_dir, "master.key.new", err)) ||
+        (rc = path_in(dbp, sizeof dbp, data_dir, "levy.db", err)))
+        return rc;
+    if (access(newp, F_OK) != 0)
+        return LEVY_OK;
+    if ((rc = stored_fingerprint(dbp, fp_db, err)) != LEVY_OK ||
+        (rc = settle_new_key(data_dir, fp_db,
+                             "completed an interrupted master key rotation (master.key.new -> "
+                             "master.key)",
+                             &note, err)) != LEVY_OK)
+        return rc;
+    if (what)
+        *what = note;
+    return LEVY_OK;
 }
 
 /* ---- the declarations ----------------------------------------------------------------- */
@@ -326,36 +383,10 @@ static int load_declarations(levy_config *cfg, levy_rotate_build_fn build, seale
 
 /* ---- the re-seal transaction ---------------------------------------------------------- */
 
-static int db_fail(sqlite3 *db, const char *what, levy_err *err)
-{
-    int code = sqlite3_errcode(db);
-    return levy_err_set(err, code == SQLITE_BUSY || code == SQLITE_LOCKED ? LEVY_EBUSY : LEVY_EIO,
-                        "store", "%s: %s", what, sqlite3_errmsg(db));
-}
-
-static int exec(sqlite3 *db, const char *sql, levy_err *err)
-{
-    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return db_fail(db, sql, err);
-    return LEVY_OK;
-}
-
-static int table_exists(sqlite3 *db, const char *table, int *yes, levy_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1,
-                           &st, NULL) != SQLITE_OK)
-        return db_fail(db, "sqlite_master", err);
-    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st);
-    *yes = r == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return r == SQLITE_ROW || r == SQLITE_DONE ? LEVY_OK : db_fail(db, "sqlite_master", err);
-}
-
-/* Re-seals one value: Base64 text sealed under old -> Base64 text sealed under new. */
-static int reseal_one(const uint8_t old_key[LEVY_KEY_LEN], const uint8_t new_key[LEVY_KEY_LEN],
-                      const char *b64, size_t len, const char *aad, char **out, levy_err *err)
+/* Re-seals one value: Base64 text sealed under old -> Base64 text sealed under new (*out,
+ * malloc'd). new_key NULL: only opens it (the start-up check: does the key open it). */
+static int reseal_one(const uint8_t old_key[LEVY_KEY_LEN], const uint8_t *new_key, const char *b64,
+                      size_t len, const char *aad, char **out, levy_err *err)
 {
     uint8_t *raw = malloc(levy_b64_decoded_max(len) + 1);
     uint8_t *pt = NULL, *sealed = NULL;
@@ -379,7 +410,7 @@ static int reseal_one(const uint8_t old_key[LEVY_KEY_LEN], const uint8_t new_key
         goto done;
     }
     if ((rc = levy_crypto_open(old_key, raw, raw_len, aad, strlen(aad), pt, &pt_len, err)) ||
-        (rc = levy_crypto_seal(new_key, pt, pt_len, aad, strlen(aad), sealed, err)))
+        !new_key || (rc = levy_crypto_seal(new_key, pt, pt_len, aad, strlen(aad), sealed, err)))
         goto done;
     levy_b64_encode(sealed, pt_len + LEVY_SEAL_OVERHEAD, 0, text);
     *out = text;
@@ -395,117 +426,88 @@ done:
     return rc;
 }
 
-/* Re-seals every non-NULL value of one declared column (inside the open transaction). */
-static int reseal_column(sqlite3 *db, sealed_col *c, const uint8_t old_key[LEVY_KEY_LEN],
+/* Re-seals every non-NULL value of one declared column (inside the open transaction). A row
+ * is found again for its update by its own reference: SQLite's rowid, or on PostgreSQL,
+ * which has none, the declared key (the table's primary key), its rows locked as read. */
+static int reseal_column(levy_store *st, sealed_col *c, const uint8_t old_key[LEVY_KEY_LEN],
                          const uint8_t new_key[LEVY_KEY_LEN], levy_err *err)
 {
-    char sql[600];
-    sqlite3_stmt *sel = NULL, *upd = NULL;
+    char sql[800]; /* five identifiers of up to 127 bytes (sealed_col) */
+    levy_stmt *sel = NULL, *upd = NULL;
     int rc = LEVY_OK, exists = 0;
-    if ((rc = table_exists(db, c->table, &exists, err)) != LEVY_OK || !exists)
+    if ((rc = table_exists(st, c->table, &exists, err)) != LEVY_OK || !exists)
         return rc; /* the plugin's migrations never ran here: nothing is sealed */
     /* identifiers were validated by the generation loader (^[%a_][%w_]*$) */
-    snprintf(sql, sizeof sql, "SELECT rowid, \"%s\", \"%s\" FROM \"%s\" WHERE \"%s\" IS NOT NULL",
-             c->key, c->column, c->table, c->column);
-    if (sqlite3_prepare_v2(db, sql, -1, &sel, NULL) != SQLITE_OK) {
-        rc = levy_err_set(err, LEVY_EINVAL, "invalid",
-                          "plugin %s declares sealed column %s.%s "
-                          "(key %s): %s",
-                          c->plugin, c->table, c->column, c->key, sqlite3_errmsg(db));
-        goto done;
+    if (is_pg(st))
+        snprintf(sql, sizeof sql,
+                 "SELECT \"%s\", \"%s\", \"%s\" FROM \"%s\" WHERE \"%s\" IS NOT NULL ORDER BY 1 "
+                 "FOR UPDATE",
+                 c->key, c->key, c->column, c->table, c->column);
+    else
+        snprintf(sql, sizeof sql,
+                 "SELECT rowid, \"%s\", \"%s\" FROM \"%s\" WHERE \"%s\" IS NOT NULL", c->key,
+                 c->column, c->table, c->column);
+    if ((rc = levy_store_prepare(st, sql, &sel, NULL, err)) != LEVY_OK) {
+        char why[sizeof err->message];
+        snprintf(why, sizeof why, "%s", err->message);
+        return levy_err_set(err, LEVY_EINVAL, "invalid",
+                            "plugin %s declares sealed column %s.%s (key %s): %s", c->plugin,
+                            c->table, c->column, c->key, why);
     }
-    snprintf(sql, sizeof sql, "UPDATE \"%s\" SET \"%s\" = ? WHERE rowid = ?", c->table, c->column);
-    if (sqlite3_prepare_v2(db, sql, -1, &upd, NULL) != SQLITE_OK) {
-        rc = db_fail(db, "prepare update", err);
+    snprintf(sql, sizeof sql, "UPDATE \"%s\" SET \"%s\" = ? WHERE \"%s\" = ?", c->table, c->column,
+             is_pg(st) ? c->key : "rowid");
+    if ((rc = levy_store_prepare(st, sql, &upd, NULL, err)) != LEVY_OK)
         goto done;
-    }
-    int r;
-    while ((r = sqlite3_step(sel)) == SQLITE_ROW) {
-        sqlite3_int64 rowid = sqlite3_column_int64(sel, 0);
-        const char *id = (const char *)sqlite3_column_text(sel, 1);
-        char aad[512];
+    while ((rc = levy_stmt_step(sel, err)) == LEVY_STMT_ROW) {
+        /* the types before any text form: a conversion leaves a column's type undefined */
+        int ref_int = levy_stmt_column_type(sel, 0) == LEVY_COL_INT;
+        int64_t ref_i = ref_int ? levy_stmt_column_int64(sel, 0) : 0;
+        int text = levy_stmt_column_type(sel, 2) == LEVY_COL_TEXT;
+        const char *ref = levy_stmt_column_text(sel, 0);
+        const char *id = levy_stmt_column_text(sel, 1);
+        char aad[512], *fresh = NULL;
         if (!id) {
-            rc = levy_err_set(err, LEVY_EINVAL, "invalid", "%s row %lld has a NULL %s", c->table,
-                              (long long)rowid, c->key);
+            rc = levy_err_set(err, LEVY_EINVAL, "invalid", "%s row %s has a NULL %s", c->table,
+                              ref ? ref : "?", c->key);
             goto done;
         }
-        snprintf(aad, sizeof aad, "%s:%s", id, c->field);
-        if (strlen(id) + strlen(c->field) + 2 > sizeof aad) {
+        if (snprintf(aad, sizeof aad, "%s:%s", id, c->field) >= (int)sizeof aad) {
             rc = levy_err_set(err, LEVY_EINVAL, "invalid", "%s.%s is too long", c->table, c->key);
             goto done;
         }
-        char *fresh = NULL;
-        if (sqlite3_column_type(sel, 2) != SQLITE_TEXT) {
+        if (!text)
             rc = levy_err_set(err, LEVY_ECRYPTO, "bad_ciphertext", "not text");
-        } else {
-            const char *v = (const char *)sqlite3_column_text(sel, 2);
-            rc = reseal_one(old_key, new_key, v, (size_t)sqlite3_column_bytes(sel, 2), aad, &fresh,
-                            err);
-        }
+        else
+            rc = reseal_one(old_key, new_key, levy_stmt_column_text(sel, 2),
+                            levy_stmt_column_bytes(sel, 2), aad, &fresh, err);
         if (rc != LEVY_OK) {
             char why[sizeof err->message];
             snprintf(why, sizeof why, "%s", err->message);
             rc = levy_err_set(err, rc, "bad_ciphertext",
-                              "cannot open %s.%s of the row with "
-                              "%s = '%s' under the current master key (%s); nothing was changed",
+                              "cannot open %s.%s of the row with %s = '%s' under the current "
+                              "master key (%s); nothing was changed",
                               c->table, c->column, c->key, id, why);
             goto done;
         }
-        sqlite3_bind_text(upd, 1, fresh, -1, free);
-        sqlite3_bind_int64(upd, 2, rowid);
-        r = sqlite3_step(upd);
-        sqlite3_reset(upd);
-        sqlite3_clear_bindings(upd);
-        if (r != SQLITE_DONE) {
-            rc = db_fail(db, "update", err);
+        levy_stmt_reset(upd);
+        levy_stmt_bind_text(upd, 1, fresh, -1);
+        if (ref_int)
+            levy_stmt_bind_int64(upd, 2, ref_i);
+        else
+            levy_stmt_bind_text(upd, 2, ref, -1);
+        rc = levy_stmt_step(upd, err);
+        free(fresh);
+        if (rc != LEVY_OK)
             goto done;
-        }
         c->count++;
     }
-    if (r != SQLITE_DONE)
-        rc = db_fail(db, "select", err);
 done:
-    sqlite3_finalize(sel);
-    sqlite3_finalize(upd);
+    levy_stmt_finalize(sel);
+    levy_stmt_finalize(upd);
     return rc;
 }
 
-static int set_fingerprint(sqlite3 *db, const char *fp, levy_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO meta(key, value) VALUES ('master_key_fingerprint', ?) "
-                           "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_fail(db, "meta", err);
-    sqlite3_bind_text(st, 1, fp, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return r == SQLITE_DONE ? LEVY_OK : db_fail(db, "meta", err);
-}
-
 /* ---- the start-up key check ----------------------------------------------------------- */
-
-/* Opens one sealed Base64 value under key (1 = it opens). */
-static int opens_under(const uint8_t key[LEVY_KEY_LEN], const char *b64, size_t len,
-                       const char *aad)
-{
-    uint8_t *raw = malloc(levy_b64_decoded_max(len) + 1);
-    size_t raw_len = 0, pt_len = 0;
-    int ok = 0;
-    if (raw && levy_b64_decode(b64, len, 0, raw, &raw_len, NULL) == LEVY_OK &&
-        raw_len >= LEVY_SEAL_OVERHEAD) {
-        uint8_t *pt = malloc(raw_len - LEVY_SEAL_OVERHEAD + 1);
-        ok = pt &&
-             levy_crypto_open(key, raw, raw_len, aad, strlen(aad), pt, &pt_len, NULL) == LEVY_OK;
-        if (pt) {
-            OPENSSL_cleanse(pt, raw_len - LEVY_SEAL_OVERHEAD + 1);
-            free(pt);
-        }
-    }
-    free(raw);
-    return ok;
-}
 
 typedef struct sealed_scan {
     long rows;           /* non-NULL sealed values in all declared columns */
@@ -515,37 +517,37 @@ typedef struct sealed_scan {
     char *sample; /* one sealed value (Base64), malloc'd */
 } sealed_scan;
 
-static int scan_sealed(sqlite3 *db, sealed_col *cols, int n, sealed_scan *sc, levy_err *err)
+static int scan_sealed(levy_store *st, sealed_col *cols, int n, sealed_scan *sc, levy_err *err)
 {
     for (int i = 0; i < n; i++) {
         sealed_col *c = &cols[i];
         int exists = 0, rc;
-        if ((rc = table_exists(db, c->table, &exists, err)) != LEVY_OK)
+        if ((rc = table_exists(st, c->table, &exists, err)) != LEVY_OK)
             return rc;
         if (!exists)
             continue;
         char sql[600];
-        sqlite3_stmt *st = NULL;
+        levy_stmt *s = NULL;
         snprintf(sql, sizeof sql, "SELECT \"%s\", \"%s\" FROM \"%s\" WHERE \"%s\" IS NOT NULL",
                  c->key, c->column, c->table, c->column);
-        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-            return db_fail(db, sql, err);
+        if ((rc = levy_store_prepare(st, sql, &s, NULL, err)) != LEVY_OK)
+            return rc;
         long k = 0;
-        int r;
-        while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        while ((rc = levy_stmt_step(s, err)) == LEVY_STMT_ROW) {
             k++;
-            const char *id = (const char *)sqlite3_column_text(st, 0);
-            if (!sc->sample && id && sqlite3_column_type(st, 1) == SQLITE_TEXT) {
+            int text = levy_stmt_column_type(s, 1) == LEVY_COL_TEXT;
+            const char *id = levy_stmt_column_text(s, 0);
+            if (!sc->sample && id && text) {
                 snprintf(sc->aad, sizeof sc->aad, "%.370s:%.127s", id, c->field);
                 snprintf(sc->sample_at, sizeof sc->sample_at,
                          "%.100s.%.100s of the row with %.80s = '%.80s'", c->table, c->column,
                          c->key, id);
-                sc->sample = strdup((const char *)sqlite3_column_text(st, 1));
+                sc->sample = strdup(levy_stmt_column_text(s, 1));
             }
         }
-        sqlite3_finalize(st);
-        if (r != SQLITE_DONE)
-            return db_fail(db, c->table, err);
+        levy_stmt_finalize(s);
+        if (rc != LEVY_OK)
+            return rc;
         if (k) {
             size_t u = strlen(sc->where);
             if (u + 230 < sizeof sc->where)
@@ -555,41 +557,6 @@ static int scan_sealed(sqlite3 *db, sealed_col *cols, int n, sealed_scan *sc, le
         }
     }
     return LEVY_OK;
-}
-
-static int read_fingerprint(sqlite3 *db, char out[LEVY_ROTATE_FP_LEN + 1], levy_err *err)
-{
-    sqlite3_stmt *st = NULL;
-    out[0] = 0;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'master_key_fingerprint'", -1,
-                           &st, NULL) != SQLITE_OK)
-        return db_fail(db, "meta", err);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
-        const char *v = (const char *)sqlite3_column_text(st, 0);
-        snprintf(out, LEVY_ROTATE_FP_LEN + 1, "%s", v ? v : "");
-    }
-    sqlite3_finalize(st);
-    return r == SQLITE_ROW || r == SQLITE_DONE ? LEVY_OK : db_fail(db, "meta", err);
-}
-
-/* meta's master_key_fingerprint over the store API (both engines); "" when none. */
-static int meta_fingerprint(levy_store *store, char out[LEVY_ROTATE_FP_LEN + 1], levy_err *err)
-{
-    levy_stmt *s = NULL;
-    out[0] = 0;
-    int rc = levy_store_prepare(
-        store, "SELECT value FROM meta WHERE key = 'master_key_fingerprint'", &s, NULL, err);
-    if (rc)
-        return rc;
-    rc = levy_stmt_step(s, err);
-    if (rc == LEVY_STMT_ROW) {
-        const char *v = levy_stmt_column_text(s, 0);
-        snprintf(out, LEVY_ROTATE_FP_LEN + 1, "%s", v ? v : "");
-        rc = LEVY_OK;
-    }
-    levy_stmt_finalize(s);
-    return rc;
 }
 
 /* PostgreSQL: every levy process sharing the database must hold the same master key (each
@@ -612,29 +579,13 @@ static int verify_key_shared(const char *dir, levy_store *store, uint8_t key[LEV
     if (!use_env && (rc = path_in(newp, sizeof newp, dir, "master.key.new", err)) != LEVY_OK)
         return rc;
     if (!use_env && access(newp, F_OK) == 0) {
-        char fp_new[LEVY_ROTATE_FP_LEN + 1] = "";
-        levy_err e2;
-        levy_err_clear(&e2);
-        if (read_key_file(newp, key, &e2) == LEVY_OK &&
-            levy_rotate_fingerprint(key, fp_new, &e2) != LEVY_OK)
-            fp_new[0] = 0;
-        OPENSSL_cleanse(key, LEVY_KEY_LEN);
-        if (fp_new[0] && stored[0] && strcmp(fp_new, stored) == 0) {
-            if (rename(newp, keyp) != 0)
-                return levy_err_set(err, LEVY_EIO, "io", "cannot rename %s to %s: %s", newp, keyp,
-                                    strerror(errno));
-            snprintf(note, cap,
-                     "completed an interrupted master key rotation (master.key.new -> "
-                     "master.key: the database seals with it)");
-        } else {
-            if (unlink(newp) != 0)
-                return levy_err_set(err, LEVY_EIO, "io", "cannot remove %s: %s", newp,
-                                    strerror(errno));
-            snprintf(note, cap,
-                     "removed master.key.new of a master key rotation that never committed");
-        }
-        if ((rc = fsync_dir(dir, err)) != LEVY_OK)
+        const char *what = "";
+        if ((rc = settle_new_key(dir, stored,
+                                 "completed an interrupted master key rotation (master.key.new "
+                                 "-> master.key: the database seals with it)",
+                                 &what, err)) != LEVY_OK)
             return rc;
+        snprintf(note, cap, "%s", what);
     }
     int have_key = use_env || access(keyp, F_OK) == 0;
     if (!have_key && stored[0]) {
@@ -653,16 +604,8 @@ static int verify_key_shared(const char *dir, levy_store *store, uint8_t key[LEV
     if ((rc = levy_rotate_fingerprint(key, fp, err)) != LEVY_OK)
         goto fail;
     if (!stored[0]) { /* the first process: record it (another may race: re-read) */
-        levy_stmt *s = NULL;
-        if ((rc = levy_store_prepare(store,
-                                     "INSERT INTO meta(key, value) VALUES "
-                                     "('master_key_fingerprint', ?) ON CONFLICT(key) DO NOTHING",
-                                     &s, NULL, err)) != LEVY_OK)
-            goto fail;
-        levy_stmt_bind_text(s, 1, fp, -1);
-        rc = levy_stmt_step(s, err);
-        levy_stmt_finalize(s);
-        if (rc != LEVY_OK || (rc = meta_fingerprint(store, stored, err)) != LEVY_OK)
+        if ((rc = set_fingerprint(store, fp, 0, err)) != LEVY_OK ||
+            (rc = meta_fingerprint(store, stored, err)) != LEVY_OK)
             goto fail;
     }
     if (strcmp(stored, fp) != 0) {
@@ -695,7 +638,6 @@ int levy_rotate_verify_key(const char *dir, levy_store *store, levy_gen *gen,
     sealed_col *cols = NULL;
     sealed_scan sc;
     int ncols = 0, rc, have_key = 0;
-    sqlite3 *db = levy_store_db(store);
     memset(&sc, 0, sizeof sc);
     note[0] = 0;
     if ((rc = path_in(keyp, sizeof keyp, dir, "master.key", err)) ||
@@ -708,8 +650,8 @@ int levy_rotate_verify_key(const char *dir, levy_store *store, levy_gen *gen,
         have_key = 1;
     }
     if ((rc = copy_sealed(gen, &cols, &ncols, err)) != LEVY_OK ||
-        (rc = scan_sealed(db, cols, ncols, &sc, err)) != LEVY_OK ||
-        (rc = read_fingerprint(db, stored, err)) != LEVY_OK)
+        (rc = scan_sealed(store, cols, ncols, &sc, err)) != LEVY_OK ||
+        (rc = meta_fingerprint(store, stored, err)) != LEVY_OK)
         goto done;
     const char *prev_hint = access(prevp, F_OK) == 0 ? " (or master.key.prev, kept by the last "
                                                        "rotate-master-key)"
@@ -748,7 +690,8 @@ int levy_rotate_verify_key(const char *dir, levy_store *store, levy_gen *gen,
         goto done;
     }
     if (sc.rows && !stored[0] &&
-        !opens_under(key, sc.sample ? sc.sample : "", sc.sample ? strlen(sc.sample) : 0, sc.aad)) {
+        reseal_one(key, NULL, sc.sample ? sc.sample : "", sc.sample ? strlen(sc.sample) : 0, sc.aad,
+                   NULL, NULL) != LEVY_OK) {
         rc = levy_err_set(err, LEVY_ECONFLICT, "key_mismatch", "master key does not match");
         snprintf(note, cap,
                  "master key does not match the "
@@ -759,7 +702,7 @@ int levy_rotate_verify_key(const char *dir, levy_store *store, levy_gen *gen,
         goto done;
     }
     if (strcmp(stored, fp) != 0) {
-        if ((rc = set_fingerprint(db, fp, err)) != LEVY_OK)
+        if ((rc = set_fingerprint(store, fp, 1, err)) != LEVY_OK)
             goto done;
         if (!note[0] && stored[0])
             snprintf(note, cap,
@@ -785,17 +728,106 @@ static void test_crash(const char *point)
 
 /* ---- the command ---------------------------------------------------------------------- */
 
+/* The other levy processes connected to the store's database (levy connects with
+ * application_name "levy"): their number and where from, for the refusal. */
+static int pg_other_levys(levy_store *st, long *count, char *from, size_t cap, levy_err *err)
+{
+    char n[32];
+    int rc = levy_store_query_text(
+        st,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND application_name = 'levy'",
+        NULL, n, sizeof n, err);
+    if (rc == LEVY_OK)
+        rc = levy_store_query_text(
+            st,
+            "SELECT coalesce(string_agg(DISTINCT coalesce(host(client_addr), 'a local "
+            "socket'), ', '), '') FROM pg_stat_activity WHERE datname = "
+            "current_database() AND pid <> pg_backend_pid() AND application_name = "
+            "'levy'",
+            NULL, from, cap, err);
+    *count = atol(n);
+    return rc;
+}
+
+/* The replicas whose heartbeat row (table replicas, written every LEVY_GENREG_BEAT_S by each
+ * serving replica, deleted at a graceful stop) was seen within LEVY_GENREG_LIVE_S: their ids
+ * and how long ago, for the refusal. This catches a replica pg_other_levys cannot see (a URL
+ * setting its own application_name) or one between two reconnects. */
+static int pg_live_replicas(levy_store *st, char *ids, size_t cap, levy_err *err)
+{
+    char sql[400];
+    int64_t now = levy_clock_now_ms();
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(string_agg(id || ' (last seen ' || ((%lld - last_seen_ms) / 1000) "
+             "|| ' s ago)', ', ' ORDER BY id), '') FROM replicas WHERE last_seen_ms >= %lld",
+             (long long)now, (long long)(now - (int64_t)LEVY_GENREG_LIVE_S * 1000));
+    return levy_store_query_text(st, sql, NULL, ids, cap, err);
+}
+
+/* Opens the store for the rotation, refusing while anything else may use it; the one step
+ * that differs by engine. SQLite (DATA_DIR/levy.db): the data dir's lock (held by the
+ * caller) already keeps levy away; no wait for another writer's lock (the transaction's
+ * BEGIN says busy at once), and freed pages overwritten (secure_delete) so the old
+ * ciphertexts do not stay in them. PostgreSQL (shared by the replicas): the migrations'
+ * advisory lock held throughout, so a replica starting meanwhile waits at its migrations and
+ * then meets the new fingerprint; refused while another levy is connected to the database or
+ * a replica's heartbeat is recent. */
+static int open_for_rotation(levy_config *cfg, const char *dbp, levy_store **out, levy_err *err)
+{
+    char from[400];
+    long others = 0;
+    int rc;
+    if (!cfg->database[0]) {
+        if ((rc = levy_store_connect(out, dbp, LEVY_STORE_NO_MIGRATE, err)) != LEVY_OK)
+            return rc;
+        return levy_store_exec(*out, "PRAGMA busy_timeout=0; PRAGMA secure_delete=ON", err);
+    }
+    if ((rc = levy_store_connect(out, cfg->database, 0, err)) != LEVY_OK ||
+        (rc = levy_store_lock_migrations(*out, 1, err)) != LEVY_OK ||
+        (rc = pg_other_levys(*out, &others, from, sizeof from, err)) != LEVY_OK)
+        return rc;
+    if (others > 0)
+        return levy_err_set(err, LEVY_ECONFLICT, "replicas_live",
+                            "%ld other levy connection(s) to %s (from %s): a replica (or a levy "
+                            "calc) is running. Stop every replica first: one still serving with "
+                            "the old key could not open the re-sealed secrets; nothing was "
+                            "changed",
+                            others, levy_store_path(*out), from);
+    if ((rc = pg_live_replicas(*out, from, sizeof from, err)) != LEVY_OK)
+        return rc;
+    if (from[0])
+        return levy_err_set(err, LEVY_ECONFLICT, "replicas_live",
+                            "replica %s: a heartbeat in %s within the last %d s, so it may still "
+                            "serve. Stop every replica first: one still serving with the old key "
+                            "could not open the re-sealed secrets (a replica killed without a "
+                            "graceful stop counts as live for %d s after its last heartbeat); "
+                            "nothing was changed",
+                            from, levy_store_path(*out), LEVY_GENREG_LIVE_S, LEVY_GENREG_LIVE_S);
+    return LEVY_OK;
+}
+
+/* rotate-master-key, on either engine: the data dir locked (a levy serving it refuses it);
+ * an interrupted rotation of this data dir settled first (SQLite: levy_rotate_recover; on
+ * PostgreSQL levy_rotate_verify_key at a replica's start does it, and the current key must
+ * be the one the database records); the store opened (open_for_rotation); the declared
+ * sealed columns re-sealed and meta's fingerprint replaced in one transaction; master.key.prev
+ * and master.key.new durable (fsync) before the commit; master.key.new renamed over
+ * master.key after it, or at the next start. With LEVY_MASTER_KEY (and --yes-env) no key
+ * file is written: the new key is printed once. */
 static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
 {
     const char *dir = cfg->data_dir;
     const char *env = getenv("LEVY_MASTER_KEY");
-    int use_env = env && *env;
+    int use_env = env && *env, pg = cfg->database[0] != 0;
     char keyp[PATH_MAX], newp[PATH_MAX], prevp[PATH_MAX], prevtmp[PATH_MAX], dbp[PATH_MAX];
-    char fp[LEVY_ROTATE_FP_LEN + 1];
+    char fp[LEVY_ROTATE_FP_LEN + 1], fp_old[LEVY_ROTATE_FP_LEN + 1], stored[LEVY_ROTATE_FP_LEN + 1];
     uint8_t old_key[LEVY_KEY_LEN], new_key[LEVY_KEY_LEN];
     sealed_col *cols = NULL;
     int ncols = 0, lock_fd = -1, rc, in_tx = 0, wrote_new = 0;
-    sqlite3 *db = NULL;
+    levy_store *st = NULL;
+    /* what the operator is told differs: one service, or every replica */
+    const char *stop_all = pg ? "stop every replica first" : "stop the service first";
     memset(old_key, 0, sizeof old_key);
     memset(new_key, 0, sizeof new_key);
     if ((rc = path_in(keyp, sizeof keyp, dir, "master.key", err)) ||
@@ -808,10 +840,10 @@ static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
         return levy_err_set(err, LEVY_EINVAL, "env_key",
                             "LEVY_MASTER_KEY is set: the new key "
                             "cannot be written to %s. Re-run with --yes-env: the new key is then "
-                            "printed once on stdout and you must put it in LEVY_MASTER_KEY "
-                            "before starting levy again",
-                            keyp);
-    if (access(dbp, F_OK) != 0)
+                            "printed once on stdout and you must put it in LEVY_MASTER_KEY%s "
+                            "before starting %s again",
+                            keyp, pg ? " of every replica" : "", pg ? "them" : "levy");
+    if (!pg && access(dbp, F_OK) != 0)
         return levy_err_set(err, LEVY_ENOTFOUND, "not_found", "no database %s", dbp);
     if (!use_env && access(keyp, F_OK) != 0)
         return levy_err_set(err, LEVY_ENOTFOUND, "not_found",
@@ -824,19 +856,37 @@ static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
         snprintf(why, sizeof why, "%s", err->message);
         rc = levy_err_set(err, LEVY_ECONFLICT, "busy",
                           "%s: levy is running on it (or another "
-                          "rotation is): stop the service first",
-                          why);
+                          "rotation is): %s",
+                          why, stop_all);
         goto done;
     }
     if (rc)
         goto done;
-    const char *what = "";
-    if ((rc = levy_rotate_recover(dir, &what, err)) != LEVY_OK)
+    if (!pg) {
+        const char *what = "";
+        if ((rc = levy_rotate_recover(dir, &what, err)) != LEVY_OK)
+            goto done;
+        if (*what)
+            fprintf(stderr, "levy rotate-master-key: %s\n", what);
+    }
+    if ((rc = open_for_rotation(cfg, dbp, &st, err)) != LEVY_OK)
         goto done;
-    if (*what)
-        fprintf(stderr, "levy rotate-master-key: %s\n", what);
     if ((rc = levy_crypto_master_key_load(dir, old_key, err)) != LEVY_OK)
         goto done;
+    if (pg) { /* the replicas' agreement: rotate from the key they seal with */
+        if ((rc = levy_rotate_fingerprint(old_key, fp_old, err)) != LEVY_OK ||
+            (rc = meta_fingerprint(st, stored, err)) != LEVY_OK)
+            goto done;
+        if (stored[0] && strcmp(stored, fp_old) != 0) {
+            rc = levy_err_set(err, LEVY_ECONFLICT, "key_mismatch",
+                              "the master key from %s has fingerprint %s, but %s records %s (the "
+                              "key the replicas seal with): rotate with that key; nothing was "
+                              "changed",
+                              use_env ? "LEVY_MASTER_KEY" : keyp, fp_old, levy_store_path(st),
+                              stored);
+            goto done;
+        }
+    }
     if ((rc = load_declarations(cfg, build, &cols, &ncols, err)) != LEVY_OK)
         goto done;
     if (cfg->new_key_file[0]) {
@@ -851,26 +901,19 @@ static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
     }
     if ((rc = levy_rotate_fingerprint(new_key, fp, err)) != LEVY_OK)
         goto done;
-    if (sqlite3_open_v2(dbp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        rc = db_fail(db, dbp, err);
-        goto done;
-    }
-    sqlite3_busy_timeout(db, 0);
-    /* overwrite the freed old ciphertexts instead of leaving them in free pages */
-    if ((rc = exec(db, "PRAGMA secure_delete=ON", err)) != LEVY_OK)
-        goto done;
-    if (exec(db, "BEGIN EXCLUSIVE", err) != LEVY_OK) {
-        rc = levy_err_set(err, LEVY_EBUSY, "busy",
-                          "the store %s is busy: stop levy (and any "
-                          "other writer) first",
-                          dbp);
+    if ((rc = levy_store_begin(st, err)) != LEVY_OK) {
+        if (!pg)
+            rc = levy_err_set(err, LEVY_EBUSY, "busy",
+                              "the store %s is busy: stop levy (and any "
+                              "other writer) first",
+                              dbp);
         goto done;
     }
     in_tx = 1;
     for (int i = 0; i < ncols; i++)
-        if ((rc = reseal_column(db, &cols[i], old_key, new_key, err)) != LEVY_OK)
+        if ((rc = reseal_column(st, &cols[i], old_key, new_key, err)) != LEVY_OK)
             goto done;
-    if ((rc = set_fingerprint(db, fp, err)) != LEVY_OK)
+    if ((rc = set_fingerprint(st, fp, 1, err)) != LEVY_OK)
         goto done;
     if (!use_env) {
         /* the previous key (recovery) and the new one are durable before the commit */
@@ -889,9 +932,9 @@ static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
             goto done;
     }
     test_crash("before_commit");
-    if ((rc = exec(db, "COMMIT", err)) != LEVY_OK)
+    in_tx = 0; /* a failed commit ends the transaction too (rolled back) */
+    if ((rc = levy_store_commit(st, err)) != LEVY_OK)
         goto done;
-    in_tx = 0;
     wrote_new = 0;
     test_crash("after_commit");
     if (!use_env) {
@@ -905,338 +948,36 @@ static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
         if ((rc = fsync_dir(dir, err)) != LEVY_OK)
             goto done;
     }
-    sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    if (!pg) /* the old ciphertexts out of the WAL too */
+        levy_store_exec(st, "PRAGMA wal_checkpoint(TRUNCATE)", NULL);
     long total = 0;
     for (int i = 0; i < ncols; i++) {
         printf("re-sealed %ld value(s) of %s.%s (plugin %s)\n", cols[i].count, cols[i].table,
                cols[i].column, cols[i].plugin);
         total += cols[i].count;
     }
-    printf("master key rotated: %ld value(s) re-sealed, key fingerprint %s\n", total, fp);
+    if (pg)
+        printf("master key rotated on %s: %ld value(s) re-sealed, key fingerprint %s\n",
+               levy_store_path(st), total, fp);
+    else
+        printf("master key rotated: %ld value(s) re-sealed, key fingerprint %s\n", total, fp);
     if (use_env) {
         char text[KEY_TEXT_CAP];
         levy_b64_encode(new_key, sizeof new_key, 0, text);
-        printf("LEVY_MASTER_KEY is set: replace its value with this new key before starting "
-               "levy (it is shown only once; the old key no longer opens the secrets):\n%s\n",
-               text);
+        printf("LEVY_MASTER_KEY is set: replace its value with this new key %s (it is shown "
+               "only once; the old key no longer opens the secrets):\n%s\n",
+               pg ? "on every replica before starting them" : "before starting levy", text);
         OPENSSL_cleanse(text, sizeof text);
-    } else {
-        printf("new key in %s; the previous key is kept in %s for recovery: once levy runs "
-               "fine, delete it (shred -u %s)\n",
-               keyp, prevp, prevp);
-    }
-    fflush(stdout);
-done:
-    if (in_tx)
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    if (wrote_new)
-        unlink(newp);
-    sqlite3_close(db);
-    if (lock_fd >= 0)
-        close(lock_fd);
-    free(cols);
-    OPENSSL_cleanse(old_key, sizeof old_key);
-    OPENSSL_cleanse(new_key, sizeof new_key);
-    return rc;
-}
-
-/* ---- PostgreSQL (issue 22) -------------------------------------------------------------- */
-
-/* One query's first column as text into out ("" when no row). */
-static int pg_text(levy_store *st, const char *sql, const char *arg, char *out, size_t cap,
-                   levy_err *err)
-{
-    levy_stmt *s = NULL;
-    int rc = levy_store_prepare(st, sql, &s, NULL, err);
-    if (rc)
-        return rc;
-    if (arg)
-        levy_stmt_bind_text(s, 1, arg, -1);
-    out[0] = 0;
-    rc = levy_stmt_step(s, err);
-    if (rc == LEVY_STMT_ROW) {
-        const char *v = levy_stmt_column_text(s, 0);
-        snprintf(out, cap, "%s", v ? v : "");
-        rc = LEVY_OK;
-    }
-    levy_stmt_finalize(s);
-    return rc;
-}
-
-/* Re-seals every non-NULL value of one declared column over the store API (PostgreSQL, inside
- * the open transaction; rows by the declared key, which is the table's primary key). */
-static int reseal_column_store(levy_store *st, sealed_col *c, const uint8_t old_key[LEVY_KEY_LEN],
-                               const uint8_t new_key[LEVY_KEY_LEN], levy_err *err)
-{
-    char sql[600], n[16];
-    levy_stmt *sel = NULL, *upd = NULL;
-    int rc = pg_text(st,
-                     "SELECT count(*) FROM information_schema.tables WHERE table_schema = "
-                     "current_schema() AND table_name = ?",
-                     c->table, n, sizeof n, err);
-    if (rc != LEVY_OK || atoi(n) == 0)
-        return rc; /* the plugin's migrations never ran here: nothing is sealed */
-    snprintf(sql, sizeof sql,
-             "SELECT \"%s\", \"%s\" FROM \"%s\" WHERE \"%s\" IS NOT NULL ORDER BY 1 FOR UPDATE",
-             c->key, c->column, c->table, c->column);
-    if ((rc = levy_store_prepare(st, sql, &sel, NULL, err)) != LEVY_OK) {
-        char why[sizeof err->message];
-        snprintf(why, sizeof why, "%s", err->message);
-        return levy_err_set(err, LEVY_EINVAL, "invalid",
-                            "plugin %s declares sealed column %s.%s (key %s): %s", c->plugin,
-                            c->table, c->column, c->key, why);
-    }
-    snprintf(sql, sizeof sql, "UPDATE \"%s\" SET \"%s\" = ? WHERE \"%s\" = ?", c->table, c->column,
-             c->key);
-    if ((rc = levy_store_prepare(st, sql, &upd, NULL, err)) != LEVY_OK)
-        goto done;
-    while ((rc = levy_stmt_step(sel, err)) == LEVY_STMT_ROW) {
-        const char *id = levy_stmt_column_text(sel, 0);
-        const char *v = levy_stmt_column_text(sel, 1);
-        char aad[512], *fresh = NULL;
-        if (!id || strlen(id) + strlen(c->field) + 2 > sizeof aad) {
-            rc = levy_err_set(err, LEVY_EINVAL, "invalid", "%s has a NULL or too long %s", c->table,
-                              c->key);
-            goto done;
-        }
-        if (snprintf(aad, sizeof aad, "%s:%s", id, c->field) >= (int)sizeof aad) {
-            rc = levy_err_set(err, LEVY_EINVAL, "invalid", "%s.%s is too long", c->table, c->key);
-            goto done;
-        }
-        rc = reseal_one(old_key, new_key, v, levy_stmt_column_bytes(sel, 1), aad, &fresh, err);
-        if (rc != LEVY_OK) {
-            char why[sizeof err->message];
-            snprintf(why, sizeof why, "%s", err->message);
-            rc = levy_err_set(err, rc, "bad_ciphertext",
-                              "cannot open %s.%s of the row with %s = '%s' under the current "
-                              "master key (%s); nothing was changed",
-                              c->table, c->column, c->key, id, why);
-            goto done;
-        }
-        levy_stmt_reset(upd);
-        levy_stmt_bind_text(upd, 1, fresh, -1);
-        levy_stmt_bind_text(upd, 2, id, -1);
-        free(fresh);
-        if ((rc = levy_stmt_step(upd, err)) != LEVY_OK)
-            goto done;
-        c->count++;
-    }
-done:
-    levy_stmt_finalize(sel);
-    levy_stmt_finalize(upd);
-    return rc;
-}
-
-/* The other levy processes connected to the store's database (levy connects with
- * application_name "levy"): their number and where from, for the refusal. */
-static int pg_other_levys(levy_store *st, long *count, char *from, size_t cap, levy_err *err)
-{
-    char n[32];
-    int rc = pg_text(st,
-                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                     "AND pid <> pg_backend_pid() AND application_name = 'levy'",
-                     NULL, n, sizeof n, err);
-    if (rc == LEVY_OK)
-        rc = pg_text(st,
-                     "SELECT coalesce(string_agg(DISTINCT coalesce(host(client_addr), 'a local "
-                     "socket'), ', '), '') FROM pg_stat_activity WHERE datname = "
-                     "current_database() AND pid <> pg_backend_pid() AND application_name = "
-                     "'levy'",
-                     NULL, from, cap, err);
-    *count = atol(n);
-    return rc;
-}
-
-/* The replicas whose heartbeat row (table replicas, written every LEVY_GENREG_BEAT_S by each
- * serving replica, deleted at a graceful stop) was seen within LEVY_GENREG_LIVE_S: their ids
- * and how long ago, for the refusal. This catches a replica pg_other_levys cannot see (a URL
- * setting its own application_name) or one between two reconnects. */
-static int pg_live_replicas(levy_store *st, char *ids, size_t cap, levy_err *err)
-{
-    char sql[400];
-    int64_t now = levy_clock_now_ms();
-    snprintf(sql, sizeof sql,
-             "SELECT coalesce(string_agg(id || ' (last seen ' || ((%lld - last_seen_ms) / 1000) "
-             "|| ' s ago)', ', ' ORDER BY id), '') FROM replicas WHERE last_seen_ms >= %lld",
-             (long long)now, (long long)(now - (int64_t)LEVY_GENREG_LIVE_S * 1000));
-    return pg_text(st, sql, NULL, ids, cap, err);
-}
-
-/* rotate-master-key on a PostgreSQL store: every replica stopped (the data dir's lock for
- * this host; for the others, no other levy connection to the database, and the migrations'
- * advisory lock held throughout, so a replica starting meanwhile waits at its migrations and
- * then meets the new fingerprint), the declared sealed columns re-sealed and meta's
- * fingerprint replaced in one transaction, the key files as on SQLite (master.key.prev and
- * master.key.new durable before the commit; master.key.new renamed after it, or at the next
- * start: levy_rotate_verify_key). */
-static int rotate_pg(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
-{
-    const char *dir = cfg->data_dir;
-    const char *env = getenv("LEVY_MASTER_KEY");
-    int use_env = env && *env;
-    char keyp[PATH_MAX], newp[PATH_MAX], prevp[PATH_MAX], prevtmp[PATH_MAX];
-    char fp[LEVY_ROTATE_FP_LEN + 1], fp_old[LEVY_ROTATE_FP_LEN + 1], stored[LEVY_ROTATE_FP_LEN + 1],
-        from[400];
-    uint8_t old_key[LEVY_KEY_LEN], new_key[LEVY_KEY_LEN];
-    sealed_col *cols = NULL;
-    int ncols = 0, lock_fd = -1, rc, in_tx = 0, wrote_new = 0;
-    long others = 0;
-    levy_store *st = NULL;
-    memset(old_key, 0, sizeof old_key);
-    memset(new_key, 0, sizeof new_key);
-    if ((rc = path_in(keyp, sizeof keyp, dir, "master.key", err)) ||
-        (rc = path_in(newp, sizeof newp, dir, "master.key.new", err)) ||
-        (rc = path_in(prevp, sizeof prevp, dir, "master.key.prev", err)) ||
-        (rc = path_in(prevtmp, sizeof prevtmp, dir, "master.key.prev.tmp", err)))
-        return rc;
-    if (use_env && !cfg->yes_env)
-        return levy_err_set(err, LEVY_EINVAL, "env_key",
-                            "LEVY_MASTER_KEY is set: the new key "
-                            "cannot be written to %s. Re-run with --yes-env: the new key is then "
-                            "printed once on stdout and you must put it in LEVY_MASTER_KEY of "
-                            "every replica before starting them again",
-                            keyp);
-    if (!use_env && access(keyp, F_OK) != 0)
-        return levy_err_set(err, LEVY_ENOTFOUND, "not_found",
-                            "no master key %s (and LEVY_MASTER_KEY is unset)", keyp);
-    rc = lock_file(dir, LOCK_EX, &lock_fd, err);
-    if (rc == LEVY_ECONFLICT) {
-        char why[sizeof err->message];
-        snprintf(why, sizeof why, "%s", err->message);
-        rc = levy_err_set(err, LEVY_ECONFLICT, "busy",
-                          "%s: levy is running on it (or another rotation is): stop every "
-                          "replica first",
-                          why);
-        goto done;
-    }
-    if (rc)
-        goto done;
-    if ((rc = levy_store_connect(&st, cfg->database, 0, err)) != LEVY_OK)
-        goto done;
-    if ((rc = levy_store_lock_migrations(st, 1, err)) != LEVY_OK)
-        goto done;
-    if ((rc = pg_other_levys(st, &others, from, sizeof from, err)) != LEVY_OK)
-        goto done;
-    if (others > 0) {
-        rc = levy_err_set(err, LEVY_ECONFLICT, "replicas_live",
-                          "%ld other levy connection(s) to %s (from %s): a replica (or a levy "
-                          "calc) is running. Stop every replica first: one still serving with "
-                          "the old key could not open the re-sealed secrets; nothing was changed",
-                          others, levy_store_path(st), from);
-        goto done;
-    }
-    if ((rc = pg_live_replicas(st, from, sizeof from, err)) != LEVY_OK)
-        goto done;
-    if (from[0]) {
-        rc = levy_err_set(err, LEVY_ECONFLICT, "replicas_live",
-                          "replica %s: a heartbeat in %s within the last %d s, so it may still "
-                          "serve. Stop every replica first: one still serving with the old key "
-                          "could not open the re-sealed secrets (a replica killed without a "
-                          "graceful stop counts as live for %d s after its last heartbeat); "
-                          "nothing was changed",
-                          from, levy_store_path(st), LEVY_GENREG_LIVE_S, LEVY_GENREG_LIVE_S);
-        goto done;
-    }
-    if ((rc = levy_crypto_master_key_load(dir, old_key, err)) != LEVY_OK ||
-        (rc = levy_rotate_fingerprint(old_key, fp_old, err)) != LEVY_OK ||
-        (rc = meta_fingerprint(st, stored, err)) != LEVY_OK)
-        goto done;
-    if (stored[0] && strcmp(stored, fp_old) != 0) {
-        rc = levy_err_set(err, LEVY_ECONFLICT, "key_mismatch",
-                          "the master key from %s has fingerprint %s, but %s records %s (the "
-                          "key the replicas seal with): rotate with that key; nothing was "
-                          "changed",
-                          use_env ? "LEVY_MASTER_KEY" : keyp, fp_old, levy_store_path(st), stored);
-        goto done;
-    }
-    if ((rc = load_declarations(cfg, build, &cols, &ncols, err)) != LEVY_OK)
-        goto done;
-    if (cfg->new_key_file[0]) {
-        if ((rc = read_key_file(cfg->new_key_file, new_key, err)) != LEVY_OK)
-            goto done;
-    } else if ((rc = levy_crypto_random(new_key, sizeof new_key, err)) != LEVY_OK) {
-        goto done;
-    }
-    if (levy_crypto_equal(old_key, sizeof old_key, new_key, sizeof new_key)) {
-        rc = levy_err_set(err, LEVY_EINVAL, "same_key", "the new key is the current key");
-        goto done;
-    }
-    if ((rc = levy_rotate_fingerprint(new_key, fp, err)) != LEVY_OK)
-        goto done;
-    if ((rc = levy_store_begin(st, err)) != LEVY_OK)
-        goto done;
-    in_tx = 1;
-    for (int i = 0; i < ncols; i++)
-        if ((rc = reseal_column_store(st, &cols[i], old_key, new_key, err)) != LEVY_OK)
-            goto done;
-    {
-        levy_stmt *s = NULL;
-        if ((rc = levy_store_prepare(st,
-                                     "INSERT INTO meta(key, value) VALUES "
-                                     "('master_key_fingerprint', ?) ON CONFLICT(key) DO UPDATE "
-                                     "SET value = excluded.value",
-                                     &s, NULL, err)) != LEVY_OK)
-            goto done;
-        levy_stmt_bind_text(s, 1, fp, -1);
-        rc = levy_stmt_step(s, err);
-        levy_stmt_finalize(s);
-        if (rc != LEVY_OK)
-            goto done;
-    }
-    if (!use_env) {
-        if ((rc = write_key_file(prevtmp, old_key, err)) != LEVY_OK)
-            goto done;
-        if (rename(prevtmp, prevp) != 0) {
-            rc =
-                levy_err_set(err, LEVY_EIO, "io", "cannot rename %s: %s", prevtmp, strerror(errno));
-            unlink(prevtmp);
-            goto done;
-        }
-        if ((rc = write_key_file(newp, new_key, err)) != LEVY_OK)
-            goto done;
-        wrote_new = 1;
-        if ((rc = fsync_dir(dir, err)) != LEVY_OK)
-            goto done;
-    }
-    test_crash("before_commit");
-    if ((rc = levy_store_commit(st, err)) != LEVY_OK)
-        goto done;
-    in_tx = 0;
-    wrote_new = 0;
-    test_crash("after_commit");
-    if (!use_env) {
-        if (rename(newp, keyp) != 0) {
-            rc = levy_err_set(err, LEVY_EIO, "io",
-                              "the secrets are re-sealed but %s could not be renamed to %s (%s); "
-                              "the next levy start completes it",
-                              newp, keyp, strerror(errno));
-            goto done;
-        }
-        if ((rc = fsync_dir(dir, err)) != LEVY_OK)
-            goto done;
-    }
-    long total = 0;
-    for (int i = 0; i < ncols; i++) {
-        printf("re-sealed %ld value(s) of %s.%s (plugin %s)\n", cols[i].count, cols[i].table,
-               cols[i].column, cols[i].plugin);
-        total += cols[i].count;
-    }
-    printf("master key rotated on %s: %ld value(s) re-sealed, key fingerprint %s\n",
-           levy_store_path(st), total, fp);
-    if (use_env) {
-        char text[KEY_TEXT_CAP];
-        levy_b64_encode(new_key, sizeof new_key, 0, text);
-        printf("LEVY_MASTER_KEY is set: replace its value with this new key on every replica "
-               "before starting them (it is shown only once; the old key no longer opens the "
-               "secrets):\n%s\n",
-               text);
-        OPENSSL_cleanse(text, sizeof text);
-    } else {
+    } else if (pg) {
         printf("new key in %s; the previous key is kept in %s for recovery. Copy %s to every "
                "other replica's data dir (or its LEVY_MASTER_KEY) before starting it: a replica "
                "with the old key refuses to start (fingerprint check). Once they run fine, "
                "delete %s (shred -u)\n",
                keyp, prevp, keyp, prevp);
+    } else {
+        printf("new key in %s; the previous key is kept in %s for recovery: once levy runs "
+               "fine, delete it (shred -u %s)\n",
+               keyp, prevp, prevp);
     }
     fflush(stdout);
 done:
@@ -1260,7 +1001,7 @@ int levy_rotate_master_key(levy_config *cfg, levy_rotate_build_fn build)
 {
     levy_err err;
     levy_err_clear(&err);
-    if ((cfg->database[0] ? rotate_pg(cfg, build, &err) : rotate(cfg, build, &err)) != LEVY_OK) {
+    if (rotate(cfg, build, &err) != LEVY_OK) {
         fprintf(stderr, "levy rotate-master-key: %s\n", err.message);
         return 1;
     }

@@ -23,7 +23,6 @@
  * `levy migrate-store` copies the data dir's files into it (core/host/migstore.c).
  *
  * Not for rule scripts (sandbox.lua RULE_MODULES). */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <lauxlib.h>
@@ -244,44 +243,16 @@ static int f_put(lua_State *L)
     levy_store *pst = pg_store(L);
     if (pst)
         return pg_put(L, pst, dir, name, data, len);
-    char top[4096], folder[4096], path[4096], tmp[4200];
+    char top[4096], folder[4096], path[4096];
     path_of(L, top, sizeof top, NULL, NULL);
     path_of(L, folder, sizeof folder, dir, NULL);
     path_of(L, path, sizeof path, dir, name);
-    if ((mkdir(top, 0700) != 0 && errno != EEXIST) || (mkdir(folder, 0700) != 0 && errno != EEXIST))
+    if (levy_mkdir_p(folder, 0700) != 0)
         return luaL_error(L, "levy.files: cannot create %s: %s", folder, strerror(errno));
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return luaL_error(L, "levy.files: cannot create %s: %s", tmp, strerror(errno));
-    size_t off = 0;
-    int ok = 1;
-    while (ok && off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            ok = 0;
-        else
-            off += (size_t)w;
-    }
-    int e = errno;
-    if (ok && fsync(fd) != 0) {
-        ok = 0;
-        e = errno;
-    }
-    if (close(fd) != 0 && ok) {
-        ok = 0;
-        e = errno;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        ok = 0;
-        e = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        return luaL_error(L, "levy.files: cannot write %s: %s", path, strerror(e));
-    }
+    levy_err err;
+    levy_err_clear(&err);
+    if (levy_file_write(path, NULL, data, len, 0600, &err) != LEVY_OK)
+        return luaL_error(L, "levy.files: %s", err.message);
     if (fsync_dir(folder) != 0 || fsync_dir(top) != 0)
         return luaL_error(L, "levy.files: cannot sync %s: %s", folder, strerror(errno));
     lua_pushboolean(L, 1);
@@ -330,8 +301,7 @@ static int f_remove(lua_State *L)
     snprintf(tbase, sizeof tbase, "%s/" LEVY_FILES_REMOVED_DIR, top);
     snprintf(trash, sizeof trash, "%s/%s", tbase, dir);
     snprintf(tpath, sizeof tpath, "%s/%s", trash, name);
-    int kept = (mkdir(tbase, 0700) == 0 || errno == EEXIST) &&
-               (mkdir(trash, 0700) == 0 || errno == EEXIST);
+    int kept = levy_mkdir_p(trash, 0700) == 0;
     /* rename keeps the bytes for a backup in progress (its ctime says when); without the
      * folder (cannot be made) the file is unlinked as before */
     if (kept ? rename(path, tpath) != 0 : unlink(path) != 0) {
@@ -351,6 +321,23 @@ static int f_remove(lua_State *L)
     return 1;
 }
 
+/* One entry of f_list's folder: a file (not a temporary one of a put in progress) as
+ * {name =, mtime =} at the end of the table on top of the stack. */
+static uint64_t list_entry(void *ud, const char *path, const struct stat *st)
+{
+    lua_State *L = ud;
+    const char *name = strrchr(path, '/') + 1;
+    if (strstr(name, ".tmp.") || !S_ISREG(st->st_mode))
+        return 0;
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, name);
+    lua_setfield(L, -2, "name");
+    lua_pushinteger(L, (lua_Integer)st->st_mtime);
+    lua_setfield(L, -2, "mtime");
+    lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    return 1;
+}
+
 /* files.list(dir) -> { {name =, mtime = seconds since the epoch}, ... } of the folder's files
  * (temporary ones of a put in progress left out); {} when the folder does not exist. */
 static int f_list(lua_State *L)
@@ -360,32 +347,12 @@ static int f_list(lua_State *L)
     levy_store *pst = pg_store(L);
     if (pst)
         return pg_list(L, pst, dir);
-    char folder[4096], path[4096 + 300];
+    char folder[4096];
     path_of(L, folder, sizeof folder, dir, NULL);
     lua_newtable(L);
-    DIR *d = opendir(folder);
-    if (!d) {
-        if (errno == ENOENT)
-            return 1;
+    levy_dir_each(folder, 0, list_entry, L);
+    if (errno != 0 && errno != ENOENT)
         return luaL_error(L, "levy.files: cannot read %s: %s", folder, strerror(errno));
-    }
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' || strstr(e->d_name, ".tmp."))
-            continue;
-        struct stat st;
-        snprintf(path, sizeof path, "%s/%s", folder, e->d_name);
-        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-            continue;
-        lua_createtable(L, 0, 2);
-        lua_pushstring(L, e->d_name);
-        lua_setfield(L, -2, "name");
-        lua_pushinteger(L, (lua_Integer)st.st_mtime);
-        lua_setfield(L, -2, "mtime");
-        lua_rawseti(L, -2, ++n);
-    }
-    closedir(d);
     return 1;
 }
 

@@ -517,6 +517,26 @@ static levy_stmt *stmt_new(levy_store *st, const char *sql, int persistent, cons
     return s;
 }
 
+int levy_store_query_text(levy_store *st, const char *sql, const char *arg, char *out, size_t cap,
+                          levy_err *err)
+{
+    levy_stmt *s = NULL;
+    out[0] = 0;
+    int rc = levy_store_prepare(st, sql, &s, NULL, err);
+    if (rc)
+        return rc;
+    if (arg)
+        levy_stmt_bind_text(s, 1, arg, -1);
+    rc = levy_stmt_step(s, err);
+    if (rc == LEVY_STMT_ROW) {
+        const char *v = levy_stmt_column_text(s, 0);
+        snprintf(out, cap, "%s", v ? v : "");
+        rc = LEVY_OK;
+    }
+    levy_stmt_finalize(s);
+    return rc;
+}
+
 int levy_store_prepare(levy_store *st, const char *sql, levy_stmt **out, const char **tail,
                        levy_err *err)
 {

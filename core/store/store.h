@@ -168,6 +168,11 @@ void levy_store_release(levy_store *st, levy_stmt *stmt);
 int levy_store_prepare(levy_store *st, const char *sql, levy_stmt **out, const char **tail,
                        levy_err *err);
 void levy_stmt_finalize(levy_stmt *s);
+/* One statement's first column of its first row as text into out (cap bytes, cut to fit; ""
+ * when no row or NULL); arg, when not NULL, bound to its one `?`. For the one-value reads of
+ * the command-line tools (rotate-master-key, migrate-store). */
+int levy_store_query_text(levy_store *st, const char *sql, const char *arg, char *out, size_t cap,
+                          levy_err *err);
 
 /* Parameters are numbered from 1; text is copied (len < 0: strlen). */
 int levy_stmt_bind_int64(levy_stmt *s, int i, int64_t v);

@@ -198,14 +198,10 @@ int levy_boundary_detect(const char *line, size_t len)
     return commas >= BND_FIELDS - 1;
 }
 
+/* 1 when s is min to max digits. */
 static int digits(const char *s, size_t len, size_t min, size_t max)
 {
-    if (len < min || len > max)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if (!isdigit((unsigned char)s[i]))
-            return 0;
-    return 1;
+    return levy_rates_uint(s, len, min, max, NULL) == 0;
 }
 
 static uint32_t num(const char *s, size_t len)

@@ -1,7 +1,6 @@
 /* `levy rates import FILE...`: validate a rate table, store it as DATA_DIR/rates/<key>/<name>
  * (replacing the same source's older vintage), and report rows read / rows changed against
  * the table it replaces (the previous import, else the shipped file of the same source). */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +159,15 @@ static int find_current(const char *dir, const char *key, char *out, size_t cap,
     return f.found;
 }
 
+/* Removes an older vintage of the source (ud: the name of the one just written, kept). */
+static uint64_t remove_other_vintage(void *ud, const char *path, const struct stat *st)
+{
+    (void)st;
+    if (strcmp(strrchr(path, '/') + 1, (const char *)ud) != 0)
+        unlink(path);
+    return 0;
+}
+
 int levy_rates_install(const char *file, const char *data_root, const char *data_dir)
 {
     size_t len;
@@ -212,30 +220,13 @@ int levy_rates_install(const char *file, const char *data_root, const char *data
     char dst[2048], tmp[2100];
     snprintf(dst, sizeof dst, "%s/%s", keydir, base);
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp", keydir, base);
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fwrite(text, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    if (f && fclose(f) != 0)
-        ok = 0;
-    if (ok && rename(tmp, dst) != 0)
-        ok = 0;
-    if (!ok) {
-        fprintf(stderr, "levy rates import: %s: %s\n", dst, strerror(errno));
-        if (f)
-            unlink(tmp);
+    levy_err werr;
+    levy_err_clear(&werr);
+    if (levy_file_write(dst, tmp, text, len, 0666, &werr) != LEVY_OK) {
+        fprintf(stderr, "levy rates import: %s\n", werr.message);
         goto done;
     }
-    DIR *d = opendir(keydir);
-    if (d) {
-        struct dirent *de;
-        while ((de = readdir(d))) {
-            if (de->d_name[0] == '.' || strcmp(de->d_name, base) == 0)
-                continue;
-            char p[2048];
-            snprintf(p, sizeof p, "%s/%s", keydir, de->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
+    levy_dir_each(keydir, 1, remove_other_vintage, (void *)base);
     printf("%s: %s %s -> %s: %ld rows read, %ld rows changed%s%s\n", file,
            levy_rates_table_at(r, info.table)->source, info.vintage, dst, info.rows, changed,
            cur[0] ? " vs " : " (new source)", cur[0] ? cur : "");

@@ -231,6 +231,10 @@ int levy_rates_csv_split(char *line, csv_row *row);
 char *levy_rates_next_line(char **cur);
 int levy_rates_blank_line(const char *s);
 int levy_rates_parse_frac(const char *s, size_t len, int32_t *out);
+/* s (len bytes) is min to max ASCII digits: 0 and, when out is not NULL, their value in *out
+ * (max <= 9 for an exact value); -1 otherwise. The one digit-field reader of the rate files
+ * (rates.c, stateformats.c, boundary.c). */
+int levy_rates_uint(const char *s, size_t len, size_t min, size_t max, uint32_t *out);
 void levy_rates_upcase(char *d, const char *s, size_t cap);
 uint32_t levy_rates_pool_add(levy_rates *r, const char *s, size_t len);
 const char *levy_rates_pool(const levy_rates *r, uint32_t off);

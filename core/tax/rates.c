@@ -1207,18 +1207,25 @@ static int detect_fips(const char *text)
     return FIPS_NONE;
 }
 
-static int digits(const char *s, size_t len, size_t want, uint32_t *out)
+int levy_rates_uint(const char *s, size_t len, size_t min, size_t max, uint32_t *out)
 {
-    if (len != want)
+    if (len < min || len > max)
         return -1;
     uint32_t v = 0;
     for (size_t i = 0; i < len; i++) {
         if (!isdigit((unsigned char)s[i]))
             return -1;
-        v = v * 10 + (uint32_t)(s[i] - '0');
+        v = v * 10 + (uint32_t)(s[i] - '0'); /* wraps past 9 digits: only read when out */
     }
-    *out = v;
+    if (out)
+        *out = v;
     return 0;
+}
+
+/* Exactly want digits. */
+static int digits(const char *s, size_t len, size_t want, uint32_t *out)
+{
+    return levy_rates_uint(s, len, want, want, out);
 }
 
 static int load_fips(levy_rates *r, int kind, const char *path, char *text, levy_err *err)

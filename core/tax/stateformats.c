@@ -136,18 +136,10 @@ static int parse_day(const char *s, size_t len, int32_t dflt, int32_t *out)
     return levy_tax_date_parse(iso, 10, out);
 }
 
+/* 1 to maxlen digits. */
 static int parse_uint(const char *s, size_t len, size_t maxlen, uint32_t *out)
 {
-    if (len == 0 || len > maxlen)
-        return -1;
-    uint32_t v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (!isdigit((unsigned char)s[i]))
-            return -1;
-        v = v * 10 + (uint32_t)(s[i] - '0');
-    }
-    *out = v;
-    return 0;
+    return levy_rates_uint(s, len, 1, maxlen, out);
 }
 
 int levy_stateformats_load(levy_rates *r, int kind, const char *path, char *text, char *vintage_out,

@@ -14,7 +14,6 @@
  *                    for each file it lists
  * F: avalara, cdtfa, sst, sst-boundary, ibericode, ca, national, overlay (as the importer
  * detects it). */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,21 +165,6 @@ static void base_name(const char *url, char *out, size_t cap)
         out[0] = 0;
 }
 
-static int write_file(const char *path, const char *p, size_t n)
-{
-    char tmp[2100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fwrite(p, 1, n, f) == n && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    if (f && fclose(f) != 0)
-        ok = 0;
-    if (ok && rename(tmp, path) != 0)
-        ok = 0;
-    if (!ok && f)
-        unlink(tmp);
-    return ok ? 0 : -1;
-}
-
 /* Looks name up in DIR/SHA256SUMS ("HEX  name" or "HEX *name" lines); 0 and out when listed. */
 static int sums_lookup(const char *dir, const char *name, char out[65])
 {
@@ -223,6 +207,37 @@ static upd_src *new_source(const char *path, upd_src *v, int *n, char *err, size
     return s;
 }
 
+/* One 'mirror DIR' line: each rate file (.csv, .json) of the folder a source, with its
+ * SHA256SUMS line when the folder has one. */
+typedef struct mirror_walk {
+    const char *path, *dir;
+    upd_src *v;
+    int *n;
+    char *err;
+    size_t ecap;
+    int rc;
+} mirror_walk;
+
+static uint64_t add_mirror_entry(void *ud, const char *file, const struct stat *st)
+{
+    mirror_walk *w = ud;
+    const char *name = strrchr(file, '/') + 1;
+    char bn[256];
+    (void)st;
+    base_name(name, bn, sizeof bn);
+    if (w->rc != 0 || !bn[0])
+        return 0;
+    upd_src *s = new_source(w->path, w->v, w->n, w->err, w->ecap);
+    if (!s) {
+        w->rc = -1;
+        return 0;
+    }
+    snprintf(s->url, sizeof s->url, "%.700s/%.255s", w->dir, name);
+    if (sums_lookup(w->dir, name, s->sha) != 0)
+        s->sha[0] = 0;
+    return 0;
+}
+
 static int parse_sources(const char *path, upd_src *v, int *n, char *err, size_t ecap)
 {
     char *text = NULL;
@@ -255,29 +270,15 @@ static int parse_sources(const char *path, upd_src *v, int *n, char *err, size_t
             break;
         }
         if (strcmp(verb, "mirror") == 0) {
-            DIR *d = opendir(arg);
-            if (!d) {
+            mirror_walk w = {path, arg, v, n, err, ecap, 0};
+            levy_dir_each(arg, 0, add_mirror_entry, &w);
+            if (errno != 0) {
                 snprintf(err, ecap, "%.600s:%d: mirror %.600s: %s", path, lineno, arg,
                          strerror(errno));
                 rc = -1;
                 break;
             }
-            struct dirent *de;
-            while ((de = readdir(d)) && rc == 0) {
-                char bn[256];
-                base_name(de->d_name, bn, sizeof bn);
-                if (!bn[0])
-                    continue;
-                upd_src *s = new_source(path, v, n, err, ecap);
-                if (!s) {
-                    rc = -1;
-                    break;
-                }
-                snprintf(s->url, sizeof s->url, "%.700s/%.255s", arg, de->d_name);
-                if (sums_lookup(arg, de->d_name, s->sha) != 0)
-                    s->sha[0] = 0;
-            }
-            closedir(d);
+            rc = w.rc;
             continue;
         }
         if (strcmp(verb, "source") != 0) {
@@ -423,8 +424,16 @@ static void update_one(const upd_src *s, const char *stage, const char *data_roo
     }
     char staged[2048];
     snprintf(staged, sizeof staged, "%s/%s", stage, name);
-    if (levy_mkdir_p(stage, 0700) != 0 || write_file(staged, text, len) != 0) {
+    char staged_tmp[2100];
+    levy_err werr;
+    levy_err_clear(&werr);
+    snprintf(staged_tmp, sizeof staged_tmp, "%s.tmp", staged);
+    if (levy_mkdir_p(stage, 0700) != 0) {
         snprintf(r->error, sizeof r->error, "%.300s: %s", staged, strerror(errno));
+        goto done;
+    }
+    if (levy_file_write(staged, staged_tmp, text, len, 0666, &werr) != LEVY_OK) {
+        snprintf(r->error, sizeof r->error, "%.400s", werr.message);
         goto done;
     }
     if (levy_rates_install(staged, data_root, data_dir) != 0) {

@@ -522,6 +522,31 @@ end
 -- jurisdiction, level and type, plus the documents calculated but not collected.
 local function liability(from, to, region)
   local groups, order, totals = {}, {}, {}
+  -- the currency's totals, made at its first document
+  local function total_of(cur)
+    local tot = totals[cur]
+    if not tot then
+      tot = { taxable = 0, tax = 0, invoices = 0, credit_memos = 0 }
+      totals[cur] = tot
+    end
+    return tot
+  end
+  -- the row of (currency, region, jurisdiction, level, type), made at its first tax; its
+  -- authority code (issue 19) is the one every document gave, or none (false) when they
+  -- disagree or one had none. Returns the row and its key.
+  local function group_of(cur, rg, jurisdiction, level, ty, code)
+    local key = table.concat({ cur, tostring(rg), tostring(jurisdiction), tostring(level), tostring(ty) }, "\0")
+    local g = groups[key]
+    if not g then
+      g = { currency = cur, region = rg, jurisdiction = jurisdiction, level = level, type = ty,
+            authority_code = code, taxable = 0, tax = 0, invoices = 0, credit_memos = 0 }
+      groups[key] = g
+      order[#order + 1] = g
+    elseif g.authority_code ~= code then
+      g.authority_code = false
+    end
+    return g, key
+  end
   -- the written documents not in drift summed in SQL (report_collected_sums, on the integer
   -- columns rillet's triggers keep): no stored result is read or decoded for them, only the
   -- documents in drift (restated below from what Rillet holds); when any stored amount is not
@@ -541,24 +566,14 @@ local function liability(from, to, region)
       for _, part in ipairs(parts) do
         local is_inv, sign = part[1] == "invoice", part[1] == "invoice" and 1 or -1
         for _, r in ipairs(part[3]) do
-          local tot = totals[r.currency]
-          if not tot then tot = { taxable = 0, tax = 0, invoices = 0, credit_memos = 0 }; totals[r.currency] = tot end
+          local tot = total_of(r.currency)
           if is_inv then tot.invoices = tot.invoices + r.docs else tot.credit_memos = tot.credit_memos + r.docs end
           tot.taxable = tot.taxable + sign * r.taxable
         end
         for _, r in ipairs(part[2]) do
           local cur = r.currency
           local code = r.n_code == r.n and r.code_min == r.code_max and r.code_min or false
-          local key2 = table.concat({ cur, tostring(r.region), tostring(r.jurisdiction), tostring(r.level), tostring(r.type) }, "\0")
-          local g = groups[key2]
-          if not g then
-            g = { currency = cur, region = r.region, jurisdiction = r.jurisdiction, level = r.level, type = r.type,
-                  authority_code = code, taxable = 0, tax = 0, invoices = 0, credit_memos = 0 }
-            groups[key2] = g
-            order[#order + 1] = g
-          elseif g.authority_code ~= code then
-            g.authority_code = false
-          end
+          local g = group_of(cur, r.region, r.jurisdiction, r.level, r.type, code)
           g.taxable = g.taxable + sign * r.taxable
           g.tax = g.tax + sign * r.tax
           totals[cur].tax = totals[cur].tax + sign * r.tax
@@ -573,11 +588,7 @@ local function liability(from, to, region)
     write_result(doc)
     local cur = doc.currency
     local sign = doc.type == "invoice" and 1 or -1
-    local tot = totals[cur]
-    if not tot then
-      tot = { taxable = 0, tax = 0, invoices = 0, credit_memos = 0 }
-      totals[cur] = tot
-    end
+    local tot = total_of(cur)
     if doc.type == "invoice" then tot.invoices = tot.invoices + 1 else tot.credit_memos = tot.credit_memos + 1 end
     tot.taxable = tot.taxable + sign * parse_amount(doc.result.total_taxable or "0", cur, "total_taxable")
     local seen = {}
@@ -586,16 +597,7 @@ local function liability(from, to, region)
         -- issue 19: the jurisdiction's authority code (FIPS / ISO) as written; a row whose
         -- documents disagree on it (or never had one) shows none
         local code = type(t.authority_code) == "string" and t.authority_code or false
-        local key2 = table.concat({ cur, tostring(doc.region), tostring(t.jurisdiction), tostring(t.level), tostring(t.type) }, "\0")
-        local g = groups[key2]
-        if not g then
-          g = { currency = cur, region = doc.region, jurisdiction = t.jurisdiction, level = t.level, type = t.type,
-                authority_code = code, taxable = 0, tax = 0, invoices = 0, credit_memos = 0 }
-          groups[key2] = g
-          order[#order + 1] = g
-        elseif g.authority_code ~= code then
-          g.authority_code = false
-        end
+        local g, key2 = group_of(cur, doc.region, t.jurisdiction, t.level, t.type, code)
         g.taxable = g.taxable + sign * parse_amount(t.taxable_amount, cur, "taxable_amount")
         g.tax = g.tax + sign * parse_amount(t.amount, cur, "tax amount")
         tot.tax = tot.tax + sign * parse_amount(t.amount, cur, "tax amount")

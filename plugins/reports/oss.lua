@@ -16,6 +16,15 @@ local select, ipairs, tonumber = select, ipairs, tonumber
 
 local M = {}
 
+-- The refusal of line number lineno of a rate file, which the ECB layout does not match.
+local function bad_line(line, lineno)
+  if not line:match("^%d%d%d%d%-%d%d%-%d%d,") then
+    return nil, "line " .. lineno .. " does not start with a date YYYY-MM-DD: " .. line:sub(1, 40)
+  end
+  return nil, "line " .. lineno .. " (" .. line:sub(1, 10) .. ") has another number of columns than the header," ..
+    " or something other than a rate or N/A"
+end
+
 -- eurofxref-hist.csv -> {currencies = {"USD", ...}, first = "1999-01-04", last = "2026-09-30",
 -- days = n} or nil, message. Checks the layout of every line (one C-level pattern per line, so
 -- the 7,000-day file stays well inside a request's time): a date, then as many fields as the
@@ -53,24 +62,13 @@ function M.check_file(text)
     local at = body:find(frag, 1, true)
     if at and (at == 1 or body:sub(at - 1, at - 1) == "\n") then
       local line = frag:gsub("\r?\n$", "")
-      local lineno = select(2, body:sub(1, at - 1):gsub("\n", "")) + 2
-      if not line:match("^%d%d%d%d%-%d%d%-%d%d,") then
-        return nil, "line " .. lineno .. " does not start with a date YYYY-MM-DD: " .. line:sub(1, 40)
-      end
-      return nil, "line " .. lineno .. " (" .. line:sub(1, 10) .. ") has another number of columns than the header," ..
-        " or something other than a rate or N/A"
+      return bad_line(line, select(2, body:sub(1, at - 1):gsub("\n", "")) + 2)
     end
     local pos, lineno = 1, 2
     while pos <= #body do
       local e = body:find("\n", pos, true)
       local line = body:sub(pos, e - 1):gsub("\r$", "")
-      if not (line .. "\n"):find("^" .. line_pat .. "$") then
-        if not line:match("^%d%d%d%d%-%d%d%-%d%d,") then
-          return nil, "line " .. lineno .. " does not start with a date YYYY-MM-DD: " .. line:sub(1, 40)
-        end
-        return nil, "line " .. lineno .. " (" .. line:sub(1, 10) .. ") has another number of columns than the header," ..
-          " or something other than a rate or N/A"
-      end
+      if not (line .. "\n"):find("^" .. line_pat .. "$") then return bad_line(line, lineno) end
       pos, lineno = e + 1, lineno + 1
     end
     return nil, "the file is not in the ECB layout"

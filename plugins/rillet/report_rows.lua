@@ -80,6 +80,19 @@ local function latest_writes(doc_type, from, to, region)
   return latest, args
 end
 
+-- A summed row that cannot stand for its documents (the caller then decodes them): one of them
+-- flagged it (r.bad), its currency is not an ISO code levy knows, or an amount's decimals (lo:
+-- fewest, hi: most; 99 / -99 none seen) are not the currency's exponent. exps caches exponents.
+local function summed_row_bad(r, exps)
+  local cur = r.currency
+  local e = exps[cur or ""]
+  if e == nil then
+    e = type(cur) == "string" and cur:match("^%u%u%u$") and money.exponent(cur) or false
+    exps[cur or ""] = e
+  end
+  return (r.bad or 0) > 0 or not e or (r.lo ~= 99 and r.lo ~= e) or (r.hi ~= -99 and r.hi ~= e)
+end
+
 function M.collected_sums(doc_type, from, to, region)
   local latest, args = latest_writes(doc_type, from, to, region)
   -- rillet_calc_taxes holds a row per line reason, authority code and rate: n counts tax rows;
@@ -108,13 +121,7 @@ function M.collected_sums(doc_type, from, to, region)
     "FROM l GROUP BY l.currency", table.unpack(args))
   local groups, totals, bad, exps = {}, {}, 0, {}
   for _, r in ipairs(all) do
-    local cur = r.currency
-    local e = exps[cur or ""]
-    if e == nil then
-      e = type(cur) == "string" and cur:match("^%u%u%u$") and money.exponent(cur) or false
-      exps[cur or ""] = e
-    end
-    if (r.bad or 0) > 0 or not e or (r.lo ~= 99 and r.lo ~= e) or (r.hi ~= -99 and r.hi ~= e) then bad = bad + 1 end
+    if summed_row_bad(r, exps) then bad = bad + 1 end
     local kind = r.kind
     r.kind, r.lo, r.hi = nil, nil, nil
     if kind == "g" then groups[#groups + 1] = r else totals[#totals + 1] = r end
@@ -157,13 +164,7 @@ function M.oss_sums(doc_type, from, to, region)
     if r.kind == "t" then
       docs, bad = r.docs or 0, bad + (r.bad or 0)
     else
-      local cur = r.currency
-      local e = exps[cur or ""]
-      if e == nil then
-        e = type(cur) == "string" and cur:match("^%u%u%u$") and money.exponent(cur) or false
-        exps[cur or ""] = e
-      end
-      if (r.bad or 0) > 0 or not e or (r.lo ~= 99 and r.lo ~= e) or (r.hi ~= -99 and r.hi ~= e) then bad = bad + 1 end
+      if summed_row_bad(r, exps) then bad = bad + 1 end
       r.kind, r.lo, r.hi, r.bad = nil, nil, nil, nil
       groups[#groups + 1] = r
     end
@@ -377,15 +378,7 @@ function M.filing_sums_sql(from, to, region, untaxed)
       r.rates = json.encode(json.array(list))
     end
     r.rate_lo, r.rate_hi, r.n_rates = nil, nil, nil
-    local cur = r.currency
-    local e = exps[cur or ""]
-    if e == nil then
-      e = type(cur) == "string" and cur:match("^%u%u%u$") and money.exponent(cur) or false
-      exps[cur or ""] = e
-    end
-    if (r.bad or 0) > 0 or not e or (r.lo ~= 99 and r.lo ~= e) or (r.hi ~= -99 and r.hi ~= e) then
-      out.bad = out.bad + 1
-    end
+    if summed_row_bad(r, exps) then out.bad = out.bad + 1 end
     if r.kind ~= "lines" then r.docs = r.n end
     if r.reason == "" then r.reason = nil end
     local list = out[r.kind]

@@ -89,6 +89,18 @@ static void t_signin_codes(void)
     /* an expired code is refused and swept */
     CHECK_EQ_INT(levy_auth_signin_new(dir, -1, code2, sizeof code2, &e), LEVY_OK);
     CHECK_EQ_INT(levy_auth_signin_take(dir, code2, strlen(code2)), 0);
+    /* one never taken is swept when the next code is made; a live one stays */
+    CHECK_EQ_INT(levy_auth_signin_new(dir, -1, code2, sizeof code2, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_crypto_sha256(code2, strlen(code2), h, NULL), LEVY_OK);
+    levy_crypto_hex(h, sizeof h, hex);
+    snprintf(path, sizeof path, "%s/signin/%s", dir, hex);
+    CHECK(stat(path, &st) == 0);
+    CHECK_EQ_INT(levy_auth_signin_new(dir, 60, code, sizeof code, &e), LEVY_OK);
+    CHECK(stat(path, &st) != 0);
+    CHECK_EQ_INT(levy_crypto_sha256(code, strlen(code), h, NULL), LEVY_OK);
+    levy_crypto_hex(h, sizeof h, hex);
+    snprintf(path, sizeof path, "%s/signin/%s", dir, hex);
+    CHECK(stat(path, &st) == 0);
 end:
     rm_dir();
 }

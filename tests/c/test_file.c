@@ -1,5 +1,6 @@
 /* core/base/file.c: the one whole-file reader (issue 18 "one of each": it replaced seven copies,
  * some of which took a read error — e.g. a directory — for an empty file). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -161,6 +162,19 @@ static void t_dir_each(void)
     CHECK_EQ_INT(kinds[2], 1); /* nofollow: the link as a link */
     snprintf(p, sizeof p, "%s/missing", top);
     CHECK_EQ_INT(levy_dir_each(p, 0, count_entry, kinds), 0);
+    /* errno tells a folder that cannot be read from an empty one (backup, levy.files.list):
+     * the reason when it cannot be opened, 0 after a walk whatever it was before */
+    CHECK_EQ_INT(errno, ENOENT);
+    snprintf(p, sizeof p, "%s/a", top);
+    CHECK_EQ_INT(levy_dir_each(p, 0, count_entry, kinds), 0);
+    CHECK_EQ_INT(errno, ENOTDIR);
+    errno = EINVAL;
+    snprintf(p, sizeof p, "%s/sub", top);
+    CHECK_EQ_INT(levy_dir_each(p, 0, count_entry, kinds), 0);
+    CHECK_EQ_INT(errno, 0);
+    errno = EINVAL;
+    CHECK_EQ_INT(levy_dir_each(top, 0, count_entry, kinds), 40);
+    CHECK_EQ_INT(errno, 0);
 end:;
 }
 
@@ -183,9 +197,51 @@ static void t_mkdir_p(void)
 end:;
 }
 
+/* levy_file_write: the whole new file or the old one, never a part; the tmp gone either way */
+static void t_write(void)
+{
+    char p[400], t[420], *buf = NULL;
+    size_t len = 0;
+    levy_err err;
+    levy_err_clear(&err);
+    snprintf(p, sizeof p, "%s/w.txt", dir);
+    CHECK_EQ_INT(levy_file_write(p, NULL, "first", 5, 0600, &err), LEVY_OK);
+    CHECK_EQ_INT(levy_file_write(p, NULL, "second\0x", 8, 0600, &err), LEVY_OK);
+    CHECK_EQ_INT(levy_file_read(p, 0, &buf, &len, &err), LEVY_OK);
+    CHECK_EQ_INT(len, 8);
+    CHECK(memcmp(buf, "second\0x", 8) == 0);
+    free(buf);
+    buf = NULL;
+    struct stat st;
+    CHECK_EQ_INT(stat(p, &st), 0);
+    CHECK_EQ_INT(st.st_mode & 0777, 0600);
+    snprintf(t, sizeof t, "%s.tmp.%ld", p, (long)getpid());
+    CHECK(access(t, F_OK) != 0);
+    /* a named tmp; an empty file */
+    snprintf(t, sizeof t, "%s/.w.tmp", dir);
+    CHECK_EQ_INT(levy_file_write(p, t, "", 0, 0644, &err), LEVY_OK);
+    CHECK_EQ_INT(levy_file_read(p, 0, &buf, &len, &err), LEVY_OK);
+    CHECK_EQ_INT(len, 0);
+    CHECK(access(t, F_OK) != 0);
+    /* the tmp cannot be made: the old file stays */
+    snprintf(t, sizeof t, "%s/missing/w.tmp", dir);
+    CHECK_EQ_INT(levy_file_write(p, t, "x", 1, 0600, &err), LEVY_EIO);
+    CHECK(strstr(err.message, "cannot create") != NULL);
+    /* the rename fails (path is a folder): tmp removed, the folder untouched */
+    snprintf(p, sizeof p, "%s/wdir", dir);
+    CHECK_EQ_INT(mkdir(p, 0700), 0);
+    snprintf(t, sizeof t, "%s/wdir.tmp", dir);
+    CHECK_EQ_INT(levy_file_write(p, t, "x", 1, 0600, &err), LEVY_EIO);
+    CHECK(strstr(err.message, "cannot write") != NULL);
+    CHECK(access(t, F_OK) != 0);
+end:
+    free(buf);
+}
+
 static const levy_test tests[] = {
-    {"read", t_read}, {"large", t_large},       {"limits", t_limits},   {"errors", t_errors},
-    {"into", t_into}, {"dir_each", t_dir_each}, {"mkdir_p", t_mkdir_p}, {NULL, NULL}};
+    {"read", t_read},       {"large", t_large}, {"limits", t_limits},
+    {"errors", t_errors},   {"into", t_into},   {"dir_each", t_dir_each},
+    {"mkdir_p", t_mkdir_p}, {"write", t_write}, {NULL, NULL}};
 
 int main(int argc, char **argv)
 {

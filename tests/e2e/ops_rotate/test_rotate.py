@@ -2,7 +2,9 @@
 its master key rotated, and restarted: the connection still works under the new key.
 Also: rotating while levy serves fails, a tampered sealed value aborts with nothing changed,
 a crash after the commit (before the key file rename) is completed by the next start, a
-crash before the commit is discarded, LEVY_MASTER_KEY mode, and the loader rejects a
+crash before the commit is discarded, a wrong current key is refused with nothing changed, a
+rotation run after one interrupted past its commit completes that one first, LEVY_MASTER_KEY
+mode, and the loader rejects a
 malformed `sealed` declaration. python3 stdlib (+ `cryptography` when installed, to prove
 the old key no longer opens the stored values).
 usage: test_rotate.py LEVY SRC   (ports: LEVY_OPS_PORT_BASE, default 19300)"""
@@ -203,6 +205,51 @@ def case(tmp):
               want_log="never committed")
         ok("the start removed master.key.new and kept master.key",
            read(keyp) == next_key and not os.path.exists(keyp + ".new"))
+
+        # a wrong current key (master.key replaced): refused naming the value it cannot open,
+        # nothing changed (rows, key files)
+        wrong = base64.b64encode(os.urandom(32)).decode()
+        prev_before = read(keyp + ".prev")
+        with open(keyp, "w") as f:
+            f.write(wrong + "\n")
+        r = rotate(data)
+        ok("rotating with a wrong current key: exit 1, names the value it cannot open",
+           r.returncode == 1 and "under the current master key" in r.stderr and
+           "of the row with id = '%s'" % cid in r.stderr, (r.returncode, r.stderr))
+        ok("(nothing changed: rows, no .new, .prev still the key before)",
+           sealed_rows(data) == rows2 and read(keyp) == wrong and not os.path.exists(keyp + ".new") and
+           read(keyp + ".prev") == prev_before and wrong not in r.stderr + r.stdout)
+        with open(keyp, "w") as f:
+            f.write(next_key + "\n")
+
+        # a rotation interrupted after its commit, then rotated again without a start between:
+        # the second rotation first completes the first (master.key.new -> master.key), then
+        # rotates from that key
+        kf2 = os.path.join(tmp, "next2.key")
+        key2 = base64.b64encode(os.urandom(32)).decode()
+        with open(kf2, "w") as f:
+            f.write(key2 + "\n")
+        r = rotate(data, "--new-key-file", kf2, env={"LEVY_TEST_ROTATE_CRASH": "after_commit"})
+        ok("crash after commit again: exit 3, master.key.new left", r.returncode == 3 and
+           read(keyp + ".new") == key2 and read(keyp) == next_key, (r.returncode, r.stderr))
+        rows3 = sealed_rows(data)
+        r = rotate(data)
+        ok("the next rotation completes the interrupted one first, then rotates: exit 0",
+           r.returncode == 0 and "completed an interrupted master key rotation" in r.stderr and
+           "2 value(s) re-sealed" in r.stdout, (r.returncode, r.stdout, r.stderr))
+        key3 = read(keyp)
+        ok("(master.key is a third key, .prev the interrupted rotation's, no .new)",
+           key3 not in (next_key, key2) and read(keyp + ".prev") == key2 and
+           not os.path.exists(keyp + ".new"))
+        rows4 = sealed_rows(data)
+        ok("(the values were re-sealed from the interrupted rotation's key)",
+           rows4[0][1] != rows3[0][1] and rows4[0][2] != rows3[0][2], rows4)
+        if try_open(key3, rows4[0][1], cid + ":api_key") is not False:
+            ok("(the new key opens them)", try_open(key3, rows4[0][1], cid + ":api_key") == key.encode()
+               and try_open(key3, rows4[0][2], cid + ":signing_token") == signing.encode())
+        works(tmp, data, cid, signing, sim_url, "after a resumed rotation")
+        next_key = key3
+        rows2 = rows4
 
         # LEVY_MASTER_KEY mode: no files, the key printed once, --yes-env required
         r = rotate(data, env={"LEVY_MASTER_KEY": next_key})

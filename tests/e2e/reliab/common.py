@@ -6,6 +6,7 @@ check()/summary() pair that prints "N passed, N failed".
 """
 import contextlib
 import http.client
+import json
 import http.server
 import re
 import os
@@ -405,6 +406,110 @@ def proxied_env(levy_bin, src, prefix, base_port, make_proxy, **kw):
     env.sim_port, env.sim_url = sim_port, "http://127.0.0.1:%d" % sim_port
     env.levy_env = {"LEVY_RILLET_RATE_LIMIT": "0"}
     return proxy, env
+
+
+UNAVAILABLE = (503, [("Content-Type", "application/problem+json")],
+               b'{"title":"Service Unavailable","status":503}')
+
+
+class OutageProxy:
+    """A proxy in front of the simulator that stands for Rillet while it is down: set_down(True)
+    makes every answer `down_answer` (status, headers, body; default a 503 problem), never
+    forwarded. It records every request as (down, method, path); fetches(ids) lists the GETs
+    of those ids (the last path segment). make(...) gives the make_proxy of proxied_env."""
+
+    def __init__(self, port, upstream_port, down_answer=UNAVAILABLE):
+        self.upstream_port = upstream_port
+        self.lock = threading.Lock()
+        self.down = False
+        self.paths = []          # (down, method, path)
+        proxy = self
+
+        def handle_any(h):
+            n = int(h.headers.get("Content-Length") or 0)
+            body = h.rfile.read(n) if n else None
+            with proxy.lock:
+                down = proxy.down
+                proxy.paths.append((down, h.command, h.path))
+            status, rh, data = down_answer if down else proxy_forward(h, proxy.upstream_port, body)
+            proxy_reply(h, status, rh, data)
+
+        self.srv = serve_proxy(port, handle_any)
+
+    @classmethod
+    def make(cls, down_answer=UNAVAILABLE):
+        return lambda port, upstream_port: cls(port, upstream_port, down_answer)
+
+    def set_down(self, down):
+        with self.lock:
+            self.down = down
+
+    def fetches(self, ids):
+        with self.lock:
+            return [p for d, m, p in self.paths if m == "GET" and p.split("?")[0].rsplit("/", 1)[-1] in ids]
+
+    def close(self):
+        self.srv.shutdown()
+
+
+def outage_env(levy_bin, src, prefix, base_port, down_answer=UNAVAILABLE):
+    """The simulator behind an OutageProxy (proxied_env, 4 invoices): (proxy, env)."""
+    return proxied_env(levy_bin, src, prefix, base_port, OutageProxy.make(down_answer), invoices=4)
+
+
+def outage_ready(env, min_invoices=1):
+    """Starts the simulator and levy of outage_env, connects, waits for the import to settle.
+    Returns (ids, db): the imported invoice ids (at least min_invoices, else a failed check and
+    ids None) and a read-only SQLite URI of levy's store."""
+    db = "file:%s?mode=ro" % os.path.join(env.levy_dir, "levy.db")
+    if not check("simulator and levy start", env.start_sim() and env.start_levy()):
+        return None, db
+    env.connect()
+    wait_quiet(env)
+    st, js, text, _ = env.L("GET", "/v1/invoices?limit=10")
+    ids = [d["id"] for d in (js or {}).get("data", [])] if st == 200 else []
+    if not check("invoices imported (%d)" % len(ids), len(ids) >= min_invoices, (st, text[:200])):
+        return None, db
+    return ids, db
+
+
+def outage_main(levy_bin, src, prefix, base_port, body, min_invoices=1, down_answer=UNAVAILABLE):
+    """The Rillet-outage rig of the inbox tests (inbox_backoff, inbox_outage): outage_env,
+    outage_ready, then body(proxy, env, ids, db) with Rillet still up (the body takes it down
+    with proxy.set_down(True)); an exception is a failed check with levy's log; the proxy and
+    env are closed at the end."""
+    proxy, env = outage_env(levy_bin, src, prefix, base_port, down_answer)
+    try:
+        ids, db = outage_ready(env, min_invoices)
+        if ids:
+            body(proxy, env, ids, db)
+    except Exception as e:  # noqa: BLE001
+        check("no exception", False, "%r\n%s" % (e, tail(os.path.join(env.tmp, "levy.log"))))
+    finally:
+        proxy.close()
+        cleanup(env, 4000)
+
+
+def store_one(db, sql, *args):
+    """The first row of a read of levy's store (db: outage_env's read-only URI)."""
+    c = sqlite3.connect(db, uri=True, timeout=10)
+    try:
+        return c.execute(sql, args).fetchone()
+    finally:
+        c.close()
+
+
+def inbox_pending(db):
+    """Deliveries not processed yet in levy's inbox."""
+    return store_one(db, "SELECT count(*) FROM inbox WHERE processed_at IS NULL")[0]
+
+
+def thin_delivery(env, iid):
+    """Delivers INVOICE UPDATED for iid with only its id (levy must fetch the invoice):
+    (status, text)."""
+    body = json.dumps({"id": iid}, separators=(",", ":")).encode()
+    st, _, text, _ = env.deliver(body, str(uuid.uuid4()), "INVOICE", "UPDATED")
+    return st, text
 
 
 def us_regions(env):

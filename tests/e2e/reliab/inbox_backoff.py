@@ -15,12 +15,9 @@ DELIVERIES more thin deliveries. Checks:
  (d) once Rillet answers again and the back-off is over, every delivery is processed (none
      left pending, none with an error outcome).
 """
-import json
 import os
 import sqlite3
 import sys
-import threading
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
@@ -32,125 +29,61 @@ BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 26100
 DELIVERIES = int(sys.argv[4]) if len(sys.argv) > 4 else 20
 
 
-class Proxy:
-    def __init__(self, port, upstream_port):
-        self.upstream_port = upstream_port
-        self.lock = threading.Lock()
-        self.down = False
-        self.paths = []          # (down, method, path)
-        proxy = self
+def run(proxy, env, ids, db):
+    def job():
+        return common.store_one(db, "SELECT id, run_at, attempts, last_error FROM jobs WHERE kind = "
+                                "'rillet.process_inbox' AND state = 'queued'")
 
-        def handle_any(h):
-            n = int(h.headers.get("Content-Length") or 0)
-            body = h.rfile.read(n) if n else None
-            with proxy.lock:
-                down = proxy.down
-                proxy.paths.append((down, h.command, h.path))
-            if down:
-                status, rh, data = 503, [("Content-Type", "application/problem+json")], \
-                    b'{"title":"Service Unavailable","status":503}'
-            else:
-                status, rh, data = common.proxy_forward(h, proxy.upstream_port, body)
-            common.proxy_reply(h, status, rh, data)
+    proxy.set_down(True)
+    st, text = common.thin_delivery(env, ids[0])
+    check("the first delivery while Rillet is down is acknowledged", st == 200, (st, text[:200]))
+    # the job failed on the fetch and backs off (queued again, its error recorded)
+    first = common.wait_for(lambda: (lambda r: r if r and r[3] else None)(job()), 60)
+    if not check("the inbox job backs off after Rillet's 503 (%s)" % (first,), first is not None):
+        return
 
-        self.srv = common.serve_proxy(port, handle_any)
-
-    def set_down(self, down):
-        with self.lock:
-            self.down = down
-
-    def fetches(self, ids):
-        with self.lock:
-            return [p for d, m, p in self.paths if m == "GET" and p.split("?")[0].rsplit("/", 1)[-1] in ids]
-
-    def close(self):
-        self.srv.shutdown()
+    def stretch():  # an hour's back-off, set while the job is queued (not running)
+        r = job()
+        if not r or not r[3]:
+            return None
+        far = r[1] + 3600 * 1000
+        n = env.live_exec("UPDATE jobs SET run_at = ? WHERE id = ? AND state = 'queued' AND run_at = ?",
+                          far, r[0], r[1])
+        return (r[0], far, r[2]) if n == 1 else None
+    held = common.wait_for(stretch, 60)
+    if not check("the back-off stretched to an hour", held is not None):
+        return
+    jid, run_at, attempts = held
+    seen_before = len(proxy.fetches(set(ids)))
+    answers = [common.thin_delivery(env, ids[(i + 1) % len(ids)]) for i in range(DELIVERIES)]
+    check("(a) %d deliveries acknowledged while Rillet is down" % DELIVERIES,
+          all(st == 200 for st, _ in answers), [a for a in answers if a[0] != 200][:3])
+    after = job()
+    check("(b) the same job still backs off: run_at and attempts untouched (%s)" % (after,),
+          after is not None and after[0] == jid and after[1] == run_at and after[2] == attempts,
+          (after, (jid, run_at, attempts)))
+    fetched = proxy.fetches(set(ids))[seen_before:]
+    check("(c) no fetch of a delivered invoice during the back-off (%d)" % len(fetched), not fetched,
+          fetched[:5])
+    pending = common.inbox_pending(db)
+    check("(c) the deliveries wait in the inbox (%d pending)" % pending, pending >= DELIVERIES + 1)
+    # Rillet answers again and the back-off is over: every delivery is processed
+    proxy.set_down(False)
+    env.live_exec("UPDATE jobs SET run_at = 0 WHERE id = ? AND state = 'queued'", jid)
+    left = common.wait_for(lambda: common.inbox_pending(db) == 0, 120)
+    check("(d) every delivery processed once Rillet answers (%d pending)" % common.inbox_pending(db), left)
+    c = sqlite3.connect(db, uri=True, timeout=10)
+    try:
+        bad = c.execute("SELECT id, outcome FROM inbox WHERE outcome LIKE 'error%'").fetchall()
+    finally:
+        c.close()
+    check("(d) no delivery with an error outcome", not bad, bad[:5])
+    check("(d) the deliveries' invoices were fetched once Rillet answered",
+          len(proxy.fetches(set(ids))) > seen_before)
 
 
 def main():
-    proxy, env = common.proxied_env(LEVY, SRC, "levy-reliab-backoff-", BASE_PORT, Proxy, invoices=4)
-    db = None
-    try:
-        if not check("simulator and levy start", env.start_sim() and env.start_levy()):
-            return
-        env.connect()
-        common.wait_quiet(env)
-        st, js, text, _ = env.L("GET", "/v1/invoices?limit=10")
-        ids = [d["id"] for d in (js or {}).get("data", [])] if st == 200 else []
-        if not check("invoices imported (%d)" % len(ids), len(ids) >= 2, (st, text[:200])):
-            return
-        db = "file:%s?mode=ro" % os.path.join(env.levy_dir, "levy.db")
-
-        def job():
-            c = sqlite3.connect(db, uri=True, timeout=10)
-            try:
-                return c.execute("SELECT id, run_at, attempts, last_error FROM jobs WHERE kind = "
-                                 "'rillet.process_inbox' AND state = 'queued'").fetchone()
-            finally:
-                c.close()
-
-        def pending():
-            c = sqlite3.connect(db, uri=True, timeout=10)
-            try:
-                return c.execute("SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0]
-            finally:
-                c.close()
-
-        def thin(i):
-            body = json.dumps({"id": ids[i % len(ids)]}, separators=(",", ":")).encode()
-            st, _, text, _ = env.deliver(body, str(uuid.uuid4()), "INVOICE", "UPDATED")
-            return st, text
-
-        proxy.set_down(True)
-        st, text = thin(0)
-        check("the first delivery while Rillet is down is acknowledged", st == 200, (st, text[:200]))
-        # the job failed on the fetch and backs off (queued again, its error recorded)
-        first = common.wait_for(lambda: (lambda r: r if r and r[3] else None)(job()), 60)
-        if not check("the inbox job backs off after Rillet's 503 (%s)" % (first,), first is not None):
-            return
-
-        def stretch():  # an hour's back-off, set while the job is queued (not running)
-            r = job()
-            if not r or not r[3]:
-                return None
-            far = r[1] + 3600 * 1000
-            n = env.live_exec("UPDATE jobs SET run_at = ? WHERE id = ? AND state = 'queued' AND run_at = ?",
-                              far, r[0], r[1])
-            return (r[0], far, r[2]) if n == 1 else None
-        held = common.wait_for(stretch, 60)
-        if not check("the back-off stretched to an hour", held is not None):
-            return
-        jid, run_at, attempts = held
-        seen_before = len(proxy.fetches(set(ids)))
-        answers = [thin(i + 1) for i in range(DELIVERIES)]
-        check("(a) %d deliveries acknowledged while Rillet is down" % DELIVERIES,
-              all(st == 200 for st, _ in answers), [a for a in answers if a[0] != 200][:3])
-        after = job()
-        check("(b) the same job still backs off: run_at and attempts untouched (%s)" % (after,),
-              after is not None and after[0] == jid and after[1] == run_at and after[2] == attempts,
-              (after, (jid, run_at, attempts)))
-        fetched = proxy.fetches(set(ids))[seen_before:]
-        check("(c) no fetch of a delivered invoice during the back-off (%d)" % len(fetched), not fetched,
-              fetched[:5])
-        check("(c) the deliveries wait in the inbox (%d pending)" % pending(), pending() >= DELIVERIES + 1)
-        # Rillet answers again and the back-off is over: every delivery is processed
-        proxy.set_down(False)
-        env.live_exec("UPDATE jobs SET run_at = 0 WHERE id = ? AND state = 'queued'", jid)
-        left = common.wait_for(lambda: pending() == 0, 120)
-        check("(d) every delivery processed once Rillet answers (%d pending)" % pending(), left)
-        c = sqlite3.connect(db, uri=True, timeout=10)
-        try:
-            bad = c.execute("SELECT id, outcome FROM inbox WHERE outcome LIKE 'error%'").fetchall()
-        finally:
-            c.close()
-        check("(d) no delivery with an error outcome", not bad, bad[:5])
-        check("(d) the deliveries' invoices were fetched once Rillet answered",
-              len(proxy.fetches(set(ids))) > seen_before)
-    except Exception as e:  # noqa: BLE001
-        check("no exception", False, "%r\n%s" % (e, common.tail(os.path.join(env.tmp, "levy.log"))))
-    finally:
-        proxy.close()
-        common.cleanup(env, 4000)
+    common.outage_main(LEVY, SRC, "levy-reliab-backoff-", BASE_PORT, run, 2)
 
 
 if __name__ == "__main__":

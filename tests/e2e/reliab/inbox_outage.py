@@ -17,18 +17,13 @@ not counted) makes ~OUTAGE_S fetches (before the fix: 30-45). A slow machine onl
 fetches (the bound is an upper one). Then Rillet answers again, the job's wait is cut short
 (its run_at in the store) and the delivery is processed: the back-off did not give the job up.
 """
-import json
 import os
-import sqlite3
 import sys
-import threading
 import time
-import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 from common import check  # noqa: E402
-from inbox_backoff import Proxy as Proxy503  # noqa: E402
 
 LEVY = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.abspath("build/levy")
 SRC = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else os.getcwd()
@@ -36,87 +31,38 @@ BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 29100
 OUTAGE_S = int(sys.argv[4]) if len(sys.argv) > 4 else 45
 MODE = sys.argv[5] if len(sys.argv) > 5 else "maintenance"
 MAX_FETCHES = 12
-MAINTENANCE = b"<html><body><h1>Down for maintenance</h1></body></html>"
+MAINTENANCE = (200, [("Content-Type", "text/html")], b"<html><body><h1>Down for maintenance</h1></body></html>")
 
 
-class Proxy(Proxy503):
-    def __init__(self, port, upstream_port):
-        self.upstream_port = upstream_port
-        self.lock = threading.Lock()
-        self.down = False
-        self.paths = []          # (down, method, path)
-        proxy = self
-
-        def handle_any(h):
-            n = int(h.headers.get("Content-Length") or 0)
-            body = h.rfile.read(n) if n else None
-            with proxy.lock:
-                down = proxy.down
-                proxy.paths.append((down, h.command, h.path))
-            if down and MODE == "503":
-                status, rh, data = 503, [("Content-Type", "application/problem+json")], \
-                    b'{"title":"Service Unavailable","status":503}'
-            elif down:
-                status, rh, data = 200, [("Content-Type", "text/html")], MAINTENANCE
-            else:
-                status, rh, data = common.proxy_forward(h, proxy.upstream_port, body)
-            common.proxy_reply(h, status, rh, data)
-
-        self.srv = common.serve_proxy(port, handle_any)
+def run(proxy, env, ids, db):
+    proxy.set_down(True)
+    st, text = common.thin_delivery(env, ids[0])
+    check("the delivery is acknowledged while Rillet is down", st == 200, (st, text[:200]))
+    first = common.wait_for(lambda: proxy.fetches({ids[0]}) or None, 60)
+    if not check("levy tried to fetch the invoice", first is not None):
+        return
+    start = time.time()
+    while time.time() - start < OUTAGE_S:
+        time.sleep(1)
+    fetched = proxy.fetches({ids[0]})
+    check("a %d s outage (%s): %d fetches of the invoice, at most %d (a back-off that grows)"
+          % (OUTAGE_S, MODE, len(fetched), MAX_FETCHES), len(fetched) <= MAX_FETCHES, len(fetched))
+    pending = common.inbox_pending(db)
+    check("the delivery still waits in the inbox", pending == 1, pending)
+    job = common.store_one(db, "SELECT state, attempts, last_error FROM jobs WHERE kind = "
+                           "'rillet.process_inbox' ORDER BY created_at DESC LIMIT 1")
+    check("the inbox job is still queued, with its error (%s)" % (job,),
+          job is not None and job[0] == "queued" and job[2], job)
+    # Rillet answers again; the job's wait is cut short: the delivery is processed
+    proxy.set_down(False)
+    env.live_exec("UPDATE jobs SET run_at = 0 WHERE kind = 'rillet.process_inbox' AND state = 'queued'")
+    check("the delivery is processed once Rillet answers",
+          common.wait_for(lambda: common.inbox_pending(db) == 0, 120), common.inbox_pending(db))
 
 
 def main():
-    proxy, env = common.proxied_env(LEVY, SRC, "levy-reliab-outage-", BASE_PORT, Proxy, invoices=4)
-    try:
-        if not check("simulator and levy start", env.start_sim() and env.start_levy()):
-            return
-        env.connect()
-        common.wait_quiet(env)
-        st, js, text, _ = env.L("GET", "/v1/invoices?limit=10")
-        ids = [d["id"] for d in (js or {}).get("data", [])] if st == 200 else []
-        if not check("invoices imported (%d)" % len(ids), len(ids) >= 1, (st, text[:200])):
-            return
-        db = "file:%s?mode=ro" % os.path.join(env.levy_dir, "levy.db")
-
-        def pending():
-            c = sqlite3.connect(db, uri=True, timeout=10)
-            try:
-                return c.execute("SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0]
-            finally:
-                c.close()
-
-        proxy.set_down(True)
-        body = json.dumps({"id": ids[0]}, separators=(",", ":")).encode()
-        st, _, text, _ = env.deliver(body, str(uuid.uuid4()), "INVOICE", "UPDATED")
-        check("the delivery is acknowledged while Rillet is down", st == 200, (st, text[:200]))
-        first = common.wait_for(lambda: proxy.fetches({ids[0]}) or None, 60)
-        if not check("levy tried to fetch the invoice", first is not None):
-            return
-        start = time.time()
-        while time.time() - start < OUTAGE_S:
-            time.sleep(1)
-        fetched = proxy.fetches({ids[0]})
-        check("a %d s outage (%s): %d fetches of the invoice, at most %d (a back-off that grows)"
-              % (OUTAGE_S, MODE, len(fetched), MAX_FETCHES), len(fetched) <= MAX_FETCHES, len(fetched))
-        check("the delivery still waits in the inbox", pending() == 1, pending())
-        c = sqlite3.connect(db, uri=True, timeout=10)
-        try:
-            job = c.execute("SELECT state, attempts, last_error FROM jobs WHERE kind = 'rillet.process_inbox' "
-                            "ORDER BY created_at DESC LIMIT 1").fetchone()
-        finally:
-            c.close()
-        check("the inbox job is still queued, with its error (%s)" % (job,),
-              job is not None and job[0] == "queued" and job[2], job)
-        # Rillet answers again; the job's wait is cut short: the delivery is processed
-        proxy.set_down(False)
-        env.live_exec("UPDATE jobs SET run_at = 0 WHERE kind = 'rillet.process_inbox' AND state = 'queued'")
-        check("the delivery is processed once Rillet answers",
-              common.wait_for(lambda: pending() == 0, 120), pending())
-    except Exception as e:  # noqa: BLE001
-        check("no exception", False, "%r\n%s" % (e, common.tail(os.path.join(env.tmp, "levy.log"))))
-    finally:
-        proxy.close()
-        common.cleanup(env, 4000)
+    common.outage_main(LEVY, SRC, "levy-reliab-outage-", BASE_PORT, run, 1,
+                       common.UNAVAILABLE if MODE == "503" else MAINTENANCE)
 
 
 if __name__ == "__main__":

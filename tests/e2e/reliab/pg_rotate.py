@@ -9,6 +9,9 @@ each with its own data dir holding the same master.key (no LEVY_MASTER_KEY):
   3. a stopped, b still serving -> refused, nothing changed; b's URL sets its own
      application_name ("other"), which hides it from pg_stat_activity's application_name=levy,
      so the refusal comes from b's heartbeat row in the replicas table and names replica b;
+  3b. a wrong current key in a's data dir -> refused (the database's fingerprint), nothing changed;
+  3c. a sealed value that does not open -> refused naming its row, nothing changed (rolled back);
+  3d. killed before its commit (LEVY_TEST_ROTATE_CRASH=before_commit) -> the database unchanged;
   4. both stopped -> exit 0, both sealed values re-sealed (their text changed), meta's key
      fingerprint replaced, master.key.prev kept;
   5. b with the old key refuses to start (fingerprint); with the new key copied it starts;
@@ -18,6 +21,7 @@ each with its own data dir holding the same master.key (no LEVY_MASTER_KEY):
      master.key.new; the next start of a completes it (renamed, logged) and serves.
 No timing assertions: every wait polls a state.
 Usage: pg_rotate.py LEVY SRC BASE_PORT (ports BASE..BASE+19)."""
+import base64
 import glob
 import os
 import shutil
@@ -108,6 +112,36 @@ def main():
         # 4. all stopped
         stop(reps["b"]["proc"])
         old_key = open(os.path.join(tmp, "a", "master.key")).read()
+        keyp = os.path.join(tmp, "a", "master.key")
+        # 3b. a wrong current key: refused by the database's fingerprint, nothing changed
+        with open(keyp, "w") as f:
+            f.write(base64.b64encode(os.urandom(32)).decode() + "\n")
+        r = rotate()
+        check("rotate with a wrong current key: refused (the database records another key's "
+              "fingerprint), nothing changed",
+              r.returncode == 1 and "rotate with that key" in r.stderr and sealed() == before
+              and fingerprint() == fp0 and not os.path.exists(keyp + ".new")
+              and not os.path.exists(keyp + ".prev"), (r.returncode, r.stdout, r.stderr))
+        with open(keyp, "w") as f:
+            f.write(old_key)
+        # 3c. a sealed value that does not open: the transaction rolls back, nothing changed
+        cid = sql("SELECT id FROM connections ORDER BY id")[0][0]
+        raw = bytearray(base64.b64decode(before[0][1]))
+        raw[-1] ^= 1
+        sql("UPDATE connections SET signing_token_sealed = '%s' WHERE id = '%s'"
+            % (base64.b64encode(bytes(raw)).decode(), cid))
+        tampered = sealed()
+        r = rotate()
+        check("a sealed value that does not open aborts the rotation, naming its row; nothing changed",
+              r.returncode == 1 and "connections.signing_token_sealed" in r.stderr and cid in r.stderr
+              and sealed() == tampered and fingerprint() == fp0 and not os.path.exists(keyp + ".new")
+              and open(keyp).read() == old_key, (r.returncode, r.stdout, r.stderr))
+        sql("UPDATE connections SET signing_token_sealed = '%s' WHERE id = '%s'" % (before[0][1], cid))
+        # 3d. killed before its commit: the database unchanged, master.key unchanged
+        r = rotate({"LEVY_TEST_ROTATE_CRASH": "before_commit"})
+        check("a rotation killed before its commit changes nothing in the database",
+              r.returncode == 3 and sealed() == before and fingerprint() == fp0
+              and open(keyp).read() == old_key, (r.returncode, r.stdout, r.stderr))
         r = rotate()
         check("rotate with every replica stopped: exit 0, both secrets re-sealed",
               r.returncode == 0 and "master key rotated" in r.stdout
