@@ -512,6 +512,37 @@ async function main() {
     await shot('customer-certificates');
   });
 
+  await check('home: a certificate expiring within 30 days and the tax not in Rillet, each linked to what resolves it (issue 20)', async () => {
+    label = 'home';
+    const exp = (await http('GET', base + '/v1/exemption-certificates?expiring_within_days=30', undefined, auth)).json;
+    const cert = exp.data.find(c => c.number === 'UI-CA-1');
+    assert(cert, 'no expiring certificate: ' + JSON.stringify(exp));
+    await page.goto(base + '/#/home');
+    await until('attention checked', async () => (await page.locator('#attention li.loading').count()) === 0, 20000);
+    const item = page.locator('#attention li', { hasText: 'UI-CA-1' });
+    assert(await item.count() === 1, 'no attention item for certificate UI-CA-1: ' + (await page.locator('#attention').innerText()));
+    const text = await item.innerText();
+    assert(text.includes('expires on ' + cert.expires + ' (in ' + cert.days_until_expiry + ' days)') &&
+      text.includes(cert.customer_name), 'item: ' + text);
+    /* the tax levy calculated this year that Rillet does not hold: counted on the home page */
+    const year = new Date().toISOString().slice(0, 4), today = new Date().toISOString().slice(0, 10);
+    const liab = (await http('GET', base + '/v1/reports/liability?from=' + year + '-01-01&to=' + today + '&not_collected_limit=1', undefined, auth)).json;
+    assert(liab.not_collected_count > 0, 'the demo has no document whose tax is not in Rillet: ' + JSON.stringify(liab.not_collected_totals));
+    const nc = page.locator('#attention-not-collected');
+    assert(await nc.count() === 1, 'tax not in Rillet is not on the home page: ' + (await page.locator('#attention').innerText()));
+    const ncText = await nc.innerText();
+    assert(new RegExp('^' + liab.not_collected_count + ' documents? of ' + year + ' ha(ve|s) tax levy calculated that is not in Rillet').test(ncText) &&
+      !/_/.test(ncText), 'not-collected item: ' + ncText);
+    await shot('home-attention');
+    await nc.locator('a').click();
+    await page.locator('#not-collected-table').waitFor();
+    assert(/#\/reports/.test(page.url()), 'the not-collected link opened ' + page.url());
+    await page.goto(base + '/#/home');
+    await page.locator('#attention li', { hasText: 'UI-CA-1' }).locator('a').click();
+    await page.locator('#certificates-table tbody tr[data-id]', { hasText: 'UI-CA-1' }).waitFor();
+    assert(decodeURIComponent(page.url().split('#/customers/')[1]) === cert.customer_id, 'the certificate link opened ' + page.url());
+  });
+
   await check('customers: where the tax id came from; override and back to Rillet\'s value (issue 17)', async () => {
     // a seeded customer whose VAT id sits in the Rillet data (external reference vat-id or the
     // custom field "VAT number")
