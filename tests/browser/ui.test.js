@@ -1022,6 +1022,24 @@ async function main() {
     assert(bars >= 40, 'exposure chart has ' + bars + ' state bars');
     const statuses = await page.locator('#exposure-table tbody tr').allTextContents();
     assert(statuses.some(t => /US-|[A-Z]{2}/.test(t)), 'exposure table is empty');
+    /* issue 20 (plain words): the region is picked from the subscribed regions by name, not typed
+     * as a code; picking one shows that region's liability only */
+    const picker = page.locator('form.toolbar select[name=region]');
+    assert(await picker.count() === 1, 'the region is a free-text field, not a picker');
+    await until('the region picker filled', async () => (await picker.locator('option').count()) > 1, 10000);
+    const opts = await picker.locator('option').evaluateAll(os => os.map(o => [o.value, o.textContent]));
+    assert(opts[0][0] === '' && opts[0][1] === 'All regions', 'first option ' + JSON.stringify(opts[0]));
+    assert(opts.slice(1).every(o => /^.+ \([A-Z]{2}(-[A-Z0-9]{1,3})?\)$/.test(o[1])), 'options without a name: ' + JSON.stringify(opts));
+    const regs = (await http('GET', base + '/v1/reports/liability?from=' + (await page.inputValue('input[name=from]')) + '&to=' + (await page.inputValue('input[name=to]')), undefined, auth)).json.data.map(x => x.region);
+    const pick = opts.find(o => regs.includes(o[0]));
+    assert(pick, 'no region of the report in the picker: ' + JSON.stringify(regs));
+    await picker.selectOption(pick[0]);
+    await page.click('form.toolbar button[type=submit]');
+    await until('the report of ' + pick[0], async () => {
+      const cells = await page.locator('#liability-table tbody tr td:first-child').allInnerTexts();
+      return cells.length > 0 && cells.every(c => c.includes(pick[0]));
+    }, 20000);
+    await picker.selectOption('');
     /* a from > to range is refused by the API and shown as an error, not a crash */
     await page.fill('input[name=from]', '2026-12-31');
     await page.fill('input[name=to]', '2026-01-01');
