@@ -1226,6 +1226,29 @@ async function main() {
   }
   await page.setViewportSize({ width: 1280, height: 800 });
 
+  await check('filing frequency: the region is picked by name, saved, and listed by name (issue 20)', async () => {
+    label = 'filing';
+    await page.goto(base + '/#/filing');
+    const card = page.locator('#filing-frequencies');
+    const picker = card.locator('select[name=freq-region]');
+    assert(await picker.count() === 1, 'the filing frequency\'s region is a free-text field, not a picker');
+    await until('the region picker filled', async () => (await picker.locator('option').count()) > 0, 10000);
+    const opts = await picker.locator('option').evaluateAll(os => os.map(o => [o.value, o.textContent]));
+    assert(opts.every(o => /^.+ \([A-Z]{2}(-[A-Z0-9]{1,3})?\)$/.test(o[1])), 'options without a name: ' + JSON.stringify(opts));
+    const [code, text] = opts[0];
+    await picker.selectOption(code);
+    await card.locator('select[name=freq-value]').selectOption('year');
+    await card.getByRole('button', { name: 'Save' }).click();
+    await card.locator('.notice.ok').waitFor();
+    const f = (await http('GET', base + '/v1/reports/filing-frequencies', undefined, auth)).json;
+    assert(f.data.some(x => x.region === code && x.frequency === 'year'), 'saved: ' + JSON.stringify(f));
+    await until('listed by name', async () => (await card.locator('li[data-region="' + code + '"]').count()) === 1, 10000);
+    const li = await card.locator('li[data-region="' + code + '"]').innerText();
+    assert(li === text + ' files yearly', 'listed as ' + li);
+    // back to the default (quarterly), as the later checks expect
+    await http('PUT', base + '/v1/reports/filing-frequencies/' + encodeURIComponent(code), { frequency: 'quarter' }, auth);
+  });
+
   await check('narrow screen (390x844): no horizontal page overflow', async () => {
     label = 'narrow';
     await page.setViewportSize({ width: 390, height: 844 });
