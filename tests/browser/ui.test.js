@@ -984,6 +984,10 @@ async function main() {
     await nav('Reports', 'reports');
     await page.locator('#liability table').waitFor();
     assert(await page.locator('#liability .notice').count() === 0, 'liability report not available');
+    /* issue 20 (plain words): the tax type in words ("Sales tax"), not the API's enum */
+    const cells = await page.locator('#liability-table tbody td').allInnerTexts();
+    assert(cells.length > 1, 'the liability table is empty');
+    assert(!cells.some(c => /[A-Z]+_[A-Z]+/.test(c)) && cells.includes('Sales tax'), 'raw enums in the liability table: ' + cells.join(' | '));
     assert(await page.locator('#liability-csv').isVisible(), 'no CSV download link');
     /* issue 16: the documents whose calculated tax Rillet does not hold, with their reason */
     await page.locator('#not-collected-table').waitFor();

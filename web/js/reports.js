@@ -143,7 +143,7 @@
       tbody.appendChild(h('tr', null, h('td', null, h('code', { text: x.region || '—' })), h('td', { text: x.jurisdiction || '—' }),
         h('td', { class: 'hide-sm', text: x.level || '—' }),
         x.authority_code ? h('td', { class: 'hide-sm authority-code' }, h('code', { text: x.authority_code })) : h('td', { class: 'hide-sm muted', text: '—' }),
-        h('td', { class: 'hide-sm', text: x.type || '—' }),
+        h('td', { class: 'hide-sm', text: L.taxTypeText(x.type) }),
         h('td', { class: 'num', text: L.money(x.taxable, cur) }), h('td', { class: 'num', text: L.money(x.tax, cur) }),
         h('td', { class: 'num', text: x.invoices === undefined ? '—' : String(x.invoices) }),
         h('td', { class: 'num', text: x.credit_memos === undefined ? '—' : String(x.credit_memos) })));
