@@ -341,3 +341,4 @@ levy_reliab_test(reliab_filing_sums filing_sums 300 28000)
 # security headers, CSP, Content-Type, X-Request-Id) on C and Lua routes. Ports 32000-32039.
 levy_reliab_test(reliab_reply_headers reply_headers 120 32000)
 levy_reliab_test(reliab_webhook_fast webhook_fast 180 14500)
+levy_reliab_test(reliab_liability_large liability_large 600 15500)

@@ -342,63 +342,26 @@ local function is_zero(s)
   return type(s) == "string" and money.is_decimal(s) and money.cmp(s, "0") == 0
 end
 
--- Documents dated in [from, to] whose current calculation has tax Rillet does not hold per
--- levy's accepted writes: calculated tax <> collected tax. A current calculation that no
--- longer taxes the document because its region stopped collecting (unsubscribed, or
--- effective_from moved) is not listed: what was written stays collected. A failed
--- calculation is listed with no calculated amount. Only the calculations that can differ
--- are read and decoded (not the written one, not a zero-tax one with nothing written).
-local function not_collected(from, to, region)
-  local out = {}
-  local rl = rillet()
-  if not rl then return out, {} end
-  -- the candidates chosen in SQL (report_not_collected_candidates: not every document of the
-  -- window), then their calculations in one query (not one per document)
-  local cand, ids = {}, {}
-  for _, t in ipairs(DOC_TABLES) do
-    for _, row in ipairs(rl.report_not_collected_candidates(t[1], from, to, region)) do
-      local w
-      if row.w_calculation_id ~= nil then
-        w = write_entry(t[1], { id = row.id, number = row.number, doc_date = row.doc_date, region = row.w_region,
-          currency = row.currency, result = row.w_result, calculation_id = row.w_calculation_id,
-          attempted_at = row.w_attempted_at, tax_status = row.tax_status, rillet_tax = row.rillet_tax }, true)
-      end
-      cand[#cand + 1] = { t[1], row, w }
-      -- read only the results not summed in SQL or with no tax (see not_collected_row)
-      if row.has_result == 1 and (row.calc_tax == nil or row.calc_tax == 0 or row.calc_lo ~= row.calc_hi) then
-        ids[#ids + 1] = row.calculation_id
-      end
-    end
-  end
-  local calcs = #ids > 0 and rl.report_calculations(ids) or {}
-  local memo = { api = plugin("api"), exp = {} }
-  -- the candidates come per type in (date, id) order (report_not_collected_candidates'
-  -- ORDER BY): merged into (date, type, id) order, not sorted again
-  local per = { credit_memo = {}, invoice = {} }
-  for _, c in ipairs(cand) do not_collected_row(per[c[1]], c[1], c[2], c[3], calcs, memo) end
-  local cm, inv, i, j = per.credit_memo, per.invoice, 1, 1
-  while i <= #cm or j <= #inv do
-    local a, b = cm[i], inv[j]
-    -- a credit memo first on the same date ("credit_memo" < "invoice")
-    if b == nil or (a ~= nil and tostring(a.date) <= tostring(b.date)) then
-      out[#out + 1] = a; i = i + 1
-    else
-      out[#out + 1] = b; j = j + 1
-    end
-  end
-  local totals = {}
-  for _, r in ipairs(out) do
-    local cur = r.currency
+-- The not-collected totals per currency ({tax, invoices, credit_memos, by_reason}) and the
+-- number of documents, from nc_summed's groups and rows, or from the whole list (not_collected).
+local function nc_totals_of(groups, rows)
+  local totals, count = {}, 0
+  local function add(cur, t, reason, minor, docs)
     local tt = totals[cur]
     if not tt then tt = { tax = 0, invoices = 0, credit_memos = 0, reasons = {} }; totals[cur] = tt end
-    local sign = r.type == "invoice" and 1 or -1
-    tt.tax = tt.tax + sign * r._minor
-    if r.type == "invoice" then tt.invoices = tt.invoices + 1 else tt.credit_memos = tt.credit_memos + 1 end
-    local rr = tt.reasons[r.reason]
-    if not rr then rr = { tax = 0, documents = 0 }; tt.reasons[r.reason] = rr end
-    rr.tax = rr.tax + sign * r._minor
-    rr.documents = rr.documents + 1
-    r._minor = nil
+    local sign = t == "invoice" and 1 or -1
+    tt.tax = tt.tax + sign * minor
+    if t == "invoice" then tt.invoices = tt.invoices + docs else tt.credit_memos = tt.credit_memos + docs end
+    local rr = tt.reasons[reason]
+    if not rr then rr = { tax = 0, documents = 0 }; tt.reasons[reason] = rr end
+    rr.tax = rr.tax + sign * minor
+    rr.documents = rr.documents + docs
+    count = count + docs
+  end
+  for _, g in ipairs(groups) do add(g.currency, g.type, g.reason, g.minor, g.docs) end
+  for _, r in ipairs(rows) do
+    local minor = r.not_collected_tax ~= json.null and money.parse(r.not_collected_tax, r.currency) or 0
+    add(r.currency, r.type, r.reason, minor, 1)
   end
   local tout = {}
   for cur, tt in pairs(totals) do
@@ -407,8 +370,9 @@ local function not_collected(from, to, region)
     tout[cur] = { tax = money.format(tt.tax, cur), invoices = tt.invoices, credit_memos = tt.credit_memos,
                   by_reason = reasons }
   end
-  return out, tout
+  return tout, count
 end
+
 
 ---------------------------------------------------------------- calculated, not collected: paged
 
@@ -453,6 +417,35 @@ local function nc_rows(rl, list)
   end
   for _, r in ipairs(out) do r._minor = nil end
   return out, keys
+end
+
+-- Documents dated in [from, to] whose current calculation has tax Rillet does not hold per
+-- levy's accepted writes: calculated tax <> collected tax, each decided (nc_rows), and their
+-- totals (nc_totals_of). A current calculation that no longer taxes the document because its
+-- region stopped collecting (unsubscribed, or effective_from moved) is not listed: what was
+-- written stays collected. A failed calculation is listed with no calculated amount. Only the
+-- candidates chosen in SQL are read (report_not_collected_candidates), their calculations in
+-- one query. The whole list: the liability report's CSV download and the fallback when
+-- nc_summed cannot sum (its JSON sums them: nc_summed).
+local function not_collected(from, to, region)
+  local rl = rillet()
+  if not rl then return {}, {} end
+  -- the candidates come per type in (date, id) order (report_not_collected_candidates'
+  -- ORDER BY): merged into (date, type, id) order, not sorted again
+  local cm = rl.report_not_collected_candidates("credit_memo", from, to, region)
+  local inv = rl.report_not_collected_candidates("invoice", from, to, region)
+  local merged, i, j = {}, 1, 1
+  while i <= #cm or j <= #inv do
+    local a, b = cm[i], inv[j]
+    -- a credit memo first on the same date ("credit_memo" < "invoice")
+    if b == nil or (a ~= nil and tostring(a.doc_date) <= tostring(b.doc_date)) then
+      merged[#merged + 1] = { "credit_memo", a }; i = i + 1
+    else
+      merged[#merged + 1] = { "invoice", b }; j = j + 1
+    end
+  end
+  local out = nc_rows(rl, merged)
+  return out, (nc_totals_of({}, out))
 end
 
 -- One page after `after` ({date, type, id} or nil): rows, and the key to continue after (nil
@@ -518,9 +511,71 @@ local function keyset_of(c)
   return k
 end
 
+-- The "calculated, not collected" documents of [from, to] summed (issue 20: a year of
+-- thousands waiting for their write-back within a request's budget), the same sums as deciding
+-- every document (not_collected): the candidates whose listing and amount follow from integer
+-- columns (report_not_collected_candidates' NC_SIMPLE) summed in SQL per month, region,
+-- currency and the inputs of their reason (not_collected_reason, asked once per group: whether
+-- the region collects on the group's first and last date; a group the region starts collecting
+-- inside is summed again per day), the others (drift, a failed or zero-tax calculation, mixed
+-- decimals) decided one by one in Lua (nc_rows). Returns the groups ({type, date (the group's
+-- first: its period), region, currency, reason, minor = calculated - collected, docs}) and the
+-- rows decided in Lua, or nil when a group's decimals are not its currency's (every document
+-- decided then: not_collected).
+local function nc_group_reason(t, g, date, memo)
+  return (not_collected_reason(t, { reason = g.own_reason, tax_status = g.tax_status,
+    status = g.paid == 1 and "PAID" or nil, calc_region = g.region, doc_date = date,
+    connection_id = g.connection_id }, false, memo))
+end
+
+local function nc_summed(rl, from, to, region)
+  if not (rl and rl.report_not_collected_candidates) then return nil end
+  local memo = { api = plugin("api"), exp = {} }
+  local groups, n_complex = {}, 0
+  local function canonical(r)
+    local e = type(r.currency) == "string" and r.currency:match("^%u%u%u$") and money.exponent(r.currency)
+    return e and r.calc_lo == e and r.calc_hi == e and (r.w_lo == nil or r.w_lo == e) and
+      (r.w_hi == nil or r.w_hi == e) and math.type(r.minor) == "integer"
+  end
+  local function add(t, r, reason)
+    groups[#groups + 1] = { type = t, date = r.d_min, region = r.region, currency = r.currency, reason = reason,
+                            minor = r.minor, docs = r.docs }
+  end
+  for _, t in ipairs({ "credit_memo", "invoice" }) do
+    for _, r in ipairs(rl.report_not_collected_candidates(t, from, to, region, { sums = true }) or {}) do
+      n_complex = n_complex + (r.complex or 0)
+      if (r.docs or 0) > 0 then
+        if not canonical(r) then return nil end
+        local reason = nc_group_reason(t, r, r.d_min, memo)
+        if reason == nc_group_reason(t, r, r.d_max, memo) then
+          add(t, r, reason)
+        else
+          -- the region's collecting starts (effective_from) inside the group's days: per day
+          for _, s in ipairs(rl.report_not_collected_candidates(t, r.d_min, r.d_max, r.region,
+              { sums = true, by_day = true })) do
+            if (s.docs or 0) > 0 and s.region == r.region and s.currency == r.currency and
+                s.connection_id == r.connection_id and s.own_reason == r.own_reason and
+                s.tax_status == r.tax_status and s.paid == r.paid then
+              if not canonical(s) then return nil end
+              add(t, s, nc_group_reason(t, s, s.d_min, memo))
+            end
+          end
+        end
+      end
+    end
+  end
+  local complex = {}
+  for _, t in ipairs(n_complex > 0 and { "credit_memo", "invoice" } or {}) do
+    for _, row in ipairs(rl.report_not_collected_candidates(t, from, to, region, { complex = true })) do
+      complex[#complex + 1] = { t, row }
+    end
+  end
+  return groups, (nc_rows(rl, complex))
+end
+
 -- Collected tax (what Rillet holds per levy's accepted writes) per currency, region,
--- jurisdiction, level and type, plus the documents calculated but not collected.
-local function liability(from, to, region)
+-- jurisdiction, level and type.
+local function collected(from, to, region)
   local groups, order, totals = {}, {}, {}
   -- the currency's totals, made at its first document
   local function total_of(cur)
@@ -627,6 +682,12 @@ local function liability(from, to, region)
     tout[cur] = { taxable = money.format(t.taxable, cur), tax = money.format(t.tax, cur),
                   invoices = t.invoices, credit_memos = t.credit_memos }
   end
+  return data, tout
+end
+
+-- The report with its whole not-collected list (the reports plugin's export `liability`).
+local function liability(from, to, region)
+  local data, tout = collected(from, to, region)
   local nc, nc_totals = not_collected(from, to, region)
   return data, tout, nc, nc_totals
 end
@@ -661,25 +722,38 @@ local function get_liability(req)
   local le = require("levy.util").errors()
   local limit = page_limit(le, q.not_collected_limit, "not_collected_limit", NC_PAGE_DEFAULT, NC_PAGE_MAX)
   le:raise("invalid query")
-  local data, totals, nc, nc_totals = liability(from, to, region)
+  local data, totals = collected(from, to, region)
   if csv then
     local name = "levy-liability-" .. (nc_section and "not-collected-" or "") .. from .. "-to-" .. to ..
       (region and ("-" .. region) or "") .. ".csv"
-    return 200, nc_section and to_csv(nc, NC_CSV_COLUMNS) or to_csv(data, CSV_COLUMNS),
+    return 200, nc_section and to_csv((not_collected(from, to, region)), NC_CSV_COLUMNS) or to_csv(data, CSV_COLUMNS),
       { ["Content-Type"] = "text/csv; charset=utf-8",
         ["Content-Disposition"] = 'attachment; filename="' .. name .. '"' }
   end
-  -- the list is in the paged list's order (date, type, id): the next page starts after the
-  -- last row shown
-  local page, next_cursor = nc, json.null
-  if #nc > limit then
-    page = table.move(nc, 1, limit, 1, {})
-    local last = nc[limit]
-    next_cursor = cursor_of({ tostring(last.date), last.type, last.id })
+  -- the not-collected totals summed (nc_summed) and the list's first page decided (the list is
+  -- in the paged list's order, date, type, id: the next page starts after the last row shown);
+  -- else the whole list decided and cut
+  local rl = rillet()
+  local groups, rows = nc_summed(rl, from, to, region)
+  local page, next_cursor, nc_totals, count
+  if groups then
+    nc_totals, count = nc_totals_of(groups, rows)
+    local last
+    page, last = not_collected_page(from, to, region, nil, limit)
+    next_cursor = count > limit and last and cursor_of(last) or json.null
+  else
+    local nc
+    nc, nc_totals = not_collected(from, to, region)
+    page, next_cursor, count = nc, json.null, #nc
+    if #nc > limit then
+      page = table.move(nc, 1, limit, 1, {})
+      local last = nc[limit]
+      next_cursor = cursor_of({ tostring(last.date), last.type, last.id })
+    end
   end
   return 200, { from = from, to = to, region = null(region), data = json.array(data), totals = totals,
                 not_collected = json.array(page), not_collected_next_cursor = next_cursor,
-                not_collected_count = #nc, not_collected_limit = limit, not_collected_totals = nc_totals }
+                not_collected_count = count, not_collected_limit = limit, not_collected_totals = nc_totals }
 end
 
 ---------------------------------------------------------------- filing-ready liability (issue 20)
@@ -1012,36 +1086,13 @@ local function filing_summary(p)
     end
   end
   local nc, nc_next
-  local sums_nc = rl and rl.report_not_collected_candidates and {}
-  local n_complex = 0
-  if sums_nc then
-    for _, t in ipairs({ "credit_memo", "invoice" }) do
-      for _, r in ipairs(rl.report_not_collected_candidates(t, p.from, p.to, p.region, { sums = true }) or {}) do
-        n_complex = n_complex + (r.complex or 0)
-        if (r.docs or 0) > 0 then
-          local e = type(r.currency) == "string" and r.currency:match("^%u%u%u$") and money.exponent(r.currency)
-          if not e or r.calc_lo ~= e or r.calc_hi ~= e or (r.w_lo ~= nil and r.w_lo ~= e) or
-              (r.w_hi ~= nil and r.w_hi ~= e) or math.type(r.minor) ~= "integer" then
-            sums_nc = nil
-            break
-          end
-          r.sign = t == "invoice" and 1 or -1
-          sums_nc[#sums_nc + 1] = r
-        end
-      end
-      if not sums_nc then break end
+  local nc_groups, complex = nc_summed(rl, p.from, p.to, p.region)
+  if nc_groups then
+    -- a group's days lie in one month: its first date gives the period
+    for _, g in ipairs(nc_groups) do
+      nc_add(g.date, g.region, g.currency, g.type == "invoice" and 1 or -1, g.minor, g.docs)
     end
-  end
-  if sums_nc then
-    for _, r in ipairs(sums_nc) do nc_add(r.month .. "-01", r.region, r.currency, r.sign, r.minor, r.docs) end
-    -- the others (drift, a failed or zero-tax calculation, mixed decimals, no currency): in Lua
-    local complex = {}
-    for _, t in ipairs(n_complex > 0 and { "credit_memo", "invoice" } or {}) do
-      for _, row in ipairs(rl.report_not_collected_candidates(t, p.from, p.to, p.region, { complex = true })) do
-        complex[#complex + 1] = { t, row }
-      end
-    end
-    for _, r in ipairs((nc_rows(rl, complex))) do nc_listed(r) end
+    for _, r in ipairs(complex) do nc_listed(r) end
     local last
     nc, last = not_collected_page(p.from, p.to, p.region, nil, NC_PAGE_DEFAULT)
     nc_next = last and cursor_of(last) or nil

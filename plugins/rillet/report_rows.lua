@@ -458,9 +458,13 @@ end
 -- opts (a page of them, issue 20): after = {date, type, id} (only the documents after it in the
 -- report's order: date, type, id), limit; complex = true: only those the reports plugin must
 -- decide in Lua (not NC_SIMPLE); sums = true: instead of rows, the simple ones that are listed
--- summed per month, region and currency ({month, region, currency, docs, minor = Σ calculated
--- - written tax, calc_lo, calc_hi, w_lo, w_hi}; minor units when the decimals are the
--- currency's exponent: the caller checks).
+-- summed per month, region, currency and what decides their reason (the reports plugin's
+-- not_collected_reason: connection_id, own_reason, tax_status, paid) ({month, region, currency,
+-- connection_id, own_reason, tax_status, paid, d_min, d_max (the group's first and last date:
+-- whether the region collects is asked on both), docs, minor = Σ calculated - written tax,
+-- calc_lo, calc_hi, w_lo, w_hi, complex}; minor units when the decimals are the currency's
+-- exponent: the caller checks); by_day = true (with sums): per day instead of per month, for a
+-- group whose region starts collecting inside its month.
 -- A candidate whose listing and amount follow from integer columns alone (the reports
 -- plugin's not_collected_row for it reads no result): not in drift, its calculation has a
 -- result with a non-zero tax summed from amounts of one scale, the document has a currency,
@@ -505,8 +509,15 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
     -- per month, region and currency, with the decimals seen for the caller's check; complex:
     -- the candidates of the group the caller decides in Lua (complex = true)
     local listed = "(" .. NC_SIMPLE .. " = 1 AND c.tax <> COALESCE(wc.tax, 0))"
+    -- the reason's inputs: a reason the document names itself (not empty, not 'written'), its
+    -- tax_status, an invoice paid in Rillet, its connection (whose regions decide collecting)
+    local own = "CASE WHEN d.reason IS NOT NULL AND d.reason <> '' AND d.reason <> 'written' THEN d.reason END"
+    local paid = "CASE WHEN d.status = 'PAID' THEN 1 ELSE 0 END"
+    local month = opts.by_day and "d.doc_date" or "substr(d.doc_date, 1, 7)"
     return rows("SELECT substr(d.doc_date, 1, 7) AS month, COALESCE(c.region, d.region) AS region, " ..
-      "d.currency AS currency, CAST(sum(CASE WHEN " .. listed .. " THEN 1 ELSE 0 END) AS BIGINT) AS docs, " ..
+      "d.currency AS currency, d.connection_id AS connection_id, " .. own .. " AS own_reason, " ..
+      "d.tax_status AS tax_status, " .. paid .. " AS paid, min(d.doc_date) AS d_min, max(d.doc_date) AS d_max, " ..
+      "CAST(sum(CASE WHEN " .. listed .. " THEN 1 ELSE 0 END) AS BIGINT) AS docs, " ..
       "CAST(sum(CASE WHEN " .. listed .. " THEN c.tax - COALESCE(wc.tax, 0) ELSE 0 END) AS BIGINT) AS minor, " ..
       "min(CASE WHEN " .. listed .. " THEN c.tax_lo END) AS calc_lo, " ..
       "max(CASE WHEN " .. listed .. " THEN c.tax_hi END) AS calc_hi, " ..
@@ -514,7 +525,8 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
       "max(CASE WHEN " .. listed .. " THEN wc.tax_hi END) AS w_hi, " ..
       "CAST(sum(CASE WHEN " .. NC_SIMPLE .. " = 1 THEN 0 ELSE 1 END) AS BIGINT) AS complex" ..
       sql:sub((sql:find(" FROM " .. t .. " d ", 1, true))) ..
-      " GROUP BY substr(d.doc_date, 1, 7), COALESCE(c.region, d.region), d.currency", table.unpack(args))
+      " GROUP BY " .. month .. ", COALESCE(c.region, d.region), d.currency, d.connection_id, " .. own .. ", " ..
+      "d.tax_status, " .. paid, table.unpack(args))
   end
   local after = opts and opts.after
   if after then

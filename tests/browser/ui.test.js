@@ -512,6 +512,37 @@ async function main() {
     await shot('customer-certificates');
   });
 
+  await check('home: a certificate expiring within 30 days and the tax not in Rillet, each linked to what resolves it (issue 20)', async () => {
+    label = 'home';
+    const exp = (await http('GET', base + '/v1/exemption-certificates?expiring_within_days=30', undefined, auth)).json;
+    const cert = exp.data.find(c => c.number === 'UI-CA-1');
+    assert(cert, 'no expiring certificate: ' + JSON.stringify(exp));
+    await page.goto(base + '/#/home');
+    await until('attention checked', async () => (await page.locator('#attention li.loading').count()) === 0, 20000);
+    const item = page.locator('#attention li', { hasText: 'UI-CA-1' });
+    assert(await item.count() === 1, 'no attention item for certificate UI-CA-1: ' + (await page.locator('#attention').innerText()));
+    const text = await item.innerText();
+    assert(text.includes('expires on ' + cert.expires + ' (in ' + cert.days_until_expiry + ' days)') &&
+      text.includes(cert.customer_name), 'item: ' + text);
+    /* the tax levy calculated this year that Rillet does not hold: counted on the home page */
+    const year = new Date().toISOString().slice(0, 4), today = new Date().toISOString().slice(0, 10);
+    const liab = (await http('GET', base + '/v1/reports/liability?from=' + year + '-01-01&to=' + today + '&not_collected_limit=1', undefined, auth)).json;
+    assert(liab.not_collected_count > 0, 'the demo has no document whose tax is not in Rillet: ' + JSON.stringify(liab.not_collected_totals));
+    const nc = page.locator('#attention-not-collected');
+    assert(await nc.count() === 1, 'tax not in Rillet is not on the home page: ' + (await page.locator('#attention').innerText()));
+    const ncText = await nc.innerText();
+    assert(new RegExp('^' + liab.not_collected_count + ' documents? of ' + year + ' ha(ve|s) tax levy calculated that is not in Rillet').test(ncText) &&
+      !/_/.test(ncText), 'not-collected item: ' + ncText);
+    await shot('home-attention');
+    await nc.locator('a').click();
+    await page.locator('#not-collected-table').waitFor();
+    assert(/#\/reports/.test(page.url()), 'the not-collected link opened ' + page.url());
+    await page.goto(base + '/#/home');
+    await page.locator('#attention li', { hasText: 'UI-CA-1' }).locator('a').click();
+    await page.locator('#certificates-table tbody tr[data-id]', { hasText: 'UI-CA-1' }).waitFor();
+    assert(decodeURIComponent(page.url().split('#/customers/')[1]) === cert.customer_id, 'the certificate link opened ' + page.url());
+  });
+
   await check('customers: where the tax id came from; override and back to Rillet\'s value (issue 17)', async () => {
     // a seeded customer whose VAT id sits in the Rillet data (external reference vat-id or the
     // custom field "VAT number")
@@ -953,6 +984,10 @@ async function main() {
     await nav('Reports', 'reports');
     await page.locator('#liability table').waitFor();
     assert(await page.locator('#liability .notice').count() === 0, 'liability report not available');
+    /* issue 20 (plain words): the tax type in words ("Sales tax"), not the API's enum */
+    const cells = await page.locator('#liability-table tbody td').allInnerTexts();
+    assert(cells.length > 1, 'the liability table is empty');
+    assert(!cells.some(c => /[A-Z]+_[A-Z]+/.test(c)) && cells.includes('Sales tax'), 'raw enums in the liability table: ' + cells.join(' | '));
     assert(await page.locator('#liability-csv').isVisible(), 'no CSV download link');
     /* issue 16: the documents whose calculated tax Rillet does not hold, with their reason */
     await page.locator('#not-collected-table').waitFor();
@@ -991,6 +1026,24 @@ async function main() {
     assert(bars >= 40, 'exposure chart has ' + bars + ' state bars');
     const statuses = await page.locator('#exposure-table tbody tr').allTextContents();
     assert(statuses.some(t => /US-|[A-Z]{2}/.test(t)), 'exposure table is empty');
+    /* issue 20 (plain words): the region is picked from the subscribed regions by name, not typed
+     * as a code; picking one shows that region's liability only */
+    const picker = page.locator('form.toolbar select[name=region]');
+    assert(await picker.count() === 1, 'the region is a free-text field, not a picker');
+    await until('the region picker filled', async () => (await picker.locator('option').count()) > 1, 10000);
+    const opts = await picker.locator('option').evaluateAll(os => os.map(o => [o.value, o.textContent]));
+    assert(opts[0][0] === '' && opts[0][1] === 'All regions', 'first option ' + JSON.stringify(opts[0]));
+    assert(opts.slice(1).every(o => /^.+ \([A-Z]{2}(-[A-Z0-9]{1,3})?\)$/.test(o[1])), 'options without a name: ' + JSON.stringify(opts));
+    const regs = (await http('GET', base + '/v1/reports/liability?from=' + (await page.inputValue('input[name=from]')) + '&to=' + (await page.inputValue('input[name=to]')), undefined, auth)).json.data.map(x => x.region);
+    const pick = opts.find(o => regs.includes(o[0]));
+    assert(pick, 'no region of the report in the picker: ' + JSON.stringify(regs));
+    await picker.selectOption(pick[0]);
+    await page.click('form.toolbar button[type=submit]');
+    await until('the report of ' + pick[0], async () => {
+      const cells = await page.locator('#liability-table tbody tr td:first-child').allInnerTexts();
+      return cells.length > 0 && cells.every(c => c.includes(pick[0]));
+    }, 20000);
+    await picker.selectOption('');
     /* a from > to range is refused by the API and shown as an error, not a crash */
     await page.fill('input[name=from]', '2026-12-31');
     await page.fill('input[name=to]', '2026-01-01');
@@ -1176,6 +1229,29 @@ async function main() {
     });
   }
   await page.setViewportSize({ width: 1280, height: 800 });
+
+  await check('filing frequency: the region is picked by name, saved, and listed by name (issue 20)', async () => {
+    label = 'filing';
+    await page.goto(base + '/#/filing');
+    const card = page.locator('#filing-frequencies');
+    const picker = card.locator('select[name=freq-region]');
+    assert(await picker.count() === 1, 'the filing frequency\'s region is a free-text field, not a picker');
+    await until('the region picker filled', async () => (await picker.locator('option').count()) > 0, 10000);
+    const opts = await picker.locator('option').evaluateAll(os => os.map(o => [o.value, o.textContent]));
+    assert(opts.every(o => /^.+ \([A-Z]{2}(-[A-Z0-9]{1,3})?\)$/.test(o[1])), 'options without a name: ' + JSON.stringify(opts));
+    const [code, text] = opts[0];
+    await picker.selectOption(code);
+    await card.locator('select[name=freq-value]').selectOption('year');
+    await card.getByRole('button', { name: 'Save' }).click();
+    await card.locator('.notice.ok').waitFor();
+    const f = (await http('GET', base + '/v1/reports/filing-frequencies', undefined, auth)).json;
+    assert(f.data.some(x => x.region === code && x.frequency === 'year'), 'saved: ' + JSON.stringify(f));
+    await until('listed by name', async () => (await card.locator('li[data-region="' + code + '"]').count()) === 1, 10000);
+    const li = await card.locator('li[data-region="' + code + '"]').innerText();
+    assert(li === text + ' files yearly', 'listed as ' + li);
+    // back to the default (quarterly), as the later checks expect
+    await http('PUT', base + '/v1/reports/filing-frequencies/' + encodeURIComponent(code), { frequency: 'quarter' }, auth);
+  });
 
   await check('narrow screen (390x844): no horizontal page overflow', async () => {
     label = 'narrow';

@@ -270,6 +270,15 @@
     var cur = p.currency || currency;
     return L.groupDigits(String(p.amount)) + (cur ? ' ' + cur : '');
   };
+  /* A tax type in words (issue 20 plain words): 'SALES_TAX' -> 'Sales tax'; the acronyms stay. */
+  var TAX_TYPES = { SALES_TAX: 'Sales tax', USE_TAX: 'Use tax', LEASE_TRANSACTION_TAX: 'Lease transaction tax',
+    AMUSEMENT_TAX: 'Amusement tax', VAT: 'VAT', GST: 'GST', HST: 'HST', PST: 'PST', QST: 'QST' };
+  L.taxTypeText = function (t) {
+    if (t === null || t === undefined || t === '') return '—';
+    if (TAX_TYPES[t]) return TAX_TYPES[t];
+    var w = String(t).replace(/_/g, ' ').toLowerCase();
+    return w.charAt(0).toUpperCase() + w.slice(1);
+  };
   /* Exact compare of two decimal strings: -1, 0, 1 (null when either is not a decimal). */
   L.decCmp = function (a, b) {
     var x = L.decScaled(a, 12), y = L.decScaled(b, 12);

@@ -358,7 +358,7 @@
       }))),
       h('tbody', null, taxes.map(function (t) {
         // a tax with its own name (issue 19: Chicago's Personal Property Lease Transaction Tax)
-        var type = t.type === 'LEASE_TRANSACTION_TAX' ? 'Lease transaction tax' : t.type === 'AMUSEMENT_TAX' ? 'Amusement tax' : (t.type || '—');
+        var type = L.taxTypeText(t.type);
         var name = h('td', { class: 'jurisdiction' }, h('span', { text: t.name ? t.name + ' (' + (t.jurisdiction || '—') + ')' : (t.jurisdiction || '—') }));
         if (t.jurisdiction_note) name.appendChild(h('div', { class: 'muted jurisdiction-note', style: 'font-size:.85em', text: t.jurisdiction_note }));
         var code = t.authority_code ? h('td', { class: 'authority-code' }, h('code', { text: t.authority_code }))

@@ -420,7 +420,10 @@
   function frequencyCard() {
     var card = h('section', { class: 'card', id: 'filing-frequencies' });
     var list = h('ul', { class: 'plain' });
-    var code = h('input', { type: 'text', name: 'freq-region', size: 8, placeholder: 'US-CA', spellcheck: 'false' });
+    /* a region picker (the subscribed regions by name), not a code typed by hand */
+    var code = h('select', { name: 'freq-region' }), names = {};
+    var FREQ = { month: 'monthly', quarter: 'quarterly', year: 'yearly' };
+    function nameOf(c) { return names[c] ? names[c] + ' (' + c + ')' : c; }
     var sel = h('select', { name: 'freq-value' }, h('option', { value: 'month', text: 'Monthly' }),
       h('option', { value: 'quarter', text: 'Quarterly' }), h('option', { value: 'year', text: 'Yearly' }));
     var msg = h('div');
@@ -434,19 +437,25 @@
     function load() {
       L.api('GET', '/v1/reports/filing-frequencies').then(function (r) {
         L.clear(list);
-        list.appendChild(h('li', { class: 'muted', text: 'Regions not listed file ' + ({ month: 'monthly', quarter: 'quarterly', year: 'yearly' }[r.default] || r.default) + '.' }));
-        (r.data || []).forEach(function (x) { list.appendChild(h('li', null, h('code', { text: x.region }), ' files ' + ({ month: 'monthly', quarter: 'quarterly', year: 'yearly' }[x.frequency]))); });
+        list.appendChild(h('li', { class: 'muted', text: 'Regions not listed file ' + (FREQ[r.default] || r.default) + '.' }));
+        (r.data || []).forEach(function (x) { list.appendChild(h('li', { 'data-region': x.region, text: nameOf(x.region) + ' files ' + FREQ[x.frequency] })); });
       }, function (err) { L.clear(msg).appendChild(L.errorNotice(err)); });
     }
+    L.api('GET', '/v1/regions').then(function (r) {
+      ((r && r.data) || []).forEach(function (x) { if (x.name) names[x.code] = x.name; });
+      ((r && r.data) || []).filter(function (x) { return x.subscribed; }).forEach(function (x) {
+        code.appendChild(h('option', { value: x.code, text: nameOf(x.code) }));
+      });
+      load();
+    }, load);
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
       L.clear(msg);
-      L.api('PUT', '/v1/reports/filing-frequencies/' + encodeURIComponent(code.value.trim().toUpperCase()), { frequency: sel.value }).then(function () {
+      L.api('PUT', '/v1/reports/filing-frequencies/' + encodeURIComponent(code.value), { frequency: sel.value }).then(function () {
         msg.appendChild(h('div', { class: 'notice ok', role: 'status', text: 'Saved. Show the report again to see the new periods.' }));
         load();
       }, function (err) { msg.appendChild(L.errorNotice(err, form)); });
     });
-    load();
     return card;
   }
 

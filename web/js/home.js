@@ -1,6 +1,7 @@
 /* Home dashboard (issue 20): tax due by month and by region this year, and what needs
  * attention — connection health, failed and drifting write-backs, manual tax kept, addresses
- * located at ZIP level only, products on the fallback tax code, regions over or near their economic-nexus threshold — each with
+ * located at ZIP level only, products on the fallback tax code, exemption certificates expiring within 30 days, tax
+ * calculated but not in Rillet, regions over or near their economic-nexus threshold — each with
  * the link to the filtered list that resolves it. Built from the public API only. */
 (function () {
   'use strict';
@@ -93,6 +94,41 @@
           }
         }));
       });
+      /* exemption certificates expiring within 30 days (the customer's page takes the renewed
+       * one); a document dated after expiry is taxed and flagged */
+      check(L.api('GET', '/v1/exemption-certificates' + L.qs({ expiring_within_days: 30, limit: 5 })).then(function (r) {
+        var list = (r && r.data) || [];
+        list.forEach(function (c, i) {
+          var days = c.days_until_expiry;
+          add('warn', 'Exemption certificate ' + c.number + ' of ' + (c.customer_name || 'a customer') + ' expires on ' + c.expires +
+            (typeof days === 'number' ? (days === 0 ? ' (today)' : ' (in ' + plural(days, 'day', 'days') + ')') : '') +
+            ': ask the customer for a renewed certificate and upload it, or their later invoices are taxed.',
+            '#/customers/' + encodeURIComponent(c.customer_id), 'Open the customer');
+          items[items.length - 1].id = 'attention-certificate-' + (i + 1);
+        });
+        if (r && r.truncated) {
+          add('warn', 'More exemption certificates expire within 30 days.', '#/customers', 'Open Customers');
+          items[items.length - 1].id = 'attention-certificate-more';
+        }
+      }));
+      /* tax levy calculated this year that Rillet does not hold (paid before levy calculated it,
+       * waiting for its write-back, a region not collecting, ...): the liability report's count,
+       * summed on the server (its list is a page: limit 1) */
+      check(L.api('GET', '/v1/reports/liability' + L.qs({ from: from, to: to, not_collected_limit: 1 })).then(function (r) {
+        var n = (r && r.not_collected_count) || 0;
+        if (!n) return;
+        var why = {}, tot = (r && r.not_collected_totals) || {};
+        Object.keys(tot).forEach(function (cur) {
+          var by = tot[cur].by_reason || {};
+          Object.keys(by).forEach(function (k) { why[k] = (why[k] || 0) + by[k].documents; });
+        });
+        var parts = Object.keys(why).sort(function (a, b) { return why[b] - why[a]; }).map(function (k) {
+          return why[k] + ' ' + (L.notCollectedText ? L.notCollectedText(k) : k.replace(/_/g, ' ')).replace(/:.*$/, '').toLowerCase();
+        });
+        add('warn', plural(n, 'document', 'documents') + ' of ' + year + ' have tax levy calculated that is not in Rillet' +
+          (parts.length ? ' (' + parts.join('; ') + ')' : '') + '.', '#/reports', 'See which and why');
+        items[items.length - 1].id = 'attention-not-collected';
+      }));
       check(count('/v1/products').then(function (c) {
         var n = c.rows.filter(function (p) { return !p.tax_code_source || p.tax_code_source === 'default'; }).length;
         if (n) add('warn', plural(n, 'product is', 'products are') + ' on the fallback tax code: check how each is taxed.', '#/products?source=default', 'Review products');

@@ -55,7 +55,14 @@
       var today = L.today();
       var from = h('input', { type: 'date', name: 'from', value: today.slice(0, 4) + '-01-01', required: true });
       var to = h('input', { type: 'date', name: 'to', value: today, required: true });
-      var region = h('input', { type: 'text', name: 'region', size: 8, placeholder: 'US-CA', spellcheck: 'false' });
+      /* a region picker (the subscribed regions by name), not a code typed by hand */
+      var region = h('select', { name: 'region' }, h('option', { value: '', text: 'All regions' }));
+      L.api('GET', '/v1/regions').then(function (r) {
+        if (!alive) return;
+        ((r && r.data) || []).filter(function (x) { return x.subscribed; }).forEach(function (x) {
+          region.appendChild(h('option', { value: x.code, text: (x.name ? x.name + ' (' + x.code + ')' : x.code) }));
+        });
+      }, function () { /* the report works for all regions without the picker's names */ });
       var csv = h('a', { href: '#', class: 'button secondary', id: 'liability-csv', download: '' }, 'Download CSV');
       var liab = h('div', { id: 'liability', style: 'min-height:6rem' });
       var ncCsv = h('a', { href: '#', class: 'button secondary', id: 'not-collected-csv', download: '' }, 'Download CSV');
@@ -63,7 +70,7 @@
       var expo = h('div', { id: 'exposure', style: 'min-height:6rem' });
       var form = h('form', { class: 'toolbar', novalidate: true, 'aria-label': 'Report period' },
         L.field({ label: 'From', input: from, field: 'from' }), L.field({ label: 'To', input: to, field: 'to' }),
-        L.field({ label: 'Region (optional)', input: region, field: 'region' }),
+        L.field({ label: 'Region', input: region, field: 'region' }),
         h('button', { type: 'submit', text: 'Show' }), csv);
       main.appendChild(h('h1', { text: 'Reports' }));
       main.appendChild(h('h2', { text: 'Tax liability' }));
@@ -79,7 +86,7 @@
       main.appendChild(expo);
 
       function params(extra) {
-        return L.qs(Object.assign({ from: from.value, to: to.value, region: region.value.trim().toUpperCase() }, extra || {}));
+        return L.qs(Object.assign({ from: from.value, to: to.value, region: region.value }, extra || {}));
       }
       function runLiability() {
         L.clear(liab).appendChild(h('p', { class: 'loading', text: 'Loading…' }));
@@ -136,7 +143,7 @@
       tbody.appendChild(h('tr', null, h('td', null, h('code', { text: x.region || '—' })), h('td', { text: x.jurisdiction || '—' }),
         h('td', { class: 'hide-sm', text: x.level || '—' }),
         x.authority_code ? h('td', { class: 'hide-sm authority-code' }, h('code', { text: x.authority_code })) : h('td', { class: 'hide-sm muted', text: '—' }),
-        h('td', { class: 'hide-sm', text: x.type || '—' }),
+        h('td', { class: 'hide-sm', text: L.taxTypeText(x.type) }),
         h('td', { class: 'num', text: L.money(x.taxable, cur) }), h('td', { class: 'num', text: L.money(x.tax, cur) }),
         h('td', { class: 'num', text: x.invoices === undefined ? '—' : String(x.invoices) }),
         h('td', { class: 'num', text: x.credit_memos === undefined ? '—' : String(x.credit_memos) })));
