@@ -1128,10 +1128,14 @@ static void js_ambiguous(levy_tax_out *b, const levy_tax_resolution *res)
     b->open(b, 1, res->ncand);
     for (int c = 0; c < res->ncand; c++) {
         const levy_tax_candidate *cd = &res->cand[c];
-        b->open(b, 0, 5 + (cd->city != NULL) + (cd->district != NULL));
+        b->open(b, 0, 5 + (cd->city != NULL) + (cd->district != NULL) + 2 * (cd->area != NULL));
+        if (cd->area) { /* a partial-ZIP city: the place this candidate is */
+            js_cstr(b, "area", cd->area, 1);
+            js_cstr(b, "area_kind", cd->area_kind, 0);
+        }
         if (cd->city) /* California: the ship_to.city that picks this candidate */
-            js_cstr(b, "city", cd->city, 1);
-        js_key(b, "default", !cd->city);
+            js_cstr(b, "city", cd->city, !cd->area);
+        js_key(b, "default", !cd->city && !cd->area);
         b->boolean(b, cd->is_default);
         if (cd->district) /* a partial-ZIP district: the candidate inside it */
             js_cstr(b, "district", cd->district, 0);

@@ -43,6 +43,10 @@ typedef struct levy_tax_candidate {
     /* a partial-ZIP district (issue 19): the ZIP table's region naming the district this
      * candidate is inside of, or NULL (the candidate outside it) */
     const char *district;
+    /* a city covering only part of the ZIP (issue 19): the ZIP-table region this candidate is
+     * (a city, a police jurisdiction, or the county outside any city) and its kind
+     * ("city", "police_jurisdiction", "outside_cities"), or NULL */
+    const char *area, *area_kind;
     int nranges, ranges_all; /* ranges shown (<= LEVY_TAX_CAND_RANGES) and in all */
     uint32_t lo[LEVY_TAX_CAND_RANGES], hi[LEVY_TAX_CAND_RANGES]; /* ZIP+4 as 9 digits */
 } levy_tax_candidate;
