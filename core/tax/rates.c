@@ -3669,8 +3669,29 @@ int levy_rates_resolve(const levy_rates *r, const levy_tax_address *a, int32_t d
     return levy_rates_resolve_street(r, a, NULL, date, res, err);
 }
 
+static int resolve_any(const levy_rates *r, const levy_tax_address *a, const char *line1,
+                       int32_t date, levy_tax_resolution *res, levy_err *err);
+
 int levy_rates_resolve_street(const levy_rates *r, const levy_tax_address *a, const char *line1,
                               int32_t date, levy_tax_resolution *res, levy_err *err)
+{
+    int rc = resolve_any(r, a, line1, date, res, err);
+    /* a table that speaks for dates before the one asked for (issue 19): the answer says so */
+    for (int i = 0; rc == LEVY_OK && i < res->ntables; i++) {
+        int32_t sa = levy_rates_table_stale_after(r, res->table[i]);
+        if (sa && date >= sa) {
+            const levy_rates_table *t = levy_rates_table_at(r, res->table[i]);
+            res->stale_source = t->source;
+            res->stale_vintage = t->vintage;
+            res->stale_after = sa;
+            break;
+        }
+    }
+    return rc;
+}
+
+static int resolve_any(const levy_rates *r, const levy_tax_address *a, const char *line1,
+                       int32_t date, levy_tax_resolution *res, levy_err *err)
 {
     memset(res, 0, sizeof *res);
     const char *c = a->country ? a->country : "";

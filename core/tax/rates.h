@@ -81,6 +81,11 @@ typedef struct levy_tax_resolution {
     int ncand, ncand_all;
     int ambiguous; /* the candidates' rates differ: the answer's ambiguous_zip */
     levy_tax_candidate cand[LEVY_TAX_MAX_CANDIDATES];
+    /* issue 19: the first table the answer used whose vintage the date asked for is past
+     * (date on or after levy_rates_table_stale_after: a newer official file may have other
+     * rates), its source and vintage and that date; stale_source NULL when none */
+    const char *stale_source, *stale_vintage;
+    int32_t stale_after;
 } levy_tax_resolution;
 
 typedef struct levy_rates_table {
