@@ -1209,7 +1209,7 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
     int ex = req->exponent, bad = 0;
     char t[48];
     int amb = d->res.ambiguous && d->res.ncand >= 2;
-    b->open(b, 0, 12);
+    b->open(b, 0, 13);
     if (amb)
         js_ambiguous(b, &d->res);
     js_key(b, "calculation_id", !amb);
@@ -1272,9 +1272,9 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
         b->close(b, 0);
     }
     b->close(b, 1);
-    if (d->tax_id_note[0] || d->fallback[0] || d->fallback[1] || d->nrule_notes ||
-        d->res.stale_source) { /* notes: only when any */
-        int nn = d->nrule_notes + (d->tax_id_note[0] != 0) + (d->res.stale_source != NULL);
+    if (d->tax_id_note[0] || d->fallback[0] || d->fallback[1] ||
+        d->nrule_notes) { /* notes: only when any */
+        int nn = d->nrule_notes + (d->tax_id_note[0] != 0);
         for (int g = 0; g < 2; g++)
             for (int k = 0; k < levy_tax_ncodes; k++)
                 nn += (int)(d->fallback[g] >> k & 1);
@@ -1298,28 +1298,28 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
             }
         for (int k = 0; k < d->nrule_notes; k++)
             js_note(b, d->rule_note[k].code, d->rule_note[k].message);
-        if (d->res.stale_source) { /* issue 19: the rates are older than the date asked for */
-            char msg[LEVY_TAX_NOTE_MAX], sa[16];
-            int32_t v = d->res.stale_after;
-            snprintf(sa, sizeof sa, "%04d-%02d-%02d", (int)(v / 10000 % 10000),
-                     (int)(v / 100 % 100), (int)(v % 100));
-            snprintf(msg, sizeof msg,
-                     "the rates come from %s %s, which levy counts as current for dates before "
-                     "%s; the date asked for is %s, so newer official rates may apply: bring "
-                     "in the newer file (levy rates update or levy rates import)",
-                     d->res.stale_source, d->res.stale_vintage, sa, date);
-            b->open(b, 0, 5);
-            js_cstr(b, "code", LEVY_TAX_NOTE_RATES_STALE, 1);
-            js_cstr(b, "message", msg, 0);
-            js_cstr(b, "source", d->res.stale_source, 0);
-            js_cstr(b, "stale_after", sa, 0);
-            js_cstr(b, "vintage", d->res.stale_vintage, 0);
-            b->close(b, 0);
-        }
         b->close(b, 1);
     }
     if (d->certificate_id) /* issue 20: the certificate that exempted the sale */
         js_cstr(b, "exemption_certificate_id", d->certificate_id, 0);
+    if (d->res.stale_source) { /* issue 19: the rates are older than the date asked for */
+        char msg[LEVY_TAX_NOTE_MAX], sa[16];
+        int32_t v = d->res.stale_after;
+        snprintf(sa, sizeof sa, "%04d-%02d-%02d", (int)(v / 10000 % 10000), (int)(v / 100 % 100),
+                 (int)(v % 100));
+        snprintf(msg, sizeof msg,
+                 "the rates come from %s %s, which levy counts as current for dates before %s; "
+                 "the date asked for is %s, so newer official rates may apply: bring in the "
+                 "newer file (levy rates update or levy rates import)",
+                 d->res.stale_source, d->res.stale_vintage, sa, date);
+        js_key(b, "rates_stale", 0);
+        b->open(b, 0, 4);
+        js_cstr(b, "message", msg, 1);
+        js_cstr(b, "source", d->res.stale_source, 0);
+        js_cstr(b, "stale_after", sa, 0);
+        js_cstr(b, "vintage", d->res.stale_vintage, 0);
+        b->close(b, 0);
+    }
     js_cstr(b, "region", d->res.region, 0);
     if (levy_rates_precision_name(d->res.precision))
         js_cstr(b, "resolution", levy_rates_precision_name(d->res.precision), 0);

@@ -370,8 +370,6 @@ int levy_tax_id_usable(const levy_tax_request *req, int eu, const char *tax_id, 
                        size_t note_size);
 /* The note code an answer carries when levy_tax_id_usable said no. */
 #define LEVY_TAX_NOTE_TAX_ID_INVALID "tax_id_invalid"
-/* issue 19: a rate table the answer used speaks for dates before the one asked for */
-#define LEVY_TAX_NOTE_RATES_STALE "rates_stale"
 /* The note of a sale a certificate covers by region but not by date (issue 20): taxed. */
 #define LEVY_TAX_NOTE_CERT_EXPIRED "exemption_certificate_expired"
 

@@ -18,8 +18,8 @@ Through POST /v1/calculate (levy serve; US-OK, US-ID, US-AL, US-AK, US-WA subscr
      Arab (12.5) and outside both (7.5).
   4. ID 83702 (Boise: no city tax) is not ambiguous.
   5. WA 98101 on 2026-05-01 (the shipped ZIP table is of 2025-12, current for dates before
-     2026-03-01): the note rates_stale naming avalara-zip5 2025-12 and 2026-03-01; on
-     2026-02-15 no note.
+     2026-03-01): the answer's rates_stale names avalara-zip5 2025-12 and 2026-03-01; on
+     2026-02-15 it is absent.
 
 usage: partial_cities.py LEVY SRC BASE_PORT
 """
@@ -97,14 +97,14 @@ def main():
 
         # 5. a date past the table's vintage says so
         js, text = calc("WA", "98101", "Seattle", "2026-05-01")
-        notes = [n for n in (js.get("notes") or []) if n.get("code") == "rates_stale"]
-        check("WA 98101 on 2026-05-01: the note rates_stale (avalara-zip5 2025-12, current before 2026-03-01)",
-              len(notes) == 1 and notes[0].get("source") == "avalara-zip5"
-              and notes[0].get("vintage") == "2025-12" and notes[0].get("stale_after") == "2026-03-01"
-              and "2026-05-01" in (notes[0].get("message") or ""), text[:1500])
+        rs = js.get("rates_stale") or {}
+        check("WA 98101 on 2026-05-01: rates_stale (avalara-zip5 2025-12, current before 2026-03-01)",
+              js.get("total_tax") == "1035.00" and rs.get("source") == "avalara-zip5"
+              and rs.get("vintage") == "2025-12" and rs.get("stale_after") == "2026-03-01"
+              and "2026-05-01" in (rs.get("message") or ""), text[:1500])
         js, text = calc("WA", "98101", "Seattle", "2026-02-15")
-        check("... on 2026-02-15 (inside the vintage's quarter): no note",
-              js.get("total_tax") and "notes" not in js, text[:800])
+        check("... on 2026-02-15 (inside the vintage's quarter): no rates_stale",
+              js.get("total_tax") and "rates_stale" not in js, text[:800])
     except Exception:  # a step that raised must not pass as "returned early"
         check("the scenario ran without an exception", False, traceback.format_exc()[-1500:])
     finally:
