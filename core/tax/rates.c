@@ -2552,6 +2552,37 @@ static uint32_t region_row(const levy_rates *r, const char *st, const char *name
     return 0;
 }
 
+/* The number of ZIP rows of region name in state st. */
+static size_t region_rows(const levy_rates *r, const char *st, const char *name)
+{
+    size_t lo = 0, hi = r->nzips, n = 0;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const zip_row *m = &r->zips[r->by_region[mid]];
+        int c = memcmp(m->st, st, 2);
+        if (!c)
+            c = strcmp(P(r, m->name), name);
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < r->nzips; lo++, n++) {
+        const zip_row *m = &r->zips[r->by_region[lo]];
+        if (memcmp(m->st, st, 2) != 0 || strcmp(P(r, m->name), name) != 0)
+            break;
+    }
+    return n;
+}
+
+/* A town's ZIP: the table names at most this many ZIPs after the place. Its post office
+ * delivers to the county around it (rural routes), so the ZIP reaches past the town's limits;
+ * a city the table names on more ZIPs has ZIPs inside its limits (downtown Phoenix 85004,
+ * Oklahoma City 73102), and which of its ZIPs reach its edge the shipped files cannot say
+ * (a ZCTA-to-place relationship file would) -- those are flagged only when the crosswalk puts
+ * the ZIP in several counties. */
+#define CITY_TOWN_ZIPS 2
+
 /* For each ZIP row of partial_city_states whose region is a place (a city, or an Alabama
  * police jurisdiction "<CITY> PJ") in a county the ZIP table also prices outside any city (a
  * row named after the county with no city rate: "SEQUOYAH", "KENAI PENINSULA"), at a lower
@@ -2581,6 +2612,9 @@ static void mark_partial_cities(levy_rates *r)
             (z->county_ix && out[z->county_ix] == i + 1))
             continue;
         const char *n = P(r, z->name);
+        size_t zf;
+        if (zc_find(r, z->zip, z->st, &zf) < 2 && region_rows(r, z->st, n) > CITY_TOWN_ZIPS)
+            continue; /* a city's ZIP in one county: maybe wholly inside it */
         if (!z->county_ix || !out[z->county_ix]) {
             /* no row outside cities in the county (or a ZIP of several counties, none
              * established): the row's own state and county components */

@@ -482,14 +482,18 @@ static void t_partial_cities(void)
     CHECK_EQ_INT(res.cand[0].rate, 7850000);
     CHECK_EQ_INT(res.cand[1].rate, 3000000);
     CHECK_EQ_STR(res.cand[1].area, "KENAI PENINSULA");
-    /* not flagged: a county's own row (ID 83702 BOISE: no city tax), another state's city
-     * (MO 63011 ELLISVILLE), a place not in the table's county named by ship_to.city */
-    const char *const whole[][2] = {{"ID", "83702"}, {"MO", "63011"}, {"OK", "73950"}};
+    /* not flagged: a county's own row (ID 83702 ADA: no city tax; OK 73950 BEAVER), another
+     * state's city (MO 63011 ELLISVILLE) */
+    /* nor a big city's ZIP in one county (the table names many ZIPs after it: downtown
+     * Phoenix, Oklahoma City, Birmingham are wholly inside) */
+    const char *const whole[][2] = {{"ID", "83702"}, {"MO", "63011"}, {"OK", "73950"},
+                                    {"AZ", "85004"}, {"OK", "73102"}, {"AL", "35203"}};
     for (size_t i = 0; i < sizeof whole / sizeof *whole; i++) {
         CHECK_EQ_INT(resolve("US", whole[i][0], NULL, whole[i][1], "2026-03-01", &res, &err), 0);
         CHECK(!res.ambiguous);
         CHECK_EQ_INT(res.ncand, 0);
     }
+    /* a place of another county named by ship_to.city does not decide */
     CHECK_EQ_INT(resolve("US", "OK", "Tulsa", "74955", "2026-03-01", &res, &err), 0);
     CHECK(res.ambiguous);
     CHECK_EQ_INT(total(&res), 9917000);
