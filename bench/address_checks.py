@@ -11,8 +11,9 @@ combined rate levy charged with the published one.
 
 Prints the pass rate, per state, and every miss (levy's rate, the expected one, the ZIP
 table's name for the ZIP, the note: e.g. the special district that covers only part of the
-ZIP). Exit status: 1 when the set is malformed or levy failed to answer a row (crash, no JSON,
-no rate and no error code); a miss is a finding, not a failure (the figure moves with each
+ZIP; rates_stale when the answer said its table is older than the date). Exit status: 1
+when the set is malformed or levy failed to answer a row (crash, no JSON, no rate and no
+error code); a miss is a finding, not a failure (the figure moves with each
 data update: bench/README.md records it).
 
 Usage: address_checks.py LEVY SOURCE_DIR [CSV] [--data-dir DIR] [--json OUT] [--check-only]
@@ -159,6 +160,7 @@ def main(argv):
             res["rates_source"] = ans.get("rules", {}).get("rates_source")
             res["resolution"] = find_key(ans, "resolution")
             res["ambiguous_zip"] = find_key(ans, "ambiguous_zip") is not None
+            res["rates_stale"] = ans.get("rates_stale") is not None
             ok = rate == Decimal(r["expected_rate_pct"])
             res["outcome"] = "pass" if ok else "miss"
         per[r["state"]][0] += res["outcome"] == "pass"
@@ -169,9 +171,10 @@ def main(argv):
     print("per state: " + " ".join("%s %d/%d" % (s, p, n) for s, (p, n) in sorted(per.items())))
     for x in results:
         if x["outcome"] != "pass":
-            print("MISS line %d %s %s %s %s: levy %s%% (%s%s), published %s%%%s" % (
+            print("MISS line %d %s %s %s %s: levy %s%% (%s%s%s), published %s%%%s" % (
                 x["line"], x["state"], x["city"], x["zip"], x["date"], x.get("levy"),
                 x["outcome"], ", ambiguous_zip" if x.get("ambiguous_zip") else "",
+                ", rates_stale" if x.get("rates_stale") else "",
                 x["expected"], " -- " + x["note"] if x["note"] else ""))
     if "--json" in opts:
         with open(opts["--json"], "w") as f:

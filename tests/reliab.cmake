@@ -240,6 +240,7 @@ levy_reliab_test(reliab_ca_zip_candidates ca_zip_candidates 180 25300)
 # outside (default, charged) and inside; CDTFA's newer rate wins from its effective date.
 # Ports 29500-29549.
 levy_reliab_test(reliab_partial_districts partial_districts 180 29500)
+levy_reliab_test(reliab_partial_cities partial_cities 180 15300)
 # Issue 22: levy on PostgreSQL (tests/pg/cluster.sh: a throwaway cluster; the example plugin's
 # migrations/postgres/): two processes on one database, jobs once, a lease reclaimed, a replica
 # with another master key refused, /healthz while PostgreSQL is down. Ports 24920-24929.

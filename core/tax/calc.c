@@ -1128,10 +1128,14 @@ static void js_ambiguous(levy_tax_out *b, const levy_tax_resolution *res)
     b->open(b, 1, res->ncand);
     for (int c = 0; c < res->ncand; c++) {
         const levy_tax_candidate *cd = &res->cand[c];
-        b->open(b, 0, 5 + (cd->city != NULL) + (cd->district != NULL));
+        b->open(b, 0, 5 + (cd->city != NULL) + (cd->district != NULL) + 2 * (cd->area != NULL));
+        if (cd->area) { /* a partial-ZIP city: the place this candidate is */
+            js_cstr(b, "area", cd->area, 1);
+            js_cstr(b, "area_kind", cd->area_kind, 0);
+        }
         if (cd->city) /* California: the ship_to.city that picks this candidate */
-            js_cstr(b, "city", cd->city, 1);
-        js_key(b, "default", !cd->city);
+            js_cstr(b, "city", cd->city, !cd->area);
+        js_key(b, "default", !cd->city && !cd->area);
         b->boolean(b, cd->is_default);
         if (cd->district) /* a partial-ZIP district: the candidate inside it */
             js_cstr(b, "district", cd->district, 0);
@@ -1205,7 +1209,7 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
     int ex = req->exponent, bad = 0;
     char t[48];
     int amb = d->res.ambiguous && d->res.ncand >= 2;
-    b->open(b, 0, 12);
+    b->open(b, 0, 13);
     if (amb)
         js_ambiguous(b, &d->res);
     js_key(b, "calculation_id", !amb);
@@ -1298,6 +1302,24 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
     }
     if (d->certificate_id) /* issue 20: the certificate that exempted the sale */
         js_cstr(b, "exemption_certificate_id", d->certificate_id, 0);
+    if (d->res.stale_source) { /* issue 19: the rates are older than the date asked for */
+        char msg[LEVY_TAX_NOTE_MAX], sa[16];
+        int32_t v = d->res.stale_after;
+        snprintf(sa, sizeof sa, "%04d-%02d-%02d", (int)(v / 10000 % 10000), (int)(v / 100 % 100),
+                 (int)(v % 100));
+        snprintf(msg, sizeof msg,
+                 "the rates come from %s %s, which levy counts as current for dates before %s; "
+                 "the date asked for is %s, so newer official rates may apply: bring in the "
+                 "newer file (levy rates update or levy rates import)",
+                 d->res.stale_source, d->res.stale_vintage, sa, date);
+        js_key(b, "rates_stale", 0);
+        b->open(b, 0, 4);
+        js_cstr(b, "message", msg, 1);
+        js_cstr(b, "source", d->res.stale_source, 0);
+        js_cstr(b, "stale_after", sa, 0);
+        js_cstr(b, "vintage", d->res.stale_vintage, 0);
+        b->close(b, 0);
+    }
     js_cstr(b, "region", d->res.region, 0);
     if (levy_rates_precision_name(d->res.precision))
         js_cstr(b, "resolution", levy_rates_precision_name(d->res.precision), 0);

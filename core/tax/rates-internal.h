@@ -21,6 +21,14 @@ typedef struct zip_row {
      * district, or -1 when the row names none; dist_how says where it came from (DIST_*) */
     int32_t dist_base;
     uint8_t dist_how;
+    /* a city (or an Alabama police jurisdiction) covering only part of the ZIP (issue 19,
+     * partial-ZIP cities; mark_partial_cities): index + 1 of the row of the ZIP's county outside
+     * any city (0 = not flagged), and of the row of the city's police jurisdiction or of the
+     * jurisdiction's city (0 = none) */
+    uint32_t city_out, city_alt;
+    /* the county's name for such a row whose ZIP the crosswalk puts in several counties
+     * ("ARAB (COUNTY)", pool offset; 0 = none) */
+    uint32_t out_county;
 } zip_row;
 
 /* Where a partial-ZIP district's outside special rate came from. */

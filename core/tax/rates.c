@@ -1735,6 +1735,9 @@ static void check_rates(levy_rates *r, county_rate *cr, size_t ncr)
 
 static int ends_with(const char *s, const char *tail);
 static void mark_partial_districts(levy_rates *r);
+static void mark_partial_cities(levy_rates *r);
+static const char *place_code(const levy_rates *r, const char *st, const char *name,
+                              const fips_county *cty);
 
 /* The counties indep_city looks among (issue 21: it scanned all 3,220 counties for each ZIP
  * row it named, ~38,000 instructions, for a few per request). */
@@ -1841,6 +1844,7 @@ void levy_rates_finish(levy_rates *r)
     assign_counties(r);
     index_indep_cities(r);
     mark_partial_districts(r);
+    mark_partial_cities(r);
     /* a later file of the same state replaces earlier rows: drop exact (zip, st) dups,
      * keeping the last loaded (qsort is not stable, so tag order via seq) */
     if (r->ncdtfa) {
@@ -2502,6 +2506,308 @@ static void mark_partial_districts(levy_rates *r)
     free(cand);
 }
 
+/* Partial-ZIP cities (issue 19, address precision). The ZIP table gives a ZIP one tax region,
+ * and in these states a ZIP named after a city also delivers to the county around it: a
+ * town's post office serves the rural routes outside its limits (Oklahoma's and Arizona's
+ * towns, Idaho's resort cities, Alabama's cities and their police jurisdictions, Alaska's
+ * cities inside or beside a borough), where the city's tax does not apply (an Alabama police
+ * jurisdiction's, lower, does). The states where levy lists the candidates
+ * (docs/rules.md section 5, "Partial-ZIP cities"). */
+static const char partial_city_states[] = "AK AL AZ ID OK";
+
+static int partial_city_state(const char *st)
+{
+    for (const char *p = partial_city_states; *p; p += p[2] ? 3 : 2)
+        if (memcmp(p, st, 2) == 0)
+            return 1;
+    return 0;
+}
+
+/* city_out of a ZIP whose county has no row outside any city: the candidate outside is the
+ * row's own state and county components (the city's, and its special rate, dropped). */
+#define CITY_OUT_OWN UINT32_MAX
+
+/* The combined rate outside any city of a partial-ZIP city's ZIP row. */
+static int32_t city_out_rate(const levy_rates *r, const zip_row *z)
+{
+    return z->city_out == CITY_OUT_OWN ? z->state + z->county : r->zips[z->city_out - 1].combined;
+}
+
+/* Index + 1 of a row of region name in state st and county county_ix, or 0. */
+static uint32_t region_row(const levy_rates *r, const char *st, const char *name,
+                           uint32_t county_ix)
+{
+    size_t lo = 0, hi = r->nzips;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const zip_row *m = &r->zips[r->by_region[mid]];
+        int c = memcmp(m->st, st, 2);
+        if (!c)
+            c = strcmp(P(r, m->name), name);
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < r->nzips; lo++) {
+        const zip_row *m = &r->zips[r->by_region[lo]];
+        if (memcmp(m->st, st, 2) != 0 || strcmp(P(r, m->name), name) != 0)
+            break;
+        if (m->county_ix == county_ix)
+            return (uint32_t)r->by_region[lo] + 1;
+    }
+    return 0;
+}
+
+/* The number of ZIP rows of region name in state st. */
+static size_t region_rows(const levy_rates *r, const char *st, const char *name)
+{
+    size_t lo = 0, hi = r->nzips, n = 0;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const zip_row *m = &r->zips[r->by_region[mid]];
+        int c = memcmp(m->st, st, 2);
+        if (!c)
+            c = strcmp(P(r, m->name), name);
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < r->nzips; lo++, n++) {
+        const zip_row *m = &r->zips[r->by_region[lo]];
+        if (memcmp(m->st, st, 2) != 0 || strcmp(P(r, m->name), name) != 0)
+            break;
+    }
+    return n;
+}
+
+/* A town's ZIP: the table names at most this many ZIPs after the place. Its post office
+ * delivers to the county around it (rural routes), so the ZIP reaches past the town's limits;
+ * a city the table names on more ZIPs has ZIPs inside its limits (downtown Phoenix 85004,
+ * Oklahoma City 73102), and which of its ZIPs reach its edge the shipped files cannot say
+ * (a ZCTA-to-place relationship file would) -- those are flagged only when the crosswalk puts
+ * the ZIP in several counties. */
+#define CITY_TOWN_ZIPS 2
+
+/* For each ZIP row of partial_city_states whose region is a place (a city, or an Alabama
+ * police jurisdiction "<CITY> PJ") in a county the ZIP table also prices outside any city (a
+ * row named after the county with no city rate: "SEQUOYAH", "KENAI PENINSULA"), at a lower
+ * combined rate: the index of that county row (city_out), and the city's police jurisdiction
+ * or the jurisdiction's city in the same county (city_alt). */
+static void mark_partial_cities(levy_rates *r)
+{
+    for (size_t i = 0; i < r->nzips; i++)
+        r->zips[i].city_out = r->zips[i].city_alt = r->zips[i].out_county = 0;
+    if (!r->ncounties || !r->by_region)
+        return;
+    uint32_t *out = calloc(r->ncounties + 1, sizeof *out); /* per county: its lowest row */
+    if (!out)
+        return;
+    for (size_t i = 0; i < r->nzips; i++) {
+        const zip_row *z = &r->zips[i];
+        if (!z->county_ix || z->city != 0 || !partial_city_state(z->st) || !plain_row(r, z) ||
+            ends_with(P(r, z->name), " PJ"))
+            continue;
+        uint32_t *o = &out[z->county_ix];
+        if (!*o || r->zips[*o - 1].combined > z->combined)
+            *o = (uint32_t)i + 1;
+    }
+    for (size_t i = 0; i < r->nzips; i++) {
+        zip_row *z = &r->zips[i];
+        if (z->dist_base >= 0 || !plain_row(r, z) || !partial_city_state(z->st) ||
+            (z->county_ix && out[z->county_ix] == i + 1))
+            continue;
+        const char *n = P(r, z->name);
+        size_t zf;
+        if (zc_find(r, z->zip, z->st, &zf) < 2 && region_rows(r, z->st, n) > CITY_TOWN_ZIPS)
+            continue; /* a city's ZIP in one county: maybe wholly inside it */
+        if (!z->county_ix || !out[z->county_ix]) {
+            /* no row outside cities in the county (or a ZIP of several counties, none
+             * established): the row's own state and county components */
+            if (z->county_how != ZC_AMBIGUOUS && !z->county_ix)
+                continue; /* a ZIP the crosswalk does not list (a PO box) */
+            if (z->city > 0 || (ends_with(n, " PJ") && z->special > 0))
+                z->city_out = CITY_OUT_OWN;
+            if (z->city_out && !z->county_ix && z->county > 0) {
+                char cn[160];
+                int l = snprintf(cn, sizeof cn, "%s (COUNTY)", n);
+                uint32_t off = l > 0 && (size_t)l < sizeof cn ? pool_add(r, cn, (size_t)l) : 0;
+                z->out_county = off == UINT32_MAX ? 0 : off;
+            }
+            continue;
+        }
+        const zip_row *u = &r->zips[out[z->county_ix] - 1];
+        if (z->combined <= u->combined || z->state != u->state)
+            continue;
+        /* a place: a city rate, or (Alaska: a city's tax in the county column, "HOMER") a
+         * higher county rate under a name that is no county's */
+        if (z->city <= 0 && (z->county <= u->county || county_by_name(r, z->st, n)))
+            continue;
+        z->city_out = out[z->county_ix];
+    }
+    free(out);
+    /* Alabama: a city and its police jurisdiction ("ARAB" and "ARAB PJ") in one county */
+    for (size_t i = 0; i < r->nzips; i++) {
+        zip_row *z = &r->zips[i];
+        const char *n = P(r, z->name);
+        size_t nl = strlen(n);
+        if (!z->city_out || nl < 4 || nl >= 128)
+            continue;
+        char other[128];
+        if (strcmp(n + nl - 3, " PJ") == 0) {
+            memcpy(other, n, nl - 3);
+            other[nl - 3] = 0;
+        } else if (nl + 3 < sizeof other) {
+            memcpy(other, n, nl);
+            memcpy(other + nl, " PJ", 4);
+        } else
+            continue;
+        uint32_t a = region_row(r, z->st, other, z->county_ix);
+        if (a && a != i + 1 && r->zips[a - 1].combined != z->combined &&
+            r->zips[a - 1].combined > city_out_rate(r, z))
+            z->city_alt = a;
+    }
+}
+
+/* The police-jurisdiction row's city name ("ARAB" for "ARAB PJ") in buf, else the name. */
+static const char *pj_city(const char *n, char *buf, size_t cap)
+{
+    size_t nl = strlen(n);
+    if (nl > 3 && nl < cap && strcmp(n + nl - 3, " PJ") == 0) {
+        memcpy(buf, n, nl - 3);
+        buf[nl - 3] = 0;
+        return buf;
+    }
+    return n;
+}
+
+/* A partial-ZIP city's ZIP with ship_to.city naming another place of the ZIP's county that the
+ * ZIP table prices (its rows in that county agree): the address is there, not in the ZIP's
+ * city (the postal name of every address of the ZIP is its post office's, so naming the ZIP's
+ * own city, or the city of its police jurisdiction, says nothing). Returns that row or NULL. */
+static const zip_row *city_row_decides(const levy_rates *r, const zip_row *row,
+                                       const char *city_upper)
+{
+    char own[128];
+    if (!city_upper[0] || !r->by_region ||
+        strcmp(pj_city(P(r, row->name), own, sizeof own), city_upper) == 0 ||
+        strcmp(P(r, row->name), city_upper) == 0)
+        return NULL;
+    /* the ZIP's counties: its own, or (a ZIP of several) the crosswalk's */
+    uint32_t cix[8];
+    int ncix = 0;
+    if (row->county_ix)
+        cix[ncix++] = row->county_ix;
+    else {
+        size_t f, n = zc_find(r, row->zip, row->st, &f);
+        for (size_t k = 0; k < n && ncix < 8; k++) {
+            uint32_t ix = county_index(r, r->zc[f + k].fips);
+            if (ix)
+                cix[ncix++] = ix;
+        }
+    }
+    size_t lo = 0, hi = r->nzips;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const zip_row *m = &r->zips[r->by_region[mid]];
+        int c = memcmp(m->st, row->st, 2);
+        if (!c)
+            c = strcmp(P(r, m->name), city_upper);
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const zip_row *pick = NULL;
+    for (; lo < r->nzips; lo++) {
+        const zip_row *m = &r->zips[r->by_region[lo]];
+        if (memcmp(m->st, row->st, 2) != 0 || strcmp(P(r, m->name), city_upper) != 0)
+            break;
+        int in = 0;
+        for (int k = 0; k < ncix && !in; k++)
+            in = m->county_ix == cix[k];
+        if (!in && !m->county_ix) { /* that place's ZIP lies in several counties too */
+            size_t f, n = zc_find(r, m->zip, m->st, &f);
+            for (size_t j = 0; j < n && !in; j++)
+                for (int k = 0; k < ncix && !in; k++)
+                    in = county_index(r, r->zc[f + j].fips) == cix[k];
+        }
+        if (!in)
+            continue;
+        if (!plain_row(r, m) || m->dist_base >= 0)
+            return NULL;
+        /* every row of that place in the ZIP's counties says the same */
+        if (pick &&
+            (m->combined != pick->combined || m->state != pick->state ||
+             m->county != pick->county || m->city != pick->city || m->special != pick->special))
+            return NULL;
+        pick = m;
+    }
+    return pick;
+}
+
+/* One candidate from a ZIP-table row of the ZIP's county: its combined rate (exact: the
+ * table's own sum) and its jurisdictions named as resolve_us names them. */
+static void city_cand(const levy_rates *r, const zip_row *z, const fips_county *cty,
+                      const char *ccounty, const char *kind, int own_county, levy_tax_candidate *c)
+{
+    memset(c, 0, sizeof *c);
+    c->rate = own_county ? (int64_t)z->state + z->county : z->combined;
+    c->area = !own_county ? P(r, z->name)
+              : cty       ? P(r, cty->name)
+              : ccounty   ? ccounty
+                          : P(r, z->name);
+    c->area_kind = kind;
+    char st[3] = {z->st[0], z->st[1], 0};
+    if (z->state > 0) {
+        c->code[c->nj] = state_code(r, z->st);
+        c->jur[c->nj++] = levy_rates_us_state_name(st);
+    }
+    if (z->county > 0 && (cty || ccounty)) {
+        c->code[c->nj] = cty ? P(r, cty->code) : NULL;
+        c->jur[c->nj++] = cty ? P(r, cty->name) : ccounty;
+    }
+    if (own_county)
+        return;
+    /* the place: its city rate, or (Alaska) its tax in the county column of a row that names
+     * no county ("HOMER" 7.85 % in the Kenai Peninsula Borough) */
+    if (z->city > 0 || (z->county > 0 && !(cty && county_named(P(r, cty->name), P(r, z->name))))) {
+        c->code[c->nj] = z->city > 0 ? place_code(r, z->st, P(r, z->name), cty) : NULL;
+        c->jur[c->nj++] = P(r, z->name);
+    }
+    if (z->special > 0 && !(c->nj && strcmp(c->jur[c->nj - 1], P(r, z->name)) == 0)) {
+        c->code[c->nj] = NULL; /* a special rate: the region's (a police jurisdiction's) */
+        c->jur[c->nj++] = P(r, z->name);
+    }
+}
+
+/* A ZIP whose region is a partial-ZIP city (mark_partial_cities): the candidates, the ZIP
+ * table's answer first (default: charged), then the police jurisdiction (Alabama) and the
+ * county outside any city. */
+static void city_candidates(const levy_rates *r, const zip_row *row, levy_tax_resolution *res)
+{
+    const fips_county *cty = row->county_ix ? &r->counties[row->county_ix - 1] : NULL;
+    const char *n = P(r, row->name);
+    size_t nl = strlen(n);
+    int pj = nl > 3 && strcmp(n + nl - 3, " PJ") == 0;
+    /* a ZIP of several counties: the county named as the answer names it ("ARAB (COUNTY)") */
+    const char *cc = row->out_county ? P(r, row->out_county) : NULL;
+    int k = 0;
+    city_cand(r, row, cty, cc, pj ? "police_jurisdiction" : "city", 0, &res->cand[k]);
+    res->cand[k++].is_default = 1;
+    if (row->city_alt)
+        city_cand(r, &r->zips[row->city_alt - 1], cty, cc, pj ? "city" : "police_jurisdiction", 0,
+                  &res->cand[k++]);
+    if (row->city_out == CITY_OUT_OWN)
+        city_cand(r, row, cty, cc, "outside_cities", 1, &res->cand[k++]);
+    else
+        city_cand(r, &r->zips[row->city_out - 1], cty, cc, "outside_cities", 0, &res->cand[k++]);
+    res->ncand = res->ncand_all = k;
+    res->ambiguous = 1;
+    snprintf(res->zip5, sizeof res->zip5, "%05u", (unsigned)(row->zip % 100000));
+}
+
 /* The independent city (a county-equivalent "<NAME> CITY": Virginia's, Baltimore, St. Louis,
  * Carson City) of state st that region name rn names ("RICHMOND", "RICHMOND CITY"), or NULL. */
 static const fips_county *indep_city(const levy_rates *r, const char *st, const char *rn)
@@ -3129,6 +3435,20 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
         if (older_city)
             res->precision = LEVY_RES_ZIP5_CITY;
     }
+    /* a partial-ZIP city (issue 19): ship_to.city naming another place of the county that
+     * the table prices decides; otherwise the candidates are listed below */
+    int city_decided = 0;
+    if (row->city_out && !is_ca && a->city && a->city[0]) {
+        char city[128];
+        upcase(city, a->city, sizeof city);
+        const zip_row *pick = city_row_decides(r, row, city);
+        if (pick) {
+            row = pick;
+            rname = P(r, row->name);
+            res->precision = LEVY_RES_ZIP5_CITY;
+            city_decided = 1;
+        }
+    }
     {
         int64_t comps = (int64_t)row->state + row->county + row->city + row->special;
         int64_t special = row->special + (row->combined - comps); /* rounding slack */
@@ -3192,7 +3512,8 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
                 upcase(city, a->city, sizeof city);
             if (!ce || !city[0] || !district_city_decides(r, row, city, ce, e, res))
                 district_candidates(r, row, e, res);
-        }
+        } else if (row->city_out && !city_decided)
+            city_candidates(r, row, res);
     }
 overlays:
     /* SST boundary records (core/tax/boundary.c): a ZIP+4 or street address answered at its
@@ -3389,8 +3710,29 @@ int levy_rates_resolve(const levy_rates *r, const levy_tax_address *a, int32_t d
     return levy_rates_resolve_street(r, a, NULL, date, res, err);
 }
 
+static int resolve_any(const levy_rates *r, const levy_tax_address *a, const char *line1,
+                       int32_t date, levy_tax_resolution *res, levy_err *err);
+
 int levy_rates_resolve_street(const levy_rates *r, const levy_tax_address *a, const char *line1,
                               int32_t date, levy_tax_resolution *res, levy_err *err)
+{
+    int rc = resolve_any(r, a, line1, date, res, err);
+    /* a table that speaks for dates before the one asked for (issue 19): the answer says so */
+    for (int i = 0; rc == LEVY_OK && i < res->ntables; i++) {
+        int32_t sa = levy_rates_table_stale_after(r, res->table[i]);
+        if (sa && date >= sa) {
+            const levy_rates_table *t = levy_rates_table_at(r, res->table[i]);
+            res->stale_source = t->source;
+            res->stale_vintage = t->vintage;
+            res->stale_after = sa;
+            break;
+        }
+    }
+    return rc;
+}
+
+static int resolve_any(const levy_rates *r, const levy_tax_address *a, const char *line1,
+                       int32_t date, levy_tax_resolution *res, levy_err *err)
 {
     memset(res, 0, sizeof *res);
     const char *c = a->country ? a->country : "";

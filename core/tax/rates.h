@@ -43,6 +43,10 @@ typedef struct levy_tax_candidate {
     /* a partial-ZIP district (issue 19): the ZIP table's region naming the district this
      * candidate is inside of, or NULL (the candidate outside it) */
     const char *district;
+    /* a city covering only part of the ZIP (issue 19): the ZIP-table region this candidate is
+     * (a city, a police jurisdiction, or the county outside any city) and its kind
+     * ("city", "police_jurisdiction", "outside_cities"), or NULL */
+    const char *area, *area_kind;
     int nranges, ranges_all; /* ranges shown (<= LEVY_TAX_CAND_RANGES) and in all */
     uint32_t lo[LEVY_TAX_CAND_RANGES], hi[LEVY_TAX_CAND_RANGES]; /* ZIP+4 as 9 digits */
 } levy_tax_candidate;
@@ -77,6 +81,11 @@ typedef struct levy_tax_resolution {
     int ncand, ncand_all;
     int ambiguous; /* the candidates' rates differ: the answer's ambiguous_zip */
     levy_tax_candidate cand[LEVY_TAX_MAX_CANDIDATES];
+    /* issue 19: the first table the answer used whose vintage the date asked for is past
+     * (date on or after levy_rates_table_stale_after: a newer official file may have other
+     * rates), its source and vintage and that date; stale_source NULL when none */
+    const char *stale_source, *stale_vintage;
+    int32_t stale_after;
 } levy_tax_resolution;
 
 typedef struct levy_rates_table {

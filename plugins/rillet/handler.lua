@@ -447,6 +447,8 @@ local function get_doc(doc_type)
     -- and for a ZIP5 spanning several rates its candidates (the UI asks for the fuller address)
     out.resolution = result and opt(result.resolution) or json.null
     out.ambiguous_zip = result and result.ambiguous_zip or json.null
+    -- issue 19: the rate table that answered is older than the document's date
+    out.rates_stale = result and type(result.rates_stale) == "table" and result.rates_stale or json.null
     local creq = row.calculation_id and store.row("SELECT request FROM calculations WHERE id = ?", row.calculation_id)
     creq = creq and util.decode_obj(creq.request)
     out.ship_to = creq and creq.ship_to or json.null

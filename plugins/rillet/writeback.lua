@@ -213,6 +213,11 @@ local function notes_text(result)
       out[#out + 1] = "; note " .. n.code .. (type(n.message) == "string" and (": " .. n.message) or "")
     end
   end
+  -- issue 19: the rates are older than the document's date (a newer official file may apply)
+  local rs = result.rates_stale
+  if type(rs) == "table" and type(rs.message) == "string" then
+    out[#out + 1] = "; rates_stale: " .. rs.message
+  end
   return table.concat(out)
 end
 

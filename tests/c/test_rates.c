@@ -418,6 +418,88 @@ static void t_partial_districts(void)
 end:;
 }
 
+/* Partial-ZIP cities (issue 19): a ZIP named after a city in AK, AL, AZ, ID, OK also reaches
+ * the county around the city; the ZIP table's answer stays charged (default) and the
+ * candidates list the place outside any city (and, in Alabama, the police jurisdiction). */
+static void t_partial_cities(void)
+{
+    levy_tax_resolution res;
+    levy_err err;
+    /* OK 74955 SALLISAW: 4.5 + Sequoyah County 1.417 + city 4.0; outside the city 5.917 (the
+     * county has no row of its own in the table: the row's state and county components) */
+    CHECK_EQ_INT(resolve("US", "OK", NULL, "74955", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
+    CHECK_EQ_INT(total(&res), 9917000);
+    CHECK(res.ambiguous);
+    CHECK_EQ_STR(res.zip5, "74955");
+    CHECK_EQ_INT(res.ncand, 2);
+    CHECK(res.cand[0].is_default);
+    CHECK_EQ_INT(res.cand[0].rate, 9917000);
+    CHECK_EQ_STR(res.cand[0].area, "SALLISAW");
+    CHECK_EQ_STR(res.cand[0].area_kind, "city");
+    CHECK(!res.cand[1].is_default);
+    CHECK_EQ_INT(res.cand[1].rate, 5917000);
+    CHECK_EQ_STR(res.cand[1].area_kind, "outside_cities");
+    CHECK_EQ_STR(res.cand[1].area, "SEQUOYAH COUNTY");
+    CHECK_EQ_INT(res.cand[1].nj, 2);
+    CHECK_EQ_STR(res.cand[1].jur[1], "SEQUOYAH COUNTY");
+    CHECK_EQ_STR(res.cand[1].code[1], "40135");
+    /* the ZIP's own city does not decide (every address of the ZIP is mailed as Sallisaw) */
+    CHECK_EQ_INT(resolve("US", "OK", "Sallisaw", "74955", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(total(&res), 9917000);
+    /* ID 83340 KETCHUM (resort city 2 %): Blaine County's own row (6 %) outside the city;
+     * ship_to.city naming another place of the county the table prices decides: Sun Valley */
+    CHECK_EQ_INT(resolve("US", "ID", NULL, "83340", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(total(&res), 8000000);
+    CHECK_EQ_INT(res.cand[1].rate, 6000000);
+    CHECK_EQ_STR(res.cand[1].area, "BLAINE");
+    CHECK_EQ_INT(resolve("US", "ID", "Sun Valley", "83340", "2026-03-01", &res, &err), 0);
+    CHECK(!res.ambiguous);
+    CHECK_EQ_INT(res.ncand, 0);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5_CITY);
+    CHECK_EQ_INT(total(&res), 9000000);
+    /* AL 35087 "ARAB PJ" (Arab's police jurisdiction, 10 %): the city (35016's ARAB, 12.5 %)
+     * and outside both (7.5 %) */
+    CHECK_EQ_INT(resolve("US", "AL", NULL, "35087", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(total(&res), 10000000);
+    CHECK_EQ_INT(res.ncand, 3);
+    CHECK_EQ_STR(res.cand[0].area_kind, "police_jurisdiction");
+    CHECK_EQ_STR(res.cand[1].area_kind, "city");
+    CHECK_EQ_INT(res.cand[1].rate, 12500000);
+    CHECK_EQ_STR(res.cand[2].area_kind, "outside_cities");
+    CHECK_EQ_INT(res.cand[2].rate, 7500000);
+    /* a ZIP of four counties (35016 ARAB): Albertville, a place of one of them, decides */
+    CHECK_EQ_INT(resolve("US", "AL", "Albertville", "35016", "2026-03-01", &res, &err), 0);
+    CHECK(!res.ambiguous);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5_CITY);
+    CHECK_EQ_INT(total(&res), 10000000);
+    /* AK 99603 HOMER (its tax in the table's county column): the borough's 3 % outside */
+    CHECK_EQ_INT(resolve("US", "AK", NULL, "99603", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(res.cand[0].rate, 7850000);
+    CHECK_EQ_INT(res.cand[1].rate, 3000000);
+    CHECK_EQ_STR(res.cand[1].area, "KENAI PENINSULA");
+    /* not flagged: a county's own row (ID 83702 ADA: no city tax; OK 73950 BEAVER), another
+     * state's city (MO 63011 ELLISVILLE) */
+    /* nor a big city's ZIP in one county (the table names many ZIPs after it: downtown
+     * Phoenix, Oklahoma City, Birmingham are wholly inside) */
+    const char *const whole[][2] = {{"ID", "83702"}, {"MO", "63011"}, {"OK", "73950"},
+                                    {"AZ", "85004"}, {"OK", "73102"}, {"AL", "35203"}};
+    for (size_t i = 0; i < sizeof whole / sizeof *whole; i++) {
+        CHECK_EQ_INT(resolve("US", whole[i][0], NULL, whole[i][1], "2026-03-01", &res, &err), 0);
+        CHECK(!res.ambiguous);
+        CHECK_EQ_INT(res.ncand, 0);
+    }
+    /* a place of another county named by ship_to.city does not decide */
+    CHECK_EQ_INT(resolve("US", "OK", "Tulsa", "74955", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(total(&res), 9917000);
+end:;
+}
+
 static void t_vintage_from(void)
 {
     CHECK_EQ_INT(levy_rates_vintage_from("2026-01-01"), 20260101);
@@ -759,6 +841,7 @@ static const levy_test tests[] = {{"load", t_load},
                                   {"cdtfa", t_cdtfa},
                                   {"ca_candidates", t_ca_candidates},
                                   {"partial_districts", t_partial_districts},
+                                  {"partial_cities", t_partial_cities},
                                   {"vintage_from", t_vintage_from},
                                   {"overlays", t_overlays},
                                   {"sst", t_sst},

@@ -171,6 +171,9 @@
     return h('div', null,
       h('h2', { text: 'Result' }),
       notes.length ? h('div', { id: 'calc-notes' }, notes) : null,
+      // issue 19: a rate table older than the date asked for answered (rates_stale)
+      r.rates_stale ? h('div', { class: 'notice warn', id: 'calc-rates-stale', role: 'status' },
+        h('strong', { text: 'Rates may be out of date: ' }), r.rates_stale.message || '') : null,
       prec.notice,
       h('section', { class: 'card' },
         h('dl', { class: 'kv' },

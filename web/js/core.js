@@ -343,9 +343,14 @@
       // a special district covering only part of the ZIP (c.district: the candidate inside it;
       // the one outside is the default, charged)
       var byDistrict = amb.candidates.some(function (c) { return !!c.district; });
-      var byCity = !byDistrict && amb.candidates.some(function (c) { return !c['default'] && !(c.zip4_ranges || []).length; });
+      // a city covering only part of the ZIP (c.area, c.area_kind: city, police_jurisdiction,
+      // outside_cities; the ZIP table's answer is the default, charged)
+      var byArea = !byDistrict && amb.candidates.some(function (c) { return !!c.area_kind; });
+      var AREA = { city: 'inside the city ', police_jurisdiction: 'police jurisdiction ', outside_cities: 'outside any city: ' };
+      var byCity = !byDistrict && !byArea && amb.candidates.some(function (c) { return !c['default'] && !(c.zip4_ranges || []).length; });
       var rows = amb.candidates.map(function (c) {
-        var where = byDistrict ? (c.district ? 'inside ' + c.district : 'outside the district' + (c['default'] ? ' (charged)' : '')) :
+        var where = byArea ? (AREA[c.area_kind] || '') + (c.area || '') + (c['default'] ? ' (charged)' : '') :
+          byDistrict ? (c.district ? 'inside ' + c.district : 'outside the district' + (c['default'] ? ' (charged)' : '')) :
           byCity ? (c['default'] ? 'charged (default)' + (c.city ? ': city ' + c.city : '') : c.city ? 'city ' + c.city : 'outside any city') :
           c['default'] ? 'the rest of the ZIP' : (c.zip4_ranges || []).join(', ') +
           (c.zip4_ranges_total > (c.zip4_ranges || []).length ? ' and ' + (c.zip4_ranges_total - c.zip4_ranges.length) + ' more' : '');
@@ -354,11 +359,12 @@
       });
       notice = h('div', { class: 'notice warn', role: 'status', id: idp + '-ambiguous' },
         h('strong', { text: 'ZIP ' + amb.zip + ' spans several rates.' }),
-        byDistrict ? ' A special district covers only part of this ZIP; this answer charges the rate outside it. Give the ZIP+4 (or the street address) of an address inside the district to get its rate.'
+        byArea ? ' A city covers only part of this ZIP; this answer charges the ZIP table\'s rate (the first row). If the address is outside the city limits, give the name of the place it is in (another town of the county decides) or the ZIP+4 / street address with the state\'s boundary file imported.'
+          : byDistrict ? ' A special district covers only part of this ZIP; this answer charges the rate outside it. Give the ZIP+4 (or the street address) of an address inside the district to get its rate.'
           : byCity ? ' This answer charged the default candidate; give the city of the address to get its rate.'
           : ' This answer used the ZIP code table; give the ZIP+4 (or the street address) to get the exact rate.',
         h('table', { class: 'inner' },
-          h('thead', null, h('tr', null, ['Rate', 'Jurisdictions', byCity || byDistrict ? 'Where' : 'Where (ZIP+4)'].map(function (t, i) {
+          h('thead', null, h('tr', null, ['Rate', 'Jurisdictions', byCity || byDistrict || byArea ? 'Where' : 'Where (ZIP+4)'].map(function (t, i) {
             return h('th', { scope: 'col', class: i === 0 ? 'num' : null, text: t });
           }))), h('tbody', null, rows)));
     }

@@ -332,6 +332,9 @@
         // the answer's notes (e.g. exemption_certificate_expired: taxed, the certificate expired)
         (d.notes || []).length ? h('div', { class: 'notice warn', id: 'doc-notes', role: 'status' },
           (d.notes || []).map(function (n) { return h('p', { style: 'margin:.2rem 0', 'data-code': n.code, text: n.message || n.code }); })) : null,
+        // issue 19: the rates come from a table older than the document's date
+        d.rates_stale ? h('div', { class: 'notice warn', id: 'doc-rates-stale', role: 'status' },
+          h('strong', { text: 'Rates may be out of date: ' }), d.rates_stale.message || '') : null,
         notice,
         h('div', { class: 'actions' }, recalc)));
       if (d.customer_id && !d.customer_name) {
