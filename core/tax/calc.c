@@ -1047,15 +1047,29 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
     if (!calc_groups || d->customer_exempt)
         d->tax_id_note[0] = '\0';
     /* rule.calculate(ctx), per subscribed group whose rule defines it */
+    for (int i = 0; i < req->nlines; i++)
+        req->meta[i].oos = 0;
     if (calc_groups && !d->customer_exempt && req->calculate) {
+        int was[LEVY_TAX_MAX_LINES];
         for (int g = 0; g < d->res.ngroups; g++) {
             /* skipped (and ctx not built) when the rule's calculate_for lists no line's code */
             if (!d->on[g] || !levy_tax_rule_calc_wanted(d->rule[g], req->meta, req->nlines))
                 continue;
+            for (int i = 0; i < req->nlines; i++)
+                was[i] = req->lines[i].reason;
             levy_err cerr;
             levy_err_clear(&cerr);
             if (req->calculate(req->ud, req, d, g, &cerr) != LEVY_OK)
                 return rule_error(p, err, cerr.message);
+            /* out of scope for this group's tax only (a regime of that tax not yet in force):
+             * the other group's taxes of the line, and the next rule's view of it, stay as
+             * they were; the line is out of scope when no other group still taxes it (below) */
+            for (int i = 0; i < req->nlines; i++)
+                if (req->lines[i].reason == LEVY_REASON_OUT_OF_SCOPE &&
+                    was[i] != LEVY_REASON_OUT_OF_SCOPE) {
+                    req->meta[i].oos |= 1u << g;
+                    req->lines[i].reason = was[i];
+                }
             restore_codes(d, req, g);
             /* the delivery follows the goods as calculate left them (a clothing exemption
              * of the first $250, a unit cap): its entries' shares are decided again */
@@ -1070,6 +1084,19 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
                     l->reason = reason;
             }
         }
+    }
+    /* a line some group's rule put out of scope: out of scope unless another group still has
+     * taxes on it (e.g. Quebec's QST charged by a foreign seller from 2019 while the GST of
+     * its simplified regime starts 2021-07-01) */
+    for (int i = 0; i < req->nlines; i++) {
+        if (!req->meta[i].oos)
+            continue;
+        levy_tax_line *l = &req->lines[i];
+        int other = 0;
+        for (int e = 0; e < l->n; e++)
+            other |= !(req->meta[i].oos & (1u << l->e[e].group));
+        if (!other)
+            l->reason = LEVY_REASON_OUT_OF_SCOPE;
     }
     /* compute */
     d->doc =

@@ -181,8 +181,10 @@ typedef struct levy_tax_line_meta {
     char idbuf[24];
     const char *tax_code; /* never NULL after the request is read ("general") */
     int reason_set;
-    int follows; /* set by levy_tax_decide: the line's treatment follows the goods (decided
+    int follows;  /* set by levy_tax_decide: the line's treatment follows the goods (decided
                   * after every other line's treatment) */
+    unsigned oos; /* bit g: group g's calculate(ctx) put the line out of scope (issue 19: a
+                   * foreign-seller regime not yet in force for that tax only) */
 } levy_tax_line_meta;
 
 /* An exemption certificate on file for the customer (issue 20; plugins/api, table
