@@ -127,11 +127,12 @@ static int calc_for_lists(const levy_tax_rule *r, const char *code)
     return 0;
 }
 
-int levy_tax_rule_calc_wanted(const levy_tax_rule *r, const levy_tax_line_meta *meta, int n)
+int levy_tax_rule_calc_wanted(const levy_tax_rule *r, const levy_tax_line_meta *meta, int n,
+                              int32_t date)
 {
     if (!r || !r->has_calculate)
         return 0;
-    if (!r->ncalc_for)
+    if (!r->ncalc_for || (r->calc_before && date < r->calc_before))
         return 1;
     for (int i = 0; i < n; i++)
         if (calc_for_lists(r, meta[i].tax_code) ||
@@ -1053,7 +1054,8 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
         int was[LEVY_TAX_MAX_LINES];
         for (int g = 0; g < d->res.ngroups; g++) {
             /* skipped (and ctx not built) when the rule's calculate_for lists no line's code */
-            if (!d->on[g] || !levy_tax_rule_calc_wanted(d->rule[g], req->meta, req->nlines))
+            if (!d->on[g] ||
+                !levy_tax_rule_calc_wanted(d->rule[g], req->meta, req->nlines, req->date))
                 continue;
             for (int i = 0; i < req->nlines; i++)
                 was[i] = req->lines[i].reason;

@@ -118,6 +118,9 @@ typedef struct levy_tax_rule {
      * for a request with a line whose code, or its parent, is one of these (borrowed) */
     int ncalc_for;
     const char *calc_for[LEVY_TAX_CALC_FOR_MAX];
+    /* calculate_before (issue 19): besides calculate_for, calculate runs for every request
+     * dated before this day (YYYYMMDD; 0 = none): a regime's start that concerns every line */
+    int32_t calc_before;
 } levy_tax_rule;
 
 /* The treatment index of code (its row, else its parent's row (levy_tax_code_parent), else
@@ -130,7 +133,8 @@ int levy_tax_rule_at(const levy_tax_rule *r, int t, int32_t date);
 struct levy_tax_line_meta;
 /* 1 when the rule's calculate(ctx) is to run for lines[0..n) (meta: their codes): it has one,
  * and it declares no calculate_for or a line's code or parent is listed there. */
-int levy_tax_rule_calc_wanted(const levy_tax_rule *r, const struct levy_tax_line_meta *meta, int n);
+int levy_tax_rule_calc_wanted(const levy_tax_rule *r, const struct levy_tax_line_meta *meta, int n,
+                              int32_t date);
 /* 1 when the rule's taxability names code. */
 int levy_tax_rule_knows(const levy_tax_rule *r, const char *code);
 

@@ -42,7 +42,7 @@ local LEAVE = {
 
 local function seller_fits(row, seller, country)
   if row.sellers == nil then return true end
-  local abroad = type(seller) ~= "table" or seller.country ~= country
+  local abroad = type(seller) ~= "table" or seller.country ~= country -- (a union: rows without `sellers`)
   if row.sellers == "abroad" then return abroad end
   if row.sellers == "in_country" then return not abroad end
   error("foreign_seller_regime: sellers must be \"abroad\" or \"in_country\", not " .. tostring(row.sellers))
@@ -63,14 +63,17 @@ end
 
 -- Applies `regime` (the rule's foreign_seller_regime) to ctx for a rule of country `country`
 -- (ISO code), or of its province `province` (Canada's "QC", "BC", ...: a seller is established
--- only in that province).
+-- only in that province). `country` may also be a union of countries, `{ name = "EU", DE =
+-- true, FR = true, ... }`: a seller established in any of them is established (the EU rule).
 function M.apply(ctx, regime, country, province)
   if type(regime) ~= "table" then return end
   local seller = ctx.seller
-  if type(seller) == "table" and seller.country == country and (province == nil or seller.state == province) then
-    return
+  local union = type(country) == "table" and country or nil
+  if type(seller) == "table" then
+    if union and union[seller.country] then return end
+    if not union and seller.country == country and (province == nil or seller.state == province) then return end
   end
-  local place = province and (country .. "-" .. province) or country
+  local place = union and union.name or province and (country .. "-" .. province) or country
   local noted = {}
   for _, line in ipairs(ctx.lines) do
     local row = row_for(regime, line, seller, country)

@@ -1330,15 +1330,28 @@ static void t_calc_for(void)
     f.rule = &tx_books;
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_INT(f.calls, 1);
-    CHECK_EQ_INT(levy_tax_rule_calc_wanted(&tx_books, f.meta, 1), 0);
-    CHECK_EQ_INT(levy_tax_rule_calc_wanted(&tx_books, f.meta, 2), 1);
+    CHECK_EQ_INT(levy_tax_rule_calc_wanted(&tx_books, f.meta, 1, 20260301), 0);
+    CHECK_EQ_INT(levy_tax_rule_calc_wanted(&tx_books, f.meta, 2, 20260301), 1);
     /* no declaration: called for any line */
     setup(&f, "USD", "100.00", "general");
     addr(&f.req.ship_to, "US", "TX", "78701");
     f.rule = &tx_always;
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_INT(f.calls, 1);
-    CHECK_EQ_INT(levy_tax_rule_calc_wanted(NULL, f.meta, 1), 0);
+    CHECK_EQ_INT(levy_tax_rule_calc_wanted(NULL, f.meta, 1, 20260301), 0);
+    /* calculate_before (issue 19: a regime's start for every line): called for any line dated
+     * before the day, and by calculate_for from that day on */
+    {
+        static const levy_tax_rule eu_like = {.region = "US-TX",
+                                              .sourcing = LEVY_SOURCING_DESTINATION,
+                                              .has_calculate = 1,
+                                              .ncalc_for = 1,
+                                              .calc_for = {"digital_goods"},
+                                              .calc_before = 20030701};
+        setup(&f, "USD", "100.00", "general");
+        CHECK_EQ_INT(levy_tax_rule_calc_wanted(&eu_like, f.meta, 1, 20030630), 1);
+        CHECK_EQ_INT(levy_tax_rule_calc_wanted(&eu_like, f.meta, 1, 20030701), 0);
+    }
 end:;
 }
 

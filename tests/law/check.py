@@ -459,6 +459,11 @@ case("countries", "CA MB 2021-11-30, Ontario seller, streaming video: GST 5 % on
      ca("MB", "R3C 0V8", "streaming_video", "2021-11-30", "CA", "ON"), total_tax="5.00")
 case("countries", "CA MB 2021-12-01, Ontario seller, streaming video: GST 5 % + RST 7 %", "Information Bulletin No. 064",
      ca("MB", "R3C 0V8", "streaming_video", "2021-12-01", "CA", "ON"), total_tax="12.00")
+EU_2003 = "Council Directive 2002/38/EC art. 1, 3 (from 2003-07-01); Sixth Directive art. 9(2)(f)"
+case("countries", "EU France 2003-06-30, US seller, SaaS to a consumer: outside EU VAT (before Directive 2002/38/EC)", EU_2003,
+     intl("FR", S, pc="75001", date="2003-06-30", seller="US"), total_tax="0.00", reason="out_of_scope", note="regime_not_in_force")
+case("countries", "EU France 2003-07-01, US seller, SaaS to a consumer: French VAT 19.6 %", EU_2003 + "; CGI art. 278 (19.6 % until 2013)",
+     intl("FR", S, pc="75001", date="2003-07-01", seller="US"), total_tax="19.60")
 case("countries", "CO: B2C digital goods 19 %", "ET art. 420 par. 2, 468",
      intl("CO", [("100.00", "digital_goods")], cur="COP"), total_tax="19.00")
 case("countries", "IL 2024-12-31: 17 %", "VAT Law s. 2 (17 % until 2024-12-31)",
@@ -484,8 +489,14 @@ case("local taxes", "Chicago amusement tax on streaming video 2015-08-31: not ye
 case("local taxes", "Chicago amusement tax on streaming video 2015-09-01: 9 %", "Mun. Code of Chicago 4-156-020; Amusement Tax Ruling #5; Reed Smith 2018-05 (Labell v. City of Chicago)",
      us("IL", "60601", [("100.00", "streaming_video")], date="2015-09-01", city="Chicago"), total_tax="9.00",
      has_jur=[("CHICAGO", "city", "1714000")])
-case("local taxes", "Chicago amusement tax on streaming audio 2026: 9 %", "Mun. Code of Chicago 4-156-020; Amusement Tax Ruling #5",
-     us("IL", "60601", [("100.00", "streaming_audio")], city="Chicago"), total_tax="9.00")
+case("local taxes", "Chicago amusement tax on streaming audio 2026: 10.25 % (2025 Revenue Ordinance; unchanged in 2026)", "Mun. Code of Chicago 4-156-020; Chicago Department of Finance releases 2024-12-18 (10.25 % on electronically delivered amusements from 2025-01-01) and 2025-12-29 (2026 changes: none to it)",
+     us("IL", "60601", [("100.00", "streaming_audio")], city="Chicago"), total_tax="10.25")
+case("local taxes", "Chicago amusement tax on streaming video 2024-12-31: 9 %", "Mun. Code of Chicago 4-156-020 (before the 2025 Revenue Ordinance)",
+     us("IL", "60601", [("100.00", "streaming_video")], date="2024-12-31", city="Chicago"), total_tax="9.00")
+case("local taxes", "Chicago PPLTT on SaaS 2026: 15 % (2026 Revenue Ordinance)", "Chicago Department of Finance release 2025-12-29; EY Tax Alert 2026-0384 (SO2025-0021719)",
+     us("IL", "60601", S, city="Chicago"), total_tax="15.00")
+case("local taxes", "Chicago PPLTT on SaaS 2025-12-31: 11 % (2025 Revenue Ordinance)", "Chicago Department of Finance release 2024-12-18; Crowe 2025-01-09",
+     us("IL", "60601", S, date="2025-12-31", city="Chicago"), total_tax="11.00")
 case("local taxes", "Illinois outside Chicago (Springfield): SaaS not taxed", "35 ILCS 120 (ROT applies to tangible personal property)",
      us("IL", "62701", S, city="Springfield"), total_tax="0.00")
 
