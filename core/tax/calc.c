@@ -101,6 +101,8 @@ int levy_tax_reverse_charge_from(const char *s)
         return LEVY_RC_B2B_FOREIGN_SELLER;
     if (strcmp(s, "b2b_simplified_regime") == 0)
         return LEVY_RC_B2B_SIMPLIFIED_REGIME;
+    if (strcmp(s, "b2b_qst_specified") == 0)
+        return LEVY_RC_B2B_QST_SPECIFIED;
     return -1;
 }
 
@@ -241,10 +243,64 @@ static int b2b_foreign_seller(const levy_tax_request *req, levy_tax_decision *d)
  * registration number; a normal-regime registrant (req->simplified_regime 0) charges every
  * customer, and then the tax id decides nothing (no tax_id_invalid note). A seller
  * established in the country is never a simplified-regime registrant: it charges. */
+/* A Quebec QST registration number of the regular system: 10 digits, "TQ", 4 digits (Revenu
+ * Quebec; "1234567890TQ0001"), spaces ignored, letters of either case. A number of the
+ * specified system ends "NR" + 4 digits: that registrant is not registered under the regular
+ * system and stays a "specified Quebec consumer". */
+int levy_tax_qst_number_valid(const char *s)
+{
+    char c[17];
+    int n = 0;
+    for (; s && *s; s++) {
+        if (*s == ' ')
+            continue;
+        if (n == 16)
+            return 0;
+        c[n++] = (char)(*s >= 'a' && *s <= 'z' ? *s - 32 : *s);
+    }
+    if (n != 16 || c[10] != 'T' || c[11] != 'Q')
+        return 0;
+    for (int i = 0; i < 16; i++)
+        if ((i < 10 || i > 11) && (c[i] < '0' || c[i] > '9'))
+            return 0;
+    return 1;
+}
+
+/* "b2b_qst_specified" (Quebec, issue 19): a seller outside Quebec registered under the QST
+ * specified system collects only from "specified Quebec consumers", persons not registered
+ * for QST; a customer that gives its QST registration number is not charged (it
+ * self-assesses where its use is not exclusively commercial). A seller established in
+ * Quebec, or one registered under the regular system (req->qst_specified 0), charges
+ * everyone. An unusable number: a consumer sale with the note qst_number_invalid. */
+static int qst_specified_applies(const levy_tax_request *req, levy_tax_decision *d)
+{
+    if (!req->qst_specified || !req->qst_number || d->customer_exempt)
+        return 0;
+    if (req->seller.present && strcmp(req->seller.country, "CA") == 0 &&
+        strcmp(req->seller.state, "QC") == 0)
+        return 0;
+    char msg[LEVY_TAX_NOTE_MAX];
+    if (!levy_tax_qst_number_valid(req->qst_number)) {
+        snprintf(msg, sizeof msg,
+                 "customer.qst_number is not a QST registration number of the regular system "
+                 "(10 digits, TQ, 4 digits); QST charged as to a specified Quebec consumer");
+        levy_tax_decision_add_note(d, "qst_number_invalid", msg);
+        return 0;
+    }
+    snprintf(msg, sizeof msg,
+             "QST not charged: the customer gave its QST registration number and the seller is "
+             "registered under the specified system, which collects only from persons not "
+             "registered for QST; the customer self-assesses where required");
+    levy_tax_decision_add_note(d, "qst_registrant", msg);
+    return 1;
+}
+
 static int reverse_charge_applies(const levy_tax_request *req, levy_tax_decision *d, int kind)
 {
     if (kind == LEVY_RC_B2B_FOREIGN_SELLER)
         return b2b_foreign_seller(req, d);
+    if (kind == LEVY_RC_B2B_QST_SPECIFIED)
+        return qst_specified_applies(req, d);
     if (kind != LEVY_RC_B2B_SIMPLIFIED_REGIME || !req->simplified_regime ||
         !b2b_foreign_seller(req, d))
         return 0;

@@ -55,12 +55,18 @@ void levy_tax_problem_set(levy_tax_problem *p, int error, const char *code, cons
 enum levy_tax_sourcing { LEVY_SOURCING_DESTINATION = 0, LEVY_SOURCING_ORIGIN };
 enum levy_tax_reverse_charge {
     LEVY_RC_NONE = 0,
-    LEVY_RC_B2B_FOREIGN_SELLER,   /* reverse_charge = "b2b_foreign_seller" (docs/rules.md) */
-    LEVY_RC_B2B_SIMPLIFIED_REGIME /* reverse_charge = "b2b_simplified_regime": only when the
-                                   * seller is registered under a simplified regime for
-                                   * non-residents (req->simplified_regime; Canada: ETA
-                                   * Part IX Division II Subdivision E, s. 211.1 ff.) */
+    LEVY_RC_B2B_FOREIGN_SELLER,    /* reverse_charge = "b2b_foreign_seller" (docs/rules.md) */
+    LEVY_RC_B2B_SIMPLIFIED_REGIME, /* reverse_charge = "b2b_simplified_regime": only when the
+                                    * seller is registered under a simplified regime for
+                                    * non-residents (req->simplified_regime; Canada: ETA
+                                    * Part IX Division II Subdivision E, s. 211.1 ff.) */
+    LEVY_RC_B2B_QST_SPECIFIED      /* reverse_charge = "b2b_qst_specified" (Quebec, issue 19): a
+                               * seller outside Quebec registered under the QST specified
+                               * system (req->qst_specified) does not charge QST to a customer
+                               * that gives its QST number (req->qst_number) */
 };
+/* A Quebec QST number of the regular system (10 digits TQ 4 digits, spaces ignored)? */
+int levy_tax_qst_number_valid(const char *s);
 /* Rule text -> enum value, or -1 when unknown (NULL -> the default). */
 int levy_tax_sourcing_from(const char *s);
 int levy_tax_reverse_charge_from(const char *s);
@@ -263,6 +269,11 @@ struct levy_tax_request {
      * "simplified", plugins/api/calc.lua opts.ca_gst_regime); 0: the normal regime, it
      * charges every customer. */
     int simplified_regime;
+    /* The seller is registered for QST under the specified registration system for suppliers
+     * outside Quebec (setting qc_qst_regime = "specified", opts.qc_qst_regime); 0: the regular
+     * system, it charges every customer. */
+    int qst_specified;
+    const char *qst_number; /* NULL or the request's customer.qst_number (issue 19) */
 };
 
 struct levy_tax_decision {

@@ -4,11 +4,21 @@
 -- jurisdiction, so nothing here does money; the self-tests pin it (totals include the GST of
 -- the CA rule: self-tests run with every region subscribed).
 --
--- Registered foreign seller (issue 19): QST is charged to every customer here, unchanged. The
--- specified QST registration system for non-residents (Act respecting the QST, ss. 477.1 ff.)
--- does not collect from a customer registered for QST that gives its QST number; not modelled
--- (doubt): levy's customer carries one tax id (the GST/HST number, scripts/ca/gst.lua and the
--- setting ca_gst_regime), not the QST number.
+-- Registered foreign seller (issue 19): a seller outside Quebec registered under the specified
+-- QST registration system (Act respecting the QST, s. 477.1 ff.; Revenu Quebec "Registration
+-- for suppliers outside Quebec") collects QST only on supplies to "specified Quebec consumers",
+-- persons not registered for QST; a customer that gives its QST registration number is not
+-- charged (Mazars: "collect QST from all clients in Quebec ... that are not registered for
+-- QST"; Grant Thornton 2018-12: "a specified Quebec consumer is a consumer that is resident in
+-- Quebec that is not registered for QST purposes"). Declared as reverse_charge =
+-- "b2b_qst_specified" (core/tax/calc.c qst_specified_applies): only with the organisation
+-- setting qc_qst_regime = "specified" (default "regular": the regular system charges every
+-- customer), for a seller not established in Quebec, and a customer.qst_number of the regular
+-- system (10 digits, "TQ", 4 digits: 1234567890TQ0001). The QST entry keeps its rate with a
+-- zero amount (reason reverse_charge) and the answer notes qst_registrant; an unusable number
+-- (wrong shape, or a specified-system "NR" number) is a consumer sale with the note
+-- qst_number_invalid. The GST/HST of the line is decided by the CA rule on its own
+-- (customer.tax_id, setting ca_gst_regime).
 --
 -- Start of the specified registration for sellers outside Quebec (issue 19): before it a
 -- supplier with no physical or significant presence in Quebec had no duty to register and
@@ -53,11 +63,116 @@ return {
     food_grocery = "zero_rated", -- basic groceries zero-rated (as GST Schedule VI)
     exempt = "exempt",
   },
+  reverse_charge = "b2b_qst_specified", -- header above; docs/rules.md section 2
   foreign_seller_regime = REGIME, -- start of the specified registration (header above)
   calculate = function(ctx)
     foreign_regime.apply(ctx, REGIME, "CA", "QC")
   end,
   selftest = {
+    -- issue 19: the QST number of a registrant under the specified system
+    { name = "specified system, US seller, valid QST number: GST 5% charged, QST not (registrant)",
+      qc_qst_regime = "specified",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Montreal", state = "QC", zip_code = "H2Y 1C6", country = "CA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-qc", qst_number = "1234567890TQ0001" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "5.00", lines = { { tax = "5.00", taxability_reason = "reverse_charge" } },
+                 notes = { { code = "qst_registrant" } } } },
+    { name = "specified system, QST number with spaces and lower case: accepted",
+      qc_qst_regime = "specified",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Montreal", state = "QC", zip_code = "H2Y 1C6", country = "CA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-qc", qst_number = "1234567890 tq 0001" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "5.00", lines = { { tax = "5.00", taxability_reason = "reverse_charge" } },
+                 notes = { { code = "qst_registrant" } } } },
+    { name = "specified system, an NR number (a specified registrant): QST charged, note qst_number_invalid",
+      qc_qst_regime = "specified",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Montreal", state = "QC", zip_code = "H2Y 1C6", country = "CA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-qc", qst_number = "1234567890NR0001" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "14.98", lines = { { tax = "14.98", taxability_reason = "standard_rated" } },
+                 notes = { { code = "qst_number_invalid" } } } },
+    { name = "specified system, 9 digits: QST charged, note qst_number_invalid",
+      qc_qst_regime = "specified",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Montreal", state = "QC", zip_code = "H2Y 1C6", country = "CA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-qc", qst_number = "123456789TQ0001" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "14.98", lines = { { tax = "14.98", taxability_reason = "standard_rated" } },
+                 notes = { { code = "qst_number_invalid" } } } },
+    { name = "specified system, no QST number: QST charged (a specified Quebec consumer)",
+      qc_qst_regime = "specified",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Montreal", state = "QC", zip_code = "H2Y 1C6", country = "CA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "14.98", lines = { { tax = "14.98", taxability_reason = "standard_rated" } } } },
+    { name = "regular system (the default), valid QST number: QST charged",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Montreal", state = "QC", zip_code = "H2Y 1C6", country = "CA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-qc", qst_number = "1234567890TQ0001" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "14.98", lines = { { tax = "14.98", taxability_reason = "standard_rated" } } } },
+    { name = "specified setting, seller established in Quebec: QST charged",
+      qc_qst_regime = "specified",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Montreal", state = "QC", zip_code = "H2Y 1C6", country = "CA" },
+        ship_from = { line1 = "2 Main Street", city = "Quebec", state = "QC", zip_code = "G1R 4P5", country = "CA" },
+        customer = { id = "b2b-qc", qst_number = "1234567890TQ0001" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "14.98", lines = { { tax = "14.98", taxability_reason = "standard_rated" } } } },
+    { name = "specified system, Ontario seller, valid QST number: QST not charged",
+      qc_qst_regime = "specified",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Montreal", state = "QC", zip_code = "H2Y 1C6", country = "CA" },
+        ship_from = { line1 = "2 Main Street", city = "Toronto", state = "ON", zip_code = "M5V 3L9", country = "CA" },
+        customer = { id = "b2b-qc", qst_number = "1234567890TQ0001" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "5.00", lines = { { tax = "5.00", taxability_reason = "reverse_charge" } },
+                 notes = { { code = "qst_registrant" } } } },
+    { name = "simplified GST/HST regime and a valid BN, no QST number: GST not charged, QST 9.975% still is (each tax by its own regime)",
+      ca_gst_regime = "simplified", qc_qst_regime = "specified",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Montreal", state = "QC", zip_code = "H2Y 1C6", country = "CA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-qc", tax_id = "123456782RT0001" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "9.98", lines = { { tax = "9.98", taxability_reason = "reverse_charge" } } } },
+    { name = "simplified GST/HST regime, valid BN and valid QST number: neither charged",
+      ca_gst_regime = "simplified", qc_qst_regime = "specified",
+      request = {
+        currency = "CAD", date = "2026-03-01",
+        ship_to = { line1 = "1 Main Street", city = "Montreal", state = "QC", zip_code = "H2Y 1C6", country = "CA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        customer = { id = "b2b-qc", tax_id = "123456782RT0001", qst_number = "1234567890TQ0001" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "reverse_charge" } } } },
     -- issue 19: each tax of the line by its own date (QST 2019-01-01 / 2019-09-01, GST/HST 2021-07-01)
     { name = "US seller 2018-12-31: neither QST nor GST yet, out of scope, note regime_not_in_force",
       request = {

@@ -1355,6 +1355,23 @@ static void t_calc_for(void)
 end:;
 }
 
+/* Quebec QST numbers of the regular system (issue 19, reverse_charge = "b2b_qst_specified"):
+ * 10 digits, TQ, 4 digits; spaces and lower case accepted; NR (specified system) is not one */
+static void t_qst_number(void)
+{
+    CHECK_EQ_INT(levy_tax_qst_number_valid("1234567890TQ0001"), 1);
+    CHECK_EQ_INT(levy_tax_qst_number_valid("1234567890 tq 0001"), 1);
+    CHECK_EQ_INT(levy_tax_qst_number_valid("1234567890NR0001"), 0);
+    CHECK_EQ_INT(levy_tax_qst_number_valid("123456789TQ0001"), 0);
+    CHECK_EQ_INT(levy_tax_qst_number_valid("1234567890TQ00012"), 0);
+    CHECK_EQ_INT(levy_tax_qst_number_valid("12345678X0TQ0001"), 0);
+    CHECK_EQ_INT(levy_tax_qst_number_valid("123456782RT0001"), 0);
+    CHECK_EQ_INT(levy_tax_qst_number_valid(""), 0);
+    CHECK_EQ_INT(levy_tax_qst_number_valid(NULL), 0);
+    CHECK_EQ_INT(levy_tax_reverse_charge_from("b2b_qst_specified"), LEVY_RC_B2B_QST_SPECIFIED);
+end:;
+}
+
 static void t_free(void)
 {
     levy_rates_free(R);
@@ -1366,6 +1383,7 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"exemptions", t_exemptions},
                                   {"reverse_charge", t_reverse_charge},
                                   {"simplified_regime", t_simplified_regime},
+                                  {"qst_number", t_qst_number},
                                   {"tax_id", t_tax_id},
                                   {"errors", t_errors},
                                   {"ranges", t_ranges},
