@@ -459,6 +459,17 @@ case("countries", "CA MB 2021-11-30, Ontario seller, streaming video: GST 5 % on
      ca("MB", "R3C 0V8", "streaming_video", "2021-11-30", "CA", "ON"), total_tax="5.00")
 case("countries", "CA MB 2021-12-01, Ontario seller, streaming video: GST 5 % + RST 7 %", "Information Bulletin No. 064",
      ca("MB", "R3C 0V8", "streaming_video", "2021-12-01", "CA", "ON"), total_tax="12.00")
+QC_SPEC = "Act respecting the QST, specified registration: QST collected only from specified Quebec consumers (not registered for QST); Mazars; Grant Thornton 2018-12"
+_q = ca("QC", "H2Y 1C6", "saas", "2026-03-01", "US")
+_q["customer"] = {"qst_number": "1234567890TQ0001"}
+_q["_settings"] = {"qc_qst_regime": "specified"}
+case("reverse charge", "QC specified-system seller, business with a QST number: QST not charged, GST 5 %", QC_SPEC,
+     _q, total_tax="5.00", reason="reverse_charge", note="qst_registrant")
+_q = ca("QC", "H2Y 1C6", "saas", "2026-03-01", "US")
+_q["customer"] = {"qst_number": "1234567890NR0001"}
+_q["_settings"] = {"qc_qst_regime": "specified"}
+case("reverse charge", "QC specified-system seller, an NR number (itself a specified registrant): QST charged", QC_SPEC,
+     _q, total_tax="14.98", note="qst_number_invalid")
 EU_2003 = "Council Directive 2002/38/EC art. 1, 3 (from 2003-07-01); Sixth Directive art. 9(2)(f)"
 case("countries", "EU France 2003-06-30, US seller, SaaS to a consumer: outside EU VAT (before Directive 2002/38/EC)", EU_2003,
      intl("FR", S, pc="75001", date="2003-06-30", seller="US"), total_tax="0.00", reason="out_of_scope", note="regime_not_in_force")
