@@ -207,7 +207,8 @@ describe("legal_note", function()
     assert.equal(mapping.REVERSE_CHARGE_QC, mapping.legal_note(qst, { region = "CA" }))
     local both = { taxability_reason = "reverse_charge",
       taxes = { { type = "GST", amount = "0.00" }, { type = "QST", amount = "0.00" } } }
-    assert.equal(mapping.REVERSE_CHARGE_CA .. "; " .. mapping.REVERSE_CHARGE_QC, mapping.legal_note(both, { region = "CA" }))
+    assert.equal(mapping.REVERSE_CHARGE_CA .. "; " .. mapping.REVERSE_CHARGE_QC,
+      mapping.legal_note(both, { region = "CA" }))
     local gst = { taxability_reason = "reverse_charge",
       taxes = { { type = "GST", amount = "0.00" }, { type = "QST", amount = "9.98" } } }
     assert.equal(mapping.REVERSE_CHARGE_CA, mapping.legal_note(gst, { region = "CA" }))
