@@ -89,6 +89,24 @@ def main():
         got = answer(env, body)
         check("specified setting but a seller in Quebec: charged 14.98 (%s)" % (got[:5],),
               got[:2] == (200, "14.98"), got[5][:600])
+        # the Sphere drop-in passes qst_number through (levy's extension): the QST entry is
+        # not listed (Sphere lists only taxes applied), the GST is
+        st, js, text, _ = env.L("POST", "/v1/sphere-api-key")
+        if check("scoped Sphere key", st == 201, text[:300]):
+            sk = {"X-API-KEY": js["api_key"]}
+            sb = {"currency": "cad", "line_items": [{"id": "li_1", "amount": 10000, "product_id": "saas"}],
+                  "customer_address": {"address1": "1 Main Street", "city": "Montreal", "state": "QC",
+                                       "postal_code": "H2Y 1C6", "country": "CA"},
+                  "qst_number": "1234567890TQ0001"}
+            st, js, text, _ = common.req("POST", env.levy_url + "/tax_api/calculate_tax", sb, sk)
+            types = [(a.get("tax_rate") or {}).get("tax_type") for ln in ((js or {}).get("data") or {}).get("lines", [])
+                     for a in ln.get("tax_amounts", [])]
+            check("Sphere drop-in with qst_number: GST listed, QST not (%s)" % (types,),
+                  st == 200 and types == ["gst"], text[:600])
+            sb["qst_number"] = 5
+            st, js, text, _ = common.req("POST", env.levy_url + "/tax_api/calculate_tax", sb, sk)
+            check("Sphere drop-in, qst_number not a string: 400 naming qst_number",
+                  st == 400 and "qst_number" in text, text[:400])
         st, js, text, _ = env.L("PUT", "/v1/settings", {"qc_qst_regime": None})
         check("qc_qst_regime null: back to regular", st == 200 and (js or {}).get("qc_qst_regime") == "regular", text[:400])
 
