@@ -396,7 +396,7 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
             luaL_error(L, "%s", msg);
     }
     lua_pop(L, 1);
-    lua_getfield(L, idx, "calculate_before"); /* after calculate_for: it needs it */
+    lua_getfield(L, idx, "calculate_before");
     {
         lua_in in;
         lua_in_init(&in, L);

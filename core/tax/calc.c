@@ -134,7 +134,7 @@ int levy_tax_rule_calc_wanted(const levy_tax_rule *r, const levy_tax_line_meta *
 {
     if (!r || !r->has_calculate)
         return 0;
-    if (!r->ncalc_for || (r->calc_before && date < r->calc_before))
+    if ((!r->ncalc_for && !r->calc_before) || (r->calc_before && date < r->calc_before))
         return 1;
     for (int i = 0; i < n; i++)
         if (calc_for_lists(r, meta[i].tax_code) ||

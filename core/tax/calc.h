@@ -124,8 +124,9 @@ typedef struct levy_tax_rule {
      * for a request with a line whose code, or its parent, is one of these (borrowed) */
     int ncalc_for;
     const char *calc_for[LEVY_TAX_CALC_FOR_MAX];
-    /* calculate_before (issue 19): besides calculate_for, calculate runs for every request
-     * dated before this day (YYYYMMDD; 0 = none): a regime's start that concerns every line */
+    /* calculate_before (issue 19): calculate runs for every request dated before this day
+     * (YYYYMMDD; 0 = none), and from it only as calculate_for says (none: never): a regime's
+     * start that concerns every line */
     int32_t calc_before;
 } levy_tax_rule;
 

@@ -327,8 +327,8 @@ int levy_tax_rule_calc_before(levy_tax_rule_build *b, levy_tax_in *in, char *msg
         snprintf(msg, cap, "rule %s: calculate_before must be a date YYYY-MM-DD", region);
         return -2;
     }
-    if (!b->r.ncalc_for) {
-        snprintf(msg, cap, "rule %s: calculate_before without calculate_for", region);
+    if (!b->r.has_calculate) {
+        snprintf(msg, cap, "rule %s: calculate_before without calculate", region);
         return -2;
     }
     b->r.calc_before = dv;

@@ -43,6 +43,7 @@ return {
     exempt = "exempt",
   },
   foreign_seller_regime = REGIME, -- start of the regime for sellers outside BC (header above)
+  calculate_before = "2021-04-01", -- calculate only acts before it: later requests skip it
   calculate = function(ctx)
     foreign_regime.apply(ctx, REGIME, "CA", "BC")
   end,

@@ -67,6 +67,7 @@ return {
   },
   reverse_charge = "b2b_simplified_regime", -- header above; docs/rules.md section 2
   foreign_seller_regime = REGIME, -- start of the non-resident regime (header above)
+  calculate_before = "2021-07-01", -- calculate only acts before the regime's start: later requests skip it
   calculate = function(ctx)
     foreign_regime.apply(ctx, REGIME, "CA")
   end,

@@ -47,6 +47,7 @@ return {
     exempt = "exempt",
   },
   foreign_seller_regime = REGIME, -- start of the regime for sellers outside Manitoba (header above)
+  calculate_before = "2021-12-01", -- calculate only acts before it: later requests skip it
   calculate = function(ctx)
     foreign_regime.apply(ctx, REGIME, "CA", "MB")
   end,

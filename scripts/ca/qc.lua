@@ -65,6 +65,7 @@ return {
   },
   reverse_charge = "b2b_qst_specified", -- header above; docs/rules.md section 2
   foreign_seller_regime = REGIME, -- start of the specified registration (header above)
+  calculate_before = "2019-09-01", -- calculate only acts before the last row's start: later requests skip it
   calculate = function(ctx)
     foreign_regime.apply(ctx, REGIME, "CA", "QC")
   end,

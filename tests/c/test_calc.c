@@ -1367,6 +1367,13 @@ static void t_calc_for(void)
         setup(&f, "USD", "100.00", "general");
         CHECK_EQ_INT(levy_tax_rule_calc_wanted(&eu_like, f.meta, 1, 20030630), 1);
         CHECK_EQ_INT(levy_tax_rule_calc_wanted(&eu_like, f.meta, 1, 20030701), 0);
+        /* alone: only before the day (Canada's regimes: scripts/ca/gst.lua) */
+        static const levy_tax_rule ca_like = {.region = "CA",
+                                              .sourcing = LEVY_SOURCING_DESTINATION,
+                                              .has_calculate = 1,
+                                              .calc_before = 20210701};
+        CHECK_EQ_INT(levy_tax_rule_calc_wanted(&ca_like, f.meta, 1, 20210630), 1);
+        CHECK_EQ_INT(levy_tax_rule_calc_wanted(&ca_like, f.meta, 1, 20210701), 0);
     }
 end:;
 }
