@@ -174,6 +174,17 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "reverse_charge" } } } },
+    { name = "specified system, Ontario seller 2020-06-01 (the GST rule's calculate runs then), valid QST number: GST 5% still charged",
+      qc_qst_regime = "specified",
+      request = {
+        currency = "CAD", date = "2020-06-01",
+        ship_to = { line1 = "1 Main Street", city = "Montreal", state = "QC", zip_code = "H2Y 1C6", country = "CA" },
+        ship_from = { line1 = "2 Main Street", city = "Toronto", state = "ON", zip_code = "M5V 3L9", country = "CA" },
+        customer = { id = "b2b-qc", qst_number = "1234567890TQ0001" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "5.00", lines = { { tax = "5.00", taxability_reason = "reverse_charge" } },
+                 notes = { { code = "qst_registrant" } } } },
     -- issue 19: each tax of the line by its own date (QST 2019-01-01 / 2019-09-01, GST/HST 2021-07-01)
     { name = "US seller 2018-12-31: neither QST nor GST yet, out of scope, note regime_not_in_force",
       request = {
