@@ -183,6 +183,9 @@ levy_reliab_test(reliab_countries countries 180 22500)
 # charges Swiss businesses; Canada's simplified vs normal GST/HST regime is the setting
 # ca_gst_regime (422 for bad values and per connection). Ports 23000-23049.
 levy_reliab_test(reliab_registered registered 120 23000)
+# Issue 19, Quebec QST under the specified registration system: customer.qst_number, setting
+# qc_qst_regime, notes qst_registrant / qst_number_invalid.
+levy_reliab_test(reliab_qst_specified qst_specified 120 15100)
 # Issue 19, Sphere drop-in fidelity: include_taxability_reason, empty tax_amounts where no tax
 # is due (reverse charge), ship_from as the seller's location. Ports 22300-22349.
 levy_reliab_test(reliab_sphere_fidelity sphere_fidelity 120 22300)

@@ -396,6 +396,15 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
             luaL_error(L, "%s", msg);
     }
     lua_pop(L, 1);
+    lua_getfield(L, idx, "calculate_before");
+    {
+        lua_in in;
+        lua_in_init(&in, L);
+        char msg[256];
+        if (levy_tax_rule_calc_before(c, &in.in, msg, sizeof msg) != 0)
+            luaL_error(L, "%s", msg);
+    }
+    lua_pop(L, 1);
     lua_pushvalue(L, idx);
     lua_pushvalue(L, ci);
     lua_rawset(L, cache);

@@ -101,6 +101,8 @@ int levy_tax_reverse_charge_from(const char *s)
         return LEVY_RC_B2B_FOREIGN_SELLER;
     if (strcmp(s, "b2b_simplified_regime") == 0)
         return LEVY_RC_B2B_SIMPLIFIED_REGIME;
+    if (strcmp(s, "b2b_qst_specified") == 0)
+        return LEVY_RC_B2B_QST_SPECIFIED;
     return -1;
 }
 
@@ -127,11 +129,12 @@ static int calc_for_lists(const levy_tax_rule *r, const char *code)
     return 0;
 }
 
-int levy_tax_rule_calc_wanted(const levy_tax_rule *r, const levy_tax_line_meta *meta, int n)
+int levy_tax_rule_calc_wanted(const levy_tax_rule *r, const levy_tax_line_meta *meta, int n,
+                              int32_t date)
 {
     if (!r || !r->has_calculate)
         return 0;
-    if (!r->ncalc_for)
+    if ((!r->ncalc_for && !r->calc_before) || (r->calc_before && date < r->calc_before))
         return 1;
     for (int i = 0; i < n; i++)
         if (calc_for_lists(r, meta[i].tax_code) ||
@@ -240,10 +243,64 @@ static int b2b_foreign_seller(const levy_tax_request *req, levy_tax_decision *d)
  * registration number; a normal-regime registrant (req->simplified_regime 0) charges every
  * customer, and then the tax id decides nothing (no tax_id_invalid note). A seller
  * established in the country is never a simplified-regime registrant: it charges. */
+/* A Quebec QST registration number of the regular system: 10 digits, "TQ", 4 digits (Revenu
+ * Quebec; "1234567890TQ0001"), spaces ignored, letters of either case. A number of the
+ * specified system ends "NR" + 4 digits: that registrant is not registered under the regular
+ * system and stays a "specified Quebec consumer". */
+int levy_tax_qst_number_valid(const char *s)
+{
+    char c[17];
+    int n = 0;
+    for (; s && *s; s++) {
+        if (*s == ' ')
+            continue;
+        if (n == 16)
+            return 0;
+        c[n++] = (char)(*s >= 'a' && *s <= 'z' ? *s - 32 : *s);
+    }
+    if (n != 16 || c[10] != 'T' || c[11] != 'Q')
+        return 0;
+    for (int i = 0; i < 16; i++)
+        if ((i < 10 || i > 11) && (c[i] < '0' || c[i] > '9'))
+            return 0;
+    return 1;
+}
+
+/* "b2b_qst_specified" (Quebec, issue 19): a seller outside Quebec registered under the QST
+ * specified system collects only from "specified Quebec consumers", persons not registered
+ * for QST; a customer that gives its QST registration number is not charged (it
+ * self-assesses where its use is not exclusively commercial). A seller established in
+ * Quebec, or one registered under the regular system (req->qst_specified 0), charges
+ * everyone. An unusable number: a consumer sale with the note qst_number_invalid. */
+static int qst_specified_applies(const levy_tax_request *req, levy_tax_decision *d)
+{
+    if (!req->qst_specified || !req->qst_number || d->customer_exempt)
+        return 0;
+    if (req->seller.present && strcmp(req->seller.country, "CA") == 0 &&
+        strcmp(req->seller.state, "QC") == 0)
+        return 0;
+    char msg[LEVY_TAX_NOTE_MAX];
+    if (!levy_tax_qst_number_valid(req->qst_number)) {
+        snprintf(msg, sizeof msg,
+                 "customer.qst_number is not a QST registration number of the regular system "
+                 "(10 digits, TQ, 4 digits); QST charged as to a specified Quebec consumer");
+        levy_tax_decision_add_note(d, "qst_number_invalid", msg);
+        return 0;
+    }
+    snprintf(msg, sizeof msg,
+             "QST not charged: the customer gave its QST registration number and the seller is "
+             "registered under the specified system, which collects only from persons not "
+             "registered for QST; the customer self-assesses where required");
+    levy_tax_decision_add_note(d, "qst_registrant", msg);
+    return 1;
+}
+
 static int reverse_charge_applies(const levy_tax_request *req, levy_tax_decision *d, int kind)
 {
     if (kind == LEVY_RC_B2B_FOREIGN_SELLER)
         return b2b_foreign_seller(req, d);
+    if (kind == LEVY_RC_B2B_QST_SPECIFIED)
+        return qst_specified_applies(req, d);
     if (kind != LEVY_RC_B2B_SIMPLIFIED_REGIME || !req->simplified_regime ||
         !b2b_foreign_seller(req, d))
         return 0;
@@ -1047,15 +1104,30 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
     if (!calc_groups || d->customer_exempt)
         d->tax_id_note[0] = '\0';
     /* rule.calculate(ctx), per subscribed group whose rule defines it */
+    for (int i = 0; i < req->nlines; i++)
+        req->meta[i].oos = 0;
     if (calc_groups && !d->customer_exempt && req->calculate) {
+        int was[LEVY_TAX_MAX_LINES];
         for (int g = 0; g < d->res.ngroups; g++) {
             /* skipped (and ctx not built) when the rule's calculate_for lists no line's code */
-            if (!d->on[g] || !levy_tax_rule_calc_wanted(d->rule[g], req->meta, req->nlines))
+            if (!d->on[g] ||
+                !levy_tax_rule_calc_wanted(d->rule[g], req->meta, req->nlines, req->date))
                 continue;
+            for (int i = 0; i < req->nlines; i++)
+                was[i] = req->lines[i].reason;
             levy_err cerr;
             levy_err_clear(&cerr);
             if (req->calculate(req->ud, req, d, g, &cerr) != LEVY_OK)
                 return rule_error(p, err, cerr.message);
+            /* out of scope for this group's tax only (a regime of that tax not yet in force):
+             * the other group's taxes of the line, and the next rule's view of it, stay as
+             * they were; the line is out of scope when no other group still taxes it (below) */
+            for (int i = 0; i < req->nlines; i++)
+                if (req->lines[i].reason == LEVY_REASON_OUT_OF_SCOPE &&
+                    was[i] != LEVY_REASON_OUT_OF_SCOPE) {
+                    req->meta[i].oos |= 1u << g;
+                    req->lines[i].reason = was[i];
+                }
             restore_codes(d, req, g);
             /* the delivery follows the goods as calculate left them (a clothing exemption
              * of the first $250, a unit cap): its entries' shares are decided again */
@@ -1070,6 +1142,19 @@ int levy_tax_decide(levy_tax_request *req, levy_tax_decision *d, levy_tax_proble
                     l->reason = reason;
             }
         }
+    }
+    /* a line some group's rule put out of scope: out of scope unless another group still has
+     * taxes on it (e.g. Quebec's QST charged by a foreign seller from 2019 while the GST of
+     * its simplified regime starts 2021-07-01) */
+    for (int i = 0; i < req->nlines; i++) {
+        if (!req->meta[i].oos)
+            continue;
+        levy_tax_line *l = &req->lines[i];
+        int other = 0;
+        for (int e = 0; e < l->n; e++)
+            other |= !(req->meta[i].oos & (1u << l->e[e].group));
+        if (!other)
+            l->reason = LEVY_REASON_OUT_OF_SCOPE;
     }
     /* compute */
     d->doc =

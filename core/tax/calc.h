@@ -55,12 +55,18 @@ void levy_tax_problem_set(levy_tax_problem *p, int error, const char *code, cons
 enum levy_tax_sourcing { LEVY_SOURCING_DESTINATION = 0, LEVY_SOURCING_ORIGIN };
 enum levy_tax_reverse_charge {
     LEVY_RC_NONE = 0,
-    LEVY_RC_B2B_FOREIGN_SELLER,   /* reverse_charge = "b2b_foreign_seller" (docs/rules.md) */
-    LEVY_RC_B2B_SIMPLIFIED_REGIME /* reverse_charge = "b2b_simplified_regime": only when the
-                                   * seller is registered under a simplified regime for
-                                   * non-residents (req->simplified_regime; Canada: ETA
-                                   * Part IX Division II Subdivision E, s. 211.1 ff.) */
+    LEVY_RC_B2B_FOREIGN_SELLER,    /* reverse_charge = "b2b_foreign_seller" (docs/rules.md) */
+    LEVY_RC_B2B_SIMPLIFIED_REGIME, /* reverse_charge = "b2b_simplified_regime": only when the
+                                    * seller is registered under a simplified regime for
+                                    * non-residents (req->simplified_regime; Canada: ETA
+                                    * Part IX Division II Subdivision E, s. 211.1 ff.) */
+    LEVY_RC_B2B_QST_SPECIFIED      /* reverse_charge = "b2b_qst_specified" (Quebec, issue 19): a
+                               * seller outside Quebec registered under the QST specified
+                               * system (req->qst_specified) does not charge QST to a customer
+                               * that gives its QST number (req->qst_number) */
 };
+/* A Quebec QST number of the regular system (10 digits TQ 4 digits, spaces ignored)? */
+int levy_tax_qst_number_valid(const char *s);
 /* Rule text -> enum value, or -1 when unknown (NULL -> the default). */
 int levy_tax_sourcing_from(const char *s);
 int levy_tax_reverse_charge_from(const char *s);
@@ -118,6 +124,10 @@ typedef struct levy_tax_rule {
      * for a request with a line whose code, or its parent, is one of these (borrowed) */
     int ncalc_for;
     const char *calc_for[LEVY_TAX_CALC_FOR_MAX];
+    /* calculate_before (issue 19): calculate runs for every request dated before this day
+     * (YYYYMMDD; 0 = none), and from it only as calculate_for says (none: never): a regime's
+     * start that concerns every line */
+    int32_t calc_before;
 } levy_tax_rule;
 
 /* The treatment index of code (its row, else its parent's row (levy_tax_code_parent), else
@@ -130,7 +140,8 @@ int levy_tax_rule_at(const levy_tax_rule *r, int t, int32_t date);
 struct levy_tax_line_meta;
 /* 1 when the rule's calculate(ctx) is to run for lines[0..n) (meta: their codes): it has one,
  * and it declares no calculate_for or a line's code or parent is listed there. */
-int levy_tax_rule_calc_wanted(const levy_tax_rule *r, const struct levy_tax_line_meta *meta, int n);
+int levy_tax_rule_calc_wanted(const levy_tax_rule *r, const struct levy_tax_line_meta *meta, int n,
+                              int32_t date);
 /* 1 when the rule's taxability names code. */
 int levy_tax_rule_knows(const levy_tax_rule *r, const char *code);
 
@@ -181,8 +192,10 @@ typedef struct levy_tax_line_meta {
     char idbuf[24];
     const char *tax_code; /* never NULL after the request is read ("general") */
     int reason_set;
-    int follows; /* set by levy_tax_decide: the line's treatment follows the goods (decided
+    int follows;  /* set by levy_tax_decide: the line's treatment follows the goods (decided
                   * after every other line's treatment) */
+    unsigned oos; /* bit g: group g's calculate(ctx) put the line out of scope (issue 19: a
+                   * foreign-seller regime not yet in force for that tax only) */
 } levy_tax_line_meta;
 
 /* An exemption certificate on file for the customer (issue 20; plugins/api, table
@@ -257,6 +270,11 @@ struct levy_tax_request {
      * "simplified", plugins/api/calc.lua opts.ca_gst_regime); 0: the normal regime, it
      * charges every customer. */
     int simplified_regime;
+    /* The seller is registered for QST under the specified registration system for suppliers
+     * outside Quebec (setting qc_qst_regime = "specified", opts.qc_qst_regime); 0: the regular
+     * system, it charges every customer. */
+    int qst_specified;
+    const char *qst_number; /* NULL or the request's customer.qst_number (issue 19) */
 };
 
 struct levy_tax_decision {

@@ -313,6 +313,28 @@ int levy_tax_rule_add_code(levy_tax_rule_build *b, levy_tax_in *in, const char *
     return 0;
 }
 
+int levy_tax_rule_calc_before(levy_tax_rule_build *b, levy_tax_in *in, char *msg, size_t cap)
+{
+    const char *region = b->r.region ? b->r.region : "";
+    b->r.calc_before = 0;
+    int type = in->type(in);
+    if (type == LEVY_IN_NIL)
+        return 0;
+    size_t n = 0;
+    const char *ds = type == LEVY_IN_STRING ? in->text(in, &n) : NULL;
+    int32_t dv;
+    if (!ds || levy_tax_date_parse(ds, n, &dv) != 0) {
+        snprintf(msg, cap, "rule %s: calculate_before must be a date YYYY-MM-DD", region);
+        return -2;
+    }
+    if (!b->r.has_calculate) {
+        snprintf(msg, cap, "rule %s: calculate_before without calculate", region);
+        return -2;
+    }
+    b->r.calc_before = dv;
+    return 0;
+}
+
 int levy_tax_rule_calc_for(levy_tax_rule_build *b, levy_tax_in *in, char *msg, size_t cap)
 {
     const char *region = b->r.region ? b->r.region : "";

@@ -62,6 +62,9 @@ int levy_tax_rule_add_code(levy_tax_rule_build *b, levy_tax_in *in, const char *
  * out of memory; -2 when it is not such a list, with the message (naming the rule and the
  * code) in msg. */
 int levy_tax_rule_calc_for(levy_tax_rule_build *b, levy_tax_in *in, char *msg, size_t cap);
+/* The rule's `calculate_before` on top (nil, or "YYYY-MM-DD"; docs/rules.md section 3): 0, -2
+ * with msg (not a date; without calculate). */
+int levy_tax_rule_calc_before(levy_tax_rule_build *b, levy_tax_in *in, char *msg, size_t cap);
 
 /* Compiles the treatment on top of in into b; its index, or -1 when out of memory. */
 int levy_tax_compile_treatment(levy_tax_rule_build *b, levy_tax_in *in);

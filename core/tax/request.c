@@ -311,6 +311,8 @@ static const levy_tax_field customer_fields[] = {
     {"id", LEVY_FT_STR, .at = AT(levy_tax_request, customer_id), .name = "customer.id"},
     {"tax_id", LEVY_FT_STR, .flags = LEVY_F_FULL, .at = AT(levy_tax_request, tax_id),
      .name = "customer.tax_id"},
+    {"qst_number", LEVY_FT_STR, .flags = LEVY_F_FULL, .at = AT(levy_tax_request, qst_number),
+     .name = "customer.qst_number"},
     {"exempt", LEVY_FT_BOOL, .at = AT(levy_tax_request, customer_exempt),
      .name = "customer.exempt"},
     {"type", LEVY_FT_STR, .at = AT(levy_tax_request, customer_type), .name = "customer.type",
@@ -552,8 +554,8 @@ static const levy_tax_field rule_name_fields[] = {
     {"sourcing", LEVY_FT_ENUM, .flags = LEVY_F_LAX, .at = AT(levy_tax_rule, sourcing),
      .from = levy_tax_sourcing_from, .dflt = LEVY_SOURCING_DESTINATION},
     {"reverse_charge", LEVY_FT_ENUM, .at = AT(levy_tax_rule, reverse_charge),
-     .msg = "rule %s: reverse_charge must be \"b2b_foreign_seller\" or \"b2b_simplified_regime\" "
-            "(docs/rules.md)",
+     .msg = "rule %s: reverse_charge must be \"b2b_foreign_seller\", \"b2b_simplified_regime\" "
+            "or \"b2b_qst_specified\" (docs/rules.md)",
      .from = levy_tax_reverse_charge_from},
     {"calculate", LEVY_FT_FUNC, .at = AT(levy_tax_rule, has_calculate)},
 };
@@ -620,6 +622,13 @@ void levy_tax_read_ctx_lines(levy_tax_in *in, levy_tax_request *req, int g, levy
         levy_tax_line *l = &req->lines[i];
         if (in->item(in, i + 1) != LEVY_IN_TABLE)
             RAISEF(&v, "calculate(ctx): ctx.lines[%d] must stay a table", i + 1);
+        /* ctx.lines[i].reverse_charge is the line's: true when another group's tax was
+         * reverse-charged (Canada: the GST/HST by the simplified regime, the QST by the
+         * specified system, each on its own). It zeroes this group's taxes only when this
+         * group's were, or when the rule turned it on (issue 19) */
+        int rc_line = l->reason == LEVY_REASON_REVERSE_CHARGE, rc_group = 0;
+        for (int e = 0; e < l->n; e++)
+            rc_group |= l->e[e].group == g && l->e[e].zero;
         if (in->field(in, "reason") == LEVY_IN_STRING) {
             size_t len;
             const char *s = in->text(in, &len);
@@ -664,7 +673,8 @@ void levy_tax_read_ctx_lines(levy_tax_in *in, levy_tax_request *req, int g, levy
             char why[128];
             if (levy_tax_entry_check(en, (int)k, why, sizeof why) != 0)
                 RAISEF(&v, "%s", why); /* the rule's ranges (calc.h) */
-            en->zero = (uint8_t)(rcg || l->reason == LEVY_REASON_CUSTOMER_EXEMPT);
+            en->zero = (uint8_t)((rcg && (rc_group || !rc_line)) ||
+                                 l->reason == LEVY_REASON_CUSTOMER_EXEMPT);
             l->n++;
             in->pop(in);
         }
@@ -699,6 +709,21 @@ int levy_tax_read_options(levy_tax_in *in, levy_tax_request *req, char *msg, siz
             snprintf(msg, cap,
                      "levy.tax.calculate: opts.ca_gst_regime must be \"simplified\" or "
                      "\"normal\"");
+            return -1;
+        }
+    }
+    in->pop(in);
+    /* the seller's QST registration (setting qc_qst_regime): "specified" or "regular" */
+    t = in->field(in, "qc_qst_regime");
+    if (t != LEVY_IN_NIL) {
+        const char *reg = t == LEVY_IN_STRING ? in->text(in, &len) : NULL;
+        if (reg && strcmp(reg, "specified") == 0) {
+            req->qst_specified = 1;
+        } else if (!reg || strcmp(reg, "regular") != 0) {
+            in->pop(in);
+            snprintf(msg, cap,
+                     "levy.tax.calculate: opts.qc_qst_regime must be \"specified\" or "
+                     "\"regular\"");
             return -1;
         }
     }

@@ -136,6 +136,8 @@ function M.build_opts(request, cid)
   opts.customer_type = settings.default_customer_type
   -- the seller's Canadian GST/HST regime (docs/rules.md section 2; core/tax/calc.c)
   if settings.ca_gst_regime == "simplified" then opts.ca_gst_regime = "simplified" end
+  -- the seller's QST registration (issue 19; docs/rules.md section 2)
+  if settings.qc_qst_regime == "specified" then opts.qc_qst_regime = "specified" end
   local ids = product_ids(request)
   if next(ids) ~= nil then
     opts.products = cache and cached_product_codes(cache, ids) or db.product_codes(ids)

@@ -328,6 +328,7 @@ local function settings_public(cid)
     webhook_silent_minutes = s.webhook_silent_minutes,
     tax_id_online = db.tax_id_online(s),
     ca_gst_regime = s.ca_gst_regime,
+    qc_qst_regime = s.qc_qst_regime,
     certificate_max_bytes = s.certificate_max_bytes,
   }
 end
@@ -349,6 +350,8 @@ local function put_settings(req)
       r = requeue("api.settings_changed", { key = "default_customer_type" })
     elseif now.ca_gst_regime ~= old.ca_gst_regime then
       r = requeue("api.region_changed", { code = "CA" })
+    elseif now.qc_qst_regime ~= old.qc_qst_regime then
+      r = requeue("api.region_changed", { code = "CA-QC" })
     end
     if customer_data_text(now.customer_data) ~= before then requeue("api.customer_data_changed", {}) end
     return r
@@ -364,6 +367,7 @@ local function conn_settings_public(cid)
   out.customer_data = nil -- organisation-wide: GET /v1/settings
   out.tax_id_online = nil -- organisation-wide too (tax ids are per customer)
   out.ca_gst_regime = nil -- organisation-wide (validate.lua SETTINGS_FIELDS)
+  out.qc_qst_regime = nil -- organisation-wide too
   out.certificate_max_bytes = nil -- organisation-wide too
   local own = {}
   for k in pairs(db.conn_settings(cid)) do own[#own + 1] = k end
@@ -400,6 +404,10 @@ local function put_conn_settings(req)
     util.fail(422, "validation_failed", "ca_gst_regime: applies to every connection (only a seller not "
       .. "established in Canada can use the simplified regime); set it with PUT /v1/settings",
       json.array({ { field = "ca_gst_regime", message = "applies to every connection; set it with PUT /v1/settings" } }))
+  end
+  if body.qc_qst_regime ~= nil then
+    util.fail(422, "validation_failed", "qc_qst_regime: applies to every connection; set it with PUT /v1/settings",
+      json.array({ { field = "qc_qst_regime", message = "applies to every connection; set it with PUT /v1/settings" } }))
   end
   if body.customer_data ~= nil then
     util.fail(422, "validation_failed", "customer_data: applies to every connection (Rillet's customers are "

@@ -4,6 +4,8 @@
 --            postal_code,country}, ship_from{the same fields} (the seller's location, as
 --            ship_from of /v1/calculate), customer_id, tax_id, tax_exempt, customer_type
 --            (levy's extension: "business" | "individual"; a tax_id alone means business),
+--            qst_number (levy's extension, issue 19: the customer's Quebec QST number, as
+--            customer.qst_number of /v1/calculate),
 --            include_taxability_reason, line_items[{id, amount (integer minor units),
 --            product_id, discount_amount (integer minor units), tax_inclusive}]}
 -- Response: {"message":"Tax calculated successfully","data":{"lines":[{"id","tax_amounts":[
@@ -12,7 +14,8 @@
 --            "sphere_tax_calculation_id":"calc_..."}}, amounts in integer minor units.
 --            As Sphere: `tax_amounts` lists the taxes applied and is empty where none is due
 --            (reverse charge, exempt customer or product, zero rate, not collecting, no tax
---            in the region), never a zero-amount entry at a would-be rate; with
+--            in the region), never a zero-amount entry at a would-be rate (a Canadian line
+--            whose QST or GST/HST alone is not collected lists the other tax); with
 --            include_taxability_reason = true each tax_rate carries `taxability_reason`, and
 --            so does each line (the only place for it when tax_amounts is empty); without
 --            it neither appears.
@@ -68,6 +71,7 @@ local function sphere_field(f)
   f = f:gsub("%.discount$", ".discount_amount"):gsub("%.zip_code$", ".postal_code")
   f = f:gsub("%.line1$", ".address1"):gsub("%.line2$", ".address2")
   f = f:gsub("^customer%.id$", "customer_id"):gsub("^customer%.tax_id$", "tax_id")
+    :gsub("^customer%.qst_number$", "qst_number")
     :gsub("^customer%.type$", "customer_type")
   return f
 end
@@ -158,6 +162,11 @@ local function map_request(body)
     if util.is_string(body.tax_id) then
       if body.tax_id ~= "" then customer.tax_id = body.tax_id end
     else bad("tax_id", "must be a string") end
+  end
+  if not util.is_null(body.qst_number) then -- issue 19: Quebec QST under the specified system
+    if util.is_string(body.qst_number) then
+      if body.qst_number ~= "" then customer.qst_number = body.qst_number end
+    else bad("qst_number", "must be a string") end
   end
   if not util.is_null(body.tax_exempt) then
     if type(body.tax_exempt) == "boolean" then customer.exempt = body.tax_exempt
@@ -326,9 +335,15 @@ function M.handle(req)
     local amounts = {}
     local inclusive = request.lines[i] and request.lines[i].tax_inclusive == true or false
     local reason = line.taxability_reason
-    for _, t in ipairs(NO_TAX_DUE[reason] and {} or line.taxes or {}) do
+    -- a Canadian line's reverse charge is per tax (issue 19): the GST/HST not collected under
+    -- the simplified regime, or the QST under the specified system, while the other tax is
+    -- charged; the taxes charged are listed, each with its own reason
+    local rc = reason == "reverse_charge"
+    for _, t in ipairs((NO_TAX_DUE[reason] and not rc) and {} or line.taxes or {}) do
+      local amt = assert(money.parse(t.amount, cur))
+      if rc and amt == 0 then goto next_tax end
       amounts[#amounts + 1] = {
-        amount = assert(money.parse(t.amount, cur)),
+        amount = amt,
         taxable_amount = assert(money.parse(t.taxable_amount or line.taxable_amount, cur)),
         tax_rate = {
           percentage = json.number(t.percentage),
@@ -338,9 +353,10 @@ function M.handle(req)
           country = request.ship_to.country,
           state = util.orjnull(request.ship_to.state),
           tax_type = string.lower(tostring(t.type or "")),
-          taxability_reason = with_reason and reason or nil,
+          taxability_reason = with_reason and (rc and "standard_rated" or reason) or nil,
         },
       }
+      ::next_tax::
     end
     out_lines[#out_lines + 1] = { id = ids[i] or line.id, tax_amounts = util.array(amounts),
                                   taxability_reason = with_reason and reason or nil }

@@ -110,7 +110,7 @@ local SETTINGS_FIELDS = { seller_address = true, rounding = true, default_custom
                           sweep_interval_minutes = true,
                           sweep_overlap_seconds = true, reconcile_interval_minutes = true,
                           webhook_silent_minutes = true, customer_data = true, tax_id_online = true,
-                          ca_gst_regime = true, certificate_max_bytes = true }
+                          ca_gst_regime = true, qc_qst_regime = true, certificate_max_bytes = true }
 -- the settable keys a connection may set for itself (customer_data is organisation-wide:
 -- customers are not per subsidiary in Rillet; ca_gst_regime too: it only matters for a seller
 -- not established in Canada, and a connection whose seller address is in Canada charges
@@ -223,6 +223,15 @@ function M.settings(body)
     elseif body.ca_gst_regime ~= "simplified" and body.ca_gst_regime ~= "normal" then
       errs:add("ca_gst_regime", 'must be "simplified" or "normal"')
     else changes.ca_gst_regime = body.ca_gst_regime end
+  end
+  -- qc_qst_regime (issue 19): how the seller is registered for Quebec's QST; "specified" (the
+  -- specified registration system for suppliers outside Quebec: a customer giving its QST
+  -- number is not charged) or "regular" (every customer charged; the default).
+  if body.qc_qst_regime ~= nil then
+    if body.qc_qst_regime == json.null then changes.qc_qst_regime = json.null
+    elseif body.qc_qst_regime ~= "specified" and body.qc_qst_regime ~= "regular" then
+      errs:add("qc_qst_regime", 'must be "specified" or "regular"')
+    else changes.qc_qst_regime = body.qc_qst_regime end
   end
   int_setting(errs, changes, body, "webhook_silent_minutes", 1, 1440)
   -- issue 20: the largest exemption certificate file accepted (1 KiB .. 64 MiB, the host's cap)

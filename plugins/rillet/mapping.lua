@@ -453,13 +453,33 @@ M.REVERSE_CHARGE_EU = "Reverse charge \u{2014} Article 196 Council Directive 200
 -- not collect from a GST/HST registrant (Excise Tax Act s. 211.1, "specified supply"); the
 -- customer self-assesses where its use is not exclusively commercial (s. 217/218).
 M.REVERSE_CHARGE_CA = "GST/HST not collected \u{2014} supply to a GST/HST registrant under the simplified regime (Excise Tax Act s. 211.1); the recipient self-assesses where required"
+-- Quebec (issue 19, setting qc_qst_regime = "specified"): a seller under the specified QST
+-- registration system collects only from persons not registered for QST (Act respecting the
+-- QST, s. 477.1 ff.); a line may have its QST, its GST/HST or both not collected.
+M.REVERSE_CHARGE_QC = "QST not collected \u{2014} supply to a QST registrant by a supplier under the specified registration system (Act respecting the QST); the recipient self-assesses where required"
+
+-- Which of a Canadian line's taxes were not collected (a 0 amount): GST/HST, QST.
+local function ca_zero(line_result)
+  local gst, qst = false, false
+  for _, t in ipairs(type(line_result.taxes) == "table" and line_result.taxes or {}) do
+    local zero = type(t.amount) == "string" and t.amount:match("^%-?[0.]+$") ~= nil
+    if zero and (t.type == "GST" or t.type == "HST") then gst = true end
+    if zero and t.type == "QST" then qst = true end
+  end
+  return gst, qst
+end
 
 function M.legal_note(line_result, ctx)
   if type(line_result) ~= "table" then return nil end
   local why = line_result.taxability_reason
   if why == "reverse_charge" then
     if ctx.region == "EU" then return M.REVERSE_CHARGE_EU end
-    if ctx.region == "CA" then return M.REVERSE_CHARGE_CA end
+    if ctx.region == "CA" then
+      local gst, qst = ca_zero(line_result)
+      if qst and gst then return M.REVERSE_CHARGE_CA .. "; " .. M.REVERSE_CHARGE_QC end
+      if qst then return M.REVERSE_CHARGE_QC end
+      return M.REVERSE_CHARGE_CA
+    end
     -- outside the EU (GB, CH, NO, AU, NZ, SG...) the directive does not apply
     local t = type(line_result.taxes) == "table" and line_result.taxes[1] or {}
     return "Reverse charge \u{2014} the customer accounts for the " .. (type_words[t.type] or "tax")

@@ -20,9 +20,28 @@
 --     nothing. Default "normal" because that is what levy always did, and an unknown regime
 --     must not drop tax a registrant owes.
 --   * A seller established in Canada is never a simplified-regime registrant: it charges.
+-- Start of the regime for non-residents (issue 19): before 2021-07-01 a non-resident not
+-- carrying on business in Canada had no duty to register and collect GST/HST on digital
+-- products and services (intangible personal property and services) supplied to Canadian
+-- consumers; the recipient self-assessed (ETA Division IV). From 2021-07-01 (Bill C-30,
+-- Budget Implementation Act 2021 No. 1, ETA Part IX Division II Subdivision E; CRA "GST/HST
+-- for digital economy businesses") it registers under the simplified regime and collects.
+-- Modelled as foreign_seller_regime (scripts/_lib/foreign_regime.lua): a seller established
+-- outside Canada selling those codes before 2021-07-01 is out of scope for the GST/HST only;
+-- a province's own tax (QST from 2019, BC PST from 2021-04-01, ...) is its own region's rule
+-- and starts on its own date. Doubt: a non-resident that carried on business in Canada was
+-- registered under the normal rules before 2021 and charged; levy cannot tell (it answers
+-- for the seller it calculates for, as for every foreign-seller regime).
 -- Declared below as reverse_charge = "b2b_simplified_regime", implemented once in
 -- core/tax/calc.c (reverse_charge_applies); the setting reaches it as
 -- levy_tax_request.simplified_regime.
+local foreign_regime = require "_lib.foreign_regime"
+
+local REGIME = {
+  { from = "2021-07-01", codes = { "saas", "software_download", "digital_goods", "professional_services", "training" },
+    cite = "Excise Tax Act s. 211.1-211.23 (simplified registration for non-resident vendors of digital products and services), S.C. 2021, c. 23 (Bill C-30), in force 2021-07-01; CRA 'GST/HST for digital economy businesses'" },
+}
+
 return {
   region = "CA",
   name = "Canada (GST/HST)",
@@ -34,6 +53,8 @@ return {
     saas = "taxable", -- digital services: taxable, non-residents register under the simplified regime (ETA Part IX Div. VIII)
     software_download = "taxable",
     digital_goods = "taxable",
+    streaming_audio = "taxable", -- ETA s. 123(1) "supply" of a service; no exemption in Schedule V: taxable (non-residents under s. 211.1 ff. from 2021-07-01)
+    streaming_video = "taxable", -- as streaming_audio
     professional_services = "taxable", -- commercial services are taxable supplies
     training = "taxable", -- commercial training taxable; vocational schools exempt under Sched. V Part III (doubt)
     shipping = "taxable", -- freight charged by the vendor follows the goods (doubt for zero-rated orders)
@@ -45,7 +66,47 @@ return {
     prepared_food = "taxable", -- ETA Schedule VI Part III s. 1: the zero-rating of basic groceries excludes food heated for consumption, prepared meals, sandwiches and food sold for consumption on the premises; GST/HST at the full rate
   },
   reverse_charge = "b2b_simplified_regime", -- header above; docs/rules.md section 2
+  foreign_seller_regime = REGIME, -- start of the non-resident regime (header above)
+  calculate_before = "2021-07-01", -- calculate only acts before the regime's start: later requests skip it
+  calculate = function(ctx)
+    foreign_regime.apply(ctx, REGIME, "CA")
+  end,
   selftest = {
+    -- issue 19: the GST/HST of a non-resident's digital services from 2021-07-01 (ETA s. 211.1 ff.)
+    { name = "US seller 2021-06-30 (before the simplified regime): Ontario SaaS out of scope for HST, note regime_not_in_force",
+      request = {
+        currency = "CAD", date = "2021-06-30",
+        ship_to = { line1 = "1 Main Street", city = "Toronto", state = "ON", zip_code = "M5V 3L9", country = "CA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "US seller 2021-07-01 (the regime's first day): Ontario SaaS HST 13%",
+      request = {
+        currency = "CAD", date = "2021-07-01",
+        ship_to = { line1 = "1 Main Street", city = "Toronto", state = "ON", zip_code = "M5V 3L9", country = "CA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "13.00", lines = { { tax = "13.00", taxability_reason = "standard_rated" } } } },
+    { name = "seller in Canada 2021-06-30: Ontario SaaS HST 13% (domestic supplier)",
+      request = {
+        currency = "CAD", date = "2021-06-30",
+        ship_to = { line1 = "1 Main Street", city = "Toronto", state = "ON", zip_code = "M5V 3L9", country = "CA" },
+        ship_from = { line1 = "2 Main Street", city = "Ottawa", state = "ON", zip_code = "K1P 1J1", country = "CA" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "13.00", lines = { { tax = "13.00", taxability_reason = "standard_rated" } } } },
+    { name = "US seller 2021-06-30: goods are not a specified supply, HST 13%",
+      request = {
+        currency = "CAD", date = "2021-06-30",
+        ship_to = { line1 = "1 Main Street", city = "Toronto", state = "ON", zip_code = "M5V 3L9", country = "CA" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "13.00", lines = { { tax = "13.00", taxability_reason = "standard_rated" } } } },
+
     -- issue 19, product taxonomy
     { name = "Ontario prepared food: HST 13% (groceries are zero-rated)",
       request = {

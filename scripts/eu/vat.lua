@@ -17,6 +17,31 @@
 -- not its registration, decides). An OSS- or locally-registered non-EU seller still does not
 -- charge an EU business: reverse charge.
 
+-- Start of the regime for sellers established outside the EU (issue 19): electronically
+-- supplied services (Annex L of the Sixth Directive, now Annex II of Directive 2006/112/EC:
+-- web hosting, software and its updating, images, text, information, databases, music, films,
+-- games, distance teaching) supplied to non-taxable persons in the EU by a supplier
+-- established outside the EU are supplied where the customer resides, and the supplier
+-- registers (the special scheme, today's non-Union OSS) from 2003-07-01: Council Directive
+-- 2002/38/EC of 2002-05-07, art. 1 and 3 (to be applied from 2003-07-01), Sixth Directive
+-- art. 9(2)(f) and art. 26c. Before it such a supply was made where the supplier was
+-- established, outside the EU: no EU VAT to charge. Lines of saas, software_download and
+-- digital_goods (and their refinements) sold by a seller established outside the EU-15 of
+-- 2003 before 2003-07-01 answer out_of_scope with regime_not_in_force
+-- (scripts/_lib/foreign_regime.lua; calculate runs for every request dated before that day,
+-- calculate_before). Doubt, not modelled: before 2015-01-01 a seller established in the EU
+-- charged the VAT of its own member state on B2C e-services, not the customer's (levy
+-- answers the destination's); the member states that joined after 2003 count as outside the
+-- EU before 2003-07-01, as they were. The rate data of member states before about 2010 is
+-- not checked (DE's standard rate was 16 % until 2006-12-31; the data says 19 %).
+local foreign_regime = require "_lib.foreign_regime"
+local EU_2003 = { name = "EU", AT = true, BE = true, DE = true, DK = true, ES = true, FI = true, FR = true, GB = true,
+                  GR = true, EL = true, IE = true, IT = true, LU = true, NL = true, PT = true, SE = true }
+local REGIME = {
+  { from = "2003-07-01", codes = { "saas", "software_download", "digital_goods" },
+    cite = "Council Directive 2002/38/EC art. 1, 3 (electronically supplied services by non-EU suppliers taxed where the customer resides, from 2003-07-01); Sixth Directive art. 9(2)(f), 26c" },
+}
+
 -- E-books (tax code digital_books): Directive (EU) 2018/1713 let member states apply to books
 -- supplied electronically the reduced (or a super-reduced or zero) rate they apply to printed
 -- books. Where a member state did, its rate and date with the national law; the other member
@@ -81,7 +106,10 @@ return {
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
   calculate_for = { "digital_books" }, -- calculate acts on e-books only: other requests skip it
+  calculate_before = "2003-07-01", -- ... and on every request before the non-EU sellers' regime (header)
+  foreign_seller_regime = REGIME,
   calculate = function(ctx)
+    if ctx.date < "2003-07-01" then foreign_regime.apply(ctx, REGIME, EU_2003) end
     for _, line in ipairs(ctx.lines) do
       if line.tax_code == "digital_books" and line.reason ~= "product_exempt" and line.reason ~= "customer_exempt" then
         for _, t in ipairs(line.taxes) do
@@ -95,6 +123,49 @@ return {
     end
   end,
   selftest = {
+    -- issue 19: non-EU sellers of electronically supplied services from 2003-07-01 (Directive 2002/38/EC)
+    { name = "US seller 2003-06-30: SaaS to a French consumer out of scope, note regime_not_in_force",
+      request = {
+        currency = "EUR", date = "2003-06-30",
+        ship_to = { line1 = "1 Main Street", city = "X", zip_code = "75001", country = "FR" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "US seller 2003-07-01: SaaS to a French consumer taxed at the French rate (19.6 % until 2013)",
+      request = {
+        currency = "EUR", date = "2003-07-01",
+        ship_to = { line1 = "1 Main Street", city = "X", zip_code = "75001", country = "FR" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "19.60", lines = { { tax = "19.60", taxability_reason = "standard_rated" } } } },
+    { name = "US seller 2003-06-30: an e-book (a refinement of digital_goods) out of scope too",
+      request = {
+        currency = "EUR", date = "2003-06-30",
+        ship_to = { line1 = "1 Main Street", city = "X", zip_code = "75001", country = "FR" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "digital_books" } },
+      },
+      expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "out_of_scope" } },
+                 notes = { { code = "regime_not_in_force" } } } },
+    { name = "US seller 2003-06-30: goods are not an e-service, taxed",
+      request = {
+        currency = "EUR", date = "2003-06-30",
+        ship_to = { line1 = "1 Main Street", city = "X", zip_code = "75001", country = "FR" },
+        ship_from = { line1 = "1 Main Street", city = "Seattle", state = "WA", zip_code = "98101", country = "US" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "19.60", lines = { { tax = "19.60", taxability_reason = "standard_rated" } } } },
+    { name = "French seller 2003-06-30: established in the EU, taxed",
+      request = {
+        currency = "EUR", date = "2003-06-30",
+        ship_to = { line1 = "1 Main Street", city = "X", zip_code = "75001", country = "FR" },
+        ship_from = { line1 = "1 Main Street", city = "Paris", zip_code = "75001", country = "FR" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
+      },
+      expect = { total_tax = "19.60", lines = { { tax = "19.60", taxability_reason = "standard_rated" } } } },
     -- issue 19, product taxonomy
     -- e-books (EBOOK_RATES): both sides of each date
     { name = "e-book Germany 2019-12-17: 19%",

@@ -30,8 +30,8 @@ local CHICAGO_PPLTT = {
     { rate = "5.25", from = "2016-01-01", to = "2019-12-31", cite = "chicago.gov PPLTT (7550) page: 5.25 % for nonpossessory computer leases as of 2016-01-01 (2016 budget ordinance)" },
     { rate = "7.25", from = "2020-01-01", to = "2020-12-31", cite = "chicago.gov PPLTT (7550) page: 7.25 % as of 2020-01-01" },
     { rate = "9.00", from = "2021-01-01", to = "2024-12-31", cite = "chicago.gov PPLTT (7550) page: 9 % for all leases as of 2021-01-01; KPMG TWIST 2020-12-07" },
-    { rate = "11.00", from = "2025-01-01", to = "2025-12-31", cite = "2025 budget (City Council 2024-12-16): 9 % -> 11 % from 2025-01-01; Crowe, 'Chicago Enacts Significant Tax Increases', 2025-01-09" },
-    { rate = "15.00", from = "2026-01-01", cite = "2026 budget (SO2025-0021719, passed 2025-12-19, law without the mayor's signature): 11 % -> 15 % from 2026-01-01, no increase before 2028-01-01; EY Tax Alert 2026-0384 (2026-02-09)" },
+    { rate = "11.00", from = "2025-01-01", to = "2025-12-31", cite = "2025 budget (City Council 2024-12-16): 9 % -> 11 % from 2025-01-01; Crowe, 'Chicago Enacts Significant Tax Increases', 2025-01-09; Chicago Department of Finance release 2024-12-18" },
+    { rate = "15.00", from = "2026-01-01", cite = "2026 budget (SO2025-0021719, passed 2025-12-19, law without the mayor's signature): 11 % -> 15 % from 2026-01-01, no increase before 2028-01-01; EY Tax Alert 2026-0384 (2026-02-09); Chicago Department of Finance release 2025-12-29 ('the rate of the tax shall be 15% of the lease or rental price for all leases')" },
   },
   -- Which ZIP5 is in Chicago: from the shipped ZIP table (data/us/avalara-zip5-2025-12,
   -- TAXRATES_ZIP5_IL202512.csv), which gives each ZIP5 one tax region, the highest-rated one
@@ -76,7 +76,12 @@ local CHICAGO_AMUSEMENT = {
   place_code = CHICAGO_PPLTT.place_code,
   codes = { streaming_audio = true, streaming_video = true }, -- rentals: a download to own (digital_audio/video) is not
   rates = {
-    { rate = "9.00", from = "2015-09-01", cite = "Mun. Code 4-156-020 (9 %); Amusement Tax Ruling #5 (2015-06-09), periods on or after 2015-09-01 (Reed Smith 2018-05). The rate is not re-checked against the 2025 and 2026 budget ordinances" },
+    { rate = "9.00", from = "2015-09-01", to = "2024-12-31", cite = "Mun. Code 4-156-020 (9 %); Amusement Tax Ruling #5 (2015-06-09), periods on or after 2015-09-01 (Reed Smith 2018-05)" },
+    -- paid television and electronically delivered amusements (video and audio streaming, on-line
+    -- games) only; the general amusement rate stays 9 %. The 2026 Revenue Ordinance (Department of
+    -- Finance release 2025-12-29: PPLTT 15 %, boat mooring, bags, social media amusement tax) does
+    -- not change this rate.
+    { rate = "10.25", from = "2025-01-01", cite = "2025 Revenue Ordinance (City Council 2024-12-16), Mun. Code 4-156-020: 10.25 % on paid television and amusements delivered electronically from 2025-01-01 (Chicago Department of Finance release 2024-12-18; WTTW 2024-12-30); unchanged by the 2026 Revenue Ordinance (Department of Finance release 2025-12-29)" },
   },
   zips = CHICAGO_PPLTT.zips,
   partial_zips = CHICAGO_PPLTT.partial_zips,
@@ -131,9 +136,16 @@ return common.state{
       request = common.request("IL", "Chicago", "60601", "2015-09-01", { common.line("1", "100.00", "1", "streaming_video") }),
       expect = { total_tax = "9.00", lines = { { tax = "9.00",
         taxes = { { jurisdiction = "CHICAGO", level = "city", type = "AMUSEMENT_TAX", name = "Chicago Amusement Tax", percentage = "9.00", amount = "9.00" } } } } } },
-    { name = "streaming audio in Chicago 2026: amusement tax 9 %",
+    { name = "streaming audio in Chicago 2026: amusement tax 10.25 % (2025 Revenue Ordinance, unchanged in 2026)",
       request = common.request("IL", "Chicago", "60601", "2026-03-01", { common.line("1", "100.00", "1", "streaming_audio") }),
+      expect = { total_tax = "10.25" } },
+    { name = "streaming video in Chicago 2024-12-31: amusement tax 9 %",
+      request = common.request("IL", "Chicago", "60601", "2024-12-31", { common.line("1", "100.00", "1", "streaming_video") }),
       expect = { total_tax = "9.00" } },
+    { name = "streaming video in Chicago 2025-01-01: amusement tax 10.25 % on electronically delivered amusements",
+      request = common.request("IL", "Chicago", "60601", "2025-01-01", { common.line("1", "100.00", "1", "streaming_video") }),
+      expect = { total_tax = "10.25", lines = { { tax = "10.25",
+        taxes = { { jurisdiction = "CHICAGO", level = "city", type = "AMUSEMENT_TAX", name = "Chicago Amusement Tax", percentage = "10.25", amount = "10.25" } } } } } },
     { name = "streaming video in Springfield: no amusement tax",
       request = common.request("IL", "Springfield", "62701", "2026-03-01", { common.line("1", "100.00", "1", "streaming_video") }),
       expect = { total_tax = "0.00" } },

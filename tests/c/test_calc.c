@@ -76,17 +76,22 @@ typedef struct fixture {
     levy_err err;
     levy_tax_line lines[4];
     levy_tax_line_meta meta[4];
-    const levy_tax_rule *rule; /* the rule every region gets, or NULL */
-    int on;                    /* every region subscribed */
-    int calls;                 /* calculate callbacks run */
-    int64_t set_rate;          /* the callback sets entry 0's rate to this when >= 0 */
-    int64_t set_unit_to;       /* the callback sets line 0's entries' unit_to when >= 0 */
-    int add_local;             /* the callback adds a named city lease tax and a note */
+    const levy_tax_rule *rule;  /* the rule every region gets, or NULL */
+    int on;                     /* every region subscribed */
+    int calls;                  /* calculate callbacks run */
+    int64_t set_rate;           /* the callback sets entry 0's rate to this when >= 0 */
+    int64_t set_unit_to;        /* the callback sets line 0's entries' unit_to when >= 0 */
+    int add_local;              /* the callback adds a named city lease tax and a note */
+    const levy_tax_rule *rule2; /* a second region's rule (Canada: CA and CA-QC), or NULL */
+    const char *oos[2];         /* regions whose calculate puts every line out of scope (their taxes
+                         * removed), as scripts/_lib/foreign_regime.lua does */
 } fixture;
 
 static const levy_tax_rule *rule_for(void *ud, const char *region)
 {
     fixture *f = ud;
+    if (f->rule2 && strcmp(f->rule2->region, region) == 0)
+        return f->rule2;
     return f->rule && strcmp(f->rule->region, region) == 0 ? f->rule : NULL;
 }
 
@@ -103,6 +108,17 @@ static int calculate(void *ud, levy_tax_request *req, levy_tax_decision *d, int 
     (void)g;
     (void)err;
     f->calls++;
+    for (int k = 0; k < 2; k++) {
+        if (!f->oos[k] || strcmp(f->oos[k], d->res.group_region[g]) != 0)
+            continue;
+        for (int i = 0; i < req->nlines; i++) {
+            levy_tax_line *l = &req->lines[i];
+            for (int e = l->n - 1; e >= 0; e--)
+                if (l->e[e].group == g)
+                    levy_tax_line_remove(l, e);
+            l->reason = LEVY_REASON_OUT_OF_SCOPE;
+        }
+    }
     if (f->set_rate >= 0 && req->lines[0].n > 0)
         req->lines[0].e[0].rate = f->set_rate;
     for (int e = 0; f->set_unit_to >= 0 && e < req->lines[0].n; e++)
@@ -1333,15 +1349,81 @@ static void t_calc_for(void)
     f.rule = &tx_books;
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_INT(f.calls, 1);
-    CHECK_EQ_INT(levy_tax_rule_calc_wanted(&tx_books, f.meta, 1), 0);
-    CHECK_EQ_INT(levy_tax_rule_calc_wanted(&tx_books, f.meta, 2), 1);
+    CHECK_EQ_INT(levy_tax_rule_calc_wanted(&tx_books, f.meta, 1, 20260301), 0);
+    CHECK_EQ_INT(levy_tax_rule_calc_wanted(&tx_books, f.meta, 2, 20260301), 1);
     /* no declaration: called for any line */
     setup(&f, "USD", "100.00", "general");
     addr(&f.req.ship_to, "US", "TX", "78701");
     f.rule = &tx_always;
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_INT(f.calls, 1);
-    CHECK_EQ_INT(levy_tax_rule_calc_wanted(NULL, f.meta, 1), 0);
+    CHECK_EQ_INT(levy_tax_rule_calc_wanted(NULL, f.meta, 1, 20260301), 0);
+    /* calculate_before (issue 19: a regime's start for every line): called for any line dated
+     * before the day, and by calculate_for from that day on */
+    {
+        static const levy_tax_rule eu_like = {.region = "US-TX",
+                                              .sourcing = LEVY_SOURCING_DESTINATION,
+                                              .has_calculate = 1,
+                                              .ncalc_for = 1,
+                                              .calc_for = {"digital_goods"},
+                                              .calc_before = 20030701};
+        setup(&f, "USD", "100.00", "general");
+        CHECK_EQ_INT(levy_tax_rule_calc_wanted(&eu_like, f.meta, 1, 20030630), 1);
+        CHECK_EQ_INT(levy_tax_rule_calc_wanted(&eu_like, f.meta, 1, 20030701), 0);
+        /* alone: only before the day (Canada's regimes: scripts/ca/gst.lua) */
+        static const levy_tax_rule ca_like = {.region = "CA",
+                                              .sourcing = LEVY_SOURCING_DESTINATION,
+                                              .has_calculate = 1,
+                                              .calc_before = 20210701};
+        CHECK_EQ_INT(levy_tax_rule_calc_wanted(&ca_like, f.meta, 1, 20210630), 1);
+        CHECK_EQ_INT(levy_tax_rule_calc_wanted(&ca_like, f.meta, 1, 20210701), 0);
+    }
+end:;
+}
+
+/* Quebec QST numbers of the regular system (issue 19, reverse_charge = "b2b_qst_specified"):
+ * 10 digits, TQ, 4 digits; spaces and lower case accepted; NR (specified system) is not one */
+static void t_qst_number(void)
+{
+    CHECK_EQ_INT(levy_tax_qst_number_valid("1234567890TQ0001"), 1);
+    CHECK_EQ_INT(levy_tax_qst_number_valid("1234567890 tq 0001"), 1);
+    CHECK_EQ_INT(levy_tax_qst_number_valid("1234567890NR0001"), 0);
+    CHECK_EQ_INT(levy_tax_qst_number_valid("123456789TQ0001"), 0);
+    CHECK_EQ_INT(levy_tax_qst_number_valid("1234567890TQ00012"), 0);
+    CHECK_EQ_INT(levy_tax_qst_number_valid("12345678X0TQ0001"), 0);
+    CHECK_EQ_INT(levy_tax_qst_number_valid("123456782RT0001"), 0);
+    CHECK_EQ_INT(levy_tax_qst_number_valid(""), 0);
+    CHECK_EQ_INT(levy_tax_qst_number_valid(NULL), 0);
+    CHECK_EQ_INT(levy_tax_reverse_charge_from("b2b_qst_specified"), LEVY_RC_B2B_QST_SPECIFIED);
+end:;
+}
+
+/* A foreign-seller regime not yet in force for one tax of a line (issue 19): Quebec's QST
+ * from 2019, the GST/HST of non-residents from 2021-07-01. One region's calculate putting the
+ * line out of scope removes only its own taxes; the line stays taxed by the other region (its
+ * reason as before), and is out of scope only when no region's tax is left. */
+static void t_oos_per_group(void)
+{
+    fixture f;
+    static const levy_tax_rule ca = {
+        .region = "CA", .sourcing = LEVY_SOURCING_DESTINATION, .has_calculate = 1};
+    static const levy_tax_rule qc = {
+        .region = "CA-QC", .sourcing = LEVY_SOURCING_DESTINATION, .has_calculate = 1};
+    const char *cases[3][2] = {{"CA-QC", NULL}, {"CA", NULL}, {"CA", "CA-QC"}};
+    const char *want[3] = {"5.00", "9.98", "0.00"};
+    int reason[3] = {LEVY_REASON_STANDARD, LEVY_REASON_STANDARD, LEVY_REASON_OUT_OF_SCOPE};
+    for (int c = 0; c < 3; c++) {
+        setup(&f, "CAD", "100.00", "saas");
+        addr(&f.req.ship_to, "CA", "QC", "H2Y 1C6");
+        f.rule = &ca;
+        f.rule2 = &qc;
+        f.oos[0] = cases[c][0];
+        f.oos[1] = cases[c][1];
+        CHECK_EQ_INT(decide(&f), LEVY_OK);
+        CHECK_EQ_INT(f.calls, 2);
+        CHECK_EQ_STR(tax_of(&f, -1), want[c]);
+        CHECK_EQ_INT(f.lines[0].reason, reason[c]);
+    }
 end:;
 }
 
@@ -1356,6 +1438,8 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"exemptions", t_exemptions},
                                   {"reverse_charge", t_reverse_charge},
                                   {"simplified_regime", t_simplified_regime},
+                                  {"qst_number", t_qst_number},
+                                  {"oos_per_group", t_oos_per_group},
                                   {"tax_id", t_tax_id},
                                   {"errors", t_errors},
                                   {"ranges", t_ranges},

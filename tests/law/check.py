@@ -425,6 +425,56 @@ for cc, cur, amt, start, tax, src in [
         ("SG", "SGD", "100.00", "2020-01-01", "7.00", "GST Act s. 14D ff.; 7 % (s. 16)")]:
     case("countries", "%s %s, US seller: foreign-seller regime in force" % (cc, start), src,
          intl(cc, [(amt, "saas")], cur=cur, date=start, seller="US"), total_tax=tax)
+# Canada: each tax of a line starts on its own date (GST/HST of non-residents 2021-07-01, QST of
+# sellers abroad 2019-01-01 and elsewhere in Canada 2019-09-01, BC PST 2021-04-01, MB RST on
+# streaming 2021-12-01)
+def ca(prov, pc, code, date, seller_cc, seller_st=None):
+    b = intl("CA", [("100.00", code)], pc=pc, state=prov, date=date, cur="CAD")
+    b["ship_from"] = {"country": seller_cc, "state": seller_st or ("NY" if seller_cc == "US" else ""),
+                      "city": "Y", "line1": "2 Main St", "zip_code": "10001" if seller_cc == "US" else "M5V 3L9"}
+    return b
+
+
+CA_GST = "Excise Tax Act s. 211.1-211.23 (S.C. 2021, c. 23, in force 2021-07-01); CRA 'GST/HST for digital economy businesses'"
+CA_QST = "Act respecting the QST, specified registration (Quebec Budget 2018-2019): sellers outside Canada 2019-01-01, in Canada outside Quebec 2019-09-01; Grant Thornton 2018-12, Mazars, BDO"
+case("countries", "CA Ontario 2021-06-30, US seller, SaaS: HST not yet (simplified regime from 2021-07-01)", CA_GST,
+     ca("ON", "M5V 3L9", "saas", "2021-06-30", "US"), total_tax="0.00", reason="out_of_scope", note="regime_not_in_force")
+case("countries", "CA Ontario 2021-07-01, US seller, SaaS: HST 13 %", CA_GST,
+     ca("ON", "M5V 3L9", "saas", "2021-07-01", "US"), total_tax="13.00")
+case("countries", "CA Quebec 2018-12-31, US seller, SaaS: neither QST nor GST", CA_QST + "; " + CA_GST,
+     ca("QC", "H2Y 1C6", "saas", "2018-12-31", "US"), total_tax="0.00", reason="out_of_scope", note="regime_not_in_force")
+case("countries", "CA Quebec 2020-06-01, US seller, SaaS: QST 9.975 % only (GST from 2021-07-01)", CA_QST + "; " + CA_GST,
+     ca("QC", "H2Y 1C6", "saas", "2020-06-01", "US"), total_tax="9.98", reason="standard_rated", note="regime_not_in_force")
+case("countries", "CA Quebec 2019-08-31, Ontario seller, SaaS: GST 5 % only (QST from 2019-09-01)", CA_QST,
+     ca("QC", "H2Y 1C6", "saas", "2019-08-31", "CA", "ON"), total_tax="5.00", reason="standard_rated")
+case("countries", "CA Quebec 2019-09-01, Ontario seller, SaaS: GST 5 % + QST 9.975 %", CA_QST,
+     ca("QC", "H2Y 1C6", "saas", "2019-09-01", "CA", "ON"), total_tax="14.98")
+case("countries", "CA BC 2021-03-31, Ontario seller, SaaS: GST 5 % only (PST of sellers outside BC from 2021-04-01)",
+     "Provincial Sales Tax Act (BC), Budget 2020 (deferred to 2021-04-01); Bulletin PST 001 (2021-02-18); EY Global Tax News 2021-5258",
+     ca("BC", "V6B 1A1", "saas", "2021-03-31", "CA", "ON"), total_tax="5.00")
+case("countries", "CA BC 2021-04-01, Ontario seller, SaaS: GST 5 % + PST 7 %", "Bulletin PST 001 (2021-02-18)",
+     ca("BC", "V6B 1A1", "saas", "2021-04-01", "CA", "ON"), total_tax="12.00")
+case("countries", "CA MB 2021-11-30, Ontario seller, streaming video: GST 5 % only (RST from 2021-12-01)",
+     "The Retail Sales Tax Act (MB), Budget 2021; Information Bulletin No. 064; Osler 2021-12-13",
+     ca("MB", "R3C 0V8", "streaming_video", "2021-11-30", "CA", "ON"), total_tax="5.00")
+case("countries", "CA MB 2021-12-01, Ontario seller, streaming video: GST 5 % + RST 7 %", "Information Bulletin No. 064",
+     ca("MB", "R3C 0V8", "streaming_video", "2021-12-01", "CA", "ON"), total_tax="12.00")
+QC_SPEC = "Act respecting the QST, specified registration: QST collected only from specified Quebec consumers (not registered for QST); Mazars; Grant Thornton 2018-12"
+_q = ca("QC", "H2Y 1C6", "saas", "2026-03-01", "US")
+_q["customer"] = {"qst_number": "1234567890TQ0001"}
+_q["_settings"] = {"qc_qst_regime": "specified"}
+case("reverse charge", "QC specified-system seller, business with a QST number: QST not charged, GST 5 %", QC_SPEC,
+     _q, total_tax="5.00", reason="reverse_charge", note="qst_registrant")
+_q = ca("QC", "H2Y 1C6", "saas", "2026-03-01", "US")
+_q["customer"] = {"qst_number": "1234567890NR0001"}
+_q["_settings"] = {"qc_qst_regime": "specified"}
+case("reverse charge", "QC specified-system seller, an NR number (itself a specified registrant): QST charged", QC_SPEC,
+     _q, total_tax="14.98", note="qst_number_invalid")
+EU_2003 = "Council Directive 2002/38/EC art. 1, 3 (from 2003-07-01); Sixth Directive art. 9(2)(f)"
+case("countries", "EU France 2003-06-30, US seller, SaaS to a consumer: outside EU VAT (before Directive 2002/38/EC)", EU_2003,
+     intl("FR", S, pc="75001", date="2003-06-30", seller="US"), total_tax="0.00", reason="out_of_scope", note="regime_not_in_force")
+case("countries", "EU France 2003-07-01, US seller, SaaS to a consumer: French VAT 19.6 %", EU_2003 + "; CGI art. 278 (19.6 % until 2013)",
+     intl("FR", S, pc="75001", date="2003-07-01", seller="US"), total_tax="19.60")
 case("countries", "CO: B2C digital goods 19 %", "ET art. 420 par. 2, 468",
      intl("CO", [("100.00", "digital_goods")], cur="COP"), total_tax="19.00")
 case("countries", "IL 2024-12-31: 17 %", "VAT Law s. 2 (17 % until 2024-12-31)",
@@ -450,8 +500,14 @@ case("local taxes", "Chicago amusement tax on streaming video 2015-08-31: not ye
 case("local taxes", "Chicago amusement tax on streaming video 2015-09-01: 9 %", "Mun. Code of Chicago 4-156-020; Amusement Tax Ruling #5; Reed Smith 2018-05 (Labell v. City of Chicago)",
      us("IL", "60601", [("100.00", "streaming_video")], date="2015-09-01", city="Chicago"), total_tax="9.00",
      has_jur=[("CHICAGO", "city", "1714000")])
-case("local taxes", "Chicago amusement tax on streaming audio 2026: 9 %", "Mun. Code of Chicago 4-156-020; Amusement Tax Ruling #5",
-     us("IL", "60601", [("100.00", "streaming_audio")], city="Chicago"), total_tax="9.00")
+case("local taxes", "Chicago amusement tax on streaming audio 2026: 10.25 % (2025 Revenue Ordinance; unchanged in 2026)", "Mun. Code of Chicago 4-156-020; Chicago Department of Finance releases 2024-12-18 (10.25 % on electronically delivered amusements from 2025-01-01) and 2025-12-29 (2026 changes: none to it)",
+     us("IL", "60601", [("100.00", "streaming_audio")], city="Chicago"), total_tax="10.25")
+case("local taxes", "Chicago amusement tax on streaming video 2024-12-31: 9 %", "Mun. Code of Chicago 4-156-020 (before the 2025 Revenue Ordinance)",
+     us("IL", "60601", [("100.00", "streaming_video")], date="2024-12-31", city="Chicago"), total_tax="9.00")
+case("local taxes", "Chicago PPLTT on SaaS 2026: 15 % (2026 Revenue Ordinance)", "Chicago Department of Finance release 2025-12-29; EY Tax Alert 2026-0384 (SO2025-0021719)",
+     us("IL", "60601", S, city="Chicago"), total_tax="15.00")
+case("local taxes", "Chicago PPLTT on SaaS 2025-12-31: 11 % (2025 Revenue Ordinance)", "Chicago Department of Finance release 2024-12-18; Crowe 2025-01-09",
+     us("IL", "60601", S, date="2025-12-31", city="Chicago"), total_tax="11.00")
 case("local taxes", "Illinois outside Chicago (Springfield): SaaS not taxed", "35 ILCS 120 (ROT applies to tangible personal property)",
      us("IL", "62701", S, city="Springfield"), total_tax="0.00")
 

@@ -93,6 +93,11 @@
       h('option', { value: 'normal', text: 'Normal regime: charge GST/HST to every customer' }),
       h('option', { value: 'simplified', text: 'Simplified regime (non-resident): no GST/HST to customers who give their GST/HST number' }));
     caRegime.value = st.ca_gst_regime === 'simplified' ? 'simplified' : 'normal';
+    // issue 19: how the seller is registered for Quebec's QST; organisation-wide
+    var qcRegime = h('select', { name: 'qc_qst_regime', id: 'qc-qst-regime' },
+      h('option', { value: 'regular', text: 'Regular system: charge QST to every customer' }),
+      h('option', { value: 'specified', text: 'Specified system (seller outside Quebec): no QST to customers who give their QST number' }));
+    qcRegime.value = st.qc_qst_regime === 'specified' ? 'specified' : 'regular';
     var status = h('div');
     var bulk = L.bulkProgress('bulk-progress'); /* a tax setting's change re-checks documents */
     var save = h('button', { type: 'submit', text: 'Save settings' });
@@ -118,6 +123,9 @@
       entity ? null : h('fieldset', { id: 'ca-gst' }, h('legend', { text: 'Canada GST/HST registration' }),
         h('p', { class: 'muted', style: 'margin-top:0', text: 'Only for a seller not established in Canada (a seller address in Canada always charges). Simplified regime (Excise Tax Act s. 211.1 ff.): a customer that gives a valid GST/HST registration number is not charged (answered as reverse charge); a missing or invalid number is charged. Normal regime: every customer is charged.' }),
         L.field({ label: 'GST/HST regime', input: caRegime, field: 'ca_gst_regime' })),
+      entity ? null : h('fieldset', { id: 'qc-qst' }, h('legend', { text: 'Quebec QST registration' }),
+        h('p', { class: 'muted', style: 'margin-top:0', text: 'Only for a seller outside Quebec (a seller address in Quebec always charges). Specified system: a customer that gives a QST registration number (10 digits, TQ, 4 digits, request field customer.qst_number) is not charged QST (answered as reverse charge, note qst_registrant); a missing or invalid number is charged. Regular system: every customer is charged.' }),
+        L.field({ label: 'QST registration', input: qcRegime, field: 'qc_qst_regime' })),
       status, bulk.el, h('div', { class: 'actions' }, save));
     f.addEventListener('submit', function (ev) {
       ev.preventDefault();
@@ -144,6 +152,7 @@
         var age = tioAge.value.trim();
         if (age) body.tax_id_online.max_age_days = /^[0-9]+$/.test(age) ? parseInt(age, 10) : age;
         body.ca_gst_regime = caRegime.value;
+        body.qc_qst_regime = qcRegime.value;
       }
       var m = sweep.value.trim();
       if (m) {

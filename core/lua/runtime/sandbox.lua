@@ -801,7 +801,7 @@ local rule_order = {}
 local TAX_TYPES = { SALES_TAX = true, VAT = true, GST = true, HST = true, PST = true, QST = true }
 local SOURCING = { destination = true, origin = true, origin_intrastate = true }
 -- reverse charge kinds the decision implements (core/tax/calc.c, docs/rules.md)
-local REVERSE_CHARGE = { b2b_foreign_seller = true, b2b_simplified_regime = true }
+local REVERSE_CHARGE = { b2b_foreign_seller = true, b2b_simplified_regime = true, b2b_qst_specified = true }
 local SIMPLE_TREATMENTS = { taxable = true, exempt = true, zero_rated = true, reduced = true,
                             follows_goods = true, follows_goods_any = true }
 
@@ -874,7 +874,7 @@ local function validate_rule(file, r)
   if type(r.name) ~= "string" then fail(file, 0, "rule needs name (string)") end
   if not TAX_TYPES[r.tax_type] then fail(file, 0, "rule needs tax_type (SALES_TAX, VAT, GST, HST, PST or QST)") end
   if r.sourcing ~= nil and not SOURCING[r.sourcing] then fail(file, 0, "sourcing must be destination, origin or origin_intrastate") end
-  if r.reverse_charge ~= nil and not REVERSE_CHARGE[r.reverse_charge] then fail(file, 0, "reverse_charge must be b2b_foreign_seller or b2b_simplified_regime") end
+  if r.reverse_charge ~= nil and not REVERSE_CHARGE[r.reverse_charge] then fail(file, 0, "reverse_charge must be b2b_foreign_seller, b2b_simplified_regime or b2b_qst_specified") end
   if type(r.taxability) ~= "table" then fail(file, 0, "rule needs taxability (table)") end
   for code, t in pairs(r.taxability) do
     local e = check_treatment(t, "taxability." .. tostring(code))
@@ -882,7 +882,7 @@ local function validate_rule(file, r)
   end
   if r.calculate ~= nil and type(r.calculate) ~= "function" then fail(file, 0, "calculate must be a function") end
   -- calculate_for (and what else of the table C compiles): checked by the compiler itself
-  if r.calculate_for ~= nil and C.has_module("levy.tax") then
+  if (r.calculate_for ~= nil or r.calculate_before ~= nil) and C.has_module("levy.tax") then
     local ok, e = pcall(open_module("levy.tax").check_rule, r)
     if not ok then fail(file, 0, tostring(e)) end
   end
@@ -1071,7 +1071,7 @@ function H.selftest(region)
   for i, c in ipairs(r.selftest) do
     local name = c.name or fmt("#%d", i)
     local res, err = tax.calculate(c.request, { all_regions = true, rule = r, seller = c.seller,
-                                                ca_gst_regime = c.ca_gst_regime })
+                                                ca_gst_regime = c.ca_gst_regime, qc_qst_regime = c.qc_qst_regime })
     if not res then
       local m = type(err) == "table" and (tostring(err.message) .. (err.details and err.details[1] and (" (" .. tostring(err.details[1].field) .. ": " .. tostring(err.details[1].message) .. ")") or "")) or tostring(err)
       fail(file, 0, fmt("selftest '%s' failed: %s", name, m))

@@ -201,6 +201,18 @@ describe("legal_note", function()
     assert.equal(mapping.REVERSE_CHARGE_CA, note)
     assert.truthy(note:find("Excise Tax Act s. 211.1", 1, true))
   end)
+  it("Quebec: the QST not collected names the specified system; both taxes, both texts", function()
+    local qst = { taxability_reason = "reverse_charge",
+      taxes = { { type = "GST", amount = "5.00" }, { type = "QST", amount = "0.00" } } }
+    assert.equal(mapping.REVERSE_CHARGE_QC, mapping.legal_note(qst, { region = "CA" }))
+    local both = { taxability_reason = "reverse_charge",
+      taxes = { { type = "GST", amount = "0.00" }, { type = "QST", amount = "0.00" } } }
+    assert.equal(mapping.REVERSE_CHARGE_CA .. "; " .. mapping.REVERSE_CHARGE_QC,
+      mapping.legal_note(both, { region = "CA" }))
+    local gst = { taxability_reason = "reverse_charge",
+      taxes = { { type = "GST", amount = "0.00" }, { type = "QST", amount = "9.98" } } }
+    assert.equal(mapping.REVERSE_CHARGE_CA, mapping.legal_note(gst, { region = "CA" }))
+  end)
 
   it("names the exemption certificate when levy has one", function()
     assert.equal("Exempt: certificate CA-123",
