@@ -858,48 +858,10 @@ static int tax_parse(lua_State *L)
         lua_pushboolean(L, 0);
         return 2;
     }
-    levy_json_in ji;
-    levy_json_in_init(&ji, doc);
-    levy_tax_in *in = &ji.in;
-    size_t n;
-    lua_createtable(L, 0, 3);
-    static const char *const objs[2] = {"customer", "ship_to"};
-    static const char *const keys[2][2] = {{"id", "tax_id"}, {"country", NULL}};
-    for (int o = 0; o < 2; o++) {
-        if (in->field(in, objs[o]) == LEVY_IN_TABLE && !doc->nodes[ji.stack[ji.top]].array) {
-            lua_createtable(L, 0, 2);
-            for (int k = 0; k < 2 && keys[o][k]; k++) {
-                if (in->field(in, keys[o][k]) == LEVY_IN_STRING) {
-                    const char *v = in->text(in, &n);
-                    lua_pushlstring(L, v, n);
-                    lua_setfield(L, -2, keys[o][k]);
-                }
-                in->pop(in);
-            }
-            lua_setfield(L, -2, objs[o]);
-        }
-        in->pop(in);
-    }
-    if (in->field(in, "lines") == LEVY_IN_TABLE) {
-        long long nl = in->len(in, 1);
-        int k = 0;
-        lua_createtable(L, 0, 0);
-        for (long long i = 1; i <= nl; i++) {
-            if (in->item(in, i) == LEVY_IN_TABLE) {
-                if (in->field(in, "product_id") == LEVY_IN_STRING) {
-                    const char *v = in->text(in, &n);
-                    lua_createtable(L, 0, 1);
-                    lua_pushlstring(L, v, n);
-                    lua_setfield(L, -2, "product_id");
-                    lua_rawseti(L, -2, ++k);
-                }
-                in->pop(in);
-            }
-            in->pop(in);
-        }
-        lua_setfield(L, -2, "lines");
-    }
-    in->pop(in);
+    lua_out lo;
+    lua_out_init(&lo, L, 0);                          /* plain tables */
+    if (levy_tax_request_view_write(&lo.o, doc) != 0) /* tax/json_in.h */
+        return luaL_error(L, "out of memory");
     return 2;
 }
 
