@@ -1373,6 +1373,20 @@ static void json_key(levy_tax_out *o, const char *k, int first)
         levy_buf_putc(j->b, ':');
         return;
     }
+    levy_buf *b = j->b;
+    if (!b->oom && b->len + n + 5 <= b->cap) { /* room: written in place (issue 21) */
+        char *d = b->data + b->len;
+        if (!first)
+            d[p++] = ',';
+        d[p++] = '"';
+        memcpy(d + p, k, n);
+        p += n;
+        d[p++] = '"';
+        d[p++] = ':';
+        d[p] = '\0';
+        b->len += p;
+        return;
+    }
     if (!first)
         t[p++] = ',';
     t[p++] = '"';
@@ -1380,7 +1394,7 @@ static void json_key(levy_tax_out *o, const char *k, int first)
     p += n;
     t[p++] = '"';
     t[p++] = ':';
-    levy_buf_put(j->b, t, p);
+    levy_buf_put(b, t, p);
 }
 
 /* A string; one with a leading NUL (a levy.json number literal) needs the table path. */
