@@ -698,25 +698,16 @@ static int push_result(lua_State *L, int opts, const levy_tax_request *req,
         id = idb;
         idn = strlen(idb);
     }
-    char src[512];
-    levy_rates_describe(req->rates, &d->res, src, sizeof src);
     if (want_text && (int_gen || !has_gen)) {
         levy_buf *b = lua_newuserdatauv(L, sizeof *b, 0); /* top + 4 */
         memset(b, 0, sizeof *b);
-        /* one allocation for a typical answer (about 500 bytes per line) */
-        b->cap = 1024 + (size_t)req->nlines * 640;
-        b->data = malloc(b->cap);
-        if (!b->data)
-            b->cap = 0;
-        else
-            b->data[0] = '\0';
         if (luaL_newmetatable(L, LEVY_BODY_MT)) {
             lua_pushcfunction(L, jsbuf_gc);
             lua_setfield(L, -2, "__gc");
         }
         lua_setmetatable(L, -2);
-        if (levy_tax_result_json(b, req, d, id, idn, date_buf, int_gen ? &gen : NULL, src,
-                                 k->file[0]) == 0) {
+        if (levy_tax_answer_json(b, req, d, id, idn, date_buf, int_gen ? &gen : NULL, k->file[0]) ==
+            0) {                        /* tax/calc.h */
             if (want_body && !b->oom) { /* the userdata itself */
                 lua_replace(L, top + 1);
                 lua_settop(L, top + 1);
@@ -735,7 +726,7 @@ static int push_result(lua_State *L, int opts, const levy_tax_request *req,
     lua_out lo;
     lua_out_init(&lo, L, top + 4);
     /* -1 only for a jurisdiction name of 256 bytes or more, written without its suffix */
-    (void)levy_tax_result_write(&lo.o, req, d, id, idn, date_buf, int_gen ? &gen : NULL, src,
+    (void)levy_tax_answer_write(&lo.o, req, d, id, idn, date_buf, int_gen ? &gen : NULL,
                                 k->file[0]);
     if (has_gen && !int_gen) { /* rules.generation as given */
         lua_getfield(L, -1, "rules");

@@ -4,6 +4,7 @@
 #include "tax/calc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -1444,6 +1445,31 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
     int bad = levy_tax_result_write(&j.o, req, d, calc_id, calc_id_len, date, generation,
                                     rates_source, region_rule);
     return bad || b->oom || j.depth > JSON_OUT_DEPTH ? -1 : 0;
+}
+
+int levy_tax_answer_json(levy_buf *b, const levy_tax_request *req, const levy_tax_decision *d,
+                         const char *calc_id, size_t calc_id_len, const char *date,
+                         const long long *generation, const char *region_rule)
+{
+    char src[512];
+    levy_rates_describe(req->rates, &d->res, src, sizeof src);
+    size_t want = 1024 + (size_t)req->nlines * 640;
+    if (!b->data && !b->oom && (b->data = malloc(want)) != NULL) {
+        b->cap = want;
+        b->data[0] = '\0';
+    }
+    return levy_tax_result_json(b, req, d, calc_id, calc_id_len, date, generation, src,
+                                region_rule);
+}
+
+int levy_tax_answer_write(levy_tax_out *o, const levy_tax_request *req, const levy_tax_decision *d,
+                          const char *calc_id, size_t calc_id_len, const char *date,
+                          const long long *generation, const char *region_rule)
+{
+    char src[512];
+    levy_rates_describe(req->rates, &d->res, src, sizeof src);
+    return levy_tax_result_write(o, req, d, calc_id, calc_id_len, date, generation, src,
+                                 region_rule);
 }
 
 /* The JSON reader's steps, for another writer (tax/ctx.h: ctx as JSON, in tests). */
