@@ -1,5 +1,4 @@
 /* JSON text primitives. See json_scan.h. */
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,24 +187,9 @@ static const unsigned char json_plain[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
-/* Eight bytes at a time first (issue 21: the answer's ~290 strings were scanned a byte at a
- * time): a word is passed over when none of its bytes is below 0x20, '"', '\\', 0x7f or from
- * 0x80 up (each test below has no false negative: a byte that is one always sets its high bit
- * in the test's result); a word with one is scanned by the table, from its first byte. */
 size_t levy_json_plain_len(const char *s, size_t len)
 {
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     size_t i = 0;
-    while (i + 8 <= len) {
-        uint64_t x;
-        memcpy(&x, s + i, 8);
-        uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\'), d = x ^ (ones * 0x7f);
-        uint64_t hit = x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) |
-                       ((d - ones) & ~d);
-        if (hit & highs)
-            break;
-        i += 8;
-    }
     while (i < len && json_plain[(unsigned char)s[i]])
         i++;
     return i;

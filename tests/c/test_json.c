@@ -460,32 +460,7 @@ end:
     lua_close(L);
 }
 
-/* The plain prefix of a string (what levy_json_escape copies in one piece) is found eight
- * bytes at a time (issue 21): for every byte value at every position of strings of 1-40
- * bytes, the length is where the table says the first byte to escape is. */
-static void t_plain_len(void)
-{
-    char s[41];
-    for (int c = 0; c < 256; c++) {
-        int plain = c >= 0x20 && c != '"' && c != '\\' && c < 0x7f;
-        for (size_t len = 1; len <= 40; len++) {
-            for (size_t at = 0; at < len; at++) {
-                memset(s, 'a', sizeof s);
-                s[at] = (char)c;
-                size_t want = plain ? len : at;
-                if (levy_json_plain_len(s, len) != want)
-                    fprintf(stderr, "  byte %d at %zu of %zu\n", c, at, len);
-                CHECK_EQ_INT(levy_json_plain_len(s, len), want);
-            }
-        }
-        memset(s, c, sizeof s); /* a run of it */
-        CHECK_EQ_INT(levy_json_plain_len(s, 40), plain ? 40 : 0);
-    }
-end:;
-}
-
-static const levy_test tests[] = {{"plain_len", t_plain_len},
-                                  {"scan_numbers", t_scan_numbers},
+static const levy_test tests[] = {{"scan_numbers", t_scan_numbers},
                                   {"validate", t_validate},
                                   {"decode_values", t_decode_values},
                                   {"decode_errors", t_decode_errors},
