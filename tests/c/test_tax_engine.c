@@ -919,7 +919,7 @@ static void t_fmt_scaled(void)
     v[n++] = INT64_MIN;
     v[n++] = INT64_MIN + 1;
     int64_t p10 = 1;
-    for (int k = 0; k <= 18; k++, p10 *= 10) {
+    for (int k = 0; k <= 18; k++, p10 = k <= 18 ? p10 * 10 : p10) { /* 10^0 .. 10^18 */
         v[n++] = p10;
         v[n++] = p10 - 1;
         v[n++] = p10 + 1;
