@@ -249,27 +249,34 @@ int levy_crypto_random(void *buf, size_t n, levy_err *err)
 /* The random bytes of ids, drawn from RAND_bytes 16 ids at a time (issue 21: one RAND_bytes
  * call cost ~7k instructions, 2 % of a POST /v1/calculate, for 15 bytes). Per thread (a
  * generation is built on its own thread and its self-tests make ids); a byte handed out is
- * wiped from the pool; a forked child draws its own (the pool is the parent's otherwise, and
- * two processes would hand out the same ids). Keys and nonces never come from here. */
+ * wiped from the pool; a forked child empties its pool before it draws (an atfork handler:
+ * the pool is the parent's otherwise, and two processes would hand out the same ids; the
+ * forking thread is the child's only one). Keys and nonces never come from here. */
 #define ID_POOL 240
 static _Thread_local struct {
     uint8_t b[ID_POOL];
     size_t left; /* unused bytes at the end of b */
-    pid_t pid;   /* the process that filled it */
 } id_pool;
+
+static void id_pool_forked(void)
+{
+    OPENSSL_cleanse(id_pool.b, ID_POOL);
+    id_pool.left = 0;
+}
+
+static pthread_once_t id_pool_once = PTHREAD_ONCE_INIT;
+static void id_pool_init(void) { pthread_atfork(NULL, NULL, id_pool_forked); }
 
 static int id_bytes(uint8_t r[15], levy_err *err)
 {
-    pid_t pid = getpid();
-    if (id_pool.left < 15 || id_pool.pid != pid) {
+    pthread_once(&id_pool_once, id_pool_init);
+    if (id_pool.left < 15) {
         int rc = levy_crypto_random(id_pool.b, ID_POOL, err);
         if (rc) {
-            OPENSSL_cleanse(id_pool.b, ID_POOL);
-            id_pool.left = 0;
+            id_pool_forked();
             return rc;
         }
         id_pool.left = ID_POOL;
-        id_pool.pid = pid;
     }
     uint8_t *at = id_pool.b + ID_POOL - id_pool.left;
     memcpy(r, at, 15);
