@@ -202,11 +202,14 @@ void levy_json_escape(levy_buf *b, const char *s, size_t len)
         return;
     /* the common case (issue 21: ~10 % of a /v1/calculate answer's instructions went here, one
      * test per byte): a string of plain bytes is copied in one piece */
-    size_t i = levy_json_plain_len(s, len);
+    char *d = b->data + b->len;
+    size_t i = 0; /* copied while scanned: no memcpy call for a string of a few bytes */
+    while (i < len && json_plain[(unsigned char)s[i]]) {
+        d[1 + i] = s[i];
+        i++;
+    }
     if (i == len) {
-        char *d = b->data + b->len;
         d[0] = '"';
-        memcpy(d + 1, s, len);
         d[len + 1] = '"';
         d[len + 2] = '\0';
         b->len += len + 2;

@@ -131,49 +131,141 @@ int levy_metrics_describe(const char *name, levy_metric_type type, const char *h
     return LEVY_OK;
 }
 
+/* The canonical label string of labels (k="v",k2="v2"; "" for none) written into buf of cap
+ * bytes: its length, or the length it needs (>= cap: nothing usable was written). */
+static size_t canon_into(char *buf, size_t cap, const char *const *labels)
+{
+    size_t n = 0;
+#define PUT(ch)                                                                                    \
+    do {                                                                                           \
+        if (n + 1 < cap)                                                                           \
+            buf[n] = (ch);                                                                         \
+        n++;                                                                                       \
+    } while (0)
+    for (int i = 0; labels && labels[i] && labels[i + 1]; i += 2) {
+        if (n)
+            PUT(',');
+        for (const char *k = labels[i]; *k; k++)
+            PUT(*k);
+        PUT('=');
+        PUT('"');
+        for (const char *p = labels[i + 1]; *p; p++) {
+            if (*p == '"' || *p == '\\') {
+                PUT('\\');
+                PUT(*p);
+            } else if (*p == '\n') {
+                PUT('\\');
+                PUT('n');
+            } else {
+                PUT(*p);
+            }
+        }
+        PUT('"');
+    }
+#undef PUT
+    if (cap)
+        buf[n < cap ? n : cap - 1] = '\0';
+    return n;
+}
+
 static char *canon(const char *const *labels)
 {
-    size_t cap = 64, n = 0;
-    char *s = malloc(cap);
-    if (!s)
-        return NULL;
-    s[0] = '\0';
-    for (int i = 0; labels && labels[i] && labels[i + 1]; i += 2) {
-        const char *k = labels[i], *v = labels[i + 1];
-        size_t need = n + strlen(k) + 2 * strlen(v) + 8;
-        if (need > cap) {
-            while (cap < need)
-                cap *= 2;
-            char *ns = realloc(s, cap);
-            if (!ns) {
-                free(s);
-                return NULL;
-            }
-            s = ns;
-        }
-        if (n)
-            s[n++] = ',';
-        n += (size_t)sprintf(s + n, "%s=\"", k);
-        for (const char *p = v; *p; p++) {
-            if (*p == '"' || *p == '\\') {
-                s[n++] = '\\';
-                s[n++] = *p;
-            } else if (*p == '\n') {
-                s[n++] = '\\';
-                s[n++] = 'n';
-            } else {
-                s[n++] = *p;
-            }
-        }
-        s[n++] = '"';
-        s[n] = '\0';
-    }
+    size_t n = canon_into(NULL, 0, labels);
+    char *s = malloc(n + 1);
+    if (s)
+        canon_into(s, n + 1, labels);
     return s;
 }
 
+/* The series index (issue 21: every answer counts itself in levy_http_requests_total, and the
+ * lookup was a label string formatted on the heap, the name's checks and a scan of every
+ * series): open addressing over the series' positions (+1; 0 = empty) by a hash of name and
+ * canonical labels, at most half full. Rendering sorts the series and removing compacts
+ * them, so those mark the index stale and the next lookup rebuilds it. */
+static int *slots;
+static size_t nslots;
+static int index_ok;
+
+static uint64_t key_hash(const char *name, const char *lab)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull; /* no byte of a name: the two parts stay apart */
+    for (const unsigned char *p = (const unsigned char *)lab; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return h;
+}
+
+static void index_put(int i, uint64_t h)
+{
+    size_t at = (size_t)h & (nslots - 1);
+    while (slots[at])
+        at = (at + 1) & (nslots - 1);
+    slots[at] = i + 1;
+}
+
+/* (Re)builds the index for nall + 1 series; -1 when out of memory (lookups then scan). */
+static int index_build(void)
+{
+    size_t want = 64;
+    while (want < 2 * ((size_t)nall + 1))
+        want *= 2;
+    if (want != nslots) {
+        int *ns = realloc(slots, want * sizeof *ns);
+        if (!ns) {
+            index_ok = 0;
+            return -1;
+        }
+        slots = ns;
+        nslots = want;
+    }
+    memset(slots, 0, nslots * sizeof *slots);
+    for (int i = 0; i < nall; i++)
+        index_put(i, key_hash(all[i].name, all[i].labels));
+    index_ok = 1;
+    return 0;
+}
+
+/* The position of the series (name, lab), or -1. */
+static int index_find(const char *name, const char *lab, uint64_t h)
+{
+    if (!index_ok && index_build() != 0) {
+        for (int i = 0; i < nall; i++)
+            if (strcmp(all[i].name, name) == 0 && strcmp(all[i].labels, lab) == 0)
+                return i;
+        return -1;
+    }
+    for (size_t at = (size_t)h & (nslots - 1); slots[at]; at = (at + 1) & (nslots - 1)) {
+        series *s = &all[slots[at] - 1];
+        if (strcmp(s->labels, lab) == 0 && strcmp(s->name, name) == 0)
+            return slots[at] - 1;
+    }
+    return -1;
+}
+
+/* The series (name, labels) of type: found through the index, else made (where the name, the
+ * family and the labels are checked). */
 static series *find(const char *name, const char *const *labels, levy_metric_type type,
                     levy_err *err)
 {
+    int labels_ok = 1;
+    for (int i = 0; labels && labels[i]; i += 2)
+        if (!labels[i + 1] || !levy_metrics_valid_name(labels[i]))
+            labels_ok = 0;
+    char small[256];
+    size_t need = labels_ok && name ? canon_into(small, sizeof small, labels) : sizeof small;
+    uint64_t h = 0;
+    if (need < sizeof small) {
+        /* A series exists only once its name passed the checks for its type, its labels theirs
+         * and its family agreed (levy_metrics_describe refuses a family of another type, and
+         * every series of a name has one type): found with the same type, it needs none of
+         * them again. */
+        h = key_hash(name, small);
+        int at = index_find(name, small, h);
+        if (at >= 0 && all[at].type == type)
+            return &all[at];
+    }
     if (levy_metrics_check_name(name, type, err) != LEVY_OK)
         return NULL;
     family *fam = find_family(name);
@@ -181,11 +273,10 @@ static series *find(const char *name, const char *const *labels, levy_metric_typ
         levy_err_set(err, LEVY_EINVAL, "bad_metric", "metric %s has another type", name);
         return NULL;
     }
-    for (int i = 0; labels && labels[i]; i += 2)
-        if (!labels[i + 1] || !levy_metrics_valid_name(labels[i])) {
-            levy_err_set(err, LEVY_EINVAL, "bad_metric", "bad metric label");
-            return NULL;
-        }
+    if (!labels_ok) {
+        levy_err_set(err, LEVY_EINVAL, "bad_metric", "bad metric label");
+        return NULL;
+    }
     char *lab = canon(labels);
     if (!lab) {
         levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
@@ -226,6 +317,10 @@ static series *find(const char *name, const char *const *labels, levy_metric_typ
         return NULL;
     }
     nall++;
+    if (index_ok && 2 * (size_t)nall <= nslots)
+        index_put(nall - 1, key_hash(s->name, s->labels));
+    else
+        index_ok = 0; /* rebuilt, larger, at the next lookup */
     return s;
 }
 
@@ -272,6 +367,7 @@ void levy_metrics_clear(const char *name)
         }
     }
     nall = j;
+    index_ok = 0;
 }
 
 /* 1 when the canonical label string have (k="v",k2="v2") holds the pair canonical one
@@ -332,6 +428,7 @@ int levy_metrics_remove(const char *name, const char *const *labels, int *remove
         }
     }
     nall = j;
+    index_ok = 0;
     for (int k = 0; k < npairs; k++)
         free(want[k]);
     free(want);
@@ -349,6 +446,10 @@ void levy_metrics_reset(void)
     free(all);
     all = NULL;
     nall = capall = 0;
+    free(slots);
+    slots = NULL;
+    nslots = 0;
+    index_ok = 0;
     for (int i = 0; i < nfams; i++) {
         free(fams[i].name);
         free(fams[i].help);
@@ -463,6 +564,7 @@ int levy_metrics_render(char **out, size_t *len, levy_err *err)
 {
     if (nall)
         qsort(all, (size_t)nall, sizeof *all, cmp_series);
+    index_ok = 0; /* the series moved */
     if (nfams)
         qsort(fams, (size_t)nfams, sizeof *fams, cmp_family);
     sbuf b = {malloc(4096), 0, 4096, 0};

@@ -25,6 +25,7 @@
 #include "tax/engine.h"
 #include "tax/info.h"
 #include "tax/json_in.h"
+#include "tax/keys.h"
 #include "tax/nexus.h"
 #include "tax/rates.h"
 #include "tax/request.h"
@@ -75,14 +76,11 @@ static inline void setk(lua_State *L, int tbl, int k)
 /* The Lua stack as levy_tax_in (core/tax/compile.h): a request table, levy.tax's options, a
  * rule's taxability and the tables calculate(ctx) hands back, read by core/tax (request.c,
  * compile.c) value by value as Lua reads them. */
-typedef struct key_cache key_cache;
-static int key_index(key_cache *c, const char *k);
-
 typedef struct lua_in {
     levy_tax_in in;
     lua_State *L;
-    key_cache *keys; /* the module's (upvalue 1): a field name -> its pre-interned key */
-    int room;        /* values the reader may still push before it checks the stack */
+    levy_tax_keys *keys; /* the module's (upvalue 1): a field name -> its pre-interned key */
+    int room;            /* values the reader may still push before it checks the stack */
 } lua_in;
 
 #define LUA_IN_ROOM 16
@@ -124,7 +122,7 @@ static int lin_field(levy_tax_in *in, const char *name)
     lua_in *li = (lua_in *)in;
     lua_State *L = li->L;
     lin_room(li);
-    int k = key_index(li->keys, name);
+    int k = levy_tax_key_index(li->keys, name);
     if (k >= 0) { /* the pre-interned key: no string lookup */
         /* raw, then through the metatable only when the raw value is nil and there is one:
          * Lua's t[k] */
@@ -197,58 +195,26 @@ static void lua_in_end(lua_in *li) { lua_pop(li->L, 1); }
 /* levy_tax_raise_fn: a rule's fault raised as a Lua error. */
 static LEVY_LJMP void lua_raise(void *ud, const char *msg) { luaL_error(ud, "%s", msg); }
 
-/* ------------------------------------------------------------------ line memory */
+/* ------------------------------------------------------------------ the module's state */
 
-/* Buffer of lines reused across calls (upvalue 1): avoids allocation on the hot path. */
-/* The C writers' keys (string literals, calc.h) by address -> key_names index (-1: not
- * there), direct-mapped, filled on first use: lua_out_key pushes the pre-interned upvalue. */
-#define KEY_CACHE 256 /* 2^8: the hash in lua_out_key */
-
-struct key_cache {
-    const char *at[KEY_CACHE];
-    short k[KEY_CACHE];
-    int n; /* entries kept: at most KEY_CACHE / 2, the cache never fills */
-};
-
-typedef struct line_buf {
-    int cap;
-    int busy; /* claimed by a running tax.calculate (a lease below) */
-    levy_tax_line *lines;
-    levy_tax_line_meta *meta;
-} line_buf;
-
-/* Upvalue 1 of every levy.tax function: the shared line buffer (first: a line_buf * to it is a
- * pointer to this) and the key cache. */
+/* Upvalue 1 of every levy.tax function (one per Lua state, i.e. per generation; its __gc frees
+ * it): the line memory reused across calls, the key cache and the compiled rules
+ * (core/tax/build.h, keys.h). Its user value is a table region -> the rule table compiled for
+ * it, which keeps the table alive (and its identity unique) while the cache holds its rule. */
 typedef struct tax_upv {
-    line_buf lines;
-    key_cache keys;
+    levy_tax_line_pool lines;
+    levy_tax_keys keys;
+    levy_tax_rule_cache rules;
 } tax_upv;
 
-static int key_scan(const char *k)
-{
-    for (int i = 0; i < K_N; i++)
-        if (strcmp(key_names[i], k) == 0)
-            return i;
-    return -1;
-}
+static tax_upv *upv(lua_State *L) { return lua_touserdata(L, lua_upvalueindex(1)); }
 
-/* The key_names index of the string literal k (-1: not a key), found by its address in the
- * cache. Past KEY_CACHE / 2 entries a literal is looked up by name, not kept (the cache never
- * fills; the writers and readers use about 100 literals). */
-static int key_index(key_cache *c, const char *k)
+static int upv_gc(lua_State *L)
 {
-    unsigned h = (unsigned)(((uint64_t)(uintptr_t)k * 0x9E3779B97F4A7C15ull) >> 56); /* 8 bits */
-    while (c->at[h] && c->at[h] != k)
-        h = (h + 1) % KEY_CACHE;
-    if (c->at[h])
-        return c->k[h];
-    int kk = key_scan(k);
-    if (c->n < KEY_CACHE / 2) {
-        c->at[h] = k;
-        c->k[h] = (short)kk;
-        c->n++;
-    }
-    return kk;
+    tax_upv *u = lua_touserdata(L, 1);
+    levy_tax_line_pool_free(&u->lines);
+    levy_tax_rule_cache_free(&u->rules);
+    return 0;
 }
 
 static void lua_in_init(lua_in *li, lua_State *L)
@@ -256,114 +222,63 @@ static void lua_in_init(lua_in *li, lua_State *L)
     li->in = (levy_tax_in){lin_type, lin_field, lin_item,    lin_len,       lin_text,
                            lin_pop,  lin_truth, lin_integer, lin_field_text};
     li->L = L;
-    li->keys = &((tax_upv *)lua_touserdata(L, lua_upvalueindex(1)))->keys;
+    li->keys = &upv(L)->keys;
     li->room = 0; /* the first push checks the stack */
 }
 
-static void linebuf_free(line_buf *b)
-{
-    free(b->lines);
-    free(b->meta);
-    b->lines = NULL;
-    b->meta = NULL;
-    b->cap = 0;
-}
-
-static int linebuf_gc(lua_State *L)
-{
-    linebuf_free(lua_touserdata(L, 1));
-    return 0;
-}
-
-/* One tax.calculate call's hold on line memory: the shared buffer (marked busy while held)
- * or, when a rule's calculate re-enters tax.calculate, memory of its own. It is a
- * to-be-closed value on the call's stack, so every exit releases it -- a return, a
- * validation error, a rule that raises, out of memory -- and __gc = __close makes a second
- * release a no-op (liolib / bind_store style: created in the released state first). */
+/* One tax.calculate call's hold on line memory (core/tax/build.h: the shared buffer, or memory
+ * of its own when a rule's calculate re-enters tax.calculate) as a to-be-closed value on the
+ * call's stack, so every exit releases it -- a return, a validation error, a rule that
+ * raises, out of memory -- and __gc = __close makes a second release a no-op (liolib /
+ * bind_store style: created in the released state first). */
 #define LINES_LEASE_MT "levy.tax.lines"
-
-typedef struct line_lease {
-    line_buf *shared; /* the upvalue buffer this call marked busy, or NULL */
-    line_buf own;     /* a re-entered call's private lines */
-} line_lease;
 
 static int lease_close(lua_State *L)
 {
-    line_lease *l = luaL_checkudata(L, 1, LINES_LEASE_MT);
-    if (l->shared) {
-        l->shared->busy = 0;
-        l->shared = NULL;
-    }
-    linebuf_free(&l->own);
+    levy_tax_lease_release(luaL_checkudata(L, 1, LINES_LEASE_MT));
     return 0;
 }
 
 /* Pushes a to-be-closed lease holding room for nlines lines and returns that room. */
-static line_buf *lease_lines(lua_State *L, line_buf *shared, int nlines)
+static levy_tax_lines_mem *lease_lines(lua_State *L, int nlines)
 {
-    line_lease *l = lua_newuserdatauv(L, sizeof *l, 0);
+    levy_tax_line_lease *l = lua_newuserdatauv(L, sizeof *l, 0);
     memset(l, 0, sizeof *l); /* released state first: nothing to free if we raise below */
     luaL_setmetatable(L, LINES_LEASE_MT);
     lua_toclose(L, -1);
-    line_buf *use = &l->own;
-    if (!shared->busy) {
-        shared->busy = 1;
-        l->shared = shared;
-        use = shared;
-    }
-    if (levy_tax_lines_reserve(&use->lines, &use->meta, &use->cap, nlines) != 0)
+    levy_tax_lines_mem *use = levy_tax_lease_take(l, &upv(L)->lines, nlines);
+    if (!use)
         luaL_error(L, "out of memory");
     return use;
 }
 
 /* ------------------------------------------------------------------ rules: table -> struct */
 
-/* A compiled rule (core/tax/build.h) in a userdata; its uservalue is the rule table (its region
- * string is borrowed; the compiled taxability owns its texts). Cached in the registry table
- * "levy.tax.compiled" (weak keys: rule table -> userdata). */
-#define RULE_MT "levy.tax.rule"
-
-typedef levy_tax_rule_build crule; /* core/tax/build.h */
-
-static int crule_gc(lua_State *L)
-{
-    levy_tax_rule_build_free(lua_touserdata(L, 1));
-    return 0;
-}
-
-/* Pushes the compiled form of the rule table at idx (compiling it on first use). */
+/* The compiled form of the rule table at idx (core/tax/build.h: one per region, kept for the
+ * generation; compiled on first use and when the region's table is another one). */
 static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
 {
     idx = lua_absindex(L, idx);
     luaL_checkstack(L, 8, "levy.tax: compiling a rule");
-    if (lua_getfield(L, LUA_REGISTRYINDEX, "levy.tax.compiled") != LUA_TTABLE) {
+    tax_upv *u = upv(L);
+    const void *src = lua_topointer(L, idx);
+    lua_getfield(L, idx, "region"); /* the key (kept on the stack while used) */
+    const char *region = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+    const levy_tax_rule *r = levy_tax_rule_cache_get(&u->rules, region, src);
+    if (r) {
         lua_pop(L, 1);
-        lua_newtable(L);
-        lua_createtable(L, 0, 1);
-        lua_pushliteral(L, "k");
-        lua_setfield(L, -2, "__mode");
-        lua_setmetatable(L, -2);
-        lua_pushvalue(L, -1);
-        lua_setfield(L, LUA_REGISTRYINDEX, "levy.tax.compiled");
+        return r;
     }
-    int cache = lua_gettop(L);
+    levy_tax_rule_entry *e = levy_tax_rule_cache_claim(&u->rules, region, src);
+    if (!e)
+        luaL_error(L, "out of memory");
+    lua_getiuservalue(L, lua_upvalueindex(1), 1); /* the tables compiled: src stays alive */
+    lua_pushstring(L, region);
     lua_pushvalue(L, idx);
-    if (lua_rawget(L, cache) == LUA_TUSERDATA) {
-        crule *c = lua_touserdata(L, -1);
-        lua_pop(L, 2);
-        return &c->r;
-    }
+    lua_rawset(L, -3);
     lua_pop(L, 1);
-    crule *c = lua_newuserdatauv(L, sizeof *c, 1);
-    memset(c, 0, sizeof *c); /* nothing to free if we raise below */
-    if (luaL_newmetatable(L, RULE_MT)) {
-        lua_pushcfunction(L, crule_gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
-    int ci = lua_gettop(L);
-    lua_pushvalue(L, idx);
-    lua_setiuservalue(L, ci, 1);
+    levy_tax_rule_build *c =
+        &e->b; /* a raise below leaves it not ready (freed at the next claim) */
     lua_in li;
     lua_in_begin(&li, L, idx);
     levy_tax_read_rule_names(&li.in, &c->r, lua_raise, L); /* tax/request.h */
@@ -378,7 +293,7 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
                 size_t n;
                 const char *code = lua_tolstring(L, -2, &n);
                 if (levy_tax_rule_add_code(c, &in.in, code, n) != 0)
-                    luaL_error(L, "out of memory"); /* what was built is the userdata's (__gc) */
+                    luaL_error(L, "out of memory");
             }
             lua_pop(L, 1);
         }
@@ -395,7 +310,7 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
         if (rc == -2)
             luaL_error(L, "%s", msg);
     }
-    lua_pop(L, 1);
+    lua_pop(L, 1); /* calculate_for */
     lua_getfield(L, idx, "calculate_before");
     {
         lua_in in;
@@ -404,11 +319,8 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
         if (levy_tax_rule_calc_before(c, &in.in, msg, sizeof msg) != 0)
             luaL_error(L, "%s", msg);
     }
-    lua_pop(L, 1);
-    lua_pushvalue(L, idx);
-    lua_pushvalue(L, ci);
-    lua_rawset(L, cache);
-    lua_pop(L, 2); /* userdata (held by the cache), cache */
+    lua_pop(L, 2); /* calculate_before, region */
+    levy_tax_rule_cache_ready(e);
     return &c->r;
 }
 
@@ -423,7 +335,7 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
 typedef struct lua_out {
     levy_tax_out o;
     lua_State *L;
-    key_cache *keys;
+    levy_tax_keys *keys;
     int mt; /* stack index of levy.json's array metatable (nil when levy.json is not loaded) */
     int depth;
     unsigned char array[LUA_OUT_DEPTH];
@@ -469,12 +381,11 @@ static void lua_out_close(levy_tax_out *o, int array)
 static void lua_out_key(levy_tax_out *o, const char *k, int first)
 {
     lua_out *lo = (lua_out *)o;
-    key_cache *c = lo->keys;
     if (first & LEVY_TAX_KEY_TEXT) { /* not a literal: not kept by its address */
         lua_pushstring(lo->L, k);
         return;
     }
-    int kk = key_index(c, k);
+    int kk = levy_tax_key_index(lo->keys, k);
     if (kk >= 0)
         lua_pushvalue(lo->L, KEY_UPVALUE(kk));
     else
@@ -522,7 +433,7 @@ static void lua_out_init(lua_out *lo, lua_State *L, int mt)
     lo->o = (levy_tax_out){lua_out_open, lua_out_close, lua_out_key, lua_out_str,
                            lua_out_num,  lua_out_bool,  lua_out_null};
     lo->L = L;
-    lo->keys = &((tax_upv *)lua_touserdata(L, lua_upvalueindex(1)))->keys;
+    lo->keys = &upv(L)->keys;
     lo->mt = mt;
     luaL_checkstack(L, 2 * LUA_OUT_DEPTH + 4, "levy.tax: a result");
 }
@@ -608,7 +519,11 @@ static LEVY_LJMP const levy_tax_rule *call_rule(void *ud, const char *region)
     if (k->nslots == 2)
         return NULL;
     int s = k->nslots++;
-    snprintf(k->region[s], sizeof k->region[s], "%s", region);
+    size_t n = strlen(region); /* cut to the field (not snprintf: once per answer) */
+    if (n >= sizeof k->region[s])
+        n = sizeof k->region[s] - 1;
+    memcpy(k->region[s], region, n);
+    k->region[s][n] = '\0';
     k->rule_idx[s] = push_rule(k->L, k->opts, region, &k->file[s]);
     return k->rule_idx[s] ? compiled_rule(k->L, k->rule_idx[s]) : NULL;
 }
@@ -796,25 +711,16 @@ static int push_result(lua_State *L, int opts, const levy_tax_request *req,
         id = idb;
         idn = strlen(idb);
     }
-    char src[512];
-    levy_rates_describe(req->rates, &d->res, src, sizeof src);
     if (want_text && (int_gen || !has_gen)) {
         levy_buf *b = lua_newuserdatauv(L, sizeof *b, 0); /* top + 4 */
         memset(b, 0, sizeof *b);
-        /* one allocation for a typical answer (about 500 bytes per line) */
-        b->cap = 1024 + (size_t)req->nlines * 640;
-        b->data = malloc(b->cap);
-        if (!b->data)
-            b->cap = 0;
-        else
-            b->data[0] = '\0';
         if (luaL_newmetatable(L, LEVY_BODY_MT)) {
             lua_pushcfunction(L, jsbuf_gc);
             lua_setfield(L, -2, "__gc");
         }
         lua_setmetatable(L, -2);
-        if (levy_tax_result_json(b, req, d, id, idn, date_buf, int_gen ? &gen : NULL, src,
-                                 k->file[0]) == 0) {
+        if (levy_tax_answer_json(b, req, d, id, idn, date_buf, int_gen ? &gen : NULL, k->file[0]) ==
+            0) {                        /* tax/calc.h */
             if (want_body && !b->oom) { /* the userdata itself */
                 lua_replace(L, top + 1);
                 lua_settop(L, top + 1);
@@ -833,7 +739,7 @@ static int push_result(lua_State *L, int opts, const levy_tax_request *req,
     lua_out lo;
     lua_out_init(&lo, L, top + 4);
     /* -1 only for a jurisdiction name of 256 bytes or more, written without its suffix */
-    (void)levy_tax_result_write(&lo.o, req, d, id, idn, date_buf, int_gen ? &gen : NULL, src,
+    (void)levy_tax_answer_write(&lo.o, req, d, id, idn, date_buf, int_gen ? &gen : NULL,
                                 k->file[0]);
     if (has_gen && !int_gen) { /* rules.generation as given */
         lua_getfield(L, -1, "rules");
@@ -956,48 +862,10 @@ static int tax_parse(lua_State *L)
         lua_pushboolean(L, 0);
         return 2;
     }
-    levy_json_in ji;
-    levy_json_in_init(&ji, doc);
-    levy_tax_in *in = &ji.in;
-    size_t n;
-    lua_createtable(L, 0, 3);
-    static const char *const objs[2] = {"customer", "ship_to"};
-    static const char *const keys[2][2] = {{"id", "tax_id"}, {"country", NULL}};
-    for (int o = 0; o < 2; o++) {
-        if (in->field(in, objs[o]) == LEVY_IN_TABLE && !doc->nodes[ji.stack[ji.top]].array) {
-            lua_createtable(L, 0, 2);
-            for (int k = 0; k < 2 && keys[o][k]; k++) {
-                if (in->field(in, keys[o][k]) == LEVY_IN_STRING) {
-                    const char *v = in->text(in, &n);
-                    lua_pushlstring(L, v, n);
-                    lua_setfield(L, -2, keys[o][k]);
-                }
-                in->pop(in);
-            }
-            lua_setfield(L, -2, objs[o]);
-        }
-        in->pop(in);
-    }
-    if (in->field(in, "lines") == LEVY_IN_TABLE) {
-        long long nl = in->len(in, 1);
-        int k = 0;
-        lua_createtable(L, 0, 0);
-        for (long long i = 1; i <= nl; i++) {
-            if (in->item(in, i) == LEVY_IN_TABLE) {
-                if (in->field(in, "product_id") == LEVY_IN_STRING) {
-                    const char *v = in->text(in, &n);
-                    lua_createtable(L, 0, 1);
-                    lua_pushlstring(L, v, n);
-                    lua_setfield(L, -2, "product_id");
-                    lua_rawseti(L, -2, ++k);
-                }
-                in->pop(in);
-            }
-            in->pop(in);
-        }
-        lua_setfield(L, -2, "lines");
-    }
-    in->pop(in);
+    lua_out lo;
+    lua_out_init(&lo, L, 0);                          /* plain tables */
+    if (levy_tax_request_view_write(&lo.o, doc) != 0) /* tax/json_in.h */
+        return luaL_error(L, "out of memory");
     return 2;
 }
 
@@ -1072,7 +940,7 @@ static int tax_calculate(lua_State *L)
     if (!doc)
         lua_pop(L, 1); /* the table read: below the lease, read again from its index */
     /* line buffer (upvalue), grown as needed, released by the lease on every exit */
-    line_buf *use = lease_lines(L, lua_touserdata(L, lua_upvalueindex(1)), nlines);
+    levy_tax_lines_mem *use = lease_lines(L, nlines);
     c.lines = use->lines;
     c.meta = use->meta;
     c.nlines = nlines;
@@ -1274,13 +1142,16 @@ int luaopen_levy_tax(lua_State *L)
         lua_setfield(L, -2, "__close");
     }
     lua_pop(L, 1);
-    /* shared line buffer as upvalue, freed by its __gc */
-    tax_upv *b = lua_newuserdatauv(L, sizeof *b, 0);
+    /* the module's state as upvalue 1, freed by its __gc */
+    tax_upv *b = lua_newuserdatauv(L, sizeof *b, 1);
     memset(b, 0, sizeof *b);
+    levy_tax_keys_init(&b->keys, key_names, K_N);
     lua_createtable(L, 0, 1);
-    lua_pushcfunction(L, linebuf_gc);
+    lua_pushcfunction(L, upv_gc);
     lua_setfield(L, -2, "__gc");
     lua_setmetatable(L, -2);
+    lua_newtable(L); /* region -> the rule table compiled for it */
+    lua_setiuservalue(L, -2, 1);
     luaL_checkstack(L, K_N + 4, "levy.tax: the key upvalues"); /* more than LUA_MINSTACK */
     for (int k = 0; k < K_N; k++)
         lua_pushstring(L, key_names[k]);

@@ -93,3 +93,125 @@ int levy_tax_lines_reserve(levy_tax_line **lines, levy_tax_line_meta **meta, int
     *cap = nc;
     return 0;
 }
+
+/* ---- line memory */
+
+static void mem_free(levy_tax_lines_mem *m)
+{
+    free(m->lines);
+    free(m->meta);
+    memset(m, 0, sizeof *m);
+}
+
+levy_tax_lines_mem *levy_tax_lease_take(levy_tax_line_lease *l, levy_tax_line_pool *p, int n)
+{
+    levy_tax_lines_mem *use = &l->own;
+    if (!l->pool && !p->busy) {
+        p->busy = 1;
+        l->pool = p;
+    }
+    if (l->pool)
+        use = &l->pool->mem;
+    if (levy_tax_lines_reserve(&use->lines, &use->meta, &use->cap, n) != 0)
+        return NULL;
+    return use;
+}
+
+void levy_tax_lease_release(levy_tax_line_lease *l)
+{
+    if (l->pool) {
+        l->pool->busy = 0;
+        l->pool = NULL;
+    }
+    mem_free(&l->own);
+}
+
+void levy_tax_line_pool_free(levy_tax_line_pool *p) { mem_free(&p->mem); }
+
+/* ---- compiled rules */
+
+static unsigned region_hash(const char *s)
+{
+    unsigned h = 2166136261u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* The slot of region: its entry's, or the empty one where it goes. */
+static int region_slot(const levy_tax_rule_cache *c, const char *region)
+{
+    int at = (int)(region_hash(region) & (unsigned)(c->nslots - 1));
+    while (c->slots[at] && strcmp(c->slots[at]->region, region) != 0)
+        at = (at + 1) & (c->nslots - 1);
+    return at;
+}
+
+const levy_tax_rule *levy_tax_rule_cache_get(const levy_tax_rule_cache *c, const char *region,
+                                             const void *src)
+{
+    if (!c->nslots)
+        return NULL;
+    const levy_tax_rule_entry *e = c->slots[region_slot(c, region)];
+    return e && e->ready && e->src == src ? &e->b.r : NULL;
+}
+
+static int cache_grow(levy_tax_rule_cache *c)
+{
+    int ns = c->nslots ? 2 * c->nslots : 64;
+    levy_tax_rule_entry **old = c->slots;
+    int nold = c->nslots;
+    c->slots = calloc((size_t)ns, sizeof *c->slots);
+    if (!c->slots) {
+        c->slots = old;
+        return -1;
+    }
+    c->nslots = ns;
+    for (int i = 0; i < nold; i++)
+        if (old[i])
+            c->slots[region_slot(c, old[i]->region)] = old[i];
+    free(old);
+    return 0;
+}
+
+levy_tax_rule_entry *levy_tax_rule_cache_claim(levy_tax_rule_cache *c, const char *region,
+                                               const void *src)
+{
+    if (2 * (c->n + 1) > c->nslots && cache_grow(c) != 0)
+        return NULL;
+    int at = region_slot(c, region);
+    levy_tax_rule_entry *e = c->slots[at];
+    if (!e) {
+        e = calloc(1, sizeof *e);
+        char *r = strdup(region);
+        if (!e || !r) {
+            free(e);
+            free(r);
+            return NULL;
+        }
+        e->region = r;
+        c->slots[at] = e;
+        c->n++;
+    }
+    levy_tax_rule_build_free(&e->b);
+    memset(&e->b, 0, sizeof e->b);
+    e->src = src;
+    e->ready = 0;
+    return e;
+}
+
+void levy_tax_rule_cache_ready(levy_tax_rule_entry *e) { e->ready = 1; }
+
+void levy_tax_rule_cache_free(levy_tax_rule_cache *c)
+{
+    for (int i = 0; i < c->nslots; i++) {
+        if (c->slots[i]) {
+            levy_tax_rule_build_free(&c->slots[i]->b);
+            free(c->slots[i]->region);
+            free(c->slots[i]);
+        }
+    }
+    free(c->slots);
+    c->slots = NULL;
+    c->nslots = c->n = 0;
+}

@@ -33,4 +33,66 @@ void levy_tax_rule_build_free(levy_tax_rule_build *b);
  * 0, or -1 when out of memory (what was there stays, *cap unchanged). */
 int levy_tax_lines_reserve(levy_tax_line **lines, levy_tax_line_meta **meta, int *cap, int n);
 
+/* ---- the line memory of calculations: one shared buffer, reused across calls */
+
+/* Line arrays of cap lines each (zeroed = none). */
+typedef struct levy_tax_lines_mem {
+    levy_tax_line *lines;
+    levy_tax_line_meta *meta;
+    int cap;
+} levy_tax_lines_mem;
+
+/* The shared buffer (zeroed = empty, not held) and a calculation's hold on line memory: the
+ * pool's buffer when it is free, else (a rule's calculate re-entering levy.tax.calculate)
+ * memory of the lease's own. A zeroed lease holds nothing; release returns what it holds
+ * (the pool's buffer stays for the next call, its own is freed) and may run twice. */
+typedef struct levy_tax_line_pool {
+    levy_tax_lines_mem mem;
+    int busy;
+} levy_tax_line_pool;
+
+typedef struct levy_tax_line_lease {
+    levy_tax_line_pool *pool; /* the pool whose buffer this lease holds, or NULL */
+    levy_tax_lines_mem own;
+} levy_tax_line_lease;
+
+/* Takes room for n lines from p into l (a zeroed lease): the lines, or NULL when out of
+ * memory (l may then hold the pool's buffer: release it all the same). */
+levy_tax_lines_mem *levy_tax_lease_take(levy_tax_line_lease *l, levy_tax_line_pool *p, int n);
+void levy_tax_lease_release(levy_tax_line_lease *l);
+/* Frees the pool's buffer (a second call does nothing). At the end only: a lease that still
+ * holds it keeps a pointer to the pool, which it may release (the flag) but not use. */
+void levy_tax_line_pool_free(levy_tax_line_pool *p);
+
+/* ---- compiled rules, one per region, kept for the life of a generation */
+
+/* Rules are immutable per generation: each region's rule is compiled once and kept here (in
+ * the generation's Lua state, freed with it) under its region and the identity of the table
+ * it was compiled from (src: the binding keeps that table alive while its entry holds it, so
+ * the identity cannot be reused). Another table for the region (a self-test's or a caller's
+ * opts.rule) replaces the entry: at most one compiled rule per region. */
+typedef struct levy_tax_rule_entry {
+    char *region;
+    const void *src;
+    int ready; /* compiled whole (0: being compiled, or its compilation failed) */
+    levy_tax_rule_build b;
+} levy_tax_rule_entry;
+
+typedef struct levy_tax_rule_cache {
+    levy_tax_rule_entry **slots; /* open addressing by the region's hash, at most half full */
+    int nslots, n;
+} levy_tax_rule_cache;
+
+/* The compiled rule of region from src, or NULL when there is none ready. */
+const levy_tax_rule *levy_tax_rule_cache_get(const levy_tax_rule_cache *c, const char *region,
+                                             const void *src);
+/* The region's entry emptied for src (what it held freed; not ready until
+ * levy_tax_rule_cache_ready), to compile into; NULL when out of memory. */
+levy_tax_rule_entry *levy_tax_rule_cache_claim(levy_tax_rule_cache *c, const char *region,
+                                               const void *src);
+/* Marks e compiled: levy_tax_rule_cache_get returns it from now on. */
+void levy_tax_rule_cache_ready(levy_tax_rule_entry *e);
+/* Frees every entry (the cache is empty after it; a second call does nothing). */
+void levy_tax_rule_cache_free(levy_tax_rule_cache *c);
+
 #endif

@@ -4,6 +4,7 @@
 #include "tax/calc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -1480,6 +1481,20 @@ static void json_key(levy_tax_out *o, const char *k, int first)
         levy_buf_putc(j->b, ':');
         return;
     }
+    levy_buf *b = j->b;
+    if (!b->oom && b->len + n + 5 <= b->cap) { /* room: written in place (issue 21) */
+        char *d = b->data + b->len;
+        if (!first)
+            d[p++] = ',';
+        d[p++] = '"';
+        memcpy(d + p, k, n);
+        p += n;
+        d[p++] = '"';
+        d[p++] = ':';
+        d[p] = '\0';
+        b->len += p;
+        return;
+    }
     if (!first)
         t[p++] = ',';
     t[p++] = '"';
@@ -1487,7 +1502,7 @@ static void json_key(levy_tax_out *o, const char *k, int first)
     p += n;
     t[p++] = '"';
     t[p++] = ':';
-    levy_buf_put(j->b, t, p);
+    levy_buf_put(b, t, p);
 }
 
 /* A string; one with a leading NUL (a levy.json number literal) needs the table path. */
@@ -1537,6 +1552,31 @@ int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_ta
     int bad = levy_tax_result_write(&j.o, req, d, calc_id, calc_id_len, date, generation,
                                     rates_source, region_rule);
     return bad || b->oom || j.depth > JSON_OUT_DEPTH ? -1 : 0;
+}
+
+int levy_tax_answer_json(levy_buf *b, const levy_tax_request *req, const levy_tax_decision *d,
+                         const char *calc_id, size_t calc_id_len, const char *date,
+                         const long long *generation, const char *region_rule)
+{
+    char src[512];
+    levy_rates_describe(req->rates, &d->res, src, sizeof src);
+    size_t want = 1024 + (size_t)req->nlines * 640;
+    if (!b->data && !b->oom && (b->data = malloc(want)) != NULL) {
+        b->cap = want;
+        b->data[0] = '\0';
+    }
+    return levy_tax_result_json(b, req, d, calc_id, calc_id_len, date, generation, src,
+                                region_rule);
+}
+
+int levy_tax_answer_write(levy_tax_out *o, const levy_tax_request *req, const levy_tax_decision *d,
+                          const char *calc_id, size_t calc_id_len, const char *date,
+                          const long long *generation, const char *region_rule)
+{
+    char src[512];
+    levy_rates_describe(req->rates, &d->res, src, sizeof src);
+    return levy_tax_result_write(o, req, d, calc_id, calc_id_len, date, generation, src,
+                                 region_rule);
 }
 
 /* The JSON reader's steps, for another writer (tax/ctx.h: ctx as JSON, in tests). */

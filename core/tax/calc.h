@@ -452,6 +452,17 @@ int levy_tax_result_json(struct levy_buf *b, const levy_tax_request *req,
                          const levy_tax_decision *d, const char *calc_id, size_t calc_id_len,
                          const char *date, const long long *generation, const char *rates_source,
                          const char *region_rule);
+
+/* The answer as levy.tax.calculate gives it: levy_tax_result_json / levy_tax_result_write with
+ * the rate source described from the decision's resolution (levy_rates_describe); the JSON
+ * text's buffer, when b has none yet, is allocated once for a typical answer (about 500 bytes
+ * a line). Same returns. */
+int levy_tax_answer_json(struct levy_buf *b, const levy_tax_request *req,
+                         const levy_tax_decision *d, const char *calc_id, size_t calc_id_len,
+                         const char *date, const long long *generation, const char *region_rule);
+int levy_tax_answer_write(levy_tax_out *o, const levy_tax_request *req, const levy_tax_decision *d,
+                          const char *calc_id, size_t calc_id_len, const char *date,
+                          const long long *generation, const char *region_rule);
 /* The JSON reader's steps (a json_out needs its state: use levy_tax_json_write), and any
  * writer's output as JSON text appended to b: 0, or -1 (write's -1, out of memory). */
 extern const levy_tax_out levy_tax_json_out;

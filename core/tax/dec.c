@@ -70,25 +70,43 @@ int levy_tax_currency_exponent(const char *code)
     return levy_money_exponent(code);
 }
 
+/* Two digits at a time from the end of tmp, then copied with the point (issue 21:
+ * ~130 amounts and rates per 10-line answer went through a loop of one digit and one test
+ * per byte). */
+static const char DIGITS2[201] = "00010203040506070809101112131415161718192021222324252627282930"
+                                 "31323334353637383940414243444546474849505152535455565758596061"
+                                 "62636465666768697071727374757677787980818283848586878889909192"
+                                 "939495969798990";
+
 size_t levy_tax_fmt_scaled(char *buf, int64_t v, int scale)
 {
-    char tmp[32];
-    int n = 0;
+    char tmp[48];
+    char *e = tmp + sizeof tmp, *p = e;
     int neg = v < 0;
     uint64_t u = neg ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    while (n <= scale)
-        tmp[n++] = '0';
+    while (u >= 100) {
+        unsigned d = (unsigned)(u % 100);
+        u /= 100;
+        p -= 2;
+        memcpy(p, DIGITS2 + 2 * d, 2);
+    }
+    if (u >= 10) {
+        p -= 2;
+        memcpy(p, DIGITS2 + 2 * u, 2);
+    } else {
+        *--p = (char)('0' + u);
+    }
+    while (e - p <= scale) /* at least one digit before the point */
+        *--p = '0';
     size_t o = 0;
     if (neg)
         buf[o++] = '-';
-    for (int i = n - 1; i >= 0; i--) {
-        buf[o++] = tmp[i];
-        if (i == scale && scale > 0)
+    /* byte copies: the parts are a few bytes, a memcpy call each cost more */
+    const char *dot = scale > 0 ? e - scale : NULL;
+    for (; p < e; p++) {
+        if (p == dot)
             buf[o++] = '.';
+        buf[o++] = *p;
     }
     buf[o] = 0;
     return o;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "json_scan.h"
+#include "tax/calc.h"
 #include "tax/json_in.h"
 
 #define NIL_NODE UINT32_MAX
@@ -528,4 +529,57 @@ void levy_json_in_init(levy_json_in *ji, const levy_json_doc *doc)
         (levy_tax_in){j_type, j_field, j_item, j_len, j_text, j_pop, j_truth, j_integer, j_field};
     ji->doc = doc;
     ji->stack[0] = doc->nnodes ? 0 : NIL_NODE;
+}
+
+int levy_tax_request_view_write(levy_tax_out *o, const levy_json_doc *doc)
+{
+    levy_json_in ji;
+    levy_json_in_init(&ji, doc);
+    levy_tax_in *in = &ji.in;
+    static const char *const objs[2] = {"customer", "ship_to"};
+    static const char *const keys[2][2] = {{"id", "tax_id"}, {"country", NULL}};
+    int bad = 0, first = 1;
+    size_t n;
+    o->open(o, 0, 3);
+    for (int i = 0; i < 2; i++) {
+        if (in->field(in, objs[i]) == LEVY_IN_TABLE && !doc->nodes[ji.stack[ji.top]].array) {
+            o->key(o, objs[i], first);
+            first = 0;
+            o->open(o, 0, 2);
+            int kfirst = 1;
+            for (int k = 0; k < 2 && keys[i][k]; k++) {
+                if (in->field(in, keys[i][k]) == LEVY_IN_STRING) {
+                    const char *v = in->text(in, &n);
+                    o->key(o, keys[i][k], kfirst);
+                    kfirst = 0;
+                    bad |= o->str(o, v, n);
+                }
+                in->pop(in);
+            }
+            o->close(o, 0);
+        }
+        in->pop(in);
+    }
+    if (in->field(in, "lines") == LEVY_IN_TABLE) {
+        long long nl = in->len(in, 1);
+        o->key(o, "lines", first);
+        o->open(o, 1, 0);
+        for (long long i = 1; i <= nl; i++) {
+            if (in->item(in, i) == LEVY_IN_TABLE) {
+                if (in->field(in, "product_id") == LEVY_IN_STRING) {
+                    const char *v = in->text(in, &n);
+                    o->open(o, 0, 1);
+                    o->key(o, "product_id", 1);
+                    bad |= o->str(o, v, n);
+                    o->close(o, 0);
+                }
+                in->pop(in);
+            }
+            in->pop(in);
+        }
+        o->close(o, 1);
+    }
+    in->pop(in);
+    o->close(o, 0);
+    return bad ? -1 : 0;
 }

@@ -49,4 +49,12 @@ typedef struct levy_json_in {
 } levy_json_in;
 void levy_json_in_init(levy_json_in *ji, const levy_json_doc *doc);
 
+struct levy_tax_out;
+/* What plugins/api's build_opts reads of a parsed request (its root an object), written to o
+ * (levy.tax.parse's view): {customer = {id?, tax_id?}?, ship_to = {country?}?, lines =
+ * [{product_id}...]?} -- the strings only (a value of another type is left out, as build_opts
+ * leaves it; customer and ship_to only when objects; a line without a string product_id is
+ * not listed). Returns 0, or -1 when o refused a string. */
+int levy_tax_request_view_write(struct levy_tax_out *o, const levy_json_doc *doc);
+
 #endif

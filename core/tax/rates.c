@@ -2190,15 +2190,22 @@ static int table_of(const levy_rates *r, const char *source)
 
 void levy_rates_describe(const levy_rates *r, const levy_tax_resolution *res, char *buf, size_t cap)
 {
+    /* "source vintage; source vintage", cut to cap as snprintf cuts (issue 21: not snprintf,
+     * once per answer) */
     size_t o = 0;
     buf[0] = 0;
     for (int i = 0; i < res->ntables && o < cap; i++) {
         const rates_table_rec *t = &r->tables[res->table[i]];
-        int w =
-            snprintf(buf + o, cap - o, "%s%s %s", i ? "; " : "", P(r, t->source), P(r, t->vintage));
-        if (w < 0)
-            break;
-        o += (size_t)w;
+        const char *part[4] = {i ? "; " : "", P(r, t->source), " ", P(r, t->vintage)};
+        for (int k = 0; k < 4 && o < cap; k++) {
+            size_t n = strlen(part[k]);
+            size_t fit = n < cap - 1 - o ? n : cap - 1 - o;
+            memcpy(buf + o, part[k], fit);
+            o += fit;
+            buf[o] = '\0';
+            if (fit < n)
+                return;
+        }
     }
 }
 

@@ -2,6 +2,7 @@
  * and the Rillet webhook vector (docs rillet-api.md §4.5). */
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -204,6 +205,44 @@ static void t_ids_random(void)
     levy_crypto_random(r2, 16, NULL);
     CHECK(memcmp(r1, r2, 16) != 0);
 end:;
+}
+
+/* Ids come from a per-thread pool of random bytes (issue 21): many ids in a row are all
+ * different (past several refills), and a forked child does not hand out the parent's next
+ * ids (the pool is refilled in the child). */
+static void t_ids_pool(void)
+{
+    enum { N = 1000 };
+    char(*ids)[40] = calloc(N, sizeof *ids);
+    int fd[2] = {-1, -1};
+    CHECK(ids != NULL);
+    for (int i = 0; i < N; i++)
+        CHECK_EQ_INT(levy_crypto_id("x_", ids[i], sizeof ids[i], NULL), LEVY_OK);
+    for (int i = 0; i < N; i++)
+        for (int j = i + 1; j < N; j++)
+            CHECK(strcmp(ids[i], ids[j]) != 0);
+    CHECK(pipe(fd) == 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        char c[40] = {0};
+        free(ids); /* the child's own copy (valgrind checks the child too) */
+        levy_crypto_id("x_", c, sizeof c, NULL);
+        _exit(write(fd[1], c, sizeof c) == (ssize_t)sizeof c ? 0 : 1);
+    }
+    char child[40] = {0}, mine[40];
+    CHECK(read(fd[0], child, sizeof child) == (ssize_t)sizeof child);
+    levy_crypto_id("x_", mine, sizeof mine, NULL);
+    CHECK(strncmp(child, "x_", 2) == 0 && strcmp(child, mine) != 0);
+    int st = 0;
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+end:
+    if (fd[0] >= 0)
+        close(fd[0]);
+    if (fd[1] >= 0)
+        close(fd[1]);
+    free(ids);
 }
 
 static void t_rillet_vector(void)
@@ -470,18 +509,21 @@ static void t_hook_verify(void)
 end:;
 }
 
-static const levy_test tests[] = {{"hmac_vs_openssl", t_hmac_vs_openssl},
-                                  {"hmac_key_changes", t_hmac_key_changes},
-                                  {"hmac_rfc4231", t_hmac_rfc4231},
-                                  {"sha256", t_sha256},
-                                  {"gcm_nist", t_gcm_nist},
-                                  {"seal_tamper", t_seal_tamper},
-                                  {"base64", t_base64},
-                                  {"ids_random", t_ids_random},
-                                  {"rillet_vector", t_rillet_vector},
-                                  {"key_files", t_key_files},
-                                  {"hook_check", t_hook_check},
-                                  {"hook_fresh", t_hook_fresh},
-                                  {"hook_verify", t_hook_verify},
-                                  {NULL, NULL}};
+static const levy_test tests[] = {
+    {"hmac_vs_openssl", t_hmac_vs_openssl},
+    static const levy_test tests[] = {{"ids_pool", t_ids_pool},
+                                      {"hmac_vs_openssl", t_hmac_vs_openssl},
+                                      {"hmac_key_changes", t_hmac_key_changes},
+                                      {"hmac_rfc4231", t_hmac_rfc4231},
+                                      {"sha256", t_sha256},
+                                      {"gcm_nist", t_gcm_nist},
+                                      {"seal_tamper", t_seal_tamper},
+                                      {"base64", t_base64},
+                                      {"ids_random", t_ids_random},
+                                      {"rillet_vector", t_rillet_vector},
+                                      {"key_files", t_key_files},
+                                      {"hook_check", t_hook_check},
+                                      {"hook_fresh", t_hook_fresh},
+                                      {"hook_verify", t_hook_verify},
+                                      {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

@@ -135,9 +135,69 @@ end:
     levy_metrics_reset();
 }
 
-static const levy_test tests[] = {{"conventions", t_conventions},
-                                  {"render", t_render},
-                                  {"process", t_process},
-                                  {"remove", t_remove},
-                                  {NULL, NULL}};
+/* The series index (issue 21): a series is found again after the series moved (rendering
+ * sorts them, removing and clearing compact them) and after the index grew past its first
+ * size; a name and labels that only concatenate alike are two series; a label string longer
+ * than the lookup's stack buffer is found too; the checks a new series gets still apply to a
+ * name whose other series exist (another type is refused, whatever the labels). */
+static void t_index(void)
+{
+    levy_metrics_reset();
+    char *txt = NULL;
+    char val[16];
+    const char *lab[] = {"route", val, "status", "200", NULL};
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 300; i++) { /* past the first index size (64 slots) */
+            snprintf(val, sizeof val, "r%03d", i);
+            CHECK(levy_metrics_inc("levy_index_total", lab, i + 1, NULL) == LEVY_OK);
+        }
+        if (round == 0) {
+            CHECK((txt = render()) != NULL); /* sorts the series */
+            free(txt);
+            txt = NULL;
+        }
+        if (round == 1) {
+            const char *sel[] = {"route", "r007", NULL};
+            int n = -1;
+            CHECK(levy_metrics_remove("levy_index_total", sel, &n, NULL) == LEVY_OK && n == 1);
+            levy_metrics_clear("levy_other_total");
+        }
+    }
+    CHECK((txt = render()) != NULL);
+    CHECK(strstr(txt, "levy_index_total{route=\"r000\",status=\"200\"} 3\n") != NULL);
+    CHECK(strstr(txt, "levy_index_total{route=\"r299\",status=\"200\"} 900\n") != NULL);
+    CHECK(strstr(txt, "levy_index_total{route=\"r007\",status=\"200\"} 8\n") != NULL); /* anew */
+    free(txt);
+    txt = NULL;
+    /* name and labels that only concatenate alike */
+    const char *l1[] = {"a", "1", NULL};
+    CHECK(levy_metrics_inc("levy_ab_total", l1, 1, NULL) == LEVY_OK);
+    CHECK(levy_metrics_inc("levy_ab_total", NULL, 5, NULL) == LEVY_OK);
+    CHECK(levy_metrics_inc("levy_ab_total", l1, 1, NULL) == LEVY_OK);
+    /* a label string longer than the lookup's stack buffer */
+    char big[400];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    const char *lb[] = {"big", big, NULL};
+    CHECK(levy_metrics_inc("levy_big_total", lb, 2, NULL) == LEVY_OK);
+    CHECK(levy_metrics_inc("levy_big_total", lb, 3, NULL) == LEVY_OK);
+    CHECK((txt = render()) != NULL);
+    CHECK(strstr(txt, "levy_ab_total{a=\"1\"} 2\n") != NULL);
+    CHECK(strstr(txt, "levy_ab_total 5\n") != NULL);
+    CHECK(strstr(txt, "\"} 5\n") != NULL && strstr(txt, "levy_big_total{big=\"xxx") != NULL);
+    /* the checks of a new series still apply to a found name */
+    levy_err e;
+    CHECK(levy_metrics_set("levy_ab_total", l1, 1, &e) == LEVY_EINVAL); /* gauge _total */
+    CHECK(levy_metrics_set("levy_gauge_x", NULL, 1, &e) == LEVY_OK);
+    CHECK(levy_metrics_observe("levy_gauge_x", NULL, 1, &e) == LEVY_EINVAL); /* not seconds */
+    const char *badl[] = {"a=\"1\",b", "2", NULL};
+    CHECK(levy_metrics_inc("levy_ab_total", badl, 1, &e) == LEVY_EINVAL); /* a bad label key */
+end:
+    free(txt);
+    levy_metrics_reset();
+}
+
+static const levy_test tests[] = {
+    {"conventions", t_conventions}, {"render", t_render}, {"process", t_process},
+    {"remove", t_remove},           {"index", t_index},   {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

@@ -8,6 +8,7 @@
 #include "json_scan.h"
 #include "tax/build.h"
 #include "tax/ctx.h"
+#include "tax/keys.h"
 
 /* Treatments start taxable without branches, keep what was set as the array moves, and the
  * rule's pointers follow the arrays; free empties the rule and may run twice. */
@@ -177,7 +178,111 @@ end:
     levy_buf_free(&b);
 }
 
+/* The line memory of calculations (what bind_tax.c's lease holds): the first lease takes
+ * the pool's buffer, one taken while it is held (a rule's calculate re-entering
+ * tax.calculate) gets memory of its own, release gives the buffer back (its lines kept for
+ * the next call) and frees its own, and a second release changes nothing. */
+static void t_lease(void)
+{
+    levy_tax_line_pool pool;
+    memset(&pool, 0, sizeof pool);
+    levy_tax_line_lease a, b, c;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    memset(&c, 0, sizeof c);
+    levy_tax_lines_mem *ma = levy_tax_lease_take(&a, &pool, 20);
+    CHECK(ma == &pool.mem && pool.busy && ma->cap >= 20);
+    ma->lines[19].amount = 19;
+    levy_tax_lines_mem *mb = levy_tax_lease_take(&b, &pool, 3); /* re-entered */
+    CHECK(mb == &b.own && mb != ma && mb->cap >= 16 && mb->lines && mb->meta);
+    levy_tax_lease_release(&b);
+    CHECK(b.own.lines == NULL && b.own.cap == 0 && pool.busy); /* the outer one still holds */
+    levy_tax_lease_release(&a);
+    CHECK(!pool.busy && a.pool == NULL);
+    levy_tax_lease_release(&a); /* a second release: nothing */
+    CHECK(!pool.busy && pool.mem.cap >= 20);
+    levy_tax_lines_mem *mc = levy_tax_lease_take(&c, &pool, 10); /* the same buffer again */
+    CHECK(mc == &pool.mem && mc->lines[19].amount == 19);
+    levy_tax_lease_release(&c);
+end:
+    levy_tax_lease_release(&b);
+    levy_tax_lease_release(&a);
+    levy_tax_lease_release(&c);
+    levy_tax_line_pool_free(&pool);
+    levy_tax_line_pool_free(&pool);
+}
+
+/* Compiled rules, one per region for a generation: found by region and source table; another
+ * source for the region replaces the entry (what it held freed); an entry claimed but never
+ * made ready (its compilation raised) is not found; the table grows past its first size. */
+static void t_rule_cache(void)
+{
+    levy_tax_rule_cache c;
+    memset(&c, 0, sizeof c);
+    int t1 = 1, t2 = 2;
+    CHECK(levy_tax_rule_cache_get(&c, "US-TX", &t1) == NULL);
+    levy_tax_rule_entry *e = levy_tax_rule_cache_claim(&c, "US-TX", &t1);
+    CHECK(e != NULL);
+    CHECK(levy_tax_rule_new_code(&e->b) == 0);
+    CHECK(levy_tax_rule_cache_get(&c, "US-TX", &t1) == NULL); /* not ready */
+    levy_tax_rule_cache_ready(e);
+    CHECK(levy_tax_rule_cache_get(&c, "US-TX", &t1) == &e->b.r);
+    CHECK(levy_tax_rule_cache_get(&c, "US-TX", &t2) == NULL); /* another table */
+    CHECK(levy_tax_rule_cache_get(&c, "US-CA", &t1) == NULL);
+    levy_tax_rule_entry *e2 = levy_tax_rule_cache_claim(&c, "US-TX", &t2); /* replaces */
+    CHECK(e2 == e && e2->b.r.ncodes == 0 && e2->b.codes == NULL && !e2->ready);
+    CHECK(levy_tax_rule_cache_get(&c, "US-TX", &t1) == NULL);
+    levy_tax_rule_cache_ready(e2);
+    CHECK(levy_tax_rule_cache_get(&c, "US-TX", &t2) == &e2->b.r);
+    char region[16];
+    for (int i = 0; i < 200; i++) { /* past the first 64 slots */
+        snprintf(region, sizeof region, "R-%d", i);
+        levy_tax_rule_entry *x = levy_tax_rule_cache_claim(&c, region, &t1);
+        CHECK(x != NULL && levy_tax_rule_new_treatment(&x->b) == 0);
+        levy_tax_rule_cache_ready(x);
+    }
+    CHECK_EQ_INT(c.n, 201);
+    for (int i = 0; i < 200; i++) {
+        snprintf(region, sizeof region, "R-%d", i);
+        const levy_tax_rule *r = levy_tax_rule_cache_get(&c, region, &t1);
+        CHECK(r != NULL && r->ntreat == 1);
+    }
+    CHECK(levy_tax_rule_cache_get(&c, "US-TX", &t2) != NULL);
+    levy_tax_rule_cache_free(&c);
+    CHECK(c.n == 0 && levy_tax_rule_cache_get(&c, "US-TX", &t2) == NULL);
+end:
+    levy_tax_rule_cache_free(&c);
+}
+
+/* Keys by address: a listed text is found by its index whatever its address (a literal, a
+ * copy), an unlisted one is -1, and past the cache's half the answers stay right. */
+static void t_keys(void)
+{
+    static const char *const names[] = {"id", "amount", "tax"};
+    levy_tax_keys *k = calloc(1, sizeof *k);
+    CHECK(k != NULL);
+    levy_tax_keys_init(k, names, 3);
+    CHECK_EQ_INT(levy_tax_key_index(k, "amount"), 1);
+    CHECK_EQ_INT(levy_tax_key_index(k, "amount"), 1); /* the second time by address */
+    char copy[8] = "tax";
+    CHECK_EQ_INT(levy_tax_key_index(k, copy), 2);
+    CHECK_EQ_INT(levy_tax_key_index(k, "nope"), -1);
+    static char many[300][8];
+    for (int i = 0; i < 300; i++) {
+        snprintf(many[i], sizeof many[i], i % 3 == 0 ? "id" : "x%d", i);
+        CHECK_EQ_INT(levy_tax_key_index(k, many[i]), i % 3 == 0 ? 0 : -1);
+    }
+    CHECK(k->n <= LEVY_TAX_KEYS_CACHE / 2);
+    for (int i = 0; i < 300; i++)
+        CHECK_EQ_INT(levy_tax_key_index(k, many[i]), i % 3 == 0 ? 0 : -1);
+    CHECK_EQ_INT(levy_tax_key_index(k, names[0]), 0);
+end:
+    free(k);
+}
+
 static const levy_test tests[] = {
-    {"rule", t_rule}, {"lines", t_lines}, {"ctx", t_ctx}, {NULL, NULL}};
+    {"rule", t_rule},   {"lines", t_lines},           {"ctx", t_ctx},
+    {"lease", t_lease}, {"rule_cache", t_rule_cache}, {"keys", t_keys},
+    {NULL, NULL}};
 
 LEVY_TEST_MAIN(tests)

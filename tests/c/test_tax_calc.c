@@ -534,6 +534,30 @@ LUA_TEST(
     "taxability={}}})\n"
     "assert(not ok and tostring(e):find('reverse_charge must be', 1, true), tostring(e))\n")
 
+/* Issue 18: compiled rules are kept one per region (core/tax/build.c levy_tax_rule_cache,
+ * keyed by the region and the rule table's identity): two tables for one region alternated
+ * each give their own answer, a table whose compilation failed leaves no entry behind, and
+ * fresh tables made and collected in a loop (a collected table's address may be reused by
+ * the next one) are never answered with another table's rule. */
+LUA_TEST(t_rule_cache_tables,
+         "local function r(t) return {region='US-TX', name='T', tax_type='SALES_TAX', "
+         "taxability={saas=t}} end\n"
+         "local a, b = r('exempt'), r('taxable')\n"
+         "local sl = {line('100.00', {tax_code='saas'})}\n"
+         "local function tt(rule) return assert(tax.calculate(req(us('78701', 'TX'), sl), "
+         "{all_regions=true, rule=rule})).total_tax end\n"
+         "for i = 1, 3 do eq(tt(a), '0.00'); eq(tt(b), '8.25') end\n"
+         "local ok, e = pcall(tax.calculate, req(us('78701', 'TX'), sl), {all_regions=true, "
+         "rule=r('no_such_treatment')})\n"
+         "assert(not ok and tostring(e):find('no_such_treatment', 1, true), tostring(e))\n"
+         "eq(tt(a), '0.00'); eq(tt(b), '8.25')\n"
+         "for i = 1, 200 do\n"
+         "  local odd = i % 2 == 1\n"
+         "  eq(tt(r(odd and 'exempt' or 'taxable')), odd and '0.00' or '8.25')\n"
+         "  if i % 10 == 0 then collectgarbage() end\n"
+         "end\n"
+         "eq(tt(nil), '6.60') -- the generation's own US-TX rule: SaaS 80 % taxable\n")
+
 /* Issue 18: a dated row's from/to are read by the one date parser (levy_tax_date_parse), which
  * knows the calendar: a day the month does not have is the rule's error, as at load. */
 LUA_TEST(
@@ -831,6 +855,7 @@ static const levy_test tests[] = {
     {"vat", t_vat},
     {"reverse_charge_declared", t_reverse_charge_declared},
     {"rule_compile", t_rule_compile},
+    {"rule_cache_tables", t_rule_cache_tables},
     {"canada", t_canada},
     {"document_rounding", t_document_rounding},
     {"validation", t_validation},

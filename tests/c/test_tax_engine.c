@@ -1,6 +1,8 @@
 /* Pure C tax engine: published worked examples (docs/tax-facts.md section 4), rules that
  * examples exercise (section 5), rounding modes, exponents, and a property test. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "clock.h"
 #include "harness.h"
@@ -905,7 +907,57 @@ static void t_one_date_parser(void)
 end:;
 }
 
-static const levy_test tests[] = {{"one_date_parser", t_one_date_parser},
+/* Scaled integers as decimal text (levy_tax_fmt_scaled, two digits at a time since issue 21):
+ * the same text as the integer and fraction parts printed apart, for the edges of int64, every
+ * power of ten and its neighbours, and a spread of values, at scales 0 to 10. */
+static void t_fmt_scaled(void)
+{
+    int64_t v[200];
+    int n = 0;
+    v[n++] = 0;
+    v[n++] = INT64_MAX;
+    v[n++] = INT64_MIN;
+    v[n++] = INT64_MIN + 1;
+    int64_t p10 = 1;
+    for (int k = 0; k <= 18; k++, p10 = k <= 18 ? p10 * 10 : p10) { /* 10^0 .. 10^18 */
+        v[n++] = p10;
+        v[n++] = p10 - 1;
+        v[n++] = p10 + 1;
+        v[n++] = -p10;
+        v[n++] = -(p10 - 1);
+    }
+    uint64_t x = 88172645463325252ull; /* xorshift */
+    while (n < 200) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v[n++] = (int64_t)(x >> (x % 60));
+    }
+    for (int i = 0; i < n; i++) {
+        for (int scale = 0; scale <= 10; scale++) {
+            uint64_t u = v[i] < 0 ? (uint64_t)0 - (uint64_t)v[i] : (uint64_t)v[i];
+            uint64_t div = 1;
+            for (int k = 0; k < scale; k++)
+                div *= 10;
+            char want[64], got[64];
+            if (scale)
+                snprintf(want, sizeof want, "%s%llu.%0*llu", v[i] < 0 ? "-" : "",
+                         (unsigned long long)(u / div), scale, (unsigned long long)(u % div));
+            else
+                snprintf(want, sizeof want, "%s%llu", v[i] < 0 ? "-" : "", (unsigned long long)u);
+            size_t len = levy_tax_fmt_scaled(got, v[i], scale);
+            if (strcmp(got, want) != 0)
+                fprintf(stderr, "  %lld scale %d: %s, want %s\n", (long long)v[i], scale, got,
+                        want);
+            CHECK_EQ_STR(got, want);
+            CHECK_EQ_INT(len, strlen(want));
+        }
+    }
+end:;
+}
+
+static const levy_test tests[] = {{"fmt_scaled", t_fmt_scaled},
+                                  {"one_date_parser", t_one_date_parser},
                                   {"example1_2", t_example1_2},
                                   {"example3_4_6", t_example3_4_6},
                                   {"international", t_international},

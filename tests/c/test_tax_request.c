@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "harness.h"
+#include "json_scan.h"
+#include "tax/calc.h"
 #include "tax/dec.h"
 #include "tax/json_in.h"
 #include "tax/request.h"
@@ -309,7 +311,48 @@ end:
     levy_json_doc_free(&doc);
 }
 
-static const levy_test tests[] = {
-    {"parse_errors", t_parse_errors}, {"values", t_values},   {"bad_requests", t_bad_requests},
-    {"good_request", t_good_request}, {"options", t_options}, {NULL, NULL}};
+/* levy.tax.parse's view of a request (what plugins/api's build_opts reads), written as JSON:
+ * the strings only, customer and ship_to only when objects, lines without a string
+ * product_id left out, nothing else of the body. */
+static int view_write(levy_tax_out *o, void *doc) { return levy_tax_request_view_write(o, doc); }
+
+static void t_view(void)
+{
+    static const struct {
+        const char *body, *view;
+    } v[] = {
+        {"{\"customer\":{\"id\":\"c1\",\"tax_id\":5,\"x\":\"y\"},\"ship_to\":[],"
+         "\"lines\":[{\"product_id\":\"p1\"},{\"x\":1},7,{\"product_id\":\"p\\u00e9\"}],"
+         "\"currency\":\"USD\"}",
+         "{\"customer\":{\"id\":\"c1\"},\"lines\":[{\"product_id\":\"p1\"},"
+         "{\"product_id\":\"p\u00e9\"}]}"},
+        {"{\"ship_to\":{\"country\":\"US\",\"state\":\"TX\"},\"customer\":{\"tax_id\":\"DE1\"}}",
+         "{\"customer\":{\"tax_id\":\"DE1\"},\"ship_to\":{\"country\":\"US\"}}"},
+        {"{\"lines\":{}}", "{\"lines\":[]}"},
+        {"{}", "{}"},
+    };
+    levy_json_doc doc;
+    memset(&doc, 0, sizeof doc);
+    levy_buf b = {0};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        char msg[320];
+        CHECK(levy_json_doc_parse(&doc, v[i].body, strlen(v[i].body), msg, sizeof msg) == 0);
+        b.len = 0;
+        CHECK(levy_tax_json_write(&b, view_write, &doc) == 0);
+        if (strcmp(b.data, v[i].view) != 0)
+            fprintf(stderr, "  view %zu: %s\n", i, b.data);
+        CHECK(strcmp(b.data, v[i].view) == 0);
+    }
+end:
+    levy_json_doc_free(&doc);
+    levy_buf_free(&b);
+}
+
+static const levy_test tests[] = {{"parse_errors", t_parse_errors},
+                                  {"values", t_values},
+                                  {"bad_requests", t_bad_requests},
+                                  {"good_request", t_good_request},
+                                  {"options", t_options},
+                                  {"view", t_view},
+                                  {NULL, NULL}};
 LEVY_TEST_MAIN(tests)
