@@ -509,21 +509,19 @@ static void t_hook_verify(void)
 end:;
 }
 
-static const levy_test tests[] = {
-    {"hmac_vs_openssl", t_hmac_vs_openssl},
-    static const levy_test tests[] = {{"ids_pool", t_ids_pool},
-                                      {"hmac_vs_openssl", t_hmac_vs_openssl},
-                                      {"hmac_key_changes", t_hmac_key_changes},
-                                      {"hmac_rfc4231", t_hmac_rfc4231},
-                                      {"sha256", t_sha256},
-                                      {"gcm_nist", t_gcm_nist},
-                                      {"seal_tamper", t_seal_tamper},
-                                      {"base64", t_base64},
-                                      {"ids_random", t_ids_random},
-                                      {"rillet_vector", t_rillet_vector},
-                                      {"key_files", t_key_files},
-                                      {"hook_check", t_hook_check},
-                                      {"hook_fresh", t_hook_fresh},
-                                      {"hook_verify", t_hook_verify},
-                                      {NULL, NULL}};
+static const levy_test tests[] = {{"ids_pool", t_ids_pool},
+                                  {"hmac_vs_openssl", t_hmac_vs_openssl},
+                                  {"hmac_key_changes", t_hmac_key_changes},
+                                  {"hmac_rfc4231", t_hmac_rfc4231},
+                                  {"sha256", t_sha256},
+                                  {"gcm_nist", t_gcm_nist},
+                                  {"seal_tamper", t_seal_tamper},
+                                  {"base64", t_base64},
+                                  {"ids_random", t_ids_random},
+                                  {"rillet_vector", t_rillet_vector},
+                                  {"key_files", t_key_files},
+                                  {"hook_check", t_hook_check},
+                                  {"hook_fresh", t_hook_fresh},
+                                  {"hook_verify", t_hook_verify},
+                                  {NULL, NULL}};
 LEVY_TEST_MAIN(tests)
