@@ -32,7 +32,7 @@ if(LEVY_CLANG AND LEVY_SH)
              COMMAND ${LEVY_SH} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/run_reliab_fuzz.sh ${CMAKE_SOURCE_DIR}
                      ${CMAKE_BINARY_DIR}/reliab-fuzz ${fz} 60
              WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
-    set_tests_properties(reliab_${fz} PROPERTIES LABELS "fuzz;reliab" TIMEOUT 180)
+    set_tests_properties(reliab_${fz} PROPERTIES LABELS "fuzz;reliab" TIMEOUT 300)
   endforeach()
   # issue 15: the HTTP request path (evhttp + core/http/server.c and core/host/routes.c over
   # a real host, token-leak and one-response-per-request properties) and the rule loader
