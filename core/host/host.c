@@ -1123,10 +1123,10 @@ static void on_writer_done(evutil_socket_t fd, short what, void *arg)
     levy_writer_complete(h->writer);
 }
 
-/* The writer thread (writer.h) with its own connection, unless LEVY_STORE_WRITER=0 or the
- * store is PostgreSQL (then store.durable commits on the loop's connection, one transaction
- * per unit: the writer's group commit is SQLite's, writer.h). Its lock waits
- * share the loop's busy budget: a held lock answers 503 + Retry-After as fast. */
+/* The writer thread (writer.h) with its own connection (a second SQLite handle, or a second
+ * libpq connection on PostgreSQL), unless LEVY_STORE_WRITER=0 or the calc role (then
+ * store.durable commits on the loop's connection, one transaction per unit). On SQLite its
+ * lock waits share the loop's busy budget: a held lock answers 503 + Retry-After as fast. */
 static int start_writer(levy_host *h, const char *dbpath, int busy_ms)
 {
     const char *v = getenv("LEVY_STORE_WRITER");
@@ -1136,11 +1136,6 @@ static int start_writer(levy_host *h, const char *dbpath, int busy_ms)
     }
     if ((v && strcmp(v, "0") == 0) || strcmp(h->cfg->role, "calc") == 0)
         return 0;
-    if (levy_store_engine(h->store) != LEVY_STORE_SQLITE) {
-        hlog(HLOG_INFO, "store: PostgreSQL: no writer thread, store.durable units commit on the "
-                        "serving loop's connection");
-        return 0;
-    }
     levy_err e;
     levy_err_clear(&e);
     /* the writer is not the loop: it may wait longer than the loop's own budget for a lock
@@ -1294,7 +1289,7 @@ int levy_host_serve(levy_config *cfg)
                  cfg->replica_id);
         if (store_startup_checks(h, levy_store_path(st), &busy_ms) != 0)
             goto done;
-        if (start_writer(h, dbpath, busy_ms) != 0)
+        if (start_writer(h, cfg->database[0] ? cfg->database : dbpath, busy_ms) != 0)
             goto done;
     }
     {

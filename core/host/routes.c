@@ -277,7 +277,8 @@ static void refresh_gauges(levy_host *h)
                      h->current ? (int64_t)levy_vm_mem_used(h->current->vm) : 0, NULL);
     if (h->store) {
         static int64_t seen_trips;
-        int64_t trips = levy_store_round_trips(h->store);
+        /* the loop's connection and the writer thread's (PostgreSQL) */
+        int64_t trips = levy_store_round_trips(h->store) + levy_writer_round_trips(h->writer);
         if (trips < seen_trips) /* another store connection since (a reopen): counted afresh */
             seen_trips = 0;
         levy_metrics_inc("levy_store_round_trips_total", NULL, trips - seen_trips, NULL);

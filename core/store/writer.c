@@ -14,6 +14,16 @@
 
 #define GROUP_MAX 512  /* units per transaction: bounds the time the write lock is held */
 #define LOOP_TURN_MS 3 /* the gap left after a commit while the loop's connection waits */
+/* PostgreSQL: every unit (and every statement in it) is a subtransaction; past 64 of them in
+ * one transaction its backend's subtransaction cache overflows and other backends' snapshots
+ * look in pg_subtrans while the group is open. A smaller bound than SQLite's keeps a group
+ * short (row locks other replicas wait for are held until its COMMIT) at the price of more
+ * commits when more than this many deliveries wait. */
+#define GROUP_MAX_PG 32
+/* PostgreSQL: how long a group waits for a row lock another replica's group holds (the
+ * connection's queued process_inbox job, an inbox row of the same delivery): that group
+ * commits within milliseconds, so waiting is the normal case, not a reason to answer 503 */
+#define PG_LOCK_WAIT_MS 2000
 
 struct levy_writer {
     levy_store *st;
@@ -24,11 +34,14 @@ struct levy_writer {
     levy_wunit *done_head, *done_tail; /* complete, for levy_writer_complete */
     int stopping;
     int busy_ms;
+    int pg;        /* PostgreSQL (no shared write lock: no busy window, no turn for the loop) */
+    int group_max; /* GROUP_MAX or GROUP_MAX_PG */
     int pipe[2];
     _Atomic int64_t loop_wait; /* levy_store_set_wait_mark of the loop's store */
     _Atomic int in_tx;         /* levy_store_set_sibling of the loop's store */
     _Atomic int loop_tx;       /* the loop's store has a transaction open (set_holding) */
     _Atomic uint64_t units, groups;
+    _Atomic int64_t trips; /* levy_store_round_trips of its connection, after each group */
 };
 
 levy_wunit *levy_wunit_new(int nsteps)
@@ -198,7 +211,7 @@ static void post_done(levy_writer *w, levy_wunit *head, levy_wunit *tail)
     }
 }
 
-/* One group: units [head .. up to GROUP_MAX] taken from the queue. */
+/* One group: units [head .. up to group_max] taken from the queue. */
 static void run_group(levy_writer *w, levy_wunit *head)
 {
     levy_store *st = w->st;
@@ -206,7 +219,7 @@ static void run_group(levy_writer *w, levy_wunit *head)
         levy_err err;
         levy_err_clear(&err);
         levy_wunit *first = head, *last = NULL;
-        if (w->busy_ms > 0) /* each group waits at most busy_ms for the lock */
+        if (w->busy_ms > 0 && !w->pg) /* each group waits at most busy_ms for the lock */
             levy_store_set_busy_budget(st, w->busy_ms);
         int rc = levy_store_begin(st, &err); /* BEGIN IMMEDIATE */
         if (rc != LEVY_OK) {
@@ -217,6 +230,7 @@ static void run_group(levy_writer *w, levy_wunit *head)
                 fail_unit(u, rc, state, code, &err);
                 tail = u;
             }
+            atomic_store(&w->trips, levy_store_round_trips(st));
             post_done(w, head, tail);
             return;
         }
@@ -258,6 +272,7 @@ static void run_group(levy_writer *w, levy_wunit *head)
             atomic_fetch_add(&w->groups, 1);
         }
         atomic_store(&w->in_tx, 0);
+        atomic_store(&w->trips, levy_store_round_trips(st));
         post_done(w, first, last);
         head = rest;
     }
@@ -275,7 +290,7 @@ static void *writer_main(void *arg)
             break;
         }
         levy_wunit *head = w->q_head, *u = head;
-        for (int n = 1; n < GROUP_MAX && u->next; n++)
+        for (int n = 1; n < w->group_max && u->next; n++)
             u = u->next;
         w->q_head = u->next;
         if (!w->q_head)
@@ -286,7 +301,7 @@ static void *writer_main(void *arg)
         /* the loop's own connection waited for the lock recently: leave it a turn before the
          * next BEGIN IMMEDIATE (its busy handler retries within a few ms) */
         int64_t waited = atomic_load(&w->loop_wait);
-        if (waited && levy_store_mono_ms() - waited < 20) {
+        if (waited && !w->pg && levy_store_mono_ms() - waited < 20) {
             struct timespec ts = {0, LOOP_TURN_MS * 1000000L};
             nanosleep(&ts, NULL);
         }
@@ -314,12 +329,8 @@ int levy_writer_start(levy_writer **out, const char *path, int busy_ms, levy_err
     if (!w)
         return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
     w->pipe[0] = w->pipe[1] = -1;
-    if (levy_store_is_url(path)) { /* PostgreSQL: no writer (writer.h) */
-        free(w);
-        return levy_err_set(err, LEVY_EINVAL, "engine",
-                            "the writer thread group-commits SQLite only; on PostgreSQL "
-                            "store.durable runs on the caller's connection");
-    }
+    w->pg = levy_store_is_url(path);
+    w->group_max = w->pg ? GROUP_MAX_PG : GROUP_MAX;
     int rc = levy_store_connect(&w->st, path, 0, err);
     if (rc != LEVY_OK) {
         free(w);
@@ -327,7 +338,9 @@ int levy_writer_start(levy_writer **out, const char *path, int busy_ms, levy_err
     }
     w->busy_ms = busy_ms;
     levy_store_set_log_quiet(w->st, 1); /* its failures are logged once, by the loop's store */
-    if (busy_ms > 0)
+    if (w->pg) /* the connection's lock_timeout, once (a SET per group is a round trip) */
+        levy_store_set_busy_budget(w->st, busy_ms > PG_LOCK_WAIT_MS ? busy_ms : PG_LOCK_WAIT_MS);
+    else if (busy_ms > 0)
         levy_store_set_busy_budget(w->st, busy_ms);
     if (pipe(w->pipe) != 0) {
         levy_store_close(w->st);
@@ -404,8 +417,12 @@ void levy_writer_counts(levy_writer *w, uint64_t *units, uint64_t *groups)
     *groups = w ? atomic_load(&w->groups) : 0;
 }
 
+int64_t levy_writer_round_trips(levy_writer *w) { return w ? atomic_load(&w->trips) : 0; }
+
 void levy_writer_watch_store(levy_writer *w, levy_store *st)
 {
+    if (w->pg) /* no database-wide write lock to share: row locks are waited for as such */
+        return;
     levy_store_set_wait_mark(st, &w->loop_wait);
     levy_store_set_sibling(st, &w->in_tx);
     /* and the other way round: a job's transaction on the loop (50 deliveries processed per
