@@ -318,6 +318,11 @@ if(LEVY_PG_INITDB)
   # the old key refuses to start; an interrupted rotation is completed at the next start.
   # Ports 27530-27549.
   levy_reliab_test(reliab_pg_rotate pg_rotate 300 27530)
+  # One replica id, one live process: a replica started on a copy of another's data dir (its
+  # DATA_DIR/replica-id) takes a new id at start (WARN, GET /admin/generation replica_clash)
+  # instead of heartbeating as the other and requeueing its running jobs; a replica restarted
+  # after kill -9 keeps its id. Ports 14700-14704.
+  levy_reliab_test(reliab_replica_clash replica_clash 300 14700)
 endif()
 # Issue 21, group commit (core/store/writer.c): concurrent unique deliveries land exactly once,
 # a lock another process holds answers 503 + Retry-After, kill -9 loses no acknowledged delivery.

@@ -449,6 +449,19 @@ static void r_generation(levy_host *h, struct evhttp_request *req)
                             LEVY_VERSION);
     }
     evbuffer_add_printf(b, "],\"mixed\":%s", mixed ? "true" : "false");
+    /* another live process was found under this replica's id: this one took a new id */
+    evbuffer_add_printf(b, ",\"replica_clash\":");
+    if (h->clash_from[0]) {
+        char at[40];
+        iso_ms(h->clash_at_ms, at);
+        evbuffer_add_printf(b, "{\"replica\":");
+        levy_http_json_str(b, h->clash_from);
+        evbuffer_add_printf(b, ",\"renamed_to\":");
+        levy_http_json_str(b, h->cfg->replica_id);
+        evbuffer_add_printf(b, ",\"detected_at\":\"%s\"}", at);
+    } else {
+        evbuffer_add_printf(b, "null");
+    }
     if (lrc != LEVY_OK) {
         evbuffer_add_printf(b, ",\"replicas_error\":");
         levy_http_json_str(b, e.message);
