@@ -140,7 +140,13 @@ static int run_sql(levy_store *st, levy_wstep *s, levy_err *err)
     return rc;
 }
 
-int levy_wunit_run(levy_store *st, levy_wunit *u)
+/* defer_keyed: a JOB step with a key is not enqueued here but marked (ran = 2) for the group
+ * to enqueue once per key just before its COMMIT (run_group, PostgreSQL) */
+static int unit_run(levy_store *st, levy_wunit *u, int defer_keyed);
+
+int levy_wunit_run(levy_store *st, levy_wunit *u) { return unit_run(st, u, 0); }
+
+static int unit_run(levy_store *st, levy_wunit *u, int defer_keyed)
 {
     levy_err err;
     levy_err_clear(&err);
@@ -160,6 +166,8 @@ int levy_wunit_run(levy_store *st, levy_wunit *u)
                 u->stopped = i + 1;
                 break;
             }
+        } else if (defer_keyed && s->job_key) {
+            s->ran = 2; /* the group enqueues it (deferred_jobs) */
         } else {
             rc = levy_jobs_enqueue_quiet(st, s->job_kind, s->job_key, s->job_payload, s->job_run_at,
                                          s->job_max_attempts, s->job_id, &err);
@@ -211,6 +219,66 @@ static void post_done(levy_writer *w, levy_wunit *head, levy_wunit *tail)
     }
 }
 
+/* PostgreSQL: the keyed job steps of a group's units, enqueued once per (kind, key) just
+ * before the COMMIT. Every delivery of a connection upserts that connection's one queued
+ * rillet.process_inbox job: done where the unit runs, the group would hold that row's lock
+ * from its first unit to its COMMIT, and the other replicas' groups (and their runners'
+ * claims, which skip a locked row) would wait on it in turn — one group at a time across the
+ * replicas. Enqueued last, the lock is held for one statement and the COMMIT, as when each
+ * delivery committed alone. One upsert stands for the group's: the payload and max_attempts
+ * of the last unit, the earliest run_at (what the upserts one after another leave). Only the
+ * steps of units that succeeded are gathered. Returns LEVY_OK, or the failure (err set): the
+ * group then fails as a whole, none of it being durable. */
+static int deferred_jobs(levy_store *st, levy_wunit *first, levy_err *err)
+{
+    for (levy_wunit *u = first; u; u = u->next) {
+        if (u->rc != LEVY_OK)
+            continue;
+        for (int i = 0; i < u->nsteps; i++) {
+            levy_wstep *s = &u->steps[i];
+            if (s->kind != LEVY_WSTEP_JOB || s->ran != 2)
+                continue;
+            /* the first deferred step of this (kind, key): enqueue for all of them */
+            int64_t run_at = s->job_run_at;
+            const levy_wstep *last = s;
+            for (levy_wunit *v = u; v; v = v->next) {
+                if (v->rc != LEVY_OK)
+                    continue;
+                for (int k = v == u ? i + 1 : 0; k < v->nsteps; k++) {
+                    levy_wstep *t = &v->steps[k];
+                    if (t->kind == LEVY_WSTEP_JOB && t->ran == 2 &&
+                        strcmp(t->job_kind, s->job_kind) == 0 &&
+                        strcmp(t->job_key, s->job_key) == 0) {
+                        if (t->job_run_at < run_at)
+                            run_at = t->job_run_at;
+                        last = t;
+                    }
+                }
+            }
+            char id[LEVY_JOB_ID_MAX];
+            int rc = levy_jobs_enqueue_quiet(st, s->job_kind, s->job_key, last->job_payload, run_at,
+                                             last->job_max_attempts, id, err);
+            if (rc != LEVY_OK)
+                return rc;
+            for (levy_wunit *v = u; v; v = v->next) {
+                if (v->rc != LEVY_OK)
+                    continue;
+                for (int k = v == u ? i : 0; k < v->nsteps; k++) {
+                    levy_wstep *t = &v->steps[k];
+                    if (t->kind == LEVY_WSTEP_JOB && t->ran == 2 &&
+                        strcmp(t->job_kind, s->job_kind) == 0 &&
+                        strcmp(t->job_key, s->job_key) == 0) {
+                        snprintf(t->job_id, sizeof t->job_id, "%s", id);
+                        t->ran = 1;
+                        v->jobs++;
+                    }
+                }
+            }
+        }
+    }
+    return LEVY_OK;
+}
+
 /* One group: units [head .. up to group_max] taken from the queue. */
 static void run_group(levy_writer *w, levy_wunit *head)
 {
@@ -240,7 +308,7 @@ static void run_group(levy_writer *w, levy_wunit *head)
         int broken = 0; /* the transaction was rolled back by SQLite under us */
         for (levy_wunit *u = head; u; u = u->next) {
             last = u;
-            if (levy_wunit_run(st, u) != LEVY_OK && !levy_store_in_transaction(st)) {
+            if (unit_run(st, u, w->pg) != LEVY_OK && !levy_store_in_transaction(st)) {
                 broken = 1;
                 break;
             }
@@ -248,7 +316,15 @@ static void run_group(levy_writer *w, levy_wunit *head)
         levy_wunit *rest = last ? last->next : NULL;
         if (last)
             last->next = NULL;
-        if (broken) {
+        if (!broken && w->pg && (rc = deferred_jobs(st, first, &err)) != LEVY_OK) {
+            int code = 0;
+            int state = levy_store_last_failure(st, &code);
+            while (levy_store_depth(st) > 0)
+                levy_store_rollback(st, NULL);
+            for (levy_wunit *u = first; u; u = u->next)
+                if (u->rc == LEVY_OK)
+                    fail_unit(u, rc, state, code, &err);
+        } else if (broken) {
             /* the units before the failing one are not durable either: fail them with its
              * error; the rest run in a new transaction */
             while (levy_store_depth(st) > 0)

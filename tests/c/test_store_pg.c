@@ -278,6 +278,55 @@ end:
     levy_store_close(st);
 }
 
+static int64_t pg_int(levy_store *st, const char *sql);
+
+/* Transaction levels on PostgreSQL go to the server with the first statement inside them, in
+ * its round trip (pg.c levy_pg_begin): BEGIN + a statement is one round trip (two before), a
+ * unit's SAVEPOINT + its first statement one, a transaction or savepoint closed before any
+ * statement ran none at all; a failure in the pipeline is still the statement's, and the
+ * transaction stays usable. */
+static void t_lazy_levels(void)
+{
+    if (!pg())
+        return;
+    levy_store *st = open_pg();
+    levy_err e = {0};
+    CHECK(st != NULL);
+    CHECK_EQ_INT(
+        levy_store_exec(st, "DROP TABLE IF EXISTS z; CREATE TABLE z(id BIGINT PRIMARY KEY)", &e),
+        LEVY_OK);
+    int64_t t0 = levy_store_round_trips(st);
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);
+    CHECK(levy_store_in_transaction(st));
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_round_trips(st) - t0, 0); /* nothing ran: nothing sent */
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);  /* BEGIN */
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);  /* SAVEPOINT levy_1 */
+    CHECK_EQ_INT(levy_store_exec(st, "INSERT INTO z VALUES (1)", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_round_trips(st) - t0, 1); /* BEGIN, SAVEPOINT and the INSERT */
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK); /* a savepoint whose statement fails */
+    {
+        levy_stmt *s = levy_store_prepare_cached(st, "INSERT INTO z VALUES (?)", &e);
+        CHECK(s != NULL);
+        levy_stmt_bind_int64(s, 1, 1);
+        CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_ECONFLICT);
+        levy_store_release(st, s);
+    }
+    CHECK_EQ_INT(levy_store_rollback(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK); /* rolled back before it ran: nothing */
+    CHECK_EQ_INT(levy_store_rollback(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(st, "INSERT INTO z VALUES (2)", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_depth(st), 0);
+    CHECK(!levy_store_in_transaction(st));
+    CHECK_EQ_INT(pg_int(st, "SELECT count(*) FROM z"), 2);
+end:
+    levy_store_close(st);
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -434,6 +483,8 @@ static void t_lost_in_savepoint(void)
     CHECK_EQ_INT(levy_store_begin(a, &e), LEVY_OK);
     CHECK_EQ_INT(levy_store_begin(a, &e), LEVY_OK);
     CHECK_EQ_INT(levy_store_depth(a), 2);
+    /* the levels go to the server with the first statement inside them (pg.c levy_pg_begin) */
+    CHECK_EQ_INT(levy_store_exec(a, "SELECT 1", &e), LEVY_OK);
     char sql[160];
     snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%s)", pid);
     CHECK_EQ_INT(levy_store_exec(b, sql, &e), LEVY_OK);
@@ -916,6 +967,7 @@ end:;
 static const levy_test tests[] = {{"values", t_values},
                                   {"many_placeholders", t_many_placeholders},
                                   {"transactions", t_transactions},
+                                  {"lazy_levels", t_lazy_levels},
                                   {"migrations", t_migrations},
                                   {"jobs_two_connections", t_jobs_two_connections},
                                   {"jobs_keyed_race", t_jobs_keyed_race},
