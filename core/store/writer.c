@@ -14,12 +14,13 @@
 
 #define GROUP_MAX 512  /* units per transaction: bounds the time the write lock is held */
 #define LOOP_TURN_MS 3 /* the gap left after a commit while the loop's connection waits */
-/* PostgreSQL: every unit (and every statement in it) is a subtransaction; past 64 of them in
- * one transaction its backend's subtransaction cache overflows and other backends' snapshots
- * look in pg_subtrans while the group is open. A smaller bound than SQLite's keeps a group
- * short (row locks other replicas wait for are held until its COMMIT) at the price of more
- * commits when more than this many deliveries wait. */
-#define GROUP_MAX_PG 32
+/* PostgreSQL: every unit, and every statement in it, is a subtransaction with an xid of its
+ * own (a unit of the intake: its SAVEPOINT, the INSERT's and the UPDATE's, so up to 3). Past
+ * 64 of them in one transaction the backend's subtransaction cache overflows, and while the
+ * group is open every other backend's snapshot has to look in pg_subtrans: CPU on the server
+ * for every replica. 16 units stay under that bound (and keep a group short: the row locks it
+ * takes are held until its COMMIT), at the price of more commits when more are waiting. */
+#define GROUP_MAX_PG 16
 /* PostgreSQL: how long a group waits for a row lock another replica's group holds (the
  * connection's queued process_inbox job, an inbox row of the same delivery): that group
  * commits within milliseconds, so waiting is the normal case, not a reason to answer 503 */

@@ -36,7 +36,7 @@
  * no longer waits on a unit's round trips and many deliveries share one commit. There is no
  * database-wide lock to share (levy_writer_watch_store does nothing); a group waits up to 2 s
  * (the connection's lock_timeout, not per group) for a row lock another replica's group holds
- * (the queued process_inbox job row, the same delivery's inbox row), and at most 32 units go
+ * (the queued process_inbox job row, the same delivery's inbox row), and at most 16 units go
  * in one group (GROUP_MAX_PG: each unit is a subtransaction). Deduplication across replicas is
  * still the inbox's unique constraint: the second replica's INSERT waits for the first's
  * group and then changes no row. Units run on the caller's connection with levy_wunit_run
