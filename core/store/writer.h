@@ -37,7 +37,10 @@
  * database-wide lock to share (levy_writer_watch_store does nothing); a group waits up to 2 s
  * (the connection's lock_timeout, not per group) for a row lock another replica's group holds
  * (the queued process_inbox job row, the same delivery's inbox row), and at most 16 units go
- * in one group (GROUP_MAX_PG: each unit is a subtransaction). Deduplication across replicas is
+ * in one group (GROUP_MAX_PG: each unit is a subtransaction). A job step with a key is not
+ * enqueued inside its unit there but once per (kind, key) for the whole group just before its
+ * COMMIT (the unit's job_id is filled then), so the group holds the queued job's row lock for
+ * one statement, not for the whole group. Deduplication across replicas is
  * still the inbox's unique constraint: the second replica's INSERT waits for the first's
  * group and then changes no row. Units run on the caller's connection with levy_wunit_run
  * where no writer runs (levy test, levy check, the calc role, LEVY_STORE_WRITER=0): units and
