@@ -280,6 +280,15 @@ if(LEVY_PG_INITDB)
   levy_pg_variant(e2e_connector_pg 31500 ${CMAKE_CURRENT_SOURCE_DIR}/e2e/connector/test_connector.py
                   $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR})
   set_tests_properties(e2e_connector_pg PROPERTIES ENVIRONMENT CONNECTOR_E2E_PORT=31510 TIMEOUT 600)
+  # e2e_host's cases that use the store (jobs and their outcomes, a backlog and clean stops,
+  # kill -9 after a durable 2xx, SIGTERM, a plugin migration on reload) on PostgreSQL: each
+  # data dir gets a database of its own, the store is read through psql (host_e2e.py PgCon).
+  # The other cases (CLI, TLS, HTTP framing, the sandbox) do not touch the store's engine.
+  # Ports 14720-14769.
+  levy_pg_variant(e2e_host_pg 14720 ${CMAKE_CURRENT_SOURCE_DIR}/e2e/host_e2e.py $<TARGET_FILE:levy>
+                  ${CMAKE_SOURCE_DIR} jobs_outcomes jobs_batch kill9_durable sigterm_graceful
+                  reload_under_load)
+  set_tests_properties(e2e_host_pg PROPERTIES ENVIRONMENT LEVY_E2E_PORT_BASE=14721)
   foreach(pair exposure:26220 filing_report:26240 liability_drift:26260 reconcile:26280
                certificates:26300 list_csv:26320 filing_sums:28040 oss_report:32200)
     string(REPLACE ":" ";" pair ${pair})
@@ -322,6 +331,11 @@ if(LEVY_PG_INITDB)
   # the old key refuses to start; an interrupted rotation is completed at the next start.
   # Ports 27530-27549.
   levy_reliab_test(reliab_pg_rotate pg_rotate 300 27530)
+  # One replica id, one live process: a replica started on a copy of another's data dir (its
+  # DATA_DIR/replica-id) takes a new id at start (WARN, GET /admin/generation replica_clash)
+  # instead of heartbeating as the other and requeueing its running jobs; a replica restarted
+  # after kill -9 keeps its id. Ports 14700-14704.
+  levy_reliab_test(reliab_replica_clash replica_clash 300 14700)
 endif()
 # Issue 21, group commit (core/store/writer.c): concurrent unique deliveries land exactly once,
 # a lock another process holds answers 503 + Retry-After, kill -9 loses no acknowledged delivery.

@@ -202,19 +202,33 @@ int levy_genreg_refresh(levy_store *st, levy_gen *g, levy_err *err)
     return LEVY_OK;
 }
 
-int levy_genreg_beat(levy_store *st, const char *replica, const levy_gen *g, int64_t started_ms,
-                     int64_t now_ms, levy_err *err)
+int levy_genreg_beat(levy_store *st, const char *replica, const char *nonce, const levy_gen *g,
+                     int64_t started_ms, int64_t now_ms, levy_err *err)
 {
     if (!st || !g)
         return LEVY_OK;
+    /* PostgreSQL: the session that writes the row, so a process starting under this id can
+     * tell a live writer from a dead previous life (levy_genreg_clash) */
     levy_stmt *s = levy_store_prepare_cached(
         st,
-        "INSERT INTO replicas(id, generation, generation_hash, generation_seq, loaded_at_ms, "
-        "started_ms, last_seen_ms, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-        "ON CONFLICT (id) DO UPDATE SET generation = excluded.generation, "
-        "generation_hash = excluded.generation_hash, generation_seq = excluded.generation_seq, "
-        "loaded_at_ms = excluded.loaded_at_ms, started_ms = excluded.started_ms, "
-        "last_seen_ms = excluded.last_seen_ms, version = excluded.version",
+        levy_store_engine(st) == LEVY_STORE_POSTGRES
+            ? "INSERT INTO replicas(id, generation, generation_hash, generation_seq, "
+              "loaded_at_ms, started_ms, last_seen_ms, version, nonce, session) VALUES (?1, ?2, "
+              "?3, ?4, ?5, ?6, ?7, ?8, ?9, (SELECT pid || '@' || extract(epoch FROM "
+              "backend_start)::text FROM pg_stat_activity WHERE pid = pg_backend_pid())) "
+              "ON CONFLICT (id) DO UPDATE SET generation = excluded.generation, "
+              "generation_hash = excluded.generation_hash, generation_seq = "
+              "excluded.generation_seq, loaded_at_ms = excluded.loaded_at_ms, started_ms = "
+              "excluded.started_ms, last_seen_ms = excluded.last_seen_ms, version = "
+              "excluded.version, nonce = excluded.nonce, session = excluded.session"
+            : "INSERT INTO replicas(id, generation, generation_hash, generation_seq, "
+              "loaded_at_ms, started_ms, last_seen_ms, version, nonce, session) VALUES (?1, ?2, "
+              "?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL) "
+              "ON CONFLICT (id) DO UPDATE SET generation = excluded.generation, "
+              "generation_hash = excluded.generation_hash, generation_seq = "
+              "excluded.generation_seq, loaded_at_ms = excluded.loaded_at_ms, started_ms = "
+              "excluded.started_ms, last_seen_ms = excluded.last_seen_ms, version = "
+              "excluded.version, nonce = excluded.nonce, session = excluded.session",
         err);
     if (!s)
         return err ? err->rc : LEVY_EINTERNAL;
@@ -229,17 +243,50 @@ int levy_genreg_beat(levy_store *st, const char *replica, const levy_gen *g, int
     levy_stmt_bind_int64(s, 6, started_ms);
     levy_stmt_bind_int64(s, 7, now_ms);
     levy_stmt_bind_text(s, 8, LEVY_VERSION, -1);
+    levy_stmt_bind_text(s, 9, nonce ? nonce : "", -1);
     return step_done(st, s, err);
 }
 
-int levy_genreg_forget(levy_store *st, const char *replica, levy_err *err)
+int levy_genreg_clash(levy_store *st, const char *replica, const char *nonce, int beaten,
+                      levy_err *err)
+{
+    if (!st)
+        return 0;
+    levy_stmt *s = levy_store_prepare_cached(
+        st,
+        levy_store_engine(st) == LEVY_STORE_POSTGRES
+            ? "SELECT r.nonce, EXISTS (SELECT 1 FROM pg_stat_activity a WHERE r.session = "
+              "a.pid || '@' || extract(epoch FROM a.backend_start)::text AND a.pid <> "
+              "pg_backend_pid()) FROM replicas r WHERE r.id = ?"
+            : "SELECT nonce, 0 FROM replicas WHERE id = ?",
+        err);
+    if (!s)
+        return -(err && err->rc ? err->rc : LEVY_EINTERNAL);
+    levy_stmt_bind_text(s, 1, replica, -1);
+    int rc = levy_stmt_step(s, err), clash = 0;
+    if (rc == LEVY_STMT_ROW) {
+        const char *theirs = levy_stmt_column_text(s, 0);
+        int foreign = theirs && theirs[0] && strcmp(theirs, nonce) != 0;
+        /* after our own beat only a live process can have written another nonce; before it,
+         * the row may be our previous life's: a clash only while its session is connected */
+        clash = foreign && (beaten || levy_stmt_column_int64(s, 1) != 0);
+        rc = LEVY_OK;
+    }
+    levy_store_release(st, s);
+    return rc == LEVY_OK ? clash : -(rc ? rc : LEVY_EINTERNAL);
+}
+
+int levy_genreg_forget(levy_store *st, const char *replica, const char *nonce, levy_err *err)
 {
     if (!st)
         return LEVY_OK;
-    levy_stmt *s = levy_store_prepare_cached(st, "DELETE FROM replicas WHERE id = ?", err);
+    /* only our own row: another live process under this id keeps its heartbeat */
+    levy_stmt *s = levy_store_prepare_cached(
+        st, "DELETE FROM replicas WHERE id = ? AND (nonce IS NULL OR nonce = ?)", err);
     if (!s)
         return err ? err->rc : LEVY_EINTERNAL;
     levy_stmt_bind_text(s, 1, replica, -1);
+    levy_stmt_bind_text(s, 2, nonce ? nonce : "", -1);
     return step_done(st, s, err);
 }
 

@@ -41,12 +41,22 @@ int levy_genreg_register(levy_store *st, levy_gen *g, const levy_rates *rates, i
 /** Re-reads g's seq (another replica may have made its content the newest since). */
 int levy_genreg_refresh(levy_store *st, levy_gen *g, levy_err *err);
 
-/** Writes this replica's heartbeat row (what it serves, now_ms as last seen). */
-int levy_genreg_beat(levy_store *st, const char *replica, const levy_gen *g, int64_t started_ms,
-                     int64_t now_ms, levy_err *err);
+/** Writes this replica's heartbeat row (what it serves, now_ms as last seen, nonce: this
+ * process life's random tag; on PostgreSQL also the server session writing it). */
+int levy_genreg_beat(levy_store *st, const char *replica, const char *nonce, const levy_gen *g,
+                     int64_t started_ms, int64_t now_ms, levy_err *err);
 
-/** Deletes this replica's heartbeat row (a graceful stop). */
-int levy_genreg_forget(levy_store *st, const char *replica, levy_err *err);
+/** Another live process uses this replica id (a data dir copied with its DATA_DIR/replica-id,
+ * the same --replica-id twice): 1 when replica's heartbeat row carries a nonce that is not
+ * ours and either we have beaten before (beaten: only a live process can have written it
+ * since) or, before our first beat, the PostgreSQL session that wrote it is still connected
+ * (a previous life of this replica, killed, has no session left: not a clash). 0 when not;
+ * -LEVY_E* on a store error. */
+int levy_genreg_clash(levy_store *st, const char *replica, const char *nonce, int beaten,
+                      levy_err *err);
+
+/** Deletes this replica's heartbeat row (a graceful stop) if nonce wrote it last. */
+int levy_genreg_forget(levy_store *st, const char *replica, const char *nonce, levy_err *err);
 
 /* One live replica's row. */
 typedef struct levy_genreg_replica {

@@ -74,7 +74,7 @@ static int load_token(levy_config *c, int *created, levy_err *err)
  * or written: hostname:pid, as before (logged). On SQLite (keep 0: one process owns the
  * store and requeues every running job at start) the id only names the process: hostname:pid,
  * and no file. */
-static void default_replica_id(levy_config *cfg, int keep)
+static int default_replica_id(levy_config *cfg, int keep)
 {
     char hn[64] = "", path[PATH_MAX], id[17] = "";
     gethostname(hn, sizeof hn - 1);
@@ -84,7 +84,7 @@ static void default_replica_id(levy_config *cfg, int keep)
             *c = '-';
     if (!keep) { /* SQLite (one process owns the store): the id only names the process */
         snprintf(cfg->replica_id, sizeof cfg->replica_id, "%s:%ld", host, (long)getpid());
-        return;
+        return 0;
     }
     snprintf(path, sizeof path, "%s/replica-id", cfg->data_dir);
     FILE *f = fopen(path, "r");
@@ -112,11 +112,88 @@ static void default_replica_id(levy_config *cfg, int keep)
     }
     if (id[0]) {
         snprintf(cfg->replica_id, sizeof cfg->replica_id, "%s:%s", host, id);
-        return;
+        return 1;
     }
     hlog(HLOG_WARN, "cannot keep a replica id in %s (%s): this life's replica id is hostname:pid",
          path, strerror(errno));
     snprintf(cfg->replica_id, sizeof cfg->replica_id, "%s:%ld", host, (long)getpid());
+    return 0;
+}
+
+static int64_t job_lease_ms; /* LEVY_JOB_LEASE_MS (0: the default), for a rename */
+static int genreg_on(levy_host *h);
+
+/* Another live process serves under this replica id (levy_genreg_clash: a data dir copied
+ * with its DATA_DIR/replica-id, the same --replica-id given twice): the two would heartbeat
+ * as one and requeue each other's running jobs. This process takes a new id — hostname:new
+ * random, written to DATA_DIR/replica-id when the id was kept there (the copy becomes a
+ * replica of its own for good); else the given id with a random suffix, for this life only —
+ * and says so at WARN, in GET /admin/generation (replica_clash) and on the Rules page. Jobs
+ * this process claimed under the old id keep that claim until they finish. */
+static void replica_rename(levy_host *h, const char *when)
+{
+    levy_config *cfg = h->cfg;
+    char old[sizeof cfg->replica_id], hex[9] = "";
+    unsigned char r[4];
+    levy_err e = {0};
+    snprintf(old, sizeof old, "%s", cfg->replica_id);
+    if (levy_crypto_random(r, sizeof r, &e) != LEVY_OK) {
+        r[0] = (unsigned char)getpid();
+        r[1] = (unsigned char)(getpid() >> 8);
+        r[2] = (unsigned char)levy_clock_now_ms();
+        r[3] = (unsigned char)(levy_clock_now_ms() >> 8);
+    }
+    snprintf(hex, sizeof hex, "%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
+    int kept = 0;
+    if (h->replica_id_kept) {
+        char path[PATH_MAX], hn[64] = "";
+        snprintf(path, sizeof path, "%s/replica-id", cfg->data_dir);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            char line[16];
+            int n = snprintf(line, sizeof line, "%s\n", hex);
+            kept = write(fd, line, (size_t)n) == n && fsync(fd) == 0;
+            close(fd);
+        }
+        const char *colon = strrchr(old, ':');
+        snprintf(hn, sizeof hn, "%.*s", colon ? (int)(colon - old) : (int)strlen(old), old);
+        snprintf(cfg->replica_id, sizeof cfg->replica_id, "%s:%s", hn, hex);
+    } else {
+        snprintf(cfg->replica_id, sizeof cfg->replica_id, "%.*s-%s",
+                 (int)(sizeof cfg->replica_id - 10), old, hex);
+    }
+    snprintf(h->clash_from, sizeof h->clash_from, "%s", old);
+    h->clash_at_ms = levy_clock_now_ms();
+    h->beaten = 0;
+    levy_jobs_set_lease(job_lease_ms, cfg->replica_id);
+    hlog(HLOG_WARN,
+         "replica id %s: another live levy process uses it (%s; a data dir copied from another "
+         "replica, with its replica-id file, or the same --replica-id twice): this process "
+         "serves as %s from now on%s",
+         old, when, cfg->replica_id,
+         kept                 ? " (kept in DATA_DIR/replica-id)"
+         : h->replica_id_kept ? " (DATA_DIR/replica-id could not be rewritten)"
+                              : "; give each replica its own --replica-id");
+    levy_metrics_clear("levy_replica_info");
+    const char *rl[] = {"replica", cfg->replica_id, "engine",
+                        levy_store_engine(h->store) == LEVY_STORE_POSTGRES ? "postgres" : "sqlite",
+                        NULL};
+    levy_metrics_set("levy_replica_info", rl, 1, NULL);
+    levy_metrics_inc("levy_replica_id_clashes_total", NULL, 1, NULL);
+}
+
+/* At start, before this process requeues its previous life's running jobs (PostgreSQL): a
+ * live process already under this id is another replica, not that previous life. */
+static void replica_check_start(levy_host *h)
+{
+    if (!genreg_on(h) || levy_store_engine(h->store) != LEVY_STORE_POSTGRES)
+        return;
+    levy_err e = {0};
+    int c = levy_genreg_clash(h->store, h->cfg->replica_id, h->nonce, 0, &e);
+    if (c == 1)
+        replica_rename(h, "its heartbeat row is written by a connected session");
+    else if (c < 0)
+        hlog(HLOG_DEBUG, "replica id not checked at start: %s", e.message);
 }
 
 /* First start: the token went into DATA_DIR/api-token; stdout (the journal under systemd)
@@ -481,9 +558,14 @@ static void gen_beat(levy_host *h)
     levy_err_clear(&e);
     if (levy_genreg_refresh(h->store, h->current, &e) != LEVY_OK)
         hlog(HLOG_DEBUG, "generation seq not re-read: %s", e.message);
-    if (levy_genreg_beat(h->store, h->cfg->replica_id, h->current, h->serving_since_ms,
+    /* since our last beat, only a live process can have put another nonce in our row */
+    if (h->beaten && levy_genreg_clash(h->store, h->cfg->replica_id, h->nonce, 1, &e) == 1)
+        replica_rename(h, "it wrote this id's heartbeat since this process's last one");
+    if (levy_genreg_beat(h->store, h->cfg->replica_id, h->nonce, h->current, h->serving_since_ms,
                          levy_clock_now_ms(), &e) != LEVY_OK)
         hlog(HLOG_DEBUG, "replica heartbeat not written: %s", e.message);
+    else
+        h->beaten = 1;
 }
 
 static void on_beat(evutil_socket_t fd, short what, void *arg)
@@ -1123,10 +1205,10 @@ static void on_writer_done(evutil_socket_t fd, short what, void *arg)
     levy_writer_complete(h->writer);
 }
 
-/* The writer thread (writer.h) with its own connection, unless LEVY_STORE_WRITER=0 or the
- * store is PostgreSQL (then store.durable commits on the loop's connection, one transaction
- * per unit: the writer's group commit is SQLite's, writer.h). Its lock waits
- * share the loop's busy budget: a held lock answers 503 + Retry-After as fast. */
+/* The writer thread (writer.h) with its own connection (a second SQLite handle, or a second
+ * libpq connection on PostgreSQL), unless LEVY_STORE_WRITER=0 or the calc role (then
+ * store.durable commits on the loop's connection, one transaction per unit). On SQLite its
+ * lock waits share the loop's busy budget: a held lock answers 503 + Retry-After as fast. */
 static int start_writer(levy_host *h, const char *dbpath, int busy_ms)
 {
     const char *v = getenv("LEVY_STORE_WRITER");
@@ -1136,11 +1218,6 @@ static int start_writer(levy_host *h, const char *dbpath, int busy_ms)
     }
     if ((v && strcmp(v, "0") == 0) || strcmp(h->cfg->role, "calc") == 0)
         return 0;
-    if (levy_store_engine(h->store) != LEVY_STORE_SQLITE) {
-        hlog(HLOG_INFO, "store: PostgreSQL: no writer thread, store.durable units commit on the "
-                        "serving loop's connection");
-        return 0;
-    }
     levy_err e;
     levy_err_clear(&e);
     /* the writer is not the loop: it may wait longer than the loop's own budget for a lock
@@ -1259,7 +1336,17 @@ int levy_host_serve(levy_config *cfg)
         char dbpath[PATH_MAX];
         snprintf(dbpath, sizeof dbpath, "%s/levy.db", cfg->data_dir);
         if (!cfg->replica_id[0])
-            default_replica_id(cfg, cfg->database[0] && strcmp(cfg->cmd, "serve") == 0);
+            h->replica_id_kept =
+                default_replica_id(cfg, cfg->database[0] && strcmp(cfg->cmd, "serve") == 0);
+        {
+            unsigned char r[16];
+            levy_err ne = {0};
+            if (levy_crypto_random(r, sizeof r, &ne) == LEVY_OK)
+                levy_crypto_hex(r, sizeof r, h->nonce);
+            else
+                snprintf(h->nonce, sizeof h->nonce, "%ld-%lld", (long)getpid(),
+                         (long long)levy_clock_now_ms());
+        }
         {
             const char *lease = getenv("LEVY_JOB_LEASE_MS");
             long ms = lease && *lease ? strtol(lease, NULL, 10) : 0;
@@ -1267,6 +1354,7 @@ int levy_host_serve(levy_config *cfg)
                 fprintf(stderr, "levy: LEVY_JOB_LEASE_MS must be an integer 1000..86400000 (ms)\n");
                 goto done;
             }
+            job_lease_ms = ms;
             levy_jobs_set_lease(ms, cfg->replica_id);
         }
         levy_store *st = NULL;
@@ -1294,9 +1382,10 @@ int levy_host_serve(levy_config *cfg)
                  cfg->replica_id);
         if (store_startup_checks(h, levy_store_path(st), &busy_ms) != 0)
             goto done;
-        if (start_writer(h, dbpath, busy_ms) != 0)
+        if (start_writer(h, cfg->database[0] ? cfg->database : dbpath, busy_ms) != 0)
             goto done;
     }
+    replica_check_start(h);
     {
         int n = 0;
         if (levy_jobs_requeue_running(h->store, &n, &err) == LEVY_OK && n)
@@ -1370,7 +1459,7 @@ int levy_host_serve(levy_config *cfg)
     if (genreg_on(h) && levy_store_engine(h->store) == LEVY_STORE_POSTGRES) {
         /* a stopped replica leaves the list of live ones at once */
         levy_err fe;
-        levy_genreg_forget(h->store, h->cfg->replica_id, &fe);
+        levy_genreg_forget(h->store, h->cfg->replica_id, h->nonce, &fe);
     }
     hlog(HLOG_INFO, "stopped");
     code = 0;

@@ -133,6 +133,15 @@ struct levy_host {
     struct event *beat_ev;
     int64_t serving_since_ms;
     int current_from_reload;
+    /* One replica id, one live process (issue 22): this life's random nonce in the heartbeat
+     * row; whether this process has beaten yet; whether the id is the one kept in
+     * DATA_DIR/replica-id (a rename then writes the new one there); and, once another live
+     * process was found under the id, the id it had and when (GET /admin/generation). */
+    char nonce[33];
+    int beaten;
+    int replica_id_kept;
+    char clash_from[128];
+    int64_t clash_at_ms;
 };
 
 /** Builds generation id for the host's role and config (store migrations and self-tests

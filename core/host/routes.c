@@ -292,7 +292,8 @@ static void refresh_gauges(levy_host *h)
                      h->current ? (int64_t)levy_vm_mem_used(h->current->vm) : 0, NULL);
     if (h->store) {
         static int64_t seen_trips;
-        int64_t trips = levy_store_round_trips(h->store);
+        /* the loop's connection and the writer thread's (PostgreSQL) */
+        int64_t trips = levy_store_round_trips(h->store) + levy_writer_round_trips(h->writer);
         if (trips < seen_trips) /* another store connection since (a reopen): counted afresh */
             seen_trips = 0;
         levy_metrics_inc("levy_store_round_trips_total", NULL, trips - seen_trips, NULL);
@@ -463,6 +464,19 @@ static void r_generation(levy_host *h, struct evhttp_request *req)
                             LEVY_VERSION);
     }
     evbuffer_add_printf(b, "],\"mixed\":%s", mixed ? "true" : "false");
+    /* another live process was found under this replica's id: this one took a new id */
+    evbuffer_add_printf(b, ",\"replica_clash\":");
+    if (h->clash_from[0]) {
+        char at[40];
+        iso_ms(h->clash_at_ms, at);
+        evbuffer_add_printf(b, "{\"replica\":");
+        levy_http_json_str(b, h->clash_from);
+        evbuffer_add_printf(b, ",\"renamed_to\":");
+        levy_http_json_str(b, h->cfg->replica_id);
+        evbuffer_add_printf(b, ",\"detected_at\":\"%s\"}", at);
+    } else {
+        evbuffer_add_printf(b, "null");
+    }
     if (lrc != LEVY_OK) {
         evbuffer_add_printf(b, ",\"replicas_error\":");
         levy_http_json_str(b, e.message);

@@ -122,7 +122,12 @@ static int enqueue(levy_store *st, const char *kind, const char *key, const char
     int64_t now = levy_clock_now_ms();
     if ((rc = levy_crypto_id("job_", id_out, LEVY_JOB_ID_MAX, err)))
         return rc;
-    if ((rc = levy_store_begin(st, err)))
+    /* PostgreSQL inside a transaction: the one statement below already runs under a savepoint
+     * of its own (pg.c: a failure leaves the transaction as it was), so a level of ours would
+     * only add a SAVEPOINT and a RELEASE — two more round trips for each delivery's job in a
+     * group of the writer thread */
+    int own = !(PG(st) && levy_store_depth(st) > 0);
+    if (own && (rc = levy_store_begin(st, err)))
         return rc;
     /* One statement on both engines: two processes enqueueing the same key at once meet on
      * the unique index jobs_queued_key (the second waits for the first and updates its row)
@@ -164,7 +169,8 @@ static int enqueue(levy_store *st, const char *kind, const char *key, const char
     }
     levy_store_release(st, s);
 done:
-    rc = finish(st, rc, err);
+    if (own)
+        rc = finish(st, rc, err);
     if (rc == LEVY_OK && (flags & ENQ_NOTIFY) && notify_fn)
         notify_fn(notify_ud);
     return rc;

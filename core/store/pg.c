@@ -16,6 +16,7 @@
 #include "store_engine.h"
 
 #define MIGRATION_LOCK_KEY "7413370022" /* pg_advisory_lock key of levy's migrations */
+#define PENDING_MAX 4                   /* transaction levels sent with the next statement */
 
 struct levy_pg {
     PGconn *conn;
@@ -24,6 +25,11 @@ struct levy_pg {
     int64_t last_connect; /* monotonic ms of the last (re)connection attempt */
     int readonly;         /* LEVY_STORE_READONLY: every transaction read-only */
     int64_t round_trips;  /* requests that waited for the server (levy_store_round_trips) */
+    /* BEGIN / SAVEPOINT levy_<n> not sent yet (levy_pg_begin): they go ahead of the next
+     * statement, in the same round trip; a level closed before anything ran sends nothing */
+    char pending[PENDING_MAX][32];
+    int npending;
+    int pending_begin; /* pending[0] is the BEGIN: a transaction is open for the callers */
 };
 
 #define RECONNECT_EVERY_MS 1000 /* a blocking connect at most once a second while it fails */
@@ -274,6 +280,8 @@ static int ensure_conn(levy_store *st, levy_err *err)
 
 int levy_pg_in_transaction(levy_store *st)
 {
+    if (st->pg->pending_begin)
+        return 1;
     if (!st->pg->conn || PQstatus(st->pg->conn) != CONNECTION_OK)
         return 0;
     PGTransactionStatusType t = PQtransactionStatus(st->pg->conn);
@@ -314,13 +322,39 @@ static void ok_again(levy_store *st)
         levy_store_note_state(st, LEVY_STORE_STATE_OK, "");
 }
 
+/* The pending levels' text, each followed by "; " (empty when none), and forgets them: the
+ * caller sends it now. */
+static void take_pending(levy_store *st, char *out, size_t cap)
+{
+    struct levy_pg *pg = st->pg;
+    size_t o = 0;
+    out[0] = 0;
+    for (int i = 0; i < pg->npending; i++)
+        o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, "%s; ", pg->pending[i]);
+    pg->npending = 0;
+    pg->pending_begin = 0;
+}
+
 int levy_pg_exec(levy_store *st, const char *sql, levy_err *err)
 {
     int rc = ensure_conn(st, err);
     if (rc)
         return rc;
     st->pg->round_trips++;
-    PGresult *res = PQexec(st->pg->conn, sql);
+    PGresult *res;
+    if (st->pg->npending) { /* the levels not sent yet, in the same simple query */
+        char pre[PENDING_MAX * 34 + 1];
+        take_pending(st, pre, sizeof pre);
+        size_t n = strlen(pre) + strlen(sql) + 1;
+        char *q = malloc(n);
+        if (!q)
+            return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+        snprintf(q, n, "%s%s", pre, sql);
+        res = PQexec(st->pg->conn, q);
+        free(q);
+    } else {
+        res = PQexec(st->pg->conn, sql);
+    }
     ExecStatusType t = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK && t != PGRES_EMPTY_QUERY) {
         rc = fail(st, res, err);
@@ -361,6 +395,32 @@ int levy_pg_lock_migrations(levy_store *st, int lock, levy_err *err)
 }
 
 int64_t levy_pg_changes(levy_store *st) { return st->pg->changes; }
+
+int levy_pg_begin(levy_store *st, const char *sql, levy_err *err)
+{
+    struct levy_pg *pg = st->pg;
+    if (pg->npending == PENDING_MAX || strlen(sql) >= sizeof pg->pending[0])
+        return levy_pg_exec(st, sql, err); /* sends the others with it */
+    if (pg->npending == 0) {
+        int rc = ensure_conn(st, err); /* as an exec would: reconnect outside a transaction */
+        if (rc)
+            return rc;
+    }
+    if (st->depth == 0)
+        pg->pending_begin = 1;
+    snprintf(pg->pending[pg->npending++], sizeof pg->pending[0], "%s", sql);
+    return LEVY_OK;
+}
+
+int levy_pg_end(levy_store *st)
+{
+    struct levy_pg *pg = st->pg;
+    if (!pg->npending)
+        return 0;
+    if (--pg->npending == 0)
+        pg->pending_begin = 0;
+    return 1;
+}
 int64_t levy_pg_round_trips(levy_store *st) { return st->pg->round_trips; }
 
 /* ---- statements ---------------------------------------------------------------------- */
@@ -616,13 +676,45 @@ static void run_savepointed(levy_stmt *s, const Oid *types, PGresult *res[3])
     res[0] = res[1] = res[2] = NULL;
     if (!PQenterPipelineMode(c))
         return;
-    int sent = PQsendQueryParams(c, "SAVEPOINT levy_stmt", 0, NULL, NULL, NULL, NULL, 0) &&
-               PQsendQueryParams(c, p->pgsql, p->nparams, types, (const char *const *)p->vals,
-                                 p->lens, NULL, 0) &&
-               PQsendQueryParams(c, "RELEASE SAVEPOINT levy_stmt", 0, NULL, NULL, NULL, NULL, 0) &&
-               PQpipelineSync(c);
+    /* the transaction levels not sent yet go first (levy_pg_begin): res[0] is the first of
+     * them that failed, if one did (the server skips the rest up to the sync) */
+    int npre = st->pg->npending;
+    char pre[PENDING_MAX][32];
+    memcpy(pre, st->pg->pending, sizeof pre);
+    st->pg->npending = 0;
+    st->pg->pending_begin = 0;
+    int sent = 1;
+    for (int i = 0; i < npre && sent; i++)
+        sent = PQsendQueryParams(c, pre[i], 0, NULL, NULL, NULL, NULL, 0);
+    sent = sent && PQsendQueryParams(c, "SAVEPOINT levy_stmt", 0, NULL, NULL, NULL, NULL, 0) &&
+           PQsendQueryParams(c, p->pgsql, p->nparams, types, (const char *const *)p->vals, p->lens,
+                             NULL, 0) &&
+           PQsendQueryParams(c, "RELEASE SAVEPOINT levy_stmt", 0, NULL, NULL, NULL, NULL, 0) &&
+           PQpipelineSync(c);
     if (sent) {
-        for (int i = 0; i < 3; i++) {
+        int got = 1;
+        for (int i = 0; i < npre && got; i++) {
+            PGresult *r = PQgetResult(c), *x;
+            got = r != NULL;
+            while (got && (x = PQgetResult(c))) /* each query's results end with a NULL */
+                PQclear(x);
+            if (got && !res[0] && PQresultStatus(r) != PGRES_COMMAND_OK) {
+                res[0] = r; /* the failed level: reported as the savepoint's failure */
+                r = NULL;
+            }
+            PQclear(r);
+        }
+        int from = res[0] ? 1 : 0; /* a failed level: the rest were skipped */
+        if (from) {
+            for (int i = 0; i < 3 && got; i++) { /* drain SAVEPOINT, statement, RELEASE */
+                PGresult *r = PQgetResult(c), *x;
+                got = r != NULL;
+                while (got && (x = PQgetResult(c)))
+                    PQclear(x);
+                PQclear(r);
+            }
+        }
+        for (int i = from; i < 3 && got && !from; i++) {
             if (!(res[i] = PQgetResult(c)))
                 break;
             PGresult *x; /* each query's results end with a NULL */

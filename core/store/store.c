@@ -423,8 +423,11 @@ int levy_store_begin(levy_store *st, levy_err *err)
         snprintf(sql, sizeof sql, PG(st) ? "BEGIN" : "BEGIN IMMEDIATE");
     else
         snprintf(sql, sizeof sql, "SAVEPOINT levy_%d", st->depth);
-    int rc =
-        txn_exec(st, st->depth < LEVY_STORE_TXN_STMTS ? &st->txn_open[st->depth] : NULL, sql, err);
+    /* PostgreSQL: sent ahead of the next statement, in its round trip (pg.c levy_pg_begin) */
+    int rc = PG(st)
+                 ? levy_pg_begin(st, sql, err)
+                 : txn_exec(st, st->depth < LEVY_STORE_TXN_STMTS ? &st->txn_open[st->depth] : NULL,
+                            sql, err);
     if (rc == LEVY_OK && st->depth++ == 0)
         set_holding(st, 1); /* BEGIN IMMEDIATE: the write lock is held */
     return rc;
@@ -435,6 +438,12 @@ int levy_store_commit(levy_store *st, levy_err *err)
     char sql[48];
     if (st->depth <= 0)
         return levy_err_set(err, LEVY_EINVAL, "sql", "commit without a transaction");
+    if (PG(st) && levy_pg_end(st)) { /* the level was never sent: nothing to commit */
+        st->depth--;
+        if (st->depth == 0)
+            set_holding(st, 0);
+        return LEVY_OK;
+    }
     if (st->depth == 1)
         snprintf(sql, sizeof sql, "COMMIT");
     else
@@ -469,6 +478,12 @@ int levy_store_rollback(levy_store *st, levy_err *err)
     char sql[80];
     if (st->depth <= 0)
         return levy_err_set(err, LEVY_EINVAL, "sql", "rollback without a transaction");
+    if (PG(st) && levy_pg_end(st)) { /* the level was never sent: nothing to roll back */
+        st->depth--;
+        if (st->depth == 0)
+            set_holding(st, 0);
+        return LEVY_OK;
+    }
     if (st->depth == 1)
         snprintf(sql, sizeof sql, "ROLLBACK");
     else

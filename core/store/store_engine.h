@@ -60,6 +60,12 @@ int levy_pg_connect(levy_store *st, const char *url, int readonly, levy_err *err
 void levy_pg_close(levy_store *st);
 int levy_pg_exec(levy_store *st, const char *sql, levy_err *err);
 int levy_pg_in_transaction(levy_store *st);
+/* BEGIN / SAVEPOINT levy_<n>, kept to go ahead of the next statement in its round trip (or
+ * sent with the next exec); LEVY_OK, or a reconnection's failure. */
+int levy_pg_begin(levy_store *st, const char *sql, levy_err *err);
+/* Closing the innermost level: 1 when it was never sent (forgotten: nothing to commit or roll
+ * back), else 0 (the caller sends COMMIT / RELEASE / ROLLBACK). */
+int levy_pg_end(levy_store *st);
 int levy_pg_prepare(levy_store *st, const char *sql, levy_stmt *s, const char **tail,
                     levy_err *err);
 void levy_pg_stmt_free(levy_stmt *s);

@@ -14,6 +14,17 @@
 
 #define GROUP_MAX 512  /* units per transaction: bounds the time the write lock is held */
 #define LOOP_TURN_MS 3 /* the gap left after a commit while the loop's connection waits */
+/* PostgreSQL: every unit, and every statement in it, is a subtransaction with an xid of its
+ * own (a unit of the intake: its SAVEPOINT, the INSERT's and the UPDATE's, so up to 3). Past
+ * 64 of them in one transaction the backend's subtransaction cache overflows, and while the
+ * group is open every other backend's snapshot has to look in pg_subtrans: CPU on the server
+ * for every replica. 16 units stay under that bound (and keep a group short: the row locks it
+ * takes are held until its COMMIT), at the price of more commits when more are waiting. */
+#define GROUP_MAX_PG 16
+/* PostgreSQL: how long a group waits for a row lock another replica's group holds (the
+ * connection's queued process_inbox job, an inbox row of the same delivery): that group
+ * commits within milliseconds, so waiting is the normal case, not a reason to answer 503 */
+#define PG_LOCK_WAIT_MS 2000
 
 struct levy_writer {
     levy_store *st;
@@ -24,11 +35,14 @@ struct levy_writer {
     levy_wunit *done_head, *done_tail; /* complete, for levy_writer_complete */
     int stopping;
     int busy_ms;
+    int pg;        /* PostgreSQL (no shared write lock: no busy window, no turn for the loop) */
+    int group_max; /* GROUP_MAX or GROUP_MAX_PG */
     int pipe[2];
     _Atomic int64_t loop_wait; /* levy_store_set_wait_mark of the loop's store */
     _Atomic int in_tx;         /* levy_store_set_sibling of the loop's store */
     _Atomic int loop_tx;       /* the loop's store has a transaction open (set_holding) */
     _Atomic uint64_t units, groups;
+    _Atomic int64_t trips; /* levy_store_round_trips of its connection, after each group */
 };
 
 levy_wunit *levy_wunit_new(int nsteps)
@@ -127,7 +141,13 @@ static int run_sql(levy_store *st, levy_wstep *s, levy_err *err)
     return rc;
 }
 
-int levy_wunit_run(levy_store *st, levy_wunit *u)
+/* defer_keyed: a JOB step with a key is not enqueued here but marked (ran = 2) for the group
+ * to enqueue once per key just before its COMMIT (run_group, PostgreSQL) */
+static int unit_run(levy_store *st, levy_wunit *u, int defer_keyed);
+
+int levy_wunit_run(levy_store *st, levy_wunit *u) { return unit_run(st, u, 0); }
+
+static int unit_run(levy_store *st, levy_wunit *u, int defer_keyed)
 {
     levy_err err;
     levy_err_clear(&err);
@@ -147,6 +167,8 @@ int levy_wunit_run(levy_store *st, levy_wunit *u)
                 u->stopped = i + 1;
                 break;
             }
+        } else if (defer_keyed && s->job_key) {
+            s->ran = 2; /* the group enqueues it (deferred_jobs) */
         } else {
             rc = levy_jobs_enqueue_quiet(st, s->job_kind, s->job_key, s->job_payload, s->job_run_at,
                                          s->job_max_attempts, s->job_id, &err);
@@ -198,7 +220,67 @@ static void post_done(levy_writer *w, levy_wunit *head, levy_wunit *tail)
     }
 }
 
-/* One group: units [head .. up to GROUP_MAX] taken from the queue. */
+/* PostgreSQL: the keyed job steps of a group's units, enqueued once per (kind, key) just
+ * before the COMMIT. Every delivery of a connection upserts that connection's one queued
+ * rillet.process_inbox job: done where the unit runs, the group would hold that row's lock
+ * from its first unit to its COMMIT, and the other replicas' groups (and their runners'
+ * claims, which skip a locked row) would wait on it in turn — one group at a time across the
+ * replicas. Enqueued last, the lock is held for one statement and the COMMIT, as when each
+ * delivery committed alone. One upsert stands for the group's: the payload and max_attempts
+ * of the last unit, the earliest run_at (what the upserts one after another leave). Only the
+ * steps of units that succeeded are gathered. Returns LEVY_OK, or the failure (err set): the
+ * group then fails as a whole, none of it being durable. */
+static int deferred_jobs(levy_store *st, levy_wunit *first, levy_err *err)
+{
+    for (levy_wunit *u = first; u; u = u->next) {
+        if (u->rc != LEVY_OK)
+            continue;
+        for (int i = 0; i < u->nsteps; i++) {
+            levy_wstep *s = &u->steps[i];
+            if (s->kind != LEVY_WSTEP_JOB || s->ran != 2)
+                continue;
+            /* the first deferred step of this (kind, key): enqueue for all of them */
+            int64_t run_at = s->job_run_at;
+            const levy_wstep *last = s;
+            for (levy_wunit *v = u; v; v = v->next) {
+                if (v->rc != LEVY_OK)
+                    continue;
+                for (int k = v == u ? i + 1 : 0; k < v->nsteps; k++) {
+                    levy_wstep *t = &v->steps[k];
+                    if (t->kind == LEVY_WSTEP_JOB && t->ran == 2 &&
+                        strcmp(t->job_kind, s->job_kind) == 0 &&
+                        strcmp(t->job_key, s->job_key) == 0) {
+                        if (t->job_run_at < run_at)
+                            run_at = t->job_run_at;
+                        last = t;
+                    }
+                }
+            }
+            char id[LEVY_JOB_ID_MAX];
+            int rc = levy_jobs_enqueue_quiet(st, s->job_kind, s->job_key, last->job_payload, run_at,
+                                             last->job_max_attempts, id, err);
+            if (rc != LEVY_OK)
+                return rc;
+            for (levy_wunit *v = u; v; v = v->next) {
+                if (v->rc != LEVY_OK)
+                    continue;
+                for (int k = v == u ? i : 0; k < v->nsteps; k++) {
+                    levy_wstep *t = &v->steps[k];
+                    if (t->kind == LEVY_WSTEP_JOB && t->ran == 2 &&
+                        strcmp(t->job_kind, s->job_kind) == 0 &&
+                        strcmp(t->job_key, s->job_key) == 0) {
+                        snprintf(t->job_id, sizeof t->job_id, "%s", id);
+                        t->ran = 1;
+                        v->jobs++;
+                    }
+                }
+            }
+        }
+    }
+    return LEVY_OK;
+}
+
+/* One group: units [head .. up to group_max] taken from the queue. */
 static void run_group(levy_writer *w, levy_wunit *head)
 {
     levy_store *st = w->st;
@@ -206,7 +288,7 @@ static void run_group(levy_writer *w, levy_wunit *head)
         levy_err err;
         levy_err_clear(&err);
         levy_wunit *first = head, *last = NULL;
-        if (w->busy_ms > 0) /* each group waits at most busy_ms for the lock */
+        if (w->busy_ms > 0 && !w->pg) /* each group waits at most busy_ms for the lock */
             levy_store_set_busy_budget(st, w->busy_ms);
         int rc = levy_store_begin(st, &err); /* BEGIN IMMEDIATE */
         if (rc != LEVY_OK) {
@@ -217,6 +299,7 @@ static void run_group(levy_writer *w, levy_wunit *head)
                 fail_unit(u, rc, state, code, &err);
                 tail = u;
             }
+            atomic_store(&w->trips, levy_store_round_trips(st));
             post_done(w, head, tail);
             return;
         }
@@ -226,7 +309,7 @@ static void run_group(levy_writer *w, levy_wunit *head)
         int broken = 0; /* the transaction was rolled back by SQLite under us */
         for (levy_wunit *u = head; u; u = u->next) {
             last = u;
-            if (levy_wunit_run(st, u) != LEVY_OK && !levy_store_in_transaction(st)) {
+            if (unit_run(st, u, w->pg) != LEVY_OK && !levy_store_in_transaction(st)) {
                 broken = 1;
                 break;
             }
@@ -234,7 +317,15 @@ static void run_group(levy_writer *w, levy_wunit *head)
         levy_wunit *rest = last ? last->next : NULL;
         if (last)
             last->next = NULL;
-        if (broken) {
+        if (!broken && w->pg && (rc = deferred_jobs(st, first, &err)) != LEVY_OK) {
+            int code = 0;
+            int state = levy_store_last_failure(st, &code);
+            while (levy_store_depth(st) > 0)
+                levy_store_rollback(st, NULL);
+            for (levy_wunit *u = first; u; u = u->next)
+                if (u->rc == LEVY_OK)
+                    fail_unit(u, rc, state, code, &err);
+        } else if (broken) {
             /* the units before the failing one are not durable either: fail them with its
              * error; the rest run in a new transaction */
             while (levy_store_depth(st) > 0)
@@ -258,6 +349,7 @@ static void run_group(levy_writer *w, levy_wunit *head)
             atomic_fetch_add(&w->groups, 1);
         }
         atomic_store(&w->in_tx, 0);
+        atomic_store(&w->trips, levy_store_round_trips(st));
         post_done(w, first, last);
         head = rest;
     }
@@ -275,7 +367,7 @@ static void *writer_main(void *arg)
             break;
         }
         levy_wunit *head = w->q_head, *u = head;
-        for (int n = 1; n < GROUP_MAX && u->next; n++)
+        for (int n = 1; n < w->group_max && u->next; n++)
             u = u->next;
         w->q_head = u->next;
         if (!w->q_head)
@@ -286,7 +378,7 @@ static void *writer_main(void *arg)
         /* the loop's own connection waited for the lock recently: leave it a turn before the
          * next BEGIN IMMEDIATE (its busy handler retries within a few ms) */
         int64_t waited = atomic_load(&w->loop_wait);
-        if (waited && levy_store_mono_ms() - waited < 20) {
+        if (waited && !w->pg && levy_store_mono_ms() - waited < 20) {
             struct timespec ts = {0, LOOP_TURN_MS * 1000000L};
             nanosleep(&ts, NULL);
         }
@@ -314,12 +406,8 @@ int levy_writer_start(levy_writer **out, const char *path, int busy_ms, levy_err
     if (!w)
         return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
     w->pipe[0] = w->pipe[1] = -1;
-    if (levy_store_is_url(path)) { /* PostgreSQL: no writer (writer.h) */
-        free(w);
-        return levy_err_set(err, LEVY_EINVAL, "engine",
-                            "the writer thread group-commits SQLite only; on PostgreSQL "
-                            "store.durable runs on the caller's connection");
-    }
+    w->pg = levy_store_is_url(path);
+    w->group_max = w->pg ? GROUP_MAX_PG : GROUP_MAX;
     int rc = levy_store_connect(&w->st, path, 0, err);
     if (rc != LEVY_OK) {
         free(w);
@@ -327,7 +415,9 @@ int levy_writer_start(levy_writer **out, const char *path, int busy_ms, levy_err
     }
     w->busy_ms = busy_ms;
     levy_store_set_log_quiet(w->st, 1); /* its failures are logged once, by the loop's store */
-    if (busy_ms > 0)
+    if (w->pg) /* the connection's lock_timeout, once (a SET per group is a round trip) */
+        levy_store_set_busy_budget(w->st, busy_ms > PG_LOCK_WAIT_MS ? busy_ms : PG_LOCK_WAIT_MS);
+    else if (busy_ms > 0)
         levy_store_set_busy_budget(w->st, busy_ms);
     if (pipe(w->pipe) != 0) {
         levy_store_close(w->st);
@@ -404,8 +494,12 @@ void levy_writer_counts(levy_writer *w, uint64_t *units, uint64_t *groups)
     *groups = w ? atomic_load(&w->groups) : 0;
 }
 
+int64_t levy_writer_round_trips(levy_writer *w) { return w ? atomic_load(&w->trips) : 0; }
+
 void levy_writer_watch_store(levy_writer *w, levy_store *st)
 {
+    if (w->pg) /* no database-wide write lock to share: row locks are waited for as such */
+        return;
     levy_store_set_wait_mark(st, &w->loop_wait);
     levy_store_set_sibling(st, &w->in_tx);
     /* and the other way round: a job's transaction on the loop (50 deliveries processed per

@@ -29,12 +29,23 @@
  * Stop: levy_writer_stop refuses new units, lets the thread finish every queued unit (a
  * drain: nothing accepted is dropped), joins it, runs the remaining completions and frees.
  *
- * Engines: the writer thread is SQLite's (group commit is worth one fsync per group there,
- * and its connection shares the database's one write lock with the loop's); levy_writer_start
- * refuses a PostgreSQL URL. On PostgreSQL each unit runs at once on the caller's connection
- * with levy_wunit_run, the path also taken where no writer runs (levy test,
- * LEVY_STORE_WRITER=0): units and steps go through the engine-neutral statement API
- * (store.h), so they mean the same on both engines. */
+ * Engines: both. On SQLite the group is worth one WAL fsync per group, and the writer's
+ * connection shares the database's one write lock with the loop's (the sibling waits above).
+ * On PostgreSQL (issue 22) the writer has its own libpq connection: a group is one BEGIN, a
+ * SAVEPOINT per unit, one COMMIT (synchronous_commit: durable when it returns), so the loop
+ * no longer waits on a unit's round trips and many deliveries share one commit. There is no
+ * database-wide lock to share (levy_writer_watch_store does nothing); a group waits up to 2 s
+ * (the connection's lock_timeout, not per group) for a row lock another replica's group holds
+ * (the queued process_inbox job row, the same delivery's inbox row), and at most 16 units go
+ * in one group (GROUP_MAX_PG: each unit is a subtransaction). A job step with a key is not
+ * enqueued inside its unit there but once per (kind, key) for the whole group just before its
+ * COMMIT (the unit's job_id is filled then), so the group holds the queued job's row lock for
+ * one statement, not for the whole group. Deduplication across replicas is
+ * still the inbox's unique constraint: the second replica's INSERT waits for the first's
+ * group and then changes no row. Units run on the caller's connection with levy_wunit_run
+ * where no writer runs (levy test, levy check, the calc role, LEVY_STORE_WRITER=0): units and
+ * steps go through the engine-neutral statement API (store.h), so they mean the same on both
+ * engines. */
 #include <stdint.h>
 
 #include "levy.h"
@@ -108,11 +119,12 @@ int levy_wparam_text(levy_wparam *p, const char *s, size_t len);
  * LEVY_STORE_WRITER=0). */
 int levy_wunit_run(levy_store *st, levy_wunit *u);
 
-/* Opens the writer's own connection to path (levy_store_connect: WAL, synchronous=FULL,
- * no migrations: the store is already migrated by its opener) and starts the thread.
- * LEVY_EINVAL "engine" for a PostgreSQL URL (no writer there, see above). Each
- * group waits at most busy_ms for the write lock (a fresh levy_store_set_busy_budget window
- * per group; <= 0: SQLite's 5 s), then fails with LEVY_EBUSY. */
+/* Opens the writer's own connection to path, a SQLite file or a PostgreSQL URL
+ * (levy_store_connect: WAL, synchronous=FULL on SQLite; no migrations: the store is already
+ * migrated by its opener) and starts the thread. On SQLite each group waits at most busy_ms
+ * for the write lock (a fresh levy_store_set_busy_budget window per group; <= 0: SQLite's
+ * 5 s), then fails with LEVY_EBUSY; on PostgreSQL a row lock is waited for up to
+ * max(busy_ms, 2 s) per statement. */
 int levy_writer_start(levy_writer **out, const char *path, int busy_ms, levy_err *err);
 /* Queues u (u->done must be set). LEVY_EBUSY "stopping" when the writer is stopping; the unit
  * is then not taken (the caller still owns it). */
@@ -126,7 +138,10 @@ int levy_writer_complete(levy_writer *w);
 void levy_writer_stop(levy_writer *w);
 /* Counters for /metrics and tests: units and groups committed since the start. */
 void levy_writer_counts(levy_writer *w, uint64_t *units, uint64_t *groups);
-/* The loop's store (st) announces its lock waits to this writer (see above). */
+/* The loop's store (st) announces its lock waits to this writer (see above; SQLite only). */
 void levy_writer_watch_store(levy_writer *w, levy_store *st);
+/* Round trips the writer's connection waited for (levy_store_round_trips; 0 on SQLite), as of
+ * its last group: for /metrics' levy_store_round_trips_total. */
+int64_t levy_writer_round_trips(levy_writer *w);
 
 #endif

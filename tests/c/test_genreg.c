@@ -94,7 +94,7 @@ static void t_order(void)
         clock_gettime(CLOCK_REALTIME, &ts);
         now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     }
-    CHECK_EQ_INT(levy_genreg_beat(st, "r1", &live, now, now, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_genreg_beat(st, "r1", "n-r1", &live, now, now, &e), LEVY_OK);
     /* r2 restarted on the old files mid-rollout, r1 live on B: A keeps its seq, not newer */
     CHECK_EQ_INT(load(st, 'a', 0, "r2"), 1);
     /* r2 reloads onto B, the newest already: the same seq */
@@ -109,7 +109,7 @@ static void t_order(void)
     CHECK_EQ_INT(load(st, 'z', 0, "r3"), 4);
     /* a downgrade by restart with no live replica on newer content (one process, SQLite):
      * the operator's choice is the newest */
-    CHECK_EQ_INT(levy_genreg_forget(st, "r1", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_genreg_forget(st, "r1", "n-r1", &e), LEVY_OK);
     CHECK_EQ_INT(load(st, 'b', 0, "r1"), 5);
     /* a replica serving B since before re-reads B's seq on its heartbeat */
     CHECK_EQ_INT(levy_genreg_refresh(st, &live, &e), LEVY_OK);
@@ -131,9 +131,9 @@ static void t_heartbeat(void)
     int64_t now = 1800000000000;
     CHECK_EQ_INT(levy_genreg_register(st, &g1, NULL, 0, "r1", &e), LEVY_OK);
     CHECK_EQ_INT(levy_genreg_register(st, &g2, NULL, 1, "r2", &e), LEVY_OK);
-    CHECK_EQ_INT(levy_genreg_beat(st, "r1", &g1, now - 5000, now, &e), LEVY_OK);
-    CHECK_EQ_INT(levy_genreg_beat(st, "r2", &g2, now - 5000, now - 1000, &e), LEVY_OK);
-    CHECK_EQ_INT(levy_genreg_beat(st, "r0", &g1, now - 90000, now - 60000, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_genreg_beat(st, "r1", "n-r1", &g1, now - 5000, now, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_genreg_beat(st, "r2", "n-r2", &g2, now - 5000, now - 1000, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_genreg_beat(st, "r0", "n-r0", &g1, now - 90000, now - 60000, &e), LEVY_OK);
     CHECK_EQ_INT(levy_genreg_live(st, now, &reps, &n, &e), LEVY_OK);
     CHECK_EQ_INT(n, 2); /* r0 last seen a minute ago: not live */
     CHECK_EQ_STR(reps[0].id, "r1");
@@ -146,8 +146,8 @@ static void t_heartbeat(void)
     free(reps);
     reps = NULL;
     /* a beat updates the row in place; a graceful stop removes it */
-    CHECK_EQ_INT(levy_genreg_beat(st, "r1", &g2, now - 5000, now + 1000, &e), LEVY_OK);
-    CHECK_EQ_INT(levy_genreg_forget(st, "r2", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_genreg_beat(st, "r1", "n-r1", &g2, now - 5000, now + 1000, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_genreg_forget(st, "r2", "n-r2", &e), LEVY_OK);
     CHECK_EQ_INT(levy_genreg_live(st, now + 1000, &reps, &n, &e), LEVY_OK);
     CHECK_EQ_INT(n, 1);
     CHECK_EQ_STR(reps[0].hash, g2.content_hash);

@@ -2,11 +2,12 @@
  * (tests/pg/cluster.sh; skipped when no PostgreSQL server binaries are installed): value
  * types, placeholders, transactions with a failed statement inside, migrations from
  * migrations/postgres/, job claims across two connections (SKIP LOCKED, the lease), an
- * unreachable server and its return, the URL's password kept out of the store's name, and a
- * store.durable unit (core/store/writer.h) run on the caller's connection: no writer thread
- * on PostgreSQL.
+ * unreachable server and its return, the URL's password kept out of the store's name, a
+ * store.durable unit (core/store/writer.h) run on the caller's connection, and the writer
+ * thread's group commit on its own connection (one writer, and two racing on the same ids).
  * Ports 24940-24949 (run in `unshare -n`). */
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -277,6 +278,55 @@ end:
     levy_store_close(st);
 }
 
+static int64_t pg_int(levy_store *st, const char *sql);
+
+/* Transaction levels on PostgreSQL go to the server with the first statement inside them, in
+ * its round trip (pg.c levy_pg_begin): BEGIN + a statement is one round trip (two before), a
+ * unit's SAVEPOINT + its first statement one, a transaction or savepoint closed before any
+ * statement ran none at all; a failure in the pipeline is still the statement's, and the
+ * transaction stays usable. */
+static void t_lazy_levels(void)
+{
+    if (!pg())
+        return;
+    levy_store *st = open_pg();
+    levy_err e = {0};
+    CHECK(st != NULL);
+    CHECK_EQ_INT(
+        levy_store_exec(st, "DROP TABLE IF EXISTS z; CREATE TABLE z(id BIGINT PRIMARY KEY)", &e),
+        LEVY_OK);
+    int64_t t0 = levy_store_round_trips(st);
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);
+    CHECK(levy_store_in_transaction(st));
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_round_trips(st) - t0, 0); /* nothing ran: nothing sent */
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);  /* BEGIN */
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);  /* SAVEPOINT levy_1 */
+    CHECK_EQ_INT(levy_store_exec(st, "INSERT INTO z VALUES (1)", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_round_trips(st) - t0, 1); /* BEGIN, SAVEPOINT and the INSERT */
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK); /* a savepoint whose statement fails */
+    {
+        levy_stmt *s = levy_store_prepare_cached(st, "INSERT INTO z VALUES (?)", &e);
+        CHECK(s != NULL);
+        levy_stmt_bind_int64(s, 1, 1);
+        CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_ECONFLICT);
+        levy_store_release(st, s);
+    }
+    CHECK_EQ_INT(levy_store_rollback(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK); /* rolled back before it ran: nothing */
+    CHECK_EQ_INT(levy_store_rollback(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(st, "INSERT INTO z VALUES (2)", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_depth(st), 0);
+    CHECK(!levy_store_in_transaction(st));
+    CHECK_EQ_INT(pg_int(st, "SELECT count(*) FROM z"), 2);
+end:
+    levy_store_close(st);
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -433,6 +483,8 @@ static void t_lost_in_savepoint(void)
     CHECK_EQ_INT(levy_store_begin(a, &e), LEVY_OK);
     CHECK_EQ_INT(levy_store_begin(a, &e), LEVY_OK);
     CHECK_EQ_INT(levy_store_depth(a), 2);
+    /* the levels go to the server with the first statement inside them (pg.c levy_pg_begin) */
+    CHECK_EQ_INT(levy_store_exec(a, "SELECT 1", &e), LEVY_OK);
     char sql[160];
     snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%s)", pid);
     CHECK_EQ_INT(levy_store_exec(b, sql, &e), LEVY_OK);
@@ -537,22 +589,18 @@ static int64_t pg_int(levy_store *st, const char *sql)
     return v;
 }
 
-/* store.durable on PostgreSQL: no writer thread (levy_writer_start refuses the URL, levy serve
- * starts none); the unit runs on the caller's connection through the statement API with the
- * same results as on SQLite: stop_if_none, a job, a failing step rolls back its unit alone
- * (inside an open transaction too), a lock held elsewhere fails it busy. */
+/* store.durable on PostgreSQL where no writer thread runs (levy test, the calc role,
+ * LEVY_STORE_WRITER=0): the unit runs on the caller's connection through the statement API
+ * with the same results as on SQLite: stop_if_none, a job, a failing step rolls back its unit
+ * alone (inside an open transaction too), a lock held elsewhere fails it busy. */
 static void t_durable_unit(void)
 {
     if (!pg())
         return;
     levy_store *st = open_pg(), *other = open_pg();
-    levy_writer *w = NULL;
     levy_err e = {0};
     levy_wunit *u1 = NULL, *u2 = NULL, *bad = NULL, *in_tx = NULL, *busy = NULL;
     CHECK(st && other);
-    CHECK_EQ_INT(levy_writer_start(&w, url, 250, &e), LEVY_EINVAL);
-    CHECK(w == NULL);
-    CHECK_EQ_STR(e.code, "engine");
     CHECK_EQ_INT(levy_store_exec(st,
                                  "DROP TABLE IF EXISTS d; CREATE TABLE d(id BIGINT PRIMARY KEY, "
                                  "v TEXT NOT NULL, n BIGINT NOT NULL DEFAULT 0); DELETE FROM jobs "
@@ -611,6 +659,150 @@ end:
     if (other && levy_store_depth(other))
         levy_store_rollback(other, NULL);
     levy_store_close(other);
+    levy_store_close(st);
+}
+
+/* completed units of the writer tests, in completion order */
+#define MAXU 400
+static levy_wunit *done_units[MAXU];
+static int ndone;
+
+static void on_done(levy_wunit *u)
+{
+    if (ndone < MAXU)
+        done_units[ndone++] = u;
+    else
+        levy_wunit_free(u);
+}
+
+static void free_done(void)
+{
+    for (int i = 0; i < ndone; i++)
+        levy_wunit_free(done_units[i]);
+    ndone = 0;
+}
+
+/* Waits (no deadline but the test's own timeout) until n units completed on w. */
+static void wait_done(levy_writer *w, int n)
+{
+    while (ndone < n) {
+        struct pollfd p = {levy_writer_fd(w), POLLIN, 0};
+        poll(&p, 1, 1000);
+        levy_writer_complete(w);
+    }
+}
+
+/* The writer thread on PostgreSQL (issue 22): its own libpq connection commits units in
+ * groups — many units, fewer COMMITs, each unit durable (seen from another connection) when
+ * it completes; a failing unit fails alone and its neighbours in the group commit; a job step
+ * enqueues once per key; the writer's round trips are counted (levy_writer_round_trips, for
+ * /metrics). On main levy_writer_start refused a PostgreSQL URL. */
+static void t_writer_groups(void)
+{
+    if (!pg())
+        return;
+    levy_store *st = open_pg();
+    levy_writer *w = NULL;
+    levy_err e = {0};
+    enum { N = 200 };
+    CHECK(st);
+    CHECK_EQ_INT(levy_store_exec(st,
+                                 "DROP TABLE IF EXISTS d; CREATE TABLE d(id BIGINT PRIMARY KEY, "
+                                 "v TEXT NOT NULL, n BIGINT NOT NULL DEFAULT 0); DELETE FROM jobs "
+                                 "WHERE kind = 'test.durable'",
+                                 &e),
+                 LEVY_OK);
+    CHECK_EQ_INT(levy_writer_start(&w, url, 250, &e), LEVY_OK);
+    CHECK(w != NULL);
+    levy_writer_watch_store(w, st); /* nothing to share on PostgreSQL: a no-op */
+    int64_t xact0 = pg_int(st, "SELECT xact_commit FROM pg_stat_database "
+                               "WHERE datname = current_database()");
+    for (int i = 0; i < N; i++) {
+        levy_wunit *u = pg_unit(i + 1, i == 57 ? NULL : "w"); /* 57: NOT NULL fails it */
+        u->steps[2].job_key = strdup("k");                    /* one queued job for all */
+        u->done = on_done;
+        CHECK_EQ_INT(levy_writer_submit(w, u, &e), LEVY_OK);
+    }
+    wait_done(w, N);
+    uint64_t units = 0, groups = 0;
+    levy_writer_counts(w, &units, &groups);
+    CHECK_EQ_INT((int)units, N);      /* each group's units, the failed one included */
+    CHECK(groups >= 1 && groups < N); /* fewer commits than units: they were grouped */
+    CHECK(levy_writer_round_trips(w) > 0);
+    int failed = 0;
+    for (int i = 0; i < ndone; i++) {
+        levy_wunit *u = done_units[i];
+        if (u->rc != LEVY_OK) {
+            failed++;
+            CHECK_EQ_INT(u->rc, LEVY_ECONFLICT);
+            CHECK_EQ_INT(u->state, LEVY_STORE_STATE_OK);
+            CHECK_EQ_INT((int)u->steps[0].params[0].i, 58);
+        } else {
+            CHECK_EQ_INT(u->jobs, 1);
+            CHECK(strncmp(u->steps[2].job_id, "job_", 4) == 0);
+        }
+    }
+    CHECK_EQ_INT(failed, 1);
+    /* durable before completion: another connection sees every row but the failed one */
+    CHECK_EQ_INT(pg_int(st, "SELECT count(*) FROM d"), N - 1);
+    CHECK_EQ_INT(pg_int(st, "SELECT count(*) FROM d WHERE n = 1"), N - 1);
+    CHECK_EQ_INT(pg_int(st, "SELECT count(*) FROM jobs WHERE kind = 'test.durable'"), 1);
+    int64_t xact1 = pg_int(st, "SELECT xact_commit FROM pg_stat_database "
+                               "WHERE datname = current_database()");
+    CHECK(xact1 - xact0 < N); /* the stats are per backend, flushed late: a bound, not a count */
+end:
+    levy_writer_stop(w);
+    free_done();
+    levy_store_close(st);
+}
+
+/* Two writers (two replicas) deliver the same ids at once: each row is inserted once (the
+ * unique key; the second's INSERT waits for the first's group, then changes nothing and ends
+ * its unit), every unit completes, none fails. */
+static void t_writer_two_replicas(void)
+{
+    if (!pg())
+        return;
+    levy_store *st = open_pg();
+    levy_writer *a = NULL, *b = NULL;
+    levy_err e = {0};
+    enum { N = 120 };
+    CHECK(st);
+    CHECK_EQ_INT(levy_store_exec(st,
+                                 "DROP TABLE IF EXISTS d; CREATE TABLE d(id BIGINT PRIMARY KEY, "
+                                 "v TEXT NOT NULL, n BIGINT NOT NULL DEFAULT 0); DELETE FROM jobs "
+                                 "WHERE kind = 'test.durable'",
+                                 &e),
+                 LEVY_OK);
+    CHECK_EQ_INT(levy_writer_start(&a, url, 250, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_writer_start(&b, url, 250, &e), LEVY_OK);
+    /* each id twice on each writer, in the same increasing order on both (opposite orders
+     * could deadlock two groups: PostgreSQL then fails one unit busy, a 503 Rillet retries) */
+    for (int i = 0; i < N; i++) {
+        for (int k = 0; k < 2; k++) {
+            levy_wunit *u = pg_unit(i / 2 + 1, k ? "b" : "a");
+            u->done = on_done;
+            CHECK_EQ_INT(levy_writer_submit(k ? b : a, u, &e), LEVY_OK);
+        }
+    }
+    while (ndone < 2 * N) {
+        struct pollfd p[2] = {{levy_writer_fd(a), POLLIN, 0}, {levy_writer_fd(b), POLLIN, 0}};
+        poll(p, 2, 1000);
+        levy_writer_complete(a);
+        levy_writer_complete(b);
+    }
+    int inserted = 0;
+    for (int i = 0; i < ndone; i++) {
+        CHECK_EQ_INT(done_units[i]->rc, LEVY_OK);
+        inserted += done_units[i]->stopped == 0;
+    }
+    CHECK_EQ_INT(inserted, N / 2);
+    CHECK_EQ_INT(pg_int(st, "SELECT count(*) FROM d"), N / 2);
+    CHECK_EQ_INT(pg_int(st, "SELECT max(n) FROM d"), 1);
+end:
+    levy_writer_stop(a);
+    levy_writer_stop(b);
+    free_done();
     levy_store_close(st);
 }
 
@@ -775,6 +967,7 @@ end:;
 static const levy_test tests[] = {{"values", t_values},
                                   {"many_placeholders", t_many_placeholders},
                                   {"transactions", t_transactions},
+                                  {"lazy_levels", t_lazy_levels},
                                   {"migrations", t_migrations},
                                   {"jobs_two_connections", t_jobs_two_connections},
                                   {"jobs_keyed_race", t_jobs_keyed_race},
@@ -783,6 +976,8 @@ static const levy_test tests[] = {{"values", t_values},
                                   {"lock_budget", t_lock_budget},
                                   {"bad_url", t_bad_url},
                                   {"durable_unit", t_durable_unit},
+                                  {"writer_groups", t_writer_groups},
+                                  {"writer_two_replicas", t_writer_two_replicas},
                                   {"conninfo", t_conninfo},
                                   {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

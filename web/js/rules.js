@@ -69,6 +69,13 @@
             h('strong', { text: 'Replicas serve different generations. ' }),
             'Reload the others (or restart them on the same files and rate vintages). Meanwhile a calculation by an older generation is recorded but not written to Rillet when a newer generation has calculated the document.'));
         }
+        if (g.replica_clash) {
+          /* another live process used this replica's id (a copied data dir): this one took a new id */
+          repsNote.appendChild(h('div', { class: 'notice warn', role: 'alert', id: 'replica-clash' },
+            h('strong', { text: 'Two processes used the replica id ' + g.replica_clash.replica + '. ' }),
+            'This process found another live levy under that id (a data dir copied from another replica keeps its replica-id file) and serves as ' +
+            g.replica_clash.renamed_to + ' since ' + L.time(g.replica_clash.detected_at) + '. Give each replica a data dir of its own (or its own --replica-id).'));
+        }
         if (g.replicas_error) repsNote.appendChild(h('div', { class: 'notice error', role: 'alert', text: 'The replica list could not be read: ' + g.replicas_error }));
       }
       /* /healthz: the store engine (SQLite or PostgreSQL), this process's replica id and the
