@@ -340,3 +340,4 @@ levy_reliab_test(reliab_filing_sums filing_sums 300 28000)
 # Issue 21 (the host's per-request cost): the reply's header set on HTTP/1.0 and 1.1 (Date,
 # security headers, CSP, Content-Type, X-Request-Id) on C and Lua routes. Ports 32000-32039.
 levy_reliab_test(reliab_reply_headers reply_headers 120 32000)
+levy_reliab_test(reliab_memory_return memory_return 180 15750)
