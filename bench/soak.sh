@@ -38,6 +38,11 @@ wait_http() { for _ in $(seq 300); do curl -s -o /dev/null "$1" && return 0; sle
 rss_kb() { awk '/^VmRSS/{print $2}' "/proc/$1/status"; }
 fd_n() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 store_kb() { du -kc "$TMP/levy"/levy.db* 2>/dev/null | tail -1 | cut -f1; }
+# levy's own account of two holders of its heap, kB: the Lua generation and SQLite (/metrics)
+heap_kb() {
+  curl -s -m 5 -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$P_LEVY/metrics" |
+    awk '/^levy_lua_memory_bytes /{l=$2} /^levy_sqlite_memory_bytes /{q=$2} END{printf "%d %d", l/1024, q/1024}'
+}
 [[ -x $LEVY ]] || die "no $LEVY"
 
 {
@@ -106,14 +111,14 @@ PIDS+=($SIDE)
 T0=$(date +%s)
 # one line per 10 s: seconds, levy VmRSS kB, levy CPU % of a core and CPU 0 busy % over the
 # interval (busy on CPU 0 well above levy's share = another process took levy's core), levy's
-# open fds, the store on disk (levy.db + -wal + -shm, kB), levy's VmHWM kB
+# open fds, the store on disk (levy.db + -wal + -shm, kB), levy's VmHWM kB, Lua heap kB, SQLite kB
 cpu_levy() { awk '{print $14 + $15}' "/proc/$LEVY_PID/stat"; }
 cpu0() { awk '$1=="cpu0"{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
 sample() {
   local lv c0 b0 t0
   lv=$(cpu_levy); read -r b0 t0 < <(cpu0)
   echo "$(( $(date +%s) - T0 )) $(rss_kb $LEVY_PID) $(awk -v a="$lv" -v b="$PLV" -v c="$b0" -v d="$PB0" -v e="$t0" -v f="$PT0" -v hz="$(getconf CLK_TCK)" \
-    'BEGIN{ dt = (e - f) / hz; if (dt <= 0) dt = 1; printf "%.0f %.0f", (a - b) / hz / dt * 100, (c - d) / (e - f > 0 ? e - f : 1) * 100 }') $(fd_n $LEVY_PID) $(store_kb) $(awk '/^VmHWM/{print $2}' "/proc/$LEVY_PID/status")" >>"$TMP/rss.tsv"
+    'BEGIN{ dt = (e - f) / hz; if (dt <= 0) dt = 1; printf "%.0f %.0f", (a - b) / hz / dt * 100, (c - d) / (e - f > 0 ? e - f : 1) * 100 }') $(fd_n $LEVY_PID) $(store_kb) $(awk '/^VmHWM/{print $2}' "/proc/$LEVY_PID/status") $(heap_kb)" >>"$TMP/rss.tsv"
   PLV=$lv PB0=$b0 PT0=$t0
 }
 PLV=$(cpu_levy); read -r PB0 PT0 < <(cpu0)
@@ -147,7 +152,7 @@ PY
 # verdict
 python3 - "$TMP/rss.tsv" "$OUT" "$SECS" "$TMP/side.json" "$TMP/stored.json" <<'PY' | tee "$TMP/verdict.txt"
 import json, sys
-rows = [tuple(map(int, l.split())) for l in open(sys.argv[1]) if len(l.split()) >= 7]
+rows = [tuple(map(int, l.split())) for l in open(sys.argv[1]) if len(l.split()) >= 9]
 out = dict(kv.split("=") for kv in sys.argv[2].split())
 secs = int(sys.argv[3])
 try:
@@ -174,6 +179,8 @@ ok_wb = st["wb_done"] > 0 and st["wb_dead"] == 0 and st["wb_open"] == 0
 print("RSS samples %d (every 10 s): first %d kB, max %d kB (%.1f MB), last %d kB; VmHWM at the end %d kB" % (
     len(rows), rows[0][1], rmax, rmax / 1024, last[1], last[6]))
 print("growth over the last %d s: %.2f %% (%d -> %d kB; window max %d kB, %.2f %%)" % (win, growth, start[1], last[1], wmax, wgrowth))
+print("of it, by levy's /metrics: Lua heap %d -> %d kB (window start %d), SQLite %d -> %d kB (window start %d)" % (
+    rows[0][7], last[7], start[7], rows[0][8], last[8], start[8]))
 print("open fds: first %d, at the window's start %d, max %d, last %d" % (rows[0][4], start[4], fdmax, last[4]))
 print("store on disk (levy.db + -wal + -shm): first %.1f MB, last %.1f MB (%.0f kB/min)" % (
     rows[0][5] / 1024, last[5] / 1024, (last[5] - rows[0][5]) * 60.0 / max(1, last[0] - rows[0][0])))
@@ -195,5 +202,5 @@ print("RSS <= 64 MB: %s; growth <= 5 %%: %s; fds +<= 8: %s; 0 errors: %s; reload
 PY
 echo "database after the soak: $(du -m "$TMP/levy/levy.db" | cut -f1) MB; unique deliveries generated: $NH" | tee -a "$TMP/verdict.txt"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$TMP/verdict.txt"
-log "per-10 s intervals: $TMP/openloop.log, samples (t rss_kB levy_cpu% cpu0_busy% fds store_kB hwm_kB): $TMP/rss.tsv$([[ -n ${KEEP_TMP:-} ]] || echo ' (removed; KEEP_TMP=1 keeps them)')"
+log "per-10 s intervals: $TMP/openloop.log, samples (t rss_kB levy_cpu% cpu0_busy% fds store_kB hwm_kB lua_kB sqlite_kB): $TMP/rss.tsv$([[ -n ${KEEP_TMP:-} ]] || echo ' (removed; KEEP_TMP=1 keeps them)')"
 grep -q "=> PASS" "$TMP/verdict.txt"
