@@ -462,6 +462,9 @@ if want soak; then
   row "B6: soak $SOAK_MIN min, mix 4 calc : 2 GET lists : 1 unique delivery, open loop at 50 % of the mix's max: RSS" \
     "samples: $(sl "RSS samples")" "<= 64 MB (stretch 32 MB)" "-" "-" "SOAK_MIN=$SOAK_MIN bash bench/soak.sh"
   row "B6: soak RSS growth" "$(sl "growth over")" "<= 5 % over the last 5 min" "-" "-" "same"
+  row "B6: soak open fds" "$(sl "open fds")" "last <= the window's start + 8" "-" "-" "same"
+  row "B6: soak store on disk" "$(sl "store on disk")" "-" "-" "-" "same"
+  row "B6: soak side traffic (reload every min, invoices -> write-backs, reports)" "$(sl "side traffic"); $(sl "store after the soak")" "0 failed, every write-back done" "-" "-" "same"
   row "B6: soak requests" "$(sl "requests")" "0 errors" "-" "-" "same"
   row "B6: soak latency (from intended send time)" "$(sl "latency from intended send time")" "(B1: p99 <= 10 ms at 1,000 req/s)" "-" "-" "same"
   row "B6: soak verdict (rc $SOAK_RC)" "RSS <= 64 MB: $(sl "RSS <= 64 MB")" "PASS" "-" "-" "$(sl "database after the soak")"

@@ -162,6 +162,8 @@ void levy_host_metrics_describe(void)
          "Reloads rejected since levy started (the previous generation kept serving)."},
         {"levy_lua_memory_bytes", LEVY_METRIC_GAUGE,
          "Lua heap of the serving generation, in bytes."},
+        {"levy_sqlite_memory_bytes", LEVY_METRIC_GAUGE,
+         "Memory SQLite holds in this process (page caches, schemas, statements), in bytes."},
         {"levy_rates_stale_tables", LEVY_METRIC_GAUGE,
          "Rate tables in use past their stale date (levy rates update)."},
         {"levy_rates_update_failed", LEVY_METRIC_GAUGE,
@@ -290,6 +292,7 @@ static void refresh_gauges(levy_host *h)
     }
     levy_metrics_set("levy_lua_memory_bytes", NULL,
                      h->current ? (int64_t)levy_vm_mem_used(h->current->vm) : 0, NULL);
+    levy_metrics_set("levy_sqlite_memory_bytes", NULL, levy_store_sqlite_memory(), NULL);
     if (h->store) {
         static int64_t seen_trips;
         /* the loop's connection and the writer thread's (PostgreSQL) */

@@ -1,6 +1,7 @@
 /* Generation build, file hashing, route matching and refcounting (see gen.h). */
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,6 +264,11 @@ void levy_gen_unref(levy_gen *g)
     if (g && --g->refs == 0) {
         hlog(HLOG_DEBUG, "generation %llu freed", (unsigned long long)g->id);
         gen_free(g);
+        /* A generation is megabytes of small Lua objects (and its rule tables) freed at once,
+         * in the middle of the heap, under the one that replaced it: glibc keeps such pages
+         * until a trim, so every reload left RSS ~6-11 MB higher than before it (issue 21
+         * soak: 25 -> 36 MB in ten reloads, flat after). Handed back here, once per reload. */
+        malloc_trim(0);
     }
 }
 

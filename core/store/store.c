@@ -771,6 +771,8 @@ int64_t levy_store_changes(levy_store *st)
 
 int64_t levy_store_round_trips(levy_store *st) { return PG(st) ? levy_pg_round_trips(st) : 0; }
 
+int64_t levy_store_sqlite_memory(void) { return (int64_t)sqlite3_memory_used(); }
+
 int64_t levy_store_last_insert_rowid(levy_store *st)
 {
     return PG(st) ? 0 : sqlite3_last_insert_rowid(st->db);

@@ -217,6 +217,9 @@ int64_t levy_store_changes(levy_store *st);
  * each one network round trip; a statement inside a transaction is one, its savepoint
  * included); 0 on SQLite, which answers in process. */
 int64_t levy_store_round_trips(levy_store *st);
+/** Bytes SQLite holds in this process (page caches, schemas, prepared statements of every
+ *  connection: sqlite3_memory_used); 0 with nothing open. */
+int64_t levy_store_sqlite_memory(void);
 /* SQLite's last_insert_rowid; 0 on PostgreSQL (use RETURNING). */
 int64_t levy_store_last_insert_rowid(levy_store *st);
 
