@@ -78,8 +78,16 @@ def main():
             wait_for(lambda: False, 3, 0.5)
             wait_for(idle, 120, 0.3)
             got.append((bool(ran), sweeps() - before, rillet_requests() - req0))
-        check("the scheduled sweep ran once per interval across the replicas (%d intervals)" % rounds,
-              all(r and d == 1 for r, d, _ in got), got)
+        # a tick that falls while the sweep runs queues a successor that finds the interval
+        # covered and ends "done" without listing anything (sync.sweep's asked_ms): a second
+        # done job is such a successor when the round's Rillet requests stay under two sweeps'
+        # worth, one sweep's worth taken from a round with a single done job (a second real
+        # sweep doubles the listing)
+        single = [q for r, d, q in got if r and d == 1]
+        base = min(single) if single else 0
+        check("the scheduled sweep ran once per interval across the replicas (%d intervals: "
+              "(ran, done jobs, Rillet requests))" % rounds,
+              base > 0 and all(r and (d == 1 or (d == 2 and q < 2 * base)) for r, d, q in got), got)
         # a sweep longer than the schedule's tick (each Rillet request slowed to 1.5 s): the
         # ticks that fall while it runs queue a successor, which must not sweep the interval
         # again (it did: twice the Rillet requests of one sweep)
