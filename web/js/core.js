@@ -129,7 +129,8 @@
     if (body !== undefined) { headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
     return fetch(path, init).then(function (res) {
       return (opts.blob && res.ok ? res.blob() : res.text()).then(function (text) {
-        if (opts.blob && res.ok) return text;
+        /* opts.headers: {blob, headers} (e.g. a CSV page's X-Levy-Next-Cursor) */
+        if (opts.blob && res.ok) return opts.headers ? { blob: text, headers: res.headers } : text;
         var data = null;
         if (text && !(opts.text && res.ok)) {
           try { data = JSON.parse(text); } catch (e) { data = null; }
