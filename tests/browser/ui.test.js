@@ -778,6 +778,8 @@ async function main() {
     await page.getByLabel('Line 1 tax code', { exact: true }).selectOption('general');
     await page.getByRole('button', { name: 'Calculate' }).click();
     await page.locator('#calc-ambiguous').waitFor();
+    /* the notice of the check before (ZIP 63005) stays until this answer replaces it */
+    await until('the answer for ZIP 74955', async () => /74955/.test(await page.locator('#calc-ambiguous').innerText().catch(() => '')), 20000).catch(() => {});
     const amb = await page.locator('#calc-ambiguous').innerText();
     assert(/ZIP 74955 spans several rates/.test(amb) && /city covers only part/.test(amb)
       && /9\.917/.test(amb) && /5\.917/.test(amb) && /inside the city SALLISAW \(charged\)/.test(amb)
