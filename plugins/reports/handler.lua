@@ -722,6 +722,21 @@ local function get_liability(req)
   local le = require("levy.util").errors()
   local limit = page_limit(le, q.not_collected_limit, "not_collected_limit", NC_PAGE_DEFAULT, NC_PAGE_MAX)
   le:raise("invalid query")
+  local rl = rillet()
+  if csv and nc_section then
+    -- the whole list in one answer decides every document: past NC_PAGE_MAX (what one page of
+    -- GET /v1/reports/not-collected decides) it would run over the request's budget at
+    -- thousands waiting for their write-back (a 500). Counted in SQL (nc_summed), refused with
+    -- the way that reads any size.
+    local groups, rows = nc_summed(rl, from, to, region)
+    local count = groups and select(2, nc_totals_of(groups, rows))
+    if count and count > NC_PAGE_MAX then
+      le:add("section", "the not-collected list has " .. count .. " documents, more than one answer holds (" ..
+        NC_PAGE_MAX .. "): read it as CSV a page at a time with GET /v1/reports/not-collected?format=csv&limit=" ..
+        NC_PAGE_MAX .. " (each page's X-Levy-Next-Cursor header is the next page's cursor)")
+      le:raise("invalid query")
+    end
+  end
   local data, totals = collected(from, to, region)
   if csv then
     local name = "levy-liability-" .. (nc_section and "not-collected-" or "") .. from .. "-to-" .. to ..
@@ -733,7 +748,6 @@ local function get_liability(req)
   -- the not-collected totals summed (nc_summed) and the list's first page decided (the list is
   -- in the paged list's order, date, type, id: the next page starts after the last row shown);
   -- else the whole list decided and cut
-  local rl = rillet()
   local groups, rows = nc_summed(rl, from, to, region)
   local page, next_cursor, nc_totals, count
   if groups then
@@ -1409,7 +1423,11 @@ local function get_not_collected(req)
   if csv then
     local name = "levy-not-collected-" .. from .. "-to-" .. to .. (region and ("-" .. region) or "") ..
       (after and "-from-" .. tostring(after[1]) or "") .. ".csv"
-    return csv_reply(to_csv(rows, NC_PAGE_CSV_COLUMNS), name)
+    -- the next page's cursor in a header (X-Levy-Next-Cursor; none on the last page): a
+    -- client reads the whole list as CSV a page at a time (the Reports page's download)
+    local st, text, hd = csv_reply(to_csv(rows, NC_PAGE_CSV_COLUMNS), name)
+    if last then hd["X-Levy-Next-Cursor"] = cursor_of(last) end
+    return st, text, hd
   end
   return 200, { from = from, to = to, region = null(region), limit = limit, data = json.array(rows),
                 next_cursor = last and cursor_of(last) or json.null }

@@ -129,7 +129,8 @@
     if (body !== undefined) { headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
     return fetch(path, init).then(function (res) {
       return (opts.blob && res.ok ? res.blob() : res.text()).then(function (text) {
-        if (opts.blob && res.ok) return text;
+        /* opts.headers: {blob, headers} (e.g. a CSV page's X-Levy-Next-Cursor) */
+        if (opts.blob && res.ok) return opts.headers ? { blob: text, headers: res.headers } : text;
         var data = null;
         if (text && !(opts.text && res.ok)) {
           try { data = JSON.parse(text); } catch (e) { data = null; }
@@ -456,6 +457,46 @@
       });
     }
     return next(null);
+  };
+  /* Issue 20, plain words: regions by name ("California (US-CA)", not "US-CA"): one cached
+   * read of /v1/regions a minute. L.loadRegions() -> the rows (an empty list when levy cannot
+   * answer: the labels fall back to the codes); L.regionName(code) -> "California" (the code
+   * when unknown); L.regionLabel(code) -> "California (US-CA)", as the Reports page's picker. */
+  var regionNames = {}, regionRows = null, regionsLoaded = null;
+  L.loadRegions = function () {
+    if (!regionsLoaded) {
+      regionsLoaded = L.fetchAll('/v1/regions').then(function (list) {
+        regionRows = list;
+        list.forEach(function (r) { if (r.name) regionNames[r.code] = r.name; });
+        return list;
+      }, function () { return regionRows || []; });
+      setTimeout(function () { regionsLoaded = null; }, 60000);
+    }
+    return regionsLoaded;
+  };
+  L.regionName = function (code) { return code ? (regionNames[code] || code) : ''; };
+  L.regionLabel = function (code, name) {
+    if (!code) return '—';
+    var n = name || regionNames[code];
+    return n && n !== code ? n + ' (' + code + ')' : code;
+  };
+  /* A jurisdiction as a name (issue 20): the rate tables name them in capitals ("LOS ANGELES",
+   * level county) -> "Los Angeles County"; a name already in mixed case stays as it is. */
+  var SMALL_WORDS = { of: 1, and: 1, the: 1, in: 1, on: 1, at: 1 };
+  L.jurisdictionName = function (name, level) {
+    if (name === null || name === undefined || name === '') return '—';
+    var s = String(name);
+    if (/[a-z]/.test(s) || !/[A-Z]/.test(s)) return s;
+    var first = true;
+    var out = s.toLowerCase().replace(/[a-z0-9']+/g, function (w) {
+      var keep = !first && SMALL_WORDS[w] === 1;
+      first = false;
+      if (keep) return w;
+      if (/^mc[a-z]/.test(w)) return 'Mc' + w.charAt(2).toUpperCase() + w.slice(3);
+      return w.charAt(0).toUpperCase() + w.slice(1);
+    });
+    if (level === 'county' && !/\b(county|parish|borough)\b/i.test(out)) out += ' County';
+    return out;
   };
   /* Legal entities (issue 17): each Rillet connection (one subsidiary) may have its own regions
      and settings. With two or more connections a page shows this picker of whose values it

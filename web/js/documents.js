@@ -198,20 +198,10 @@
   }
   L.reasonText = reasonText;
 
-  /* Issue 20, plain words: region names for sentences ("California", not "US-CA"), one
-   * cached read of /v1/regions per page view. */
-  var regionNames = {}, regionsLoaded = null;
-  function loadRegionNames() {
-    if (!regionsLoaded) {
-      regionsLoaded = L.fetchAll('/v1/regions').then(function (list) {
-        list.forEach(function (r) { if (r.name) regionNames[r.code] = r.name; });
-        return regionNames;
-      }, function () { return regionNames; });
-      setTimeout(function () { regionsLoaded = null; }, 60000);
-    }
-    return regionsLoaded;
-  }
-  function regionWords(code) { return code ? (regionNames[code] || code) : 'this region'; }
+  /* Issue 20, plain words: region names for sentences ("California", not "US-CA"): core.js's
+   * one cached read of /v1/regions (L.loadRegions). */
+  function loadRegionNames() { return L.loadRegions(); }
+  function regionWords(code) { return code ? L.regionName(code) : 'this region'; }
   L.regionWords = regionWords;
   /* A document's state as one sentence a finance person reads; a zero-tax document is "No tax
    * due", never "pending". {text, tone, byReason (the sentence is the reason's own words)} */

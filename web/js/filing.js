@@ -136,16 +136,16 @@
       main.appendChild(frequencyCard());
       main.appendChild(ossCard(function () { return alive; }));
 
-      L.api('GET', '/v1/regions').then(function (r) {
+      L.loadRegions().then(function (list) {
         if (!alive) return;
-        ((r && r.data) || []).filter(function (x) { return x.subscribed; }).forEach(function (x) {
-          region.appendChild(h('option', { value: x.code, text: (x.name ? x.name + ' (' + x.code + ')' : x.code) }));
+        list.filter(function (x) { return x.subscribed; }).forEach(function (x) {
+          region.appendChild(h('option', { value: x.code, text: L.regionLabel(x.code, x.name) }));
         });
         if (hp.region) {
           if (![].some.call(region.options, function (o) { return o.value === hp.region; })) region.appendChild(h('option', { value: hp.region, text: hp.region }));
           region.value = hp.region;
         }
-      }, function () { /* the list works without the picker's names */ });
+      }); /* the list works without the picker's names */
 
       function params(extra) {
         var r = range(year.value, period.value);
@@ -157,7 +157,9 @@
         L.clear(table).appendChild(h('p', { class: 'loading', text: 'Loading…' }));
         L.clear(docs);
         var p = params();
-        L.api('GET', '/v1/reports/filing' + L.qs(p)).then(function (r) {
+        /* the table names each region ("California (US-CA)"): the names first */
+        Promise.all([L.api('GET', '/v1/reports/filing' + L.qs(p)), L.loadRegions()]).then(function (all) {
+          var r = all[0];
           if (!alive) return;
           last = [r, p];
           L.clear(table).appendChild(summaryTable(r, p));
@@ -236,11 +238,11 @@
         rows.forEach(function (x) {
           var cur = x.currency;
           var btn = h('button', { type: 'button', class: 'link', text: 'Documents',
-            'aria-label': 'Documents of ' + (x.region || 'no region') + ' ' + x.period,
+            'aria-label': 'Documents of ' + (x.region ? L.regionName(x.region) : 'no region') + ' ' + x.period,
             onclick: function () { showDocs(x, p); } });
           var ex = exemptText(x.exempt_by_reason, cur);
           tbody.appendChild(h('tr', { 'data-region': x.region || '', 'data-period': x.period },
-            h('td', { text: x.period }), h('td', null, h('code', { text: x.region || '—' })), h('td', { class: 'hide-sm', text: cur }),
+            h('td', { text: x.period }), h('td', { class: 'region', text: L.regionLabel(x.region) }), h('td', { class: 'hide-sm', text: cur }),
             h('td', { class: 'num hide-sm', text: M(x.gross_sales) }),
             h('td', { class: 'num hide-sm', title: ex, text: M(x.exempt_sales) }),
             h('td', { class: 'num hide-sm', text: M(x.non_taxable_sales) }),
@@ -252,7 +254,7 @@
             h('td', null, btn)));
           if ((x.jurisdictions || []).length) {
             var jt = h('tbody', null, x.jurisdictions.map(function (j) {
-              return h('tr', null, h('td', { text: j.jurisdiction || '—' }), h('td', { class: 'hide-sm', text: j.level || '—' }),
+              return h('tr', null, h('td', { class: 'jurisdiction', title: j.jurisdiction || '', text: L.jurisdictionName(j.jurisdiction, j.level) }), h('td', { class: 'hide-sm', text: j.level || '—' }),
                 h('td', { class: 'hide-sm', text: j.authority_code || '' }), h('td', { class: 'hide-sm', text: (j.rates || []).join(', ') + (j.rates && j.rates.length ? ' %' : '') }),
                 h('td', { class: 'num', text: L.money(j.taxable_sales, cur) }), h('td', { class: 'num', text: L.money(j.tax_due, cur) }));
             }));
@@ -343,7 +345,7 @@
         var kind = x.type === 'credit_memo' ? 'credit-memos' : 'invoices';
         tbody.appendChild(h('tr', null, h('td', { text: x.period || '—' }),
           h('td', null, h('a', { href: '#/' + kind + '/' + encodeURIComponent(x.id), text: (x.type === 'credit_memo' ? 'Credit memo ' : 'Invoice ') + (x.number || x.id) })),
-          h('td', { class: 'hide-sm' }, h('code', { text: x.region || '—' })),
+          h('td', { class: 'hide-sm region', text: L.regionLabel(x.region) }),
           h('td', { class: 'num', text: x.not_collected_tax === null ? '—' : L.money(x.not_collected_tax, x.currency) }),
           h('td', { text: (L.notCollectedText ? L.notCollectedText(x.reason) : String(x.reason).replace(/_/g, ' ')) }, x.detail ? h('div', { class: 'muted', text: x.detail }) : null)));
       });

@@ -12,6 +12,8 @@
     return L.fetchAll(path, params).then(function (rows) { return { n: rows.length, rows: rows, capped: rows.length >= 10000 }; });
   }
   function plural(n, one, many) { return n + ' ' + (n === 1 ? one : many); }
+  function them(n) { return n === 1 ? 'it' : 'them'; }
+  function showThem(n) { return 'Show ' + them(n); }
 
   L.page('home', {
     title: 'Home',
@@ -39,13 +41,14 @@
       L.api('GET', '/v1/reports/filing' + L.qs({ from: from, to: to, frequency: 'month' })).then(function (r) {
         if (alive) L.clear(chart).appendChild(L.filingMonthChart(r, year));
       }, function (err) { if (alive) L.clear(chart).appendChild(L.errorNotice(err)); });
-      L.api('GET', '/v1/reports/filing' + L.qs({ from: from, to: to, frequency: 'year' })).then(function (r) {
+      Promise.all([L.api('GET', '/v1/reports/filing' + L.qs({ from: from, to: to, frequency: 'year' })), L.loadRegions()]).then(function (all) {
+        var r = all[0];
         if (!alive) return;
         var rows = ((r && r.data) || []).filter(function (x) { return !L.isZero(x.tax_due); });
         rows.sort(function (a, b) { var c = L.decCmp(b.tax_due, a.tax_due); return c || (a.region < b.region ? -1 : 1); });
         L.clear(regions).appendChild(rows.length ? L.tableWrap(['Region', { text: 'Taxable sales', cls: 'num hide-sm' }, { text: 'Tax due', cls: 'num' }],
           h('tbody', null, rows.map(function (x) {
-            return h('tr', null, h('td', null, h('a', { href: '#/filing?year=' + year + '&region=' + encodeURIComponent(x.region || ''), text: x.region || '—' })),
+            return h('tr', null, h('td', null, h('a', { href: '#/filing?year=' + year + '&region=' + encodeURIComponent(x.region || ''), text: L.regionLabel(x.region) })),
               h('td', { class: 'num hide-sm', text: L.money(x.net_taxable_sales, x.currency) }), h('td', { class: 'num', text: L.money(x.tax_due, x.currency) }));
           })), { id: 'home-regions-table' }) : h('p', { class: 'empty', text: 'No tax due yet this year.' }));
       }, function (err) { if (alive) L.clear(regions).appendChild(L.errorNotice(err)); });
@@ -74,14 +77,24 @@
         });
       }));
       [['invoices', 'invoice', 'invoices'], ['credit-memos', 'credit memo', 'credit memos']].forEach(function (k) {
+        /* plain words (issue 20): what it is and what to do, in a sentence; the link names one or many */
         check(count('/v1/' + k[0], { tax_status: 'failed' }).then(function (c) {
-          if (c.n) add('error', plural(c.n, k[1], k[2]) + (c.capped ? ' or more' : '') + ': levy could not calculate or write the tax.', '#/' + k[0] + '?tax_status=failed', 'Show them');
+          if (!c.n) return;
+          add('error', 'levy could not calculate or write the tax on ' + plural(c.n, k[1], k[2]) + (c.capped ? ' or more' : '') +
+            ': open ' + them(c.n) + ' to see why and what to fix.', '#/' + k[0] + '?tax_status=failed', showThem(c.n));
+          items[items.length - 1].id = 'attention-failed-' + k[0];
         }));
         check(count('/v1/' + k[0], { tax_status: 'drift' }).then(function (c) {
-          if (c.n) add('warn', plural(c.n, k[1], k[2]) + ': the tax was changed in Rillet after levy wrote it.', '#/' + k[0] + '?tax_status=drift', 'Review them');
+          if (!c.n) return;
+          add('warn', plural(c.n, k[1] + ' has', k[2] + ' have') + ' a different tax in Rillet from the one levy wrote: someone changed it in Rillet afterwards, and levy does not write a paid or closed ' +
+            k[1] + ' again. Check the tax in Rillet and correct it there if it is wrong.', '#/' + k[0] + '?tax_status=drift', showThem(c.n));
+          items[items.length - 1].id = 'attention-drift-' + k[0];
         }));
         check(count('/v1/' + k[0], { reason: 'manual_tax_kept' }).then(function (c) {
-          if (c.n) add('warn', plural(c.n, k[1], k[2]) + ' keep tax typed by hand in Rillet (levy did not overwrite it).', '#/' + k[0] + '?reason=manual_tax_kept', 'Review them');
+          if (!c.n) return;
+          add('warn', plural(c.n, k[1] + ' keeps', k[2] + ' keep') + ' tax typed by hand in Rillet, which levy did not overwrite. Check that the tax on ' +
+            (c.n === 1 ? 'it' : 'each') + ' is right.', '#/' + k[0] + '?reason=manual_tax_kept', showThem(c.n));
+          items[items.length - 1].id = 'attention-manual-' + k[0];
         }));
         // addresses located at ZIP level only (a ZIP spanning several rates, or a city tax the
         // address could not settle): the list's total, one small request
@@ -89,7 +102,7 @@
           var n = (r && r.total) || 0;
           if (n) {
             add('warn', plural(n, k[1] + ' was', k[2] + ' were') + ' taxed at a ZIP-level rate: the address matches more than one rate. Add the ZIP+4 or the street to the customer\'s address in Rillet to be sure.',
-              '#/' + k[0] + '?precision=imprecise', 'Show them');
+              '#/' + k[0] + '?precision=imprecise', showThem(n));
             items[items.length - 1].id = 'attention-precision-' + k[0];
           }
         }));
@@ -137,10 +150,10 @@
         ((r && r.data) || []).forEach(function (x) {
           if (x.status === 'registered') return;
           if (x.threshold_status === 'exceeded') {
-            add('error', (x.region || x.state) + ' is over its economic-nexus threshold (' + L.money(x.sales, x.currency) + ' of ' + L.money(x.sales_threshold, x.currency) + ')' +
+            add('error', L.regionLabel(x.region || x.state) + ' is over its economic-nexus threshold (' + L.money(x.sales, x.currency) + ' of ' + L.money(x.sales_threshold, x.currency) + ')' +
               (x.crossed_logged_at ? ', crossed on ' + String(x.crossed_logged_at).slice(0, 10) : '') + ': register there and subscribe the region.', '#/regions', 'Open Regions');
           } else if (x.threshold_status === 'approaching') {
-            add('warn', (x.region || x.state) + ' is approaching its economic-nexus threshold (' + x.percent + ' %).', '#/reports', 'See exposure');
+            add('warn', L.regionLabel(x.region || x.state) + ' is approaching its economic-nexus threshold (' + x.percent + ' %).', '#/reports', 'See exposure');
           }
         });
       }));

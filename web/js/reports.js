@@ -57,12 +57,12 @@
       var to = h('input', { type: 'date', name: 'to', value: today, required: true });
       /* a region picker (the subscribed regions by name), not a code typed by hand */
       var region = h('select', { name: 'region' }, h('option', { value: '', text: 'All regions' }));
-      L.api('GET', '/v1/regions').then(function (r) {
+      L.loadRegions().then(function (list) {
         if (!alive) return;
-        ((r && r.data) || []).filter(function (x) { return x.subscribed; }).forEach(function (x) {
-          region.appendChild(h('option', { value: x.code, text: (x.name ? x.name + ' (' + x.code + ')' : x.code) }));
+        list.filter(function (x) { return x.subscribed; }).forEach(function (x) {
+          region.appendChild(h('option', { value: x.code, text: L.regionLabel(x.code, x.name) }));
         });
-      }, function () { /* the report works for all regions without the picker's names */ });
+      }); /* the report works for all regions without the picker's names */
       var csv = h('a', { href: '#', class: 'button secondary', id: 'liability-csv', download: '' }, 'Download CSV');
       var liab = h('div', { id: 'liability', style: 'min-height:6rem' });
       var ncCsv = h('a', { href: '#', class: 'button secondary', id: 'not-collected-csv', download: '' }, 'Download CSV');
@@ -90,7 +90,9 @@
       }
       function runLiability() {
         L.clear(liab).appendChild(h('p', { class: 'loading', text: 'Loading…' }));
-        L.api('GET', '/v1/reports/liability' + params()).then(function (r) {
+        /* the tables name each region ("California (US-CA)"): the names first */
+        Promise.all([L.api('GET', '/v1/reports/liability' + params()), L.loadRegions()]).then(function (all) {
+          var r = all[0];
           if (!alive) return;
           L.clear(liab).appendChild(liabilityTable(r));
           L.clear(nc).appendChild(notCollectedTable(r));
@@ -106,11 +108,34 @@
         });
       }
       form.addEventListener('submit', function (ev) { ev.preventDefault(); runLiability(); });
+      /* The waiting list at any size (issue 20): one request decides at most a page, so the
+       * CSV is read from GET /v1/reports/not-collected a page (500 rows) at a time, following
+       * each page's X-Levy-Next-Cursor header; the pages after the first lose their header
+       * line. The button counts the rows read. */
+      function notCollectedCsv() {
+        var parts = [], rows = 0;
+        function page(cursor) {
+          return L.api('GET', '/v1/reports/not-collected' + params({ format: 'csv', limit: 500, cursor: cursor }), undefined,
+            { blob: true, headers: true }).then(function (res) {
+            return res.blob.text().then(function (text) {
+              if (parts.length) text = text.slice(text.indexOf('\n') + 1);
+              parts.push(text);
+              rows += text.split('\n').filter(Boolean).length - (parts.length === 1 ? 1 : 0);
+              var next = res.headers.get('X-Levy-Next-Cursor');
+              if (!next || !alive) return new Blob(parts, { type: 'text/csv' });
+              ncCsv.textContent = 'Downloading… ' + L.groupDigits(String(rows)) + ' rows';
+              return page(next);
+            });
+          });
+        }
+        return page(null).then(function (b) { ncCsv.textContent = 'Download CSV'; return b; },
+          function (err) { ncCsv.textContent = 'Download CSV'; throw err; });
+      }
       function download(link, extra, name) {
         link.addEventListener('click', function (ev) {
           ev.preventDefault();
           link.setAttribute('aria-busy', 'true');
-          L.api('GET', '/v1/reports/liability' + params(extra), undefined, { blob: true }).then(function (blob) {
+          (extra ? L.api('GET', '/v1/reports/liability' + params(extra), undefined, { blob: true }) : notCollectedCsv()).then(function (blob) {
             var url = URL.createObjectURL(blob);
             var a = h('a', { href: url, download: name + from.value + '-to-' + to.value + '.csv', hidden: true });
             document.body.appendChild(a);
@@ -122,7 +147,7 @@
         });
       }
       download(csv, { format: 'csv' }, 'levy-liability-');
-      download(ncCsv, { format: 'csv', section: 'not_collected' }, 'levy-liability-not-collected-');
+      download(ncCsv, null, 'levy-liability-not-collected-');
       runLiability();
       L.api('GET', '/v1/reports/exposure').then(function (r) {
         if (alive) L.clear(expo).appendChild(exposureChart((r && r.data) || []));
@@ -134,15 +159,26 @@
     }
   });
 
+  /* A jurisdiction by name ("Los Angeles County"); the rate tables' own name and the
+   * authority code (FIPS / ISO, issue 19) behind "Technical details". */
+  function jurisdictionCell(x) {
+    var td = h('td', { class: 'jurisdiction' }, h('span', { class: 'jurisdiction-name', text: L.jurisdictionName(x.jurisdiction, x.level) }));
+    if (x.jurisdiction || x.authority_code) {
+      td.appendChild(h('details', { class: 'tech-details' }, h('summary', { text: 'Technical details' }),
+        h('dl', { class: 'tech' }, h('dt', { text: 'Name in the rate tables' }), h('dd', null, h('code', { text: x.jurisdiction || '—' })),
+          h('dt', { text: 'Authority code' }), h('dd', { class: 'authority-code' }, x.authority_code ? h('code', { text: x.authority_code }) : 'not known'))));
+    }
+    return td;
+  }
+
   function liabilityTable(r) {
     var rows = (r && r.data) || [];
     var tbody = h('tbody');
-    if (!rows.length) tbody.appendChild(h('tr', null, h('td', { colspan: 9, class: 'empty', text: 'No tax collected in this period.' })));
+    if (!rows.length) tbody.appendChild(h('tr', null, h('td', { colspan: 8, class: 'empty', text: 'No tax collected in this period.' })));
     rows.forEach(function (x) {
       var cur = x.currency;
-      tbody.appendChild(h('tr', null, h('td', null, h('code', { text: x.region || '—' })), h('td', { text: x.jurisdiction || '—' }),
-        h('td', { class: 'hide-sm', text: x.level || '—' }),
-        x.authority_code ? h('td', { class: 'hide-sm authority-code' }, h('code', { text: x.authority_code })) : h('td', { class: 'hide-sm muted', text: '—' }),
+      tbody.appendChild(h('tr', { 'data-region': x.region || '' }, h('td', { class: 'region', text: L.regionLabel(x.region) }),
+        jurisdictionCell(x), h('td', { class: 'hide-sm', text: x.level || '—' }),
         h('td', { class: 'hide-sm', text: L.taxTypeText(x.type) }),
         h('td', { class: 'num', text: L.money(x.taxable, cur) }), h('td', { class: 'num', text: L.money(x.tax, cur) }),
         h('td', { class: 'num', text: x.invoices === undefined ? '—' : String(x.invoices) }),
@@ -154,12 +190,12 @@
     else if (t && typeof t === 'object') Object.keys(t).forEach(function (k) {
       if (t[k] && typeof t[k] === 'object') totals.push(Object.assign({ currency: k }, t[k]));
     });
-    var table = L.tableWrap(['Region', 'Jurisdiction', { text: 'Level', cls: 'hide-sm' }, { text: 'Code', cls: 'hide-sm' }, { text: 'Type', cls: 'hide-sm' },
+    var table = L.tableWrap(['Region', 'Jurisdiction', { text: 'Level', cls: 'hide-sm' }, { text: 'Type', cls: 'hide-sm' },
       { text: 'Taxable', cls: 'num' }, { text: 'Tax', cls: 'num' }, { text: 'Invoices', cls: 'num' }, { text: 'Credit memos', cls: 'num' }], tbody, { id: 'liability-table' });
     if (totals.length && rows.length) {
       table.querySelector('table').appendChild(h('tfoot', null, totals.map(function (tt) {
         return h('tr', null, h('td', { colspan: 2, text: 'Total' + (totals.length > 1 && tt.currency ? ' ' + tt.currency : '') }),
-          h('td', { class: 'hide-sm' }), h('td', { class: 'hide-sm' }), h('td', { class: 'hide-sm' }),
+          h('td', { class: 'hide-sm' }), h('td', { class: 'hide-sm' }),
           h('td', { class: 'num', text: L.money(tt.taxable, tt.currency) }), h('td', { class: 'num', text: L.money(tt.tax, tt.currency) }),
           h('td', { class: 'num', text: tt.invoices === undefined ? '' : String(tt.invoices) }),
           h('td', { class: 'num', text: tt.credit_memos === undefined ? '' : String(tt.credit_memos) }));
@@ -185,7 +221,7 @@
       tbody.appendChild(h('tr', { 'data-reason': x.reason || '' },
         h('td', { class: 'hide-sm', text: x.date || '—' }),
         h('td', null, h('a', { href: '#/' + kind + '/' + encodeURIComponent(x.id), text: label })),
-        h('td', { class: 'hide-sm' }, h('code', { text: x.region || '—' })),
+        h('td', { class: 'hide-sm region', text: L.regionLabel(x.region) }),
         h('td', { class: 'num', text: x.calculated_tax === null ? '—' : L.money(x.calculated_tax, cur) }),
         h('td', { class: 'num hide-sm', text: L.money(x.collected_tax, cur) }),
         h('td', { class: 'num', text: x.not_collected_tax === null ? '—' : L.money(x.not_collected_tax, cur) }),

@@ -23,6 +23,14 @@ reason). Asserts:
     and answered 500 "running-time budget exceeded"), its totals and count are the small set's
     times LL_COPIES + 1, and equal the per-document totals of the whole list read page by page;
     the filing summary answers 200 with the same not-collected sums.
+ 3. the waiting list as CSV at any size (the Reports page's "Download CSV"): read a page at a
+    time from GET /v1/reports/not-collected?format=csv, each page's X-Levy-Next-Cursor header
+    naming the next (none on the last): every page answers 200, the pages hold every waiting
+    document once, in the list's order, with the list's totals (small set: pages of 7; large
+    set: pages of 500). On main the Reports page asked the whole list in one request
+    (section=not_collected), which at the large set answered 500 (running-time budget), and a
+    CSV page named no next one. The whole-list CSV past 500 documents now answers 422 naming
+    the paged way, not 500.
 LL_BENCH=1: wall times of each report printed (bench/README.md). No timing assertion.
 """
 import csv
@@ -134,6 +142,41 @@ def compare(env, what, n=None, small=None):
     check("%s: the filing summary's not-collected sums == the list's" % what,
           st == 200 and filing_nc(summ) == list_filing_nc(rows), (filing_nc(summ), list_filing_nc(rows)))
     return liab, rows, got
+
+
+def csv_pages(env, limit, region=None):
+    """The whole not-collected list as CSV a page at a time (as the Reports page downloads it),
+    following X-Levy-Next-Cursor -> (every page 200, header lines seen, rows, pages, first error)."""
+    rows, headers, pages, cursor, err = [], 0, 0, None, None
+    while pages < 1000:
+        q = "from=%s&to=%s&format=csv&limit=%d%s%s" % (FROM, TO, limit, "&region=" + region if region else "",
+                                                      "&cursor=" + cursor if cursor else "")
+        st, _, text, hd = env.L("GET", "/v1/reports/not-collected?" + q, timeout=120)
+        pages += 1
+        if st != 200:
+            return False, headers, rows, pages, (st, text[:300])
+        lines = text.splitlines()
+        headers += sum(1 for ln in lines if ln.startswith("type,id,number,date,"))
+        rows += list(csv.DictReader(io.StringIO(text)))
+        cursor = {k.lower(): v for k, v in hd.items()}.get("x-levy-next-cursor")
+        if not cursor:
+            break
+    return True, headers, rows, pages, err
+
+
+def check_csv_pages(env, what, limit, rows, totals):
+    ok, headers, got, pages, err = csv_pages(env, limit)
+    check("%s: the CSV pages (limit %d) all answer 200" % (what, limit), ok, err)
+    check("%s: the CSV pages hold every waiting document once, in the list's order (%d rows, %d pages)"
+          % (what, len(rows), pages),
+          [(r["type"], r["id"]) for r in got] == [(r["type"], r["id"]) for r in rows],
+          (len(got), len(rows), pages))
+    check("%s: one header per page, the same columns as the whole list plus the filing period" % what,
+          headers == pages and (not got or list(got[0])[:13] == ["type", "id", "number", "date", "region", "currency",
+                                                                  "status", "tax_status", "calculated_tax",
+                                                                  "collected_tax", "not_collected_tax", "reason",
+                                                                  "detail"]), (headers, pages))
+    check("%s: the CSV pages' totals == the report's" % what, list_totals(got) == totals, list_totals(got))
 
 
 def setup_states(env):
@@ -256,6 +299,7 @@ def run(env):
     csv_rows = list(csv.DictReader(io.StringIO(text))) if st == 200 else []
     check("the CSV of the whole list (section=not_collected) has the same totals", st == 200 and
           list_totals(csv_rows) == small_tot, (st, text[:200]))
+    check_csv_pages(env, "%d invoices" % N, 7, rows, small_tot)
     st, l3, text, _ = env.L("GET", "/v1/reports/liability?from=%s&to=%s&not_collected_limit=3" % (FROM, TO))
     check("not_collected_limit=3: the list's first 3 rows, a cursor, the same totals",
           st == 200 and l3["not_collected"] == rows[:3] and bool(l3["not_collected_next_cursor"]) and
@@ -276,6 +320,16 @@ def run(env):
     if big:
         check("every copied document listed", big[0]["not_collected_count"] == len(rows) * (COPIES + 1),
               big[0]["not_collected_count"])
+        what = "%d not-collected documents" % len(big[1])
+        check_csv_pages(env, what, 500, big[1], big[2])
+        # the whole list in one answer: refused with the paged way named, not a 500 after the
+        # budget (every document decided in one request)
+        st, js, text, _ = env.L("GET", "/v1/reports/liability?from=%s&to=%s&format=csv&section=not_collected"
+                                % (FROM, TO), timeout=120)
+        msg = ((js or {}).get("error") or {})
+        check("%s: the whole-list CSV (section=not_collected) answers 422 naming the paged CSV, not 500" % what,
+              st == 422 and "not-collected?format=csv" in text and str(len(big[1])) in text, (st, text[:300]))
+        check("%s: ... with an error code and message" % what, bool(msg.get("code")) and bool(msg.get("message")), msg)
 
 
 if __name__ == "__main__":
