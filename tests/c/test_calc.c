@@ -245,14 +245,15 @@ static void t_exemptions(void)
     setup(&f, "USD", "100.00", "general");
     addr(&f.req.ship_to, "US", "TX", "78701");
     f.req.customer_id = "c1";
-    f.req.stored = (levy_tax_customer_rec){1, 1, 0, 1, tx, NULL, LEVY_CUSTOMER_UNSET, 0, NULL};
+    f.req.stored =
+        (levy_tax_customer_rec){1, 1, 0, 1, tx, NULL, LEVY_CUSTOMER_UNSET, 0, NULL, NULL};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_CUSTOMER_EXEMPT);
     f.req.stored.regions = ca;
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "8.25");
     f.req.stored =
-        (levy_tax_customer_rec){1, 1, 20260101, 0, NULL, NULL, LEVY_CUSTOMER_UNSET, 0, NULL};
+        (levy_tax_customer_rec){1, 1, 20260101, 0, NULL, NULL, LEVY_CUSTOMER_UNSET, 0, NULL, NULL};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "8.25");
     f.req.stored.expires = 20261231;
@@ -272,7 +273,7 @@ static void t_exemptions(void)
         addr(&f.req.ship_to, "US", "TX", "78701");
         f.req.customer_id = "c1";
         f.req.stored =
-            (levy_tax_customer_rec){1, 1, 0, 0, NULL, NULL, LEVY_CUSTOMER_UNSET, 2, certs};
+            (levy_tax_customer_rec){1, 1, 0, 0, NULL, NULL, LEVY_CUSTOMER_UNSET, 2, certs, NULL};
         CHECK_EQ_INT(decide(&f), LEVY_OK);
         CHECK_EQ_STR(tax_of(&f, -1),
                      "8.25"); /* TX's certificate expired; the flag does not count */
@@ -350,8 +351,8 @@ static void t_reverse_charge(void)
     CHECK_EQ_STR(f.d.tax_id_note, ""); /* no id: nothing to say */
     /* the stored customer's tax id counts too */
     f.req.customer_id = "b";
-    f.req.stored =
-        (levy_tax_customer_rec){1, 0, 0, 0, NULL, "DE136695976", LEVY_CUSTOMER_UNSET, 0, NULL};
+    f.req.stored = (levy_tax_customer_rec){
+        1, 0, 0, 0, NULL, "DE136695976", LEVY_CUSTOMER_UNSET, 0, NULL, NULL};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_REVERSE_CHARGE);
     /* the rule does not declare it: charged */
@@ -508,7 +509,8 @@ static void t_tax_id(void)
     /* the stored customer's id is judged the same way */
     f.req.tax_id = NULL;
     f.req.customer_id = "b";
-    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, NULL, "N/A", LEVY_CUSTOMER_UNSET, 0, NULL};
+    f.req.stored =
+        (levy_tax_customer_rec){1, 0, 0, 0, NULL, "N/A", LEVY_CUSTOMER_UNSET, 0, NULL, NULL};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "19.00");
     CHECK(f.d.tax_id_note[0] != '\0');
@@ -861,7 +863,8 @@ static void t_customer_type(void)
     /* the stored record's type wins over the default, the request's over the record */
     f.req.customer_type = LEVY_CUSTOMER_UNSET;
     f.req.customer_id = "c1";
-    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, none, NULL, LEVY_CUSTOMER_BUSINESS, 0, NULL};
+    f.req.stored =
+        (levy_tax_customer_rec){1, 0, 0, 0, none, NULL, LEVY_CUSTOMER_BUSINESS, 0, NULL, NULL};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "1.00");
     f.req.org_customer_type = LEVY_CUSTOMER_UNSET;
