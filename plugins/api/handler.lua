@@ -301,7 +301,8 @@ end
 
 -- customer_data with every list present (empty when not set), in a fixed key order.
 local CUSTOMER_DATA_KEYS = { "tax_id_reference_types", "tax_id_fields", "exempt_fields", "exempt_values",
-                             "customer_type_fields", "business_values", "individual_values" }
+                             "customer_type_fields", "business_values", "individual_values",
+                             "qst_number_reference_types", "qst_number_fields" }
 local function customer_data_public(v)
   local out = {}
   for _, k in ipairs(CUSTOMER_DATA_KEYS) do

@@ -124,7 +124,8 @@ M.SETTINGS_FIELDS = { seller_address = true, rounding = true, default_customer_t
 -- mapping.lua's lists without writing Lua. Each list: at most 50 names of 1..100 characters.
 local CUSTOMER_DATA_LISTS = { tax_id_reference_types = true, tax_id_fields = true, exempt_fields = true,
                               exempt_values = true, customer_type_fields = true, business_values = true,
-                              individual_values = true }
+                              individual_values = true, qst_number_reference_types = true,
+                              qst_number_fields = true }
 
 local function customer_data(errs, v)
   if v == json.null then return json.null end
@@ -134,7 +135,7 @@ local function customer_data(errs, v)
     local f = "customer_data." .. tostring(k)
     if not CUSTOMER_DATA_LISTS[k] then
       errs:add(f, "unknown field (tax_id_reference_types, tax_id_fields, exempt_fields, exempt_values, " ..
-        "customer_type_fields, business_values, individual_values)")
+        "customer_type_fields, business_values, individual_values, qst_number_reference_types, qst_number_fields)")
     elseif not util.is_array(list) or #list > 50 then
       errs:add(f, "must be an array of at most 50 names")
     else
