@@ -18,7 +18,8 @@ Checked against the simulator (CA and CA-QC subscribed, seller in Seattle, speci
   3. qst_number "" (none, set in levy): the invoice is re-checked and written back 14.98.
   4. A customer created in Rillet with an external reference {type "qst"} is stored with the
      number (source mapping); its invoice is written back 5.00; POST /v1/calculate naming
-     the customer (no qst_number in the request) answers the same.
+     the customer (no qst_number in the request) answers the same; null goes back to Rillet's
+     value. An NR number in the Rillet data is not stored and is logged at WARN.
 
 usage: qst_stored.py LEVY SRC BASE_PORT
 """
@@ -149,6 +150,14 @@ def main():
         st, js, text, _ = env.L("PUT", "/v1/customers/" + b["id"], {"qst_number": None})
         check("qst_number null: back to the Rillet data's value", st == 200
               and js.get("qst_number") == "2345678901TQ0002" and js.get("qst_number_source") == "mapping", text[:400])
+        # an NR number in the Rillet data is not a QST number of the regular system: ignored, WARN
+        c = new_customer("Montreal Specified Ltd", [{"type": "QST", "id": "NR00012345"}])
+        if c:
+            check("an NR number in the Rillet data is not stored", c.get("qst_number") is None
+                  and (c.get("rillet") or {}).get("qst_number") is None, c)
+            with open(os.path.join(env.tmp, "levy.log"), errors="replace") as f:
+                warned = [ln for ln in f if "QST number not usable" in ln and c["id"] in ln]
+            check("... and levy logs it at WARN", warned and "WARN" in warned[0].upper(), warned[:1])
 
 
 if __name__ == "__main__":
