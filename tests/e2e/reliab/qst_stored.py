@@ -18,7 +18,8 @@ Checked against the simulator (CA and CA-QC subscribed, seller in Seattle, speci
   3. qst_number "" (none, set in levy): the invoice is re-checked and written back 14.98.
   4. A customer created in Rillet with an external reference {type "qst"} is stored with the
      number (source mapping); its invoice is written back 5.00; POST /v1/calculate naming
-     the customer (no qst_number in the request) answers the same; null goes back to Rillet's
+     the customer (no qst_number in the request) and the Sphere drop-in's customer_id answer
+     the same; null goes back to Rillet's
      value. An NR number in the Rillet data is not stored and is logged at WARN.
 
 usage: qst_stored.py LEVY SRC BASE_PORT
@@ -147,6 +148,19 @@ def main():
         check("POST /v1/calculate naming the customer uses its stored number: 5.00, note qst_registrant",
               st == 200 and js.get("total_tax") == "5.00"
               and "qst_registrant" in [n.get("code") for n in js.get("notes") or []], text[:500])
+        # the Sphere drop-in naming the customer: its stored number too (GST listed, QST not)
+        st, js, text, _ = env.L("POST", "/v1/sphere-api-key")
+        if check("scoped Sphere key", st == 201, text[:300]):
+            sb = {"currency": "cad", "customer_id": b["id"],
+                  "line_items": [{"id": "li_1", "amount": 10000, "product_id": "saas"}],
+                  "customer_address": {"address1": "1 Main Street", "city": "Montreal", "state": "QC",
+                                       "postal_code": "H2Y 1C6", "country": "CA"}}
+            st, js, text, _ = common.req("POST", env.levy_url + "/tax_api/calculate_tax", sb,
+                                         {"X-API-KEY": js["api_key"]})
+            types = [(t.get("tax_rate") or {}).get("tax_type") for ln in ((js or {}).get("data") or {}).get("lines", [])
+                     for t in ln.get("tax_amounts", [])]
+            check("Sphere drop-in with the customer's id: GST listed, QST not (%s)" % (types,),
+                  st == 200 and types == ["gst"], text[:600])
         st, js, text, _ = env.L("PUT", "/v1/customers/" + b["id"], {"qst_number": None})
         check("qst_number null: back to the Rillet data's value", st == 200
               and js.get("qst_number") == "2345678901TQ0002" and js.get("qst_number_source") == "mapping", text[:400])
