@@ -20,7 +20,9 @@ Checked against the simulator (CA and CA-QC subscribed, seller in Seattle, speci
      number (source mapping); its invoice is written back 5.00; POST /v1/calculate naming
      the customer (no qst_number in the request) and the Sphere drop-in's customer_id answer
      the same; null goes back to Rillet's
-     value. An NR number in the Rillet data is not stored and is logged at WARN.
+     value. An NR number in the Rillet data is not stored and is logged at WARN; that customer's
+     invoice is charged 14.98 until the number is corrected in Rillet (CUSTOMER UPDATED), which
+     re-checks it to 5.00.
 
 usage: qst_stored.py LEVY SRC BASE_PORT
 """
@@ -172,6 +174,18 @@ def main():
             with open(os.path.join(env.tmp, "levy.log"), errors="replace") as f:
                 warned = [ln for ln in f if "QST number not usable" in ln and c["id"] in ln]
             check("... and levy logs it at WARN", warned and "WARN" in warned[0].upper(), warned[:1])
+            # its invoice is charged; the number corrected in Rillet re-checks it: GST only
+            iid = invoice(c)
+            if iid:
+                d, amt = written(iid, "14.98")
+                check("invoice to the customer with an NR number: charged 14.98 (%s)" % (amt,), amt is not None, d)
+                body = {"name": c["name"], "address": MONTREAL,
+                        "external_references": [{"type": "QST", "id": "3456789012TQ0003"}]}
+                st, _, text, _ = env.S("PUT", "/customers/" + c["id"], body)
+                check("QST number corrected in Rillet", st == 200, text[:300])
+                d, amt = written(iid, "5.00")
+                check("the CUSTOMER UPDATED webhook re-checks the invoice: GST 5.00 only (%s)" % (amt,),
+                      amt is not None and qst_entries(d) == [("0.00", "reverse_charge")], d)
 
 
 if __name__ == "__main__":
