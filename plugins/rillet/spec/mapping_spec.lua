@@ -62,14 +62,16 @@ end)
 
 describe("customer_qst_number (issue 19)", function()
   it("reads an external reference of a QST type, trimmed, with its source", function()
-    local c = { external_references = { { type = "vat", id = "123456789RT0001" }, { type = "TVQ", id = " 1234567890TQ0001 " } } }
+    local c = { external_references = { { type = "vat", id = "123456789RT0001" },
+                                        { type = "TVQ", id = " 1234567890TQ0001 " } } }
     local n, from = mapping.customer_qst_number(c, nil, nil)
     assert.equal("1234567890TQ0001", n)
     assert.equal("external reference TVQ", from)
   end)
 
   it("does not take the tax id's reference (the GST/HST number) for the QST number", function()
-    assert.is_nil(mapping.customer_qst_number({ external_references = { { type = "tax_id", id = "1234567890TQ0001" } } }))
+    local c = { external_references = { { type = "tax_id", id = "1234567890TQ0001" } } }
+    assert.is_nil(mapping.customer_qst_number(c))
   end)
 
   it("reads a custom field by name, then the customer_data setting's names", function()
