@@ -275,13 +275,18 @@ int levy_tax_qst_number_valid(const char *s)
  * everyone. An unusable number: a consumer sale with the note qst_number_invalid. */
 static int qst_specified_applies(const levy_tax_request *req, levy_tax_decision *d)
 {
-    if (!req->qst_specified || !req->qst_number || d->customer_exempt)
+    /* the request's customer.qst_number, else the one stored on the customer (PUT
+     * /v1/customers/{id} or the Rillet data: plugins/api), as the tax id */
+    const char *qst = tax_id_present(req->qst_number) ? req->qst_number : NULL;
+    if (!qst && req->customer_id && req->stored.found && tax_id_present(req->stored.qst_number))
+        qst = req->stored.qst_number;
+    if (!req->qst_specified || !qst || d->customer_exempt)
         return 0;
     if (req->seller.present && strcmp(req->seller.country, "CA") == 0 &&
         strcmp(req->seller.state, "QC") == 0)
         return 0;
     char msg[LEVY_TAX_NOTE_MAX];
-    if (!levy_tax_qst_number_valid(req->qst_number)) {
+    if (!levy_tax_qst_number_valid(qst)) {
         snprintf(msg, sizeof msg,
                  "customer.qst_number is not a QST registration number of the regular system "
                  "(10 digits, TQ, 4 digits); QST charged as to a specified Quebec consumer");

@@ -224,6 +224,7 @@ typedef struct levy_tax_customer_rec {
      * note exemption_certificate_expired. */
     int ncerts;
     const levy_tax_certificate *certs;
+    const char *qst_number; /* NULL or the stored Quebec QST number (issue 19) */
 } levy_tax_customer_rec;
 
 typedef struct levy_tax_request levy_tax_request;

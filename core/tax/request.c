@@ -453,6 +453,8 @@ static const levy_tax_field stored_fields[] = {
      .at = AT(levy_tax_customer_rec, tax_id)},
     {"customer_type", LEVY_FT_STR, .flags = LEVY_F_LAX, .at = AT(levy_tax_customer_rec, type),
      .check = check_customer_type},
+    {"qst_number", LEVY_FT_STR, .flags = LEVY_F_LAX | LEVY_F_FULL,
+     .at = AT(levy_tax_customer_rec, qst_number)},
 };
 
 static const levy_tax_field registry_fields[] = {

@@ -508,7 +508,8 @@ end
 local CUSTOMER_COLS = "id, name, raw, updated_at, exempt, exempt_regions, exemption_certificate, exemption_expires, " ..
   "tax_id, tax_id_source, tax_id_detail, mapped_tax_id, mapped_tax_id_detail, exempt_source, exempt_detail, " ..
   "mapped_exempt, mapped_exempt_detail, customer_type, customer_type_source, customer_type_detail, " ..
-  "mapped_customer_type, mapped_customer_type_detail"
+  "mapped_customer_type, mapped_customer_type_detail, qst_number, qst_number_source, qst_number_detail, " ..
+  "mapped_qst_number, mapped_qst_number_detail"
 
 function M.customer_row(id)
   return read(function()
@@ -532,7 +533,8 @@ function M.customer_plain(row)
            tax_id_source = row.tax_id_source, tax_id_detail = row.tax_id_detail,
            exempt_source = row.exempt_source, exempt_detail = row.exempt_detail,
            customer_type = row.customer_type, customer_type_source = row.customer_type_source,
-           customer_type_detail = row.customer_type_detail }
+           customer_type_detail = row.customer_type_detail, qst_number = row.qst_number,
+           qst_number_source = row.qst_number_source, qst_number_detail = row.qst_number_detail }
 end
 
 -- Issue 19: the offline check of the customer's tax id (core/tax/taxid.c) for the country of
@@ -594,12 +596,19 @@ function M.customer_public(row)
   out.customer_type = util.orjnull(row.customer_type)
   out.customer_type_source = util.orjnull(row.customer_type_source)
   out.customer_type_detail = util.orjnull(row.customer_type_source == "user" and "set in levy" or row.customer_type_detail)
+  -- the Quebec QST registration number (issue 19): with the setting qc_qst_regime =
+  -- "specified" the customer's CA-QC documents carry no QST (docs/rules.md section 2)
+  out.qst_number = util.orjnull(row.qst_number)
+  out.qst_number_source = util.orjnull(row.qst_number_source)
+  out.qst_number_detail = util.orjnull(row.qst_number_source == "user" and "set in levy" or row.qst_number_detail)
   out.rillet = {
     tax_id = util.orjnull(row.mapped_tax_id), tax_id_detail = util.orjnull(row.mapped_tax_id_detail),
     exempt = row.mapped_exempt == nil and json.null or bool(row.mapped_exempt),
     exempt_detail = util.orjnull(row.mapped_exempt_detail),
     customer_type = util.orjnull(row.mapped_customer_type),
     customer_type_detail = util.orjnull(row.mapped_customer_type_detail),
+    qst_number = util.orjnull(row.mapped_qst_number),
+    qst_number_detail = util.orjnull(row.mapped_qst_number_detail),
   }
   return out
 end
@@ -621,12 +630,13 @@ function M.customer_opts(id)
   end
   return { exempt = bool(row.exempt), exempt_regions = regions_list(row.exempt_regions),
            exemption_expires = row.exemption_expires, tax_id = row.tax_id, customer_type = row.customer_type,
-           certificates = #list > 0 and list or nil }
+           qst_number = row.qst_number, certificates = #list > 0 and list or nil }
 end
 
 local SOURCE_COLS = { "exempt", "exempt_regions", "exemption_certificate", "exemption_expires", "tax_id",
                       "tax_id_source", "tax_id_detail", "exempt_source", "exempt_detail",
-                      "customer_type", "customer_type_source", "customer_type_detail" }
+                      "customer_type", "customer_type_source", "customer_type_detail",
+                      "qst_number", "qst_number_source", "qst_number_detail" }
 
 local function save_sources(id, set)
   store.exec([[UPDATE customers SET exempt = ?, exempt_regions = ?, exemption_certificate = ?,
@@ -636,6 +646,8 @@ local function save_sources(id, set)
     set.tax_id, set.tax_id_source, set.tax_id_detail, set.exempt_source, set.exempt_detail, id)
   store.exec([[UPDATE customers SET customer_type = ?, customer_type_source = ?, customer_type_detail = ?
                WHERE id = ?]], set.customer_type, set.customer_type_source, set.customer_type_detail, id)
+  store.exec([[UPDATE customers SET qst_number = ?, qst_number_source = ?, qst_number_detail = ?
+               WHERE id = ?]], set.qst_number, set.qst_number_source, set.qst_number_detail, id)
 end
 
 -- changes: validated subset of exempt, exempt_regions, exemption_certificate,
@@ -665,6 +677,13 @@ function M.put_customer(id, changes)
         else
           set.customer_type, set.customer_type_source, set.customer_type_detail = v, "user", nil
         end
+      elseif k == "qst_number" then
+        if v == json.null then -- back to the Rillet data's value (none: no QST number)
+          set.qst_number, set.qst_number_detail = row.mapped_qst_number, row.mapped_qst_number_detail
+          set.qst_number_source = row.mapped_qst_number and "mapping" or nil
+        else -- "" = no QST number, set by the user
+          set.qst_number, set.qst_number_source, set.qst_number_detail = v ~= "" and v or nil, "user", nil
+        end
       elseif k == "exempt_regions" then set.exempt_regions = json.encode(util.array(v == json.null and {} or v))
       elseif k == "tax_id" then
         if v == json.null then
@@ -686,7 +705,7 @@ function M.put_customer(id, changes)
 end
 
 -- c = {id, name, raw, updated_at, tax_id_hint, tax_id_detail, exempt_hint, exempt_detail,
---      customer_type_hint, customer_type_detail}:
+--      customer_type_hint, customer_type_detail, qst_number_hint, qst_number_detail}:
 -- the hints are what the Rillet data gives (mapping.lua). A user-set tax id or exemption is
 -- kept; otherwise the hint replaces it. Stale updates change nothing.
 -- Returns row, changed (tax-relevant fields), stored.
@@ -699,6 +718,8 @@ function M.upsert_customer(c, older)
     local mexempt = ehint == nil and nil or (ehint and 1 or 0)
     local thint = c.customer_type_hint
     local ctdetail = thint and c.customer_type_detail or nil
+    local qhint = c.qst_number_hint
+    local qdetail = qhint and c.qst_number_detail or nil
     if row == nil then
       store.exec([[INSERT INTO customers(id, name, raw, updated_at, exempt_regions, tax_id, tax_id_source,
         tax_id_detail, mapped_tax_id, mapped_tax_id_detail, exempt, exempt_source, exempt_detail, mapped_exempt,
@@ -708,6 +729,9 @@ function M.upsert_customer(c, older)
       store.exec([[UPDATE customers SET customer_type = ?, customer_type_source = ?, customer_type_detail = ?,
         mapped_customer_type = ?, mapped_customer_type_detail = ? WHERE id = ?]],
         thint, thint and "mapping" or nil, ctdetail, thint, ctdetail, c.id)
+      store.exec([[UPDATE customers SET qst_number = ?, qst_number_source = ?, qst_number_detail = ?,
+        mapped_qst_number = ?, mapped_qst_number_detail = ? WHERE id = ?]],
+        qhint, qhint and "mapping" or nil, qdetail, qhint, qdetail, c.id)
       return store.row("SELECT " .. CUSTOMER_COLS .. " FROM customers WHERE id = ?", c.id), true, true
     end
     if older(c.updated_at, row.updated_at) then return row, false, false end
@@ -722,16 +746,21 @@ function M.upsert_customer(c, older)
     if row.customer_type_source ~= "user" then
       set.customer_type, set.customer_type_source, set.customer_type_detail = thint, thint and "mapping" or nil, ctdetail
     end
+    if row.qst_number_source ~= "user" then
+      set.qst_number, set.qst_number_source, set.qst_number_detail = qhint, qhint and "mapping" or nil, qdetail
+    end
     local raw = encode_raw(c.raw)
     store.exec([[UPDATE customers SET name = ?, raw = ?, updated_at = ?, mapped_tax_id = ?, mapped_tax_id_detail = ?,
       mapped_exempt = ?, mapped_exempt_detail = ? WHERE id = ?]],
       c.name, raw, c.updated_at or row.updated_at, hint, tdetail, mexempt, edetail, c.id)
     store.exec("UPDATE customers SET mapped_customer_type = ?, mapped_customer_type_detail = ? WHERE id = ?",
       thint, ctdetail, c.id)
+    store.exec("UPDATE customers SET mapped_qst_number = ?, mapped_qst_number_detail = ? WHERE id = ?",
+      qhint, qdetail, c.id)
     save_sources(c.id, set)
     return store.row("SELECT " .. CUSTOMER_COLS .. " FROM customers WHERE id = ?", c.id),
            set.tax_id ~= row.tax_id or set.exempt ~= row.exempt or set.customer_type ~= row.customer_type or
-             raw ~= row.raw, true
+             set.qst_number ~= row.qst_number or raw ~= row.raw, true
   end)
 end
 

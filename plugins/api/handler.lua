@@ -30,13 +30,16 @@
 --       "custom field VAT number"); exempt_hint nil = the data says nothing (not exempt).
 --       customer_type_hint ("business" | "individual", with customer_type_detail) likewise;
 --       nil = the data says nothing (the default_customer_type setting applies).
+--       qst_number_hint (a Quebec QST number, with qst_number_detail) likewise; one that is
+--       not 10 digits + TQ + 4 digits is ignored with a WARN log.
 --       Regions, certificate and expiry are only set through PUT /v1/customers/{id}.
 --       changed is true when the raw data, the tax id or the exemption changed.
 --   product(id)  -> {id, name, raw, tax_code, tax_code_source, updated_at} | nil
 --   customer_ids(limit, after) -> {id, ...} (id order; for re-reading every customer)
 --   customer(id) -> {id, name, raw, updated_at, exempt, exempt_regions = {...},
 --                    exemption_certificate, exemption_expires, tax_id, tax_id_source,
---                    tax_id_detail, exempt_source, exempt_detail} | nil
+--                    tax_id_detail, exempt_source, exempt_detail, customer_type, qst_number,
+--                    qst_number_source, qst_number_detail} | nil
 --   region(code) -> {code, name, country, tax_type, subscribed, tax_calculation,
 --                    registration_number, effective_from} | nil (unknown code)
 --   set_region(code, changes) -> region | nil, message, code ("not_found"|"validation_failed")
@@ -298,7 +301,8 @@ end
 
 -- customer_data with every list present (empty when not set), in a fixed key order.
 local CUSTOMER_DATA_KEYS = { "tax_id_reference_types", "tax_id_fields", "exempt_fields", "exempt_values",
-                             "customer_type_fields", "business_values", "individual_values" }
+                             "customer_type_fields", "business_values", "individual_values",
+                             "qst_number_reference_types", "qst_number_fields" }
 local function customer_data_public(v)
   local out = {}
   for _, k in ipairs(CUSTOMER_DATA_KEYS) do
@@ -460,7 +464,7 @@ end
 local LIST_CSV = {
   products = { cols = { "id", "name", "tax_code", "tax_code_source", "updated_at" } },
   customers = { cols = { "id", "name", "exempt", "exempt_regions", "exemption_certificate", "exemption_expires",
-                         "tax_id", "customer_type", "updated_at" } },
+                         "tax_id", "customer_type", "qst_number", "updated_at" } },
 }
 
 local function page(req, fetch, public, tbl)
@@ -763,10 +767,21 @@ function exports.upsert_customer(c)
   local thint = util.nn(c.customer_type_hint)
   if thint ~= "business" and thint ~= "individual" then thint = nil end
   local function text(v) v = util.nn(v); return type(v) == "string" and v:sub(1, 200) or nil end
+  -- a QST number the Rillet data gives: kept only when it is one (validate.qst_number)
+  local qhint = util.nn(c.qst_number_hint)
+  if qhint ~= nil then
+    local n, why = validate.qst_number(qhint)
+    if not n and not (type(qhint) == "string" and qhint:match("^%s*$")) then
+      log.warn("rillet customer QST number not usable; ignored",
+        { customer = tostring(c.id), source = tostring(text(c.qst_number_detail)), reason = why })
+    end
+    qhint = n
+  end
   local row, changed = db.upsert_customer({ id = c.id, name = util.nn(c.name), raw = util.nn(c.raw),
     updated_at = util.nn(c.updated_at), tax_id_hint = hint, tax_id_detail = text(c.tax_id_detail),
     exempt_hint = ehint, exempt_detail = text(c.exempt_detail), customer_type_hint = thint,
-    customer_type_detail = text(c.customer_type_detail) }, older)
+    customer_type_detail = text(c.customer_type_detail), qst_number_hint = qhint,
+    qst_number_detail = text(c.qst_number_detail) }, older)
   return db.customer_plain(row), changed
 end
 

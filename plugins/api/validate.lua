@@ -124,7 +124,8 @@ M.SETTINGS_FIELDS = { seller_address = true, rounding = true, default_customer_t
 -- mapping.lua's lists without writing Lua. Each list: at most 50 names of 1..100 characters.
 local CUSTOMER_DATA_LISTS = { tax_id_reference_types = true, tax_id_fields = true, exempt_fields = true,
                               exempt_values = true, customer_type_fields = true, business_values = true,
-                              individual_values = true }
+                              individual_values = true, qst_number_reference_types = true,
+                              qst_number_fields = true }
 
 local function customer_data(errs, v)
   if v == json.null then return json.null end
@@ -134,7 +135,7 @@ local function customer_data(errs, v)
     local f = "customer_data." .. tostring(k)
     if not CUSTOMER_DATA_LISTS[k] then
       errs:add(f, "unknown field (tax_id_reference_types, tax_id_fields, exempt_fields, exempt_values, " ..
-        "customer_type_fields, business_values, individual_values)")
+        "customer_type_fields, business_values, individual_values, qst_number_reference_types, qst_number_fields)")
     elseif not util.is_array(list) or #list > 50 then
       errs:add(f, "must be an array of at most 50 names")
     else
@@ -262,7 +263,24 @@ end
 ---------------------------------------------------------------- customers
 
 local CUSTOMER_FIELDS = { exempt = true, exempt_regions = true, exemption_certificate = true,
-                          exemption_expires = true, tax_id = true, customer_type = true }
+                          exemption_expires = true, tax_id = true, customer_type = true, qst_number = true }
+
+-- A Quebec QST registration number of the regular system (issue 19; docs/rules.md section 2):
+-- 10 digits, "TQ", 4 digits (1234567890TQ0001), spaces and case ignored, as the engine reads
+-- it (core/tax/calc.c levy_tax_qst_number_valid). Returns the normalised number, or nil and
+-- why not. An "NR" number (NR00012345) is a registration under the specified system itself,
+-- which does not make the customer a QST registrant of the regular system.
+function M.qst_number(s)
+  if not util.is_string(s) then return nil, "must be a string or null" end
+  local n = s:gsub("%s", ""):upper()
+  if n:match("^%d%d%d%d%d%d%d%d%d%dTQ%d%d%d%d$") then return n end
+  if n:find("NR", 1, true) then
+    return nil, "is an NR number of the QST specified registration system, not a QST registration " ..
+      "of the regular system (10 digits, TQ, 4 digits: 1234567890TQ0001); a specified-system " ..
+      "registrant is charged QST"
+  end
+  return nil, "must be a QST registration number: 10 digits, TQ, 4 digits (1234567890TQ0001)"
+end
 
 function M.customer(body, known_regions)
   local errs = util.errors()
@@ -297,6 +315,15 @@ function M.customer(body, known_regions)
     local t = body.customer_type
     if t == json.null or t == "business" or t == "individual" then changes.customer_type = t
     else errs:add("customer_type", 'must be "business", "individual" or null') end
+  end
+  if body.qst_number ~= nil then -- null: back to the Rillet data's value; "": none
+    local q = body.qst_number
+    if q == json.null then changes.qst_number = json.null
+    elseif util.is_string(q) and util.trim(q) == "" then changes.qst_number = ""
+    else
+      local n, why = M.qst_number(q)
+      if n then changes.qst_number = n else errs:add("qst_number", why) end
+    end
   end
   if body.tax_id ~= nil then
     local t = body.tax_id

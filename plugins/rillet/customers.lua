@@ -93,8 +93,13 @@ function M.resolve(raw, cid, defs)
     ty, tydetail = mapping.customer_type(raw, fields, conf)
     if ty ~= "business" and ty ~= "individual" then ty, tydetail = nil, nil end
   end
+  local qst, qdetail = nil, nil
+  if type(mapping.customer_qst_number) == "function" then -- an older mapping.lua has none
+    qst, qdetail = mapping.customer_qst_number(raw, fields, conf)
+    if type(qst) ~= "string" then qst, qdetail = nil, nil end
+  end
   return tid, type(tdetail) == "string" and tdetail or nil, ex, type(edetail) == "string" and edetail or nil,
-    ty, type(tydetail) == "string" and tydetail or nil
+    ty, type(tydetail) == "string" and tydetail or nil, qst, type(qdetail) == "string" and qdetail or nil
 end
 
 -- Stores one customer from Rillet JSON. Returns its stored raw before (nil: new), and
@@ -104,10 +109,10 @@ function M.apply(c, cid, defs)
   local api = docs.api()
   if not api then error("api plugin not loaded") end
   local before = api.customer(c.id)
-  local tid, tdetail, ex, edetail, ty, tydetail = M.resolve(c, cid, defs)
+  local tid, tdetail, ex, edetail, ty, tydetail, qst, qdetail = M.resolve(c, cid, defs)
   local _, changed = api.upsert_customer { id = c.id, name = nn(c.name), raw = c, updated_at = nn(c.updated_at),
     tax_id_hint = tid, tax_id_detail = tdetail, exempt_hint = ex, exempt_detail = edetail,
-    customer_type_hint = ty, customer_type_detail = tydetail }
+    customer_type_hint = ty, customer_type_detail = tydetail, qst_number_hint = qst, qst_number_detail = qdetail }
   return before and before.raw, changed
 end
 
@@ -244,7 +249,9 @@ function M.remap(job)
       local now = api.customer(id) or {}
       -- only a changed tax id or exemption re-checks documents (the raw JSON is the same
       -- data, whatever order its keys were written in)
-      if now.tax_id ~= c.tax_id or now.exempt ~= c.exempt then docs.requeue_customer(id, false) end
+      if now.tax_id ~= c.tax_id or now.exempt ~= c.exempt or now.qst_number ~= c.qst_number then
+        docs.requeue_customer(id, false)
+      end
     end
   end
   -- a remap requested while this one ran is queued from the first customer: keep that one

@@ -129,6 +129,11 @@ function M.build_request(doc_type, doc, line_amounts)
   -- the customer was stored: customers.lua) unless the user set one (PUT /v1/customers/{id})
   local tax_id = crow and crow.tax_id
   if type(tax_id) == "string" and tax_id ~= "" then req.customer.tax_id = tax_id end
+  -- the Quebec QST number in effect, likewise (issue 19): with the setting qc_qst_regime =
+  -- "specified" a registrant's CA-QC documents carry no QST (docs/rules.md section 2). Absent
+  -- when none, so the fingerprints of other customers' documents stay as they were.
+  local qst = crow and crow.qst_number
+  if type(qst) == "string" and qst ~= "" then req.customer.qst_number = qst end
   return req, applied, { reading = reading, how = how, why = why, exempt = crow and crow.exempt == true or nil }
 end
 

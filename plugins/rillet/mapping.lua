@@ -255,6 +255,37 @@ function M.customer_type(customer, fields, conf)
   return nil
 end
 
+-- Quebec QST registration number (issue 19: the QST specified system, docs/rules.md section
+-- 2). Rillet's Customer has no tax-registration field of its own (docs/rillet-assumptions.md):
+-- an external reference of one of these types, else a custom field of one of these names,
+-- holds it (conf.qst_number_reference_types / qst_number_fields add to them). The api plugin
+-- keeps only a number of the regular system (10 digits, TQ, 4 digits); anything else is
+-- ignored with a WARN log.
+M.customer_qst_number_reference_types = { "qst", "qst_number", "qst-no", "tvq", "tvq_number", "qst_registration" }
+M.customer_qst_number_fields = { "QST number", "QST", "QST registration number", "TVQ", "TVQ number",
+  "Numero de TVQ" }
+
+-- Returns the QST number and where it came from ("external reference qst", "custom field
+-- QST number"), or nil.
+function M.customer_qst_number(customer, fields, conf)
+  if type(customer) ~= "table" then return nil end
+  conf = type(conf) == "table" and conf or {}
+  local types = name_set(M.customer_qst_number_reference_types, conf.qst_number_reference_types)
+  local refs = nn(customer.external_references)
+  if type(refs) == "table" then
+    for _, ref in ipairs(refs) do
+      local t = type(ref) == "table" and nn(ref.type)
+      local id = type(ref) == "table" and nn(ref.id)
+      if type(t) == "string" and types[M.norm(t)] and type(id) == "string" and id:match("%S") then
+        return lutil.trim(id), "external reference " .. t
+      end
+    end
+  end
+  local name, v = field_value(fields, name_set(M.customer_qst_number_fields, conf.qst_number_fields))
+  if name then return lutil.trim(v), "custom field " .. name end
+  return nil
+end
+
 ---------------------------------------------------------------------------------------
 -- 4. Line -> calculation line. Rillet's docs leave open whether InvoiceItem.total_amount
 --    is the line amount after its total_discount ("net": the spec's amount_per_unit is the

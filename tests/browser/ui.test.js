@@ -621,6 +621,35 @@ async function main() {
     assert((await page.getByLabel('Customer type', { exact: true }).inputValue()) === '', 'select not updated');
   });
 
+  await check('customers: Quebec QST number set in levy (NR refused at the field), back to Rillet (issue 19)', async () => {
+    const all = (await http('GET', base + '/v1/customers?limit=100', undefined, auth)).json.data;
+    const c0 = all.find(x => !x.qst_number);
+    assert(c0, 'no customer without a QST number');
+    label = 'customers'; /* the NR number's 422 is the point of this step */
+    await page.goto(base + '/#/customers/' + encodeURIComponent(c0.id));
+    await page.locator('#customer-form').waitFor();
+    const qst = page.getByLabel('QST registration number', { exact: true });
+    await qst.fill('NR00012345');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#customer-form input[name="qst_number"][aria-invalid="true"]').waitFor();
+    const err = await page.locator('#customer-form').innerText();
+    assert(err.includes('NR number'), 'NR refusal not shown: ' + err.slice(0, 400));
+    let c = (await http('GET', base + '/v1/customers/' + encodeURIComponent(c0.id), undefined, auth)).json;
+    assert(c.qst_number === null, 'NR number stored: ' + JSON.stringify(c.qst_number));
+    await qst.fill('1234567890 tq 0001');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#customer-form .notice.ok').waitFor();
+    c = (await http('GET', base + '/v1/customers/' + encodeURIComponent(c0.id), undefined, auth)).json;
+    assert(c.qst_number === '1234567890TQ0001' && c.qst_number_source === 'user', 'API shows ' + JSON.stringify(c));
+    assert((await qst.inputValue()) === '1234567890TQ0001', 'field not normalised');
+    assert((await page.locator('#qst-number-source').innerText()).includes('set in levy'), 'override not shown');
+    await page.locator('#qst-number-source button[data-revert="qst_number"]').click();
+    await page.locator('#customer-form .notice.ok').waitFor();
+    c = (await http('GET', base + '/v1/customers/' + encodeURIComponent(c0.id), undefined, auth)).json;
+    assert(c.qst_number === null && c.qst_number_source === null, 'not back: ' + JSON.stringify(c));
+    assert((await qst.inputValue()) === '', 'field not updated');
+  });
+
   await check('calculator: invalid amount shown at the field, then a breakdown', async () => {
     await nav('Calculator', 'calculator');
     await page.locator('#calc-form').waitFor();

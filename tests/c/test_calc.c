@@ -245,14 +245,15 @@ static void t_exemptions(void)
     setup(&f, "USD", "100.00", "general");
     addr(&f.req.ship_to, "US", "TX", "78701");
     f.req.customer_id = "c1";
-    f.req.stored = (levy_tax_customer_rec){1, 1, 0, 1, tx, NULL, LEVY_CUSTOMER_UNSET, 0, NULL};
+    f.req.stored =
+        (levy_tax_customer_rec){1, 1, 0, 1, tx, NULL, LEVY_CUSTOMER_UNSET, 0, NULL, NULL};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_CUSTOMER_EXEMPT);
     f.req.stored.regions = ca;
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "8.25");
     f.req.stored =
-        (levy_tax_customer_rec){1, 1, 20260101, 0, NULL, NULL, LEVY_CUSTOMER_UNSET, 0, NULL};
+        (levy_tax_customer_rec){1, 1, 20260101, 0, NULL, NULL, LEVY_CUSTOMER_UNSET, 0, NULL, NULL};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "8.25");
     f.req.stored.expires = 20261231;
@@ -272,7 +273,7 @@ static void t_exemptions(void)
         addr(&f.req.ship_to, "US", "TX", "78701");
         f.req.customer_id = "c1";
         f.req.stored =
-            (levy_tax_customer_rec){1, 1, 0, 0, NULL, NULL, LEVY_CUSTOMER_UNSET, 2, certs};
+            (levy_tax_customer_rec){1, 1, 0, 0, NULL, NULL, LEVY_CUSTOMER_UNSET, 2, certs, NULL};
         CHECK_EQ_INT(decide(&f), LEVY_OK);
         CHECK_EQ_STR(tax_of(&f, -1),
                      "8.25"); /* TX's certificate expired; the flag does not count */
@@ -350,8 +351,8 @@ static void t_reverse_charge(void)
     CHECK_EQ_STR(f.d.tax_id_note, ""); /* no id: nothing to say */
     /* the stored customer's tax id counts too */
     f.req.customer_id = "b";
-    f.req.stored =
-        (levy_tax_customer_rec){1, 0, 0, 0, NULL, "DE136695976", LEVY_CUSTOMER_UNSET, 0, NULL};
+    f.req.stored = (levy_tax_customer_rec){
+        1, 0, 0, 0, NULL, "DE136695976", LEVY_CUSTOMER_UNSET, 0, NULL, NULL};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_REVERSE_CHARGE);
     /* the rule does not declare it: charged */
@@ -508,7 +509,8 @@ static void t_tax_id(void)
     /* the stored customer's id is judged the same way */
     f.req.tax_id = NULL;
     f.req.customer_id = "b";
-    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, NULL, "N/A", LEVY_CUSTOMER_UNSET, 0, NULL};
+    f.req.stored =
+        (levy_tax_customer_rec){1, 0, 0, 0, NULL, "N/A", LEVY_CUSTOMER_UNSET, 0, NULL, NULL};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "19.00");
     CHECK(f.d.tax_id_note[0] != '\0');
@@ -861,7 +863,8 @@ static void t_customer_type(void)
     /* the stored record's type wins over the default, the request's over the record */
     f.req.customer_type = LEVY_CUSTOMER_UNSET;
     f.req.customer_id = "c1";
-    f.req.stored = (levy_tax_customer_rec){1, 0, 0, 0, none, NULL, LEVY_CUSTOMER_BUSINESS, 0, NULL};
+    f.req.stored =
+        (levy_tax_customer_rec){1, 0, 0, 0, none, NULL, LEVY_CUSTOMER_BUSINESS, 0, NULL, NULL};
     CHECK_EQ_INT(decide(&f), LEVY_OK);
     CHECK_EQ_STR(tax_of(&f, -1), "1.00");
     f.req.org_customer_type = LEVY_CUSTOMER_UNSET;
@@ -1427,6 +1430,59 @@ static void t_oos_per_group(void)
 end:;
 }
 
+/* Issue 19: the QST number stored on the customer (opts.customers[id].qst_number) decides as
+ * the request's customer.qst_number does, for a request naming that customer; the request's
+ * own number wins; without a customer id the stored record is not read. */
+static int has_note(const levy_tax_decision *d, const char *code)
+{
+    for (int i = 0; i < d->nrule_notes; i++)
+        if (strcmp(d->rule_note[i].code, code) == 0)
+            return 1;
+    return 0;
+}
+
+static void t_qst_stored(void)
+{
+    fixture f;
+    static const levy_tax_rule ca = {
+        .region = "CA", .sourcing = LEVY_SOURCING_DESTINATION, .has_calculate = 1};
+    static const levy_tax_rule qc = {.region = "CA-QC",
+                                     .sourcing = LEVY_SOURCING_DESTINATION,
+                                     .reverse_charge = LEVY_RC_B2B_QST_SPECIFIED,
+                                     .has_calculate = 1};
+    setup(&f, "CAD", "100.00", "saas");
+    addr(&f.req.ship_to, "CA", "QC", "H2Y 1C6");
+    addr(&f.req.seller, "US", "WA", "98101");
+    f.rule = &ca;
+    f.rule2 = &qc;
+    f.req.qst_specified = 1;
+    f.req.customer_id = "b2b-qc";
+    f.req.stored = (levy_tax_customer_rec){
+        1, 0, 0, 0, NULL, NULL, LEVY_CUSTOMER_UNSET, 0, NULL, "1234567890TQ0001"};
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "5.00");
+    CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_REVERSE_CHARGE);
+    CHECK(has_note(&f.d, "qst_registrant"));
+    /* the request's own number wins over the stored one */
+    f.req.qst_number = "N/A";
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "14.98");
+    CHECK(has_note(&f.d, "qst_number_invalid"));
+    /* no customer id: the stored record is not this request's customer */
+    f.req.qst_number = NULL;
+    f.req.customer_id = NULL;
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "14.98");
+    CHECK(!has_note(&f.d, "qst_registrant"));
+    /* a stored NR number is no registration of the regular system */
+    f.req.customer_id = "b2b-qc";
+    f.req.stored.qst_number = "NR00012345";
+    CHECK_EQ_INT(decide(&f), LEVY_OK);
+    CHECK_EQ_STR(tax_of(&f, -1), "14.98");
+    CHECK(has_note(&f.d, "qst_number_invalid"));
+end:;
+}
+
 static void t_free(void)
 {
     levy_rates_free(R);
@@ -1439,6 +1495,7 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"reverse_charge", t_reverse_charge},
                                   {"simplified_regime", t_simplified_regime},
                                   {"qst_number", t_qst_number},
+                                  {"qst_stored", t_qst_stored},
                                   {"oos_per_group", t_oos_per_group},
                                   {"tax_id", t_tax_id},
                                   {"errors", t_errors},

@@ -248,6 +248,10 @@
       h('option', { value: 'business', text: 'Business (buys for use in its business)' }),
       h('option', { value: 'individual', text: 'Individual (buys for personal use)' }));
     var ctSrc = h('p', { class: 'muted source-line', id: 'customer-type-source' });
+    /* issue 19: the Quebec QST registration number (regular system: 10 digits, TQ, 4 digits);
+       with Settings -> Quebec QST registration = specified, its Quebec documents carry no QST */
+    var qst = h('input', { type: 'text', name: 'qst_number', value: c.qst_number || '', placeholder: '1234567890TQ0001', autocomplete: 'off', spellcheck: 'false' });
+    var qstSrc = h('p', { class: 'muted source-line', id: 'qst-number-source' });
     var status = h('div');
     var bulk = L.bulkProgress('bulk-progress');
     var save = h('button', { type: 'submit', text: 'Save' });
@@ -300,6 +304,9 @@
       ctype.value = nc.customer_type || '';
       line(ctSrc, sourceText(nc.customer_type_detail, nc.customer_type_source), 'customer_type', nc.customer_type_source === 'user',
         rillet.customer_type ? '(Rillet: ' + rillet.customer_type + ', ' + rillet.customer_type_detail + ')' : '(Rillet: nothing said)');
+      qst.value = nc.qst_number || '';
+      line(qstSrc, sourceText(nc.qst_number_detail, nc.qst_number_source), 'qst_number', nc.qst_number_source === 'user',
+        rillet.qst_number ? '(Rillet: ' + rillet.qst_number + ', ' + rillet.qst_number_detail + ')' : '(Rillet: none)');
       regions.value = (nc.exempt_regions || []).join(', ');
       sync();
       line(taxSrc, sourceText(nc.tax_id_detail, nc.tax_id_source), 'tax_id', nc.tax_id_source === 'user',
@@ -325,6 +332,9 @@
       h('h2', { text: 'Customer type' }),
       L.field({ label: 'Customer type', input: ctype, field: 'customer_type', hint: 'Some states tax SaaS and software differently for business and personal use (e.g. Connecticut 1 % vs 6.35 %). A value chosen here overrides the one from Rillet.' }),
       ctSrc,
+      h('h2', { text: 'Quebec QST number' }),
+      L.field({ label: 'QST registration number', input: qst, field: 'qst_number', hint: 'A Quebec customer registered for QST (10 digits, TQ, 4 digits). When you are registered under the QST specified system (Settings → Quebec QST registration), its Quebec documents carry no QST. An NR number (specified system) is not accepted. A value typed here overrides the one from Rillet; empty = none.' }),
+      qstSrc,
       status,
       bulk.el,
       h('div', { class: 'actions' }, save));
@@ -341,6 +351,7 @@
       if (exempt.checked !== !!cur.exempt) body.exempt = exempt.checked;
       if (taxId.value.trim() !== (cur.tax_id || '')) body.tax_id = taxId.value.trim();
       if (ctype.value !== (cur.customer_type || '')) body.customer_type = ctype.value || null;
+      if (qst.value.replace(/\s/g, '').toUpperCase() !== (cur.qst_number || '')) body.qst_number = qst.value.trim();
       L.busy(save, true);
       L.clear(status);
       L.clearFieldErrors(form);
@@ -369,6 +380,8 @@
           (rillet.exempt ? 'exempt' : 'not exempt') + ' (' + rillet.exempt_detail + ')' : 'none found' }),
         h('dt', { text: 'Customer type in the Rillet data' }), h('dd', { id: 'rillet-customer-type',
           text: rillet.customer_type ? rillet.customer_type + ' (' + rillet.customer_type_detail + ')' : 'none found' }),
+        h('dt', { text: 'QST number in the Rillet data' }), h('dd', { id: 'rillet-qst-number',
+          text: rillet.qst_number ? rillet.qst_number + ' (' + rillet.qst_number_detail + ')' : 'none found' }),
         h('dt', { text: 'External references' }), h('dd', { class: 'mono', text: refs || '—' }),
         h('dt', { text: 'Invoices' }), h('dd', null, h('a', { href: '#/invoices?customer_id=' + encodeURIComponent(c.id), text: 'Show invoices' }))),
       h('p', { class: 'muted', text: 'Which external reference types and custom fields hold tax ids and exemptions: Settings → Customer data (or mapping.lua).' }));

@@ -77,7 +77,9 @@
       ['exempt_values', 'Exemption: values meaning exempt', 'Built in: yes, true, exempt, 1.'],
       ['customer_type_fields', 'Customer type: custom fields (by name)', 'Built in: Customer type, Customer category, Business or consumer, B2B or B2C, Buyer type.'],
       ['business_values', 'Customer type: values meaning business', 'Built in: business, b2b, company, corporate, commercial, organization, enterprise.'],
-      ['individual_values', 'Customer type: values meaning individual', 'Built in: individual, b2c, consumer, personal, person, private, household.']];
+      ['individual_values', 'Customer type: values meaning individual', 'Built in: individual, b2c, consumer, personal, person, private, household.'],
+      ['qst_number_reference_types', 'Quebec QST number: external reference types', 'Built in: qst, qst_number, qst-no, tvq, tvq_number, qst_registration.'],
+      ['qst_number_fields', 'Quebec QST number: custom fields (by name)', 'Built in: QST number, QST, QST registration number, TVQ, TVQ number, Numero de TVQ.']];
     var cdInputs = {};
     var cdFields = CD.map(function (x) {
       cdInputs[x[0]] = h('input', { type: 'text', name: 'customer_data.' + x[0], value: (cd[x[0]] || []).join(', '), autocomplete: 'off', spellcheck: 'false' });

@@ -60,6 +60,32 @@ describe("ship_to", function()
   end)
 end)
 
+describe("customer_qst_number (issue 19)", function()
+  it("reads an external reference of a QST type, trimmed, with its source", function()
+    local c = { external_references = { { type = "vat", id = "123456789RT0001" },
+                                        { type = "TVQ", id = " 1234567890TQ0001 " } } }
+    local n, from = mapping.customer_qst_number(c, nil, nil)
+    assert.equal("1234567890TQ0001", n)
+    assert.equal("external reference TVQ", from)
+  end)
+
+  it("does not take the tax id's reference (the GST/HST number) for the QST number", function()
+    local c = { external_references = { { type = "tax_id", id = "1234567890TQ0001" } } }
+    assert.is_nil(mapping.customer_qst_number(c))
+  end)
+
+  it("reads a custom field by name, then the customer_data setting's names", function()
+    local n, from = mapping.customer_qst_number({}, { ["QST Number"] = "1234567890TQ0001" }, nil)
+    assert.equal("1234567890TQ0001", n)
+    assert.equal("custom field QST Number", from)
+    assert.is_nil(mapping.customer_qst_number({}, { ["Quebec reg"] = "1234567890TQ0001" }, nil))
+    assert.equal("1234567890TQ0001", (mapping.customer_qst_number({}, { ["Quebec reg"] = "1234567890TQ0001" },
+      { qst_number_fields = { "quebec-reg" } })))
+    local c = { external_references = { { type = "rq", id = "2345678901TQ0002" } } }
+    assert.equal("2345678901TQ0002", (mapping.customer_qst_number(c, nil, { qst_number_reference_types = { "RQ" } })))
+  end)
+end)
+
 describe("customer_tax_id", function()
   it("reads the first external reference of a tax-id type, trimmed, with its source", function()
     local c = { external_references = { { type = "crm", id = "123" }, { type = "VAT-Id", id = " DE123456789 " },
