@@ -519,15 +519,15 @@ static void t_alaska(void)
     levy_err err;
     const levy_tax_entry *e;
     const struct {
-        const char *zip, *county, *code, *city;
+        const char *zip, *county, *code, *city, *place;
         int64_t county_rate, city_rate;
     } cases[] = {
-        {"99603", "KENAI PENINSULA BOROUGH", "02122", "HOMER", 3000000, 4850000},
-        {"99664", "KENAI PENINSULA BOROUGH", "02122", "SEWARD", 3000000, 4000000},
-        {"99669", "KENAI PENINSULA BOROUGH", "02122", "SOLDOTNA", 3000000, 3000000},
-        {"99901", "KETCHIKAN GATEWAY BOROUGH", "02130", "SAXMAN", 2500000, 4000000},
-        {"99556", "KENAI PENINSULA BOROUGH", "02122", NULL, 3000000, 0},
-        {"99801", "JUNEAU CITY AND BOROUGH", "02110", NULL, 5000000, 0},
+        {"99603", "KENAI PENINSULA BOROUGH", "02122", "HOMER", "0233140", 3000000, 4850000},
+        {"99664", "KENAI PENINSULA BOROUGH", "02122", "SEWARD", "0268560", 3000000, 4000000},
+        {"99669", "KENAI PENINSULA BOROUGH", "02122", "SOLDOTNA", "0271640", 3000000, 3000000},
+        {"99901", "KETCHIKAN GATEWAY BOROUGH", "02130", "SAXMAN", "0267570", 2500000, 4000000},
+        {"99556", "KENAI PENINSULA BOROUGH", "02122", NULL, NULL, 3000000, 0},
+        {"99801", "JUNEAU CITY AND BOROUGH", "02110", NULL, NULL, 5000000, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         CHECK_EQ_INT(resolve("US", "AK", NULL, cases[i].zip, "2026-03-01", &res, &err), 0);
@@ -545,6 +545,7 @@ static void t_alaska(void)
         CHECK(e != NULL);
         CHECK_EQ_STR(e->name, cases[i].city);
         CHECK_EQ_INT(e->rate, cases[i].city_rate);
+        CHECK_EQ_STR(e->code, cases[i].place); /* the Census place (FIPS 55) */
     }
     /* Homer's candidates: the city (borough + city) and the borough outside any city */
     CHECK_EQ_INT(resolve("US", "AK", NULL, "99603", "2026-03-01", &res, &err), 0);
@@ -557,6 +558,7 @@ static void t_alaska(void)
     CHECK_EQ_INT(res.cand[0].nj, 2);
     CHECK_EQ_STR(res.cand[0].jur[0], "KENAI PENINSULA BOROUGH");
     CHECK_EQ_STR(res.cand[0].jur[1], "HOMER");
+    CHECK_EQ_STR(res.cand[0].code[1], "0233140");
     CHECK_EQ_STR(res.cand[1].jur[res.cand[1].nj - 1], "KENAI PENINSULA BOROUGH");
     /* the county entry says how its part was told apart */
     CHECK((e = at_level(&res, LEVY_LEVEL_COUNTY)) != NULL && e->note != NULL);
