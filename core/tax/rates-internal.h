@@ -21,6 +21,9 @@ typedef struct zip_row {
      * district, or -1 when the row names none; dist_how says where it came from (DIST_*) */
     int32_t dist_base;
     uint8_t dist_how;
+    /* 1 when the ZIP table wrote a city's tax in the county column and levy split it into the
+     * county's own rate and the city's (split_county_column: Alaska's boroughs and cities) */
+    uint8_t county_split;
     /* a city (or an Alabama police jurisdiction) covering only part of the ZIP (issue 19,
      * partial-ZIP cities; mark_partial_cities): index + 1 of the row of the ZIP's county outside
      * any city (0 = not flagged), and of the row of the city's police jurisdiction or of the

@@ -1756,6 +1756,62 @@ static void index_indep_cities(levy_rates *r)
             r->indep[r->nindep++] = i;
 }
 
+/* 1 when region name rn is the name of a county (county-equivalent) of state st. */
+static int names_a_county(const levy_rates *r, const char *st, const char *rn)
+{
+    for (size_t c = 0; c < r->ncounties; c++)
+        if (memcmp(r->counties[c].st, st, 2) == 0 && county_named(P(r, r->counties[c].name), rn))
+            return 1;
+    return 0;
+}
+
+/* A city's tax written in the ZIP table's county column (issue 19: Alaska, where boroughs and
+ * cities levy their own sales taxes and the table gives "HOMER" 7.85 % all as county tax):
+ * where the state levies no sales tax (state rate 0: every local rate is the borough's or the
+ * city's own) and the table also prices the county on its own -- rows named after it ("KENAI
+ * PENINSULA" for the Kenai Peninsula Borough) without a city rate, all at one county rate -- a
+ * row of a single-county ZIP of that county whose region is no county's name, with no city
+ * rate and a higher county rate, is split into the county's own rate (3 %) and the rest as its
+ * city's (Homer 4.85 %); the combined rate is unchanged. A county the table does not price on
+ * its own (a consolidated city and borough, Juneau's 5 %) keeps the whole rate at the county
+ * level: the table cannot tell the parts apart there. Where a state levies a sales tax, such a
+ * row is a ZIP on a county line instead (Westlake OH 44011 at Cuyahoga's rate: check_rates),
+ * not split. */
+static void split_county_column(levy_rates *r)
+{
+    int32_t *own = malloc(sizeof *own * (r->ncounties + 1) * 2);
+    if (!own)
+        return;
+    int32_t *own_state = own + r->ncounties + 1;
+    for (size_t c = 0; c <= r->ncounties; c++)
+        own[c] = -1;
+    for (size_t i = 0; i < r->nzips; i++) {
+        zip_row *z = &r->zips[i];
+        z->county_split = 0;
+        if (z->county_how != ZC_ONLY || z->city != 0 || z->county <= 0 ||
+            !county_named(P(r, r->counties[z->county_ix - 1].name), P(r, z->name)))
+            continue;
+        int32_t *o = &own[z->county_ix];
+        if (*o == -1) {
+            *o = z->county;
+            own_state[z->county_ix] = z->state;
+        } else if (*o != z->county || own_state[z->county_ix] != z->state) {
+            *o = -2; /* the county's own rows disagree: no single county rate */
+        }
+    }
+    for (size_t i = 0; i < r->nzips; i++) {
+        zip_row *z = &r->zips[i];
+        if (z->county_how != ZC_ONLY || z->city != 0 || z->state != 0 || own[z->county_ix] <= 0 ||
+            z->county <= own[z->county_ix] || own_state[z->county_ix] != 0 ||
+            names_a_county(r, z->st, P(r, z->name)))
+            continue;
+        z->city = z->county - own[z->county_ix];
+        z->county = own[z->county_ix];
+        z->county_split = 1;
+    }
+    free(own);
+}
+
 /* The county of every ZIP row (issue 19, names that file correctly): the crosswalk's only
  * county of the ZIP; for a ZIP the crosswalk puts in several counties, the one candidate whose
  * single-county ZIPs carry the row's county rate ("by rate"); otherwise none (ambiguous: the
@@ -1773,12 +1829,14 @@ static void assign_counties(levy_rates *r)
         size_t f, n = zc_find(r, z->zip, z->st, &f);
         z->county_ix = 0;
         z->county_how = n ? ZC_AMBIGUOUS : ZC_NONE;
-        if (n == 1 && (z->county_ix = county_index(r, r->zc[f].fips)) != 0) {
+        if (n == 1 && (z->county_ix = county_index(r, r->zc[f].fips)) != 0)
             z->county_how = ZC_ONLY;
-            if (cr)
-                cr[ncr++] = (county_rate){r->zc[f].fips, z->county};
-        }
     }
+    split_county_column(r);
+    for (size_t i = 0; i < r->nzips && cr; i++)
+        if (r->zips[i].county_how == ZC_ONLY)
+            cr[ncr++] =
+                (county_rate){r->counties[r->zips[i].county_ix - 1].fips, r->zips[i].county};
     /* a ZIP in several counties whose tax region is named as one of them ("HENRICO" ->
      * Henrico County) */
     for (size_t i = 0; i < r->nzips; i++) {
@@ -2243,6 +2301,9 @@ static levy_tax_entry *add_entry(levy_tax_resolution *res, const char *name, con
 #define NOTE_COUNTY_RATE_ODD                                                                       \
     "the ZIP table's county rate is not this county's usual rate: verify the county of the "       \
     "street address"
+#define NOTE_COUNTY_SPLIT                                                                          \
+    "the ZIP table gives this county's and the city's tax together as county tax; the county's "   \
+    "part is the rate of the table's own rows for the county, the rest is the city's"
 #define NOTE_COUNTY_AMBIGUOUS                                                                      \
     "county not established: the ZIP lies in several counties and the ZIP table's county rate "    \
     "does not single one out; the county depends on the street address"
@@ -3483,6 +3544,8 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
                                               [ZC_RATE_REGION] = NOTE_COUNTY_RATE_REGION,
                                               [ZC_RATE_ODD] = NOTE_COUNTY_RATE_ODD};
             e->note = row->county_how < sizeof how / sizeof *how ? how[row->county_how] : NULL;
+            if (row->county_split && !e->note)
+                e->note = NOTE_COUNTY_SPLIT;
         } else {
             e = add_entry(res, rname, " (COUNTY)", LEVY_LEVEL_COUNTY, LEVY_TYPE_SALES_TAX,
                           row->county, 0);

@@ -500,6 +500,72 @@ static void t_partial_cities(void)
 end:;
 }
 
+/* The entry of a level in res, or NULL. */
+static const levy_tax_entry *at_level(const levy_tax_resolution *res, int level)
+{
+    for (int i = 0; i < res->n; i++)
+        if (res->e[i].level == level)
+            return &res->e[i];
+    return NULL;
+}
+
+/* Alaska (issue 19): no state sales tax, boroughs and cities levy their own; the ZIP table
+ * gives a city's tax inside a borough as county tax ("HOMER" 7.85 %). Where the table prices
+ * the borough on its own ("KENAI PENINSULA" 3 %), the answer names the borough at its rate and
+ * the city at the rest; a consolidated city and borough stays whole at the county level. */
+static void t_alaska(void)
+{
+    levy_tax_resolution res;
+    levy_err err;
+    const levy_tax_entry *e;
+    const struct {
+        const char *zip, *county, *code, *city, *place;
+        int64_t county_rate, city_rate;
+    } cases[] = {
+        {"99603", "KENAI PENINSULA BOROUGH", "02122", "HOMER", "0233140", 3000000, 4850000},
+        {"99664", "KENAI PENINSULA BOROUGH", "02122", "SEWARD", "0268560", 3000000, 4000000},
+        {"99669", "KENAI PENINSULA BOROUGH", "02122", "SOLDOTNA", "0271640", 3000000, 3000000},
+        {"99901", "KETCHIKAN GATEWAY BOROUGH", "02130", "SAXMAN", "0267570", 2500000, 4000000},
+        {"99556", "KENAI PENINSULA BOROUGH", "02122", NULL, NULL, 3000000, 0},
+        {"99801", "JUNEAU CITY AND BOROUGH", "02110", NULL, NULL, 5000000, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        CHECK_EQ_INT(resolve("US", "AK", NULL, cases[i].zip, "2026-03-01", &res, &err), 0);
+        CHECK_EQ_INT(total(&res), cases[i].county_rate + cases[i].city_rate);
+        CHECK((e = at_level(&res, LEVY_LEVEL_COUNTY)) != NULL);
+        CHECK_EQ_STR(e->name, cases[i].county);
+        CHECK(e->suffix == NULL);
+        CHECK_EQ_STR(e->code, cases[i].code);
+        CHECK_EQ_INT(e->rate, cases[i].county_rate);
+        e = at_level(&res, LEVY_LEVEL_CITY);
+        if (!cases[i].city) {
+            CHECK(e == NULL || e->rate == 0);
+            continue;
+        }
+        CHECK(e != NULL);
+        CHECK_EQ_STR(e->name, cases[i].city);
+        CHECK_EQ_INT(e->rate, cases[i].city_rate);
+        CHECK_EQ_STR(e->code, cases[i].place); /* the Census place (FIPS 55) */
+    }
+    /* Homer's candidates: the city (borough + city) and the borough outside any city */
+    CHECK_EQ_INT(resolve("US", "AK", NULL, "99603", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(res.ncand, 2);
+    CHECK_EQ_STR(res.cand[0].area, "HOMER");
+    CHECK_EQ_INT(res.cand[0].rate, 7850000);
+    CHECK_EQ_STR(res.cand[1].area_kind, "outside_cities");
+    CHECK_EQ_INT(res.cand[1].rate, 3000000);
+    CHECK_EQ_INT(res.cand[0].nj, 2);
+    CHECK_EQ_STR(res.cand[0].jur[0], "KENAI PENINSULA BOROUGH");
+    CHECK_EQ_STR(res.cand[0].jur[1], "HOMER");
+    CHECK_EQ_STR(res.cand[0].code[1], "0233140");
+    CHECK_EQ_STR(res.cand[1].jur[res.cand[1].nj - 1], "KENAI PENINSULA BOROUGH");
+    /* the county entry says how its part was told apart */
+    CHECK((e = at_level(&res, LEVY_LEVEL_COUNTY)) != NULL && e->note != NULL);
+    CHECK(strstr(e->note, "together") != NULL);
+end:;
+}
+
 static void t_vintage_from(void)
 {
     CHECK_EQ_INT(levy_rates_vintage_from("2026-01-01"), 20260101);
@@ -842,6 +908,7 @@ static const levy_test tests[] = {{"load", t_load},
                                   {"ca_candidates", t_ca_candidates},
                                   {"partial_districts", t_partial_districts},
                                   {"partial_cities", t_partial_cities},
+                                  {"alaska", t_alaska},
                                   {"vintage_from", t_vintage_from},
                                   {"overlays", t_overlays},
                                   {"sst", t_sst},
