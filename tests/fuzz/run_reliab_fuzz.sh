@@ -48,7 +48,7 @@ CC
 case $T in
   fuzz_webhook_verify) CORE="$CORE $SRC/core/lua/bind_crypto.c $SRC/core/crypto/crypto.c $SRC/core/crypto/hook.c $SRC/core/lua/bind_time.c $SRC/core/base/log.c $SRC/core/base/clock.c $SRC/core/lua/bind_money.c $SRC/core/base/money.c"; LIBS="-lcrypto -levent" ;;
   fuzz_json_codec) LIBS="" ;;
-  fuzz_rillet_mapping) CORE="$CORE $SRC/core/lua/bind_crypto.c $SRC/core/crypto/crypto.c $SRC/core/lua/bind_time.c $SRC/core/base/log.c $SRC/core/base/clock.c $SRC/core/lua/bind_money.c $SRC/core/base/money.c"; LIBS="-lcrypto -levent" ;;
+  fuzz_rillet_mapping) CORE="$CORE $SRC/core/lua/bind_crypto.c $SRC/core/crypto/crypto.c $SRC/core/crypto/hook.c $SRC/core/lua/bind_time.c $SRC/core/base/log.c $SRC/core/base/clock.c $SRC/core/lua/bind_money.c $SRC/core/base/money.c"; LIBS="-lcrypto -levent" ;;
   fuzz_tax_decimal) CORE="$TAX"; LIBS="-llua5.4-cjson -lcrypto" ;;
   # the oracle checks every computation: levy_tax_compute is wrapped (tests/fuzz/fuzz_tax_request.c)
   fuzz_tax_request) CORE="$TAX"; LIBS="-llua5.4-cjson -lcrypto -Wl,--wrap=levy_tax_compute" ;;
