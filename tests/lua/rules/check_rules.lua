@@ -965,6 +965,44 @@ local function pct_str(p)
   return i .. "." .. f
 end
 
+-- Reverse charge on a region's lines: every line but the exempt and zero-rated ones keeps its
+-- taxes at a zero amount (only this region's: core/tax/calc.c zeroes group g's entries).
+local function rc_lines(ctx, on)
+  for _, line in ipairs(on and ctx.lines or {}) do
+    if line.reason ~= "product_exempt" and line.reason ~= "zero_rated" then
+      line.reverse_charge = true
+    end
+  end
+end
+
+-- A Quebec QST registration number of the regular system (docs/rules.md; calc.c
+-- levy_tax_qst_number_valid): spaces ignored, letters of either case, 10 digits "TQ" 4 digits.
+local function qst_number_valid(s)
+  return string.match(string.upper((string.gsub(s, " ", ""))), "^%d%d%d%d%d%d%d%d%d%dTQ%d%d%d%d$") ~= nil
+end
+
+-- reverse_charge = "b2b_qst_specified" (scripts/ca/qc.lua; calc.c qst_specified_applies): a
+-- seller registered under the QST specified system (the setting qc_qst_regime = "specified",
+-- the self-test's field) and not established in Quebec does not charge a customer that gives
+-- a valid customer.qst_number (note qst_registrant); an unusable number is a consumer sale
+-- (note qst_number_invalid). A customer exemption decides first (no note).
+local function qst_specified(ctx, test)
+  local qst = ctx.customer and ctx.customer.qst_number
+  if test.qc_qst_regime ~= "specified" or type(qst) ~= "string" or qst == ""
+     or ctx.customer.exempt == true then
+    return false
+  end
+  local s = ctx.seller
+  if type(s) == "table" and type(s.country) == "string" and type(s.state) == "string"
+     and s.country:upper() == "CA" and s.state:upper() == "QC" then
+    return false
+  end
+  if not qst_number_valid(qst) then
+    return false, { code = "qst_number_invalid", message = "customer.qst_number is not a QST registration number of the regular system" }
+  end
+  return true, { code = "qst_registrant", message = "QST not charged: the customer gave its QST registration number" }
+end
+
 local function run(rules, rule, test)
   local req = test.request
   local exp = CURRENCY_EXP[req.currency] or 2
@@ -972,6 +1010,7 @@ local function run(rules, rule, test)
   local out_lines = {}
   local notes = {}
   local ctx_lines_by_region = {}
+  local oos_by_region = {} -- [ri][i]: region ri's calculate put line i out of scope
   for ri, reg in ipairs(regions) do
     local r = (reg.region == rule.region) and rule or rules[reg.region]
     assert(r, "no rule for " .. reg.region)
@@ -1025,11 +1064,11 @@ local function run(rules, rule, test)
         on, note = false, { code = "tax_id_invalid", message = "not a GST/HST registration number" }
       end
       if note and not (ctx.customer.exempt == true) then notes[#notes + 1] = note end
-      for _, line in ipairs(on and ctx.lines or {}) do
-        if line.reason ~= "product_exempt" and line.reason ~= "zero_rated" then
-          line.reverse_charge = true
-        end
-      end
+      rc_lines(ctx, on)
+    elseif r.reverse_charge == "b2b_qst_specified" then
+      local on, note = qst_specified(ctx, test)
+      if note then notes[#notes + 1] = note end
+      rc_lines(ctx, on)
     end
     -- a customer exemption: every jurisdiction listed at 0, the rule is not consulted
     local cust_exempt = (req.customer or {}).exempt == true
@@ -1044,14 +1083,29 @@ local function run(rules, rule, test)
     end
     -- calculate_for (docs/rules.md section 3): calculate runs only when a line's code or its
     -- parent is listed; without the declaration, always
-    local wanted = r.calculate_for == nil
+    -- calculate_before (compile.c levy_tax_rule_calc_before): before that day calculate runs
+    -- for every request, as if calculate_for were not declared; from it, only as calculate_for
+    -- says (none declared: never)
+    local wanted = (r.calculate_for == nil and r.calculate_before == nil)
+                   or (r.calculate_before ~= nil and req.date < r.calculate_before)
     for _, c in ipairs(r.calculate_for or {}) do
       for _, line in ipairs(ctx.lines) do
         if line.tax_code == c or TAX_CODE_PARENT[line.tax_code] == c then wanted = true end
       end
     end
+    oos_by_region[ri] = {}
     if r.calculate and wanted and not cust_exempt then
+      local was = {}
+      for i, line in ipairs(ctx.lines) do was[i] = line.reason end
       r.calculate(ctx)
+      -- out of scope for this region's tax only (calc.c levy_tax_decide, meta.oos): the line
+      -- keeps its reason; it is out of scope when no other region's tax is left on it (below)
+      for i, line in ipairs(ctx.lines) do
+        if line.reason == "out_of_scope" and was[i] ~= "out_of_scope" then
+          oos_by_region[ri][i] = true
+          line.reason = was[i]
+        end
+      end
       -- notes a rule's calculate left (ctx.notes: {code, message})
       for _, n in ipairs(ctx.notes or {}) do notes[#notes + 1] = n end
       -- the delivery follows the goods as calculate left them
@@ -1069,6 +1123,7 @@ local function run(rules, rule, test)
   local total = 0
   for i in ipairs(req.lines) do
     local tax, reason, taxable, taxes = 0, nil, nil, {}
+    local rc_any, oos_any, other = false, false, false
     for ri in ipairs(regions) do
       local line = ctx_lines_by_region[ri][i]
       local amounts, net, taxables = compute(line, exp)
@@ -1080,10 +1135,15 @@ local function run(rules, rule, test)
                               amount = cents_str(zero and 0 or amounts[j], exp),
                               taxable_amount = cents_str(line.zero and 0 or taxables[j], exp) }
       end
-      if line.reverse_charge then line.reason = "reverse_charge" end
+      -- one reason per line (calc.c): reverse_charge when any region's tax was reverse-charged
+      if line.reverse_charge then rc_any = true end
       if reason == nil then reason = line.reason end
       taxable = taxable or net
+      if oos_by_region[ri][i] then oos_any = true
+      elseif #line.taxes > 0 then other = true end
     end
+    if rc_any then reason = "reverse_charge" end
+    if oos_any and not other then reason = "out_of_scope" end
     total = total + tax
     out_lines[i] = { tax = cents_str(tax, exp), taxability_reason = reason, taxable_amount = cents_str(taxable, exp),
                      taxes = taxes }
