@@ -4,8 +4,9 @@
 --
 -- It re-implements, in exact integer arithmetic, the engine semantics of docs/rules.md
 -- (treatments, calculate(ctx), per-jurisdiction half-up rounding, unit caps, inclusive
--- carve-out) with the shipped US ZIP5 tables and a small table of the national/Canadian/EU
--- rates the self-tests use, then runs every selftest of every rule file. It exists so rule
+-- carve-out, reverse charge, calculate_for/calculate_before, a region's out_of_scope) with
+-- the shipped US ZIP5 tables, the engine's EU (ibericode) and national rate files and a small
+-- table of the Canadian rates, then runs every selftest of every rule file. It exists so rule
 -- authors can check their expectations before `levy check` is available; `levy check`
 -- (the real engine) stays the authority. Exit 0 when all pass, 1 otherwise.
 local SCRIPTS = arg[1] or "scripts"
@@ -141,27 +142,94 @@ do
   end
 end
 
--- International rates used by the self-tests: { from, standard, reduced } newest first.
-local VAT = {
-  DE = { { "2021-01-01", "19", "7" }, { "2020-07-01", "16", "5" }, { "0000-01-01", "19", "7" } },
-  RO = { { "2025-08-01", "21", "11" }, { "0000-01-01", "19", "9" } },
-  FR = { { "2014-01-01", "20", "5.5" } },
-  FI = { { "2024-09-01", "25.5", "10" }, { "0000-01-01", "24", "10" } },
-  IE = { { "2021-03-01", "23", "9" } },
-  DK = { { "0000-01-01", "25", nil } },
-  GR = { { "2016-06-01", "24", "6" } }, -- ibericode: reduced1 6, reduced2 13; "EL" (VIES) is Greece
-  ES = { { "2012-09-01", "21", "10" } }, -- the e-book self-tests of eu/vat.lua (EBOOK_RATES)
-  IT = { { "2013-10-01", "22", "10" } },
-  NL = { { "2019-01-01", "21", "9" } },
-  SE = { { "0000-01-01", "25", "12" } },
-  -- audit19b: the standard rates of the further e-book self-tests (EBOOK_RATES)
-  AT = { { "0000-01-01", "20", "10" } },
-  BE = { { "0000-01-01", "21", "6" } },
-  CZ = { { "0000-01-01", "21", "12" } },
-  LU = { { "0000-01-01", "17", "8" } }, -- 2019 dates only (16 % in 2023)
-  PL = { { "0000-01-01", "23", "8" } },
-  PT = { { "0000-01-01", "23", "6" } },
-}
+-- EU VAT: read from the engine's data/intl/ibericode-vat-rates.json (core/tax/rates.c
+-- load_ibericode): per member state its periods newest first, the one whose effective_from is
+-- on or before the date applies; "reduced" is the rate named reduced, else reduced1
+-- (rates.c levy_rates_vat_key). VAT[cc] = { { from, standard, reduced }, ... } newest first.
+local function json_decode(text)
+  local pos = 1
+  local function ws() pos = string.find(text, "[^ \t\r\n]", pos) or #text + 1 end
+  local value
+  local function str()
+    local out, i = {}, pos + 1
+    while true do
+      local c = string.sub(text, i, i)
+      if c == '"' then pos = i + 1; return table.concat(out) end
+      if c == "\\" then
+        local e = string.sub(text, i + 1, i + 1)
+        if e == "u" then
+          local cp = tonumber(string.sub(text, i + 2, i + 5), 16)
+          out[#out + 1] = utf8.char(cp); i = i + 6
+        else
+          out[#out + 1] = ({ n = "\n", t = "\t", r = "\r", b = "\b", f = "\f" })[e] or e; i = i + 2
+        end
+      elseif c == "" then error("json: unterminated string")
+      else out[#out + 1] = c; i = i + 1 end
+    end
+  end
+  function value()
+    ws()
+    local c = string.sub(text, pos, pos)
+    if c == "{" then
+      local t = {}
+      pos = pos + 1; ws()
+      if string.sub(text, pos, pos) == "}" then pos = pos + 1; return t end
+      while true do
+        ws(); local k = str(); ws()
+        assert(string.sub(text, pos, pos) == ":", "json: ':' expected"); pos = pos + 1
+        t[k] = value(); ws()
+        local d = string.sub(text, pos, pos); pos = pos + 1
+        if d == "}" then return t end
+        assert(d == ",", "json: ',' expected")
+      end
+    elseif c == "[" then
+      local t = {}
+      pos = pos + 1; ws()
+      if string.sub(text, pos, pos) == "]" then pos = pos + 1; return t end
+      while true do
+        t[#t + 1] = value(); ws()
+        local d = string.sub(text, pos, pos); pos = pos + 1
+        if d == "]" then return t end
+        assert(d == ",", "json: ',' expected")
+      end
+    elseif c == '"' then return str()
+    else
+      local lit = string.match(text, "^[%w%.%+%-]+", pos)
+      assert(lit, "json: value expected at " .. pos)
+      pos = pos + #lit
+      if lit == "true" then return true elseif lit == "false" then return false
+      elseif lit == "null" then return nil end
+      return lit -- numbers stay decimal strings: money and rates exact
+    end
+  end
+  return value()
+end
+local VAT = {}
+do
+  local path
+  for _, d in ipairs({ DATA, "data" }) do
+    if d and exists(d .. "/intl/ibericode-vat-rates.json") then path = d .. "/intl/ibericode-vat-rates.json"; break end
+  end
+  assert(path, "data/intl/ibericode-vat-rates.json not found")
+  local f = assert(io.open(path, "r"))
+  local doc = json_decode(f:read("a"))
+  f:close()
+  -- the EU-27 (rates.c eu_members; "EL" is Greece): the file's GB is not used, the UK's VAT
+  -- is national (data/intl/national.csv)
+  local EU27 = {}
+  for c in string.gmatch("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK", "%u%u") do
+    EU27[c] = true
+  end
+  for cc, periods in pairs(doc.items) do
+    if cc == "EL" then cc = "GR" end
+    local rows = {}
+    for _, p in ipairs(periods) do
+      rows[#rows + 1] = { p.effective_from, p.rates.standard, p.rates.reduced or p.rates.reduced1 }
+    end
+    table.sort(rows, function(x, y) return x[1] > y[1] end)
+    if EU27[cc] then VAT[cc] = rows end
+  end
+end
 -- National rates (GB AU NZ CH NO SG JP IN and the digital-services countries MX ZA KR TR SA AE
 -- IS CL CO MY TH ID PH TW KE NG EG IL): read from the engine's data/intl/national.csv (country,
 -- region, tax_type, jurisdiction, rate_key, rate_pct, effective_from, effective_to, source), so
