@@ -4,8 +4,9 @@
 --
 -- It re-implements, in exact integer arithmetic, the engine semantics of docs/rules.md
 -- (treatments, calculate(ctx), per-jurisdiction half-up rounding, unit caps, inclusive
--- carve-out) with the shipped US ZIP5 tables and a small table of the national/Canadian/EU
--- rates the self-tests use, then runs every selftest of every rule file. It exists so rule
+-- carve-out, reverse charge, calculate_for/calculate_before, a region's out_of_scope) with
+-- the shipped US ZIP5 tables, the engine's EU (ibericode) and national rate files and a small
+-- table of the Canadian rates, then runs every selftest of every rule file. It exists so rule
 -- authors can check their expectations before `levy check` is available; `levy check`
 -- (the real engine) stays the authority. Exit 0 when all pass, 1 otherwise.
 local SCRIPTS = arg[1] or "scripts"
@@ -141,27 +142,94 @@ do
   end
 end
 
--- International rates used by the self-tests: { from, standard, reduced } newest first.
-local VAT = {
-  DE = { { "2021-01-01", "19", "7" }, { "2020-07-01", "16", "5" }, { "0000-01-01", "19", "7" } },
-  RO = { { "2025-08-01", "21", "11" }, { "0000-01-01", "19", "9" } },
-  FR = { { "2014-01-01", "20", "5.5" } },
-  FI = { { "2024-09-01", "25.5", "10" }, { "0000-01-01", "24", "10" } },
-  IE = { { "2021-03-01", "23", "9" } },
-  DK = { { "0000-01-01", "25", nil } },
-  GR = { { "2016-06-01", "24", "6" } }, -- ibericode: reduced1 6, reduced2 13; "EL" (VIES) is Greece
-  ES = { { "2012-09-01", "21", "10" } }, -- the e-book self-tests of eu/vat.lua (EBOOK_RATES)
-  IT = { { "2013-10-01", "22", "10" } },
-  NL = { { "2019-01-01", "21", "9" } },
-  SE = { { "0000-01-01", "25", "12" } },
-  -- audit19b: the standard rates of the further e-book self-tests (EBOOK_RATES)
-  AT = { { "0000-01-01", "20", "10" } },
-  BE = { { "0000-01-01", "21", "6" } },
-  CZ = { { "0000-01-01", "21", "12" } },
-  LU = { { "0000-01-01", "17", "8" } }, -- 2019 dates only (16 % in 2023)
-  PL = { { "0000-01-01", "23", "8" } },
-  PT = { { "0000-01-01", "23", "6" } },
-}
+-- EU VAT: read from the engine's data/intl/ibericode-vat-rates.json (core/tax/rates.c
+-- load_ibericode): per member state its periods newest first, the one whose effective_from is
+-- on or before the date applies; "reduced" is the rate named reduced, else reduced1
+-- (rates.c levy_rates_vat_key). VAT[cc] = { { from, standard, reduced }, ... } newest first.
+local function json_decode(text)
+  local pos = 1
+  local function ws() pos = string.find(text, "[^ \t\r\n]", pos) or #text + 1 end
+  local value
+  local function str()
+    local out, i = {}, pos + 1
+    while true do
+      local c = string.sub(text, i, i)
+      if c == '"' then pos = i + 1; return table.concat(out) end
+      if c == "\\" then
+        local e = string.sub(text, i + 1, i + 1)
+        if e == "u" then
+          local cp = tonumber(string.sub(text, i + 2, i + 5), 16)
+          out[#out + 1] = utf8.char(cp); i = i + 6
+        else
+          out[#out + 1] = ({ n = "\n", t = "\t", r = "\r", b = "\b", f = "\f" })[e] or e; i = i + 2
+        end
+      elseif c == "" then error("json: unterminated string")
+      else out[#out + 1] = c; i = i + 1 end
+    end
+  end
+  function value()
+    ws()
+    local c = string.sub(text, pos, pos)
+    if c == "{" then
+      local t = {}
+      pos = pos + 1; ws()
+      if string.sub(text, pos, pos) == "}" then pos = pos + 1; return t end
+      while true do
+        ws(); local k = str(); ws()
+        assert(string.sub(text, pos, pos) == ":", "json: ':' expected"); pos = pos + 1
+        t[k] = value(); ws()
+        local d = string.sub(text, pos, pos); pos = pos + 1
+        if d == "}" then return t end
+        assert(d == ",", "json: ',' expected")
+      end
+    elseif c == "[" then
+      local t = {}
+      pos = pos + 1; ws()
+      if string.sub(text, pos, pos) == "]" then pos = pos + 1; return t end
+      while true do
+        t[#t + 1] = value(); ws()
+        local d = string.sub(text, pos, pos); pos = pos + 1
+        if d == "]" then return t end
+        assert(d == ",", "json: ',' expected")
+      end
+    elseif c == '"' then return str()
+    else
+      local lit = string.match(text, "^[%w%.%+%-]+", pos)
+      assert(lit, "json: value expected at " .. pos)
+      pos = pos + #lit
+      if lit == "true" then return true elseif lit == "false" then return false
+      elseif lit == "null" then return nil end
+      return lit -- numbers stay decimal strings: money and rates exact
+    end
+  end
+  return value()
+end
+local VAT = {}
+do
+  local path
+  for _, d in ipairs({ DATA, "data" }) do
+    if d and exists(d .. "/intl/ibericode-vat-rates.json") then path = d .. "/intl/ibericode-vat-rates.json"; break end
+  end
+  assert(path, "data/intl/ibericode-vat-rates.json not found")
+  local f = assert(io.open(path, "r"))
+  local doc = json_decode(f:read("a"))
+  f:close()
+  -- the EU-27 (rates.c eu_members; "EL" is Greece): the file's GB is not used, the UK's VAT
+  -- is national (data/intl/national.csv)
+  local EU27 = {}
+  for c in string.gmatch("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK", "%u%u") do
+    EU27[c] = true
+  end
+  for cc, periods in pairs(doc.items) do
+    if cc == "EL" then cc = "GR" end
+    local rows = {}
+    for _, p in ipairs(periods) do
+      rows[#rows + 1] = { p.effective_from, p.rates.standard, p.rates.reduced or p.rates.reduced1 }
+    end
+    table.sort(rows, function(x, y) return x[1] > y[1] end)
+    if EU27[cc] then VAT[cc] = rows end
+  end
+end
 -- National rates (GB AU NZ CH NO SG JP IN and the digital-services countries MX ZA KR TR SA AE
 -- IS CL CO MY TH ID PH TW KE NG EG IL): read from the engine's data/intl/national.csv (country,
 -- region, tax_type, jurisdiction, rate_key, rate_pct, effective_from, effective_to, source), so
@@ -965,6 +1033,44 @@ local function pct_str(p)
   return i .. "." .. f
 end
 
+-- Reverse charge on a region's lines: every line but the exempt and zero-rated ones keeps its
+-- taxes at a zero amount (only this region's: core/tax/calc.c zeroes group g's entries).
+local function rc_lines(ctx, on)
+  for _, line in ipairs(on and ctx.lines or {}) do
+    if line.reason ~= "product_exempt" and line.reason ~= "zero_rated" then
+      line.reverse_charge = true
+    end
+  end
+end
+
+-- A Quebec QST registration number of the regular system (docs/rules.md; calc.c
+-- levy_tax_qst_number_valid): spaces ignored, letters of either case, 10 digits "TQ" 4 digits.
+local function qst_number_valid(s)
+  return string.match(string.upper((string.gsub(s, " ", ""))), "^%d%d%d%d%d%d%d%d%d%dTQ%d%d%d%d$") ~= nil
+end
+
+-- reverse_charge = "b2b_qst_specified" (scripts/ca/qc.lua; calc.c qst_specified_applies): a
+-- seller registered under the QST specified system (the setting qc_qst_regime = "specified",
+-- the self-test's field) and not established in Quebec does not charge a customer that gives
+-- a valid customer.qst_number (note qst_registrant); an unusable number is a consumer sale
+-- (note qst_number_invalid). A customer exemption decides first (no note).
+local function qst_specified(ctx, test)
+  local qst = ctx.customer and ctx.customer.qst_number
+  if test.qc_qst_regime ~= "specified" or type(qst) ~= "string" or qst == ""
+     or ctx.customer.exempt == true then
+    return false
+  end
+  local s = ctx.seller
+  if type(s) == "table" and type(s.country) == "string" and type(s.state) == "string"
+     and s.country:upper() == "CA" and s.state:upper() == "QC" then
+    return false
+  end
+  if not qst_number_valid(qst) then
+    return false, { code = "qst_number_invalid", message = "customer.qst_number is not a QST registration number of the regular system" }
+  end
+  return true, { code = "qst_registrant", message = "QST not charged: the customer gave its QST registration number" }
+end
+
 local function run(rules, rule, test)
   local req = test.request
   local exp = CURRENCY_EXP[req.currency] or 2
@@ -972,6 +1078,7 @@ local function run(rules, rule, test)
   local out_lines = {}
   local notes = {}
   local ctx_lines_by_region = {}
+  local oos_by_region = {} -- [ri][i]: region ri's calculate put line i out of scope
   for ri, reg in ipairs(regions) do
     local r = (reg.region == rule.region) and rule or rules[reg.region]
     assert(r, "no rule for " .. reg.region)
@@ -1025,11 +1132,11 @@ local function run(rules, rule, test)
         on, note = false, { code = "tax_id_invalid", message = "not a GST/HST registration number" }
       end
       if note and not (ctx.customer.exempt == true) then notes[#notes + 1] = note end
-      for _, line in ipairs(on and ctx.lines or {}) do
-        if line.reason ~= "product_exempt" and line.reason ~= "zero_rated" then
-          line.reverse_charge = true
-        end
-      end
+      rc_lines(ctx, on)
+    elseif r.reverse_charge == "b2b_qst_specified" then
+      local on, note = qst_specified(ctx, test)
+      if note then notes[#notes + 1] = note end
+      rc_lines(ctx, on)
     end
     -- a customer exemption: every jurisdiction listed at 0, the rule is not consulted
     local cust_exempt = (req.customer or {}).exempt == true
@@ -1044,14 +1151,29 @@ local function run(rules, rule, test)
     end
     -- calculate_for (docs/rules.md section 3): calculate runs only when a line's code or its
     -- parent is listed; without the declaration, always
-    local wanted = r.calculate_for == nil
+    -- calculate_before (compile.c levy_tax_rule_calc_before): before that day calculate runs
+    -- for every request, as if calculate_for were not declared; from it, only as calculate_for
+    -- says (none declared: never)
+    local wanted = (r.calculate_for == nil and r.calculate_before == nil)
+                   or (r.calculate_before ~= nil and req.date < r.calculate_before)
     for _, c in ipairs(r.calculate_for or {}) do
       for _, line in ipairs(ctx.lines) do
         if line.tax_code == c or TAX_CODE_PARENT[line.tax_code] == c then wanted = true end
       end
     end
+    oos_by_region[ri] = {}
     if r.calculate and wanted and not cust_exempt then
+      local was = {}
+      for i, line in ipairs(ctx.lines) do was[i] = line.reason end
       r.calculate(ctx)
+      -- out of scope for this region's tax only (calc.c levy_tax_decide, meta.oos): the line
+      -- keeps its reason; it is out of scope when no other region's tax is left on it (below)
+      for i, line in ipairs(ctx.lines) do
+        if line.reason == "out_of_scope" and was[i] ~= "out_of_scope" then
+          oos_by_region[ri][i] = true
+          line.reason = was[i]
+        end
+      end
       -- notes a rule's calculate left (ctx.notes: {code, message})
       for _, n in ipairs(ctx.notes or {}) do notes[#notes + 1] = n end
       -- the delivery follows the goods as calculate left them
@@ -1069,6 +1191,7 @@ local function run(rules, rule, test)
   local total = 0
   for i in ipairs(req.lines) do
     local tax, reason, taxable, taxes = 0, nil, nil, {}
+    local rc_any, oos_any, other = false, false, false
     for ri in ipairs(regions) do
       local line = ctx_lines_by_region[ri][i]
       local amounts, net, taxables = compute(line, exp)
@@ -1080,10 +1203,15 @@ local function run(rules, rule, test)
                               amount = cents_str(zero and 0 or amounts[j], exp),
                               taxable_amount = cents_str(line.zero and 0 or taxables[j], exp) }
       end
-      if line.reverse_charge then line.reason = "reverse_charge" end
+      -- one reason per line (calc.c): reverse_charge when any region's tax was reverse-charged
+      if line.reverse_charge then rc_any = true end
       if reason == nil then reason = line.reason end
       taxable = taxable or net
+      if oos_by_region[ri][i] then oos_any = true
+      elseif #line.taxes > 0 then other = true end
     end
+    if rc_any then reason = "reverse_charge" end
+    if oos_any and not other then reason = "out_of_scope" end
     total = total + tax
     out_lines[i] = { tax = cents_str(tax, exp), taxability_reason = reason, taxable_amount = cents_str(taxable, exp),
                      taxes = taxes }
