@@ -35,8 +35,9 @@ SMALL_BUDGET_MS = "10"  # the default is 80 ms of CPU per request
 # Fields only the single-document view carries (docs/openapi.yaml, the document detail schema):
 # its lines and history, and the extensions of issues 19/20 read from the stored calculation
 # (how the ship-to was located, its candidates, the request's ship-to, the answer's notes, the
-# exemption certificate that exempted it).
-DETAIL_ONLY = ("lines", "history", "resolution", "ambiguous_zip", "ship_to", "notes", "exemption_certificate")
+# exemption certificate that exempted it, and whether its rate table was past its stale date).
+DETAIL_ONLY = ("lines", "history", "resolution", "ambiguous_zip", "rates_stale", "ship_to", "notes",
+               "exemption_certificate")
 
 def walk(env, path, max_pages=40):
     """Every page of path at limit=500: (statuses, page sizes, ids, last error text, a sample of
