@@ -52,9 +52,9 @@ for _ in range(3000):  # levy accepts as its loop turns: wait until it holds the
     if fds() >= base + nidle:
         break
     time.sleep(0.1)
-subprocess.run(["callgrind_control", "-z", str(pid)], stdout=subprocess.DEVNULL, check=True)
+subprocess.run(["callgrind_control", "-z", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
 get(nreq)
-subprocess.run(["callgrind_control", "-d", "run", str(pid)], stdout=subprocess.DEVNULL, check=True)
+subprocess.run(["callgrind_control", "-d", "run", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
 alive = 0
 for s in idle:
     s.setblocking(False)
