@@ -1603,22 +1603,36 @@ static int region_cmp(const void *a, const void *b)
     return c ? c : strcmp(P(region_ctx, x->name), P(region_ctx, y->name));
 }
 
-/* The first position in ix (n rows sorted by region_cmp) of z's (state, tax region). */
-static size_t region_first(const levy_rates *r, const size_t *ix, size_t n, const zip_row *z)
+/* The first position in ix (n rows sorted by region_cmp) of tax region (st, name): a lower
+ * bound over (state, region name); n when there is none. */
+static size_t region_lower(const levy_rates *r, const size_t *ix, size_t n, const char *st,
+                           const char *name)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         const zip_row *m = &r->zips[ix[mid]];
-        int c = memcmp(m->st, z->st, 2);
+        int c = memcmp(m->st, st, 2);
         if (!c)
-            c = strcmp(P(r, m->name), P(r, z->name));
+            c = strcmp(P(r, m->name), name);
         if (c < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
     return lo;
+}
+
+/* The first position in ix (n rows sorted by region_cmp) of z's (state, tax region). */
+static size_t region_first(const levy_rates *r, const size_t *ix, size_t n, const zip_row *z)
+{
+    return region_lower(r, ix, n, z->st, P(r, z->name));
+}
+
+/* The first of the rows of tax region (st, name) in r->by_region (r->nzips when none). */
+static size_t region_start(const levy_rates *r, const char *st, const char *name)
+{
+    return region_lower(r, r->by_region, r->nzips, st, name);
 }
 
 /* A ZIP in several counties takes the county of its tax region's other ZIPs when every one of
@@ -2534,18 +2548,7 @@ static void mark_partial_districts(levy_rates *r)
             while (cut > pre && (cut[-1] == ' ' || cut[-1] == '/'))
                 *--cut = 0;
             /* the rows of region (st, pre) */
-            size_t lo = 0, hi = r->nzips;
-            while (lo < hi) {
-                size_t mid = (lo + hi) / 2;
-                const zip_row *m = &r->zips[r->by_region[mid]];
-                int c = memcmp(m->st, z->st, 2);
-                if (!c)
-                    c = strcmp(P(r, m->name), pre);
-                if (c < 0)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
+            size_t lo = region_start(r, z->st, pre);
             for (; lo < r->nzips; lo++) {
                 const zip_row *m = &r->zips[r->by_region[lo]];
                 if (memcmp(m->st, z->st, 2) != 0 || strcmp(P(r, m->name), pre) != 0)
@@ -2605,18 +2608,7 @@ static int32_t city_out_rate(const levy_rates *r, const zip_row *z)
 static uint32_t region_row(const levy_rates *r, const char *st, const char *name,
                            uint32_t county_ix)
 {
-    size_t lo = 0, hi = r->nzips;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        const zip_row *m = &r->zips[r->by_region[mid]];
-        int c = memcmp(m->st, st, 2);
-        if (!c)
-            c = strcmp(P(r, m->name), name);
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = region_start(r, st, name);
     for (; lo < r->nzips; lo++) {
         const zip_row *m = &r->zips[r->by_region[lo]];
         if (memcmp(m->st, st, 2) != 0 || strcmp(P(r, m->name), name) != 0)
@@ -2630,18 +2622,7 @@ static uint32_t region_row(const levy_rates *r, const char *st, const char *name
 /* The number of ZIP rows of region name in state st. */
 static size_t region_rows(const levy_rates *r, const char *st, const char *name)
 {
-    size_t lo = 0, hi = r->nzips, n = 0;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        const zip_row *m = &r->zips[r->by_region[mid]];
-        int c = memcmp(m->st, st, 2);
-        if (!c)
-            c = strcmp(P(r, m->name), name);
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = region_start(r, st, name), n = 0;
     for (; lo < r->nzips; lo++, n++) {
         const zip_row *m = &r->zips[r->by_region[lo]];
         if (memcmp(m->st, st, 2) != 0 || strcmp(P(r, m->name), name) != 0)
@@ -2775,18 +2756,7 @@ static const zip_row *city_row_decides(const levy_rates *r, const zip_row *row,
                 cix[ncix++] = ix;
         }
     }
-    size_t lo = 0, hi = r->nzips;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        const zip_row *m = &r->zips[r->by_region[mid]];
-        int c = memcmp(m->st, row->st, 2);
-        if (!c)
-            c = strcmp(P(r, m->name), city_upper);
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = region_start(r, row->st, city_upper);
     const zip_row *pick = NULL;
     for (; lo < r->nzips; lo++) {
         const zip_row *m = &r->zips[r->by_region[lo]];
@@ -2899,18 +2869,7 @@ static const zip_row *same_city_region(const levy_rates *r, const zip_row *row,
 {
     if (!r->by_region)
         return NULL;
-    size_t lo = 0, hi = r->nzips;
-    while (lo < hi) { /* the first row of (state, name) */
-        size_t mid = (lo + hi) / 2;
-        const zip_row *m = &r->zips[r->by_region[mid]];
-        int c = memcmp(m->st, row->st, 2);
-        if (!c)
-            c = strcmp(P(r, m->name), name_upper);
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = region_start(r, row->st, name_upper); /* the first row of (state, name) */
     for (; lo < r->nzips; lo++) {
         const zip_row *z = &r->zips[r->by_region[lo]];
         if (memcmp(z->st, row->st, 2) != 0 || strcmp(P(r, z->name), name_upper) != 0)
@@ -3236,18 +3195,7 @@ static int district_city_decides(const levy_rates *r, const zip_row *row, const 
     if (!cl || !r->by_region || strcmp(rname, city_upper) == 0 ||
         (strncmp(rname, city_upper, cl) == 0 && (rname[cl] == ' ' || rname[cl] == '/')))
         return 0; /* the district's own city: inside or outside, the city cannot say */
-    size_t lo = 0, hi = r->nzips;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        const zip_row *m = &r->zips[r->by_region[mid]];
-        int c = memcmp(m->st, row->st, 2);
-        if (!c)
-            c = strcmp(P(r, m->name), city_upper);
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = region_start(r, row->st, city_upper);
     int found = 0;
     int32_t city = 0, special = 0;
     const char *pname = NULL; /* the place's own region name, when it has a plain row */
