@@ -197,12 +197,10 @@ local function field_value(fields, names)
   return nil
 end
 
--- Returns the tax id and where it came from ("external reference vat-id",
--- "custom field VAT number"), or nil.
-function M.customer_tax_id(customer, fields, conf)
-  if type(customer) ~= "table" then return nil end
-  conf = type(conf) == "table" and conf or {}
-  local types = name_set(M.customer_tax_id_reference_types, conf.tax_id_reference_types)
+-- The value of a customer attribute Rillet has no field for: the first external reference
+-- whose type is in `types`, else the first custom field named in `names`; the value and where
+-- it came from, or nil.
+local function customer_attr(customer, fields, types, names)
   local refs = nn(customer.external_references)
   if type(refs) == "table" then
     for _, ref in ipairs(refs) do
@@ -213,9 +211,18 @@ function M.customer_tax_id(customer, fields, conf)
       end
     end
   end
-  local name, v = field_value(fields, name_set(M.customer_tax_id_fields, conf.tax_id_fields))
+  local name, v = field_value(fields, names)
   if name then return lutil.trim(v), "custom field " .. name end
   return nil
+end
+
+-- Returns the tax id and where it came from ("external reference vat-id",
+-- "custom field VAT number"), or nil.
+function M.customer_tax_id(customer, fields, conf)
+  if type(customer) ~= "table" then return nil end
+  conf = type(conf) == "table" and conf or {}
+  return customer_attr(customer, fields, name_set(M.customer_tax_id_reference_types, conf.tax_id_reference_types),
+    name_set(M.customer_tax_id_fields, conf.tax_id_fields))
 end
 
 -- Returns true/false and where it came from ("custom field Tax exempt = Yes") when an
@@ -270,20 +277,9 @@ M.customer_qst_number_fields = { "QST number", "QST", "QST registration number",
 function M.customer_qst_number(customer, fields, conf)
   if type(customer) ~= "table" then return nil end
   conf = type(conf) == "table" and conf or {}
-  local types = name_set(M.customer_qst_number_reference_types, conf.qst_number_reference_types)
-  local refs = nn(customer.external_references)
-  if type(refs) == "table" then
-    for _, ref in ipairs(refs) do
-      local t = type(ref) == "table" and nn(ref.type)
-      local id = type(ref) == "table" and nn(ref.id)
-      if type(t) == "string" and types[M.norm(t)] and type(id) == "string" and id:match("%S") then
-        return lutil.trim(id), "external reference " .. t
-      end
-    end
-  end
-  local name, v = field_value(fields, name_set(M.customer_qst_number_fields, conf.qst_number_fields))
-  if name then return lutil.trim(v), "custom field " .. name end
-  return nil
+  return customer_attr(customer, fields,
+    name_set(M.customer_qst_number_reference_types, conf.qst_number_reference_types),
+    name_set(M.customer_qst_number_fields, conf.qst_number_fields))
 end
 
 ---------------------------------------------------------------------------------------
