@@ -517,3 +517,20 @@ def us_regions(env):
     wait_for(lambda: env.S("GET", "/_sim/info")[1].get("seeding") is False, 60, 0.3)
     st, js, text, _ = env.L("GET", "/v1/regions")
     return [r["code"] for r in (js or {}).get("data", []) if r.get("country") == "US"], (st, text[:200])
+
+
+# -- a throwaway PostgreSQL cluster (tests/pg/cluster.sh) and psql, for the *_pg reliab tests
+
+def pg_cluster_start(cluster_sh, cdir, port):
+    """Starts (or resumes) tests/pg/cluster.sh's cluster in cdir on port; its URL."""
+    return subprocess.run(["sh", cluster_sh, "start", cdir, str(port)], check=True,
+                          capture_output=True, text=True, timeout=120).stdout.strip()
+
+
+def pg_rows(url, q):
+    """The rows of q on url through psql, each a list of text fields (NULL as "")."""
+    r = subprocess.run([harness.pg_bin("psql"), url, "-qAt", "-F", "\t", "-c", q], capture_output=True,
+                       text=True, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError("psql: %s: %s" % (q, r.stderr))
+    return [line.split("\t") for line in r.stdout.splitlines() if line]

@@ -35,9 +35,6 @@ PDF = b"%PDF-1.4\n" + bytes(range(256)) * 8 + b"\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + os.urandom(1536 * 1024)
 
 
-def psql_bin():
-    return shutil.which("psql") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))), None)
-
 
 def raw(port, token, method, path, data=None, ctype=None):
     h = {"Authorization": "Bearer " + token}
@@ -59,16 +56,10 @@ def main():
     env = common.Env(levy, src, tmp, base + 1, base + 2, invoices=3)
     reps = []
     try:
-        url = subprocess.run(["sh", cluster, "start", cdir, str(base)], check=True,
-                             capture_output=True, text=True, timeout=120).stdout.strip()
-        psql = psql_bin()
+        url = common.pg_cluster_start(cluster, cdir, base)
 
         def sql(q):
-            r = subprocess.run([psql, url, "-qAt", "-F", "\t", "-c", q], capture_output=True, text=True,
-                               timeout=60)
-            if r.returncode != 0:
-                raise RuntimeError("psql: %s: %s" % (q, r.stderr))
-            return [line.split("\t") for line in r.stdout.splitlines() if line]
+            return common.pg_rows(url, q)
 
         check("simulator up", env.start_sim())
         key = base64.b64encode(os.urandom(32)).decode()

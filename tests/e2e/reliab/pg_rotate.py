@@ -22,7 +22,6 @@ each with its own data dir holding the same master.key (no LEVY_MASTER_KEY):
 No timing assertions: every wait polls a state.
 Usage: pg_rotate.py LEVY SRC BASE_PORT (ports BASE..BASE+19)."""
 import base64
-import glob
 import os
 import shutil
 import subprocess
@@ -34,9 +33,6 @@ import common  # noqa: E402
 from common import check, req, start, stop, tail, wait_for, levy_cmd  # noqa: E402
 
 
-def psql_bin():
-    return shutil.which("psql") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))), None)
-
 
 def main():
     levy, src, base = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), int(sys.argv[3])
@@ -46,16 +42,10 @@ def main():
     env = common.Env(levy, src, tmp, base + 1, base + 2, invoices=2)
     reps = {}
     try:
-        url = subprocess.run(["sh", cluster, "start", cdir, str(base)], check=True,
-                             capture_output=True, text=True, timeout=120).stdout.strip()
-        psql = psql_bin()
+        url = common.pg_cluster_start(cluster, cdir, base)
 
         def sql(q):
-            r = subprocess.run([psql, url, "-qAt", "-F", "\t", "-c", q], capture_output=True, text=True,
-                               timeout=60)
-            if r.returncode != 0:
-                raise RuntimeError("psql: %s: %s" % (q, r.stderr))
-            return [line.split("\t") for line in r.stdout.splitlines() if line]
+            return common.pg_rows(url, q)
 
         def launch(rid, expect_up=True):
             port = base + 2 + (0 if rid == "a" else 1)

@@ -17,7 +17,6 @@ server session) into its heartbeat row:
 No timing assertions: every wait polls a state.
 Usage: replica_clash.py LEVY SRC BASE_PORT (ports BASE..BASE+4)."""
 import base64
-import glob
 import json
 import os
 import shutil
@@ -30,9 +29,6 @@ import common  # noqa: E402
 from common import check, req, start, stop, tail, wait_for, levy_cmd, kill9  # noqa: E402
 
 
-def psql_bin():
-    return shutil.which("psql") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))), None)
-
 
 def main():
     levy, src, base = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), int(sys.argv[3])
@@ -42,16 +38,10 @@ def main():
     env = common.Env(levy, src, tmp, base + 1, base + 2, invoices=1)
     procs = []
     try:
-        url = subprocess.run(["sh", cluster, "start", cdir, str(base)], check=True,
-                             capture_output=True, text=True, timeout=120).stdout.strip()
-        psql = psql_bin()
+        url = common.pg_cluster_start(cluster, cdir, base)
 
         def sql(q):
-            r = subprocess.run([psql, url, "-qAt", "-F", "\t", "-c", q], capture_output=True, text=True,
-                               timeout=60)
-            if r.returncode != 0:
-                raise RuntimeError("psql: %s: %s" % (q, r.stderr))
-            return [line.split("\t") for line in r.stdout.splitlines() if line]
+            return common.pg_rows(url, q)
 
         check("simulator up", env.start_sim())
         key = base64.b64encode(os.urandom(32)).decode()
