@@ -22,6 +22,7 @@
 #include "store/store.h"
 #include "store/writer.h"
 #include "core_migrations.h"
+#include "writer_units.h"
 #include <string.h>
 
 static char dir[64], url[512], password[64];
@@ -660,36 +661,6 @@ end:
         levy_store_rollback(other, NULL);
     levy_store_close(other);
     levy_store_close(st);
-}
-
-/* completed units of the writer tests, in completion order */
-#define MAXU 400
-static levy_wunit *done_units[MAXU];
-static int ndone;
-
-static void on_done(levy_wunit *u)
-{
-    if (ndone < MAXU)
-        done_units[ndone++] = u;
-    else
-        levy_wunit_free(u);
-}
-
-static void free_done(void)
-{
-    for (int i = 0; i < ndone; i++)
-        levy_wunit_free(done_units[i]);
-    ndone = 0;
-}
-
-/* Waits (no deadline but the test's own timeout) until n units completed on w. */
-static void wait_done(levy_writer *w, int n)
-{
-    while (ndone < n) {
-        struct pollfd p = {levy_writer_fd(w), POLLIN, 0};
-        poll(&p, 1, 1000);
-        levy_writer_complete(w);
-    }
 }
 
 /* The writer thread on PostgreSQL (issue 22): its own libpq connection commits units in

@@ -12,6 +12,7 @@
 #include "store/jobs.h"
 #include "store/store.h"
 #include "store/writer.h"
+#include "writer_units.h"
 
 static char dir[64], path[128];
 
@@ -40,36 +41,6 @@ static int64_t one_int(levy_store *st, const char *sql)
         v = levy_stmt_column_int64(s, 0);
     levy_stmt_finalize(s);
     return v;
-}
-
-/* completed units land here, in completion order */
-#define MAXU 600
-static levy_wunit *done_units[MAXU];
-static int ndone;
-
-static void on_done(levy_wunit *u)
-{
-    if (ndone < MAXU)
-        done_units[ndone++] = u;
-    else
-        levy_wunit_free(u);
-}
-
-static void free_done(void)
-{
-    for (int i = 0; i < ndone; i++)
-        levy_wunit_free(done_units[i]);
-    ndone = 0;
-}
-
-/* Waits (no deadline but the test's own timeout) until n units completed. */
-static void wait_done(levy_writer *w, int n)
-{
-    while (ndone < n) {
-        struct pollfd p = {levy_writer_fd(w), POLLIN, 0};
-        poll(&p, 1, 1000);
-        levy_writer_complete(w);
-    }
 }
 
 /* A unit inserting (id, v) into t; v NULL when v_null. */
