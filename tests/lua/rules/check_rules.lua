@@ -577,7 +577,7 @@ local function unit_amount(amount, qty)
 end
 
 -- Tax of one entry in minor units, as a rational (num, den) before rounding.
-local function entry_taxable(line, t, exp)
+local function entry_taxable(line, t)
   -- taxable base (in minor units * 10^k) = fraction * quantity * (min(unit,to) - from)+
   local amount = dec(line.amount)
   local base_n, base_s = amount.n, amount.s
@@ -692,7 +692,7 @@ local function compute_pos(line, exp)
     return results, net, taxables
   end
   for i, t in ipairs(line.taxes) do
-    local bn, bs = entry_taxable(line, t, exp)
+    local bn, bs = entry_taxable(line, t)
     local p = dec(t.percentage)
     -- amount = bn/10^bs * p/10^ps / 100, in minor units * 10^exp
     results[i] = div_half_up(bn * p.n * pow10(exp), pow10(bs + p.s) * 100)
@@ -928,7 +928,7 @@ end
 
 local TREATMENT_OK = { taxable = true, exempt = true, zero_rated = true, reduced = true,
                        follows_goods = true, follows_goods_any = true }
-local function check_shape(rule, path)
+local function check_shape(rule)
   local errs = {}
   for _, k in ipairs({ "region", "name", "tax_type", "taxability" }) do
     if rule[k] == nil then errs[#errs + 1] = "missing " .. k end
@@ -1131,7 +1131,7 @@ local function run(rules, rule, test)
          and ctx.customer.tax_id:upper():gsub("[%s%.%-/]", ""):match("^%d+TQ%d+$") then
         on, note = false, { code = "tax_id_invalid", message = "not a GST/HST registration number" }
       end
-      if note and not (ctx.customer.exempt == true) then notes[#notes + 1] = note end
+      if note and ctx.customer.exempt ~= true then notes[#notes + 1] = note end
       rc_lines(ctx, on)
     elseif r.reverse_charge == "b2b_qst_specified" then
       local on, note = qst_specified(ctx, test)
@@ -1258,7 +1258,7 @@ for _, f in ipairs(files) do
   local ok, r = pcall(load_rule, f)
   if not ok then print("FAIL " .. f .. ": " .. tostring(r)); fails = fails + 1
   else
-    local errs = check_shape(r, f)
+    local errs = check_shape(r)
     if #errs > 0 then print("FAIL " .. f .. ": " .. table.concat(errs, "; ")); fails = fails + 1 end
     if rules[r.region] then print("FAIL " .. f .. ": duplicate region " .. r.region); fails = fails + 1 end
     rules[r.region] = r
