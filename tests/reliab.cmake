@@ -189,6 +189,9 @@ levy_reliab_test(reliab_qst_specified qst_specified 120 15100)
 # issue 19: the QST number stored on the customer (PUT /v1/customers/{id}, Rillet external
 # reference / custom field) decides a Rillet invoice's write-back under the specified system
 levy_reliab_test(reliab_qst_stored qst_stored 180 16400)
+# issue 19: a province's region (CA-QC) toggled, or the QST regime changed, re-checks that
+# province's documents, whose stored region is CA (bulk.lua region_args)
+levy_reliab_test(reliab_province_recheck province_recheck 240 16800)
 # Issue 19, Sphere drop-in fidelity: include_taxability_reason, empty tax_amounts where no tax
 # is due (reverse charge), ship_from as the seller's location. Ports 22300-22349.
 levy_reliab_test(reliab_sphere_fidelity sphere_fidelity 120 22300)

@@ -345,7 +345,9 @@ local function put_settings(req)
   -- the change and the re-checks it needs commit together (as with_recheck): a customer that
   -- says no type is taxed differently when the default changes (re-check every document);
   -- the Canadian GST/HST regime decides the tax of region CA's documents (re-check them);
-  -- where tax ids and exemptions are read from changed (read every customer again)
+  -- where tax ids and exemptions are read from changed (read every customer again). One
+  -- re-check covers the others changed with it: every document's ⊇ region CA's (every Canadian
+  -- document, Quebec's too) ⊇ region CA-QC's (rillet bulk.lua region_args)
   local run = store.transaction(function()
     db.put_settings(changes)
     local now = settings_public()

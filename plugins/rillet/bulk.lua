@@ -25,13 +25,30 @@ local function conn_code(t)
   return cid or "", (code or ""):upper()
 end
 
+-- A region's documents. A document's stored region is its answer's region, and a province's
+-- tax is a group inside its country's answer: a document in Quebec is region CA, its QST the
+-- group CA-QC (core/tax/rates.c resolve_ca). So the documents of a region "XX-YY" are those of
+-- region XX-YY (a US state's) and those of region XX whose calculation's ship-to is in YY (or
+-- is not known yet: no calculation). Plus, for every region, the documents no region was found
+-- for. Arguments: the code, its country, its subdivision (twice).
+local REGION_WHERE = "(d.region = ? OR (d.region IS NULL AND d.tax_status IN ('not_collecting', 'failed'))" ..
+  " OR (d.region = ? AND COALESCE((SELECT upper(h.ship_state) FROM rillet_calc_heads h" ..
+  " WHERE h.calculation_id = d.calculation_id), ?) = ?))"
+local function region_args(t)
+  local code = t:upper()
+  local country, sub = code:match("^(%u%u)%-(%w+)$")
+  -- no subdivision: the third clause is the first one again (country = code)
+  if not country then country, sub = code, "" end
+  return code, country, sub, sub
+end
+
 -- the target as the one bound argument (a product, customer, connection id or setting name)
 local function as_is(t) return t end
 
 local KINDS = {
   region = {
-    where = "(d.region = ? OR (d.region IS NULL AND d.tax_status IN ('not_collecting', 'failed')))",
-    arg = function(t) return t:upper() end,
+    where = REGION_WHERE,
+    arg = region_args,
     reason = function(t) return "region " .. t:upper() .. " changed" end },
   product = {
     where = "d.product_ids LIKE '%,' || ? || ',%'",
@@ -47,8 +64,8 @@ local KINDS = {
     reason = function() return "tax scope settings changed" end },
   -- a region toggled for one connection (legal entity): only that connection's documents
   connection_region = {
-    where = "d.connection_id = ? AND (d.region = ? OR (d.region IS NULL AND d.tax_status IN ('not_collecting', 'failed')))",
-    arg = conn_code,
+    where = "d.connection_id = ? AND " .. REGION_WHERE,
+    arg = function(t) local cid, code = conn_code(t); return cid, region_args(code) end,
     target = function(t) local cid, code = conn_code(t); return cid .. " " .. code end,
     reason = function(t) local cid, code = conn_code(t); return "region " .. code .. " of connection " .. cid .. " changed" end },
   -- the seller address or rounding of one connection changed

@@ -45,6 +45,39 @@ describe("api's change events", function()
     assert.equal(1, events.emit("api.customer_changed", { id = "cus_ev" })[1].documents)
   end)
 
+  -- A Canadian document's answer (and so its stored region) is region CA; its province's tax
+  -- (CA-QC's QST, CA-BC's PST…) is a group inside that answer. Toggling the province's region,
+  -- or the QST regime (re-check of CA-QC), must re-check that province's documents: before,
+  -- the re-check matched region = 'CA-QC', which no document has, and re-checked nothing.
+  it("re-checks a province's documents when its region changes (their region is CA)", function()
+    connection()
+    local function canadian(id, state, city, postal)
+      local doc = { id = id, updated_at = "2026-08-01T11:00:00Z", status = "OPEN", currency = "CAD",
+        invoice_number = id, invoice_date = "2026-08-01", customer_id = "cus_" .. id,
+        total = { amount = "100.00", currency = "CAD" },
+        shipping_address = { country = "CA", state = state, city = city, postal_code = postal },
+        items = { { id = "line_1", product_id = "prod_ev", quantity = 1,
+                    total_amount = { amount = "100.00", currency = "CAD" } } } }
+      assert.equal("created", docs.apply(CONN, "invoice", doc, "import"))
+      store.exec("INSERT INTO rillet_calc_heads(calculation_id, has_result, readable, region, ship_country, " ..
+        "ship_state) VALUES (?, 1, 1, 'CA', 'CA', ?)", "calc_" .. id, state)
+      store.exec("UPDATE invoices SET region = 'CA', calculation_id = ? WHERE id = ?", "calc_" .. id, id)
+    end
+    canadian("inv_mtl", "QC", "Montreal", "H2Y 1C6")
+    canadian("inv_van", "BC", "Vancouver", "V6B 1A1")
+    local qc = events.emit("api.region_changed", { code = "CA-QC" })
+    assert.equal(1, qc[1].documents)
+    assert.equal(1, events.emit("api.region_changed", { code = "ca-bc" })[1].documents)
+    assert.equal(2, events.emit("api.region_changed", { code = "CA" })[1].documents)
+    assert.same({ { id = json.null, documents = 0, state = "done" } },
+      events.emit("api.region_changed", { code = "CA-MB" }))
+    local own = events.emit("api.connection_region_changed", { connection_id = "conn_ev", code = "CA-QC" })
+    assert.equal(1, own[1].documents)
+    -- a document with no calculation yet (its ship-to unknown here) is re-checked too
+    store.exec("UPDATE invoices SET calculation_id = NULL WHERE id = 'inv_van'")
+    assert.equal(2, events.emit("api.region_changed", { code = "CA-QC" })[1].documents)
+  end)
+
   it("records the re-check in the emitter's transaction (rolled back with it)", function()
     invoice()
     local id
