@@ -3,7 +3,9 @@ its master key rotated, and restarted: the connection still works under the new 
 Also: rotating while levy serves fails, a tampered sealed value aborts with nothing changed,
 a crash after the commit (before the key file rename) is completed by the next start, a
 crash before the commit is discarded, a wrong current key is refused with nothing changed, a
-rotation run after one interrupted past its commit completes that one first, LEVY_MASTER_KEY
+rotation run after one interrupted past its commit completes that one first, a COMMIT that
+reports a failure although it committed keeps master.key.new for the next start or rotation
+(issue 18; in LEVY_MASTER_KEY mode the new key is still printed), LEVY_MASTER_KEY
 mode, and the loader rejects a
 malformed `sealed` declaration. python3 stdlib (+ `cryptography` when installed, to prove
 the old key no longer opens the stored values).
