@@ -770,7 +770,7 @@ static int commit_failed(const char *dir, int pg, int use_env, const uint8_t new
                 why, maybe, fp, fp_old, fp, pg ? " of every replica" : "");
         return levy_err_set(err, LEVY_EIO, "commit_unknown",
                             "the rotation's COMMIT reported a failure (%s); the new key is "
-                            "printed above",
+                            "printed on stdout",
                             why);
     }
     fprintf(stderr,
@@ -1029,12 +1029,21 @@ static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
         if (rename(newp, keyp) != 0) {
             rc = levy_err_set(err, LEVY_EIO, "io",
                               "the secrets are re-sealed but %s could not "
-                              "be renamed to %s (%s); the next levy start completes it",
-                              newp, keyp, strerror(errno));
+                              "be renamed to %s (%s); the next levy start or "
+                              "rotate-master-key completes it: keep %s",
+                              newp, keyp, strerror(errno), newp);
             goto done;
         }
-        if ((rc = fsync_dir(dir, err)) != LEVY_OK)
+        if ((rc = fsync_dir(dir, err)) != LEVY_OK) {
+            char why[sizeof err->message];
+            snprintf(why, sizeof why, "%s", err->message);
+            rc = levy_err_set(err, rc, "io",
+                              "the secrets are re-sealed and master.key holds the new key, but "
+                              "the rename may not be durable (%s): after a crash the next "
+                              "start completes it again from master.key.new",
+                              why);
             goto done;
+        }
     }
     if (!pg) /* the old ciphertexts out of the WAL too */
         levy_store_exec(st, "PRAGMA wal_checkpoint(TRUNCATE)", NULL);
