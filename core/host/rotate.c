@@ -719,14 +719,77 @@ done:
     return rc;
 }
 
-static void test_crash(const char *point)
+/* Test hooks, named by LEVY_TEST_ROTATE_CRASH (unset in production): "before_commit" and
+ * "after_commit" kill the rotation there (exit 3); "commit_lost" reports a COMMIT that
+ * succeeded as failed, as PostgreSQL's client does when the connection drops after the
+ * server committed. */
+static int test_point(const char *point)
 {
     const char *v = getenv("LEVY_TEST_ROTATE_CRASH");
-    if (v && strcmp(v, point) == 0)
+    return v && strcmp(v, point) == 0;
+}
+
+static void test_crash(const char *point)
+{
+    if (test_point(point))
         _exit(3);
 }
 
 /* ---- the command ---------------------------------------------------------------------- */
+
+/* A COMMIT that reported a failure (issue 18). Whether the database holds the rotation is not
+ * known here: PostgreSQL can commit and still lose the answer (the connection dropped after
+ * COMMIT was sent); SQLite rolls back, but the answer alone does not prove it. So nothing is
+ * removed: master.key.new stays for the recovery, which decides by the fingerprint the
+ * database records (settle_new_key, at the next start or rotation). With LEVY_MASTER_KEY the
+ * new key is nowhere else: it is printed, with how to tell which key the database needs.
+ * The full account goes to stderr (longer than a levy_err); err keeps a summary. */
+static int commit_failed(const char *dir, int pg, int use_env, const uint8_t new_key[LEVY_KEY_LEN],
+                         const char *fp, const char *fp_old, levy_err *err)
+{
+    char why[sizeof err->message];
+    snprintf(why, sizeof why, "%s", err->message);
+    const char *maybe = pg ? "PostgreSQL may have committed it all the same (a connection lost "
+                             "after COMMIT was sent reports a failure)"
+                           : "SQLite rolls back on a failed COMMIT, but the answer alone does "
+                             "not prove it";
+    if (use_env) {
+        char text[KEY_TEXT_CAP];
+        levy_b64_encode(new_key, LEVY_KEY_LEN, 0, text);
+        printf("the COMMIT reported a failure, so the database may hold the rotation: keep this "
+               "new key (fingerprint %s; it is shown only once):\n%s\n",
+               fp, text);
+        fflush(stdout);
+        OPENSSL_cleanse(text, sizeof text);
+        fprintf(stderr,
+                "levy rotate-master-key: the COMMIT of the re-sealed secrets reported a failure "
+                "(%s): %s. The new key (fingerprint %s) is printed on stdout. Start levy with the "
+                "current LEVY_MASTER_KEY (fingerprint %s): if it refuses because the database "
+                "records fingerprint %s, the rotation committed: put the printed key in "
+                "LEVY_MASTER_KEY%s instead\n",
+                why, maybe, fp, fp_old, fp, pg ? " of every replica" : "");
+        return levy_err_set(err, LEVY_EIO, "commit_unknown",
+                            "the rotation's COMMIT reported a failure (%s); the new key is "
+                            "printed on stdout",
+                            why);
+    }
+    fprintf(stderr,
+            "levy rotate-master-key: the COMMIT of the re-sealed secrets reported a failure "
+            "(%s): %s. %s/master.key.new (the new key, fingerprint %s) is kept beside "
+            "master.key (the current key, fingerprint %s): the next levy start on this data dir, "
+            "or the next rotate-master-key, reads the fingerprint the database records and "
+            "renames master.key.new over master.key if the rotation committed (\"completed an "
+            "interrupted master key rotation\"), or removes it if it did not. Do not delete or "
+            "move master.key.new yourself%s\n",
+            why, maybe, dir, fp, fp_old,
+            pg ? "; start levy on this data dir first, then copy its master.key to every other "
+                 "replica"
+               : "");
+    return levy_err_set(err, LEVY_EIO, "commit_unknown",
+                        "the rotation's COMMIT reported a failure (%s); master.key.new is kept "
+                        "for the next start or rotation to settle",
+                        why);
+}
 
 /* The other levy processes connected to the store's database (levy connects with
  * application_name "levy"): their number and where from, for the refusal. */
@@ -808,13 +871,15 @@ static int open_for_rotation(levy_config *cfg, const char *dbp, levy_store **out
 }
 
 /* rotate-master-key, on either engine: the data dir locked (a levy serving it refuses it);
- * an interrupted rotation of this data dir settled first (SQLite: levy_rotate_recover; on
- * PostgreSQL levy_rotate_verify_key at a replica's start does it, and the current key must
- * be the one the database records); the store opened (open_for_rotation); the declared
- * sealed columns re-sealed and meta's fingerprint replaced in one transaction; master.key.prev
- * and master.key.new durable (fsync) before the commit; master.key.new renamed over
- * master.key after it, or at the next start. With LEVY_MASTER_KEY (and --yes-env) no key
- * file is written: the new key is printed once. */
+ * the store opened (open_for_rotation); an interrupted rotation of this data dir settled
+ * first by the database's fingerprint (SQLite: levy_rotate_recover, before opening; on
+ * PostgreSQL settle_new_key once the store is open and no replica is live; there the
+ * current key must then be the one the database records); the declared sealed columns
+ * re-sealed and meta's fingerprint replaced in one transaction; master.key.prev and
+ * master.key.new durable (fsync) before the commit; master.key.new renamed over master.key
+ * after it, or at the next start or rotation. Once COMMIT is sent master.key.new is never
+ * removed here, even when the COMMIT reports a failure (commit_failed). With LEVY_MASTER_KEY
+ * (and --yes-env) no key file is written: the new key is printed once. */
 static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
 {
     const char *dir = cfg->data_dir;
@@ -871,11 +936,24 @@ static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
     }
     if ((rc = open_for_rotation(cfg, dbp, &st, err)) != LEVY_OK)
         goto done;
-    if ((rc = levy_crypto_master_key_load(dir, old_key, err)) != LEVY_OK)
+    if (pg && !use_env && access(newp, F_OK) == 0) {
+        /* a rotation of this data dir interrupted past its commit (or whose COMMIT reported a
+         * failure): settled by the shared database's fingerprint before master.key is read, so
+         * this one rotates from the key the database seals with (issue 18) */
+        const char *what = "";
+        if ((rc = meta_fingerprint(st, stored, err)) != LEVY_OK ||
+            (rc = settle_new_key(dir, stored,
+                                 "completed an interrupted master key rotation (master.key.new "
+                                 "-> master.key: the database seals with it)",
+                                 &what, err)) != LEVY_OK)
+            goto done;
+        fprintf(stderr, "levy rotate-master-key: %s\n", what);
+    }
+    if ((rc = levy_crypto_master_key_load(dir, old_key, err)) != LEVY_OK ||
+        (rc = levy_rotate_fingerprint(old_key, fp_old, err)) != LEVY_OK)
         goto done;
     if (pg) { /* the replicas' agreement: rotate from the key they seal with */
-        if ((rc = levy_rotate_fingerprint(old_key, fp_old, err)) != LEVY_OK ||
-            (rc = meta_fingerprint(st, stored, err)) != LEVY_OK)
+        if ((rc = meta_fingerprint(st, stored, err)) != LEVY_OK)
             goto done;
         if (stored[0] && strcmp(stored, fp_old) != 0) {
             rc = levy_err_set(err, LEVY_ECONFLICT, "key_mismatch",
@@ -933,20 +1011,39 @@ static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
     }
     test_crash("before_commit");
     in_tx = 0; /* a failed commit ends the transaction too (rolled back) */
-    if ((rc = levy_store_commit(st, err)) != LEVY_OK)
-        goto done;
+    /* The point of no return: once COMMIT is sent, master.key.new may be the only copy of the
+     * key the database seals with, whatever the answer says (PostgreSQL: a connection lost
+     * after the server committed reports a failure). It is never removed from here on; the
+     * recovery (the next start, or the next rotation) renames or removes it by the
+     * fingerprint the database records (settle_new_key). */
     wrote_new = 0;
+    rc = levy_store_commit(st, err);
+    if (rc == LEVY_OK && test_point("commit_lost"))
+        rc = levy_err_set(err, LEVY_EIO, "io", "connection lost (LEVY_TEST_ROTATE_CRASH)");
+    if (rc != LEVY_OK) {
+        rc = commit_failed(dir, pg, use_env, new_key, fp, fp_old, err);
+        goto done;
+    }
     test_crash("after_commit");
     if (!use_env) {
         if (rename(newp, keyp) != 0) {
             rc = levy_err_set(err, LEVY_EIO, "io",
                               "the secrets are re-sealed but %s could not "
-                              "be renamed to %s (%s); the next levy start completes it",
-                              newp, keyp, strerror(errno));
+                              "be renamed to %s (%s); the next levy start or "
+                              "rotate-master-key completes it: keep %s",
+                              newp, keyp, strerror(errno), newp);
             goto done;
         }
-        if ((rc = fsync_dir(dir, err)) != LEVY_OK)
+        if ((rc = fsync_dir(dir, err)) != LEVY_OK) {
+            char why[sizeof err->message];
+            snprintf(why, sizeof why, "%s", err->message);
+            rc = levy_err_set(err, rc, "io",
+                              "the secrets are re-sealed and master.key holds the new key, but "
+                              "the rename may not be durable (%s): after a crash the next "
+                              "start completes it again from master.key.new",
+                              why);
             goto done;
+        }
     }
     if (!pg) /* the old ciphertexts out of the WAL too */
         levy_store_exec(st, "PRAGMA wal_checkpoint(TRUNCATE)", NULL);

@@ -5,7 +5,10 @@
  * Crash safety: the transaction stores meta('master_key_fingerprint') = the first 16 hex
  * chars of SHA-256(new key) and DATA_DIR/master.key.new is written (fsync) before the
  * commit; levy_rotate_recover (every start) renames master.key.new over master.key when
- * its fingerprint is the committed one, and deletes it otherwise.
+ * its fingerprint is the committed one, and deletes it otherwise; rotate-master-key does the
+ * same first, on both engines. Once COMMIT is sent, rotate-master-key never removes
+ * master.key.new, even when the COMMIT reports a failure (a PostgreSQL connection lost after
+ * the server committed, issue 18): the recovery decides by the fingerprint.
  * On PostgreSQL (cfg->database, issue 22) the store is shared: the rotation refuses while any
  * other levy is connected to the database (pg_stat_activity, application_name "levy"), a
  * replica's heartbeat row (table replicas) was seen within LEVY_GENREG_LIVE_S, or the

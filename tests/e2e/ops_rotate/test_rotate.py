@@ -3,7 +3,9 @@ its master key rotated, and restarted: the connection still works under the new 
 Also: rotating while levy serves fails, a tampered sealed value aborts with nothing changed,
 a crash after the commit (before the key file rename) is completed by the next start, a
 crash before the commit is discarded, a wrong current key is refused with nothing changed, a
-rotation run after one interrupted past its commit completes that one first, LEVY_MASTER_KEY
+rotation run after one interrupted past its commit completes that one first, a COMMIT that
+reports a failure although it committed keeps master.key.new for the next start or rotation
+(issue 18; in LEVY_MASTER_KEY mode the new key is still printed), LEVY_MASTER_KEY
 mode, and the loader rejects a
 malformed `sealed` declaration. python3 stdlib (+ `cryptography` when installed, to prove
 the old key no longer opens the stored values).
@@ -248,8 +250,44 @@ def case(tmp):
             ok("(the new key opens them)", try_open(key3, rows4[0][1], cid + ":api_key") == key.encode()
                and try_open(key3, rows4[0][2], cid + ":signing_token") == signing.encode())
         works(tmp, data, cid, signing, sim_url, "after a resumed rotation")
-        next_key = key3
-        rows2 = rows4
+
+        # issue 18: a COMMIT that reports a failure although the database committed (what a
+        # PostgreSQL connection lost after COMMIT was sent looks like; the test hook
+        # LEVY_TEST_ROTATE_CRASH=commit_lost reports a successful COMMIT as failed). The new
+        # key must survive: master.key.new is kept, and the next start settles it by the
+        # database's fingerprint (it used to be deleted: every secret then unreadable).
+        def key_file(name):
+            k = base64.b64encode(os.urandom(32)).decode()
+            with open(os.path.join(tmp, name), "w") as f:
+                f.write(k + "\n")
+            return k, os.path.join(tmp, name)
+        key4, kf4 = key_file("next4.key")
+        r = rotate(data, "--new-key-file", kf4, env={"LEVY_TEST_ROTATE_CRASH": "commit_lost"})
+        ok("a COMMIT reported failed: exit 1, the operator told master.key.new is kept for the next start",
+           r.returncode == 1 and "COMMIT of the re-sealed secrets reported a failure" in r.stderr and
+           "master.key.new is kept" in r.stderr and "the next levy start" in r.stderr and
+           key4 not in r.stdout + r.stderr, (r.returncode, r.stdout, r.stderr))
+        ok("(master.key.new holds the new key, master.key the one before)",
+           os.path.exists(keyp + ".new") and read(keyp + ".new") == key4 and read(keyp) == key3)
+        works(tmp, data, cid, signing, sim_url, "after a COMMIT reported failed",
+              want_log="completed an interrupted master key rotation")
+        ok("(the start renamed master.key.new over master.key)",
+           read(keyp) == key4 and not os.path.exists(keyp + ".new"))
+        # the same, followed by a rotation instead of a start: it settles it first
+        key5, kf5 = key_file("next5.key")
+        r = rotate(data, "--new-key-file", kf5, env={"LEVY_TEST_ROTATE_CRASH": "commit_lost"})
+        ok("a COMMIT reported failed again: exit 1, master.key.new kept",
+           r.returncode == 1 and os.path.exists(keyp + ".new") and read(keyp + ".new") == key5,
+           (r.returncode, r.stderr))
+        r = rotate(data)
+        ok("the next rotation settles it first (completed), then rotates from it: exit 0",
+           r.returncode == 0 and "completed an interrupted master key rotation" in r.stderr and
+           "2 value(s) re-sealed" in r.stdout and read(keyp + ".prev") == key5 and
+           read(keyp) not in (key4, key5) and not os.path.exists(keyp + ".new"),
+           (r.returncode, r.stdout, r.stderr))
+        works(tmp, data, cid, signing, sim_url, "after a rotation that settled a COMMIT reported failed")
+        next_key = read(keyp)
+        rows2 = sealed_rows(data)
 
         # LEVY_MASTER_KEY mode: no files, the key printed once, --yes-env required
         r = rotate(data, env={"LEVY_MASTER_KEY": next_key})
@@ -265,6 +303,22 @@ def case(tmp):
             ok("(no key-mismatch warning with the right key)", "key_mismatch" not in open(
                 os.path.join(tmp, "levy2.log")).read() and "not the one the last" not in open(
                 os.path.join(tmp, "levy2.log")).read())
+        # issue 18 in LEVY_MASTER_KEY mode: the new key exists only in the process, so a COMMIT
+        # reported failed must still print it (it used to be dropped: the secrets lost if the
+        # database had committed)
+        if m:
+            r = rotate(data, "--yes-env", env={"LEVY_MASTER_KEY": m.group(1),
+                                               "LEVY_TEST_ROTATE_CRASH": "commit_lost"})
+            m2 = re.search(r"^([A-Za-z0-9+/]{43}=)$", r.stdout, re.M)
+            ok("env mode, COMMIT reported failed: exit 1, the new key printed once, how to tell which "
+               "key the database needs on stderr",
+               r.returncode == 1 and m2 and m2.group(1) != m.group(1) and r.stdout.count(m2.group(1)) == 1
+               and "the rotation committed: put the printed key in LEVY_MASTER_KEY" in r.stderr
+               and m2.group(1) not in r.stderr, (r.returncode, r.stdout, r.stderr))
+            if m2:
+                works(tmp, data, cid, signing, sim_url, "env key printed after a COMMIT reported failed",
+                      env={"LEVY_MASTER_KEY": m2.group(1)})
+                next_key, m = m.group(1), m2
         # starting with the stale env key: refused with a clear message (issue 15 finding 8; it
         # used to start with a warning, and every webhook then got 404)
         e3 = dict(os.environ)

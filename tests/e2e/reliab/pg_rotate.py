@@ -19,10 +19,23 @@ each with its own data dir holding the same master.key (no LEVY_MASTER_KEY):
      webhook to a, gets its tax written once (the API key opened);
   7. a rotation interrupted after its commit (LEVY_TEST_ROTATE_CRASH=after_commit) leaves
      master.key.new; the next start of a completes it (renamed, logged) and serves.
+Issue 18 (the secrets must survive every interruption; "a and b serve" below means both start
+and a new invoice's signed webhook gets its tax written once, so both secrets open):
+  8. a COMMIT reported failed although the server committed (LEVY_TEST_ROTATE_CRASH=
+     commit_lost): master.key.new kept, the next start of a renames it; a and b serve;
+  9. the same, then another rotation: it settles that one first, then rotates from it;
+ 10. killed after its commit, then another rotation: the same; a and b serve;
+ 11. killed before its commit, then another rotation: the uncommitted key removed first;
+ 12. killed after its commit, then a rotation killed before its own: the next start keeps
+     the first one's key, removes the second's; a and b serve;
+ 13. LEVY_MASTER_KEY mode, a COMMIT reported failed: the new key still printed; the old one
+     refused at start (the database's fingerprint); a and b serve with the printed one.
 No timing assertions: every wait polls a state.
 Usage: pg_rotate.py LEVY SRC BASE_PORT (ports BASE..BASE+19)."""
 import base64
+import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,25 +60,25 @@ def main():
         def sql(q):
             return common.pg_rows(url, q)
 
-        def launch(rid, expect_up=True):
+        def launch(rid, expect_up=True, extra_env=None):
             port = base + 2 + (0 if rid == "a" else 1)
             d = os.path.join(tmp, rid)
             log = os.path.join(tmp, rid + ".log")
             # b names itself to PostgreSQL as "other": the rotation must still see it
             rurl = url + ("&" if "?" in url else "?") + "application_name=other" if rid == "b" else url
             p = start(levy_cmd(levy, port, d, env.token, env.sim_url, src, extra=["--replica-id", rid]), log,
-                      {"LEVY_DATABASE_URL": rurl}, keep_levy_env=False)
+                      dict({"LEVY_DATABASE_URL": rurl}, **(extra_env or {})), keep_levy_env=False)
             reps[rid] = {"port": port, "proc": p, "log": log, "dir": d}
             if not expect_up:
                 return wait_for(lambda: p.poll() is not None, 60)
             return wait_for(lambda: p.poll() is None and
                             req("GET", "http://127.0.0.1:%d/healthz" % port, timeout=2)[0] == 200, 60)
 
-        def rotate(extra_env=None):
+        def rotate(extra_env=None, args=()):
             e = {k: v for k, v in os.environ.items() if not k.startswith("LEVY_")}
             e.update({"LEVY_DATABASE_URL": url}, **(extra_env or {}))
             return subprocess.run([levy, "rotate-master-key", "--data-dir", os.path.join(tmp, "a"),
-                                   "--plugins", os.path.join(src, "plugins")],
+                                   "--plugins", os.path.join(src, "plugins")] + list(args),
                                   capture_output=True, text=True, timeout=120, env=e)
 
         def sealed():
@@ -191,6 +204,130 @@ def main():
         iid = new_invoice(2)
         check("and serves with it: the next webhook's tax written once",
               iid and wait_for(lambda: writes(iid) == 1, 90) and writes(iid) == 1, (iid, deliveries()))
+
+        # issue 18: every ordering of an interrupted rotation, and a COMMIT that reports a
+        # failure although the server committed (LEVY_TEST_ROTATE_CRASH=commit_lost: what a
+        # connection lost after COMMIT was sent looks like to the client)
+        def key_of(rid, name="master.key"):
+            p = os.path.join(tmp, rid, name)
+            return open(p).read() if os.path.exists(p) else None
+
+        def fp_of(key_text):  # meta's master_key_fingerprint of a key file's text
+            return hashlib.sha256(base64.b64decode(key_text.strip())).hexdigest()[:16]
+
+        def log_size(rid):
+            return os.path.getsize(reps[rid]["log"]) if rid in reps and os.path.exists(reps[rid]["log"]) else 0
+
+        def log_since(rid, off):
+            with open(reps[rid]["log"], "rb") as f:
+                f.seek(off)
+                return f.read().decode(errors="replace")
+
+        def both_serve(label, n, env_key=None):
+            """a, then b with a's key (or both with LEVY_MASTER_KEY env_key), serve; a new
+            invoice's webhook verified and its tax written once: both secrets open."""
+            e = {"LEVY_MASTER_KEY": env_key} if env_key else None
+            up_a = launch("a", extra_env=e)
+            if not env_key:
+                shutil.copy(keyp, os.path.join(tmp, "b", "master.key"))
+            up_b = up_a and launch("b", extra_env=e)
+            iid = up_b and new_invoice(n)
+            check(label + ": a and b serve; a new invoice's signed webhook is verified and its tax "
+                  "written once (the API key and the signing token open)",
+                  iid and wait_for(lambda: writes(iid) == 1, 90) and writes(iid) == 1,
+                  (up_a, up_b, iid, deliveries(), tail(reps["a"]["log"], 1500)))
+            stop(reps["a"]["proc"])
+            stop(reps["b"]["proc"])
+
+        def settled(label, r, prev):
+            check(label + ": exit 0, master.key a new key, master.key.prev the settled one, no "
+                  "master.key.new, the database records master.key's fingerprint",
+                  r.returncode == 0 and "master key rotated" in r.stdout
+                  and key_of("a") not in (prev, None) and key_of("a", "master.key.prev") == prev
+                  and not os.path.exists(newp) and fingerprint() == [[fp_of(key_of("a"))]],
+                  (r.returncode, r.stdout, r.stderr, fingerprint()))
+
+        stop(reps["a"]["proc"])
+        stop(reps["b"]["proc"])
+        # 8. a COMMIT reported failed, then a start: master.key.new kept, renamed by the start
+        k0, fp2 = key_of("a"), fingerprint()
+        r = rotate({"LEVY_TEST_ROTATE_CRASH": "commit_lost"})
+        k1 = key_of("a", "master.key.new")
+        check("8. a COMMIT reported failed although committed: exit 1, master.key.new kept, the operator "
+              "told what the next start does", r.returncode == 1
+              and "PostgreSQL may have committed it" in r.stderr and "master.key.new is kept" in r.stderr
+              and "the next levy start on this data dir" in r.stderr and k1
+              and fingerprint() == [[fp_of(k1)]] != fp2 and key_of("a") == k0
+              and k1.strip() not in r.stdout + r.stderr, (r.returncode, r.stdout, r.stderr))
+        off = log_size("a")
+        check("8. a's next start completes it (master.key.new -> master.key)",
+              launch("a") and not os.path.exists(newp) and key_of("a") == k1
+              and "completed an interrupted master key rotation" in log_since("a", off),
+              tail(reps["a"]["log"], 2000))
+        stop(reps["a"]["proc"])
+        both_serve("8. after a COMMIT reported failed", 3)
+        # 9. a COMMIT reported failed, then another rotation: it settles that one first
+        r = rotate({"LEVY_TEST_ROTATE_CRASH": "commit_lost"})
+        k2 = key_of("a", "master.key.new")
+        check("9. a COMMIT reported failed again: exit 1, master.key.new kept",
+              r.returncode == 1 and k2 and fingerprint() == [[fp_of(k2)]], (r.returncode, r.stderr))
+        r = rotate()
+        check("9. the next rotation says it completed the interrupted one",
+              "completed an interrupted master key rotation" in r.stderr, (r.returncode, r.stderr))
+        settled("9. then rotates from it", r, k2)
+        # 10. killed after its commit, then another rotation (no start between)
+        r = rotate({"LEVY_TEST_ROTATE_CRASH": "after_commit"})
+        k3 = key_of("a", "master.key.new")
+        check("10. killed after its commit: exit 3, master.key.new left, the database on its key",
+              r.returncode == 3 and k3 and fingerprint() == [[fp_of(k3)]], (r.returncode, r.stderr))
+        r = rotate()
+        check("10. the next rotation completes the interrupted one instead of refusing the old master.key",
+              "completed an interrupted master key rotation" in r.stderr, (r.returncode, r.stdout, r.stderr))
+        settled("10. then rotates from it", r, k3)
+        both_serve("10. after a rotation that resumed one killed past its commit", 4)
+        # 11. killed before its commit, then another rotation: the uncommitted key removed
+        k4, fp4 = key_of("a"), fingerprint()
+        r = rotate({"LEVY_TEST_ROTATE_CRASH": "before_commit"})
+        check("11. killed before its commit: exit 3, master.key.new left, the database unchanged",
+              r.returncode == 3 and os.path.exists(newp) and fingerprint() == fp4, (r.returncode, r.stderr))
+        r = rotate()
+        check("11. the next rotation removes the uncommitted master.key.new",
+              "removed master.key.new of a master key rotation that never committed" in r.stderr,
+              (r.returncode, r.stderr))
+        settled("11. then rotates from master.key", r, k4)
+        # 12. killed after its commit, then a rotation killed before its own: the next start
+        # keeps the first one's key (the second rotation had settled it) and drops the second's
+        r = rotate({"LEVY_TEST_ROTATE_CRASH": "after_commit"})
+        k5 = key_of("a", "master.key.new")
+        r2 = rotate({"LEVY_TEST_ROTATE_CRASH": "before_commit"})
+        check("12. after_commit then before_commit: the second settled the first (master.key its key), "
+              "its own master.key.new uncommitted",
+              r.returncode == 3 and r2.returncode == 3 and k5 and key_of("a") == k5
+              and key_of("a", "master.key.new") not in (None, k5) and fingerprint() == [[fp_of(k5)]],
+              (r.returncode, r2.returncode, r2.stderr))
+        off = log_size("a")
+        check("12. the next start removes the uncommitted master.key.new and keeps master.key",
+              launch("a") and not os.path.exists(newp) and key_of("a") == k5
+              and "never committed" in log_since("a", off), tail(reps["a"]["log"], 2000))
+        stop(reps["a"]["proc"])
+        both_serve("12. after both", 5)
+        # 13. LEVY_MASTER_KEY mode: the new key exists only in the process; a COMMIT reported
+        # failed must still print it
+        cur = key_of("a").strip()
+        r = rotate({"LEVY_MASTER_KEY": cur, "LEVY_TEST_ROTATE_CRASH": "commit_lost"}, ["--yes-env"])
+        m = re.search(r"^([A-Za-z0-9+/]{43}=)$", r.stdout, re.M)
+        check("13. env mode, a COMMIT reported failed: exit 1, the new key printed once, no key file",
+              r.returncode == 1 and m and m.group(1) != cur and r.stdout.count(m.group(1)) == 1
+              and m.group(1) not in r.stderr and "put the printed key in LEVY_MASTER_KEY of every replica" in r.stderr
+              and not os.path.exists(newp) and fingerprint() == [[fp_of(m.group(1))]] if m else False,
+              (r.returncode, r.stdout, r.stderr))
+        if m:
+            off = log_size("a")
+            check("13. a start with the previous LEVY_MASTER_KEY is refused naming the database's fingerprint",
+                  launch("a", expect_up=False, extra_env={"LEVY_MASTER_KEY": cur})
+                  and reps["a"]["proc"].returncode == 1 and fp_of(m.group(1)) in log_since("a", off),
+                  tail(reps["a"]["log"], 2000))
+            both_serve("13. with the printed key in LEVY_MASTER_KEY", 6, env_key=m.group(1))
     finally:
         for r in reps.values():
             stop(r["proc"])
