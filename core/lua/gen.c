@@ -444,7 +444,7 @@ static int extract(levy_gen *g, levy_err *err)
 {
     lua_State *L = levy_vm_state(g->vm);
     levy_sandbox_push_api(L, "route_count");
-    if (levy_vm_pcall(g->vm, 0, 1, err))
+    if (levy_vm_pcall_bg(g->vm, 0, 1, err))
         return err ? err->rc : LEVY_EINVAL;
     int n = (int)lua_tointeger(L, -1);
     lua_pop(L, 1);
@@ -454,7 +454,7 @@ static int extract(levy_gen *g, levy_err *err)
     for (int i = 1; i <= n; i++) {
         levy_sandbox_push_api(L, "route");
         lua_pushinteger(L, i);
-        if (levy_vm_pcall(g->vm, 1, 6, err))
+        if (levy_vm_pcall_bg(g->vm, 1, 6, err))
             return err ? err->rc : LEVY_EINVAL;
         levy_route *r = &g->routes[g->nroutes++];
         snprintf(r->method, sizeof r->method, "%s", lua_tostring(L, -6));
@@ -482,7 +482,7 @@ static int extract(levy_gen *g, levy_err *err)
             return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
         levy_sandbox_push_api(L, "route_fast");
         lua_pushinteger(L, i);
-        if (levy_vm_pcall(g->vm, 1, 1, err))
+        if (levy_vm_pcall_bg(g->vm, 1, 1, err))
             return err ? err->rc : LEVY_EINVAL;
         int frc = lua_istable(L, -1) ? fast_read(L, -1, r->path, &r->fast, err) : LEVY_OK;
         lua_pop(L, 1);
@@ -490,7 +490,7 @@ static int extract(levy_gen *g, levy_err *err)
             return frc;
     }
     levy_sandbox_push_api(L, "job_kinds");
-    if (levy_vm_pcall(g->vm, 0, 1, err))
+    if (levy_vm_pcall_bg(g->vm, 0, 1, err))
         return err ? err->rc : LEVY_EINVAL;
     int nj = (int)lua_rawlen(L, -1);
     g->jobs = calloc((size_t)nj + 1, sizeof *g->jobs);
@@ -561,6 +561,10 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
     lua_setfield(L, LUA_REGISTRYINDEX, "levy.generation");
     lua_pushstring(L, o->role);
     lua_setfield(L, LUA_REGISTRYINDEX, "levy.role");
+    /* Building is start-up (or reload-thread) work, not a request: every call below runs
+     * under the background budget (levy_vm_pcall_bg, 10x the base, as jobs and on_start), so
+     * a plugin whose top-level chunk needs more than a request's budget still loads, and a
+     * runaway one is still stopped, the error naming its file. */
     levy_lctx load_ctx = {.kind = LEVY_CTX_LOAD, .gen = g, .call = NULL, .plugin = NULL};
     levy_lua_set_ctx(L, &load_ctx);
     if ((rc = levy_sandbox_open(g->vm, err)))
@@ -601,7 +605,7 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
         free(src);
         levy_err e;
         levy_err_clear(&e);
-        if (levy_vm_pcall(g->vm, 5, 1, &e)) {
+        if (levy_vm_pcall_bg(g->vm, 5, 1, &e)) {
             add_err(errs, rel, &e);
             continue;
         }
@@ -615,7 +619,7 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
         levy_sandbox_push_api(L, "check_events");
         levy_err e;
         levy_err_clear(&e);
-        if (levy_vm_pcall(g->vm, 0, 0, &e))
+        if (levy_vm_pcall_bg(g->vm, 0, 0, &e))
             add_err(errs, "plugins", &e);
     }
 
@@ -649,7 +653,7 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
             lua_pushstring(L, o->scripts_dir); /* its _lib/: the helpers every rule may require */
             levy_err e;
             levy_err_clear(&e);
-            if (levy_vm_pcall(g->vm, 4, 0, &e))
+            if (levy_vm_pcall_bg(g->vm, 4, 0, &e))
                 add_err(errs, f->path, &e);
             else
                 g->nrules++;
@@ -658,7 +662,7 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
         }
     }
     levy_sandbox_push_api(L, "publish_rules");
-    if (levy_vm_pcall(g->vm, 0, 0, err)) {
+    if (levy_vm_pcall_bg(g->vm, 0, 0, err)) {
         rc = err ? err->rc : LEVY_EINVAL;
         sv_free(&names);
         goto done;
@@ -667,7 +671,7 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
     /* migrations of the loaded plugins, then self-tests */
     if (errs->n == 0 && o->migrate) {
         levy_sandbox_push_api(L, "plugin_names");
-        levy_vm_pcall(g->vm, 0, 1, NULL);
+        levy_vm_pcall_bg(g->vm, 0, 1, NULL);
         int np = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
         for (int i = 1; i <= np; i++) {
             lua_rawgeti(L, -1, i);
@@ -688,7 +692,7 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
     sv_free(&names);
     if (errs->n == 0 && o->run_selftests) {
         levy_sandbox_push_api(L, "rule_regions");
-        levy_vm_pcall(g->vm, 0, 1, NULL);
+        levy_vm_pcall_bg(g->vm, 0, 1, NULL);
         int nr = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
         for (int i = 1; i <= nr; i++) {
             lua_rawgeti(L, -1, i);
@@ -699,7 +703,7 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
             load_ctx.kind = LEVY_CTX_PURE;
             if (o->selftest_rates)
                 levy_lua_set_host(L, LEVY_HOST_RATES, o->selftest_rates);
-            int failed = levy_vm_pcall(g->vm, 1, 1, &e);
+            int failed = levy_vm_pcall_bg(g->vm, 1, 1, &e);
             levy_lua_set_host(L, LEVY_HOST_RATES, o->rates);
             if (failed) {
                 levy_gen_errors_add(errs, e.source[0] ? e.source : "scripts", e.line, e.message);
@@ -720,7 +724,7 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
     if ((rc = extract(g, err)))
         goto done;
     levy_sandbox_push_api(L, "done_loading");
-    levy_vm_pcall(g->vm, 0, 0, NULL);
+    levy_vm_pcall_bg(g->vm, 0, 0, NULL);
     levy_lua_set_ctx(L, NULL);
     lua_gc(L, LUA_GCCOLLECT);
     struct timespec ts;
