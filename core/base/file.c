@@ -1,4 +1,5 @@
-/* Whole-file reading and writing, the folder walk, mkdir -p. See file.h. */
+/* Whole-file reading and writing, the folder walks and the sorted listing, mkdir -p. See
+ * file.h. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -135,6 +136,163 @@ uint64_t levy_dir_each(const char *dir, int nofollow, levy_dir_fn fn, void *ud)
     closedir(d);
     errno = 0; /* walked: not a stat's or fn's leftover */
     return sum;
+}
+
+/* One listed entry: its name, and its stat when asked for and it could be taken. */
+typedef struct dir_ent {
+    char *name;
+    int has_st;
+    struct stat st;
+} dir_ent;
+
+static int cmp_ent(const void *a, const void *b)
+{
+    return strcmp(((const dir_ent *)a)->name, ((const dir_ent *)b)->name);
+}
+
+static void ents_free(dir_ent *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].name);
+    free(v);
+}
+
+/* The entries of dir not starting with '.', stat'ed (followed) when with_st, that keep
+ * accepts, sorted by strcmp. 0, or -1 with errno. */
+static int dir_read(const char *dir, int with_st, levy_dir_keep_fn keep, void *ud, dir_ent **out,
+                    size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1; /* errno: opendir's */
+    dir_ent *v = NULL;
+    size_t cnt = 0, cap = 0;
+    int e = 0;
+    char path[PATH_MAX];
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (!de) {
+            e = errno; /* 0: the end */
+            break;
+        }
+        if (de->d_name[0] == '.')
+            continue;
+        dir_ent x = {0};
+        if (with_st || keep) {
+            if (snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= (int)sizeof path)
+                continue; /* cannot be named: passed over, as levy_dir_each does */
+            x.has_st = stat(path, &x.st) == 0;
+            if (keep && !keep(ud, path, de->d_name, x.has_st ? &x.st : NULL))
+                continue;
+        }
+        if (cnt == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            dir_ent *nv = realloc(v, nc * sizeof *nv);
+            if (!nv) {
+                e = ENOMEM;
+                break;
+            }
+            v = nv;
+            cap = nc;
+        }
+        if (!(x.name = strdup(de->d_name))) {
+            e = ENOMEM;
+            break;
+        }
+        v[cnt++] = x;
+    }
+    closedir(d);
+    if (e) {
+        ents_free(v, cnt);
+        errno = e;
+        return -1;
+    }
+    if (cnt)
+        qsort(v, cnt, sizeof *v, cmp_ent);
+    *out = v;
+    *n = cnt;
+    errno = 0;
+    return 0;
+}
+
+int levy_dir_list(const char *dir, levy_dir_keep_fn keep, void *ud, char ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    dir_ent *v;
+    size_t cnt;
+    if (dir_read(dir, 0, keep, ud, &v, &cnt) != 0)
+        return -1;
+    char **names = malloc((cnt + 1) * sizeof *names);
+    if (!names) {
+        ents_free(v, cnt);
+        errno = ENOMEM;
+        return -1;
+    }
+    for (size_t i = 0; i < cnt; i++)
+        names[i] = v[i].name; /* handed over */
+    names[cnt] = NULL;
+    free(v);
+    *out = names;
+    *n = cnt;
+    return 0;
+}
+
+void levy_dir_list_free(char **names)
+{
+    if (!names)
+        return;
+    for (char **p = names; *p; p++)
+        free(*p);
+    free(names);
+}
+
+/* levy_dir_walk below root: the folder root/rel ("" for root itself), depth levels down. */
+static int walk_from(const char *root, const char *rel, int depth, int max_depth, levy_walk_fn fn,
+                     void *ud, levy_err *err)
+{
+    char dir[PATH_MAX], path[PATH_MAX], sub[PATH_MAX];
+    if (snprintf(dir, sizeof dir, "%s%s%s", root, rel[0] ? "/" : "", rel) >= (int)sizeof dir)
+        return LEVY_OK; /* does not fit: passed over, as an entry would be */
+    dir_ent *v;
+    size_t n;
+    if (dir_read(dir, 1, NULL, NULL, &v, &n) != 0) {
+        int e = errno;
+        if (e == ENOENT && depth > 0) {
+            errno = 0;
+            return LEVY_OK; /* vanished since its folder was listed */
+        }
+        if (e == ENOMEM)
+            return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+        levy_err_set(err, e == ENOENT ? LEVY_ENOTFOUND : LEVY_EIO,
+                     e == ENOENT ? "not_found" : "io_error", "%s: %s", dir, strerror(e));
+        errno = e;
+        return e == ENOENT ? LEVY_ENOTFOUND : LEVY_EIO;
+    }
+    int rc = LEVY_OK;
+    for (size_t i = 0; i < n && rc == LEVY_OK; i++) {
+        if (!v[i].has_st ||
+            snprintf(sub, sizeof sub, "%s%s%s", rel, rel[0] ? "/" : "", v[i].name) >=
+                (int)sizeof sub ||
+            snprintf(path, sizeof path, "%s/%s", root, sub) >= (int)sizeof path)
+            continue;
+        if (S_ISDIR(v[i].st.st_mode)) {
+            if (depth < max_depth)
+                rc = walk_from(root, sub, depth + 1, max_depth, fn, ud, err);
+        } else {
+            rc = fn(ud, path, sub, &v[i].st);
+        }
+    }
+    ents_free(v, n);
+    return rc;
+}
+
+int levy_dir_walk(const char *dir, int max_depth, levy_walk_fn fn, void *ud, levy_err *err)
+{
+    return walk_from(dir, "", 0, max_depth, fn, ud, err);
 }
 
 int levy_mkdir_p(const char *path, mode_t mode)

@@ -48,4 +48,31 @@ int levy_mkdir_p(const char *path, mode_t mode);
 typedef uint64_t (*levy_dir_fn)(void *ud, const char *path, const struct stat *st);
 uint64_t levy_dir_each(const char *dir, int nofollow, levy_dir_fn fn, void *ud);
 
+/* The one sorted listing: the names of dir's entries that do not start with '.', in strcmp
+ * (byte, not locale) order, that keep accepts (NULL: every entry). keep(ud, path, name, st):
+ * path "dir/name", st its stat (followed) or NULL when it cannot be stat'ed; 1 keeps the
+ * entry. With keep, an entry whose path does not fit PATH_MAX is passed over; without keep
+ * nothing is stat'ed. On success *out is a
+ * NULL-terminated malloc'd array of *n malloc'd names (free with levy_dir_list_free) and 0
+ * is returned; -1 with errno (opendir's or readdir's: ENOENT no such folder, ENOTDIR,
+ * EACCES...; ENOMEM) and *out NULL, *n 0 otherwise. Used where the order matters (plugin
+ * load order, migrations, spec files, levy.files' checksum). */
+typedef int (*levy_dir_keep_fn)(void *ud, const char *path, const char *name,
+                                const struct stat *st);
+int levy_dir_list(const char *dir, levy_dir_keep_fn keep, void *ud, char ***out, size_t *n);
+void levy_dir_list_free(char **names);
+
+/* The one recursive walk, over levy_dir_list's order: each folder's entries sorted by
+ * strcmp, a sub-folder walked where its name sorts (depth first), at most max_depth folder
+ * levels below dir (deeper folders are passed over). fn(ud, path, rel, st) is called for every
+ * entry that is not a folder: path "dir/rel", rel the path below dir ("a/b.lua"), st its stat
+ * (followed); an entry that cannot be stat'ed or whose path does not fit PATH_MAX is passed
+ * over, as is a sub-folder that vanished (ENOENT) before it was opened. fn returns LEVY_OK to
+ * go on; anything else stops the walk and is returned. Errors (err may be NULL; errno keeps
+ * the cause): dir itself missing LEVY_ENOTFOUND "not_found"; a folder that cannot be listed
+ * LEVY_EIO "io_error" "<folder>: <strerror>"; LEVY_ENOMEM "out_of_memory". Used by the
+ * generation's file list (plugins/, scripts/) and the rate tables (data/, DATA_DIR/rates). */
+typedef int (*levy_walk_fn)(void *ud, const char *path, const char *rel, const struct stat *st);
+int levy_dir_walk(const char *dir, int max_depth, levy_walk_fn fn, void *ud, levy_err *err);
+
 #endif

@@ -112,9 +112,9 @@ levy_call *levy_call_new(levy_host *h, levy_gen *gen, levy_call_kind kind, const
     /* The VM default is 40 M instructions / 80 ms of CPU. Requests keep the 80 ms CPU cap
      * (a runaway handler dies within ~100 ms, as the contract asks) but may run 5x the
      * instructions, since real handlers do more per instruction in C; background work
-     * (jobs, schedules, on_start) gets 10x of both. */
+     * (jobs, schedules, on_start) gets LEVY_VM_BG_FACTOR (10x) of both, as loading does. */
     if (kind == LEVY_CALL_JOB || kind == LEVY_CALL_START || kind == LEVY_CALL_SCHEDULE)
-        levy_budget_scale(&c->budget, 10, 10);
+        levy_budget_scale(&c->budget, LEVY_VM_BG_FACTOR, LEVY_VM_BG_FACTOR);
     else
         levy_budget_scale(&c->budget, 5, 1);
     if (h) {

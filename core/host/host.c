@@ -1,5 +1,4 @@
 /* The serve loop: startup order, signals, reload, watch, graceful stop (see host.h). */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -225,31 +224,25 @@ static int migrate_cb(void *ud, const char *plugin, const char *dir, levy_err *e
     return levy_store_migrate_dir(ud, plugin, dir, err);
 }
 
+static uint64_t count_entry(void *ud, const char *path, const struct stat *st)
+{
+    (void)ud, (void)path, (void)st;
+    return 1;
+}
+
+/* The entries of a source's folder (DATA_DIR/rates/<source>); 0 for anything else. */
+static uint64_t count_source(void *ud, const char *path, const struct stat *st)
+{
+    (void)ud;
+    return S_ISDIR(st->st_mode) ? levy_dir_each(path, 1, count_entry, NULL) : 0;
+}
+
 /* 1 when DATA_DIR/rates/<source>/ holds an imported table (levy rates import). */
 static int has_imported_rates(const char *data_dir)
 {
     char p[1200];
     snprintf(p, sizeof p, "%.1000s/rates", data_dir);
-    DIR *d = opendir(p);
-    if (!d)
-        return 0;
-    int found = 0;
-    struct dirent *de;
-    while (!found && (de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        char sub[1200];
-        snprintf(sub, sizeof sub, "%.1000s/rates/%.150s", data_dir, de->d_name);
-        DIR *sd = opendir(sub);
-        if (!sd)
-            continue;
-        struct dirent *f;
-        while (!found && (f = readdir(sd)))
-            found = f->d_name[0] != '.';
-        closedir(sd);
-    }
-    closedir(d);
-    return found;
+    return levy_dir_each(p, 0, count_source, NULL) > 0;
 }
 
 /* ---- rate index sets ---------------------------------------------------------------------

@@ -1,5 +1,5 @@
 /* levy migrate-store: a SQLite data dir onto PostgreSQL (see migstore.h). */
-#include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,39 +392,39 @@ typedef struct dfile {
     long long mtime;
 } dfile;
 
-static int cmp_dfile(const void *a, const void *b)
+static int keep_seg(void *ud, const char *path, const char *name, const struct stat *st)
 {
-    const dfile *x = a, *y = b;
-    int c = strcmp(x->dir, y->dir);
-    return c ? c : strcmp(x->name, y->name);
+    (void)ud, (void)path, (void)st;
+    return file_seg(name);
 }
 
-/* The files levy.files.get would find under DIR/files/ (sorted; *n = 0 without the folder). */
+/* The files levy.files.get would find under DIR/files/ (sorted by folder, then name: each
+ * listing's strcmp order; *n = 0 without the folder). */
 static int list_data_files(const char *data_dir, dfile **out, int *n, levy_err *err)
 {
     char top[PATH_MAX], sub[PATH_MAX], path[PATH_MAX];
     *out = NULL;
     *n = 0;
     snprintf(top, sizeof top, "%s/files", data_dir);
-    DIR *d = opendir(top);
-    if (!d)
-        return LEVY_OK; /* no file was ever put */
+    char **dirs;
+    size_t ndirs;
+    if (levy_dir_list(top, keep_seg, NULL, &dirs, &ndirs) != 0)
+        return errno == ENOMEM ? levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory")
+                               : LEVY_OK; /* no file was ever put */
     int cap = 0, rc = LEVY_OK;
-    struct dirent *e;
-    while (rc == LEVY_OK && (e = readdir(d)) != NULL) {
-        if (!file_seg(e->d_name))
+    for (size_t i = 0; rc == LEVY_OK && i < ndirs; i++) {
+        if (snprintf(sub, sizeof sub, "%s/%s", top, dirs[i]) >= (int)sizeof sub)
             continue;
-        if (snprintf(sub, sizeof sub, "%s/%s", top, e->d_name) >= (int)sizeof sub)
-            continue;
-        DIR *f = opendir(sub);
-        if (!f)
-            continue;
-        struct dirent *g;
-        while ((g = readdir(f)) != NULL) {
+        char **names;
+        size_t nnames;
+        if (levy_dir_list(sub, keep_seg, NULL, &names, &nnames) != 0) {
+            if (errno == ENOMEM)
+                rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+            continue; /* not a folder, or unreadable: passed over */
+        }
+        for (size_t k = 0; k < nnames; k++) {
             struct stat st;
-            if (!file_seg(g->d_name))
-                continue;
-            if (snprintf(path, sizeof path, "%s/%s", sub, g->d_name) >= (int)sizeof path)
+            if (snprintf(path, sizeof path, "%s/%s", sub, names[k]) >= (int)sizeof path)
                 continue;
             if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
                 continue;
@@ -439,15 +439,13 @@ static int list_data_files(const char *data_dir, dfile **out, int *n, levy_err *
             }
             dfile *x = &(*out)[(*n)++];
             /* file_seg: at most 64 characters, so both fit with their NUL */
-            memcpy(x->dir, e->d_name, strlen(e->d_name) + 1);
-            memcpy(x->name, g->d_name, strlen(g->d_name) + 1);
+            memcpy(x->dir, dirs[i], strlen(dirs[i]) + 1);
+            memcpy(x->name, names[k], strlen(names[k]) + 1);
             x->mtime = (long long)st.st_mtime;
         }
-        closedir(f);
+        levy_dir_list_free(names);
     }
-    closedir(d);
-    if (rc == LEVY_OK && *n)
-        qsort(*out, (size_t)*n, sizeof **out, cmp_dfile);
+    levy_dir_list_free(dirs);
     return rc;
 }
 

@@ -8,7 +8,6 @@
  * migrated store. levy.http and levy.time.sleep are stubs (core/lua/runtime/spec.lua): no
  * network, no waiting. The master key is a random one for this run. Cases run on the main
  * state in the request context, like a job. Exit 0 when every case passed, 1 otherwise. */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 
 #include "crypto/crypto.h"
 #include "config.h"
+#include "file.h"
 #include "host/host.h"
 #include "lua/gen.h"
 #include "lua/lctx.h"
@@ -67,11 +67,6 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int add_file(spec_list *l, const char *plugins_dir, const char *plugin, const char *name)
 {
     if (l->n == l->cap) {
@@ -90,56 +85,17 @@ static int add_file(spec_list *l, const char *plugins_dir, const char *plugin, c
     return 0;
 }
 
-/* Sorted names of the entries of dir that pass keep (NULL-terminated; caller frees). */
-static char **list_dir(const char *dir, int (*keep)(const char *dir, const char *name), int *n)
+static int keep_spec(void *ud, const char *path, const char *name, const struct stat *st)
 {
-    *n = 0;
-    DIR *d = opendir(dir);
-    if (!d)
-        return NULL;
-    char **v = NULL;
-    int cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.' || !keep(dir, de->d_name))
-            continue;
-        if (*n + 1 >= cap) {
-            cap = cap ? cap * 2 : 16;
-            char **nv = realloc(v, (size_t)cap * sizeof *nv);
-            if (!nv)
-                break;
-            v = nv;
-        }
-        if (!(v[*n] = strdup(de->d_name)))
-            break;
-        (*n)++;
-    }
-    closedir(d);
-    if (v) {
-        v[*n] = NULL;
-        qsort(v, (size_t)*n, sizeof *v, cmp_name);
-    }
-    return v;
+    (void)ud, (void)path;
+    return ends_with(name, "_spec.lua") && st && S_ISREG(st->st_mode);
 }
 
-static void free_names(char **v, int n)
+static int keep_plugin(void *ud, const char *path, const char *name, const struct stat *st)
 {
-    for (int i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-static int keep_spec(const char *dir, const char *name)
-{
-    char p[PATH_MAX + 256];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    return ends_with(name, "_spec.lua") && is_file(p);
-}
-
-static int keep_plugin(const char *dir, const char *name)
-{
-    char p[PATH_MAX + 256];
-    snprintf(p, sizeof p, "%s/%s/spec", dir, name);
+    (void)ud, (void)name, (void)st;
+    char p[PATH_MAX + 8];
+    snprintf(p, sizeof p, "%s/spec", path);
     return is_dir(p);
 }
 
@@ -147,12 +103,13 @@ static int add_plugin(spec_list *l, const char *plugins_dir, const char *plugin)
 {
     char dir[PATH_MAX + 256];
     snprintf(dir, sizeof dir, "%s/%s/spec", plugins_dir, plugin);
-    int n = 0;
-    char **names = list_dir(dir, keep_spec, &n);
+    char **names = NULL; /* sorted (strcmp); a folder that cannot be listed has none */
+    size_t n = 0;
+    levy_dir_list(dir, keep_spec, NULL, &names, &n);
     int rc = 0;
-    for (int i = 0; i < n && rc == 0; i++)
+    for (size_t i = 0; i < n && rc == 0; i++)
         rc = add_file(l, plugins_dir, plugin, names[i]);
-    free_names(names, n);
+    levy_dir_list_free(names);
     return rc;
 }
 
@@ -213,12 +170,13 @@ static int collect(spec_list *l, const char *plugins_dir, const char *path)
             return add_plugin(l, root, last);
         }
     }
-    int n = 0; /* a plugins tree */
-    char **names = list_dir(path, keep_plugin, &n);
+    char **names = NULL; /* a plugins tree */
+    size_t n = 0;
+    levy_dir_list(path, keep_plugin, NULL, &names, &n);
     int rc = 0;
-    for (int i = 0; i < n && rc == 0; i++)
+    for (size_t i = 0; i < n && rc == 0; i++)
         rc = add_plugin(l, path, names[i]);
-    free_names(names, n);
+    levy_dir_list_free(names);
     return rc;
 }
 

@@ -1,5 +1,4 @@
 /* Generation build, file hashing, route matching and refcounting (see gen.h). */
-#include <dirent.h>
 #include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -81,36 +80,20 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Collects regular files under root/rel (recursive) as "rel/..." paths, sorted. */
-static int walk(const char *root, const char *rel, strvec *out, int depth)
+static int collect_file(void *ud, const char *path, const char *rel, const struct stat *st)
 {
-    if (depth > 8)
-        return 0;
-    char dir[8192];
-    snprintf(dir, sizeof dir, "%s%s%s", root, rel[0] ? "/" : "", rel);
-    DIR *d = opendir(dir);
-    if (!d)
-        return errno == ENOENT ? 0 : -1;
-    struct dirent *de;
-    int rc = 0;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        char sub[4096], full[8400];
-        snprintf(sub, sizeof sub, "%s%s%s", rel, rel[0] ? "/" : "", de->d_name);
-        snprintf(full, sizeof full, "%s/%s", root, sub);
-        struct stat st;
-        if (stat(full, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode))
-            rc = walk(root, sub, out, depth + 1);
-        else if (S_ISREG(st.st_mode))
-            rc = sv_push(out, sub);
-        if (rc)
-            break;
-    }
-    closedir(d);
-    return rc;
+    (void)path;
+    if (!S_ISREG(st->st_mode))
+        return LEVY_OK;
+    return sv_push(ud, rel) ? LEVY_ENOMEM : LEVY_OK;
+}
+
+/* Collects the regular files below root (eight folder levels at most) as paths relative to
+ * it. A missing root is an empty tree; -1 (errno) when a folder cannot be listed. */
+static int walk(const char *root, strvec *out)
+{
+    int rc = levy_dir_walk(root, 8, collect_file, out, NULL);
+    return rc == LEVY_OK || rc == LEVY_ENOTFOUND ? 0 : -1;
 }
 
 static void sha256_hex(const void *data, size_t n, char out[65])
@@ -129,7 +112,7 @@ static int hash_tree(const char *plugins_dir, const char *scripts_dir, levy_gen_
     levy_gen_file *files = NULL;
     int nfiles = 0, rc = LEVY_OK;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!md || walk(plugins_dir, "", &pf, 0) || walk(scripts_dir, "", &sf, 0)) {
+    if (!md || walk(plugins_dir, &pf) || walk(scripts_dir, &sf)) {
         rc = levy_err_set(err, LEVY_EIO, "io", "cannot list plugins/scripts: %s", strerror(errno));
         goto done;
     }
@@ -444,7 +427,7 @@ static int extract(levy_gen *g, levy_err *err)
 {
     lua_State *L = levy_vm_state(g->vm);
     levy_sandbox_push_api(L, "route_count");
-    if (levy_vm_pcall(g->vm, 0, 1, err))
+    if (levy_vm_pcall_bg(g->vm, 0, 1, err))
         return err ? err->rc : LEVY_EINVAL;
     int n = (int)lua_tointeger(L, -1);
     lua_pop(L, 1);
@@ -454,7 +437,7 @@ static int extract(levy_gen *g, levy_err *err)
     for (int i = 1; i <= n; i++) {
         levy_sandbox_push_api(L, "route");
         lua_pushinteger(L, i);
-        if (levy_vm_pcall(g->vm, 1, 6, err))
+        if (levy_vm_pcall_bg(g->vm, 1, 6, err))
             return err ? err->rc : LEVY_EINVAL;
         levy_route *r = &g->routes[g->nroutes++];
         snprintf(r->method, sizeof r->method, "%s", lua_tostring(L, -6));
@@ -482,7 +465,7 @@ static int extract(levy_gen *g, levy_err *err)
             return levy_err_set(err, LEVY_ENOMEM, "oom", "out of memory");
         levy_sandbox_push_api(L, "route_fast");
         lua_pushinteger(L, i);
-        if (levy_vm_pcall(g->vm, 1, 1, err))
+        if (levy_vm_pcall_bg(g->vm, 1, 1, err))
             return err ? err->rc : LEVY_EINVAL;
         int frc = lua_istable(L, -1) ? fast_read(L, -1, r->path, &r->fast, err) : LEVY_OK;
         lua_pop(L, 1);
@@ -490,7 +473,7 @@ static int extract(levy_gen *g, levy_err *err)
             return frc;
     }
     levy_sandbox_push_api(L, "job_kinds");
-    if (levy_vm_pcall(g->vm, 0, 1, err))
+    if (levy_vm_pcall_bg(g->vm, 0, 1, err))
         return err ? err->rc : LEVY_EINVAL;
     int nj = (int)lua_rawlen(L, -1);
     g->jobs = calloc((size_t)nj + 1, sizeof *g->jobs);
@@ -561,39 +544,35 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
     lua_setfield(L, LUA_REGISTRYINDEX, "levy.generation");
     lua_pushstring(L, o->role);
     lua_setfield(L, LUA_REGISTRYINDEX, "levy.role");
+    /* Building is start-up (or reload-thread) work, not a request: every call below runs
+     * under the background budget (levy_vm_pcall_bg, 10x the base, as jobs and on_start), so
+     * a plugin whose top-level chunk needs more than a request's budget still loads, and a
+     * runaway one is still stopped, the error naming its file. */
     levy_lctx load_ctx = {.kind = LEVY_CTX_LOAD, .gen = g, .call = NULL, .plugin = NULL};
     levy_lua_set_ctx(L, &load_ctx);
     if ((rc = levy_sandbox_open(g->vm, err)))
         goto done;
 
-    /* plugins, in name order */
-    strvec names = {0};
-    DIR *d = opendir(o->plugins_dir);
-    if (d) {
-        struct dirent *de;
-        while ((de = readdir(d)))
-            if (de->d_name[0] != '.')
-                sv_push(&names, de->d_name);
-        closedir(d);
-    }
-    if (names.n)
-        qsort(names.v, (size_t)names.n, sizeof *names.v, cmp_str);
-    for (int i = 0; i < names.n; i++) {
+    /* plugins, in name order (strcmp); no plugins folder: none */
+    char **names = NULL;
+    size_t nnames = 0;
+    levy_dir_list(o->plugins_dir, NULL, NULL, &names, &nnames);
+    for (size_t i = 0; i < nnames; i++) {
         char dir[4096], hpath[4200], rel[512];
-        snprintf(dir, sizeof dir, "%s/%s", o->plugins_dir, names.v[i]);
-        if (!is_dir(dir) || !plugin_in_role(names.v[i], o->role))
+        snprintf(dir, sizeof dir, "%s/%s", o->plugins_dir, names[i]);
+        if (!is_dir(dir) || !plugin_in_role(names[i], o->role))
             continue;
         snprintf(hpath, sizeof hpath, "%s/handler.lua", dir);
-        snprintf(rel, sizeof rel, "plugins/%s/handler.lua", names.v[i]);
+        snprintf(rel, sizeof rel, "plugins/%s/handler.lua", names[i]);
         size_t len = 0;
         char *src = NULL;
         if (levy_file_read(hpath, 0, &src, &len, NULL) != LEVY_OK) {
             levy_gen_errors_add(errs, rel, 0, "cannot read handler.lua");
             continue;
         }
-        load_ctx.plugin = names.v[i];
+        load_ctx.plugin = names[i];
         levy_sandbox_push_api(L, "load_plugin");
-        lua_pushstring(L, names.v[i]);
+        lua_pushstring(L, names[i]);
         lua_pushstring(L, dir);
         lua_pushstring(L, rel);
         lua_pushlstring(L, src, len);
@@ -601,7 +580,7 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
         free(src);
         levy_err e;
         levy_err_clear(&e);
-        if (levy_vm_pcall(g->vm, 5, 1, &e)) {
+        if (levy_vm_pcall_bg(g->vm, 5, 1, &e)) {
             add_err(errs, rel, &e);
             continue;
         }
@@ -615,7 +594,7 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
         levy_sandbox_push_api(L, "check_events");
         levy_err e;
         levy_err_clear(&e);
-        if (levy_vm_pcall(g->vm, 0, 0, &e))
+        if (levy_vm_pcall_bg(g->vm, 0, 0, &e))
             add_err(errs, "plugins", &e);
     }
 
@@ -649,7 +628,7 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
             lua_pushstring(L, o->scripts_dir); /* its _lib/: the helpers every rule may require */
             levy_err e;
             levy_err_clear(&e);
-            if (levy_vm_pcall(g->vm, 4, 0, &e))
+            if (levy_vm_pcall_bg(g->vm, 4, 0, &e))
                 add_err(errs, f->path, &e);
             else
                 g->nrules++;
@@ -658,16 +637,16 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
         }
     }
     levy_sandbox_push_api(L, "publish_rules");
-    if (levy_vm_pcall(g->vm, 0, 0, err)) {
+    if (levy_vm_pcall_bg(g->vm, 0, 0, err)) {
         rc = err ? err->rc : LEVY_EINVAL;
-        sv_free(&names);
+        levy_dir_list_free(names);
         goto done;
     }
 
     /* migrations of the loaded plugins, then self-tests */
     if (errs->n == 0 && o->migrate) {
         levy_sandbox_push_api(L, "plugin_names");
-        levy_vm_pcall(g->vm, 0, 1, NULL);
+        levy_vm_pcall_bg(g->vm, 0, 1, NULL);
         int np = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
         for (int i = 1; i <= np; i++) {
             lua_rawgeti(L, -1, i);
@@ -685,10 +664,10 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
         }
         lua_pop(L, 1);
     }
-    sv_free(&names);
+    levy_dir_list_free(names);
     if (errs->n == 0 && o->run_selftests) {
         levy_sandbox_push_api(L, "rule_regions");
-        levy_vm_pcall(g->vm, 0, 1, NULL);
+        levy_vm_pcall_bg(g->vm, 0, 1, NULL);
         int nr = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
         for (int i = 1; i <= nr; i++) {
             lua_rawgeti(L, -1, i);
@@ -699,7 +678,7 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
             load_ctx.kind = LEVY_CTX_PURE;
             if (o->selftest_rates)
                 levy_lua_set_host(L, LEVY_HOST_RATES, o->selftest_rates);
-            int failed = levy_vm_pcall(g->vm, 1, 1, &e);
+            int failed = levy_vm_pcall_bg(g->vm, 1, 1, &e);
             levy_lua_set_host(L, LEVY_HOST_RATES, o->rates);
             if (failed) {
                 levy_gen_errors_add(errs, e.source[0] ? e.source : "scripts", e.line, e.message);
@@ -720,7 +699,7 @@ int levy_gen_build(levy_gen **out, const levy_gen_opts *o, levy_gen_errors *errs
     if ((rc = extract(g, err)))
         goto done;
     levy_sandbox_push_api(L, "done_loading");
-    levy_vm_pcall(g->vm, 0, 0, NULL);
+    levy_vm_pcall_bg(g->vm, 0, 0, NULL);
     levy_lua_set_ctx(L, NULL);
     lua_gc(L, LUA_GCCOLLECT);
     struct timespec ts;

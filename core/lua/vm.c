@@ -373,3 +373,10 @@ int levy_vm_pcall(levy_vm *vm, int nargs, int nres, levy_err *err)
     levy_vm_budget_start(vm, vm->L, &vm->budget);
     return levy_vm_pcall_on(vm->L, nargs, nres, err);
 }
+
+int levy_vm_pcall_bg(levy_vm *vm, int nargs, int nres, levy_err *err)
+{
+    levy_vm_budget_start(vm, vm->L, &vm->budget);
+    levy_budget_scale(&vm->budget, LEVY_VM_BG_FACTOR, LEVY_VM_BG_FACTOR);
+    return levy_vm_pcall_on(vm->L, nargs, nres, err);
+}

@@ -6,7 +6,8 @@
  *
  * Budgets: each call owns a levy_budget. A thread whose levy_lctx has a non-NULL `call`
  * uses the levy_budget that MUST be the first member of that call struct; any other
- * thread uses the VM's own budget (load, self-tests). */
+ * thread uses the VM's own budget (load and self-tests, at LEVY_VM_BG_FACTOR times the
+ * limits: levy_vm_pcall_bg). */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,11 @@ typedef struct levy_vm_limits {
 #define LEVY_VM_DEFAULT_INSTR ((uint64_t)40000000)
 #define LEVY_VM_DEFAULT_TIME_MS 80 /* x50 when LEVY_UNDER_VALGRIND is set */
 #define LEVY_VM_HOOK_STEP 1000
+/* Background work runs under this many times the VM's instruction and running-time budgets:
+ * jobs, schedules and on_start (core/host/call.c), and building a generation (executing each
+ * plugin's and rule script's top-level chunk, the self-tests; levy_vm_pcall_bg). The one
+ * definition of the factor. */
+#define LEVY_VM_BG_FACTOR 10
 /* levy_budget.tripped: which limit a call exceeded */
 #define LEVY_BUDGET_INSTR 1
 #define LEVY_BUDGET_TIME 2
@@ -96,6 +102,9 @@ void levy_vm_arm(lua_State *L);
  * "oom"), message = the error text, source/line = the first "file:line:" of the message;
  * the full traceback is logged. */
 int levy_vm_pcall(levy_vm *vm, int nargs, int nres, levy_err *err);
+/** levy_vm_pcall under the background budget (LEVY_VM_BG_FACTOR times the VM's limits):
+ * loading plugins and rule scripts and running their self-tests, at start and at reload. */
+int levy_vm_pcall_bg(levy_vm *vm, int nargs, int nres, levy_err *err);
 /** Same on any thread L of the VM, keeping whatever budget L's context designates. */
 int levy_vm_pcall_on(lua_State *L, int nargs, int nres, levy_err *err);
 

@@ -1,6 +1,5 @@
 /* Numbered SQL migrations for the core (embedded) and for plugins (a directory).
  * See store.h for the rules. */
-#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -241,11 +240,16 @@ int levy_store_open(levy_store **out, const char *path, int flags, levy_err *err
     return rc;
 }
 
+/* Only *.sql files are migrations; their name check comes later. */
+static int keep_sql(void *ud, const char *path, const char *name, const struct stat *st)
+{
+    (void)ud, (void)path, (void)st;
+    size_t nl = strlen(name);
+    return nl >= 5 && strcmp(name + nl - 4, ".sql") == 0;
+}
+
 int levy_store_migrate_dir(levy_store *st, const char *plugin, const char *dir, levy_err *err)
 {
-    levy_migration_file *files = NULL;
-    size_t n = 0, cap = 0;
-    int rc = LEVY_OK;
     char pgdir[4096];
     if (levy_store_engine(st) == LEVY_STORE_POSTGRES) {
         if (strlen(dir) + sizeof PG_DIR + 1 > sizeof pgdir)
@@ -253,51 +257,34 @@ int levy_store_migrate_dir(levy_store *st, const char *plugin, const char *dir, 
         snprintf(pgdir, sizeof pgdir, "%.4000s/" PG_DIR, dir);
         dir = pgdir;
     }
-    DIR *d = opendir(dir);
-    if (!d) {
+    char **names;
+    size_t n;
+    if (levy_dir_list(dir, keep_sql, NULL, &names, &n) != 0) {
         if (errno == ENOENT || errno == ENOTDIR)
             return levy_store_migrate_files(st, plugin, NULL, 0, err);
+        if (errno == ENOMEM)
+            return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
         return levy_err_set(err, LEVY_EIO, "io", "cannot open %s: %s", dir, strerror(errno));
     }
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        const char *name = de->d_name;
-        size_t nl = strlen(name);
-        if (name[0] == '.' || nl < 5 || strcmp(name + nl - 4, ".sql") != 0)
-            continue; /* only *.sql files are migrations; the name check comes later */
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            levy_migration_file *nf = realloc(files, cap * sizeof *nf);
-            if (!nf) {
-                rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
-                goto done;
-            }
-            files = nf;
-        }
+    levy_migration_file *files = calloc(n + 1, sizeof *files);
+    size_t nf = 0;
+    int rc = files ? LEVY_OK : levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+    for (; rc == LEVY_OK && nf < n; nf++) {
         char path[4096 + 300];
-        snprintf(path, sizeof path, "%s/%s", dir, name);
+        snprintf(path, sizeof path, "%s/%s", dir, names[nf]);
         char *data;
         size_t len;
         if ((rc = levy_file_read(path, 0, &data, &len, err)) != LEVY_OK)
-            goto done;
-        char *nm = strdup(name);
-        if (!nm) {
-            free(data);
-            rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
-            goto done;
-        }
-        files[n].name = nm;
-        files[n].sql = data;
-        files[n].len = len;
-        n++;
+            break;
+        files[nf].name = names[nf];
+        files[nf].sql = data;
+        files[nf].len = len;
     }
-    rc = levy_store_migrate_files(st, plugin, files, n, err);
-done:
-    closedir(d);
-    for (size_t i = 0; i < n; i++) {
-        free((char *)files[i].name);
+    if (rc == LEVY_OK)
+        rc = levy_store_migrate_files(st, plugin, files, n, err);
+    for (size_t i = 0; i < nf; i++)
         free((char *)files[i].sql);
-    }
     free(files);
+    levy_dir_list_free(names); /* the files' names */
     return rc;
 }

@@ -2,7 +2,6 @@
  * arrays searched by binary search) and address resolution. Formats: CONTRACT section 5 and
  * data/README.md. Rates are int64 scaled by 10^8 (stored as int32: every rate < 21.47). */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <regex.h>
 #include <stdio.h>
@@ -1996,64 +1995,41 @@ typedef struct file_list {
     size_t n, cap;
 } file_list;
 
-static int scan_dir(const char *dir, file_list *fl, int imported, int depth, levy_err *err)
+typedef struct scan_ctx {
+    file_list *fl;
+    int imported;
+} scan_ctx;
+
+static int scan_file(void *ud, const char *path, const char *rel, const struct stat *st)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
-        if (imported && errno == ENOENT)
-            return LEVY_OK;
-        return levy_err_set(err, LEVY_EIO, "io_error", "%s: %s", dir, strerror(errno));
-    }
-    struct dirent *de;
-    char **names = NULL;
-    size_t nn = 0, cap = 0;
-    int rc = LEVY_OK;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        if (grow((void **)&names, &cap, nn + 1, sizeof *names) ||
-            !(names[nn] = strdup(de->d_name))) {
-            rc = levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
-            goto done;
-        }
-        nn++;
-    }
-    /* deterministic order */
-    for (size_t i = 1; i < nn; i++)
-        for (size_t k = i; k > 0 && strcmp(names[k - 1], names[k]) > 0; k--) {
-            char *t = names[k];
-            names[k] = names[k - 1];
-            names[k - 1] = t;
-        }
-    for (size_t i = 0; i < nn && rc == LEVY_OK; i++) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        struct stat st;
-        if (stat(path, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            if (depth < 3)
-                rc = scan_dir(path, fl, imported, depth + 1, err);
-            continue;
-        }
-        size_t l = strlen(names[i]);
-        if (!((l > 4 && strcmp(names[i] + l - 4, ".csv") == 0) ||
-              (l > 5 && strcmp(names[i] + l - 5, ".json") == 0)))
-            continue;
-        if (grow((void **)&fl->v, &fl->cap, fl->n + 1, sizeof *fl->v)) {
-            rc = levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
-            break;
-        }
-        file_ent *fe = &fl->v[fl->n++];
-        memset(fe, 0, sizeof *fe);
-        snprintf(fe->path, sizeof fe->path, "%s", path);
-        fe->imported = imported;
-    }
-done:
-    for (size_t i = 0; i < nn; i++)
-        free(names[i]);
-    free(names);
-    closedir(d);
+    (void)st;
+    scan_ctx *c = ud;
+    const char *name = strrchr(rel, '/');
+    name = name ? name + 1 : rel;
+    size_t l = strlen(name);
+    if (!((l > 4 && strcmp(name + l - 4, ".csv") == 0) ||
+          (l > 5 && strcmp(name + l - 5, ".json") == 0)))
+        return LEVY_OK;
+    if (grow((void **)&c->fl->v, &c->fl->cap, c->fl->n + 1, sizeof *c->fl->v))
+        return LEVY_ENOMEM;
+    file_ent *fe = &c->fl->v[c->fl->n++];
+    memset(fe, 0, sizeof *fe);
+    snprintf(fe->path, sizeof fe->path, "%s", path);
+    fe->imported = c->imported;
+    return LEVY_OK;
+}
+
+/* The *.csv and *.json files below dir (three folder levels at most), in levy_dir_walk's
+ * order (each folder's names by strcmp, depth first). A missing imported folder is empty. */
+static int scan_dir(const char *dir, file_list *fl, int imported, levy_err *err)
+{
+    scan_ctx c = {fl, imported};
+    int rc = levy_dir_walk(dir, 3, scan_file, &c, err);
+    if (rc == LEVY_ENOTFOUND)
+        return imported ? LEVY_OK
+                        : levy_err_set(err, LEVY_EIO, "io_error", "%s: %s", dir, strerror(ENOENT));
+    if (rc == LEVY_ENOMEM)
+        return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
     return rc;
 }
 
@@ -2066,14 +2042,14 @@ int levy_rates_open(levy_rates **out, const char *data_root, const char *data_di
     char *text = NULL;
     if (!r)
         return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
-    rc = scan_dir(data_root, &fl, 0, 0, err);
+    rc = scan_dir(data_root, &fl, 0, err);
     if (rc)
         goto done;
     size_t nshipped = fl.n;
     if (data_dir) {
         char imp[512];
         snprintf(imp, sizeof imp, "%s/rates", data_dir);
-        rc = scan_dir(imp, &fl, 1, 0, err);
+        rc = scan_dir(imp, &fl, 1, err);
         if (rc)
             goto done;
     }

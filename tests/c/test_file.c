@@ -178,6 +178,162 @@ static void t_dir_each(void)
 end:;
 }
 
+static void touch(const char *top, const char *rel)
+{
+    char p[600];
+    snprintf(p, sizeof p, "%s/%s", top, rel);
+    FILE *f = fopen(p, "w");
+    if (f)
+        fclose(f);
+}
+
+/* keep for levy_dir_list: *.lua files only; counts the entries it saw without a stat */
+static int keep_lua(void *ud, const char *path, const char *name, const struct stat *st)
+{
+    int *no_stat = ud;
+    size_t n = strlen(name);
+    if (strcmp(strrchr(path, '/') + 1, name) != 0)
+        return 0;
+    if (!st)
+        (*no_stat)++;
+    return st && S_ISREG(st->st_mode) && n > 4 && strcmp(name + n - 4, ".lua") == 0;
+}
+
+/* levy_dir_list (issue 21: the sorted listing that plugin load order, migrations, spec files
+ * and levy.files' checksum share): strcmp order, not the locale's (upper case before lower,
+ * "10" before "9", "a-b" and "a.b" before "b"); hidden entries left out; keep sees each
+ * entry's stat (NULL for a dangling link); errno-correct failures. */
+static void t_dir_list(void)
+{
+    char top[300], p[400];
+    char **names = NULL;
+    size_t n = 99;
+    snprintf(top, sizeof top, "%s/list", dir);
+    CHECK_EQ_INT(mkdir(top, 0700), 0);
+    /* an empty folder: an empty, NULL-terminated list */
+    errno = EINVAL;
+    CHECK_EQ_INT(levy_dir_list(top, NULL, NULL, &names, &n), 0);
+    CHECK(names != NULL && names[0] == NULL);
+    CHECK_EQ_INT(n, 0);
+    CHECK_EQ_INT(errno, 0);
+    levy_dir_list_free(names);
+    names = NULL;
+    const char *made[] = {"b.lua", "a.lua",  "B.lua",       "a-b.lua", "a.b.lua",
+                          "9.sql", "10.sql", ".hidden.lua", "zz"};
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(made); i++)
+        touch(top, made[i]);
+    snprintf(p, sizeof p, "%s/sub.lua", top); /* a folder: keep_lua leaves it out */
+    CHECK_EQ_INT(mkdir(p, 0700), 0);
+    snprintf(p, sizeof p, "%s/dangling.lua", top);
+    CHECK_EQ_INT(symlink("nowhere", p), 0);
+    CHECK_EQ_INT(levy_dir_list(top, NULL, NULL, &names, &n), 0);
+    const char *all[] = {"10.sql", "9.sql", "B.lua",        "a-b.lua", "a.b.lua",
+                         "a.lua",  "b.lua", "dangling.lua", "sub.lua", "zz"};
+    CHECK_EQ_INT(n, LEVY_ARRAY_LEN(all));
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(all); i++)
+        CHECK_EQ_STR(names[i], all[i]);
+    CHECK(names[n] == NULL);
+    levy_dir_list_free(names);
+    names = NULL;
+    int no_stat = 0;
+    CHECK_EQ_INT(levy_dir_list(top, keep_lua, &no_stat, &names, &n), 0);
+    const char *lua[] = {"B.lua", "a-b.lua", "a.b.lua", "a.lua", "b.lua"};
+    CHECK_EQ_INT(n, LEVY_ARRAY_LEN(lua));
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(lua); i++)
+        CHECK_EQ_STR(names[i], lua[i]);
+    CHECK_EQ_INT(no_stat, 1); /* the dangling link */
+    levy_dir_list_free(names);
+    names = NULL;
+    /* a missing folder, a file: -1, the reason in errno, nothing listed */
+    snprintf(p, sizeof p, "%s/missing", top);
+    CHECK_EQ_INT(levy_dir_list(p, NULL, NULL, &names, &n), -1);
+    CHECK_EQ_INT(errno, ENOENT);
+    CHECK(names == NULL);
+    CHECK_EQ_INT(n, 0);
+    snprintf(p, sizeof p, "%s/a.lua", top);
+    CHECK_EQ_INT(levy_dir_list(p, keep_lua, &no_stat, &names, &n), -1);
+    CHECK_EQ_INT(errno, ENOTDIR);
+    CHECK(names == NULL);
+    levy_dir_list_free(NULL);
+end:
+    levy_dir_list_free(names);
+}
+
+typedef struct walk_seen {
+    char rels[16][64];
+    int n, stop_at;
+} walk_seen;
+
+static int walk_entry(void *ud, const char *path, const char *rel, const struct stat *st)
+{
+    walk_seen *w = ud;
+    char want[600];
+    snprintf(want, sizeof want, "%s/walk2/%s", dir, rel);
+    if (strcmp(path, want) != 0 || !st || w->n >= 16)
+        return LEVY_EINTERNAL;
+    snprintf(w->rels[w->n++], sizeof w->rels[0], "%s%s", rel, S_ISREG(st->st_mode) ? "" : "?");
+    return w->n == w->stop_at ? LEVY_EINVAL : LEVY_OK;
+}
+
+/* levy_dir_walk (the generation's file list, the rate tables): each folder's names in strcmp
+ * order, a sub-folder walked where its name sorts; every entry that is not a folder (links
+ * followed), hidden ones left out; max_depth folder levels; fn can stop it; a missing root is
+ * "not_found", an unlistable one "io_error" naming it. */
+static void t_dir_walk(void)
+{
+    char top[300], p[400];
+    levy_err err;
+    snprintf(top, sizeof top, "%s/walk2", dir);
+    const char *dirs[] = {"", "/a", "/a/y", "/deep", "/deep/1", "/deep/1/2", "/.hid"};
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(dirs); i++) {
+        snprintf(p, sizeof p, "%s%s", top, dirs[i]);
+        CHECK_EQ_INT(mkdir(p, 0700), 0);
+    }
+    const char *made[] = {"b.lua",         "a/z.lua",     "a/y/x.lua",     "a-b.lua",
+                          ".hid/k.lua",    "deep/d0.lua", "deep/1/d1.lua", "deep/1/2/d2.lua",
+                          "a/.hidden.lua", "A.csv"};
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(made); i++)
+        touch(top, made[i]);
+    snprintf(p, sizeof p, "%s/link.lua", top);
+    CHECK_EQ_INT(symlink("b.lua", p), 0);
+    snprintf(p, sizeof p, "%s/dangling", top);
+    CHECK_EQ_INT(symlink("nowhere", p), 0);
+    snprintf(p, sizeof p, "%s/fifo", top);
+    CHECK_EQ_INT(mkfifo(p, 0600), 0);
+    walk_seen w = {.n = 0};
+    levy_err_clear(&err);
+    CHECK_EQ_INT(levy_dir_walk(top, 2, walk_entry, &w, &err), LEVY_OK);
+    const char *want[] = {"A.csv",         "a/y/x.lua",   "a/z.lua", "a-b.lua", "b.lua",
+                          "deep/1/d1.lua", "deep/d0.lua", "fifo?",   "link.lua"};
+    CHECK_EQ_INT(w.n, LEVY_ARRAY_LEN(want));
+    for (size_t i = 0; i < LEVY_ARRAY_LEN(want); i++)
+        CHECK_EQ_STR(w.rels[i], want[i]);
+    /* one level more reaches deep/1/2 */
+    w.n = 0;
+    CHECK_EQ_INT(levy_dir_walk(top, 3, walk_entry, &w, &err), LEVY_OK);
+    CHECK_EQ_INT(w.n, LEVY_ARRAY_LEN(want) + 1);
+    CHECK_EQ_STR(w.rels[5], "deep/1/2/d2.lua");
+    /* fn stops the walk: its result is returned */
+    w.n = 0;
+    w.stop_at = 3;
+    CHECK_EQ_INT(levy_dir_walk(top, 2, walk_entry, &w, &err), LEVY_EINVAL);
+    CHECK_EQ_INT(w.n, 3);
+    /* a missing root, a file for a root */
+    w.n = 0;
+    w.stop_at = 0;
+    snprintf(p, sizeof p, "%s/missing", top);
+    CHECK_EQ_INT(levy_dir_walk(p, 2, walk_entry, &w, &err), LEVY_ENOTFOUND);
+    CHECK_EQ_STR(err.code, "not_found");
+    CHECK_EQ_INT(errno, ENOENT);
+    snprintf(p, sizeof p, "%s/b.lua", top);
+    CHECK_EQ_INT(levy_dir_walk(p, 2, walk_entry, &w, &err), LEVY_EIO);
+    CHECK_EQ_STR(err.code, "io_error");
+    CHECK(strstr(err.message, "b.lua: Not a directory") != NULL);
+    CHECK_EQ_INT(errno, ENOTDIR);
+    CHECK_EQ_INT(w.n, 0);
+end:;
+}
+
 /* levy_mkdir_p: parents made, an existing folder fine, a file in the way an error */
 static void t_mkdir_p(void)
 {
@@ -238,10 +394,17 @@ end:
     free(buf);
 }
 
-static const levy_test tests[] = {
-    {"read", t_read},       {"large", t_large}, {"limits", t_limits},
-    {"errors", t_errors},   {"into", t_into},   {"dir_each", t_dir_each},
-    {"mkdir_p", t_mkdir_p}, {"write", t_write}, {NULL, NULL}};
+static const levy_test tests[] = {{"read", t_read},
+                                  {"large", t_large},
+                                  {"limits", t_limits},
+                                  {"errors", t_errors},
+                                  {"into", t_into},
+                                  {"dir_each", t_dir_each},
+                                  {"dir_list", t_dir_list},
+                                  {"dir_walk", t_dir_walk},
+                                  {"mkdir_p", t_mkdir_p},
+                                  {"write", t_write},
+                                  {NULL, NULL}};
 
 int main(int argc, char **argv)
 {
