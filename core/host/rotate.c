@@ -235,9 +235,23 @@ static int stored_fingerprint(const char *db_path, char out[LEVY_ROTATE_FP_LEN +
     return rc;
 }
 
+/* 1 when the key file at path is readable and has fingerprint fp. */
+static int current_key_is(const char *path, const char *fp)
+{
+    uint8_t key[LEVY_KEY_LEN];
+    char have[LEVY_ROTATE_FP_LEN + 1];
+    levy_err e;
+    levy_err_clear(&e);
+    int same = read_key_file(path, key, &e) == LEVY_OK &&
+               levy_rotate_fingerprint(key, have, &e) == LEVY_OK && strcmp(have, fp) == 0;
+    OPENSSL_cleanse(key, sizeof key);
+    return same;
+}
+
 /* A rotation interrupted between its commit and the rename of master.key.new: fp_db, the
  * fingerprint the database records, says whether master.key.new is the key it seals with
- * (renamed over master.key) or one that never committed (removed; a torn write of it too).
+ * (renamed over master.key) or one that never committed (removed; a torn write of it too,
+ * but only while master.key is the key the database records: else it is kept, refused).
  * *what gets done's note or the removal's. Both engines: levy_rotate_recover (SQLite,
  * every start and every rotation) and the PostgreSQL start-up check. */
 static int settle_new_key(const char *dir, const char *fp_db, const char *done, const char **what,
@@ -264,6 +278,15 @@ static int settle_new_key(const char *dir, const char *fp_db, const char *done, 
             return levy_err_set(err, LEVY_EIO, "io", "cannot rename %s to %s: %s", newp, keyp,
                                 strerror(errno));
         *what = done;
+    } else if (!fp_new[0] && fp_db[0] && !current_key_is(keyp, fp_db)) {
+        /* an unreadable master.key.new while the database seals with a key master.key is not:
+         * it may be the key it seals with (a file damaged after the rotation committed). Kept
+         * for the operator; removing it would lose the last copy */
+        return levy_err_set(err, LEVY_ECONFLICT, "key_unknown",
+                            "master.key.new is unreadable and master.key is not the key the "
+                            "database seals with (fingerprint %s): master.key.new is kept (it may "
+                            "hold that key); restore that key before starting levy (data dir %s)",
+                            fp_db, dir);
     } else {
         if (unlink(newp) != 0)
             return levy_err_set(err, LEVY_EIO, "io", "cannot remove %s: %s", newp, strerror(errno));

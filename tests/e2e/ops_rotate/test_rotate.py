@@ -287,6 +287,27 @@ def case(tmp):
            (r.returncode, r.stdout, r.stderr))
         works(tmp, data, cid, signing, sim_url, "after a rotation that settled a COMMIT reported failed")
         next_key = read(keyp)
+        # a master.key.new damaged after its rotation committed: the database seals with the key
+        # it held, master.key is not that key, so the file is the last copy — kept, start and
+        # rotation refused with what to restore (it used to be removed as "never committed")
+        key6, kf6 = key_file("next6.key")
+        r = rotate(data, "--new-key-file", kf6, env={"LEVY_TEST_ROTATE_CRASH": "after_commit"})
+        ok("crash after commit (key 6): exit 3, master.key.new written", r.returncode == 3 and
+           read(keyp + ".new") == key6, (r.returncode, r.stderr))
+        with open(keyp + ".new", "w") as f:
+            f.write("damaged\n")
+        r = rotate(data)
+        ok("master.key.new unreadable while the database seals with another key than master.key: "
+           "refused, the file kept, master.key unchanged",
+           r.returncode == 1 and "is unreadable" in r.stderr and "kept" in r.stderr and
+           read(keyp + ".new") == "damaged" and read(keyp) == next_key, (r.returncode, r.stderr))
+        with open(keyp + ".new", "w") as f:
+            f.write(key6 + "\n")
+        works(tmp, data, cid, signing, sim_url, "after master.key.new was restored",
+              want_log="completed an interrupted master key rotation")
+        ok("(the start renamed the restored master.key.new over master.key)",
+           read(keyp) == key6 and not os.path.exists(keyp + ".new"))
+        next_key = read(keyp)
         rows2 = sealed_rows(data)
 
         # LEVY_MASTER_KEY mode: no files, the key printed once, --yes-env required
