@@ -328,6 +328,140 @@ end:
     levy_store_close(st);
 }
 
+/* The first column of the one row of sql, with ?1 bound to v (NULL: unbound), run through
+ * the store's statement cache as the plugins' statements are; -1 on a failure (e says). */
+static int64_t cached_int(levy_store *st, const char *sql, const char *v, levy_err *e)
+{
+    levy_stmt *s = levy_store_prepare_cached(st, sql, e);
+    int64_t r = -1;
+    if (!s)
+        return -1;
+    if (v)
+        levy_stmt_bind_text(s, 1, v, -1);
+    if (levy_stmt_step(s, e) == LEVY_STMT_ROW)
+        r = levy_stmt_column_int64(s, 0);
+    levy_store_release(st, s);
+    return r;
+}
+
+#define PREPARED(st)                                                                               \
+    pg_int(st, "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%pq_t%' "        \
+               "AND statement NOT LIKE '%pg_prepared%'")
+
+/* A statement is prepared on its connection the first time (in that round trip) and runs
+ * prepared afterwards, outside and inside transactions; an untyped parameter the server
+ * cannot infer is sent typed at once the second time (one round trip, not a failure, a
+ * rollback and a retry); a table altered under a prepared statement ("cached plan must not
+ * change result type") or its statements DEALLOCATEd by someone else: prepared again, the
+ * answer right; at most PCACHE_MAX (128) per connection; a new connection starts with none. */
+static void t_prepared(void)
+{
+    if (!pg())
+        return;
+    levy_store *st = open_pg(), *b = open_pg();
+    levy_err e = {0};
+    levy_stmt *s = NULL;
+    CHECK(st && b);
+    CHECK_EQ_INT(levy_store_exec(st,
+                                 "DROP TABLE IF EXISTS pq_t; CREATE TABLE pq_t(a BIGINT); "
+                                 "INSERT INTO pq_t VALUES (1), (2), (3)",
+                                 &e),
+                 LEVY_OK);
+    const char *q = "SELECT count(*) FROM pq_t WHERE a >= ?";
+    int64_t t0 = levy_store_round_trips(st);
+    CHECK_EQ_INT(cached_int(st, q, "2", &e), 2);
+    CHECK_EQ_INT(levy_store_round_trips(st) - t0, 1); /* prepared in the same round trip */
+    CHECK_EQ_INT(cached_int(st, q, "3", &e), 1);
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);
+    CHECK_EQ_INT(cached_int(st, q, "1", &e), 3); /* inside a transaction: the same one */
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(PREPARED(st), 1);
+    CHECK_EQ_INT(PREPARED(b), 0); /* the connection's own */
+
+    /* an untyped parameter: the second time it is sent typed at once */
+    const char *u = "SELECT CASE WHEN ? IS NULL THEN 7 ELSE 8 END /* pq_t */";
+    CHECK_EQ_INT(cached_int(st, u, NULL, &e), 7);
+    t0 = levy_store_round_trips(st);
+    CHECK_EQ_INT(cached_int(st, u, "x", &e), 8);
+    CHECK_EQ_INT(levy_store_round_trips(st) - t0, 1);
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);
+    CHECK_EQ_INT(cached_int(st, u, NULL, &e), 7);
+    CHECK_EQ_INT(levy_store_exec(st, "INSERT INTO pq_t VALUES (4)", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(pg_int(st, "SELECT count(*) FROM pq_t"), 4);
+
+    /* a migration changes what `*` means under a prepared statement */
+    const char *star = "SELECT * FROM pq_t WHERE a = ?";
+    CHECK_EQ_INT(levy_store_prepare(st, star, &s, NULL, &e), LEVY_OK);
+    levy_stmt_bind_int64(s, 1, 4);
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_STMT_ROW);
+    CHECK_EQ_INT(levy_stmt_column_count(s), 1);
+    levy_stmt_finalize(s);
+    s = NULL;
+    CHECK_EQ_INT(levy_store_exec(b, "ALTER TABLE pq_t ADD COLUMN b TEXT DEFAULT 'x'", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_prepare(st, star, &s, NULL, &e), LEVY_OK);
+    levy_stmt_bind_int64(s, 1, 4);
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_STMT_ROW);
+    CHECK_EQ_INT(levy_stmt_column_count(s), 2);
+    CHECK_EQ_STR(levy_stmt_column_text(s, 1), "x");
+    levy_stmt_finalize(s);
+    s = NULL;
+    /* ... and again inside a transaction: the statement's savepoint takes the failure back */
+    CHECK_EQ_INT(levy_store_exec(b, "ALTER TABLE pq_t ADD COLUMN c BIGINT DEFAULT 9", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(st, "INSERT INTO pq_t(a) VALUES (5)", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_prepare(st, star, &s, NULL, &e), LEVY_OK);
+    levy_stmt_bind_int64(s, 1, 5);
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_STMT_ROW);
+    CHECK_EQ_INT(levy_stmt_column_count(s), 3);
+    CHECK_EQ_INT(levy_stmt_column_int64(s, 2), 9);
+    levy_stmt_finalize(s);
+    s = NULL;
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(pg_int(b, "SELECT count(*) FROM pq_t WHERE a = 5"), 1);
+    /* the stale statement was DEALLOCATEd (once the connection was idle): the live ones stay */
+    CHECK_EQ_INT(cached_int(st, q, "5", &e), 1);
+    CHECK_EQ_INT(PREPARED(st), 4); /* q, u typed, the count of pq_t, star (its newest form) */
+
+    /* every statement of the connection DEALLOCATEd behind the cache's back */
+    CHECK_EQ_INT(levy_store_exec(st, "DEALLOCATE ALL", &e), LEVY_OK);
+    CHECK_EQ_INT(cached_int(st, q, "1", &e), 5);
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(st, "DEALLOCATE ALL", &e), LEVY_OK);
+    CHECK_EQ_INT(cached_int(st, q, "2", &e), 4);
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+
+    /* bounded: 200 distinct statements leave at most 128 prepared */
+    for (int i = 0; i < 200; i++) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "SELECT %d + count(*) FROM pq_t WHERE a > ?", i);
+        CHECK_EQ_INT(cached_int(st, sql, "100", &e), i);
+    }
+    int64_t n = pg_int(st, "SELECT count(*) FROM pg_prepared_statements");
+    CHECK(n > 100 && n <= 128);
+    CHECK_EQ_INT(cached_int(st, q, "1", &e), 5);
+
+    /* a new connection (the server restarted, the backend was ended): none of them */
+    {
+        char sql[96];
+        snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)",
+                 (long long)pg_int(st, "SELECT pg_backend_pid()"));
+        CHECK_EQ_INT(levy_store_exec(b, sql, &e), LEVY_OK);
+    }
+    int64_t r = -1;
+    for (int i = 0; i < 300 && r != 5; i++) { /* fails until it has connected again */
+        r = cached_int(st, q, "1", &e);
+        if (r != 5)
+            usleep(50000);
+    }
+    CHECK_EQ_INT(r, 5);
+    CHECK_EQ_INT(PREPARED(st), 1);
+end:
+    levy_stmt_finalize(s);
+    levy_store_close(st);
+    levy_store_close(b);
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -939,6 +1073,7 @@ static const levy_test tests[] = {{"values", t_values},
                                   {"many_placeholders", t_many_placeholders},
                                   {"transactions", t_transactions},
                                   {"lazy_levels", t_lazy_levels},
+                                  {"prepared", t_prepared},
                                   {"migrations", t_migrations},
                                   {"jobs_two_connections", t_jobs_two_connections},
                                   {"jobs_keyed_race", t_jobs_keyed_race},
