@@ -911,6 +911,139 @@ end:
     levy_store_close(st);
 }
 
+/* ---- a deferred step (LEVY_WSTEP_DEFER): the row lock is not held across the group ---- */
+
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_in, gate_open;
+static int gate_mark, probe_mark; /* u->ud of the gate unit, of the unit after which we look */
+static levy_store *probe_st;
+static int probe_rc = -100;
+static int64_t probe_rows = -1;
+
+/* On the writer thread, after each unit of a group. The gate unit's group waits until the
+ * test has queued the next units (so they form one group); after the probe unit, another
+ * connection tries to lock the connection row without waiting. */
+static void after_unit(levy_wunit *u)
+{
+    if (u->ud == &gate_mark) {
+        pthread_mutex_lock(&gate_mu);
+        gate_in = 1;
+        pthread_cond_broadcast(&gate_cv);
+        while (!gate_open)
+            pthread_cond_wait(&gate_cv, &gate_mu);
+        pthread_mutex_unlock(&gate_mu);
+    } else if (u->ud == &probe_mark) {
+        levy_stmt *s = NULL;
+        levy_err e = {0};
+        probe_rc = levy_store_prepare(
+            probe_st, "SELECT count(*) FROM (SELECT id FROM pq_c WHERE id = 1 FOR UPDATE NOWAIT) q",
+            &s, NULL, &e);
+        if (probe_rc == LEVY_OK && (probe_rc = levy_stmt_step(s, &e)) == LEVY_STMT_ROW) {
+            probe_rows = levy_stmt_column_int64(s, 0);
+            probe_rc = LEVY_OK;
+        }
+        levy_stmt_finalize(s);
+    }
+}
+
+/* A unit: INSERT INTO pq_d(id), then the deferred, forward-only UPDATE of pq_c's row 1. */
+static levy_wunit *deferred_unit(int64_t id, const char *second, void *ud)
+{
+    levy_wunit *u = levy_wunit_new(second ? 2 : 1);
+    u->done = on_done;
+    u->ud = ud;
+    u->steps[0].kind = LEVY_WSTEP_SQL;
+    u->steps[0].sql = strdup("INSERT INTO pq_d(id) VALUES (?)");
+    u->steps[0].nparams = 1;
+    u->steps[0].params = calloc(1, sizeof(levy_wparam));
+    u->steps[0].params[0].type = LEVY_WPARAM_INT;
+    u->steps[0].params[0].i = id;
+    if (second) {
+        u->steps[1].kind = LEVY_WSTEP_SQL;
+        u->steps[1].sql = strdup("UPDATE pq_c SET last = ?1 WHERE id = ?2 AND (last IS NULL OR "
+                                 "last < ?1)");
+        u->steps[1].flags = LEVY_WSTEP_DEFER;
+        u->steps[1].nparams = 2;
+        u->steps[1].params = calloc(2, sizeof(levy_wparam));
+        levy_wparam_text(&u->steps[1].params[0], second, strlen(second));
+        u->steps[1].params[1].type = LEVY_WPARAM_INT;
+        u->steps[1].params[1].i = 1;
+    }
+    return u;
+}
+
+/* Issue 22: a SQL step marked LEVY_WSTEP_DEFER (the intake's last_webhook_at) runs once per
+ * group just before its COMMIT on PostgreSQL: while the group is still open after the unit
+ * that carries it, another connection locks that row at once (FOR UPDATE NOWAIT; before,
+ * the group held it from the unit to its COMMIT, so the replicas' groups of one connection
+ * ran one at a time). Identical deferred steps of a group run once; an older second after a
+ * newer one changes nothing. No timing: the test hook holds the group open. */
+static void t_writer_deferred(void)
+{
+    if (!pg())
+        return;
+    levy_store *st = open_pg();
+    levy_writer *w = NULL;
+    levy_err e = {0};
+    probe_st = open_pg();
+    CHECK(st && probe_st);
+    CHECK_EQ_INT(levy_store_exec(st,
+                                 "DROP TABLE IF EXISTS pq_c; DROP TABLE IF EXISTS pq_d; "
+                                 "CREATE TABLE pq_c(id BIGINT PRIMARY KEY, last TEXT); "
+                                 "CREATE TABLE pq_d(id BIGINT PRIMARY KEY); "
+                                 "INSERT INTO pq_c VALUES (1, '2026-12-07T10:00:04Z')",
+                                 &e),
+                 LEVY_OK);
+    levy_writer_after_unit_hook = after_unit;
+    CHECK_EQ_INT(levy_writer_start(&w, url, 250, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_writer_submit(w, deferred_unit(1, NULL, &gate_mark), &e), LEVY_OK);
+    pthread_mutex_lock(&gate_mu);
+    while (!gate_in)
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+    /* queued while the gate's group is open: the next group takes all four */
+    levy_wunit *x = deferred_unit(2, "2026-12-07T10:00:05Z", &probe_mark);
+    levy_wunit *y = deferred_unit(3, "2026-12-07T10:00:03Z", NULL);
+    levy_wunit *z = deferred_unit(4, "2026-12-07T10:00:05Z", NULL);
+    levy_wunit *last = deferred_unit(5, NULL, NULL);
+    CHECK_EQ_INT(levy_writer_submit(w, x, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_writer_submit(w, y, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_writer_submit(w, z, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_writer_submit(w, last, &e), LEVY_OK);
+    pthread_mutex_lock(&gate_mu);
+    gate_open = 1;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+    wait_done(w, 5);
+    uint64_t units = 0, groups = 0;
+    levy_writer_counts(w, &units, &groups);
+    CHECK_EQ_INT((int)groups, 2);
+    for (int i = 0; i < ndone; i++)
+        CHECK_EQ_INT(done_units[i]->rc, LEVY_OK);
+    /* while the group was open after x's unit, the row was not locked */
+    CHECK_EQ_INT(probe_rc, LEVY_OK);
+    CHECK_EQ_INT(probe_rows, 1);
+    CHECK_EQ_INT(x->steps[1].ran, 1);
+    CHECK_EQ_INT(x->steps[1].changes, 1);
+    CHECK_EQ_INT(z->steps[1].ran, 1);
+    CHECK_EQ_INT(z->steps[1].changes, 1); /* x's statement, run once for both */
+    CHECK_EQ_INT(y->steps[1].ran, 1);
+    CHECK_EQ_INT(y->steps[1].changes, 0); /* older than the stored 10:00:04: nothing */
+    CHECK_EQ_INT(pg_int(st, "SELECT count(*) FROM pq_c WHERE last = '2026-12-07T10:00:05Z'"), 1);
+    CHECK_EQ_INT(pg_int(st, "SELECT count(*) FROM pq_d"), 5);
+end:
+    pthread_mutex_lock(&gate_mu); /* (a failed check above must not leave the writer waiting) */
+    gate_open = 1;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+    levy_writer_stop(w);
+    levy_writer_after_unit_hook = NULL;
+    free_done();
+    levy_store_close(probe_st);
+    levy_store_close(st);
+}
+
 static void t_bad_url(void)
 {
     levy_store *st = NULL;
@@ -1084,6 +1217,7 @@ static const levy_test tests[] = {{"values", t_values},
                                   {"durable_unit", t_durable_unit},
                                   {"writer_groups", t_writer_groups},
                                   {"writer_two_replicas", t_writer_two_replicas},
+                                  {"writer_deferred", t_writer_deferred},
                                   {"conninfo", t_conninfo},
                                   {NULL, NULL}};
 LEVY_TEST_MAIN(tests)
