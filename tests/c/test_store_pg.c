@@ -562,6 +562,74 @@ end:
     levy_store_close(b);
 }
 
+/* A process renamed (a replica id clash): levy_jobs_move_claims moves the claims of the jobs
+ * it runs from its old id to the new one with a fresh lease, in one transaction; a job of
+ * the old id it does not run, one another process claimed, one no longer running: left
+ * alone. Without the move the old claim is no longer renewed and another process claims it
+ * again while it still runs. */
+static void t_jobs_move_claims(void)
+{
+    if (!pg())
+        return;
+    levy_store *a = open_pg(), *b = open_pg();
+    levy_err e = {0};
+    levy_job ja[4], jb[4];
+    int na = 0, nb = 0, moved = -1;
+    char id[4][LEVY_JOB_ID_MAX];
+    CHECK(a && b);
+    CHECK_EQ_INT(levy_store_exec(a, "DELETE FROM jobs WHERE kind = 'm.kind'", &e), LEVY_OK);
+    int64_t t0 = levy_clock_now_ms();
+    levy_jobs_set_lease(60000, "old");
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(levy_jobs_enqueue(a, "m.kind", NULL, "{}", 0, 3, id[i], &e), LEVY_OK);
+        CHECK_EQ_INT(levy_jobs_claim(a, "m.kind", t0, 1, &ja[na], &nb, &e), LEVY_OK);
+        CHECK_EQ_INT(nb, 1);
+        na++;
+    }
+    nb = 0;
+    CHECK_EQ_INT(levy_jobs_done(a, ja[2].id, &e), LEVY_OK); /* no longer running */
+    levy_jobs_set_lease(60000, "other");                    /* another process's claim */
+    CHECK_EQ_INT(levy_jobs_enqueue(b, "m.kind", NULL, "{}", 0, 3, id[3], &e), LEVY_OK);
+    CHECK_EQ_INT(levy_jobs_claim(b, "m.kind", t0, 1, jb, &nb, &e), LEVY_OK);
+    CHECK_EQ_INT(nb, 1);
+    /* renamed to "new": it runs ja[0], ja[2] (done since) and the other's job id (as if) */
+    levy_jobs_set_lease(60000, "new");
+    const char *from[] = {"older", "old"};
+    char run[3][LEVY_JOB_ID_MAX];
+    snprintf(run[0], sizeof run[0], "%s", ja[0].id);
+    snprintf(run[1], sizeof run[1], "%s", ja[2].id);
+    snprintf(run[2], sizeof run[2], "%s", jb[0].id);
+    CHECK_EQ_INT(levy_jobs_move_claims(a, from, 2, (const char(*)[LEVY_JOB_ID_MAX])run, 3,
+                                       t0 + 100000, &moved, &e),
+                 LEVY_OK);
+    CHECK_EQ_INT(moved, 1);
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM jobs WHERE id = '%s' AND claimed_by = 'new' AND lease_until = "
+             "%lld",
+             ja[0].id, (long long)(t0 + 160000));
+    CHECK_EQ_INT(pg_int(a, sql), 1);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM jobs WHERE id = '%s' AND claimed_by = 'old'",
+             ja[1].id); /* not among the running ones: stays */
+    CHECK_EQ_INT(pg_int(a, sql), 1);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM jobs WHERE id = '%s' AND claimed_by = 'other'",
+             jb[0].id);
+    CHECK_EQ_INT(pg_int(a, sql), 1);
+    /* past the old lease, another process claims only the job the renamed one does not run */
+    levy_jobs_free(jb, nb);
+    nb = 0;
+    levy_jobs_set_lease(60000, "b");
+    CHECK_EQ_INT(levy_jobs_claim(b, "m.kind", t0 + 120000, 4, jb, &nb, &e), LEVY_OK);
+    CHECK_EQ_INT(nb, 2); /* ja[1] (old, not renewed) and the other's (its lease ran out too) */
+    for (int i = 0; i < nb; i++)
+        CHECK(strcmp(jb[i].id, ja[0].id) != 0);
+end:
+    levy_jobs_free(ja, na);
+    levy_jobs_free(jb, nb);
+    levy_store_close(a);
+    levy_store_close(b);
+}
+
 static void t_unreachable(void)
 {
     if (!pg())
@@ -1210,6 +1278,7 @@ static const levy_test tests[] = {{"values", t_values},
                                   {"migrations", t_migrations},
                                   {"jobs_two_connections", t_jobs_two_connections},
                                   {"jobs_keyed_race", t_jobs_keyed_race},
+                                  {"jobs_move_claims", t_jobs_move_claims},
                                   {"unreachable", t_unreachable},
                                   {"lost_in_savepoint", t_lost_in_savepoint},
                                   {"lock_budget", t_lock_budget},
