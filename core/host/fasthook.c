@@ -183,7 +183,8 @@ static int fill_sql(levy_wstep *s, const levy_fast_step *fs, const values *vals)
     if (!(s->sql = strdup(fs->sql)))
         return LEVY_ENOMEM;
     s->kind = LEVY_WSTEP_SQL;
-    s->flags = fs->stop_if_none ? LEVY_WSTEP_STOP_IF_NONE : 0;
+    s->flags =
+        (fs->stop_if_none ? LEVY_WSTEP_STOP_IF_NONE : 0) | (fs->defer ? LEVY_WSTEP_DEFER : 0);
     if (fs->nparams && !(s->params = calloc((size_t)fs->nparams, sizeof *s->params)))
         return LEVY_ENOMEM;
     s->nparams = fs->nparams;

@@ -127,8 +127,10 @@ static int genreg_on(levy_host *h);
  * as one and requeue each other's running jobs. This process takes a new id — hostname:new
  * random, written to DATA_DIR/replica-id when the id was kept there (the copy becomes a
  * replica of its own for good); else the given id with a random suffix, for this life only —
- * and says so at WARN, in GET /admin/generation (replica_clash) and on the Rules page. Jobs
- * this process claimed under the old id keep that claim until they finish. */
+ * and says so at WARN, in GET /admin/generation (replica_clash) and on the Rules page. The
+ * jobs running here under the old id move to the new one at the runner's next poll (one
+ * transaction, fresh leases): left under the old id, their leases were no longer renewed and
+ * another replica claimed them again while they still ran here. */
 static void replica_rename(levy_host *h, const char *when)
 {
     levy_config *cfg = h->cfg;
@@ -165,6 +167,7 @@ static void replica_rename(levy_host *h, const char *when)
     h->clash_at_ms = levy_clock_now_ms();
     h->beaten = 0;
     levy_jobs_set_lease(job_lease_ms, cfg->replica_id);
+    levy_jobs_runner_renamed(h, old); /* its running jobs' claims move to the new id */
     hlog(HLOG_WARN,
          "replica id %s: another live levy process uses it (%s; a data dir copied from another "
          "replica, with its replica-id file, or the same --replica-id twice): this process "

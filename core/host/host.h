@@ -192,6 +192,10 @@ void levy_jobs_runner_stop(levy_host *h);
 void levy_schedule_start(levy_host *h);
 void levy_schedule_stop(levy_host *h);
 int levy_jobs_runner_busy(levy_host *h);
+/* The process took a new replica id (host.c replica_rename; levy_jobs_set_lease has the new
+ * one): the next poll moves the claims of the jobs running here from old_id to it
+ * (levy_jobs_move_claims), so their leases go on being renewed. */
+void levy_jobs_runner_renamed(levy_host *h, const char *old_id);
 
 /* HTTP (host/routes.c): starts h->server (core/http/server.h) with the host's dispatch:
  * auth, C routes, the current generation's Lua routes, route body caps, static files; and,

@@ -220,6 +220,11 @@ typedef struct levy_jobs_runner {
      * failing: still 'running' in the store, requeued (not counted) by the next poll. */
     char (*requeue_ids)[LEVY_JOB_ID_MAX];
     int nrequeue, caprequeue;
+    struct job_call *calls; /* the jobs running now (their claims: move_claims) */
+    /* PostgreSQL: ids this process had before it took a new one (levy_jobs_runner_renamed);
+     * the next poll moves the claims of its running jobs from them to the new id */
+    char claims_from[4][128];
+    int nfrom;
 } runner;
 
 typedef struct job_call {
@@ -228,6 +233,7 @@ typedef struct job_call {
     int max_attempts;
     int64_t base_ms, max_ms;
     kind_state *ks;
+    struct job_call *prev, *next; /* runner.calls */
 } job_call;
 
 static kind_state *kind_of(runner *r, const char *kind)
@@ -325,6 +331,35 @@ static void flush_done_now(runner *r)
         hlog(HLOG_ERROR, "jobs: cannot mark %d finished jobs done: %s (requeued at next start)",
              r->ndone, e.message);
     r->ndone = 0;
+}
+
+/* After a rename (levy_jobs_runner_renamed): the claims of the jobs running here, still under
+ * an id this process had before, become the new id's in the poll's transaction. Kept for the
+ * next poll when it fails. */
+static int move_claims(runner *r, int64_t now, levy_err *err)
+{
+    int n = 0, moved = 0;
+    for (job_call *jc = r->calls; jc; jc = jc->next)
+        n++;
+    char(*ids)[LEVY_JOB_ID_MAX] = n ? calloc((size_t)n, sizeof *ids) : NULL;
+    if (n && !ids)
+        return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+    n = 0;
+    for (job_call *jc = r->calls; jc; jc = jc->next)
+        snprintf(ids[n++], LEVY_JOB_ID_MAX, "%s", jc->job.id);
+    const char *from[4];
+    for (int i = 0; i < r->nfrom; i++)
+        from[i] = r->claims_from[i];
+    int rc = levy_jobs_move_claims(r->h->store, from, r->nfrom, (const char(*)[LEVY_JOB_ID_MAX])ids,
+                                   n, now, &moved, err);
+    free(ids);
+    if (rc != LEVY_OK)
+        return rc;
+    if (moved > 0)
+        hlog(HLOG_INFO, "jobs: %d running job(s) claimed under %s now held under %s", moved,
+             r->claims_from[r->nfrom - 1], r->h->cfg->replica_id);
+    r->nfrom = 0;
+    return LEVY_OK;
 }
 
 /* A transition that could not be written leaves the job 'running' in the store: the next
@@ -435,6 +470,12 @@ static void job_done(levy_call *call, int status, int nres)
         jc->ks->running--;
     r->running--;
     h->jobs_running--;
+    if (jc->prev)
+        jc->prev->next = jc->next;
+    else
+        r->calls = jc->next;
+    if (jc->next)
+        jc->next->prev = jc->prev;
     levy_job_free(&jc->job);
     free(jc);
     if (!r->stopped)
@@ -502,6 +543,10 @@ static void start_job(runner *r, levy_gen *g, levy_job_kind *jk, kind_state *ks,
     jc->base_ms = jk->base_delay_ms;
     jc->max_ms = jk->max_delay_ms;
     jc->ks = ks;
+    jc->next = r->calls;
+    if (r->calls)
+        r->calls->prev = jc;
+    r->calls = jc;
     ks->running++;
     r->running++;
     h->jobs_running++;
@@ -550,7 +595,11 @@ static void poll_jobs(evutil_socket_t fd, short what, void *arg)
         hlog(POLL_LEVEL(h), "jobs: cannot mark finished jobs done: %s", e.message);
     if (rc == LEVY_OK && (rc = flush_requeue(r, now, &e)) != LEVY_OK)
         hlog(POLL_LEVEL(h), "jobs: cannot requeue jobs: %s", e.message);
-    /* PostgreSQL: the jobs this process runs stay its own while it lives (their lease) */
+    /* PostgreSQL: the jobs this process runs stay its own while it lives (their lease),
+     * across a change of its replica id too */
+    if (rc == LEVY_OK && r->nfrom > 0 && (rc = move_claims(r, now, &e)) != LEVY_OK)
+        hlog(POLL_LEVEL(h), "jobs: cannot move the running jobs' claims to the new replica id: %s",
+             e.message);
     if (rc == LEVY_OK && r->running > 0 && levy_jobs_renew_leases(h->store, now, &e) != LEVY_OK)
         hlog(POLL_LEVEL(h), "jobs: cannot renew the leases of running jobs: %s", e.message);
     for (int k = 0; rc == LEVY_OK && k < g->njobs && total < CLAIM_MAX; k++) {
@@ -669,3 +718,19 @@ void levy_jobs_runner_stop(levy_host *h)
 }
 
 int levy_jobs_runner_busy(levy_host *h) { return h->jobs_running > 0; }
+
+void levy_jobs_runner_renamed(levy_host *h, const char *old_id)
+{
+    runner *r = h->jobs;
+    if (!r || r->stopped || !old_id || !old_id[0])
+        return;
+    for (int i = 0; i < r->nfrom; i++)
+        if (strcmp(r->claims_from[i], old_id) == 0)
+            return;
+    if (r->nfrom == 4) { /* four renames before one poll: the oldest goes */
+        memmove(r->claims_from[0], r->claims_from[1], 3 * sizeof r->claims_from[0]);
+        r->nfrom = 3;
+    }
+    snprintf(r->claims_from[r->nfrom++], sizeof r->claims_from[0], "%s", old_id);
+    schedule_poll(r, 0);
+}

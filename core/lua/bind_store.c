@@ -618,7 +618,8 @@ static int l_transaction(lua_State *L)
 /* store.durable(steps) (docs/plugins.md §3): one write unit, committed by the writer thread
  * in a group with the units of other calls (core/store/writer.h); the calling coroutine is
  * parked until the group is durable. Steps:
- *   { "SQL", p1, p2, ..., stop_if_none = true? }  -- parameters as for store.exec
+ *   { "SQL", p1, p2, ..., stop_if_none = true?, defer = true? }  -- parameters as for
+ *                                                 store.exec; defer: LEVY_WSTEP_DEFER
  *   { job = { kind = "...", key = "..."?, payload = "JSON text"?, delay_ms = n?,
  *             max_attempts = n? } }                -- levy.jobs.enqueue
  * Returns a table: [i] = {changes = n, rowid = n} (SQL) or {job_id = "job_…"} (job) for each
@@ -736,6 +737,13 @@ static void fill_step(lua_State *L, levy_store *st, levy_wunit *u, int i, int t)
         luaL_error(L, "%s: step %d: %d parameter(s) expected, %d given", F, i, np, given);
     lua_getfield(L, t, "stop_if_none");
     s->flags = lua_toboolean(L, -1) ? LEVY_WSTEP_STOP_IF_NONE : 0;
+    lua_pop(L, 1);
+    lua_getfield(L, t, "defer");
+    if (lua_toboolean(L, -1)) {
+        if (s->flags & LEVY_WSTEP_STOP_IF_NONE)
+            luaL_error(L, "%s: step %d: defer and stop_if_none cannot go together", F, i);
+        s->flags |= LEVY_WSTEP_DEFER;
+    }
     lua_pop(L, 1);
     s->kind = LEVY_WSTEP_SQL;
     s->sql = dup_str(L, sql);

@@ -386,6 +386,11 @@ static int fast_read(lua_State *L, int t, const char *path, levy_route_fast **ou
             lua_getfield(L, st, "stop_if_none");
             s->stop_if_none = lua_toboolean(L, -1);
             lua_pop(L, 1);
+            lua_getfield(L, st, "defer");
+            s->defer = lua_toboolean(L, -1);
+            lua_pop(L, 1);
+            if (s->defer && s->stop_if_none)
+                bad = "unit[] (defer with stop_if_none)";
             lua_getfield(L, st, "job");
             int job = lua_type(L, -1) == LUA_TSTRING;
             lua_pop(L, 1);

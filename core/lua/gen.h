@@ -37,6 +37,7 @@ typedef struct levy_fast_step {
     char *sql; /* SQL step; NULL for a job step */
     int nparams, params[LEVY_FAST_MAX_PARAMS];
     int stop_if_none, when;
+    int defer;                          /* LEVY_WSTEP_DEFER (store.durable's `defer`) */
     char *job_kind, *job_payload_field; /* job step: payload {"<field>": param}, key = param */
 } levy_fast_step;
 typedef struct levy_route_fast {

@@ -98,6 +98,40 @@ static int finish(levy_store *st, int rc, levy_err *err)
     return rc;
 }
 
+int levy_jobs_move_claims(levy_store *st, const char *const *from, int nfrom,
+                          const char (*ids)[LEVY_JOB_ID_MAX], int n, int64_t now_ms, int *moved,
+                          levy_err *err)
+{
+    if (moved)
+        *moved = 0;
+    if (n <= 0 || nfrom <= 0)
+        return LEVY_OK;
+    int rc = levy_store_begin(st, err), count = 0;
+    for (int i = 0; rc == LEVY_OK && i < n; i++) {
+        levy_stmt *s = levy_store_prepare_cached(
+            st,
+            "UPDATE jobs SET claimed_by=?1, lease_until=?2 WHERE id=?3 AND state='running' AND "
+            "claimed_by IN (?4, ?5, ?6, ?7)",
+            err);
+        if (!s) {
+            rc = err && err->rc ? err->rc : LEVY_EINTERNAL;
+            break;
+        }
+        levy_stmt_bind_text(s, 1, lease_owner, -1);
+        levy_stmt_bind_int64(s, 2, now_ms + lease_ms);
+        levy_stmt_bind_text(s, 3, ids[i], -1);
+        for (int k = 0; k < 4; k++)
+            levy_stmt_bind_text_or_null(s, 4 + k, k < nfrom ? from[k] : NULL);
+        rc = step_done(st, s, err);
+        if (rc == LEVY_OK)
+            count += (int)levy_store_changes(st);
+    }
+    rc = finish(st, rc, err);
+    if (moved && rc == LEVY_OK)
+        *moved = count;
+    return rc;
+}
+
 void levy_jobs_notify(void)
 {
     if (notify_fn)

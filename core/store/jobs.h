@@ -44,6 +44,16 @@ void levy_jobs_set_lease(int64_t ms, const char *owner);
 /* PostgreSQL: pushes lease_until of every running job this process claimed to now_ms + the
  * lease, at most every quarter lease (a cheap no-op between); SQLite: nothing. */
 int levy_jobs_renew_leases(levy_store *st, int64_t now_ms, levy_err *err);
+/* This process took a new replica id (levy_jobs_set_lease with the new owner, after a clash):
+ * the running jobs ids[0..n) it holds whose claim is still under one of the ids it had before
+ * (from[0..nfrom), at most 4) become the new owner's, with a fresh lease, in one transaction
+ * (a savepoint of the caller's). Without it their claims would no longer be renewed (the
+ * renewal is by owner) and, once their lease ran out, any replica — this one included — would
+ * claim and run them again while they still run here. A job no longer running, or claimed by
+ * another process since, is left alone. *moved: how many moved (may be NULL). */
+int levy_jobs_move_claims(levy_store *st, const char *const *from, int nfrom,
+                          const char (*ids)[LEVY_JOB_ID_MAX], int n, int64_t now_ms, int *moved,
+                          levy_err *err);
 
 /* A claimed job. payload and key are malloc'd (free with levy_job_free / levy_jobs_free). */
 typedef struct levy_job {

@@ -1,10 +1,14 @@
 /* The PostgreSQL store engine (libpq), behind store.h's API (issue 22). See store.h for the
  * value and error mapping. One connection per store, as SQLite has one handle: levy serves
  * from one event loop, so statements never overlap on a connection. Results are fetched
- * whole at the first step (PQexecParams); parameters travel as text with their types left
- * to the server, as SQLite's affinity does, except where the server cannot infer one
- * (`? IS NULL`: SQLSTATE 42P18 / 42P08), where integers are sent as int8 and the rest as
- * text. */
+ * whole at the first step; parameters travel as text with their types left to the server,
+ * as SQLite's affinity does, except where the server cannot infer one (`? IS NULL`: SQLSTATE
+ * 42P18 / 42P08), where integers are sent as int8 and the rest as text (remembered per
+ * statement: sent typed at once the next time). Each connection prepares a statement the
+ * first time it runs it (in the same round trip) and runs it prepared afterwards, so the
+ * server parses and plans it once per connection (pcache_ent: at most PCACHE_MAX, the least
+ * recently used DEALLOCATEd; all forgotten with the connection; a plan a migration made stale
+ * is prepared again). */
 #include <ctype.h>
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -17,6 +21,20 @@
 
 #define MIGRATION_LOCK_KEY "7413370022" /* pg_advisory_lock key of levy's migrations */
 #define PENDING_MAX 4                   /* transaction levels sent with the next statement */
+#define PCACHE_MAX 128  /* prepared statements kept per connection (least recently used goes) */
+#define PDEALLOC_MAX 16 /* evicted statements whose DEALLOCATE waits for an idle connection */
+
+/* A statement prepared on the connection (PQsendPrepare once, then PQsendQueryPrepared):
+ * the server parses and plans it once per connection, not at every execution. Keyed by the
+ * rewritten SQL and the parameter types it was prepared with ("" when left to the server). */
+struct pcache_ent {
+    char *key;       /* pgsql "\x01" types ('i' int8, 't' text per parameter; "" untyped) */
+    uint64_t hash;   /* of key */
+    int64_t used;    /* the connection's tick of its last use (least recently used: evicted) */
+    int needs_types; /* untyped, the server could not infer a parameter's type (42P18 / 42P08):
+                         sent typed at once; no server statement (name empty) */
+    char name[24];   /* levy_s<n>, unique for the connection's life */
+};
 
 struct levy_pg {
     PGconn *conn;
@@ -30,6 +48,14 @@ struct levy_pg {
     char pending[PENDING_MAX][32];
     int npending;
     int pending_begin; /* pending[0] is the BEGIN: a transaction is open for the callers */
+    /* prepared statements of this connection (forgotten when it is made again) */
+    struct pcache_ent cache[PCACHE_MAX];
+    int ncache;
+    int64_t tick;
+    unsigned next_name;
+    char dealloc[PDEALLOC_MAX][24]; /* evicted or stale: DEALLOCATEd when the connection is
+                                       idle (outside a transaction, where it cannot abort one) */
+    int ndealloc;
 };
 
 #define RECONNECT_EVERY_MS 1000 /* a blocking connect at most once a second while it fails */
@@ -159,11 +185,21 @@ static void failed(levy_store *st, int state, const char *msg)
         levy_store_note_state(st, state, msg);
 }
 
+/* The prepared statements are the connection's: a new one (or none) has none of them. */
+static void cache_clear(struct levy_pg *pg)
+{
+    for (int i = 0; i < pg->ncache; i++)
+        free(pg->cache[i].key);
+    pg->ncache = 0;
+    pg->ndealloc = 0;
+}
+
 static int connect_now(levy_store *st, levy_err *err)
 {
     struct levy_pg *pg = st->pg;
     if (pg->conn)
         PQfinish(pg->conn);
+    cache_clear(pg);
     pg->last_connect = mono_ms();
     /* later keywords win: the URL's own connect_timeout / options override these */
     const char *keys[] = {"connect_timeout", "application_name", "options", "dbname", NULL};
@@ -248,6 +284,7 @@ void levy_pg_close(levy_store *st)
         return;
     if (st->pg->conn)
         PQfinish(st->pg->conn);
+    cache_clear(st->pg);
     if (st->pg->url) {
         memset(st->pg->url, 0, strlen(st->pg->url)); /* it holds the password */
         free(st->pg->url);
@@ -654,86 +691,147 @@ static int integral(const char *t)
     return 1;
 }
 
+/* ---- prepared statements of a connection ------------------------------------------------ */
+
+static uint64_t fnv1a(const char *t)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *t; t++)
+        h = (h ^ (unsigned char)*t) * 1099511628211ull;
+    return h;
+}
+
+/* The cache's key of the statement sent with these types (NULL: left to the server). */
+static char *cache_key(const struct levy_pgstmt *p, const Oid *types)
+{
+    size_t n = strlen(p->pgsql);
+    char *k = malloc(n + (size_t)p->nparams + 2);
+    if (!k)
+        return NULL;
+    memcpy(k, p->pgsql, n);
+    k[n++] = 1;
+    for (int i = 0; types && i < p->nparams; i++)
+        k[n++] = types[i] == 20 ? 'i' : 't';
+    k[n] = 0;
+    return k;
+}
+
+static struct pcache_ent *cache_find(struct levy_pg *pg, const char *key, uint64_t h)
+{
+    for (int i = 0; i < pg->ncache; i++)
+        if (pg->cache[i].hash == h && strcmp(pg->cache[i].key, key) == 0)
+            return &pg->cache[i];
+    return NULL;
+}
+
+/* Forgets an entry; its server statement (if any, and if dealloc) is DEALLOCATEd later. */
+static void cache_drop(struct levy_pg *pg, struct pcache_ent *e, int dealloc)
+{
+    if (dealloc && e->name[0] && pg->ndealloc < PDEALLOC_MAX)
+        memcpy(pg->dealloc[pg->ndealloc++], e->name, sizeof e->name);
+    /* (no room: the statement stays on the server until the connection ends; names are never
+     * reused, so it cannot be mistaken for another) */
+    free(e->key);
+    *e = pg->cache[--pg->ncache];
+}
+
+/* A new entry for key (taken over), named; the least recently used one goes when the cache
+ * is full. NULL (key freed): no room now (too many DEALLOCATEs waiting) — sent unnamed. */
+static struct pcache_ent *cache_add(struct levy_pg *pg, char *key, uint64_t h)
+{
+    if (pg->ncache == PCACHE_MAX) {
+        struct pcache_ent *lru = &pg->cache[0];
+        for (int i = 1; i < pg->ncache; i++)
+            if (pg->cache[i].used < lru->used)
+                lru = &pg->cache[i];
+        if (lru->name[0] && pg->ndealloc == PDEALLOC_MAX) {
+            free(key);
+            return NULL;
+        }
+        cache_drop(pg, lru, 1);
+    }
+    struct pcache_ent *e = &pg->cache[pg->ncache++];
+    memset(e, 0, sizeof *e);
+    e->key = key;
+    e->hash = h;
+    snprintf(e->name, sizeof e->name, "levy_s%u", ++pg->next_name);
+    return e;
+}
+
+/* ---- one round trip: levels, savepoint, prepare, statement ------------------------------ */
+
+enum { OP_SYNC, OP_CMD, OP_PREPARE, OP_EXEC };
+struct op {
+    int kind;
+    const char *text; /* OP_CMD: a statement without parameters */
+};
+#define OPS_MAX (2 * PDEALLOC_MAX + PENDING_MAX + 6)
+
 /* The connection is beyond use (a pipeline that could not be left): dropped, so the next use
  * outside a transaction connects again and one inside fails as "connection lost". */
 static void drop_conn(levy_store *st)
 {
     PQfinish(st->pg->conn);
     st->pg->conn = NULL;
+    cache_clear(st->pg);
     failed(st, LEVY_STORE_STATE_UNREACHABLE, "connection lost");
 }
 
-/* SAVEPOINT, the statement and RELEASE sent together and answered in one round trip (libpq
- * pipeline mode): a statement inside a transaction keeps its own savepoint, so a caught error
- * (a constraint) leaves the transaction usable as on SQLite, without waiting for the server
- * three times. res[0..2]: each query's result, NULL where none came (a broken connection);
- * the server skips what follows a failed query up to the sync (PGRES_PIPELINE_ABORTED). */
-static void run_savepointed(levy_stmt *s, const Oid *types, PGresult *res[3])
+/* ops sent together (libpq pipeline mode) and answered in one round trip. res[i]: op i's
+ * result (NULL for a sync, or where none came: a broken connection); the server skips what
+ * follows a failed op up to the next sync (PGRES_PIPELINE_ABORTED). OP_PREPARE prepares the
+ * statement as name with types, OP_EXEC runs it: prepared as name, or unnamed (name NULL). */
+static void pipeline(levy_stmt *s, const char *name, const Oid *types, const struct op *ops, int n,
+                     PGresult **res)
 {
     struct levy_pgstmt *p = s->pg;
     levy_store *st = s->st;
     PGconn *c = st->pg->conn;
-    res[0] = res[1] = res[2] = NULL;
+    for (int i = 0; i < n; i++)
+        res[i] = NULL;
     if (!PQenterPipelineMode(c))
         return;
-    /* the transaction levels not sent yet go first (levy_pg_begin): res[0] is the first of
-     * them that failed, if one did (the server skips the rest up to the sync) */
-    int npre = st->pg->npending;
-    char pre[PENDING_MAX][32];
-    memcpy(pre, st->pg->pending, sizeof pre);
-    st->pg->npending = 0;
-    st->pg->pending_begin = 0;
     int sent = 1;
-    for (int i = 0; i < npre && sent; i++)
-        sent = PQsendQueryParams(c, pre[i], 0, NULL, NULL, NULL, NULL, 0);
-    sent = sent && PQsendQueryParams(c, "SAVEPOINT levy_stmt", 0, NULL, NULL, NULL, NULL, 0) &&
-           PQsendQueryParams(c, p->pgsql, p->nparams, types, (const char *const *)p->vals, p->lens,
-                             NULL, 0) &&
-           PQsendQueryParams(c, "RELEASE SAVEPOINT levy_stmt", 0, NULL, NULL, NULL, NULL, 0) &&
-           PQpipelineSync(c);
-    if (sent) {
-        int got = 1;
-        for (int i = 0; i < npre && got; i++) {
-            PGresult *r = PQgetResult(c), *x;
-            got = r != NULL;
-            while (got && (x = PQgetResult(c))) /* each query's results end with a NULL */
-                PQclear(x);
-            if (got && !res[0] && PQresultStatus(r) != PGRES_COMMAND_OK) {
-                res[0] = r; /* the failed level: reported as the savepoint's failure */
-                r = NULL;
-            }
+    for (int i = 0; i < n && sent; i++) {
+        switch (ops[i].kind) {
+        case OP_SYNC:
+            sent = PQpipelineSync(c);
+            break;
+        case OP_CMD:
+            sent = PQsendQueryParams(c, ops[i].text, 0, NULL, NULL, NULL, NULL, 0);
+            break;
+        case OP_PREPARE:
+            sent = PQsendPrepare(c, name, p->pgsql, p->nparams, types);
+            break;
+        default:
+            sent = name ? PQsendQueryPrepared(c, name, p->nparams, (const char *const *)p->vals,
+                                              p->lens, NULL, 0)
+                        : PQsendQueryParams(c, p->pgsql, p->nparams, types,
+                                            (const char *const *)p->vals, p->lens, NULL, 0);
+        }
+    }
+    for (int i = 0; i < n && sent; i++) {
+        PGresult *r = PQgetResult(c), *x;
+        if (!r)
+            break;
+        if (ops[i].kind == OP_SYNC) { /* PGRES_PIPELINE_SYNC: no NULL after it */
             PQclear(r);
+            continue;
         }
-        int from = res[0] ? 1 : 0; /* a failed level: the rest were skipped */
-        if (from) {
-            for (int i = 0; i < 3 && got; i++) { /* drain SAVEPOINT, statement, RELEASE */
-                PGresult *r = PQgetResult(c), *x;
-                got = r != NULL;
-                while (got && (x = PQgetResult(c)))
-                    PQclear(x);
-                PQclear(r);
-            }
-        }
-        for (int i = from; i < 3 && got && !from; i++) {
-            if (!(res[i] = PQgetResult(c)))
-                break;
-            PGresult *x; /* each query's results end with a NULL */
-            while ((x = PQgetResult(c)))
-                PQclear(x);
-        }
-        PGresult *sync = PQgetResult(c); /* PGRES_PIPELINE_SYNC */
-        PQclear(sync);
+        while ((x = PQgetResult(c))) /* each query's results end with a NULL */
+            PQclear(x);
+        res[i] = r;
     }
     if (!PQexitPipelineMode(c)) {
         /* results left (a send failed half-way): take what is there, then give up on it */
-        for (int n = 0; n < 16 && PQpipelineStatus(c) != PQ_PIPELINE_OFF; n++) {
+        for (int k = 0; k < 16 && PQpipelineStatus(c) != PQ_PIPELINE_OFF; k++) {
             PGresult *x = PQgetResult(c);
             PQclear(x);
             if (!x && PQexitPipelineMode(c))
                 break;
         }
         if (PQpipelineStatus(c) != PQ_PIPELINE_OFF) {
-            for (int i = 0; i < 3; i++) {
+            for (int i = 0; i < n; i++) {
                 PQclear(res[i]);
                 res[i] = NULL;
             }
@@ -748,50 +846,146 @@ static int good(PGresult *r)
     return t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK || t == PGRES_EMPTY_QUERY;
 }
 
-/* The statement, under a savepoint when sp: LEVY_OK with *out its result, 1 when it should
- * be sent again with types (nothing left behind), else LEVY_E* (the savepoint rolled back). */
-static int run(levy_stmt *s, Oid *types, int sp, PGresult **out, levy_err *err)
+static int sqlstate_is(PGresult *r, const char *code)
+{
+    const char *c = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    return c && strcmp(c, code) == 0;
+}
+
+#define RUN_TYPED 1 /* send it again with types */
+#define RUN_AGAIN 2 /* its prepared form was stale or gone: prepare it again */
+
+/* The statement, under a savepoint when sp (a statement inside a transaction keeps its own
+ * savepoint, so a caught error — a constraint — leaves the transaction usable as on SQLite),
+ * prepared on the connection the first time: the transaction levels not sent yet, the
+ * savepoint, the prepare, the statement and the savepoint's release go in one round trip,
+ * with the DEALLOCATEs of evicted statements ahead when the connection is idle. LEVY_OK with
+ * *out its result, RUN_TYPED when it should be sent again with types, RUN_AGAIN when again
+ * as it is (may_retry; nothing left behind either way), else LEVY_E* (the savepoint rolled
+ * back). */
+static int run(levy_stmt *s, Oid *types, int sp, int may_retry, PGresult **out, levy_err *err)
 {
     struct levy_pgstmt *p = s->pg;
     levy_store *st = s->st;
-    PGresult *res[3] = {NULL, NULL, NULL};
-    st->pg->round_trips++;
-    if (sp) {
-        run_savepointed(s, types, res);
-        if (!st->pg->conn)
-            return levy_err_set(err, LEVY_EBUSY, "unavailable",
-                                "store %s: connection lost inside a transaction", st->path);
-        if (!good(res[0])) { /* no savepoint taken: nothing to roll back to */
-            int rc = fail(st, res[0], err);
-            for (int i = 0; i < 3; i++)
-                PQclear(res[i]);
-            return rc;
+    struct levy_pg *pg = st->pg;
+    *out = NULL;
+    char *key = cache_key(p, types);
+    if (!key)
+        return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+    uint64_t h = fnv1a(key);
+    struct pcache_ent *e = cache_find(pg, key, h);
+    if (e && e->needs_types && !types) {
+        free(key);
+        e->used = ++pg->tick;
+        return RUN_TYPED; /* known: the server cannot infer a parameter's type */
+    }
+    int prep = 0;
+    if (e)
+        free(key);
+    else if ((e = cache_add(pg, key, h)))
+        prep = 1;
+    if (e)
+        e->used = ++pg->tick;
+    char name[24] = "";
+    if (e)
+        memcpy(name, e->name, sizeof name);
+
+    struct op ops[OPS_MAX];
+    int n = 0, ndl = 0;
+    char dlsql[PDEALLOC_MAX][40];
+    if (pg->ndealloc && !pg->npending && PQtransactionStatus(pg->conn) == PQTRANS_IDLE) {
+        for (; ndl < pg->ndealloc; ndl++) { /* each alone: a failure does not skip the rest */
+            snprintf(dlsql[ndl], sizeof dlsql[ndl], "DEALLOCATE %s", pg->dealloc[ndl]);
+            ops[n++] = (struct op){OP_CMD, dlsql[ndl]};
+            ops[n++] = (struct op){OP_SYNC, NULL};
         }
-        PQclear(res[0]);
-        *out = res[1];
-    } else {
-        *out = PQexecParams(st->pg->conn, p->pgsql, p->nparams, types, (const char *const *)p->vals,
-                            p->lens, NULL, 0);
+    }
+    /* the transaction levels not sent yet go first (levy_pg_begin) */
+    int lv = n, npre = pg->npending;
+    char pre[PENDING_MAX][32];
+    memcpy(pre, pg->pending, sizeof pre);
+    pg->npending = 0;
+    pg->pending_begin = 0;
+    for (int i = 0; i < npre; i++)
+        ops[n++] = (struct op){OP_CMD, pre[i]};
+    int isp = -1, iprep = -1, irel = -1;
+    if (sp) {
+        isp = n;
+        ops[n++] = (struct op){OP_CMD, "SAVEPOINT levy_stmt"};
+    }
+    if (prep) {
+        iprep = n;
+        ops[n++] = (struct op){OP_PREPARE, NULL};
+    }
+    int iexec = n;
+    ops[n++] = (struct op){OP_EXEC, NULL};
+    if (sp) {
+        irel = n;
+        ops[n++] = (struct op){OP_CMD, "RELEASE SAVEPOINT levy_stmt"};
+    }
+    ops[n++] = (struct op){OP_SYNC, NULL};
+
+    PGresult *res[OPS_MAX];
+    pg->round_trips++;
+    pipeline(s, e ? name : NULL, types, ops, n, res);
+    if (!pg->conn) /* dropped, with its statements */
+        return levy_err_set(err, LEVY_EBUSY, "unavailable",
+                            "store %s: connection lost inside a transaction", st->path);
+    if (ndl) { /* answered (done, or there was no such statement): not sent again */
+        int keep = 0;
+        for (int i = 0; i < ndl; i++)
+            if (!res[2 * i] || PQresultStatus(res[2 * i]) == PGRES_PIPELINE_ABORTED)
+                memmove(pg->dealloc[keep++], pg->dealloc[i], sizeof pg->dealloc[0]);
+        pg->ndealloc = keep;
     }
     int rc = LEVY_OK;
-    if (!good(*out)) {
-        const char *code = *out ? PQresultErrorField(*out, PG_DIAG_SQLSTATE) : NULL;
-        if (code && (strcmp(code, "42P18") == 0 || strcmp(code, "42P08") == 0) && !types)
-            rc = 1; /* indeterminate or ambiguous type: run again with types */
-        else
-            rc = fail(st, *out, err);
-    } else if (sp && !good(res[2])) {
-        rc = fail(st, res[2], err);
+    int bad = -1; /* the failed level or savepoint: nothing to roll back to */
+    for (int i = lv; i < lv + npre && bad < 0; i++)
+        if (!good(res[i]))
+            bad = i;
+    if (bad < 0 && sp && !good(res[isp]))
+        bad = isp;
+    if (bad >= 0) {
+        if (prep && e) /* its prepare was skipped */
+            cache_drop(pg, e, 0);
+        rc = fail(st, res[bad], err);
+    } else if (prep && !good(res[iprep])) { /* the prepare failed: the statement's failure */
+        if (!types && (sqlstate_is(res[iprep], "42P18") || sqlstate_is(res[iprep], "42P08")) && e) {
+            e->needs_types = 1; /* indeterminate or ambiguous type: run again with types */
+            e->name[0] = 0;
+            rc = RUN_TYPED;
+        } else {
+            if (e)
+                cache_drop(pg, e, 0);
+            rc = fail(st, res[iprep], err);
+        }
+    } else if (!good(res[iexec])) {
+        PGresult *r = res[iexec];
+        if (!types && (sqlstate_is(r, "42P18") || sqlstate_is(r, "42P08"))) {
+            rc = RUN_TYPED; /* (unnamed) indeterminate or ambiguous type: run again with types */
+        } else if (e && may_retry && (sqlstate_is(r, "0A000") || sqlstate_is(r, "26000"))) {
+            /* "cached plan must not change result type" (a migration altered a table it
+             * reads, here or in another process) or the statement is gone: prepared again */
+            cache_drop(pg, e, sqlstate_is(r, "0A000"));
+            rc = RUN_AGAIN;
+        } else {
+            rc = fail(st, r, err);
+        }
+    } else if (sp && !good(res[irel])) {
+        rc = fail(st, res[irel], err);
+    } else {
+        *out = res[iexec];
+        res[iexec] = NULL;
     }
-    PQclear(res[2]);
-    if (rc != LEVY_OK) {
-        PQclear(*out);
-        *out = NULL;
+    for (int i = 0; i < n; i++)
+        PQclear(res[i]);
+    if (rc != LEVY_OK && bad < 0 && sp) {
         /* the transaction as it was before the statement, usable again: one round trip */
-        if (sp && PQstatus(st->pg->conn) == CONNECTION_OK &&
+        int again = rc == RUN_TYPED || rc == RUN_AGAIN;
+        if (PQstatus(pg->conn) == CONNECTION_OK &&
             levy_pg_exec(st, "ROLLBACK TO SAVEPOINT levy_stmt; RELEASE SAVEPOINT levy_stmt",
-                         rc == 1 ? err : NULL) != LEVY_OK &&
-            rc == 1)
+                         again ? err : NULL) != LEVY_OK &&
+            again)
             rc = err ? err->rc : LEVY_EBUSY;
     }
     return rc;
@@ -807,18 +1001,21 @@ int levy_pg_step(levy_stmt *s, levy_err *err)
             return rc;
         int sp = st->depth > 0;
         PGresult *res = NULL;
-        rc = run(s, NULL, sp, &res, err);
-        if (rc == 1) {
-            Oid *types = calloc((size_t)p->nparams + 1, sizeof *types);
-            if (!types) {
-                rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
-            } else {
+        Oid *types = NULL;
+        for (int tries = 0;; tries++) {
+            rc = run(s, types, sp, tries < 2, &res, err);
+            if (rc == RUN_TYPED) {
+                if (!(types = calloc((size_t)p->nparams + 1, sizeof *types))) {
+                    rc = levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+                    break;
+                }
                 for (int i = 0; i < p->nparams; i++)
                     types[i] = p->isint[i] ? 20 /* int8 */ : 25 /* text */;
-                rc = run(s, types, sp, &res, err);
-                free(types);
+            } else if (rc != RUN_AGAIN) {
+                break;
             }
         }
+        free(types);
         if (rc != LEVY_OK) {
             PQclear(res);
             return rc;

@@ -141,13 +141,14 @@ static int run_sql(levy_store *st, levy_wstep *s, levy_err *err)
     return rc;
 }
 
-/* defer_keyed: a JOB step with a key is not enqueued here but marked (ran = 2) for the group
- * to enqueue once per key just before its COMMIT (run_group, PostgreSQL) */
-static int unit_run(levy_store *st, levy_wunit *u, int defer_keyed);
+/* defer: a JOB step with a key, or a SQL step marked LEVY_WSTEP_DEFER, does not run here
+ * but is marked (ran = 2) for the group to run once just before its COMMIT (run_group,
+ * PostgreSQL: deferred_sql, deferred_jobs) */
+static int unit_run(levy_store *st, levy_wunit *u, int defer);
 
 int levy_wunit_run(levy_store *st, levy_wunit *u) { return unit_run(st, u, 0); }
 
-static int unit_run(levy_store *st, levy_wunit *u, int defer_keyed)
+static int unit_run(levy_store *st, levy_wunit *u, int defer)
 {
     levy_err err;
     levy_err_clear(&err);
@@ -159,7 +160,9 @@ static int unit_run(levy_store *st, levy_wunit *u, int defer_keyed)
     }
     for (int i = 0; i < u->nsteps && rc == LEVY_OK; i++) {
         levy_wstep *s = &u->steps[i];
-        if (s->kind == LEVY_WSTEP_SQL) {
+        if (s->kind == LEVY_WSTEP_SQL && defer && (s->flags & LEVY_WSTEP_DEFER)) {
+            s->ran = 2; /* the group runs it (deferred_sql) */
+        } else if (s->kind == LEVY_WSTEP_SQL) {
             if ((rc = run_sql(st, s, &err)) != LEVY_OK)
                 break;
             s->ran = 1;
@@ -167,7 +170,7 @@ static int unit_run(levy_store *st, levy_wunit *u, int defer_keyed)
                 u->stopped = i + 1;
                 break;
             }
-        } else if (defer_keyed && s->job_key) {
+        } else if (defer && s->job_key) {
             s->ran = 2; /* the group enqueues it (deferred_jobs) */
         } else {
             rc = levy_jobs_enqueue_quiet(st, s->job_kind, s->job_key, s->job_payload, s->job_run_at,
@@ -280,6 +283,87 @@ static int deferred_jobs(levy_store *st, levy_wunit *first, levy_err *err)
     return LEVY_OK;
 }
 
+/* Two steps with the same SQL and parameters (deferred_sql runs them once). */
+static int same_step(const levy_wstep *a, const levy_wstep *b)
+{
+    if (strcmp(a->sql, b->sql) != 0 || a->nparams != b->nparams)
+        return 0;
+    for (int k = 0; k < a->nparams; k++) {
+        const levy_wparam *x = &a->params[k], *y = &b->params[k];
+        if (x->type != y->type || (x->type == LEVY_WPARAM_INT && x->i != y->i) ||
+            (x->type == LEVY_WPARAM_TEXT && (x->len != y->len || memcmp(x->s, y->s, x->len))))
+            return 0;
+    }
+    return 1;
+}
+
+/* Orders deferred steps by SQL, then parameters: every replica's group takes the row locks
+ * of its deferred steps in the same order (no deadlock between two groups that both update
+ * the rows of connections A and B). */
+static int step_cmp(const void *pa, const void *pb)
+{
+    const levy_wstep *a = *(levy_wstep *const *)pa, *b = *(levy_wstep *const *)pb;
+    int c = strcmp(a->sql, b->sql);
+    if (c)
+        return c;
+    for (int k = 0; k < a->nparams && k < b->nparams; k++) {
+        const levy_wparam *x = &a->params[k], *y = &b->params[k];
+        if (x->type != y->type)
+            return x->type - y->type;
+        if (x->type == LEVY_WPARAM_INT && x->i != y->i)
+            return x->i < y->i ? -1 : 1;
+        if (x->type == LEVY_WPARAM_TEXT) {
+            size_t n = x->len < y->len ? x->len : y->len;
+            if ((c = memcmp(x->s, y->s, n)) != 0)
+                return c;
+            if (x->len != y->len)
+                return x->len < y->len ? -1 : 1;
+        }
+    }
+    return a->nparams - b->nparams;
+}
+
+/* PostgreSQL: the LEVY_WSTEP_DEFER steps of a group's units that succeeded, run just before
+ * the COMMIT, each distinct one (SQL and parameters) once, in a fixed order; the identical
+ * ones get its results. Why: the intake's `UPDATE connections SET last_webhook_at` run inside
+ * its unit held the connection's row lock from that unit to the group's COMMIT (up to 16
+ * units later), so two replicas' groups for one connection ran one after the other. Such a
+ * step must mean the same whenever it runs in the group (last_webhook_at only moves
+ * forward: an older value never overwrites a newer). Returns LEVY_OK, or the failure (err
+ * set): the group then fails as a whole. */
+static int deferred_sql(levy_store *st, levy_wunit *first, levy_err *err)
+{
+    int n = 0;
+    for (levy_wunit *u = first; u; u = u->next)
+        for (int i = 0; u->rc == LEVY_OK && i < u->nsteps; i++)
+            n += u->steps[i].kind == LEVY_WSTEP_SQL && u->steps[i].ran == 2;
+    if (n == 0)
+        return LEVY_OK;
+    levy_wstep **v = malloc((size_t)n * sizeof *v);
+    if (!v)
+        return levy_err_set(err, LEVY_ENOMEM, "nomem", "out of memory");
+    n = 0;
+    for (levy_wunit *u = first; u; u = u->next)
+        for (int i = 0; u->rc == LEVY_OK && i < u->nsteps; i++)
+            if (u->steps[i].kind == LEVY_WSTEP_SQL && u->steps[i].ran == 2)
+                v[n++] = &u->steps[i];
+    qsort(v, (size_t)n, sizeof *v, step_cmp);
+    int rc = LEVY_OK;
+    for (int i = 0; i < n && rc == LEVY_OK; i++) {
+        if (i > 0 && same_step(v[i - 1], v[i])) {
+            v[i]->changes = v[i - 1]->changes;
+            v[i]->rowid = v[i - 1]->rowid;
+        } else if ((rc = run_sql(st, v[i], err)) != LEVY_OK) {
+            break;
+        }
+        v[i]->ran = 1;
+    }
+    free(v);
+    return rc;
+}
+
+void (*levy_writer_after_unit_hook)(levy_wunit *u);
+
 /* One group: units [head .. up to group_max] taken from the queue. */
 static void run_group(levy_writer *w, levy_wunit *head)
 {
@@ -313,11 +397,15 @@ static void run_group(levy_writer *w, levy_wunit *head)
                 broken = 1;
                 break;
             }
+            if (levy_writer_after_unit_hook)
+                levy_writer_after_unit_hook(u);
         }
         levy_wunit *rest = last ? last->next : NULL;
         if (last)
             last->next = NULL;
-        if (!broken && w->pg && (rc = deferred_jobs(st, first, &err)) != LEVY_OK) {
+        if (!broken && w->pg &&
+            ((rc = deferred_sql(st, first, &err)) != LEVY_OK ||
+             (rc = deferred_jobs(st, first, &err)) != LEVY_OK)) {
             int code = 0;
             int state = levy_store_last_failure(st, &code);
             while (levy_store_depth(st) > 0)

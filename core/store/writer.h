@@ -40,7 +40,8 @@
  * in one group (GROUP_MAX_PG: each unit is a subtransaction). A job step with a key is not
  * enqueued inside its unit there but once per (kind, key) for the whole group just before its
  * COMMIT (the unit's job_id is filled then), so the group holds the queued job's row lock for
- * one statement, not for the whole group. Deduplication across replicas is
+ * one statement, not for the whole group; a SQL step marked LEVY_WSTEP_DEFER likewise (the
+ * intake's last_webhook_at of the connection row). Deduplication across replicas is
  * still the inbox's unique constraint: the second replica's INSERT waits for the first's
  * group and then changes no row. Units run on the caller's connection with levy_wunit_run
  * where no writer runs (levy test, levy check, the calc role, LEVY_STORE_WRITER=0): units and
@@ -66,6 +67,11 @@ typedef struct levy_wparam {
 enum { LEVY_WSTEP_SQL = 1, LEVY_WSTEP_JOB };
 #define LEVY_WSTEP_STOP_IF_NONE 1 /* the statement changed no row: the unit ends here (the */
                                   /* steps before it commit, the rest are skipped) */
+#define LEVY_WSTEP_DEFER 2        /* SQL: in a PostgreSQL writer group, run once just before the */
+/* group's COMMIT (identical ones once: same SQL and parameters), */
+/* not where the unit runs, so the rows it locks stay locked for */
+/* one statement and the COMMIT, not for the whole group; elsewhere */
+/* (SQLite, levy_wunit_run) in place. Not with STOP_IF_NONE. */
 typedef struct levy_wstep {
     int kind;
     int flags;
@@ -140,6 +146,10 @@ void levy_writer_stop(levy_writer *w);
 void levy_writer_counts(levy_writer *w, uint64_t *units, uint64_t *groups);
 /* The loop's store (st) announces its lock waits to this writer (see above; SQLite only). */
 void levy_writer_watch_store(levy_writer *w, levy_store *st);
+/* Tests only: when set, called on the writer thread after each unit of a group ran (before
+ * the next unit, the deferred steps and the COMMIT), so a test can look at the locks an
+ * open group holds without timing anything. */
+extern void (*levy_writer_after_unit_hook)(levy_wunit *u);
 /* Round trips the writer's connection waited for (levy_store_round_trips; 0 on SQLite), as of
  * its last group: for /metrics' levy_store_round_trips_total. */
 int64_t levy_writer_round_trips(levy_writer *w);

@@ -48,7 +48,12 @@ local RECEIVED = '{"duplicate":false,"received":true}' -- the same JSON, not enc
 --   1. the body into `inbox` unless the id was pruned since the read (inbox_seen) or another
 --      delivery of it got in first (ON CONFLICT); either way the unit stops there and the
 --      answer is a duplicate's;
---   2. last_webhook_at, second resolution, only when it changes (fewer pages per commit);
+--   2. last_webhook_at, second resolution, only when it changes (fewer pages per commit),
+--      deferred (`defer`, issue 22): on PostgreSQL the writer runs it once per group just
+--      before the COMMIT, not inside the unit, so a group does not hold the connection's row
+--      lock from this unit to its COMMIT (which serialised the replicas' groups of one
+--      connection); it only moves forward, so whenever it runs an older second never
+--      overwrites a newer one (another replica's, a later group's);
 --   3. always for a used entity: a process_inbox job that is due now may already be running
 --      (and past its read of the inbox) by the time this unit commits; a queued one absorbs
 --      this (one queued job per connection: the enqueue updates it).
@@ -65,8 +70,9 @@ local INTAKE = {
       (SELECT 1 FROM inbox_seen WHERE delivery_id = ?) ON CONFLICT(delivery_id) DO NOTHING]],
       params = { "id", "param", "entity", "event", "received_at", "body", "ignored_at", "ignored_outcome", "id" },
       stop_if_none = true },
-    { sql = "UPDATE connections SET last_webhook_at = ? WHERE id = ?", params = { "second", "param" },
-      when = "changed" },
+    { sql = [[UPDATE connections SET last_webhook_at = ?1 WHERE id = ?2
+      AND (last_webhook_at IS NULL OR last_webhook_at < ?1)]], params = { "second", "param" },
+      when = "changed", defer = true },
     { job = "rillet.process_inbox", payload_field = "connection_id", when = "used" },
   },
   answers = { duplicate = DUPLICATE, received = RECEIVED },
@@ -91,7 +97,7 @@ local function intake_unit(v, used, changed)
         end
         unit[#unit + 1] = { job = { kind = s.job, key = v.param, payload = payload } }
       else
-        local step = { s.sql, stop_if_none = s.stop_if_none }
+        local step = { s.sql, stop_if_none = s.stop_if_none, defer = s.defer }
         for i, name in ipairs(s.params) do step[i + 1] = v[name] end
         unit[#unit + 1] = step
       end

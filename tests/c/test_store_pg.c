@@ -328,6 +328,140 @@ end:
     levy_store_close(st);
 }
 
+/* The first column of the one row of sql, with ?1 bound to v (NULL: unbound), run through
+ * the store's statement cache as the plugins' statements are; -1 on a failure (e says). */
+static int64_t cached_int(levy_store *st, const char *sql, const char *v, levy_err *e)
+{
+    levy_stmt *s = levy_store_prepare_cached(st, sql, e);
+    int64_t r = -1;
+    if (!s)
+        return -1;
+    if (v)
+        levy_stmt_bind_text(s, 1, v, -1);
+    if (levy_stmt_step(s, e) == LEVY_STMT_ROW)
+        r = levy_stmt_column_int64(s, 0);
+    levy_store_release(st, s);
+    return r;
+}
+
+#define PREPARED(st)                                                                               \
+    pg_int(st, "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%pq_t%' "        \
+               "AND statement NOT LIKE '%pg_prepared%'")
+
+/* A statement is prepared on its connection the first time (in that round trip) and runs
+ * prepared afterwards, outside and inside transactions; an untyped parameter the server
+ * cannot infer is sent typed at once the second time (one round trip, not a failure, a
+ * rollback and a retry); a table altered under a prepared statement ("cached plan must not
+ * change result type") or its statements DEALLOCATEd by someone else: prepared again, the
+ * answer right; at most PCACHE_MAX (128) per connection; a new connection starts with none. */
+static void t_prepared(void)
+{
+    if (!pg())
+        return;
+    levy_store *st = open_pg(), *b = open_pg();
+    levy_err e = {0};
+    levy_stmt *s = NULL;
+    CHECK(st && b);
+    CHECK_EQ_INT(levy_store_exec(st,
+                                 "DROP TABLE IF EXISTS pq_t; CREATE TABLE pq_t(a BIGINT); "
+                                 "INSERT INTO pq_t VALUES (1), (2), (3)",
+                                 &e),
+                 LEVY_OK);
+    const char *q = "SELECT count(*) FROM pq_t WHERE a >= ?";
+    int64_t t0 = levy_store_round_trips(st);
+    CHECK_EQ_INT(cached_int(st, q, "2", &e), 2);
+    CHECK_EQ_INT(levy_store_round_trips(st) - t0, 1); /* prepared in the same round trip */
+    CHECK_EQ_INT(cached_int(st, q, "3", &e), 1);
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);
+    CHECK_EQ_INT(cached_int(st, q, "1", &e), 3); /* inside a transaction: the same one */
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(PREPARED(st), 1);
+    CHECK_EQ_INT(PREPARED(b), 0); /* the connection's own */
+
+    /* an untyped parameter: the second time it is sent typed at once */
+    const char *u = "SELECT CASE WHEN ? IS NULL THEN 7 ELSE 8 END /* pq_t */";
+    CHECK_EQ_INT(cached_int(st, u, NULL, &e), 7);
+    t0 = levy_store_round_trips(st);
+    CHECK_EQ_INT(cached_int(st, u, "x", &e), 8);
+    CHECK_EQ_INT(levy_store_round_trips(st) - t0, 1);
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);
+    CHECK_EQ_INT(cached_int(st, u, NULL, &e), 7);
+    CHECK_EQ_INT(levy_store_exec(st, "INSERT INTO pq_t VALUES (4)", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(pg_int(st, "SELECT count(*) FROM pq_t"), 4);
+
+    /* a migration changes what `*` means under a prepared statement */
+    const char *star = "SELECT * FROM pq_t WHERE a = ?";
+    CHECK_EQ_INT(levy_store_prepare(st, star, &s, NULL, &e), LEVY_OK);
+    levy_stmt_bind_int64(s, 1, 4);
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_STMT_ROW);
+    CHECK_EQ_INT(levy_stmt_column_count(s), 1);
+    levy_stmt_finalize(s);
+    s = NULL;
+    CHECK_EQ_INT(levy_store_exec(b, "ALTER TABLE pq_t ADD COLUMN b TEXT DEFAULT 'x'", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_prepare(st, star, &s, NULL, &e), LEVY_OK);
+    levy_stmt_bind_int64(s, 1, 4);
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_STMT_ROW);
+    CHECK_EQ_INT(levy_stmt_column_count(s), 2);
+    CHECK_EQ_STR(levy_stmt_column_text(s, 1), "x");
+    levy_stmt_finalize(s);
+    s = NULL;
+    /* ... and again inside a transaction: the statement's savepoint takes the failure back */
+    CHECK_EQ_INT(levy_store_exec(b, "ALTER TABLE pq_t ADD COLUMN c BIGINT DEFAULT 9", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(st, "INSERT INTO pq_t(a) VALUES (5)", &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_prepare(st, star, &s, NULL, &e), LEVY_OK);
+    levy_stmt_bind_int64(s, 1, 5);
+    CHECK_EQ_INT(levy_stmt_step(s, &e), LEVY_STMT_ROW);
+    CHECK_EQ_INT(levy_stmt_column_count(s), 3);
+    CHECK_EQ_INT(levy_stmt_column_int64(s, 2), 9);
+    levy_stmt_finalize(s);
+    s = NULL;
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+    CHECK_EQ_INT(pg_int(b, "SELECT count(*) FROM pq_t WHERE a = 5"), 1);
+    /* the stale statement was DEALLOCATEd (once the connection was idle): the live ones stay */
+    CHECK_EQ_INT(cached_int(st, q, "5", &e), 1);
+    CHECK_EQ_INT(PREPARED(st), 4); /* q, u typed, the count of pq_t, star (its newest form) */
+
+    /* every statement of the connection DEALLOCATEd behind the cache's back */
+    CHECK_EQ_INT(levy_store_exec(st, "DEALLOCATE ALL", &e), LEVY_OK);
+    CHECK_EQ_INT(cached_int(st, q, "1", &e), 5);
+    CHECK_EQ_INT(levy_store_begin(st, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_store_exec(st, "DEALLOCATE ALL", &e), LEVY_OK);
+    CHECK_EQ_INT(cached_int(st, q, "2", &e), 4);
+    CHECK_EQ_INT(levy_store_commit(st, &e), LEVY_OK);
+
+    /* bounded: 200 distinct statements leave at most 128 prepared */
+    for (int i = 0; i < 200; i++) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "SELECT %d + count(*) FROM pq_t WHERE a > ?", i);
+        CHECK_EQ_INT(cached_int(st, sql, "100", &e), i);
+    }
+    int64_t n = pg_int(st, "SELECT count(*) FROM pg_prepared_statements");
+    CHECK(n > 100 && n <= 128);
+    CHECK_EQ_INT(cached_int(st, q, "1", &e), 5);
+
+    /* a new connection (the server restarted, the backend was ended): none of them */
+    {
+        char sql[96];
+        snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)",
+                 (long long)pg_int(st, "SELECT pg_backend_pid()"));
+        CHECK_EQ_INT(levy_store_exec(b, sql, &e), LEVY_OK);
+    }
+    int64_t r = -1;
+    for (int i = 0; i < 300 && r != 5; i++) { /* fails until it has connected again */
+        r = cached_int(st, q, "1", &e);
+        if (r != 5)
+            usleep(50000);
+    }
+    CHECK_EQ_INT(r, 5);
+    CHECK_EQ_INT(PREPARED(st), 1);
+end:
+    levy_stmt_finalize(s);
+    levy_store_close(st);
+    levy_store_close(b);
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -421,6 +555,74 @@ static void t_jobs_two_connections(void)
     levy_jobs_set_lease(60000, "a");
     CHECK_EQ_INT(levy_jobs_requeue_running(b, &n, &e), LEVY_OK);
     CHECK_EQ_INT(n, 1);
+end:
+    levy_jobs_free(ja, na);
+    levy_jobs_free(jb, nb);
+    levy_store_close(a);
+    levy_store_close(b);
+}
+
+/* A process renamed (a replica id clash): levy_jobs_move_claims moves the claims of the jobs
+ * it runs from its old id to the new one with a fresh lease, in one transaction; a job of
+ * the old id it does not run, one another process claimed, one no longer running: left
+ * alone. Without the move the old claim is no longer renewed and another process claims it
+ * again while it still runs. */
+static void t_jobs_move_claims(void)
+{
+    if (!pg())
+        return;
+    levy_store *a = open_pg(), *b = open_pg();
+    levy_err e = {0};
+    levy_job ja[4], jb[4];
+    int na = 0, nb = 0, moved = -1;
+    char id[4][LEVY_JOB_ID_MAX];
+    CHECK(a && b);
+    CHECK_EQ_INT(levy_store_exec(a, "DELETE FROM jobs WHERE kind = 'm.kind'", &e), LEVY_OK);
+    int64_t t0 = levy_clock_now_ms();
+    levy_jobs_set_lease(60000, "old");
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(levy_jobs_enqueue(a, "m.kind", NULL, "{}", 0, 3, id[i], &e), LEVY_OK);
+        CHECK_EQ_INT(levy_jobs_claim(a, "m.kind", t0, 1, &ja[na], &nb, &e), LEVY_OK);
+        CHECK_EQ_INT(nb, 1);
+        na++;
+    }
+    nb = 0;
+    CHECK_EQ_INT(levy_jobs_done(a, ja[2].id, &e), LEVY_OK); /* no longer running */
+    levy_jobs_set_lease(60000, "other");                    /* another process's claim */
+    CHECK_EQ_INT(levy_jobs_enqueue(b, "m.kind", NULL, "{}", 0, 3, id[3], &e), LEVY_OK);
+    CHECK_EQ_INT(levy_jobs_claim(b, "m.kind", t0, 1, jb, &nb, &e), LEVY_OK);
+    CHECK_EQ_INT(nb, 1);
+    /* renamed to "new": it runs ja[0], ja[2] (done since) and the other's job id (as if) */
+    levy_jobs_set_lease(60000, "new");
+    const char *from[] = {"older", "old"};
+    char run[3][LEVY_JOB_ID_MAX];
+    snprintf(run[0], sizeof run[0], "%s", ja[0].id);
+    snprintf(run[1], sizeof run[1], "%s", ja[2].id);
+    snprintf(run[2], sizeof run[2], "%s", jb[0].id);
+    CHECK_EQ_INT(levy_jobs_move_claims(a, from, 2, (const char(*)[LEVY_JOB_ID_MAX])run, 3,
+                                       t0 + 100000, &moved, &e),
+                 LEVY_OK);
+    CHECK_EQ_INT(moved, 1);
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM jobs WHERE id = '%s' AND claimed_by = 'new' AND lease_until = "
+             "%lld",
+             ja[0].id, (long long)(t0 + 160000));
+    CHECK_EQ_INT(pg_int(a, sql), 1);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM jobs WHERE id = '%s' AND claimed_by = 'old'",
+             ja[1].id); /* not among the running ones: stays */
+    CHECK_EQ_INT(pg_int(a, sql), 1);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM jobs WHERE id = '%s' AND claimed_by = 'other'",
+             jb[0].id);
+    CHECK_EQ_INT(pg_int(a, sql), 1);
+    /* past the old lease, another process claims only the job the renamed one does not run */
+    levy_jobs_free(jb, nb);
+    nb = 0;
+    levy_jobs_set_lease(60000, "b");
+    CHECK_EQ_INT(levy_jobs_claim(b, "m.kind", t0 + 120000, 4, jb, &nb, &e), LEVY_OK);
+    CHECK_EQ_INT(nb, 2); /* ja[1] (old, not renewed) and the other's (its lease ran out too) */
+    for (int i = 0; i < nb; i++)
+        CHECK(strcmp(jb[i].id, ja[0].id) != 0);
 end:
     levy_jobs_free(ja, na);
     levy_jobs_free(jb, nb);
@@ -777,6 +979,139 @@ end:
     levy_store_close(st);
 }
 
+/* ---- a deferred step (LEVY_WSTEP_DEFER): the row lock is not held across the group ---- */
+
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_in, gate_open;
+static int gate_mark, probe_mark; /* u->ud of the gate unit, of the unit after which we look */
+static levy_store *probe_st;
+static int probe_rc = -100;
+static int64_t probe_rows = -1;
+
+/* On the writer thread, after each unit of a group. The gate unit's group waits until the
+ * test has queued the next units (so they form one group); after the probe unit, another
+ * connection tries to lock the connection row without waiting. */
+static void after_unit(levy_wunit *u)
+{
+    if (u->ud == &gate_mark) {
+        pthread_mutex_lock(&gate_mu);
+        gate_in = 1;
+        pthread_cond_broadcast(&gate_cv);
+        while (!gate_open)
+            pthread_cond_wait(&gate_cv, &gate_mu);
+        pthread_mutex_unlock(&gate_mu);
+    } else if (u->ud == &probe_mark) {
+        levy_stmt *s = NULL;
+        levy_err e = {0};
+        probe_rc = levy_store_prepare(
+            probe_st, "SELECT count(*) FROM (SELECT id FROM pq_c WHERE id = 1 FOR UPDATE NOWAIT) q",
+            &s, NULL, &e);
+        if (probe_rc == LEVY_OK && (probe_rc = levy_stmt_step(s, &e)) == LEVY_STMT_ROW) {
+            probe_rows = levy_stmt_column_int64(s, 0);
+            probe_rc = LEVY_OK;
+        }
+        levy_stmt_finalize(s);
+    }
+}
+
+/* A unit: INSERT INTO pq_d(id), then the deferred, forward-only UPDATE of pq_c's row 1. */
+static levy_wunit *deferred_unit(int64_t id, const char *second, void *ud)
+{
+    levy_wunit *u = levy_wunit_new(second ? 2 : 1);
+    u->done = on_done;
+    u->ud = ud;
+    u->steps[0].kind = LEVY_WSTEP_SQL;
+    u->steps[0].sql = strdup("INSERT INTO pq_d(id) VALUES (?)");
+    u->steps[0].nparams = 1;
+    u->steps[0].params = calloc(1, sizeof(levy_wparam));
+    u->steps[0].params[0].type = LEVY_WPARAM_INT;
+    u->steps[0].params[0].i = id;
+    if (second) {
+        u->steps[1].kind = LEVY_WSTEP_SQL;
+        u->steps[1].sql = strdup("UPDATE pq_c SET last = ?1 WHERE id = ?2 AND (last IS NULL OR "
+                                 "last < ?1)");
+        u->steps[1].flags = LEVY_WSTEP_DEFER;
+        u->steps[1].nparams = 2;
+        u->steps[1].params = calloc(2, sizeof(levy_wparam));
+        levy_wparam_text(&u->steps[1].params[0], second, strlen(second));
+        u->steps[1].params[1].type = LEVY_WPARAM_INT;
+        u->steps[1].params[1].i = 1;
+    }
+    return u;
+}
+
+/* Issue 22: a SQL step marked LEVY_WSTEP_DEFER (the intake's last_webhook_at) runs once per
+ * group just before its COMMIT on PostgreSQL: while the group is still open after the unit
+ * that carries it, another connection locks that row at once (FOR UPDATE NOWAIT; before,
+ * the group held it from the unit to its COMMIT, so the replicas' groups of one connection
+ * ran one at a time). Identical deferred steps of a group run once; an older second after a
+ * newer one changes nothing. No timing: the test hook holds the group open. */
+static void t_writer_deferred(void)
+{
+    if (!pg())
+        return;
+    levy_store *st = open_pg();
+    levy_writer *w = NULL;
+    levy_err e = {0};
+    probe_st = open_pg();
+    CHECK(st && probe_st);
+    CHECK_EQ_INT(levy_store_exec(st,
+                                 "DROP TABLE IF EXISTS pq_c; DROP TABLE IF EXISTS pq_d; "
+                                 "CREATE TABLE pq_c(id BIGINT PRIMARY KEY, last TEXT); "
+                                 "CREATE TABLE pq_d(id BIGINT PRIMARY KEY); "
+                                 "INSERT INTO pq_c VALUES (1, '2026-12-07T10:00:04Z')",
+                                 &e),
+                 LEVY_OK);
+    levy_writer_after_unit_hook = after_unit;
+    CHECK_EQ_INT(levy_writer_start(&w, url, 250, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_writer_submit(w, deferred_unit(1, NULL, &gate_mark), &e), LEVY_OK);
+    pthread_mutex_lock(&gate_mu);
+    while (!gate_in)
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+    /* queued while the gate's group is open: the next group takes all four */
+    levy_wunit *x = deferred_unit(2, "2026-12-07T10:00:05Z", &probe_mark);
+    levy_wunit *y = deferred_unit(3, "2026-12-07T10:00:03Z", NULL);
+    levy_wunit *z = deferred_unit(4, "2026-12-07T10:00:05Z", NULL);
+    levy_wunit *last = deferred_unit(5, NULL, NULL);
+    CHECK_EQ_INT(levy_writer_submit(w, x, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_writer_submit(w, y, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_writer_submit(w, z, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_writer_submit(w, last, &e), LEVY_OK);
+    pthread_mutex_lock(&gate_mu);
+    gate_open = 1;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+    wait_done(w, 5);
+    uint64_t units = 0, groups = 0;
+    levy_writer_counts(w, &units, &groups);
+    CHECK_EQ_INT((int)groups, 2);
+    for (int i = 0; i < ndone; i++)
+        CHECK_EQ_INT(done_units[i]->rc, LEVY_OK);
+    /* while the group was open after x's unit, the row was not locked */
+    CHECK_EQ_INT(probe_rc, LEVY_OK);
+    CHECK_EQ_INT(probe_rows, 1);
+    CHECK_EQ_INT(x->steps[1].ran, 1);
+    CHECK_EQ_INT(x->steps[1].changes, 1);
+    CHECK_EQ_INT(z->steps[1].ran, 1);
+    CHECK_EQ_INT(z->steps[1].changes, 1); /* x's statement, run once for both */
+    CHECK_EQ_INT(y->steps[1].ran, 1);
+    CHECK_EQ_INT(y->steps[1].changes, 0); /* older than the stored 10:00:04: nothing */
+    CHECK_EQ_INT(pg_int(st, "SELECT count(*) FROM pq_c WHERE last = '2026-12-07T10:00:05Z'"), 1);
+    CHECK_EQ_INT(pg_int(st, "SELECT count(*) FROM pq_d"), 5);
+end:
+    pthread_mutex_lock(&gate_mu); /* (a failed check above must not leave the writer waiting) */
+    gate_open = 1;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+    levy_writer_stop(w);
+    levy_writer_after_unit_hook = NULL;
+    free_done();
+    levy_store_close(probe_st);
+    levy_store_close(st);
+}
+
 static void t_bad_url(void)
 {
     levy_store *st = NULL;
@@ -939,9 +1274,11 @@ static const levy_test tests[] = {{"values", t_values},
                                   {"many_placeholders", t_many_placeholders},
                                   {"transactions", t_transactions},
                                   {"lazy_levels", t_lazy_levels},
+                                  {"prepared", t_prepared},
                                   {"migrations", t_migrations},
                                   {"jobs_two_connections", t_jobs_two_connections},
                                   {"jobs_keyed_race", t_jobs_keyed_race},
+                                  {"jobs_move_claims", t_jobs_move_claims},
                                   {"unreachable", t_unreachable},
                                   {"lost_in_savepoint", t_lost_in_savepoint},
                                   {"lock_budget", t_lock_budget},
@@ -949,6 +1286,7 @@ static const levy_test tests[] = {{"values", t_values},
                                   {"durable_unit", t_durable_unit},
                                   {"writer_groups", t_writer_groups},
                                   {"writer_two_replicas", t_writer_two_replicas},
+                                  {"writer_deferred", t_writer_deferred},
                                   {"conninfo", t_conninfo},
                                   {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

@@ -13,7 +13,10 @@ server session) into its heartbeat row:
     not a twin (its session is gone): same id, no clash, and its previous life's running job
     is requeued as before;
   - while A serves, another nonce written into its row between two of its beats (as a twin
-    started at the same moment would): A takes a new id at its next beat.
+    started at the same moment would): A takes a new id at its next beat — and a job A is
+    running then (a sweep held up by the simulator's latency; A's lease 2 s) moves to A's new
+    id with its lease: B, running beside it, never claims it again and it runs once (before,
+    its claim stayed under the old id, no longer renewed, and B ran it a second time).
 No timing assertions: every wait polls a state.
 Usage: replica_clash.py LEVY SRC BASE_PORT (ports BASE..BASE+4)."""
 import base64
@@ -47,9 +50,10 @@ def main():
         key = base64.b64encode(os.urandom(32)).decode()
         penv = {"LEVY_DATABASE_URL": url, "LEVY_MASTER_KEY": key, "LEVY_JOB_LEASE_MS": "600000"}
 
-        def serve(name, port, d):
+        def serve(name, port, d, extra=None):
             log = os.path.join(tmp, name + ".log")
-            p = start(levy_cmd(levy, port, d, env.token, env.sim_url, src), log, penv, keep_levy_env=False)
+            p = start(levy_cmd(levy, port, d, env.token, env.sim_url, src), log, dict(penv, **(extra or {})),
+                      keep_levy_env=False)
             procs.append((name, p, log))
             up = wait_for(lambda: p.poll() is None and
                           req("GET", "http://127.0.0.1:%d/healthz" % port, timeout=2)[0] == 200, 90)
@@ -118,7 +122,9 @@ def main():
 
         # A dies and comes back at once: its previous life is not a twin
         kill9(pa)
-        pa2, loga2 = serve("A2", base + 2, da)
+        # A's new life holds its claims for 2 s at a time (renewed every half second by its
+        # runner), so a claim it stops renewing runs out within the test
+        pa2, loga2 = serve("A2", base + 2, da, {"LEVY_JOB_LEASE_MS": "2000"})
         check("A restarted after kill -9 keeps its id", healthz(base + 2).get("replica") == rid_a,
               healthz(base + 2))
         st, g, text = generation(base + 2)
@@ -129,6 +135,25 @@ def main():
         with open(loga2) as f:
             check("no clash WARN after the restart", not any("another live levy process" in ln for ln in f))
 
+        # a job A runs across its rename: connect (through A), then, with B stopped so that A
+        # claims it, a sweep the simulator holds up (each Rillet request 20 s)
+        env.connect()
+        stop(pb)
+        st, _, text, _ = env.S("POST", "/_sim/faults", {"latency_ms": 20000})
+        check("the simulator holds requests up", st == 200, text)
+        st, body, text, _ = env.L("POST", "/v1/connections/%s/sync" % env.cid)
+        jid = (body or {}).get("job_id") if isinstance(body, dict) else None
+        check("a sweep is queued", st in (200, 202) and jid, text)
+
+        def job_row():
+            r = sql("SELECT state, claimed_by, attempts, lease_until FROM jobs WHERE id = '%s'" % jid)
+            return r[0] if r else None
+        check("A runs the sweep", wait_for(lambda: (job_row() or [None])[0:2] == ["running", rid_a], 60),
+              job_row())
+        # B back, beside it: it claims any running job whose lease ran out
+        pb2, _ = serve("B2", base + 3, db)
+        check("B is back under its own id", healthz(base + 3).get("replica") == rid_b, healthz(base + 3))
+
         # while serving: another process writes A's heartbeat row (here: psql, as a twin would)
         # between two of A's beats -> A takes a new id at its next beat
         check("A has beaten since its restart", wait_for(
@@ -137,6 +162,21 @@ def main():
         sql("UPDATE replicas SET nonce = 'another-process' WHERE id = '%s'" % rid_a)
         check("A, finding another nonce in its row at its next beat, takes a new id",
               wait_for(lambda: healthz(base + 2).get("replica") not in (None, rid_a), 30), healthz(base + 2))
+        rid_a3 = healthz(base + 2).get("replica")
+        # the sweep's claim leaves the old id: moved to A's new one, or (before) claimed again
+        # once its lease ran out, by B or by A
+        check("the running sweep's claim leaves A's old id",
+              wait_for(lambda: (job_row() or [None, rid_a])[1] != rid_a, 60), job_row())
+        moved = job_row()
+        check("it moved to A's new id, still running, never claimed again",
+              moved and moved[0:3] == ["running", rid_a3, "1"], moved)
+        # ... and A renews it under the new id (its lease moves on), still once
+        check("A renews its lease under the new id", wait_for(
+            lambda: (job_row() or [None] * 4)[3] not in (None, moved[3] if moved else None), 30), job_row())
+        check("still claimed once, by A's new id", (job_row() or [None] * 3)[1:3] == [rid_a3, "1"], job_row())
+        env.S("POST", "/_sim/faults", {"latency_ms": 0})
+        check("the sweep ends, run once", wait_for(lambda: (job_row() or [None])[0] in ("done", "dead"), 120)
+              and job_row()[0] == "done" and job_row()[2] == "1", job_row())
         st, g, text = generation(base + 2)
         check("and GET /admin/generation says so", (g.get("replica_clash") or {}).get("replica") == rid_a,
               text[:400])
