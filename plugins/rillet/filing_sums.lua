@@ -33,6 +33,7 @@ local json = require "levy.json"
 local money = require "levy.money"
 local log = require "levy.log"
 local time = require "levy.time"
+local nc_docs = require "nc_docs"
 
 local M = {}
 
@@ -214,6 +215,8 @@ end
 function M.refresh(doc_type, id)
   if not DOC_TABLE[doc_type] or id == nil then return end
   store.transaction(function()
+    -- the not-collected candidates kept on write (nc_docs.lua) follow the same writers
+    nc_docs.refresh(doc_type, id)
     local old = store.row("SELECT doc_date, month, region, currency, calculation_id, readable, bad, odd " ..
       "FROM rillet_filing_docs WHERE doc_type = ? AND doc_id = ?", doc_type, id)
     local new = member(doc_type, id)

@@ -7,6 +7,7 @@ local store = require "levy.store"
 local json = require "levy.json"
 local money = require "levy.money"
 local filing_sums = require "filing_sums"
+local nc_docs = require "nc_docs"
 
 local M = {}
 
@@ -172,11 +173,8 @@ function M.oss_sums(doc_type, from, to, region)
   return groups, docs, bad
 end
 
--- x is text holding a zero amount ("0", "0.00", "-0.0"); portable (no typeof: x is a TEXT column)
-local function zero_sql(x)
-  return "(" .. x .. " IS NOT NULL AND ltrim(replace(" .. x .. ", '.', ''), '-') <> '' AND " ..
-    "ltrim(replace(replace(" .. x .. ", '.', ''), '-', ''), '0') = '')"
-end
+-- x is text holding a zero amount ("0", "0.00", "-0.0") (nc_docs.lua: the candidates' condition reads it too)
+local zero_sql = nc_docs.zero_sql
 
 
 -- The filing report's documents (issue 20, reportperf II): every document dated in [from, to],
@@ -477,13 +475,19 @@ local NC_SIMPLE = "(CASE WHEN d.tax_status IS DISTINCT FROM 'drift' AND c.has_re
 
 function M.not_collected_candidates(doc_type, from, to, region, opts)
   local t = doc_table(doc_type)
-  local written = "(SELECT max(w2.id) FROM writebacks w2 WHERE w2.doc_type = '" .. doc_type ..
-    "' AND w2.doc_id = d.id AND w2.outcome = 'written')"
-  -- chosen on the report index and rillet_calc_heads; the other columns read for the few chosen.
+  -- chosen on the kept candidates (nc_docs.lua, migration 0020: read by their date index, each
+  -- checked again against its document's live rows) and rillet_calc_heads; the other columns
+  -- read for the few chosen. opts.scan: chosen by walking every document of the period instead
+  -- (what the kept table stands for: the specs compare the two).
   -- The calculation's error (after its request and result JSON: reading it walks the row's
   -- overflow pages) only for a failed document, the one state the report names it for (reports
   -- handler not_collected_reason); not in an index: free text, and a PostgreSQL B-tree entry
   -- is limited to about 2.7 kB
+  local scan = opts and opts.scan
+  local from_sql = scan and (" FROM " .. t .. " d " .. nc_docs.joins(doc_type) ..
+    "WHERE d.doc_date >= ? AND d.doc_date <= ?") or nc_docs.from_sql(doc_type)
+  -- the keyset and order: the kept row's date and id are the document's (from_sql joins them)
+  local kd, kid = scan and "d.doc_date" or "k.doc_date", scan and "d.id" or "k.doc_id"
   local sql = "SELECT d.id, d.connection_id, d.number, d.doc_date, d.currency, d.status, d.tax_status, d.last_error, " ..
     "d.calculation_id" .. REASON_COLUMNS .. ", COALESCE(c.region, d.region) AS calc_region, " ..
     "c.total_tax, CASE WHEN d.tax_status = 'failed' THEN (SELECT c2.error FROM calculations c2 " ..
@@ -493,14 +497,7 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
     "AS w_result, w.attempted_at AS w_attempted_at, COALESCE(wc.region, d.region) AS w_region, " ..
     "wc.tax AS w_tax, wc.tax_lo AS w_lo, wc.tax_hi AS w_hi, " ..
     "(SELECT r.rillet_tax FROM reconciliation r WHERE r.doc_type = '" .. doc_type ..
-    "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) AS rillet_tax FROM " .. t .. " d " ..
-    "LEFT JOIN rillet_calc_heads c ON c.calculation_id = d.calculation_id " ..
-    "LEFT JOIN writebacks w ON w.id = " .. written .. " " ..
-    "LEFT JOIN rillet_calc_heads wc ON wc.calculation_id = w.calculation_id AND wc.has_result = 1 " ..
-    "WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0 AND d.calculation_id IS NOT NULL " ..
-    "AND ((wc.calculation_id IS NOT NULL AND (d.tax_status IS NOT DISTINCT FROM 'drift' OR " ..
-    "wc.calculation_id IS DISTINCT FROM d.calculation_id)) " ..
-    "OR (wc.calculation_id IS NULL AND (c.has_result IS DISTINCT FROM 1 OR NOT " .. zero_sql("c.total_tax") .. ")))"
+    "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) AS rillet_tax" .. from_sql .. " AND " .. nc_docs.COND
   local args = { from, to }
   if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
   if opts and opts.complex then sql = sql .. " AND " .. NC_SIMPLE .. " = 0" end
@@ -524,7 +521,7 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
       "min(CASE WHEN " .. listed .. " THEN wc.tax_lo END) AS w_lo, " ..
       "max(CASE WHEN " .. listed .. " THEN wc.tax_hi END) AS w_hi, " ..
       "CAST(sum(CASE WHEN " .. NC_SIMPLE .. " = 1 THEN 0 ELSE 1 END) AS BIGINT) AS complex" ..
-      sql:sub((sql:find(" FROM " .. t .. " d ", 1, true))) ..
+      sql:sub((sql:find(from_sql, 1, true))) ..
       " GROUP BY " .. month .. ", COALESCE(c.region, d.region), d.currency, d.connection_id, " .. own .. ", " ..
       "d.tax_status, " .. paid, table.unpack(args))
   end
@@ -532,14 +529,14 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
   if after then
     -- (date, type, id) > after: a credit memo comes before an invoice of the same date
     if after[2] == doc_type then
-      sql = sql .. " AND (d.doc_date, d.id) > (?, ?)"; args[#args + 1] = after[1]; args[#args + 1] = after[3]
+      sql = sql .. " AND (" .. kd .. ", " .. kid .. ") > (?, ?)"; args[#args + 1] = after[1]; args[#args + 1] = after[3]
     elseif doc_type < after[2] then
-      sql = sql .. " AND d.doc_date > ?"; args[#args + 1] = after[1]
+      sql = sql .. " AND " .. kd .. " > ?"; args[#args + 1] = after[1]
     else
-      sql = sql .. " AND d.doc_date >= ?"; args[#args + 1] = after[1]
+      sql = sql .. " AND " .. kd .. " >= ?"; args[#args + 1] = after[1]
     end
   end
-  sql = sql .. " ORDER BY d.doc_date, d.id"
+  sql = sql .. " ORDER BY " .. kd .. ", " .. kid
   if opts and opts.limit then sql = sql .. " LIMIT ?"; args[#args + 1] = opts.limit end
   return rows(sql, table.unpack(args))
 end
