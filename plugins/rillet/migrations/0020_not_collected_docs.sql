@@ -1,5 +1,6 @@
 -- rillet plugin (issue 20: the liability report and the filing summary at 100,000 and
--- 1,000,000 documents): the "calculated, not collected" candidates kept on write (nc_docs.lua).
+-- 1,000,000 documents): the "calculated, not collected" candidates kept on write (nc_docs.lua),
+-- and the documents the liability report's collected sums count (rillet_liab_docs, below).
 -- Choosing them walked every document of the period with its latest accepted write-back;
 -- this table holds only the candidates, so a report reads them by date from its index and
 -- checks each against its document's live rows. Every writer of what decides a candidate
@@ -29,3 +30,22 @@ LEFT JOIN rillet_calc_heads wc ON wc.calculation_id = w.calculation_id AND wc.ha
 WHERE d.doc_date IS NOT NULL AND d.deleted = 0 AND d.calculation_id IS NOT NULL AND
   ((wc.calculation_id IS NOT NULL AND (d.tax_status IS NOT DISTINCT FROM 'drift' OR wc.calculation_id IS DISTINCT FROM d.calculation_id))
    OR (wc.calculation_id IS NULL AND (c.has_result IS DISTINCT FROM 1 OR NOT (c.total_tax IS NOT NULL AND ltrim(replace(c.total_tax, '.', ''), '-') <> '' AND ltrim(replace(replace(c.total_tax, '.', ''), '-', ''), '0') = ''))));
+
+-- The liability report's collected sums kept on write (filing_sums.lua: kinds ltot, ltax and
+-- lcode of rillet_filing_sums), with what each counted document (latest accepted write-back,
+-- not deleted, not in drift) added: its month, region, currency and written calculation.
+CREATE TABLE rillet_liab_docs (
+  doc_type TEXT NOT NULL,
+  doc_id TEXT NOT NULL,
+  doc_date TEXT NOT NULL,
+  month TEXT NOT NULL,
+  region TEXT,
+  currency TEXT,
+  calculation_id TEXT NOT NULL,
+  odd INTEGER NOT NULL,            -- the date is not a day of its month (1)
+  PRIMARY KEY (doc_type, doc_id)
+) WITHOUT ROWID;
+CREATE INDEX rillet_liab_docs_odd ON rillet_liab_docs(odd, month);
+-- filled by the kept sums' rebuild (the job rillet.filing_sums, queued at start while not
+-- ready: every stored document refreshed, 200 a run); the reports sum from the rows meanwhile
+UPDATE rillet_filing_state SET ready = 0, phase = 'invoice', after_id = NULL WHERE id = 1;
