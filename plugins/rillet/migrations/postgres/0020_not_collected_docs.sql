@@ -1,4 +1,4 @@
--- PostgreSQL twin of ../0020_not_collected_docs.sql (no WITHOUT ROWID).
+-- PostgreSQL twin of ../0020_not_collected_docs.sql (BIGINT for INTEGER, no WITHOUT ROWID).
 -- rillet plugin (issue 20: the liability report and the filing summary at 100,000 and
 -- 1,000,000 documents): the "calculated, not collected" candidates kept on write (nc_docs.lua),
 -- and the documents the liability report's collected sums count (rillet_liab_docs, below).
@@ -43,7 +43,7 @@ CREATE TABLE rillet_liab_docs (
   region TEXT,
   currency TEXT,
   calculation_id TEXT NOT NULL,
-  odd INTEGER NOT NULL,            -- the date is not a day of its month (1)
+  odd BIGINT NOT NULL,             -- the date is not a day of its month (1)
   PRIMARY KEY (doc_type, doc_id)
 );
 CREATE INDEX rillet_liab_docs_odd ON rillet_liab_docs(odd, month);
