@@ -38,14 +38,20 @@ end
 -- (rillet_tax). region: only documents whose written calculation is in it. drift_only: only
 -- the documents in drift (the liability report sums the others in SQL: collected_sums).
 function M.accepted_writes(doc_type, from, to, region, drift_only)
+  -- drift_only: the documents in drift with an accepted write are not-collected candidates,
+  -- so they are chosen from the kept candidates (nc_docs.lua) by date, not by walking every
+  -- document of the period
+  local src = drift_only and ("rillet_nc_docs k JOIN " .. doc_table(doc_type) .. " d ON k.doc_type = '" .. doc_type ..
+    "' AND d.id = k.doc_id AND d.doc_date = k.doc_date") or (doc_table(doc_type) .. " d")
+  local dd = drift_only and "k.doc_date" or "d.doc_date"
   local sql = "SELECT d.id, d.number, d.doc_date, d.currency, COALESCE(c.region, d.region) AS region, " ..
     "c.id AS calculation_id, " ..
     "c.result, w.attempted_at, d.tax_status, (SELECT r.rillet_tax FROM reconciliation r WHERE r.doc_type = '" ..
-    doc_type .. "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) AS rillet_tax FROM " .. doc_table(doc_type) .. [[ d
+    doc_type .. "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) AS rillet_tax FROM " .. src .. [[
     JOIN writebacks w ON w.id = (SELECT max(w2.id) FROM writebacks w2
                                  WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written')
     JOIN calculations c ON c.id = w.calculation_id
-    WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND c.result IS NOT NULL]] ..
+    WHERE d.deleted = 0 AND ]] .. dd .. " >= ? AND " .. dd .. " <= ? AND c.result IS NOT NULL" ..
     (drift_only and " AND d.tax_status = 'drift'" or "")
   local args = { doc_type, from, to }
   if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
@@ -283,7 +289,10 @@ local function filing_parts(from, to, drift_only)
       "CASE WHEN d.wid IS NOT NULL AND d.tax_status = 'drift' THEN (SELECT r.rillet_tax FROM reconciliation r " ..
       "WHERE r.doc_type = '" .. dt .. "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) END AS rillet_tax " ..
       "FROM (SELECT d.id, d.number, d.doc_date, d.currency, d.region, d.tax_status, d.calculation_id, " .. written ..
-      " AS wid FROM " .. DOC_TABLE[dt] .. " d WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0" ..
+      -- drift_only (the documents the report restates): candidates kept on write (nc_docs.lua)
+      " AS wid FROM " .. (drift_only and ("rillet_nc_docs k JOIN " .. DOC_TABLE[dt] .. " d ON k.doc_type = '" .. dt ..
+        "' AND d.id = k.doc_id AND d.doc_date = k.doc_date WHERE k.doc_date >= ? AND k.doc_date <= ?")
+        or (DOC_TABLE[dt] .. " d WHERE d.doc_date >= ? AND d.doc_date <= ?")) .. " AND d.deleted = 0" ..
       (drift_only and " AND d.tax_status = 'drift'" or "") ..
       -- LIMIT: not flattened into the join, so wid is looked up once per document (the
       -- largest BIGINT, not -1: PostgreSQL refuses a negative LIMIT)

@@ -98,6 +98,19 @@ describe("nc_docs", function()
     end)
     same_as_scan("drift")
     assert.equal("a b d e", ids())
+    -- the documents in drift chosen from the kept candidates: the same as all of them filtered
+    local function drift_of(list, pick)
+      local out = {}
+      for _, r in ipairs(list) do if pick(r) then out[#out + 1] = r end end
+      return out
+    end
+    local dw = report_rows.accepted_writes("invoice", FROM, TO, nil, true)
+    assert.equal(1, #dw)
+    assert.same(drift_of(report_rows.accepted_writes("invoice", FROM, TO, nil, false),
+      function(r) return r.tax_status == "drift" end), dw)
+    local fr = report_rows.filing_documents(FROM, TO, { restate = true })
+    assert.equal(1, #fr)
+    assert.same(drift_of(report_rows.filing_documents(FROM, TO, {}), function(r) return r.restate == 1 end), fr)
     -- b paid in Rillet (a reason's input, read from the document: the sums regroup it)
     filing_sums.tx("invoice", "b", function() store.exec("UPDATE invoices SET status = 'PAID' WHERE id = 'b'") end)
     same_as_scan("paid")
