@@ -317,7 +317,7 @@ end
 -- form (groups, totals, bad), or nil when they cannot answer (not rebuilt yet, or a document
 -- of those months has a date that is not a day of its month).
 function M.read_liability(doc_type, m1, m2, region)
-  if not M.ready() then return nil end
+  if not M.liab_ready() then return nil end
   local o = store.row("SELECT count(*) AS n FROM rillet_liab_docs WHERE odd = 1 AND month >= ? AND month <= ?", m1, m2)
   if o and o.n > 0 then return nil end
   local groups, order, totals, torder, codes, bad = {}, {}, {}, {}, {}, 0
@@ -428,10 +428,15 @@ function M.start_rebuild(reset)
       store.exec("DELETE FROM rillet_filing_sums")
       store.exec("DELETE FROM rillet_filing_docs")
       store.exec("DELETE FROM rillet_liab_docs")
+      store.exec("UPDATE rillet_filing_state SET liab_ready = 0, liab_phase = 'invoice', liab_after_id = NULL " ..
+        "WHERE id = 1")
       store.exec("UPDATE rillet_filing_state SET ready = 0, phase = 'invoice', after_id = NULL, " ..
         "rebuild_started_at = ? WHERE id = 1", time.iso_ms(time.now_ms()))
     end
     require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "rebuild", payload = { op = "rebuild" } }
+    if reset then
+      require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "liab", payload = { op = "liab" } }
+    end
   end)
 end
 
@@ -641,12 +646,54 @@ function M.job(filing_sums_sql)
     if type(p) == "string" then p = json.decode(p) end
     local op = type(p) == "table" and p.op or "rebuild"
     local done, wait
-    if op == "check" then done, wait = check_step(filing_sums_sql) else done = rebuild_step() end
+    if op == "check" then
+      done, wait = check_step(filing_sums_sql)
+    elseif op == "liab" then
+      done = liab_rebuild_step()
+    else
+      done = rebuild_step()
+    end
     if not done then return require("levy.jobs").retry(wait or 0, op .. ": next batch") end
   end
 end
 
+-- The liability sums' own backfill (migration 0020 leaves liab_ready = 0 on a store that has
+-- documents; the filing sums stay ready meanwhile): every document's liability part added, a
+-- batch a run, the cursor in liab_phase / liab_after_id.
+function M.liab_ready()
+  local r = store.row("SELECT liab_ready FROM rillet_filing_state WHERE id = 1")
+  return r ~= nil and r.liab_ready == 1
+end
+
+local function liab_rebuild_step()
+  local st = store.row("SELECT liab_ready, liab_phase, liab_after_id FROM rillet_filing_state WHERE id = 1")
+  if not st or st.liab_ready == 1 then return true end
+  local phase = st.liab_phase or "invoice"
+  local ids = {}
+  local sql = "SELECT id FROM " .. DOC_TABLE[phase] .. (st.liab_after_id and " WHERE id > ?" or "") ..
+    " ORDER BY id LIMIT " .. M.REBUILD_BATCH
+  for r in store.query(sql, table.unpack(st.liab_after_id and { st.liab_after_id } or {})) do ids[#ids + 1] = r.id end
+  store.transaction(function()
+    for _, id in ipairs(ids) do liab_refresh(phase, id) end
+    if #ids < M.REBUILD_BATCH then
+      if phase == "invoice" then
+        store.exec("UPDATE rillet_filing_state SET liab_phase = 'credit_memo', liab_after_id = NULL WHERE id = 1")
+      else
+        store.exec("UPDATE rillet_filing_state SET liab_ready = 1, liab_phase = NULL, liab_after_id = NULL WHERE id = 1")
+      end
+    else
+      store.exec("UPDATE rillet_filing_state SET liab_after_id = ? WHERE id = 1", ids[#ids])
+    end
+  end)
+  return M.liab_ready()
+end
+
 function M.on_start()
+  if not M.liab_ready() then
+    store.transaction(function()
+      require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "liab", payload = { op = "liab" } }
+    end)
+  end
   if not M.ready() then
     store.transaction(function()
       require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "rebuild", payload = { op = "rebuild" } }

@@ -54,6 +54,9 @@ CREATE TABLE rillet_liab_docs (
   PRIMARY KEY (doc_type, doc_id)
 );
 CREATE INDEX rillet_liab_docs_odd ON rillet_liab_docs(odd, month);
--- filled by the kept sums' rebuild (the job rillet.filing_sums, queued at start while not
--- ready: every stored document refreshed, 200 a run); the reports sum from the rows meanwhile
-UPDATE rillet_filing_state SET ready = 0, phase = 'invoice', after_id = NULL WHERE id = 1;
+-- filled by the liability sums' own backfill (the job rillet.filing_sums, op liab, queued at
+-- start while liab_ready = 0: every stored document's part added, 200 a run); the liability
+-- report sums from the rows meanwhile, the filing summary's kept sums stay in use
+ALTER TABLE rillet_filing_state ADD COLUMN liab_ready BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE rillet_filing_state ADD COLUMN liab_phase TEXT;
+ALTER TABLE rillet_filing_state ADD COLUMN liab_after_id TEXT;
