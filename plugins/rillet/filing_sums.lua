@@ -639,24 +639,6 @@ function M.check_status()
   }
 end
 
--- the job rillet.filing_sums: {op = "rebuild" | "check"}; one batch per run, then again
-function M.job(filing_sums_sql)
-  return function(job)
-    local p = job.payload
-    if type(p) == "string" then p = json.decode(p) end
-    local op = type(p) == "table" and p.op or "rebuild"
-    local done, wait
-    if op == "check" then
-      done, wait = check_step(filing_sums_sql)
-    elseif op == "liab" then
-      done = liab_rebuild_step()
-    else
-      done = rebuild_step()
-    end
-    if not done then return require("levy.jobs").retry(wait or 0, op .. ": next batch") end
-  end
-end
-
 -- The liability sums' own backfill (migration 0020 leaves liab_ready = 0 on a store that has
 -- documents; the filing sums stay ready meanwhile): every document's liability part added, a
 -- batch a run, the cursor in liab_phase / liab_after_id.
@@ -686,6 +668,24 @@ local function liab_rebuild_step()
     end
   end)
   return M.liab_ready()
+end
+
+-- the job rillet.filing_sums: {op = "rebuild" | "check"}; one batch per run, then again
+function M.job(filing_sums_sql)
+  return function(job)
+    local p = job.payload
+    if type(p) == "string" then p = json.decode(p) end
+    local op = type(p) == "table" and p.op or "rebuild"
+    local done, wait
+    if op == "check" then
+      done, wait = check_step(filing_sums_sql)
+    elseif op == "liab" then
+      done = liab_rebuild_step()
+    else
+      done = rebuild_step()
+    end
+    if not done then return require("levy.jobs").retry(wait or 0, op .. ": next batch") end
+  end
 end
 
 function M.on_start()
