@@ -3,7 +3,8 @@
 usage: storeclone.py DATA_DIR TARGET_DOCS
 The store holds a real import (invoices and credit memos from `levy sim`, calculated and
 written back). Each copy k re-inserts the base documents and every row that hangs off them
-(calculations, the report rows rillet_calc_*, rillet_filing_docs, write-backs, history, the
+(calculations, the report rows rillet_calc_*, rillet_filing_docs, the kept not-collected
+candidates rillet_nc_docs and collected documents rillet_liab_docs, write-backs, history, the
 inbox and its seen ids) with ids suffixed '~k', through levy's own schema, so the indexes, the
 row sizes and the report paths are the real ones. The kept filing sums (rillet_filing_sums) are
 additive: each copy adds the base's sums once, so the filing summary stays equal to the
@@ -29,6 +30,8 @@ TABLES = {
     "rillet_calc_sales": ({"calculation_id"}, set(), "calculation_id " + BASE),
     "rillet_calc_taxes": ({"calculation_id"}, set(), "calculation_id " + BASE),
     "rillet_filing_docs": ({"doc_id", "calculation_id"}, set(), "doc_id " + BASE),
+    "rillet_nc_docs": ({"doc_id"}, set(), "doc_id " + BASE),
+    "rillet_liab_docs": ({"doc_id", "calculation_id"}, set(), "doc_id " + BASE),
     "writebacks": ({"doc_id", "calculation_id", "idempotency_key"}, {"id"}, "doc_id " + BASE),
     "history": ({"doc_id", "calculation_id"}, {"id"}, "doc_id " + BASE),
     "inbox": ({"delivery_id"}, {"id"}, "delivery_id " + BASE),
@@ -47,6 +50,8 @@ first = not one("SELECT count(*) FROM sqlite_master WHERE name = 'bench_clone_st
 t0 = time.time()
 db.execute("BEGIN")
 stmts = {}
+# a store from before rillet migration 0020 has no rillet_nc_docs / rillet_liab_docs
+TABLES = {t: v for t, v in TABLES.items() if one("SELECT count(*) FROM sqlite_master WHERE name = ?", t)}
 for t, (rw, skip, where) in TABLES.items():
     cols = [r[1] for r in db.execute("PRAGMA table_info(%s)" % t)]
     keep = [c for c in cols if c not in skip]

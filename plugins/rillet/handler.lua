@@ -666,7 +666,8 @@ return {
     "history", "sync_checkpoints", "rillet_rate", "rillet_rate_log", "sync_watermarks",
     "reconciliation_runs", "reconciliation", "reconciliation_seen", "backfills", "bulk_runs",
     "inbox_seen", "rillet_fields", "rillet_calc_sales", "rillet_calc_taxes", "rillet_calc_heads",
-    "rillet_filing_docs", "rillet_filing_sums", "rillet_filing_state",
+    "rillet_filing_docs", "rillet_filing_sums", "rillet_filing_state", "rillet_nc_docs",
+    "rillet_liab_docs",
   },
   events = events,
   routes = {

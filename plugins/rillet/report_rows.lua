@@ -7,6 +7,7 @@ local store = require "levy.store"
 local json = require "levy.json"
 local money = require "levy.money"
 local filing_sums = require "filing_sums"
+local nc_docs = require "nc_docs"
 
 local M = {}
 
@@ -37,14 +38,20 @@ end
 -- (rillet_tax). region: only documents whose written calculation is in it. drift_only: only
 -- the documents in drift (the liability report sums the others in SQL: collected_sums).
 function M.accepted_writes(doc_type, from, to, region, drift_only)
+  -- drift_only: the documents in drift with an accepted write are not-collected candidates,
+  -- so they are chosen from the kept candidates (nc_docs.lua) by date, not by walking every
+  -- document of the period
+  local src = drift_only and ("rillet_nc_docs k JOIN " .. doc_table(doc_type) .. " d ON k.doc_type = '" .. doc_type ..
+    "' AND d.id = k.doc_id AND d.doc_date = k.doc_date") or (doc_table(doc_type) .. " d")
+  local dd = drift_only and "k.doc_date" or "d.doc_date"
   local sql = "SELECT d.id, d.number, d.doc_date, d.currency, COALESCE(c.region, d.region) AS region, " ..
     "c.id AS calculation_id, " ..
     "c.result, w.attempted_at, d.tax_status, (SELECT r.rillet_tax FROM reconciliation r WHERE r.doc_type = '" ..
-    doc_type .. "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) AS rillet_tax FROM " .. doc_table(doc_type) .. [[ d
+    doc_type .. "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) AS rillet_tax FROM " .. src .. [[
     JOIN writebacks w ON w.id = (SELECT max(w2.id) FROM writebacks w2
                                  WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written')
     JOIN calculations c ON c.id = w.calculation_id
-    WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND c.result IS NOT NULL]] ..
+    WHERE d.deleted = 0 AND ]] .. dd .. " >= ? AND " .. dd .. " <= ? AND c.result IS NOT NULL" ..
     (drift_only and " AND d.tax_status = 'drift'" or "")
   local args = { doc_type, from, to }
   if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
@@ -93,7 +100,7 @@ local function summed_row_bad(r, exps)
   return (r.bad or 0) > 0 or not e or (r.lo ~= 99 and r.lo ~= e) or (r.hi ~= -99 and r.hi ~= e)
 end
 
-function M.collected_sums(doc_type, from, to, region)
+function M.collected_sums_sql(doc_type, from, to, region)
   local latest, args = latest_writes(doc_type, from, to, region)
   -- rillet_calc_taxes holds a row per line reason, authority code and rate: n counts tax rows;
   -- sums are CAST to BIGINT (PostgreSQL's sum of a BIGINT is a NUMERIC); lo / hi: the fewest
@@ -125,6 +132,89 @@ function M.collected_sums(doc_type, from, to, region)
     local kind = r.kind
     r.kind, r.lo, r.hi = nil, nil, nil
     if kind == "g" then groups[#groups + 1] = r else totals[#totals + 1] = r end
+  end
+  return groups, totals, bad
+end
+
+-- collected_sums_sql's answer from the sums kept on write (filing_sums.lua, the kinds ltot /
+-- ltax / lcode: issue 20, the liability report for a year of 100,000 documents did not fit a
+-- request's budget) for the whole months of [from, to], and from collected_sums_sql for a
+-- month the range covers only in part; collected_sums_sql alone while the kept sums are not
+-- complete or a document of those months has a date that is not a day of its month. The same
+-- answer either way (spec liab_sums_spec.lua compares them).
+local function month_range(from, to)
+  if type(from) ~= "string" or type(to) ~= "string" or not from:match("^%d%d%d%d%-%d%d%-%d%d$") or
+      not to:match("^%d%d%d%d%-%d%d%-%d%d$") or from > to then
+    return nil
+  end
+  local m1, m2 = from:sub(1, 7), to:sub(1, 7)
+  local head, tail
+  local function last(m)
+    local y, mo = m:match("^(%d%d%d%d)%-(%d%d)$")
+    return string.format("%s-%02d", m, filing_sums.last_day(tonumber(y), tonumber(mo)))
+  end
+  local function step(m, d)
+    local y, mo = m:match("^(%d%d%d%d)%-(%d%d)$")
+    y, mo = tonumber(y), tonumber(mo) + d
+    if mo == 13 then y, mo = y + 1, 1 elseif mo == 0 then y, mo = y - 1, 12 end
+    return string.format("%04d-%02d", y, mo)
+  end
+  if from ~= m1 .. "-01" then head = { from, to < last(m1) and to or last(m1) } end
+  if to ~= last(m2) and not (head and m1 == m2) then tail = { m2 .. "-01", to } end
+  if head then m1 = step(m1, 1) end
+  if tail then m2 = step(m2, -1) end
+  return m1, m2, head, tail
+end
+
+function M.collected_sums(doc_type, from, to, region)
+  local m1, m2, head, tail = month_range(from, to)
+  if not m1 then return M.collected_sums_sql(doc_type, from, to, region) end
+  local groups, totals, bad = {}, {}, 0
+  if m1 <= m2 then
+    -- the odd-date guard over every month the range touches (a part month too)
+    local g, t, b = filing_sums.read_liability(doc_type, m1, m2, region)
+    if not g then return M.collected_sums_sql(doc_type, from, to, region) end
+    local o = store.row("SELECT count(*) AS n FROM rillet_liab_docs WHERE odd = 1 AND month >= ? AND month <= ?",
+      from:sub(1, 7), to:sub(1, 7))
+    if o and o.n > 0 then return M.collected_sums_sql(doc_type, from, to, region) end
+    groups, totals, bad = g, t, b
+  end
+  if not head and not tail then return groups, totals, bad end
+  -- the part months' rows merged into the kept months' (a group's documents are disjoint)
+  local gi, ti = {}, {}
+  local function gkey(r)
+    return table.concat({ tostring(r.currency), tostring(r.region), tostring(r.jurisdiction), tostring(r.level),
+                          tostring(r.type) }, "\0")
+  end
+  for _, g in ipairs(groups) do gi[gkey(g)] = g end
+  for _, t in ipairs(totals) do ti[tostring(t.currency)] = t end
+  local function lo(a, b) if a == nil then return b elseif b == nil then return a end return a < b and a or b end
+  local function hi(a, b) if a == nil then return b elseif b == nil then return a end return a > b and a or b end
+  for _, seg in ipairs({ head, tail }) do
+    if seg then
+      local sg, st, sb = M.collected_sums_sql(doc_type, seg[1], seg[2], region)
+      bad = bad + sb
+      for _, r in ipairs(sg) do
+        local g = gi[gkey(r)]
+        if not g then
+          gi[gkey(r)] = r
+          groups[#groups + 1] = r
+        else
+          g.code_min, g.code_max = lo(g.code_min, r.code_min), hi(g.code_max, r.code_max)
+          g.n_code, g.n, g.taxable = (g.n_code or 0) + (r.n_code or 0), (g.n or 0) + (r.n or 0), g.taxable + r.taxable
+          g.tax, g.docs, g.bad = (g.tax or 0) + (r.tax or 0), g.docs + r.docs, (g.bad or 0) + (r.bad or 0)
+        end
+      end
+      for _, r in ipairs(st) do
+        local t = ti[tostring(r.currency)]
+        if not t then
+          ti[tostring(r.currency)] = r
+          totals[#totals + 1] = r
+        else
+          t.docs, t.taxable = t.docs + r.docs, t.taxable + r.taxable
+        end
+      end
+    end
   end
   return groups, totals, bad
 end
@@ -172,11 +262,8 @@ function M.oss_sums(doc_type, from, to, region)
   return groups, docs, bad
 end
 
--- x is text holding a zero amount ("0", "0.00", "-0.0"); portable (no typeof: x is a TEXT column)
-local function zero_sql(x)
-  return "(" .. x .. " IS NOT NULL AND ltrim(replace(" .. x .. ", '.', ''), '-') <> '' AND " ..
-    "ltrim(replace(replace(" .. x .. ", '.', ''), '-', ''), '0') = '')"
-end
+-- x is text holding a zero amount ("0", "0.00", "-0.0") (nc_docs.lua: the candidates' condition reads it too)
+local zero_sql = nc_docs.zero_sql
 
 
 -- The filing report's documents (issue 20, reportperf II): every document dated in [from, to],
@@ -202,7 +289,10 @@ local function filing_parts(from, to, drift_only)
       "CASE WHEN d.wid IS NOT NULL AND d.tax_status = 'drift' THEN (SELECT r.rillet_tax FROM reconciliation r " ..
       "WHERE r.doc_type = '" .. dt .. "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) END AS rillet_tax " ..
       "FROM (SELECT d.id, d.number, d.doc_date, d.currency, d.region, d.tax_status, d.calculation_id, " .. written ..
-      " AS wid FROM " .. DOC_TABLE[dt] .. " d WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0" ..
+      -- drift_only (the documents the report restates): candidates kept on write (nc_docs.lua)
+      " AS wid FROM " .. (drift_only and ("rillet_nc_docs k JOIN " .. DOC_TABLE[dt] .. " d ON k.doc_type = '" .. dt ..
+        "' AND d.id = k.doc_id AND d.doc_date = k.doc_date WHERE k.doc_date >= ? AND k.doc_date <= ?")
+        or (DOC_TABLE[dt] .. " d WHERE d.doc_date >= ? AND d.doc_date <= ?")) .. " AND d.deleted = 0" ..
       (drift_only and " AND d.tax_status = 'drift'" or "") ..
       -- LIMIT: not flattened into the join, so wid is looked up once per document (the
       -- largest BIGINT, not -1: PostgreSQL refuses a negative LIMIT)
@@ -477,13 +567,19 @@ local NC_SIMPLE = "(CASE WHEN d.tax_status IS DISTINCT FROM 'drift' AND c.has_re
 
 function M.not_collected_candidates(doc_type, from, to, region, opts)
   local t = doc_table(doc_type)
-  local written = "(SELECT max(w2.id) FROM writebacks w2 WHERE w2.doc_type = '" .. doc_type ..
-    "' AND w2.doc_id = d.id AND w2.outcome = 'written')"
-  -- chosen on the report index and rillet_calc_heads; the other columns read for the few chosen.
+  -- chosen on the kept candidates (nc_docs.lua, migration 0020: read by their date index, each
+  -- checked again against its document's live rows) and rillet_calc_heads; the other columns
+  -- read for the few chosen. opts.scan: chosen by walking every document of the period instead
+  -- (what the kept table stands for: the specs compare the two).
   -- The calculation's error (after its request and result JSON: reading it walks the row's
   -- overflow pages) only for a failed document, the one state the report names it for (reports
   -- handler not_collected_reason); not in an index: free text, and a PostgreSQL B-tree entry
   -- is limited to about 2.7 kB
+  local scan = opts and opts.scan
+  local from_sql = scan and (" FROM " .. t .. " d " .. nc_docs.joins(doc_type) ..
+    "WHERE d.doc_date >= ? AND d.doc_date <= ?") or nc_docs.from_sql(doc_type)
+  -- the keyset and order: the kept row's date and id are the document's (from_sql joins them)
+  local kd, kid = scan and "d.doc_date" or "k.doc_date", scan and "d.id" or "k.doc_id"
   local sql = "SELECT d.id, d.connection_id, d.number, d.doc_date, d.currency, d.status, d.tax_status, d.last_error, " ..
     "d.calculation_id" .. REASON_COLUMNS .. ", COALESCE(c.region, d.region) AS calc_region, " ..
     "c.total_tax, CASE WHEN d.tax_status = 'failed' THEN (SELECT c2.error FROM calculations c2 " ..
@@ -493,14 +589,7 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
     "AS w_result, w.attempted_at AS w_attempted_at, COALESCE(wc.region, d.region) AS w_region, " ..
     "wc.tax AS w_tax, wc.tax_lo AS w_lo, wc.tax_hi AS w_hi, " ..
     "(SELECT r.rillet_tax FROM reconciliation r WHERE r.doc_type = '" .. doc_type ..
-    "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) AS rillet_tax FROM " .. t .. " d " ..
-    "LEFT JOIN rillet_calc_heads c ON c.calculation_id = d.calculation_id " ..
-    "LEFT JOIN writebacks w ON w.id = " .. written .. " " ..
-    "LEFT JOIN rillet_calc_heads wc ON wc.calculation_id = w.calculation_id AND wc.has_result = 1 " ..
-    "WHERE d.doc_date >= ? AND d.doc_date <= ? AND d.deleted = 0 AND d.calculation_id IS NOT NULL " ..
-    "AND ((wc.calculation_id IS NOT NULL AND (d.tax_status IS NOT DISTINCT FROM 'drift' OR " ..
-    "wc.calculation_id IS DISTINCT FROM d.calculation_id)) " ..
-    "OR (wc.calculation_id IS NULL AND (c.has_result IS DISTINCT FROM 1 OR NOT " .. zero_sql("c.total_tax") .. ")))"
+    "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) AS rillet_tax" .. from_sql .. " AND " .. nc_docs.COND
   local args = { from, to }
   if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
   if opts and opts.complex then sql = sql .. " AND " .. NC_SIMPLE .. " = 0" end
@@ -524,7 +613,7 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
       "min(CASE WHEN " .. listed .. " THEN wc.tax_lo END) AS w_lo, " ..
       "max(CASE WHEN " .. listed .. " THEN wc.tax_hi END) AS w_hi, " ..
       "CAST(sum(CASE WHEN " .. NC_SIMPLE .. " = 1 THEN 0 ELSE 1 END) AS BIGINT) AS complex" ..
-      sql:sub((sql:find(" FROM " .. t .. " d ", 1, true))) ..
+      sql:sub((sql:find(from_sql, 1, true))) ..
       " GROUP BY " .. month .. ", COALESCE(c.region, d.region), d.currency, d.connection_id, " .. own .. ", " ..
       "d.tax_status, " .. paid, table.unpack(args))
   end
@@ -532,14 +621,14 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
   if after then
     -- (date, type, id) > after: a credit memo comes before an invoice of the same date
     if after[2] == doc_type then
-      sql = sql .. " AND (d.doc_date, d.id) > (?, ?)"; args[#args + 1] = after[1]; args[#args + 1] = after[3]
+      sql = sql .. " AND (" .. kd .. ", " .. kid .. ") > (?, ?)"; args[#args + 1] = after[1]; args[#args + 1] = after[3]
     elseif doc_type < after[2] then
-      sql = sql .. " AND d.doc_date > ?"; args[#args + 1] = after[1]
+      sql = sql .. " AND " .. kd .. " > ?"; args[#args + 1] = after[1]
     else
-      sql = sql .. " AND d.doc_date >= ?"; args[#args + 1] = after[1]
+      sql = sql .. " AND " .. kd .. " >= ?"; args[#args + 1] = after[1]
     end
   end
-  sql = sql .. " ORDER BY d.doc_date, d.id"
+  sql = sql .. " ORDER BY " .. kd .. ", " .. kid
   if opts and opts.limit then sql = sql .. " LIMIT ?"; args[#args + 1] = opts.limit end
   return rows(sql, table.unpack(args))
 end

@@ -228,6 +228,9 @@ def clone(path, copies, listed):
     c = sqlite3.connect(path, timeout=60)
     c.row_factory = sqlite3.Row
     n = 0
+    # the kept not-collected candidates (rillet migration 0020: levy adds a document to them in
+    # the transaction that makes it one; these copies bypass levy, so their rows come with them)
+    kept = c.execute("SELECT count(*) FROM sqlite_master WHERE name = 'rillet_nc_docs'").fetchone()[0]
     with c:
         for table, dtype in (("invoices", "invoice"), ("credit_memos", "credit_memo")):
             docs = [dict(r) for r in c.execute(
@@ -251,6 +254,9 @@ def clone(path, copies, listed):
                         c.execute("INSERT INTO %s (%s) VALUES (%s)" % (t, ",".join(row), ",".join("?" * len(row))),
                                   list(row.values()))
                     put(table, dict(d, id=d["id"] + sfx, number=(d["number"] or "") + sfx))
+                    if kept:
+                        c.execute("INSERT INTO rillet_nc_docs(doc_type, doc_id, doc_date) SELECT doc_type, doc_id || ?, "
+                                  "doc_date FROM rillet_nc_docs WHERE doc_type = ? AND doc_id = ?", (sfx, dtype, d["id"]))
                     for cal in calcs:
                         put("calculations", dict(cal, id=cal["id"] + sfx, doc_id=d["id"] + sfx))
                     for t, rows in figs.items():
