@@ -752,57 +752,6 @@ static int push_result(lua_State *L, int opts, const levy_tax_request *req,
     return 1;
 }
 
-/* The customer record stored in levy and the registry's answer: what plugins/api wrote, read
- * as it is (a value of another type is as absent). */
-/* ---- levy.tax's options (plugins/api/calc.lua build_opts), read by core/tax/request.c */
-
-/* exempt_regions: the first MAX_EXEMPT_REGIONS entries (more than levy has regions);
- * certificates (issue 20): the first MAX_CERTS, their regions from one pool */
-#define MAX_EXEMPT_REGIONS 256
-#define MAX_CERTS 64
-#define MAX_CERT_REGIONS 1024
-
-typedef struct opts_buf {
-    const char *regions[MAX_EXEMPT_REGIONS];
-    levy_tax_certificate certs[MAX_CERTS];
-    const char *cert_regions[MAX_CERT_REGIONS];
-    levy_taxid_registry reg;
-} opts_buf;
-
-/* The customer record stored in levy, opts.customers[req->customer_id], and the registry's
- * latest answer, opts.tax_id_registry (setting tax_id_online). Their strings stay referenced
- * by opts. */
-static void read_opts_records(lua_State *L, int opts, levy_tax_request *c, opts_buf *ob)
-{
-    if (!opts)
-        return;
-    lua_in li;
-    if (c->customer_id) {
-        lua_getfield(L, opts, "customers");
-        if (lua_istable(L, -1)) {
-            lua_getfield(L, -1, c->customer_id);
-            if (lua_istable(L, -1)) {
-                lua_in_begin(&li, L, -1);
-                levy_tax_read_customer_rec(&li.in, &c->stored, ob->regions, MAX_EXEMPT_REGIONS,
-                                           ob->certs, MAX_CERTS, ob->cert_regions,
-                                           MAX_CERT_REGIONS);
-                lua_in_end(&li);
-            }
-            lua_pop(L, 1);
-        }
-        lua_pop(L, 1);
-    }
-    lua_getfield(L, opts, "tax_id_registry");
-    if (lua_istable(L, -1)) {
-        memset(&ob->reg, 0, sizeof ob->reg);
-        lua_in_begin(&li, L, -1);
-        levy_tax_read_registry(&li.in, &ob->reg);
-        lua_in_end(&li);
-        c->tax_id_registry = &ob->reg;
-    }
-    lua_pop(L, 1);
-}
-
 /* levy_tax_product_fn: opts.products[product_id] (a string there), referenced by opts. */
 typedef struct products_at {
     lua_State *L;
@@ -913,24 +862,11 @@ static int tax_calculate(lua_State *L)
     levy_tax_request_read_head(&c, in, &p);
     char date_buf[11];
     levy_tax_date_fmt(date_buf, c.date);
-    if (!c.seller.present && opts) { /* the settings address; a bad one is ignored */
-        lua_getfield(L, opts, "seller");
-        if (lua_istable(L, -1)) {
-            levy_tax_problem sp;
-            sp.ndetails = 0;
-            lua_in si;
-            lua_in_begin(&si, L, opts);
-            levy_tax_read_address(&si.in, "seller", &c.seller, 0, &sp);
-            lua_in_end(&si);
-            if (sp.ndetails)
-                c.seller.present = 0;
-        }
-        lua_pop(L, 1); /* strings stay referenced by opts.seller */
-    }
-    if (opts) { /* ca_gst_regime, rounding, the org's customer type */
+    if (opts) { /* the settings address, ca_gst_regime, rounding, the org's customer type */
         char why[128];
         lua_in oi;
         lua_in_begin(&oi, L, opts);
+        levy_tax_read_opts_seller(&oi.in, &c); /* tax/request.h; strings stay opts.seller's */
         int bad = levy_tax_read_options(&oi.in, &c, why, sizeof why);
         lua_in_end(&oi);
         if (bad)
@@ -958,8 +894,13 @@ static int tax_calculate(lua_State *L)
         lua_in_end(&li);
     if (p.ndetails)
         return push_invalid(L, &p, NULL);
-    opts_buf ob; /* the records' pointers (on the C stack: no Lua allocation per call) */
-    read_opts_records(L, opts, &c, &ob);
+    levy_tax_opts_buf ob; /* the records' pointers (on the C stack: no allocation per call) */
+    if (opts) {
+        lua_in ri;
+        lua_in_begin(&ri, L, opts);
+        levy_tax_read_opts_records(&ri.in, &c, &ob); /* tax/request.h */
+        lua_in_end(&ri);
+    }
     /* decide */
     call k = {L, opts, 0, {"", ""}, {0, 0}, {NULL, NULL}, date_buf};
     c.rule_for = call_rule;

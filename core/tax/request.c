@@ -549,6 +549,41 @@ void levy_tax_read_customer_rec(levy_tax_in *in, levy_tax_customer_rec *r, const
     read_certs(&v, r, certs, max_certs, cert_regions, max_cert_regions);
 }
 
+void levy_tax_read_opts_records(levy_tax_in *in, levy_tax_request *req, levy_tax_opts_buf *ob)
+{
+    if (req->customer_id) {
+        if (in->field(in, "customers") == LEVY_IN_TABLE) {
+            if (in->field_text(in, req->customer_id) == LEVY_IN_TABLE)
+                levy_tax_read_customer_rec(in, &req->stored, ob->regions, LEVY_TAX_OPTS_REGIONS,
+                                           ob->certs, LEVY_TAX_OPTS_CERTS, ob->cert_regions,
+                                           LEVY_TAX_OPTS_CERT_REGIONS);
+            in->pop(in); /* customers[id] */
+        }
+        in->pop(in); /* customers */
+    }
+    if (in->field(in, "tax_id_registry") == LEVY_IN_TABLE) {
+        memset(&ob->reg, 0, sizeof ob->reg);
+        levy_tax_read_registry(in, &ob->reg);
+        req->tax_id_registry = &ob->reg;
+    }
+    in->pop(in);
+}
+
+void levy_tax_read_opts_seller(levy_tax_in *in, levy_tax_request *req)
+{
+    if (req->seller.present)
+        return;
+    int t = in->field(in, "seller");
+    in->pop(in);
+    if (t != LEVY_IN_TABLE)
+        return;
+    levy_tax_problem sp;
+    sp.ndetails = 0;
+    levy_tax_read_address(in, "seller", &req->seller, 0, &sp);
+    if (sp.ndetails)
+        req->seller.present = 0;
+}
+
 /* ---- a rule's tables: a failure is the rule's fault and raises */
 
 static const levy_tax_field rule_name_fields[] = {

@@ -100,6 +100,29 @@ void levy_tax_read_customer_rec(levy_tax_in *in, levy_tax_customer_rec *r, const
 /* The latest registry answer (opts.tax_id_registry, the table on top of in) into reg. */
 void levy_tax_read_registry(levy_tax_in *in, levy_taxid_registry *reg);
 
+/* What levy_tax_read_opts_records reads into (its strings stay the options'): the first
+ * LEVY_TAX_OPTS_REGIONS exempt_regions (more than levy has regions), the first
+ * LEVY_TAX_OPTS_CERTS certificates (issue 20) and their regions from one pool, the registry's
+ * answer. About 14 KB: meant for the caller's C stack (no allocation per call). */
+#define LEVY_TAX_OPTS_REGIONS 256
+#define LEVY_TAX_OPTS_CERTS 64
+#define LEVY_TAX_OPTS_CERT_REGIONS 1024
+typedef struct levy_tax_opts_buf {
+    const char *regions[LEVY_TAX_OPTS_REGIONS];
+    levy_tax_certificate certs[LEVY_TAX_OPTS_CERTS];
+    const char *cert_regions[LEVY_TAX_OPTS_CERT_REGIONS];
+    levy_taxid_registry reg;
+} levy_tax_opts_buf;
+/* The records of opts (on top of in) for req: the customer record stored in levy,
+ * customers[req->customer_id] (when req names a customer and it is a table), into req->stored,
+ * and the registry's latest answer, tax_id_registry (setting tax_id_online; a table), as
+ * req->tax_id_registry. Read as they are: a value of another type is as absent. */
+void levy_tax_read_opts_records(levy_tax_in *in, levy_tax_request *req, levy_tax_opts_buf *ob);
+/* The seller of a request that names none (no ship_from, req->seller not present): the
+ * settings address opts.seller (opts on top of in) when it is a table; one with a detail
+ * (levy_tax_read_address) is ignored (req->seller.present stays 0). */
+void levy_tax_read_opts_seller(levy_tax_in *in, levy_tax_request *req);
+
 /* The switches of opts (on top of in) into req: ca_gst_regime ("simplified" / "normal"),
  * rounding ("document"), customer_type (the org's default). 0, or -1 with the caller's error
  * in msg (a ca_gst_regime levy does not know). */

@@ -311,6 +311,70 @@ end:
     levy_json_doc_free(&doc);
 }
 
+/* levy.tax's options around a request (plugins/api/calc.lua build_opts): the stored record of
+ * the request's customer (customers[id]: an integer id by its text) and the registry's answer;
+ * the settings address as the seller of a request without ship_from, a bad one ignored. */
+static void t_opts_records(void)
+{
+    const char *opts =
+        "{\"customers\":{\"12345\":{\"exempt\":true,\"exempt_regions\":[\"US-TX\"],\"tax_id\":"
+        "\"DE123\"},\"c2\":7},\"tax_id_registry\":{\"number\":\"DE123\",\"status\":"
+        "\"not_registered\"},\"seller\":{\"country\":\"us\",\"state\":\"tx\",\"zip_code\":"
+        "\"78701\",\"city\":\"Austin\"}}";
+    levy_json_doc doc = {0};
+    char msg[320];
+    CHECK_EQ_INT(levy_json_doc_parse(&doc, opts, strlen(opts), msg, sizeof msg), 0);
+    levy_json_in ji;
+    levy_json_in_init(&ji, &doc);
+    static levy_tax_opts_buf ob;
+    levy_tax_request req;
+    memset(&req, 0, sizeof req);
+    req.customer_id = "12345";
+    levy_tax_read_opts_records(&ji.in, &req, &ob);
+    CHECK_EQ_INT(ji.top, 0);
+    CHECK_EQ_INT(req.stored.found, 1);
+    CHECK_EQ_INT(req.stored.exempt, 1);
+    CHECK_EQ_INT(req.stored.nregions, 1);
+    CHECK_EQ_STR(req.stored.regions[0], "US-TX");
+    CHECK_EQ_STR(req.stored.tax_id, "DE123");
+    CHECK(req.tax_id_registry == &ob.reg);
+    CHECK_EQ_STR(ob.reg.number, "DE123");
+    memset(&req, 0, sizeof req); /* a record of another type, no customer: as absent */
+    req.customer_id = "c2";
+    levy_tax_read_opts_records(&ji.in, &req, &ob);
+    CHECK_EQ_INT(req.stored.found, 0);
+    memset(&req, 0, sizeof req);
+    levy_tax_read_opts_records(&ji.in, &req, &ob);
+    CHECK_EQ_INT(req.stored.found, 0);
+    CHECK(req.tax_id_registry == &ob.reg);
+    CHECK_EQ_INT(ji.top, 0);
+    /* the seller: the settings address when the request names none */
+    levy_tax_read_opts_seller(&ji.in, &req);
+    CHECK_EQ_INT(ji.top, 0);
+    CHECK_EQ_INT(req.seller.present, 1);
+    CHECK_EQ_STR(req.seller.country, "US");
+    CHECK_EQ_STR(req.seller.state, "TX");
+    CHECK_EQ_STR(req.seller.zip, "78701");
+    strcpy(req.seller.country, "FR"); /* a ship_from read: kept */
+    levy_tax_read_opts_seller(&ji.in, &req);
+    CHECK_EQ_STR(req.seller.country, "FR");
+    const char *bad = "{\"seller\":{\"country\":\"US\",\"state\":\"ZZ\"}}";
+    CHECK_EQ_INT(levy_json_doc_parse(&doc, bad, strlen(bad), msg, sizeof msg), 0);
+    levy_json_in_init(&ji, &doc);
+    memset(&req, 0, sizeof req);
+    levy_tax_read_opts_seller(&ji.in, &req);
+    CHECK_EQ_INT(req.seller.present, 0);
+    const char *none = "{\"seller\":\"US\"}";
+    CHECK_EQ_INT(levy_json_doc_parse(&doc, none, strlen(none), msg, sizeof msg), 0);
+    levy_json_in_init(&ji, &doc);
+    memset(&req, 0, sizeof req);
+    levy_tax_read_opts_seller(&ji.in, &req);
+    CHECK_EQ_INT(req.seller.present, 0);
+    CHECK_EQ_INT(ji.top, 0);
+end:
+    levy_json_doc_free(&doc);
+}
+
 /* levy.tax.parse's view of a request (what plugins/api's build_opts reads), written as JSON:
  * the strings only, customer and ship_to only when objects, lines without a string
  * product_id left out, nothing else of the body. */
@@ -353,6 +417,7 @@ static const levy_test tests[] = {{"parse_errors", t_parse_errors},
                                   {"bad_requests", t_bad_requests},
                                   {"good_request", t_good_request},
                                   {"options", t_options},
+                                  {"opts_records", t_opts_records},
                                   {"view", t_view},
                                   {NULL, NULL}};
 LEVY_TEST_MAIN(tests)
