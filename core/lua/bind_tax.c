@@ -541,44 +541,8 @@ static int call_region_on(void *ud, const char *region, int32_t date)
     return on;
 }
 
-/* A tax of ctx.lines[i].taxes as calculate(ctx) hands it back (a failure is the rule's: it
- * raises, naming the tax). */
 /* The decision's calculate callback (levy_tax_calculate_fn): builds ctx for group g, calls
  * rule.calculate(ctx) in the pure context and reads the lines back. A failure raises. */
-/* ctx.notes = { {code = "local_tax_uncertain", message = "..."}, ... } that a rule's calculate
- * left (issue 19: what the answer must say, e.g. a ZIP partly inside a city whose own tax
- * levy did not charge): copied into the decision (levy_tax_decision_add_note), listed in the
- * answer's `notes` after tax_id_invalid. Codes are [a-z0-9_], 1-47 bytes. */
-static void read_rule_notes(lua_State *L, int ctx, levy_tax_decision *d, const char *file)
-{
-    getk(L, ctx, K_notes);
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        return;
-    }
-    if (!lua_istable(L, -1) || lua_getmetatable(L, -1))
-        luaL_error(L, "%s: calculate(ctx): ctx.notes must be a plain table", file ? file : "rule");
-    int nt = lua_gettop(L);
-    lua_Integer n = (lua_Integer)lua_rawlen(L, nt);
-    for (lua_Integer k = 1; k <= n; k++) {
-        lua_rawgeti(L, nt, k);
-        int et = lua_gettop(L);
-        if (!lua_istable(L, et))
-            luaL_error(L, "calculate(ctx): ctx.notes[%d] must be a table", (int)k);
-        getk(L, et, K_code);
-        getk(L, et, K_message);
-        const char *code = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-        const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-        if (!code || !msg || levy_tax_decision_add_note(d, code, msg) != 0)
-            luaL_error(L,
-                       "calculate(ctx): ctx.notes[%d] needs code ([a-z0-9_], at most %d bytes) "
-                       "and message (a string); at most %d notes",
-                       (int)k, LEVY_TAX_NOTE_CODE_MAX - 1, LEVY_TAX_RULE_NOTES);
-        lua_pop(L, 3);
-    }
-    lua_pop(L, 1);
-}
-
 static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_decision *d, int g,
                                    levy_err *err)
 {
@@ -633,8 +597,13 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
     lua_in li;
     lua_in_begin(&li, L, ctx);
     levy_tax_read_ctx_lines(&li.in, req, g, lua_raise, L);
+    getk(L, ctx, K_notes); /* ctx.notes: a plain table (a metatable's code runs outside the
+                            * pure context), read by levy_tax_read_ctx_notes */
+    if (lua_istable(L, -1) && lua_getmetatable(L, -1))
+        luaL_error(L, LEVY_TAX_CTX_NOTES_PLAIN, cl->file[s] ? cl->file[s] : "rule");
+    lua_pop(L, 1);
+    levy_tax_read_ctx_notes(&li.in, d, cl->file[s], lua_raise, L);
     lua_in_end(&li);
-    read_rule_notes(L, ctx, d, cl->file[s]);
     /* keep ctx alive (jurisdiction strings) until the result is built: leave it on the stack */
     lua_remove(L, fn);
     if (msgh)

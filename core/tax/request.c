@@ -723,6 +723,44 @@ void levy_tax_read_ctx_lines(levy_tax_in *in, levy_tax_request *req, int g, levy
     in->pop(in); /* lines */
 }
 
+void levy_tax_read_ctx_notes(levy_tax_in *in, levy_tax_decision *d, const char *file,
+                             levy_tax_raise_fn raise, void *ud)
+{
+    levy_tax_fields v;
+    raise_init(&v, in, raise, ud);
+    int t = in->field(in, "notes");
+    if (t == LEVY_IN_NIL) {
+        in->pop(in);
+        return;
+    }
+    if (t != LEVY_IN_TABLE)
+        RAISEF(&v, LEVY_TAX_CTX_NOTES_PLAIN, file ? file : "rule");
+    long long n = in->len(in, 1);
+    for (long long k = 1; k <= n; k++) {
+        if (in->item(in, k) != LEVY_IN_TABLE)
+            RAISEF(&v, "calculate(ctx): ctx.notes[%d] must be a table", (int)k);
+        size_t len = 0;
+        char code[LEVY_TAX_NOTE_CODE_MAX]; /* a copy: the text lasts until it is popped */
+        const char *s = in->field(in, "code") == LEVY_IN_STRING ? in->text(in, &len) : NULL;
+        size_t cl = s ? strnlen(s, sizeof code) : sizeof code; /* as C reads it: to a NUL */
+        int ok = cl < sizeof code;
+        if (ok) {
+            memcpy(code, s, cl);
+            code[cl] = '\0';
+        }
+        in->pop(in);
+        s = in->field(in, "message") == LEVY_IN_STRING ? in->text(in, &len) : NULL;
+        if (!ok || !s || levy_tax_decision_add_note(d, code, s) != 0)
+            RAISEF(&v,
+                   "calculate(ctx): ctx.notes[%d] needs code ([a-z0-9_], at most %d bytes) "
+                   "and message (a string); at most %d notes",
+                   (int)k, LEVY_TAX_NOTE_CODE_MAX - 1, LEVY_TAX_RULE_NOTES);
+        in->pop(in); /* message */
+        in->pop(in); /* notes[k] */
+    }
+    in->pop(in); /* notes */
+}
+
 /* ---- levy.tax's options: the switches */
 
 /* Lua's truth of the value on top: nil and false are false. */

@@ -140,5 +140,16 @@ void levy_tax_read_rule_names(levy_tax_in *in, levy_tax_rule *r, levy_tax_raise_
  * entries (their ranges checked: levy_tax_entry_check). The entries' strings stay ctx's. */
 void levy_tax_read_ctx_lines(levy_tax_in *in, levy_tax_request *req, int g, levy_tax_raise_fn raise,
                              void *ud);
+/* ctx.notes = { {code = "local_tax_uncertain", message = "..."}, ... } that a rule's
+ * calculate left (ctx on top of in; issue 19: what the answer must say, e.g. a ZIP partly
+ * inside a city whose own tax levy did not charge), copied into d (levy_tax_decision_add_note:
+ * listed in the answer's notes after tax_id_invalid). Absent: none. Not a table, an entry not a
+ * table, a code not [a-z0-9_] of 1..LEVY_TAX_NOTE_CODE_MAX-1 bytes, a message not a string or
+ * more than LEVY_TAX_RULE_NOTES notes: raised (file names the rule; NULL: "rule"). A caller
+ * whose tables may carry metatables refuses one on ctx.notes itself (the same message). */
+void levy_tax_read_ctx_notes(levy_tax_in *in, levy_tax_decision *d, const char *file,
+                             levy_tax_raise_fn raise, void *ud);
+/* The message levy_tax_read_ctx_notes raises for a ctx.notes that is not a plain table. */
+#define LEVY_TAX_CTX_NOTES_PLAIN "%s: calculate(ctx): ctx.notes must be a plain table"
 
 #endif

@@ -4,6 +4,7 @@
  * moved out of the Lua binding: each expected text below was taken from `levy calc` of the
  * base build (git 15f8808) on the same body ("body is not valid JSON: " + the message, or the
  * answer's details). */
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,6 +312,82 @@ end:
     levy_json_doc_free(&doc);
 }
 
+/* A rule's fault raised: back to the test with the message. */
+static jmp_buf raised_at;
+static char raised[512];
+static void raise_here(void *ud, const char *msg)
+{
+    (void)ud;
+    snprintf(raised, sizeof raised, "%s", msg);
+    longjmp(raised_at, 1);
+}
+
+static void read_notes(levy_json_in *ji, levy_tax_decision *d, const char *file)
+{
+    if (setjmp(raised_at) == 0)
+        levy_tax_read_ctx_notes(&ji->in, d, file, raise_here, NULL);
+}
+
+/* ctx.notes a rule's calculate(ctx) left (issue 19), copied into the decision; what a rule
+ * gets wrong raised with its message (the texts levy raised from the binding before). */
+static void t_ctx_notes(void)
+{
+    static const struct {
+        const char *ctx, *raised;
+        int n;
+    } cases[] = {
+        {"{\"lines\":[]}", NULL, 0},
+        {"{\"notes\":[{\"code\":\"local_tax_uncertain\",\"message\":\"partly in Chicago\"},"
+         "{\"code\":\"local_tax_uncertain\",\"message\":\"partly in Chicago\"},{\"code\":\"b\","
+         "\"message\":\"two\",\"x\":1}]}",
+         NULL, 2},
+        {"{\"notes\":[]}", NULL, 0},
+        {"{\"notes\":\"x\"}", "us/il.lua: calculate(ctx): ctx.notes must be a plain table", 0},
+        {"{\"notes\":[{\"code\":\"a\",\"message\":\"m\"},7]}",
+         "calculate(ctx): ctx.notes[2] must be a table", 0},
+        {"{\"notes\":[{\"code\":\"Bad-Code\",\"message\":\"m\"}]}",
+         "calculate(ctx): ctx.notes[1] needs code ([a-z0-9_], at most 47 bytes) and message (a "
+         "string); at most 4 notes",
+         0},
+        {"{\"notes\":[{\"code\":\"a\",\"message\":5}]}",
+         "calculate(ctx): ctx.notes[1] needs code ([a-z0-9_], at most 47 bytes) and message (a "
+         "string); at most 4 notes",
+         0},
+        {"{\"notes\":[{\"code\":\"a\",\"message\":\"1\"},{\"code\":\"b\",\"message\":\"2\"},"
+         "{\"code\":\"c\",\"message\":\"3\"},{\"code\":\"d\",\"message\":\"4\"},{\"code\":\"e\","
+         "\"message\":\"5\"}]}",
+         "calculate(ctx): ctx.notes[5] needs code ([a-z0-9_], at most 47 bytes) and message (a "
+         "string); at most 4 notes",
+         0},
+    };
+    levy_json_doc doc = {0};
+    static levy_tax_decision d;
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char msg[320];
+        CHECK_EQ_INT(levy_json_doc_parse(&doc, cases[k].ctx, strlen(cases[k].ctx), msg, sizeof msg),
+                     0);
+        levy_json_in ji;
+        levy_json_in_init(&ji, &doc);
+        memset(&d, 0, sizeof d);
+        raised[0] = '\0';
+        read_notes(&ji, &d, k == 3 ? "us/il.lua" : NULL);
+        if (strcmp(raised, cases[k].raised ? cases[k].raised : "") != 0)
+            fprintf(stderr, "  case %zu: %s\n", k, raised);
+        CHECK_EQ_STR(raised, cases[k].raised ? cases[k].raised : "");
+        if (cases[k].raised)
+            continue;
+        CHECK_EQ_INT(ji.top, 0);
+        CHECK_EQ_INT(d.nrule_notes, cases[k].n);
+        if (k == 1) { /* the same note twice kept once */
+            CHECK_EQ_STR(d.rule_note[0].code, "local_tax_uncertain");
+            CHECK_EQ_STR(d.rule_note[0].message, "partly in Chicago");
+            CHECK_EQ_STR(d.rule_note[1].code, "b");
+        }
+    }
+end:
+    levy_json_doc_free(&doc);
+}
+
 /* levy.tax's options around a request (plugins/api/calc.lua build_opts): the stored record of
  * the request's customer (customers[id]: an integer id by its text) and the registry's answer;
  * the settings address as the seller of a request without ship_from, a bad one ignored. */
@@ -412,12 +489,8 @@ end:
     levy_buf_free(&b);
 }
 
-static const levy_test tests[] = {{"parse_errors", t_parse_errors},
-                                  {"values", t_values},
-                                  {"bad_requests", t_bad_requests},
-                                  {"good_request", t_good_request},
-                                  {"options", t_options},
-                                  {"opts_records", t_opts_records},
-                                  {"view", t_view},
-                                  {NULL, NULL}};
+static const levy_test tests[] = {
+    {"parse_errors", t_parse_errors}, {"values", t_values},   {"bad_requests", t_bad_requests},
+    {"good_request", t_good_request}, {"options", t_options}, {"opts_records", t_opts_records},
+    {"ctx_notes", t_ctx_notes},       {"view", t_view},       {NULL, NULL}};
 LEVY_TEST_MAIN(tests)
