@@ -943,6 +943,8 @@ static int tax_regions(lua_State *L)
     return lua_out_end(L);
 }
 
+/* tax.resolve(address[, date]): checked and resolved by levy_tax_resolve_in (tax/info.h), the
+ * address read as member "address" of a table made for it (details name "address.*"). */
 static int tax_resolve(lua_State *L)
 {
     const levy_rates *rates = levy_lua_host(L, LEVY_HOST_RATES);
@@ -950,33 +952,18 @@ static int tax_resolve(lua_State *L)
         return luaL_error(L, "levy.tax: the rate index is not loaded");
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 2);
-    levy_tax_problem p;
-    levy_tax_problem_clear(&p);
+    size_t len = 0;
+    const char *date = lua_isnoneornil(L, 2) ? NULL : luaL_checklstring(L, 2, &len);
     lua_createtable(L, 0, 1);
     lua_pushvalue(L, 1);
     lua_setfield(L, -2, "address");
-    levy_tax_addr a;
+    levy_tax_problem p;
+    levy_tax_resolution res;
     lua_in li;
     lua_in_begin(&li, L, -1);
-    levy_tax_read_address(&li.in, "address", &a, 1, &p); /* tax/request.h */
+    int rc = levy_tax_resolve_in(rates, &li.in, date, len, &res, &p);
     lua_in_end(&li);
-    int32_t date;
-    if (lua_isnoneornil(L, 2)) {
-        date = levy_tax_today();
-    } else {
-        size_t len;
-        const char *s = luaL_checklstring(L, 2, &len);
-        if (levy_tax_date_parse(s, len, &date) != 0)
-            levy_tax_problem_add(&p, -1, "date", "must be a date YYYY-MM-DD");
-    }
-    if (p.ndetails)
-        return push_invalid(L, &p, "invalid address");
-    levy_tax_address ta = {a.country, a.state[0] ? a.state : NULL, a.city, a.zip};
-    levy_tax_resolution res;
-    levy_err err;
-    levy_err_clear(&err);
-    if (levy_rates_resolve(rates, &ta, date, &res, &err) != LEVY_OK) {
-        levy_tax_problem_set(&p, LEVY_TAX_ERR_ADDRESS, err.code, err.message);
+    if (rc != 0) {
         push_problem(L, &p);
         return 2;
     }
