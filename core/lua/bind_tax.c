@@ -172,6 +172,29 @@ static void lin_pop(levy_tax_in *in) { lua_pop(((lua_in *)in)->L, 1); }
 
 static int lin_truth(levy_tax_in *in) { return lua_toboolean(((lua_in *)in)->L, -1); }
 
+/* each: the string-keyed members of the table on top (lua_next; a rule's taxability). */
+static int lin_each(levy_tax_in *in,
+                    int (*fn)(levy_tax_in *in, const char *key, size_t len, void *arg), void *arg)
+{
+    lua_State *L = ((lua_in *)in)->L;
+    luaL_checkstack(L, 4, "levy.tax: a rule's taxability");
+    int t = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        if (lua_type(L, -2) == LUA_TSTRING && !lua_isnil(L, -1)) {
+            size_t n;
+            const char *key = lua_tolstring(L, -2, &n);
+            int rc = fn(in, key, n, arg);
+            if (rc) {
+                lua_pop(L, 2);
+                return rc;
+            }
+        }
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
 static int lin_integer(levy_tax_in *in, long long *v)
 {
     lua_State *L = ((lua_in *)in)->L;
@@ -219,8 +242,8 @@ static int upv_gc(lua_State *L)
 
 static void lua_in_init(lua_in *li, lua_State *L)
 {
-    li->in = (levy_tax_in){lin_type, lin_field, lin_item,    lin_len,       lin_text,
-                           lin_pop,  lin_truth, lin_integer, lin_field_text};
+    li->in = (levy_tax_in){lin_type, lin_field, lin_item,    lin_len,        lin_text,
+                           lin_pop,  lin_truth, lin_integer, lin_field_text, lin_each};
     li->L = L;
     li->keys = &upv(L)->keys;
     li->room = 0; /* the first push checks the stack */
@@ -277,51 +300,13 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
     lua_pushvalue(L, idx);
     lua_rawset(L, -3);
     lua_pop(L, 1);
-    levy_tax_rule_build *c =
-        &e->b; /* a raise below leaves it not ready (freed at the next claim) */
-    lua_in li;
+    lua_in li; /* a raise in the compiler leaves it not ready (freed at the next claim) */
     lua_in_begin(&li, L, idx);
-    levy_tax_read_rule_names(&li.in, &c->r, lua_raise, L); /* tax/request.h */
+    levy_tax_rule_compile(&e->b, &li.in, lua_raise, L); /* tax/compile.h */
     lua_in_end(&li);
-    if (lua_getfield(L, idx, "taxability") == LUA_TTABLE) { /* each row compiled in C */
-        int tx = lua_gettop(L);
-        lua_in in;
-        lua_in_init(&in, L);
-        lua_pushnil(L);
-        while (lua_next(L, tx)) {
-            if (lua_type(L, -2) == LUA_TSTRING && !lua_isnil(L, -1)) {
-                size_t n;
-                const char *code = lua_tolstring(L, -2, &n);
-                if (levy_tax_rule_add_code(c, &in.in, code, n) != 0)
-                    luaL_error(L, "out of memory");
-            }
-            lua_pop(L, 1);
-        }
-    }
-    lua_pop(L, 1);
-    lua_getfield(L, idx, "calculate_for"); /* after the taxability: it may name its rows */
-    {
-        lua_in in;
-        lua_in_init(&in, L);
-        char msg[256];
-        int rc = levy_tax_rule_calc_for(c, &in.in, msg, sizeof msg); /* tax/compile.h */
-        if (rc == -1)
-            luaL_error(L, "out of memory");
-        if (rc == -2)
-            luaL_error(L, "%s", msg);
-    }
-    lua_pop(L, 1); /* calculate_for */
-    lua_getfield(L, idx, "calculate_before");
-    {
-        lua_in in;
-        lua_in_init(&in, L);
-        char msg[256];
-        if (levy_tax_rule_calc_before(c, &in.in, msg, sizeof msg) != 0)
-            luaL_error(L, "%s", msg);
-    }
-    lua_pop(L, 2); /* calculate_before, region */
+    lua_pop(L, 1); /* region */
     levy_tax_rule_cache_ready(e);
-    return &c->r;
+    return &e->b.r;
 }
 
 /* ------------------------------------------------------------------ Lua tables from C writers */

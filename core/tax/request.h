@@ -24,8 +24,6 @@ enum {
 #define LEVY_F_FULL 8 /* LEVY_FT_STR: an empty string is as absent */
 
 typedef struct levy_tax_fields levy_tax_fields;
-/* Raises msg as the caller's error (a Lua error): does not return. */
-typedef void (*levy_tax_raise_fn)(void *ud, const char *msg);
 typedef struct levy_tax_field levy_tax_field;
 /* A field's own check, called with the string read (NULL when absent or refused). */
 typedef void (*levy_tax_field_check)(levy_tax_fields *v, const levy_tax_field *f, void *out,
