@@ -311,7 +311,7 @@ static void t_resolve_in(void)
     CHECK_EQ_STR(res.region, "US-CA");
     CHECK(res.n > 1);
     CHECK_EQ_INT(resolve(R, "{\"address\":{\"country\":\"AT\"}}", NULL, &res, &p, got, sizeof got),
-                 0); /* no date: today */
+                 0);                /* no date: today */
     CHECK_EQ_STR(res.region, "EU"); /* Austria: the EU rule */
     CHECK_EQ_STR(res.group_region[0], "EU");
     CHECK_EQ_INT(resolve(R,
