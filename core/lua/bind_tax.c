@@ -17,6 +17,7 @@
 #include "config.h"
 #include "json_scan.h"
 #include "lctx.h"
+#include "tax_stack.h"
 #include "tax/build.h"
 #include "tax/calc.h"
 #include "tax/compile.h"
@@ -33,191 +34,6 @@
 
 int luaopen_levy_tax(lua_State *L);
 
-/* The keys levy.tax reads and writes, pre-interned as upvalues (one list: the enum and the
- * names come from it). */
-#define TAX_KEYS(X)                                                                                \
-    X(id), X(amount), X(taxable_amount), X(tax), X(taxability_reason), X(taxes), X(jurisdiction),  \
-        X(level), X(type), X(percentage), X(discount), X(quantity), X(tax_code), X(product_id),    \
-        X(tax_inclusive), X(currency), X(date), X(tax_id), X(exempt), X(country), X(state),        \
-        X(city), X(zip_code), X(taxability), X(default), X(index), X(unit_amount), X(reason),      \
-        X(reverse_charge), X(fraction), X(unit_from), X(unit_to), X(region), X(lines),             \
-        X(customer), X(seller), X(ship_to), X(calculation_id), X(notes), X(code), X(message),      \
-        X(rules), X(generation), X(rates_source), X(region_rule), X(territory), X(name),           \
-        X(tax_country), X(treatment), X(total_amount), X(total_tax), X(total_taxable),             \
-        X(sourcing), X(calculate), X(exemption_expires), X(exempt_regions), X(customer_type),      \
-        X(status), X(source), X(checked_at), X(number), X(jurisdictions), X(authority_code),       \
-        X(jurisdiction_note), X(tax_code_parent), X(resolution), X(line1), X(issued), X(expires),  \
-        X(ship_from), X(ca_gst_regime), X(rounding), X(all_regions), X(regions), X(subscribed),    \
-        X(tax_calculation), X(effective_from), X(certificates)
-#define KEY_ENUM(k) K_##k
-#define KEY_NAME(k) #k
-enum { TAX_KEYS(KEY_ENUM), K_N };
-static const char *const key_names[K_N] = {TAX_KEYS(KEY_NAME)};
-#define KEY_UPVALUE(k) lua_upvalueindex(2 + (k))
-
-/* Field access with pre-interned key strings held as upvalues of every levy.tax function:
- * no luaS_new lookup per access on the hot path. Raw access (request tables are plain). */
-static inline void getk(lua_State *L, int tbl, int k)
-{
-    tbl = lua_absindex(L, tbl);
-    lua_pushvalue(L, KEY_UPVALUE(k));
-    lua_rawget(L, tbl);
-}
-static inline void setk(lua_State *L, int tbl, int k)
-{
-    tbl = lua_absindex(L, tbl);
-    lua_pushvalue(L, KEY_UPVALUE(k));
-    lua_insert(L, -2);
-    lua_rawset(L, tbl);
-}
-
-/* ------------------------------------------------------------------ the Lua stack as reader */
-
-/* The Lua stack as levy_tax_in (core/tax/compile.h): a request table, levy.tax's options, a
- * rule's taxability and the tables calculate(ctx) hands back, read by core/tax (request.c,
- * compile.c) value by value as Lua reads them. */
-typedef struct lua_in {
-    levy_tax_in in;
-    lua_State *L;
-    levy_tax_keys *keys; /* the module's (upvalue 1): a field name -> its pre-interned key */
-    int room;            /* values the reader may still push before it checks the stack */
-} lua_in;
-
-#define LUA_IN_ROOM 16
-
-/* Before a push: the stack checked once per LUA_IN_ROOM pushes, not at each. */
-static inline void lin_room(lua_in *li)
-{
-    if (--li->room <= 0) {
-        luaL_checkstack(li->L, LUA_IN_ROOM + 2, "levy.tax: rule taxability nested too deep");
-        li->room = LUA_IN_ROOM;
-    }
-}
-
-static inline int lin_type(levy_tax_in *in)
-{
-    lua_State *L = ((lua_in *)in)->L;
-    switch (lua_type(L, -1)) {
-    case LUA_TNIL:
-        return LEVY_IN_NIL;
-    case LUA_TSTRING:
-        return LEVY_IN_STRING;
-    case LUA_TNUMBER:
-        return LEVY_IN_NUMBER;
-    case LUA_TTABLE:
-        return LEVY_IN_TABLE;
-    case LUA_TBOOLEAN:
-        return LEVY_IN_BOOLEAN;
-    case LUA_TFUNCTION:
-        return LEVY_IN_FUNCTION;
-    case LUA_TLIGHTUSERDATA: /* json.null */
-        return lua_touserdata(L, -1) == NULL ? LEVY_IN_NULL : LEVY_IN_OTHER;
-    default:
-        return LEVY_IN_OTHER;
-    }
-}
-
-static int lin_field(levy_tax_in *in, const char *name)
-{
-    lua_in *li = (lua_in *)in;
-    lua_State *L = li->L;
-    lin_room(li);
-    int k = levy_tax_key_index(li->keys, name);
-    if (k >= 0) { /* the pre-interned key: no string lookup */
-        /* raw, then through the metatable only when the raw value is nil and there is one:
-         * Lua's t[k] */
-        lua_pushvalue(L, KEY_UPVALUE(k));
-        if (lua_rawget(L, -2) == LUA_TNIL && lua_getmetatable(L, -2)) {
-            lua_pop(L, 2);
-            lua_pushvalue(L, KEY_UPVALUE(k));
-            lua_gettable(L, -2);
-        }
-    } else {
-        lua_getfield(L, -1, name);
-    }
-    return lin_type(in);
-}
-
-static int lin_item(levy_tax_in *in, long long i)
-{
-    lua_State *L = ((lua_in *)in)->L;
-    lin_room((lua_in *)in);
-    lua_rawgeti(L, -1, (lua_Integer)i);
-    return lin_type(in);
-}
-
-/* field_text: a name that is not a literal, looked up as a string */
-static int lin_field_text(levy_tax_in *in, const char *name)
-{
-    lua_State *L = ((lua_in *)in)->L;
-    lin_room((lua_in *)in);
-    lua_getfield(L, -1, name);
-    return lin_type(in);
-}
-
-static long long lin_len(levy_tax_in *in, int raw)
-{
-    lua_State *L = ((lua_in *)in)->L;
-    return raw ? (long long)lua_rawlen(L, -1) : (long long)luaL_len(L, -1);
-}
-
-static const char *lin_text(levy_tax_in *in, size_t *len)
-{
-    lua_State *L = ((lua_in *)in)->L;
-    int t = lua_type(L, -1);
-    return t == LUA_TSTRING || t == LUA_TNUMBER ? lua_tolstring(L, -1, len) : NULL;
-}
-
-static void lin_pop(levy_tax_in *in) { lua_pop(((lua_in *)in)->L, 1); }
-
-static int lin_truth(levy_tax_in *in) { return lua_toboolean(((lua_in *)in)->L, -1); }
-
-/* each: the string-keyed members of the table on top (lua_next; a rule's taxability). */
-static int lin_each(levy_tax_in *in,
-                    int (*fn)(levy_tax_in *in, const char *key, size_t len, void *arg), void *arg)
-{
-    lua_State *L = ((lua_in *)in)->L;
-    luaL_checkstack(L, 4, "levy.tax: a rule's taxability");
-    int t = lua_gettop(L);
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-        if (lua_type(L, -2) == LUA_TSTRING && !lua_isnil(L, -1)) {
-            size_t n;
-            const char *key = lua_tolstring(L, -2, &n);
-            int rc = fn(in, key, n, arg);
-            if (rc) {
-                lua_pop(L, 2);
-                return rc;
-            }
-        }
-        lua_pop(L, 1);
-    }
-    return 0;
-}
-
-static int lin_integer(levy_tax_in *in, long long *v)
-{
-    lua_State *L = ((lua_in *)in)->L;
-    if (!lua_isinteger(L, -1))
-        return 0;
-    *v = (long long)lua_tointeger(L, -1);
-    return 1;
-}
-
-/* A reader over the value at idx (pushed on top: pop it with lua_in_end). */
-static void lua_in_init(lua_in *li, lua_State *L);
-
-static void lua_in_begin(lua_in *li, lua_State *L, int idx)
-{
-    lua_in_init(li, L);
-    lua_pushvalue(L, idx);
-}
-
-static void lua_in_end(lua_in *li) { lua_pop(li->L, 1); }
-
-/* levy_tax_raise_fn: a rule's fault raised as a Lua error. */
-static LEVY_LJMP void lua_raise(void *ud, const char *msg) { luaL_error(ud, "%s", msg); }
-
 /* ------------------------------------------------------------------ the module's state */
 
 /* Upvalue 1 of every levy.tax function (one per Lua state, i.e. per generation; its __gc frees
@@ -225,8 +41,8 @@ static LEVY_LJMP void lua_raise(void *ud, const char *msg) { luaL_error(ud, "%s"
  * (core/tax/build.h, keys.h). Its user value is a table region -> the rule table compiled for
  * it, which keeps the table alive (and its identity unique) while the cache holds its rule. */
 typedef struct tax_upv {
+    levy_tax_keys keys; /* first: levy_lua_tax_keys (tax_stack.h) */
     levy_tax_line_pool lines;
-    levy_tax_keys keys;
     levy_tax_rule_cache rules;
 } tax_upv;
 
@@ -238,15 +54,6 @@ static int upv_gc(lua_State *L)
     levy_tax_line_pool_free(&u->lines);
     levy_tax_rule_cache_free(&u->rules);
     return 0;
-}
-
-static void lua_in_init(lua_in *li, lua_State *L)
-{
-    li->in = (levy_tax_in){lin_type, lin_field, lin_item,    lin_len,        lin_text,
-                           lin_pop,  lin_truth, lin_integer, lin_field_text, lin_each};
-    li->L = L;
-    li->keys = &upv(L)->keys;
-    li->room = 0; /* the first push checks the stack */
 }
 
 /* One tax.calculate call's hold on line memory (core/tax/build.h: the shared buffer, or memory
@@ -300,141 +107,13 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
     lua_pushvalue(L, idx);
     lua_rawset(L, -3);
     lua_pop(L, 1);
-    lua_in li; /* a raise in the compiler leaves it not ready (freed at the next claim) */
-    lua_in_begin(&li, L, idx);
-    levy_tax_rule_compile(&e->b, &li.in, lua_raise, L); /* tax/compile.h */
-    lua_in_end(&li);
+    levy_lua_in li; /* a raise in the compiler leaves it not ready (freed at the next claim) */
+    levy_lua_in_begin(&li, L, idx);
+    levy_tax_rule_compile(&e->b, &li.in, levy_lua_raise, L); /* tax/compile.h */
+    levy_lua_in_end(&li);
     lua_pop(L, 1); /* region */
     levy_tax_rule_cache_ready(e);
     return &e->b.r;
-}
-
-/* ------------------------------------------------------------------ Lua tables from C writers */
-
-/* The reader of the C writers (calc.h levy_tax_out) that builds Lua tables: the answer
- * (levy_tax_result_write: the table and the JSON text are shaped by one writer; its arrays
- * carry levy.json's array metatable, they encode as [] when empty) and ctx
- * (levy_tax_ctx_write, plain tables). */
-#define LUA_OUT_DEPTH 8
-
-typedef struct lua_out {
-    levy_tax_out o;
-    lua_State *L;
-    levy_tax_keys *keys;
-    int mt; /* stack index of levy.json's array metatable (nil when levy.json is not loaded) */
-    int depth;
-    unsigned char array[LUA_OUT_DEPTH];
-    int count[LUA_OUT_DEPTH];
-} lua_out;
-
-/* The value on top goes into its container: after the key in an object, next in an array. */
-static void lua_out_put(lua_out *lo)
-{
-    if (lo->depth == 0)
-        return; /* the result itself stays on the stack */
-    if (lo->array[lo->depth - 1])
-        lua_rawseti(lo->L, -2, ++lo->count[lo->depth - 1]);
-    else
-        lua_rawset(lo->L, -3);
-}
-
-static LEVY_LJMP void lua_out_open(levy_tax_out *o, int array, int n)
-{
-    lua_out *lo = (lua_out *)o;
-    if (lo->depth == LUA_OUT_DEPTH)
-        luaL_error(lo->L, "levy.tax: result nested too deep");
-    lua_createtable(lo->L, array ? n : 0, array ? 0 : n);
-    if (array && lo->mt && lua_istable(lo->L, lo->mt)) {
-        lua_pushvalue(lo->L, lo->mt);
-        lua_setmetatable(lo->L, -2);
-    }
-    lo->array[lo->depth] = (unsigned char)array;
-    lo->count[lo->depth] = 0;
-    lo->depth++;
-}
-
-static void lua_out_close(levy_tax_out *o, int array)
-{
-    lua_out *lo = (lua_out *)o;
-    (void)array;
-    lo->depth--;
-    lua_out_put(lo);
-}
-
-/* Keys are the writer's string literals (calc.h): found by address in the module's cache,
- * pushed as the pre-interned upvalue; a key not in key_names is pushed as a string. */
-static void lua_out_key(levy_tax_out *o, const char *k, int first)
-{
-    lua_out *lo = (lua_out *)o;
-    if (first & LEVY_TAX_KEY_TEXT) { /* not a literal: not kept by its address */
-        lua_pushstring(lo->L, k);
-        return;
-    }
-    int kk = levy_tax_key_index(lo->keys, k);
-    if (kk >= 0)
-        lua_pushvalue(lo->L, KEY_UPVALUE(kk));
-    else
-        lua_pushstring(lo->L, k);
-}
-
-static int lua_out_str(levy_tax_out *o, const char *s, size_t n)
-{
-    lua_out *lo = (lua_out *)o;
-    if (n == LEVY_TAX_CSTR)
-        lua_pushstring(lo->L, s); /* found by address in Lua's C-string cache */
-    else
-        lua_pushlstring(lo->L, s, n);
-    lua_out_put(lo);
-    return 0;
-}
-
-static void lua_out_num(levy_tax_out *o, long long v)
-{
-    lua_out *lo = (lua_out *)o;
-    lua_pushinteger(lo->L, (lua_Integer)v);
-    lua_out_put(lo);
-}
-
-static void lua_out_bool(levy_tax_out *o, int v)
-{
-    lua_out *lo = (lua_out *)o;
-    lua_pushboolean(lo->L, v);
-    lua_out_put(lo);
-}
-
-static void lua_out_null(levy_tax_out *o)
-{
-    lua_out *lo = (lua_out *)o;
-    lua_pushlightuserdata(lo->L, NULL); /* json.null */
-    lua_out_put(lo);
-}
-
-/* A reader that leaves what it is written as one Lua value on top of the stack; mt: the stack
- * index of the arrays' metatable, 0 for none. Called inside a levy.tax function (the key
- * upvalues); it raises when out of memory. */
-static void lua_out_init(lua_out *lo, lua_State *L, int mt)
-{
-    memset(lo, 0, sizeof *lo);
-    lo->o = (levy_tax_out){lua_out_open, lua_out_close, lua_out_key, lua_out_str,
-                           lua_out_num,  lua_out_bool,  lua_out_null};
-    lo->L = L;
-    lo->keys = &upv(L)->keys;
-    lo->mt = mt;
-    luaL_checkstack(L, 2 * LUA_OUT_DEPTH + 4, "levy.tax: a result");
-}
-
-/* lua_out_init with levy.json's array metatable for the arrays (pushed below the value). */
-static void lua_out_begin(lua_out *lo, lua_State *L)
-{
-    lua_getfield(L, LUA_REGISTRYINDEX, "levy.json.array_mt");
-    lua_out_init(lo, L, lua_gettop(L));
-}
-
-/* After lua_out_begin and a writer: leaves the value written on top; returns 1. */
-static int lua_out_end(lua_State *L)
-{
-    lua_remove(L, -2);
-    return 1;
 }
 
 /* ------------------------------------------------------------------ regions / subscription */
@@ -519,10 +198,10 @@ static int call_region_on(void *ud, const char *region, int32_t date)
     call *k = ud;
     if (!k->opts)
         return 0;
-    lua_in li;
-    lua_in_begin(&li, k->L, k->opts);
+    levy_lua_in li;
+    levy_lua_in_begin(&li, k->L, k->opts);
     int on = levy_tax_read_region_on(&li.in, region, date); /* tax/request.h */
-    lua_in_end(&li);
+    levy_lua_in_end(&li);
     return on;
 }
 
@@ -538,8 +217,8 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
     (void)err;
     lua_getfield(L, rule, "calculate");
     int fn = lua_gettop(L);
-    lua_out lo;
-    lua_out_init(&lo, L, 0);                          /* ctx's arrays are plain tables */
+    levy_lua_out lo;
+    levy_lua_out_init(&lo, L, 0);                     /* ctx's arrays are plain tables */
     levy_tax_ctx_write(&lo.o, req, d, g, cl->date_s); /* tax/ctx.h; the Lua reader takes all */
     int ctx = lua_gettop(L);
     /* call in the pure context, with a traceback */
@@ -579,16 +258,16 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
                    msg ? msg : "(error object)");
     }
     /* read back (tax/request.h) */
-    lua_in li;
-    lua_in_begin(&li, L, ctx);
-    levy_tax_read_ctx_lines(&li.in, req, g, lua_raise, L);
+    levy_lua_in li;
+    levy_lua_in_begin(&li, L, ctx);
+    levy_tax_read_ctx_lines(&li.in, req, g, levy_lua_raise, L);
     getk(L, ctx, K_notes); /* ctx.notes: a plain table (a metatable's code runs outside the
                             * pure context), read by levy_tax_read_ctx_notes */
     if (lua_istable(L, -1) && lua_getmetatable(L, -1))
         luaL_error(L, LEVY_TAX_CTX_NOTES_PLAIN, cl->file[s] ? cl->file[s] : "rule");
     lua_pop(L, 1);
-    levy_tax_read_ctx_notes(&li.in, d, cl->file[s], lua_raise, L);
-    lua_in_end(&li);
+    levy_tax_read_ctx_notes(&li.in, d, cl->file[s], levy_lua_raise, L);
+    levy_lua_in_end(&li);
     /* keep ctx alive (jurisdiction strings) until the result is built: leave it on the stack */
     lua_remove(L, fn);
     if (msgh)
@@ -602,10 +281,10 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
 static void push_problem(lua_State *L, const levy_tax_problem *p)
 {
     lua_pushnil(L);
-    lua_out lo;
-    lua_out_begin(&lo, L);
+    levy_lua_out lo;
+    levy_lua_out_begin(&lo, L);
     levy_tax_problem_write(&lo.o, p); /* tax/info.h */
-    lua_out_end(L);
+    levy_lua_out_end(L);
 }
 
 /* A validation problem found while reading (p->ndetails > 0): pushes it, returns 2. */
@@ -690,8 +369,8 @@ static int push_result(lua_State *L, int opts, const levy_tax_request *req,
         lua_settop(L, top + 3);
     }
     lua_getfield(L, LUA_REGISTRYINDEX, "levy.json.array_mt"); /* top + 4 */
-    lua_out lo;
-    lua_out_init(&lo, L, top + 4);
+    levy_lua_out lo;
+    levy_lua_out_init(&lo, L, top + 4);
     /* -1 only for a jurisdiction name of 256 bytes or more, written without its suffix */
     (void)levy_tax_answer_write(&lo.o, req, d, id, idn, date_buf, int_gen ? &gen : NULL,
                                 k->file[0]);
@@ -765,8 +444,8 @@ static int tax_parse(lua_State *L)
         lua_pushboolean(L, 0);
         return 2;
     }
-    lua_out lo;
-    lua_out_init(&lo, L, 0);                          /* plain tables */
+    levy_lua_out lo;
+    levy_lua_out_init(&lo, L, 0);                     /* plain tables */
     if (levy_tax_request_view_write(&lo.o, doc) != 0) /* tax/json_in.h */
         return luaL_error(L, "out of memory");
     return 2;
@@ -791,7 +470,7 @@ static int tax_calculate(lua_State *L)
     }
     /* the reader of the request: the parsed text, or the table */
     levy_json_in ji;
-    lua_in li;
+    levy_lua_in li;
     levy_tax_in *in;
     if (doc) {
         levy_json_in_init(&ji, doc);
@@ -808,7 +487,7 @@ static int tax_calculate(lua_State *L)
             }
         }
         lua_pop(L, 1);
-        lua_in_begin(&li, L, 1); /* the table stays on top while it is read */
+        levy_lua_in_begin(&li, L, 1); /* the table stays on top while it is read */
         in = &li.in;
     }
     levy_tax_request c;
@@ -818,11 +497,11 @@ static int tax_calculate(lua_State *L)
     levy_tax_date_fmt(date_buf, c.date);
     if (opts) { /* the settings address, ca_gst_regime, rounding, the org's customer type */
         char why[128];
-        lua_in oi;
-        lua_in_begin(&oi, L, opts);
+        levy_lua_in oi;
+        levy_lua_in_begin(&oi, L, opts);
         levy_tax_read_opts_seller(&oi.in, &c); /* tax/request.h; strings stay opts.seller's */
         int bad = levy_tax_read_options(&oi.in, &c, why, sizeof why);
-        lua_in_end(&oi);
+        levy_lua_in_end(&oi);
         if (bad)
             return luaL_error(L, "%s", why);
     }
@@ -841,19 +520,19 @@ static int tax_calculate(lua_State *L)
             products = lua_gettop(L);
     }
     if (!doc)
-        lua_in_begin(&li, L, 1);
+        levy_lua_in_begin(&li, L, 1);
     products_at pa = {L, products};
     levy_tax_request_read_lines(&c, in, products ? opts_product : NULL, &pa, &p);
     if (!doc)
-        lua_in_end(&li);
+        levy_lua_in_end(&li);
     if (p.ndetails)
         return push_invalid(L, &p, NULL);
     levy_tax_opts_buf ob; /* the records' pointers (on the C stack: no allocation per call) */
     if (opts) {
-        lua_in ri;
-        lua_in_begin(&ri, L, opts);
+        levy_lua_in ri;
+        levy_lua_in_begin(&ri, L, opts);
         levy_tax_read_opts_records(&ri.in, &c, &ob); /* tax/request.h */
-        lua_in_end(&ri);
+        levy_lua_in_end(&ri);
     }
     /* decide */
     call k = {L, opts, 0, {"", ""}, {0, 0}, {NULL, NULL}, date_buf};
@@ -876,18 +555,18 @@ static int tax_calculate(lua_State *L)
 
 static int tax_tax_codes(lua_State *L)
 {
-    lua_out lo;
-    lua_out_begin(&lo, L);
+    levy_lua_out lo;
+    levy_lua_out_begin(&lo, L);
     levy_tax_codes_write(&lo.o); /* tax/info.h */
-    return lua_out_end(L);
+    return levy_lua_out_end(L);
 }
 
 static int tax_rates_info(lua_State *L)
 {
-    lua_out lo;
-    lua_out_begin(&lo, L);
+    levy_lua_out lo;
+    levy_lua_out_begin(&lo, L);
     levy_tax_rates_info_write(&lo.o, levy_lua_host(L, LEVY_HOST_RATES));
-    return lua_out_end(L);
+    return levy_lua_out_end(L);
 }
 
 /* The regions levy has rules for: levy.rules and levy.rule_files handed to
@@ -922,10 +601,10 @@ static int tax_regions(lua_State *L)
             lua_pop(L, 1);
         k++;
     }
-    lua_out lo;
-    lua_out_begin(&lo, L);
+    levy_lua_out lo;
+    levy_lua_out_begin(&lo, L);
     levy_tax_regions_write(&lo.o, r, k);
-    return lua_out_end(L);
+    return levy_lua_out_end(L);
 }
 
 /* tax.resolve(address[, date]): checked and resolved by levy_tax_resolve_in (tax/info.h), the
@@ -944,18 +623,18 @@ static int tax_resolve(lua_State *L)
     lua_setfield(L, -2, "address");
     levy_tax_problem p;
     levy_tax_resolution res;
-    lua_in li;
-    lua_in_begin(&li, L, -1);
+    levy_lua_in li;
+    levy_lua_in_begin(&li, L, -1);
     int rc = levy_tax_resolve_in(rates, &li.in, date, len, &res, &p);
-    lua_in_end(&li);
+    levy_lua_in_end(&li);
     if (rc != 0) {
         push_problem(L, &p);
         return 2;
     }
-    lua_out lo;
-    lua_out_begin(&lo, L);
+    levy_lua_out lo;
+    levy_lua_out_begin(&lo, L);
     levy_tax_resolution_write(&lo.o, rates, &res); /* tax/info.h */
-    return lua_out_end(L);
+    return levy_lua_out_end(L);
 }
 
 /* [-1, +0, -] __gc of the box holding a loaded nexus table (NULL once freed). */
@@ -992,12 +671,12 @@ static int tax_nexus_thresholds(lua_State *L)
     levy_err_clear(&err);
     if (levy_nexus_load(box, path, &err) != LEVY_OK)
         return luaL_error(L, "levy.tax.nexus_thresholds: %s", err.message);
-    lua_out lo;
-    lua_out_begin(&lo, L);
+    levy_lua_out lo;
+    levy_lua_out_begin(&lo, L);
     levy_tax_nexus_write(&lo.o, *box); /* tax/info.h */
     levy_nexus_free(*box);
     *box = NULL;
-    return lua_out_end(L);
+    return levy_lua_out_end(L);
 }
 
 int luaopen_levy_tax(lua_State *L)
@@ -1027,7 +706,7 @@ int luaopen_levy_tax(lua_State *L)
     /* the module's state as upvalue 1, freed by its __gc */
     tax_upv *b = lua_newuserdatauv(L, sizeof *b, 1);
     memset(b, 0, sizeof *b);
-    levy_tax_keys_init(&b->keys, key_names, K_N);
+    levy_tax_keys_init(&b->keys, levy_tax_key_names, K_N);
     lua_createtable(L, 0, 1);
     lua_pushcfunction(L, upv_gc);
     lua_setfield(L, -2, "__gc");
@@ -1036,7 +715,7 @@ int luaopen_levy_tax(lua_State *L)
     lua_setiuservalue(L, -2, 1);
     luaL_checkstack(L, K_N + 4, "levy.tax: the key upvalues"); /* more than LUA_MINSTACK */
     for (int k = 0; k < K_N; k++)
-        lua_pushstring(L, key_names[k]);
+        lua_pushstring(L, levy_tax_key_names[k]);
     luaL_setfuncs(L, funcs, 1 + K_N);
     return 1;
 }
