@@ -160,36 +160,21 @@ static int push_rule(lua_State *L, int opts, const char *region, const char **fi
 /* One tax.calculate call: what the decision's callbacks need of the Lua side. */
 typedef struct call {
     lua_State *L;
-    int opts; /* stack index of the options table, 0 = none */
-    int nslots;
-    char region[2][8]; /* the regions whose rule was asked for */
-    int rule_idx[2];   /* stack index of the region's rule table, 0 = none */
-    const char *file[2];
+    int opts;                  /* stack index of the options table, 0 = none */
+    levy_tax_rule_slots rules; /* handle: stack index of the region's rule table, 0 = none */
     const char *date_s;
 } call;
-
-static int call_slot(const call *k, const char *region)
-{
-    for (int s = 0; s < k->nslots; s++)
-        if (strcmp(k->region[s], region) == 0)
-            return s;
-    return 0;
-}
 
 /* levy_tax_rule_fn: the region's rule (opts.rule or levy.rules[region]), compiled once. */
 static LEVY_LJMP const levy_tax_rule *call_rule(void *ud, const char *region)
 {
     call *k = ud;
-    if (k->nslots == 2)
+    int s = levy_tax_rule_slot_add(&k->rules, region); /* tax/build.h */
+    if (s < 0)
         return NULL;
-    int s = k->nslots++;
-    size_t n = strlen(region); /* cut to the field (not snprintf: once per answer) */
-    if (n >= sizeof k->region[s])
-        n = sizeof k->region[s] - 1;
-    memcpy(k->region[s], region, n);
-    k->region[s][n] = '\0';
-    k->rule_idx[s] = push_rule(k->L, k->opts, region, &k->file[s]);
-    return k->rule_idx[s] ? compiled_rule(k->L, k->rule_idx[s]) : NULL;
+    int idx = push_rule(k->L, k->opts, region, &k->rules.file[s]);
+    k->rules.handle[s] = idx;
+    return idx ? compiled_rule(k->L, idx) : NULL;
 }
 
 /* levy_tax_region_on_fn: opts.all_regions, or opts.regions[region] subscribed on date. */
@@ -212,8 +197,9 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
 {
     call *cl = ud;
     lua_State *L = cl->L;
-    int s = call_slot(cl, d->res.group_region[g]);
-    int rule = cl->rule_idx[s];
+    int s = levy_tax_rule_slot_of(&cl->rules, d->res.group_region[g]);
+    int rule = cl->rules.handle[s];
+    const char *file = cl->rules.file[s];
     (void)err;
     lua_getfield(L, rule, "calculate");
     int fn = lua_gettop(L);
@@ -228,7 +214,7 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
     if (prev)
         pure = *prev;
     pure.kind = LEVY_CTX_PURE;
-    pure.plugin = cl->file[s];
+    pure.plugin = file;
     lua_getglobal(L, "debug");
     int have_tb = 0;
     if (lua_istable(L, -1)) {
@@ -254,7 +240,7 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
     levy_lua_set_ctx(L, prev);
     if (rc != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
-        luaL_error(L, "%s: calculate(ctx) failed: %s", cl->file[s] ? cl->file[s] : "rule",
+        luaL_error(L, "%s: calculate(ctx) failed: %s", file ? file : "rule",
                    msg ? msg : "(error object)");
     }
     /* read back (tax/request.h) */
@@ -264,9 +250,9 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
     getk(L, ctx, K_notes); /* ctx.notes: a plain table (a metatable's code runs outside the
                             * pure context), read by levy_tax_read_ctx_notes */
     if (lua_istable(L, -1) && lua_getmetatable(L, -1))
-        luaL_error(L, LEVY_TAX_CTX_NOTES_PLAIN, cl->file[s] ? cl->file[s] : "rule");
+        luaL_error(L, LEVY_TAX_CTX_NOTES_PLAIN, file ? file : "rule");
     lua_pop(L, 1);
-    levy_tax_read_ctx_notes(&li.in, d, cl->file[s], levy_lua_raise, L);
+    levy_tax_read_ctx_notes(&li.in, d, file, levy_lua_raise, L);
     levy_lua_in_end(&li);
     /* keep ctx alive (jurisdiction strings) until the result is built: leave it on the stack */
     lua_remove(L, fn);
@@ -352,9 +338,9 @@ static int push_result(lua_State *L, int opts, const levy_tax_request *req,
             lua_setfield(L, -2, "__gc");
         }
         lua_setmetatable(L, -2);
-        if (levy_tax_answer_json(b, req, d, id, idn, date_buf, int_gen ? &gen : NULL, k->file[0]) ==
-            0) {                        /* tax/calc.h */
-            if (want_body && !b->oom) { /* the userdata itself */
+        if (levy_tax_answer_json(b, req, d, id, idn, date_buf, int_gen ? &gen : NULL,
+                                 k->rules.file[0]) == 0) { /* tax/calc.h */
+            if (want_body && !b->oom) {                    /* the userdata itself */
                 lua_replace(L, top + 1);
                 lua_settop(L, top + 1);
                 return 1;
@@ -373,7 +359,7 @@ static int push_result(lua_State *L, int opts, const levy_tax_request *req,
     levy_lua_out_init(&lo, L, top + 4);
     /* -1 only for a jurisdiction name of 256 bytes or more, written without its suffix */
     (void)levy_tax_answer_write(&lo.o, req, d, id, idn, date_buf, int_gen ? &gen : NULL,
-                                k->file[0]);
+                                k->rules.file[0]);
     if (has_gen && !int_gen) { /* rules.generation as given */
         lua_getfield(L, -1, "rules");
         lua_pushvalue(L, top + 2);
@@ -535,7 +521,7 @@ static int tax_calculate(lua_State *L)
         levy_lua_in_end(&ri);
     }
     /* decide */
-    call k = {L, opts, 0, {"", ""}, {0, 0}, {NULL, NULL}, date_buf};
+    call k = {L, opts, {0}, date_buf};
     c.rule_for = call_rule;
     c.region_on = call_region_on;
     c.calculate = run_calculate;
