@@ -312,6 +312,49 @@ end:
     levy_json_doc_free(&doc);
 }
 
+/* Which regions a calculation may tax (opts.all_regions, else opts.regions[code] subscribed,
+ * tax calculation not off, on or after effective_from) and levy.tax's switches. */
+static void t_region_on_options(void)
+{
+    const char *opts =
+        "{\"regions\":{\"US-TX\":{\"subscribed\":true},\"US-CA\":{\"subscribed\":true,"
+        "\"tax_calculation\":false},\"EU\":{\"subscribed\":true,\"effective_from\":"
+        "\"2026-04-01\"},\"GB\":{\"subscribed\":false},\"AU\":true},\"ca_gst_regime\":"
+        "\"simplified\",\"qc_qst_regime\":\"specified\",\"rounding\":\"document\","
+        "\"customer_type\":\"individual\"}";
+    levy_json_doc doc = {0};
+    char msg[320];
+    CHECK_EQ_INT(levy_json_doc_parse(&doc, opts, strlen(opts), msg, sizeof msg), 0);
+    levy_json_in ji;
+    levy_json_in_init(&ji, &doc);
+    CHECK_EQ_INT(levy_tax_read_region_on(&ji.in, "US-TX", 20260301), 1);
+    CHECK_EQ_INT(levy_tax_read_region_on(&ji.in, "US-CA", 20260301), 0);
+    CHECK_EQ_INT(levy_tax_read_region_on(&ji.in, "EU", 20260331), 0);
+    CHECK_EQ_INT(levy_tax_read_region_on(&ji.in, "EU", 20260401), 1);
+    CHECK_EQ_INT(levy_tax_read_region_on(&ji.in, "GB", 20260301), 0);
+    CHECK_EQ_INT(levy_tax_read_region_on(&ji.in, "AU", 20260301), 0);
+    CHECK_EQ_INT(levy_tax_read_region_on(&ji.in, "US-NY", 20260301), 0);
+    CHECK_EQ_INT(ji.top, 0);
+    levy_tax_request req;
+    memset(&req, 0, sizeof req);
+    CHECK_EQ_INT(levy_tax_read_options(&ji.in, &req, msg, sizeof msg), 0);
+    CHECK_EQ_INT(req.simplified_regime, 1);
+    CHECK_EQ_INT(req.qst_specified, 1);
+    CHECK_EQ_INT(req.document_rounding, 1);
+    CHECK_EQ_INT(req.org_customer_type, LEVY_CUSTOMER_INDIVIDUAL);
+    CHECK_EQ_INT(ji.top, 0);
+    const char *all = "{\"all_regions\":true,\"ca_gst_regime\":\"special\"}";
+    CHECK_EQ_INT(levy_json_doc_parse(&doc, all, strlen(all), msg, sizeof msg), 0);
+    levy_json_in_init(&ji, &doc);
+    CHECK_EQ_INT(levy_tax_read_region_on(&ji.in, "US-NY", 20260301), 1);
+    CHECK_EQ_INT(levy_tax_read_options(&ji.in, &req, msg, sizeof msg), -1);
+    CHECK_EQ_STR(msg,
+                 "levy.tax.calculate: opts.ca_gst_regime must be \"simplified\" or \"normal\"");
+    CHECK_EQ_INT(ji.top, 0);
+end:
+    levy_json_doc_free(&doc);
+}
+
 /* A rule's fault raised: back to the test with the message. */
 static jmp_buf raised_at;
 static char raised[512];
@@ -489,8 +532,14 @@ end:
     levy_buf_free(&b);
 }
 
-static const levy_test tests[] = {
-    {"parse_errors", t_parse_errors}, {"values", t_values},   {"bad_requests", t_bad_requests},
-    {"good_request", t_good_request}, {"options", t_options}, {"opts_records", t_opts_records},
-    {"ctx_notes", t_ctx_notes},       {"view", t_view},       {NULL, NULL}};
+static const levy_test tests[] = {{"parse_errors", t_parse_errors},
+                                  {"values", t_values},
+                                  {"bad_requests", t_bad_requests},
+                                  {"good_request", t_good_request},
+                                  {"options", t_options},
+                                  {"opts_records", t_opts_records},
+                                  {"ctx_notes", t_ctx_notes},
+                                  {"region_on_options", t_region_on_options},
+                                  {"view", t_view},
+                                  {NULL, NULL}};
 LEVY_TEST_MAIN(tests)
