@@ -252,6 +252,7 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
     if (lua_istable(L, -1) && lua_getmetatable(L, -1))
         luaL_error(L, LEVY_TAX_CTX_NOTES_PLAIN, file ? file : "rule");
     lua_pop(L, 1);
+    li.raw = 1; /* a note's metatable must not run outside the pure context */
     levy_tax_read_ctx_notes(&li.in, d, file, levy_lua_raise, L);
     levy_lua_in_end(&li);
     /* keep ctx alive (jurisdiction strings) until the result is built: leave it on the stack */

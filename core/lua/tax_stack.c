@@ -52,11 +52,14 @@ static int lin_field(levy_tax_in *in, const char *name)
         /* raw, then through the metatable only when the raw value is nil and there is one:
          * Lua's t[k] */
         lua_pushvalue(L, KEY_UPVALUE(k));
-        if (lua_rawget(L, -2) == LUA_TNIL && lua_getmetatable(L, -2)) {
+        if (lua_rawget(L, -2) == LUA_TNIL && !li->raw && lua_getmetatable(L, -2)) {
             lua_pop(L, 2);
             lua_pushvalue(L, KEY_UPVALUE(k));
             lua_gettable(L, -2);
         }
+    } else if (li->raw) {
+        lua_pushstring(L, name);
+        lua_rawget(L, -2);
     } else {
         lua_getfield(L, -1, name);
     }
@@ -138,6 +141,7 @@ void levy_lua_in_init(levy_lua_in *li, lua_State *L)
     li->L = L;
     li->keys = levy_lua_tax_keys(L);
     li->room = 0; /* the first push checks the stack */
+    li->raw = 0;
 }
 
 /* ------------------------------------------------------------------ Lua tables from C writers */

@@ -67,6 +67,8 @@ typedef struct levy_lua_in {
     lua_State *L;
     levy_tax_keys *keys; /* a field name -> its pre-interned key */
     int room;            /* values the reader may still push before it checks the stack */
+    int raw; /* 1: field reads raw, a metatable never runs (what a rule's calculate(ctx) left:
+              * its metatables must not run outside the pure context); 0: as Lua's t[k] */
 } levy_lua_in;
 
 void levy_lua_in_init(levy_lua_in *li, lua_State *L);

@@ -276,7 +276,8 @@ LUA_TEST(t_pure_context,
 
 /* A rule's ctx.notes (issue 19) through the binding: listed in the answer; one with a
  * metatable (its code would run outside the pure context) or a bad entry is the rule's error,
- * naming its file (core/tax/request.c levy_tax_read_ctx_notes). */
+ * naming its file (core/tax/request.c levy_tax_read_ctx_notes); an entry is read raw, its
+ * metatable never runs. */
 LUA_TEST(t_ctx_notes,
          "local function rule(notes) return {region='US-TX', name='T', tax_type='SALES_TAX', "
          "taxability={}, calculate=function(ctx) ctx.notes = notes() end} end\n"
@@ -292,7 +293,13 @@ LUA_TEST(t_ctx_notes,
          "be a plain table', 1, true), tostring(e))\n"
          "ok, e = pcall(tax.calculate, req(tx, {line('100.00')}), {all_regions=true, "
          "rule=rule(function() return {{code='Bad', message='m'}} end)})\n"
-         "assert(not ok and tostring(e):find('ctx.notes[1] needs code', 1, true), tostring(e))\n")
+         "assert(not ok and tostring(e):find('ctx.notes[1] needs code', 1, true), tostring(e))\n"
+         "local ran = false\n"
+         "ok, e = pcall(tax.calculate, req(tx, {line('100.00')}), {all_regions=true, "
+         "rule=rule(function() return {setmetatable({message='m'}, {__index=function() ran = true "
+         "return 'local_tax_uncertain' end})} end)})\n"
+         "assert(not ok and tostring(e):find('ctx.notes[1] needs code', 1, true), tostring(e))\n"
+         "eq(ran, false, 'a note entry is read raw: its metatable does not run')\n")
 
 /* Issues 18/21: a rule's calculate_for, read by the binding's compiler: calculate runs only
  * for a request with a listed line (its code, its parent, or the rule's own row); without the
