@@ -482,12 +482,12 @@ static int tax_calculate(lua_State *L)
     levy_tax_request_read_head(&c, in, &p);
     char date_buf[11];
     levy_tax_date_fmt(date_buf, c.date);
-    if (opts) { /* the settings address, ca_gst_regime, rounding, the org's customer type */
+    levy_tax_opts_buf ob; /* the records' pointers (on the C stack: no allocation per call) */
+    if (opts) {           /* seller, switches, records (tax/request.h); their strings stay opts' */
         char why[128];
         levy_lua_in oi;
         levy_lua_in_begin(&oi, L, opts);
-        levy_tax_read_opts_seller(&oi.in, &c); /* tax/request.h; strings stay opts.seller's */
-        int bad = levy_tax_read_options(&oi.in, &c, why, sizeof why);
+        int bad = levy_tax_read_opts(&oi.in, &c, &ob, why, sizeof why);
         levy_lua_in_end(&oi);
         if (bad)
             return luaL_error(L, "%s", why);
@@ -514,13 +514,6 @@ static int tax_calculate(lua_State *L)
         levy_lua_in_end(&li);
     if (p.ndetails)
         return push_invalid(L, &p, NULL);
-    levy_tax_opts_buf ob; /* the records' pointers (on the C stack: no allocation per call) */
-    if (opts) {
-        levy_lua_in ri;
-        levy_lua_in_begin(&ri, L, opts);
-        levy_tax_read_opts_records(&ri.in, &c, &ob); /* tax/request.h */
-        levy_lua_in_end(&ri);
-    }
     /* decide */
     call k = {L, opts, {0}, date_buf};
     c.rule_for = call_rule;

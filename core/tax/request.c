@@ -584,6 +584,16 @@ void levy_tax_read_opts_seller(levy_tax_in *in, levy_tax_request *req)
         req->seller.present = 0;
 }
 
+int levy_tax_read_opts(levy_tax_in *in, levy_tax_request *req, levy_tax_opts_buf *ob, char *msg,
+                       size_t cap)
+{
+    levy_tax_read_opts_seller(in, req);
+    if (levy_tax_read_options(in, req, msg, cap) != 0)
+        return -1;
+    levy_tax_read_opts_records(in, req, ob);
+    return 0;
+}
+
 /* ---- a rule's tables: a failure is the rule's fault and raises */
 
 static const levy_tax_field rule_name_fields[] = {

@@ -120,6 +120,12 @@ void levy_tax_read_opts_records(levy_tax_in *in, levy_tax_request *req, levy_tax
  * settings address opts.seller (opts on top of in) when it is a table; one with a detail
  * (levy_tax_read_address) is ignored (req->seller.present stays 0). */
 void levy_tax_read_opts_seller(levy_tax_in *in, levy_tax_request *req);
+/* All of levy.tax's options (on top of in) a request takes, after its head was read
+ * (levy_tax_request_read_head): the seller (levy_tax_read_opts_seller), the switches
+ * (levy_tax_read_options) and the records (levy_tax_read_opts_records, into ob). 0, or -1
+ * with the caller's error in msg (a switch levy does not know; the records are not read). */
+int levy_tax_read_opts(levy_tax_in *in, levy_tax_request *req, levy_tax_opts_buf *ob, char *msg,
+                       size_t cap);
 
 /* The switches of opts (on top of in) into req: ca_gst_regime ("simplified" / "normal"),
  * rounding ("document"), customer_type (the org's default). 0, or -1 with the caller's error

@@ -351,6 +351,24 @@ static void t_region_on_options(void)
     CHECK_EQ_STR(msg,
                  "levy.tax.calculate: opts.ca_gst_regime must be \"simplified\" or \"normal\"");
     CHECK_EQ_INT(ji.top, 0);
+    /* all of them at once: a switch levy does not know refuses before the records are read */
+    static levy_tax_opts_buf ob;
+    memset(&req, 0, sizeof req);
+    const char *bad = "{\"ca_gst_regime\":\"special\",\"tax_id_registry\":{\"status\":\"x\"}}";
+    CHECK_EQ_INT(levy_json_doc_parse(&doc, bad, strlen(bad), msg, sizeof msg), 0);
+    levy_json_in_init(&ji, &doc);
+    CHECK_EQ_INT(levy_tax_read_opts(&ji.in, &req, &ob, msg, sizeof msg), -1);
+    CHECK(req.tax_id_registry == NULL);
+    const char *good = "{\"rounding\":\"document\",\"tax_id_registry\":{\"status\":"
+                       "\"registered\"},\"seller\":{\"country\":\"FR\"}}";
+    CHECK_EQ_INT(levy_json_doc_parse(&doc, good, strlen(good), msg, sizeof msg), 0);
+    levy_json_in_init(&ji, &doc);
+    CHECK_EQ_INT(levy_tax_read_opts(&ji.in, &req, &ob, msg, sizeof msg), 0);
+    CHECK_EQ_INT(req.document_rounding, 1);
+    CHECK(req.tax_id_registry == &ob.reg);
+    CHECK_EQ_STR(ob.reg.status, "registered");
+    CHECK_EQ_STR(req.seller.country, "FR");
+    CHECK_EQ_INT(ji.top, 0);
 end:
     levy_json_doc_free(&doc);
 }
