@@ -17,6 +17,7 @@
 #include "config.h"
 #include "json_scan.h"
 #include "lctx.h"
+#include "tax_stack.h"
 #include "tax/build.h"
 #include "tax/calc.h"
 #include "tax/compile.h"
@@ -33,168 +34,6 @@
 
 int luaopen_levy_tax(lua_State *L);
 
-/* The keys levy.tax reads and writes, pre-interned as upvalues (one list: the enum and the
- * names come from it). */
-#define TAX_KEYS(X)                                                                                \
-    X(id), X(amount), X(taxable_amount), X(tax), X(taxability_reason), X(taxes), X(jurisdiction),  \
-        X(level), X(type), X(percentage), X(discount), X(quantity), X(tax_code), X(product_id),    \
-        X(tax_inclusive), X(currency), X(date), X(tax_id), X(exempt), X(country), X(state),        \
-        X(city), X(zip_code), X(taxability), X(default), X(index), X(unit_amount), X(reason),      \
-        X(reverse_charge), X(fraction), X(unit_from), X(unit_to), X(region), X(lines),             \
-        X(customer), X(seller), X(ship_to), X(calculation_id), X(notes), X(code), X(message),      \
-        X(rules), X(generation), X(rates_source), X(region_rule), X(territory), X(name),           \
-        X(tax_country), X(treatment), X(total_amount), X(total_tax), X(total_taxable),             \
-        X(sourcing), X(calculate), X(exemption_expires), X(exempt_regions), X(customer_type),      \
-        X(status), X(source), X(checked_at), X(number), X(jurisdictions), X(authority_code),       \
-        X(jurisdiction_note), X(tax_code_parent), X(resolution), X(line1), X(issued), X(expires),  \
-        X(ship_from), X(ca_gst_regime), X(rounding), X(all_regions), X(regions), X(subscribed),    \
-        X(tax_calculation), X(effective_from), X(certificates)
-#define KEY_ENUM(k) K_##k
-#define KEY_NAME(k) #k
-enum { TAX_KEYS(KEY_ENUM), K_N };
-static const char *const key_names[K_N] = {TAX_KEYS(KEY_NAME)};
-#define KEY_UPVALUE(k) lua_upvalueindex(2 + (k))
-
-/* Field access with pre-interned key strings held as upvalues of every levy.tax function:
- * no luaS_new lookup per access on the hot path. Raw access (request tables are plain). */
-static inline void getk(lua_State *L, int tbl, int k)
-{
-    tbl = lua_absindex(L, tbl);
-    lua_pushvalue(L, KEY_UPVALUE(k));
-    lua_rawget(L, tbl);
-}
-static inline void setk(lua_State *L, int tbl, int k)
-{
-    tbl = lua_absindex(L, tbl);
-    lua_pushvalue(L, KEY_UPVALUE(k));
-    lua_insert(L, -2);
-    lua_rawset(L, tbl);
-}
-
-/* ------------------------------------------------------------------ the Lua stack as reader */
-
-/* The Lua stack as levy_tax_in (core/tax/compile.h): a request table, levy.tax's options, a
- * rule's taxability and the tables calculate(ctx) hands back, read by core/tax (request.c,
- * compile.c) value by value as Lua reads them. */
-typedef struct lua_in {
-    levy_tax_in in;
-    lua_State *L;
-    levy_tax_keys *keys; /* the module's (upvalue 1): a field name -> its pre-interned key */
-    int room;            /* values the reader may still push before it checks the stack */
-} lua_in;
-
-#define LUA_IN_ROOM 16
-
-/* Before a push: the stack checked once per LUA_IN_ROOM pushes, not at each. */
-static inline void lin_room(lua_in *li)
-{
-    if (--li->room <= 0) {
-        luaL_checkstack(li->L, LUA_IN_ROOM + 2, "levy.tax: rule taxability nested too deep");
-        li->room = LUA_IN_ROOM;
-    }
-}
-
-static inline int lin_type(levy_tax_in *in)
-{
-    lua_State *L = ((lua_in *)in)->L;
-    switch (lua_type(L, -1)) {
-    case LUA_TNIL:
-        return LEVY_IN_NIL;
-    case LUA_TSTRING:
-        return LEVY_IN_STRING;
-    case LUA_TNUMBER:
-        return LEVY_IN_NUMBER;
-    case LUA_TTABLE:
-        return LEVY_IN_TABLE;
-    case LUA_TBOOLEAN:
-        return LEVY_IN_BOOLEAN;
-    case LUA_TFUNCTION:
-        return LEVY_IN_FUNCTION;
-    case LUA_TLIGHTUSERDATA: /* json.null */
-        return lua_touserdata(L, -1) == NULL ? LEVY_IN_NULL : LEVY_IN_OTHER;
-    default:
-        return LEVY_IN_OTHER;
-    }
-}
-
-static int lin_field(levy_tax_in *in, const char *name)
-{
-    lua_in *li = (lua_in *)in;
-    lua_State *L = li->L;
-    lin_room(li);
-    int k = levy_tax_key_index(li->keys, name);
-    if (k >= 0) { /* the pre-interned key: no string lookup */
-        /* raw, then through the metatable only when the raw value is nil and there is one:
-         * Lua's t[k] */
-        lua_pushvalue(L, KEY_UPVALUE(k));
-        if (lua_rawget(L, -2) == LUA_TNIL && lua_getmetatable(L, -2)) {
-            lua_pop(L, 2);
-            lua_pushvalue(L, KEY_UPVALUE(k));
-            lua_gettable(L, -2);
-        }
-    } else {
-        lua_getfield(L, -1, name);
-    }
-    return lin_type(in);
-}
-
-static int lin_item(levy_tax_in *in, long long i)
-{
-    lua_State *L = ((lua_in *)in)->L;
-    lin_room((lua_in *)in);
-    lua_rawgeti(L, -1, (lua_Integer)i);
-    return lin_type(in);
-}
-
-/* field_text: a name that is not a literal, looked up as a string */
-static int lin_field_text(levy_tax_in *in, const char *name)
-{
-    lua_State *L = ((lua_in *)in)->L;
-    lin_room((lua_in *)in);
-    lua_getfield(L, -1, name);
-    return lin_type(in);
-}
-
-static long long lin_len(levy_tax_in *in, int raw)
-{
-    lua_State *L = ((lua_in *)in)->L;
-    return raw ? (long long)lua_rawlen(L, -1) : (long long)luaL_len(L, -1);
-}
-
-static const char *lin_text(levy_tax_in *in, size_t *len)
-{
-    lua_State *L = ((lua_in *)in)->L;
-    int t = lua_type(L, -1);
-    return t == LUA_TSTRING || t == LUA_TNUMBER ? lua_tolstring(L, -1, len) : NULL;
-}
-
-static void lin_pop(levy_tax_in *in) { lua_pop(((lua_in *)in)->L, 1); }
-
-static int lin_truth(levy_tax_in *in) { return lua_toboolean(((lua_in *)in)->L, -1); }
-
-static int lin_integer(levy_tax_in *in, long long *v)
-{
-    lua_State *L = ((lua_in *)in)->L;
-    if (!lua_isinteger(L, -1))
-        return 0;
-    *v = (long long)lua_tointeger(L, -1);
-    return 1;
-}
-
-/* A reader over the value at idx (pushed on top: pop it with lua_in_end). */
-static void lua_in_init(lua_in *li, lua_State *L);
-
-static void lua_in_begin(lua_in *li, lua_State *L, int idx)
-{
-    lua_in_init(li, L);
-    lua_pushvalue(L, idx);
-}
-
-static void lua_in_end(lua_in *li) { lua_pop(li->L, 1); }
-
-/* levy_tax_raise_fn: a rule's fault raised as a Lua error. */
-static LEVY_LJMP void lua_raise(void *ud, const char *msg) { luaL_error(ud, "%s", msg); }
-
 /* ------------------------------------------------------------------ the module's state */
 
 /* Upvalue 1 of every levy.tax function (one per Lua state, i.e. per generation; its __gc frees
@@ -202,8 +41,8 @@ static LEVY_LJMP void lua_raise(void *ud, const char *msg) { luaL_error(ud, "%s"
  * (core/tax/build.h, keys.h). Its user value is a table region -> the rule table compiled for
  * it, which keeps the table alive (and its identity unique) while the cache holds its rule. */
 typedef struct tax_upv {
+    levy_tax_keys keys; /* first: levy_lua_tax_keys (tax_stack.h) */
     levy_tax_line_pool lines;
-    levy_tax_keys keys;
     levy_tax_rule_cache rules;
 } tax_upv;
 
@@ -215,15 +54,6 @@ static int upv_gc(lua_State *L)
     levy_tax_line_pool_free(&u->lines);
     levy_tax_rule_cache_free(&u->rules);
     return 0;
-}
-
-static void lua_in_init(lua_in *li, lua_State *L)
-{
-    li->in = (levy_tax_in){lin_type, lin_field, lin_item,    lin_len,       lin_text,
-                           lin_pop,  lin_truth, lin_integer, lin_field_text};
-    li->L = L;
-    li->keys = &upv(L)->keys;
-    li->room = 0; /* the first push checks the stack */
 }
 
 /* One tax.calculate call's hold on line memory (core/tax/build.h: the shared buffer, or memory
@@ -277,179 +107,13 @@ static LEVY_LJMP const levy_tax_rule *compiled_rule(lua_State *L, int idx)
     lua_pushvalue(L, idx);
     lua_rawset(L, -3);
     lua_pop(L, 1);
-    levy_tax_rule_build *c =
-        &e->b; /* a raise below leaves it not ready (freed at the next claim) */
-    lua_in li;
-    lua_in_begin(&li, L, idx);
-    levy_tax_read_rule_names(&li.in, &c->r, lua_raise, L); /* tax/request.h */
-    lua_in_end(&li);
-    if (lua_getfield(L, idx, "taxability") == LUA_TTABLE) { /* each row compiled in C */
-        int tx = lua_gettop(L);
-        lua_in in;
-        lua_in_init(&in, L);
-        lua_pushnil(L);
-        while (lua_next(L, tx)) {
-            if (lua_type(L, -2) == LUA_TSTRING && !lua_isnil(L, -1)) {
-                size_t n;
-                const char *code = lua_tolstring(L, -2, &n);
-                if (levy_tax_rule_add_code(c, &in.in, code, n) != 0)
-                    luaL_error(L, "out of memory");
-            }
-            lua_pop(L, 1);
-        }
-    }
-    lua_pop(L, 1);
-    lua_getfield(L, idx, "calculate_for"); /* after the taxability: it may name its rows */
-    {
-        lua_in in;
-        lua_in_init(&in, L);
-        char msg[256];
-        int rc = levy_tax_rule_calc_for(c, &in.in, msg, sizeof msg); /* tax/compile.h */
-        if (rc == -1)
-            luaL_error(L, "out of memory");
-        if (rc == -2)
-            luaL_error(L, "%s", msg);
-    }
-    lua_pop(L, 1); /* calculate_for */
-    lua_getfield(L, idx, "calculate_before");
-    {
-        lua_in in;
-        lua_in_init(&in, L);
-        char msg[256];
-        if (levy_tax_rule_calc_before(c, &in.in, msg, sizeof msg) != 0)
-            luaL_error(L, "%s", msg);
-    }
-    lua_pop(L, 2); /* calculate_before, region */
+    levy_lua_in li; /* a raise in the compiler leaves it not ready (freed at the next claim) */
+    levy_lua_in_begin(&li, L, idx);
+    levy_tax_rule_compile(&e->b, &li.in, levy_lua_raise, L); /* tax/compile.h */
+    levy_lua_in_end(&li);
+    lua_pop(L, 1); /* region */
     levy_tax_rule_cache_ready(e);
-    return &c->r;
-}
-
-/* ------------------------------------------------------------------ Lua tables from C writers */
-
-/* The reader of the C writers (calc.h levy_tax_out) that builds Lua tables: the answer
- * (levy_tax_result_write: the table and the JSON text are shaped by one writer; its arrays
- * carry levy.json's array metatable, they encode as [] when empty) and ctx
- * (levy_tax_ctx_write, plain tables). */
-#define LUA_OUT_DEPTH 8
-
-typedef struct lua_out {
-    levy_tax_out o;
-    lua_State *L;
-    levy_tax_keys *keys;
-    int mt; /* stack index of levy.json's array metatable (nil when levy.json is not loaded) */
-    int depth;
-    unsigned char array[LUA_OUT_DEPTH];
-    int count[LUA_OUT_DEPTH];
-} lua_out;
-
-/* The value on top goes into its container: after the key in an object, next in an array. */
-static void lua_out_put(lua_out *lo)
-{
-    if (lo->depth == 0)
-        return; /* the result itself stays on the stack */
-    if (lo->array[lo->depth - 1])
-        lua_rawseti(lo->L, -2, ++lo->count[lo->depth - 1]);
-    else
-        lua_rawset(lo->L, -3);
-}
-
-static LEVY_LJMP void lua_out_open(levy_tax_out *o, int array, int n)
-{
-    lua_out *lo = (lua_out *)o;
-    if (lo->depth == LUA_OUT_DEPTH)
-        luaL_error(lo->L, "levy.tax: result nested too deep");
-    lua_createtable(lo->L, array ? n : 0, array ? 0 : n);
-    if (array && lo->mt && lua_istable(lo->L, lo->mt)) {
-        lua_pushvalue(lo->L, lo->mt);
-        lua_setmetatable(lo->L, -2);
-    }
-    lo->array[lo->depth] = (unsigned char)array;
-    lo->count[lo->depth] = 0;
-    lo->depth++;
-}
-
-static void lua_out_close(levy_tax_out *o, int array)
-{
-    lua_out *lo = (lua_out *)o;
-    (void)array;
-    lo->depth--;
-    lua_out_put(lo);
-}
-
-/* Keys are the writer's string literals (calc.h): found by address in the module's cache,
- * pushed as the pre-interned upvalue; a key not in key_names is pushed as a string. */
-static void lua_out_key(levy_tax_out *o, const char *k, int first)
-{
-    lua_out *lo = (lua_out *)o;
-    if (first & LEVY_TAX_KEY_TEXT) { /* not a literal: not kept by its address */
-        lua_pushstring(lo->L, k);
-        return;
-    }
-    int kk = levy_tax_key_index(lo->keys, k);
-    if (kk >= 0)
-        lua_pushvalue(lo->L, KEY_UPVALUE(kk));
-    else
-        lua_pushstring(lo->L, k);
-}
-
-static int lua_out_str(levy_tax_out *o, const char *s, size_t n)
-{
-    lua_out *lo = (lua_out *)o;
-    if (n == LEVY_TAX_CSTR)
-        lua_pushstring(lo->L, s); /* found by address in Lua's C-string cache */
-    else
-        lua_pushlstring(lo->L, s, n);
-    lua_out_put(lo);
-    return 0;
-}
-
-static void lua_out_num(levy_tax_out *o, long long v)
-{
-    lua_out *lo = (lua_out *)o;
-    lua_pushinteger(lo->L, (lua_Integer)v);
-    lua_out_put(lo);
-}
-
-static void lua_out_bool(levy_tax_out *o, int v)
-{
-    lua_out *lo = (lua_out *)o;
-    lua_pushboolean(lo->L, v);
-    lua_out_put(lo);
-}
-
-static void lua_out_null(levy_tax_out *o)
-{
-    lua_out *lo = (lua_out *)o;
-    lua_pushlightuserdata(lo->L, NULL); /* json.null */
-    lua_out_put(lo);
-}
-
-/* A reader that leaves what it is written as one Lua value on top of the stack; mt: the stack
- * index of the arrays' metatable, 0 for none. Called inside a levy.tax function (the key
- * upvalues); it raises when out of memory. */
-static void lua_out_init(lua_out *lo, lua_State *L, int mt)
-{
-    memset(lo, 0, sizeof *lo);
-    lo->o = (levy_tax_out){lua_out_open, lua_out_close, lua_out_key, lua_out_str,
-                           lua_out_num,  lua_out_bool,  lua_out_null};
-    lo->L = L;
-    lo->keys = &upv(L)->keys;
-    lo->mt = mt;
-    luaL_checkstack(L, 2 * LUA_OUT_DEPTH + 4, "levy.tax: a result");
-}
-
-/* lua_out_init with levy.json's array metatable for the arrays (pushed below the value). */
-static void lua_out_begin(lua_out *lo, lua_State *L)
-{
-    lua_getfield(L, LUA_REGISTRYINDEX, "levy.json.array_mt");
-    lua_out_init(lo, L, lua_gettop(L));
-}
-
-/* After lua_out_begin and a writer: leaves the value written on top; returns 1. */
-static int lua_out_end(lua_State *L)
-{
-    lua_remove(L, -2);
-    return 1;
+    return &e->b.r;
 }
 
 /* ------------------------------------------------------------------ regions / subscription */
@@ -496,36 +160,21 @@ static int push_rule(lua_State *L, int opts, const char *region, const char **fi
 /* One tax.calculate call: what the decision's callbacks need of the Lua side. */
 typedef struct call {
     lua_State *L;
-    int opts; /* stack index of the options table, 0 = none */
-    int nslots;
-    char region[2][8]; /* the regions whose rule was asked for */
-    int rule_idx[2];   /* stack index of the region's rule table, 0 = none */
-    const char *file[2];
+    int opts;                  /* stack index of the options table, 0 = none */
+    levy_tax_rule_slots rules; /* handle: stack index of the region's rule table, 0 = none */
     const char *date_s;
 } call;
-
-static int call_slot(const call *k, const char *region)
-{
-    for (int s = 0; s < k->nslots; s++)
-        if (strcmp(k->region[s], region) == 0)
-            return s;
-    return 0;
-}
 
 /* levy_tax_rule_fn: the region's rule (opts.rule or levy.rules[region]), compiled once. */
 static LEVY_LJMP const levy_tax_rule *call_rule(void *ud, const char *region)
 {
     call *k = ud;
-    if (k->nslots == 2)
+    int s = levy_tax_rule_slot_add(&k->rules, region); /* tax/build.h */
+    if (s < 0)
         return NULL;
-    int s = k->nslots++;
-    size_t n = strlen(region); /* cut to the field (not snprintf: once per answer) */
-    if (n >= sizeof k->region[s])
-        n = sizeof k->region[s] - 1;
-    memcpy(k->region[s], region, n);
-    k->region[s][n] = '\0';
-    k->rule_idx[s] = push_rule(k->L, k->opts, region, &k->file[s]);
-    return k->rule_idx[s] ? compiled_rule(k->L, k->rule_idx[s]) : NULL;
+    int idx = push_rule(k->L, k->opts, region, &k->rules.file[s]);
+    k->rules.handle[s] = idx;
+    return idx ? compiled_rule(k->L, idx) : NULL;
 }
 
 /* levy_tax_region_on_fn: opts.all_regions, or opts.regions[region] subscribed on date. */
@@ -534,63 +183,28 @@ static int call_region_on(void *ud, const char *region, int32_t date)
     call *k = ud;
     if (!k->opts)
         return 0;
-    lua_in li;
-    lua_in_begin(&li, k->L, k->opts);
+    levy_lua_in li;
+    levy_lua_in_begin(&li, k->L, k->opts);
     int on = levy_tax_read_region_on(&li.in, region, date); /* tax/request.h */
-    lua_in_end(&li);
+    levy_lua_in_end(&li);
     return on;
 }
 
-/* A tax of ctx.lines[i].taxes as calculate(ctx) hands it back (a failure is the rule's: it
- * raises, naming the tax). */
 /* The decision's calculate callback (levy_tax_calculate_fn): builds ctx for group g, calls
  * rule.calculate(ctx) in the pure context and reads the lines back. A failure raises. */
-/* ctx.notes = { {code = "local_tax_uncertain", message = "..."}, ... } that a rule's calculate
- * left (issue 19: what the answer must say, e.g. a ZIP partly inside a city whose own tax
- * levy did not charge): copied into the decision (levy_tax_decision_add_note), listed in the
- * answer's `notes` after tax_id_invalid. Codes are [a-z0-9_], 1-47 bytes. */
-static void read_rule_notes(lua_State *L, int ctx, levy_tax_decision *d, const char *file)
-{
-    getk(L, ctx, K_notes);
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        return;
-    }
-    if (!lua_istable(L, -1) || lua_getmetatable(L, -1))
-        luaL_error(L, "%s: calculate(ctx): ctx.notes must be a plain table", file ? file : "rule");
-    int nt = lua_gettop(L);
-    lua_Integer n = (lua_Integer)lua_rawlen(L, nt);
-    for (lua_Integer k = 1; k <= n; k++) {
-        lua_rawgeti(L, nt, k);
-        int et = lua_gettop(L);
-        if (!lua_istable(L, et))
-            luaL_error(L, "calculate(ctx): ctx.notes[%d] must be a table", (int)k);
-        getk(L, et, K_code);
-        getk(L, et, K_message);
-        const char *code = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-        const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-        if (!code || !msg || levy_tax_decision_add_note(d, code, msg) != 0)
-            luaL_error(L,
-                       "calculate(ctx): ctx.notes[%d] needs code ([a-z0-9_], at most %d bytes) "
-                       "and message (a string); at most %d notes",
-                       (int)k, LEVY_TAX_NOTE_CODE_MAX - 1, LEVY_TAX_RULE_NOTES);
-        lua_pop(L, 3);
-    }
-    lua_pop(L, 1);
-}
-
 static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_decision *d, int g,
                                    levy_err *err)
 {
     call *cl = ud;
     lua_State *L = cl->L;
-    int s = call_slot(cl, d->res.group_region[g]);
-    int rule = cl->rule_idx[s];
+    int s = levy_tax_rule_slot_of(&cl->rules, d->res.group_region[g]);
+    int rule = cl->rules.handle[s];
+    const char *file = cl->rules.file[s];
     (void)err;
     lua_getfield(L, rule, "calculate");
     int fn = lua_gettop(L);
-    lua_out lo;
-    lua_out_init(&lo, L, 0);                          /* ctx's arrays are plain tables */
+    levy_lua_out lo;
+    levy_lua_out_init(&lo, L, 0);                     /* ctx's arrays are plain tables */
     levy_tax_ctx_write(&lo.o, req, d, g, cl->date_s); /* tax/ctx.h; the Lua reader takes all */
     int ctx = lua_gettop(L);
     /* call in the pure context, with a traceback */
@@ -600,7 +214,7 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
     if (prev)
         pure = *prev;
     pure.kind = LEVY_CTX_PURE;
-    pure.plugin = cl->file[s];
+    pure.plugin = file;
     lua_getglobal(L, "debug");
     int have_tb = 0;
     if (lua_istable(L, -1)) {
@@ -626,15 +240,21 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
     levy_lua_set_ctx(L, prev);
     if (rc != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
-        luaL_error(L, "%s: calculate(ctx) failed: %s", cl->file[s] ? cl->file[s] : "rule",
+        luaL_error(L, "%s: calculate(ctx) failed: %s", file ? file : "rule",
                    msg ? msg : "(error object)");
     }
     /* read back (tax/request.h) */
-    lua_in li;
-    lua_in_begin(&li, L, ctx);
-    levy_tax_read_ctx_lines(&li.in, req, g, lua_raise, L);
-    lua_in_end(&li);
-    read_rule_notes(L, ctx, d, cl->file[s]);
+    levy_lua_in li;
+    levy_lua_in_begin(&li, L, ctx);
+    levy_tax_read_ctx_lines(&li.in, req, g, levy_lua_raise, L);
+    getk(L, ctx, K_notes); /* ctx.notes: a plain table (a metatable's code runs outside the
+                            * pure context), read by levy_tax_read_ctx_notes */
+    if (lua_istable(L, -1) && lua_getmetatable(L, -1))
+        luaL_error(L, LEVY_TAX_CTX_NOTES_PLAIN, file ? file : "rule");
+    lua_pop(L, 1);
+    li.raw = 1; /* a note's metatable must not run outside the pure context */
+    levy_tax_read_ctx_notes(&li.in, d, file, levy_lua_raise, L);
+    levy_lua_in_end(&li);
     /* keep ctx alive (jurisdiction strings) until the result is built: leave it on the stack */
     lua_remove(L, fn);
     if (msgh)
@@ -648,10 +268,10 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
 static void push_problem(lua_State *L, const levy_tax_problem *p)
 {
     lua_pushnil(L);
-    lua_out lo;
-    lua_out_begin(&lo, L);
+    levy_lua_out lo;
+    levy_lua_out_begin(&lo, L);
     levy_tax_problem_write(&lo.o, p); /* tax/info.h */
-    lua_out_end(L);
+    levy_lua_out_end(L);
 }
 
 /* A validation problem found while reading (p->ndetails > 0): pushes it, returns 2. */
@@ -719,9 +339,9 @@ static int push_result(lua_State *L, int opts, const levy_tax_request *req,
             lua_setfield(L, -2, "__gc");
         }
         lua_setmetatable(L, -2);
-        if (levy_tax_answer_json(b, req, d, id, idn, date_buf, int_gen ? &gen : NULL, k->file[0]) ==
-            0) {                        /* tax/calc.h */
-            if (want_body && !b->oom) { /* the userdata itself */
+        if (levy_tax_answer_json(b, req, d, id, idn, date_buf, int_gen ? &gen : NULL,
+                                 k->rules.file[0]) == 0) { /* tax/calc.h */
+            if (want_body && !b->oom) {                    /* the userdata itself */
                 lua_replace(L, top + 1);
                 lua_settop(L, top + 1);
                 return 1;
@@ -736,11 +356,11 @@ static int push_result(lua_State *L, int opts, const levy_tax_request *req,
         lua_settop(L, top + 3);
     }
     lua_getfield(L, LUA_REGISTRYINDEX, "levy.json.array_mt"); /* top + 4 */
-    lua_out lo;
-    lua_out_init(&lo, L, top + 4);
+    levy_lua_out lo;
+    levy_lua_out_init(&lo, L, top + 4);
     /* -1 only for a jurisdiction name of 256 bytes or more, written without its suffix */
     (void)levy_tax_answer_write(&lo.o, req, d, id, idn, date_buf, int_gen ? &gen : NULL,
-                                k->file[0]);
+                                k->rules.file[0]);
     if (has_gen && !int_gen) { /* rules.generation as given */
         lua_getfield(L, -1, "rules");
         lua_pushvalue(L, top + 2);
@@ -750,57 +370,6 @@ static int push_result(lua_State *L, int opts, const levy_tax_request *req,
     lua_replace(L, top + 1);
     lua_settop(L, top + 1);
     return 1;
-}
-
-/* The customer record stored in levy and the registry's answer: what plugins/api wrote, read
- * as it is (a value of another type is as absent). */
-/* ---- levy.tax's options (plugins/api/calc.lua build_opts), read by core/tax/request.c */
-
-/* exempt_regions: the first MAX_EXEMPT_REGIONS entries (more than levy has regions);
- * certificates (issue 20): the first MAX_CERTS, their regions from one pool */
-#define MAX_EXEMPT_REGIONS 256
-#define MAX_CERTS 64
-#define MAX_CERT_REGIONS 1024
-
-typedef struct opts_buf {
-    const char *regions[MAX_EXEMPT_REGIONS];
-    levy_tax_certificate certs[MAX_CERTS];
-    const char *cert_regions[MAX_CERT_REGIONS];
-    levy_taxid_registry reg;
-} opts_buf;
-
-/* The customer record stored in levy, opts.customers[req->customer_id], and the registry's
- * latest answer, opts.tax_id_registry (setting tax_id_online). Their strings stay referenced
- * by opts. */
-static void read_opts_records(lua_State *L, int opts, levy_tax_request *c, opts_buf *ob)
-{
-    if (!opts)
-        return;
-    lua_in li;
-    if (c->customer_id) {
-        lua_getfield(L, opts, "customers");
-        if (lua_istable(L, -1)) {
-            lua_getfield(L, -1, c->customer_id);
-            if (lua_istable(L, -1)) {
-                lua_in_begin(&li, L, -1);
-                levy_tax_read_customer_rec(&li.in, &c->stored, ob->regions, MAX_EXEMPT_REGIONS,
-                                           ob->certs, MAX_CERTS, ob->cert_regions,
-                                           MAX_CERT_REGIONS);
-                lua_in_end(&li);
-            }
-            lua_pop(L, 1);
-        }
-        lua_pop(L, 1);
-    }
-    lua_getfield(L, opts, "tax_id_registry");
-    if (lua_istable(L, -1)) {
-        memset(&ob->reg, 0, sizeof ob->reg);
-        lua_in_begin(&li, L, -1);
-        levy_tax_read_registry(&li.in, &ob->reg);
-        lua_in_end(&li);
-        c->tax_id_registry = &ob->reg;
-    }
-    lua_pop(L, 1);
 }
 
 /* levy_tax_product_fn: opts.products[product_id] (a string there), referenced by opts. */
@@ -862,8 +431,8 @@ static int tax_parse(lua_State *L)
         lua_pushboolean(L, 0);
         return 2;
     }
-    lua_out lo;
-    lua_out_init(&lo, L, 0);                          /* plain tables */
+    levy_lua_out lo;
+    levy_lua_out_init(&lo, L, 0);                     /* plain tables */
     if (levy_tax_request_view_write(&lo.o, doc) != 0) /* tax/json_in.h */
         return luaL_error(L, "out of memory");
     return 2;
@@ -888,7 +457,7 @@ static int tax_calculate(lua_State *L)
     }
     /* the reader of the request: the parsed text, or the table */
     levy_json_in ji;
-    lua_in li;
+    levy_lua_in li;
     levy_tax_in *in;
     if (doc) {
         levy_json_in_init(&ji, doc);
@@ -905,7 +474,7 @@ static int tax_calculate(lua_State *L)
             }
         }
         lua_pop(L, 1);
-        lua_in_begin(&li, L, 1); /* the table stays on top while it is read */
+        levy_lua_in_begin(&li, L, 1); /* the table stays on top while it is read */
         in = &li.in;
     }
     levy_tax_request c;
@@ -913,26 +482,13 @@ static int tax_calculate(lua_State *L)
     levy_tax_request_read_head(&c, in, &p);
     char date_buf[11];
     levy_tax_date_fmt(date_buf, c.date);
-    if (!c.seller.present && opts) { /* the settings address; a bad one is ignored */
-        lua_getfield(L, opts, "seller");
-        if (lua_istable(L, -1)) {
-            levy_tax_problem sp;
-            sp.ndetails = 0;
-            lua_in si;
-            lua_in_begin(&si, L, opts);
-            levy_tax_read_address(&si.in, "seller", &c.seller, 0, &sp);
-            lua_in_end(&si);
-            if (sp.ndetails)
-                c.seller.present = 0;
-        }
-        lua_pop(L, 1); /* strings stay referenced by opts.seller */
-    }
-    if (opts) { /* ca_gst_regime, rounding, the org's customer type */
+    levy_tax_opts_buf ob; /* the records' pointers (on the C stack: no allocation per call) */
+    if (opts) {           /* seller, switches, records (tax/request.h); their strings stay opts' */
         char why[128];
-        lua_in oi;
-        lua_in_begin(&oi, L, opts);
-        int bad = levy_tax_read_options(&oi.in, &c, why, sizeof why);
-        lua_in_end(&oi);
+        levy_lua_in oi;
+        levy_lua_in_begin(&oi, L, opts);
+        int bad = levy_tax_read_opts(&oi.in, &c, &ob, why, sizeof why);
+        levy_lua_in_end(&oi);
         if (bad)
             return luaL_error(L, "%s", why);
     }
@@ -951,17 +507,15 @@ static int tax_calculate(lua_State *L)
             products = lua_gettop(L);
     }
     if (!doc)
-        lua_in_begin(&li, L, 1);
+        levy_lua_in_begin(&li, L, 1);
     products_at pa = {L, products};
     levy_tax_request_read_lines(&c, in, products ? opts_product : NULL, &pa, &p);
     if (!doc)
-        lua_in_end(&li);
+        levy_lua_in_end(&li);
     if (p.ndetails)
         return push_invalid(L, &p, NULL);
-    opts_buf ob; /* the records' pointers (on the C stack: no Lua allocation per call) */
-    read_opts_records(L, opts, &c, &ob);
     /* decide */
-    call k = {L, opts, 0, {"", ""}, {0, 0}, {NULL, NULL}, date_buf};
+    call k = {L, opts, {0}, date_buf};
     c.rule_for = call_rule;
     c.region_on = call_region_on;
     c.calculate = run_calculate;
@@ -981,18 +535,18 @@ static int tax_calculate(lua_State *L)
 
 static int tax_tax_codes(lua_State *L)
 {
-    lua_out lo;
-    lua_out_begin(&lo, L);
+    levy_lua_out lo;
+    levy_lua_out_begin(&lo, L);
     levy_tax_codes_write(&lo.o); /* tax/info.h */
-    return lua_out_end(L);
+    return levy_lua_out_end(L);
 }
 
 static int tax_rates_info(lua_State *L)
 {
-    lua_out lo;
-    lua_out_begin(&lo, L);
+    levy_lua_out lo;
+    levy_lua_out_begin(&lo, L);
     levy_tax_rates_info_write(&lo.o, levy_lua_host(L, LEVY_HOST_RATES));
-    return lua_out_end(L);
+    return levy_lua_out_end(L);
 }
 
 /* The regions levy has rules for: levy.rules and levy.rule_files handed to
@@ -1027,12 +581,14 @@ static int tax_regions(lua_State *L)
             lua_pop(L, 1);
         k++;
     }
-    lua_out lo;
-    lua_out_begin(&lo, L);
+    levy_lua_out lo;
+    levy_lua_out_begin(&lo, L);
     levy_tax_regions_write(&lo.o, r, k);
-    return lua_out_end(L);
+    return levy_lua_out_end(L);
 }
 
+/* tax.resolve(address[, date]): checked and resolved by levy_tax_resolve_in (tax/info.h), the
+ * address read as member "address" of a table made for it (details name "address.*"). */
 static int tax_resolve(lua_State *L)
 {
     const levy_rates *rates = levy_lua_host(L, LEVY_HOST_RATES);
@@ -1040,40 +596,25 @@ static int tax_resolve(lua_State *L)
         return luaL_error(L, "levy.tax: the rate index is not loaded");
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 2);
-    levy_tax_problem p;
-    levy_tax_problem_clear(&p);
+    size_t len = 0;
+    const char *date = lua_isnoneornil(L, 2) ? NULL : luaL_checklstring(L, 2, &len);
     lua_createtable(L, 0, 1);
     lua_pushvalue(L, 1);
     lua_setfield(L, -2, "address");
-    levy_tax_addr a;
-    lua_in li;
-    lua_in_begin(&li, L, -1);
-    levy_tax_read_address(&li.in, "address", &a, 1, &p); /* tax/request.h */
-    lua_in_end(&li);
-    int32_t date;
-    if (lua_isnoneornil(L, 2)) {
-        date = levy_tax_today();
-    } else {
-        size_t len;
-        const char *s = luaL_checklstring(L, 2, &len);
-        if (levy_tax_date_parse(s, len, &date) != 0)
-            levy_tax_problem_add(&p, -1, "date", "must be a date YYYY-MM-DD");
-    }
-    if (p.ndetails)
-        return push_invalid(L, &p, "invalid address");
-    levy_tax_address ta = {a.country, a.state[0] ? a.state : NULL, a.city, a.zip};
+    levy_tax_problem p;
     levy_tax_resolution res;
-    levy_err err;
-    levy_err_clear(&err);
-    if (levy_rates_resolve(rates, &ta, date, &res, &err) != LEVY_OK) {
-        levy_tax_problem_set(&p, LEVY_TAX_ERR_ADDRESS, err.code, err.message);
+    levy_lua_in li;
+    levy_lua_in_begin(&li, L, -1);
+    int rc = levy_tax_resolve_in(rates, &li.in, date, len, &res, &p);
+    levy_lua_in_end(&li);
+    if (rc != 0) {
         push_problem(L, &p);
         return 2;
     }
-    lua_out lo;
-    lua_out_begin(&lo, L);
+    levy_lua_out lo;
+    levy_lua_out_begin(&lo, L);
     levy_tax_resolution_write(&lo.o, rates, &res); /* tax/info.h */
-    return lua_out_end(L);
+    return levy_lua_out_end(L);
 }
 
 /* [-1, +0, -] __gc of the box holding a loaded nexus table (NULL once freed). */
@@ -1110,12 +651,12 @@ static int tax_nexus_thresholds(lua_State *L)
     levy_err_clear(&err);
     if (levy_nexus_load(box, path, &err) != LEVY_OK)
         return luaL_error(L, "levy.tax.nexus_thresholds: %s", err.message);
-    lua_out lo;
-    lua_out_begin(&lo, L);
+    levy_lua_out lo;
+    levy_lua_out_begin(&lo, L);
     levy_tax_nexus_write(&lo.o, *box); /* tax/info.h */
     levy_nexus_free(*box);
     *box = NULL;
-    return lua_out_end(L);
+    return levy_lua_out_end(L);
 }
 
 int luaopen_levy_tax(lua_State *L)
@@ -1145,7 +686,7 @@ int luaopen_levy_tax(lua_State *L)
     /* the module's state as upvalue 1, freed by its __gc */
     tax_upv *b = lua_newuserdatauv(L, sizeof *b, 1);
     memset(b, 0, sizeof *b);
-    levy_tax_keys_init(&b->keys, key_names, K_N);
+    levy_tax_keys_init(&b->keys, levy_tax_key_names, K_N);
     lua_createtable(L, 0, 1);
     lua_pushcfunction(L, upv_gc);
     lua_setfield(L, -2, "__gc");
@@ -1154,7 +695,7 @@ int luaopen_levy_tax(lua_State *L)
     lua_setiuservalue(L, -2, 1);
     luaL_checkstack(L, K_N + 4, "levy.tax: the key upvalues"); /* more than LUA_MINSTACK */
     for (int k = 0; k < K_N; k++)
-        lua_pushstring(L, key_names[k]);
+        lua_pushstring(L, levy_tax_key_names[k]);
     luaL_setfuncs(L, funcs, 1 + K_N);
     return 1;
 }

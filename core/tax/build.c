@@ -215,3 +215,26 @@ void levy_tax_rule_cache_free(levy_tax_rule_cache *c)
     c->slots = NULL;
     c->nslots = c->n = 0;
 }
+
+int levy_tax_rule_slot_add(levy_tax_rule_slots *s, const char *region)
+{
+    if (s->n == LEVY_TAX_RULE_SLOTS)
+        return -1;
+    int k = s->n++;
+    size_t n = strlen(region); /* cut to the field (not snprintf: once per answer) */
+    if (n >= sizeof s->region[k])
+        n = sizeof s->region[k] - 1;
+    memcpy(s->region[k], region, n);
+    s->region[k][n] = '\0';
+    s->handle[k] = 0;
+    s->file[k] = NULL;
+    return k;
+}
+
+int levy_tax_rule_slot_of(const levy_tax_rule_slots *s, const char *region)
+{
+    for (int k = 0; k < s->n; k++)
+        if (strcmp(s->region[k], region) == 0)
+            return k;
+    return 0;
+}

@@ -64,6 +64,26 @@ void levy_tax_lease_release(levy_tax_line_lease *l);
  * holds it keeps a pointer to the pool, which it may release (the flag) but not use. */
 void levy_tax_line_pool_free(levy_tax_line_pool *p);
 
+/* ---- the rules one decision asked for */
+
+/* levy_tax_decide asks its caller for the rule of each region group (levy_tax_rule_fn: at most
+ * two, the sale's region and a second group's) and later runs the calculate of group g's rule
+ * (levy_tax_calculate_fn), by the group's region: a caller keeps here what it found for each
+ * region asked (its own handle of the rule: the binding's stack index of the rule table, and
+ * the rule's file) to find it again. Zeroed = none asked. */
+#define LEVY_TAX_RULE_SLOTS 2
+typedef struct levy_tax_rule_slots {
+    int n;
+    char region[LEVY_TAX_RULE_SLOTS][8]; /* cut to 7 bytes (region codes are shorter) */
+    int handle[LEVY_TAX_RULE_SLOTS];     /* the caller's: 0 = no rule */
+    const char *file[LEVY_TAX_RULE_SLOTS];
+} levy_tax_rule_slots;
+
+/* A new slot for region (handle 0, file NULL): its index, or -1 when every slot is taken. */
+int levy_tax_rule_slot_add(levy_tax_rule_slots *s, const char *region);
+/* The slot of region, or 0 (the sale's region) when it was not asked. */
+int levy_tax_rule_slot_of(const levy_tax_rule_slots *s, const char *region);
+
 /* ---- compiled rules, one per region, kept for the life of a generation */
 
 /* Rules are immutable per generation: each region's rule is compiled once and kept here (in

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tax/dec.h"
+#include "tax/request.h"
 
 /* The treatments a rule names by a string. */
 static const struct {
@@ -373,4 +374,33 @@ int levy_tax_rule_calc_for(levy_tax_rule_build *b, levy_tax_in *in, char *msg, s
         b->r.calc_for[b->r.ncalc_for++] = kept;
     }
     return 0;
+}
+
+/* levy_tax_in's each over a taxability: one row per member. */
+static int add_row(levy_tax_in *in, const char *key, size_t len, void *b)
+{
+    return levy_tax_rule_add_code(b, in, key, len) != 0;
+}
+
+void levy_tax_rule_compile(levy_tax_rule_build *b, levy_tax_in *in, levy_tax_raise_fn raise,
+                           void *ud)
+{
+    char msg[256];
+    levy_tax_read_rule_names(in, &b->r, raise, ud); /* a bad reverse_charge raises */
+    int oom = in->field(in, "taxability") == LEVY_IN_TABLE && in->each(in, add_row, b) != 0;
+    in->pop(in);
+    if (oom)
+        raise(ud, "out of memory");
+    in->field(in, "calculate_for");
+    int rc = levy_tax_rule_calc_for(b, in, msg, sizeof msg);
+    in->pop(in);
+    if (rc == -1)
+        raise(ud, "out of memory");
+    if (rc == -2)
+        raise(ud, msg);
+    in->field(in, "calculate_before");
+    rc = levy_tax_rule_calc_before(b, in, msg, sizeof msg);
+    in->pop(in);
+    if (rc != 0)
+        raise(ud, msg);
 }

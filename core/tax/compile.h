@@ -51,7 +51,16 @@ struct levy_tax_in {
     /* field for a name that is not a string literal (a region code); may be NULL where no
      * reader asks it. */
     int (*field_text)(levy_tax_in *in, const char *name);
+    /* Calls fn for each member of the table on top whose key is a string and whose value is
+     * not nil, in the table's own order, with the value pushed on top (fn leaves the stack as
+     * it found it); stops at fn's first non-zero return and returns it, else 0. May be NULL
+     * where no reader asks it (only levy_tax_rule_compile does: a rule's taxability). */
+    int (*each)(levy_tax_in *in, int (*fn)(levy_tax_in *in, const char *key, size_t len, void *arg),
+                void *arg);
 };
+
+/* Raises msg as the caller's error (a Lua error): does not return. */
+typedef void (*levy_tax_raise_fn)(void *ud, const char *msg);
 
 /* Adds the row of code (len bytes, kept with the rule) to b, its treatment the value on top of
  * in, compiled. 0, or -1 when out of memory (b stays whole: free it). */
@@ -65,6 +74,16 @@ int levy_tax_rule_calc_for(levy_tax_rule_build *b, levy_tax_in *in, char *msg, s
 /* The rule's `calculate_before` on top (nil, or "YYYY-MM-DD"; docs/rules.md section 3): 0, -2
  * with msg (not a date; without calculate). */
 int levy_tax_rule_calc_before(levy_tax_rule_build *b, levy_tax_in *in, char *msg, size_t cap);
+
+/* Compiles the rule table on top of in (in->each needed) into b (zeroed, or emptied by
+ * levy_tax_rule_cache_claim): its own fields (levy_tax_read_rule_names, core/tax/request.c:
+ * region, sourcing, reverse_charge, calculate), each taxability row (levy_tax_rule_add_code;
+ * a taxability that is not a table: none), calculate_for (after the taxability: it may name
+ * its rows), calculate_before. What the rule table itself gets wrong, and out of memory
+ * ("out of memory"), is raised through raise(ud, message); b then holds what was compiled so
+ * far (free it). Returns when b->r is whole. */
+void levy_tax_rule_compile(levy_tax_rule_build *b, levy_tax_in *in, levy_tax_raise_fn raise,
+                           void *ud);
 
 /* Compiles the treatment on top of in into b; its index, or -1 when out of memory. */
 int levy_tax_compile_treatment(levy_tax_rule_build *b, levy_tax_in *in);

@@ -7,6 +7,7 @@
 
 #include "tax/ctx.h"
 #include "tax/dec.h"
+#include "tax/request.h"
 
 /* `"k":"v"` (first: the object's first key) */
 static int put_str(levy_tax_out *o, const char *k, const char *v, int first)
@@ -243,4 +244,29 @@ int levy_tax_problem_write(levy_tax_out *o, const levy_tax_problem *p)
     o->num(o, levy_tax_error_status(p->error));
     o->close(o, 0);
     return bad ? -1 : 0;
+}
+
+int levy_tax_resolve_in(const levy_rates *rates, levy_tax_in *in, const char *date, size_t len,
+                        levy_tax_resolution *res, levy_tax_problem *p)
+{
+    levy_tax_problem_clear(p);
+    levy_tax_addr a;
+    levy_tax_read_address(in, "address", &a, 1, p);
+    int32_t day = 0;
+    if (!date)
+        day = levy_tax_today();
+    else if (levy_tax_date_parse(date, len, &day) != 0)
+        levy_tax_problem_add(p, -1, "date", "must be a date YYYY-MM-DD");
+    if (p->ndetails) {
+        levy_tax_problem_set(p, LEVY_TAX_ERR_VALIDATION, NULL, "invalid address");
+        return -1;
+    }
+    levy_tax_address ta = {a.country, a.state[0] ? a.state : NULL, a.city, a.zip};
+    levy_err err;
+    levy_err_clear(&err);
+    if (levy_rates_resolve(rates, &ta, day, res, &err) != LEVY_OK) {
+        levy_tax_problem_set(p, LEVY_TAX_ERR_ADDRESS, err.code, err.message);
+        return -1;
+    }
+    return 0;
 }

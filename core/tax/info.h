@@ -29,6 +29,15 @@ int levy_tax_regions_write(levy_tax_out *o, levy_tax_region_info *r, int n);
 int levy_tax_resolution_write(levy_tax_out *o, const levy_rates *rates,
                               const levy_tax_resolution *res);
 
+/* levy.tax.resolve(address, date): member "address" of the table on top of in read as a
+ * required address (details on "address.country", ...; core/tax/request.c), date (NULL: today;
+ * else YYYY-MM-DD, len bytes) checked, then the address resolved by the rate index into res.
+ * 0, or -1 with p set: a validation problem ("invalid address", its details), or the rate
+ * index's refusal (LEVY_TAX_ERR_ADDRESS with its code, address_unresolved ...). */
+struct levy_tax_in;
+int levy_tax_resolve_in(const levy_rates *rates, struct levy_tax_in *in, const char *date,
+                        size_t len, levy_tax_resolution *res, levy_tax_problem *p);
+
 /* The rate tables loaded (rates NULL: none): [{path, rows, source, vintage}]. */
 int levy_tax_rates_info_write(levy_tax_out *o, const levy_rates *rates);
 

@@ -522,11 +522,29 @@ static int j_integer(levy_tax_in *in, long long *v)
     return 1;
 }
 
+static int j_each(levy_tax_in *in,
+                  int (*fn)(levy_tax_in *in, const char *key, size_t len, void *arg), void *arg)
+{
+    const levy_json_node *t = jtop(in);
+    const levy_json_doc *doc = ((levy_json_in *)in)->doc;
+    if (!t || t->type != LEVY_IN_TABLE || t->array)
+        return 0;
+    for (uint32_t k = 0; k < t->n; k++) {
+        uint32_t m = doc->kids[t->at + k];
+        jpush(in, m);
+        int rc = fn(in, doc->strs + doc->nodes[m].key, doc->nodes[m].klen, arg);
+        j_pop(in);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 void levy_json_in_init(levy_json_in *ji, const levy_json_doc *doc)
 {
     memset(ji, 0, sizeof *ji);
-    ji->in =
-        (levy_tax_in){j_type, j_field, j_item, j_len, j_text, j_pop, j_truth, j_integer, j_field};
+    ji->in = (levy_tax_in){j_type, j_field, j_item,    j_len,   j_text,
+                           j_pop,  j_truth, j_integer, j_field, j_each};
     ji->doc = doc;
     ji->stack[0] = doc->nnodes ? 0 : NIL_NODE;
 }

@@ -549,6 +549,51 @@ void levy_tax_read_customer_rec(levy_tax_in *in, levy_tax_customer_rec *r, const
     read_certs(&v, r, certs, max_certs, cert_regions, max_cert_regions);
 }
 
+void levy_tax_read_opts_records(levy_tax_in *in, levy_tax_request *req, levy_tax_opts_buf *ob)
+{
+    if (req->customer_id) {
+        if (in->field(in, "customers") == LEVY_IN_TABLE) {
+            if (in->field_text(in, req->customer_id) == LEVY_IN_TABLE)
+                levy_tax_read_customer_rec(in, &req->stored, ob->regions, LEVY_TAX_OPTS_REGIONS,
+                                           ob->certs, LEVY_TAX_OPTS_CERTS, ob->cert_regions,
+                                           LEVY_TAX_OPTS_CERT_REGIONS);
+            in->pop(in); /* customers[id] */
+        }
+        in->pop(in); /* customers */
+    }
+    if (in->field(in, "tax_id_registry") == LEVY_IN_TABLE) {
+        memset(&ob->reg, 0, sizeof ob->reg);
+        levy_tax_read_registry(in, &ob->reg);
+        req->tax_id_registry = &ob->reg;
+    }
+    in->pop(in);
+}
+
+void levy_tax_read_opts_seller(levy_tax_in *in, levy_tax_request *req)
+{
+    if (req->seller.present)
+        return;
+    int t = in->field(in, "seller");
+    in->pop(in);
+    if (t != LEVY_IN_TABLE)
+        return;
+    levy_tax_problem sp;
+    sp.ndetails = 0;
+    levy_tax_read_address(in, "seller", &req->seller, 0, &sp);
+    if (sp.ndetails)
+        req->seller.present = 0;
+}
+
+int levy_tax_read_opts(levy_tax_in *in, levy_tax_request *req, levy_tax_opts_buf *ob, char *msg,
+                       size_t cap)
+{
+    levy_tax_read_opts_seller(in, req);
+    if (levy_tax_read_options(in, req, msg, cap) != 0)
+        return -1;
+    levy_tax_read_opts_records(in, req, ob);
+    return 0;
+}
+
 /* ---- a rule's tables: a failure is the rule's fault and raises */
 
 static const levy_tax_field rule_name_fields[] = {
@@ -686,6 +731,44 @@ void levy_tax_read_ctx_lines(levy_tax_in *in, levy_tax_request *req, int g, levy
         in->pop(in); /* the line */
     }
     in->pop(in); /* lines */
+}
+
+void levy_tax_read_ctx_notes(levy_tax_in *in, levy_tax_decision *d, const char *file,
+                             levy_tax_raise_fn raise, void *ud)
+{
+    levy_tax_fields v;
+    raise_init(&v, in, raise, ud);
+    int t = in->field(in, "notes");
+    if (t == LEVY_IN_NIL) {
+        in->pop(in);
+        return;
+    }
+    if (t != LEVY_IN_TABLE)
+        RAISEF(&v, LEVY_TAX_CTX_NOTES_PLAIN, file ? file : "rule");
+    long long n = in->len(in, 1);
+    for (long long k = 1; k <= n; k++) {
+        if (in->item(in, k) != LEVY_IN_TABLE)
+            RAISEF(&v, "calculate(ctx): ctx.notes[%d] must be a table", (int)k);
+        size_t len = 0;
+        char code[LEVY_TAX_NOTE_CODE_MAX]; /* a copy: the text lasts until it is popped */
+        const char *s = in->field(in, "code") == LEVY_IN_STRING ? in->text(in, &len) : NULL;
+        size_t cl = s ? strnlen(s, sizeof code) : sizeof code; /* as C reads it: to a NUL */
+        int ok = cl < sizeof code;
+        if (ok) {
+            memcpy(code, s, cl);
+            code[cl] = '\0';
+        }
+        in->pop(in);
+        s = in->field(in, "message") == LEVY_IN_STRING ? in->text(in, &len) : NULL;
+        if (!ok || !s || levy_tax_decision_add_note(d, code, s) != 0)
+            RAISEF(&v,
+                   "calculate(ctx): ctx.notes[%d] needs code ([a-z0-9_], at most %d bytes) "
+                   "and message (a string); at most %d notes",
+                   (int)k, LEVY_TAX_NOTE_CODE_MAX - 1, LEVY_TAX_RULE_NOTES);
+        in->pop(in); /* message */
+        in->pop(in); /* notes[k] */
+    }
+    in->pop(in); /* notes */
 }
 
 /* ---- levy.tax's options: the switches */

@@ -24,8 +24,6 @@ enum {
 #define LEVY_F_FULL 8 /* LEVY_FT_STR: an empty string is as absent */
 
 typedef struct levy_tax_fields levy_tax_fields;
-/* Raises msg as the caller's error (a Lua error): does not return. */
-typedef void (*levy_tax_raise_fn)(void *ud, const char *msg);
 typedef struct levy_tax_field levy_tax_field;
 /* A field's own check, called with the string read (NULL when absent or refused). */
 typedef void (*levy_tax_field_check)(levy_tax_fields *v, const levy_tax_field *f, void *out,
@@ -100,6 +98,35 @@ void levy_tax_read_customer_rec(levy_tax_in *in, levy_tax_customer_rec *r, const
 /* The latest registry answer (opts.tax_id_registry, the table on top of in) into reg. */
 void levy_tax_read_registry(levy_tax_in *in, levy_taxid_registry *reg);
 
+/* What levy_tax_read_opts_records reads into (its strings stay the options'): the first
+ * LEVY_TAX_OPTS_REGIONS exempt_regions (more than levy has regions), the first
+ * LEVY_TAX_OPTS_CERTS certificates (issue 20) and their regions from one pool, the registry's
+ * answer. About 14 KB: meant for the caller's C stack (no allocation per call). */
+#define LEVY_TAX_OPTS_REGIONS 256
+#define LEVY_TAX_OPTS_CERTS 64
+#define LEVY_TAX_OPTS_CERT_REGIONS 1024
+typedef struct levy_tax_opts_buf {
+    const char *regions[LEVY_TAX_OPTS_REGIONS];
+    levy_tax_certificate certs[LEVY_TAX_OPTS_CERTS];
+    const char *cert_regions[LEVY_TAX_OPTS_CERT_REGIONS];
+    levy_taxid_registry reg;
+} levy_tax_opts_buf;
+/* The records of opts (on top of in) for req: the customer record stored in levy,
+ * customers[req->customer_id] (when req names a customer and it is a table), into req->stored,
+ * and the registry's latest answer, tax_id_registry (setting tax_id_online; a table), as
+ * req->tax_id_registry. Read as they are: a value of another type is as absent. */
+void levy_tax_read_opts_records(levy_tax_in *in, levy_tax_request *req, levy_tax_opts_buf *ob);
+/* The seller of a request that names none (no ship_from, req->seller not present): the
+ * settings address opts.seller (opts on top of in) when it is a table; one with a detail
+ * (levy_tax_read_address) is ignored (req->seller.present stays 0). */
+void levy_tax_read_opts_seller(levy_tax_in *in, levy_tax_request *req);
+/* All of levy.tax's options (on top of in) a request takes, after its head was read
+ * (levy_tax_request_read_head): the seller (levy_tax_read_opts_seller), the switches
+ * (levy_tax_read_options) and the records (levy_tax_read_opts_records, into ob). 0, or -1
+ * with the caller's error in msg (a switch levy does not know; the records are not read). */
+int levy_tax_read_opts(levy_tax_in *in, levy_tax_request *req, levy_tax_opts_buf *ob, char *msg,
+                       size_t cap);
+
 /* The switches of opts (on top of in) into req: ca_gst_regime ("simplified" / "normal"),
  * rounding ("document"), customer_type (the org's default). 0, or -1 with the caller's error
  * in msg (a ca_gst_regime levy does not know). */
@@ -117,5 +144,16 @@ void levy_tax_read_rule_names(levy_tax_in *in, levy_tax_rule *r, levy_tax_raise_
  * entries (their ranges checked: levy_tax_entry_check). The entries' strings stay ctx's. */
 void levy_tax_read_ctx_lines(levy_tax_in *in, levy_tax_request *req, int g, levy_tax_raise_fn raise,
                              void *ud);
+/* ctx.notes = { {code = "local_tax_uncertain", message = "..."}, ... } that a rule's
+ * calculate left (ctx on top of in; issue 19: what the answer must say, e.g. a ZIP partly
+ * inside a city whose own tax levy did not charge), copied into d (levy_tax_decision_add_note:
+ * listed in the answer's notes after tax_id_invalid). Absent: none. Not a table, an entry not a
+ * table, a code not [a-z0-9_] of 1..LEVY_TAX_NOTE_CODE_MAX-1 bytes, a message not a string or
+ * more than LEVY_TAX_RULE_NOTES notes: raised (file names the rule; NULL: "rule"). A caller
+ * whose tables may carry metatables refuses one on ctx.notes itself (the same message). */
+void levy_tax_read_ctx_notes(levy_tax_in *in, levy_tax_decision *d, const char *file,
+                             levy_tax_raise_fn raise, void *ud);
+/* The message levy_tax_read_ctx_notes raises for a ctx.notes that is not a plain table. */
+#define LEVY_TAX_CTX_NOTES_PLAIN "%s: calculate(ctx): ctx.notes must be a plain table"
 
 #endif

@@ -280,9 +280,36 @@ end:
     free(k);
 }
 
-static const levy_test tests[] = {
-    {"rule", t_rule},   {"lines", t_lines},           {"ctx", t_ctx},
-    {"lease", t_lease}, {"rule_cache", t_rule_cache}, {"keys", t_keys},
-    {NULL, NULL}};
+/* The rules one decision asked for: at most two regions, each found again by its region (an
+ * unknown one: the sale's, slot 0), a region longer than the field cut to 7 bytes. */
+static void t_rule_slots(void)
+{
+    levy_tax_rule_slots s;
+    memset(&s, 0, sizeof s);
+    CHECK_EQ_INT(levy_tax_rule_slot_of(&s, "US-TX"), 0);
+    CHECK_EQ_INT(levy_tax_rule_slot_add(&s, "CA"), 0);
+    s.handle[0] = 5;
+    s.file[0] = "scripts/ca/ca.lua";
+    CHECK_EQ_INT(levy_tax_rule_slot_add(&s, "CA-QC-LONGER"), 1);
+    CHECK_EQ_STR(s.region[1], "CA-QC-L");
+    CHECK_EQ_INT(s.handle[1], 0);
+    CHECK(s.file[1] == NULL);
+    CHECK_EQ_INT(levy_tax_rule_slot_add(&s, "EU"), -1); /* full */
+    CHECK_EQ_INT(s.n, 2);
+    CHECK_EQ_INT(levy_tax_rule_slot_of(&s, "CA"), 0);
+    CHECK_EQ_INT(levy_tax_rule_slot_of(&s, "CA-QC-L"), 1);
+    CHECK_EQ_INT(levy_tax_rule_slot_of(&s, "EU"), 0);
+    CHECK_EQ_INT(s.handle[levy_tax_rule_slot_of(&s, "CA")], 5);
+end:;
+}
+
+static const levy_test tests[] = {{"rule", t_rule},
+                                  {"lines", t_lines},
+                                  {"ctx", t_ctx},
+                                  {"lease", t_lease},
+                                  {"rule_cache", t_rule_cache},
+                                  {"keys", t_keys},
+                                  {"rule_slots", t_rule_slots},
+                                  {NULL, NULL}};
 
 LEVY_TEST_MAIN(tests)

@@ -274,6 +274,33 @@ LUA_TEST(t_pure_context,
          "{quantity='4'})}), {all_regions=true, rule=rule})\n"
          "assert(not ok and tostring(err):find('boom')); eq(seen, '2.50/4/US-TX')\n")
 
+/* A rule's ctx.notes (issue 19) through the binding: listed in the answer; one with a
+ * metatable (its code would run outside the pure context) or a bad entry is the rule's error,
+ * naming its file (core/tax/request.c levy_tax_read_ctx_notes); an entry is read raw, its
+ * metatable never runs. */
+LUA_TEST(t_ctx_notes,
+         "local function rule(notes) return {region='US-TX', name='T', tax_type='SALES_TAX', "
+         "taxability={}, calculate=function(ctx) ctx.notes = notes() end} end\n"
+         "local tx = us('78701', 'TX', 'Austin')\n"
+         "local r = assert(tax.calculate(req(tx, {line('100.00')}), {all_regions=true, "
+         "rule=rule(function() return {{code='local_tax_uncertain', message='partly in'}} "
+         "end)}))\n"
+         "eq(#r.notes, 1); eq(r.notes[1].code, 'local_tax_uncertain'); eq(r.notes[1].message, "
+         "'partly in')\n"
+         "local ok, e = pcall(tax.calculate, req(tx, {line('100.00')}), {all_regions=true, "
+         "rule=rule(function() return setmetatable({}, {}) end)})\n"
+         "assert(not ok and tostring(e):find('scripts/us-tx.lua: calculate(ctx): ctx.notes must "
+         "be a plain table', 1, true), tostring(e))\n"
+         "ok, e = pcall(tax.calculate, req(tx, {line('100.00')}), {all_regions=true, "
+         "rule=rule(function() return {{code='Bad', message='m'}} end)})\n"
+         "assert(not ok and tostring(e):find('ctx.notes[1] needs code', 1, true), tostring(e))\n"
+         "local ran = false\n"
+         "ok, e = pcall(tax.calculate, req(tx, {line('100.00')}), {all_regions=true, "
+         "rule=rule(function() return {setmetatable({message='m'}, {__index=function() ran = true "
+         "return 'local_tax_uncertain' end})} end)})\n"
+         "assert(not ok and tostring(e):find('ctx.notes[1] needs code', 1, true), tostring(e))\n"
+         "eq(ran, false, 'a note entry is read raw: its metatable does not run')\n")
+
 /* Issues 18/21: a rule's calculate_for, read by the binding's compiler: calculate runs only
  * for a request with a listed line (its code, its parent, or the rule's own row); without the
  * declaration, for every request; an unknown code is the rule's error (tax.check_rule, the
@@ -846,6 +873,7 @@ static const levy_test tests[] = {
     {"tennessee", t_tennessee},
     {"tennessee_caps_inclusive_credit", t_tennessee_caps_inclusive_credit},
     {"pure_context", t_pure_context},
+    {"ctx_notes", t_ctx_notes},
     {"raise_releases_buffer", t_raise_releases_buffer},
     {"ranges", t_ranges},
     {"unit_amount_exponents", t_unit_amount_exponents},

@@ -1,10 +1,13 @@
 /* Without a Lua state: a rule's taxability compiled into treatments (core/tax/compile.c), the
  * values handed through levy_tax_in by a tree of this test's own. */
+#include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
 #include "tax/compile.h"
+#include "tax/request.h"
 
 /* A value: nil, a string, a number (its text), or a table of named fields and items. */
 typedef struct val val;
@@ -22,6 +25,7 @@ struct val {
 #define S(x) (&(const val){LEVY_IN_STRING, x, 0, NULL})
 #define NUM(x) (&(const val){LEVY_IN_NUMBER, x, 0, NULL})
 #define BOOL (&(const val){LEVY_IN_OTHER, NULL, 0, NULL})
+#define FN (&(const val){LEVY_IN_FUNCTION, NULL, 0, NULL})
 #define T(...)                                                                                     \
     (&(const val){LEVY_IN_TABLE, NULL,                                                             \
                   (int)(sizeof((const member[]){__VA_ARGS__}) / sizeof(member)),                   \
@@ -97,10 +101,26 @@ static const char *t_text(levy_tax_in *in, size_t *len)
 
 static void t_pop(levy_tax_in *in) { ((tree_in *)in)->top--; }
 
+static int t_each(levy_tax_in *in,
+                  int (*fn)(levy_tax_in *in, const char *key, size_t len, void *arg), void *arg)
+{
+    const val *v = top_of(in);
+    for (int i = 0; i < v->n; i++) {
+        if (!v->m[i].key || v->m[i].v->type == LEVY_IN_NIL)
+            continue;
+        push(in, v->m[i].v);
+        int rc = fn(in, v->m[i].key, strlen(v->m[i].key), arg);
+        t_pop(in);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static void tree_init(tree_in *t, const val *v)
 {
     memset(t, 0, sizeof *t);
-    t->in = (levy_tax_in){t_type, t_field, t_item, t_len, t_text, t_pop, NULL, NULL, NULL};
+    t->in = (levy_tax_in){t_type, t_field, t_item, t_len, t_text, t_pop, NULL, NULL, NULL, t_each};
     t->stack[0] = v;
 }
 
@@ -338,9 +358,90 @@ end:
     levy_tax_rule_build_free(&b);
 }
 
-static const levy_test tests[] = {
-    {"named", t_named}, {"kinds", t_kinds}, {"threshold", t_threshold},
-    {"dated", t_dated}, {"codes", t_codes}, {"calc_for", t_calc_for},
-    {NULL, NULL}};
+/* A rule's fault raised: back to the test with the message. */
+static jmp_buf raised_at;
+static char raised[300];
+static void raise_here(void *ud, const char *msg)
+{
+    (void)ud;
+    snprintf(raised, sizeof raised, "%s", msg);
+    longjmp(raised_at, 1);
+}
+
+/* Compiles rule v into *b (emptied first) as the binding does; "" or what it raised. */
+static const char *compile_rule(levy_tax_rule_build *b, const val *v)
+{
+    static tree_in t;
+    levy_tax_rule_build_free(b);
+    tree_init(&t, v);
+    raised[0] = '\0';
+    if (setjmp(raised_at) == 0) {
+        levy_tax_rule_compile(b, &t.in, raise_here, NULL);
+        if (t.top != 0)
+            return "stack";
+    }
+    return raised;
+}
+
+/* A whole rule table (the binding's tax.check_rule and first use): its own fields, every
+ * taxability row (members of another key type or nil skipped by the reader), calculate_for
+ * naming a row of its own, calculate_before; each thing the rule gets wrong raised, naming
+ * the rule. */
+static void t_rule_compile(void)
+{
+    levy_tax_rule_build b;
+    memset(&b, 0, sizeof b);
+    CHECK_EQ_STR(
+        compile_rule(
+            &b,
+            T(F("region", S("CA-QC")), F("sourcing", S("origin")),
+              F("reverse_charge", S("b2b_qst_specified")),
+              F("taxability", T(F("default", S("taxable")), F("saas", S("exempt")), F("x", &nil),
+                                F("ebook_own", T(F("fraction", S("0.5")))), I(S("not a row")))),
+              F("calculate", FN), F("calculate_for", T(I(S("ebook_own")), I(S("saas")))),
+              F("calculate_before", S("2026-07-01")))),
+        "");
+    CHECK_EQ_STR(b.r.region, "CA-QC");
+    CHECK_EQ_INT(b.r.sourcing, LEVY_SOURCING_ORIGIN);
+    CHECK_EQ_INT(b.r.reverse_charge, LEVY_RC_B2B_QST_SPECIFIED);
+    CHECK_EQ_INT(b.r.has_calculate, 1);
+    CHECK_EQ_INT(b.r.ncodes, 3);
+    CHECK_EQ_INT(b.r.treat[levy_tax_rule_treatment(&b.r, "saas")].kind, LEVY_TREAT_EXEMPT);
+    CHECK_EQ_INT(b.r.treat[levy_tax_rule_treatment(&b.r, "ebook_own")].kind, LEVY_TREAT_FRACTION);
+    CHECK_EQ_INT(b.r.ncalc_for, 2);
+    CHECK_EQ_STR(b.r.calc_for[0], "ebook_own");
+    CHECK_EQ_INT(b.r.calc_before, 20260701);
+    /* the least rule: no region (""), destination, no taxability, no calculate */
+    CHECK_EQ_STR(compile_rule(&b, T(F("taxability", S("none")))), "");
+    CHECK_EQ_STR(b.r.region, "");
+    CHECK_EQ_INT(b.r.sourcing, LEVY_SOURCING_DESTINATION);
+    CHECK_EQ_INT(b.r.ncodes, 0);
+    CHECK_EQ_INT(b.r.has_calculate, 0);
+    CHECK_EQ_STR(compile_rule(&b, T(F("region", S("EU")), F("reverse_charge", S("b2b")))),
+                 "rule EU: reverse_charge must be \"b2b_foreign_seller\", "
+                 "\"b2b_simplified_regime\" or \"b2b_qst_specified\" (docs/rules.md)");
+    CHECK_EQ_STR(compile_rule(&b, T(F("region", S("EU")), F("calculate", FN),
+                                    F("calculate_for", T(I(S("ebook_own")))))),
+                 "rule EU: calculate_for: unknown tax code 'ebook_own' (GET /v1/tax-codes or a "
+                 "taxability row of the rule)");
+    CHECK_EQ_STR(compile_rule(&b, T(F("region", S("EU")), F("calculate_for", T(I(S("saas")))))),
+                 "rule EU: calculate_for without calculate");
+    CHECK_EQ_STR(compile_rule(&b, T(F("region", S("EU")), F("calculate", FN),
+                                    F("calculate_before", S("2026-13-01")))),
+                 "rule EU: calculate_before must be a date YYYY-MM-DD");
+    CHECK_EQ_STR(compile_rule(&b, T(F("region", S("EU")), F("calculate_before", S("2026-01-01")))),
+                 "rule EU: calculate_before without calculate");
+end:
+    levy_tax_rule_build_free(&b);
+}
+
+static const levy_test tests[] = {{"named", t_named},
+                                  {"kinds", t_kinds},
+                                  {"threshold", t_threshold},
+                                  {"dated", t_dated},
+                                  {"codes", t_codes},
+                                  {"calc_for", t_calc_for},
+                                  {"rule_compile", t_rule_compile},
+                                  {NULL, NULL}};
 
 LEVY_TEST_MAIN(tests)

@@ -7,6 +7,9 @@
 #include "harness.h"
 #include "json_scan.h"
 #include "tax/info.h"
+#include "tax/json_in.h"
+#include "tax/rates.h"
+#include "tax/tax.h"
 #include "tax/territory.h"
 
 typedef struct args {
@@ -270,9 +273,75 @@ end:
     levy_buf_free(&b);
 }
 
-static const levy_test tests[] = {{"regions", t_regions},       {"resolution", t_resolution},
-                                  {"rates_info", t_rates_info}, {"rates_members", t_rates_members},
-                                  {"nexus", t_nexus},           {"codes", t_codes},
-                                  {"problem", t_problem},       {NULL, NULL}};
+/* levy.tax.resolve's checks and refusals (tax.resolve in the binding): the address as a
+ * required address ("address.*" details), the date, then the rate index's answer. */
+static int resolve(const levy_rates *R, const char *arg, const char *date, levy_tax_resolution *res,
+                   levy_tax_problem *p, char *got, size_t cap)
+{
+    levy_json_doc doc = {0};
+    char msg[320];
+    if (levy_json_doc_parse(&doc, arg, strlen(arg), msg, sizeof msg) != 0)
+        return -9;
+    levy_json_in ji;
+    levy_json_in_init(&ji, &doc);
+    int rc = levy_tax_resolve_in(R, &ji.in, date, date ? strlen(date) : 0, res, p);
+    size_t w = (size_t)snprintf(got, cap, "%s/%s", rc ? p->code : "", rc ? p->message : "");
+    for (int i = 0; rc && i < p->ndetails && w < cap; i++)
+        w += (size_t)snprintf(got + w, cap - w, "|%s: %s", p->details[i].field,
+                              p->details[i].message);
+    if (ji.top != 0)
+        rc = -8;
+    levy_json_doc_free(&doc);
+    return rc;
+}
+
+static void t_resolve_in(void)
+{
+    levy_rates *R = NULL;
+    levy_err err;
+    static levy_tax_resolution res;
+    static levy_tax_problem p;
+    char got[1024];
+    CHECK(levy_rates_open(&R, "data", NULL, &err) == LEVY_OK);
+    CHECK_EQ_INT(resolve(R,
+                         "{\"address\":{\"country\":\"US\",\"state\":\"CA\",\"city\":"
+                         "\"Beverly Hills\",\"zip_code\":\"90210\"}}",
+                         "2026-01-01", &res, &p, got, sizeof got),
+                 0);
+    CHECK_EQ_STR(res.region, "US-CA");
+    CHECK(res.n > 1);
+    CHECK_EQ_INT(resolve(R, "{\"address\":{\"country\":\"AT\"}}", NULL, &res, &p, got, sizeof got),
+                 0);                /* no date: today */
+    CHECK_EQ_STR(res.region, "EU"); /* Austria: the EU rule */
+    CHECK_EQ_STR(res.group_region[0], "EU");
+    CHECK_EQ_INT(resolve(R,
+                         "{\"address\":{\"country\":\"US\",\"state\":\"CA\",\"zip_code\":"
+                         "\"00000\"}}",
+                         "2026-01-01", &res, &p, got, sizeof got),
+                 -1);
+    CHECK_EQ_INT(p.error, LEVY_TAX_ERR_ADDRESS);
+    CHECK(strncmp(got, "address_unresolved/", 19) == 0);
+    CHECK_EQ_INT(
+        resolve(R, "{\"address\":{\"state\":\"TX\"}}", "2026-02-30", &res, &p, got, sizeof got),
+        -1);
+    CHECK_EQ_INT(p.error, LEVY_TAX_ERR_VALIDATION);
+    CHECK_EQ_INT(levy_tax_error_status(p.error), 422);
+    CHECK_EQ_STR(got, "validation_failed/invalid address|address.country: is required (ISO 3166 "
+                      "two-letter code)|date: must be a date YYYY-MM-DD");
+    CHECK_EQ_INT(resolve(R, "{}", "2026-01-01", &res, &p, got, sizeof got), -1);
+    CHECK_EQ_STR(got, "validation_failed/invalid address|address: is required");
+end:
+    levy_rates_free(R);
+}
+
+static const levy_test tests[] = {{"regions", t_regions},
+                                  {"resolution", t_resolution},
+                                  {"rates_info", t_rates_info},
+                                  {"rates_members", t_rates_members},
+                                  {"nexus", t_nexus},
+                                  {"codes", t_codes},
+                                  {"problem", t_problem},
+                                  {"resolve_in", t_resolve_in},
+                                  {NULL, NULL}};
 
 LEVY_TEST_MAIN(tests)
