@@ -427,7 +427,7 @@ for cc, cur, amt, start, tax, src in [
          intl(cc, [(amt, "saas")], cur=cur, date=start, seller="US"), total_tax=tax)
 # Canada: each tax of a line starts on its own date (GST/HST of non-residents 2021-07-01, QST of
 # sellers abroad 2019-01-01 and elsewhere in Canada 2019-09-01, BC PST 2021-04-01, MB RST on
-# streaming 2021-12-01)
+# streaming 2021-12-01, SK PST on software and digital services 2019-01-01)
 def ca(prov, pc, code, date, seller_cc, seller_st=None):
     b = intl("CA", [("100.00", code)], pc=pc, state=prov, date=date, cur="CAD")
     b["ship_from"] = {"country": seller_cc, "state": seller_st or ("NY" if seller_cc == "US" else ""),
@@ -459,6 +459,12 @@ case("countries", "CA MB 2021-11-30, Ontario seller, streaming video: GST 5 % on
      ca("MB", "R3C 0V8", "streaming_video", "2021-11-30", "CA", "ON"), total_tax="5.00")
 case("countries", "CA MB 2021-12-01, Ontario seller, streaming video: GST 5 % + RST 7 %", "Information Bulletin No. 064",
      ca("MB", "R3C 0V8", "streaming_video", "2021-12-01", "CA", "ON"), total_tax="12.00")
+SK_SRC = ("The Provincial Sales Tax Act (SK) s. 3(1) 'retail sale in the province' as amended (finalized May 2018: KPMG "
+          "TaxNewsFlash-Canada 2019-02); e-services of sellers outside SK from January 2019 (Avalara VATlive 2019-11-21)")
+case("countries", "CA SK 2018-12-31, Ontario seller, SaaS: GST 5 % only (PST of sellers outside SK from 2019-01-01)", SK_SRC,
+     ca("SK", "S4P 3Y2", "saas", "2018-12-31", "CA", "ON"), total_tax="5.00", note="regime_not_in_force")
+case("countries", "CA SK 2019-01-01, Ontario seller, SaaS: GST 5 % + PST 6 %", SK_SRC,
+     ca("SK", "S4P 3Y2", "saas", "2019-01-01", "CA", "ON"), total_tax="11.00")
 QC_SPEC = "Act respecting the QST, specified registration: QST collected only from specified Quebec consumers (not registered for QST); Mazars; Grant Thornton 2018-12"
 _q = ca("QC", "H2Y 1C6", "saas", "2026-03-01", "US")
 _q["customer"] = {"qst_number": "1234567890TQ0001"}
