@@ -459,6 +459,15 @@ case("countries", "CA MB 2021-11-30, Ontario seller, streaming video: GST 5 % on
      ca("MB", "R3C 0V8", "streaming_video", "2021-11-30", "CA", "ON"), total_tax="5.00")
 case("countries", "CA MB 2021-12-01, Ontario seller, streaming video: GST 5 % + RST 7 %", "Information Bulletin No. 064",
      ca("MB", "R3C 0V8", "streaming_video", "2021-12-01", "CA", "ON"), total_tax="12.00")
+case("countries", "CA BC 2021-03-31, Ontario seller, goods: GST 5 % + PST 7 % (goods not in the 2021 software regime)",
+     "Provincial Sales Tax Act (BC) s. 37(1) (7 % on tangible personal property); out-of-province vendors soliciting BC orders registered since 2013 (EY Tax Alert 2021 No. 05)",
+     ca("BC", "V6B 1A1", "general", "2021-03-31", "CA", "ON"), total_tax="12.00")
+case("countries", "CA MB 2021-11-30, Ontario seller, downloaded software: GST 5 % + RST 7 % (software is goods, not in the streaming regime)",
+     "The Retail Sales Tax Act (MB) s. 1(1) 'software', s. 2(1); Information Bulletin RST 003; Bulletin No. 004 (out-of-province vendors)",
+     ca("MB", "R3C 0V8", "software_download", "2021-11-30", "CA", "ON"), total_tax="12.00")
+case("countries", "CA MB 2019-06-30, Ontario seller, downloaded software: RST 8 % (7 % from 2019-07-01)",
+     "The Retail Sales Tax Act (MB) s. 2(1) (8 % until 2019-06-30, Budget 2019); Bulletin No. 004 (Revised January 2015: 'RST is an 8% tax')",
+     ca("MB", "R3C 0V8", "software_download", "2019-06-30", "CA", "ON"), total_tax="13.00")
 SK_SRC = ("The Provincial Sales Tax Act (SK) s. 3(1) 'retail sale in the province' as amended (finalized May 2018: KPMG "
           "TaxNewsFlash-Canada 2019-02); e-services of sellers outside SK from January 2019 (Avalara VATlive 2019-11-21)")
 case("countries", "CA SK 2018-12-31, Ontario seller, SaaS: GST 5 % only (PST of sellers outside SK from 2019-01-01)", SK_SRC,
