@@ -83,22 +83,6 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
       },
       expect = { total_tax = "12.00", lines = { { tax = "12.00", taxability_reason = "standard_rated" } } } },
-    { name = "BC seller, professional services 2013-03-31: HST 12% (PST, which does not tax them, reinstated 2013-04-01)",
-      request = {
-        currency = "CAD", date = "2013-03-31",
-        ship_to = { line1 = "1 Main Street", city = "Vancouver", state = "BC", zip_code = "V6B 1A1", country = "CA" },
-        ship_from = { line1 = "2 Main Street", city = "Victoria", state = "BC", zip_code = "V8W 1P6", country = "CA" },
-        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "professional_services" } },
-      },
-      expect = { total_tax = "12.00", lines = { { tax = "12.00", taxability_reason = "standard_rated" } } } },
-    { name = "BC seller, professional services 2013-04-01: GST 5% only",
-      request = {
-        currency = "CAD", date = "2013-04-01",
-        ship_to = { line1 = "1 Main Street", city = "Vancouver", state = "BC", zip_code = "V6B 1A1", country = "CA" },
-        ship_from = { line1 = "2 Main Street", city = "Victoria", state = "BC", zip_code = "V8W 1P6", country = "CA" },
-        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "professional_services" } },
-      },
-      expect = { total_tax = "5.00", lines = { { tax = "5.00", taxability_reason = "standard_rated" } } } },
     { name = "BC seller 2021-03-31: SaaS GST + PST",
       request = {
         currency = "CAD", date = "2021-03-31",

@@ -82,14 +82,6 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "software_download" } },
       },
       expect = { total_tax = "12.00", lines = { { tax = "12.00", taxability_reason = "standard_rated" } } } },
-    { name = "Ontario seller 2019-06-30: downloaded software GST 5% + RST 8% (7% from 2019-07-01)",
-      request = {
-        currency = "CAD", date = "2019-06-30",
-        ship_to = { line1 = "1 Main Street", city = "Winnipeg", state = "MB", zip_code = "R3C 0V8", country = "CA" },
-        ship_from = { line1 = "2 Main Street", city = "Toronto", state = "ON", zip_code = "M5V 3L9", country = "CA" },
-        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "software_download" } },
-      },
-      expect = { total_tax = "13.00", lines = { { tax = "13.00", taxability_reason = "standard_rated" } } } },
     { name = "Manitoba seller 2021-11-30: streaming video GST + RST",
       request = {
         currency = "CAD", date = "2021-11-30",

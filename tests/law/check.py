@@ -462,6 +462,12 @@ case("countries", "CA MB 2021-12-01, Ontario seller, streaming video: GST 5 % + 
 case("countries", "CA BC 2021-03-31, Ontario seller, goods: GST 5 % + PST 7 % (goods not in the 2021 software regime)",
      "Provincial Sales Tax Act (BC) s. 37(1) (7 % on tangible personal property); out-of-province vendors soliciting BC orders registered since 2013 (EY Tax Alert 2021 No. 05)",
      ca("BC", "V6B 1A1", "general", "2021-03-31", "CA", "ON"), total_tax="12.00")
+case("countries", "CA BC 2013-03-31, BC seller, professional services: HST 12 % (PST, which does not tax them, from 2013-04-01)",
+     "Excise Tax Act Sch. VIII (BC HST 2010-07-01 to 2013-03-31); CRA historical HST rates",
+     ca("BC", "V6B 1A1", "professional_services", "2013-03-31", "CA", "BC"), total_tax="12.00")
+case("countries", "CA BC 2013-04-01, BC seller, professional services: GST 5 % only",
+     "Provincial Sales Tax Act (BC), in force 2013-04-01 (services other than those listed not taxable)",
+     ca("BC", "V6B 1A1", "professional_services", "2013-04-01", "CA", "BC"), total_tax="5.00")
 case("countries", "CA MB 2021-11-30, Ontario seller, downloaded software: GST 5 % + RST 7 % (software is goods, not in the streaming regime)",
      "The Retail Sales Tax Act (MB) s. 1(1) 'software', s. 2(1); Information Bulletin RST 003; Bulletin No. 004 (out-of-province vendors)",
      ca("MB", "R3C 0V8", "software_download", "2021-11-30", "CA", "ON"), total_tax="12.00")
