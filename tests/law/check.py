@@ -496,6 +496,32 @@ case("countries", "EU France 2003-06-30, US seller, SaaS to a consumer: outside 
      intl("FR", S, pc="75001", date="2003-06-30", seller="US"), total_tax="0.00", reason="out_of_scope", note="regime_not_in_force")
 case("countries", "EU France 2003-07-01, US seller, SaaS to a consumer: French VAT 19.6 %", EU_2003 + "; CGI art. 278 (19.6 % until 2013)",
      intl("FR", S, pc="75001", date="2003-07-01", seller="US"), total_tax="19.60")
+# EU standard rates before the rate data's history (scripts/eu/vat.lua STANDARD_HISTORY); each
+# figure from the national act and the Commission's lists of 2007-01-01 and 2011-01-01
+EU_HIST = "Commission (DG TAXUD), VAT Rates Applied in the Member States (situation 2005-07-01, 2007-05-01, 2009-07-01, 2011-07-01: evolution of the rates)"
+for cc, pc, date, tax, act in [
+        ("DE", "10115", "2006-12-31", "16.00", "UStG 12(1) 16 %"),
+        ("DE", "10115", "2007-01-01", "19.00", "Haushaltsbegleitgesetz 2006 art. 4: 19 % from 2007-01-01"),
+        ("ES", "28001", "2010-06-30", "16.00", "Ley 37/1992 art. 90: 16 %"),
+        ("ES", "28001", "2010-07-01", "18.00", "Ley 26/2009 (PGE 2010): 18 % from 2010-07-01"),
+        ("ES", "28001", "2012-09-01", "21.00", "RDL 20/2012: 21 % from 2012-09-01"),
+        ("PT", "1000-001", "2010-12-31", "21.00", "CIVA art. 18(1)(c) 21 % (Lei 12-A/2010)"),
+        ("PT", "1000-001", "2011-01-01", "23.00", "Lei 55-A/2010 (OE 2011): 23 % from 2011-01-01"),
+        ("IT", "00184", "2011-09-16", "20.00", "DPR 633/1972 art. 16: 20 %"),
+        ("IT", "00184", "2011-09-17", "21.00", "DL 138/2011 art. 2(2-bis): 21 % from 2011-09-17"),
+        ("FI", "00100", "2010-06-30", "22.00", "Arvonlisaverolaki 84: 22 %"),
+        ("FI", "00100", "2010-07-01", "23.00", "L 1780/2009: 23 % from 2010-07-01"),
+        ("GR", "10431", "2010-03-14", "19.00", "N. 3336/2005: 19 %"),
+        ("GR", "10431", "2010-07-01", "23.00", "N. 3845/2010: 23 % from 2010-07-01"),
+        ("CZ", "11000", "2007-01-01", "19.00", "Act 235/2004 s. 47: 19 %"),
+        ("PL", "00-001", "2010-12-31", "22.00", "Ustawa o VAT art. 41(1): 22 %"),
+        ("EE", "10111", "2009-06-30", "18.00", "KMS 15(1): 18 % (20 % from 2009-07-01)"),
+        ("IE", "D02 X285", "2009-06-01", "21.50", "Finance (No. 2) Act 2008: 21.5 % from 2008-12-01"),
+        ("RO", "010011", "2010-06-30", "19.00", "Codul fiscal art. 140(1): 19 %"),
+        ("RO", "010011", "2010-07-01", "24.00", "Legea 58/2010: 24 % from 2010-07-01"),
+        ("CY", "1010", "2012-02-29", "15.00", "VAT Law 95(I)/2000: 15 %")]:
+    case("EU rates before 2015", "%s %s: standard rate %s %%" % (cc, date, tax[:-3] if tax.endswith(".00") else tax),
+         act + "; " + EU_HIST, intl(cc, G, pc=pc, date=date), total_tax=tax)
 case("countries", "CO: B2C digital goods 19 %", "ET art. 420 par. 2, 468",
      intl("CO", [("100.00", "digital_goods")], cur="COP"), total_tax="19.00")
 case("countries", "IL 2024-12-31: 17 %", "VAT Law s. 2 (17 % until 2024-12-31)",
