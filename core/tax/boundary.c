@@ -669,6 +669,13 @@ int levy_boundary_resolve(const levy_rates *r, const char *st, const levy_tax_ad
     const char *fips = levy_rates_state_fips(st);
     if (!fips)
         return 0;
+    /* the ZIP table's guesses at the ZIP's areas (rates.c: a partial-ZIP district's or city's
+     * candidates, a plain-named region's two special rates) give way to the boundary records,
+     * which list the ZIP's own sets below */
+    if (res->ncand && (res->cand[0].area || res->cand[0].district)) {
+        res->ncand = res->ncand_all = 0;
+        res->ambiguous = 0;
+    }
     char street[128];
     int64_t house = line1 ? street_of(line1, street, sizeof street) : -1;
     const brec *exact = NULL, *a4 = NULL; /* a4: an address record carrying the ZIP+4 */

@@ -86,13 +86,15 @@ static int put_tax(levy_tax_out *o, const levy_tax_entry *en, int exponent)
  * ZIP's jurisdiction sets without matching the address, each set {percentage, jurisdictions
  * [{jurisdiction, authority_code?}]}. */
 /* 1 when the candidates are a partial-ZIP district's inside / outside sets (issue 19,
- * core/tax/rates.c district_candidates): they say where a district lies within one place, not
- * which places the ZIP spans, so a rule's zip_candidates (scripts/_lib/local_tax.lua: is the ZIP
- * inside a city?) does not get them and its own lists decide. */
+ * core/tax/rates.c district_candidates), or a plain-named region's two special rates
+ * (special_candidates): they say where a district lies within one place, not which places the
+ * ZIP spans, so a rule's zip_candidates (scripts/_lib/local_tax.lua: is the ZIP inside a
+ * city?) does not get them and its own lists decide. */
 static int district_sets(const levy_tax_resolution *res)
 {
     for (int c = 0; c < res->ncand; c++)
-        if (res->cand[c].district)
+        if (res->cand[c].district ||
+            (res->cand[c].area_kind && strcmp(res->cand[c].area_kind, "higher_special") == 0))
             return 1;
     return 0;
 }

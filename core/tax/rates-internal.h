@@ -32,6 +32,11 @@ typedef struct zip_row {
     /* the county's name for such a row whose ZIP the crosswalk puts in several counties
      * ("ARAB (COUNTY)", pool offset; 0 = none) */
     uint32_t out_county;
+    /* a plain-named region (no district, no partial-ZIP city) the table prices at two special
+     * rates in the ZIP's county with the same county and city rates (issue 19, plain-named
+     * ZIPs spanning several rates; mark_plain_specials): index + 1 of the region's row at the
+     * lowest special rate below this row's (0 = not flagged) */
+    uint32_t special_low;
 } zip_row;
 
 /* Where a partial-ZIP district's outside special rate came from. */

@@ -1749,6 +1749,7 @@ static void check_rates(levy_rates *r, county_rate *cr, size_t ncr)
 static int ends_with(const char *s, const char *tail);
 static void mark_partial_districts(levy_rates *r);
 static void mark_partial_cities(levy_rates *r);
+static void mark_plain_specials(levy_rates *r);
 static const char *place_code(const levy_rates *r, const char *st, const char *name,
                               const fips_county *cty);
 
@@ -1916,6 +1917,7 @@ void levy_rates_finish(levy_rates *r)
     index_indep_cities(r);
     mark_partial_districts(r);
     mark_partial_cities(r);
+    mark_plain_specials(r);
     /* a later file of the same state replaces earlier rows: drop exact (zip, st) dups,
      * keeping the last loaded (qsort is not stable, so tag order via seq) */
     if (r->ncdtfa) {
@@ -2707,6 +2709,72 @@ static const char *pj_city(const char *n, char *buf, size_t cap)
     return n;
 }
 
+/* Plain-named ZIPs spanning several rates (issue 19, address precision). A region whose name
+ * names no district (and is no partial-ZIP city) that the ZIP table prices at two special
+ * rates in one county, with the same state, county and city rates (MO 63011 ELLISVILLE 3.25 %
+ * special against 1.25 % on the region's other ZIPs; IL LOMBARD 1.75 against 0.75 %): the
+ * higher rate is a special district covering part of the region -- this ZIP's part, or all of
+ * it, the table cannot say which. The row keeps its rate (charged, unlike a partial-ZIP
+ * district's, whose name says it covers a few parcels) and lists the region's lower rate as
+ * the other candidate. Not California (CDTFA's candidates), not a row already flagged as a
+ * partial-ZIP district or city. Marks special_low: the index + 1 of the region's row at the
+ * lowest special rate below the row's among the rows sharing a county with it (a ZIP's
+ * county: the one levy established, or any the crosswalk lists for the ZIP). */
+/* The counties of a ZIP row (counties + 1): its established county, and those the crosswalk
+ * lists for its ZIP; returns how many were written to ix (at most cap). */
+static size_t zip_counties(const levy_rates *r, const zip_row *z, uint32_t *ix, size_t cap)
+{
+    size_t n = 0, f, nz = zc_find(r, z->zip, z->st, &f);
+    if (z->county_ix && n < cap)
+        ix[n++] = z->county_ix;
+    for (size_t k = 0; k < nz && n < cap; k++) {
+        uint32_t c = county_index(r, r->zc[f + k].fips);
+        if (c && c != z->county_ix)
+            ix[n++] = c;
+    }
+    return n;
+}
+
+/* Do two ZIP rows share a county (zip_counties)? */
+static int zips_share_county(const levy_rates *r, const zip_row *a, const zip_row *b)
+{
+    uint32_t x[8], y[8];
+    size_t nx = zip_counties(r, a, x, 8), ny = zip_counties(r, b, y, 8);
+    for (size_t i = 0; i < nx; i++)
+        for (size_t k = 0; k < ny; k++)
+            if (x[i] == y[k])
+                return 1;
+    return 0;
+}
+
+static void mark_plain_specials(levy_rates *r)
+{
+    for (size_t i = 0; i < r->nzips; i++)
+        r->zips[i].special_low = 0;
+    if (!r->by_region)
+        return;
+    for (size_t i = 0; i < r->nzips; i++) {
+        zip_row *z = &r->zips[i];
+        if (z->special <= 0 || z->dist_base >= 0 || z->city_out || memcmp(z->st, "CA", 2) == 0 ||
+            !plain_row(r, z))
+            continue;
+        const char *n = P(r, z->name);
+        uint32_t low = 0;
+        for (size_t lo = region_start(r, z->st, n); lo < r->nzips; lo++) {
+            const zip_row *m = &r->zips[r->by_region[lo]];
+            if (memcmp(m->st, z->st, 2) != 0 || strcmp(P(r, m->name), n) != 0)
+                break;
+            if (m->state == z->state && m->county == z->county && zips_share_county(r, z, m) &&
+                m->city == z->city && m->special < z->special &&
+                (!low || m->special < r->zips[low - 1].special))
+                low = (uint32_t)r->by_region[lo] + 1;
+        }
+        /* a gap above the districts' caps (DIST_MAX) is no sub-area district of the region:
+         * a tribal tax on a county's reservation ZIPs (AZ APACHE 6 %), a row of another shape */
+        z->special_low = low && z->special - r->zips[low - 1].special <= DIST_MAX ? low : 0;
+    }
+}
+
 /* A partial-ZIP city's ZIP with ship_to.city naming another place of the ZIP's county that the
  * ZIP table prices (its rows in that county agree): the address is there, not in the ZIP's
  * city (the postal name of every address of the ZIP is its post office's, so naming the ZIP's
@@ -2818,6 +2886,20 @@ static void city_candidates(const levy_rates *r, const zip_row *row, levy_tax_re
     else
         city_cand(r, &r->zips[row->city_out - 1], cty, cc, "outside_cities", 0, &res->cand[k++]);
     res->ncand = res->ncand_all = k;
+    res->ambiguous = 1;
+    snprintf(res->zip5, sizeof res->zip5, "%05u", (unsigned)(row->zip % 100000));
+}
+
+/* A plain-named ZIP spanning several rates (mark_plain_specials): the ZIP table's answer
+ * (default: charged) and the region's lower special rate, each an exact sum of the table's
+ * components, `area` the region and `area_kind` which of its rates. */
+static void special_candidates(const levy_rates *r, const zip_row *row, levy_tax_resolution *res)
+{
+    const fips_county *cty = row->county_ix ? &r->counties[row->county_ix - 1] : NULL;
+    city_cand(r, row, cty, NULL, "higher_special", 0, &res->cand[0]);
+    res->cand[0].is_default = 1;
+    city_cand(r, &r->zips[row->special_low - 1], cty, NULL, "lower_special", 0, &res->cand[1]);
+    res->ncand = res->ncand_all = 2;
     res->ambiguous = 1;
     snprintf(res->zip5, sizeof res->zip5, "%05u", (unsigned)(row->zip % 100000));
 }
@@ -3508,6 +3590,8 @@ static int resolve_us(const levy_rates *r, const levy_tax_address *a, const char
                 district_candidates(r, row, e, res);
         } else if (row->city_out && !city_decided)
             city_candidates(r, row, res);
+        else if (row->special_low)
+            special_candidates(r, row, res);
     }
 overlays:
     /* SST boundary records (core/tax/boundary.c): a ZIP+4 or street address answered at its

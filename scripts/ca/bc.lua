@@ -31,9 +31,9 @@ return {
   sourcing = "destination",
   taxability = {
     default = "taxable",
-    general = "taxable", -- Provincial Sales Tax Act (BC) s.37: 7%
+    general = "taxable", -- Provincial Sales Tax Act (BC) s. 37(1): 7% on the purchase price of tangible personal property (since 2013-04-01; BC was HST 12% from 2010-07-01 to 2013-03-31, in the rate data)
     saas = "taxable", -- PST Bulletin 105: software, including software accessed over the internet, is taxable
-    software_download = "taxable", -- PST Bulletin 105
+    software_download = "taxable", -- PSTA s. 1 "software" is tangible personal property, s. 37(1): 7%; Bulletin PST 105 "Software"
     digital_goods = "taxable", -- since 2021-04-01 (Budget 2020) streaming and online content services are taxable; e-books are exempt as books (doubt)
     professional_services = "exempt", -- services are not taxable except those listed (legal services, Bulletin 504: not separable)
     training = "exempt",
@@ -75,6 +75,14 @@ return {
       },
       expect = { total_tax = "7.00", lines = { { tax = "7.00", taxability_reason = "standard_rated" } },
                  notes = { { code = "regime_not_in_force" } } } },
+    { name = "Ontario seller 2021-03-31: goods GST 5% + PST 7% (goods not in the 2021 software regime)",
+      request = {
+        currency = "CAD", date = "2021-03-31",
+        ship_to = { line1 = "1 Main Street", city = "Vancouver", state = "BC", zip_code = "V6B 1A1", country = "CA" },
+        ship_from = { line1 = "2 Main Street", city = "Toronto", state = "ON", zip_code = "M5V 3L9", country = "CA" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } },
+      },
+      expect = { total_tax = "12.00", lines = { { tax = "12.00", taxability_reason = "standard_rated" } } } },
     { name = "BC seller 2021-03-31: SaaS GST + PST",
       request = {
         currency = "CAD", date = "2021-03-31",

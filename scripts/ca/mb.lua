@@ -13,8 +13,12 @@
 -- tones) registers and collects RST; before it such a seller did not collect (a Manitoba
 -- vendor such as Crave did: CBC 2021-04-07). Out of scope for the RST only, before that date.
 -- Sources: Osler 2021-12-13; Crowe Soberman 2021-12-07; MNP "Online sales - Manitoba RST
--- changes effective December 1, 2021". Downloaded software (software_download) from a
--- seller outside Manitoba before 2021-12-01: not modelled (doubt).
+-- changes effective December 1, 2021". Downloaded software (software_download) is not in
+-- the regime: software is tangible personal property under the RST Act ("software": packaged
+-- or prewritten programs, or the right to use them; Miller Thomson 2025 on Bulletin RST 003),
+-- taxed when installed on a device in Manitoba, and a vendor outside Manitoba soliciting
+-- Manitoba sales of taxable goods registers and collects (Information Bulletin No. 004,
+-- "Information for Vendors", s. 2), as for any goods: charged on every date.
 
 local foreign_regime = require "_lib.foreign_regime"
 
@@ -35,7 +39,7 @@ return {
       { "exempt", to = "2025-12-31", cite = "RST Act (MB): software on a server outside Manitoba merely accessed remotely was not taxable before 2026 (Manitoba Finance, Information Bulletin RST 003)" },
       { "taxable", from = "2026-01-01", cite = "Manitoba Budget 2025; Information Bulletin RST 003 'Computer Software and Online Services': RST 7% on cloud computing services from 2026-01-01 (payments before 2026 for periods starting before 2026 not taxed: not modelled)" },
     },
-    software_download = "taxable",
+    software_download = "taxable", -- RST Act (MB) s. 1(1) "software", s. 2(1): prewritten software, or the right to use it, is tangible personal property taxed at 7% when installed on a device in Manitoba (Information Bulletin RST 003 "Computer Software and Online Services"; Crowe Soberman 2025-11-10)
     digital_goods = "taxable", -- streaming/digital services taxable since 2021-12-01
     streaming_audio = "taxable", -- Information Bulletin No. 064: RST on streaming services (music, audio programs) for Manitoba residents; sellers outside Manitoba from 2021-12-01 (REGIME)
     streaming_video = "taxable", -- Information Bulletin No. 064: television programs, movies and other video
@@ -68,6 +72,14 @@ return {
         ship_to = { line1 = "1 Main Street", city = "Winnipeg", state = "MB", zip_code = "R3C 0V8", country = "CA" },
         ship_from = { line1 = "2 Main Street", city = "Toronto", state = "ON", zip_code = "M5V 3L9", country = "CA" },
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "streaming_video" } },
+      },
+      expect = { total_tax = "12.00", lines = { { tax = "12.00", taxability_reason = "standard_rated" } } } },
+    { name = "Ontario seller 2021-11-30: downloaded software GST 5% + RST 7% (not in the streaming regime)",
+      request = {
+        currency = "CAD", date = "2021-11-30",
+        ship_to = { line1 = "1 Main Street", city = "Winnipeg", state = "MB", zip_code = "R3C 0V8", country = "CA" },
+        ship_from = { line1 = "2 Main Street", city = "Toronto", state = "ON", zip_code = "M5V 3L9", country = "CA" },
+        lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "software_download" } },
       },
       expect = { total_tax = "12.00", lines = { { tax = "12.00", taxability_reason = "standard_rated" } } } },
     { name = "Manitoba seller 2021-11-30: streaming video GST + RST",

@@ -32,8 +32,8 @@
 -- calculate_before). Doubt, not modelled: before 2015-01-01 a seller established in the EU
 -- charged the VAT of its own member state on B2C e-services, not the customer's (levy
 -- answers the destination's); the member states that joined after 2003 count as outside the
--- EU before 2003-07-01, as they were. The rate data of member states before about 2010 is
--- not checked (DE's standard rate was 16 % until 2006-12-31; the data says 19 %).
+-- EU before 2003-07-01, as they were. Standard rates before the rate data's history (DE 16 %
+-- until 2006-12-31, ES, PT, IT, ...): STANDARD_HISTORY below.
 local foreign_regime = require "_lib.foreign_regime"
 local EU_2003 = { name = "EU", AT = true, BE = true, DE = true, DK = true, ES = true, FI = true, FR = true, GB = true,
                   GR = true, EL = true, IE = true, IT = true, LU = true, NL = true, PT = true, SE = true }
@@ -81,6 +81,115 @@ local function ebook_rate(country, date)
   return nil
 end
 
+-- Standard rates before the rate data's history (issue 19, accuracy II). The shipped rate data
+-- (ibericode vat-rates.json) gives most member states one period from "0000-01-01" at a rate
+-- of after 2010 (DE 19 % from the start, ES 21 %, PT 23 %...), so a sale of 2006 in Germany
+-- answered 19 %. Each row: the standard rate in force from `from` (absent: since before 2003)
+-- to `to`, and `data`, the data's rate it replaces (a line is changed only when its country
+-- entry is at that rate: a territory's own rate, Madeira's or the Azores', is left alone).
+-- Sources for every row: the Commission's "VAT Rates Applied in the Member States of the
+-- European Union" (DG TAXUD, DOC/1636/2005 situation 2005-07-01, DOC/2137/2007 2007-05-01,
+-- DOC.2441/2008 2008-07-01, taxud.d.1(2009)307669 2009-07-01, taxud.c.1(2011)759291
+-- 2011-07-01; section "The evolution of the VAT rates applicable in the Member States"), and
+-- two snapshots of the standard rates at 2007-01-01 (vat-refund.info) and 2011-01-01
+-- (exportvat.com), which agree with the rows on each side; the national act where cited.
+-- Doubt, not modelled: the day of each change is the Commission table's as we read it (the
+-- stored copies show the lists, not every line of the evolution table); Hungary before
+-- 2009-07-01 (20 % from 2006 by our reading, 25 % in the 2007 snapshot: sources disagree);
+-- reduced rates before the data's history; rates before 2003.
+local COMM = "Commission (DG TAXUD), VAT Rates Applied in the Member States, evolution of the VAT rates (2005-2011 editions)"
+local STANDARD_HISTORY = {
+  DE = { { rate = "16.00", data = "19", from = "1998-04-01", to = "2006-12-31", cite = "UStG 12(1) 16 % (Haushaltsbegleitgesetz 2006 art. 4: 19 % from 2007-01-01); " .. COMM } },
+  ES = { { rate = "16.00", data = "21", from = "1995-01-01", to = "2010-06-30", cite = "Ley 37/1992 art. 90 16 % (Ley 26/2009 PGE 2010: 18 % from 2010-07-01); " .. COMM },
+         { rate = "18.00", data = "21", from = "2010-07-01", to = "2012-08-31", cite = "Ley 37/1992 art. 90 (Ley 26/2009); 21 % from 2012-09-01 (RDL 20/2012); " .. COMM } },
+  PT = { { rate = "19.00", data = "23", from = "2002-06-05", to = "2005-06-30", cite = "CIVA art. 18(1)(c) 19 %; " .. COMM },
+         { rate = "21.00", data = "23", from = "2005-07-01", to = "2008-06-30", cite = "CIVA art. 18(1)(c) 21 % (Lei 39/2005); " .. COMM },
+         { rate = "20.00", data = "23", from = "2008-07-01", to = "2010-06-30", cite = "CIVA art. 18(1)(c) 20 % (Lei 26-A/2008); " .. COMM },
+         { rate = "21.00", data = "23", from = "2010-07-01", to = "2010-12-31", cite = "CIVA art. 18(1)(c) 21 % (Lei 12-A/2010); 23 % from 2011-01-01 (Lei 55-A/2010, OE 2011); " .. COMM } },
+  IT = { { rate = "20.00", data = "22", from = "1997-10-01", to = "2011-09-16", cite = "DPR 633/1972 art. 16 20 %; 21 % from 2011-09-17 (DL 138/2011 art. 2(2-bis)); " .. COMM },
+         { rate = "21.00", data = "22", from = "2011-09-17", to = "2013-09-30", cite = "DPR 633/1972 art. 16 21 %; 22 % from 2013-10-01 (DL 76/2013 art. 11); " .. COMM } },
+  FI = { { rate = "22.00", data = "24", from = "1994-06-01", to = "2010-06-30", cite = "Arvonlisaverolaki 84 22 %; " .. COMM },
+         { rate = "23.00", data = "24", from = "2010-07-01", to = "2012-12-31", cite = "Arvonlisaverolaki 84 23 % (L 1780/2009); 24 % from 2013-01-01; " .. COMM } },
+  GR = { { rate = "18.00", data = "23", to = "2005-03-31", cite = "VAT Code (N. 2859/2000) art. 21 18 %; " .. COMM },
+         { rate = "19.00", data = "23", from = "2005-04-01", to = "2010-03-14", cite = "N. 3336/2005: 19 % from 2005-04-01; " .. COMM },
+         { rate = "21.00", data = "23", from = "2010-03-15", to = "2010-06-30", cite = "N. 3833/2010: 21 % from 2010-03-15; 23 % from 2010-07-01 (N. 3845/2010); " .. COMM } },
+  CZ = { { rate = "22.00", data = "21", to = "2004-04-30", cite = "Act 588/1992 22 %; " .. COMM },
+         { rate = "19.00", data = "21", from = "2004-05-01", to = "2009-12-31", cite = "Act 235/2004 s. 47 19 %; " .. COMM },
+         { rate = "20.00", data = "21", from = "2010-01-01", to = "2012-12-31", cite = "Act 235/2004 s. 47 20 % (Act 362/2009); 21 % from 2013-01-01; " .. COMM } },
+  PL = { { rate = "22.00", data = "23", to = "2010-12-31", cite = "Ustawa o VAT (2004) art. 41(1) 22 %; 23 % from 2011-01-01 (art. 146a); " .. COMM } },
+  EE = { { rate = "18.00", data = "20", to = "2009-06-30", cite = "KMS 15(1) 18 %; 20 % from 2009-07-01; " .. COMM } },
+  LV = { { rate = "18.00", data = "21", to = "2008-12-31", cite = "PVN likums 18 %; 21 % from 2009-01-01; " .. COMM },
+         { rate = "22.00", data = "21", from = "2011-01-01", to = "2012-06-30", cite = "PVN likums 22 % from 2011-01-01; 21 % from 2012-07-01; " .. COMM } },
+  LT = { { rate = "18.00", data = "21", to = "2008-12-31", cite = "PVM istatymas art. 19(1) 18 %; " .. COMM },
+         { rate = "19.00", data = "21", from = "2009-01-01", to = "2009-08-31", cite = "PVM istatymas art. 19(1) 19 %; 21 % from 2009-09-01; " .. COMM } },
+  IE = { { rate = "21.00", data = "23", to = "2008-11-30", cite = "VAT Act 1972 s. 11(1)(d) 21 %; " .. COMM },
+         { rate = "21.50", data = "23", from = "2008-12-01", to = "2009-12-31", cite = "Finance (No. 2) Act 2008: 21.5 % from 2008-12-01; " .. COMM },
+         { rate = "21.00", data = "23", from = "2010-01-01", to = "2011-12-31", cite = "Finance Act 2010: 21 % from 2010-01-01; 23 % from 2012-01-01 (Finance Act 2012); " .. COMM } },
+  RO = { { rate = "19.00", data = "24", to = "2010-06-30", cite = "Codul fiscal art. 140(1) 19 %; 24 % from 2010-07-01 (Legea 58/2010); " .. COMM } },
+  SI = { { rate = "20.00", data = "22", to = "2013-06-30", cite = "ZDDV-1 art. 41 20 %; 22 % from 2013-07-01 (ZDDV-1E); " .. COMM } },
+  CY = { { rate = "15.00", data = "19", to = "2012-02-29", cite = "VAT Law 95(I)/2000 15 %; " .. COMM },
+         { rate = "17.00", data = "19", from = "2012-03-01", to = "2013-01-13", cite = "VAT Law 95(I)/2000 17 % from 2012-03-01; " .. COMM },
+         { rate = "18.00", data = "19", from = "2013-01-14", to = "2014-01-12", cite = "VAT Law 95(I)/2000 18 % from 2013-01-14; 19 % from 2014-01-13; " .. COMM } },
+  HU = { { rate = "25.00", data = "27", from = "2009-07-01", to = "2011-12-31", cite = "Afa tv. (2007. evi CXXVII) 82(1) 25 % from 2009-07-01; 27 % from 2012-01-01; " .. COMM } },
+}
+
+local function standard_before(country, date, data_pct)
+  for _, r in ipairs(STANDARD_HISTORY[country] or {}) do
+    if (not r.from or date >= r.from) and date <= r.to and tonumber(data_pct) == tonumber(r.data) then return r.rate end
+  end
+  return nil
+end
+
+-- Self-tests of STANDARD_HISTORY: both sides of every row's dates (the day it starts and the
+-- day before; the day it ends and the day after), at a postcode of the member state's capital;
+-- the neighbour's rate is the previous/next row's, else the data's. The national figures are
+-- pinned independently by tests/law (category "EU rates before 2015").
+local CAPITAL_PC = { DE = "10115", ES = "28001", PT = "1000-001", IT = "00184", FI = "00100", GR = "10431", CZ = "11000",
+                     PL = "00-001", EE = "10111", LV = "1050", LT = "01001", IE = "D02 X285", RO = "010011", SI = "1000",
+                     CY = "1010", HU = "1051" }
+local MDAYS = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 }
+local function shift(date, dir) -- the day after (dir 1) or before (dir -1) a YYYY-MM-DD date
+  local y, m, d = tonumber(date:sub(1, 4)), tonumber(date:sub(6, 7)), tonumber(date:sub(9, 10))
+  local function len(yy, mm) return mm == 2 and ((yy % 4 == 0 and yy % 100 ~= 0) or yy % 400 == 0) and 29 or MDAYS[mm] end
+  d = d + dir
+  if d > len(y, m) then d, m = 1, m + 1 elseif d < 1 then m = m - 1; if m < 1 then m, y = 12, y - 1 end; d = len(y, m) end
+  if m > 12 then m, y = 1, y + 1 end
+  return string.format("%04d-%02d-%02d", y, m, d)
+end
+local function history_tests()
+  local out, countries = {}, {}
+  for cc in pairs(STANDARD_HISTORY) do countries[#countries + 1] = cc end
+  table.sort(countries)
+  local function case(cc, date, rate)
+    local tax = string.format("%.2f", tonumber(rate))
+    out[#out + 1] = {
+      name = string.format("standard rate %s %s: %s%%", cc, date, rate),
+      request = { currency = "EUR", date = date,
+                  ship_to = { line1 = "1 Main Street", city = "X", zip_code = CAPITAL_PC[cc], country = cc },
+                  lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "general" } } },
+      expect = { total_tax = tax, lines = { { tax = tax, taxability_reason = "standard_rated" } } },
+    }
+  end
+  for _, cc in ipairs(countries) do
+    local rows = STANDARD_HISTORY[cc]
+    for i, r in ipairs(rows) do
+      if r.from then
+        case(cc, r.from, r.rate)
+        local prev = rows[i - 1]
+        -- before a first row with a start: rates before it are not modelled (not tested)
+        if prev and prev.to == shift(r.from, -1) then case(cc, shift(r.from, -1), prev.rate) end
+      else
+        case(cc, "2003-07-01", r.rate)
+      end
+      case(cc, r.to, r.rate)
+      local nxt = rows[i + 1]
+      local after = shift(r.to, 1)
+      case(cc, after, (nxt and nxt.from == after) and nxt.rate or r.data)
+    end
+  end
+  return out
+end
+
 return {
   region = "EU",
   name = "European Union (OSS)",
@@ -106,10 +215,18 @@ return {
   },
   reverse_charge = "b2b_foreign_seller", -- docs/rules.md "Reverse charge": one implementation, core/tax/calc.c
   calculate_for = { "digital_books" }, -- calculate acts on e-books only: other requests skip it
-  calculate_before = "2003-07-01", -- ... and on every request before the non-EU sellers' regime (header)
+  calculate_before = "2014-01-13", -- ... and on every request before the non-EU sellers' regime (header) and the last STANDARD_HISTORY row's end
   foreign_seller_regime = REGIME,
   calculate = function(ctx)
     if ctx.date < "2003-07-01" then foreign_regime.apply(ctx, REGIME, EU_2003) end
+    for _, line in ipairs(ctx.lines) do
+      if line.reason == "standard_rated" or line.reason == "reverse_charge" then
+        for _, t in ipairs(line.taxes) do
+          local r = t.level == "country" and type(t.authority_code) == "string" and standard_before(t.authority_code, ctx.date, t.percentage)
+          if r then t.percentage = r end
+        end
+      end
+    end
     for _, line in ipairs(ctx.lines) do
       if line.tax_code == "digital_books" and line.reason ~= "product_exempt" and line.reason ~= "customer_exempt" then
         for _, t in ipairs(line.taxes) do
@@ -637,5 +754,6 @@ return {
         lines = { { id = "1", amount = "100.00", quantity = "1", tax_code = "saas" } },
       },
       expect = { total_tax = "0.00", lines = { { tax = "0.00", taxability_reason = "reverse_charge" } } } },
+    table.unpack(history_tests()),
   },
 }

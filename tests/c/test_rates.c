@@ -407,9 +407,10 @@ static void t_partial_districts(void)
     CHECK_EQ_INT(total(&res), 8750000);
     CHECK_EQ_INT(res.cand[1].rate, 9750000);
     /* area-wide districts are not flagged: Chicago's MPEA (60601), El Paso's transit (79901),
-     * a county T-SPLOST (31901), an ordinary city (63011 ELLISVILLE), a regional transit authority (80106) */
+     * a county T-SPLOST (31901), an ordinary city (63038 ELLISVILLE at its lower rate), a
+     * regional transit authority (80106) */
     const char *const whole[][2] = {
-        {"IL", "60601"}, {"TX", "79901"}, {"GA", "31901"}, {"MO", "63011"}, {"CO", "80106"}};
+        {"IL", "60601"}, {"TX", "79901"}, {"GA", "31901"}, {"MO", "63038"}, {"CO", "80106"}};
     for (size_t i = 0; i < sizeof whole / sizeof *whole; i++) {
         CHECK_EQ_INT(resolve("US", whole[i][0], NULL, whole[i][1], "2026-03-01", &res, &err), 0);
         CHECK(!res.ambiguous);
@@ -483,10 +484,10 @@ static void t_partial_cities(void)
     CHECK_EQ_INT(res.cand[1].rate, 3000000);
     CHECK_EQ_STR(res.cand[1].area, "KENAI PENINSULA");
     /* not flagged: a county's own row (ID 83702 ADA: no city tax; OK 73950 BEAVER), another
-     * state's city (MO 63011 ELLISVILLE) */
+     * state's city (MO 63038 ELLISVILLE) */
     /* nor a big city's ZIP in one county (the table names many ZIPs after it: downtown
      * Phoenix, Oklahoma City, Birmingham are wholly inside) */
-    const char *const whole[][2] = {{"ID", "83702"}, {"MO", "63011"}, {"OK", "73950"},
+    const char *const whole[][2] = {{"ID", "83702"}, {"MO", "63038"}, {"OK", "73950"},
                                     {"AZ", "85004"}, {"OK", "73102"}, {"AL", "35203"}};
     for (size_t i = 0; i < sizeof whole / sizeof *whole; i++) {
         CHECK_EQ_INT(resolve("US", whole[i][0], NULL, whole[i][1], "2026-03-01", &res, &err), 0);
@@ -497,6 +498,51 @@ static void t_partial_cities(void)
     CHECK_EQ_INT(resolve("US", "OK", "Tulsa", "74955", "2026-03-01", &res, &err), 0);
     CHECK(res.ambiguous);
     CHECK_EQ_INT(total(&res), 9917000);
+end:;
+}
+
+/* Plain-named ZIPs spanning several rates (issue 19): a region without a district in its name
+ * that the table prices at two special rates in a county it shares, with the same state, county
+ * and city rates; the ZIP at the higher rate keeps it (default, charged) and lists the region's
+ * lower rate. */
+static void t_plain_specials(void)
+{
+    levy_tax_resolution res;
+    levy_err err;
+    /* MO 63011 ELLISVILLE: 4.225 + 2.263 + 1.25 + special 3.25 = 10.988; 63038 ELLISVILLE
+     * special 1.25 = 8.988 */
+    CHECK_EQ_INT(resolve("US", "MO", NULL, "63011", "2026-03-01", &res, &err), 0);
+    CHECK_EQ_INT(res.precision, LEVY_RES_ZIP5);
+    CHECK_EQ_INT(total(&res), 10988000);
+    CHECK(res.ambiguous);
+    CHECK_EQ_STR(res.zip5, "63011");
+    CHECK_EQ_INT(res.ncand, 2);
+    CHECK(res.cand[0].is_default);
+    CHECK_EQ_INT(res.cand[0].rate, 10988000);
+    CHECK_EQ_STR(res.cand[0].area, "ELLISVILLE");
+    CHECK_EQ_STR(res.cand[0].area_kind, "higher_special");
+    CHECK(!res.cand[1].is_default);
+    CHECK_EQ_INT(res.cand[1].rate, 8988000);
+    CHECK_EQ_STR(res.cand[1].area_kind, "lower_special");
+    /* ship_to.city naming the region itself does not decide: every address of it says so */
+    CHECK_EQ_INT(resolve("US", "MO", "Ellisville", "63011", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(total(&res), 10988000);
+    /* IL 60137 LOMBARD: 9 % (special 1.75), the region's 60515 at 8 % (0.75) */
+    CHECK_EQ_INT(resolve("US", "IL", NULL, "60137", "2026-03-01", &res, &err), 0);
+    CHECK(res.ambiguous);
+    CHECK_EQ_INT(total(&res), 9000000);
+    CHECK_EQ_INT(res.cand[1].rate, 8000000);
+    /* not flagged: the region's ZIP at its lower rate (63038, 60515); NM 87022, whose row puts
+     * the whole rate in the special column (no state rate: not the same shape); a gap above
+     * the districts' cap (AZ 86502 APACHE: the Navajo Nation's 6 % on the county's row) */
+    const char *const whole[][2] = {
+        {"MO", "63038"}, {"IL", "60515"}, {"NM", "87022"}, {"AZ", "86502"}};
+    for (size_t i = 0; i < sizeof whole / sizeof *whole; i++) {
+        CHECK_EQ_INT(resolve("US", whole[i][0], NULL, whole[i][1], "2026-03-01", &res, &err), 0);
+        CHECK(!res.ambiguous);
+        CHECK_EQ_INT(res.ncand, 0);
+    }
 end:;
 }
 
@@ -908,6 +954,7 @@ static const levy_test tests[] = {{"load", t_load},
                                   {"ca_candidates", t_ca_candidates},
                                   {"partial_districts", t_partial_districts},
                                   {"partial_cities", t_partial_cities},
+                                  {"plain_specials", t_plain_specials},
                                   {"alaska", t_alaska},
                                   {"vintage_from", t_vintage_from},
                                   {"overlays", t_overlays},

@@ -427,7 +427,7 @@ for cc, cur, amt, start, tax, src in [
          intl(cc, [(amt, "saas")], cur=cur, date=start, seller="US"), total_tax=tax)
 # Canada: each tax of a line starts on its own date (GST/HST of non-residents 2021-07-01, QST of
 # sellers abroad 2019-01-01 and elsewhere in Canada 2019-09-01, BC PST 2021-04-01, MB RST on
-# streaming 2021-12-01)
+# streaming 2021-12-01, SK PST on software and digital services 2019-01-01)
 def ca(prov, pc, code, date, seller_cc, seller_st=None):
     b = intl("CA", [("100.00", code)], pc=pc, state=prov, date=date, cur="CAD")
     b["ship_from"] = {"country": seller_cc, "state": seller_st or ("NY" if seller_cc == "US" else ""),
@@ -459,6 +459,27 @@ case("countries", "CA MB 2021-11-30, Ontario seller, streaming video: GST 5 % on
      ca("MB", "R3C 0V8", "streaming_video", "2021-11-30", "CA", "ON"), total_tax="5.00")
 case("countries", "CA MB 2021-12-01, Ontario seller, streaming video: GST 5 % + RST 7 %", "Information Bulletin No. 064",
      ca("MB", "R3C 0V8", "streaming_video", "2021-12-01", "CA", "ON"), total_tax="12.00")
+case("countries", "CA BC 2021-03-31, Ontario seller, goods: GST 5 % + PST 7 % (goods not in the 2021 software regime)",
+     "Provincial Sales Tax Act (BC) s. 37(1) (7 % on tangible personal property); out-of-province vendors soliciting BC orders registered since 2013 (EY Tax Alert 2021 No. 05)",
+     ca("BC", "V6B 1A1", "general", "2021-03-31", "CA", "ON"), total_tax="12.00")
+case("countries", "CA BC 2013-03-31, BC seller, professional services: HST 12 % (PST, which does not tax them, from 2013-04-01)",
+     "Excise Tax Act Sch. VIII (BC HST 2010-07-01 to 2013-03-31); CRA historical HST rates",
+     ca("BC", "V6B 1A1", "professional_services", "2013-03-31", "CA", "BC"), total_tax="12.00")
+case("countries", "CA BC 2013-04-01, BC seller, professional services: GST 5 % only",
+     "Provincial Sales Tax Act (BC), in force 2013-04-01 (services other than those listed not taxable)",
+     ca("BC", "V6B 1A1", "professional_services", "2013-04-01", "CA", "BC"), total_tax="5.00")
+case("countries", "CA MB 2021-11-30, Ontario seller, downloaded software: GST 5 % + RST 7 % (software is goods, not in the streaming regime)",
+     "The Retail Sales Tax Act (MB) s. 1(1) 'software', s. 2(1); Information Bulletin RST 003; Bulletin No. 004 (out-of-province vendors)",
+     ca("MB", "R3C 0V8", "software_download", "2021-11-30", "CA", "ON"), total_tax="12.00")
+case("countries", "CA MB 2019-06-30, Ontario seller, downloaded software: RST 8 % (7 % from 2019-07-01)",
+     "The Retail Sales Tax Act (MB) s. 2(1) (8 % until 2019-06-30, Budget 2019); Bulletin No. 004 (Revised January 2015: 'RST is an 8% tax')",
+     ca("MB", "R3C 0V8", "software_download", "2019-06-30", "CA", "ON"), total_tax="13.00")
+SK_SRC = ("The Provincial Sales Tax Act (SK) s. 3(1) 'retail sale in the province' as amended (finalized May 2018: KPMG "
+          "TaxNewsFlash-Canada 2019-02); e-services of sellers outside SK from January 2019 (Avalara VATlive 2019-11-21)")
+case("countries", "CA SK 2018-12-31, Ontario seller, SaaS: GST 5 % only (PST of sellers outside SK from 2019-01-01)", SK_SRC,
+     ca("SK", "S4P 3Y2", "saas", "2018-12-31", "CA", "ON"), total_tax="5.00", note="regime_not_in_force")
+case("countries", "CA SK 2019-01-01, Ontario seller, SaaS: GST 5 % + PST 6 %", SK_SRC,
+     ca("SK", "S4P 3Y2", "saas", "2019-01-01", "CA", "ON"), total_tax="11.00")
 QC_SPEC = "Act respecting the QST, specified registration: QST collected only from specified Quebec consumers (not registered for QST); Mazars; Grant Thornton 2018-12"
 _q = ca("QC", "H2Y 1C6", "saas", "2026-03-01", "US")
 _q["customer"] = {"qst_number": "1234567890TQ0001"}
@@ -475,6 +496,32 @@ case("countries", "EU France 2003-06-30, US seller, SaaS to a consumer: outside 
      intl("FR", S, pc="75001", date="2003-06-30", seller="US"), total_tax="0.00", reason="out_of_scope", note="regime_not_in_force")
 case("countries", "EU France 2003-07-01, US seller, SaaS to a consumer: French VAT 19.6 %", EU_2003 + "; CGI art. 278 (19.6 % until 2013)",
      intl("FR", S, pc="75001", date="2003-07-01", seller="US"), total_tax="19.60")
+# EU standard rates before the rate data's history (scripts/eu/vat.lua STANDARD_HISTORY); each
+# figure from the national act and the Commission's lists of 2007-01-01 and 2011-01-01
+EU_HIST = "Commission (DG TAXUD), VAT Rates Applied in the Member States (situation 2005-07-01, 2007-05-01, 2009-07-01, 2011-07-01: evolution of the rates)"
+for cc, pc, date, tax, act in [
+        ("DE", "10115", "2006-12-31", "16.00", "UStG 12(1) 16 %"),
+        ("DE", "10115", "2007-01-01", "19.00", "Haushaltsbegleitgesetz 2006 art. 4: 19 % from 2007-01-01"),
+        ("ES", "28001", "2010-06-30", "16.00", "Ley 37/1992 art. 90: 16 %"),
+        ("ES", "28001", "2010-07-01", "18.00", "Ley 26/2009 (PGE 2010): 18 % from 2010-07-01"),
+        ("ES", "28001", "2012-09-01", "21.00", "RDL 20/2012: 21 % from 2012-09-01"),
+        ("PT", "1000-001", "2010-12-31", "21.00", "CIVA art. 18(1)(c) 21 % (Lei 12-A/2010)"),
+        ("PT", "1000-001", "2011-01-01", "23.00", "Lei 55-A/2010 (OE 2011): 23 % from 2011-01-01"),
+        ("IT", "00184", "2011-09-16", "20.00", "DPR 633/1972 art. 16: 20 %"),
+        ("IT", "00184", "2011-09-17", "21.00", "DL 138/2011 art. 2(2-bis): 21 % from 2011-09-17"),
+        ("FI", "00100", "2010-06-30", "22.00", "Arvonlisaverolaki 84: 22 %"),
+        ("FI", "00100", "2010-07-01", "23.00", "L 1780/2009: 23 % from 2010-07-01"),
+        ("GR", "10431", "2010-03-14", "19.00", "N. 3336/2005: 19 %"),
+        ("GR", "10431", "2010-07-01", "23.00", "N. 3845/2010: 23 % from 2010-07-01"),
+        ("CZ", "11000", "2007-01-01", "19.00", "Act 235/2004 s. 47: 19 %"),
+        ("PL", "00-001", "2010-12-31", "22.00", "Ustawa o VAT art. 41(1): 22 %"),
+        ("EE", "10111", "2009-06-30", "18.00", "KMS 15(1): 18 % (20 % from 2009-07-01)"),
+        ("IE", "D02 X285", "2009-06-01", "21.50", "Finance (No. 2) Act 2008: 21.5 % from 2008-12-01"),
+        ("RO", "010011", "2010-06-30", "19.00", "Codul fiscal art. 140(1): 19 %"),
+        ("RO", "010011", "2010-07-01", "24.00", "Legea 58/2010: 24 % from 2010-07-01"),
+        ("CY", "1010", "2012-02-29", "15.00", "VAT Law 95(I)/2000: 15 %")]:
+    case("EU rates before 2015", "%s %s: standard rate %s %%" % (cc, date, tax[:-3] if tax.endswith(".00") else tax),
+         act + "; " + EU_HIST, intl(cc, G, pc=pc, date=date), total_tax=tax)
 case("countries", "CO: B2C digital goods 19 %", "ET art. 420 par. 2, 468",
      intl("CO", [("100.00", "digital_goods")], cur="COP"), total_tax="19.00")
 case("countries", "IL 2024-12-31: 17 %", "VAT Law s. 2 (17 % until 2024-12-31)",

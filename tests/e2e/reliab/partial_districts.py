@@ -14,8 +14,10 @@ Through POST /v1/calculate (levy serve, US-MO, US-KS, US-IL, US-CA subscribed), 
      rows outside the district in the same county), zip5_city, not ambiguous.
   2. KS 66204 ("OVERLAND PARK THE VUE CID SP"): 9.35 outside (Overland Park's own region),
      10.35 inside.
-  3. IL 60601 (Chicago's Metropolitan Pier and Exposition Authority, area-wide) and MO 63011
-     (ELLISVILLE, no district in its name): not ambiguous.
+  3. IL 60601 (Chicago's Metropolitan Pier and Exposition Authority, area-wide) and MO 63038
+     (ELLISVILLE at its lower rate, no district in its name): not ambiguous; MO 63011
+     (ELLISVILLE at its higher special rate: a plain-named region at two special rates) keeps
+     the table's rate and lists the region's lower one.
      IL 60643 (Blue Island's business district; partly Chicago by the IL rule's list): SaaS
      without a city still answers the note local_tax_uncertain (the district's candidate sets
      are not handed to rules as the ZIP's places).
@@ -103,10 +105,19 @@ def main():
               js.get("total_tax") == "935.00" and rates == [("10.35", False), ("9.35", True)], text[:1500])
 
         # 3. area-wide districts and plain places are not ambiguous
-        for st_, z in (("IL", "60601"), ("MO", "63011")):
+        for st_, z in (("IL", "60601"), ("MO", "63038")):
             js, text = calc(st_, z)
             check("%s %s: not ambiguous" % (st_, z), js.get("total_tax") and "ambiguous_zip" not in js,
                   text[:800])
+
+        # 3a. a plain-named region the ZIP table prices at two special rates (issue 19): the
+        # ZIP keeps the table's rate (charged) and lists the region's lower one
+        js, text = calc("MO", "63011")
+        got = [(c.get("rate"), c.get("default"), c.get("area"), c.get("area_kind")) for c in cands(js)]
+        check("63011 ELLISVILLE: charged 10.988 % (1098.80), candidates higher_special (default) and lower_special 8.988",
+              js.get("total_tax") == "1098.80" and js.get("resolution") == "zip5" and
+              got == [("10.988", True, "ELLISVILLE", "higher_special"), ("8.988", False, "ELLISVILLE", "lower_special")],
+              text[:1500])
 
         # 3b. a district's inside/outside sets are not the ZIP's places: Chicago's lease tax on
         # SaaS at 60643 (the ZIP table: Blue Island's business district; Chicago's rule lists the
