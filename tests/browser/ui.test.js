@@ -118,7 +118,12 @@ async function main() {
   await check('regions: subscribe ' + subscribe.join(', ') + ' with tax calculation', async () => {
     await nav('Regions', 'regions');
     await page.locator('#regions-table tr[data-code]').first().waitFor();
+    /* issue 20: countries and tax types by name, not "US" and "SALES_TAX" */
+    const us = await page.getByLabel('Country', { exact: true }).locator('option[value="US"]').innerText();
+    assert(us === 'United States (US)', 'the country picker says ' + us);
     await page.getByLabel('Country', { exact: true }).selectOption('US');
+    const cells = await page.locator('#regions-table tr[data-code="' + subscribe[0] + '"] td').allInnerTexts();
+    assert(cells.includes('United States') && cells.includes('Sales tax'), 'the region row says ' + cells.slice(0, 4).join(' | '));
     for (const code of subscribe) {
       const row = page.locator('#regions-table tr[data-code="' + code + '"]');
       await row.locator('input[name="subscribed"]').check();
@@ -1175,6 +1180,9 @@ async function main() {
     assert(zero.length > 0, 'no zero-tax document in the demo data');
     assert(zero.every(r => /^No tax due/.test(r.said)), 'a zero-tax document reads: ' + JSON.stringify(zero.find(r => !/^No tax due/.test(r.said))));
     assert(rows.every(r => !/pending|Waiting/i.test(r.said) || r.st === 'pending'), 'a calculated document reads as pending');
+    const opts = await page.getByLabel('Tax status', { exact: true }).locator('option').allInnerTexts();
+    assert(opts.length === 8 && opts.every(o => !/^(pending|calculated|written|not.collecting|failed|drift|deleted)$/.test(o.trim())),
+      'the tax status filter offers enums: ' + opts.join(' | '));
     await page.goto(base + '/#/invoices/' + encodeURIComponent(invoiceId));
     await page.locator('#lines-table').waitFor();
     const said = await page.locator('#doc-tax-status').innerText();
@@ -1182,6 +1190,15 @@ async function main() {
     const tech = page.locator('#doc-technical');
     assert(!(await tech.evaluate(el => el.open)), 'technical details open by default');
     assert(!(await page.locator('main').innerText()).includes('tax_status'), 'an enum is visible outside the toggle');
+    /* the lines: no product id outside a toggle, jurisdictions by name, the ship-to's precision in words */
+    const shown = await page.locator('main').innerText();
+    assert(!/\bproduct [0-9a-f]{8}/.test(shown), 'a product id is visible outside a toggle');
+    const jur = await page.locator('#lines-table td.jurisdiction > span').allInnerTexts();
+    assert(jur.length && jur.every(j => /[a-z]/.test(j)), 'jurisdictions in capitals: ' + jur.slice(0, 3).join(' | '));
+    const located = await page.locator('#doc-resolution').innerText();
+    assert(!/zip5|zip4|_/.test(located), 'located by: ' + located);
+    await page.locator('#lines-table details.line-tech summary').first().click();
+    assert(/\bproduct \S+/.test(await page.locator('#lines-table details.line-tech').first().innerText()), 'the line toggle lacks the product id');
     await tech.locator('summary').click();
     assert((await tech.innerText()).includes('tax_status'), 'technical details lack the raw state');
     const reasons = await page.locator('#lines-table .line-reason').allInnerTexts();

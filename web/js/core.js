@@ -336,7 +336,7 @@
   L.precision = function (resolution, amb, idp) {
     idp = idp || 'calc';
     var text = resolution ? h('span', { id: idp + '-resolution', dataset: { resolution: resolution } },
-      L.badge(resolution), ' ', RESOLUTION[resolution] || '') : h('span', { text: '—' });
+      RESOLUTION[resolution] || String(resolution).replace(/_/g, ' ')) : h('span', { text: '—' });
     var notice = null;
     if (amb && amb.candidates && amb.candidates.length) {
       // California (no ZIP+4 data): a candidate is picked by the city (c.city), the ZIP table's
@@ -473,6 +473,14 @@
       setTimeout(function () { regionsLoaded = null; }, 60000);
     }
     return regionsLoaded;
+  };
+  /* A country by its name (issue 20): "United States" for "US", "European Union" for "EU";
+   * the code when the browser cannot name it. */
+  var countryNames = null;
+  try { countryNames = new Intl.DisplayNames(['en'], { type: 'region' }); } catch (e) { countryNames = null; }
+  L.countryName = function (code) {
+    if (!code) return '';
+    try { return (countryNames && countryNames.of(String(code).toUpperCase())) || code; } catch (e) { return code; }
   };
   L.regionName = function (code) { return code ? (regionNames[code] || code) : ''; };
   L.regionLabel = function (code, name) {
