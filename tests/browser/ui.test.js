@@ -458,17 +458,23 @@ async function main() {
     await shot('reconciliation', true);
   });
 
-  await check('customers: edit tax id and exemption; bad region shown per field', async () => {
+  await check('customers: edit tax id and exemption, regions picked by name; a bad QST number shown per field', async () => {
     await nav('Customers', 'customers');
     const link = page.locator('#customers-table tbody tr[data-id] a').first();
     await link.click();
     await page.locator('#customer-form').waitFor();
     const id = decodeURIComponent(page.url().split('#/customers/')[1]);
     await page.getByLabel('Tax exempt', { exact: true }).check();
-    await page.getByLabel('Exempt regions', { exact: true }).fill('US-CA, NOT-A-REGION');
+    /* issue 20: a region picker, not codes typed as text */
+    const picker = page.getByLabel('Exempt regions', { exact: true });
+    assert(await picker.evaluate(el => el.tagName) === 'SELECT', 'the exempt regions are free text');
+    await picker.locator('option[value="US-CA"]').waitFor({ state: 'attached' });
+    assert((await picker.locator('option[value="US-CA"]').innerText()).startsWith('California (US-CA)'), 'the picker does not name California');
+    await page.getByLabel('QST registration number', { exact: true }).fill('12345');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.locator('#customer-form .notice.error').waitFor();
-    await page.getByLabel('Exempt regions', { exact: true }).fill('US-CA');
+    await page.getByLabel('QST registration number', { exact: true }).fill('');
+    await picker.selectOption(['US-CA']);
     await page.getByLabel('Certificate expires', { exact: true }).fill('2030-12-31');
     await page.getByLabel('Tax id (VAT/GST number)', { exact: true }).fill('DE123456789');
     await page.getByRole('button', { name: 'Save' }).click();
@@ -703,7 +709,11 @@ async function main() {
     await page.getByLabel('City', { exact: true }).fill('Las Palmas de Gran Canaria');
     await page.getByLabel('State / province', { exact: true }).fill('');
     await page.getByLabel('ZIP / postal code', { exact: true }).fill('35001');
-    await page.getByLabel('Country (ISO code)', { exact: true }).fill('ES');
+    /* issue 20: the country is picked by name, not typed as an ISO code */
+    const country = page.getByLabel('Country', { exact: true });
+    assert(await country.evaluate(el => el.tagName) === 'SELECT', 'the country is free text');
+    assert(await country.locator('option[value="ES"]').innerText() === 'Spain (ES)', 'the country picker does not name Spain');
+    await country.selectOption('ES');
     await page.getByRole('button', { name: 'Calculate' }).click();
     await page.locator('#calc-territory').waitFor();
     const t = await page.locator('#calc-territory').innerText();
@@ -723,7 +733,7 @@ async function main() {
     await page.getByLabel('City', { exact: true }).fill('Chicago');
     await page.getByLabel('State / province', { exact: true }).fill('IL');
     await page.getByLabel('ZIP / postal code', { exact: true }).fill('60018');
-    await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
+    await page.getByLabel('Country', { exact: true }).selectOption('US');
     await page.getByLabel('Line 1 amount', { exact: true }).fill('100.00');
     await page.getByLabel('Line 1 tax code', { exact: true }).selectOption('saas');
     await page.getByRole('button', { name: 'Calculate' }).click();
@@ -742,7 +752,7 @@ async function main() {
     await page.getByLabel('City', { exact: true }).fill('Saint Paul');
     await page.getByLabel('State / province', { exact: true }).fill('MN');
     await page.getByLabel('ZIP / postal code', { exact: true }).fill('55101');
-    await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
+    await page.getByLabel('Country', { exact: true }).selectOption('US');
     await page.getByLabel('Date', { exact: true }).fill('2019-01-15');
     await page.getByLabel('Line 1 tax code', { exact: true }).selectOption('general');
     await page.getByRole('button', { name: 'Calculate' }).click();
@@ -765,7 +775,7 @@ async function main() {
     await page.getByLabel('City', { exact: true }).fill('');
     await page.getByLabel('State / province', { exact: true }).fill('CA');
     await page.getByLabel('ZIP / postal code', { exact: true }).fill('90016');
-    await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
+    await page.getByLabel('Country', { exact: true }).selectOption('US');
     await page.getByLabel('Date', { exact: true }).fill('2026-03-01');
     await page.getByLabel('Line 1 tax code', { exact: true }).selectOption('general');
     await page.getByRole('button', { name: 'Calculate' }).click();
@@ -787,7 +797,7 @@ async function main() {
     await page.getByLabel('City', { exact: true }).fill('');
     await page.getByLabel('State / province', { exact: true }).fill('MO');
     await page.getByLabel('ZIP / postal code', { exact: true }).fill('63005');
-    await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
+    await page.getByLabel('Country', { exact: true }).selectOption('US');
     await page.getByLabel('Date', { exact: true }).fill('2026-03-01');
     await page.getByLabel('Line 1 tax code', { exact: true }).selectOption('general');
     await page.getByRole('button', { name: 'Calculate' }).click();
@@ -807,7 +817,7 @@ async function main() {
     await page.getByLabel('City', { exact: true }).fill('');
     await page.getByLabel('State / province', { exact: true }).fill('OK');
     await page.getByLabel('ZIP / postal code', { exact: true }).fill('74955');
-    await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
+    await page.getByLabel('Country', { exact: true }).selectOption('US');
     await page.getByLabel('Date', { exact: true }).fill('2026-05-01');
     await page.getByLabel('Line 1 tax code', { exact: true }).selectOption('general');
     await page.getByRole('button', { name: 'Calculate' }).click();
@@ -830,7 +840,7 @@ async function main() {
     await page.getByLabel('City', { exact: true }).fill('Austin');
     await page.getByLabel('State / province', { exact: true }).fill('TX');
     await page.getByLabel('ZIP / postal code', { exact: true }).fill('78701');
-    await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
+    await page.getByLabel('Country', { exact: true }).selectOption('US');
     await page.getByLabel('Tax id: custom fields (by name)', { exact: true }).fill('Company VAT, USt-IdNr');
     await page.getByLabel('Default customer type', { exact: true }).selectOption('individual');
     await page.getByLabel('Customer type: custom fields (by name)', { exact: true }).fill('Kundentyp');
@@ -849,6 +859,12 @@ async function main() {
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.locator('#settings-form .notice.ok').waitFor();
     assert((await http('GET', base + '/v1/settings', undefined, auth)).json.default_customer_type === 'business', 'not back to business');
+    /* issue 20: the country picked by name, saved as its code; no API path or field name outside a toggle */
+    assert(st.seller_address.country === 'US' && await page.getByLabel('Country', { exact: true }).evaluate(el => el.tagName) === 'SELECT', 'the seller country is free text');
+    const shown = await page.locator('main').innerText();
+    assert(!/\/tax_api\/|X-API-KEY|customer\.qst_number|qst_registrant/.test(shown), 'an API path or field name is visible outside a toggle');
+    await page.locator('#sphere-key-tech summary').click();
+    assert(/POST \/tax_api\/calculate_tax/.test(await page.locator('#sphere-key-tech').innerText()), 'the toggle lacks the endpoint');
     // the change re-checks the documents: the progress line shows it
     await page.locator('#settings-form #bulk-progress').waitFor();
     assert(/Re-check/.test(await page.locator('#settings-form #bulk-progress').innerText()), 'no re-check shown');
@@ -977,7 +993,7 @@ async function main() {
     await page.getByLabel('City', { exact: true }).fill('Amsterdam');
     await page.getByLabel('State / province', { exact: true }).fill('NH');
     await page.getByLabel('ZIP / postal code', { exact: true }).fill('1017 BZ');
-    await page.getByLabel('Country (ISO code)', { exact: true }).fill('NL');
+    await page.getByLabel('Country', { exact: true }).selectOption('NL');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.locator('#settings-form .notice.ok').waitFor();
     const own = (await http('GET', base + '/v1/connections/' + euId + '/settings', undefined, auth)).json;

@@ -289,7 +289,8 @@
     });
     items.sort(function (p, q) {
       var a = p.permille === null ? BigInt(-1) : p.permille, b = q.permille === null ? BigInt(-1) : q.permille;
-      return a > b ? -1 : a < b ? 1 : (p.code < q.code ? -1 : 1);
+      var m = L.regionName(p.code), n = L.regionName(q.code); /* equal shares: by the name shown */
+      return a > b ? -1 : a < b ? 1 : (m < n ? -1 : m > n ? 1 : 0);
     });
     var W = 760, left = 150, right = 210, barW = W - left - right, rowH = 22, top = 24;
     var H = top + items.length * rowH + 8;
