@@ -1209,6 +1209,7 @@ async function main() {
     /* the lines: no product id outside a toggle, jurisdictions by name, the ship-to's precision in words */
     const shown = await page.locator('main').innerText();
     assert(!/\bproduct [0-9a-f]{8}/.test(shown), 'a product id is visible outside a toggle');
+    assert(!/\bcalc_[a-z0-9]{8}|\btotal_tax\b/.test(shown), 'a request id or log field is visible outside a toggle in the history');
     const jur = await page.locator('#lines-table td.jurisdiction > span').allInnerTexts();
     assert(jur.length && jur.every(j => /[a-z]/.test(j)), 'jurisdictions in capitals: ' + jur.slice(0, 3).join(' | '));
     const located = await page.locator('#doc-resolution').innerText();

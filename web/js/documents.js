@@ -408,24 +408,27 @@
 
   function historyTable(items, cur) {
     var tbody = h('tbody');
-    if (!items.length) tbody.appendChild(h('tr', null, h('td', { colspan: 6, class: 'empty', text: 'Nothing has happened to this document yet.' })));
+    if (!items.length) tbody.appendChild(h('tr', null, h('td', { colspan: 4, class: 'empty', text: 'Nothing has happened to this document yet.' })));
     items.forEach(function (ev) {
       var status = ev.http_status !== undefined ? ev.http_status : ev.status;
-      var detailBits = [];
-      if (ev.total_tax !== undefined) detailBits.push('tax ' + L.money(ev.total_tax, cur));
-      if (ev.calculation_id && ev.calculation_id !== ev.request_id && (ev.message || '').indexOf(ev.calculation_id) < 0) detailBits.push(ev.calculation_id);
-      if (ev.message) detailBits.push(ev.message);
-      if (ev.error) detailBits.push(errText(ev.error));
-      if (ev.reason) detailBits.push(ev.reason);
+      /* in words: the tax and an error; the request id, HTTP status, levy's log message and
+       * the reason's key behind "Technical details" (issue 20: no raw ids or enums) */
+      var said = [], tech = [];
+      if (ev.total_tax !== undefined) said.push('tax ' + L.money(ev.total_tax, cur));
+      if (ev.error) said.push(errText(ev.error));
+      if (ev.request_id) tech.push('request ' + ev.request_id);
+      if (status !== undefined && status !== null) tech.push('HTTP ' + status);
+      if (ev.calculation_id && ev.calculation_id !== ev.request_id && (ev.message || '').indexOf(ev.calculation_id) < 0) tech.push(ev.calculation_id);
+      if (ev.message) tech.push(ev.message);
+      if (ev.reason) tech.push(ev.reason);
       tbody.appendChild(h('tr', null,
         h('td', { style: 'white-space:nowrap', text: L.time(ev.at || ev.time || ev.created_at || ev.timestamp) }),
         h('td', { text: (ev.kind || ev.type || ev.event || '—').replace(/_/g, ' ') }),
-        h('td', { class: 'mono hide-sm', text: ev.request_id || '—' }),
-        h('td', { class: 'num', text: status === undefined || status === null ? '—' : String(status) }),
         h('td', null, ev.outcome ? L.badge(ev.outcome) : '—'),
-        h('td', { text: detailBits.join(' · ') || '' })));
+        h('td', null, said.join(' · '), tech.length ? h('details', { class: 'tech history-tech' }, h('summary', { text: 'Technical details' }),
+          h('div', { class: 'muted mono', style: 'font-size:.78rem', text: tech.join(' · ') })) : null)));
     });
-    return L.tableWrap(['Time', 'What', { text: 'Request id', cls: 'hide-sm' }, { text: 'HTTP', cls: 'num' }, 'Outcome', 'Detail'], tbody, { id: 'history-table' });
+    return L.tableWrap(['Time', 'What', 'Outcome', 'Detail'], tbody, { id: 'history-table' });
   }
 
   L.page('invoices', { title: 'Invoices', render: listPage('invoices') });
