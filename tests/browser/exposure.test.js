@@ -126,6 +126,8 @@ async function main() {
     assert(/Nexus/.test(text) && /since 2025-03-01/.test(text), 'row: ' + text);
     const th = await row.locator('th').innerText();
     assert(th === 'Nevada (US-NV)', 'the row names the state as ' + th);
+    const collects = await row.locator('td').last().innerText();
+    assert(collects === 'No', 'levy collects: ' + collects);
     const ga = await page.locator('#exposure-rows tr', { hasText: 'US-GA' }).innerText();
     assert(/\b1 transaction; 0\.5 % of 100,000\.00 USD or 200 transactions/.test(ga), 'Georgia row: ' + ga);
     /* 1280 px: the table fits its frame (no column hidden behind a scroll) and no date breaks */

@@ -496,6 +496,9 @@ async function main() {
     await form.getByLabel('File (PDF, PNG or JPEG)').setInputFiles({ name: 'resale.pdf', mimeType: 'application/pdf', buffer: pdf });
     await form.getByLabel('Certificate number').fill('UI-CA-1');
     await form.getByLabel('Reason for exemption').selectOption('sst_g');
+    /* issue 20: regions named as on every other page */
+    const ca = await form.getByLabel('Regions it covers').locator('option[value="US-CA"]').innerText();
+    assert(ca.startsWith('California (US-CA)'), 'the certificate picker says ' + ca);
     await form.getByLabel('Regions it covers').selectOption(['US-CA', 'US-NY']);
     await form.getByLabel('Issued').fill('2026-01-01');
     await form.getByLabel('Expires').fill(soon);

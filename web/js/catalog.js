@@ -442,7 +442,7 @@
       var list = (r.data || []).slice().sort(function (a, b) {
         return (b.subscribed ? 1 : 0) - (a.subscribed ? 1 : 0) || String(a.code).localeCompare(String(b.code));
       });
-      list.forEach(function (g) { regions.appendChild(h('option', { value: g.code, text: g.code + ' — ' + (g.name || g.code) + (g.subscribed ? '' : ' (not subscribed)') })); });
+      list.forEach(function (g) { regions.appendChild(h('option', { value: g.code, text: L.regionLabel(g.code, g.name) + (g.subscribed ? '' : ' (not subscribed)') })); });
     }, function (err) { L.showError(status, err); });
 
     function download(ct) {

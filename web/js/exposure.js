@@ -129,7 +129,7 @@
             h('td', { text: presenceText(r.physical_presence) }),
             h('td', null, r.marketplace_sales !== '0.00' ? usd(r.marketplace_sales) : '—',
               h('div', { class: 'muted', text: r.marketplace_rule === 'excluded' ? 'excluded' : (r.marketplace_rule === 'included' ? 'counted' : 'counted (rule not verified)') })),
-            h('td', null, r.subscribed ? L.badge('registered') : h('span', { class: r.nexus_status === 'nexus' ? 'badge bad' : 'badge', text: 'not collecting' })));
+            h('td', null, r.subscribed ? h('span', { class: 'badge ok', text: 'Yes' }) : h('span', { class: r.nexus_status === 'nexus' ? 'badge bad' : 'badge', text: 'No' })));
         }));
         out.appendChild(L.tableWrap(['State', 'Nexus', 'Sales', 'Threshold crossed on', 'Period',
           'Physical presence', 'Marketplace sales', 'levy collects'], tbody, { id: 'exposure-rows' }));
