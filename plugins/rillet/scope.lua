@@ -160,11 +160,14 @@ local function status_policy(crow, doc_type, status, wrote)
     if s == "CREDITED" then return "credited", "fully credited in Rillet" end
     if s == "PARTIALLY_PAID" then
       if crow.tax_partially_paid == 1 or wrote then return nil end
-      return "paid_before_calculation", "partially paid in Rillet (tax_partially_paid is off)"
+      -- the setting as the Integrations page names it (issue 20: no field names on the pages)
+      return "paid_before_calculation",
+        "partially paid in Rillet (\"Also tax partially paid invoices\" is off: Integrations, Which documents levy writes)"
     end
     if s == "PARTIALLY_CREDITED" then
       if crow.tax_partially_credited == 1 or wrote then return nil end
-      return "credited", "partially credited in Rillet (tax_partially_credited is off)"
+      return "credited",
+        "partially credited in Rillet (\"Also tax partially credited invoices\" is off: Integrations, Which documents levy writes)"
     end
     return "held", "unknown Rillet invoice status " .. status .. ": not written"
   end

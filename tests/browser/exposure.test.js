@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 /* Browser test of the Exposure pages (issue 20): Settings' physical-presence form (region
  * picker, not free text), the Exposure list with its problem notice, the drill-down, the
- * marketplace-customer form, and the CSV export; at 1280x800 and 390x844 (no horizontal page
- * overflow, every control labelled, no console error). A real `levy serve` + `levy sim`
+ * marketplace-customer form, and the CSV export; states named ("Nevada (US-NV)", not "US-NV")
+ * on the Exposure page, the Reports page's nexus chart and the Home page, which shows a state
+ * over its threshold with the day it was crossed (two Arizona invoices of last year, 40,000 and
+ * 70,000 USD, cross AZ's 100,000 USD on the second one's date); at 1280x800 and 390x844 (no
+ * horizontal page overflow, every control labelled, no console error). A real `levy serve` + `levy sim`
  * through tests/e2e/harness.py pair, Debian's Chromium through playwright-core.
  *
  *   node tests/browser/exposure.test.js /path/to/levy
@@ -18,7 +21,53 @@ const { CHROMIUM, ROOT, OUT, LEVY, TOKEN, EVENTS, chromium, log, check, assert, 
 async function main() {
   const tmp = t.mkTmp('levy-ui-exposure-');
   const pair = await startPair([LEVY, ROOT, tmp, TOKEN, '--seed', '7', '--invoices', '0', '--public-url']);
-  const base = pair.levy_url;
+  const base = pair.levy_url, simUrl = pair.sim_url;
+  /* last calendar year: AZ measures the previous or the current calendar year */
+  const PREV = String(Number(new Date().toISOString().slice(0, 4)) - 1);
+  const AZ_CROSSED = PREV + '-03-15';
+  /* Georgia's row shows the current year (both years below its threshold: the current one wins) */
+  const TODAY = new Date().toISOString().slice(0, 10);
+
+  await check('setup: Arizona invoices of 40,000 and 70,000 USD and one Georgia invoice in Rillet; levy connected and imported them', async () => {
+    await t.until('the simulator seeded', async () => (await http('GET', simUrl + '/_sim/info')).json.seeding === false, 60000);
+    const key = pickKey((await http('GET', simUrl + '/_sim/info')).json);
+    assert(key, 'no API key in /_sim/info');
+    const simH = { Authorization: 'Bearer ' + key, 'X-Rillet-API-Version': '4' };
+    const usd = ((await http('GET', simUrl + '/subsidiaries', undefined, simH)).json.subsidiaries || []).find(x => x.currency === 'USD');
+    const cust = ((await http('GET', simUrl + '/customers?limit=10', undefined, simH)).json.customers || [])[0];
+    const product = ((await http('GET', simUrl + '/products?limit=100', undefined, simH)).json.products || []).find(x => x.name === 'Edge router');
+    assert(usd && cust && product, 'simulator: no USD subsidiary, customer or product');
+    for (const [state, city, zip, date, amount] of [['AZ', 'Phoenix', '85004', PREV + '-02-10', '40000.00'],
+      ['AZ', 'Phoenix', '85004', AZ_CROSSED, '70000.00'], ['GA', 'Atlanta', '30303', TODAY, '500.00']]) {
+      const r = await http('POST', simUrl + '/invoices', {
+        customer_id: cust.id, subsidiary_id: usd.id, invoice_date: date,
+        shipping_address: { line1: '100 Main St', city, state, zip_code: zip, country: 'US' },
+        items: [{ description: 'router', price: { product_id: product.id, quantity: 1, amount_per_unit: { amount, currency: 'USD' } } }]
+      }, simH);
+      assert(r.status === 200 || r.status === 201, 'sim invoice: ' + r.status + ' ' + r.text.slice(0, 200));
+    }
+    const auth = { Authorization: 'Bearer ' + TOKEN };
+    let con = await http('POST', base + '/v1/connections', { provider: 'rillet', api_key: key, tax_documents_from: PREV + '-01-01' }, auth);
+    assert(con.status === 201, 'connect: ' + con.status + ' ' + con.text.slice(0, 200));
+    const id = con.json.id;
+    if (con.json.status === 'needs_subsidiary') {
+      con = await http('POST', base + '/v1/connections/' + id + '/subsidiary', { subsidiary_id: usd.id }, auth);
+      assert(con.status === 200, 'subsidiary: ' + con.status + ' ' + con.text.slice(0, 200));
+    }
+    /* the webhook's signing token pasted into levy starts the import (CONTRACT §2.3) */
+    const hook = await http('POST', simUrl + '/_sim/webhooks', { name: 'levy', url: con.json.webhook_url, enabled: true, events: { CUSTOMER: ['DELETED'] } });
+    assert(hook.status === 200 || hook.status === 201, 'sim webhook: ' + hook.status + ' ' + hook.text.slice(0, 200));
+    const sec = await http('POST', base + '/v1/connections/' + id + '/webhook-secret', { signing_token: pickToken(hook.json) }, auth);
+    assert(sec.status === 200, 'webhook secret: ' + sec.status + ' ' + sec.text.slice(0, 200));
+    await t.until('the import', async () => {
+      const c = (await http('GET', base + '/v1/connections/' + id, undefined, auth)).json;
+      return c && c.import && c.import.state === 'done';
+    }, 180000, 500);
+    await t.until('AZ over its threshold', async () => {
+      const x = ((await http('GET', base + '/v1/reports/exposure', undefined, auth)).json.data || []).find(r => r.region === 'US-AZ');
+      return x && x.threshold_status === 'exceeded' && x.crossed_on === AZ_CROSSED;
+    }, 60000, 500);
+  });
   const ctx = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
     executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 800 },
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -64,6 +113,8 @@ async function main() {
     await sec.getByLabel('Note (optional)').fill('FBA LAS1');
     await sec.getByRole('button', { name: 'Add' }).click();
     await sec.locator('#presence-rows tr', { hasText: 'US-NV' }).waitFor();
+    const th = await sec.locator('#presence-rows tr', { hasText: 'US-NV' }).locator('th').innerText();
+    assert(th === 'Nevada (US-NV)', 'presence row names the state as ' + th);
     await shot('exposure-settings-presence');
   });
 
@@ -73,7 +124,31 @@ async function main() {
     const row = page.locator('#exposure-rows tr', { hasText: 'US-NV' });
     const text = await row.innerText();
     assert(/Nexus/.test(text) && /since 2025-03-01/.test(text), 'row: ' + text);
+    const th = await row.locator('th').innerText();
+    assert(th === 'Nevada (US-NV)', 'the row names the state as ' + th);
+    const collects = await row.locator('td').last().innerText();
+    assert(collects === 'No', 'levy collects: ' + collects);
+    const ga = await page.locator('#exposure-rows tr', { hasText: 'US-GA' }).innerText();
+    assert(/\b1 transaction; 0\.5 % of 100,000\.00 USD or 200 transactions/.test(ga), 'Georgia row: ' + ga);
+    /* 1280 px: the table fits its frame (no column hidden behind a scroll) and no date breaks */
+    const fit = await page.evaluate(() => {
+      const tbl = document.getElementById('exposure-rows'), broken = [];
+      const walk = document.createTreeWalker(tbl, NodeFilter.SHOW_TEXT);
+      for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+        for (const m of n.data.matchAll(/\d{4}-\d{2}-\d{2}/g)) {
+          const r = document.createRange();
+          r.setStart(n, m.index); r.setEnd(n, m.index + 10);
+          if (new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size > 1) broken.push(m[0]);
+        }
+      }
+      return { table: tbl.scrollWidth, frame: tbl.parentElement.clientWidth, broken };
+    });
+    assert(fit.table <= fit.frame && !fit.broken.length, 'table ' + fit.table + ' px in a frame of ' + fit.frame + ' px; dates broken: ' + fit.broken.join(', '));
     await page.locator('#exposure-problems', { hasText: 'US-NV' }).waitFor();
+    const problems = await page.locator('#exposure-problems').innerText();
+    assert(problems.includes('Nevada (US-NV): physical presence in Nevada since 2025-03-01') &&
+      problems.includes('Arizona (US-AZ): economic-nexus threshold crossed on ' + AZ_CROSSED + ', but levy does not collect tax in Arizona') &&
+      !/ (NV|AZ) /.test(problems), 'problems: ' + problems);
     const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download CSV' }).click()]);
     const file = await dl.path();
     const csv = fs.readFileSync(file, 'utf8');
@@ -90,14 +165,45 @@ async function main() {
 
   await check('drill-down: US-NV shows its status, presence and the documents table', async () => {
     await page.locator('#exposure-rows a', { hasText: 'US-NV' }).click();
-    await page.locator('h1', { hasText: 'Exposure in US-NV' }).waitFor();
+    await page.locator('h1', { hasText: 'Exposure in Nevada (US-NV)' }).waitFor();
+    await page.locator('#exposure-documents [role=alert]', { hasText: 'Physical presence in Nevada since 2025-03-01' }).waitFor();
     await page.locator('#exposure-documents dl', { hasText: 'Inventory' }).waitFor();
     await shot('exposure-drill');
   });
 
-  await check('390x844: exposure, drill-down and settings do not overflow horizontally', async () => {
+  await check('Home: Arizona over its threshold with the day it crossed, Nevada by its physical presence, both by name', async () => {
+    await page.goto(base + '/#/home');
+    const az = page.locator('#attention-nexus-US-AZ');
+    await az.waitFor();
+    const text = await az.innerText();
+    assert(text.startsWith('Arizona (US-AZ) is over its economic-nexus threshold (110,000.00 USD of 100,000.00 USD), crossed on ' + AZ_CROSSED),
+      'Home: ' + text);
+    assert(await az.locator('a').getAttribute('href') === '#/exposure/US-AZ', 'the link does not open the drill-down');
+    const nv = await page.locator('#attention-nexus-US-NV').innerText();
+    assert(nv.startsWith('Physical presence in Nevada since 2025-03-01, but levy does not collect tax there'), 'Home: ' + nv);
+    await shot('exposure-home');
+  });
+
+  await check('Reports: the nexus chart names the states and says the status in words', async () => {
+    await page.goto(base + '/#/reports');
+    const bar = page.locator('#exposure-chart g.bar[data-region="US-AZ"]');
+    await bar.waitFor({ state: 'attached' });
+    const labels = await bar.locator(':scope > text').allTextContents();
+    assert(labels[0] === 'Arizona' && /· Threshold crossed$/.test(labels[1]), 'AZ bar: ' + labels.join(' | '));
+    const legend = await page.locator('#exposure .legend').innerText();
+    assert(!/\b(below|exceeded|registered)\b/.test(legend), 'legend: ' + legend);
+    const crossed = await page.locator('#exposure-crossed').innerText();
+    assert(crossed.includes('Arizona (US-AZ) on ' + AZ_CROSSED), 'crossed notice: ' + crossed);
+    const cells = await page.locator('#exposure-table tbody tr', { hasText: 'US-AZ' }).locator('td').allTextContents();
+    assert(cells[0] === 'Arizona (US-AZ)' && cells.includes('Threshold crossed') && cells.includes(AZ_CROSSED), 'AZ table row: ' + cells.join(' | '));
+    const ga = await page.locator('#exposure-table tbody tr', { hasText: 'US-GA' }).locator('td').allTextContents();
+    assert(ga.includes('1 / 200 (sales or transactions)'), 'GA table row: ' + ga.join(' | '));
+    await shot('exposure-reports');
+  });
+
+  await check('390x844: exposure, drill-down, settings, home and reports do not overflow horizontally', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const r of ['exposure', 'exposure/US-NV', 'settings']) {
+    for (const r of ['exposure', 'exposure/US-NV', 'settings', 'home', 'reports']) {
       await page.goto(base + '/#/' + r);
       await page.locator('main h1').first().waitFor();
       await page.locator('main .loading').first().waitFor({ state: 'detached' }).catch(() => {});

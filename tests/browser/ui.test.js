@@ -118,7 +118,12 @@ async function main() {
   await check('regions: subscribe ' + subscribe.join(', ') + ' with tax calculation', async () => {
     await nav('Regions', 'regions');
     await page.locator('#regions-table tr[data-code]').first().waitFor();
+    /* issue 20: countries and tax types by name, not "US" and "SALES_TAX" */
+    const us = await page.getByLabel('Country', { exact: true }).locator('option[value="US"]').innerText();
+    assert(us === 'United States (US)', 'the country picker says ' + us);
     await page.getByLabel('Country', { exact: true }).selectOption('US');
+    const cells = await page.locator('#regions-table tr[data-code="' + subscribe[0] + '"] td').allInnerTexts();
+    assert(cells.includes('United States') && cells.includes('Sales tax'), 'the region row says ' + cells.slice(0, 4).join(' | '));
     for (const code of subscribe) {
       const row = page.locator('#regions-table tr[data-code="' + code + '"]');
       await row.locator('input[name="subscribed"]').check();
@@ -453,17 +458,23 @@ async function main() {
     await shot('reconciliation', true);
   });
 
-  await check('customers: edit tax id and exemption; bad region shown per field', async () => {
+  await check('customers: edit tax id and exemption, regions picked by name; a bad QST number shown per field', async () => {
     await nav('Customers', 'customers');
     const link = page.locator('#customers-table tbody tr[data-id] a').first();
     await link.click();
     await page.locator('#customer-form').waitFor();
     const id = decodeURIComponent(page.url().split('#/customers/')[1]);
     await page.getByLabel('Tax exempt', { exact: true }).check();
-    await page.getByLabel('Exempt regions', { exact: true }).fill('US-CA, NOT-A-REGION');
+    /* issue 20: a region picker, not codes typed as text */
+    const picker = page.getByLabel('Exempt regions', { exact: true });
+    assert(await picker.evaluate(el => el.tagName) === 'SELECT', 'the exempt regions are free text');
+    await picker.locator('option[value="US-CA"]').waitFor({ state: 'attached' });
+    assert((await picker.locator('option[value="US-CA"]').innerText()).startsWith('California (US-CA)'), 'the picker does not name California');
+    await page.getByLabel('QST registration number', { exact: true }).fill('12345');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.locator('#customer-form .notice.error').waitFor();
-    await page.getByLabel('Exempt regions', { exact: true }).fill('US-CA');
+    await page.getByLabel('QST registration number', { exact: true }).fill('');
+    await picker.selectOption(['US-CA']);
     await page.getByLabel('Certificate expires', { exact: true }).fill('2030-12-31');
     await page.getByLabel('Tax id (VAT/GST number)', { exact: true }).fill('DE123456789');
     await page.getByRole('button', { name: 'Save' }).click();
@@ -485,6 +496,9 @@ async function main() {
     await form.getByLabel('File (PDF, PNG or JPEG)').setInputFiles({ name: 'resale.pdf', mimeType: 'application/pdf', buffer: pdf });
     await form.getByLabel('Certificate number').fill('UI-CA-1');
     await form.getByLabel('Reason for exemption').selectOption('sst_g');
+    /* issue 20: regions named as on every other page */
+    const ca = await form.getByLabel('Regions it covers').locator('option[value="US-CA"]').innerText();
+    assert(ca.startsWith('California (US-CA)'), 'the certificate picker says ' + ca);
     await form.getByLabel('Regions it covers').selectOption(['US-CA', 'US-NY']);
     await form.getByLabel('Issued').fill('2026-01-01');
     await form.getByLabel('Expires').fill(soon);
@@ -698,7 +712,11 @@ async function main() {
     await page.getByLabel('City', { exact: true }).fill('Las Palmas de Gran Canaria');
     await page.getByLabel('State / province', { exact: true }).fill('');
     await page.getByLabel('ZIP / postal code', { exact: true }).fill('35001');
-    await page.getByLabel('Country (ISO code)', { exact: true }).fill('ES');
+    /* issue 20: the country is picked by name, not typed as an ISO code */
+    const country = page.getByLabel('Country', { exact: true });
+    assert(await country.evaluate(el => el.tagName) === 'SELECT', 'the country is free text');
+    assert(await country.locator('option[value="ES"]').innerText() === 'Spain (ES)', 'the country picker does not name Spain');
+    await country.selectOption('ES');
     await page.getByRole('button', { name: 'Calculate' }).click();
     await page.locator('#calc-territory').waitFor();
     const t = await page.locator('#calc-territory').innerText();
@@ -718,7 +736,7 @@ async function main() {
     await page.getByLabel('City', { exact: true }).fill('Chicago');
     await page.getByLabel('State / province', { exact: true }).fill('IL');
     await page.getByLabel('ZIP / postal code', { exact: true }).fill('60018');
-    await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
+    await page.getByLabel('Country', { exact: true }).selectOption('US');
     await page.getByLabel('Line 1 amount', { exact: true }).fill('100.00');
     await page.getByLabel('Line 1 tax code', { exact: true }).selectOption('saas');
     await page.getByRole('button', { name: 'Calculate' }).click();
@@ -737,7 +755,7 @@ async function main() {
     await page.getByLabel('City', { exact: true }).fill('Saint Paul');
     await page.getByLabel('State / province', { exact: true }).fill('MN');
     await page.getByLabel('ZIP / postal code', { exact: true }).fill('55101');
-    await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
+    await page.getByLabel('Country', { exact: true }).selectOption('US');
     await page.getByLabel('Date', { exact: true }).fill('2019-01-15');
     await page.getByLabel('Line 1 tax code', { exact: true }).selectOption('general');
     await page.getByRole('button', { name: 'Calculate' }).click();
@@ -760,7 +778,7 @@ async function main() {
     await page.getByLabel('City', { exact: true }).fill('');
     await page.getByLabel('State / province', { exact: true }).fill('CA');
     await page.getByLabel('ZIP / postal code', { exact: true }).fill('90016');
-    await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
+    await page.getByLabel('Country', { exact: true }).selectOption('US');
     await page.getByLabel('Date', { exact: true }).fill('2026-03-01');
     await page.getByLabel('Line 1 tax code', { exact: true }).selectOption('general');
     await page.getByRole('button', { name: 'Calculate' }).click();
@@ -782,7 +800,7 @@ async function main() {
     await page.getByLabel('City', { exact: true }).fill('');
     await page.getByLabel('State / province', { exact: true }).fill('MO');
     await page.getByLabel('ZIP / postal code', { exact: true }).fill('63005');
-    await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
+    await page.getByLabel('Country', { exact: true }).selectOption('US');
     await page.getByLabel('Date', { exact: true }).fill('2026-03-01');
     await page.getByLabel('Line 1 tax code', { exact: true }).selectOption('general');
     await page.getByRole('button', { name: 'Calculate' }).click();
@@ -802,7 +820,7 @@ async function main() {
     await page.getByLabel('City', { exact: true }).fill('');
     await page.getByLabel('State / province', { exact: true }).fill('OK');
     await page.getByLabel('ZIP / postal code', { exact: true }).fill('74955');
-    await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
+    await page.getByLabel('Country', { exact: true }).selectOption('US');
     await page.getByLabel('Date', { exact: true }).fill('2026-05-01');
     await page.getByLabel('Line 1 tax code', { exact: true }).selectOption('general');
     await page.getByRole('button', { name: 'Calculate' }).click();
@@ -825,7 +843,7 @@ async function main() {
     await page.getByLabel('City', { exact: true }).fill('Austin');
     await page.getByLabel('State / province', { exact: true }).fill('TX');
     await page.getByLabel('ZIP / postal code', { exact: true }).fill('78701');
-    await page.getByLabel('Country (ISO code)', { exact: true }).fill('US');
+    await page.getByLabel('Country', { exact: true }).selectOption('US');
     await page.getByLabel('Tax id: custom fields (by name)', { exact: true }).fill('Company VAT, USt-IdNr');
     await page.getByLabel('Default customer type', { exact: true }).selectOption('individual');
     await page.getByLabel('Customer type: custom fields (by name)', { exact: true }).fill('Kundentyp');
@@ -844,6 +862,12 @@ async function main() {
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.locator('#settings-form .notice.ok').waitFor();
     assert((await http('GET', base + '/v1/settings', undefined, auth)).json.default_customer_type === 'business', 'not back to business');
+    /* issue 20: the country picked by name, saved as its code; no API path or field name outside a toggle */
+    assert(st.seller_address.country === 'US' && await page.getByLabel('Country', { exact: true }).evaluate(el => el.tagName) === 'SELECT', 'the seller country is free text');
+    const shown = await page.locator('main').innerText();
+    assert(!/\/tax_api\/|X-API-KEY|customer\.qst_number|qst_registrant/.test(shown), 'an API path or field name is visible outside a toggle');
+    await page.locator('#sphere-key-tech summary').click();
+    assert(/POST \/tax_api\/calculate_tax/.test(await page.locator('#sphere-key-tech').innerText()), 'the toggle lacks the endpoint');
     // the change re-checks the documents: the progress line shows it
     await page.locator('#settings-form #bulk-progress').waitFor();
     assert(/Re-check/.test(await page.locator('#settings-form #bulk-progress').innerText()), 'no re-check shown');
@@ -972,7 +996,7 @@ async function main() {
     await page.getByLabel('City', { exact: true }).fill('Amsterdam');
     await page.getByLabel('State / province', { exact: true }).fill('NH');
     await page.getByLabel('ZIP / postal code', { exact: true }).fill('1017 BZ');
-    await page.getByLabel('Country (ISO code)', { exact: true }).fill('NL');
+    await page.getByLabel('Country', { exact: true }).selectOption('NL');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.locator('#settings-form .notice.ok').waitFor();
     const own = (await http('GET', base + '/v1/connections/' + euId + '/settings', undefined, auth)).json;
@@ -1175,6 +1199,9 @@ async function main() {
     assert(zero.length > 0, 'no zero-tax document in the demo data');
     assert(zero.every(r => /^No tax due/.test(r.said)), 'a zero-tax document reads: ' + JSON.stringify(zero.find(r => !/^No tax due/.test(r.said))));
     assert(rows.every(r => !/pending|Waiting/i.test(r.said) || r.st === 'pending'), 'a calculated document reads as pending');
+    const opts = await page.getByLabel('Tax status', { exact: true }).locator('option').allInnerTexts();
+    assert(opts.length === 8 && opts.every(o => !/^(pending|calculated|written|not.collecting|failed|drift|deleted)$/.test(o.trim())),
+      'the tax status filter offers enums: ' + opts.join(' | '));
     await page.goto(base + '/#/invoices/' + encodeURIComponent(invoiceId));
     await page.locator('#lines-table').waitFor();
     const said = await page.locator('#doc-tax-status').innerText();
@@ -1182,6 +1209,16 @@ async function main() {
     const tech = page.locator('#doc-technical');
     assert(!(await tech.evaluate(el => el.open)), 'technical details open by default');
     assert(!(await page.locator('main').innerText()).includes('tax_status'), 'an enum is visible outside the toggle');
+    /* the lines: no product id outside a toggle, jurisdictions by name, the ship-to's precision in words */
+    const shown = await page.locator('main').innerText();
+    assert(!/\bproduct [0-9a-f]{8}/.test(shown), 'a product id is visible outside a toggle');
+    assert(!/\bcalc_[a-z0-9]{8}|\btotal_tax\b/.test(shown), 'a request id or log field is visible outside a toggle in the history');
+    const jur = await page.locator('#lines-table td.jurisdiction > span').allInnerTexts();
+    assert(jur.length && jur.every(j => /[a-z]/.test(j)), 'jurisdictions in capitals: ' + jur.slice(0, 3).join(' | '));
+    const located = await page.locator('#doc-resolution').innerText();
+    assert(!/zip5|zip4|_/.test(located), 'located by: ' + located);
+    await page.locator('#lines-table details.line-tech summary').first().click();
+    assert(/\bproduct \S+/.test(await page.locator('#lines-table details.line-tech').first().innerText()), 'the line toggle lacks the product id');
     await tech.locator('summary').click();
     assert((await tech.innerText()).includes('tax_status'), 'technical details lack the raw state');
     const reasons = await page.locator('#lines-table .line-reason').allInnerTexts();
@@ -1364,12 +1401,32 @@ async function main() {
   await check('narrow screen (390x844): no horizontal page overflow', async () => {
     label = 'narrow';
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const r of ['integrations', 'invoices', 'regions']) {
+    for (const r of ['integrations', 'invoices', 'regions', 'filing']) {
       await page.goto(base + '/#/' + r);
       await page.locator('main h1').first().waitFor();
+      await page.locator('main .table-wrap tbody td').first().waitFor({ state: 'attached' });
+      await page.locator('main .loading').first().waitFor({ state: 'detached' }).catch(() => {});
       await sleep(300);
       const w = await page.evaluate(() => document.documentElement.scrollWidth);
       assert(w <= 390, r + ' is ' + w + 'px wide');
+      /* issue 20: a table too wide for the screen scrolls in its frame; its words never
+       * break mid-word ("Docu|ment|s", "calculat|ed") */
+      const broken = await page.evaluate(() => {
+        const out = [];
+        document.querySelectorAll('main .table-wrap td').forEach(td => {
+          const walk = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+          for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+            if (!n.parentElement.getClientRects().length) continue;
+            for (const m of n.data.matchAll(/[A-Za-z]{4,}/g)) {
+              const rg = document.createRange();
+              rg.setStart(n, m.index); rg.setEnd(n, m.index + m[0].length);
+              if (new Set(Array.from(rg.getClientRects()).map(x => Math.round(x.top))).size > 1) out.push(m[0]);
+            }
+          }
+        });
+        return out;
+      });
+      assert(!broken.length, r + ': words broken inside a table cell: ' + broken.slice(0, 5).join(', '));
       await shot('narrow-' + r);
     }
   });

@@ -33,7 +33,7 @@
     var ship = {
       line1: inp('line1', { value: '2000 Main St' }), city: inp('city', { value: 'Irvine' }),
       state: inp('state', { value: 'CA', maxlength: 3, size: 4 }), zip_code: inp('zip_code', { value: '92614', size: 10 }),
-      country: inp('country', { value: 'US', maxlength: 2, size: 4, style: 'text-transform:uppercase' })
+      country: L.countrySelect('country', 'US')
     };
     var taxId = inp('tax_id', { spellcheck: 'false' });
     var exempt = h('input', { type: 'checkbox', name: 'customer_exempt' });
@@ -95,7 +95,7 @@
         h('div', { class: 'grid2' },
           fld('Street', ship.line1, 'ship_to.line1'), fld('City', ship.city, 'ship_to.city'),
           fld('State / province', ship.state, 'ship_to.state'), fld('ZIP / postal code', ship.zip_code, 'ship_to.zip_code'),
-          fld('Country (ISO code)', ship.country, 'ship_to.country'))),
+          fld('Country', ship.country, 'ship_to.country'))),
       h('fieldset', null, h('legend', { text: 'Customer (optional)' }),
         h('div', { class: 'row' }, fld('Tax id', taxId, 'customer.tax_id'), fld('Customer type', ctype, 'customer.type'),
           h('label', { class: 'check', style: 'margin-bottom:.5rem' }, exempt, 'Exempt'))),

@@ -164,7 +164,7 @@
 
   function exemptionText(c) {
     if (!c.exempt) return h('span', { class: 'muted', text: 'Not exempt' });
-    var regions = c.exempt_regions && c.exempt_regions.length ? c.exempt_regions.join(', ') : 'all regions';
+    var regions = c.exempt_regions && c.exempt_regions.length ? c.exempt_regions.map(function (x) { return L.regionLabel(x); }).join(', ') : 'all regions';
     return h('span', null, L.badge('exempt'), ' ', regions, c.exemption_expires ? h('span', { class: 'muted', text: ' until ' + c.exemption_expires }) : null);
   }
   /* Where a value came from: "custom field VAT number", "external reference vat-id",
@@ -238,7 +238,24 @@
     var rillet = c.rillet || {};
     var exempt = h('input', { type: 'checkbox', name: 'exempt', checked: !!c.exempt, id: L.uid('cu') });
     exempt.dataset.field = 'exempt';
-    var regions = h('input', { type: 'text', name: 'exempt_regions', value: (c.exempt_regions || []).join(', '), placeholder: 'US-CA, US-NY', autocomplete: 'off' });
+    /* a region picker, not codes typed as text (issue 20): the subscribed regions first, each
+     * by name; a stored code levy no longer lists stays as its own choice */
+    var regions = h('select', { name: 'exempt_regions', multiple: true, size: 6 });
+    function pickRegions(codes) {
+      codes = codes || [];
+      codes.forEach(function (code) {
+        if (!Array.prototype.some.call(regions.options, function (o) { return o.value === code; })) regions.appendChild(h('option', { value: code, text: code }));
+      });
+      Array.prototype.forEach.call(regions.options, function (o) { o.selected = codes.indexOf(o.value) >= 0; });
+    }
+    L.loadRegions().then(function (list) {
+      list.slice().sort(function (a, b) {
+        return (b.subscribed ? 1 : 0) - (a.subscribed ? 1 : 0) || String(a.name || a.code).localeCompare(String(b.name || b.code));
+      }).forEach(function (g) {
+        regions.appendChild(h('option', { value: g.code, text: L.regionLabel(g.code, g.name) + (g.subscribed ? '' : ' (not subscribed)') }));
+      });
+      pickRegions(cur ? cur.exempt_regions : c.exempt_regions);
+    });
     var cert = h('input', { type: 'text', name: 'exemption_certificate', value: c.exemption_certificate || '' });
     var expires = h('input', { type: 'date', name: 'exemption_expires', value: c.exemption_expires || '' });
     var taxId = h('input', { type: 'text', name: 'tax_id', value: c.tax_id || '', autocomplete: 'off', spellcheck: 'false' });
@@ -307,7 +324,7 @@
       qst.value = nc.qst_number || '';
       line(qstSrc, sourceText(nc.qst_number_detail, nc.qst_number_source), 'qst_number', nc.qst_number_source === 'user',
         rillet.qst_number ? '(Rillet: ' + rillet.qst_number + ', ' + rillet.qst_number_detail + ')' : '(Rillet: none)');
-      regions.value = (nc.exempt_regions || []).join(', ');
+      pickRegions(nc.exempt_regions);
       sync();
       line(taxSrc, sourceText(nc.tax_id_detail, nc.tax_id_source), 'tax_id', nc.tax_id_source === 'user',
         rillet.tax_id ? '(Rillet: ' + rillet.tax_id + ', ' + rillet.tax_id_detail + ')' : '(Rillet: none)');
@@ -322,7 +339,7 @@
       h('h2', { style: 'margin-top:0', text: 'Exemption' }),
       h('div', { class: 'field' }, h('label', { class: 'check' }, exempt, 'Tax exempt'), exErr),
       exSrc,
-      L.field({ label: 'Exempt regions', input: regions, field: 'exempt_regions', hint: 'Region codes separated by commas. Leave empty for every region.' }),
+      L.field({ label: 'Exempt regions', input: regions, field: 'exempt_regions', hint: 'Pick none for every region; Ctrl/Cmd-click picks several.' }),
       h('div', { class: 'grid2' },
         L.field({ label: 'Exemption certificate', input: cert, field: 'exemption_certificate' }),
         L.field({ label: 'Certificate expires', input: expires, field: 'exemption_expires' })),
@@ -341,7 +358,7 @@
     show(c);
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
-      var list = regions.value.split(/[\s,;]+/).map(function (s) { return s.trim().toUpperCase(); }).filter(Boolean);
+      var list = Array.prototype.map.call(regions.selectedOptions, function (o) { return o.value; });
       var body = {
         exempt_regions: exempt.checked ? list : [],
         exemption_certificate: exempt.checked ? (cert.value.trim() || null) : null,
@@ -425,7 +442,7 @@
       var list = (r.data || []).slice().sort(function (a, b) {
         return (b.subscribed ? 1 : 0) - (a.subscribed ? 1 : 0) || String(a.code).localeCompare(String(b.code));
       });
-      list.forEach(function (g) { regions.appendChild(h('option', { value: g.code, text: g.code + ' — ' + (g.name || g.code) + (g.subscribed ? '' : ' (not subscribed)') })); });
+      list.forEach(function (g) { regions.appendChild(h('option', { value: g.code, text: L.regionLabel(g.code, g.name) + (g.subscribed ? '' : ' (not subscribed)') })); });
     }, function (err) { L.showError(status, err); });
 
     function download(ct) {

@@ -336,7 +336,7 @@
   L.precision = function (resolution, amb, idp) {
     idp = idp || 'calc';
     var text = resolution ? h('span', { id: idp + '-resolution', dataset: { resolution: resolution } },
-      L.badge(resolution), ' ', RESOLUTION[resolution] || '') : h('span', { text: '—' });
+      RESOLUTION[resolution] || String(resolution).replace(/_/g, ' ')) : h('span', { text: '—' });
     var notice = null;
     if (amb && amb.candidates && amb.candidates.length) {
       // California (no ZIP+4 data): a candidate is picked by the city (c.city), the ZIP table's
@@ -478,6 +478,48 @@
       setTimeout(function () { regionsLoaded = null; }, 60000);
     }
     return regionsLoaded;
+  };
+  /* A country by its name (issue 20): "United States" for "US", "European Union" for "EU";
+   * the code when the browser cannot name it. */
+  var countryNames = null;
+  try { countryNames = new Intl.DisplayNames(['en'], { type: 'region' }); } catch (e) { countryNames = null; }
+  L.countryName = function (code) {
+    if (!code) return '';
+    try { return (countryNames && countryNames.of(String(code).toUpperCase())) || code; } catch (e) { return code; }
+  };
+  /* A country picker (issue 20: a picker, not an ISO code typed as free text): every ISO
+   * 3166 code the browser can name, by name ("Germany (DE)"); its value is the code. `empty`:
+   * the text of a first, empty choice (none: a country must be picked). A value the list
+   * lacks is kept as its own choice; a browser without Intl.DisplayNames gets a text field. */
+  var NOT_COUNTRIES = { EU: 1, EZ: 1, UN: 1, QO: 1, XA: 1, XB: 1, ZZ: 1 }, countryList = null;
+  L.countries = function () {
+    if (countryList) return countryList;
+    var dn = null, out = [];
+    try { dn = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' }); } catch (e) { dn = null; }
+    for (var i = 0; dn && i < 26; i++) {
+      for (var j = 0; j < 26; j++) {
+        var c = String.fromCharCode(65 + i, 65 + j), n;
+        if (NOT_COUNTRIES[c]) continue;
+        try { n = dn.of(c); } catch (e) { n = undefined; }
+        if (n && n !== c) out.push({ code: c, name: n });
+      }
+    }
+    out.sort(function (a, b) { return a.name.localeCompare(b.name, 'en'); });
+    countryList = out;
+    return out;
+  };
+  L.countrySelect = function (name, value, empty) {
+    var v = String(value || '').toUpperCase(), list = L.countries(), found = false;
+    if (!list.length) return h('input', { type: 'text', name: name, value: v, maxlength: 2, size: 4, autocomplete: 'off', style: 'text-transform:uppercase' });
+    var sel = h('select', { name: name });
+    if (empty) sel.appendChild(h('option', { value: '', text: empty }));
+    list.forEach(function (c) {
+      if (c.code === v) found = true;
+      sel.appendChild(h('option', { value: c.code, text: c.name + ' (' + c.code + ')' }));
+    });
+    if (v && !found) sel.appendChild(h('option', { value: v, text: v }));
+    sel.value = v;
+    return sel;
   };
   L.regionName = function (code) { return code ? (regionNames[code] || code) : ''; };
   L.regionLabel = function (code, name) {

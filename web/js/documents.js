@@ -14,6 +14,12 @@
     }
   };
   var TAX_STATUSES = ['pending', 'calculated', 'written', 'not_collecting', 'failed', 'drift', 'deleted'];
+  /* the filter's options in words (issue 20); the values stay the API's */
+  var TAX_STATUS_WORDS = {
+    pending: 'Waiting for levy to calculate', calculated: 'Calculated, being written to Rillet', written: 'Tax written to Rillet',
+    not_collecting: 'Not collecting in the region', failed: 'Could not be calculated or written', drift: 'Tax changed in Rillet after levy wrote it',
+    deleted: 'Deleted in Rillet'
+  };
 
   L.hashQuery = function () {
     var i = location.hash.indexOf('?');
@@ -49,7 +55,7 @@
       L.onLeave(function () { if (list) list.stop(); });
       var q = L.hashQuery();
       var taxStatus = h('select', { name: 'tax_status' }, h('option', { value: '', text: 'Any' }),
-        TAX_STATUSES.map(function (s) { return h('option', { value: s, text: s.replace(/_/g, ' ') }); }));
+        TAX_STATUSES.map(function (s) { return h('option', { value: s, text: TAX_STATUS_WORDS[s] }); }));
       var status = h('select', { name: 'status' }, h('option', { value: '', text: 'Any' }),
         K.statuses.map(function (s) { return h('option', { value: s, text: s.replace(/_/g, ' ').toLowerCase() }); }));
       var reason = h('select', { name: 'reason' }, h('option', { value: '', text: 'Any' }),
@@ -352,7 +358,8 @@
       h('tbody', null, taxes.map(function (t) {
         // a tax with its own name (issue 19: Chicago's Personal Property Lease Transaction Tax)
         var type = L.taxTypeText(t.type);
-        var name = h('td', { class: 'jurisdiction' }, h('span', { text: t.name ? t.name + ' (' + (t.jurisdiction || '—') + ')' : (t.jurisdiction || '—') }));
+        var jur = L.jurisdictionName(t.jurisdiction, t.level); /* "Australia", not the rate tables' "AUSTRALIA" */
+        var name = h('td', { class: 'jurisdiction', title: t.jurisdiction || '' }, h('span', { text: t.name ? t.name + ' (' + jur + ')' : jur }));
         if (t.jurisdiction_note) name.appendChild(h('div', { class: 'muted jurisdiction-note', style: 'font-size:.85em', text: t.jurisdiction_note }));
         var code = t.authority_code ? h('td', { class: 'authority-code' }, h('code', { text: t.authority_code }))
           : h('td', { class: 'authority-code muted', text: t.authority_code === null ? 'unknown' : '—' });
@@ -385,7 +392,9 @@
       var amount = ln.amount !== undefined ? ln.amount : ln.total_amount;
       tbody.appendChild(h('tr', { class: 'line' },
         h('td', null, h('div', { text: ln.description || ln.name || ('Line ' + (i + 1)) }),
-          h('div', { class: 'muted mono', style: 'font-size:.78rem', text: [ln.product_id ? 'product ' + ln.product_id : null, ln.tax_code ? 'tax code ' + ln.tax_code : null].filter(Boolean).join(' · ') }),
+          /* the product's id and the tax code's key behind the toggle (issue 20: no raw ids) */
+          ln.product_id || ln.tax_code ? h('details', { class: 'tech line-tech' }, h('summary', { text: 'Technical details' }),
+            h('div', { class: 'muted mono', style: 'font-size:.78rem', text: [ln.product_id ? 'product ' + ln.product_id : null, ln.tax_code ? 'tax code ' + ln.tax_code : null].filter(Boolean).join(' · ') })) : null,
           L.taxesTable(ln.taxes, cur)),
         h('td', { class: 'num hide-sm', text: ln.quantity === undefined || ln.quantity === null ? '—' : String(ln.quantity) }),
         h('td', { class: 'num', text: L.money(amount, cur) }),
@@ -399,24 +408,27 @@
 
   function historyTable(items, cur) {
     var tbody = h('tbody');
-    if (!items.length) tbody.appendChild(h('tr', null, h('td', { colspan: 6, class: 'empty', text: 'Nothing has happened to this document yet.' })));
+    if (!items.length) tbody.appendChild(h('tr', null, h('td', { colspan: 4, class: 'empty', text: 'Nothing has happened to this document yet.' })));
     items.forEach(function (ev) {
       var status = ev.http_status !== undefined ? ev.http_status : ev.status;
-      var detailBits = [];
-      if (ev.total_tax !== undefined) detailBits.push('tax ' + L.money(ev.total_tax, cur));
-      if (ev.calculation_id && ev.calculation_id !== ev.request_id && (ev.message || '').indexOf(ev.calculation_id) < 0) detailBits.push(ev.calculation_id);
-      if (ev.message) detailBits.push(ev.message);
-      if (ev.error) detailBits.push(errText(ev.error));
-      if (ev.reason) detailBits.push(ev.reason);
+      /* in words: the tax and an error; the request id, HTTP status, levy's log message and
+       * the reason's key behind "Technical details" (issue 20: no raw ids or enums) */
+      var said = [], tech = [];
+      if (ev.total_tax !== undefined) said.push('tax ' + L.money(ev.total_tax, cur));
+      if (ev.error) said.push(errText(ev.error));
+      if (ev.request_id) tech.push('request ' + ev.request_id);
+      if (status !== undefined && status !== null) tech.push('HTTP ' + status);
+      if (ev.calculation_id && ev.calculation_id !== ev.request_id && (ev.message || '').indexOf(ev.calculation_id) < 0) tech.push(ev.calculation_id);
+      if (ev.message) tech.push(ev.message);
+      if (ev.reason) tech.push(ev.reason);
       tbody.appendChild(h('tr', null,
         h('td', { style: 'white-space:nowrap', text: L.time(ev.at || ev.time || ev.created_at || ev.timestamp) }),
         h('td', { text: (ev.kind || ev.type || ev.event || '—').replace(/_/g, ' ') }),
-        h('td', { class: 'mono hide-sm', text: ev.request_id || '—' }),
-        h('td', { class: 'num', text: status === undefined || status === null ? '—' : String(status) }),
         h('td', null, ev.outcome ? L.badge(ev.outcome) : '—'),
-        h('td', { text: detailBits.join(' · ') || '' })));
+        h('td', null, said.join(' · '), tech.length ? h('details', { class: 'tech history-tech' }, h('summary', { text: 'Technical details' }),
+          h('div', { class: 'muted mono', style: 'font-size:.78rem', text: tech.join(' · ') })) : null)));
     });
-    return L.tableWrap(['Time', 'What', { text: 'Request id', cls: 'hide-sm' }, { text: 'HTTP', cls: 'num' }, 'Outcome', 'Detail'], tbody, { id: 'history-table' });
+    return L.tableWrap(['Time', 'What', 'Outcome', 'Detail'], tbody, { id: 'history-table' });
   }
 
   L.page('invoices', { title: 'Invoices', render: listPage('invoices') });

@@ -28,10 +28,25 @@
     return h('span', { class: 'badge ' + (TONE[status] || ''), text: STATUS[status] || String(status) });
   }
   function usd(v) { return L.money(v, 'USD'); }
+  /* "1 transaction", "2 transactions" */
+  function txns(n) { return n + (Number(n) === 1 ? ' transaction' : ' transactions'); }
+  /* a state by its name, as the other pages name regions: "Nevada (US-NV)" */
+  function stateLabel(code) { return L.regionLabel(code); }
+  /* The row's problem in words, the state by its name (the API's `problem` names the state by
+   * its two-letter code): nexus where levy does not collect. Shared with the Home page. */
+  function problemText(r) {
+    if (!r || !r.problem) return null;
+    if (r.threshold_status !== 'exceeded' && r.nexus_since) {
+      return 'physical presence in ' + L.regionName(r.region) + ' since ' + r.nexus_since + ', but levy does not collect tax there (the region is not subscribed)';
+    }
+    return 'economic-nexus threshold crossed on ' + (r.crossed_on || r.nexus_since || 'an earlier date') + ', but levy does not collect tax in ' +
+      L.regionName(r.region) + ' (the region is not subscribed)';
+  }
+  L.exposureProblem = problemText;
   function threshold(r) {
     var t = usd(r.sales_threshold);
     if (r.transactions_threshold !== null && r.transactions_threshold !== undefined) {
-      t += (r.combine === 'and' ? ' and ' : ' or ') + r.transactions_threshold + ' transactions';
+      t += (r.combine === 'and' ? ' and ' : ' or ') + txns(r.transactions_threshold);
     }
     return t;
   }
@@ -92,7 +107,7 @@
           out.appendChild(h('div', { class: 'notice error', role: 'alert', id: 'exposure-problems' },
             h('strong', { text: problems.length === 1 ? 'One state needs attention:' : problems.length + ' states need attention:' }),
             h('ul', null, problems.map(function (r) {
-              return h('li', null, h('a', { href: '#/exposure/' + r.region + '?as_of=' + asOf.value, text: r.region }), ': ', r.problem,
+              return h('li', null, h('a', { href: '#/exposure/' + r.region + '?as_of=' + asOf.value, text: stateLabel(r.region) }), ': ', problemText(r),
                 ' — ', h('a', { href: '#/regions', text: 'subscribe the region' }), '.');
             }))));
         }
@@ -105,15 +120,16 @@
         }
         var tbody = h('tbody', null, shown.map(function (r) {
           return h('tr', null,
-            h('th', { scope: 'row' }, h('a', { href: '#/exposure/' + r.region + '?as_of=' + asOf.value, text: r.region })),
-            h('td', null, badge(r.nexus_status), r.nexus_since ? h('div', { class: 'muted', text: 'since ' + r.nexus_since }) : null),
-            h('td', { class: 'num' }, usd(r.sales), h('div', { class: 'muted', text: r.transactions + ' transactions; ' + r.percent + ' % of ' + threshold(r) })),
-            h('td', { text: r.crossed_on || '—' }),
-            h('td', null, r.period_start + ' – ' + r.period_end, h('div', { class: 'muted', text: PERIOD[r.period] || r.period })),
+            h('th', { scope: 'row' }, h('a', { href: '#/exposure/' + r.region + '?as_of=' + asOf.value, text: stateLabel(r.region) })),
+            h('td', null, badge(r.nexus_status), r.nexus_since ? h('div', { class: 'muted date', text: 'since ' + r.nexus_since }) : null),
+            h('td', { class: 'num' }, usd(r.sales), h('div', { class: 'muted', text: txns(r.transactions) + '; ' + r.percent + ' % of ' + threshold(r) })),
+            h('td', { class: 'date', text: r.crossed_on || '—' }),
+            h('td', null, h('span', { class: 'date', text: r.period_start }), ' – ', h('span', { class: 'date', text: r.period_end }),
+              h('div', { class: 'muted', text: PERIOD[r.period] || r.period })),
             h('td', { text: presenceText(r.physical_presence) }),
             h('td', null, r.marketplace_sales !== '0.00' ? usd(r.marketplace_sales) : '—',
               h('div', { class: 'muted', text: r.marketplace_rule === 'excluded' ? 'excluded' : (r.marketplace_rule === 'included' ? 'counted' : 'counted (rule not verified)') })),
-            h('td', null, r.subscribed ? L.badge('registered') : h('span', { class: r.nexus_status === 'nexus' ? 'badge bad' : 'badge', text: 'not collecting' })));
+            h('td', null, r.subscribed ? h('span', { class: 'badge ok', text: 'Yes' }) : h('span', { class: r.nexus_status === 'nexus' ? 'badge bad' : 'badge', text: 'No' })));
         }));
         out.appendChild(L.tableWrap(['State', 'Nexus', 'Sales', 'Threshold crossed on', 'Period',
           'Physical presence', 'Marketplace sales', 'levy collects'], tbody, { id: 'exposure-rows' }));
@@ -121,7 +137,9 @@
       function run() {
         L.showError(err, null);
         L.clear(out).appendChild(h('p', { class: 'loading', text: 'Loading…' }));
-        L.api('GET', '/v1/reports/exposure?as_of=' + encodeURIComponent(asOf.value)).then(function (r) {
+        /* the rows name each state ("Nevada (US-NV)"): the names first */
+        Promise.all([L.api('GET', '/v1/reports/exposure?as_of=' + encodeURIComponent(asOf.value)), L.loadRegions()]).then(function (all) {
+          var r = all[0];
           if (!alive) return;
           rows = (r && r.data) || [];
           show();
@@ -142,22 +160,26 @@
     var err = h('div');
     var out = h('div', { id: 'exposure-documents', style: 'min-height:6rem' });
     main.appendChild(h('p', null, h('a', { href: '#/exposure?as_of=' + asOf, text: '← Exposure' })));
-    main.appendChild(h('h1', { text: 'Exposure in ' + region }));
+    var title = h('h1', { text: 'Exposure in ' + stateLabel(region) });
+    main.appendChild(title);
     main.appendChild(h('div', { class: 'toolbar' }, csvLink(function () {
       return '/v1/reports/exposure/' + encodeURIComponent(region) + '/documents?format=csv&as_of=' + asOf;
     }, function () { return 'levy-exposure-' + region + '-' + asOf + '-documents.csv'; }, err)));
     main.appendChild(err);
     main.appendChild(out);
     function load() {
-      L.api('GET', '/v1/reports/exposure/' + encodeURIComponent(region) + '/documents?as_of=' + asOf).then(function (r) {
+      Promise.all([L.api('GET', '/v1/reports/exposure/' + encodeURIComponent(region) + '/documents?as_of=' + asOf), L.loadRegions()]).then(function (all) {
+        var r = all[0];
         if (!alive) return;
+        title.textContent = 'Exposure in ' + stateLabel(region);
         var x = r.exposure;
         L.clear(out);
-        if (x.problem) out.appendChild(h('div', { class: 'notice error', role: 'alert' }, h('strong', { text: x.problem.charAt(0).toUpperCase() + x.problem.slice(1) + '.' }), ' ',
+        var problem = problemText(x);
+        if (problem) out.appendChild(h('div', { class: 'notice error', role: 'alert' }, h('strong', { text: problem.charAt(0).toUpperCase() + problem.slice(1) + '.' }), ' ',
           h('a', { href: '#/regions', text: 'Subscribe the region' })));
         out.appendChild(h('dl', { class: 'facts' },
           h('dt', { text: 'Status' }), h('dd', null, badge(x.nexus_status), x.nexus_since ? ' since ' + x.nexus_since : ''),
-          h('dt', { text: 'Sales in the period' }), h('dd', { text: usd(x.sales) + ' (' + x.percent + ' % of ' + threshold(x) + '), ' + x.transactions + ' transactions' }),
+          h('dt', { text: 'Sales in the period' }), h('dd', { text: usd(x.sales) + ' (' + x.percent + ' % of ' + threshold(x) + '), ' + txns(x.transactions) }),
           h('dt', { text: 'Measurement period' }), h('dd', { text: (PERIOD[x.period] || x.period) + ': ' + x.period_start + ' – ' + x.period_end }),
           h('dt', { text: 'Threshold crossed on' }), h('dd', { text: x.crossed_on || 'not crossed' }),
           h('dt', { text: 'Physical presence' }), h('dd', { text: presenceText(x.physical_presence) }),
@@ -190,7 +212,7 @@
       }, function (e) { if (alive) { L.clear(out); L.showError(err, e); } });
     }
     load();
-    return 'Exposure in ' + region;
+    return 'Exposure in ' + L.regionName(region);
   }
 
   /* Customers that sell through a marketplace facilitator (every document of theirs is a
@@ -262,7 +284,8 @@
         .forEach(function (r) { region.appendChild(h('option', { value: r.code, text: r.name + ' (' + r.code + ')' })); });
     }, function (e) { L.showError(err, e); });
     function load() {
-      L.api('GET', '/v1/reports/presence').then(function (r) {
+      Promise.all([L.api('GET', '/v1/reports/presence'), L.loadRegions()]).then(function (all) {
+        var r = all[0];
         L.clear(list);
         var data = (r && r.data) || [];
         if (!data.length) { list.appendChild(h('p', { class: 'muted', text: 'No physical presence entered.' })); return; }
@@ -271,7 +294,7 @@
           rm.addEventListener('click', function () {
             L.api('DELETE', '/v1/reports/presence/' + p.id).then(function () { L.announce('Removed'); load(); }, function (e) { L.showError(err, e); });
           });
-          return h('tr', null, h('th', { scope: 'row', text: p.region }), h('td', { text: KIND[p.kind] || p.kind }),
+          return h('tr', null, h('th', { scope: 'row', text: stateLabel(p.region) }), h('td', { text: KIND[p.kind] || p.kind }),
             h('td', { text: p.from }), h('td', { text: p.to || '—' }), h('td', { text: p.note || '' }), h('td', null, rm));
         }));
         list.appendChild(L.tableWrap(['State', 'What', 'From', 'Until', 'Note', { sr: 'Actions' }], tbody, { id: 'presence-rows' }));

@@ -146,14 +146,25 @@
         var n = c.rows.filter(function (p) { return !p.tax_code_source || p.tax_code_source === 'default'; }).length;
         if (n) add('warn', plural(n, 'product is', 'products are') + ' on the fallback tax code: check how each is taxed.', '#/products?source=default', 'Review products');
       }));
-      check(L.api('GET', '/v1/reports/exposure').then(function (r) {
+      /* economic nexus (issue 20): a state over its threshold with the date the threshold was
+       * crossed (crossed_on: the first day the test was met, not the day levy noticed it),
+       * physical presence where levy does not collect, a state near its threshold; each
+       * state by its name, linked to its Exposure drill-down */
+      check(Promise.all([L.api('GET', '/v1/reports/exposure'), L.loadRegions()]).then(function (all) {
+        var r = all[0];
         ((r && r.data) || []).forEach(function (x) {
           if (x.status === 'registered') return;
+          var code = x.region || ('US-' + x.state), link = '#/exposure/' + encodeURIComponent(code);
           if (x.threshold_status === 'exceeded') {
-            add('error', L.regionLabel(x.region || x.state) + ' is over its economic-nexus threshold (' + L.money(x.sales, x.currency) + ' of ' + L.money(x.sales_threshold, x.currency) + ')' +
-              (x.crossed_logged_at ? ', crossed on ' + String(x.crossed_logged_at).slice(0, 10) : '') + ': register there and subscribe the region.', '#/regions', 'Open Regions');
+            add('error', L.regionLabel(code) + ' is over its economic-nexus threshold (' + L.money(x.sales, x.currency) + ' of ' + L.money(x.sales_threshold, x.currency) + ')' +
+              (x.crossed_on ? ', crossed on ' + x.crossed_on : '') + ': register there and subscribe the region.', link, 'See exposure');
+            items[items.length - 1].id = 'attention-nexus-' + code;
+          } else if (x.problem && L.exposureProblem) {
+            var p = L.exposureProblem(x);
+            add('error', p.charAt(0).toUpperCase() + p.slice(1) + '.', link, 'See exposure');
+            items[items.length - 1].id = 'attention-nexus-' + code;
           } else if (x.threshold_status === 'approaching') {
-            add('warn', L.regionLabel(x.region || x.state) + ' is approaching its economic-nexus threshold (' + x.percent + ' %).', '#/reports', 'See exposure');
+            add('warn', L.regionLabel(code) + ' is approaching its economic-nexus threshold (' + x.percent + ' %).', link, 'See exposure');
           }
         });
       }));

@@ -115,7 +115,10 @@
             countriesDone = true;
             var countries = {};
             data.forEach(function (r) { if (r.country) countries[r.country] = true; });
-            Object.keys(countries).sort().forEach(function (c) { country.appendChild(h('option', { value: c, text: c })); });
+            /* by name: "United States (US)" (issue 20) */
+            Object.keys(countries).map(function (c) { return { code: c, name: L.countryName(c) }; })
+              .sort(function (a, b) { return a.name < b.name ? -1 : a.name > b.name ? 1 : 0; })
+              .forEach(function (c) { country.appendChild(h('option', { value: c.code, text: c.name !== c.code ? c.name + ' (' + c.code + ')' : c.code })); });
           }
           L.clear(tbody);
           if (!data.length) tbody.appendChild(h('tr', null, h('td', { colspan: heads.length, class: 'empty', text: 'No regions: are the rule scripts loaded?' })));
@@ -217,8 +220,8 @@
     var own = entity ? null : h('div', { class: 'muted own-values' });
     if (own) own.hidden = true;
     tr.appendChild(h('td', null, r.name || '', own));
-    tr.appendChild(h('td', { class: 'hide-sm', text: r.country || '' }));
-    tr.appendChild(h('td', { class: 'hide-sm' }, h('span', { class: 'muted', text: (r.tax_type || '').replace(/_/g, ' ') })));
+    tr.appendChild(h('td', { class: 'hide-sm', title: r.country || '', text: L.countryName(r.country) }));
+    tr.appendChild(h('td', { class: 'hide-sm' }, h('span', { class: 'muted', text: r.tax_type ? L.taxTypeText(r.tax_type) : '' })));
     tr.appendChild(h('td', { class: 'hide-sm rate-data' }));
     tr.appendChild(h('td', null, sub));
     tr.appendChild(h('td', null, calc));

@@ -5,6 +5,10 @@
   var L = window.levy, h = L.h;
   var SVGNS = 'http://www.w3.org/2000/svg';
   var COLORS = { below: '#8c959f', approaching: '#bf8700', exceeded: '#cf222e', registered: '#1a7f37' };
+  /* the exposure statuses in words (issue 20: no enums on the page) */
+  var STATUS_WORDS = { below: 'Below the threshold', approaching: 'Approaching the threshold', exceeded: 'Threshold crossed',
+    registered: 'Registered: levy collects' };
+  function statusWords(st) { return STATUS_WORDS[st] || String(st).replace(/_/g, ' '); }
 
   function s(tag, attrs, text) {
     var el = document.createElementNS(SVGNS, tag);
@@ -149,7 +153,9 @@
       download(csv, { format: 'csv' }, 'levy-liability-');
       download(ncCsv, null, 'levy-liability-not-collected-');
       runLiability();
-      L.api('GET', '/v1/reports/exposure').then(function (r) {
+      /* the chart names each state ("Texas"): the names first */
+      Promise.all([L.api('GET', '/v1/reports/exposure'), L.loadRegions()]).then(function (all) {
+        var r = all[0];
         if (alive) L.clear(expo).appendChild(exposureChart((r && r.data) || []));
       }, function (err) {
         if (!alive) return;
@@ -278,14 +284,15 @@
         currency: x.currency || 'USD',
         period: x.period_start && x.period_end ? x.period_start + ' – ' + x.period_end : null,
         combine: x.combine || null,
-        logged: x.crossed_logged_at || null
+        crossed: x.crossed_on || (x.crossed_logged_at ? String(x.crossed_logged_at).slice(0, 10) : null)
       };
     });
     items.sort(function (p, q) {
       var a = p.permille === null ? BigInt(-1) : p.permille, b = q.permille === null ? BigInt(-1) : q.permille;
-      return a > b ? -1 : a < b ? 1 : (p.code < q.code ? -1 : 1);
+      var m = L.regionName(p.code), n = L.regionName(q.code); /* equal shares: by the name shown */
+      return a > b ? -1 : a < b ? 1 : (m < n ? -1 : m > n ? 1 : 0);
     });
-    var W = 760, left = 64, right = 250, barW = W - left - right, rowH = 22, top = 24;
+    var W = 760, left = 150, right = 210, barW = W - left - right, rowH = 22, top = 24;
     var H = top + items.length * rowH + 8;
     var MAXPM = 1500;
     var svg = s('svg', { class: 'chart', viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-labelledby': 'exposure-title', id: 'exposure-chart' });
@@ -300,34 +307,35 @@
       if (pm > BigInt(0) && w < BigInt(2)) w = BigInt(2);
       var pct = it.permille === null ? 'n/a' : (it.permille / BigInt(10)).toString() + '.' + (it.permille % BigInt(10)).toString().replace('-', '') + ' %';
       var g = s('g', { class: 'bar', 'data-region': it.code });
-      g.appendChild(s('title', {}, it.code + ': ' + L.money(it.sales, it.currency) + ' of ' + L.money(it.thr, it.currency) + ' (' + pct + ')' +
-        (it.txns !== null ? ', ' + it.txns + ' transactions' + (it.thrTxns !== null ? ' of ' + it.thrTxns : '') : '') + ' — ' + it.status));
-      g.appendChild(s('text', { x: 0, y: y + 15 }, it.code));
+      g.appendChild(s('title', {}, L.regionLabel(it.code) + ': ' + L.money(it.sales, it.currency) + ' of ' + L.money(it.thr, it.currency) + ' (' + pct + ')' +
+        (it.txns !== null ? ', ' + it.txns + ' transactions' + (it.thrTxns !== null ? ' of ' + it.thrTxns : '') : '') + ' — ' + statusWords(it.status)));
+      g.appendChild(s('text', { x: 0, y: y + 15 }, L.regionName(it.code)));
       g.appendChild(s('rect', { x: left, y: y + 4, width: barW, height: rowH - 8, fill: '#eaeef2', rx: 2 }));
       g.appendChild(s('rect', { x: left, y: y + 4, width: w.toString(), height: rowH - 8, fill: COLORS[it.status] || '#57606a', rx: 2 }));
-      g.appendChild(s('text', { x: left + barW + 8, y: y + 15 }, pct + ' · ' + it.status));
+      g.appendChild(s('text', { x: left + barW + 8, y: y + 15 }, pct + ' · ' + statusWords(it.status)));
       svg.appendChild(g);
     });
     svg.appendChild(s('line', { x1: x100, x2: x100, y1: top - 4, y2: H - 4, stroke: '#1b1f24', 'stroke-dasharray': '3 3' }));
     var legend = h('div', { class: 'legend', 'aria-hidden': 'true' }, Object.keys(COLORS).map(function (k) {
-      return h('span', { style: '--c:' + COLORS[k], text: k });
+      return h('span', { style: '--c:' + COLORS[k], text: statusWords(k) });
     }));
     var tbody = h('tbody', null, items.map(function (it) {
-      return h('tr', null, h('td', null, h('code', { text: it.code })), h('td', { class: 'num', text: L.money(it.sales, it.currency) }),
+      return h('tr', null, h('td', { text: L.regionLabel(it.code) }), h('td', { class: 'num', text: L.money(it.sales, it.currency) }),
         h('td', { class: 'num', text: L.money(it.thr, it.currency) }),
-        h('td', { class: 'num', text: (it.txns === null ? '—' : String(it.txns)) + (it.thrTxns !== null ? ' / ' + it.thrTxns + (it.combine ? ' (' + it.combine + ')' : '') : '') }),
+        h('td', { class: 'num', text: (it.txns === null ? '—' : String(it.txns)) + (it.thrTxns !== null ? ' / ' + it.thrTxns + (it.combine ? (it.combine === 'and' ? ' (sales and transactions)' : ' (sales or transactions)') : '') : '') }),
         h('td', { class: 'hide-sm', text: it.period || '—' }),
-        h('td', null, L.badge(it.status)), h('td', { class: 'hide-sm', text: it.logged || '' }));
+        h('td', null, h('span', { class: 'badge ' + ({ approaching: 'warn', exceeded: 'bad', registered: 'ok' }[it.status] || ''), text: statusWords(it.status) })),
+        h('td', { class: 'hide-sm', text: it.crossed || '' }));
     }));
-    /* States whose crossing levy logged (shown until the region is registered). */
-    var crossed = items.filter(function (it) { return it.logged && it.status === 'exceeded'; });
+    /* States over their threshold, with the day it was crossed (shown until the region is registered). */
+    var crossed = items.filter(function (it) { return it.status === 'exceeded'; });
     var alert = crossed.length ? h('div', { class: 'notice warn', role: 'status', id: 'exposure-crossed' },
       h('strong', { text: 'Economic nexus threshold crossed: ' }),
-      crossed.map(function (it) { return it.code; }).join(', '),
+      crossed.map(function (it) { return L.regionLabel(it.code) + (it.crossed ? ' on ' + it.crossed : ''); }).join(', '),
       '. Consider registering there and subscribing the region (Regions page).') : null;
     return h('div', { class: 'card' }, alert, legend, h('div', { class: 'chart-wrap' }, svg),
       h('details', null, h('summary', { text: 'Show as a table' }),
         L.tableWrap(['State', { text: 'Sales', cls: 'num' }, { text: 'Threshold', cls: 'num' }, { text: 'Transactions', cls: 'num' },
-          { text: 'Period', cls: 'hide-sm' }, 'Status', { text: 'Crossing logged', cls: 'hide-sm' }], tbody, { id: 'exposure-table' })));
+          { text: 'Period', cls: 'hide-sm' }, 'Status', { text: 'Threshold crossed on', cls: 'hide-sm' }], tbody, { id: 'exposure-table' })));
   }
 })();

@@ -4,7 +4,7 @@
 (function () {
   'use strict';
   var L = window.levy, h = L.h;
-  var ADDR = [['line1', 'Street'], ['line2', 'Street (line 2)'], ['city', 'City'], ['state', 'State / province'], ['zip_code', 'ZIP / postal code'], ['country', 'Country (ISO code)']];
+  var ADDR = [['line1', 'Street'], ['line2', 'Street (line 2)'], ['city', 'City'], ['state', 'State / province'], ['zip_code', 'ZIP / postal code'], ['country', 'Country']];
 
   L.page('settings', {
     title: 'Settings',
@@ -44,7 +44,8 @@
     var a = st.seller_address || {};
     var inputs = {};
     var fields = ADDR.map(function (f) {
-      inputs[f[0]] = h('input', { type: 'text', name: f[0], value: a[f[0]] || '', autocomplete: 'off' });
+      inputs[f[0]] = f[0] === 'country' ? L.countrySelect('country', a.country, 'Choose a country…')
+        : h('input', { type: 'text', name: f[0], value: a[f[0]] || '', autocomplete: 'off' });
       return L.field({ label: f[1], input: inputs[f[0]], field: 'seller_address.' + f[0] });
     });
     var useDefault = null;
@@ -126,7 +127,10 @@
         h('p', { class: 'muted', style: 'margin-top:0', text: 'Only for a seller not established in Canada (a seller address in Canada always charges). Simplified regime (Excise Tax Act s. 211.1 ff.): a customer that gives a valid GST/HST registration number is not charged (answered as reverse charge); a missing or invalid number is charged. Normal regime: every customer is charged.' }),
         L.field({ label: 'GST/HST regime', input: caRegime, field: 'ca_gst_regime' })),
       entity ? null : h('fieldset', { id: 'qc-qst' }, h('legend', { text: 'Quebec QST registration' }),
-        h('p', { class: 'muted', style: 'margin-top:0', text: 'Only for a seller outside Quebec (a seller address in Quebec always charges). Specified system: a customer that gives a QST registration number (10 digits, TQ, 4 digits, request field customer.qst_number) is not charged QST (answered as reverse charge, note qst_registrant); a missing or invalid number is charged. Regular system: every customer is charged.' }),
+        h('p', { class: 'muted', style: 'margin-top:0', text: 'Only for a seller outside Quebec (a seller address in Quebec always charges). Specified system: a customer that gives a QST registration number (10 digits, TQ, 4 digits) is not charged QST (answered as reverse charge); a missing or invalid number is charged. Regular system: every customer is charged.' }),
+        /* the API's names behind the toggle (issue 20) */
+        h('details', { class: 'tech', id: 'qc-qst-tech' }, h('summary', { text: 'Technical details' }),
+          h('p', { class: 'muted', text: 'Calculation requests carry the number in customer.qst_number; an answer not charging QST has the note qst_registrant.' })),
         L.field({ label: 'QST registration', input: qcRegime, field: 'qc_qst_regime' })),
       status, bulk.el, h('div', { class: 'actions' }, save));
     f.addEventListener('submit', function (ev) {
@@ -188,7 +192,10 @@
     var revoke = h('button', { type: 'button', class: 'secondary', text: 'Revoke key', hidden: !k.configured });
     var card = h('section', { class: 'card', 'aria-labelledby': 'sphere-key-h' },
       h('h2', { id: 'sphere-key-h', text: 'Sphere-compatible API key' }),
-      h('p', { class: 'muted', text: 'POST /tax_api/calculate_tax takes this key in X-API-KEY. It opens that endpoint and nothing else, so shop systems need not hold the API token.' }),
+      h('p', { class: 'muted', text: 'A key for shop systems that calculate tax through levy\'s Sphere-compatible endpoint: it opens that endpoint and nothing else, so they need not hold the API token.' }),
+      /* the endpoint and its header behind the toggle (issue 20) */
+      h('details', { class: 'tech', id: 'sphere-key-tech' }, h('summary', { text: 'Technical details' }),
+        h('p', { class: 'muted', text: 'POST /tax_api/calculate_tax takes this key in the X-API-KEY header.' })),
       state, status, h('div', { class: 'actions' }, create, revoke));
     create.addEventListener('click', function () {
       L.clear(status);

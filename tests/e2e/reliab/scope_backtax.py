@@ -170,6 +170,11 @@ def main():
                   d and (d["tax_status"], d.get("reason"), d.get("reason_detail"), d["status"]))
         st, td, _, _ = common.req("GET", env.sim_url + "/_sim/invoices/%s/tax-detail" % old["id"])
         d = doc("invoices", old["id"])
+        # issue 20: the reason names the switch as the Integrations page does, not its field
+        for obj, words in ((part_paid, "Also tax partially paid invoices"), (part_credited, "Also tax partially credited invoices")):
+            pd = doc("invoices", obj["id"])
+            detail = (pd or {}).get("reason_detail") or ""
+            check("the reason names the switch %r in words" % words, words in detail and "tax_partially" not in detail, detail)
         check("outside_window names the date levy taxes from",
               d and scope.get("tax_documents_from", "?") in (d.get("reason_detail") or ""), d and d.get("reason_detail"))
         d = doc("invoices", manual["id"])
