@@ -246,13 +246,14 @@ static LEVY_LJMP int run_calculate(void *ud, levy_tax_request *req, levy_tax_dec
     /* read back (tax/request.h) */
     levy_lua_in li;
     levy_lua_in_begin(&li, L, ctx);
+    li.raw = 1; /* what the rule left is read raw: a metatable it set must not run outside the
+                 * pure context (a line's __index, its taxes' __len) */
     levy_tax_read_ctx_lines(&li.in, req, g, levy_lua_raise, L);
     getk(L, ctx, K_notes); /* ctx.notes: a plain table (a metatable's code runs outside the
                             * pure context), read by levy_tax_read_ctx_notes */
     if (lua_istable(L, -1) && lua_getmetatable(L, -1))
         luaL_error(L, LEVY_TAX_CTX_NOTES_PLAIN, file ? file : "rule");
     lua_pop(L, 1);
-    li.raw = 1; /* a note's metatable must not run outside the pure context */
     levy_tax_read_ctx_notes(&li.in, d, file, levy_lua_raise, L);
     levy_lua_in_end(&li);
     /* keep ctx alive (jurisdiction strings) until the result is built: leave it on the stack */

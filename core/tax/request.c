@@ -694,7 +694,7 @@ void levy_tax_read_ctx_lines(levy_tax_in *in, levy_tax_request *req, int g, levy
                 levy_tax_line_remove(l, e);
         if (in->field(in, "taxes") != LEVY_IN_TABLE)
             RAISEF(&v, "calculate(ctx): ctx.lines[%d].taxes must be a table", i + 1);
-        long long nt = in->len(in, 0);
+        long long nt = in->len(in, 1); /* raw: a rule's __len never runs here */
         for (long long k = 1; k <= nt; k++) {
             if (in->item(in, k) != LEVY_IN_TABLE)
                 RAISEF(&v, "calculate(ctx): taxes[%d] must be a table", (int)k);

@@ -301,6 +301,20 @@ LUA_TEST(t_ctx_notes,
          "assert(not ok and tostring(e):find('ctx.notes[1] needs code', 1, true), tostring(e))\n"
          "eq(ran, false, 'a note entry is read raw: its metatable does not run')\n")
 
+/* What a rule's calculate(ctx) left in ctx.lines is read raw (core/tax/request.c
+ * levy_tax_read_ctx_lines, li.raw): a metatable the rule put on a line, or a __len on its
+ * taxes, never runs outside the pure context the rule ran in. */
+LUA_TEST(t_ctx_lines_raw,
+         "local ran = {}\n"
+         "local rule = {region='US-TX', name='T', tax_type='SALES_TAX', taxability={}, "
+         "calculate=function(ctx) local l = ctx.lines[1]\n"
+         "  setmetatable(l, {__index=function(_, k) ran[#ran + 1] = k return true end})\n"
+         "  setmetatable(l.taxes, {__len=function() ran[#ran + 1] = '#taxes' return 0 end}) end}\n"
+         "local r = assert(tax.calculate(req(us('78701', 'TX', 'Austin'), {line('100.00')}), "
+         "{all_regions=true, rule=rule}))\n"
+         "eq(#ran, 0, 'a metatable on ctx.lines[1] ran: ' .. table.concat(ran, ','))\n"
+         "eq(r.total_tax, '8.25'); eq(r.lines[1].taxability_reason, 'standard_rated')\n")
+
 /* Issues 18/21: a rule's calculate_for, read by the binding's compiler: calculate runs only
  * for a request with a listed line (its code, its parent, or the rule's own row); without the
  * declaration, for every request; an unknown code is the rule's error (tax.check_rule, the
@@ -874,6 +888,7 @@ static const levy_test tests[] = {
     {"tennessee_caps_inclusive_credit", t_tennessee_caps_inclusive_credit},
     {"pure_context", t_pure_context},
     {"ctx_notes", t_ctx_notes},
+    {"ctx_lines_raw", t_ctx_lines_raw},
     {"raise_releases_buffer", t_raise_releases_buffer},
     {"ranges", t_ranges},
     {"unit_amount_exponents", t_unit_amount_exponents},
