@@ -573,6 +573,12 @@ local function nc_summed(rl, from, to, region)
   return groups, (nc_rows(rl, complex))
 end
 
+-- Does a tax row count in the region filter? A province's region (CA-QC) counts only its own
+-- tax (QST), region CA only the GST/HST (rillet's region_filter.lua; issues 19/20).
+local function region_tax_in(rl, region, ty, code)
+  return not (region and rl and rl.report_region_tax_in) or rl.report_region_tax_in(region, ty, code)
+end
+
 -- Collected tax (what Rillet holds per levy's accepted writes) per currency, region,
 -- jurisdiction, level and type.
 local function collected(from, to, region)
@@ -628,11 +634,13 @@ local function collected(from, to, region)
         for _, r in ipairs(part[2]) do
           local cur = r.currency
           local code = r.n_code == r.n and r.code_min == r.code_max and r.code_min or false
+          if not region_tax_in(rl, region, r.type, r.code_min) then goto next_group end
           local g = group_of(cur, r.region, r.jurisdiction, r.level, r.type, code)
           g.taxable = g.taxable + sign * r.taxable
           g.tax = g.tax + sign * r.tax
           totals[cur].tax = totals[cur].tax + sign * r.tax
           if is_inv then g.invoices = g.invoices + r.docs else g.credit_memos = g.credit_memos + r.docs end
+          ::next_group::
         end
       end
     end
@@ -652,6 +660,7 @@ local function collected(from, to, region)
         -- issue 19: the jurisdiction's authority code (FIPS / ISO) as written; a row whose
         -- documents disagree on it (or never had one) shows none
         local code = type(t.authority_code) == "string" and t.authority_code or false
+        if not region_tax_in(rl, region, t.type, t.authority_code) then goto next_tax end
         local g, key2 = group_of(cur, doc.region, t.jurisdiction, t.level, t.type, code)
         g.taxable = g.taxable + sign * parse_amount(t.taxable_amount, cur, "taxable_amount")
         g.tax = g.tax + sign * parse_amount(t.amount, cur, "tax amount")
@@ -660,6 +669,7 @@ local function collected(from, to, region)
           seen[key2] = true
           if doc.type == "invoice" then g.invoices = g.invoices + 1 else g.credit_memos = g.credit_memos + 1 end
         end
+        ::next_tax::
       end
     end
   end
@@ -820,6 +830,9 @@ local function prep_doc(d, p, freqs, periods)
   d.period, d.period_start, d.period_end = pp[1], pp[2], pp[3]
   d.sign = d.type == "invoice" and 1 or -1
   d.f = filing.figures(d.result, d.currency)
+  -- a region filter's own taxes only (region_tax_in: CA-QC's QST, CA's GST/HST)
+  local rl = p.region and rillet()
+  if rl and rl.report_region_figures then d.f = rl.report_region_figures(p.region, d.f) end
   return d
 end
 
