@@ -1342,6 +1342,10 @@ local function page_query(p)
     if from > to then return nil end
     if p.frequency then
       if p.frequency ~= freq then return nil end
+    elseif p.region then
+      -- one region: its own frequency decides (a province's, CA-QC, is not its documents'
+      -- stored region's, CA: a regions list would compare it with CA; region_filter.lua)
+      if (frequencies()[p.region] or filing.DEFAULT_FREQUENCY) ~= freq then return nil end
     else
       local list = {}
       for region, f in pairs(frequencies()) do

@@ -724,12 +724,15 @@ end
 -- The filing sums of a region filter (region_filter.lua): a province's documents are chosen by
 -- their calculation's ship-to, which the kept sums (filing_sums.lua) do not carry, so they are
 -- summed from the rows (filing_sums_sql); region CA (the federal return) and a province count
--- only their own taxes (GST/HST; the province's PST/QST).
+-- only their own taxes (GST/HST; the province's PST/QST). Filtering twice changes nothing.
 do
-  local sums = M.filing_sums
+  local sums, sums_sql = M.filing_sums, M.filing_sums_sql
+  function M.filing_sums_sql(from, to, region, untaxed)
+    return region_filter.filing_sums(region_filter.scope(region), sums_sql(from, to, region, untaxed))
+  end
   function M.filing_sums(from, to, region, untaxed)
     local s = region_filter.scope(region)
-    if s and s.state then return region_filter.filing_sums(s, M.filing_sums_sql(from, to, region, untaxed)) end
+    if s and s.state then return M.filing_sums_sql(from, to, region, untaxed) end
     return region_filter.filing_sums(s, sums(from, to, region, untaxed))
   end
 end
