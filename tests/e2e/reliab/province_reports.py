@@ -15,7 +15,8 @@ Checked against the simulator (seller in Seattle; CA, CA-QC and CA-BC subscribed
      jurisdiction (QST, QC, taxable 100.00); CA-BC: Vancouver's PST 7.00; CA: the three
      invoices, tax 23.00 (GST 10.00 + HST 13.00), no QST/PST; its CSV alike;
   2. the drill-down (filing/documents) of CA-QC lists the Montreal invoice, tax 9.98;
-  3. the liability report of CA-QC: the QST 9.98 only; of CA: GST and HST, 23.00;
+  3. the liability report of CA-QC: the QST 9.98 only; of CA: GST and HST, 23.00; the
+     not-collected list of CA-QC answers (empty); the exposure report (US states) refuses CA-QC;
   4. GET /v1/invoices?region=CA-QC lists the Montreal invoice only.
 
 usage: province_reports.py LEVY SRC BASE_PORT
@@ -157,6 +158,14 @@ def main():
         check("liability CA: GST 10.00 and HST 13.00 (%s)" % (rows,),
               st == 200 and rows == [("CA", "GST", "10.00"), ("CA", "HST", "13.00")] and tot.get("tax") == "23.00",
               text[:600])
+
+        st, js, text, _ = env.L("GET", "/v1/reports/not-collected?from=%s&to=%s&region=CA-QC" % (FROM, TO))
+        check("not-collected CA-QC: 200, nothing (every invoice written back)",
+              st == 200 and (js or {}).get("data") == [] and (js or {}).get("region") == "CA-QC", text[:400])
+        # the exposure report is US states only: a province is refused, not an error
+        st, js, text, _ = env.L("GET", "/v1/reports/exposure/CA-QC/documents")
+        check("exposure of CA-QC: refused as not a US state (%s)" % st,
+              400 <= st < 500 and "error" in (js or {}), text[:300])
 
         # 4. the invoices list
         st, js, text, _ = env.L("GET", "/v1/invoices?region=CA-QC&limit=100")
