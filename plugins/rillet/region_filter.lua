@@ -47,6 +47,33 @@ function M.tax_in(s, tax_type, code)
   return true
 end
 
+-- tax_in as an SQL condition on a rillet_calc_taxes row `t` (literals: a province's code is
+-- two capital letters, scope's pattern), or nil when every tax counts.
+function M.tax_where(s)
+  if s and s.state then
+    return "t.type IN ('PST', 'QST') AND upper(t.authority_code) = '" .. s.state .. "'"
+  end
+  if s and s.federal then return "(t.type IS NULL OR t.type NOT IN ('PST', 'QST'))" end
+  return nil
+end
+
+-- SQL reading a calculation head's tax (alias.tax, alias.tax_lo, alias.tax_hi: Σ amount and the
+-- decimals seen, rillet_calc_heads) made to read only the filter's taxes: each becomes the same
+-- figure over the calculation's rillet_calc_taxes rows that count (NULL when none, as the head
+-- has). aliases: the heads' aliases in sql. sql unchanged when every tax counts.
+function M.head_taxes(s, sql, aliases)
+  local cond = M.tax_where(s)
+  if not cond then return sql end
+  for _, a in ipairs(aliases) do
+    local from = " FROM rillet_calc_taxes t WHERE t.calculation_id = " .. a .. ".calculation_id AND " .. cond .. ")"
+    -- the longer names first; %f: wc.tax is not c.tax, c.tax_lo not c.tax
+    sql = sql:gsub("%f[%w_]" .. a .. "%.tax_lo%f[^%w_]", "(SELECT min(t.dp_lo)" .. from)
+    sql = sql:gsub("%f[%w_]" .. a .. "%.tax_hi%f[^%w_]", "(SELECT max(t.dp_hi)" .. from)
+    sql = sql:gsub("%f[%w_]" .. a .. "%.tax%f[^%w_]", "(SELECT CAST(sum(t.amount) AS BIGINT)" .. from)
+  end
+  return sql
+end
+
 -- Rows as the filter's region shows them: a province's rows carry the province's code (their
 -- stored region is CA) in the given fields.
 function M.relabel(s, list, fields)

@@ -491,6 +491,12 @@ local NC_SIMPLE = "(CASE WHEN d.tax_status IS DISTINCT FROM 'drift' AND c.has_re
   "(wc.calculation_id IS NULL OR (wc.tax IS NULL AND wc.tax_lo IS NULL) OR " ..
   "(wc.tax IS NOT NULL AND wc.tax_lo = wc.tax_hi AND wc.tax_lo >= 0)) THEN 1 ELSE 0 END)"
 
+-- A region filter's own taxes in the candidates' tax figures (region_filter.head_taxes: CA-QC
+-- compares the QST calculated with the QST written, CA the GST/HST)
+local function nc_taxes(region, sql)
+  return region_filter.head_taxes(region_filter.scope(region), sql, { "c", "wc" })
+end
+
 function M.not_collected_candidates(doc_type, from, to, region, opts)
   local t = doc_table(doc_type)
   local written = "(SELECT max(w2.id) FROM writebacks w2 WHERE w2.doc_type = '" .. doc_type ..
@@ -530,7 +536,7 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
     local own = "CASE WHEN d.reason IS NOT NULL AND d.reason <> '' AND d.reason <> 'written' THEN d.reason END"
     local paid = "CASE WHEN d.status = 'PAID' THEN 1 ELSE 0 END"
     local month = opts.by_day and "d.doc_date" or "substr(d.doc_date, 1, 7)"
-    return rows("SELECT substr(d.doc_date, 1, 7) AS month, COALESCE(c.region, d.region) AS region, " ..
+    return rows(nc_taxes(region, "SELECT substr(d.doc_date, 1, 7) AS month, COALESCE(c.region, d.region) AS region, " ..
       "d.currency AS currency, d.connection_id AS connection_id, " .. own .. " AS own_reason, " ..
       "d.tax_status AS tax_status, " .. paid .. " AS paid, min(d.doc_date) AS d_min, max(d.doc_date) AS d_max, " ..
       "CAST(sum(CASE WHEN " .. listed .. " THEN 1 ELSE 0 END) AS BIGINT) AS docs, " ..
@@ -542,7 +548,7 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
       "CAST(sum(CASE WHEN " .. NC_SIMPLE .. " = 1 THEN 0 ELSE 1 END) AS BIGINT) AS complex" ..
       sql:sub((sql:find(" FROM " .. t .. " d ", 1, true))) ..
       " GROUP BY " .. month .. ", COALESCE(c.region, d.region), d.currency, d.connection_id, " .. own .. ", " ..
-      "d.tax_status, " .. paid, table.unpack(args))
+      "d.tax_status, " .. paid), table.unpack(args))
   end
   local after = opts and opts.after
   if after then
@@ -557,7 +563,7 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
   end
   sql = sql .. " ORDER BY d.doc_date, d.id"
   if opts and opts.limit then sql = sql .. " LIMIT ?"; args[#args + 1] = opts.limit end
-  return rows(sql, table.unpack(args))
+  return rows(nc_taxes(region, sql), table.unpack(args))
 end
 
 

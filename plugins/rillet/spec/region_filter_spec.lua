@@ -108,4 +108,32 @@ describe("report rows of a province's region", function()
     assert.same({ { "mtl", "CA-QC" } }, { { c[1].id, c[1].calc_region } })
     assert.equal(1, #c)
   end)
+
+  -- Montreal written with the GST only (CA-QC not yet subscribed), its current calculation
+  -- adds the QST: not collected is the QST in CA-QC's report and nothing in CA's (its GST is
+  -- written); before, both reports compared the whole tax (or, CA-QC, found no document).
+  it("not collected: a province compares its own tax, CA the GST/HST", function()
+    doc("mtl", "QC", { tax("GST", "country", "CANADA", "CA", "5.00") })
+    local result = { region = "CA", currency = "CAD", total_taxable = "100.00", total_tax = "14.98",
+      lines = { { id = "l1", amount = "100.00", taxable_amount = "100.00", taxability_reason = "standard_rated",
+                  taxes = { tax("GST", "country", "CANADA", "CA", "5.00"),
+                            tax("QST", "province", "QUEBEC", "QC", "9.98") } } } }
+    store.exec([[INSERT INTO calculations(id, doc_type, doc_id, fingerprint, request, result, region, total_tax,
+      created_at, created_ms) VALUES ('calc_mtl2', 'invoice', 'mtl', 'f2', '{}', ?, 'CA', '14.98', 'x', 0)]],
+      json.encode(result))
+    calc_rows.record("calc_mtl2", { ship_to = { country = "CA", state = "QC" } }, result, "14.98", "CA")
+    store.exec("UPDATE invoices SET calculation_id = 'calc_mtl2', tax_status = 'calculated' WHERE id = 'mtl'")
+    local function one(region)
+      local r = report_rows.not_collected_candidates("invoice", "2026-03-01", "2026-03-31", region)
+      assert.equal(1, #r, region)
+      local s = report_rows.not_collected_candidates("invoice", "2026-03-01", "2026-03-31", region, { sums = true })
+      local docs, minor = 0, 0
+      for _, g in ipairs(s) do docs, minor = docs + g.docs, minor + g.minor end
+      return { r[1].calc_region, r[1].calc_tax, r[1].w_tax or "none", docs, minor }
+    end
+    assert.same({ "CA-QC", 998, "none", 1, 998 }, one("CA-QC"))
+    assert.same({ "CA", 500, 500, 0, 0 }, one("CA"))
+    assert.same({ "CA", 1498, 500, 1, 998 }, one(nil))
+    assert.same({}, report_rows.not_collected_candidates("invoice", "2026-03-01", "2026-03-31", "CA-BC"))
+  end)
 end)
