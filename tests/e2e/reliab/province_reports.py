@@ -10,14 +10,17 @@ it with only the province's own tax, and region CA is the federal GST/HST return
 
 Checked against the simulator (seller in Seattle; CA, CA-QC and CA-BC subscribed), invoices of
 100.00 (saas) to Montreal (GST 5.00 + QST 9.98), Vancouver (GST 5.00 + PST 7.00) and Toronto
-(HST 13.00), written back:
+(HST 13.00), written back; then one to Quebec City whose write-back the simulator refuses
+(422): calculated 14.98, not collected.
   1. filing summary region CA-QC: one row, region CA-QC, the Montreal invoice, tax 9.98, one
-     jurisdiction (QST, QC, taxable 100.00); CA-BC: Vancouver's PST 7.00; CA: the three
-     invoices, tax 23.00 (GST 10.00 + HST 13.00), no QST/PST; its CSV alike;
+     jurisdiction (QST, QC, taxable 100.00), not collected 9.98 (Quebec City's QST, not its
+     GST); CA-BC: Vancouver's PST 7.00; CA: the three invoices, tax 23.00 (GST 10.00 + HST
+     13.00), no QST/PST, not collected 5.00 (Quebec City's GST); its CSV alike;
   2. the drill-down (filing/documents) of CA-QC lists the Montreal invoice, tax 9.98;
-  3. the liability report of CA-QC: the QST 9.98 only; of CA: GST and HST, 23.00; the
-     not-collected list of CA-QC answers (empty); the exposure report (US states) refuses CA-QC;
-  4. GET /v1/invoices?region=CA-QC lists the Montreal invoice only.
+  3. the liability report of CA-QC: the QST 9.98 only, Quebec City not collected 9.98 (the
+     paged list and its CSV too); of CA: GST and HST, 23.00, Quebec City not collected 5.00;
+     the exposure report (US states) refuses CA-QC;
+  4. GET /v1/invoices?region=CA-QC lists the two Quebec invoices, region=CA the four.
 
 usage: province_reports.py LEVY SRC BASE_PORT
 """
@@ -34,6 +37,7 @@ BASE_PORT = int(sys.argv[3]) if len(sys.argv) > 3 else 18600
 SEATTLE = {"line1": "1 Main Street", "city": "Seattle", "state": "WA", "zip_code": "98101", "country": "US"}
 MONTREAL = {"line1": "1 Main Street", "city": "Montreal", "state": "QC", "zip_code": "H2Y 1C6", "country": "CA"}
 VANCOUVER = {"line1": "1 Main Street", "city": "Vancouver", "state": "BC", "zip_code": "V6B 1A1", "country": "CA"}
+QUEBEC = {"line1": "1 Main Street", "city": "Quebec", "state": "QC", "zip_code": "G1R 4P5", "country": "CA"}
 TORONTO = {"line1": "1 Main Street", "city": "Toronto", "state": "ON", "zip_code": "M5H 2N2", "country": "CA"}
 FROM, TO = "2026-06-01", "2026-06-30"
 
@@ -86,16 +90,29 @@ def main():
             return {k: (d or {}).get(k) for k in ("levy_tax", "tax_status", "reason", "last_error")}, False
 
         custs = [customer(n, a) for n, a in (("Montreal Inc", MONTREAL), ("Vancouver Ltd", VANCOUVER),
-                                              ("Toronto Corp", TORONTO))]
+                                              ("Toronto Corp", TORONTO), ("Quebec Ltee", QUEBEC))]
         if not all(custs):
             return
-        im, iv, it = (invoice(c) for c in custs)
+        im, iv, it = (invoice(c) for c in custs[:3])
         if not (im and iv and it):
             return
         for iid, tax, where in ((im, "14.98", "Montreal: GST + QST"), (iv, "12.00", "Vancouver: GST + PST"),
                                 (it, "13.00", "Toronto: HST")):
             d, ok = written(iid, tax)
             check("the %s invoice is written back with %s" % (where, tax), ok, d)
+        common.wait_quiet(env)
+        # Quebec City: its write-back refused (422), so calculated and not collected
+        st, _, text, _ = env.S("POST", "/_sim/faults", {"fail_next": 100000, "status": 422, "path": "/taxes"})
+        check("the simulator refuses write-backs", st == 200, text[:200])
+        iq = invoice(custs[3])
+        if not iq:
+            return
+        q = common.wait_for(lambda: (lambda r: r[1] if r[0] == 200 and r[1].get("levy_tax") == "14.98" and
+                                     r[1].get("tax_status") == "failed" else None)(env.L("GET", "/v1/invoices/" + iq)), 120)
+        check("the Quebec City invoice: calculated 14.98, its write-back failed", q,
+              {k: v for k, v in (env.L("GET", "/v1/invoices/" + iq)[1] or {}).items()
+               if k in ("levy_tax", "tax_status", "reason", "last_error")})
+        env.S("DELETE", "/_sim/faults")
         common.wait_quiet(env)
 
         def filing(region, fmt=""):
@@ -116,6 +133,8 @@ def main():
               row.get("tax_collected") == "9.98" and juris(row) == [("QST", "QC", "100.00", "9.98")], row)
         check("filing CA-QC: sales of the Montreal invoice (gross 100.00)",
               row.get("gross_sales") == "100.00" and row.get("taxable_sales") == "100.00", row)
+        check("filing CA-QC: not collected 9.98 (Quebec City's QST, not its GST) (%s)" % (row.get("not_collected_tax"),),
+              row.get("not_collected_tax") == "9.98" and row.get("not_collected_documents") == 1, row)
         st, js, text, _ = filing("CA-BC")
         data = (js or {}).get("data") or []
         row = data[0] if len(data) == 1 else {}
@@ -129,6 +148,8 @@ def main():
               st == 200 and row.get("region") == "CA" and row.get("invoices") == 3 and
               row.get("tax_collected") == "23.00" and
               juris(row) == [("GST", "CA", "200.00", "10.00"), ("HST", "ON", "100.00", "13.00")], text[:800])
+        check("filing CA: not collected 5.00 (Quebec City's GST, not its QST) (%s)" % (row.get("not_collected_tax"),),
+              row.get("not_collected_tax") == "5.00" and row.get("not_collected_documents") == 1, row)
         st, _, text, _ = filing("CA-QC", "&format=csv")
         check("filing CA-QC CSV: a QST row, no GST row",
               st == 200 and ",QST," in text and ",GST," not in text and "CA-QC" in text, text[:800])
@@ -137,31 +158,42 @@ def main():
         st, js, text, _ = env.L("GET", "/v1/reports/filing/documents?from=%s&to=%s&region=CA-QC" % (FROM, TO),
                                 timeout=120)
         docs = (js or {}).get("data") or []
-        check("filing documents CA-QC: the Montreal invoice, tax 9.98 (%s)" % ([(d.get("id"), d.get("tax"))
-                                                                               for d in docs],),
-              st == 200 and [(d.get("id"), d.get("tax")) for d in docs] == [(im, "9.98")], text[:600])
+        got = sorted((d.get("id"), d.get("tax")) for d in docs)
+        check("filing documents CA-QC: the Montreal invoice, tax 9.98 (%s)" % (got,),
+              st == 200 and got == [(im, "9.98")], text[:600])
 
         # 3. the liability report
         def liability(region):
             st, js, text, _ = env.L("GET", "/v1/reports/liability?from=%s&to=%s&region=%s" % (FROM, TO, region),
                                     timeout=120)
             rows = sorted((r.get("region"), r.get("type"), r.get("tax")) for r in (js or {}).get("data") or [])
-            return st, rows, ((js or {}).get("totals") or {}).get("USD") or {}, text
+            nc = [(r.get("id"), r.get("region"), r.get("calculated_tax"), r.get("collected_tax"),
+                   r.get("not_collected_tax")) for r in common.not_collected_all(env, js, FROM, TO, region)]
+            return st, rows, ((js or {}).get("totals") or {}).get("USD") or {}, text, nc
 
-        st, rows, tot, text = liability("CA-QC")
+        st, rows, tot, text, nc = liability("CA-QC")
         check("liability CA-QC: the QST 9.98 only (%s)" % (rows,),
               st == 200 and rows == [("CA-QC", "QST", "9.98")] and tot.get("tax") == "9.98", text[:600])
-        st, rows, tot, text = liability("CA-BC")
+        check("liability CA-QC: Quebec City's QST not collected, 9.98 (%s)" % (nc,),
+              nc == [(iq, "CA-QC", "9.98", "0.00", "9.98")], text[:600])
+        st, rows, tot, text, nc = liability("CA-BC")
         check("liability CA-BC: the PST 7.00 only (%s)" % (rows,),
               st == 200 and rows == [("CA-BC", "PST", "7.00")] and tot.get("tax") == "7.00", text[:600])
-        st, rows, tot, text = liability("CA")
+        st, rows, tot, text, nc = liability("CA")
         check("liability CA: GST 10.00 and HST 13.00 (%s)" % (rows,),
               st == 200 and rows == [("CA", "GST", "10.00"), ("CA", "HST", "13.00")] and tot.get("tax") == "23.00",
               text[:600])
+        check("liability CA: Quebec City's GST not collected, 5.00 (%s)" % (nc,),
+              nc == [(iq, "CA", "5.00", "0.00", "5.00")], text[:600])
+        st, _, text, _ = env.L("GET", "/v1/reports/liability?from=%s&to=%s&region=CA-QC&format=csv&section=not_collected"
+                               % (FROM, TO))
+        check("liability CA-QC not-collected CSV: Quebec City, 9.98",
+              st == 200 and iq in text and ",9.98," in text and im not in text, text[:600])
 
         st, js, text, _ = env.L("GET", "/v1/reports/not-collected?from=%s&to=%s&region=CA-QC" % (FROM, TO))
-        check("not-collected CA-QC: 200, nothing (every invoice written back)",
-              st == 200 and (js or {}).get("data") == [] and (js or {}).get("region") == "CA-QC", text[:400])
+        got = [(r.get("id"), r.get("not_collected_tax")) for r in (js or {}).get("data") or []]
+        check("not-collected page CA-QC: Quebec City, 9.98 (%s)" % (got,),
+              st == 200 and got == [(iq, "9.98")] and (js or {}).get("region") == "CA-QC", text[:400])
         # the exposure report is US states only: a province is refused, not an error
         st, js, text, _ = env.L("GET", "/v1/reports/exposure/CA-QC/documents")
         check("exposure of CA-QC: refused as not a US state (%s)" % st,
@@ -170,11 +202,11 @@ def main():
         # 4. the invoices list
         st, js, text, _ = env.L("GET", "/v1/invoices?region=CA-QC&limit=100")
         ids = [d.get("id") for d in (js or {}).get("data") or []]
-        check("GET /v1/invoices?region=CA-QC: the Montreal invoice only (%s)" % (ids,), st == 200 and ids == [im],
-              text[:400])
+        check("GET /v1/invoices?region=CA-QC: the Quebec invoices only (%s)" % (ids,),
+              st == 200 and sorted(ids) == sorted([im, iq]), text[:400])
         st, js, text, _ = env.L("GET", "/v1/invoices?region=CA&limit=100")
         ids = sorted(d.get("id") for d in (js or {}).get("data") or [])
-        check("GET /v1/invoices?region=CA: the three Canadian invoices", st == 200 and ids == sorted([im, iv, it]),
+        check("GET /v1/invoices?region=CA: the four Canadian invoices", st == 200 and ids == sorted([im, iq, iv, it]),
               text[:400])
 
 
