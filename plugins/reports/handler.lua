@@ -1211,9 +1211,61 @@ local function filing_name(p, what)
     (p.period and ("-" .. p.period) or "") .. ".csv"
 end
 
+-- Canadian returns (issues 19/20): without a region filter, region CA's rows hold the federal
+-- and the provincial returns together (a Quebec invoice is region CA, its QST a group inside its
+-- answer), while a row's drill-down of region CA is the GST/HST and of CA-QC the QST (rillet
+-- region_filter.lua). They are shown as those returns: the summary of CA and of each province
+-- whose PST/QST they hold or that is subscribed, filtered (each row then adds up to its
+-- drill-down; a Quebec invoice's sales are in CA's row and in CA-QC's). Totals stay the
+-- unfiltered ones (each document once, every tax).
+local function split_canada(p, rows)
+  if p.region or not rows[1] then return rows end
+  local codes, seen, has_ca = { "CA" }, { CA = true }, false
+  local function add(code)
+    if not seen[code] then seen[code] = true; codes[#codes + 1] = code end
+  end
+  for _, r in ipairs(rows) do
+    if r.region == "CA" then
+      has_ca = true
+      for _, j in ipairs(r.jurisdictions or {}) do
+        if (j.type == "QST" or j.type == "PST") and type(j.authority_code) == "string" and
+            j.authority_code:match("^%u%u$") then
+          add("CA-" .. j.authority_code)
+        end
+      end
+    end
+  end
+  if not has_ca then return rows end
+  local api = plugin("api")
+  local subscribed = api and api.subscribed_codes and api.subscribed_codes() or {}
+  local provinces = {}
+  for code in pairs(subscribed) do
+    if type(code) == "string" and code:match("^CA%-%u%u$") then provinces[#provinces + 1] = code end
+  end
+  table.sort(provinces)
+  for _, code in ipairs(provinces) do add(code) end
+  local out = {}
+  for _, r in ipairs(rows) do
+    if r.region ~= "CA" then out[#out + 1] = r end
+  end
+  for _, code in ipairs(codes) do
+    local q = {}
+    for k, v in pairs(p) do q[k] = v end
+    q.region = code
+    for _, r in ipairs((filing_summary(q))) do out[#out + 1] = r end
+  end
+  table.sort(out, function(a, b)
+    if a.period_start ~= b.period_start then return a.period_start < b.period_start end
+    if a.region ~= b.region then return tostring(a.region) < tostring(b.region) end
+    return a.currency < b.currency
+  end)
+  return out
+end
+
 local function get_filing(req)
   local p = filing_query(req)
   local rows, totals, nc, nc_next = filing_summary(p)
+  rows = split_canada(p, rows)
   if p.csv then
     return csv_reply(to_csv(summary_csv_rows(rows), SUMMARY_CSV), filing_name(p, ""))
   end

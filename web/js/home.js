@@ -43,30 +43,8 @@
       }, function (err) { if (alive) L.clear(chart).appendChild(L.errorNotice(err)); });
       Promise.all([L.api('GET', '/v1/reports/filing' + L.qs({ from: from, to: to, frequency: 'year' })), L.loadRegions()]).then(function (all) {
         var r = all[0];
-        var rows = (r && r.data) || [];
-        /* issues 19/20: a Canadian document is region CA with its province's QST/PST inside, so
-           the row of region CA holds both returns, while the filing report of region CA is the
-           GST/HST and of CA-QC the QST (docs/reports.md "Canadian regions"): that row is shown
-           as the rows its links open, CA and each province whose PST/QST it holds */
-        var codes = [];
-        rows.forEach(function (x) {
-          if (x.region !== 'CA') return;
-          if (codes.indexOf('CA') < 0) codes.push('CA');
-          (x.jurisdictions || []).forEach(function (j) {
-            var code = 'CA-' + j.authority_code;
-            if ((j.type === 'QST' || j.type === 'PST') && j.authority_code && codes.indexOf(code) < 0) codes.push(code);
-          });
-        });
-        if (!codes.length) return rows;
-        return Promise.all(codes.map(function (code) {
-          return L.api('GET', '/v1/reports/filing' + L.qs({ from: from, to: to, frequency: 'year', region: code }))
-            .then(function (x) { return (x && x.data) || []; });
-        })).then(function (parts) {
-          return rows.filter(function (x) { return x.region !== 'CA'; }).concat([].concat.apply([], parts));
-        });
-      }).then(function (all) {
         if (!alive) return;
-        var rows = all.filter(function (x) { return !L.isZero(x.tax_due); });
+        var rows = ((r && r.data) || []).filter(function (x) { return !L.isZero(x.tax_due); });
         rows.sort(function (a, b) { var c = L.decCmp(b.tax_due, a.tax_due); return c || (a.region < b.region ? -1 : 1); });
         L.clear(regions).appendChild(rows.length ? L.tableWrap(['Region', { text: 'Taxable sales', cls: 'num hide-sm' }, { text: 'Tax due', cls: 'num' }],
           h('tbody', null, rows.map(function (x) {

@@ -20,7 +20,9 @@ Checked against the simulator (seller in Seattle; CA, CA-QC and CA-BC subscribed
   3. the liability report of CA-QC: the QST 9.98 only, Quebec City not collected 9.98 (the
      paged list and its CSV too); of CA: GST and HST, 23.00, Quebec City not collected 5.00;
      the exposure report (US states) refuses CA-QC;
-  4. GET /v1/invoices?region=CA-QC lists the two Quebec invoices, region=CA the four.
+  4. GET /v1/invoices?region=CA-QC lists the two Quebec invoices, region=CA the four;
+  5. the filing summary of every region shows region CA's row as those three returns (CA,
+     CA-BC, CA-QC rows, each adding up to its drill-down), totals 39.98.
 
 usage: province_reports.py LEVY SRC BASE_PORT
 """
@@ -150,6 +152,18 @@ def main():
               juris(row) == [("GST", "CA", "200.00", "10.00"), ("HST", "ON", "100.00", "13.00")], text[:800])
         check("filing CA: not collected 5.00 (Quebec City's GST, not its QST) (%s)" % (row.get("not_collected_tax"),),
               row.get("not_collected_tax") == "5.00" and row.get("not_collected_documents") == 1, row)
+        # without a region: region CA's row is shown as the three returns (each row adds up to
+        # its drill-down); totals per document, every tax
+        st, js, text, _ = env.L("GET", "/v1/reports/filing?from=%s&to=%s" % (FROM, TO), timeout=120)
+        data = (js or {}).get("data") or []
+        got = sorted((r.get("region"), r.get("tax_collected"), r.get("not_collected_tax")) for r in data
+                     if str(r.get("region")).startswith("CA"))
+        check("filing, every region: rows CA 23.00 (5.00 not collected), CA-BC 7.00, CA-QC 9.98 (9.98) (%s)" % (got,),
+              st == 200 and got == [("CA", "23.00", "5.00"), ("CA-BC", "7.00", "0.00"), ("CA-QC", "9.98", "9.98")],
+              text[:600])
+        tot = ((js or {}).get("totals") or {}).get("USD") or {}
+        check("filing, every region: the totals' tax is the rows' (39.98) (%s)" % (tot.get("tax_collected"),),
+              tot.get("tax_collected") == "39.98", tot)
         st, _, text, _ = filing("CA-QC", "&format=csv")
         check("filing CA-QC CSV: a QST row, no GST row",
               st == 200 and ",QST," in text and ",GST," not in text and "CA-QC" in text, text[:800])
