@@ -192,6 +192,10 @@ levy_reliab_test(reliab_qst_stored qst_stored 180 16400)
 # issue 19: a province's region (CA-QC) toggled, or the QST regime changed, re-checks that
 # province's documents, whose stored region is CA (bulk.lua region_args)
 levy_reliab_test(reliab_province_recheck province_recheck 240 16800)
+# issues 19/20: a province's region (CA-QC) in the filing summary, its drill-down, the
+# liability report and the invoices list: region CA's documents shipped to the province, with
+# only the province's own tax; region CA is the GST/HST return (rillet region_filter.lua)
+levy_reliab_test(reliab_province_reports province_reports 240 18600)
 # Issue 19, Sphere drop-in fidelity: include_taxability_reason, empty tax_amounts where no tax
 # is due (reverse charge), ship_from as the seller's location. Ports 22300-22349.
 levy_reliab_test(reliab_sphere_fidelity sphere_fidelity 120 22300)
@@ -296,7 +300,8 @@ if(LEVY_PG_INITDB)
                   reload_under_load)
   set_tests_properties(e2e_host_pg PROPERTIES ENVIRONMENT LEVY_E2E_PORT_BASE=14721)
   foreach(pair exposure:26220 filing_report:26240 liability_drift:26260 reconcile:26280
-               certificates:26300 list_csv:26320 filing_sums:28040 oss_report:32200)
+               certificates:26300 list_csv:26320 filing_sums:28040 oss_report:32200
+               province_reports:18620)
     string(REPLACE ":" ";" pair ${pair})
     list(GET pair 0 script)
     list(GET pair 1 port)

@@ -573,6 +573,12 @@ local function nc_summed(rl, from, to, region)
   return groups, (nc_rows(rl, complex))
 end
 
+-- Does a tax row count in the region filter? A province's region (CA-QC) counts only its own
+-- tax (QST), region CA only the GST/HST (rillet's region_filter.lua; issues 19/20).
+local function region_tax_in(rl, region, ty, code)
+  return not (region and rl and rl.report_region_tax_in) or rl.report_region_tax_in(region, ty, code)
+end
+
 -- Collected tax (what Rillet holds per levy's accepted writes) per currency, region,
 -- jurisdiction, level and type.
 local function collected(from, to, region)
@@ -628,11 +634,13 @@ local function collected(from, to, region)
         for _, r in ipairs(part[2]) do
           local cur = r.currency
           local code = r.n_code == r.n and r.code_min == r.code_max and r.code_min or false
+          if not region_tax_in(rl, region, r.type, r.code_min) then goto next_group end
           local g = group_of(cur, r.region, r.jurisdiction, r.level, r.type, code)
           g.taxable = g.taxable + sign * r.taxable
           g.tax = g.tax + sign * r.tax
           totals[cur].tax = totals[cur].tax + sign * r.tax
           if is_inv then g.invoices = g.invoices + r.docs else g.credit_memos = g.credit_memos + r.docs end
+          ::next_group::
         end
       end
     end
@@ -652,6 +660,7 @@ local function collected(from, to, region)
         -- issue 19: the jurisdiction's authority code (FIPS / ISO) as written; a row whose
         -- documents disagree on it (or never had one) shows none
         local code = type(t.authority_code) == "string" and t.authority_code or false
+        if not region_tax_in(rl, region, t.type, t.authority_code) then goto next_tax end
         local g, key2 = group_of(cur, doc.region, t.jurisdiction, t.level, t.type, code)
         g.taxable = g.taxable + sign * parse_amount(t.taxable_amount, cur, "taxable_amount")
         g.tax = g.tax + sign * parse_amount(t.amount, cur, "tax amount")
@@ -660,6 +669,7 @@ local function collected(from, to, region)
           seen[key2] = true
           if doc.type == "invoice" then g.invoices = g.invoices + 1 else g.credit_memos = g.credit_memos + 1 end
         end
+        ::next_tax::
       end
     end
   end
@@ -820,6 +830,9 @@ local function prep_doc(d, p, freqs, periods)
   d.period, d.period_start, d.period_end = pp[1], pp[2], pp[3]
   d.sign = d.type == "invoice" and 1 or -1
   d.f = filing.figures(d.result, d.currency)
+  -- a region filter's own taxes only (region_tax_in: CA-QC's QST, CA's GST/HST)
+  local rl = p.region and rillet()
+  if rl and rl.report_region_figures then d.f = rl.report_region_figures(p.region, d.f) end
   return d
 end
 
@@ -1198,9 +1211,61 @@ local function filing_name(p, what)
     (p.period and ("-" .. p.period) or "") .. ".csv"
 end
 
+-- Canadian returns (issues 19/20): without a region filter, region CA's rows hold the federal
+-- and the provincial returns together (a Quebec invoice is region CA, its QST a group inside its
+-- answer), while a row's drill-down of region CA is the GST/HST and of CA-QC the QST (rillet
+-- region_filter.lua). They are shown as those returns: the summary of CA and of each province
+-- whose PST/QST they hold or that is subscribed, filtered (each row then adds up to its
+-- drill-down; a Quebec invoice's sales are in CA's row and in CA-QC's). Totals stay the
+-- unfiltered ones (each document once, every tax).
+local function split_canada(p, rows)
+  if p.region or not rows[1] then return rows end
+  local codes, seen, has_ca = { "CA" }, { CA = true }, false
+  local function add(code)
+    if not seen[code] then seen[code] = true; codes[#codes + 1] = code end
+  end
+  for _, r in ipairs(rows) do
+    if r.region == "CA" then
+      has_ca = true
+      for _, j in ipairs(r.jurisdictions or {}) do
+        if (j.type == "QST" or j.type == "PST") and type(j.authority_code) == "string" and
+            j.authority_code:match("^%u%u$") then
+          add("CA-" .. j.authority_code)
+        end
+      end
+    end
+  end
+  if not has_ca then return rows end
+  local api = plugin("api")
+  local subscribed = api and api.subscribed_codes and api.subscribed_codes() or {}
+  local provinces = {}
+  for code in pairs(subscribed) do
+    if type(code) == "string" and code:match("^CA%-%u%u$") then provinces[#provinces + 1] = code end
+  end
+  table.sort(provinces)
+  for _, code in ipairs(provinces) do add(code) end
+  local out = {}
+  for _, r in ipairs(rows) do
+    if r.region ~= "CA" then out[#out + 1] = r end
+  end
+  for _, code in ipairs(codes) do
+    local q = {}
+    for k, v in pairs(p) do q[k] = v end
+    q.region = code
+    for _, r in ipairs((filing_summary(q))) do out[#out + 1] = r end
+  end
+  table.sort(out, function(a, b)
+    if a.period_start ~= b.period_start then return a.period_start < b.period_start end
+    if a.region ~= b.region then return tostring(a.region) < tostring(b.region) end
+    return a.currency < b.currency
+  end)
+  return out
+end
+
 local function get_filing(req)
   local p = filing_query(req)
   local rows, totals, nc, nc_next = filing_summary(p)
+  rows = split_canada(p, rows)
   if p.csv then
     return csv_reply(to_csv(summary_csv_rows(rows), SUMMARY_CSV), filing_name(p, ""))
   end
@@ -1329,6 +1394,10 @@ local function page_query(p)
     if from > to then return nil end
     if p.frequency then
       if p.frequency ~= freq then return nil end
+    elseif p.region then
+      -- one region: its own frequency decides (a province's, CA-QC, is not its documents'
+      -- stored region's, CA: a regions list would compare it with CA; region_filter.lua)
+      if (frequencies()[p.region] or filing.DEFAULT_FREQUENCY) ~= freq then return nil end
     else
       local list = {}
       for region, f in pairs(frequencies()) do

@@ -18,6 +18,7 @@ local docs = require "docs"
 local health = require "health"
 local reconcile = require "reconcile"
 local report_rows = require "report_rows"
+local region_filter = require "region_filter"
 local filing_sums = require "filing_sums"
 local sync = require "sync"
 local util = require "util"
@@ -320,8 +321,17 @@ local function list_where(q)
     e:add("from", "must not be after to")
   end
   if q.region ~= nil and q.region ~= "" then
-    where[#where + 1] = "region = ?"
-    args[#args + 1] = q.region
+    -- a province (CA-QC): region CA's documents whose calculation's ship-to is in QC (their
+    -- stored region is their answer's, CA; region_filter.lua)
+    local s = region_filter.scope(q.region)
+    if s.state then
+      where[#where + 1] = "(region = ? AND calculation_id IN (SELECT h.calculation_id FROM rillet_calc_heads h " ..
+        "WHERE upper(h.ship_state) = ?))"
+      args[#args + 1], args[#args + 2] = s.stored, s.state
+    else
+      where[#where + 1] = "region = ?"
+      args[#args + 1] = q.region
+    end
   end
   -- precision=imprecise (issue 20, the dashboard's "address located at ZIP level"): the
   -- document's current calculation located the ship-to by its ZIP5 alone where that ZIP spans
@@ -591,6 +601,12 @@ local exports = {
   report_filing_documents = report_rows.filing_documents,
   report_oss_sums = report_rows.oss_sums,
   report_filing_sums = report_rows.filing_sums,
+  -- a region filter's own taxes (region_filter.lua: CA-QC counts the QST, CA the GST/HST):
+  -- whether a tax row counts, and a result's figures (reports' filing.figures) kept to them
+  report_region_tax_in = function(region, tax_type, code)
+    return region_filter.tax_in(region_filter.scope(region), tax_type, code)
+  end,
+  report_region_figures = function(region, f) return region_filter.figures(region_filter.scope(region), f) end,
   -- the filing summary's kept sums (filing_sums.lua): their state and last check, a check
   -- (compares every month with the documents' rows), a rebuild from scratch
   report_filing_sums_status = filing_sums.check_status,

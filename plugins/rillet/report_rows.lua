@@ -8,8 +8,22 @@ local json = require "levy.json"
 local money = require "levy.money"
 local filing_sums = require "filing_sums"
 local nc_docs = require "nc_docs"
+local region_filter = require "region_filter"
 
 local M = {}
+
+-- the ship-to state of calculation c (a calculations row)
+local HEAD_STATE = "(SELECT h.ship_state FROM rillet_calc_heads h WHERE h.calculation_id = c.id)"
+-- A region filter's condition on a document (region_filter.lua: CA-QC is region CA's
+-- documents shipped to QC) appended to sql's conditions, its arguments to args; "" without
+-- a region. region_col: the document's stored region, state_col: its calculation's ship-to.
+local function region_cond(region, region_col, state_col, args, prefix)
+  local s = region_filter.scope(region)
+  if not s then return "" end
+  local w, a = region_filter.doc_where(s, region_col, state_col)
+  for _, v in ipairs(a) do args[#args + 1] = v end
+  return (prefix or " AND ") .. w
+end
 
 -- ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 local IN_CHUNK = 500
@@ -54,8 +68,9 @@ function M.accepted_writes(doc_type, from, to, region, drift_only)
     WHERE d.deleted = 0 AND ]] .. dd .. " >= ? AND " .. dd .. " <= ? AND c.result IS NOT NULL" ..
     (drift_only and " AND d.tax_status = 'drift'" or "")
   local args = { doc_type, from, to }
-  if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
-  return rows(sql .. " ORDER BY d.doc_date, d.id", table.unpack(args))
+  sql = sql .. region_cond(region, "COALESCE(c.region, d.region)", HEAD_STATE, args)
+  return region_filter.relabel(region_filter.scope(region), rows(sql .. " ORDER BY d.doc_date, d.id",
+    table.unpack(args)), { "region" })
 end
 
 -- The collected tax of the accepted writes (accepted_writes' documents) summed in SQL per
@@ -81,9 +96,9 @@ local function latest_writes(doc_type, from, to, region)
     "l AS MATERIALIZED (SELECT dw.id, dw.currency, COALESCE(h.region, dw.region) AS region, h.calculation_id, " ..
     "h.readable, h.result_object, h.total_taxable, h.total_taxable_minor, h.total_taxable_scale " ..
     "FROM dw JOIN writebacks w ON w.id = dw.wid JOIN rillet_calc_heads h ON h.calculation_id = w.calculation_id " ..
-    "WHERE h.has_result = 1" .. (region and " AND COALESCE(h.region, dw.region) = ?" or "") .. ") "
+    "WHERE h.has_result = 1"
   local args = { doc_type, from, to }
-  if region then args[#args + 1] = region end
+  latest = latest .. region_cond(region, "COALESCE(h.region, dw.region)", "h.ship_state", args) .. ") "
   return latest, args
 end
 
@@ -169,6 +184,10 @@ end
 function M.collected_sums(doc_type, from, to, region)
   local m1, m2, head, tail = month_range(from, to)
   if not m1 then return M.collected_sums_sql(doc_type, from, to, region) end
+  -- a province's documents are chosen by their calculation's ship-to (region_filter), which the
+  -- kept sums do not carry: summed from the rows
+  local scope = region_filter.scope(region)
+  if scope and scope.state then return M.collected_sums_sql(doc_type, from, to, region) end
   local groups, totals, bad = {}, {}, 0
   if m1 <= m2 then
     -- the odd-date guard over every month the range touches (a part month too)
@@ -285,7 +304,7 @@ local function filing_parts(from, to, drift_only)
     parts[#parts + 1] = "SELECT '" .. dt .. "' AS type, d.id AS id, d.number AS number, d.doc_date AS doc_date, " ..
       "COALESCE(d.currency, h.result_currency) AS currency, COALESCE(h.region, d.region, h.result_region) AS region, " ..
       "CASE WHEN d.wid IS NULL THEN 'no_tax_due' ELSE 'collected' END AS basis, h.calculation_id AS calculation_id, " ..
-      "w.attempted_at AS written_at, d.tax_status AS tax_status, h.readable AS readable, " ..
+      "w.attempted_at AS written_at, d.tax_status AS tax_status, h.readable AS readable, h.ship_state AS ship_state, " ..
       "CASE WHEN d.wid IS NOT NULL AND d.tax_status = 'drift' THEN (SELECT r.rillet_tax FROM reconciliation r " ..
       "WHERE r.doc_type = '" .. dt .. "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) END AS rillet_tax " ..
       "FROM (SELECT d.id, d.number, d.doc_date, d.currency, d.region, d.tax_status, d.calculation_id, " .. written ..
@@ -326,7 +345,7 @@ function M.filing_documents(from, to, opts)
   -- only the documents in drift: chosen on the index (tax_status), not by walking every document
   local rel, args = filing_relation(from, to, opts.restate == true)
   local where = {}
-  if opts.region then where[#where + 1] = "f.region = ?"; args[#args + 1] = opts.region end
+  if opts.region then where[#where + 1] = region_cond(opts.region, "f.region", "f.ship_state", args, "") end
   if opts.regions then -- regions_in: only these regions; else every region (and none) but these
     if #opts.regions == 0 then
       where[#where + 1] = opts.regions_in and "1 = 0" or "1 = 1"
@@ -354,9 +373,10 @@ function M.filing_documents(from, to, opts)
   end
   local page = "SELECT f.* FROM f" .. w .. " ORDER BY f.doc_date, f.type, f.id"
   if opts.limit then page = page .. " LIMIT ?"; args[#args + 1] = opts.limit end
-  return rows("WITH " .. rel .. ", k AS (" .. page .. ") SELECT k.type, k.id, k.number, k.doc_date, k.currency, " ..
+  return region_filter.relabel(region_filter.scope(opts.region), rows("WITH " .. rel .. ", k AS (" .. page ..
+    ") SELECT k.type, k.id, k.number, k.doc_date, k.currency, " ..
     "k.region, k.basis, k.calculation_id, c.result, k.written_at, k.tax_status, k.rillet_tax, k.restate FROM k " ..
-    "JOIN calculations c ON c.id = k.calculation_id ORDER BY k.doc_date, k.type, k.id", table.unpack(args))
+    "JOIN calculations c ON c.id = k.calculation_id ORDER BY k.doc_date, k.type, k.id", table.unpack(args)), { "region" })
 end
 
 -- The filing report's sums in SQL (issue 20, reportperf II: a year of documents without Lua
@@ -393,9 +413,9 @@ function M.filing_sums_sql(from, to, region, untaxed)
       "substr(f.doc_date, 8, 1) <> '-' OR ltrim(substr(f.doc_date, 1, 4) || substr(f.doc_date, 6, 2) || " ..
       "substr(f.doc_date, 9, 2), '0123456789') <> '' OR f.readable = 0 THEN 1 ELSE 0 END AS bad FROM (" .. part ..
       ") f WHERE NOT (f.basis = 'collected' AND f.tax_status IS NOT DISTINCT FROM 'drift' AND " ..
-      "f.rillet_tax IS NOT NULL)" .. (region and " AND f.region = ?" or "")
+      "f.rillet_tax IS NOT NULL)"
     args[#args + 1] = pargs[2 * i - 1]; args[#args + 1] = pargs[2 * i]
-    if region then args[#args + 1] = region end
+    fparts[i] = fparts[i] .. region_cond(region, "f.region", "f.ship_state", args)
   end
   local nfm = #args
   untaxed = untaxed or {}
@@ -565,6 +585,12 @@ local NC_SIMPLE = "(CASE WHEN d.tax_status IS DISTINCT FROM 'drift' AND c.has_re
   "(wc.calculation_id IS NULL OR (wc.tax IS NULL AND wc.tax_lo IS NULL) OR " ..
   "(wc.tax IS NOT NULL AND wc.tax_lo = wc.tax_hi AND wc.tax_lo >= 0)) THEN 1 ELSE 0 END)"
 
+-- A region filter's own taxes in the candidates' tax figures (region_filter.head_taxes: CA-QC
+-- compares the QST calculated with the QST written, CA the GST/HST)
+local function nc_taxes(region, sql)
+  return region_filter.head_taxes(region_filter.scope(region), sql, { "c", "wc" })
+end
+
 function M.not_collected_candidates(doc_type, from, to, region, opts)
   local t = doc_table(doc_type)
   -- chosen on the kept candidates (nc_docs.lua, migration 0020: read by their date index, each
@@ -591,7 +617,7 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
     "(SELECT r.rillet_tax FROM reconciliation r WHERE r.doc_type = '" .. doc_type ..
     "' AND r.doc_id = d.id ORDER BY r.id DESC LIMIT 1) AS rillet_tax" .. from_sql .. " AND " .. nc_docs.COND
   local args = { from, to }
-  if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
+  sql = sql .. region_cond(region, "COALESCE(c.region, d.region)", "c.ship_state", args)
   if opts and opts.complex then sql = sql .. " AND " .. NC_SIMPLE .. " = 0" end
   if opts and opts.sums then
     -- the simple candidates that are listed (their tax differs from the written one), summed
@@ -603,7 +629,7 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
     local own = "CASE WHEN d.reason IS NOT NULL AND d.reason <> '' AND d.reason <> 'written' THEN d.reason END"
     local paid = "CASE WHEN d.status = 'PAID' THEN 1 ELSE 0 END"
     local month = opts.by_day and "d.doc_date" or "substr(d.doc_date, 1, 7)"
-    return rows("SELECT substr(d.doc_date, 1, 7) AS month, COALESCE(c.region, d.region) AS region, " ..
+    return rows(nc_taxes(region, "SELECT substr(d.doc_date, 1, 7) AS month, COALESCE(c.region, d.region) AS region, " ..
       "d.currency AS currency, d.connection_id AS connection_id, " .. own .. " AS own_reason, " ..
       "d.tax_status AS tax_status, " .. paid .. " AS paid, min(d.doc_date) AS d_min, max(d.doc_date) AS d_max, " ..
       "CAST(sum(CASE WHEN " .. listed .. " THEN 1 ELSE 0 END) AS BIGINT) AS docs, " ..
@@ -615,7 +641,7 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
       "CAST(sum(CASE WHEN " .. NC_SIMPLE .. " = 1 THEN 0 ELSE 1 END) AS BIGINT) AS complex" ..
       sql:sub((sql:find(from_sql, 1, true))) ..
       " GROUP BY " .. month .. ", COALESCE(c.region, d.region), d.currency, d.connection_id, " .. own .. ", " ..
-      "d.tax_status, " .. paid, table.unpack(args))
+      "d.tax_status, " .. paid), table.unpack(args))
   end
   local after = opts and opts.after
   if after then
@@ -630,7 +656,7 @@ function M.not_collected_candidates(doc_type, from, to, region, opts)
   end
   sql = sql .. " ORDER BY " .. kd .. ", " .. kid
   if opts and opts.limit then sql = sql .. " LIMIT ?"; args[#args + 1] = opts.limit end
-  return rows(sql, table.unpack(args))
+  return rows(nc_taxes(region, sql), table.unpack(args))
 end
 
 
@@ -644,8 +670,9 @@ function M.calculated_documents(doc_type, from, to, region)
     LEFT JOIN calculations c ON c.id = d.calculation_id
     WHERE d.deleted = 0 AND d.doc_date >= ? AND d.doc_date <= ? AND d.calculation_id IS NOT NULL]]
   local args = { from, to }
-  if region then sql = sql .. " AND COALESCE(c.region, d.region) = ?"; args[#args + 1] = region end
-  return rows(sql .. " ORDER BY d.doc_date, d.id", table.unpack(args))
+  sql = sql .. region_cond(region, "COALESCE(c.region, d.region)", HEAD_STATE, args)
+  return region_filter.relabel(region_filter.scope(region), rows(sql .. " ORDER BY d.doc_date, d.id",
+    table.unpack(args)), { "calc_region" })
 end
 
 -- A stored calculation's result (JSON text), or nil.
@@ -791,6 +818,40 @@ function M.shipped_us_days(since, to, doc_flags, customers)
   local bad = 0
   for _, r in ipairs(out) do bad = bad + (r.bad or 0) end
   return out, bad
+end
+
+-- The filing sums of a region filter (region_filter.lua): a province's documents are chosen by
+-- their calculation's ship-to, which the kept sums (filing_sums.lua) do not carry, so they are
+-- summed from the rows (filing_sums_sql); region CA (the federal return) and a province count
+-- only their own taxes (GST/HST; the province's PST/QST). Filtering twice changes nothing.
+do
+  local sums, sums_sql = M.filing_sums, M.filing_sums_sql
+  function M.filing_sums_sql(from, to, region, untaxed)
+    return region_filter.filing_sums(region_filter.scope(region), sums_sql(from, to, region, untaxed))
+  end
+  function M.filing_sums(from, to, region, untaxed)
+    local s = region_filter.scope(region)
+    if s and s.state then return M.filing_sums_sql(from, to, region, untaxed) end
+    return region_filter.filing_sums(s, sums(from, to, region, untaxed))
+  end
+end
+
+-- The collected sums' rows of a province carry its code (region_filter)
+do
+  local sums = M.collected_sums
+  function M.collected_sums(doc_type, from, to, region)
+    local g, totals, bad = sums(doc_type, from, to, region)
+    return region_filter.relabel(region_filter.scope(region), g, { "region" }), totals, bad
+  end
+end
+
+-- The not-collected candidates (rows and sums) of a province carry its code (region_filter)
+do
+  local candidates = M.not_collected_candidates
+  function M.not_collected_candidates(doc_type, from, to, region, opts)
+    return region_filter.relabel(region_filter.scope(region), candidates(doc_type, from, to, region, opts),
+      { "region", "calc_region", "w_region" })
+  end
 end
 
 return M
