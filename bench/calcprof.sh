@@ -12,6 +12,7 @@
 # bufferevent_run_readcb_ (reading, parsing, dispatching and answering requests: not the
 # timers, whose share grows with the wall time valgrind takes); per set 40 warm-up requests,
 # then N (default 600) on one keep-alive connection; prints Ir/request per set.
+# CG_KEEP=DIR (ir, peer): keep the callgrind dumps there (callgrind_annotate DIR/cg.out.N).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=${ROOT:-$(cd "$HERE/.." && pwd)}
@@ -20,7 +21,7 @@ LEVY=$(realpath "${2:-$ROOT/build/levy}")
 PORT=18870
 T=calcprof-token-0123456789
 TMP=$(mktemp -d /tmp/levy-calcprof.XXXXXX)
-trap 'kill "${P:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$TMP"' EXIT
+trap 'kill "${P:-}" 2>/dev/null || true; wait 2>/dev/null || true; [[ -z ${CG_KEEP:-} ]] || { mkdir -p "$CG_KEEP"; cp "$TMP"/cg.out* "$CG_KEEP"/ 2>/dev/null || true; }; rm -rf "$TMP"' EXIT
 SETS="tx cacity euvat canada mixed"
 for s in $SETS; do python3 "$HERE/mkreq.py" bodies 10 "$s" "$TMP/$s.txt"; done
 cd "$ROOT"

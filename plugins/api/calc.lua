@@ -70,15 +70,15 @@ end
 -- cid (optional): the connection (legal entity) the document belongs to; its own regions and
 -- settings (connection_regions, connection_settings) replace the global ones.
 -- The tables read are cached per store version (db.calc_cache); the returned opts and its
--- `regions`/`products`/`customers` maps are fresh tables (merge() writes into them), the
+-- `products`/`customers` maps are fresh tables (merge() writes into them); `regions` is the
+-- cached map itself (issue 21: no copy per request; merge() copies it before writing), and the
 -- per-entry values are shared and never modified.
 -- Issue 19, setting tax_id_online (off by default): the latest registry answer (VIES) for
 -- the customer's tax id, while younger than max_age_days, as opts.tax_id_registry; the
 -- reverse charge of core/tax/calc.c (levy_tax_id_usable) treats a "not_registered" number as
 -- invalid.
 -- Nothing here goes to the network: POST /v1/customers/{id}/tax_id/verify asks the registry.
-local function registry_opt(opts, request, settings)
-  local online = db.tax_id_online(settings)
+local function registry_opt(opts, request, online)
   if not online.enabled then return end
   local cust = request.customer
   local tid = util.is_object(cust) and util.is_string(cust.tax_id) and cust.tax_id ~= "" and cust.tax_id or nil
@@ -101,7 +101,7 @@ end
 function M.build_opts(request, cid)
   local opts = { products = {}, customers = {} }
   local cache = db.calc_cache()
-  local regions, settings
+  local regions, settings, online
   if cache then
     -- the global view, or one per connection (cache.conns[cid])
     local slot = cache
@@ -122,13 +122,18 @@ function M.build_opts(request, cid)
     if settings == nil then
       settings = db.settings(cid)
       slot.settings = settings
+      slot.online = nil
     end
-    local copy = {}
-    for code, r in pairs(regions) do copy[code] = r end
-    opts.regions = copy
+    online = slot.online
+    if online == nil then
+      online = db.tax_id_online(settings)
+      slot.online = online
+    end
+    opts.regions = regions
   else
     opts.regions = region_opts(cid)
     settings = db.settings(cid)
+    online = db.tax_id_online(settings)
   end
   if util.is_object(settings.seller_address) then opts.seller = settings.seller_address end
   opts.rounding = settings.rounding or "line"
@@ -157,7 +162,7 @@ function M.build_opts(request, cid)
     end
     if c then opts.customers[customer.id] = c end
   end
-  registry_opt(opts, request, settings)
+  registry_opt(opts, request, online)
   if config.role == "calc" and type(config.cli) == "table" and config.cli.all_regions then
     opts.all_regions = true
   end
@@ -165,12 +170,18 @@ function M.build_opts(request, cid)
   return opts
 end
 
--- extra: optional opts merged over the built ones; `products` and `customers` maps are
--- merged per key, every other key replaces.
+-- extra: optional opts merged over the built ones; `products`, `customers` and `regions` maps
+-- are merged per key (into a copy of `regions`, which build_opts shares with the cache), every
+-- other key replaces.
 local function merge(opts, extra)
   if type(extra) ~= "table" then return opts end
   for k, v in pairs(extra) do
     if (k == "products" or k == "customers" or k == "regions") and type(v) == "table" then
+      if k == "regions" then
+        local copy = {}
+        for code, r in pairs(opts.regions) do copy[code] = r end
+        opts.regions = copy
+      end
       for id, x in pairs(v) do opts[k][id] = x end
     else
       opts[k] = v

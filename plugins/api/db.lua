@@ -63,11 +63,13 @@ local function bool(i) return i ~= nil and i ~= 0 and i ~= false end
 local CALC_CACHE_MAX = 20000 -- products + customers entries before the cache starts over
 local calc_cache = { version = nil }
 
+local function calc_version()
+  local r = store.row("SELECT v FROM api_version WHERE id = 1")
+  return r and r.v
+end
+
 function M.calc_cache()
-  local v = read(function()
-    local r = store.row("SELECT v FROM api_version WHERE id = 1")
-    return r and r.v
-  end, none)
+  local v = read(calc_version, none)
   if v == nil then return nil end
   if calc_cache.version ~= v or calc_cache.n > CALC_CACHE_MAX then
     calc_cache = { version = v, products = {}, customers = {}, n = 0 }

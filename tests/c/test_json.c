@@ -460,6 +460,74 @@ end:
     lua_close(L);
 }
 
+/* levy_json_escape and levy_json_plain_len test eight bytes at a time (issue 21): every byte
+ * value at every place of strings around the word size, among varied plain bytes (the edges
+ * ' ', '!', '#', '[', ']', '~'), gives what one byte at a time gives. */
+static void t_escape_words(void)
+{
+    static const char plain[] = " !#[]~aZ09{}/";
+    const size_t lens[] = {1, 7, 8, 9, 15, 16, 17, 24, 33};
+    int bad = 0;
+    for (size_t li = 0; li < LEVY_ARRAY_LEN(lens); li++) {
+        size_t len = lens[li];
+        for (size_t p = 0; p < len; p++) {
+            for (int c = 0; c < 256; c++) {
+                char s[40], want[64];
+                for (size_t k = 0; k < len; k++)
+                    s[k] = plain[(k * 5 + li) % (sizeof plain - 1)];
+                s[p] = (char)c;
+                const char *esc = NULL;
+                char u[8];
+                switch (c) {
+                case '"':
+                    esc = "\\\"";
+                    break;
+                case '\\':
+                    esc = "\\\\";
+                    break;
+                case '\n':
+                    esc = "\\n";
+                    break;
+                case '\r':
+                    esc = "\\r";
+                    break;
+                case '\t':
+                    esc = "\\t";
+                    break;
+                case '\b':
+                    esc = "\\b";
+                    break;
+                case '\f':
+                    esc = "\\f";
+                    break;
+                default:
+                    if (c >= 0x80)
+                        esc = "\xef\xbf\xbd"; /* a lone byte of 0x80 or above is ill-formed */
+                    else if (c < 0x20 || c == 0x7f)
+                        snprintf(u, sizeof u, "\\u%04x", c), esc = u;
+                }
+                int plain_c = esc == NULL;
+                snprintf(want, sizeof want, "\"%.*s%s%.*s\"", (int)p, s,
+                         esc ? esc : (char[]){(char)c, 0}, (int)(len - p - 1), s + p + 1);
+                levy_buf b = {0};
+                levy_json_escape(&b, s, len);
+                size_t pl = levy_json_plain_len(s, len);
+                if (!b.data || strcmp(b.data, want) != 0 || b.len != strlen(want) ||
+                    pl != (plain_c ? len : p)) {
+                    if (bad++ < 5)
+                        fprintf(
+                            stderr,
+                            "  escape len %zu byte 0x%02x at %zu: got %s (plain %zu), want %s\n",
+                            len, c, p, b.data ? b.data : "(null)", pl, want);
+                }
+                free(b.data);
+            }
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+end:;
+}
+
 static const levy_test tests[] = {{"scan_numbers", t_scan_numbers},
                                   {"validate", t_validate},
                                   {"decode_values", t_decode_values},
@@ -472,5 +540,6 @@ static const levy_test tests[] = {{"scan_numbers", t_scan_numbers},
                                   {"utf8", t_utf8},
                                   {"duplicate_keys", t_duplicate_keys},
                                   {"decode_chunks", t_decode_chunks},
+                                  {"escape_words", t_escape_words},
                                   {NULL, NULL}};
 LEVY_TEST_MAIN(tests)
