@@ -210,6 +210,62 @@ class Env:
             raise RuntimeError("import did not finish: %s" % (con,))
         return con
 
+    # -- documents made in the simulator, as a user makes them in Rillet
+    def saas_product(self, seller=None):
+        """The seller address (when given) and the first product, its tax code set to saas;
+        None (checked) when there is none."""
+        if seller:
+            st, _, text, _ = self.L("PUT", "/v1/settings", {"seller_address": seller})
+            check("seller address set", st == 200, text[:300])
+        st, prods, text, _ = self.L("GET", "/v1/products?limit=100")
+        prod = next(iter((prods or {}).get("data", [])), None)
+        if not check("a product to sell", prod, text[:300]):
+            return None
+        st, _, text, _ = self.L("PUT", "/v1/products/" + prod["id"], {"tax_code": "saas"})
+        check("its tax code: saas", st == 200, text[:300])
+        return prod
+
+    def sim_customer(self, name, address, refs=None):
+        """A customer created in Rillet, once levy stored it (levy's view; None, checked)."""
+        body = {"name": name, "address": address}
+        if refs:
+            body["external_references"] = refs
+        st, cu, text, _ = self.S("POST", "/customers", body)
+        if not check("customer %s created in Rillet" % name, st == 200 and cu, text[:300]):
+            return None
+        got = wait_for(lambda: (lambda r: r[1] if r[0] == 200 else None)(
+            self.L("GET", "/v1/customers/" + cu["id"])), 60)
+        check("levy stored customer %s" % name, got, got)
+        return got
+
+    def sim_invoice(self, cu, prod, date="2026-06-01", amount="100.00"):
+        """An invoice of one line of prod created in Rillet for customer cu: its id (None, checked)."""
+        st, inv, text, _ = self.S("POST", "/invoices", {
+            "customer_id": cu["id"], "subsidiary_id": self.sub["id"], "invoice_date": date,
+            "items": [{"description": "subscription", "price": {
+                "product_id": prod["id"], "quantity": 1,
+                "amount_per_unit": {"amount": amount, "currency": "USD"}}}]})
+        check("invoice for %s created in Rillet" % cu["name"], st == 200 and inv, text[:300])
+        return inv and inv["id"]
+
+    def written(self, iid, tax, rillet=True, timeout=120):
+        """(levy's invoice, True) once written back with total tax `tax` (and, rillet: Rillet's
+        taxed amount is that tax); else (its state, False)."""
+        def done():
+            s, d, _, _ = self.L("GET", "/v1/invoices/" + iid)
+            if s != 200 or d.get("levy_tax") != tax or d.get("tax_status") != "written":
+                return None
+            if not rillet:
+                return d
+            s2, si, _, _ = self.S("GET", "/invoices/" + iid)
+            amt = ((si or {}).get("taxed_amount") or {}).get("amount") if s2 == 200 else None
+            return d if amt is not None and float(amt) == float(tax) else None
+        r = wait_for(done, timeout)
+        if r:
+            return r, True
+        s, d, _, _ = self.L("GET", "/v1/invoices/" + iid)
+        return {k: (d or {}).get(k) for k in ("levy_tax", "tax_status", "reason", "last_error")}, False
+
     def deliver(self, body, wid, entity="INVOICE", event="CREATED", timeout=10):
         ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         h = {"X-Rillet-Signature": sign(self.signing_token, ts, wid, entity, event, body),

@@ -43,47 +43,9 @@ def main():
             return
         env.connect(regions=("CA",), events={"INVOICE": ["CREATED", "UPDATED", "DELETED", "PAYMENT_UPDATED"],
                                              "CUSTOMER": ["CREATED", "UPDATED", "DELETED"]})
-        st, _, text, _ = env.L("PUT", "/v1/settings", {"seller_address": SEATTLE})
-        check("seller in Seattle", st == 200, text[:300])
-        st, prods, text, _ = env.L("GET", "/v1/products?limit=100")
-        prod = next(iter((prods or {}).get("data", [])), None)
-        if not check("a product to sell", prod, text[:300]):
+        prod = env.saas_product(SEATTLE)
+        if not prod:
             return
-        st, _, text, _ = env.L("PUT", "/v1/products/" + prod["id"], {"tax_code": "saas"})
-        check("its tax code: saas", st == 200, text[:300])
-
-        def customer(name, address):
-            st, cu, text, _ = env.S("POST", "/customers", {"name": name, "address": address})
-            if not check("customer %s created in Rillet" % name, st == 200 and cu, text[:300]):
-                return None
-            got = common.wait_for(lambda: (lambda r: r[1] if r[0] == 200 else None)(
-                env.L("GET", "/v1/customers/" + cu["id"])), 60)
-            check("levy stored customer %s" % name, got, got)
-            return got
-
-        def invoice(cu):
-            st, inv, text, _ = env.S("POST", "/invoices", {
-                "customer_id": cu["id"], "subsidiary_id": env.sub["id"], "invoice_date": "2026-06-01",
-                "items": [{"description": "subscription", "price": {
-                    "product_id": prod["id"], "quantity": 1,
-                    "amount_per_unit": {"amount": "100.00", "currency": "USD"}}}]})
-            check("invoice for %s created in Rillet" % cu["name"], st == 200 and inv, text[:300])
-            return inv and inv["id"]
-
-        def written(iid, tax):
-            """levy's invoice once written back with total tax `tax` (and Rillet holding it)."""
-            def done():
-                s, d, _, _ = env.L("GET", "/v1/invoices/" + iid)
-                if s != 200 or d.get("levy_tax") != tax or d.get("tax_status") == "pending":
-                    return None
-                s2, si, _, _ = env.S("GET", "/invoices/" + iid)
-                amt = ((si or {}).get("taxed_amount") or {}).get("amount") if s2 == 200 else None
-                return d if amt is not None and float(amt) == float(tax) else None
-            r = common.wait_for(done, 120)
-            if r:
-                return r, True
-            s, d, _, _ = env.L("GET", "/v1/invoices/" + iid)
-            return {k: (d or {}).get(k) for k in ("levy_tax", "tax_status", "reason", "last_error")}, False
 
         def bulk_done(run):
             if not run or not run.get("id"):
@@ -91,15 +53,15 @@ def main():
             return common.wait_for(lambda: (lambda r: r[1] if r[0] == 200 and r[1].get("state") == "done" else None)(
                 env.L("GET", "/v1/bulk/" + run["id"])), 120)
 
-        mtl, van = customer("Montreal Inc", MONTREAL), customer("Vancouver Ltd", VANCOUVER)
+        mtl, van = env.sim_customer("Montreal Inc", MONTREAL), env.sim_customer("Vancouver Ltd", VANCOUVER)
         if not (mtl and van):
             return
-        im, iv = invoice(mtl), invoice(van)
+        im, iv = env.sim_invoice(mtl, prod), env.sim_invoice(van, prod)
         if not (im and iv):
             return
-        d, ok = written(im, "5.00")
+        d, ok = env.written(im, "5.00")
         check("only CA subscribed: the Montreal invoice is written back with GST 5.00", ok, d)
-        d, ok = written(iv, "5.00")
+        d, ok = env.written(iv, "5.00")
         check("the Vancouver invoice is written back with GST 5.00", ok, d)
 
         st, js, text, _ = env.L("PUT", "/v1/regions/CA-QC", {"subscribed": True, "tax_calculation": True})
@@ -107,27 +69,27 @@ def main():
         check("PUT /v1/regions/CA-QC: its re-check counts the Montreal invoice only (%s)" % (run,),
               st == 200 and run.get("documents") == 1, text[:400])
         check("the re-check finishes", bulk_done(run), run)
-        d, ok = written(im, "14.98")
+        d, ok = env.written(im, "14.98")
         check("CA-QC subscribed: the Montreal invoice is re-checked and written back with GST + QST 14.98", ok, d)
         s, d, _, _ = env.L("GET", "/v1/invoices/" + iv)
         check("the Vancouver invoice keeps GST 5.00", s == 200 and d.get("levy_tax") == "5.00", d)
 
         st, js, text, _ = env.L("PUT", "/v1/customers/" + mtl["id"], {"qst_number": "1234567890TQ0001"})
         check("the Montreal customer's QST number stored", st == 200, text[:300])
-        written(im, "14.98")  # that change's own re-check (regular system: still charged)
+        env.written(im, "14.98")  # that change's own re-check (regular system: still charged)
         st, js, text, _ = env.L("PUT", "/v1/settings", {"qc_qst_regime": "specified"})
         run = (js or {}).get("requeue") or {}
         check("PUT qc_qst_regime=specified: its re-check counts the Montreal invoice (%s)" % (run,),
               st == 200 and run.get("documents") == 1, text[:400])
         bulk_done(run)
-        d, ok = written(im, "5.00")
+        d, ok = env.written(im, "5.00")
         check("QST specified system: the Montreal registrant's invoice is re-checked and written back 5.00", ok, d)
         st, js, text, _ = env.L("PUT", "/v1/settings", {"qc_qst_regime": "regular", "ca_gst_regime": "simplified"})
         run = (js or {}).get("requeue") or {}
         check("PUT both regimes in one request: one re-check of every Canadian document (%s)" % (run,),
               st == 200 and run.get("documents") == 2, text[:400])
         bulk_done(run)
-        d, ok = written(im, "14.98")
+        d, ok = env.written(im, "14.98")
         check("back to the regular QST system: the Montreal invoice is written back 14.98 again", ok, d)
 
 if __name__ == "__main__":

@@ -48,60 +48,18 @@ def main():
         env.connect(regions=("CA", "CA-QC"),
                     events={"INVOICE": ["CREATED", "UPDATED", "DELETED", "PAYMENT_UPDATED"],
                             "CUSTOMER": ["CREATED", "UPDATED", "DELETED"]})
-        st, _, text, _ = env.L("PUT", "/v1/settings", {"seller_address": SEATTLE, "qc_qst_regime": "specified"})
-        check("seller in Seattle, QST specified system", st == 200, text[:300])
-        st, prods, text, _ = env.L("GET", "/v1/products?limit=100")
-        prod = next(iter((prods or {}).get("data", [])), None)
-        if not check("a product to sell", prod, text[:300]):
+        st, _, text, _ = env.L("PUT", "/v1/settings", {"qc_qst_regime": "specified"})
+        check("QST specified system", st == 200, text[:300])
+        prod = env.saas_product(SEATTLE)
+        if not prod:
             return
-        st, _, text, _ = env.L("PUT", "/v1/products/" + prod["id"], {"tax_code": "saas"})
-        check("its tax code: saas", st == 200, text[:300])
-
-        def new_customer(name, refs=None):
-            body = {"name": name, "address": MONTREAL}
-            if refs:
-                body["external_references"] = refs
-            st, cu, text, _ = env.S("POST", "/customers", body)
-            if not check("customer %s created in Rillet" % name, st == 200 and cu, text[:300]):
-                return None
-            got = common.wait_for(lambda: (lambda r: r[1] if r[0] == 200 else None)(
-                env.L("GET", "/v1/customers/" + cu["id"])), 60)
-            check("levy stored customer %s" % name, got, got)
-            return got
-
-        def invoice(cu):
-            st, inv, text, _ = env.S("POST", "/invoices", {
-                "customer_id": cu["id"], "subsidiary_id": env.sub["id"], "invoice_date": "2026-06-01",
-                "items": [{"description": "subscription", "price": {
-                    "product_id": prod["id"], "quantity": 1,
-                    "amount_per_unit": {"amount": "100.00", "currency": "USD"}}}]})
-            check("invoice for %s created in Rillet" % cu["name"], st == 200 and inv, text[:300])
-            return inv and inv["id"]
-
-        def written(iid, tax):
-            """levy's view of the invoice once it was written back with total tax `tax`, and
-            Rillet's taxed amount."""
-            def done():
-                s, d, _, _ = env.L("GET", "/v1/invoices/" + iid)
-                if s != 200 or d.get("levy_tax") != tax or d.get("tax_status") == "pending":
-                    return None
-                s2, si, _, _ = env.S("GET", "/invoices/" + iid)
-                amt = ((si or {}).get("taxed_amount") or {}).get("amount") if s2 == 200 else None
-                return (d, amt) if amt is not None and float(amt) == float(tax) else None
-            r = common.wait_for(done, 120)
-            if r:
-                return r
-            s, d, _, _ = env.L("GET", "/v1/invoices/" + iid)
-            s2, si, _, _ = env.S("GET", "/invoices/" + iid)
-            return ({k: (d or {}).get(k) for k in ("levy_tax", "tax_status", "reason", "last_error", "lines")},
-                    (si or {}).get("taxed_amount") if isinstance(si, dict) else si), None
 
         def qst_entries(d):
             return [(t.get("amount"), (ln.get("taxability_reason"))) for ln in (d or {}).get("lines") or []
                     for t in ln.get("taxes") or [] if t.get("type") == "QST"]
 
         # 1. set in levy, validated
-        a = new_customer("Montreal Registrant Inc")
+        a = env.sim_customer("Montreal Registrant Inc", MONTREAL)
         if not a:
             return
         for bad, word in (("1234567890NR0001", "NR"), ("NR00012345", "NR"), ("N/A", "TQ"), (12, "string")):
@@ -116,34 +74,34 @@ def main():
               and js.get("qst_number_detail") == "set in levy", text[:400])
 
         # 2. a Rillet invoice to the registrant: GST only
-        iid = invoice(a)
+        iid = env.sim_invoice(a, prod)
         if not iid:
             return
-        d, amt = written(iid, "5.00")
-        check("invoice to the stored registrant written back with GST 5.00 only, QST 0.00 (%s)" % (amt,),
-              amt is not None and qst_entries(d) == [("0.00", "reverse_charge")], d)
+        d, ok = env.written(iid, "5.00")
+        check("invoice to the stored registrant written back with GST 5.00 only, QST 0.00",
+              ok and qst_entries(d) == [("0.00", "reverse_charge")], d)
 
         # 3. the number removed in levy: the invoice is re-checked and charged QST
         st, js, text, _ = env.L("PUT", "/v1/customers/" + a["id"], {"qst_number": ""})
         check("PUT qst_number '': none, set in levy", st == 200 and js.get("qst_number") is None
               and js.get("qst_number_source") == "user", text[:400])
-        d, amt = written(iid, "14.98")
-        check("re-checked and written back with GST + QST 14.98 (%s)" % (amt,),
-              amt is not None and qst_entries(d) == [("9.98", "standard_rated")], d)
+        d, ok = env.written(iid, "14.98")
+        check("re-checked and written back with GST + QST 14.98",
+              ok and qst_entries(d) == [("9.98", "standard_rated")], d)
 
         # 4. from the Rillet data: an external reference of type "qst"
-        b = new_customer("Montreal Mapped Inc", [{"type": "qst", "id": "2345678901TQ0002"}])
+        b = env.sim_customer("Montreal Mapped Inc", MONTREAL, [{"type": "qst", "id": "2345678901TQ0002"}])
         if not b:
             return
         check("the Rillet customer's QST number is stored (source mapping)",
               b.get("qst_number") == "2345678901TQ0002" and b.get("qst_number_source") == "mapping"
               and b.get("qst_number_detail") == "external reference qst"
               and (b.get("rillet") or {}).get("qst_number") == "2345678901TQ0002", b)
-        iid = invoice(b)
+        iid = env.sim_invoice(b, prod)
         if iid:
-            d, amt = written(iid, "5.00")
-            check("its invoice is written back with GST 5.00 only (%s)" % (amt,),
-                  amt is not None and qst_entries(d) == [("0.00", "reverse_charge")], d)
+            d, ok = env.written(iid, "5.00")
+            check("its invoice is written back with GST 5.00 only",
+                  ok and qst_entries(d) == [("0.00", "reverse_charge")], d)
         st, js, text, _ = env.L("POST", "/v1/calculate", {
             "currency": "CAD", "date": "2026-06-01", "ship_to": MONTREAL, "customer": {"id": b["id"]},
             "lines": [{"id": "1", "amount": "100.00", "quantity": "1", "tax_code": "saas"}]})
@@ -167,7 +125,7 @@ def main():
         check("qst_number null: back to the Rillet data's value", st == 200
               and js.get("qst_number") == "2345678901TQ0002" and js.get("qst_number_source") == "mapping", text[:400])
         # an NR number in the Rillet data is not a QST number of the regular system: ignored, WARN
-        c = new_customer("Montreal Specified Ltd", [{"type": "QST", "id": "NR00012345"}])
+        c = env.sim_customer("Montreal Specified Ltd", MONTREAL, [{"type": "QST", "id": "NR00012345"}])
         if c:
             check("an NR number in the Rillet data is not stored", c.get("qst_number") is None
                   and (c.get("rillet") or {}).get("qst_number") is None, c)
@@ -175,17 +133,17 @@ def main():
                 warned = [ln for ln in f if "QST number not usable" in ln and c["id"] in ln]
             check("... and levy logs it at WARN", warned and "WARN" in warned[0].upper(), warned[:1])
             # its invoice is charged; the number corrected in Rillet re-checks it: GST only
-            iid = invoice(c)
+            iid = env.sim_invoice(c, prod)
             if iid:
-                d, amt = written(iid, "14.98")
-                check("invoice to the customer with an NR number: charged 14.98 (%s)" % (amt,), amt is not None, d)
+                d, ok = env.written(iid, "14.98")
+                check("invoice to the customer with an NR number: charged 14.98", ok, d)
                 body = {"name": c["name"], "address": MONTREAL,
                         "external_references": [{"type": "QST", "id": "3456789012TQ0003"}]}
                 st, _, text, _ = env.S("PUT", "/customers/" + c["id"], body)
                 check("QST number corrected in Rillet", st == 200, text[:300])
-                d, amt = written(iid, "5.00")
-                check("the CUSTOMER UPDATED webhook re-checks the invoice: GST 5.00 only (%s)" % (amt,),
-                      amt is not None and qst_entries(d) == [("0.00", "reverse_charge")], d)
+                d, ok = env.written(iid, "5.00")
+                check("the CUSTOMER UPDATED webhook re-checks the invoice: GST 5.00 only",
+                      ok and qst_entries(d) == [("0.00", "reverse_charge")], d)
 
 
 if __name__ == "__main__":
