@@ -129,7 +129,9 @@
       L.busy(submit, true);
       L.clear(status);
       L.clearFieldErrors(f);
-      L.api('POST', '/v1/calculate' + (entity ? L.qs({ connection_id: entity.id }) : ''), body).then(function (r) {
+      /* the region names first: the result names its region ("California (US-CA)") */
+      Promise.all([L.api('POST', '/v1/calculate' + (entity ? L.qs({ connection_id: entity.id }) : ''), body), L.loadRegions()]).then(function (all) {
+        var r = all[0];
         L.clear(result).appendChild(renderResult(r));
         L.announce('Total tax ' + L.money(r.total_tax, r.currency));
       }, function (err) {
@@ -172,12 +174,13 @@
       h('h2', { text: 'Result' }),
       notes.length ? h('div', { id: 'calc-notes' }, notes) : null,
       // issue 19: a rate table older than the date asked for answered (rates_stale)
-      r.rates_stale ? h('div', { class: 'notice warn', id: 'calc-rates-stale', role: 'status' },
-        h('strong', { text: 'Rates may be out of date: ' }), r.rates_stale.message || '') : null,
+      r.rates_stale ? L.staleNotice(r.rates_stale, 'calc-rates-stale') : null,
       prec.notice,
       h('section', { class: 'card' },
         h('dl', { class: 'kv' },
-          h('dt', { text: 'Region' }), h('dd', { id: 'calc-region', text: r.region || '—' }),
+          // the region by its name (issue 20): a territory's own name ("Canary Islands (ES-CN)")
+          h('dt', { text: 'Region' }), h('dd', { id: 'calc-region', text: r.territory && r.territory.code === r.region && r.territory.name ?
+            r.territory.name + ' (' + r.region + ')' : L.regionLabel(r.region) }),
           r.resolution ? h('dt', { text: 'Located by' }) : null,
           r.resolution ? h('dd', null, prec.text) : null,
           // issue 19: a territory with its own VAT status (Canary Islands: out of scope; Monaco:
