@@ -1212,6 +1212,11 @@ async function main() {
     assert(zero.length > 0, 'no zero-tax document in the demo data');
     assert(zero.every(r => /^No tax due/.test(r.said)), 'a zero-tax document reads: ' + JSON.stringify(zero.find(r => !/^No tax due/.test(r.said))));
     assert(rows.every(r => !/pending|Waiting/i.test(r.said) || r.st === 'pending'), 'a calculated document reads as pending');
+    /* issue 20: Rillet's status in sentence case ("Partially paid"), in the rows and the filter */
+    const rs = await page.locator('#documents-table tbody tr[data-id] td:nth-child(4)').allTextContents();
+    assert(rs.length && rs.some(t => t.trim() !== '—') && rs.every(t => t.trim() === '—' || /^[A-Z][a-z]*( [a-z]+)*$/.test(t.trim())), 'Rillet statuses: ' + JSON.stringify(rs.slice(0, 5)));
+    const sopts = (await page.getByLabel('Status', { exact: true }).locator('option').allInnerTexts()).slice(1);
+    assert(sopts.includes('Partially paid') && sopts.every(o => /^[A-Z][a-z]*( [a-z]+)*$/.test(o)), 'the status filter: ' + sopts.join(' | '));
     const opts = await page.getByLabel('Tax status', { exact: true }).locator('option').allInnerTexts();
     assert(opts.length === 8 && opts.every(o => !/^(pending|calculated|written|not.collecting|failed|drift|deleted)$/.test(o.trim())),
       'the tax status filter offers enums: ' + opts.join(' | '));

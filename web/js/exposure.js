@@ -32,6 +32,11 @@
   function txns(n) { return n + (Number(n) === 1 ? ' transaction' : ' transactions'); }
   /* a state by its name, as the other pages name regions: "Nevada (US-NV)" */
   function stateLabel(code) { return L.regionLabel(code); }
+  /* the same as nodes, the code kept whole when the name wraps in a narrow column */
+  function stateParts(code) {
+    var n = L.regionName(code);
+    return n && n !== code ? [n + ' ', h('span', { class: 'region-code', text: '(' + code + ')' })] : [code];
+  }
   /* The row's problem in words, the state by its name (the API's `problem` names the state by
    * its two-letter code): nexus where levy does not collect. Shared with the Home page. */
   function problemText(r) {
@@ -138,7 +143,7 @@
         }
         var tbody = h('tbody', null, shown.map(function (r) {
           return h('tr', null,
-            h('th', { scope: 'row' }, h('a', { href: '#/exposure/' + r.region + '?as_of=' + asOf.value, text: stateLabel(r.region) })),
+            h('th', { scope: 'row' }, h('a', { href: '#/exposure/' + r.region + '?as_of=' + asOf.value }, stateParts(r.region))),
             h('td', null, badge(r.nexus_status), r.nexus_since ? h('div', { class: 'muted date', text: 'since ' + r.nexus_since }) : null),
             h('td', { class: 'num' }, usd(r.sales), h('div', { class: 'muted', text: txns(r.transactions) + '; ' + r.percent + ' % of ' + threshold(r) })),
             h('td', { class: 'date', text: r.crossed_on || '—' }),
