@@ -684,6 +684,9 @@ async function main() {
     const region = await page.locator('#calc-region').innerText();
     // issue 20: the region by its name, the code in parentheses
     assert(region === 'California (US-CA)', 'region ' + region);
+    const rates = await page.locator('#calc-rates').innerText();
+    assert(/^ZIP rate table of [A-Z][a-z]+ \d{4} \(Avalara\); California district rate table of \d{1,2} [A-Z][a-z]+ \d{4} \(CDTFA\)/.test(rates) && !/avalara-zip5|cdtfa 20/.test(rates),
+      'rates ' + rates);
     // issue 19: each jurisdiction with its authority code, or "unknown" and the reason
     const codes = await page.locator('table.taxes td.authority-code').allInnerTexts();
     assert(codes.includes('06') && codes.includes('06059'), 'codes ' + JSON.stringify(codes));

@@ -195,7 +195,11 @@
           h('dt', { text: 'Total tax' }), h('dd', null, h('strong', { id: 'calc-total-tax', text: L.money(r.total_tax, cur) })),
           h('dt', { text: 'Calculation' }), h('dd', { class: 'mono', text: r.calculation_id || '—' }),
           h('dt', { text: 'Rule' }), h('dd', { class: 'mono', text: [rules.region_rule, rules.generation !== undefined ? 'generation ' + rules.generation : null].filter(Boolean).join(' · ') || '—' }),
-          h('dt', { text: 'Rates' }), h('dd', { text: rules.rates_source || '—' }))),
+          // the rate tables in words ("avalara-zip5 2025-12; cdtfa 2026-01-01" behind the toggle)
+          h('dt', { text: 'Rates' }), h('dd', { id: 'calc-rates' }, rules.rates_source ? [String(rules.rates_source).split(/; */).map(function (t) {
+            var sp = t.lastIndexOf(' ');
+            return sp > 0 ? L.rateTableWords(t.slice(0, sp), t.slice(sp + 1)) : L.rateTableWords(t);
+          }).join('; '), h('details', { class: 'tech-details' }, h('summary', { text: 'Technical details' }), h('span', { class: 'mono', text: rules.rates_source }))] : '—'))),
       lines);
   }
 })();
