@@ -27,8 +27,9 @@ async function main() {
   const AZ_CROSSED = PREV + '-03-15';
   /* Georgia's row shows the current year (both years below its threshold: the current one wins) */
   const TODAY = new Date().toISOString().slice(0, 10);
+  let azCustomer = null; /* the customer of the Arizona invoices (not marked as a marketplace seller) */
 
-  await check('setup: Arizona invoices of 40,000 and 70,000 USD and one Georgia invoice in Rillet; levy connected and imported them', async () => {
+  await check('setup: Arizona invoices of 40,000 and 70,000 USD, one Georgia and one Pennsylvania invoice in Rillet; levy connected and imported them', async () => {
     await t.until('the simulator seeded', async () => (await http('GET', simUrl + '/_sim/info')).json.seeding === false, 60000);
     const key = pickKey((await http('GET', simUrl + '/_sim/info')).json);
     assert(key, 'no API key in /_sim/info');
@@ -37,8 +38,11 @@ async function main() {
     const cust = ((await http('GET', simUrl + '/customers?limit=10', undefined, simH)).json.customers || [])[0];
     const product = ((await http('GET', simUrl + '/products?limit=100', undefined, simH)).json.products || []).find(x => x.name === 'Edge router');
     assert(usd && cust && product, 'simulator: no USD subsidiary, customer or product');
+    azCustomer = cust.id;
     for (const [state, city, zip, date, amount] of [['AZ', 'Phoenix', '85004', PREV + '-02-10', '40000.00'],
-      ['AZ', 'Phoenix', '85004', AZ_CROSSED, '70000.00'], ['GA', 'Atlanta', '30303', TODAY, '500.00']]) {
+      ['AZ', 'Phoenix', '85004', AZ_CROSSED, '70000.00'], ['GA', 'Atlanta', '30303', TODAY, '500.00'],
+      /* Pennsylvania at 85 % of its 100,000 USD: approaching (Home says so) */
+      ['PA', 'Philadelphia', '19103', PREV + '-06-01', '85000.00']]) {
       const r = await http('POST', simUrl + '/invoices', {
         customer_id: cust.id, subsidiary_id: usd.id, invoice_date: date,
         shipping_address: { line1: '100 Main St', city, state, zip_code: zip, country: 'US' },
@@ -161,6 +165,19 @@ async function main() {
     await sec.getByLabel('Customer id (from Rillet)').fill('cus_market_1');
     await sec.getByRole('button', { name: 'Mark as marketplace' }).click();
     await sec.locator('li', { hasText: 'cus_market_1' }).waitFor();
+    /* issue 20: a customer levy knows is listed by its name, the Rillet id behind the toggle; one
+     * it cannot name (cus_market_1) stays listed by its id */
+    const auth = { Authorization: 'Bearer ' + TOKEN };
+    const other = ((await http('GET', base + '/v1/customers?limit=20', undefined, auth)).json.data || []).find(c => c.id !== azCustomer && c.name && c.name !== c.id);
+    assert(other, 'no named customer besides the Arizona one');
+    await sec.getByLabel('Customer id (from Rillet)').fill(other.id);
+    await sec.getByRole('button', { name: 'Mark as marketplace' }).click();
+    const li = sec.locator('li[data-id="' + other.id + '"]');
+    await li.locator('a', { hasText: other.name }).waitFor();
+    assert(!(await li.innerText()).includes(other.id), 'the id shows outside the toggle: ' + await li.innerText());
+    await li.locator('summary', { hasText: 'Technical details' }).click();
+    assert((await li.innerText()).includes('Rillet id ' + other.id), 'no id behind the toggle: ' + await li.innerText());
+    await shot('exposure-marketplace');
   });
 
   await check('drill-down: US-NV shows its status, presence and the documents table', async () => {
@@ -168,6 +185,13 @@ async function main() {
     await page.locator('h1', { hasText: 'Exposure in Nevada (US-NV)' }).waitFor();
     await page.locator('#exposure-documents [role=alert]', { hasText: 'Physical presence in Nevada since 2025-03-01' }).waitFor();
     await page.locator('#exposure-documents dl', { hasText: 'Inventory' }).waitFor();
+    /* issue 20: the threshold's source names the published guides, not levy's notes (behind the toggle) */
+    const src = page.locator('#exposure-source');
+    const said = await src.innerText();
+    assert(/^Taken from the Sovos state-by-state sales-tax guide \(as it read on \d{1,2} [A-Z][a-z]+ \d{4}\), checked against the US table of vatcalc\.com/.test(said)
+      && !/tax-facts/.test(said), 'source: ' + said);
+    await src.locator('summary', { hasText: 'Technical details' }).click();
+    assert(/tax-facts\.md 3\.2/.test(await src.innerText()), 'internal reference not behind the toggle: ' + await src.innerText());
     await shot('exposure-drill');
   });
 
@@ -181,6 +205,12 @@ async function main() {
     assert(await az.locator('a').getAttribute('href') === '#/exposure/US-AZ', 'the link does not open the drill-down');
     const nv = await page.locator('#attention-nexus-US-NV').innerText();
     assert(nv.startsWith('Physical presence in Nevada since 2025-03-01, but levy does not collect tax there'), 'Home: ' + nv);
+    /* a state at 80 % or more of its threshold: Pennsylvania at 85 % */
+    const pa = page.locator('#attention-nexus-US-PA');
+    await pa.waitFor();
+    const paText = await pa.innerText();
+    assert(paText.startsWith('Pennsylvania (US-PA) is approaching its economic-nexus threshold (85'), 'Home: ' + paText);
+    assert(await pa.locator('a').getAttribute('href') === '#/exposure/US-PA', 'the link does not open the drill-down');
     await shot('exposure-home');
   });
 

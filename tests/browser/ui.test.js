@@ -140,7 +140,11 @@ async function main() {
     await page.locator('#bulk-progress', { hasText: 'No open documents to re-check.' }).waitFor();
     /* issue 19: each US state shows the rate table vintage it uses and its stale date */
     const rateCell = page.locator('#regions-table tr[data-code="' + subscribe[0] + '"] td.rate-data');
-    await rateCell.filter({ hasText: /avalara-zip5 \d{4}-\d{2}/ }).waitFor();
+    /* issue 20: in words ("ZIP rate table of December 2025 (Avalara)"), the vintage id behind the toggle */
+    await rateCell.filter({ hasText: /ZIP rate table of [A-Z][a-z]+ \d{4} \(Avalara\)/ }).waitFor();
+    assert(!/avalara-zip5/.test(await rateCell.innerText()), 'raw vintage shown: ' + await rateCell.innerText());
+    await rateCell.locator('summary', { hasText: 'Technical details' }).first().click();
+    await rateCell.filter({ hasText: /avalara-zip5\S* \d{4}-\d{2}/ }).waitFor();
     await rateCell.filter({ hasText: /stale (since|from) \d{4}-\d{2}-\d{2}/ }).waitFor();
     await shot('regions');
   });
@@ -580,7 +584,11 @@ async function main() {
     await page.goto(base + '/#/customers/' + encodeURIComponent(c0.id));
     await page.locator('#customer-form').waitFor();
     const src = await page.locator('#tax-id-source').innerText();
-    assert(src.includes('from Rillet: ' + c0.tax_id_detail), 'source line: ' + src);
+    // issue 20: the field's name kept, in a sentence that says where in Rillet it is
+    const where = c0.tax_id_detail.replace(/^custom field (.+)$/, 'the custom field "$1" on the customer in Rillet')
+      .replace(/^external reference (.+)$/, 'the external reference of type "$1" on the customer in Rillet');
+    assert(where !== c0.tax_id_detail && src.includes('from ' + where), 'source line: ' + src + ' (detail ' + c0.tax_id_detail + ')');
+    assert((await page.locator('#rillet-tax-id').innerText()).includes('(from ' + where + ')'), 'Rillet tax id line: ' + await page.locator('#rillet-tax-id').innerText());
     assert((await page.locator('#rillet-tax-id').innerText()).includes(c0.tax_id), 'Rillet tax id not shown');
     await page.getByLabel('Tax id (VAT/GST number)', { exact: true }).fill('XX999');
     await page.getByRole('button', { name: 'Save' }).click();
@@ -612,7 +620,7 @@ async function main() {
     await page.getByRole('button', { name: 'Open', exact: true }).click();
     await page.locator('#customer-form').waitFor();
     assert((await page.locator('main h1').innerText()) === 'Late Customer GmbH', 'heading ' + await page.locator('main h1').innerText());
-    assert((await page.locator('#tax-id-source').innerText()).includes('external reference VAT'), 'source ' + await page.locator('#tax-id-source').innerText());
+    assert((await page.locator('#tax-id-source').innerText()).includes('from the external reference of type "VAT" on the customer in Rillet'), 'source ' + await page.locator('#tax-id-source').innerText());
   });
 
   await check('customers: customer type set in levy and back (issue 19)', async () => {
@@ -674,7 +682,11 @@ async function main() {
     await page.getByRole('button', { name: 'Calculate' }).click();
     await page.locator('#calc-total-tax').waitFor();
     const region = await page.locator('#calc-region').innerText();
-    assert(region === 'US-CA', 'region ' + region);
+    // issue 20: the region by its name, the code in parentheses
+    assert(region === 'California (US-CA)', 'region ' + region);
+    const rates = await page.locator('#calc-rates').innerText();
+    assert(/^ZIP rate table of [A-Z][a-z]+ \d{4} \(Avalara\); California district rate table of \d{1,2} [A-Z][a-z]+ \d{4} \(CDTFA\)/.test(rates) && !/avalara-zip5|cdtfa 20/.test(rates),
+      'rates ' + rates);
     // issue 19: each jurisdiction with its authority code, or "unknown" and the reason
     const codes = await page.locator('table.taxes td.authority-code').allInnerTexts();
     assert(codes.includes('06') && codes.includes('06059'), 'codes ' + JSON.stringify(codes));
@@ -721,7 +733,7 @@ async function main() {
     await page.locator('#calc-territory').waitFor();
     const t = await page.locator('#calc-territory').innerText();
     assert(/Canary Islands \(ES-CN\)/.test(t) && /out of scope/.test(t) && /art\. 6/.test(t), 'territory ' + t);
-    assert((await page.locator('#calc-region').innerText()) === 'ES-CN', 'region ' + await page.locator('#calc-region').innerText());
+    assert((await page.locator('#calc-region').innerText()) === 'Canary Islands (ES-CN)', 'region ' + await page.locator('#calc-region').innerText());
   });
 
   await check('calculator: Chicago SaaS shows the lease transaction tax by name and the ZIP note (issue 19)', async () => {
@@ -832,7 +844,11 @@ async function main() {
       && /9\.917/.test(amb) && /5\.917/.test(amb) && /inside the city SALLISAW \(charged\)/.test(amb)
       && /outside any city: SEQUOYAH COUNTY/.test(amb), 'notice ' + amb);
     const stale = await page.locator('#calc-rates-stale').innerText();
-    assert(/out of date/.test(stale) && /avalara-zip5 2025-12/.test(stale) && /2026-03-01/.test(stale), 'stale ' + stale);
+    // issue 20: the table in words; its source key and vintage id only behind "Technical details"
+    assert(/out of date/.test(stale) && /the ZIP rate table of December 2025 \(Avalara\)/.test(stale) && /2026-03-01/.test(stale)
+      && !/avalara-zip5/.test(stale), 'stale ' + stale);
+    await page.locator('#calc-rates-stale summary', { hasText: 'Technical details' }).click();
+    assert(/avalara-zip5 2025-12|source avalara-zip5, vintage 2025-12/.test(await page.locator('#calc-rates-stale').innerText()), 'no raw vintage behind the toggle');
     await page.getByLabel('Date', { exact: true }).fill(new Date().toISOString().slice(0, 10));
   });
 
@@ -1199,6 +1215,11 @@ async function main() {
     assert(zero.length > 0, 'no zero-tax document in the demo data');
     assert(zero.every(r => /^No tax due/.test(r.said)), 'a zero-tax document reads: ' + JSON.stringify(zero.find(r => !/^No tax due/.test(r.said))));
     assert(rows.every(r => !/pending|Waiting/i.test(r.said) || r.st === 'pending'), 'a calculated document reads as pending');
+    /* issue 20: Rillet's status in sentence case ("Partially paid"), in the rows and the filter */
+    const rs = await page.locator('#documents-table tbody tr[data-id] td:nth-child(4)').allTextContents();
+    assert(rs.length && rs.some(t => t.trim() !== '—') && rs.every(t => t.trim() === '—' || /^[A-Z][a-z]*( [a-z]+)*$/.test(t.trim())), 'Rillet statuses: ' + JSON.stringify(rs.slice(0, 5)));
+    const sopts = (await page.getByLabel('Status', { exact: true }).locator('option').allInnerTexts()).slice(1);
+    assert(sopts.includes('Partially paid') && sopts.every(o => /^[A-Z][a-z]*( [a-z]+)*$/.test(o)), 'the status filter: ' + sopts.join(' | '));
     const opts = await page.getByLabel('Tax status', { exact: true }).locator('option').allInnerTexts();
     assert(opts.length === 8 && opts.every(o => !/^(pending|calculated|written|not.collecting|failed|drift|deleted)$/.test(o.trim())),
       'the tax status filter offers enums: ' + opts.join(' | '));

@@ -129,7 +129,9 @@
       L.busy(submit, true);
       L.clear(status);
       L.clearFieldErrors(f);
-      L.api('POST', '/v1/calculate' + (entity ? L.qs({ connection_id: entity.id }) : ''), body).then(function (r) {
+      /* the region names first: the result names its region ("California (US-CA)") */
+      Promise.all([L.api('POST', '/v1/calculate' + (entity ? L.qs({ connection_id: entity.id }) : ''), body), L.loadRegions()]).then(function (all) {
+        var r = all[0];
         L.clear(result).appendChild(renderResult(r));
         L.announce('Total tax ' + L.money(r.total_tax, r.currency));
       }, function (err) {
@@ -172,12 +174,13 @@
       h('h2', { text: 'Result' }),
       notes.length ? h('div', { id: 'calc-notes' }, notes) : null,
       // issue 19: a rate table older than the date asked for answered (rates_stale)
-      r.rates_stale ? h('div', { class: 'notice warn', id: 'calc-rates-stale', role: 'status' },
-        h('strong', { text: 'Rates may be out of date: ' }), r.rates_stale.message || '') : null,
+      r.rates_stale ? L.staleNotice(r.rates_stale, 'calc-rates-stale') : null,
       prec.notice,
       h('section', { class: 'card' },
         h('dl', { class: 'kv' },
-          h('dt', { text: 'Region' }), h('dd', { id: 'calc-region', text: r.region || '—' }),
+          // the region by its name (issue 20): a territory's own name ("Canary Islands (ES-CN)")
+          h('dt', { text: 'Region' }), h('dd', { id: 'calc-region', text: r.territory && r.territory.code === r.region && r.territory.name ?
+            r.territory.name + ' (' + r.region + ')' : L.regionLabel(r.region) }),
           r.resolution ? h('dt', { text: 'Located by' }) : null,
           r.resolution ? h('dd', null, prec.text) : null,
           // issue 19: a territory with its own VAT status (Canary Islands: out of scope; Monaco:
@@ -192,7 +195,11 @@
           h('dt', { text: 'Total tax' }), h('dd', null, h('strong', { id: 'calc-total-tax', text: L.money(r.total_tax, cur) })),
           h('dt', { text: 'Calculation' }), h('dd', { class: 'mono', text: r.calculation_id || '—' }),
           h('dt', { text: 'Rule' }), h('dd', { class: 'mono', text: [rules.region_rule, rules.generation !== undefined ? 'generation ' + rules.generation : null].filter(Boolean).join(' · ') || '—' }),
-          h('dt', { text: 'Rates' }), h('dd', { text: rules.rates_source || '—' }))),
+          // the rate tables in words ("avalara-zip5 2025-12; cdtfa 2026-01-01" behind the toggle)
+          h('dt', { text: 'Rates' }), h('dd', { id: 'calc-rates' }, rules.rates_source ? [String(rules.rates_source).split(/; */).map(function (t) {
+            var sp = t.lastIndexOf(' ');
+            return sp > 0 ? L.rateTableWords(t.slice(0, sp), t.slice(sp + 1)) : L.rateTableWords(t);
+          }).join('; '), h('details', { class: 'tech-details' }, h('summary', { text: 'Technical details' }), h('span', { class: 'mono', text: rules.rates_source }))] : '—'))),
       lines);
   }
 })();

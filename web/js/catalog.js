@@ -171,7 +171,20 @@
      "set in levy" (an override), or nothing. */
   function sourceText(detail, source) {
     if (source === 'user') return 'set in levy (overrides Rillet)';
-    return detail ? 'from Rillet: ' + detail : '';
+    return detail ? 'from ' + whereInRillet(detail) : '';
+  }
+  /* Where in Rillet a value sits, in a sentence that keeps the field's name (the user has to find
+   * it there, issue 20): "custom field QST number" -> 'the custom field "QST number" on the
+   * customer in Rillet'; "custom field Tax exempt = Yes" adds 'set to "Yes"'; "external reference
+   * vat-id" -> 'the external reference of type "vat-id" on the customer in Rillet'. */
+  function whereInRillet(detail) {
+    var d = String(detail || ''), m = /^custom field (.+?) = (.*)$/.exec(d);
+    if (m) return 'the custom field "' + m[1] + '" on the customer in Rillet (set to "' + m[2] + '")';
+    m = /^custom field (.+)$/.exec(d);
+    if (m) return 'the custom field "' + m[1] + '" on the customer in Rillet';
+    m = /^external reference (.+)$/.exec(d);
+    if (m) return 'the external reference of type "' + m[1] + '" on the customer in Rillet';
+    return d;
   }
   L.customerSource = sourceText;
   // Issue 19: a tax id that fails the offline check (format or check digit) gets no reverse
@@ -320,20 +333,20 @@
       exempt.checked = !!nc.exempt; taxId.value = nc.tax_id || '';
       ctype.value = nc.customer_type || '';
       line(ctSrc, sourceText(nc.customer_type_detail, nc.customer_type_source), 'customer_type', nc.customer_type_source === 'user',
-        rillet.customer_type ? '(Rillet: ' + rillet.customer_type + ', ' + rillet.customer_type_detail + ')' : '(Rillet: nothing said)');
+        rillet.customer_type ? '(Rillet: ' + rillet.customer_type + ', from ' + whereInRillet(rillet.customer_type_detail) + ')' : '(Rillet: nothing said)');
       qst.value = nc.qst_number || '';
       line(qstSrc, sourceText(nc.qst_number_detail, nc.qst_number_source), 'qst_number', nc.qst_number_source === 'user',
-        rillet.qst_number ? '(Rillet: ' + rillet.qst_number + ', ' + rillet.qst_number_detail + ')' : '(Rillet: none)');
+        rillet.qst_number ? '(Rillet: ' + rillet.qst_number + ', from ' + whereInRillet(rillet.qst_number_detail) + ')' : '(Rillet: none)');
       pickRegions(nc.exempt_regions);
       sync();
       line(taxSrc, sourceText(nc.tax_id_detail, nc.tax_id_source), 'tax_id', nc.tax_id_source === 'user',
-        rillet.tax_id ? '(Rillet: ' + rillet.tax_id + ', ' + rillet.tax_id_detail + ')' : '(Rillet: none)');
+        rillet.tax_id ? '(Rillet: ' + rillet.tax_id + ', from ' + whereInRillet(rillet.tax_id_detail) + ')' : '(Rillet: none)');
       var bad = taxIdProblem(nc);
       if (bad) taxSrc.appendChild(h('span', { class: 'field-error tax-id-invalid', text: ' ' + bad }));
       showRegistry(nc);
       line(exSrc, sourceText(nc.exempt_detail, nc.exempt_source), 'exempt', nc.exempt_source === 'user',
         rillet.exempt === null || rillet.exempt === undefined ? '(Rillet: nothing said)' :
-          '(Rillet: ' + (rillet.exempt ? 'exempt' : 'not exempt') + ', ' + rillet.exempt_detail + ')');
+          '(Rillet: ' + (rillet.exempt ? 'exempt' : 'not exempt') + ', from ' + whereInRillet(rillet.exempt_detail) + ')');
     }
     var form = h('form', { class: 'card', novalidate: true, id: 'customer-form' },
       h('h2', { style: 'margin-top:0', text: 'Exemption' }),
@@ -392,13 +405,13 @@
         h('dt', { text: 'Billing address' }), h('dd', { text: addr(c.address) }),
         h('dt', { text: 'Shipping address' }), h('dd', { text: addr(c.shipping_address) }),
         h('dt', { text: 'Tax id in the Rillet data' }), h('dd', { id: 'rillet-tax-id',
-          text: rillet.tax_id ? rillet.tax_id + ' (' + rillet.tax_id_detail + ')' : 'none found' }),
+          text: rillet.tax_id ? rillet.tax_id + ' (from ' + whereInRillet(rillet.tax_id_detail) + ')' : 'none found' }),
         h('dt', { text: 'Exemption in the Rillet data' }), h('dd', { text: rillet.exempt === true || rillet.exempt === false ?
-          (rillet.exempt ? 'exempt' : 'not exempt') + ' (' + rillet.exempt_detail + ')' : 'none found' }),
+          (rillet.exempt ? 'exempt' : 'not exempt') + ' (from ' + whereInRillet(rillet.exempt_detail) + ')' : 'none found' }),
         h('dt', { text: 'Customer type in the Rillet data' }), h('dd', { id: 'rillet-customer-type',
-          text: rillet.customer_type ? rillet.customer_type + ' (' + rillet.customer_type_detail + ')' : 'none found' }),
+          text: rillet.customer_type ? rillet.customer_type + ' (from ' + whereInRillet(rillet.customer_type_detail) + ')' : 'none found' }),
         h('dt', { text: 'QST number in the Rillet data' }), h('dd', { id: 'rillet-qst-number',
-          text: rillet.qst_number ? rillet.qst_number + ' (' + rillet.qst_number_detail + ')' : 'none found' }),
+          text: rillet.qst_number ? rillet.qst_number + ' (from ' + whereInRillet(rillet.qst_number_detail) + ')' : 'none found' }),
         h('dt', { text: 'External references' }), h('dd', { class: 'mono', text: refs || '—' }),
         h('dt', { text: 'Invoices' }), h('dd', null, h('a', { href: '#/invoices?customer_id=' + encodeURIComponent(c.id), text: 'Show invoices' }))),
       h('p', { class: 'muted', text: 'Which external reference types and custom fields hold tax ids and exemptions: Settings → Customer data (or mapping.lua).' }));

@@ -527,6 +527,52 @@
     var n = name || regionNames[code];
     return n && n !== code ? n + ' (' + code + ')' : code;
   };
+  /* A rate table in words (issue 20), not its source key and vintage id: "avalara-zip5"
+   * "2025-12" -> "ZIP rate table of December 2025 (Avalara)". Keys as core/tax/rates.c names
+   * them (kind_source, per-state keys "avalara-zip5-CA", "sst-OH") and the update's kinds
+   * ("avalara", "wa-rates"); an unknown key stays as it is. */
+  var MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+  var RATE_TABLES = [
+    [/^avalara(-zip5.*)?$/, 'ZIP rate table', 'Avalara'],
+    [/^cdtfa$/, 'California district rate table', 'CDTFA'],
+    [/^sst-boundary(-.*)?$/, 'Streamlined Sales Tax boundary file', 'SST'],
+    [/^sst(-.*)?$/, 'Streamlined Sales Tax rate file', 'SST'],
+    [/^ibericode(-vat)?$/, 'EU VAT rate table', 'ibericode'],
+    [/^ca(-rates)?$/, 'Canadian rate table', 'levy'],
+    [/^national$/, 'national rate table', 'levy'],
+    [/^(us-)?overlays?$/, 'US local rate overlays', 'levy'],
+    [/^wa-(dor-)?rates$/, 'Washington rate table', 'Washington DOR'],
+    [/^wa-(dor-)?zip4$/, 'Washington ZIP+4 table', 'Washington DOR']
+  ];
+  L.vintageWords = function (v) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v || '');
+    if (m && +m[2] >= 1 && +m[2] <= 12) return +m[3] + ' ' + MONTHS[+m[2] - 1] + ' ' + m[1];
+    m = /^(\d{4})-(\d{2})$/.exec(v || '');
+    if (m && +m[2] >= 1 && +m[2] <= 12) return MONTHS[+m[2] - 1] + ' ' + m[1];
+    m = /^(\d{4})[Qq]([1-4])$/.exec(v || '');
+    if (m) return 'the ' + ['first', 'second', 'third', 'fourth'][+m[2] - 1] + ' quarter of ' + m[1];
+    return v || '';
+  };
+  L.rateTableWords = function (source, vintage) {
+    var s = String(source || '');
+    for (var i = 0; i < RATE_TABLES.length; i++) {
+      if (RATE_TABLES[i][0].test(s)) {
+        var v = vintage && vintage !== 'unknown' ? ' of ' + L.vintageWords(vintage) : '';
+        return RATE_TABLES[i][1] + v + ' (' + RATE_TABLES[i][2] + ')';
+      }
+    }
+    return [s, vintage].filter(Boolean).join(' ');
+  };
+  /* A rates_stale answer (issue 19) as a notice: its message with the table in words, the raw
+   * source and vintage behind "Technical details". */
+  L.staleNotice = function (rs, id) {
+    var raw = rs.source + ' ' + rs.vintage;
+    var msg = String(rs.message || '').split(raw).join('the ' + L.rateTableWords(rs.source, rs.vintage));
+    return h('div', { class: 'notice warn', id: id, role: 'status' },
+      h('strong', { text: 'Rates may be out of date: ' }), msg,
+      h('details', { class: 'tech-details' }, h('summary', { text: 'Technical details' }),
+        h('span', { class: 'mono', text: 'source ' + rs.source + ', vintage ' + rs.vintage + ', stale_after ' + rs.stale_after })));
+  };
   /* A jurisdiction as a name (issue 20): the rate tables name them in capitals ("LOS ANGELES",
    * level county) -> "Los Angeles County"; a name already in mixed case stays as it is. */
   var SMALL_WORDS = { of: 1, and: 1, the: 1, in: 1, on: 1, at: 1 };

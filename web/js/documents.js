@@ -57,7 +57,7 @@
       var taxStatus = h('select', { name: 'tax_status' }, h('option', { value: '', text: 'Any' }),
         TAX_STATUSES.map(function (s) { return h('option', { value: s, text: TAX_STATUS_WORDS[s] }); }));
       var status = h('select', { name: 'status' }, h('option', { value: '', text: 'Any' }),
-        K.statuses.map(function (s) { return h('option', { value: s, text: s.replace(/_/g, ' ').toLowerCase() }); }));
+        K.statuses.map(function (s) { return h('option', { value: s, text: docStatusWords(s) }); }));
       var reason = h('select', { name: 'reason' }, h('option', { value: '', text: 'Any' }),
         REASON_KEYS.map(function (r) { return h('option', { value: r, text: REASONS[r] }); }));
       reason.value = q.reason || '';
@@ -145,6 +145,14 @@
     setTimeout(function () { names = null; }, 60000);
     return names;
   }
+  L.customerNames = customerNames; /* the Exposure page's marketplace customers */
+
+  /* Rillet's document status in sentence case, as the page's other words (issue 20):
+   * PARTIALLY_PAID -> "Partially paid" */
+  function docStatusWords(s) {
+    var t = String(s).replace(/_/g, ' ').toLowerCase();
+    return t.charAt(0).toUpperCase() + t.slice(1);
+  }
 
   function docRow(kindKey, d) {
     var K = KINDS[kindKey], cur = currencyOf(d), tp = taxPair(d, cur);
@@ -153,7 +161,7 @@
       h('td', { style: 'white-space:nowrap' }, h('a', { href: '#/' + kindKey + '/' + encodeURIComponent(d.id), text: num })),
       h('td', { class: 'hide-sm', text: d[K.date] || d.date || '—' }),
       customerCell(d),
-      h('td', { class: 'hide-sm' }, d.status ? L.badge(String(d.status).toLowerCase()) : '—'),
+      h('td', { class: 'hide-sm' }, d.status ? h('span', { class: 'badge doc-rillet-status', text: docStatusWords(d.status) }) : '—'),
       h('td', { class: 'num hide-sm', text: L.money(d.total, cur) }),
       h('td', null, statusEl(d),
         d.reason && !statusSentence(d).byReason && d.reason_detail && d.reason !== 'failed' ? h('div', { class: 'muted doc-reason', text: reasonText(d) }) : null,
@@ -308,7 +316,7 @@
           h('dt', { text: 'Taxed in Rillet' }), h('dd', { id: 'doc-rillet-tax' }, tp.rillet),
           h('dt', { text: 'Total' }), h('dd', { text: L.money(d.total, cur) }),
           h('dt', { text: 'Date' }), h('dd', { text: d[K.date] || '—' }),
-          h('dt', { text: 'Status' }), h('dd', { text: d.status ? String(d.status).replace(/_/g, ' ').toLowerCase() : '—' }),
+          h('dt', { text: 'Status' }), h('dd', { text: d.status ? docStatusWords(d.status) : '—' }),
           h('dt', { text: 'Customer' }), h('dd', null, d.customer_id ? h('a', { id: 'doc-customer', href: '#/customers/' + encodeURIComponent(d.customer_id), text: d.customer_name || d.customer_id }) : '—'),
           h('dt', { text: 'Ship-to' }), h('dd', { text: L.addr(ship) }),
           d.resolution ? h('dt', { text: 'Located by' }) : null,
@@ -329,8 +337,7 @@
         (d.notes || []).length ? h('div', { class: 'notice warn', id: 'doc-notes', role: 'status' },
           (d.notes || []).map(function (n) { return h('p', { style: 'margin:.2rem 0', 'data-code': n.code, text: n.message || n.code }); })) : null,
         // issue 19: the rates come from a table older than the document's date
-        d.rates_stale ? h('div', { class: 'notice warn', id: 'doc-rates-stale', role: 'status' },
-          h('strong', { text: 'Rates may be out of date: ' }), d.rates_stale.message || '') : null,
+        d.rates_stale ? L.staleNotice(d.rates_stale, 'doc-rates-stale') : null,
         notice,
         h('div', { class: 'actions' }, recalc)));
       if (d.customer_id && !d.customer_name) {

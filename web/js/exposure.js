@@ -32,6 +32,11 @@
   function txns(n) { return n + (Number(n) === 1 ? ' transaction' : ' transactions'); }
   /* a state by its name, as the other pages name regions: "Nevada (US-NV)" */
   function stateLabel(code) { return L.regionLabel(code); }
+  /* the same as nodes, the code kept whole when the name wraps in a narrow column */
+  function stateParts(code) {
+    var n = L.regionName(code);
+    return n && n !== code ? [n + ' ', h('span', { class: 'region-code', text: '(' + code + ')' })] : [code];
+  }
   /* The row's problem in words, the state by its name (the API's `problem` names the state by
    * its two-letter code): nexus where levy does not collect. Shared with the Home page. */
   function problemText(r) {
@@ -49,6 +54,24 @@
       t += (r.combine === 'and' ? ' and ' : ' or ') + txns(r.transactions_threshold);
     }
     return t;
+  }
+  /* Where a state's threshold comes from, in words (issue 20): data/us/economic-nexus.csv cites
+   * levy's own notes ("tax-facts.md 3.2 (Sovos state guide transcribed 2026-05-02; vatcalc.com US
+   * table secondary); ARSSTC member localities only"); the reader sees the published guides
+   * the figure was taken from and the row's remarks, the internal reference behind "Technical
+   * details". The file records no statute or DOR page per state: nothing to cite beyond these. */
+  function sourceWords(src) {
+    var s = String(src || ''), m = /^tax-facts\.md [\d.]+ \(([^()]*)\)(?:; *)?(.*)$/.exec(s);
+    if (!m) return s || '—';
+    var from = m[1].split(/; */).map(function (part) {
+      var t = /^(.*?) transcribed (\d{4}-\d{2}-\d{2})$/.exec(part);
+      if (t) return (t[1] === 'Sovos state guide' ? 'the Sovos state-by-state sales-tax guide' : t[1]) + ' (as it read on ' + L.vintageWords(t[2]) + ')';
+      t = /^(.*?) secondary$/.exec(part);
+      if (t) return 'checked against ' + (t[1] === 'vatcalc.com US table' ? 'the US table of vatcalc.com' : t[1]);
+      return part;
+    }).join(', ');
+    var rest = m[2] ? m[2].split(/; */).join('; ') : '';
+    return 'Taken from ' + from + (rest ? '. ' + rest.charAt(0).toUpperCase() + rest.slice(1) : '') + '.';
   }
   function presenceText(list) {
     if (!list || !list.length) return '—';
@@ -120,7 +143,7 @@
         }
         var tbody = h('tbody', null, shown.map(function (r) {
           return h('tr', null,
-            h('th', { scope: 'row' }, h('a', { href: '#/exposure/' + r.region + '?as_of=' + asOf.value, text: stateLabel(r.region) })),
+            h('th', { scope: 'row' }, h('a', { href: '#/exposure/' + r.region + '?as_of=' + asOf.value }, stateParts(r.region))),
             h('td', null, badge(r.nexus_status), r.nexus_since ? h('div', { class: 'muted date', text: 'since ' + r.nexus_since }) : null),
             h('td', { class: 'num' }, usd(r.sales), h('div', { class: 'muted', text: txns(r.transactions) + '; ' + r.percent + ' % of ' + threshold(r) })),
             h('td', { class: 'date', text: r.crossed_on || '—' }),
@@ -184,7 +207,8 @@
           h('dt', { text: 'Threshold crossed on' }), h('dd', { text: x.crossed_on || 'not crossed' }),
           h('dt', { text: 'Physical presence' }), h('dd', { text: presenceText(x.physical_presence) }),
           h('dt', { text: 'Marketplace sales' }), h('dd', { text: RULE[x.marketplace_rule] + (x.marketplace_source ? ' (' + x.marketplace_source + ')' : '') }),
-          h('dt', { text: 'Source of the threshold' }), h('dd', { text: x.source })));
+          h('dt', { text: 'Source of the threshold' }), h('dd', { id: 'exposure-source' }, sourceWords(x.source),
+            h('details', { class: 'tech-details' }, h('summary', { text: 'Technical details' }), h('span', { class: 'mono', text: x.source })))));
         var docs = r.data || [];
         if (!docs.length) { out.appendChild(h('p', { class: 'muted', text: 'No documents shipped to this state in the period.' })); return; }
         var tbody = h('tbody', null, docs.map(function (d) {
@@ -230,15 +254,21 @@
     box.appendChild(err);
     box.appendChild(list);
     function load() {
-      L.api('GET', '/v1/reports/marketplace').then(function (r) {
+      /* each customer by its name (issue 20), the Rillet id behind "Technical details"; a
+       * customer levy cannot name stays listed by its id */
+      Promise.all([L.api('GET', '/v1/reports/marketplace'), L.customerNames()]).then(function (all) {
+        var got = { r: all[0], names: (all[0].customers || []).map(function (c) { return all[1][c.customer_id] || null; }) };
+        var r = got.r;
         L.clear(list);
-        (r.customers || []).forEach(function (c) {
+        (r.customers || []).forEach(function (c, i) {
           var rm = h('button', { type: 'button', class: 'link', text: 'Remove' });
           rm.addEventListener('click', function () {
             L.api('PUT', '/v1/reports/marketplace/customers/' + encodeURIComponent(c.customer_id), { marketplace: false }).then(load,
               function (e) { L.showError(err, e); });
           });
-          list.appendChild(h('li', null, h('a', { href: '#/customers/' + encodeURIComponent(c.customer_id), text: c.customer_id }), ' ', rm));
+          var name = got.names[i];
+          list.appendChild(h('li', { dataset: { id: c.customer_id } }, h('a', { href: '#/customers/' + encodeURIComponent(c.customer_id), text: name || c.customer_id }), ' ', rm,
+            name ? h('details', { class: 'tech-details' }, h('summary', { text: 'Technical details' }), h('span', { class: 'mono', text: 'Rillet id ' + c.customer_id })) : null));
         });
         if (!(r.customers || []).length) list.appendChild(h('li', { class: 'muted', text: 'None.' }));
       }, function (e) { L.showError(err, e); });

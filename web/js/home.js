@@ -165,6 +165,7 @@
             items[items.length - 1].id = 'attention-nexus-' + code;
           } else if (x.threshold_status === 'approaching') {
             add('warn', L.regionLabel(code) + ' is approaching its economic-nexus threshold (' + x.percent + ' %).', link, 'See exposure');
+            items[items.length - 1].id = 'attention-nexus-' + code;
           }
         });
       }));

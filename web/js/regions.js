@@ -69,7 +69,9 @@
             h('strong', { text: 'The last rate update (' + u.checked_at + ') failed; the rates in use stay. ' }), why));
         } else if (u) {
           ratesNote.appendChild(h('p', { class: 'muted', role: 'status', text: 'Last rate update ' + u.checked_at + ': ' +
-            (u.sources || []).map(function (x) { return (x.key || x.source) + ' ' + x.status + (x.vintage ? ' (' + x.vintage + ')' : ''); }).join(', ') }));
+            (u.sources || []).map(function (x) {
+              return L.rateTableWords(x.key || x.source, x.vintage) + ': ' + String(x.status || '').replace(/_/g, ' ');
+            }).join(', ') }));
         }
         if (stale) ratesNote.appendChild(h('p', { class: 'notice warn', role: 'status', text: stale + ' rate table(s) past their stale date: run levy rates update (docs/operations.md).' }));
         fillRates();
@@ -136,7 +138,10 @@
           if (!cell || !ts) return;
           L.clear(cell);
           ts.forEach(function (t) {
-            cell.appendChild(h('div', { text: t.source + ' ' + t.vintage + (t.imported ? ' (imported)' : '') }));
+            /* in words (issue 20); the source key and vintage id behind "Technical details" */
+            cell.appendChild(h('div', { class: 'rate-table', text: L.rateTableWords(t.source, t.vintage) + (t.imported ? ', imported' : '') }));
+            cell.appendChild(h('details', { class: 'tech-details' }, h('summary', { text: 'Technical details' }),
+              h('span', { class: 'mono', text: t.source + ' ' + t.vintage })));
             if (t.stale_after) {
               cell.appendChild(h('div', { class: t.stale ? 'badge warn' : 'muted', text: (t.stale ? 'stale since ' : 'stale from ') + t.stale_after }));
             }
