@@ -209,7 +209,9 @@ function M.collected_sums(doc_type, from, to, region)
   for _, t in ipairs(totals) do ti[tostring(t.currency)] = t end
   local function lo(a, b) if a == nil then return b elseif b == nil then return a end return a < b and a or b end
   local function hi(a, b) if a == nil then return b elseif b == nil then return a end return a > b and a or b end
-  for _, seg in ipairs({ head, tail }) do
+  -- not ipairs({ head, tail }): with no head it ends at once and the tail month was dropped
+  -- (a year to date, 1 January to today, lost the current month)
+  for _, seg in ipairs(head and { head, tail } or { tail }) do
     if seg then
       local sg, st, sb = M.collected_sums_sql(doc_type, seg[1], seg[2], region)
       bad = bad + sb
@@ -545,7 +547,9 @@ function M.filing_sums(from, to, region, untaxed)
   else
     out = { docs = {}, lines = {}, taxes = {}, bad = 0 }
   end
-  for _, seg in ipairs({ head, tail }) do
+  -- not ipairs({ head, tail }): with no head it ends at once and the tail month was dropped
+  -- (a year to date, 1 January to today, lost the current month)
+  for _, seg in ipairs(head and { head, tail } or { tail }) do
     if seg then
       local s = M.filing_sums_sql(seg[1], seg[2], region, untaxed)
       out.bad = out.bad + s.bad

@@ -644,8 +644,9 @@
       line.hidden = false;
       if (!run.id) { line.textContent = 'No open documents to re-check.'; return; }
       function show(done, finished) {
-        line.textContent = finished ? 'Re-checked ' + n(total) + ' documents.' :
-          'Re-checking ' + n(total) + ' documents… ' + n(done) + ' done';
+        var docs = n(total) + (total === 1 ? ' document' : ' documents'); /* "1 document", not "1 documents" */
+        line.textContent = finished ? 'Re-checked ' + docs + '.' :
+          'Re-checking ' + docs + '… ' + n(done) + ' done';
       }
       show(0, false);
       function poll() {

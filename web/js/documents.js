@@ -73,7 +73,12 @@
       if (q.region) region.appendChild(h('option', { value: q.region, text: q.region }));
       region.value = q.region || '';
       L.fetchAll('/v1/regions').then(function (regs) {
-        regs.forEach(function (r) { if (r.code !== q.region) region.appendChild(h('option', { value: r.code, text: (r.name ? r.name + ' (' + r.code + ')' : r.code) })); });
+        regs.forEach(function (r) {
+          var text = r.name ? r.name + ' (' + r.code + ')' : r.code;
+          /* the region a link opened the list with ("Quebec (CA-QC)" from Home or a report) is named too */
+          if (r.code === q.region) region.options[1].text = text; /* added first, after 'Any' */
+          else region.appendChild(h('option', { value: r.code, text: text }));
+        });
       }, function () { /* the region picker stays short */ });
       var sort = h('select', { name: 'sort' }, h('option', { value: '', text: 'Import order' }),
         h('option', { value: '-date', text: 'Newest first' }), h('option', { value: 'date', text: 'Oldest first' }),

@@ -192,7 +192,7 @@
 
       function showDocs(row, p) {
         var q = { from: p.from, to: p.to, region: row.region || '', period: row.period, frequency: p.frequency };
-        var label = (row.region || 'No region') + ', ' + row.period;
+        var label = (row.region ? L.regionLabel(row.region) : 'No region') + ', ' + row.period; /* "Quebec (CA-QC)", not "CA-QC" */
         var dcsv = h('button', { type: 'button', class: 'secondary', id: 'filing-docs-csv', text: 'Download audit CSV' });
         L.clear(docs).appendChild(h('h2', { id: 'filing-docs-title', tabindex: '-1', text: 'Documents: ' + label }));
         docs.appendChild(h('p', { class: 'muted', text: 'The documents that make up this row. The audit CSV has one row per document line and jurisdiction, with the inputs levy taxed, the rate tables used and the result.' }));
@@ -227,6 +227,31 @@
         load(null);
       }
 
+      /* a region by its name, its code kept whole when the name wraps in the narrow column
+       * ("Quebec (CA-QC)", not "Quebec (CA-" / "QC)"; as the Exposure list) */
+      function regionParts(code) {
+        var n = L.regionName(code);
+        return code && n && n !== code ? [n + ' ', h('span', { class: 'region-code', text: '(' + code + ')' })] : [L.regionLabel(code)];
+      }
+
+      /* Issues 19/20: without a region, region CA's documents are shown as the returns they
+       * belong to (CA: the federal GST/HST; CA-QC, CA-BC...: the province's QST or PST), so a
+       * Quebec invoice's sales are in two rows while the totals count it once: said in one
+       * sentence under the table when both kinds of row are shown. */
+      function canadaNote(p, rows) {
+        if (p.region) return null;
+        var provinces = [];
+        var hasCa = rows.some(function (x) { return x.region === 'CA'; });
+        rows.forEach(function (x) {
+          if (/^CA-[A-Z]{2}$/.test(x.region || '') && provinces.indexOf(x.region) < 0) provinces.push(x.region);
+        });
+        if (!hasCa || !provinces.length) return null;
+        var names = provinces.sort().map(function (c) { return L.regionLabel(c); });
+        var list = names.length > 1 ? names.slice(0, -1).join(', ') + ' and ' + names[names.length - 1] : names[0];
+        return h('p', { class: 'muted', id: 'filing-canada-note', text: 'A Canadian invoice\'s sales are in two rows, Canada (CA) for the federal GST/HST return and its province\'s row (' +
+          list + ') for the provincial QST or PST return, while the totals count each document once.' });
+      }
+
       function summaryTable(r, p) {
         var all = (r && r.data) || [];
         if (!all.length) return h('p', { class: 'empty', text: 'No sales in this period.' });
@@ -242,7 +267,7 @@
             onclick: function () { showDocs(x, p); } });
           var ex = exemptText(x.exempt_by_reason, cur);
           tbody.appendChild(h('tr', { 'data-region': x.region || '', 'data-period': x.period },
-            h('td', { text: x.period }), h('td', { class: 'region', text: L.regionLabel(x.region) }), h('td', { class: 'hide-sm', text: cur }),
+            h('td', { text: x.period }), h('td', { class: 'region' }, regionParts(x.region)), h('td', { class: 'hide-sm', text: cur }),
             h('td', { class: 'num hide-sm', text: M(x.gross_sales) }),
             h('td', { class: 'num hide-sm', title: ex, text: M(x.exempt_sales) }),
             h('td', { class: 'num hide-sm', text: M(x.non_taxable_sales) }),
@@ -278,7 +303,7 @@
           { text: 'Tax collected', cls: 'num hide-sm' }, { text: 'Credit memos', cls: 'num hide-sm' }, { text: 'Tax due', cls: 'num' },
           { text: 'Not collected', cls: 'num hide-sm' }, { text: '', sr: 'Drill down' }], tbody, { id: 'filing-table' });
         w.querySelector('table').appendChild(tfoot);
-        return h('div', null, w, hidden ? h('p', { class: 'muted', id: 'filing-hidden', text: hidden + ' region' + (hidden > 1 ? 's' : '') +
+        return h('div', null, w, canadaNote(p, rows), hidden ? h('p', { class: 'muted', id: 'filing-hidden', text: hidden + ' region' + (hidden > 1 ? 's' : '') +
           ' with sales but no tax due hidden (tick "Show regions with no tax due"; the CSV has every row).' }) : null);
       }
       run();
