@@ -73,6 +73,34 @@ def run_main(main):
     sys.exit(summary())
 
 
+class OutOfTime(Exception):
+    """Raised in the main thread when a test's time (LEVY_TEST_TIMEOUT) is nearly up."""
+
+
+def _out_of_time(signum, frame):
+    import traceback
+    signal.alarm(5)  # again in 5 s, should something swallow this one (an `except Exception`)
+    where = " <- ".join("%s:%d %s" % (os.path.basename(f.filename), f.lineno, f.name)
+                        for f in reversed(traceback.extract_stack(frame)[-4:]))
+    raise OutOfTime("the test's %s s (ctest TIMEOUT) are nearly up; stopped in %s so the test "
+                    "reports and stops levy / sim before ctest kills it"
+                    % (os.environ.get("LEVY_TEST_TIMEOUT"), where))
+
+
+def _arm_deadline():
+    """LEVY_TEST_TIMEOUT (ctest's TIMEOUT, set by tests/reliab.cmake's levy_reliab_test): 20 s
+    before it, SIGALRM raises OutOfTime in the main thread, so a test stuck in a wait fails
+    with a traceback, its summary and its processes stopped, instead of being killed by ctest
+    with nothing said."""
+    try:
+        limit = int(os.environ.get("LEVY_TEST_TIMEOUT", "0"))
+    except ValueError:
+        return
+    if limit > 0 and hasattr(signal, "SIGALRM"):
+        signal.signal(signal.SIGALRM, _out_of_time)
+        signal.alarm(max(limit - 20, limit // 2))
+
+
 def free_port(start, span=40):
     """The first port from start (span of them) that binds on 127.0.0.1."""
     for p in range(start, start + span):
@@ -616,6 +644,9 @@ def serve_pair(argv):
         stop(levy)
         stop(sim)
 
+
+if __name__ != "__main__":
+    _arm_deadline()
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["pair"]:
