@@ -329,7 +329,7 @@ def die_with_parent(sig=signal.SIGTERM):
     return True
 
 
-def _pdeathsig_preexec(sig):
+def pdeathsig_preexec(sig=signal.SIGTERM):
     """A preexec_fn for Popen: the child gets sig when the thread that started it (this
     process's) dies, whatever kills it; if this process is already gone, at once. Resolves
     prctl before the fork so the child only makes the call."""
@@ -379,7 +379,7 @@ def start(args, log_path, env=None, mode="ab", keep_levy_env=True):
     e.update(env or {})
     try:
         p = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT, env=e, start_new_session=True,
-                             preexec_fn=_pdeathsig_preexec(signal.SIGTERM))
+                             preexec_fn=pdeathsig_preexec(signal.SIGTERM))
     finally:
         logf.close()
     _children[:] = [c for c in _children if c.poll() is None] + [p]
