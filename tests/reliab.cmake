@@ -9,7 +9,11 @@ function(levy_reliab_test name script timeout)
              COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/e2e/reliab/${script}.py
                      $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR} ${ARGN}
              WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
-    set_tests_properties(${name} PROPERTIES LABELS "e2e;reliab" TIMEOUT ${timeout})
+    # LEVY_TEST_TIMEOUT: tests/e2e/harness.py raises OutOfTime 20 s before ctest's TIMEOUT so
+    # a stuck wait still reports and stops its levy / sim (a test that sets its own ENVIRONMENT
+    # afterwards replaces it)
+    set_tests_properties(${name} PROPERTIES LABELS "e2e;reliab" TIMEOUT ${timeout}
+                         ENVIRONMENT "LEVY_TEST_TIMEOUT=${timeout}")
   endif()
 endfunction()
 levy_reliab_test(reliab_kill9 kill9 300 20 19000)

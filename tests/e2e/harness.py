@@ -10,6 +10,7 @@ a test imports it with
     sys.path.insert(0, <path of tests/e2e>)
     import harness
 """
+import atexit
 import base64
 import decimal
 import glob
@@ -18,6 +19,7 @@ import hmac
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -69,6 +71,34 @@ def run_main(main):
     except Exception:
         count_crash()
     sys.exit(summary())
+
+
+class OutOfTime(Exception):
+    """Raised in the main thread when a test's time (LEVY_TEST_TIMEOUT) is nearly up."""
+
+
+def _out_of_time(signum, frame):
+    import traceback
+    signal.alarm(5)  # again in 5 s, should something swallow this one (an `except Exception`)
+    where = " <- ".join("%s:%d %s" % (os.path.basename(f.filename), f.lineno, f.name)
+                        for f in reversed(traceback.extract_stack(frame)[-4:]))
+    raise OutOfTime("the test's %s s (ctest TIMEOUT) are nearly up; stopped in %s so the test "
+                    "reports and stops levy / sim before ctest kills it"
+                    % (os.environ.get("LEVY_TEST_TIMEOUT"), where))
+
+
+def _arm_deadline():
+    """LEVY_TEST_TIMEOUT (ctest's TIMEOUT, set by tests/reliab.cmake's levy_reliab_test): 20 s
+    before it, SIGALRM raises OutOfTime in the main thread, so a test stuck in a wait fails
+    with a traceback, its summary and its processes stopped, instead of being killed by ctest
+    with nothing said."""
+    try:
+        limit = int(os.environ.get("LEVY_TEST_TIMEOUT", "0"))
+    except ValueError:
+        return
+    if limit > 0 and hasattr(signal, "SIGALRM"):
+        signal.signal(signal.SIGALRM, _out_of_time)
+        signal.alarm(max(limit - 20, limit // 2))
 
 
 def free_port(start, span=40):
@@ -267,9 +297,80 @@ def levy_cmd(levy, port, data_dir, token, rillet_url=None, src=None, extra=(), s
     return args + (["--api-token", token] if token else []) + list(extra)
 
 
+_children = []  # every process start() made: stopped at exit (_stop_children)
+
+
+def _prctl():
+    """libc's prctl through ctypes (Linux), else None."""
+    global _PRCTL
+    try:
+        return _PRCTL
+    except NameError:
+        pass
+    _PRCTL = None
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+        except (OSError, AttributeError):
+            pass
+    return _PRCTL
+
+
+def die_with_parent(sig=signal.SIGTERM):
+    """Asks Linux to send this process sig when its parent dies (PR_SET_PDEATHSIG), and sends
+    it at once when the parent is already gone. For a process whose parent may die by SIGKILL
+    (ctest's timeout, a killed node), where no finally or atexit runs. False when not Linux."""
+    prctl, parent = _prctl(), os.getppid()
+    if prctl is None or prctl(1, int(sig), 0, 0, 0) != 0:  # 1: PR_SET_PDEATHSIG
+        return False
+    if os.getppid() != parent:
+        os.kill(os.getpid(), sig)
+    return True
+
+
+def pdeathsig_preexec(sig=signal.SIGTERM):
+    """A preexec_fn for Popen: the child gets sig when the thread that started it (this
+    process's) dies, whatever kills it; if this process is already gone, at once. Resolves
+    prctl before the fork so the child only makes the call."""
+    prctl, parent = _prctl(), os.getpid()
+    if prctl is None:
+        return None
+
+    def preexec():
+        prctl(1, int(sig), 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:
+            os.kill(os.getpid(), sig)
+    return preexec
+
+
+def _stop_children():
+    """atexit: a test that ends without stopping its levy / sim (an exception, sys.exit in
+    the middle) must not leave them holding ports: SIGTERM to all, then SIGKILL after 10 s."""
+    live = [p for p in _children if p.poll() is None]
+    for p in live:
+        try:
+            p.terminate()
+        except OSError:
+            pass
+    end = time.time() + 10
+    for p in live:
+        try:
+            p.wait(timeout=max(0.1, end - time.time()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+atexit.register(_stop_children)
+
+
 def start(args, log_path, env=None, mode="ab", keep_levy_env=True):
     """Starts args in a session of its own, stdout and stderr to log_path; env is added to
-    this process's environment (keep_levy_env False: without the caller's LEVY_* variables)."""
+    this process's environment (keep_levy_env False: without the caller's LEVY_* variables).
+    The child gets SIGTERM when this process dies, even by SIGKILL (ctest's timeout): Linux's
+    parent-death signal, set for the thread that calls start(), so call it from the main
+    thread (or one that outlives the child); the rest are stopped at exit (atexit)."""
     logf = open(log_path, mode)
     e = dict(os.environ)
     if not keep_levy_env:
@@ -277,9 +378,12 @@ def start(args, log_path, env=None, mode="ab", keep_levy_env=True):
             e.pop(k)
     e.update(env or {})
     try:
-        return subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT, env=e, start_new_session=True)
+        p = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT, env=e, start_new_session=True,
+                             preexec_fn=pdeathsig_preexec(signal.SIGTERM))
     finally:
         logf.close()
+    _children[:] = [c for c in _children if c.poll() is None] + [p]
+    return p
 
 
 def stop(p, timeout=10, sig=signal.SIGTERM):
@@ -453,10 +557,20 @@ def serve_pair(argv):
     """`harness.py pair LEVY SRC TMP TOKEN [--seed N] [--invoices N] [--scripts DIR] [--public-url]
     [--port-base N]`: starts `levy sim` (TMP/sim-data, log TMP/sim.log) and `levy serve`
     (TMP/data, log TMP/levy.log, Rillet = that simulator; --public-url: its own URL), waits
-    for both, prints one JSON line {sim_url, levy_url, sim_log, levy_log} (or {error, ...}
-    and exit 1), then holds them until SIGTERM / SIGINT or stdin closes, and stops both."""
+    for both, prints one JSON line {sim_url, levy_url, sim_log, levy_log, sim_pid, levy_pid}
+    (or {error, ...} and exit 1), then holds them until SIGTERM / SIGINT, stdin closes or the
+    parent dies (the parent-death signal is SIGTERM), and stops both; also when that happens
+    while they are still starting.
+
+    The signal handlers only note the signal (no lock: a threading.Event set from a handler
+    can deadlock the main thread that holds the Event's lock when the signal lands); the main
+    thread polls that note, stdin (select, EOF = the parent closed it or died) and the two
+    processes, every 0.2 s."""
     import argparse
-    import threading
+    stopping = []
+    for s in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(s, lambda signum, _f: stopping.append(signum))
+    die_with_parent(signal.SIGTERM)
     ap = argparse.ArgumentParser(prog="harness.py pair")
     ap.add_argument("levy")
     ap.add_argument("src")
@@ -468,32 +582,71 @@ def serve_pair(argv):
     ap.add_argument("--public-url", action="store_true")
     ap.add_argument("--port-base", type=int, default=0, help="first port to try (0: ports the system picks)")
     a = ap.parse_args(argv)
+    try:
+        stdin = sys.stdin.fileno()
+    except (AttributeError, ValueError, OSError):
+        stdin = None
+
+    def stdin_closed():
+        if stdin is None:
+            return False
+        try:
+            if not select.select([stdin], [], [], 0)[0]:
+                return False
+            return os.read(stdin, 4096) == b""
+        except OSError:
+            return True
+
+    def told_to_stop():
+        return bool(stopping) or stdin_closed()
+
     sim_port = free_port(a.port_base) if a.port_base else any_port()
     levy_port = free_port(sim_port + 1) if a.port_base else any_port()
     sim_url, levy_url = "http://127.0.0.1:%d" % sim_port, "http://127.0.0.1:%d" % levy_port
     logs = {"sim_log": os.path.join(a.tmp, "sim.log"), "levy_log": os.path.join(a.tmp, "levy.log")}
-    sim = start(sim_cmd(a.levy, sim_port, os.path.join(a.tmp, "sim-data"), a.src, a.seed, a.invoices),
-                logs["sim_log"], mode="wb")
-    levy = start(levy_cmd(a.levy, levy_port, os.path.join(a.tmp, "data"), a.token, sim_url, a.src,
-                          ["--public-url", levy_url] if a.public_url else [], a.scripts), logs["levy_log"], mode="wb")
-    done = threading.Event()
-    for s in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(s, lambda *_: done.set())
+    sim = levy = None
     try:
-        if not (wait_up(sim_url, None, 30, 0.1, sim) and wait_up(None, levy_url, 30, 0.1, levy)):
-            print(json.dumps(dict(logs, error="levy sim or levy serve did not come up",
-                                  sim_exit=sim.poll(), levy_exit=levy.poll())), flush=True)
+        sim = start(sim_cmd(a.levy, sim_port, os.path.join(a.tmp, "sim-data"), a.src, a.seed, a.invoices),
+                    logs["sim_log"], mode="wb")
+        levy = start(levy_cmd(a.levy, levy_port, os.path.join(a.tmp, "data"), a.token, sim_url, a.src,
+                              ["--public-url", levy_url] if a.public_url else [], a.scripts),
+                     logs["levy_log"], mode="wb")
+        end = time.time() + 60
+        up = False
+        while not up and time.time() < end and not told_to_stop():
+            if sim.poll() is not None or levy.poll() is not None:
+                break
+            up = healthy(sim_url, "/health") and healthy(levy_url)
+            if not up:
+                time.sleep(0.1)
+        try:
+            if not up:
+                print(json.dumps(dict(logs, error="levy sim or levy serve did not come up" +
+                                      (" (told to stop)" if stopping else ""),
+                                      sim_exit=sim.poll(), levy_exit=levy.poll())), flush=True)
+                return 1
+            print(json.dumps(dict(logs, sim_url=sim_url, levy_url=levy_url, sim_pid=sim.pid,
+                                  levy_pid=levy.pid)), flush=True)
+        except OSError:  # stdout closed: the parent is gone
             return 1
-        print(json.dumps(dict(logs, sim_url=sim_url, levy_url=levy_url)), flush=True)
-        threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
-        while not done.wait(0.5):
+        while not told_to_stop():
             if sim.poll() is not None or levy.poll() is not None:
                 return 1
+            if stdin is None:
+                time.sleep(0.2)
+            else:
+                select.select([stdin], [], [], 0.2)
         return 0
     finally:
+        for p in (levy, sim):
+            if p is not None and p.poll() is None:
+                p.terminate()
         stop(levy)
         stop(sim)
 
+
+if __name__ != "__main__":
+    _arm_deadline()
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["pair"]:

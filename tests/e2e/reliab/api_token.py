@@ -53,7 +53,8 @@ def run_serve(args, env):
     refuse) is stopped and reported as returncode None."""
     p = subprocess.Popen([LEVY, "serve", "--listen", "127.0.0.1:%d" % common.free_port(BASE),
                           "--plugins", PLUGINS, "--scripts", SCRIPTS] + args, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                         preexec_fn=common.harness.pdeathsig_preexec())
     try:
         out, err = p.communicate(timeout=30)
     except subprocess.TimeoutExpired:

@@ -233,3 +233,4 @@ def run(env):
 
 if __name__ == "__main__":
     main()
+    sys.exit(common.summary())  # running() prints it but its exit status was lost

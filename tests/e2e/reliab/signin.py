@@ -44,7 +44,7 @@ def case_demo(tmp):
     e = dict(CLEAN, TMPDIR=tmp)
     with open(log, "wb") as lf:
         p = subprocess.Popen([LEVY, "demo"], stdout=lf, stderr=subprocess.STDOUT, env=e,
-                             start_new_session=True)
+                             start_new_session=True, preexec_fn=common.harness.pdeathsig_preexec())
     try:
         out = wait_for(lambda: "data:" in common.tail(log, 20000) and common.tail(log, 20000), 90, 0.2)
         out = out or common.tail(log, 20000)

@@ -82,7 +82,7 @@ def run_refused(args, port, env=None, timeout=90):
         e.pop(k, None)
     e.update(env or {})
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=e,
-                         start_new_session=True)
+                         start_new_session=True, preexec_fn=common.harness.pdeathsig_preexec())
     end = time.time() + timeout
     outcome = None
     while time.time() < end:

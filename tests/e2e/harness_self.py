@@ -1,0 +1,139 @@
+"""The e2e harness's own process hygiene (no ports of its own: the system picks them).
+
+    harness_self.py LEVY SRC
+
+`harness.py pair` (the browser tests' levy + simulator) must stop both and exit on SIGTERM,
+on SIGINT, when its stdin closes and when its parent dies by SIGKILL (stdin still held open
+elsewhere, as when a shell or ctest handed it down); and a process harness.start() made must
+not outlive a test killed by SIGKILL (ctest's timeout). Every wait is a poll with a generous
+timeout, no timing is asserted."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import check, wait_for  # noqa: E402
+
+LEVY, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+HARNESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "harness.py")
+TOKEN = "harness-self-token-0123456789"
+STOP_WAIT = 60  # generous: a loaded machine
+
+
+def alive(pid):
+    """pid exists and is not a zombie (a zombie has stopped; its parent reaps it)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def gone(*pids):
+    return wait_for(lambda: not any(alive(p) for p in pids), STOP_WAIT, 0.2)
+
+
+def kill_left(*pids):
+    for p in pids:
+        if alive(p):
+            os.kill(p, signal.SIGKILL)
+
+
+def pair_cmd(tmp):
+    return [sys.executable, HARNESS, "pair", LEVY, SRC, tmp, TOKEN, "--invoices", "0"]
+
+
+def read_info(stream):
+    line = stream.readline()
+    try:
+        return json.loads(line)
+    except ValueError:
+        return {"error": "not JSON: %r" % line}
+
+
+def direct(how):
+    """harness.py pair as our child with stdin a pipe of ours; how: SIGTERM, SIGINT, stdin."""
+    tmp = tempfile.mkdtemp(prefix="levy-hself-")
+    h = subprocess.Popen(pair_cmd(tmp), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    info = read_info(h.stdout)
+    if not check("pair %s: levy and sim up" % how, "levy_pid" in info and "sim_pid" in info, info):
+        harness.stop(h)
+        return
+    pids = (info["levy_pid"], info["sim_pid"])
+    if how == "stdin":
+        h.stdin.close()
+    else:
+        h.send_signal(getattr(signal, how))
+    exited = wait_for(lambda: h.poll() is not None, STOP_WAIT, 0.2)
+    check("pair %s: harness.py exits" % how, exited, "still running")
+    check("pair %s: exit status 0" % how, h.poll() == 0, h.poll())
+    check("pair %s: levy and sim stopped" % how, gone(*pids),
+          "alive: %s" % [p for p in pids if alive(p)])
+    if h.poll() is None:
+        h.kill()
+    h.wait()
+    kill_left(*pids)
+
+
+def parent_killed():
+    """harness.py pair under a parent that is killed by SIGKILL, while the harness's stdin
+    stays open (ours, handed down): only the parent's death can tell it to stop."""
+    tmp = tempfile.mkdtemp(prefix="levy-hself-")
+    r, w = os.pipe()
+    code = ("import subprocess, sys\n"
+            "h = subprocess.Popen(%r, stdin=%d)\n"
+            "print(h.pid, flush=True)\n"
+            "h.wait()\n") % (pair_cmd(tmp), r)
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, pass_fds=(r,))
+    os.close(r)
+    hpid = int(parent.stdout.readline() or 0)
+    info = read_info(parent.stdout)
+    if not check("pair parent killed: levy and sim up", hpid and "levy_pid" in info, info):
+        parent.kill()
+        parent.wait()
+        os.close(w)
+        return
+    pids = (info["levy_pid"], info["sim_pid"])
+    parent.kill()
+    parent.wait()
+    check("pair parent killed: harness.py exits", gone(hpid), "still running")
+    check("pair parent killed: levy and sim stopped", gone(*pids),
+          "alive: %s" % [p for p in pids if alive(p)])
+    os.close(w)
+    kill_left(hpid, *pids)
+
+
+def test_killed():
+    """A test that started `levy sim` with harness.start() and is then killed by SIGKILL."""
+    tmp = tempfile.mkdtemp(prefix="levy-hself-")
+    code = ("import sys, time\n"
+            "sys.path.insert(0, %r)\n"
+            "import harness\n"
+            "p = harness.start(harness.sim_cmd(%r, harness.any_port(), %r, %r), %r)\n"
+            "print(p.pid, flush=True)\n"
+            "time.sleep(600)\n") % (os.path.dirname(HARNESS), LEVY, os.path.join(tmp, "sim-data"), SRC,
+                                    os.path.join(tmp, "sim.log"))
+    t = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    pid = int(t.stdout.readline() or 0)
+    if not check("test killed: sim started", pid and alive(pid), pid):
+        t.kill()
+        t.wait()
+        return
+    t.kill()
+    t.wait()
+    check("test killed by SIGKILL: its sim stopped", gone(pid), "sim %d still running" % pid)
+    kill_left(pid)
+
+
+def main():
+    for how in ("SIGTERM", "SIGINT", "stdin"):
+        direct(how)
+    parent_killed()
+    test_killed()
+
+
+harness.run_main(main)
