@@ -510,6 +510,31 @@ int levy_jobs_next_run_at(levy_store *st, int64_t *ms, levy_err *err)
     return rc;
 }
 
+int levy_jobs_next_due(levy_store *st, int64_t *ms, levy_err *err)
+{
+    /* each min() is one probe of jobs_state_run_at (state, run_at); running jobs are few (the
+     * runners' concurrency), so their lease_until is read from the rows. PostgreSQL's
+     * least() skips NULLs; SQLite claims never take a running job (one process, requeued at
+     * its start) */
+    levy_stmt *s =
+        prep(st,
+             PG(st) ? "SELECT least((SELECT min(run_at) FROM jobs WHERE state='queued'), "
+                      "(SELECT min(lease_until) FROM jobs WHERE state='running'))"
+                    : "SELECT min(run_at) FROM jobs WHERE state='queued'",
+             err);
+    if (!s)
+        return err ? err->rc : LEVY_EINTERNAL;
+    int src = levy_stmt_step(s, err), rc;
+    if (src == LEVY_STMT_ROW)
+        rc = levy_stmt_column_type(s, 0) == LEVY_COL_NULL ? LEVY_ENOTFOUND : LEVY_OK;
+    else
+        rc = src == LEVY_OK ? LEVY_ENOTFOUND : src;
+    if (rc == LEVY_OK)
+        *ms = levy_stmt_column_int64(s, 0);
+    levy_store_release(st, s);
+    return rc;
+}
+
 int levy_jobs_counts(levy_store *st, levy_jobs_count_fn fn, void *ud, levy_err *err)
 {
     /* its own statement on the connection, not a cached one: a scrape must not record a

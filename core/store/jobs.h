@@ -118,6 +118,13 @@ int levy_jobs_requeue_running(levy_store *st, int *n, levy_err *err);
  * when the queue is empty. */
 int levy_jobs_next_run_at(levy_store *st, int64_t *ms, levy_err *err);
 
+/* Earliest time a claim of any kind could find a job: the earliest run_at among queued jobs
+ * and, on PostgreSQL, the earliest lease_until among running ones (a dead runner's job is
+ * claimed again when its lease ends). One statement, no transaction (the job runner's idle
+ * poll: nothing due, no BEGIN and no claims). *ms, LEVY_OK; LEVY_ENOTFOUND (err untouched)
+ * when nothing is queued or running. */
+int levy_jobs_next_due(levy_store *st, int64_t *ms, levy_err *err);
+
 /* Calls fn(ud, kind, state, n) for each (kind, state) of the queue with n jobs in it (the
  * levy_jobs gauge of /metrics). Failures are returned, never recorded as the store's state. */
 typedef void (*levy_jobs_count_fn)(void *ud, const char *kind, const char *state, int64_t n);

@@ -428,8 +428,10 @@ int levy_store_begin(levy_store *st, levy_err *err)
                  ? levy_pg_begin(st, sql, err)
                  : txn_exec(st, st->depth < LEVY_STORE_TXN_STMTS ? &st->txn_open[st->depth] : NULL,
                             sql, err);
-    if (rc == LEVY_OK && st->depth++ == 0)
+    if (rc == LEVY_OK && st->depth++ == 0) {
         set_holding(st, 1); /* BEGIN IMMEDIATE: the write lock is held */
+        st->transactions++;
+    }
     return rc;
 }
 
@@ -768,6 +770,8 @@ int64_t levy_store_changes(levy_store *st)
 {
     return PG(st) ? levy_pg_changes(st) : sqlite3_changes64(st->db);
 }
+
+int64_t levy_store_transactions(levy_store *st) { return st->transactions; }
 
 int64_t levy_store_round_trips(levy_store *st) { return PG(st) ? levy_pg_round_trips(st) : 0; }
 

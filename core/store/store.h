@@ -217,6 +217,9 @@ int64_t levy_store_changes(levy_store *st);
  * each one network round trip; a statement inside a transaction is one, its savepoint
  * included); 0 on SQLite, which answers in process. */
 int64_t levy_store_round_trips(levy_store *st);
+/* Top-level transactions begun on this connection (levy_store_begin at depth 0), both
+ * engines: the job runner's idle poll begins none (tests/c/test_reload.c). */
+int64_t levy_store_transactions(levy_store *st);
 /** Bytes SQLite holds in this process (page caches, schemas, prepared statements of every
  *  connection: sqlite3_memory_used); 0 with nothing open. */
 int64_t levy_store_sqlite_memory(void);

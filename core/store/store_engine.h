@@ -26,7 +26,8 @@ struct levy_store {
     struct levy_pg *pg; /* PostgreSQL */
     char *path;         /* the path, or the URL without its password */
     int depth;
-    int quiet; /* while a quiet statement steps */
+    int64_t transactions; /* top-level transactions begun (levy_store_transactions) */
+    int quiet;            /* while a quiet statement steps */
     unsigned tick;
     int state;             /* LEVY_STORE_STATE_* of the last failure (OK after a commit) */
     int busy_budget_ms;    /* 0: SQLite's 5 s busy timeout; else the shared wait budget */

@@ -522,7 +522,40 @@ end:
     levy_clock_set(NULL, NULL);
 }
 
+/* Issue 21: the idle runner's one read. SQLite: the earliest queued run_at (a running job is
+ * never claimed again here: requeued at the next start); nothing queued: ENOTFOUND. */
+static void t_next_due(void)
+{
+    levy_store *st = open_store();
+    levy_err e = {0};
+    char id[LEVY_JOB_ID_MAX];
+    levy_job out[2];
+    int n = 0;
+    int64_t due = -1;
+    memset(out, 0, sizeof out);
+    CHECK_EQ_INT(levy_jobs_next_due(st, &due, &e), LEVY_ENOTFOUND);
+    CHECK_EQ_INT((int)due, -1);
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k.b", NULL, "{}", 5000, 0, id, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_jobs_enqueue(st, "k.a", NULL, "{}", 3000, 0, id, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_jobs_next_due(st, &due, &e), LEVY_OK);
+    CHECK_EQ_INT((int)due, 3000);
+    /* the earlier one running: the other is next */
+    CHECK_EQ_INT(levy_jobs_claim(st, "k.a", 3000, 2, out, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(levy_jobs_next_due(st, &due, &e), LEVY_OK);
+    CHECK_EQ_INT((int)due, 5000);
+    CHECK_EQ_INT(levy_jobs_done(st, out[0].id, &e), LEVY_OK);
+    CHECK_EQ_INT(levy_jobs_claim(st, "k.b", 5000, 2, out + 1, &n, &e), LEVY_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(levy_jobs_next_due(st, &due, &e), LEVY_ENOTFOUND);
+    levy_jobs_free(out + 1, 1);
+end:
+    levy_jobs_free(out, 1);
+    levy_store_close(st);
+}
+
 static const levy_test tests[] = {{"enqueue_dedupe", t_enqueue_dedupe},
+                                  {"next_due", t_next_due},
                                   {"keep_payload", t_keep_payload},
                                   {"claim_order_and_due", t_claim_order_and_due},
                                   {"claim_kind_behind_backlog", t_claim_kind_behind_backlog},

@@ -533,6 +533,13 @@ static void t_jobs_two_connections(void)
     CHECK_EQ_INT(levy_jobs_renew_leases(a, t0 + 50000, &e), LEVY_OK);
     CHECK_EQ_INT(levy_jobs_claim(b, "t.kind", t0 + 70000, 4, jb, &nb, &e), LEVY_OK);
     CHECK_EQ_INT(nb, 0);
+    /* the idle runner's read (issue 21): nothing queued, so the next due time is the running
+     * job's lease end, when a claim takes it again */
+    {
+        int64_t due = 0;
+        CHECK_EQ_INT(levy_jobs_next_due(b, &due, &e), LEVY_OK);
+        CHECK_EQ_INT((long long)due, (long long)(t0 + 110000));
+    }
     /* a died: past the lease b claims it again */
     levy_jobs_set_lease(60000, "b");
     CHECK_EQ_INT(levy_jobs_claim(b, "t.kind", t0 + 120000, 4, jb, &nb, &e), LEVY_OK);
