@@ -172,6 +172,11 @@ async function main() {
     await row.waitFor();
     const cells = await row.locator('td').allInnerTexts();
     assert(/^Canada\b.*\(CA\)$/.test(cells[1]) && cells[7] === '10.00' && cells[10] === '5.00', 'CA row: ' + cells.join(' | '));
+    /* issue 20: the region's name "Canada (GST/HST)" already has brackets: one set, the code's
+     * ("Canada — GST/HST (CA)", not "Canada (GST/HST) (CA)"), in the row and the picker */
+    assert(cells[1] === 'Canada \u2014 GST/HST (CA)', 'CA row reads ' + cells[1]);
+    const opts = await pick.locator('option').allInnerTexts();
+    assert(opts.includes('Canada \u2014 GST/HST (CA)') && !opts.some(o => /\)\s*\(/.test(o)), 'the picker: ' + opts.join(' | '));
     const sub = page.locator('#filing-table tr.sub').first();
     await sub.locator('summary').click();
     const j = (await sub.locator('tbody tr').allInnerTexts()).join(' / ');

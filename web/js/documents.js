@@ -74,7 +74,7 @@
       region.value = q.region || '';
       L.fetchAll('/v1/regions').then(function (regs) {
         regs.forEach(function (r) {
-          var text = r.name ? r.name + ' (' + r.code + ')' : r.code;
+          var text = L.regionLabel(r.code, r.name);
           /* the region a link opened the list with ("Quebec (CA-QC)" from Home or a report) is named too */
           if (r.code === q.region) region.options[1].text = text; /* added first, after 'Any' */
           else region.appendChild(h('option', { value: r.code, text: text }));

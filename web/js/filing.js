@@ -230,8 +230,7 @@
       /* a region by its name, its code kept whole when the name wraps in the narrow column
        * ("Quebec (CA-QC)", not "Quebec (CA-" / "QC)"; as the Exposure list) */
       function regionParts(code) {
-        var n = L.regionName(code);
-        return code && n && n !== code ? [n + ' ', h('span', { class: 'region-code', text: '(' + code + ')' })] : [L.regionLabel(code)];
+        return L.regionLabelParts(code);
       }
 
       /* Issues 19/20: without a region, region CA's documents are shown as the returns they
