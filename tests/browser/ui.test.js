@@ -1246,6 +1246,31 @@ async function main() {
     assert(reasons.length && reasons.every(t => !/_/.test(t)), 'line reasons: ' + reasons.slice(0, 3));
   });
 
+  /* issue 20: the history line levy writes when the rates are older than the document
+   * ("; rates_stale: the rates come from avalara-zip5 2025-12, ...": an API field, kept) reads
+   * in words on the invoice page; the raw source and vintage only behind the row's toggle */
+  await check('invoice history: out-of-date rates in words ("the ZIP rate table of December 2025 (Avalara)"), the vintage id behind Technical details', async () => {
+    label = 'invoices';
+    const list = ((await http('GET', base + '/v1/invoices?limit=100', undefined, auth)).json || {}).data || [];
+    let staleId = null, raw = null;
+    for (const d of list) {
+      const one = (await http('GET', base + '/v1/invoices/' + encodeURIComponent(d.id), undefined, auth)).json || {};
+      const ev = (one.history || []).find(e => /rates_stale: the rates come from avalara-zip5 \S+,/.test(e.message || ''));
+      if (ev) { staleId = d.id; raw = ev.message; break; }
+    }
+    assert(staleId, 'no demo invoice dated after the bundled ZIP table went stale (' + list.length + ' invoices)');
+    const vintage = /rates_stale: the rates come from avalara-zip5 (\S+),/.exec(raw)[1];
+    await page.goto(base + '/#/invoices/' + encodeURIComponent(staleId));
+    await page.locator('#history-table tbody tr').first().waitFor();
+    const row = page.locator('#history-table tbody tr', { hasText: 'Rates may be out of date' }).first();
+    await row.waitFor({ timeout: 15000 });
+    const shown = await row.evaluate(tr => { const c = tr.cloneNode(true); c.querySelectorAll('details').forEach(d => d.remove()); return c.innerText; });
+    assert(/the ZIP rate table of \w+ \d{4} \(Avalara\)/.test(shown) && !/avalara-zip5|rates_stale/.test(shown) && !shown.includes(' ' + vintage + ','),
+      'the history row outside its toggle: ' + shown);
+    await row.locator('details.history-tech summary').click();
+    assert((await row.locator('details.history-tech').innerText()).includes('avalara-zip5 ' + vintage), 'the raw vintage is not behind the toggle');
+  });
+
   /* issue 20, lists: search, filters, sort, a total and CSV of exactly what is shown */
   await check('lists: invoices sorted and searched with their count, CSV rows == count; products on the fallback code', async () => {
     label = 'invoices';

@@ -522,10 +522,20 @@
     return sel;
   };
   L.regionName = function (code) { return code ? (regionNames[code] || code) : ''; };
+  /* A name that already ends in brackets ("Canada (GST/HST)") reads "Canada — GST/HST (CA)",
+   * not "Canada (GST/HST) (CA)": the code is always the one bracket at the end (issue 20). */
   L.regionLabel = function (code, name) {
     if (!code) return '—';
     var n = name || regionNames[code];
-    return n && n !== code ? n + ' (' + code + ')' : code;
+    if (!n || n === code) return code;
+    var m = /^(.*\S)\s*\(([^()]+)\)\s*$/.exec(n);
+    return (m ? m[1] + ' \u2014 ' + m[2] : n) + ' (' + code + ')';
+  };
+  /* The same label as nodes for a narrow column: the code in its own span, kept whole when
+   * the name wraps ("Quebec (CA-QC)", not "Quebec (CA-" / "QC)"). */
+  L.regionLabelParts = function (code, name) {
+    var label = L.regionLabel(code, name), at = label.lastIndexOf(' (');
+    return code && label !== code && at > 0 ? [label.slice(0, at + 1), h('span', { class: 'region-code', text: label.slice(at + 1) })] : [label];
   };
   /* A rate table in words (issue 20), not its source key and vintage id: "avalara-zip5"
    * "2025-12" -> "ZIP rate table of December 2025 (Avalara)". Keys as core/tax/rates.c names

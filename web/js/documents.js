@@ -74,7 +74,7 @@
       region.value = q.region || '';
       L.fetchAll('/v1/regions').then(function (regs) {
         regs.forEach(function (r) {
-          var text = r.name ? r.name + ' (' + r.code + ')' : r.code;
+          var text = L.regionLabel(r.code, r.name);
           /* the region a link opened the list with ("Quebec (CA-QC)" from Home or a report) is named too */
           if (r.code === q.region) region.options[1].text = text; /* added first, after 'Any' */
           else region.appendChild(h('option', { value: r.code, text: text }));
@@ -418,6 +418,19 @@
     return L.tableWrap(['Line', { text: 'Qty', cls: 'num hide-sm' }, { text: 'Amount', cls: 'num' }, { text: 'Taxable', cls: 'num' }, { text: 'Tax', cls: 'num' }, 'Reason'], tbody, { id: 'lines-table' });
   }
 
+  /* Issue 20: a calculation's history message (an API field, kept as stored) ends in
+   * "; rates_stale: the rates come from avalara-zip5 2025-12, which ..." when the rates were
+   * older than the document: said in words beside the tax, the table named as on Regions
+   * ("the ZIP rate table of December 2025 (Avalara)"); the raw line stays behind the toggle. */
+  function staleWords(message) {
+    var at = String(message || '').indexOf('rates_stale: ');
+    if (at < 0) return null;
+    var msg = message.slice(at + 'rates_stale: '.length);
+    var m = /^the rates come from (\S+) (\S+), /.exec(msg);
+    if (m) msg = 'the rates come from the ' + L.rateTableWords(m[1], m[2]) + ', ' + msg.slice(m[0].length);
+    return 'Rates may be out of date: ' + msg;
+  }
+
   function historyTable(items, cur) {
     var tbody = h('tbody');
     if (!items.length) tbody.appendChild(h('tr', null, h('td', { colspan: 4, class: 'empty', text: 'Nothing has happened to this document yet.' })));
@@ -428,6 +441,8 @@
       var said = [], tech = [];
       if (ev.total_tax !== undefined) said.push('tax ' + L.money(ev.total_tax, cur));
       if (ev.error) said.push(errText(ev.error));
+      var stale = staleWords(ev.message);
+      if (stale) said.push(stale);
       if (ev.request_id) tech.push('request ' + ev.request_id);
       if (status !== undefined && status !== null) tech.push('HTTP ' + status);
       if (ev.calculation_id && ev.calculation_id !== ev.request_id && (ev.message || '').indexOf(ev.calculation_id) < 0) tech.push(ev.calculation_id);

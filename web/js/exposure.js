@@ -34,8 +34,7 @@
   function stateLabel(code) { return L.regionLabel(code); }
   /* the same as nodes, the code kept whole when the name wraps in a narrow column */
   function stateParts(code) {
-    var n = L.regionName(code);
-    return n && n !== code ? [n + ' ', h('span', { class: 'region-code', text: '(' + code + ')' })] : [code];
+    return L.regionLabelParts(code);
   }
   /* The row's problem in words, the state by its name (the API's `problem` names the state by
    * its two-letter code): nexus where levy does not collect. Shared with the Home page. */
@@ -311,7 +310,7 @@
       ((rs[1] && rs[1].data) || []).forEach(function (r) { names[r.code] = r.name; });
       ((rs[0] && rs[0].data) || []).map(function (r) { return { code: r.region, name: names[r.region] || r.region }; })
         .sort(function (a, b) { return a.name < b.name ? -1 : a.name > b.name ? 1 : 0; })
-        .forEach(function (r) { region.appendChild(h('option', { value: r.code, text: r.name + ' (' + r.code + ')' })); });
+        .forEach(function (r) { region.appendChild(h('option', { value: r.code, text: L.regionLabel(r.code, r.name) })); });
     }, function (e) { L.showError(err, e); });
     function load() {
       Promise.all([L.api('GET', '/v1/reports/presence'), L.loadRegions()]).then(function (all) {

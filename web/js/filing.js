@@ -230,8 +230,7 @@
       /* a region by its name, its code kept whole when the name wraps in the narrow column
        * ("Quebec (CA-QC)", not "Quebec (CA-" / "QC)"; as the Exposure list) */
       function regionParts(code) {
-        var n = L.regionName(code);
-        return code && n && n !== code ? [n + ' ', h('span', { class: 'region-code', text: '(' + code + ')' })] : [L.regionLabel(code)];
+        return L.regionLabelParts(code);
       }
 
       /* Issues 19/20: without a region, region CA's documents are shown as the returns they
@@ -376,6 +375,18 @@
       });
     }
     add(rows);
+    /* Issue 20: without a region, the table above splits a Canadian document's tax into CA's
+     * row (GST/HST) and its province's (QST or PST), while this list shows the document once,
+     * under Canada, with its whole tax (a Quebec City invoice: 14.98 here, 5.00 + 9.98 above):
+     * said in one sentence when such a document is listed. */
+    var split = !p.region && ((r && r.data) || []).some(function (x) { return /^CA-[A-Z]{2}$/.test(x.region || ''); });
+    var caNote = h('p', { class: 'muted', id: 'filing-nc-canada-note', hidden: true,
+      text: 'A Canadian document is listed here once, with all the tax not collected on it, while the table above splits that tax into two rows: ' +
+        'Canada\'s (CA) for the federal GST/HST and its province\'s for the provincial QST or PST.' });
+    function canada() {
+      caNote.hidden = !(split && rows.some(function (x) { return /^CA(-[A-Z]{2})?$/.test(x.region || ''); }));
+    }
+    canada();
     var count = h('p', { class: 'muted', id: 'filing-nc-count' });
     var more = h('button', { type: 'button', class: 'secondary', id: 'filing-nc-more', text: 'Show more' });
     var csvBtn = h('button', { type: 'button', class: 'secondary', id: 'filing-nc-csv', text: 'CSV of these rows' });
@@ -390,6 +401,7 @@
         add(pg.data || []);
         next = pg.next_cursor || null;
         status();
+        canada();
       }, function (err) { more.parentNode.appendChild(L.errorNotice(err)); }).then(function () { L.busy(more, false); });
     });
     csvBtn.addEventListener('click', function () {
@@ -402,7 +414,7 @@
     status();
     return h('div', null, count,
       L.tableWrap(['Period', 'Document', { text: 'Region', cls: 'hide-sm' }, { text: 'Not collected', cls: 'num' }, 'Why'], tbody, { id: 'filing-nc-table' }),
-      h('p', null, more, ' ', csvBtn));
+      caNote, h('p', null, more, ' ', csvBtn));
   }
 
   /* Tax due by month of the year (one currency: the one with most tax; the others named
