@@ -54,6 +54,7 @@ as_pg() {
 # owner), empty when it is gone or a zombie
 proc_start() {
   st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 0
+  # shellcheck disable=SC2086 # split into the fields on purpose (no glob characters after comm)
   set -- $st
   [ "$1" = Z ] || eval "echo \${20}"
 }
