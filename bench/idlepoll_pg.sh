@@ -16,7 +16,7 @@ TMP=$(mktemp -d /tmp/levy-idlepg.XXXXXX)
 chmod 755 "$TMP" # the cluster may run as postgres (called as root)
 trap 'kill "${P:-}" 2>/dev/null || true; wait 2>/dev/null || true; sh "$HERE/../tests/pg/cluster.sh" stop "$TMP/c" >/dev/null 2>&1 || true; rm -rf "$TMP"' EXIT
 cd "$HERE/.."
-URL=$(sh tests/pg/cluster.sh start "$TMP/c" $PGPORT)
+URL=$(LEVY_PG_OWNER=$$ sh tests/pg/cluster.sh start "$TMP/c" $PGPORT)
 mkdir -p "$TMP/d"
 LEVY_DATABASE_URL="$URL" "$LEVY" serve --listen 127.0.0.1:$PORT --data-dir "$TMP/d" \
   --scripts scripts --plugins plugins --replica-id idle >"$TMP/serve.log" 2>&1 &

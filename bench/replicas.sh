@@ -140,7 +140,7 @@ LOAD0=$(load)
 log "load average before: $LOAD0 ($(nproc) CPUs; other engineers' jobs share them)"
 
 #################################################################### PostgreSQL ceiling
-URL=$(sh "$ROOT/tests/pg/cluster.sh" start "$TMP/pg" $P_PG) || die "cluster"
+URL=$(LEVY_PG_OWNER=$$ sh "$ROOT/tests/pg/cluster.sh" start "$TMP/pg" $P_PG) || die "cluster"
 PGPW=$(cat "$TMP/pg/password")
 psqlc() { PGPASSWORD=$PGPW "$PGBIN/psql" -XqAt -h 127.0.0.1 -p $P_PG -U levy -d levy -c "$1"; }
 psqlc "ALTER SYSTEM SET fsync = on" && psqlc "ALTER SYSTEM SET synchronous_commit = on" &&

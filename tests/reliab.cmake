@@ -10,8 +10,8 @@ function(levy_reliab_test name script timeout)
                      $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR} ${ARGN}
              WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
     # LEVY_TEST_TIMEOUT: tests/e2e/harness.py raises OutOfTime 20 s before ctest's TIMEOUT so
-    # a stuck wait still reports and stops its levy / sim (a test that sets its own ENVIRONMENT
-    # afterwards replaces it)
+    # a stuck wait still reports and stops its levy / sim (a test that adds variables of its own
+    # appends them: set_property(TEST ... APPEND PROPERTY ENVIRONMENT ...))
     set_tests_properties(${name} PROPERTIES LABELS "e2e;reliab" TIMEOUT ${timeout}
                          ENVIRONMENT "LEVY_TEST_TIMEOUT=${timeout}")
   endif()
@@ -102,7 +102,7 @@ levy_reliab_test(reliab_month month 300 1 200 20040)
 # another seed; about 5-10 s
 levy_reliab_test(reliab_month_fast month 300 2 200 20050)
 if(TEST reliab_month_fast)
-  set_tests_properties(reliab_month_fast PROPERTIES ENVIRONMENT "MONTH_PACE=0")
+  set_property(TEST reliab_month_fast APPEND PROPERTY ENVIRONMENT "MONTH_PACE=0")
 endif()
 # Issue 16: the gaps "a month of Rillet" found, one case each (month_gaps.py docstring): a
 # deletion of a document levy did not write, a credit memo whose only delivery was lost (the
@@ -277,23 +277,27 @@ if(LEVY_PG_INITDB)
              COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/pg/run_on_pg.py ${CMAKE_SOURCE_DIR}
                      ${pgport} $<TARGET_FILE:levy> ${PYTHON3} ${ARGN}
              WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
-    set_tests_properties(${name} PROPERTIES LABELS "e2e;reliab;pg" TIMEOUT 300)
+    # LEVY_TEST_TIMEOUT as levy_reliab_test gives it (the script under run_on_pg.py inherits it);
+    # a variant's own variables are appended
+    set_tests_properties(${name} PROPERTIES LABELS "e2e;reliab;pg" TIMEOUT 300
+                         ENVIRONMENT "LEVY_TEST_TIMEOUT=300")
   endfunction()
   set(_rel ${CMAKE_CURRENT_SOURCE_DIR}/e2e/reliab)
   levy_pg_variant(e2e_reports_pg 26200 ${CMAKE_CURRENT_SOURCE_DIR}/e2e/reports/test_reports.py
                   $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR})
-  set_tests_properties(e2e_reports_pg PROPERTIES ENVIRONMENT REPORTS_E2E_PORT=26201)
+  set_property(TEST e2e_reports_pg APPEND PROPERTY ENVIRONMENT REPORTS_E2E_PORT=26201)
   # e2e_api writes a few rows straight into the store: through psql on PostgreSQL
   # (LEVY_DATABASE_URL set: test_api.py's PgCon); the one check of an empty data dir's levy calc
   # has no PostgreSQL twin (the store is the database)
   levy_pg_variant(e2e_api_pg 26340 ${CMAKE_CURRENT_SOURCE_DIR}/e2e/api/test_api.py $<TARGET_FILE:levy>)
-  set_tests_properties(e2e_api_pg PROPERTIES ENVIRONMENT LEVY_E2E_PORT=26341)
+  set_property(TEST e2e_api_pg APPEND PROPERTY ENVIRONMENT LEVY_E2E_PORT=26341)
   # e2e_connector reads the store (inbox, jobs) through tests/e2e/harness.py store(): psql on
   # PostgreSQL; its secrets grep covers a pg_dump of the database; its kill -9 restart run gets
   # a database of its own (levy_restart). Ports 31500-31549.
   levy_pg_variant(e2e_connector_pg 31500 ${CMAKE_CURRENT_SOURCE_DIR}/e2e/connector/test_connector.py
                   $<TARGET_FILE:levy> ${CMAKE_SOURCE_DIR})
-  set_tests_properties(e2e_connector_pg PROPERTIES ENVIRONMENT CONNECTOR_E2E_PORT=31510 TIMEOUT 600)
+  set_tests_properties(e2e_connector_pg PROPERTIES TIMEOUT 600
+                       ENVIRONMENT "LEVY_TEST_TIMEOUT=600;CONNECTOR_E2E_PORT=31510")
   # e2e_host's cases that use the store (jobs and their outcomes, a backlog and clean stops,
   # kill -9 after a durable 2xx, SIGTERM, a plugin migration on reload) on PostgreSQL: each
   # data dir gets a database of its own, the store is read through psql (host_e2e.py PgCon).
@@ -302,7 +306,7 @@ if(LEVY_PG_INITDB)
   levy_pg_variant(e2e_host_pg 14720 ${CMAKE_CURRENT_SOURCE_DIR}/e2e/host_e2e.py $<TARGET_FILE:levy>
                   ${CMAKE_SOURCE_DIR} jobs_outcomes jobs_batch kill9_durable sigterm_graceful
                   reload_under_load)
-  set_tests_properties(e2e_host_pg PROPERTIES ENVIRONMENT LEVY_E2E_PORT_BASE=14721)
+  set_property(TEST e2e_host_pg APPEND PROPERTY ENVIRONMENT LEVY_E2E_PORT_BASE=14721)
   foreach(pair exposure:26220 filing_report:26240 liability_drift:26260 reconcile:26280
                certificates:26300 list_csv:26320 filing_sums:28040 oss_report:32200
                province_reports:18620)

@@ -5,7 +5,8 @@
 `harness.py pair` (the browser tests' levy + simulator) must stop both and exit on SIGTERM,
 on SIGINT, when its stdin closes and when its parent dies by SIGKILL (stdin still held open
 elsewhere, as when a shell or ctest handed it down); and a process harness.start() made must
-not outlive a test killed by SIGKILL (ctest's timeout). Every wait is a poll with a generous
+not outlive a test killed by SIGKILL (ctest's timeout), nor may a PostgreSQL cluster that
+tests/pg/cluster.sh started for it (pg_ctl detaches the server). Every wait is a poll with a generous
 timeout, no timing is asserted."""
 import json
 import os
@@ -129,11 +130,46 @@ def test_killed():
     kill_left(pid)
 
 
+def pg_test_killed():
+    """A test that started a throwaway PostgreSQL cluster with tests/pg/cluster.sh (as
+    run_on_pg.py, reliab common.py pg_cluster_start and the replica rig do) and is then killed
+    by SIGKILL: the postmaster must stop too (cluster.sh's watchdog on the test's pid)."""
+    cluster = os.path.join(SRC, "tests", "pg", "cluster.sh")
+    if subprocess.run(["sh", "-c", "command -v initdb || ls /usr/lib/postgresql/*/bin/initdb || "
+                       "[ -n \"${PG_BIN:-}\" ]"], capture_output=True).returncode != 0:
+        print("skip - pg test killed: no PostgreSQL server binaries (initdb)")
+        return
+    tmp = tempfile.mkdtemp(prefix="levy-hself-pg-")
+    cdir = os.path.join(tmp, "cluster")
+    code = ("import os, subprocess, sys, time\n"
+            "subprocess.run(['sh', %r, 'start', %r, sys.argv[1]], check=True, capture_output=True)\n"
+            "pf = os.path.join(%r, 'pgdata.path')\n"
+            "data = open(pf).read().strip() if os.path.exists(pf) else os.path.join(%r, 'pgdata')\n"
+            "print(open(os.path.join(data, 'postmaster.pid')).readline().strip(), flush=True)\n"
+            "time.sleep(600)\n") % (cluster, cdir, cdir, cdir)
+    t = subprocess.Popen([sys.executable, "-c", code, str(harness.any_port())], stdout=subprocess.PIPE,
+                         text=True)
+    try:
+        pid = int(t.stdout.readline() or 0)
+        if not check("pg test killed: cluster started", pid and alive(pid), pid):
+            return
+        t.kill()
+        t.wait()
+        check("pg test killed by SIGKILL: its postgres stopped", gone(pid), "postmaster %d still running" % pid)
+    finally:
+        if t.poll() is None:
+            t.kill()
+            t.wait()
+        subprocess.run(["sh", cluster, "stop", cdir], capture_output=True)
+        subprocess.run(["rm", "-rf", tmp])
+
+
 def main():
     for how in ("SIGTERM", "SIGINT", "stdin"):
         direct(how)
     parent_killed()
     test_killed()
+    pg_test_killed()
 
 
 harness.run_main(main)

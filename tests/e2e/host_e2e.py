@@ -122,7 +122,8 @@ class Levy:
         self.proc = subprocess.Popen(
             [LEVY, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.data,
              "--plugins", self.plugins, "--scripts", self.scripts, "--web", os.path.join(SRC, "web"),
-             *args], stdout=subprocess.PIPE, stderr=self.log, env=e, text=True)
+             *args], stdout=subprocess.PIPE, stderr=self.log, env=e, text=True,
+            preexec_fn=harness.pdeathsig_preexec())  # dies with the test, even by SIGKILL
         self.wait_up()
         with open(os.path.join(self.data, "api-token")) as f:
             self.token = f.read().strip()
@@ -821,7 +822,8 @@ def case_tls():
         os.makedirs(os.path.join(tmp, "s"), exist_ok=True)
         p = subprocess.Popen([LEVY, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data, "--plugins",
                               plugins_with_example(os.path.join(tmp, "p")), "--scripts", os.path.join(tmp, "s"), "--tls-cert", cert, "--tls-key", key],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             preexec_fn=harness.pdeathsig_preexec())
         import ssl
         ctx = ssl.create_default_context(cafile=cert)
         ok = False

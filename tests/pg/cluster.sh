@@ -10,6 +10,13 @@
 #   tests/pg/cluster.sh stop DIR         stop the server and delete the cluster (teardown)
 #   tests/pg/cluster.sh url DIR          print the URL again
 #
+# The server outlives no test: `start` leaves a watchdog (its own session, like the server
+# pg_ctl detaches) that does `stop DIR` when the process that ran `start` dies, even by SIGKILL
+# (ctest's timeout): LEVY_PG_OWNER=PID names another process to follow (a shell script whose
+# `$(cluster.sh start ...)` runs in a subshell gives its own $$), LEVY_PG_OWNER=none keeps the
+# server until `stop`. The watchdog leaves on its own when the server it saw start stops
+# (`pause`, `stop`). Linux (/proc).
+#
 # DIR need not exist. Only the loopback interface is listened on (run tests in `unshare -n`);
 # there is no Unix socket (a long test path would overflow sun_path; never /var/run/postgresql). The role `levy` is a
 # superuser with a random password (host connections use scram-sha-256, so a test sees the
@@ -41,6 +48,15 @@ as_pg() {
   else
     "$@"
   fi
+}
+
+# proc_start PID: the process's start time (/proc/PID/stat field 22; tells a reused pid from the
+# owner), empty when it is gone or a zombie
+proc_start() {
+  st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 0
+  # shellcheck disable=SC2086 # split into the fields on purpose (no glob characters after comm)
+  set -- $st
+  [ "$1" = Z ] || eval "echo \${20}"
 }
 
 # The data directory. As root the server runs as postgres, which must reach it: when DIR's
@@ -108,7 +124,28 @@ EOF
       -c "CREATE DATABASE levy" >/dev/null || die "CREATE DATABASE failed"
     touch "$dir/created"
   fi
+  owner=${LEVY_PG_OWNER:-$PPID}
+  if [ "$owner" != none ]; then
+    case "$owner" in '' | *[!0-9]*) die "LEVY_PG_OWNER must be a pid or none, got '$owner'" ;; esac
+    pm=$(head -n 1 "$data/postmaster.pid")
+    ostart=$(proc_start "$owner")
+    # all three descriptors away from the caller's pipes (subprocess.run(capture_output) waits
+    # for their EOF); setsid: a kill of the caller's process group spares it
+    setsid sh "$0" watch "$dir" "$owner" "${ostart:-gone}" "$pm" </dev/null >/dev/null 2>&1 &
+  fi
   echo "postgres://levy:$(cat "$dir/password")@127.0.0.1:$port/levy"
+  ;;
+watch)
+  # internal (see above): cluster.sh watch DIR OWNER OWNER_START POSTMASTER_PID
+  [ $# -eq 5 ] || die "usage: cluster.sh watch DIR OWNER OWNER_START POSTMASTER_PID"
+  data=$(data_dir)
+  while :; do
+    # the server we saw start has stopped (pause, stop, a later start has its own watchdog)
+    [ "$(head -n 1 "$data/postmaster.pid" 2>/dev/null || true)" = "$5" ] || exit 0
+    [ "$(proc_start "$3")" = "$4" ] || break
+    sleep 1
+  done
+  exec sh "$0" stop "$dir"
   ;;
 pause)
   data=$(data_dir)

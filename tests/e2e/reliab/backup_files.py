@@ -116,7 +116,8 @@ def main():
             benv = dict(os.environ, LD_PRELOAD=shim, LEVY_PAUSE_MATCH="/files", LEVY_PAUSE_AT=at,
                         LEVY_PAUSE_GO=go)
             bp = subprocess.Popen([LEVY, "backup", bfile2, "--data-dir", env.levy_dir], env=benv,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  preexec_fn=common.harness.pdeathsig_preexec())
             try:
                 held = common.wait_for(lambda: os.path.exists(at) or bp.poll() is not None, 60, 0.05)
                 check("the backup is held after its database copy", held and os.path.exists(at), bp.poll())

@@ -159,7 +159,8 @@ def case_sim_data_dir():
     log = os.path.join(tmp, "sim.err")
     with open(log, "w") as err:
         p = subprocess.Popen([LEVY, "sim", "--listen", "127.0.0.1:%d" % port, "--plugins", os.path.join(SRC, "plugins")],
-                             cwd=tmp, stdout=subprocess.DEVNULL, stderr=err, env=CLEAN)
+                             cwd=tmp, stdout=subprocess.DEVNULL, stderr=err, env=CLEAN,
+                             preexec_fn=common.harness.pdeathsig_preexec())
     try:
         up = common.wait_for(lambda: common.req("GET", "http://127.0.0.1:%d/health" % port, timeout=2)[0] == 200, 60)
         check("levy sim starts without --data-dir", up, common.tail(log))
@@ -180,7 +181,8 @@ def demo(sig, keep):
     if keep:
         args.append("--keep")
     err = tempfile.TemporaryFile(mode="w+")
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True, env=CLEAN)
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True, env=CLEAN,
+                         preexec_fn=common.harness.pdeathsig_preexec())
     data = None
     try:
         deadline = time.time() + 120

@@ -40,7 +40,8 @@ class Sim:
             args += ["--scripts", os.path.join(ROOT, "scripts")]
         args += list(extra)
         self.log = open(os.path.join(self.dir, "sim.log"), "w")
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, text=True,
+                                     preexec_fn=harness.pdeathsig_preexec())  # dies with the test
         PROCS.append(self.proc)
         def info():
             if self.proc.poll() is not None:
