@@ -44,9 +44,13 @@ static int port_free(int port)
 static int cluster(const char *cmd, int port)
 {
     char line[256];
-    snprintf(line, sizeof line, "sh tests/pg/cluster.sh %s %s/c %d 2>&1", cmd, dir, port);
+    /* the cluster's watchdog follows this process (LEVY_PG_OWNER), not popen's shell, which
+     * exits at once: it would stop the cluster as soon as it started */
+    snprintf(line, sizeof line, "LEVY_PG_OWNER=%d sh tests/pg/cluster.sh %s %s/c %d 2>&1",
+             (int)getpid(), cmd, dir, port);
     if (port < 0)
-        snprintf(line, sizeof line, "sh tests/pg/cluster.sh %s %s/c 2>&1", cmd, dir);
+        snprintf(line, sizeof line, "LEVY_PG_OWNER=%d sh tests/pg/cluster.sh %s %s/c 2>&1",
+                 (int)getpid(), cmd, dir);
     FILE *p = popen(line, "r");
     if (!p)
         return -1;
