@@ -161,7 +161,10 @@ local function history_tests()
   for cc in pairs(STANDARD_HISTORY) do countries[#countries + 1] = cc end
   table.sort(countries)
   local function case(cc, date, rate)
-    local tax = string.format("%.2f", tonumber(rate))
+    -- the tax on 100.00 is the rate itself, written with two decimals (exact: no float)
+    local int, frac = rate:match("^(%d+)%.?(%d*)$")
+    assert(int and #frac <= 2, "standard rate history: rate with more than two decimals")
+    local tax = int .. "." .. frac .. string.rep("0", 2 - #frac)
     out[#out + 1] = {
       name = string.format("standard rate %s %s: %s%%", cc, date, rate),
       request = { currency = "EUR", date = date,

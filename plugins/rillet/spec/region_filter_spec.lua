@@ -38,10 +38,10 @@ local function doc(id, state, taxes)
   store.exec([[INSERT INTO invoices(id, connection_id, currency, doc_date, raw, region, tax_status, imported_at)
     VALUES (?, 'c', 'CAD', '2026-03-01', '{}', 'CA', 'written', 'x')]], id)
   local calc = "calc_" .. id
-  local total = 0
-  for _, t in ipairs(taxes) do total = total + tonumber(t.amount) end
+  local total = 0 -- in cents: the amounts are exact decimal strings
+  for _, t in ipairs(taxes) do total = total + math.tointeger(t.amount:gsub("%.", "") + 0) end
   local result = { region = "CA", currency = "CAD", total_taxable = "100.00",
-                   total_tax = string.format("%.2f", total),
+                   total_tax = string.format("%d.%02d", total // 100, total % 100),
                    lines = { { id = "l1", amount = "100.00", taxable_amount = "100.00",
                                taxability_reason = "standard_rated", taxes = taxes } } }
   store.exec([[INSERT INTO calculations(id, doc_type, doc_id, fingerprint, request, result, region, created_at,
