@@ -268,7 +268,11 @@ async function main() {
   await check('Invoices: the region filter Quebec (CA-QC) lists the Montreal and Quebec City invoices', async () => {
     await page.goto(base + '/#/invoices?region=CA-QC');
     await settled();
-    await t.until('two rows', async () => (await page.locator('main tbody tr').count()) === 2, 20000, 300);
+    // the customer column shows an id until the customers' names have loaded: wait for both
+    await t.until('two rows with their customers named', async () =>
+      (await page.locator('main tbody tr').count()) === 2 &&
+      /Montreal Inc/.test(await page.locator('main tbody').innerText()) &&
+      /Quebec Ltee/.test(await page.locator('main tbody').innerText()), 20000, 300);
     const text = await page.locator('main tbody').innerText();
     assert(/Montreal Inc/.test(text) && /Quebec Ltee/.test(text) && !/Vancouver/.test(text), 'rows: ' + text);
     const label = await page.getByLabel('Region', { exact: true }).evaluate(el => el.options[el.selectedIndex].text);
