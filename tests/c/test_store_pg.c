@@ -60,7 +60,11 @@ static int cluster(const char *cmd, int port)
     int rc = pclose(p);
     if (rc == 0 && strcmp(cmd, "start") == 0) {
         out[strcspn(out, "\n")] = 0;
-        snprintf(url, sizeof url, "%s", out);
+        /* A generous connect_timeout (the URL's wins over levy's 5 s): under valgrind on a
+         * loaded machine the client's SCRAM exchange alone can take seconds, and a CI run beside
+         * a CPU hog failed open_pg with "timeout expired". A stopped server is still refused at
+         * once (t_unreachable), so no test waits on this. */
+        snprintf(url, sizeof url, "%s?connect_timeout=120", out);
     } else if (rc != 0) {
         fprintf(stderr, "cluster.sh %s: %s\n", cmd, out);
     }
