@@ -173,8 +173,8 @@ async function main() {
     await row.waitFor();
     const cells = await row.locator('td').allInnerTexts();
     assert(/^Canada\b.*\(CA\)$/.test(cells[1]) && cells[7] === '10.00' && cells[10] === '5.00', 'CA row: ' + cells.join(' | '));
-    /* issue 20: the region's name "Canada (GST/HST)" already has brackets: one set, the code's
-     * ("Canada — GST/HST (CA)", not "Canada (GST/HST) (CA)"), in the row and the picker */
+    /* issue 20: one set of brackets, the code's ("Canada — GST/HST (CA)", not
+     * "Canada (GST/HST) (CA)"), in the row and the picker */
     assert(cells[1] === 'Canada \u2014 GST/HST (CA)', 'CA row reads ' + cells[1]);
     const opts = await pick.locator('option').allInnerTexts();
     assert(opts.includes('Canada \u2014 GST/HST (CA)') && !opts.some(o => /\)\s*\(/.test(o)), 'the picker: ' + opts.join(' | '));
@@ -199,7 +199,8 @@ async function main() {
     const note = page.locator('#filing-canada-note');
     await note.waitFor();
     const said = await note.innerText();
-    assert(said === "A Canadian invoice's sales are in two rows, Canada (CA) for the federal GST/HST return and its province's row " +
+    /* the sentences name CA as its row does (L.regionLabel), not a fixed "Canada (CA)" */
+    assert(said === "A Canadian invoice's sales are in two rows, Canada \u2014 GST/HST (CA) for the federal return and its province's row " +
       '(British Columbia (CA-BC) and Quebec (CA-QC)) for the provincial QST or PST return, while the totals count each document once.', 'note: ' + said);
     /* issue 20: the not-collected list shows the Quebec City invoice once, under Canada, with
      * 14.98 (GST 5.00 + QST 9.98) where the rows split it: one sentence says so */
@@ -210,7 +211,7 @@ async function main() {
     assert(await ncNote.isVisible(), 'no sentence under the not-collected list');
     const ncSaid = await ncNote.innerText();
     assert(ncSaid === 'A Canadian document is listed here once, with all the tax not collected on it, while the table above splits that tax into two rows: ' +
-      'Canada\'s (CA) for the federal GST/HST and its province\'s for the provincial QST or PST.', 'not-collected note: ' + ncSaid);
+      'Canada \u2014 GST/HST (CA) for the federal tax and its province\'s for the provincial QST or PST.', 'not-collected note: ' + ncSaid);
     /* 1280 px: a region's code stays whole when its name wraps ("Quebec (CA-QC)", not "(CA-" / "QC)") */
     const broken = await page.evaluate(() => {
       const out = [];
