@@ -19,7 +19,6 @@ import sqlite3
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 
@@ -396,7 +395,7 @@ def case(tmp):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="levy-rotate-")
+    tmp = opslib.harness.tmpdir(prefix="levy-rotate-")  # removed even if this test is killed
     try:
         case(tmp)
     except Exception as e:
