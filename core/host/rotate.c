@@ -935,8 +935,9 @@ static int open_for_rotation(levy_config *cfg, const char *dbp, levy_store **out
  * re-sealed and meta's fingerprint replaced in one transaction; master.key.prev.new (the
  * current key) and master.key.new durable (fsync) before the commit, renamed over
  * master.key.prev and master.key after it (in that order), or at the next start or rotation;
- * a rotation that rolls back removes both, master.key.prev untouched. Once COMMIT is sent master.key.new is never
- * removed here, even when the COMMIT reports a failure (commit_failed). With LEVY_MASTER_KEY
+ * a rotation that rolls back removes both, master.key.prev untouched. Once COMMIT is sent
+ * master.key.new is never removed here, even when the COMMIT reports a failure
+ * (commit_failed). With LEVY_MASTER_KEY
  * (and --yes-env) no key file is written: the new key is printed once. */
 static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
 {

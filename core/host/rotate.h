@@ -8,9 +8,10 @@
  * master.key after it, so master.key.prev changes only with a committed rotation;
  * levy_rotate_recover (every start) renames them when master.key.new's fingerprint is the
  * committed one, and deletes them otherwise (a master.key.prev.new alone too);
- * rotate-master-key does the same first, on both engines. Once COMMIT is sent, rotate-master-key never removes
- * master.key.new, even when the COMMIT reports a failure (a PostgreSQL connection lost after
- * the server committed, issue 18): the recovery decides by the fingerprint.
+ * rotate-master-key does the same first, on both engines. Once COMMIT is sent,
+ * rotate-master-key never removes master.key.new, even when the COMMIT reports a failure (a
+ * PostgreSQL connection lost after the server committed, issue 18): the recovery decides by
+ * the fingerprint.
  * On PostgreSQL (cfg->database, issue 22) the store is shared: the rotation refuses while any
  * other levy is connected to the database (pg_stat_activity, application_name "levy"), a
  * replica's heartbeat row (table replicas) was seen within LEVY_GENREG_LIVE_S, or the
@@ -49,8 +50,8 @@ int levy_rotate_master_key(levy_config *cfg, levy_rotate_build_fn build);
  * refused (LEVY_ECONFLICT "busy", naming the holder's PID). */
 int levy_rotate_serve_lock(const char *data_dir, int *fd, levy_err *err);
 /** Completes or discards an interrupted rotation (see above); no-op when LEVY_MASTER_KEY is
- * set or there is neither DATA_DIR/master.key.new nor master.key.prev.new. *what (may be NULL) gets a static note of
- * what was done ("" when nothing). */
+ * set or there is neither DATA_DIR/master.key.new nor master.key.prev.new. *what (may be
+ * NULL) gets a static note of what was done ("" when nothing). */
 int levy_rotate_recover(const char *data_dir, const char **what, levy_err *err);
 
 /** Takes an exclusive lock on DATA_DIR/levy.lock (*fd stays open while it is held) and
