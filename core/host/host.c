@@ -1030,7 +1030,10 @@ static void on_rates_update_out(evutil_socket_t fd, short what, void *arg)
             size_t drop = rupd.n + k - (sizeof rupd.buf - 1);
             if (drop > rupd.n)
                 drop = rupd.n;
-            memmove(rupd.buf, rupd.buf + drop, rupd.n - drop);
+            /* a forward copy by index, not an overlapping memmove (fortified, glibc's
+             * __memcpy_chk: a false overlap under valgrind) */
+            for (size_t i = drop; i < rupd.n; i++)
+                rupd.buf[i - drop] = rupd.buf[i];
             rupd.n -= drop;
             if (k > sizeof rupd.buf - 1 - rupd.n)
                 k = sizeof rupd.buf - 1 - rupd.n;

@@ -248,21 +248,37 @@ static int current_key_is(const char *path, const char *fp)
     return same;
 }
 
-/* A rotation interrupted between its commit and the rename of master.key.new: fp_db, the
- * fingerprint the database records, says whether master.key.new is the key it seals with
- * (renamed over master.key) or one that never committed (removed; a torn write of it too,
- * but only while master.key is the key the database records: else it is kept, refused).
- * *what gets done's note or the removal's. Both engines: levy_rotate_recover (SQLite,
- * every start and every rotation) and the PostgreSQL start-up check. */
+/* A rotation interrupted between its commit and the renames of master.key.prev.new and
+ * master.key.new: fp_db, the fingerprint the database records, says whether master.key.new is
+ * the key it seals with (master.key.prev.new, the key it replaced, renamed over
+ * master.key.prev, then master.key.new over master.key) or one that never committed (both
+ * removed, master.key.prev left as it was; a torn write of master.key.new too, but only while
+ * master.key is the key the database records: else both are kept, refused). A
+ * master.key.prev.new without master.key.new never reached its commit (it is written first,
+ * and renamed first after the commit): removed. *what gets done's note or the removal's. Both
+ * engines: levy_rotate_recover (SQLite, every start and every rotation), the PostgreSQL
+ * start-up check and the PostgreSQL rotation. */
 static int settle_new_key(const char *dir, const char *fp_db, const char *done, const char **what,
                           levy_err *err)
 {
-    char newp[PATH_MAX], keyp[PATH_MAX], fp_new[LEVY_ROTATE_FP_LEN + 1];
+    char newp[PATH_MAX], keyp[PATH_MAX], prevp[PATH_MAX], prevnewp[PATH_MAX],
+        fp_new[LEVY_ROTATE_FP_LEN + 1];
     uint8_t key[LEVY_KEY_LEN];
     int rc;
     if ((rc = path_in(newp, sizeof newp, dir, "master.key.new", err)) ||
-        (rc = path_in(keyp, sizeof keyp, dir, "master.key", err)))
+        (rc = path_in(keyp, sizeof keyp, dir, "master.key", err)) ||
+        (rc = path_in(prevp, sizeof prevp, dir, "master.key.prev", err)) ||
+        (rc = path_in(prevnewp, sizeof prevnewp, dir, "master.key.prev.new", err)))
         return rc;
+    if (access(newp, F_OK) != 0) {
+        if (access(prevnewp, F_OK) != 0)
+            return LEVY_OK;
+        if (unlink(prevnewp) != 0)
+            return levy_err_set(err, LEVY_EIO, "io", "cannot remove %s: %s", prevnewp,
+                                strerror(errno));
+        *what = "removed master.key.prev.new of a master key rotation that never committed";
+        return fsync_dir(dir, err);
+    }
     rc = read_key_file(newp, key, err);
     if (rc == LEVY_OK)
         rc = levy_rotate_fingerprint(key, fp_new, err);
@@ -274,6 +290,11 @@ static int settle_new_key(const char *dir, const char *fp_db, const char *done, 
     if (rc)
         return rc;
     if (fp_new[0] && strcmp(fp_new, fp_db) == 0) {
+        /* committed: the key it replaced becomes master.key.prev only now (a rotation that
+         * rolled back must not have replaced it) */
+        if (access(prevnewp, F_OK) == 0 && rename(prevnewp, prevp) != 0)
+            return levy_err_set(err, LEVY_EIO, "io", "cannot rename %s to %s: %s", prevnewp, prevp,
+                                strerror(errno));
         if (rename(newp, keyp) != 0)
             return levy_err_set(err, LEVY_EIO, "io", "cannot rename %s to %s: %s", newp, keyp,
                                 strerror(errno));
@@ -290,14 +311,29 @@ static int settle_new_key(const char *dir, const char *fp_db, const char *done, 
     } else {
         if (unlink(newp) != 0)
             return levy_err_set(err, LEVY_EIO, "io", "cannot remove %s: %s", newp, strerror(errno));
+        if (unlink(prevnewp) != 0 && errno != ENOENT)
+            return levy_err_set(err, LEVY_EIO, "io", "cannot remove %s: %s", prevnewp,
+                                strerror(errno));
         *what = "removed master.key.new of a master key rotation that never committed";
     }
     return fsync_dir(dir, err);
 }
 
+/* 1 when an interrupted rotation left a file for settle_new_key in dir (path errors: 0, the
+ * caller's own path_in reports them). */
+static int rotation_leftover(const char *dir)
+{
+    char p[PATH_MAX];
+    levy_err e;
+    levy_err_clear(&e);
+    return (path_in(p, sizeof p, dir, "master.key.new", &e) == LEVY_OK && access(p, F_OK) == 0) ||
+           (path_in(p, sizeof p, dir, "master.key.prev.new", &e) == LEVY_OK &&
+            access(p, F_OK) == 0);
+}
+
 int levy_rotate_recover(const char *data_dir, const char **what, levy_err *err)
 {
-    char newp[PATH_MAX], dbp[PATH_MAX], fp_db[LEVY_ROTATE_FP_LEN + 1];
+    char dbp[PATH_MAX], fp_db[LEVY_ROTATE_FP_LEN + 1];
     const char *note = "";
     int rc;
     if (what)
@@ -305,10 +341,9 @@ int levy_rotate_recover(const char *data_dir, const char **what, levy_err *err)
     const char *env = getenv("LEVY_MASTER_KEY");
     if (env && *env)
         return LEVY_OK;
-    if ((rc = path_in(newp, sizeof newp, data_dir, "master.key.new", err)) ||
-        (rc = path_in(dbp, sizeof dbp, data_dir, "levy.db", err)))
+    if ((rc = path_in(dbp, sizeof dbp, data_dir, "levy.db", err)))
         return rc;
-    if (access(newp, F_OK) != 0)
+    if (!rotation_leftover(data_dir))
         return LEVY_OK;
     if ((rc = stored_fingerprint(dbp, fp_db, err)) != LEVY_OK ||
         (rc = settle_new_key(data_dir, fp_db,
@@ -598,10 +633,7 @@ static int verify_key_shared(const char *dir, levy_store *store, uint8_t key[LEV
         return rc;
     /* a rotate-master-key interrupted between its commit and the rename of master.key.new:
      * the database's fingerprint says whether the new key is the one it seals with */
-    char newp[PATH_MAX];
-    if (!use_env && (rc = path_in(newp, sizeof newp, dir, "master.key.new", err)) != LEVY_OK)
-        return rc;
-    if (!use_env && access(newp, F_OK) == 0) {
+    if (!use_env && rotation_leftover(dir)) {
         const char *what = "";
         if ((rc = settle_new_key(dir, stored,
                                  "completed an interrupted master key rotation (master.key.new "
@@ -745,7 +777,9 @@ done:
 /* Test hooks, named by LEVY_TEST_ROTATE_CRASH (unset in production): "before_commit" and
  * "after_commit" kill the rotation there (exit 3); "commit_lost" reports a COMMIT that
  * succeeded as failed, as PostgreSQL's client does when the connection drops after the
- * server committed. */
+ * server committed; "rollback_after_prev" fails the rotation once master.key.prev.new and
+ * master.key.new are written, before the COMMIT (the transaction rolled back, exit 1), as a
+ * failed fsync of the data dir there would. */
 static int test_point(const char *point)
 {
     const char *v = getenv("LEVY_TEST_ROTATE_CRASH");
@@ -898,21 +932,23 @@ static int open_for_rotation(levy_config *cfg, const char *dbp, levy_store **out
  * first by the database's fingerprint (SQLite: levy_rotate_recover, before opening; on
  * PostgreSQL settle_new_key once the store is open and no replica is live; there the
  * current key must then be the one the database records); the declared sealed columns
- * re-sealed and meta's fingerprint replaced in one transaction; master.key.prev and
- * master.key.new durable (fsync) before the commit; master.key.new renamed over master.key
- * after it, or at the next start or rotation. Once COMMIT is sent master.key.new is never
- * removed here, even when the COMMIT reports a failure (commit_failed). With LEVY_MASTER_KEY
+ * re-sealed and meta's fingerprint replaced in one transaction; master.key.prev.new (the
+ * current key) and master.key.new durable (fsync) before the commit, renamed over
+ * master.key.prev and master.key after it (in that order), or at the next start or rotation;
+ * a rotation that rolls back removes both, master.key.prev untouched. Once COMMIT is sent
+ * master.key.new is never removed here, even when the COMMIT reports a failure
+ * (commit_failed). With LEVY_MASTER_KEY
  * (and --yes-env) no key file is written: the new key is printed once. */
 static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
 {
     const char *dir = cfg->data_dir;
     const char *env = getenv("LEVY_MASTER_KEY");
     int use_env = env && *env, pg = cfg->database[0] != 0;
-    char keyp[PATH_MAX], newp[PATH_MAX], prevp[PATH_MAX], prevtmp[PATH_MAX], dbp[PATH_MAX];
+    char keyp[PATH_MAX], newp[PATH_MAX], prevp[PATH_MAX], prevnewp[PATH_MAX], dbp[PATH_MAX];
     char fp[LEVY_ROTATE_FP_LEN + 1], fp_old[LEVY_ROTATE_FP_LEN + 1], stored[LEVY_ROTATE_FP_LEN + 1];
     uint8_t old_key[LEVY_KEY_LEN], new_key[LEVY_KEY_LEN];
     sealed_col *cols = NULL;
-    int ncols = 0, lock_fd = -1, rc, in_tx = 0, wrote_new = 0;
+    int ncols = 0, lock_fd = -1, rc, in_tx = 0, wrote_new = 0, wrote_prev = 0;
     levy_store *st = NULL;
     /* what the operator is told differs: one service, or every replica */
     const char *stop_all = pg ? "stop every replica first" : "stop the service first";
@@ -921,7 +957,7 @@ static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
     if ((rc = path_in(keyp, sizeof keyp, dir, "master.key", err)) ||
         (rc = path_in(newp, sizeof newp, dir, "master.key.new", err)) ||
         (rc = path_in(prevp, sizeof prevp, dir, "master.key.prev", err)) ||
-        (rc = path_in(prevtmp, sizeof prevtmp, dir, "master.key.prev.tmp", err)) ||
+        (rc = path_in(prevnewp, sizeof prevnewp, dir, "master.key.prev.new", err)) ||
         (rc = path_in(dbp, sizeof dbp, dir, "levy.db", err)))
         return rc;
     if (use_env && !cfg->yes_env)
@@ -959,7 +995,7 @@ static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
     }
     if ((rc = open_for_rotation(cfg, dbp, &st, err)) != LEVY_OK)
         goto done;
-    if (pg && !use_env && access(newp, F_OK) == 0) {
+    if (pg && !use_env && rotation_leftover(dir)) {
         /* a rotation of this data dir interrupted past its commit (or whose COMMIT reported a
          * failure): settled by the shared database's fingerprint before master.key is read, so
          * this one rotates from the key the database seals with (issue 18) */
@@ -1017,20 +1053,21 @@ static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
     if ((rc = set_fingerprint(st, fp, 1, err)) != LEVY_OK)
         goto done;
     if (!use_env) {
-        /* the previous key (recovery) and the new one are durable before the commit */
-        if ((rc = write_key_file(prevtmp, old_key, err)) != LEVY_OK)
+        /* the current key (master.key.prev once committed) and the new one are durable before
+         * the commit, beside the files they replace: master.key.prev is replaced only once the
+         * COMMIT succeeded, so a rotation that rolls back leaves it holding the key it held */
+        if ((rc = write_key_file(prevnewp, old_key, err)) != LEVY_OK)
             goto done;
-        if (rename(prevtmp, prevp) != 0) {
-            rc =
-                levy_err_set(err, LEVY_EIO, "io", "cannot rename %s: %s", prevtmp, strerror(errno));
-            unlink(prevtmp);
-            goto done;
-        }
+        wrote_prev = 1;
         if ((rc = write_key_file(newp, new_key, err)) != LEVY_OK)
             goto done;
         wrote_new = 1;
         if ((rc = fsync_dir(dir, err)) != LEVY_OK)
             goto done;
+    }
+    if (test_point("rollback_after_prev")) {
+        rc = levy_err_set(err, LEVY_EIO, "io", "failed before the COMMIT (LEVY_TEST_ROTATE_CRASH)");
+        goto done;
     }
     test_crash("before_commit");
     in_tx = 0; /* a failed commit ends the transaction too (rolled back) */
@@ -1039,7 +1076,7 @@ static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
      * after the server committed reports a failure). It is never removed from here on; the
      * recovery (the next start, or the next rotation) renames or removes it by the
      * fingerprint the database records (settle_new_key). */
-    wrote_new = 0;
+    wrote_new = wrote_prev = 0;
     rc = levy_store_commit(st, err);
     if (rc == LEVY_OK && test_point("commit_lost"))
         rc = levy_err_set(err, LEVY_EIO, "io", "connection lost (LEVY_TEST_ROTATE_CRASH)");
@@ -1049,6 +1086,16 @@ static int rotate(levy_config *cfg, levy_rotate_build_fn build, levy_err *err)
     }
     test_crash("after_commit");
     if (!use_env) {
+        /* master.key.prev first: a crash between the renames leaves master.key.new, which the
+         * recovery renames (a master.key.prev.new alone is one that never committed) */
+        if (rename(prevnewp, prevp) != 0) {
+            rc = levy_err_set(err, LEVY_EIO, "io",
+                              "the secrets are re-sealed but %s could not "
+                              "be renamed to %s (%s); the next levy start or "
+                              "rotate-master-key completes it: keep %s and %s",
+                              prevnewp, prevp, strerror(errno), prevnewp, newp);
+            goto done;
+        }
         if (rename(newp, keyp) != 0) {
             rc = levy_err_set(err, LEVY_EIO, "io",
                               "the secrets are re-sealed but %s could not "
@@ -1108,6 +1155,8 @@ done:
     }
     if (wrote_new)
         unlink(newp);
+    if (wrote_prev)
+        unlink(prevnewp);
     levy_store_close(st);
     if (lock_fd >= 0)
         close(lock_fd);

@@ -3,12 +3,15 @@
 /* levy rotate-master-key: re-seal every secret plugins declare (`sealed` in handler.lua)
  * under a new master key, in one store transaction, then swap DATA_DIR/master.key.
  * Crash safety: the transaction stores meta('master_key_fingerprint') = the first 16 hex
- * chars of SHA-256(new key) and DATA_DIR/master.key.new is written (fsync) before the
- * commit; levy_rotate_recover (every start) renames master.key.new over master.key when
- * its fingerprint is the committed one, and deletes it otherwise; rotate-master-key does the
- * same first, on both engines. Once COMMIT is sent, rotate-master-key never removes
- * master.key.new, even when the COMMIT reports a failure (a PostgreSQL connection lost after
- * the server committed, issue 18): the recovery decides by the fingerprint.
+ * chars of SHA-256(new key) and DATA_DIR/master.key.prev.new (the current key) and
+ * master.key.new are written (fsync) before the commit and renamed over master.key.prev and
+ * master.key after it, so master.key.prev changes only with a committed rotation;
+ * levy_rotate_recover (every start) renames them when master.key.new's fingerprint is the
+ * committed one, and deletes them otherwise (a master.key.prev.new alone too);
+ * rotate-master-key does the same first, on both engines. Once COMMIT is sent,
+ * rotate-master-key never removes master.key.new, even when the COMMIT reports a failure (a
+ * PostgreSQL connection lost after the server committed, issue 18): the recovery decides by
+ * the fingerprint.
  * On PostgreSQL (cfg->database, issue 22) the store is shared: the rotation refuses while any
  * other levy is connected to the database (pg_stat_activity, application_name "levy"), a
  * replica's heartbeat row (table replicas) was seen within LEVY_GENREG_LIVE_S, or the
@@ -47,8 +50,8 @@ int levy_rotate_master_key(levy_config *cfg, levy_rotate_build_fn build);
  * refused (LEVY_ECONFLICT "busy", naming the holder's PID). */
 int levy_rotate_serve_lock(const char *data_dir, int *fd, levy_err *err);
 /** Completes or discards an interrupted rotation (see above); no-op when LEVY_MASTER_KEY is
- * set or there is no DATA_DIR/master.key.new. *what (may be NULL) gets a static note of
- * what was done ("" when nothing). */
+ * set or there is neither DATA_DIR/master.key.new nor master.key.prev.new. *what (may be
+ * NULL) gets a static note of what was done ("" when nothing). */
 int levy_rotate_recover(const char *data_dir, const char **what, levy_err *err);
 
 /** Takes an exclusive lock on DATA_DIR/levy.lock (*fd stays open while it is held) and

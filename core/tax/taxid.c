@@ -1213,14 +1213,23 @@ static size_t strip_suffix(char *s, size_t n, const char *suf)
     return n;
 }
 
+/* Drops the first k of the n characters of s (k <= n), the terminating NUL moved too; returns
+ * the new length. A forward copy by index rather than an overlapping memmove: with
+ * _FORTIFY_SOURCE glibc turns that memmove into __memmove_chk, an alias of __memcpy_chk, which
+ * valgrind then reports as "Source and destination overlap in memcpy_chk" in a user's run. */
+static size_t drop_front(char *s, size_t n, size_t k)
+{
+    for (size_t i = k; i <= n; i++)
+        s[i - k] = s[i];
+    return n - k;
+}
+
 /* Drops a leading label ("ABN", "GST") when digits follow it. */
 static size_t strip_word(char *s, size_t n, const char *w)
 {
     size_t m = strlen(w);
-    if (n > m && memcmp(s, w, m) == 0 && isdig(s[m])) {
-        memmove(s, s + m, n - m + 1);
-        return n - m;
-    }
+    if (n > m && memcmp(s, w, m) == 0 && isdig(s[m]))
+        return drop_front(s, n, m);
     return n;
 }
 
@@ -1288,15 +1297,12 @@ int levy_taxid_check(const char *country, const char *id, levy_taxid_result *out
         /* own prefix (or the ISO code where it differs, GR for EL) */
         size_t pl = strlen(sc->prefix), il = 2;
         if (pl && n > pl && memcmp(b, sc->prefix, pl) == 0) {
-            memmove(b, b + pl, n - pl + 1);
-            n -= pl;
+            n = drop_front(b, n, pl);
         } else if (n > 2 && memcmp(b, dest, il) == 0 &&
                    (isdig(b[2]) || (pl == 0 && !own_valid(sc, b, n)))) {
-            memmove(b, b + 2, n - 1);
-            n -= 2;
+            n = drop_front(b, n, 2);
         } else if (strcmp(dest, "GB") == 0 && n > 2 && b[0] == 'X' && b[1] == 'I') {
-            memmove(b, b + 2, n - 1);
-            n -= 2;
+            n = drop_front(b, n, 2);
         } else {
             size_t fl = 0;
             const scheme *f = by_prefix(b, n, &fl);
@@ -1304,8 +1310,7 @@ int levy_taxid_check(const char *country, const char *id, levy_taxid_result *out
              * number of dest as typed (an MX RFC may start DE, SE, RO ...) */
             if (f && f != sc && !own_valid(sc, b, n)) {
                 sc = f;
-                memmove(b, b + fl, n - fl + 1);
-                n -= fl;
+                n = drop_front(b, n, fl);
             }
         }
     } else {
@@ -1319,8 +1324,7 @@ int levy_taxid_check(const char *country, const char *id, levy_taxid_result *out
             return out->status;
         }
         sc = f;
-        memmove(b, b + fl, n - fl + 1);
-        n -= fl;
+        n = drop_front(b, n, fl);
     }
     memcpy(out->country, sc->iso, 3);
     out->scheme = sc->name;

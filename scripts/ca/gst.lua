@@ -44,7 +44,7 @@ local REGIME = {
 
 return {
   region = "CA",
-  name = "Canada (GST/HST)",
+  name = "Canada — GST/HST", -- no brackets: the UI adds the code's, "Canada — GST/HST (CA)" (L.regionLabel)
   tax_type = "GST",
   sourcing = "destination",
   taxability = {

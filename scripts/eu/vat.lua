@@ -195,7 +195,7 @@ end
 
 return {
   region = "EU",
-  name = "European Union (OSS)",
+  name = "European Union — OSS", -- no brackets: the UI adds the code's, "European Union — OSS (EU)" (L.regionLabel)
   tax_type = "VAT",
   sourcing = "destination",
   taxability = {

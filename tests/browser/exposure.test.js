@@ -13,10 +13,8 @@
  * Prints "N passed, N failed"; exit 0 only when nothing failed, 77 when Chromium is missing. */
 'use strict';
 const fs = require('fs');
-const path = require('path');
-const { execFileSync } = require('child_process');
-const t = require('./harness')('exposure.test.js'); // tests/browser/harness.js: checks, levy + sim, HTTP, the run
-const { CHROMIUM, ROOT, OUT, LEVY, TOKEN, EVENTS, chromium, log, check, assert, sleep, startPair, http, pickKey, pickToken } = t;
+const t = require('./harness')('exposure.test.js'); // tests/browser/harness.js: checks, levy + sim, HTTP, set-up steps, the run
+const { ROOT, LEVY, TOKEN, check, assert, startPair, http } = t;
 
 async function main() {
   const tmp = t.mkTmp('levy-ui-exposure-');
@@ -30,11 +28,7 @@ async function main() {
   let azCustomer = null; /* the customer of the Arizona invoices (not marked as a marketplace seller) */
 
   await check('setup: Arizona invoices of 40,000 and 70,000 USD, one Georgia and one Pennsylvania invoice in Rillet; levy connected and imported them', async () => {
-    await t.until('the simulator seeded', async () => (await http('GET', simUrl + '/_sim/info')).json.seeding === false, 60000);
-    const key = pickKey((await http('GET', simUrl + '/_sim/info')).json);
-    assert(key, 'no API key in /_sim/info');
-    const simH = { Authorization: 'Bearer ' + key, 'X-Rillet-API-Version': '4' };
-    const usd = ((await http('GET', simUrl + '/subsidiaries', undefined, simH)).json.subsidiaries || []).find(x => x.currency === 'USD');
+    const { key, simH, usd } = await t.simReady(simUrl);
     const cust = ((await http('GET', simUrl + '/customers?limit=10', undefined, simH)).json.customers || [])[0];
     const product = ((await http('GET', simUrl + '/products?limit=100', undefined, simH)).json.products || []).find(x => x.name === 'Edge router');
     assert(usd && cust && product, 'simulator: no USD subsidiary, customer or product');
@@ -51,56 +45,15 @@ async function main() {
       assert(r.status === 200 || r.status === 201, 'sim invoice: ' + r.status + ' ' + r.text.slice(0, 200));
     }
     const auth = { Authorization: 'Bearer ' + TOKEN };
-    let con = await http('POST', base + '/v1/connections', { provider: 'rillet', api_key: key, tax_documents_from: PREV + '-01-01' }, auth);
-    assert(con.status === 201, 'connect: ' + con.status + ' ' + con.text.slice(0, 200));
-    const id = con.json.id;
-    if (con.json.status === 'needs_subsidiary') {
-      con = await http('POST', base + '/v1/connections/' + id + '/subsidiary', { subsidiary_id: usd.id }, auth);
-      assert(con.status === 200, 'subsidiary: ' + con.status + ' ' + con.text.slice(0, 200));
-    }
-    /* the webhook's signing token pasted into levy starts the import (CONTRACT §2.3) */
-    const hook = await http('POST', simUrl + '/_sim/webhooks', { name: 'levy', url: con.json.webhook_url, enabled: true, events: { CUSTOMER: ['DELETED'] } });
-    assert(hook.status === 200 || hook.status === 201, 'sim webhook: ' + hook.status + ' ' + hook.text.slice(0, 200));
-    const sec = await http('POST', base + '/v1/connections/' + id + '/webhook-secret', { signing_token: pickToken(hook.json) }, auth);
-    assert(sec.status === 200, 'webhook secret: ' + sec.status + ' ' + sec.text.slice(0, 200));
-    await t.until('the import', async () => {
-      const c = (await http('GET', base + '/v1/connections/' + id, undefined, auth)).json;
-      return c && c.import && c.import.state === 'done';
-    }, 180000, 500);
+    await t.connectRillet(base, simUrl, key, usd, PREV + '-01-01', { CUSTOMER: ['DELETED'] });
     await t.until('AZ over its threshold', async () => {
       const x = ((await http('GET', base + '/v1/reports/exposure', undefined, auth)).json.data || []).find(r => r.region === 'US-AZ');
       return x && x.threshold_status === 'exceeded' && x.crossed_on === AZ_CROSSED;
     }, 60000, 500);
   });
-  const ctx = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 800 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync']
-  });
-  ctx.setDefaultTimeout(15000);
-  const page = ctx.pages()[0] || await ctx.newPage();
-  const errors = [];
-  page.on('console', m => { if (m.type() === 'error' && !/status of 422/.test(m.text())) errors.push(m.text()); });
-  page.on('pageerror', e => errors.push('pageerror: ' + e.message));
-  const unlabelled = [];
-  async function shot(name) {
-    const bad = await page.evaluate(() => Array.from(document.querySelectorAll('input, select, textarea, button')).filter(el => {
-      if (el.type === 'hidden' || !el.getClientRects().length) return false;
-      if (el.tagName === 'BUTTON') return !(el.textContent.trim() || el.getAttribute('aria-label'));
-      return !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby');
-    }).map(el => el.outerHTML.slice(0, 80)));
-    bad.forEach(b => unlabelled.push(name + ': ' + b));
-    await page.screenshot({ path: path.join(OUT, name + '.png'), fullPage: true });
-  }
+  const { ctx, page, errors, unlabelled, shot } = await t.browser(tmp, { labels: true });
 
-  await check('sign in', async () => {
-    const out = execFileSync(LEVY, ['signin', '--data-dir', path.join(tmp, 'data'), '--public-url', base],
-      { env: Object.assign({}, process.env, { LEVY_API_TOKEN: '' }) }).toString();
-    const m = /#signin=([A-Za-z0-9_-]+)/.exec(out);
-    assert(m, 'levy signin printed no link');
-    await page.goto(base + '/#signin=' + m[1]);
-    await page.locator('main h1').first().waitFor();
-  });
+  await t.signIn(page, tmp, base);
 
   await check('Settings: add physical presence through the state picker; an empty form names the field', async () => {
     await page.goto(base + '/#/settings');

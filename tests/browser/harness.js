@@ -1,7 +1,9 @@
 /* The browser tests' shared harness (tests/browser/*.test.js): the Chromium and playwright-core
  * checks (exit 77 when Chromium is missing), the pass/fail counters and `check`, `levy sim` +
  * `levy serve` through the one e2e harness (tests/e2e/harness.py pair), HTTP and polling
- * helpers, and the run: a 240 s guard, the log tails of levy and the simulator when a check
+ * helpers, the common set-up steps (`simReady`, `connectRillet`: the simulator's key and levy
+ * connected to it as a user does; `browser`: Chromium on a new profile with its console
+ * errors collected and screenshots; `signIn`: the 'sign in' check), and the run: a 240 s guard, the log tails of levy and the simulator when a check
  * failed, cleanup of the processes and of the temporary dir (kept when a check failed), and the
  * "N passed, N failed" line with exit 0 only when nothing failed.
  *
@@ -13,7 +15,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { spawn } = require('child_process');
+const { spawn, execFileSync } = require('child_process');
 
 module.exports = function harness(file) {
   const t = {
@@ -104,6 +106,85 @@ module.exports = function harness(file) {
     const c = [r.signing_token, r.token, r.webhook_token, r.secret, r.webhook && r.webhook.signing_token];
     return c.find(x => typeof x === 'string' && x) || null;
   };
+
+  /* The simulator once seeded: its API key, the headers of its Rillet API (simH) and its USD
+   * subsidiary (usd). */
+  t.simReady = async simUrl => {
+    await t.until('the simulator seeded', async () => (await t.http('GET', simUrl + '/_sim/info')).json.seeding === false, 60000);
+    const key = t.pickKey((await t.http('GET', simUrl + '/_sim/info')).json);
+    t.assert(key, 'no API key in /_sim/info');
+    const simH = { Authorization: 'Bearer ' + key, 'X-Rillet-API-Version': '4' };
+    const usd = ((await t.http('GET', simUrl + '/subsidiaries', undefined, simH)).json.subsidiaries || []).find(x => x.currency === 'USD');
+    t.assert(usd, 'simulator: no USD subsidiary');
+    return { key, simH, usd };
+  };
+
+  /* levy (base) connected to the simulator as a user does it (CONTRACT §2.3): the API key with
+   * `from` as the first tax document date, the subsidiary `sub` when levy asks for one, a webhook
+   * in the simulator for `events` ({ INVOICE: [...], CUSTOMER: [...] }) whose signing token,
+   * pasted into levy, starts the import; waits until the import is done. -> the connection's id. */
+  t.connectRillet = async (base, simUrl, key, sub, from, events) => {
+    const auth = { Authorization: 'Bearer ' + t.TOKEN };
+    let con = await t.http('POST', base + '/v1/connections', { provider: 'rillet', api_key: key, tax_documents_from: from }, auth);
+    t.assert(con.status === 201, 'connect: ' + con.status + ' ' + con.text.slice(0, 200));
+    const id = con.json.id;
+    if (con.json.status === 'needs_subsidiary') {
+      con = await t.http('POST', base + '/v1/connections/' + id + '/subsidiary', { subsidiary_id: sub.id }, auth);
+      t.assert(con.status === 200, 'subsidiary: ' + con.status + ' ' + con.text.slice(0, 200));
+    }
+    const hook = await t.http('POST', simUrl + '/_sim/webhooks', { name: 'levy', url: con.json.webhook_url, enabled: true, events });
+    t.assert(hook.status === 200 || hook.status === 201, 'sim webhook: ' + hook.status + ' ' + hook.text.slice(0, 200));
+    const sec = await t.http('POST', base + '/v1/connections/' + id + '/webhook-secret', { signing_token: t.pickToken(hook.json) }, auth);
+    t.assert(sec.status === 200, 'webhook secret: ' + sec.status + ' ' + sec.text.slice(0, 200));
+    await t.until('the import', async () => {
+      const c = (await t.http('GET', base + '/v1/connections/' + id, undefined, auth)).json;
+      return c && c.import && c.import.state === 'done';
+    }, 180000, 500);
+    return id;
+  };
+
+  /* Debian's Chromium on a new, empty profile under tmp, 1280x800, 15 s per action, and its
+   * first page. errors: the page's console errors (but those matching opts.allow, by default a
+   * 422 answer some steps provoke) and uncaught exceptions. shot(name): a full-page screenshot
+   * into tests/out/screenshots; with opts.labels it first notes each visible form control
+   * without an accessible name in unlabelled. */
+  t.browser = async (tmp, opts) => {
+    opts = opts || {};
+    const ctx = await t.chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
+      executablePath: t.CHROMIUM, headless: true, viewport: { width: 1280, height: 800 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync']
+    });
+    ctx.setDefaultTimeout(15000);
+    const page = ctx.pages()[0] || await ctx.newPage();
+    const allow = opts.allow || /status of 422/;
+    const b = { ctx, page, errors: [], unlabelled: [] };
+    page.on('console', m => { if (m.type() === 'error' && !allow.test(m.text())) b.errors.push(m.text()); });
+    page.on('pageerror', e => b.errors.push('pageerror: ' + e.message));
+    b.shot = async name => {
+      if (opts.labels) {
+        const bad = await page.evaluate(() => Array.from(document.querySelectorAll('input, select, textarea, button')).filter(el => {
+          if (el.type === 'hidden' || !el.getClientRects().length) return false;
+          if (el.tagName === 'BUTTON') return !(el.textContent.trim() || el.getAttribute('aria-label'));
+          return !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby');
+        }).map(el => el.outerHTML.slice(0, 80)));
+        bad.forEach(x => b.unlabelled.push(name + ': ' + x));
+      }
+      await page.screenshot({ path: path.join(t.OUT, name + '.png'), fullPage: true });
+    };
+    return b;
+  };
+
+  /* The 'sign in' check: a one-time link from `levy signin` on the pair's data dir (tmp/data),
+   * opened in page, as a user signs in (the API token never enters the page). */
+  t.signIn = (page, tmp, base) => t.check('sign in', async () => {
+    const out = execFileSync(t.LEVY, ['signin', '--data-dir', path.join(tmp, 'data'), '--public-url', base],
+      { env: Object.assign({}, process.env, { LEVY_API_TOKEN: '' }) }).toString();
+    const m = /#signin=([A-Za-z0-9_-]+)/.exec(out);
+    t.assert(m, 'levy signin printed no link');
+    await page.goto(base + '/#signin=' + m[1]);
+    await page.locator('main h1').first().waitFor();
+  });
 
   const cleanup = () => {
     for (const p of t.procs) if (p.exited === undefined) { try { p.kill('SIGTERM'); } catch (e) { /* gone */ } }

@@ -12,47 +12,20 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { execFileSync } = require('child_process');
 const t = require('./harness')('oss.test.js');
-const { CHROMIUM, ROOT, OUT, LEVY, TOKEN, chromium, check, assert, startPair } = t;
+const { ROOT, LEVY, TOKEN, check, assert, startPair } = t;
 
 async function main() {
   const tmp = t.mkTmp('levy-ui-oss-');
   const pair = await startPair([LEVY, ROOT, tmp, TOKEN, '--seed', '7', '--invoices', '0', '--public-url']);
   const base = pair.levy_url;
-  const ctx = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 800 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync']
-  });
-  ctx.setDefaultTimeout(15000);
-  const page = ctx.pages()[0] || await ctx.newPage();
-  const errors = [];
-  page.on('console', m => { if (m.type() === 'error' && !/status of 422/.test(m.text())) errors.push(m.text()); });
-  page.on('pageerror', e => errors.push('pageerror: ' + e.message));
-  const unlabelled = [];
-  async function shot(name) {
-    const bad = await page.evaluate(() => Array.from(document.querySelectorAll('input, select, textarea, button')).filter(el => {
-      if (el.type === 'hidden' || !el.getClientRects().length) return false;
-      if (el.tagName === 'BUTTON') return !(el.textContent.trim() || el.getAttribute('aria-label'));
-      return !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby');
-    }).map(el => el.outerHTML.slice(0, 80)));
-    bad.forEach(b => unlabelled.push(name + ': ' + b));
-    await page.screenshot({ path: path.join(OUT, name + '.png'), fullPage: true });
-  }
+  const { ctx, page, errors, unlabelled, shot } = await t.browser(tmp, { labels: true });
   const good = path.join(tmp, 'eurofxref-hist.csv');
   fs.writeFileSync(good, 'Date,USD,JPY,GBP,\n2026-10-01,1.1657,170.95,N/A,\n2026-09-29,1.1600,170.10,0.86000,\n');
   const bad = path.join(tmp, 'bad.csv');
   fs.writeFileSync(bad, 'Date,USD,\n2026-10-01,1.1657,\n2026-09-30,one,\n');
 
-  await check('sign in', async () => {
-    const out = execFileSync(LEVY, ['signin', '--data-dir', path.join(tmp, 'data'), '--public-url', base],
-      { env: Object.assign({}, process.env, { LEVY_API_TOKEN: '' }) }).toString();
-    const m = /#signin=([A-Za-z0-9_-]+)/.exec(out);
-    assert(m, 'levy signin printed no link');
-    await page.goto(base + '/#signin=' + m[1]);
-    await page.locator('main h1').first().waitFor();
-  });
+  await t.signIn(page, tmp, base);
 
   const sec = page.locator('#oss');
   await check('Filing report: the OSS section with no rates yet; Import without a file says so', async () => {

@@ -15,10 +15,8 @@
  *
  * Prints "N passed, N failed"; exit 0 only when nothing failed, 77 when Chromium is missing. */
 'use strict';
-const path = require('path');
-const { execFileSync } = require('child_process');
-const t = require('./harness')('province.test.js');
-const { CHROMIUM, ROOT, OUT, LEVY, TOKEN, chromium, log, check, assert, startPair, http, pickKey, pickToken } = t;
+const t = require('./harness')('province.test.js'); // tests/browser/harness.js: checks, levy + sim, HTTP, set-up steps, the run
+const { ROOT, LEVY, TOKEN, log, check, assert, startPair, http } = t;
 
 async function main() {
   const tmp = t.mkTmp('levy-ui-province-');
@@ -47,34 +45,17 @@ async function main() {
   }
 
   await check('setup: seller in Seattle, CA and CA-BC subscribed, SaaS invoices of 100.00 to Montreal (GST 5.00) and Vancouver (GST + PST 12.00) written back', async () => {
-    await t.until('the simulator seeded', async () => (await http('GET', simUrl + '/_sim/info')).json.seeding === false, 60000);
-    const key = pickKey((await http('GET', simUrl + '/_sim/info')).json);
-    assert(key, 'no API key in /_sim/info');
-    simH = { Authorization: 'Bearer ' + key, 'X-Rillet-API-Version': '4' };
-    sub = ((await http('GET', simUrl + '/subsidiaries', undefined, simH)).json.subsidiaries || []).find(x => x.currency === 'USD');
-    assert(sub, 'simulator: no USD subsidiary');
+    const sim = await t.simReady(simUrl);
+    simH = sim.simH;
+    sub = sim.usd;
     for (const code of ['CA', 'CA-BC']) {
       const r = await L('PUT', '/v1/regions/' + code, { subscribed: true, tax_calculation: true });
       assert(r.status === 200, 'subscribe ' + code + ': ' + r.status + ' ' + r.text.slice(0, 200));
     }
     const s = await L('PUT', '/v1/settings', { seller_address: { line1: '1 Main Street', city: 'Seattle', state: 'WA', zip_code: '98101', country: 'US' } });
     assert(s.status === 200, 'seller address: ' + s.status + ' ' + s.text.slice(0, 200));
-    let con = await L('POST', '/v1/connections', { provider: 'rillet', api_key: key, tax_documents_from: YEAR + '-01-01' });
-    assert(con.status === 201, 'connect: ' + con.status + ' ' + con.text.slice(0, 200));
-    const id = con.json.id;
-    if (con.json.status === 'needs_subsidiary') {
-      con = await L('POST', '/v1/connections/' + id + '/subsidiary', { subsidiary_id: sub.id });
-      assert(con.status === 200, 'subsidiary: ' + con.status + ' ' + con.text.slice(0, 200));
-    }
-    const hook = await http('POST', simUrl + '/_sim/webhooks', { name: 'levy', url: con.json.webhook_url, enabled: true,
-      events: { INVOICE: ['CREATED', 'UPDATED', 'DELETED', 'PAYMENT_UPDATED'], CUSTOMER: ['CREATED', 'UPDATED', 'DELETED'] } });
-    assert(hook.status === 200 || hook.status === 201, 'sim webhook: ' + hook.status + ' ' + hook.text.slice(0, 200));
-    const sec = await L('POST', '/v1/connections/' + id + '/webhook-secret', { signing_token: pickToken(hook.json) });
-    assert(sec.status === 200, 'webhook secret: ' + sec.status + ' ' + sec.text.slice(0, 200));
-    await t.until('the import', async () => {
-      const c = (await L('GET', '/v1/connections/' + id)).json;
-      return c && c.import && c.import.state === 'done';
-    }, 180000, 500);
+    await t.connectRillet(base, simUrl, sim.key, sub, YEAR + '-01-01',
+      { INVOICE: ['CREATED', 'UPDATED', 'DELETED', 'PAYMENT_UPDATED'], CUSTOMER: ['CREATED', 'UPDATED', 'DELETED'] });
     const prod = ((await L('GET', '/v1/products?limit=100')).json.data || [])[0];
     assert(prod, 'no product');
     const p = await L('PUT', '/v1/products/' + prod.id, { tax_code: 'saas' });
@@ -85,30 +66,13 @@ async function main() {
     await written(ids.vancouver, '12.00');
   });
 
-  const ctx = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 800 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync']
-  });
-  ctx.setDefaultTimeout(15000);
-  const page = ctx.pages()[0] || await ctx.newPage();
-  const errors = [];
-  page.on('console', m => { if (m.type() === 'error' && !/status of 422/.test(m.text())) errors.push(m.text()); });
-  page.on('pageerror', e => errors.push('pageerror: ' + e.message));
-  const shot = name => page.screenshot({ path: path.join(OUT, name + '.png'), fullPage: true });
+  const { ctx, page, errors, shot } = await t.browser(tmp);
   const settled = async () => {
     await page.locator('main h1').first().waitFor();
     await page.locator('main .loading').first().waitFor({ state: 'detached' }).catch(() => {});
   };
 
-  await check('sign in', async () => {
-    const out = execFileSync(LEVY, ['signin', '--data-dir', path.join(tmp, 'data'), '--public-url', base],
-      { env: Object.assign({}, process.env, { LEVY_API_TOKEN: '' }) }).toString();
-    const m = /#signin=([A-Za-z0-9_-]+)/.exec(out);
-    assert(m, 'levy signin printed no link');
-    await page.goto(base + '/#signin=' + m[1]);
-    await page.locator('main h1').first().waitFor();
-  });
+  await t.signIn(page, tmp, base);
 
   await check('Regions: subscribing Quebec (CA-QC) re-checks the Montreal invoice ("Re-checking 1 document", singular); it is written with GST + QST 14.98', async () => {
     await page.goto(base + '/#/regions');
@@ -173,8 +137,8 @@ async function main() {
     await row.waitFor();
     const cells = await row.locator('td').allInnerTexts();
     assert(/^Canada\b.*\(CA\)$/.test(cells[1]) && cells[7] === '10.00' && cells[10] === '5.00', 'CA row: ' + cells.join(' | '));
-    /* issue 20: the region's name "Canada (GST/HST)" already has brackets: one set, the code's
-     * ("Canada — GST/HST (CA)", not "Canada (GST/HST) (CA)"), in the row and the picker */
+    /* issue 20: one set of brackets, the code's ("Canada — GST/HST (CA)", not
+     * "Canada (GST/HST) (CA)"), in the row and the picker */
     assert(cells[1] === 'Canada \u2014 GST/HST (CA)', 'CA row reads ' + cells[1]);
     const opts = await pick.locator('option').allInnerTexts();
     assert(opts.includes('Canada \u2014 GST/HST (CA)') && !opts.some(o => /\)\s*\(/.test(o)), 'the picker: ' + opts.join(' | '));
@@ -199,7 +163,8 @@ async function main() {
     const note = page.locator('#filing-canada-note');
     await note.waitFor();
     const said = await note.innerText();
-    assert(said === "A Canadian invoice's sales are in two rows, Canada (CA) for the federal GST/HST return and its province's row " +
+    /* the sentences name CA as its row does (L.regionLabel), not a fixed "Canada (CA)" */
+    assert(said === "A Canadian invoice's sales are in two rows, Canada \u2014 GST/HST (CA) for the federal return and its province's row " +
       '(British Columbia (CA-BC) and Quebec (CA-QC)) for the provincial QST or PST return, while the totals count each document once.', 'note: ' + said);
     /* issue 20: the not-collected list shows the Quebec City invoice once, under Canada, with
      * 14.98 (GST 5.00 + QST 9.98) where the rows split it: one sentence says so */
@@ -210,7 +175,7 @@ async function main() {
     assert(await ncNote.isVisible(), 'no sentence under the not-collected list');
     const ncSaid = await ncNote.innerText();
     assert(ncSaid === 'A Canadian document is listed here once, with all the tax not collected on it, while the table above splits that tax into two rows: ' +
-      'Canada\'s (CA) for the federal GST/HST and its province\'s for the provincial QST or PST.', 'not-collected note: ' + ncSaid);
+      'Canada \u2014 GST/HST (CA) for the federal tax and its province\'s for the provincial QST or PST.', 'not-collected note: ' + ncSaid);
     /* 1280 px: a region's code stays whole when its name wraps ("Quebec (CA-QC)", not "(CA-" / "QC)") */
     const broken = await page.evaluate(() => {
       const out = [];

@@ -26,6 +26,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -342,6 +343,43 @@ def pdeathsig_preexec(sig=signal.SIGTERM):
         if os.getppid() != parent:
             os.kill(os.getpid(), sig)
     return preexec
+
+
+def as_user(user, group, cmd):
+    """cmd exec'ed as user:group through setpriv (util-linux), as systemd runs a unit's
+    User=/Group=: no parent process in between, the environment as given. With a parent-death
+    signal (SIGKILL) that setpriv sets after the change of user: Linux clears one set before it
+    (so a preexec_fn's would not survive), and a test killed by SIGKILL would leave cmd running
+    as that user."""
+    return ["setpriv", "--reuid", str(user), "--regid", str(group), "--init-groups", "--pdeathsig", "KILL",
+            "--"] + list(cmd)
+
+
+_REAPER = ("import os, shutil, sys, time\n"
+           "try:\n"
+           "    os.read(0, 1)\n"  # EOF once the test that made the folder has ended
+           "except OSError:\n"
+           "    pass\n"
+           "end = time.monotonic() + 60\n"  # its children may still be writing logs into it
+           "while os.path.lexists(sys.argv[1]) and time.monotonic() < end:\n"
+           "    shutil.rmtree(sys.argv[1], ignore_errors=True)\n"
+           "    time.sleep(0.5)\n")
+_reaper_pipes = []  # write ends, held until this process ends
+
+
+def tmpdir(prefix="levy-test-"):
+    """tempfile.mkdtemp(prefix=prefix), removed when this process ends however it ends, even
+    by SIGKILL (ctest's timeout), where no finally or atexit runs: a reaper process in a
+    session of its own (a signal to the test's group does not reach it) reads a pipe whose
+    write end only this process holds (not inherited by its children) and deletes the folder
+    at its EOF. The test may still remove the folder itself; a left-over reaper costs nothing."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    r, w = os.pipe()
+    subprocess.Popen([sys.executable, "-c", _REAPER, d], stdin=r, stdout=subprocess.DEVNULL,
+                     stderr=subprocess.DEVNULL, start_new_session=True, cwd="/")
+    os.close(r)
+    _reaper_pipes.append(w)
+    return d
 
 
 def _stop_children():

@@ -6,14 +6,14 @@
 on SIGINT, when its stdin closes and when its parent dies by SIGKILL (stdin still held open
 elsewhere, as when a shell or ctest handed it down); and a process harness.start() made must
 not outlive a test killed by SIGKILL (ctest's timeout), nor may a PostgreSQL cluster that
-tests/pg/cluster.sh started for it (pg_ctl detaches the server). Every wait is a poll with a generous
+tests/pg/cluster.sh started for it (pg_ctl detaches the server), nor a process it started
+as another user (harness.as_user), nor its harness.tmpdir folders. Every wait is a poll with a generous
 timeout, no timing is asserted."""
 import json
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -58,7 +58,7 @@ def read_info(stream):
 
 def direct(how):
     """harness.py pair as our child with stdin a pipe of ours; how: SIGTERM, SIGINT, stdin."""
-    tmp = tempfile.mkdtemp(prefix="levy-hself-")
+    tmp = harness.tmpdir(prefix="levy-hself-")
     h = subprocess.Popen(pair_cmd(tmp), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     info = read_info(h.stdout)
     if not check("pair %s: levy and sim up" % how, "levy_pid" in info and "sim_pid" in info, info):
@@ -83,7 +83,7 @@ def direct(how):
 def parent_killed():
     """harness.py pair under a parent that is killed by SIGKILL, while the harness's stdin
     stays open (ours, handed down): only the parent's death can tell it to stop."""
-    tmp = tempfile.mkdtemp(prefix="levy-hself-")
+    tmp = harness.tmpdir(prefix="levy-hself-")
     r, w = os.pipe()
     code = ("import subprocess, sys\n"
             "h = subprocess.Popen(%r, stdin=%d)\n"
@@ -110,23 +110,68 @@ def parent_killed():
 
 def test_killed():
     """A test that started `levy sim` with harness.start() and is then killed by SIGKILL."""
-    tmp = tempfile.mkdtemp(prefix="levy-hself-")
-    code = ("import sys, time\n"
+    code = ("import os, sys, time\n"
             "sys.path.insert(0, %r)\n"
             "import harness\n"
-            "p = harness.start(harness.sim_cmd(%r, harness.any_port(), %r, %r), %r)\n"
-            "print(p.pid, flush=True)\n"
-            "time.sleep(600)\n") % (os.path.dirname(HARNESS), LEVY, os.path.join(tmp, "sim-data"), SRC,
-                                    os.path.join(tmp, "sim.log"))
+            "tmp = harness.tmpdir(prefix='levy-hself-killed-')\n"
+            "p = harness.start(harness.sim_cmd(%r, harness.any_port(), os.path.join(tmp, 'sim-data'), %r), "
+            "os.path.join(tmp, 'sim.log'))\n"
+            "print(p.pid, tmp, flush=True)\n"
+            "time.sleep(600)\n") % (os.path.dirname(HARNESS), LEVY, SRC)
     t = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    pid = int(t.stdout.readline() or 0)
-    if not check("test killed: sim started", pid and alive(pid), pid):
+    line = (t.stdout.readline() or "0 -").split()
+    pid, tmp = int(line[0]), line[1]
+    if not check("test killed: sim started, its harness.tmpdir folder made", pid and alive(pid) and
+                 os.path.isdir(tmp), line):
         t.kill()
         t.wait()
         return
     t.kill()
     t.wait()
     check("test killed by SIGKILL: its sim stopped", gone(pid), "sim %d still running" % pid)
+    check("test killed by SIGKILL: its harness.tmpdir folder removed",
+          wait_for(lambda: not os.path.lexists(tmp), STOP_WAIT, 0.2), "%s still there" % tmp)
+    kill_left(pid)
+    subprocess.run(["rm", "-rf", tmp])
+
+
+def user_test_killed():
+    """A test (root) that started a process as another user with harness.as_user (setpriv,
+    as tests/e2e/ops/install_inner.py starts levy as the levy user) and is then killed by
+    SIGKILL: the process must not stay behind (a parent-death signal set before the change of
+    user is cleared by it; harness.as_user has setpriv set one after)."""
+    import grp
+    import pwd
+    import shutil
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        print("skip - user test killed: needs root and setpriv")
+        return
+    nobody = pwd.getpwnam("nobody")
+    cmd = harness.as_user(nobody.pw_name, grp.getgrgid(nobody.pw_gid).gr_name, ["sleep", "600"])
+    code = ("import subprocess, time\n"
+            "p = subprocess.Popen(%r)\n"
+            "print(p.pid, flush=True)\n"
+            "time.sleep(600)\n") % (cmd,)
+    t = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    pid = int(t.stdout.readline() or 0)
+
+    def as_nobody():  # exec'ed: past setpriv's change of user and its prctl
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                st = f.read()
+            return st.startswith("Name:\tsleep\n") and "\nUid:\t%d\t" % nobody.pw_uid in st
+        except OSError:
+            return False
+    if not check("user test killed: its process runs (sleep) as nobody", pid and wait_for(as_nobody, STOP_WAIT, 0.1),
+                 pid):
+        t.kill()
+        t.wait()
+        kill_left(pid)
+        return
+    t.kill()
+    t.wait()
+    check("user test killed by SIGKILL: its process as another user stopped", gone(pid),
+          "pid %d still running" % pid)
     kill_left(pid)
 
 
@@ -139,7 +184,7 @@ def pg_test_killed():
                        "[ -n \"${PG_BIN:-}\" ]"], capture_output=True).returncode != 0:
         print("skip - pg test killed: no PostgreSQL server binaries (initdb)")
         return
-    tmp = tempfile.mkdtemp(prefix="levy-hself-pg-")
+    tmp = harness.tmpdir(prefix="levy-hself-pg-")
     cdir = os.path.join(tmp, "cluster")
     code = ("import os, subprocess, sys, time\n"
             "subprocess.run(['sh', %r, 'start', %r, sys.argv[1]], check=True, capture_output=True)\n"
@@ -169,6 +214,7 @@ def main():
         direct(how)
     parent_killed()
     test_killed()
+    user_test_killed()
     pg_test_killed()
 
 

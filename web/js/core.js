@@ -522,8 +522,9 @@
     return sel;
   };
   L.regionName = function (code) { return code ? (regionNames[code] || code) : ''; };
-  /* A name that already ends in brackets ("Canada (GST/HST)") reads "Canada — GST/HST (CA)",
-   * not "Canada (GST/HST) (CA)": the code is always the one bracket at the end (issue 20). */
+  /* The code is always the one bracket at the end (issue 20): levy's own names carry none
+   * ("Canada — GST/HST" -> "Canada — GST/HST (CA)"); a plugin's name that ends in brackets
+   * ("Canada (GST/HST)") reads the same, not "Canada (GST/HST) (CA)". */
   L.regionLabel = function (code, name) {
     if (!code) return '—';
     var n = name || regionNames[code];

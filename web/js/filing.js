@@ -247,8 +247,8 @@
         if (!hasCa || !provinces.length) return null;
         var names = provinces.sort().map(function (c) { return L.regionLabel(c); });
         var list = names.length > 1 ? names.slice(0, -1).join(', ') + ' and ' + names[names.length - 1] : names[0];
-        return h('p', { class: 'muted', id: 'filing-canada-note', text: 'A Canadian invoice\'s sales are in two rows, Canada (CA) for the federal GST/HST return and its province\'s row (' +
-          list + ') for the provincial QST or PST return, while the totals count each document once.' });
+        return h('p', { class: 'muted', id: 'filing-canada-note', text: 'A Canadian invoice\'s sales are in two rows, ' + L.regionLabel('CA') +
+          ' for the federal return and its province\'s row (' + list + ') for the provincial QST or PST return, while the totals count each document once.' });
       }
 
       function summaryTable(r, p) {
@@ -382,7 +382,7 @@
     var split = !p.region && ((r && r.data) || []).some(function (x) { return /^CA-[A-Z]{2}$/.test(x.region || ''); });
     var caNote = h('p', { class: 'muted', id: 'filing-nc-canada-note', hidden: true,
       text: 'A Canadian document is listed here once, with all the tax not collected on it, while the table above splits that tax into two rows: ' +
-        'Canada\'s (CA) for the federal GST/HST and its province\'s for the provincial QST or PST.' });
+        L.regionLabel('CA') + ' for the federal tax and its province\'s for the provincial QST or PST.' });
     function canada() {
       caNote.hidden = !(split && rows.some(function (x) { return /^CA(-[A-Z]{2})?$/.test(x.region || ''); }));
     }

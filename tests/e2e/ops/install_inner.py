@@ -4,7 +4,10 @@ namespace: nothing reaches the host). Installs levy, serves with the unit's own 
 reloads with its ExecReload as the levy user, adds levy-sim, upgrades, removes and purges,
 checking what each maintainer script must leave behind.
 
-usage: install_inner.py DIR PORT     (DIR holds levy_*.deb and levy-sim_*.deb)
+usage: install_inner.py DIR PORT     (DIR holds levy_*.deb, levy-sim_*.deb and harness.py)
+levy runs as the levy user through harness.as_user: setpriv sets its parent-death signal
+after the change of user, so this script killed (its own parent-death signal from
+test_ops.py, or ctest's timeout) does not leave levy serving in the overlay.
 Prints "ok - ..." / "FAIL - ..." lines; exit 1 when a check failed.
 """
 import glob
@@ -19,6 +22,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402  (copied beside this script by test_ops.py's case install)
 
 DIR, PORT = sys.argv[1], int(sys.argv[2])
 FAILS = []
@@ -70,9 +76,8 @@ def unit_env():
 
 def as_levy(cmd, env):
     """cmd (a unit command line) as the unit's User=/Group=, exec'ed as systemd does (setpriv:
-    no parent process in between, the environment as given)."""
-    return ["setpriv", "--reuid", unit_values("User")[0], "--regid", unit_values("Group")[0],
-            "--init-groups", "--"] + cmd
+    no parent process in between, the environment as given), killed if this script dies."""
+    return harness.as_user(unit_values("User")[0], unit_values("Group")[0], cmd)
 
 
 def healthz():

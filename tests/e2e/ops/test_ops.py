@@ -10,7 +10,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -1012,10 +1011,16 @@ def case_install(tmp):
     root = os.path.join(tmp, "ov")
     os.makedirs(root)
     port = opslib.free_port()
+    here = os.path.dirname(os.path.abspath(__file__))
+    # unshare, sh and chroot exec one another: install_inner.py is this process's child and
+    # gets SIGTERM when this test dies, even by SIGKILL; levy, its child as the levy user, gets
+    # SIGKILL when install_inner.py dies (harness.as_user); the overlay goes with the mount
+    # namespace, the folder under tmp with this process (main: opslib.harness.tmpdir)
     r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", INSTALL_SETUP, "sh", root,
-                        pkgs["levy"], pkgs["levy-sim"], os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                                     "install_inner.py")],
-                       capture_output=True, text=True, timeout=600, env=dict(os.environ, PORT=str(port)))
+                        pkgs["levy"], pkgs["levy-sim"], os.path.join(here, "install_inner.py"),
+                        os.path.join(os.path.dirname(here), "harness.py")],
+                       capture_output=True, text=True, timeout=600, env=dict(os.environ, PORT=str(port)),
+                       preexec_fn=opslib.harness.pdeathsig_preexec())
     print(r.stdout.rstrip())
     check("the packages' life cycle in the chroot (install_inner.py) passed", r.returncode == 0,
           r.stderr[-3000:])
@@ -1074,7 +1079,7 @@ CASES = {"backup": case_backup, "openapi": case_openapi, "package": case_package
 
 def main():
     case = sys.argv[3] if len(sys.argv) > 3 else "backup"
-    tmp = tempfile.mkdtemp(prefix="levy-ops-%s-" % case)
+    tmp = opslib.harness.tmpdir(prefix="levy-ops-%s-" % case)  # removed even if this test is killed
     try:
         CASES[case](tmp)
     except Exception as e:  # a crash is a failure, with its logs

@@ -2,7 +2,8 @@
 its master key rotated, and restarted: the connection still works under the new key.
 Also: rotating while levy serves fails, a tampered sealed value aborts with nothing changed,
 a crash after the commit (before the key file rename) is completed by the next start, a
-crash before the commit is discarded, a wrong current key is refused with nothing changed, a
+crash before the commit is discarded and a rotation rolled back after writing its key files
+leaves master.key.prev as it was, a wrong current key is refused with nothing changed, a
 rotation run after one interrupted past its commit completes that one first, a COMMIT that
 reports a failure although it committed keeps master.key.new for the next start or rotation
 (issue 18; in LEVY_MASTER_KEY mode the new key is still printed), LEVY_MASTER_KEY
@@ -18,7 +19,6 @@ import sqlite3
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 
@@ -203,10 +203,26 @@ def case(tmp):
         r = rotate(data, env={"LEVY_TEST_ROTATE_CRASH": "before_commit"})
         ok("crash before commit: exit 3, rows unchanged", r.returncode == 3 and sealed_rows(data) == rows2 and
            os.path.exists(keyp + ".new"), (r.returncode, r.stderr))
+        ok("(master.key.prev not replaced before the commit: still the key before master.key)",
+           read(keyp + ".prev") == new_key and read(keyp + ".prev.new") == next_key)
         works(tmp, data, cid, signing, sim_url, "after a crash before the commit",
               want_log="never committed")
         ok("the start removed master.key.new and kept master.key",
            read(keyp) == next_key and not os.path.exists(keyp + ".new"))
+        ok("(and removed master.key.prev.new; master.key.prev still the key before master.key)",
+           not os.path.exists(keyp + ".prev.new") and read(keyp + ".prev") == new_key)
+
+        # a rotation that fails once the key files are written, before its COMMIT (rolled back):
+        # master.key.prev must still hold the key from before the last completed rotation (it
+        # used to be replaced by the current key before the COMMIT, losing that key)
+        r = rotate(data, env={"LEVY_TEST_ROTATE_CRASH": "rollback_after_prev"})
+        ok("rolled back after the key files were written: exit 1, rows and master.key unchanged",
+           r.returncode == 1 and "failed before the COMMIT" in r.stderr and sealed_rows(data) == rows2 and
+           read(keyp) == next_key, (r.returncode, r.stderr))
+        ok("(master.key.prev still the previous key; no master.key.new or master.key.prev.new left)",
+           read(keyp + ".prev") == new_key and not os.path.exists(keyp + ".new") and
+           not os.path.exists(keyp + ".prev.new"), (read(keyp + ".prev") == new_key,
+                                                     os.listdir(data)))
 
         # a wrong current key (master.key replaced): refused naming the value it cannot open,
         # nothing changed (rows, key files)
@@ -379,7 +395,7 @@ def case(tmp):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="levy-rotate-")
+    tmp = opslib.harness.tmpdir(prefix="levy-rotate-")  # removed even if this test is killed
     try:
         case(tmp)
     except Exception as e:

@@ -286,10 +286,12 @@ def main():
         settled("10. then rotates from it", r, k3)
         both_serve("10. after a rotation that resumed one killed past its commit", 4)
         # 11. killed before its commit, then another rotation: the uncommitted key removed
-        k4, fp4 = key_of("a"), fingerprint()
+        k4, fp4, prev4 = key_of("a"), fingerprint(), key_of("a", "master.key.prev")
         r = rotate({"LEVY_TEST_ROTATE_CRASH": "before_commit"})
         check("11. killed before its commit: exit 3, master.key.new left, the database unchanged",
               r.returncode == 3 and os.path.exists(newp) and fingerprint() == fp4, (r.returncode, r.stderr))
+        check("11. master.key.prev not replaced before the commit (the new one waits in master.key.prev.new)",
+              prev4 and key_of("a", "master.key.prev") == prev4 and key_of("a", "master.key.prev.new") == k4)
         r = rotate()
         check("11. the next rotation removes the uncommitted master.key.new",
               "removed master.key.new of a master key rotation that never committed" in r.stderr,
