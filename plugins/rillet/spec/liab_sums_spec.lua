@@ -128,4 +128,59 @@ describe("liability sums kept on write", function()
     assert.equal(1, store.row("SELECT count(*) AS n FROM rillet_liab_docs").n)
     same_as_rows("backfilled")
   end)
+
+  it("a check finds a liability sum and a not-collected candidate changed behind its back", function()
+    store.exec("UPDATE rillet_filing_state SET liab_ready = 1 WHERE id = 1")
+    doc("invoice", "a", "2026-06-05"); written("invoice", "a", calc("a", "100.00", "7.25", "US-CA", "06037"))
+    doc("credit_memo", "m", "2026-06-07"); written("credit_memo", "m", calc("m", "20.00", "1.45", "US-CA"))
+    doc("invoice", "w", "2026-07-03") -- calculated with tax, not written: a not-collected candidate
+    filing_sums.tx("invoice", "w", function()
+      store.exec("UPDATE invoices SET calculation_id = ? WHERE id = 'w'", calc("w", "10.00", "0.73", "US-CA"))
+    end)
+    local sql = report_rows.collected_sums_sql
+    assert.same({}, filing_sums.check_liability_month("2026-06", sql))
+    local nc, last, n = filing_sums.check_nc_batch("invoice")
+    assert.same({}, nc)
+    assert.is_nil(last)
+    assert.equal(2, n)
+    -- a group's tax, a total's taxable, a coded row's count changed: each a difference of June
+    store.exec("UPDATE rillet_filing_sums SET tax = tax + 1 WHERE kind = 'ltax' AND type = 'invoice'")
+    local d = filing_sums.check_liability_month("2026-06", sql)
+    assert.equal(1, #d)
+    assert.equal("liability", d[1].kind)
+    assert.equal("2026-06", d[1].month)
+    assert.truthy(d[1].key:match("^ltax invoice USD US%-CA CA state sales"))
+    assert.equal(true, d[1].kept ~= d[1].rows)
+    store.exec("UPDATE rillet_filing_sums SET taxable = taxable + 1 WHERE kind = 'ltot' AND type = 'credit_memo'")
+    store.exec("UPDATE rillet_filing_sums SET n = n + 1 WHERE kind = 'lcode'")
+    assert.equal(3, #filing_sums.check_liability_month("2026-06", sql))
+    assert.same({}, filing_sums.check_liability_month("2026-07", sql)) -- another month: not blamed
+    -- a kept group without documents behind it
+    store.exec("DELETE FROM rillet_liab_docs")
+    store.exec("DELETE FROM writebacks")
+    assert.equal(true, #filing_sums.check_liability_month("2026-06", sql) >= 3)
+    -- the kept candidates: one deleted, one kept for a document that is not a candidate (nor stored)
+    store.exec("DELETE FROM rillet_nc_docs WHERE doc_id = 'w'")
+    store.exec("INSERT INTO rillet_nc_docs(doc_type, doc_id, doc_date) VALUES ('invoice', 'zz', '2026-08-01')")
+    nc = filing_sums.check_nc_batch("invoice")
+    local by = {}
+    for _, x in ipairs(nc) do by[x.key] = x end
+    -- a and its credit memo lost their write-backs above: a is a candidate too now, kept nowhere
+    assert.equal(json.null, by["invoice w"].kept)
+    assert.equal("2026-07-03", by["invoice w"].rows)
+    assert.equal("2026-08-01", by["invoice zz"].kept)
+    assert.equal(json.null, by["invoice zz"].rows)
+    -- batches by id: the last batch's range is open (zz, after every stored id, is found)
+    filing_sums.CHECK_NC_BATCH = 1
+    local seen, after = {}, nil
+    for _ = 1, 10 do
+      local diffs, l = filing_sums.check_nc_batch("invoice", after)
+      for _, x in ipairs(diffs) do seen[x.key] = true end
+      after = l
+      if not after then break end
+    end
+    filing_sums.CHECK_NC_BATCH = 1000
+    assert.is_nil(after)
+    assert.equal(true, seen["invoice w"] and seen["invoice zz"] and true)
+  end)
 end)
