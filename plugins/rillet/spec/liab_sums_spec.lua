@@ -183,4 +183,56 @@ describe("liability sums kept on write", function()
     assert.is_nil(after)
     assert.equal(true, seen["invoice w"] and seen["invoice zz"] and true)
   end)
+
+  it("the check job reports each kind; the daily tick starts one when due, once", function()
+    store.exec("UPDATE rillet_filing_state SET liab_ready = 1, ready = 1, phase = NULL WHERE id = 1")
+    doc("invoice", "a", "2026-06-05"); written("invoice", "a", calc("a", "100.00", "7.25", "US-CA"))
+    store.exec("UPDATE rillet_filing_sums SET tax = tax + 1 WHERE kind = 'ltax'")
+    local run = filing_sums.job(report_rows.filing_sums_sql, report_rows.collected_sums_sql)
+    local function check_done()
+      for _ = 1, 20 do
+        if filing_sums.check_status().check.state ~= "running" then break end
+        run({ payload = { op = "check" } })
+      end
+      return filing_sums.check_status()
+    end
+    -- never checked, rebuilt long ago: the tick starts a check; a second tick does not
+    store.exec("UPDATE rillet_filing_state SET rebuilt_at = '2000-01-01T00:00:00.000Z', check_state = NULL, " ..
+      "check_started_at = NULL WHERE id = 1")
+    assert.equal("never", filing_sums.check_status().check.state)
+    filing_sums.tick()
+    local st = filing_sums.check_status()
+    assert.equal("running", st.check.state)
+    local started = st.check.started_at
+    filing_sums.tick()
+    assert.equal(started, filing_sums.check_status().check.started_at)
+    st = check_done()
+    assert.equal("mismatch", st.check.state)
+    assert.equal(1, st.check.mismatches)
+    assert.equal("mismatch", st.check.kinds.liability.state)
+    assert.equal(1, st.check.kinds.liability.periods)
+    assert.same({ "2026-06" }, st.check.kinds.liability.months)
+    assert.equal("ok", st.check.kinds.filing.state)
+    assert.equal("ok", st.check.kinds.not_collected.state)
+    assert.equal(1, st.check.kinds.not_collected.documents)
+    assert.equal("liability", st.check.differences[1].kind)
+    -- a check done today is not due again; one started over a day ago is
+    filing_sums.tick()
+    assert.equal("mismatch", filing_sums.check_status().check.state)
+    store.exec("UPDATE rillet_filing_state SET check_started_at = '2000-01-01T00:00:00.000Z' WHERE id = 1")
+    filing_sums.tick()
+    assert.equal("running", filing_sums.check_status().check.state)
+    -- the rebuild repairs the sums and its own check says so
+    filing_sums.start_rebuild(true)
+    for _ = 1, 10 do run({ payload = { op = "rebuild" } }); run({ payload = { op = "liab" } }) end
+    st = check_done()
+    assert.equal("ok", st.check.state)
+    assert.equal(0, st.check.kinds.liability.mismatches)
+    -- an older levy's stored outcome (the differences array alone) still reads
+    store.exec("UPDATE rillet_filing_state SET check_state = 'mismatch', check_mismatches = 1, check_diffs = ? " ..
+      "WHERE id = 1", '[{"month":"2026-06","key":"taxes","kept":"1","rows":"2"}]')
+    st = filing_sums.check_status()
+    assert.equal(1, st.check.kinds.filing.mismatches)
+    assert.equal("filing", st.check.differences[1].kind)
+  end)
 end)
