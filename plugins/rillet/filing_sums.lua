@@ -928,6 +928,11 @@ M.CHECK_EVERY_MS = 24 * 3600 * 1000
 function M.tick()
   M.publish_check()
   local cutoff = time.iso_ms(time.now_ms() - M.CHECK_EVERY_MS)
+  -- read first: a tick that finds nothing due writes nothing
+  local st = store.row("SELECT ready, check_started_at, rebuilt_at FROM rillet_filing_state WHERE id = 1")
+  if not st or st.ready ~= 1 then return end
+  local since = st.check_started_at or st.rebuilt_at
+  if since == nil or since >= cutoff then return end
   store.transaction(function()
     local n = store.exec("UPDATE rillet_filing_state SET check_state = 'running', check_started_at = ?, " ..
       "check_after = NULL, check_months = 0, check_diffs = NULL, check_mismatches = 0, check_finished_at = NULL " ..

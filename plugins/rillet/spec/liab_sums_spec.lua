@@ -139,10 +139,10 @@ describe("liability sums kept on write", function()
     end)
     local sql = report_rows.collected_sums_sql
     assert.same({}, filing_sums.check_liability_month("2026-06", sql))
-    local nc, last, n = filing_sums.check_nc_batch("invoice")
+    local nc, last, read = filing_sums.check_nc_batch("invoice")
     assert.same({}, nc)
     assert.is_nil(last)
-    assert.equal(2, n)
+    assert.equal(2, read)
     -- a group's tax, a total's taxable, a coded row's count changed: each a difference of June
     store.exec("UPDATE rillet_filing_sums SET tax = tax + 1 WHERE kind = 'ltax' AND type = 'invoice'")
     local d = filing_sums.check_liability_month("2026-06", sql)
