@@ -105,6 +105,44 @@ module.exports = function harness(file) {
     return c.find(x => typeof x === 'string' && x) || null;
   };
 
+  /* Chromium on a profile in tmp at width x height (default timeout 15 s), its first page with
+   * console errors and page errors collected in page.errors (ignore: a RegExp of console
+   * errors that are expected), and page.shot(name): a full-page screenshot in OUT that also
+   * records every visible form control without an accessible name in page.unlabelled. (The
+   * older tests carry their own copies of this.) */
+  t.browser = async (tmp, width, height, ignore) => {
+    const ctx = await t.chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
+      executablePath: t.CHROMIUM, headless: true, viewport: { width: width || 1280, height: height || 800 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync']
+    });
+    ctx.setDefaultTimeout(15000);
+    const page = ctx.pages()[0] || await ctx.newPage();
+    page.errors = [];
+    page.unlabelled = [];
+    page.on('console', m => { if (m.type() === 'error' && !(ignore && ignore.test(m.text()))) page.errors.push(m.text()); });
+    page.on('pageerror', e => page.errors.push('pageerror: ' + e.message));
+    page.shot = async name => {
+      const bad = await page.evaluate(() => Array.from(document.querySelectorAll('input, select, textarea, button')).filter(el => {
+        if (el.type === 'hidden' || !el.getClientRects().length) return false;
+        if (el.tagName === 'BUTTON') return !(el.textContent.trim() || el.getAttribute('aria-label'));
+        return !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby');
+      }).map(el => el.outerHTML.slice(0, 80)));
+      bad.forEach(b => page.unlabelled.push(name + ': ' + b));
+      await page.screenshot({ path: path.join(t.OUT, name + '.png'), fullPage: true });
+    };
+    return { ctx, page };
+  };
+  /* Signs page in to the levy at base serving the data dir dataDir (a one-time link from levy signin). */
+  t.signin = async (page, base, dataDir) => {
+    const out = require('child_process').execFileSync(t.LEVY, ['signin', '--data-dir', dataDir, '--public-url', base],
+      { env: Object.assign({}, process.env, { LEVY_API_TOKEN: '' }) }).toString();
+    const m = /#signin=([A-Za-z0-9_-]+)/.exec(out);
+    t.assert(m, 'levy signin printed no link');
+    await page.goto(base + '/#signin=' + m[1]);
+    await page.locator('main h1').first().waitFor();
+  };
+
   const cleanup = () => {
     for (const p of t.procs) if (p.exited === undefined) { try { p.kill('SIGTERM'); } catch (e) { /* gone */ } }
   };

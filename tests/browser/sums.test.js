@@ -15,7 +15,7 @@
 const path = require('path');
 const { execFileSync } = require('child_process');
 const t = require('./harness')('sums.test.js'); // tests/browser/harness.js: checks, levy + sim, HTTP, the run
-const { CHROMIUM, ROOT, OUT, LEVY, TOKEN, EVENTS, chromium, check, assert, startPair, http, pickKey, pickToken } = t;
+const { ROOT, LEVY, TOKEN, EVENTS, check, assert, startPair, http, pickKey, pickToken } = t;
 
 async function main() {
   const tmp = t.mkTmp('levy-ui-sums-');
@@ -79,38 +79,13 @@ async function main() {
       'check: ' + JSON.stringify(s.check).slice(0, 300));
   });
 
-  const ctx = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
-    executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 800 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync']
-  });
-  ctx.setDefaultTimeout(15000);
-  const page = ctx.pages()[0] || await ctx.newPage();
-  const errors = [];
-  page.on('console', m => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('pageerror', e => errors.push('pageerror: ' + e.message));
-  const unlabelled = [];
-  async function shot(name) {
-    const bad = await page.evaluate(() => Array.from(document.querySelectorAll('input, select, textarea, button')).filter(el => {
-      if (el.type === 'hidden' || !el.getClientRects().length) return false;
-      if (el.tagName === 'BUTTON') return !(el.textContent.trim() || el.getAttribute('aria-label'));
-      return !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby');
-    }).map(el => el.outerHTML.slice(0, 80)));
-    bad.forEach(b => unlabelled.push(name + ': ' + b));
-    await page.screenshot({ path: path.join(OUT, name + '.png'), fullPage: true });
-  }
+  const { ctx, page } = await t.browser(tmp);
+  const shot = page.shot;
   const monthName = () => new Date(Date.UTC(+month.slice(0, 4), +month.slice(5, 7) - 1, 1))
     .toLocaleDateString('en-US', { month: 'long', year: 'numeric', timeZone: 'UTC' });
   const SAID = () => 'The kept liability totals differ from the documents for 1 period (' + monthName() + ').';
 
-  await check('sign in', async () => {
-    const out = execFileSync(LEVY, ['signin', '--data-dir', path.join(tmp, 'data'), '--public-url', base],
-      { env: Object.assign({}, process.env, { LEVY_API_TOKEN: '' }) }).toString();
-    const m = /#signin=([A-Za-z0-9_-]+)/.exec(out);
-    assert(m, 'levy signin printed no link');
-    await page.goto(base + '/#signin=' + m[1]);
-    await page.locator('main h1').first().waitFor();
-  });
+  await check('sign in', async () => t.signin(page, base, path.join(tmp, 'data')));
 
   await check('Home: Needs attention says the kept liability totals differ, linking to the Filing report', async () => {
     await page.goto(base + '/#/home');
@@ -168,9 +143,9 @@ async function main() {
     assert(await page.locator('#filing-sums-mismatch').count() === 0, 'the notice is still shown');
   });
 
-  await check('no console errors', async () => { assert(!errors.length, errors.slice(0, 3).join(' | ')); });
+  await check('no console errors', async () => { assert(!page.errors.length, page.errors.slice(0, 3).join(' | ')); });
   await check('every visible form control has an accessible name', async () => {
-    assert(!unlabelled.length, unlabelled.slice(0, 3).join(' | '));
+    assert(!page.unlabelled.length, page.unlabelled.slice(0, 3).join(' | '));
   });
   await ctx.close();
 }
