@@ -1275,9 +1275,10 @@ local function get_filing(req)
 end
 
 -- GET /v1/reports/filing/sums, POST .../sums/check, POST .../sums/rebuild: the state of the
--- filing summary's kept sums (ready: complete; the rebuild's progress otherwise) and of the
--- last check (state never / running / ok / mismatch, the differences found: month, key, the
--- kept value and the value summed from the documents' rows); a check or a rebuild is a job
+-- sums the rillet plugin keeps on write for the reports (ready: complete; the rebuild's
+-- progress otherwise) and of the last check (state never / running / ok / mismatch, per kind
+-- — filing, liability, not_collected — and the differences found: kind, month, key, the kept
+-- value and the value summed from the documents' rows); a check or a rebuild is a job
 local function filing_sums_call(op, status)
   return function()
     local rl = rillet()

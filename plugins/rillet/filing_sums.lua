@@ -32,6 +32,7 @@ local store = require "levy.store"
 local json = require "levy.json"
 local money = require "levy.money"
 local log = require "levy.log"
+local metrics = require "levy.metrics"
 local time = require "levy.time"
 local nc_docs = require "nc_docs"
 
@@ -315,11 +316,14 @@ end
 
 -- The kept collected sums of doc_type over the months [m1, m2] in report_rows.collected_sums'
 -- form (groups, totals, bad), or nil when they cannot answer (not rebuilt yet, or a document
--- of those months has a date that is not a day of its month).
-function M.read_liability(doc_type, m1, m2, region)
-  if not M.liab_ready() then return nil end
-  local o = store.row("SELECT count(*) AS n FROM rillet_liab_docs WHERE odd = 1 AND month >= ? AND month <= ?", m1, m2)
-  if o and o.n > 0 then return nil end
+-- of those months has a date that is not a day of its month). raw: whatever the backfill and
+-- the dates (the check compares them with every date of the month).
+function M.read_liability(doc_type, m1, m2, region, raw)
+  if not raw then
+    if not M.liab_ready() then return nil end
+    local o = store.row("SELECT count(*) AS n FROM rillet_liab_docs WHERE odd = 1 AND month >= ? AND month <= ?", m1, m2)
+    if o and o.n > 0 then return nil end
+  end
   local groups, order, totals, torder, codes, bad = {}, {}, {}, {}, {}, 0
   local sql = "SELECT kind, currency, region, jurisdiction, level, tax_type, authority_code, docs, n, taxable, tax, bad " ..
     "FROM rillet_filing_sums WHERE month >= ? AND month <= ? AND type = ? AND kind IN ('ltot', 'ltax', 'lcode') " ..
@@ -436,6 +440,9 @@ function M.start_rebuild(reset)
     require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "rebuild", payload = { op = "rebuild" } }
     if reset then
       require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "liab", payload = { op = "liab" } }
+      -- and a check once both are rebuilt (it waits for them): the operator sees the repair
+      -- confirmed, and the last check's mismatch is not shown after the sums were rebuilt
+      M.start_check()
     end
   end)
 end
@@ -456,6 +463,12 @@ local function rebuild_step()
       if phase == "invoice" then
         store.exec("UPDATE rillet_filing_state SET phase = 'credit_memo', after_id = NULL WHERE id = 1")
       else
+        -- every document refreshed its kept candidate row (nc_docs.refresh); a row of a
+        -- document that is no longer stored at all is removed here
+        for dt, tt in pairs(DOC_TABLE) do
+          store.exec("DELETE FROM rillet_nc_docs WHERE doc_type = ? AND NOT EXISTS (SELECT 1 FROM " .. tt ..
+            " d WHERE d.id = rillet_nc_docs.doc_id)", dt)
+        end
         store.exec("UPDATE rillet_filing_state SET ready = 1, phase = NULL, after_id = NULL, rebuilt_at = ? " ..
           "WHERE id = 1", time.iso_ms(time.now_ms()))
       end
@@ -520,8 +533,21 @@ function M.read(m1, m2, region, untaxed, raw)
 end
 
 -- ---------------------------------------------------------------------------------------
--- the check: the kept sums of each month against the same month summed from the rows
--- (report_rows.filing_sums_sql over every date of the month), both without untaxed reasons
+-- the check (operators: POST /v1/reports/filing/sums/check; docs/reports.md "Check and
+-- rebuild"): every table kept on write against what a recomputation from the documents' rows
+-- gives. Three kinds, each counted apart (check.kinds):
+--   filing:        each month's kept filing sums (docs, lines, taxes) against the same month
+--                  summed from the rows (report_rows.filing_sums_sql over every date of it);
+--   liability:     each month's kept collected sums (kinds ltot, ltax, lcode, per document
+--                  type) against report_rows.collected_sums_sql over every date of it;
+--   not_collected: rillet_nc_docs against the documents nc_docs.COND selects when every
+--                  document is walked, a batch of documents (by id) a run.
+-- A job (a year of months and every document are more than a request's budget at 100,000
+-- documents), phases "months" (filing and liability, CHECK_MONTHS a run), then "nc_invoice"
+-- and "nc_credit_memo" (CHECK_NC_BATCH documents a run). Its state in rillet_filing_state:
+-- check_state, check_after (the last month compared), check_months, check_mismatches (every
+-- kind), check_diffs (JSON {differences, kinds, phase, nc_after}; an older levy wrote the
+-- differences array alone, all of kind filing).
 
 local function canon(s)
   local out = {}
@@ -547,30 +573,168 @@ local function readable_key(k)
   return (k:gsub("\30", "-"):gsub("\31", " "))
 end
 
--- Compares one month; returns the differences: {month, key, kept, rows}.
-function M.check_month(month, filing_sums_sql)
-  local kept = M.read(month, month, nil, {}, true)
-  local fresh = filing_sums_sql(month, month .. "~", nil, {})
-  local a, b = canon(kept), canon(fresh)
+-- The differences between kept (a) and recomputed (b) canonical forms of one month:
+-- {kind, month, key, kept, rows}; abad / bbad: the checks that send a report to the results.
+local function differences(kind, month, a, b, abad, bbad)
   local diffs = {}
   for k, v in pairs(a) do
-    if b[k] ~= v then diffs[#diffs + 1] = { month = month, key = readable_key(k), kept = v, rows = b[k] or json.null } end
+    if b[k] ~= v then
+      diffs[#diffs + 1] = { kind = kind, month = month, key = readable_key(k), kept = v, rows = b[k] or json.null }
+    end
   end
   for k, v in pairs(b) do
-    if a[k] == nil then diffs[#diffs + 1] = { month = month, key = readable_key(k), kept = json.null, rows = v } end
+    if a[k] == nil then
+      diffs[#diffs + 1] = { kind = kind, month = month, key = readable_key(k), kept = json.null, rows = v }
+    end
   end
-  if (kept.bad > 0) ~= (fresh.bad > 0) then
-    diffs[#diffs + 1] = { month = month, key = "bad", kept = tostring(kept.bad), rows = tostring(fresh.bad) }
+  if (abad > 0) ~= (bbad > 0) then
+    diffs[#diffs + 1] = { kind = kind, month = month, key = "bad", kept = tostring(abad), rows = tostring(bbad) }
   end
   table.sort(diffs, function(x, y) return x.key < y.key end)
   return diffs
 end
 
--- The check as a job (a year of months is more than a request's budget at 50,000 documents):
--- a batch of months per run; the outcome in rillet_filing_state (check_state ok / mismatch,
--- check_diffs as JSON, at most 50 shown), a mismatch logged at WARN.
-M.CHECK_MONTHS = 6
+-- Compares one month's filing sums; returns the differences: {kind = "filing", month, key, kept, rows}.
+function M.check_month(month, filing_sums_sql)
+  local kept = M.read(month, month, nil, {}, true)
+  local fresh = filing_sums_sql(month, month .. "~", nil, {})
+  return differences("filing", month, canon(kept), canon(fresh), kept.bad, fresh.bad)
+end
 
+-- collected_sums' groups and totals of one document type, as text per key
+local function liab_canon(doc_type, groups, totals, out)
+  for _, g in ipairs(groups or {}) do
+    out[key("ltax", doc_type, g.currency, g.region, g.jurisdiction, g.level, g.type)] = table.concat({
+      tostring(g.docs), tostring(g.n or 0), tostring(g.taxable or 0), tostring(g.tax or 0), tostring(g.n_code or 0),
+      tostring(g.code_min or "-"), tostring(g.code_max or "-") }, " ")
+  end
+  for _, t in ipairs(totals or {}) do
+    out[key("ltot", doc_type, t.currency)] = tostring(t.docs) .. " " .. tostring(t.taxable or 0)
+  end
+end
+
+-- Compares one month's liability sums (both document types) with collected_sums_sql over
+-- every date of the month; returns the differences: {kind = "liability", month, key, kept, rows}
+-- (key "ltax TYPE CURRENCY REGION JURISDICTION LEVEL TAX_TYPE": "documents tax-rows taxable
+-- tax coded-rows code_min code_max"; "ltot TYPE CURRENCY": "documents taxable", minor units).
+function M.check_liability_month(month, collected_sums_sql)
+  local a, b, abad, bbad = {}, {}, 0, 0
+  for _, t in ipairs({ "invoice", "credit_memo" }) do
+    local g, tt, bad = M.read_liability(t, month, month, nil, true)
+    liab_canon(t, g, tt, a)
+    abad = abad + bad
+    g, tt, bad = collected_sums_sql(t, month, month .. "~", nil)
+    liab_canon(t, g, tt, b)
+    bbad = bbad + bad
+  end
+  return differences("liability", month, a, b, abad, bbad)
+end
+
+-- Compares rillet_nc_docs with the candidates nc_docs.COND selects over the documents of
+-- doc_type after id `after` (nil: from the first), CHECK_NC_BATCH documents; returns the
+-- differences {kind = "not_collected", month, key = "TYPE ID", kept = date | null, rows =
+-- date | null}, the batch's last id (nil: the type is done; the last batch's range is open,
+-- so a kept row of a document that no longer exists is found too) and the documents read.
+M.CHECK_NC_BATCH = 1000
+
+local function nc_diff(doc_type, id, kept, rows)
+  local d = kept or rows
+  return { kind = "not_collected", month = type(d) == "string" and d:sub(1, 7) or json.null,
+           key = doc_type .. " " .. id, kept = kept or json.null, rows = rows or json.null }
+end
+
+function M.check_nc_batch(doc_type, after)
+  local t = DOC_TABLE[doc_type]
+  local ids = {}
+  for r in store.query("SELECT id FROM " .. t .. (after and " WHERE id > ?" or "") .. " ORDER BY id LIMIT " ..
+      M.CHECK_NC_BATCH, table.unpack(after and { after } or {})) do
+    ids[#ids + 1] = r.id
+  end
+  local last = #ids == M.CHECK_NC_BATCH and ids[#ids] or nil
+  local function range(col, w, a)
+    if after then w[#w + 1] = col .. " > ?"; a[#a + 1] = after end
+    if last then w[#w + 1] = col .. " <= ?"; a[#a + 1] = last end
+    return table.concat(w, " AND "), a
+  end
+  local want, kept = {}, {}
+  store.transaction(function() -- one view of the documents and the kept rows
+    local w, a = range("d.id", { "d.doc_date IS NOT NULL", nc_docs.COND }, {})
+    for r in store.query("SELECT d.id, d.doc_date FROM " .. t .. " d " .. nc_docs.joins(doc_type) .. "WHERE " .. w,
+        table.unpack(a)) do
+      want[r.id] = r.doc_date
+    end
+    w, a = range("doc_id", { "doc_type = ?" }, { doc_type })
+    for r in store.query("SELECT doc_id, doc_date FROM rillet_nc_docs WHERE " .. w, table.unpack(a)) do
+      kept[r.doc_id] = r.doc_date
+    end
+  end)
+  local diffs = {}
+  for id, d in pairs(kept) do
+    if want[id] ~= d then diffs[#diffs + 1] = nc_diff(doc_type, id, d, want[id]) end
+  end
+  for id, d in pairs(want) do
+    if kept[id] == nil then diffs[#diffs + 1] = nc_diff(doc_type, id, nil, d) end
+  end
+  table.sort(diffs, function(x, y) return x.key < y.key end)
+  return diffs, last, #ids
+end
+
+-- three a run: each month is summed from the rows twice (filing and liability)
+M.CHECK_MONTHS = 3
+local KINDS = { "filing", "liability", "not_collected" }
+local SHOWN = 50 -- differences kept per kind (check.kinds[kind].mismatches counts them all)
+
+-- check_diffs decoded: {differences, kinds = {filing|liability|not_collected = {mismatches,
+-- months}}, phase, nc_after, documents}
+local function check_doc(text)
+  local x = text and json.decode(text) or nil
+  if type(x) ~= "table" or type(x.kinds) ~= "table" then
+    -- none yet, or an older levy's differences array (all of the filing sums)
+    local old = type(x) == "table" and x or {}
+    x = { differences = old, kinds = {}, phase = "months", documents = 0 }
+    for _, d in ipairs(old) do d.kind = d.kind or "filing" end
+    x.kinds.filing = { mismatches = #old, months = {} }
+  end
+  for _, k in ipairs(KINDS) do
+    local c = x.kinds[k] or {}
+    c.mismatches = c.mismatches or 0
+    c.months = type(c.months) == "table" and c.months or {}
+    x.kinds[k] = c
+  end
+  x.differences = type(x.differences) == "table" and x.differences or {}
+  x.documents = x.documents or 0
+  return x
+end
+
+local function check_doc_json(x)
+  local kinds = {}
+  for _, k in ipairs(KINDS) do
+    kinds[k] = { mismatches = x.kinds[k].mismatches, months = json.array(x.kinds[k].months) }
+  end
+  return json.encode({ differences = json.array(x.differences), kinds = kinds, phase = x.phase,
+                       nc_after = x.nc_after or json.null, documents = x.documents })
+end
+
+-- the differences the last finished check found, per kind, as a gauge (every replica
+-- publishes the stored outcome: on start and with the schedule's tick)
+local function publish_check(x, check_state)
+  for _, k in ipairs(KINDS) do
+    local n = x.kinds[k].mismatches
+    if check_state == "never" then n = 0 end
+    metrics.set("levy_report_sums_mismatches", { kind = k }, n)
+  end
+end
+
+function M.publish_check()
+  local st = store.row("SELECT check_state, check_diffs FROM rillet_filing_state WHERE id = 1")
+  if not st or st.check_state == nil or st.check_state == "running" then
+    if not st or st.check_state == nil then publish_check(check_doc(nil), "never") end
+    return
+  end
+  publish_check(check_doc(st.check_diffs), st.check_state)
+end
+
+-- Queues a check from the start (inside the caller's transaction when there is one).
 function M.start_check()
   store.transaction(function()
     store.exec("UPDATE rillet_filing_state SET check_state = 'running', check_started_at = ?, check_after = NULL, " ..
@@ -581,61 +745,187 @@ function M.start_check()
   return M.check_status()
 end
 
-local function check_step(filing_sums_sql)
-  local st = store.row("SELECT check_state, check_after, check_months, check_diffs, check_mismatches " ..
+local function add_months(list, month)
+  for _, m in ipairs(list) do if m == month then return end end
+  list[#list + 1] = month
+  table.sort(list)
+end
+
+-- d counted in x (its kind's mismatches and months; shown while its kind has fewer than SHOWN)
+local function add_diff(x, d)
+  local c = x.kinds[d.kind]
+  c.mismatches = c.mismatches + 1
+  if type(d.month) == "string" then add_months(c.months, d.month) end
+  local shown = 0
+  for _, e in ipairs(x.differences) do if e.kind == d.kind then shown = shown + 1 end end
+  if shown < SHOWN then x.differences[#x.differences + 1] = d end
+end
+
+-- the named documents' kept candidate rows against nc_docs.COND, each in one transaction
+local function nc_recheck(doc_type, ids)
+  local t = DOC_TABLE[doc_type]
+  local diffs = {}
+  for _, id in ipairs(ids) do
+    store.transaction(function()
+      local w = store.row("SELECT d.doc_date FROM " .. t .. " d " .. nc_docs.joins(doc_type) ..
+        "WHERE d.id = ? AND d.doc_date IS NOT NULL AND " .. nc_docs.COND, id)
+      local k = store.row("SELECT doc_date FROM rillet_nc_docs WHERE doc_type = ? AND doc_id = ?", doc_type, id)
+      local want, kept = w and w.doc_date, k and k.doc_date
+      if want ~= kept then diffs[#diffs + 1] = nc_diff(doc_type, id, kept, want) end
+    end)
+  end
+  return diffs
+end
+
+-- What differed is compared once more before the check reports it: on PostgreSQL each statement
+-- reads its own snapshot, so a document written between the kept side's read and the rows'
+-- could look like a difference once (SQLite reads a month or a batch in one transaction). A
+-- difference of the kept sums persists; one of a write in passing does not. The candidates'
+-- differences past the SHOWN listed are not read again (counted as found).
+local function recheck(x, filing_sums_sql, collected_sums_sql)
+  local y = check_doc(nil)
+  y.phase, y.documents = x.phase, x.documents
+  y.kinds.filing.mismatches = 0
+  for _, m in ipairs(x.kinds.filing.months) do
+    store.transaction(function()
+      for _, d in ipairs(M.check_month(m, filing_sums_sql)) do add_diff(y, d) end
+    end)
+  end
+  if collected_sums_sql then
+    for _, m in ipairs(x.kinds.liability.months) do
+      store.transaction(function()
+        for _, d in ipairs(M.check_liability_month(m, collected_sums_sql)) do add_diff(y, d) end
+      end)
+    end
+  end
+  local ids, shown = { invoice = {}, credit_memo = {} }, 0
+  for _, d in ipairs(x.differences) do
+    local t, id = tostring(d.key):match("^(%S+) (.+)$")
+    if d.kind == "not_collected" and ids[t] then
+      shown = shown + 1
+      ids[t][#ids[t] + 1] = id
+    end
+  end
+  for _, t in ipairs({ "invoice", "credit_memo" }) do
+    for _, d in ipairs(nc_recheck(t, ids[t])) do add_diff(y, d) end
+  end
+  local n = y.kinds.not_collected
+  n.mismatches = n.mismatches + math.max(0, x.kinds.not_collected.mismatches - shown)
+  return y
+end
+
+local function finish_check(x)
+  publish_check(x, "done")
+  local f, l, n = x.kinds.filing, x.kinds.liability, x.kinds.not_collected
+  if f.mismatches > 0 then
+    log.warn("rillet filing sums differ from the documents' rows: the filing summary may be wrong; " ..
+      "POST /v1/reports/filing/sums/rebuild rebuilds them", { mismatches = f.mismatches })
+  end
+  if l.mismatches > 0 then
+    log.warn("rillet liability sums differ from the documents' rows: the liability report's collected totals " ..
+      "may be wrong; POST /v1/reports/filing/sums/rebuild rebuilds them",
+      { mismatches = l.mismatches, periods = #l.months, months = table.concat(l.months, " ") })
+  end
+  if n.mismatches > 0 then
+    log.warn("rillet not-collected candidates differ from the documents: the calculated-not-collected list may " ..
+      "miss documents; POST /v1/reports/filing/sums/rebuild rebuilds them", { mismatches = n.mismatches })
+  end
+end
+
+local function check_step(filing_sums_sql, collected_sums_sql)
+  local st = store.row("SELECT check_state, check_started_at, check_after, check_months, check_diffs " ..
     "FROM rillet_filing_state WHERE id = 1")
   if not st or st.check_state ~= "running" then return true end
-  if not M.ready() then return false, 1000 end -- after the rebuild (asked again in a second)
-  -- every month with kept sums or with documents (both sides: a month missing on one is a
-  -- difference)
-  local months = {}
-  local seen = {}
-  local function add(m) if m and not seen[m] then seen[m] = true; months[#months + 1] = m end end
-  local after = st.check_after and { st.check_after } or {}
-  for r in store.query("SELECT DISTINCT month FROM rillet_filing_sums" ..
-      (st.check_after and " WHERE month > ?" or "") .. " ORDER BY month LIMIT " .. M.CHECK_MONTHS, table.unpack(after)) do
-    add(r.month)
-  end
-  for _, t in ipairs({ "invoices", "credit_memos" }) do
-    for r in store.query("SELECT DISTINCT substr(doc_date, 1, 7) AS month FROM " .. t .. " WHERE doc_date IS NOT NULL" ..
-        (st.check_after and " AND substr(doc_date, 1, 7) > ?" or "") .. " ORDER BY 1 LIMIT " .. M.CHECK_MONTHS,
-        table.unpack(after)) do
-      add(r.month)
+  -- after the rebuilds (asked again in a second)
+  if not M.ready() or not M.liab_ready() then return false, 1000 end
+  local x = check_doc(st.check_diffs)
+  local function add(d) add_diff(x, d) end
+  local after, months_done = st.check_after, st.check_months or 0
+  if (x.phase or "months") == "months" then
+    -- every month with kept sums or with documents (both sides: a month missing on one is a
+    -- difference)
+    local months = {}
+    local seen = {}
+    local function month(m) if m and not seen[m] then seen[m] = true; months[#months + 1] = m end end
+    local args = after and { after } or {}
+    for r in store.query("SELECT DISTINCT month FROM rillet_filing_sums" ..
+        (after and " WHERE month > ?" or "") .. " ORDER BY month LIMIT " .. M.CHECK_MONTHS, table.unpack(args)) do
+      month(r.month)
+    end
+    for _, t in ipairs({ "invoices", "credit_memos" }) do
+      for r in store.query("SELECT DISTINCT substr(doc_date, 1, 7) AS month FROM " .. t .. " WHERE doc_date IS NOT NULL" ..
+          (after and " AND substr(doc_date, 1, 7) > ?" or "") .. " ORDER BY 1 LIMIT " .. M.CHECK_MONTHS,
+          table.unpack(args)) do
+        month(r.month)
+      end
+    end
+    table.sort(months)
+    while #months > M.CHECK_MONTHS do months[#months] = nil end
+    for _, m in ipairs(months) do
+      store.transaction(function() -- one view of a month's documents and its kept sums
+        for _, d in ipairs(M.check_month(m, filing_sums_sql)) do add(d) end
+        if collected_sums_sql then
+          for _, d in ipairs(M.check_liability_month(m, collected_sums_sql)) do add(d) end
+        end
+      end)
+    end
+    months_done = months_done + #months
+    after = months[#months] or after
+    if #months < M.CHECK_MONTHS then x.phase, x.nc_after = "nc_invoice", nil end
+  else
+    local doc_type = x.phase == "nc_invoice" and "invoice" or "credit_memo"
+    local diffs, last, n = M.check_nc_batch(doc_type, type(x.nc_after) == "string" and x.nc_after or nil)
+    for _, d in ipairs(diffs) do add(d) end
+    x.documents = x.documents + n
+    if last then
+      x.nc_after = last
+    elseif doc_type == "invoice" then
+      x.phase, x.nc_after = "nc_credit_memo", nil
+    else
+      x.phase, x.nc_after = "done", nil
     end
   end
-  table.sort(months)
-  while #months > M.CHECK_MONTHS do months[#months] = nil end
-  local diffs = st.check_diffs and json.decode(st.check_diffs) or {}
-  local n = st.check_mismatches or 0
-  for _, m in ipairs(months) do
-    for _, d in ipairs(M.check_month(m, filing_sums_sql)) do
-      n = n + 1
-      if #diffs < 50 then diffs[#diffs + 1] = d end
-    end
+  local done = x.phase == "done"
+  local total = 0
+  for _, k in ipairs(KINDS) do total = total + x.kinds[k].mismatches end
+  if done and total > 0 then
+    x = recheck(x, filing_sums_sql, collected_sums_sql)
+    total = 0
+    for _, k in ipairs(KINDS) do total = total + x.kinds[k].mismatches end
   end
-  local done = #months < M.CHECK_MONTHS
-  store.exec("UPDATE rillet_filing_state SET check_after = ?, check_months = ?, check_diffs = ?, " ..
-    "check_mismatches = ?, check_state = ?, check_finished_at = ? WHERE id = 1",
-    months[#months] or st.check_after, (st.check_months or 0) + #months, json.encode(json.array(diffs)), n,
-    done and (n == 0 and "ok" or "mismatch") or "running", done and time.iso_ms(time.now_ms()) or nil)
-  if done and n > 0 then
-    log.warn("rillet filing sums differ from the documents' rows: the filing summary may be wrong; " ..
-      "POST /v1/reports/filing/sums/rebuild rebuilds them", { mismatches = n })
-  end
+  -- only while this check is the one running (a check asked for meanwhile starts over)
+  local changed = store.exec("UPDATE rillet_filing_state SET check_after = ?, check_months = ?, check_diffs = ?, " ..
+    "check_mismatches = ?, check_state = ?, check_finished_at = ? WHERE id = 1 AND check_state = 'running' AND " ..
+    "check_started_at = ?", after, months_done, check_doc_json(x), total,
+    done and (total == 0 and "ok" or "mismatch") or "running", done and time.iso_ms(time.now_ms()) or nil,
+    st.check_started_at)
+  if changed == 0 then return false end
+  if done then finish_check(x) end
   return done
 end
 
 function M.check_status()
-  local st = store.row("SELECT ready, phase, after_id, rebuild_started_at, rebuilt_at, check_state, check_started_at, " ..
-    "check_finished_at, check_months, check_mismatches, check_diffs FROM rillet_filing_state WHERE id = 1") or {}
-  local diffs = st.check_diffs and json.decode(st.check_diffs) or {}
+  local st = store.row("SELECT ready, liab_ready, phase, after_id, rebuild_started_at, rebuilt_at, check_state, " ..
+    "check_started_at, check_finished_at, check_months, check_mismatches, check_diffs FROM rillet_filing_state " ..
+    "WHERE id = 1") or {}
+  local x = check_doc(st.check_diffs)
+  local cstate = st.check_state or "never"
+  local kinds = {}
+  for _, k in ipairs(KINDS) do
+    local c = x.kinds[k]
+    kinds[k] = { state = cstate == "running" and "running" or cstate == "never" and "never" or
+                   (c.mismatches > 0 and "mismatch" or "ok"),
+                 mismatches = c.mismatches, periods = #c.months, months = json.array(c.months) }
+  end
+  kinds.not_collected.documents = x.documents
   return {
     ready = st.ready == 1,
+    liability_ready = st.liab_ready == 1,
     rebuild = st.ready == 1 and json.null or { phase = st.phase or "invoice", after_id = st.after_id or json.null },
     rebuilt_at = st.rebuilt_at or json.null,
-    check = { state = st.check_state or "never", started_at = st.check_started_at or json.null,
+    check = { state = cstate, started_at = st.check_started_at or json.null,
               finished_at = st.check_finished_at or json.null, months = st.check_months or 0,
-              mismatches = st.check_mismatches or 0, differences = json.array(diffs) },
+              mismatches = st.check_mismatches or 0, differences = json.array(x.differences), kinds = kinds },
   }
 end
 
@@ -670,15 +960,17 @@ local function liab_rebuild_step()
   return M.liab_ready()
 end
 
--- the job rillet.filing_sums: {op = "rebuild" | "check"}; one batch per run, then again
-function M.job(filing_sums_sql)
+-- the job rillet.filing_sums: {op = "rebuild" | "liab" | "check"}; one batch per run, then
+-- again. filing_sums_sql, collected_sums_sql: report_rows' sums from the rows (the check's
+-- recomputation; report_rows requires this module, so they are handed in).
+function M.job(filing_sums_sql, collected_sums_sql)
   return function(job)
     local p = job.payload
     if type(p) == "string" then p = json.decode(p) end
     local op = type(p) == "table" and p.op or "rebuild"
     local done, wait
     if op == "check" then
-      done, wait = check_step(filing_sums_sql)
+      done, wait = check_step(filing_sums_sql, collected_sums_sql)
     elseif op == "liab" then
       done = liab_rebuild_step()
     else
@@ -688,7 +980,36 @@ function M.job(filing_sums_sql)
   end
 end
 
+-- The scheduled check (issue 20): every replica ticks (the rillet plugin's schedule, every
+-- LEVY_SCHEDULE_TICK_S), publishes the stored outcome as the gauge and, when the last check
+-- started more than CHECK_EVERY_MS ago (or none ever ran and the sums were rebuilt that long
+-- ago), starts one. Claimed by one conditional UPDATE, so of the replicas that see it due one
+-- starts it (the others' UPDATE changes no row: on PostgreSQL it waits for the first and reads
+-- the row it wrote).
+M.CHECK_EVERY_MS = 24 * 3600 * 1000
+
+function M.tick()
+  M.publish_check()
+  local cutoff = time.iso_ms(time.now_ms() - M.CHECK_EVERY_MS)
+  -- read first: a tick that finds nothing due writes nothing
+  local st = store.row("SELECT ready, check_started_at, rebuilt_at FROM rillet_filing_state WHERE id = 1")
+  if not st or st.ready ~= 1 then return end
+  local since = st.check_started_at or st.rebuilt_at
+  if since == nil or since >= cutoff then return end
+  store.transaction(function()
+    local n = store.exec("UPDATE rillet_filing_state SET check_state = 'running', check_started_at = ?, " ..
+      "check_after = NULL, check_months = 0, check_diffs = NULL, check_mismatches = 0, check_finished_at = NULL " ..
+      "WHERE id = 1 AND ready = 1 AND (check_started_at < ? OR (check_started_at IS NULL AND rebuilt_at < ?))",
+      time.iso_ms(time.now_ms()), cutoff, cutoff)
+    if n == 1 then
+      require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "check", payload = { op = "check" } }
+      log.info("rillet kept sums: the daily check started", {})
+    end
+  end)
+end
+
 function M.on_start()
+  M.publish_check()
   if not M.liab_ready() then
     store.transaction(function()
       require("levy.jobs").enqueue { kind = "rillet.filing_sums", key = "liab", payload = { op = "liab" } }

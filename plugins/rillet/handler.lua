@@ -607,8 +607,10 @@ local exports = {
     return region_filter.tax_in(region_filter.scope(region), tax_type, code)
   end,
   report_region_figures = function(region, f) return region_filter.figures(region_filter.scope(region), f) end,
-  -- the filing summary's kept sums (filing_sums.lua): their state and last check, a check
-  -- (compares every month with the documents' rows), a rebuild from scratch
+  -- the sums kept on write (filing_sums.lua: the filing summary's, the liability report's
+  -- collected sums, the not-collected candidates): their state and last check, a check
+  -- (compares every month and every document with the documents' rows, per kind), a rebuild
+  -- from scratch (followed by a check)
   report_filing_sums_status = filing_sums.check_status,
   report_filing_sums_check = filing_sums.start_check,
   report_filing_sums_rebuild = function() filing_sums.start_rebuild(true); return filing_sums.check_status() end,
@@ -641,6 +643,9 @@ local METRICS = {
     "the newer rules: a newer generation calculated them, they changed since, and only replicas on an " ..
     "older generation ran their calculation (a rollout stuck half-way)." },
   { "levy_inbox_pruned_total", "counter", "Processed webhook bodies deleted from the inbox after the retention." },
+  { "levy_report_sums_mismatches", "gauge", "Differences the last finished check of the sums kept on write found " ..
+    "against the documents, by kind (filing, liability, not_collected); POST /v1/reports/filing/sums/rebuild " ..
+    "repairs them." },
 }
 
 -- A job's settings (docs/plugins.md "jobs"): a connector job retries up to 1000 times, one at a
@@ -745,7 +750,8 @@ return {
     ["rillet.customers_remap"] = job{ run = customers.remap, max_attempts = 100 },
     -- the filing summary's kept sums: the rebuild after migration 0017 (or an operator's) and
     -- the check, a batch a run (filing_sums.lua)
-    ["rillet.filing_sums"] = job{ run = filing_sums.job(report_rows.filing_sums_sql), max_attempts = 100 },
+    ["rillet.filing_sums"] = job{ run = filing_sums.job(report_rows.filing_sums_sql, report_rows.collected_sums_sql),
+      max_attempts = 100 },
     ["rillet.reconcile"] = job{ run = reconcile.run, max_delay_ms = 300000 },
   },
   -- secrets sealed with levy.crypto.seal, AAD = id .. ":" .. field (levy rotate-master-key)
@@ -760,6 +766,8 @@ return {
     { name = "rillet.reconcile_tick", every_ms = TICK_MS, run = reconcile.tick },
     -- processed webhook bodies older than --inbox-retention-days leave the inbox (inbox.lua)
     { name = "rillet.inbox_prune_tick", every_ms = TICK_MS, run = inbox.prune },
+    -- the kept report sums' daily check (filing_sums.lua: one replica starts it) and its gauge
+    { name = "rillet.sums_check_tick", every_ms = TICK_MS, run = filing_sums.tick },
   },
   exports = exports,
 }

@@ -584,6 +584,53 @@
       h('details', { class: 'tech-details' }, h('summary', { text: 'Technical details' }),
         h('span', { class: 'mono', text: 'source ' + rs.source + ', vintage ' + rs.vintage + ', stale_after ' + rs.stale_after })));
   };
+  /* The sums levy keeps on write for the reports (issue 20, docs/reports.md "Check and
+   * rebuild": the filing summary's, the liability report's collected totals, the list of
+   * documents not collected) and what the last check of them found, in plain words: one
+   * sentence per kind that differs, [] when nothing does. s: GET /v1/reports/filing/sums. */
+  var KEPT = [['liability', 'liability totals'], ['filing', 'filing-report totals'], ['not_collected', 'list of documents not collected']];
+  function monthWords(m) {
+    var d = /^(\d{4})-(\d{2})$/.exec(m || '');
+    if (!d) return m;
+    return new Date(Date.UTC(+d[1], +d[2] - 1, 1)).toLocaleDateString('en-US', { month: 'long', year: 'numeric', timeZone: 'UTC' });
+  }
+  L.keptSumsProblems = function (s) {
+    var c = s && s.check;
+    if (!c || c.state !== 'mismatch') return [];
+    var kinds = c.kinds || { filing: { mismatches: c.mismatches, periods: 0, months: [] } };
+    var out = [];
+    KEPT.forEach(function (k) {
+      var x = kinds[k[0]];
+      if (!x || !x.mismatches) return;
+      if (k[0] === 'not_collected') {
+        out.push('The kept ' + k[1] + ' differs from the documents for ' + x.mismatches + ' document' + (x.mismatches === 1 ? '' : 's') + '.');
+        return;
+      }
+      var months = x.months || [];
+      var n = x.periods || months.length;
+      out.push('The kept ' + k[1] + ' differ from the documents ' + (n ? 'for ' + n + ' period' + (n === 1 ? '' : 's') +
+        ' (' + months.slice(0, 3).map(monthWords).join(', ') + (months.length > 3 ? ', …' : '') + ')' : 'in ' + x.mismatches + ' place' + (x.mismatches === 1 ? '' : 's')) + '.');
+    });
+    return out;
+  };
+  /* The notice of those problems with the Rebuild button (null when nothing differs); id names
+   * the notice, id + '-rebuild' its button. */
+  L.keptSumsNotice = function (s, id) {
+    var said = L.keptSumsProblems(s);
+    if (!said.length) return null;
+    var btn = h('button', { type: 'button', class: 'secondary', id: id + '-rebuild', text: 'Rebuild' });
+    var box = h('div', { class: 'notice warn', role: 'status', id: id },
+      said.map(function (t) { return h('p', { text: t }); }),
+      h('p', { text: 'Found by the check of ' + (s.check.finished_at ? L.time(s.check.finished_at) : 'recently') +
+        '. The figures may be wrong until the kept sums are rebuilt from the documents.' }), btn);
+    btn.addEventListener('click', function () {
+      btn.disabled = true;
+      L.api('POST', '/v1/reports/filing/sums/rebuild').then(function () {
+        clear(box).appendChild(h('p', { text: 'Rebuilding the kept sums from the documents; the reports read the documents meanwhile, and a check runs when the rebuild is done. Reload in a minute.' }));
+      }, function (err) { btn.disabled = false; box.appendChild(L.errorNotice(err)); });
+    });
+    return box;
+  };
   /* A jurisdiction as a name (issue 20): the rate tables name them in capitals ("LOS ANGELES",
    * level county) -> "Los Angeles County"; a name already in mixed case stays as it is. */
   var SMALL_WORDS = { of: 1, and: 1, the: 1, in: 1, on: 1, at: 1 };

@@ -336,22 +336,12 @@
   }
 
   /* The summary's sums are kept on write (docs/reports.md): when the last check found them
-   * different from the documents, say so above the summary, with the rebuild. */
+   * (or the liability report's, or the not-collected list's) different from the documents,
+   * say so above the summary, with the rebuild (core.js L.keptSumsNotice). */
   function sumsNotice(where) {
     L.api('GET', '/v1/reports/filing/sums').then(function (s) {
-      if (!s || !s.check || s.check.state !== 'mismatch') return;
-      var btn = h('button', { type: 'button', class: 'secondary', id: 'filing-sums-rebuild', text: 'Rebuild the sums from the documents' });
-      var box = h('div', { class: 'notice warn', role: 'status', id: 'filing-sums-mismatch' },
-        h('p', { text: 'The last check (' + (s.check.finished_at ? L.time(s.check.finished_at) : 'recently') + ') found ' +
-          s.check.mismatches + ' difference' + (s.check.mismatches === 1 ? '' : 's') +
-          ' between this report\'s kept sums and the documents. The figures below may be wrong until the sums are rebuilt.' }), btn);
-      btn.addEventListener('click', function () {
-        btn.disabled = true;
-        L.api('POST', '/v1/reports/filing/sums/rebuild').then(function () {
-          L.clear(box).appendChild(h('p', { text: 'Rebuilding the sums from the documents; the report reads the documents meanwhile. Reload in a minute.' }));
-        }, function (err) { btn.disabled = false; box.appendChild(L.errorNotice(err)); });
-      });
-      where.insertBefore(box, where.firstChild);
+      var box = L.keptSumsNotice(s, 'filing-sums-mismatch');
+      if (box) where.insertBefore(box, where.firstChild);
     }, function () { /* older rillet plugin: nothing to show */ });
   }
 

@@ -100,6 +100,12 @@
           if (!alive) return;
           L.clear(liab).appendChild(liabilityTable(r));
           L.clear(nc).appendChild(notCollectedTable(r));
+          /* the totals come from sums kept on write: a check that found them differing from
+           * the documents is said above them, with the rebuild */
+          L.api('GET', '/v1/reports/filing/sums').then(function (s) {
+            var box = alive && L.keptSumsNotice(s, 'liability-sums-mismatch');
+            if (box) liab.insertBefore(box, liab.firstChild);
+          }, function () { /* older rillet plugin: nothing to show */ });
           csv.hidden = false;
           ncCsv.hidden = false;
         }, function (err) {

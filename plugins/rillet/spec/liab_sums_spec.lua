@@ -128,4 +128,136 @@ describe("liability sums kept on write", function()
     assert.equal(1, store.row("SELECT count(*) AS n FROM rillet_liab_docs").n)
     same_as_rows("backfilled")
   end)
+
+  it("a check finds a liability sum and a not-collected candidate changed behind its back", function()
+    store.exec("UPDATE rillet_filing_state SET liab_ready = 1 WHERE id = 1")
+    doc("invoice", "a", "2026-06-05"); written("invoice", "a", calc("a", "100.00", "7.25", "US-CA", "06037"))
+    doc("credit_memo", "m", "2026-06-07"); written("credit_memo", "m", calc("m", "20.00", "1.45", "US-CA"))
+    doc("invoice", "w", "2026-07-03") -- calculated with tax, not written: a not-collected candidate
+    filing_sums.tx("invoice", "w", function()
+      store.exec("UPDATE invoices SET calculation_id = ? WHERE id = 'w'", calc("w", "10.00", "0.73", "US-CA"))
+    end)
+    local sql = report_rows.collected_sums_sql
+    assert.same({}, filing_sums.check_liability_month("2026-06", sql))
+    local nc, last, read = filing_sums.check_nc_batch("invoice")
+    assert.same({}, nc)
+    assert.is_nil(last)
+    assert.equal(2, read)
+    -- a group's tax, a total's taxable, a coded row's count changed: each a difference of June
+    store.exec("UPDATE rillet_filing_sums SET tax = tax + 1 WHERE kind = 'ltax' AND type = 'invoice'")
+    local d = filing_sums.check_liability_month("2026-06", sql)
+    assert.equal(1, #d)
+    assert.equal("liability", d[1].kind)
+    assert.equal("2026-06", d[1].month)
+    assert.truthy(d[1].key:match("^ltax invoice USD US%-CA CA state sales"))
+    assert.equal(true, d[1].kept ~= d[1].rows)
+    store.exec("UPDATE rillet_filing_sums SET taxable = taxable + 1 WHERE kind = 'ltot' AND type = 'credit_memo'")
+    store.exec("UPDATE rillet_filing_sums SET n = n + 1 WHERE kind = 'lcode'")
+    assert.equal(3, #filing_sums.check_liability_month("2026-06", sql))
+    assert.same({}, filing_sums.check_liability_month("2026-07", sql)) -- another month: not blamed
+    -- a kept group without documents behind it
+    store.exec("DELETE FROM rillet_liab_docs")
+    store.exec("DELETE FROM writebacks")
+    assert.equal(true, #filing_sums.check_liability_month("2026-06", sql) >= 3)
+    -- the kept candidates: one deleted, one kept for a document that is not a candidate (nor stored)
+    store.exec("DELETE FROM rillet_nc_docs WHERE doc_id = 'w'")
+    store.exec("INSERT INTO rillet_nc_docs(doc_type, doc_id, doc_date) VALUES ('invoice', 'zz', '2026-08-01')")
+    nc = filing_sums.check_nc_batch("invoice")
+    local by = {}
+    for _, x in ipairs(nc) do by[x.key] = x end
+    -- a and its credit memo lost their write-backs above: a is a candidate too now, kept nowhere
+    assert.equal(json.null, by["invoice w"].kept)
+    assert.equal("2026-07-03", by["invoice w"].rows)
+    assert.equal("2026-08-01", by["invoice zz"].kept)
+    assert.equal(json.null, by["invoice zz"].rows)
+    -- batches by id: the last batch's range is open (zz, after every stored id, is found)
+    filing_sums.CHECK_NC_BATCH = 1
+    local seen, after = {}, nil
+    for _ = 1, 10 do
+      local diffs, l = filing_sums.check_nc_batch("invoice", after)
+      for _, x in ipairs(diffs) do seen[x.key] = true end
+      after = l
+      if not after then break end
+    end
+    filing_sums.CHECK_NC_BATCH = 1000
+    assert.is_nil(after)
+    assert.equal(true, seen["invoice w"] and seen["invoice zz"] and true)
+  end)
+
+  it("the check job reports each kind; the daily tick starts one when due, once", function()
+    store.exec("UPDATE rillet_filing_state SET liab_ready = 1, ready = 1, phase = NULL WHERE id = 1")
+    doc("invoice", "a", "2026-06-05"); written("invoice", "a", calc("a", "100.00", "7.25", "US-CA"))
+    store.exec("UPDATE rillet_filing_sums SET tax = tax + 1 WHERE kind = 'ltax'")
+    local run = filing_sums.job(report_rows.filing_sums_sql, report_rows.collected_sums_sql)
+    local function check_done()
+      for _ = 1, 20 do
+        if filing_sums.check_status().check.state ~= "running" then break end
+        run({ payload = { op = "check" } })
+      end
+      return filing_sums.check_status()
+    end
+    -- never checked, rebuilt long ago: the tick starts a check; a second tick does not
+    store.exec("UPDATE rillet_filing_state SET rebuilt_at = '2000-01-01T00:00:00.000Z', check_state = NULL, " ..
+      "check_started_at = NULL WHERE id = 1")
+    assert.equal("never", filing_sums.check_status().check.state)
+    filing_sums.tick()
+    local st = filing_sums.check_status()
+    assert.equal("running", st.check.state)
+    local started = st.check.started_at
+    filing_sums.tick()
+    assert.equal(started, filing_sums.check_status().check.started_at)
+    st = check_done()
+    assert.equal("mismatch", st.check.state)
+    assert.equal(1, st.check.mismatches)
+    assert.equal("mismatch", st.check.kinds.liability.state)
+    assert.equal(1, st.check.kinds.liability.periods)
+    assert.same({ "2026-06" }, st.check.kinds.liability.months)
+    assert.equal("ok", st.check.kinds.filing.state)
+    assert.equal("ok", st.check.kinds.not_collected.state)
+    assert.equal(1, st.check.kinds.not_collected.documents)
+    assert.equal("liability", st.check.differences[1].kind)
+    -- a check done today is not due again; one started over a day ago is
+    filing_sums.tick()
+    assert.equal("mismatch", filing_sums.check_status().check.state)
+    store.exec("UPDATE rillet_filing_state SET check_started_at = '2000-01-01T00:00:00.000Z' WHERE id = 1")
+    filing_sums.tick()
+    assert.equal("running", filing_sums.check_status().check.state)
+    -- the rebuild repairs the sums and its own check says so
+    filing_sums.start_rebuild(true)
+    for _ = 1, 10 do run({ payload = { op = "rebuild" } }); run({ payload = { op = "liab" } }) end
+    st = check_done()
+    assert.equal("ok", st.check.state)
+    assert.equal(0, st.check.kinds.liability.mismatches)
+    -- an older levy's stored outcome (the differences array alone) still reads
+    store.exec("UPDATE rillet_filing_state SET check_state = 'mismatch', check_mismatches = 1, check_diffs = ? " ..
+      "WHERE id = 1", '[{"month":"2026-06","key":"taxes","kept":"1","rows":"2"}]')
+    st = filing_sums.check_status()
+    assert.equal(1, st.check.kinds.filing.mismatches)
+    assert.equal("filing", st.check.differences[1].kind)
+  end)
+
+  it("a difference seen once (a write between two reads) is read again and not reported", function()
+    store.exec("UPDATE rillet_filing_state SET liab_ready = 1, ready = 1, phase = NULL WHERE id = 1")
+    doc("invoice", "a", "2026-06-05"); written("invoice", "a", calc("a", "100.00", "7.25", "US-CA"))
+    local run = filing_sums.job(report_rows.filing_sums_sql, report_rows.collected_sums_sql)
+    local real, calls = filing_sums.check_liability_month, 0
+    -- the first comparison of June sees a difference, the next ones do not
+    filing_sums.check_liability_month = function(m, sql)
+      calls = calls + 1
+      if calls == 1 and m == "2026-06" then
+        return { { kind = "liability", month = m, key = "ltot invoice USD", kept = "1 10000", rows = "2 20000" } }
+      end
+      return real(m, sql)
+    end
+    filing_sums.start_check()
+    for _ = 1, 20 do
+      if filing_sums.check_status().check.state ~= "running" then break end
+      run({ payload = { op = "check" } })
+    end
+    filing_sums.check_liability_month = real
+    local st = filing_sums.check_status()
+    assert.equal(true, calls >= 2)
+    assert.equal("ok", st.check.state)
+    assert.equal(0, st.check.kinds.liability.mismatches)
+  end)
 end)

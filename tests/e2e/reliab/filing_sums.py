@@ -22,7 +22,14 @@ in several US states (taxed and untaxed documents). Asserts:
  5. the liability report's not-collected list is paged (issue 20): with not_collected_limit=1
     its first row and a cursor that GET /v1/reports/not-collected continues to the whole list
     (== the pages of limit 2), not_collected_count and the totals over every document; a bad
-    limit refused (422).
+    limit refused (422);
+ 6. the liability report's kept collected sums and the kept not-collected candidates are
+    checked too (issue 20, liab20): a kept liability sum changed in the store and a kept
+    candidate deleted are found by the same check — kind liability with its one period (month)
+    and kind not_collected naming the document, WARN lines, the gauge
+    levy_report_sums_mismatches — the liability report is 5.00 off its recomputation from the
+    documents' rows meanwhile; the rebuild repairs both, the check it queues ends ok, and the
+    report equals the recomputation again (before liab20 the check said "ok").
 """
 import os
 import random
@@ -328,6 +335,138 @@ def run(env):
     check("rebuilt after the mismatch", wait_for(lambda: (sums_state(env) or {}).get("ready"), 300, 0.3))
     c = run_check(env, "after the rebuild")
     check("check after the rebuild: ok", c and c["check"]["state"] == "ok", c and c["check"])
+    kinds = (c or {}).get("check", {}).get("kinds") or {}
+    check("... per kind: filing, liability and not_collected each ok with 0 mismatches, every document read",
+          all((kinds.get(k) or {}).get("state") == "ok" and (kinds.get(k) or {}).get("mismatches") == 0
+              for k in ("filing", "liability", "not_collected")) and
+          (kinds.get("not_collected") or {}).get("documents", 0) >= N, kinds)
+
+    # 6. the liability report's kept sums (kinds ltot / ltax / lcode) and the kept not-collected
+    # candidates (rillet_nc_docs) changed behind levy's back: found by the same check
+    liability_check(env)
+
+
+def liability_from_rows(env):
+    """The liability report's collected side recomputed from the documents' rows: every
+    document dated in the year, not deleted, not in drift, with its latest accepted write-back
+    whose calculation has a result; its tax rows (rillet_calc_taxes, minor units) and the
+    calculation's total_taxable. Invoices add, credit memos subtract (tax and taxable). Returns ({(currency, region,
+    jurisdiction, level, type): tax}, {currency: (tax, taxable)}, documents in drift)."""
+    rows, totals = {}, {}
+    drift = 0
+    for table, t, sign in (("invoices", "invoice", 1), ("credit_memos", "credit_memo", -1)):
+        latest = ("FROM %s d JOIN writebacks w ON w.id = (SELECT max(w2.id) FROM writebacks w2 WHERE "
+                  "w2.doc_type = '%s' AND w2.doc_id = d.id AND w2.outcome = 'written') "
+                  "JOIN rillet_calc_heads h ON h.calculation_id = w.calculation_id AND h.has_result = 1 "
+                  "WHERE d.deleted = 0 AND d.doc_date >= '%s' AND d.doc_date <= '%s'" % (table, t, FROM, TO))
+        drift += store_exec(env, "SELECT count(*) " + latest + " AND d.tax_status = 'drift'")[0][0]
+        ok = latest + " AND (d.tax_status IS NULL OR d.tax_status <> 'drift')"
+        for cur, region, jur, level, typ, amount in store_exec(
+                env, "SELECT d.currency, COALESCE(h.region, d.region), x.jurisdiction, x.level, x.type, x.amount " +
+                ok.replace("WHERE d.deleted", "JOIN rillet_calc_taxes x ON x.calculation_id = h.calculation_id "
+                           "WHERE d.deleted")):
+            k = (cur, region, jur, level, typ)
+            rows[k] = rows.get(k, 0) + sign * int(amount)
+            t0 = totals.setdefault(cur, [0, 0])
+            t0[0] += sign * int(amount)
+        for cur, taxable in store_exec(env, "SELECT d.currency, h.total_taxable_minor " + ok):
+            totals.setdefault(cur, [0, 0])[1] += sign * int(taxable or 0)
+    return rows, {c: tuple(v) for c, v in totals.items()}, drift
+
+
+def liability_report(env):
+    """The liability report's collected rows and totals for the year, in cents."""
+    st, js, text, _ = env.L("GET", "/v1/reports/liability?from=%s&to=%s&not_collected_limit=1" % (FROM, TO),
+                            timeout=120)
+    if not check("liability answers 200", st == 200, (st, text[:200])):
+        return None, None
+    cents = lambda v: int((D(v) * 100).to_integral_value())  # noqa: E731 (USD only in this test)
+    rows = {}
+    for r in js["data"]:
+        k = (r["currency"], r["region"], r["jurisdiction"], r["level"], r["type"])
+        rows[k] = rows.get(k, 0) + cents(r["tax"])
+    totals = {c: (cents(v["tax"]), cents(v["taxable"])) for c, v in js["totals"].items()}
+    return rows, totals
+
+
+def metric(env, name, labels):
+    st, _, text, _ = env.L("GET", "/metrics")
+    for line in (text or "").splitlines():
+        if line.startswith(name + "{") and labels in line:
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def liability_check(env):
+    rows0, totals0, drift = liability_from_rows(env)
+    check("no document in drift (the recomputation needs no restating)", drift == 0, drift)
+    check("the documents have collected tax (USD)", totals0.get("USD", (0, 0))[0] > 0, totals0)
+    rep_rows, rep_totals = liability_report(env)
+    check("liability report == its recomputation from the rows, before any change (rows and totals)",
+          rep_rows == {k: v for k, v in rows0.items()} and rep_totals == totals0, (rep_totals, totals0))
+
+    # a kept liability sum changed (the tax of one jurisdiction group of one month), and one
+    # kept not-collected candidate deleted
+    pick = "SELECT k FROM rillet_filing_sums WHERE kind = 'ltax' AND tax > 0 AND docs > 0 ORDER BY k LIMIT 1"
+    month = store_exec(env, "SELECT month FROM rillet_filing_sums WHERE k = (%s)" % pick)[0][0]
+    store_exec(env, "UPDATE rillet_filing_sums SET tax = tax + 500 WHERE k = (%s)" % pick)
+    gone = store_exec(env, "SELECT doc_type, doc_id FROM rillet_nc_docs ORDER BY doc_type, doc_id LIMIT 1")
+    check("a kept not-collected candidate to delete (the refused write-backs)", len(gone) == 1, gone)
+    if gone:
+        store_exec(env, "DELETE FROM rillet_nc_docs WHERE doc_type = '%s' AND doc_id = '%s'" % gone[0])
+    _, bad_totals = liability_report(env)
+    check("the changed kept sum reaches the liability report (its total is 5.00 off the rows')",
+          bad_totals and bad_totals.get("USD", (0, 0))[0] == totals0["USD"][0] + 500, (bad_totals, totals0))
+
+    c = run_check(env, "after a liability sum was changed in the store")
+    chk = (c or {}).get("check") or {}
+    kinds = chk.get("kinds") or {}
+    liab = kinds.get("liability") or {}
+    check("check finds the changed liability sum: state mismatch, kind liability with 1 period (its month)",
+          chk.get("state") == "mismatch" and liab.get("state") == "mismatch" and liab.get("mismatches", 0) >= 1 and
+          liab.get("periods") == 1 and liab.get("months") == [month], chk)
+    diffs = chk.get("differences") or []
+    check("... the difference shown: kind liability, its month, the kept and the rows' values",
+          any(d.get("kind") == "liability" and d["month"] == month and d["key"].startswith("ltax ") and
+              d["kept"] != d["rows"] for d in diffs), diffs)
+    check("... the filing sums are not blamed (kind filing ok)", (kinds.get("filing") or {}).get("mismatches") == 0,
+          kinds.get("filing"))
+    nc = kinds.get("not_collected") or {}
+    check("check finds the deleted not-collected candidate (kind not_collected, its document named)",
+          not gone or (nc.get("mismatches") == 1 and any(
+              d.get("kind") == "not_collected" and d["key"] == "%s %s" % gone[0] and d["kept"] is None and d["rows"]
+              for d in diffs)), (nc, diffs))
+    check("the total mismatches count every kind", chk.get("mismatches") == sum(
+        (kinds.get(k) or {}).get("mismatches", 0) for k in ("filing", "liability", "not_collected")), chk)
+    check("the liability mismatch is logged at WARN", wait_for(
+        lambda: "liability sums differ" in open(env.tmp + "/levy.log").read(), 10, 0.3))
+    check("the not-collected mismatch is logged at WARN", not gone or wait_for(
+        lambda: "not-collected candidates differ" in open(env.tmp + "/levy.log").read(), 10, 0.3))
+    m = metric(env, "levy_report_sums_mismatches", 'kind="liability"')
+    check("metric levy_report_sums_mismatches{kind=liability} counts the liability differences",
+          m is not None and m >= 1 and m == liab.get("mismatches"), (m, liab.get("mismatches")))
+    check("... and {kind=filing} is 0", metric(env, "levy_report_sums_mismatches", 'kind="filing"') == 0)
+
+    # the rebuild repairs them, and the check it queues says so
+    st, js, text, _ = env.L("POST", "/v1/reports/filing/sums/rebuild")
+    check("rebuild accepted (202), a check queued after it", st == 202 and js["check"]["state"] == "running",
+          (st, text[:300]))
+
+    def clean():
+        s = sums_state(env)
+        return s if s and s["ready"] and s.get("liability_ready") and s["check"]["state"] != "running" else None
+    s = wait_for(clean, 300, 0.3)
+    check("after the rebuild its check is ok for every kind", s and s["check"]["state"] == "ok" and all(
+        s["check"]["kinds"][k]["mismatches"] == 0 for k in ("filing", "liability", "not_collected")), s and s["check"])
+    check("... and the metric is back to 0", metric(env, "levy_report_sums_mismatches", 'kind="liability"') == 0)
+    if gone:
+        check("the deleted candidate is kept again",
+              store_exec(env, "SELECT count(*) FROM rillet_nc_docs WHERE doc_type = '%s' AND doc_id = '%s'" %
+                         gone[0])[0][0] == 1)
+    rows1, totals1, _ = liability_from_rows(env)
+    rep_rows, rep_totals = liability_report(env)
+    check("liability report == its recomputation from the rows after the rebuild (rows and totals)",
+          rep_rows == rows1 and rep_totals == totals1 and totals1 == totals0, (rep_totals, totals1, totals0))
 
 
 if __name__ == "__main__":
