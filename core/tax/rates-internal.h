@@ -211,6 +211,9 @@ struct levy_rates {
     size_t tables_cap;
     char *pool;
     size_t pool_len, pool_cap;
+    uint32_t *pool_ix; /* pool_add's dedup index while tables load (offset + 1, 0 = empty) */
+    size_t pool_ix_cap, pool_ix_n;
+    int pool_done;             /* levy_rates_finish ran: the index is gone, strings are appended */
     struct levy_boundary *bnd; /* SST boundary records + local rate rows (boundary.c) */
 };
 
