@@ -57,6 +57,41 @@ for r in $(seq "$RUNS"); do
          /^Rss:/{s[n] += $2} /^Anonymous:/{a[n] += $2}
          END{for (k in s) if (s[k] > 0) printf "  %6d  (anon %6d)  %s\n", s[k], a[k], k}' \
       "/proc/$PID/smaps" | sort -rn | head -25
+    # the libraries levy maps only because it links libcurl and libpq (gnutls, krb5, ldap,
+    # nettle, p11-kit...: their own dependencies), and what they hold resident
+    only=$(python3 - "$PID" <<'PY'
+import os, re, subprocess, sys
+def dyn(path, tag):
+    out = subprocess.run(["readelf", "-d", path], capture_output=True, text=True).stdout
+    return re.findall(tag + r".*\[(.*)\]", out)
+def needed(path):
+    return dyn(path, "NEEDED")
+maps = {}  # soname (or file name) -> the mapped file
+for line in open("/proc/%s/maps" % sys.argv[1]):
+    f = line.split()
+    if len(f) >= 6 and f[5].startswith("/") and f[5] not in maps.values():
+        so = dyn(f[5], "SONAME")
+        maps.setdefault(so[0] if so else os.path.basename(f[5]), f[5])
+def closure(roots):
+    seen, todo = set(), list(roots)
+    while todo:
+        x = todo.pop()
+        if x in seen or x not in maps:
+            continue
+        seen.add(x)
+        todo += needed(maps[x])
+    return seen
+levy = [p for n, p in maps.items() if n == "levy"][0]
+top = needed(levy)
+core = closure([t for t in top if not t.startswith(("libcurl", "libpq"))])
+print(" ".join(sorted(os.path.basename(maps[x]) for x in
+                      closure([t for t in top if t.startswith(("libcurl", "libpq"))]) - core)))
+PY
+)
+    awk -v only=" $only " '/^[0-9a-f]+-[0-9a-f]+ /{n = $6; sub(/.*\//, "", n)}
+         /^Rss:/{ if (n != "" && index(only, " " n " ")) { s += $2; if (!(n in seen)) { seen[n] = 1; k++ } } }
+         END{printf "file pages of the %d libraries mapped only for libcurl/libpq: %d kB\n", k, s}' \
+      "/proc/$PID/smaps"
   fi
   stop
 done
