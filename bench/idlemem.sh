@@ -103,10 +103,15 @@ if [[ -n ${MASSIF:-} ]]; then
     --time-unit=ms
   sleep $((WAIT + 3))
   stop
-  echo "massif (heap only): the last snapshot's total and its top entries:"
+  echo "massif (heap only): the idle plateau (the most frequent total of the run's second half):"
   ms_print --threshold=2 "$TMP/massif.out" >"$TMP/massif.txt"
   cp "$TMP/massif.txt" /tmp/levy-idlemem-massif.txt
-  # the last detailed snapshot
-  awk '/^ +n +time/{hdr=1} hdr && /^ +[0-9]+ +[0-9,]+ +[0-9,]+/{last=$0} END{print "  last snapshot: " last}' "$TMP/massif.txt"
+  awk '/^ +[0-9]+ +[0-9,]+ +[0-9,]+ +[0-9,]+ +[0-9,]+ +[0-9,]+$/{
+         t = $2; gsub(",", "", t); n++; T[n] = t + 0; L[n] = $0; if (t + 0 > max) max = t + 0 }
+       END{for (i = 1; i <= n; i++) if (T[i] >= max / 2) { split(L[i], f, " +"); c[f[4]]++; W[f[4]] = L[i] }
+           for (k in c) if (c[k] > best) { best = c[k]; line = W[k] }
+           split(line, f, " +")
+           printf "  total %s B (useful heap %s B, extra %s B), %d snapshots\n", f[4], f[5], f[6], best }' \
+    "$TMP/massif.txt"
   echo "  (full ms_print output: /tmp/levy-idlemem-massif.txt)"
 fi
