@@ -1452,7 +1452,9 @@ int levy_host_serve(levy_config *cfg)
                  scheme, cfg->host, port, h->current->nplugins, h->current->nrules);
         levy_service_ready(h->base, st);
     }
-    /* the build (rule self-tests, rate-table loading) freed a few MB that glibc would keep */
+    /* the build (rule self-tests, rate-table loading) freed a few MB that glibc would keep;
+     * the pages the migrations read go first, so that the trim returns them too */
+    levy_store_release_memory(h->store);
     levy_vm_collect(h->current->vm);
     event_base_dispatch(h->base);
     if (genreg_on(h) && levy_store_engine(h->store) == LEVY_STORE_POSTGRES) {

@@ -777,6 +777,12 @@ int64_t levy_store_round_trips(levy_store *st) { return PG(st) ? levy_pg_round_t
 
 int64_t levy_store_sqlite_memory(void) { return (int64_t)sqlite3_memory_used(); }
 
+void levy_store_release_memory(levy_store *st)
+{
+    if (st && !PG(st) && st->db)
+        sqlite3_db_release_memory(st->db);
+}
+
 int64_t levy_store_last_insert_rowid(levy_store *st)
 {
     return PG(st) ? 0 : sqlite3_last_insert_rowid(st->db);

@@ -7,23 +7,17 @@
 #include "rates.h"
 
 typedef struct zip_row {
+    /* 60 bytes (the one-byte fields last; 64 with them in declaration order: issue 21) */
     uint32_t zip;
-    char st[2];
-    uint16_t table; /* index of the table (file set + vintage) the row came from */
-    uint32_t name;  /* TaxRegionName, upper case */
+    uint32_t name; /* TaxRegionName, upper case */
     int32_t combined, state, county, city, special;
     /* the county of the ZIP (levy_rates_finish, from the HUD ZIP-county crosswalk): index into
-     * counties + 1 (0 = not established), and how it was established (ZC_*) */
+     * counties + 1 (0 = not established); county_how says how it was established (ZC_*) */
     uint32_t county_ix;
-    uint8_t county_how;
     /* a region named after a district that covers only part of the ZIP (issue 19, partial-ZIP
      * districts; levy_rates_finish, mark_partial_districts): the special rate outside the
      * district, or -1 when the row names none; dist_how says where it came from (DIST_*) */
     int32_t dist_base;
-    uint8_t dist_how;
-    /* 1 when the ZIP table wrote a city's tax in the county column and levy split it into the
-     * county's own rate and the city's (split_county_column: Alaska's boroughs and cities) */
-    uint8_t county_split;
     /* a city (or an Alabama police jurisdiction) covering only part of the ZIP (issue 19,
      * partial-ZIP cities; mark_partial_cities): index + 1 of the row of the ZIP's county outside
      * any city (0 = not flagged), and of the row of the city's police jurisdiction or of the
@@ -37,6 +31,13 @@ typedef struct zip_row {
      * ZIPs spanning several rates; mark_plain_specials): index + 1 of the region's row at the
      * lowest special rate below this row's (0 = not flagged) */
     uint32_t special_low;
+    char st[2];
+    uint16_t table; /* index of the table (file set + vintage) the row came from */
+    uint8_t county_how;
+    uint8_t dist_how;
+    /* 1 when the ZIP table wrote a city's tax in the county column and levy split it into the
+     * county's own rate and the city's (split_county_column: Alaska's boroughs and cities) */
+    uint8_t county_split;
 } zip_row;
 
 /* Where a partial-ZIP district's outside special rate came from. */
@@ -199,7 +200,7 @@ struct levy_rates {
     size_t nzc, zc_cap;
     fips_state *stfips;
     size_t nstfips, stfips_cap;
-    size_t *by_region; /* indices of zips sorted by (state, tax region name) */
+    uint32_t *by_region; /* indices of zips sorted by (state, tax region name) */
     fips_place *places;
     size_t nplaces, places_cap;
     statez4_row *z4;
@@ -211,6 +212,9 @@ struct levy_rates {
     size_t tables_cap;
     char *pool;
     size_t pool_len, pool_cap;
+    uint32_t *pool_ix; /* pool_add's dedup index while tables load (offset + 1, 0 = empty) */
+    size_t pool_ix_cap, pool_ix_n;
+    int pool_done;             /* levy_rates_finish ran: the index is gone, strings are appended */
     struct levy_boundary *bnd; /* SST boundary records + local rate rows (boundary.c) */
 };
 

@@ -146,15 +146,84 @@ static int grow(void **p, size_t *cap, size_t need, size_t elsz)
 }
 #define PUSH(r, arr, n, cap) grow((void **)&(r)->arr, &(r)->cap, (r)->n + 1, sizeof *(r)->arr)
 
-/* Interns s (len bytes) into the string pool; returns its offset or UINT32_MAX on OOM. */
+/* Gives back what grow's doubling reserved beyond n elements (levy_rates_finish: the 41,001
+ * ZIP rows had room for 65,536). Kept as it is when realloc fails. */
+static void fit(void **p, size_t *cap, size_t n, size_t elsz)
+{
+    if (!*p || n == 0 || n >= *cap)
+        return;
+    void *np = realloc(*p, n * elsz);
+    if (np) {
+        *p = np;
+        *cap = n;
+    }
+}
+#define FIT(r, arr, n, cap) fit((void **)&(r)->arr, &(r)->cap, (r)->n, sizeof *(r)->arr)
+
+_Static_assert(sizeof(zip_row) == 60, "zip_row: one-byte fields last (rates-internal.h)");
+
+/* The pool's dedup index while tables load (issue 21, idle RSS): 41,001 ZIP rows name 9,372
+ * tax regions, so each name is stored once (445 KB of names -> 111 KB). Open addressing over
+ * pool offsets + 1 (0 = empty slot); freed by levy_rates_finish, after which a string is
+ * appended without a look-up. Offset 0 is never handed out for a repeat: some fields read 0
+ * as "none" (zip_row.out_county). */
+static uint32_t pool_hash(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static int pool_index_grow(levy_rates *r)
+{
+    size_t ncap = r->pool_ix_cap ? r->pool_ix_cap * 2 : 4096;
+    uint32_t *nix = calloc(ncap, sizeof *nix);
+    if (!nix)
+        return -1;
+    for (size_t i = 0; i < r->pool_ix_cap; i++) {
+        uint32_t o = r->pool_ix[i];
+        if (!o)
+            continue;
+        const char *t = r->pool + o - 1;
+        size_t k = pool_hash(t, strlen(t)) & (ncap - 1);
+        while (nix[k])
+            k = (k + 1) & (ncap - 1);
+        nix[k] = o;
+    }
+    free(r->pool_ix);
+    r->pool_ix = nix;
+    r->pool_ix_cap = ncap;
+    return 0;
+}
+
+/* Interns s (len bytes) into the string pool; returns its offset or UINT32_MAX on OOM. The
+ * same text added twice while tables load has one offset. */
 static uint32_t pool_add(levy_rates *r, const char *s, size_t len)
 {
-    if (grow((void **)&r->pool, &r->pool_cap, r->pool_len + len + 1, 1))
+    int indexed = !r->pool_done && memchr(s, 0, len) == NULL;
+    size_t slot = 0;
+    if (indexed) {
+        if ((r->pool_ix_n + 1) * 2 > r->pool_ix_cap && pool_index_grow(r))
+            return UINT32_MAX;
+        slot = pool_hash(s, len) & (r->pool_ix_cap - 1);
+        for (uint32_t o; (o = r->pool_ix[slot]) != 0; slot = (slot + 1) & (r->pool_ix_cap - 1)) {
+            const char *t = r->pool + o - 1;
+            if (strncmp(t, s, len) == 0 && t[len] == 0)
+                return o - 1;
+        }
+    }
+    if (r->pool_len + len + 1 >= UINT32_MAX ||
+        grow((void **)&r->pool, &r->pool_cap, r->pool_len + len + 1, 1))
         return UINT32_MAX;
     uint32_t off = (uint32_t)r->pool_len;
     memcpy(r->pool + off, s, len);
     r->pool[off + len] = 0;
     r->pool_len += len + 1;
+    if (indexed && off > 0) {
+        r->pool_ix[slot] = off + 1;
+        r->pool_ix_n++;
+    }
     return off;
 }
 
@@ -468,6 +537,8 @@ static int load_avalara(levy_rates *r, const char *path, char *text, char *vinta
         char nm[128];
         upcase(nm, row.f[col[C_NAME]], sizeof nm);
         z.name = pool_add(r, nm, strlen(nm));
+        if (r->nzips >= UINT32_MAX - 1) /* row indices are uint32_t (by_region, city_out...) */
+            return ROWERR("%s:%d: too many ZIP rows", path, lineno);
         if (z.name == UINT32_MAX || PUSH(r, zips, nzips, zips_cap))
             return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
         r->zips[r->nzips++] = z;
@@ -1596,15 +1667,15 @@ static size_t zc_find(const levy_rates *r, uint32_t zip, const char *st, size_t 
 static const levy_rates *region_ctx;
 static int region_cmp(const void *a, const void *b)
 {
-    const zip_row *x = &region_ctx->zips[*(const size_t *)a],
-                  *y = &region_ctx->zips[*(const size_t *)b];
+    const zip_row *x = &region_ctx->zips[*(const uint32_t *)a],
+                  *y = &region_ctx->zips[*(const uint32_t *)b];
     int c = memcmp(x->st, y->st, 2);
     return c ? c : strcmp(P(region_ctx, x->name), P(region_ctx, y->name));
 }
 
 /* The first position in ix (n rows sorted by region_cmp) of tax region (st, name): a lower
  * bound over (state, region name); n when there is none. */
-static size_t region_lower(const levy_rates *r, const size_t *ix, size_t n, const char *st,
+static size_t region_lower(const levy_rates *r, const uint32_t *ix, size_t n, const char *st,
                            const char *name)
 {
     size_t lo = 0, hi = n;
@@ -1623,7 +1694,7 @@ static size_t region_lower(const levy_rates *r, const size_t *ix, size_t n, cons
 }
 
 /* The first position in ix (n rows sorted by region_cmp) of z's (state, tax region). */
-static size_t region_first(const levy_rates *r, const size_t *ix, size_t n, const zip_row *z)
+static size_t region_first(const levy_rates *r, const uint32_t *ix, size_t n, const zip_row *z)
 {
     return region_lower(r, ix, n, z->st, P(r, z->name));
 }
@@ -1638,7 +1709,8 @@ static size_t region_start(const levy_rates *r, const char *st, const char *name
  * them whose county is established and among the ZIP's counties has the same county. */
 static void by_region(levy_rates *r)
 {
-    const size_t *ix = r->by_region, n = r->nzips;
+    const uint32_t *ix = r->by_region;
+    const size_t n = r->nzips;
     if (!ix)
         return;
     for (size_t i = 0; i < r->nzips; i++) {
@@ -1679,7 +1751,8 @@ static void by_region(levy_rates *r)
 static void check_rates(levy_rates *r, county_rate *cr, size_t ncr)
 {
     int32_t *usual = malloc(sizeof *usual * r->ncounties);
-    const size_t *ix = r->by_region, nix = r->nzips;
+    const uint32_t *ix = r->by_region;
+    const size_t nix = r->nzips;
     if (!usual || !ix) {
         free(usual);
         return;
@@ -1908,7 +1981,7 @@ void levy_rates_finish(levy_rates *r)
     r->by_region = malloc(sizeof *r->by_region * (r->nzips ? r->nzips : 1));
     if (r->by_region) {
         for (size_t i = 0; i < r->nzips; i++)
-            r->by_region[i] = i;
+            r->by_region[i] = (uint32_t)i; /* rows are < UINT32_MAX: load_avalara */
         region_ctx = r;
         qsort(r->by_region, r->nzips, sizeof *r->by_region, region_cmp);
         region_ctx = NULL;
@@ -1926,6 +1999,24 @@ void levy_rates_finish(levy_rates *r)
         cmp_ctx = NULL;
     }
     levy_boundary_finish(r);
+    free(r->pool_ix);
+    r->pool_ix = NULL;
+    r->pool_ix_cap = r->pool_ix_n = 0;
+    r->pool_done = 1;
+    /* the tables stay as they are until the set is freed: no room for rows kept */
+    FIT(r, zips, nzips, zips_cap);
+    FIT(r, zc, nzc, zc_cap);
+    FIT(r, counties, ncounties, counties_cap);
+    FIT(r, places, nplaces, places_cap);
+    FIT(r, stfips, nstfips, stfips_cap);
+    FIT(r, cdtfa, ncdtfa, cdtfa_cap);
+    FIT(r, sst, nsst, sst_cap);
+    FIT(r, ca, nca, ca_cap);
+    FIT(r, nat, nnat, nat_cap);
+    FIT(r, ovl, novl, ovl_cap);
+    FIT(r, z4, nz4, z4_cap);
+    FIT(r, loc, nloc, loc_cap);
+    FIT(r, pool, pool_len, pool_cap);
 }
 
 levy_rates *levy_rates_new(void) { return calloc(1, sizeof(levy_rates)); }
@@ -1954,6 +2045,7 @@ void levy_rates_free(levy_rates *r)
     free(r->stfips);
     free(r->tables);
     free(r->pool);
+    free(r->pool_ix);
     levy_boundary_free(r);
     free(r);
 }

@@ -292,6 +292,56 @@ static void t_sweep(void)
 end:;
 }
 
+/* The loaded index keeps one copy of each name and no room beyond its rows (issue 21, idle
+ * memory): ZIP rows of one tax region share their name's offset, and the arrays are fitted. */
+static void t_compact(void)
+{
+    levy_rates *r = rates();
+    CHECK(r && r->nzips > 41000);
+    CHECK(r->zips_cap == r->nzips && r->zc_cap == r->nzc && r->counties_cap == r->ncounties);
+    CHECK(r->pool_cap == r->pool_len);
+    size_t same = 0;
+    for (size_t i = 0; i + 1 < r->nzips; i++) {
+        const zip_row *a = &r->zips[r->by_region[i]], *b = &r->zips[r->by_region[i + 1]];
+        if (memcmp(a->st, b->st, 2) == 0 &&
+            strcmp(levy_rates_pool(r, a->name), levy_rates_pool(r, b->name)) == 0) {
+            CHECK(a->name == b->name);
+            same++;
+        }
+    }
+    CHECK(same > 27000); /* 41,001 rows, 13,426 (state, region) pairs */
+end:;
+}
+
+/* Interning never hands out offset 0 for a repeat (0 reads "none" in zip_row.out_county), and
+ * after levy_rates_finish a string is appended (the index is gone). */
+static void t_intern(void)
+{
+    levy_rates *r = levy_rates_new();
+    CHECK(r);
+    uint32_t a = levy_rates_pool_add(r, "ARAB", 4), b = levy_rates_pool_add(r, "ARAB (COUNTY)", 13);
+    uint32_t b2 = levy_rates_pool_add(r, "ARAB (COUNTY)", 13),
+             a2 = levy_rates_pool_add(r, "ARAB", 4);
+    uint32_t p = levy_rates_pool_add(r, "ARAB (COUNTY)", 4); /* a prefix is its own string */
+    CHECK(a == 0 && b > 0 && b2 == b && a2 != 0);
+    CHECK_EQ_STR(levy_rates_pool(r, a2), "ARAB");
+    CHECK(p == a2); /* the same text as a2, read from a longer buffer */
+    CHECK_EQ_STR(levy_rates_pool(r, p), "ARAB");
+    for (int i = 0; i < 20000; i++) { /* the index grows and keeps every string */
+        char k[16];
+        int n = snprintf(k, sizeof k, "K%d", i);
+        uint32_t o = levy_rates_pool_add(r, k, (size_t)n);
+        CHECK(o != UINT32_MAX && levy_rates_pool_add(r, k, (size_t)n) == o);
+    }
+    CHECK(levy_rates_pool_add(r, "ARAB (COUNTY)", 13) == b);
+    levy_rates_finish(r);
+    uint32_t after = levy_rates_pool_add(r, "ARAB (COUNTY)", 13);
+    CHECK(after != UINT32_MAX && after != b);
+    CHECK_EQ_STR(levy_rates_pool(r, after), "ARAB (COUNTY)");
+end:
+    levy_rates_free(r);
+}
+
 static void t_free(void)
 {
     levy_rates_free(R);
@@ -306,6 +356,8 @@ static const levy_test tests[] = {{"buffalo", t_buffalo},
                                   {"district_named", t_district_named},
                                   {"sweep", t_sweep},
                                   {"sst_counties", t_sst_counties},
+                                  {"compact", t_compact},
+                                  {"intern", t_intern},
                                   {"free", t_free},
                                   {NULL, NULL}};
 

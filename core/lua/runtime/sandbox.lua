@@ -1079,7 +1079,11 @@ function H.selftest(region)
     local e = match(c.expect, res, "")
     if e then fail(file, 0, fmt("selftest '%s' failed: %s", name, e)) end
   end
-  return #r.selftest
+  -- they ran: a generation runs them once, when it is built (a reload builds a new one from the
+  -- files), so their requests and expectations (1.4 MB of the shipped rules' 3.2 MB) go
+  local n = #r.selftest
+  r.selftest = nil
+  return n
 end
 
 -- Requests -----------------------------------------------------------------------------
