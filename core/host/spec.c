@@ -204,17 +204,6 @@ static levy_store *store_for(spec_run *r, int sim, levy_err *err)
     return r->store[sim];
 }
 
-/* [-0, +1, -] Pushes the spec runner's function `name`. */
-static void push_spec(lua_State *L, const char *name)
-{
-    lua_getfield(L, LUA_REGISTRYINDEX, LEVY_SPEC_API);
-    if (lua_istable(L, -1))
-        lua_getfield(L, -1, name);
-    else
-        lua_pushnil(L);
-    lua_remove(L, -2);
-}
-
 /* Prints text with every line indented under a FAIL line. */
 static void print_indented(const char *text)
 {
@@ -306,7 +295,7 @@ static void run_file(spec_run *r, const spec_file *f)
     lua_State *L = levy_vm_state(g->vm);
     levy_lctx ctx = {.kind = LEVY_CTX_REQUEST, .gen = g, .call = NULL, .plugin = f->plugin};
     levy_lua_set_ctx(L, &ctx);
-    push_spec(L, "load");
+    levy_sandbox_push_spec(L, "load");
     lua_pushstring(L, f->plugin);
     lua_pushstring(L, f->rel);
     lua_pushlstring(L, src, len);
@@ -330,14 +319,14 @@ static void run_file(spec_run *r, const spec_file *f)
     for (int i = 1; i <= n; i++) {
         char name[512] = "?";
         int line = 0;
-        push_spec(L, "name");
+        levy_sandbox_push_spec(L, "name");
         lua_pushinteger(L, i);
         if (levy_vm_pcall(g->vm, 1, 1, NULL) == LEVY_OK) {
             if (lua_isstring(L, -1))
                 snprintf(name, sizeof name, "%s", lua_tostring(L, -1));
             lua_pop(L, 1);
         }
-        push_spec(L, "line");
+        levy_sandbox_push_spec(L, "line");
         lua_pushinteger(L, i);
         if (levy_vm_pcall(g->vm, 1, 1, NULL) == LEVY_OK) {
             line = (int)lua_tointeger(L, -1);
@@ -345,7 +334,7 @@ static void run_file(spec_run *r, const spec_file *f)
         }
         levy_err_clear(&err);
         int began = levy_store_begin(st, &err) == LEVY_OK;
-        push_spec(L, "run");
+        levy_sandbox_push_spec(L, "run");
         lua_pushinteger(L, i);
         levy_err_clear(&err);
         int rc = levy_vm_pcall(g->vm, 1, 2, &err);

@@ -253,12 +253,23 @@ int levy_sandbox_open(levy_vm *vm, levy_err *err)
     return levy_vm_pcall(vm, 0, 0, err);
 }
 
-void levy_sandbox_push_api(lua_State *L, const char *name)
+/* [-0, +1, -] Pushes registry[table][name], or nil when there is no such table. */
+static void push_registry_field(lua_State *L, const char *table, const char *name)
 {
-    lua_getfield(L, LUA_REGISTRYINDEX, LEVY_SANDBOX_API);
+    lua_getfield(L, LUA_REGISTRYINDEX, table);
     if (lua_istable(L, -1))
         lua_getfield(L, -1, name);
     else
         lua_pushnil(L);
     lua_remove(L, -2);
+}
+
+void levy_sandbox_push_api(lua_State *L, const char *name)
+{
+    push_registry_field(L, LEVY_SANDBOX_API, name);
+}
+
+void levy_sandbox_push_spec(lua_State *L, const char *name)
+{
+    push_registry_field(L, LEVY_SPEC_API, name);
 }

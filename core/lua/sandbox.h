@@ -18,5 +18,8 @@
 int levy_sandbox_open(levy_vm *vm, levy_err *err);
 /** [-0, +1, -] Pushes the prelude API function `name` (or nil). */
 void levy_sandbox_push_api(lua_State *L, const char *name);
+/** [-0, +1, -] Pushes the spec runner's API function `name` (or nil: not a `levy test`
+ * generation). */
+void levy_sandbox_push_spec(lua_State *L, const char *name);
 
 #endif

@@ -435,17 +435,26 @@ int levy_store_begin(levy_store *st, levy_err *err)
     return rc;
 }
 
+/* A PostgreSQL level that was never sent (levy_pg_end: its BEGIN or SAVEPOINT waits for the
+ * level's first statement) ends without a word to the server, whether committed or rolled
+ * back. 1 when so (the level is ended), 0 when it must be ended on the engine. */
+static int end_unsent_level(levy_store *st)
+{
+    if (!PG(st) || !levy_pg_end(st))
+        return 0;
+    st->depth--;
+    if (st->depth == 0)
+        set_holding(st, 0);
+    return 1;
+}
+
 int levy_store_commit(levy_store *st, levy_err *err)
 {
     char sql[48];
     if (st->depth <= 0)
         return levy_err_set(err, LEVY_EINVAL, "sql", "commit without a transaction");
-    if (PG(st) && levy_pg_end(st)) { /* the level was never sent: nothing to commit */
-        st->depth--;
-        if (st->depth == 0)
-            set_holding(st, 0);
+    if (end_unsent_level(st)) /* nothing to commit */
         return LEVY_OK;
-    }
     if (st->depth == 1)
         snprintf(sql, sizeof sql, "COMMIT");
     else
@@ -480,12 +489,8 @@ int levy_store_rollback(levy_store *st, levy_err *err)
     char sql[80];
     if (st->depth <= 0)
         return levy_err_set(err, LEVY_EINVAL, "sql", "rollback without a transaction");
-    if (PG(st) && levy_pg_end(st)) { /* the level was never sent: nothing to roll back */
-        st->depth--;
-        if (st->depth == 0)
-            set_holding(st, 0);
+    if (end_unsent_level(st)) /* nothing to roll back */
         return LEVY_OK;
-    }
     if (st->depth == 1)
         snprintf(sql, sizeof sql, "ROLLBACK");
     else

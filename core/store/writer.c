@@ -364,6 +364,20 @@ static int deferred_sql(levy_store *st, levy_wunit *first, levy_err *err)
 
 void (*levy_writer_after_unit_hook)(levy_wunit *u);
 
+/* The group's transaction failed with rc (err): the store's failure state as it is now, the
+ * transaction rolled back to the end, and every unit of the group not failed yet failed with
+ * that error (none of them is durable). */
+static void fail_group(levy_store *st, levy_wunit *first, int rc, const levy_err *err)
+{
+    int code = 0;
+    int state = levy_store_last_failure(st, &code);
+    while (levy_store_depth(st) > 0)
+        levy_store_rollback(st, NULL);
+    for (levy_wunit *u = first; u; u = u->next)
+        if (u->rc == LEVY_OK)
+            fail_unit(u, rc, state, code, err);
+}
+
 /* One group: units [head .. up to group_max] taken from the queue. */
 static void run_group(levy_writer *w, levy_wunit *head)
 {
@@ -406,13 +420,7 @@ static void run_group(levy_writer *w, levy_wunit *head)
         if (!broken && w->pg &&
             ((rc = deferred_sql(st, first, &err)) != LEVY_OK ||
              (rc = deferred_jobs(st, first, &err)) != LEVY_OK)) {
-            int code = 0;
-            int state = levy_store_last_failure(st, &code);
-            while (levy_store_depth(st) > 0)
-                levy_store_rollback(st, NULL);
-            for (levy_wunit *u = first; u; u = u->next)
-                if (u->rc == LEVY_OK)
-                    fail_unit(u, rc, state, code, &err);
+            fail_group(st, first, rc, &err);
         } else if (broken) {
             /* the units before the failing one are not durable either: fail them with its
              * error; the rest run in a new transaction */
@@ -422,13 +430,7 @@ static void run_group(levy_writer *w, levy_wunit *head)
                 if (u->rc == LEVY_OK)
                     fail_unit(u, last->rc, last->state, last->code, &last->err);
         } else if ((rc = levy_store_commit(st, &err)) != LEVY_OK) {
-            int code = 0;
-            int state = levy_store_last_failure(st, &code);
-            if (levy_store_depth(st) > 0)
-                levy_store_rollback(st, NULL);
-            for (levy_wunit *u = first; u; u = u->next)
-                if (u->rc == LEVY_OK)
-                    fail_unit(u, rc, state, code, &err);
+            fail_group(st, first, rc, &err); /* a failed commit has ended its level already */
         } else {
             uint64_t n = 0;
             for (levy_wunit *u = first; u; u = u->next)

@@ -546,31 +546,13 @@ void levy_tax_line_remove(levy_tax_line *l, int i)
     l->n--;
 }
 
-/* The i-th byte of an entry's shown name (name, then suffix), or 0 past its end. */
-static char name_at(const levy_tax_entry *e, size_t i, size_t nlen)
-{
-    if (i < nlen)
-        return e->name[i];
-    return e->suffix ? e->suffix[i - nlen] : '\0';
-}
-
 /* 1 when two entries name the same jurisdiction as the answer shows it (name + suffix: a
- * rule's calculate reads it back whole). */
+ * rule's calculate reads it back whole); the very same parts (two unnamed entries too) are. */
 static int same_name(const levy_tax_entry *a, const levy_tax_entry *b)
 {
     if (a->name == b->name && a->suffix == b->suffix)
         return 1;
-    if (!a->name || !b->name)
-        return 0;
-    size_t na = strlen(a->name), nb = strlen(b->name);
-    size_t la = na + (a->suffix ? strlen(a->suffix) : 0),
-           lb = nb + (b->suffix ? strlen(b->suffix) : 0);
-    if (la != lb)
-        return 0;
-    for (size_t i = 0; i < la; i++)
-        if (name_at(a, i, na) != name_at(b, i, nb))
-            return 0;
-    return 1;
+    return levy_tax_entry_same_name(a, b);
 }
 
 /* The entry of line l in group g that taxes the same jurisdiction as en at a non-zero rate,

@@ -345,9 +345,7 @@ static char shown_at(const levy_tax_entry *e, size_t i, size_t nlen)
     return e->suffix ? e->suffix[i - nlen] : '\0';
 }
 
-/* The same jurisdiction as the answer shows it: name + suffix compared whole (an entry read
- * back from a rule's calculate carries the joined name, one from the rate index the parts). */
-static int same_shown_name(const levy_tax_entry *a, const levy_tax_entry *b)
+int levy_tax_entry_same_name(const levy_tax_entry *a, const levy_tax_entry *b)
 {
     if (!a->name || !b->name)
         return 0;
@@ -366,7 +364,7 @@ static int same_key(const levy_tax_entry *a, const levy_tax_entry *b)
 {
     return a->level == b->level && a->type == b->type && a->rate == b->rate &&
            a->fraction == b->fraction && a->unit_from == b->unit_from && a->unit_to == b->unit_to &&
-           same_shown_name(a, b);
+           levy_tax_entry_same_name(a, b);
 }
 
 /* Document rounding: each distinct jurisdiction (name, level, type, rate, fraction) is

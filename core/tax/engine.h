@@ -110,6 +110,11 @@ typedef struct levy_tax_doc {
  * fraction outside [0, 1]) and doc->err_line names the line; nothing is computed then. */
 int levy_tax_compute(levy_tax_doc *doc, levy_err *err);
 
+/* 1 when two entries name the same jurisdiction as the answer shows it: name + suffix
+ * compared whole (an entry read back from a rule's calculate carries the joined name, one
+ * from the rate index the parts); 0 when either has no name. */
+int levy_tax_entry_same_name(const levy_tax_entry *a, const levy_tax_entry *b);
+
 /* Splits total over n shares proportional to exact[i] / den (largest remainder): out[i]
  * are integers summing to total, each floor or ceil of exact[i]/den when total equals the
  * rounded sum. Exposed for tests. */

@@ -77,12 +77,11 @@ static long rows_changed(char *neu, char *old, int header)
  * or name different from the current table. */
 static long zip_rows_changed(const levy_rates *neu, const char *old_path, char *old_text)
 {
-    char *copy = strdup(old_text);
-    levy_rates *o = levy_rates_new();
+    levy_rates *o;
     rates_file_info info;
     levy_err err;
     long changed = (long)neu->nzips;
-    if (copy && o && levy_rates_load_text(o, old_path, copy, &info, &err) == LEVY_OK) {
+    if (levy_rates_load_copy(old_path, old_text, &o, &info, &err) == LEVY_OK) {
         levy_rates_finish(o);
         changed = 0;
         for (size_t i = 0; i < neu->nzips; i++) {
@@ -105,7 +104,6 @@ static long zip_rows_changed(const levy_rates *neu, const char *old_path, char *
                 changed++;
         }
     }
-    free(copy);
     levy_rates_free(o);
     return changed;
 }
@@ -179,17 +177,10 @@ int levy_rates_install(const char *file, const char *data_root, const char *data
         fprintf(stderr, "levy rates import: %s\n", ferr.message);
         goto done;
     }
-    copy = malloc(len + 1);
-    r = levy_rates_new();
-    if (!copy || !r) {
-        fprintf(stderr, "levy rates import: out of memory\n");
-        goto done;
-    }
-    memcpy(copy, text, len + 1);
     rates_file_info info;
     levy_err err;
     levy_err_clear(&err);
-    if (levy_rates_load_text(r, file, copy, &info, &err) != LEVY_OK) {
+    if (levy_rates_load_copy(file, text, &r, &info, &err) != LEVY_OK) {
         fprintf(stderr, "levy rates import: %s\n", err.message);
         goto done;
     }
@@ -201,6 +192,12 @@ int levy_rates_install(const char *file, const char *data_root, const char *data
     size_t olen;
     if (cur[0] && levy_file_read(cur, 0, &old, &olen, NULL) != LEVY_OK)
         old = NULL;
+    /* rows_changed splits its text in place: a copy, text is written below */
+    copy = malloc(len + 1);
+    if (!copy) {
+        fprintf(stderr, "levy rates import: out of memory\n");
+        goto done;
+    }
     memcpy(copy, text, len + 1);
     long changed;
     if (info.kind == RT_AVALARA && old)

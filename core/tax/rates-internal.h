@@ -244,6 +244,12 @@ levy_rates *levy_rates_new(void);
 /* Parses text (modified in place) of the file at path into r. */
 int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file_info *info,
                          levy_err *err);
+/* Parses a copy of text (NUL-terminated, left as it is) of the file at path into a new index,
+ * *out (the caller frees it; NULL on an error). The one "what is this file" read of `levy rates
+ * import`, `levy rates update`, import's comparison with the current vintage and the loader's
+ * key probe. */
+int levy_rates_load_copy(const char *path, const char *text, levy_rates **out,
+                         rates_file_info *info, levy_err *err);
 void levy_rates_finish(levy_rates *r);
 
 /* rates.c helpers shared with stateformats.c */

@@ -1556,6 +1556,26 @@ int levy_rates_load_text(levy_rates *r, const char *path, char *text, rates_file
     return LEVY_OK;
 }
 
+int levy_rates_load_copy(const char *path, const char *text, levy_rates **out,
+                         rates_file_info *info, levy_err *err)
+{
+    *out = NULL;
+    char *copy = strdup(text);
+    levy_rates *r = levy_rates_new();
+    if (!copy || !r) {
+        free(copy);
+        levy_rates_free(r);
+        return levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
+    }
+    int rc = levy_rates_load_text(r, path, copy, info, err);
+    free(copy);
+    if (rc != LEVY_OK)
+        levy_rates_free(r);
+    else
+        *out = r;
+    return rc;
+}
+
 /* ---------------------------------------------------------------- index finalisation */
 
 static int zip_cmp(const void *a, const void *b)
@@ -2172,20 +2192,11 @@ int levy_rates_open(levy_rates **out, const char *data_root, const char *data_di
                 continue;
             }
             /* compute the key without loading: load into a scratch index when needed */
-            levy_rates *scratch = NULL;
             rates_file_info info;
             char key[32];
             if (pass == 1 && nclaimed > 0) {
-                char *copy = strdup(text);
-                scratch = levy_rates_new();
-                if (!copy || !scratch) {
-                    free(copy);
-                    levy_rates_free(scratch);
-                    rc = levy_err_set(err, LEVY_ENOMEM, "out_of_memory", "out of memory");
-                    break;
-                }
-                rc = levy_rates_load_text(scratch, fl.v[i].path, copy, &info, err);
-                free(copy);
+                levy_rates *scratch;
+                rc = levy_rates_load_copy(fl.v[i].path, text, &scratch, &info, err);
                 levy_rates_free(scratch);
                 if (rc)
                     break;

@@ -779,40 +779,40 @@ static int truth_of(levy_tax_in *in, int t)
     return t == LEVY_IN_NIL ? 0 : t == LEVY_IN_BOOLEAN ? in->truth(in) : 1;
 }
 
+/* A seller's registration setting of two words, opts[key]: nil or `other` (the default) leave
+ * *flag alone, `word` sets it; anything else is the caller's error, naming both words. */
+static int read_regime(levy_tax_in *in, const char *key, const char *word, const char *other,
+                       int *flag, char *msg, size_t cap)
+{
+    size_t len;
+    int t = in->field(in, key);
+    if (t != LEVY_IN_NIL) {
+        const char *reg = t == LEVY_IN_STRING ? in->text(in, &len) : NULL;
+        if (reg && strcmp(reg, word) == 0) {
+            *flag = 1;
+        } else if (!reg || strcmp(reg, other) != 0) {
+            in->pop(in);
+            snprintf(msg, cap, "levy.tax.calculate: opts.%s must be \"%s\" or \"%s\"", key, word,
+                     other);
+            return -1;
+        }
+    }
+    in->pop(in);
+    return 0;
+}
+
 int levy_tax_read_options(levy_tax_in *in, levy_tax_request *req, char *msg, size_t cap)
 {
     size_t len;
+    int t;
     /* the seller's GST/HST regime in Canada (setting ca_gst_regime, docs/rules.md section 2):
-     * "simplified" or "normal" (the default); anything else is the caller's error */
-    int t = in->field(in, "ca_gst_regime");
-    if (t != LEVY_IN_NIL) {
-        const char *reg = t == LEVY_IN_STRING ? in->text(in, &len) : NULL;
-        if (reg && strcmp(reg, "simplified") == 0) {
-            req->simplified_regime = 1;
-        } else if (!reg || strcmp(reg, "normal") != 0) {
-            in->pop(in);
-            snprintf(msg, cap,
-                     "levy.tax.calculate: opts.ca_gst_regime must be \"simplified\" or "
-                     "\"normal\"");
-            return -1;
-        }
-    }
-    in->pop(in);
-    /* the seller's QST registration (setting qc_qst_regime): "specified" or "regular" */
-    t = in->field(in, "qc_qst_regime");
-    if (t != LEVY_IN_NIL) {
-        const char *reg = t == LEVY_IN_STRING ? in->text(in, &len) : NULL;
-        if (reg && strcmp(reg, "specified") == 0) {
-            req->qst_specified = 1;
-        } else if (!reg || strcmp(reg, "regular") != 0) {
-            in->pop(in);
-            snprintf(msg, cap,
-                     "levy.tax.calculate: opts.qc_qst_regime must be \"specified\" or "
-                     "\"regular\"");
-            return -1;
-        }
-    }
-    in->pop(in);
+     * "simplified" or "normal" (the default); the seller's QST registration (setting
+     * qc_qst_regime): "specified" or "regular" (the default) */
+    if (read_regime(in, "ca_gst_regime", "simplified", "normal", &req->simplified_regime, msg,
+                    cap) != 0 ||
+        read_regime(in, "qc_qst_regime", "specified", "regular", &req->qst_specified, msg, cap) !=
+            0)
+        return -1;
     if (in->field(in, "rounding") == LEVY_IN_STRING && strcmp(in->text(in, &len), "document") == 0)
         req->document_rounding = 1;
     in->pop(in);

@@ -347,7 +347,7 @@ static int parse_sources(const char *path, upd_src *v, int *n, char *err, size_t
 static void update_one(const upd_src *s, const char *stage, const char *data_root,
                        const char *data_dir, upd_result *r)
 {
-    char *text = NULL, *copy = NULL, *cur = NULL;
+    char *text = NULL, *cur = NULL;
     size_t len = 0;
     levy_rates *idx = NULL;
     r->status = "failed";
@@ -384,17 +384,10 @@ static void update_one(const upd_src *s, const char *stage, const char *data_roo
                  r->sha);
         goto done;
     }
-    copy = malloc(len + 1);
-    idx = levy_rates_new();
-    if (!copy || !idx) {
-        snprintf(r->error, sizeof r->error, "out of memory");
-        goto done;
-    }
-    memcpy(copy, text, len + 1);
     rates_file_info info;
     levy_err e;
     levy_err_clear(&e);
-    if (levy_rates_load_text(idx, name, copy, &info, &e) != LEVY_OK) {
+    if (levy_rates_load_copy(name, text, &idx, &info, &e) != LEVY_OK) {
         snprintf(r->error, sizeof r->error, "%s", e.message);
         goto done;
     }
@@ -443,7 +436,6 @@ static void update_one(const upd_src *s, const char *stage, const char *data_roo
     r->status = "installed";
 done:
     free(text);
-    free(copy);
     free(cur);
     levy_rates_free(idx);
 }

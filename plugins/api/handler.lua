@@ -402,24 +402,7 @@ local function put_conn_settings(req)
     util.fail(422, "validation_failed", "connection_id: is read-only",
       json.array({ { field = "connection_id", message = "is read-only" } }))
   end
-  if body.tax_id_online ~= nil then
-    util.fail(422, "validation_failed", "tax_id_online: applies to every connection; set it with PUT /v1/settings",
-      json.array({ { field = "tax_id_online", message = "applies to every connection; set it with PUT /v1/settings" } }))
-  end
-  if body.ca_gst_regime ~= nil then
-    util.fail(422, "validation_failed", "ca_gst_regime: applies to every connection (only a seller not "
-      .. "established in Canada can use the simplified regime); set it with PUT /v1/settings",
-      json.array({ { field = "ca_gst_regime", message = "applies to every connection; set it with PUT /v1/settings" } }))
-  end
-  if body.qc_qst_regime ~= nil then
-    util.fail(422, "validation_failed", "qc_qst_regime: applies to every connection; set it with PUT /v1/settings",
-      json.array({ { field = "qc_qst_regime", message = "applies to every connection; set it with PUT /v1/settings" } }))
-  end
-  if body.customer_data ~= nil then
-    util.fail(422, "validation_failed", "customer_data: applies to every connection (Rillet's customers are "
-      .. "organisation-wide); set it with PUT /v1/settings",
-      json.array({ { field = "customer_data", message = "applies to every connection; set it with PUT /v1/settings" } }))
-  end
+  validate.refuse_global_only(body)
   local changes = validate.settings(set)
   local errs = util.errors()
   util.check_unknown(errs, drop, validate.SETTINGS_FIELDS)

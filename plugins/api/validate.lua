@@ -163,6 +163,16 @@ local function int_setting(errs, changes, body, field, lo, hi, note, prefix)
   end
 end
 
+-- body[field], when present, must be one of two words (into changes, else an error naming
+-- both); `nullable`: null is taken too (json.null: back to the default).
+local function word_setting(errs, changes, body, field, a, b, nullable)
+  local v = body[field]
+  if v == nil then return end
+  if nullable and v == json.null then changes[field] = json.null
+  elseif v ~= a and v ~= b then errs:add(field, 'must be "' .. a .. '" or "' .. b .. '"')
+  else changes[field] = v end
+end
+
 -- tax_id_online (issue 19): optional online check of tax ids against VIES, off by default.
 -- null resets to the defaults (db.TAX_ID_ONLINE_DEFAULTS).
 local TAX_ID_ONLINE_FIELDS = { enabled = true, vies_url = true, timeout_seconds = true, max_age_days = true }
@@ -201,17 +211,9 @@ function M.settings(body)
     if sa == json.null or (util.is_object(sa) and blank) then changes.seller_address = json.null
     else changes.seller_address = M.address(errs, "seller_address", body.seller_address) end
   end
-  if body.rounding ~= nil then
-    if body.rounding ~= "line" and body.rounding ~= "document" then
-      errs:add("rounding", 'must be "line" or "document"')
-    else changes.rounding = body.rounding end
-  end
+  word_setting(errs, changes, body, "rounding", "line", "document")
   -- the customer type of a customer that says none (issue 19; docs/rules.md "Customer type")
-  if body.default_customer_type ~= nil then
-    if body.default_customer_type ~= "business" and body.default_customer_type ~= "individual" then
-      errs:add("default_customer_type", 'must be "business" or "individual"')
-    else changes.default_customer_type = body.default_customer_type end
-  end
+  word_setting(errs, changes, body, "default_customer_type", "business", "individual")
   int_setting(errs, changes, body, "sweep_interval_minutes", 1, 1440)
   int_setting(errs, changes, body, "sweep_overlap_seconds", 0, 86400)
   if body.customer_data ~= nil then changes.customer_data = customer_data(errs, body.customer_data) end
@@ -219,27 +221,36 @@ function M.settings(body)
   -- ca_gst_regime (issue 19): how the seller is registered for Canadian GST/HST; "simplified"
   -- (ETA s. 211.1 ff., non-residents: a customer giving its GST/HST number is not charged) or
   -- "normal" (every customer charged; the default). docs/rules.md section 2.
-  if body.ca_gst_regime ~= nil then
-    if body.ca_gst_regime == json.null then changes.ca_gst_regime = json.null
-    elseif body.ca_gst_regime ~= "simplified" and body.ca_gst_regime ~= "normal" then
-      errs:add("ca_gst_regime", 'must be "simplified" or "normal"')
-    else changes.ca_gst_regime = body.ca_gst_regime end
-  end
+  word_setting(errs, changes, body, "ca_gst_regime", "simplified", "normal", true)
   -- qc_qst_regime (issue 19): how the seller is registered for Quebec's QST; "specified" (the
   -- specified registration system for suppliers outside Quebec: a customer giving its QST
   -- number is not charged) or "regular" (every customer charged; the default).
-  if body.qc_qst_regime ~= nil then
-    if body.qc_qst_regime == json.null then changes.qc_qst_regime = json.null
-    elseif body.qc_qst_regime ~= "specified" and body.qc_qst_regime ~= "regular" then
-      errs:add("qc_qst_regime", 'must be "specified" or "regular"')
-    else changes.qc_qst_regime = body.qc_qst_regime end
-  end
+  word_setting(errs, changes, body, "qc_qst_regime", "specified", "regular", true)
   int_setting(errs, changes, body, "webhook_silent_minutes", 1, 1440)
   -- issue 20: the largest exemption certificate file accepted (1 KiB .. 64 MiB, the host's cap)
   int_setting(errs, changes, body, "certificate_max_bytes", 1024, 67108864, " (64 MiB)")
   int_setting(errs, changes, body, "reconcile_interval_minutes", 1, 44640, " (31 days)")
   errs:raise()
   return changes
+end
+
+-- The settings a connection cannot override (PUT /v1/connections/{id}/settings): each applies
+-- to every connection, set with PUT /v1/settings; the first one body names is refused (422),
+-- with why where there is more to say.
+local GLOBAL_ONLY = {
+  { "tax_id_online", "" },
+  { "ca_gst_regime", " (only a seller not established in Canada can use the simplified regime)" },
+  { "qc_qst_regime", "" },
+  { "customer_data", " (Rillet's customers are organisation-wide)" },
+}
+function M.refuse_global_only(body)
+  for _, g in ipairs(GLOBAL_ONLY) do
+    local field, why = g[1], g[2]
+    if body[field] ~= nil then
+      util.fail(422, "validation_failed", field .. ": applies to every connection" .. why .. "; set it with PUT /v1/settings",
+        json.array({ { field = field, message = "applies to every connection; set it with PUT /v1/settings" } }))
+    end
+  end
 end
 
 ---------------------------------------------------------------- products

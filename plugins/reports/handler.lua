@@ -36,6 +36,14 @@ end
 
 local null = require("levy.util").orjnull
 
+-- ?format= of a report (liability, OSS, exposure): json, the default, or csv; another value
+-- gives the detail of the 422, nil otherwise.
+local function format_detail(format)
+  if format ~= nil and format ~= "" and format ~= "json" and format ~= "csv" then
+    return { field = "format", message = "must be json or csv" }
+  end
+end
+
 -- The rillet plugin owns the documents, calculations and write-backs: their rows come
 -- through its exports (plugins/rillet/report_rows.lua). nil when it is not loaded.
 local function rillet() return plugin("rillet") end
@@ -56,9 +64,7 @@ local function liability_query(q)
     d[#d + 1] = { field = "region", message = "must be a region code such as US-CA or EU" }
   end
   local format = q.format
-  if format ~= nil and format ~= "" and format ~= "json" and format ~= "csv" then
-    d[#d + 1] = { field = "format", message = "must be json or csv" }
-  end
+  d[#d + 1] = format_detail(format)
   local section = q.section
   if section ~= nil and section ~= "" and section ~= "collected" and section ~= "not_collected" then
     d[#d + 1] = { field = "section", message = "must be collected or not_collected" }
@@ -1876,9 +1882,8 @@ local function get_oss(req)
   if period == nil or period == "" then e:add("period", "is required: a quarter such as 2026-Q3")
   elseif not ps then e:add("period", "must be a quarter such as 2026-Q3") end
   local format = q.format
-  if format ~= nil and format ~= "" and format ~= "json" and format ~= "csv" then
-    e:add("format", "must be json or csv")
-  end
+  local fd = format_detail(format)
+  if fd then e:add(fd.field, fd.message) end
   e:raise("invalid query")
   local acc = oss_collect(ps, pe)
   local order, currencies = acc.order, acc.currencies
@@ -1964,9 +1969,7 @@ local function get_exposure(req)
     d[#d + 1] = { field = "as_of", message = "must be a date YYYY-MM-DD" }
   end
   local format = q.format
-  if format ~= nil and format ~= "" and format ~= "json" and format ~= "csv" then
-    d[#d + 1] = { field = "format", message = "must be json or csv" }
-  end
+  d[#d + 1] = format_detail(format)
   local only
   if req.params and req.params.region then
     only = exposure.state_of(req.params.region)

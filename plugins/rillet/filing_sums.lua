@@ -87,13 +87,19 @@ local function odd(d)
   return 0
 end
 
+-- A document's row as both kinds of sums read it (doc_date, deleted, currency, region,
+-- tax_status, calculation_id) with wid, its latest write-back Rillet accepted (nil: none);
+-- nil when there is no such document.
+local function doc_row(doc_type, id)
+  return store.row("SELECT d.doc_date, d.deleted, d.currency, d.region, d.tax_status, d.calculation_id, " ..
+    "(SELECT max(w2.id) FROM writebacks w2 WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written') " ..
+    "AS wid FROM " .. DOC_TABLE[doc_type] .. " d WHERE d.id = ?", doc_type, id)
+end
+
 -- What the document adds now (report_rows.filing_parts for one document, without the ones the
 -- report restates): {doc_date, month, region, currency, calculation_id, readable, bad, odd}, or nil.
 local function member(doc_type, id)
-  local t = DOC_TABLE[doc_type]
-  local d = store.row("SELECT d.doc_date, d.deleted, d.currency, d.region, d.tax_status, d.calculation_id, " ..
-    "(SELECT max(w2.id) FROM writebacks w2 WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written') " ..
-    "AS wid FROM " .. t .. " d WHERE d.id = ?", doc_type, id)
+  local d = doc_row(doc_type, id)
   if not d or d.deleted ~= 0 or type(d.doc_date) ~= "string" then return nil end
   local calc_id = d.calculation_id
   if d.wid ~= nil then
@@ -223,10 +229,7 @@ end
 
 -- What the document adds to the liability sums now, or nil.
 local function liab_member(doc_type, id)
-  local t = DOC_TABLE[doc_type]
-  local d = store.row("SELECT d.doc_date, d.deleted, d.currency, d.region, d.tax_status, " ..
-    "(SELECT max(w2.id) FROM writebacks w2 WHERE w2.doc_type = ? AND w2.doc_id = d.id AND w2.outcome = 'written') " ..
-    "AS wid FROM " .. t .. " d WHERE d.id = ?", doc_type, id)
+  local d = doc_row(doc_type, id)
   if not d or d.deleted ~= 0 or type(d.doc_date) ~= "string" or d.wid == nil or d.tax_status == "drift" then
     return nil
   end

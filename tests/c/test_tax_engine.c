@@ -419,6 +419,32 @@ static void t_document_rounding(void)
 end:;
 }
 
+/* levy_tax_entry_same_name, the one comparison of the engine's rounding keys and calc.c's
+ * jurisdiction matching: the shown name (name + suffix) whole, however it is split. */
+static void t_same_name(void)
+{
+    levy_tax_entry a = {0}, b = {0};
+    a.name = "KNOX";
+    a.suffix = " (COUNTY)";
+    b.name = "KNOX (COUNTY)";
+    CHECK_EQ_INT(levy_tax_entry_same_name(&a, &b), 1);
+    CHECK_EQ_INT(levy_tax_entry_same_name(&b, &a), 1);
+    b.name = "KNOX (C";
+    b.suffix = "OUNTY)";
+    CHECK_EQ_INT(levy_tax_entry_same_name(&a, &b), 1);
+    b.suffix = "ITY) ";
+    CHECK_EQ_INT(levy_tax_entry_same_name(&a, &b), 0); /* same length, other text */
+    b.suffix = "OUNTY) ";
+    CHECK_EQ_INT(levy_tax_entry_same_name(&a, &b), 0); /* one byte longer */
+    b.suffix = NULL;
+    CHECK_EQ_INT(levy_tax_entry_same_name(&a, &b), 0); /* a prefix of the other */
+    CHECK_EQ_INT(levy_tax_entry_same_name(&a, &a), 1);
+    b.name = NULL;
+    CHECK_EQ_INT(levy_tax_entry_same_name(&a, &b), 0);
+    CHECK_EQ_INT(levy_tax_entry_same_name(&b, &b), 0); /* no name: never the same */
+end:;
+}
+
 static void t_exponents(void)
 {
     levy_tax_doc d;
@@ -976,6 +1002,7 @@ static const levy_test tests[] = {{"fmt_scaled", t_fmt_scaled},
                                   {"fmt_ratio", t_fmt_ratio},
                                   {"inclusive_credit_taxable", t_inclusive_credit_taxable},
                                   {"allocate", t_allocate},
+                                  {"same_name", t_same_name},
                                   {"property", t_property},
                                   {"tennessee_inclusive", t_tennessee_inclusive},
                                   {"caps_credit", t_caps_credit},

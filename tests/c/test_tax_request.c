@@ -351,6 +351,26 @@ static void t_region_on_options(void)
     CHECK_EQ_STR(msg,
                  "levy.tax.calculate: opts.ca_gst_regime must be \"simplified\" or \"normal\"");
     CHECK_EQ_INT(ji.top, 0);
+    /* the QST registration reads the same way: its default word sets nothing, a number or
+     * another word is refused naming both words (one reader, read_regime, for both settings) */
+    const char *dflt = "{\"ca_gst_regime\":\"normal\",\"qc_qst_regime\":\"regular\"}";
+    CHECK_EQ_INT(levy_json_doc_parse(&doc, dflt, strlen(dflt), msg, sizeof msg), 0);
+    levy_json_in_init(&ji, &doc);
+    memset(&req, 0, sizeof req);
+    CHECK_EQ_INT(levy_tax_read_options(&ji.in, &req, msg, sizeof msg), 0);
+    CHECK_EQ_INT(req.simplified_regime, 0);
+    CHECK_EQ_INT(req.qst_specified, 0);
+    CHECK_EQ_INT(ji.top, 0);
+    const char *qbad[] = {"{\"ca_gst_regime\":\"simplified\",\"qc_qst_regime\":\"simplified\"}",
+                          "{\"qc_qst_regime\":1}"};
+    for (size_t i = 0; i < sizeof qbad / sizeof *qbad; i++) {
+        CHECK_EQ_INT(levy_json_doc_parse(&doc, qbad[i], strlen(qbad[i]), msg, sizeof msg), 0);
+        levy_json_in_init(&ji, &doc);
+        CHECK_EQ_INT(levy_tax_read_options(&ji.in, &req, msg, sizeof msg), -1);
+        CHECK_EQ_STR(msg, "levy.tax.calculate: opts.qc_qst_regime must be \"specified\" or "
+                          "\"regular\"");
+        CHECK_EQ_INT(ji.top, 0);
+    }
     /* all of them at once: a switch levy does not know refuses before the records are read */
     static levy_tax_opts_buf ob;
     memset(&req, 0, sizeof req);

@@ -288,7 +288,49 @@ end:
     teardown();
 }
 
+/* The group's COMMIT fails (a deferred foreign key, checked only then): the unit fails with
+ * the commit's error, none of its rows stay, and the writer's connection is back outside a
+ * transaction, so the next unit commits. */
+static void t_commit_fails(void)
+{
+    setup();
+    levy_err err = {0};
+    levy_writer *w = NULL;
+    levy_store *st = open_main();
+    CHECK(st);
+    CHECK_EQ_INT(levy_store_exec(st,
+                                 "CREATE TABLE p(id INTEGER PRIMARY KEY); CREATE TABLE c(id "
+                                 "INTEGER PRIMARY KEY, pid INTEGER REFERENCES p(id) DEFERRABLE "
+                                 "INITIALLY DEFERRED)",
+                                 &err),
+                 LEVY_OK);
+    CHECK_EQ_INT(levy_writer_start(&w, path, 250, &err), LEVY_OK);
+    levy_wunit *u = levy_wunit_new(2);
+    u->steps[0].kind = LEVY_WSTEP_SQL;
+    u->steps[0].sql = strdup("INSERT INTO t(id, v) VALUES (1, 'x')");
+    u->steps[1].kind = LEVY_WSTEP_SQL;
+    u->steps[1].sql = strdup("INSERT INTO c(id, pid) VALUES (1, 99)"); /* no parent 99 */
+    u->done = on_done;
+    CHECK_EQ_INT(levy_writer_submit(w, u, &err), LEVY_OK);
+    wait_done(w, 1);
+    CHECK_EQ_INT(done_units[0]->steps[1].ran, 1); /* the step ran: the commit refused it */
+    CHECK_EQ_INT(done_units[0]->rc, LEVY_ECONFLICT);
+    CHECK(strstr(done_units[0]->err.message, "FOREIGN KEY") != NULL);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM t"), 0);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM c"), 0);
+    CHECK_EQ_INT(levy_writer_submit(w, insert_unit(2, 0), &err), LEVY_OK);
+    wait_done(w, 2);
+    CHECK_EQ_INT(done_units[1]->rc, LEVY_OK);
+    CHECK_EQ_INT(one_int(st, "SELECT count(*) FROM t"), 1);
+end:
+    free_done();
+    levy_writer_stop(w);
+    levy_store_close(st);
+    teardown();
+}
+
 static const levy_test tests[] = {{"group_isolation", t_group_isolation},
+                                  {"commit_fails", t_commit_fails},
                                   {"stop_if_none_and_job", t_stop_if_none_and_job},
                                   {"stop_drains", t_stop_drains},
                                   {"busy", t_busy},

@@ -170,6 +170,15 @@ def run(env):
     for q in ("2026-13", "2026-Q5", ""):
         st, js, text, _ = env.L("GET", "/v1/reports/oss?period=" + q)
         check("period %r refused (422 naming period)" % q, st == 422 and "period" in text, (st, text[:200]))
+    # ?format= is json or csv on every report (one check in reports/handler.lua, format_detail)
+    for path in ("/v1/reports/oss?period=2026-Q3&format=xml",
+                 "/v1/reports/liability?from=2026-07-01&to=2026-09-30&format=xml",
+                 "/v1/reports/exposure?format=xml"):
+        st, js, text, _ = env.L("GET", path)
+        err = (js or {}).get("error") or {}
+        check("%s refused: 422, the detail format: must be json or csv" % path,
+              st == 422 and err.get("message") == "invalid query" and
+              err.get("details") == [{"field": "format", "message": "must be json or csv"}], (st, text[:300]))
     # a file that ends before the quarter's last day: still missing
     st, js, text, _ = post_file(env, ECB_OLD)
     check("older ECB file imported (201)", st == 201 and js.get("last_date") == "2026-09-29", (st, text[:300]))
