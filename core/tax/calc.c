@@ -1340,6 +1340,8 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
     bad |= js_str(b, calc_id, calc_id_len);
     JS_CSTR(b, "currency", req->currency, 0);
     JS_CSTR(b, "date", date, 0);
+    if (d->certificate_id) /* issue 20: the certificate that exempted the sale */
+        JS_CSTR(b, "exemption_certificate_id", d->certificate_id, 0);
     JS_KEY(b, "lines", 0);
     b->open(b, 1, req->nlines);
     for (int i = 0; i < req->nlines; i++) {
@@ -1415,17 +1417,15 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
                 b->open(b, 0, 5);
                 JS_CSTR(b, "code", LEVY_TAX_NOTE_TAXABILITY_FALLBACK, 1);
                 JS_CSTR(b, "message", msg, 0);
+                JS_CSTR(b, "parent", levy_tax_codes[k].parent, 0);
                 JS_CSTR(b, "region", d->res.group_region[g], 0);
                 JS_CSTR(b, "tax_code", levy_tax_codes[k].code, 0);
-                JS_CSTR(b, "parent", levy_tax_codes[k].parent, 0);
                 b->close(b, 0);
             }
         for (int k = 0; k < d->nrule_notes; k++)
             js_note(b, d->rule_note[k].code, d->rule_note[k].message);
         b->close(b, 1);
     }
-    if (d->certificate_id) /* issue 20: the certificate that exempted the sale */
-        JS_CSTR(b, "exemption_certificate_id", d->certificate_id, 0);
     if (d->res.stale_source) { /* issue 19: the rates are older than the date asked for */
         char msg[LEVY_TAX_NOTE_MAX], sa[16];
         int32_t v = d->res.stale_after;
