@@ -191,8 +191,19 @@ static const unsigned char json_plain[256] = {
 size_t levy_json_plain_len(const char *s, size_t len)
 {
     size_t i = 0;
-    for (uint64_t x; i + 8 <= len && (memcpy(&x, s + i, 8), !levy_json_word_special(x)); i += 8)
-        ;
+    for (uint64_t x, m; i + 8 <= len; i += 8) {
+        memcpy(&x, s + i, 8);
+        if ((m = levy_json_word_special(x)) != 0) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            /* the lowest flagged byte is exact (a borrow or carry of the tests only moves up
+             * from a byte that is itself special): the first byte of the word in memory
+             * (issue 21, h-json21: no byte loop to find where a key or value ends) */
+            return i + (size_t)(__builtin_ctzll(m) >> 3);
+#else
+            break;
+#endif
+        }
+    }
     while (i < len && json_plain[(unsigned char)s[i]])
         i++;
     return i;
