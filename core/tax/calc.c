@@ -1210,6 +1210,8 @@ void levy_tax_out_keyn(levy_tax_out *o, const char *k, size_t n, int first)
 /* v / 10^scale with its trailing fractional zeros dropped down to min_scale digits. */
 static inline void dec_trim(int64_t *v, int *scale, int min_scale)
 {
+    while (*scale - min_scale >= 4 && *v % 10000 == 0) /* a rate's usual 4 zeros: one step */
+        *v /= 10000, *scale -= 4;
     while (*scale > min_scale && *v % 10 == 0)
         *v /= 10, --*scale;
 }
@@ -1617,13 +1619,25 @@ static void json_keyn(levy_tax_out *o, const char *k, size_t n, int first)
     json_key(o, k, first);
 }
 
-/* The digits of u written backwards ending at e; the first one's address. */
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
+                                  "31323334353637383940414243444546474849505152535455565758596061"
+                                  "62636465666768697071727374757677787980818283848586878889909192"
+                                  "93949596979899";
+
+/* The digits of u written backwards ending at e, two per division; the first one's address. */
 static inline char *digits_back(char *e, uint64_t u)
 {
-    do {
-        *--e = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    while (u >= 100) {
+        e -= 2;
+        memcpy(e, digit_pairs + 2 * (u % 100), 2);
+        u /= 100;
+    }
+    if (u >= 10) {
+        e -= 2;
+        memcpy(e, digit_pairs + 2 * u, 2);
+    } else {
+        *--e = (char)('0' + u);
+    }
     return e;
 }
 
@@ -1643,8 +1657,14 @@ static void json_dec(levy_tax_out *o, int64_t v, int scale, int min_scale)
     char *e = t + sizeof t, *p = e;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     *--p = '"';
-    if (scale > 0) {
-        for (int k = 0; k < scale; k++) {
+    if (scale > 0) { /* the fractional digits, zeros included, two per division */
+        int k = scale;
+        for (; k >= 2; k -= 2) {
+            p -= 2;
+            memcpy(p, digit_pairs + 2 * (u % 100), 2);
+            u /= 100;
+        }
+        if (k) {
             *--p = (char)('0' + u % 10);
             u /= 10;
         }
