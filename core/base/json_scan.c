@@ -188,25 +188,22 @@ static const unsigned char json_plain[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
-#define JSON_ONES UINT64_C(0x0101010101010101)
-#define JSON_HIGH UINT64_C(0x8080808080808080)
-/* Nonzero when one of the eight bytes of x is not json_plain: below 0x20, 0x7f or above, '"'
- * or '\\' (the word-at-a-time tests of "Bit Twiddling Hacks": a byte below n; above n, exact for
- * n < 128; a zero byte of x ^ c). */
-static inline uint64_t json_word_special(uint64_t x)
-{
-    uint64_t below = (x - JSON_ONES * 0x20) & ~x;
-    uint64_t above = (x + JSON_ONES * (127 - 0x7e)) | x;
-    uint64_t q = x ^ (JSON_ONES * '"'), bs = x ^ (JSON_ONES * '\\');
-    uint64_t eq = ((q - JSON_ONES) & ~q) | ((bs - JSON_ONES) & ~bs);
-    return (below | above | eq) & JSON_HIGH;
-}
-
 size_t levy_json_plain_len(const char *s, size_t len)
 {
     size_t i = 0;
-    for (uint64_t x; i + 8 <= len && (memcpy(&x, s + i, 8), !json_word_special(x)); i += 8)
-        ;
+    for (uint64_t x, m; i + 8 <= len; i += 8) {
+        memcpy(&x, s + i, 8);
+        if ((m = levy_json_word_special(x)) != 0) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            /* the lowest flagged byte is exact (a borrow or carry of the tests only moves up
+             * from a byte that is itself special): the first byte of the word in memory
+             * (issue 21, h-json21: no byte loop to find where a key or value ends) */
+            return i + (size_t)(__builtin_ctzll(m) >> 3);
+#else
+            break;
+#endif
+        }
+    }
     while (i < len && json_plain[(unsigned char)s[i]])
         i++;
     return i;
@@ -215,6 +212,8 @@ size_t levy_json_plain_len(const char *s, size_t len)
 void levy_json_escape(levy_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
+    if (levy_json_put_plain(b, s, len)) /* json_scan.h: the common case, whole words */
+        return;
     if (!buf_grow(b, len + 2))
         return;
     /* the common case (issue 21: ~10 % of a /v1/calculate answer's instructions went here, one
@@ -223,7 +222,7 @@ void levy_json_escape(levy_buf *b, const char *s, size_t len)
     size_t i = 0; /* copied while scanned: no memcpy call for a string of a few bytes */
     /* eight bytes at a time while none needs escaping (issue 21, h-calc21: a byte per table
      * test was ~7 instructions per byte of an answer's strings) */
-    for (uint64_t x; i + 8 <= len && (memcpy(&x, s + i, 8), !json_word_special(x)); i += 8)
+    for (uint64_t x; i + 8 <= len && (memcpy(&x, s + i, 8), !levy_json_word_special(x)); i += 8)
         memcpy(d + 1 + i, &x, 8);
     while (i < len && json_plain[(unsigned char)s[i]]) {
         d[1 + i] = s[i];

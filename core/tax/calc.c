@@ -1172,66 +1172,102 @@ int64_t levy_tax_entry_shown_taxable(const levy_tax_line *l, const levy_tax_entr
     return en->zero && l->reason == LEVY_REASON_CUSTOMER_EXEMPT ? 0 : en->taxable;
 }
 
-/* The writer's steps, through the reader o (calc.h: levy_tax_out). */
+/* The writer's steps, through the reader o (calc.h: levy_tax_out). Keys are string literals:
+ * their length goes with them (keyn), decimals go as integers and a scale (dec). */
 static int js_str(levy_tax_out *b, const char *s, size_t len) { return b->str(b, s, len); }
 
-static void js_key(levy_tax_out *b, const char *k, int first) { b->key(b, k, first); }
-
-static void js_dec(levy_tax_out *b, const char *k, int64_t v, int scale, int first)
+static inline void out_keyn(levy_tax_out *o, const char *k, size_t n, int first)
 {
+    if (o->keyn)
+        o->keyn(o, k, n, first);
+    else
+        o->key(o, k, first);
+}
+
+void levy_tax_out_keyn(levy_tax_out *o, const char *k, size_t n, int first)
+{
+    out_keyn(o, k, n, first);
+}
+
+/* v / 10^scale with its trailing fractional zeros dropped down to min_scale digits. */
+static inline void dec_trim(int64_t *v, int *scale, int min_scale)
+{
+    while (*scale - min_scale >= 4 && *v % 10000 == 0) /* a rate's usual 4 zeros: one step */
+        *v /= 10000, *scale -= 4;
+    while (*scale > min_scale && *v % 10 == 0)
+        *v /= 10, --*scale;
+}
+
+static inline void out_dec(levy_tax_out *o, int64_t v, int scale, int min_scale)
+{
+    if (o->dec) {
+        o->dec(o, v, scale, min_scale);
+        return;
+    }
     char t[48];
-    js_key(b, k, first);
-    b->str(b, t, levy_tax_fmt_scaled(t, v, scale));
+    dec_trim(&v, &scale, min_scale);
+    o->str(o, t, levy_tax_fmt_scaled(t, v, scale));
 }
 
-static void js_cstr(levy_tax_out *b, const char *k, const char *v, int first)
+void levy_tax_out_dec(levy_tax_out *o, int64_t v, int scale, int min_scale)
 {
-    js_key(b, k, first);
-    b->str(b, v, LEVY_TAX_CSTR);
+    out_dec(o, v, scale, min_scale);
 }
+
+#define JS_KEY(b, lit, first) out_keyn((b), "" lit, sizeof(lit) - 1, (first))
+#define JS_CSTR(b, lit, v, first)                                                                  \
+    do {                                                                                           \
+        JS_KEY(b, lit, first);                                                                     \
+        (b)->str((b), (v), LEVY_TAX_CSTR);                                                         \
+    } while (0)
+#define JS_DEC(b, lit, v, scale, first)                                                            \
+    do {                                                                                           \
+        JS_KEY(b, lit, first);                                                                     \
+        out_dec((b), (v), (scale), (scale));                                                       \
+    } while (0)
 
 /* Address precision (issue 19): "ambiguous_zip" {candidates, zip} when the ZIP5 spans
  * several rates -- the answer's first key (keys in byte order). */
 static void js_ambiguous(levy_tax_out *b, const levy_tax_resolution *res)
 {
     char t[48];
-    js_key(b, "ambiguous_zip", 1);
+    JS_KEY(b, "ambiguous_zip", 1);
     b->open(b, 0, 2);
-    js_key(b, "candidates", 1);
+    JS_KEY(b, "candidates", 1);
     b->open(b, 1, res->ncand);
     for (int c = 0; c < res->ncand; c++) {
         const levy_tax_candidate *cd = &res->cand[c];
         b->open(b, 0, 5 + (cd->city != NULL) + (cd->district != NULL) + 2 * (cd->area != NULL));
         if (cd->area) { /* a partial-ZIP city: the place this candidate is */
-            js_cstr(b, "area", cd->area, 1);
-            js_cstr(b, "area_kind", cd->area_kind, 0);
+            JS_CSTR(b, "area", cd->area, 1);
+            JS_CSTR(b, "area_kind", cd->area_kind, 0);
         }
         if (cd->city) /* California: the ship_to.city that picks this candidate */
-            js_cstr(b, "city", cd->city, !cd->area);
-        js_key(b, "default", !cd->city && !cd->area);
+            JS_CSTR(b, "city", cd->city, !cd->area);
+        JS_KEY(b, "default", !cd->city && !cd->area);
         b->boolean(b, cd->is_default);
         if (cd->district) /* a partial-ZIP district: the candidate inside it */
-            js_cstr(b, "district", cd->district, 0);
-        js_key(b, "jurisdictions", 0);
+            JS_CSTR(b, "district", cd->district, 0);
+        JS_KEY(b, "jurisdictions", 0);
         b->open(b, 1, cd->nj);
         for (int k = 0; k < cd->nj; k++)
             b->str(b, cd->jur[k], LEVY_TAX_CSTR);
         b->close(b, 1);
-        js_key(b, "rate", 0);
-        b->str(b, t, levy_tax_fmt_percent(t, cd->rate));
-        js_key(b, "zip4_ranges", 0);
+        JS_KEY(b, "rate", 0);
+        out_dec(b, cd->rate, 6, 2); /* levy_tax_fmt_percent */
+        JS_KEY(b, "zip4_ranges", 0);
         b->open(b, 1, cd->nranges);
         for (int k = 0; k < cd->nranges; k++) {
             levy_tax_zip4_range(t, cd->lo[k], cd->hi[k]);
             b->str(b, t, strlen(t));
         }
         b->close(b, 1);
-        js_key(b, "zip4_ranges_total", 0);
+        JS_KEY(b, "zip4_ranges_total", 0);
         b->num(b, cd->ranges_all);
         b->close(b, 0);
     }
     b->close(b, 1);
-    js_cstr(b, "zip", res->zip5, 0);
+    JS_CSTR(b, "zip", res->zip5, 0);
     b->close(b, 0);
 }
 
@@ -1248,27 +1284,27 @@ void levy_tax_zip4_range(char *buf, uint32_t lo, uint32_t hi)
 static void js_note(levy_tax_out *b, const char *code, const char *message)
 {
     b->open(b, 0, 2);
-    js_cstr(b, "code", code, 1);
-    js_cstr(b, "message", message, 0);
+    JS_CSTR(b, "code", code, 1);
+    JS_CSTR(b, "message", message, 0);
     b->close(b, 0);
 }
 
 int levy_tax_territory_write(levy_tax_out *b, const struct levy_territory *tr)
 {
     int bad = 0;
-    js_key(b, "territory", 0);
+    JS_KEY(b, "territory", 0);
     b->open(b, 0, 5);
-    js_key(b, "code", 1);
+    JS_KEY(b, "code", 1);
     bad |= js_str(b, tr->code, LEVY_TAX_CSTR);
-    js_key(b, "name", 0);
+    JS_KEY(b, "name", 0);
     bad |= js_str(b, tr->name, LEVY_TAX_CSTR);
-    js_key(b, "reason", 0);
+    JS_KEY(b, "reason", 0);
     bad |= js_str(b, tr->reason, LEVY_TAX_CSTR);
     if (tr->tax_country) {
-        js_key(b, "tax_country", 0);
+        JS_KEY(b, "tax_country", 0);
         bad |= js_str(b, tr->tax_country, LEVY_TAX_CSTR);
     }
-    js_key(b, "treatment", 0);
+    JS_KEY(b, "treatment", 0);
     bad |= js_str(b, tr->treatment, LEVY_TAX_CSTR);
     b->close(b, 0);
     return bad;
@@ -1280,43 +1316,44 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
                           const char *region_rule)
 {
     int ex = req->exponent, bad = 0;
-    char t[48];
     int amb = d->res.ambiguous && d->res.ncand >= 2;
     b->open(b, 0, 13);
     if (amb)
         js_ambiguous(b, &d->res);
-    js_key(b, "calculation_id", !amb);
+    JS_KEY(b, "calculation_id", !amb);
     bad |= js_str(b, calc_id, calc_id_len);
-    js_cstr(b, "currency", req->currency, 0);
-    js_cstr(b, "date", date, 0);
-    js_key(b, "lines", 0);
+    JS_CSTR(b, "currency", req->currency, 0);
+    JS_CSTR(b, "date", date, 0);
+    if (d->certificate_id) /* issue 20: the certificate that exempted the sale */
+        JS_CSTR(b, "exemption_certificate_id", d->certificate_id, 0);
+    JS_KEY(b, "lines", 0);
     b->open(b, 1, req->nlines);
     for (int i = 0; i < req->nlines; i++) {
         const levy_tax_line *l = &req->lines[i];
         b->open(b, 0, 7);
-        js_dec(b, "amount", l->amount, ex, 1);
+        JS_DEC(b, "amount", l->amount, ex, 1);
         if (l->discount)
-            js_dec(b, "discount", l->discount, ex, 0);
-        js_key(b, "id", 0);
+            JS_DEC(b, "discount", l->discount, ex, 0);
+        JS_KEY(b, "id", 0);
         bad |= js_str(b, req->meta[i].id, req->meta[i].idlen);
-        js_dec(b, "tax", l->tax, ex, 0);
-        js_cstr(b, "taxability_reason", levy_tax_reason_name(l->reason), 0);
-        js_dec(b, "taxable_amount", l->taxable, ex, 0);
-        js_key(b, "taxes", 0);
+        JS_DEC(b, "tax", l->tax, ex, 0);
+        JS_CSTR(b, "taxability_reason", levy_tax_reason_name(l->reason), 0);
+        JS_DEC(b, "taxable_amount", l->taxable, ex, 0);
+        JS_KEY(b, "taxes", 0);
         int listed = levy_tax_line_listed(l);
         b->open(b, 1, listed ? l->n : 0);
         for (int e = 0; listed && e < l->n; e++) {
             const levy_tax_entry *en = &l->e[e];
             b->open(b, 0, 6);
-            js_dec(b, "amount", en->amount, ex, 1);
+            JS_DEC(b, "amount", en->amount, ex, 1);
             /* issue 19: the jurisdiction's code at its authority (FIPS, ISO), null when the
              * data does not establish it - then jurisdiction_note says why */
-            js_key(b, "authority_code", 0);
+            JS_KEY(b, "authority_code", 0);
             if (en->code)
                 bad |= js_str(b, en->code, LEVY_TAX_CSTR);
             else
                 b->null(b);
-            js_key(b, "jurisdiction", 0);
+            JS_KEY(b, "jurisdiction", 0);
             if (en->suffix) {
                 size_t a = strlen(en->name), s2 = strlen(en->suffix);
                 char nb[256];
@@ -1331,14 +1368,14 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
                 bad |= js_str(b, en->name, LEVY_TAX_CSTR);
             }
             if (en->note)
-                js_cstr(b, "jurisdiction_note", en->note, 0);
-            js_cstr(b, "level", levy_tax_level_name(en->level), 0);
+                JS_CSTR(b, "jurisdiction_note", en->note, 0);
+            JS_CSTR(b, "level", levy_tax_level_name(en->level), 0);
             if (en->title) /* a tax with its own name (issue 19: local taxes) */
-                js_cstr(b, "name", en->title, 0);
-            js_key(b, "percentage", 0);
-            js_str(b, t, levy_tax_fmt_percent(t, en->rate));
-            js_dec(b, "taxable_amount", levy_tax_entry_shown_taxable(l, en), ex, 0);
-            js_cstr(b, "type", levy_tax_type_name(en->type), 0);
+                JS_CSTR(b, "name", en->title, 0);
+            JS_KEY(b, "percentage", 0);
+            out_dec(b, en->rate, 6, 2); /* levy_tax_fmt_percent */
+            JS_DEC(b, "taxable_amount", levy_tax_entry_shown_taxable(l, en), ex, 0);
+            JS_CSTR(b, "type", levy_tax_type_name(en->type), 0);
             b->close(b, 0);
         }
         b->close(b, 1);
@@ -1351,7 +1388,7 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
         for (int g = 0; g < 2; g++)
             for (int k = 0; k < levy_tax_ncodes; k++)
                 nn += (int)(d->fallback[g] >> k & 1);
-        js_key(b, "notes", 0);
+        JS_KEY(b, "notes", 0);
         b->open(b, 1, nn);
         if (d->tax_id_note[0])
             js_note(b, LEVY_TAX_NOTE_TAX_ID_INVALID, d->tax_id_note);
@@ -1362,19 +1399,17 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
                 char msg[LEVY_TAX_NOTE_MAX];
                 levy_tax_fallback_note(d, g, k, msg, sizeof msg);
                 b->open(b, 0, 5);
-                js_cstr(b, "code", LEVY_TAX_NOTE_TAXABILITY_FALLBACK, 1);
-                js_cstr(b, "message", msg, 0);
-                js_cstr(b, "region", d->res.group_region[g], 0);
-                js_cstr(b, "tax_code", levy_tax_codes[k].code, 0);
-                js_cstr(b, "parent", levy_tax_codes[k].parent, 0);
+                JS_CSTR(b, "code", LEVY_TAX_NOTE_TAXABILITY_FALLBACK, 1);
+                JS_CSTR(b, "message", msg, 0);
+                JS_CSTR(b, "parent", levy_tax_codes[k].parent, 0);
+                JS_CSTR(b, "region", d->res.group_region[g], 0);
+                JS_CSTR(b, "tax_code", levy_tax_codes[k].code, 0);
                 b->close(b, 0);
             }
         for (int k = 0; k < d->nrule_notes; k++)
             js_note(b, d->rule_note[k].code, d->rule_note[k].message);
         b->close(b, 1);
     }
-    if (d->certificate_id) /* issue 20: the certificate that exempted the sale */
-        js_cstr(b, "exemption_certificate_id", d->certificate_id, 0);
     if (d->res.stale_source) { /* issue 19: the rates are older than the date asked for */
         char msg[LEVY_TAX_NOTE_MAX], sa[16];
         int32_t v = d->res.stale_after;
@@ -1385,32 +1420,32 @@ int levy_tax_result_write(levy_tax_out *b, const levy_tax_request *req, const le
                  "the date asked for is %s, so newer official rates may apply: bring in the "
                  "newer file (levy rates update or levy rates import)",
                  d->res.stale_source, d->res.stale_vintage, sa, date);
-        js_key(b, "rates_stale", 0);
+        JS_KEY(b, "rates_stale", 0);
         b->open(b, 0, 4);
-        js_cstr(b, "message", msg, 1);
-        js_cstr(b, "source", d->res.stale_source, 0);
-        js_cstr(b, "stale_after", sa, 0);
-        js_cstr(b, "vintage", d->res.stale_vintage, 0);
+        JS_CSTR(b, "message", msg, 1);
+        JS_CSTR(b, "source", d->res.stale_source, 0);
+        JS_CSTR(b, "stale_after", sa, 0);
+        JS_CSTR(b, "vintage", d->res.stale_vintage, 0);
         b->close(b, 0);
     }
-    js_cstr(b, "region", d->res.region, 0);
+    JS_CSTR(b, "region", d->res.region, 0);
     if (levy_rates_precision_name(d->res.precision))
-        js_cstr(b, "resolution", levy_rates_precision_name(d->res.precision), 0);
-    js_key(b, "rules", 0);
+        JS_CSTR(b, "resolution", levy_rates_precision_name(d->res.precision), 0);
+    JS_KEY(b, "rules", 0);
     b->open(b, 0, 3);
     if (generation) {
-        js_key(b, "generation", 1);
+        JS_KEY(b, "generation", 1);
         b->num(b, *generation);
     }
-    js_cstr(b, "rates_source", rates_source, !generation);
+    JS_CSTR(b, "rates_source", rates_source, !generation);
     if (region_rule)
-        js_cstr(b, "region_rule", region_rule, 0);
+        JS_CSTR(b, "region_rule", region_rule, 0);
     b->close(b, 0);
     if (d->res.territory)
         bad |= levy_tax_territory_write(b, d->res.territory);
-    js_dec(b, "total_amount", d->doc.total_amount, ex, 0);
-    js_dec(b, "total_tax", d->doc.total_tax, ex, 0);
-    js_dec(b, "total_taxable", d->doc.total_taxable, ex, 0);
+    JS_DEC(b, "total_amount", d->doc.total_amount, ex, 0);
+    JS_DEC(b, "total_tax", d->doc.total_tax, ex, 0);
+    JS_DEC(b, "total_taxable", d->doc.total_taxable, ex, 0);
     b->close(b, 0);
     return bad ? -1 : 0;
 }
@@ -1503,8 +1538,125 @@ static int json_str(levy_tax_out *o, const char *s, size_t len)
         levy_buf_puts(j->b, "\"\"");
         return -1;
     }
-    levy_json_escape(j->b, s, len);
+    if (!levy_json_put_plain(j->b, s, len)) /* json_scan.h: a plain string, whole words */
+        levy_json_escape(j->b, s, len);
     return 0;
+}
+
+/* n (<= 32) bytes without a call: two overlapping moves of the largest size that fits. */
+static inline void copy_small(char *d, const char *s, size_t n)
+{
+    if (n >= 16) {
+        memcpy(d, s, 16);
+        memcpy(d + n - 16, s + n - 16, 16);
+    } else if (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, s, 8);
+        memcpy(&y, s + n - 8, 8);
+        memcpy(d, &x, 8);
+        memcpy(d + n - 8, &y, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        memcpy(d, &x, 4);
+        memcpy(d + n - 4, &y, 4);
+    } else if (n) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
+    }
+}
+
+/* Appends p[0..n) (n <= 32), in place when b has room. */
+static inline void put_small(levy_buf *b, const char *p, size_t n)
+{
+    if (!b->oom && n < b->cap - b->len) {
+        copy_small(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+    } else {
+        levy_buf_put(b, p, n);
+    }
+}
+
+/* A literal key of n bytes: `,"k":` written in place (issue 21, h-json21: no strlen, no
+ * bounds per byte); any other key, or no room, as json_key writes it. */
+static void json_keyn(levy_tax_out *o, const char *k, size_t n, int first)
+{
+    json_out *j = (json_out *)o;
+    levy_buf *b = j->b;
+    if (!(first & LEVY_TAX_KEY_TEXT) && n <= 32 && !b->oom && n + 5 < b->cap - b->len) {
+        char *d = b->data + b->len;
+        size_t c = !(first & 1); /* the comma */
+        d[0] = ',';
+        d[c] = '"';
+        copy_small(d + c + 1, k, n);
+        d[c + 1 + n] = '"';
+        d[c + 2 + n] = ':';
+        d[c + 3 + n] = '\0';
+        b->len += c + 3 + n;
+        return;
+    }
+    json_key(o, k, first);
+}
+
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
+                                  "31323334353637383940414243444546474849505152535455565758596061"
+                                  "62636465666768697071727374757677787980818283848586878889909192"
+                                  "93949596979899";
+
+/* The digits of u written backwards ending at e, two per division; the first one's address. */
+static inline char *digits_back(char *e, uint64_t u)
+{
+    while (u >= 100) {
+        e -= 2;
+        memcpy(e, digit_pairs + 2 * (u % 100), 2);
+        u /= 100;
+    }
+    if (u >= 10) {
+        e -= 2;
+        memcpy(e, digit_pairs + 2 * u, 2);
+    } else {
+        *--e = (char)('0' + u);
+    }
+    return e;
+}
+
+/* A decimal as a JSON string: the bytes levy_tax_fmt_scaled writes (trimmed as calc.h says),
+ * formatted backwards in place of the text and its escape scan. */
+static void json_dec(levy_tax_out *o, int64_t v, int scale, int min_scale)
+{
+    json_out *j = (json_out *)o;
+    char t[48];
+    if (scale < 0 || scale > 18) { /* not an amount or a rate: the general path */
+        dec_trim(&v, &scale, min_scale);
+        json_str(o, t, levy_tax_fmt_scaled(t, v, scale));
+        return;
+    }
+    json_member(j);
+    dec_trim(&v, &scale, min_scale);
+    char *e = t + sizeof t, *p = e;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    *--p = '"';
+    if (scale > 0) { /* the fractional digits, zeros included, two per division */
+        int k = scale;
+        for (; k >= 2; k -= 2) {
+            p -= 2;
+            memcpy(p, digit_pairs + 2 * (u % 100), 2);
+            u /= 100;
+        }
+        if (k) {
+            *--p = (char)('0' + u % 10);
+            u /= 10;
+        }
+        *--p = '.';
+    }
+    p = digits_back(p, u); /* at least one digit before the point */
+    if (v < 0)
+        *--p = '-';
+    *--p = '"';
+    put_small(j->b, p, (size_t)(e - p));
 }
 
 static void json_bool(levy_tax_out *o, int v)
@@ -1524,10 +1676,12 @@ static void json_null(levy_tax_out *o)
 static void json_num(levy_tax_out *o, long long v)
 {
     json_out *j = (json_out *)o;
-    char t[32];
+    char t[32], *e = t + sizeof t;
     json_member(j);
-    snprintf(t, sizeof t, "%lld", v);
-    levy_buf_puts(j->b, t);
+    char *p = digits_back(e, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+    if (v < 0)
+        *--p = '-';
+    put_small(j->b, p, (size_t)(e - p));
 }
 
 int levy_tax_result_json(levy_buf *b, const levy_tax_request *req, const levy_tax_decision *d,
@@ -1567,8 +1721,8 @@ int levy_tax_answer_write(levy_tax_out *o, const levy_tax_request *req, const le
 }
 
 /* The JSON reader's steps, for another writer (tax/ctx.h: ctx as JSON, in tests). */
-const levy_tax_out levy_tax_json_out = {json_open, json_close, json_key, json_str,
-                                        json_num,  json_bool,  json_null};
+const levy_tax_out levy_tax_json_out = {json_open, json_close, json_key,  json_str, json_num,
+                                        json_bool, json_null,  json_keyn, json_dec};
 
 int levy_tax_json_write(levy_buf *b, int (*write)(levy_tax_out *o, void *arg), void *arg)
 {

@@ -427,7 +427,19 @@ struct levy_tax_out {
     void (*num)(levy_tax_out *o, long long v);
     void (*boolean)(levy_tax_out *o, int v);
     void (*null)(levy_tax_out *o); /* JSON null (levy.json's json.null in a Lua table) */
+    /* Optional (NULL: the writer calls key / str instead; levy_tax_out_keyn, _dec below).
+     * keyn: key with its length n (k a string literal). dec: the decimal string of v scaled
+     * by 10^scale (levy_tax_fmt_scaled), trailing fractional zeros dropped down to min_scale
+     * digits (levy_tax_fmt_percent is scale 6, min_scale 2). The JSON reader writes both
+     * straight into its buffer: no strlen, no escape scan, no text to copy (issue 21). */
+    void (*keyn)(levy_tax_out *o, const char *k, size_t n, int first);
+    void (*dec)(levy_tax_out *o, int64_t v, int scale, int min_scale);
 };
+/* A key through o's keyn, or its key when it has none. */
+void levy_tax_out_keyn(levy_tax_out *o, const char *k, size_t n, int first);
+/* A decimal value through o's dec, or as the string levy_tax_fmt_scaled writes (trailing
+ * fractional zeros down to min_scale digits dropped) through its str when it has none. */
+void levy_tax_out_dec(levy_tax_out *o, int64_t v, int scale, int min_scale);
 
 /* Writes the result (CONTRACT section 2.5) to o, object keys in byte order.
  * generation: NULL when none; region_rule: NULL when none. Returns 0, or -1 when a string

@@ -18,10 +18,11 @@ typedef struct jp {
     const char *s;
     size_t len, i;
     int depth;
-    uint32_t *stk; /* members of the open tables (node indexes) */
+    uint32_t *stk; /* members of the open tables (node indexes): stk0, then allocated */
     size_t nstk, capstk;
     levy_buf tmp;
     char msg[320];
+    uint32_t stk0[128]; /* last: not cleared (levy_json_doc_parse) */
 } jp;
 
 static inline void skip_ws(jp *d)
@@ -41,14 +42,31 @@ static int jfail(jp *d, const char *what)
     return -1;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
+/* 1 when p points into the doc's block (the arrays there are not the allocator's own). */
+static int in_block(const levy_json_doc *doc, const void *p)
+{
+    if (!doc || !doc->block)
+        return 0;
+    uintptr_t a = (uintptr_t)p, b = (uintptr_t)doc->block;
+    return a >= b && a < b + doc->block_size;
+}
+
+/* Room for need elements of size bytes in *p (cap of them now): 0, or -1 when out of memory.
+ * An array in the doc's block (doc may be NULL: none) moves to an allocation of its own. */
+static int grow_to(const levy_json_doc *doc, void **p, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
         return 0;
     size_t c = *cap ? *cap * 2 : need > 64 ? need : 64;
     while (c < need)
         c *= 2;
-    void *q = realloc(*p, c * size);
+    void *q;
+    if (*p && in_block(doc, *p)) {
+        if ((q = malloc(c * size)) != NULL)
+            memcpy(q, *p, *cap * size);
+    } else {
+        q = realloc(*p, c * size);
+    }
     if (!q)
         return -1;
     *p = q;
@@ -56,27 +74,38 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
     return 0;
 }
 
+static long new_node_grow(jp *d, int type);
+
 /* A new node; its index, or -1 when out of memory. */
-static long new_node(jp *d, int type)
+static inline long new_node(jp *d, int type)
 {
     levy_json_doc *doc = d->doc;
-    size_t cap = doc->capnodes;
-    if (doc->nnodes == NIL_NODE - 1 ||
-        grow((void **)&doc->nodes, &cap, (size_t)doc->nnodes + 1, sizeof *doc->nodes))
-        return jfail(d, "out of memory");
-    doc->capnodes = (uint32_t)cap;
+    if (doc->nnodes >= doc->capnodes)
+        return new_node_grow(d, type);
     levy_json_node *n = &doc->nodes[doc->nnodes];
     memset(n, 0, sizeof *n);
     n->type = (uint8_t)type;
     return (long)doc->nnodes++;
 }
 
+static long new_node_grow(jp *d, int type)
+{
+    levy_json_doc *doc = d->doc;
+    size_t cap = doc->capnodes;
+    if (doc->nnodes == NIL_NODE - 1 ||
+        grow_to(doc, (void **)&doc->nodes, &cap, (size_t)doc->nnodes + 1, sizeof *doc->nodes))
+        return jfail(d, "out of memory");
+    doc->capnodes = (uint32_t)cap;
+    return new_node(d, type);
+}
+
 /* Appends s[0..n) and a NUL to the strings; its offset, or -1 when out of memory. */
-static long put_str(jp *d, const char *s, size_t n, int lead_nul)
+static inline long put_str(jp *d, const char *s, size_t n, int lead_nul)
 {
     levy_json_doc *doc = d->doc;
     size_t need = doc->nstrs + n + 2;
-    if (need > UINT32_MAX || grow((void **)&doc->strs, &doc->capstrs, need, 1))
+    if (need > doc->capstrs &&
+        (need > UINT32_MAX || grow_to(doc, (void **)&doc->strs, &doc->capstrs, need, 1)))
         return jfail(d, "out of memory");
     size_t at = doc->nstrs;
     if (lead_nul)
@@ -115,10 +144,27 @@ static long parse_string(jp *d, uint32_t *n)
 
 static long parse_value(jp *d);
 
-static int push_member(jp *d, uint32_t node)
+static int grow_stk(jp *d)
 {
-    if (grow((void **)&d->stk, &d->capstk, d->nstk + 1, sizeof *d->stk))
+    uint32_t *q;
+    size_t c = d->capstk * 2;
+    if (d->stk == d->stk0) { /* off the C stack */
+        if ((q = malloc(c * sizeof *q)) != NULL)
+            memcpy(q, d->stk, d->nstk * sizeof *q);
+    } else {
+        q = realloc(d->stk, c * sizeof *q);
+    }
+    if (!q)
         return jfail(d, "out of memory");
+    d->stk = q;
+    d->capstk = c;
+    return 0;
+}
+
+static inline int push_member(jp *d, uint32_t node)
+{
+    if (d->nstk >= d->capstk && grow_stk(d))
+        return -1;
     d->stk[d->nstk++] = node;
     return 0;
 }
@@ -137,7 +183,7 @@ static int close_table(jp *d, uint32_t t, size_t first)
     levy_json_doc *doc = d->doc;
     size_t n = d->nstk - first, cap = doc->capkids;
     if ((size_t)doc->nkids + n > UINT32_MAX ||
-        grow((void **)&doc->kids, &cap, (size_t)doc->nkids + n, sizeof *doc->kids))
+        grow_to(doc, (void **)&doc->kids, &cap, (size_t)doc->nkids + n, sizeof *doc->kids))
         return jfail(d, "out of memory");
     doc->capkids = (uint32_t)cap;
     if (n)
@@ -386,9 +432,13 @@ static long parse_value(jp *d)
 
 void levy_json_doc_free(levy_json_doc *doc)
 {
-    free(doc->nodes);
-    free(doc->kids);
-    free(doc->strs);
+    if (!in_block(doc, doc->nodes))
+        free(doc->nodes);
+    if (!in_block(doc, doc->kids))
+        free(doc->kids);
+    if (!in_block(doc, doc->strs))
+        free(doc->strs);
+    free(doc->block);
     memset(doc, 0, sizeof *doc);
 }
 
@@ -397,26 +447,45 @@ int levy_json_doc_parse(levy_json_doc *doc, const char *text, size_t len, char *
     doc->nnodes = doc->nkids = 0;
     doc->nstrs = 0;
     jp d;
-    memset(&d, 0, sizeof d);
+    memset(&d, 0, offsetof(jp, stk0));
     d.doc = doc;
     d.s = text;
     d.len = len;
+    d.stk = d.stk0;
+    d.capstk = sizeof d.stk0 / sizeof d.stk0[0];
     /* room for a typical body at once (a node per ~10 bytes of text, every string's bytes):
-     * one allocation of each array instead of a chain of doublings */
+     * on a new doc one block for the three arrays, instead of three allocations or a chain
+     * of doublings */
+    size_t nn = len / 10 + 16, ns = len + 64;
+    if (!doc->nodes && !doc->kids && !doc->strs && !doc->block && nn <= UINT32_MAX) {
+        size_t nb = nn * sizeof *doc->nodes, kb = nn * sizeof *doc->kids;
+        char *blk = malloc(nb + kb + ns);
+        if (blk) {
+            doc->block = blk;
+            doc->block_size = nb + kb + ns;
+            doc->nodes = (levy_json_node *)(void *)blk;
+            doc->capnodes = (uint32_t)nn;
+            doc->kids = (uint32_t *)(void *)(blk + nb);
+            doc->capkids = (uint32_t)nn;
+            doc->strs = blk + nb + kb;
+            doc->capstrs = ns;
+        }
+    }
     size_t room = doc->capnodes;
-    if (grow((void **)&doc->nodes, &room, len / 10 + 16, sizeof *doc->nodes) == 0)
+    if (grow_to(doc, (void **)&doc->nodes, &room, nn, sizeof *doc->nodes) == 0)
         doc->capnodes = (uint32_t)room;
     room = doc->capkids;
-    if (grow((void **)&doc->kids, &room, len / 10 + 16, sizeof *doc->kids) == 0)
+    if (grow_to(doc, (void **)&doc->kids, &room, nn, sizeof *doc->kids) == 0)
         doc->capkids = (uint32_t)room;
-    grow((void **)&doc->strs, &doc->capstrs, len + 64, 1);
+    grow_to(doc, (void **)&doc->strs, &doc->capstrs, ns, 1);
     long root = parse_value(&d);
     if (root >= 0) {
         skip_ws(&d);
         if (d.i != d.len)
             root = jfail(&d, "trailing characters");
     }
-    free(d.stk);
+    if (d.stk != d.stk0)
+        free(d.stk);
     levy_buf_free(&d.tmp);
     if (root < 0) {
         if (msg && cap)

@@ -31,6 +31,10 @@ typedef struct levy_json_doc {
     uint32_t nkids, capkids;
     char *strs;
     size_t nstrs, capstrs;
+    /* the first parse's nodes, kids and strs in one allocation (issue 21: one malloc and one
+     * free per request body instead of three); an array that outgrows it moves out */
+    void *block;
+    size_t block_size;
 } levy_json_doc;
 
 /* Parses text[0..len) into doc (emptied first). 0, or -1 with levy.json.decode's message in

@@ -287,6 +287,18 @@ static void t_exemptions(void)
         CHECK_EQ_INT(f.lines[0].reason, LEVY_REASON_CUSTOMER_EXEMPT);
         CHECK(f.d.certificate_id && strcmp(f.d.certificate_id, "cert-tx") == 0);
         CHECK_EQ_INT(f.d.nrule_notes, 0);
+        { /* the answer names it among its keys in byte order (as levy.json.encode writes
+           * the table): after "date", before "lines" */
+            levy_buf jb = {0};
+            int rc = levy_tax_result_json(&jb, &f.req, &f.d, "calc_1", 6, "2026-03-01", NULL, "src",
+                                          NULL);
+            int at = jb.data && strstr(jb.data, "\"date\":\"2026-03-01\","
+                                                "\"exemption_certificate_id\":\"cert-tx\","
+                                                "\"lines\":[") != NULL;
+            free(jb.data);
+            CHECK_EQ_INT(rc, 0);
+            CHECK(at);
+        }
         certs[1].issued = 20990101; /* not yet valid: taxed, noted */
         CHECK_EQ_INT(decide(&f), LEVY_OK);
         CHECK_EQ_STR(tax_of(&f, -1), "8.25");
@@ -1277,7 +1289,7 @@ static void t_taxonomy(void)
         levy_tax_result_json(&b, &f.req, &f.d, "calc_1", 6, "2026-03-01", NULL, "src", NULL), 0);
     CHECK(b.data && strstr(b.data, "\"notes\":[{\"code\":\"taxability_fallback\",\"message\":"
                                    "\"US-TX has no cited row for tax code 'iaas_paas'"));
-    CHECK(strstr(b.data, "\"region\":\"US-TX\",\"tax_code\":\"iaas_paas\",\"parent\":\"saas\"}]"));
+    CHECK(strstr(b.data, "\"parent\":\"saas\",\"region\":\"US-TX\",\"tax_code\":\"iaas_paas\"}]"));
     levy_buf_free(&b);
     memset(&b, 0, sizeof b);
     /* the old code itself: no flag, no notes */
@@ -1489,6 +1501,120 @@ static void t_free(void)
     R = NULL;
 }
 
+/* ---- the JSON reader's fast steps (issue 21, h-json21) against the general ones */
+typedef struct fast_case {
+    int fast; /* 1: levy_tax_out_keyn / _dec; 0: key / str of the formatted text */
+} fast_case;
+
+static const char *const fast_keys[] = {"",
+                                        "a",
+                                        "id",
+                                        "tax",
+                                        "rate",
+                                        "level",
+                                        "amount",
+                                        "currency",
+                                        "taxability_reason",
+                                        "exemption_certificate_id",
+                                        "a_key_of_thirty_two_bytes_long_",
+                                        "a_key_of_thirty_three_bytes_long_"};
+static const int64_t fast_values[] = {0,
+                                      1,
+                                      -1,
+                                      5,
+                                      -5,
+                                      9,
+                                      10,
+                                      -10,
+                                      99,
+                                      100,
+                                      101,
+                                      1234,
+                                      -1234,
+                                      100000,
+                                      6250000,
+                                      8250000,
+                                      10000000,
+                                      -6250000,
+                                      123456789,
+                                      1000000000,
+                                      INT64_MAX,
+                                      INT64_MIN,
+                                      INT64_MIN + 1,
+                                      999999999999999999LL,
+                                      -100000000000000000LL};
+
+/* The same object, written once with the fast steps and once with the general ones. */
+static int w_fast(levy_tax_out *o, void *arg)
+{
+    const fast_case *fc = arg;
+    int first = 1;
+    o->open(o, 0, 0);
+    for (size_t k = 0; k < LEVY_ARRAY_LEN(fast_keys); k++) {
+        if (fc->fast)
+            levy_tax_out_keyn(o, fast_keys[k], strlen(fast_keys[k]), first);
+        else
+            o->key(o, fast_keys[k], first);
+        first = 0;
+        o->open(o, 1, 0);
+        for (size_t v = 0; v < LEVY_ARRAY_LEN(fast_values); v++)
+            for (int scale = 0; scale <= 20; scale++)
+                for (int min = 0; min <= scale; min += 1 + scale / 3) {
+                    if (fc->fast) {
+                        levy_tax_out_dec(o, fast_values[v], scale, min);
+                    } else { /* levy_tax_fmt_scaled, trailing fractional zeros dropped */
+                        char t[64];
+                        size_t n = levy_tax_fmt_scaled(t, fast_values[v], scale);
+                        int sc = scale;
+                        for (; sc > min && t[n - 1] == '0'; sc--)
+                            n--;
+                        if (scale > 0 && sc == 0) /* no fractional digit left: no point */
+                            n--;
+                        o->str(o, t, n);
+                    }
+                }
+        for (size_t v = 0; v < LEVY_ARRAY_LEN(fast_values); v++)
+            o->num(o, fast_values[v]);
+        o->close(o, 1);
+    }
+    o->close(o, 0);
+    return 0;
+}
+
+/* A rate written through dec at (6, 2): levy_tax_fmt_percent's text. */
+static int w_percent(levy_tax_out *o, void *arg)
+{
+    levy_tax_out_dec(o, *(const int64_t *)arg, 6, 2);
+    return 0;
+}
+
+static void t_json_fast(void)
+{
+    levy_buf a = {0}, b = {0}, p = {0};
+    fast_case f = {1}, g = {0};
+    CHECK_EQ_INT(levy_tax_json_write(&a, w_fast, &f), 0);
+    CHECK_EQ_INT(levy_tax_json_write(&b, w_fast, &g), 0);
+    CHECK_EQ_INT(a.len, b.len);
+    CHECK_EQ_STR(a.data, b.data);
+    CHECK(strstr(a.data, "\"amount\":[\"0\",\"0\",\"0.0\",\"0\",\"0.0\",\"0.00\",") != NULL);
+    CHECK(strstr(a.data, ",\"-9223372036854775808\",\"-922337203685477580.8\",") != NULL);
+    CHECK(strstr(a.data, "9223372036854775807,-9223372036854775808,-9223372036854775807,") != NULL);
+    for (size_t v = 0; v < LEVY_ARRAY_LEN(fast_values); v++) {
+        char want[64];
+        want[0] = '"';
+        size_t n = levy_tax_fmt_percent(want + 1, fast_values[v]);
+        want[n + 1] = '"';
+        want[n + 2] = '\0';
+        p.len = 0;
+        CHECK_EQ_INT(levy_tax_json_write(&p, w_percent, (void *)&fast_values[v]), 0);
+        CHECK_EQ_STR(p.data, want);
+    }
+end:
+    free(a.data);
+    free(b.data);
+    free(p.data);
+}
+
 static const levy_test tests[] = {{"open", t_open},
                                   {"sourcing", t_sourcing},
                                   {"exemptions", t_exemptions},
@@ -1509,6 +1635,7 @@ static const levy_test tests[] = {{"open", t_open},
                                   {"ctx_values", t_ctx_values},
                                   {"taxonomy", t_taxonomy},
                                   {"free", t_free},
+                                  {"json_fast", t_json_fast},
                                   {NULL, NULL}};
 
 LEVY_TEST_MAIN(tests)

@@ -528,6 +528,165 @@ static void t_escape_words(void)
 end:;
 }
 
+/* The reference escaping, one byte at a time (what levy_json_escape's header promises):
+ * '"' '\\' \n \r \t \b \f as two-byte escapes, other controls and 0x7f as \u00XX, well-formed
+ * UTF-8 (U+2028/2029 included) as itself, each maximal ill-formed subpart as U+FFFD. */
+static void ref_escape(levy_buf *b, const char *s, size_t len)
+{
+    levy_buf_putc(b, '"');
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        char u[8];
+        if (c >= 0x80) {
+            size_t bad, n = levy_utf8_seq(s + i, len - i, &bad);
+            if (n) {
+                levy_buf_put(b, s + i, n);
+                i += n;
+            } else {
+                levy_buf_put(b, "\xef\xbf\xbd", 3);
+                i += bad;
+            }
+            continue;
+        }
+        const char *e = NULL;
+        switch (c) {
+        case '"':
+            e = "\\\"";
+            break;
+        case '\\':
+            e = "\\\\";
+            break;
+        case '\n':
+            e = "\\n";
+            break;
+        case '\r':
+            e = "\\r";
+            break;
+        case '\t':
+            e = "\\t";
+            break;
+        case '\b':
+            e = "\\b";
+            break;
+        case '\f':
+            e = "\\f";
+            break;
+        default:
+            if (c < 0x20 || c == 0x7f)
+                snprintf(u, sizeof u, "\\u%04x", c), e = u;
+        }
+        if (e)
+            levy_buf_puts(b, e);
+        else
+            levy_buf_putc(b, (char)c);
+        i++;
+    }
+    levy_buf_putc(b, '"');
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* levy_json_escape with its whole-word fast path (issue 21, h-json21: levy_json_put_plain)
+ * against the reference on adversarial strings -- runs of plain bytes of every length around
+ * 4 and 8 with controls, quotes, backslashes, NUL, 0x7f, U+2028/2029, other well-formed UTF-8,
+ * truncated, overlong, surrogate and stray bytes among them, long plain strings with one
+ * special byte anywhere -- appended to buffers whose room ends just before, at and after what
+ * the string needs (the in-place path and the growing one). */
+static void t_escape_fast(void)
+{
+    static const char *const pieces[] = {"\"",
+                                         "\\",
+                                         "\n",
+                                         "\r",
+                                         "\t",
+                                         "\b",
+                                         "\f",
+                                         "\x01",
+                                         "\x1f",
+                                         "\x7f",
+                                         "/",
+                                         "~",
+                                         " ",
+                                         "\xe2\x80\xa8",
+                                         "\xe2\x80\xa9",
+                                         "\xc3\xa9",
+                                         "\xf0\x9f\x98\x80",
+                                         "\xe2\x82",
+                                         "\x80",
+                                         "\xc0\xaf",
+                                         "\xed\xa0\x80",
+                                         "\xf4\x90\x80\x80",
+                                         "\xff",
+                                         "\xf0\x9f\x98"};
+    static const char plain[] = "abcXYZ019 !#[]{}~-._/";
+    int bad = 0;
+    size_t cases = 0;
+    for (int round = 0; round < 6000; round++) {
+        char s[5000];
+        size_t len = 0;
+        int kind = round % 4;
+        if (kind == 3) { /* long: plain bytes and at most one special piece */
+            size_t want = 100 + (size_t)(rng() % 4800);
+            while (len < want)
+                s[len++] = plain[rng() % (sizeof plain - 1)];
+            if (rng() % 2) {
+                const char *p = pieces[rng() % LEVY_ARRAY_LEN(pieces)];
+                size_t at = (size_t)(rng() % (len - 4)), pl = strlen(p);
+                memcpy(s + at, p, pl);
+            }
+        } else { /* short: runs of 0..12 plain bytes between pieces (kind 0: none) */
+            int npieces = kind == 0 ? 0 : 1 + (int)(rng() % 3);
+            for (int k = 0; k <= npieces; k++) {
+                size_t run = (size_t)(rng() % 13);
+                while (run--)
+                    s[len++] = plain[rng() % (sizeof plain - 1)];
+                if (k < npieces) {
+                    const char *p = rng() % 9 == 0 ? "\0" : pieces[rng() % LEVY_ARRAY_LEN(pieces)];
+                    size_t pl = p[0] ? strlen(p) : 1;
+                    memcpy(s + len, p, pl);
+                    len += pl;
+                }
+            }
+        }
+        levy_buf want = {0};
+        ref_escape(&want, s, len);
+        for (int room = -2; room <= 2; room++) { /* the buffer's room around the need */
+            levy_buf b = {0};
+            size_t pre = (size_t)(rng() % 5), cap = (size_t)((long)(pre + len + 3) + room);
+            if (room < 2) { /* 2: an empty buffer */
+                b.data = malloc(cap);
+                b.cap = cap;
+                memset(b.data, 'p', pre);
+                b.len = pre;
+                b.data[pre] = '\0';
+            } else {
+                pre = 0;
+            }
+            levy_json_escape(&b, s, len);
+            cases++;
+            if (b.oom || b.len != pre + want.len ||
+                memcmp(b.data + pre, want.data, want.len) != 0 || b.data[b.len] != '\0') {
+                if (bad++ < 5)
+                    fprintf(stderr, "  escape of %zu bytes (room %d): got %.*s, want %s\n", len,
+                            room, (int)(b.len > 200 ? 200 : b.len), b.data ? b.data : "",
+                            want.data);
+            }
+            free(b.data);
+        }
+        free(want.data);
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK(cases == 6000 * 5);
+end:;
+}
+
 static const levy_test tests[] = {{"scan_numbers", t_scan_numbers},
                                   {"validate", t_validate},
                                   {"decode_values", t_decode_values},
@@ -541,5 +700,6 @@ static const levy_test tests[] = {{"scan_numbers", t_scan_numbers},
                                   {"duplicate_keys", t_duplicate_keys},
                                   {"decode_chunks", t_decode_chunks},
                                   {"escape_words", t_escape_words},
+                                  {"escape_fast", t_escape_fast},
                                   {NULL, NULL}};
 LEVY_TEST_MAIN(tests)

@@ -140,6 +140,45 @@ end:
     levy_json_doc_free(&doc);
 }
 
+/* The first parse of a doc puts its three arrays in one block (issue 21, h-json21); a text
+ * that outgrows it (a node every 4 bytes, number literals that take more bytes than their
+ * text, one table of 2,001 members: more than the parser's stack on the C stack) moves each
+ * array out, and the values stay right; the doc parses again and frees clean (valgrind_). */
+static void t_block(void)
+{
+    levy_json_doc doc = {0};
+    char msg[320];
+    size_t cap = 2001 * 4 + 8, n = 0;
+    char *text = malloc(cap);
+    CHECK(text != NULL);
+    text[n++] = '[';
+    for (int i = 0; i < 2001; i++)
+        n += (size_t)snprintf(text + n, cap - n, "%s1.5", i ? "," : "");
+    text[n++] = ']';
+    CHECK_EQ_INT(levy_json_doc_parse(&doc, text, n, msg, sizeof msg), 0);
+    CHECK(doc.block != NULL);
+    CHECK_EQ_INT(doc.nnodes, 2002);
+    CHECK((uintptr_t)doc.nodes - (uintptr_t)doc.block >= doc.block_size); /* moved out */
+    CHECK((uintptr_t)doc.strs - (uintptr_t)doc.block >= doc.block_size);
+    levy_json_in ji;
+    levy_json_in_init(&ji, &doc);
+    size_t len = 0;
+    CHECK_EQ_INT(ji.in.len(&ji.in, 1), 2001);
+    CHECK_EQ_INT(ji.in.item(&ji.in, 2001), LEVY_IN_STRING);
+    const char *v = ji.in.text(&ji.in, &len);
+    CHECK(len == 4 && v[0] == '\0' && memcmp(v + 1, "1.5", 3) == 0);
+    ji.in.pop(&ji.in);
+    const char *small = "{\"a\":[\"x\",{\"b\":2}]}";
+    CHECK_EQ_INT(levy_json_doc_parse(&doc, small, strlen(small), msg, sizeof msg), 0);
+    levy_json_in_init(&ji, &doc);
+    CHECK_EQ_INT(ji.in.field(&ji.in, "a"), LEVY_IN_TABLE);
+    CHECK_EQ_INT(ji.in.item(&ji.in, 1), LEVY_IN_STRING);
+    CHECK_EQ_STR(ji.in.text(&ji.in, &len), "x");
+end:
+    free(text);
+    levy_json_doc_free(&doc);
+}
+
 /* ---- the request reader */
 
 /* Reads body (JSON text) as levy.tax.calculate does; the details as "field: message|...". */
@@ -572,6 +611,7 @@ end:
 
 static const levy_test tests[] = {{"parse_errors", t_parse_errors},
                                   {"values", t_values},
+                                  {"block", t_block},
                                   {"bad_requests", t_bad_requests},
                                   {"good_request", t_good_request},
                                   {"options", t_options},
